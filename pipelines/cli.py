@@ -1,0 +1,83 @@
+"""The ``prospect`` command line.
+
+Each command lives in its own module under :mod:`pipelines.commands` and registers itself
+on :data:`app`. :func:`main` turns a :class:`~prospect.errors.ProspectError` into one
+clear line on stderr and a non-zero exit code; ``--debug`` (or ``PROSPECT_DEBUG=1``) shows
+the traceback instead.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+import typer
+from rich.console import Console
+
+from prospect.errors import ProspectError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="prospect",
+    help="Prospect: satellite imagery and survey layers to prospectivity maps.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _register() -> None:
+    import importlib
+
+    from pipelines.commands import COMMAND_MODULES
+
+    for module in COMMAND_MODULES:
+        importlib.import_module(f"pipelines.commands.{module}").register(app)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``prospect`` script; returns the exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = os.environ.get("PROSPECT_DEBUG") == "1"
+    if "--debug" in args:
+        args.remove("--debug")
+        debug = True
+    err = Console(stderr=True, highlight=False)
+    try:
+        _register()
+        app(args=args, prog_name="prospect", standalone_mode=False)
+    except ProspectError as exc:
+        if debug:
+            raise
+        first, *rest = str(exc).splitlines() or [type(exc).__name__]
+        err.print(f"[bold red]error:[/bold red] {first}", markup=True)
+        for line in rest:
+            err.print(f"  {line}", markup=False)
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code or 0)
+    except click.exceptions.Abort:
+        err.print("aborted")
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err.print("interrupted; completed work is kept, run the same command again to resume")
+        return 130
+    except Exception as exc:  # a traceback is a bug: show one line, keep the details
+        if debug:
+            raise
+        err.print(
+            f"[bold red]internal error:[/bold red] {type(exc).__name__}: {exc}\n"
+            "  this is a bug in Prospect; rerun with --debug for the traceback and report it",
+            markup=True,
+        )
+        return 70
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

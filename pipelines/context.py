@@ -1,0 +1,82 @@
+"""What every stage receives (:class:`RunContext`) and returns (:class:`StageResult`)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from rich.console import Console
+
+from prospect.config import JobConfig
+from prospect.grid import RegionGrid
+
+__all__ = ["RunContext", "Stage", "StageResult"]
+
+
+@dataclass
+class RunContext:
+    """A job, its grid and output directory, and the dask client it runs on.
+
+    Attributes
+    ----------
+    job
+        The validated job config.
+    out_dir
+        Where every output of the job goes.
+    grid
+        The job's region grid.
+    client
+        The ``distributed.Client`` the stages compute on (``None``: dask's default).
+    console
+        Where progress and summaries go (stderr).
+    """
+
+    job: JobConfig
+    out_dir: Path
+    grid: RegionGrid
+    client: Any = None
+    console: Console = field(default_factory=lambda: Console(stderr=True))
+    job_path: Path | None = None
+
+    @property
+    def cube_path(self) -> Path:
+        """The job's zarr cube."""
+        return self.out_dir / self.job.outputs.cube
+
+    def stage_dir(self, name: str) -> Path:
+        """``out_dir/name``, created."""
+        path = self.out_dir / name
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+
+@dataclass
+class StageResult:
+    """What a stage did: its outputs (name -> path), metrics and summary lines."""
+
+    name: str
+    outputs: dict[str, str] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    inputs: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+    skipped: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+class Stage(Protocol):
+    """A pipeline stage: a name and a ``run`` that reads the context and writes outputs."""
+
+    name: str
+
+    def __call__(self, ctx: RunContext) -> StageResult: ...
+
+
+def timed(name: str, fn: Callable[[RunContext], StageResult], ctx: RunContext) -> StageResult:
+    """Run ``fn`` and record its wall time in the result."""
+    start = time.perf_counter()
+    result = fn(ctx)
+    result.seconds = round(time.perf_counter() - start, 3)
+    return result

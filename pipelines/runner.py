@@ -1,0 +1,92 @@
+"""Run one or more stages of a job on a dask client, recording a manifest."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from pipelines.cluster import dask_client
+from pipelines.context import RunContext, StageResult, timed
+from pipelines.manifest import Manifest
+from pipelines.stages import STAGE_ORDER, get_stage
+from prospect.config import JobConfig, load_job, resolve_grid
+from prospect.errors import ConfigError
+
+__all__ = ["print_summary", "run_job", "run_stages"]
+
+
+def run_job(
+    config: Path | JobConfig, out_dir: Path, *, stages: Sequence[str] | None = None,
+    scheduler: str | None = None, workers: int | None = None, console: Console | None = None,
+) -> list[StageResult]:
+    """Load a job config and run ``stages`` (default: every stage the config asks for)."""
+    job_path = None
+    if isinstance(config, JobConfig):
+        job = config
+    else:
+        job_path = Path(config).resolve()
+        job = load_job(job_path)
+    wanted = list(stages) if stages else default_stages(job)
+    unknown = [s for s in wanted if s not in STAGE_ORDER]
+    if unknown:
+        raise ConfigError(f"unknown stage(s) {unknown}; stages are {list(STAGE_ORDER)}")
+    out_dir = Path(out_dir).resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    ctx = RunContext(job=job, out_dir=out_dir, grid=resolve_grid(job), job_path=job_path)
+    if console is not None:
+        ctx.console = console
+    with dask_client(scheduler=scheduler, workers=workers) as client:
+        ctx.client = client
+        link = getattr(client, "dashboard_link", None)
+        ctx.console.print(f"[dim]dask: {len(client.scheduler_info()['workers'])} workers"
+                          + (f", dashboard {link}" if link else "") + "[/dim]")
+        return run_stages(ctx, wanted)
+
+
+def default_stages(job: JobConfig) -> list[str]:
+    """The stages a job config has settings for, in pipeline order."""
+    stages = ["ingest"]
+    if job.indices is not None:
+        stages.append("indices")
+    if job.model is not None:
+        stages += ["train", "score"]
+    if job.tiles is not None:
+        stages.append("tiles")
+    return stages
+
+
+def run_stages(ctx: RunContext, stages: Sequence[str]) -> list[StageResult]:
+    """Run ``stages`` in pipeline order on ``ctx``; the manifest is updated after each."""
+    manifest = Manifest(ctx.out_dir, ctx.job, job_path=ctx.job_path)
+    if ctx.client is not None:
+        manifest.data["workers"] = len(ctx.client.scheduler_info()["workers"])
+    manifest.write()
+    results = []
+    for name in sorted(stages, key=STAGE_ORDER.index):
+        ctx.console.rule(f"[bold]{name}")
+        result = timed(name, get_stage(name), ctx)
+        manifest.record(result)
+        for note in result.notes:
+            ctx.console.print(f"  {note}")
+        results.append(result)
+    return results
+
+
+def print_summary(results: Sequence[StageResult], console: Console) -> None:
+    """A table of stages, timings and outputs, then each stage's metrics."""
+    table = Table(title="Prospect run summary")
+    table.add_column("stage")
+    table.add_column("seconds", justify="right")
+    table.add_column("outputs")
+    for r in results:
+        table.add_row(r.name, f"{r.seconds:.1f}", "\n".join(f"{k}: {v}" for k, v in r.outputs.items()))
+    console.print(table)
+    for r in results:
+        for key, value in r.metrics.items():
+            if isinstance(value, float):
+                console.print(f"  {r.name}.{key} = {value:.3f}")
+            elif isinstance(value, int | str):
+                console.print(f"  {r.name}.{key} = {value}")

@@ -1,0 +1,159 @@
+"""Job configs: one YAML file naming a region, its sources and what each stage does."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, field_validator, model_validator
+
+from prospect.config._base import ConfigPath, StrictModel, load_yaml, validate_mapping
+from prospect.config.indices import IndicesConfig
+from prospect.config.model import ModelConfig
+from prospect.config.region import RegionConfig
+from prospect.config.sources import SourceConfig
+from prospect.config.tiles import TilesConfig
+from prospect.errors import ConfigError
+from prospect.grid import RegionGrid
+
+__all__ = [
+    "JobConfig",
+    "ReferenceRegion",
+    "config_dir",
+    "list_regions",
+    "load_job",
+    "load_region",
+    "resolve_grid",
+]
+
+
+def config_dir() -> Path:
+    """Folder of the shipped configs: ``$PROSPECT_CONFIG_DIR`` or the repository's ``configs/``."""
+    env = os.environ.get("PROSPECT_CONFIG_DIR")
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "configs"
+
+
+def list_regions() -> list[str]:
+    """Names of the shipped region configs."""
+    return sorted(p.stem for p in (config_dir() / "regions").glob("*.yaml"))
+
+
+def load_region(name_or_path: str | Path) -> RegionConfig:
+    """Load a region config by shipped name (``bonaire``) or by YAML path."""
+    path = Path(name_or_path)
+    if path.suffix not in (".yaml", ".yml"):
+        path = config_dir() / "regions" / f"{name_or_path}.yaml"
+        if not path.is_file():
+            raise ConfigError(
+                f"unknown region {str(name_or_path)!r}; shipped regions: "
+                f"{', '.join(list_regions())}; or give a path to a region YAML"
+            )
+    return validate_mapping(RegionConfig, load_yaml(path), source=str(path))
+
+
+class ReferenceRegion(StrictModel):
+    """A region taken from a reference raster: its CRS, transform and shape."""
+
+    reference: ConfigPath
+    name: str = "study-area"
+    chunks: tuple[int, int] = (512, 512)
+    crs: str | None = Field(default=None, description="CRS when the raster carries none")
+
+
+class RegionOverride(StrictModel):
+    """A shipped region with some of its fields replaced (e.g. a sub-area for a demo)."""
+
+    base: str
+    name: str | None = None
+    resolution: float | None = Field(default=None, gt=0)
+    bounds: tuple[float, float, float, float] | None = None
+    chunks: tuple[int, int] | None = None
+
+
+class OutputsConfig(StrictModel):
+    """Names of the outputs under the job's output directory."""
+
+    cube: str = "cube.zarr"
+    cog: bool = True
+
+
+class JobConfig(StrictModel):
+    """One batch job: a region and what each stage does in it.
+
+    Attributes
+    ----------
+    name
+        Job name, used in manifests and outputs.
+    region
+        A shipped region name, a path to a region YAML, an inline region, a shipped region
+        with overrides (``{base: bonaire, bounds: [...]}``) or ``{reference: raster.tif}``.
+    synthetic
+        True when the inputs are synthetic; carried into every output's metadata.
+    """
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    description: str = ""
+    synthetic: bool = False
+    region: str | RegionConfig | RegionOverride | ReferenceRegion
+    sources: list[SourceConfig] = Field(default_factory=list)
+    indices: IndicesConfig | None = None
+    model: ModelConfig | None = None
+    tiles: TilesConfig | None = None
+    outputs: OutputsConfig = Field(default_factory=OutputsConfig)
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_names(cls, value: list[Any]) -> list[Any]:
+        names = [s.name for s in value]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"source names must be unique; repeated: {dupes}")
+        return value
+
+    @model_validator(mode="after")
+    def _labels_source_exists(self) -> JobConfig:
+        if self.model is not None:
+            points = [s.name for s in self.sources if s.kind == "points"]
+            if self.model.labels.source not in points:
+                raise ValueError(
+                    f"model.labels.source {self.model.labels.source!r} is not a points source; "
+                    f"points sources: {points}"
+                )
+        return self
+
+    def config_hash(self) -> str:
+        """SHA-256 of the validated config (stable across key order and formatting)."""
+        text = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def load_job(path: str | Path) -> JobConfig:
+    """Load and validate a job config; relative paths are taken from the file's folder."""
+    path = Path(path)
+    data = load_yaml(path)
+    return validate_mapping(JobConfig, data, source=str(path), base_dir=path.parent.resolve())
+
+
+def resolve_grid(job: JobConfig) -> RegionGrid:
+    """The :class:`RegionGrid` of a job's region (reads the reference raster if one is named)."""
+    region = job.region
+    if isinstance(region, str):
+        return load_region(region).to_grid()
+    if isinstance(region, RegionConfig):
+        return region.to_grid()
+    if isinstance(region, RegionOverride):
+        base = load_region(region.base)
+        changes = {
+            k: v for k, v in region.model_dump(exclude={"base"}).items() if v is not None
+        }
+        merged = validate_mapping(
+            RegionConfig, {**base.model_dump(), **changes}, source=f"region override of {region.base}"
+        )
+        return merged.to_grid()
+    from prospect.io.raster import grid_from_raster
+
+    return grid_from_raster(region.reference, chunks=region.chunks, crs=region.crs,
+                            name=region.name)

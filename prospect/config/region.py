@@ -1,0 +1,109 @@
+"""Region configs: a named grid (CRS, resolution, bounds, chunk shape) with its checks."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+from pyproj import Transformer
+
+from prospect.config._base import StrictModel
+from prospect.errors import CRSError
+from prospect.grid import RegionGrid, parse_crs
+
+__all__ = ["RegionConfig", "utm_zone_overflow"]
+
+PositiveInt = Annotated[int, Field(gt=0)]
+
+
+def utm_zone_overflow(
+    crs: str, bounds: tuple[float, float, float, float], *, tolerance_deg: float = 0.5
+) -> float:
+    """Degrees of longitude by which ``bounds`` extend past their UTM zone (0 when inside).
+
+    Returns 0 for CRSs that are not UTM. A region that spills over its zone by more than
+    ``tolerance_deg`` needs an explicit ``cross_zone: true`` in its config.
+    """
+    crs_obj = parse_crs(crs)
+    zone = crs_obj.utm_zone
+    if not zone:
+        return 0.0
+    number = int(zone[:-1])
+    west_edge = -180.0 + 6.0 * (number - 1)
+    east_edge = west_edge + 6.0
+    to_ll = Transformer.from_crs(crs_obj, "EPSG:4326", always_xy=True)
+    west, _, east, _ = to_ll.transform_bounds(*bounds, densify_pts=21)
+    overflow = max(west_edge - west, east - east_edge, 0.0)
+    return float(overflow) if overflow > tolerance_deg else 0.0
+
+
+class RegionConfig(StrictModel):
+    """A region: the grid every layer of its cubes shares.
+
+    Attributes
+    ----------
+    name
+        Identifier (lower case, digits, ``-``), e.g. ``bonaire``.
+    title
+        Human-readable name.
+    crs
+        Working CRS, e.g. ``EPSG:28992``.
+    resolution
+        Cell size in CRS units (metres).
+    bounds
+        ``[left, bottom, right, top]`` in the working CRS.
+    chunks
+        ``[rows, cols]`` of one zarr chunk.
+    cross_zone
+        Set to ``true`` to accept a region that extends past its UTM zone (an explicit
+        choice; Prospect never picks a zone silently).
+    """
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    title: str = ""
+    crs: str
+    resolution: float = Field(gt=0)
+    bounds: tuple[float, float, float, float]
+    chunks: tuple[PositiveInt, PositiveInt] = (512, 512)
+    cross_zone: bool = False
+    description: str = ""
+    kind: Literal["region"] = "region"
+
+    @field_validator("crs")
+    @classmethod
+    def _known_crs(cls, value: str) -> str:
+        try:
+            parse_crs(value)
+        except CRSError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("bounds")
+    @classmethod
+    def _ordered_bounds(
+        cls, value: tuple[float, float, float, float]
+    ) -> tuple[float, float, float, float]:
+        left, bottom, right, top = value
+        if not (right > left and top > bottom):
+            raise ValueError("bounds must be [left, bottom, right, top] with right > left, top > bottom")
+        return value
+
+    @model_validator(mode="after")
+    def _zone_choice(self) -> RegionConfig:
+        over = utm_zone_overflow(self.crs, self.bounds)
+        if over and not self.cross_zone:
+            raise ValueError(
+                f"region extends {over:.2f} degrees past the UTM zone of {self.crs}; "
+                "choose another zone's CRS, or set 'cross_zone: true' to accept the distortion"
+            )
+        return self
+
+    def to_grid(self) -> RegionGrid:
+        """The :class:`~prospect.grid.RegionGrid` this config describes."""
+        return RegionGrid(
+            crs=self.crs,
+            resolution=self.resolution,
+            bounds=self.bounds,
+            chunks=self.chunks,
+            name=self.name,
+        )

@@ -1,0 +1,71 @@
+"""Prospect's exception hierarchy.
+
+Every error the library raises on purpose derives from :class:`ProspectError`; each leaf
+also inherits the matching builtin, so callers that already catch ``ValueError`` or
+``FileNotFoundError`` keep working (the scikit-learn / zarr convention). The CLI turns a
+``ProspectError`` into one clear line and a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CRSError",
+    "ConfigError",
+    "DataError",
+    "FormulaError",
+    "GridError",
+    "InputFileError",
+    "ModelError",
+    "ProspectError",
+    "SchemaMismatchError",
+    "SecurityError",
+    "StageError",
+]
+
+
+class ProspectError(Exception):
+    """Root of every error Prospect raises on purpose."""
+
+    exit_code: int = 1
+
+
+class ConfigError(ProspectError, ValueError):
+    """A configuration file or value is invalid (names file, key, value and what is allowed)."""
+
+    exit_code = 2
+
+
+class GridError(ProspectError, ValueError):
+    """A region grid is inconsistent (bounds, resolution, chunks)."""
+
+
+class CRSError(ProspectError, ValueError):
+    """A coordinate reference system is missing, unknown or ambiguous."""
+
+
+class InputFileError(ProspectError, OSError):
+    """An input file is missing, unreadable, corrupt or of the wrong kind."""
+
+
+class DataError(ProspectError, ValueError):
+    """Input data are readable but unusable (outside the region, empty, wrong band count...)."""
+
+
+class FormulaError(ProspectError, ValueError):
+    """An index formula uses something outside the whitelist or cannot be parsed."""
+
+
+class ModelError(ProspectError, ValueError):
+    """A model cannot be trained, saved, loaded or applied."""
+
+
+class SchemaMismatchError(ModelError):
+    """A cube does not match what a model expects (variables, units, CRS, resolution...)."""
+
+
+class SecurityError(ProspectError, PermissionError):
+    """Refused for safety: untrusted types, pickle payloads, path traversal, bad checksums."""
+
+
+class StageError(ProspectError, RuntimeError):
+    """A pipeline stage failed or its prerequisites are missing."""
