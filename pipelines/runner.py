@@ -82,7 +82,8 @@ def print_summary(results: Sequence[StageResult], console: Console) -> None:
     table.add_column("seconds", justify="right")
     table.add_column("outputs")
     for r in results:
-        table.add_row(r.name, f"{r.seconds:.1f}", "\n".join(f"{k}: {v}" for k, v in r.outputs.items()))
+        outputs = "\n".join(f"{k}: {v}" for k, v in r.outputs.items())
+        table.add_row(r.name, f"{r.seconds:.1f}", outputs)
     console.print(table)
     for r in results:
         for key, value in r.metrics.items():

@@ -19,5 +19,7 @@ SchedulerOpt = Annotated[
 ]
 WorkersOpt = Annotated[
     int | None,
-    typer.Option("--workers", min=1, help="Worker processes of the local cluster (default: cores)."),
+    typer.Option(
+        "--workers", min=1, help="Worker processes of the local cluster (default: cores)."
+    ),
 ]

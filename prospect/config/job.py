@@ -150,7 +150,8 @@ def resolve_grid(job: JobConfig) -> RegionGrid:
             k: v for k, v in region.model_dump(exclude={"base"}).items() if v is not None
         }
         merged = validate_mapping(
-            RegionConfig, {**base.model_dump(), **changes}, source=f"region override of {region.base}"
+            RegionConfig, {**base.model_dump(), **changes},
+            source=f"region override of {region.base}",
         )
         return merged.to_grid()
     from prospect.io.raster import grid_from_raster

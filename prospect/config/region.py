@@ -85,7 +85,9 @@ class RegionConfig(StrictModel):
     ) -> tuple[float, float, float, float]:
         left, bottom, right, top = value
         if not (right > left and top > bottom):
-            raise ValueError("bounds must be [left, bottom, right, top] with right > left, top > bottom")
+            raise ValueError(
+                "bounds must be [left, bottom, right, top] with right > left, top > bottom"
+            )
         return value
 
     @model_validator(mode="after")
