@@ -1,0 +1,59 @@
+"""Model reuse: safe model files, model cards, input schemas and a versioned registry.
+
+Public facade::
+
+    save_model(estimator, directory, card=..., schema=...) -> Path
+    load_model(directory, trusted=None) -> LoadedModel
+    check_schema(cube, schema)            # SchemaMismatchError, one line per difference
+    schema_from_cube(cube, features) -> dict
+    align_to_schema(cube, schema)         # reproject/resample to the model's grid
+
+Models are written with skops, never pickle; loading verifies SHA-256 checksums, refuses
+pickle/joblib files by their magic bytes before anything is unpickled, and refuses types
+outside scikit-learn and ``prospect.models`` unless the user trusts them by name.
+"""
+
+from __future__ import annotations
+
+from prospect.registry.card import card_markdown, config_hash, library_versions
+from prospect.registry.files import (
+    MODEL_FILES,
+    LoadedModel,
+    is_model_dir,
+    load_model,
+    read_card,
+    read_schema,
+    save_model,
+    verify_model_dir,
+)
+from prospect.registry.names import check_name, check_version
+from prospect.registry.schema import (
+    align_to_schema,
+    check_schema,
+    schema_differences,
+    schema_from_cube,
+)
+from prospect.registry.sniff import sniff_format
+from prospect.registry.trust import TRUSTED_PREFIXES
+
+__all__ = [
+    "MODEL_FILES",
+    "TRUSTED_PREFIXES",
+    "LoadedModel",
+    "align_to_schema",
+    "card_markdown",
+    "check_name",
+    "check_schema",
+    "check_version",
+    "config_hash",
+    "is_model_dir",
+    "library_versions",
+    "load_model",
+    "read_card",
+    "read_schema",
+    "save_model",
+    "schema_differences",
+    "schema_from_cube",
+    "sniff_format",
+    "verify_model_dir",
+]

@@ -1,0 +1,208 @@
+"""Model cards: what a model is, what it was trained on, how well it did, and its limits.
+
+:func:`complete_card` takes the facts a trainer knows (mineral, region, training data,
+features, cross-validation, calibration, limitations, config) and adds what Prospect can
+fill in itself (estimator, library versions, creation time, config hash). :func:`card_markdown`
+renders the same facts for people.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import platform
+from collections.abc import Mapping
+from importlib import metadata
+from typing import Any
+
+__all__ = [
+    "CARD_FORMAT",
+    "LIBRARIES",
+    "card_markdown",
+    "complete_card",
+    "config_hash",
+    "library_versions",
+    "to_jsonable",
+]
+
+CARD_FORMAT = "prospect-model-card/1"
+LIBRARIES: tuple[str, ...] = (
+    "prospect", "scikit-learn", "skops", "numpy", "scipy", "xarray", "dask", "zarr",
+    "rasterio", "rioxarray", "pyproj", "numba", "skl2onnx", "onnxruntime",
+)
+
+
+def library_versions() -> dict[str, str]:
+    """Installed versions of Python, Prospect and the libraries a model depends on."""
+    versions = {"python": platform.python_version()}
+    for lib in LIBRARIES:
+        try:
+            versions[lib] = metadata.version(lib)
+        except metadata.PackageNotFoundError:
+            versions[lib] = "not installed"
+    return versions
+
+
+def to_jsonable(value: Any) -> Any:
+    """``value`` as plain JSON types (paths and other objects become strings)."""
+    return json.loads(json.dumps(value, default=_default, sort_keys=True))
+
+
+def _default(obj: Any) -> Any:
+    if hasattr(obj, "model_dump"):
+        return obj.model_dump(mode="json")
+    if hasattr(obj, "tolist"):
+        return obj.tolist()
+    if isinstance(obj, set | frozenset):
+        return sorted(obj, key=str)
+    return str(obj)
+
+
+def config_hash(config: Any) -> str:
+    """SHA-256 of the canonical JSON of ``config`` (sorted keys)."""
+    text = json.dumps(to_jsonable(config), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _estimator_facts(estimator: Any) -> dict[str, Any]:
+    cls = type(estimator)
+    facts: dict[str, Any] = {"class": f"{cls.__module__}.{cls.__qualname__}"}
+    if hasattr(estimator, "get_params"):
+        try:
+            params = estimator.get_params(deep=False)
+        except Exception:  # pragma: no cover - a broken get_params should not block saving
+            params = {}
+        facts["params"] = {k: v if isinstance(v, str | int | float | bool | None) else repr(v)
+                           for k, v in sorted(params.items())}
+    n_in = getattr(estimator, "n_features_in_", None)
+    if n_in is not None:
+        facts["n_features_in"] = int(n_in)
+    classes = getattr(estimator, "classes_", None)
+    if classes is not None:
+        facts["classes"] = to_jsonable(list(classes))
+    return facts
+
+
+def complete_card(card: Mapping[str, Any], estimator: Any, schema: Mapping[str, Any]) -> dict:
+    """The full card: the trainer's facts plus estimator, versions, time and config hash.
+
+    Facts the trainer did not give are recorded as ``None`` so that their absence is visible.
+    """
+    full: dict[str, Any] = {
+        "format": CARD_FORMAT,
+        "mineral": None,
+        "deposit_type": None,
+        "synthetic": False,
+        "region": None,
+        "training_data": [],
+        "features": [],
+        "cv": None,
+        "calibration": None,
+        "limitations": [],
+        "config": None,
+        "config_hash": None,
+    }
+    full.update(to_jsonable(dict(card)))
+    if full.get("config") is not None and not full.get("config_hash"):
+        full["config_hash"] = config_hash(full["config"])
+    if not full["features"]:
+        full["features"] = [
+            {k: v.get(k) for k in ("name", "units", "long_name", "prospect_kind", "provenance")}
+            for v in schema.get("variables", [])
+        ]
+    full["features"] = [_parse_provenance(f) for f in full["features"]]
+    full["estimator"] = _estimator_facts(estimator)
+    full["versions"] = library_versions()
+    full["created"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    full["input_schema"] = {k: schema.get(k) for k in ("crs", "resolution", "feature_order")}
+    return full
+
+
+def _parse_provenance(feature: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(feature)
+    prov = out.get("provenance")
+    if isinstance(prov, str):
+        try:
+            out["provenance"] = json.loads(prov) if prov else {}
+        except ValueError:
+            out["provenance"] = {"text": prov}
+    return out
+
+
+def _fmt(value: Any) -> str:
+    if value is None or value == "" or value == [] or value == {}:
+        return "_not recorded_"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, dict | list):
+        return "`" + json.dumps(value, sort_keys=True) + "`"
+    return str(value).replace("|", "\\|")
+
+
+def card_markdown(card: Mapping[str, Any]) -> str:
+    """Render a completed card as Markdown."""
+    title = f"{card.get('mineral') or 'unknown mineral'}"
+    if card.get("deposit_type"):
+        title += f" ({card['deposit_type']})"
+    lines = [f"# Model card: {title}", ""]
+    if card.get("synthetic"):
+        lines += ["> **Synthetic**: trained on synthetic data; not for real decisions.", ""]
+    est = card.get("estimator") or {}
+    lines += [
+        f"- Mineral: {_fmt(card.get('mineral'))}",
+        f"- Deposit type: {_fmt(card.get('deposit_type'))}",
+        f"- Estimator: `{est.get('class', '?')}`",
+        f"- Created: {_fmt(card.get('created'))}",
+        f"- Config hash (SHA-256): {_fmt(card.get('config_hash'))}",
+        "",
+        "## Region and grid",
+        "",
+    ]
+    region = card.get("region")
+    if isinstance(region, Mapping):
+        lines += [f"- {k}: {_fmt(v)}" for k, v in region.items()]
+    else:
+        lines.append(f"- {_fmt(region)}")
+    lines += ["", "## Training data", "", "| path | sha256 |", "|---|---|"]
+    for item in card.get("training_data") or []:
+        lines.append(f"| {_fmt(item.get('path'))} | `{item.get('sha256', '')}` |")
+    lines += ["", "## Features (input order)", "",
+              "| name | units | kind | long name | formula | bands / source |",
+              "|---|---|---|---|---|---|"]
+    for feat in card.get("features") or []:
+        prov = feat.get("provenance") or {}
+        prov = prov if isinstance(prov, Mapping) else {}
+        formula = prov.get("formula") or prov.get("expression") or ""
+        bands = prov.get("bands") or prov.get("source") or prov.get("sources") or ""
+        lines.append(
+            f"| {feat.get('name')} | {_fmt(feat.get('units'))} | {_fmt(feat.get('prospect_kind'))}"
+            f" | {_fmt(feat.get('long_name'))} | {_fmt(formula) if formula else ''}"
+            f" | {_fmt(bands) if bands else ''} |"
+        )
+    cv = card.get("cv")
+    lines += ["", "## Cross-validation", ""]
+    if isinstance(cv, Mapping):
+        for key in ("scheme", "block_size", "n_splits"):
+            lines.append(f"- {key}: {_fmt(cv.get(key))}")
+        metrics = cv.get("metrics") or {}
+        if isinstance(metrics, Mapping) and metrics:
+            lines += ["", "| metric | value |", "|---|---|"]
+            lines += [f"| {k} | {_fmt(v)} |" for k, v in metrics.items()]
+    else:
+        lines.append(f"- {_fmt(cv)}")
+    lines += ["", "## Calibration", "", f"{_fmt(card.get('calibration'))}", "",
+              "## Limitations", ""]
+    limits = card.get("limitations") or []
+    if isinstance(limits, str):
+        limits = [limits]
+    lines += [f"- {item}" for item in limits] or ["- _not recorded_"]
+    schema = card.get("input_schema") or {}
+    lines += ["", "## Input schema", "", f"- CRS: {_fmt(schema.get('crs'))}",
+              f"- Resolution: {_fmt(schema.get('resolution'))}",
+              f"- Feature order: {_fmt(schema.get('feature_order'))}", "",
+              "## Versions", "", "| library | version |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in (card.get("versions") or {}).items()]
+    lines += ["", "## Config", "", "```json",
+              json.dumps(card.get("config"), indent=2, sort_keys=True), "```", ""]
+    return "\n".join(lines)

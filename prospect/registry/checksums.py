@@ -1,0 +1,67 @@
+"""SHA-256 checksums of the files of a saved model."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from prospect.errors import SecurityError
+
+__all__ = ["CHECKSUMS_FILE", "read_checksums", "sha256_bytes", "sha256_file", "verify_checksums"]
+
+CHECKSUMS_FILE = "checksums.json"
+
+
+def sha256_bytes(data: bytes) -> str:
+    """Hex SHA-256 of ``data``."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: Path, *, block: int = 1 << 20) -> str:
+    """Hex SHA-256 of the file at ``path``, read in blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(block):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_checksums(directory: Path, *, required: Iterable[str]) -> dict[str, str]:
+    """Read ``checksums.json`` of ``directory`` and check it lists every required file."""
+    path = Path(directory) / CHECKSUMS_FILE
+    if not path.is_file():
+        raise SecurityError(
+            f"{path}: missing; a Prospect model directory carries SHA-256 checksums of its "
+            "files and is refused without them"
+        )
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        files = data["files"]
+        sums = {str(k): str(v) for k, v in files.items()}
+    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
+        raise SecurityError(f"{path}: not a valid checksum file ({exc}); refused") from None
+    missing = sorted(set(required) - set(sums))
+    if missing:
+        raise SecurityError(f"{path}: no checksum for {', '.join(missing)}; refused")
+    return sums
+
+
+def verify_checksums(directory: Path, sums: Mapping[str, str]) -> None:
+    """Raise :class:`SecurityError` naming every file whose SHA-256 differs or is missing."""
+    directory = Path(directory)
+    problems: list[str] = []
+    for name, expected in sorted(sums.items()):
+        path = directory / name
+        if "/" in name or "\\" in name or name.startswith("."):
+            problems.append(f"{name}: not a plain file name")
+        elif not path.is_file():
+            problems.append(f"{name}: missing")
+        elif (actual := sha256_file(path)) != expected:
+            problems.append(f"{name}: sha256 {actual[:16]}... != recorded {expected[:16]}...")
+    if problems:
+        raise SecurityError(
+            f"{directory}: checksum verification failed, the model files were changed after "
+            "saving (tampered or corrupt); refused:\n" + "\n".join(problems)
+        )

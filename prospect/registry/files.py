@@ -1,0 +1,270 @@
+"""Save and load one model directory: skops model, card, schema and checksums.
+
+A model directory holds exactly::
+
+    model.skops     the fitted estimator, written with skops (never pickle or joblib)
+    card.json       the model card (facts, metrics, versions, config and its hash)
+    card.md         the same card for people
+    schema.json     the input schema the cube must match
+    checksums.json  SHA-256 of each of the four files above
+
+:func:`save_model` writes them to a staging directory next to the target and renames it
+into place, so a reader sees a complete model or none. :func:`load_model` verifies the
+checksums, sniffs the model file (a pickle/joblib file is refused before any byte of it is
+unpickled) and asks skops which types the file holds before it builds anything.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import skops.io as sio
+
+from prospect.errors import ModelError, SecurityError
+from prospect.registry.card import CARD_FORMAT, card_markdown, complete_card, to_jsonable
+from prospect.registry.checksums import (
+    CHECKSUMS_FILE,
+    read_checksums,
+    sha256_file,
+    verify_checksums,
+)
+from prospect.registry.schema import SCHEMA_FORMAT
+from prospect.registry.sniff import HEAD_BYTES, refuse_unless_skops, sniff_file
+from prospect.registry.trust import split_untrusted
+
+__all__ = [
+    "CARD_JSON",
+    "CARD_MD",
+    "MODEL_FILE",
+    "MODEL_FILES",
+    "SCHEMA_FILE",
+    "LoadedModel",
+    "is_model_dir",
+    "load_model",
+    "read_card",
+    "read_schema",
+    "save_model",
+    "verify_model_dir",
+]
+
+MODEL_FILE = "model.skops"
+CARD_JSON = "card.json"
+CARD_MD = "card.md"
+SCHEMA_FILE = "schema.json"
+MODEL_FILES: tuple[str, ...] = (MODEL_FILE, CARD_JSON, CARD_MD, SCHEMA_FILE)
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A verified, loaded model: the estimator, its card and its input schema."""
+
+    estimator: Any
+    card: dict[str, Any]
+    schema: dict[str, Any]
+    directory: Path
+    checksums: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def feature_order(self) -> list[str]:
+        """Cube variables in the order the estimator takes them."""
+        return list(self.schema.get("feature_order") or [])
+
+
+def _check_schema_shape(schema: Mapping[str, Any]) -> dict[str, Any]:
+    variables = schema.get("variables")
+    if not isinstance(variables, list) or not all(
+        isinstance(v, Mapping) and "name" in v for v in variables
+    ):
+        raise ModelError("schema['variables'] must be a list of {name, units, dtype, ...}")
+    full = {"format": SCHEMA_FORMAT, **to_jsonable(dict(schema))}
+    names = [v["name"] for v in full["variables"]]
+    full.setdefault("feature_order", names)
+    if full["feature_order"] is None:
+        full["feature_order"] = names
+    unknown = [n for n in full["feature_order"] if n not in names]
+    if unknown:
+        raise ModelError(f"schema feature_order names {unknown} that are not in its variables")
+    return full
+
+
+def is_model_dir(directory: Path) -> bool:
+    """True when ``directory`` looks like a saved model (has ``checksums.json``)."""
+    return (Path(directory) / CHECKSUMS_FILE).is_file()
+
+
+def save_model(
+    estimator: Any,
+    directory: Path,
+    *,
+    card: Mapping[str, Any],
+    schema: Mapping[str, Any],
+) -> Path:
+    """Save ``estimator`` with its card and input schema to ``directory``, atomically.
+
+    Parameters
+    ----------
+    estimator
+        A fitted scikit-learn-compatible estimator (saved with skops).
+    directory
+        Target directory. An existing *model* directory there is replaced atomically (a
+        re-run of a training stage); any other existing path is refused.
+    card
+        Facts about the model: mineral, deposit_type, region (grid ``describe()``),
+        training_data (``[{path, sha256}]``), features, cv (``{scheme, block_size, n_splits,
+        metrics}``), calibration, limitations, config, config_hash, synthetic.
+    schema
+        Input schema: ``{variables: [{name, units, dtype, prospect_kind, provenance}], crs,
+        resolution, feature_order}`` (see :func:`prospect.registry.schema_from_cube`).
+
+    Returns
+    -------
+    Path
+        ``directory``.
+    """
+    directory = Path(directory)
+    if directory.exists() and not (directory.is_dir() and is_model_dir(directory)):
+        raise ModelError(
+            f"{directory}: exists and is not a Prospect model directory; choose another path"
+        )
+    full_schema = _check_schema_shape(schema)
+    full_card = complete_card(card, estimator, full_schema)
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    staging = directory.parent / f".{directory.name}.staging-{uuid.uuid4().hex[:8]}"
+    staging.mkdir()
+    try:
+        try:
+            sio.dump(estimator, staging / MODEL_FILE)
+        except Exception as exc:
+            raise ModelError(
+                f"cannot save {type(estimator).__name__} with skops: {exc}"
+            ) from exc
+        (staging / CARD_JSON).write_text(
+            json.dumps(full_card, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+        )
+        (staging / CARD_MD).write_text(card_markdown(full_card), encoding="utf-8")
+        (staging / SCHEMA_FILE).write_text(
+            json.dumps(full_schema, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+        )
+        sums = {name: sha256_file(staging / name) for name in MODEL_FILES}
+        (staging / CHECKSUMS_FILE).write_text(
+            json.dumps({"algorithm": "sha256", "files": sums}, indent=2, sort_keys=True) + "\n",
+            encoding="utf-8",
+        )
+        if directory.exists():
+            trash = directory.parent / f".{directory.name}.old-{uuid.uuid4().hex[:8]}"
+            os.replace(directory, trash)
+            os.replace(staging, directory)
+            shutil.rmtree(trash, ignore_errors=True)
+        else:
+            os.replace(staging, directory)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return directory
+
+
+def _refuse_plain_file(path: Path) -> None:
+    kind = sniff_file(path)
+    with open(path, "rb") as fh:
+        refuse_unless_skops(fh.read(HEAD_BYTES), source=str(path))
+    raise ModelError(
+        f"{path}: a bare {kind} file; give the model directory (with card.json, schema.json "
+        "and checksums.json) written by prospect.registry.save_model"
+    )
+
+
+def verify_model_dir(directory: Path) -> dict[str, str]:
+    """Check ``directory`` is a complete model whose files match their checksums.
+
+    Sniffs the model file first, then verifies every SHA-256. Returns the checksums.
+    """
+    directory = Path(directory)
+    if directory.is_file():
+        _refuse_plain_file(directory)
+    if not directory.is_dir():
+        raise ModelError(f"{directory}: no such model directory")
+    model_path = directory / MODEL_FILE
+    if model_path.is_file():
+        with open(model_path, "rb") as fh:
+            refuse_unless_skops(fh.read(HEAD_BYTES), source=str(model_path))
+    else:
+        others = sorted(p.name for p in directory.iterdir() if p.is_file())
+        for name in others:  # a directory holding model.pkl / model.joblib: say what it is
+            if name.endswith((".pkl", ".pickle", ".joblib", ".sav", ".pt")):
+                with open(directory / name, "rb") as fh:
+                    refuse_unless_skops(fh.read(HEAD_BYTES), source=str(directory / name))
+        raise ModelError(f"{directory}: no {MODEL_FILE}; files there: {others or 'none'}")
+    sums = read_checksums(directory, required=MODEL_FILES)
+    verify_checksums(directory, sums)
+    return sums
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise ModelError(f"{path}: unreadable JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ModelError(f"{path}: expected a JSON object")
+    return data
+
+
+def read_card(directory: Path) -> dict[str, Any]:
+    """The model card of a *verified* model directory."""
+    card = _read_json(Path(directory) / CARD_JSON)
+    if card.get("format") != CARD_FORMAT:
+        raise ModelError(f"{directory}/{CARD_JSON}: unknown card format {card.get('format')!r}")
+    return card
+
+
+def read_schema(directory: Path) -> dict[str, Any]:
+    """The input schema of a *verified* model directory."""
+    return _read_json(Path(directory) / SCHEMA_FILE)
+
+
+def load_model(directory: Path, *, trusted: Sequence[str] | None = None) -> LoadedModel:
+    """Verify and load a model directory written by :func:`save_model`.
+
+    Parameters
+    ----------
+    directory
+        The model directory (a registry version directory, or a training stage output).
+    trusted
+        Extra type paths to trust beyond scikit-learn's and ``prospect.models``' classes.
+
+    Raises
+    ------
+    SecurityError
+        A pickle/joblib file, a checksum mismatch, or types nobody trusted (listed).
+    ModelError
+        Not a model directory, or skops cannot read it.
+    """
+    directory = Path(directory)
+    sums = verify_model_dir(directory)
+    data = (directory / MODEL_FILE).read_bytes()
+    refuse_unless_skops(data[:HEAD_BYTES], source=str(directory / MODEL_FILE))
+    try:
+        untrusted = sio.get_untrusted_types(data=data)
+    except Exception as exc:
+        raise ModelError(f"{directory / MODEL_FILE}: not a readable skops file: {exc}") from None
+    accepted, refused = split_untrusted(untrusted, trusted=trusted)
+    if refused:
+        raise SecurityError(
+            f"{directory / MODEL_FILE}: refused: it holds types that are not trusted: "
+            f"{', '.join(refused)}. Only if you trust the model's author, list them with "
+            "trusted=[...] (CLI: --trust TYPE)"
+        )
+    try:
+        estimator = sio.loads(data, trusted=accepted)
+    except Exception as exc:
+        raise ModelError(f"{directory / MODEL_FILE}: skops could not load it: {exc}") from None
+    return LoadedModel(
+        estimator=estimator, card=read_card(directory), schema=read_schema(directory),
+        directory=directory, checksums=sums,
+    )

@@ -1,0 +1,41 @@
+"""Model names and versions that are safe to use as path components.
+
+A name or a version becomes one directory level of a registry (``<registry>/<name>/<version>/``)
+that may live on a local disk or behind an fsspec URL. Only a conservative alphabet is
+accepted, so nothing a user types can climb out of the registry (``../x``, ``/etc``,
+``..\\x``, ``C:x``, NUL bytes, URL schemes) or collide with the registry's own staging
+entries (which start with a dot).
+"""
+
+from __future__ import annotations
+
+import re
+
+from prospect.errors import SecurityError
+
+__all__ = ["NAME_PATTERN", "check_name", "check_version"]
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,99}$"
+_NAME_RE = re.compile(NAME_PATTERN)
+
+
+def _check(value: object, what: str) -> str:
+    if not isinstance(value, str):
+        raise SecurityError(f"model {what} must be text, got {type(value).__name__}")
+    if not _NAME_RE.fullmatch(value) or ".." in value:
+        raise SecurityError(
+            f"model {what} {value!r} is refused: use 1-100 letters, digits, '_', '-', '+' or "
+            "'.', starting with a letter or digit, and no '..' (no slashes, backslashes, "
+            "drive letters or absolute paths)"
+        )
+    return value
+
+
+def check_name(name: object) -> str:
+    """Return ``name`` when it is a safe model name, else raise :class:`SecurityError`."""
+    return _check(name, "name")
+
+
+def check_version(version: object) -> str:
+    """Return ``version`` when it is a safe version label, else raise :class:`SecurityError`."""
+    return _check(version, "version")

@@ -1,0 +1,222 @@
+"""Input schemas: what a model expects of a cube, and the check that refuses a mismatch.
+
+A schema is plain JSON::
+
+    {"variables": [{"name", "units", "dtype", "prospect_kind", "provenance"}, ...],
+     "crs": "EPSG:32619", "resolution": 10.0, "feature_order": ["B04", "ndvi", ...]}
+
+:func:`check_schema` compares a cube with it and raises :class:`SchemaMismatchError` with
+one line per difference. :func:`align_to_schema` reprojects/resamples a cube to the
+model's CRS and resolution when the user asks for it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import xarray as xr
+from pyproj import CRS
+from pyproj.exceptions import CRSError as ProjCRSError
+from rasterio.enums import Resampling
+
+from prospect.errors import ModelError, SchemaMismatchError
+
+__all__ = [
+    "DEFINING_PROVENANCE_KEYS",
+    "SCHEMA_FORMAT",
+    "align_to_schema",
+    "check_schema",
+    "schema_differences",
+    "schema_from_cube",
+]
+
+SCHEMA_FORMAT = "prospect-input-schema/1"
+DEFINING_PROVENANCE_KEYS: tuple[str, ...] = ("formula", "expression", "bands", "sensor", "index")
+"""Provenance keys that define what a variable *is* (an index's formula and bands)."""
+
+
+def _provenance(value: Any) -> dict[str, Any]:
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, str) and value:
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            return {}
+        return parsed if isinstance(parsed, dict) else {}
+    return {}
+
+
+def _cube_crs(cube: xr.Dataset) -> CRS | None:
+    crs = cube.rio.crs
+    return CRS.from_user_input(crs.to_wkt()) if crs is not None else None
+
+
+def _cube_resolution(cube: xr.Dataset) -> float | None:
+    try:
+        res_x, res_y = cube.rio.resolution(recalc=True)
+    except Exception:
+        return None
+    return float(abs(res_x)) if math.isclose(abs(res_x), abs(res_y), rel_tol=1e-9) else None
+
+
+def schema_from_cube(cube: xr.Dataset, features: Sequence[str]) -> dict[str, Any]:
+    """The input schema of a model trained on ``features`` of ``cube``.
+
+    Parameters
+    ----------
+    cube
+        The training cube (from :func:`prospect.io.cube.open_cube`).
+    features
+        Variable names in the order the estimator sees them.
+    """
+    missing = [f for f in features if f not in cube.data_vars]
+    if missing:
+        raise ModelError(f"features {missing} are not variables of the training cube")
+    crs = _cube_crs(cube)
+    epsg = crs.to_epsg() if crs is not None else None
+    variables = []
+    for name in features:
+        da = cube[name]
+        variables.append({
+            "name": name,
+            "units": str(da.attrs.get("units", "")),
+            "dtype": str(da.dtype),
+            "prospect_kind": str(da.attrs.get("prospect_kind", "")),
+            "provenance": _provenance(da.attrs.get("provenance")),
+        })
+    return {
+        "format": SCHEMA_FORMAT,
+        "variables": variables,
+        "crs": f"EPSG:{epsg}" if epsg else (crs.to_wkt() if crs is not None else None),
+        "resolution": _cube_resolution(cube),
+        "feature_order": list(features),
+    }
+
+
+def _same_crs(a: Any, b: CRS | None) -> bool:
+    if b is None:
+        return False
+    try:
+        return CRS.from_user_input(a).equals(b, ignore_axis_order=True)
+    except ProjCRSError:
+        return False
+
+
+def _crs_label(crs: CRS | None) -> str:
+    if crs is None:
+        return "none"
+    epsg = crs.to_epsg()
+    return f"EPSG:{epsg}" if epsg else crs.name
+
+
+def schema_differences(cube: xr.Dataset, schema: Mapping[str, Any]) -> list[str]:
+    """Every way ``cube`` differs from ``schema``, one human-readable line each."""
+    diffs: list[str] = []
+    want_crs = schema.get("crs")
+    have_crs = _cube_crs(cube)
+    if want_crs and not _same_crs(want_crs, have_crs):
+        diffs.append(f"CRS: cube is {_crs_label(have_crs)}, model needs {want_crs}")
+    want_res = schema.get("resolution")
+    have_res = _cube_resolution(cube)
+    if want_res is not None and (
+        have_res is None or not math.isclose(have_res, float(want_res), rel_tol=1e-6)
+    ):
+        diffs.append(f"resolution: cube is {have_res}, model needs {float(want_res):g}")
+    order = list(schema.get("feature_order") or [v["name"] for v in schema.get("variables", [])])
+    specs = {v["name"]: v for v in schema.get("variables", [])}
+    for name in order:
+        spec = specs.get(name, {"name": name})
+        if name not in cube.data_vars:
+            diffs.append(f"variable {name!r}: missing from the cube")
+            continue
+        da = cube[name]
+        units = str(da.attrs.get("units", ""))
+        if "units" in spec and units != str(spec["units"]):
+            diffs.append(f"variable {name!r}: units {units!r}, model needs {spec['units']!r}")
+        if spec.get("dtype") and str(da.dtype) != str(spec["dtype"]):
+            diffs.append(f"variable {name!r}: dtype {da.dtype}, model needs {spec['dtype']}")
+        kind = str(da.attrs.get("prospect_kind", ""))
+        if spec.get("prospect_kind") and kind != str(spec["prospect_kind"]):
+            diffs.append(
+                f"variable {name!r}: kind {kind!r}, model needs {spec['prospect_kind']!r}"
+            )
+        want_prov = _provenance(spec.get("provenance"))
+        have_prov = _provenance(da.attrs.get("provenance"))
+        for key in DEFINING_PROVENANCE_KEYS:
+            if key in want_prov and have_prov.get(key) != want_prov[key]:
+                diffs.append(
+                    f"variable {name!r}: {key} {have_prov.get(key)!r} in the cube, model "
+                    f"was trained with {want_prov[key]!r}"
+                )
+    return diffs
+
+
+def check_schema(cube: xr.Dataset, schema: Mapping[str, Any]) -> None:
+    """Raise :class:`SchemaMismatchError` naming each difference between cube and schema.
+
+    Parameters
+    ----------
+    cube
+        The cube to score (lazy is fine: only metadata is read).
+    schema
+        The model's input schema (``schema.json``).
+    """
+    diffs = schema_differences(cube, schema)
+    if diffs:
+        geometric = any(d.startswith(("CRS", "resolution")) for d in diffs)
+        hint = (
+            "fix: rebuild the cube with the model's sources and indices"
+            + ("; or ask for reprojection (reproject=True, --reproject) to the model's "
+               "CRS and resolution" if geometric else "")
+        )
+        raise SchemaMismatchError(
+            f"the cube does not match the model's input schema ({len(diffs)} "
+            f"difference{'s' if len(diffs) != 1 else ''}):\n"
+            + "\n".join(f"- {d}" for d in diffs) + f"\n{hint}"
+        )
+
+
+def align_to_schema(
+    cube: xr.Dataset, schema: Mapping[str, Any], *, resampling: str = "bilinear"
+) -> xr.Dataset:
+    """Reproject/resample the model's variables of ``cube`` to the schema's CRS and resolution.
+
+    Continuous variables use ``resampling``; categorical ones always use nearest neighbour.
+    The output covers the cube's extent on the model's grid spacing. Returns ``cube``'s
+    variables unchanged when CRS and resolution already match.
+    """
+    names = [n for n in schema.get("feature_order", []) if n in cube.data_vars]
+    want_crs, want_res = schema.get("crs"), schema.get("resolution")
+    if want_crs is None or want_res is None:
+        raise ModelError("the model's schema records no CRS/resolution; cannot reproject")
+    if _same_crs(want_crs, _cube_crs(cube)) and math.isclose(
+        _cube_resolution(cube) or -1.0, float(want_res), rel_tol=1e-6
+    ):
+        return cube[names]
+    if _cube_crs(cube) is None:
+        raise ModelError("the cube has no CRS; cannot reproject it to the model's grid")
+    try:
+        method = Resampling[resampling]
+    except KeyError:
+        allowed = ", ".join(r.name for r in Resampling)
+        raise ModelError(f"unknown resampling {resampling!r}; use one of {allowed}") from None
+    out: dict[str, xr.DataArray] = {}
+    for name in names:
+        da = cube[name]
+        kind = da.attrs.get("prospect_kind")
+        nodata = np.nan if np.issubdtype(da.dtype, np.floating) else da.attrs.get("_FillValue")
+        src = da.rio.write_nodata(nodata, encoded=False) if nodata is not None else da
+        warped = src.rio.reproject(
+            want_crs, resolution=float(want_res),
+            resampling=Resampling.nearest if kind == "categorical" else method,
+        )
+        warped.attrs = {**da.attrs, "resampled_from": _crs_label(_cube_crs(cube))}
+        out[name] = warped
+    aligned = xr.Dataset(out)
+    aligned.attrs = dict(cube.attrs)
+    return aligned
