@@ -11,11 +11,15 @@ from __future__ import annotations
 import os
 import sys
 
-import click
 import typer
 from rich.console import Console
 
 from prospect.errors import ProspectError
+
+try:  # typer >= 0.26 vendors click; older releases use the click package
+    from typer._click import ClickException
+except ImportError:  # pragma: no cover
+    from click import ClickException  # type: ignore[assignment]
 
 __all__ = ["app", "main"]
 
@@ -56,12 +60,12 @@ def main(argv: list[str] | None = None) -> int:
         for line in rest:
             err.print(f"  {line}", markup=False)
         return exc.exit_code
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         return int(exc.exit_code or 0)
-    except click.exceptions.Abort:
+    except typer.Abort:
         err.print("aborted")
         return 130
-    except click.ClickException as exc:
+    except ClickException as exc:
         exc.show()
         return exc.exit_code
     except KeyboardInterrupt:

@@ -196,7 +196,7 @@ class RegionGrid:
 
     def window_transform(self, window: ChunkWindow) -> Affine:
         """Affine transform of one chunk window."""
-        return self.transform * Affine.translation(window.cols.start, window.rows.start)
+        return self.transform @ Affine.translation(window.cols.start, window.rows.start)
 
     def lonlat_bounds(self) -> tuple[float, float, float, float]:
         """Bounds in WGS 84 longitude/latitude (densified edges)."""

@@ -17,12 +17,12 @@ PositiveInt = Annotated[int, Field(gt=0)]
 
 
 def utm_zone_overflow(
-    crs: str, bounds: tuple[float, float, float, float], *, tolerance_deg: float = 0.5
+    crs: str, bounds: tuple[float, float, float, float], *, tolerance_deg: float = 0.0
 ) -> float:
     """Degrees of longitude by which ``bounds`` extend past their UTM zone (0 when inside).
 
     Returns 0 for CRSs that are not UTM. A region that spills over its zone by more than
-    ``tolerance_deg`` needs an explicit ``cross_zone: true`` in its config.
+    ``tolerance_deg`` (default: any overflow) needs an explicit ``cross_zone: true`` in its config.
     """
     crs_obj = parse_crs(crs)
     zone = crs_obj.utm_zone

@@ -194,7 +194,7 @@ def make_scene(
     for i, band in enumerate(S2_BANDS):
         factor = BAND_RESOLUTION[band] // int(grid.resolution) if grid.resolution == 10 else 1
         data = _block_mean(cube[i], factor) if factor > 1 else cube[i]
-        transform = grid.transform * grid.transform.scale(factor, factor)
+        transform = grid.transform @ grid.transform.scale(factor, factor)
         bands[band] = _write_tif(out / f"{band}.tif", data, grid.crs, transform,
                                  {"BAND": band, "UNITS": "reflectance"})
 
@@ -235,7 +235,7 @@ def _write_tif(path: Path, data: np.ndarray, crs: str, transform: object,
 def _write_geographic(path: Path, data: np.ndarray, grid: RegionGrid, *, factor: int) -> Path:
     """Coarsen by ``factor`` and warp to WGS 84, as geophysics grids often come."""
     coarse = _block_mean(data, factor)
-    src_transform = grid.transform * grid.transform.scale(factor, factor)
+    src_transform = grid.transform @ grid.transform.scale(factor, factor)
     dst_transform, w, h = calculate_default_transform(
         grid.crs, "EPSG:4326", coarse.shape[1], coarse.shape[0],
         *rasterio.transform.array_bounds(coarse.shape[0], coarse.shape[1], src_transform),
@@ -265,7 +265,7 @@ def _write_geology(path: Path, units: np.ndarray, faults: list[LineString],
                    grid: RegionGrid) -> Path:
     factor = 4
     coarse = units[::factor, ::factor]
-    transform = grid.transform * grid.transform.scale(factor, factor)
+    transform = grid.transform @ grid.transform.scale(factor, factor)
     polys = [(shape(geom), int(val)) for geom, val in
              rasterio.features.shapes(coarse.astype(np.int16), transform=transform)]
     gdf = gpd.GeoDataFrame(

@@ -1,0 +1,34 @@
+"""Shared fixtures: the real-data folder, small synthetic scenes, temporary outputs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _shared_data() -> Path:
+    env = os.environ.get("PROSPECT_SHARED_DATA")
+    return Path(env) if env else REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """``../shared/data`` (or ``$PROSPECT_SHARED_DATA``); tests using it skip when absent."""
+    path = _shared_data()
+    if not (path / "INDEX.md").is_file():
+        pytest.skip(f"real datasets not found at {path} (set PROSPECT_SHARED_DATA)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def small_scene(tmp_path_factory: pytest.TempPathFactory):
+    """A 2 km x 2 km synthetic Bonaire scene (200 x 200 cells at 10 m), seed 1."""
+    from prospect.testing import demo_grid, make_scene
+
+    root = tmp_path_factory.mktemp("small_scene")
+    return make_scene(root, grid=demo_grid("bonaire", size_m=2000, chunks=(64, 64)), seed=1,
+                      n_wells=120)
