@@ -1,34 +1,203 @@
-"""Tile-delivery config: which layers, zooms, colormaps and value ranges."""
+"""Tile-delivery configs: rendered layers (colormap, fixed value range) and the tile server.
+
+:class:`TilesConfig` is the ``tiles:`` section of a job (what the tiles stage renders);
+:class:`ServeConfig` is the file given to ``prospect serve`` (which layers the server
+publishes, from which COG or zarr cube, and which agency keys may read them).
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 
-from prospect.config._base import StrictModel
+from prospect.config._base import ConfigPath, StrictModel, load_yaml, validate_mapping
 
-__all__ = ["TileLayerConfig", "TilesConfig"]
+__all__ = [
+    "AgencyKeyConfig",
+    "ServeConfig",
+    "ServeLayerConfig",
+    "TileLayerConfig",
+    "TilesConfig",
+    "load_serve_config",
+]
+
+LAYER_NAME = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+"""Layer names: letters, digits, ``_`` and ``-``; they appear in URLs, never as paths."""
+
+
+def _check_colormap(name: str) -> str:
+    import matplotlib
+
+    if name not in matplotlib.colormaps:
+        raise ValueError(
+            f"unknown colormap {name!r}; use a matplotlib colormap name such as "
+            "'viridis', 'magma', 'cividis', 'RdYlGn_r' or 'Greys'"
+        )
+    return name
 
 
 class TileLayerConfig(StrictModel):
-    """One rendered layer (a cube variable) with a fixed value range and colormap."""
+    """One rendered layer (a cube variable) with a fixed value range and colormap.
+
+    Attributes
+    ----------
+    variable
+        Cube variable (and ``score/<variable>.tif`` COG) the layer renders.
+    name
+        Layer name in URLs and the viewer; defaults to ``variable``.
+    colormap
+        A matplotlib colormap name.
+    vmin, vmax
+        Fixed value range mapped onto the colormap (values outside are clamped).
+    role
+        ``value`` for a result layer, ``uncertainty`` for the layer the viewer's
+        uncertainty toggle shows on top.
+    public
+        Readable by the tile server without an API key.
+    """
 
     variable: str
+    name: str | None = Field(default=None, pattern=LAYER_NAME)
     colormap: str = "viridis"
     vmin: float = 0.0
     vmax: float = 1.0
     title: str | None = None
+    units: str = ""
+    role: Literal["value", "uncertainty"] = "value"
+    resampling: Literal["nearest", "bilinear"] = "bilinear"
     public: bool = False
+
+    @field_validator("colormap")
+    @classmethod
+    def _colormap_known(cls, value: str) -> str:
+        return _check_colormap(value)
+
+    @model_validator(mode="after")
+    def _range_ordered(self) -> TileLayerConfig:
+        if not self.vmax > self.vmin:
+            raise ValueError(f"vmax ({self.vmax}) must be greater than vmin ({self.vmin})")
+        return self
+
+    @property
+    def layer_name(self) -> str:
+        """The name used in URLs: ``name`` or else ``variable``."""
+        return self.name or self.variable
+
+    @property
+    def label(self) -> str:
+        """Human title: ``title`` or else the layer name."""
+        return self.title or self.layer_name
+
+
+def _default_layers() -> list[TileLayerConfig]:
+    return [
+        TileLayerConfig(variable="probability", colormap="viridis", title="Probability"),
+        TileLayerConfig(
+            variable="uncertainty", colormap="magma", title="Uncertainty", role="uncertainty"
+        ),
+    ]
 
 
 class TilesConfig(StrictModel):
-    """XYZ pyramid settings."""
+    """XYZ pyramid settings of a job's ``tiles:`` section."""
 
     min_zoom: int = Field(default=10, ge=0, le=22)
     max_zoom: int = Field(default=14, ge=0, le=22)
     tile_size: Literal[256, 512] = 256
     format: Literal["png", "webp"] = "png"
-    layers: list[TileLayerConfig] = Field(
-        default_factory=lambda: [TileLayerConfig(variable="probability")]
+    archive: bool = True
+    workers: int | None = Field(default=None, ge=1, le=64)
+    layers: list[TileLayerConfig] = Field(default_factory=_default_layers)
+
+    @model_validator(mode="after")
+    def _zooms_and_names(self) -> TilesConfig:
+        if self.max_zoom < self.min_zoom:
+            raise ValueError(f"max_zoom ({self.max_zoom}) is below min_zoom ({self.min_zoom})")
+        names = [layer.layer_name for layer in self.layers]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"layer names must be unique; repeated: {dupes}")
+        return self
+
+
+class ServeLayerConfig(TileLayerConfig):
+    """A served layer: a rendered layer plus where its data live.
+
+    Exactly one of ``cog`` (a GeoTIFF/COG path) or ``cube`` (a zarr cube path, read at
+    ``variable``) is given. Requests name the layer, never the path.
+    """
+
+    name: str = Field(pattern=LAYER_NAME)
+    variable: str = "probability"
+    cog: ConfigPath | None = None
+    cube: ConfigPath | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ServeLayerConfig:
+        if (self.cog is None) == (self.cube is None):
+            raise ValueError(
+                f"layer {self.name!r}: give exactly one of 'cog' (a GeoTIFF path) or "
+                "'cube' (a zarr cube path, read at 'variable')"
+            )
+        return self
+
+
+class AgencyKeyConfig(StrictModel):
+    """One agency's API key, kept only as its SHA-256 hex digest, and its layer rights.
+
+    ``layers: ['*']`` grants every layer. Generate a key and its hash with
+    ``prospect serve-key AGENCY``.
+    """
+
+    agency: str = Field(min_length=1, max_length=100)
+    key_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    layers: list[str] = Field(default_factory=list)
+    revoked: bool = False
+
+
+class ServeConfig(StrictModel):
+    """The tile server: its layers, zoom limits, caching and agency keys."""
+
+    title: str = "Prospect tiles"
+    attribution: str = "Prospect"
+    host: str = "127.0.0.1"
+    public_url: str | None = Field(
+        default=None, pattern=r"^https?://[^\s?#]+[^/\s?#]$",
+        description="External root URL (behind a proxy); default: the request's own",
     )
+    port: int = Field(default=8080, ge=0, le=65535)
+    min_zoom: int = Field(default=0, ge=0, le=24)
+    max_zoom: int = Field(default=18, ge=0, le=24)
+    cache_max_age: int = Field(default=3600, ge=0, le=31_536_000)
+    cache_mb: int = Field(default=64, ge=0, le=4096)
+    layers: list[ServeLayerConfig] = Field(min_length=1)
+    keys: list[AgencyKeyConfig] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ServeConfig:
+        if self.max_zoom < self.min_zoom:
+            raise ValueError(f"max_zoom ({self.max_zoom}) is below min_zoom ({self.min_zoom})")
+        names = [layer.name for layer in self.layers]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"layer names must be unique; repeated: {dupes}")
+        for key in self.keys:
+            unknown = sorted(set(key.layers) - set(names) - {"*"})
+            if unknown:
+                raise ValueError(
+                    f"keys: agency {key.agency!r} is granted unknown layers {unknown}; "
+                    f"configured layers: {names}"
+                )
+        hashes = [k.key_sha256 for k in self.keys]
+        if len(set(hashes)) != len(hashes):
+            raise ValueError("keys: two agencies share the same key hash; give each its own key")
+        return self
+
+
+def load_serve_config(path: str | Path) -> ServeConfig:
+    """Load and validate a tile-server config; relative paths are taken from its folder."""
+    path = Path(path)
+    data = load_yaml(path)
+    return validate_mapping(ServeConfig, data, source=str(path), base_dir=path.parent.resolve())

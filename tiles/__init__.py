@@ -1,0 +1,29 @@
+"""Tile delivery: rendering, static pyramids, a PMTiles archive, a tile server, a viewer.
+
+Modules, one job each:
+
+- :mod:`tiles.colormap`: float values -> RGBA with a fixed range; PNG/WebP encoding
+- :mod:`tiles.source`: a layer's data (COG or zarr cube variable) read through rio-tiler
+- :mod:`tiles.pyramid`: XYZ pyramids written in parallel metatiles
+- :mod:`tiles.archive`: PMTiles archives and TileJSON documents
+- :mod:`tiles.legend`: legend images
+- :mod:`tiles.auth`: hashed API keys with per-layer rights
+- :mod:`tiles.wmts`: OGC WMTS GetCapabilities
+- :mod:`tiles.server`: the ASGI tile server (Starlette; run with uvicorn)
+- :mod:`tiles.viewer`: the Leaflet viewer page
+"""
+
+from tiles.colormap import colormap_lut, encode_image, render_rgba
+from tiles.pyramid import PyramidResult, write_pyramid
+from tiles.source import LayerSource, cog_source, cube_source
+
+__all__ = [
+    "LayerSource",
+    "PyramidResult",
+    "cog_source",
+    "colormap_lut",
+    "cube_source",
+    "encode_image",
+    "render_rgba",
+    "write_pyramid",
+]

@@ -1,0 +1,141 @@
+"""One-file delivery: a PMTiles archive of a pyramid, and TileJSON documents.
+
+The archive is written with the ``pmtiles`` package (tiles in tile-id order, so the
+archive is clustered); TileJSON 3.0.0 describes a pyramid, an archive or a served layer.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+from pmtiles.reader import MmapSource
+from pmtiles.reader import Reader as PMReader
+from pmtiles.tile import Compression, TileType, zxy_to_tileid
+from pmtiles.writer import Writer
+
+from prospect.config.tiles import TileLayerConfig
+
+__all__ = ["read_pmtiles_tile", "tilejson", "write_pmtiles"]
+
+_TILE_TYPES = {"png": TileType.PNG, "webp": TileType.WEBP}
+
+
+def _pyramid_tiles(root: Path, fmt: str) -> list[tuple[int, int, int, int, Path]]:
+    found = []
+    for zdir in root.iterdir():
+        if not (zdir.is_dir() and zdir.name.isdigit()):
+            continue
+        z = int(zdir.name)
+        for xdir in zdir.iterdir():
+            if not (xdir.is_dir() and xdir.name.isdigit()):
+                continue
+            for f in xdir.glob(f"*.{fmt}"):
+                if f.stem.isdigit():
+                    x, y = int(xdir.name), int(f.stem)
+                    found.append((zxy_to_tileid(z, x, y), z, x, y, f))
+    found.sort()
+    return found
+
+
+def write_pmtiles(
+    pyramid_dir: str | Path, path: str | Path, *, fmt: str = "png",
+    bounds: tuple[float, float, float, float], metadata: dict[str, Any] | None = None,
+) -> Path:
+    """Pack the XYZ pyramid under ``pyramid_dir`` into one PMTiles v3 file, atomically.
+
+    Parameters
+    ----------
+    pyramid_dir
+        Root holding ``{z}/{x}/{y}.{fmt}``.
+    path
+        The ``.pmtiles`` file to write.
+    fmt
+        Tile image format (``png`` or ``webp``).
+    bounds
+        Lon/lat ``(west, south, east, north)`` of the data.
+    metadata
+        JSON metadata stored in the archive (e.g. the TileJSON and the legend range).
+    """
+    root, path = Path(pyramid_dir), Path(path)
+    tiles = _pyramid_tiles(root, fmt)
+    if not tiles:
+        raise ValueError(f"{root}: no .{fmt} tiles to archive")
+    zooms = [t[1] for t in tiles]
+    west, south, east, north = bounds
+    center_zoom = min(max(zooms), min(zooms) + 2)
+    header = {
+        "tile_type": _TILE_TYPES[fmt],
+        "tile_compression": Compression.NONE,
+        "min_zoom": min(zooms),
+        "max_zoom": max(zooms),
+        "min_lon_e7": int(west * 1e7),
+        "min_lat_e7": int(south * 1e7),
+        "max_lon_e7": int(east * 1e7),
+        "max_lat_e7": int(north * 1e7),
+        "center_zoom": center_zoom,
+        "center_lon_e7": int((west + east) / 2 * 1e7),
+        "center_lat_e7": int((south + north) / 2 * 1e7),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".{path.name}.tmp-{uuid.uuid4().hex[:8]}"
+    try:
+        with open(tmp, "wb") as f:
+            writer = Writer(f)
+            for tile_id, _z, _x, _y, tile_path in tiles:
+                writer.write_tile(tile_id, tile_path.read_bytes())
+            writer.finalize(header, metadata or {})
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def read_pmtiles_tile(path: str | Path, z: int, x: int, y: int) -> bytes | None:
+    """One tile's bytes from a PMTiles archive (``None`` when absent)."""
+    with open(path, "rb") as f:
+        source = MmapSource(f)
+        data = PMReader(source).get(z, x, y)
+        return bytes(data) if data is not None else None
+
+
+def tilejson(
+    layer: TileLayerConfig, *, tiles_url: str, bounds: tuple[float, float, float, float],
+    min_zoom: int, max_zoom: int, tile_size: int = 256, legend_url: str | None = None,
+    attribution: str = "Prospect", synthetic: bool = False,
+) -> dict[str, Any]:
+    """A TileJSON 3.0.0 document for one raster layer.
+
+    Besides the standard keys it carries ``prospect``: the colormap, the fixed value
+    range, the units, the role (value or uncertainty) and whether the data are synthetic.
+    """
+    west, south, east, north = bounds
+    doc: dict[str, Any] = {
+        "tilejson": "3.0.0",
+        "name": layer.layer_name,
+        "description": layer.label + (" (synthetic data)" if synthetic else ""),
+        "version": "1.0.0",
+        "attribution": attribution,
+        "scheme": "xyz",
+        "tiles": [tiles_url],
+        "minzoom": min_zoom,
+        "maxzoom": max_zoom,
+        "bounds": [west, south, east, north],
+        "center": [(west + east) / 2, (south + north) / 2, min(max_zoom, min_zoom + 2)],
+        "tileSize": tile_size,
+        "prospect": {
+            "variable": layer.variable,
+            "title": layer.label,
+            "colormap": layer.colormap,
+            "vmin": layer.vmin,
+            "vmax": layer.vmax,
+            "units": layer.units,
+            "role": layer.role,
+            "synthetic": synthetic,
+        },
+    }
+    if legend_url is not None:
+        doc["prospect"]["legend"] = legend_url
+    return doc

@@ -1,0 +1,120 @@
+"""API keys per agency: stored only as SHA-256 digests, with per-layer rights.
+
+Keys are random 32-byte tokens (:func:`new_key`), so a plain SHA-256 digest is enough to
+keep them safe at rest (no key can be recovered from the config); look-up is by digest
+and the final comparison is constant-time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from enum import Enum
+
+from prospect.config.tiles import AgencyKeyConfig, ServeLayerConfig
+
+__all__ = ["Access", "Decision", "KeyStore", "hash_key", "new_key"]
+
+
+def hash_key(key: str) -> str:
+    """The SHA-256 hex digest under which ``key`` is stored in a serve config."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def new_key() -> tuple[str, str]:
+    """A fresh API key and its digest: ``(key, sha256)``. Give the key to the agency only."""
+    key = "pk_" + secrets.token_urlsafe(32)
+    return key, hash_key(key)
+
+
+class Access(Enum):
+    """Outcome of an access check."""
+
+    ALLOWED = "allowed"
+    NO_KEY = "no_key"  # 401
+    BAD_KEY = "bad_key"  # 401
+    REVOKED = "revoked"  # 403
+    FORBIDDEN = "forbidden"  # 403: valid key without rights on this layer
+
+
+@dataclass(frozen=True)
+class Decision:
+    """An access decision: outcome, the agency (if any) and an HTTP status."""
+
+    access: Access
+    agency: str | None = None
+
+    @property
+    def allowed(self) -> bool:
+        """True when the request may proceed."""
+        return self.access is Access.ALLOWED
+
+    @property
+    def status(self) -> int:
+        """HTTP status for a refusal (200 when allowed)."""
+        return {
+            Access.ALLOWED: 200, Access.NO_KEY: 401, Access.BAD_KEY: 401,
+            Access.REVOKED: 403, Access.FORBIDDEN: 403,
+        }[self.access]
+
+    @property
+    def message(self) -> str:
+        """A one-line explanation for the response body."""
+        return {
+            Access.ALLOWED: "ok",
+            Access.NO_KEY: "this layer needs an API key: send header 'X-API-Key' or ?key=",
+            Access.BAD_KEY: "API key not recognised",
+            Access.REVOKED: "API key revoked; ask the data provider for a new one",
+            Access.FORBIDDEN: "this API key has no rights on this layer",
+        }[self.access]
+
+
+class KeyStore:
+    """Agency keys (as digests) and the layers each may read; public layers need no key."""
+
+    def __init__(self, keys: list[AgencyKeyConfig], layers: list[ServeLayerConfig]) -> None:
+        self._by_hash = {k.key_sha256: k for k in keys}
+        self._public = {layer.name for layer in layers if layer.public}
+        self._all = {layer.name for layer in layers}
+
+    def identify(self, key: str | None) -> Decision:
+        """Who holds ``key``: ALLOWED with the agency, or NO_KEY / BAD_KEY / REVOKED."""
+        if not key:
+            return Decision(Access.NO_KEY)
+        if len(key) > 256:
+            return Decision(Access.BAD_KEY)
+        digest = hash_key(key)
+        entry = self._by_hash.get(digest)
+        if entry is None or not hmac.compare_digest(entry.key_sha256, digest):
+            return Decision(Access.BAD_KEY)
+        if entry.revoked:
+            return Decision(Access.REVOKED, entry.agency)
+        return Decision(Access.ALLOWED, entry.agency)
+
+    def check(self, key: str | None, layer: str) -> Decision:
+        """May the holder of ``key`` (possibly none) read ``layer``?
+
+        A key that is sent is always checked, even for a public layer: a wrong or revoked
+        key is refused everywhere, so a leaked-then-revoked key never silently works.
+        """
+        if key:
+            who = self.identify(key)
+            if not who.allowed:
+                return who
+            entry = self._by_hash[hash_key(key)]
+            if layer in self._public or "*" in entry.layers or layer in entry.layers:
+                return who
+            return Decision(Access.FORBIDDEN, who.agency)
+        if layer in self._public:
+            return Decision(Access.ALLOWED)
+        return Decision(Access.NO_KEY)
+
+    def visible_layers(self, key: str | None) -> list[str] | Decision:
+        """Names of the layers ``key`` may read, or the refusal when the key is bad."""
+        if key:
+            who = self.identify(key)
+            if not who.allowed:
+                return who
+        return sorted(name for name in self._all if self.check(key, name).allowed)

@@ -1,0 +1,40 @@
+"""Legend images: a colour bar with the layer's fixed value range, title and units."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+
+from prospect.config.tiles import TileLayerConfig
+from tiles.colormap import colormap_lut
+
+__all__ = ["legend_png"]
+
+
+def legend_png(layer: TileLayerConfig, *, width: int = 320, height: int = 84) -> bytes:
+    """A PNG legend: horizontal colour bar from ``vmin`` to ``vmax`` with ticks and title."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib.colors import ListedColormap
+    from matplotlib.figure import Figure
+
+    dpi = 100
+    fig = Figure(figsize=(width / dpi, height / dpi), dpi=dpi)
+    ax = fig.add_axes((0.05, 0.45, 0.9, 0.25))
+    lut = colormap_lut(layer.colormap) / 255.0
+    gradient = np.linspace(0, 1, 256)[None, :]
+    ax.imshow(
+        gradient, aspect="auto", cmap=ListedColormap(lut),
+        extent=(layer.vmin, layer.vmax, 0, 1),
+    )
+    ax.set_yticks([])
+    ax.set_xticks(np.linspace(layer.vmin, layer.vmax, 5))
+    ax.tick_params(labelsize=8)
+    title = layer.label + (f" ({layer.units})" if layer.units else "")
+    ax.set_title(title, fontsize=9)
+    fig.patch.set_alpha(0.85)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()

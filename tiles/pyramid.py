@@ -1,0 +1,205 @@
+"""Static XYZ pyramids: render every tile of a layer over a zoom range into ``{z}/{x}/{y}.png``.
+
+Tile maths come from morecantile (WebMercatorQuad); pixels come from rio-tiler. Instead of
+warping each tile on its own, tiles are read in *metatiles* (blocks of up to 8 x 8 tiles,
+2048 px square): one warp per block, then the block is coloured once and cut into tiles.
+Blocks are independent jobs run in a thread pool (GDAL and the image encoders release
+the GIL), and lower zooms read the COG's overviews instead of the full-resolution data.
+Memory is bounded by the block size times the number of workers.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import morecantile
+import numpy as np
+
+from tiles.colormap import ImageFormat, encode_image, render_rgba
+from tiles.source import WEB_MERCATOR, LayerSource
+
+__all__ = ["Metatile", "PyramidResult", "metatiles", "tile_ranges", "write_pyramid"]
+
+METATILE_PX = 2048
+"""Edge of one metatile read in pixels (8 tiles of 256 px, 4 tiles of 512 px)."""
+
+
+@dataclass(frozen=True)
+class Metatile:
+    """A block of tiles at one zoom: columns ``x0..x1`` and rows ``y0..y1`` (inclusive)."""
+
+    z: int
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+
+    @property
+    def bbox(self) -> tuple[float, float, float, float]:
+        """Web Mercator bounds of the whole block."""
+        ul = WEB_MERCATOR.xy_bounds(morecantile.Tile(self.x0, self.y0, self.z))
+        lr = WEB_MERCATOR.xy_bounds(morecantile.Tile(self.x1, self.y1, self.z))
+        return (ul.left, lr.bottom, lr.right, ul.top)
+
+    @property
+    def n_tiles(self) -> int:
+        """Tiles in the block."""
+        return (self.x1 - self.x0 + 1) * (self.y1 - self.y0 + 1)
+
+
+@dataclass
+class PyramidResult:
+    """What :func:`write_pyramid` wrote."""
+
+    path: Path
+    min_zoom: int
+    max_zoom: int
+    tile_size: int
+    format: str
+    bounds: tuple[float, float, float, float]
+    tiles_written: int = 0
+    tiles_empty: int = 0
+    bytes_written: int = 0
+    per_zoom: dict[int, int] = field(default_factory=dict)
+
+
+def tile_ranges(
+    bounds: tuple[float, float, float, float], min_zoom: int, max_zoom: int
+) -> dict[int, tuple[int, int, int, int]]:
+    """Per zoom, the inclusive tile range ``(x0, y0, x1, y1)`` covering lon/lat ``bounds``."""
+    west, south, east, north = bounds
+    out = {}
+    for z in range(min_zoom, max_zoom + 1):
+        ul = WEB_MERCATOR.tile(west, north, z)
+        # a hair inside the east/south edges, so an edge on a tile boundary adds no column
+        eps = 1e-9
+        lr = WEB_MERCATOR.tile(east - eps, south + eps, z)
+        out[z] = (ul.x, ul.y, lr.x, lr.y)
+    return out
+
+
+def metatiles(
+    bounds: tuple[float, float, float, float], min_zoom: int, max_zoom: int, *, block: int
+) -> Iterator[Metatile]:
+    """Blocks of at most ``block`` x ``block`` tiles covering ``bounds`` at each zoom."""
+    for z, (x0, y0, x1, y1) in tile_ranges(bounds, min_zoom, max_zoom).items():
+        for by in range(y0, y1 + 1, block):
+            for bx in range(x0, x1 + 1, block):
+                yield Metatile(z, bx, by, min(bx + block - 1, x1), min(by + block - 1, y1))
+
+
+def _render_block(
+    meta: Metatile, source: LayerSource, root: Path, *, colormap: str, vmin: float,
+    vmax: float, tile_size: int, fmt: ImageFormat, resampling: str,
+) -> tuple[int, int, int, int]:
+    nx, ny = meta.x1 - meta.x0 + 1, meta.y1 - meta.y0 + 1
+    data = source.read_mercator(
+        meta.bbox, width=nx * tile_size, height=ny * tile_size, resampling=resampling
+    )
+    if data.count() == 0:
+        return meta.z, 0, meta.n_tiles, 0
+    rgba = render_rgba(
+        data.filled(np.nan), colormap=colormap, vmin=vmin, vmax=vmax,
+        mask=~np.ma.getmaskarray(data),
+    )
+    written = empty = nbytes = 0
+    for j in range(ny):
+        for i in range(nx):
+            tile = rgba[j * tile_size:(j + 1) * tile_size, i * tile_size:(i + 1) * tile_size]
+            if not tile[..., 3].any():
+                empty += 1
+                continue
+            payload = encode_image(tile, fmt)
+            folder = root / str(meta.z) / str(meta.x0 + i)
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{meta.y0 + j}.{fmt}").write_bytes(payload)
+            written += 1
+            nbytes += len(payload)
+    return meta.z, written, empty, nbytes
+
+
+def write_pyramid(
+    source: LayerSource, out_dir: str | Path, *, colormap: str, vmin: float, vmax: float,
+    min_zoom: int, max_zoom: int, tile_size: int = 256, fmt: ImageFormat = "png",
+    resampling: str = "bilinear", workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> PyramidResult:
+    """Render ``source`` into an XYZ pyramid ``out_dir/{z}/{x}/{y}.{fmt}``, atomically.
+
+    Parameters
+    ----------
+    source
+        The layer's data (COG or cube variable).
+    out_dir
+        Pyramid root; replaced as a whole once every tile is written (a half-written
+        pyramid is never left where a reader could take it for a result).
+    colormap, vmin, vmax
+        Rendering (see :func:`tiles.colormap.render_rgba`).
+    min_zoom, max_zoom
+        Inclusive zoom range.
+    tile_size
+        256 or 512 pixels.
+    fmt
+        ``png`` or ``webp``.
+    resampling
+        ``bilinear`` or ``nearest`` (for the warp to Web Mercator and overview reads).
+    workers
+        Threads rendering blocks in parallel (default: CPU count).
+    progress
+        Called as ``progress(done_blocks, total_blocks)``.
+
+    Tiles with no data at all are not written (XYZ clients treat a missing tile as empty).
+    """
+    if tile_size not in (256, 512):
+        raise ValueError(f"tile_size must be 256 or 512, got {tile_size}")
+    if not 0 <= min_zoom <= max_zoom <= 24:
+        raise ValueError(f"need 0 <= min_zoom <= max_zoom <= 24, got {min_zoom}..{max_zoom}")
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = out_dir.parent / f".{out_dir.name}.tmp-{uuid.uuid4().hex[:8]}"
+    staging.mkdir()
+    bounds = source.lonlat_bounds
+    blocks = list(metatiles(bounds, min_zoom, max_zoom, block=METATILE_PX // tile_size))
+    result = PyramidResult(
+        path=out_dir, min_zoom=min_zoom, max_zoom=max_zoom, tile_size=tile_size, format=fmt,
+        bounds=bounds, per_zoom={z: 0 for z in range(min_zoom, max_zoom + 1)},
+    )
+    n_workers = max(1, min(workers or os.cpu_count() or 1, len(blocks) or 1))
+    try:
+        with ThreadPoolExecutor(max_workers=n_workers, thread_name_prefix="pyramid") as pool:
+            futures = [
+                pool.submit(
+                    _render_block, meta, source, staging, colormap=colormap, vmin=vmin,
+                    vmax=vmax, tile_size=tile_size, fmt=fmt, resampling=resampling,
+                )
+                for meta in blocks
+            ]
+            for done, fut in enumerate(futures, start=1):
+                z, written, empty, nbytes = fut.result()
+                result.tiles_written += written
+                result.tiles_empty += empty
+                result.bytes_written += nbytes
+                result.per_zoom[z] += written
+                if progress is not None:
+                    progress(done, len(futures))
+        _publish(staging, out_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return result
+
+
+def _publish(staging: Path, out_dir: Path) -> None:
+    """Swap ``staging`` into ``out_dir`` (the old pyramid, if any, is removed afterwards)."""
+    old = None
+    if out_dir.exists():
+        old = out_dir.parent / f".{out_dir.name}.old-{uuid.uuid4().hex[:8]}"
+        os.replace(out_dir, old)
+    os.replace(staging, out_dir)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,189 @@
+"""Where a layer's values come from: a COG or a zarr cube variable, read through rio-tiler.
+
+A :class:`LayerSource` names its data once (from config); callers ask it for Web
+Mercator windows, tiles and point values. Readers are opened per thread (GDAL dataset
+handles are not shared between threads) and kept for reuse.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import morecantile
+import numpy as np
+from rio_tiler.errors import PointOutsideBounds, TileOutsideBounds
+from rio_tiler.io import Reader, XarrayReader
+
+from prospect.errors import DataError, InputFileError
+
+__all__ = ["WEB_MERCATOR", "LayerSource", "cog_source", "cube_source"]
+
+WEB_MERCATOR = morecantile.tms.get("WebMercatorQuad")
+"""The XYZ tiling every pyramid, server and viewer uses (EPSG:3857, 256 px at zoom 0)."""
+
+
+@dataclass
+class LayerSource:
+    """A readable single-band layer: a COG path, or a zarr cube path and variable.
+
+    Attributes
+    ----------
+    path
+        The COG file or the cube directory.
+    variable
+        Cube variable (``None`` for a COG).
+    """
+
+    path: Path
+    variable: str | None = None
+    _local: threading.local = field(default_factory=threading.local, repr=False)
+    _info: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    # -- readers ----------------------------------------------------------------------
+    def _open(self) -> Any:
+        if self.variable is None:
+            return Reader(str(self.path), tms=WEB_MERCATOR)
+        from prospect.io.cube import open_cube
+
+        ds = open_cube(self.path)
+        if self.variable not in ds.data_vars:
+            raise DataError(
+                f"{self.path}: cube has no variable {self.variable!r}; it has "
+                f"{sorted(map(str, ds.data_vars))}"
+            )
+        da = ds[self.variable]
+        if "spatial_ref" in da.coords:
+            da = da.rio.write_crs(da.rio.crs or ds["spatial_ref"].attrs.get("crs_wkt"))
+        return XarrayReader(da, tms=WEB_MERCATOR)
+
+    @contextmanager
+    def reader(self) -> Iterator[Any]:
+        """This thread's open reader (opened on first use)."""
+        rdr = getattr(self._local, "reader", None)
+        if rdr is None:
+            try:
+                rdr = self._open()
+            except (DataError, InputFileError):
+                raise
+            except Exception as exc:
+                raise InputFileError(
+                    f"{self.path}: cannot open layer data ({type(exc).__name__}: {exc}); "
+                    "check the path in the config and that the score stage has run"
+                ) from None
+            self._local.reader = rdr
+        yield rdr
+
+    # -- metadata ---------------------------------------------------------------------
+    def _load_info(self) -> dict[str, Any]:
+        if not self._info:
+            with self.reader() as rdr:
+                geo = rdr.get_geographic_bounds(rdr.tms.rasterio_geographic_crs)
+                bounds = tuple(float(v) for v in geo)
+                self._info.update(
+                    bounds=bounds, minzoom=int(rdr.minzoom), maxzoom=int(rdr.maxzoom)
+                )
+            self._info["token"] = self._token()
+        return self._info
+
+    def _token(self) -> str:
+        """A short digest that changes whenever the underlying data change (for ETags)."""
+        h = hashlib.sha256(str(self.path.resolve()).encode())
+        h.update((self.variable or "").encode())
+        files = [self.path] if self.path.is_file() else sorted(
+            p for p in self.path.rglob("*") if p.is_file() and self._in_variable(p)
+        )
+        for p in files:
+            st = p.stat()
+            h.update(f"{p.name}:{st.st_size}:{st.st_mtime_ns}".encode())
+        return h.hexdigest()[:16]
+
+    def _in_variable(self, p: Path) -> bool:
+        rel = p.relative_to(self.path).parts
+        return bool(rel) and (rel[0] == self.variable or rel[0].startswith("zarr"))
+
+    @property
+    def lonlat_bounds(self) -> tuple[float, float, float, float]:
+        """``(west, south, east, north)`` in WGS 84."""
+        return self._load_info()["bounds"]  # type: ignore[no-any-return]
+
+    @property
+    def native_maxzoom(self) -> int:
+        """The zoom whose resolution is closest to the data's own."""
+        return int(self._load_info()["maxzoom"])
+
+    @property
+    def token(self) -> str:
+        """Data version digest (file sizes and modification times)."""
+        return str(self._load_info()["token"])
+
+    # -- reading ----------------------------------------------------------------------
+    def read_mercator(
+        self, bbox: tuple[float, float, float, float], *, width: int, height: int,
+        resampling: str = "bilinear", crs: Any = None,
+    ) -> np.ma.MaskedArray:
+        """Values over a Web Mercator ``bbox`` (EPSG:3857 metres) as a ``(height, width)`` array.
+
+        Cells outside the data or without data are masked. ``crs`` reads in another CRS
+        instead (``bbox`` is then in that CRS), e.g. ``"EPSG:4326"``.
+        """
+        from rasterio.crs import CRS
+
+        dst = WEB_MERCATOR.rasterio_crs if crs is None else CRS.from_user_input(crs)
+        with self.reader() as rdr, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                img = rdr.part(
+                    bbox, dst_crs=dst, bounds_crs=dst,
+                    width=width, height=height, max_size=None,
+                    resampling_method=resampling, reproject_method=resampling,
+                    **({} if self.variable is not None else {"indexes": 1}),
+                )
+            except TileOutsideBounds:
+                return np.ma.masked_all((height, width), dtype="f4")
+        arr = img.array[0].astype("f4")
+        return np.ma.masked_where(np.ma.getmaskarray(arr) | ~np.isfinite(arr.filled(np.nan)), arr)
+
+    def read_tile(
+        self, x: int, y: int, z: int, *, tile_size: int = 256, resampling: str = "bilinear"
+    ) -> np.ma.MaskedArray:
+        """Values of XYZ tile ``z/x/y`` at ``tile_size`` pixels."""
+        bbox = tuple(WEB_MERCATOR.xy_bounds(morecantile.Tile(x, y, z)))
+        return self.read_mercator(
+            bbox, width=tile_size, height=tile_size, resampling=resampling  # type: ignore[arg-type]
+        )
+
+    def point(self, lon: float, lat: float) -> float | None:
+        """The value of the cell at ``lon, lat`` (WGS 84), or ``None`` outside / no data."""
+        with self.reader() as rdr, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                pt = rdr.point(lon, lat)
+            except PointOutsideBounds:
+                return None
+        value = np.ma.asarray(pt.array)[0]
+        if np.ma.is_masked(value) or not np.isfinite(float(value)):
+            return None
+        return float(value)
+
+
+def cog_source(path: str | Path) -> LayerSource:
+    """A layer read from a GeoTIFF/COG file."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError(f"{path}: layer COG not found; run the score stage or fix the path")
+    return LayerSource(path=path)
+
+
+def cube_source(path: str | Path, variable: str) -> LayerSource:
+    """A layer read from variable ``variable`` of a zarr cube."""
+    path = Path(path)
+    if not path.is_dir():
+        raise InputFileError(f"{path}: zarr cube not found; run the pipeline or fix the path")
+    return LayerSource(path=path, variable=variable)

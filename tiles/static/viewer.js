@@ -1,0 +1,111 @@
+/* Prospect map viewer: layer switcher, opacity, legend, uncertainty toggle, value on click.
+   Reads its layers from the JSON in #prospect-config; uses the vendored Leaflet. */
+(function () {
+  "use strict";
+  var cfg = JSON.parse(document.getElementById("prospect-config").textContent);
+  var values = window.PROSPECT_VALUES || {};
+  var valueLayers = cfg.layers.filter(function (l) { return l.role !== "uncertainty"; });
+  var uncLayers = cfg.layers.filter(function (l) { return l.role === "uncertainty"; });
+  var map = L.map("map", { zoomControl: true, attributionControl: true });
+  window.prospectMap = map;
+  var opacity = document.getElementById("opacity");
+  var leaflets = {};
+  cfg.layers.forEach(function (l) {
+    leaflets[l.name] = L.tileLayer(l.tiles, {
+      minZoom: 0, maxZoom: Math.max(l.maxzoom, 18), minNativeZoom: l.minzoom,
+      maxNativeZoom: l.maxzoom, opacity: parseFloat(opacity.value),
+      bounds: L.latLngBounds([l.bounds[1], l.bounds[0]], [l.bounds[3], l.bounds[2]]),
+      attribution: cfg.synthetic ? "Prospect (synthetic data)" : "Prospect",
+      crossOrigin: false
+    });
+  });
+  var active = null;
+  var showUnc = false;
+  var legend = document.getElementById("legend");
+  var switcher = document.getElementById("layer-switcher");
+  var unc = document.getElementById("uncertainty");
+
+  function legends() {
+    legend.innerHTML = "";
+    var shown = [active].concat(showUnc ? uncLayers : []);
+    shown.forEach(function (l) {
+      if (!l) { return; }
+      var img = document.createElement("img");
+      img.src = l.legend; img.alt = "legend: " + l.title; img.dataset.layer = l.name;
+      legend.appendChild(img);
+    });
+  }
+  function select(name) {
+    if (active) { map.removeLayer(leaflets[active.name]); }
+    active = cfg.layers.filter(function (l) { return l.name === name; })[0] || null;
+    if (active) { leaflets[active.name].addTo(map).bringToBack(); }
+    document.body.dataset.activeLayer = active ? active.name : "";
+    legends();
+  }
+  valueLayers.forEach(function (l, i) {
+    var label = document.createElement("label");
+    var input = document.createElement("input");
+    input.type = "radio"; input.name = "layer"; input.value = l.name; input.checked = i === 0;
+    input.addEventListener("change", function () { select(l.name); });
+    label.appendChild(input); label.appendChild(document.createTextNode(" " + l.title));
+    switcher.appendChild(label);
+  });
+  if (!uncLayers.length) { document.getElementById("uncertainty-row").style.display = "none"; }
+  unc.addEventListener("change", function () {
+    showUnc = unc.checked;
+    uncLayers.forEach(function (l) {
+      if (showUnc) { leaflets[l.name].addTo(map).bringToFront(); } else { map.removeLayer(leaflets[l.name]); }
+    });
+    legends();
+  });
+  opacity.addEventListener("input", function () {
+    Object.keys(leaflets).forEach(function (k) { leaflets[k].setOpacity(parseFloat(opacity.value)); });
+  });
+
+  var first = valueLayers[0] || uncLayers[0];
+  if (first) {
+    var b = first.bounds;
+    map.fitBounds([[b[1], b[0]], [b[3], b[2]]]);
+    if (map.getZoom() < first.minzoom) { map.setZoom(first.minzoom); }
+    select(first.name);
+  } else {
+    map.setView([0, 0], 2);
+    document.getElementById("value").textContent = "no layers readable; check the API key";
+  }
+
+  function fmt(v, l) {
+    if (v === null || v === undefined) { return l.title + ": no data"; }
+    return l.title + ": " + Number(v).toFixed(3) + (l.units ? " " + l.units : "");
+  }
+  function staticValue(l, lat, lon) {
+    var g = values[l.name];
+    if (!g) { return undefined; }
+    var col = Math.floor((lon - g.bounds[0]) / (g.bounds[2] - g.bounds[0]) * g.width);
+    var row = Math.floor((g.bounds[3] - lat) / (g.bounds[3] - g.bounds[1]) * g.height);
+    if (col < 0 || row < 0 || col >= g.width || row >= g.height) { return null; }
+    return g.data[row * g.width + col];
+  }
+  function lookup(l, lat, lon) {
+    if (l.point) {
+      var sep = l.point.indexOf("?") >= 0 ? "&" : "?";
+      return fetch(l.point + sep + "lon=" + lon.toFixed(6) + "&lat=" + lat.toFixed(6))
+        .then(function (r) { return r.json(); })
+        .then(function (j) { return j.error ? l.title + ": " + j.error : fmt(j.value, l); });
+    }
+    var v = staticValue(l, lat, lon);
+    return Promise.resolve(v === undefined ? l.title + ": values need the tile server" : fmt(v, l));
+  }
+  map.on("click", function (e) {
+    var shown = [active].concat(showUnc ? uncLayers : []).filter(Boolean);
+    var box = document.getElementById("value");
+    box.textContent = "…";
+    Promise.all(shown.map(function (l) { return lookup(l, e.latlng.lat, e.latlng.lng); }))
+      .then(function (lines) {
+        var text = "lat " + e.latlng.lat.toFixed(5) + ", lon " + e.latlng.lng.toFixed(5) + "\n" + lines.join("\n");
+        box.textContent = text;
+        box.dataset.ready = "1";
+        L.popup().setLatLng(e.latlng).setContent(lines.join("<br>")).openOn(map);
+      })
+      .catch(function (err) { box.textContent = "value lookup failed: " + err; });
+  });
+})();

@@ -1,0 +1,112 @@
+"""The map viewer page: one HTML file using the vendored Leaflet (works offline).
+
+The same page serves two cases: from the tile server (tile, legend and point-value URLs
+on the server) and from disk next to a static pyramid (relative tile URLs; click values
+come from a coarse value grid written beside the page).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from prospect.config.tiles import TileLayerConfig
+
+__all__ = ["STATIC_DIR", "ViewerLayer", "copy_static", "viewer_html"]
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+"""Leaflet (from npm, see ``tiles/viewer/package.json``) and the viewer's JS/CSS."""
+
+
+@dataclass(frozen=True)
+class ViewerLayer:
+    """A layer as the viewer sees it: its config and its URLs (absolute or relative)."""
+
+    config: TileLayerConfig
+    tiles: str
+    legend: str
+    bounds: tuple[float, float, float, float]
+    min_zoom: int
+    max_zoom: int
+    point: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """The entry in the page's embedded config."""
+        c = self.config
+        return {
+            "name": c.layer_name, "title": c.label, "role": c.role, "units": c.units,
+            "vmin": c.vmin, "vmax": c.vmax, "colormap": c.colormap, "tiles": self.tiles,
+            "legend": self.legend, "point": self.point, "bounds": list(self.bounds),
+            "minzoom": self.min_zoom, "maxzoom": self.max_zoom,
+        }
+
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<link rel="stylesheet" href="{static}/leaflet/leaflet.css">
+<link rel="stylesheet" href="{static}/viewer.css">
+</head>
+<body>
+<div id="map" role="application" aria-label="map"></div>
+<aside id="panel">
+  <h1>{title}</h1>
+  <fieldset id="layer-switcher"><legend>Layer</legend></fieldset>
+  <label id="uncertainty-row"><input type="checkbox" id="uncertainty"> show uncertainty</label>
+  <label>Opacity <input type="range" id="opacity" min="0" max="1" step="0.05" value="0.85"></label>
+  <div id="legend"></div>
+  <div id="value" aria-live="polite">click the map for a value</div>
+  <p id="note">{note}</p>
+</aside>
+<script type="application/json" id="prospect-config">{config}</script>
+{extra}<script src="{static}/leaflet/leaflet.js"></script>
+<script src="{static}/viewer.js"></script>
+</body>
+</html>
+"""
+
+
+def viewer_html(
+    layers: list[ViewerLayer], *, title: str, static_url: str, values_script: str | None = None,
+    synthetic: bool = False,
+) -> str:
+    """The viewer page for ``layers``.
+
+    Parameters
+    ----------
+    layers
+        Value layers (radio switcher) and uncertainty layers (the toggle).
+    title
+        Page title.
+    static_url
+        Where ``leaflet/`` and ``viewer.js`` are (``/static`` on the server,
+        ``static`` beside a page on disk).
+    values_script
+        Relative URL of a script defining ``window.PROSPECT_VALUES`` (static pages).
+    synthetic
+        Shows a "synthetic data" note.
+    """
+    config = {"title": title, "layers": [layer.as_json() for layer in layers],
+              "synthetic": synthetic}
+    text = json.dumps(config).replace("</", "<\\/")
+    extra = f'<script src="{escape(values_script)}"></script>\n' if values_script else ""
+    note = "Synthetic data, for testing only." if synthetic else ""
+    return _PAGE.format(
+        title=escape(title), static=escape(static_url), config=text, extra=extra, note=note
+    )
+
+
+def copy_static(dest: str | Path) -> Path:
+    """Copy the viewer's static files (Leaflet, JS, CSS) to ``dest`` for an offline page."""
+    dest = Path(dest)
+    if dest.exists():
+        shutil.rmtree(dest)
+    shutil.copytree(STATIC_DIR, dest)
+    return dest
