@@ -1,0 +1,64 @@
+"""``prospect serve CONFIG``: the tile server; ``prospect serve-key AGENCY``: a new API key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+ServeConfigArg = Annotated[
+    Path, typer.Argument(help="Tile-server config (YAML), e.g. configs/serve/example.yaml.")
+]
+
+
+def serve(
+    config: ServeConfigArg,
+    host: Annotated[str | None, typer.Option(help="Bind address (default: from config).")] = None,
+    port: Annotated[
+        int | None, typer.Option(min=0, max=65535, help="Port (default: from config).")
+    ] = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Validate the config and open the layers, then exit.")
+    ] = False,
+) -> None:
+    """Serve the configured layers as XYZ tiles, TileJSON, WMTS, legends and point values."""
+    import uvicorn
+
+    from prospect.config.tiles import load_serve_config
+    from tiles.server import create_app
+
+    cfg = load_serve_config(config)
+    app = create_app(cfg)
+    console = Console(stderr=True, highlight=False)
+    bind_host, bind_port = host or cfg.host, cfg.port if port is None else port
+    root = f"http://{bind_host}:{bind_port}"
+    public = [layer.name for layer in cfg.layers if layer.public]
+    console.print(f"{len(cfg.layers)} layers ({', '.join(layer.name for layer in cfg.layers)}); "
+                  f"public: {', '.join(public) or 'none'}; {len(cfg.keys)} agency keys")
+    if check:
+        console.print("config and layers OK")
+        return
+    console.print(f"viewer: {root}/viewer/\nWMTS:   {root}/wmts/1.0.0/WMTSCapabilities.xml\n"
+                  f"XYZ:    {root}/tiles/<layer>/{{z}}/{{x}}/{{y}}.png")
+    uvicorn.run(app, host=bind_host, port=bind_port, log_level="warning",
+                limit_concurrency=1024, timeout_keep_alive=10, h11_max_incomplete_event_size=16384)
+
+
+def serve_key(
+    agency: Annotated[str, typer.Argument(help="Agency the key is for.")],
+) -> None:
+    """Make a new API key: give the key to the agency, put the hash in the serve config."""
+    from tiles.auth import new_key
+
+    key, digest = new_key()
+    typer.echo(f"key (give to {agency}, shown once): {key}")
+    typer.echo("add to the serve config under 'keys':")
+    typer.echo(f"  - agency: {agency}\n    key_sha256: {digest}\n    layers: ['*']")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``serve`` and ``serve-key`` to ``app``."""
+    app.command("serve")(serve)
+    app.command("serve-key")(serve_key)

@@ -1,0 +1,137 @@
+"""Tiles stage: XYZ pyramids, legends, TileJSON, PMTiles archives and a static viewer.
+
+For each layer of the job's ``tiles:`` section (default: probability and uncertainty) it
+renders ``out/tiles/<layer>/{z}/{x}/{y}.png`` from ``out/score/<variable>.tif`` (or, when
+that COG is absent, from the cube variable), then writes ``legend.png`` and
+``tilejson.json`` beside the tiles and ``out/tiles/<layer>.pmtiles``. Finally it writes
+``out/viewer/index.html``: a Leaflet page (shipped offline in ``viewer/static``) that opens
+from disk with relative tile URLs, a layer switcher, opacity, legends, the uncertainty
+toggle and click values from a coarse value grid (``viewer/values.js``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pipelines.context import RunContext, StageResult
+from prospect.config.tiles import TileLayerConfig, TilesConfig
+from prospect.errors import StageError
+from tiles.archive import tilejson, write_pmtiles
+from tiles.legend import legend_png
+from tiles.pyramid import write_pyramid
+from tiles.source import LayerSource, cog_source, cube_source
+from tiles.viewer import ViewerLayer, copy_static, viewer_html
+
+__all__ = ["VALUE_GRID_MAX", "run"]
+
+VALUE_GRID_MAX = 200
+"""Cells along the longer side of the static viewer's click-value grid."""
+
+
+def layer_source(ctx: RunContext, variable: str) -> tuple[LayerSource, str]:
+    """The COG ``score/<variable>.tif`` if present, else the cube variable."""
+    cog = ctx.out_dir / "score" / f"{variable}.tif"
+    if cog.is_file():
+        return cog_source(cog), str(cog)
+    if ctx.cube_path.is_dir():
+        from prospect.io.cube import open_cube
+
+        if variable in open_cube(ctx.cube_path).data_vars:
+            return cube_source(ctx.cube_path, variable), f"{ctx.cube_path}:{variable}"
+    raise StageError(
+        f"tiles: no {cog} and no variable {variable!r} in {ctx.cube_path}; run the score "
+        "stage first, or fix 'tiles.layers[].variable' in the job config"
+    )
+
+
+def value_grid(source: LayerSource, *, max_cells: int = VALUE_GRID_MAX) -> dict[str, Any]:
+    """A coarse lon/lat grid of values for the static viewer's click read-out."""
+    west, south, east, north = source.lonlat_bounds
+    aspect = (east - west) * math.cos(math.radians((south + north) / 2)) / (north - south)
+    width = max(1, min(max_cells, round(max_cells * aspect)))
+    height = max(1, min(max_cells, round(max_cells / aspect)))
+    data = source.read_mercator(
+        (west, south, east, north), width=width, height=height, resampling="nearest",
+        crs="EPSG:4326",
+    )
+    flat = data.filled(np.nan).ravel()
+    values = [None if not np.isfinite(v) else round(float(v), 4) for v in flat]
+    return {"bounds": [west, south, east, north], "width": width, "height": height,
+            "data": values}
+
+
+def _render_layer(
+    ctx: RunContext, cfg: TilesConfig, layer: TileLayerConfig, tiles_dir: Path
+) -> tuple[ViewerLayer, dict[str, Any], dict[str, Any], str]:
+    source, where = layer_source(ctx, layer.variable)
+    name = layer.layer_name
+    layer_dir = tiles_dir / name
+    task = ctx.console.status(f"tiles: rendering {name}") if ctx.console.is_terminal else None
+    if task is not None:
+        task.start()
+    try:
+        result = write_pyramid(
+            source, layer_dir, colormap=layer.colormap, vmin=layer.vmin, vmax=layer.vmax,
+            min_zoom=cfg.min_zoom, max_zoom=cfg.max_zoom, tile_size=cfg.tile_size,
+            fmt=cfg.format, resampling=layer.resampling, workers=cfg.workers,
+        )
+    finally:
+        if task is not None:
+            task.stop()
+    if result.tiles_written == 0:
+        raise StageError(f"tiles: layer {name!r} ({where}) produced no tile with data")
+    (layer_dir / "legend.png").write_bytes(legend_png(layer))
+    doc = tilejson(
+        layer, tiles_url=f"{{z}}/{{x}}/{{y}}.{cfg.format}", bounds=result.bounds,
+        min_zoom=cfg.min_zoom, max_zoom=cfg.max_zoom, tile_size=cfg.tile_size,
+        legend_url="legend.png", synthetic=ctx.job.synthetic,
+    )
+    (layer_dir / "tilejson.json").write_text(json.dumps(doc, indent=2))
+    if cfg.archive:
+        write_pmtiles(layer_dir, tiles_dir / f"{name}.pmtiles", fmt=cfg.format,
+                      bounds=result.bounds, metadata=doc)
+    viewer_layer = ViewerLayer(
+        config=layer, tiles=f"../tiles/{name}/{{z}}/{{x}}/{{y}}.{cfg.format}",
+        legend=f"../tiles/{name}/legend.png", bounds=result.bounds,
+        min_zoom=cfg.min_zoom, max_zoom=cfg.max_zoom,
+    )
+    metrics = {"tiles": result.tiles_written, "bytes": result.bytes_written}
+    return viewer_layer, metrics, value_grid(source), where
+
+
+def run(ctx: RunContext) -> StageResult:
+    """Render every configured layer, then the static viewer page."""
+    cfg = ctx.job.tiles or TilesConfig()
+    tiles_dir = ctx.stage_dir("tiles")
+    result = StageResult(name="tiles")
+    viewer_layers, grids = [], {}
+    for layer in cfg.layers:
+        name = layer.layer_name
+        viewer_layer, metrics, grid, where = _render_layer(ctx, cfg, layer, tiles_dir)
+        viewer_layers.append(viewer_layer)
+        grids[name] = grid
+        result.inputs[name] = where
+        result.outputs[name] = str(tiles_dir / name)
+        if cfg.archive:
+            result.outputs[f"{name}.pmtiles"] = str(tiles_dir / f"{name}.pmtiles")
+        result.metrics[f"{name}_tiles"] = metrics["tiles"]
+    viewer_dir = ctx.stage_dir("viewer")
+    copy_static(viewer_dir / "static")
+    (viewer_dir / "values.js").write_text(
+        "window.PROSPECT_VALUES = " + json.dumps(grids, separators=(",", ":")) + ";\n"
+    )
+    title = f"{ctx.job.name}: prospectivity" + (" (synthetic)" if ctx.job.synthetic else "")
+    html = viewer_html(viewer_layers, title=title, static_url="static",
+                       values_script="values.js", synthetic=ctx.job.synthetic)
+    tmp = viewer_dir / ".index.html.tmp"
+    tmp.write_text(html, encoding="utf-8")
+    tmp.replace(viewer_dir / "index.html")
+    result.outputs["viewer"] = str(viewer_dir / "index.html")
+    result.metrics["zooms"] = f"{cfg.min_zoom}-{cfg.max_zoom}"
+    result.notes.append(f"viewer: {viewer_dir / 'index.html'} (open it in a browser)")
+    return result
