@@ -1,0 +1,219 @@
+"""The feature stack: cube variables and their neighbourhood statistics, as one lazy array.
+
+A :class:`FeatureSpec` names the cube variables a model uses, which of them are
+categorical (class codes), and the focal statistics derived from them. It is stored with a
+trained model so that scoring rebuilds exactly the same features. :func:`build_stack`
+turns a spec and an opened cube into a ``(feature, y, x)`` float32 dask array: categorical
+codes stay codes (negative or missing codes become NaN); encoding them (one-hot or
+target encoding) is the model pipeline's job, so it is fitted inside each CV fold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import dask.array as da
+import numpy as np
+import xarray as xr
+
+from prospect.errors import DataError
+from prospect.features.focal import focal_stats
+
+__all__ = [
+    "OUTPUT_KINDS",
+    "FeatureSpec",
+    "build_stack",
+    "default_feature_variables",
+    "make_spec",
+    "sample_cells",
+    "valid_mask",
+]
+
+OUTPUT_KINDS = ("probability", "uncertainty")
+"""``prospect_kind`` values of model outputs, never used as features by default."""
+
+_OUTPUT_NAMES = ("probability", "uncertainty")
+
+
+def _is_categorical(da_: xr.DataArray) -> bool:
+    kind = da_.attrs.get("prospect_kind")
+    if kind is not None:
+        return bool(kind == "categorical")
+    return bool(np.issubdtype(da_.dtype, np.integer))
+
+
+def default_feature_variables(ds: xr.Dataset) -> list[str]:
+    """Every 2-D data variable of a cube except model outputs, in cube order."""
+    out = []
+    for name, var in ds.data_vars.items():
+        if var.dims != ("y", "x"):
+            continue
+        if str(name) in _OUTPUT_NAMES or var.attrs.get("prospect_kind") in OUTPUT_KINDS:
+            continue
+        out.append(str(name))
+    return out
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """What a model's feature columns are, in order.
+
+    Attributes
+    ----------
+    variables
+        Cube variables, in column order.
+    categorical
+        The subset of ``variables`` holding class codes.
+    focal_variables, focal_radii, focal_stats
+        Focal statistics appended after the variables: for each variable, each radius
+        (CRS units) and each statistic, one column ``<var>__focal_<stat>_r<radius>``.
+    resolution
+        Cell size the radii were converted with (CRS units).
+    """
+
+    variables: tuple[str, ...]
+    categorical: tuple[str, ...] = ()
+    focal_variables: tuple[str, ...] = ()
+    focal_radii: tuple[float, ...] = ()
+    focal_stats: tuple[str, ...] = ("mean", "std")
+    resolution: float = 1.0
+
+    def radius_cells(self, radius: float) -> int:
+        """Window half-width in cells for a radius in CRS units (at least 1)."""
+        return max(1, round(radius / self.resolution))
+
+    def names(self) -> list[str]:
+        """Column names, in order."""
+        out = list(self.variables)
+        for var in self.focal_variables:
+            for r in self.focal_radii:
+                out += [f"{var}__focal_{s}_r{r:g}" for s in self.focal_stats]
+        return out
+
+    def categorical_indices(self) -> list[int]:
+        """Column indices of the categorical variables."""
+        return [i for i, v in enumerate(self.variables) if v in self.categorical]
+
+    def base_indices(self) -> list[int]:
+        """Column indices of the cube variables (a cell is scored only where all are set)."""
+        return list(range(len(self.variables)))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly form (stored in the model's input schema)."""
+        d = asdict(self)
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FeatureSpec:
+        """Inverse of :meth:`to_dict`."""
+        return cls(
+            variables=tuple(data["variables"]), categorical=tuple(data.get("categorical", ())),
+            focal_variables=tuple(data.get("focal_variables", ())),
+            focal_radii=tuple(float(r) for r in data.get("focal_radii", ())),
+            focal_stats=tuple(data.get("focal_stats", ("mean", "std"))),
+            resolution=float(data.get("resolution", 1.0)),
+        )
+
+
+def make_spec(
+    ds: xr.Dataset, *, variables: Sequence[str] | None = None, resolution: float,
+    focal_radii: Sequence[float] = (), focal_stats: Sequence[str] = ("mean", "std"),
+    focal_variables: Sequence[str] | None = None,
+) -> FeatureSpec:
+    """A :class:`FeatureSpec` for a cube, checking that every named variable exists.
+
+    Parameters
+    ----------
+    ds
+        The opened cube.
+    variables
+        Cube variables to use; default :func:`default_feature_variables`.
+    resolution
+        Grid cell size (CRS units), to turn focal radii into cells.
+    focal_radii, focal_stats, focal_variables
+        Focal statistics; ``focal_variables`` defaults to every non-categorical variable.
+    """
+    available = default_feature_variables(ds)
+    chosen = list(variables) if variables is not None else available
+    missing = [v for v in chosen if v not in ds.data_vars]
+    if missing:
+        raise DataError(
+            f"feature variable(s) {missing} are not in the cube; cube variables: "
+            f"{sorted(str(v) for v in ds.data_vars)}; fix model.features"
+        )
+    if not chosen:
+        raise DataError("no feature variables: the cube has no data variables besides outputs")
+    categorical = [v for v in chosen if _is_categorical(ds[v])]
+    if focal_radii:
+        fvars = list(focal_variables) if focal_variables is not None else \
+            [v for v in chosen if v not in categorical]
+        bad = [v for v in fvars if v not in chosen or v in categorical]
+        if bad:
+            raise DataError(
+                f"focal variables {bad} must be continuous feature variables; fix "
+                "model.focal.variables"
+            )
+    else:
+        fvars = []
+    return FeatureSpec(
+        variables=tuple(chosen), categorical=tuple(categorical), focal_variables=tuple(fvars),
+        focal_radii=tuple(float(r) for r in focal_radii) if fvars else (),
+        focal_stats=tuple(focal_stats), resolution=float(resolution),
+    )
+
+
+def _layer(ds: xr.Dataset, name: str, categorical: bool) -> Any:
+    data = ds[name].data
+    if not isinstance(data, da.Array):
+        data = da.from_array(np.asarray(data))
+    data = data.astype("f4")
+    if categorical:
+        data = da.where(data < 0, np.float32(np.nan), data)
+    return data
+
+
+def build_stack(ds: xr.Dataset, spec: FeatureSpec) -> xr.DataArray:
+    """The ``(feature, y, x)`` float32 stack of ``spec`` on cube ``ds``, lazily.
+
+    The result has one chunk along ``feature`` and the cube's chunks along ``y``/``x``.
+    """
+    missing = [v for v in spec.variables if v not in ds.data_vars]
+    if missing:
+        raise DataError(
+            f"the cube lacks variable(s) {missing} the model needs; cube variables: "
+            f"{sorted(str(v) for v in ds.data_vars)}"
+        )
+    layers = [_layer(ds, v, v in spec.categorical) for v in spec.variables]
+    chunks = layers[0].chunks
+    layers = [layer.rechunk(chunks) for layer in layers]
+    for var in spec.focal_variables:
+        base = layers[spec.variables.index(var)]
+        for r in spec.focal_radii:
+            stack = focal_stats(base, spec.radius_cells(r), spec.focal_stats)
+            layers += [stack[i] for i in range(len(spec.focal_stats))]
+    data = da.stack(layers).rechunk({0: -1})
+    return xr.DataArray(
+        data, dims=("feature", "y", "x"),
+        coords={"feature": spec.names(), "y": ds.y, "x": ds.x}, name="features",
+    )
+
+
+def valid_mask(stack: xr.DataArray, spec: FeatureSpec) -> xr.DataArray:
+    """True where every cube variable of the spec has data (cells a model may score)."""
+    base = stack.isel(feature=spec.base_indices())
+    return base.notnull().all("feature")  # type: ignore[no-any-return]
+
+
+def sample_cells(stack: xr.DataArray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Feature values at cells ``(rows, cols)`` as an ``(n, n_features)`` float32 array.
+
+    Only the chunks holding the cells are computed.
+    """
+    data = stack.data
+    if isinstance(data, da.Array):
+        picked = data.transpose(1, 2, 0).vindex[np.asarray(rows), np.asarray(cols)]
+        return np.asarray(picked.compute(), dtype="f4")
+    arr = np.asarray(data)
+    return np.asarray(arr[:, rows, cols].T, dtype="f4")

@@ -1,0 +1,336 @@
+"""Training labels: occurrences snapped to grid cells, grade thresholds, background samples.
+
+The pure part (:func:`snap_points`, :func:`grade_positives`, :func:`sample_background`)
+works on coordinate arrays; :func:`read_occurrences` is the I/O edge that reads a CSV,
+GeoPackage or Shapefile of points or polygons into the grid CRS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from prospect.errors import DataError, InputFileError
+from prospect.grid import RegionGrid
+
+__all__ = [
+    "LabelSet",
+    "Occurrences",
+    "grade_positives",
+    "read_occurrences",
+    "sample_background",
+    "snap_points",
+]
+
+
+@dataclass
+class Occurrences:
+    """Occurrence locations in the grid CRS.
+
+    Attributes
+    ----------
+    x, y
+        Point coordinates (polygon occurrences: every cell centre the polygon covers).
+    values
+        Grade per point (NaN when there is no grade column).
+    feature_id
+        Index of the source record each point comes from (polygons give several points).
+    n_records
+        Records read from the file.
+    n_dropped
+        Records without usable coordinates or geometry.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    values: np.ndarray
+    feature_id: np.ndarray
+    n_records: int
+    n_dropped: int = 0
+    source: str = ""
+
+
+@dataclass
+class LabelSet:
+    """Labelled cells: one entry per cell, after snapping and de-duplication.
+
+    Attributes
+    ----------
+    rows, cols
+        Cell indices on the grid.
+    label
+        1 for positives, 0 for negatives (points below the grade threshold).
+    counts
+        What happened to the input records: read, outside the grid, merged into a cell
+        that already held one, positives, negatives, threshold used.
+    """
+
+    rows: np.ndarray
+    cols: np.ndarray
+    label: np.ndarray
+    counts: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_positive(self) -> int:
+        """Number of positive cells."""
+        return int((self.label == 1).sum())
+
+
+def snap_points(
+    x: np.ndarray, y: np.ndarray, grid: RegionGrid, *, positive: np.ndarray | None = None,
+    feature_id: np.ndarray | None = None,
+) -> LabelSet:
+    """Snap points to the cells holding them and keep one label per cell.
+
+    A cell is positive when any of its points is positive. Counts report records outside
+    the grid and records merged into a cell that already held another record.
+
+    Parameters
+    ----------
+    x, y
+        Coordinates in the grid CRS.
+    grid
+        The region grid.
+    positive
+        Boolean per point; default: every point is positive.
+    feature_id
+        Source record per point; points of one record (a polygon) are not counted as
+        merges of each other.
+    """
+    x = np.asarray(x, dtype="f8")
+    y = np.asarray(y, dtype="f8")
+    pos = np.ones(x.shape, bool) if positive is None else np.asarray(positive, bool)
+    fid = np.arange(x.size) if feature_id is None else np.asarray(feature_id)
+    rows, cols = grid.rowcol(x, y)
+    inside = grid.contains(rows, cols)
+    n_records = int(np.unique(fid).size)
+    outside_records = int(np.setdiff1d(np.unique(fid[~inside]), np.unique(fid[inside])).size)
+    rows, cols, pos, fid = rows[inside], cols[inside], pos[inside], fid[inside]
+    flat = rows * grid.width + cols
+    frame = pd.DataFrame({"cell": flat, "pos": pos, "fid": fid})
+    per_cell = frame.groupby("cell").agg(pos=("pos", "max"), n=("fid", "nunique"))
+    merged = int((per_cell["n"] - 1).sum())
+    cells = per_cell.index.to_numpy(dtype="i8")
+    label = per_cell["pos"].to_numpy().astype("i1")
+    counts = {
+        "records": n_records,
+        "outside_grid": outside_records,
+        "merged_into_shared_cell": merged,
+        "cells": int(cells.size),
+        "positive_cells": int((label == 1).sum()),
+        "negative_cells": int((label == 0).sum()),
+    }
+    return LabelSet(rows=cells // grid.width, cols=cells % grid.width, label=label,
+                    counts=counts)
+
+
+def grade_positives(
+    values: np.ndarray, *, threshold: float | None = None, quantile: float | None = None,
+) -> tuple[np.ndarray, float | None]:
+    """Positives by grade: ``values >= threshold`` (or >= the ``quantile`` of the values).
+
+    Points with a missing grade are never positive. Without a threshold every point is
+    positive. Returns the boolean mask and the threshold used.
+    """
+    values = np.asarray(values, dtype="f8")
+    if threshold is None and quantile is None:
+        return np.ones(values.shape, bool), None
+    finite = np.isfinite(values)
+    if not finite.any():
+        raise DataError("the grade column has no numeric values; check 'value_column'")
+    if threshold is None:
+        threshold = float(np.quantile(values[finite], float(quantile)))  # type: ignore[arg-type]
+    with np.errstate(invalid="ignore"):
+        return finite & (values >= threshold), float(threshold)
+
+
+def sample_background(
+    grid: RegionGrid, n: int | None, *, exclude_rows: np.ndarray, exclude_cols: np.ndarray,
+    exclusion: float = 0.0, seed: int = 0, valid: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded uniform sample of unlabelled cells (``n=None``: every unlabelled cell).
+
+    Parameters
+    ----------
+    grid
+        The region grid.
+    n
+        Number of cells wanted (fewer when the grid has fewer unlabelled cells).
+    exclude_rows, exclude_cols
+        Labelled cells, never drawn.
+    exclusion
+        Cells whose centre lies within this distance (CRS units) of a labelled cell are not
+        drawn either.
+    seed
+        Seed of the random generator; the same seed gives the same sample.
+    valid
+        Optional flat boolean mask of cells with data; only those are drawn.
+
+    Returns
+    -------
+    rows, cols
+        Sampled cells, in random order.
+    """
+    total = grid.height * grid.width
+    rng = np.random.default_rng(seed)
+    taken = np.asarray(exclude_rows, "i8") * grid.width + np.asarray(exclude_cols, "i8")
+    if n is None:
+        if total > 4_000_000:
+            raise DataError(
+                f"background: all would draw {total} cells; use background: random with a "
+                "background_ratio"
+            )
+        candidates = np.arange(total)
+    else:
+        want = min(int(n), total)
+        candidates = np.unique(rng.integers(0, total, size=min(total, want * 2 + 64)))
+        rng.shuffle(candidates)
+    keep = ~np.isin(candidates, taken)
+    if valid is not None:
+        keep &= np.asarray(valid, bool).ravel()[candidates]
+    candidates = candidates[keep]
+    if exclusion > 0 and taken.size:
+        from scipy.spatial import cKDTree
+
+        tree = cKDTree(np.column_stack([grid.x[taken % grid.width],
+                                        grid.y[taken // grid.width]]))
+        pts = np.column_stack([grid.x[candidates % grid.width],
+                               grid.y[candidates // grid.width]])
+        dist, _ = tree.query(pts, k=1)
+        candidates = candidates[dist > exclusion]
+    if n is not None:
+        candidates = candidates[: int(n)]
+    return candidates // grid.width, candidates % grid.width
+
+
+def read_occurrences(
+    path: Path, grid: RegionGrid, *, x: str = "lon", y: str = "lat", crs: str | None = None,
+    layer: str | None = None, value_column: str | None = None,
+) -> Occurrences:
+    """Read occurrence points or polygons and return them in the grid CRS.
+
+    Parameters
+    ----------
+    path
+        CSV (columns ``x``/``y`` in ``crs``), or any vector file GDAL reads (GeoPackage,
+        Shapefile, GeoJSON) with point or polygon geometries.
+    grid
+        Target grid (its CRS; polygons become the centres of the cells they cover).
+    x, y
+        Coordinate columns of a CSV.
+    crs
+        CRS of a CSV's coordinates, or of a vector file that carries none.
+    layer
+        Layer of a multi-layer vector file.
+    value_column
+        Grade column to carry along (NaN where empty or not numeric).
+    """
+    import geopandas as gpd
+
+    path = Path(path)
+    if not path.exists():
+        raise InputFileError(f"{path}: occurrence file not found; check the labels source path")
+    if path.suffix.lower() in (".csv", ".txt", ".tsv"):
+        frame = _read_table(path)
+        missing = [c for c in (x, y) if c not in frame.columns]
+        if missing:
+            raise DataError(
+                f"{path}: coordinate column(s) {missing} not found; columns are "
+                f"{list(frame.columns)[:20]}; set x/y in the points source"
+            )
+        frame["_value"] = _values(frame, value_column, path)
+        xs = pd.to_numeric(frame[x], errors="coerce").to_numpy("f8")
+        ys = pd.to_numeric(frame[y], errors="coerce").to_numpy("f8")
+        n_records = len(frame)
+        ok = np.isfinite(xs) & np.isfinite(ys)
+        gdf = gpd.GeoDataFrame(frame[ok], geometry=gpd.points_from_xy(xs[ok], ys[ok]),
+                               crs=crs or "EPSG:4326")
+    else:
+        try:
+            gdf = gpd.read_file(path, layer=layer)
+        except Exception as exc:  # pyogrio raises several kinds
+            raise InputFileError(f"{path}: cannot read as a vector file: {exc}") from None
+        if gdf.crs is None:
+            if crs is None:
+                raise DataError(f"{path}: the file has no CRS; give 'crs' in the points source")
+            gdf = gdf.set_crs(crs)
+        n_records = len(gdf)
+        gdf["_value"] = _values(gdf, value_column, path)
+    gdf["_fid"] = np.arange(len(gdf))
+    gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+    n_dropped = n_records - len(gdf)
+    if len(gdf) == 0:
+        raise DataError(f"{path}: no usable occurrence geometries")
+    gdf = gdf.to_crs(grid.crs_obj)
+    xs_out: list[np.ndarray] = []
+    ys_out: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
+    fids: list[np.ndarray] = []
+    geom_type = gdf.geometry.geom_type
+    points = gdf[geom_type.isin(["Point", "MultiPoint"])]
+    if len(points):
+        exploded = points.explode(index_parts=False)
+        xs_out.append(exploded.geometry.x.to_numpy())
+        ys_out.append(exploded.geometry.y.to_numpy())
+        vals.append(exploded["_value"].to_numpy("f8"))
+        fids.append(exploded["_fid"].to_numpy("i8"))
+    polys = gdf[geom_type.isin(["Polygon", "MultiPolygon"])]
+    for geom, value, fid in zip(polys.geometry, polys["_value"], polys["_fid"], strict=True):
+        px, py = _polygon_cells(geom, grid)
+        xs_out.append(px)
+        ys_out.append(py)
+        vals.append(np.full(px.size, value, "f8"))
+        fids.append(np.full(px.size, fid, "i8"))
+    other = len(gdf) - len(points) - len(polys)
+    if not xs_out:
+        raise DataError(f"{path}: no point or polygon geometries (found {sorted(set(geom_type))})")
+    return Occurrences(
+        x=np.concatenate(xs_out), y=np.concatenate(ys_out), values=np.concatenate(vals),
+        feature_id=np.concatenate(fids), n_records=n_records, n_dropped=n_dropped + other,
+        source=str(path),
+    )
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    sep = "\t" if path.suffix.lower() == ".tsv" else None
+    try:
+        frame = pd.read_csv(path, sep=sep, engine="python", encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        frame = pd.read_csv(path, sep=sep, engine="python", encoding="latin-1")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputFileError(f"{path}: cannot read as a table: {exc}") from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
+
+
+def _values(frame: pd.DataFrame, column: str | None, path: Path) -> np.ndarray:
+    if column is None:
+        return np.full(len(frame), np.nan)
+    if column not in frame.columns:
+        raise DataError(
+            f"{path}: value column {column!r} not found; columns are "
+            f"{[c for c in frame.columns if c != 'geometry'][:30]}"
+        )
+    return pd.to_numeric(frame[column], errors="coerce").to_numpy("f8")
+
+
+def _polygon_cells(geom: Any, grid: RegionGrid) -> tuple[np.ndarray, np.ndarray]:
+    """Centres of the cells whose centre lies in ``geom`` (its representative point if none)."""
+    import shapely
+
+    left, bottom, right, top = geom.bounds
+    r0, c0 = grid.rowcol(np.array([left]), np.array([top]))
+    r1, c1 = grid.rowcol(np.array([right]), np.array([bottom]))
+    r0i, r1i = max(int(r0[0]), 0), min(int(r1[0]), grid.height - 1)
+    c0i, c1i = max(int(c0[0]), 0), min(int(c1[0]), grid.width - 1)
+    if r1i >= r0i and c1i >= c0i:
+        xs, ys = np.meshgrid(grid.x[c0i: c1i + 1], grid.y[r0i: r1i + 1])
+        inside = shapely.contains_xy(geom, xs.ravel(), ys.ravel())
+        if inside.any():
+            return xs.ravel()[inside], ys.ravel()[inside]
+    point = geom.representative_point()
+    return np.array([point.x]), np.array([point.y])
