@@ -7,6 +7,9 @@ Public facade::
     check_schema(cube, schema)            # SchemaMismatchError, one line per difference
     schema_from_cube(cube, features) -> dict
     align_to_schema(cube, schema)         # reproject/resample to the model's grid
+    ModelRegistry(root).publish / load / versions / names / card   # <root>/<name>/<version>/
+    score_cube(estimator, cube, feature_order) -> lazy probability DataArray
+    export_onnx(estimator, path, n_features=...) / onnx_agreement(estimator, path, X)
 
 Models are written with skops, never pickle; loading verifies SHA-256 checksums, refuses
 pickle/joblib files by their magic bytes before anything is unpickled, and refuses types
@@ -19,6 +22,7 @@ from prospect.registry.card import card_markdown, config_hash, library_versions
 from prospect.registry.files import (
     MODEL_FILES,
     LoadedModel,
+    audit_model_dir,
     is_model_dir,
     load_model,
     read_card,
@@ -27,33 +31,44 @@ from prospect.registry.files import (
     verify_model_dir,
 )
 from prospect.registry.names import check_name, check_version
+from prospect.registry.onnx_export import export_onnx, onnx_agreement, onnx_predict_proba
 from prospect.registry.schema import (
     align_to_schema,
     check_schema,
     schema_differences,
     schema_from_cube,
 )
+from prospect.registry.scoring import predict_block, score_cube
 from prospect.registry.sniff import sniff_format
+from prospect.registry.store import ModelRegistry, default_registry
 from prospect.registry.trust import TRUSTED_PREFIXES
 
 __all__ = [
     "MODEL_FILES",
     "TRUSTED_PREFIXES",
     "LoadedModel",
+    "ModelRegistry",
     "align_to_schema",
+    "audit_model_dir",
     "card_markdown",
     "check_name",
     "check_schema",
     "check_version",
     "config_hash",
+    "default_registry",
+    "export_onnx",
     "is_model_dir",
     "library_versions",
     "load_model",
+    "onnx_agreement",
+    "onnx_predict_proba",
+    "predict_block",
     "read_card",
     "read_schema",
     "save_model",
     "schema_differences",
     "schema_from_cube",
+    "score_cube",
     "sniff_format",
     "verify_model_dir",
 ]

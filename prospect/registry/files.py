@@ -32,6 +32,7 @@ from prospect.registry.card import CARD_FORMAT, card_markdown, complete_card, to
 from prospect.registry.checksums import (
     CHECKSUMS_FILE,
     read_checksums,
+    sha256_bytes,
     sha256_file,
     verify_checksums,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "MODEL_FILES",
     "SCHEMA_FILE",
     "LoadedModel",
+    "audit_model_dir",
     "is_model_dir",
     "load_model",
     "read_card",
@@ -228,6 +230,38 @@ def read_schema(directory: Path) -> dict[str, Any]:
     return _read_json(Path(directory) / SCHEMA_FILE)
 
 
+def audit_model_dir(
+    directory: Path, *, trusted: Sequence[str] | None = None, check_types: bool = True
+) -> list[str]:
+    """Verify a model directory without building the estimator.
+
+    Checks the file format (no pickle/joblib), the SHA-256 checksums and, when
+    ``check_types``, that every type in the skops file is trusted. Returns the type paths
+    to pass to skops as trusted.
+    """
+    directory = Path(directory)
+    verify_model_dir(directory)
+    if not check_types:
+        return []
+    return _accepted_types(directory / MODEL_FILE, (directory / MODEL_FILE).read_bytes(), trusted)
+
+
+def _accepted_types(path: Path, data: bytes, trusted: Sequence[str] | None) -> list[str]:
+    refuse_unless_skops(data[:HEAD_BYTES], source=str(path))
+    try:
+        untrusted = sio.get_untrusted_types(data=data)
+    except Exception as exc:
+        raise ModelError(f"{path}: not a readable skops file: {exc}") from None
+    accepted, refused = split_untrusted(untrusted, trusted=trusted)
+    if refused:
+        raise SecurityError(
+            f"{path}: refused: it holds types that are not trusted: {', '.join(refused)}. "
+            "Only if you trust the model's author, list them with trusted=[...] "
+            "(CLI: --trust TYPE)"
+        )
+    return accepted
+
+
 def load_model(directory: Path, *, trusted: Sequence[str] | None = None) -> LoadedModel:
     """Verify and load a model directory written by :func:`save_model`.
 
@@ -248,18 +282,9 @@ def load_model(directory: Path, *, trusted: Sequence[str] | None = None) -> Load
     directory = Path(directory)
     sums = verify_model_dir(directory)
     data = (directory / MODEL_FILE).read_bytes()
-    refuse_unless_skops(data[:HEAD_BYTES], source=str(directory / MODEL_FILE))
-    try:
-        untrusted = sio.get_untrusted_types(data=data)
-    except Exception as exc:
-        raise ModelError(f"{directory / MODEL_FILE}: not a readable skops file: {exc}") from None
-    accepted, refused = split_untrusted(untrusted, trusted=trusted)
-    if refused:
-        raise SecurityError(
-            f"{directory / MODEL_FILE}: refused: it holds types that are not trusted: "
-            f"{', '.join(refused)}. Only if you trust the model's author, list them with "
-            "trusted=[...] (CLI: --trust TYPE)"
-        )
+    if sha256_bytes(data) != sums[MODEL_FILE]:  # changed between verification and reading
+        raise SecurityError(f"{directory / MODEL_FILE}: changed while loading; refused")
+    accepted = _accepted_types(directory / MODEL_FILE, data, trusted)
     try:
         estimator = sio.loads(data, trusted=accepted)
     except Exception as exc:

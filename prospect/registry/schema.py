@@ -35,7 +35,9 @@ __all__ = [
 ]
 
 SCHEMA_FORMAT = "prospect-input-schema/1"
-DEFINING_PROVENANCE_KEYS: tuple[str, ...] = ("formula", "expression", "bands", "sensor", "index")
+DEFINING_PROVENANCE_KEYS: tuple[str, ...] = (
+    "formula", "expression", "bands", "constants", "sensor", "index",
+)
 """Provenance keys that define what a variable *is* (an index's formula and bands)."""
 
 

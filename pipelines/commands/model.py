@@ -1,0 +1,244 @@
+"""``prospect model``: list, show, score with, export and import registry models.
+
+Every command works on a registry (``--registry``, default ``$PROSPECT_REGISTRY`` or
+``~/.local/share/prospect/models``): a local directory or any fsspec URL laid out as
+``<registry>/<name>/<version>/``. Models are loaded only after their checksums, file format
+and types are verified (see :mod:`prospect.registry`).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from prospect.errors import InputFileError, ModelError
+
+__all__ = ["model_app", "register"]
+
+model_app = typer.Typer(
+    help="Reuse trained models: a versioned registry of safe (skops) models with cards.",
+    no_args_is_help=True,
+)
+
+RegistryOpt = Annotated[
+    str | None,
+    typer.Option("--registry", "-r", help="Registry directory or fsspec URL "
+                 "(default: $PROSPECT_REGISTRY or ~/.local/share/prospect/models)."),
+]
+VersionOpt = Annotated[
+    str | None, typer.Option("--version", "-v", help="Model version (default: the latest).")
+]
+TrustOpt = Annotated[
+    list[str] | None,
+    typer.Option("--trust", help="Extra type to trust in the skops file (repeatable); only "
+                 "for authors you trust."),
+]
+
+
+def _registry(url: str | None) -> Any:
+    from prospect.registry import ModelRegistry
+
+    return ModelRegistry(url)
+
+
+@model_app.command("list")
+def list_models(registry: RegistryOpt = None) -> None:
+    """List the models in the registry with their versions."""
+    reg = _registry(registry)
+    names = reg.names()
+    console = Console()
+    if not names:
+        console.print(f"no models in {reg.url}")
+        return
+    table = Table(title=f"Models in {reg.url}")
+    for col in ("name", "versions", "latest", "mineral", "estimator", "synthetic", "created"):
+        table.add_column(col)
+    for name in names:
+        versions = reg.versions(name)
+        card = reg.card(name, versions[-1])
+        est = str((card.get("estimator") or {}).get("class", "")).rsplit(".", 1)[-1]
+        table.add_row(name, ", ".join(versions), versions[-1], str(card.get("mineral") or ""),
+                      est, "yes" if card.get("synthetic") else "no", str(card.get("created")))
+    console.print(table)
+
+
+@model_app.command("show")
+def show(
+    name: Annotated[str, typer.Argument(help="Model name.")],
+    version: VersionOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print card.json instead.")] = False,
+    registry: RegistryOpt = None,
+) -> None:
+    """Print a model's card (Markdown, or JSON with --json), after verifying checksums."""
+    reg = _registry(registry)
+    if as_json:
+        typer.echo(json.dumps(reg.card(name, version), indent=2, sort_keys=True))
+    else:
+        typer.echo(reg.markdown(name, version))
+
+
+@model_app.command("score")
+def score(
+    name: Annotated[str, typer.Argument(help="Model name.")],
+    cube: Annotated[Path, typer.Option("--cube", "-c", help="Cube (zarr) to score.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output cube (zarr), created.")],
+    version: VersionOpt = None,
+    reproject: Annotated[bool, typer.Option(
+        "--reproject", help="Reproject/resample the cube to the model's CRS and resolution "
+        "instead of refusing a mismatch.")] = False,
+    resampling: Annotated[str, typer.Option(help="Resampling for --reproject.")] = "bilinear",
+    variable: Annotated[str, typer.Option(help="Name of the output variable.")] = "prospectivity",
+    cog: Annotated[Path | None, typer.Option(help="Also write a COG of the map here.")] = None,
+    trust: TrustOpt = None,
+    registry: RegistryOpt = None,
+) -> None:
+    """Score a cube with a registry model; the cube must match the model's input schema."""
+    import xarray as xr
+
+    from prospect.io.cube import add_variables, create_cube, cube_grid, open_cube
+    from prospect.registry import align_to_schema, check_schema, score_cube
+
+    reg = _registry(registry)
+    version = reg.resolve(name, version)
+    model = reg.load(name, version, trusted=trust)
+    ds = open_cube(cube)
+    if reproject:
+        ds = align_to_schema(ds, model.schema, resampling=resampling)
+    check_schema(ds, model.schema)
+    grid = cube_grid(ds)
+    ds = ds.chunk({"y": grid.chunks[0], "x": grid.chunks[1]})
+    synthetic = bool(model.card.get("synthetic")) or _truthy(ds.attrs.get("synthetic"))
+    provenance = {
+        "model": name, "version": version, "registry": reg.url,
+        "model_sha256": model.checksums.get("model.skops"),
+        "config_hash": model.card.get("config_hash"), "cube": str(cube),
+        "reprojected": reproject, "synthetic": synthetic,
+    }
+    probs = score_cube(model.estimator, ds, model.feature_order, name=variable,
+                       provenance=provenance)
+    if out.exists():
+        raise InputFileError(f"{out}: already exists; choose a new output path")
+    create_cube(out, grid, attrs={"synthetic": synthetic, "model": f"{name}/{version}"})
+    add_variables(out, xr.Dataset({variable: probs}))
+    console = Console(stderr=True)
+    if cog is not None:
+        from prospect.io.raster import write_cog
+
+        write_cog(open_cube(out)[variable], cog, grid=grid,
+                  tags={"model": f"{name}/{version}", "synthetic": str(synthetic)})
+        console.print(f"wrote {cog}")
+    console.print(f"scored {cube} with {name}/{version} -> {out} ({variable})")
+
+
+def _truthy(value: object) -> bool:
+    return value in (True, 1, "true", "True", "1", "yes")
+
+
+def _sample_inputs(model: Any, cube: Path | None, n: int, seed: int) -> Any:
+    import numpy as np
+
+    n_feat = len(model.feature_order)
+    rng = np.random.default_rng(seed)
+    if cube is None:
+        return rng.normal(size=(n, n_feat)).astype("float32")
+    from prospect.io.cube import open_cube
+    from prospect.registry import check_schema
+
+    ds = open_cube(cube)
+    check_schema(ds, model.schema)
+    cols = [np.asarray(ds[f].data.ravel()[: max(n * 20, n)]) for f in model.feature_order]
+    X = np.stack(cols, axis=1).astype("float32")
+    X = X[np.all(np.isfinite(X), axis=1)]
+    if len(X) == 0:
+        raise ModelError(f"{cube}: no cell with all features present to check the export")
+    return X[rng.choice(len(X), size=min(n, len(X)), replace=False)]
+
+
+@model_app.command("export")
+def export(
+    name: Annotated[str, typer.Argument(help="Model name.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output file (.onnx).")],
+    version: VersionOpt = None,
+    fmt: Annotated[str, typer.Option("--format", help="Export format.")] = "onnx",
+    cube: Annotated[Path | None, typer.Option(
+        "--cube", help="Cube whose cells check the export (default: random inputs).")] = None,
+    samples: Annotated[int, typer.Option(min=1, help="Rows compared.")] = 2000,
+    atol: Annotated[float, typer.Option(help="Largest allowed difference.")] = 1e-4,
+    trust: TrustOpt = None,
+    registry: RegistryOpt = None,
+) -> None:
+    """Export a model to ONNX and check onnxruntime agrees with scikit-learn."""
+    from prospect.registry import export_onnx, onnx_agreement
+
+    if fmt != "onnx":
+        raise ModelError(f"unknown export format {fmt!r}; supported: onnx")
+    reg = _registry(registry)
+    version = reg.resolve(name, version)
+    model = reg.load(name, version, trusted=trust)
+    meta = {
+        "prospect_model": f"{name}/{version}",
+        "feature_order": json.dumps(model.feature_order),
+        "config_hash": str(model.card.get("config_hash")),
+        "synthetic": str(bool(model.card.get("synthetic"))),
+    }
+    X = _sample_inputs(model, cube, samples, seed=0)
+    with tempfile.TemporaryDirectory(dir=out.parent if out.parent.exists() else None) as tmp:
+        staged = export_onnx(model.estimator, Path(tmp) / "model.onnx",
+                             n_features=len(model.feature_order), metadata=meta)
+        diff = onnx_agreement(model.estimator, staged, X, atol=atol)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staged.replace(out)
+    Console(stderr=True).print(
+        f"exported {name}/{version} -> {out}; onnxruntime vs scikit-learn max |diff| = "
+        f"{diff:.3g} on {len(X)} rows (tolerance {atol:g})"
+    )
+
+
+@model_app.command("import")
+def import_model(
+    source: Annotated[str, typer.Argument(help="Model directory (local path or fsspec URL).")],
+    name: Annotated[str, typer.Option("--name", "-n", help="Model name in the registry.")],
+    version: VersionOpt = None,
+    trust: TrustOpt = None,
+    registry: RegistryOpt = None,
+) -> None:
+    """Verify a model directory and add it to the registry as a new, immutable version."""
+    from prospect.registry import check_name, check_version
+
+    check_name(name)
+    if version is not None:
+        check_version(version)
+    reg = _registry(registry)
+    local = Path(source)
+    if "://" in source and not source.startswith("file://"):
+        with tempfile.TemporaryDirectory(prefix="prospect-import-") as tmp:
+            _download_model_dir(source, Path(tmp))
+            new = reg.publish(Path(tmp), name, version=version, trusted=trust)
+    else:
+        local = Path(source.removeprefix("file://"))
+        new = reg.publish(local, name, version=version, trusted=trust)
+    Console(stderr=True).print(f"imported {source} as {name}/{new} in {reg.url}")
+
+
+def _download_model_dir(url: str, dest: Path) -> None:
+    import fsspec
+
+    from prospect.registry import MODEL_FILES
+
+    fs, root = fsspec.core.url_to_fs(url)
+    for fname in (*MODEL_FILES, "checksums.json"):
+        path = f"{str(root).rstrip('/')}/{fname}"
+        if not fs.exists(path):
+            raise InputFileError(f"{url}: no {fname}; not a Prospect model directory")
+        (dest / fname).write_bytes(fs.cat_file(path))
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``model`` command group to ``app``."""
+    app.add_typer(model_app, name="model")

@@ -1,0 +1,253 @@
+"""A versioned model registry: ``<registry>/<name>/<version>/`` on a disk or any fsspec URL.
+
+* A version is a model directory written by :func:`~prospect.registry.save_model`.
+* Versions are immutable: publishing to an existing version is refused; on a local disk the
+  published files are made read-only.
+* Publishing verifies the model first (checksums, no pickle, only trusted types), copies it
+  to a hidden staging entry and then moves it into place (a rename on a local disk); on an
+  object store ``checksums.json`` is written last, and only versions that have it are listed.
+* Loading verifies the checksums again; remote versions are downloaded to a temporary
+  directory first.
+* Names and versions are checked against a safe alphabet before they touch a path.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import tempfile
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import fsspec
+from fsspec.implementations.local import LocalFileSystem
+
+from prospect.errors import ModelError, SecurityError
+from prospect.registry.checksums import CHECKSUMS_FILE
+from prospect.registry.files import (
+    MODEL_FILES,
+    LoadedModel,
+    audit_model_dir,
+    load_model,
+    read_card,
+)
+from prospect.registry.names import check_name, check_version
+
+__all__ = ["REGISTRY_ENV", "ModelRegistry", "default_registry"]
+
+REGISTRY_ENV = "PROSPECT_REGISTRY"
+_ALL_FILES: tuple[str, ...] = (*MODEL_FILES, CHECKSUMS_FILE)
+
+
+def default_registry() -> str:
+    """``$PROSPECT_REGISTRY`` or ``~/.local/share/prospect/models``."""
+    return os.environ.get(REGISTRY_ENV) or str(
+        Path.home() / ".local" / "share" / "prospect" / "models"
+    )
+
+
+def _version_key(version: str) -> tuple[Any, ...]:
+    """Natural order: ``2 < 10``, ``1.2 < 1.10``."""
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p)
+                 for p in re.split(r"[._+-]", version))
+
+
+class ModelRegistry:
+    """Versioned models under one root, local path or fsspec URL.
+
+    Parameters
+    ----------
+    root
+        A directory (``./models``) or any fsspec URL (``s3://bucket/models``,
+        ``memory://models``). Default: :func:`default_registry`.
+    storage_options
+        Passed to fsspec (credentials, endpoints).
+    """
+
+    def __init__(self, root: str | Path | None = None, **storage_options: Any) -> None:
+        self.url = str(root) if root is not None else default_registry()
+        fs, path = fsspec.core.url_to_fs(self.url, **storage_options)
+        self.fs = fs
+        self.root = str(path).rstrip("/") or "/"
+        self.is_local = isinstance(fs, LocalFileSystem)
+
+    def __repr__(self) -> str:
+        return f"ModelRegistry({self.url!r})"
+
+    # -- paths -------------------------------------------------------------------------
+    def _join(self, *parts: str) -> str:
+        return "/".join([self.root, *parts])
+
+    def location(self, name: str, version: str) -> str:
+        """Where ``name``/``version`` lives (a path or URL-path in the registry's filesystem)."""
+        return self._join(check_name(name), check_version(version))
+
+    def _is_complete(self, name: str, version: str) -> bool:
+        return bool(self.fs.exists(self._join(name, version, CHECKSUMS_FILE)))
+
+    # -- listing -----------------------------------------------------------------------
+    def _children(self, path: str) -> list[str]:
+        if not self.fs.exists(path):
+            return []
+        out = []
+        for entry in self.fs.ls(path, detail=True):
+            base = str(entry["name"]).rstrip("/").rsplit("/", 1)[-1]
+            if entry.get("type") == "directory" and not base.startswith("."):
+                out.append(base)
+        return out
+
+    def names(self) -> list[str]:
+        """Model names in the registry that have at least one complete version."""
+        names = []
+        for name in self._children(self.root):
+            try:
+                check_name(name)
+            except SecurityError:
+                continue
+            if self.versions(name):
+                names.append(name)
+        return sorted(names)
+
+    def versions(self, name: str) -> list[str]:
+        """Complete versions of ``name``, oldest first (natural order)."""
+        check_name(name)
+        found = []
+        for version in self._children(self._join(name)):
+            try:
+                check_version(version)
+            except SecurityError:
+                continue
+            if self._is_complete(name, version):
+                found.append(version)
+        return sorted(found, key=_version_key)
+
+    def latest(self, name: str) -> str:
+        """The newest version of ``name``."""
+        versions = self.versions(name)
+        if not versions:
+            known = ", ".join(self.names()) or "none"
+            raise ModelError(f"{self.url}: no model named {name!r}; models here: {known}")
+        return versions[-1]
+
+    def resolve(self, name: str, version: str | None = None) -> str:
+        """``version`` checked to exist, or the latest one when ``None``/``"latest"``."""
+        if version in (None, "latest"):
+            return self.latest(name)
+        check_version(version)
+        if not self._is_complete(check_name(name), version):
+            have = ", ".join(self.versions(name)) or "none"
+            raise ModelError(f"{self.url}: {name} has no version {version!r}; versions: {have}")
+        return version
+
+    def _next_version(self, name: str) -> str:
+        numeric = [int(v) for v in self.versions(name) if v.isdigit()]
+        taken = set(self._children(self._join(name)))
+        candidate = max(numeric, default=0) + 1
+        while str(candidate) in taken:
+            candidate += 1
+        return str(candidate)
+
+    # -- publish -----------------------------------------------------------------------
+    def publish(
+        self, model_dir: Path, name: str, *, version: str | None = None,
+        trusted: Sequence[str] | None = None,
+    ) -> str:
+        """Add the model directory ``model_dir`` as ``name``/``version``; returns the version.
+
+        The model is verified first (checksums, skops format, trusted types). ``version``
+        defaults to the next integer. An existing version is never overwritten.
+        """
+        check_name(name)
+        if version is not None:
+            check_version(version)
+        audit_model_dir(Path(model_dir), trusted=trusted)
+        version = version or self._next_version(name)
+        target = self._join(name, version)
+        if self.fs.exists(target):
+            raise ModelError(
+                f"{self.url}: {name} version {version} already exists and versions are "
+                "immutable; publish under a new version"
+            )
+        if self.is_local:
+            self._publish_local(Path(model_dir), Path(target))
+        else:
+            self._publish_remote(Path(model_dir), target)
+        return version
+
+    def _publish_local(self, source: Path, target: Path) -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = target.parent / f".staging-{uuid.uuid4().hex[:8]}"
+        staging.mkdir()
+        try:
+            for fname in _ALL_FILES:
+                data = (source / fname).read_bytes()
+                (staging / fname).write_bytes(data)
+                os.chmod(staging / fname, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+            try:
+                os.rename(staging, target)  # fails if target appeared meanwhile
+            except OSError as exc:
+                raise ModelError(
+                    f"{target}: already exists (published concurrently?); versions are "
+                    "immutable, publish under a new version"
+                ) from exc
+        finally:
+            if staging.exists():
+                for fname in _ALL_FILES:
+                    if (staging / fname).exists():
+                        os.chmod(staging / fname, stat.S_IWUSR | stat.S_IRUSR)
+                        (staging / fname).unlink()
+                staging.rmdir()
+
+    def _publish_remote(self, source: Path, target: str) -> None:
+        for fname in MODEL_FILES:  # checksums.json last: until it exists, the version is hidden
+            self.fs.pipe_file(f"{target}/{fname}", (source / fname).read_bytes())
+        self.fs.pipe_file(f"{target}/{CHECKSUMS_FILE}", (source / CHECKSUMS_FILE).read_bytes())
+
+    # -- fetch / load ------------------------------------------------------------------
+    def _download(self, name: str, version: str, dest: Path) -> Path:
+        for fname in _ALL_FILES:
+            (dest / fname).write_bytes(self.fs.cat_file(self._join(name, version, fname)))
+        return dest
+
+    @contextmanager
+    def _local_copy(self, name: str, version: str) -> Iterator[Path]:
+        if self.is_local:
+            yield Path(self._join(name, version))
+            return
+        with tempfile.TemporaryDirectory(prefix="prospect-model-") as tmp:
+            yield self._download(name, version, Path(tmp))
+
+    def fetch(self, name: str, version: str | None, dest: Path) -> Path:
+        """Copy ``name``/``version`` into the local directory ``dest`` (created) and verify it."""
+        version = self.resolve(name, version)
+        dest = Path(dest)
+        dest.mkdir(parents=True, exist_ok=True)
+        self._download(name, version, dest)
+        audit_model_dir(dest)
+        return dest
+
+    def load(
+        self, name: str, version: str | None = None, *, trusted: Sequence[str] | None = None
+    ) -> LoadedModel:
+        """Verify and load ``name``/``version`` (latest when ``None``)."""
+        version = self.resolve(name, version)
+        with self._local_copy(name, version) as directory:
+            return load_model(directory, trusted=trusted)
+
+    def card(self, name: str, version: str | None = None) -> dict[str, Any]:
+        """The model card of ``name``/``version``, after verifying the checksums."""
+        version = self.resolve(name, version)
+        with self._local_copy(name, version) as directory:
+            audit_model_dir(directory, check_types=False)
+            return read_card(directory)
+
+    def markdown(self, name: str, version: str | None = None) -> str:
+        """The Markdown model card of ``name``/``version``, after verifying the checksums."""
+        version = self.resolve(name, version)
+        with self._local_copy(name, version) as directory:
+            audit_model_dir(directory, check_types=False)
+            return (directory / "card.md").read_text(encoding="utf-8")
