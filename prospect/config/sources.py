@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -9,16 +10,37 @@ from pydantic import Field, model_validator
 
 from prospect.config._base import ConfigPath, StrictModel
 
-__all__ = ["PointSource", "RasterSource", "SourceConfig", "VectorSource"]
+__all__ = ["PointSource", "RasterScene", "RasterSource", "SourceConfig", "VectorSource"]
 
 Name = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")]
+
+
+class RasterScene(StrictModel):
+    """One scene of a mosaic: its files, and what orders it against the other scenes."""
+
+    bands: dict[Name, ConfigPath] | None = None
+    path: ConfigPath | None = None
+    band_names: list[Name] | None = None
+    variable: str | None = None
+    mtl: ConfigPath | None = None
+    crs: str | None = None
+    date: dt.date | None = None
+    cloud_cover: float | None = Field(default=None, ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _one_layout(self) -> RasterScene:
+        if (self.bands is None) == (self.path is None):
+            raise ValueError("a scene gives either 'bands' (one file per band) or 'path'")
+        return self
 
 
 class RasterSource(StrictModel):
     """Raster layers: one file per band (``bands``) or one multi-band file (``path``).
 
     Each band becomes one cube variable, named by the key in ``bands`` or by
-    ``band_names`` for a multi-band file.
+    ``band_names`` for a multi-band file. Several overlapping scenes (``scenes``) or the
+    items of a STAC catalog (``stac``) are mosaicked into one layer per band by the
+    ``mosaic`` rule. ``mtl`` turns Landsat DN into top-of-atmosphere reflectance.
     """
 
     kind: Literal["raster"] = "raster"
@@ -35,22 +57,57 @@ class RasterSource(StrictModel):
     long_name: str | None = None
     scale: float = 1.0
     offset: float = 0.0
+    nodata: float | None = Field(
+        default=None, description="source no-data value when the file does not declare one"
+    )
+    variable: str | None = Field(default=None, description="NetCDF variable to read")
+    mtl: ConfigPath | None = Field(
+        default=None, description="Landsat MTL file: DN -> TOA reflectance (or radiance)"
+    )
+    scenes: list[RasterScene] | None = None
+    stac: str | None = Field(
+        default=None, description="STAC catalog/item/collection JSON (path or URL)"
+    )
+    assets: dict[Name, str] | None = Field(
+        default=None, description="cube variable -> STAC asset key (with 'stac')"
+    )
+    mosaic: Literal["first_valid", "most_recent", "least_cloudy"] = "first_valid"
+    resampling: str | None = Field(
+        default=None, description="override the resampling chosen from the value kind"
+    )
 
     @model_validator(mode="after")
     def _one_layout(self) -> RasterSource:
-        if (self.bands is None) == (self.path is None):
-            raise ValueError("give either 'bands' (one file per band) or 'path' (one file)")
+        layouts = [self.bands is not None, self.path is not None, self.scenes is not None,
+                   self.stac is not None]
+        if sum(layouts) != 1:
+            raise ValueError(
+                "give exactly one of 'bands' (one file per band), 'path' (one file), "
+                "'scenes' (a mosaic) or 'stac' (a STAC catalog or item)"
+            )
         if self.bands is not None and not self.bands:
             raise ValueError("'bands' is empty; map at least one band name to a file")
+        if self.scenes is not None and not self.scenes:
+            raise ValueError("'scenes' is empty; list at least one scene")
+        if self.stac is not None and not self.assets:
+            raise ValueError("'stac' needs 'assets': cube variable -> STAC asset key")
         return self
 
+    def scene_list(self) -> list[RasterScene]:
+        """The source as scenes (one scene unless ``scenes`` lists several)."""
+        if self.scenes is not None:
+            return list(self.scenes)
+        return [RasterScene(bands=self.bands, path=self.path, band_names=self.band_names,
+                            variable=self.variable, mtl=self.mtl, crs=self.crs)]
+
     def band_files(self) -> dict[str, tuple[Path, int]]:
-        """Cube variable name -> (file, 1-based band index)."""
-        if self.bands is not None:
-            return {name: (p, 1) for name, p in self.bands.items()}
-        assert self.path is not None
-        names = self.band_names or [self.name]
-        return {name: (self.path, i + 1) for i, name in enumerate(names)}
+        """Cube variable name -> (file, 1-based band index) of the first scene."""
+        scene = self.scene_list()[0]
+        if scene.bands is not None:
+            return {name: (p, 1) for name, p in scene.bands.items()}
+        assert scene.path is not None
+        names = scene.band_names or [self.name]
+        return {name: (scene.path, i + 1) for i, name in enumerate(names)}
 
 
 class VectorSource(StrictModel):
@@ -80,6 +137,14 @@ class PointSource(StrictModel):
     crs: str = "EPSG:4326"
     columns: list[str] = Field(default_factory=list)
     distance: bool = False
+    interpolate: list[Literal["idw", "kriging"]] = Field(
+        default_factory=list,
+        description="surfaces to make from each column (off by default: labels must not leak)",
+    )
+    units: dict[str, str] = Field(default_factory=dict, description="column -> units")
+    idw_power: float = Field(default=2.0, gt=0)
+    neighbours: int = Field(default=16, ge=1, description="points per cell for IDW/kriging")
+    variogram: Literal["linear", "power", "gaussian", "spherical", "exponential"] = "spherical"
 
 
 SourceConfig = Annotated[RasterSource | VectorSource | PointSource, Field(discriminator="kind")]

@@ -16,6 +16,7 @@ rewritten. A reader that opens the cube sees a variable complete or not at all.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -25,6 +26,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import dask.array as dsa
 import numpy as np
 import rioxarray  # noqa: F401  (registers the .rio accessor)
 import xarray as xr
@@ -32,10 +34,14 @@ import zarr
 import zarr.codecs
 
 from prospect.errors import DataError, InputFileError
-from prospect.grid import RegionGrid
+from prospect.grid import ChunkWindow, RegionGrid
 
 __all__ = [
+    "PartialVariable",
+    "add_time_slice",
     "add_variables",
+    "array_checksums",
+    "begin_variable",
     "create_cube",
     "cube_grid",
     "cube_variables",
@@ -197,8 +203,8 @@ def add_variables(
     }
     tmp = _staging_path(path)
     try:
-        staged.to_zarr(tmp, mode="w", zarr_format=3, consolidated=False, encoding=encoding,
-                       compute=compute)
+        staged.to_zarr(tmp, mode="w", zarr_format=3, consolidated=False,  # type: ignore[call-overload]
+                       encoding=encoding, compute=compute)
         for name in names:
             target = path / name
             if target.exists():
@@ -227,3 +233,223 @@ def float_layer(
         attrs={"units": units, "long_name": long_name, "prospect_kind": kind,
                "provenance": json.dumps(dict(provenance or {}), sort_keys=True)},
     )
+
+
+# -- resumable, chunk-level writes ----------------------------------------------------------
+
+PARTIAL_SUFFIX = ".partial"
+
+
+def _partial_root(cube: Path) -> Path:
+    return cube.parent / f".{cube.name}{PARTIAL_SUFFIX}"
+
+
+class PartialVariable:
+    """A variable being written chunk by chunk next to a cube, published when complete.
+
+    The variable lives in ``.<cube>.partial/<name>/`` (a zarr v3 group holding just that
+    array, written by xarray so its metadata is CF-complete). Each chunk is written with
+    zarr and then marked done with an empty file ``done/<iy>.<ix>``; a chunk without its
+    mark is rewritten, so a run killed at any instant (even SIGKILL) resumes without
+    redoing finished chunks and never trusts a half-written one. :meth:`publish` moves
+    the array into the cube with one directory rename and refreshes the consolidated
+    metadata, so readers see the variable complete or not at all.
+
+    A partial variable is only reused when its ``fingerprint`` (the sources, their
+    checksums and the processing settings) matches; otherwise it starts afresh.
+    """
+
+    def __init__(self, cube: Path, name: str) -> None:
+        self.cube = Path(cube)
+        self.name = name
+        self.root = _partial_root(self.cube) / name
+        self.store = self.root / "store"
+        self.done_dir = self.root / "done"
+
+    # -- paths and state ---------------------------------------------------------------
+    @property
+    def array_path(self) -> Path:
+        """Directory of the zarr array being filled."""
+        return self.store / self.name
+
+    def fingerprint(self) -> str | None:
+        """The fingerprint this partial variable was started with (``None``: none yet)."""
+        try:
+            return str(json.loads((self.root / "spec.json").read_text())["fingerprint"])
+        except (OSError, ValueError, KeyError):
+            return None
+
+    def done(self) -> set[tuple[int, int]]:
+        """Chunk indices already written and marked."""
+        if not self.done_dir.is_dir():
+            return set()
+        out = set()
+        for mark in self.done_dir.iterdir():
+            iy, _, ix = mark.name.partition(".")
+            if iy.isdigit() and ix.isdigit():
+                out.add((int(iy), int(ix)))
+        return out
+
+    def pending(self, grid: RegionGrid) -> list[ChunkWindow]:
+        """Chunk windows still to write."""
+        done = self.done()
+        return [w for w in grid.chunk_windows() if (w.iy, w.ix) not in done]
+
+    # -- writing -------------------------------------------------------------------------
+    def write_chunk(self, window: ChunkWindow, block: np.ndarray) -> None:
+        """Write one chunk (exactly the window) and mark it done."""
+        arr = zarr.open_array(str(self.array_path), mode="r+", zarr_format=3)
+        if block.shape != window.shape:
+            raise DataError(
+                f"{self.name}: chunk {window.iy},{window.ix} has shape {block.shape}, "
+                f"expected {window.shape}"
+            )
+        arr[window.rows, window.cols] = block.astype(arr.dtype, copy=False)
+        mark = self.done_dir / f"{window.iy}.{window.ix}"
+        mark.touch()
+
+    def publish(self, grid: RegionGrid, *, overwrite: bool = True) -> None:
+        """Move the complete array into the cube and refresh its consolidated metadata."""
+        missing = self.pending(grid)
+        if missing:
+            raise DataError(
+                f"{self.name}: {len(missing)} of {grid.n_chunks} chunks not written; "
+                "not publishing a partial variable"
+            )
+        target = self.cube / self.name
+        if target.exists():
+            if not overwrite:
+                raise DataError(f"{self.cube}: variable {self.name!r} already exists")
+            trash = self.cube.parent / f".{self.cube.name}.old-{self.name}-{uuid.uuid4().hex[:8]}"
+            os.replace(target, trash)
+            shutil.rmtree(trash, ignore_errors=True)
+        os.replace(self.array_path, target)
+        zarr.consolidate_metadata(str(self.cube), zarr_format=3)
+        shutil.rmtree(self.root, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            self.root.parent.rmdir()  # only when no other variable is in progress
+
+    def discard(self) -> None:
+        """Remove the partial variable (after a failure that makes it unusable)."""
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def begin_variable(
+    cube: Path, name: str, *, dtype: str = "float32", fill_value: float = np.nan,
+    attrs: Mapping[str, Any], fingerprint: str,
+) -> PartialVariable:
+    """Start (or resume) writing variable ``name`` of the cube at ``cube`` chunk by chunk.
+
+    Parameters
+    ----------
+    cube
+        Path of an existing cube (see :func:`create_cube`).
+    name
+        Variable name.
+    dtype, fill_value
+        Storage type and its no-data value (NaN for floats; -1 for categorical int16).
+    attrs
+        Variable attributes (``units``, ``long_name``, ``prospect_kind``, ``provenance``...).
+    fingerprint
+        Identifies the inputs and settings; a partial variable with another fingerprint is
+        discarded and started again.
+
+    Returns
+    -------
+    PartialVariable
+        Use :meth:`PartialVariable.pending`, :meth:`~PartialVariable.write_chunk` and
+        :meth:`~PartialVariable.publish`.
+    """
+    cube = Path(cube)
+    grid = cube_grid(open_cube(cube))
+    part = PartialVariable(cube, name)
+    if part.fingerprint() == fingerprint and (part.array_path / "zarr.json").is_file():
+        return part
+    part.discard()
+    part.root.mkdir(parents=True)
+    template = grid_template(grid)
+    template[name] = (("y", "x"), dsa.full(grid.shape, fill_value, dtype=dtype,
+                                              chunks=grid.chunks))
+    template[name].attrs = {**attrs, "grid_mapping": "spatial_ref",
+                            "prospect_fingerprint": fingerprint}
+    encoding = {name: {"chunks": grid.chunks, "compressors": [COMPRESSOR],
+                       "_FillValue": fill_value}}
+    template.to_zarr(part.store, mode="w", zarr_format=3, consolidated=False,
+                     encoding=encoding, compute=False)
+    part.done_dir.mkdir()
+    tmp = part.root / "spec.json.tmp"
+    tmp.write_text(json.dumps({"fingerprint": fingerprint, "name": name}))
+    os.replace(tmp, part.root / "spec.json")
+    return part
+
+
+def array_checksums(path: Path) -> dict[str, str]:
+    """SHA-256 of every array's raw values in the cube at ``path`` (name -> hex digest).
+
+    Used to show that a resumed run produced the same cube as an uninterrupted one.
+    """
+    import hashlib
+
+    group = zarr.open_group(str(path), mode="r", zarr_format=3)
+    out = {}
+    for name, arr in sorted(group.arrays()):
+        h = hashlib.sha256()
+        h.update(str(arr.dtype).encode() + str(arr.shape).encode())
+        for rows in range(0, arr.shape[0] if arr.ndim else 1, max(1, arr.chunks[0] if arr.ndim
+                                                                   else 1)):
+            block = arr[rows: rows + arr.chunks[0]] if arr.ndim else arr[...]
+            h.update(np.ascontiguousarray(block).tobytes())
+        out[name] = h.hexdigest()
+    return out
+
+
+def add_time_slice(
+    path: Path, name: str, data: xr.DataArray, *, time: Any, attrs: Mapping[str, Any] | None = None,
+) -> None:
+    """Add one 2-D time slice to the 3-D variable ``name`` (dims ``time, y, x``).
+
+    The first slice creates the variable (published atomically, like
+    :func:`add_variables`); later slices are appended along ``time`` with xarray's
+    ``append_dim``, which rewrites only the time coordinate and the new chunks, never
+    the existing slices. A slice whose time is already present is refused.
+    """
+    path = Path(path)
+    cube = open_cube(path)
+    grid = cube_grid(cube)
+    if data.dims != ("y", "x") or data.shape != grid.shape:
+        raise DataError(
+            f"time slice of {name!r} has dims {data.dims} shape {data.shape}; the cube needs "
+            f"('y', 'x') {grid.shape}"
+        )
+    stamp = np.datetime64(time, "ns")
+    da = data.drop_vars([c for c in data.coords if c not in ("y", "x")], errors="ignore")
+    da = da.assign_coords(y=cube.y, x=cube.x).astype(np.float32).expand_dims(time=[stamp])
+    da.attrs = {**data.attrs, **(dict(attrs) if attrs else {}), "grid_mapping": "spatial_ref"}
+    da = da.chunk({"time": 1, "y": grid.chunks[0], "x": grid.chunks[1]})
+    if name not in cube.data_vars:
+        ds = grid_template(grid)
+        ds[name] = da
+        ds[name].encoding = {}
+        staged = _staging_path(path)
+        try:
+            ds.to_zarr(staged, mode="w", zarr_format=3, consolidated=False,
+                       encoding={name: {"chunks": (1, *grid.chunks),
+                                        "compressors": [COMPRESSOR]}})
+            os.replace(staged / name, path / name)
+            os.replace(staged / "time", path / "time")
+            zarr.consolidate_metadata(str(path), zarr_format=3)
+        finally:
+            shutil.rmtree(staged, ignore_errors=True)
+        return
+    if "time" not in cube[name].dims:
+        raise DataError(f"{path}: variable {name!r} has no time dimension; pick another name")
+    if stamp in cube["time"].values:
+        raise DataError(f"{path}: {name!r} already has a slice at {time}")
+    other_time = [str(v) for v in cube.data_vars if "time" in cube[v].dims and v != name]
+    if other_time:
+        raise DataError(
+            f"{path}: the time axis is shared with {other_time}; append to one time series "
+            "per cube"
+        )
+    ds = xr.Dataset({name: da})
+    ds.to_zarr(path, mode="a", append_dim="time", zarr_format=3, consolidated=True)

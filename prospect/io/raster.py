@@ -5,21 +5,33 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import rasterio
 import xarray as xr
+from pyproj import CRS
+from rasterio.crs import CRS as RioCRS
+from rasterio.enums import Resampling
 from rasterio.errors import RasterioIOError
+from rasterio.warp import reproject, transform_bounds
 from rasterio.windows import Window
 from rio_cogeo.cogeo import cog_translate
 from rio_cogeo.profiles import cog_profiles
 
-from prospect.errors import CRSError, InputFileError
-from prospect.grid import RegionGrid
+from prospect.errors import CRSError, DataError, InputFileError
+from prospect.grid import ChunkWindow, RegionGrid, parse_crs
 
-__all__ = ["grid_from_raster", "write_cog"]
+__all__ = [
+    "RasterInfo",
+    "gdal_path",
+    "grid_from_raster",
+    "raster_info",
+    "read_warped_window",
+    "write_cog",
+]
 
 
 def grid_from_raster(
@@ -95,10 +107,154 @@ def write_cog(
         out_profile.update({"blockxsize": blocksize, "blockysize": blocksize})
         staged = tmp_dir / "cog.tif"
         cog_translate(
-            str(raw), str(staged), out_profile, nodata=nodata, overview_resampling=resampling,
+            str(raw), str(staged), out_profile, nodata=nodata,
+            overview_resampling=resampling,  # type: ignore[arg-type]
             quiet=True, in_memory=False, additional_cog_metadata=tags or None,
         )
         os.replace(staged, path)
     finally:
         shutil.rmtree(tmp_dir, ignore_errors=True)
     return path
+
+
+@dataclass(frozen=True)
+class RasterInfo:
+    """What ingest needs to know about one raster file before reading any pixels."""
+
+    path: str
+    crs: str
+    transform: tuple[float, ...]
+    width: int
+    height: int
+    count: int
+    dtype: str
+    nodata: tuple[float | None, ...]
+    descriptions: tuple[str | None, ...]
+
+    @property
+    def resolution(self) -> float:
+        """Cell width in the file's CRS units."""
+        return abs(self.transform[0])
+
+    def bounds_in(self, crs: CRS | str) -> tuple[float, float, float, float]:
+        """The file's bounds transformed to ``crs`` (densified edges)."""
+        a, _, c, _, e, f = self.transform[:6]
+        left, top = c, f
+        right, bottom = c + a * self.width, f + e * self.height
+        return tuple(  # type: ignore[return-value]
+            transform_bounds(RioCRS.from_user_input(self.crs), RioCRS.from_user_input(
+                crs if isinstance(crs, str) else crs.to_wkt()),
+                min(left, right), min(top, bottom), max(left, right), max(top, bottom),
+                densify_pts=21)
+        )
+
+
+def gdal_path(path: Path | str, variable: str | None = None) -> str:
+    """The GDAL dataset name of ``path``, or of one NetCDF/HDF variable in it."""
+    if variable:
+        return f'NETCDF:"{path}":{variable}'
+    return str(path)
+
+
+def raster_info(path: Path | str, *, crs: str | None = None, variable: str | None = None
+                ) -> RasterInfo:
+    """Open ``path`` (header only) and describe it; a clear error for every unusable file.
+
+    Parameters
+    ----------
+    path
+        Any raster GDAL opens (GeoTIFF, COG, NetCDF...), or a ``/vsicurl/`` URL.
+    crs
+        CRS to use when the file carries none (never guessed).
+    variable
+        NetCDF variable to read (``None``: the file's only raster).
+
+    Raises
+    ------
+    InputFileError
+        Missing, corrupt or truncated file.
+    CRSError
+        The file has no CRS and none is given, or the given CRS is unknown.
+    """
+    name = gdal_path(path, variable)
+    if not str(path).startswith("/vsi") and not Path(path).is_file():
+        raise InputFileError(f"{path}: raster file not found; check the path in the config")
+    try:
+        with rasterio.open(name) as src:
+            file_crs = src.crs
+            if src.count == 0 and src.subdatasets:
+                subs = ", ".join(s.rsplit(":", 1)[-1] for s in src.subdatasets)
+                raise InputFileError(
+                    f"{path}: the file holds several variables ({subs}); name one with "
+                    "'variable:' in the source config"
+                )
+            info = dict(
+                transform=tuple(src.transform)[:6], width=src.width, height=src.height,
+                count=src.count, dtype=src.dtypes[0] if src.count else "float32",
+                nodata=tuple(src.nodatavals), descriptions=tuple(src.descriptions),
+            )
+            gcps = src.gcps[0]
+            # Touch the last block so a truncated file fails here, not halfway through ingest.
+            if src.count:
+                src.read(src.count, window=Window(src.width - 1, src.height - 1, 1, 1))  # type: ignore[no-untyped-call]
+    except (RasterioIOError, rasterio.errors.RasterioError) as exc:
+        raise InputFileError(
+            f"{path}: cannot read as a raster (corrupt, truncated or not a raster): {exc}"
+        ) from None
+    if crs is not None:
+        use_crs = parse_crs(crs)
+    elif file_crs is not None:
+        use_crs = CRS.from_user_input(file_crs.to_wkt())
+    else:
+        raise CRSError(
+            f"{path}: the raster has no CRS GDAL can read (it may sit in a non-standard "
+            "attribute); give it in the source config, e.g. crs: 'EPSG:32719'"
+        )
+    if gcps and info["transform"] == (1.0, 0.0, 0.0, 0.0, 1.0, 0.0):
+        raise DataError(f"{path}: georeferenced by ground control points only; warp it first")
+    if info["transform"] == (1.0, 0.0, 0.0, 0.0, 1.0, 0.0):
+        raise DataError(f"{path}: the raster has no georeferencing (identity transform)")
+    epsg = use_crs.to_epsg()
+    return RasterInfo(path=name, crs=f"EPSG:{epsg}" if epsg else use_crs.to_wkt(), **info)
+
+
+def read_warped_window(
+    info: RasterInfo, band: int, grid: RegionGrid, window: ChunkWindow, *,
+    resampling: Resampling, nodata: float | None = None, num_threads: int = 1,
+) -> np.ndarray:
+    """Warp one band onto one chunk of ``grid`` with GDAL; no data becomes NaN.
+
+    Only the source pixels under the chunk are read, so memory is bounded by the chunk.
+
+    Parameters
+    ----------
+    info
+        The source, from :func:`raster_info`.
+    band
+        1-based band index.
+    grid, window
+        The target grid and the chunk to fill.
+    resampling
+        GDAL resampling.
+    nodata
+        Source no-data value overriding the file's (``None``: the file's; NaN for floats).
+    """
+    rows, cols = window.shape
+    out = np.full((rows, cols), np.nan, dtype=np.float32)
+    src_nodata = nodata if nodata is not None else info.nodata[band - 1]
+    if src_nodata is None and np.dtype(info.dtype).kind == "f":
+        src_nodata = np.nan
+    try:
+        with rasterio.open(info.path) as src:
+            reproject(
+                rasterio.band(src, band), out,
+                src_crs=RioCRS.from_user_input(info.crs), src_transform=src.transform,
+                src_nodata=src_nodata, dst_transform=grid.window_transform(window),
+                dst_crs=RioCRS.from_user_input(grid.crs_obj.to_wkt()), dst_nodata=np.nan,
+                resampling=resampling, num_threads=num_threads,
+                init_dest_nodata=True,
+            )
+    except (RasterioIOError, rasterio.errors.RasterioError) as exc:
+        raise InputFileError(f"{info.path}: read failed while warping band {band}: {exc}"
+                             ) from None
+    return out

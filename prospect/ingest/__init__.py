@@ -1,0 +1,41 @@
+"""Ingest: sources (rasters, vector geology, point tables) onto the region grid, chunk by chunk.
+
+Public facade; see :mod:`prospect.ingest.plan` for the flow. Every source becomes one or
+more :class:`~prospect.ingest.layers.Layer` objects; a layer computes one chunk at a time
+(reading only what the chunk needs) and is written resumably into the cube by
+:mod:`prospect.io.cube`.
+"""
+
+from __future__ import annotations
+
+from prospect.ingest.geology import GeologyCodesLayer, LineDistanceLayer, plan_vector
+from prospect.ingest.landsat import calibration, read_mtl
+from prospect.ingest.layers import Layer, file_sha256
+from prospect.ingest.plan import ingest_chunk, ingest_layer, plan_source, start_layer
+from prospect.ingest.rasters import SENSOR_BANDS, RasterLayer, plan_raster
+from prospect.ingest.resampling import choose_resampling
+from prospect.ingest.stac import read_stac_scenes
+from prospect.ingest.surfaces import DistanceToPointLayer, IdwLayer, KrigingLayer, plan_points
+
+__all__ = [
+    "SENSOR_BANDS",
+    "DistanceToPointLayer",
+    "GeologyCodesLayer",
+    "IdwLayer",
+    "KrigingLayer",
+    "Layer",
+    "LineDistanceLayer",
+    "RasterLayer",
+    "calibration",
+    "choose_resampling",
+    "file_sha256",
+    "ingest_chunk",
+    "ingest_layer",
+    "plan_points",
+    "plan_raster",
+    "plan_source",
+    "plan_vector",
+    "read_mtl",
+    "read_stac_scenes",
+    "start_layer",
+]

@@ -1,0 +1,93 @@
+"""A cube layer to ingest: what it is called, how it is stored and how one chunk is made."""
+
+from __future__ import annotations
+
+import abc
+import functools
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from prospect.grid import ChunkWindow, RegionGrid
+
+__all__ = ["Layer", "file_sha256", "provenance_json"]
+
+
+@functools.lru_cache(maxsize=256)
+def _sha256_cached(path: str, size: int, mtime_ns: int) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            h.update(block)
+    return h.hexdigest()
+
+
+def file_sha256(path: Path | str) -> str:
+    """SHA-256 of a file (cached per path, size and modification time)."""
+    p = Path(path)
+    st = p.stat()
+    return _sha256_cached(str(p.resolve()), st.st_size, st.st_mtime_ns)
+
+
+def provenance_json(**items: Any) -> str:
+    """A stable JSON string for a variable's ``provenance`` attribute."""
+    return json.dumps(items, sort_keys=True, default=str)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Layer(abc.ABC):
+    """One 2-D cube variable made chunk by chunk.
+
+    Subclasses hold only small, picklable descriptions of their inputs (paths, fitted
+    parameters) so a chunk can be computed on any dask worker; :meth:`compute` reads
+    just what that chunk needs.
+    """
+
+    name: str
+    units: str
+    long_name: str
+    kind: str
+    inputs: tuple[str, ...]
+    settings: dict[str, Any] = field(default_factory=dict, hash=False)
+
+    dtype: str = "float32"
+    fill_value: float = float("nan")
+
+    @abc.abstractmethod
+    def compute(self, grid: RegionGrid, window: ChunkWindow) -> np.ndarray:
+        """The values of one chunk (shape ``window.shape``, dtype :attr:`dtype`)."""
+
+    def extra_attrs(self) -> dict[str, Any]:
+        """Attributes beyond the standard ones (e.g. a categorical code table)."""
+        return {}
+
+    def checksums(self) -> dict[str, str]:
+        """Input file -> SHA-256."""
+        return {p: file_sha256(p) for p in self.inputs if Path(p).is_file()}
+
+    def provenance(self) -> dict[str, Any]:
+        """Source files with checksums and the settings used (resampling, method...)."""
+        return {"sources": self.checksums(), **self.settings}
+
+    def attrs(self) -> dict[str, Any]:
+        """Every attribute the cube variable gets."""
+        return {
+            "units": self.units,
+            "long_name": self.long_name,
+            "prospect_kind": self.kind,
+            "provenance": provenance_json(**self.provenance()),
+            **self.extra_attrs(),
+        }
+
+    def fingerprint(self, grid: RegionGrid) -> str:
+        """Hash of everything that determines the layer's values on ``grid``."""
+        text = json.dumps(
+            {"layer": type(self).__name__, "name": self.name, "dtype": self.dtype,
+             "grid": grid.describe() | {"name": ""}, "attrs": self.attrs()},
+            sort_keys=True, default=str,
+        )
+        return hashlib.sha256(text.encode()).hexdigest()

@@ -1,0 +1,59 @@
+"""Source configs -> the layers to ingest, and ingesting one layer chunk by chunk."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from prospect.config.sources import PointSource, RasterSource, VectorSource
+from prospect.grid import ChunkWindow, RegionGrid
+from prospect.ingest.geology import plan_vector
+from prospect.ingest.layers import Layer
+from prospect.ingest.rasters import plan_raster
+from prospect.ingest.surfaces import plan_points
+from prospect.io.cube import PartialVariable, begin_variable
+
+__all__ = ["ingest_chunk", "ingest_layer", "plan_source", "start_layer"]
+
+AnySource = RasterSource | VectorSource | PointSource
+
+
+def plan_source(source: AnySource, grid: RegionGrid) -> list[Layer]:
+    """The cube layers one source makes on ``grid`` (headers read, no pixels)."""
+    if isinstance(source, RasterSource):
+        return list(plan_raster(source, grid))
+    if isinstance(source, VectorSource):
+        return plan_vector(source, grid)
+    return plan_points(source, grid)
+
+
+def start_layer(cube: Path, layer: Layer, grid: RegionGrid) -> PartialVariable:
+    """Begin (or resume) the partial variable of ``layer`` in ``cube``."""
+    return begin_variable(cube, layer.name, dtype=layer.dtype, fill_value=layer.fill_value,
+                          attrs=layer.attrs(), fingerprint=layer.fingerprint(grid))
+
+
+def ingest_chunk(part: PartialVariable, layer: Layer, grid: RegionGrid,
+                 window: ChunkWindow) -> tuple[int, int]:
+    """Compute one chunk of ``layer`` and write it (a dask task; returns the chunk index)."""
+    part.write_chunk(window, layer.compute(grid, window))
+    return (window.iy, window.ix)
+
+
+def ingest_layer(
+    cube: Path, layer: Layer, grid: RegionGrid, *,
+    on_chunk: Callable[[tuple[int, int]], None] | None = None,
+    windows: Iterable[ChunkWindow] | None = None,
+) -> int:
+    """Ingest ``layer`` into ``cube`` in this process, chunk by chunk, then publish it.
+
+    Returns the number of chunks computed (completed chunks of an earlier run are skipped).
+    """
+    part = start_layer(cube, layer, grid)
+    todo = list(windows) if windows is not None else part.pending(grid)
+    for window in todo:
+        done = ingest_chunk(part, layer, grid, window)
+        if on_chunk:
+            on_chunk(done)
+    part.publish(grid)
+    return len(todo)

@@ -1,0 +1,233 @@
+"""Raster sources (single/multi-band, NetCDF, per-band files, mosaics, STAC, Landsat MTL).
+
+Planning (:func:`plan_raster`) reads only headers: it checks every file, picks each
+band's resampling from its value kind and cell size, orders the scenes of a mosaic by
+the stated rule, and returns one :class:`RasterLayer` per cube variable. Pixels are
+read later, chunk by chunk, by :meth:`RasterLayer.compute`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from prospect.config.sources import RasterScene, RasterSource
+from prospect.errors import ConfigError, DataError
+from prospect.grid import ChunkWindow, RegionGrid
+from prospect.ingest.landsat import band_number, calibration, read_mtl
+from prospect.ingest.layers import Layer
+from prospect.ingest.resampling import choose_resampling, resampling_enum
+from prospect.ingest.stac import read_stac_scenes
+from prospect.io.raster import RasterInfo, raster_info, read_warped_window
+
+__all__ = ["SENSOR_BANDS", "BandRef", "RasterLayer", "plan_raster"]
+
+SENSOR_BANDS: dict[str, tuple[str, ...]] = {
+    "sentinel2": ("B01", "B02", "B03", "B04", "B05", "B06", "B07", "B08", "B8A", "B09",
+                  "B10", "B11", "B12"),
+    "landsat5": ("B1", "B2", "B3", "B4", "B5", "B6", "B7"),
+    "landsat7": ("B1", "B2", "B3", "B4", "B5", "B6", "B6_VCID_1", "B6_VCID_2", "B7", "B8"),
+    "landsat8": ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9", "B10", "B11"),
+    "landsat9": ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9", "B10", "B11"),
+}
+"""Band names a sensor's source may use (an unknown name is a config error)."""
+
+
+@dataclass(frozen=True)
+class BandRef:
+    """One band of one file, with its calibration and resampling onto the grid."""
+
+    info: RasterInfo
+    band: int
+    scale: float
+    offset: float
+    nodata: float | None
+    resampling: str
+
+    def describe(self) -> dict[str, Any]:
+        """JSON-friendly summary for provenance."""
+        return {"file": self.info.path, "band": self.band, "scale": self.scale,
+                "offset": self.offset, "resampling": self.resampling,
+                "source_crs": self.info.crs, "source_resolution": self.info.resolution}
+
+
+@dataclass(frozen=True, kw_only=True)
+class RasterLayer(Layer):
+    """A cube variable from one band of one or more (mosaicked) raster files.
+
+    ``refs`` are in mosaic priority order: a cell takes the first valid value.
+    """
+
+    refs: tuple[BandRef, ...]
+    categorical: bool = False
+
+    def compute(self, grid: RegionGrid, window: ChunkWindow) -> np.ndarray:
+        """Warp each scene onto the chunk and keep the first valid value per cell."""
+        out = np.full(window.shape, np.nan, dtype=np.float32)
+        for ref in self.refs:
+            block = read_warped_window(
+                ref.info, ref.band, grid, window, resampling=resampling_enum(ref.resampling),
+                nodata=ref.nodata,
+            )
+            if ref.scale != 1.0 or ref.offset != 0.0:
+                block = (block * np.float32(ref.scale) + np.float32(ref.offset)).astype(
+                    np.float32)
+            gap = np.isnan(out)
+            out[gap] = block[gap]
+            if not np.isnan(out).any():
+                break
+        if self.categorical:
+            return np.where(np.isnan(out), -1, np.rint(out)).astype(np.int16)
+        return out
+
+
+def _scene_files(source: RasterSource, scene: RasterScene) -> dict[str, tuple[Path, int]]:
+    if scene.bands is not None:
+        return {name: (p, 1) for name, p in scene.bands.items()}
+    assert scene.path is not None
+    names = scene.band_names or source.band_names or [source.name]
+    return {name: (scene.path, i + 1) for i, name in enumerate(names)}
+
+
+def _check_band_names(source: RasterSource, names: list[str]) -> None:
+    if source.sensor is None:
+        return
+    known = SENSOR_BANDS.get(source.sensor.lower())
+    if known is None:
+        return
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ConfigError(
+            f"source {source.name!r}: unknown {source.sensor} band name(s) {unknown}; "
+            f"{source.sensor} bands are {', '.join(known)}"
+        )
+
+
+def _res_in_grid_units(info: RasterInfo, grid: RegionGrid) -> float:
+    if info.crs == grid.crs:
+        return info.resolution
+    left, bottom, right, top = info.bounds_in(grid.crs_obj)
+    return float(np.sqrt((right - left) * (top - bottom) / (info.width * info.height)))
+
+
+def _overlaps(info: RasterInfo, grid: RegionGrid) -> bool:
+    left, bottom, right, top = info.bounds_in(grid.crs_obj)
+    g = grid.bounds
+    return left < g[2] and right > g[0] and bottom < g[3] and top > g[1]
+
+
+def _scenes(source: RasterSource) -> list[RasterScene]:
+    if source.stac is None:
+        return source.scene_list()
+    assert source.assets is not None
+    return [
+        RasterScene(bands={k: Path(v) for k, v in s.bands.items()}, crs=source.crs or s.crs,
+                    date=s.date, cloud_cover=s.cloud_cover)
+        for s in read_stac_scenes(source.stac, dict(source.assets))
+    ]
+
+
+def _order(source: RasterSource, scenes: list[RasterScene]) -> list[RasterScene]:
+    """Scenes in priority order for the mosaic rule (MTL dates/cloud cover fill gaps)."""
+    if source.mosaic == "first_valid" or len(scenes) == 1:
+        return scenes
+    keyed = []
+    for i, scene in enumerate(scenes):
+        mtl = read_mtl(scene.mtl) if scene.mtl else None
+        date = scene.date or (mtl.date if mtl else None)
+        cloud = scene.cloud_cover if scene.cloud_cover is not None else (
+            mtl.cloud_cover if mtl else None)
+        if source.mosaic == "most_recent" and date is None:
+            raise ConfigError(
+                f"source {source.name!r}: mosaic 'most_recent' needs a date for scene {i + 1}; "
+                "give 'date:' or an 'mtl:' file"
+            )
+        if source.mosaic == "least_cloudy" and cloud is None:
+            raise ConfigError(
+                f"source {source.name!r}: mosaic 'least_cloudy' needs 'cloud_cover:' (or an "
+                f"'mtl:' file) for scene {i + 1}"
+            )
+        keyed.append((date, cloud, i, scene))
+    if source.mosaic == "most_recent":
+        keyed.sort(key=lambda k: (-(k[0].toordinal() if k[0] else 0), k[2]))
+    else:
+        keyed.sort(key=lambda k: (k[1] if k[1] is not None else 101.0, k[2]))
+    return [k[3] for k in keyed]
+
+
+def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
+    """One :class:`RasterLayer` per band of ``source``, checked against ``grid``.
+
+    Raises
+    ------
+    InputFileError, CRSError, DataError, ConfigError
+        A missing/corrupt file, a missing or unknown CRS, a wrong band count, unknown band
+        names, or a source that does not overlap the region.
+    """
+    scenes = _order(source, _scenes(source))
+    per_var: dict[str, list[BandRef]] = {}
+    units: dict[str, str] = {}
+    any_overlap = False
+    for scene in scenes:
+        files = _scene_files(source, scene)
+        _check_band_names(source, list(files))
+        mtl = read_mtl(scene.mtl) if scene.mtl else None
+        infos: dict[str, RasterInfo] = {}
+        for var, (path, band) in files.items():
+            key = str(path)
+            if key not in infos:
+                infos[key] = raster_info(path, crs=scene.crs or source.crs,
+                                         variable=scene.variable or source.variable)
+            info = infos[key]
+            names = scene.band_names or source.band_names
+            if scene.path is not None and names is not None and info.count != len(names):
+                raise DataError(
+                    f"{path}: has {info.count} band(s) but the config names {len(names)} "
+                    f"({', '.join(names)}); list one name per band"
+                )
+            if band > info.count:
+                raise DataError(f"{path}: has {info.count} band(s), band {band} requested")
+            if not _overlaps(info, grid):
+                continue
+            any_overlap = True
+            scale, offset, unit = source.scale, source.offset, source.units
+            nodata = source.nodata
+            if mtl is not None:
+                cal = calibration(mtl, band_number(var, path))
+                scale, offset, unit = cal.scale * source.scale, cal.offset, cal.units
+                if nodata is None and info.nodata[band - 1] is None:
+                    nodata = 0.0  # Landsat level-1 fill value
+            resampling = choose_resampling(
+                source.values, source_res=_res_in_grid_units(info, grid),
+                target_res=grid.resolution, override=source.resampling,
+            )
+            per_var.setdefault(var, []).append(
+                BandRef(info=info, band=band, scale=scale, offset=offset, nodata=nodata,
+                        resampling=resampling)
+            )
+            units[var] = unit
+    if not any_overlap:
+        lo = grid.lonlat_bounds()
+        raise DataError(
+            f"source {source.name!r}: none of its files overlap the region {grid.name!r} "
+            f"(lon/lat {lo[0]:.3f},{lo[1]:.3f} .. {lo[2]:.3f},{lo[3]:.3f}); check the files, "
+            "their CRS or the region"
+        )
+    layers = []
+    for var, refs in per_var.items():
+        categorical = source.values == "categorical"
+        layers.append(RasterLayer(
+            name=var, units=units[var],
+            long_name=source.long_name or (f"{source.sensor} {var}" if source.sensor else var),
+            kind="categorical" if categorical else "continuous",
+            inputs=tuple(sorted({r.info.path for r in refs})),
+            settings={"source": source.name, "mosaic": source.mosaic if len(refs) > 1 else None,
+                      "scenes": [r.describe() for r in refs]},
+            refs=tuple(refs), categorical=categorical,
+            dtype="int16" if categorical else "float32",
+            fill_value=-1 if categorical else float("nan"),
+        ))
+    return layers

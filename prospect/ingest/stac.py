@@ -1,0 +1,107 @@
+"""STAC catalogs, collections, items and item collections (local or remote) to scenes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pystac
+
+from prospect.errors import DataError, InputFileError
+
+__all__ = ["StacScene", "read_stac_scenes"]
+
+
+@dataclass(frozen=True)
+class StacScene:
+    """One STAC item reduced to what ingest needs."""
+
+    item_id: str
+    bands: dict[str, str]
+    date: dt.date | None
+    cloud_cover: float | None
+    crs: str | None
+
+
+def _gdal_href(href: str) -> str:
+    if href.startswith(("http://", "https://")):
+        return f"/vsicurl/{href}"
+    if href.startswith("s3://"):
+        return f"/vsis3/{href[5:]}"
+    if href.startswith("file://"):
+        return href[7:]
+    return href
+
+
+def _items(href: str) -> list[pystac.Item]:
+    try:
+        if href.startswith(("http://", "https://")):
+            data: Any = json.loads(pystac.StacIO.default().read_text(href))
+        else:
+            data = json.loads(Path(href).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputFileError(f"{href}: STAC file not found; check 'stac:' in the config"
+                             ) from None
+    except (OSError, ValueError) as exc:
+        raise InputFileError(f"{href}: cannot read as STAC JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise InputFileError(f"{href}: not a STAC object (a JSON mapping expected)")
+    if data.get("type") == "FeatureCollection":
+        return list(pystac.ItemCollection.from_dict(data, preserve_dict=False).items)
+    try:
+        stac_obj = pystac.read_file(href)
+    except Exception as exc:  # pystac raises several kinds for invalid documents
+        raise InputFileError(f"{href}: not a valid STAC document: {exc}") from None
+    if isinstance(stac_obj, pystac.Item):
+        return [stac_obj]
+    if isinstance(stac_obj, pystac.Catalog):
+        return list(stac_obj.get_items(recursive=True))
+    raise InputFileError(f"{href}: unsupported STAC object {type(stac_obj).__name__}")
+
+
+def read_stac_scenes(href: str, assets: dict[str, str]) -> list[StacScene]:
+    """Every item under ``href`` with the files of the requested ``assets``.
+
+    Parameters
+    ----------
+    href
+        Path or URL of a STAC catalog, collection, item or item collection (e.g. the
+        GeoJSON answer of a STAC API ``/search``). Remote asset hrefs are read through
+        GDAL's ``/vsicurl/``.
+    assets
+        Cube variable -> asset key.
+
+    Raises
+    ------
+    DataError
+        No items, or an item lacks one of the asset keys.
+    """
+    items = _items(href)
+    if not items:
+        raise DataError(f"{href}: the STAC catalog holds no items")
+    scenes = []
+    for item in items:
+        missing = [key for key in assets.values() if key not in item.assets]
+        if missing:
+            raise DataError(
+                f"{href}: item {item.id!r} has no asset(s) {missing}; it has "
+                f"{sorted(item.assets)}"
+            )
+        bands = {var: _gdal_href(item.assets[key].get_absolute_href() or "")
+                 for var, key in assets.items()}
+        props = item.properties
+        epsg = props.get("proj:epsg")
+        code = props.get("proj:code") or (f"EPSG:{epsg}" if epsg else None)
+        when = item.datetime or (
+            dt.datetime.fromisoformat(str(props["start_datetime"]).replace("Z", "+00:00"))
+            if props.get("start_datetime") else None
+        )
+        cloud = props.get("eo:cloud_cover")
+        scenes.append(StacScene(
+            item_id=item.id, bands=bands, date=when.date() if when else None,
+            cloud_cover=float(cloud) if cloud is not None else None, crs=code,
+        ))
+    return scenes

@@ -1,0 +1,157 @@
+"""Point tables -> gridded surfaces (IDW, ordinary kriging + variance) and distance-to-point.
+
+Wells and samples are often the model's labels; a surface interpolated from them would
+leak the target into the features, so a points source makes no layer unless its config
+asks for one (``interpolate``, ``distance``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from prospect.config.sources import PointSource
+from prospect.errors import DataError
+from prospect.grid import ChunkWindow, RegionGrid
+from prospect.ingest.layers import Layer
+from prospect.io.points import PointTable, read_points
+
+__all__ = ["DistanceToPointLayer", "IdwLayer", "KrigingLayer", "plan_points"]
+
+
+def _centres(grid: RegionGrid, window: ChunkWindow) -> tuple[np.ndarray, np.ndarray]:
+    xx, yy = np.meshgrid(grid.x[window.cols], grid.y[window.rows])
+    return xx.ravel(), yy.ravel()
+
+
+@dataclass(frozen=True, kw_only=True)
+class DistanceToPointLayer(Layer):
+    """Distance from each cell centre to the nearest point."""
+
+    xy: np.ndarray
+
+    def compute(self, grid: RegionGrid, window: ChunkWindow) -> np.ndarray:
+        """Nearest-neighbour distances from a k-d tree."""
+        xs, ys = _centres(grid, window)
+        dist, _ = cKDTree(self.xy).query(np.column_stack([xs, ys]), k=1)
+        return dist.astype(np.float32).reshape(window.shape)
+
+
+@dataclass(frozen=True, kw_only=True)
+class IdwLayer(Layer):
+    """Inverse-distance-weighted surface of one column from its ``neighbours`` nearest points."""
+
+    xy: np.ndarray
+    z: np.ndarray
+    power: float
+    neighbours: int
+
+    def compute(self, grid: RegionGrid, window: ChunkWindow) -> np.ndarray:
+        """Weights ``1 / d**power``; a cell on a point takes that point's value."""
+        xs, ys = _centres(grid, window)
+        k = min(self.neighbours, len(self.z))
+        dist, idx = cKDTree(self.xy).query(np.column_stack([xs, ys]), k=k)
+        dist, idx = dist.reshape(len(xs), k), idx.reshape(len(xs), k)
+        with np.errstate(divide="ignore"):
+            w = 1.0 / dist**self.power
+        exact = ~np.isfinite(w)
+        hit = exact.any(axis=1)
+        w[hit] = exact[hit].astype("f8")
+        est = (w * self.z[idx]).sum(axis=1) / w.sum(axis=1)
+        return est.astype(np.float32).reshape(window.shape)
+
+
+@dataclass(frozen=True, kw_only=True)
+class KrigingLayer(Layer):
+    """Ordinary kriging (pykrige, moving window) estimate or its variance."""
+
+    model: Any
+    neighbours: int
+    variance: bool
+
+    def compute(self, grid: RegionGrid, window: ChunkWindow) -> np.ndarray:
+        """Kriging on the chunk's cell centres with the ``neighbours`` closest points."""
+        xs, ys = _centres(grid, window)
+        k = min(self.neighbours, len(self.model.X_ADJUSTED))
+        z, ss = self.model.execute("points", xs, ys, backend="C", n_closest_points=k)
+        out = np.asarray(ss if self.variance else z, dtype="f8")
+        if self.variance:
+            out = np.maximum(out, 0.0)
+        return out.astype(np.float32).reshape(window.shape)
+
+
+def _in_region(table: PointTable, grid: RegionGrid) -> int:
+    left, bottom, right, top = grid.bounds
+    return int(((table.x >= left) & (table.x <= right) & (table.y >= bottom)
+                & (table.y <= top)).sum())
+
+
+def plan_points(source: PointSource, grid: RegionGrid) -> list[Layer]:
+    """Layers a points source asks for: ``<name>_<col>`` (+ ``_variance``), ``<name>_dist``.
+
+    With both ``idw`` and ``kriging`` listed, the IDW surface is ``<name>_<col>_idw``.
+
+    Raises
+    ------
+    InputFileError, DataError, CRSError
+        Missing/unreadable table, no rows, missing columns, no point in the region.
+    """
+    if not source.interpolate and not source.distance:
+        return []
+    table = read_points(source.path, x=source.x, y=source.y, crs=source.crs,
+                        columns=source.columns, layer=source.layer, to_crs=grid.crs)
+    if _in_region(table, grid) == 0:
+        raise DataError(
+            f"{source.path}: none of its {len(table)} points lies in the region {grid.name!r}; "
+            f"check the coordinate columns ({source.x}, {source.y}) and crs ({source.crs})"
+        )
+    path = str(source.path)
+    base = {"source": source.name, "points": len(table), "crs": source.crs}
+    xy = np.column_stack([table.x, table.y])
+    out: list[Layer] = []
+    if source.distance:
+        out.append(DistanceToPointLayer(
+            name=f"{source.name}_dist", units="m", long_name=f"distance to nearest {source.name}",
+            kind="distance", inputs=(path,), settings={**base, "method": "scipy cKDTree"}, xy=xy,
+        ))
+    for col in source.columns if source.interpolate else []:
+        values = table.values[col]
+        ok = np.isfinite(values)
+        if ok.sum() < 3:
+            raise DataError(f"{path}: column {col!r} has {int(ok.sum())} numeric values; "
+                            "at least 3 are needed to interpolate")
+        cxy, cz = xy[ok], values[ok]
+        both = len(source.interpolate) > 1
+        unit = source.units.get(col, "")
+        if "idw" in source.interpolate:
+            out.append(IdwLayer(
+                name=f"{source.name}_{col}" + ("_idw" if both else ""), units=unit,
+                long_name=f"{col} of {source.name}, inverse-distance weighted",
+                kind="continuous", inputs=(path,),
+                settings={**base, "column": col, "method": "idw", "power": source.idw_power,
+                          "neighbours": source.neighbours, "values": int(ok.sum())},
+                xy=cxy, z=cz, power=source.idw_power, neighbours=source.neighbours,
+            ))
+        if "kriging" in source.interpolate:
+            from pykrige.ok import OrdinaryKriging
+
+            model = OrdinaryKriging(cxy[:, 0], cxy[:, 1], cz, variogram_model=source.variogram)
+            params = [float(p) for p in model.variogram_model_parameters]
+            settings = {**base, "column": col, "method": "ordinary kriging (pykrige)",
+                        "variogram": source.variogram, "variogram_parameters": params,
+                        "neighbours": source.neighbours, "values": int(ok.sum())}
+            out.append(KrigingLayer(
+                name=f"{source.name}_{col}", units=unit, kind="continuous", inputs=(path,),
+                long_name=f"{col} of {source.name}, ordinary kriging", settings=settings,
+                model=model, neighbours=source.neighbours, variance=False,
+            ))
+            out.append(KrigingLayer(
+                name=f"{source.name}_{col}_variance", units=f"({unit})2" if unit else "",
+                kind="uncertainty",
+                inputs=(path,), long_name=f"kriging variance of {col} of {source.name}",
+                settings=settings, model=model, neighbours=source.neighbours, variance=True,
+            ))
+    return out

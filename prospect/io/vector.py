@@ -1,0 +1,114 @@
+"""Vector files (GeoPackage, Shapefile, GeoJSON...) read through pyogrio/geopandas."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pyogrio
+from pyogrio.errors import DataLayerError, DataSourceError
+
+from prospect.errors import CRSError, DataError, InputFileError
+from prospect.grid import parse_crs
+
+__all__ = ["layer_crs", "list_layers", "read_attribute", "read_vector"]
+
+
+def list_layers(path: Path | str) -> list[str]:
+    """Layer names of a vector file."""
+    path = Path(path)
+    if not path.exists():
+        raise InputFileError(f"{path}: vector file not found; check the path in the config")
+    try:
+        return [str(row[0]) for row in pyogrio.list_layers(path)]
+    except (DataSourceError, DataLayerError) as exc:
+        raise InputFileError(f"{path}: cannot read as a vector file (corrupt?): {exc}") from None
+
+
+def _check_layer(path: Path, layer: str | None) -> None:
+    layers = list_layers(path)
+    if layer is not None and layer not in layers:
+        raise DataError(f"{path}: no layer {layer!r}; layers are {layers}")
+
+
+def layer_crs(path: Path | str, *, layer: str | None = None, crs: str | None = None) -> str:
+    """WKT of a layer's CRS (``crs`` when given or when the file carries none)."""
+    path = Path(path)
+    _check_layer(path, layer)
+    if crs is not None:
+        return parse_crs(crs).to_wkt()
+    info = pyogrio.read_info(path, layer=layer)
+    if info.get("crs") is None:
+        raise CRSError(
+            f"{path}: the vector file has no CRS; give it in the source config "
+            "(e.g. crs: 'EPSG:28992')"
+        )
+    return parse_crs(info["crs"]).to_wkt()
+
+
+def read_attribute(path: Path | str, column: str, *, layer: str | None = None) -> list[str]:
+    """Values of ``column`` as strings (no geometry is read)."""
+    path = Path(path)
+    _check_layer(path, layer)
+    try:
+        df = pyogrio.read_dataframe(path, layer=layer, columns=[column], read_geometry=False)
+    except (DataSourceError, DataLayerError) as exc:
+        raise InputFileError(f"{path}: cannot read layer {layer!r}: {exc}") from None
+    if column not in df.columns:
+        raise DataError(f"{path}: layer {layer or '(first)'} has no column {column!r}")
+    return ["" if v is None else str(v) for v in df[column].tolist()]
+
+
+def read_vector(
+    path: Path | str, *, layer: str | None = None, columns: list[str] | None = None,
+    crs: str | None = None, to_crs: str | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
+) -> gpd.GeoDataFrame:
+    """Read a vector layer, optionally only features meeting ``bbox`` (in the file's CRS).
+
+    Parameters
+    ----------
+    path, layer
+        File and layer (``None``: the first layer).
+    columns
+        Attribute columns to read (``None``: all); each must exist.
+    crs
+        CRS to assume when the file carries none.
+    to_crs
+        Reproject the result to this CRS.
+    bbox
+        Only features intersecting this box, in the file's CRS.
+
+    Raises
+    ------
+    InputFileError
+        Missing or unreadable file or layer.
+    CRSError
+        No CRS in the file and none given, or an unknown CRS.
+    DataError
+        Unknown layer or column.
+    """
+    path = Path(path)
+    _check_layer(path, layer)
+    try:
+        gdf = pyogrio.read_dataframe(path, layer=layer, columns=columns, bbox=bbox)
+    except (DataSourceError, DataLayerError) as exc:
+        raise InputFileError(f"{path}: cannot read layer {layer!r}: {exc}") from None
+    except ValueError as exc:
+        raise DataError(f"{path}: {exc}") from None
+    for col in columns or []:
+        if col not in gdf.columns:
+            have = [c for c in gdf.columns if c != "geometry"]
+            raise DataError(f"{path}: no column {col!r}; columns are {have}")
+    if gdf.crs is None:
+        if crs is None:
+            raise CRSError(
+                f"{path}: the vector file has no CRS; give it in the source config "
+                "(e.g. crs: 'EPSG:28992')"
+            )
+        gdf = gdf.set_crs(parse_crs(crs).to_wkt(), allow_override=True)
+    elif crs is not None:
+        gdf = gdf.set_crs(parse_crs(crs).to_wkt(), allow_override=True)
+    if to_crs is not None:
+        gdf = gdf.to_crs(parse_crs(to_crs).to_wkt())
+    return gdf
