@@ -1,4 +1,4 @@
-"""Index-stage config: which catalogue indices to compute, for which sensor, on which backend."""
+"""Index-stage config and sensor band mappings."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pydantic import Field
 
 from prospect.config._base import StrictModel
 
-__all__ = ["IndicesConfig"]
+__all__ = ["IndicesConfig", "SensorBand", "SensorConfig"]
 
 
 class IndicesConfig(StrictModel):
@@ -18,7 +18,7 @@ class IndicesConfig(StrictModel):
     ----------
     sensor
         Sensor whose band mapping turns common band names (B, G, R, N, S1, ...) into cube
-        variables, e.g. ``sentinel2``.
+        variables, e.g. ``sentinel2`` (a shipped name under ``configs/sensors/``).
     names
         Catalogue index names (``prospect indices --list``).
     custom
@@ -26,12 +26,46 @@ class IndicesConfig(StrictModel):
         against a whitelist, never evaluated as Python.
     bands
         Overrides of the sensor's band mapping: common name -> cube variable.
+    constants
+        Overrides of the catalogue constants (``L``, ``g``, ``sigma``, ``PAR``...).
     backend
-        ``auto`` picks the fastest available (GPU, then fused CPU).
+        ``auto`` picks the fastest available (GPU for GPU arrays, then fused CPU).
+    overwrite
+        Replace index variables that already exist in the cube.
     """
 
     sensor: str = "sentinel2"
     names: list[str] = Field(default_factory=list)
     custom: dict[str, str] = Field(default_factory=dict)
     bands: dict[str, str] = Field(default_factory=dict)
+    constants: dict[str, float] = Field(default_factory=dict)
     backend: Literal["auto", "reference", "numba", "cupy"] = "auto"
+    overwrite: bool = True
+
+
+class SensorBand(StrictModel):
+    """One band of a sensor: the cube variable holding it and its central wavelength."""
+
+    variable: str = Field(min_length=1)
+    wavelength_nm: float | None = Field(default=None, gt=0)
+
+
+class SensorConfig(StrictModel):
+    """A sensor's band mapping (``configs/sensors/<name>.yaml``).
+
+    Attributes
+    ----------
+    name
+        Sensor name, e.g. ``sentinel2``.
+    title
+        Human-readable name.
+    aliases
+        Other names accepted for this sensor (``landsat9`` for ``landsat8``).
+    bands
+        Common band name -> :class:`SensorBand`.
+    """
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    title: str = ""
+    aliases: list[str] = Field(default_factory=list)
+    bands: dict[str, SensorBand]

@@ -1,0 +1,98 @@
+"""Run a backend on in-memory arrays, or on every block of dask arrays with ``map_blocks``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from prospect.errors import ConfigError
+from prospect.indices.plan import IndexPlan
+
+__all__ = ["BACKENDS", "compute_arrays", "compute_dask", "resolve_backend"]
+
+BACKENDS = ("auto", "reference", "numba", "cupy")
+"""Backend names accepted by :func:`prospect.indices.compute_indices`."""
+
+
+def _is_cupy(array: Any) -> bool:
+    meta = getattr(array, "_meta", array)
+    return type(meta).__module__.split(".")[0] == "cupy"
+
+
+def resolve_backend(backend: str, arrays: Sequence[Any]) -> str:
+    """The concrete backend for ``backend`` (``auto``: cupy for GPU arrays, else numba)."""
+    if backend not in BACKENDS:
+        raise ConfigError(f"unknown index backend {backend!r}; choose one of {list(BACKENDS)}")
+    on_gpu = any(_is_cupy(a) for a in arrays)
+    if backend == "auto":
+        if on_gpu:
+            return "cupy"
+        from prospect.indices.numba_backend import numba_available
+
+        return "numba" if numba_available() else "reference"
+    if backend == "numba" and on_gpu:
+        raise ConfigError("backend 'numba' needs CPU arrays; the bands are cupy arrays "
+                          "(use backend 'cupy' or 'auto')")
+    if backend == "cupy":
+        from prospect.indices.cupy_backend import cupy_available
+
+        if not cupy_available():
+            raise ConfigError("backend 'cupy' needs cupy and a CUDA device; none found "
+                              "(install prospect[gpu] or use backend 'auto')")
+    return backend
+
+
+def compute_arrays(plan: IndexPlan, arrays: Sequence[Any], backend: str, *,
+                   parallel: bool = True) -> Any:
+    """All of ``plan``'s indices over in-memory arrays: shape ``(n_indices, *shape)``.
+
+    ``backend`` must be concrete (see :func:`resolve_backend`). The result lives where the
+    backend computes: numpy for ``numba``, cupy for ``cupy``, the inputs' namespace for
+    ``reference``.
+    """
+    if backend == "numba":
+        from prospect.indices.numba_backend import compute_numba
+
+        return compute_numba(plan.exprs, plan.inputs, arrays, parallel=parallel)
+    if backend == "cupy":
+        from prospect.indices.cupy_backend import compute_cupy
+
+        return compute_cupy(plan.exprs, plan.inputs, arrays)
+    from prospect.indices.reference import array_namespace, evaluate_many
+
+    xp = array_namespace(*arrays)
+    results = evaluate_many(plan.exprs, dict(zip(plan.inputs, arrays, strict=True)), xp=xp)
+    return xp.stack(results, axis=0)
+
+
+def _block(*blocks: Any, plan: IndexPlan, backend: str, to_host: bool) -> Any:
+    out = compute_arrays(plan, blocks, backend, parallel=False)
+    if to_host and backend == "cupy":
+        return out.get()
+    return out
+
+
+def compute_dask(plan: IndexPlan, arrays: Sequence[Any], backend: str) -> Any:
+    """A lazy dask array ``(n_indices, *shape)`` computing ``plan`` block by block.
+
+    One task per block computes every index (a fused kernel call); numpy blocks stay numpy
+    (backend ``cupy`` copies each block to the GPU and back), cupy blocks stay on the GPU.
+    """
+    import dask.array as da
+
+    on_gpu = any(_is_cupy(a) for a in arrays)
+    first = arrays[0]
+    arrays = [a if a.chunks == first.chunks else a.rechunk(first.chunks) for a in arrays]
+    if on_gpu:
+        import cupy
+
+        meta: Any = cupy.empty((0,) * (first.ndim + 1), dtype=cupy.float32)
+    else:
+        meta = np.empty((0,) * (first.ndim + 1), dtype=np.float32)
+    return da.map_blocks(
+        _block, *arrays, plan=plan, backend=backend, to_host=not on_gpu,
+        new_axis=0, chunks=((len(plan.indices),), *first.chunks), dtype=np.float32,
+        meta=meta, token=f"prospect-indices-{backend}",
+    )

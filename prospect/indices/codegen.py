@@ -1,0 +1,95 @@
+"""Generate fused-kernel source from formula trees (shared by the numba and cupy backends).
+
+The source is built only from the validated :class:`~prospect.indices.formula.Expr` trees:
+inputs become positional locals ``v0, v1, ...``, numbers are written with ``repr(float)``,
+and the only operators and functions are the whitelisted ones. No text a user wrote is
+copied into it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from prospect.indices.formula import BinOp, Const, Expr, Neg, Var
+
+__all__ = ["c_expr", "py_expr"]
+
+_PY_FUNCS = {"sqrt": "math.sqrt", "abs": "abs", "exp": "math.exp", "log": "_log",
+             "log10": "_log10", "minimum": "_nanmin", "maximum": "_nanmax"}
+_C_FUNCS = {"sqrt": "sqrt", "abs": "fabs", "exp": "exp", "log": "log", "log10": "log10",
+            "minimum": "_pmin", "maximum": "_pmax"}
+
+
+def _py_const(value: float) -> str:
+    if math.isnan(value):
+        return "math.nan"
+    if math.isinf(value):
+        return "math.inf" if value > 0 else "(-math.inf)"
+    return f"({value!r})"
+
+
+def _int_power(base: str, exponent: float) -> str | None:
+    """Small exact powers as helper calls (``_p2(x)`` = ``x * x``), else ``None``."""
+    if exponent == 1.0:
+        return base
+    if exponent in (2.0, 3.0, 4.0):
+        return f"_p{int(exponent)}({base})"
+    return None
+
+
+def py_expr(expr: Expr, names: dict[str, str]) -> str:
+    """Python (numba) source of ``expr``; ``names`` maps input variables to locals."""
+    if isinstance(expr, Const):
+        return _py_const(expr.value)
+    if isinstance(expr, Var):
+        return names[expr.name]
+    if isinstance(expr, Neg):
+        return f"(-{py_expr(expr.operand, names)})"
+    if isinstance(expr, BinOp):
+        left = py_expr(expr.left, names)
+        if expr.op == "**" and isinstance(expr.right, Const):
+            fast = _int_power(left, expr.right.value)
+            if fast is not None:
+                return fast
+        right = py_expr(expr.right, names)
+        if expr.op == "**":
+            return f"_pow({left}, {right})"
+        return f"({left} {expr.op} {right})"
+    args = ", ".join(py_expr(a, names) for a in expr.args)
+    return f"{_PY_FUNCS[expr.func]}({args})"
+
+
+def _c_const(value: float) -> str:
+    if math.isnan(value):
+        return "_NAN"
+    if math.isinf(value):
+        return "_INF" if value > 0 else "(-_INF)"
+    return f"({value!r})"
+
+
+def c_expr(expr: Expr, names: dict[str, str]) -> str:
+    """CUDA C (double precision) source of ``expr``; ``names`` maps inputs to locals."""
+    if isinstance(expr, Const):
+        return _c_const(expr.value)
+    if isinstance(expr, Var):
+        return names[expr.name]
+    if isinstance(expr, Neg):
+        return f"(-{c_expr(expr.operand, names)})"
+    if isinstance(expr, BinOp):
+        left = c_expr(expr.left, names)
+        if expr.op == "**" and isinstance(expr.right, Const):
+            fast = _int_power(left, expr.right.value)
+            if fast is not None:
+                return fast
+        right = c_expr(expr.right, names)
+        if expr.op == "**":
+            return f"pow({left}, {right})"
+        return f"({left} {expr.op} {right})"
+    args = ", ".join(c_expr(a, names) for a in expr.args)
+    return f"{_C_FUNCS[expr.func]}({args})"
+
+
+def local_names(inputs: Sequence[str]) -> dict[str, str]:
+    """Input variable -> generated local name (``v0``, ``v1``, ...)."""
+    return {name: f"v{i}" for i, name in enumerate(inputs)}

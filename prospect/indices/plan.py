@@ -1,0 +1,233 @@
+"""Resolve index names and custom formulas into an :class:`IndexPlan` for the backends.
+
+Resolution substitutes every constant (catalogue defaults, sensor wavelengths, user
+overrides), expands kernel terms (``kNR`` -> RBF kernel of N and R), folds constant
+sub-expressions, and renames common bands (``N``) to the cube variables that hold them
+(``B08``). The backends only ever see the resulting trees.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from prospect.config.indices import SensorConfig
+from prospect.errors import ConfigError, FormulaError
+from prospect.indices.bands import band_variables, load_sensor, wavelengths
+from prospect.indices.catalogue import (
+    CATALOGUE_VERSION,
+    IndexEntry,
+    common_band_names,
+    constant_defaults,
+    is_kernel_term,
+    is_wavelength_term,
+    kernel_bands,
+    load_catalogue,
+)
+from prospect.indices.formula import (
+    BinOp,
+    Call,
+    Const,
+    Expr,
+    Neg,
+    Var,
+    parse_formula,
+    substitute,
+    variables,
+)
+
+__all__ = ["IndexPlan", "PlannedIndex", "fold_constants", "plan_indices"]
+
+_NAME_OK = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.")
+
+
+@dataclass(frozen=True)
+class PlannedIndex:
+    """One index ready to compute: its tree over cube variables and its provenance."""
+
+    name: str
+    long_name: str
+    formula: str
+    expr: Expr
+    bands: tuple[tuple[str, str], ...]
+    constants: tuple[tuple[str, float], ...]
+    source: str
+    valid_range: tuple[float | None, float | None]
+    reference: str
+
+    def provenance(self, *, backend: str, sensor: str) -> dict[str, Any]:
+        """The provenance mapping recorded in the output variable's attributes."""
+        return {
+            "formula": self.formula,
+            "bands": dict(self.bands),
+            "constants": dict(self.constants),
+            "catalogue": self.source,
+            "catalogue_version": CATALOGUE_VERSION,
+            "backend": backend,
+            "sensor": sensor,
+            "reference": self.reference,
+        }
+
+
+@dataclass(frozen=True)
+class IndexPlan:
+    """Indices to compute together and the cube variables they read, in kernel order."""
+
+    indices: tuple[PlannedIndex, ...]
+    inputs: tuple[str, ...]
+    sensor: str
+
+    @property
+    def names(self) -> list[str]:
+        """Output variable names, in order."""
+        return [p.name for p in self.indices]
+
+    @property
+    def exprs(self) -> tuple[Expr, ...]:
+        """The trees, over the variable names in :attr:`inputs`."""
+        return tuple(p.expr for p in self.indices)
+
+    def key(self) -> str:
+        """A stable text key of what the kernels compute (trees and input order)."""
+        return json.dumps([repr(self.exprs), self.inputs])
+
+
+def fold_constants(expr: Expr) -> Expr:
+    """Evaluate constant sub-expressions with IEEE float64 semantics (``1/0`` -> ``inf``)."""
+    if isinstance(expr, Neg):
+        inner = fold_constants(expr.operand)
+        return Const(-inner.value) if isinstance(inner, Const) else Neg(inner)
+    if isinstance(expr, BinOp):
+        left, right = fold_constants(expr.left), fold_constants(expr.right)
+        if isinstance(left, Const) and isinstance(right, Const):
+            a, b = np.float64(left.value), np.float64(right.value)
+            with np.errstate(all="ignore"):
+                value = {"+": np.add, "-": np.subtract, "*": np.multiply,
+                         "/": np.divide, "**": np.power}[expr.op](a, b)
+            return Const(float(value))
+        return BinOp(expr.op, left, right)
+    if isinstance(expr, Call):
+        return Call(expr.func, tuple(fold_constants(a) for a in expr.args))
+    return expr
+
+
+def _rbf(a: str, b: str) -> Expr:
+    """spyndex's RBF kernel ``exp((-1.0 * (a - b) ** 2.0) / (2.0 * sigma ** 2.0))``."""
+    diff = BinOp("**", BinOp("-", Var(a), Var(b)), Const(2.0))
+    return Call("exp", (BinOp("/", BinOp("*", Const(-1.0), diff),
+                              BinOp("*", Const(2.0), BinOp("**", Var("sigma"), Const(2.0)))),))
+
+
+def _custom_entry(name: str, formula: str) -> IndexEntry:
+    if not name or not set(name) <= _NAME_OK:
+        raise FormulaError(
+            f"custom index name {name!r}: use letters, digits, '_', '-' or '.' only"
+        )
+    expr = parse_formula(formula, name=name)
+    return IndexEntry(name=name, long_name=f"Custom index {name}", formula=formula,
+                      bands=(), constants=(), domain="custom", source="custom", expr=expr)
+
+
+def plan_indices(
+    names: Sequence[str],
+    *,
+    sensor: str | SensorConfig = "sentinel2",
+    custom: Mapping[str, str] | None = None,
+    bands: Mapping[str, str] | None = None,
+    constants: Mapping[str, float] | None = None,
+) -> IndexPlan:
+    """Resolve catalogue ``names`` and ``custom`` formulas for ``sensor``.
+
+    Parameters
+    ----------
+    names
+        Catalogue index names.
+    sensor
+        Sensor name, alias or path, or a loaded :class:`SensorConfig`.
+    custom
+        Extra indices, name -> formula over common band names and constants.
+    bands
+        Overrides of the sensor's band mapping (common name -> cube variable).
+    constants
+        Overrides of constant values (``L``, ``sigma``, ``PAR``, ``lambdaN``...).
+
+    Raises
+    ------
+    ConfigError
+        Unknown index, a band the sensor lacks, or a constant with no value.
+    FormulaError
+        A custom formula outside the whitelist.
+    """
+    sensor_cfg = sensor if isinstance(sensor, SensorConfig) else load_sensor(sensor)
+    catalogue = load_catalogue()
+    entries: list[IndexEntry] = []
+    for n in names:
+        if n not in catalogue:
+            close = [c for c in catalogue if c.lower() == n.lower()]
+            hint = f"; did you mean {close[0]!r}?" if close else (
+                "; see 'prospect indices --list'")
+            raise ConfigError(f"unknown index {n!r}{hint}")
+        entries.append(catalogue[n])
+    entries += [_custom_entry(n, f) for n, f in (custom or {}).items()]
+    seen = [e.name for e in entries]
+    dupes = sorted({n for n in seen if seen.count(n) > 1})
+    if dupes:
+        raise ConfigError(f"index names given twice (catalogue and custom?): {dupes}")
+
+    band_map = band_variables(sensor_cfg, dict(bands or {}))
+    values: dict[str, float | None] = {**constant_defaults(), **wavelengths(sensor_cfg)}
+    values.update({k: float(v) for k, v in (constants or {}).items()})
+    known_bands = set(common_band_names()) | set(band_map) | set(values)
+    planned: list[PlannedIndex] = []
+    inputs: dict[str, None] = {}
+    for entry in entries:
+        planned.append(_plan_one(entry, sensor_cfg, band_map, values, known_bands))
+        for _, variable in planned[-1].bands:
+            inputs.setdefault(variable)
+    return IndexPlan(indices=tuple(planned), inputs=tuple(inputs), sensor=sensor_cfg.name)
+
+
+def _plan_one(entry: IndexEntry, sensor: SensorConfig, band_map: Mapping[str, str],
+              values: Mapping[str, float | None], known_bands: set[str]) -> PlannedIndex:
+    expr = entry.expr
+    kernels = {n: _rbf(*kernel_bands(n, known_bands)) for n in variables(expr)
+               if is_kernel_term(n) and n not in values}
+    expr = substitute(expr, kernels)
+    used_consts: dict[str, float] = {}
+    used_bands: dict[str, str] = {}
+    for n in variables(expr):
+        if n in values or is_wavelength_term(n):
+            value = values.get(n)
+            if value is None:
+                what = ("the sensor mapping gives no wavelength for that band"
+                        if is_wavelength_term(n) else "it has no default")
+                raise ConfigError(
+                    f"index {entry.name!r} needs constant {n!r} but {what}; set "
+                    f"indices.constants.{n} in the job config"
+                )
+            used_consts[n] = value
+        elif n in band_map:
+            used_bands[n] = band_map[n]
+        else:
+            raise ConfigError(
+                f"index {entry.name!r} ({entry.formula}) needs band {n!r}, which sensor "
+                f"{sensor.name!r} does not map; map it with indices.bands.{n}: <cube variable>"
+                f" or choose another sensor (available bands: {', '.join(sorted(band_map))})"
+            )
+    if not used_bands:
+        raise FormulaError(
+            f"index {entry.name!r}: formula {entry.formula!r} reads no band; an index must "
+            f"use at least one band such as N or R"
+        )
+    renamed: dict[str, float | Expr] = {**used_consts}
+    renamed.update({common: Var(variable) for common, variable in used_bands.items()})
+    resolved = fold_constants(substitute(expr, renamed))
+    return PlannedIndex(
+        name=entry.name, long_name=entry.long_name, formula=entry.formula, expr=resolved,
+        bands=tuple(used_bands.items()), constants=tuple(used_consts.items()),
+        source=entry.source, valid_range=entry.valid_range, reference=entry.reference,
+    )
