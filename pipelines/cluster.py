@@ -1,38 +1,180 @@
-"""Dask client set-up: the embedded local cluster by default, or a running scheduler."""
+"""Dask client set-up: one engine (dask.distributed) for every job.
+
+Three ways to get workers, all yielding a ``distributed.Client``:
+
+* the embedded default: a local cluster of worker processes started by the job;
+* ``scheduler=ADDRESS``: attach to a running scheduler (``dask scheduler`` + ``dask worker``);
+* ``cluster="slurm" | "pbs" | "kubernetes"``: start workers through dask-jobqueue or the
+  dask-kubernetes operator, from the settings in ``cluster/`` (``jobqueue.yaml``,
+  ``kubernetes/daskcluster.yaml``; ``$PROSPECT_CLUSTER_DIR`` points at another folder).
+
+:func:`scheduler_lost` and :func:`lost_scheduler_error` turn the loss of the scheduler in
+the middle of a stage into one clear :class:`~prospect.errors.StageError`.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
-from prospect.errors import StageError
+import yaml
 
-__all__ = ["dask_client"]
+from prospect.errors import ConfigError, StageError
+
+__all__ = [
+    "CLUSTER_KINDS",
+    "cluster_dir",
+    "dashboard_link",
+    "dask_client",
+    "jobqueue_settings",
+    "lost_scheduler_error",
+    "scheduler_address",
+    "scheduler_lost",
+    "worker_count",
+]
+
+CLUSTER_KINDS: tuple[str, ...] = ("slurm", "pbs", "kubernetes")
+_JOBQUEUE_CLASSES = {"slurm": "SLURMCluster", "pbs": "PBSCluster"}
+_SCALE_DEFAULTS: dict[str, Any] = {
+    "jobs": 1, "adapt_max_jobs": None, "wait_for_workers": 1, "wait_timeout_s": 600,
+}
+_INSTALL_HINT = "install the cluster extra: pip install 'prospect[cluster]'"
+
+
+def cluster_dir() -> Path:
+    """Folder of the deployment settings: ``$PROSPECT_CLUSTER_DIR`` or the repo's ``cluster/``."""
+    env = os.environ.get("PROSPECT_CLUSTER_DIR")
+    return Path(env) if env else Path(__file__).resolve().parents[1] / "cluster"
+
+
+def jobqueue_settings(
+    kind: str, path: Path | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The dask-jobqueue settings of ``kind`` and Prospect's scaling settings for it.
+
+    Parameters
+    ----------
+    kind
+        ``"slurm"`` or ``"pbs"``.
+    path
+        The settings file (default: ``cluster_dir() / "jobqueue.yaml"``).
+
+    Returns
+    -------
+    tuple of dict
+        ``jobqueue.<kind>`` (dask-jobqueue keys) and ``prospect.<kind>`` merged over the
+        defaults (``jobs``, ``adapt_max_jobs``, ``wait_for_workers``, ``wait_timeout_s``).
+    """
+    if kind not in _JOBQUEUE_CLASSES:
+        raise ConfigError(f"cluster kind {kind!r} is not a batch system; use slurm or pbs")
+    path = Path(path) if path else cluster_dir() / "jobqueue.yaml"
+    try:
+        data = yaml.safe_load(path.read_text())
+    except OSError as exc:
+        raise ConfigError(
+            f"{path}: cannot read the dask-jobqueue settings ({exc.strerror}); set "
+            "PROSPECT_CLUSTER_DIR to the folder holding jobqueue.yaml"
+        ) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    section = (data or {}).get("jobqueue", {}).get(kind) if isinstance(data, dict) else None
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: no 'jobqueue.{kind}' section; add one (see cluster/README.md)")
+    scale = dict(_SCALE_DEFAULTS)
+    extra = (data.get("prospect") or {}).get(kind) or {}
+    unknown = sorted(set(extra) - set(_SCALE_DEFAULTS))
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown key(s) {unknown} in 'prospect.{kind}'; "
+            f"known: {sorted(_SCALE_DEFAULTS)}"
+        )
+    scale.update(extra)
+    if not isinstance(scale["jobs"], int) or scale["jobs"] < 1:
+        raise ConfigError(f"{path}: 'prospect.{kind}.jobs' must be a whole number >= 1, "
+                          f"not {scale['jobs']!r}")
+    return section, scale
+
+
+def _jobqueue_cluster(kind: str) -> tuple[Any, dict[str, Any]]:
+    section, scale = jobqueue_settings(kind)
+    try:
+        import dask
+        import dask_jobqueue
+    except ImportError:
+        raise StageError(f"--cluster {kind} needs dask-jobqueue; {_INSTALL_HINT}") from None
+    cls = getattr(dask_jobqueue, _JOBQUEUE_CLASSES[kind])
+    with dask.config.set({f"jobqueue.{kind}": section}):
+        cluster = cls(dashboard_address=":8787")
+    if scale["adapt_max_jobs"]:
+        cluster.adapt(minimum_jobs=scale["jobs"], maximum_jobs=int(scale["adapt_max_jobs"]))
+    else:
+        cluster.scale(jobs=scale["jobs"])
+    return cluster, scale
+
+
+def _kubernetes_cluster() -> tuple[Any, dict[str, Any]]:
+    spec = cluster_dir() / "kubernetes" / "daskcluster.yaml"
+    if not spec.is_file():
+        raise ConfigError(f"{spec}: no DaskCluster manifest; set PROSPECT_CLUSTER_DIR")
+    try:
+        from dask_kubernetes.operator import KubeCluster
+    except ImportError:
+        raise StageError(f"--cluster kubernetes needs dask-kubernetes; {_INSTALL_HINT}") from None
+    try:
+        cluster = KubeCluster(custom_cluster_spec=str(spec), shutdown_on_close=True)
+    except Exception as exc:  # kubernetes client errors have no common base
+        raise StageError(
+            f"cannot create the DaskCluster from {spec}: {type(exc).__name__}: {exc}; check "
+            "kubectl's context and that the dask-kubernetes operator is installed"
+        ) from None
+    return cluster, dict(_SCALE_DEFAULTS)
+
+
+def _quiet_logs() -> None:
+    for noisy in ("distributed", "bokeh", "tornado", "dask_jobqueue", "kopf", "kr8s"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
 
 
 @contextlib.contextmanager
 def dask_client(
-    *, scheduler: str | None = None, workers: int | None = None, threads_per_worker: int = 1,
-    memory_limit: str = "auto",
+    *, scheduler: str | None = None, workers: int | None = None, cluster: str | None = None,
+    threads_per_worker: int = 1, memory_limit: str = "auto",
 ) -> Iterator[Any]:
-    """Yield a ``distributed.Client``: attached to ``scheduler`` or on a new local cluster.
+    """Yield a ``distributed.Client`` on a local cluster, a running scheduler or a batch system.
 
     Parameters
     ----------
     scheduler
-        Address of a running scheduler (``tcp://host:8786``); ``None`` starts a local
-        cluster with ``workers`` worker processes (default: one per core).
+        Address of a running scheduler (``tcp://host:8786``).
+    workers
+        Worker processes of the local cluster (default: one per core).
+    cluster
+        ``"slurm"``, ``"pbs"`` or ``"kubernetes"``: start workers from ``cluster/`` settings.
+    threads_per_worker, memory_limit
+        Settings of the local cluster's workers.
+
+    Raises
+    ------
+    ConfigError
+        Both ``scheduler`` and ``cluster``, or an unknown cluster kind.
+    StageError
+        The scheduler cannot be reached, or no worker joined in time.
     """
     from distributed import Client, LocalCluster
 
-    for noisy in ("distributed", "bokeh", "tornado"):
-        logging.getLogger(noisy).setLevel(logging.ERROR)
+    _quiet_logs()
+    if scheduler and cluster:
+        raise ConfigError("give either --scheduler (a running scheduler) or --cluster, not both")
+    if cluster is not None and cluster not in CLUSTER_KINDS:
+        raise ConfigError(f"unknown --cluster {cluster!r}; choose one of {list(CLUSTER_KINDS)}")
     if scheduler:
         try:
             client = Client(scheduler, timeout="10s")
-        except OSError as exc:
+        except (OSError, TimeoutError) as exc:
             raise StageError(
                 f"cannot reach the dask scheduler at {scheduler}: {exc}; start it with "
                 "'dask scheduler' or drop --scheduler to use a local cluster"
@@ -40,18 +182,94 @@ def dask_client(
         try:
             yield client
         finally:
-            client.close()
+            with contextlib.suppress(Exception):
+                client.close(timeout=5)
         return
-    import os
-
+    if cluster:
+        made, scale = _kubernetes_cluster() if cluster == "kubernetes" else _jobqueue_cluster(
+            cluster)
+        client = Client(made)
+        try:
+            try:
+                client.wait_for_workers(int(scale["wait_for_workers"]),
+                                        timeout=float(scale["wait_timeout_s"]))
+            except TimeoutError:
+                raise StageError(
+                    f"no dask worker joined the {cluster} cluster within "
+                    f"{scale['wait_timeout_s']} s; check the queue (squeue / qstat / kubectl "
+                    "get pods) and the settings in cluster/"
+                ) from None
+            yield client
+        finally:
+            with contextlib.suppress(Exception):
+                client.close(timeout=5)
+            with contextlib.suppress(Exception):
+                made.close()
+        return
     n = workers or max(1, os.cpu_count() or 1)
-    cluster = LocalCluster(
+    local = LocalCluster(
         n_workers=n, threads_per_worker=threads_per_worker, processes=True,
         memory_limit=memory_limit, dashboard_address=":0", silence_logs=logging.ERROR,
     )
-    client = Client(cluster)
+    client = Client(local)
     try:
         yield client
     finally:
-        client.close()
-        cluster.close()
+        with contextlib.suppress(Exception):
+            client.close(timeout=5)
+        with contextlib.suppress(Exception):
+            local.close(timeout=10)
+
+
+def dashboard_link(client: Any) -> str | None:
+    """The dashboard URL of the client's scheduler (``None`` without bokeh or a client)."""
+    if client is None:
+        return None
+    try:
+        import bokeh  # noqa: F401
+    except ImportError:
+        return None
+    try:
+        info = client.scheduler_info()
+    except Exception:
+        return None
+    if "dashboard" not in info.get("services", {}):
+        return None
+    link = getattr(client, "dashboard_link", None)
+    return str(link) if link else None
+
+
+def worker_count(client: Any) -> int:
+    """Number of workers connected to the client's scheduler (0 without a client)."""
+    if client is None:
+        return 0
+    try:
+        return len(client.scheduler_info()["workers"])
+    except Exception:
+        return 0
+
+
+def scheduler_address(client: Any) -> str:
+    """The scheduler address a client talks to (``"?"`` when unknown)."""
+    try:
+        return str(client.scheduler.address)
+    except Exception:
+        return "?"
+
+
+def scheduler_lost(client: Any) -> bool:
+    """True when ``client`` is a distributed client that no longer reaches its scheduler."""
+    if client is None or not hasattr(client, "status"):
+        return False
+    return client.status not in ("running", "newly-created")
+
+
+def lost_scheduler_error(client: Any, *, stage: str, manifest: Path, cause: BaseException
+                         ) -> StageError:
+    """The error a run raises when its scheduler goes away in the middle of ``stage``."""
+    return StageError(
+        f"lost the dask scheduler at {scheduler_address(client)} during stage {stage!r} "
+        f"({type(cause).__name__}); finished stages and written chunks are kept "
+        f"(see {manifest}); restart the scheduler (or drop --scheduler) and run the same "
+        "command again to resume"
+    )
