@@ -1,4 +1,18 @@
-"""Run manifests: inputs with checksums, config, versions, per-stage timings and outputs."""
+"""Run manifests: inputs with checksums, config, versions, per-stage timings and outputs.
+
+The manifest (``<out>/manifest.json``) is also what makes a job resumable. It keeps the
+stages of earlier runs of the *same* config (same :meth:`JobConfig.config_hash`); a rerun
+skips a stage when :meth:`Manifest.finished` says its record is still good:
+
+* it finished (status ``done``; a stage killed mid-run is left ``running``, one that
+  failed ``failed``),
+* no earlier stage of the pipeline finished after it (a recomputed ingest makes indices,
+  train, score and tiles stale),
+* its input files are unchanged (size and mtime, else SHA-256) and its outputs exist.
+
+Each run appends an entry to ``runs`` naming the stages it ran and those it skipped, with
+the reason, and the worker count and scheduler it ran on.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +22,7 @@ import json
 import os
 import platform
 import uuid
+from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -41,13 +56,45 @@ def library_versions() -> dict[str, str]:
     return out
 
 
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _file_record(path: Path) -> dict[str, Any]:
+    st = path.stat()
+    return {"path": str(path), "sha256": file_sha256(path), "size": st.st_size,
+            "mtime_ns": st.st_mtime_ns}
+
+
+def _file_unchanged(record: dict[str, Any]) -> bool:
+    path = Path(record.get("path", ""))
+    try:
+        st = path.stat()
+    except OSError:
+        return False
+    if st.st_size == record.get("size") and st.st_mtime_ns == record.get("mtime_ns"):
+        return True
+    return path.is_file() and file_sha256(path) == record.get("sha256")
+
+
 class Manifest:
-    """The ``manifest.json`` of one output directory, rewritten atomically after each stage."""
+    """The ``manifest.json`` of one output directory, rewritten atomically after each change.
+
+    Parameters
+    ----------
+    out_dir
+        The job's output directory.
+    job
+        The validated job config; earlier stage records are kept only for the same config.
+    job_path
+        The config file, recorded for the reader.
+    """
 
     def __init__(self, out_dir: Path, job: JobConfig, *, job_path: Path | None = None) -> None:
         self.path = Path(out_dir) / "manifest.json"
         previous = self._read()
         same_job = previous.get("config_hash") == job.config_hash()
+        self.run_id = uuid.uuid4().hex[:12]
         self.data: dict[str, Any] = {
             "job": job.name,
             "config_path": str(job_path) if job_path else None,
@@ -56,11 +103,18 @@ class Manifest:
             "synthetic": job.synthetic,
             "versions": library_versions(),
             "host": platform.node(),
-            "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "run_id": uuid.uuid4().hex[:12],
+            "started": _now(),
+            "run_id": self.run_id,
             "stages": previous.get("stages", {}) if same_job else {},
             "inputs": previous.get("inputs", {}) if same_job else {},
+            "runs": previous.get("runs", []) if same_job else [],
         }
+        self.run: dict[str, Any] = {"run_id": self.run_id, "started": self.data["started"],
+                                    "ran": [], "skipped": [], "status": "running"}
+        if previous and not same_job:
+            self.run["note"] = (f"config changed (was {previous.get('config_hash', '?')[:12]}); "
+                                "earlier stages discarded")
+        self.data["runs"].append(self.run)
 
     def _read(self) -> dict[str, Any]:
         try:
@@ -69,25 +123,109 @@ class Manifest:
             return {}
         return data if isinstance(data, dict) else {}
 
-    def record_inputs(self, files: dict[str, str]) -> None:
-        """Record input files (label -> path) with their SHA-256."""
+    # -- what the run runs on ------------------------------------------------------------
+    def set_engine(self, *, workers: int, scheduler: str | None = None,
+                   cluster: str | None = None, dashboard: str | None = None) -> None:
+        """Record the dask cluster of this run (top level and in the run entry)."""
+        engine = {"workers": workers, "scheduler": scheduler, "cluster": cluster or "local",
+                  "dashboard": dashboard}
+        self.data["workers"] = workers
+        self.data["engine"] = engine
+        self.run.update(engine)
+        self.write()
+
+    # -- resume -------------------------------------------------------------------------
+    def finished(self, name: str, *, order: Sequence[str]) -> tuple[bool, str]:
+        """Whether stage ``name`` can be skipped, and why (or why not).
+
+        Parameters
+        ----------
+        name
+            The stage.
+        order
+            All stages in pipeline order: a stage is stale when an earlier one finished
+            after it.
+        """
+        rec = self.data["stages"].get(name)
+        if not rec:
+            return False, "never ran with this config"
+        if rec.get("status") != "done":
+            return False, f"last run ended {rec.get('status', 'unfinished')}"
+        seq = rec.get("seq", 0)
+        for earlier in order[: order.index(name)] if name in order else ():
+            other = self.data["stages"].get(earlier)
+            if other and other.get("seq", 0) > seq:
+                return False, f"{earlier} was recomputed after it"
+        for label, frec in rec.get("input_files", {}).items():
+            if not _file_unchanged(frec):
+                return False, f"input {label} ({frec.get('path')}) changed"
+        for label, out in rec.get("outputs", {}).items():
+            if isinstance(out, str) and os.path.isabs(out) and not os.path.exists(out):
+                return False, f"output {label} ({out}) is missing"
+        return True, f"finished in run {rec.get('run_id', '?')} at {rec.get('finished', '?')}"
+
+    def skip(self, name: str, reason: str) -> StageResult:
+        """Record that this run skipped ``name``; returns its earlier result for summaries."""
+        rec = self.data["stages"][name]
+        rec.setdefault("skipped_by_runs", []).append(self.run_id)
+        self.run["skipped"].append({"stage": name, "reason": reason})
+        self.write()
+        return StageResult(
+            name=name, outputs=dict(rec.get("outputs", {})), metrics=dict(rec.get("metrics", {})),
+            skipped=True, seconds=0.0,
+            notes=[f"skipped: {reason}; config and inputs unchanged (use --force to rerun)"],
+        )
+
+    # -- stage records ------------------------------------------------------------------
+    def begin(self, name: str) -> None:
+        """Mark ``name`` running (a job killed now leaves it so, and the rerun redoes it)."""
+        rec = self.data["stages"].setdefault(name, {})
+        rec.update({"status": "running", "started": _now(), "run_id": self.run_id})
+        self.write()
+
+    def record_inputs(self, files: dict[str, str]) -> dict[str, dict[str, Any]]:
+        """Record input files (label -> path) with their SHA-256; returns the file records."""
+        out = {}
         for label, p in files.items():
             path = Path(p)
             if path.is_file():
-                self.data["inputs"][label] = {"path": str(path), "sha256": file_sha256(path)}
+                known = self.data["inputs"].get(label)
+                rec = known if known and _file_unchanged(known) else _file_record(path)
+                self.data["inputs"][label] = rec
+                out[label] = rec
+        return out
 
     def record(self, result: StageResult, *, status: str = "done") -> None:
         """Record one stage's outcome and write the manifest."""
-        self.record_inputs(result.inputs)
+        files = self.record_inputs(result.inputs)
+        seq = 1 + max((s.get("seq", 0) for s in self.data["stages"].values()), default=0)
         self.data["stages"][result.name] = {
             "status": status,
+            "seq": seq,
+            "run_id": self.run_id,
             "seconds": result.seconds,
             "skipped": result.skipped,
             "outputs": result.outputs,
             "metrics": result.metrics,
             "notes": result.notes,
-            "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "input_files": files,
+            "finished": _now(),
         }
+        self.run["ran"].append(result.name)
+        self.write()
+
+    def fail(self, name: str, error: BaseException, *, status: str = "failed") -> None:
+        """Record that ``name`` did not finish (``failed`` or ``interrupted``)."""
+        rec = self.data["stages"].setdefault(name, {})
+        rec.update({"status": status, "error": f"{type(error).__name__}: {error}"[:500],
+                    "ended": _now(), "run_id": self.run_id})
+        self.run["status"] = status
+        self.write()
+
+    def close(self, status: str = "done") -> None:
+        """Mark this run finished."""
+        self.run["status"] = status
+        self.run["finished"] = _now()
         self.write()
 
     def write(self) -> None:

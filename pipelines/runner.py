@@ -8,7 +8,14 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from pipelines.cluster import dask_client
+from pipelines.cluster import (
+    dashboard_link,
+    dask_client,
+    lost_scheduler_error,
+    scheduler_address,
+    scheduler_lost,
+    worker_count,
+)
 from pipelines.context import RunContext, StageResult, timed
 from pipelines.manifest import Manifest
 from pipelines.stages import STAGE_ORDER, get_stage
@@ -21,8 +28,24 @@ __all__ = ["print_summary", "run_job", "run_stages"]
 def run_job(
     config: Path | JobConfig, out_dir: Path, *, stages: Sequence[str] | None = None,
     scheduler: str | None = None, workers: int | None = None, console: Console | None = None,
+    cluster: str | None = None, force: bool = False,
 ) -> list[StageResult]:
-    """Load a job config and run ``stages`` (default: every stage the config asks for)."""
+    """Load a job config and run ``stages`` (default: every stage the config asks for).
+
+    Parameters
+    ----------
+    config
+        Job YAML path or a validated :class:`JobConfig`.
+    out_dir
+        Output directory; its ``manifest.json`` makes a rerun resume.
+    stages
+        Stages to run (default: those the config has settings for).
+    scheduler, workers, cluster
+        Where the stages compute: a running scheduler, a local cluster of ``workers``
+        processes (the default), or ``slurm``/``pbs``/``kubernetes`` (see ``cluster/``).
+    force
+        Recompute stages that a previous run of the same config already finished.
+    """
     job_path = None
     if isinstance(config, JobConfig):
         job = config
@@ -38,12 +61,9 @@ def run_job(
     ctx = RunContext(job=job, out_dir=out_dir, grid=resolve_grid(job), job_path=job_path)
     if console is not None:
         ctx.console = console
-    with dask_client(scheduler=scheduler, workers=workers) as client:
+    with dask_client(scheduler=scheduler, workers=workers, cluster=cluster) as client:
         ctx.client = client
-        link = getattr(client, "dashboard_link", None)
-        ctx.console.print(f"[dim]dask: {len(client.scheduler_info()['workers'])} workers"
-                          + (f", dashboard {link}" if link else "") + "[/dim]")
-        return run_stages(ctx, wanted)
+        return run_stages(ctx, wanted, force=force, cluster=cluster)
 
 
 def default_stages(job: JobConfig) -> list[str]:
@@ -58,20 +78,55 @@ def default_stages(job: JobConfig) -> list[str]:
     return stages
 
 
-def run_stages(ctx: RunContext, stages: Sequence[str]) -> list[StageResult]:
-    """Run ``stages`` in pipeline order on ``ctx``; the manifest is updated after each."""
+def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
+               cluster: str | None = None) -> list[StageResult]:
+    """Run ``stages`` in pipeline order on ``ctx``; the manifest is updated after each.
+
+    A stage that a previous run of the same config finished (and whose inputs, outputs and
+    upstream stages are unchanged) is skipped, and the manifest's run entry says so;
+    ``force`` recomputes it. Losing the dask scheduler mid-stage raises a
+    :class:`~prospect.errors.StageError` and leaves the stage marked unfinished, so the
+    same command resumes.
+    """
     manifest = Manifest(ctx.out_dir, ctx.job, job_path=ctx.job_path)
+    link = dashboard_link(ctx.client)
+    n_workers = worker_count(ctx.client)
+    manifest.set_engine(
+        workers=n_workers, cluster=cluster, dashboard=link,
+        scheduler=scheduler_address(ctx.client) if ctx.client is not None else None,
+    )
     if ctx.client is not None:
-        manifest.data["workers"] = len(ctx.client.scheduler_info()["workers"])
-    manifest.write()
+        ctx.console.print(f"[dim]dask: {n_workers} workers"
+                          + (f", dashboard {link}" if link else "") + "[/dim]")
     results = []
     for name in sorted(stages, key=STAGE_ORDER.index):
         ctx.console.rule(f"[bold]{name}")
-        result = timed(name, get_stage(name), ctx)
+        done, reason = (False, "forced") if force else manifest.finished(name, order=STAGE_ORDER)
+        if done:
+            result = manifest.skip(name, reason)
+            for note in result.notes:
+                ctx.console.print(f"  {note}")
+            results.append(result)
+            continue
+        if link:
+            ctx.console.print(f"  [dim]dashboard: {link}[/dim]")
+        manifest.begin(name)
+        try:
+            result = timed(name, get_stage(name), ctx)
+        except KeyboardInterrupt as exc:
+            manifest.fail(name, exc, status="interrupted")
+            raise
+        except BaseException as exc:
+            manifest.fail(name, exc)
+            if scheduler_lost(ctx.client):
+                raise lost_scheduler_error(ctx.client, stage=name, manifest=manifest.path,
+                                           cause=exc) from None
+            raise
         manifest.record(result)
         for note in result.notes:
             ctx.console.print(f"  {note}")
         results.append(result)
+    manifest.close()
     return results
 
 

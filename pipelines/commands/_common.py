@@ -23,3 +23,18 @@ WorkersOpt = Annotated[
         "--workers", min=1, help="Worker processes of the local cluster (default: cores)."
     ),
 ]
+ClusterOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--cluster",
+        help="Start workers on a batch system or Kubernetes: slurm, pbs or kubernetes "
+        "(settings in cluster/ or $PROSPECT_CLUSTER_DIR).",
+    ),
+]
+ForceOpt = Annotated[
+    bool,
+    typer.Option(
+        "--force", "--restart",
+        help="Recompute stages that an earlier run of the same config already finished.",
+    ),
+]

@@ -5,7 +5,14 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
-from pipelines.commands._common import ConfigArg, OutOpt, SchedulerOpt, WorkersOpt
+from pipelines.commands._common import (
+    ClusterOpt,
+    ConfigArg,
+    ForceOpt,
+    OutOpt,
+    SchedulerOpt,
+    WorkersOpt,
+)
 
 HELP = {
     "ingest": "Read the job's sources, put them on the region grid and write the zarr cube.",
@@ -18,12 +25,13 @@ HELP = {
 
 def _make(stage: str) -> typer.models.CommandFunctionType:
     def command(config: ConfigArg, out: OutOpt, scheduler: SchedulerOpt = None,
-                workers: WorkersOpt = None) -> None:
+                workers: WorkersOpt = None, cluster: ClusterOpt = None,
+                force: ForceOpt = False) -> None:
         from pipelines.runner import print_summary, run_job
 
         console = Console(stderr=True)
         results = run_job(config, out, stages=[stage], scheduler=scheduler, workers=workers,
-                          console=console)
+                          console=console, cluster=cluster, force=force)
         print_summary(results, console)
 
     command.__doc__ = HELP[stage]
@@ -31,12 +39,13 @@ def _make(stage: str) -> typer.models.CommandFunctionType:
 
 
 def run(config: ConfigArg, out: OutOpt, scheduler: SchedulerOpt = None,
-        workers: WorkersOpt = None) -> None:
+        workers: WorkersOpt = None, cluster: ClusterOpt = None, force: ForceOpt = False) -> None:
     """Run every stage the job config asks for, in order."""
     from pipelines.runner import print_summary, run_job
 
     console = Console(stderr=True)
-    results = run_job(config, out, scheduler=scheduler, workers=workers, console=console)
+    results = run_job(config, out, scheduler=scheduler, workers=workers, console=console,
+                      cluster=cluster, force=force)
     print_summary(results, console)
 
 
