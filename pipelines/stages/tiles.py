@@ -29,7 +29,7 @@ from tiles.viewer import ViewerLayer, copy_static, viewer_html
 
 __all__ = ["VALUE_GRID_MAX", "run"]
 
-VALUE_GRID_MAX = 200
+VALUE_GRID_MAX = 160
 """Cells along the longer side of the static viewer's click-value grid."""
 
 

@@ -8,7 +8,7 @@ publishes, from which COG or zarr cube, and which agency keys may read them).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -53,7 +53,8 @@ class TileLayerConfig(StrictModel):
         Fixed value range mapped onto the colormap (values outside are clamped).
     role
         ``value`` for a result layer, ``uncertainty`` for the layer the viewer's
-        uncertainty toggle shows on top.
+        uncertainty toggle shows on top; by default ``uncertainty`` when the variable
+        name contains "uncertainty", else ``value``.
     public
         Readable by the tile server without an API key.
     """
@@ -73,6 +74,16 @@ class TileLayerConfig(StrictModel):
     @classmethod
     def _colormap_known(cls, value: str) -> str:
         return _check_colormap(value)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_role(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "role" not in data:
+            variable = str(data.get("variable", ""))
+            name = str(data.get("name") or "")
+            if "uncertainty" in variable.lower() or "uncertainty" in name.lower():
+                return {**data, "role": "uncertainty"}
+        return data
 
     @model_validator(mode="after")
     def _range_ordered(self) -> TileLayerConfig:

@@ -1,0 +1,144 @@
+"""Test and benchmark helpers: small float COGs, a serve config with keys, a live server.
+
+These make real files and a real uvicorn server on loopback; nothing is mocked. The COG
+values are a smooth synthetic field (labelled synthetic in the file tags).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+import yaml
+
+from prospect.grid import RegionGrid
+from prospect.io.raster import write_cog
+
+__all__ = [
+    "BONAIRE_BOUNDS",
+    "LiveServer",
+    "TileFixture",
+    "field_values",
+    "free_port",
+    "live_server",
+    "make_tile_fixture",
+]
+
+BONAIRE_BOUNDS = (565000.0, 1340000.0, 571000.0, 1346000.0)
+"""A 6 km square on Bonaire in EPSG:32619 (UTM 19N)."""
+
+
+def field_values(grid: RegionGrid, *, seed: int = 0, nodata_corner: int = 40) -> np.ndarray:
+    """A smooth 0..1 float32 field on ``grid`` with a NaN (no data) block in the top-left."""
+    rng = np.random.default_rng(seed)
+    fy, fx = rng.uniform(2.0, 5.0, size=2)
+    yy, xx = np.meshgrid(
+        np.linspace(0, 1, grid.height), np.linspace(0, 1, grid.width), indexing="ij"
+    )
+    v = (0.5 + 0.45 * np.sin(fx * xx + 0.3) * np.cos(fy * yy + 0.2)).astype("f4")
+    v[:nodata_corner, :nodata_corner] = np.nan
+    return v
+
+
+@dataclass(frozen=True)
+class TileFixture:
+    """Files made by :func:`make_tile_fixture`."""
+
+    root: Path
+    grid: RegionGrid
+    probability: Path
+    uncertainty: Path
+    config: Path
+    key: str
+    revoked_key: str
+    other_key: str
+
+
+def make_tile_fixture(
+    root: str | Path, *, resolution: float = 10.0, bounds: tuple[float, float, float, float]
+    = BONAIRE_BOUNDS, max_zoom: int = 18,
+) -> TileFixture:
+    """Two synthetic COGs (probability, uncertainty) and a serve config with three keys.
+
+    ``probability`` is public; ``uncertainty`` needs ``key`` (agency with rights),
+    ``other_key`` is valid but has rights on no private layer, ``revoked_key`` is revoked.
+    """
+    from tiles.auth import hash_key
+
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    grid = RegionGrid(crs="EPSG:32619", resolution=resolution, bounds=bounds,
+                      chunks=(256, 256), name="bonaire-test")
+    tags = {"synthetic": "true"}
+    prob = write_cog(xr.DataArray(field_values(grid, seed=1), dims=("y", "x")),
+                     root / "probability.tif", grid=grid, tags=tags)
+    unc = write_cog(xr.DataArray(0.5 * field_values(grid, seed=2), dims=("y", "x")),
+                    root / "uncertainty.tif", grid=grid, tags=tags)
+    key, revoked, other = "pk_test_agency_key_0001", "pk_test_revoked_key_02", "pk_test_other_03"
+    config = {
+        "title": "Prospect test tiles (synthetic)",
+        "min_zoom": 0, "max_zoom": max_zoom, "cache_max_age": 600,
+        "layers": [
+            {"name": "probability", "cog": prob.name, "colormap": "viridis", "public": True,
+             "title": "Probability"},
+            {"name": "uncertainty", "cog": unc.name, "colormap": "magma", "vmax": 0.5,
+             "title": "Uncertainty"},
+        ],
+        "keys": [
+            {"agency": "ministry", "key_sha256": hash_key(key), "layers": ["uncertainty"]},
+            {"agency": "old-partner", "key_sha256": hash_key(revoked), "layers": ["*"],
+             "revoked": True},
+            {"agency": "observer", "key_sha256": hash_key(other), "layers": []},
+        ],
+    }
+    path = root / "serve.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return TileFixture(root, grid, prob, unc, path, key, revoked, other)
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    """A running server: its root URL and port."""
+
+    url: str
+    port: int
+
+
+@contextmanager
+def live_server(config_path: str | Path, *, port: int | None = None) -> Iterator[LiveServer]:
+    """Run the tile server for ``config_path`` with uvicorn in a thread on loopback."""
+    import uvicorn
+
+    from prospect.config.tiles import load_serve_config
+    from tiles.server import create_app
+
+    app = create_app(load_serve_config(config_path))
+    port = port or free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                           log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, name="tile-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("tile server did not start")
+        time.sleep(0.02)
+    try:
+        yield LiveServer(url=f"http://127.0.0.1:{port}", port=port)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
