@@ -1,0 +1,46 @@
+"""Helpers shared by the registry tests (a unique module name: conftest names collide)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from prospect.grid import RegionGrid
+from prospect.io.cube import add_variables, create_cube, float_layer, open_cube
+
+NDVI_PROV = {"index": "NDVI", "formula": "(N - R) / (N + R)",
+             "bands": {"N": "B08", "R": "B04"}, "sensor": "sentinel2"}
+
+
+def make_cube(path: Path, *, crs: str = "EPSG:32619", res: float = 100.0,
+              formula: str = NDVI_PROV["formula"], units_fault: str = "m") -> Path:
+    """A 20 x 20 cube with the three schema variables."""
+    left, top = (560000.0, 1332000.0) if crs == "EPSG:32619" else (0.0, 0.0)
+    if crs == "EPSG:4326":
+        left, top, res = -68.3, 12.3, res
+    grid = RegionGrid(crs, res, (left, top - 20 * res, left + 20 * res, top), chunks=(10, 10),
+                      name="unit")
+    create_cube(path, grid, attrs={"synthetic": True})
+    like = open_cube(path)
+    rng = np.random.default_rng(1)
+    prov = {**NDVI_PROV, "formula": formula}
+    ds = xr.Dataset({
+        "B04": float_layer(rng.random(grid.shape), name="B04", units="1", long_name="red",
+                           provenance={"source": "s2"}, like=like),
+        "ndvi": float_layer(rng.random(grid.shape), name="ndvi", units="1", long_name="NDVI",
+                            kind="index", provenance=prov, like=like),
+        "dist_fault": float_layer(rng.random(grid.shape) * 1000, name="dist_fault",
+                                  units=units_fault, long_name="distance to fault",
+                                  kind="distance", provenance={"source": "geology"},
+                                  like=like),
+    })
+    add_variables(path, ds)
+    return path
+
+
+def provenance_of(ds: xr.Dataset, name: str) -> dict[str, Any]:
+    return json.loads(ds[name].attrs["provenance"])
