@@ -50,7 +50,7 @@ __all__ = [
     "open_cube",
 ]
 
-warnings.filterwarnings("ignore", message="Consolidated metadata", module="zarr")
+warnings.filterwarnings("ignore", message="Consolidated metadata", module=r"zarr(\..*)?")
 
 CUBE_FORMAT = "prospect-cube/1"
 COMPRESSOR = zarr.codecs.ZstdCodec(level=3)

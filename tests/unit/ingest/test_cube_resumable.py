@@ -1,0 +1,111 @@
+"""Chunk-level resumable writes, atomic publication, time slices and array checksums."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import xarray as xr
+import zarr
+
+from prospect.errors import DataError
+from prospect.io.cube import (
+    add_time_slice,
+    array_checksums,
+    begin_variable,
+    create_cube,
+    open_cube,
+)
+
+ATTRS = {"units": "1", "long_name": "test", "prospect_kind": "continuous",
+         "provenance": json.dumps({"sources": {}})}
+
+
+def blocks(grid):
+    rng = np.random.default_rng(3)
+    full = rng.random(grid.shape, dtype="f4")
+    return full, {(w.iy, w.ix): full[w.rows, w.cols] for w in grid.chunk_windows()}
+
+
+def test_partial_variable_is_invisible_until_published(grid, tmp_path):
+    cube = create_cube(tmp_path / "c.zarr", grid, attrs={"synthetic": True})
+    full, parts = blocks(grid)
+    part = begin_variable(cube, "v", attrs=ATTRS, fingerprint="f1")
+    windows = list(grid.chunk_windows())
+    for w in windows[:4]:
+        part.write_chunk(w, parts[w.iy, w.ix])
+    assert "v" not in open_cube(cube).data_vars
+    assert not (cube / "v").exists()
+    with pytest.raises(DataError, match="5 of 9 chunks not written"):
+        part.publish(grid)
+    # a new writer (a rerun) resumes: the four marked chunks are not pending
+    again = begin_variable(cube, "v", attrs=ATTRS, fingerprint="f1")
+    assert len(again.pending(grid)) == 5
+    for w in again.pending(grid):
+        again.write_chunk(w, parts[w.iy, w.ix])
+    again.publish(grid)
+    ds = open_cube(cube)
+    np.testing.assert_array_equal(ds["v"].values, full)
+    assert ds["v"].attrs["units"] == "1"
+    assert ds["v"].attrs["prospect_fingerprint"] == "f1"
+    assert ds.attrs["synthetic"] is True
+    assert not (tmp_path / ".c.zarr.partial").exists()
+    # consolidated metadata lists the variable and its grid mapping
+    meta = json.loads((cube / "zarr.json").read_text())
+    assert "v" in meta["consolidated_metadata"]["metadata"]
+    assert ds["v"].rio.crs.to_epsg() == 32619
+
+
+def test_unmarked_chunk_is_rewritten_and_changed_inputs_restart(grid, tmp_path):
+    cube = create_cube(tmp_path / "c.zarr", grid)
+    _, parts = blocks(grid)
+    part = begin_variable(cube, "v", attrs=ATTRS, fingerprint="f1")
+    w0 = next(iter(grid.chunk_windows()))
+    # a chunk written without its mark (killed between the write and the mark) stays pending
+    arr = zarr.open_array(str(part.array_path), mode="r+")
+    arr[w0.rows, w0.cols] = -1
+    assert (w0.iy, w0.ix) not in part.done()
+    part.write_chunk(w0, parts[0, 0])
+    assert (0, 0) in part.done()
+    changed = begin_variable(cube, "v", attrs=ATTRS, fingerprint="f2")
+    assert len(changed.pending(grid)) == grid.n_chunks  # new inputs: start afresh
+
+
+def test_republishing_replaces_a_variable(grid, tmp_path):
+    cube = create_cube(tmp_path / "c.zarr", grid)
+    for value in (1.0, 2.0):
+        part = begin_variable(cube, "v", attrs=ATTRS, fingerprint=str(value))
+        for w in part.pending(grid):
+            part.write_chunk(w, np.full(w.shape, value, "f4"))
+        part.publish(grid)
+    assert float(open_cube(cube)["v"].max()) == 2.0
+
+
+def test_time_slices_append_without_rewriting(grid, tmp_path):
+    cube = create_cube(tmp_path / "c.zarr", grid)
+    like = open_cube(cube)
+    first = xr.DataArray(np.ones(grid.shape, "f4"), dims=("y", "x"),
+                         coords={"y": like.y, "x": like.x}, attrs={"units": "K"})
+    add_time_slice(cube, "lst", first, time="2020-01-01")
+    chunk_file = cube / "lst" / "c" / "0" / "0" / "0"
+    before = chunk_file.stat().st_mtime_ns
+    add_time_slice(cube, "lst", first * 2, time="2021-01-01")
+    ds = open_cube(cube)
+    assert ds["lst"].dims == ("time", "y", "x")
+    assert [float(ds["lst"][i].mean()) for i in range(2)] == [1.0, 2.0]
+    assert chunk_file.stat().st_mtime_ns == before  # the first slice was not rewritten
+    with pytest.raises(DataError, match="already has a slice at 2021-01-01"):
+        add_time_slice(cube, "lst", first, time="2021-01-01")
+
+
+def test_array_checksums_detect_any_change(grid, tmp_path):
+    cube = create_cube(tmp_path / "c.zarr", grid)
+    part = begin_variable(cube, "v", attrs=ATTRS, fingerprint="x")
+    for w in part.pending(grid):
+        part.write_chunk(w, np.zeros(w.shape, "f4"))
+    part.publish(grid)
+    sums = array_checksums(cube)
+    assert set(sums) >= {"v", "x", "y"}
+    zarr.open_array(str(cube / "v"), mode="r+")[0, 0] = 1
+    assert array_checksums(cube)["v"] != sums["v"]

@@ -1,0 +1,91 @@
+"""Point tables: surfaces only when asked, IDW, kriging with variance, distance to points."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from ingest_helpers import CRS, LEFT, TOP, assemble
+from pyproj import Transformer
+from shapely.geometry import Point
+
+from prospect.config.sources import PointSource
+from prospect.errors import DataError, InputFileError
+from prospect.ingest.surfaces import plan_points
+
+
+def well_table(tmp_path, n=30, seed=0):
+    rng = np.random.default_rng(seed)
+    x = LEFT + rng.uniform(0, 400, n)
+    y = TOP - rng.uniform(0, 400, n)
+    lon, lat = Transformer.from_crs(CRS, "EPSG:4326", always_xy=True).transform(x, y)
+    li = 50 + 0.2 * (x - LEFT) + rng.normal(0, 2, n)
+    path = tmp_path / "wells.csv"
+    pd.DataFrame({"well_id": range(n), "lon": lon, "lat": lat, "li_mg_l": li}).to_csv(
+        path, index=False)
+    return path, x, y, li
+
+
+def test_wells_make_no_layer_unless_asked(grid, tmp_path):
+    path, *_ = well_table(tmp_path)
+    assert plan_points(PointSource(name="wells", path=path, columns=["li_mg_l"]), grid) == []
+
+
+def test_idw_kriging_variance_and_distance(grid, tmp_path):
+    path, x, y, li = well_table(tmp_path)
+    src = PointSource(name="wells", path=path, columns=["li_mg_l"], distance=True,
+                      interpolate=["idw", "kriging"], units={"li_mg_l": "mg/L"})
+    layers = {ly.name: ly for ly in plan_points(src, grid)}
+    assert set(layers) == {"wells_dist", "wells_li_mg_l_idw", "wells_li_mg_l",
+                           "wells_li_mg_l_variance"}
+    dist = assemble(layers["wells_dist"], grid)
+    xx, yy = np.meshgrid(grid.x, grid.y)
+    brute = np.sqrt((xx[..., None] - x) ** 2 + (yy[..., None] - y) ** 2).min(axis=-1)
+    np.testing.assert_allclose(dist, brute, rtol=1e-5)
+
+    idw = assemble(layers["wells_li_mg_l_idw"], grid)
+    assert np.isfinite(idw).all()
+    assert li.min() - 1e-3 <= idw.min() and idw.max() <= li.max() + 1e-3  # IDW stays in range
+    # the trend in x comes through: east is richer than west
+    assert idw[:, -5:].mean() > idw[:, :5].mean() + 30
+
+    krig = assemble(layers["wells_li_mg_l"], grid)
+    var = assemble(layers["wells_li_mg_l_variance"], grid)
+    assert np.isfinite(krig).all() and (var >= 0).all()
+    r, c = grid.rowcol(x, y)
+    near = var[r, c].mean()
+    far_mask = dist > np.percentile(dist, 90)
+    assert var[far_mask].mean() > near  # uncertain far from the wells
+    assert layers["wells_li_mg_l_variance"].kind == "uncertainty"
+    assert layers["wells_li_mg_l_variance"].units == "(mg/L)2"
+    assert abs(np.corrcoef(krig[r, c], li)[0, 1]) > 0.9
+
+
+def test_point_geopackage_in_projected_crs(grid, tmp_path):
+    _, x, y, li = well_table(tmp_path)
+    path = tmp_path / "samples.gpkg"
+    gpd.GeoDataFrame({"li": li}, geometry=[Point(a, b) for a, b in zip(x, y, strict=True)],
+                     crs=CRS).to_file(path, layer="samples")
+    src = PointSource(name="till", path=path, layer="samples", columns=["li"],
+                      interpolate=["idw"])
+    (layer,) = plan_points(src, grid)
+    assert layer.name == "till_li"
+    out = assemble(layer, grid)
+    r, c = grid.rowcol(x, y)
+    assert np.corrcoef(out[r, c], li)[0, 1] > 0.95
+
+
+def test_bad_point_tables(grid, tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_text("well_id,lon,lat,li_mg_l\n")
+    with pytest.raises(DataError, match=r"empty\.csv: the point table is empty"):
+        plan_points(PointSource(name="w", path=empty, columns=["li_mg_l"], distance=True), grid)
+    path, *_ = well_table(tmp_path)
+    with pytest.raises(DataError, match=r"wells\.csv: no column\(s\) \['lithium'\]"):
+        plan_points(PointSource(name="w", path=path, columns=["lithium"], distance=True), grid)
+    with pytest.raises(DataError, match=r"none of its 30 points lies in the region"):
+        plan_points(PointSource(name="w", path=path, x="lat", y="lon", columns=["li_mg_l"],
+                                distance=True), grid)
+    with pytest.raises(InputFileError, match=r"nope\.csv: point table not found"):
+        plan_points(PointSource(name="w", path=tmp_path / "nope.csv", distance=True), grid)
