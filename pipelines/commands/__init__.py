@@ -1,3 +1,3 @@
 """CLI commands, one module each; every module has ``register(app)``."""
 
-COMMAND_MODULES: tuple[str, ...] = ("stages", "regions", "demo", "model", "serve")
+COMMAND_MODULES: tuple[str, ...] = ("stages", "regions", "demo", "model", "serve", "plan")

@@ -1,0 +1,62 @@
+"""``prospect plan CONFIG``: chunks, tasks, cube size and memory per worker, computing nothing."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from pipelines.commands._common import ConfigArg
+
+
+def plan(
+    config: ConfigArg,
+    workers: Annotated[int, typer.Option("--workers", min=1,
+                                         help="Worker processes to size memory for.")] = 1,
+    threads: Annotated[int, typer.Option("--threads", min=1,
+                                         help="Threads per worker process.")] = 1,
+    region: Annotated[str | None, typer.Option(
+        "--region", help="Plan the job on another shipped region (e.g. netherlands).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
+) -> None:
+    """Plan a job without computing it: chunk and task counts, cube size, memory per worker."""
+    from pipelines.plan import format_bytes, plan_job
+    from prospect.config import load_job, load_region, resolve_grid
+
+    job = load_job(config)
+    grid = load_region(region).to_grid() if region else resolve_grid(job)
+    p = plan_job(job, grid, workers=workers, threads_per_worker=threads)
+    if as_json:
+        typer.echo(json.dumps(p.to_dict(), indent=2))
+        return
+    out = Console()
+    out.print(f"[bold]plan of job {p.job}[/bold] on {p.region} ({p.crs}, {p.resolution:g} m)")
+    out.print(f"  grid: {p.shape[0]} x {p.shape[1]} cells, chunks {p.chunks[0]} x "
+              f"{p.chunks[1]} -> {p.n_chunks} chunks")
+    table = Table()
+    table.add_column("stage")
+    table.add_column("tasks", justify="right")
+    table.add_column("variables", justify="right")
+    table.add_column("per-task memory", justify="right")
+    table.add_column("how counted")
+    for s in p.stages:
+        table.add_row(s.name, f"{s.tasks:,}", str(s.variables or ""),
+                      format_bytes(s.bytes_per_task), s.note)
+    table.add_row("total", f"{p.tasks:,}", str(p.cube_variables), "", "")
+    out.print(table)
+    out.print(f"  cube on disk: {format_bytes(p.cube_bytes)} ({p.cube_variables} float32 "
+              "variables, uncompressed)")
+    out.print(f"  memory per worker: {format_bytes(p.memory_per_worker)} "
+              f"({p.threads_per_worker} thread(s)); {p.workers} worker(s): "
+              f"{format_bytes(p.memory_per_worker * p.workers)}")
+    out.print(f"  tasks per chunk (chunk-wise stages): {p.chunk_tasks / p.n_chunks:.1f}")
+    for note in p.notes:
+        out.print(f"  [dim]{note}[/dim]")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``plan`` to ``app``."""
+    app.command("plan")(plan)

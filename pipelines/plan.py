@@ -1,0 +1,206 @@
+"""Plan a job without computing it: chunks, tasks, cube size on disk, memory per worker.
+
+Every chunk-wise stage makes a fixed number of tasks per cube chunk, so the figures follow
+from the grid and the config:
+
+* ingest: one task per (layer, chunk) (the stage submits exactly these);
+* indices: the tasks of the real lazy graph that :func:`prospect.indices.compute_indices`
+  builds on a cube of the job's grid (no data read), plus one store task per (index, chunk);
+* train: one sampling task per (feature, chunk);
+* score: one read task per (feature, chunk), one predict task and two store tasks per chunk
+  (probability and uncertainty);
+* tiles: one render task per XYZ tile and layer, from the grid's bounds (morecantile).
+
+Layers are counted from the source headers when the files exist (``plan_source``, headers
+only), otherwise from the config. Memory per worker is the largest per-task working set
+times threads, doubled for the data in flight, plus the Python process itself.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from prospect.config import JobConfig
+from prospect.config.sources import PointSource, RasterSource, VectorSource
+from prospect.grid import RegionGrid
+
+__all__ = ["JobPlan", "StagePlan", "count_layers", "format_bytes", "plan_job"]
+
+PROCESS_BYTES = 350 * 2**20  # a dask worker process with numpy, rasterio, sklearn loaded
+FLOAT32 = 4
+
+
+@dataclass
+class StagePlan:
+    """One stage's planned work."""
+
+    name: str
+    tasks: int
+    variables: int = 0
+    bytes_per_task: int = 0
+    note: str = ""
+
+
+@dataclass
+class JobPlan:
+    """A job's planned work and footprint (see :func:`plan_job`)."""
+
+    job: str
+    region: str
+    crs: str
+    resolution: float
+    shape: tuple[int, int]
+    chunks: tuple[int, int]
+    n_chunks: int
+    stages: list[StagePlan]
+    cube_variables: int
+    cube_bytes: int
+    workers: int
+    threads_per_worker: int
+    memory_per_worker: int
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def tasks(self) -> int:
+        """Tasks of every stage together."""
+        return sum(s.tasks for s in self.stages)
+
+    @property
+    def chunk_tasks(self) -> int:
+        """Tasks of the chunk-wise stages (everything but tiles): linear in the chunk count."""
+        return sum(s.tasks for s in self.stages if s.name != "tiles")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (``prospect plan --json``)."""
+        out = asdict(self)
+        out.update(tasks=self.tasks, chunk_tasks=self.chunk_tasks)
+        return out
+
+
+def count_layers(source: Any, grid: RegionGrid) -> tuple[int, str]:
+    """Cube layers one source makes, and how they were counted (``headers`` or ``config``)."""
+    try:
+        from prospect.ingest import plan_source
+
+        return len(plan_source(source, grid)), "headers"
+    except Exception:  # files absent or unreadable: count from the config
+        pass
+    if isinstance(source, RasterSource):
+        if source.bands:
+            return len(source.bands), "config"
+        if source.band_names:
+            return len(source.band_names), "config"
+        if source.assets:
+            return len(source.assets), "config"
+        if source.scenes and source.scenes[0].bands:
+            return len(source.scenes[0].bands), "config"
+        return 1, "config"
+    if isinstance(source, VectorSource):
+        return (bool(source.attribute) + source.distance_to_contacts
+                + bool(source.faults_layer)), "config"
+    if isinstance(source, PointSource):
+        per_col = sum(2 if kind == "kriging" else 1 for kind in source.interpolate)
+        return int(source.distance) + per_col * len(source.columns), "config"
+    return 1, "config"
+
+
+def _index_tasks(job: JobConfig, grid: RegionGrid) -> tuple[int, int]:
+    """(tasks, index count) of the indices stage, from the real lazy graph."""
+    cfg = job.indices
+    if cfg is None or not (cfg.names or cfg.custom):
+        return 0, 0
+    import dask.array as dsa
+    import xarray as xr
+
+    from prospect.indices import compute_indices
+
+    shape, chunks = grid.shape, grid.chunks
+    from prospect.indices.bands import band_variables, load_sensor
+
+    bands = sorted(set(band_variables(load_sensor(cfg.sensor), dict(cfg.bands)).values()))
+    ds = xr.Dataset(
+        {b: (("y", "x"), dsa.zeros(shape, chunks=chunks, dtype="float32")) for b in bands},
+        coords={"y": grid.y, "x": grid.x},
+    )
+    for b in bands:
+        ds[b].attrs["units"] = "1"
+    out = compute_indices(ds, cfg.names, sensor=cfg.sensor, custom=dict(cfg.custom),
+                          bands=dict(cfg.bands), constants=dict(cfg.constants),
+                          backend=cfg.backend)
+    import dask
+
+    arrays = [out[n].data for n in out.data_vars]
+    (opt,) = dask.optimize(arrays)
+    graph_keys = set()
+    for arr in opt:
+        graph_keys.update(arr.__dask_graph__().keys())
+    # the zero-filled inputs stand in for zarr reads: one read per band chunk, as stored
+    n_idx = len(arrays)
+    return len(graph_keys) + n_idx * grid.n_chunks, n_idx
+
+
+def _tile_tasks(job: JobConfig, grid: RegionGrid) -> int:
+    if job.tiles is None:
+        return 0
+    import morecantile
+
+    tms = morecantile.tms.get("WebMercatorQuad")
+    west, south, east, north = grid.lonlat_bounds()
+    n = 0
+    for z in range(job.tiles.min_zoom, job.tiles.max_zoom + 1):
+        n += sum(1 for _ in tms.tiles(west, south, east, north, [z]))
+    return n * max(1, len(job.tiles.layers))
+
+
+def plan_job(job: JobConfig, grid: RegionGrid, *, workers: int = 1,
+             threads_per_worker: int = 1) -> JobPlan:
+    """Plan ``job`` on ``grid`` for ``workers`` processes of ``threads_per_worker`` threads.
+
+    Nothing is computed and no pixel is read; raster headers are read when the files exist.
+    """
+    n = grid.n_chunks
+    cells = grid.chunks[0] * grid.chunks[1]
+    chunk_bytes = cells * FLOAT32
+    counted = [count_layers(s, grid) for s in job.sources]
+    n_layers = sum(c for c, _ in counted)
+    how = {h for _, h in counted}
+    stages = [StagePlan("ingest", n_layers * n, n_layers, bytes_per_task=4 * chunk_bytes,
+                        note="layers from " + "+".join(sorted(how)) if how else "no sources")]
+    idx_tasks, n_idx = _index_tasks(job, grid)
+    if job.indices is not None:
+        stages.append(StagePlan("indices", idx_tasks, n_idx,
+                                bytes_per_task=(6 + 2 * n_idx) * chunk_bytes,
+                                note="real lazy graph of compute_indices"))
+    n_features = n_layers + n_idx
+    if job.model is not None:
+        stages.append(StagePlan("train", n_features * n, 0, bytes_per_task=2 * chunk_bytes,
+                                note="sampling labelled and background cells"))
+        stages.append(StagePlan("score", (n_features + 3) * n, 2,
+                                bytes_per_task=(3 * n_features + 4) * chunk_bytes,
+                                note="features -> model -> probability + uncertainty"))
+    if job.tiles is not None:
+        stages.append(StagePlan("tiles", _tile_tasks(job, grid), 0,
+                                bytes_per_task=4 * chunk_bytes, note="XYZ tiles x layers"))
+    cube_vars = n_layers + n_idx + (2 if job.model is not None else 0)
+    cube_bytes = cube_vars * grid.shape[0] * grid.shape[1] * FLOAT32
+    per_task = max(s.bytes_per_task for s in stages)
+    memory = PROCESS_BYTES + 2 * per_task * threads_per_worker
+    notes = [
+        "cube size is uncompressed float32; zstd typically stores imagery 1.3-2x smaller",
+        "memory per worker = process + 2 x (largest task working set x threads)",
+    ]
+    return JobPlan(
+        job=job.name, region=grid.name, crs=grid.crs, resolution=grid.resolution,
+        shape=grid.shape, chunks=grid.chunks, n_chunks=n, stages=stages,
+        cube_variables=cube_vars, cube_bytes=cube_bytes, workers=workers,
+        threads_per_worker=threads_per_worker, memory_per_worker=memory, notes=notes,
+    )
+
+
+def format_bytes(n: float) -> str:
+    """``1536`` -> ``'1.5 KiB'``."""
+    units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]
+    i = 0 if n <= 0 else min(len(units) - 1, int(math.log(n, 1024)))
+    return f"{n / 1024 ** i:.1f} {units[i]}" if i else f"{int(n)} B"
