@@ -124,9 +124,9 @@ def test_served_viewer_renders_tiles_and_shows_values(browser, served) -> None:
     # the uncertainty toggle adds the (keyed) uncertainty tiles, its legend and value
     browser.find_element("id", "uncertainty").click()
     _wait(browser, "return document.querySelectorAll('#legend img').length === 2")
-    _wait(browser, "return document.querySelectorAll('.leaflet-layer').length === 2 && "
-                   "Array.from(document.querySelectorAll('.leaflet-layer')[1]"
-                   ".querySelectorAll('img')).some(i => i.classList.contains('leaflet-tile-loaded'))")
+    _wait(browser, "const ls = document.querySelectorAll('.leaflet-layer');"
+                   "return ls.length === 2 && Array.from(ls[1].querySelectorAll('img'))"
+                   ".some(i => i.classList.contains('leaflet-tile-loaded'))")
     text = _click_map_centre(browser)
     assert re.search(r"Uncertainty: \d\.\d{3}", text), text
 
