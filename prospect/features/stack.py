@@ -10,6 +10,7 @@ target encoding) is the model pipeline's job, so it is fitted inside each CV fol
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -44,16 +45,37 @@ def _is_categorical(da_: xr.DataArray) -> bool:
     return bool(np.issubdtype(da_.dtype, np.integer))
 
 
-def default_feature_variables(ds: xr.Dataset) -> list[str]:
-    """Every 2-D data variable of a cube except model outputs, in cube order."""
+def default_feature_variables(
+    ds: xr.Dataset, *, exclude_sources: Sequence[str] = (),
+) -> list[str]:
+    """Every 2-D data variable of a cube except model outputs, in cube order.
+
+    Variables whose provenance names one of ``exclude_sources`` (e.g. a surface
+    interpolated from the very wells used as labels, which would leak the target) are
+    left out as well.
+    """
     out = []
     for name, var in ds.data_vars.items():
         if var.dims != ("y", "x"):
             continue
         if str(name) in _OUTPUT_NAMES or var.attrs.get("prospect_kind") in OUTPUT_KINDS:
             continue
+        if exclude_sources and _provenance_source(var) in set(exclude_sources):
+            continue
         out.append(str(name))
     return out
+
+
+def _provenance_source(var: xr.DataArray) -> str | None:
+    prov = var.attrs.get("provenance")
+    if isinstance(prov, str):
+        try:
+            prov = json.loads(prov)
+        except ValueError:
+            return None
+    if isinstance(prov, dict) and isinstance(prov.get("source"), str):
+        return str(prov["source"])
+    return None
 
 
 @dataclass(frozen=True)
@@ -119,8 +141,8 @@ class FeatureSpec:
 
 def make_spec(
     ds: xr.Dataset, *, variables: Sequence[str] | None = None, resolution: float,
-    focal_radii: Sequence[float] = (), focal_stats: Sequence[str] = ("mean", "std"),
-    focal_variables: Sequence[str] | None = None,
+    exclude_sources: Sequence[str] = (), focal_radii: Sequence[float] = (),
+    focal_stats: Sequence[str] = ("mean", "std"), focal_variables: Sequence[str] | None = None,
 ) -> FeatureSpec:
     """A :class:`FeatureSpec` for a cube, checking that every named variable exists.
 
@@ -130,12 +152,14 @@ def make_spec(
         The opened cube.
     variables
         Cube variables to use; default :func:`default_feature_variables`.
+    exclude_sources
+        Sources whose derived variables are left out of the default (the label source).
     resolution
         Grid cell size (CRS units), to turn focal radii into cells.
     focal_radii, focal_stats, focal_variables
         Focal statistics; ``focal_variables`` defaults to every non-categorical variable.
     """
-    available = default_feature_variables(ds)
+    available = default_feature_variables(ds, exclude_sources=exclude_sources)
     chosen = list(variables) if variables is not None else available
     missing = [v for v in chosen if v not in ds.data_vars]
     if missing:

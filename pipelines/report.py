@@ -1,0 +1,205 @@
+"""The training report: one Markdown file with PNG plots (matplotlib, Agg backend).
+
+Spatial-block and random cross-validation are shown side by side: ROC and
+precision-recall curves, success-rate (capture-efficiency) curves, the prediction-area
+plot, a reliability diagram, permutation importance and partial dependence.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+
+__all__ = ["write_report"]
+
+_LABEL = {"spatial_block": "spatial blocks", "random": "random folds"}
+_COLOR = {"spatial_block": "#1b6ca8", "random": "#d1495b"}
+
+
+def _save(fig: Any, path: Path) -> str:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path.name
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.3f}"
+    return "n/a" if v is None else str(v)
+
+
+def _plots(out: Path, facts: dict[str, Any]) -> dict[str, str]:
+    curves = facts.get("curves", {})
+    files: dict[str, str] = {}
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4))
+    for scheme, c in curves.items():
+        lab, col = _LABEL.get(scheme, scheme), _COLOR.get(scheme, "k")
+        axes[0].plot(c["roc"]["fpr"], c["roc"]["tpr"], color=col, label=lab)
+        axes[1].plot(c["pr"]["recall"], c["pr"]["precision"], color=col, label=lab)
+        axes[2].plot(c["success"]["area"], c["success"]["captured"], color=col, label=lab)
+    axes[0].plot([0, 1], [0, 1], "k:", lw=0.8)
+    axes[2].plot([0, 1], [0, 1], "k:", lw=0.8)
+    axes[0].set(title="ROC (out of fold)", xlabel="false positive rate",
+                ylabel="true positive rate")
+    axes[1].set(title="Precision-recall", xlabel="recall", ylabel="precision")
+    axes[2].set(title="Success rate (capture efficiency)", xlabel="share of area (ranked)",
+                ylabel="share of occurrences captured")
+    for ax in axes:
+        ax.legend(loc="best", fontsize=8)
+    files["curves"] = _save(fig, out / "cv_curves.png")
+
+    pa = curves.get("spatial_block", {}).get("prediction_area")
+    if pa and pa.get("thresholds"):
+        fig, ax = plt.subplots(figsize=(5.5, 4))
+        ax.plot(pa["thresholds"], pa["occurrence_pct"], color="#1b6ca8",
+                label="occurrences predicted (%)")
+        ax.set_xlabel("probability threshold")
+        ax.set_ylabel("occurrences predicted (%)")
+        ax2 = ax.twinx()
+        ax2.plot(pa["thresholds"], [100 - a for a in pa["area_pct"]], color="#d1495b",
+                 label="100 - area (%)")
+        ax2.set_ylabel("area outside the prospective class (%)")
+        ax.axvline(pa["intersection_threshold"], color="k", ls=":", lw=0.8)
+        ax.set_title(f"Prediction-area plot (spatial CV): "
+                     f"{pa['intersection_occurrence_pct']:.0f}% / "
+                     f"{100 - pa['intersection_occurrence_pct']:.0f}%")
+        files["prediction_area"] = _save(fig, out / "prediction_area.png")
+
+    cal = facts.get("calibration", {}).get("spatial_oof_before", {})
+    if cal.get("mean_predicted"):
+        fig, ax = plt.subplots(figsize=(4.5, 4))
+        ax.plot(cal["mean_predicted"], cal["fraction_positive"], "o-", label="spatial OOF")
+        after = facts.get("calibration", {}).get("spatial_oof_after")
+        if after and after.get("mean_predicted"):
+            ax.plot(after["mean_predicted"], after["fraction_positive"], "s--",
+                    label="after calibration")
+        ax.plot([0, 1], [0, 1], "k:", lw=0.8)
+        ax.set(title="Reliability", xlabel="mean predicted probability",
+               ylabel="observed share of positives")
+        ax.legend(fontsize=8)
+        files["reliability"] = _save(fig, out / "reliability.png")
+
+    imp = facts.get("cv", {}).get("spatial_block", {}).get("importance") or {}
+    if imp:
+        names = sorted(imp, key=lambda n: imp[n]["mean"])[-20:]
+        fig, ax = plt.subplots(figsize=(6, 0.3 * len(names) + 1.2))
+        ax.barh(names, [imp[n]["mean"] for n in names], xerr=[imp[n]["std"] for n in names],
+                color="#1b6ca8")
+        ax.set(title="Permutation importance (drop in ROC AUC, spatial folds)",
+               xlabel="mean over folds")
+        files["importance"] = _save(fig, out / "importance.png")
+
+    pdp = facts.get("partial_dependence") or {}
+    if pdp:
+        n = len(pdp)
+        fig, axes = plt.subplots(1, n, figsize=(3.2 * n, 3), squeeze=False)
+        for ax, (name, curve) in zip(axes[0], pdp.items(), strict=True):
+            ax.plot(curve["values"], curve["average"], color="#1b6ca8")
+            ax.set(title=name, xlabel="value", ylabel="mean probability")
+        files["partial_dependence"] = _save(fig, out / "partial_dependence.png")
+    return files
+
+
+def write_report(directory: Path, facts: dict[str, Any]) -> Path:
+    """Write ``report.md`` and its PNGs to ``directory``; returns the Markdown path.
+
+    The directory is written in a staging folder and renamed into place.
+    """
+    directory = Path(directory)
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    staging = directory.parent / f".{directory.name}.staging-{uuid.uuid4().hex[:8]}"
+    staging.mkdir()
+    files = _plots(staging, facts)
+    lines = [f"# Prospectivity model report: {facts.get('mineral')} ({facts.get('job')})", ""]
+    if facts.get("synthetic"):
+        lines += ["> **SYNTHETIC DATA**: this run used synthetic inputs; the figures say "
+                  "nothing about any real deposit.", ""]
+    region = facts.get("region", {})
+    lines += [
+        f"- Estimator: `{facts.get('estimator')}`; deposit type: "
+        f"{facts.get('deposit_type') or 'n/a'}",
+        f"- Region: {region.get('name')} ({region.get('crs')}, {region.get('resolution')} "
+        f"units per cell, {region.get('shape')} cells)",
+        f"- Config hash: `{facts.get('config_hash')}`",
+        "", "## Labels", "", "| item | value |", "|---|---|",
+    ]
+    lines += [f"| {k} | {_fmt(v)} |" for k, v in facts.get("labels", {}).items()]
+    lines += ["", f"## Features ({len(facts.get('features', []))})", "",
+              ", ".join(f"`{f}`" for f in facts.get("features", [])), ""]
+    cvc = facts.get("cv_config", {})
+    lines += ["## Validation: spatial blocks vs random folds", "",
+              f"Spatial blocks of {cvc.get('block_size')} CRS units, buffer "
+              f"{cvc.get('buffer')}, {cvc.get('n_splits')} folds balanced by positives. "
+              "Random folds put neighbouring cells on both sides of a split and are "
+              "optimistic; the spatial figures are the honest estimate.", "",
+              "| metric | spatial blocks | random folds |", "|---|---|---|"]
+    cv = facts.get("cv", {})
+    sp = cv.get("spatial_block", {}).get("metrics", {})
+    rd = cv.get("random", {}).get("metrics", {})
+    for key in ("roc_auc", "pr_auc", "success_rate_auc", "top5_capture", "top10_capture",
+                "top20_capture", "pa_intersection_pct", "fold_roc_auc_mean",
+                "fold_roc_auc_std", "n", "n_positive"):
+        lines.append(f"| {key} | {_fmt(sp.get(key))} | {_fmt(rd.get(key))} |")
+    lines += ["", "Top-k capture: share of held-out occurrences in the top k % of the area "
+              "(estimated by the held-out background sample).", ""]
+    if "curves" in files:
+        lines += [f"![ROC, precision-recall and success-rate curves]({files['curves']})", ""]
+    if "prediction_area" in files:
+        lines += ["## Prediction-area plot", "",
+                  f"![prediction-area plot]({files['prediction_area']})", ""]
+    lines += ["## Folds (spatial)", "", "| fold | n_train | n | n_positive | ROC AUC | PR AUC |",
+              "|---|---|---|---|---|---|"]
+    for f in cv.get("spatial_block", {}).get("folds", []):
+        lines.append(f"| {_fmt(f.get('fold'))} | {_fmt(f.get('n_train'))} | {_fmt(f.get('n'))} "
+                     f"| {_fmt(f.get('n_positive'))} | {_fmt(f.get('roc_auc'))} "
+                     f"| {_fmt(f.get('pr_auc'))} |")
+    cal = facts.get("calibration", {})
+    lines += ["", "## Calibration", "", f"Method: {cal.get('method')}. Brier score of the "
+              f"spatial out-of-fold probabilities: "
+              f"{_fmt(cal.get('spatial_oof_before', {}).get('brier'))}. {cal.get('note', '')}",
+              ""]
+    if "reliability" in files:
+        lines += [f"![reliability diagram]({files['reliability']})", ""]
+    if "importance" in files:
+        lines += ["## Permutation importance", "", f"![importance]({files['importance']})", ""]
+    if "partial_dependence" in files:
+        lines += ["## Partial dependence", "",
+                  f"![partial dependence]({files['partial_dependence']})", ""]
+    woe = facts.get("weights_of_evidence") or {}
+    if woe:
+        lines += ["## Weights of evidence (Bonham-Carter 1994)", "",
+                  f"Prior logit {_fmt(woe.get('prior_logit'))}; unit cell area "
+                  f"{_fmt(woe.get('unit_cell_area'))}.", "",
+                  "| feature | kind | threshold / class | area | deposits | W+ | s(W+) | W- | "
+                  "s(W-) | C | s(C) | stud. C |", "|" + "---|" * 12]
+        for r in woe.get("weights", []):
+            tc = r.get("threshold", r.get("class"))
+            lines.append(
+                f"| {r['feature']} | {r['kind']} | {_fmt(tc)} | {_fmt(r['area'])} | "
+                f"{_fmt(r['deposits'])} | {_fmt(r['w_plus'])} | {_fmt(r['s_w_plus'])} | "
+                f"{_fmt(r['w_minus'])} | {_fmt(r['s_w_minus'])} | {_fmt(r['contrast'])} | "
+                f"{_fmt(r['s_contrast'])} | {_fmt(r['studentized_contrast'])} |")
+        ci = woe.get("conditional_independence", {})
+        lines += ["", f"Conditional independence: observed/predicted deposits "
+                  f"{_fmt(ci.get('ratio'))} (below ~0.85 suggests a violation); "
+                  f"Agterberg-Cheng z {_fmt(ci.get('agterberg_cheng_z'))}, one-sided p "
+                  f"{_fmt(ci.get('agterberg_cheng_p'))}.", ""]
+    (staging / "report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    if directory.exists():
+        trash = directory.parent / f".{directory.name}.old-{uuid.uuid4().hex[:8]}"
+        os.replace(directory, trash)
+        os.replace(staging, directory)
+        import shutil
+
+        shutil.rmtree(trash, ignore_errors=True)
+    else:
+        os.replace(staging, directory)
+    return directory / "report.md"

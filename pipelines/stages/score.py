@@ -1,0 +1,165 @@
+"""Score stage: the trained model over every cell of the cube, block by block.
+
+Loads the model from ``out_dir/model`` (verified by :mod:`prospect.registry`), checks the
+cube against its input schema, rebuilds the same feature stack, predicts each chunk with
+``map_blocks`` and publishes ``probability`` and ``uncertainty`` into the cube; then writes
+them as COGs under ``out_dir/score`` with one STAC item each.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+import dask.array as da
+import numpy as np
+
+from pipelines.context import RunContext, StageResult
+from prospect.errors import StageError
+from prospect.features import FeatureSpec, build_stack, sample_cells
+from prospect.grid import RegionGrid
+from prospect.io.cube import add_variables, cube_grid, open_cube
+from prospect.io.raster import write_cog
+from prospect.models import predict_map
+
+__all__ = ["run", "stac_item"]
+
+OUTPUTS = {
+    "probability": ("probability", "prospectivity: probability of the positive class"),
+    "uncertainty": ("uncertainty", "uncertainty: standard deviation of the ensemble members' "
+                                   "probabilities"),
+}
+
+
+def stac_item(
+    *, item_id: str, cog: Path, grid: RegionGrid, variable: str, attrs: dict[str, Any],
+    properties: dict[str, Any],
+) -> dict[str, Any]:
+    """A STAC item (pystac, with the projection extension) describing one COG output."""
+    import pystac
+    from pystac.extensions.projection import ProjectionExtension
+    from shapely.geometry import box, mapping
+
+    west, south, east, north = grid.lonlat_bounds()
+    item = pystac.Item(
+        id=item_id, geometry=mapping(box(west, south, east, north)),
+        bbox=[west, south, east, north], datetime=dt.datetime.now(dt.UTC),
+        properties={"title": attrs.get("long_name", variable), **properties},
+    )
+    proj = ProjectionExtension.ext(item, add_if_missing=True)
+    epsg = grid.crs_obj.to_epsg()
+    if epsg:
+        proj.epsg = epsg
+    else:
+        proj.wkt2 = grid.crs_obj.to_wkt()
+    proj.shape = list(grid.shape)
+    proj.transform = list(grid.transform)[:6]
+    item.add_asset("data", pystac.Asset(
+        href=f"./{cog.name}", media_type=pystac.MediaType.COG, roles=["data"],
+        title=attrs.get("long_name", variable),
+        extra_fields={"prospect:variable": variable, "prospect:kind": attrs.get("prospect_kind"),
+                      "unit": attrs.get("units"), "nodata": "nan", "data_type": "float32"},
+    ))
+    return item.to_dict(include_self_link=False)
+
+
+def _write_json(path: Path, data: Any) -> None:
+    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex[:8]}"
+    tmp.write_text(json.dumps(data, indent=1) + "\n")
+    os.replace(tmp, path)
+
+
+def run(ctx: RunContext) -> StageResult:
+    """Score the cube with the trained model; see the module docstring."""
+    from prospect.registry import check_schema, load_model
+
+    cfg = ctx.job.model
+    if cfg is None:
+        return StageResult(name="score", skipped=True, notes=["no model section in the job"])
+    model_dir = ctx.out_dir / "model"
+    if not (model_dir / "checksums.json").is_file():
+        raise StageError(f"{model_dir}: no trained model; run 'prospect train' on this job first")
+    if not (ctx.cube_path / "zarr.json").is_file():
+        raise StageError(f"{ctx.cube_path}: no cube; run 'prospect ingest' on this job first")
+    loaded = load_model(model_dir)
+    ds = open_cube(ctx.cube_path)
+    check_schema(ds, loaded.schema)
+    grid = cube_grid(ds)
+    spec_data = loaded.schema.get("feature_spec") or {
+        "variables": loaded.feature_order, "resolution": grid.resolution}
+    spec = FeatureSpec.from_dict(spec_data)
+    stack = build_stack(ds, spec)
+    maps = predict_map(stack, loaded.estimator, base=spec.base_indices())
+    card = loaded.card
+    provenance = json.dumps({
+        "model": str(model_dir), "config_hash": card.get("config_hash"),
+        "estimator": (card.get("estimator") or {}).get("class"),
+        "model_sha256": loaded.checksums.get("model.skops"), "features": spec.names(),
+        "synthetic": bool(ctx.job.synthetic),
+    }, sort_keys=True)
+    for name, (kind, long_name) in OUTPUTS.items():
+        maps[name].attrs = {"units": "1", "long_name": f"{cfg.mineral} {long_name}",
+                            "prospect_kind": kind, "provenance": provenance,
+                            "synthetic": str(bool(ctx.job.synthetic)).lower()}
+    ctx.console.print(f"  scoring {grid.shape[0]} x {grid.shape[1]} cells in "
+                      f"{grid.n_chunks} blocks")
+    add_variables(ctx.cube_path, maps, overwrite=True)
+    ds = open_cube(ctx.cube_path)
+    score_dir = ctx.stage_dir("score")
+    outputs: dict[str, str] = {"cube": str(ctx.cube_path)}
+    props = {"prospect:mineral": cfg.mineral, "prospect:deposit_type": cfg.deposit_type,
+             "prospect:synthetic": bool(ctx.job.synthetic),
+             "prospect:config_hash": ctx.job.config_hash(),
+             "prospect:model_config_hash": card.get("config_hash")}
+    for name in OUTPUTS:
+        cog = write_cog(ds[name], score_dir / f"{name}.tif", grid=grid,
+                        tags={"prospect_kind": OUTPUTS[name][0],
+                              "synthetic": str(bool(ctx.job.synthetic)).lower(),
+                              "mineral": cfg.mineral})
+        item = stac_item(item_id=f"{ctx.job.name}-{name}", cog=cog, grid=grid, variable=name,
+                         attrs=dict(ds[name].attrs), properties=props)
+        _write_json(score_dir / f"{name}.json", item)
+        outputs[name] = str(cog)
+        outputs[f"{name}_stac"] = str(score_dir / f"{name}.json")
+    metrics = _map_metrics(ds, ctx, cfg)
+    return StageResult(name="score", outputs=outputs, metrics=metrics,
+                       inputs={"model": str(model_dir), "cube": str(ctx.cube_path)},
+                       notes=[f"COGs and STAC items in {score_dir}"])
+
+
+def _map_metrics(ds: Any, ctx: RunContext, cfg: Any) -> dict[str, Any]:
+    """Coverage and the in-sample success rate of the map (training positives vs all cells).
+
+    Area quantiles come from a fixed-bin histogram over the map (bounded memory).
+    """
+    prob = ds["probability"].data
+    bins = np.linspace(0.0, 1.0, 2001)
+    hist = da.histogram(prob, bins=bins)[0]
+    finite = da.isfinite(prob).sum()
+    hist, finite = (np.asarray(v) for v in da.compute(hist, finite))
+    out: dict[str, Any] = {"scored_share": round(float(finite) / prob.size, 4)}
+    try:
+        from pipelines.stages.train import _labels_source
+        from prospect.models import grade_positives, read_occurrences, snap_points
+
+        source = _labels_source(ctx, cfg)
+        occ = read_occurrences(source.path, ctx.grid, x=source.x, y=source.y, crs=source.crs,
+                               layer=source.layer, value_column=cfg.labels.value_column)
+        pos, _ = grade_positives(occ.values, threshold=cfg.labels.threshold,
+                                 quantile=cfg.labels.threshold_quantile)
+        labels = snap_points(occ.x, occ.y, ctx.grid, positive=pos)
+        keep = labels.label == 1
+        stack = ds["probability"].expand_dims("feature")
+        ps = sample_cells(stack, labels.rows[keep], labels.cols[keep])[:, 0]
+        cdf = np.cumsum(hist) / max(float(hist.sum()), 1.0)
+        for f in (0.05, 0.10, 0.20):
+            t = bins[min(int(np.searchsorted(cdf, 1.0 - f, side="left")) + 1, bins.size - 1)]
+            share = float(np.mean(ps[np.isfinite(ps)] >= t)) if np.isfinite(ps).any() else None
+            out[f"map_top{round(f * 100)}_capture"] = None if share is None else round(share, 4)
+    except Exception as exc:  # metrics are a summary; never fail the scoring for them
+        ctx.console.print(f"  [yellow]map metrics skipped: {exc}[/yellow]")
+    return out

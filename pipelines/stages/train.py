@@ -1,0 +1,364 @@
+"""Train stage: labels and features from the cube, spatial and random CV side by side, the
+final model saved with its card and input schema, metrics and a report with plots.
+
+Writes under ``out_dir/model``: the model directory (``prospect.registry.save_model``),
+``metrics.json`` and ``report/report.md`` with PNG plots.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.base import clone
+
+from pipelines.context import RunContext, StageResult
+from prospect.config.model import ModelConfig
+from prospect.config.sources import PointSource
+from prospect.errors import DataError, StageError
+from prospect.features import FeatureSpec, build_stack, make_spec, sample_cells
+from prospect.io.cube import cube_grid, open_cube
+from prospect.models import (
+    CalibratedModel,
+    SpatialBlockCV,
+    cross_validate,
+    grade_positives,
+    make_estimator,
+    partial_dependence_curves,
+    random_folds,
+    read_occurrences,
+    reliability,
+    sample_background,
+    snap_points,
+    uses_area_weights,
+)
+from prospect.models.metrics import capture_curve, prediction_area
+
+__all__ = ["TrainingSet", "build_training_set", "feature_spec", "jsonable", "run"]
+
+MODEL_DIR = "model"
+
+
+class TrainingSet:
+    """Feature rows, labels, coordinates and area weights of the sampled cells."""
+
+    def __init__(self, *, X: np.ndarray, y: np.ndarray, rows: np.ndarray, cols: np.ndarray,
+                 coords: np.ndarray, weight: np.ndarray, counts: dict[str, Any]) -> None:
+        self.X, self.y, self.rows, self.cols = X, y, rows, cols
+        self.coords, self.weight, self.counts = coords, weight, counts
+
+
+def _labels_source(ctx: RunContext, cfg: ModelConfig) -> PointSource:
+    for source in ctx.job.sources:
+        if source.name == cfg.labels.source and isinstance(source, PointSource):
+            return source
+    raise StageError(f"model.labels.source {cfg.labels.source!r} is not a points source")
+
+
+def feature_spec(ctx: RunContext, cfg: ModelConfig, ds: Any) -> FeatureSpec:
+    """The feature spec of the job's model on cube ``ds``."""
+    grid = cube_grid(ds)
+    focal = cfg.focal
+    return make_spec(
+        ds, variables=cfg.features, resolution=grid.resolution,
+        exclude_sources=[cfg.labels.source],
+        focal_radii=focal.radii if focal else (),
+        focal_stats=focal.stats if focal else ("mean", "std"),
+        focal_variables=focal.variables if focal else None,
+    )
+
+
+def build_training_set(ctx: RunContext, cfg: ModelConfig, stack: Any,
+                       spec: FeatureSpec) -> TrainingSet:
+    """Snap the occurrences, sample the background and read the features of every cell."""
+    grid = ctx.grid
+    source = _labels_source(ctx, cfg)
+    lab = cfg.labels
+    occ = read_occurrences(source.path, grid, x=source.x, y=source.y, crs=source.crs,
+                           layer=source.layer, value_column=lab.value_column)
+    positive, threshold = grade_positives(occ.values, threshold=lab.threshold,
+                                          quantile=lab.threshold_quantile)
+    labels = snap_points(occ.x, occ.y, grid, positive=positive, feature_id=occ.feature_id)
+    counts: dict[str, Any] = {**labels.counts, "records_without_geometry": occ.n_dropped,
+                              "grade_threshold": threshold}
+    if labels.n_positive < 2:
+        raise DataError(
+            f"{source.path}: only {labels.n_positive} positive cell(s) inside the grid "
+            f"(threshold {threshold}); lower the threshold or check the points' CRS"
+        )
+    pos = labels.label == 1
+    rows = [labels.rows[pos]]
+    cols = [labels.cols[pos]]
+    ys = [np.ones(int(pos.sum()), "i1")]
+    if lab.negatives in ("below_threshold", "both"):
+        rows.append(labels.rows[~pos])
+        cols.append(labels.cols[~pos])
+        ys.append(np.zeros(int((~pos).sum()), "i1"))
+    n_bg_drawn = 0
+    if lab.negatives in ("background", "both"):
+        n_bg = None if lab.background == "all" else round(float(lab.background_ratio * pos.sum()))
+        br, bc = sample_background(grid, n_bg, exclude_rows=labels.rows,
+                                   exclude_cols=labels.cols, exclusion=lab.background_exclusion,
+                                   seed=ctx.job.model.seed if ctx.job.model else 0)
+        n_bg_drawn = br.size
+        rows.append(br)
+        cols.append(bc)
+        ys.append(np.zeros(br.size, "i1"))
+    r = np.concatenate(rows)
+    c = np.concatenate(cols)
+    y = np.concatenate(ys).astype("i8")
+    X = sample_cells(stack, r, c)
+    ok = np.all(np.isfinite(X[:, spec.base_indices()]), axis=1)
+    is_bg = np.zeros(y.size, bool)
+    is_bg[y.size - n_bg_drawn:] = n_bg_drawn > 0
+    counts.update(
+        positives_without_data=int((~ok & (y == 1)).sum()),
+        background_drawn=int(n_bg_drawn),
+        background_without_data=int((~ok & is_bg).sum()),
+        background_strategy=lab.background if n_bg_drawn else "none",
+        background_ratio=lab.background_ratio, background_seed=cfg.seed,
+        background_exclusion=lab.background_exclusion, negatives=lab.negatives,
+    )
+    X, y, r, c, is_bg = X[ok], y[ok], r[ok], c[ok], is_bg[ok]
+    n_pos = int((y == 1).sum())
+    if n_pos < 2 or (y == 0).sum() < 2:
+        raise DataError(
+            f"after dropping cells without data, {n_pos} positives and {(y == 0).sum()} "
+            "negatives remain; the occurrences may lie outside the evidence layers"
+        )
+    # area weights: each background row stands for its share of the unlabelled valid area
+    weight = np.ones(y.size)
+    if is_bg.any():
+        valid_share = 1.0 - counts["background_without_data"] / max(n_bg_drawn, 1)
+        unlabelled = max(grid.height * grid.width * valid_share - labels.rows.size, is_bg.sum())
+        weight[is_bg] = unlabelled / is_bg.sum()
+    counts.update(samples=int(y.size), positives=n_pos, negatives=int((y == 0).sum()))
+    coords = np.column_stack([grid.x[c], grid.y[r]])
+    return TrainingSet(X=X, y=y, rows=r, cols=c, coords=coords, weight=weight, counts=counts)
+
+
+def _feature_facts(ds: Any, spec: FeatureSpec) -> list[dict[str, Any]]:
+    facts = []
+    for name in spec.names():
+        if name in spec.variables:
+            a = ds[name].attrs
+            facts.append({"name": name, "units": a.get("units", ""),
+                          "long_name": a.get("long_name", name),
+                          "prospect_kind": a.get("prospect_kind", ""),
+                          "provenance": a.get("provenance", "{}")})
+        else:
+            var, rest = name.split("__focal_")
+            stat, radius = rest.split("_r")
+            a = ds[var].attrs
+            facts.append({"name": name, "units": a.get("units", "") if stat else "",
+                          "long_name": f"focal {stat} of {var} within {radius} CRS units",
+                          "prospect_kind": a.get("prospect_kind", "continuous"),
+                          "provenance": json.dumps({"focal": stat, "radius": float(radius),
+                                                    "variable": var, "window": "square"})})
+    return facts
+
+
+def _sha256(path: Path) -> str:
+    from pipelines.manifest import file_sha256
+
+    return file_sha256(path) if path.is_file() else ""
+
+
+def run(ctx: RunContext) -> StageResult:
+    """Train the job's model; see the module docstring for what is written."""
+    from prospect.registry import save_model, schema_from_cube
+
+    cfg = ctx.job.model
+    if cfg is None:
+        return StageResult(name="train", skipped=True, notes=["no model section in the job"])
+    if not (ctx.cube_path / "zarr.json").is_file():
+        raise StageError(f"{ctx.cube_path}: no cube; run 'prospect ingest' on this job first")
+    ds = open_cube(ctx.cube_path)
+    ctx.grid = cube_grid(ds)
+    spec = feature_spec(ctx, cfg, ds)
+    stack = build_stack(ds, spec)
+    ctx.console.print(f"  features ({len(spec.names())}): {', '.join(spec.names())}")
+    ts = build_training_set(ctx, cfg, stack, spec)
+    names = spec.names()
+    cell_area = ctx.grid.resolution ** 2
+    estimator = make_estimator(cfg, n_features=len(names), categorical=spec.categorical_indices(),
+                               cell_area=cell_area)
+    sw = ts.weight if uses_area_weights(cfg.estimator) else None
+    spatial_cv = SpatialBlockCV(n_splits=cfg.cv.n_splits, block_size=cfg.cv.block_size,
+                                buffer=cfg.cv.buffer, random_state=cfg.seed)
+    splits = list(spatial_cv.split(ts.coords, ts.y))
+    ctx.console.print(f"  {ts.counts['positives']} positives, {ts.counts['negatives']} "
+                      f"negatives; spatial CV ({cfg.cv.n_splits} folds of "
+                      f"{cfg.cv.block_size:g} blocks)")
+    spatial = cross_validate(estimator, ts.X, ts.y, splits, scheme="spatial_block",
+                             sample_weight=sw, feature_names=names,
+                             importance_repeats=cfg.permutation_repeats, seed=cfg.seed)
+    results = {"spatial_block": spatial}
+    if cfg.cv.compare_random or cfg.cv.kind == "random":
+        rsplits = random_folds(ts.y, n_splits=cfg.cv.n_splits, seed=cfg.seed)
+        results["random"] = cross_validate(estimator, ts.X, ts.y, rsplits, scheme="random",
+                                           sample_weight=sw, feature_names=names, seed=cfg.seed)
+    fit_kw = {} if sw is None else {"model__sample_weight": sw}
+    final = clone(estimator).fit(ts.X, ts.y, **fit_kw)
+    tested = spatial.fold >= 0
+    calibration: dict[str, Any] = {
+        "method": cfg.calibration,
+        "spatial_oof_before": reliability(ts.y[tested], spatial.oof[tested]),
+        "note": "probabilities are relative scores: the background is a sample of the area "
+                f"at {cfg.labels.background_ratio:g} cells per positive, so their base rate "
+                "is not the deposit density of the region",
+    }
+    model: Any = final
+    if cfg.calibration != "none":
+        model = CalibratedModel(model=final, method=cfg.calibration).fit(
+            spatial.oof[tested], ts.y[tested])
+        calibration["spatial_oof_after"] = reliability(
+            ts.y[tested], model.calibrate(spatial.oof[tested]))
+        calibration["note_after"] = ("calibration map fitted on the spatial out-of-fold "
+                                     "probabilities (its after-figures are in-sample)")
+    order = sorted(spatial.importance, key=lambda n: -spatial.importance[n]["mean"]) \
+        if spatial.importance else names
+    pd_features = [names.index(n) for n in order[: cfg.partial_dependence]]
+    pdp = partial_dependence_curves(final, ts.X, pd_features, names, seed=cfg.seed)
+    woe: dict[str, Any] = {}
+    if cfg.estimator == "weights_of_evidence":
+        est = final.named_steps["model"]
+        woe = {"weights": est.weights_table(names),
+               "conditional_independence": est.conditional_independence(ts.X, ts.y, sw),
+               "prior_logit": est.prior_logit_, "unit_cell_area": est.unit_cell_area or cell_area}
+
+    metrics = _headline(results)
+    model_dir = ctx.out_dir / MODEL_DIR
+    source = _labels_source(ctx, cfg)
+    card = {
+        "mineral": cfg.mineral, "deposit_type": cfg.deposit_type,
+        "synthetic": bool(ctx.job.synthetic), "region": ctx.grid.describe(),
+        "training_data": [{"path": str(source.path), "sha256": _sha256(Path(source.path))},
+                          {"path": str(ctx.cube_path / "zarr.json"),
+                           "sha256": _sha256(ctx.cube_path / "zarr.json")}],
+        "labels": ts.counts,
+        "features": _feature_facts(ds, spec),
+        "cv": {"scheme": cfg.cv.kind, "block_size": cfg.cv.block_size,
+               "buffer": cfg.cv.buffer, "n_splits": cfg.cv.n_splits,
+               "metrics": {"spatial_block": _finite(spatial.metrics),
+                           "random": _finite(results["random"].metrics)
+                           if "random" in results else None}},
+        "calibration": {k: v for k, v in calibration.items() if not isinstance(v, dict)}
+        | {"brier_spatial_oof": calibration["spatial_oof_before"].get("brier")},
+        "limitations": _limitations(ctx, cfg, ts, spatial),
+        "config": ctx.job.model_dump(mode="json"), "config_hash": ctx.job.config_hash(),
+    }
+    schema = schema_from_cube(ds, list(spec.variables))
+    schema["feature_spec"] = spec.to_dict()
+    schema["feature_names"] = names
+    schema["estimator"] = cfg.estimator
+    save_model(model, model_dir, card=card, schema=schema)
+    ctx.console.print(f"  model saved to {model_dir}")
+    facts = {
+        "job": ctx.job.name, "synthetic": bool(ctx.job.synthetic), "mineral": cfg.mineral,
+        "deposit_type": cfg.deposit_type, "estimator": cfg.estimator,
+        "config_hash": ctx.job.config_hash(), "region": ctx.grid.describe(),
+        "labels": ts.counts, "features": names, "cv_config": cfg.cv.model_dump(),
+        "metrics": metrics,
+        "cv": {k: {"metrics": _finite(v.metrics), "folds": [_finite(f) for f in v.fold_metrics],
+                   "importance": v.importance} for k, v in results.items()},
+        "curves": _curves(ts.y, results), "calibration": calibration,
+        "partial_dependence": pdp, "weights_of_evidence": woe,
+    }
+    _write_json(model_dir / "metrics.json", facts)
+    from pipelines.report import write_report
+
+    report = write_report(model_dir / "report", facts)
+    return StageResult(
+        name="train",
+        outputs={"model": str(model_dir), "metrics": str(model_dir / "metrics.json"),
+                 "report": str(report)},
+        metrics=metrics,
+        inputs={"labels": str(source.path), "cube": str(ctx.cube_path)},
+        notes=[f"labels: {ts.counts['records']} records, {ts.counts['outside_grid']} outside "
+               f"the grid, {ts.counts['merged_into_shared_cell']} merged into shared cells, "
+               f"{ts.counts['positives']} positive cells",
+               f"report: {report}"],
+    )
+
+
+def _headline(results: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for scheme, key in (("spatial_block", "spatial"), ("random", "random")):
+        if scheme not in results:
+            continue
+        m = results[scheme].metrics
+        for name in ("roc_auc", "pr_auc", "success_rate_auc", "fold_roc_auc_std"):
+            if name in m:
+                out[f"cv_{key}_{name}"] = round(float(m[name]), 4)
+    sm = results["spatial_block"].metrics
+    for name in ("top5_capture", "top10_capture", "top20_capture", "pa_intersection_pct"):
+        if name in sm:
+            out[name] = round(float(sm[name]), 4)
+    out["n_positive"] = int(sm.get("n_positive", 0))
+    return out
+
+
+def _curves(y: np.ndarray, results: dict[str, Any]) -> dict[str, Any]:
+    from sklearn.metrics import precision_recall_curve, roc_curve
+
+    out = {}
+    for scheme, res in results.items():
+        ok = res.fold >= 0
+        yy, ss = y[ok], res.oof[ok]
+        fpr, tpr, _ = roc_curve(yy, ss)
+        prec, rec, _ = precision_recall_curve(yy, ss)
+        ax, cy = capture_curve(ss[yy == 1], ss[yy == 0])
+        pa = prediction_area(ss[yy == 1], ss[yy == 0])
+        out[scheme] = {"roc": {"fpr": fpr.tolist(), "tpr": tpr.tolist()},
+                       "pr": {"precision": prec.tolist(), "recall": rec.tolist()},
+                       "success": {"area": ax.tolist(), "captured": cy.tolist()},
+                       "prediction_area": pa}
+    return out
+
+
+def _finite(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in d.items()}
+
+
+def _limitations(ctx: RunContext, cfg: ModelConfig, ts: TrainingSet, spatial: Any) -> list[str]:
+    out = []
+    if ctx.job.synthetic:
+        out.append("trained on SYNTHETIC data; not for real decisions")
+    out.append(f"{ts.counts['positives']} positive cells; metrics from few positives are noisy")
+    out.append("background cells are unlabelled, not proven barren (presence-background "
+               "learning); probabilities are relative")
+    gap = spatial.metrics.get("roc_auc", np.nan)
+    out.append(f"spatial-block CV ROC AUC {gap:.3f} is the honest skill estimate; random CV is "
+               "shown only for comparison and is optimistic under spatial autocorrelation")
+    out.append(f"valid only on the grid's CRS and resolution and for evidence built as in "
+               f"the input schema ({len(cfg.features or []) or 'all'} cube variables)")
+    return out
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex[:8]}"
+    tmp.write_text(json.dumps(jsonable(data), indent=1, allow_nan=False) + "\n")
+    os.replace(tmp, path)
+
+
+def jsonable(obj: Any) -> Any:
+    """``obj`` as strict JSON: numpy values to Python, NaN and infinities to ``None``."""
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return jsonable(obj.tolist())
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float):
+        return obj if np.isfinite(obj) else None
+    if obj is None or isinstance(obj, str | int | bool):
+        return obj
+    return str(obj)

@@ -1,0 +1,78 @@
+"""Prospectivity models: estimators, labels, spatial validation and metrics.
+
+Public facade::
+
+    make_estimator(config, n_features=, categorical=, cell_area=) -> Pipeline
+    WeightsOfEvidenceClassifier, BaggingPUClassifier        # scikit-learn estimators
+    SpatialBlockCV(n_splits=, block_size=, buffer=), random_folds(y, n_splits=)
+    cross_validate(estimator, X, y, splits, scheme=) -> CVResult
+    classification_metrics, capture_curve, prediction_area, top_area_capture
+    predict_with_uncertainty(model, X) -> (probability, uncertainty)
+    read_occurrences, snap_points, grade_positives, sample_background
+"""
+
+from prospect.models.cv import SpatialBlockCV, assign_blocks, random_folds
+from prospect.models.evaluate import (
+    CVResult,
+    cross_validate,
+    partial_dependence_curves,
+    reliability,
+)
+from prospect.models.factory import ESTIMATORS, make_estimator, uses_area_weights
+from prospect.models.labels import (
+    LabelSet,
+    Occurrences,
+    grade_positives,
+    read_occurrences,
+    sample_background,
+    snap_points,
+)
+from prospect.models.metrics import (
+    capture_curve,
+    classification_metrics,
+    prediction_area,
+    success_rate_area,
+    top_area_capture,
+)
+from prospect.models.predict import predict_block, predict_map
+from prospect.models.pu import BaggingPUClassifier
+from prospect.models.uncertainty import CalibratedModel, predict_with_uncertainty
+from prospect.models.woe import (
+    WeightsOfEvidenceClassifier,
+    binary_weights,
+    categorical_weights,
+    cumulative_weights,
+)
+
+__all__ = [
+    "ESTIMATORS",
+    "BaggingPUClassifier",
+    "CVResult",
+    "CalibratedModel",
+    "LabelSet",
+    "Occurrences",
+    "SpatialBlockCV",
+    "WeightsOfEvidenceClassifier",
+    "assign_blocks",
+    "binary_weights",
+    "capture_curve",
+    "categorical_weights",
+    "classification_metrics",
+    "cross_validate",
+    "cumulative_weights",
+    "grade_positives",
+    "make_estimator",
+    "partial_dependence_curves",
+    "predict_block",
+    "predict_map",
+    "predict_with_uncertainty",
+    "prediction_area",
+    "random_folds",
+    "read_occurrences",
+    "reliability",
+    "sample_background",
+    "snap_points",
+    "success_rate_area",
+    "top_area_capture",
+    "uses_area_weights",
+]

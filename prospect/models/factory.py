@@ -1,0 +1,123 @@
+"""Estimators from a :class:`~prospect.config.model.ModelConfig`.
+
+Every model is a scikit-learn :class:`~sklearn.pipeline.Pipeline` whose last step is named
+``model``. Categorical columns are one-hot or target encoded inside the pipeline (so the
+encoding is fitted inside each CV fold); weights of evidence takes class codes directly.
+Estimators that are not ensembles are bagged (``uncertainty_members`` bootstrap members)
+so that every model has an uncertainty: the spread of its members.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import (
+    BaggingClassifier,
+    ExtraTreesClassifier,
+    HistGradientBoostingClassifier,
+    RandomForestClassifier,
+)
+from sklearn.linear_model import LogisticRegression
+from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler, TargetEncoder
+from sklearn.tree import DecisionTreeClassifier
+
+from prospect.config.model import ModelConfig
+from prospect.errors import ConfigError
+from prospect.models.pu import BaggingPUClassifier
+from prospect.models.woe import WeightsOfEvidenceClassifier
+
+__all__ = ["ESTIMATORS", "make_estimator", "uses_area_weights"]
+
+ESTIMATORS: tuple[str, ...] = (
+    "random_forest", "extra_trees", "hist_gradient_boosting", "logistic_regression", "mlp",
+    "weights_of_evidence", "bagging_pu",
+)
+
+
+def _classifier(name: str, seed: int, cell_area: float, categorical: Sequence[int]) -> Any:
+    if name == "random_forest":
+        return RandomForestClassifier(n_estimators=200, min_samples_leaf=2, n_jobs=1,
+                                      random_state=seed)
+    if name == "extra_trees":
+        return ExtraTreesClassifier(n_estimators=200, min_samples_leaf=2, bootstrap=True,
+                                    n_jobs=1, random_state=seed)
+    if name == "hist_gradient_boosting":
+        return HistGradientBoostingClassifier(max_iter=150, learning_rate=0.1,
+                                              random_state=seed)
+    if name == "logistic_regression":
+        return LogisticRegression(max_iter=2000, C=1.0)
+    if name == "mlp":
+        return MLPClassifier(hidden_layer_sizes=(32, 16), max_iter=600, alpha=1e-3,
+                             random_state=seed)
+    if name == "weights_of_evidence":
+        return WeightsOfEvidenceClassifier(categorical_features=list(categorical),
+                                           cell_area=cell_area)
+    if name == "bagging_pu":
+        return BaggingPUClassifier(
+            estimator=DecisionTreeClassifier(max_features="sqrt", min_samples_leaf=2),
+            n_estimators=100, random_state=seed,
+        )
+    raise ConfigError(f"model.estimator {name!r} is unknown; choose one of {list(ESTIMATORS)}")
+
+
+def uses_area_weights(name: str) -> bool:
+    """True for estimators that take each row's represented area as ``sample_weight``."""
+    return name == "weights_of_evidence"
+
+
+def make_estimator(
+    config: ModelConfig, *, n_features: int, categorical: Sequence[int] = (),
+    cell_area: float = 1.0,
+) -> Pipeline:
+    """An unfitted pipeline for ``config``.
+
+    Parameters
+    ----------
+    config
+        The model config (estimator name, params, categorical encoding, seed...).
+    n_features
+        Number of feature columns.
+    categorical
+        Indices of the categorical (class-code) columns.
+    cell_area
+        Area of one grid cell (CRS units squared), for weights of evidence.
+
+    Raises
+    ------
+    ConfigError
+        An unknown estimator or a ``params`` key the estimator does not take.
+    """
+    clf = _classifier(config.estimator, config.seed, cell_area, categorical)
+    allowed = clf.get_params(deep=False)
+    unknown = sorted(set(config.params) - set(allowed))
+    if unknown:
+        raise ConfigError(
+            f"model.params {unknown} are not parameters of {config.estimator}; allowed: "
+            f"{sorted(allowed)}"
+        )
+    try:
+        clf.set_params(**config.params)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"model.params: {exc}") from None
+    steps: list[tuple[str, Any]] = []
+    if config.estimator != "weights_of_evidence" and categorical:
+        encoder: Any
+        if config.categorical == "target":
+            encoder = TargetEncoder(target_type="binary", random_state=config.seed)
+        else:
+            encoder = OneHotEncoder(handle_unknown="ignore", sparse_output=False)
+        steps.append(("encode", ColumnTransformer(
+            [("categorical", encoder, list(categorical))], remainder="passthrough",
+            verbose_feature_names_out=False,
+        )))
+    if config.estimator in ("logistic_regression", "mlp"):
+        steps.append(("scale", StandardScaler()))
+    if config.estimator in ("hist_gradient_boosting", "logistic_regression", "mlp"):
+        clf = BaggingClassifier(estimator=clf, n_estimators=config.uncertainty_members,
+                                random_state=config.seed)
+    steps.append(("model", clf))
+    return Pipeline(steps)

@@ -1,0 +1,64 @@
+"""Block-wise scoring: probability and uncertainty over a whole feature stack with dask.
+
+Each spatial block of the ``(feature, y, x)`` stack is flattened to rows; rows where any
+cube variable is missing get NaN, the others the model's probability and uncertainty
+(:func:`~prospect.models.uncertainty.predict_with_uncertainty`). The model travels to the
+workers once (one delayed object), and memory is bounded by the chunk size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import dask
+import dask.array as da
+import numpy as np
+import xarray as xr
+
+from prospect.models.uncertainty import predict_with_uncertainty
+
+__all__ = ["predict_block", "predict_map"]
+
+
+def predict_block(block: np.ndarray, model: Any, base: Sequence[int]) -> np.ndarray:
+    """``(2, rows, cols)`` float32: probability and uncertainty of a ``(feature, rows, cols)``
+    block; NaN where any of the ``base`` columns is missing."""
+    n_feat, rows, cols = block.shape
+    X = block.reshape(n_feat, -1).T
+    out = np.full((2, X.shape[0]), np.nan, dtype=np.float32)
+    ok = np.all(np.isfinite(X[:, list(base)]), axis=1)
+    if ok.any():
+        p, s = predict_with_uncertainty(model, X[ok])
+        out[0, ok] = p
+        out[1, ok] = s
+    return out.reshape(2, rows, cols)
+
+
+def predict_map(stack: xr.DataArray, model: Any, *, base: Sequence[int]) -> xr.Dataset:
+    """Lazy ``probability`` and ``uncertainty`` maps of ``model`` over a feature stack.
+
+    Parameters
+    ----------
+    stack
+        ``(feature, y, x)`` array with one chunk along ``feature`` (from
+        :func:`prospect.features.build_stack`).
+    model
+        A fitted pipeline or classifier.
+    base
+        Columns that must all be present for a cell to be scored.
+    """
+    data = stack.data
+    if not isinstance(data, da.Array):
+        data = da.from_array(np.asarray(data), chunks=(-1, 512, 512))
+    data = data.rechunk({0: -1})
+    shared = dask.delayed(model, pure=True, traverse=False)
+    out = da.map_blocks(
+        predict_block, data, shared, list(base), dtype=np.float32,
+        chunks=((2,), data.chunks[1], data.chunks[2]), meta=np.array((), np.float32),
+    )
+    coords = {"y": stack.y, "x": stack.x}
+    return xr.Dataset({
+        "probability": xr.DataArray(out[0], dims=("y", "x"), coords=coords),
+        "uncertainty": xr.DataArray(out[1], dims=("y", "x"), coords=coords),
+    })
