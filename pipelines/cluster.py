@@ -30,6 +30,7 @@ __all__ = [
     "cluster_dir",
     "dashboard_link",
     "dask_client",
+    "jobqueue_cluster",
     "jobqueue_settings",
     "lost_scheduler_error",
     "scheduler_address",
@@ -99,16 +100,38 @@ def jobqueue_settings(
     return section, scale
 
 
-def _jobqueue_cluster(kind: str) -> tuple[Any, dict[str, Any]]:
-    section, scale = jobqueue_settings(kind)
+def jobqueue_cluster(kind: str, *, path: Path | None = None, dashboard: str = ":8787"
+                     ) -> tuple[Any, dict[str, Any]]:
+    """A dask-jobqueue cluster of ``kind`` (``slurm``/``pbs``) from the settings file.
+
+    The scheduler starts in this process; no batch job is submitted until the caller
+    scales it (:func:`dask_client` does, from ``prospect.<kind>``).
+
+    Returns
+    -------
+    tuple
+        The cluster and the scaling settings (see :func:`jobqueue_settings`).
+    """
+    section, scale = jobqueue_settings(kind, path)
     try:
-        import dask
         import dask_jobqueue
     except ImportError:
         raise StageError(f"--cluster {kind} needs dask-jobqueue; {_INSTALL_HINT}") from None
     cls = getattr(dask_jobqueue, _JOBQUEUE_CLASSES[kind])
-    with dask.config.set({f"jobqueue.{kind}": section}):
-        cluster = cls(dashboard_address=":8787")
+    kwargs = {("job_name" if key == "name" else key.replace("-", "_")): value
+              for key, value in section.items() if value is not None}
+    kwargs["scheduler_options"] = {"dashboard_address": dashboard,
+                                   **(kwargs.get("scheduler_options") or {})}
+    try:
+        cluster = cls(**kwargs)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"jobqueue.{kind} settings in {path or cluster_dir() / 'jobqueue.yaml'}"
+                          f" are not valid for dask-jobqueue: {exc}") from None
+    return cluster, scale
+
+
+def _scaled_jobqueue_cluster(kind: str) -> tuple[Any, dict[str, Any]]:
+    cluster, scale = jobqueue_cluster(kind)
     if scale["adapt_max_jobs"]:
         cluster.adapt(minimum_jobs=scale["jobs"], maximum_jobs=int(scale["adapt_max_jobs"]))
     else:
@@ -186,8 +209,8 @@ def dask_client(
                 client.close(timeout=5)
         return
     if cluster:
-        made, scale = _kubernetes_cluster() if cluster == "kubernetes" else _jobqueue_cluster(
-            cluster)
+        made, scale = (_kubernetes_cluster() if cluster == "kubernetes"
+                       else _scaled_jobqueue_cluster(cluster))
         client = Client(made)
         try:
             try:

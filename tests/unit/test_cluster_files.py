@@ -1,0 +1,219 @@
+"""The deployment files in cluster/: YAML validity, the operator's schema, dask-jobqueue
+job scripts, Dockerfile sanity, and the --cluster / --scheduler error paths."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from pipelines.cli import main
+from pipelines.cluster import dask_client, jobqueue_cluster, jobqueue_settings
+from prospect.errors import ConfigError
+
+REPO = Path(__file__).resolve().parents[2]
+CLUSTER = REPO / "cluster"
+K8S = CLUSTER / "kubernetes"
+PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
+
+
+def _load(path: Path) -> dict[str, Any]:
+    data = yaml.safe_load(path.read_text())
+    assert isinstance(data, dict), f"{path} is not a YAML mapping"
+    return data
+
+
+def _crd_schema(kind: str) -> dict[str, Any]:
+    """The openAPIV3Schema of a dask-kubernetes operator CRD, as shipped with the package."""
+    dk = pytest.importorskip("dask_kubernetes")
+    crds = Path(dk.__file__).parent / "operator" / "deployment" / "helm" / \
+        "dask-kubernetes-operator" / "crds"
+    crd = _load(crds / f"{kind.lower()}.yaml")
+    assert crd["spec"]["names"]["kind"] == kind
+    (version,) = [v for v in crd["spec"]["versions"] if v["name"] == "v1"]
+    return version["schema"]["openAPIV3Schema"]
+
+
+def _containers(pod_spec: dict[str, Any]) -> list[dict[str, Any]]:
+    containers = pod_spec["containers"]
+    assert containers, "a pod spec needs at least one container"
+    return containers
+
+
+# -- Kubernetes manifests ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("name,kind", [("daskcluster.yaml", "DaskCluster"),
+                                       ("daskjob.yaml", "DaskJob")])
+def test_manifest_validates_against_operator_crd(name: str, kind: str) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    doc = _load(K8S / name)
+    assert doc["apiVersion"] == "kubernetes.dask.org/v1"
+    assert doc["kind"] == kind
+    assert re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", doc["metadata"]["name"])
+    jsonschema.validate(doc["spec"], _crd_schema(kind)["properties"]["spec"])
+
+
+def test_crd_schema_rejects_a_broken_manifest() -> None:
+    """The schema check above can fail: a string replica count is refused."""
+    jsonschema = pytest.importorskip("jsonschema")
+    doc = _load(K8S / "daskcluster.yaml")
+    doc["spec"]["worker"]["replicas"] = "four"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(doc["spec"], _crd_schema("DaskCluster")["properties"]["spec"])
+
+
+def _cluster_spec(doc: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    if doc["kind"] == "DaskJob":
+        return doc["metadata"]["name"], doc["spec"]["cluster"]["spec"]
+    return doc["metadata"]["name"], doc["spec"]
+
+
+@pytest.mark.parametrize("name", ["daskcluster.yaml", "daskjob.yaml"])
+def test_operator_fields_fit_together(name: str) -> None:
+    """Fields the operator needs: containers, scheduler service selecting this cluster,
+    the comm and dashboard ports, the shared data volume, one image for every role."""
+    doc = _load(K8S / name)
+    cluster_name, spec = _cluster_spec(doc)
+    worker = spec["worker"]
+    assert isinstance(worker["replicas"], int) and worker["replicas"] >= 1
+    service = spec["scheduler"]["service"]
+    assert service["selector"]["dask.org/cluster-name"] == cluster_name
+    assert service["selector"]["dask.org/component"] == "scheduler"
+    assert {p["port"] for p in service["ports"]} == {8786, 8787}
+    (sched,) = _containers(spec["scheduler"]["spec"])
+    assert sched["args"][:2] == ["dask", "scheduler"]
+    sched_ports = {p["name"]: p["containerPort"] for p in sched["ports"]}
+    assert sched_ports == {"tcp-comm": 8786, "http-dashboard": 8787}
+    assert {p["targetPort"] for p in service["ports"]} <= set(sched_ports)
+    (wk,) = _containers(worker["spec"])
+    assert wk["args"][:2] == ["dask", "worker"]
+    assert "$(DASK_WORKER_NAME)" in wk["args"]
+    pods = [worker["spec"]]
+    if doc["kind"] == "DaskJob":
+        (job,) = _containers(doc["spec"]["job"]["spec"])
+        assert job["args"][:2] == ["prospect", "run"]
+        assert "$(DASK_SCHEDULER_ADDRESS)" in job["args"]
+        assert job["args"][job["args"].index("--scheduler") + 1] == "$(DASK_SCHEDULER_ADDRESS)"
+        pods.append(doc["spec"]["job"]["spec"])
+    claim = _load(K8S / "pvc.yaml")["metadata"]["name"]
+    for pod in pods:
+        (vol,) = pod["volumes"]
+        assert vol["persistentVolumeClaim"]["claimName"] == claim
+        for c in _containers(pod):
+            assert {"name": vol["name"], "mountPath": "/data"} in c["volumeMounts"]
+    images = {c["image"] for pod in [spec["scheduler"]["spec"], *pods] for c in _containers(pod)}
+    assert len(images) == 1
+    assert images.pop().endswith(":" + PYPROJECT["project"]["version"])
+
+
+def test_pvc_is_shared_between_pods() -> None:
+    pvc = _load(K8S / "pvc.yaml")
+    assert pvc["kind"] == "PersistentVolumeClaim"
+    assert "ReadWriteMany" in pvc["spec"]["accessModes"]
+
+
+# -- dask-jobqueue ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kind,directive", [("slurm", "#SBATCH"), ("pbs", "#PBS")])
+def test_jobqueue_settings_make_a_job_script(kind: str, directive: str) -> None:
+    """dask-jobqueue itself turns the settings into a batch script (nothing is submitted)."""
+    pytest.importorskip("dask_jobqueue")
+    cluster, scale = jobqueue_cluster(kind, dashboard=":0")
+    assert scale["jobs"] >= 1 and scale["wait_for_workers"] >= 1
+    try:
+        script = cluster.job_script()
+    finally:
+        cluster.close()
+    assert directive in script
+    assert "04:00:00" in script
+    assert "--nworkers 4" in script and "--nthreads 2" in script
+    assert "activate" in script  # the prologue puts Prospect's environment on the path
+    assert "--lifetime 3h50m" in script
+    if kind == "slurm":
+        assert "#SBATCH --cpus-per-task=8" in script
+        assert "#SBATCH --mem=" in script
+    else:
+        assert "select=1:ncpus=8:mem=32GB" in script
+
+
+def test_jobqueue_settings_errors_name_the_file(tmp_path: Path) -> None:
+    bad = tmp_path / "jobqueue.yaml"
+    bad.write_text("jobqueue:\n  slurm: {cores: 4}\nprospect:\n  slurm: {jobz: 2}\n")
+    with pytest.raises(ConfigError, match=r"jobqueue.yaml.*unknown key.*jobz"):
+        jobqueue_settings("slurm", bad)
+    with pytest.raises(ConfigError, match=r"no 'jobqueue.pbs' section"):
+        jobqueue_settings("pbs", bad)
+    with pytest.raises(ConfigError, match="cannot read"):
+        jobqueue_settings("slurm", tmp_path / "missing.yaml")
+
+
+def test_dask_client_refuses_bad_choices() -> None:
+    with pytest.raises(ConfigError, match="unknown --cluster 'lsf'"):
+        with dask_client(cluster="lsf"):
+            pass
+    with pytest.raises(ConfigError, match="either --scheduler"):
+        with dask_client(cluster="slurm", scheduler="tcp://127.0.0.1:8786"):
+            pass
+
+
+def test_cli_reports_bad_cluster_in_one_line(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    job = tmp_path / "job.yaml"
+    job.write_text("name: tiny\nregion: bonaire\n")
+    code = main(["ingest", str(job), "--out", str(tmp_path / "out"), "--cluster", "lsf"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "unknown --cluster 'lsf'" in err
+    assert "Traceback" not in err
+
+
+# -- Dockerfile ------------------------------------------------------------------------------
+
+def _dockerfile() -> list[tuple[str, str]]:
+    text = (CLUSTER / "Dockerfile").read_text().replace("\\\n", " ")
+    out = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            word, _, rest = line.partition(" ")
+            out.append((word.upper(), rest.strip()))
+    return out
+
+
+def test_dockerfile_installs_prospect_and_runs_as_a_user() -> None:
+    instructions = _dockerfile()
+    assert instructions[0][0] == "FROM"
+    base = instructions[0][1]
+    m = re.match(r"python:(\d+)\.(\d+)", base)
+    assert m, f"base image {base} is not an official python image"
+    need = re.search(r">=\s*(\d+)\.(\d+)", PYPROJECT["project"]["requires-python"])
+    assert need and (int(m[1]), int(m[2])) >= (int(need[1]), int(need[2]))
+    copies = [rest.split()[0] for word, rest in instructions if word == "COPY"]
+    for src in copies:
+        assert (REPO / src).exists(), f"Dockerfile copies {src}, which is not in the repo"
+    packages = {p.rstrip("*") for p in PYPROJECT["tool"]["setuptools"]["packages"]["find"]
+                ["include"]}
+    assert packages <= set(copies), "every package of the distribution is copied"
+    runs = " ".join(rest for word, rest in instructions if word == "RUN")
+    extra = re.search(r'pip install "\.\[(\w+)\]"', runs)
+    assert extra and extra[1] in PYPROJECT["project"]["optional-dependencies"]
+    assert "prospect --help" in runs and "dask --version" in runs
+    env = " ".join(rest for word, rest in instructions if word == "ENV")
+    assert "PROSPECT_CONFIG_DIR=/opt/prospect/configs" in env
+    users = [rest for word, rest in instructions if word == "USER"]
+    assert users and users[-1] not in ("root", "0")
+    exposed = {int(p) for word, rest in instructions if word == "EXPOSE" for p in rest.split()}
+    assert {8786, 8787} <= exposed
+    assert any(word == "CMD" for word, _ in instructions)
+
+
+def test_readme_covers_each_way_to_deploy() -> None:
+    text = (CLUSTER / "README.md").read_text()
+    for needle in ("docker build", "--cluster slurm", "--cluster pbs", "--cluster kubernetes",
+                   "daskjob.yaml", "daskcluster.yaml", "--scheduler", "PROSPECT_CLUSTER_DIR",
+                   "--force"):
+        assert needle in text, f"cluster/README.md does not mention {needle}"
