@@ -132,9 +132,9 @@ def test_bad_arguments_are_refused(tile_fixture, tmp_path) -> None:
 
 
 def test_missing_inputs_name_the_path(tmp_path) -> None:
-    from prospect.errors import DataError, InputFileError
+    from prospect.errors import InputFileError
 
-    with pytest.raises(InputFileError, match="nothing.tif"):
+    with pytest.raises(InputFileError, match=r"nothing\.tif"):
         cog_source(tmp_path / "nothing.tif")
     with pytest.raises(InputFileError, match="cube"):
         cube_source(tmp_path / "none.zarr", "probability")
