@@ -152,12 +152,12 @@ def test_jobqueue_settings_errors_name_the_file(tmp_path: Path) -> None:
 
 
 def test_dask_client_refuses_bad_choices() -> None:
-    with pytest.raises(ConfigError, match="unknown --cluster 'lsf'"):
-        with dask_client(cluster="lsf"):
-            pass
-    with pytest.raises(ConfigError, match="either --scheduler"):
-        with dask_client(cluster="slurm", scheduler="tcp://127.0.0.1:8786"):
-            pass
+    with pytest.raises(ConfigError, match="unknown --cluster 'lsf'"), \
+            dask_client(cluster="lsf"):
+        pass
+    with pytest.raises(ConfigError, match="either --scheduler"), \
+            dask_client(cluster="slurm", scheduler="tcp://127.0.0.1:8786"):
+        pass
 
 
 def test_cli_reports_bad_cluster_in_one_line(tmp_path: Path,
