@@ -240,5 +240,7 @@ def _download_model_dir(url: str, dest: Path) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    """Add the ``model`` command group to ``app``."""
+    """Add the ``model`` command group to ``app`` (once, however often it is called)."""
+    if any(group.name == "model" for group in app.registered_groups):
+        return
     app.add_typer(model_app, name="model")
