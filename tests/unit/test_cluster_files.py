@@ -3,6 +3,7 @@ job scripts, Dockerfile sanity, and the --cluster / --scheduler error paths."""
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from pathlib import Path
@@ -22,11 +23,13 @@ PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
 
 
 def _load(path: Path) -> dict[str, Any]:
-    data = yaml.safe_load(path.read_text())
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    data = yaml.load(path.read_text(), Loader=loader)  # a safe loader
     assert isinstance(data, dict), f"{path} is not a YAML mapping"
     return data
 
 
+@functools.lru_cache(maxsize=4)
 def _crd_schema(kind: str) -> dict[str, Any]:
     """The openAPIV3Schema of a dask-kubernetes operator CRD, as shipped with the package."""
     dk = pytest.importorskip("dask_kubernetes")
