@@ -1,0 +1,70 @@
+"""The tiles stage: pyramids, legends, TileJSON, archives and the static viewer."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pipelines.context import RunContext
+from pipelines.stages.tiles import run
+from prospect.config.job import JobConfig
+from prospect.errors import StageError
+
+
+def _job(**tiles) -> JobConfig:
+    return JobConfig.model_validate({
+        "name": "tiles-test", "synthetic": True, "region": "bonaire",
+        "tiles": {"min_zoom": 13, "max_zoom": 14, **tiles},
+    })
+
+
+def test_stage_writes_pyramids_archives_and_viewer(tile_fixture, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    (out / "score").mkdir(parents=True)
+    shutil.copy(tile_fixture.probability, out / "score" / "probability.tif")
+    shutil.copy(tile_fixture.uncertainty, out / "score" / "uncertainty.tif")
+    result = run(RunContext(job=_job(), out_dir=out, grid=tile_fixture.grid))
+    for layer in ("probability", "uncertainty"):
+        d = out / "tiles" / layer
+        assert sorted(p.name for p in d.iterdir() if p.is_dir()) == ["13", "14"]
+        assert (d / "legend.png").stat().st_size > 0
+        doc = json.loads((d / "tilejson.json").read_text())
+        assert doc["tiles"] == ["{z}/{x}/{y}.png"] and doc["prospect"]["synthetic"] is True
+        assert (out / "tiles" / f"{layer}.pmtiles").stat().st_size > 0
+        assert result.metrics[f"{layer}_tiles"] == len(list(d.glob("*/*/*.png")))
+    html = (out / "viewer" / "index.html").read_text()
+    config = json.loads(re.search(r'id="prospect-config">(.*?)</script>', html, re.S).group(1))
+    assert [(lyr["name"], lyr["role"]) for lyr in config["layers"]] == [
+        ("probability", "value"), ("uncertainty", "uncertainty")]
+    # relative URLs resolve from the page to files that exist
+    first = next((out / "tiles" / "probability" / "14").glob("*/*.png"))
+    url = config["layers"][0]["tiles"].format(z=14, x=first.parent.name, y=first.stem)
+    assert (out / "viewer" / url).resolve() == first.resolve()
+    assert (out / "viewer" / config["layers"][0]["legend"]).is_file()
+    assert (out / "viewer" / "static" / "leaflet" / "leaflet.js").is_file()
+    values = (out / "viewer" / "values.js").read_text()
+    assert values.startswith("window.PROSPECT_VALUES = ")
+    grid = json.loads(values[len("window.PROSPECT_VALUES = "):].rstrip().rstrip(";"))
+    assert 0 < max(v for v in grid["probability"]["data"] if v is not None) <= 1
+    assert "viewer" in result.outputs and "Synthetic" in html
+
+
+def test_stage_falls_back_to_the_cube(tile_fixture, tile_cube, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    shutil.copytree(tile_cube, out / "cube.zarr")
+    job = _job(min_zoom=14, archive=False, format="webp",
+               layers=[{"variable": "probability", "colormap": "cividis"}])
+    result = run(RunContext(job=job, out_dir=out, grid=tile_fixture.grid))
+    assert result.inputs["probability"].endswith("cube.zarr:probability")
+    assert list((out / "tiles" / "probability" / "14").glob("*/*.webp"))
+    assert not (out / "tiles" / "probability.pmtiles").exists()
+
+
+def test_stage_without_scores_names_what_is_missing(tile_fixture, tmp_path: Path) -> None:
+    with pytest.raises(StageError, match=r"probability\.tif.*score stage"):
+        run(RunContext(job=_job(), out_dir=tmp_path, grid=tile_fixture.grid))
