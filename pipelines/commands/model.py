@@ -93,7 +93,6 @@ def score(
         "--reproject", help="Reproject/resample the cube to the model's CRS and resolution "
         "instead of refusing a mismatch.")] = False,
     resampling: Annotated[str, typer.Option(help="Resampling for --reproject.")] = "bilinear",
-    variable: Annotated[str, typer.Option(help="Name of the output variable.")] = "prospectivity",
     cog: Annotated[Path | None, typer.Option(help="Also write a COG of the map here.")] = None,
     trust: TrustOpt = None,
     registry: RegistryOpt = None,
@@ -102,7 +101,7 @@ def score(
     import xarray as xr
 
     from prospect.io.cube import add_variables, create_cube, cube_grid, open_cube
-    from prospect.registry import align_to_schema, check_schema, score_cube
+    from prospect.registry import align_to_schema, check_schema, score_model
 
     reg = _registry(registry)
     version = reg.resolve(name, version)
@@ -120,20 +119,20 @@ def score(
         "config_hash": model.card.get("config_hash"), "cube": str(cube),
         "reprojected": reproject, "synthetic": synthetic,
     }
-    probs = score_cube(model.estimator, ds, model.feature_order, name=variable,
-                       provenance=provenance)
+    maps = score_model(model.estimator, model.schema, ds, provenance=provenance)
     if out.exists():
         raise InputFileError(f"{out}: already exists; choose a new output path")
     create_cube(out, grid, attrs={"synthetic": synthetic, "model": f"{name}/{version}"})
-    add_variables(out, xr.Dataset({variable: probs}))
+    add_variables(out, xr.Dataset(dict(maps.data_vars)))
     console = Console(stderr=True)
     if cog is not None:
         from prospect.io.raster import write_cog
 
-        write_cog(open_cube(out)[variable], cog, grid=grid,
-                  tags={"model": f"{name}/{version}", "synthetic": str(synthetic)})
+        write_cog(open_cube(out)["probability"], cog, grid=grid,
+                  tags={"model": f"{name}/{version}", "synthetic": str(synthetic).lower()})
         console.print(f"wrote {cog}")
-    console.print(f"scored {cube} with {name}/{version} -> {out} ({variable})")
+    console.print(f"scored {cube} with {name}/{version} -> {out} "
+                  f"({', '.join(str(v) for v in maps.data_vars)})")
 
 
 def _truthy(value: object) -> bool:

@@ -38,7 +38,7 @@ from prospect.registry.schema import (
     schema_differences,
     schema_from_cube,
 )
-from prospect.registry.scoring import predict_block, score_cube
+from prospect.registry.scoring import predict_block, score_cube, score_model
 from prospect.registry.sniff import sniff_format
 from prospect.registry.store import ModelRegistry, default_registry
 from prospect.registry.trust import TRUSTED_PREFIXES
@@ -69,6 +69,7 @@ __all__ = [
     "schema_differences",
     "schema_from_cube",
     "score_cube",
+    "score_model",
     "sniff_format",
     "verify_model_dir",
 ]

@@ -18,7 +18,7 @@ import xarray as xr
 
 from prospect.errors import ModelError
 
-__all__ = ["predict_block", "score_cube"]
+__all__ = ["predict_block", "score_cube", "score_model"]
 
 
 def predict_block(estimator: Any, block: np.ndarray) -> np.ndarray:
@@ -76,3 +76,34 @@ def score_cube(
                "prospect_kind": "probability",
                "provenance": json.dumps(dict(provenance or {}), sort_keys=True, default=str)},
     )
+
+
+def score_model(
+    estimator: Any, schema: Mapping[str, Any], cube: xr.Dataset, *,
+    provenance: Mapping[str, Any] | None = None,
+) -> xr.Dataset:
+    """Lazy ``probability`` (and ``uncertainty`` where the model gives one) over ``cube``.
+
+    A schema written by the train stage carries a ``feature_spec`` (cube variables plus
+    derived focal statistics); the stack is then rebuilt exactly as in training with
+    :func:`prospect.features.build_stack` and scored with
+    :func:`prospect.models.predict.predict_map`. A plain schema is scored column by column
+    with :func:`score_cube`.
+    """
+    prov = json.dumps(dict(provenance or {}), sort_keys=True, default=str)
+    spec_data = schema.get("feature_spec")
+    if spec_data:
+        from prospect.features import FeatureSpec, build_stack
+        from prospect.models.predict import predict_map
+
+        spec = FeatureSpec.from_dict(dict(spec_data))
+        maps = predict_map(build_stack(cube, spec), estimator, base=spec.base_indices())
+        kinds = {"probability": ("probability", "model probability"),
+                 "uncertainty": ("uncertainty", "model uncertainty")}
+        for name, (kind, long_name) in kinds.items():
+            maps[name].attrs = {"units": "1", "long_name": long_name, "prospect_kind": kind,
+                                "provenance": prov}
+        return maps
+    order = list(schema.get("feature_order") or [])
+    probs = score_cube(estimator, cube, order, name="probability", provenance=provenance)
+    return xr.Dataset({"probability": probs})
