@@ -1,3 +1,5 @@
 """CLI commands, one module each; every module has ``register(app)``."""
 
-COMMAND_MODULES: tuple[str, ...] = ("stages", "regions", "demo", "model", "serve", "plan")
+COMMAND_MODULES: tuple[str, ...] = (
+    "stages", "indices", "regions", "demo", "model", "serve", "plan",
+)

@@ -16,7 +16,6 @@ from pipelines.commands._common import (
 
 HELP = {
     "ingest": "Read the job's sources, put them on the region grid and write the zarr cube.",
-    "indices": "Compute the job's spectral and mineral indices into the cube.",
     "train": "Train the job's prospectivity model with cross-validation; write model and report.",
     "score": "Score every cell: probability and uncertainty into the cube and as COGs.",
     "tiles": "Render XYZ tile pyramids and the viewer page from the scored layers.",

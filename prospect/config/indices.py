@@ -31,7 +31,8 @@ class IndicesConfig(StrictModel):
     backend
         ``auto`` picks the fastest available (GPU for GPU arrays, then fused CPU).
     overwrite
-        Replace index variables that already exist in the cube.
+        Replace index variables that exist in the cube with other settings or inputs
+        (unchanged ones are always kept); ``false`` makes that an error instead.
     """
 
     sensor: str = "sentinel2"

@@ -2,10 +2,13 @@
 
 For a set of indices the generator writes a small Python module holding two kernels: a
 ``parallel=True`` one (``prange`` over rows, for whole in-memory scenes) and a serial one
-(for dask blocks, where dask already runs one block per thread). Each pixel's bands are read
-once, promoted to float64, every index is computed, and the float32 results are stored: one
-pass over memory whatever the number of indices. ``fastmath`` is off so NaN and division
-by zero follow IEEE rules exactly like numpy.
+(for dask blocks, where dask already runs one block per thread). For each row, the kernel
+computes every index of the set from that row of the bands (promoted to float64) and
+stores float32: the row is read from main memory once and stays in cache while every index
+is computed from it, so the kernel makes one pass over memory whatever the number of
+indices. One inner loop per index (rather than all indices per pixel in one loop) keeps
+each loop to a few pointers, which lets LLVM vectorise it. ``fastmath`` is off so NaN and
+division by zero follow IEEE rules exactly like numpy.
 
 The module source is built only from validated trees (see :mod:`prospect.indices.codegen`)
 and written to the user's cache folder (``$PROSPECT_CACHE_DIR``, else
@@ -30,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from prospect.indices.codegen import local_names, py_expr
-from prospect.indices.formula import Expr
+from prospect.indices.formula import Expr, variables
 
 __all__ = ["compute_numba", "kernel_cache_dir", "kernel_source", "numba_available"]
 
@@ -92,10 +95,12 @@ def {fname}({args}, out):
     n_cols = out.shape[2]
     for i in {loop}(n_rows):
 {rows}
-        for j in range(n_cols):
-{loads}
 {body}
 '''
+
+MAX_FUSED = 16
+"""Indices per generated kernel: compile time grows faster than linearly with kernel size,
+so larger requests run as several fused kernels, each reading only the bands it needs."""
 
 _LOCK = threading.Lock()
 _KERNELS: dict[str, ModuleType] = {}
@@ -115,17 +120,20 @@ def kernel_source(exprs: Sequence[Expr], inputs: Sequence[str]) -> str:
     names = local_names(inputs)
     args = ", ".join(f"b{i}" for i in range(len(inputs)))
     rows = "\n".join(f"        r{i} = b{i}[i]" for i in range(len(inputs)))
-    rows += "\n" + "\n".join(f"        o{k} = out[{k}, i]" for k in range(len(exprs)))
-    loads = "\n".join(f"            v{i} = np.float64(r{i}[j])" for i in range(len(inputs)))
     body = []
     for k, expr in enumerate(exprs):
-        body.append(f"            t{k} = {py_expr(expr, names)}")
-        body.append(f"            o{k}[j] = t{k} if math.isfinite(t{k}) else math.nan")
+        used = set(variables(expr))
+        body.append(f"        o{k} = out[{k}, i]")
+        body.append("        for j in range(n_cols):")
+        body += [f"            v{i} = np.float64(r{i}[j])"
+                 for i, name in enumerate(inputs) if name in used]
+        body.append(f"            t = {py_expr(expr, names)}")
+        body.append(f"            o{k}[j] = t if math.isfinite(t) else math.nan")
     parts = [_PRELUDE]
     for fname, parallel, loop in (("kernel_parallel", True, "numba.prange"),
                                   ("kernel_serial", False, "range")):
         parts.append(_KERNEL.format(fname=fname, parallel=parallel, loop=loop, args=args,
-                                    rows=rows, loads=loads, body="\n".join(body)))
+                                    rows=rows, body="\n".join(body)))
     return "".join(parts)
 
 
@@ -205,8 +213,12 @@ def compute_numba(exprs: Sequence[Expr], inputs: Sequence[str], arrays: Sequence
         out = np.empty((len(exprs), *shape), dtype=np.float32)
     rows = int(np.prod(shape[:-1])) if len(shape) > 1 else 1
     cols = shape[-1] if shape else 1
-    flat = [a.reshape(rows, cols) for a in arrays]
-    module = _load(kernel_source(exprs, inputs))
-    kernel = module.kernel_parallel if parallel else module.kernel_serial
-    kernel(*flat, out.reshape(len(exprs), rows, cols))
+    flat = dict(zip(inputs, (a.reshape(rows, cols) for a in arrays), strict=True))
+    out3 = out.reshape(len(exprs), rows, cols)
+    for start in range(0, len(exprs), MAX_FUSED):
+        group = list(exprs[start:start + MAX_FUSED])
+        used = [name for name in inputs if any(name in variables(e) for e in group)]
+        module = _load(kernel_source(group, used))
+        kernel = module.kernel_parallel if parallel else module.kernel_serial
+        kernel(*(flat[name] for name in used), out3[start:start + len(group)])
     return out

@@ -1,0 +1,72 @@
+"""``prospect indices``: compute a job's indices into its cube, or list the catalogue."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from pipelines.commands._common import SchedulerOpt, WorkersOpt
+from prospect.errors import ConfigError
+
+
+def _list(sensor: str | None, domain: str | None, as_json: bool) -> None:
+    from prospect.indices import CATALOGUE_VERSION, list_indices
+
+    entries = list_indices(sensor=sensor, domain=domain)
+    if as_json:
+        typer.echo(json.dumps([e.describe() for e in entries], indent=1))
+        return
+    filters = ", ".join(f for f in (f"sensor {sensor}" if sensor else "",
+                                    f"domain {domain}" if domain else "") if f)
+    table = Table(title=f"Index catalogue {CATALOGUE_VERSION}: {len(entries)} indices"
+                        + (f" ({filters})" if filters else ""))
+    for col in ("name", "domain", "formula", "bands", "valid range", "long name"):
+        table.add_column(col, overflow="fold")
+    for e in entries:
+        low, high = e.valid_range
+        rng = "" if (low, high) == (None, None) else (
+            f"[{'-inf' if low is None else f'{low:g}'}, {'inf' if high is None else f'{high:g}'}]")
+        domain_text = e.domain + (f" ({', '.join(e.tags)})" if e.tags else "")
+        table.add_row(e.name, domain_text, e.formula, " ".join(e.bands), rng, e.long_name)
+    Console(width=200).print(table)
+
+
+def indices(
+    config: Annotated[Path | None, typer.Argument(
+        help="Job config (YAML); not needed with --list.", dir_okay=False)] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="Output directory holding the job's cube.")] = None,
+    list_: Annotated[bool, typer.Option(
+        "--list", help="List the index catalogue instead of computing.")] = False,
+    sensor: Annotated[str | None, typer.Option(
+        "--sensor", help="With --list: only indices this sensor's bands allow.")] = None,
+    domain: Annotated[str | None, typer.Option(
+        "--domain", help="With --list: only this domain or tag (vegetation, mineral, "
+                         "alteration, lithology, geothermal...).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="With --list: print JSON.")] = False,
+    scheduler: SchedulerOpt = None,
+    workers: WorkersOpt = None,
+) -> None:
+    """Compute the job's spectral and mineral indices into the cube, or list the catalogue."""
+    if list_:
+        _list(sensor, domain, as_json)
+        return
+    if config is None or out is None:
+        raise ConfigError("give a job config and --out DIR, or --list to see the catalogue "
+                          "(prospect indices job.yaml -o out/ | prospect indices --list)")
+    from pipelines.runner import print_summary, run_job
+
+    console = Console(stderr=True)
+    results = run_job(config, out, stages=["indices"], scheduler=scheduler, workers=workers,
+                      console=console)
+    print_summary(results, console)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``indices`` to ``app``."""
+    app.command("indices")(indices)
