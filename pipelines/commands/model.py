@@ -139,20 +139,32 @@ def _truthy(value: object) -> bool:
     return value in (True, 1, "true", "True", "1", "yes")
 
 
+def _n_features(model: Any) -> int:
+    return len(model.schema.get("feature_names") or model.feature_order)
+
+
 def _sample_inputs(model: Any, cube: Path | None, n: int, seed: int) -> Any:
+    """Rows to compare the export on: cells of ``cube`` (as the model sees them) or noise."""
     import numpy as np
 
-    n_feat = len(model.feature_order)
     rng = np.random.default_rng(seed)
     if cube is None:
-        return rng.normal(size=(n, n_feat)).astype("float32")
+        return rng.normal(size=(n, _n_features(model))).astype("float32")
     from prospect.io.cube import open_cube
     from prospect.registry import check_schema
 
     ds = open_cube(cube)
     check_schema(ds, model.schema)
-    cols = [np.asarray(ds[f].data.ravel()[: max(n * 20, n)]) for f in model.feature_order]
-    X = np.stack(cols, axis=1).astype("float32")
+    rows = max(1, min(ds.sizes["y"], -(-n * 4 // ds.sizes["x"])))
+    spec_data = model.schema.get("feature_spec")
+    if spec_data:
+        from prospect.features import FeatureSpec, build_stack
+
+        stack = build_stack(ds, FeatureSpec.from_dict(dict(spec_data)))
+        block = np.asarray(stack.data[:, :rows, :].compute())
+    else:
+        block = np.stack([np.asarray(ds[f].data[:rows, :]) for f in model.feature_order])
+    X = block.reshape(block.shape[0], -1).T.astype("float32")
     X = X[np.all(np.isfinite(X), axis=1)]
     if len(X) == 0:
         raise ModelError(f"{cube}: no cell with all features present to check the export")
@@ -182,14 +194,14 @@ def export(
     model = reg.load(name, version, trusted=trust)
     meta = {
         "prospect_model": f"{name}/{version}",
-        "feature_order": json.dumps(model.feature_order),
+        "feature_order": json.dumps(model.schema.get("feature_names") or model.feature_order),
         "config_hash": str(model.card.get("config_hash")),
         "synthetic": str(bool(model.card.get("synthetic"))),
     }
     X = _sample_inputs(model, cube, samples, seed=0)
     with tempfile.TemporaryDirectory(dir=out.parent if out.parent.exists() else None) as tmp:
         staged = export_onnx(model.estimator, Path(tmp) / "model.onnx",
-                             n_features=len(model.feature_order), metadata=meta)
+                             n_features=_n_features(model), metadata=meta)
         diff = onnx_agreement(model.estimator, staged, X, atol=atol)
         out.parent.mkdir(parents=True, exist_ok=True)
         staged.replace(out)

@@ -1,0 +1,169 @@
+"""Model reuse end to end: train on synthetic Bonaire, publish, score synthetic Curacao.
+
+The Bonaire model is trained by the real ingest, indices and train stages on a 2 km x 2 km
+synthetic scene; it is published to a registry with ``prospect model import`` and applied
+to a synthetic Curacao scene (another island, another hidden field) with
+``prospect model score``. The map must follow Curacao's hidden field, a cube that differs
+from the model's schema must be refused line by line, and a coarser cube must be refused
+unless reprojection is asked for.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import xarray as xr
+import yaml
+from scipy.stats import spearmanr
+
+from pipelines.cli import main
+from prospect.config import load_job, load_region, resolve_grid
+from prospect.grid import RegionGrid
+from prospect.io.cube import add_variables, create_cube, cube_grid, open_cube
+from prospect.registry import ModelRegistry
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def _run_region(root: Path, region: str, seed: int, stages: list[str]) -> dict[str, Any]:
+    from rich.console import Console
+
+    from pipelines.context import RunContext
+    from pipelines.runner import run_stages
+    from prospect.testing import demo_grid, make_scene
+
+    scene = make_scene(root / f"{region}-scene", region=region, seed=seed, n_wells=150,
+                       grid=demo_grid(region, size_m=2000, chunks=(100, 100)))
+    job_path = scene.job_config(root / f"{region}.yaml", name=f"reuse-{region}")
+    cfg = yaml.safe_load(job_path.read_text())
+    cfg["model"]["cv"] = {"kind": "spatial_block", "n_splits": 3, "block_size": 500.0}
+    job_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    job = load_job(job_path)
+    out = root / f"{region}-out"
+    ctx = RunContext(job=job, out_dir=out, grid=resolve_grid(job), job_path=job_path,
+                     console=Console(stderr=True, quiet=True))
+    run_stages(ctx, stages)
+    return {"scene": scene, "out": out, "cube": out / "cube.zarr"}
+
+
+@pytest.fixture(scope="module")
+def islands(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    root = tmp_path_factory.mktemp("reuse")
+    bonaire = _run_region(root, "bonaire", 1, ["ingest", "indices", "train"])
+    curacao = _run_region(root, "curacao", 2, ["ingest", "indices"])
+    registry = root / "registry"
+    code = main(["model", "import", str(bonaire["out"] / "model"), "--name", "li-bonaire",
+                 "--registry", str(registry)])
+    assert code == 0
+    return {"root": root, "bonaire": bonaire, "curacao": curacao, "registry": registry}
+
+
+def _inside(inner: tuple[float, ...], outer: tuple[float, ...]) -> bool:
+    return (inner[0] >= outer[0] and inner[1] >= outer[1] and inner[2] <= outer[2]
+            and inner[3] <= outer[3])
+
+
+def _score(islands: dict[str, Any], cube: Path, out: Path, *extra: str) -> int:
+    return main(["model", "score", "li-bonaire", "--cube", str(cube), "--out", str(out),
+                 "--registry", str(islands["registry"]), *extra])
+
+
+def test_bonaire_model_scores_curacao(islands: dict[str, Any], capsys) -> None:
+    reg = ModelRegistry(islands["registry"])
+    assert reg.versions("li-bonaire") == ["1"]
+    card = reg.card("li-bonaire")
+    assert card["synthetic"] is True and card["mineral"] == "lithium"
+    assert _inside(tuple(card["region"]["bounds"]), load_region("bonaire").bounds)
+    out = islands["root"] / "curacao-scored.zarr"
+    cog = islands["root"] / "curacao-probability.tif"
+    assert _score(islands, islands["curacao"]["cube"], out, "--cog", str(cog)) == 0
+    assert "li-bonaire/1" in capsys.readouterr().err
+    scored = open_cube(out)
+    grid = cube_grid(scored)
+    source_grid = cube_grid(open_cube(islands["curacao"]["cube"]))
+    assert grid.bounds == source_grid.bounds and grid.shape == source_grid.shape
+    assert _inside(grid.bounds, load_region("curacao").bounds)
+    assert not _inside(grid.bounds, load_region("bonaire").bounds)
+    prob = scored["probability"].values
+    ok = np.isfinite(prob)
+    assert ok.mean() > 0.9
+    assert prob[ok].min() >= 0 and prob[ok].max() <= 1
+    hidden = islands["curacao"]["scene"].hidden
+    rho = spearmanr(prob[ok], hidden[ok]).statistic
+    assert rho > 0.4, f"Bonaire model on Curacao: Spearman {rho:.2f} with the hidden field"
+    assert "uncertainty" in scored.data_vars
+    prov = json.loads(scored["probability"].attrs["provenance"])
+    assert prov["model"] == "li-bonaire" and prov["version"] == "1"
+    assert prov["synthetic"] is True and scored.attrs["synthetic"] in (True, "true")
+    assert cog.is_file()
+
+
+def test_mismatched_cube_is_refused_naming_each_difference(islands: dict[str, Any],
+                                                           capsys) -> None:
+    src = open_cube(islands["curacao"]["cube"])
+    grid = cube_grid(src)
+    bad = islands["root"] / "curacao-bad.zarr"
+    create_cube(bad, grid, attrs={"synthetic": True})
+    keep = [v for v in src.data_vars if v != "NDVI"]
+    ds = xr.Dataset({v: src[v] for v in keep})
+    ds["heatflow"].attrs = {**src["heatflow"].attrs, "units": "W m-2"}
+    add_variables(bad, ds)
+    out = islands["root"] / "bad-scored.zarr"
+    assert _score(islands, bad, out) != 0
+    err = capsys.readouterr().err
+    assert "does not match the model's input schema (2 differences)" in err
+    assert "'NDVI': missing from the cube" in err
+    assert "'heatflow': units 'W m-2', model needs 'mW m-2'" in err
+    assert not out.exists()
+
+
+def test_coarser_cube_needs_reprojection(islands: dict[str, Any], capsys) -> None:
+    src = open_cube(islands["curacao"]["cube"])
+    fine = cube_grid(src)
+    coarse_grid = RegionGrid(fine.crs, fine.resolution * 2, fine.bounds, chunks=(50, 50),
+                             name="curacao-20m")
+    coarse = islands["root"] / "curacao-20m.zarr"
+    create_cube(coarse, coarse_grid, attrs={"synthetic": True})
+    like = open_cube(coarse)
+    layers = {}
+    for name in src.data_vars:
+        values = src[name].values[::2, ::2]  # nearest neighbour at 20 m
+        layers[name] = xr.DataArray(values, dims=("y", "x"),
+                                    coords={"y": like.y, "x": like.x}, attrs=src[name].attrs)
+    add_variables(coarse, xr.Dataset(layers))
+    out = islands["root"] / "coarse-scored.zarr"
+    assert _score(islands, coarse, out) != 0
+    err = capsys.readouterr().err
+    assert "resolution: cube is 20.0, model needs 10" in err
+    assert "--reproject" in err
+    assert not out.exists()
+    assert _score(islands, coarse, out, "--reproject", "--resampling", "bilinear") == 0
+    scored = open_cube(out)
+    assert cube_grid(scored).resolution == fine.resolution
+    prob = scored["probability"].values
+    ok = np.isfinite(prob)
+    assert ok.mean() > 0.8
+    hidden = islands["curacao"]["scene"].hidden
+    rows = min(prob.shape[0], hidden.shape[0])
+    cols = min(prob.shape[1], hidden.shape[1])
+    both = ok[:rows, :cols]
+    rho = spearmanr(prob[:rows, :cols][both], hidden[:rows, :cols][both]).statistic
+    assert rho > 0.3, rho
+
+
+def test_trained_pipeline_exports_to_onnx(islands: dict[str, Any], capsys) -> None:
+    import onnx
+
+    out = islands["root"] / "li-bonaire.onnx"
+    code = main(["model", "export", "li-bonaire", "--out", str(out), "--cube",
+                 str(islands["curacao"]["cube"]), "--registry", str(islands["registry"])])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "onnxruntime vs scikit-learn" in err
+    meta = {p.key: p.value for p in onnx.load(str(out)).metadata_props}
+    assert meta["prospect_model"] == "li-bonaire/1" and meta["synthetic"] == "True"
+    assert "NDVI" in json.loads(meta["feature_order"])
