@@ -20,15 +20,19 @@ an ETag (data version + request) and Cache-Control (``public`` for public layers
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import math
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import anyio
+import anyio.to_thread
 import numpy as np
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -126,6 +130,8 @@ class TileService:
         self.keys = KeyStore(config.keys, [layer.config for layer in layers.values()])
         self.cache = TileCache(config.cache_mb * 1024 * 1024)
         self._legends: dict[str, bytes] = {}
+        self._inflight: dict[tuple[Any, ...], asyncio.Future[bytes]] = {}
+        self._limiter = anyio.CapacityLimiter(max(4, 2 * (os.cpu_count() or 2)))
         self._blank: dict[tuple[int, str], bytes] = {}
         self._config_digest = hashlib.sha256(
             json.dumps(config.model_dump(mode="json"), sort_keys=True).encode()
@@ -203,6 +209,34 @@ class TileService:
             body = encode_image(rgba, fmt)  # type: ignore[arg-type]
         self.cache.put(cache_key, body)
         return body
+
+    async def tile_bytes(self, layer: Layer, z: int, x: int, y: int, size: int, fmt: str) -> bytes:
+        """Tile bytes from the cache, or rendered once in a worker thread.
+
+        Concurrent requests for the same uncached tile wait for one rendering instead of
+        each rendering it; at most ``render_threads`` tiles render at a time.
+        """
+        key = (layer.name, layer.source.token, z, x, y, size, fmt)
+        body = self.cache.get(key)
+        if body is not None:  # cached tiles never leave the event loop
+            return body
+        pending = self._inflight.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = future
+        try:
+            body = await anyio.to_thread.run_sync(
+                self.render_tile, layer, z, x, y, size, fmt, limiter=self._limiter
+            )
+            future.set_result(body)
+            return body
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved here; waiters re-raise it
+            raise
+        finally:
+            del self._inflight[key]
 
     def blank(self, size: int, fmt: str) -> bytes:
         """A fully transparent tile."""
@@ -314,7 +348,7 @@ def create_app(config: ServeConfig) -> Starlette:
         etag = svc.etag(layer, "tile", z, x, y, size, fmt)
         if request.headers.get("if-none-match") == etag:
             return Response(status_code=304, headers=svc.cache_headers(layer, etag))
-        body = await run_in_threadpool(svc.render_tile, layer, z, x, y, size, fmt)
+        body = await svc.tile_bytes(layer, z, x, y, size, fmt)
         return svc.respond(request, layer, etag, body, f"image/{fmt}")
 
     async def tilejson_doc(request: Request) -> Response:

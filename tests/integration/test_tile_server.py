@@ -1,0 +1,292 @@
+"""The tile server over real HTTP (uvicorn on loopback): endpoints, keys, caching, safety, load."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+
+import httpx
+import numpy as np
+import pytest
+import rasterio
+from PIL import Image
+from pyproj import Transformer
+
+from tiles.colormap import values_from_rgba
+from tiles.source import WEB_MERCATOR
+
+pytestmark = [pytest.mark.integration]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory):
+    from tiles.testing import live_server, make_tile_fixture
+
+    fx = make_tile_fixture(tmp_path_factory.mktemp("server"))
+    with live_server(fx.config) as server, httpx.Client(base_url=server.url, timeout=30) as c:
+        yield fx, server, c
+
+
+def _centre_tile(fx, z: int = 14) -> tuple[int, int, int]:
+    w, s, e, n = Transformer.from_crs(32619, 4326, always_xy=True).transform_bounds(
+        *fx.grid.bounds)
+    t = WEB_MERCATOR.tile((w + e) / 2, (s + n) / 2, z)
+    return z, t.x, t.y
+
+
+def _rgba(body: bytes) -> np.ndarray:
+    with Image.open(io.BytesIO(body)) as img:
+        return np.asarray(img.convert("RGBA"))
+
+
+def test_health(served) -> None:
+    _, _, c = served
+    r = c.get("/health")
+    assert r.status_code == 200 and r.json() == {"status": "ok", "layers": 2}
+
+
+@pytest.mark.parametrize(("suffix", "size", "fmt"),
+                         [(".png", 256, "PNG"), ("@2x.png", 512, "PNG"), (".webp", 256, "WEBP")])
+def test_public_tile_formats_and_values(served, suffix, size, fmt) -> None:
+    fx, _, c = served
+    z, x, y = _centre_tile(fx)
+    r = c.get(f"/tiles/probability/{z}/{x}/{y}{suffix}")
+    assert r.status_code == 200 and r.headers["content-type"] == f"image/{fmt.lower()}"
+    with Image.open(io.BytesIO(r.content)) as img:
+        assert img.format == fmt and img.size == (size, size)
+    rgba = _rgba(r.content)
+    values = values_from_rgba(rgba, colormap="viridis", vmin=0, vmax=1)
+    assert np.isfinite(values).mean() > 0.9
+    # the tile's centre pixel holds the COG's value there (within colour quantisation)
+    b = WEB_MERCATOR.xy_bounds(x, y, z)
+    cx, cy = (b.left + b.right) / 2, (b.bottom + b.top) / 2
+    ux, uy = Transformer.from_crs(3857, 32619, always_xy=True).transform(cx, cy)
+    with rasterio.open(fx.probability) as src:
+        truth = next(src.sample([(ux, uy)]))[0]
+    assert abs(values[size // 2, size // 2] - truth) < 0.02
+
+
+def test_server_tiles_match_the_static_pyramid(served, tmp_path) -> None:
+    from tiles.pyramid import write_pyramid
+    from tiles.source import cog_source
+
+    fx, _, c = served
+    z, x, y = _centre_tile(fx)
+    write_pyramid(cog_source(fx.probability), tmp_path / "p", colormap="viridis", vmin=0,
+                  vmax=1, min_zoom=z, max_zoom=z, workers=1)
+    static = _rgba((tmp_path / "p" / str(z) / str(x) / f"{y}.png").read_bytes())
+    live = _rgba(c.get(f"/tiles/probability/{z}/{x}/{y}.png").content)
+    diff = np.abs(static.astype(int) - live.astype(int))
+    assert np.quantile(diff, 0.99) <= 8
+
+
+def test_tile_outside_the_data_is_transparent(served) -> None:
+    _, _, c = served
+    r = c.get("/tiles/probability/14/0/0.png")
+    assert r.status_code == 200 and not _rgba(r.content)[..., 3].any()
+
+
+def test_tilejson_legend_point_and_layers(served) -> None:
+    fx, server, c = served
+    doc = c.get("/tilejson/probability.json").json()
+    assert doc["tilejson"] == "3.0.0"
+    assert doc["tiles"] == [f"{server.url}/tiles/probability/{{z}}/{{x}}/{{y}}.png"]
+    w, s, e, n = Transformer.from_crs(32619, 4326, always_xy=True).transform_bounds(
+        *fx.grid.bounds)
+    assert np.allclose(doc["bounds"], [w, s, e, n], atol=1e-3)
+    assert doc["prospect"]["vmax"] == 1.0 and doc["prospect"]["colormap"] == "viridis"
+    keyed = c.get("/tilejson/uncertainty.json", params={"key": fx.key}).json()
+    assert keyed["tiles"][0].endswith(f"?key={fx.key}") and keyed["prospect"]["vmax"] == 0.5
+
+    legend = c.get("/legend/probability.png")
+    assert legend.status_code == 200 and legend.content.startswith(b"\x89PNG")
+
+    with rasterio.open(fx.probability) as src:
+        x, y = src.xy(300, 200)
+        truth = float(src.read(1)[300, 200])
+    lon, lat = Transformer.from_crs(32619, 4326, always_xy=True).transform(x, y)
+    p = c.get("/point/probability", params={"lon": lon, "lat": lat}).json()
+    assert p["inside"] and p["value"] == pytest.approx(truth, abs=1e-6)
+    assert c.get("/point/probability", params={"lon": 10, "lat": 10}).json()["value"] is None
+
+    assert [layer["name"] for layer in c.get("/layers").json()] == ["probability"]
+    names = [layer["name"] for layer in c.get("/layers", headers={"X-API-Key": fx.key}).json()]
+    assert names == ["probability", "uncertainty"]
+
+
+def test_wmts_capabilities(served) -> None:
+    fx, server, c = served
+    ns = {"w": "http://www.opengis.net/wmts/1.0", "ows": "http://www.opengis.net/ows/1.1"}
+    public = ET.fromstring(c.get("/wmts/1.0.0/WMTSCapabilities.xml").content)
+    ids = [e.text for e in public.findall("w:Contents/w:Layer/ows:Identifier", ns)]
+    assert ids == ["probability"]
+    r = c.get("/wmts/1.0.0/WMTSCapabilities.xml", params={"key": fx.key})
+    assert r.headers["content-type"].startswith("application/xml")
+    root = ET.fromstring(r.content)
+    ids = [e.text for e in root.findall("w:Contents/w:Layer/ows:Identifier", ns)]
+    assert ids == ["probability", "uncertainty"]
+    template = root.find("w:Contents/w:Layer/w:ResourceURL", ns).attrib["template"]
+    assert template.startswith(f"{server.url}/tiles/probability/{{TileMatrix}}/")
+    z, x, y = _centre_tile(fx)
+    url = template.replace("{TileMatrix}", str(z)).replace("{TileCol}", str(x)).replace(
+        "{TileRow}", str(y))
+    assert httpx.get(url).status_code == 200
+
+
+DATA_ENDPOINTS = [
+    "/tiles/uncertainty/14/5078/7633.png", "/tilejson/uncertainty.json",
+    "/legend/uncertainty.png", "/point/uncertainty?lon=-68.37&lat=12.15",
+]
+
+
+@pytest.mark.parametrize("path", DATA_ENDPOINTS)
+def test_keys_are_required_checked_and_revocable(served, path) -> None:
+    fx, _, c = served
+    sep = "&" if "?" in path else "?"
+    assert c.get(path).status_code == 401
+    assert "API key" in c.get(path).json()["error"]
+    assert c.get(path, headers={"X-API-Key": "pk_not_a_key"}).status_code == 401
+    assert c.get(f"{path}{sep}key=pk_not_a_key").status_code == 401
+    assert c.get(path, headers={"X-API-Key": fx.revoked_key}).status_code == 403
+    assert "revoked" in c.get(path, headers={"X-API-Key": fx.revoked_key}).json()["error"]
+    assert c.get(path, headers={"X-API-Key": fx.other_key}).status_code == 403
+    assert c.get(path, headers={"X-API-Key": fx.key}).status_code == 200
+    assert c.get(f"{path}{sep}key={fx.key}").status_code == 200
+
+
+@pytest.mark.parametrize("path", [p.replace("uncertainty", "probability") for p in DATA_ENDPOINTS]
+                         + ["/wmts/1.0.0/WMTSCapabilities.xml", "/layers"])
+def test_wrong_or_revoked_keys_are_refused_even_on_public_layers(served, path) -> None:
+    fx, _, c = served
+    assert c.get(path).status_code == 200
+    assert c.get(path, headers={"X-API-Key": "pk_not_a_key"}).status_code == 401
+    assert c.get(path, headers={"X-API-Key": fx.revoked_key}).status_code == 403
+
+
+def test_etag_and_cache_control(served) -> None:
+    fx, _, c = served
+    z, x, y = _centre_tile(fx)
+    r = c.get(f"/tiles/probability/{z}/{x}/{y}.png")
+    etag = r.headers["etag"]
+    assert r.headers["cache-control"] == "public, max-age=600"
+    again = c.get(f"/tiles/probability/{z}/{x}/{y}.png", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b""
+    other = c.get(f"/tiles/probability/{z}/{x}/{y + 1}.png")
+    assert other.headers["etag"] != etag
+    private = c.get(f"/tiles/uncertainty/{z}/{x}/{y}.png", headers={"X-API-Key": fx.key})
+    assert private.headers["cache-control"].startswith("private")
+    assert private.headers["etag"] != etag and "X-API-Key" in private.headers["vary"]
+    for path in ("/tilejson/probability.json", "/legend/probability.png",
+                 "/wmts/1.0.0/WMTSCapabilities.xml"):
+        tag = c.get(path).headers["etag"]
+        assert c.get(path, headers={"If-None-Match": tag}).status_code == 304
+
+
+@pytest.mark.parametrize(("path", "status", "words"), [
+    ("/tiles/nope/14/1/1.png", 404, "unknown layer"),
+    ("/tiles/probability/99/1/1.png", 404, "outside the served range"),
+    ("/tiles/probability/999999999999/1/1.png", 400, "integers"),
+    ("/tiles/probability/14/99999/1.png", 400, "does not exist"),
+    ("/tiles/probability/14/-1/1.png", 400, "integers"),
+    ("/tiles/probability/14/1/1.gif", 400, "png"),
+    ("/tiles/probability/a/b/c.png", 400, "integers"),
+    ("/tiles/..%2F..%2Fetc%2Fpasswd/1/1/1.png", 404, "no such endpoint"),
+    ("/tiles/%2e%2e/14/1/1.png", 400, "layer names"),
+    ("/tilejson/..%2Fprobability.tif.json", 404, "no such endpoint"),
+    ("/tilejson/probability.tif.json", 400, "layer names"),
+    ("/tilejson/probability.xml", 400, "TileJSON URLs"),
+    ("/legend/%2Fetc%2Fpasswd.png", 404, "no such endpoint"),
+    ("/legend/%2e%2e.png", 400, "layer names"),
+    ("/static/..%2F..%2Fserver.py", 404, ""),
+    ("/static/../../server.py", 404, ""),
+    ("/point/probability?lon=abc&lat=1", 400, "must be a number"),
+    ("/point/probability?lon=nan&lat=1", 400, "within"),
+    ("/point/probability?lon=1e309&lat=1", 400, "within"),
+    ("/point/probability?lat=1", 400, "missing"),
+    ("/point/probability?lon=500&lat=1", 400, "within"),
+    ("/tiles/probability/14/1/1.png?layer=/etc/passwd&path=../x", 200, ""),
+    ("/nowhere", 404, "no such endpoint"),
+])
+def test_bad_requests_are_refused_clearly(served, path, status, words) -> None:
+    _, server, _ = served
+    # raw request line, so the client does not normalise '..' away
+    r = httpx.Client().send(httpx.Request("GET", httpx.URL(server.url + path)))
+    assert r.status_code == status, r.text
+    if status >= 400:
+        assert r.headers["content-type"].startswith("application/json")
+        assert words in r.json()["error"]
+    else:
+        assert r.content.startswith(b"\x89PNG")
+
+
+def test_oversized_and_malformed_requests(served) -> None:
+    _, server, c = served
+    assert c.get("/health?" + "a" * 5000).status_code == 414
+    assert c.post("/health", content=b"x" * 100).status_code == 405
+    r = c.request("GET", "/health", content=b"x" * 10)
+    assert r.status_code == 413
+    assert c.request("DELETE", "/tiles/probability/1/1/1.png").status_code == 405
+    # a malformed request line / huge header never gets a 200 and the server survives
+    import socket
+
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
+        s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 200_000 + b"\r\n\r\n")
+        reply = s.recv(64)
+    assert not reply.startswith(b"HTTP/1.1 200")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
+        s.sendall(b"NOT HTTP AT ALL\r\n\r\n")
+        reply = s.recv(64)
+    assert reply.startswith(b"HTTP/1.1 4") or reply == b""
+    assert c.get("/health").status_code == 200
+
+
+@pytest.mark.slow
+def test_bounded_load_has_no_errors(served) -> None:
+    """64 concurrent clients on loopback (5 s here; the benchmark runs 30 s)."""
+    from tiles.loadtest import run_load
+
+    fx, server, _ = served
+    _, x0, y0 = _centre_tile(fx, 13)
+    urls = [f"{server.url}/tiles/probability/{z}/{x}/{y}.png"
+            for z in (13, 14) for x in range(x0 * 2 ** (z - 13) - 1, x0 * 2 ** (z - 13) + 2)
+            for y in range(y0 * 2 ** (z - 13) - 1, y0 * 2 ** (z - 13) + 2)]
+    seconds = float(os.environ.get("PROSPECT_LOAD_SECONDS", "5"))
+    result = run_load(urls, concurrency=64, seconds=seconds)
+    print(f"\nload: {result.requests} requests in {result.seconds:.1f} s, errors={result.errors}, "
+          f"p50={result.p50_ms:.1f} ms, p99={result.p99_ms:.1f} ms")
+    assert result.errors == 0 and result.requests > 100
+
+
+def test_serve_command_runs_a_real_server(served, tmp_path) -> None:
+    from tiles.testing import free_port
+
+    fx, _, _ = served
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pipelines.cli", "serve", str(fx.config), "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+            time.sleep(0.2)
+        assert httpx.get(f"http://127.0.0.1:{port}/viewer/").text.startswith("<!DOCTYPE html>")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("layers:\n  - name: p\n    cog: missing.tif\n")
+    done = subprocess.run([sys.executable, "-m", "pipelines.cli", "serve", str(bad), "--check"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and "missing.tif" in done.stderr
+    assert "Traceback" not in done.stderr
