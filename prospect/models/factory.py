@@ -20,6 +20,7 @@ from sklearn.ensemble import (
     RandomForestClassifier,
 )
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler, TargetEncoder
@@ -107,7 +108,9 @@ def make_estimator(
     if config.estimator != "weights_of_evidence" and categorical:
         encoder: Any
         if config.categorical == "target":
-            encoder = TargetEncoder(target_type="binary", random_state=config.seed)
+            encoder = TargetEncoder(
+                target_type="binary",
+                cv=StratifiedKFold(n_splits=5, shuffle=True, random_state=config.seed))
         else:
             encoder = OneHotEncoder(handle_unknown="ignore", sparse_output=False)
         steps.append(("encode", ColumnTransformer(
