@@ -77,10 +77,15 @@ def show(
 ) -> None:
     """Print a model's card (Markdown, or JSON with --json), after verifying checksums."""
     reg = _registry(registry)
+    version = reg.resolve(name, version)
     if as_json:
-        typer.echo(json.dumps(reg.card(name, version), indent=2, sort_keys=True))
+        card = reg.card(name, version)
+        card["fingerprint"] = reg.fingerprint(name, version)
+        typer.echo(json.dumps(card, indent=2, sort_keys=True))
     else:
         typer.echo(reg.markdown(name, version))
+        typer.echo(f"Fingerprint (SHA-256 of checksums.json, pin it with --fingerprint): "
+                   f"{reg.fingerprint(name, version)}")
 
 
 @model_app.command("score")
@@ -93,6 +98,8 @@ def score(
         "--reproject", help="Reproject/resample the cube to the model's CRS and resolution "
         "instead of refusing a mismatch.")] = False,
     resampling: Annotated[str, typer.Option(help="Resampling for --reproject.")] = "bilinear",
+    fingerprint: Annotated[str | None, typer.Option(
+        help="Refuse any model but the one with this fingerprint (see 'model show').")] = None,
     cog: Annotated[Path | None, typer.Option(help="Also write a COG of the map here.")] = None,
     trust: TrustOpt = None,
     registry: RegistryOpt = None,
@@ -105,7 +112,7 @@ def score(
 
     reg = _registry(registry)
     version = reg.resolve(name, version)
-    model = reg.load(name, version, trusted=trust)
+    model = reg.load(name, version, trusted=trust, fingerprint=fingerprint)
     ds = open_cube(cube)
     if reproject:
         ds = align_to_schema(ds, model.schema, resampling=resampling)
@@ -115,7 +122,7 @@ def score(
     synthetic = bool(model.card.get("synthetic")) or _truthy(ds.attrs.get("synthetic"))
     provenance = {
         "model": name, "version": version, "registry": reg.url,
-        "model_sha256": model.checksums.get("model.skops"),
+        "model_sha256": model.checksums.get("model.skops"), "fingerprint": model.fingerprint,
         "config_hash": model.card.get("config_hash"), "cube": str(cube),
         "reprojected": reproject, "synthetic": synthetic,
     }
@@ -234,7 +241,8 @@ def import_model(
     else:
         local = Path(source.removeprefix("file://"))
         new = reg.publish(local, name, version=version, trusted=trust)
-    Console(stderr=True).print(f"imported {source} as {name}/{new} in {reg.url}")
+    Console(stderr=True).print(f"imported {source} as {name}/{new} in {reg.url}; "
+                               f"fingerprint {reg.fingerprint(name, new)}")
 
 
 def _download_model_dir(url: str, dest: Path) -> None:

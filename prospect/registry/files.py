@@ -50,6 +50,7 @@ __all__ = [
     "audit_model_dir",
     "is_model_dir",
     "load_model",
+    "model_fingerprint",
     "read_card",
     "read_schema",
     "save_model",
@@ -72,6 +73,7 @@ class LoadedModel:
     schema: dict[str, Any]
     directory: Path
     checksums: dict[str, str] = field(default_factory=dict)
+    fingerprint: str = ""
 
     @property
     def feature_order(self) -> list[str]:
@@ -94,6 +96,16 @@ def _check_schema_shape(schema: Mapping[str, Any]) -> dict[str, Any]:
     if unknown:
         raise ModelError(f"schema feature_order names {unknown} that are not in its variables")
     return full
+
+
+def model_fingerprint(directory: Path) -> str:
+    """SHA-256 of ``checksums.json``: one value that pins every file of a saved model.
+
+    Publish it next to a model (a paper, a README, a ticket); users who pass it to
+    :func:`load_model` (``fingerprint=``) or ``prospect model score --fingerprint`` get
+    exactly that model or an error, even from a registry someone else can write to.
+    """
+    return sha256_file(Path(directory) / CHECKSUMS_FILE)
 
 
 def is_model_dir(directory: Path) -> bool:
@@ -262,7 +274,9 @@ def _accepted_types(path: Path, data: bytes, trusted: Sequence[str] | None) -> l
     return accepted
 
 
-def load_model(directory: Path, *, trusted: Sequence[str] | None = None) -> LoadedModel:
+def load_model(
+    directory: Path, *, trusted: Sequence[str] | None = None, fingerprint: str | None = None
+) -> LoadedModel:
     """Verify and load a model directory written by :func:`save_model`.
 
     Parameters
@@ -271,16 +285,25 @@ def load_model(directory: Path, *, trusted: Sequence[str] | None = None) -> Load
         The model directory (a registry version directory, or a training stage output).
     trusted
         Extra type paths to trust beyond scikit-learn's and ``prospect.models``' classes.
+    fingerprint
+        Expected :func:`model_fingerprint` (SHA-256 of ``checksums.json``); refuses any
+        other model, even one whose files match their own checksums.
 
     Raises
     ------
     SecurityError
-        A pickle/joblib file, a checksum mismatch, or types nobody trusted (listed).
+        A pickle/joblib file, a checksum or fingerprint mismatch, or types nobody trusted.
     ModelError
         Not a model directory, or skops cannot read it.
     """
     directory = Path(directory)
     sums = verify_model_dir(directory)
+    actual = model_fingerprint(directory)
+    if fingerprint is not None and actual != fingerprint.strip().lower():
+        raise SecurityError(
+            f"{directory}: fingerprint {actual} is not the expected {fingerprint}; this is "
+            "not the model you pinned (replaced or re-saved); refused"
+        )
     data = (directory / MODEL_FILE).read_bytes()
     if sha256_bytes(data) != sums[MODEL_FILE]:  # changed between verification and reading
         raise SecurityError(f"{directory / MODEL_FILE}: changed while loading; refused")
@@ -291,5 +314,5 @@ def load_model(directory: Path, *, trusted: Sequence[str] | None = None) -> Load
         raise ModelError(f"{directory / MODEL_FILE}: skops could not load it: {exc}") from None
     return LoadedModel(
         estimator=estimator, card=read_card(directory), schema=read_schema(directory),
-        directory=directory, checksums=sums,
+        directory=directory, checksums=sums, fingerprint=actual,
     )

@@ -33,6 +33,7 @@ from prospect.registry.files import (
     LoadedModel,
     audit_model_dir,
     load_model,
+    model_fingerprint,
     read_card,
 )
 from prospect.registry.names import check_name, check_version
@@ -231,12 +232,23 @@ class ModelRegistry:
         return dest
 
     def load(
-        self, name: str, version: str | None = None, *, trusted: Sequence[str] | None = None
+        self, name: str, version: str | None = None, *, trusted: Sequence[str] | None = None,
+        fingerprint: str | None = None,
     ) -> LoadedModel:
-        """Verify and load ``name``/``version`` (latest when ``None``)."""
+        """Verify and load ``name``/``version`` (latest when ``None``).
+
+        ``fingerprint`` pins the exact model (see :func:`~prospect.registry.model_fingerprint`).
+        """
         version = self.resolve(name, version)
         with self._local_copy(name, version) as directory:
-            return load_model(directory, trusted=trusted)
+            return load_model(directory, trusted=trusted, fingerprint=fingerprint)
+
+    def fingerprint(self, name: str, version: str | None = None) -> str:
+        """SHA-256 of the version's ``checksums.json`` (after verifying the checksums)."""
+        version = self.resolve(name, version)
+        with self._local_copy(name, version) as directory:
+            audit_model_dir(directory, check_types=False)
+            return model_fingerprint(directory)
 
     def card(self, name: str, version: str | None = None) -> dict[str, Any]:
         """The model card of ``name``/``version``, after verifying the checksums."""

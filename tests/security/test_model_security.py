@@ -289,3 +289,24 @@ def test_tampered_registry_version_is_refused_everywhere(tmp_path: Path, good_mo
         assert "checksum verification failed" in capsys.readouterr().err
     assert not (tmp_path / "x.onnx").exists()
     assert ModelRegistry(reg_root).names() == ["li"]
+
+
+def test_consistent_replacement_is_caught_by_the_fingerprint(tmp_path: Path,
+                                                             good_model: Path, capsys) -> None:
+    reg_root = tmp_path / "reg"
+    reg = ModelRegistry(reg_root)
+    reg.publish(good_model, "li")
+    pinned = reg.fingerprint("li")
+    version_dir = reg_root / "li" / "1"
+    os.chmod(version_dir / "model.skops", 0o644)
+    swapped = RandomForestClassifier(n_estimators=1, random_state=1).fit(np.eye(2), [0, 1])
+    sio.dump(swapped, version_dir / "model.skops")
+    _rewrite_checksums(version_dir)  # checksums alone cannot catch a writer who redoes them
+    assert reg.load("li").estimator.n_estimators == 1
+    with pytest.raises(SecurityError, match="not the expected"):
+        reg.load("li", fingerprint=pinned)
+    cube_args = ["--cube", str(tmp_path / "none.zarr"), "--out", str(tmp_path / "o.zarr")]
+    code = main(["model", "score", "li", *cube_args, "--fingerprint", pinned,
+                 "--registry", str(reg_root)])
+    assert code != 0 and "not the expected" in capsys.readouterr().err
+    assert not (tmp_path / "o.zarr").exists()

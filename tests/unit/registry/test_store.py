@@ -107,3 +107,15 @@ def test_file_url_registry(tmp_path: Path, model_dir: Path) -> None:
     assert reg.is_local
     reg.publish(model_dir, "m")
     assert (tmp_path / "reg" / "m" / "1" / "checksums.json").is_file()
+
+
+def test_fingerprint_pins_a_version(tmp_path: Path, model_dir: Path) -> None:
+    from prospect.registry import model_fingerprint
+
+    reg = ModelRegistry(tmp_path / "reg")
+    reg.publish(model_dir, "m")
+    fp = reg.fingerprint("m")
+    assert fp == model_fingerprint(model_dir) and len(fp) == 64
+    assert reg.load("m", fingerprint=fp.upper()).fingerprint == fp
+    with pytest.raises(SecurityError, match="not the expected"):
+        reg.load("m", fingerprint="0" * 64)
