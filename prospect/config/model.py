@@ -79,7 +79,7 @@ class FocalConfig(StrictModel):
     """Neighbourhood statistics added as features (square windows of half-width ``radius``)."""
 
     radii: list[float] = Field(min_length=1, description="window half-widths in CRS units")
-    stats: list[Literal["mean", "std"]] = Field(default_factory=lambda: ["mean", "std"])
+    stats: list[Literal["mean", "std"]] = Field(default=["mean", "std"], min_length=1)
     variables: list[str] | None = Field(
         default=None, description="variables to summarise; default: every continuous feature"
     )

@@ -164,8 +164,9 @@ def partial_dependence_curves(
         if col.size == 0:
             continue
         uniq = np.unique(col)
+        lo, hi = (float(v) for v in np.percentile(col, [5, 95]))
         grid = uniq if uniq.size <= grid_resolution else np.unique(
-            np.linspace(*np.percentile(col, [5, 95]), grid_resolution))
+            np.linspace(lo, hi, grid_resolution))
         stacked = np.tile(Xs, (grid.size, 1))
         stacked[:, j] = np.repeat(grid, len(Xs))
         p = model.predict_proba(stacked)[:, 1].reshape(grid.size, len(Xs))

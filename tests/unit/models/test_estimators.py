@@ -81,7 +81,7 @@ def test_calibrated_model_round_trips_and_is_monotone(tmp_path) -> None:
     cfg = ModelConfig(mineral="li", labels={"source": "w"}, params={"n_estimators": 20})
     base = make_estimator(cfg, n_features=3, categorical=[0]).fit(X, y)
     cal = CalibratedModel(model=base, method="isotonic").fit(base.predict_proba(X)[:, 1], y)
-    p, s = predict_with_uncertainty(cal, X)
+    p, _ = predict_with_uncertainty(cal, X)
     order = np.argsort(base.predict_proba(X)[:, 1])
     assert np.all(np.diff(p[order]) >= -1e-12)
     save_model(cal, tmp_path / "c", card={}, schema={"variables": [{"name": "a"}]})
@@ -91,7 +91,7 @@ def test_calibrated_model_round_trips_and_is_monotone(tmp_path) -> None:
 
 def test_unknown_params_are_config_errors() -> None:
     cfg = ModelConfig(mineral="li", labels={"source": "w"}, params={"n_trees": 5})
-    with pytest.raises(ConfigError, match="n_trees.*allowed"):
+    with pytest.raises(ConfigError, match=r"n_trees.*allowed"):
         make_estimator(cfg, n_features=2)
 
 
