@@ -49,9 +49,10 @@ def _run_tasks(
         return
     from distributed import as_completed
 
-    # Scatter each layer once (fitted models, point arrays) rather than once per chunk.
+    # Ship each layer once (fitted models, point arrays) rather than once per chunk, as a
+    # task, not scattered data: a task is recomputed if its worker dies (issue #8).
     layers = {id(layer): layer for _, layer, _ in work}
-    scattered = {k: ctx.client.scatter(v, broadcast=False) for k, v in layers.items()}
+    scattered = {k: ctx.client.submit(lambda v: v, v, pure=False) for k, v in layers.items()}
     futures = [
         ctx.client.submit(ingest_chunk, part, scattered[id(layer)], grid, window, pure=False)
         for part, layer, window in work
