@@ -177,10 +177,15 @@ class Manifest:
         )
 
     # -- stage records ------------------------------------------------------------------
-    def begin(self, name: str) -> None:
-        """Mark ``name`` running (a job killed now leaves it so, and the rerun redoes it)."""
+    def begin(self, name: str, reason: str = "") -> None:
+        """Mark ``name`` running (a job killed now leaves it so, and the rerun redoes it).
+
+        ``reason`` (why it runs rather than being skipped) goes into the run entry.
+        """
         rec = self.data["stages"].setdefault(name, {})
         rec.update({"status": "running", "started": _now(), "run_id": self.run_id})
+        if reason:
+            self.run.setdefault("reasons", {})[name] = reason
         self.write()
 
     def record_inputs(self, files: dict[str, str]) -> dict[str, dict[str, Any]]:

@@ -110,7 +110,7 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
             continue
         if link:
             ctx.console.print(f"  [dim]dashboard: {link}[/dim]")
-        manifest.begin(name)
+        manifest.begin(name, reason)
         try:
             result = timed(name, get_stage(name), ctx)
         except KeyboardInterrupt as exc:

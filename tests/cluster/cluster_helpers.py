@@ -1,0 +1,157 @@
+"""Helpers of the cluster tests: a loopback cluster of real ``dask`` processes, the small
+demo job, manifest reading and process control."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+DASK = Path(sys.executable).with_name("dask")
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+@dataclass
+class LoopbackCluster:
+    """A scheduler and its workers, each a process this test session started."""
+
+    address: str
+    scheduler: subprocess.Popen[bytes]
+    workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    logs: Path | None = None
+
+    def client(self) -> Any:
+        from distributed import Client
+
+        return Client(self.address, timeout="20s", set_as_default=False)
+
+    def wait_for_workers(self, n: int, timeout: float = 60.0) -> None:
+        """Block until ``n`` workers are connected (a killed worker's nanny restarts it)."""
+        with self.client() as c:
+            c.wait_for_workers(n, timeout=timeout)
+
+    def stop(self) -> None:
+        """Terminate the processes this fixture started (workers first), by their ids."""
+        for proc in [*self.workers, self.scheduler]:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in [*self.workers, self.scheduler]:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5)
+
+
+def start_cluster(root: Path, *, n_workers: int = 2) -> LoopbackCluster:
+    """Start ``dask scheduler`` and ``n_workers`` ``dask worker`` processes on 127.0.0.1."""
+    root.mkdir(parents=True, exist_ok=True)
+    sched_file = root / "scheduler.json"
+    log = open(root / "scheduler.log", "wb")  # noqa: SIM115 (lives as long as the process)
+    scheduler = subprocess.Popen(
+        [str(DASK), "scheduler", "--host", "127.0.0.1", "--port", "0",
+         "--dashboard-address", "127.0.0.1:0", "--scheduler-file", str(sched_file)],
+        stdout=log, stderr=subprocess.STDOUT, env=_env(), cwd=REPO,
+    )
+    deadline = time.monotonic() + 60
+    while not sched_file.is_file():
+        if scheduler.poll() is not None or time.monotonic() > deadline:
+            scheduler.kill()
+            raise RuntimeError(f"dask scheduler did not start; see {root / 'scheduler.log'}")
+        time.sleep(0.1)
+    time.sleep(0.2)  # the file is written before it is complete on slow disks
+    address = json.loads(sched_file.read_text())["address"]
+    cluster = LoopbackCluster(address=address, scheduler=scheduler, logs=root)
+    for i in range(n_workers):
+        wlog = open(root / f"worker{i}.log", "wb")  # noqa: SIM115
+        cluster.workers.append(subprocess.Popen(
+            [str(DASK), "worker", address, "--nthreads", "1", "--nworkers", "1",
+             "--memory-limit", "1.5GiB", "--name", f"loopback-{i}", "--no-dashboard",
+             "--local-directory", str(root / f"worker{i}"), "--death-timeout", "60"],
+            stdout=wlog, stderr=subprocess.STDOUT, env=_env(), cwd=REPO,
+        ))
+    try:
+        cluster.wait_for_workers(n_workers, timeout=90)
+    except Exception:
+        cluster.stop()
+        raise
+    return cluster
+
+
+# -- the demo job, small and quick --------------------------------------------------------------
+
+FAST_MODEL = {"params": {"n_estimators": 24}, "permutation_repeats": 0,
+              "partial_dependence": 0, "uncertainty_members": 2}
+
+
+def write_demo_job(root: Path, *, size_m: float = 1500.0, seed: int = 3) -> Path:
+    """The demo job (every stage, synthetic Bonaire scene) on a small area.
+
+    Only the model settings are lighter than ``prospect demo``'s: fewer trees, no
+    permutation importance or partial-dependence plots, spatial CV blocks that fit the area.
+    """
+    from prospect.testing import demo_grid, make_scene
+
+    scene = make_scene(root / "scene", grid=demo_grid("bonaire", size_m=size_m,
+                                                      chunks=(64, 64)),
+                       seed=seed, n_wells=90)
+    path = scene.job_config(root / "job.yaml", max_zoom=13)
+    job = yaml.safe_load(path.read_text())
+    job["model"].update(FAST_MODEL)
+    job["model"]["cv"].update({"n_splits": 3, "block_size": 500.0})
+    path.write_text("# SYNTHETIC demo job (small) for the cluster tests\n"
+                    + yaml.safe_dump(job, sort_keys=False))
+    return path
+
+
+@dataclass
+class Reference:
+    """The demo job and the array checksums of its cube after a local run."""
+
+    job: Path
+    out: Path
+    checksums: dict[str, str]
+    manifest: dict[str, Any]
+
+
+def read_manifest(out: Path) -> dict[str, Any]:
+    """The run manifest (empty while none was written)."""
+    try:
+        return json.loads((out / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def stage_status(out: Path, stage: str) -> str | None:
+    """Status of ``stage`` in the manifest of ``out`` (``running``, ``done``...)."""
+    return read_manifest(out).get("stages", {}).get(stage, {}).get("status")
+
+
+def cli_job(job: Path, out: Path, *extra: str) -> subprocess.Popen[bytes]:
+    """``prospect run JOB --out OUT ...`` as its own process group."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "pipelines.cli", "run", str(job), "--out", str(out), *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env(), cwd=REPO,
+        start_new_session=True,
+    )
+
+
+def kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL a process started by :func:`cli_job` and its children."""
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)

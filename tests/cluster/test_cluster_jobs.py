@@ -1,0 +1,184 @@
+"""The demo job on a real loopback cluster: identical outputs to a local run, surviving a
+SIGKILLed worker, a SIGKILLed job and a lost scheduler."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cluster_helpers import (
+    LoopbackCluster,
+    Reference,
+    cli_job,
+    kill_group,
+    read_manifest,
+    stage_status,
+    start_cluster,
+)
+from rich.console import Console
+
+from pipelines.runner import run_job
+from prospect.io.cube import array_checksums
+
+pytestmark = [pytest.mark.cluster, pytest.mark.integration]
+
+QUIET = Console(stderr=True, quiet=True)
+
+
+def _assert_identical(out: Path, ref: Reference) -> None:
+    got = array_checksums(out / "cube.zarr")
+    assert set(got) == set(ref.checksums), "the cube has other arrays than the local run's"
+    differ = sorted(name for name in got if got[name] != ref.checksums[name])
+    assert not differ, f"arrays differ from the local run: {differ}"
+
+
+def test_demo_job_on_loopback_cluster_matches_local_run(
+    two_workers: LoopbackCluster, demo_reference: Reference, tmp_path: Path,
+) -> None:
+    out = tmp_path / "out"
+    results = run_job(demo_reference.job, out, scheduler=two_workers.address, console=QUIET)
+    assert [r.name for r in results] == ["ingest", "indices", "train", "score", "tiles"]
+    assert not any(r.skipped for r in results)
+    _assert_identical(out, demo_reference)
+    manifest = read_manifest(out)
+    assert manifest["workers"] == 2
+    assert manifest["engine"]["scheduler"] == two_workers.address
+    assert manifest["engine"]["dashboard"], "the scheduler's dashboard address is recorded"
+    assert demo_reference.manifest["engine"]["cluster"] == "local"
+    for name in ("ingest", "indices", "train", "score", "tiles"):
+        stage = manifest["stages"][name]
+        assert stage["status"] == "done" and stage["seconds"] > 0
+    inputs = manifest["inputs"]
+    assert inputs and all(len(v["sha256"]) == 64 for v in inputs.values())
+    assert {"python", "dask", "distributed", "zarr"} <= set(manifest["versions"])
+
+
+class WorkerKiller(threading.Thread):
+    """SIGKILLs the busiest worker once each stage in ``stages`` is running on the cluster."""
+
+    def __init__(self, cluster: LoopbackCluster, out: Path, stages: list[str]) -> None:
+        super().__init__(daemon=True)
+        self.cluster, self.out, self.todo = cluster, out, list(stages)
+        self.kills: list[dict[str, Any]] = []
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        with self.cluster.client() as client:
+            while self.todo and not self.stop.is_set():
+                stage = self.todo[0]
+                if stage_status(self.out, stage) == "running":
+                    busy = {w: len(keys) for w, keys in client.processing().items() if keys}
+                    if busy:
+                        victim = max(busy, key=lambda w: busy[w])
+                        pid = client.run(os.getpid, workers=[victim])[victim]
+                        os.kill(pid, signal.SIGKILL)
+                        self.kills.append({"stage": stage, "worker": victim, "pid": pid,
+                                           "processing": busy[victim]})
+                        self.todo.pop(0)
+                        continue
+                time.sleep(0.02)
+
+
+def test_worker_sigkilled_mid_ingest_and_mid_score(
+    two_workers: LoopbackCluster, demo_reference: Reference, tmp_path: Path,
+) -> None:
+    out = tmp_path / "out"
+    killer = WorkerKiller(two_workers, out, ["ingest", "score"])
+    killer.start()
+    try:
+        run_job(demo_reference.job, out, scheduler=two_workers.address, console=QUIET)
+    finally:
+        killer.stop.set()
+        killer.join(timeout=10)
+    assert [k["stage"] for k in killer.kills] == ["ingest", "score"], killer.kills
+    assert all(k["processing"] >= 1 for k in killer.kills)
+    _assert_identical(out, demo_reference)
+    manifest = read_manifest(out)
+    assert all(manifest["stages"][s]["status"] == "done" for s in ("ingest", "score"))
+    with two_workers.client() as client:  # the killed processes were really gone
+        client.wait_for_workers(2, timeout=60)
+        alive = client.run(os.getpid)
+    assert not {k["pid"] for k in killer.kills} & set(alive.values())
+
+
+def _wait_for(predicate: Any, proc: Any, what: str, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if proc.poll() is not None:
+            raise AssertionError(f"the job ended (rc {proc.returncode}) before {what}: "
+                                 f"{proc.stderr.read().decode()[-2000:]}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def test_job_sigkilled_mid_run_resumes_and_skips_finished_stages(
+    two_workers: LoopbackCluster, demo_reference: Reference, tmp_path: Path,
+) -> None:
+    out = tmp_path / "out"
+    proc = cli_job(demo_reference.job, out, "--scheduler", two_workers.address)
+    _wait_for(lambda: stage_status(out, "score") == "running", proc, "score started")
+    kill_group(proc)
+    before = read_manifest(out)
+    assert before["stages"]["score"]["status"] == "running"
+    finished = [s for s in ("ingest", "indices", "train")
+                if before["stages"][s]["status"] == "done"]
+    assert finished == ["ingest", "indices", "train"]
+
+    results = run_job(demo_reference.job, out, scheduler=two_workers.address, console=QUIET)
+    manifest = read_manifest(out)
+    run = manifest["runs"][-1]
+    assert [s["stage"] for s in run["skipped"]] == finished
+    assert all("finished in run" in s["reason"] for s in run["skipped"])
+    assert run["ran"] == ["score", "tiles"]
+    assert [r.name for r in results if r.skipped] == finished
+    assert manifest["stages"]["score"]["status"] == "done"
+    assert len(manifest["runs"]) == 2 and manifest["runs"][0]["status"] == "running"
+    _assert_identical(out, demo_reference)
+
+    # --force recomputes what resuming skipped
+    forced = run_job(demo_reference.job, out, stages=["ingest"], force=True,
+                     scheduler=two_workers.address, console=QUIET)
+    assert forced[0].name == "ingest"
+    last = read_manifest(out)["runs"][-1]
+    assert last["ran"] == ["ingest"] and last["skipped"] == []
+    assert last["reasons"] == {"ingest": "forced"}
+    # ... and everything downstream of the recomputed ingest is stale now
+    again = run_job(demo_reference.job, out, stages=["indices"],
+                    scheduler=two_workers.address, console=QUIET)
+    assert not again[0].skipped
+    assert read_manifest(out)["runs"][-1]["reasons"] == {
+        "indices": "ingest was recomputed after it"}
+
+
+def test_scheduler_loss_gives_clear_error_and_resumable_state(
+    two_workers: LoopbackCluster, demo_reference: Reference, tmp_path: Path,
+) -> None:
+    private = start_cluster(tmp_path / "private", n_workers=1)
+    out = tmp_path / "out"
+    try:
+        proc = cli_job(demo_reference.job, out, "--scheduler", private.address)
+        _wait_for(lambda: stage_status(out, "indices") == "done"
+                  and stage_status(out, "train") == "running", proc, "train started")
+        private.scheduler.send_signal(signal.SIGKILL)
+        private.scheduler.wait(timeout=10)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        private.stop()
+    text = err.decode()
+    assert proc.returncode == 1, text[-2000:]
+    assert "lost the dask scheduler" in text and "'train'" in text
+    assert "run the same command again to resume" in text
+    assert "Traceback" not in text
+    manifest = read_manifest(out)
+    assert manifest["stages"]["ingest"]["status"] == "done"
+    assert manifest["stages"]["train"]["status"] == "failed"
+
+    results = run_job(demo_reference.job, out, scheduler=two_workers.address, console=QUIET)
+    assert [r.name for r in results if r.skipped] == ["ingest", "indices"]
+    _assert_identical(out, demo_reference)
