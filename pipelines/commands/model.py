@@ -97,7 +97,9 @@ def score(
     reproject: Annotated[bool, typer.Option(
         "--reproject", help="Reproject/resample the cube to the model's CRS and resolution "
         "instead of refusing a mismatch.")] = False,
-    resampling: Annotated[str, typer.Option(help="Resampling for --reproject.")] = "bilinear",
+    resampling: Annotated[str | None, typer.Option(
+        help="GDAL resampling of continuous variables for --reproject (default: bilinear, "
+        "or average when the model's cells are coarser; categorical: nearest/mode).")] = None,
     fingerprint: Annotated[str | None, typer.Option(
         help="Refuse any model but the one with this fingerprint (see 'model show').")] = None,
     cog: Annotated[Path | None, typer.Option(help="Also write a COG of the map here.")] = None,

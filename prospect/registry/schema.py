@@ -15,9 +15,8 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
-import numpy as np
 import xarray as xr
 from pyproj import CRS
 from pyproj.exceptions import CRSError as ProjCRSError
@@ -184,41 +183,78 @@ def check_schema(cube: xr.Dataset, schema: Mapping[str, Any]) -> None:
 
 
 def align_to_schema(
-    cube: xr.Dataset, schema: Mapping[str, Any], *, resampling: str = "bilinear"
+    cube: xr.Dataset, schema: Mapping[str, Any], *, resampling: str | None = None
 ) -> xr.Dataset:
     """Reproject/resample the model's variables of ``cube`` to the schema's CRS and resolution.
 
-    Continuous variables use ``resampling``; categorical ones always use nearest neighbour.
-    The output covers the cube's extent on the model's grid spacing. Returns ``cube``'s
-    variables unchanged when CRS and resolution already match.
+    The output grid covers the cube's extent in the model's CRS, snapped to whole cells of
+    the model's resolution; every chunk is warped lazily from its own source window (see
+    :mod:`prospect.registry.reproject`), so memory is bounded by the chunk size.
+
+    Parameters
+    ----------
+    cube
+        The cube to align (lazy).
+    schema
+        The model's input schema.
+    resampling
+        GDAL resampling of continuous variables; default ``bilinear``, or ``average`` when
+        the model's cells are coarser. Categorical variables always get ``nearest`` (or
+        ``mode`` when coarsening).
+
+    Returns
+    -------
+    xr.Dataset
+        The model's variables on the model's grid, with the cube's attributes and a
+        ``spatial_ref`` grid mapping; ``cube``'s variables unchanged when CRS and resolution
+        already match.
     """
+    from prospect.ingest.resampling import choose_resampling
+    from prospect.io.cube import cube_grid, grid_template
+    from prospect.registry.reproject import reprojected_dataarray, target_grid
+
     names = [n for n in schema.get("feature_order", []) if n in cube.data_vars]
     want_crs, want_res = schema.get("crs"), schema.get("resolution")
     if want_crs is None or want_res is None:
         raise ModelError("the model's schema records no CRS/resolution; cannot reproject")
-    if _same_crs(want_crs, _cube_crs(cube)) and math.isclose(
+    have_crs = _cube_crs(cube)
+    if have_crs is None:
+        raise ModelError("the cube has no CRS; cannot reproject it to the model's grid")
+    if _same_crs(want_crs, have_crs) and math.isclose(
         _cube_resolution(cube) or -1.0, float(want_res), rel_tol=1e-6
     ):
         return cube[names]
-    if _cube_crs(cube) is None:
-        raise ModelError("the cube has no CRS; cannot reproject it to the model's grid")
-    try:
-        method = Resampling[resampling]
-    except KeyError:
+    if resampling is not None and resampling not in Resampling.__members__:
         allowed = ", ".join(r.name for r in Resampling)
-        raise ModelError(f"unknown resampling {resampling!r}; use one of {allowed}") from None
+        raise ModelError(f"unknown resampling {resampling!r}; use one of {allowed}")
+    src = cube_grid(cube)
+    dst = target_grid(src, crs=str(want_crs), resolution=float(want_res))
+    like = grid_template(dst)
     out: dict[str, xr.DataArray] = {}
     for name in names:
         da = cube[name]
-        kind = da.attrs.get("prospect_kind")
-        nodata = np.nan if np.issubdtype(da.dtype, np.floating) else da.attrs.get("_FillValue")
-        src = da.rio.write_nodata(nodata, encoded=False) if nodata is not None else da
-        warped = src.rio.reproject(
-            want_crs, resolution=float(want_res),
-            resampling=Resampling.nearest if kind == "categorical" else method,
+        categorical = da.attrs.get("prospect_kind") == "categorical"
+        kind: Literal["continuous", "categorical"] = (
+            "categorical" if categorical else "continuous"
         )
-        warped.attrs = {**da.attrs, "resampled_from": _crs_label(_cube_crs(cube))}
+        src_res = src.resolution if _same_crs(want_crs, have_crs) else _res_in(src, dst)
+        method = choose_resampling(
+            kind, source_res=src_res, target_res=dst.resolution,
+            override=resampling if kind == "continuous" else None,
+        )
+        warped = reprojected_dataarray(da, src, dst, like, resampling=Resampling[method])
+        warped.attrs["resampled_from"] = f"{_crs_label(have_crs)} at {src.resolution:g}"
+        warped.attrs["resampling"] = method
         out[name] = warped
-    aligned = xr.Dataset(out)
-    aligned.attrs = dict(cube.attrs)
+    aligned = like.assign(out)
+    aligned.attrs = {**cube.attrs}
+    aligned.attrs.pop("grid", None)
     return aligned
+
+
+def _res_in(src: Any, dst: Any) -> float:
+    """Approximate source cell size in the target CRS units (for the resampling choice)."""
+    from rasterio.warp import transform_bounds
+
+    left, bottom, right, top = transform_bounds(src.crs_obj, dst.crs_obj, *src.bounds)
+    return float(math.sqrt(abs((right - left) * (top - bottom)) / (src.width * src.height)))
