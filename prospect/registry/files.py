@@ -203,6 +203,12 @@ def verify_model_dir(directory: Path) -> dict[str, str]:
         _refuse_plain_file(directory)
     if not directory.is_dir():
         raise ModelError(f"{directory}: no such model directory")
+    links = [n for n in (*MODEL_FILES, CHECKSUMS_FILE) if (directory / n).is_symlink()]
+    if links:
+        raise SecurityError(
+            f"{directory}: {', '.join(links)} {'is a' if len(links) == 1 else 'are'} symbolic "
+            "link(s); a model directory must hold plain files; refused"
+        )
     model_path = directory / MODEL_FILE
     if model_path.is_file():
         with open(model_path, "rb") as fh:

@@ -310,3 +310,16 @@ def test_consistent_replacement_is_caught_by_the_fingerprint(tmp_path: Path,
                  "--registry", str(reg_root)])
     assert code != 0 and "not the expected" in capsys.readouterr().err
     assert not (tmp_path / "o.zarr").exists()
+
+
+def test_symlinked_model_files_are_refused(tmp_path: Path, good_model: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not for the registry")
+    (good_model / "card.md").unlink()
+    (good_model / "card.md").symlink_to(secret)
+    _rewrite_checksums(good_model)
+    with pytest.raises(SecurityError, match="symbolic"):
+        load_model(good_model)
+    with pytest.raises(SecurityError, match="symbolic"):
+        ModelRegistry(tmp_path / "reg").publish(good_model, "li")
+    assert not (tmp_path / "reg").exists() or not any((tmp_path / "reg").rglob("card.md"))
