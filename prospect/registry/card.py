@@ -75,6 +75,13 @@ def _estimator_facts(estimator: Any) -> dict[str, Any]:
             params = {}
         facts["params"] = {k: v if isinstance(v, str | int | float | bool | None) else repr(v)
                            for k, v in sorted(params.items())}
+    steps = getattr(estimator, "steps", None)
+    if isinstance(steps, list):
+        facts["steps"] = [f"{name}: {type(step).__module__}.{type(step).__qualname__}"
+                          for name, step in steps]
+    inner = getattr(estimator, "model", None)
+    if inner is not None and hasattr(inner, "fit"):
+        facts["wraps"] = _estimator_facts(inner)
     n_in = getattr(estimator, "n_features_in_", None)
     if n_in is not None:
         facts["n_features_in"] = int(n_in)
@@ -140,6 +147,23 @@ def _fmt(value: Any) -> str:
     return str(value).replace("|", "\\|")
 
 
+def _metrics_table(metrics: Any) -> list[str]:
+    """Metrics as a table: one column per CV scheme when they are nested by scheme."""
+    if not isinstance(metrics, Mapping) or not metrics:
+        return []
+    nested = {k: v for k, v in metrics.items() if isinstance(v, Mapping)}
+    if nested and len(nested) == sum(v is not None for v in metrics.values()):
+        schemes = list(nested)
+        names = sorted({m for v in nested.values() for m in v})
+        out = ["", "| metric | " + " | ".join(schemes) + " |",
+               "|---|" + "---|" * len(schemes)]
+        out += [f"| {m} | " + " | ".join(_fmt(nested[s].get(m)) for s in schemes) + " |"
+                for m in names]
+        return out
+    return ["", "| metric | value |", "|---|---|",
+            *[f"| {k} | {_fmt(v)} |" for k, v in metrics.items()]]
+
+
 def card_markdown(card: Mapping[str, Any]) -> str:
     """Render a completed card as Markdown."""
     title = f"{card.get('mineral') or 'unknown mineral'}"
@@ -152,7 +176,8 @@ def card_markdown(card: Mapping[str, Any]) -> str:
     lines += [
         f"- Mineral: {_fmt(card.get('mineral'))}",
         f"- Deposit type: {_fmt(card.get('deposit_type'))}",
-        f"- Estimator: `{est.get('class', '?')}`",
+        f"- Estimator: `{est.get('class', '?')}`"
+        + "".join(f"\n  - `{step}`" for step in est.get("steps", [])),
         f"- Created: {_fmt(card.get('created'))}",
         f"- Config hash (SHA-256): {_fmt(card.get('config_hash'))}",
         "",
@@ -185,14 +210,16 @@ def card_markdown(card: Mapping[str, Any]) -> str:
     if isinstance(cv, Mapping):
         for key in ("scheme", "block_size", "n_splits"):
             lines.append(f"- {key}: {_fmt(cv.get(key))}")
-        metrics = cv.get("metrics") or {}
-        if isinstance(metrics, Mapping) and metrics:
-            lines += ["", "| metric | value |", "|---|---|"]
-            lines += [f"| {k} | {_fmt(v)} |" for k, v in metrics.items()]
+        lines += _metrics_table(cv.get("metrics") or {})
     else:
         lines.append(f"- {_fmt(cv)}")
-    lines += ["", "## Calibration", "", f"{_fmt(card.get('calibration'))}", "",
-              "## Limitations", ""]
+    lines += ["", "## Calibration", ""]
+    calibration = card.get("calibration")
+    if isinstance(calibration, Mapping):
+        lines += [f"- {k}: {_fmt(v)}" for k, v in calibration.items()]
+    else:
+        lines.append(_fmt(calibration))
+    lines += ["", "## Limitations", ""]
     limits = card.get("limitations") or []
     if isinstance(limits, str):
         limits = [limits]

@@ -98,3 +98,23 @@ def test_not_a_model_dir(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(ModelError, match=r"no model\.skops"):
         load_model(tmp_path / "empty")
+
+
+def test_card_renders_nested_cv_metrics_and_pipeline_steps(tmp_path: Path, fitted, card,
+                                                           schema) -> None:
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    rf, X = fitted
+    pipe = make_pipeline(StandardScaler(), rf).fit(X, rf.predict(X))
+    metrics = {"spatial_block": {"roc_auc": 0.71, "pr_auc": 0.2},
+               "random": {"roc_auc": 0.83, "pr_auc": 0.3}}
+    out = save_model(pipe, tmp_path / "p", card={**card, "cv": {**card["cv"],
+                                                                "metrics": metrics}},
+                     schema=schema)
+    md = (out / "card.md").read_text()
+    assert "| metric | spatial_block | random |" in md
+    assert "| roc_auc | 0.71 | 0.83 |" in md
+    assert "`standardscaler: sklearn.preprocessing._data.StandardScaler`" in md
+    full = json.loads((out / "card.json").read_text())
+    assert full["estimator"]["steps"][1].endswith("RandomForestClassifier")
