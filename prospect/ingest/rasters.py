@@ -84,12 +84,31 @@ class RasterLayer(Layer):
         return out
 
 
-def _scene_files(source: RasterSource, scene: RasterScene) -> dict[str, tuple[Path, int]]:
+@dataclass(frozen=True)
+class _Scene:
+    """A scene with its files as GDAL names (URLs keep their ``//``, unlike ``Path``)."""
+
+    files: dict[str, tuple[str, int]]
+    multiband: bool
+    band_names: list[str] | None
+    variable: str | None
+    mtl: Path | None
+    crs: str | None
+    date: Any
+    cloud_cover: float | None
+
+
+def _from_config(source: RasterSource, scene: RasterScene) -> _Scene:
     if scene.bands is not None:
-        return {name: (p, 1) for name, p in scene.bands.items()}
-    assert scene.path is not None
-    names = scene.band_names or source.band_names or [source.name]
-    return {name: (scene.path, i + 1) for i, name in enumerate(names)}
+        files = {name: (str(p), 1) for name, p in scene.bands.items()}
+    else:
+        assert scene.path is not None
+        names = scene.band_names or source.band_names or [source.name]
+        files = {name: (str(scene.path), i + 1) for i, name in enumerate(names)}
+    return _Scene(files=files, multiband=scene.path is not None,
+                  band_names=scene.band_names or source.band_names,
+                  variable=scene.variable or source.variable, mtl=scene.mtl,
+                  crs=scene.crs or source.crs, date=scene.date, cloud_cover=scene.cloud_cover)
 
 
 def _check_band_names(source: RasterSource, names: list[str]) -> None:
@@ -119,18 +138,19 @@ def _overlaps(info: RasterInfo, grid: RegionGrid) -> bool:
     return left < g[2] and right > g[0] and bottom < g[3] and top > g[1]
 
 
-def _scenes(source: RasterSource) -> list[RasterScene]:
+def _scenes(source: RasterSource) -> list[_Scene]:
     if source.stac is None:
-        return source.scene_list()
+        return [_from_config(source, sc) for sc in source.scene_list()]
     assert source.assets is not None
     return [
-        RasterScene(bands={k: Path(v) for k, v in s.bands.items()}, crs=source.crs or s.crs,
-                    date=s.date, cloud_cover=s.cloud_cover)
+        _Scene(files={k: (v, 1) for k, v in s.bands.items()}, multiband=False,
+               band_names=None, variable=None, mtl=None, crs=source.crs or s.crs,
+               date=s.date, cloud_cover=s.cloud_cover)
         for s in read_stac_scenes(source.stac, dict(source.assets))
     ]
 
 
-def _order(source: RasterSource, scenes: list[RasterScene]) -> list[RasterScene]:
+def _order(source: RasterSource, scenes: list[_Scene]) -> list[_Scene]:
     """Scenes in priority order for the mosaic rule (MTL dates/cloud cover fill gaps)."""
     if source.mosaic == "first_valid" or len(scenes) == 1:
         return scenes
@@ -170,20 +190,21 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
     scenes = _order(source, _scenes(source))
     per_var: dict[str, list[BandRef]] = {}
     units: dict[str, str] = {}
+    inputs: dict[str, set[str]] = {}
     any_overlap = False
     for scene in scenes:
-        files = _scene_files(source, scene)
-        _check_band_names(source, list(files))
+        _check_band_names(source, list(scene.files))
         mtl = read_mtl(scene.mtl) if scene.mtl else None
         infos: dict[str, RasterInfo] = {}
-        for var, (path, band) in files.items():
-            key = str(path)
-            if key not in infos:
-                infos[key] = raster_info(path, crs=scene.crs or source.crs,
-                                         variable=scene.variable or source.variable)
-            info = infos[key]
-            names = scene.band_names or source.band_names
-            if scene.path is not None and names is not None and info.count != len(names):
+        for var, (path, band) in scene.files.items():
+            if path not in infos:
+                infos[path] = raster_info(path, crs=scene.crs, variable=scene.variable)
+                if scene.mtl:
+                    inputs.setdefault(var, set()).add(str(scene.mtl))
+            inputs.setdefault(var, set()).add(path)
+            info = infos[path]
+            names = scene.band_names
+            if scene.multiband and names is not None and info.count != len(names):
                 raise DataError(
                     f"{path}: has {info.count} band(s) but the config names {len(names)} "
                     f"({', '.join(names)}); list one name per band"
@@ -223,7 +244,7 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
             name=var, units=units[var],
             long_name=source.long_name or (f"{source.sensor} {var}" if source.sensor else var),
             kind="categorical" if categorical else "continuous",
-            inputs=tuple(sorted({r.info.path for r in refs})),
+            inputs=tuple(sorted(inputs[var])),
             settings={"source": source.name, "mosaic": source.mosaic if len(refs) > 1 else None,
                       "scenes": [r.describe() for r in refs]},
             refs=tuple(refs), categorical=categorical,

@@ -1,0 +1,102 @@
+"""STAC catalogs and items, read from disk and from a real HTTP server (GDAL /vsicurl/)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import http.server
+import multiprocessing
+
+import numpy as np
+import pystac
+import pytest
+from ingest_helpers import LEFT, assemble
+
+from prospect.config.sources import RasterSource
+from prospect.errors import DataError
+from prospect.ingest.rasters import plan_raster
+
+
+class RangeHandler(http.server.SimpleHTTPRequestHandler):
+    """Static files with HTTP Range support (what GDAL's /vsicurl/ needs)."""
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        rng = self.headers.get("Range")
+        path = self.translate_path(self.path)
+        if not rng or not rng.startswith("bytes="):
+            return super().do_GET()
+        try:
+            data = open(path, "rb").read()  # noqa: SIM115
+        except OSError:
+            self.send_error(404)
+            return
+        start_s, _, end_s = rng[6:].partition("-")
+        start = int(start_s)
+        end = min(int(end_s) if end_s else len(data) - 1, len(data) - 1)
+        self.send_response(206)
+        self.send_header("Content-Range", f"bytes {start}-{end}/{len(data)}")
+        self.send_header("Content-Length", str(end - start + 1))
+        self.send_header("Accept-Ranges", "bytes")
+        self.end_headers()
+        self.wfile.write(data[start:end + 1])
+
+
+def make_catalog(root, write_tif):
+    cat = pystac.Catalog(id="scenes", description="two overlapping test scenes")
+    for i, (value, cloud, left) in enumerate([(1.0, 40.0, LEFT), (2.0, 3.0, LEFT + 100)]):
+        tif = write_tif(f"scene{i}.tif", np.full((40, 30), value, np.float32), left=left)
+        target = root / "items" / f"s{i}"
+        target.mkdir(parents=True)
+        dest = target / "B04.tif"
+        dest.write_bytes(tif.read_bytes())
+        item = pystac.Item(
+            id=f"s{i}", geometry=None, bbox=None,
+            datetime=dt.datetime(2020 + i, 1, 1, tzinfo=dt.UTC),
+            properties={"eo:cloud_cover": cloud, "proj:epsg": 32619},
+        )
+        item.add_asset("red", pystac.Asset(href=str(dest), media_type=pystac.MediaType.GEOTIFF))
+        cat.add_item(item)
+    cat.normalize_hrefs(str(root))
+    cat.make_all_asset_hrefs_relative()
+    cat.save(catalog_type=pystac.CatalogType.SELF_CONTAINED)
+    return root / "catalog.json"
+
+
+def check(layer, grid):
+    out = assemble(layer, grid)
+    assert (out[:, :10] == 1).all() and (out[:, 30:] == 2).all()
+    assert (out[:, 10:30] == 2).all()  # least cloudy scene wins the overlap
+
+
+def test_local_stac_catalog_mosaic(grid, write_tif, tmp_path):
+    catalog = make_catalog(tmp_path / "stac", write_tif)
+    src = RasterSource(name="s2", stac=str(catalog), assets={"B04": "red"},
+                       mosaic="least_cloudy")
+    (layer,) = plan_raster(src, grid)
+    check(layer, grid)
+    with pytest.raises(DataError, match=r"item 's0' has no asset\(s\) \['nir'\]"):
+        plan_raster(RasterSource(name="s2", stac=str(catalog), assets={"B08": "nir"}), grid)
+
+
+def test_stac_over_http(grid, write_tif, tmp_path):
+    root = tmp_path / "stac"
+    make_catalog(root, write_tif)
+    handler = functools.partial(RangeHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    # A separate process: GDAL holds the GIL while it fetches, so an in-process server
+    # thread could never answer.
+    proc = multiprocessing.get_context("fork").Process(target=server.serve_forever, daemon=True)
+    proc.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/catalog.json"
+        src = RasterSource(name="s2", stac=url, assets={"B04": "red"}, mosaic="least_cloudy")
+        (layer,) = plan_raster(src, grid)
+        assert all(ref.info.path.startswith("/vsicurl/http://127.0.0.1") for ref in layer.refs)
+        check(layer, grid)
+    finally:
+        proc.kill()
+        proc.join(5)
+        server.server_close()
