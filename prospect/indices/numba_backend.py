@@ -102,6 +102,10 @@ MAX_FUSED = 16
 """Indices per generated kernel: compile time grows faster than linearly with kernel size,
 so larger requests run as several fused kernels, each reading only the bands it needs."""
 
+PARALLEL_MIN_PIXELS = 1 << 18
+"""Below this many pixels the serial kernel is used: threads would cost more than they save
+(and the serial kernel compiles about three times faster)."""
+
 _LOCK = threading.Lock()
 _KERNELS: dict[str, ModuleType] = {}
 
@@ -195,8 +199,8 @@ def compute_numba(exprs: Sequence[Expr], inputs: Sequence[str], arrays: Sequence
     arrays
         numpy arrays of one shape (any float or integer dtype).
     parallel
-        Use the multi-threaded kernel (``prange`` over rows); use ``False`` inside dask
-        tasks.
+        Use the multi-threaded kernel (``prange`` over rows) for arrays of at least
+        :data:`PARALLEL_MIN_PIXELS` pixels; use ``False`` inside dask tasks.
     out
         Optional float32 output of shape ``(len(exprs), *shape)``.
 
@@ -215,6 +219,7 @@ def compute_numba(exprs: Sequence[Expr], inputs: Sequence[str], arrays: Sequence
     cols = shape[-1] if shape else 1
     flat = dict(zip(inputs, (a.reshape(rows, cols) for a in arrays), strict=True))
     out3 = out.reshape(len(exprs), rows, cols)
+    parallel = parallel and rows * cols >= PARALLEL_MIN_PIXELS
     for start in range(0, len(exprs), MAX_FUSED):
         group = list(exprs[start:start + MAX_FUSED])
         used = [name for name in inputs if any(name in variables(e) for e in group)]

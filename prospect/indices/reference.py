@@ -136,8 +136,11 @@ def evaluate_many(exprs: Sequence[Expr], env: Mapping[str, Any], *, xp: Any = No
     out_dtype = getattr(xp, dtype)
     nan = xp.asarray(xp.nan, dtype=xp.float64)
     results = []
-    for expr in exprs:
-        value = _as_array(_eval(expr, wide, xp), like, xp)
-        value = xp.where(xp.isfinite(value), value, nan)
-        results.append(_astype(value, out_dtype, xp))
+    import numpy
+
+    with numpy.errstate(all="ignore"):  # IEEE results are wanted; affects numpy only
+        for expr in exprs:
+            value = _as_array(_eval(expr, wide, xp), like, xp)
+            value = xp.where(xp.isfinite(value), value, nan)
+            results.append(_astype(value, out_dtype, xp))
     return results
