@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from pipelines.commands._common import SchedulerOpt
 from prospect.errors import InputFileError, ModelError
 
 __all__ = ["model_app", "register"]
@@ -105,9 +106,21 @@ def score(
     cog: Annotated[Path | None, typer.Option(help="Also write a COG of the map here.")] = None,
     trust: TrustOpt = None,
     registry: RegistryOpt = None,
+    scheduler: SchedulerOpt = None,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", min=1,
+        help="Score on a local dask cluster of this many processes (default: threads).")] = None,
 ) -> None:
-    """Score a cube with a registry model; the cube must match the model's input schema."""
+    """Score a cube with a registry model; the cube must match the model's input schema.
+
+    Blocks are scored with dask: in threads by default, on a local cluster with --workers,
+    or on a running scheduler with --scheduler.
+    """
+    import contextlib
+    import sys
+
     import xarray as xr
+    from dask.diagnostics import ProgressBar
 
     from prospect.io.cube import add_variables, create_cube, cube_grid, open_cube
     from prospect.registry import align_to_schema, check_schema, score_model
@@ -132,7 +145,14 @@ def score(
     if out.exists():
         raise InputFileError(f"{out}: already exists; choose a new output path")
     create_cube(out, grid, attrs={"synthetic": synthetic, "model": f"{name}/{version}"})
-    add_variables(out, xr.Dataset(dict(maps.data_vars)))
+    with contextlib.ExitStack() as stack:
+        if scheduler or workers:
+            from pipelines.cluster import dask_client
+
+            stack.enter_context(dask_client(scheduler=scheduler, workers=workers))
+        else:
+            stack.enter_context(ProgressBar(minimum=2.0, out=sys.stderr))
+        add_variables(out, xr.Dataset(dict(maps.data_vars)))
     console = Console(stderr=True)
     if cog is not None:
         from prospect.io.raster import write_cog
