@@ -113,8 +113,7 @@ def score(
 ) -> None:
     """Score a cube with a registry model; the cube must match the model's input schema.
 
-    Blocks are scored with dask: in threads by default, on a local cluster with --workers,
-    or on a running scheduler with --scheduler.
+    Blocks are scored with dask: threads by default, --workers or --scheduler for a cluster.
     """
     import contextlib
     import sys
