@@ -323,3 +323,37 @@ def test_symlinked_model_files_are_refused(tmp_path: Path, good_model: Path) -> 
     with pytest.raises(SecurityError, match="symbolic"):
         ModelRegistry(tmp_path / "reg").publish(good_model, "li")
     assert not (tmp_path / "reg").exists() or not any((tmp_path / "reg").rglob("card.md"))
+
+
+class Plain:
+    """A harmless class, renamed below to live in a module with import side effects."""
+
+    def __init__(self) -> None:
+        self.a = 1
+
+
+def test_audit_never_imports_modules_named_in_the_file(tmp_path: Path, good_model: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+    import zipfile
+
+    marker = tmp_path / "imported"
+    module = f"evil_import_{os.getpid()}"
+    (tmp_path / f"{module}.py").write_text(
+        f"from pathlib import Path\nPath({str(marker)!r}).write_text('x')\n"
+        "class Plain:\n    pass\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    original = sio.dumps(Plain())
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(original)) as zin, zipfile.ZipFile(out, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "schema.json":
+                data = data.replace(f'"{Plain.__module__}"'.encode(), f'"{module}"'.encode())
+            zout.writestr(item, data)
+    (good_model / "model.skops").write_bytes(out.getvalue())
+    _rewrite_checksums(good_model)
+    with pytest.raises(SecurityError, match=f"{module}.Plain"):
+        load_model(good_model)
+    assert not marker.exists() and module not in sys.modules
