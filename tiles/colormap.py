@@ -65,11 +65,17 @@ def render_rgba(
     if mask is not None:
         valid &= np.asarray(mask, dtype=bool)
     scale = np.float32(255.0 / (vmax - vmin))
-    scaled = (np.where(valid, data, np.float32(vmin)) - np.float32(vmin)) * scale
-    index = np.clip(scaled + np.float32(0.5), 0, 255).astype(np.uint8)
-    rgba = colormap_lut(colormap)[index]
-    rgba[..., 3] = np.where(valid, rgba[..., 3], 0)
-    return rgba
+    scaled = data - np.float32(vmin)
+    scaled *= scale
+    scaled += np.float32(0.5)
+    np.clip(scaled, 0, 255, out=scaled)
+    scaled[~valid] = 0
+    index = scaled.astype(np.uint8)
+    # one 4-byte gather per pixel: the LUT viewed as uint32 RGBA words
+    lut32 = np.ascontiguousarray(colormap_lut(colormap)).view(np.uint32).ravel()
+    words = lut32[index]
+    words[~valid] = 0  # transparent (alpha 0) where there is no data
+    return words.view(np.uint8).reshape((*data.shape, 4))
 
 
 def values_from_rgba(

@@ -1,22 +1,24 @@
 """Static XYZ pyramids: render every tile of a layer over a zoom range into ``{z}/{x}/{y}.png``.
 
 Tile maths come from morecantile (WebMercatorQuad); pixels come from rio-tiler. Instead of
-warping each tile on its own, tiles are read in *metatiles* (blocks of up to 8 x 8 tiles,
-2048 px square): one warp per block, then the block is coloured once and cut into tiles.
-Blocks are independent jobs run in a thread pool (GDAL and the image encoders release
-the GIL), and lower zooms read the COG's overviews instead of the full-resolution data.
+warping each tile on its own, tiles are read in *metatiles* (blocks of up to 4 x 4 tiles,
+1024 px square): one warp per block, then the block is coloured once and cut into tiles.
+Blocks are independent jobs run in a thread pool (or a process pool on request), and
+lower zooms read the COG's overviews instead of the full-resolution data.
 Memory is bounded by the block size times the number of workers.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Literal
 
 import morecantile
 import numpy as np
@@ -26,8 +28,8 @@ from tiles.source import WEB_MERCATOR, LayerSource
 
 __all__ = ["Metatile", "PyramidResult", "metatiles", "tile_ranges", "write_pyramid"]
 
-METATILE_PX = 2048
-"""Edge of one metatile read in pixels (8 tiles of 256 px, 4 tiles of 512 px)."""
+METATILE_PX = 1024
+"""Edge of one metatile read in pixels (4 tiles of 256 px, 2 tiles of 512 px)."""
 
 
 @dataclass(frozen=True)
@@ -124,10 +126,34 @@ def _render_block(
     return meta.z, written, empty, nbytes
 
 
+_WORKER_SOURCES: dict[tuple[str, str | None], LayerSource] = {}
+
+
+def _block_in_worker(
+    meta: Metatile, path: str, variable: str | None, root: Path, kwargs: dict[str, Any]
+) -> tuple[int, int, int, int]:
+    """Process-pool task: render one block with this process's own open source."""
+    key = (path, variable)
+    if key not in _WORKER_SOURCES:
+        _WORKER_SOURCES[key] = LayerSource(path=Path(path), variable=variable)
+    return _render_block(meta, _WORKER_SOURCES[key], root, **kwargs)
+
+
+def _executor(kind: str, workers: int) -> Executor:
+    if kind == "thread":
+        return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pyramid")
+    # forkserver: workers start from a clean server process (no inherited threads, locks or
+    # open GDAL handles from the caller, e.g. a dask client); the imports are preloaded once
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["tiles.pyramid"])
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+
+
 def write_pyramid(
     source: LayerSource, out_dir: str | Path, *, colormap: str, vmin: float, vmax: float,
     min_zoom: int, max_zoom: int, tile_size: int = 256, fmt: ImageFormat = "png",
     resampling: str = "bilinear", workers: int | None = None,
+    executor: Literal["process", "thread"] = "thread",
     progress: Callable[[int, int], None] | None = None,
 ) -> PyramidResult:
     """Render ``source`` into an XYZ pyramid ``out_dir/{z}/{x}/{y}.{fmt}``, atomically.
@@ -150,7 +176,12 @@ def write_pyramid(
     resampling
         ``bilinear`` or ``nearest`` (for the warp to Web Mercator and overview reads).
     workers
-        Threads rendering blocks in parallel (default: CPU count).
+        Blocks rendered in parallel (default: CPU count); 1 renders in this thread.
+    executor
+        ``thread`` (default: no start-up cost; the GDAL warps run in parallel, PNG
+        encoding holds the GIL) or ``process`` (a forkserver pool: every step runs in
+        parallel, worth its start-up for pyramids of thousands of tiles; the calling
+        script needs an ``if __name__ == "__main__":`` guard).
     progress
         Called as ``progress(done_blocks, total_blocks)``.
 
@@ -171,23 +202,34 @@ def write_pyramid(
         bounds=bounds, per_zoom={z: 0 for z in range(min_zoom, max_zoom + 1)},
     )
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(blocks) or 1))
+    kwargs: dict[str, Any] = dict(colormap=colormap, vmin=vmin, vmax=vmax,
+                                  tile_size=tile_size, fmt=fmt, resampling=resampling)
+    # biggest blocks first, so the last ones to finish are small
+    blocks.sort(key=lambda b: -b.n_tiles)
+
+    def record(done: int, counts: tuple[int, int, int, int]) -> None:
+        z, written, empty, nbytes = counts
+        result.tiles_written += written
+        result.tiles_empty += empty
+        result.bytes_written += nbytes
+        result.per_zoom[z] += written
+        if progress is not None:
+            progress(done, len(blocks))
+
     try:
-        with ThreadPoolExecutor(max_workers=n_workers, thread_name_prefix="pyramid") as pool:
-            futures = [
-                pool.submit(
-                    _render_block, meta, source, staging, colormap=colormap, vmin=vmin,
-                    vmax=vmax, tile_size=tile_size, fmt=fmt, resampling=resampling,
-                )
-                for meta in blocks
-            ]
-            for done, fut in enumerate(futures, start=1):
-                z, written, empty, nbytes = fut.result()
-                result.tiles_written += written
-                result.tiles_empty += empty
-                result.bytes_written += nbytes
-                result.per_zoom[z] += written
-                if progress is not None:
-                    progress(done, len(futures))
+        if n_workers == 1:
+            for done, meta in enumerate(blocks, start=1):
+                record(done, _render_block(meta, source, staging, **kwargs))
+        else:
+            with _executor(executor, n_workers) as pool:
+                if executor == "thread":
+                    futures = [pool.submit(_render_block, m, source, staging, **kwargs)
+                               for m in blocks]
+                else:
+                    futures = [pool.submit(_block_in_worker, m, str(source.path),
+                                           source.variable, staging, kwargs) for m in blocks]
+                for done, fut in enumerate(as_completed(futures), start=1):
+                    record(done, fut.result())
         _publish(staging, out_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

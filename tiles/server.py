@@ -157,9 +157,9 @@ class TileService:
         layer = self.layers.get(name)
         if layer is None:
             # a bad key is refused before anything is said about which layers exist
-            if key and not self.keys.identify(key).allowed:
-                decision = self.keys.identify(key)
-                raise ApiError(decision.status, decision.message)
+            who = self.keys.identify(key) if key else None
+            if who is not None and not who.allowed:
+                raise ApiError(who.status, who.message)
             raise ApiError(404, f"unknown layer {name!r}; GET /layers lists the layers")
         decision: Decision = self.keys.check(key, name)
         if not decision.allowed:

@@ -18,6 +18,10 @@ from typing import Any
 
 import morecantile
 import numpy as np
+import rasterio
+from rasterio.enums import Resampling
+from rasterio.transform import from_bounds
+from rasterio.warp import reproject, transform_bounds
 from rio_tiler.errors import PointOutsideBounds, TileOutsideBounds
 from rio_tiler.io import Reader, XarrayReader
 
@@ -136,6 +140,8 @@ class LayerSource:
         from rasterio.crs import CRS
 
         dst = WEB_MERCATOR.rasterio_crs if crs is None else CRS.from_user_input(crs)
+        if self.variable is None:
+            return self._warp_cog(bbox, dst, width=width, height=height, resampling=resampling)
         with self.reader() as rdr, warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
@@ -149,6 +155,54 @@ class LayerSource:
                 return np.ma.masked_all((height, width), dtype="f4")
         arr = img.array[0].astype("f4")
         return np.ma.masked_where(np.ma.getmaskarray(arr) | ~np.isfinite(arr.filled(np.nan)), arr)
+
+    def _dataset(self, level: int) -> Any:
+        """This thread's handle on the COG at overview ``level`` (-1: full resolution)."""
+        handles = getattr(self._local, "datasets", None)
+        if handles is None:
+            handles = self._local.datasets = {}
+        if level not in handles:
+            opts = {} if level < 0 else {"overview_level": level}
+            handles[level] = rasterio.open(self.path, **opts)
+        return handles[level]
+
+    def _footprint(self, dst: Any) -> tuple[tuple[float, float, float, float], float, list[int]]:
+        """The COG's bounds in CRS ``dst``, its cell size there, and its overview factors."""
+        key = f"footprint:{dst.to_string()}"
+        if key not in self._info:
+            ds = self._dataset(-1)
+            b = transform_bounds(ds.crs, dst, *ds.bounds, densify_pts=21)
+            self._info[key] = (b, (b[2] - b[0]) / ds.width, list(ds.overviews(1)))
+        return self._info[key]  # type: ignore[no-any-return]
+
+    def _warp_cog(
+        self, bbox: tuple[float, float, float, float], dst: Any, *, width: int, height: int,
+        resampling: str,
+    ) -> np.ma.MaskedArray:
+        """One GDAL warp from the best overview of the COG straight onto the output grid.
+
+        The overview chosen is the coarsest one still at least as fine as the output
+        pixels, so low zooms read little data; a single warp (rather than a warped VRT
+        read and then resampled again) keeps the edges exact and the cost low.
+        """
+        (fw, fs, fe, fn), cell, factors = self._footprint(dst)
+        left, bottom, right, top = bbox
+        if left >= fe or right <= fw or bottom >= fn or top <= fs:
+            return np.ma.masked_all((height, width), dtype="f4")
+        out_cell = (right - left) / width
+        level = -1
+        for i, f in enumerate(factors):
+            if cell * f <= out_cell * 1.01:
+                level = i
+        ds = self._dataset(level)
+        out = np.full((height, width), np.nan, dtype="f4")
+        src_nodata = ds.nodata if ds.nodata is not None else np.nan
+        reproject(
+            rasterio.band(ds, 1), out, src_nodata=src_nodata, dst_nodata=np.nan,
+            dst_transform=from_bounds(left, bottom, right, top, width, height), dst_crs=dst,
+            resampling=Resampling[resampling], init_dest_nodata=True,
+        )
+        return np.ma.masked_invalid(out, copy=False)
 
     def read_tile(
         self, x: int, y: int, z: int, *, tile_size: int = 256, resampling: str = "bilinear"

@@ -184,3 +184,13 @@ def _some_tile(fx) -> tuple[int, int, int]:
     b = cog_source(fx.probability).lonlat_bounds
     t = WEB_MERCATOR.tile((b[0] + b[2]) / 2, (b[1] + b[3]) / 2, 14)
     return t.x, t.y, t.z
+
+
+def test_process_and_thread_executors_write_the_same_tiles(tile_fixture, tmp_path) -> None:
+    src = cog_source(tile_fixture.probability)
+    kw = dict(colormap="viridis", vmin=0, vmax=1, min_zoom=12, max_zoom=14, workers=2)
+    a = write_pyramid(src, tmp_path / "t", executor="thread", **kw)
+    b = write_pyramid(src, tmp_path / "p", executor="process", **kw)
+    assert a.tiles_written == b.tiles_written > 0 and a.per_zoom == b.per_zoom
+    for f in sorted((tmp_path / "t").glob("*/*/*.png")):
+        assert f.read_bytes() == (tmp_path / "p" / f.relative_to(tmp_path / "t")).read_bytes()
