@@ -39,13 +39,28 @@ def _progress(ctx: RunContext) -> Progress:
 
 
 def _run_tasks(
-    ctx: RunContext, work: list[tuple[PartialVariable, Layer, ChunkWindow]], grid: RegionGrid,
-    progress: Progress, task_id: Any,
+    ctx: RunContext, work: list[tuple[PartialVariable, Layer, ChunkWindow]],
+    parts: list[PartialVariable], grid: RegionGrid, progress: Progress, task_id: Any,
 ) -> None:
+    """Compute every pending chunk; publish each variable as soon as its last chunk lands."""
+    remaining = {part.name: 0 for part in parts}
+    for part, _, _ in work:
+        remaining[part.name] += 1
+    by_name = {part.name: part for part in parts}
+
+    def finished(name: str) -> None:
+        remaining[name] -= 1
+        progress.advance(task_id)
+        if remaining[name] == 0:
+            by_name[name].publish(grid)
+
+    for part in parts:  # complete before an interruption, but not yet published
+        if remaining[part.name] == 0:
+            part.publish(grid)
     if ctx.client is None:
         for part, layer, window in work:
             ingest_chunk(part, layer, grid, window)
-            progress.advance(task_id)
+            finished(part.name)
         return
     from distributed import as_completed
 
@@ -53,14 +68,15 @@ def _run_tasks(
     # task, not scattered data: a task is recomputed if its worker dies (issue #8).
     layers = {id(layer): layer for _, layer, _ in work}
     scattered = {k: ctx.client.submit(lambda v: v, v, pure=False) for k, v in layers.items()}
-    futures = [
-        ctx.client.submit(ingest_chunk, part, scattered[id(layer)], grid, window, pure=False)
+    futures = {
+        ctx.client.submit(ingest_chunk, part, scattered[id(layer)], grid, window,
+                          pure=False): part.name
         for part, layer, window in work
-    ]
+    }
     try:
-        for fut in as_completed(futures):
+        for fut in as_completed(list(futures)):
             fut.result()
-            progress.advance(task_id)
+            finished(futures[fut])
     finally:
         for fut in futures:
             fut.cancel()
@@ -79,11 +95,6 @@ def run(ctx: RunContext) -> StageResult:
     """Create (or reuse) the cube at ``ctx.cube_path`` and ingest every source into it."""
     grid = ctx.grid
     result = StageResult(name="ingest")
-    create_cube(ctx.cube_path, grid, exist_ok=True, attrs={
-        "synthetic": bool(ctx.job.synthetic), "job": ctx.job.name,
-        "title": f"Prospect cube of {ctx.job.name}" + (" (SYNTHETIC data)"
-                                                       if ctx.job.synthetic else ""),
-    })
     # Plan every source first: bad input fails here, before anything is written.
     layers: list[Layer] = []
     for source in ctx.job.sources:
@@ -93,6 +104,11 @@ def run(ctx: RunContext) -> StageResult:
     if dupes:
         raise DataError(f"job {ctx.job.name!r}: two sources make the same variable(s) {dupes}; "
                         "rename a source or its bands")
+    create_cube(ctx.cube_path, grid, exist_ok=True, attrs={
+        "synthetic": bool(ctx.job.synthetic), "job": ctx.job.name,
+        "title": f"Prospect cube of {ctx.job.name}" + (" (SYNTHETIC data)"
+                                                       if ctx.job.synthetic else ""),
+    })
     published = _published_fingerprints(ctx)
     work: list[tuple[PartialVariable, Layer, ChunkWindow]] = []
     parts: list[tuple[PartialVariable, Layer]] = []
@@ -109,9 +125,7 @@ def run(ctx: RunContext) -> StageResult:
         work.extend((part, layer, w) for w in pending)
     with _progress(ctx) as progress:
         task_id = progress.add_task(f"ingest {len(parts)} layer(s)", total=len(work))
-        _run_tasks(ctx, work, grid, progress, task_id)
-    for part, _layer in parts:
-        part.publish(grid)
+        _run_tasks(ctx, work, [p for p, _ in parts], grid, progress, task_id)
     result.outputs["cube"] = str(ctx.cube_path)
     result.inputs = _inputs(layers)
     result.metrics = {

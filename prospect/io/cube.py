@@ -42,6 +42,7 @@ __all__ = [
     "add_variables",
     "array_checksums",
     "begin_variable",
+    "consolidate",
     "create_cube",
     "cube_grid",
     "cube_variables",
@@ -212,10 +213,30 @@ def add_variables(
                 os.replace(target, trash)
                 shutil.rmtree(trash, ignore_errors=True)
             os.replace(tmp / name, target)
-        zarr.consolidate_metadata(str(path), zarr_format=3)
+        consolidate(path)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return names
+
+
+def consolidate(path: Path) -> None:
+    """Rewrite the cube's consolidated metadata atomically (temp file, then rename).
+
+    Same layout as ``zarr.consolidate_metadata`` for a flat group, but a process killed
+    at any instant leaves either the old or the new root ``zarr.json``, never half of one.
+    """
+    path = Path(path)
+    root_meta = json.loads((path / "zarr.json").read_text())
+    children: dict[str, Any] = {}
+    for child in sorted(path.iterdir()):
+        meta_file = child / "zarr.json"
+        if child.is_dir() and not child.name.startswith(".") and meta_file.is_file():
+            children[child.name] = json.loads(meta_file.read_text())
+    root_meta["consolidated_metadata"] = {"kind": "inline", "must_understand": False,
+                                          "metadata": children}
+    tmp = path / f".zarr.json.{uuid.uuid4().hex[:8]}.tmp"
+    tmp.write_text(json.dumps(root_meta, indent=2, allow_nan=True))
+    os.replace(tmp, path / "zarr.json")
 
 
 def _staging_path(path: Path) -> Path:
@@ -324,7 +345,7 @@ class PartialVariable:
             os.replace(target, trash)
             shutil.rmtree(trash, ignore_errors=True)
         os.replace(self.array_path, target)
-        zarr.consolidate_metadata(str(self.cube), zarr_format=3)
+        consolidate(self.cube)
         shutil.rmtree(self.root, ignore_errors=True)
         with contextlib.suppress(OSError):
             self.root.parent.rmdir()  # only when no other variable is in progress
@@ -437,7 +458,7 @@ def add_time_slice(
                                         "compressors": [COMPRESSOR]}})
             os.replace(staged / name, path / name)
             os.replace(staged / "time", path / "time")
-            zarr.consolidate_metadata(str(path), zarr_format=3)
+            consolidate(path)
         finally:
             shutil.rmtree(staged, ignore_errors=True)
         return
@@ -452,4 +473,5 @@ def add_time_slice(
             "per cube"
         )
     ds = xr.Dataset({name: da})
-    ds.to_zarr(path, mode="a", append_dim="time", zarr_format=3, consolidated=True)
+    ds.to_zarr(path, mode="a", append_dim="time", zarr_format=3, consolidated=False)
+    consolidate(path)

@@ -1,0 +1,154 @@
+"""The ingest stage end to end: on a dask client, rerun skipping, SIGKILL resume, bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from prospect.io.cube import array_checksums, open_cube
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[2]
+EXPECTED = {"B02", "B03", "B04", "B05", "B06", "B07", "B08", "B8A", "B11", "B12", "heatflow",
+            "geology", "geology_dist_contact", "geology_dist_fault"}
+
+RUNNER = """
+import json, sys
+from pathlib import Path
+from pipelines.context import RunContext
+from pipelines.stages import ingest
+from prospect.config import load_job, resolve_grid
+job = load_job(sys.argv[1])
+ctx = RunContext(job=job, out_dir=Path(sys.argv[2]), grid=resolve_grid(job))
+res = ingest.run(ctx)
+print("METRICS " + json.dumps(res.metrics))
+"""
+
+
+def ingest_only(scene, path: Path, **changes) -> Path:
+    """The scene's job config without the later stages (and with ``changes``)."""
+    full = scene.job_config(path.with_suffix(".full.yaml"))
+    job = yaml.safe_load(full.read_text())
+    for key in ("indices", "model", "tiles"):
+        job.pop(key, None)
+    job.update(changes)
+    path.write_text(yaml.safe_dump(job))
+    return path
+
+
+def published_now(cube: Path) -> set[str]:
+    """Variables listed in the cube's consolidated metadata (what a reader would open)."""
+    try:
+        meta = json.loads((cube / "zarr.json").read_text())
+    except (OSError, ValueError):
+        return set()
+    return set(meta.get("consolidated_metadata", {}).get("metadata", {})) & EXPECTED
+
+
+def run_subprocess(job: Path, out: Path) -> dict:
+    proc = subprocess.run([sys.executable, "-c", RUNNER, str(job), str(out)], cwd=REPO,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("METRICS "))
+    return json.loads(line[8:])
+
+
+def test_stage_on_a_dask_client_then_rerun_skips(small_scene, tmp_path):
+    from pipelines.runner import run_job
+    from prospect.config import load_job
+
+    job = ingest_only(small_scene, tmp_path / "job.yaml")
+    out = tmp_path / "out"
+    (result,) = run_job(job, out, stages=["ingest"], workers=1)
+    ds = open_cube(out / "cube.zarr")
+    assert set(ds.data_vars) == EXPECTED
+    assert ds.attrs["synthetic"] is True
+    assert ds["heatflow"].attrs["units"] == "mW m-2"
+    assert ds["geology_dist_fault"].attrs["prospect_kind"] == "distance"
+    assert json.loads(ds["geology"].attrs["categories"])
+    prov = json.loads(ds["B11"].attrs["provenance"])
+    (path, digest), = prov["sources"].items()
+    assert path.endswith("B11.tif") and len(digest) == 64
+    assert result.metrics["chunks_computed"] == len(EXPECTED) * result.metrics[
+        "chunks_per_variable"]
+    # the wells are labels: no surface was made from them
+    assert not any(v.startswith("wells") for v in ds.data_vars)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert any(k.startswith("s2:B02") for k in manifest["inputs"])
+    # rerun of the stage itself: every variable is up to date, no chunk recomputed
+    from pipelines.context import RunContext
+    from pipelines.stages import ingest
+    from prospect.config import resolve_grid
+
+    cfg = load_job(job)
+    again = ingest.run(RunContext(job=cfg, out_dir=out, grid=resolve_grid(cfg)))
+    assert again.metrics["chunks_computed"] == 0
+    assert again.metrics["variables_unchanged"] == len(EXPECTED)
+
+
+def test_sigkill_mid_ingest_then_rerun_gives_the_same_cube(small_scene, tmp_path):
+    job = ingest_only(small_scene, tmp_path / "job.yaml")
+    reference = tmp_path / "reference"
+    run_subprocess(job, reference)
+    expected = array_checksums(reference / "cube.zarr")
+
+    out = tmp_path / "killed"
+    partial = out / ".cube.zarr.partial"
+    proc = subprocess.Popen([sys.executable, "-c", RUNNER, str(job), str(out)], cwd=REPO,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    marks = 0
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        marks = sum(1 for _ in partial.glob("*/done/*")) if partial.exists() else 0
+        if marks >= 5 and published_now(out / "cube.zarr"):
+            break
+        time.sleep(0.002)
+    assert proc.poll() is None, "the ingest finished before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert marks >= 5
+
+    # What a reader sees now: only complete variables, each identical to the reference.
+    seen = set(open_cube(out / "cube.zarr").data_vars)
+    assert seen and seen < EXPECTED
+    now = array_checksums(out / "cube.zarr")
+    for name in seen:
+        assert now[name] == expected[name], name
+
+    metrics = run_subprocess(job, out)
+    assert metrics["chunks_resumed"] >= 5
+    assert metrics["variables_unchanged"] == len(seen)
+    total = len(EXPECTED) * metrics["chunks_per_variable"]
+    assert metrics["chunks_computed"] < total - metrics["chunks_resumed"] + 1
+    assert array_checksums(out / "cube.zarr") == expected
+    assert not partial.exists()
+
+
+def test_bad_source_publishes_nothing(small_scene, tmp_path):
+    from pipelines.context import RunContext
+    from pipelines.stages import ingest
+    from prospect.config import load_job, resolve_grid
+    from prospect.errors import InputFileError
+
+    broken = tmp_path / "B04.tif"
+    broken.write_bytes(small_scene.bands["B04"].read_bytes()[:2000])
+    job = ingest_only(small_scene, tmp_path / "job.yaml")
+    data = yaml.safe_load(job.read_text())
+    data["sources"][0]["bands"]["B04"] = str(broken)
+    job.write_text(yaml.safe_dump(data))
+    cfg = load_job(job)
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(InputFileError, match=r"B04\.tif"):
+        ingest.run(RunContext(job=cfg, out_dir=out, grid=resolve_grid(cfg)))
+    assert not (out / "cube.zarr").exists()
+    assert not any(out.iterdir())
