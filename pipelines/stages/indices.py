@@ -83,7 +83,7 @@ def run(ctx: RunContext) -> StageResult:
     result.metrics = {
         "indices": len(todo), "indices_unchanged": len(unchanged), "backend": backend,
         "chunks_per_index": n_chunks, "sensor": cfg.sensor,
-        "megapixels_per_s": round(ctx.grid.shape[0] * ctx.grid.shape[1] / 1e6 / seconds, 2)
+        "megapixels_per_s": round(ctx.grid.shape[0] * ctx.grid.shape[1] / 1e6 / seconds, 4)
         if todo and seconds > 0 else None,
     }
     result.skipped = not todo

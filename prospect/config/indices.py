@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from prospect.config._base import StrictModel
 
@@ -42,6 +42,15 @@ class IndicesConfig(StrictModel):
     constants: dict[str, float] = Field(default_factory=dict)
     backend: Literal["auto", "reference", "numba", "cupy"] = "auto"
     overwrite: bool = True
+
+    @field_validator("custom")
+    @classmethod
+    def _formulas_parse(cls, value: dict[str, str]) -> dict[str, str]:
+        from prospect.indices.formula import parse_formula
+
+        for name, formula in value.items():
+            parse_formula(formula, name=name)  # FormulaError is a ValueError
+        return value
 
 
 class SensorBand(StrictModel):

@@ -1,0 +1,138 @@
+"""The indices stage through the real CLI: a real zarr cube, a real dask cluster."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+import yaml
+
+from prospect.grid import RegionGrid
+from prospect.io.cube import add_variables, create_cube, float_layer, open_cube
+
+pytestmark = pytest.mark.integration
+
+BANDS = ("B02", "B03", "B04", "B08", "B11", "B12")
+GRID = RegionGrid(crs="EPSG:32619", resolution=10.0,
+                  bounds=(570000.0, 1340000.0, 571200.0, 1340960.0), chunks=(40, 48),
+                  name="stage-test")
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "pipelines.cli", *args], capture_output=True,
+                          text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def job(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[str, np.ndarray]]:
+    root = tmp_path_factory.mktemp("indices_stage")
+    out = root / "out"
+    out.mkdir()
+    cube = out / "cube.zarr"
+    create_cube(cube, GRID, attrs={"synthetic": True})
+    like = open_cube(cube)
+    rng = np.random.default_rng(11)
+    values = {b: rng.uniform(0.01, 0.6, GRID.shape).astype(np.float32) for b in BANDS}
+    values["B04"][:3, :3] = np.nan          # no data
+    values["B08"][5, :4] = 0.0
+    values["B04"][5, :4] = 0.0              # 0 / 0
+    layers = xr.Dataset({b: float_layer(v, name=b, units="1", long_name=f"SYNTHETIC {b}",
+                                        provenance={"synthetic": True}, like=like)
+                         for b, v in values.items()})
+    add_variables(cube, layers)
+    config = {
+        "name": "indices-stage-test", "synthetic": True,
+        "region": {"name": "stage-test", "crs": GRID.crs, "resolution": GRID.resolution,
+                   "bounds": list(GRID.bounds), "chunks": list(GRID.chunks)},
+        "indices": {"sensor": "sentinel2",
+                    "names": ["NDVI", "CLAY_HYDROXYL", "FERROUS_IRON", "IRON_OXIDE"],
+                    "custom": {"MY_RATIO": "(S1 - S2) / (S1 + S2 + 0.1)"}},
+    }
+    path = root / "job.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path, out, values
+
+
+def test_stage_writes_index_variables_with_provenance(job) -> None:
+    path, out, values = job
+    proc = _cli("indices", str(path), "-o", str(out), "--workers", "1")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "Traceback" not in proc.stderr
+    ds = open_cube(out / "cube.zarr")
+    b = {k: v.astype(np.float64) for k, v in values.items()}
+    with np.errstate(all="ignore"):
+        expected = {
+            "NDVI": (b["B08"] - b["B04"]) / (b["B08"] + b["B04"]),
+            "CLAY_HYDROXYL": b["B11"] / b["B12"],
+            "FERROUS_IRON": b["B12"] / b["B08"] + b["B03"] / b["B04"],
+            "IRON_OXIDE": b["B04"] / b["B02"],
+            "MY_RATIO": (b["B11"] - b["B12"]) / (b["B11"] + b["B12"] + 0.1),
+        }
+    for name, want in expected.items():
+        var = ds[name]
+        assert var.dtype == np.float32
+        assert var.encoding["chunks"] == GRID.chunks
+        want = np.where(np.isfinite(want), want, np.nan)
+        np.testing.assert_allclose(var.values, want, rtol=1e-6, err_msg=name)
+        prov = json.loads(var.attrs["provenance"])
+        assert prov["backend"] == "numba"
+        assert prov["catalogue_version"].startswith("asi-spyndex-0.12.0")
+        assert prov["formula"] and prov["bands"]
+        assert var.attrs["prospect_kind"] == "index" and var.attrs["units"] == "1"
+        assert var.attrs["synthetic"] == "true"
+    assert np.isnan(ds["NDVI"].values[:3, :3]).all() and np.isnan(ds["NDVI"].values[5, :4]).all()
+    assert json.loads(ds["FERROUS_IRON"].attrs["provenance"])["bands"] == {
+        "S2": "B12", "N": "B08", "G": "B03", "R": "B04"}
+    leftovers = [p.name for p in out.iterdir() if ".staging" in p.name]
+    assert leftovers == []
+
+
+def test_rerun_skips_unchanged_indices_and_recomputes_changed_ones(job) -> None:
+    path, out, _ = job
+    before = open_cube(out / "cube.zarr")["NDVI"].attrs["prospect_fingerprint"]
+    proc = _cli("indices", str(path), "-o", str(out), "--workers", "1")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    log = proc.stderr + proc.stdout
+    assert "skipped" in log or "0 index layer(s) computed" in log
+    config = yaml.safe_load(path.read_text())
+    config["indices"]["custom"]["MY_RATIO"] = "(S1 - S2) / (S1 + S2 + 0.2)"
+    path.write_text(yaml.safe_dump(config))
+    proc = _cli("indices", str(path), "-o", str(out), "--workers", "1")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "1 index layer(s) computed (MY_RATIO)" in proc.stderr + proc.stdout
+    ds = open_cube(out / "cube.zarr")
+    assert ds["NDVI"].attrs["prospect_fingerprint"] == before
+    assert "0.2" in json.loads(ds["MY_RATIO"].attrs["provenance"])["formula"]
+
+
+def test_bad_formula_is_one_clear_line(job, tmp_path: Path) -> None:
+    path, out, _ = job
+    config = yaml.safe_load(path.read_text())
+    config["indices"]["custom"] = {"EVIL": "__import__('os').system('touch /tmp/pwned')"}
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(config))
+    proc = _cli("indices", str(bad), "-o", str(out), "--workers", "1")
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr
+    assert "EVIL" in proc.stderr and "__import__" in proc.stderr
+
+
+def test_list_filters_by_sensor_and_domain() -> None:
+    proc = _cli("indices", "--list", "--sensor", "aster", "--domain", "lithology", "--json")
+    assert proc.returncode == 0, proc.stderr
+    entries = json.loads(proc.stdout)
+    names = {e["name"] for e in entries}
+    assert {"QUARTZ_QI", "CARBONATE_CI", "SILICA_SIO2"} <= names
+    assert all(e["domain"] == "lithology" or "lithology" in e["tags"] for e in entries)
+    proc = _cli("indices", "--list")
+    assert proc.returncode == 0 and "CLAY_HYDROXYL" in proc.stdout and "NDVI" in proc.stdout
+    proc = _cli("indices", "--list", "--sensor", "landsat8", "--json")
+    l8 = {e["name"] for e in json.loads(proc.stdout)}
+    assert "NDVI" in l8 and "IRECI" not in l8 and "CLAY_HYDROXYL" in l8
+    proc = _cli("indices")
+    assert proc.returncode == 2 and "--list" in proc.stderr
