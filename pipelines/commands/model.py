@@ -241,7 +241,9 @@ def export(
 
 @model_app.command("import")
 def import_model(
-    source: Annotated[str, typer.Argument(help="Model directory (local path or fsspec URL).")],
+    source: Annotated[str, typer.Argument(
+        help="Model directory, or a job's output directory holding model/ (local path or "
+        "fsspec URL of a model directory).")],
     name: Annotated[str, typer.Option("--name", "-n", help="Model name in the registry.")],
     version: VersionOpt = None,
     trust: TrustOpt = None,
@@ -261,6 +263,10 @@ def import_model(
             new = reg.publish(Path(tmp), name, version=version, trusted=trust)
     else:
         local = Path(source.removeprefix("file://"))
+        if local.is_dir() and not (local / "checksums.json").exists() and (
+            local / "model" / "checksums.json"
+        ).is_file():
+            local = local / "model"  # a job's output directory: take its trained model
         new = reg.publish(local, name, version=version, trusted=trust)
     Console(stderr=True).print(f"imported {source} as {name}/{new} in {reg.url}; "
                                f"fingerprint {reg.fingerprint(name, new)}")

@@ -29,6 +29,11 @@ from prospect.registry import ModelRegistry
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
+def _err(capsys: pytest.CaptureFixture[str]) -> str:
+    """stderr with whitespace collapsed (rich wraps long lines at the console width)."""
+    return " ".join(capsys.readouterr().err.split())
+
+
 def _run_region(root: Path, region: str, seed: int, stages: list[str]) -> dict[str, Any]:
     from rich.console import Console
 
@@ -81,7 +86,7 @@ def test_bonaire_model_scores_curacao(islands: dict[str, Any], capsys) -> None:
     out = islands["root"] / "curacao-scored.zarr"
     cog = islands["root"] / "curacao-probability.tif"
     assert _score(islands, islands["curacao"]["cube"], out, "--cog", str(cog)) == 0
-    assert "li-bonaire/1" in capsys.readouterr().err
+    assert "li-bonaire/1" in _err(capsys)
     scored = open_cube(out)
     grid = cube_grid(scored)
     source_grid = cube_grid(open_cube(islands["curacao"]["cube"]))
@@ -114,7 +119,7 @@ def test_mismatched_cube_is_refused_naming_each_difference(islands: dict[str, An
     add_variables(bad, ds)
     out = islands["root"] / "bad-scored.zarr"
     assert _score(islands, bad, out) != 0
-    err = capsys.readouterr().err
+    err = _err(capsys)
     assert "does not match the model's input schema (2 differences)" in err
     assert "'NDVI': missing from the cube" in err
     assert "'heatflow': units 'W m-2', model needs 'mW m-2'" in err
@@ -137,7 +142,7 @@ def test_coarser_cube_needs_reprojection(islands: dict[str, Any], capsys) -> Non
     add_variables(coarse, xr.Dataset(layers))
     out = islands["root"] / "coarse-scored.zarr"
     assert _score(islands, coarse, out) != 0
-    err = capsys.readouterr().err
+    err = _err(capsys)
     assert "resolution: cube is 20.0, model needs 10" in err
     assert "--reproject" in err
     assert not out.exists()
@@ -161,7 +166,7 @@ def test_trained_pipeline_exports_to_onnx(islands: dict[str, Any], capsys) -> No
     out = islands["root"] / "li-bonaire.onnx"
     code = main(["model", "export", "li-bonaire", "--out", str(out), "--cube",
                  str(islands["curacao"]["cube"]), "--registry", str(islands["registry"])])
-    err = capsys.readouterr().err
+    err = _err(capsys)
     assert code == 0, err
     assert "onnxruntime vs scikit-learn" in err
     meta = {p.key: p.value for p in onnx.load(str(out)).metadata_props}

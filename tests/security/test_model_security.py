@@ -40,6 +40,11 @@ TRAVERSALS = ["../x", "../../etc/passwd", "/tmp/abs", "..\\x", "..\\..\\windows"
               "C:\\x", ".", "..", ".staging-x", "x\x00", "file:///tmp/x"]
 
 
+def _err(capsys: pytest.CaptureFixture[str]) -> str:
+    """stderr with whitespace collapsed (rich wraps long lines at the console width)."""
+    return " ".join(capsys.readouterr().err.split())
+
+
 class WriteOnUnpickle:
     """Unpickling this calls ``open(marker, 'w')``: it creates a file."""
 
@@ -161,7 +166,7 @@ def test_payload_is_refused_by_the_registry_and_cli(tmp_path: Path, good_model: 
         ModelRegistry(reg_root).publish(payload, "li")
     code = main(["model", "import", str(payload), "--name", "li", "--registry", str(reg_root)])
     assert code != 0
-    assert "refused" in capsys.readouterr().err
+    assert "refused" in _err(capsys)
     (good_model / "model.skops").write_bytes(payload.read_bytes())
     _rewrite_checksums(good_model)
     code = main(["model", "import", str(good_model), "--name", "li", "--registry",
@@ -200,7 +205,7 @@ def test_untrusted_function_reference_is_refused(tmp_path: Path, capsys) -> None
     code = main(["model", "import", str(model), "--name", "fn", "--registry",
                  str(tmp_path / "reg")])
     assert code != 0
-    assert "not trusted" in capsys.readouterr().err
+    assert "not trusted" in _err(capsys)
 
 
 def test_untrusted_type_inside_a_trusted_estimator(tmp_path: Path) -> None:
@@ -245,7 +250,7 @@ def test_path_traversal_through_the_cli(tmp_path: Path, good_model: Path, capsys
                      ["model", "import", str(good_model), "--name", "ok", "--version", bad],
                      ["model", "show", bad], ["model", "show", "ok", "--version", bad]):
             assert main([*argv, "--registry", str(reg_root)]) != 0, argv
-            assert "refused" in capsys.readouterr().err
+            assert "refused" in _err(capsys)
     assert _tree(tmp_path) == before
 
 
@@ -286,7 +291,7 @@ def test_tampered_registry_version_is_refused_everywhere(tmp_path: Path, good_mo
                  ["model", "export", "li", "--out", str(tmp_path / "x.onnx")],
                  ["model", "import", str(reg_root / "li" / "1"), "--name", "copy"]):
         assert main([*argv, "--registry", str(reg_root)]) != 0, argv
-        assert "checksum verification failed" in capsys.readouterr().err
+        assert "checksum verification failed" in _err(capsys)
     assert not (tmp_path / "x.onnx").exists()
     assert ModelRegistry(reg_root).names() == ["li"]
 
@@ -308,7 +313,7 @@ def test_consistent_replacement_is_caught_by_the_fingerprint(tmp_path: Path,
     cube_args = ["--cube", str(tmp_path / "none.zarr"), "--out", str(tmp_path / "o.zarr")]
     code = main(["model", "score", "li", *cube_args, "--fingerprint", pinned,
                  "--registry", str(reg_root)])
-    assert code != 0 and "not the expected" in capsys.readouterr().err
+    assert code != 0 and "not the expected" in _err(capsys)
     assert not (tmp_path / "o.zarr").exists()
 
 

@@ -18,6 +18,11 @@ from prospect.registry import ModelRegistry, save_model, schema_from_cube
 FEATURES = ["B04", "ndvi", "dist_fault"]
 
 
+def _err(capsys: pytest.CaptureFixture[str]) -> str:
+    """stderr with whitespace collapsed (rich wraps long lines at the console width)."""
+    return " ".join(capsys.readouterr().err.split())
+
+
 @pytest.fixture
 def setup(tmp_path: Path, card) -> dict[str, Path]:
     from sklearn.ensemble import RandomForestClassifier
@@ -40,12 +45,17 @@ def test_import_list_show(setup, capsys) -> None:
     assert _run(["model", "list"], reg) == 0
     assert "no models" in capsys.readouterr().out
     assert _run(["model", "import", str(setup["model"]), "--name", "li-rf"], reg) == 0
-    assert _run(["model", "import", str(setup["model"]), "--name", "li-rf",
+    job_out = setup["root"] / "job-out"
+    job_out.mkdir()
+    setup["model"].rename(job_out / "model")  # a job's output directory holds model/
+    assert _run(["model", "import", str(job_out), "--name", "li-rf",
                  "--version", "2025.1"], reg) == 0
-    assert "li-rf/2025.1" in capsys.readouterr().err
+    assert "li-rf/2025.1" in _err(capsys)
     assert _run(["model", "list"], reg) == 0
     out = capsys.readouterr().out
     assert "li-rf" in out and "1, 2025.1" in out and "lithium" in out
+    assert _run(["model", "import", str(setup["root"] / "nothing"), "--name", "x"], reg) != 0
+    assert "no such model directory" in _err(capsys)
     assert _run(["model", "show", "li-rf", "--version", "1"], reg) == 0
     out = capsys.readouterr().out
     assert out.startswith("# Model card: lithium (geothermal brine)")
@@ -70,7 +80,7 @@ def test_score_writes_a_probability_cube(setup, capsys) -> None:
     assert scored.attrs["synthetic"] in (True, "true")
     assert _run(["model", "score", "m", "--cube", str(setup["cube"]), "--out", str(out)],
                 reg) != 0
-    assert "already exists" in capsys.readouterr().err
+    assert "already exists" in _err(capsys)
 
 
 def test_score_refuses_a_mismatched_cube(setup, capsys) -> None:
@@ -79,7 +89,7 @@ def test_score_refuses_a_mismatched_cube(setup, capsys) -> None:
     bad = make_cube(setup["root"] / "bad.zarr", formula="(N - R)", units_fault="km")
     out = setup["root"] / "bad-scored.zarr"
     assert _run(["model", "score", "m", "--cube", str(bad), "--out", str(out)], reg) == 1
-    err = capsys.readouterr().err
+    err = _err(capsys)
     assert "(2 differences)" in err and "formula" in err and "units 'km'" in err
     assert "Traceback" not in err
     assert not out.exists()
@@ -92,14 +102,14 @@ def test_export_onnx_and_refusal(setup, capsys, card, schema, fitted) -> None:
     assert _run(["model", "export", "m", "--out", str(onnx_path), "--cube",
                  str(setup["cube"])], reg) == 0
     assert onnx_path.is_file()
-    assert "max |diff|" in capsys.readouterr().err
+    assert "max |diff|" in _err(capsys)
     _, X = fitted
     woe = WeightsOfEvidenceClassifier().fit(X, (X[:, 0] > 0.5).astype(int))
     woe_dir = save_model(woe, setup["root"] / "woe", card=card, schema=schema)
     assert _run(["model", "import", str(woe_dir), "--name", "woe"], reg) == 0
     bad_out = setup["root"] / "woe.onnx"
     assert _run(["model", "export", "woe", "--out", str(bad_out)], reg) != 0
-    assert "cannot export" in capsys.readouterr().err
+    assert "cannot export" in _err(capsys)
     assert not bad_out.exists()
 
 
