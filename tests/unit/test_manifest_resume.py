@@ -1,0 +1,111 @@
+"""Job-level resume: which stages a rerun may skip, and what the manifest says about it."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from pipelines.context import StageResult
+from pipelines.manifest import Manifest
+from pipelines.stages import STAGE_ORDER
+from prospect.config import JobConfig
+
+
+def _job(name: str = "resume-test") -> JobConfig:
+    return JobConfig.model_validate({"name": name, "region": "bonaire"})
+
+
+@pytest.fixture()
+def inputs(tmp_path: Path) -> Path:
+    path = tmp_path / "wells.csv"
+    path.write_text("well_id,lon,lat,li_mg_l\n1,-68.3,12.2,150\n")
+    return path
+
+
+def _finish(m: Manifest, name: str, tmp_path: Path, inputs: Path) -> None:
+    out = tmp_path / f"{name}.out"
+    out.write_text("x")
+    m.begin(name, "test")
+    m.record(StageResult(name=name, inputs={"wells": str(inputs)},
+                         outputs={"thing": str(out)}, seconds=0.5))
+
+
+def test_finished_stage_is_skipped_and_manifest_says_so(tmp_path: Path, inputs: Path) -> None:
+    first = Manifest(tmp_path, _job())
+    assert first.finished("ingest", order=STAGE_ORDER) == (False, "never ran with this config")
+    _finish(first, "ingest", tmp_path, inputs)
+    first.close()
+
+    second = Manifest(tmp_path, _job())
+    done, reason = second.finished("ingest", order=STAGE_ORDER)
+    assert done and f"finished in run {first.run_id}" in reason
+    result = second.skip("ingest", reason)
+    assert result.skipped and "use --force" in result.notes[0]
+    data = json.loads((tmp_path / "manifest.json").read_text())
+    assert [r["run_id"] for r in data["runs"]] == [first.run_id, second.run_id]
+    assert data["runs"][-1]["skipped"] == [{"stage": "ingest", "reason": reason}]
+    assert data["stages"]["ingest"]["skipped_by_runs"] == [second.run_id]
+    assert data["inputs"]["wells"]["sha256"] == data["stages"]["ingest"]["input_files"][
+        "wells"]["sha256"]
+
+
+def test_killed_or_failed_stage_is_rerun(tmp_path: Path, inputs: Path) -> None:
+    m = Manifest(tmp_path, _job())
+    m.begin("train", "never ran")  # then the process is killed: nothing else is written
+    again = Manifest(tmp_path, _job())
+    assert again.finished("train", order=STAGE_ORDER) == (False, "last run ended running")
+    again.fail("train", RuntimeError("boom"))
+    third = Manifest(tmp_path, _job())
+    assert third.finished("train", order=STAGE_ORDER) == (False, "last run ended failed")
+    assert "RuntimeError: boom" in third.data["stages"]["train"]["error"]
+
+
+def test_changed_input_or_missing_output_reruns(tmp_path: Path, inputs: Path) -> None:
+    m = Manifest(tmp_path, _job())
+    _finish(m, "ingest", tmp_path, inputs)
+    st = inputs.stat()
+    os.utime(inputs, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))  # touched, same bytes
+    assert Manifest(tmp_path, _job()).finished("ingest", order=STAGE_ORDER)[0]
+    inputs.write_text("well_id,lon,lat,li_mg_l\n1,-68.3,12.2,999\n")
+    done, reason = Manifest(tmp_path, _job()).finished("ingest", order=STAGE_ORDER)
+    assert not done and reason.startswith("input wells")
+    m2 = Manifest(tmp_path, _job())
+    _finish(m2, "ingest", tmp_path, inputs)
+    (tmp_path / "ingest.out").unlink()
+    done, reason = Manifest(tmp_path, _job()).finished("ingest", order=STAGE_ORDER)
+    assert not done and reason.startswith("output thing")
+
+
+def test_recomputed_upstream_stage_makes_downstream_stale(tmp_path: Path,
+                                                          inputs: Path) -> None:
+    m = Manifest(tmp_path, _job())
+    for name in ("ingest", "indices", "train"):
+        _finish(m, name, tmp_path, inputs)
+    assert m.finished("train", order=STAGE_ORDER)[0]
+    _finish(m, "indices", tmp_path, inputs)  # e.g. `prospect indices --force`
+    assert m.finished("ingest", order=STAGE_ORDER)[0]
+    assert m.finished("indices", order=STAGE_ORDER)[0]
+    assert m.finished("train", order=STAGE_ORDER) == (False, "indices was recomputed after it")
+
+
+def test_other_config_discards_earlier_stages(tmp_path: Path, inputs: Path) -> None:
+    m = Manifest(tmp_path, _job())
+    _finish(m, "ingest", tmp_path, inputs)
+    other = Manifest(tmp_path, _job("another-name"))
+    assert other.data["stages"] == {}
+    assert "config changed" in other.run["note"]
+    assert not other.finished("ingest", order=STAGE_ORDER)[0]
+
+
+def test_engine_is_recorded(tmp_path: Path) -> None:
+    m = Manifest(tmp_path, _job())
+    m.set_engine(workers=3, scheduler="tcp://127.0.0.1:8786", cluster=None,
+                 dashboard="http://127.0.0.1:8787/status")
+    data = json.loads((tmp_path / "manifest.json").read_text())
+    assert data["workers"] == 3
+    assert data["engine"] == {"workers": 3, "scheduler": "tcp://127.0.0.1:8786",
+                              "cluster": "local", "dashboard": "http://127.0.0.1:8787/status"}
+    assert data["runs"][-1]["workers"] == 3
