@@ -25,7 +25,7 @@ _COLOR = {"spatial_block": "#1b6ca8", "random": "#d1495b"}
 
 def _save(fig: Any, path: Path) -> str:
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=90)
     plt.close(fig)
     return path.name
 
