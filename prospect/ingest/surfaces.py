@@ -102,7 +102,8 @@ def plan_points(source: PointSource, grid: RegionGrid) -> list[Layer]:
     if not source.interpolate and not source.distance:
         return []
     table = read_points(source.path, x=source.x, y=source.y, crs=source.crs,
-                        columns=source.columns, layer=source.layer, to_crs=grid.crs)
+                        columns=source.columns, layer=source.layer, to_crs=grid.crs,
+                        override_crs="crs" in source.model_fields_set)
     if _in_region(table, grid) == 0:
         raise DataError(
             f"{source.path}: none of its {len(table)} points lies in the region {grid.name!r}; "

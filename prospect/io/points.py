@@ -46,12 +46,14 @@ def _numeric(series: pd.Series, path: Path, column: str) -> np.ndarray:
 def read_points(
     path: Path | str, *, x: str = "lon", y: str = "lat", crs: str = "EPSG:4326",
     columns: list[str] | None = None, layer: str | None = None, to_crs: str,
+    override_crs: bool = False,
 ) -> PointTable:
     """Read a point table and project it to ``to_crs``.
 
     CSV/TXT files use the ``x``/``y`` columns in ``crs``; other files (GeoPackage,
     Shapefile, GeoJSON) use their point geometry and their own CRS (``crs`` when they
-    carry none). Rows without coordinates are dropped.
+    carry none, or always with ``override_crs``: for files whose ``.prj`` is wrong). Rows
+    without coordinates are dropped.
 
     Raises
     ------
@@ -80,7 +82,7 @@ def read_points(
         src_crs = parse_crs(crs)
     else:
         gdf = read_vector(path, layer=layer, columns=columns or None,
-                          crs=crs if _has_no_crs(path, layer) else None)
+                          crs=crs if override_crs or _has_no_crs(path, layer) else None)
         if len(gdf) and not (gdf.geom_type.dropna() == "Point").all():
             raise DataError(f"{path}: expected point geometries, found "
                             f"{sorted(set(gdf.geom_type.dropna()))}")
