@@ -23,7 +23,7 @@ from typing import Any, Literal
 import morecantile
 import numpy as np
 
-from tiles.colormap import ImageFormat, encode_image, render_rgba
+from tiles.colormap import ImageFormat, encode_indexed, render_indexed
 from tiles.source import WEB_MERCATOR, LayerSource
 
 __all__ = ["Metatile", "PyramidResult", "metatiles", "tile_ranges", "write_pyramid"]
@@ -106,18 +106,17 @@ def _render_block(
     )
     if data.count() == 0:
         return meta.z, 0, meta.n_tiles, 0
-    rgba = render_rgba(
-        data.filled(np.nan), colormap=colormap, vmin=vmin, vmax=vmax,
-        mask=~np.ma.getmaskarray(data),
+    index = render_indexed(
+        data.filled(np.nan), vmin=vmin, vmax=vmax, mask=~np.ma.getmaskarray(data)
     )
     written = empty = nbytes = 0
     for j in range(ny):
         for i in range(nx):
-            tile = rgba[j * tile_size:(j + 1) * tile_size, i * tile_size:(i + 1) * tile_size]
-            if not tile[..., 3].any():
+            tile = index[j * tile_size:(j + 1) * tile_size, i * tile_size:(i + 1) * tile_size]
+            if not tile.any():  # index 0 everywhere: no data in this tile
                 empty += 1
                 continue
-            payload = encode_image(tile, fmt)
+            payload = encode_indexed(tile, colormap, fmt)
             folder = root / str(meta.z) / str(meta.x0 + i)
             folder.mkdir(parents=True, exist_ok=True)
             (folder / f"{meta.y0 + j}.{fmt}").write_bytes(payload)

@@ -47,7 +47,7 @@ from prospect.config.tiles import ServeConfig, ServeLayerConfig
 from tiles.archive import tilejson
 from tiles.auth import Decision, KeyStore
 from tiles.cache import TileCache
-from tiles.colormap import encode_image, render_rgba
+from tiles.colormap import encode_image, encode_indexed, render_indexed
 from tiles.legend import legend_png
 from tiles.source import LayerSource, cog_source, cube_source
 from tiles.viewer import STATIC_DIR, ViewerLayer, viewer_html
@@ -202,11 +202,11 @@ class TileService:
         if data.count() == 0:
             body = self.blank(size, fmt)
         else:
-            rgba = render_rgba(
-                data.filled(np.nan), colormap=cfg.colormap, vmin=cfg.vmin, vmax=cfg.vmax,
+            index = render_indexed(
+                data.filled(np.nan), vmin=cfg.vmin, vmax=cfg.vmax,
                 mask=~np.ma.getmaskarray(data),
             )
-            body = encode_image(rgba, fmt)  # type: ignore[arg-type]
+            body = encode_indexed(index, cfg.colormap, fmt)  # type: ignore[arg-type]
         self.cache.put(cache_key, body)
         return body
 

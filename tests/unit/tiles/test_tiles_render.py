@@ -10,7 +10,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from tiles.colormap import colormap_lut, encode_image, render_rgba, values_from_rgba
+from tiles.colormap import (
+    colormap_lut,
+    colormap_palette,
+    encode_image,
+    encode_indexed,
+    render_indexed,
+    render_rgba,
+    values_from_rgba,
+)
 
 
 def test_fixed_range_maps_ends_and_clamps() -> None:
@@ -20,7 +28,21 @@ def test_fixed_range_maps_ends_and_clamps() -> None:
     assert (rgba[0, 0] == lut[0]).all() and (rgba[0, 2] == lut[255]).all()
     assert (rgba[1, 0] == lut[0]).all(), "below vmin clamps to the first colour"
     assert (rgba[1, 1] == lut[255]).all(), "above vmax clamps to the last colour"
-    assert (rgba[0, 1] == lut[128]).all()
+    index = render_indexed(values, vmin=0.2, vmax=1.0)
+    assert index.tolist() == [[1, 128, 255], [1, 255, 65]]
+    assert (rgba[0, 1] == colormap_palette("viridis")[128]).all()
+
+
+def test_paletted_png_is_lossless_and_smaller() -> None:
+    values = np.cumsum(np.random.default_rng(0).random((256, 256), dtype="f4"), axis=1) / 256
+    values[:8] = np.nan
+    index = render_indexed(values, vmin=0, vmax=1)
+    paletted = encode_indexed(index, "viridis")
+    rgba = render_rgba(values, colormap="viridis", vmin=0, vmax=1)
+    with Image.open(io.BytesIO(paletted)) as img:
+        assert img.mode == "P" and img.info["transparency"] == 0
+        assert (np.asarray(img.convert("RGBA")) == rgba).all()
+    assert len(paletted) < len(encode_image(rgba, "png"))
 
 
 def test_nan_and_mask_are_transparent() -> None:
@@ -44,7 +66,7 @@ def test_colours_decode_back_to_values(values: list[float], cmap: str) -> None:
     arr = np.asarray(values, dtype="f4")[None, :]
     back = values_from_rgba(render_rgba(arr, colormap=cmap, vmin=0, vmax=1),
                             colormap=cmap, vmin=0, vmax=1)
-    assert np.abs(back - arr).max() <= 0.5 / 255 + 1e-6
+    assert np.abs(back - arr).max() <= 0.5 / 254 + 1e-6
 
 
 def test_bad_inputs_are_refused() -> None:
