@@ -153,7 +153,8 @@ def test_other_estimators_train_and_score_on_the_same_cube(trained, scene, tmp_p
     job = _job(scene, tmp_path / "job.yaml", estimator=estimator,
                features=["heatflow", "geology", "geology_dist_fault", "CLAY_HYDROXYL"],
                permutation_repeats=0,
-               params={"n_estimators": 30} if estimator == "bagging_pu" else {})
+               params={"n_estimators": 30} if estimator == "bagging_pu" else {},
+               calibration="isotonic" if estimator == "bagging_pu" else "none")
     data = yaml.safe_load(job.read_text())
     data["outputs"] = {"cube": str(out / "cube.zarr")}
     job.write_text(yaml.safe_dump(data))
@@ -167,6 +168,11 @@ def test_other_estimators_train_and_score_on_the_same_cube(trained, scene, tmp_p
         assert 0 < woe["conditional_independence"]["ratio"] < 2
         report = (tmp_path / "out" / "model" / "report" / "report.md").read_text()
         assert "studentized" in report.lower() or "stud. C" in report
+    else:  # calibrated on the spatial out-of-fold probabilities
+        cal = metrics["calibration"]
+        assert cal["method"] == "isotonic" and cal["spatial_oof_after"]["mean_predicted"]
+        card = json.loads((tmp_path / "out" / "model" / "card.json").read_text())
+        assert card["calibration"]["method"] == "isotonic"
     # score into a copy-free check: predict the model over the shared cube's features
     from prospect.features import FeatureSpec, build_stack
     from prospect.models import predict_map
