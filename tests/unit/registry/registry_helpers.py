@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -19,9 +17,7 @@ NDVI_PROV = {"index": "NDVI", "formula": "(N - R) / (N + R)",
 def make_cube(path: Path, *, crs: str = "EPSG:32619", res: float = 100.0,
               formula: str = NDVI_PROV["formula"], units_fault: str = "m") -> Path:
     """A 20 x 20 cube with the three schema variables."""
-    left, top = (560000.0, 1332000.0) if crs == "EPSG:32619" else (0.0, 0.0)
-    if crs == "EPSG:4326":
-        left, top, res = -68.3, 12.3, res
+    left, top = 560000.0, 1332000.0  # inside Bonaire (EPSG:32619)
     grid = RegionGrid(crs, res, (left, top - 20 * res, left + 20 * res, top), chunks=(10, 10),
                       name="unit")
     create_cube(path, grid, attrs={"synthetic": True})
@@ -41,6 +37,3 @@ def make_cube(path: Path, *, crs: str = "EPSG:32619", res: float = 100.0,
     add_variables(path, ds)
     return path
 
-
-def provenance_of(ds: xr.Dataset, name: str) -> dict[str, Any]:
-    return json.loads(ds[name].attrs["provenance"])
