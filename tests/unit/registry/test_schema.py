@@ -6,9 +6,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from registry_helpers import make_cube
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from registry_helpers import NDVI_PROV, make_cube
 
 from prospect.errors import ModelError, SchemaMismatchError
+from prospect.grid import RegionGrid
 from prospect.io.cube import open_cube
 from prospect.registry import align_to_schema, check_schema, schema_differences, schema_from_cube
 
@@ -122,3 +125,43 @@ def test_align_unknown_resampling(tmp_path: Path, schema) -> None:
     cube = open_cube(make_cube(tmp_path / "c.zarr", res=50.0))
     with pytest.raises(ModelError, match="unknown resampling 'cubicle'"):
         align_to_schema(cube, schema, resampling="cubicle")
+
+
+VARS = ["B04", "ndvi", "dist_fault"]
+
+
+@settings(max_examples=30, deadline=None)
+@given(drop=st.sets(st.sampled_from(VARS)), units=st.sets(st.sampled_from(VARS)),
+       formula=st.booleans())
+def test_one_line_per_difference(drop: set[str], units: set[str], formula: bool) -> None:
+    """Property: the refusal has exactly one line per changed fact, naming the variable."""
+    from prospect.io.cube import float_layer, grid_template
+
+    grid = RegionGrid("EPSG:32619", 100.0, (560000, 1330000, 561000, 1331000), chunks=(5, 5))
+    like = grid_template(grid)
+    schema_vars = []
+    layers = {}
+    for name in VARS:
+        prov = dict(NDVI_PROV) if name == "ndvi" else {"source": "x"}
+        schema_vars.append({"name": name, "units": "1", "dtype": "float32",
+                            "prospect_kind": "continuous", "provenance": prov})
+        if name in drop:
+            continue
+        have_prov = {**prov, "formula": "N / R"} if (formula and name == "ndvi") else prov
+        layers[name] = float_layer(np.zeros(grid.shape), name=name, like=like,
+                                   units="m" if name in units else "1", long_name=name,
+                                   provenance=have_prov)
+    cube = like.assign(layers)
+    schema = {"variables": schema_vars, "crs": "EPSG:32619", "resolution": 100.0,
+              "feature_order": VARS}
+    diffs = schema_differences(cube, schema)
+    expected = len(drop) + len(units - drop) + int(formula and "ndvi" not in drop)
+    assert len(diffs) == expected, diffs
+    for name in drop:
+        assert f"variable {name!r}: missing from the cube" in diffs
+    if expected:
+        with pytest.raises(SchemaMismatchError) as info:
+            check_schema(cube, schema)
+        assert sum(line.startswith("- ") for line in str(info.value).splitlines()) == expected
+    else:
+        check_schema(cube, schema)
