@@ -13,6 +13,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from prospect.errors import ProspectError
 
@@ -56,9 +57,9 @@ def main(argv: list[str] | None = None) -> int:
         if debug:
             raise
         first, *rest = str(exc).splitlines() or [type(exc).__name__]
-        err.print(f"[bold red]error:[/bold red] {first}", markup=True)
+        err.print(f"[bold red]error:[/bold red] {escape(first)}", markup=True, soft_wrap=True)
         for line in rest:
-            err.print(f"  {line}", markup=False)
+            err.print(f"  {line}", markup=False, soft_wrap=True)
         return exc.exit_code
     except typer.Exit as exc:
         return int(exc.exit_code or 0)
@@ -75,9 +76,9 @@ def main(argv: list[str] | None = None) -> int:
         if debug:
             raise
         err.print(
-            f"[bold red]internal error:[/bold red] {type(exc).__name__}: {exc}\n"
+            f"[bold red]internal error:[/bold red] {type(exc).__name__}: {escape(str(exc))}\n"
             "  this is a bug in Prospect; rerun with --debug for the traceback and report it",
-            markup=True,
+            markup=True, soft_wrap=True,
         )
         return 70
     return 0
