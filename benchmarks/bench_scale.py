@@ -1,0 +1,148 @@
+"""Scale-out benchmark: the same job on one and on two dask worker processes.
+
+    .venv/bin/python benchmarks/bench_scale.py            # 3 km scene, 3 runs per side
+    .venv/bin/python benchmarks/bench_scale.py --quick    # 2 km scene, 2 runs per side (< 1 min)
+
+A synthetic demo scene (labelled synthetic) is generated, the whole demo job runs once to
+train the model (untimed), then the chunk-wise stages of the job (ingest, indices, score)
+run again and again into fresh output folders, alternating between a cluster of one
+worker process and a cluster of two (each one thread), both started beforehand so their
+start-up is not timed. Medians of each side give the speedup. The scheduler overhead per
+task is the median wall time of a batch of no-op tasks on the two-worker cluster, divided
+by the batch size.
+
+The last line is ``RESULT scale speedup_2_workers=<x> overhead_ms_per_task=<ms>``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+CHUNK_STAGES = ["ingest", "indices", "score"]
+
+
+def _noop(i: int) -> int:
+    return i
+
+
+def make_job(root: Path, size_m: float) -> Path:
+    """The demo job on a ``size_m`` square synthetic scene, with a quick model."""
+    import yaml
+
+    from prospect.testing import demo_grid, make_scene
+
+    scene = make_scene(root / "scene", grid=demo_grid("bonaire", size_m=size_m,
+                                                      chunks=(64, 64)), seed=5, n_wells=150)
+    path = scene.job_config(root / "job.yaml")
+    job = yaml.safe_load(path.read_text())
+    job["model"].update({"params": {"n_estimators": 24}, "permutation_repeats": 0,
+                         "partial_dependence": 0, "uncertainty_members": 2})
+    job["model"]["cv"].update({"n_splits": 3, "block_size": size_m / 4})
+    job.pop("tiles", None)
+    path.write_text(yaml.safe_dump(job, sort_keys=False))
+    return path
+
+
+def timed_run(job: Path, model_dir: Path, out: Path, address: str
+              ) -> tuple[float, dict[str, float]]:
+    """Seconds for the chunk-wise stages of ``job`` on the scheduler at ``address``,
+    and each stage's own seconds."""
+    from rich.console import Console
+
+    from pipelines.runner import run_job
+
+    out.mkdir(parents=True)
+    shutil.copytree(model_dir, out / "model")
+    start = time.perf_counter()
+    results = run_job(job, out, stages=CHUNK_STAGES, scheduler=address,
+                      console=Console(stderr=True, quiet=True))
+    return time.perf_counter() - start, {r.name: r.seconds for r in results}
+
+
+def overhead_ms(client: object, n: int = 2000, repeats: int = 3) -> float:
+    """Median wall time per no-op task on ``client``, in milliseconds."""
+    from distributed import wait
+
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        futures = client.map(_noop, range(n), pure=False)  # type: ignore[attr-defined]
+        wait(futures)
+        times.append((time.perf_counter() - start) / n * 1000)
+        del futures
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small scene, 2 runs per side")
+    parser.add_argument("--size", type=float, default=None, help="scene edge in metres")
+    parser.add_argument("--repeats", type=int, default=None, help="runs per side")
+    args = parser.parse_args()
+    size = args.size or (2000.0 if args.quick else 3000.0)
+    repeats = args.repeats or (2 if args.quick else 3)
+
+    from distributed import Client, LocalCluster
+    from rich.console import Console
+
+    from pipelines.runner import run_job
+
+    root = Path(tempfile.mkdtemp(prefix="bench_scale_"))
+    try:
+        job = make_job(root, size)
+        clusters = {
+            n: LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                            dashboard_address=None, silence_logs=logging.ERROR)
+            for n in (1, 2)
+        }
+        try:
+            base = root / "base"
+            run_job(job, base, scheduler=clusters[2].scheduler_address,
+                    console=Console(stderr=True, quiet=True))
+            times: dict[int, list[float]] = {1: [], 2: []}
+            stage_times: dict[int, dict[str, list[float]]] = {1: {}, 2: {}}
+            for rep in range(repeats):
+                for n in (1, 2) if rep % 2 == 0 else (2, 1):
+                    out = root / f"run-{n}w-{rep}"
+                    seconds, stages = timed_run(job, base / "model", out,
+                                                clusters[n].scheduler_address)
+                    times[n].append(seconds)
+                    for name, sec in stages.items():
+                        stage_times[n].setdefault(name, []).append(sec)
+                    print(f"run {rep} workers={n}: {seconds:.2f} s "
+                          + " ".join(f"{k}={v:.2f}" for k, v in stages.items()), flush=True)
+                    shutil.rmtree(out, ignore_errors=True)
+            with Client(clusters[2]) as client:
+                per_task = overhead_ms(client)
+        finally:
+            for cluster in clusters.values():
+                cluster.close()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    one, two = statistics.median(times[1]), statistics.median(times[2])
+    speedup = one / two
+    cells = int(size / 10) ** 2
+    print(f"scene {size:g} m ({cells} cells per band), stages {CHUNK_STAGES}, "
+          f"{repeats} runs per side, alternating; cores: {os.cpu_count()}, "
+          f"load average {os.getloadavg()[0]:.1f}")
+    print(f"median 1 worker {one:.2f} s, 2 workers {two:.2f} s")
+    for name in CHUNK_STAGES:
+        a = statistics.median(stage_times[1][name])
+        b = statistics.median(stage_times[2][name])
+        print(f"  {name}: 1 worker {a:.2f} s, 2 workers {b:.2f} s, speedup {a / b:.2f}")
+    print(f"RESULT scale speedup_2_workers={speedup:.2f} overhead_ms_per_task={per_task:.2f}")
+
+
+if __name__ == "__main__":
+    main()
