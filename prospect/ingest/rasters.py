@@ -204,6 +204,11 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
             inputs.setdefault(var, set()).add(path)
             info = infos[path]
             names = scene.band_names
+            if scene.multiband and names is None and info.count > 1:
+                raise DataError(
+                    f"{path}: has {info.count} bands; name each one with 'band_names: "
+                    f"[...]' in source {source.name!r} (or use 'bands:' for one file per band)"
+                )
             if scene.multiband and names is not None and info.count != len(names):
                 raise DataError(
                     f"{path}: has {info.count} band(s) but the config names {len(names)} "

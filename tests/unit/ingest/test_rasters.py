@@ -165,6 +165,8 @@ def test_wrong_band_count(grid, write_tif):
     path = write_tif("two.tif", np.stack([ramp((40, 40))] * 2))
     with pytest.raises(DataError, match=r"two\.tif: has 2 band\(s\) but the config names 3"):
         plan_raster(source(path=path, band_names=["a", "b", "c"]), grid)
+    with pytest.raises(DataError, match=r"two\.tif: has 2 bands; name each one"):
+        plan_raster(source(path=path), grid)
 
 
 def test_unknown_band_names(grid, write_tif):
