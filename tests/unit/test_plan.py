@@ -1,0 +1,66 @@
+"""``prospect plan``: chunk and task counts, cube size and memory, without computing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pipelines.cli import main
+from pipelines.plan import format_bytes, plan_job
+from prospect.config import load_job, load_region
+from prospect.testing import demo_grid
+
+
+@pytest.fixture(scope="module")
+def demo_job(small_scene, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return small_scene.job_config(tmp_path_factory.mktemp("plan") / "job.yaml")
+
+
+def test_task_count_is_linear_in_chunk_count(demo_job: Path) -> None:
+    job = load_job(demo_job)
+    plans = [plan_job(job, demo_grid("bonaire", size_m=size, chunks=(50, 50)))
+             for size in (1000, 2000, 4000)]
+    assert [p.n_chunks for p in plans] == [4, 16, 64]
+    per_chunk = {p.chunk_tasks / p.n_chunks for p in plans}
+    assert len(per_chunk) == 1, f"tasks per chunk vary with the chunk count: {per_chunk}"
+    (k,) = per_chunk
+    assert k == int(k) and k > 10
+    for p in plans:
+        assert {s.name for s in p.stages} == {"ingest", "indices", "train", "score", "tiles"}
+        assert all(s.tasks > 0 for s in p.stages)
+    # ingest: one task per (layer, chunk); the synthetic scene makes 14 layers
+    assert [s.tasks for s in plans[0].stages if s.name == "ingest"] == [14 * 4]
+
+
+def test_sizes_follow_the_grid(demo_job: Path) -> None:
+    job = load_job(demo_job)
+    grid = demo_grid("bonaire", size_m=2000, chunks=(64, 64))
+    p1 = plan_job(job, grid, workers=2, threads_per_worker=1)
+    p2 = plan_job(job, grid, workers=2, threads_per_worker=4)
+    assert p1.cube_variables == 14 + 3 + 2  # layers + indices + probability, uncertainty
+    assert p1.cube_bytes == p1.cube_variables * grid.shape[0] * grid.shape[1] * 4
+    assert p2.memory_per_worker > p1.memory_per_worker
+    assert format_bytes(1536) == "1.5 KiB" and format_bytes(10) == "10 B"
+
+
+def test_cli_plan_json_on_the_whole_netherlands(demo_job: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["plan", str(demo_job), "--region", "netherlands", "--workers", "16",
+                 "--threads", "2", "--json"])
+    out = capsys.readouterr().out
+    assert code == 0
+    plan = json.loads(out)
+    grid = load_region("netherlands").to_grid()
+    assert plan["shape"] == list(grid.shape) and plan["n_chunks"] == grid.n_chunks
+    assert plan["tasks"] == sum(s["tasks"] for s in plan["stages"])
+    assert plan["cube_bytes"] > 50 * 2**30  # tens of GiB: no laptop job
+    assert plan["workers"] == 16 and plan["threads_per_worker"] == 2
+
+
+def test_cli_plan_table(demo_job: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan", str(demo_job)]) == 0
+    out = capsys.readouterr().out
+    for needle in ("chunks", "ingest", "score", "cube on disk", "memory per worker"):
+        assert needle in out
