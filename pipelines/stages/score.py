@@ -19,10 +19,11 @@ import dask.array as da
 import numpy as np
 
 from pipelines.context import RunContext, StageResult
+from pipelines.stages.train import job_grid
 from prospect.errors import StageError
 from prospect.features import FeatureSpec, build_stack, sample_cells
 from prospect.grid import RegionGrid
-from prospect.io.cube import add_variables, cube_grid, open_cube
+from prospect.io.cube import add_variables, open_cube
 from prospect.io.raster import write_cog
 from prospect.models import predict_map
 
@@ -88,7 +89,7 @@ def run(ctx: RunContext) -> StageResult:
     loaded = load_model(model_dir)
     ds = open_cube(ctx.cube_path)
     check_schema(ds, loaded.schema)
-    grid = cube_grid(ds)
+    grid = job_grid(ctx, ds)
     spec_data = loaded.schema.get("feature_spec") or {
         "variables": loaded.feature_order, "resolution": grid.resolution}
     spec = FeatureSpec.from_dict(spec_data)

@@ -21,6 +21,7 @@ from prospect.config.model import ModelConfig
 from prospect.config.sources import PointSource
 from prospect.errors import DataError, StageError
 from prospect.features import FeatureSpec, build_stack, make_spec, sample_cells
+from prospect.grid import RegionGrid
 from prospect.io.cube import cube_grid, open_cube
 from prospect.models import (
     CalibratedModel,
@@ -38,7 +39,9 @@ from prospect.models import (
 )
 from prospect.models.metrics import capture_curve, prediction_area
 
-__all__ = ["TrainingSet", "build_training_set", "feature_spec", "jsonable", "run"]
+__all__ = [
+    "TrainingSet", "build_training_set", "feature_spec", "job_grid", "jsonable", "run",
+]
 
 MODEL_DIR = "model"
 
@@ -57,6 +60,23 @@ def _labels_source(ctx: RunContext, cfg: ModelConfig) -> PointSource:
         if source.name == cfg.labels.source and isinstance(source, PointSource):
             return source
     raise StageError(f"model.labels.source {cfg.labels.source!r} is not a points source")
+
+
+def job_grid(ctx: RunContext, ds: Any) -> RegionGrid:
+    """The job's grid, after checking that the cube at ``ctx.cube_path`` is on it.
+
+    The job's grid keeps the CRS as the user named it (a cube's CRS read back from WKT
+    may be identified by an equivalent EPSG code).
+    """
+    cube = cube_grid(ds)
+    job = ctx.grid
+    if cube.shape != job.shape or not np.allclose(
+            list(cube.transform)[:6], list(job.transform)[:6], rtol=0, atol=1e-6 * job.resolution):
+        raise StageError(
+            f"{ctx.cube_path}: the cube is on grid {cube.describe()}, not on the job's grid "
+            f"{job.describe()}; re-run 'prospect ingest' with this config or use another --out"
+        )
+    return job
 
 
 def feature_spec(ctx: RunContext, cfg: ModelConfig, ds: Any) -> FeatureSpec:
@@ -178,7 +198,7 @@ def run(ctx: RunContext) -> StageResult:
     if not (ctx.cube_path / "zarr.json").is_file():
         raise StageError(f"{ctx.cube_path}: no cube; run 'prospect ingest' on this job first")
     ds = open_cube(ctx.cube_path)
-    ctx.grid = cube_grid(ds)
+    ctx.grid = job_grid(ctx, ds)
     spec = feature_spec(ctx, cfg, ds)
     stack = build_stack(ds, spec)
     ctx.console.print(f"  features ({len(spec.names())}): {', '.join(spec.names())}")
