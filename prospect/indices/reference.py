@@ -125,16 +125,23 @@ def evaluate(expr: Expr, env: Mapping[str, Any], *, xp: Any = None,
 
 
 def evaluate_many(exprs: Sequence[Expr], env: Mapping[str, Any], *, xp: Any = None,
-                  dtype: str = "float32") -> list[Any]:
-    """Evaluate several trees over the same inputs (each input promoted to float64 once)."""
+                  dtype: str = "float32", compute_dtype: str | None = "float64") -> list[Any]:
+    """Evaluate several trees over the same inputs (each input promoted once).
+
+    ``compute_dtype=None`` computes in the inputs' own dtype (plain numpy-style evaluation,
+    used as a peer in the benchmark); the default float64 is the reference semantics.
+    """
     if not env:
         raise FormulaError("no input arrays: every formula needs at least one band")
     arrays = list(env.values())
     xp = xp if xp is not None else array_namespace(*arrays)
-    wide = {k: _astype(v, xp.float64, xp) for k, v in env.items()}
+    if compute_dtype is None:
+        wide = dict(env)
+    else:
+        wide = {k: _astype(v, getattr(xp, compute_dtype), xp) for k, v in env.items()}
     like = next(iter(wide.values()))
     out_dtype = getattr(xp, dtype)
-    nan = xp.asarray(xp.nan, dtype=xp.float64)
+    nan = xp.asarray(xp.nan, dtype=like.dtype)
     results = []
     import numpy
 
