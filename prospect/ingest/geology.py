@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import shapely
@@ -86,9 +87,18 @@ class GeologyCodesLayer(Layer):
         return out
 
 
-@functools.lru_cache(maxsize=8)
 def _lines_tree(path: str, layer: str | None, attribute: str | None, crs: str | None,
                 grid_crs: str, contacts: bool) -> shapely.STRtree | None:
+    """The contact or fault lines in the grid CRS, built once per process per file version."""
+    st = Path(path).stat()
+    return _lines_tree_cached(path, st.st_mtime_ns, st.st_size, layer, attribute, crs,
+                              grid_crs, contacts)
+
+
+@functools.lru_cache(maxsize=8)
+def _lines_tree_cached(path: str, _mtime: int, _size: int, layer: str | None,
+                       attribute: str | None, crs: str | None, grid_crs: str, contacts: bool
+                       ) -> shapely.STRtree | None:
     gdf = read_vector(path, layer=layer, columns=[attribute] if attribute else [], crs=crs,
                       to_crs=grid_crs)
     geoms = gdf.geometry[gdf.geometry.notna() & ~gdf.geometry.is_empty]

@@ -208,7 +208,7 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
     else:
         raise CRSError(
             f"{path}: the raster has no CRS GDAL can read (it may sit in a non-standard "
-            "attribute); give it in the source config, e.g. crs: 'EPSG:32719'"
+            "attribute); give it with 'crs:' in the source config, e.g. crs: 'EPSG:28992'"
         )
     if gcps and info["transform"] == (1.0, 0.0, 0.0, 0.0, 1.0, 0.0):
         raise DataError(f"{path}: georeferenced by ground control points only; warp it first")
