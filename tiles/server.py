@@ -37,6 +37,7 @@ import numpy as np
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
@@ -461,4 +462,9 @@ def create_app(config: ServeConfig) -> Starlette:
     )
     app.state.service = svc
     app.add_middleware(_Limits)
+    if config.cors_origins:  # outermost, so browser preflights are answered before _Limits
+        app.add_middleware(
+            CORSMiddleware, allow_origins=config.cors_origins, allow_methods=["GET", "HEAD"],
+            allow_headers=["X-API-Key", "If-None-Match"], expose_headers=["ETag"], max_age=3600,
+        )
     return app

@@ -183,6 +183,10 @@ class ServeConfig(StrictModel):
     max_zoom: int = Field(default=18, ge=0, le=24)
     cache_max_age: int = Field(default=3600, ge=0, le=31_536_000)
     cache_mb: int = Field(default=64, ge=0, le=4096)
+    cors_origins: list[str] = Field(
+        default_factory=lambda: ["*"],
+        description="Origins allowed to fetch from browsers (CORS); [] disables CORS headers",
+    )
     layers: list[ServeLayerConfig] = Field(min_length=1)
     keys: list[AgencyKeyConfig] = Field(default_factory=list)
 

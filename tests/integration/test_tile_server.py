@@ -223,6 +223,18 @@ def test_bad_requests_are_refused_clearly(served, path, status, words) -> None:
         assert r.content.startswith(b"\x89PNG")
 
 
+def test_cors_for_browser_clients_on_other_origins(served) -> None:
+    _, _, c = served
+    r = c.get("/tilejson/probability.json", headers={"Origin": "https://maps.example.org"})
+    assert r.headers["access-control-allow-origin"] == "*"
+    pre = c.options("/tilejson/uncertainty.json", headers={
+        "Origin": "https://maps.example.org", "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "X-API-Key"})
+    assert pre.status_code == 200
+    assert "x-api-key" in pre.headers["access-control-allow-headers"].lower()
+    assert c.options("/health").status_code == 405  # not a preflight: only GET/HEAD
+
+
 def test_oversized_and_malformed_requests(served) -> None:
     _, server, c = served
     assert c.get("/health?" + "a" * 5000).status_code == 414
