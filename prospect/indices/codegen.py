@@ -29,8 +29,16 @@ def _py_const(value: float) -> str:
     return f"({value!r})"
 
 
-def _int_power(base: str, exponent: float) -> str | None:
-    """Small exact powers as helper calls (``_p2(x)`` = ``x * x``), else ``None``."""
+def _int_power(base: str, exponent: float, sqrt: str = "math.sqrt") -> str | None:
+    """Fast forms of common powers, else ``None``.
+
+    Small integer powers become helper calls (``_p2(x)`` = ``x * x``) and ``x ** 0.5``
+    becomes ``sqrt(x)``, as numpy does for ``**`` with those exponents. ``sqrt`` differs from
+    ``pow(x, 0.5)`` only at -0.0 (sign of a zero result) and -inf (NaN instead of inf, and
+    non-finite results are stored as NaN anyway).
+    """
+    if exponent == 0.5:
+        return f"{sqrt}({base})"
     if exponent == 1.0:
         return base
     if exponent in (2.0, 3.0, 4.0):
@@ -79,7 +87,7 @@ def c_expr(expr: Expr, names: dict[str, str]) -> str:
     if isinstance(expr, BinOp):
         left = c_expr(expr.left, names)
         if expr.op == "**" and isinstance(expr.right, Const):
-            fast = _int_power(left, expr.right.value)
+            fast = _int_power(left, expr.right.value, sqrt="sqrt")
             if fast is not None:
                 return fast
         right = c_expr(expr.right, names)
