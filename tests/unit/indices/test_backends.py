@@ -176,3 +176,17 @@ def test_other_sensors_use_their_own_variables() -> None:
     qi = compute_indices(aster, ["QUARTZ_QI"], sensor="aster")["QUARTZ_QI"].values
     a = {k: aster[k].values.astype(np.float64) for k in aster.data_vars}
     np.testing.assert_allclose(qi, a["B11"] ** 2 / (a["B10"] * a["B12"]), rtol=1e-6)
+
+
+def test_time_stacks_keep_their_dims_on_numpy_and_dask() -> None:
+    rng = np.random.default_rng(6)
+    ds = xr.Dataset({b: (("time", "y", "x"), rng.uniform(0.01, 0.5, (3, 20, 30))
+                         .astype(np.float32)) for b in ("B04", "B08")})
+    eager = compute_indices(ds, ["NDVI"])["NDVI"]
+    lazy = compute_indices(ds.chunk({"time": 1, "y": 10}), ["NDVI"])["NDVI"]
+    assert eager.dims == lazy.dims == ("time", "y", "x")
+    assert lazy.chunks == ((1, 1, 1), (10, 10), (30,))
+    b = {k: ds[k].values.astype(np.float64) for k in ds.data_vars}
+    want = (b["B08"] - b["B04"]) / (b["B08"] + b["B04"])
+    np.testing.assert_allclose(eager.values, want, rtol=1e-6)
+    np.testing.assert_array_equal(lazy.values, eager.values)
