@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import http.server
+import json
 import multiprocessing
 
 import numpy as np
@@ -95,6 +96,19 @@ def test_stac_over_http(grid, write_tif, tmp_path):
         src = RasterSource(name="s2", stac=url, assets={"B04": "red"}, mosaic="least_cloudy")
         (layer,) = plan_raster(src, grid)
         assert all(ref.info.path.startswith("/vsicurl/http://127.0.0.1") for ref in layer.refs)
+        check(layer, grid)
+        # a STAC API /search answer (an item collection) with absolute asset URLs
+        base = url.rsplit("/", 1)[0]
+        items = []
+        for item in pystac.Catalog.from_file(str(root / "catalog.json")).get_items(
+                recursive=True):
+            item.assets["red"].href = f"{base}/items/{item.id}/B04.tif"
+            items.append(item)
+        search = pystac.ItemCollection(items).to_dict(transform_hrefs=False)
+        (root / "search").write_text(json.dumps(search))
+        api = RasterSource(name="s2", stac=f"{base}/search", assets={"B04": "red"},
+                           mosaic="least_cloudy")
+        (layer,) = plan_raster(api, grid)
         check(layer, grid)
     finally:
         proc.kill()
