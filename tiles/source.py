@@ -29,6 +29,8 @@ from prospect.errors import DataError, InputFileError
 
 __all__ = ["WEB_MERCATOR", "LayerSource", "cog_source", "cube_source"]
 
+_OPEN_LOCK = threading.Lock()
+
 WEB_MERCATOR = morecantile.tms.get("WebMercatorQuad")
 """The XYZ tiling every pyramid, server and viewer uses (EPSG:3857, 256 px at zoom 0)."""
 
@@ -51,21 +53,30 @@ class LayerSource:
     _info: dict[str, Any] = field(default_factory=dict, repr=False)
 
     # -- readers ----------------------------------------------------------------------
+    def _cube_variable(self) -> Any:
+        """The cube variable, opened once and shared by all threads (lazy, no dask)."""
+        with _OPEN_LOCK:
+            if "dataarray" not in self._info:
+                from prospect.io.cube import open_cube
+
+                # chunks=None: xarray's lazy indexing reads only the zarr chunks a window
+                # touches, without a dask graph per request
+                ds = open_cube(self.path, chunks=None)
+                if self.variable not in ds.data_vars:
+                    raise DataError(
+                        f"{self.path}: cube has no variable {self.variable!r}; it has "
+                        f"{sorted(map(str, ds.data_vars))}"
+                    )
+                da = ds[self.variable]
+                if da.rio.crs is None:
+                    da = da.rio.write_crs(ds["spatial_ref"].attrs.get("crs_wkt"))
+                self._info["dataarray"] = da
+            return self._info["dataarray"]
+
     def _open(self) -> Any:
         if self.variable is None:
             return Reader(str(self.path), tms=WEB_MERCATOR)
-        from prospect.io.cube import open_cube
-
-        ds = open_cube(self.path)
-        if self.variable not in ds.data_vars:
-            raise DataError(
-                f"{self.path}: cube has no variable {self.variable!r}; it has "
-                f"{sorted(map(str, ds.data_vars))}"
-            )
-        da = ds[self.variable]
-        if "spatial_ref" in da.coords:
-            da = da.rio.write_crs(da.rio.crs or ds["spatial_ref"].attrs.get("crs_wkt"))
-        return XarrayReader(da, tms=WEB_MERCATOR)
+        return XarrayReader(self._cube_variable(), tms=WEB_MERCATOR)
 
     @contextmanager
     def reader(self) -> Iterator[Any]:
