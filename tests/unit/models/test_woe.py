@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from prospect.models import WeightsOfEvidenceClassifier, binary_weights
 
@@ -117,3 +119,19 @@ def test_zero_counts_stay_finite() -> None:
     got = binary_weights(20, 0, 100, 10)
     assert all(math.isfinite(v) for v in got.values())
     assert got["w_plus"] < 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 400), st.integers(0, 50), st.integers(2, 60), st.integers(1000, 5000))
+def test_weights_of_a_pattern_and_its_complement_mirror(area_b: int, dep_b: int,
+                                                        dep_total: int, area_total: int) -> None:
+    dep_b = min(dep_b, dep_total, area_b)
+    got = binary_weights(area_b, dep_b, area_total, dep_total)
+    comp = binary_weights(area_total - area_b, dep_total - dep_b, area_total, dep_total)
+    # ~B's W+ is B's W- and vice versa; the contrast flips sign
+    assert comp["w_plus"] == pytest.approx(got["w_minus"], abs=1e-9)
+    assert comp["w_minus"] == pytest.approx(got["w_plus"], abs=1e-9)
+    assert comp["contrast"] == pytest.approx(-got["contrast"], abs=1e-9)
+    # a pattern richer in deposits than the area average has W+ > 0 > W-
+    if 0.5 <= dep_b < area_b and dep_b / area_b > dep_total / area_total * 1.01:
+        assert got["w_plus"] > 0 > got["w_minus"]
