@@ -179,7 +179,7 @@ def main() -> None:
     quick = args.quick
     size_m = 6000.0 if quick else 20000.0
     zooms = (11, 15) if quick else (10, 16)
-    reps = 3 if quick else 5
+    reps = 3
     seconds, rounds, concurrency = (4.0, 1, 64) if quick else (30.0, 2, 64)
     with tempfile.TemporaryDirectory(prefix="bench-tiles-") as tmp:
         work = Path(tmp)
