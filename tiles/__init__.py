@@ -2,7 +2,9 @@
 
 Modules, one job each:
 
-- :mod:`tiles.colormap`: float values -> RGBA with a fixed range; PNG/WebP encoding
+- :mod:`tiles.colormap`: float values -> palette indices / RGBA with a fixed range; PNG/WebP
+- :mod:`tiles.cache`, :mod:`tiles.loadtest`, :mod:`tiles.testing`: tile cache, load generator,
+  test fixtures
 - :mod:`tiles.source`: a layer's data (COG or zarr cube variable) read through rio-tiler
 - :mod:`tiles.pyramid`: XYZ pyramids written in parallel metatiles
 - :mod:`tiles.archive`: PMTiles archives and TileJSON documents
@@ -13,7 +15,14 @@ Modules, one job each:
 - :mod:`tiles.viewer`: the Leaflet viewer page
 """
 
-from tiles.colormap import colormap_lut, encode_image, render_rgba
+from tiles.colormap import (
+    colormap_lut,
+    colormap_palette,
+    encode_image,
+    encode_indexed,
+    render_indexed,
+    render_rgba,
+)
 from tiles.pyramid import PyramidResult, write_pyramid
 from tiles.source import LayerSource, cog_source, cube_source
 
@@ -22,8 +31,11 @@ __all__ = [
     "PyramidResult",
     "cog_source",
     "colormap_lut",
+    "colormap_palette",
     "cube_source",
     "encode_image",
+    "encode_indexed",
+    "render_indexed",
     "render_rgba",
     "write_pyramid",
 ]
