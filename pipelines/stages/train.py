@@ -20,7 +20,13 @@ from pipelines.context import RunContext, StageResult
 from prospect.config.model import ModelConfig
 from prospect.config.sources import PointSource
 from prospect.errors import DataError, StageError
-from prospect.features import FeatureSpec, build_stack, make_spec, sample_cells
+from prospect.features import (
+    FeatureSpec,
+    build_stack,
+    default_feature_variables,
+    make_spec,
+    sample_cells,
+)
 from prospect.grid import RegionGrid
 from prospect.io.cube import cube_grid, open_cube
 from prospect.models import (
@@ -80,16 +86,39 @@ def job_grid(ctx: RunContext, ds: Any) -> RegionGrid:
 
 
 def feature_spec(ctx: RunContext, cfg: ModelConfig, ds: Any) -> FeatureSpec:
-    """The feature spec of the job's model on cube ``ds``."""
+    """The feature spec of the job's model on cube ``ds``.
+
+    Without an explicit ``model.features``, every cube variable is used except outputs,
+    layers made from the labels source, and surfaces of the grade column interpolated from
+    the labels file under another source name (both would leak the target).
+    """
     grid = cube_grid(ds)
     focal = cfg.focal
+    variables = cfg.features
+    if variables is None:
+        variables = [v for v in default_feature_variables(ds, exclude_sources=[cfg.labels.source])
+                     if not _leaks_grade(ds[v], ctx, cfg)]
     return make_spec(
-        ds, variables=cfg.features, resolution=grid.resolution,
-        exclude_sources=[cfg.labels.source],
+        ds, variables=variables, resolution=grid.resolution,
         focal_radii=focal.radii if focal else (),
         focal_stats=focal.stats if focal else ("mean", "std"),
         focal_variables=focal.variables if focal else None,
     )
+
+
+def _leaks_grade(var: Any, ctx: RunContext, cfg: ModelConfig) -> bool:
+    """True for a surface of the grade column made from the labels file itself."""
+    if cfg.labels.value_column is None:
+        return False
+    try:
+        prov = json.loads(var.attrs.get("provenance") or "{}")
+    except ValueError:
+        return False
+    if not isinstance(prov, dict) or prov.get("column") != cfg.labels.value_column:
+        return False
+    labels_path = str(Path(_labels_source(ctx, cfg).path).resolve())
+    sources = prov.get("sources") or {}
+    return any(str(Path(p).resolve()) == labels_path for p in sources)
 
 
 def build_training_set(ctx: RunContext, cfg: ModelConfig, stack: Any,
