@@ -83,11 +83,18 @@ def _run_tasks(
 
 
 def _inputs(layers: Iterable[Layer]) -> dict[str, str]:
+    """Input files, each once, labelled ``<source>:<file name>`` (the manifest adds SHA-256)."""
     out: dict[str, str] = {}
     for layer in layers:
-        for i, path in enumerate(layer.inputs):
+        for path in layer.inputs:
+            if path in out.values():
+                continue
             label = f"{layer.settings.get('source', layer.name)}:{path.rsplit('/', 1)[-1]}"
-            out.setdefault(label if label not in out else f"{label}#{i}", path)
+            n = 2
+            while label in out:
+                label = f"{label.split('#')[0]}#{n}"
+                n += 1
+            out[label] = path
     return out
 
 
