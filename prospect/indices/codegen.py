@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from prospect.indices.formula import BinOp, Const, Expr, Neg, Var
 
-__all__ = ["c_expr", "py_expr"]
+__all__ = ["c_expr", "c_index", "py_expr", "py_index", "root_division"]
 
 _PY_FUNCS = {"sqrt": "math.sqrt", "abs": "abs", "exp": "math.exp", "log": "_log",
              "log10": "_log10", "minimum": "_nanmin", "maximum": "_nanmax"}
@@ -101,3 +101,31 @@ def c_expr(expr: Expr, names: dict[str, str]) -> str:
 def local_names(inputs: Sequence[str]) -> dict[str, str]:
     """Input variable -> generated local name (``v0``, ``v1``, ...)."""
     return {name: f"v{i}" for i, name in enumerate(inputs)}
+
+
+def root_division(expr: Expr) -> tuple[Expr, Expr] | None:
+    """``(numerator, denominator)`` when the index is a ratio at its root, else ``None``.
+
+    Every backend computes such a final division in float32 from float64 operands rounded
+    to float32 (intermediates stay float64): the float32 result then carries at most about
+    1.5 ulp of error instead of 0.5, and the division vectorises twice as wide.
+    """
+    if isinstance(expr, BinOp) and expr.op == "/":
+        return expr.left, expr.right
+    return None
+
+
+def py_index(expr: Expr, names: dict[str, str]) -> str:
+    """numba source of one index's value as a float32 expression (see :func:`root_division`)."""
+    parts = root_division(expr)
+    if parts is not None:
+        return f"np.float32({py_expr(parts[0], names)}) / np.float32({py_expr(parts[1], names)})"
+    return f"np.float32({py_expr(expr, names)})"
+
+
+def c_index(expr: Expr, names: dict[str, str]) -> str:
+    """CUDA C source of one index's value as a float expression (see :func:`root_division`)."""
+    parts = root_division(expr)
+    if parts is not None:
+        return f"(float)({c_expr(parts[0], names)}) / (float)({c_expr(parts[1], names)})"
+    return f"(float)({c_expr(expr, names)})"

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from prospect.indices.codegen import c_expr, local_names
+from prospect.indices.codegen import c_index, local_names
 from prospect.indices.formula import Expr
 
 __all__ = ["compute_cupy", "cupy_available", "kernel_operation"]
@@ -23,6 +23,7 @@ __all__ = ["compute_cupy", "cupy_available", "kernel_operation"]
 _PREAMBLE = r"""
 #define _NAN __longlong_as_double(0x7ff8000000000000ULL)
 #define _INF __longlong_as_double(0x7ff0000000000000ULL)
+#define _NANF __int_as_float(0x7fc00000)
 __device__ __forceinline__ double _p2(double x) { return x * x; }
 __device__ __forceinline__ double _p3(double x) { return x * x * x; }
 __device__ __forceinline__ double _p4(double x) { double y = x * x; return y * y; }
@@ -55,8 +56,8 @@ def kernel_operation(exprs: Sequence[Expr], inputs: Sequence[str]) -> tuple[str,
     out_params = ", ".join(f"float32 o{k}" for k in range(len(exprs)))
     lines = [f"double v{i} = (double)b{i};" for i in range(len(inputs))]
     for k, expr in enumerate(exprs):
-        lines.append(f"double t{k} = {c_expr(expr, names)};")
-        lines.append(f"o{k} = isfinite(t{k}) ? (float)t{k} : (float)_NAN;")
+        lines.append(f"float t{k} = {c_index(expr, names)};")
+        lines.append(f"o{k} = isfinite(t{k}) ? t{k} : _NANF;")
     return in_params, out_params, "\n".join(lines)
 
 

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from prospect.indices.codegen import local_names, py_expr
+from prospect.indices.codegen import local_names, py_index
 from prospect.indices.formula import Expr, variables
 
 __all__ = ["compute_numba", "kernel_cache_dir", "kernel_source", "numba_available"]
@@ -131,7 +131,7 @@ def kernel_source(exprs: Sequence[Expr], inputs: Sequence[str]) -> str:
         body.append("        for j in range(n_cols):")
         body += [f"            v{i} = np.float64(r{i}[j])"
                  for i, name in enumerate(inputs) if name in used]
-        body.append(f"            t = {py_expr(expr, names)}")
+        body.append(f"            t = {py_index(expr, names)}")
         body.append(f"            o{k}[j] = t if math.isfinite(t) else math.nan")
     parts = [_PRELUDE]
     for fname, parallel, loop in (("kernel_parallel", True, "numba.prange"),

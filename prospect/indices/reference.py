@@ -4,7 +4,9 @@ Written once against the array API standard, so it runs on numpy, cupy,
 ``array_api_strict`` and any other compliant namespace (found with
 :func:`array_namespace`). It is the semantic reference the fused kernels are tested
 against: inputs are promoted to float64, the tree is evaluated with IEEE semantics
-(division by zero gives +-inf or NaN, NaN propagates), non-finite results become NaN
+(division by zero gives +-inf or NaN, NaN propagates), a ratio at the root of the tree is
+divided in float32 from operands rounded to float32 (as in every backend; see
+:func:`prospect.indices.codegen.root_division`), non-finite float32 results become NaN
 ("undefined"), and the output is float32.
 """
 
@@ -14,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from prospect.errors import FormulaError
+from prospect.indices.codegen import root_division
 from prospect.indices.formula import BinOp, Call, Const, Expr, Neg, Var
 
 __all__ = ["array_namespace", "evaluate", "evaluate_many"]
@@ -141,13 +144,18 @@ def evaluate_many(exprs: Sequence[Expr], env: Mapping[str, Any], *, xp: Any = No
         wide = {k: _astype(v, getattr(xp, compute_dtype), xp) for k, v in env.items()}
     like = next(iter(wide.values()))
     out_dtype = getattr(xp, dtype)
-    nan = xp.asarray(xp.nan, dtype=like.dtype)
     results = []
     import numpy
 
     with numpy.errstate(all="ignore"):  # IEEE results are wanted; affects numpy only
         for expr in exprs:
-            value = _as_array(_eval(expr, wide, xp), like, xp)
-            value = xp.where(xp.isfinite(value), value, nan)
-            results.append(_astype(value, out_dtype, xp))
+            parts = root_division(expr) if compute_dtype is not None else None
+            if parts is None:
+                value = _astype(_as_array(_eval(expr, wide, xp), like, xp), out_dtype, xp)
+            else:  # a ratio at the root: float32 division of rounded operands (all backends)
+                num, den = (_astype(_as_array(_eval(e, wide, xp), like, xp), out_dtype, xp)
+                            for e in parts)
+                value = num / den
+            results.append(xp.where(xp.isfinite(value), value,
+                                    xp.asarray(xp.nan, dtype=value.dtype)))
     return results
