@@ -182,8 +182,9 @@ def write_report(directory: Path, facts: dict[str, Any]) -> Path:
                   "s(W-) | C | s(C) | stud. C |", "|" + "---|" * 12]
         for r in woe.get("weights", []):
             tc = r.get("threshold", r.get("class"))
+            kind = r["kind"] + ("" if r.get("significant", True) else " (stud. C < 2)")
             lines.append(
-                f"| {r['feature']} | {r['kind']} | {_fmt(tc)} | {_fmt(r['area'])} | "
+                f"| {r['feature']} | {kind} | {_fmt(tc)} | {_fmt(r['area'])} | "
                 f"{_fmt(r['deposits'])} | {_fmt(r['w_plus'])} | {_fmt(r['s_w_plus'])} | "
                 f"{_fmt(r['w_minus'])} | {_fmt(r['s_w_minus'])} | {_fmt(r['contrast'])} | "
                 f"{_fmt(r['s_contrast'])} | {_fmt(r['studentized_contrast'])} |")

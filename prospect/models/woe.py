@@ -10,8 +10,9 @@ For a binary evidence pattern ``B`` and deposits ``D``, with areas counted in un
   that apply in a cell; posterior probability ``P = e^L / (1 + e^L)`` with
   ``s2(P) = [1/N(D) + sum s2(W)] P^2`` (the variance due to the weights).
 
-Continuous evidence is made binary at the cumulative threshold (ascending: ``x <= t``;
-descending: ``x >= t``) with the largest studentized contrast; categorical evidence gets
+Continuous evidence is made binary at a cumulative threshold (ascending: ``x <= t``;
+descending: ``x >= t``): by default the one with the largest contrast among those whose
+studentized contrast reaches a confidence level (2), as in ArcSDM; categorical evidence gets
 one weight per class, ``W_k = ln[P(B_k|D) / P(B_k|~D)]``. Missing evidence weighs 0.
 
 Rows are cells. ``sample_weight`` is the number of cells a row stands for (1 when every cell
@@ -153,6 +154,13 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
         Areas are counted in unit cells; each deposit occupies one unit cell.
     min_count
         Counts below this are raised to it so weights stay finite.
+    selection
+        Cut-off of a cumulative table: ``max_contrast`` (the classical choice: the largest
+        contrast among thresholds whose studentized contrast reaches
+        ``min_studentized_contrast``; the largest studentized contrast when none does) or
+        ``max_studentized_contrast``.
+    min_studentized_contrast
+        Confidence level for ``max_contrast`` (2 is about 97.5 % one-sided).
 
     Attributes
     ----------
@@ -169,6 +177,8 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
         continuous: Literal["auto", "ascending", "descending"] = "auto",
         n_thresholds: int = 20, cell_area: float = 1.0, unit_cell_area: float | None = None,
         min_count: float = 0.5,
+        selection: Literal["max_contrast", "max_studentized_contrast"] = "max_contrast",
+        min_studentized_contrast: float = 2.0,
     ) -> None:
         self.categorical_features = categorical_features
         self.continuous = continuous
@@ -176,6 +186,8 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
         self.cell_area = cell_area
         self.unit_cell_area = unit_cell_area
         self.min_count = min_count
+        self.selection = selection
+        self.min_studentized_contrast = min_studentized_contrast
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -229,7 +241,7 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
             ["ascending", "descending"] if self.continuous == "auto" else [self.continuous]
         )
         best: dict[str, Any] | None = None
-        best_score = -math.inf
+        best_score: tuple[bool, float] = (False, -math.inf)
         for direction in directions:
             # the extreme threshold makes the pattern the whole area: no contrast; skip it
             cand = thresholds[:-1] if direction == "ascending" else thresholds[1:]
@@ -237,18 +249,33 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
                 cand = thresholds
             table = cumulative_weights(x, deposits, area, direction=direction,
                                        thresholds=cand, **kw)
-            k = int(np.argmax([r["studentized_contrast"] for r in table]))
-            if table[k]["studentized_contrast"] > best_score:
-                best_score = table[k]["studentized_contrast"]
-                row = table[k]
+            k, significant = self._select(table)
+            row = table[k]
+            key = "contrast" if self.selection == "max_contrast" and significant \
+                else "studentized_contrast"
+            score = (significant, row[key])
+            if best is None or score > best_score:
+                best_score = score
                 best = _evidence(
-                    kind=direction, threshold=row["threshold"],
-                    weights=np.array([row["w_plus"], row["w_minus"]]),
-                    variances=np.array([row["s_w_plus"] ** 2, row["s_w_minus"] ** 2]),
-                    table=table,
+                    direction, threshold=row["threshold"],
+                    weights=[row["w_plus"], row["w_minus"]],
+                    variances=[row["s_w_plus"] ** 2, row["s_w_minus"] ** 2], table=table,
                 )
+                best["significant"] = significant
         assert best is not None
         return best
+
+    def _select(self, table: list[dict[str, float]]) -> tuple[int, bool]:
+        """Row of the cut-off threshold, and whether it reaches the confidence level."""
+        sc = np.array([r["studentized_contrast"] for r in table])
+        if self.selection == "max_studentized_contrast":
+            k = int(np.argmax(sc))
+            return k, bool(sc[k] >= self.min_studentized_contrast)
+        ok = sc >= self.min_studentized_contrast
+        if ok.any():
+            c = np.array([r["contrast"] for r in table])
+            return int(np.argmax(np.where(ok, c, -np.inf))), True
+        return int(np.argmax(sc)), False
 
     # -- prediction ----------------------------------------------------------------
     def _weights(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -318,7 +345,8 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
                 out += [{"feature": name, "kind": ev["kind"], **row} for row in ev["table"]]
             elif ev["kind"] in ("ascending", "descending"):
                 row = next(r for r in ev["table"] if r["threshold"] == ev["threshold"])
-                out.append({"feature": name, "kind": ev["kind"], **row})
+                out.append({"feature": name, "kind": ev["kind"],
+                            "significant": bool(ev.get("significant", True)), **row})
         return out
 
     def conditional_independence(
