@@ -135,3 +135,22 @@ def test_weights_of_a_pattern_and_its_complement_mirror(area_b: int, dep_b: int,
     # a pattern richer in deposits than the area average has W+ > 0 > W-
     if 0.5 <= dep_b < area_b and dep_b / area_b > dep_total / area_total * 1.01:
         assert got["w_plus"] > 0 > got["w_minus"]
+
+
+@pytest.mark.parametrize("selection", ["max_contrast", "max_studentized_contrast"])
+def test_cumulative_cut_off_follows_the_selection_rule(selection: str) -> None:
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=3000)
+    y = (rng.random(3000) < 1 / (1 + np.exp(-(2.5 * x - 4.5)))).astype(int)
+    woe = WeightsOfEvidenceClassifier(continuous="descending", selection=selection,
+                                      n_thresholds=30).fit(x[:, None], y)
+    table = woe.evidence_[0]["table"]
+    chosen = woe.weights_table()[0]
+    sc = np.array([r["studentized_contrast"] for r in table])
+    c = np.array([r["contrast"] for r in table])
+    assert chosen["significant"]
+    if selection == "max_studentized_contrast":
+        assert chosen["studentized_contrast"] == pytest.approx(sc.max())
+    else:
+        assert chosen["contrast"] == pytest.approx(c[sc >= 2].max())
+    assert chosen["w_plus"] > 0 > chosen["w_minus"]
