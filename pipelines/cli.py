@@ -33,13 +33,19 @@ app = typer.Typer(
 )
 
 
+_registered: list[str] = []
+
+
 def _register() -> None:
+    """Add every command module's commands to :data:`app`, once per process."""
     import importlib
 
     from pipelines.commands import COMMAND_MODULES
 
     for module in COMMAND_MODULES:
-        importlib.import_module(f"pipelines.commands.{module}").register(app)
+        if module not in _registered:
+            importlib.import_module(f"pipelines.commands.{module}").register(app)
+            _registered.append(module)
 
 
 def main(argv: list[str] | None = None) -> int:
