@@ -65,8 +65,11 @@ def binary_weights(
     -------
     dict
         ``area, deposits, w_plus, s_w_plus, w_minus, s_w_minus, contrast, s_contrast,
-        studentized_contrast``.
+        studentized_contrast``, and ``defined`` (1.0 when no cell of the 2x2 table was
+        empty, i.e. no count had to be raised to ``min_count``).
     """
+    raw = (deposits_b, deposits_total - deposits_b, area_b - deposits_b,
+           area_total - area_b - (deposits_total - deposits_b))
     n_bd = max(deposits_b, min_count)
     n_nbd = max(deposits_total - deposits_b, min_count)
     n_bnd = max(area_b - deposits_b, min_count)
@@ -84,6 +87,7 @@ def binary_weights(
         "w_plus": w_plus, "s_w_plus": math.sqrt(v_plus),
         "w_minus": w_minus, "s_w_minus": math.sqrt(v_minus),
         "contrast": contrast, "s_contrast": s_c, "studentized_contrast": contrast / s_c,
+        "defined": float(all(v > 0 for v in raw)),
     }
 
 
@@ -268,6 +272,11 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
     def _select(self, table: list[dict[str, float]]) -> tuple[int, bool]:
         """Row of the cut-off threshold, and whether it reaches the confidence level."""
         sc = np.array([r["studentized_contrast"] for r in table])
+        # thresholds that leave a cell of the 2x2 table empty (e.g. no deposit outside the
+        # pattern) have undefined weights; they are never chosen when another exists
+        defined = np.array([r.get("defined", 1.0) > 0 for r in table])
+        if defined.any():
+            sc = np.where(defined, sc, -np.inf)
         if self.selection == "max_studentized_contrast":
             k = int(np.argmax(sc))
             return k, bool(sc[k] >= self.min_studentized_contrast)
