@@ -246,3 +246,13 @@ def test_cli_train_and_score_on_any_grid_with_polygon_occurrences(tmp_path) -> N
         assert CRS(src.crs.to_wkt()).to_proj4() == CRS("EPSG:3067").to_proj4()
         assert src.shape == shape
     assert np.corrcoef(prob.ravel(), hidden.ravel())[0, 1] > 0.3
+
+
+def test_missing_prerequisites_are_clear_stage_errors(tmp_path, scene) -> None:
+    from prospect.errors import StageError
+
+    job = _job(scene, tmp_path / "job.yaml")
+    with pytest.raises(StageError, match="no cube; run 'prospect ingest'"):
+        _run(job, tmp_path / "out", ["train"])
+    with pytest.raises(StageError, match="no trained model; run 'prospect train'"):
+        _run(job, tmp_path / "out", ["score"])
