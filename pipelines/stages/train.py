@@ -140,39 +140,29 @@ def build_training_set(ctx: RunContext, cfg: ModelConfig, stack: Any,
             f"(threshold {threshold}); lower the threshold or check the points' CRS"
         )
     pos = labels.label == 1
-    rows = [labels.rows[pos]]
-    cols = [labels.cols[pos]]
-    ys = [np.ones(int(pos.sum()), "i1")]
-    if lab.negatives in ("below_threshold", "both"):
-        rows.append(labels.rows[~pos])
-        cols.append(labels.cols[~pos])
-        ys.append(np.zeros(int((~pos).sum()), "i1"))
-    n_bg_drawn = 0
-    if lab.negatives in ("background", "both"):
-        n_bg = None if lab.background == "all" else round(float(lab.background_ratio * pos.sum()))
-        br, bc = sample_background(grid, n_bg, exclude_rows=labels.rows,
-                                   exclude_cols=labels.cols, exclusion=lab.background_exclusion,
-                                   seed=ctx.job.model.seed if ctx.job.model else 0)
-        n_bg_drawn = br.size
-        rows.append(br)
-        cols.append(bc)
-        ys.append(np.zeros(br.size, "i1"))
-    r = np.concatenate(rows)
-    c = np.concatenate(cols)
-    y = np.concatenate(ys).astype("i8")
+    keep_neg = lab.negatives in ("below_threshold", "both")
+    sel = pos | keep_neg
+    r, c = labels.rows[sel], labels.cols[sel]
+    y = pos[sel].astype("i8")
     X = sample_cells(stack, r, c)
     ok = np.all(np.isfinite(X[:, spec.base_indices()]), axis=1)
-    is_bg = np.zeros(y.size, bool)
-    is_bg[y.size - n_bg_drawn:] = n_bg_drawn > 0
+    counts["positives_without_data"] = int((~ok & (y == 1)).sum())
+    X, y, r, c = X[ok], y[ok], r[ok], c[ok]
+    n_labelled = y.size
+    bg = {"drawn": 0, "without_data": 0}
+    if lab.negatives in ("background", "both"):
+        br, bc, bX, bg = _background(grid, stack, spec, labels, lab, n_pos=int(pos.sum()),
+                                     seed=cfg.seed)
+        r, c = np.concatenate([r, br]), np.concatenate([c, bc])
+        X = np.concatenate([X, bX])
+        y = np.concatenate([y, np.zeros(br.size, "i8")])
+    is_bg = np.arange(y.size) >= n_labelled
     counts.update(
-        positives_without_data=int((~ok & (y == 1)).sum()),
-        background_drawn=int(n_bg_drawn),
-        background_without_data=int((~ok & is_bg).sum()),
-        background_strategy=lab.background if n_bg_drawn else "none",
+        background_drawn=bg["drawn"], background_without_data=bg["without_data"],
+        background_strategy=lab.background if bg["drawn"] else "none",
         background_ratio=lab.background_ratio, background_seed=cfg.seed,
         background_exclusion=lab.background_exclusion, negatives=lab.negatives,
     )
-    X, y, r, c, is_bg = X[ok], y[ok], r[ok], c[ok], is_bg[ok]
     n_pos = int((y == 1).sum())
     if n_pos < 2 or (y == 0).sum() < 2:
         raise DataError(
@@ -182,12 +172,37 @@ def build_training_set(ctx: RunContext, cfg: ModelConfig, stack: Any,
     # area weights: each background row stands for its share of the unlabelled valid area
     weight = np.ones(y.size)
     if is_bg.any():
-        valid_share = 1.0 - counts["background_without_data"] / max(n_bg_drawn, 1)
+        valid_share = 1.0 - bg["without_data"] / max(bg["drawn"], 1)
         unlabelled = max(grid.height * grid.width * valid_share - labels.rows.size, is_bg.sum())
         weight[is_bg] = unlabelled / is_bg.sum()
     counts.update(samples=int(y.size), positives=n_pos, negatives=int((y == 0).sum()))
     coords = np.column_stack([grid.x[c], grid.y[r]])
     return TrainingSet(X=X, y=y, rows=r, cols=c, coords=coords, weight=weight, counts=counts)
+
+
+def _background(
+    grid: RegionGrid, stack: Any, spec: FeatureSpec, labels: Any, lab: Any, *, n_pos: int,
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int]]:
+    """Seeded background cells with data, and their features.
+
+    When some drawn cells have no data, the draw is repeated once, larger by the share that
+    had none, so that ``background_ratio`` holds for cells with data; the counts of the
+    (last) draw are returned for the report and for the area weights.
+    """
+    n = None if lab.background == "all" else round(float(lab.background_ratio * n_pos))
+    kw = {"exclude_rows": labels.rows, "exclude_cols": labels.cols,
+          "exclusion": lab.background_exclusion, "seed": seed}
+    r, c = sample_background(grid, n, **kw)
+    X = sample_cells(stack, r, c)
+    ok = np.all(np.isfinite(X[:, spec.base_indices()]), axis=1)
+    if n is not None and 0 < ok.sum() < n:
+        r, c = sample_background(grid, int(np.ceil(n / ok.mean() * 1.1)) + 10, **kw)
+        X = sample_cells(stack, r, c)
+        ok = np.all(np.isfinite(X[:, spec.base_indices()]), axis=1)
+    counts = {"drawn": int(r.size), "without_data": int((~ok).sum())}
+    keep = np.flatnonzero(ok)[:n] if n is not None else np.flatnonzero(ok)
+    return r[keep], c[keep], X[keep], counts
 
 
 def _feature_facts(ds: Any, spec: FeatureSpec) -> list[dict[str, Any]]:

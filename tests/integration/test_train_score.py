@@ -74,6 +74,9 @@ def test_train_writes_model_card_schema_metrics_and_report(trained, scene) -> No
     labels = card["labels"]
     assert labels["records"] == 220 and labels["positives"] >= 5
     assert labels["background_seed"] == scene.seed
+    # the scene has a no-data strip: background is topped up so the 10:1 ratio holds
+    assert labels["background_without_data"] > 0
+    assert labels["negatives"] == 10 * labels["positive_cells"]
     report = (out / "model" / "report" / "report.md").read_text()
     assert "spatial blocks" in report and "random folds" in report and "SYNTHETIC" in report
     for png in ("cv_curves.png", "prediction_area.png", "reliability.png", "importance.png",
