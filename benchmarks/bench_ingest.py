@@ -97,8 +97,8 @@ def run_gdalwarp(src: Path, grid: RegionGrid, out: Path) -> float:
     return time.perf_counter() - start
 
 
-MEMORY_CHILD = """
-import json, resource, sys
+MEMORY_CHILD = """  # argv: source, grid size, cube path, repo, chunk size
+import json, sys
 sys.path.insert(0, sys.argv[4])
 from pathlib import Path
 from prospect.config.sources import RasterSource
@@ -108,24 +108,25 @@ from prospect.io.cube import create_cube
 size = int(sys.argv[2])
 grid = RegionGrid(crs="EPSG:32619", resolution=10.0,
                   bounds=(560000.0, 1360000.0 - size * 10, 560000.0 + size * 10, 1360000.0),
-                  chunks=(512, 512))
-def rss_now():
+                  chunks=(int(sys.argv[5]), int(sys.argv[5])))
+def status_kib(key):
+    # VmHWM is this process's own peak; ru_maxrss would carry the parent's across exec
     for line in open("/proc/self/status"):
-        if line.startswith("VmRSS"):
+        if line.startswith(key):
             return int(line.split()[1])
-base = rss_now()
+base = status_kib("VmRSS")
 create_cube(Path(sys.argv[3]), grid)
 (layer,) = plan_source(RasterSource(name="band", path=Path(sys.argv[1])), grid)
 ingest_layer(Path(sys.argv[3]), layer, grid)
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+peak = status_kib("VmHWM")
 print(json.dumps({"base_kib": base, "peak_kib": peak}))
 """
 
 
-def peak_memory(src: Path, size: int, out: Path) -> dict[str, int]:
+def peak_memory(src: Path, size: int, out: Path, chunk: int = CHUNKS[0]) -> dict[str, int]:
     shutil.rmtree(out, ignore_errors=True)
     proc = subprocess.run([sys.executable, "-c", MEMORY_CHILD, str(src), str(size), str(out),
-                           str(REPO)], capture_output=True, text=True, check=True)
+                           str(REPO), str(chunk)], capture_output=True, text=True, check=True)
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -133,11 +134,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small inputs, under a minute")
     parser.add_argument("--repeats", type=int, default=None)
+    parser.add_argument("--chunk-sweep", action="store_true",
+                        help="also show peak RSS against chunk size on the 4x scene")
     args = parser.parse_args()
     if shutil.which("gdalwarp") is None:
         sys.exit("gdalwarp not found: install Debian's gdal-bin")
     size = 1536 if args.quick else 3072
-    repeats = args.repeats or (3 if args.quick else 5)
+    repeats = args.repeats or (5 if args.quick else 7)
     with tempfile.TemporaryDirectory(prefix="bench_ingest_") as tmp_s:
         tmp = Path(tmp_s)
         grid = target_grid(size)
@@ -174,10 +177,15 @@ def main() -> None:
         ratio = m4["peak_kib"] / m1["peak_kib"]
         add1 = max(m1["peak_kib"] - m1["base_kib"], 1)
         add4 = max(m4["peak_kib"] - m4["base_kib"], 1)
-        print(f"peak RSS  1x ({small}^2 cells) {m1['peak_kib'] / 1024:7.1f} MiB "
+        n1, n4 = target_grid(small).n_chunks, target_grid(large).n_chunks
+        print(f"peak RSS  1x ({small}^2 cells, {n1} chunks) {m1['peak_kib'] / 1024:7.1f} MiB "
               f"(ingest adds {add1 / 1024:.1f} MiB)")
-        print(f"peak RSS  4x ({large}^2 cells) {m4['peak_kib'] / 1024:7.1f} MiB "
+        print(f"peak RSS  4x ({large}^2 cells, {n4} chunks) {m4['peak_kib'] / 1024:7.1f} MiB "
               f"(ingest adds {add4 / 1024:.1f} MiB)")
+        if args.chunk_sweep:
+            for chunk in (256, 512, 1024, large):
+                m = peak_memory(src4, large, tmp / f"sweep{chunk}.zarr", chunk)
+                print(f"peak RSS  4x scene, chunks {chunk:5d}^2: {m['peak_kib'] / 1024:7.1f} MiB")
         print(f"source size 1x {src1.stat().st_size / 2**20:.1f} MiB, "
               f"4x {src4.stat().st_size / 2**20:.1f} MiB; "
               f"ru_maxrss self {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MiB")

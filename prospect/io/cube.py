@@ -17,6 +17,7 @@ rewritten. A reader that opens the cube sees a variable complete or not at all.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import shutil
@@ -319,7 +320,7 @@ class PartialVariable:
     # -- writing -------------------------------------------------------------------------
     def write_chunk(self, window: ChunkWindow, block: np.ndarray) -> None:
         """Write one chunk (exactly the window) and mark it done."""
-        arr = zarr.open_array(str(self.array_path), mode="r+", zarr_format=3)
+        arr = _open_for_write(str(self.array_path), self.fingerprint() or "")
         if block.shape != window.shape:
             raise DataError(
                 f"{self.name}: chunk {window.iy},{window.ix} has shape {block.shape}, "
@@ -353,6 +354,13 @@ class PartialVariable:
     def discard(self) -> None:
         """Remove the partial variable (after a failure that makes it unusable)."""
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+@functools.lru_cache(maxsize=16)
+def _open_for_write(array_path: str, fingerprint: str) -> zarr.Array:
+    """The partial array opened once per process (its metadata never changes once begun)."""
+    del fingerprint  # part of the cache key: a restarted variable is opened afresh
+    return zarr.open_array(array_path, mode="r+", zarr_format=3)
 
 
 def begin_variable(
