@@ -68,7 +68,7 @@ def test_probability_cog_is_valid_with_overviews(demo_run) -> None:
         assert src.profile["tiled"]
         data = src.read(1)
     finite = data[np.isfinite(data)]
-    assert finite.size > 0.9 * data.size and 0 <= finite.min() and finite.max() <= 1
+    assert finite.size > 0.9 * data.size and finite.min() >= 0 and finite.max() <= 1
 
 
 def test_tiles_for_every_zoom_decode_as_png(demo_run) -> None:

@@ -99,7 +99,7 @@ def test_yaml_syntax_error_has_line(tmp_path: Path) -> None:
 def test_missing_file_and_unknown_region() -> None:
     with pytest.raises(ConfigError, match="not found"):
         load_job("/nonexistent/job.yaml")
-    with pytest.raises(ConfigError, match="unknown region 'atlantis'.*bonaire"):
+    with pytest.raises(ConfigError, match=r"unknown region 'atlantis'.*bonaire"):
         load_region("atlantis")
 
 
@@ -131,7 +131,7 @@ def test_job_refuses_duplicate_sources_and_bad_label_source(tmp_path: Path) -> N
     with pytest.raises(ConfigError, match="not a points source"):
         load_job(_write(tmp_path, bad))
     bad_kind = _job(sources=[{"kind": "lidar", "name": "a", "path": "x"}])
-    with pytest.raises(ConfigError, match="sources.0"):
+    with pytest.raises(ConfigError, match=r"sources\.0"):
         load_job(_write(tmp_path, bad_kind))
 
 

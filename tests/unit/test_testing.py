@@ -51,7 +51,7 @@ def test_reflectance_is_physical_and_has_a_nodata_edge(small_scene) -> None:
         red = src.read(1)
     assert np.isnan(red[:3]).all()
     valid = red[np.isfinite(red)]
-    assert 0.0 <= valid.min() and valid.max() <= 1.0
+    assert valid.min() >= 0.0 and valid.max() <= 1.0
     with rasterio.open(small_scene.bands["B08"]) as src:
         nir = src.read(1)
     assert np.nanmean(nir) > np.nanmean(red)  # vegetation and soils are brighter in the NIR
