@@ -1,11 +1,12 @@
 """Scale-out benchmark: the same job on one and on two dask worker processes.
 
-    .venv/bin/python benchmarks/bench_scale.py            # 3 km scene, 3 runs per side
-    .venv/bin/python benchmarks/bench_scale.py --quick    # 2 km scene, 2 runs per side (< 1 min)
+    .venv/bin/python benchmarks/bench_scale.py            # 6 km scene, 3 runs per side
+    .venv/bin/python benchmarks/bench_scale.py --quick    # 4 km scene, 2 runs per side (< 1 min)
 
 A synthetic demo scene (labelled synthetic) is generated, the whole demo job runs once to
-train the model (untimed), then the chunk-wise stages of the job (ingest, indices, score)
-run again and again into fresh output folders, alternating between a cluster of one
+train the model (untimed, on the two-worker cluster), one untimed warm-up run on the
+one-worker cluster, then the chunk-wise stages of the job (ingest, indices, score) run
+again and again into fresh output folders, alternating between a cluster of one
 worker process and a cluster of two (each one thread), both started beforehand so their
 start-up is not timed. Medians of each side give the speedup. The scheduler overhead per
 task is the median wall time of a batch of no-op tasks on the two-worker cluster, divided
@@ -36,14 +37,18 @@ def _noop(i: int) -> int:
     return i
 
 
-def make_job(root: Path, size_m: float) -> Path:
-    """The demo job on a ``size_m`` square synthetic scene, with a quick model."""
+def make_job(root: Path, size_m: float, chunk: int = 100) -> Path:
+    """The demo job on a ``size_m`` square synthetic scene, with a quick model.
+
+    Chunks are ``chunk`` x ``chunk`` cells: smaller chunks measure task overhead more than
+    work (production grids use 512-2048).
+    """
     import yaml
 
     from prospect.testing import demo_grid, make_scene
 
     scene = make_scene(root / "scene", grid=demo_grid("bonaire", size_m=size_m,
-                                                      chunks=(64, 64)), seed=5, n_wells=150)
+                                                      chunks=(chunk, chunk)), seed=5, n_wells=150)
     path = scene.job_config(root / "job.yaml")
     job = yaml.safe_load(path.read_text())
     job["model"].update({"params": {"n_estimators": 24}, "permutation_repeats": 0,
@@ -89,8 +94,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small scene, 2 runs per side")
     parser.add_argument("--size", type=float, default=None, help="scene edge in metres")
     parser.add_argument("--repeats", type=int, default=None, help="runs per side")
+    parser.add_argument("--chunk", type=int, default=100, help="chunk edge in cells")
     args = parser.parse_args()
-    size = args.size or (2000.0 if args.quick else 3000.0)
+    size = args.size or (4000.0 if args.quick else 6000.0)
     repeats = args.repeats or (2 if args.quick else 3)
 
     from distributed import Client, LocalCluster
@@ -100,7 +106,7 @@ def main() -> None:
 
     root = Path(tempfile.mkdtemp(prefix="bench_scale_"))
     try:
-        job = make_job(root, size)
+        job = make_job(root, size, args.chunk)
         clusters = {
             n: LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                             dashboard_address=None, silence_logs=logging.ERROR)
@@ -110,6 +116,10 @@ def main() -> None:
             base = root / "base"
             run_job(job, base, scheduler=clusters[2].scheduler_address,
                     console=Console(stderr=True, quiet=True))
+            # the base run warmed both workers of the two-worker cluster (imports, numba
+            # compilation); give the one-worker cluster the same untimed warm-up
+            timed_run(job, base / "model", root / "warm-1w", clusters[1].scheduler_address)
+            shutil.rmtree(root / "warm-1w", ignore_errors=True)
             times: dict[int, list[float]] = {1: [], 2: []}
             stage_times: dict[int, dict[str, list[float]]] = {1: {}, 2: {}}
             for rep in range(repeats):
@@ -133,7 +143,8 @@ def main() -> None:
     one, two = statistics.median(times[1]), statistics.median(times[2])
     speedup = one / two
     cells = int(size / 10) ** 2
-    print(f"scene {size:g} m ({cells} cells per band), stages {CHUNK_STAGES}, "
+    print(f"scene {size:g} m ({cells} cells per band, chunks {args.chunk}), "
+          f"stages {CHUNK_STAGES}, "
           f"{repeats} runs per side, alternating; cores: {os.cpu_count()}, "
           f"load average {os.getloadavg()[0]:.1f}")
     print(f"median 1 worker {one:.2f} s, 2 workers {two:.2f} s")
