@@ -17,7 +17,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-__all__ = ["write_report"]
+__all__ = ["write_report", "write_score_report"]
 
 _LABEL = {"spatial_block": "spatial blocks", "random": "random folds"}
 _COLOR = {"spatial_block": "#1b6ca8", "random": "#d1495b"}
@@ -204,3 +204,42 @@ def write_report(directory: Path, facts: dict[str, Any]) -> Path:
     else:
         os.replace(staging, directory)
     return directory / "report.md"
+
+
+def write_score_report(directory: Path, *, maps: dict[str, Any], facts: dict[str, Any]) -> Path:
+    """Write ``score.md`` with quick-look PNGs of the scored maps; returns its path.
+
+    Parameters
+    ----------
+    directory
+        The score stage's folder.
+    maps
+        Name -> 2-D array (already decimated to a quick-look size by the caller).
+    facts
+        Title, synthetic flag, grid, metrics and output paths.
+    """
+    directory = Path(directory)
+    lines = [f"# Prospectivity map: {facts.get('mineral')} ({facts.get('job')})", ""]
+    if facts.get("synthetic"):
+        lines += ["> **SYNTHETIC DATA**: a map of synthetic inputs.", ""]
+    grid = facts.get("region", {})
+    lines += [f"Grid {grid.get('name')} ({grid.get('crs')}, {grid.get('resolution')} units "
+              f"per cell, {grid.get('shape')} cells). Model: `{facts.get('model')}`.", "",
+              "| metric | value |", "|---|---|"]
+    lines += [f"| {k} | {_fmt(v)} |" for k, v in facts.get("metrics", {}).items()]
+    lines += ["", "`map_top*_capture` are in-sample (the training occurrences against the whole "
+              "map); the cross-validated figures are in the training report.", ""]
+    for name, arr in maps.items():
+        fig, ax = plt.subplots(figsize=(6, 5))
+        cmap = "magma" if name == "probability" else "viridis"
+        im = ax.imshow(arr, cmap=cmap, interpolation="nearest")
+        fig.colorbar(im, ax=ax, shrink=0.8, label=name)
+        ax.set(title=name, xticks=[], yticks=[])
+        png = _save(fig, directory / f"{name}_quicklook.png")
+        lines += [f"## {name}", "", f"![{name}]({png})", "",
+                  f"COG: `{facts.get('outputs', {}).get(name, '')}`", ""]
+    path = directory / "score.md"
+    tmp = directory / f".score.md.{uuid.uuid4().hex[:8]}"
+    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return path

@@ -127,9 +127,18 @@ def run(ctx: RunContext) -> StageResult:
         outputs[name] = str(cog)
         outputs[f"{name}_stac"] = str(score_dir / f"{name}.json")
     metrics = _map_metrics(ds, ctx, cfg)
+    from pipelines.report import write_score_report
+
+    step = max(1, int(np.ceil(max(grid.shape) / 800)))  # quick-looks read a decimated map
+    quick = {name: ds[name][::step, ::step].values for name in OUTPUTS}
+    report = write_score_report(score_dir, maps=quick, facts={
+        "mineral": cfg.mineral, "job": ctx.job.name, "synthetic": bool(ctx.job.synthetic),
+        "region": grid.describe(), "model": str(model_dir), "metrics": metrics,
+        "outputs": outputs})
+    outputs["report"] = str(report)
     return StageResult(name="score", outputs=outputs, metrics=metrics,
                        inputs={"model": str(model_dir), "cube": str(ctx.cube_path)},
-                       notes=[f"COGs and STAC items in {score_dir}"])
+                       notes=[f"COGs, STAC items and {report.name} in {score_dir}"])
 
 
 def _map_metrics(ds: Any, ctx: RunContext, cfg: Any) -> dict[str, Any]:

@@ -143,6 +143,10 @@ def test_cogs_match_the_cube_and_stac_items_describe_them(trained) -> None:
         west, south, east, north = item.bbox
         assert -68.5 < west < east < -68.0 and 12.0 < south < north < 12.4
     assert results["score"].metrics["scored_share"] > 0.9
+    score_md = (out / "score" / "score.md").read_text()
+    for name in ("probability", "uncertainty"):
+        assert f"]({name}_quicklook.png)" in score_md
+        assert (out / "score" / f"{name}_quicklook.png").stat().st_size > 1000
 
 
 @pytest.mark.parametrize("estimator", ["weights_of_evidence", "bagging_pu"])
