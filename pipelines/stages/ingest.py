@@ -19,6 +19,7 @@ from prospect.errors import DataError
 from prospect.grid import ChunkWindow, RegionGrid
 from prospect.ingest import Layer, ingest_chunk, plan_source, start_layer
 from prospect.io.cube import PartialVariable, create_cube, open_cube
+from prospect.io.raster import close_warped_views
 
 __all__ = ["run"]
 
@@ -58,9 +59,12 @@ def _run_tasks(
         if remaining[part.name] == 0:
             part.publish(grid)
     if ctx.client is None:
-        for part, layer, window in work:
-            ingest_chunk(part, layer, grid, window)
-            finished(part.name)
+        try:
+            for part, layer, window in work:
+                ingest_chunk(part, layer, grid, window)
+                finished(part.name)
+        finally:
+            close_warped_views()
         return
     from distributed import as_completed
 

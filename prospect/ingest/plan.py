@@ -12,6 +12,7 @@ from prospect.ingest.layers import Layer
 from prospect.ingest.rasters import plan_raster
 from prospect.ingest.surfaces import plan_points
 from prospect.io.cube import PartialVariable, begin_variable
+from prospect.io.raster import close_warped_views
 
 __all__ = ["ingest_chunk", "ingest_layer", "plan_source", "start_layer"]
 
@@ -51,9 +52,12 @@ def ingest_layer(
     """
     part = start_layer(cube, layer, grid)
     todo = list(windows) if windows is not None else part.pending(grid)
-    for window in todo:
-        done = ingest_chunk(part, layer, grid, window)
-        if on_chunk:
-            on_chunk(done)
+    try:
+        for window in todo:
+            done = ingest_chunk(part, layer, grid, window)
+            if on_chunk:
+                on_chunk(done)
+    finally:
+        close_warped_views()
     part.publish(grid)
     return len(todo)

@@ -29,6 +29,7 @@ from prospect.grid import ChunkWindow, RegionGrid, parse_crs
 
 __all__ = [
     "RasterInfo",
+    "close_warped_views",
     "gdal_path",
     "grid_from_raster",
     "raster_info",
@@ -266,6 +267,15 @@ def _cached_vrt(info: RasterInfo, grid: RegionGrid, resampling: Resampling,
         old_vrt.close()
         old_src.close()
     return vrt
+
+
+def close_warped_views() -> None:
+    """Close the warped views this thread keeps open (call when a batch of reads is done)."""
+    cache = getattr(_local, "vrts", None)
+    while cache:
+        _, (src, vrt) = cache.popitem()
+        vrt.close()
+        src.close()
 
 
 def read_warped_window(
