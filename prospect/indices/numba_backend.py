@@ -141,8 +141,19 @@ def kernel_source(exprs: Sequence[Expr], inputs: Sequence[str]) -> str:
     return "".join(parts)
 
 
+_PRIVATE_DIR: list[Path] = []
+
+
+def _private(path: Path) -> bool:
+    """True when ``path`` is ours and nobody else can write to it (numba's cache index in
+    ``__pycache__`` is a pickle: a folder others can write to must never be used)."""
+    st = path.stat()
+    return st.st_uid == os.getuid() and not st.st_mode & 0o022
+
+
 def kernel_cache_dir() -> Path:
-    """Folder for generated kernel modules (created; falls back to the temp folder)."""
+    """Folder for generated kernel modules: the user's cache folder when it is private,
+    else a private temporary folder for this process."""
     env = os.environ.get("PROSPECT_CACHE_DIR")
     if env:
         base = Path(env)
@@ -151,14 +162,17 @@ def kernel_cache_dir() -> Path:
         base = (Path(xdg) if xdg else Path.home() / ".cache") / "prospect"
     path = base / "kernels"
     try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe = path / f".probe-{os.getpid()}"
-        probe.write_text("")
-        probe.unlink()
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if _private(path):
+            probe = path / f".probe-{os.getpid()}"
+            probe.write_text("")
+            probe.unlink()
+            return path
     except OSError:
-        path = Path(tempfile.gettempdir()) / f"prospect-kernels-{os.getuid()}"
-        path.mkdir(parents=True, exist_ok=True)
-    return path
+        pass
+    if not _PRIVATE_DIR:
+        _PRIVATE_DIR.append(Path(tempfile.mkdtemp(prefix="prospect-kernels-")))
+    return _PRIVATE_DIR[0]
 
 
 def _load(source: str) -> ModuleType:

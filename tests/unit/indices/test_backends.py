@@ -190,3 +190,16 @@ def test_time_stacks_keep_their_dims_on_numpy_and_dask() -> None:
     want = (b["B08"] - b["B04"]) / (b["B08"] + b["B04"])
     np.testing.assert_allclose(eager.values, want, rtol=1e-6)
     np.testing.assert_array_equal(lazy.values, eager.values)
+
+
+def test_kernel_cache_refuses_folders_others_can_write(tmp_path, monkeypatch) -> None:
+    shared = tmp_path / "shared"
+    (shared / "kernels").mkdir(parents=True)
+    (shared / "kernels").chmod(0o777)
+    monkeypatch.setenv("PROSPECT_CACHE_DIR", str(shared))
+    chosen = kernel_cache_dir()
+    assert chosen != shared / "kernels"
+    assert not chosen.stat().st_mode & 0o022
+    private = tmp_path / "private"
+    monkeypatch.setenv("PROSPECT_CACHE_DIR", str(private))
+    assert kernel_cache_dir() == private / "kernels"
