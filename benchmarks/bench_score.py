@@ -173,7 +173,7 @@ def main() -> None:
     if args.child:
         child(args.child[0], Path(args.child[1]), Path(args.child[2]))
         return
-    side, trees, repeats = (384, 30, 3) if args.quick else (1024, 100, 5)
+    side, trees, repeats = (320, 30, 3) if args.quick else (1024, 100, 5)
     from prospect.features import FeatureSpec
     from prospect.registry import load_model
 
