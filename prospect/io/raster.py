@@ -225,13 +225,13 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
 WARP_CACHE_BYTES = 16 * 2**20
 """GDAL block cache while warping: bounds what a long-lived source handle may hold."""
 
-_MAX_OPEN = 4
+_MAX_OPEN = 16
 _local = threading.local()
 
 
 def _cached_vrt(info: RasterInfo, grid: RegionGrid, resampling: Resampling,
                 src_nodata: float | None) -> WarpedVRT:
-    """A warped view of ``info`` on the whole ``grid``, kept open per thread (LRU of 4).
+    """A warped view of ``info`` on the whole ``grid``, kept open per thread (LRU of 16).
 
     Reading chunk after chunk from one open view lets GDAL reuse its transformer and the
     source blocks shared by neighbouring chunks; the block cache is capped at
