@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from pipelines.commands._common import SchedulerOpt, WorkersOpt
+from pipelines.commands._common import ClusterOpt, ForceOpt, SchedulerOpt, WorkersOpt
 from prospect.errors import ConfigError
 
 
@@ -51,6 +51,8 @@ def indices(
     as_json: Annotated[bool, typer.Option("--json", help="With --list: print JSON.")] = False,
     scheduler: SchedulerOpt = None,
     workers: WorkersOpt = None,
+    cluster: ClusterOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """Compute the job's spectral and mineral indices into the cube, or list the catalogue."""
     if list_:
@@ -63,7 +65,7 @@ def indices(
 
     console = Console(stderr=True)
     results = run_job(config, out, stages=["indices"], scheduler=scheduler, workers=workers,
-                      console=console)
+                      console=console, cluster=cluster, force=force)
     print_summary(results, console)
 
 
