@@ -200,8 +200,9 @@ class Manifest:
                 out[label] = rec
         return out
 
-    def record(self, result: StageResult, *, status: str = "done") -> None:
-        """Record one stage's outcome and write the manifest."""
+    def record(self, result: StageResult, *, status: str = "done",
+               cluster: dict[str, Any] | None = None) -> None:
+        """Record one stage's outcome (and the cluster tasks it ran) and write the manifest."""
         files = self.record_inputs(result.inputs)
         seq = 1 + max((s.get("seq", 0) for s in self.data["stages"].values()), default=0)
         self.data["stages"][result.name] = {
@@ -214,6 +215,7 @@ class Manifest:
             "metrics": result.metrics,
             "notes": result.notes,
             "input_files": files,
+            "cluster": dict(cluster or {}),
             "finished": _now(),
         }
         self.run["ran"].append(result.name)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 from typing import Any
 
 from rich.console import Console
@@ -30,7 +31,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-__all__ = ["compute", "track"]
+__all__ = ["StageMonitor", "compute", "track"]
 
 log = logging.getLogger(__name__)
 
@@ -120,3 +121,106 @@ def _listener(keys: list[Any], client: Any, bar: Progress, task_id: Any) -> Any:
 
     return RichProgressBar(keys, scheduler=client.scheduler.address, interval="200ms",
                            complete=True)
+
+
+_COUNTER = "prospect-task-counter"
+
+
+def _make_counter() -> Any:
+    """A scheduler plugin counting finished tasks (defined here so it pickles by value)."""
+    from distributed.diagnostics.plugin import SchedulerPlugin
+
+    class TaskCounter(SchedulerPlugin):  # type: ignore[misc]
+        name = _COUNTER
+
+        def __init__(self) -> None:
+            self.finished = 0
+            self.erred = 0
+            self.queued = 0
+
+        def transition(self, key: Any, start: str, finish: str, *args: Any,
+                       **kwargs: Any) -> None:
+            if start == "processing" and finish == "memory":
+                self.finished += 1
+            elif finish == "erred":
+                self.erred += 1
+            elif start == "released" and finish == "waiting":
+                self.queued += 1
+
+    return TaskCounter()
+
+
+def _read_counter(dask_scheduler: Any = None) -> dict[str, int]:
+    plugin = dask_scheduler.plugins.get("prospect-task-counter")
+    if plugin is None:
+        return {}
+    processing = sum(len(ws.processing) for ws in dask_scheduler.workers.values())
+    return {"finished": plugin.finished, "erred": plugin.erred, "queued": plugin.queued,
+            "processing": processing, "workers": len(dask_scheduler.workers)}
+
+
+class StageMonitor:
+    """Counts the tasks a stage runs on the cluster and prints a heartbeat while it runs.
+
+    The runner wraps every stage in one, so every stage reports its progress over the
+    cluster's tasks even when it draws no bar of its own: a line every ``every`` seconds
+    (``12/56 tasks done, 2 running, 2 workers``) printed above any live display, and the
+    totals for the manifest (:attr:`summary`). Monitoring is best effort: a scheduler that
+    refuses the plugin (e.g. pickling disabled) only loses the heartbeat.
+    """
+
+    def __init__(self, ctx: Any, stage: str, *, every: float = 5.0) -> None:
+        self.client: Any = getattr(ctx, "client", None)
+        self.console = _console_of(ctx)
+        self.stage, self.every = stage, every
+        self.summary: dict[str, int] = {}
+        self._start: dict[str, int] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _read(self) -> dict[str, int]:
+        if self.client is None or getattr(self.client, "status", "running") != "running":
+            return {}
+        try:
+            return dict(self.client.run_on_scheduler(_read_counter))
+        except Exception:
+            return {}
+
+    def __enter__(self) -> StageMonitor:
+        if self.client is None:
+            return self
+        try:
+            if not self._read():
+                self.client.register_plugin(_make_counter(), name=_COUNTER)
+            self._start = self._read()
+        except Exception as exc:
+            log.debug("no task counter on the scheduler: %s", exc)
+            self._start = {}
+        if self._start:
+            self._thread = threading.Thread(target=self._beat, daemon=True)
+            self._thread.start()
+        return self
+
+    def _delta(self, now: dict[str, int]) -> dict[str, int]:
+        return {k: now.get(k, 0) - self._start.get(k, 0)
+                for k in ("finished", "erred", "queued")}
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.every):
+            now = self._read()
+            if not now:
+                return
+            d = self._delta(now)
+            self.console.print(
+                f"  [dim]{self.stage}: {d['finished']}/{max(d['queued'], d['finished'])} "
+                f"cluster tasks done, {now.get('processing', 0)} running, "
+                f"{now.get('workers', 0)} workers[/dim]")
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2)
+            now = self._read()
+            if now:
+                d = self._delta(now)
+                self.summary = {"tasks": d["finished"], "tasks_erred": d["erred"]}

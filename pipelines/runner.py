@@ -18,6 +18,7 @@ from pipelines.cluster import (
 )
 from pipelines.context import RunContext, StageResult, timed
 from pipelines.manifest import Manifest
+from pipelines.progress import StageMonitor
 from pipelines.stages import STAGE_ORDER, get_stage
 from prospect.config import JobConfig, load_job, resolve_grid
 from prospect.errors import ConfigError
@@ -111,8 +112,10 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
         if link:
             ctx.console.print(f"  [dim]dashboard: {link}[/dim]")
         manifest.begin(name, reason)
+        monitor = StageMonitor(ctx, name)
         try:
-            result = timed(name, get_stage(name), ctx)
+            with monitor:
+                result = timed(name, get_stage(name), ctx)
         except KeyboardInterrupt as exc:
             manifest.fail(name, exc, status="interrupted")
             raise
@@ -122,7 +125,7 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
                 raise lost_scheduler_error(ctx.client, stage=name, manifest=manifest.path,
                                            cause=exc) from None
             raise
-        manifest.record(result)
+        manifest.record(result, cluster=monitor.summary)
         for note in result.notes:
             ctx.console.print(f"  {note}")
         results.append(result)

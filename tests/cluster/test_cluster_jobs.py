@@ -89,6 +89,9 @@ def test_demo_job_on_loopback_cluster_matches_local_run_despite_worker_kills(
     for name in ("ingest", "indices", "train", "score", "tiles"):
         stage = manifest["stages"][name]
         assert stage["status"] == "done" and stage["seconds"] > 0
+    # every stage's tasks are counted on the scheduler: ingest is one per (layer, chunk)
+    assert manifest["stages"]["ingest"]["cluster"]["tasks"] >= 14 * 4
+    assert manifest["stages"]["score"]["cluster"]["tasks"] >= 4
     inputs = manifest["inputs"]
     assert inputs and all(len(v["sha256"]) == 64 for v in inputs.values())
     assert {"python", "dask", "distributed", "zarr"} <= set(manifest["versions"])
