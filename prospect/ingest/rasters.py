@@ -204,6 +204,12 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
             inputs.setdefault(var, set()).add(path)
             info = infos[path]
             names = scene.band_names
+            if not scene.multiband and info.count != 1:
+                raise DataError(
+                    f"{path}: has {info.count} bands, but '{var}' in source {source.name!r} "
+                    "needs a single-band file; for a multi-band file use 'path:' with "
+                    "'band_names:'"
+                )
             if scene.multiband and names is None and info.count > 1:
                 raise DataError(
                     f"{path}: has {info.count} bands; name each one with 'band_names: "

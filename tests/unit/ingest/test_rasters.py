@@ -167,6 +167,8 @@ def test_wrong_band_count(grid, write_tif):
         plan_raster(source(path=path, band_names=["a", "b", "c"]), grid)
     with pytest.raises(DataError, match=r"two\.tif: has 2 bands; name each one"):
         plan_raster(source(path=path), grid)
+    with pytest.raises(DataError, match=r"two\.tif: has 2 bands, but 'B02' .* single-band"):
+        plan_raster(source(bands={"B02": path}), grid)
 
 
 def test_unknown_band_names(grid, write_tif):
