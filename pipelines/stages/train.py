@@ -128,7 +128,8 @@ def build_training_set(ctx: RunContext, cfg: ModelConfig, stack: Any,
     source = _labels_source(ctx, cfg)
     lab = cfg.labels
     occ = read_occurrences(source.path, grid, x=source.x, y=source.y, crs=source.crs,
-                           layer=source.layer, value_column=lab.value_column)
+                           layer=source.layer, value_column=lab.value_column,
+                           override_crs="crs" in source.model_fields_set)
     positive, threshold = grade_positives(occ.values, threshold=lab.threshold,
                                           quantile=lab.threshold_quantile)
     labels = snap_points(occ.x, occ.y, grid, positive=positive, feature_id=occ.feature_id)

@@ -14,8 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from prospect.errors import DataError, InputFileError
+from prospect.errors import CRSError, DataError, InputFileError
 from prospect.grid import RegionGrid
+from prospect.io.vector import read_vector
 
 __all__ = [
     "LabelSet",
@@ -209,7 +210,7 @@ def sample_background(
 
 def read_occurrences(
     path: Path, grid: RegionGrid, *, x: str = "lon", y: str = "lat", crs: str | None = None,
-    layer: str | None = None, value_column: str | None = None,
+    layer: str | None = None, value_column: str | None = None, override_crs: bool = False,
 ) -> Occurrences:
     """Read occurrence points or polygons and return them in the grid CRS.
 
@@ -224,6 +225,9 @@ def read_occurrences(
         Coordinate columns of a CSV.
     crs
         CRS of a CSV's coordinates, or of a vector file that carries none.
+    override_crs
+        Use ``crs`` even when the vector file carries one (for files whose ``.prj`` is
+        wrong; the ingest stage's point reader follows the same rule).
     layer
         Layer of a multi-layer vector file.
     value_column
@@ -251,13 +255,11 @@ def read_occurrences(
                                crs=crs or "EPSG:4326")
     else:
         try:
-            gdf = gpd.read_file(path, layer=layer)
-        except Exception as exc:  # pyogrio raises several kinds
-            raise InputFileError(f"{path}: cannot read as a vector file: {exc}") from None
-        if gdf.crs is None:
+            gdf = read_vector(path, layer=layer, crs=crs if override_crs else None)
+        except CRSError:  # the file carries no CRS: use the configured one, if any
             if crs is None:
-                raise DataError(f"{path}: the file has no CRS; give 'crs' in the points source")
-            gdf = gdf.set_crs(crs)
+                raise
+            gdf = read_vector(path, layer=layer, crs=crs)
         n_records = len(gdf)
         gdf["_value"] = _values(gdf, value_column, path)
     gdf["_fid"] = np.arange(len(gdf))
