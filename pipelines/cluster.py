@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -130,7 +131,16 @@ def jobqueue_cluster(kind: str, *, path: Path | None = None, dashboard: str = ":
     return cluster, scale
 
 
+_SUBMIT = {"slurm": "sbatch", "pbs": "qsub"}
+
+
 def _scaled_jobqueue_cluster(kind: str) -> tuple[Any, dict[str, Any]]:
+    if shutil.which(_SUBMIT[kind]) is None:
+        raise StageError(
+            f"--cluster {kind} submits workers with '{_SUBMIT[kind]}', which is not on PATH "
+            f"here; run Prospect on the {kind.upper()} login node, or start workers yourself "
+            "and use --scheduler"
+        )
     cluster, scale = jobqueue_cluster(kind)
     if scale["adapt_max_jobs"]:
         cluster.adapt(minimum_jobs=scale["jobs"], maximum_jobs=int(scale["adapt_max_jobs"]))

@@ -174,6 +174,20 @@ def test_cli_reports_bad_cluster_in_one_line(tmp_path: Path,
     assert "Traceback" not in err
 
 
+@pytest.mark.parametrize("kind,submit", [("slurm", "sbatch"), ("pbs", "qsub")])
+def test_cli_without_the_batch_system_says_so(kind: str, submit: str, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no sbatch / qsub here
+    job = tmp_path / "job.yaml"
+    job.write_text("name: tiny\nregion: bonaire\n")
+    code = main(["run", str(job), "--out", str(tmp_path / "out"), "--cluster", kind])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert f"'{submit}', which is not on PATH" in " ".join(err.split())
+    assert "Traceback" not in err
+
+
 # -- Dockerfile ------------------------------------------------------------------------------
 
 def _dockerfile() -> list[tuple[str, str]]:
