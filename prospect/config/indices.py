@@ -30,6 +30,8 @@ class IndicesConfig(StrictModel):
         Overrides of the catalogue constants (``L``, ``g``, ``sigma``, ``PAR``...).
     backend
         ``auto`` picks the fastest available (GPU for GPU arrays, then fused CPU).
+    nodata
+        A band value meaning no data besides NaN (cube bands use NaN already).
     overwrite
         Replace index variables that exist in the cube with other settings or inputs
         (unchanged ones are always kept); ``false`` makes that an error instead.
@@ -41,6 +43,7 @@ class IndicesConfig(StrictModel):
     bands: dict[str, str] = Field(default_factory=dict)
     constants: dict[str, float] = Field(default_factory=dict)
     backend: Literal["auto", "reference", "numba", "cupy"] = "auto"
+    nodata: float | None = None
     overwrite: bool = True
 
     @field_validator("custom")

@@ -27,6 +27,7 @@ def compute_indices(
     bands: Mapping[str, str] | None = None,
     constants: Mapping[str, float] | None = None,
     backend: str = "auto",
+    nodata: float | None = None,
 ) -> xr.Dataset:
     """Compute catalogue and custom indices from the band variables of ``ds``.
 
@@ -49,6 +50,9 @@ def compute_indices(
     backend
         ``auto`` (cupy for GPU arrays, else the fused numba kernel), ``numba``,
         ``cupy`` or ``reference`` (array-API evaluation).
+    nodata
+        A band value that means no data besides NaN (e.g. ``0`` or ``-9999`` in raw
+        rasters), compared in each band's dtype; such pixels give NaN.
 
     Returns
     -------
@@ -82,15 +86,17 @@ def compute_indices(
         arrays = [a if hasattr(a, "dask") else da.from_array(a, chunks=template.data.chunks
                                                              if hasattr(template.data, "dask")
                                                              else a.shape) for a in arrays]
-        stacked = compute_dask(plan, arrays, concrete)
+        stacked = compute_dask(plan, arrays, concrete, nodata=nodata)
     else:
-        stacked = compute_arrays(plan, arrays, concrete)
+        stacked = compute_arrays(plan, arrays, concrete, nodata=nodata)
     synthetic = _is_synthetic(ds, plan)
     out = xr.Dataset(coords=template.coords)
     for k, item in enumerate(plan.indices):
         provenance = item.provenance(backend=concrete, sensor=sensor_cfg.name)
         if synthetic:
             provenance["synthetic"] = True
+        if nodata is not None:
+            provenance["nodata"] = nodata
         attrs: dict[str, Any] = {
             "long_name": item.long_name, "units": "1", "prospect_kind": "index",
             "provenance": json.dumps(provenance, sort_keys=True),

@@ -45,7 +45,7 @@ def resolve_backend(backend: str, arrays: Sequence[Any]) -> str:
 
 
 def compute_arrays(plan: IndexPlan, arrays: Sequence[Any], backend: str, *,
-                   parallel: bool = True) -> Any:
+                   parallel: bool = True, nodata: float | None = None) -> Any:
     """All of ``plan``'s indices over in-memory arrays: shape ``(n_indices, *shape)``.
 
     ``backend`` must be concrete (see :func:`resolve_backend`). The result lives where the
@@ -55,26 +55,29 @@ def compute_arrays(plan: IndexPlan, arrays: Sequence[Any], backend: str, *,
     if backend == "numba":
         from prospect.indices.numba_backend import compute_numba
 
-        return compute_numba(plan.exprs, plan.inputs, arrays, parallel=parallel)
+        return compute_numba(plan.exprs, plan.inputs, arrays, parallel=parallel, nodata=nodata)
     if backend == "cupy":
         from prospect.indices.cupy_backend import compute_cupy
 
-        return compute_cupy(plan.exprs, plan.inputs, arrays)
+        return compute_cupy(plan.exprs, plan.inputs, arrays, nodata=nodata)
     from prospect.indices.reference import array_namespace, evaluate_many
 
     xp = array_namespace(*arrays)
-    results = evaluate_many(plan.exprs, dict(zip(plan.inputs, arrays, strict=True)), xp=xp)
+    results = evaluate_many(plan.exprs, dict(zip(plan.inputs, arrays, strict=True)), xp=xp,
+                            nodata=nodata)
     return xp.stack(results, axis=0)
 
 
-def _block(*blocks: Any, plan: IndexPlan, backend: str, to_host: bool) -> Any:
-    out = compute_arrays(plan, blocks, backend, parallel=False)
+def _block(*blocks: Any, plan: IndexPlan, backend: str, to_host: bool,
+           nodata: float | None) -> Any:
+    out = compute_arrays(plan, blocks, backend, parallel=False, nodata=nodata)
     if to_host and backend == "cupy":
         return out.get()
     return out
 
 
-def compute_dask(plan: IndexPlan, arrays: Sequence[Any], backend: str) -> Any:
+def compute_dask(plan: IndexPlan, arrays: Sequence[Any], backend: str, *,
+                 nodata: float | None = None) -> Any:
     """A lazy dask array ``(n_indices, *shape)`` computing ``plan`` block by block.
 
     One task per block computes every index (a fused kernel call); numpy blocks stay numpy
@@ -92,7 +95,7 @@ def compute_dask(plan: IndexPlan, arrays: Sequence[Any], backend: str) -> Any:
     else:
         meta = np.empty((0,) * (first.ndim + 1), dtype=np.float32)
     return da.map_blocks(
-        _block, *arrays, plan=plan, backend=backend, to_host=not on_gpu,
+        _block, *arrays, plan=plan, backend=backend, to_host=not on_gpu, nodata=nodata,
         new_axis=0, chunks=((len(plan.indices),), *first.chunks), dtype=np.float32,
         meta=meta, token=f"prospect-indices-{backend}",
     )

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from prospect.indices.formula import BinOp, Const, Expr, Neg, Var
 
-__all__ = ["c_expr", "c_index", "py_expr", "py_index", "root_division"]
+__all__ = ["c_expr", "c_index", "nodata_literals", "py_expr", "py_index", "root_division"]
 
 _PY_FUNCS = {"sqrt": "math.sqrt", "abs": "abs", "exp": "math.exp", "log": "_log",
              "log10": "_log10", "minimum": "_nanmin", "maximum": "_nanmax"}
@@ -129,3 +129,27 @@ def c_index(expr: Expr, names: dict[str, str]) -> str:
     if parts is not None:
         return f"(float)({c_expr(parts[0], names)}) / (float)({c_expr(parts[1], names)})"
     return f"(float)({c_expr(expr, names)})"
+
+
+def nodata_literals(nodata: float | None, dtypes: Sequence[object]) -> list[str | None]:
+    """The no-data value as each input's dtype holds it, written as a float64 literal.
+
+    Comparing in the input's own precision (``float32(0.1)``, not ``0.1``) is what numpy
+    does for ``array == 0.1``; ``None`` (no literal) for inputs that cannot hold the value.
+    """
+    import numpy as np
+
+    out: list[str | None] = []
+    for dtype in dtypes:
+        if nodata is None or math.isnan(nodata):
+            out.append(None)
+            continue
+        kind = np.dtype(dtype)  # type: ignore[call-overload]
+        if kind.kind in "iu" and (float(nodata) != int(nodata)
+                                  or not np.iinfo(kind).min <= nodata <= np.iinfo(kind).max):
+            out.append(None)
+            continue
+        value = float(kind.type(nodata)) if kind.kind == "f" else float(int(nodata))
+        out.append(repr(value) if math.isfinite(value) else
+                   ("math.inf" if value > 0 else "(-math.inf)"))
+    return out

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from prospect.indices.codegen import c_index, local_names
+from prospect.indices.codegen import c_index, local_names, nodata_literals
 from prospect.indices.formula import Expr
 
 __all__ = ["compute_cupy", "cupy_available", "kernel_operation"]
@@ -49,20 +49,31 @@ def cupy_available() -> bool:
         return False
 
 
-def kernel_operation(exprs: Sequence[Expr], inputs: Sequence[str]) -> tuple[str, str, str]:
-    """``(in_params, out_params, operation)`` of the ElementwiseKernel for ``exprs``."""
+def kernel_operation(exprs: Sequence[Expr], inputs: Sequence[str],
+                     nodata: Sequence[str | None] | None = None) -> tuple[str, str, str]:
+    """``(in_params, out_params, operation)`` of the ElementwiseKernel for ``exprs``.
+
+    ``nodata`` gives, per input, a float literal that reads as NaN.
+    """
     names = local_names(inputs)
+    nodata = list(nodata) if nodata is not None else [None] * len(inputs)
     in_params = ", ".join(f"T{i} b{i}" for i in range(len(inputs)))
     out_params = ", ".join(f"float32 o{k}" for k in range(len(exprs)))
-    lines = [f"double v{i} = (double)b{i};" for i in range(len(inputs))]
+    lines = []
+    for i in range(len(inputs)):
+        lines.append(f"double v{i} = (double)b{i};")
+        if nodata[i] is not None:
+            literal = str(nodata[i]).replace("(-math.inf)", "(-_INF)").replace("math.inf", "_INF")
+            lines.append(f"if (v{i} == {literal}) v{i} = _NAN;")
     for k, expr in enumerate(exprs):
         lines.append(f"float t{k} = {c_index(expr, names)};")
         lines.append(f"o{k} = isfinite(t{k}) ? t{k} : _NANF;")
     return in_params, out_params, "\n".join(lines)
 
 
-def _kernel(exprs: Sequence[Expr], inputs: Sequence[str]) -> Any:
-    in_params, out_params, operation = kernel_operation(exprs, inputs)
+def _kernel(exprs: Sequence[Expr], inputs: Sequence[str],
+            nodata: Sequence[str | None] | None = None) -> Any:
+    in_params, out_params, operation = kernel_operation(exprs, inputs, nodata)
     digest = hashlib.sha256((in_params + out_params + operation).encode()).hexdigest()[:16]
     kern = _KERNELS.get(digest)
     if kern is None:
@@ -78,7 +89,8 @@ def _kernel(exprs: Sequence[Expr], inputs: Sequence[str]) -> Any:
     return kern
 
 
-def compute_cupy(exprs: Sequence[Expr], inputs: Sequence[str], arrays: Sequence[Any]) -> Any:
+def compute_cupy(exprs: Sequence[Expr], inputs: Sequence[str], arrays: Sequence[Any], *,
+                 nodata: float | None = None) -> Any:
     """Compute every tree in one fused kernel launch; inputs and output are cupy arrays.
 
     numpy inputs are copied to the device first. Returns a float32 cupy array of shape
@@ -91,5 +103,6 @@ def compute_cupy(exprs: Sequence[Expr], inputs: Sequence[str], arrays: Sequence[
     if any(a.shape != shape for a in arrays):
         raise ValueError(f"input arrays differ in shape: {[a.shape for a in arrays]}")
     out = cupy.empty((len(exprs), *shape), dtype=cupy.float32)
-    _kernel(exprs, inputs)(*arrays, *[out[k] for k in range(len(exprs))])
+    literals = nodata_literals(nodata, [a.dtype for a in arrays])
+    _kernel(exprs, inputs, literals)(*arrays, *[out[k] for k in range(len(exprs))])
     return out

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from prospect.indices.codegen import local_names, py_index
+from prospect.indices.codegen import local_names, nodata_literals, py_index
 from prospect.indices.formula import Expr, variables
 
 __all__ = ["compute_numba", "kernel_cache_dir", "kernel_source", "numba_available"]
@@ -119,9 +119,15 @@ def numba_available() -> bool:
     return True
 
 
-def kernel_source(exprs: Sequence[Expr], inputs: Sequence[str]) -> str:
-    """The Python source of the module holding ``kernel_parallel`` and ``kernel_serial``."""
+def kernel_source(exprs: Sequence[Expr], inputs: Sequence[str],
+                  nodata: Sequence[str | None] | None = None) -> str:
+    """The Python source of the module holding ``kernel_parallel`` and ``kernel_serial``.
+
+    ``nodata`` gives, per input, a float literal that reads as NaN (see
+    :func:`prospect.indices.codegen.nodata_literals`).
+    """
     names = local_names(inputs)
+    nodata = list(nodata) if nodata is not None else [None] * len(inputs)
     args = ", ".join(f"b{i}" for i in range(len(inputs)))
     rows = "\n".join(f"        r{i} = b{i}[i]" for i in range(len(inputs)))
     body = []
@@ -129,8 +135,11 @@ def kernel_source(exprs: Sequence[Expr], inputs: Sequence[str]) -> str:
         used = set(variables(expr))
         body.append(f"        o{k} = out[{k}, i]")
         body.append("        for j in range(n_cols):")
-        body += [f"            v{i} = np.float64(r{i}[j])"
-                 for i, name in enumerate(inputs) if name in used]
+        for i, name in enumerate(inputs):
+            if name in used:
+                body.append(f"            v{i} = np.float64(r{i}[j])")
+                if nodata[i] is not None:
+                    body.append(f"            v{i} = math.nan if v{i} == {nodata[i]} else v{i}")
         body.append(f"            t = {py_index(expr, names)}")
         body.append(f"            o{k}[j] = t if math.isfinite(t) else math.nan")
     parts = [_PRELUDE]
@@ -201,7 +210,8 @@ def _load(source: str) -> ModuleType:
 
 
 def compute_numba(exprs: Sequence[Expr], inputs: Sequence[str], arrays: Sequence[Any], *,
-                  parallel: bool = True, out: np.ndarray | None = None) -> np.ndarray:
+                  parallel: bool = True, out: np.ndarray | None = None,
+                  nodata: float | None = None) -> np.ndarray:
     """Compute every tree in one fused pass over ``arrays`` (same order as ``inputs``).
 
     Parameters
@@ -217,6 +227,8 @@ def compute_numba(exprs: Sequence[Expr], inputs: Sequence[str], arrays: Sequence
         :data:`PARALLEL_MIN_PIXELS` pixels; use ``False`` inside dask tasks.
     out
         Optional float32 output of shape ``(len(exprs), *shape)``.
+    nodata
+        Input value read as NaN (besides NaN itself), compared in each input's dtype.
 
     Returns
     -------
@@ -237,7 +249,8 @@ def compute_numba(exprs: Sequence[Expr], inputs: Sequence[str], arrays: Sequence
     for start in range(0, len(exprs), MAX_FUSED):
         group = list(exprs[start:start + MAX_FUSED])
         used = [name for name in inputs if any(name in variables(e) for e in group)]
-        module = _load(kernel_source(group, used))
+        literals = nodata_literals(nodata, [flat[name].dtype for name in used])
+        module = _load(kernel_source(group, used, literals))
         kernel = module.kernel_parallel if parallel else module.kernel_serial
         kernel(*(flat[name] for name in used), out3[start:start + len(group)])
     return out

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from prospect.errors import FormulaError
-from prospect.indices.codegen import root_division
+from prospect.indices.codegen import nodata_literals, root_division
 from prospect.indices.formula import BinOp, Call, Const, Expr, Neg, Var
 
 __all__ = ["array_namespace", "evaluate", "evaluate_many"]
@@ -41,6 +41,13 @@ def _astype(x: Any, dtype: Any, xp: Any) -> Any:
     if hasattr(xp, "astype"):
         return xp.astype(x, dtype)
     return x.astype(dtype)  # cupy < 14 has no namespace-level astype
+
+
+def _numpy_dtype(x: Any) -> Any:
+    import numpy
+
+    name = str(x.dtype).rsplit(".", 1)[-1]  # array_api_strict prints 'array_api_strict.float32'
+    return numpy.dtype(name)
 
 
 def _pow(a: Any, b: Any, xp: Any) -> Any:
@@ -128,11 +135,13 @@ def evaluate(expr: Expr, env: Mapping[str, Any], *, xp: Any = None,
 
 
 def evaluate_many(exprs: Sequence[Expr], env: Mapping[str, Any], *, xp: Any = None,
-                  dtype: str = "float32", compute_dtype: str | None = "float64") -> list[Any]:
+                  dtype: str = "float32", compute_dtype: str | None = "float64",
+                  nodata: float | None = None) -> list[Any]:
     """Evaluate several trees over the same inputs (each input promoted once).
 
     ``compute_dtype=None`` computes in the inputs' own dtype (plain numpy-style evaluation,
     used as a peer in the benchmark); the default float64 is the reference semantics.
+    ``nodata``: an input value read as NaN, compared in each input's own dtype.
     """
     if not env:
         raise FormulaError("no input arrays: every formula needs at least one band")
@@ -142,6 +151,12 @@ def evaluate_many(exprs: Sequence[Expr], env: Mapping[str, Any], *, xp: Any = No
         wide = dict(env)
     else:
         wide = {k: _astype(v, getattr(xp, compute_dtype), xp) for k, v in env.items()}
+    literals = nodata_literals(nodata, [_numpy_dtype(v) for v in env.values()])
+    for (k, v), literal in zip(env.items(), literals, strict=True):
+        if literal is not None:
+            value = float(literal.replace("math.inf", "inf"))
+            wide[k] = xp.where(_astype(v, xp.float64, xp) == value,
+                               xp.asarray(xp.nan, dtype=wide[k].dtype), wide[k])
     like = next(iter(wide.values()))
     out_dtype = getattr(xp, dtype)
     results = []

@@ -203,3 +203,34 @@ def test_kernel_cache_refuses_folders_others_can_write(tmp_path, monkeypatch) ->
     private = tmp_path / "private"
     monkeypatch.setenv("PROSPECT_CACHE_DIR", str(private))
     assert kernel_cache_dir() == private / "kernels"
+
+
+@pytest.mark.parametrize("backend", ["reference", "numba", "dask-numba"])
+def test_nodata_value_reads_as_nan_on_every_backend(backend: str, allbands) -> None:
+    bands = special_bands((23, 19), seed=3)
+    bands["N"][4, :5] = -9999.0
+    bands["R"][5, :3] = 0.1  # float32(0.1): nodata is compared in the band's dtype
+    ds = _dataset(bands)
+    if backend.startswith("dask-"):
+        ds, backend = ds.chunk({"y": 8, "x": 8}), backend.removeprefix("dask-")
+    plain = compute_indices(ds, ["NDVI"], custom={"RATIO": "N / R"}, sensor=allbands,
+                            backend=backend)
+    for nodata, row, cols in ((-9999.0, 4, 5), (0.1, 5, 3)):
+        out = compute_indices(ds, ["NDVI"], custom={"RATIO": "N / R"}, sensor=allbands,
+                              backend=backend, nodata=nodata)
+        for name in ("NDVI", "RATIO"):
+            got, base = out[name].values, plain[name].values
+            assert np.isnan(got[row, :cols]).all(), (name, nodata)
+            assert np.isfinite(base[row, :cols]).all(), (name, nodata)
+            rest = np.ones(got.shape, bool)
+            rest[row, :cols] = False
+            np.testing.assert_array_equal(got[rest], base[rest])
+        assert json.loads(out["NDVI"].attrs["provenance"])["nodata"] == nodata
+
+
+def test_nodata_on_integer_bands(allbands) -> None:
+    dn = {"N": np.array([[0, 200, 255]], np.uint8), "R": np.array([[10, 100, 20]], np.uint16)}
+    for backend in ("reference", "numba"):
+        out = compute_indices(_dataset(dn), [], custom={"ND": CUSTOM["ND"]}, sensor=allbands,
+                              backend=backend, nodata=255)["ND"].values
+        assert np.isnan(out[0, 2]) and out[0, 0] == -1.0

@@ -54,8 +54,11 @@ def test_generated_cuda_kernel_body_compiles_and_agrees_on_the_cpu(tmp_path) -> 
     compiler = shutil.which("cc") or shutil.which("gcc")
     if compiler is None:
         pytest.skip("no C compiler")
+    from prospect.indices.codegen import nodata_literals
+
     plan = plan_indices(NAMES, custom=CUSTOM, sensor=all_bands_sensor())
-    _, _, op = kernel_operation(plan.exprs, plan.inputs)
+    literals = nodata_literals(-9999.0, [np.float32] * len(plan.inputs))
+    _, _, op = kernel_operation(plan.exprs, plan.inputs, literals)
     n_in, n_out = len(plan.inputs), len(plan.indices)
     args = ", ".join([f"const float* in{i}" for i in range(n_in)]
                      + [f"float* out{k}" for k in range(n_out)])
@@ -72,13 +75,15 @@ def test_generated_cuda_kernel_body_compiles_and_agrees_on_the_cpu(tmp_path) -> 
     bands["N"][0, :4] = np.nan
     bands["R"][1, :4] = 0.0
     bands["N"][1, :2] = 0.0
+    bands["G"][2, :3] = -9999.0  # nodata
     inputs = [np.ascontiguousarray(bands[v].ravel()) for v in plan.inputs]
     outputs = [np.empty(inputs[0].size, np.float32) for _ in range(n_out)]
     ptr = ctypes.POINTER(ctypes.c_float)
     fn = ctypes.CDLL(str(lib)).run
     fn(ctypes.c_long(inputs[0].size),
        *[a.ctypes.data_as(ptr) for a in inputs], *[o.ctypes.data_as(ptr) for o in outputs])
-    ref = compute_arrays(plan, [bands[v] for v in plan.inputs], "reference")
+    ref = compute_arrays(plan, [bands[v] for v in plan.inputs], "reference", nodata=-9999.0)
+    assert np.isnan(ref[plan.names.index("FERROUS_IRON"), 2, :3]).all()
     for k, item in enumerate(plan.indices):
         got = outputs[k].reshape(ref[k].shape)
         np.testing.assert_array_equal(np.isnan(got), np.isnan(ref[k]), err_msg=item.name)
