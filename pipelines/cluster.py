@@ -160,6 +160,10 @@ def _kubernetes_cluster() -> tuple[Any, dict[str, Any]]:
     try:
         cluster = KubeCluster(custom_cluster_spec=str(spec), shutdown_on_close=True)
     except Exception as exc:  # kubernetes client errors have no common base
+        # a half-made cluster stays registered for dask-kubernetes' exit-time reaper, which
+        # would fail again with a traceback; nothing was created, so drop it
+        for made in list(getattr(KubeCluster, "_instances", ())):
+            KubeCluster._instances.discard(made)
         raise StageError(
             f"cannot create the DaskCluster from {spec}: {type(exc).__name__}: {exc}; check "
             "kubectl's context and that the dask-kubernetes operator is installed"

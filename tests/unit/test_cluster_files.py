@@ -4,6 +4,7 @@ job scripts, Dockerfile sanity, and the --cluster / --scheduler error paths."""
 from __future__ import annotations
 
 import functools
+import os
 import re
 import tomllib
 from pathlib import Path
@@ -186,6 +187,26 @@ def test_cli_without_the_batch_system_says_so(kind: str, submit: str, tmp_path: 
     assert code == 1
     assert f"'{submit}', which is not on PATH" in " ".join(err.split())
     assert "Traceback" not in err
+
+
+def test_cli_kubernetes_without_credentials_says_so(tmp_path: Path) -> None:
+    """In a process of its own, so dask-kubernetes' exit-time reaper runs too."""
+    pytest.importorskip("dask_kubernetes")
+    import subprocess
+    import sys
+
+    job = tmp_path / "job.yaml"
+    job.write_text("name: tiny\nregion: bonaire\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KUBERNETES_")}
+    env.update(KUBECONFIG=str(tmp_path / "no-kubeconfig"), HOME=str(tmp_path))
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "run", str(job), "--out", str(tmp_path / "o"),
+         "--cluster", "kubernetes"], capture_output=True, text=True, timeout=120, cwd=REPO,
+        env=env)
+    err = " ".join(proc.stderr.split())
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    assert "cannot create the DaskCluster from" in err and "daskcluster.yaml" in err
+    assert "Traceback" not in proc.stderr
 
 
 # -- Dockerfile ------------------------------------------------------------------------------
