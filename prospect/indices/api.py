@@ -83,9 +83,8 @@ def compute_indices(
     if any(hasattr(a, "dask") for a in arrays):
         import dask.array as da
 
-        arrays = [a if hasattr(a, "dask") else da.from_array(a, chunks=template.data.chunks
-                                                             if hasattr(template.data, "dask")
-                                                             else a.shape) for a in arrays]
+        chunks = next(a.chunks for a in arrays if hasattr(a, "dask"))
+        arrays = [a if hasattr(a, "dask") else da.from_array(a, chunks=chunks) for a in arrays]
         stacked = compute_dask(plan, arrays, concrete, nodata=nodata)
     else:
         stacked = compute_arrays(plan, arrays, concrete, nodata=nodata)
