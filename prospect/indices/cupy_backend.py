@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from prospect.indices.codegen import c_index, local_names, nodata_literals
-from prospect.indices.formula import Expr
+from prospect.indices.formula import Expr, variables
 
 __all__ = ["compute_cupy", "cupy_available", "kernel_operation"]
 
@@ -34,6 +34,10 @@ __device__ __forceinline__ double _pmax(double a, double b) {
     return (a != a || b != b) ? _NAN : (a > b ? a : b);
 }
 """
+
+MAX_FUSED = 32
+"""Indices per generated kernel: keeps the kernel's parameters (one array per input and
+output) well under CUDA's 4 KiB limit and its registers in check."""
 
 _LOCK = threading.Lock()
 _KERNELS: dict[str, Any] = {}
@@ -103,6 +107,11 @@ def compute_cupy(exprs: Sequence[Expr], inputs: Sequence[str], arrays: Sequence[
     if any(a.shape != shape for a in arrays):
         raise ValueError(f"input arrays differ in shape: {[a.shape for a in arrays]}")
     out = cupy.empty((len(exprs), *shape), dtype=cupy.float32)
-    literals = nodata_literals(nodata, [a.dtype for a in arrays])
-    _kernel(exprs, inputs, literals)(*arrays, *[out[k] for k in range(len(exprs))])
+    by_name = dict(zip(inputs, arrays, strict=True))
+    for start in range(0, len(exprs), MAX_FUSED):
+        group = list(exprs[start:start + MAX_FUSED])
+        used = [name for name in inputs if any(name in variables(e) for e in group)]
+        literals = nodata_literals(nodata, [by_name[name].dtype for name in used])
+        _kernel(group, used, literals)(*(by_name[name] for name in used),
+                                       *[out[start + k] for k in range(len(group))])
     return out
