@@ -58,8 +58,11 @@ class LoopbackCluster:
                 proc.wait(timeout=5)
 
 
-def start_cluster(root: Path, *, n_workers: int = 2) -> LoopbackCluster:
-    """Start ``dask scheduler`` and ``n_workers`` ``dask worker`` processes on 127.0.0.1."""
+def start_cluster(root: Path, *, n_workers: int = 2, wait: bool = True) -> LoopbackCluster:
+    """Start ``dask scheduler`` and ``n_workers`` ``dask worker`` processes on 127.0.0.1.
+
+    ``wait=False`` returns once the scheduler is up, while the workers still start.
+    """
     root.mkdir(parents=True, exist_ok=True)
     sched_file = root / "scheduler.json"
     log = open(root / "scheduler.log", "wb")  # noqa: SIM115 (lives as long as the process)
@@ -85,11 +88,12 @@ def start_cluster(root: Path, *, n_workers: int = 2) -> LoopbackCluster:
              "--local-directory", str(root / f"worker{i}"), "--death-timeout", "60"],
             stdout=wlog, stderr=subprocess.STDOUT, env=_env(), cwd=REPO,
         ))
-    try:
-        cluster.wait_for_workers(n_workers, timeout=90)
-    except Exception:
-        cluster.stop()
-        raise
+    if wait:
+        try:
+            cluster.wait_for_workers(n_workers, timeout=90)
+        except Exception:
+            cluster.stop()
+            raise
     return cluster
 
 

@@ -64,7 +64,7 @@ class WorkerKiller(threading.Thread):
 
 
 def test_demo_job_on_loopback_cluster_matches_local_run_despite_worker_kills(
-    two_workers: LoopbackCluster, demo_reference: Reference, tmp_path: Path,
+    demo_reference: Reference, two_workers: LoopbackCluster, tmp_path: Path,
 ) -> None:
     """The demo job on ``dask scheduler`` + two ``dask worker`` processes gives the local
     run's arrays, even with a worker SIGKILLed in the middle of ingest and of score."""
@@ -113,7 +113,7 @@ def _wait_for(predicate: Any, proc: Any, what: str, timeout: float = 120.0) -> N
 
 
 def test_job_sigkilled_mid_run_resumes_and_skips_finished_stages(
-    two_workers: LoopbackCluster, demo_reference: Reference, tmp_path: Path,
+    demo_reference: Reference, two_workers: LoopbackCluster, tmp_path: Path,
 ) -> None:
     out = tmp_path / "out"
     proc = cli_job(demo_reference.job, out, "--scheduler", two_workers.address)
@@ -152,7 +152,7 @@ def test_job_sigkilled_mid_run_resumes_and_skips_finished_stages(
 
 
 def test_scheduler_loss_gives_clear_error_and_resumable_state(
-    two_workers: LoopbackCluster, demo_reference: Reference, tmp_path: Path,
+    demo_reference: Reference, two_workers: LoopbackCluster, tmp_path: Path,
 ) -> None:
     private = start_cluster(tmp_path / "private", n_workers=1)
     out = tmp_path / "out"
