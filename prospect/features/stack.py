@@ -48,7 +48,10 @@ def _is_categorical(da_: xr.DataArray) -> bool:
 def default_feature_variables(
     ds: xr.Dataset, *, exclude_sources: Sequence[str] = (),
 ) -> list[str]:
-    """Every 2-D data variable of a cube except model outputs, in cube order.
+    """Every 2-D data variable of a cube except model outputs, sorted by name.
+
+    Sorted, not in the cube's listing order: that order depends on how the store lists
+    its arrays, and a different feature order trains a different model.
 
     Variables whose provenance names one of ``exclude_sources`` (e.g. a surface
     interpolated from the very wells used as labels, which would leak the target) are
@@ -63,7 +66,7 @@ def default_feature_variables(
         if exclude_sources and _provenance_source(var) in set(exclude_sources):
             continue
         out.append(str(name))
-    return out
+    return sorted(out)
 
 
 def _provenance_source(var: xr.DataArray) -> str | None:
