@@ -17,43 +17,21 @@ the reason, and the worker count and scheduler it ran on.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import platform
 import uuid
 from collections.abc import Sequence
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from pipelines.context import StageResult
 from prospect.config import JobConfig
+from prospect.io.files import file_sha256
+from prospect.versions import library_versions
 
 __all__ = ["Manifest", "file_sha256", "library_versions"]
 
-TRACKED = ("prospect", "numpy", "dask", "distributed", "xarray", "zarr", "rasterio",
-           "rioxarray", "scikit-learn", "skops", "geopandas", "pyproj", "numba")
-
-
-def file_sha256(path: Path, *, chunk: int = 1 << 20) -> str:
-    """SHA-256 of a file, read in 1 MiB blocks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            h.update(block)
-    return h.hexdigest()
-
-
-def library_versions() -> dict[str, str]:
-    """Versions of Python and the libraries whose behaviour shapes the outputs."""
-    out = {"python": platform.python_version()}
-    for name in TRACKED:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return out
 
 
 def _now() -> str:

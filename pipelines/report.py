@@ -14,6 +14,8 @@ from typing import Any
 
 import matplotlib
 
+from prospect.io.files import publish_dir
+
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
@@ -194,15 +196,7 @@ def write_report(directory: Path, facts: dict[str, Any]) -> Path:
                   f"Agterberg-Cheng z {_fmt(ci.get('agterberg_cheng_z'))}, one-sided p "
                   f"{_fmt(ci.get('agterberg_cheng_p'))}.", ""]
     (staging / "report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    if directory.exists():
-        trash = directory.parent / f".{directory.name}.old-{uuid.uuid4().hex[:8]}"
-        os.replace(directory, trash)
-        os.replace(staging, directory)
-        import shutil
-
-        shutil.rmtree(trash, ignore_errors=True)
-    else:
-        os.replace(staging, directory)
+    publish_dir(staging, directory)
     return directory / "report.md"
 
 

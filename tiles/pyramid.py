@@ -23,6 +23,7 @@ from typing import Any, Literal
 import morecantile
 import numpy as np
 
+from prospect.io.files import publish_dir
 from tiles.colormap import ImageFormat, encode_indexed, render_indexed
 from tiles.source import WEB_MERCATOR, LayerSource
 
@@ -237,10 +238,4 @@ def write_pyramid(
 
 def _publish(staging: Path, out_dir: Path) -> None:
     """Swap ``staging`` into ``out_dir`` (the old pyramid, if any, is removed afterwards)."""
-    old = None
-    if out_dir.exists():
-        old = out_dir.parent / f".{out_dir.name}.old-{uuid.uuid4().hex[:8]}"
-        os.replace(out_dir, old)
-    os.replace(staging, out_dir)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    publish_dir(staging, out_dir)

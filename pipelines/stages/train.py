@@ -29,6 +29,7 @@ from prospect.features import (
 )
 from prospect.grid import RegionGrid
 from prospect.io.cube import cube_grid, open_cube
+from prospect.io.files import file_sha256
 from prospect.models import (
     CalibratedModel,
     SpatialBlockCV,
@@ -228,8 +229,6 @@ def _feature_facts(ds: Any, spec: FeatureSpec) -> list[dict[str, Any]]:
 
 
 def _sha256(path: Path) -> str:
-    from pipelines.manifest import file_sha256
-
     return file_sha256(path) if path.is_file() else ""
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import abc
-import functools
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -13,24 +12,11 @@ from typing import Any
 import numpy as np
 
 from prospect.grid import ChunkWindow, RegionGrid
+from prospect.io.files import file_sha256
 
 __all__ = ["Layer", "file_sha256", "provenance_json"]
 
 
-@functools.lru_cache(maxsize=256)
-def _sha256_cached(path: str, size: int, mtime_ns: int) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
-
-
-def file_sha256(path: Path | str) -> str:
-    """SHA-256 of a file (cached per path, size and modification time)."""
-    p = Path(path)
-    st = p.stat()
-    return _sha256_cached(str(p.resolve()), st.st_size, st.st_mtime_ns)
 
 
 def provenance_json(**items: Any) -> str:

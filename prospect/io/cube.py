@@ -36,6 +36,7 @@ import zarr.codecs
 
 from prospect.errors import DataError, InputFileError
 from prospect.grid import ChunkWindow, RegionGrid
+from prospect.io.files import publish_dir
 
 __all__ = [
     "PartialVariable",
@@ -207,13 +208,8 @@ def add_variables(
     try:
         staged.to_zarr(tmp, mode="w", zarr_format=3, consolidated=False,  # type: ignore[call-overload]
                        encoding=encoding, compute=compute)
-        for name in names:
-            target = path / name
-            if target.exists():
-                trash = path.parent / f".{path.name}.old-{name}-{uuid.uuid4().hex[:8]}"
-                os.replace(target, trash)
-                shutil.rmtree(trash, ignore_errors=True)
-            os.replace(tmp / name, target)
+        for name in names:  # old copies go beside the store, never inside it
+            publish_dir(tmp / name, path / name, aside=path.parent)
         consolidate(path)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -339,13 +335,9 @@ class PartialVariable:
                 "not publishing a partial variable"
             )
         target = self.cube / self.name
-        if target.exists():
-            if not overwrite:
-                raise DataError(f"{self.cube}: variable {self.name!r} already exists")
-            trash = self.cube.parent / f".{self.cube.name}.old-{self.name}-{uuid.uuid4().hex[:8]}"
-            os.replace(target, trash)
-            shutil.rmtree(trash, ignore_errors=True)
-        os.replace(self.array_path, target)
+        if target.exists() and not overwrite:
+            raise DataError(f"{self.cube}: variable {self.name!r} already exists")
+        publish_dir(self.array_path, target, aside=self.cube.parent)
         consolidate(self.cube)
         shutil.rmtree(self.root, ignore_errors=True)
         with contextlib.suppress(OSError):

@@ -11,10 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import platform
 from collections.abc import Mapping
-from importlib import metadata
 from typing import Any
+
+from prospect.versions import LIBRARIES, library_versions
 
 __all__ = [
     "CARD_FORMAT",
@@ -27,21 +27,6 @@ __all__ = [
 ]
 
 CARD_FORMAT = "prospect-model-card/1"
-LIBRARIES: tuple[str, ...] = (
-    "prospect", "scikit-learn", "skops", "numpy", "scipy", "xarray", "dask", "zarr",
-    "rasterio", "rioxarray", "pyproj", "numba", "skl2onnx", "onnxruntime",
-)
-
-
-def library_versions() -> dict[str, str]:
-    """Installed versions of Python, Prospect and the libraries a model depends on."""
-    versions = {"python": platform.python_version()}
-    for lib in LIBRARIES:
-        try:
-            versions[lib] = metadata.version(lib)
-        except metadata.PackageNotFoundError:
-            versions[lib] = "not installed"
-    return versions
 
 
 def to_jsonable(value: Any) -> Any:

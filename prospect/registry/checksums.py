@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from prospect.errors import SecurityError
+from prospect.io.files import file_sha256
 
 __all__ = ["CHECKSUMS_FILE", "read_checksums", "sha256_bytes", "sha256_file", "verify_checksums"]
 
@@ -19,13 +20,9 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def sha256_file(path: Path, *, block: int = 1 << 20) -> str:
-    """Hex SHA-256 of the file at ``path``, read in blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(block):
-            digest.update(chunk)
-    return digest.hexdigest()
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of the file at ``path`` (:func:`prospect.io.files.file_sha256`)."""
+    return file_sha256(path)
 
 
 def read_checksums(directory: Path, *, required: Iterable[str]) -> dict[str, str]:

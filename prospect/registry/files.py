@@ -17,7 +17,6 @@ unpickled) and asks skops which types the file holds before it builds anything.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import uuid
 from collections.abc import Mapping, Sequence
@@ -28,6 +27,7 @@ from typing import Any
 import skops.io as sio
 
 from prospect.errors import ModelError, SecurityError
+from prospect.io.files import publish_dir
 from prospect.registry.card import CARD_FORMAT, card_markdown, complete_card, to_jsonable
 from prospect.registry.checksums import (
     CHECKSUMS_FILE,
@@ -171,13 +171,7 @@ def save_model(
             json.dumps({"algorithm": "sha256", "files": sums}, indent=2, sort_keys=True) + "\n",
             encoding="utf-8",
         )
-        if directory.exists():
-            trash = directory.parent / f".{directory.name}.old-{uuid.uuid4().hex[:8]}"
-            os.replace(directory, trash)
-            os.replace(staging, directory)
-            shutil.rmtree(trash, ignore_errors=True)
-        else:
-            os.replace(staging, directory)
+        publish_dir(staging, directory)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return directory
