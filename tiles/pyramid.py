@@ -3,9 +3,15 @@
 Tile maths come from morecantile (WebMercatorQuad); pixels come from rio-tiler. Instead of
 warping each tile on its own, tiles are read in *metatiles* (blocks of up to 4 x 4 tiles,
 1024 px square): one warp per block, then the block is coloured once and cut into tiles.
-Blocks are independent jobs run in a thread pool (or a process pool on request), and
-lower zooms read the COG's overviews instead of the full-resolution data.
-Memory is bounded by the block size times the number of workers.
+
+Only the deepest zoom is warped from the source. The :data:`AVERAGED_ZOOMS` zooms above it
+are built from the float values of the zoom below by 2 x 2 averaging (NaN-aware), the way
+gdal2tiles builds overview tiles from child tiles: the warp, most of the cost, is done once
+instead of once per zoom. The work is cut into jobs, one per tile of the shallowest averaged
+zoom, each rendering its own sub-pyramid depth first (memory: one block per zoom level);
+zooms shallower still are few small blocks, each its own job warped from the COG's overviews.
+Jobs run in a thread pool (or a process pool on request). Memory is bounded by the block
+size times the pyramid depth of one job times the number of workers.
 """
 
 from __future__ import annotations
@@ -31,6 +37,13 @@ __all__ = ["Metatile", "PyramidResult", "metatiles", "tile_ranges", "write_pyram
 
 METATILE_PX = 1024
 """Edge of one metatile read in pixels (4 tiles of 256 px, 2 tiles of 512 px)."""
+
+AVERAGED_ZOOMS = 3
+"""Zooms above the deepest one that are built by 2 x 2 averaging instead of warping.
+
+More would save little warping (each zoom has a quarter of the pixels of the one below) and
+leave too few, too big jobs to share between workers.
+"""
 
 
 @dataclass(frozen=True)
@@ -97,19 +110,101 @@ def metatiles(
                 yield Metatile(z, bx, by, min(bx + block - 1, x1), min(by + block - 1, y1))
 
 
-def _render_block(
-    meta: Metatile, source: LayerSource, root: Path, *, colormap: str, vmin: float,
-    vmax: float, tile_size: int, fmt: ImageFormat, resampling: str,
-) -> tuple[int, int, int, int]:
+def downsample_2x2(values: np.ndarray) -> np.ndarray:
+    """Halve a float array (even shape) by 2 x 2 means of its finite cells; none finite: NaN.
+
+    This is how a lower zoom is built from the zoom below, as gdal2tiles builds overview
+    tiles from their children: no second warp from the source.
+    """
+    quads = (values[0::2, 0::2], values[0::2, 1::2], values[1::2, 0::2], values[1::2, 1::2])
+    out = quads[0] + quads[1]
+    out += quads[2]
+    out += quads[3]
+    out *= np.float32(0.25)
+    partial = np.isnan(out)  # a NaN child somewhere: average only the finite ones
+    if partial.any():
+        children = np.stack([q[partial] for q in quads])
+        finite = np.isfinite(children)
+        with np.errstate(invalid="ignore"):  # 0 / 0: no finite child, the cell stays NaN
+            out[partial] = np.where(finite, children, 0).sum(axis=0) / finite.sum(axis=0)
+    return out
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One metatile and its sub-blocks down to ``warp_zoom``: warped there, averaged above."""
+
+    meta: Metatile
+    warp_zoom: int
+
+
+def _children(meta: Metatile, ranges: dict[int, tuple[int, int, int, int]],
+              block: int) -> Iterator[Metatile]:
+    """The blocks at ``meta.z + 1`` (at most 2 x 2) inside the tile range covering ``meta``."""
+    z = meta.z + 1
+    rx0, ry0, rx1, ry1 = ranges[z]
+    x_lo, x_hi = max(2 * meta.x0, rx0), min(2 * meta.x1 + 1, rx1)
+    y_lo, y_hi = max(2 * meta.y0, ry0), min(2 * meta.y1 + 1, ry1)
+    for by in range(y_lo, y_hi + 1, block):
+        for bx in range(x_lo, x_hi + 1, block):
+            yield Metatile(z, bx, by, min(bx + block - 1, x_hi), min(by + block - 1, y_hi))
+
+
+def _block_values(
+    meta: Metatile, warp_zoom: int, source: LayerSource, write: Callable[[Metatile, np.ndarray],
+    None], ranges: dict[int, tuple[int, int, int, int]], *, tile_size: int, resampling: str,
+) -> np.ndarray:
+    """Float values of ``meta`` (NaN: no data), writing its tiles and those of its sub-blocks.
+
+    At ``warp_zoom`` the block is warped from the source; above it, the block is the
+    2 x 2 average of its children, rendered first (depth first, so memory holds one
+    block per zoom level).
+    """
     nx, ny = meta.x1 - meta.x0 + 1, meta.y1 - meta.y0 + 1
-    data = source.read_mercator(
-        meta.bbox, width=nx * tile_size, height=ny * tile_size, resampling=resampling
-    )
-    if data.count() == 0:
+    if meta.z >= warp_zoom:
+        data = source.read_mercator(
+            meta.bbox, width=nx * tile_size, height=ny * tile_size, resampling=resampling
+        )
+        values = data.filled(np.nan).astype("f4", copy=False)
+    else:
+        mosaic = np.full((2 * ny * tile_size, 2 * nx * tile_size), np.nan, dtype="f4")
+        block = METATILE_PX // tile_size
+        for child in _children(meta, ranges, block):
+            r0, c0 = (child.y0 - 2 * meta.y0) * tile_size, (child.x0 - 2 * meta.x0) * tile_size
+            part = _block_values(child, warp_zoom, source, write, ranges,
+                                 tile_size=tile_size, resampling=resampling)
+            mosaic[r0:r0 + part.shape[0], c0:c0 + part.shape[1]] = part
+        values = downsample_2x2(mosaic)
+    write(meta, values)
+    return values
+
+
+def _render_job(
+    job: _Job, source: LayerSource, root: Path, *, colormap: str, vmin: float,
+    vmax: float, tile_size: int, fmt: ImageFormat, resampling: str,
+    ranges: dict[int, tuple[int, int, int, int]],
+) -> list[tuple[int, int, int, int]]:
+    """Render one job; per block written, ``(zoom, tiles written, tiles empty, bytes)``."""
+    counts: list[tuple[int, int, int, int]] = []
+
+    def write(meta: Metatile, values: np.ndarray) -> None:
+        counts.append(_write_tiles(meta, values, root, colormap=colormap, vmin=vmin,
+                                   vmax=vmax, tile_size=tile_size, fmt=fmt))
+
+    _block_values(job.meta, job.warp_zoom, source, write, ranges, tile_size=tile_size,
+                  resampling=resampling)
+    return counts
+
+
+def _write_tiles(
+    meta: Metatile, values: np.ndarray, root: Path, *, colormap: str, vmin: float,
+    vmax: float, tile_size: int, fmt: ImageFormat,
+) -> tuple[int, int, int, int]:
+    """Colour one block's values, cut them into tiles and write the tiles holding data."""
+    if not np.isfinite(values).any():
         return meta.z, 0, meta.n_tiles, 0
-    index = render_indexed(
-        data.filled(np.nan), vmin=vmin, vmax=vmax, mask=~np.ma.getmaskarray(data)
-    )
+    index = render_indexed(values, vmin=vmin, vmax=vmax)
+    nx, ny = meta.x1 - meta.x0 + 1, meta.y1 - meta.y0 + 1
     written = empty = nbytes = 0
     for j in range(ny):
         for i in range(nx):
@@ -129,14 +224,14 @@ def _render_block(
 _WORKER_SOURCES: dict[tuple[str, str | None], LayerSource] = {}
 
 
-def _block_in_worker(
-    meta: Metatile, path: str, variable: str | None, root: Path, kwargs: dict[str, Any]
-) -> tuple[int, int, int, int]:
-    """Process-pool task: render one block with this process's own open source."""
+def _job_in_worker(
+    job: _Job, path: str, variable: str | None, root: Path, kwargs: dict[str, Any]
+) -> list[tuple[int, int, int, int]]:
+    """Process-pool task: render one job with this process's own open source."""
     key = (path, variable)
     if key not in _WORKER_SOURCES:
         _WORKER_SOURCES[key] = LayerSource(path=Path(path), variable=variable)
-    return _render_block(meta, _WORKER_SOURCES[key], root, **kwargs)
+    return _render_job(job, _WORKER_SOURCES[key], root, **kwargs)
 
 
 def _executor(kind: str, workers: int) -> Executor:
@@ -147,6 +242,24 @@ def _executor(kind: str, workers: int) -> Executor:
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["tiles.pyramid"])
     return ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+
+
+def _jobs(
+    bounds: tuple[float, float, float, float], min_zoom: int, max_zoom: int, *, block: int
+) -> list[_Job]:
+    """The pyramid as independent jobs, biggest first.
+
+    The deepest zoom is warped from the source; the :data:`AVERAGED_ZOOMS` zooms above it
+    are averaged from it inside one job per tile of the shallowest of them; zooms shallower
+    still (a few small blocks) are warped on their own from the COG's overviews.
+    """
+    top = max(min_zoom, max_zoom - AVERAGED_ZOOMS)
+    jobs = [_Job(m, max_zoom) for m in metatiles(bounds, top, top, block=1)]
+    if top > min_zoom:
+        jobs += [_Job(m, m.z) for m in metatiles(bounds, min_zoom, top - 1, block=block)]
+    # biggest first, so the last jobs to finish are small
+    jobs.sort(key=lambda j: -j.meta.n_tiles * 4 ** (j.warp_zoom - j.meta.z))
+    return jobs
 
 
 def write_pyramid(
@@ -196,38 +309,37 @@ def write_pyramid(
     staging = out_dir.parent / f".{out_dir.name}.tmp-{uuid.uuid4().hex[:8]}"
     staging.mkdir()
     bounds = source.lonlat_bounds
-    blocks = list(metatiles(bounds, min_zoom, max_zoom, block=METATILE_PX // tile_size))
+    jobs = _jobs(bounds, min_zoom, max_zoom, block=METATILE_PX // tile_size)
     result = PyramidResult(
         path=out_dir, min_zoom=min_zoom, max_zoom=max_zoom, tile_size=tile_size, format=fmt,
         bounds=bounds, per_zoom={z: 0 for z in range(min_zoom, max_zoom + 1)},
     )
-    n_workers = max(1, min(workers or os.cpu_count() or 1, len(blocks) or 1))
-    kwargs: dict[str, Any] = dict(colormap=colormap, vmin=vmin, vmax=vmax,
-                                  tile_size=tile_size, fmt=fmt, resampling=resampling)
-    # biggest blocks first, so the last ones to finish are small
-    blocks.sort(key=lambda b: -b.n_tiles)
+    n_workers = max(1, min(workers or os.cpu_count() or 1, len(jobs) or 1))
+    kwargs: dict[str, Any] = dict(colormap=colormap, vmin=vmin, vmax=vmax, tile_size=tile_size,
+                                  fmt=fmt, resampling=resampling,
+                                  ranges=tile_ranges(bounds, min_zoom, max_zoom))
 
-    def record(done: int, counts: tuple[int, int, int, int]) -> None:
-        z, written, empty, nbytes = counts
-        result.tiles_written += written
-        result.tiles_empty += empty
-        result.bytes_written += nbytes
-        result.per_zoom[z] += written
+    def record(done: int, counts: list[tuple[int, int, int, int]]) -> None:
+        for z, written, empty, nbytes in counts:
+            result.tiles_written += written
+            result.tiles_empty += empty
+            result.bytes_written += nbytes
+            result.per_zoom[z] += written
         if progress is not None:
-            progress(done, len(blocks))
+            progress(done, len(jobs))
 
     try:
         if n_workers == 1:
-            for done, meta in enumerate(blocks, start=1):
-                record(done, _render_block(meta, source, staging, **kwargs))
+            for done, job in enumerate(jobs, start=1):
+                record(done, _render_job(job, source, staging, **kwargs))
         else:
             with _executor(executor, n_workers) as pool:
                 if executor == "thread":
-                    futures = [pool.submit(_render_block, m, source, staging, **kwargs)
-                               for m in blocks]
+                    futures = [pool.submit(_render_job, j, source, staging, **kwargs)
+                               for j in jobs]
                 else:
-                    futures = [pool.submit(_block_in_worker, m, str(source.path),
-                                           source.variable, staging, kwargs) for m in blocks]
+                    futures = [pool.submit(_job_in_worker, j, str(source.path),
+                                           source.variable, staging, kwargs) for j in jobs]
                 for done, fut in enumerate(as_completed(futures), start=1):
                     record(done, fut.result())
         _publish(staging, out_dir)
