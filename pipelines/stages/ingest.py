@@ -15,6 +15,7 @@ from typing import Any
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from pipelines.context import RunContext, StageResult
+from prospect.config import repeated
 from prospect.errors import DataError
 from prospect.grid import ChunkWindow, RegionGrid
 from prospect.ingest import Layer, ingest_chunk, plan_source, start_layer
@@ -110,8 +111,7 @@ def run(ctx: RunContext) -> StageResult:
     layers: list[Layer] = []
     for source in ctx.job.sources:
         layers.extend(plan_source(source, grid))
-    names = [layer.name for layer in layers]
-    dupes = sorted({n for n in names if names.count(n) > 1})
+    dupes = repeated(layer.name for layer in layers)
     if dupes:
         raise DataError(f"job {ctx.job.name!r}: two sources make the same variable(s) {dupes}; "
                         "rename a source or its bands")

@@ -1,7 +1,7 @@
 """Typed, validated configs. Every loader raises :class:`~prospect.errors.ConfigError`
 naming the file, the key, the bad value and what is allowed."""
 
-from prospect.config._base import StrictModel, load_yaml, validate_mapping
+from prospect.config._base import StrictModel, load_yaml, repeated, validate_mapping
 from prospect.config.indices import IndicesConfig
 from prospect.config.job import (
     JobConfig,
@@ -37,6 +37,7 @@ __all__ = [
     "load_job",
     "load_region",
     "load_yaml",
+    "repeated",
     "resolve_grid",
     "validate_mapping",
 ]

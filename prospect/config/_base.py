@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -10,7 +12,14 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, Val
 
 from prospect.errors import ConfigError
 
-__all__ = ["ConfigPath", "StrictModel", "format_validation_error", "load_yaml", "validate_mapping"]
+__all__ = [
+    "ConfigPath",
+    "StrictModel",
+    "format_validation_error",
+    "load_yaml",
+    "repeated",
+    "validate_mapping",
+]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -19,6 +28,11 @@ class StrictModel(BaseModel):
     """Base for every config section: unknown keys are errors, values are immutable."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def repeated(names: Iterable[str]) -> list[str]:
+    """The names that occur more than once, sorted (for "must be unique" errors)."""
+    return sorted(n for n, k in Counter(names).items() if k > 1)
 
 
 def _resolve_path(value: Path, info: ValidationInfo) -> Path:

@@ -10,7 +10,13 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from prospect.config._base import ConfigPath, StrictModel, load_yaml, validate_mapping
+from prospect.config._base import (
+    ConfigPath,
+    StrictModel,
+    load_yaml,
+    repeated,
+    validate_mapping,
+)
 from prospect.config.indices import IndicesConfig
 from prospect.config.model import ModelConfig
 from prospect.config.region import RegionConfig
@@ -107,8 +113,7 @@ class JobConfig(StrictModel):
     @field_validator("sources")
     @classmethod
     def _unique_names(cls, value: list[Any]) -> list[Any]:
-        names = [s.name for s in value]
-        dupes = sorted({n for n in names if names.count(n) > 1})
+        dupes = repeated(s.name for s in value)
         if dupes:
             raise ValueError(f"source names must be unique; repeated: {dupes}")
         return value

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from prospect.config._base import ConfigPath, StrictModel, load_yaml, validate_mapping
+from prospect.config._base import ConfigPath, StrictModel, load_yaml, repeated, validate_mapping
 
 __all__ = [
     "AgencyKeyConfig",
@@ -126,8 +126,7 @@ class TilesConfig(StrictModel):
     def _zooms_and_names(self) -> TilesConfig:
         if self.max_zoom < self.min_zoom:
             raise ValueError(f"max_zoom ({self.max_zoom}) is below min_zoom ({self.min_zoom})")
-        names = [layer.layer_name for layer in self.layers]
-        dupes = sorted({n for n in names if names.count(n) > 1})
+        dupes = repeated(layer.layer_name for layer in self.layers)
         if dupes:
             raise ValueError(f"layer names must be unique; repeated: {dupes}")
         return self
@@ -195,7 +194,7 @@ class ServeConfig(StrictModel):
         if self.max_zoom < self.min_zoom:
             raise ValueError(f"max_zoom ({self.max_zoom}) is below min_zoom ({self.min_zoom})")
         names = [layer.name for layer in self.layers]
-        dupes = sorted({n for n in names if names.count(n) > 1})
+        dupes = repeated(names)
         if dupes:
             raise ValueError(f"layer names must be unique; repeated: {dupes}")
         for key in self.keys:

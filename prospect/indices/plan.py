@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from prospect.config._base import repeated
 from prospect.config.indices import SensorConfig
 from prospect.errors import ConfigError, FormulaError
 from prospect.indices.bands import band_variables, load_sensor, wavelengths
@@ -173,8 +174,7 @@ def plan_indices(
             raise ConfigError(f"unknown index {n!r}{hint}")
         entries.append(catalogue[n])
     entries += [_custom_entry(n, f) for n, f in (custom or {}).items()]
-    seen = [e.name for e in entries]
-    dupes = sorted({n for n in seen if seen.count(n) > 1})
+    dupes = repeated(e.name for e in entries)
     if dupes:
         raise ConfigError(f"index names given twice (catalogue and custom?): {dupes}")
 
