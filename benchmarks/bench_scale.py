@@ -105,8 +105,10 @@ def main() -> None:
     from pipelines.runner import run_job
 
     root = Path(tempfile.mkdtemp(prefix="bench_scale_"))
+    t0 = time.perf_counter()
     try:
         job = make_job(root, size, args.chunk)
+        print(f"setup: scene {time.perf_counter() - t0:.1f} s", flush=True)
         clusters = {
             n: LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                             dashboard_address=None, silence_logs=logging.ERROR)
@@ -116,10 +118,12 @@ def main() -> None:
             base = root / "base"
             run_job(job, base, scheduler=clusters[2].scheduler_address,
                     console=Console(stderr=True, quiet=True))
+            print(f"setup: clusters and base run {time.perf_counter() - t0:.1f} s", flush=True)
             # the base run warmed both workers of the two-worker cluster (imports, numba
             # compilation); give the one-worker cluster the same untimed warm-up
             timed_run(job, base / "model", root / "warm-1w", clusters[1].scheduler_address)
             shutil.rmtree(root / "warm-1w", ignore_errors=True)
+            print(f"setup: warm-up {time.perf_counter() - t0:.1f} s", flush=True)
             times: dict[int, list[float]] = {1: [], 2: []}
             stage_times: dict[int, dict[str, list[float]]] = {1: {}, 2: {}}
             for rep in range(repeats):

@@ -19,7 +19,7 @@ from prospect.io.files import publish_dir
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-__all__ = ["write_report", "write_score_report"]
+__all__ = ["write_quicklook", "write_report", "write_score_report"]
 
 _LABEL = {"spatial_block": "spatial blocks", "random": "random folds"}
 _COLOR = {"spatial_block": "#1b6ca8", "random": "#d1495b"}
@@ -200,15 +200,26 @@ def write_report(directory: Path, facts: dict[str, Any]) -> Path:
     return directory / "report.md"
 
 
-def write_score_report(directory: Path, *, maps: dict[str, Any], facts: dict[str, Any]) -> Path:
-    """Write ``score.md`` with quick-look PNGs of the scored maps; returns its path.
+def write_quicklook(directory: Path, name: str, arr: Any) -> str:
+    """Save ``<name>_quicklook.png`` (a decimated 2-D map with a colour bar); returns its name."""
+    fig, ax = plt.subplots(figsize=(6, 5))
+    cmap = "magma" if name == "probability" else "viridis"
+    im = ax.imshow(arr, cmap=cmap, interpolation="nearest")
+    fig.colorbar(im, ax=ax, shrink=0.8, label=name)
+    ax.set(title=name, xticks=[], yticks=[])
+    return _save(fig, Path(directory) / f"{name}_quicklook.png")
+
+
+def write_score_report(directory: Path, *, quicklooks: dict[str, str],
+                       facts: dict[str, Any]) -> Path:
+    """Write ``score.md`` around the quick-look PNGs of the scored maps; returns its path.
 
     Parameters
     ----------
     directory
         The score stage's folder.
-    maps
-        Name -> 2-D array (already decimated to a quick-look size by the caller).
+    quicklooks
+        Map name -> its PNG's file name in ``directory`` (see :func:`write_quicklook`).
     facts
         Title, synthetic flag, grid, metrics and output paths.
     """
@@ -223,13 +234,7 @@ def write_score_report(directory: Path, *, maps: dict[str, Any], facts: dict[str
     lines += [f"| {k} | {_fmt(v)} |" for k, v in facts.get("metrics", {}).items()]
     lines += ["", "`map_top*_capture` are in-sample (the training occurrences against the whole "
               "map); the cross-validated figures are in the training report.", ""]
-    for name, arr in maps.items():
-        fig, ax = plt.subplots(figsize=(6, 5))
-        cmap = "magma" if name == "probability" else "viridis"
-        im = ax.imshow(arr, cmap=cmap, interpolation="nearest")
-        fig.colorbar(im, ax=ax, shrink=0.8, label=name)
-        ax.set(title=name, xticks=[], yticks=[])
-        png = _save(fig, directory / f"{name}_quicklook.png")
+    for name, png in quicklooks.items():
         lines += [f"## {name}", "", f"![{name}]({png})", "",
                   f"COG: `{facts.get('outputs', {}).get(name, '')}`", ""]
     path = directory / "score.md"

@@ -9,6 +9,7 @@ Chunks run as tasks on the job's dask client when there is one, with a progress 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -41,50 +42,88 @@ def _progress(ctx: RunContext) -> Progress:
 
 
 def _run_tasks(
-    ctx: RunContext, work: list[tuple[PartialVariable, Layer, ChunkWindow]],
-    parts: list[PartialVariable], grid: RegionGrid, progress: Progress, task_id: Any,
-) -> None:
-    """Compute every pending chunk; publish each variable as soon as its last chunk lands."""
-    remaining = {part.name: 0 for part in parts}
-    for part, _, _ in work:
-        remaining[part.name] += 1
-    by_name = {part.name: part for part in parts}
+    ctx: RunContext, layers: list[Layer], grid: RegionGrid, progress: Progress, task_id: Any,
+) -> tuple[int, int]:
+    """Compute every pending chunk of ``layers``; publish each variable once complete.
+
+    Each layer's partial variable is started and its pending chunks submitted at once,
+    so the workers compute while the later layers are still being prepared. A variable
+    is published as soon as its last chunk lands (or at once when an interrupted run
+    finished all its chunks). Returns the chunks computed and the chunks resumed.
+    """
+    remaining: dict[str, int] = {}
+    parts: dict[str, PartialVariable] = {}
+    computed = resumed = 0
 
     def finished(name: str) -> None:
         remaining[name] -= 1
         progress.advance(task_id)
         if remaining[name] == 0:
-            by_name[name].publish(grid)
+            parts[name].publish(grid)
 
-    for part in parts:  # complete before an interruption, but not yet published
-        if remaining[part.name] == 0:
+    def start(layer: Layer) -> list[ChunkWindow]:
+        nonlocal computed, resumed
+        part = parts[layer.name] = start_layer(ctx.cube_path, layer, grid)
+        pending = part.pending(grid)
+        computed += len(pending)
+        resumed += grid.n_chunks - len(pending)
+        remaining[layer.name] = len(pending)
+        progress.update(task_id, total=computed)
+        if not pending:  # complete before an interruption, but not yet published
             part.publish(grid)
+        return pending
+
     if ctx.client is None:
         try:
-            for part, layer, window in work:
-                ingest_chunk(part, layer, grid, window)
-                finished(part.name)
+            for layer in layers:
+                for window in start(layer):
+                    ingest_chunk(parts[layer.name], layer, grid, window)
+                    finished(layer.name)
         finally:
             close_warped_views()
-        return
+        return computed, resumed
     from distributed import as_completed
 
-    # Ship each layer once (fitted models, point arrays) rather than once per chunk, as a
-    # task, not scattered data: a task is recomputed if its worker dies (issue #8).
-    layers = {id(layer): layer for _, layer, _ in work}
-    scattered = {k: ctx.client.submit(lambda v: v, v, pure=False) for k, v in layers.items()}
-    futures = {
-        ctx.client.submit(ingest_chunk, part, scattered[id(layer)], grid, window,
-                          pure=False): part.name
-        for part, layer, window in work
-    }
+    futures: dict[Any, str] = {}
+    landed = as_completed()
     try:
-        for fut in as_completed(list(futures)):
+        for layer in layers:
+            pending = start(layer)
+            shipped = _ship_layer(ctx.client, layer) if pending else layer
+            for window in pending:
+                fut = ctx.client.submit(ingest_chunk, parts[layer.name], shipped, grid, window,
+                                        pure=False)
+                futures[fut] = layer.name
+                landed.add(fut)
+        for fut in landed:
             fut.result()
             finished(futures[fut])
     finally:
         for fut in futures:
             fut.cancel()
+    return computed, resumed
+
+
+INLINE_LAYER_BYTES = 256 * 1024
+
+
+def _ship_layer(client: Any, layer: Layer) -> Any:
+    """How a layer travels to the workers: itself, or a future when it is large.
+
+    A small layer (paths and settings: almost every one) goes inside each chunk's task, so
+    the chunks have no dependency and the scheduler spreads them over every worker. A
+    large one (a fitted surface over many points) is sent once, as a task rather than
+    scattered data so it is recomputed if its worker dies, and replicated to every worker
+    so its chunks are not all placed on the worker that happens to hold it.
+    """
+    import cloudpickle
+
+    if len(cloudpickle.dumps(layer)) <= INLINE_LAYER_BYTES:
+        return layer
+    future = client.submit(lambda v: v, layer, pure=False)
+    with contextlib.suppress(Exception):  # an optimisation; the chunks run regardless
+        client.replicate([future])
+    return future
 
 
 def _inputs(layers: Iterable[Layer]) -> dict[str, str]:
@@ -121,34 +160,22 @@ def run(ctx: RunContext) -> StageResult:
                                                        if ctx.job.synthetic else ""),
     })
     published = _published_fingerprints(ctx)
-    work: list[tuple[PartialVariable, Layer, ChunkWindow]] = []
-    parts: list[tuple[PartialVariable, Layer]] = []
-    skipped_layers, resumed_chunks = [], 0
-    for layer in layers:
-        fp = layer.fingerprint(grid)
-        if published.get(layer.name) == fp:
-            skipped_layers.append(layer.name)
-            continue
-        part = start_layer(ctx.cube_path, layer, grid)
-        pending = part.pending(grid)
-        resumed_chunks += grid.n_chunks - len(pending)
-        parts.append((part, layer))
-        work.extend((part, layer, w) for w in pending)
+    todo = [layer for layer in layers if published.get(layer.name) != layer.fingerprint(grid)]
     with _progress(ctx) as progress:
-        task_id = progress.add_task(f"ingest {len(parts)} layer(s)", total=len(work))
-        _run_tasks(ctx, work, [p for p, _ in parts], grid, progress, task_id)
+        task_id = progress.add_task(f"ingest {len(todo)} layer(s)", total=None)
+        computed, resumed_chunks = _run_tasks(ctx, todo, grid, progress, task_id)
     result.outputs["cube"] = str(ctx.cube_path)
     result.inputs = _inputs(layers)
     result.metrics = {
-        "variables": len(layers), "chunks_computed": len(work),
-        "chunks_resumed": resumed_chunks, "variables_unchanged": len(skipped_layers),
+        "variables": len(layers), "chunks_computed": computed,
+        "chunks_resumed": resumed_chunks, "variables_unchanged": len(layers) - len(todo),
         "chunks_per_variable": grid.n_chunks,
     }
-    result.skipped = not work and not parts
+    result.skipped = not todo
     result.notes.append(
         f"{len(layers)} variable(s) from {len(ctx.job.sources)} source(s); "
-        f"{len(work)} chunk(s) computed, {resumed_chunks} resumed, "
-        f"{len(skipped_layers)} variable(s) already up to date"
+        f"{computed} chunk(s) computed, {resumed_chunks} resumed, "
+        f"{len(layers) - len(todo)} variable(s) already up to date"
     )
     return result
 

@@ -8,6 +8,7 @@ them as COGs under ``out_dir/score`` with one STAC item each.
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime as dt
 import json
 import os
@@ -19,6 +20,7 @@ import dask.array as da
 import numpy as np
 
 from pipelines.context import RunContext, StageResult
+from pipelines.report import write_quicklook, write_score_report
 from pipelines.stages.train import job_grid
 from prospect.errors import StageError
 from prospect.features import FeatureSpec, build_stack, sample_cells
@@ -116,29 +118,58 @@ def run(ctx: RunContext) -> StageResult:
              "prospect:synthetic": bool(ctx.job.synthetic),
              "prospect:config_hash": ctx.job.config_hash(),
              "prospect:model_config_hash": card.get("config_hash")}
-    for name in OUTPUTS:
-        cog = write_cog(ds[name], score_dir / f"{name}.tif", grid=grid,
-                        tags={"prospect_kind": OUTPUTS[name][0],
-                              "synthetic": str(bool(ctx.job.synthetic)).lower(),
-                              "mineral": cfg.mineral})
+    # The deliverables are whole files, each written by one process: on a cluster they
+    # run as tasks, so the COGs and the quick-looks are written side by side while the map
+    # metrics are computed.
+    tags = {"synthetic": str(bool(ctx.job.synthetic)).lower(), "mineral": cfg.mineral}
+    cogs = {name: _submit(ctx, write_cube_cog, ctx.cube_path, name, score_dir / f"{name}.tif",
+                          grid, {"prospect_kind": OUTPUTS[name][0], **tags})
+            for name in OUTPUTS}
+    looks = {name: _submit(ctx, write_cube_quicklook, ctx.cube_path, name, score_dir)
+             for name in OUTPUTS}
+    outputs.update({name: str(score_dir / f"{name}.tif") for name in OUTPUTS})
+    metrics = _map_metrics(ds, ctx, cfg)
+    for name, future in cogs.items():
+        cog = Path(future.result())
         item = stac_item(item_id=f"{ctx.job.name}-{name}", cog=cog, grid=grid, variable=name,
                          attrs=dict(ds[name].attrs), properties=props)
         _write_json(score_dir / f"{name}.json", item)
-        outputs[name] = str(cog)
         outputs[f"{name}_stac"] = str(score_dir / f"{name}.json")
-    metrics = _map_metrics(ds, ctx, cfg)
-    from pipelines.report import write_score_report
-
-    step = max(1, int(np.ceil(max(grid.shape) / 800)))  # quick-looks read a decimated map
-    quick = {name: ds[name][::step, ::step].values for name in OUTPUTS}
-    report = write_score_report(score_dir, maps=quick, facts={
-        "mineral": cfg.mineral, "job": ctx.job.name, "synthetic": bool(ctx.job.synthetic),
-        "region": grid.describe(), "model": str(model_dir), "metrics": metrics,
-        "outputs": outputs})
+    report = write_score_report(
+        score_dir, quicklooks={name: str(f.result()) for name, f in looks.items()}, facts={
+            "mineral": cfg.mineral, "job": ctx.job.name, "synthetic": bool(ctx.job.synthetic),
+            "region": grid.describe(), "model": str(model_dir), "metrics": metrics,
+            "outputs": dict(outputs)})
     outputs["report"] = str(report)
     return StageResult(name="score", outputs=outputs, metrics=metrics,
                        inputs={"model": str(model_dir), "cube": str(ctx.cube_path)},
                        notes=[f"COGs, STAC items and {report.name} in {score_dir}"])
+
+
+def _submit(ctx: RunContext, fn: Any, *args: Any) -> Any:
+    """Run ``fn(*args)`` as a task on the job's cluster, or here without one.
+
+    Returns an object with ``.result()`` (a distributed or an already-done future).
+    """
+    if ctx.client is not None:
+        return ctx.client.submit(fn, *args, pure=False)
+    done: concurrent.futures.Future[Any] = concurrent.futures.Future()
+    done.set_result(fn(*args))
+    return done
+
+
+def write_cube_cog(cube: Path, name: str, path: Path, grid: RegionGrid,
+                   tags: dict[str, str]) -> str:
+    """Write cube variable ``name`` as a COG at ``path`` (reads the zarr store directly)."""
+    ds = open_cube(cube, chunks=None)
+    return str(write_cog(ds[name], path, grid=grid, tags=tags))
+
+
+def write_cube_quicklook(cube: Path, name: str, score_dir: Path) -> str:
+    """The quick-look PNG of cube variable ``name``, read decimated to at most 800 cells."""
+    ds = open_cube(cube, chunks=None)
+    step = max(1, int(np.ceil(max(ds.sizes["y"], ds.sizes["x"]) / 800)))
+    return write_quicklook(score_dir, name, ds[name][::step, ::step].values)
 
 
 def _map_metrics(ds: Any, ctx: RunContext, cfg: Any) -> dict[str, Any]:

@@ -31,7 +31,7 @@ def plan_source(source: AnySource, grid: RegionGrid) -> list[Layer]:
 def start_layer(cube: Path, layer: Layer, grid: RegionGrid) -> PartialVariable:
     """Begin (or resume) the partial variable of ``layer`` in ``cube``."""
     return begin_variable(cube, layer.name, dtype=layer.dtype, fill_value=layer.fill_value,
-                          attrs=layer.attrs(), fingerprint=layer.fingerprint(grid))
+                          attrs=layer.attrs(), fingerprint=layer.fingerprint(grid), grid=grid)
 
 
 def ingest_chunk(part: PartialVariable, layer: Layer, grid: RegionGrid,

@@ -357,7 +357,7 @@ def _open_for_write(array_path: str, fingerprint: str) -> zarr.Array:
 
 def begin_variable(
     cube: Path, name: str, *, dtype: str = "float32", fill_value: float = np.nan,
-    attrs: Mapping[str, Any], fingerprint: str,
+    attrs: Mapping[str, Any], fingerprint: str, grid: RegionGrid | None = None,
 ) -> PartialVariable:
     """Start (or resume) writing variable ``name`` of the cube at ``cube`` chunk by chunk.
 
@@ -374,6 +374,8 @@ def begin_variable(
     fingerprint
         Identifies the inputs and settings; a partial variable with another fingerprint is
         discarded and started again.
+    grid
+        The cube's grid, when the caller has it (saves reading the cube's metadata).
 
     Returns
     -------
@@ -382,21 +384,22 @@ def begin_variable(
         :meth:`~PartialVariable.publish`.
     """
     cube = Path(cube)
-    grid = cube_grid(open_cube(cube))
     part = PartialVariable(cube, name)
     if part.fingerprint() == fingerprint and (part.array_path / "zarr.json").is_file():
         return part
+    grid = grid if grid is not None else cube_grid(open_cube(cube))
     part.discard()
     part.root.mkdir(parents=True)
-    template = grid_template(grid)
-    template[name] = (("y", "x"), dsa.full(grid.shape, fill_value, dtype=dtype,
-                                              chunks=grid.chunks))
-    template[name].attrs = {**attrs, "grid_mapping": "spatial_ref",
-                            "prospect_fingerprint": fingerprint}
+    # Only the variable's own array is written (its metadata is what xarray writes for a
+    # cube variable, "coordinates" included); the cube already holds y, x and spatial_ref.
+    var = xr.DataArray(dsa.full(grid.shape, fill_value, dtype=dtype, chunks=grid.chunks),
+                       dims=("y", "x"))
+    var.attrs = {**attrs, "grid_mapping": "spatial_ref", "prospect_fingerprint": fingerprint}
+    var.encoding = {"coordinates": "spatial_ref"}
     encoding = {name: {"chunks": grid.chunks, "compressors": [COMPRESSOR],
                        "_FillValue": fill_value}}
-    template.to_zarr(part.store, mode="w", zarr_format=3, consolidated=False,
-                     encoding=encoding, compute=False)
+    xr.Dataset({name: var}).to_zarr(part.store, mode="w", zarr_format=3, consolidated=False,
+                                    encoding=encoding, compute=False)
     part.done_dir.mkdir()
     tmp = part.root / "spec.json.tmp"
     tmp.write_text(json.dumps({"fingerprint": fingerprint, "name": name}))
