@@ -8,7 +8,7 @@ A stage computes its dask collections with :func:`compute` instead of ``dask.com
 
 On a distributed client the collections are submitted as futures and a rich progress bar
 on ``ctx.console`` (stderr) counts every task of their graphs as the scheduler finishes it
-(the scheduler's progress plugin, the same one behind ``distributed.progress``). Worker
+(a small scheduler plugin counts task transitions; the bar polls it). Worker
 loss is handled by the scheduler (tasks rerun elsewhere); losing the scheduler ends the
 bar and raises from the gather. Without a distributed client it falls back to
 ``dask.compute``.
@@ -16,7 +16,6 @@ bar and raises from the gather. Without a distributed client it falls back to
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 from typing import Any
@@ -85,8 +84,11 @@ def compute(obj: Any, ctx: Any = None, description: str = "computing") -> Any:
 def track(futures: Any, ctx: Any = None, description: str = "computing") -> None:
     """Show a progress bar over ``futures`` (and every task they depend on) until done.
 
-    Returns when the futures are finished, have failed, or the scheduler is gone; the
-    caller's ``gather``/``result`` then returns the values or raises.
+    The bar counts the tasks the cluster finishes while the futures run (the scheduler's
+    task counter, see :class:`StageMonitor`) against the tasks the scheduler was given,
+    polled every 0.2 s; completion itself is waited for directly, so the bar adds no
+    latency. Returns when the futures are finished, have failed, or the scheduler is gone;
+    the caller's ``gather``/``result`` then returns the values or raises.
     """
     from distributed import futures_of, wait
 
@@ -94,33 +96,53 @@ def track(futures: Any, ctx: Any = None, description: str = "computing") -> None
     keys = futures_of(futures)
     if client is None or not keys:
         return
-    console = _console_of(ctx)
+    counter = _TaskCount(client)
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                MofNCompleteColumn(), TextColumn("tasks"), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=False) as bar:
+    with Progress(*columns, console=_console_of(ctx), transient=False) as bar:
         task_id = bar.add_task(description, total=None)
+        while True:
+            try:
+                with client.as_current():  # the job's client need not be the default
+                    wait(keys, timeout=0.2)
+                break
+            except TimeoutError:
+                done, total = counter.read()
+                bar.update(task_id, total=max(total, done, 1), completed=done)
+            except Exception as exc:  # scheduler gone: the caller's gather raises
+                log.debug("progress bar stopped: %s", exc)
+                return
+        done, total = counter.read()
+        done = max(done, len(keys))
+        bar.update(task_id, total=max(total, done), completed=max(total, done))
+
+
+class _TaskCount:
+    """Tasks the scheduler was given and finished since this object was made."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.start: dict[str, int] = {}
         try:
-            listener = _listener(keys, client, bar, task_id)
-            client.sync(listener.listen)
-        except Exception as exc:  # the bar is a view; never let it break the computation
-            log.debug("progress bar stopped: %s", exc)
-            with contextlib.suppress(Exception):
-                wait(keys)
+            self.start = self._now()
+            if not self.start:
+                client.register_plugin(_make_counter(), name=_COUNTER)
+                self.start = self._now()
+        except Exception as exc:  # e.g. a scheduler refusing plugins: the bar only ends
+            log.debug("no task counter on the scheduler: %s", exc)
 
+    def _now(self) -> dict[str, int]:
+        return dict(self.client.run_on_scheduler(_read_counter))
 
-def _listener(keys: list[Any], client: Any, bar: Progress, task_id: Any) -> Any:
-    from distributed.diagnostics.progressbar import ProgressBar
-
-    class RichProgressBar(ProgressBar):  # type: ignore[misc]
-        def _draw_bar(self, remaining: int, all: int, **kwargs: Any) -> None:
-            bar.update(task_id, total=all, completed=all - remaining)
-
-        def _draw_stop(self, remaining: int = 0, all: int = 0, **kwargs: Any) -> None:
-            if kwargs.get("status") == "finished":
-                bar.update(task_id, total=all, completed=all)
-
-    return RichProgressBar(keys, scheduler=client.scheduler.address, interval="200ms",
-                           complete=True)
+    def read(self) -> tuple[int, int]:
+        """``(finished, given)`` since the start (``(0, 0)`` without a counter)."""
+        if not self.start:
+            return 0, 0
+        try:
+            now = self._now()
+        except Exception:
+            return 0, 0
+        return (now["finished"] - self.start["finished"], now["queued"] - self.start["queued"])
 
 
 _COUNTER = "prospect-task-counter"

@@ -21,7 +21,13 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import (
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    as_completed,
+)
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -221,15 +227,20 @@ def _write_tiles(
     return meta.z, written, empty, nbytes
 
 
-_WORKER_SOURCES: dict[tuple[str, str | None], LayerSource] = {}
+_WORKER_SOURCES: dict[tuple[str, str | None, Path], LayerSource] = {}
 
 
 def _job_in_worker(
     job: _Job, path: str, variable: str | None, root: Path, kwargs: dict[str, Any]
 ) -> list[tuple[int, int, int, int]]:
-    """Process-pool task: render one job with this process's own open source."""
-    key = (path, variable)
+    """Pool or cluster task: render one job with this process's own open source.
+
+    A source stays open for the jobs of one pyramid (one staging folder ``root``) only: a
+    long-lived worker must not read an old, replaced COG through a handle it kept.
+    """
+    key = (path, variable, root)
     if key not in _WORKER_SOURCES:
+        _WORKER_SOURCES.clear()
         _WORKER_SOURCES[key] = LayerSource(path=Path(path), variable=variable)
     return _render_job(job, _WORKER_SOURCES[key], root, **kwargs)
 
@@ -266,7 +277,7 @@ def write_pyramid(
     source: LayerSource, out_dir: str | Path, *, colormap: str, vmin: float, vmax: float,
     min_zoom: int, max_zoom: int, tile_size: int = 256, fmt: ImageFormat = "png",
     resampling: str = "bilinear", workers: int | None = None,
-    executor: Literal["process", "thread"] = "thread",
+    executor: Literal["process", "thread"] | Executor = "thread",
     progress: Callable[[int, int], None] | None = None,
 ) -> PyramidResult:
     """Render ``source`` into an XYZ pyramid ``out_dir/{z}/{x}/{y}.{fmt}``, atomically.
@@ -294,7 +305,9 @@ def write_pyramid(
         ``thread`` (default: no start-up cost; the GDAL warps run in parallel, PNG
         encoding holds the GIL) or ``process`` (a forkserver pool: every step runs in
         parallel, worth its start-up for pyramids of thousands of tiles; the calling
-        script needs an ``if __name__ == "__main__":`` guard).
+        script needs an ``if __name__ == "__main__":`` guard), or an executor to submit
+        the jobs to, e.g. a dask client's ``get_executor()``: each job then opens the
+        source in the process that runs it, and ``workers`` is ignored.
     progress
         Called as ``progress(done_blocks, total_blocks)``.
 
@@ -329,7 +342,12 @@ def write_pyramid(
             progress(done, len(jobs))
 
     try:
-        if n_workers == 1:
+        if isinstance(executor, Executor):
+            futures = [executor.submit(_job_in_worker, j, str(source.path), source.variable,
+                                       staging, kwargs) for j in jobs]
+            for done, fut in enumerate(_completed(futures), start=1):
+                record(done, fut.result())
+        elif n_workers == 1:
             for done, job in enumerate(jobs, start=1):
                 record(done, _render_job(job, source, staging, **kwargs))
         else:
@@ -346,6 +364,15 @@ def write_pyramid(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return result
+
+
+def _completed(futures: list[Any]) -> Iterator[Any]:
+    """``futures`` as they finish: concurrent.futures' or dask's (a cluster executor)."""
+    if futures and not isinstance(futures[0], Future):
+        from distributed import as_completed as cluster_completed
+
+        return iter(cluster_completed(futures))
+    return as_completed(futures)
 
 
 def _publish(staging: Path, out_dir: Path) -> None:

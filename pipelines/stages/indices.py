@@ -17,6 +17,7 @@ import time
 import xarray as xr
 
 from pipelines.context import RunContext, StageResult
+from pipelines.progress import compute
 from prospect.errors import StageError
 from prospect.indices import compute_indices
 from prospect.io.cube import add_variables, open_cube
@@ -71,9 +72,8 @@ def run(ctx: RunContext) -> StageResult:
     n_chunks = ctx.grid.n_chunks
     start = time.perf_counter()
     if todo:
-        with ctx.console.status(f"indices: {len(todo)} index layer(s) x {n_chunks} chunk(s) "
-                                f"on backend {backend}"):
-            add_variables(ctx.cube_path, out[todo], overwrite=True)
+        add_variables(ctx.cube_path, out[todo], overwrite=True, compute=lambda write: compute(
+            write, ctx, f"indices: {len(todo)} layer(s) x {n_chunks} chunk(s), {backend}"))
     seconds = time.perf_counter() - start
     result.outputs["cube"] = str(ctx.cube_path)
     result.outputs.update({name: f"{ctx.cube_path}/{name}" for name in todo})

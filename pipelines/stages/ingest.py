@@ -160,7 +160,8 @@ def run(ctx: RunContext) -> StageResult:
                                                        if ctx.job.synthetic else ""),
     })
     published = _published_fingerprints(ctx)
-    todo = [layer for layer in layers if published.get(layer.name) != layer.fingerprint(grid)]
+    todo = sorted((la for la in layers if published.get(la.name) != la.fingerprint(grid)),
+                  key=lambda la: -la.cost)
     with _progress(ctx) as progress:
         task_id = progress.add_task(f"ingest {len(todo)} layer(s)", total=None)
         computed, resumed_chunks = _run_tasks(ctx, todo, grid, progress, task_id)

@@ -16,14 +16,15 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import dask.array as da
 import numpy as np
+import xarray as xr
 
 from pipelines.context import RunContext, StageResult
+from pipelines.progress import compute, track
 from pipelines.report import write_quicklook, write_score_report
 from pipelines.stages.train import job_grid
 from prospect.errors import StageError
-from prospect.features import FeatureSpec, build_stack, sample_cells
+from prospect.features import FeatureSpec, build_stack
 from prospect.grid import RegionGrid
 from prospect.io.cube import add_variables, open_cube
 from prospect.io.raster import write_cog
@@ -110,7 +111,8 @@ def run(ctx: RunContext) -> StageResult:
                             "synthetic": str(bool(ctx.job.synthetic)).lower()}
     ctx.console.print(f"  scoring {grid.shape[0]} x {grid.shape[1]} cells in "
                       f"{grid.n_chunks} blocks")
-    add_variables(ctx.cube_path, maps, overwrite=True)
+    add_variables(ctx.cube_path, maps, overwrite=True, compute=lambda write: compute(
+        write, ctx, f"score: {grid.n_chunks} block(s)"))
     ds = open_cube(ctx.cube_path)
     score_dir = ctx.stage_dir("score")
     outputs: dict[str, str] = {"cube": str(ctx.cube_path)}
@@ -118,25 +120,23 @@ def run(ctx: RunContext) -> StageResult:
              "prospect:synthetic": bool(ctx.job.synthetic),
              "prospect:config_hash": ctx.job.config_hash(),
              "prospect:model_config_hash": card.get("config_hash")}
-    # The deliverables are whole files, each written by one process: on a cluster they
-    # run as tasks, so the COGs and the quick-looks are written side by side while the map
-    # metrics are computed.
+    # Each map's deliverables (COG, quick-look, histogram for the metrics) come from one
+    # task that reads it once; on a cluster the two maps are delivered side by side.
     tags = {"synthetic": str(bool(ctx.job.synthetic)).lower(), "mineral": cfg.mineral}
-    cogs = {name: _submit(ctx, write_cube_cog, ctx.cube_path, name, score_dir / f"{name}.tif",
-                          grid, {"prospect_kind": OUTPUTS[name][0], **tags})
-            for name in OUTPUTS}
-    looks = {name: _submit(ctx, write_cube_quicklook, ctx.cube_path, name, score_dir)
-             for name in OUTPUTS}
-    outputs.update({name: str(score_dir / f"{name}.tif") for name in OUTPUTS})
-    metrics = _map_metrics(ds, ctx, cfg)
-    for name, future in cogs.items():
-        cog = Path(future.result())
-        item = stac_item(item_id=f"{ctx.job.name}-{name}", cog=cog, grid=grid, variable=name,
-                         attrs=dict(ds[name].attrs), properties=props)
+    futures = {name: _submit(ctx, deliver_map, ctx.cube_path, name, score_dir, grid,
+                             {"prospect_kind": OUTPUTS[name][0], **tags})
+               for name in OUTPUTS}
+    track(list(futures.values()), ctx, "score: COGs and quick-looks")
+    delivered = {name: future.result() for name, future in futures.items()}
+    outputs.update({name: d["cog"] for name, d in delivered.items()})
+    for name, d in delivered.items():
+        item = stac_item(item_id=f"{ctx.job.name}-{name}", cog=Path(d["cog"]), grid=grid,
+                         variable=name, attrs=dict(ds[name].attrs), properties=props)
         _write_json(score_dir / f"{name}.json", item)
         outputs[f"{name}_stac"] = str(score_dir / f"{name}.json")
+    metrics = _map_metrics(delivered["probability"], ds, ctx, cfg)
     report = write_score_report(
-        score_dir, quicklooks={name: str(f.result()) for name, f in looks.items()}, facts={
+        score_dir, quicklooks={name: d["quicklook"] for name, d in delivered.items()}, facts={
             "mineral": cfg.mineral, "job": ctx.job.name, "synthetic": bool(ctx.job.synthetic),
             "region": grid.describe(), "model": str(model_dir), "metrics": metrics,
             "outputs": dict(outputs)})
@@ -146,43 +146,53 @@ def run(ctx: RunContext) -> StageResult:
                        notes=[f"COGs, STAC items and {report.name} in {score_dir}"])
 
 
-def _submit(ctx: RunContext, fn: Any, *args: Any) -> Any:
+def _submit(ctx: RunContext, fn: Any, *args: Any, priority: int = 0) -> Any:
     """Run ``fn(*args)`` as a task on the job's cluster, or here without one.
 
     Returns an object with ``.result()`` (a distributed or an already-done future).
     """
     if ctx.client is not None:
-        return ctx.client.submit(fn, *args, pure=False)
+        return ctx.client.submit(fn, *args, pure=False, priority=priority)
     done: concurrent.futures.Future[Any] = concurrent.futures.Future()
     done.set_result(fn(*args))
     return done
 
 
-def write_cube_cog(cube: Path, name: str, path: Path, grid: RegionGrid,
-                   tags: dict[str, str]) -> str:
-    """Write cube variable ``name`` as a COG at ``path`` (reads the zarr store directly)."""
-    ds = open_cube(cube, chunks=None)
-    return str(write_cog(ds[name], path, grid=grid, tags=tags))
+HISTOGRAM_BINS = np.linspace(0.0, 1.0, 2001)
 
 
-def write_cube_quicklook(cube: Path, name: str, score_dir: Path) -> str:
-    """The quick-look PNG of cube variable ``name``, read decimated to at most 800 cells."""
-    ds = open_cube(cube, chunks=None)
-    step = max(1, int(np.ceil(max(ds.sizes["y"], ds.sizes["x"]) / 800)))
-    return write_quicklook(score_dir, name, ds[name][::step, ::step].values)
+def deliver_map(cube: Path, name: str, score_dir: Path, grid: RegionGrid,
+                tags: dict[str, str]) -> dict[str, Any]:
+    """Write cube variable ``name`` as ``<name>.tif`` (COG) and ``<name>_quicklook.png``.
+
+    Reads the zarr store directly, chunk by chunk (a task on a worker, or local). Returns
+    the COG's path, the PNG's file name, a fixed-bin histogram of the values over [0, 1]
+    (:data:`HISTOGRAM_BINS`) and the count of finite cells.
+    """
+    var = open_cube(cube, chunks=None)[name]
+    cog = write_cog(var, score_dir / f"{name}.tif", grid=grid, tags=tags)
+    step = max(1, int(np.ceil(max(grid.shape) / 800)))  # quick-looks read a decimated map
+    look = write_quicklook(score_dir, name, var[::step, ::step].values)
+    hist = np.zeros(HISTOGRAM_BINS.size - 1, dtype=np.int64)
+    finite = 0
+    for window in grid.chunk_windows():
+        block = np.asarray(var[window.rows, window.cols].values)
+        ok = np.isfinite(block)
+        finite += int(ok.sum())
+        hist += np.histogram(block[ok], bins=HISTOGRAM_BINS)[0]
+    return {"cog": str(cog), "quicklook": look, "hist": hist, "finite": finite}
 
 
-def _map_metrics(ds: Any, ctx: RunContext, cfg: Any) -> dict[str, Any]:
+def _map_metrics(delivered: dict[str, Any], ds: Any, ctx: RunContext,
+                 cfg: Any) -> dict[str, Any]:
     """Coverage and the in-sample success rate of the map (training positives vs all cells).
 
-    Area quantiles come from a fixed-bin histogram over the map (bounded memory).
+    Area quantiles come from the fixed-bin histogram :func:`deliver_map` made (bounded
+    memory); the positives' probabilities are read at their cells only.
     """
-    prob = ds["probability"].data
-    bins = np.linspace(0.0, 1.0, 2001)
-    hist = da.histogram(prob, bins=bins)[0]
-    finite = da.isfinite(prob).sum()
-    hist, finite = (np.asarray(v) for v in da.compute(hist, finite))
-    out: dict[str, Any] = {"scored_share": round(float(finite) / prob.size, 4)}
+    bins, hist = HISTOGRAM_BINS, delivered["hist"]
+    size = int(np.prod(ctx.grid.shape))
+    out: dict[str, Any] = {"scored_share": round(delivered["finite"] / size, 4)}
     try:
         from pipelines.stages.train import _labels_source
         from prospect.models import grade_positives, read_occurrences, snap_points
@@ -194,8 +204,9 @@ def _map_metrics(ds: Any, ctx: RunContext, cfg: Any) -> dict[str, Any]:
                                  quantile=cfg.labels.threshold_quantile)
         labels = snap_points(occ.x, occ.y, ctx.grid, positive=pos)
         keep = labels.label == 1
-        stack = ds["probability"].expand_dims("feature")
-        ps = sample_cells(stack, labels.rows[keep], labels.cols[keep])[:, 0]
+        prob = open_cube(ctx.cube_path, chunks=None)["probability"]  # reads only their chunks
+        ps = np.asarray(prob.isel(y=xr.DataArray(labels.rows[keep], dims="p"),
+                                  x=xr.DataArray(labels.cols[keep], dims="p")).values)
         cdf = np.cumsum(hist) / max(float(hist.sum()), 1.0)
         for f in (0.05, 0.10, 0.20):
             t = bins[min(int(np.searchsorted(cdf, 1.0 - f, side="left")) + 1, bins.size - 1)]

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import json
 import math
+from concurrent.futures import Executor
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from pipelines.context import RunContext, StageResult
 from prospect.config.tiles import TileLayerConfig, TilesConfig
@@ -71,18 +73,19 @@ def _render_layer(
     source, where = layer_source(ctx, layer.variable)
     name = layer.layer_name
     layer_dir = tiles_dir / name
-    task = ctx.console.status(f"tiles: rendering {name}") if ctx.console.is_terminal else None
-    if task is not None:
-        task.start()
-    try:
+    # On the job's cluster the pyramid's jobs are its tasks; without one, a thread pool.
+    executor: Executor | Literal["thread"] = (
+        ctx.client.get_executor(pure=False) if ctx.client is not None else "thread")
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("blocks"), TimeElapsedColumn(), console=ctx.console) as bar:
+        task_id = bar.add_task(f"tiles: {name}", total=None)
         result = write_pyramid(
             source, layer_dir, colormap=layer.colormap, vmin=layer.vmin, vmax=layer.vmax,
             min_zoom=cfg.min_zoom, max_zoom=cfg.max_zoom, tile_size=cfg.tile_size,
             fmt=cfg.format, resampling=layer.resampling, workers=cfg.workers,
+            executor=executor,
+            progress=lambda done, total: bar.update(task_id, completed=done, total=total),
         )
-    finally:
-        if task is not None:
-            task.stop()
     if result.tiles_written == 0:
         raise StageError(f"tiles: layer {name!r} ({where}) produced no tile with data")
     (layer_dir / "legend.png").write_bytes(legend_png(layer))

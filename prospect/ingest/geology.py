@@ -13,6 +13,7 @@ import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import shapely
@@ -49,6 +50,8 @@ def _bbox_in(grid: RegionGrid, window: ChunkWindow | None, crs_wkt: str, pad: fl
 @dataclass(frozen=True, kw_only=True)
 class GeologyCodesLayer(Layer):
     """Unit polygons rasterised to int16 codes (-1 where no polygon), with a code table."""
+
+    cost: ClassVar[float] = 2.0
 
     path: str
     layer: str | None
@@ -133,6 +136,8 @@ def contact_lines(gdf: object, attribute: str | None) -> shapely.Geometry:
 @dataclass(frozen=True, kw_only=True)
 class LineDistanceLayer(Layer):
     """Distance (grid units, metres) from each cell centre to the nearest line."""
+
+    cost: ClassVar[float] = 50.0
 
     path: str
     layer: str | None

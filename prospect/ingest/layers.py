@@ -7,7 +7,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -42,6 +42,11 @@ class Layer(abc.ABC):
 
     dtype: str = "float32"
     fill_value: float = float("nan")
+
+    #: Rough compute cost per cell relative to a resampled raster band. Ingest submits
+    #: the costliest layers' chunks first, so a cluster's workers finish together
+    #: (longest-task-first) instead of one of them ending on a long chunk.
+    cost: ClassVar[float] = 1.0
 
     @abc.abstractmethod
     def compute(self, grid: RegionGrid, window: ChunkWindow) -> np.ndarray:

@@ -8,7 +8,7 @@ asks for one (``interpolate``, ``distance``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -31,6 +31,8 @@ def _centres(grid: RegionGrid, window: ChunkWindow) -> tuple[np.ndarray, np.ndar
 class DistanceToPointLayer(Layer):
     """Distance from each cell centre to the nearest point."""
 
+    cost: ClassVar[float] = 5.0
+
     xy: np.ndarray
 
     def compute(self, grid: RegionGrid, window: ChunkWindow) -> np.ndarray:
@@ -43,6 +45,8 @@ class DistanceToPointLayer(Layer):
 @dataclass(frozen=True, kw_only=True)
 class IdwLayer(Layer):
     """Inverse-distance-weighted surface of one column from its ``neighbours`` nearest points."""
+
+    cost: ClassVar[float] = 20.0
 
     xy: np.ndarray
     z: np.ndarray
@@ -67,6 +71,8 @@ class IdwLayer(Layer):
 @dataclass(frozen=True, kw_only=True)
 class KrigingLayer(Layer):
     """Ordinary kriging (pykrige, moving window) estimate or its variance."""
+
+    cost: ClassVar[float] = 50.0
 
     model: Any
     neighbours: int

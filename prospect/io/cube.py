@@ -23,10 +23,11 @@ import os
 import shutil
 import uuid
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import dask
 import dask.array as dsa
 import numpy as np
 import rioxarray  # noqa: F401  (registers the .rio accessor)
@@ -161,12 +162,15 @@ def cube_variables(path: Path) -> list[str]:
 
 
 def add_variables(
-    path: Path, variables: xr.Dataset, *, overwrite: bool = False, compute: bool = True
+    path: Path, variables: xr.Dataset, *, overwrite: bool = False,
+    compute: Callable[[Any], Any] | None = None,
 ) -> list[str]:
     """Publish the data variables of ``variables`` into the cube at ``path``, atomically.
 
     ``variables`` must be on the cube's grid (same ``y``/``x``). Dask-backed variables are
     written chunk by chunk with the active dask scheduler; the cube's chunk shape is used.
+    ``compute``, when given, computes the delayed write instead of ``dask.compute`` (the
+    pipeline passes one that draws a progress bar over the cluster's tasks).
 
     Returns
     -------
@@ -206,8 +210,9 @@ def add_variables(
     }
     tmp = _staging_path(path)
     try:
-        staged.to_zarr(tmp, mode="w", zarr_format=3, consolidated=False,  # type: ignore[call-overload]
-                       encoding=encoding, compute=compute)
+        write = staged.to_zarr(tmp, mode="w", zarr_format=3, consolidated=False,  # type: ignore[call-overload]
+                               encoding=encoding, compute=False)
+        (compute or dask.compute)(write)
         for name in names:  # old copies go beside the store, never inside it
             publish_dir(tmp / name, path / name, aside=path.parent)
         consolidate(path)

@@ -3,6 +3,7 @@ SIGKILLed worker, a SIGKILLed job and a lost scheduler."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import threading
@@ -35,6 +36,12 @@ def _assert_identical(out: Path, ref: Reference) -> None:
     assert set(got) == set(ref.checksums), "the cube has other arrays than the local run's"
     differ = sorted(name for name in got if got[name] != ref.checksums[name])
     assert not differ, f"arrays differ from the local run: {differ}"
+
+
+def _tile_digests(out: Path) -> dict[str, str]:
+    root = out / "tiles"
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*.png"))}
 
 
 class WorkerKiller(threading.Thread):
@@ -92,6 +99,10 @@ def test_demo_job_on_loopback_cluster_matches_local_run_despite_worker_kills(
     # every stage's tasks are counted on the scheduler: ingest is one per (layer, chunk)
     assert manifest["stages"]["ingest"]["cluster"]["tasks"] >= 14 * 4
     assert manifest["stages"]["score"]["cluster"]["tasks"] >= 4
+    # the pyramids are rendered by the cluster's workers too, tile for tile as locally
+    assert manifest["stages"]["tiles"]["cluster"]["tasks"] >= 2
+    tiles = _tile_digests(out)
+    assert len(tiles) >= 6 and tiles == _tile_digests(demo_reference.out)
     inputs = manifest["inputs"]
     assert inputs and all(len(v["sha256"]) == 64 for v in inputs.values())
     assert {"python", "dask", "distributed", "zarr"} <= set(manifest["versions"])
