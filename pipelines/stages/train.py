@@ -17,6 +17,7 @@ import numpy as np
 from sklearn.base import clone
 
 from pipelines.context import RunContext, StageResult
+from pipelines.progress import track
 from prospect.config.model import ModelConfig
 from prospect.config.sources import PointSource
 from prospect.errors import DataError, StageError
@@ -34,9 +35,11 @@ from prospect.models import (
     CalibratedModel,
     SpatialBlockCV,
     cross_validate,
+    fit_fold,
     grade_positives,
     make_estimator,
     partial_dependence_curves,
+    pool_folds,
     random_folds,
     read_occurrences,
     reliability,
@@ -258,16 +261,18 @@ def run(ctx: RunContext) -> StageResult:
     ctx.console.print(f"  {ts.counts['positives']} positives, {ts.counts['negatives']} "
                       f"negatives; spatial CV ({cfg.cv.n_splits} folds of "
                       f"{cfg.cv.block_size:g} blocks)")
-    spatial = cross_validate(estimator, ts.X, ts.y, splits, scheme="spatial_block",
-                             sample_weight=sw, feature_names=names,
-                             importance_repeats=cfg.permutation_repeats, seed=cfg.seed)
-    results = {"spatial_block": spatial}
+    schemes = {"spatial_block": splits}
     if cfg.cv.compare_random or cfg.cv.kind == "random":
-        rsplits = random_folds(ts.y, n_splits=cfg.cv.n_splits, seed=cfg.seed)
-        results["random"] = cross_validate(estimator, ts.X, ts.y, rsplits, scheme="random",
-                                           sample_weight=sw, feature_names=names, seed=cfg.seed)
-    fit_kw = {} if sw is None else {"model__sample_weight": sw}
-    final = clone(estimator).fit(ts.X, ts.y, **fit_kw)
+        schemes["random"] = random_folds(ts.y, n_splits=cfg.cv.n_splits, seed=cfg.seed)
+    if ctx.client is not None:
+        results, final = _fit_on_cluster(ctx, estimator, ts, schemes, sw, names, cfg)
+    else:
+        results = {scheme: cross_validate(
+            estimator, ts.X, ts.y, folds, scheme=scheme, sample_weight=sw, feature_names=names,
+            importance_repeats=cfg.permutation_repeats if scheme == "spatial_block" else 0,
+            seed=cfg.seed) for scheme, folds in schemes.items()}
+        final = _fit(estimator, ts.X, ts.y, sw)
+    spatial = results["spatial_block"]
     tested = spatial.fold >= 0
     calibration: dict[str, Any] = {
         "method": cfg.calibration,
@@ -348,6 +353,37 @@ def run(ctx: RunContext) -> StageResult:
                f"{ts.counts['positives']} positive cells",
                f"report: {report}"],
     )
+
+
+def _fit(estimator: Any, X: np.ndarray, y: np.ndarray, sw: np.ndarray | None) -> Any:
+    """The final model: a clone of ``estimator`` fitted on every row (a cluster task)."""
+    return clone(estimator).fit(X, y, **({} if sw is None else {"model__sample_weight": sw}))
+
+
+def _fit_on_cluster(
+    ctx: RunContext, estimator: Any, ts: TrainingSet,
+    schemes: dict[str, list[tuple[np.ndarray, np.ndarray]]], sw: np.ndarray | None,
+    names: list[str], cfg: ModelConfig,
+) -> tuple[dict[str, Any], Any]:
+    """Every CV fold of every scheme and the final fit, side by side as cluster tasks.
+
+    The training rows travel once (as tasks, so a lost worker's copy is recomputed);
+    each fit is seeded, so the results equal the one-process ones.
+    """
+    client = ctx.client
+    X, y, w = (client.submit(lambda v: v, v, pure=False) for v in (ts.X, ts.y, sw))
+    futures = {scheme: [client.submit(
+        fit_fold, estimator, X, y, train, test, k, sample_weight=w,
+        importance_repeats=cfg.permutation_repeats if scheme == "spatial_block" else 0,
+        seed=cfg.seed, pure=False) for k, (train, test) in enumerate(folds)]
+        for scheme, folds in schemes.items()}
+    final = client.submit(_fit, estimator, X, y, w, pure=False)
+    every = [f for fs in futures.values() for f in fs] + [final]
+    track(every, ctx, f"train: {len(every)} fits (CV folds and the final model)")
+    results = {scheme: pool_folds(client.gather(fs), ts.y, scheme=scheme, feature_names=names,
+                                  n_features=ts.X.shape[1])
+               for scheme, fs in futures.items()}
+    return results, final.result()
 
 
 def _headline(results: dict[str, Any]) -> dict[str, Any]:

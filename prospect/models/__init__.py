@@ -14,8 +14,11 @@ Public facade::
 from prospect.models.cv import SpatialBlockCV, assign_blocks, random_folds
 from prospect.models.evaluate import (
     CVResult,
+    FoldResult,
     cross_validate,
+    fit_fold,
     partial_dependence_curves,
+    pool_folds,
     reliability,
 )
 from prospect.models.factory import ESTIMATORS, make_estimator, uses_area_weights
@@ -49,6 +52,7 @@ __all__ = [
     "BaggingPUClassifier",
     "CVResult",
     "CalibratedModel",
+    "FoldResult",
     "LabelSet",
     "Occurrences",
     "SpatialBlockCV",
@@ -60,9 +64,11 @@ __all__ = [
     "classification_metrics",
     "cross_validate",
     "cumulative_weights",
+    "fit_fold",
     "grade_positives",
     "make_estimator",
     "partial_dependence_curves",
+    "pool_folds",
     "predict_block",
     "predict_map",
     "predict_with_uncertainty",

@@ -15,9 +15,12 @@ from prospect.models.metrics import classification_metrics
 
 __all__ = [
     "CVResult",
+    "FoldResult",
     "cross_validate",
+    "fit_fold",
     "partial_dependence_curves",
     "permutation_importance",
+    "pool_folds",
     "reliability",
 ]
 
@@ -50,6 +53,78 @@ class CVResult:
     importance: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
+@dataclass
+class FoldResult:
+    """One fitted and scored fold (see :func:`fit_fold`)."""
+
+    k: int
+    test: np.ndarray
+    oof: np.ndarray
+    metrics: dict[str, float]
+    importance: np.ndarray | None = None
+
+
+def fit_fold(
+    estimator: Any, X: np.ndarray, y: np.ndarray, train: np.ndarray, test: np.ndarray,
+    k: int, *, sample_weight: np.ndarray | None = None, importance_repeats: int = 0,
+    seed: int = 0,
+) -> FoldResult | None:
+    """Fit a clone of ``estimator`` on the ``train`` rows and score the ``test`` rows.
+
+    A pure function of its arguments, so folds can run anywhere (a dask worker). Returns
+    ``None`` for a fold that cannot be fitted (one class only) or has no test rows.
+    """
+    y = np.asarray(y)
+    if np.unique(y[train]).size < 2 or test.size == 0:
+        return None
+    model = clone(estimator)
+    fit_kw = {} if sample_weight is None else {"model__sample_weight": sample_weight[train]}
+    model.fit(X[train], y[train], **fit_kw)
+    oof = model.predict_proba(X[test])[:, 1]
+    m = classification_metrics(y[test], oof)
+    m["fold"] = float(k)
+    m["n_train"] = float(train.size)
+    imp = None
+    if importance_repeats > 0 and np.unique(y[test]).size == 2:
+        imp = permutation_importance(model, X[test], y[test], n_repeats=importance_repeats,
+                                     seed=seed + k)
+    return FoldResult(k=k, test=np.asarray(test), oof=oof, metrics=m, importance=imp)
+
+
+def pool_folds(
+    folds: Sequence[FoldResult | None], y: np.ndarray, *, scheme: str,
+    feature_names: Sequence[str] | None = None, n_features: int = 0,
+) -> CVResult:
+    """Pool fitted folds (in split order) into out-of-fold scores and metrics."""
+    y = np.asarray(y)
+    oof = np.full(len(y), np.nan)
+    fold = np.full(len(y), -1, dtype="i8")
+    fold_metrics = []
+    imps: list[np.ndarray] = []
+    for f in folds:
+        if f is None:
+            continue
+        oof[f.test] = f.oof
+        fold[f.test] = f.k
+        fold_metrics.append(f.metrics)
+        if f.importance is not None:
+            imps.append(f.importance)
+    tested = fold >= 0
+    metrics = classification_metrics(y[tested], oof[tested])
+    aucs = [m["roc_auc"] for m in fold_metrics if np.isfinite(m.get("roc_auc", np.nan))]
+    metrics["fold_roc_auc_mean"] = float(np.mean(aucs)) if aucs else float("nan")
+    metrics["fold_roc_auc_std"] = float(np.std(aucs)) if aucs else float("nan")
+    metrics["n_folds"] = float(len(fold_metrics))
+    importance: dict[str, dict[str, float]] = {}
+    if imps:
+        arr = np.vstack(imps)
+        names = list(feature_names or [f"x{j}" for j in range(arr.shape[1] or n_features)])
+        importance = {n: {"mean": float(arr[:, j].mean()), "std": float(arr[:, j].std())}
+                      for j, n in enumerate(names)}
+    return CVResult(scheme=scheme, oof=oof, fold=fold, fold_metrics=fold_metrics,
+                    metrics=metrics, importance=importance)
+
+
 def cross_validate(
     estimator: Any, X: np.ndarray, y: np.ndarray, splits: Sequence[tuple[np.ndarray, np.ndarray]],
     *, scheme: str, sample_weight: np.ndarray | None = None,
@@ -69,41 +144,15 @@ def cross_validate(
         Passed to the ``model`` step when given (area weights of weights of evidence).
     importance_repeats
         Repeats of permutation importance on each test fold (0: none).
+
+    The folds run one after another here; a pipeline on a cluster submits
+    :func:`fit_fold` per split and pools the results with :func:`pool_folds`.
     """
-    y = np.asarray(y)
-    oof = np.full(len(y), np.nan)
-    fold = np.full(len(y), -1, dtype="i8")
-    fold_metrics = []
-    imps: list[np.ndarray] = []
-    for k, (train, test) in enumerate(splits):
-        if np.unique(y[train]).size < 2 or test.size == 0:
-            continue
-        model = clone(estimator)
-        fit_kw = {} if sample_weight is None else {"model__sample_weight": sample_weight[train]}
-        model.fit(X[train], y[train], **fit_kw)
-        oof[test] = model.predict_proba(X[test])[:, 1]
-        fold[test] = k
-        m = classification_metrics(y[test], oof[test])
-        m["fold"] = float(k)
-        m["n_train"] = float(train.size)
-        fold_metrics.append(m)
-        if importance_repeats > 0 and np.unique(y[test]).size == 2:
-            imps.append(permutation_importance(model, X[test], y[test],
-                                               n_repeats=importance_repeats, seed=seed + k))
-    tested = fold >= 0
-    metrics = classification_metrics(y[tested], oof[tested])
-    aucs = [m["roc_auc"] for m in fold_metrics if np.isfinite(m.get("roc_auc", np.nan))]
-    metrics["fold_roc_auc_mean"] = float(np.mean(aucs)) if aucs else float("nan")
-    metrics["fold_roc_auc_std"] = float(np.std(aucs)) if aucs else float("nan")
-    metrics["n_folds"] = float(len(fold_metrics))
-    importance: dict[str, dict[str, float]] = {}
-    if imps:
-        names = list(feature_names or [f"x{j}" for j in range(X.shape[1])])
-        arr = np.vstack(imps)
-        importance = {n: {"mean": float(arr[:, j].mean()), "std": float(arr[:, j].std())}
-                      for j, n in enumerate(names)}
-    return CVResult(scheme=scheme, oof=oof, fold=fold, fold_metrics=fold_metrics,
-                    metrics=metrics, importance=importance)
+    folds = [fit_fold(estimator, X, y, train, test, k, sample_weight=sample_weight,
+                      importance_repeats=importance_repeats, seed=seed)
+             for k, (train, test) in enumerate(splits)]
+    return pool_folds(folds, y, scheme=scheme, feature_names=feature_names,
+                      n_features=X.shape[1])
 
 
 def permutation_importance(

@@ -99,6 +99,9 @@ def test_demo_job_on_loopback_cluster_matches_local_run_despite_worker_kills(
     # every stage's tasks are counted on the scheduler: ingest is one per (layer, chunk)
     assert manifest["stages"]["ingest"]["cluster"]["tasks"] >= 14 * 4
     assert manifest["stages"]["score"]["cluster"]["tasks"] >= 4
+    # the CV folds and the final fit are cluster tasks; the identical probability arrays
+    # above show the cluster-trained model is the local one
+    assert manifest["stages"]["train"]["cluster"]["tasks"] >= 4
     # the pyramids are rendered by the cluster's workers too, tile for tile as locally
     assert manifest["stages"]["tiles"]["cluster"]["tasks"] >= 2
     tiles = _tile_digests(out)
