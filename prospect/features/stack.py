@@ -191,6 +191,10 @@ def make_spec(
     )
 
 
+def _stack_blocks(*blocks: np.ndarray) -> np.ndarray:
+    return np.stack([np.asarray(b, dtype="f4") for b in blocks])
+
+
 def _layer(ds: xr.Dataset, name: str, categorical: bool) -> Any:
     data = ds[name].data
     if not isinstance(data, da.Array):
@@ -220,7 +224,11 @@ def build_stack(ds: xr.Dataset, spec: FeatureSpec) -> xr.DataArray:
         for r in spec.focal_radii:
             stack = focal_stats(base, spec.radius_cells(r), spec.focal_stats)
             layers += [stack[i] for i in range(len(spec.focal_stats))]
-    data = da.stack(layers).rechunk({0: -1})
+    # one blockwise task per chunk stacks every layer (dask fuses the zarr reads into it),
+    # instead of a read, a cast and a stack task per layer and chunk
+    data = da.map_blocks(_stack_blocks, *layers, new_axis=0, dtype="f4",
+                         chunks=((len(layers),), *layers[0].chunks),
+                         meta=np.array((), dtype="f4"))
     return xr.DataArray(
         data, dims=("feature", "y", "x"),
         coords={"feature": spec.names(), "y": ds.y, "x": ds.x}, name="features",

@@ -34,6 +34,7 @@ import rioxarray  # noqa: F401  (registers the .rio accessor)
 import xarray as xr
 import zarr
 import zarr.codecs
+from xarray.backends.zarr import encode_zarr_attr_value
 
 from prospect.errors import DataError, InputFileError
 from prospect.grid import ChunkWindow, RegionGrid
@@ -360,6 +361,31 @@ def _open_for_write(array_path: str, fingerprint: str) -> zarr.Array:
     return zarr.open_array(array_path, mode="r+", zarr_format=3)
 
 
+_GROUP_METADATA = {"attributes": {}, "zarr_format": 3, "consolidated_metadata": None,
+                   "node_type": "group"}
+
+
+@functools.lru_cache(maxsize=32)
+def _metadata_template(shape: tuple[int, int], chunks: tuple[int, int], dtype: str,
+                       fill_value: float) -> str:
+    import tempfile
+
+    var = xr.DataArray(dsa.full(shape, fill_value, dtype=dtype, chunks=chunks),
+                       dims=("y", "x"))
+    var.encoding = {"coordinates": "spatial_ref"}
+    encoding = {"v": {"chunks": chunks, "compressors": [COMPRESSOR], "_FillValue": fill_value}}
+    with tempfile.TemporaryDirectory() as tmp:
+        xr.Dataset({"v": var}).to_zarr(tmp, mode="w", zarr_format=3, consolidated=False,
+                                       encoding=encoding, compute=False)
+        return (Path(tmp) / "v" / "zarr.json").read_text()
+
+
+def _array_metadata(shape: tuple[int, int], chunks: tuple[int, int], dtype: str,
+                    fill_value: float) -> dict[str, Any]:
+    """The zarr.json xarray writes for a ``(y, x)`` cube variable, before user attributes."""
+    return dict(json.loads(_metadata_template(shape, chunks, dtype, fill_value)))
+
+
 def begin_variable(
     cube: Path, name: str, *, dtype: str = "float32", fill_value: float = np.nan,
     attrs: Mapping[str, Any], fingerprint: str, grid: RegionGrid | None = None,
@@ -395,16 +421,15 @@ def begin_variable(
     grid = grid if grid is not None else cube_grid(open_cube(cube))
     part.discard()
     part.root.mkdir(parents=True)
-    # Only the variable's own array is written (its metadata is what xarray writes for a
-    # cube variable, "coordinates" included); the cube already holds y, x and spatial_ref.
-    var = xr.DataArray(dsa.full(grid.shape, fill_value, dtype=dtype, chunks=grid.chunks),
-                       dims=("y", "x"))
-    var.attrs = {**attrs, "grid_mapping": "spatial_ref", "prospect_fingerprint": fingerprint}
-    var.encoding = {"coordinates": "spatial_ref"}
-    encoding = {name: {"chunks": grid.chunks, "compressors": [COMPRESSOR],
-                       "_FillValue": fill_value}}
-    xr.Dataset({name: var}).to_zarr(part.store, mode="w", zarr_format=3, consolidated=False,
-                                    encoding=encoding, compute=False)
+    # Only the variable's own array is written: its metadata is what xarray writes for a
+    # cube variable of this shape and type (made once per process), with its attributes.
+    meta = _array_metadata(grid.shape, grid.chunks, np.dtype(dtype).str, float(fill_value))
+    user = {k: encode_zarr_attr_value(v) for k, v in {
+        **attrs, "grid_mapping": "spatial_ref", "prospect_fingerprint": fingerprint}.items()}
+    meta["attributes"] = {**user, **meta["attributes"]}
+    part.array_path.mkdir(parents=True)
+    (part.store / "zarr.json").write_text(json.dumps(_GROUP_METADATA))
+    (part.array_path / "zarr.json").write_text(json.dumps(meta, indent=2, allow_nan=True))
     part.done_dir.mkdir()
     tmp = part.root / "spec.json.tmp"
     tmp.write_text(json.dumps({"fingerprint": fingerprint, "name": name}))
