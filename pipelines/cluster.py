@@ -28,11 +28,13 @@ from prospect.errors import ConfigError, StageError
 
 __all__ = [
     "CLUSTER_KINDS",
+    "LOCAL_CLUSTER_CONFIG",
     "cluster_dir",
     "dashboard_link",
     "dask_client",
     "jobqueue_cluster",
     "jobqueue_settings",
+    "local_cluster",
     "lost_scheduler_error",
     "scheduler_address",
     "scheduler_lost",
@@ -201,7 +203,7 @@ def dask_client(
     StageError
         The scheduler cannot be reached, or no worker joined in time.
     """
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     _quiet_logs()
     if scheduler and cluster:
@@ -243,11 +245,8 @@ def dask_client(
             with contextlib.suppress(Exception):
                 made.close()
         return
-    n = workers or max(1, os.cpu_count() or 1)
-    local = LocalCluster(
-        n_workers=n, threads_per_worker=threads_per_worker, processes=True,
-        memory_limit=memory_limit, dashboard_address=":0", silence_logs=logging.ERROR,
-    )
+    local = local_cluster(workers or max(1, os.cpu_count() or 1),
+                          threads_per_worker=threads_per_worker, memory_limit=memory_limit)
     client = Client(local)
     try:
         yield client
@@ -256,6 +255,54 @@ def dask_client(
             client.close(timeout=5)
         with contextlib.suppress(Exception):
             local.close(timeout=10)
+
+
+LOCAL_CLUSTER_CONFIG: dict[str, Any] = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.worker.memory.monitor-interval": "500ms",
+    "distributed.admin.system-monitor.interval": "2s",
+}
+"""Dask settings of the embedded local cluster, where they are still dask's defaults.
+
+On a laptop the scheduler, the nannies and the workers share the cores with the job: each
+worker's statistical profiler (a stack sample every 10 ms), a memory poll every 100 ms per
+nanny and worker, and the system monitors took about 7 % of a two-core machine
+(``benchmarks/bench_scale.py``). Turned down here, the dashboard's profile tab stays
+empty; a setting given in the dask config or a ``DASK_*`` variable is kept.
+"""
+
+
+def _local_cluster_config() -> dict[str, Any]:
+    """:data:`LOCAL_CLUSTER_CONFIG` less the keys set in a dask config file or variable."""
+    import dask.config
+
+    user = dask.config.collect()  # the YAML files and DASK_* variables, without defaults
+    out = {}
+    for key, value in LOCAL_CLUSTER_CONFIG.items():
+        try:
+            dask.config.get(key, config=user)
+        except KeyError:
+            out[key] = value
+    return out
+
+
+def local_cluster(n_workers: int, *, threads_per_worker: int = 1,
+                  memory_limit: str | float | None = "auto",
+                  dashboard_address: str | None = ":0") -> Any:
+    """The embedded default: a ``LocalCluster`` of worker processes on this machine.
+
+    Started with :data:`LOCAL_CLUSTER_CONFIG` (where not set otherwise); the benchmarks
+    start theirs here too, so they measure what a job gets.
+    """
+    import dask.config
+    from distributed import LocalCluster
+
+    with dask.config.set(_local_cluster_config()):
+        return LocalCluster(
+            n_workers=n_workers, threads_per_worker=threads_per_worker, processes=True,
+            memory_limit=memory_limit, dashboard_address=dashboard_address,
+            silence_logs=logging.ERROR,
+        )
 
 
 def dashboard_link(client: Any) -> str | None:
