@@ -367,8 +367,11 @@ _GROUP_METADATA = {"attributes": {}, "zarr_format": 3, "consolidated_metadata": 
 
 @functools.lru_cache(maxsize=32)
 def _metadata_template(shape: tuple[int, int], chunks: tuple[int, int], dtype: str,
-                       fill_value: float) -> str:
+                       fill: str) -> str:
+    """``fill`` is the fill value's ``repr`` (a NaN key would never hit the cache)."""
     import tempfile
+
+    fill_value = float(fill)
 
     var = xr.DataArray(dsa.full(shape, fill_value, dtype=dtype, chunks=chunks),
                        dims=("y", "x"))
@@ -383,7 +386,7 @@ def _metadata_template(shape: tuple[int, int], chunks: tuple[int, int], dtype: s
 def _array_metadata(shape: tuple[int, int], chunks: tuple[int, int], dtype: str,
                     fill_value: float) -> dict[str, Any]:
     """The zarr.json xarray writes for a ``(y, x)`` cube variable, before user attributes."""
-    return dict(json.loads(_metadata_template(shape, chunks, dtype, fill_value)))
+    return dict(json.loads(_metadata_template(shape, chunks, dtype, repr(float(fill_value)))))
 
 
 def begin_variable(

@@ -255,3 +255,15 @@ def test_readme_covers_each_way_to_deploy() -> None:
                    "daskjob.yaml", "daskcluster.yaml", "--scheduler", "PROSPECT_CLUSTER_DIR",
                    "--force"):
         assert needle in text, f"cluster/README.md does not mention {needle}"
+
+
+def test_embedded_cluster_turns_down_monitoring_but_keeps_user_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pipelines.cluster import LOCAL_CLUSTER_CONFIG, _local_cluster_config
+
+    assert _local_cluster_config() == LOCAL_CLUSTER_CONFIG
+    monkeypatch.setenv("DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED", "True")
+    kept = _local_cluster_config()
+    assert "distributed.worker.profile.enabled" not in kept
+    assert kept["distributed.worker.memory.monitor-interval"] == "500ms"
