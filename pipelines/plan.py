@@ -6,10 +6,14 @@ from the grid and the config:
 * ingest: one task per (layer, chunk) (the stage submits exactly these);
 * indices: the tasks of the real lazy graph that :func:`prospect.indices.compute_indices`
   builds on a cube of the job's grid (no data read), plus one store task per (index, chunk);
-* train: one sampling task per (feature, chunk);
-* score: one read task per (feature, chunk), one predict task and two store tasks per chunk
-  (probability and uncertainty);
-* tiles: one render task per XYZ tile and layer, from the grid's bounds (morecantile).
+* train: two sampling passes (the labelled cells, then the background), each about four
+  tasks per chunk (read-and-stack, transpose, pick, merge), plus one fit per
+  cross-validation fold (spatial, and random when compared) and the final fit;
+* score: per chunk one read-and-stack task (dask fuses the zarr reads of every feature
+  into it), one predict task, and a slice and a store task for each of probability and
+  uncertainty; then one delivery task per map (COG, quick-look, histogram);
+* tiles: one render job per layer and block of the pyramid, the jobs
+  :func:`tiles.pyramid.write_pyramid` submits (from the grid's bounds, morecantile).
 
 Layers are counted from the source headers when the files exist (``plan_source``, headers
 only), otherwise from the config. Memory per worker is the largest per-task working set
@@ -41,6 +45,9 @@ class StagePlan:
     variables: int = 0
     bytes_per_task: int = 0
     note: str = ""
+    fixed_tasks: int = 0
+    """Of ``tasks``, those made once per job rather than per chunk (model fits, map
+    deliveries)."""
 
 
 @dataclass
@@ -69,8 +76,9 @@ class JobPlan:
 
     @property
     def chunk_tasks(self) -> int:
-        """Tasks of the chunk-wise stages (everything but tiles): linear in the chunk count."""
-        return sum(s.tasks for s in self.stages if s.name != "tiles")
+        """Per-chunk tasks of the chunk-wise stages (all but tiles): proportional to the
+        chunk count (the stages' few per-job tasks are left out)."""
+        return sum(s.tasks - s.fixed_tasks for s in self.stages if s.name != "tiles")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (``prospect plan --json``)."""
@@ -144,14 +152,12 @@ def _index_tasks(job: JobConfig, grid: RegionGrid) -> tuple[int, int]:
 def _tile_tasks(job: JobConfig, grid: RegionGrid) -> int:
     if job.tiles is None:
         return 0
-    import morecantile
+    from tiles.pyramid import METATILE_PX, pyramid_jobs
 
-    tms = morecantile.tms.get("WebMercatorQuad")
-    west, south, east, north = grid.lonlat_bounds()
-    n = 0
-    for z in range(job.tiles.min_zoom, job.tiles.max_zoom + 1):
-        n += sum(1 for _ in tms.tiles(west, south, east, north, [z]))
-    return n * max(1, len(job.tiles.layers))
+    cfg = job.tiles
+    jobs = pyramid_jobs(grid.lonlat_bounds(), cfg.min_zoom, cfg.max_zoom,
+                        block=METATILE_PX // cfg.tile_size)
+    return len(jobs) * max(1, len(cfg.layers))
 
 
 def plan_job(job: JobConfig, grid: RegionGrid, *, workers: int = 1,
@@ -175,14 +181,17 @@ def plan_job(job: JobConfig, grid: RegionGrid, *, workers: int = 1,
                                 note="real lazy graph of compute_indices"))
     n_features = n_layers + n_idx
     if job.model is not None:
-        stages.append(StagePlan("train", n_features * n, 0, bytes_per_task=2 * chunk_bytes,
-                                note="sampling labelled and background cells"))
-        stages.append(StagePlan("score", (n_features + 3) * n, 2,
+        cv = job.model.cv
+        fits = cv.n_splits * (2 if cv.compare_random or cv.kind == "random" else 1) + 1
+        stages.append(StagePlan("train", 8 * n + fits, 0, fixed_tasks=fits,
+                                bytes_per_task=(n_features + 1) * chunk_bytes,
+                                note=f"sampling cells, then {fits} model fits"))
+        stages.append(StagePlan("score", 6 * n + 2, 2, fixed_tasks=2,
                                 bytes_per_task=(3 * n_features + 4) * chunk_bytes,
                                 note="features -> model -> probability + uncertainty"))
     if job.tiles is not None:
         stages.append(StagePlan("tiles", _tile_tasks(job, grid), 0,
-                                bytes_per_task=4 * chunk_bytes, note="XYZ tiles x layers"))
+                                bytes_per_task=4 * chunk_bytes, note="pyramid blocks x layers"))
     cube_vars = n_layers + n_idx + (2 if job.model is not None else 0)
     cube_bytes = cube_vars * grid.shape[0] * grid.shape[1] * FLOAT32
     per_task = max(s.bytes_per_task for s in stages)

@@ -39,7 +39,9 @@ from prospect.io.files import publish_dir
 from tiles.colormap import ImageFormat, encode_indexed, render_indexed
 from tiles.source import WEB_MERCATOR, LayerSource
 
-__all__ = ["Metatile", "PyramidResult", "metatiles", "tile_ranges", "write_pyramid"]
+__all__ = [
+    "Metatile", "PyramidResult", "metatiles", "pyramid_jobs", "tile_ranges", "write_pyramid",
+]
 
 METATILE_PX = 1024
 """Edge of one metatile read in pixels (4 tiles of 256 px, 2 tiles of 512 px)."""
@@ -255,7 +257,7 @@ def _executor(kind: str, workers: int) -> Executor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
 
 
-def _jobs(
+def pyramid_jobs(
     bounds: tuple[float, float, float, float], min_zoom: int, max_zoom: int, *, block: int
 ) -> list[_Job]:
     """The pyramid as independent jobs, biggest first.
@@ -322,7 +324,7 @@ def write_pyramid(
     staging = out_dir.parent / f".{out_dir.name}.tmp-{uuid.uuid4().hex[:8]}"
     staging.mkdir()
     bounds = source.lonlat_bounds
-    jobs = _jobs(bounds, min_zoom, max_zoom, block=METATILE_PX // tile_size)
+    jobs = pyramid_jobs(bounds, min_zoom, max_zoom, block=METATILE_PX // tile_size)
     result = PyramidResult(
         path=out_dir, min_zoom=min_zoom, max_zoom=max_zoom, tile_size=tile_size, format=fmt,
         bounds=bounds, per_zoom={z: 0 for z in range(min_zoom, max_zoom + 1)},
