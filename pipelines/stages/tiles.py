@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import math
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Literal
 
@@ -68,7 +68,7 @@ def value_grid(source: LayerSource, *, max_cells: int = VALUE_GRID_MAX) -> dict[
 
 
 def _render_layer(
-    ctx: RunContext, cfg: TilesConfig, layer: TileLayerConfig, tiles_dir: Path
+    ctx: RunContext, cfg: TilesConfig, layer: TileLayerConfig, tiles_dir: Path, bar: Progress,
 ) -> tuple[ViewerLayer, dict[str, Any], dict[str, Any], str]:
     source, where = layer_source(ctx, layer.variable)
     name = layer.layer_name
@@ -76,16 +76,14 @@ def _render_layer(
     # On the job's cluster the pyramid's jobs are its tasks; without one, a thread pool.
     executor: Executor | Literal["thread"] = (
         ctx.client.get_executor(pure=False) if ctx.client is not None else "thread")
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("blocks"), TimeElapsedColumn(), console=ctx.console) as bar:
-        task_id = bar.add_task(f"tiles: {name}", total=None)
-        result = write_pyramid(
-            source, layer_dir, colormap=layer.colormap, vmin=layer.vmin, vmax=layer.vmax,
-            min_zoom=cfg.min_zoom, max_zoom=cfg.max_zoom, tile_size=cfg.tile_size,
-            fmt=cfg.format, resampling=layer.resampling, workers=cfg.workers,
-            executor=executor,
-            progress=lambda done, total: bar.update(task_id, completed=done, total=total),
-        )
+    task_id = bar.add_task(f"tiles: {name}", total=None)
+    result = write_pyramid(
+        source, layer_dir, colormap=layer.colormap, vmin=layer.vmin, vmax=layer.vmax,
+        min_zoom=cfg.min_zoom, max_zoom=cfg.max_zoom, tile_size=cfg.tile_size,
+        fmt=cfg.format, resampling=layer.resampling, workers=cfg.workers,
+        executor=executor,
+        progress=lambda done, total: bar.update(task_id, completed=done, total=total),
+    )
     if result.tiles_written == 0:
         raise StageError(f"tiles: layer {name!r} ({where}) produced no tile with data")
     (layer_dir / "legend.png").write_bytes(legend_png(layer))
@@ -113,9 +111,16 @@ def run(ctx: RunContext) -> StageResult:
     tiles_dir = ctx.stage_dir("tiles")
     result = StageResult(name="tiles")
     viewer_layers, grids = [], {}
-    for layer in cfg.layers:
+    # On a cluster every layer's pyramid jobs are submitted at once (a layer of a small
+    # region is a single job); without one, the layers take turns on the thread pool.
+    parallel = len(cfg.layers) if ctx.client is not None else 1
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("blocks"), TimeElapsedColumn(), console=ctx.console) as bar, \
+            ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="tiles") as pool:
+        rendered = list(pool.map(lambda la: _render_layer(ctx, cfg, la, tiles_dir, bar),
+                                 cfg.layers))
+    for layer, (viewer_layer, metrics, grid, where) in zip(cfg.layers, rendered, strict=True):
         name = layer.layer_name
-        viewer_layer, metrics, grid, where = _render_layer(ctx, cfg, layer, tiles_dir)
         viewer_layers.append(viewer_layer)
         grids[name] = grid
         result.inputs[name] = where
