@@ -12,9 +12,10 @@ train the model (untimed, on the two-worker cluster), one untimed warm-up run on
 one-worker cluster, then the chunk-wise stages of the job (ingest, indices, score) run
 again and again into fresh output folders, alternating between a cluster of one
 worker process and a cluster of two (each one thread), both started beforehand so their
-start-up is not timed. Medians of each side give the speedup. The scheduler overhead per
-task is the median wall time of a batch of no-op tasks on the two-worker cluster, divided
-by the batch size.
+start-up is not timed. While one cluster is timed, the other's worker processes are
+stopped (SIGSTOP, then SIGCONT): a job has only its own cluster on the machine. Medians
+of each side give the speedup. The scheduler overhead per task is the median wall time
+of a batch of no-op tasks on the two-worker cluster, divided by the batch size.
 
 The last line is ``RESULT scale speedup_2_workers=<x> overhead_ms_per_task=<ms>``.
 """
@@ -22,12 +23,15 @@ The last line is ``RESULT scale speedup_2_workers=<x> overhead_ms_per_task=<ms>`
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
+import signal
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -76,6 +80,26 @@ def timed_run(job: Path, model_dir: Path, out: Path, address: str
     results = run_job(job, out, stages=CHUNK_STAGES, scheduler=address,
                       console=Console(stderr=True, quiet=True))
     return time.perf_counter() - start, {r.name: r.seconds for r in results}
+
+
+def worker_pids(cluster: object) -> list[int]:
+    """Process ids of ``cluster``'s workers."""
+    from distributed import Client
+
+    with Client(cluster) as client:
+        return sorted(client.run(os.getpid).values())
+
+
+@contextlib.contextmanager
+def paused(pids: list[int]) -> Iterator[None]:
+    """SIGSTOP the processes ``pids`` for the duration of the block, then SIGCONT them."""
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        for pid in pids:
+            os.kill(pid, signal.SIGCONT)
 
 
 def overhead_ms(client: object, n: int = 500, repeats: int = 3) -> float:
@@ -130,11 +154,15 @@ def main() -> None:
             print(f"setup: warm-up {time.perf_counter() - t0:.1f} s", flush=True)
             times: dict[int, list[float]] = {1: [], 2: []}
             stage_times: dict[int, dict[str, list[float]]] = {1: {}, 2: {}}
+            pids = {n: worker_pids(c) for n, c in clusters.items()}
             for rep in range(repeats):
                 for n in (1, 2) if rep % 2 == 0 else (2, 1):
                     out = root / f"run-{n}w-{rep}"
-                    seconds, stages = timed_run(job, base / "model", out,
-                                                clusters[n].scheduler_address)
+                    # a job has only its own cluster: the other one's worker processes are
+                    # stopped while this one is timed, so they take no CPU from it
+                    with paused(pids[3 - n]):
+                        seconds, stages = timed_run(job, base / "model", out,
+                                                    clusters[n].scheduler_address)
                     times[n].append(seconds)
                     for name, sec in stages.items():
                         stage_times[n].setdefault(name, []).append(sec)

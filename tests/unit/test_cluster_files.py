@@ -267,3 +267,15 @@ def test_embedded_cluster_turns_down_monitoring_but_keeps_user_settings(
     kept = _local_cluster_config()
     assert "distributed.worker.profile.enabled" not in kept
     assert kept["distributed.worker.memory.monitor-interval"] == "500ms"
+
+
+def test_embedded_cluster_workers_get_the_malloc_thresholds() -> None:
+    from distributed import Client
+
+    from pipelines.cluster import MALLOC_THRESHOLD, local_cluster
+
+    with local_cluster(1, dashboard_address=None) as cluster, Client(cluster) as client:
+        env = next(iter(client.run(lambda: {k: os.environ.get(k) for k in (
+            "MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_")}).values()))
+    assert env == {"MALLOC_TRIM_THRESHOLD_": str(MALLOC_THRESHOLD),
+                   "MALLOC_MMAP_THRESHOLD_": str(MALLOC_THRESHOLD)}
