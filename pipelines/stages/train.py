@@ -17,7 +17,7 @@ import numpy as np
 from sklearn.base import clone
 
 from pipelines.context import RunContext, StageResult
-from pipelines.progress import track
+from pipelines.progress import compute, track
 from prospect.config.model import ModelConfig
 from prospect.config.sources import PointSource
 from prospect.errors import DataError, StageError
@@ -149,14 +149,19 @@ def build_training_set(ctx: RunContext, cfg: ModelConfig, stack: Any,
     sel = pos | keep_neg
     r, c = labels.rows[sel], labels.cols[sel]
     y = pos[sel].astype("i8")
-    X = sample_cells(stack, r, c)
+
+    def sample(rows: np.ndarray, cols: np.ndarray, what: str) -> np.ndarray:
+        return sample_cells(stack, rows, cols, compute=lambda picked: compute(
+            picked, ctx, f"train: features of {rows.size} {what} cells"))
+
+    X = sample(r, c, "labelled")
     ok = np.all(np.isfinite(X[:, spec.base_indices()]), axis=1)
     counts["positives_without_data"] = int((~ok & (y == 1)).sum())
     X, y, r, c = X[ok], y[ok], r[ok], c[ok]
     n_labelled = y.size
     bg = {"drawn": 0, "without_data": 0}
     if lab.negatives in ("background", "both"):
-        br, bc, bX, bg = _background(grid, stack, spec, labels, lab, n_pos=int(pos.sum()),
+        br, bc, bX, bg = _background(grid, sample, spec, labels, lab, n_pos=int(pos.sum()),
                                      seed=cfg.seed)
         r, c = np.concatenate([r, br]), np.concatenate([c, bc])
         X = np.concatenate([X, bX])
@@ -186,7 +191,7 @@ def build_training_set(ctx: RunContext, cfg: ModelConfig, stack: Any,
 
 
 def _background(
-    grid: RegionGrid, stack: Any, spec: FeatureSpec, labels: Any, lab: Any, *, n_pos: int,
+    grid: RegionGrid, sample: Any, spec: FeatureSpec, labels: Any, lab: Any, *, n_pos: int,
     seed: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int]]:
     """Seeded background cells with data, and their features.
@@ -199,11 +204,11 @@ def _background(
     kw = {"exclude_rows": labels.rows, "exclude_cols": labels.cols,
           "exclusion": lab.background_exclusion, "seed": seed}
     r, c = sample_background(grid, n, **kw)
-    X = sample_cells(stack, r, c)
+    X = sample(r, c, "background")
     ok = np.all(np.isfinite(X[:, spec.base_indices()]), axis=1)
     if n is not None and 0 < ok.sum() < n:
         r, c = sample_background(grid, int(np.ceil(n / ok.mean() * 1.1)) + 10, **kw)
-        X = sample_cells(stack, r, c)
+        X = sample(r, c, "background")
         ok = np.all(np.isfinite(X[:, spec.base_indices()]), axis=1)
     counts = {"drawn": int(r.size), "without_data": int((~ok).sum())}
     keep = np.flatnonzero(ok)[:n] if n is not None else np.flatnonzero(ok)

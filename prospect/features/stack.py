@@ -11,7 +11,7 @@ target encoding) is the model pipeline's job, so it is fitted inside each CV fol
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -241,14 +241,16 @@ def valid_mask(stack: xr.DataArray, spec: FeatureSpec) -> xr.DataArray:
     return base.notnull().all("feature")  # type: ignore[no-any-return]
 
 
-def sample_cells(stack: xr.DataArray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+def sample_cells(stack: xr.DataArray, rows: np.ndarray, cols: np.ndarray, *,
+                 compute: Callable[[Any], Any] | None = None) -> np.ndarray:
     """Feature values at cells ``(rows, cols)`` as an ``(n, n_features)`` float32 array.
 
-    Only the chunks holding the cells are computed.
+    Only the chunks holding the cells are computed, with ``compute`` when given (the
+    pipeline passes one that draws a progress bar), else ``.compute()``.
     """
     data = stack.data
     if isinstance(data, da.Array):
         picked = data.transpose(1, 2, 0).vindex[np.asarray(rows), np.asarray(cols)]
-        return np.asarray(picked.compute(), dtype="f4")
+        return np.asarray(compute(picked) if compute else picked.compute(), dtype="f4")
     arr = np.asarray(data)
     return np.asarray(arr[:, rows, cols].T, dtype="f4")
