@@ -136,6 +136,11 @@ def test_jobqueue_settings_make_a_job_script(kind: str, directive: str) -> None:
     assert "04:00:00" in script
     assert "--nworkers 4" in script and "--nthreads 2" in script
     assert "activate" in script  # the prologue puts Prospect's environment on the path
+    # and gives the workers the embedded cluster's malloc thresholds
+    from pipelines.cluster import MALLOC_THRESHOLD
+
+    for var in ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_"):
+        assert f"PRE_SPAWN_ENVIRON__{var}={MALLOC_THRESHOLD}" in script
     assert "--lifetime 3h50m" in script
     if kind == "slurm":
         assert "#SBATCH --cpus-per-task=8" in script
