@@ -132,9 +132,12 @@ def open_cube(path: Path, *, chunks: Any = "auto-grid") -> xr.Dataset:
     if not (path / "zarr.json").is_file():
         raise InputFileError(f"{path}: not a zarr v3 cube (no zarr.json); run 'prospect ingest'")
     try:
-        ds = xr.open_zarr(
-            path, consolidated=True, zarr_format=3, chunks={} if chunks == "auto-grid" else chunks,
-            decode_coords="all",
+        # each chunk task reads its zarr array itself (inline_array) rather than
+        # depending on one task per variable that holds the array and must be sent along
+        ds = xr.open_dataset(
+            path, engine="zarr", consolidated=True, zarr_format=3,
+            chunks={} if chunks == "auto-grid" else chunks, decode_coords="all",
+            inline_array=True,
         )
     except Exception as exc:  # zarr raises many kinds for corrupt stores
         raise InputFileError(f"{path}: cannot open cube: {exc}") from exc
