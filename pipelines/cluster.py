@@ -38,6 +38,7 @@ __all__ = [
     "lost_scheduler_error",
     "scheduler_address",
     "scheduler_lost",
+    "ship",
     "worker_count",
 ]
 
@@ -290,16 +291,11 @@ def _local_cluster_config() -> dict[str, Any]:
     import dask.config
 
     user = dask.config.collect()  # the YAML files and DASK_* variables, without defaults
-    out = {}
-    for key, value in LOCAL_CLUSTER_CONFIG.items():
-        found = False
-        for form in (key, key.lower()):  # DASK_* variables arrive lower-cased
-            with contextlib.suppress(KeyError, TypeError):
-                dask.config.get(form, config=user)
-                found = True
-        if not found:
-            out[key] = value
-    return out
+    unset = object()
+    return {key: value for key, value in LOCAL_CLUSTER_CONFIG.items()
+            # DASK_* variables arrive lower-cased
+            if all(dask.config.get(form, default=unset, config=user) is unset
+                   for form in (key, key.lower()))}
 
 
 def local_cluster(n_workers: int, *, threads_per_worker: int = 1,
@@ -319,6 +315,25 @@ def local_cluster(n_workers: int, *, threads_per_worker: int = 1,
             memory_limit=memory_limit, dashboard_address=dashboard_address,
             silence_logs=logging.ERROR,
         )
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def ship(client: Any, value: Any, *, replicate: bool = False) -> Any:
+    """``value`` sent to the cluster once, as the result of a task (a future).
+
+    Tasks that take the future as an argument get the value without it travelling in
+    each of them. Unlike scattered data, a task result is recomputed when its worker dies.
+    ``replicate`` copies it to every worker, so the scheduler does not place all its
+    dependents on the worker that happens to hold it (best effort).
+    """
+    future = client.submit(_identity, value, pure=False)
+    if replicate:
+        with contextlib.suppress(Exception):
+            client.replicate([future])
+    return future
 
 
 def dashboard_link(client: Any) -> str | None:

@@ -118,31 +118,44 @@ def track(futures: Any, ctx: Any = None, description: str = "computing") -> None
 
 
 class _TaskCount:
-    """Tasks the scheduler was given and finished since this object was made."""
+    """The scheduler's task counter, read as differences from when this object was made.
+
+    Registers the counter plugin on first use. Best effort: a scheduler that refuses the
+    plugin (e.g. pickling disabled) or is gone reads as empty.
+    """
 
     def __init__(self, client: Any) -> None:
         self.client = client
         self.start: dict[str, int] = {}
         try:
-            self.start = self._now()
+            self.start = self.now()
             if not self.start:
                 client.register_plugin(_make_counter(), name=_COUNTER)
-                self.start = self._now()
-        except Exception as exc:  # e.g. a scheduler refusing plugins: the bar only ends
+                self.start = self.now()
+        except Exception as exc:
             log.debug("no task counter on the scheduler: %s", exc)
 
-    def _now(self) -> dict[str, int]:
-        return dict(self.client.run_on_scheduler(_read_counter))
+    def now(self) -> dict[str, int]:
+        """The counter's totals and the cluster's state now (``{}`` when unreadable)."""
+        if getattr(self.client, "status", "running") != "running":
+            return {}
+        try:
+            return dict(self.client.run_on_scheduler(_read_counter))
+        except Exception:
+            return {}
+
+    def delta(self, now: dict[str, int]) -> dict[str, int]:
+        """``finished``, ``erred`` and ``queued`` (given) tasks since the start."""
+        return {k: now.get(k, 0) - self.start.get(k, 0)
+                for k in ("finished", "erred", "queued")}
 
     def read(self) -> tuple[int, int]:
         """``(finished, given)`` since the start (``(0, 0)`` without a counter)."""
-        if not self.start:
+        now = self.now() if self.start else {}
+        if not now:
             return 0, 0
-        try:
-            now = self._now()
-        except Exception:
-            return 0, 0
-        return (now["finished"] - self.start["finished"], now["queued"] - self.start["queued"])
+        d = self.delta(now)
+        return d["finished"], d["queued"]
 
 
 _COUNTER = "prospect-task-counter"
@@ -196,43 +209,26 @@ class StageMonitor:
         self.console = _console_of(ctx)
         self.stage, self.every = stage, every
         self.summary: dict[str, int] = {}
-        self._start: dict[str, int] = {}
+        self._count: _TaskCount | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-
-    def _read(self) -> dict[str, int]:
-        if self.client is None or getattr(self.client, "status", "running") != "running":
-            return {}
-        try:
-            return dict(self.client.run_on_scheduler(_read_counter))
-        except Exception:
-            return {}
 
     def __enter__(self) -> StageMonitor:
         if self.client is None:
             return self
-        try:
-            if not self._read():
-                self.client.register_plugin(_make_counter(), name=_COUNTER)
-            self._start = self._read()
-        except Exception as exc:
-            log.debug("no task counter on the scheduler: %s", exc)
-            self._start = {}
-        if self._start:
+        self._count = _TaskCount(self.client)
+        if self._count.start:
             self._thread = threading.Thread(target=self._beat, daemon=True)
             self._thread.start()
         return self
 
-    def _delta(self, now: dict[str, int]) -> dict[str, int]:
-        return {k: now.get(k, 0) - self._start.get(k, 0)
-                for k in ("finished", "erred", "queued")}
-
     def _beat(self) -> None:
+        assert self._count is not None
         while not self._stop.wait(self.every):
-            now = self._read()
+            now = self._count.now()
             if not now:
                 return
-            d = self._delta(now)
+            d = self._count.delta(now)
             self.console.print(
                 f"  [dim]{self.stage}: {d['finished']}/{max(d['queued'], d['finished'])} "
                 f"cluster tasks done, {now.get('processing', 0)} running, "
@@ -242,7 +238,8 @@ class StageMonitor:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=2)
-            now = self._read()
+        if self._count is not None and self._count.start:
+            now = self._count.now()
             if now:
-                d = self._delta(now)
+                d = self._count.delta(now)
                 self.summary = {"tasks": d["finished"], "tasks_erred": d["erred"]}

@@ -106,7 +106,11 @@ def render_rgba(
 
     Same colours as :func:`render_indexed` with :func:`colormap_palette`.
     """
-    index = render_indexed(values, vmin=vmin, vmax=vmax, mask=mask)
+    return _indexed_to_rgba(render_indexed(values, vmin=vmin, vmax=vmax, mask=mask), colormap)
+
+
+def _indexed_to_rgba(index: np.ndarray, colormap: str) -> np.ndarray:
+    """Palette indices -> ``(h, w, 4)`` uint8 RGBA (one 32-bit lookup per pixel)."""
     pal32 = np.ascontiguousarray(colormap_palette(colormap)).view(np.uint32).ravel()
     return pal32[index].view(np.uint8).reshape((*index.shape, 4))
 
@@ -143,9 +147,7 @@ def encode_indexed(
     from PIL import Image
 
     if fmt == "webp":
-        pal32 = np.ascontiguousarray(colormap_palette(colormap)).view(np.uint32).ravel()
-        rgba = pal32[index].view(np.uint8).reshape((*index.shape, 4))
-        return encode_image(rgba, "webp", quality=quality)
+        return encode_image(_indexed_to_rgba(index, colormap), "webp", quality=quality)
     if fmt != "png":
         raise ValueError(f"unknown tile format {fmt!r}; use 'png' or 'webp'")
     image = Image.fromarray(np.ascontiguousarray(index), mode="L")

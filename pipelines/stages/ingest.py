@@ -9,12 +9,12 @@ Chunks run as tasks on the job's dask client when there is one, with a progress 
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterable
 from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from pipelines.cluster import ship
 from pipelines.context import RunContext, StageResult
 from prospect.config import repeated
 from prospect.errors import DataError
@@ -112,18 +112,14 @@ def _ship_layer(client: Any, layer: Layer) -> Any:
 
     A small layer (paths and settings: almost every one) goes inside each chunk's task, so
     the chunks have no dependency and the scheduler spreads them over every worker. A
-    large one (a fitted surface over many points) is sent once, as a task rather than
-    scattered data so it is recomputed if its worker dies, and replicated to every worker
-    so its chunks are not all placed on the worker that happens to hold it.
+    large one (a fitted surface over many points) is shipped once and replicated to every
+    worker (:func:`pipelines.cluster.ship`).
     """
     import cloudpickle
 
     if len(cloudpickle.dumps(layer)) <= INLINE_LAYER_BYTES:
         return layer
-    future = client.submit(lambda v: v, layer, pure=False)
-    with contextlib.suppress(Exception):  # an optimisation; the chunks run regardless
-        client.replicate([future])
-    return future
+    return ship(client, layer, replicate=True)
 
 
 def _inputs(layers: Iterable[Layer]) -> dict[str, str]:

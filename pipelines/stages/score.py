@@ -134,7 +134,7 @@ def run(ctx: RunContext) -> StageResult:
                          variable=name, attrs=dict(ds[name].attrs), properties=props)
         _write_json(score_dir / f"{name}.json", item)
         outputs[f"{name}_stac"] = str(score_dir / f"{name}.json")
-    metrics = _map_metrics(delivered["probability"], ds, ctx, cfg)
+    metrics = _map_metrics(delivered["probability"], ctx, cfg)
     report = write_score_report(
         score_dir, quicklooks={name: d["quicklook"] for name, d in delivered.items()}, facts={
             "mineral": cfg.mineral, "job": ctx.job.name, "synthetic": bool(ctx.job.synthetic),
@@ -146,13 +146,13 @@ def run(ctx: RunContext) -> StageResult:
                        notes=[f"COGs, STAC items and {report.name} in {score_dir}"])
 
 
-def _submit(ctx: RunContext, fn: Any, *args: Any, priority: int = 0) -> Any:
+def _submit(ctx: RunContext, fn: Any, *args: Any) -> Any:
     """Run ``fn(*args)`` as a task on the job's cluster, or here without one.
 
     Returns an object with ``.result()`` (a distributed or an already-done future).
     """
     if ctx.client is not None:
-        return ctx.client.submit(fn, *args, pure=False, priority=priority)
+        return ctx.client.submit(fn, *args, pure=False)
     done: concurrent.futures.Future[Any] = concurrent.futures.Future()
     done.set_result(fn(*args))
     return done
@@ -167,24 +167,26 @@ def deliver_map(cube: Path, name: str, score_dir: Path, grid: RegionGrid,
 
     Reads the zarr store directly, chunk by chunk (a task on a worker, or local). Returns
     the COG's path, the PNG's file name, a fixed-bin histogram of the values over [0, 1]
-    (:data:`HISTOGRAM_BINS`) and the count of finite cells.
+    (:data:`HISTOGRAM_BINS`) and the count of finite cells, both taken from the blocks as
+    the COG is written.
     """
     var = open_cube(cube, chunks=None)[name]
-    cog = write_cog(var, score_dir / f"{name}.tif", grid=grid, tags=tags)
-    step = max(1, int(np.ceil(max(grid.shape) / 800)))  # quick-looks read a decimated map
-    look = write_quicklook(score_dir, name, var[::step, ::step].values)
     hist = np.zeros(HISTOGRAM_BINS.size - 1, dtype=np.int64)
     finite = 0
-    for window in grid.chunk_windows():
-        block = np.asarray(var[window.rows, window.cols].values)
+
+    def summarise(block: np.ndarray) -> None:
+        nonlocal hist, finite
         ok = np.isfinite(block)
         finite += int(ok.sum())
         hist += np.histogram(block[ok], bins=HISTOGRAM_BINS)[0]
+
+    cog = write_cog(var, score_dir / f"{name}.tif", grid=grid, tags=tags, on_block=summarise)
+    step = max(1, int(np.ceil(max(grid.shape) / 800)))  # quick-looks read a decimated map
+    look = write_quicklook(score_dir, name, var[::step, ::step].values)
     return {"cog": str(cog), "quicklook": look, "hist": hist, "finite": finite}
 
 
-def _map_metrics(delivered: dict[str, Any], ds: Any, ctx: RunContext,
-                 cfg: Any) -> dict[str, Any]:
+def _map_metrics(delivered: dict[str, Any], ctx: RunContext, cfg: Any) -> dict[str, Any]:
     """Coverage and the in-sample success rate of the map (training positives vs all cells).
 
     Area quantiles come from the fixed-bin histogram :func:`deliver_map` made (bounded

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import clone
 
+from pipelines.cluster import ship
 from pipelines.context import RunContext, StageResult
 from pipelines.progress import compute, track
 from prospect.config.model import ModelConfig
@@ -372,11 +373,11 @@ def _fit_on_cluster(
 ) -> tuple[dict[str, Any], Any]:
     """Every CV fold of every scheme and the final fit, side by side as cluster tasks.
 
-    The training rows travel once (as tasks, so a lost worker's copy is recomputed);
-    each fit is seeded, so the results equal the one-process ones.
+    The training rows travel once (:func:`pipelines.cluster.ship`); each fit is seeded,
+    so the results equal the one-process ones.
     """
     client = ctx.client
-    X, y, w = (client.submit(lambda v: v, v, pure=False) for v in (ts.X, ts.y, sw))
+    X, y, w = (ship(client, v) for v in (ts.X, ts.y, sw))
     futures = {scheme: [client.submit(
         fit_fold, estimator, X, y, train, test, k, sample_weight=w,
         importance_repeats=cfg.permutation_repeats if scheme == "spatial_block" else 0,
@@ -385,8 +386,7 @@ def _fit_on_cluster(
     final = client.submit(_fit, estimator, X, y, w, pure=False)
     every = [f for fs in futures.values() for f in fs] + [final]
     track(every, ctx, f"train: {len(every)} fits (CV folds and the final model)")
-    results = {scheme: pool_folds(client.gather(fs), ts.y, scheme=scheme, feature_names=names,
-                                  n_features=ts.X.shape[1])
+    results = {scheme: pool_folds(client.gather(fs), ts.y, scheme=scheme, feature_names=names)
                for scheme, fs in futures.items()}
     return results, final.result()
 

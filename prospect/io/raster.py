@@ -7,6 +7,7 @@ import shutil
 import threading
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,12 +77,14 @@ def write_cog(
     da: xr.DataArray, path: Path, *, grid: RegionGrid, nodata: float = np.nan,
     resampling: str = "average", tags: dict[str, Any] | None = None,
     profile: str = "deflate", blocksize: int = 512,
+    on_block: Callable[[np.ndarray], None] | None = None,
 ) -> Path:
     """Write a 2-D array as a Cloud-Optimized GeoTIFF, chunk by chunk, atomically.
 
     The array is written window by window into a tiled GeoTIFF (memory bounded by the
     dask chunk size), then turned into a COG with internal overviews by rio-cogeo, and
-    finally renamed into place.
+    finally renamed into place. ``on_block`` sees each block as it is written (e.g. to
+    summarise the values in the same pass).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -98,6 +101,8 @@ def write_cog(
         ) as dst:
             for window in grid.chunk_windows():
                 block = np.asarray(da[window.rows, window.cols].values)
+                if on_block is not None:
+                    on_block(block)
                 dst.write(
                     block, 1,
                     window=Window(window.cols.start, window.rows.start,  # type: ignore[no-untyped-call]

@@ -93,7 +93,7 @@ def fit_fold(
 
 def pool_folds(
     folds: Sequence[FoldResult | None], y: np.ndarray, *, scheme: str,
-    feature_names: Sequence[str] | None = None, n_features: int = 0,
+    feature_names: Sequence[str] | None = None,
 ) -> CVResult:
     """Pool fitted folds (in split order) into out-of-fold scores and metrics."""
     y = np.asarray(y)
@@ -118,7 +118,7 @@ def pool_folds(
     importance: dict[str, dict[str, float]] = {}
     if imps:
         arr = np.vstack(imps)
-        names = list(feature_names or [f"x{j}" for j in range(arr.shape[1] or n_features)])
+        names = list(feature_names or [f"x{j}" for j in range(arr.shape[1])])
         importance = {n: {"mean": float(arr[:, j].mean()), "std": float(arr[:, j].std())}
                       for j, n in enumerate(names)}
     return CVResult(scheme=scheme, oof=oof, fold=fold, fold_metrics=fold_metrics,
@@ -151,8 +151,7 @@ def cross_validate(
     folds = [fit_fold(estimator, X, y, train, test, k, sample_weight=sample_weight,
                       importance_repeats=importance_repeats, seed=seed)
              for k, (train, test) in enumerate(splits)]
-    return pool_folds(folds, y, scheme=scheme, feature_names=feature_names,
-                      n_features=X.shape[1])
+    return pool_folds(folds, y, scheme=scheme, feature_names=feature_names)
 
 
 def permutation_importance(
