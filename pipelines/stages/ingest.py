@@ -21,7 +21,7 @@ from prospect.errors import DataError
 from prospect.grid import ChunkWindow, RegionGrid
 from prospect.ingest import Layer, ingest_chunk, plan_source, start_layer
 from prospect.io.cube import PartialVariable, create_cube, open_cube
-from prospect.io.raster import close_warped_views
+from prospect.io.warp import close_warped_views
 
 __all__ = ["run"]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -37,9 +38,22 @@ __all__ = [
 
 
 def config_dir() -> Path:
-    """Folder of the shipped configs: ``$PROSPECT_CONFIG_DIR`` or the repository's ``configs/``."""
+    """Folder of the shipped configs: ``$PROSPECT_CONFIG_DIR`` or the package's ``configs``.
+
+    The shipped configs are package data read with :mod:`importlib.resources`:
+    ``prospect/configs`` links to the repository's top-level ``configs/`` folder, and a
+    wheel (``pip install .``) carries the files themselves.
+    """
     env = os.environ.get("PROSPECT_CONFIG_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "configs"
+    if env:
+        return Path(env)
+    shipped = resources.files("prospect").joinpath("configs")
+    if not isinstance(shipped, Path):
+        raise ConfigError(
+            "the shipped configs are not files on disk (a zipped install); "
+            "set PROSPECT_CONFIG_DIR to a copy of the repository's configs/ folder"
+        )
+    return shipped.resolve()
 
 
 def list_regions() -> list[str]:

@@ -13,9 +13,9 @@ from prospect.ingest.landsat import calibration, read_mtl
 from prospect.ingest.layers import Layer, file_sha256
 from prospect.ingest.plan import ingest_chunk, ingest_layer, plan_source, start_layer
 from prospect.ingest.rasters import SENSOR_BANDS, RasterLayer, plan_raster
-from prospect.ingest.resampling import choose_resampling
 from prospect.ingest.stac import read_stac_scenes
 from prospect.ingest.surfaces import DistanceToPointLayer, IdwLayer, KrigingLayer, plan_points
+from prospect.io.warp import choose_resampling
 
 __all__ = [
     "SENSOR_BANDS",

@@ -12,7 +12,7 @@ from prospect.ingest.layers import Layer
 from prospect.ingest.rasters import plan_raster
 from prospect.ingest.surfaces import plan_points
 from prospect.io.cube import PartialVariable, begin_variable
-from prospect.io.raster import close_warped_views
+from prospect.io.warp import close_warped_views
 
 __all__ = ["ingest_chunk", "ingest_layer", "plan_source", "start_layer"]
 

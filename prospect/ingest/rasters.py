@@ -19,9 +19,9 @@ from prospect.errors import ConfigError, DataError
 from prospect.grid import ChunkWindow, RegionGrid
 from prospect.ingest.landsat import band_number, calibration, read_mtl
 from prospect.ingest.layers import Layer
-from prospect.ingest.resampling import choose_resampling, resampling_enum
 from prospect.ingest.stac import read_stac_scenes
-from prospect.io.raster import RasterInfo, raster_info, read_warped_window
+from prospect.io.raster import RasterInfo, raster_info
+from prospect.io.warp import choose_resampling, read_warped_window, resampling_enum
 
 __all__ = ["SENSOR_BANDS", "BandRef", "RasterLayer", "plan_raster"]
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 import uuid
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,24 +15,20 @@ import rasterio
 import xarray as xr
 from pyproj import CRS
 from rasterio.crs import CRS as RioCRS
-from rasterio.enums import Resampling
 from rasterio.errors import RasterioIOError
-from rasterio.vrt import WarpedVRT
 from rasterio.warp import transform_bounds
 from rasterio.windows import Window
 from rio_cogeo.cogeo import cog_translate
 from rio_cogeo.profiles import cog_profiles
 
 from prospect.errors import CRSError, DataError, InputFileError
-from prospect.grid import ChunkWindow, RegionGrid, parse_crs
+from prospect.grid import RegionGrid, parse_crs
 
 __all__ = [
     "RasterInfo",
-    "close_warped_views",
     "gdal_path",
     "grid_from_raster",
     "raster_info",
-    "read_warped_window",
     "write_cog",
 ]
 
@@ -225,97 +219,3 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
         raise DataError(f"{path}: the raster has no georeferencing (identity transform)")
     epsg = use_crs.to_epsg()
     return RasterInfo(path=name, crs=f"EPSG:{epsg}" if epsg else use_crs.to_wkt(), **info)
-
-
-WARP_CACHE_BYTES = 16 * 2**20
-"""GDAL block cache while warping: bounds what a long-lived source handle may hold."""
-
-_MAX_OPEN = 16
-_local = threading.local()
-
-
-def _cached_vrt(info: RasterInfo, grid: RegionGrid, resampling: Resampling,
-                src_nodata: float | None) -> WarpedVRT:
-    """A warped view of ``info`` on the whole ``grid``, kept open per thread (LRU of 16).
-
-    Reading chunk after chunk from one open view lets GDAL reuse its transformer and the
-    source blocks shared by neighbouring chunks; the block cache is capped at
-    :data:`WARP_CACHE_BYTES`, so memory stays bounded whatever the scene size.
-    """
-    cache: OrderedDict[tuple[object, ...], tuple[Any, WarpedVRT]] | None = getattr(
-        _local, "vrts", None)
-    if cache is None:
-        cache = _local.vrts = OrderedDict()
-    try:
-        stamp: object = Path(info.path).stat().st_mtime_ns
-    except OSError:
-        stamp = None  # GDAL names such as NETCDF:"f.nc":v or /vsicurl/ URLs
-    key = (info.path, stamp, info.crs, repr(src_nodata), grid.crs, tuple(grid.transform),
-           grid.shape, resampling)
-    if key in cache:
-        cache.move_to_end(key)
-        return cache[key][1]
-    src = rasterio.open(info.path)
-    try:
-        vrt = WarpedVRT(
-            src, src_crs=RioCRS.from_user_input(info.crs), src_nodata=src_nodata,
-            crs=RioCRS.from_user_input(grid.crs_obj.to_wkt()), transform=grid.transform,
-            width=grid.width, height=grid.height, resampling=resampling, nodata=np.nan,
-            dtype="float32",
-        )
-    except Exception:
-        src.close()
-        raise
-    cache[key] = (src, vrt)
-    while len(cache) > _MAX_OPEN:
-        _, (old_src, old_vrt) = cache.popitem(last=False)
-        old_vrt.close()
-        old_src.close()
-    return vrt
-
-
-def close_warped_views() -> None:
-    """Close the warped views this thread keeps open (call when a batch of reads is done)."""
-    cache = getattr(_local, "vrts", None)
-    while cache:
-        _, (src, vrt) = cache.popitem()
-        vrt.close()
-        src.close()
-
-
-def read_warped_window(
-    info: RasterInfo, band: int, grid: RegionGrid, window: ChunkWindow, *,
-    resampling: Resampling, nodata: float | None = None,
-) -> np.ndarray:
-    """Warp one band onto one chunk of ``grid`` with GDAL; no data becomes NaN.
-
-    GDAL's warper reads only the source pixels under the chunk, so memory is bounded by
-    the chunk (plus the capped block cache, :data:`WARP_CACHE_BYTES`). The values equal
-    those of one warp of the whole grid: every chunk is a window of the same warped view.
-
-    Parameters
-    ----------
-    info
-        The source, from :func:`raster_info`.
-    band
-        1-based band index.
-    grid, window
-        The target grid and the chunk to fill.
-    resampling
-        GDAL resampling.
-    nodata
-        Source no-data value overriding the file's (``None``: the file's; NaN for floats).
-    """
-    src_nodata = nodata if nodata is not None else info.nodata[band - 1]
-    if src_nodata is None and np.dtype(info.dtype).kind == "f":
-        src_nodata = np.nan
-    rows, cols = window.shape
-    try:
-        with rasterio.Env(GDAL_CACHEMAX=WARP_CACHE_BYTES):
-            vrt = _cached_vrt(info, grid, resampling, src_nodata)
-            out = vrt.read(band, window=Window(window.cols.start, window.rows.start,  # type: ignore[no-untyped-call]
-                                               cols, rows))
-    except (RasterioIOError, rasterio.errors.RasterioError) as exc:
-        raise InputFileError(f"{info.path}: read failed while warping band {band}: {exc}"
-                             ) from None
-    return np.asarray(out, dtype=np.float32)

@@ -189,7 +189,7 @@ def align_to_schema(
 
     The output grid covers the cube's extent in the model's CRS, snapped to whole cells of
     the model's resolution; every chunk is warped lazily from its own source window (see
-    :mod:`prospect.registry.reproject`), so memory is bounded by the chunk size.
+    :mod:`prospect.io.warp`), so memory is bounded by the chunk size.
 
     Parameters
     ----------
@@ -209,9 +209,8 @@ def align_to_schema(
         ``spatial_ref`` grid mapping; ``cube``'s variables unchanged when CRS and resolution
         already match.
     """
-    from prospect.ingest.resampling import choose_resampling
     from prospect.io.cube import cube_grid, grid_template
-    from prospect.registry.reproject import reprojected_dataarray, target_grid
+    from prospect.io.warp import choose_resampling, reprojected_dataarray, target_grid
 
     names = [n for n in schema.get("feature_order", []) if n in cube.data_vars]
     want_crs, want_res = schema.get("crs"), schema.get("resolution")

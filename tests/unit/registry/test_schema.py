@@ -102,7 +102,7 @@ def test_chunked_reprojection_equals_whole_array_gdal(tmp_path: Path, method: st
     from rasterio.enums import Resampling
 
     from prospect.io.cube import cube_grid
-    from prospect.registry.reproject import reproject_variable, target_grid
+    from prospect.io.warp import reproject_variable, target_grid
 
     cube = open_cube(make_cube(tmp_path / "c.zarr"))
     src = cube_grid(cube)

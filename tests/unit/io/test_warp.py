@@ -1,7 +1,7 @@
 import pytest
 
 from prospect.errors import ConfigError
-from prospect.ingest.resampling import choose_resampling
+from prospect.io.warp import choose_resampling
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,282 @@
+"""Warping onto a grid, in one room: which resampling, and GDAL warps chunk by chunk.
+
+Three jobs, one module:
+
+* :func:`choose_resampling` picks the GDAL resampling of a layer from its value kind and
+  the ratio of cell sizes (ingest and model alignment both ask it);
+* :func:`read_warped_window` warps one band of a raster file onto one chunk of a grid
+  (ingest), through a warped view kept open per thread;
+* :func:`reproject_variable` warps an in-memory or dask 2-D array from one grid to another
+  (a cube to a model's CRS and resolution): each output chunk is warped by GDAL
+  (:func:`rasterio.warp.reproject`) from the source window that covers it (plus a margin
+  for the resampling kernel), as one dask task whose input is just that source window.
+
+Memory is bounded by the chunk size, not by the scene or the cube.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any, Literal
+
+import dask
+import dask.array as dsa
+import numpy as np
+import rasterio
+import xarray as xr
+from affine import Affine
+from rasterio.crs import CRS as RioCRS
+from rasterio.enums import Resampling
+from rasterio.errors import RasterioIOError
+from rasterio.vrt import WarpedVRT
+from rasterio.warp import reproject, transform_bounds
+from rasterio.windows import Window
+
+from prospect.errors import ConfigError, InputFileError
+from prospect.grid import ChunkWindow, RegionGrid
+from prospect.io.raster import RasterInfo
+
+__all__ = [
+    "COARSENING_RATIO",
+    "WARP_CACHE_BYTES",
+    "ValueKind",
+    "choose_resampling",
+    "close_warped_views",
+    "read_warped_window",
+    "reproject_variable",
+    "reprojected_dataarray",
+    "resampling_enum",
+    "target_grid",
+]
+
+ValueKind = Literal["continuous", "categorical"]
+
+COARSENING_RATIO = 1.5
+"""Grid cell / source cell size above which a warp counts as coarsening."""
+
+
+def choose_resampling(
+    kind: ValueKind, *, source_res: float, target_res: float, override: str | None = None
+) -> str:
+    """Name of the resampling for a layer of ``kind`` going from ``source_res`` to ``target_res``.
+
+    Continuous values: ``bilinear``, or ``average`` when the target cells are more than
+    :data:`COARSENING_RATIO` times larger than the source cells. Categorical values:
+    ``nearest``, or ``mode`` when coarsening. ``override`` (a config choice) wins.
+
+    Parameters
+    ----------
+    kind
+        ``"continuous"`` or ``"categorical"``.
+    source_res, target_res
+        Cell sizes, both in the target grid's units.
+    override
+        A resampling name chosen explicitly in the config.
+    """
+    if override:
+        resampling_enum(override)
+        return override
+    coarsening = target_res > COARSENING_RATIO * source_res
+    if kind == "categorical":
+        return "mode" if coarsening else "nearest"
+    return "average" if coarsening else "bilinear"
+
+
+def resampling_enum(name: str) -> Resampling:
+    """The :class:`rasterio.enums.Resampling` member called ``name``."""
+    try:
+        return Resampling[name]
+    except KeyError:
+        allowed = ", ".join(m.name for m in Resampling)
+        raise ConfigError(f"unknown resampling {name!r}; use one of {allowed}") from None
+
+
+WARP_CACHE_BYTES = 16 * 2**20
+"""GDAL block cache while warping: bounds what a long-lived source handle may hold."""
+
+_MAX_OPEN = 16
+_local = threading.local()
+
+
+def _cached_vrt(info: RasterInfo, grid: RegionGrid, resampling: Resampling,
+                src_nodata: float | None) -> WarpedVRT:
+    """A warped view of ``info`` on the whole ``grid``, kept open per thread (LRU of 16).
+
+    Reading chunk after chunk from one open view lets GDAL reuse its transformer and the
+    source blocks shared by neighbouring chunks; the block cache is capped at
+    :data:`WARP_CACHE_BYTES`, so memory stays bounded whatever the scene size.
+    """
+    cache: OrderedDict[tuple[object, ...], tuple[Any, WarpedVRT]] | None = getattr(
+        _local, "vrts", None)
+    if cache is None:
+        cache = _local.vrts = OrderedDict()
+    try:
+        stamp: object = Path(info.path).stat().st_mtime_ns
+    except OSError:
+        stamp = None  # GDAL names such as NETCDF:"f.nc":v or /vsicurl/ URLs
+    key = (info.path, stamp, info.crs, repr(src_nodata), grid.crs, tuple(grid.transform),
+           grid.shape, resampling)
+    if key in cache:
+        cache.move_to_end(key)
+        return cache[key][1]
+    src = rasterio.open(info.path)
+    try:
+        vrt = WarpedVRT(
+            src, src_crs=RioCRS.from_user_input(info.crs), src_nodata=src_nodata,
+            crs=RioCRS.from_user_input(grid.crs_obj.to_wkt()), transform=grid.transform,
+            width=grid.width, height=grid.height, resampling=resampling, nodata=np.nan,
+            dtype="float32",
+        )
+    except Exception:
+        src.close()
+        raise
+    cache[key] = (src, vrt)
+    while len(cache) > _MAX_OPEN:
+        _, (old_src, old_vrt) = cache.popitem(last=False)
+        old_vrt.close()
+        old_src.close()
+    return vrt
+
+
+def close_warped_views() -> None:
+    """Close the warped views this thread keeps open (call when a batch of reads is done)."""
+    cache = getattr(_local, "vrts", None)
+    while cache:
+        _, (src, vrt) = cache.popitem()
+        vrt.close()
+        src.close()
+
+
+def read_warped_window(
+    info: RasterInfo, band: int, grid: RegionGrid, window: ChunkWindow, *,
+    resampling: Resampling, nodata: float | None = None,
+) -> np.ndarray:
+    """Warp one band onto one chunk of ``grid`` with GDAL; no data becomes NaN.
+
+    GDAL's warper reads only the source pixels under the chunk, so memory is bounded by
+    the chunk (plus the capped block cache, :data:`WARP_CACHE_BYTES`). The values equal
+    those of one warp of the whole grid: every chunk is a window of the same warped view.
+
+    Parameters
+    ----------
+    info
+        The source, from :func:`raster_info`.
+    band
+        1-based band index.
+    grid, window
+        The target grid and the chunk to fill.
+    resampling
+        GDAL resampling.
+    nodata
+        Source no-data value overriding the file's (``None``: the file's; NaN for floats).
+    """
+    src_nodata = nodata if nodata is not None else info.nodata[band - 1]
+    if src_nodata is None and np.dtype(info.dtype).kind == "f":
+        src_nodata = np.nan
+    rows, cols = window.shape
+    try:
+        with rasterio.Env(GDAL_CACHEMAX=WARP_CACHE_BYTES):
+            vrt = _cached_vrt(info, grid, resampling, src_nodata)
+            out = vrt.read(band, window=Window(window.cols.start, window.rows.start,  # type: ignore[no-untyped-call]
+                                               cols, rows))
+    except (RasterioIOError, rasterio.errors.RasterioError) as exc:
+        raise InputFileError(f"{info.path}: read failed while warping band {band}: {exc}"
+                             ) from None
+    return np.asarray(out, dtype=np.float32)
+
+
+def target_grid(
+    source: RegionGrid, *, crs: str, resolution: float, chunks: tuple[int, int] | None = None
+) -> RegionGrid:
+    """The grid in ``crs`` at ``resolution`` that covers ``source``, snapped to whole cells."""
+    left, bottom, right, top = transform_bounds(
+        source.crs_obj, crs, *source.bounds, densify_pts=21
+    )
+    res = float(resolution)
+    snapped = (math.floor(left / res) * res, math.floor(bottom / res) * res,
+               math.ceil(right / res) * res, math.ceil(top / res) * res)
+    return RegionGrid(crs=crs, resolution=res, bounds=snapped,
+                      chunks=chunks or source.chunks, name=source.name)
+
+
+def _warp(block: np.ndarray, src_transform: Affine, src_crs: str, dst_transform: Affine,
+          dst_crs: str, shape: tuple[int, int], resampling: Resampling,
+          nodata: float) -> np.ndarray:
+    out = np.full(shape, nodata, dtype=block.dtype)
+    if block.size == 0:
+        return out
+    reproject(
+        source=np.ascontiguousarray(block), destination=out, src_transform=src_transform,
+        src_crs=src_crs, src_nodata=nodata, dst_transform=dst_transform, dst_crs=dst_crs,
+        dst_nodata=nodata, resampling=resampling,
+    )
+    return out
+
+
+def _source_window(src: RegionGrid, dst: RegionGrid, window: ChunkWindow,
+                   margin: int) -> tuple[slice, slice]:
+    t = dst.window_transform(window)
+    h, w = window.shape
+    left, top = t.c, t.f
+    right, bottom = left + w * dst.resolution, top - h * dst.resolution
+    sl, sb, sr, st = transform_bounds(dst.crs_obj, src.crs_obj, left, bottom, right, top,
+                                      densify_pts=21)
+    c0 = math.floor((sl - src.bounds[0]) / src.resolution) - margin
+    c1 = math.ceil((sr - src.bounds[0]) / src.resolution) + margin
+    r0 = math.floor((src.bounds[3] - st) / src.resolution) - margin
+    r1 = math.ceil((src.bounds[3] - sb) / src.resolution) + margin
+    r0, r1 = max(0, min(r0, src.height)), max(0, min(r1, src.height))
+    c0, c1 = max(0, min(c0, src.width)), max(0, min(c1, src.width))
+    return slice(r0, r1), slice(c0, c1)
+
+
+def reproject_variable(
+    data: Any, src: RegionGrid, dst: RegionGrid, *, resampling: Resampling,
+    nodata: float = np.nan,
+) -> dsa.Array:
+    """Lazy ``dst``-shaped dask array of the 2-D ``data`` (on ``src``) warped to ``dst``.
+
+    Parameters
+    ----------
+    data
+        A 2-D numpy or dask array on ``src``.
+    src, dst
+        Source and target grids.
+    resampling
+        GDAL resampling.
+    nodata
+        Value for missing cells (NaN for float data, the fill value for integer codes).
+    """
+    arr = data if isinstance(data, dsa.Array) else dsa.from_array(np.asarray(data),
+                                                                  chunks=src.chunks)
+    ratio = max(1.0, dst.resolution / src.resolution)
+    margin = math.ceil(ratio) + 2
+    rows: list[list[dsa.Array]] = []
+    current: list[dsa.Array] = []
+    last_iy = 0
+    for window in dst.chunk_windows():
+        if window.iy != last_iy:
+            rows.append(current)
+            current, last_iy = [], window.iy
+        rs, cs = _source_window(src, dst, window, margin)
+        src_transform = src.transform @ Affine.translation(cs.start, rs.start)
+        task = dask.delayed(_warp, pure=True)(
+            arr[rs, cs], src_transform, src.crs, dst.window_transform(window), dst.crs,
+            window.shape, resampling, nodata,
+        )
+        current.append(dsa.from_delayed(task, shape=window.shape, dtype=arr.dtype))
+    rows.append(current)
+    return dsa.block(rows)
+
+
+def reprojected_dataarray(da: xr.DataArray, src: RegionGrid, dst: RegionGrid, like: xr.Dataset,
+                          *, resampling: Resampling) -> xr.DataArray:
+    """``da`` warped onto ``dst`` as a DataArray with ``like``'s coordinates and its attrs."""
+    nodata = np.nan if np.issubdtype(da.dtype, np.floating) else float(
+        da.attrs.get("_FillValue", da.encoding.get("_FillValue", -1)))
+    data = reproject_variable(da.data, src, dst, resampling=resampling, nodata=nodata)
+    return xr.DataArray(data, dims=("y", "x"), coords={"y": like.y, "x": like.x},
+                        name=da.name, attrs=dict(da.attrs))
