@@ -168,3 +168,13 @@ def test_shipped_job_configs_validate() -> None:
     jobs = sorted((config_dir() / "jobs").glob("*.yaml"))
     for path in jobs:
         load_job(path)
+
+
+def test_shipped_configs_are_package_data() -> None:
+    """Regions and sensors are read through importlib.resources, so a wheel install finds them."""
+    from importlib import resources
+
+    shipped = resources.files("prospect").joinpath("configs")
+    assert shipped.joinpath("regions", "bonaire.yaml").is_file()
+    assert shipped.joinpath("sensors", "sentinel2.yaml").is_file()
+    assert config_dir() == Path(str(shipped)).resolve()
