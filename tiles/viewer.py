@@ -75,7 +75,7 @@ _PAGE = """<!DOCTYPE html>
 
 def viewer_html(
     layers: list[ViewerLayer], *, title: str, static_url: str, values_script: str | None = None,
-    synthetic: bool = False,
+    synthetic: bool = False, outline: dict[str, Any] | None = None,
 ) -> str:
     """The viewer page for ``layers``.
 
@@ -92,9 +92,12 @@ def viewer_html(
         Relative URL of a script defining ``window.PROSPECT_VALUES`` (static pages).
     synthetic
         Shows a "synthetic data" note.
+    outline
+        The region's land outline as lon/lat GeoJSON (see
+        :func:`prospect.outlines.outline_geojson`), drawn as a line above the tiles.
     """
     config = {"title": title, "layers": [layer.as_json() for layer in layers],
-              "synthetic": synthetic}
+              "synthetic": synthetic, "outline": outline}
     text = json.dumps(config).replace("</", "<\\/")
     extra = f'<script src="{escape(values_script)}"></script>\n' if values_script else ""
     note = "Synthetic data, for testing only." if synthetic else ""

@@ -1,24 +1,55 @@
-"""``prospect regions``: the shipped region grids."""
+"""``prospect regions``: the shipped region grids and their land outlines."""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 
-def regions() -> None:
-    """List the shipped region configs with their CRS, resolution, size and chunks."""
+def regions(
+    outlines_from: Annotated[Path | None, typer.Option(
+        "--outlines-from", help="rebuild configs/outlines from this Natural Earth file "
+        "(e.g. ../shared/data/naturalearth_world_atlas/prospect_regions_countries_10m.geojson)",
+    )] = None,
+) -> None:
+    """List the shipped region configs with their CRS, resolution, size, chunks and land."""
     from prospect.config import list_regions, load_region
+    from prospect.outlines import (
+        clip_to_grid,
+        list_outlines,
+        load_outline,
+        outline_dir,
+        read_outline,
+        to_grid_crs,
+        write_outline,
+    )
 
+    if outlines_from is not None:
+        source = read_outline(outlines_from)
+        outline_dir().mkdir(parents=True, exist_ok=True)
+        for name in list_regions():
+            clipped = clip_to_grid(source, load_region(name).to_grid())
+            if not clipped.is_empty:
+                write_outline(outline_dir() / f"{name}.geojson", clipped, name=name)
+    shipped = set(list_outlines())
     table = Table(title="Shipped regions")
-    for col in ("name", "title", "crs", "resolution", "cells (rows x cols)", "chunks"):
+    for col in ("name", "title", "crs", "resolution", "cells (rows x cols)", "chunks",
+                "land (km2, Natural Earth)"):
         table.add_column(col)
     for name in list_regions():
         region = load_region(name)
         grid = region.to_grid()
+        land = "no outline"
+        if name in shipped:
+            area = to_grid_crs(clip_to_grid(load_outline(name), grid), grid).area
+            land = f"{area / 1e6:,.1f}"
         table.add_row(name, region.title, grid.crs, f"{grid.resolution:g}",
-                      f"{grid.height} x {grid.width}", f"{grid.chunks[0]} x {grid.chunks[1]}")
+                      f"{grid.height} x {grid.width}", f"{grid.chunks[0]} x {grid.chunks[1]}",
+                      land)
     Console().print(table)
 
 

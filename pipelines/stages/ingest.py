@@ -17,9 +17,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from pipelines.cluster import ship
 from pipelines.context import RunContext, StageResult
 from prospect.config import repeated
+from prospect.config.job import shipped_region_name
 from prospect.errors import DataError
 from prospect.grid import ChunkWindow, RegionGrid
 from prospect.ingest import Layer, ingest_chunk, plan_source, start_layer
+from prospect.ingest.mask import apply_mask, plan_mask
 from prospect.io.cube import PartialVariable, create_cube, open_cube
 from prospect.io.warp import close_warped_views
 
@@ -146,6 +148,9 @@ def run(ctx: RunContext) -> StageResult:
     layers: list[Layer] = []
     for source in ctx.job.sources:
         layers.extend(plan_source(source, grid))
+    if ctx.job.mask is not None:  # sea cells are no-data in every variable
+        layers = apply_mask(layers, plan_mask(ctx.job.mask, grid,
+                                              region=shipped_region_name(ctx.job)))
     dupes = repeated(layer.name for layer in layers)
     if dupes:
         raise DataError(f"job {ctx.job.name!r}: two sources make the same variable(s) {dupes}; "

@@ -105,6 +105,18 @@ def _render_layer(
     return viewer_layer, metrics, value_grid(source), where
 
 
+def job_outline_geojson(ctx: RunContext) -> dict[str, Any] | None:
+    """The job's land outline (lon/lat GeoJSON) when its config has a ``mask``."""
+    if ctx.job.mask is None:
+        return None
+    from prospect.config.job import shipped_region_name
+    from prospect.ingest.mask import job_outline
+    from prospect.outlines import outline_geojson
+
+    outline, label, _ = job_outline(ctx.job.mask, ctx.grid, region=shipped_region_name(ctx.job))
+    return outline_geojson(outline, name=label)
+
+
 def run(ctx: RunContext) -> StageResult:
     """Render every configured layer, then the static viewer page."""
     cfg = ctx.job.tiles or TilesConfig()
@@ -135,7 +147,8 @@ def run(ctx: RunContext) -> StageResult:
     )
     title = f"{ctx.job.name}: prospectivity" + (" (synthetic)" if ctx.job.synthetic else "")
     html = viewer_html(viewer_layers, title=title, static_url="static",
-                       values_script="values.js", synthetic=ctx.job.synthetic)
+                       values_script="values.js", synthetic=ctx.job.synthetic,
+                       outline=job_outline_geojson(ctx))
     tmp = viewer_dir / ".index.html.tmp"
     tmp.write_text(html, encoding="utf-8")
     tmp.replace(viewer_dir / "index.html")

@@ -19,6 +19,7 @@ from prospect.config._base import (
     validate_mapping,
 )
 from prospect.config.indices import IndicesConfig
+from prospect.config.mask import MaskConfig
 from prospect.config.model import ModelConfig
 from prospect.config.region import RegionConfig
 from prospect.config.sources import SourceConfig
@@ -34,6 +35,7 @@ __all__ = [
     "load_job",
     "load_region",
     "resolve_grid",
+    "shipped_region_name",
 ]
 
 
@@ -112,6 +114,8 @@ class JobConfig(StrictModel):
         with overrides (``{base: bonaire, bounds: [...]}``) or ``{reference: raster.tif}``.
     synthetic
         True when the inputs are synthetic; carried into every output's metadata.
+    mask
+        Land mask: cells outside the region's outline are no-data in every variable.
     """
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -119,6 +123,7 @@ class JobConfig(StrictModel):
     synthetic: bool = False
     region: str | RegionConfig | RegionOverride | ReferenceRegion
     sources: list[SourceConfig] = Field(default_factory=list)
+    mask: MaskConfig | None = None
     indices: IndicesConfig | None = None
     model: ModelConfig | None = None
     tiles: TilesConfig | None = None
@@ -154,6 +159,18 @@ def load_job(path: str | Path) -> JobConfig:
     path = Path(path)
     data = load_yaml(path)
     return validate_mapping(JobConfig, data, source=str(path), base_dir=path.parent.resolve())
+
+
+def shipped_region_name(job: JobConfig) -> str | None:
+    """The shipped region a job's grid comes from (its name, or an override's base)."""
+    region = job.region
+    if isinstance(region, str):
+        return region if Path(region).suffix not in (".yaml", ".yml") else None
+    if isinstance(region, RegionOverride):
+        return region.base
+    if isinstance(region, RegionConfig) and region.name in list_regions():
+        return region.name
+    return None
 
 
 def resolve_grid(job: JobConfig) -> RegionGrid:

@@ -32,8 +32,9 @@ __all__ = [
     "valid_mask",
 ]
 
-OUTPUT_KINDS = ("probability", "uncertainty")
-"""``prospect_kind`` values of model outputs, never used as features by default."""
+OUTPUT_KINDS = ("probability", "uncertainty", "mask", "screening")
+"""``prospect_kind`` values never used as features by default: model outputs, the land
+mask and screening layers derived from other surfaces."""
 
 _OUTPUT_NAMES = ("probability", "uncertainty")
 

@@ -8,6 +8,12 @@
   var uncLayers = cfg.layers.filter(function (l) { return l.role === "uncertainty"; });
   var map = L.map("map", { zoomControl: true, attributionControl: true });
   window.prospectMap = map;
+  if (cfg.outline) {  // the region's land outline (Natural Earth), drawn above the tiles
+    window.prospectOutline = L.geoJSON(cfg.outline, {
+      style: { color: "#222", weight: 1.2, fill: false }, interactive: false,
+      attribution: "Natural Earth"
+    }).addTo(map);
+  }
   var opacity = document.getElementById("opacity");
   var leaflets = {};
   cfg.layers.forEach(function (l) {

@@ -1,0 +1,39 @@
+"""Mask config: which cells of the region are land (the rest is masked in every layer)."""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from prospect.config._base import ConfigPath, StrictModel
+
+__all__ = ["MaskConfig"]
+
+
+class MaskConfig(StrictModel):
+    """Land mask of a job: cells outside the outline are no-data in every cube variable.
+
+    Attributes
+    ----------
+    outline
+        A shipped outline (``configs/outlines/<name>.geojson``, one per shipped region).
+        Default: the job's shipped region (or the ``base`` of a region override).
+    path
+        Instead of a shipped outline, a vector file of land polygons (GeoJSON, TopoJSON,
+        GeoPackage...); a file without a CRS is taken as WGS 84 lon/lat.
+    layer, names, name_column
+        The layer of ``path``, and only the features whose ``name_column`` is in ``names``.
+    """
+
+    outline: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    path: ConfigPath | None = None
+    layer: str | None = None
+    names: list[str] | None = None
+    name_column: str = "name"
+
+    @model_validator(mode="after")
+    def _one_outline(self) -> MaskConfig:
+        if self.outline is not None and self.path is not None:
+            raise ValueError("give 'outline' (a shipped outline) or 'path' (a file), not both")
+        if self.path is None and (self.layer or self.names):
+            raise ValueError("'layer' and 'names' select features of 'path'; give 'path' too")
+        return self

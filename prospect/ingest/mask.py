@@ -1,0 +1,138 @@
+"""The land mask of a job: a ``land`` variable, and every other layer masked by it.
+
+With ``mask:`` in a job config, ingest adds a ``land`` variable (1 land, 0 sea or outside
+the country, from the region's outline) and wraps every other layer in
+:class:`MaskedLayer`, so a cell outside the outline is no-data in the whole cube: models
+neither train nor score there and maps leave it transparent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import shapely
+
+from prospect.config.mask import MaskConfig
+from prospect.errors import DataError
+from prospect.grid import ChunkWindow, RegionGrid
+from prospect.ingest.layers import Layer
+from prospect.outlines import (
+    NATURAL_EARTH_CREDIT,
+    clip_to_grid,
+    land_mask,
+    load_outline,
+    outline_path,
+    read_outline,
+    to_grid_crs,
+)
+
+__all__ = ["LandMaskLayer", "MaskedLayer", "apply_mask", "job_outline", "plan_mask"]
+
+LAND_VARIABLE = "land"
+
+
+@dataclass(frozen=True, kw_only=True)
+class LandMaskLayer(Layer):
+    """``land``: 1 where a cell's centre lies inside the outline, 0 elsewhere (uint8)."""
+
+    cost: ClassVar[float] = 2.0
+
+    outline_wkb: bytes
+    dtype: str = "uint8"
+    fill_value: float = 255
+
+    def land(self, grid: RegionGrid, window: ChunkWindow) -> np.ndarray:
+        """Boolean land mask of one chunk."""
+        return land_mask(shapely.from_wkb(self.outline_wkb), grid, window)
+
+    def compute(self, grid: RegionGrid, window: ChunkWindow) -> np.ndarray:
+        """The chunk's mask as 0/1 codes."""
+        return self.land(grid, window).astype(np.uint8)
+
+    def extra_attrs(self) -> dict[str, Any]:
+        """Flag meanings (CF) so a reader knows what 0 and 1 are."""
+        return {"flag_values": [0, 1], "flag_meanings": "outside_outline land"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class MaskedLayer(Layer):
+    """Another layer with every cell outside the land mask set to its no-data value."""
+
+    inner: Layer
+    mask: LandMaskLayer
+
+    @property
+    def cost(self) -> float:  # type: ignore[override]
+        """The wrapped layer's cost (the mask adds little)."""
+        return self.inner.cost
+
+    def compute(self, grid: RegionGrid, window: ChunkWindow) -> np.ndarray:
+        """The wrapped layer's chunk with sea cells set to ``fill_value``."""
+        values = np.array(self.inner.compute(grid, window), copy=True)
+        values[~self.mask.land(grid, window)] = self.fill_value
+        return values
+
+    def extra_attrs(self) -> dict[str, Any]:
+        """The wrapped layer's extra attributes (e.g. a code table)."""
+        return self.inner.extra_attrs()
+
+
+def apply_mask(layers: list[Layer], mask: LandMaskLayer) -> list[Layer]:
+    """``layers`` each masked by ``mask``, followed by the mask's own ``land`` variable."""
+    out: list[Layer] = []
+    for layer in layers:
+        if layer.name == LAND_VARIABLE:
+            raise DataError(f"a source makes a variable named {LAND_VARIABLE!r}, the name of "
+                            "the land mask; rename that source or band")
+        out.append(MaskedLayer(
+            name=layer.name, units=layer.units, long_name=layer.long_name, kind=layer.kind,
+            inputs=layer.inputs + mask.inputs,
+            settings={**layer.settings, "land_mask": mask.settings.get("outline")},
+            dtype=layer.dtype, fill_value=layer.fill_value, inner=layer, mask=mask,
+        ))
+    return [*out, mask]
+
+
+def job_outline(cfg: MaskConfig, grid: RegionGrid, *,
+                region: str | None) -> tuple[shapely.Geometry, str, str]:
+    """The lon/lat outline a mask config names, clipped to ``grid``; with its label and file.
+
+    Raises
+    ------
+    ConfigError
+        No outline named and the job's region is not a shipped region.
+    DataError
+        The outline has no land inside the grid.
+    """
+    from prospect.errors import ConfigError
+
+    if cfg.path is not None:
+        outline = read_outline(cfg.path, layer=cfg.layer, names=cfg.names,
+                               name_column=cfg.name_column)
+        label, path = str(cfg.path) + (f" {cfg.names}" if cfg.names else ""), str(cfg.path)
+    else:
+        name = cfg.outline or region
+        if name is None:
+            raise ConfigError("mask: the job's region is not a shipped region; name a shipped "
+                              "outline ('mask.outline') or a file ('mask.path')")
+        outline, label, path = load_outline(name), name, str(outline_path(name))
+    clipped = clip_to_grid(outline, grid)
+    if clipped.is_empty:
+        raise DataError(f"mask: the outline {label} has no land in the region {grid.name!r}; "
+                        "check 'mask' against the region")
+    return clipped, label, path
+
+
+def plan_mask(cfg: MaskConfig, grid: RegionGrid, *, region: str | None) -> LandMaskLayer:
+    """The ``land`` layer of a job's mask config on ``grid``."""
+    outline, label, path = job_outline(cfg, grid, region=region)
+    outline_xy = to_grid_crs(outline, grid)
+    return LandMaskLayer(
+        name=LAND_VARIABLE, units="1", kind="mask", inputs=(path,),
+        long_name=f"land inside the outline of {label} (1) or not (0)",
+        settings={"outline": label, "method": "cell centre in polygon (rasterio)",
+                  "credit": NATURAL_EARTH_CREDIT if cfg.path is None else ""},
+        outline_wkb=shapely.to_wkb(outline_xy),
+    )

@@ -1,0 +1,215 @@
+"""Region outlines: where a region's land is, from Natural Earth country polygons.
+
+Each shipped region has an outline in ``configs/outlines/<region>.geojson``: the parts of
+its Natural Earth 1:10m Admin-0 country polygon (v4.1.0, public domain, via the
+world-atlas 2.0.2 package) that meet the region's extent, clipped to it, in WGS 84
+longitude/latitude. The Caribbean islands Bonaire, Saba and Sint Eustatius are parts of
+the ``Netherlands`` feature, so a naive bounding box of that feature spans the Atlantic:
+:func:`clip_to_grid` keeps only the parts near the region.
+
+The outline masks cells outside the country's land (the sea, and a neighbour's land
+inside the region's rectangle): see :func:`land_mask` and
+:class:`prospect.ingest.mask.LandMaskLayer`, and the viewer draws it from
+:func:`outline_geojson`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+from pyproj import Transformer
+from rasterio.features import rasterize
+from shapely.geometry import box, mapping, shape
+
+from prospect.errors import ConfigError, DataError, InputFileError
+from prospect.grid import ChunkWindow, RegionGrid
+
+__all__ = [
+    "NATURAL_EARTH_CREDIT",
+    "clip_to_grid",
+    "land_mask",
+    "list_outlines",
+    "load_outline",
+    "outline_dir",
+    "outline_geojson",
+    "outline_path",
+    "read_outline",
+    "to_grid_crs",
+    "write_outline",
+]
+
+NATURAL_EARTH_CREDIT = (
+    "Made with Natural Earth (public domain), 1:10m Admin-0 countries v4.1.0, "
+    "via world-atlas 2.0.2 (ISC)"
+)
+
+
+def outline_dir() -> Path:
+    """Folder of the shipped outlines (``configs/outlines``)."""
+    from prospect.config.job import config_dir
+
+    return config_dir() / "outlines"
+
+
+def list_outlines() -> list[str]:
+    """Names of the shipped outlines (one per shipped region)."""
+    return sorted(p.name.removesuffix(".geojson") for p in outline_dir().glob("*.geojson"))
+
+
+def outline_path(name: str) -> Path:
+    """Path of the shipped outline ``name``.
+
+    Raises
+    ------
+    ConfigError
+        No outline of that name is shipped.
+    """
+    path = outline_dir() / f"{name}.geojson"
+    if not path.is_file():
+        raise ConfigError(
+            f"no shipped outline {name!r}; shipped outlines: {', '.join(list_outlines())}; "
+            "or give 'mask.path' (a vector file with the land polygons)"
+        )
+    return path
+
+
+def load_outline(name_or_path: str | Path) -> shapely.Geometry:
+    """The land polygon(s) of a shipped outline or of a GeoJSON file, in lon/lat.
+
+    Parameters
+    ----------
+    name_or_path
+        A shipped outline name (``"bonaire"``) or a path to a ``.geojson`` file.
+    """
+    text = str(name_or_path)
+    path = Path(text) if text.endswith((".geojson", ".json")) else outline_path(text)
+    return read_outline(path)
+
+
+def read_outline(
+    path: str | Path, *, layer: str | None = None, names: list[str] | None = None,
+    name_column: str = "name",
+) -> shapely.Geometry:
+    """Union of the polygons of a vector file (GeoJSON, TopoJSON, GeoPackage...), in lon/lat.
+
+    Parameters
+    ----------
+    path, layer
+        The file and layer (``None``: the first). A file without a CRS (TopoJSON) is taken
+        as WGS 84 longitude/latitude, as Natural Earth is.
+    names
+        Only features whose ``name_column`` is one of these (e.g. ``["Netherlands"]``).
+
+    Raises
+    ------
+    InputFileError, DataError
+        Unreadable file; no polygon (left) to use.
+    """
+    from prospect.io.vector import read_vector
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError(f"{path}: outline file not found; check 'mask.path'")
+    gdf = read_vector(path, layer=layer, to_crs="EPSG:4326",
+                      crs=None if _has_crs(path, layer) else "EPSG:4326")
+    if names is not None:
+        if name_column not in gdf.columns:
+            raise DataError(f"{path}: no column {name_column!r} to pick outlines by name")
+        gdf = gdf[gdf[name_column].isin(names)]
+        missing = sorted(set(names) - set(gdf[name_column]))
+        if missing:
+            raise DataError(f"{path}: no feature named {missing} in column {name_column!r}")
+    polys = [g for g in gdf.geometry if g is not None and g.geom_type.endswith("Polygon")]
+    if not polys:
+        raise DataError(f"{path}: no polygon features; an outline needs land polygons")
+    # Natural Earth has a few self-touching rings (e.g. in the Mekong delta): repair first
+    return shapely.union_all([shapely.make_valid(p) for p in polys])
+
+
+def _has_crs(path: Path, layer: str | None) -> bool:
+    import pyogrio
+
+    try:
+        return pyogrio.read_info(path, layer=layer).get("crs") is not None
+    except Exception:  # read_vector reports unreadable files with a clear message
+        return True
+
+
+def clip_to_grid(outline: shapely.Geometry, grid: RegionGrid, *,
+                 margin: float = 0.02) -> shapely.Geometry:
+    """The parts of a lon/lat ``outline`` that meet ``grid``, clipped to its extent.
+
+    ``margin`` (a share of the extent on each side) keeps the coast just outside the grid
+    so that cells on the edge rasterise correctly.
+    """
+    west, south, east, north = grid.lonlat_bounds()
+    dx, dy = (east - west) * margin, (north - south) * margin
+    frame = box(west - dx, south - dy, east + dx, north + dy)
+    parts = [p for p in shapely.get_parts(outline) if p.intersects(frame)]
+    if not parts:
+        return shapely.Polygon()
+    return shapely.intersection(shapely.union_all(parts), frame)
+
+
+def to_grid_crs(outline: shapely.Geometry, grid: RegionGrid) -> shapely.Geometry:
+    """A lon/lat geometry reprojected to the grid's CRS."""
+    tr = Transformer.from_crs("EPSG:4326", grid.crs_obj, always_xy=True)
+
+    def fn(coords: np.ndarray) -> np.ndarray:
+        x, y = tr.transform(coords[:, 0], coords[:, 1])
+        return np.column_stack([x, y])
+
+    return shapely.transform(outline, fn)
+
+
+def land_mask(outline_xy: shapely.Geometry, grid: RegionGrid,
+              window: ChunkWindow | None = None) -> np.ndarray:
+    """Boolean land mask of ``grid`` (or one chunk): True where a cell's centre is inside.
+
+    Parameters
+    ----------
+    outline_xy
+        The land polygons in the grid's CRS (see :func:`to_grid_crs`).
+    window
+        One chunk (``None``: the whole grid).
+    """
+    if window is None:
+        shape, transform = grid.shape, grid.transform
+    else:
+        shape, transform = window.shape, grid.window_transform(window)
+    if outline_xy.is_empty:
+        return np.zeros(shape, dtype=bool)
+    out = rasterize([(outline_xy, 1)], out_shape=shape, transform=transform, fill=0,
+                    dtype="uint8", all_touched=False)
+    return out.astype(bool)
+
+
+def outline_geojson(outline: shapely.Geometry, *, name: str = "outline",
+                    precision: int = 5) -> dict[str, Any]:
+    """A GeoJSON FeatureCollection (lon/lat) of ``outline`` for a map viewer.
+
+    Coordinates are rounded to ``precision`` decimals (5: about a metre).
+    """
+    geom = shapely.set_precision(outline, 10.0**-precision) if precision else outline
+    return {
+        "type": "FeatureCollection",
+        "features": [{"type": "Feature", "properties": {"name": name,
+                                                        "source": NATURAL_EARTH_CREDIT},
+                      "geometry": mapping(geom)}],
+    }
+
+
+def write_outline(path: str | Path, outline: shapely.Geometry, *, name: str) -> Path:
+    """Write ``outline`` as GeoJSON to ``path`` (the format of the shipped outlines)."""
+    path = Path(path)
+    path.write_text(json.dumps(outline_geojson(outline, name=name)) + "\n", encoding="utf-8")
+    return path
+
+
+def geometry_from_geojson(data: dict[str, Any]) -> shapely.Geometry:
+    """Union of the geometries of a GeoJSON FeatureCollection."""
+    return shapely.union_all([shape(f["geometry"]) for f in data.get("features", [])])
