@@ -175,29 +175,86 @@ def write_report(directory: Path, facts: dict[str, Any]) -> Path:
     if "partial_dependence" in files:
         lines += ["## Partial dependence", "",
                   f"![partial dependence]({files['partial_dependence']})", ""]
-    woe = facts.get("weights_of_evidence") or {}
-    if woe:
-        lines += ["## Weights of evidence (Bonham-Carter 1994)", "",
-                  f"Prior logit {_fmt(woe.get('prior_logit'))}; unit cell area "
-                  f"{_fmt(woe.get('unit_cell_area'))}.", "",
-                  "| feature | kind | threshold / class | area | deposits | W+ | s(W+) | W- | "
-                  "s(W-) | C | s(C) | stud. C |", "|" + "---|" * 12]
-        for r in woe.get("weights", []):
-            tc = r.get("threshold", r.get("class"))
-            kind = r["kind"] + ("" if r.get("significant", True) else " (stud. C < 2)")
-            lines.append(
-                f"| {r['feature']} | {kind} | {_fmt(tc)} | {_fmt(r['area'])} | "
-                f"{_fmt(r['deposits'])} | {_fmt(r['w_plus'])} | {_fmt(r['s_w_plus'])} | "
-                f"{_fmt(r['w_minus'])} | {_fmt(r['s_w_minus'])} | {_fmt(r['contrast'])} | "
-                f"{_fmt(r['s_contrast'])} | {_fmt(r['studentized_contrast'])} |")
-        ci = woe.get("conditional_independence", {})
-        lines += ["", f"Conditional independence: observed/predicted deposits "
-                  f"{_fmt(ci.get('ratio'))} (below ~0.85 suggests a violation); "
-                  f"Agterberg-Cheng z {_fmt(ci.get('agterberg_cheng_z'))}, one-sided p "
-                  f"{_fmt(ci.get('agterberg_cheng_p'))}.", ""]
+    lines += _woe_section(staging, facts.get("weights_of_evidence") or {})
     (staging / "report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     publish_dir(staging, directory)
     return directory / "report.md"
+
+
+def _w(row: dict[str, Any], key: str) -> str:
+    """A weight, or 'undefined' (an empty 2x2 cell: no finite value, not in the posterior)."""
+    v = row.get(key)
+    return "undefined" if v is None or (isinstance(v, float) and v != v) else _fmt(v)
+
+
+def _woe_section(out: Path, woe: dict[str, Any]) -> list[str]:
+    """Weights in use, every cumulative table (drawn and listed), and the CI checks."""
+    if not woe:
+        return []
+    lines = ["## Weights of evidence (Bonham-Carter 1994)", "",
+             f"Unit cell {_fmt(woe.get('unit_cell_area'))} CRS units² (grid cell "
+             f"{_fmt(woe.get('cell_area'))}); study area {_fmt(woe.get('area_unit_cells'))} "
+             f"unit cells; {_fmt(woe.get('n_deposits'))} deposits, counted "
+             f"{'every occurrence point' if woe.get('count') == 'points' else 'one per cell'}"
+             f"; prior logit {_fmt(woe.get('prior_logit'))}. A weight is *undefined* where a "
+             "cell of its 2x2 table is empty (a class without deposits, no area or no deposit "
+             "outside a pattern): it is not estimated and adds nothing to the posterior.", "",
+             "| feature | kind | threshold / class | area | deposits | W+ | s(W+) | W- | "
+             "s(W-) | C | s(C) | stud. C | defined |", "|" + "---|" * 13]
+    for r in woe.get("weights", []):
+        tc = r.get("group") or r.get("threshold", r.get("class"))
+        kind = r["kind"]
+        if r.get("selection") == "manual":
+            kind += " (manual)"
+        elif "significant" in r and not r["significant"]:
+            kind += " (stud. C < 2)"
+        defined = "yes" if r.get("defined") else (
+            "W+ only" if r.get("defined_plus") else "W- only" if r.get("defined_minus")
+            else "no")
+        lines.append(
+            f"| {r['feature']} | {kind} | {_fmt(tc)} | {_fmt(r['area'])} | "
+            f"{_fmt(r['deposits'])} | {_w(r, 'w_plus')} | {_w(r, 's_w_plus')} | "
+            f"{_w(r, 'w_minus')} | {_w(r, 's_w_minus')} | {_w(r, 'contrast')} | "
+            f"{_w(r, 's_contrast')} | {_w(r, 'studentized_contrast')} | {defined} |")
+    tables = woe.get("cumulative_tables") or {}
+    if tables:
+        lines += ["", "### Cumulative tables", "",
+                  "Every threshold tested (weighted quantiles of the training cells); the "
+                  "chosen one is marked. Ascending: pattern x ≤ t; descending: x ≥ t.", ""]
+        n = len(tables)
+        fig, axes = plt.subplots(1, n, figsize=(3.6 * n, 3.2), squeeze=False)
+        for ax, (name, tab) in zip(axes[0], tables.items(), strict=True):
+            for direction, rows in tab["tables"].items():
+                t = [r["threshold"] for r in rows]
+                ax.plot(t, [r["studentized_contrast"] for r in rows], "o-", ms=3,
+                        label=f"stud. C ({direction})")
+                ax.plot(t, [r["contrast"] for r in rows], "s--", ms=3, label=f"C ({direction})")
+            if tab.get("chosen_threshold") is not None:
+                ax.axvline(tab["chosen_threshold"], color="k", ls=":", lw=0.8)
+            ax.set(title=name, xlabel="threshold")
+            ax.legend(fontsize=6)
+        lines += [f"![cumulative tables]({_save(fig, out / 'woe_cumulative.png')})", ""]
+        for name, tab in tables.items():
+            for direction, rows in tab["tables"].items():
+                lines += [f"**{name}**, {direction} ({tab.get('selection')}):", "",
+                          "| threshold | area | deposits | W+ | s(W+) | W- | s(W-) | C | s(C) "
+                          "| stud. C | |", "|" + "---|" * 11]
+                for r in rows:
+                    mark = "chosen" if r["threshold"] == tab.get("chosen_threshold") and \
+                        direction == tab.get("kind") else ""
+                    lines.append(
+                        f"| {_fmt(r['threshold'])} | {_fmt(r['area'])} | {_fmt(r['deposits'])} "
+                        f"| {_w(r, 'w_plus')} | {_w(r, 's_w_plus')} | {_w(r, 'w_minus')} | "
+                        f"{_w(r, 's_w_minus')} | {_w(r, 'contrast')} | {_w(r, 's_contrast')} | "
+                        f"{_w(r, 'studentized_contrast')} | {mark} |")
+                lines.append("")
+    ci = woe.get("conditional_independence", {})
+    lines += ["", f"Conditional independence: observed/predicted deposits "
+              f"{_fmt(ci.get('ratio'))} (below ~0.85 suggests a violation); Agterberg-Cheng "
+              f"test over {_fmt(ci.get('n_combinations'))} unique evidence combinations: "
+              f"z {_fmt(ci.get('agterberg_cheng_z'))}, one-sided p "
+              f"{_fmt(ci.get('agterberg_cheng_p'))} (CI rejected at 5 % when p < 0.05).", ""]
+    return lines
 
 
 def write_quicklook(directory: Path, name: str, arr: Any) -> str:

@@ -259,7 +259,7 @@ def run(ctx: RunContext) -> StageResult:
     names = spec.names()
     cell_area = ctx.grid.resolution ** 2
     estimator = make_estimator(cfg, n_features=len(names), categorical=spec.categorical_indices(),
-                               cell_area=cell_area)
+                               cell_area=cell_area, feature_names=names)
     sw = ts.weight if uses_area_weights(cfg.estimator) else None
     spatial_cv = SpatialBlockCV(n_splits=cfg.cv.n_splits, block_size=cfg.cv.block_size,
                                 buffer=cfg.cv.buffer, random_state=cfg.seed)
@@ -303,8 +303,11 @@ def run(ctx: RunContext) -> StageResult:
     if cfg.estimator == "weights_of_evidence":
         est = final.named_steps["model"]
         woe = {"weights": est.weights_table(names),
+               "cumulative_tables": est.cumulative_tables(names),
                "conditional_independence": est.conditional_independence(ts.X, ts.y, sw),
-               "prior_logit": est.prior_logit_, "unit_cell_area": est.unit_cell_area or cell_area}
+               "prior_logit": est.prior_logit_, "unit_cell_area": est.unit_cell_area or cell_area,
+               "cell_area": cell_area, "count": est.count,
+               "n_deposits": est.n_deposits_, "area_unit_cells": est.area_total_}
 
     metrics = _headline(results)
     model_dir = ctx.out_dir / MODEL_DIR

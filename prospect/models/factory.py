@@ -30,6 +30,7 @@ from prospect.config.model import ModelConfig
 from prospect.errors import ConfigError
 from prospect.models.pu import BaggingPUClassifier
 from prospect.models.woe import WeightsOfEvidenceClassifier
+from prospect.models.woe_tables import check_evidence
 
 __all__ = ["ESTIMATORS", "make_estimator", "uses_area_weights"]
 
@@ -72,7 +73,7 @@ def uses_area_weights(name: str) -> bool:
 
 def make_estimator(
     config: ModelConfig, *, n_features: int, categorical: Sequence[int] = (),
-    cell_area: float = 1.0,
+    cell_area: float = 1.0, feature_names: Sequence[str] | None = None,
 ) -> Pipeline:
     """An unfitted pipeline for ``config``.
 
@@ -86,6 +87,8 @@ def make_estimator(
         Indices of the categorical (class-code) columns.
     cell_area
         Area of one grid cell (CRS units squared), for weights of evidence.
+    feature_names
+        Names of the columns (weights of evidence: the keys of ``params.evidence``).
 
     Raises
     ------
@@ -104,6 +107,15 @@ def make_estimator(
         clf.set_params(**config.params)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"model.params: {exc}") from None
+    if isinstance(clf, WeightsOfEvidenceClassifier):
+        names = list(feature_names) if feature_names is not None else \
+            [f"x{j}" for j in range(n_features)]
+        clf.set_params(feature_names=names)
+        try:
+            check_evidence(clf.evidence, feature_names=names, categorical=list(categorical),
+                           where="model.params.evidence")
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
     steps: list[tuple[str, Any]] = []
     if config.estimator != "weights_of_evidence" and categorical:
         encoder: Any

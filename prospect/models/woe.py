@@ -1,28 +1,31 @@
 """Weights of evidence (Bonham-Carter, 1994, *Geographic Information Systems for
 Geoscientists*, ch. 9), as a scikit-learn classifier.
 
-For a binary evidence pattern ``B`` and deposits ``D``, with areas counted in unit cells:
+The tables (W+, W-, contrast, their variances, undefined weights) are in
+:mod:`prospect.models.woe_tables`. Posterior logit = prior logit ``ln[N(D) / (N(T) - N(D))]``
+plus the weights that apply in a cell; posterior probability ``P = e^L / (1 + e^L)`` with
+``s2(P) = [1/N(D) + sum s2(W)] P^2`` (the variance due to the weights). Undefined weights
+(a class without deposits, say) and missing evidence contribute 0 to both sums.
 
-* ``W+ = ln[P(B|D) / P(B|~D)]``, ``W- = ln[P(~B|D) / P(~B|~D)]``
-* ``s2(W+) = 1/N(B&D) + 1/N(B&~D)``, ``s2(W-) = 1/N(~B&D) + 1/N(~B&~D)``
-* contrast ``C = W+ - W-``, ``s(C) = sqrt(s2(W+) + s2(W-))``, studentized ``C / s(C)``
-* prior logit ``ln[N(D) / (N(T) - N(D))]``; posterior logit = prior + sum of the weights
-  that apply in a cell; posterior probability ``P = e^L / (1 + e^L)`` with
-  ``s2(P) = [1/N(D) + sum s2(W)] P^2`` (the variance due to the weights).
-
-Continuous evidence is made binary at a cumulative threshold (ascending: ``x <= t``;
-descending: ``x >= t``): by default the one with the largest contrast among those whose
-studentized contrast reaches a confidence level (2), as in ArcSDM; categorical evidence gets
-one weight per class, ``W_k = ln[P(B_k|D) / P(B_k|~D)]``. Missing evidence weighs 0.
+Each column is one evidence layer of a type: ``categorical`` (one weight per class, or per
+group of classes), ``ascending`` (pattern ``x <= t``, e.g. distance to faults),
+``descending`` (``x >= t``, e.g. geochemistry) or ``auto`` (the stronger of the two). The
+cut-off of a cumulative layer is given (``threshold``) or chosen from the full cumulative
+table: by default the threshold of maximum studentized contrast among those with both
+weights defined; ``selection="max_contrast"`` takes the largest contrast among the
+thresholds whose studentized contrast reaches ``min_studentized_contrast`` (ArcSDM).
 
 Rows are cells. ``sample_weight`` is the number of cells a row stands for (1 when every cell
 is a row; larger for a sampled background), so the area of a pattern is the weighted count
-of its rows and the number of deposits the weighted count of positive rows.
+of its rows. Deposits are one per positive cell (``count="cells"``), or every occurrence
+point (``count="points"``, the ``n_points`` fit argument: two points in one cell count
+twice, as ArcSDM counts training points).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import numpy as np
@@ -32,6 +35,13 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from prospect.errors import ModelError
 from prospect.models._validation import check_binary_target, check_weights
+from prospect.models.woe_tables import (
+    binary_weights,
+    categorical_weights,
+    check_evidence,
+    cumulative_weights,
+    group_codes,
+)
 
 __all__ = [
     "WeightsOfEvidenceClassifier",
@@ -41,101 +51,22 @@ __all__ = [
 ]
 
 
-def binary_weights(
-    area_b: float, deposits_b: float, area_total: float, deposits_total: float,
-    *, min_count: float = 0.5,
-) -> dict[str, float]:
-    """W+, W-, their variances, contrast and studentized contrast of one binary pattern.
-
-    Parameters
-    ----------
-    area_b
-        Area of the pattern, in unit cells, ``N(B)``.
-    deposits_b
-        Deposits in the pattern, ``N(B&D)``.
-    area_total
-        Study area in unit cells, ``N(T)``.
-    deposits_total
-        All deposits, ``N(D)``.
-    min_count
-        Counts below this are raised to it so that weights stay finite (an empty
-        cell of the 2x2 table otherwise gives an infinite weight).
-
-    Returns
-    -------
-    dict
-        ``area, deposits, w_plus, s_w_plus, w_minus, s_w_minus, contrast, s_contrast,
-        studentized_contrast``, and ``defined`` (1.0 when no cell of the 2x2 table was
-        empty, i.e. no count had to be raised to ``min_count``).
-    """
-    raw = (deposits_b, deposits_total - deposits_b, area_b - deposits_b,
-           area_total - area_b - (deposits_total - deposits_b))
-    n_bd = max(deposits_b, min_count)
-    n_nbd = max(deposits_total - deposits_b, min_count)
-    n_bnd = max(area_b - deposits_b, min_count)
-    n_nbnd = max(area_total - area_b - (deposits_total - deposits_b), min_count)
-    n_d = n_bd + n_nbd
-    n_nd = n_bnd + n_nbnd
-    w_plus = math.log((n_bd / n_d) / (n_bnd / n_nd))
-    w_minus = math.log((n_nbd / n_d) / (n_nbnd / n_nd))
-    v_plus = 1.0 / n_bd + 1.0 / n_bnd
-    v_minus = 1.0 / n_nbd + 1.0 / n_nbnd
-    contrast = w_plus - w_minus
-    s_c = math.sqrt(v_plus + v_minus)
-    return {
-        "area": float(area_b), "deposits": float(deposits_b),
-        "w_plus": w_plus, "s_w_plus": math.sqrt(v_plus),
-        "w_minus": w_minus, "s_w_minus": math.sqrt(v_minus),
-        "contrast": contrast, "s_contrast": s_c, "studentized_contrast": contrast / s_c,
-        "defined": float(all(v > 0 for v in raw)),
-    }
-
-
-def cumulative_weights(
-    values: np.ndarray, positive: np.ndarray, area: np.ndarray, *,
-    direction: Literal["ascending", "descending"], thresholds: np.ndarray,
-    area_total: float, deposits_total: float, min_count: float = 0.5,
-) -> list[dict[str, float]]:
-    """Weights table of cumulative patterns ``x <= t`` (ascending) or ``x >= t`` (descending).
-
-    ``area`` is the unit-cell area of each row; ``positive`` is the deposit weight of each
-    row (0 for background rows). Rows with NaN belong to no pattern.
-    """
-    rows = []
-    for t in thresholds:
-        inside = values <= t if direction == "ascending" else values >= t
-        row = binary_weights(
-            float(area[inside].sum()), float(positive[inside].sum()), area_total,
-            deposits_total, min_count=min_count,
-        )
-        rows.append({"threshold": float(t), **row})
-    return rows
-
-
-def categorical_weights(
-    codes: np.ndarray, positive: np.ndarray, area: np.ndarray, *, area_total: float,
-    deposits_total: float, min_count: float = 0.5,
-) -> list[dict[str, float]]:
-    """One row per class: W+ of the class as a pattern (its weight), W-, contrast."""
-    rows = []
-    for code in np.unique(codes[np.isfinite(codes)]):
-        inside = codes == code
-        if not area[inside].sum() > 0:
-            continue
-        row = binary_weights(
-            float(area[inside].sum()), float(positive[inside].sum()), area_total,
-            deposits_total, min_count=min_count,
-        )
-        rows.append({"class": float(code), **row})
-    return rows
-
-
 def _evidence(kind: str, *, threshold: float = math.nan, classes: Any = (), weights: Any = (),
-              variances: Any = (), table: list[dict[str, float]] | None = None) -> dict[str, Any]:
-    """The fitted weights of one column, as plain data (safe to save with skops)."""
+              variances: Any = (), defined: Any = (), table: list[dict[str, Any]] | None = None,
+              **extra: Any) -> dict[str, Any]:
+    """The fitted weights of one column, as plain data (safe to save with skops).
+
+    ``weights`` and ``variances`` are what the posterior uses: 0 where ``defined`` is false.
+    """
     return {"kind": kind, "threshold": float(threshold),
             "classes": np.asarray(classes, "f8"), "weights": np.asarray(weights, "f8"),
-            "variances": np.asarray(variances, "f8"), "table": list(table or [])}
+            "variances": np.asarray(variances, "f8"), "defined": np.asarray(defined, bool),
+            "table": list(table or []), **extra}
+
+
+def _applied(weight: float, sd: float, defined: bool) -> tuple[float, float]:
+    """Weight and variance entering the posterior: both 0 for an undefined weight."""
+    return (weight, sd * sd) if defined else (0.0, 0.0)
 
 
 class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
@@ -144,27 +75,35 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
     Parameters
     ----------
     categorical_features
-        Indices of columns holding class codes; their weights are per class.
+        Indices of columns holding class codes; their default type is ``categorical``.
     continuous
-        How continuous columns become binary patterns: ``descending`` (high values
-        favourable, ``x >= t``), ``ascending`` (``x <= t``, e.g. distances) or ``auto``
-        (the direction whose best threshold has the larger studentized contrast).
+        Default type of the other columns: ``descending`` (high values favourable,
+        ``x >= t``), ``ascending`` (``x <= t``, e.g. distances) or ``auto`` (the direction
+        whose chosen threshold is stronger).
+    evidence
+        Per-layer settings, feature name (see ``feature_names``) or column index ->
+        ``{type, threshold, groups}`` (see :func:`prospect.models.woe_tables.check_evidence`):
+        a type per layer, a manual cut-off, or a grouping of classes.
+    feature_names
+        Names of the columns, for the keys of ``evidence`` and the tables.
     n_thresholds
-        Candidate thresholds per continuous column (quantiles of the training rows).
+        Candidate thresholds per continuous column (weighted quantiles of the training
+        rows); every one is kept in the cumulative table.
     cell_area
         Area of one row's cell (e.g. m^2).
     unit_cell_area
         Area of Bonham-Carter's unit cell in the same units (default: ``cell_area``).
         Areas are counted in unit cells; each deposit occupies one unit cell.
-    min_count
-        Counts below this are raised to it so weights stay finite.
+    count
+        ``cells``: one deposit per positive row (times its weight); ``points``: the
+        ``n_points`` fit argument, every occurrence point counted.
     selection
-        Cut-off of a cumulative table: ``max_contrast`` (the classical choice: the largest
-        contrast among thresholds whose studentized contrast reaches
-        ``min_studentized_contrast``; the largest studentized contrast when none does) or
-        ``max_studentized_contrast``.
+        Automatic cut-off of a cumulative table: ``max_studentized_contrast`` (default) or
+        ``max_contrast`` (the largest contrast among thresholds whose studentized contrast
+        reaches ``min_studentized_contrast``; the largest studentized contrast when none
+        does). Only thresholds with both weights defined are candidates.
     min_studentized_contrast
-        Confidence level for ``max_contrast`` (2 is about 97.5 % one-sided).
+        Confidence level for ``significant`` (2 is about 97.5 % one-sided).
 
     Attributes
     ----------
@@ -173,23 +112,29 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
     n_deposits_, area_total_
         ``N(D)`` and ``N(T)`` (unit cells).
     evidence_
-        Per column: kind, threshold or classes, weights, variances and the full table.
+        Per column: kind, threshold or classes, applied weights and variances, which
+        weights are ``defined``, the chosen table and (cumulative layers) every table.
     """
 
     def __init__(
         self, *, categorical_features: list[int] | None = None,
         continuous: Literal["auto", "ascending", "descending"] = "auto",
+        evidence: dict[Any, dict[str, Any]] | None = None,
+        feature_names: list[str] | None = None,
         n_thresholds: int = 20, cell_area: float = 1.0, unit_cell_area: float | None = None,
-        min_count: float = 0.5,
-        selection: Literal["max_contrast", "max_studentized_contrast"] = "max_contrast",
+        count: Literal["cells", "points"] = "cells",
+        selection: Literal["max_contrast", "max_studentized_contrast"] =
+        "max_studentized_contrast",
         min_studentized_contrast: float = 2.0,
     ) -> None:
         self.categorical_features = categorical_features
         self.continuous = continuous
+        self.evidence = evidence
+        self.feature_names = feature_names
         self.n_thresholds = n_thresholds
         self.cell_area = cell_area
         self.unit_cell_area = unit_cell_area
-        self.min_count = min_count
+        self.count = count
         self.selection = selection
         self.min_studentized_contrast = min_studentized_contrast
 
@@ -200,15 +145,42 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
         return tags
 
     # -- fitting -------------------------------------------------------------------
-    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> WeightsOfEvidenceClassifier:
-        """Compute the weights of every column from cells ``X`` and deposit labels ``y``."""
+    def _names(self, n: int) -> list[str]:
+        names = list(self.feature_names or [])
+        return names if len(names) == n else [f"x{j}" for j in range(n)]
+
+    def _deposits(self, y: np.ndarray, w: np.ndarray, n_points: Any) -> np.ndarray:
+        pos = (y == self.classes_[1]).astype("f8")
+        if self.count == "points" and n_points is None:
+            raise ValueError("count='points' needs n_points (occurrence points per row)")
+        if self.count == "points":
+            n = np.asarray(n_points, "f8").ravel()
+            if n.shape != y.shape or not np.all(np.isfinite(n)) or (n < 0).any():
+                raise ValueError("n_points must give a non-negative count for every row")
+            return pos * n  # type: ignore[no-any-return]
+        if self.count not in ("cells", "points"):
+            raise ValueError(f"count must be 'cells' or 'points', not {self.count!r}")
+        return pos * w  # type: ignore[no-any-return]
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None,
+            n_points: Any = None) -> WeightsOfEvidenceClassifier:
+        """Compute the weights of every column from cells ``X`` and deposit labels ``y``.
+
+        Parameters
+        ----------
+        X, y
+            Evidence per cell, and 1 for cells holding occurrences.
+        sample_weight
+            Cells each row stands for (area).
+        n_points
+            Occurrence points in each row's cell (used with ``count="points"``).
+        """
         X, y = validate_data(self, X, y, ensure_all_finite="allow-nan", dtype="float64")
         self.classes_ = check_binary_target(y)
-        pos = (y == self.classes_[1]).astype("f8")
         w = check_weights(sample_weight, X)
         scale = self.cell_area / (self.unit_cell_area or self.cell_area)
         area = w * scale
-        deposits = pos * w
+        deposits = self._deposits(y, w, n_points)
         self.area_total_ = float(area.sum())
         self.n_deposits_ = float(deposits.sum())
         if self.n_deposits_ <= 0 or self.area_total_ <= self.n_deposits_:
@@ -218,100 +190,134 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
                 f"{self.area_total_} unit cells"
             )
         self.prior_logit_ = math.log(self.n_deposits_ / (self.area_total_ - self.n_deposits_))
-        categorical = set(self.categorical_features or [])
-        self.evidence_ = [
-            self._fit_column(X[:, j], deposits, area, categorical=j in categorical)
-            for j in range(X.shape[1])
-        ]
+        categorical = list(self.categorical_features or [])
+        specs = check_evidence(self.evidence, feature_names=self._names(X.shape[1]),
+                               categorical=categorical)
+        self.evidence_ = []
+        for j in range(X.shape[1]):
+            default = "categorical" if j in categorical else self.continuous
+            spec = specs.get(j, {"type": default, "threshold": None, "groups": None})
+            self.evidence_.append(self._fit_column(X[:, j], deposits, area, spec))
         return self
 
-    def _fit_column(self, x: np.ndarray, deposits: np.ndarray, area: np.ndarray, *,
-                    categorical: bool) -> dict[str, Any]:
-        kw = {"area_total": self.area_total_, "deposits_total": self.n_deposits_,
-              "min_count": self.min_count}
-        if categorical:
-            table = categorical_weights(x, deposits, area, **kw)
+    def _fit_column(self, x: np.ndarray, deposits: np.ndarray, area: np.ndarray,
+                    spec: Mapping[str, Any]) -> dict[str, Any]:
+        kw = {"area_total": self.area_total_, "deposits_total": self.n_deposits_}
+        if spec["type"] == "categorical":
+            groups = spec.get("groups")
+            codes = group_codes(x, groups) if groups else x
+            table = categorical_weights(codes, deposits, area, **kw)
+            if groups:
+                labels = [*groups, "other"]
+                for r in table:
+                    r["group"] = labels[int(r["class"]) - 1]
+            applied = [_applied(r["w_plus"], r["s_w_plus"], r["defined_plus"]) for r in table]
             return _evidence(
-                kind="categorical", classes=np.array([r["class"] for r in table]),
-                weights=np.array([r["w_plus"] for r in table]),
-                variances=np.array([r["s_w_plus"] ** 2 for r in table]), table=table,
+                kind="categorical", classes=[r["class"] for r in table],
+                weights=[a[0] for a in applied], variances=[a[1] for a in applied],
+                defined=[r["defined_plus"] for r in table], table=table,
+                groups=dict(groups) if groups else None,
             )
         finite = np.isfinite(x)
         if not finite.any():
-            return _evidence(kind="empty", weights=np.zeros(2), variances=np.zeros(2))
+            return _evidence(kind="empty", weights=np.zeros(2), variances=np.zeros(2),
+                             defined=[False, False])
         thresholds = _weighted_quantiles(x[finite], area[finite],
                                          np.linspace(0, 1, self.n_thresholds + 1))
+        manual = spec.get("threshold")
+        if manual is not None:
+            thresholds = np.unique(np.append(thresholds, manual))
         directions: list[Literal["ascending", "descending"]] = (
-            ["ascending", "descending"] if self.continuous == "auto" else [self.continuous]
+            ["ascending", "descending"] if spec["type"] == "auto" else [spec["type"]]
         )
-        best: dict[str, Any] | None = None
-        best_score: tuple[bool, float] = (False, -math.inf)
-        for direction in directions:
-            # the extreme threshold makes the pattern the whole area: no contrast; skip it
-            cand = thresholds[:-1] if direction == "ascending" else thresholds[1:]
-            if cand.size == 0:
-                cand = thresholds
-            table = cumulative_weights(x, deposits, area, direction=direction,
-                                       thresholds=cand, **kw)
-            k, significant = self._select(table)
+        tables = {d: cumulative_weights(x, deposits, area, direction=d, thresholds=thresholds,
+                                        **kw) for d in directions}
+        best: tuple[tuple[bool, float], str, int] | None = None
+        for direction, table in tables.items():
+            if manual is not None:
+                k = int(np.flatnonzero(thresholds == manual)[0])
+            else:
+                k = self._select(table)
             row = table[k]
+            significant = bool(row["defined"] and
+                               row["studentized_contrast"] >= self.min_studentized_contrast)
             key = "contrast" if self.selection == "max_contrast" and significant \
                 else "studentized_contrast"
-            score = (significant, row[key])
-            if best is None or score > best_score:
-                best_score = score
-                best = _evidence(
-                    direction, threshold=row["threshold"],
-                    weights=[row["w_plus"], row["w_minus"]],
-                    variances=[row["s_w_plus"] ** 2, row["s_w_minus"] ** 2], table=table,
-                )
-                best["significant"] = significant
+            score = (significant, row[key] if row["defined"] else -math.inf)
+            if best is None or score > best[0]:
+                best = (score, direction, k)
         assert best is not None
-        return best
+        _, direction, k = best
+        row = tables[direction][k]
+        usable = row["defined"] or manual is not None  # else: no threshold is defined
+        d_plus, d_minus = usable and row["defined_plus"], usable and row["defined_minus"]
+        plus = _applied(row["w_plus"], row["s_w_plus"], d_plus)
+        minus = _applied(row["w_minus"], row["s_w_minus"], d_minus)
+        return _evidence(
+            direction, threshold=row["threshold"] if usable else math.nan,
+            weights=[plus[0], minus[0]], variances=[plus[1], minus[1]],
+            defined=[d_plus, d_minus], table=tables[direction],
+            tables=tables, chosen=k,
+            significant=bool(row["defined"] and
+                             row["studentized_contrast"] >= self.min_studentized_contrast),
+            selection="manual" if manual is not None else self.selection,
+        )
 
-    def _select(self, table: list[dict[str, float]]) -> tuple[int, bool]:
-        """Row of the cut-off threshold, and whether it reaches the confidence level."""
-        sc = np.array([r["studentized_contrast"] for r in table])
-        # thresholds that leave a cell of the 2x2 table empty (e.g. no deposit outside the
-        # pattern) have undefined weights; they are never chosen when another exists
-        defined = np.array([r.get("defined", 1.0) > 0 for r in table])
-        if defined.any():
-            sc = np.where(defined, sc, -np.inf)
+    def _select(self, table: list[dict[str, Any]]) -> int:
+        """Row of the automatic cut-off; only thresholds with both weights defined count.
+
+        When no threshold has both weights defined, the first row is returned (its
+        weights are undefined and so excluded from the posterior).
+        """
+        defined = np.array([bool(r["defined"]) for r in table])
+        if not defined.any():
+            return 0
+        sc = np.where(defined, [r["studentized_contrast"] for r in table], -np.inf)
         if self.selection == "max_studentized_contrast":
-            k = int(np.argmax(sc))
-            return k, bool(sc[k] >= self.min_studentized_contrast)
+            return int(np.argmax(sc))
+        if self.selection != "max_contrast":
+            raise ValueError(f"selection {self.selection!r}: choose max_studentized_contrast "
+                             "or max_contrast")
         ok = sc >= self.min_studentized_contrast
         if ok.any():
             c = np.array([r["contrast"] for r in table])
-            return int(np.argmax(np.where(ok, c, -np.inf))), True
-        return int(np.argmax(sc)), False
+            return int(np.argmax(np.where(ok, c, -np.inf)))
+        return int(np.argmax(sc))
 
     # -- prediction ----------------------------------------------------------------
-    def _weights(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Sum of weights and sum of weight variances per row."""
-        total = np.zeros(X.shape[0])
-        var = np.zeros(X.shape[0])
+    def _states(self, X: np.ndarray) -> np.ndarray:
+        """Which weight of each layer applies per row: class index, 0 inside / 1 outside a
+        cumulative pattern, or -1 (missing evidence, unknown class: no weight)."""
+        out = np.full(X.shape, -1, dtype="i8")
         for j, ev in enumerate(self.evidence_):
             x = X[:, j]
-            w = np.zeros(X.shape[0])
-            v = np.zeros(X.shape[0])
             if ev["kind"] == "categorical":
-                idx = np.searchsorted(ev["classes"], x)
-                idx = np.clip(idx, 0, max(ev["classes"].size - 1, 0))
-                known = np.isfinite(x) & (ev["classes"].size > 0)
-                if ev["classes"].size:
-                    known &= ev["classes"][idx] == x
-                w[known] = ev["weights"][idx[known]]
-                v[known] = ev["variances"][idx[known]]
+                classes = ev["classes"]
+                if not classes.size:
+                    continue
+                groups = ev.get("groups")
+                codes = group_codes(x, groups) if groups else x
+                idx = np.clip(np.searchsorted(classes, codes), 0, classes.size - 1)
+                known = np.isfinite(codes) & (classes[idx] == codes)
+                out[known, j] = idx[known]
             elif ev["kind"] in ("ascending", "descending"):
                 finite = np.isfinite(x)
                 inside = _in_pattern(x, ev)
-                w[finite & inside] = ev["weights"][0]
-                v[finite & inside] = ev["variances"][0]
-                w[finite & ~inside] = ev["weights"][1]
-                v[finite & ~inside] = ev["variances"][1]
-            total += w
-            var += v
+                out[finite & inside, j] = 0
+                out[finite & ~inside, j] = 1
+        return out
+
+    def _weights(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Sum of the applied weights and of their variances per row."""
+        states = self._states(X)
+        total = np.zeros(X.shape[0])
+        var = np.zeros(X.shape[0])
+        for j, ev in enumerate(self.evidence_):
+            s = states[:, j]
+            has = s >= 0
+            if ev["weights"].size:
+                total[has] += ev["weights"][s[has]]
+                var[has] += ev["variances"][s[has]]
         return total, var
 
     def posterior_logit(self, X: Any) -> np.ndarray:
@@ -345,47 +351,86 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
 
     # -- reporting -----------------------------------------------------------------
     def weights_table(self, feature_names: list[str] | None = None) -> list[dict[str, Any]]:
-        """The chosen weights of every column (threshold or class, W+, W-, C, stud. C)."""
+        """The weights in use per layer: one row per class, or the chosen threshold's row.
+
+        Every row carries ``defined`` (``defined_plus``/``defined_minus``): an undefined
+        weight is reported as missing and contributes nothing to the posterior.
+        """
         check_is_fitted(self)
-        names = feature_names or [f"x{j}" for j in range(len(self.evidence_))]
+        names = feature_names or self._names(len(self.evidence_))
         out: list[dict[str, Any]] = []
         for name, ev in zip(names, self.evidence_, strict=True):
             if ev["kind"] == "categorical":
-                out += [{"feature": name, "kind": ev["kind"], **row} for row in ev["table"]]
+                out += [{"feature": name, "kind": ev["kind"], **row,
+                         "defined": bool(row["defined_plus"])} for row in ev["table"]]
             elif ev["kind"] in ("ascending", "descending"):
-                row = next(r for r in ev["table"] if r["threshold"] == ev["threshold"])
+                row = dict(ev["table"][ev["chosen"]])
+                if not row["defined"] and ev.get("selection") != "manual":
+                    row["threshold"] = math.nan  # no threshold has both weights defined
                 out.append({"feature": name, "kind": ev["kind"],
-                            "significant": bool(ev.get("significant", True)), **row})
+                            "selection": ev.get("selection"),
+                            "significant": bool(ev.get("significant", False)), **row})
         return out
 
+    def cumulative_tables(self, feature_names: list[str] | None = None) -> dict[str, Any]:
+        """Every threshold tested per cumulative layer and direction, and the chosen one."""
+        check_is_fitted(self)
+        names = feature_names or self._names(len(self.evidence_))
+        return {name: {"kind": ev["kind"], "chosen_threshold": ev["threshold"],
+                       "selection": ev.get("selection"), "tables": ev["tables"]}
+                for name, ev in zip(names, self.evidence_, strict=True)
+                if ev["kind"] in ("ascending", "descending")}
+
     def conditional_independence(
-        self, X: Any, y: Any, sample_weight: Any = None,
+        self, X: Any, y: Any, sample_weight: Any = None, n_points: Any = None,
     ) -> dict[str, Any]:
         """Checks of conditional independence (Bonham-Carter, 1994; Agterberg & Cheng, 2002).
 
-        Returns the ratio of observed to predicted deposits ``N(D) / sum(P * area)`` (values
-        below about 0.85 suggest a violation), the Agterberg-Cheng test (z and one-sided
-        p-value of ``T - N(D)``), and pairwise chi-square tests of the binary patterns over
-        the deposit rows.
+        * ``ratio``: observed deposits over predicted ``T = sum(P * area)`` (values below
+          about 0.85 suggest a violation).
+        * Agterberg-Cheng test: ``T`` sums ``A_k P_k`` over the *unique combinations* ``k``
+          of evidence (each with area ``A_k`` in unit cells and one posterior ``P_k``), and
+          its variance ``s2(T) = sum A_k^2 s2(P_k)``; ``z = (T - N(D)) / s(T)`` with the
+          one-sided p-value (CI is rejected at 5 % when ``p < 0.05``).
+        * pairwise chi-square tests of the binary patterns over the deposit rows.
         """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype="float64")
         y = np.asarray(y)
         w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, "f8")
         area = w * self.cell_area / (self.unit_cell_area or self.cell_area)
-        total, var = self._weights(X)
-        p = _expit(self.prior_logit_ + total)
-        s2p = (1.0 / self.n_deposits_ + var) * p**2
-        predicted = float((p * area).sum())
-        sd_t = float(math.sqrt(((area**2) * s2p).sum()))
-        z = (predicted - self.n_deposits_) / sd_t if sd_t > 0 else math.nan
+        observed = float(self._deposits(y, w, n_points).sum())
+        states = self._states(X)
+        combos, inverse = np.unique(states, axis=0, return_inverse=True)
+        inverse = inverse.ravel()
+        first = np.zeros(combos.shape[0], dtype="i8")
+        first[inverse[::-1]] = np.arange(len(inverse))[::-1]
+        total, var = self._weights(X[first])
+        p_k = _expit(self.prior_logit_ + total)
+        s2p_k = (1.0 / self.n_deposits_ + var) * p_k**2
+        area_k = np.bincount(inverse, weights=area, minlength=combos.shape[0])
+        predicted = float((area_k * p_k).sum())
+        sd_t = float(math.sqrt(((area_k**2) * s2p_k).sum()))
+        z = (predicted - observed) / sd_t if sd_t > 0 else math.nan
+        return {
+            "observed_deposits": observed,
+            "predicted_deposits": predicted,
+            "ratio": observed / predicted if predicted > 0 else math.nan,
+            "agterberg_cheng_z": float(z),
+            "agterberg_cheng_p": float(stats.norm.sf(z)) if math.isfinite(z) else math.nan,
+            "agterberg_cheng_sd": sd_t,
+            "n_combinations": int(combos.shape[0]),
+            "pairwise": self._pairwise(X, y, w),
+        }
+
+    def _pairwise(self, X: np.ndarray, y: np.ndarray, w: np.ndarray) -> list[dict[str, Any]]:
         pos = y == self.classes_[1]
-        pairs = []
         binary = {
             j: _in_pattern(X[:, j], ev) for j, ev in enumerate(self.evidence_)
             if ev["kind"] in ("ascending", "descending")
         }
         keys = sorted(binary)
+        pairs = []
         for a_i, a in enumerate(keys):
             for b in keys[a_i + 1:]:
                 ba, bb = binary[a], binary[b]
@@ -398,14 +443,7 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
                 else:
                     chi2, pval = math.nan, math.nan
                 pairs.append({"a": a, "b": b, "chi2": float(chi2), "p_value": float(pval)})
-        return {
-            "observed_deposits": self.n_deposits_,
-            "predicted_deposits": predicted,
-            "ratio": self.n_deposits_ / predicted if predicted > 0 else math.nan,
-            "agterberg_cheng_z": float(z),
-            "agterberg_cheng_p": float(stats.norm.sf(z)) if math.isfinite(z) else math.nan,
-            "pairwise": pairs,
-        }
+        return pairs
 
 
 def _in_pattern(x: np.ndarray, ev: dict[str, Any]) -> np.ndarray:

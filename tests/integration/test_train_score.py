@@ -171,8 +171,14 @@ def test_other_estimators_train_and_score_on_the_same_cube(trained, scene, tmp_p
         kinds = {r["feature"]: r["kind"] for r in woe["weights"]}
         assert kinds["geology"] == "categorical" and kinds["heatflow"] == "descending"
         assert 0 < woe["conditional_independence"]["ratio"] < 2
+        assert woe["conditional_independence"]["n_combinations"] >= 2
+        # every threshold tested is kept, per continuous layer and direction
+        tables = woe["cumulative_tables"]["heatflow"]["tables"]["descending"]
+        assert len(tables) > 5 and all("studentized_contrast" in r for r in tables)
+        assert woe["unit_cell_area"] == woe["cell_area"] and woe["count"] == "cells"
         report = (tmp_path / "out" / "model" / "report" / "report.md").read_text()
-        assert "studentized" in report.lower() or "stud. C" in report
+        assert "stud. C" in report and "| defined |" in report and "unit cells" in report
+        assert "woe_cumulative.png" in report
     else:  # calibrated on the spatial out-of-fold probabilities
         cal = metrics["calibration"]
         assert cal["method"] == "isotonic" and cal["spatial_oof_after"]["mean_predicted"]

@@ -115,10 +115,33 @@ def test_missing_evidence_weighs_zero() -> None:
         [woe.prior_logit_, woe.prior_logit_])
 
 
-def test_zero_counts_stay_finite() -> None:
-    got = binary_weights(20, 0, 100, 10)
-    assert all(math.isfinite(v) for v in got.values())
-    assert got["w_plus"] < 0
+def test_a_class_without_deposits_is_undefined_never_positive() -> None:
+    # the old 0.5 pseudo-count gave this 2-cell class without deposits
+    # W+ = ln[(0.5/10)/(2/90)] = +0.81; the published convention: undefined, weight 0
+    got = binary_weights(2, 0, 100, 10)
+    assert math.isnan(got["w_plus"]) and not got["defined_plus"] and not got["defined"]
+    assert math.isnan(got["studentized_contrast"])
+    assert got["defined_minus"] and math.isfinite(got["w_minus"])
+    # no deposit outside the pattern: W- undefined
+    got = binary_weights(80, 10, 100, 10)
+    assert got["defined_plus"] and not got["defined_minus"] and math.isnan(got["contrast"])
+    # no area outside the pattern: W- undefined
+    assert not binary_weights(100, 10, 100, 10)["defined_minus"]
+
+
+def test_undefined_class_weight_is_excluded_from_the_posterior() -> None:
+    b, y = _raster_case()
+    codes = b.copy()
+    codes[[30, 31]] = 2.0  # a small class without deposits
+    woe = WeightsOfEvidenceClassifier(categorical_features=[0]).fit(codes[:, None], y)
+    rows = {r["class"]: r for r in woe.weights_table(["geo"])}
+    assert rows[2.0]["defined"] is False and math.isnan(rows[2.0]["w_plus"])
+    assert rows[1.0]["defined"] and rows[0.0]["defined"]
+    # weight 0, variance 0: the posterior of the class is the prior
+    assert woe.posterior_logit(np.array([[2.0]]))[0] == pytest.approx(woe.prior_logit_)
+    sd = woe.predict_proba_std(np.array([[2.0]]))[0]
+    p = 1 / (1 + math.exp(-woe.prior_logit_))
+    assert sd == pytest.approx(math.sqrt(1 / 10) * p)
 
 
 @settings(max_examples=60, deadline=None)
@@ -128,12 +151,15 @@ def test_weights_of_a_pattern_and_its_complement_mirror(area_b: int, dep_b: int,
     dep_b = min(dep_b, dep_total, area_b)
     got = binary_weights(area_b, dep_b, area_total, dep_total)
     comp = binary_weights(area_total - area_b, dep_total - dep_b, area_total, dep_total)
-    # ~B's W+ is B's W- and vice versa; the contrast flips sign
-    assert comp["w_plus"] == pytest.approx(got["w_minus"], abs=1e-9)
-    assert comp["w_minus"] == pytest.approx(got["w_plus"], abs=1e-9)
-    assert comp["contrast"] == pytest.approx(-got["contrast"], abs=1e-9)
+    # ~B's W+ is B's W- and vice versa (undefined on both sides alike); C flips sign
+    assert comp["defined_plus"] == got["defined_minus"]
+    assert comp["w_plus"] == pytest.approx(got["w_minus"], abs=1e-9, nan_ok=True)
+    assert comp["w_minus"] == pytest.approx(got["w_plus"], abs=1e-9, nan_ok=True)
+    assert comp["contrast"] == pytest.approx(-got["contrast"], abs=1e-9, nan_ok=True)
+    # an empty cell of the 2x2 table is undefined, never a finite weight
+    assert got["defined_plus"] == (dep_b > 0 and area_b > dep_b)
     # a pattern richer in deposits than the area average has W+ > 0 > W-
-    if 0.5 <= dep_b < area_b and dep_b / area_b > dep_total / area_total * 1.01:
+    if got["defined"] and dep_b / area_b > dep_total / area_total * 1.01:
         assert got["w_plus"] > 0 > got["w_minus"]
 
 
@@ -146,7 +172,7 @@ def test_cumulative_cut_off_follows_the_selection_rule(selection: str) -> None:
                                       n_thresholds=30).fit(x[:, None], y)
     table = woe.evidence_[0]["table"]
     chosen = woe.weights_table()[0]
-    defined = np.array([r["defined"] > 0 for r in table])  # no empty 2x2 cell
+    defined = np.array([r["defined"] for r in table])  # no empty 2x2 cell
     sc = np.array([r["studentized_contrast"] for r in table])[defined]
     c = np.array([r["contrast"] for r in table])[defined]
     assert chosen["significant"] and chosen["defined"]
@@ -155,3 +181,176 @@ def test_cumulative_cut_off_follows_the_selection_rule(selection: str) -> None:
     else:
         assert chosen["contrast"] == pytest.approx(c[sc >= 2].max())
     assert chosen["w_plus"] > 0 > chosen["w_minus"]
+
+
+# A layer of five levels on N(T) = 100 unit cells with N(D) = 10 deposits:
+#   level  1   2   3   4   5
+#   area  20  30  25  15  10
+#   dep    0   1   2   3   4
+# Descending (x >= t) tables, by hand:
+#   t=1: B = everything              -> no area outside: W- undefined
+#   t=2: B = 80 cells, 10 deposits   -> no deposit outside: W- undefined
+#   t=3: N(B&D)=9, N(B&~D)=41, N(~B&D)=1, N(~B&~D)=49
+#   t=4: N(B&D)=7, N(B&~D)=18, N(~B&D)=3, N(~B&~D)=72
+#   t=5: N(B&D)=4, N(B&~D)=6,  N(~B&D)=6, N(~B&~D)=84
+def _hand(n_bd: float, n_bnd: float, n_nbd: float, n_nbnd: float) -> dict[str, float]:
+    wp = math.log((n_bd / 10) / (n_bnd / 90))
+    wm = math.log((n_nbd / 10) / (n_nbnd / 90))
+    sc = math.sqrt(1 / n_bd + 1 / n_bnd + 1 / n_nbd + 1 / n_nbnd)
+    return {"w_plus": wp, "w_minus": wm, "contrast": wp - wm, "s_contrast": sc,
+            "studentized_contrast": (wp - wm) / sc}
+
+
+HAND_DESC = {3.0: _hand(9, 41, 1, 49), 4.0: _hand(7, 18, 3, 72), 5.0: _hand(4, 6, 6, 84)}
+# the same, written out for t=4: W+ = ln(0.7/0.2) = 1.252763, W- = ln(0.3/0.8) = -0.980829,
+# C = 2.233592, s(C) = sqrt(1/7 + 1/18 + 1/3 + 1/72) = 0.738671, C/s(C) = 3.023798
+assert abs(HAND_DESC[4.0]["studentized_contrast"] - 3.023798) < 1e-6
+
+
+def _levels() -> tuple[np.ndarray, np.ndarray]:
+    x = np.repeat([1.0, 2.0, 3.0, 4.0, 5.0], [20, 30, 25, 15, 10])
+    y = np.zeros(100, int)
+    for level, n in zip([2.0, 3.0, 4.0, 5.0], [1, 2, 3, 4], strict=True):
+        y[np.flatnonzero(x == level)[:n]] = 1
+    return x, y
+
+
+def _check(row: dict, hand: dict) -> None:
+    for key, value in hand.items():
+        assert row[key] == pytest.approx(value, abs=1e-9), key
+
+
+def test_descending_cumulative_table_equals_the_hand_table() -> None:
+    x, y = _levels()
+    woe = WeightsOfEvidenceClassifier(continuous="descending", n_thresholds=50).fit(x[:, None], y)
+    table = {r["threshold"]: r for r in woe.cumulative_tables(["x"])["x"]["tables"]["descending"]}
+    assert sorted(table) == [1.0, 2.0, 3.0, 4.0, 5.0]  # every threshold tested is kept
+    assert not table[1.0]["defined_minus"] and not table[2.0]["defined_minus"]
+    assert table[2.0]["w_plus"] == pytest.approx(math.log((10 / 10) / (70 / 90)))
+    for t, hand in HAND_DESC.items():
+        _check(table[t], hand)
+    # automatic choice: maximum studentized contrast among defined thresholds (t = 4)
+    row = woe.weights_table(["x"])[0]
+    assert row["threshold"] == 4.0 and row["selection"] == "max_studentized_contrast"
+    _check(row, HAND_DESC[4.0])
+
+
+def test_ascending_table_of_a_distance_equals_the_mirrored_hand_table() -> None:
+    x, y = _levels()
+    d = 6.0 - x  # a distance: near (low) is favourable; x <= t on d is x >= 6 - t
+    woe = WeightsOfEvidenceClassifier(continuous="ascending", n_thresholds=50).fit(d[:, None], y)
+    table = {r["threshold"]: r for r in woe.evidence_[0]["tables"]["ascending"]}
+    for t, hand in HAND_DESC.items():
+        _check(table[6.0 - t], hand)
+    assert woe.weights_table()[0]["threshold"] == 2.0
+    auto = WeightsOfEvidenceClassifier(n_thresholds=50).fit(d[:, None], y)
+    assert auto.weights_table()[0]["kind"] == "ascending"
+
+
+def test_manual_threshold_from_the_config_is_used_as_given() -> None:
+    x, y = _levels()
+    woe = WeightsOfEvidenceClassifier(evidence={"x": {"type": "descending", "threshold": 3}},
+                                      feature_names=["x"]).fit(x[:, None], y)
+    row = woe.weights_table()[0]
+    assert row["threshold"] == 3.0 and row["selection"] == "manual"
+    _check(row, HAND_DESC[3.0])
+    p = woe.predict_proba(np.array([[3.0], [2.0]]))[:, 1]
+    logit = np.log(p / (1 - p))
+    prior = math.log(10 / 90)
+    assert logit == pytest.approx([prior + HAND_DESC[3.0]["w_plus"],
+                                   prior + HAND_DESC[3.0]["w_minus"]])
+
+
+def test_categorical_table_and_class_grouping_equal_the_hand_tables() -> None:
+    x, y = _levels()
+    woe = WeightsOfEvidenceClassifier(categorical_features=[0]).fit(x[:, None], y)
+    rows = {r["class"]: r for r in woe.weights_table(["geo"])}
+    assert not rows[1.0]["defined"]  # 20 cells, no deposit: undefined, weight 0
+    assert rows[2.0]["w_plus"] == pytest.approx(math.log((1 / 10) / (29 / 90)))
+    assert rows[3.0]["w_plus"] == pytest.approx(math.log((2 / 10) / (23 / 90)))
+    assert rows[4.0]["w_plus"] == pytest.approx(math.log((3 / 10) / (12 / 90)))
+    assert rows[5.0]["w_plus"] == pytest.approx(math.log((4 / 10) / (6 / 90)))
+    assert woe.posterior_logit(np.array([[1.0]]))[0] == pytest.approx(math.log(10 / 90))
+    grouped = WeightsOfEvidenceClassifier(
+        categorical_features=[0], feature_names=["geo"],
+        evidence={"geo": {"type": "categorical", "groups": {"high": [4, 5]}}},
+    ).fit(x[:, None], y)
+    g = {r["group"]: r for r in grouped.weights_table()}
+    # "high" is the pattern x >= 4: W+ of t=4; "other" is its complement: W- of t=4
+    assert g["high"]["w_plus"] == pytest.approx(HAND_DESC[4.0]["w_plus"])
+    assert g["other"]["w_plus"] == pytest.approx(HAND_DESC[4.0]["w_minus"])
+    assert grouped.posterior_logit(np.array([[5.0], [1.0]])) == pytest.approx(
+        [math.log(10 / 90) + HAND_DESC[4.0]["w_plus"],
+         math.log(10 / 90) + HAND_DESC[4.0]["w_minus"]])
+
+
+def test_counting_every_point_counts_two_points_in_one_cell_twice() -> None:
+    x, y = _levels()
+    n_points = y.astype(float)
+    n_points[np.flatnonzero((x == 5.0) & (y == 1))[0]] = 2.0  # two points share a cell
+    cells = WeightsOfEvidenceClassifier(categorical_features=[0]).fit(
+        x[:, None], y, n_points=n_points)
+    points = WeightsOfEvidenceClassifier(categorical_features=[0], count="points").fit(
+        x[:, None], y, n_points=n_points)
+    assert cells.n_deposits_ == 10 and points.n_deposits_ == 11
+    assert points.area_total_ == 100  # the area is the area, whatever the count
+    row = {r["class"]: r for r in points.weights_table()}[5.0]
+    # N(B&D) = 5, N(B&~D) = 10 - 5 = 5, N(D) = 11, N(~D) = 89
+    assert row["w_plus"] == pytest.approx(math.log((5 / 11) / (5 / 89)))
+
+
+def test_bad_evidence_settings_are_refused_with_the_feature_named() -> None:
+    x, y = _levels()
+    for evidence, match in [({"nope": {"type": "descending"}}, "'nope' is not a feature"),
+                            ({"x": {"type": "sideways"}}, "x.type 'sideways'"),
+                            ({"x": {"type": "auto", "threshold": 2}}, "x.threshold needs"),
+                            ({"x": {"type": "descending", "groups": {"a": [1]}}}, "x.groups")]:
+        with pytest.raises(ValueError, match=match):
+            WeightsOfEvidenceClassifier(evidence=evidence, feature_names=["x"]).fit(
+                x[:, None], y)
+
+
+def test_agterberg_cheng_sums_variance_over_unique_evidence_combinations() -> None:
+    x, y = _levels()
+    b = (x >= 4).astype(float)
+    X = np.column_stack([x, b])
+    woe = WeightsOfEvidenceClassifier(categorical_features=[0, 1]).fit(X, y)
+    ci = woe.conditional_independence(X, y)
+    # 5 classes x 2 patterns, but class and pattern go together: 5 unique combinations
+    assert ci["n_combinations"] == 5
+    p = woe.predict_proba(X)[:, 1]
+    sd = woe.predict_proba_std(X)
+    var = 0.0
+    for level in np.unique(x):
+        k = x == level
+        var += k.sum() ** 2 * sd[k][0] ** 2  # area^2 x s^2(P), once per combination
+    assert ci["agterberg_cheng_sd"] == pytest.approx(math.sqrt(var))
+    assert ci["predicted_deposits"] == pytest.approx(p.sum())
+    assert ci["agterberg_cheng_sd"] > math.sqrt((sd**2).sum())  # not the per-cell sum
+
+
+def _simulate(seed: int, *, dependent: bool) -> dict:
+    """Three binary layers, conditionally independent given the deposits unless
+    ``dependent`` (then the third layer copies the first in 90 % of cells)."""
+    rng = np.random.default_rng(seed)
+    n, nd = 3000, 40
+    y = np.zeros(n, int)
+    y[rng.choice(n, nd, replace=False)] = 1
+    a, b = (0.6, 0.5, 0.7), (0.2, 0.3, 0.25)
+    X = np.column_stack([(rng.random(n) < np.where(y == 1, a[j], b[j])) for j in range(3)])
+    if dependent:
+        copy = rng.random(n) < 0.9
+        X[copy, 2] = X[copy, 0]
+    X = X.astype(float)
+    woe = WeightsOfEvidenceClassifier(categorical_features=[0, 1, 2]).fit(X, y)
+    return woe.conditional_independence(X, y)
+
+
+def test_agterberg_cheng_rejects_rarely_under_ci_and_often_under_dependence() -> None:
+    under_ci = np.array([_simulate(s, dependent=False)["agterberg_cheng_p"]
+                         for s in range(200)])
+    rate = float(np.mean(under_ci < 0.05))
+    assert rate <= 0.08, rate  # the 5 % test holds its level under CI (200 simulations)
+    dependent = np.array([_simulate(s, dependent=True)["agterberg_cheng_p"]
+                          for s in range(50)])
+    assert np.mean(dependent < 0.05) > 0.5  # and has power against a copied layer
