@@ -19,7 +19,10 @@ from prospect.grid import ChunkWindow, RegionGrid
 from prospect.ingest.layers import Layer
 from prospect.io.points import PointTable, read_points
 
-__all__ = ["DistanceToPointLayer", "IdwLayer", "KrigingLayer", "plan_points"]
+__all__ = [
+    "DistanceToPointLayer", "IdwLayer", "KrigingLayer", "idw_estimate", "kriging_estimate",
+    "plan_points",
+]
 
 
 def _centres(grid: RegionGrid, window: ChunkWindow) -> tuple[np.ndarray, np.ndarray]:
@@ -56,16 +59,38 @@ class IdwLayer(Layer):
     def compute(self, grid: RegionGrid, window: ChunkWindow) -> np.ndarray:
         """Weights ``1 / d**power``; a cell on a point takes that point's value."""
         xs, ys = _centres(grid, window)
-        k = min(self.neighbours, len(self.z))
-        dist, idx = cKDTree(self.xy).query(np.column_stack([xs, ys]), k=k)
-        dist, idx = dist.reshape(len(xs), k), idx.reshape(len(xs), k)
-        with np.errstate(divide="ignore"):
-            w = 1.0 / dist**self.power
-        exact = ~np.isfinite(w)
-        hit = exact.any(axis=1)
-        w[hit] = exact[hit].astype("f8")
-        est = (w * self.z[idx]).sum(axis=1) / w.sum(axis=1)
+        est = idw_estimate(self.xy, self.z, np.column_stack([xs, ys]), power=self.power,
+                           neighbours=self.neighbours)
         return est.astype(np.float32).reshape(window.shape)
+
+
+def idw_estimate(xy: np.ndarray, z: np.ndarray, query: np.ndarray, *, power: float,
+                 neighbours: int) -> np.ndarray:
+    """Inverse-distance-weighted estimate at ``query`` (``(m, 2)``) from points ``xy``/``z``.
+
+    Weights ``1 / d**power`` over the ``neighbours`` nearest points; a query on a point
+    takes that point's value. The one IDW of the project: ingest's :class:`IdwLayer` and
+    the fold-aware re-interpolation of :mod:`prospect.models.foldaware` both call it.
+    """
+    k = min(neighbours, len(z))
+    dist, idx = cKDTree(xy).query(query, k=k)
+    dist, idx = dist.reshape(len(query), k), idx.reshape(len(query), k)
+    with np.errstate(divide="ignore"):
+        w = 1.0 / dist**power
+    exact = ~np.isfinite(w)
+    hit = exact.any(axis=1)
+    w[hit] = exact[hit].astype("f8")
+    return (w * z[idx]).sum(axis=1) / w.sum(axis=1)  # type: ignore[no-any-return]
+
+
+def kriging_estimate(model: Any, query: np.ndarray, *, neighbours: int,
+                     variance: bool) -> np.ndarray:
+    """Ordinary-kriging estimate (or its variance, clipped at 0) of a pykrige ``model`` at
+    ``query`` with the ``neighbours`` closest points (moving window)."""
+    k = min(neighbours, len(model.X_ADJUSTED))
+    z, ss = model.execute("points", query[:, 0], query[:, 1], backend="C", n_closest_points=k)
+    out = np.asarray(ss if variance else z, dtype="f8")
+    return np.maximum(out, 0.0) if variance else out
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,11 +106,8 @@ class KrigingLayer(Layer):
     def compute(self, grid: RegionGrid, window: ChunkWindow) -> np.ndarray:
         """Kriging on the chunk's cell centres with the ``neighbours`` closest points."""
         xs, ys = _centres(grid, window)
-        k = min(self.neighbours, len(self.model.X_ADJUSTED))
-        z, ss = self.model.execute("points", xs, ys, backend="C", n_closest_points=k)
-        out = np.asarray(ss if self.variance else z, dtype="f8")
-        if self.variance:
-            out = np.maximum(out, 0.0)
+        out = kriging_estimate(self.model, np.column_stack([xs, ys]),
+                               neighbours=self.neighbours, variance=self.variance)
         return out.astype(np.float32).reshape(window.shape)
 
 

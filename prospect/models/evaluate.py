@@ -129,6 +129,7 @@ def cross_validate(
     estimator: Any, X: np.ndarray, y: np.ndarray, splits: Sequence[tuple[np.ndarray, np.ndarray]],
     *, scheme: str, sample_weight: np.ndarray | None = None,
     feature_names: Sequence[str] | None = None, importance_repeats: int = 0, seed: int = 0,
+    fold_X: Sequence[np.ndarray] | None = None,
 ) -> CVResult:
     """Fit a clone of ``estimator`` per split and score the held-out rows.
 
@@ -144,12 +145,17 @@ def cross_validate(
         Passed to the ``model`` step when given (area weights of weights of evidence).
     importance_repeats
         Repeats of permutation importance on each test fold (0: none).
+    fold_X
+        One feature matrix per split, used instead of ``X`` in that fold (surfaces
+        re-interpolated from the fold's training points:
+        :func:`prospect.models.foldaware.fold_features`).
 
     The folds run one after another here; a pipeline on a cluster submits
     :func:`fit_fold` per split and pools the results with :func:`pool_folds`.
     """
-    folds = [fit_fold(estimator, X, y, train, test, k, sample_weight=sample_weight,
-                      importance_repeats=importance_repeats, seed=seed)
+    folds = [fit_fold(estimator, X if fold_X is None else fold_X[k], y, train, test, k,
+                      sample_weight=sample_weight, importance_repeats=importance_repeats,
+                      seed=seed)
              for k, (train, test) in enumerate(splits)]
     return pool_folds(folds, y, scheme=scheme, feature_names=feature_names)
 
