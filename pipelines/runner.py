@@ -20,6 +20,7 @@ from pipelines.context import RunContext, StageResult, timed
 from pipelines.manifest import Manifest
 from pipelines.progress import StageMonitor
 from pipelines.stages import STAGE_ORDER, get_stage
+from pipelines.stages.screen import has_work as screen_has_work
 from prospect.config import JobConfig, load_job, resolve_grid
 from prospect.errors import ConfigError
 
@@ -72,6 +73,8 @@ def default_stages(job: JobConfig) -> list[str]:
     stages = ["ingest"]
     if job.indices is not None:
         stages.append("indices")
+    if screen_has_work(job):
+        stages.append("screen")
     if job.model is not None:
         stages += ["train", "score"]
     if job.tiles is not None:

@@ -1,4 +1,4 @@
-"""``prospect ingest | indices | train | score | tiles | run``: one stage, or all of a job."""
+"""``prospect ingest | indices | screen | train | score | tiles | run``: stages of a job."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from pipelines.commands._common import (
 
 HELP = {
     "ingest": "Read the job's sources, put them on the region grid and write the zarr cube.",
+    "screen": "Check kriged surfaces (variogram, leave-one-out vs IDW); economic screening.",
     "train": "Train the job's prospectivity model with cross-validation; write model and report.",
     "score": "Score every cell: probability and uncertainty into the cube and as COGs.",
     "tiles": "Render XYZ tile pyramids and the viewer page from the scored layers.",

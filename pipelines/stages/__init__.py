@@ -9,7 +9,7 @@ from pipelines.context import RunContext, StageResult
 
 __all__ = ["STAGE_ORDER", "get_stage"]
 
-STAGE_ORDER: tuple[str, ...] = ("ingest", "indices", "train", "score", "tiles")
+STAGE_ORDER: tuple[str, ...] = ("ingest", "indices", "screen", "train", "score", "tiles")
 
 
 def get_stage(name: str) -> Callable[[RunContext], StageResult]:

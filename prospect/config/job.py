@@ -18,6 +18,7 @@ from prospect.config._base import (
     repeated,
     validate_mapping,
 )
+from prospect.config.economics import EconomicsConfig
 from prospect.config.indices import IndicesConfig
 from prospect.config.mask import MaskConfig
 from prospect.config.model import ModelConfig
@@ -116,6 +117,8 @@ class JobConfig(StrictModel):
         True when the inputs are synthetic; carried into every output's metadata.
     mask
         Land mask: cells outside the region's outline are no-data in every variable.
+    economics
+        Economic screening of a brine lithium surface (the ``screen`` stage).
     """
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -126,6 +129,7 @@ class JobConfig(StrictModel):
     mask: MaskConfig | None = None
     indices: IndicesConfig | None = None
     model: ModelConfig | None = None
+    economics: EconomicsConfig | None = None
     tiles: TilesConfig | None = None
     outputs: OutputsConfig = Field(default_factory=OutputsConfig)
 

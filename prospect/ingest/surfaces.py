@@ -7,6 +7,7 @@ asks for one (``interpolate``, ``distance``).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -15,6 +16,7 @@ from scipy.spatial import cKDTree
 
 from prospect.config.sources import PointSource
 from prospect.errors import DataError
+from prospect.geostats import merge_coincident
 from prospect.grid import ChunkWindow, RegionGrid
 from prospect.ingest.layers import Layer
 from prospect.io.points import PointTable, read_points
@@ -111,6 +113,11 @@ class KrigingLayer(Layer):
         return out.astype(np.float32).reshape(window.shape)
 
 
+def _safe(column: str) -> str:
+    """A column name as part of a variable name (``Heat Flow`` -> ``Heat_Flow``)."""
+    return re.sub(r"[^A-Za-z0-9_]", "_", column)
+
+
 def _in_region(table: PointTable, grid: RegionGrid) -> int:
     left, bottom, right, top = grid.bounds
     return int(((table.x >= left) & (table.x <= right) & (table.y >= bottom)
@@ -157,7 +164,7 @@ def plan_points(source: PointSource, grid: RegionGrid) -> list[Layer]:
         unit = source.units.get(col, "")
         if "idw" in source.interpolate:
             out.append(IdwLayer(
-                name=f"{source.name}_{col}" + ("_idw" if both else ""), units=unit,
+                name=f"{source.name}_{_safe(col)}" + ("_idw" if both else ""), units=unit,
                 long_name=f"{col} of {source.name}, inverse-distance weighted",
                 kind="continuous", inputs=(path,),
                 settings={**base, "column": col, "method": "idw", "power": source.idw_power,
@@ -167,18 +174,21 @@ def plan_points(source: PointSource, grid: RegionGrid) -> list[Layer]:
         if "kriging" in source.interpolate:
             from pykrige.ok import OrdinaryKriging
 
-            model = OrdinaryKriging(cxy[:, 0], cxy[:, 1], cz, variogram_model=source.variogram)
+            # two values at one place make the kriging system singular: average them
+            kxy, kz, merged = merge_coincident(cxy, cz)
+            model = OrdinaryKriging(kxy[:, 0], kxy[:, 1], kz, variogram_model=source.variogram)
             params = [float(p) for p in model.variogram_model_parameters]
             settings = {**base, "column": col, "method": "ordinary kriging (pykrige)",
                         "variogram": source.variogram, "variogram_parameters": params,
-                        "neighbours": source.neighbours, "values": int(ok.sum())}
+                        "neighbours": source.neighbours, "values": int(ok.sum()),
+                        **({"coincident_points_averaged": merged} if merged else {})}
             out.append(KrigingLayer(
-                name=f"{source.name}_{col}", units=unit, kind="continuous", inputs=(path,),
+                name=f"{source.name}_{_safe(col)}", units=unit, kind="continuous", inputs=(path,),
                 long_name=f"{col} of {source.name}, ordinary kriging", settings=settings,
                 model=model, neighbours=source.neighbours, variance=False,
             ))
             out.append(KrigingLayer(
-                name=f"{source.name}_{col}_variance", units=f"({unit})2" if unit else "",
+                name=f"{source.name}_{_safe(col)}_variance", units=f"({unit})2" if unit else "",
                 kind="uncertainty",
                 inputs=(path,), long_name=f"kriging variance of {col} of {source.name}",
                 settings=settings, model=model, neighbours=source.neighbours, variance=True,

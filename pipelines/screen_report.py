@@ -1,0 +1,181 @@
+"""The screen stage's report: variograms, leave-one-out errors, maps and economics (Markdown)."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+from prospect.io.files import publish_dir
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+from matplotlib.colors import ListedColormap
+
+__all__ = ["write_screen_report"]
+
+DUTCH_FINDING = (
+    "The Dutch feasibility study for EBN (Witteveen+Bos, 2023, \"Feasibility of lithium "
+    "recovery from geothermal brines in the Netherlands\") found lithium extraction from the "
+    "water of the operating Dutch geothermal installations economically challenging, "
+    "because the concentrations found so far are low: the upstream process alone costs "
+    "about the market price."
+)
+
+
+def _save(fig: Any, path: Path) -> str:
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path.name
+
+
+def _fmt(v: Any, digits: int = 3) -> str:
+    if isinstance(v, float):
+        return f"{v:.{digits}g}"
+    return "n/a" if v is None else str(v)
+
+
+def _map(cube: Path, name: str, max_side: int = 600) -> Any:
+    from prospect.io.cube import open_cube
+
+    da = open_cube(cube)[name]
+    step = max(1, max(da.shape) // max_side)
+    return da[::step, ::step].values
+
+
+def _surface_plots(out: Path, s: dict[str, Any], cube: Path) -> dict[str, str]:
+    files = {}
+    c = s["curves"]
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    ax.plot(c["lags"], c["semivariance"], "o", color="#1b6ca8", label="experimental")
+    ax.plot(c["h"], c["fitted"], "-", color="#d1495b", label=f"fitted {s['variogram']}")
+    pars = ", ".join(f"{n} {v:.3g}" for n, v in zip(s["parameter_names"], s["parameters"],
+                                                     strict=False))
+    ax.set(title=f"Variogram of {s['column']} ({pars})", xlabel="lag distance (CRS units)",
+           ylabel=f"semivariance ({s['units']})²" if s["units"] else "semivariance")
+    ax.title.set_fontsize(9)
+    ax.legend(fontsize=8)
+    files["variogram"] = _save(fig, out / f"{s['variable']}_variogram.png")
+
+    loo = s["loo"]
+    fig, ax = plt.subplots(figsize=(4.8, 4.5))
+    ax.plot(loo["observed"], loo["idw"], ".", color="#999999", label="IDW")
+    ax.plot(loo["observed"], loo["kriging"], ".", color="#1b6ca8", label="kriging")
+    lo, hi = min(loo["observed"]), max(loo["observed"])
+    ax.plot([lo, hi], [lo, hi], "k:", lw=0.8)
+    ax.set(title="Leave-one-out predictions", xlabel=f"observed {s['column']}",
+           ylabel="predicted from the other points")
+    ax.legend(fontsize=8)
+    files["loo"] = _save(fig, out / f"{s['variable']}_loo.png")
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.5))
+    for ax, name, cmap, label in (
+            (axes[0], s["variable"], "inferno", f"{s['column']} ({s['units']})"),
+            (axes[1], f"{s['variable']}_variance", "viridis", "kriging variance")):
+        im = ax.imshow(_map(cube, name), cmap=cmap, interpolation="nearest")
+        fig.colorbar(im, ax=ax, shrink=0.8, label=label)
+        ax.set(title=name, xticks=[], yticks=[])
+    files["maps"] = _save(fig, out / f"{s['variable']}_maps.png")
+    return files
+
+
+def _economics_plot(out: Path, e: dict[str, Any], cube: Path) -> str:
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.5))
+    im = axes[0].imshow(_map(cube, "lce_t_per_year"), cmap="magma", interpolation="nearest")
+    fig.colorbar(im, ax=axes[0], shrink=0.8, label="t LCE / yr per doublet")
+    axes[0].set(title="LCE per doublet", xticks=[], yticks=[])
+    cls = _map(cube, "lce_screening_class").astype("f8")
+    cls[cls == 255] = float("nan")
+    cmap = ListedColormap(["#bdbdbd", "#fdae61", "#1a9641"])
+    im = axes[1].imshow(cls, cmap=cmap, vmin=-0.5, vmax=2.5, interpolation="nearest")
+    bar = fig.colorbar(im, ax=axes[1], shrink=0.8, ticks=[0, 1, 2])
+    bar.ax.set_yticklabels(["too low", "uncertain", "above"])
+    axes[1].set(title=f"Cut-off {e['cutoff_t_lce_per_year']:g} t LCE/yr (95 %)", xticks=[],
+                yticks=[])
+    return _save(fig, out / "economics.png")
+
+
+def _pct(v: float | None) -> str:
+    return "n/a" if v is None else f"{100 * v:.1f} %"
+
+
+def write_screen_report(directory: Path, facts: dict[str, Any], *, cube: Path) -> Path:
+    """Write ``report.md`` and its PNGs to ``directory`` (staged, then renamed into place)."""
+    directory = Path(directory)
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    staging = directory.parent / f".{directory.name}.staging-{uuid.uuid4().hex[:8]}"
+    staging.mkdir()
+    region = facts.get("region", {})
+    lines = [f"# Surfaces and screening: {facts.get('job')}", ""]
+    if facts.get("synthetic"):
+        lines += ["> **SYNTHETIC DATA**: figures about synthetic inputs only.", ""]
+    lines += [f"Region {region.get('name')} ({region.get('crs')}, {region.get('resolution')} "
+              f"units per cell, {region.get('shape')} cells).", ""]
+    for s in facts.get("surfaces", []):
+        files = _surface_plots(staging, s, cube)
+        k, i = s["kriging"], s["idw"]
+        verdict = ("Kriging predicts the left-out points better than IDW."
+                   if s["kriging_beats_idw"] else
+                   "Kriging does **not** predict the left-out points better than IDW here.")
+        lines += [
+            f"## `{s['variable']}`: ordinary kriging of {s['column']} ({s['source']})", "",
+            f"{s['points']} points"
+            + (f" ({s['coincident_points_averaged']} coincident points averaged into others)"
+               if s["coincident_points_averaged"] else "")
+            + f"; {s['variogram']} variogram fitted by pykrige; {s['neighbours']} nearest "
+            f"points per estimate. Second layer: `{s['variable']}_variance` (kriging "
+            "variance).", "",
+            f"![variogram]({files['variogram']})", "",
+            "### Leave-one-out cross-validation", "",
+            "Each point predicted from all the others (variogram kept as fitted to all).", "",
+            f"| method | RMSE ({s['units']}) | MAE | mean error | MSDR | within 2 sd |",
+            "|---|---|---|---|---|---|",
+            f"| ordinary kriging | {_fmt(k['rmse'])} | {_fmt(k['mae'])} | "
+            f"{_fmt(k['mean_error'])} | {_fmt(k.get('msdr'))} | "
+            f"{_pct(k.get('share_within_2sd'))} |",
+            f"| IDW (power {s['idw_power']:g}) | {_fmt(i['rmse'])} | {_fmt(i['mae'])} | "
+            f"{_fmt(i['mean_error'])} | | |", "",
+            f"{verdict} MSDR is the mean squared standardised error; near 1 means the "
+            "kriging variance matches the errors, above 1 that it understates them.", "",
+            f"![leave-one-out]({files['loo']})", "", f"![maps]({files['maps']})", "",
+        ]
+    e = facts.get("economics")
+    if e:
+        png = _economics_plot(staging, e, cube)
+        lines += [
+            "## Economic screening: brine lithium per geothermal doublet", "",
+            f"From `{e['concentration']}` (lithium, mg/L = ppm x density "
+            f"{e['density_kg_per_l']:g} kg/L) and its kriging variance `{e['variance']}`:",
+            "", "    LCE (t/yr) = 5.323 x C (mg/L) x Q (m3/h) x hours x recovery x 1e-6", "",
+            "| parameter | value | source |", "|---|---|---|",
+            f"| flow rate Q | {e['flow_m3_per_h']:g} m3/h | default: production tested at "
+            "the Den Haag Zuidwest geothermal doublet (2010); set per project |",
+            f"| operating hours | {e['hours_per_year']:g} h/yr | assumption |",
+            f"| recovery | {e['recovery']:g} | assumption for direct lithium extraction |",
+            f"| cut-off | {e['cutoff_t_lce_per_year']:g} t LCE/yr per doublet = "
+            f"{e['cutoff_mg_per_l']:.3g} mg/L | assumption; set per study |",
+            f"| 1 mg/L gives | {e['t_lce_per_year_per_mg_per_l']:.3g} t LCE/yr | |", "",
+            "The kriging standard deviation carries through linearly; a cell is *too low* "
+            f"when LCE + {e['confidence_z']:g} sd is under the cut-off, *above* when "
+            f"LCE - {e['confidence_z']:g} sd is over it, *uncertain* otherwise.", "",
+            "| of the region's cells with data | share |", "|---|---|",
+            f"| cells | {e['cells']} |",
+            f"| estimate at or above the cut-off | {_pct(e['share_mean_above_cutoff'])} |",
+            f"| above at 95 % | {_pct(e['share_above'])} |",
+            f"| uncertain | {_pct(e['share_uncertain'])} |",
+            f"| too low for economic extraction at 95 % | {_pct(e['share_too_low'])} |",
+            f"| highest estimate | {_fmt(e['max_lce_t_per_year'])} t LCE/yr |", "",
+            f"**Where concentrations are too low:** {_pct(e['share_too_low'])} of the cells "
+            f"cannot reach {e['cutoff_t_lce_per_year']:g} t LCE/yr per doublet "
+            f"({e['cutoff_mg_per_l']:.3g} mg/L) even at the upper 95 % bound: extraction "
+            "there is not economic under these assumptions (grey on the map). "
+            + DUTCH_FINDING, "",
+            f"![economic screening]({png})", "",
+            "Layers in the cube: " + ", ".join(f"`{v}`" for v in e["variables"]) + ".", "",
+        ]
+    (staging / "report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    publish_dir(staging, directory)
+    return directory / "report.md"

@@ -1,0 +1,133 @@
+"""Screen stage: check the kriged surfaces, then derive the economic screening layers.
+
+For every points source interpolated by kriging, the fitted variogram is plotted and each
+point is predicted from the others (leave-one-out) by ordinary kriging and by IDW; the
+report compares their RMSE. With ``economics:`` in the job, the lithium concentration
+surface becomes t LCE/yr per doublet with its uncertainty, a probability of reaching the
+cut-off and a too-low / uncertain / above class, written into the cube (resumable, like
+ingest) and summarised as shares of the region's (land) cells.
+Writes ``out/screen/report.md`` with its plots.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from pipelines.context import RunContext, StageResult
+from prospect.config.sources import PointSource
+from prospect.economics import merge_counts, screening_counts, shares
+from prospect.geostats import loo_idw, loo_kriging, variogram_curves
+from prospect.ingest import ingest_layer
+from prospect.ingest.surfaces import KrigingLayer, plan_points
+from prospect.screening import ECONOMIC_OUTPUTS, plan_economics, read_window
+
+__all__ = ["has_work", "run"]
+
+
+def kriging_sources(ctx: RunContext) -> list[PointSource]:
+    """The job's points sources that make kriged surfaces."""
+    return [s for s in ctx.job.sources
+            if isinstance(s, PointSource) and "kriging" in s.interpolate]
+
+
+def has_work(job: Any) -> bool:
+    """True when a job has kriged surfaces to check or an economics section."""
+    return job.economics is not None or any(
+        isinstance(s, PointSource) and "kriging" in s.interpolate for s in job.sources)
+
+
+def check_surface(source: PointSource, layer: KrigingLayer) -> dict[str, Any]:
+    """Variogram curves and leave-one-out errors (kriging and IDW) of one kriged surface."""
+    model = layer.model
+    xy = np.column_stack([model.X_ORIG, model.Y_ORIG]).astype("f8")
+    z = np.asarray(model.Z, dtype="f8")
+    params = [float(p) for p in layer.settings["variogram_parameters"]]
+    kriging = loo_kriging(xy, z, variogram=source.variogram, parameters=params,
+                          neighbours=source.neighbours)
+    idw = loo_idw(xy, z, power=source.idw_power, neighbours=source.neighbours)
+    ks, ids = kriging.summary(), idw.summary()
+    return {
+        "variable": layer.name, "source": source.name, "column": layer.settings["column"],
+        "units": layer.units, "points": len(z), "variogram": source.variogram,
+        "parameters": params, "parameter_names": list(_PARAM_NAMES.get(source.variogram, ())),
+        "coincident_points_averaged": layer.settings.get("coincident_points_averaged", 0),
+        "curves": variogram_curves(model), "kriging": ks, "idw": ids,
+        "idw_power": source.idw_power, "neighbours": source.neighbours,
+        "kriging_beats_idw": ks["rmse"] < ids["rmse"],
+        "loo": {"observed": z.tolist(), "kriging": kriging.predicted.tolist(),
+                "idw": idw.predicted.tolist()},
+    }
+
+
+_PAGE = ("psill", "range", "nugget")
+_PARAM_NAMES = {"spherical": _PAGE, "exponential": _PAGE, "gaussian": _PAGE,
+                "linear": ("slope", "nugget"), "power": ("scale", "exponent", "nugget")}
+
+
+def _economics(ctx: RunContext) -> dict[str, Any]:
+    cfg = ctx.job.economics
+    assert cfg is not None
+    grid = ctx.grid
+    layers = plan_economics(cfg, ctx.cube_path, grid)
+    for layer in layers:
+        ingest_layer(ctx.cube_path, layer, grid)
+    parts = []
+    for window in grid.chunk_windows():
+        mean = read_window(ctx.cube_path, ECONOMIC_OUTPUTS["lce"], window)
+        sd = read_window(ctx.cube_path, ECONOMIC_OUTPUTS["sd"], window)
+        parts.append(screening_counts(mean, sd, cfg.cutoff_t_lce_per_year,
+                                      z=cfg.confidence_z))
+    factor = layers[0].settings["t_lce_per_year_per_mg_per_l"]
+    return {**cfg.model_dump(), "variance": cfg.variance_variable,
+            "t_lce_per_year_per_mg_per_l": factor,
+            "cutoff_mg_per_l": cfg.cutoff_t_lce_per_year / factor / cfg.density_kg_per_l,
+            "variables": [la.name for la in layers], **shares(merge_counts(parts))}
+
+
+def run(ctx: RunContext) -> StageResult:
+    """Check every kriged surface, derive the economics layers, write the report."""
+    from pipelines.screen_report import write_screen_report
+
+    result = StageResult(name="screen")
+    facts: dict[str, Any] = {"job": ctx.job.name, "synthetic": ctx.job.synthetic,
+                             "region": ctx.grid.describe(), "surfaces": []}
+    for source in kriging_sources(ctx):
+        for layer in plan_points(source, ctx.grid):
+            if isinstance(layer, KrigingLayer) and not layer.variance:
+                check = check_surface(source, layer)
+                facts["surfaces"].append(check)
+                key = check["variable"]
+                result.metrics[f"{key}_loo_rmse_kriging"] = check["kriging"]["rmse"]
+                result.metrics[f"{key}_loo_rmse_idw"] = check["idw"]["rmse"]
+                result.metrics[f"{key}_msdr"] = check["kriging"].get("msdr")
+    if ctx.job.economics is not None:
+        econ = facts["economics"] = _economics(ctx)
+        result.metrics.update({
+            "economics_cells": econ["cells"],
+            "economics_share_mean_above_cutoff": econ["share_mean_above_cutoff"],
+            "economics_share_above": econ["share_above"],
+            "economics_share_too_low": econ["share_too_low"],
+            "economics_max_lce_t_per_year": econ["max_lce_t_per_year"],
+        })
+        for name in econ["variables"]:
+            result.outputs[name] = f"{ctx.cube_path}:{name}"
+    report = write_screen_report(ctx.out_dir / "screen", facts, cube=ctx.cube_path)
+    result.outputs["report"] = str(report)
+    for s in facts["surfaces"]:
+        result.notes.append(
+            f"{s['variable']}: leave-one-out RMSE kriging {s['kriging']['rmse']:.3g} vs IDW "
+            f"{s['idw']['rmse']:.3g} {s['units']} over {s['points']} points")
+    if "economics" in facts:
+        e = facts["economics"]
+        result.notes.append(
+            f"economics: {_pct(e['share_mean_above_cutoff'])} of {e['cells']} cells reach "
+            f"{e['cutoff_t_lce_per_year']:g} t LCE/yr per doublet; "
+            f"{_pct(e['share_too_low'])} too low at 95 %")
+    result.notes.append(f"report: {report}")
+    return result
+
+
+def _pct(v: float | None) -> str:
+    return "n/a" if v is None else f"{100 * v:.1f} %"

@@ -1,0 +1,49 @@
+"""Economic screening config: brine lithium as t LCE per year per geothermal doublet."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from prospect.config._base import StrictModel
+
+__all__ = ["EconomicsConfig"]
+
+
+class EconomicsConfig(StrictModel):
+    """Turn a lithium concentration surface into t LCE/yr per doublet (see prospect.economics).
+
+    Attributes
+    ----------
+    concentration
+        Cube variable of lithium in the brine (a kriged surface).
+    variance
+        Its kriging variance (default ``<concentration>_variance``).
+    density_kg_per_l
+        Brine density: mg/L = mg/kg (ppm) x density. 1.0 keeps ppm as mg/L.
+    flow_m3_per_h
+        Brine flow per doublet. Default 150 m3/h: the production tested at the Den Haag
+        Zuidwest doublet (2010), a Dutch geothermal well of ordinary size.
+    hours_per_year
+        Operating hours a year (8000: about 91 % uptime; an assumption).
+    recovery
+        Share of the dissolved lithium the extraction recovers (0.8: an assumption for
+        direct lithium extraction; set your process's figure).
+    cutoff_t_lce_per_year
+        Economic cut-off per doublet (t LCE/yr); an assumption to set per study.
+    confidence_z
+        One-sided z of the too-low / above classes (1.645: 95 %).
+    """
+
+    concentration: str
+    variance: str | None = None
+    density_kg_per_l: float = Field(default=1.0, gt=0)
+    flow_m3_per_h: float = Field(default=150.0, gt=0)
+    hours_per_year: float = Field(default=8000.0, gt=0, le=8784)
+    recovery: float = Field(default=0.8, gt=0, le=1)
+    cutoff_t_lce_per_year: float = Field(default=500.0, gt=0)
+    confidence_z: float = Field(default=1.645, gt=0)
+
+    @property
+    def variance_variable(self) -> str:
+        """The cube variable holding the concentration's kriging variance."""
+        return self.variance or f"{self.concentration}_variance"

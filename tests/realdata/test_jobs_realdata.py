@@ -1,0 +1,80 @@
+"""The shipped example jobs (configs/jobs) end to end on ../shared/data (skipped when absent)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pyproj import Transformer
+
+pytestmark = [pytest.mark.realdata, pytest.mark.integration]
+
+JOBS = Path(__file__).resolve().parents[2] / "configs" / "jobs"
+
+
+def _run(name: str, out: Path, stages: list[str] | None = None) -> dict:
+    from pipelines.context import RunContext
+    from pipelines.runner import default_stages, run_stages
+    from prospect.config import load_job, resolve_grid
+
+    job = load_job(JOBS / f"{name}.yaml")
+    ctx = RunContext(job=job, out_dir=out, grid=resolve_grid(job))
+    return {r.name: r for r in run_stages(ctx, stages or default_stages(job))}
+
+
+def _value(ds, var: str, lon: float, lat: float) -> float:
+    x, y = Transformer.from_crs("EPSG:4326", "EPSG:28992", always_xy=True).transform(lon, lat)
+    return float(ds[var].sel(x=x, y=y, method="nearest"))
+
+
+def test_nl_geothermal_heatflow(shared_data, tmp_path) -> None:
+    from prospect.io.cube import open_cube
+    from prospect.io.points import read_points
+
+    results = _run("nl-geothermal-heatflow", tmp_path)
+    assert list(results) == ["ingest", "screen", "tiles"]
+    ds = open_cube(tmp_path / "cube.zarr")
+    hf, var, land = (ds[v].values for v in ("heatflow_Heat_Flow",
+                                            "heatflow_Heat_Flow_variance", "land"))
+    assert hf.shape == (325, 300)  # the netherlands region at 1 km
+    # Natural Earth mask: sea, Germany and Belgium are no-data; land has values
+    assert np.isnan(hf[land == 0]).all() and np.isfinite(hf[land == 1]).all()
+    assert np.isnan(_value(ds, "heatflow_Heat_Flow", 4.0, 52.6))   # North Sea
+    assert np.isnan(_value(ds, "heatflow_Heat_Flow", 7.07, 52.43))  # Nordhorn (D)
+    # kriging stays inside the data's range (51-128 mW/m2); Groningen is the hot spot
+    assert np.nanmin(hf) >= 51 and np.nanmax(hf) <= 128
+    assert _value(ds, "heatflow_Heat_Flow", 6.9, 53.1) > _value(ds, "heatflow_Heat_Flow",
+                                                                5.99, 51.19)  # Roermond
+    assert (var[land == 1] > 0).all()
+
+    # leave-one-out RMSE of IDW recomputed by brute force from the CSV
+    csv = shared_data / "heatflow_europe_nl_ihfc" / "heatflow_netherlands_bbox_subset.csv"
+    t = read_points(csv, x="Longitude", y="Latitude", crs="EPSG:4326", columns=["Heat Flow"],
+                    to_crs="EPSG:28992")
+    xy = np.column_stack([t.x, t.y])
+    keyed: dict[tuple[float, float], list[float]] = {}
+    for (x, y), v in zip(xy, t.values["Heat Flow"], strict=True):
+        keyed.setdefault((round(x, 3), round(y, 3)), []).append(v)
+    pts = np.array(list(keyed))
+    z = np.array([np.mean(v) for v in keyed.values()])
+    errs = []
+    for i in range(len(z)):
+        d = np.hypot(*(pts - pts[i]).T)
+        d[i] = np.inf
+        near = np.argsort(d)[:16]
+        w = 1 / d[near] ** 2
+        errs.append(w @ z[near] / w.sum() - z[i])
+    m = results["screen"].metrics
+    assert m["heatflow_Heat_Flow_loo_rmse_idw"] == pytest.approx(np.sqrt(np.mean(
+        np.square(errs))), rel=1e-6)
+    # on these wells kriging predicts left-out wells better than IDW (8.9 vs 9.1 mW/m2)
+    assert m["heatflow_Heat_Flow_loo_rmse_kriging"] < m["heatflow_Heat_Flow_loo_rmse_idw"]
+    assert 0.7 < m["heatflow_Heat_Flow_msdr"] < 1.3
+    report = (tmp_path / "screen" / "report.md").read_text()
+    assert "heatflow_Heat_Flow_variogram.png" in report and "| ordinary kriging |" in report
+    assert (tmp_path / "screen" / "heatflow_Heat_Flow_variogram.png").stat().st_size > 5000
+    page = (tmp_path / "viewer" / "index.html").read_text()
+    assert '"outline": {"type": "FeatureCollection"' in page
+    assert json.loads((tmp_path / "manifest.json").read_text())["stages"]["screen"]
