@@ -6,6 +6,13 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests draw the same examples on every run (a red suite means a real defect);
+# HYPOTHESIS_PROFILE=explore draws fresh ones when hunting for new failures.
+settings.register_profile("stable", derandomize=True, database=None, print_blob=True)
+settings.register_profile("explore", print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "stable"))
 
 REPO = Path(__file__).resolve().parents[1]
 

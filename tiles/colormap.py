@@ -56,11 +56,37 @@ def colormap_lut(name: str, n: int = 256) -> np.ndarray:
     return lut
 
 
+def _distinct_colours(rgb: np.ndarray) -> np.ndarray:
+    """``rgb`` with each repeated colour moved to the nearest unused 8-bit colour.
+
+    Rounding a colormap to 8 bits can give two neighbouring levels the same colour
+    (viridis has two such pairs at 255 levels), and then a colour no longer says which
+    value it encodes. Moving the later copy by a step or two of one channel keeps the map
+    visually identical and makes colour -> value exact.
+    """
+    out = np.array(rgb, dtype=np.int16)
+    seen: set[tuple[int, ...]] = set()
+    steps = [(c, s * k) for k in range(1, 256) for c in range(3) for s in (1, -1)]
+    for i, colour in enumerate(out):
+        key = tuple(int(v) for v in colour)
+        if key in seen:
+            for channel, delta in steps:
+                moved = list(key)
+                moved[channel] += delta
+                if 0 <= moved[channel] <= 255 and tuple(moved) not in seen:
+                    key = tuple(moved)
+                    break
+            out[i] = key
+        seen.add(key)
+    return out.astype(np.uint8)
+
+
 @lru_cache(maxsize=64)
 def colormap_palette(name: str) -> np.ndarray:
     """``(256, 4)`` RGBA palette: entry 0 transparent, 1..255 the colormap from low to high."""
     pal = np.zeros((256, 4), dtype=np.uint8)
     pal[1:] = colormap_lut(name, N_COLOURS)
+    pal[1:, :3] = _distinct_colours(pal[1:, :3])
     pal[1:, 3] = 255
     pal.setflags(write=False)
     return pal

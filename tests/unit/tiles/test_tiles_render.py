@@ -69,6 +69,18 @@ def test_colours_decode_back_to_values(values: list[float], cmap: str) -> None:
     assert np.abs(back - arr).max() <= 0.5 / 254 + 1e-6
 
 
+@pytest.mark.parametrize("cmap", ["viridis", "magma", "cividis", "Greys", "RdYlGn_r", "tab10"])
+def test_every_level_has_its_own_colour(cmap: str) -> None:
+    """8-bit rounding gave viridis two repeated colours; 0.5078125 then decoded a level off."""
+    from tiles.colormap import colormap_palette
+
+    assert len(np.unique(colormap_palette(cmap)[1:, :3], axis=0)) == 255
+    arr = np.array([[0.5078125] + list(np.linspace(0, 1, 2001))], dtype="f4")
+    back = values_from_rgba(render_rgba(arr, colormap=cmap, vmin=0, vmax=1),
+                            colormap=cmap, vmin=0, vmax=1)
+    assert np.abs(back - arr).max() <= 0.5 / 254 + 1e-6
+
+
 def test_bad_inputs_are_refused() -> None:
     with pytest.raises(ValueError, match="vmax"):
         render_rgba(np.zeros((2, 2)), colormap="viridis", vmin=1, vmax=1)
