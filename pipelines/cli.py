@@ -8,6 +8,7 @@ the traceback instead.
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 
@@ -78,6 +79,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         err.print("interrupted; completed work is kept, run the same command again to resume")
         return 130
+    except OSError as exc:  # disk full, read-only, file-size limit...: the path and the cause
+        if debug:
+            raise
+        err.print(f"[bold red]error:[/bold red] {escape(os_error_line(exc))}", markup=True,
+                  soft_wrap=True)
+        return 74  # EX_IOERR
     except Exception as exc:  # a traceback is a bug: show one line, keep the details
         if debug:
             raise
@@ -88,6 +95,29 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 70
     return 0
+
+
+_OS_HINTS = {
+    errno.ENOSPC: "the disk is full; free space, then run the same command again to resume "
+                  "(finished work is kept)",
+    errno.EDQUOT: "the disk quota is used up; free space, then run the same command again",
+    errno.EROFS: "the file system is read-only; give an -o on a writable disk",
+    errno.EFBIG: "the file is over the file-size limit (ulimit -f); raise the limit, then run "
+                 "the same command again",
+    errno.EACCES: "permission denied; make it writable or give another -o",
+    errno.EPERM: "operation not permitted; make it writable or give another -o",
+    errno.ENOTDIR: "a part of this path is a file, not a directory; give another -o",
+    errno.EEXIST: "it exists already and is in the way; move it or give another -o",
+}
+
+
+def os_error_line(exc: OSError) -> str:
+    """One line for an operating-system error: the path, then the cause and what to do."""
+    path = exc.filename or ""
+    if exc.filename2:
+        path = f"{path} -> {exc.filename2}"
+    cause = _OS_HINTS.get(exc.errno or -1) or exc.strerror or str(exc) or type(exc).__name__
+    return f"{path}: {cause}" if path else cause
 
 
 if __name__ == "__main__":

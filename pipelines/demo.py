@@ -9,7 +9,7 @@ import numpy as np
 from rich.console import Console
 
 from pipelines.context import StageResult
-from pipelines.runner import print_summary, run_job
+from pipelines.runner import prepare_out_dir, print_summary, run_job
 from prospect.io.cube import open_cube
 from prospect.testing import demo_grid, make_scene
 
@@ -35,7 +35,7 @@ def run_demo(
     score of the model against the scene's hidden field.
     """
     console = console or Console(stderr=True)
-    out_dir = Path(out_dir).resolve()
+    out_dir = prepare_out_dir(out_dir)
     start = time.perf_counter()
     console.rule("[bold]demo: synthetic scene")
     status = "generating a SYNTHETIC Bonaire scene (imagery, geology, heat flow, wells)"

@@ -17,14 +17,15 @@ from pipelines.cluster import (
     worker_count,
 )
 from pipelines.context import RunContext, StageResult, timed
+from pipelines.lock import output_lock
 from pipelines.manifest import Manifest
 from pipelines.progress import StageMonitor
 from pipelines.stages import STAGE_ORDER, get_stage
 from pipelines.stages.screen import has_work as screen_has_work
 from prospect.config import JobConfig, load_job, resolve_grid
-from prospect.errors import ConfigError
+from prospect.errors import ConfigError, StageError
 
-__all__ = ["print_summary", "run_job", "run_stages"]
+__all__ = ["prepare_out_dir", "print_summary", "run_job", "run_stages"]
 
 
 def run_job(
@@ -58,14 +59,48 @@ def run_job(
     unknown = [s for s in wanted if s not in STAGE_ORDER]
     if unknown:
         raise ConfigError(f"unknown stage(s) {unknown}; stages are {list(STAGE_ORDER)}")
-    out_dir = Path(out_dir).resolve()
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = prepare_out_dir(out_dir)
     ctx = RunContext(job=job, out_dir=out_dir, grid=resolve_grid(job), job_path=job_path)
     if console is not None:
         ctx.console = console
-    with dask_client(scheduler=scheduler, workers=workers, cluster=cluster) as client:
-        ctx.client = client
-        return run_stages(ctx, wanted, force=force, cluster=cluster)
+    with output_lock(out_dir) as writable:
+        if not writable:
+            return _read_only_rerun(ctx, wanted, force=force)
+        with dask_client(scheduler=scheduler, workers=workers, cluster=cluster) as client:
+            ctx.client = client
+            return run_stages(ctx, wanted, force=force, cluster=cluster)
+
+
+def prepare_out_dir(out_dir: Path) -> Path:
+    """``out_dir`` made absolute and created; an existing file there is a clear error."""
+    out_dir = Path(out_dir).expanduser().resolve()
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ConfigError(f"{out_dir}: -o names an existing file, not a directory; give a "
+                          "directory for the job's outputs (created if missing)")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return out_dir
+
+
+class _ReadOnlyManifest(Manifest):
+    """A manifest that is read but never written (a read-only output directory)."""
+
+    def write(self) -> None:
+        """Nothing: the directory cannot change."""
+
+
+def _read_only_rerun(ctx: RunContext, stages: Sequence[str], *,
+                     force: bool) -> list[StageResult]:
+    """Rerun in a read-only output directory: fine when every stage is finished."""
+    manifest = _ReadOnlyManifest(ctx.out_dir, ctx.job, job_path=ctx.job_path)
+    results = []
+    for name in sorted(stages, key=STAGE_ORDER.index):
+        done, reason = (False, "forced") if force else manifest.finished(name, order=STAGE_ORDER)
+        if not done:
+            raise StageError(f"{ctx.out_dir}: read-only, but stage {name} has work to do "
+                             f"({reason}); make the directory writable or give another -o")
+        results.append(manifest.skip(name, reason))
+    ctx.console.print(f"nothing to do: every stage is finished in {ctx.out_dir} (read-only)")
+    return results
 
 
 def default_stages(job: JobConfig) -> list[str]:

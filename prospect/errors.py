@@ -16,6 +16,7 @@ __all__ = [
     "GridError",
     "InputFileError",
     "ModelError",
+    "OutputBusyError",
     "ProspectError",
     "SchemaMismatchError",
     "SecurityError",
@@ -69,3 +70,9 @@ class SecurityError(ProspectError, PermissionError):
 
 class StageError(ProspectError, RuntimeError):
     """A pipeline stage failed or its prerequisites are missing."""
+
+
+class OutputBusyError(ProspectError, BlockingIOError):
+    """Another job holds the output directory's lock (one job per output directory)."""
+
+    exit_code = 75  # EX_TEMPFAIL: try again when the other job has finished

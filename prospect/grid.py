@@ -8,6 +8,7 @@ and it reads nothing from disk (see :func:`prospect.io.raster.grid_from_raster` 
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -18,7 +19,7 @@ from pyproj.exceptions import CRSError as ProjCRSError
 
 from prospect.errors import CRSError, GridError
 
-__all__ = ["ChunkWindow", "RegionGrid", "parse_crs"]
+__all__ = ["MAX_CELLS_DEFAULT", "ChunkWindow", "RegionGrid", "max_cells", "parse_crs"]
 
 
 def parse_crs(value: object) -> CRS:
@@ -37,6 +38,58 @@ def parse_crs(value: object) -> CRS:
         raise CRSError(
             f"unknown CRS {value!r}; give an EPSG code such as 'EPSG:32619' or WKT"
         ) from exc
+
+
+MAX_CELLS_DEFAULT = 2**34
+"""Cells per variable above which a grid is refused (``$PROSPECT_MAX_CELLS`` overrides)."""
+
+
+def max_cells() -> int:
+    """The cell limit per variable: ``$PROSPECT_MAX_CELLS`` or :data:`MAX_CELLS_DEFAULT`."""
+    value = os.environ.get("PROSPECT_MAX_CELLS", "")
+    try:
+        return int(value) if value.strip() else MAX_CELLS_DEFAULT
+    except ValueError:
+        raise GridError(f"PROSPECT_MAX_CELLS={value!r} is not a whole number of cells") from None
+
+
+def _check_cells(width: int, height: int, resolution: float) -> None:
+    """Refuse an empty grid, or one over the cell limit, before anything is allocated."""
+    if width < 1 or height < 1:
+        raise GridError(
+            f"the grid has no cells ({height} x {width}): resolution {resolution:g} is larger "
+            "than the bounds; make the bounds wider or the resolution finer"
+        )
+    limit = max_cells()
+    if width * height > limit:
+        raise GridError(
+            f"the grid has {height} x {width} = {width * height:.3g} cells per variable, over "
+            f"the limit of {limit:.3g}; use a coarser resolution or smaller bounds (or raise "
+            "PROSPECT_MAX_CELLS)"
+        )
+
+
+_METRE_LIKE_MIN = 0.01
+"""Finest resolution (in metres or feet) that is not a number of degrees written by mistake."""
+_DEGREE_LIKE_MAX = 1.0
+"""Coarsest resolution (in degrees) that is not a number of metres written by mistake."""
+
+
+def _check_units(crs_obj: CRS, crs: str, resolution: float) -> None:
+    """Refuse a resolution that only makes sense in the other unit (degrees vs metres)."""
+    axes = crs_obj.axis_info
+    unit = axes[0].unit_name if axes else ""
+    if crs_obj.is_geographic and resolution > _DEGREE_LIKE_MAX:
+        raise GridError(
+            f"resolution {resolution:g} in {crs}, whose units are {unit or 'degrees'}: "
+            f"{resolution:g} degrees is about {resolution * 111:.0f} km; give the resolution "
+            "in degrees (10 m is about 0.0001) or use a projected CRS in metres"
+        )
+    if crs_obj.is_projected and resolution < _METRE_LIKE_MIN:
+        raise GridError(
+            f"resolution {resolution:g} in {crs}, whose units are {unit or 'metres'}: that is "
+            f"under a centimetre and looks like degrees; give the resolution in {unit or 'metres'}"
+        )
 
 
 @dataclass(frozen=True)
@@ -87,13 +140,17 @@ class RegionGrid:
         if not (self.resolution > 0 and math.isfinite(self.resolution)):
             raise GridError(f"resolution must be a positive number, got {self.resolution!r}")
         left, bottom, right, top = (float(v) for v in self.bounds)
+        if not all(math.isfinite(v) for v in (left, bottom, right, top)):
+            raise GridError(f"bounds must be finite numbers, got {self.bounds!r}")
         if not (right > left and top > bottom):
             raise GridError(
                 f"bounds must be (left, bottom, right, top) with right > left and top > bottom, "
                 f"got {self.bounds!r}"
             )
+        _check_units(crs_obj, self.crs, self.resolution)
         width = math.ceil(round((right - left) / self.resolution, 6))
         height = math.ceil(round((top - bottom) / self.resolution, 6))
+        _check_cells(width, height, self.resolution)
         snapped = (left, top - height * self.resolution, left + width * self.resolution, top)
         object.__setattr__(self, "bounds", snapped)
         cy, cx = (int(c) for c in self.chunks)

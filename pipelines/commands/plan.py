@@ -52,7 +52,7 @@ def plan(
     out.print(f"  memory per worker: {format_bytes(p.memory_per_worker)} "
               f"({p.threads_per_worker} thread(s)); {p.workers} worker(s): "
               f"{format_bytes(p.memory_per_worker * p.workers)}")
-    out.print(f"  tasks per chunk (chunk-wise stages): {p.chunk_tasks / p.n_chunks:.1f}")
+    out.print(f"  tasks per chunk (chunk-wise stages): {p.chunk_tasks / max(p.n_chunks, 1):.1f}")
     for note in p.notes:
         out.print(f"  [dim]{note}[/dim]")
 

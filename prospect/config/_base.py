@@ -14,7 +14,9 @@ from prospect.errors import ConfigError
 
 __all__ = [
     "ConfigPath",
+    "PlainName",
     "StrictModel",
+    "check_plain_name",
     "format_validation_error",
     "load_yaml",
     "repeated",
@@ -48,13 +50,143 @@ ConfigPath = Annotated[Path, AfterValidator(_resolve_path)]
 """A path in a config: resolved against the config file's folder when relative."""
 
 
+def check_plain_name(value: str) -> str:
+    """``value`` if it is a name and not a path, else ``ValueError`` saying why.
+
+    A name becomes a file or folder inside the job's output directory (a cube, a cube
+    variable, a tile layer), so it must not be empty, ``.`` or ``..``, and must hold no
+    path separator, drive colon or control character: nothing a config names can be
+    written or deleted outside ``-o``.
+    """
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("must be a non-empty name")
+    if value in (".", ".."):
+        raise ValueError(f"{value!r} is a path, not a name")
+    bad = sorted({c for c in value if c in "/\\:" or ord(c) < 32 or ord(c) == 127})
+    if bad:
+        shown = ", ".join(repr(c) for c in bad)
+        raise ValueError(
+            f"must be a plain name, not a path (it holds {shown}); outputs always go "
+            "inside the output directory (-o)"
+        )
+    if value != value.strip():
+        raise ValueError("must not start or end with spaces")
+    return value
+
+
+PlainName = Annotated[str, AfterValidator(check_plain_name)]
+"""A config value that names an output (file, folder, cube variable) inside ``-o``."""
+
+
+MAX_CONFIG_BYTES = 4 * 1024 * 1024
+"""Largest config file read (a job config is a few kilobytes)."""
+MAX_DEPTH = 32
+"""Deepest nesting of mappings and lists in a config."""
+
+
+MAX_NODES = 100_000
+"""Most values a config may hold once its aliases (``*name``) are expanded."""
+
+
+class _ConfigLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with caps on nesting and alias expansion, refusing duplicate keys.
+
+    Aliases are allowed (``yaml.safe_dump`` writes them for repeated values), but the
+    document they expand to is capped at :data:`MAX_NODES` values and :data:`MAX_DEPTH`
+    levels, so a few lines of aliases cannot expand into gigabytes ("billion laughs").
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.MappingStartEvent, yaml.SequenceStartEvent):
+            self._depth += 1
+            if self._depth > MAX_DEPTH:
+                line = self.peek_event().start_mark.line + 1
+                raise _Refused(f"nested more than {MAX_DEPTH} levels deep at line {line}")
+            try:
+                return super().compose_node(parent, index)
+            finally:
+                self._depth -= 1
+        return super().compose_node(parent, index)
+
+    def get_single_data(self) -> Any:
+        node = self.get_single_node()
+        if node is None:
+            return None
+        _expanded_size(node, {})
+        return self.construct_document(node)
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            try:
+                first = seen.get(key)
+                seen[key] = line
+            except TypeError:  # an unhashable key: the base class reports it
+                continue
+            if first is not None:
+                where = f"lines {first} and {line}" if first != line else f"line {line}, twice"
+                raise _Refused(f"duplicate key {key!r} at {where}; keep one of them")
+        return super().construct_mapping(node, deep=deep)
+
+
+class _Refused(Exception):
+    """A config the loader refuses (the message says where and why)."""
+
+
+def _expanded_size(node: yaml.Node, memo: dict[int, tuple[int, int]]) -> tuple[int, int]:
+    """(values, depth) of ``node`` with every alias expanded; refuses either over its cap."""
+    known = memo.get(id(node))
+    if known is not None:
+        return known
+    size, depth = 1, 0
+    if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+        items = node.value if isinstance(node, yaml.SequenceNode) else \
+            [n for pair in node.value for n in pair]
+        for child in items:
+            child_size, child_depth = _expanded_size(child, memo)
+            size += child_size
+            depth = max(depth, child_depth + 1)
+            if size > MAX_NODES:
+                raise _Refused(
+                    f"the value at line {node.start_mark.line + 1} expands (through aliases) "
+                    f"to more than {MAX_NODES} values; write a smaller config")
+            if depth > MAX_DEPTH:
+                raise _Refused(
+                    f"the value at line {node.start_mark.line + 1} nests (through aliases) "
+                    f"more than {MAX_DEPTH} levels deep")
+    memo[id(node)] = (size, depth)
+    return size, depth
+
+
 def load_yaml(path: Path) -> dict[str, Any]:
-    """Read a YAML mapping from ``path``; any problem becomes a :class:`ConfigError`."""
+    """Read a YAML mapping from ``path``; any problem becomes a :class:`ConfigError`.
+
+    Refused: files over :data:`MAX_CONFIG_BYTES`, nesting deeper than :data:`MAX_DEPTH`,
+    aliases (``*name``) that expand past :data:`MAX_NODES` values, and duplicate keys (the
+    message names the key and both lines).
+    """
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{path}: config file not found")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        size = path.stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{path}: {size} bytes is too big for a config (the limit is "
+                              f"{MAX_CONFIG_BYTES // (1024 * 1024)} MiB)")
+        text = path.read_text(encoding="utf-8")
+        loader = _ConfigLoader(text)
+        try:
+            data = loader.get_single_data()
+        finally:
+            loader.dispose()
+    except _Refused as exc:
+        raise ConfigError(f"{path}: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -62,6 +194,10 @@ def load_yaml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid YAML{where}: {problem}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not a UTF-8 text file") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config: {exc.strerror or exc}") from None
     if not isinstance(data, dict):
         raise ConfigError(
             f"{path}: the top level must be a mapping of keys to values, got "
@@ -70,16 +206,25 @@ def load_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
+_UNION_TAGS = frozenset({"region:name", "region:inline", "region:override",
+                         "region:reference"})
+"""Tags of the tagged unions (a job's region forms), left out of error locations."""
+
+
 def format_validation_error(exc: ValidationError, source: str) -> str:
     """One line per problem: ``source: key.path = value: message``."""
     lines = []
     for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith("function-after"))
+        loc = ".".join(str(p) for p in err["loc"]
+                       if not str(p).startswith("function-after") and p not in _UNION_TAGS)
         value = err.get("input")
         shown = repr(value)
         if len(shown) > 80:
             shown = shown[:77] + "..."
-        msg = err["msg"]
+        msg = err["msg"].removeprefix("Value error, ")
+        if isinstance(value, dict) and err["type"] == "value_error":  # a whole section
+            lines.append(f"{source}: key '{loc}': {msg}")
+            continue
         if err["type"] == "extra_forbidden":
             lines.append(f"{source}: unknown key '{loc}' (remove it or check its spelling)")
         elif err["type"] == "missing":

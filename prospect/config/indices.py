@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from prospect.config._base import StrictModel
+from prospect.config._base import PlainName, StrictModel
 
 __all__ = ["IndicesConfig", "SensorBand", "SensorConfig"]
 
@@ -38,9 +38,9 @@ class IndicesConfig(StrictModel):
     """
 
     sensor: str = "sentinel2"
-    names: list[str] = Field(default_factory=list)
-    custom: dict[str, str] = Field(default_factory=dict)
-    bands: dict[str, str] = Field(default_factory=dict)
+    names: list[PlainName] = Field(default_factory=list)
+    custom: dict[PlainName, str] = Field(default_factory=dict)
+    bands: dict[str, PlainName] = Field(default_factory=dict)
     constants: dict[str, float] = Field(default_factory=dict)
     backend: Literal["auto", "reference", "numba", "cupy"] = "auto"
     nodata: float | None = None

@@ -7,12 +7,20 @@ import json
 import os
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import (
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from prospect.config._base import (
     ConfigPath,
+    PlainName,
     StrictModel,
     load_yaml,
     repeated,
@@ -22,7 +30,7 @@ from prospect.config.economics import EconomicsConfig
 from prospect.config.indices import IndicesConfig
 from prospect.config.mask import MaskConfig
 from prospect.config.model import ModelConfig
-from prospect.config.region import RegionConfig
+from prospect.config.region import Bounds, PositiveInt, RegionConfig
 from prospect.config.sources import SourceConfig
 from prospect.config.tiles import TilesConfig
 from prospect.errors import ConfigError
@@ -82,7 +90,7 @@ class ReferenceRegion(StrictModel):
 
     reference: ConfigPath
     name: str = "study-area"
-    chunks: tuple[int, int] = (512, 512)
+    chunks: tuple[PositiveInt, PositiveInt] = (512, 512)
     crs: str | None = Field(default=None, description="CRS when the raster carries none")
 
 
@@ -91,16 +99,49 @@ class RegionOverride(StrictModel):
 
     base: str
     name: str | None = None
-    resolution: float | None = Field(default=None, gt=0)
-    bounds: tuple[float, float, float, float] | None = None
-    chunks: tuple[int, int] | None = None
+    resolution: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    bounds: Bounds | None = None
+    chunks: tuple[PositiveInt, PositiveInt] | None = None
 
 
 class OutputsConfig(StrictModel):
     """Names of the outputs under the job's output directory."""
 
-    cube: str = "cube.zarr"
+    cube: PlainName = "cube.zarr"
     cog: bool = True
+
+    @field_validator("cube")
+    @classmethod
+    def _zarr_suffix(cls, value: str) -> str:
+        if not value.endswith(".zarr") or value == ".zarr":
+            raise ValueError(f"name the cube like 'cube.zarr' (a name ending in .zarr), "
+                             f"not {value!r}")
+        return value
+
+
+def _region_form(value: Any) -> str:
+    """Which form of ``region`` the user wrote, so errors speak of that form alone."""
+    if isinstance(value, dict):
+        if "reference" in value:
+            return "region:reference"
+        return "region:override" if "base" in value else "region:inline"
+    if isinstance(value, RegionConfig):
+        return "region:inline"
+    if isinstance(value, RegionOverride):
+        return "region:override"
+    if isinstance(value, ReferenceRegion):
+        return "region:reference"
+    return "region:name"
+
+
+Region = Annotated[
+    Annotated[str, Tag("region:name")]
+    | Annotated[RegionConfig, Tag("region:inline")]
+    | Annotated[RegionOverride, Tag("region:override")]
+    | Annotated[ReferenceRegion, Tag("region:reference")],
+    Discriminator(_region_form),
+]
+"""A job's region in one of four forms; validated as the form written (no alternatives)."""
 
 
 class JobConfig(StrictModel):
@@ -124,7 +165,7 @@ class JobConfig(StrictModel):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     description: str = ""
     synthetic: bool = False
-    region: str | RegionConfig | RegionOverride | ReferenceRegion
+    region: Region
     sources: list[SourceConfig] = Field(default_factory=list)
     mask: MaskConfig | None = None
     indices: IndicesConfig | None = None
@@ -132,6 +173,24 @@ class JobConfig(StrictModel):
     economics: EconomicsConfig | None = None
     tiles: TilesConfig | None = None
     outputs: OutputsConfig = Field(default_factory=OutputsConfig)
+
+    @field_validator("region")
+    @classmethod
+    def _region_valid(cls, value: Any) -> Any:
+        if isinstance(value, str) and Path(value).suffix not in (".yaml", ".yml") and \
+                not (config_dir() / "regions" / f"{value}.yaml").is_file():
+            raise ValueError(f"unknown region {value!r}; shipped regions: "
+                             f"{', '.join(list_regions())}; or give a path to a region YAML")
+        if isinstance(value, RegionOverride):
+            base = load_region(value.base)
+            changes = {k: v for k, v in value.model_dump(exclude={"base"}).items()
+                       if v is not None}
+            try:
+                RegionConfig.model_validate({**base.model_dump(), **changes})
+            except ValidationError as exc:
+                raise ValueError(f"{value.base} with these changes: " + "; ".join(
+                    e["msg"].removeprefix("Value error, ") for e in exc.errors())) from None
+        return value
 
     @field_validator("sources")
     @classmethod
@@ -177,6 +236,14 @@ def shipped_region_name(job: JobConfig) -> str | None:
     return None
 
 
+def _override_config(region: RegionOverride) -> RegionConfig:
+    """The shipped region ``region.base`` with the override's fields replaced."""
+    base = load_region(region.base)
+    changes = {k: v for k, v in region.model_dump(exclude={"base"}).items() if v is not None}
+    return validate_mapping(RegionConfig, {**base.model_dump(), **changes},
+                            source=f"region override of {region.base}")
+
+
 def resolve_grid(job: JobConfig) -> RegionGrid:
     """The :class:`RegionGrid` of a job's region (reads the reference raster if one is named)."""
     region = job.region
@@ -185,15 +252,7 @@ def resolve_grid(job: JobConfig) -> RegionGrid:
     if isinstance(region, RegionConfig):
         return region.to_grid()
     if isinstance(region, RegionOverride):
-        base = load_region(region.base)
-        changes = {
-            k: v for k, v in region.model_dump(exclude={"base"}).items() if v is not None
-        }
-        merged = validate_mapping(
-            RegionConfig, {**base.model_dump(), **changes},
-            source=f"region override of {region.base}",
-        )
-        return merged.to_grid()
+        return _override_config(region).to_grid()
     from prospect.io.raster import grid_from_raster
 
     return grid_from_raster(region.reference, chunks=region.chunks, crs=region.crs,

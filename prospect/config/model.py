@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from prospect.config._base import StrictModel
+from prospect.config._base import PlainName, StrictModel
 
 __all__ = ["CVConfig", "FocalConfig", "LabelsConfig", "ModelConfig"]
 
@@ -80,7 +80,7 @@ class FocalConfig(StrictModel):
 
     radii: list[float] = Field(min_length=1, description="window half-widths in CRS units")
     stats: list[Literal["mean", "std"]] = Field(default=["mean", "std"], min_length=1)
-    variables: list[str] | None = Field(
+    variables: list[PlainName] | None = Field(
         default=None, description="variables to summarise; default: every continuous feature"
     )
 
@@ -122,7 +122,7 @@ class ModelConfig(StrictModel):
         "weights_of_evidence", "bagging_pu",
     ] = "random_forest"
     params: dict[str, Any] = Field(default_factory=dict)
-    features: list[str] | None = Field(
+    features: list[PlainName] | None = Field(
         default=None, description="cube variables to use; default: every variable"
     )
     categorical: Literal["onehot", "target"] = "onehot"

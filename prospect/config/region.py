@@ -8,12 +8,15 @@ from pydantic import Field, field_validator, model_validator
 from pyproj import Transformer
 
 from prospect.config._base import StrictModel
-from prospect.errors import CRSError
+from prospect.errors import CRSError, GridError
 from prospect.grid import RegionGrid, parse_crs
 
 __all__ = ["RegionConfig", "utm_zone_overflow"]
 
 PositiveInt = Annotated[int, Field(gt=0)]
+Coordinate = Annotated[float, Field(allow_inf_nan=False)]
+Bounds = tuple[Coordinate, Coordinate, Coordinate, Coordinate]
+"""``[left, bottom, right, top]``: finite numbers."""
 
 
 def utm_zone_overflow(
@@ -62,8 +65,8 @@ class RegionConfig(StrictModel):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     title: str = ""
     crs: str
-    resolution: float = Field(gt=0)
-    bounds: tuple[float, float, float, float]
+    resolution: float = Field(gt=0, allow_inf_nan=False)
+    bounds: Bounds
     chunks: tuple[PositiveInt, PositiveInt] = (512, 512)
     cross_zone: bool = False
     description: str = ""
@@ -98,6 +101,10 @@ class RegionConfig(StrictModel):
                 f"region extends {over:.2f} degrees past the UTM zone of {self.crs}; "
                 "choose another zone's CRS, or set 'cross_zone: true' to accept the distortion"
             )
+        try:  # units, empty grids and the cell limit, before anything is allocated
+            self.to_grid()
+        except GridError as exc:
+            raise ValueError(str(exc)) from None
         return self
 
     def to_grid(self) -> RegionGrid:

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from prospect.config._base import ConfigPath, StrictModel
+from prospect.config._base import ConfigPath, PlainName, StrictModel
 
 __all__ = ["PointSource", "RasterScene", "RasterSource", "SourceConfig", "VectorSource"]
 
@@ -135,7 +135,7 @@ class PointSource(StrictModel):
     x: str = "lon"
     y: str = "lat"
     crs: str = "EPSG:4326"
-    columns: list[str] = Field(default_factory=list)
+    columns: list[PlainName] = Field(default_factory=list)
     distance: bool = False
     interpolate: list[Literal["idw", "kriging"]] = Field(
         default_factory=list,

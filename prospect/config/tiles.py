@@ -12,7 +12,14 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from prospect.config._base import ConfigPath, StrictModel, load_yaml, repeated, validate_mapping
+from prospect.config._base import (
+    ConfigPath,
+    PlainName,
+    StrictModel,
+    load_yaml,
+    repeated,
+    validate_mapping,
+)
 
 __all__ = [
     "AgencyKeyConfig",
@@ -59,7 +66,7 @@ class TileLayerConfig(StrictModel):
         Readable by the tile server without an API key.
     """
 
-    variable: str
+    variable: PlainName
     name: str | None = Field(default=None, pattern=LAYER_NAME)
     colormap: str = "viridis"
     vmin: float = 0.0
@@ -140,7 +147,7 @@ class ServeLayerConfig(TileLayerConfig):
     """
 
     name: str = Field(pattern=LAYER_NAME)
-    variable: str = "probability"
+    variable: PlainName = "probability"
     cog: ConfigPath | None = None
     cube: ConfigPath | None = None
 

@@ -75,7 +75,7 @@ def test_every_level_has_its_own_colour(cmap: str) -> None:
     from tiles.colormap import colormap_palette
 
     assert len(np.unique(colormap_palette(cmap)[1:, :3], axis=0)) == 255
-    arr = np.array([[0.5078125] + list(np.linspace(0, 1, 2001))], dtype="f4")
+    arr = np.array([[0.5078125, *np.linspace(0, 1, 2001)]], dtype="f4")
     back = values_from_rgba(render_rgba(arr, colormap=cmap, vmin=0, vmax=1),
                             colormap=cmap, vmin=0, vmax=1)
     assert np.abs(back - arr).max() <= 0.5 / 254 + 1e-6

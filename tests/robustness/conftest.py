@@ -1,0 +1,154 @@
+"""The robustness corpus: hostile or unlucky input, each case held to the same four rules.
+
+Every case asserts (1) the exit code, (2) a one-line error naming the file, key or value,
+(3) no traceback, and (4) nothing written or lost outside the output directory. Cases
+run the real ``prospect`` CLI: in-process through :func:`pipelines.cli.main` (fast, many
+cases) or as a subprocess where a real second process matters (locks, kills).
+
+All rasters and tables here are small and SYNTHETIC.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+PROSPECT = [sys.executable, "-m", "pipelines.cli"]
+
+TINY_REGION = {"name": "tiny", "crs": "EPSG:32619", "resolution": 10.0,
+               "bounds": [500000.0, 1350000.0, 500400.0, 1350400.0], "chunks": [20, 20]}
+
+
+@dataclass
+class Outcome:
+    """What one CLI call did: exit code and the text it printed."""
+
+    code: int
+    out: str
+    err: str
+
+    @property
+    def error_lines(self) -> list[str]:
+        return [line for line in self.err.splitlines() if line.startswith("error:")]
+
+
+def write_tiny_raster(path: Path, *, values: np.ndarray | None = None,
+                      nodata: float | None = None) -> Path:
+    """A 40 x 40 float32 GeoTIFF (SYNTHETIC) covering :data:`TINY_REGION`."""
+    import rasterio
+    from rasterio.transform import from_origin
+
+    data = values if values is not None else \
+        np.random.default_rng(0).random((40, 40)).astype("float32")
+    profile = {"driver": "GTiff", "width": data.shape[1], "height": data.shape[0], "count": 1,
+               "dtype": str(data.dtype), "crs": "EPSG:32619",
+               "transform": from_origin(500000, 1350400, 10, 10)}
+    if nodata is not None:
+        profile["nodata"] = nodata
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(data, 1)
+    return path
+
+
+class Sandbox:
+    """A folder holding a tiny SYNTHETIC job, precious user files beside it, and ``out/``.
+
+    :meth:`untouched` says whether anything outside ``out/`` was written, changed or lost.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.out = root / "out"
+        self.precious = root / "precious" / "important"
+        self.precious.mkdir(parents=True)
+        (self.precious / "thesis.txt").write_text("years of work\n")
+        write_tiny_raster(root / "heat.tif")
+        self.job_path = root / "job.yaml"
+        self.write_job()
+
+    def job(self, **changes: Any) -> dict[str, Any]:
+        """The tiny job's config as a dict, with top-level ``changes``."""
+        job: dict[str, Any] = {
+            "name": "tiny", "synthetic": True, "description": "SYNTHETIC robustness case",
+            "region": dict(TINY_REGION),
+            "sources": [{"kind": "raster", "name": "heat", "path": "heat.tif", "units": "1"}],
+        }
+        job.update(changes)
+        return job
+
+    def write_job(self, text: str | None = None, **changes: Any) -> Path:
+        """Write the job config (``text`` verbatim, or the tiny job with ``changes``)."""
+        self.job_path.write_text(text if text is not None else
+                                 yaml.safe_dump(self.job(**changes), sort_keys=False))
+        self._before = self.snapshot()
+        return self.job_path
+
+    def snapshot(self) -> dict[str, str]:
+        """Path -> SHA-256 of every file under the sandbox outside ``out/``."""
+        files = {}
+        for path in sorted(self.root.rglob("*")):
+            if path == self.out or self.out in path.parents or not path.is_file():
+                continue
+            files[str(path.relative_to(self.root))] = hashlib.sha256(
+                path.read_bytes()).hexdigest()
+        return files
+
+    def untouched(self) -> bool:
+        """True when nothing outside ``out/`` was written, changed or removed."""
+        return self.snapshot() == self._before
+
+
+@pytest.fixture()
+def sandbox(tmp_path: Path) -> Sandbox:
+    """A fresh :class:`Sandbox`."""
+    return Sandbox(tmp_path / "box")
+
+
+@pytest.fixture()
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
+    """Run ``prospect ARGS`` in this process; returns an :class:`Outcome`."""
+    from pipelines.cli import main
+
+    monkeypatch.delenv("PROSPECT_DEBUG", raising=False)
+
+    def run(*args: str | Path) -> Outcome:
+        capsys.readouterr()
+        code = main([str(a) for a in args])
+        captured = capsys.readouterr()
+        return Outcome(code, captured.out, captured.err)
+
+    return run
+
+
+def run_prospect(*args: str | Path, timeout: float = 300, env: dict[str, str] | None = None,
+                 **kwargs: Any) -> Outcome:
+    """Run ``prospect ARGS`` as a subprocess (``PYTHONPATH`` is inherited)."""
+    full_env = {**os.environ, **(env or {})}
+    full_env.pop("PROSPECT_DEBUG", None)
+    proc = subprocess.run([*PROSPECT, *(str(a) for a in args)], capture_output=True,
+                          text=True, timeout=timeout, cwd=REPO, env=full_env, **kwargs)
+    return Outcome(proc.returncode, proc.stdout, proc.stderr)
+
+
+def assert_clean_error(result: Outcome, code: int, *needles: str) -> str:
+    """Exit ``code``, one ``error:`` line naming every needle, and no traceback."""
+    text = result.out + result.err
+    assert result.code == code, f"exit {result.code}, wanted {code}:\n{text[-3000:]}"
+    assert "Traceback" not in text, text[-3000:]
+    assert "internal error" not in text, text[-3000:]
+    assert len(result.error_lines) == 1, text[-3000:]
+    line = result.error_lines[0]
+    for needle in needles:
+        assert needle in line, f"{needle!r} not in the error line: {line}"
+    return line
