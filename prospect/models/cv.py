@@ -17,7 +17,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from prospect.errors import ModelError
 
-__all__ = ["SpatialBlockCV", "assign_blocks", "random_folds"]
+__all__ = ["SpatialBlockCV", "assign_blocks", "auto_block_size", "label_variogram", "random_folds"]
 
 
 def assign_blocks(coords: np.ndarray, block_size: float) -> np.ndarray:
@@ -123,3 +123,93 @@ def random_folds(
         raise ModelError("random CV needs at least two positives and two background samples")
     skf = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
     return list(skf.split(np.zeros((len(y), 1)), y))
+
+
+def label_variogram(
+    coords: np.ndarray, y: np.ndarray, *, n_lags: int = 15, max_distance: float | None = None,
+    max_pairs: int = 400_000, seed: int = 0,
+) -> dict[str, Any]:
+    """Empirical indicator variogram of the labels and a fitted spherical model.
+
+    ``gamma(h)`` is half the mean squared difference of the 0/1 labels of the pairs of
+    rows ``h`` apart (lags up to half the largest distance); a spherical model
+    ``c0 + c (1.5 h/a - 0.5 (h/a)^3)`` (``c0 + c`` beyond ``a``) is fitted by weighted least
+    squares (pairs per lag). Its range ``a`` is the distance beyond which labels are
+    uncorrelated: spatial blocks at least this large keep test rows independent of the
+    training rows (Roberts et al., 2017).
+
+    Returns
+    -------
+    dict
+        ``lags``, ``gamma``, ``pairs`` (the empirical variogram), ``nugget``, ``sill``,
+        ``range`` and ``fitted`` (False when the fit failed: ``range`` is then the lag where
+        ``gamma`` first reaches 95 % of its maximum) and ``structured`` (False for a pure
+        nugget: the range is then the first lag).
+    """
+    from scipy.optimize import curve_fit
+    from scipy.spatial.distance import pdist
+
+    coords = np.asarray(coords, "f8")
+    y = np.asarray(y, "f8")
+    rng = np.random.default_rng(seed)
+    n = len(y)
+    if n * (n - 1) // 2 > max_pairs:  # subsample rows: pairs grow with n^2
+        keep = rng.choice(n, size=int(np.sqrt(2 * max_pairs)) + 1, replace=False)
+        coords, y = coords[keep], y[keep]
+    d = pdist(coords)
+    g = 0.5 * pdist(y[:, None], "sqeuclidean")
+    top = float(max_distance or d.max() / 2.0)
+    edges = np.linspace(0.0, top, n_lags + 1)
+    which = np.digitize(d, edges) - 1
+    ok = (which >= 0) & (which < n_lags)
+    pairs = np.bincount(which[ok], minlength=n_lags)
+    gsum = np.bincount(which[ok], weights=g[ok], minlength=n_lags)
+    lags = 0.5 * (edges[1:] + edges[:-1])
+    has = pairs > 0
+    gamma = np.where(has, gsum / np.maximum(pairs, 1), np.nan)
+
+    def spherical(h: np.ndarray, c0: float, c: float, a: float) -> np.ndarray:
+        r = np.minimum(h / a, 1.0)
+        return c0 + c * (1.5 * r - 0.5 * r**3)  # type: ignore[no-any-return]
+
+    out: dict[str, Any] = {"lags": lags.tolist(), "gamma": gamma.tolist(),
+                           "pairs": pairs.tolist(), "model": "spherical"}
+    gmax = float(np.nanmax(gamma)) if has.any() else 0.0
+    try:
+        (c0, c, a), _ = curve_fit(
+            spherical, lags[has], gamma[has], p0=[0.0, max(gmax, 1e-6), top / 2.0],
+            sigma=1.0 / np.sqrt(pairs[has]), bounds=([0.0, 0.0, edges[1] / 2.0],
+                                                     [max(gmax, 1e-6), 2 * max(gmax, 1e-6),
+                                                      2.0 * top]),
+            maxfev=5000)
+        # a partial sill under 10 % of the sill is no spatial structure: pure nugget
+        structured = c > 0.1 * (c0 + c)
+        out.update(nugget=float(c0), sill=float(c0 + c),
+                   range=float(a) if structured else float(edges[1]), fitted=True,
+                   structured=bool(structured))
+    except (RuntimeError, ValueError):
+        reach = np.flatnonzero(np.nan_to_num(gamma) >= 0.95 * gmax)
+        out.update(nugget=float("nan"), sill=gmax,
+                   range=float(lags[reach[0]]) if reach.size else float(top), fitted=False,
+                   structured=False)
+    return out
+
+
+def auto_block_size(
+    coords: np.ndarray, y: np.ndarray, *, n_splits: int, resolution: float, seed: int = 0,
+) -> tuple[float, dict[str, Any]]:
+    """Spatial block edge: the range of the labels' variogram, in whole cells.
+
+    At least two cells; when blocks of the range would leave fewer than ``n_splits``
+    blocks holding rows, the largest edge that leaves enough is used and the facts say so
+    (``capped``). Returns the edge and the facts (variogram, range, capped).
+    """
+    vg = label_variogram(coords, y, seed=seed)
+    edge = max(float(np.ceil(vg["range"] / resolution)) * resolution, 2.0 * resolution)
+    capped = False
+    while edge > 2.0 * resolution:
+        if int(assign_blocks(coords, edge).max()) + 1 >= max(n_splits, 2) * 2:
+            break
+        edge = max(2.0 * resolution, float(np.floor(edge / 1.25 / resolution)) * resolution)
+        capped = True
+    return edge, {"variogram": vg, "range": vg["range"], "block_size": edge, "capped": capped}

@@ -18,6 +18,7 @@ __all__ = [
     "FoldResult",
     "cross_validate",
     "fit_fold",
+    "oof_table",
     "partial_dependence_curves",
     "permutation_importance",
     "pool_folds",
@@ -226,3 +227,28 @@ def partial_dependence_curves(
         p = model.predict_proba(stacked)[:, 1].reshape(grid.size, len(Xs))
         out[names[j]] = {"values": grid.tolist(), "average": p.mean(axis=1).tolist()}
     return out
+
+
+def oof_table(
+    results: dict[str, CVResult], y: np.ndarray, *, x: np.ndarray, y_coord: np.ndarray,
+    rows: np.ndarray, cols: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """Out-of-fold predictions, one record per row and scheme, to recompute every figure.
+
+    Columns: ``scheme``, ``x``, ``y`` (cell centre, grid CRS), ``row``, ``col``, ``fold``
+    (-1: never tested, e.g. buffered out), ``label`` and ``score`` (NaN when untested).
+    """
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in
+                                          ("scheme", "x", "y", "row", "col", "fold", "label",
+                                           "score")}
+    for scheme, res in results.items():
+        n = len(res.fold)
+        parts["scheme"].append(np.full(n, scheme, dtype=object))
+        parts["x"].append(np.asarray(x, "f8"))
+        parts["y"].append(np.asarray(y_coord, "f8"))
+        parts["row"].append(np.asarray(rows, "i8"))
+        parts["col"].append(np.asarray(cols, "i8"))
+        parts["fold"].append(res.fold)
+        parts["label"].append(np.asarray(y, "i8"))
+        parts["score"].append(res.oof)
+    return {k: np.concatenate(v) if v else np.array([]) for k, v in parts.items()}

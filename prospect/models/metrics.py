@@ -22,11 +22,14 @@ import numpy as np
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 __all__ = [
+    "bootstrap_auc_ci",
     "capture_curve",
     "classification_metrics",
     "prediction_area",
+    "shared_capture",
     "success_rate_area",
     "top_area_capture",
+    "top_capture_binned",
 ]
 
 
@@ -67,18 +70,66 @@ def top_area_capture(
     positive_scores: np.ndarray, area_scores: np.ndarray,
     fractions: tuple[float, ...] = (0.05, 0.10, 0.20),
 ) -> dict[str, float]:
-    """Share of positives scoring at or above the top ``f`` area quantile, per fraction."""
+    """Share of positives in the top ``f`` of the area, ties shared in proportion.
+
+    The top ``f`` of the area is every cell scoring above the cut-off plus the share of
+    the cells *tied at* the cut-off that makes the area exactly ``f``; positives tied at
+    the cut-off are counted in that same proportion (:func:`shared_capture`). The score
+    stage applies the same rule to its histogram of the map (:func:`top_capture_binned`).
+    """
     pos = _clean(positive_scores)
     area = _clean(area_scores)
+    if pos.size == 0 or area.size == 0:
+        return {_key(f): float("nan") for f in fractions}
+    levels = np.unique(np.concatenate([pos, area]))[::-1]  # classes, highest first
+    area_n = np.bincount(np.searchsorted(-levels, -area), minlength=levels.size)
+    pos_n = np.bincount(np.searchsorted(-levels, -pos), minlength=levels.size)
+    return shared_capture(pos_n, area_n, fractions)
+
+
+def top_capture_binned(
+    positive_scores: np.ndarray, area_hist: np.ndarray, edges: np.ndarray,
+    fractions: tuple[float, ...] = (0.05, 0.10, 0.20),
+) -> dict[str, float]:
+    """:func:`top_area_capture` with the area given as a histogram over ``edges``.
+
+    Cells of one bin are tied (their order inside the bin is unknown); positives are put in
+    the same bins, so a bin split by the cut-off counts its positives in proportion.
+    """
+    pos = _clean(positive_scores)
+    hist = np.asarray(area_hist, "f8")
+    if pos.size == 0 or not hist.sum() > 0:
+        return {_key(f): float("nan") for f in fractions}
+    k = np.clip(np.searchsorted(edges, pos, side="right") - 1, 0, hist.size - 1)
+    pos_n = np.bincount(k, minlength=hist.size)
+    return shared_capture(pos_n[::-1], hist[::-1], fractions)
+
+
+def shared_capture(
+    pos_counts: np.ndarray, area_counts: np.ndarray, fractions: tuple[float, ...],
+) -> dict[str, float]:
+    """Captured share per area fraction, over score classes ordered from the highest.
+
+    For fraction ``f``: the classes above the one where the cumulative area reaches ``f``
+    count fully; that class counts by ``q = (f - area above) / its area`` (ties shared in
+    proportion), for the area and for the positives alike.
+    """
+    pos_counts = np.asarray(pos_counts, "f8")
+    area_share = np.asarray(area_counts, "f8") / float(np.sum(area_counts))
+    cum = np.cumsum(area_share)
+    n_pos = float(pos_counts.sum())
     out = {}
     for f in fractions:
-        key = f"top{round(f * 100):d}_capture"
-        if pos.size == 0 or area.size == 0:
-            out[key] = float("nan")
-            continue
-        t = np.quantile(area, 1.0 - f)
-        out[key] = float(np.mean(pos >= t))
+        k = int(min(np.searchsorted(cum, f - 1e-12, side="left"), cum.size - 1))
+        above = cum[k] - area_share[k]
+        q = (f - above) / area_share[k] if area_share[k] > 0 else 0.0
+        captured = pos_counts[:k].sum() + min(max(q, 0.0), 1.0) * pos_counts[k]
+        out[_key(f)] = float(captured / n_pos)
     return out
+
+
+def _key(f: float) -> str:
+    return f"top{round(f * 100):d}_capture"
 
 
 def prediction_area(
@@ -132,3 +183,31 @@ def classification_metrics(
     out.update(top_area_capture(s[y > 0], area))
     out["pa_intersection_pct"] = prediction_area(s[y > 0], area)["intersection_occurrence_pct"]
     return out
+
+
+def bootstrap_auc_ci(
+    y: np.ndarray, scores: np.ndarray, *, n_boot: int = 1000, level: float = 0.95,
+    seed: int = 0,
+) -> dict[str, float]:
+    """Percentile bootstrap interval of the ROC AUC (positives and negatives resampled
+    separately, so every replicate has both classes).
+
+    Returns ``low``, ``high``, ``level`` and ``n_boot``.
+    """
+    y = np.asarray(y).ravel()
+    s = np.asarray(scores, "f8").ravel()
+    ok = np.isfinite(s)
+    y, s = y[ok], s[ok]
+    pos, neg = s[y > 0], s[y <= 0]
+    if pos.size < 2 or neg.size < 2:
+        return {"low": float("nan"), "high": float("nan"), "level": level, "n_boot": 0}
+    rng = np.random.default_rng(seed)
+    aucs = np.empty(n_boot)
+    labels = np.r_[np.ones(pos.size), np.zeros(neg.size)]
+    for b in range(n_boot):
+        p = pos[rng.integers(0, pos.size, pos.size)]
+        n = neg[rng.integers(0, neg.size, neg.size)]
+        aucs[b] = roc_auc_score(labels, np.r_[p, n])
+    tail = (1.0 - level) / 2.0
+    lo, hi = np.quantile(aucs, [tail, 1.0 - tail])
+    return {"low": float(lo), "high": float(hi), "level": level, "n_boot": n_boot}

@@ -117,3 +117,83 @@ def test_classification_metrics_for_a_random_score_are_near_chance() -> None:
     assert m["pr_auc"] == pytest.approx(0.1, abs=0.02)
     assert m["top10_capture"] == pytest.approx(0.1, abs=0.03)
     assert m["success_rate_auc"] == pytest.approx(0.5, abs=0.02)
+
+
+def test_top_capture_shares_tied_cells_in_proportion_the_same_in_train_and_score() -> None:
+    from prospect.models.metrics import top_capture_binned
+
+    # 20 area cells: one at 0.9, eight tied at 0.5, eleven at 0.1; four positives
+    area = np.array([0.9] + [0.5] * 8 + [0.1] * 11)
+    pos = np.array([0.9, 0.5, 0.5, 0.1])
+    # top 10 % = 2 cells: the 0.9 cell and 1/8 of the tied 0.5 cells, so the two tied
+    # positives count 1/8 each: (1 + 2/8) / 4 = 0.3125 (">= cut-off" said 0.75, "> cut-off"
+    # 0.25)
+    assert top_area_capture(pos, area)["top10_capture"] == pytest.approx(0.3125)
+    edges = np.linspace(0.0, 1.0, 2001)
+    hist = np.histogram(area, bins=edges)[0]
+    assert top_capture_binned(pos, hist, edges)["top10_capture"] == pytest.approx(0.3125)
+    # without ties the share is the plain one: top 5 % = the 0.9 cell, one positive of four
+    assert top_area_capture(pos, area)["top5_capture"] == pytest.approx(0.25)
+    assert top_capture_binned(pos, hist, edges)["top5_capture"] == pytest.approx(0.25)
+    assert top_area_capture(pos, area)["top20_capture"] == pytest.approx((1 + 2 * 3 / 8) / 4)
+
+
+def _clustered(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """SYNTHETIC: 1500 rows on 20 km; positives within 1.5 km of 12 centres."""
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0, 20_000, (1500, 2))
+    centres = rng.uniform(0, 20_000, (12, 2))
+    d = np.min(np.linalg.norm(xy[:, None] - centres[None], axis=2), axis=1)
+    return xy, (d < 1500).astype(int)
+
+
+def test_label_variogram_range_follows_the_cluster_size() -> None:
+    from prospect.models.cv import auto_block_size, label_variogram
+
+    xy, y = _clustered()
+    vg = label_variogram(xy, y)
+    # indicator of discs of radius 1.5 km: correlated up to about their diameter
+    assert vg["fitted"] and vg["structured"] and 2000 < vg["range"] < 5000
+    rng = np.random.default_rng(1)
+    noise = label_variogram(xy, (rng.random(len(y)) < y.mean()).astype(int))
+    assert not noise["structured"] and noise["range"] < 1000
+    edge, facts = auto_block_size(xy, y, n_splits=5, resolution=100.0)
+    assert edge >= vg["range"] and edge % 100 == 0 and not facts["capped"]
+    # too few blocks at that edge: capped, and said so
+    small, facts = auto_block_size(xy, y, n_splits=30, resolution=100.0)
+    assert facts["capped"] and small < facts["range"]
+
+
+def test_bootstrap_interval_brackets_the_pooled_auc_and_narrows_with_more_rows() -> None:
+    from sklearn.metrics import roc_auc_score
+
+    from prospect.models.metrics import bootstrap_auc_ci
+
+    rng = np.random.default_rng(3)
+
+    def case(n: int) -> tuple[np.ndarray, np.ndarray]:
+        y = (rng.random(n) < 0.2).astype(int)
+        return y, y * 1.0 + rng.normal(0, 1.0, n)
+
+    y, s = case(300)
+    ci = bootstrap_auc_ci(y, s, n_boot=400)
+    assert ci["low"] < roc_auc_score(y, s) < ci["high"] and ci["level"] == 0.95
+    y2, s2 = case(3000)
+    ci2 = bootstrap_auc_ci(y2, s2, n_boot=400)
+    assert ci2["high"] - ci2["low"] < ci["high"] - ci["low"]
+
+
+def test_oof_table_has_one_record_per_row_and_scheme() -> None:
+    from prospect.models import CVResult
+    from prospect.models.evaluate import oof_table
+
+    y = np.array([1, 0, 0, 1])
+    res = {"spatial_block": CVResult(scheme="spatial_block", oof=np.array([.9, .1, np.nan, .4]),
+                                     fold=np.array([0, 1, -1, 1])),
+           "random": CVResult(scheme="random", oof=np.array([.8, .2, .3, .6]),
+                              fold=np.array([1, 0, 1, 0]))}
+    t = oof_table(res, y, x=np.arange(4.0), y_coord=np.arange(4.0) * 2, rows=np.arange(4),
+                  cols=np.arange(4) + 10)
+    assert len(t["score"]) == 8 and list(t["scheme"][:4]) == ["spatial_block"] * 4
+    assert t["fold"][2] == -1 and np.isnan(t["score"][2]) and t["col"][5] == 11
+    assert list(t["label"][4:]) == [1, 0, 0, 1]
