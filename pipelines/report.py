@@ -289,6 +289,8 @@ def write_score_report(directory: Path, *, quicklooks: dict[str, str],
               f"per cell, {grid.get('shape')} cells). Model: `{facts.get('model')}`.", "",
               "| metric | value |", "|---|---|"]
     lines += [f"| {k} | {_fmt(v)} |" for k, v in facts.get("metrics", {}).items()]
+    for problem in facts.get("problems") or []:
+        lines += ["", f"> **Not computed**: {problem}"]
     lines += ["", "`map_top*_capture` are in-sample (the training occurrences against the whole "
               "map); the cross-validated figures are in the training report.", ""]
     for name, png in quicklooks.items():

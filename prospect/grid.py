@@ -274,6 +274,34 @@ class RegionGrid:
         """Boolean mask of row/col pairs that fall inside the grid."""
         return (rows >= 0) & (rows < self.height) & (cols >= 0) & (cols < self.width)
 
+    def same_cells(self, other: RegionGrid) -> bool:
+        """True when ``other`` has this grid's shape and cell edges (to 1e-6 of a cell).
+
+        The CRS is not compared: a CRS read back from WKT may be spelled as an equivalent
+        EPSG code, or not.
+        """
+        return other.shape == self.shape and bool(np.allclose(
+            list(other.transform)[:6], list(self.transform)[:6], rtol=0,
+            atol=1e-6 * self.resolution))
+
+    def check_cube(self, cube: RegionGrid, *, path: object) -> RegionGrid:
+        """This grid, after checking that the cube at ``path`` (on grid ``cube``) is on it.
+
+        Returns ``self`` (not ``cube``): the job's grid keeps the CRS as the user named it.
+
+        Raises
+        ------
+        GridError
+            The cube's shape or cell edges differ from this grid's.
+        """
+        if not self.same_cells(cube):
+            raise GridError(
+                f"{path}: the cube is on grid {cube.describe()}, not on the job's grid "
+                f"{self.describe()}; re-run 'prospect ingest' with this config or use "
+                "another --out"
+            )
+        return self
+
     def describe(self) -> dict[str, object]:
         """A JSON-friendly summary (used in manifests, model cards and STAC items)."""
         return {

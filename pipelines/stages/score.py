@@ -11,8 +11,6 @@ from __future__ import annotations
 import concurrent.futures
 import datetime as dt
 import json
-import os
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +20,15 @@ import xarray as xr
 from pipelines.context import RunContext, StageResult
 from pipelines.progress import compute, track
 from pipelines.report import write_quicklook, write_score_report
-from pipelines.stages.train import job_grid
-from prospect.errors import StageError
+from prospect.config.model import ModelConfig
+from prospect.errors import ProspectError, StageError
 from prospect.features import FeatureSpec, build_stack
 from prospect.grid import RegionGrid
-from prospect.io.cube import add_variables, open_cube
+from prospect.io.cube import add_variables, cube_grid, open_cube
+from prospect.io.files import write_json
 from prospect.io.raster import write_cog
 from prospect.models import predict_map
+from prospect.models.training import labels_source, read_labels
 
 __all__ = ["run", "stac_item"]
 
@@ -71,12 +71,6 @@ def stac_item(
     return item.to_dict(include_self_link=False)
 
 
-def _write_json(path: Path, data: Any) -> None:
-    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex[:8]}"
-    tmp.write_text(json.dumps(data, indent=1) + "\n")
-    os.replace(tmp, path)
-
-
 def run(ctx: RunContext) -> StageResult:
     """Score the cube with the trained model; see the module docstring."""
     from prospect.registry import check_schema, load_model
@@ -92,7 +86,7 @@ def run(ctx: RunContext) -> StageResult:
     loaded = load_model(model_dir)
     ds = open_cube(ctx.cube_path)
     check_schema(ds, loaded.schema)
-    grid = job_grid(ctx, ds)
+    grid = ctx.grid.check_cube(cube_grid(ds), path=ctx.cube_path)
     spec_data = loaded.schema.get("feature_spec") or {
         "variables": loaded.feature_order, "resolution": grid.resolution}
     spec = FeatureSpec.from_dict(spec_data)
@@ -132,18 +126,20 @@ def run(ctx: RunContext) -> StageResult:
     for name, d in delivered.items():
         item = stac_item(item_id=f"{ctx.job.name}-{name}", cog=Path(d["cog"]), grid=grid,
                          variable=name, attrs=dict(ds[name].attrs), properties=props)
-        _write_json(score_dir / f"{name}.json", item)
+        write_json(score_dir / f"{name}.json", item)
         outputs[f"{name}_stac"] = str(score_dir / f"{name}.json")
-    metrics = _map_metrics(delivered["probability"], ctx, cfg)
+    metrics, problems = _map_metrics(delivered["probability"], ctx, cfg)
+    for problem in problems:
+        ctx.console.print(f"  [yellow]{problem}[/yellow]")
     report = write_score_report(
         score_dir, quicklooks={name: d["quicklook"] for name, d in delivered.items()}, facts={
             "mineral": cfg.mineral, "job": ctx.job.name, "synthetic": bool(ctx.job.synthetic),
             "region": grid.describe(), "model": str(model_dir), "metrics": metrics,
-            "outputs": dict(outputs)})
+            "outputs": dict(outputs), "problems": problems})
     outputs["report"] = str(report)
     return StageResult(name="score", outputs=outputs, metrics=metrics,
                        inputs={"model": str(model_dir), "cube": str(ctx.cube_path)},
-                       notes=[f"COGs, STAC items and {report.name} in {score_dir}"])
+                       notes=[*problems, f"COGs, STAC items and {report.name} in {score_dir}"])
 
 
 def _submit(ctx: RunContext, fn: Any, *args: Any) -> Any:
@@ -186,34 +182,31 @@ def deliver_map(cube: Path, name: str, score_dir: Path, grid: RegionGrid,
     return {"cog": str(cog), "quicklook": look, "hist": hist, "finite": finite}
 
 
-def _map_metrics(delivered: dict[str, Any], ctx: RunContext, cfg: Any) -> dict[str, Any]:
-    """Coverage and the in-sample success rate of the map (training positives vs all cells).
+def _map_metrics(delivered: dict[str, Any], ctx: RunContext,
+                 cfg: ModelConfig) -> tuple[dict[str, Any], list[str]]:
+    """Coverage and the in-sample success rate of the map (training positives vs all cells),
+    and the reasons for any metric that could not be computed.
 
     Area quantiles come from the fixed-bin histogram :func:`deliver_map` made (bounded
-    memory); the positives' probabilities are read at their cells only.
+    memory); the positives' probabilities are read at their cells only. The labels are
+    read as the train stage reads them (:func:`prospect.models.training.read_labels`); when
+    they cannot be read (moved or changed since training), the capture figures are left
+    out and the reason is returned, for the console, the report and the run record.
     """
     bins, hist = HISTOGRAM_BINS, delivered["hist"]
     size = int(np.prod(ctx.grid.shape))
     out: dict[str, Any] = {"scored_share": round(delivered["finite"] / size, 4)}
     try:
-        from pipelines.stages.train import _labels_source
-        from prospect.models import grade_positives, read_occurrences, snap_points
-
-        source = _labels_source(ctx, cfg)
-        occ = read_occurrences(source.path, ctx.grid, x=source.x, y=source.y, crs=source.crs,
-                               layer=source.layer, value_column=cfg.labels.value_column)
-        pos, _ = grade_positives(occ.values, threshold=cfg.labels.threshold,
-                                 quantile=cfg.labels.threshold_quantile)
-        labels = snap_points(occ.x, occ.y, ctx.grid, positive=pos)
-        keep = labels.label == 1
-        prob = open_cube(ctx.cube_path, chunks=None)["probability"]  # reads only their chunks
-        ps = np.asarray(prob.isel(y=xr.DataArray(labels.rows[keep], dims="p"),
-                                  x=xr.DataArray(labels.cols[keep], dims="p")).values)
-        cdf = np.cumsum(hist) / max(float(hist.sum()), 1.0)
-        for f in (0.05, 0.10, 0.20):
-            t = bins[min(int(np.searchsorted(cdf, 1.0 - f, side="left")) + 1, bins.size - 1)]
-            share = float(np.mean(ps[np.isfinite(ps)] >= t)) if np.isfinite(ps).any() else None
-            out[f"map_top{round(f * 100)}_capture"] = None if share is None else round(share, 4)
-    except Exception as exc:  # metrics are a summary; never fail the scoring for them
-        ctx.console.print(f"  [yellow]map metrics skipped: {exc}[/yellow]")
-    return out
+        labels, _, _ = read_labels(labels_source(ctx.job.sources, cfg), ctx.grid, cfg.labels)
+    except ProspectError as exc:
+        return out, [f"map capture metrics not computed: the labels cannot be read: {exc}"]
+    keep = labels.label == 1
+    prob = open_cube(ctx.cube_path, chunks=None)["probability"]  # reads only their chunks
+    ps = np.asarray(prob.isel(y=xr.DataArray(labels.rows[keep], dims="p"),
+                              x=xr.DataArray(labels.cols[keep], dims="p")).values)
+    cdf = np.cumsum(hist) / max(float(hist.sum()), 1.0)
+    for f in (0.05, 0.10, 0.20):
+        t = bins[min(int(np.searchsorted(cdf, 1.0 - f, side="left")) + 1, bins.size - 1)]
+        share = float(np.mean(ps[np.isfinite(ps)] >= t)) if np.isfinite(ps).any() else None
+        out[f"map_top{round(f * 100)}_capture"] = None if share is None else round(share, 4)
+    return out, []

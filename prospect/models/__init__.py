@@ -9,6 +9,11 @@ Public facade::
     classification_metrics, capture_curve, prediction_area, top_area_capture
     predict_with_uncertainty(model, X) -> (probability, uncertainty)
     read_occurrences, snap_points, grade_positives, sample_background
+
+Training from a cube (``prospect.models.training``: ``select_features``,
+``build_training_set``, ``cv_schemes``, ``fit_all``, ``calibrate``) and what it reports
+(``prospect.models.summary``: ``model_card``, ``training_facts``) are imported from their
+modules.
 """
 
 from prospect.models.cv import SpatialBlockCV, assign_blocks, random_folds

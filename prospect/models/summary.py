@@ -1,0 +1,193 @@
+"""What a training run reports: headline metrics, curves, feature facts, limitations, the
+model card and the facts behind ``metrics.json`` and the report.
+
+Pure functions of the training set, the CV results and the config; writing them is the
+caller's job.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import xarray as xr
+from sklearn.base import BaseEstimator
+from sklearn.pipeline import Pipeline
+
+from prospect.config.model import ModelConfig
+from prospect.features import FeatureSpec
+from prospect.grid import RegionGrid
+from prospect.models.evaluate import CVResult, partial_dependence_curves
+from prospect.models.metrics import capture_curve, prediction_area
+from prospect.models.training import TrainingSet
+
+__all__ = [
+    "curves",
+    "feature_facts",
+    "finite",
+    "headline",
+    "input_schema",
+    "limitations",
+    "model_card",
+    "training_facts",
+]
+
+
+def headline(results: dict[str, CVResult]) -> dict[str, Any]:
+    """The stage's headline metrics: CV AUCs per scheme, top-area captures, positives."""
+    out: dict[str, Any] = {}
+    for scheme, key in (("spatial_block", "spatial"), ("random", "random")):
+        if scheme not in results:
+            continue
+        m = results[scheme].metrics
+        for name in ("roc_auc", "pr_auc", "success_rate_auc", "fold_roc_auc_std"):
+            if name in m:
+                out[f"cv_{key}_{name}"] = round(float(m[name]), 4)
+    sm = results["spatial_block"].metrics
+    for name in ("top5_capture", "top10_capture", "top20_capture", "pa_intersection_pct"):
+        if name in sm:
+            out[name] = round(float(sm[name]), 4)
+    out["n_positive"] = int(sm.get("n_positive", 0))
+    return out
+
+
+def curves(y: np.ndarray, results: dict[str, CVResult]) -> dict[str, Any]:
+    """ROC, precision-recall, success-rate and prediction-area curves of the out-of-fold
+    scores of every scheme."""
+    from sklearn.metrics import precision_recall_curve, roc_curve
+
+    out = {}
+    for scheme, res in results.items():
+        ok = res.fold >= 0
+        yy, ss = y[ok], res.oof[ok]
+        fpr, tpr, _ = roc_curve(yy, ss)
+        prec, rec, _ = precision_recall_curve(yy, ss)
+        ax, cy = capture_curve(ss[yy == 1], ss[yy == 0])
+        pa = prediction_area(ss[yy == 1], ss[yy == 0])
+        out[scheme] = {"roc": {"fpr": fpr.tolist(), "tpr": tpr.tolist()},
+                       "pr": {"precision": prec.tolist(), "recall": rec.tolist()},
+                       "success": {"area": ax.tolist(), "captured": cy.tolist()},
+                       "prediction_area": pa}
+    return out
+
+
+def finite(d: dict[str, Any]) -> dict[str, Any]:
+    """``d`` with non-finite float values as ``None``."""
+    return {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in d.items()}
+
+
+def feature_facts(ds: xr.Dataset, spec: FeatureSpec) -> list[dict[str, Any]]:
+    """Name, units, long name, kind and provenance of every feature of ``spec`` on ``ds``."""
+    facts = []
+    for name in spec.names():
+        if name in spec.variables:
+            a = ds[name].attrs
+            facts.append({"name": name, "units": a.get("units", ""),
+                          "long_name": a.get("long_name", name),
+                          "prospect_kind": a.get("prospect_kind", ""),
+                          "provenance": a.get("provenance", "{}")})
+        else:
+            var, rest = name.split("__focal_")
+            stat, radius = rest.split("_r")
+            a = ds[var].attrs
+            facts.append({"name": name, "units": a.get("units", "") if stat else "",
+                          "long_name": f"focal {stat} of {var} within {radius} CRS units",
+                          "prospect_kind": a.get("prospect_kind", "continuous"),
+                          "provenance": json.dumps({"focal": stat, "radius": float(radius),
+                                                    "variable": var, "window": "square"})})
+    return facts
+
+
+def limitations(cfg: ModelConfig, ts: TrainingSet, spatial: CVResult, *,
+                synthetic: bool) -> list[str]:
+    """The model card's limitations, in words."""
+    out = []
+    if synthetic:
+        out.append("trained on SYNTHETIC data; not for real decisions")
+    out.append(f"{ts.counts['positives']} positive cells; metrics from few positives are noisy")
+    out.append("background cells are unlabelled, not proven barren (presence-background "
+               "learning); probabilities are relative")
+    gap = spatial.metrics.get("roc_auc", np.nan)
+    out.append(f"spatial-block CV ROC AUC {gap:.3f} is the honest skill estimate; random CV is "
+               "shown only for comparison and is optimistic under spatial autocorrelation")
+    out.append(f"valid only on the grid's CRS and resolution and for evidence built as in "
+               f"the input schema ({len(cfg.features or []) or 'all'} cube variables)")
+    return out
+
+
+def model_card(
+    *, cfg: ModelConfig, ts: TrainingSet, ds: xr.Dataset, spec: FeatureSpec,
+    results: dict[str, CVResult], calibration: dict[str, Any], grid: RegionGrid,
+    synthetic: bool, training_data: list[dict[str, str]], config: dict[str, Any],
+    config_hash: str,
+) -> dict[str, Any]:
+    """The model card's facts (:func:`prospect.registry.save_model` completes them)."""
+    spatial = results["spatial_block"]
+    return {
+        "mineral": cfg.mineral, "deposit_type": cfg.deposit_type,
+        "synthetic": synthetic, "region": grid.describe(),
+        "training_data": training_data,
+        "labels": ts.counts,
+        "features": feature_facts(ds, spec),
+        "cv": {"scheme": cfg.cv.kind, "block_size": cfg.cv.block_size,
+               "buffer": cfg.cv.buffer, "n_splits": cfg.cv.n_splits,
+               "metrics": {"spatial_block": finite(spatial.metrics),
+                           "random": finite(results["random"].metrics)
+                           if "random" in results else None}},
+        "calibration": {k: v for k, v in calibration.items() if not isinstance(v, dict)}
+        | {"brier_spatial_oof": calibration["spatial_oof_before"].get("brier")},
+        "limitations": limitations(cfg, ts, spatial, synthetic=synthetic),
+        "config": config, "config_hash": config_hash,
+    }
+
+
+def input_schema(ds: xr.Dataset, spec: FeatureSpec, cfg: ModelConfig) -> dict[str, Any]:
+    """The model's input schema: the cube variables it reads, its feature spec and names."""
+    from prospect.registry import schema_from_cube
+
+    schema = schema_from_cube(ds, list(spec.variables))
+    schema["feature_spec"] = spec.to_dict()
+    schema["feature_names"] = spec.names()
+    schema["estimator"] = cfg.estimator
+    return schema
+
+
+def training_facts(
+    *, final: BaseEstimator, cfg: ModelConfig, ts: TrainingSet, names: list[str],
+    results: dict[str, CVResult], calibration: dict[str, Any], grid: RegionGrid,
+    sample_weight: np.ndarray | None, job: str, synthetic: bool, config_hash: str,
+) -> dict[str, Any]:
+    """Everything ``metrics.json`` and the training report show.
+
+    Adds the partial dependence of the most important features (``cfg.partial_dependence``
+    of them, by spatial-CV permutation importance) and, for weights of evidence, the
+    weights table and the conditional-independence test.
+    """
+    spatial = results["spatial_block"]
+    order = sorted(spatial.importance, key=lambda n: -spatial.importance[n]["mean"]) \
+        if spatial.importance else names
+    pd_features = [names.index(n) for n in order[: cfg.partial_dependence]]
+    pdp = partial_dependence_curves(final, ts.X, pd_features, names, seed=cfg.seed)
+    woe: dict[str, Any] = {}
+    if cfg.estimator == "weights_of_evidence":
+        est = final.named_steps["model"] if isinstance(final, Pipeline) else final
+        cell_area = grid.resolution ** 2
+        woe = {"weights": est.weights_table(names),
+               "cumulative_tables": est.cumulative_tables(names),
+               "conditional_independence": est.conditional_independence(
+                   ts.X, ts.y, sample_weight),
+               "prior_logit": est.prior_logit_, "unit_cell_area": est.unit_cell_area or cell_area,
+               "cell_area": cell_area, "count": est.count,
+               "n_deposits": est.n_deposits_, "area_unit_cells": est.area_total_}
+    return {
+        "job": job, "synthetic": synthetic, "mineral": cfg.mineral,
+        "deposit_type": cfg.deposit_type, "estimator": cfg.estimator,
+        "config_hash": config_hash, "region": grid.describe(),
+        "labels": ts.counts, "features": names, "cv_config": cfg.cv.model_dump(),
+        "metrics": headline(results),
+        "cv": {k: {"metrics": finite(v.metrics), "folds": [finite(f) for f in v.fold_metrics],
+                   "importance": v.importance} for k, v in results.items()},
+        "curves": curves(ts.y, results), "calibration": calibration,
+        "partial_dependence": pdp, "weights_of_evidence": woe,
+    }
