@@ -78,3 +78,38 @@ def test_nl_geothermal_heatflow(shared_data, tmp_path) -> None:
     page = (tmp_path / "viewer" / "index.html").read_text()
     assert '"outline": {"type": "FeatureCollection"' in page
     assert json.loads((tmp_path / "manifest.json").read_text())["stages"]["screen"]
+
+
+def test_greatbasin_lithium_brine_economics(shared_data, tmp_path) -> None:
+    from prospect.economics import CLASS_ABOVE, CLASS_NODATA, CLASS_TOO_LOW
+    from prospect.io.cube import open_cube
+
+    results = _run("greatbasin-lithium-brine", tmp_path)
+    ds = open_cube(tmp_path / "cube.zarr")
+    c = ds["brine_LI_PPM"].values.astype("f8")
+    var = ds["brine_LI_PPM_variance"].values.astype("f8")
+    lce, sd = ds["lce_t_per_year"].values, ds["lce_t_per_year_sd"].values
+    cls, land = ds["lce_screening_class"].values, ds["land"].values
+    # by hand: 5.323 t LCE per t Li; 150 m3/h * 8000 h * 0.8 recovery; mg/L = g/m3
+    k = 5.323 * 150 * 8000 * 0.8 * 1e-6
+    ok = land == 1
+    assert np.allclose(lce[ok], k * np.maximum(c[ok], 0), rtol=1e-5)
+    assert np.allclose(sd[ok], k * np.sqrt(var[ok]), rtol=1e-5)
+    # xarray reads the class layer's no-data (255) as NaN
+    assert ds["lce_screening_class"].encoding["_FillValue"] == CLASS_NODATA
+    assert np.isnan(cls[~ok]).all() and np.isnan(lce[~ok]).all()
+    assert ((cls[ok] == CLASS_TOO_LOW) == (lce[ok] + 1.645 * sd[ok] < 500)).all()
+    # the Bonneville Salt Flats brines (544-970 ppm Li near Wendover, Utah) are the one
+    # place above the cut-off; nearly all of the basin is too low
+    x, y = Transformer.from_crs("EPSG:4269", "EPSG:5070", always_xy=True).transform(
+        -113.85, 40.75)
+    near = ds["lce_screening_class"].sel(x=slice(x - 15000, x + 15000),
+                                         y=slice(y + 15000, y - 15000)).values
+    assert (near == CLASS_ABOVE).any()
+    m = results["screen"].metrics
+    assert m["economics_share_too_low"] > 0.95
+    assert 0 < m["economics_share_mean_above_cutoff"] < 0.01
+    assert m["economics_cells"] == int(ok.sum())
+    report = (tmp_path / "screen" / "report.md").read_text()
+    assert "too low for economic extraction" in report and "Witteveen+Bos" in report
+    assert (tmp_path / "tiles" / "lce_screening_class").is_dir()
