@@ -4,6 +4,7 @@ a real zarr cube, real dask, the registry's model files, COGs and STAC items."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -160,9 +161,8 @@ def test_other_estimators_train_and_score_on_the_same_cube(trained, scene, tmp_p
                permutation_repeats=0,
                params={"n_estimators": 30} if estimator == "bagging_pu" else {},
                calibration="isotonic" if estimator == "bagging_pu" else "none")
-    data = yaml.safe_load(job.read_text())
-    data["outputs"] = {"cube": str(out / "cube.zarr")}
-    job.write_text(yaml.safe_dump(data))
+    # outputs stay inside -o (a config names the cube, never a path): train on a copy
+    shutil.copytree(out / "cube.zarr", tmp_path / "out" / "cube.zarr")
     results = _run(job, tmp_path / "out", ["train"])
     assert results["train"].metrics["cv_spatial_roc_auc"] > 0.6
     metrics = json.loads((tmp_path / "out" / "model" / "metrics.json").read_text())
