@@ -32,7 +32,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tiles.loadtest import LoadResult, run_load  # noqa: E402
+from benchmarks.loadtest import LoadResult, run_load  # noqa: E402
 from tiles.pyramid import write_pyramid  # noqa: E402
 from tiles.source import WEB_MERCATOR, cog_source  # noqa: E402
 from tiles.testing import free_port, make_tile_fixture  # noqa: E402

@@ -3,15 +3,17 @@
 Modules, one job each:
 
 - :mod:`tiles.colormap`: float values -> palette indices / RGBA with a fixed range; PNG/WebP
-- :mod:`tiles.cache`, :mod:`tiles.loadtest`, :mod:`tiles.testing`: tile cache, load generator,
-  test fixtures
+- :mod:`tiles.cache`, :mod:`tiles.testing`: tile cache (cachetools), test fixtures
 - :mod:`tiles.source`: a layer's data (COG or zarr cube variable) read through rio-tiler
 - :mod:`tiles.pyramid`: XYZ pyramids written in parallel metatiles
 - :mod:`tiles.archive`: PMTiles archives and TileJSON documents
 - :mod:`tiles.legend`: legend images
 - :mod:`tiles.auth`: hashed API keys with per-layer rights
 - :mod:`tiles.wmts`: OGC WMTS GetCapabilities
-- :mod:`tiles.server`: the ASGI tile server (Starlette; run with uvicorn)
+- :mod:`tiles.server`: the ASGI tile server (Starlette; run with uvicorn): routes and run
+  settings; :mod:`tiles.handlers` (one function per endpoint), :mod:`tiles.service` (state,
+  rendering, caching), :mod:`tiles.http` (limits, errors, conditional GET),
+  :mod:`tiles.protocol` (request-head deadline, cap on waiting connections)
 - :mod:`tiles.viewer`: the Leaflet viewer page
 """
 

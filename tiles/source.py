@@ -8,7 +8,9 @@ handles are not shared between threads) and kept for reuse.
 from __future__ import annotations
 
 import hashlib
+import math
 import threading
+import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,24 +41,91 @@ WEB_MERCATOR = morecantile.tms.get("WebMercatorQuad")
 class LayerSource:
     """A readable single-band layer: a COG path, or a zarr cube path and variable.
 
+    Three caches are kept apart, each cleared when the data change: the metadata (lon/lat
+    bounds, zooms), the COG footprints per CRS and the opened cube variable. The data
+    version (:attr:`token`, for ETags and the tile cache) is a digest of the size,
+    modification time and inode of the layer's files, re-checked at most every
+    ``recheck_s`` seconds, so a COG or cube replaced under a running server is noticed:
+    its ETags change and its readers are reopened.
+
     Attributes
     ----------
     path
         The COG file or the cube directory.
     variable
         Cube variable (``None`` for a COG).
+    recheck_s
+        Seconds between two looks at the files (0: every call).
     """
 
     path: Path
     variable: str | None = None
+    recheck_s: float = 1.0
     _local: threading.local = field(default_factory=threading.local, repr=False)
-    _info: dict[str, Any] = field(default_factory=dict, repr=False)
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    _meta: dict[str, Any] = field(default_factory=dict, repr=False)
+    _footprints: dict[str, Any] = field(default_factory=dict, repr=False)
+    _arrays: dict[str, Any] = field(default_factory=dict, repr=False)
+    _stamp: str | None = field(default=None, repr=False)
+    _checked_at: float = field(default=-math.inf, repr=False)
+    _generation: int = field(default=0, repr=False)
+
+    # -- data version -----------------------------------------------------------------
+    def _files(self) -> list[Path]:
+        if self.path.is_file():
+            return [self.path]
+        return sorted(p for p in self.path.rglob("*") if p.is_file() and self._in_variable(p))
+
+    def _in_variable(self, p: Path) -> bool:
+        rel = p.relative_to(self.path).parts
+        return bool(rel) and (rel[0] == self.variable or rel[0].startswith("zarr"))
+
+    def _current_stamp(self) -> str:
+        """A digest of the path, variable and every file's size, mtime and inode."""
+        h = hashlib.sha256(str(self.path.resolve()).encode())
+        h.update((self.variable or "").encode())
+        try:
+            for p in self._files():
+                st = p.stat()
+                h.update(f"{p.name}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}".encode())
+        except OSError as exc:  # replaced while we looked, or gone
+            h.update(f"missing:{exc.errno}".encode())
+        return h.hexdigest()[:16]
+
+    def refresh(self, *, force: bool = False) -> bool:
+        """Look at the files (at most every ``recheck_s`` s); drop every cache if they changed.
+
+        Returns True when the data changed since the last look.
+        """
+        now = time.monotonic()
+        if not force and now - self._checked_at < self.recheck_s:
+            return False
+        with self._lock:
+            if not force and now - self._checked_at < self.recheck_s:
+                return False
+            stamp = self._current_stamp()
+            self._checked_at = now
+            if stamp == self._stamp:
+                return False
+            changed = self._stamp is not None
+            self._stamp = stamp
+            self._meta.clear()
+            self._footprints.clear()
+            self._arrays.clear()
+            self._generation += 1
+            return changed
+
+    @property
+    def token(self) -> str:
+        """Data version digest (file sizes, modification times and inodes)."""
+        self.refresh()
+        return str(self._stamp)
 
     # -- readers ----------------------------------------------------------------------
     def _cube_variable(self) -> Any:
         """The cube variable, opened once and shared by all threads (lazy, no dask)."""
-        with _OPEN_LOCK:
-            if "dataarray" not in self._info:
+        with self._lock:
+            if "dataarray" not in self._arrays:
                 from prospect.io.cube import open_cube
 
                 # chunks=None: xarray's lazy indexing reads only the zarr chunks a window
@@ -70,21 +139,33 @@ class LayerSource:
                 da = ds[self.variable]
                 if da.rio.crs is None:
                     da = da.rio.write_crs(ds["spatial_ref"].attrs.get("crs_wkt"))
-                self._info["dataarray"] = da
-            return self._info["dataarray"]
+                self._arrays["dataarray"] = da
+            return self._arrays["dataarray"]
 
     def _open(self) -> Any:
         if self.variable is None:
             return Reader(str(self.path), tms=WEB_MERCATOR)
         return XarrayReader(self._cube_variable(), tms=WEB_MERCATOR)
 
+    def _thread_state(self) -> dict[str, Any]:
+        """This thread's readers and dataset handles, reset when the data changed."""
+        self.refresh()
+        state: dict[str, Any] | None = getattr(self._local, "state", None)
+        if state is None or state["generation"] != self._generation:
+            if state is not None:
+                for ds in state["datasets"].values():
+                    ds.close()
+            state = {"generation": self._generation, "reader": None, "datasets": {}}
+            self._local.state = state
+        return state
+
     @contextmanager
     def reader(self) -> Iterator[Any]:
         """This thread's open reader (opened on first use)."""
-        rdr = getattr(self._local, "reader", None)
-        if rdr is None:
+        state = self._thread_state()
+        if state["reader"] is None:
             try:
-                rdr = self._open()
+                state["reader"] = self._open()
             except (DataError, InputFileError):
                 raise
             except Exception as exc:
@@ -92,51 +173,31 @@ class LayerSource:
                     f"{self.path}: cannot open layer data ({type(exc).__name__}: {exc}); "
                     "check the path in the config and that the score stage has run"
                 ) from None
-            self._local.reader = rdr
-        yield rdr
+        yield state["reader"]
 
     # -- metadata ---------------------------------------------------------------------
-    def _load_info(self) -> dict[str, Any]:
-        if not self._info:
+    def _metadata(self) -> dict[str, Any]:
+        self.refresh()
+        if "bounds" not in self._meta:
             with self.reader() as rdr:
                 geo = rdr.get_geographic_bounds(rdr.tms.rasterio_geographic_crs)
-                bounds = tuple(float(v) for v in geo)
-                self._info.update(
-                    bounds=bounds, minzoom=int(rdr.minzoom), maxzoom=int(rdr.maxzoom)
-                )
-            self._info["token"] = self._token()
-        return self._info
-
-    def _token(self) -> str:
-        """A short digest that changes whenever the underlying data change (for ETags)."""
-        h = hashlib.sha256(str(self.path.resolve()).encode())
-        h.update((self.variable or "").encode())
-        files = [self.path] if self.path.is_file() else sorted(
-            p for p in self.path.rglob("*") if p.is_file() and self._in_variable(p)
-        )
-        for p in files:
-            st = p.stat()
-            h.update(f"{p.name}:{st.st_size}:{st.st_mtime_ns}".encode())
-        return h.hexdigest()[:16]
-
-    def _in_variable(self, p: Path) -> bool:
-        rel = p.relative_to(self.path).parts
-        return bool(rel) and (rel[0] == self.variable or rel[0].startswith("zarr"))
+                info = {
+                    "bounds": tuple(float(v) for v in geo),
+                    "minzoom": int(rdr.minzoom), "maxzoom": int(rdr.maxzoom),
+                }
+            with self._lock:
+                self._meta.update(info)
+        return self._meta
 
     @property
     def lonlat_bounds(self) -> tuple[float, float, float, float]:
         """``(west, south, east, north)`` in WGS 84."""
-        return self._load_info()["bounds"]  # type: ignore[no-any-return]
+        return self._metadata()["bounds"]  # type: ignore[no-any-return]
 
     @property
     def native_maxzoom(self) -> int:
         """The zoom whose resolution is closest to the data's own."""
-        return int(self._load_info()["maxzoom"])
-
-    @property
-    def token(self) -> str:
-        """Data version digest (file sizes and modification times)."""
-        return str(self._load_info()["token"])
+        return int(self._metadata()["maxzoom"])
 
     # -- reading ----------------------------------------------------------------------
     def read_mercator(
@@ -169,9 +230,7 @@ class LayerSource:
 
     def _dataset(self, level: int) -> Any:
         """This thread's handle on the COG at overview ``level`` (-1: full resolution)."""
-        handles = getattr(self._local, "datasets", None)
-        if handles is None:
-            handles = self._local.datasets = {}
+        handles = self._thread_state()["datasets"]
         if level not in handles:
             opts = {} if level < 0 else {"overview_level": level}
             handles[level] = rasterio.open(self.path, **opts)
@@ -179,12 +238,14 @@ class LayerSource:
 
     def _footprint(self, dst: Any) -> tuple[tuple[float, float, float, float], float, list[int]]:
         """The COG's bounds in CRS ``dst``, its cell size there, and its overview factors."""
-        key = f"footprint:{dst.to_string()}"
-        if key not in self._info:
+        key = dst.to_string()
+        found = self._footprints.get(key)
+        if found is None:
             ds = self._dataset(-1)
             b = transform_bounds(ds.crs, dst, *ds.bounds, densify_pts=21)
-            self._info[key] = (b, (b[2] - b[0]) / ds.width, list(ds.overviews(1)))
-        return self._info[key]  # type: ignore[no-any-return]
+            found = (b, (b[2] - b[0]) / ds.width, list(ds.overviews(1)))
+            self._footprints[key] = found
+        return found  # type: ignore[no-any-return]
 
     def _warp_cog(
         self, bbox: tuple[float, float, float, float], dst: Any, *, width: int, height: int,

@@ -124,11 +124,12 @@ def live_server(config_path: str | Path, *, port: int | None = None) -> Iterator
     import uvicorn
 
     from prospect.config.tiles import load_serve_config
-    from tiles.server import create_app
+    from tiles.server import create_app, uvicorn_config
 
-    app = create_app(load_serve_config(config_path))
+    cfg = load_serve_config(config_path)
+    app = create_app(cfg)
     port = port or free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+    server = uvicorn.Server(uvicorn_config(app, cfg, host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, name="tile-server", daemon=True)
     thread.start()

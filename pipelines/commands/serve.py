@@ -27,7 +27,7 @@ def serve(
     import uvicorn
 
     from prospect.config.tiles import load_serve_config
-    from tiles.server import create_app
+    from tiles.server import create_app, uvicorn_config
 
     cfg = load_serve_config(config)
     app = create_app(cfg)
@@ -42,8 +42,8 @@ def serve(
         return
     console.print(f"viewer: {root}/viewer/\nWMTS:   {root}/wmts/1.0.0/WMTSCapabilities.xml\n"
                   f"XYZ:    {root}/tiles/<layer>/{{z}}/{{x}}/{{y}}.png")
-    uvicorn.run(app, host=bind_host, port=bind_port, log_level="warning",
-                limit_concurrency=1024, timeout_keep_alive=10, h11_max_incomplete_event_size=16384)
+    uvicorn.Server(uvicorn_config(app, cfg, host=bind_host, port=bind_port,
+                                  log_level="warning")).run()
 
 
 def serve_key(

@@ -189,6 +189,21 @@ class ServeConfig(StrictModel):
     max_zoom: int = Field(default=18, ge=0, le=24)
     cache_max_age: int = Field(default=3600, ge=0, le=31_536_000)
     cache_mb: int = Field(default=64, ge=0, le=4096)
+    header_timeout_s: float = Field(
+        default=10.0, gt=0, le=300,
+        description="Seconds a connection has to send a complete request head",
+    )
+    keep_alive_s: float = Field(
+        default=5.0, gt=0, le=300, description="Idle seconds before a keep-alive connection closes"
+    )
+    max_idle_connections: int = Field(
+        default=256, ge=1, le=65536,
+        description="Connections waiting for a request head at once; beyond it the oldest closes",
+    )
+    max_header_bytes: int = Field(
+        default=8192, ge=1024, le=16384,
+        description="Largest total of request header names and values (larger: 431)",
+    )
     cors_origins: list[str] = Field(
         default_factory=lambda: ["*"],
         description="Origins allowed to fetch from browsers (CORS); [] disables CORS headers",

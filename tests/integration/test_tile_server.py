@@ -259,7 +259,7 @@ def test_oversized_and_malformed_requests(served) -> None:
 @pytest.mark.slow
 def test_bounded_load_has_no_errors(served) -> None:
     """64 concurrent clients on loopback (5 s here; the benchmark runs 30 s)."""
-    from tiles.loadtest import run_load
+    from benchmarks.loadtest import run_load
 
     fx, server, _ = served
     _, x0, y0 = _centre_tile(fx, 13)
@@ -302,3 +302,93 @@ def test_serve_command_runs_a_real_server(served, tmp_path) -> None:
                           capture_output=True, text=True, timeout=60)
     assert done.returncode != 0 and "missing.tif" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_links_come_from_the_listening_address_not_the_host_header(served) -> None:
+    _, server, c = served
+    evil = {"Host": "evil.example.org"}
+    doc = c.get("/tilejson/probability.json", headers=evil).json()
+    assert doc["tiles"][0].startswith(f"{server.url}/tiles/probability/")
+    assert doc["prospect"]["legend"].startswith(server.url)
+    assert "evil" not in c.get("/viewer/", headers=evil).text
+    assert "evil" not in c.get("/wmts/1.0.0/WMTSCapabilities.xml", headers=evil).text
+    assert all(la["tilejson"].startswith(server.url)
+               for la in c.get("/layers", headers=evil).json())
+
+
+def test_a_response_to_a_keyed_request_is_never_public(served) -> None:
+    fx, _, c = served
+    z, x, y = _centre_tile(fx)
+    for path in (f"/tiles/probability/{z}/{x}/{y}.png", "/tilejson/probability.json",
+                 "/legend/probability.png", "/wmts/1.0.0/WMTSCapabilities.xml", "/layers",
+                 "/viewer/"):
+        for kw in ({"params": {"key": fx.key}}, {"headers": {"X-API-Key": fx.key}}):
+            r = c.get(path, **kw)
+            assert r.status_code == 200
+            assert "public" not in r.headers["cache-control"], (path, r.headers)
+
+
+def test_weak_etags_get_304(served) -> None:
+    fx, _, c = served
+    z, x, y = _centre_tile(fx)
+    for path in (f"/tiles/probability/{z}/{x}/{y}.png", "/tilejson/probability.json"):
+        tag = c.get(path).headers["etag"]
+        r = c.get(path, headers={"If-None-Match": f'"nope", W/{tag}'})
+        assert r.status_code == 304 and r.headers["etag"] == tag
+
+
+def test_request_headers_over_the_stated_size_are_refused(served) -> None:
+    from tiles.http import MAX_HEADER_BYTES
+
+    _, _, c = served
+    assert c.get("/health", headers={"X-Pad": "a" * (MAX_HEADER_BYTES - 2000)}).status_code == 200
+    r = c.get("/health", headers={"X-Pad": "a" * (MAX_HEADER_BYTES + 10)})
+    assert r.status_code == 431 and str(MAX_HEADER_BYTES) in r.json()["error"]
+
+
+@pytest.mark.slow
+def test_half_open_connections_neither_block_clients_nor_stay_open(served, tmp_path) -> None:
+    """1 100 clients that never finish their request head: others are still served, and
+    the half-open connections are closed after the header timeout."""
+    import resource
+    import socket
+
+    import yaml
+
+    from tiles.testing import live_server
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 2600:
+        if hard != resource.RLIM_INFINITY and hard < 2600:
+            pytest.skip(f"open-file limit {hard} is too low for 1 100 connections")
+        resource.setrlimit(resource.RLIMIT_NOFILE, (2600, hard))
+    fx, _, _ = served
+    cfg = yaml.safe_load(fx.config.read_text())
+    cfg.update(header_timeout_s=2.0, max_idle_connections=256)
+    for layer in cfg["layers"]:
+        layer["cog"] = str(fx.root / layer["cog"])
+    path = tmp_path / "serve.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    with live_server(path) as server:
+        socks = []
+        try:
+            for _ in range(1100):
+                s = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+                s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")  # never finished
+                socks.append(s)
+            t0 = time.monotonic()
+            r = httpx.get(f"{server.url}/health", timeout=10)
+            assert r.status_code == 200 and time.monotonic() - t0 < 2.0
+            time.sleep(3.0)
+            closed = 0
+            for s in socks:
+                s.settimeout(0.5)
+                try:
+                    closed += s.recv(1) == b""
+                except (TimeoutError, ConnectionResetError):
+                    closed += isinstance(sys.exc_info()[1], ConnectionResetError)
+            assert closed == len(socks)
+            assert httpx.get(f"{server.url}/health", timeout=10).status_code == 200
+        finally:
+            for s in socks:
+                s.close()

@@ -1,0 +1,88 @@
+"""The server's plumbing without a server: conditional GET, the tile cache, source caches."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+from tiles.cache import TileCache
+from tiles.http import etag_matches
+from tiles.source import WEB_MERCATOR, cog_source, cube_source
+
+
+@pytest.mark.parametrize(("header", "etag", "match"), [
+    ('"abc"', '"abc"', True),
+    ('W/"abc"', '"abc"', True),
+    ('"abc"', 'W/"abc"', True),
+    ('"x", W/"abc" , "y"', '"abc"', True),
+    ("*", '"abc"', True),
+    ('"abd"', '"abc"', False),
+    ('W/"ab"', '"abc"', False),
+    ("", '"abc"', False),
+    (None, '"abc"', False),
+])
+def test_weak_etags_match(header, etag, match) -> None:
+    assert etag_matches(header, etag) is match
+
+
+def test_tile_cache_is_lru_bounded_in_bytes() -> None:
+    cache = TileCache(100)
+    cache.put("a", b"x" * 40)
+    cache.put("b", b"y" * 40)
+    assert cache.get("a") == b"x" * 40  # a is now the most recent
+    cache.put("c", b"z" * 40)  # over 100 bytes: the least recent (b) goes
+    assert cache.get("b") is None and cache.get("a") is not None and cache.get("c") is not None
+    assert cache.size == 80 and len(cache) == 2
+    cache.put("big", b"q" * 101)  # larger than the whole cache: not stored
+    assert cache.get("big") is None and cache.hits == 3 and cache.misses == 2
+
+
+def _centre(src) -> tuple[int, int, int]:
+    w, s, e, n = src.lonlat_bounds
+    t = WEB_MERCATOR.tile((w + e) / 2, (s + n) / 2, 14)
+    return t.x, t.y, t.z
+
+
+@pytest.mark.parametrize("kind", ["cog", "cube"])
+def test_reading_before_metadata_works(tile_fixture, tile_cube, kind) -> None:
+    """The array/footprint caches never stand in for the metadata (KeyError 'bounds')."""
+    x, y, z = _centre(cog_source(tile_fixture.probability))
+    fresh = (cog_source(tile_fixture.probability) if kind == "cog"
+             else cube_source(tile_cube, "probability"))
+    data = fresh.read_tile(x, y, z)
+    assert data.count() > 0
+    assert fresh.point(*np.mean(np.reshape(fresh.lonlat_bounds, (2, 2)), axis=0)) is not None
+    assert len(fresh.lonlat_bounds) == 4 and fresh.native_maxzoom >= 14
+
+
+def test_a_replaced_cog_changes_the_token_and_the_values(tile_fixture, tmp_path) -> None:
+    """Same size and mtime, new inode (an atomic replace): noticed, readers reopened."""
+    path, new = tmp_path / "p.tif", tmp_path / "new.tif"
+    a, b = tile_fixture.probability.read_bytes(), tile_fixture.uncertainty.read_bytes()
+    size = max(len(a), len(b))  # same grid, other values; padded to the same file size
+    path.write_bytes(a.ljust(size, b"\0"))
+    new.write_bytes(b.ljust(size, b"\0"))
+    src = cog_source(path)
+    src.recheck_s = 0.0
+    x, y, z = _centre(src)
+    before_token, before = src.token, src.read_tile(x, y, z)
+    st = path.stat()
+    os.utime(new, ns=(st.st_atime_ns, st.st_mtime_ns))
+    os.replace(new, path)
+    assert src.token != before_token
+    after = src.read_tile(x, y, z)
+    assert not np.allclose(after.filled(0), before.filled(0))
+
+
+def test_token_is_rechecked_at_most_every_recheck_s(tile_fixture, tmp_path) -> None:
+    path = tmp_path / "p.tif"
+    shutil.copy(tile_fixture.probability, path)
+    src = cog_source(path)
+    src.recheck_s = 3600.0
+    token = src.token
+    path.write_bytes(path.read_bytes() + b"\0")
+    assert src.token == token  # not looked at again yet
+    assert src.refresh(force=True) and src.token != token
