@@ -1,5 +1,5 @@
 """CLI commands, one module each; every module has ``register(app)``."""
 
 COMMAND_MODULES: tuple[str, ...] = (
-    "stages", "indices", "regions", "demo", "model", "serve", "plan",
+    "stages", "indices", "regions", "jobs", "demo", "model", "serve", "plan",
 )

@@ -113,3 +113,29 @@ def test_greatbasin_lithium_brine_economics(shared_data, tmp_path) -> None:
     report = (tmp_path / "screen" / "report.md").read_text()
     assert "too low for economic extraction" in report and "Witteveen+Bos" in report
     assert (tmp_path / "tiles" / "lce_screening_class").is_dir()
+
+
+TESTED_JOBS = {"meuse-zinc", "nl-geothermal-heatflow", "greatbasin-lithium-brine"}
+
+
+def test_every_shipped_job_has_an_end_to_end_test_and_its_data(shared_data) -> None:
+    from prospect.config.catalogue import list_jobs
+
+    entries = list_jobs(JOBS)
+    assert {e.name for e in entries} <= TESTED_JOBS | {"nl-wageningen-imagery"}
+    for e in entries:
+        assert e.data_present, (e.name, e.missing)
+
+
+def test_meuse_zinc_through_the_cli(shared_data, tmp_path, capsys) -> None:
+    from pipelines.cli import main
+
+    out = tmp_path / "meuse"
+    assert main(["run", str(JOBS / "meuse-zinc.yaml"), "-o", str(out), "--workers", "2"]) == 0
+    metrics = json.loads((out / "model" / "metrics.json").read_text())
+    assert metrics["labels"]["positives"] > 10
+    assert 0.5 < metrics["metrics"]["cv_spatial_roc_auc"] <= 1.0
+    assert (out / "score" / "probability.tif").is_file()
+    assert (out / "viewer" / "index.html").is_file()
+    run = json.loads((out / "manifest.json").read_text())["runs"][-1]
+    assert run["ran"] == ["ingest", "train", "score", "tiles"] and run["status"] == "done"

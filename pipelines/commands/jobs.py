@@ -1,0 +1,36 @@
+"""``prospect jobs``: the shipped example jobs, what they cover and whether their data is here."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+
+def jobs() -> None:
+    """List the shipped example jobs (configs/jobs): region, data, minerals, data present."""
+    from pipelines.runner import default_stages
+    from prospect.config.catalogue import list_jobs
+
+    entries = list_jobs()
+    table = Table(title="Shipped example jobs (prospect run configs/jobs/NAME.yaml -o out/NAME)")
+    for col in ("name", "region", "data", "minerals", "stages", "data present"):
+        table.add_column(col, overflow="fold")
+    for e in entries:
+        minerals = ", ".join(e.minerals) or "none (evidence layers)"
+        table.add_row(e.name, e.region, "\n".join(e.datasets), minerals,
+                      " ".join(default_stages(e.job)),
+                      "yes" if e.data_present else f"no: {len(e.missing)} file(s) missing")
+    console = Console()
+    console.print(table)
+    for e in entries:
+        console.print(f"[bold]{e.name}[/bold]: {e.description}", highlight=False)
+        if e.missing:
+            console.print(f"  missing: {e.missing[0]}" + (f" (+{len(e.missing) - 1} more)"
+                                                          if len(e.missing) > 1 else "")
+                          + "; put ../shared/data beside the checkout", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``jobs`` to ``app``."""
+    app.command("jobs")(jobs)
