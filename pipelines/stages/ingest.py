@@ -16,12 +16,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from pipelines.cluster import ship
 from pipelines.context import RunContext, StageResult
-from prospect.config import repeated
+from prospect.config import RasterSource, repeated
 from prospect.config.job import shipped_region_name
 from prospect.errors import DataError
 from prospect.grid import ChunkWindow, RegionGrid
 from prospect.ingest import Layer, ingest_chunk, plan_source, start_layer
 from prospect.ingest.mask import apply_mask, plan_mask
+from prospect.ingest.stac_search import resolve_search
 from prospect.io.cube import PartialVariable, create_cube, open_cube
 from prospect.io.warp import close_warped_views
 
@@ -140,13 +141,41 @@ def _inputs(layers: Iterable[Layer]) -> dict[str, str]:
     return out
 
 
+STAC_DIR = "stac"
+"""Where a run saves the items its STAC searches found (one item collection per source)."""
+
+
+def _remote_reads(layers: Iterable[Layer]) -> dict[str, object]:
+    """Per composite source: items used, items that could not be read (and why), and
+    GDAL's HTTP settings, as the manifest records them."""
+    out: dict[str, object] = {}
+    for layer in layers:
+        settings = layer.settings
+        if "items_failed" not in settings or settings["source"] in out:
+            continue
+        out[settings["source"]] = {
+            "items_used": len(settings["items"]), "items_failed": settings["items_failed"],
+            "items_outside_region": len(settings["items_outside"]),
+            "gdal_http": settings["gdal_http"],
+        }
+    return out
+
+
 def run(ctx: RunContext) -> StageResult:
     """Create (or reuse) the cube at ``ctx.cube_path`` and ingest every source into it."""
     grid = ctx.grid
     result = StageResult(name="ingest")
     # Plan every source first: bad input fails here, before anything is written.
     layers: list[Layer] = []
+    stac_items: dict[str, list[str]] = {}
     for source in ctx.job.sources:
+        if isinstance(source, RasterSource) and source.stac_search is not None:
+            source, stac_items[source.name], reused = resolve_search(
+                source, grid, ctx.out_dir / STAC_DIR)
+            result.notes.append(
+                f"{source.name}: {len(stac_items[source.name])} STAC item(s) "
+                + ("from the saved search" if reused else "found and saved")
+                + f" ({STAC_DIR}/{source.name}.json)")
         layers.extend(plan_source(source, grid))
     if ctx.job.mask is not None:  # sea cells are no-data in every variable
         layers = apply_mask(layers, plan_mask(ctx.job.mask, grid,
@@ -173,6 +202,11 @@ def run(ctx: RunContext) -> StageResult:
         "chunks_resumed": resumed_chunks, "variables_unchanged": len(layers) - len(todo),
         "chunks_per_variable": grid.n_chunks,
     }
+    if stac_items:
+        result.metrics["stac_items"] = stac_items
+    remote = _remote_reads(layers)
+    if remote:
+        result.metrics["remote_reads"] = remote
     result.skipped = not todo
     result.notes.append(
         f"{len(layers)} variable(s) from {len(ctx.job.sources)} source(s); "

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from prospect.config._base import ConfigPath, PlainName, StrictModel
+from prospect.config.stac import CloudMask, Composite, RemoteReads, StacSearch
 
 __all__ = ["PointSource", "RasterScene", "RasterSource", "SourceConfig", "VectorSource"]
 
@@ -71,6 +72,12 @@ class RasterSource(StrictModel):
     assets: dict[Name, str] | None = Field(
         default=None, description="cube variable -> STAC asset key (with 'stac')"
     )
+    stac_search: StacSearch | None = Field(
+        default=None, description="find the scenes with a STAC API search (see docs/ingest.md)"
+    )
+    cloud_mask: CloudMask | None = None
+    composite: Composite | None = None
+    remote: RemoteReads = Field(default_factory=RemoteReads)
     mosaic: Literal["first_valid", "most_recent", "least_cloudy"] = "first_valid"
     resampling: str | None = Field(
         default=None, description="override the resampling chosen from the value kind"
@@ -79,12 +86,23 @@ class RasterSource(StrictModel):
     @model_validator(mode="after")
     def _one_layout(self) -> RasterSource:
         layouts = [self.bands is not None, self.path is not None, self.scenes is not None,
-                   self.stac is not None]
+                   self.stac is not None, self.stac_search is not None]
         if sum(layouts) != 1:
             raise ValueError(
                 "give exactly one of 'bands' (one file per band), 'path' (one file), "
-                "'scenes' (a mosaic) or 'stac' (a STAC catalog or item)"
+                "'scenes' (a mosaic), 'stac' (a STAC catalog or item) or 'stac_search' "
+                "(a STAC API search)"
             )
+        if self.stac_search is not None and not self.assets:
+            raise ValueError("'stac_search' needs 'assets': cube variable -> STAC asset key")
+        if self.cloud_mask is not None and self.stac is None and self.stac_search is None:
+            raise ValueError("'cloud_mask' reads the quality layer of STAC items: use it with "
+                             "'stac' or 'stac_search'")
+        if self.cloud_mask is not None and self.composite is None:
+            raise ValueError("'cloud_mask' drops pixels of a time series: add 'composite:' "
+                             "(e.g. {method: median})")
+        if self.composite is not None and self.stac is None and self.stac_search is None:
+            raise ValueError("'composite' reduces the items of 'stac' or 'stac_search'")
         if self.bands is not None and not self.bands:
             raise ValueError("'bands' is empty; map at least one band name to a file")
         if self.scenes is not None and not self.scenes:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from prospect.config.sources import PointSource, RasterSource, VectorSource
 from prospect.grid import ChunkWindow, RegionGrid
+from prospect.ingest.composite import plan_composite
 from prospect.ingest.geology import plan_vector
 from prospect.ingest.layers import Layer
 from prospect.ingest.rasters import plan_raster
@@ -22,6 +23,8 @@ AnySource = RasterSource | VectorSource | PointSource
 def plan_source(source: AnySource, grid: RegionGrid) -> list[Layer]:
     """The cube layers one source makes on ``grid`` (headers read, no pixels)."""
     if isinstance(source, RasterSource):
+        if source.composite is not None:
+            return plan_composite(source, grid)
         return list(plan_raster(source, grid))
     if isinstance(source, VectorSource):
         return plan_vector(source, grid)

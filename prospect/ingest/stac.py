@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,10 @@ class StacScene:
     date: dt.date | None
     cloud_cover: float | None
     crs: str | None
+    calibration: dict[str, tuple[float, float, float | None]] = field(default_factory=dict)
+    """Variable -> (scale, offset, nodata) from the asset's ``raster:bands``."""
+    mask: str | None = None
+    """The quality layer's file (the ``mask_asset``), as a GDAL name."""
 
 
 def _gdal_href(href: str) -> str:
@@ -62,7 +66,20 @@ def _items(href: str) -> list[pystac.Item]:
     raise InputFileError(f"{href}: unsupported STAC object {type(stac_obj).__name__}")
 
 
-def read_stac_scenes(href: str, assets: dict[str, str]) -> list[StacScene]:
+def _raster_band(asset: pystac.Asset) -> tuple[float, float, float | None]:
+    """``(scale, offset, nodata)`` of a one-band asset's ``raster:bands`` (else 1, 0, None)."""
+    bands = asset.extra_fields.get("raster:bands") or []
+    first = bands[0] if bands and isinstance(bands[0], dict) else {}
+    nodata = first.get("nodata")
+    try:
+        return (float(first.get("scale", 1.0)), float(first.get("offset", 0.0)),
+                float(nodata) if nodata is not None and nodata != "nan" else None)
+    except (TypeError, ValueError):
+        return 1.0, 0.0, None
+
+
+def read_stac_scenes(href: str, assets: dict[str, str], *, mask_asset: str | None = None
+                     ) -> list[StacScene]:
     """Every item under ``href`` with the files of the requested ``assets``.
 
     Parameters
@@ -73,6 +90,8 @@ def read_stac_scenes(href: str, assets: dict[str, str]) -> list[StacScene]:
         GDAL's ``/vsicurl/``.
     assets
         Cube variable -> asset key.
+    mask_asset
+        Asset key of a quality layer every item must have (a cloud mask).
 
     Raises
     ------
@@ -84,7 +103,8 @@ def read_stac_scenes(href: str, assets: dict[str, str]) -> list[StacScene]:
         raise DataError(f"{href}: the STAC catalog holds no items")
     scenes = []
     for item in items:
-        missing = [key for key in assets.values() if key not in item.assets]
+        wanted = [*assets.values(), *([mask_asset] if mask_asset else [])]
+        missing = [key for key in wanted if key not in item.assets]
         if missing:
             raise DataError(
                 f"{href}: item {item.id!r} has no asset(s) {missing}; it has "
@@ -103,5 +123,8 @@ def read_stac_scenes(href: str, assets: dict[str, str]) -> list[StacScene]:
         scenes.append(StacScene(
             item_id=item.id, bands=bands, date=when.date() if when else None,
             cloud_cover=float(cloud) if cloud is not None else None, crs=code,
+            calibration={var: _raster_band(item.assets[key]) for var, key in assets.items()},
+            mask=_gdal_href(item.assets[mask_asset].get_absolute_href() or "")
+            if mask_asset else None,
         ))
     return scenes

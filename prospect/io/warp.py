@@ -46,10 +46,13 @@ __all__ = [
     "choose_resampling",
     "close_warped_views",
     "read_warped_window",
+    "read_aligned",
+    "read_source_block",
     "reproject_variable",
     "reprojected_dataarray",
     "resampling_enum",
     "target_grid",
+    "warp_block",
 ]
 
 ValueKind = Literal["continuous", "categorical"]
@@ -231,6 +234,66 @@ def _source_window(src: RegionGrid, dst: RegionGrid, window: ChunkWindow,
     r0, r1 = max(0, min(r0, src.height)), max(0, min(r1, src.height))
     c0, c1 = max(0, min(c0, src.width)), max(0, min(c1, src.width))
     return slice(r0, r1), slice(c0, c1)
+
+
+def _file_grid(info: RasterInfo) -> RegionGrid:
+    return RegionGrid.from_transform(crs=info.crs, transform=Affine(*info.transform[:6]),
+                                     shape=(info.height, info.width))
+
+
+def read_source_block(
+    info: RasterInfo, band: int, grid: RegionGrid, window: ChunkWindow, *, margin: int = 2,
+    nodata: float | None = None,
+) -> tuple[np.ndarray, Affine] | None:
+    """The source pixels of ``band`` under one chunk of ``grid`` (plus ``margin`` pixels).
+
+    For work that must happen in the source's own pixels before resampling (dropping
+    cloudy pixels and growing the dropped areas): read the block, edit it, then
+    :func:`warp_block` it onto the chunk. No data (``nodata``, else the file's) becomes
+    NaN. Returns ``None`` when the chunk lies outside the file.
+    """
+    rows, cols = _source_window(_file_grid(info), grid, window, margin)
+    if rows.stop <= rows.start or cols.stop <= cols.start:
+        return None
+    win = Window(cols.start, rows.start, cols.stop - cols.start, rows.stop - rows.start)  # type: ignore[no-untyped-call]
+    try:
+        with rasterio.open(info.path) as src:
+            raw = src.read(band, window=win)
+            transform = src.window_transform(win)
+    except (RasterioIOError, rasterio.errors.RasterioError) as exc:
+        raise InputFileError(f"{info.path}: read failed for band {band}: {exc}") from None
+    fill = nodata if nodata is not None else info.nodata[band - 1]
+    block = raw.astype(np.float32)
+    if fill is not None and not np.isnan(fill):
+        block[raw == fill] = np.nan
+    return block, transform
+
+
+def read_aligned(info: RasterInfo, band: int, crs: str, transform: Affine,
+                 shape: tuple[int, int]) -> np.ndarray:
+    """Band ``band`` of ``info`` on another pixel grid, nearest neighbour, no rescaling.
+
+    For class and bit-flag layers (quality masks) at another resolution or CRS than the
+    bands they mask: each target pixel takes the code of the source pixel under its
+    centre. Pixels outside the file are 0.
+    """
+    try:
+        with rasterio.open(info.path) as src, WarpedVRT(
+            src, src_crs=RioCRS.from_user_input(info.crs), crs=RioCRS.from_user_input(crs),
+            transform=transform, width=shape[1], height=shape[0],
+            resampling=Resampling.nearest, nodata=0,
+        ) as vrt:
+            return np.asarray(vrt.read(band))
+    except (RasterioIOError, rasterio.errors.RasterioError) as exc:
+        raise InputFileError(f"{info.path}: read failed for band {band}: {exc}") from None
+
+
+def warp_block(block: np.ndarray, src_transform: Affine, src_crs: str, grid: RegionGrid,
+               window: ChunkWindow, *, resampling: Resampling) -> np.ndarray:
+    """A float32 source block (NaN: no data) warped onto one chunk of ``grid``."""
+    return _warp(block.astype(np.float32, copy=False), src_transform, src_crs,
+                 grid.window_transform(window), grid.crs, window.shape, resampling,
+                 np.float32(np.nan))
 
 
 def reproject_variable(

@@ -1,0 +1,292 @@
+"""Temporal composites: a series of scenes, cloud-masked per pixel, reduced per cell.
+
+:func:`plan_composite` reads the headers of every item's assets (an item that cannot be
+read is skipped and named; too many lost items fail the job) and returns one
+:class:`CompositeLayer` per band plus a count of valid observations. Each chunk reads,
+for every scene, only the source pixels under it; the scene's quality layer drops cloudy
+pixels (grown by the buffer) in the source's own pixels, *before* resampling; then the
+masked scenes are warped onto the chunk and reduced: median, a percentile, or the
+geometric median over all bands (``geomad``, the implementation odc-algo uses). Memory is
+one chunk per scene and band, whatever the scene size.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import rasterio
+
+from prospect.config.sources import RasterSource
+from prospect.errors import DataError, InputFileError
+from prospect.grid import ChunkWindow, RegionGrid
+from prospect.ingest.cloudmask import drop_names, dropped, grow
+from prospect.ingest.layers import Layer
+from prospect.ingest.rasters import _overlaps, _res_in_grid_units
+from prospect.ingest.stac import StacScene, read_stac_scenes
+from prospect.io.raster import RasterInfo, raster_info
+from prospect.io.remote import gdal_http_options, read_failure
+from prospect.io.urls import redact
+from prospect.io.warp import (
+    choose_resampling,
+    read_aligned,
+    read_source_block,
+    resampling_enum,
+    warp_block,
+)
+
+__all__ = ["CompositeLayer", "ScenePart", "plan_composite", "reduce_stack"]
+
+
+@dataclass(frozen=True)
+class ScenePart:
+    """One band of one scene: its file, calibration and resampling onto the grid."""
+
+    item_id: str
+    info: RasterInfo
+    scale: float
+    offset: float
+    nodata: float | None
+    resampling: str
+
+    def describe(self) -> dict[str, Any]:
+        """JSON-friendly summary for provenance (credentials removed from URLs)."""
+        return {"item": self.item_id, "file": redact(self.info.path), "scale": self.scale,
+                "offset": self.offset, "nodata": self.nodata, "resampling": self.resampling}
+
+
+@dataclass(frozen=True)
+class SceneMask:
+    """A scene's quality layer and what it drops."""
+
+    info: RasterInfo
+    kind: str
+    drop: tuple[str, ...]
+    buffer_m: float
+
+
+def reduce_stack(stack: np.ndarray, method: str, *, percentile: float | None = None,
+                 min_count: int = 1) -> np.ndarray:
+    """Reduce ``stack`` (scenes, bands, rows, cols; NaN: no data) over its scenes.
+
+    ``median`` and ``percentile`` reduce each band on its own; ``geomedian`` is the
+    multi-band geometric median of the scenes valid in every band. Cells with fewer than
+    ``min_count`` valid scenes are NaN. Returns (bands, rows, cols) float32.
+    """
+    n, bands, rows, cols = stack.shape
+    if method == "geomedian":
+        valid = ~np.isnan(stack).any(axis=1)  # a scene counts only when every band is valid
+        stack = np.where(valid[:, None], stack, np.nan)
+        count = valid.sum(axis=0)
+    else:
+        count = (~np.isnan(stack)).sum(axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN cells stay NaN
+        if method == "median":
+            out = np.nanmedian(stack, axis=0)
+        elif method == "percentile":
+            out = np.nanpercentile(stack, percentile, axis=0)
+        elif method == "geomedian":
+            out = _geomedian(stack)
+        else:
+            raise ValueError(f"unknown composite method {method!r}")
+    out = np.where(count >= min_count, out, np.nan)
+    return out.astype(np.float32)
+
+
+def _geomedian(stack: np.ndarray) -> np.ndarray:
+    """Geometric median over the first axis of (scenes, bands, rows, cols), per cell."""
+    from geomad import nangeomedian_pcm
+
+    x = np.ascontiguousarray(np.moveaxis(stack, (0, 1), (3, 2)), dtype=np.float32)
+    result = nangeomedian_pcm(x, num_threads=1, eps=1e-6)  # (rows, cols, bands)
+    return np.moveaxis(np.asarray(result), 2, 0)
+
+
+def valid_count(stack: np.ndarray, method: str) -> np.ndarray:
+    """Valid scenes per cell: in the first band, or in every band for ``geomedian``."""
+    if method == "geomedian":
+        return (~np.isnan(stack).any(axis=1)).sum(axis=0)
+    return (~np.isnan(stack[:, 0])).sum(axis=0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CompositeLayer(Layer):
+    """One band (or the valid-observation count) of a temporal composite.
+
+    ``bands`` holds, per band of the composite, the scenes in item order; a band layer
+    reads only its own band unless the method is ``geomedian`` (which needs every band).
+    """
+
+    bands: tuple[tuple[ScenePart, ...], ...]
+    masks: tuple[SceneMask | None, ...]
+    band_index: int | None
+    method: str
+    percentile: float | None
+    min_count: int
+    gdal_options: tuple[tuple[str, str | int], ...]
+
+    cost: ClassVar[float] = 4.0
+
+    def _read(self, part: ScenePart, mask: SceneMask | None, grid: RegionGrid,
+              window: ChunkWindow) -> np.ndarray:
+        """One scene's band on the chunk, cloudy pixels dropped before resampling."""
+        grow_px = mask.buffer_m / _metres_per_unit(part.info) / part.info.resolution \
+            if mask else 0.0
+        got = read_source_block(part.info, 1, grid, window, nodata=part.nodata,
+                                margin=2 + math.ceil(grow_px))
+        if got is None:
+            return np.full(window.shape, np.nan, dtype=np.float32)
+        block, transform = got
+        if mask is not None:
+            codes = read_aligned(mask.info, 1, part.info.crs, transform, block.shape)
+            block[grow(dropped(mask.kind, codes, mask.drop), grow_px)] = np.nan
+        if part.scale != 1.0 or part.offset != 0.0:
+            block = block * np.float32(part.scale) + np.float32(part.offset)
+        return warp_block(block, transform, part.info.crs, grid, window,
+                          resampling=resampling_enum(part.resampling))
+
+    def stack(self, grid: RegionGrid, window: ChunkWindow) -> np.ndarray:
+        """(scenes, bands, rows, cols) of the bands this layer needs."""
+        wanted = list(range(len(self.bands))) if self.method == "geomedian" else [
+            self.band_index or 0]
+        n = len(self.bands[0])
+        out = np.empty((n, len(wanted), *window.shape), dtype=np.float32)
+        with rasterio.Env(**dict(self.gdal_options)):
+            for s in range(n):
+                for j, b in enumerate(wanted):
+                    out[s, j] = self._read(self.bands[b][s], self.masks[s], grid, window)
+        return out
+
+    def compute(self, grid: RegionGrid, window: ChunkWindow) -> np.ndarray:
+        """The composite (or the count) on one chunk."""
+        stack = self.stack(grid, window)
+        if self.band_index is None:
+            return valid_count(stack, self.method).astype(np.float32)
+        result = reduce_stack(stack, self.method, percentile=self.percentile,
+                              min_count=self.min_count)
+        return result[self.band_index if self.method == "geomedian" else 0]
+
+
+def _metres_per_unit(info: RasterInfo) -> float:
+    from pyproj import CRS
+
+    crs = CRS.from_user_input(info.crs)
+    if crs.is_geographic:
+        return 111_320.0  # metres per degree at the equator: a buffer, not a measurement
+    unit = crs.axis_info[0].unit_conversion_factor if crs.axis_info else 1.0
+    return float(unit) or 1.0
+
+
+def _calibration(scene: StacScene, var: str, info: RasterInfo, source: RasterSource
+                 ) -> tuple[float, float, float | None]:
+    """``value = scale * (product_scale * DN + product_offset) + offset`` as one pair."""
+    p_scale, p_offset, p_nodata = scene.calibration.get(var, (1.0, 0.0, None))
+    nodata = source.nodata if source.nodata is not None else (
+        p_nodata if p_nodata is not None else info.nodata[0])
+    return source.scale * p_scale, source.scale * p_offset + source.offset, nodata
+
+
+def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
+    """The layers of a composite source: one per band, plus ``<source>_count``.
+
+    Raises
+    ------
+    DataError
+        No readable item overlaps the region, or more than ``remote.max_failed_share``
+        of the items cannot be read (the message names them and why).
+    """
+    assert source.stac is not None and source.assets is not None
+    assert source.composite is not None
+    comp, cm, remote = source.composite, source.cloud_mask, source.remote
+    drop = drop_names(cm.kind, cm.drop) if cm is not None else ()
+    scenes = read_stac_scenes(source.stac, dict(source.assets),
+                              mask_asset=cm.asset if cm is not None else None)
+    options = gdal_http_options(timeout_s=remote.timeout_s, retries=remote.retries,
+                                retry_delay_s=remote.retry_delay_s)
+    variables = list(source.assets)
+    parts: dict[str, list[ScenePart]] = {v: [] for v in variables}
+    masks: list[SceneMask | None] = []
+    failed: dict[str, str] = {}
+    outside: list[str] = []
+    with rasterio.Env(**options):
+        for scene in scenes:
+            try:
+                infos = {v: raster_info(scene.bands[v], crs=source.crs or scene.crs)
+                         for v in variables}
+                minfo = raster_info(scene.mask, crs=source.crs or scene.crs) \
+                    if cm is not None and scene.mask else None
+            except InputFileError as exc:
+                failed[scene.item_id] = read_failure(str(exc))
+                continue
+            if not _overlaps(infos[variables[0]], grid):
+                outside.append(scene.item_id)
+                continue
+            for v in variables:
+                scale, offset, nodata = _calibration(scene, v, infos[v], source)
+                parts[v].append(ScenePart(
+                    item_id=scene.item_id, info=infos[v], scale=scale, offset=offset,
+                    nodata=nodata, resampling=choose_resampling(
+                        "continuous", source_res=_res_in_grid_units(infos[v], grid),
+                        target_res=grid.resolution, override=source.resampling)))
+            masks.append(SceneMask(info=minfo, kind=cm.kind, drop=drop, buffer_m=cm.buffer_m)
+                         if cm is not None and minfo is not None else None)
+    _check_losses(source, len(scenes), failed)
+    if not parts[variables[0]]:
+        raise DataError(
+            f"source {source.name!r}: none of its {len(scenes)} STAC item(s) overlap the "
+            f"region {grid.name!r}" + (f" ({len(failed)} could not be read)" if failed else "")
+        )
+    used = [p.item_id for p in parts[variables[0]]]
+    settings = {
+        "source": source.name, "composite": comp.method, "percentile": comp.percentile,
+        "min_count": comp.min_count, "items": used, "items_failed": failed,
+        "items_outside": outside,
+        "cloud_mask": {"kind": cm.kind, "asset": cm.asset, "drop": list(drop),
+                       "buffer_m": cm.buffer_m} if cm is not None else None,
+        "gdal_http": options,
+    }
+    inputs = tuple(sorted({redact(p.info.path) for ps in parts.values() for p in ps}
+                          | {redact(m.info.path) for m in masks if m is not None}))
+    common: dict[str, Any] = dict(
+        kind="continuous", inputs=inputs,
+        bands=tuple(tuple(parts[v]) for v in variables), masks=tuple(masks),
+        method=comp.method, percentile=comp.percentile, min_count=comp.min_count,
+        gdal_options=tuple(sorted(options.items())),
+    )
+    label = (f"{comp.percentile:g}th percentile" if comp.percentile is not None
+             else {"median": "median", "geomedian": "geometric median"}[comp.method])
+    layers: list[Layer] = [
+        CompositeLayer(
+            name=v, units=source.units,
+            long_name=source.long_name or f"{label} of {len(used)} scenes, {v}",
+            settings={**settings, "band": v, "scenes": [p.describe() for p in parts[v]]},
+            band_index=i, **common,
+        )
+        for i, v in enumerate(variables)
+    ]
+    if comp.count_variable:
+        layers.append(CompositeLayer(
+            name=f"{source.name}_count", units="1",
+            long_name=f"valid observations per cell ({len(used)} scenes"
+                      + (f", {cm.kind} mask" if cm is not None else "") + ")",
+            settings={**settings, "band": "count"}, band_index=None, **common,
+        ))
+    return layers
+
+
+def _check_losses(source: RasterSource, total: int, failed: dict[str, str]) -> None:
+    if not failed:
+        return
+    share = len(failed) / max(total, 1)
+    if share > source.remote.max_failed_share:
+        named = ", ".join(f"{k} ({v})" for k, v in list(failed.items())[:5])
+        raise DataError(
+            f"source {source.name!r}: {len(failed)} of {total} STAC item(s) could not be "
+            f"read ({share:.0%} > remote.max_failed_share {source.remote.max_failed_share:.0%})"
+            f": {named}" + (" ..." if len(failed) > 5 else "")
+            + "; check the network or the catalogue, or raise remote.max_failed_share"
+        )
