@@ -8,14 +8,48 @@ more :class:`~prospect.ingest.layers.Layer` objects; a layer computes one chunk 
 
 from __future__ import annotations
 
-from prospect.ingest.geology import GeologyCodesLayer, LineDistanceLayer, plan_vector
-from prospect.ingest.landsat import calibration, read_mtl
-from prospect.ingest.layers import Layer, file_sha256
-from prospect.ingest.plan import ingest_chunk, ingest_layer, plan_source, start_layer
-from prospect.ingest.rasters import SENSOR_BANDS, RasterLayer, plan_raster
-from prospect.ingest.stac import read_stac_scenes
-from prospect.ingest.surfaces import DistanceToPointLayer, IdwLayer, KrigingLayer, plan_points
-from prospect.io.warp import choose_resampling
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the names the facade serves, for type checkers
+    from prospect.ingest.geology import GeologyCodesLayer, LineDistanceLayer, plan_vector
+    from prospect.ingest.landsat import calibration, read_mtl
+    from prospect.ingest.layers import Layer, file_sha256
+    from prospect.ingest.plan import ingest_chunk, ingest_layer, plan_source, start_layer
+    from prospect.ingest.rasters import SENSOR_BANDS, RasterLayer, plan_raster
+    from prospect.ingest.stac import read_stac_scenes
+    from prospect.ingest.surfaces import (
+        DistanceToPointLayer,
+        IdwLayer,
+        KrigingLayer,
+        plan_points,
+    )
+    from prospect.io.warp import choose_resampling
+
+# Lazy facade (PEP 562): importing one ingest module (a composite, say) does not import
+# every kind of source and its libraries (geopandas, pykrige, zarr).
+_HOME = {
+    "GeologyCodesLayer": "geology", "LineDistanceLayer": "geology", "plan_vector": "geology",
+    "calibration": "landsat", "read_mtl": "landsat",
+    "Layer": "layers", "file_sha256": "layers",
+    "ingest_chunk": "plan", "ingest_layer": "plan", "plan_source": "plan",
+    "start_layer": "plan",
+    "SENSOR_BANDS": "rasters", "RasterLayer": "rasters", "plan_raster": "rasters",
+    "read_stac_scenes": "stac",
+    "DistanceToPointLayer": "surfaces", "IdwLayer": "surfaces", "KrigingLayer": "surfaces",
+    "plan_points": "surfaces",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "choose_resampling":
+        from prospect.io.warp import choose_resampling
+
+        return choose_resampling
+    if name in _HOME:
+        return getattr(importlib.import_module(f"prospect.ingest.{_HOME[name]}"), name)
+    raise AttributeError(f"module 'prospect.ingest' has no attribute {name!r}")
+
 
 __all__ = [
     "SENSOR_BANDS",

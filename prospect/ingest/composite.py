@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -39,6 +40,9 @@ from prospect.io.warp import (
 )
 
 __all__ = ["CompositeLayer", "ScenePart", "plan_composite", "reduce_stack"]
+
+HEADER_THREADS = 8
+"""Item headers read at once while planning (remote reads wait on the network)."""
 
 
 @dataclass(frozen=True)
@@ -76,25 +80,43 @@ def reduce_stack(stack: np.ndarray, method: str, *, percentile: float | None = N
     multi-band geometric median of the scenes valid in every band. Cells with fewer than
     ``min_count`` valid scenes are NaN. Returns (bands, rows, cols) float32.
     """
-    n, bands, rows, cols = stack.shape
+    _n, _bands, _rows, _cols = stack.shape
     if method == "geomedian":
         valid = ~np.isnan(stack).any(axis=1)  # a scene counts only when every band is valid
         stack = np.where(valid[:, None], stack, np.nan)
         count = valid.sum(axis=0)
     else:
         count = (~np.isnan(stack)).sum(axis=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN cells stay NaN
-        if method == "median":
-            out = np.nanmedian(stack, axis=0)
-        elif method == "percentile":
-            out = np.nanpercentile(stack, percentile, axis=0)
-        elif method == "geomedian":
+    if method == "median":
+        out = _nan_quantile(stack, 0.5, count)
+    elif method == "percentile":
+        out = _nan_quantile(stack, float(percentile) / 100.0, count)  # type: ignore[arg-type]
+    elif method == "geomedian":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN cells stay NaN
             out = _geomedian(stack)
-        else:
-            raise ValueError(f"unknown composite method {method!r}")
+    else:
+        raise ValueError(f"unknown composite method {method!r}")
     out = np.where(count >= min_count, out, np.nan)
     return out.astype(np.float32)
+
+
+def _nan_quantile(stack: np.ndarray, q: float, count: np.ndarray) -> np.ndarray:
+    """``np.nanquantile(stack, q, axis=0)`` (linear interpolation) by one sort.
+
+    NaN sorts last, so the valid values of a cell are the first ``count`` of its column;
+    the quantile sits at position ``q * (count - 1)`` between two of them. The same
+    definition as numpy's default, without its masked-array path for small axes.
+    """
+    ordered = np.sort(stack, axis=0)
+    pos = q * np.maximum(count - 1, 0)
+    lo = np.floor(pos).astype(np.intp)
+    hi = np.minimum(lo + 1, np.maximum(count - 1, 0))
+    frac = (pos - lo).astype(np.float32)
+    below = np.take_along_axis(ordered, lo[None], axis=0)[0]
+    above = np.take_along_axis(ordered, hi[None], axis=0)[0]
+    out = below + (above - below) * frac
+    return np.where(count > 0, np.where(frac == 0, below, out), np.nan)
 
 
 def _geomedian(stack: np.ndarray) -> np.ndarray:
@@ -212,28 +234,38 @@ def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
     masks: list[SceneMask | None] = []
     failed: dict[str, str] = {}
     outside: list[str] = []
-    with rasterio.Env(**options):
-        for scene in scenes:
-            try:
-                infos = {v: raster_info(scene.bands[v], crs=source.crs or scene.crs)
-                         for v in variables}
-                minfo = raster_info(scene.mask, crs=source.crs or scene.crs) \
-                    if cm is not None and scene.mask else None
-            except InputFileError as exc:
-                failed[scene.item_id] = read_failure(str(exc))
-                continue
-            if not _overlaps(infos[variables[0]], grid):
-                outside.append(scene.item_id)
-                continue
-            for v in variables:
-                scale, offset, nodata = _calibration(scene, v, infos[v], source)
-                parts[v].append(ScenePart(
-                    item_id=scene.item_id, info=infos[v], scale=scale, offset=offset,
-                    nodata=nodata, resampling=choose_resampling(
-                        "continuous", source_res=_res_in_grid_units(infos[v], grid),
-                        target_res=grid.resolution, override=source.resampling)))
-            masks.append(SceneMask(info=minfo, kind=cm.kind, drop=drop, buffer_m=cm.buffer_m)
-                         if cm is not None and minfo is not None else None)
+    def headers(scene: StacScene) -> tuple[dict[str, RasterInfo], RasterInfo | None] | str:
+        """The scene's headers, or why they cannot be read (one HTTP round trip each)."""
+        crs = source.crs or scene.crs
+        try:
+            with rasterio.Env(**options):  # GDAL's settings are per thread
+                infos = {v: raster_info(scene.bands[v], crs=crs) for v in variables}
+                minfo = raster_info(scene.mask, crs=crs) if cm is not None and scene.mask \
+                    else None
+        except InputFileError as exc:
+            return read_failure(str(exc))
+        return infos, minfo
+
+    # Remote headers are latency-bound: read them side by side, in item order.
+    with ThreadPoolExecutor(max_workers=HEADER_THREADS) as pool:
+        opened = list(pool.map(headers, scenes))
+    for scene, got in zip(scenes, opened, strict=True):
+        if isinstance(got, str):
+            failed[scene.item_id] = got
+            continue
+        infos, minfo = got
+        if not _overlaps(infos[variables[0]], grid):
+            outside.append(scene.item_id)
+            continue
+        for v in variables:
+            scale, offset, nodata = _calibration(scene, v, infos[v], source)
+            parts[v].append(ScenePart(
+                item_id=scene.item_id, info=infos[v], scale=scale, offset=offset,
+                nodata=nodata, resampling=choose_resampling(
+                    "continuous", source_res=_res_in_grid_units(infos[v], grid),
+                    target_res=grid.resolution, override=source.resampling)))
+        masks.append(SceneMask(info=minfo, kind=cm.kind, drop=drop, buffer_m=cm.buffer_m)
+                     if cm is not None and minfo is not None else None)
     _check_losses(source, len(scenes), failed)
     if not parts[variables[0]]:
         raise DataError(

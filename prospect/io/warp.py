@@ -45,9 +45,9 @@ __all__ = [
     "ValueKind",
     "choose_resampling",
     "close_warped_views",
-    "read_warped_window",
     "read_aligned",
     "read_source_block",
+    "read_warped_window",
     "reproject_variable",
     "reprojected_dataarray",
     "resampling_enum",
@@ -145,12 +145,41 @@ def _cached_vrt(info: RasterInfo, grid: RegionGrid, resampling: Resampling,
 
 
 def close_warped_views() -> None:
-    """Close the warped views this thread keeps open (call when a batch of reads is done)."""
+    """Close the warped views and sources this thread keeps open (when a batch is done)."""
     cache = getattr(_local, "vrts", None)
     while cache:
         _, (src, vrt) = cache.popitem()
         vrt.close()
         src.close()
+    sources = getattr(_local, "sources", None)
+    while sources:
+        sources.popitem()[1].close()
+
+
+_MAX_OPEN_SOURCES = 256
+
+
+def _open_source(path: str) -> Any:
+    """``rasterio.open(path)``, kept open per thread (LRU of 256).
+
+    A composite reads the same scenes for every chunk; over HTTP each open is a round
+    trip, so the handles stay open like the warped views of :func:`read_warped_window`.
+    """
+    cache: OrderedDict[tuple[str, object], Any] | None = getattr(_local, "sources", None)
+    if cache is None:
+        cache = _local.sources = OrderedDict()
+    try:
+        stamp: object = Path(path).stat().st_mtime_ns
+    except OSError:
+        stamp = None
+    key = (path, stamp)
+    if key in cache:
+        cache.move_to_end(key)
+        return cache[key]
+    src = cache[key] = rasterio.open(path)
+    while len(cache) > _MAX_OPEN_SOURCES:
+        cache.popitem(last=False)[1].close()
+    return src
 
 
 def read_warped_window(
@@ -257,9 +286,9 @@ def read_source_block(
         return None
     win = Window(cols.start, rows.start, cols.stop - cols.start, rows.stop - rows.start)  # type: ignore[no-untyped-call]
     try:
-        with rasterio.open(info.path) as src:
-            raw = src.read(band, window=win)
-            transform = src.window_transform(win)
+        src = _open_source(info.path)
+        raw = src.read(band, window=win)
+        transform = src.window_transform(win)
     except (RasterioIOError, rasterio.errors.RasterioError) as exc:
         raise InputFileError(f"{info.path}: read failed for band {band}: {exc}") from None
     fill = nodata if nodata is not None else info.nodata[band - 1]
@@ -278,7 +307,8 @@ def read_aligned(info: RasterInfo, band: int, crs: str, transform: Affine,
     centre. Pixels outside the file are 0.
     """
     try:
-        with rasterio.open(info.path) as src, WarpedVRT(
+        src = _open_source(info.path)
+        with WarpedVRT(
             src, src_crs=RioCRS.from_user_input(info.crs), crs=RioCRS.from_user_input(crs),
             transform=transform, width=shape[1], height=shape[0],
             resampling=Resampling.nearest, nodata=0,
@@ -288,12 +318,47 @@ def read_aligned(info: RasterInfo, band: int, crs: str, transform: Affine,
         raise InputFileError(f"{info.path}: read failed for band {band}: {exc}") from None
 
 
+def _aligned_offset(src_transform: Affine, src_crs: str, dst_transform: Affine,
+                    dst_crs: str) -> tuple[int, int] | None:
+    """``(row, col)`` of the destination's first pixel in the source's pixels, when both are
+    the same pixel grid (same CRS and cell size, whole-pixel offset); else ``None``."""
+    if (src_transform.b, src_transform.d, dst_transform.b, dst_transform.d) != (0, 0, 0, 0):
+        return None
+    if not (math.isclose(src_transform.a, dst_transform.a, rel_tol=1e-9)
+            and math.isclose(src_transform.e, dst_transform.e, rel_tol=1e-9)):
+        return None
+    col = (dst_transform.c - src_transform.c) / src_transform.a
+    row = (dst_transform.f - src_transform.f) / src_transform.e
+    if abs(col - round(col)) > 1e-6 or abs(row - round(row)) > 1e-6:
+        return None
+    if src_crs != dst_crs and RioCRS.from_user_input(src_crs) != RioCRS.from_user_input(
+            dst_crs):
+        return None
+    return round(row), round(col)
+
+
 def warp_block(block: np.ndarray, src_transform: Affine, src_crs: str, grid: RegionGrid,
                window: ChunkWindow, *, resampling: Resampling) -> np.ndarray:
-    """A float32 source block (NaN: no data) warped onto one chunk of ``grid``."""
-    return _warp(block.astype(np.float32, copy=False), src_transform, src_crs,
-                 grid.window_transform(window), grid.crs, window.shape, resampling,
-                 np.float32(np.nan))
+    """A float32 source block (NaN: no data) warped onto one chunk of ``grid``.
+
+    When the block is on the grid's own pixel grid (same CRS and cell size, offsets in
+    whole cells: a scene delivered on the region's grid) its cells are copied, which is
+    what any resampling gives at coinciding pixel centres, without a GDAL warp.
+    """
+    block = block.astype(np.float32, copy=False)
+    dst_transform = grid.window_transform(window)
+    offset = _aligned_offset(src_transform, src_crs, dst_transform, grid.crs)
+    if offset is None:
+        return _warp(block, src_transform, src_crs, dst_transform, grid.crs, window.shape,
+                     resampling, np.float32(np.nan))
+    out = np.full(window.shape, np.nan, dtype=np.float32)
+    r0, c0 = offset
+    rs, cs = max(0, -r0), max(0, -c0)  # first destination row/col the block reaches
+    r1 = min(window.shape[0], block.shape[0] - r0)
+    c1 = min(window.shape[1], block.shape[1] - c0)
+    if r1 > rs and c1 > cs:
+        out[rs:r1, cs:c1] = block[r0 + rs:r0 + r1, c0 + cs:c0 + c1]
+    return out
 
 
 def reproject_variable(

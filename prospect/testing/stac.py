@@ -35,7 +35,8 @@ from pyproj import Transformer
 
 from prospect.testing.scene import SYNTHETIC_TAGS
 
-__all__ = ["S2_ASSETS", "LANDSAT_ASSETS", "SeriesInfo", "make_series", "serve_series"]
+__all__ = ["LANDSAT_ASSETS", "S2_ASSETS", "SeriesInfo", "load_series", "make_series",
+           "serve_forever", "serve_series"]
 
 S2_ASSETS: dict[str, int] = {"B02": 10, "B03": 10, "B04": 10, "B08": 10, "B11": 20,
                              "B12": 20, "SCL": 20}
@@ -312,3 +313,24 @@ def serve_series(info: SeriesInfo) -> Iterator[SeriesServer]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def load_series(root: Path) -> SeriesInfo:
+    """The series :func:`make_series` wrote under ``root`` (items only, no truth)."""
+    root = Path(root)
+    info = SeriesInfo(root=root, crs="", bounds=(0.0, 0.0, 0.0, 0.0))
+    for path in sorted(root.glob("*.items.json")):
+        info.items[path.name.removesuffix(".items.json")] = json.loads(
+            path.read_text())["features"]
+    return info
+
+
+def serve_forever(root: Path) -> None:
+    """Serve the series under ``root`` until killed; prints the API's URL first.
+
+    For benchmarks, which run the server in a process of its own so that it does not
+    share the interpreter with what they time.
+    """
+    with serve_series(load_series(root)) as server:
+        print(server.url, flush=True)
+        server.thread.join()

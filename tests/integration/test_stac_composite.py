@@ -18,12 +18,12 @@ import yaml
 pytest.importorskip("stac_fastapi.geoparquet")
 pytest.importorskip("geomad")
 
-from pipelines.context import RunContext  # noqa: E402
-from pipelines.stages import ingest  # noqa: E402
-from prospect.config import load_job, resolve_grid  # noqa: E402
-from prospect.errors import DataError  # noqa: E402
-from prospect.io.cube import open_cube  # noqa: E402
-from prospect.testing.stac import make_series, serve_series  # noqa: E402
+from pipelines.context import RunContext
+from pipelines.stages import ingest
+from prospect.config import load_job, resolve_grid
+from prospect.errors import DataError
+from prospect.io.cube import open_cube
+from prospect.testing.stac import make_series, serve_series
 
 pytestmark = [pytest.mark.integration]
 
@@ -67,7 +67,7 @@ def run_ingest(config: Path, out: Path):
 
 def test_search_saves_items_and_a_rerun_reads_them_offline(series, tmp_path):
     info, server = series
-    res, ctx = run_ingest(job(tmp_path / "job.yaml", server), tmp_path / "out")
+    res, _ctx = run_ingest(job(tmp_path / "job.yaml", server), tmp_path / "out")
     saved = json.loads((tmp_path / "out" / "stac" / "s2.json").read_text())
     ids = [f["id"] for f in saved["features"]]
     assert ids == [i["id"] for i in info.items["sentinel-2-l2a"]]  # no Landsat items
@@ -89,7 +89,7 @@ def test_search_saves_items_and_a_rerun_reads_them_offline(series, tmp_path):
 
 def test_median_composite_recovers_the_clear_surface(series, tmp_path):
     info, server = series
-    res, ctx = run_ingest(job(tmp_path / "job.yaml", server, resolution=20),
+    _res, ctx = run_ingest(job(tmp_path / "job.yaml", server, resolution=20),
                           tmp_path / "out")
     cube = open_cube(ctx.cube_path)
     b04 = cube["B04"].values
@@ -104,7 +104,7 @@ def test_median_composite_recovers_the_clear_surface(series, tmp_path):
     assert np.median(err) < 0.004 and np.percentile(err, 99) < 0.02
     assert count.max() <= 6 and count.min() >= 0 and count.mean() > 3
     # without the mask the bright clouds pull the median up where most scenes are cloudy
-    res_raw, ctx_raw = run_ingest(job(tmp_path / "raw.yaml", server, resolution=20,
+    _res_raw, ctx_raw = run_ingest(job(tmp_path / "raw.yaml", server, resolution=20,
                                       cloud_mask=None), tmp_path / "raw")
     raw = open_cube(ctx_raw.cube_path)["B04"].values
     assert np.nanmax(np.abs(raw - truth20)) > 0.1
@@ -114,7 +114,7 @@ def test_median_composite_recovers_the_clear_surface(series, tmp_path):
 
 
 def test_mask_is_applied_before_resampling_and_grown_by_the_buffer(series, tmp_path):
-    info, server = series
+    _info, server = series
     _, ctx = run_ingest(job(tmp_path / "a.yaml", server, resolution=20,
                             cloud_mask={"kind": "scl", "asset": "SCL", "buffer_m": 60}),
                         tmp_path / "a")
@@ -147,7 +147,7 @@ def test_unreadable_items_are_skipped_named_and_counted(series, tmp_path):
     items = json.loads(json.dumps(info.items["sentinel-2-l2a"]))
     items[1]["assets"]["B04"]["href"] = server.data_url + "/missing/B04.tif"  # 404
     src.write_text(json.dumps({"type": "FeatureCollection", "features": items}))
-    res, ctx = run_ingest(job(tmp_path / "j.yaml", server, stac_search=None, stac=str(src)),
+    res, _ctx = run_ingest(job(tmp_path / "j.yaml", server, stac_search=None, stac=str(src)),
                           tmp_path / "out")
     failed = res.metrics["remote_reads"]["s2"]["items_failed"]
     assert list(failed) == [items[1]["id"]]
@@ -161,7 +161,7 @@ def test_unreadable_items_are_skipped_named_and_counted(series, tmp_path):
 
 
 def test_served_cogs_answer_range_requests(series):
-    info, server = series
+    info, _server = series
     href = info.items["sentinel-2-l2a"][0]["assets"]["B04"]["href"]
     with rasterio.Env(GDAL_DISABLE_READDIR_ON_OPEN="EMPTY_DIR"), \
             rasterio.open(f"/vsicurl/{href}") as src:

@@ -107,3 +107,37 @@ def test_redact_removes_userinfo_and_token_values():
     out = redact(url)
     assert "pa55" not in out and "abc" not in out and "zz%3D" not in out
     assert out == "https://***@host.example/a/b.tif?x=1&token=***&sig=***&keep=2"
+
+
+def test_sort_based_quantiles_equal_numpy():
+    rng = np.random.default_rng(0)
+    stack = rng.normal(size=(9, 2, 5, 6)).astype(np.float32)
+    stack[rng.random(stack.shape) < 0.3] = np.nan
+    stack[:, :, 0, 0] = np.nan  # a cell with no valid scene
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for method, q in (("median", 50.0), ("percentile", 10.0), ("percentile", 87.5)):
+            got = reduce_stack(stack, method, percentile=q if method == "percentile" else None)
+            want = np.nanpercentile(stack, q, axis=0)
+            np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6, equal_nan=True)
+
+
+def test_aligned_blocks_are_copied_exactly_as_gdal_warps_them():
+    from affine import Affine
+    from rasterio.enums import Resampling
+
+    from prospect.grid import RegionGrid
+    from prospect.io import warp
+
+    grid = RegionGrid(crs="EPSG:32619", resolution=10.0, bounds=(1000, 0, 1640, 640),
+                      chunks=(32, 32))
+    block = np.arange(40 * 50, dtype=np.float32).reshape(40, 50)
+    block[3, 4] = np.nan
+    src_t = Affine(10, 0, 980, 0, -10, 680)  # 2 cols left, 4 rows above the grid
+    for window in list(grid.chunk_windows())[:3]:
+        fast = warp.warp_block(block, src_t, "EPSG:32619", grid, window,
+                               resampling=Resampling.bilinear)
+        slow = warp._warp(block, src_t, "EPSG:32619", grid.window_transform(window),
+                          grid.crs, window.shape, Resampling.bilinear, np.float32(np.nan))
+        np.testing.assert_array_equal(fast, slow)
