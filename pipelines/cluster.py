@@ -18,6 +18,8 @@ import contextlib
 import logging
 import os
 import shutil
+import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -145,11 +147,97 @@ def _scaled_jobqueue_cluster(kind: str) -> tuple[Any, dict[str, Any]]:
             "and use --scheduler"
         )
     cluster, scale = jobqueue_cluster(kind)
+    try:  # submit the first jobs now, so that a refusal is raised here instead of logged
+        cluster.sync(_submit_jobs, cluster, scale["jobs"])
+    except RuntimeError as exc:  # dask-jobqueue: the submit command failed
+        from distributed.core import Status
+
+        for job in cluster.workers.values():  # never submitted: let close() pass them by
+            if not getattr(job, "job_id", None):
+                job.status = Status.failed
+        with contextlib.suppress(Exception):
+            cluster.close()
+        raise _refused_error(kind, exc) from None
     if scale["adapt_max_jobs"]:
         cluster.adapt(minimum_jobs=scale["jobs"], maximum_jobs=int(scale["adapt_max_jobs"]))
-    else:
-        cluster.scale(jobs=scale["jobs"])
     return cluster, scale
+
+
+async def _submit_jobs(cluster: Any, jobs: int) -> None:
+    # The submission task starts before the one scale() queues, which then finds nothing
+    # left to submit; so a refusal is raised here once, not also logged by the event loop.
+    submitting = cluster._correct_state()
+    cluster.scale(jobs=jobs)
+    await submitting
+
+
+# the setting to change, by a word of the batch system's refusal (first match wins)
+_REFUSALS = (("partition", "queue"), ("queue", "queue"), ("account", "account"),
+             ("memory", "memory"), ("cpu", "cores"), ("node configuration", "cores"),
+             ("time limit", "walltime"), ("walltime", "walltime"))
+
+
+def _refused_error(kind: str, exc: BaseException) -> StageError:
+    """One line for a worker job the batch system refused: its words and the setting."""
+    said = [line.split("error:")[-1].strip()
+            for line in str(exc).split("stderr:")[-1].splitlines() if line.strip()]
+    text = " ".join(said).lower()
+    key = next((key for word, key in _REFUSALS if word in text), None)
+    setting = (f"'jobqueue.{kind}.{key}'" if key else
+               f"the 'jobqueue.{kind}' settings (queue, account, cores, memory, walltime)")
+    return StageError(
+        f"{_SUBMIT[kind]} refused the dask worker job ({'; '.join(said) or exc}); change "
+        f"{setting} in {cluster_dir() / 'jobqueue.yaml'}"
+    )
+
+
+def _slurm_jobs(cluster: Any) -> dict[str, str] | None:
+    """``squeue``'s ``STATE REASON`` of the cluster's worker jobs still in the queue.
+
+    ``{}`` once all have ended; ``None`` when SLURM cannot say (or none was submitted).
+    """
+    ids = [str(job.job_id) for job in getattr(cluster, "workers", {}).values()
+           if getattr(job, "job_id", None)]
+    if not ids:
+        return None
+    try:
+        done = subprocess.run(["squeue", "-h", "-o", "%i %T %r", "-j", ",".join(ids)],
+                              capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if done.returncode:  # every id already purged: "Invalid job id specified"
+        return {} if "invalid job id" in done.stderr.lower() else None
+    return {line.split()[0]: " ".join(line.split()[1:])
+            for line in done.stdout.splitlines() if line.strip()}
+
+
+def _wait_for_workers(client: Any, made: Any, kind: str, scale: dict[str, Any]) -> None:
+    """Wait for the first workers; stop early, with a clear error, once none can come."""
+    want, limit = int(scale["wait_for_workers"]), float(scale["wait_timeout_s"])
+    deadline = time.monotonic() + limit
+    settings = cluster_dir() / "jobqueue.yaml"
+    while True:
+        try:
+            client.wait_for_workers(want, timeout=max(0.1, min(5.0, deadline - time.monotonic())))
+            return
+        except TimeoutError:
+            pass
+        jobs = _slurm_jobs(made) if kind == "slurm" else None
+        if jobs == {}:
+            raise StageError(
+                f"the {kind} worker jobs ended before {want} dask worker(s) joined; see the "
+                f"jobs' output ('jobqueue.{kind}.log-directory' in {settings}, else "
+                "slurm-<job id>.out where Prospect was started)"
+            )
+        if time.monotonic() >= deadline:
+            queued = f" (jobs {', '.join(f'{i} {s}' for i, s in jobs.items())})" if jobs else ""
+            where = ("the settings in cluster/" if kind == "kubernetes" else
+                     f"'jobqueue.{kind}' (queue, cores, memory) and "
+                     f"'prospect.{kind}.wait_timeout_s' in {settings}")
+            raise StageError(
+                f"no dask worker joined the {kind} cluster within {scale['wait_timeout_s']} s"
+                f"{queued}; check the queue (squeue / qstat / kubectl get pods) and {where}"
+            )
 
 
 def _kubernetes_cluster() -> tuple[Any, dict[str, Any]]:
@@ -230,15 +318,7 @@ def dask_client(
                        else _scaled_jobqueue_cluster(cluster))
         client = Client(made)
         try:
-            try:
-                client.wait_for_workers(int(scale["wait_for_workers"]),
-                                        timeout=float(scale["wait_timeout_s"]))
-            except TimeoutError:
-                raise StageError(
-                    f"no dask worker joined the {cluster} cluster within "
-                    f"{scale['wait_timeout_s']} s; check the queue (squeue / qstat / kubectl "
-                    "get pods) and the settings in cluster/"
-                ) from None
+            _wait_for_workers(client, made, cluster, scale)
             yield client
         finally:
             with contextlib.suppress(Exception):

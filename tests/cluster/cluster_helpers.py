@@ -3,6 +3,7 @@ demo job, manifest reading and process control."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -170,3 +171,28 @@ def kill_group(proc: subprocess.Popen[bytes]) -> None:
     """SIGKILL a process started by :func:`cli_job` and its children."""
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
+
+
+def assert_identical(out: Path, ref: Reference) -> None:
+    """The cube in ``out`` holds the local run's arrays, byte for byte."""
+    from prospect.io.cube import array_checksums
+
+    got = array_checksums(out / "cube.zarr")
+    assert set(got) == set(ref.checksums), "the cube has other arrays than the local run's"
+    differ = sorted(name for name in got if got[name] != ref.checksums[name])
+    assert not differ, f"arrays differ from the local run: {differ}"
+
+
+def tile_digests(out: Path) -> dict[str, str]:
+    """sha256 of each PNG tile under ``out/tiles``."""
+    root = out / "tiles"
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*.png"))}
+
+
+def map_digests(out: Path) -> dict[str, str]:
+    """sha256 of the maps (``score/*.tif``, quicklooks) and every file under ``tiles/``."""
+    files = [*(out / "score").glob("*.tif"), *(out / "score").glob("*.png"),
+             *(p for p in (out / "tiles").rglob("*") if p.is_file())]
+    return {str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(files)}

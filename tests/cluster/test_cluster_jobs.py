@@ -3,7 +3,6 @@ SIGKILLed worker, a SIGKILLed job and a lost scheduler."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import signal
 import threading
@@ -15,33 +14,21 @@ import pytest
 from cluster_helpers import (
     LoopbackCluster,
     Reference,
+    assert_identical,
     cli_job,
     kill_group,
     read_manifest,
     stage_status,
     start_cluster,
+    tile_digests,
 )
 from rich.console import Console
 
 from pipelines.runner import run_job
-from prospect.io.cube import array_checksums
 
 pytestmark = [pytest.mark.cluster, pytest.mark.integration]
 
 QUIET = Console(stderr=True, quiet=True)
-
-
-def _assert_identical(out: Path, ref: Reference) -> None:
-    got = array_checksums(out / "cube.zarr")
-    assert set(got) == set(ref.checksums), "the cube has other arrays than the local run's"
-    differ = sorted(name for name in got if got[name] != ref.checksums[name])
-    assert not differ, f"arrays differ from the local run: {differ}"
-
-
-def _tile_digests(out: Path) -> dict[str, str]:
-    root = out / "tiles"
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*.png"))}
 
 
 class WorkerKiller(threading.Thread):
@@ -87,7 +74,7 @@ def test_demo_job_on_loopback_cluster_matches_local_run_despite_worker_kills(
     assert [r.name for r in results] == ["ingest", "indices", "train", "score", "tiles"]
     assert [k["stage"] for k in killer.kills] == ["ingest", "score"], killer.kills
     assert all(k["processing"] >= 1 for k in killer.kills)
-    _assert_identical(out, demo_reference)
+    assert_identical(out, demo_reference)
     manifest = read_manifest(out)
     assert manifest["workers"] == 2
     assert manifest["engine"]["scheduler"] == two_workers.address
@@ -104,8 +91,8 @@ def test_demo_job_on_loopback_cluster_matches_local_run_despite_worker_kills(
     assert manifest["stages"]["train"]["cluster"]["tasks"] >= 4
     # the pyramids are rendered by the cluster's workers too, tile for tile as locally
     assert manifest["stages"]["tiles"]["cluster"]["tasks"] >= 2
-    tiles = _tile_digests(out)
-    assert len(tiles) >= 6 and tiles == _tile_digests(demo_reference.out)
+    tiles = tile_digests(out)
+    assert len(tiles) >= 6 and tiles == tile_digests(demo_reference.out)
     inputs = manifest["inputs"]
     assert inputs and all(len(v["sha256"]) == 64 for v in inputs.values())
     assert {"python", "dask", "distributed", "zarr"} <= set(manifest["versions"])
@@ -148,7 +135,7 @@ def test_job_sigkilled_mid_run_resumes_and_skips_finished_stages(
     assert [r.name for r in results if r.skipped] == finished
     assert manifest["stages"]["score"]["status"] == "done"
     assert len(manifest["runs"]) == 2 and manifest["runs"][0]["status"] == "running"
-    _assert_identical(out, demo_reference)
+    assert_identical(out, demo_reference)
 
     # --force recomputes what resuming skipped
     forced = run_job(demo_reference.job, out, stages=["ingest"], force=True,
@@ -190,4 +177,4 @@ def test_scheduler_loss_gives_clear_error_and_resumable_state(
 
     results = run_job(demo_reference.job, out, scheduler=two_workers.address, console=QUIET)
     assert [r.name for r in results if r.skipped] == ["ingest", "indices"]
-    _assert_identical(out, demo_reference)
+    assert_identical(out, demo_reference)

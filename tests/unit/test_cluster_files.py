@@ -141,7 +141,11 @@ def test_jobqueue_settings_make_a_job_script(kind: str, directive: str) -> None:
 
     for var in ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_"):
         assert f"PRE_SPAWN_ENVIRON__{var}={MALLOC_THRESHOLD}" in script
-    assert "--lifetime 3h50m" in script
+    # workers retire before the walltime, in a form dask parses (it refuses "3h50m")
+    from dask.utils import parse_timedelta
+
+    assert "--lifetime 230m --lifetime-stagger 5m" in script
+    assert parse_timedelta("230m") + parse_timedelta("5m") < 4 * 3600
     if kind == "slurm":
         assert "#SBATCH --cpus-per-task=8" in script
         assert "#SBATCH --mem=" in script
