@@ -140,7 +140,8 @@ def score(
         "config_hash": model.card.get("config_hash"), "cube": str(cube),
         "reprojected": reproject, "synthetic": synthetic,
     }
-    maps = score_model(model.estimator, model.schema, ds, provenance=provenance)
+    maps = score_model(model.estimator, model.schema, ds, provenance=provenance,
+                       mineral=model.card.get("mineral") or None, synthetic=synthetic)
     if out.exists():
         raise InputFileError(f"{out}: already exists; choose a new output path")
     create_cube(out, grid, attrs={"synthetic": synthetic, "model": f"{name}/{version}"})

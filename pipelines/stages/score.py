@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import datetime as dt
-import json
 from pathlib import Path
 from typing import Any
 
@@ -22,21 +21,14 @@ from pipelines.progress import compute, track
 from pipelines.report import write_quicklook, write_score_report
 from prospect.config.model import ModelConfig
 from prospect.errors import ProspectError, StageError
-from prospect.features import FeatureSpec, build_stack
 from prospect.grid import RegionGrid
 from prospect.io.cube import add_variables, cube_grid, open_cube
 from prospect.io.files import write_json
 from prospect.io.raster import write_cog
-from prospect.models import predict_map
 from prospect.models.training import labels_source, read_labels
+from prospect.registry.scoring import OUTPUTS, model_feature_spec, score_model
 
 __all__ = ["run", "stac_item"]
-
-OUTPUTS = {
-    "probability": ("probability", "prospectivity: probability of the positive class"),
-    "uncertainty": ("uncertainty", "uncertainty: standard deviation of the ensemble members' "
-                                   "probabilities"),
-}
 
 
 def stac_item(
@@ -87,22 +79,16 @@ def run(ctx: RunContext) -> StageResult:
     ds = open_cube(ctx.cube_path)
     check_schema(ds, loaded.schema)
     grid = ctx.grid.check_cube(cube_grid(ds), path=ctx.cube_path)
-    spec_data = loaded.schema.get("feature_spec") or {
-        "variables": loaded.feature_order, "resolution": grid.resolution}
-    spec = FeatureSpec.from_dict(spec_data)
-    stack = build_stack(ds, spec)
-    maps = predict_map(stack, loaded.estimator, base=spec.base_indices())
     card = loaded.card
-    provenance = json.dumps({
+    provenance = {
         "model": str(model_dir), "config_hash": card.get("config_hash"),
         "estimator": (card.get("estimator") or {}).get("class"),
-        "model_sha256": loaded.checksums.get("model.skops"), "features": spec.names(),
+        "model_sha256": loaded.checksums.get("model.skops"),
+        "features": model_feature_spec(loaded.schema, ds).names(),
         "synthetic": bool(ctx.job.synthetic),
-    }, sort_keys=True)
-    for name, (kind, long_name) in OUTPUTS.items():
-        maps[name].attrs = {"units": "1", "long_name": f"{cfg.mineral} {long_name}",
-                            "prospect_kind": kind, "provenance": provenance,
-                            "synthetic": str(bool(ctx.job.synthetic)).lower()}
+    }
+    maps = score_model(loaded.estimator, loaded.schema, ds, provenance=provenance,
+                       mineral=cfg.mineral, synthetic=bool(ctx.job.synthetic))
     ctx.console.print(f"  scoring {grid.shape[0]} x {grid.shape[1]} cells in "
                       f"{grid.n_chunks} blocks")
     add_variables(ctx.cube_path, maps, overwrite=True, compute=lambda write: compute(

@@ -9,19 +9,19 @@ workers once (one delayed object), and memory is bounded by the chunk size.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import dask
 import dask.array as da
 import numpy as np
 import xarray as xr
 
-from prospect.models.uncertainty import predict_with_uncertainty
+from prospect.models.uncertainty import ProbabilisticClassifier, predict_with_uncertainty
 
 __all__ = ["predict_block", "predict_map"]
 
 
-def predict_block(block: np.ndarray, model: Any, base: Sequence[int]) -> np.ndarray:
+def predict_block(block: np.ndarray, model: ProbabilisticClassifier,
+                  base: Sequence[int]) -> np.ndarray:
     """``(2, rows, cols)`` float32: probability and uncertainty of a ``(feature, rows, cols)``
     block; NaN where any of the ``base`` columns is missing."""
     n_feat, rows, cols = block.shape
@@ -35,7 +35,8 @@ def predict_block(block: np.ndarray, model: Any, base: Sequence[int]) -> np.ndar
     return out.reshape(2, rows, cols)
 
 
-def predict_map(stack: xr.DataArray, model: Any, *, base: Sequence[int]) -> xr.Dataset:
+def predict_map(stack: xr.DataArray, model: ProbabilisticClassifier, *,
+                base: Sequence[int]) -> xr.Dataset:
     """Lazy ``probability`` and ``uncertainty`` maps of ``model`` over a feature stack.
 
     Parameters

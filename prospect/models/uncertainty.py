@@ -12,7 +12,7 @@ calibration curve.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -20,10 +20,21 @@ from sklearn.ensemble import BaggingClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-__all__ = ["CalibratedModel", "predict_with_uncertainty"]
+__all__ = ["CalibratedModel", "ProbabilisticClassifier", "predict_with_uncertainty"]
 
 
-def predict_with_uncertainty(model: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+@runtime_checkable
+class ProbabilisticClassifier(Protocol):
+    """A fitted classifier that gives class probabilities (scikit-learn's contract)."""
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """``(n, n_classes)`` probabilities; column 1 is the positive class."""
+        ...
+
+
+def predict_with_uncertainty(
+    model: ProbabilisticClassifier, X: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     """Probability of the positive class and its uncertainty (standard deviation)."""
     if isinstance(model, CalibratedModel):
         p, s = predict_with_uncertainty(model.model, X)

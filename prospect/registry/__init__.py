@@ -8,7 +8,7 @@ Public facade::
     schema_from_cube(cube, features) -> dict
     align_to_schema(cube, schema)         # reproject/resample to the model's grid
     ModelRegistry(root).publish / load / versions / names / card   # <root>/<name>/<version>/
-    score_cube(estimator, cube, feature_order) -> lazy probability DataArray
+    score_model(estimator, schema, cube) -> lazy probability + uncertainty Dataset
     export_onnx(estimator, path, n_features=...) / onnx_agreement(estimator, path, X)
 
 Models are written with skops, never pickle; loading verifies SHA-256 checksums, refuses
@@ -39,7 +39,7 @@ from prospect.registry.schema import (
     schema_differences,
     schema_from_cube,
 )
-from prospect.registry.scoring import predict_block, score_cube, score_model
+from prospect.registry.scoring import model_feature_spec, score_model
 from prospect.registry.sniff import sniff_format
 from prospect.registry.store import ModelRegistry, default_registry
 from prospect.registry.trust import TRUSTED_PREFIXES
@@ -61,16 +61,15 @@ __all__ = [
     "is_model_dir",
     "library_versions",
     "load_model",
+    "model_feature_spec",
     "model_fingerprint",
     "onnx_agreement",
     "onnx_predict_proba",
-    "predict_block",
     "read_card",
     "read_schema",
     "save_model",
     "schema_differences",
     "schema_from_cube",
-    "score_cube",
     "score_model",
     "sniff_format",
     "verify_model_dir",

@@ -108,6 +108,29 @@ def test_bonaire_model_scores_curacao(islands: dict[str, Any], capsys) -> None:
     assert cog.is_file()
 
 
+def test_registry_scoring_is_the_score_stage(islands: dict[str, Any], capsys) -> None:
+    """``prospect model score`` and the job's score stage give the same map of one cube."""
+    from rich.console import Console
+
+    from pipelines.context import RunContext
+    from pipelines.runner import run_stages
+
+    bonaire = islands["bonaire"]
+    out = islands["root"] / "bonaire-rescored.zarr"
+    assert _score(islands, bonaire["cube"], out) == 0
+    job = load_job(islands["root"] / "bonaire.yaml")
+    run_stages(RunContext(job=job, out_dir=bonaire["out"], grid=resolve_grid(job),
+                          console=Console(stderr=True, quiet=True)), ["score"])
+    by_cli, by_stage = open_cube(out), open_cube(bonaire["cube"])
+    for name in ("probability", "uncertainty"):
+        a, b = by_cli[name].values, by_stage[name].values
+        assert np.isfinite(a).mean() > 0.9
+        np.testing.assert_array_equal(a, b)
+        for key in ("long_name", "prospect_kind", "units", "synthetic"):
+            assert by_cli[name].attrs[key] == by_stage[name].attrs[key], (name, key)
+    assert by_cli["probability"].attrs["long_name"].startswith("lithium prospectivity")
+
+
 def test_mismatched_cube_is_refused_naming_each_difference(islands: dict[str, Any],
                                                            capsys) -> None:
     src = open_cube(islands["curacao"]["cube"])
