@@ -19,7 +19,7 @@ from prospect.errors import DataError
 from prospect.geostats import merge_coincident
 from prospect.grid import ChunkWindow, RegionGrid
 from prospect.ingest.layers import Layer
-from prospect.io.points import PointTable, read_points
+from prospect.io.points import PointTable, read_points, source_options
 
 __all__ = [
     "DistanceToPointLayer", "IdwLayer", "KrigingLayer", "idw_estimate", "kriging_estimate",
@@ -136,9 +136,8 @@ def plan_points(source: PointSource, grid: RegionGrid) -> list[Layer]:
     """
     if not source.interpolate and not source.distance:
         return []
-    table = read_points(source.path, x=source.x, y=source.y, crs=source.crs,
-                        columns=source.columns, layer=source.layer, to_crs=grid.crs,
-                        override_crs="crs" in source.model_fields_set)
+    table = read_points(source.path, **source_options(source), columns=source.columns,
+                        to_crs=grid.crs)
     if _in_region(table, grid) == 0:
         raise DataError(
             f"{source.path}: none of its {len(table)} points lies in the region {grid.name!r}; "

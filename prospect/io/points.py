@@ -1,19 +1,36 @@
-"""Point tables (wells, samples): CSV with coordinate columns, or any vector file of points."""
+"""Point and polygon tables (wells, samples, occurrences): the one reader of every stage.
+
+A table is a CSV/TXT/TSV file with coordinate columns, or any vector file GDAL reads
+(GeoPackage, Shapefile, GeoJSON). One rule for each thing that can differ between readers:
+
+* **encoding**: UTF-8 with or without a byte-order mark, else Latin-1;
+* **delimiter**: a tab for ``.tsv``, otherwise sniffed (comma, semicolon, tab...); column
+  names are stripped of surrounding spaces;
+* **CRS**: a CSV's coordinates are in the configured ``crs`` (default WGS 84 lon/lat); a
+  vector file's own CRS is used unless the config names one (then the config wins, for
+  files whose ``.prj`` is wrong) or the file carries none (then the configured one is
+  used). :func:`source_options` turns a points source's config into these arguments, so
+  ingest, training, fold-aware surfaces and the score stage's map metrics read a source
+  the same way.
+"""
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 from pyproj import Transformer
 
-from prospect.errors import DataError, InputFileError
+from prospect.errors import CRSError, DataError, InputFileError
 from prospect.grid import parse_crs
 from prospect.io.vector import read_vector
 
-__all__ = ["PointTable", "read_points"]
+__all__ = ["PointTable", "read_features", "read_points", "read_table", "source_options"]
 
 TEXT_SUFFIXES = {".csv", ".txt", ".tsv"}
 
@@ -32,6 +49,48 @@ class PointTable:
         return int(self.x.size)
 
 
+def source_options(source: Any) -> dict[str, Any]:
+    """Reader arguments of a points source config (``x``, ``y``, ``crs``, ``layer``,
+    ``override_crs``): a ``crs`` written in the config overrides the file's own."""
+    return {"x": source.x, "y": source.y, "crs": source.crs, "layer": source.layer,
+            "override_crs": "crs" in source.model_fields_set}
+
+
+def read_table(path: Path | str) -> pd.DataFrame:
+    """A text table with the module's encoding and delimiter rules.
+
+    Raises
+    ------
+    InputFileError
+        The file cannot be parsed as a table.
+    DataError
+        The file is empty.
+    """
+    path = Path(path)
+    sep = "\t" if path.suffix.lower() == ".tsv" else None
+    try:
+        try:
+            frame = _read_csv(path, sep, "utf-8-sig")
+        except UnicodeDecodeError:
+            frame = _read_csv(path, sep, "latin-1")
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: the point table is empty") from None
+    except (pd.errors.ParserError, csv.Error) as exc:
+        raise InputFileError(f"{path}: cannot read as a table: {exc}") from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
+
+
+def _read_csv(path: Path, sep: str | None, encoding: str) -> pd.DataFrame:
+    """``sep=None`` sniffs the delimiter; a table too small to sniff is read as CSV."""
+    try:
+        return pd.read_csv(path, sep=sep, engine="python", encoding=encoding)
+    except csv.Error:
+        if sep is not None:
+            raise
+        return pd.read_csv(path, sep=",", engine="python", encoding=encoding)
+
+
 def _numeric(series: pd.Series, path: Path, column: str) -> np.ndarray:
     values = pd.to_numeric(series, errors="coerce")
     bad = values.isna() & series.notna() & (series.astype(str).str.strip() != "")
@@ -43,17 +102,57 @@ def _numeric(series: pd.Series, path: Path, column: str) -> np.ndarray:
     return values.to_numpy(dtype="f8")
 
 
+def read_features(
+    path: Path | str, *, x: str = "lon", y: str = "lat", crs: str | None = "EPSG:4326",
+    layer: str | None = None, columns: list[str] | None = None, override_crs: bool = False,
+) -> gpd.GeoDataFrame:
+    """Every record of a point or polygon table, in its own CRS (the module's CRS rule).
+
+    A CSV's records become points from its ``x``/``y`` columns (no geometry where a
+    coordinate is missing); a vector file's keep their geometries. ``columns`` must exist.
+
+    Raises
+    ------
+    InputFileError
+        Missing or unreadable file.
+    DataError
+        Empty table, missing columns, non-numeric coordinates.
+    CRSError
+        A vector file without a CRS and none configured.
+    """
+    path = Path(path)
+    columns = list(columns or [])
+    if not path.is_file():
+        raise InputFileError(f"{path}: point table not found; check the path in the config")
+    if path.suffix.lower() in TEXT_SUFFIXES:
+        frame = read_table(path)
+        missing = [c for c in (x, y, *columns) if c not in frame.columns]
+        if missing:
+            raise DataError(
+                f"{path}: no column(s) {missing}; columns are {list(frame.columns)[:30]}; "
+                "set x/y (coordinates) or columns in the points source"
+            )
+        xs, ys = _numeric(frame[x], path, x), _numeric(frame[y], path, y)
+        geometry = gpd.points_from_xy(xs, ys)
+        geometry[~(np.isfinite(xs) & np.isfinite(ys))] = None
+        return gpd.GeoDataFrame(frame, geometry=geometry, crs=parse_crs(crs or "EPSG:4326"))
+    try:
+        return read_vector(path, layer=layer, columns=columns or None,
+                           crs=crs if override_crs else None)
+    except CRSError:  # the file carries no CRS: use the configured one, if any
+        if crs is None:
+            raise
+        return read_vector(path, layer=layer, columns=columns or None, crs=crs)
+
+
 def read_points(
     path: Path | str, *, x: str = "lon", y: str = "lat", crs: str = "EPSG:4326",
     columns: list[str] | None = None, layer: str | None = None, to_crs: str,
     override_crs: bool = False,
 ) -> PointTable:
-    """Read a point table and project it to ``to_crs``.
+    """Read a point table (:func:`read_features`) and project it to ``to_crs``.
 
-    CSV/TXT files use the ``x``/``y`` columns in ``crs``; other files (GeoPackage,
-    Shapefile, GeoJSON) use their point geometry and their own CRS (``crs`` when they
-    carry none, or always with ``override_crs``: for files whose ``.prj`` is wrong). Rows
-    without coordinates are dropped.
+    Records without coordinates are dropped; ``columns`` are read as numbers.
 
     Raises
     ------
@@ -64,47 +163,20 @@ def read_points(
     """
     path = Path(path)
     columns = list(columns or [])
-    if not path.is_file():
-        raise InputFileError(f"{path}: point table not found; check the path in the config")
     target = parse_crs(to_crs)
-    if path.suffix.lower() in TEXT_SUFFIXES:
-        try:
-            df = pd.read_csv(path, sep=None, engine="python")
-        except pd.errors.EmptyDataError:
-            raise DataError(f"{path}: the point table is empty") from None
-        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-            raise InputFileError(f"{path}: cannot parse as CSV: {exc}") from None
-        missing = [c for c in (x, y, *columns) if c not in df.columns]
-        if missing:
-            raise DataError(f"{path}: no column(s) {missing}; columns are {list(df.columns)}")
-        xs = _numeric(df[x], path, x)
-        ys = _numeric(df[y], path, y)
-        src_crs = parse_crs(crs)
-    else:
-        gdf = read_vector(path, layer=layer, columns=columns or None,
-                          crs=crs if override_crs or _has_no_crs(path, layer) else None)
-        if len(gdf) and not (gdf.geom_type.dropna() == "Point").all():
-            raise DataError(f"{path}: expected point geometries, found "
-                            f"{sorted(set(gdf.geom_type.dropna()))}")
-        df = gdf
-        xs = gdf.geometry.x.to_numpy(dtype="f8") if len(gdf) else np.empty(0)
-        ys = gdf.geometry.y.to_numpy(dtype="f8") if len(gdf) else np.empty(0)
-        src_crs = parse_crs(gdf.crs.to_wkt()) if gdf.crs is not None else parse_crs(crs)
-    keep = np.isfinite(xs) & np.isfinite(ys)
+    gdf = read_features(path, x=x, y=y, crs=crs, layer=layer, columns=columns,
+                        override_crs=override_crs)
+    keep = (gdf.geometry.notna() & ~gdf.geometry.is_empty).to_numpy()
+    kinds = sorted(set(gdf.geom_type[keep]))
+    if kinds and kinds != ["Point"]:
+        raise DataError(f"{path}: expected point geometries, found {kinds}")
     if not keep.any():
         raise DataError(f"{path}: the point table is empty (no rows with coordinates {x}/{y})")
-    values = {c: _numeric(pd.Series(df[c]).reset_index(drop=True), path, c)[keep]
+    points = gdf.geometry[keep]
+    xs, ys = points.x.to_numpy(dtype="f8"), points.y.to_numpy(dtype="f8")
+    values = {c: _numeric(pd.Series(gdf[c]).reset_index(drop=True), path, c)[keep]
               for c in columns}
-    tx, ty = Transformer.from_crs(src_crs, target, always_xy=True).transform(xs[keep], ys[keep])
+    tx, ty = Transformer.from_crs(gdf.crs, target, always_xy=True).transform(xs, ys)
     epsg = target.to_epsg()
     return PointTable(x=np.asarray(tx, "f8"), y=np.asarray(ty, "f8"), values=values,
                       crs=f"EPSG:{epsg}" if epsg else target.to_wkt(), path=str(path))
-
-
-def _has_no_crs(path: Path, layer: str | None) -> bool:
-    import pyogrio
-
-    try:
-        return pyogrio.read_info(path, layer=layer).get("crs") is None
-    except Exception:  # unreadable files are reported by read_vector
-        return False

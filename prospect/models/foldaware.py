@@ -104,13 +104,12 @@ def surface_of(provenance: Mapping[str, Any], source: Any, grid: Any, *,
     ModelError
         A surface that cannot be rebuilt per fold (not made from points).
     """
-    from prospect.io.points import read_points
+    from prospect.io.points import read_points, source_options
 
     method = str(provenance.get("method", ""))
     column = provenance.get("column")
-    table = read_points(source.path, x=source.x, y=source.y, crs=source.crs,
-                        columns=[column] if column else [], layer=source.layer,
-                        to_crs=grid.crs, override_crs="crs" in source.model_fields_set)
+    table = read_points(source.path, **source_options(source),
+                        columns=[column] if column else [], to_crs=grid.crs)
     xy = np.column_stack([table.x, table.y])
     if method == "scipy cKDTree" and column is None:
         return PointSurface(name=name, method="distance", xy=xy)

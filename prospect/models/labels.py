@@ -1,8 +1,9 @@
 """Training labels: occurrences snapped to grid cells, grade thresholds, background samples.
 
 The pure part (:func:`snap_points`, :func:`grade_positives`, :func:`sample_background`)
-works on coordinate arrays; :func:`read_occurrences` is the I/O edge that reads a CSV,
-GeoPackage or Shapefile of points or polygons into the grid CRS.
+works on coordinate arrays; :func:`read_occurrences` turns the points or polygons that
+:func:`prospect.io.points.read_features` reads (the one table reader) into grid-CRS
+points.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from prospect.errors import CRSError, DataError, InputFileError
+from prospect.errors import DataError, InputFileError
 from prospect.grid import RegionGrid
-from prospect.io.vector import read_vector
+from prospect.io.points import read_features
 
 __all__ = [
     "LabelSet",
@@ -214,6 +215,10 @@ def read_occurrences(
 ) -> Occurrences:
     """Read occurrence points or polygons and return them in the grid CRS.
 
+    The file is read by :func:`prospect.io.points.read_features` (its encoding,
+    delimiter and CRS rules; :func:`prospect.io.points.source_options` gives the
+    arguments of a points source).
+
     Parameters
     ----------
     path
@@ -224,44 +229,21 @@ def read_occurrences(
     x, y
         Coordinate columns of a CSV.
     crs
-        CRS of a CSV's coordinates, or of a vector file that carries none.
+        CRS of a CSV's coordinates (default WGS 84), or of a vector file that carries none.
     override_crs
         Use ``crs`` even when the vector file carries one (for files whose ``.prj`` is
-        wrong; the ingest stage's point reader follows the same rule).
+        wrong).
     layer
         Layer of a multi-layer vector file.
     value_column
         Grade column to carry along (NaN where empty or not numeric).
     """
-    import geopandas as gpd
-
     path = Path(path)
     if not path.exists():
         raise InputFileError(f"{path}: occurrence file not found; check the labels source path")
-    if path.suffix.lower() in (".csv", ".txt", ".tsv"):
-        frame = _read_table(path)
-        missing = [c for c in (x, y) if c not in frame.columns]
-        if missing:
-            raise DataError(
-                f"{path}: coordinate column(s) {missing} not found; columns are "
-                f"{list(frame.columns)[:20]}; set x/y in the points source"
-            )
-        frame["_value"] = _values(frame, value_column, path)
-        xs = pd.to_numeric(frame[x], errors="coerce").to_numpy("f8")
-        ys = pd.to_numeric(frame[y], errors="coerce").to_numpy("f8")
-        n_records = len(frame)
-        ok = np.isfinite(xs) & np.isfinite(ys)
-        gdf = gpd.GeoDataFrame(frame[ok], geometry=gpd.points_from_xy(xs[ok], ys[ok]),
-                               crs=crs or "EPSG:4326")
-    else:
-        try:
-            gdf = read_vector(path, layer=layer, crs=crs if override_crs else None)
-        except CRSError:  # the file carries no CRS: use the configured one, if any
-            if crs is None:
-                raise
-            gdf = read_vector(path, layer=layer, crs=crs)
-        n_records = len(gdf)
-        gdf["_value"] = _values(gdf, value_column, path)
+    gdf = read_features(path, x=x, y=y, crs=crs, layer=layer, override_crs=override_crs)
+    n_records = len(gdf)
+    gdf["_value"] = _values(gdf, value_column, path)
     gdf["_fid"] = np.arange(len(gdf))
     gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
     n_dropped = n_records - len(gdf)
@@ -295,18 +277,6 @@ def read_occurrences(
         feature_id=np.concatenate(fids), n_records=n_records, n_dropped=n_dropped + other,
         source=str(path),
     )
-
-
-def _read_table(path: Path) -> pd.DataFrame:
-    sep = "\t" if path.suffix.lower() == ".tsv" else None
-    try:
-        frame = pd.read_csv(path, sep=sep, engine="python", encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        frame = pd.read_csv(path, sep=sep, engine="python", encoding="latin-1")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputFileError(f"{path}: cannot read as a table: {exc}") from None
-    frame.columns = [str(c).strip() for c in frame.columns]
-    return frame
 
 
 def _values(frame: pd.DataFrame, column: str | None, path: Path) -> np.ndarray:

@@ -30,6 +30,7 @@ from prospect.config.sources import PointSource
 from prospect.errors import ConfigError, DataError
 from prospect.features import FeatureSpec, default_feature_variables, make_spec, sample_cells
 from prospect.grid import RegionGrid
+from prospect.io.points import source_options
 from prospect.models.cv import SpatialBlockCV, random_folds
 from prospect.models.evaluate import CVResult, cross_validate, reliability
 from prospect.models.labels import (
@@ -134,9 +135,8 @@ def read_labels(
     A CRS given in the source's config overrides the file's own (its ``.prj``).
     Returns the cells, the occurrences read and the grade threshold used.
     """
-    occ = read_occurrences(source.path, grid, x=source.x, y=source.y, crs=source.crs,
-                           layer=source.layer, value_column=labels.value_column,
-                           override_crs="crs" in source.model_fields_set)
+    occ = read_occurrences(source.path, grid, **source_options(source),
+                           value_column=labels.value_column)
     positive, threshold = grade_positives(occ.values, threshold=labels.threshold,
                                           quantile=labels.threshold_quantile)
     cells = snap_points(occ.x, occ.y, grid, positive=positive, feature_id=occ.feature_id)
