@@ -29,7 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
-BANDS = ["B02", "B04", "B08", "B11"]
+BANDS = ["blue", "red", "nir", "swir16"]
 CHUNK = 256
 THREADS = 2
 

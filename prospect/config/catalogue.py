@@ -9,7 +9,7 @@ from prospect.config.job import JobConfig, config_dir, load_job, shipped_region_
 from prospect.config.region import RegionConfig
 from prospect.config.sources import PointSource, RasterSource, VectorSource
 
-__all__ = ["JobEntry", "describe_job", "job_files", "list_jobs"]
+__all__ = ["JobEntry", "describe_job", "job_files", "job_services", "list_jobs"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,8 @@ def job_files(job: JobConfig) -> list[Path]:
         files.append(Path(region.reference))
     for source in job.sources:
         if isinstance(source, RasterSource):
+            if source.stac is not None or source.stac_search is not None:
+                continue  # items and assets come from a catalogue: see job_services
             for scene in source.scene_list():
                 files += [Path(p) for p in (scene.bands or {}).values()]
                 files += [Path(p) for p in (scene.path, scene.mtl) if p is not None]
@@ -63,6 +65,18 @@ def job_files(job: JobConfig) -> list[Path]:
     if job.mask is not None and job.mask.path is not None:
         files.append(Path(job.mask.path))
     return files
+
+
+def job_services(job: JobConfig) -> list[str]:
+    """The STAC APIs and catalogues a job reads its scenes from (it needs the network)."""
+    out = []
+    for source in job.sources:
+        if isinstance(source, RasterSource) and source.stac_search is not None:
+            out.append(f"STAC API {source.stac_search.url} {source.stac_search.collections}")
+        elif isinstance(source, RasterSource) and source.stac is not None and \
+                source.stac.startswith(("http://", "https://")):
+            out.append(f"STAC {source.stac}")
+    return out
 
 
 def _region_label(job: JobConfig) -> str:
@@ -86,7 +100,7 @@ def describe_job(path: Path) -> JobEntry:
         minerals.append(job.model.mineral)
     if job.economics is not None and "lithium" not in minerals:
         minerals.append("lithium")
-    datasets = sorted({_dataset(p) for p in files})
+    datasets = sorted({_dataset(p) for p in files}) + job_services(job)
     return JobEntry(
         name=job.name, description=job.description, path=Path(path),
         region=_region_label(job), job=job, minerals=minerals, datasets=datasets,

@@ -63,6 +63,15 @@ def _headers(search: StacSearch) -> dict[str, str]:
     return headers
 
 
+def _without_link_secrets(item: dict[str, Any]) -> dict[str, Any]:
+    """``item`` with credentials removed from its links (an API echoes the request URL
+    there). Asset hrefs are kept: they are where the data is read from."""
+    for link in item.get("links", []):
+        if isinstance(link, dict) and isinstance(link.get("href"), str):
+            link["href"] = redact(link["href"])
+    return item
+
+
 def search_items(search: StacSearch, bbox: tuple[float, float, float, float]
                  ) -> list[dict[str, Any]]:
     """Items of ``search`` intersecting ``bbox`` (lon/lat), as STAC item dicts.
@@ -88,7 +97,8 @@ def search_items(search: StacSearch, bbox: tuple[float, float, float, float]
             filter=cql2_filter(search), filter_lang="cql2-json" if search.properties else None,
             max_items=search.max_items,
         )
-        items = [item.to_dict(transform_hrefs=False) for item in found.items()]
+        items = [_without_link_secrets(item.to_dict(transform_hrefs=False))
+                 for item in found.items()]
         # APIs differ in the sort fields they accept: order here, by date then id
         items.sort(key=lambda it: (str(it.get("properties", {}).get("datetime")),
                                    str(it.get("id"))))

@@ -2,15 +2,18 @@
 
 :func:`make_series` writes cloud-optimised GeoTIFFs of a synthetic surface seen on several
 dates through moving clouds and their shadows, in the asset layout of two public
-collections: Sentinel-2 L2A (``B02``...``B12`` as uint16 DN with ``raster:bands`` scale
-1e-4 and offset -0.1 from processing baseline 04.00, ``SCL`` scene classification at
-20 m) and Landsat Collection 2 Level-2 (``SR_B2``...``SR_B7`` with scale 2.75e-5 and offset
--0.2, ``QA_PIXEL`` bit flags). Every file, item and collection says it is synthetic.
+collections, with their asset keys, ``eo:bands`` and ``raster:bands``: Sentinel-2 L2A as
+Earth Search serves it (``blue``...``swir22`` as uint16 DN with scale 1e-4 and offset -0.1,
+processing baseline 05.10, ``scl`` scene classification at 20 m) and Landsat Collection 2
+Level-2 (``blue``...``swir22`` with scale 2.75e-5 and offset -0.2, ``qa_pixel`` bit
+flags). Every file, item and collection says it is synthetic.
 
 :func:`serve_series` starts a real STAC API (stac-fastapi-geoparquet: items in a
 stac-geoparquet file queried with DuckDB) and a static file server with HTTP range
 requests for the COGs, in one uvicorn server on 127.0.0.1, so readers go through
-pystac-client and GDAL's ``/vsicurl/`` exactly as against a public catalogue. It needs
+pystac-client and GDAL's ``/vsicurl/`` exactly as against a public catalogue. Under
+``/faults/<status>/...`` every request answers that HTTP status (403, 500...), for tests of
+failed reads. It needs
 the ``dev`` extra (stac-fastapi-geoparquet, rustac, rustac-duckdb-extensions).
 """
 
@@ -38,17 +41,24 @@ from prospect.testing.scene import SYNTHETIC_TAGS
 __all__ = ["LANDSAT_ASSETS", "S2_ASSETS", "SeriesInfo", "load_series", "make_series",
            "serve_forever", "serve_series"]
 
-S2_ASSETS: dict[str, int] = {"B02": 10, "B03": 10, "B04": 10, "B08": 10, "B11": 20,
-                             "B12": 20, "SCL": 20}
-"""Sentinel-2 L2A asset keys written, with their cell size in metres."""
+S2_ASSETS: dict[str, int] = {"blue": 10, "green": 10, "red": 10, "nir": 10, "swir16": 20,
+                             "swir22": 20, "scl": 20}
+"""Sentinel-2 L2A asset keys written (those of Earth Search's ``sentinel-2-l2a``), with
+their cell size in metres."""
 
-LANDSAT_ASSETS: dict[str, int] = {"SR_B2": 30, "SR_B3": 30, "SR_B4": 30, "SR_B5": 30,
-                                  "SR_B6": 30, "SR_B7": 30, "QA_PIXEL": 30}
-"""Landsat Collection 2 Level-2 asset keys written, with their cell size in metres."""
+LANDSAT_ASSETS: dict[str, int] = {"blue": 30, "green": 30, "red": 30, "nir08": 30,
+                                  "swir16": 30, "swir22": 30, "qa_pixel": 30}
+"""Landsat Collection 2 Level-2 asset keys written (those of ``landsat-c2-l2`` on Earth
+Search and Planetary Computer), with their cell size in metres."""
 
-_S2_REFL = {"B02": 0.06, "B03": 0.09, "B04": 0.11, "B08": 0.30, "B11": 0.25, "B12": 0.17}
-_LS_REFL = {"SR_B2": 0.06, "SR_B3": 0.09, "SR_B4": 0.11, "SR_B5": 0.30, "SR_B6": 0.25,
-            "SR_B7": 0.17}
+_EO_BANDS = {  # asset key -> (Sentinel-2 band, Landsat 8 band)
+    "blue": ("B02", "B2"), "green": ("B03", "B3"), "red": ("B04", "B4"), "nir": ("B08", ""),
+    "nir08": ("", "B5"), "swir16": ("B11", "B6"), "swir22": ("B12", "B7"),
+}
+_S2_REFL = {"blue": 0.06, "green": 0.09, "red": 0.11, "nir": 0.30, "swir16": 0.25,
+            "swir22": 0.17}
+_LS_REFL = {"blue": 0.06, "green": 0.09, "red": 0.11, "nir08": 0.30, "swir16": 0.25,
+            "swir22": 0.17}
 
 
 @dataclass
@@ -60,7 +70,7 @@ class SeriesInfo:
     bounds: tuple[float, float, float, float]
     items: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     truth: dict[str, np.ndarray] = field(default_factory=dict)
-    """Asset key -> clear-sky reflectance on the asset's own pixel grid."""
+    """``<collection>/<asset key>`` -> clear-sky reflectance on the asset's own pixels."""
 
 
 def _surface(shape: tuple[int, int], base: float, rng: np.random.Generator) -> np.ndarray:
@@ -139,7 +149,8 @@ def make_series(root: Path, *, n_scenes: int = 6, size_m: float = 1920.0,
         for key, base in refl.items():
             res = assets[key]
             shape = (int(size_m // res), int(size_m // res))
-            info.truth[key] = _surface(shape, base, np.random.default_rng(hash(key) % 2**32))
+            info.truth[f"{collection}/{key}"] = _surface(
+                shape, base, np.random.default_rng(sum(map(ord, collection + key))))
         items = []
         for k in range(n_scenes):
             when = dt.datetime(2024, 1, 5, 14, 50) + dt.timedelta(days=5 * k)
@@ -155,18 +166,18 @@ def make_series(root: Path, *, n_scenes: int = 6, size_m: float = 1920.0,
                 c = cloud.reshape(shape[0], f, shape[1], f).any(axis=(1, 3))
                 sh = shadow.reshape(shape[0], f, shape[1], f).any(axis=(1, 3)) & ~c
                 transform = Affine(res, 0, x0, 0, -res, y1)
-                if key == "SCL":
+                if key == "scl":
                     data = np.full(shape, 4, dtype=np.uint8)  # vegetation
                     data[sh] = 3
                     data[c] = 9
                     nodata, extra = 0, {}
-                elif key == "QA_PIXEL":
+                elif key == "qa_pixel":
                     data = np.full(shape, (1 << 6), dtype=np.uint16)  # clear
                     data[sh] = (1 << 4)
                     data[c] = (1 << 3) | (1 << 1)
                     nodata, extra = 1, {}
                 else:
-                    value = info.truth[key] * (1 + rng.normal(0, 0.01))
+                    value = info.truth[f"{collection}/{key}"] * (1 + rng.normal(0, 0.01))
                     value = np.where(c, 0.6, np.where(sh, value * 0.3, value))
                     if collection.startswith("sentinel"):
                         dn = np.round((value + 0.1) / 1e-4)
@@ -175,15 +186,17 @@ def make_series(root: Path, *, n_scenes: int = 6, size_m: float = 1920.0,
                         dn = np.round((value + 0.2) / 2.75e-5)
                         scale, offset = 2.75e-5, -0.2
                     data = np.clip(dn, 1, 65535).astype(np.uint16)
-                    nodata, extra = 0, {"raster:bands": [{"scale": scale, "offset": offset,
-                                                          "nodata": 0,
-                                                          "data_type": "uint16"}]}
+                    band = _EO_BANDS[key][0 if collection.startswith("sentinel") else 1]
+                    nodata, extra = 0, {
+                        "raster:bands": [{"scale": scale, "offset": offset, "nodata": 0,
+                                          "data_type": "uint16", "spatial_resolution": res}],
+                        "eo:bands": [{"name": band, "common_name": key}]}
                 path = folder / f"{key}.tif"
                 _write_cog(path, data, crs, transform, nodata, ITEM=item_id)
                 item_assets[key] = {"href": f"{base_url}/{item_id}/{key}.tif",
                                     "type": "image/tiff; application=geotiff; "
                                             "profile=cloud-optimized",
-                                    "roles": ["data"] if "B" in key else ["cloud"],
+                                    "roles": ["data"] if key in refl else ["cloud"],
                                     "proj:shape": list(shape),
                                     "proj:transform": list(transform)[:6], **extra}
             props = {"eo:cloud_cover": round(100 * float(cloud.mean()), 2),
@@ -276,6 +289,12 @@ def _collection(cid: str, items: list[dict[str, Any]], parquet: Path) -> dict[st
     }
 
 
+async def _fault(status: int, rest: str) -> Any:
+    from starlette.responses import Response
+
+    return Response(f"synthetic fault {status} for {rest}\n", status_code=status)
+
+
 @contextmanager
 def serve_series(info: SeriesInfo) -> Iterator[SeriesServer]:
     """Serve ``info``'s items (a STAC API) and COGs (with ranges) on 127.0.0.1."""
@@ -299,6 +318,7 @@ def serve_series(info: SeriesInfo) -> Iterator[SeriesServer]:
     listing.write_text(json.dumps(collections, indent=1))
     app = _stac_app(listing)
     app.mount("/data", StaticFiles(directory=info.root / "data"), name="data")
+    app.add_api_route("/faults/{status}/{rest:path}", _fault, methods=["GET", "HEAD"])
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -46,8 +46,8 @@ def job(path: Path, server, *, resolution: float = 20, **source) -> Path:
         "stac_search": {"url": server.url, "collections": ["sentinel-2-l2a"],
                         "datetime": "2024-01-01/2024-03-31",
                         "properties": {"eo:cloud_cover": {"lte": 100}}},
-        "assets": {"B04": "B04", "B08": "B08", "B11": "B11"},
-        "cloud_mask": {"kind": "scl", "asset": "SCL"},
+        "assets": {"B04": "red", "B08": "nir", "B11": "swir16"},
+        "cloud_mask": {"kind": "scl", "asset": "scl"},
         "composite": {"method": "median"},
     }
     base.update(source)
@@ -94,7 +94,7 @@ def test_median_composite_recovers_the_clear_surface(series, tmp_path):
     cube = open_cube(ctx.cube_path)
     b04 = cube["B04"].values
     count = cube["s2_count"].values
-    truth = info.truth["B04"]  # 10 m; the grid is 20 m and aligned: compare block means
+    truth = info.truth["sentinel-2-l2a/red"]  # 10 m; the grid is 20 m: compare block means
     truth20 = truth.reshape(truth.shape[0] // 2, 2, truth.shape[1] // 2, 2).mean(axis=(1, 3))
     assert b04.shape == truth20.shape
     ok = ~np.isnan(b04)
@@ -116,7 +116,7 @@ def test_median_composite_recovers_the_clear_surface(series, tmp_path):
 def test_mask_is_applied_before_resampling_and_grown_by_the_buffer(series, tmp_path):
     _info, server = series
     _, ctx = run_ingest(job(tmp_path / "a.yaml", server, resolution=20,
-                            cloud_mask={"kind": "scl", "asset": "SCL", "buffer_m": 60}),
+                            cloud_mask={"kind": "scl", "asset": "scl", "buffer_m": 60}),
                         tmp_path / "a")
     grown = open_cube(ctx.cube_path)["s2_count"].values
     _, ctx0 = run_ingest(job(tmp_path / "b.yaml", server, resolution=20), tmp_path / "b")
@@ -130,22 +130,23 @@ def test_landsat_qa_pixel_and_geomedian(series, tmp_path):
         tmp_path / "ls.yaml", server, resolution=30, name="ls", sensor="landsat8",
         stac_search={"url": server.url, "collections": ["landsat-c2-l2"],
                      "datetime": "2024-01-01/2024-03-31"},
-        assets={"SR_B4": "SR_B4", "SR_B5": "SR_B5"},
-        cloud_mask={"kind": "qa_pixel", "asset": "QA_PIXEL"},
+        assets={"B4": "red", "B5": "nir08"},
+        cloud_mask={"kind": "qa_pixel", "asset": "qa_pixel"},
         composite={"method": "geomedian"}), tmp_path / "ls")
     cube = open_cube(ctx.cube_path)
-    for band in ("SR_B4", "SR_B5"):
+    for band, key in (("B4", "red"), ("B5", "nir08")):
         got = cube[band].values
         ok = ~np.isnan(got)
         assert ok.mean() > 0.9
-        assert np.median(np.abs(got[ok] - info.truth[band][ok])) < 0.005
+        truth = info.truth[f"landsat-c2-l2/{key}"]
+        assert np.median(np.abs(got[ok] - truth[ok])) < 0.005
 
 
 def test_unreadable_items_are_skipped_named_and_counted(series, tmp_path):
     info, server = series
     src = tmp_path / "items.json"
     items = json.loads(json.dumps(info.items["sentinel-2-l2a"]))
-    items[1]["assets"]["B04"]["href"] = server.data_url + "/missing/B04.tif"  # 404
+    items[1]["assets"]["red"]["href"] = server.data_url + "/missing/red.tif"  # 404
     src.write_text(json.dumps({"type": "FeatureCollection", "features": items}))
     res, _ctx = run_ingest(job(tmp_path / "j.yaml", server, stac_search=None, stac=str(src)),
                           tmp_path / "out")
@@ -153,17 +154,132 @@ def test_unreadable_items_are_skipped_named_and_counted(series, tmp_path):
     assert list(failed) == [items[1]["id"]]
     assert res.metrics["remote_reads"]["s2"]["items_used"] == 5
     for item in items[:4]:
-        item["assets"]["B04"]["href"] = server.data_url + "/missing/B04.tif"
+        item["assets"]["red"]["href"] = server.data_url + "/missing/red.tif"
     src.write_text(json.dumps({"type": "FeatureCollection", "features": items}))
     with pytest.raises(DataError, match=r"4 of 6 STAC item\(s\) could not be read"):
         run_ingest(job(tmp_path / "j2.yaml", server, stac_search=None, stac=str(src)),
                    tmp_path / "out2")
 
 
+def test_forbidden_server_errors_and_truncated_files_are_named_per_item(series, tmp_path):
+    info, server = series
+    items = json.loads(json.dumps(info.items["sentinel-2-l2a"]))
+    base = server.url
+    first = items[0]["assets"]["red"]["href"]
+    tail = first.split("/data/", 1)[1]
+    # a COG cut short: its header promises blocks the file does not have
+    data_dir = info.root / "data"
+    cut = data_dir / "cut" / "red.tif"
+    cut.parent.mkdir(exist_ok=True)
+    whole = (data_dir / tail).read_bytes()
+    cut.write_bytes(whole[: len(whole) * 2 // 3])
+    items[0]["assets"]["red"]["href"] = f"{base}/faults/403/{tail}"
+    items[1]["assets"]["red"]["href"] = f"{base}/faults/500/{tail}"
+    items[2]["assets"]["red"]["href"] = f"{server.data_url}/cut/red.tif"
+    src = tmp_path / "items.json"
+    src.write_text(json.dumps({"type": "FeatureCollection", "features": items}))
+    with pytest.raises(DataError) as err:  # 3 of 6 lost > the default 20 %
+        run_ingest(job(tmp_path / "j.yaml", server, stac_search=None, stac=str(src)),
+                   tmp_path / "out")
+    message = str(err.value)
+    assert "3 of 6" in message and "HTTP 403" in message and "HTTP 500" in message
+    assert items[2]["id"] in message and "\n" not in message
+    res, _ = run_ingest(job(tmp_path / "k.yaml", server, stac_search=None, stac=str(src),
+                            remote={"max_failed_share": 0.5, "retries": 0}), tmp_path / "ok")
+    failed = res.metrics["remote_reads"]["s2"]["items_failed"]
+    assert failed[items[0]["id"]] == "HTTP 403" and failed[items[1]["id"]] == "HTTP 500"
+    assert items[2]["id"] in failed
+    assert res.metrics["remote_reads"]["s2"]["items_used"] == 3
+
+
+def test_credentials_never_reach_saved_items_provenance_or_errors(series, tmp_path):
+    _, server = series
+    secret_url = server.url.replace("http://", "http://agency:s3cret@") + "?token=t0ps3cret"
+    cfg = job(tmp_path / "job.yaml", server, stac_search={
+        "url": secret_url, "collections": ["sentinel-2-l2a"],
+        "datetime": "2024-01-01/2024-03-31"})
+    try:
+        res, ctx = run_ingest(cfg, tmp_path / "out")
+    except Exception as exc:  # the server may refuse the query string: still no secret
+        assert "s3cret" not in str(exc) and "t0ps3cret" not in str(exc)
+        return
+    text = (tmp_path / "out" / "stac" / "s2.json").read_text()
+    text += json.dumps(res.metrics) + json.dumps(open_cube(ctx.cube_path)["B04"].attrs)
+    assert "s3cret" not in text and "t0ps3cret" not in text
+
+
 def test_served_cogs_answer_range_requests(series):
     info, _server = series
-    href = info.items["sentinel-2-l2a"][0]["assets"]["B04"]["href"]
+    href = info.items["sentinel-2-l2a"][0]["assets"]["red"]["href"]
     with rasterio.Env(GDAL_DISABLE_READDIR_ON_OPEN="EMPTY_DIR"), \
             rasterio.open(f"/vsicurl/{href}") as src:
         assert src.tags()["SYNTHETIC"] == "true"
         assert src.read(1, window=((0, 8), (0, 8))).shape == (8, 8)
+
+
+JOBS = Path(__file__).resolve().parents[2] / "configs" / "jobs"
+
+
+def shipped_job(name: str, path: Path, server, *, crs_bounds, resolution: float,
+                datetime: str = "2024-01-01/2024-03-31") -> Path:
+    """A shipped network job pointed at the local API, on a small part of its region."""
+    cfg = yaml.safe_load((JOBS / f"{name}.yaml").read_text())
+    for source in cfg["sources"]:
+        source["stac_search"]["url"] = server.url
+        source["stac_search"]["datetime"] = datetime
+    base = cfg["region"] if isinstance(cfg["region"], str) else cfg["region"]["base"]
+    cfg["region"] = {"base": base, "bounds": list(crs_bounds), "resolution": resolution,
+                     "chunks": [48, 48]}
+    cfg.pop("mask", None)  # the synthetic scenes lie partly at sea
+    cfg["synthetic"] = True
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+def test_bonaire_example_job_against_the_local_api(series, tmp_path):
+    from pipelines.runner import run_stages
+
+    info, server = series
+    cfg = shipped_job("bonaire-s2-dry-median", tmp_path / "b.yaml", server,
+                      crs_bounds=info.bounds, resolution=20)
+    j = load_job(cfg)
+    ctx = RunContext(job=j, out_dir=tmp_path / "out", grid=resolve_grid(j))
+    results = {r.name: r for r in run_stages(ctx, ["ingest", "indices"])}
+    assert results["ingest"].metrics["stac_items"]["s2"] == [
+        i["id"] for i in info.items["sentinel-2-l2a"]]
+    cube = open_cube(ctx.cube_path)
+    ndvi = cube["NDVI"].values
+    red = info.truth["sentinel-2-l2a/red"]
+    nir = info.truth["sentinel-2-l2a/nir"]
+    want = (nir - red) / (nir + red)
+    want20 = want.reshape(96, 2, 96, 2).mean(axis=(1, 3))
+    ok = ~np.isnan(ndvi)
+    assert ok.mean() > 0.9 and np.median(np.abs(ndvi[ok] - want20[ok])) < 0.01
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert "SYNTHETIC_sentinel-2-l2a_20240105" in json.dumps(manifest)
+
+
+def test_lai_chau_example_job_two_sensors_on_one_grid(tmp_path_factory, tmp_path):
+    origin = (330_000.0, 2_480_000.0)  # inside the lai-chau region, UTM 48N
+    info = make_series(tmp_path_factory.mktemp("laichau"), n_scenes=4, size_m=1920.0,
+                       origin=origin, crs="EPSG:32648", seed=5)
+    with serve_series(info) as server:
+        cfg = shipped_job("lai-chau-clear-composite", tmp_path / "l.yaml", server,
+                          crs_bounds=info.bounds, resolution=30)
+        res, ctx = run_ingest(cfg, tmp_path / "out")
+    cube = open_cube(ctx.cube_path)
+    assert set(res.metrics["stac_items"]) == {"s2", "landsat"}
+    assert len(res.metrics["stac_items"]["landsat"]) == 4
+    for var, key, count in (("B04", "sentinel-2-l2a/red", "s2_count"),
+                            ("B4", "landsat-c2-l2/red", "landsat_count")):
+        got = cube[var].values
+        truth = info.truth[key]
+        f = truth.shape[0] // got.shape[0]
+        if f > 1:
+            truth = truth.reshape(got.shape[0], f, got.shape[1], f).mean(axis=(1, 3))
+        ok = ~np.isnan(got)
+        # no data exactly where fewer than min_count (2) clear scenes were seen
+        assert (ok == (cube[count].values >= 2)).all(), var
+        assert ok.mean() > 0.6, var
+        assert np.median(np.abs(got[ok] - truth[ok])) < 0.01, var
+    assert cube["s2_count"].values.max() <= 4 and cube["landsat_count"].values.max() <= 4

@@ -115,7 +115,10 @@ def test_greatbasin_lithium_brine_economics(shared_data, tmp_path) -> None:
     assert (tmp_path / "tiles" / "lce_screening_class").is_dir()
 
 
-TESTED_JOBS = {"meuse-zinc", "nl-geothermal-heatflow", "greatbasin-lithium-brine"}
+TESTED_JOBS = {"meuse-zinc", "nl-geothermal-heatflow", "greatbasin-lithium-brine",
+               # network jobs: run against a local STAC API in
+               # tests/integration/test_stac_composite.py
+               "bonaire-s2-dry-median", "lai-chau-clear-composite"}
 
 
 def test_every_shipped_job_has_an_end_to_end_test_and_its_data(shared_data) -> None:

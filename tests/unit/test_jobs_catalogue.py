@@ -21,6 +21,9 @@ def test_every_shipped_job_is_listed_with_region_and_datasets() -> None:
     assert gb.minerals == ["lithium"]
     assert set(gb.datasets) == {"geothermal_waters_li_great_basin_us", "naturalearth_world_atlas"}
     assert entries["meuse-zinc"].minerals == ["zinc"]
+    bon = entries["bonaire-s2-dry-median"]  # a network job: its data is a STAC API
+    assert bon.data_present and bon.datasets[-1].startswith(
+        "STAC API https://earth-search.aws.element84.com/v1")
 
 
 def test_a_job_whose_data_is_absent_says_so(tmp_path: Path, monkeypatch, capsys) -> None:
