@@ -17,6 +17,7 @@ from pmtiles.tile import Compression, TileType, zxy_to_tileid
 from pmtiles.writer import Writer
 
 from prospect.config.tiles import TileLayerConfig
+from tiles.metadata import LayerMeta
 
 __all__ = ["read_pmtiles_tile", "tilejson", "write_pmtiles"]
 
@@ -102,40 +103,54 @@ def read_pmtiles_tile(path: str | Path, z: int, x: int, y: int) -> bytes | None:
 
 
 def tilejson(
-    layer: TileLayerConfig, *, tiles_url: str, bounds: tuple[float, float, float, float],
-    min_zoom: int, max_zoom: int, tile_size: int = 256, legend_url: str | None = None,
-    attribution: str = "Prospect", synthetic: bool = False,
+    layer: TileLayerConfig, meta: LayerMeta, *, tiles_url: str, tile_size: int = 256,
+    legend_url: str | None = None, tile_matrix_set: str = "WebMercatorQuad",
 ) -> dict[str, Any]:
     """A TileJSON 3.0.0 document for one raster layer.
 
-    Besides the standard keys it carries ``prospect``: the colormap, the fixed value
-    range, the units, the role (value or uncertainty) and whether the data are synthetic.
+    Zooms, centre, bounds, title, description, attribution and the synthetic flag come
+    from ``meta`` (see :mod:`tiles.metadata`). Besides the standard keys it carries
+    ``prospect``: the colormap, the fixed value range, the units, the role (value or
+    uncertainty), the licence and whether the data are synthetic; for a grid other than
+    Web Mercator also ``tileMatrixSet`` and ``crs`` (as TiTiler does).
     """
-    west, south, east, north = bounds
+    lo, hi, _ = meta.matrix_sets.get(tile_matrix_set, (meta.min_zoom, meta.max_zoom, None))
+    west, south, east, north = meta.bounds
     doc: dict[str, Any] = {
         "tilejson": "3.0.0",
         "name": layer.layer_name,
-        "description": layer.label + (" (synthetic data)" if synthetic else ""),
+        "description": meta.description,
         "version": "1.0.0",
-        "attribution": attribution,
+        "attribution": meta.attribution,
         "scheme": "xyz",
         "tiles": [tiles_url],
-        "minzoom": min_zoom,
-        "maxzoom": max_zoom,
+        "minzoom": lo,
+        "maxzoom": hi,
         "bounds": [west, south, east, north],
-        "center": [(west + east) / 2, (south + north) / 2, min(max_zoom, min_zoom + 2)],
+        "center": [(west + east) / 2, (south + north) / 2, min(hi, lo + 1)],
         "tileSize": tile_size,
         "prospect": {
             "variable": layer.variable,
-            "title": layer.label,
+            "title": meta.title,
             "colormap": layer.colormap,
             "vmin": layer.vmin,
             "vmax": layer.vmax,
             "units": layer.units,
             "role": layer.role,
-            "synthetic": synthetic,
+            "synthetic": meta.synthetic,
+            "licence": meta.licence,
         },
     }
+    if tile_matrix_set != "WebMercatorQuad":
+        doc["tileMatrixSet"] = tile_matrix_set
+        doc["crs"] = tile_matrix_set_crs(tile_matrix_set)
     if legend_url is not None:
         doc["prospect"]["legend"] = legend_url
     return doc
+
+
+def tile_matrix_set_crs(name: str) -> str:
+    """``EPSG:nnnn`` of a tile matrix set."""
+    from tiles.grids import tile_matrix_set
+
+    return f"EPSG:{tile_matrix_set(name).crs.to_epsg()}"

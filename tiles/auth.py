@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
+import threading
+import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import Enum
 
 from prospect.config.tiles import AgencyKeyConfig, ServeLayerConfig
 
-__all__ = ["Access", "Decision", "KeyStore", "hash_key", "new_key"]
+__all__ = ["Access", "Decision", "KeyStore", "RateLimiter", "hash_key", "new_key"]
 
 
 def hash_key(key: str) -> str:
@@ -36,6 +40,7 @@ class Access(Enum):
     NO_KEY = "no_key"  # 401
     BAD_KEY = "bad_key"  # 401
     REVOKED = "revoked"  # 403
+    EXPIRED = "expired"  # 403
     FORBIDDEN = "forbidden"  # 403: valid key without rights on this layer
 
 
@@ -56,7 +61,7 @@ class Decision:
         """HTTP status for a refusal (200 when allowed)."""
         return {
             Access.ALLOWED: 200, Access.NO_KEY: 401, Access.BAD_KEY: 401,
-            Access.REVOKED: 403, Access.FORBIDDEN: 403,
+            Access.REVOKED: 403, Access.EXPIRED: 403, Access.FORBIDDEN: 403,
         }[self.access]
 
     @property
@@ -67,6 +72,7 @@ class Decision:
             Access.NO_KEY: "this layer needs an API key: send header 'X-API-Key' or ?key=",
             Access.BAD_KEY: "API key not recognised",
             Access.REVOKED: "API key revoked; ask the data provider for a new one",
+            Access.EXPIRED: "API key expired; ask the data provider for a new one",
             Access.FORBIDDEN: "this API key has no rights on this layer",
         }[self.access]
 
@@ -91,7 +97,15 @@ class KeyStore:
             return Decision(Access.BAD_KEY)
         if entry.revoked:
             return Decision(Access.REVOKED, entry.agency)
+        if entry.expires is not None:
+            expires = entry.expires if entry.expires.tzinfo else entry.expires.replace(tzinfo=UTC)
+            if datetime.now(UTC) >= expires:
+                return Decision(Access.EXPIRED, entry.agency)
         return Decision(Access.ALLOWED, entry.agency)
+
+    def entry(self, key: str) -> AgencyKeyConfig | None:
+        """The config entry of ``key`` (``None`` when unknown)."""
+        return self._by_hash.get(hash_key(key)) if len(key) <= 256 else None
 
     def check(self, key: str | None, layer: str) -> Decision:
         """May the holder of ``key`` (possibly none) read ``layer``?
@@ -118,3 +132,33 @@ class KeyStore:
             if not who.allowed:
                 return who
         return sorted(name for name in self._all if self.check(key, name).allowed)
+
+
+class RateLimiter:
+    """Token buckets per key digest: ``requests_per_minute`` tokens, refilled continuously.
+
+    A key may burst up to its minute's worth of requests, then gets one request per
+    ``60 / requests_per_minute`` seconds.
+    """
+
+    def __init__(self) -> None:
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, digest: str, per_minute: int) -> float:
+        """Take one token: 0 when allowed, else the seconds until the next token."""
+        rate = per_minute / 60.0
+        now = time.monotonic()
+        with self._lock:
+            tokens, last = self._buckets.get(digest, (float(per_minute), now))
+            tokens = min(float(per_minute), tokens + (now - last) * rate)
+            if tokens >= 1.0:
+                self._buckets[digest] = (tokens - 1.0, now)
+                return 0.0
+            self._buckets[digest] = (tokens, now)
+            return (1.0 - tokens) / rate
+
+
+def retry_after(seconds: float) -> str:
+    """A ``Retry-After`` value: whole seconds, at least 1."""
+    return str(max(1, math.ceil(seconds)))

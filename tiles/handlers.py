@@ -11,20 +11,24 @@ import json
 import math
 import re
 
+import morecantile
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from prospect.config.tiles import ServeConfig
 from tiles.archive import tilejson
+from tiles.grids import DEFAULT_TMS, tile_matrix_set
 from tiles.http import ApiError
-from tiles.service import TileService
+from tiles.service import Layer, TileService
 from tiles.viewer import ViewerLayer, viewer_html
-from tiles.wmts import WmtsLayer, capabilities_xml
+from tiles.wmts import WmtsLayer, WmtsService, capabilities_xml, split_matrix_set
+
+WEB = tile_matrix_set(DEFAULT_TMS)
 
 __all__ = [
     "health", "layer_list", "legend", "point", "root", "tile", "tilejson_doc", "viewer",
-    "wmts_capabilities",
+    "wmts_capabilities", "wmts_kvp", "wmts_tile",
 ]
 
 _INT = re.compile(r"^[0-9]{1,8}$")
@@ -32,9 +36,12 @@ _TILE_TAIL = re.compile(r"^([0-9]{1,8})(@2x)?\.(png|webp)$")
 
 
 def parse_tile(
-    z_text: str, x_text: str, tail: str, cfg: ServeConfig
+    z_text: str, x_text: str, tail: str, cfg: ServeConfig, tms: morecantile.TileMatrixSet = WEB,
 ) -> tuple[int, int, int, int, str]:
-    """``(z, x, y, size, fmt)`` from the tile URL parts, or a 400/404 refusal."""
+    """``(z, x, y, size, fmt)`` from the tile URL parts, or a 400/404 refusal.
+
+    ``tail`` is ``{y}.png`` (or ``.webp``, ``{y}@2x.png``).
+    """
     m = _TILE_TAIL.match(tail)
     if not (_INT.match(z_text) and _INT.match(x_text) and m):
         raise ApiError(
@@ -42,11 +49,13 @@ def parse_tile(
             "with non-negative integers z, x, y"
         )
     z, x, y = int(z_text), int(x_text), int(m.group(1))
-    if not cfg.min_zoom <= z <= cfg.max_zoom:
-        raise ApiError(404, f"zoom {z} outside the served range {cfg.min_zoom}..{cfg.max_zoom}")
-    n = 1 << z
-    if x >= n or y >= n:
-        raise ApiError(400, f"tile {z}/{x}/{y} does not exist: at zoom {z}, x and y are 0..{n - 1}")
+    lo, hi = max(cfg.min_zoom, tms.minzoom), min(cfg.max_zoom, tms.maxzoom)
+    if not lo <= z <= hi:
+        raise ApiError(404, f"zoom {z} outside the served range {lo}..{hi}")
+    matrix = tms.matrix(z)
+    if x >= matrix.matrixWidth or y >= matrix.matrixHeight:
+        raise ApiError(400, f"tile {z}/{x}/{y} does not exist: at zoom {z}, x is "
+                            f"0..{matrix.matrixWidth - 1} and y 0..{matrix.matrixHeight - 1}")
     return z, x, y, 512 if m.group(2) else 256, m.group(3)
 
 
@@ -89,7 +98,7 @@ async def layer_list(svc: TileService, request: Request) -> Response:
     visible = svc.visible(request)
     body = json.dumps([
         {
-            "name": layer.name, "title": layer.config.label, "role": layer.config.role,
+            "name": layer.name, "title": svc.meta(layer).label, "role": layer.config.role,
             "public": layer.config.public,
             "tilejson": f"{base}/tilejson/{layer.name}.json{suffix}",
         }
@@ -99,51 +108,112 @@ async def layer_list(svc: TileService, request: Request) -> Response:
     return svc.respond(request, visible, etag, body, "application/json")
 
 
-async def tile(svc: TileService, request: Request) -> Response:
-    """``/tiles/{layer}/{z}/{x}/{y}.png``: one rendered tile."""
-    p = request.path_params
-    layer = svc.layer_for(request, p["layer"])
-    z, x, y, size, fmt = parse_tile(p["z"], p["x"], p["tail"], svc.config)
-    etag = svc.etag(layer, "tile", z, x, y, size, fmt)
+async def serve_tile(svc: TileService, request: Request, layer: Layer, tms: str,
+                     z: int, x: int, y: int, size: int, fmt: str) -> Response:
+    """One rendered tile of ``layer`` in ``tms``, through the conditional-GET path."""
+    etag = svc.etag(layer, "tile", tms, z, x, y, size, fmt)
     probe = svc.respond(request, layer, etag, b"", f"image/{fmt}")
     if probe.status_code == 304:  # the client has it: nothing is rendered
         return probe
-    body = await svc.tile_bytes(layer, z, x, y, size, fmt)
+    body = await svc.tile_bytes(layer, z, x, y, size, fmt, tms)
     return svc.respond(request, layer, etag, body, f"image/{fmt}")
 
 
+async def tile(svc: TileService, request: Request) -> Response:
+    """``/tiles/{layer}/{z}/{x}/{y}.png`` (Web Mercator) or ``/tiles/{layer}/{tms}/...``."""
+    p = request.path_params
+    layer = svc.layer_for(request, p["layer"])
+    tms_name = p.get("tms", DEFAULT_TMS)
+    tms = svc.tms_for(layer, tms_name)
+    z, x, y, size, fmt = parse_tile(p["z"], p["x"], p["tail"], svc.config, tms)
+    return await serve_tile(svc, request, layer, tms_name, z, x, y, size, fmt)
+
+
+async def wmts_tile(svc: TileService, request: Request) -> Response:
+    """WMTS REST ``/wmts/1.0.0/{layer}/{style}/{TileMatrixSet}/{z}/{row}/{col}.png``."""
+    p = request.path_params
+    layer = svc.layer_for(request, p["layer"])
+    if p["style"] != "default":
+        raise ApiError(404, f"unknown style {p['style'][:40]!r}; the only style is 'default'")
+    base, size = split_matrix_set(p["tms"])
+    tms = svc.tms_for(layer, base)
+    col, _, ext = p["tail"].partition(".")
+    tail = f"{p['row']}{'@2x' if size == 512 else ''}.{ext}"
+    z, x, y, size, fmt = parse_tile(p["z"], col, tail, svc.config, tms)
+    return await serve_tile(svc, request, layer, base, z, x, y, size, fmt)
+
+
+async def wmts_kvp(svc: TileService, request: Request) -> Response:
+    """WMTS KVP: ``/wmts?SERVICE=WMTS&REQUEST=GetCapabilities`` or ``REQUEST=GetTile``."""
+    q = {k.upper(): v for k, v in request.query_params.items()}
+    req = q.get("REQUEST", "").lower()
+    if q.get("SERVICE", "WMTS").upper() != "WMTS":
+        raise ApiError(400, "SERVICE must be WMTS")
+    if req == "getcapabilities":
+        return await wmts_capabilities(svc, request, binding="kvp")
+    if req != "gettile":
+        raise ApiError(400, "REQUEST must be GetCapabilities or GetTile")
+    layer = svc.layer_for(request, q.get("LAYER", ""))
+    if q.get("STYLE", "default") not in ("default", ""):
+        raise ApiError(404, "unknown STYLE; the only style is 'default'")
+    fmt = {"image/png": "png", "image/webp": "webp"}.get(q.get("FORMAT", "image/png"))
+    if fmt is None:
+        raise ApiError(400, "FORMAT must be image/png or image/webp")
+    base, size = split_matrix_set(q.get("TILEMATRIXSET", ""))
+    tms = svc.tms_for(layer, base)
+    tail = f"{q.get('TILEROW', '')}{'@2x' if size == 512 else ''}.{fmt}"
+    z, x, y, size, fmt = parse_tile(q.get("TILEMATRIX", ""), q.get("TILECOL", ""), tail,
+                                    svc.config, tms)
+    return await serve_tile(svc, request, layer, base, z, x, y, size, fmt)
+
+
 async def tilejson_doc(svc: TileService, request: Request) -> Response:
-    """``/tilejson/{layer}.json``: TileJSON 3.0.0 with absolute links."""
+    """``/tilejson/{layer}.json[?tms=NAME]``: TileJSON 3.0.0 with absolute links."""
     name = request.path_params["name"]
     if not name.endswith(".json"):
         raise ApiError(400, "TileJSON URLs are /tilejson/{layer}.json")
     layer = svc.layer_for(request, name[:-5])
+    tms = request.query_params.get("tms", DEFAULT_TMS)
+    svc.tms_for(layer, tms)
     base, suffix = svc.base_url(request), _suffix(svc, request)
-    cfg = svc.config
+    part = "" if tms == DEFAULT_TMS else f"/{tms}"
     doc = tilejson(
-        layer.config, tiles_url=f"{base}/tiles/{layer.name}/{{z}}/{{x}}/{{y}}.png{suffix}",
-        bounds=layer.source.lonlat_bounds, min_zoom=cfg.min_zoom,
-        max_zoom=cfg.max_zoom, legend_url=f"{base}/legend/{layer.name}.png{suffix}",
-        attribution=cfg.attribution,
+        layer.config, svc.meta(layer),
+        tiles_url=f"{base}/tiles/{layer.name}{part}/{{z}}/{{x}}/{{y}}.png{suffix}",
+        legend_url=f"{base}/legend/{layer.name}.png{suffix}", tile_matrix_set=tms,
     )
     body = json.dumps(doc).encode()
     etag = svc.etag(layer, "tilejson", hashlib.sha256(body).hexdigest())
     return svc.respond(request, layer, etag, body, "application/json")
 
 
-async def wmts_capabilities(svc: TileService, request: Request) -> Response:
-    """``/wmts/1.0.0/WMTSCapabilities.xml``: the layers the caller may read."""
+def wmts_service(cfg: ServeConfig) -> WmtsService:
+    """Service-level metadata of the WMTS document from the serve config."""
+    return WmtsService(
+        title=cfg.title, abstract=cfg.abstract, provider=cfg.provider,
+        provider_site=cfg.provider_url, contact_email=cfg.contact_email,
+        access_constraints=cfg.access_constraints, fees=cfg.fees,
+    )
+
+
+async def wmts_capabilities(svc: TileService, request: Request, binding: str = "rest"
+                            ) -> Response:
+    """``/wmts/1.0.0/WMTSCapabilities.xml`` (REST) or the KVP GetCapabilities."""
     visible = svc.visible(request)
     if not visible:
         raise ApiError(401, "no layer is readable without an API key: send ?key=...")
-    cfg = svc.config
-    doc = capabilities_xml(
-        [WmtsLayer(layer.name, layer.config.label, layer.source.lonlat_bounds,
-                   cfg.min_zoom, cfg.max_zoom) for layer in visible],
-        base_url=svc.base_url(request), title=cfg.title, query=svc.key_query(request),
-    )
+    base, suffix = svc.base_url(request), _suffix(svc, request)
+    layers = []
+    for layer in visible:
+        meta = svc.meta(layer)
+        layers.append(WmtsLayer(
+            layer.name, meta.label, meta.bounds, meta.matrix_sets, abstract=meta.description,
+            legend_url=f"{base}/legend/{layer.name}.png{suffix}",
+        ))
+    doc = capabilities_xml(layers, base_url=base, service=wmts_service(svc.config),
+                           query=svc.key_query(request), binding=binding)  # type: ignore[arg-type]
     body = doc.encode()
-    etag = svc.etag(None, "wmts", hashlib.sha256(body).hexdigest())
+    etag = svc.etag(None, "wmts", binding, hashlib.sha256(body).hexdigest())
     return svc.respond(request, visible, etag, body, "application/xml")
 
 
@@ -153,6 +223,12 @@ async def legend(svc: TileService, request: Request) -> Response:
     if not name.endswith(".png"):
         raise ApiError(400, "legend URLs are /legend/{layer}.png")
     layer = svc.layer_for(request, name[:-4])
+    body = await run_in_threadpool(svc.legend, layer)
+    return svc.respond(request, layer, svc.etag(layer, "legend"), body, "image/png")
+
+
+async def legend_for(svc: TileService, request: Request, layer: Layer) -> Response:
+    """The legend of an already checked layer."""
     body = await run_in_threadpool(svc.legend, layer)
     return svc.respond(request, layer, svc.etag(layer, "legend"), body, "image/png")
 
@@ -176,20 +252,19 @@ async def viewer(svc: TileService, request: Request) -> Response:
     visible = svc.visible(request)
     base, suffix = svc.base_url(request), _suffix(svc, request)
     cfg = svc.config
-    html = viewer_html(
-        [
-            ViewerLayer(
-                config=layer.config,
-                tiles=f"{base}/tiles/{layer.name}/{{z}}/{{x}}/{{y}}.png{suffix}",
-                legend=f"{base}/legend/{layer.name}.png{suffix}",
-                point=f"{base}/point/{layer.name}{suffix}",
-                bounds=layer.source.lonlat_bounds,
-                min_zoom=cfg.min_zoom, max_zoom=cfg.max_zoom,
-            )
-            for layer in visible
-        ],
-        title=cfg.title, static_url=f"{base}/static",
-    )
+    entries = []
+    for layer in visible:
+        meta = svc.meta(layer)
+        entries.append(ViewerLayer(
+            config=layer.config,
+            tiles=f"{base}/tiles/{layer.name}/{{z}}/{{x}}/{{y}}.png{suffix}",
+            legend=f"{base}/legend/{layer.name}.png{suffix}",
+            point=f"{base}/point/{layer.name}{suffix}",
+            bounds=meta.bounds, min_zoom=meta.min_zoom, max_zoom=meta.max_zoom,
+            title=meta.title, attribution=meta.attribution, synthetic=meta.synthetic,
+        ))
+    html = viewer_html(entries, title=cfg.title, static_url=f"{base}/static",
+                       synthetic=any(e.synthetic for e in entries))
     private = bool(suffix) or not all(layer.config.public for layer in visible)
     return Response(html, media_type="text/html", headers={
         "Cache-Control": "private, no-cache" if private else "no-cache", "Vary": "X-API-Key",

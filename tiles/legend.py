@@ -12,8 +12,13 @@ from tiles.colormap import colormap_lut
 __all__ = ["legend_png"]
 
 
-def legend_png(layer: TileLayerConfig, *, width: int = 320, height: int = 84) -> bytes:
-    """A PNG legend: horizontal colour bar from ``vmin`` to ``vmax`` with ticks and title."""
+def legend_png(layer: TileLayerConfig, *, title: str | None = None, width: int = 320,
+               height: int = 84) -> bytes:
+    """A PNG legend: horizontal colour bar from ``vmin`` to ``vmax`` with ticks and title.
+
+    ``title`` (e.g. :attr:`tiles.metadata.LayerMeta.label`, which says "synthetic data"
+    when it is) replaces the config's label.
+    """
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -32,8 +37,8 @@ def legend_png(layer: TileLayerConfig, *, width: int = 320, height: int = 84) ->
     ax.set_yticks([])
     ax.set_xticks(np.linspace(layer.vmin, layer.vmax, 5))
     ax.tick_params(labelsize=8)
-    title = layer.label + (f" ({layer.units})" if layer.units else "")
-    ax.set_title(title, fontsize=9)
+    text = (title or layer.label) + (f" ({layer.units})" if layer.units else "")
+    ax.set_title(text, fontsize=9)
     fig.patch.set_alpha(0.85)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)

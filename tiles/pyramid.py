@@ -37,6 +37,8 @@ import numpy as np
 
 from prospect.io.files import publish_dir
 from tiles.colormap import ImageFormat, encode_indexed, render_indexed
+from tiles.grids import DEFAULT_TMS, tile_matrix_set
+from tiles.grids import tile_matrix_set as _grid
 from tiles.source import WEB_MERCATOR, LayerSource
 
 __all__ = [
@@ -63,12 +65,14 @@ class Metatile:
     y0: int
     x1: int
     y1: int
+    tms: str = DEFAULT_TMS
 
     @property
     def bbox(self) -> tuple[float, float, float, float]:
-        """Web Mercator bounds of the whole block."""
-        ul = WEB_MERCATOR.xy_bounds(morecantile.Tile(self.x0, self.y0, self.z))
-        lr = WEB_MERCATOR.xy_bounds(morecantile.Tile(self.x1, self.y1, self.z))
+        """Bounds of the whole block in its tile matrix set's CRS."""
+        grid = tile_matrix_set(self.tms)
+        ul = grid.xy_bounds(morecantile.Tile(self.x0, self.y0, self.z))
+        lr = grid.xy_bounds(morecantile.Tile(self.x1, self.y1, self.z))
         return (ul.left, lr.bottom, lr.right, ul.top)
 
     @property
@@ -94,28 +98,45 @@ class PyramidResult:
 
 
 def tile_ranges(
-    bounds: tuple[float, float, float, float], min_zoom: int, max_zoom: int
+    bounds: tuple[float, float, float, float], min_zoom: int, max_zoom: int,
+    tms: str = DEFAULT_TMS, native_bounds: tuple[float, float, float, float] | None = None,
 ) -> dict[int, tuple[int, int, int, int]]:
-    """Per zoom, the inclusive tile range ``(x0, y0, x1, y1)`` covering lon/lat ``bounds``."""
+    """Per zoom, the inclusive tile range ``(x0, y0, x1, y1)`` covering lon/lat ``bounds``.
+
+    For a grid other than Web Mercator, ``native_bounds`` (the data's bounds in that grid's
+    CRS) are used; ranges are clipped to the grid's matrix.
+    """
     west, south, east, north = bounds
+    grid = tile_matrix_set(tms)
     out = {}
     for z in range(min_zoom, max_zoom + 1):
-        ul = WEB_MERCATOR.tile(west, north, z)
         # a hair inside the east/south edges, so an edge on a tile boundary adds no column
-        eps = 1e-9
-        lr = WEB_MERCATOR.tile(east - eps, south + eps, z)
-        out[z] = (ul.x, ul.y, lr.x, lr.y)
+        if tms == DEFAULT_TMS or native_bounds is None:
+            eps = 1e-9
+            ul = WEB_MERCATOR.tile(west, north, z) if tms == DEFAULT_TMS else grid.tile(
+                west, north, z)
+            lr = (WEB_MERCATOR if tms == DEFAULT_TMS else grid).tile(east - eps, south + eps, z)
+        else:
+            left, bottom, right, top = native_bounds
+            ul = grid._tile(left, top, z)
+            lr = grid._tile(right - 1e-6, bottom + 1e-6, z)
+        m = grid.matrix(z)
+        out[z] = (max(0, ul.x), max(0, ul.y), min(m.matrixWidth - 1, lr.x),
+                  min(m.matrixHeight - 1, lr.y))
     return out
 
 
 def metatiles(
-    bounds: tuple[float, float, float, float], min_zoom: int, max_zoom: int, *, block: int
+    bounds: tuple[float, float, float, float], min_zoom: int, max_zoom: int, *, block: int,
+    tms: str = DEFAULT_TMS, native_bounds: tuple[float, float, float, float] | None = None,
 ) -> Iterator[Metatile]:
     """Blocks of at most ``block`` x ``block`` tiles covering ``bounds`` at each zoom."""
-    for z, (x0, y0, x1, y1) in tile_ranges(bounds, min_zoom, max_zoom).items():
+    ranges = tile_ranges(bounds, min_zoom, max_zoom, tms, native_bounds)
+    for z, (x0, y0, x1, y1) in ranges.items():
         for by in range(y0, y1 + 1, block):
             for bx in range(x0, x1 + 1, block):
-                yield Metatile(z, bx, by, min(bx + block - 1, x1), min(by + block - 1, y1))
+                yield Metatile(z, bx, by, min(bx + block - 1, x1), min(by + block - 1, y1),
+                               tms)
 
 
 def downsample_2x2(values: np.ndarray) -> np.ndarray:
@@ -155,7 +176,8 @@ def _children(meta: Metatile, ranges: dict[int, tuple[int, int, int, int]],
     y_lo, y_hi = max(2 * meta.y0, ry0), min(2 * meta.y1 + 1, ry1)
     for by in range(y_lo, y_hi + 1, block):
         for bx in range(x_lo, x_hi + 1, block):
-            yield Metatile(z, bx, by, min(bx + block - 1, x_hi), min(by + block - 1, y_hi))
+            yield Metatile(z, bx, by, min(bx + block - 1, x_hi), min(by + block - 1, y_hi),
+                           meta.tms)
 
 
 def _block_values(
@@ -171,7 +193,8 @@ def _block_values(
     nx, ny = meta.x1 - meta.x0 + 1, meta.y1 - meta.y0 + 1
     if meta.z >= warp_zoom:
         data = source.read_mercator(
-            meta.bbox, width=nx * tile_size, height=ny * tile_size, resampling=resampling
+            meta.bbox, width=nx * tile_size, height=ny * tile_size, resampling=resampling,
+            crs=None if meta.tms == DEFAULT_TMS else tile_matrix_set(meta.tms).rasterio_crs,
         )
         values = data.filled(np.nan).astype("f4", copy=False)
     else:
@@ -258,7 +281,8 @@ def _executor(kind: str, workers: int) -> Executor:
 
 
 def pyramid_jobs(
-    bounds: tuple[float, float, float, float], min_zoom: int, max_zoom: int, *, block: int
+    bounds: tuple[float, float, float, float], min_zoom: int, max_zoom: int, *, block: int,
+    tms: str = DEFAULT_TMS, native_bounds: tuple[float, float, float, float] | None = None,
 ) -> list[_Job]:
     """The pyramid as independent jobs, biggest first.
 
@@ -267,9 +291,10 @@ def pyramid_jobs(
     still (a few small blocks) are warped on their own from the COG's overviews.
     """
     top = max(min_zoom, max_zoom - AVERAGED_ZOOMS)
-    jobs = [_Job(m, max_zoom) for m in metatiles(bounds, top, top, block=1)]
+    kw: dict[str, Any] = {"tms": tms, "native_bounds": native_bounds}
+    jobs = [_Job(m, max_zoom) for m in metatiles(bounds, top, top, block=1, **kw)]
     if top > min_zoom:
-        jobs += [_Job(m, m.z) for m in metatiles(bounds, min_zoom, top - 1, block=block)]
+        jobs += [_Job(m, m.z) for m in metatiles(bounds, min_zoom, top - 1, block=block, **kw)]
     # biggest first, so the last jobs to finish are small
     jobs.sort(key=lambda j: -j.meta.n_tiles * 4 ** (j.warp_zoom - j.meta.z))
     return jobs
@@ -280,7 +305,7 @@ def write_pyramid(
     min_zoom: int, max_zoom: int, tile_size: int = 256, fmt: ImageFormat = "png",
     resampling: str = "bilinear", workers: int | None = None,
     executor: Literal["process", "thread"] | Executor = "thread",
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None, tile_matrix_set: str = DEFAULT_TMS,
 ) -> PyramidResult:
     """Render ``source`` into an XYZ pyramid ``out_dir/{z}/{x}/{y}.{fmt}``, atomically.
 
@@ -312,6 +337,9 @@ def write_pyramid(
         source in the process that runs it, and ``workers`` is ignored.
     progress
         Called as ``progress(done_blocks, total_blocks)``.
+    tile_matrix_set
+        The grid (see :mod:`tiles.grids`): ``WebMercatorQuad`` (XYZ, default),
+        ``NetherlandsRDNewQuad`` (EPSG:28992) or ``UTM{zone}WGS84Quad``.
 
     Tiles with no data at all are not written (XYZ clients treat a missing tile as empty).
     """
@@ -324,7 +352,14 @@ def write_pyramid(
     staging = out_dir.parent / f".{out_dir.name}.tmp-{uuid.uuid4().hex[:8]}"
     staging.mkdir()
     bounds = source.lonlat_bounds
-    jobs = pyramid_jobs(bounds, min_zoom, max_zoom, block=METATILE_PX // tile_size)
+    tms_name = tile_matrix_set
+    grid = _grid(tms_name)
+    if not grid.minzoom <= min_zoom <= max_zoom <= grid.maxzoom:
+        raise ValueError(f"zooms {min_zoom}..{max_zoom} outside {tms_name}'s "
+                         f"{grid.minzoom}..{grid.maxzoom}")
+    native = None if tms_name == DEFAULT_TMS else source.native_footprint(grid.rasterio_crs)[0]
+    jobs = pyramid_jobs(bounds, min_zoom, max_zoom, block=METATILE_PX // tile_size,
+                        tms=tms_name, native_bounds=native)
     result = PyramidResult(
         path=out_dir, min_zoom=min_zoom, max_zoom=max_zoom, tile_size=tile_size, format=fmt,
         bounds=bounds, per_zoom={z: 0 for z in range(min_zoom, max_zoom + 1)},
@@ -332,7 +367,8 @@ def write_pyramid(
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(jobs) or 1))
     kwargs: dict[str, Any] = dict(colormap=colormap, vmin=vmin, vmax=vmax, tile_size=tile_size,
                                   fmt=fmt, resampling=resampling,
-                                  ranges=tile_ranges(bounds, min_zoom, max_zoom))
+                                  ranges=tile_ranges(bounds, min_zoom, max_zoom, tms_name,
+                                                     native))
 
     def record(done: int, counts: list[tuple[int, int, int, int]]) -> None:
         for z, written, empty, nbytes in counts:

@@ -7,7 +7,12 @@ Endpoints (``{layer}`` is a configured layer *name*; paths and URLs are never ac
 ``GET /layers``                                            layers the caller may read
 ``GET /tiles/{layer}/{z}/{x}/{y}.png`` (``.webp``, ``@2x``)  XYZ tile, 256 px (512 px ``@2x``)
 ``GET /tilejson/{layer}.json``                             TileJSON 3.0.0
+``GET /tiles/{layer}/{tms}/{z}/{x}/{y}.png``                tile in a national grid
 ``GET /wmts/1.0.0/WMTSCapabilities.xml``                   OGC WMTS GetCapabilities (REST)
+``GET /wmts/1.0.0/{layer}/default/{tms}/{z}/{row}/{col}.png`` WMTS REST tile
+``GET /wmts?SERVICE=WMTS&REQUEST=...``                     WMTS KVP (GetCapabilities, GetTile)
+``GET /wms?SERVICE=WMS&REQUEST=...``                       WMS 1.3.0 (GetCapabilities, GetMap,
+                                                           GetFeatureInfo, GetLegendGraphic)
 ``GET /legend/{layer}.png``                                legend image
 ``GET /point/{layer}?lon=..&lat=..``                       the value at a WGS 84 point
 ``GET /viewer/``                                           the map viewer page
@@ -23,6 +28,10 @@ the app is run (header-read timeout, keep-alive and connection limits).
 
 from __future__ import annotations
 
+import logging
+import signal
+import threading
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -40,20 +49,51 @@ from tiles import handlers
 from tiles.http import MAX_URL_LENGTH, ApiError, RequestLimits, error_response
 from tiles.service import Layer, TileService, build_layers
 from tiles.viewer import STATIC_DIR
+from tiles.wms_handlers import wms
 
-__all__ = ["MAX_URL_LENGTH", "Layer", "create_app", "uvicorn_config"]
+__all__ = ["MAX_URL_LENGTH", "Layer", "create_app", "install_sighup", "uvicorn_config"]
 
 Handler = Callable[[TileService, Request], Awaitable[Response]]
 
 
 def _bind(svc: TileService, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
+        t0 = time.perf_counter()
+        svc.refresh_keys()
         try:
-            return await handler(svc, request)
+            svc.check_rate(request)
+            response = await handler(svc, request)
         except ApiError as exc:
-            return error_response(exc.status, exc.message, exc.headers)
+            response = error_response(exc.status, exc.message, exc.headers)
+        length = response.headers.get("content-length", "0")
+        svc.log_access(request, response.status_code, int(length) if length.isdigit() else 0,
+                       time.perf_counter() - t0)
+        return response
     endpoint.__name__ = handler.__name__
     return endpoint
+
+
+def _access_logger(config: ServeConfig) -> None:
+    """JSON lines to ``config.access_log`` (or stderr), not through the root logger."""
+    log = logging.getLogger("prospect.tiles.access")
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    for old in list(log.handlers):
+        log.removeHandler(old)
+        old.close()
+    handler: logging.Handler = (logging.FileHandler(config.access_log, encoding="utf-8")
+                                if config.access_log else logging.StreamHandler())
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    log.addHandler(handler)
+
+
+def install_sighup(app: Starlette) -> bool:
+    """Reload the agency keys on SIGHUP (main thread only; False where not possible)."""
+    if not hasattr(signal, "SIGHUP") or threading.current_thread() is not threading.main_thread():
+        return False
+    svc: TileService = app.state.service
+    signal.signal(signal.SIGHUP, lambda *_: svc.request_key_reload())
+    return True
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:
@@ -68,9 +108,15 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     return error_response(500, f"internal error ({type(exc).__name__}); see the server log")
 
 
-def create_app(config: ServeConfig) -> Starlette:
-    """The ASGI app serving ``config``'s layers (run it with :func:`uvicorn_config`)."""
-    svc = TileService(config, build_layers(config))
+def create_app(config: ServeConfig, *, config_path: str | Path | None = None) -> Starlette:
+    """The ASGI app serving ``config``'s layers (run it with :func:`uvicorn_config`).
+
+    With ``config_path`` (the file ``config`` was read from), agency keys are reloaded
+    from it (and its ``keys_file``) when they change or on :func:`install_sighup`.
+    """
+    svc = TileService(config, build_layers(config),
+                      config_path=Path(config_path) if config_path is not None else None)
+    _access_logger(config)
     h = handlers
     routes = [
         Route("/", _bind(svc, h.root)),
@@ -78,7 +124,11 @@ def create_app(config: ServeConfig) -> Starlette:
         Route("/layers", _bind(svc, h.layer_list)),
         Route("/tiles/{layer}/{z}/{x}/{tail}", _bind(svc, h.tile)),
         Route("/tilejson/{name}", _bind(svc, h.tilejson_doc)),
+        Route("/tiles/{layer}/{tms}/{z}/{x}/{tail}", _bind(svc, h.tile)),
         Route("/wmts/1.0.0/WMTSCapabilities.xml", _bind(svc, h.wmts_capabilities)),
+        Route("/wmts/1.0.0/{layer}/{style}/{tms}/{z}/{row}/{tail}", _bind(svc, h.wmts_tile)),
+        Route("/wmts", _bind(svc, h.wmts_kvp)),
+        Route("/wms", _bind(svc, wms)),
         Route("/legend/{name}", _bind(svc, h.legend)),
         Route("/point/{layer}", _bind(svc, h.point)),
         Route("/viewer/", _bind(svc, h.viewer)),

@@ -11,10 +11,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import os
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -24,12 +27,15 @@ import numpy as np
 from starlette.requests import Request
 from starlette.responses import Response
 
-from prospect.config.tiles import ServeConfig, ServeLayerConfig
-from tiles.auth import Decision, KeyStore
+from prospect.config.tiles import ServeConfig, ServeLayerConfig, load_agency_keys
+from prospect.errors import ProspectError
+from tiles.auth import Decision, KeyStore, RateLimiter, hash_key, retry_after
 from tiles.cache import TileCache
 from tiles.colormap import encode_image, encode_indexed, render_indexed
+from tiles.grids import DEFAULT_TMS, tile_matrix_set, tms_for_crs
 from tiles.http import ApiError, conditional_response
 from tiles.legend import legend_png
+from tiles.metadata import LayerMeta, layer_meta
 from tiles.source import LayerSource, cog_source, cube_source
 
 __all__ = ["Layer", "TileService", "build_layers"]
@@ -67,18 +73,135 @@ def build_layers(config: ServeConfig) -> dict[str, Layer]:
 class TileService:
     """State and helpers behind the handlers of :func:`tiles.server.create_app`."""
 
-    def __init__(self, config: ServeConfig, layers: dict[str, Layer]) -> None:
+    def __init__(self, config: ServeConfig, layers: dict[str, Layer], *,
+                 config_path: Path | None = None) -> None:
         self.config = config
         self.layers = layers
-        self.keys = KeyStore(config.keys, [layer.config for layer in layers.values()])
+        self.config_path = config_path
+        keys = load_agency_keys(config_path) if config_path is not None else config.keys
+        self.keys = KeyStore(keys, [layer.config for layer in layers.values()])
+        self.limiter = RateLimiter()
+        self.log = logging.getLogger("prospect.tiles")
+        self.access_log = logging.getLogger("prospect.tiles.access")
+        self._key_stamp = self._key_files_stamp()
+        self._keys_checked = time.monotonic()
+        self._reload_requested = False
         self.cache = TileCache(config.cache_mb * 1024 * 1024)
         self._legends: dict[str, bytes] = {}
         self._inflight: dict[tuple[Any, ...], asyncio.Future[bytes]] = {}
         self._limiter = anyio.CapacityLimiter(max(4, 2 * (os.cpu_count() or 2)))
         self._blank: dict[tuple[int, str], bytes] = {}
+        self._meta: dict[tuple[str, str], LayerMeta] = {}
         self._config_digest = hashlib.sha256(
             json.dumps(config.model_dump(mode="json"), sort_keys=True).encode()
         ).hexdigest()[:12]
+
+    # -- keys: reload, rate limits, access log --------------------------------------
+    def _key_files_stamp(self) -> tuple[Any, ...]:
+        files = [self.config_path, self.config.keys_file]
+        stamp = []
+        for path in files:
+            if path is None:
+                continue
+            try:
+                st = Path(path).stat()
+                stamp.append((str(path), st.st_size, st.st_mtime_ns, st.st_ino))
+            except OSError:
+                stamp.append((str(path), None))
+        return tuple(stamp)
+
+    def request_key_reload(self) -> None:
+        """Reload the keys before the next request (the SIGHUP handler calls this)."""
+        self._reload_requested = True
+
+    def refresh_keys(self, *, every_s: float = 1.0) -> bool:
+        """Reload the keys when asked to or when their files changed (looked at every
+        ``every_s`` s). A file that does not validate leaves the old keys in place and is
+        reported in the log. Returns True when new keys were loaded."""
+        if self.config_path is None:
+            return False
+        now = time.monotonic()
+        if not self._reload_requested and now - self._keys_checked < every_s:
+            return False
+        self._keys_checked = now
+        stamp = self._key_files_stamp()
+        if stamp == self._key_stamp and not self._reload_requested:
+            return False
+        self._reload_requested = False
+        self._key_stamp = stamp
+        try:
+            keys = load_agency_keys(self.config_path)
+        except ProspectError as exc:
+            self.log.error("keys not reloaded, the old ones stay in force: %s", exc)
+            return False
+        self.keys = KeyStore(keys, [layer.config for layer in self.layers.values()])
+        self.log.warning("agency keys reloaded: %d keys", len(keys))
+        return True
+
+    def check_rate(self, request: Request) -> None:
+        """429 with Retry-After when the caller's key is over its rate limit."""
+        key = self.key_of(request)
+        if not key:
+            return
+        entry = self.keys.entry(key)
+        if entry is None or entry.requests_per_minute is None:
+            return
+        wait = self.limiter.take(hash_key(key), entry.requests_per_minute)
+        if wait > 0:
+            raise ApiError(429, f"rate limit of {entry.requests_per_minute} requests per minute "
+                                "for this key reached; retry later",
+                           headers={"Retry-After": retry_after(wait)})
+
+    def log_access(self, request: Request, status: int, nbytes: int, seconds: float) -> None:
+        """One JSON line per request: time, agency, layer, z/x/y, status, bytes, ms.
+
+        Never the key: the query string is not logged, the agency stands for the key.
+        """
+        if not self.access_log.isEnabledFor(logging.INFO):
+            return
+        key = self.key_of(request)
+        entry = self.keys.entry(key) if key else None
+        p = request.path_params
+        record = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + "Z",
+            "agency": entry.agency if entry is not None else (None if not key else "unknown"),
+            "method": request.method, "path": request.url.path[:200],
+            "layer": p.get("layer") or (p.get("name", "").rsplit(".", 1)[0] or None),
+            "z": p.get("z"), "x": p.get("x"),
+            "y": p["tail"].split(".")[0].split("@")[0] if "tail" in p else None,
+            "status": status, "bytes": nbytes, "ms": round(seconds * 1000, 2),
+        }
+        self.access_log.info(json.dumps(record))
+
+    # -- what a layer is -----------------------------------------------------------
+    def matrix_sets(self, layer: Layer) -> list[str]:
+        """Tile matrix sets ``layer`` is served in: Web Mercator first, then the configured
+        ones, or else the national grid of the layer's own CRS."""
+        extra = self.config.tile_matrix_sets
+        if extra is None:
+            national = tms_for_crs(layer.source.crs)
+            extra = [national] if national else []
+        return list(dict.fromkeys([DEFAULT_TMS, *extra]))
+
+    def meta(self, layer: Layer) -> LayerMeta:
+        """The layer's resolved metadata (recomputed when its data change)."""
+        key = (layer.name, layer.source.token)
+        found = self._meta.get(key)
+        if found is None:
+            cfg = self.config
+            found = layer_meta(
+                layer.config, layer.source, attribution=cfg.attribution, licence=cfg.licence,
+                zoom_limits=(cfg.min_zoom, cfg.max_zoom), matrix_sets=self.matrix_sets(layer),
+            )
+            self._meta[key] = found
+        return found
+
+    def tms_for(self, layer: Layer, name: str) -> Any:
+        """The tile matrix set ``name`` if ``layer`` is served in it; else a 404."""
+        if name not in self.matrix_sets(layer):
+            raise ApiError(404, f"layer {layer.name!r} is not served in tile matrix set "
+                                f"{name[:40]!r}; it is in {', '.join(self.matrix_sets(layer))}")
+        return tile_matrix_set(name)
 
     # -- who is asking --------------------------------------------------------------
     @staticmethod
@@ -160,15 +283,24 @@ class TileService:
         return conditional_response(request, etag, body, media_type, headers)
 
     # -- rendering ------------------------------------------------------------------
-    def render_tile(self, layer: Layer, z: int, x: int, y: int, size: int, fmt: str) -> bytes:
+    def render_tile(self, layer: Layer, z: int, x: int, y: int, size: int, fmt: str,
+                    tms: str = DEFAULT_TMS) -> bytes:
         """Encoded tile bytes (cached)."""
-        cache_key = (layer.name, layer.source.token, z, x, y, size, fmt)
+        cache_key = (layer.name, layer.source.token, tms, z, x, y, size, fmt)
         cached = self.cache.get(cache_key)
         if cached is not None:
             return cached
         cfg = layer.config
-        data = layer.source.read_tile(x, y, z, tile_size=size, resampling=cfg.resampling)
-        if data.count() == 0:
+        data = layer.source.read_tile(x, y, z, tile_size=size, resampling=cfg.resampling,
+                                      tms=tile_matrix_set(tms))
+        body = self.encode(layer, data, size, fmt)
+        self.cache.put(cache_key, body)
+        return body
+
+    def encode(self, layer: Layer, data: np.ma.MaskedArray, size: int, fmt: str) -> bytes:
+        """Colour and encode values (a blank image when there are none)."""
+        cfg = layer.config
+        if data.count() == 0 and data.shape == (size, size):
             body = self.blank(size, fmt)
         else:
             index = render_indexed(
@@ -176,16 +308,16 @@ class TileService:
                 mask=~np.ma.getmaskarray(data),
             )
             body = encode_indexed(index, cfg.colormap, fmt)  # type: ignore[arg-type]
-        self.cache.put(cache_key, body)
         return body
 
-    async def tile_bytes(self, layer: Layer, z: int, x: int, y: int, size: int, fmt: str) -> bytes:
+    async def tile_bytes(self, layer: Layer, z: int, x: int, y: int, size: int, fmt: str,
+                         tms: str = DEFAULT_TMS) -> bytes:
         """Tile bytes from the cache, or rendered once in a worker thread.
 
         Concurrent requests for the same uncached tile wait for one rendering instead of
         each rendering it; at most ``render_threads`` tiles render at a time.
         """
-        key = (layer.name, layer.source.token, z, x, y, size, fmt)
+        key = (layer.name, layer.source.token, tms, z, x, y, size, fmt)
         body = self.cache.get(key)
         if body is not None:  # cached tiles never leave the event loop
             return body
@@ -196,7 +328,7 @@ class TileService:
         self._inflight[key] = future
         try:
             body = await anyio.to_thread.run_sync(
-                self.render_tile, layer, z, x, y, size, fmt, limiter=self._limiter
+                self.render_tile, layer, z, x, y, size, fmt, tms, limiter=self._limiter
             )
             future.set_result(body)
             return body
@@ -218,5 +350,5 @@ class TileService:
     def legend(self, layer: Layer) -> bytes:
         """Legend PNG of ``layer`` (rendered once)."""
         if layer.name not in self._legends:
-            self._legends[layer.name] = legend_png(layer.config)
+            self._legends[layer.name] = legend_png(layer.config, title=self.meta(layer).label)
         return self._legends[layer.name]

@@ -195,6 +195,42 @@ class LayerSource:
         return self._metadata()["bounds"]  # type: ignore[no-any-return]
 
     @property
+    def crs(self) -> str:
+        """The data's own CRS (``EPSG:nnnn`` where it has a code, else WKT)."""
+        if "crs" not in self._meta:
+            crs = self._dataset(-1).crs if self.variable is None else self._cube_variable().rio.crs
+            epsg = crs.to_epsg()
+            self._meta["crs"] = f"EPSG:{epsg}" if epsg else crs.to_wkt()
+        return str(self._meta["crs"])
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """Metadata the data carry: COG dataset and band tags (and band description), or
+        the cube's and the variable's attributes; values as strings."""
+        if "tags" not in self._meta:
+            found: dict[str, Any] = {}
+            if self.variable is None:
+                ds = self._dataset(-1)
+                found.update(ds.tags())
+                found.update(ds.tags(1))
+                if ds.descriptions and ds.descriptions[0]:
+                    found.setdefault("long_name", ds.descriptions[0])
+            else:
+                da = self._cube_variable()
+                from prospect.io.cube import open_cube
+
+                found.update(open_cube(self.path, chunks=None).attrs)
+                found.update(da.attrs)
+            self._meta["tags"] = {str(k): str(v) for k, v in found.items()
+                                  if isinstance(v, str | int | float | bool)}
+        return dict(self._meta["tags"])
+
+    @property
+    def synthetic(self) -> bool:
+        """True when the data say they are synthetic (tag or attribute ``synthetic``)."""
+        return self.tags.get("synthetic", "").strip().lower() in ("true", "1", "yes")
+
+    @property
     def native_maxzoom(self) -> int:
         """The zoom whose resolution is closest to the data's own."""
         return int(self._metadata()["maxzoom"])
@@ -277,13 +313,51 @@ class LayerSource:
         return np.ma.masked_invalid(out, copy=False)
 
     def read_tile(
-        self, x: int, y: int, z: int, *, tile_size: int = 256, resampling: str = "bilinear"
+        self, x: int, y: int, z: int, *, tile_size: int = 256, resampling: str = "bilinear",
+        tms: morecantile.TileMatrixSet = WEB_MERCATOR,
     ) -> np.ma.MaskedArray:
-        """Values of XYZ tile ``z/x/y`` at ``tile_size`` pixels."""
-        bbox = tuple(WEB_MERCATOR.xy_bounds(morecantile.Tile(x, y, z)))
+        """Values of tile ``z/x/y`` of ``tms`` (default XYZ Web Mercator) at ``tile_size`` px."""
+        bbox = tuple(tms.xy_bounds(morecantile.Tile(x, y, z)))
+        crs = None if tms is WEB_MERCATOR else tms.rasterio_crs
         return self.read_mercator(
-            bbox, width=tile_size, height=tile_size, resampling=resampling  # type: ignore[arg-type]
+            bbox, width=tile_size, height=tile_size, resampling=resampling,  # type: ignore[arg-type]
+            crs=crs,
         )
+
+    def native_footprint(self, crs: Any) -> tuple[tuple[float, float, float, float], float]:
+        """The data's bounds in ``crs`` and its cell size there (mean of x and y)."""
+        from rasterio.crs import CRS
+
+        dst = CRS.from_user_input(crs)
+        key = f"native:{dst.to_string()}"
+        found = self._footprints.get(key)
+        if found is None:
+            if self.variable is None:
+                ds = self._dataset(-1)
+                src_crs, bounds, shape = ds.crs, tuple(ds.bounds), (ds.height, ds.width)
+            else:
+                da = self._cube_variable()
+                src_crs, bounds, shape = da.rio.crs, da.rio.bounds(), da.shape[-2:]
+            b = transform_bounds(src_crs, dst, *bounds, densify_pts=21)
+            cell = ((b[2] - b[0]) / shape[1] + (b[3] - b[1]) / shape[0]) / 2
+            found = (tuple(float(v) for v in b), float(cell))
+            self._footprints[key] = found
+        return found  # type: ignore[return-value]
+
+    def zoom_range(self, tms: morecantile.TileMatrixSet = WEB_MERCATOR) -> tuple[int, int]:
+        """``(min, max)`` zoom of ``tms`` that suit the data: from its extent and resolution.
+
+        The maximum is the zoom whose pixel size is closest to the data's cell size; the
+        minimum the deepest zoom at which the whole extent still fits in one tile.
+        """
+        bounds, cell = self.native_footprint(tms.rasterio_crs)
+        width = tms.matrix(tms.minzoom).tileWidth
+        span = max(bounds[2] - bounds[0], bounds[3] - bounds[1]) / width
+        top = tms.maxzoom
+        maxzoom = int(tms.zoom_for_res(cell, max_z=top, zoom_level_strategy="auto"))
+        minzoom = int(tms.zoom_for_res(span, max_z=top, zoom_level_strategy="lower"))
+        minzoom = max(tms.minzoom, min(minzoom, maxzoom))
+        return minzoom, max(maxzoom, minzoom)
 
     def point(self, lon: float, lat: float) -> float | None:
         """The value of the cell at ``lon, lat`` (WGS 84), or ``None`` outside / no data."""

@@ -127,7 +127,7 @@ def live_server(config_path: str | Path, *, port: int | None = None) -> Iterator
     from tiles.server import create_app, uvicorn_config
 
     cfg = load_serve_config(config_path)
-    app = create_app(cfg)
+    app = create_app(cfg, config_path=config_path)
     port = port or free_port()
     server = uvicorn.Server(uvicorn_config(app, cfg, host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="off"))

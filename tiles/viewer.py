@@ -33,12 +33,16 @@ class ViewerLayer:
     min_zoom: int
     max_zoom: int
     point: str | None = None
+    title: str | None = None
+    attribution: str = ""
+    synthetic: bool = False
 
     def as_json(self) -> dict[str, Any]:
         """The entry in the page's embedded config."""
         c = self.config
         return {
-            "name": c.layer_name, "title": c.label, "role": c.role, "units": c.units,
+            "name": c.layer_name, "title": self.title or c.label, "role": c.role,
+            "units": c.units, "attribution": self.attribution, "synthetic": self.synthetic,
             "vmin": c.vmin, "vmax": c.vmax, "colormap": c.colormap, "tiles": self.tiles,
             "legend": self.legend, "point": self.point, "bounds": list(self.bounds),
             "minzoom": self.min_zoom, "maxzoom": self.max_zoom,

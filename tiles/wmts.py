@@ -1,49 +1,93 @@
-"""OGC WMTS 1.0.0 GetCapabilities (RESTful binding) for the served layers.
+"""OGC WMTS 1.0.0 GetCapabilities, in the RESTful and the KVP binding, for served layers.
 
-The TileMatrixSet is morecantile's WebMercatorQuad (identical to the well-known
-GoogleMapsCompatible set); its scale denominators and origins come from morecantile, not
-from hand-written constants.
+The document follows the schema order of ``wmtsGetCapabilities_response.xsd`` (checked in
+the tests against the official schemas): ServiceIdentification (with AccessConstraints),
+ServiceProvider, OperationsMetadata, Contents (layers with a legend per style, every
+format served, and their TileMatrixSetLinks with limits; then the TileMatrixSets) and
+ServiceMetadataURL. Tile matrix sets come from morecantile (:mod:`tiles.grids`); each is
+offered at 256 px and, as ``<name>512``, at 512 px (the ``@2x`` tiles).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
 from xml.sax.saxutils import escape, quoteattr
 
-from tiles.source import WEB_MERCATOR
+import morecantile
 
-__all__ = ["WmtsLayer", "capabilities_xml"]
+from tiles.grids import tile_matrix_set
+
+__all__ = ["FORMATS", "WmtsLayer", "WmtsService", "capabilities_xml", "split_matrix_set"]
+
+FORMATS = ("image/png", "image/webp")
+"""Tile formats every layer is served in."""
+
+_EXT = {"image/png": "png", "image/webp": "webp"}
 
 
 @dataclass(frozen=True)
 class WmtsLayer:
-    """What the capabilities document says about one layer."""
+    """What the capabilities document says about one layer.
+
+    ``matrix_sets`` maps a tile matrix set name to the layer's ``(min, max)`` zoom in it
+    and its bounds in that set's CRS.
+    """
 
     name: str
     title: str
     bounds: tuple[float, float, float, float]
-    min_zoom: int
-    max_zoom: int
-    fmt: str = "png"
+    matrix_sets: dict[str, tuple[int, int, tuple[float, float, float, float]]]
+    abstract: str = ""
+    legend_url: str | None = None
+    keywords: tuple[str, ...] = ()
 
 
-def _matrix_set(max_zoom: int, tile_size: int) -> str:
-    parts = [
-        "<TileMatrixSet>",
-        "<ows:Identifier>WebMercatorQuad</ows:Identifier>",
-        "<ows:SupportedCRS>urn:ogc:def:crs:EPSG::3857</ows:SupportedCRS>",
-        "<WellKnownScaleSet>urn:ogc:def:wkss:OGC:1.0:GoogleMapsCompatible</WellKnownScaleSet>",
-    ]
-    for z in range(0, max_zoom + 1):
-        m = WEB_MERCATOR.matrix(z)
+@dataclass(frozen=True)
+class WmtsService:
+    """Service-level metadata: ServiceIdentification and ServiceProvider."""
+
+    title: str
+    abstract: str = ""
+    provider: str = "Prospect"
+    provider_site: str | None = None
+    contact_email: str | None = None
+    access_constraints: str = "none"
+    fees: str = "none"
+    keywords: tuple[str, ...] = field(default=("prospectivity", "critical raw materials"))
+
+
+def split_matrix_set(name: str) -> tuple[str, int]:
+    """``("WebMercatorQuad", 512)`` for ``"WebMercatorQuad512"``; 256 px otherwise."""
+    if name.endswith("512"):
+        return name[:-3], 512
+    return name, 256
+
+
+def _crs_urn(tms: morecantile.TileMatrixSet) -> str:
+    epsg = tms.crs.to_epsg()
+    return f"urn:ogc:def:crs:EPSG::{epsg}" if epsg else tms.crs.srs
+
+
+def _matrix_set_xml(name: str, max_zoom: int) -> str:
+    base, size = split_matrix_set(name)
+    tms = tile_matrix_set(base)
+    parts = ["<TileMatrixSet>", f"<ows:Identifier>{escape(name)}</ows:Identifier>",
+             f"<ows:SupportedCRS>{_crs_urn(tms)}</ows:SupportedCRS>"]
+    if base == "WebMercatorQuad" and size == 256:
+        parts.append("<WellKnownScaleSet>urn:ogc:def:wkss:OGC:1.0:GoogleMapsCompatible"
+                     "</WellKnownScaleSet>")
+    for z in range(tms.minzoom, min(max_zoom, tms.maxzoom) + 1):
+        m = tms.matrix(z)
         ox, oy = m.pointOfOrigin
-        factor = m.tileWidth / tile_size
+        factor = m.tileWidth / size
         parts.append(
             "<TileMatrix>"
             f"<ows:Identifier>{z}</ows:Identifier>"
             f"<ScaleDenominator>{m.scaleDenominator * factor!r}</ScaleDenominator>"
             f"<TopLeftCorner>{ox!r} {oy!r}</TopLeftCorner>"
-            f"<TileWidth>{tile_size}</TileWidth><TileHeight>{tile_size}</TileHeight>"
+            f"<TileWidth>{size}</TileWidth><TileHeight>{size}</TileHeight>"
             f"<MatrixWidth>{m.matrixWidth}</MatrixWidth>"
             f"<MatrixHeight>{m.matrixHeight}</MatrixHeight>"
             "</TileMatrix>"
@@ -52,9 +96,85 @@ def _matrix_set(max_zoom: int, tile_size: int) -> str:
     return "".join(parts)
 
 
+def _limits(tms: morecantile.TileMatrixSet, bounds: tuple[float, float, float, float],
+            min_zoom: int, max_zoom: int) -> str:
+    left, bottom, right, top = bounds
+    out = []
+    for z in range(min_zoom, max_zoom + 1):
+        m = tms.matrix(z)
+        ul = tms._tile(left, top, z)
+        lr = tms._tile(right - 1e-6, bottom + 1e-6, z)
+        x0, x1 = max(0, ul.x), min(m.matrixWidth - 1, lr.x)
+        y0, y1 = max(0, ul.y), min(m.matrixHeight - 1, lr.y)
+        out.append(
+            f"<TileMatrixLimits><TileMatrix>{z}</TileMatrix>"
+            f"<MinTileRow>{y0}</MinTileRow><MaxTileRow>{y1}</MaxTileRow>"
+            f"<MinTileCol>{x0}</MinTileCol><MaxTileCol>{x1}</MaxTileCol>"
+            "</TileMatrixLimits>"
+        )
+    return f"<TileMatrixSetLimits>{''.join(out)}</TileMatrixSetLimits>"
+
+
+def _keywords(words: Sequence[str]) -> str:
+    if not words:
+        return ""
+    return ("<ows:Keywords>" + "".join(f"<ows:Keyword>{escape(w)}</ows:Keyword>" for w in words)
+            + "</ows:Keywords>")
+
+
+def _operation(name: str, href: str, encodings: Sequence[str]) -> str:
+    values = "".join(f"<ows:Value>{e}</ows:Value>" for e in encodings)
+    return (
+        f'<ows:Operation name="{name}"><ows:DCP><ows:HTTP>'
+        f"<ows:Get xlink:href={quoteattr(href)}>"
+        f'<ows:Constraint name="GetEncoding"><ows:AllowedValues>{values}</ows:AllowedValues>'
+        "</ows:Constraint></ows:Get></ows:HTTP></ows:DCP></ows:Operation>"
+    )
+
+
+def _layer_xml(layer: WmtsLayer, *, base_url: str, q: str, binding: str,
+               matrix_sets: list[str]) -> str:
+    west, south, east, north = layer.bounds
+    legend = ""
+    if layer.legend_url:
+        legend = (f'<LegendURL format="image/png" xlink:href={quoteattr(layer.legend_url)}/>')
+    links, resources = [], []
+    for name in matrix_sets:
+        base, _ = split_matrix_set(name)
+        if base not in layer.matrix_sets:
+            continue
+        lo, hi, native = layer.matrix_sets[base]
+        links.append(
+            f"<TileMatrixSetLink><TileMatrixSet>{escape(name)}</TileMatrixSet>"
+            f"{_limits(tile_matrix_set(base), native, lo, hi)}</TileMatrixSetLink>"
+        )
+    if binding == "rest":
+        for fmt in FORMATS:
+            template = (f"{base_url}/wmts/1.0.0/{layer.name}/{{Style}}/{{TileMatrixSet}}/"
+                        f"{{TileMatrix}}/{{TileRow}}/{{TileCol}}.{_EXT[fmt]}{q}")
+            resources.append(f'<ResourceURL format="{fmt}" resourceType="tile" '
+                             f"template={quoteattr(template)}/>")
+    return (
+        "<Layer>"
+        f"<ows:Title>{escape(layer.title)}</ows:Title>"
+        + (f"<ows:Abstract>{escape(layer.abstract)}</ows:Abstract>" if layer.abstract else "")
+        + _keywords(layer.keywords)
+        + "<ows:WGS84BoundingBox>"
+        f"<ows:LowerCorner>{west!r} {south!r}</ows:LowerCorner>"
+        f"<ows:UpperCorner>{east!r} {north!r}</ows:UpperCorner>"
+        "</ows:WGS84BoundingBox>"
+        f"<ows:Identifier>{escape(layer.name)}</ows:Identifier>"
+        '<Style isDefault="true"><ows:Title>default</ows:Title>'
+        f"<ows:Identifier>default</ows:Identifier>{legend}</Style>"
+        + "".join(f"<Format>{fmt}</Format>" for fmt in FORMATS)
+        + "".join(links) + "".join(resources)
+        + "</Layer>"
+    )
+
+
 def capabilities_xml(
-    layers: list[WmtsLayer], *, base_url: str, title: str, query: str = "",
-    tile_size: int = 256,
+    layers: list[WmtsLayer], *, base_url: str, service: WmtsService, query: str = "",
+    binding: Literal["rest", "kvp"] = "rest",
 ) -> str:
     """The GetCapabilities document.
 
@@ -64,52 +184,40 @@ def capabilities_xml(
         Layers the caller may read (others are not listed).
     base_url
         Server root, e.g. ``http://127.0.0.1:8080``.
-    title
-        Service title.
+    service
+        Title, provider, access constraints and fees.
     query
-        Query string appended to every tile URL template (e.g. ``key=...`` so that
-        clients which cannot send headers, like GDAL, carry the agency key).
-    tile_size
-        Tile edge in pixels (256, or 512 for the ``@2x`` tiles).
+        Query string carried into every URL (e.g. ``key=...``: clients which cannot send
+        headers, like GDAL, carry the agency key).
+    binding
+        ``rest`` (ResourceURL templates) or ``kvp`` (``/wmts?SERVICE=WMTS&REQUEST=GetTile``).
     """
-    suffix = "@2x" if tile_size == 512 else ""
     q = f"?{query}" if query else ""
-    layer_xml = []
-    max_zoom = max((layer.max_zoom for layer in layers), default=0)
-    for layer in layers:
-        west, south, east, north = layer.bounds
-        template = (
-            f"{base_url}/tiles/{layer.name}/{{TileMatrix}}/{{TileCol}}/{{TileRow}}"
-            f"{suffix}.{layer.fmt}{q}"
-        )
-        limits = []
-        for z in range(layer.min_zoom, layer.max_zoom + 1):
-            ul = WEB_MERCATOR.tile(west, north, z)
-            lr = WEB_MERCATOR.tile(east - 1e-9, south + 1e-9, z)
-            limits.append(
-                f"<TileMatrixLimits><TileMatrix>{z}</TileMatrix>"
-                f"<MinTileRow>{ul.y}</MinTileRow><MaxTileRow>{lr.y}</MaxTileRow>"
-                f"<MinTileCol>{ul.x}</MinTileCol><MaxTileCol>{lr.x}</MaxTileCol>"
-                "</TileMatrixLimits>"
-            )
-        layer_xml.append(
-            "<Layer>"
-            f"<ows:Title>{escape(layer.title)}</ows:Title>"
-            f"<ows:Identifier>{escape(layer.name)}</ows:Identifier>"
-            "<ows:WGS84BoundingBox crs=\"urn:ogc:def:crs:OGC:2:84\">"
-            f"<ows:LowerCorner>{west!r} {south!r}</ows:LowerCorner>"
-            f"<ows:UpperCorner>{east!r} {north!r}</ows:UpperCorner>"
-            "</ows:WGS84BoundingBox>"
-            "<Style isDefault=\"true\"><ows:Identifier>default</ows:Identifier></Style>"
-            f"<Format>image/{layer.fmt}</Format>"
-            "<TileMatrixSetLink><TileMatrixSet>WebMercatorQuad</TileMatrixSet>"
-            f"<TileMatrixSetLimits>{''.join(limits)}</TileMatrixSetLimits>"
-            "</TileMatrixSetLink>"
-            f"<ResourceURL format=\"image/{layer.fmt}\" resourceType=\"tile\" "
-            f"template={quoteattr(template)}/>"
-            "</Layer>"
-        )
-    caps_url = f"{base_url}/wmts/1.0.0/WMTSCapabilities.xml{q}"
+    used = sorted({name for layer in layers for name in layer.matrix_sets},
+                  key=lambda n: (n != "WebMercatorQuad", n))
+    matrix_sets = [n + suffix for n in used for suffix in ("", "512")]
+    max_zoom = {n: max(la.matrix_sets[n][1] for la in layers if n in la.matrix_sets)
+                for n in used}
+    layer_xml = "".join(_layer_xml(la, base_url=base_url, q=q, binding=binding,
+                                   matrix_sets=matrix_sets) for la in layers)
+    sets_xml = "".join(_matrix_set_xml(n, max_zoom[split_matrix_set(n)[0]])
+                       for n in matrix_sets)
+    kvp_href = f"{base_url}/wmts?{query + '&' if query else ''}"
+    rest_caps = f"{base_url}/wmts/1.0.0/WMTSCapabilities.xml{q}"
+    own_url = rest_caps if binding == "rest" else (
+        f"{kvp_href}SERVICE=WMTS&REQUEST=GetCapabilities")
+    if binding == "rest":
+        ops = _operation("GetCapabilities", rest_caps, ["RESTful"]) + _operation(
+            "GetTile", f"{base_url}/wmts/1.0.0/{q}", ["RESTful"])
+    else:
+        ops = _operation("GetCapabilities", kvp_href, ["KVP"]) + _operation(
+            "GetTile", kvp_href, ["KVP"])
+    s = service
+    site = f"<ows:ProviderSite xlink:href={quoteattr(s.provider_site)}/>" if s.provider_site \
+        else ""
+    contact = ("<ows:ContactInfo><ows:Address><ows:ElectronicMailAddress>"
+               f"{escape(s.contact_email)}</ows:ElectronicMailAddress></ows:Address>"
+               "</ows:ContactInfo>") if s.contact_email else ""
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<Capabilities xmlns="http://www.opengis.net/wmts/1.0" '
@@ -120,11 +228,20 @@ def capabilities_xml(
         'http://schemas.opengis.net/wmts/1.0/wmtsGetCapabilities_response.xsd" '
         'version="1.0.0">'
         "<ows:ServiceIdentification>"
-        f"<ows:Title>{escape(title)}</ows:Title>"
-        "<ows:ServiceType>OGC WMTS</ows:ServiceType>"
+        f"<ows:Title>{escape(s.title)}</ows:Title>"
+        + (f"<ows:Abstract>{escape(s.abstract)}</ows:Abstract>" if s.abstract else "")
+        + _keywords(s.keywords)
+        + "<ows:ServiceType>OGC WMTS</ows:ServiceType>"
         "<ows:ServiceTypeVersion>1.0.0</ows:ServiceTypeVersion>"
+        f"<ows:Fees>{escape(s.fees)}</ows:Fees>"
+        f"<ows:AccessConstraints>{escape(s.access_constraints)}</ows:AccessConstraints>"
         "</ows:ServiceIdentification>"
-        f"<Contents>{''.join(layer_xml)}{_matrix_set(max_zoom, tile_size)}</Contents>"
-        f"<ServiceMetadataURL xlink:href={quoteattr(caps_url)}/>"
+        "<ows:ServiceProvider>"
+        f"<ows:ProviderName>{escape(s.provider)}</ows:ProviderName>{site}"
+        f"<ows:ServiceContact>{contact}</ows:ServiceContact>"
+        "</ows:ServiceProvider>"
+        f"<ows:OperationsMetadata>{ops}</ows:OperationsMetadata>"
+        f"<Contents>{layer_xml}{sets_xml}</Contents>"
+        f"<ServiceMetadataURL xlink:href={quoteattr(own_url)}/>"
         "</Capabilities>\n"
     )

@@ -27,10 +27,10 @@ def serve(
     import uvicorn
 
     from prospect.config.tiles import load_serve_config
-    from tiles.server import create_app, uvicorn_config
+    from tiles.server import create_app, install_sighup, uvicorn_config
 
     cfg = load_serve_config(config)
-    app = create_app(cfg)
+    app = create_app(cfg, config_path=config)
     console = Console(stderr=True, highlight=False)
     bind_host, bind_port = host or cfg.host, cfg.port if port is None else port
     root = f"http://{bind_host}:{bind_port}"
@@ -42,20 +42,35 @@ def serve(
         return
     console.print(f"viewer: {root}/viewer/\nWMTS:   {root}/wmts/1.0.0/WMTSCapabilities.xml\n"
                   f"XYZ:    {root}/tiles/<layer>/{{z}}/{{x}}/{{y}}.png")
+    install_sighup(app)  # `kill -HUP <pid>` reloads the agency keys
     uvicorn.Server(uvicorn_config(app, cfg, host=bind_host, port=bind_port,
                                   log_level="warning")).run()
 
 
 def serve_key(
     agency: Annotated[str, typer.Argument(help="Agency the key is for.")],
+    layers: Annotated[str, typer.Option(
+        help="Comma-separated layers to grant (default: none; '*' grants every layer).")] = "",
+    expires: Annotated[str | None, typer.Option(
+        help="Expiry, ISO 8601 (e.g. 2027-06-30); default: none.")] = None,
 ) -> None:
-    """Make a new API key: give the key to the agency, put the hash in the serve config."""
+    """Make a new API key: give the key to the agency, put the hash in the serve config.
+
+    The key is granted no layers unless ``--layers`` names them: an agency sees only what
+    it is granted explicitly.
+    """
+    import json
+
     from tiles.auth import new_key
 
+    granted = [name.strip() for name in layers.split(",") if name.strip()]
     key, digest = new_key()
     typer.echo(f"key (give to {agency}, shown once): {key}")
-    typer.echo("add to the serve config under 'keys':")
-    typer.echo(f"  - agency: {agency}\n    key_sha256: {digest}\n    layers: ['*']")
+    typer.echo("add to the serve config under 'keys' (the server picks it up within seconds):")
+    typer.echo(f"  - agency: {json.dumps(agency)}\n    key_sha256: {digest}\n"
+               f"    layers: {json.dumps(granted)}")
+    if expires:
+        typer.echo(f"    expires: {json.dumps(expires)}")
 
 
 def register(app: typer.Typer) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,6 +26,7 @@ from prospect.config.tiles import TileLayerConfig, TilesConfig
 from prospect.errors import StageError
 from tiles.archive import tilejson, write_pmtiles
 from tiles.legend import legend_png
+from tiles.metadata import layer_meta
 from tiles.pyramid import write_pyramid
 from tiles.source import LayerSource, cog_source, cube_source
 from tiles.viewer import ViewerLayer, copy_static, viewer_html
@@ -86,20 +88,37 @@ def _render_layer(
     )
     if result.tiles_written == 0:
         raise StageError(f"tiles: layer {name!r} ({where}) produced no tile with data")
-    (layer_dir / "legend.png").write_bytes(legend_png(layer))
+    meta = layer_meta(layer, source, synthetic=ctx.job.synthetic,
+                      zoom_limits=(cfg.min_zoom, cfg.max_zoom))
+    meta = replace(meta, min_zoom=cfg.min_zoom, max_zoom=cfg.max_zoom, matrix_sets={
+        "WebMercatorQuad": (cfg.min_zoom, cfg.max_zoom, meta.bounds)})
+    (layer_dir / "legend.png").write_bytes(legend_png(layer, title=meta.label))
     doc = tilejson(
-        layer, tiles_url=f"{{z}}/{{x}}/{{y}}.{cfg.format}", bounds=result.bounds,
-        min_zoom=cfg.min_zoom, max_zoom=cfg.max_zoom, tile_size=cfg.tile_size,
-        legend_url="legend.png", synthetic=ctx.job.synthetic,
+        layer, meta, tiles_url=f"{{z}}/{{x}}/{{y}}.{cfg.format}", tile_size=cfg.tile_size,
+        legend_url="legend.png",
     )
     (layer_dir / "tilejson.json").write_text(json.dumps(doc, indent=2))
+    for grid in cfg.tile_matrix_sets:  # national grids: zooms from the data's resolution
+        national = layer_meta(layer, source, synthetic=ctx.job.synthetic, matrix_sets=[grid])
+        lo, hi, _ = national.matrix_sets[grid]
+        write_pyramid(
+            source, layer_dir / grid, colormap=layer.colormap, vmin=layer.vmin,
+            vmax=layer.vmax, min_zoom=lo, max_zoom=hi, tile_size=cfg.tile_size,
+            fmt=cfg.format, resampling=layer.resampling, workers=cfg.workers,
+            executor=executor, tile_matrix_set=grid,
+        )
+        (layer_dir / f"tilejson-{grid}.json").write_text(json.dumps(tilejson(
+            layer, national, tiles_url=f"{grid}/{{z}}/{{x}}/{{y}}.{cfg.format}",
+            tile_size=cfg.tile_size, legend_url="legend.png", tile_matrix_set=grid,
+        ), indent=2))
     if cfg.archive:
         write_pmtiles(layer_dir, tiles_dir / f"{name}.pmtiles", fmt=cfg.format,
                       bounds=result.bounds, metadata=doc)
     viewer_layer = ViewerLayer(
         config=layer, tiles=f"../tiles/{name}/{{z}}/{{x}}/{{y}}.{cfg.format}",
         legend=f"../tiles/{name}/legend.png", bounds=result.bounds,
-        min_zoom=cfg.min_zoom, max_zoom=cfg.max_zoom,
+        min_zoom=cfg.min_zoom, max_zoom=cfg.max_zoom, title=meta.title,
+        attribution=meta.attribution, synthetic=meta.synthetic,
     )
     metrics = {"tiles": result.tiles_written, "bytes": result.bytes_written}
     return viewer_layer, metrics, value_grid(source), where

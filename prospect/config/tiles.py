@@ -7,6 +7,7 @@ publishes, from which COG or zarr cube, and which agency keys may read them).
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,6 +28,7 @@ __all__ = [
     "ServeLayerConfig",
     "TileLayerConfig",
     "TilesConfig",
+    "load_agency_keys",
     "load_serve_config",
 ]
 
@@ -64,6 +66,13 @@ class TileLayerConfig(StrictModel):
         name contains "uncertainty", else ``value``.
     public
         Readable by the tile server without an API key.
+    title, description, attribution, licence
+        What TileJSON, WMTS, WMS, the legend, the viewer and the PMTiles metadata say about
+        the layer; unset, the title comes from the data's ``long_name`` (so a renamed
+        output, e.g. "relative prospectivity", reaches every label) and attribution and
+        licence from the server or job.
+    synthetic
+        Label the layer synthetic; unset, taken from the data's ``synthetic`` tag.
     """
 
     variable: PlainName
@@ -72,6 +81,10 @@ class TileLayerConfig(StrictModel):
     vmin: float = 0.0
     vmax: float = 1.0
     title: str | None = None
+    description: str = ""
+    attribution: str | None = None
+    licence: str | None = None
+    synthetic: bool | None = None
     units: str = ""
     role: Literal["value", "uncertainty"] = "value"
     resampling: Literal["nearest", "bilinear"] = "bilinear"
@@ -109,12 +122,25 @@ class TileLayerConfig(StrictModel):
         return self.title or self.layer_name
 
 
+def _check_tms(name: str) -> str:
+    import re
+
+    import morecantile
+
+    if name in ("NetherlandsRDNewQuad", *morecantile.tms.list()) or re.fullmatch(
+        r"UTM(0[1-9]|[1-5][0-9]|60)WGS84Quad", name
+    ):
+        return name
+    raise ValueError(
+        f"unknown tile matrix set {name!r}; use WebMercatorQuad, NetherlandsRDNewQuad "
+        "(EPSG:28992) or UTM{zone}WGS84Quad, e.g. UTM19WGS84Quad"
+    )
+
+
 def _default_layers() -> list[TileLayerConfig]:
     return [
-        TileLayerConfig(variable="probability", colormap="viridis", title="Probability"),
-        TileLayerConfig(
-            variable="uncertainty", colormap="magma", title="Uncertainty", role="uncertainty"
-        ),
+        TileLayerConfig(variable="probability", colormap="viridis"),
+        TileLayerConfig(variable="uncertainty", colormap="magma", role="uncertainty"),
     ]
 
 
@@ -125,9 +151,20 @@ class TilesConfig(StrictModel):
     max_zoom: int = Field(default=14, ge=0, le=22)
     tile_size: Literal[256, 512] = 256
     format: Literal["png", "webp"] = "png"
+    tile_matrix_sets: list[str] = Field(
+        default_factory=list,
+        description="National grids to write pyramids in besides Web Mercator (XYZ): "
+                    "NetherlandsRDNewQuad (EPSG:28992, the Dutch national scheme) or "
+                    "UTM{zone}WGS84Quad, e.g. UTM19WGS84Quad",
+    )
     archive: bool = True
     workers: int | None = Field(default=None, ge=1, le=64)
     layers: list[TileLayerConfig] = Field(default_factory=_default_layers)
+
+    @field_validator("tile_matrix_sets")
+    @classmethod
+    def _tms_known(cls, value: list[str]) -> list[str]:
+        return [_check_tms(v) for v in value]
 
     @model_validator(mode="after")
     def _zooms_and_names(self) -> TilesConfig:
@@ -172,13 +209,35 @@ class AgencyKeyConfig(StrictModel):
     key_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     layers: list[str] = Field(default_factory=list)
     revoked: bool = False
+    expires: datetime | None = Field(
+        default=None, description="After this time (ISO 8601; UTC when no zone) the key is refused",
+    )
+    requests_per_minute: int | None = Field(
+        default=None, ge=1, le=1_000_000,
+        description="Rate limit of this key (429 with Retry-After beyond it); unset: none",
+    )
 
 
 class ServeConfig(StrictModel):
     """The tile server: its layers, zoom limits, caching and agency keys."""
 
     title: str = "Prospect tiles"
+    abstract: str = ""
     attribution: str = "Prospect"
+    licence: str | None = None
+    provider: str = "Prospect"
+    provider_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
+    contact_email: str | None = None
+    access_constraints: str = Field(
+        default="Layers that are not public need an agency API key (X-API-Key or ?key=)",
+    )
+    fees: str = "none"
+    tile_matrix_sets: list[str] | None = Field(
+        default=None,
+        description="Grids every layer is served in besides WebMercatorQuad; default: the "
+                    "national grid of each layer's CRS (NetherlandsRDNewQuad for EPSG:28992, "
+                    "UTM{zone}WGS84Quad for WGS 84 / UTM)",
+    )
     host: str = "127.0.0.1"
     public_url: str | None = Field(
         default=None, pattern=r"^https?://[^\s?#]+[^/\s?#]$",
@@ -210,6 +269,19 @@ class ServeConfig(StrictModel):
     )
     layers: list[ServeLayerConfig] = Field(min_length=1)
     keys: list[AgencyKeyConfig] = Field(default_factory=list)
+    keys_file: ConfigPath | None = Field(
+        default=None,
+        description="YAML file with more agency keys (a mapping with 'keys:'); reloaded "
+                    "with the config's own keys on SIGHUP and when either file changes",
+    )
+    access_log: ConfigPath | None = Field(
+        default=None, description="File for the JSON-lines access log (default: stderr)",
+    )
+
+    @field_validator("tile_matrix_sets")
+    @classmethod
+    def _tms_list_known(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else [_check_tms(v) for v in value]
 
     @model_validator(mode="after")
     def _consistent(self) -> ServeConfig:
@@ -237,3 +309,38 @@ def load_serve_config(path: str | Path) -> ServeConfig:
     path = Path(path)
     data = load_yaml(path)
     return validate_mapping(ServeConfig, data, source=str(path), base_dir=path.parent.resolve())
+
+
+def load_agency_keys(path: str | Path) -> list[AgencyKeyConfig]:
+    """The agency keys of the serve config at ``path``, re-read from disk (for a reload).
+
+    Keys come from the config's ``keys:`` and from its ``keys_file`` (a YAML mapping with
+    ``keys:``); the whole set is validated as at start-up (known layers,
+    distinct hashes). A :class:`~prospect.errors.ConfigError` names the file and the key.
+    """
+    from pydantic import TypeAdapter, ValidationError
+
+    from prospect.errors import ConfigError
+
+    config = load_serve_config(path)
+    keys = list(config.keys)
+    if config.keys_file is not None:
+        data = load_yaml(config.keys_file)
+        entries = data.get("keys", [])
+        try:
+            extra = TypeAdapter(list[AgencyKeyConfig]).validate_python(entries or [])
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise ConfigError(f"{config.keys_file}: keys.{where}: {first['msg']}") from None
+        keys += extra
+    names = {layer.name for layer in config.layers}
+    for key in keys:
+        unknown = sorted(set(key.layers) - names - {"*"})
+        if unknown:
+            raise ConfigError(f"{config.keys_file or path}: agency {key.agency!r} is granted "
+                              f"unknown layers {unknown}; configured layers: {sorted(names)}")
+    hashes = [k.key_sha256 for k in keys]
+    if len(set(hashes)) != len(hashes):
+        raise ConfigError(f"{path}: two agencies share the same key hash; give each its own key")
+    return keys

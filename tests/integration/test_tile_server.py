@@ -130,11 +130,19 @@ def test_wmts_capabilities(served) -> None:
     ids = [e.text for e in root.findall("w:Contents/w:Layer/ows:Identifier", ns)]
     assert ids == ["probability", "uncertainty"]
     template = root.find("w:Contents/w:Layer/w:ResourceURL", ns).attrib["template"]
-    assert template.startswith(f"{server.url}/tiles/probability/{{TileMatrix}}/")
+    assert template.startswith(f"{server.url}/wmts/1.0.0/probability/{{Style}}/")
     z, x, y = _centre_tile(fx)
     url = template.replace("{TileMatrix}", str(z)).replace("{TileCol}", str(x)).replace(
-        "{TileRow}", str(y))
-    assert httpx.get(url).status_code == 200
+        "{TileRow}", str(y)).replace("{Style}", "default")
+    xyz = c.get(f"/tiles/probability/{z}/{x}/{y}.png").content
+    assert httpx.get(url.replace("{TileMatrixSet}", "WebMercatorQuad")).content == xyz
+    big = httpx.get(url.replace("{TileMatrixSet}", "WebMercatorQuad512"))
+    assert big.content == c.get(f"/tiles/probability/{z}/{x}/{y}@2x.png").content
+    kvp = c.get("/wmts", params={
+        "SERVICE": "WMTS", "REQUEST": "GetTile", "VERSION": "1.0.0", "LAYER": "probability",
+        "STYLE": "default", "TILEMATRIXSET": "WebMercatorQuad", "TILEMATRIX": z,
+        "TILEROW": y, "TILECOL": x, "FORMAT": "image/png"})
+    assert kvp.status_code == 200 and kvp.content == xyz
 
 
 DATA_ENDPOINTS = [

@@ -57,37 +57,62 @@ def test_pmtiles_refuses_an_empty_pyramid(tmp_path: Path) -> None:
         write_pmtiles(tmp_path, tmp_path / "x.pmtiles", bounds=(0, 0, 1, 1))
 
 
+def _meta(bounds, lo=11, hi=14, synthetic=True):
+    from tiles.metadata import LayerMeta
+
+    return LayerMeta(
+        name="uncertainty", title="Uncertainty", description="Uncertainty (synthetic data)",
+        attribution="Prospect", licence="CC-BY-4.0", synthetic=synthetic, crs="EPSG:32619",
+        bounds=bounds, min_zoom=lo, max_zoom=hi,
+        matrix_sets={"WebMercatorQuad": (lo, hi, bounds)},
+    )
+
+
 def test_tilejson_document() -> None:
     layer = TileLayerConfig(variable="uncertainty", vmax=0.5, colormap="magma", units="1")
-    doc = tilejson(layer, tiles_url="https://x/{z}/{x}/{y}.png", bounds=(-68.4, 12.1, -68.3, 12.2),
-                   min_zoom=11, max_zoom=14, synthetic=True)
+    doc = tilejson(layer, _meta((-68.4, 12.1, -68.3, 12.2)),
+                   tiles_url="https://x/{z}/{x}/{y}.png")
     assert doc["tilejson"] == "3.0.0" and doc["tiles"] == ["https://x/{z}/{x}/{y}.png"]
     assert doc["bounds"] == [-68.4, 12.1, -68.3, 12.2] and doc["minzoom"] == 11
     assert 11 <= doc["center"][2] <= 14
+    assert "synthetic" in doc["description"]
     p = doc["prospect"]
-    assert (p["vmin"], p["vmax"], p["colormap"], p["role"], p["synthetic"]) == (
-        0.0, 0.5, "magma", "uncertainty", True)
+    assert (p["vmin"], p["vmax"], p["colormap"], p["role"], p["synthetic"], p["licence"]) == (
+        0.0, 0.5, "magma", "uncertainty", True, "CC-BY-4.0")
     json.dumps(doc)
 
 
 def test_wmts_capabilities_parse_and_match_morecantile() -> None:
+    from tiles.wmts import WmtsService
+
     bounds = (-68.40, 12.12, -68.35, 12.17)
-    xml = capabilities_xml([WmtsLayer("probability", "P & Q", bounds, 10, 14)],
-                           base_url="http://h:1", title="T", query="key=abc")
+    native = tuple(WEB_MERCATOR.xy(bounds[0], bounds[1])) + tuple(
+        WEB_MERCATOR.xy(bounds[2], bounds[3]))
+    xml = capabilities_xml(
+        [WmtsLayer("probability", "P & Q", bounds, {"WebMercatorQuad": (10, 14, native)})],
+        base_url="http://h:1", service=WmtsService(title="T"), query="key=abc")
     ns = {"w": "http://www.opengis.net/wmts/1.0", "ows": "http://www.opengis.net/ows/1.1"}
     root = ET.fromstring(xml)
     layer = root.find("w:Contents/w:Layer", ns)
     assert layer.find("ows:Identifier", ns).text == "probability"
     assert layer.find("ows:Title", ns).text == "P & Q"
-    url = layer.find("w:ResourceURL", ns).attrib["template"]
-    assert url == "http://h:1/tiles/probability/{TileMatrix}/{TileCol}/{TileRow}.png?key=abc"
-    matrices = root.findall("w:Contents/w:TileMatrixSet/w:TileMatrix", ns)
+    urls = {r.attrib["format"]: r.attrib["template"] for r in layer.findall("w:ResourceURL", ns)}
+    assert urls["image/png"] == ("http://h:1/wmts/1.0.0/probability/{Style}/{TileMatrixSet}/"
+                                 "{TileMatrix}/{TileRow}/{TileCol}.png?key=abc")
+    assert set(urls) == {"image/png", "image/webp"}
+    sets = root.findall("w:Contents/w:TileMatrixSet", ns)
+    assert [s.find("ows:Identifier", ns).text for s in sets] == [
+        "WebMercatorQuad", "WebMercatorQuad512"]
+    matrices = sets[0].findall("w:TileMatrix", ns)
     assert [m.find("ows:Identifier", ns).text for m in matrices] == [str(z) for z in range(15)]
     m14 = matrices[14]
     assert float(m14.find("w:ScaleDenominator", ns).text) == pytest.approx(
         WEB_MERCATOR.matrix(14).scaleDenominator)
     assert int(m14.find("w:MatrixWidth", ns).text) == 2**14
-    limits = layer.findall(".//w:TileMatrixLimits", ns)
+    big = sets[1].findall("w:TileMatrix", ns)[14]
+    assert float(big.find("w:ScaleDenominator", ns).text) == pytest.approx(
+        WEB_MERCATOR.matrix(14).scaleDenominator / 2)
+    limits = layer.findall("w:TileMatrixSetLink", ns)[0].findall(".//w:TileMatrixLimits", ns)
     assert len(limits) == 5
     ul = WEB_MERCATOR.tile(bounds[0], bounds[3], 14)
     lim14 = limits[-1]

@@ -1,0 +1,70 @@
+"""The tile matrix sets layers are served in: Web Mercator and national / UTM grids.
+
+All are morecantile :class:`~morecantile.TileMatrixSet` objects, so the same tile maths
+serve XYZ, WMTS and TileJSON in every grid:
+
+- ``WebMercatorQuad``: EPSG:3857, the XYZ grid of web maps (GoogleMapsCompatible).
+- ``NetherlandsRDNewQuad``: EPSG:28992 (Amersfoort / RD New) as Dutch national services
+  (PDOK, the "EPSG:28992" tiling scheme) publish it: origin (-285401.92, 903401.92),
+  256 px tiles, scale denominator 12 288 000 at level 0 (3440.64 m per pixel), halving per
+  level, levels 0..16. Same definition as the OGC TMS registry's NetherlandsRDNewQuad.
+- ``UTM19WGS84Quad``, ``UTM20WGS84Quad``, ``UTM48WGS84Quad`` (and any ``UTM{zz}WGS84Quad``):
+  the OGC registry's UTM quad of morecantile's ``UTM31WGS84Quad`` with the zone's CRS
+  (EPSG:326zz): Bonaire, Curaçao, Aruba (19N); Saba, Sint Eustatius, Sint Maarten (20N);
+  northern Vietnam (48N).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import morecantile
+import pyproj
+
+__all__ = ["DEFAULT_TMS", "KNOWN_TMS", "tile_matrix_set", "tms_for_crs"]
+
+DEFAULT_TMS = "WebMercatorQuad"
+"""The grid every layer is served in."""
+
+KNOWN_TMS = ("WebMercatorQuad", "NetherlandsRDNewQuad", "UTM19WGS84Quad", "UTM20WGS84Quad",
+             "UTM48WGS84Quad", "UTM49WGS84Quad")
+"""Grids named in docs and configs (any ``UTM{01..60}WGS84Quad`` is accepted too)."""
+
+_UTM = re.compile(r"^UTM(0[1-9]|[1-5][0-9]|60)WGS84Quad$")
+
+
+@lru_cache(maxsize=64)
+def tile_matrix_set(name: str) -> morecantile.TileMatrixSet:
+    """The tile matrix set called ``name``; a :class:`ValueError` names the known ones."""
+    if name == "NetherlandsRDNewQuad":
+        return morecantile.TileMatrixSet.custom(
+            [-285401.92, 22598.08, 595401.92, 903401.92], pyproj.CRS.from_epsg(28992),
+            minzoom=0, maxzoom=16, id="NetherlandsRDNewQuad",
+            title="Amersfoort / RD New (EPSG:28992), the Dutch national tiling scheme",
+            ordered_axes=["X", "Y"],
+        )
+    m = _UTM.match(name)
+    if m:
+        doc = morecantile.tms.get("UTM31WGS84Quad").model_dump(mode="json", exclude_none=True)
+        zone = int(m.group(1))
+        doc.update(id=name, title=f"Universal Transverse Mercator Zone {zone} WGS84 Quad",
+                   crs=f"http://www.opengis.net/def/crs/EPSG/0/{32600 + zone}")
+        doc.pop("uri", None)
+        return morecantile.TileMatrixSet.model_validate(doc)
+    if name in morecantile.tms.list():
+        return morecantile.tms.get(name)
+    raise ValueError(
+        f"unknown tile matrix set {name!r}; use one of {', '.join(KNOWN_TMS)} "
+        "(or UTM{zone}WGS84Quad)"
+    )
+
+
+def tms_for_crs(crs: str | int) -> str | None:
+    """The national grid for a layer CRS: RD New -> NetherlandsRDNewQuad, UTM N -> UTM quad."""
+    epsg = pyproj.CRS.from_user_input(crs).to_epsg()
+    if epsg == 28992:
+        return "NetherlandsRDNewQuad"
+    if epsg is not None and 32601 <= epsg <= 32660:
+        return f"UTM{epsg - 32600:02d}WGS84Quad"
+    return None

@@ -1,0 +1,232 @@
+"""OGC WMS 1.3.0: GetCapabilities documents and the parsing of GetMap / GetFeatureInfo.
+
+Each layer is offered in CRS:84, EPSG:4326 (latitude first, as WMS 1.3.0 requires),
+EPSG:3857 and its own CRS. The capabilities document follows ``capabilities_1_3_0.xsd``
+(checked in the tests against the official schemas); GetLegendGraphic (the SLD extension
+QGIS and ArcGIS use) is served and each style's LegendURL points at it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from xml.sax.saxutils import escape, quoteattr
+
+import pyproj
+
+from tiles.http import ApiError
+
+__all__ = [
+    "MAP_FORMATS", "MAX_SIZE", "MapRequest", "WmsLayer", "capabilities_xml", "exception_xml",
+    "parse_map_request", "query_params",
+]
+
+MAX_SIZE = 4096
+"""Largest WIDTH / HEIGHT of a GetMap image."""
+
+MAP_FORMATS = ("image/png", "image/webp")
+INFO_FORMATS = ("application/json", "text/plain", "text/html")
+BASE_CRS = ("CRS:84", "EPSG:4326", "EPSG:3857")
+
+
+@dataclass(frozen=True)
+class WmsLayer:
+    """A layer as the WMS capabilities document describes it."""
+
+    name: str
+    title: str
+    bounds: tuple[float, float, float, float]
+    crs: str
+    native_bounds: tuple[float, float, float, float]
+    legend_url: str
+    abstract: str = ""
+    attribution: str = ""
+
+
+@dataclass(frozen=True)
+class MapRequest:
+    """A checked GetMap / GetFeatureInfo request: layers, CRS, bbox in x/y order, size."""
+
+    layers: list[str]
+    crs: str
+    bbox: tuple[float, float, float, float]
+    width: int
+    height: int
+    fmt: str
+    transparent: bool
+
+
+def query_params(params: Mapping[str, str]) -> dict[str, str]:
+    """Query parameters with upper-case names (WMS names are case-insensitive)."""
+    return {k.upper(): v for k, v in params.items()}
+
+
+@lru_cache(maxsize=64)
+def _north_first(crs: str) -> bool:
+    """Does ``crs`` list northing/latitude first (so WMS 1.3.0 BBOX is y, x)?"""
+    if crs.upper() == "CRS:84":
+        return False
+    axes = pyproj.CRS.from_user_input(crs).axis_info
+    return bool(axes) and axes[0].direction.lower() in ("north", "south")
+
+
+def _bbox_attrs(crs: str, bounds: tuple[float, float, float, float]) -> str:
+    x0, y0, x1, y1 = bounds
+    if _north_first(crs):
+        x0, y0, x1, y1 = y0, x0, y1, x1
+    return f'CRS="{crs}" minx="{x0!r}" miny="{y0!r}" maxx="{x1!r}" maxy="{y1!r}"'
+
+
+def _crs_bounds(layer: WmsLayer, crs: str) -> tuple[float, float, float, float]:
+    if crs == layer.crs:
+        return layer.native_bounds
+    if crs in ("CRS:84", "EPSG:4326"):
+        return layer.bounds
+    t = pyproj.Transformer.from_crs("OGC:CRS84", crs, always_xy=True)
+    return tuple(float(v) for v in t.transform_bounds(*layer.bounds, densify_pts=21))  # type: ignore[return-value]
+
+
+def _layer_xml(layer: WmsLayer) -> str:
+    w, s, e, n = layer.bounds
+    crs_list = list(dict.fromkeys([*BASE_CRS, layer.crs]))
+    attribution = (f"<Attribution><Title>{escape(layer.attribution)}</Title></Attribution>"
+                   if layer.attribution else "")
+    return (
+        '<Layer queryable="1" opaque="0">'
+        f"<Name>{escape(layer.name)}</Name><Title>{escape(layer.title)}</Title>"
+        + (f"<Abstract>{escape(layer.abstract)}</Abstract>" if layer.abstract else "")
+        + "".join(f"<CRS>{c}</CRS>" for c in crs_list)
+        + "<EX_GeographicBoundingBox>"
+        f"<westBoundLongitude>{w!r}</westBoundLongitude>"
+        f"<eastBoundLongitude>{e!r}</eastBoundLongitude>"
+        f"<southBoundLatitude>{s!r}</southBoundLatitude>"
+        f"<northBoundLatitude>{n!r}</northBoundLatitude>"
+        "</EX_GeographicBoundingBox>"
+        + "".join(f"<BoundingBox {_bbox_attrs(c, _crs_bounds(layer, c))}/>" for c in crs_list)
+        + attribution
+        + "<Style><Name>default</Name><Title>default</Title>"
+        '<LegendURL width="320" height="84"><Format>image/png</Format>'
+        '<OnlineResource xmlns:xlink="http://www.w3.org/1999/xlink" xlink:type="simple" '
+        f"xlink:href={quoteattr(layer.legend_url)}/></LegendURL></Style>"
+        "</Layer>"
+    )
+
+
+def _request(name: str, formats: tuple[str, ...], href: str) -> str:
+    return (
+        f"<{name}>" + "".join(f"<Format>{f}</Format>" for f in formats)
+        + "<DCPType><HTTP><Get><OnlineResource xlink:type=\"simple\" "
+        f"xlink:href={quoteattr(href)}/></Get></HTTP></DCPType></{name}>"
+    )
+
+
+def capabilities_xml(
+    layers: list[WmsLayer], *, base_url: str, title: str, abstract: str = "",
+    query: str = "", access_constraints: str = "none", fees: str = "none",
+    contact_person: str | None = None, contact_organisation: str = "Prospect",
+) -> str:
+    """The WMS 1.3.0 GetCapabilities document for ``layers`` (the ones the caller may read)."""
+    href = f"{base_url}/wms?{query + '&' if query else ''}"
+    crs_all = list(dict.fromkeys([*BASE_CRS, *(la.crs for la in layers)]))
+    if layers:
+        w = min(la.bounds[0] for la in layers)
+        s = min(la.bounds[1] for la in layers)
+        e = max(la.bounds[2] for la in layers)
+        n = max(la.bounds[3] for la in layers)
+    else:
+        w, s, e, n = -180.0, -90.0, 180.0, 90.0
+    contact = (
+        "<ContactInformation><ContactPersonPrimary>"
+        f"<ContactPerson>{escape(contact_person or '')}</ContactPerson>"
+        f"<ContactOrganization>{escape(contact_organisation)}</ContactOrganization>"
+        "</ContactPersonPrimary></ContactInformation>"
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<WMS_Capabilities version="1.3.0" xmlns="http://www.opengis.net/wms" '
+        'xmlns:xlink="http://www.w3.org/1999/xlink" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+        'xsi:schemaLocation="http://www.opengis.net/wms '
+        'http://schemas.opengis.net/wms/1.3.0/capabilities_1_3_0.xsd">'
+        "<Service><Name>WMS</Name>"
+        f"<Title>{escape(title)}</Title>"
+        + (f"<Abstract>{escape(abstract)}</Abstract>" if abstract else "")
+        + f'<OnlineResource xlink:type="simple" xlink:href={quoteattr(base_url + "/")}/>'
+        + contact
+        + f"<Fees>{escape(fees)}</Fees><AccessConstraints>{escape(access_constraints)}"
+        f"</AccessConstraints><MaxWidth>{MAX_SIZE}</MaxWidth><MaxHeight>{MAX_SIZE}</MaxHeight>"
+        "</Service>"
+        "<Capability><Request>"
+        + _request("GetCapabilities", ("text/xml",), href)
+        + _request("GetMap", MAP_FORMATS, href)
+        + _request("GetFeatureInfo", INFO_FORMATS, href)
+        + "</Request><Exception><Format>XML</Format></Exception>"
+        f"<Layer><Title>{escape(title)}</Title>"
+        + "".join(f"<CRS>{c}</CRS>" for c in crs_all)
+        + "<EX_GeographicBoundingBox>"
+        f"<westBoundLongitude>{w!r}</westBoundLongitude>"
+        f"<eastBoundLongitude>{e!r}</eastBoundLongitude>"
+        f"<southBoundLatitude>{s!r}</southBoundLatitude>"
+        f"<northBoundLatitude>{n!r}</northBoundLatitude>"
+        "</EX_GeographicBoundingBox>"
+        + "".join(_layer_xml(la) for la in layers)
+        + "</Layer></Capability></WMS_Capabilities>\n"
+    )
+
+
+def exception_xml(code: str, message: str) -> str:
+    """A WMS 1.3.0 ServiceExceptionReport."""
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<ServiceExceptionReport version="1.3.0" xmlns="http://www.opengis.net/ogc">'
+        f"<ServiceException code={quoteattr(code)}>{escape(message)}</ServiceException>"
+        "</ServiceExceptionReport>\n"
+    )
+
+
+def _int(q: dict[str, str], name: str, hi: int) -> int:
+    text = q.get(name, "")
+    if not text.isdigit() or not 1 <= int(text) <= hi:
+        raise ApiError(400, f"{name} must be an integer 1..{hi}, got {text[:16]!r}")
+    return int(text)
+
+
+def parse_map_request(q: dict[str, str], *, layer_key: str = "LAYERS") -> MapRequest:
+    """Check GetMap (or GetFeatureInfo) parameters; BBOX comes back in x/y (east, north) order.
+
+    WMS 1.3.0 gives BBOX in the CRS's own axis order: ``EPSG:4326`` is
+    ``lat_min,lon_min,lat_max,lon_max``; ``CRS:84``, ``EPSG:3857`` and projected CRSs
+    are ``x_min,y_min,x_max,y_max``.
+    """
+    version = q.get("VERSION", "1.3.0")
+    if version != "1.3.0":
+        raise ApiError(400, f"only WMS VERSION=1.3.0 is served, got {version[:16]!r}")
+    names = [n for n in q.get(layer_key, "").split(",") if n]
+    if not names:
+        raise ApiError(400, f"missing {layer_key}")
+    crs = q.get("CRS", "")
+    try:
+        north_first = _north_first(crs)
+    except pyproj.exceptions.CRSError:
+        raise ApiError(400, f"unknown CRS {crs[:40]!r}; use CRS:84, EPSG:4326, EPSG:3857 "
+                            "or the layer's own EPSG code") from None
+    try:
+        box = [float(v) for v in q.get("BBOX", "").split(",")]
+        if len(box) != 4:
+            raise ValueError
+    except ValueError:
+        raise ApiError(400, "BBOX must be four numbers minx,miny,maxx,maxy") from None
+    if north_first:
+        box = [box[1], box[0], box[3], box[2]]
+    if not (box[0] < box[2] and box[1] < box[3]):
+        raise ApiError(400, "BBOX must have min < max on both axes")
+    fmt = q.get("FORMAT", "image/png")
+    if layer_key == "LAYERS" and fmt not in MAP_FORMATS:
+        raise ApiError(400, f"FORMAT must be one of {', '.join(MAP_FORMATS)}")
+    crs_out = "OGC:CRS84" if crs.upper() == "CRS:84" else crs
+    return MapRequest(
+        layers=names, crs=crs_out, bbox=(box[0], box[1], box[2], box[3]),
+        width=_int(q, "WIDTH", MAX_SIZE), height=_int(q, "HEIGHT", MAX_SIZE), fmt=fmt,
+        transparent=q.get("TRANSPARENT", "TRUE").upper() == "TRUE",
+    )

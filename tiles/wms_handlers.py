@@ -1,0 +1,148 @@
+"""WMS 1.3.0 endpoint ``/wms``: GetCapabilities, GetMap, GetFeatureInfo, GetLegendGraphic.
+
+Refusals are WMS ServiceExceptionReports (XML) with the HTTP status of the refusal; keys
+are checked per layer exactly as for tiles.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+
+import numpy as np
+from pyproj import Transformer
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from tiles.colormap import encode_image, render_rgba
+from tiles.handlers import legend_for
+from tiles.http import ApiError
+from tiles.service import Layer, TileService
+from tiles.wms import (
+    MapRequest,
+    WmsLayer,
+    capabilities_xml,
+    exception_xml,
+    parse_map_request,
+    query_params,
+)
+
+__all__ = ["wms"]
+
+
+def _exception(exc: ApiError) -> Response:
+    code = {400: "InvalidParameterValue", 404: "LayerNotDefined"}.get(
+        exc.status, "NoApplicableCode")
+    return Response(exception_xml(code, exc.message), status_code=exc.status,
+                    media_type="text/xml", headers=exc.headers)
+
+
+async def wms(svc: TileService, request: Request) -> Response:
+    """Dispatch on ``REQUEST``; every refusal is a ServiceExceptionReport."""
+    q = query_params(request.query_params)
+    try:
+        if q.get("SERVICE", "WMS").upper() != "WMS":
+            raise ApiError(400, "SERVICE must be WMS")
+        req = q.get("REQUEST", "").lower()
+        if req == "getcapabilities":
+            return await _capabilities(svc, request)
+        if req == "getmap":
+            return await _get_map(svc, request, q)
+        if req == "getfeatureinfo":
+            return await _feature_info(svc, request, q)
+        if req == "getlegendgraphic":
+            return await legend_for(svc, request, svc.layer_for(request, q.get("LAYER", "")))
+        raise ApiError(400, "REQUEST must be GetCapabilities, GetMap, GetFeatureInfo or "
+                            "GetLegendGraphic")
+    except ApiError as exc:
+        return _exception(exc)
+
+
+async def _capabilities(svc: TileService, request: Request) -> Response:
+    visible = svc.visible(request)
+    base = svc.base_url(request)
+    key_q = svc.key_query(request)
+    sep = f"{key_q}&" if key_q else ""
+    layers = []
+    for layer in visible:
+        meta = svc.meta(layer)
+        native = layer.source.native_footprint(meta.crs)[0]
+        layers.append(WmsLayer(
+            name=layer.name, title=meta.label, bounds=meta.bounds, crs=meta.crs,
+            native_bounds=native, abstract=meta.description, attribution=meta.attribution,
+            legend_url=(f"{base}/wms?{sep}SERVICE=WMS&VERSION=1.3.0&REQUEST=GetLegendGraphic"
+                        f"&FORMAT=image/png&LAYER={layer.name}"),
+        ))
+    cfg = svc.config
+    body = capabilities_xml(
+        layers, base_url=base, title=cfg.title, abstract=cfg.abstract, query=key_q,
+        access_constraints=cfg.access_constraints, fees=cfg.fees,
+        contact_organisation=cfg.provider,
+    ).encode()
+    etag = svc.etag(None, "wms", hashlib.sha256(body).hexdigest())
+    return svc.respond(request, visible, etag, body, "text/xml")
+
+
+def _render_map(svc: TileService, layers: list[Layer], m: MapRequest) -> bytes:
+    out = np.zeros((m.height, m.width, 4), dtype=np.uint8)
+    for layer in layers:
+        cfg = layer.config
+        data = layer.source.read_mercator(m.bbox, width=m.width, height=m.height,
+                                          resampling=cfg.resampling, crs=m.crs)
+        rgba = render_rgba(data.filled(np.nan), colormap=cfg.colormap, vmin=cfg.vmin,
+                           vmax=cfg.vmax, mask=~np.ma.getmaskarray(data))
+        alpha = rgba[..., 3:4].astype(np.float32) / 255.0
+        out[..., :3] = (rgba[..., :3] * alpha + out[..., :3] * (1 - alpha)).astype(np.uint8)
+        out[..., 3] = np.maximum(out[..., 3], rgba[..., 3])
+    fmt = m.fmt.split("/")[1]
+    return encode_image(out, fmt)  # type: ignore[arg-type]
+
+
+async def _get_map(svc: TileService, request: Request, q: dict[str, str]) -> Response:
+    m = parse_map_request(q)
+    layers = [svc.layer_for(request, name) for name in m.layers]
+    body = await run_in_threadpool(_render_map, svc, layers, m)
+    etag = svc.etag(layers[0], "wms", *m.layers[1:], m.crs, m.bbox, m.width, m.height, m.fmt,
+                    *(la.source.token for la in layers[1:]))
+    return svc.respond(request, layers, etag, body, m.fmt)
+
+
+async def _feature_info(svc: TileService, request: Request, q: dict[str, str]) -> Response:
+    m = parse_map_request(q, layer_key="QUERY_LAYERS")
+    layers = [svc.layer_for(request, name) for name in m.layers]
+    try:
+        i, j = int(q.get("I", "")), int(q.get("J", ""))
+    except ValueError:
+        raise ApiError(400, "I and J must be integer pixel positions") from None
+    if not (0 <= i < m.width and 0 <= j < m.height):
+        raise ApiError(400, f"I, J must lie inside WIDTH x HEIGHT ({m.width} x {m.height})")
+    left, bottom, right, top = m.bbox
+    x = left + (i + 0.5) * (right - left) / m.width
+    y = top - (j + 0.5) * (top - bottom) / m.height
+    lon, lat = Transformer.from_crs(m.crs, "EPSG:4326", always_xy=True).transform(x, y)
+    features = []
+    for layer in layers:
+        value = await run_in_threadpool(layer.source.point, lon, lat)
+        features.append({
+            "type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
+            "properties": {"layer": layer.name, "value": value, "units": layer.config.units,
+                           "title": svc.meta(layer).label},
+        })
+    fmt = q.get("INFO_FORMAT", "application/json")
+    if fmt == "application/json":
+        body = json.dumps({"type": "FeatureCollection", "features": features})
+    elif fmt == "text/plain":
+        body = "".join(f"{f['properties']['layer']} = {f['properties']['value']}\n"
+                       for f in features)
+    elif fmt == "text/html":
+        rows = "".join(
+            f"<tr><td>{html.escape(str(f['properties']['title']))}</td>"
+            f"<td>{f['properties']['value']}</td></tr>" for f in features)
+        body = f"<html><body><table>{rows}</table></body></html>"
+    else:
+        raise ApiError(400, "INFO_FORMAT must be application/json, text/plain or text/html")
+    etag = svc.etag(layers[0], "wmsinfo", m.layers, m.crs, m.bbox, m.width, m.height, i, j,
+                    fmt)
+    return svc.respond(request, layers, etag, body.encode(), fmt)
