@@ -176,6 +176,14 @@ def write_screen_report(directory: Path, facts: dict[str, Any], *, cube: Path) -
             f"![economic screening]({png})", "",
             "Layers in the cube: " + ", ".join(f"`{v}`" for v in e["variables"]) + ".", "",
         ]
+    ch = facts.get("changes")
+    if ch:
+        lines += ["## Change between dates", "", "| variable | what | cells | mean | 5 % | 95 % |",
+                  "|---|---|---|---|---|---|"]
+        for name, c in ch["summary"].items():
+            lines.append(f"| `{name}` | {c['long_name']} | {c['cells']} | {_fmt(c['mean'])} | "
+                         f"{_fmt(c['p05'])} | {_fmt(c['p95'])} |")
+        lines.append("")
     (staging / "report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     publish_dir(staging, directory)
     return directory / "report.md"

@@ -9,6 +9,7 @@ Chunks run as tasks on the job's dask client when there is one, with a progress 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -161,6 +162,25 @@ def _remote_reads(layers: Iterable[Layer]) -> dict[str, object]:
     return out
 
 
+def _stack_dates(ctx: RunContext) -> dict[str, str]:
+    """Per-date variables stacked along ``time`` (``timeseries:``); unchanged ones are kept."""
+    from prospect.io.cube import add_variables
+    from prospect.timeseries import stack_dates
+
+    assert ctx.job.timeseries is not None
+    cube = open_cube(ctx.cube_path)
+    stacked = stack_dates(cube, ctx.job.timeseries)
+    for name in stacked.data_vars:  # a stack depends on its inputs' fingerprints too
+        inputs = sorted(str(cube[v].attrs.get("prospect_fingerprint", ""))
+                        for v in json.loads(stacked[name].attrs["provenance"])["stacked"].values())
+        stacked[name].attrs["prospect_fingerprint"] = json.dumps(inputs)
+    todo = [str(n) for n in stacked.data_vars if str(n) not in cube.data_vars or
+            cube[n].attrs.get("prospect_fingerprint") != stacked[n].attrs["prospect_fingerprint"]]
+    if todo:
+        add_variables(ctx.cube_path, stacked[todo], overwrite=True)
+    return {str(n): f"{ctx.cube_path}/{n}" for n in stacked.data_vars}
+
+
 def run(ctx: RunContext) -> StageResult:
     """Create (or reuse) the cube at ``ctx.cube_path`` and ingest every source into it."""
     grid = ctx.grid
@@ -195,6 +215,8 @@ def run(ctx: RunContext) -> StageResult:
     with _progress(ctx) as progress:
         task_id = progress.add_task(f"ingest {len(todo)} layer(s)", total=None)
         computed, resumed_chunks = _run_tasks(ctx, todo, grid, progress, task_id)
+    if ctx.job.timeseries is not None:
+        result.outputs.update(_stack_dates(ctx))
     result.outputs["cube"] = str(ctx.cube_path)
     result.inputs = _inputs(layers)
     result.metrics = {

@@ -33,7 +33,9 @@ def kriging_sources(ctx: RunContext) -> list[PointSource]:
 
 
 def has_work(job: Any) -> bool:
-    """True when a job has kriged surfaces to check or an economics section."""
+    """True when a job has kriged surfaces to check, economics or changes between dates."""
+    if job.timeseries is not None and job.timeseries.difference:
+        return True
     return job.economics is not None or any(
         isinstance(s, PointSource) and "kriging" in s.interpolate for s in job.sources)
 
@@ -86,6 +88,33 @@ def _economics(ctx: RunContext) -> dict[str, Any]:
             "variables": [la.name for la in layers], **shares(merge_counts(parts))}
 
 
+def _changes(ctx: RunContext) -> dict[str, Any]:
+    """``<name>_change`` (last minus first date) of each ``timeseries.difference`` variable."""
+    from prospect.errors import DataError
+    from prospect.io.cube import add_variables, open_cube
+    from prospect.timeseries import change
+
+    assert ctx.job.timeseries is not None
+    cube = open_cube(ctx.cube_path)
+    missing = [n for n in ctx.job.timeseries.difference if n not in cube.data_vars]
+    if missing:
+        raise DataError(f"timeseries.difference: no variable {missing} in the cube; name "
+                        "indices (or stacked bands) with a time axis")
+    out = {str(c.name): c for c in (change(cube[n]) for n in ctx.job.timeseries.difference)}
+    import xarray as xr
+
+    add_variables(ctx.cube_path, xr.Dataset(out), overwrite=True)
+    summary = {}
+    for name, da in out.items():
+        v = np.asarray(da.values, dtype="f8")
+        ok = np.isfinite(v)
+        summary[name] = {"cells": int(ok.sum()), "mean": float(v[ok].mean()) if ok.any() else None,
+                         "p05": float(np.percentile(v[ok], 5)) if ok.any() else None,
+                         "p95": float(np.percentile(v[ok], 95)) if ok.any() else None,
+                         "long_name": da.attrs["long_name"]}
+    return {"variables": list(out), "summary": summary}
+
+
 def run(ctx: RunContext) -> StageResult:
     """Check every kriged surface, derive the economics layers, write the report."""
     from pipelines.screen_report import write_screen_report
@@ -112,6 +141,10 @@ def run(ctx: RunContext) -> StageResult:
             "economics_max_lce_t_per_year": econ["max_lce_t_per_year"],
         })
         for name in econ["variables"]:
+            result.outputs[name] = f"{ctx.cube_path}:{name}"
+    if ctx.job.timeseries is not None and ctx.job.timeseries.difference:
+        facts["changes"] = _changes(ctx)
+        for name in facts["changes"]["variables"]:
             result.outputs[name] = f"{ctx.cube_path}:{name}"
     report = write_screen_report(ctx.out_dir / "screen", facts, cube=ctx.cube_path)
     result.outputs["report"] = str(report)

@@ -33,6 +33,7 @@ from prospect.config.model import ModelConfig
 from prospect.config.region import Bounds, PositiveInt, RegionConfig
 from prospect.config.sources import SourceConfig
 from prospect.config.tiles import TilesConfig
+from prospect.config.timeseries import TimeSeriesConfig
 from prospect.errors import ConfigError
 from prospect.grid import RegionGrid
 
@@ -160,6 +161,8 @@ class JobConfig(StrictModel):
         Land mask: cells outside the region's outline are no-data in every variable.
     economics
         Economic screening of a brine lithium surface (the ``screen`` stage).
+    timeseries
+        Per-date variables stacked along ``time`` after ingest; differences between dates.
     """
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -168,6 +171,7 @@ class JobConfig(StrictModel):
     region: Region
     sources: list[SourceConfig] = Field(default_factory=list)
     mask: MaskConfig | None = None
+    timeseries: TimeSeriesConfig | None = None
     indices: IndicesConfig | None = None
     model: ModelConfig | None = None
     economics: EconomicsConfig | None = None

@@ -190,27 +190,34 @@ def add_variables(
     clash = [n for n in names if n in cube.data_vars]
     if clash and not overwrite:
         raise DataError(f"{path}: variables {clash} already exist; pass overwrite to replace them")
+    timed = [n for n in names if variables[n].dims[:1] == ("time",)]
     for name in names:
         da = variables[name]
-        if da.dims != ("y", "x") or da.shape != grid.shape:
+        if da.dims[-2:] != ("y", "x") or da.shape[-2:] != grid.shape or da.ndim != (
+                3 if name in timed else 2):
             raise DataError(
                 f"variable {name!r} has dims {da.dims} shape {da.shape}; the cube needs "
-                f"('y', 'x') {grid.shape}"
+                f"('y', 'x') {grid.shape}, or ('time', 'y', 'x')"
             )
+    if timed:
+        _check_time_axis(cube, variables)
     staged = grid_template(grid)
     for name in names:
+        keep = ("time", "y", "x") if name in timed else ("y", "x")
         da = variables[name].drop_vars(
-            [c for c in variables[name].coords if c not in ("y", "x")], errors="ignore"
+            [c for c in variables[name].coords if c not in keep], errors="ignore"
         )
         da = da.assign_coords(y=staged.y, x=staged.x)
         if hasattr(da.data, "chunks"):
-            da = da.chunk({"y": grid.chunks[0], "x": grid.chunks[1]})
+            da = da.chunk({"y": grid.chunks[0], "x": grid.chunks[1]}
+                          | ({"time": 1} if name in timed else {}))
         staged[name] = da
         staged[name].attrs = {**variables[name].attrs}
         staged[name].attrs["grid_mapping"] = "spatial_ref"
         staged[name].encoding = {}
     encoding = {
-        n: {"chunks": grid.chunks, "compressors": [COMPRESSOR]} for n in names
+        n: {"chunks": (1, *grid.chunks) if n in timed else grid.chunks,
+            "compressors": [COMPRESSOR]} for n in names
     }
     tmp = _staging_path(path)
     try:
@@ -219,10 +226,22 @@ def add_variables(
         (compute or dask.compute)(write)
         for name in names:  # old copies go beside the store, never inside it
             publish_dir(tmp / name, path / name, aside=path.parent)
+        if timed and not (path / "time").is_dir():
+            publish_dir(tmp / "time", path / "time", aside=path.parent)
         consolidate(path)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return names
+
+
+def _check_time_axis(cube: xr.Dataset, variables: xr.Dataset) -> None:
+    """A cube has one time axis: new time variables must use the cube's times, if it has any."""
+    new = np.asarray(variables["time"].values)
+    if "time" in cube.coords and not np.array_equal(np.asarray(cube["time"].values), new):
+        raise DataError(
+            f"the cube's time axis is {list(map(str, cube['time'].values))}; variables on "
+            f"{list(map(str, new))} need a cube of their own"
+        )
 
 
 def consolidate(path: Path) -> None:
