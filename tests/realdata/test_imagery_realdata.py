@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -64,7 +65,7 @@ def test_wageningen_two_dates_every_value_by_hand(shared_data, tmp_path) -> None
 
     job = load_job(JOB)
     run_stages(RunContext(job=job, out_dir=tmp_path, grid=resolve_grid(job)),
-               [s for s in default_stages(job) if s != "tiles"])
+               default_stages(job))
     ds = open_cube(tmp_path / "cube.zarr")
     assert [str(t)[:10] for t in ds["time"].values] == ["1990-04-08", "2014-04-19"]
     assert ds["NDVI"].dims == ("time", "y", "x") and ds["red"].dims == ("time", "y", "x")
@@ -94,5 +95,11 @@ def test_wageningen_two_dates_every_value_by_hand(shared_data, tmp_path) -> None
         expected = _indices(dates[1])[name] - _indices(dates[0])[name]
         got = ds[f"{name}_change"].values[rows, cols]
         np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5, err_msg=name)
+    # tiles in the Dutch national grid (NetherlandsRDNewQuad, as PDOK) besides Web Mercator
+    rd = tmp_path / "tiles" / "NDVI_change" / "NetherlandsRDNewQuad"
+    assert len(list(rd.rglob("*.png"))) > 0
+    doc = json.loads((tmp_path / "tiles" / "NDVI_change" /
+                      "tilejson-NetherlandsRDNewQuad.json").read_text())
+    assert "28992" in json.dumps(doc)
     # most sampled cells lie on both scenes; the rest are outside one scene's footprint
     assert np.isfinite(ds["NDVI_change"].values[rows, cols]).mean() > 0.85
