@@ -14,6 +14,8 @@ Endpoints (``{layer}`` is a configured layer *name*; paths and URLs are never ac
 ``GET /wms?SERVICE=WMS&REQUEST=...``                       WMS 1.3.0 (GetCapabilities, GetMap,
                                                            GetFeatureInfo, GetLegendGraphic)
 ``GET /legend/{layer}.png``                                legend image
+``GET /download/{layer}.tif``                              the layer's COG (range requests)
+``GET /stac/{layer}.json``                                 STAC item of that COG
 ``GET /point/{layer}?lon=..&lat=..``                       the value at a WGS 84 point
 ``GET /viewer/``                                           the map viewer page
 =========================================================  ==================================
@@ -46,6 +48,7 @@ from starlette.staticfiles import StaticFiles
 
 from prospect.config.tiles import ServeConfig
 from tiles import handlers
+from tiles.downloads import cog_download, stac_item
 from tiles.http import MAX_URL_LENGTH, ApiError, RequestLimits, error_response
 from tiles.service import Layer, TileService, build_layers
 from tiles.viewer import STATIC_DIR
@@ -129,6 +132,8 @@ def create_app(config: ServeConfig, *, config_path: str | Path | None = None) ->
         Route("/wmts/1.0.0/{layer}/{style}/{tms}/{z}/{row}/{tail}", _bind(svc, h.wmts_tile)),
         Route("/wmts", _bind(svc, h.wmts_kvp)),
         Route("/wms", _bind(svc, wms)),
+        Route("/download/{name}", _bind(svc, cog_download)),
+        Route("/stac/{name}", _bind(svc, stac_item)),
         Route("/legend/{name}", _bind(svc, h.legend)),
         Route("/point/{layer}", _bind(svc, h.point)),
         Route("/viewer/", _bind(svc, h.viewer)),

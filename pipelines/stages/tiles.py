@@ -93,9 +93,10 @@ def _render_layer(
     meta = replace(meta, min_zoom=cfg.min_zoom, max_zoom=cfg.max_zoom, matrix_sets={
         "WebMercatorQuad": (cfg.min_zoom, cfg.max_zoom, meta.bounds)})
     (layer_dir / "legend.png").write_bytes(legend_png(layer, title=meta.label))
+    root = f"{cfg.public_url}/{name}/" if cfg.public_url else ""  # absolute when published
     doc = tilejson(
-        layer, meta, tiles_url=f"{{z}}/{{x}}/{{y}}.{cfg.format}", tile_size=cfg.tile_size,
-        legend_url="legend.png",
+        layer, meta, tiles_url=f"{root}{{z}}/{{x}}/{{y}}.{cfg.format}", tile_size=cfg.tile_size,
+        legend_url=f"{root}legend.png",
     )
     (layer_dir / "tilejson.json").write_text(json.dumps(doc, indent=2))
     for grid in cfg.tile_matrix_sets:  # national grids: zooms from the data's resolution
@@ -108,8 +109,8 @@ def _render_layer(
             executor=executor, tile_matrix_set=grid,
         )
         (layer_dir / f"tilejson-{grid}.json").write_text(json.dumps(tilejson(
-            layer, national, tiles_url=f"{grid}/{{z}}/{{x}}/{{y}}.{cfg.format}",
-            tile_size=cfg.tile_size, legend_url="legend.png", tile_matrix_set=grid,
+            layer, national, tiles_url=f"{root}{grid}/{{z}}/{{x}}/{{y}}.{cfg.format}",
+            tile_size=cfg.tile_size, legend_url=f"{root}legend.png", tile_matrix_set=grid,
         ), indent=2))
     if cfg.archive:
         write_pmtiles(layer_dir, tiles_dir / f"{name}.pmtiles", fmt=cfg.format,

@@ -158,6 +158,11 @@ class TilesConfig(StrictModel):
                     "UTM{zone}WGS84Quad, e.g. UTM19WGS84Quad",
     )
     archive: bool = True
+    public_url: str | None = Field(
+        default=None, pattern=r"^https?://[^\s?#]+[^/\s?#]$",
+        description="Root URL where out/tiles/ is published; static TileJSON then carries "
+                    "absolute tile and legend URLs (default: relative ones)",
+    )
     workers: int | None = Field(default=None, ge=1, le=64)
     layers: list[TileLayerConfig] = Field(default_factory=_default_layers)
 

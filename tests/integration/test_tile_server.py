@@ -400,3 +400,40 @@ def test_half_open_connections_neither_block_clients_nor_stay_open(served, tmp_p
         finally:
             for s in socks:
                 s.close()
+
+
+def test_keyed_cog_download_with_range_requests_and_vsicurl(served) -> None:
+    fx, server, c = served
+    data = fx.uncertainty.read_bytes()
+    assert c.get("/download/uncertainty.tif").status_code == 401
+    assert c.get("/download/uncertainty.tif", headers={"X-API-Key": fx.revoked_key}
+                 ).status_code == 403
+    full = c.get("/download/uncertainty.tif", params={"key": fx.key})
+    assert full.status_code == 200 and full.content == data
+    assert full.headers["accept-ranges"] == "bytes"
+    assert full.headers["cache-control"].startswith("private")
+    part = c.get("/download/uncertainty.tif", params={"key": fx.key},
+                 headers={"Range": "bytes=100-1099"})
+    assert part.status_code == 206 and part.content == data[100:1100]
+    assert part.headers["content-range"] == f"bytes 100-1099/{len(data)}"
+    head = c.head("/download/uncertainty.tif", params={"key": fx.key})
+    assert head.status_code == 200 and int(head.headers["content-length"]) == len(data)
+    # GDAL opens it by URL (/vsicurl/, range reads) and reads the same values
+    with rasterio.Env(GDAL_DISABLE_READDIR_ON_OPEN="EMPTY_DIR", GDAL_HTTP_TIMEOUT="20"), \
+            rasterio.open(f"/vsicurl/{server.url}/download/uncertainty.tif?key={fx.key}") as ds, \
+            rasterio.open(fx.uncertainty) as local:
+        assert ds.crs == local.crs and ds.transform == local.transform
+        assert np.array_equal(ds.read(1), local.read(1), equal_nan=True)
+
+
+def test_stac_item_of_a_layer(served) -> None:
+    fx, server, c = served
+    assert c.get("/stac/uncertainty.json").status_code == 401
+    item = c.get("/stac/uncertainty.json", params={"key": fx.key}).json()
+    assert item["type"] == "Feature" and item["stac_version"].startswith("1.")
+    assert item["id"] == "uncertainty" and item["properties"]["proj:epsg"] == 32619
+    assert item["properties"]["prospect:synthetic"] is True
+    assert "synthetic" in item["properties"]["title"]
+    href = item["assets"]["data"]["href"]
+    assert href == f"{server.url}/download/uncertainty.tif?key={fx.key}"
+    assert httpx.get(href).content == fx.uncertainty.read_bytes()

@@ -68,3 +68,55 @@ def test_stage_falls_back_to_the_cube(tile_fixture, tile_cube, tmp_path: Path) -
 def test_stage_without_scores_names_what_is_missing(tile_fixture, tmp_path: Path) -> None:
     with pytest.raises(StageError, match=r"probability\.tif.*score stage"):
         run(RunContext(job=_job(), out_dir=tmp_path, grid=tile_fixture.grid))
+
+
+def test_stage_national_grid_public_url_and_metadata(tile_fixture, tmp_path: Path) -> None:
+    """A UTM 19N pyramid beside the XYZ one, in place against the COG in its own CRS;
+    absolute TileJSON URLs with a public URL; the synthetic label reaches PMTiles."""
+    import io
+
+    import numpy as np
+    import rasterio
+    from PIL import Image
+    from pmtiles.reader import MmapSource, Reader
+
+    from tiles.colormap import values_from_rgba
+    from tiles.grids import tile_matrix_set
+
+    out = tmp_path / "out"
+    (out / "score").mkdir(parents=True)
+    shutil.copy(tile_fixture.probability, out / "score" / "probability.tif")
+    job = _job(min_zoom=14, tile_matrix_sets=["UTM19WGS84Quad"],
+               public_url="https://maps.example.org/tiles",
+               layers=[{"variable": "probability", "licence": "CC-BY-4.0"}])
+    run(RunContext(job=job, out_dir=out, grid=tile_fixture.grid))
+    d = out / "tiles" / "probability"
+    doc = json.loads((d / "tilejson.json").read_text())
+    assert doc["tiles"] == ["https://maps.example.org/tiles/probability/{z}/{x}/{y}.png"]
+    assert "synthetic" in doc["description"] and doc["prospect"]["licence"] == "CC-BY-4.0"
+    utm = json.loads((d / "tilejson-UTM19WGS84Quad.json").read_text())
+    assert utm["crs"] == "EPSG:32619" and utm["tileMatrixSet"] == "UTM19WGS84Quad"
+    z = utm["maxzoom"]
+    tiles = sorted((d / "UTM19WGS84Quad" / str(z)).glob("*/*.png"))
+    assert tiles
+    tms = tile_matrix_set("UTM19WGS84Quad")
+    checked = 0
+    with rasterio.open(tile_fixture.probability) as src:
+        data = src.read(1)
+        for path in tiles:
+            x, y = int(path.parent.name), int(path.stem)
+            b = tms.xy_bounds(x, y, z)
+            with Image.open(io.BytesIO(path.read_bytes())) as img:
+                values = values_from_rgba(np.asarray(img.convert("RGBA")), colormap="viridis",
+                                          vmin=0.0, vmax=1.0)
+            cx, cy = b.left + 128.5 * (b.right - b.left) / 256, b.top - 128.5 * (
+                b.top - b.bottom) / 256
+            r, c = src.index(cx, cy)
+            if 0 <= r < data.shape[0] and 0 <= c < data.shape[1] and np.isfinite(
+                    data[r, c]) and np.isfinite(values[128, 128]):
+                assert abs(values[128, 128] - data[r, c]) < 0.02
+                checked += 1
+    assert checked >= 1
+    with open(out / "tiles" / "probability.pmtiles", "rb") as fh:
+        meta = Reader(MmapSource(fh)).metadata()
+    assert meta["prospect"]["synthetic"] is True and "synthetic" in meta["description"]

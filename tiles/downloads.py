@@ -1,0 +1,83 @@
+"""Keyed downloads: a layer's COG (HTTP range requests, so GDAL and QGIS open it by URL
+with ``/vsicurl/``) and a STAC item describing it.
+
+``GET /download/{layer}.tif`` serves the file itself (``Accept-Ranges: bytes``, ``206`` for
+``Range`` requests, ``HEAD``); ``GET /stac/{layer}.json`` is a STAC 1.0 item whose ``data``
+asset points at that URL (with the caller's key carried on). Keys are checked exactly as
+for tiles; cube layers have no COG to download (404).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+
+from tiles.http import ApiError
+from tiles.service import Layer, TileService
+
+__all__ = ["cog_download", "stac_item"]
+
+
+def _cog_layer(svc: TileService, request: Request, name: str, ext: str) -> Layer:
+    if not name.endswith(ext):
+        raise ApiError(400, f"URLs are /download/{{layer}}.tif and /stac/{{layer}}.json, "
+                            f"got {name[:60]!r}")
+    layer = svc.layer_for(request, name[: -len(ext)])
+    if layer.source.variable is not None:
+        raise ApiError(404, f"layer {layer.name!r} is read from a zarr cube; there is no COG "
+                            "to download (serve its COG with 'cog:' to offer one)")
+    return layer
+
+
+async def cog_download(svc: TileService, request: Request) -> Response:
+    """``/download/{layer}.tif``: the layer's COG, with range requests."""
+    layer = _cog_layer(svc, request, request.path_params["name"], ".tif")
+    headers = svc.cache_headers(request, public=layer.config.public)
+    return FileResponse(layer.source.path, media_type="image/tiff; application=geotiff; "
+                        "profile=cloud-optimized", headers=headers,
+                        filename=f"{layer.name}.tif", content_disposition_type="inline")
+
+
+async def stac_item(svc: TileService, request: Request) -> Response:
+    """``/stac/{layer}.json``: a STAC 1.0 item for the layer's COG."""
+    import pystac
+
+    layer = _cog_layer(svc, request, request.path_params["name"], ".json")
+    meta = svc.meta(layer)
+    base, q = svc.base_url(request), svc.key_query(request)
+    suffix = f"?{q}" if q else ""
+    west, south, east, north = meta.bounds
+    st = layer.source.path.stat()
+    epsg = meta.crs.split(":")[1] if meta.crs.startswith("EPSG:") else None
+    item = pystac.Item(
+        id=layer.name,
+        geometry={"type": "Polygon", "coordinates": [[
+            [west, south], [east, south], [east, north], [west, north], [west, south]]]},
+        bbox=[west, south, east, north],
+        datetime=datetime.fromtimestamp(st.st_mtime, UTC),
+        properties={
+            "title": meta.label, "description": meta.description,
+            "prospect:synthetic": meta.synthetic, "prospect:attribution": meta.attribution,
+            **({"license": meta.licence} if meta.licence else {}),
+            **({"proj:epsg": int(epsg)} if epsg else {}),
+            "prospect:units": layer.config.units,
+        },
+        stac_extensions=(["https://stac-extensions.github.io/projection/v1.1.0/schema.json"]
+                         if epsg else []),
+    )
+    item.add_asset("data", pystac.Asset(
+        href=f"{base}/download/{layer.name}.tif{suffix}",
+        media_type=pystac.MediaType.COG, roles=["data"], title=meta.label,
+    ))
+    item.add_asset("legend", pystac.Asset(
+        href=f"{base}/legend/{layer.name}.png{suffix}", media_type=pystac.MediaType.PNG,
+        roles=["overview"],
+    ))
+    item.set_self_href(f"{base}/stac/{layer.name}.json{suffix}")
+    body = json.dumps(item.to_dict(include_self_link=True)).encode()
+    etag = svc.etag(layer, "stac", hashlib.sha256(body).hexdigest())
+    return svc.respond(request, layer, etag, body, "application/geo+json")
