@@ -8,15 +8,18 @@ the traceback instead.
 
 from __future__ import annotations
 
-import errno
+import logging
 import os
 import sys
+from typing import Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
+from pipelines.faults import os_error_line
 from prospect.errors import ProspectError
+from prospect.redact import redact
 
 try:  # typer >= 0.26 vendors click; older releases use the click package
     from typer._click import ClickException
@@ -49,6 +52,26 @@ def _register() -> None:
             _registered.append(module)
 
 
+def _redact_logs() -> None:
+    """Log records lose URL credentials before any handler formats them (once per process)."""
+    factory = logging.getLogRecordFactory()
+    if getattr(factory, "prospect_redacts", False):
+        return
+
+    def make(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = factory(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string: leave it to the handler to report
+            return record
+        if "://" in message or "=" in message:
+            record.msg, record.args = redact(message), None
+        return record
+
+    make.prospect_redacts = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(make)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``prospect`` script; returns the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -57,13 +80,14 @@ def main(argv: list[str] | None = None) -> int:
         args.remove("--debug")
         debug = True
     err = Console(stderr=True, highlight=False)
+    _redact_logs()
     try:
         _register()
         app(args=args, prog_name="prospect", standalone_mode=False)
     except ProspectError as exc:
         if debug:
             raise
-        first, *rest = str(exc).splitlines() or [type(exc).__name__]
+        first, *rest = redact(str(exc)).splitlines() or [type(exc).__name__]
         err.print(f"[bold red]error:[/bold red] {escape(first)}", markup=True, soft_wrap=True)
         for line in rest:
             err.print(f"  {line}", markup=False, soft_wrap=True)
@@ -82,42 +106,20 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:  # disk full, read-only, file-size limit...: the path and the cause
         if debug:
             raise
-        err.print(f"[bold red]error:[/bold red] {escape(os_error_line(exc))}", markup=True,
+        err.print(f"[bold red]error:[/bold red] {escape(redact(os_error_line(exc)))}", markup=True,
                   soft_wrap=True)
         return 74  # EX_IOERR
     except Exception as exc:  # a traceback is a bug: show one line, keep the details
         if debug:
             raise
         err.print(
-            f"[bold red]internal error:[/bold red] {type(exc).__name__}: {escape(str(exc))}\n"
+            f"[bold red]internal error:[/bold red] {type(exc).__name__}: "
+            f"{escape(redact(str(exc)))}\n"
             "  this is a bug in Prospect; rerun with --debug for the traceback and report it",
             markup=True, soft_wrap=True,
         )
         return 70
     return 0
-
-
-_OS_HINTS = {
-    errno.ENOSPC: "the disk is full; free space, then run the same command again to resume "
-                  "(finished work is kept)",
-    errno.EDQUOT: "the disk quota is used up; free space, then run the same command again",
-    errno.EROFS: "the file system is read-only; give an -o on a writable disk",
-    errno.EFBIG: "the file is over the file-size limit (ulimit -f); raise the limit, then run "
-                 "the same command again",
-    errno.EACCES: "permission denied; make it writable or give another -o",
-    errno.EPERM: "operation not permitted; make it writable or give another -o",
-    errno.ENOTDIR: "a part of this path is a file, not a directory; give another -o",
-    errno.EEXIST: "it exists already and is in the way; move it or give another -o",
-}
-
-
-def os_error_line(exc: OSError) -> str:
-    """One line for an operating-system error: the path, then the cause and what to do."""
-    path = exc.filename or ""
-    if exc.filename2:
-        path = f"{path} -> {exc.filename2}"
-    cause = _OS_HINTS.get(exc.errno or -1) or exc.strerror or str(exc) or type(exc).__name__
-    return f"{path}: {cause}" if path else cause
 
 
 if __name__ == "__main__":

@@ -380,8 +380,10 @@ def _local_cluster_config() -> dict[str, Any]:
 
 def local_cluster(n_workers: int, *, threads_per_worker: int = 1,
                   memory_limit: str | float | None = "auto",
-                  dashboard_address: str | None = ":0") -> Any:
+                  dashboard_address: str | None = "127.0.0.1:0") -> Any:
     """The embedded default: a ``LocalCluster`` of worker processes on this machine.
+
+    Its scheduler, workers and dashboard listen on loopback (127.0.0.1) only.
 
     Started with :data:`LOCAL_CLUSTER_CONFIG` (where not set otherwise); the benchmarks
     start theirs here too, so they measure what a job gets.
@@ -392,7 +394,7 @@ def local_cluster(n_workers: int, *, threads_per_worker: int = 1,
     with dask.config.set(_local_cluster_config()):
         return LocalCluster(
             n_workers=n_workers, threads_per_worker=threads_per_worker, processes=True,
-            memory_limit=memory_limit, dashboard_address=dashboard_address,
+            host="127.0.0.1", memory_limit=memory_limit, dashboard_address=dashboard_address,
             silence_logs=logging.ERROR,
         )
 

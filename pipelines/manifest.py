@@ -25,9 +25,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from pipelines import verify
 from pipelines.context import StageResult
 from prospect.config import JobConfig
 from prospect.io.files import file_sha256
+from prospect.redact import redact_tree
 from prospect.versions import library_versions
 
 __all__ = ["Manifest", "file_sha256", "library_versions"]
@@ -44,8 +46,8 @@ def _file_record(path: Path) -> dict[str, Any]:
             "mtime_ns": st.st_mtime_ns}
 
 
-def _file_unchanged(record: dict[str, Any]) -> bool:
-    path = Path(record.get("path", ""))
+def _file_unchanged(record: dict[str, Any], base: Path | None = None) -> bool:
+    path = verify.resolve(base, record.get("path", "")) if base else Path(record.get("path", ""))
     try:
         st = path.stat()
     except OSError:
@@ -135,11 +137,14 @@ class Manifest:
             if other and other.get("seq", 0) > seq:
                 return False, f"{earlier} was recomputed after it"
         for label, frec in rec.get("input_files", {}).items():
-            if not _file_unchanged(frec):
+            if not _file_unchanged(frec, self.path.parent):
                 return False, f"input {label} ({frec.get('path')}) changed"
         for label, out in rec.get("outputs", {}).items():
-            if isinstance(out, str) and os.path.isabs(out) and not os.path.exists(out):
+            if isinstance(out, str) and not verify.resolve(self.path.parent, out).exists():
                 return False, f"output {label} ({out}) is missing"
+        damaged, _ = verify.check(self.path.parent, rec.get("verify"))
+        if damaged:
+            return False, damaged
         return True, f"finished in run {rec.get('run_id', '?')} at {rec.get('finished', '?')}"
 
     def skip(self, name: str, reason: str) -> StageResult:
@@ -149,7 +154,9 @@ class Manifest:
         self.run["skipped"].append({"stage": name, "reason": reason})
         self.write()
         return StageResult(
-            name=name, outputs=dict(rec.get("outputs", {})), metrics=dict(rec.get("metrics", {})),
+            name=name, metrics=dict(rec.get("metrics", {})),
+            outputs={k: str(verify.resolve(self.path.parent, v)) if isinstance(v, str) else v
+                     for k, v in rec.get("outputs", {}).items()},
             skipped=True, seconds=0.0,
             notes=[f"skipped: {reason}; config and inputs unchanged (use --force to rerun)"],
         )
@@ -173,7 +180,9 @@ class Manifest:
             path = Path(p)
             if path.is_file():
                 known = self.data["inputs"].get(label)
-                rec = known if known and _file_unchanged(known) else _file_record(path)
+                rec = known if known and _file_unchanged(known, self.path.parent) else \
+                    _file_record(path)
+                rec["path"] = verify.relative_to(self.path.parent, rec["path"])
                 self.data["inputs"][label] = rec
                 out[label] = rec
         return out
@@ -189,7 +198,9 @@ class Manifest:
             "run_id": self.run_id,
             "seconds": result.seconds,
             "skipped": result.skipped,
-            "outputs": result.outputs,
+            "outputs": {k: verify.relative_to(self.path.parent, v)
+                        for k, v in result.outputs.items()},
+            "verify": verify.inventory(self.path.parent, result.outputs),
             "metrics": result.metrics,
             "notes": result.notes,
             "input_files": files,
@@ -217,5 +228,10 @@ class Manifest:
         """Write atomically (temp file, then rename)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(f".{uuid.uuid4().hex[:6]}.tmp")
-        tmp.write_text(json.dumps(self.data, indent=2, sort_keys=True, default=str))
-        os.replace(tmp, self.path)
+        try:
+            tmp.write_text(json.dumps(redact_tree(self.data), indent=2, sort_keys=True,
+                                      default=str))
+            os.replace(tmp, self.path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)  # a full disk leaves the old manifest, no litter
+            raise

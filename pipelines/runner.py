@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
+from pipelines import verify
 from pipelines.cluster import (
     dashboard_link,
     dask_client,
@@ -17,13 +19,14 @@ from pipelines.cluster import (
     worker_count,
 )
 from pipelines.context import RunContext, StageResult, timed
+from pipelines.faults import output_fault
 from pipelines.lock import output_lock
 from pipelines.manifest import Manifest
 from pipelines.progress import StageMonitor
 from pipelines.stages import STAGE_ORDER, get_stage
 from pipelines.stages.screen import has_work as screen_has_work
 from prospect.config import JobConfig, load_job, resolve_grid
-from prospect.errors import ConfigError, StageError
+from prospect.errors import ConfigError, ProspectError, StageError
 
 __all__ = ["prepare_out_dir", "print_summary", "run_job", "run_stages"]
 
@@ -63,12 +66,17 @@ def run_job(
     ctx = RunContext(job=job, out_dir=out_dir, grid=resolve_grid(job), job_path=job_path)
     if console is not None:
         ctx.console = console
-    with output_lock(out_dir) as writable:
-        if not writable:
-            return _read_only_rerun(ctx, wanted, force=force)
-        with dask_client(scheduler=scheduler, workers=workers, cluster=cluster) as client:
-            ctx.client = client
-            return run_stages(ctx, wanted, force=force, cluster=cluster)
+    try:
+        with output_lock(out_dir) as writable:
+            if not writable:
+                return _read_only_rerun(ctx, wanted, force=force)
+            with dask_client(scheduler=scheduler, workers=workers, cluster=cluster) as client:
+                ctx.client = client
+                return run_stages(ctx, wanted, force=force, cluster=cluster)
+    except OSError as exc:
+        if isinstance(exc, ProspectError):
+            raise
+        raise output_fault(exc, out_dir) from exc
 
 
 def prepare_out_dir(out_dir: Path) -> Path:
@@ -149,6 +157,11 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
             continue
         if link:
             ctx.console.print(f"  [dim]dashboard: {link}[/dim]")
+        last = manifest.data["stages"].get(name, {})
+        if last.get("status") == "done":  # finished once, no longer whole or up to date
+            ctx.console.print(f"  running again: {reason}")
+            for var in verify.repair(ctx.out_dir, last.get("verify")):
+                ctx.console.print(f"  {var}: damaged since the last run; recomputing it")
         manifest.begin(name, reason)
         monitor = StageMonitor(ctx, name)
         try:
@@ -158,7 +171,8 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
             manifest.fail(name, exc, status="interrupted")
             raise
         except BaseException as exc:
-            manifest.fail(name, exc)
+            with contextlib.suppress(OSError):  # a full disk must not hide the first error
+                manifest.fail(name, exc)
             if scheduler_lost(ctx.client):
                 raise lost_scheduler_error(ctx.client, stage=name, manifest=manifest.path,
                                            cause=exc) from None

@@ -17,6 +17,7 @@ __all__ = [
     "InputFileError",
     "ModelError",
     "OutputBusyError",
+    "OutputWriteError",
     "ProspectError",
     "SchemaMismatchError",
     "SecurityError",
@@ -76,3 +77,9 @@ class OutputBusyError(ProspectError, BlockingIOError):
     """Another job holds the output directory's lock (one job per output directory)."""
 
     exit_code = 75  # EX_TEMPFAIL: try again when the other job has finished
+
+
+class OutputWriteError(ProspectError, OSError):
+    """Outputs cannot be written: disk full, read-only, over a file-size limit..."""
+
+    exit_code = 74  # EX_IOERR

@@ -13,6 +13,7 @@ import numpy as np
 
 from prospect.grid import ChunkWindow, RegionGrid
 from prospect.io.files import file_sha256
+from prospect.redact import redact_tree
 
 __all__ = ["Layer", "file_sha256", "provenance_json"]
 
@@ -21,7 +22,7 @@ __all__ = ["Layer", "file_sha256", "provenance_json"]
 
 def provenance_json(**items: Any) -> str:
     """A stable JSON string for a variable's ``provenance`` attribute."""
-    return json.dumps(items, sort_keys=True, default=str)
+    return json.dumps(redact_tree(items), sort_keys=True, default=str)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -51,6 +51,9 @@ def _items(href: str) -> list[pystac.Item]:
                              ) from None
     except (OSError, ValueError) as exc:
         raise InputFileError(f"{href}: cannot read as STAC JSON: {exc}") from None
+    except Exception as exc:  # urllib3/requests errors of a remote catalog are not OSErrors
+        raise InputFileError(f"{href}: cannot fetch the STAC document ({type(exc).__name__}); "
+                             "check the URL and the network") from None
     if not isinstance(data, dict):
         raise InputFileError(f"{href}: not a STAC object (a JSON mapping expected)")
     if data.get("type") == "FeatureCollection":

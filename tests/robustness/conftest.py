@@ -152,3 +152,13 @@ def assert_clean_error(result: Outcome, code: int, *needles: str) -> str:
     for needle in needles:
         assert needle in line, f"{needle!r} not in the error line: {line}"
     return line
+
+
+@pytest.fixture(scope="session")
+def scheduler() -> Any:
+    """Address of one small loopback dask cluster shared by the corpus's real runs."""
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster:
+        yield cluster.scheduler_address

@@ -1,0 +1,155 @@
+"""Resume checks: a finished stage is skipped only while its outputs are still whole.
+
+When a stage finishes, :func:`inventory` notes, for every zarr cube among its outputs,
+which chunk files each data variable has (their count and a digest of their names: a
+chunk that is all fill value is legitimately absent, so "every chunk exists" means every
+chunk the stage wrote). Before a rerun skips the stage, :func:`check` compares: a deleted
+chunk file or a truncated ``zarr.json`` makes the stage run again, and :func:`repair`
+first removes the damaged variables so that the stage recomputes them instead of taking
+them as up to date. Paths are relative to the output directory, so a copied or moved
+output directory is checked against its own files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from prospect.errors import StageError
+
+__all__ = ["check", "inventory", "relative_to", "repair", "resolve"]
+
+
+def relative_to(out_dir: Path, value: Any) -> Any:
+    """``value`` as a path relative to ``out_dir`` when it is an absolute path inside it."""
+    if isinstance(value, str) and os.path.isabs(value):
+        try:
+            return str(Path(value).relative_to(out_dir))
+        except ValueError:
+            return value
+    return value
+
+
+def resolve(out_dir: Path, value: str) -> Path:
+    """A manifest path: absolute as written, else relative to ``out_dir``."""
+    return Path(value) if os.path.isabs(value) else Path(out_dir) / value
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _cube_of(path: Path) -> Path | None:
+    """The zarr group (cube) ``path`` is, or is a variable of; ``None`` otherwise."""
+    for candidate in (path, path.parent):
+        meta = candidate / "zarr.json"
+        if meta.is_file():
+            data = _read_json(meta)
+            if data is None or data.get("node_type") == "group":
+                return candidate
+    return None
+
+
+def _chunk_keys(array: Path) -> list[str]:
+    keys = []
+    for root, _, files in os.walk(array / "c"):
+        rel = os.path.relpath(root, array)
+        keys.extend(f"{rel}/{f}" for f in files)
+    return sorted(keys)
+
+
+def _digest(keys: list[str]) -> str:
+    return hashlib.sha256("\n".join(keys).encode()).hexdigest()[:16]
+
+
+def _data_arrays(cube: Path) -> list[Path]:
+    """The cube's data variables (arrays of two or more dimensions), not its coordinates."""
+    arrays = []
+    for child in sorted(cube.iterdir()):
+        meta = _read_json(child / "zarr.json") if child.is_dir() else None
+        if meta and meta.get("node_type") == "array" and len(meta.get("shape", [])) >= 2 \
+                and not child.name.startswith("."):
+            arrays.append(child)
+    return arrays
+
+
+def inventory(out_dir: Path, outputs: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Chunk files of every data variable of every cube among ``outputs`` (paths in ``out_dir``).
+
+    Returns ``{cube (relative): {variable: {"chunks": n, "keys": digest}}}``.
+    """
+    out_dir = Path(out_dir)
+    found: dict[str, dict[str, Any]] = {}
+    for value in outputs.values():
+        if not isinstance(value, str):
+            continue
+        cube = _cube_of(resolve(out_dir, value))
+        if cube is None or str(relative_to(out_dir, str(cube))) in found:
+            continue
+        variables = {}
+        for array in _data_arrays(cube):
+            keys = _chunk_keys(array)
+            variables[array.name] = {"chunks": len(keys), "keys": _digest(keys)}
+        found[str(relative_to(out_dir, str(cube)))] = variables
+    return found
+
+
+def check(out_dir: Path, record: Mapping[str, Any] | None) -> tuple[str | None, list[Path]]:
+    """Why a finished stage's cubes are no longer whole (``None`` when they are).
+
+    Returns the reason and the damaged variables (folders) that :func:`repair` removes.
+    """
+    reason = None
+    damaged: list[Path] = []
+    for cube_rel, variables in (record or {}).items():
+        cube = resolve(out_dir, cube_rel)
+        if not (cube / "zarr.json").is_file():
+            return f"cube {cube} is missing", []
+        if _read_json(cube / "zarr.json") is None:
+            return f"{cube / 'zarr.json'} is truncated or corrupt", []
+        for name, expected in variables.items():
+            array = cube / name
+            problem = None
+            meta = _read_json(array / "zarr.json")
+            if meta is None:
+                problem = (f"cube variable {name!r}: {array / 'zarr.json'} is missing, "
+                           "truncated or corrupt")
+            else:
+                keys = _chunk_keys(array)
+                if _digest(keys) != expected.get("keys"):
+                    lost = int(expected.get("chunks", 0)) - len(keys)
+                    problem = (f"cube variable {name!r}: {lost} chunk file(s) missing" if lost > 0
+                               else f"cube variable {name!r}: its chunk files changed")
+            if problem:
+                reason = reason or problem
+                if array.exists():
+                    damaged.append(array)
+    return reason, damaged
+
+
+def repair(out_dir: Path, record: Mapping[str, Any] | None) -> list[str]:
+    """Remove the damaged variables :func:`check` finds, so their stage recomputes them.
+
+    Returns their names. A cube whose own ``zarr.json`` is corrupt is an error: its group
+    attributes cannot be rebuilt from the variables.
+    """
+    from prospect.io.cube import consolidate
+
+    reason, damaged = check(out_dir, record)
+    if reason and reason.endswith("truncated or corrupt") and not damaged:
+        raise StageError(f"{reason}; the cube's own metadata cannot be rebuilt: remove the "
+                         "cube folder to recompute it")
+    for array in damaged:
+        shutil.rmtree(array)
+    for cube in {a.parent for a in damaged}:
+        consolidate(cube)
+    return [a.name for a in damaged]
