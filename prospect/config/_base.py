@@ -84,7 +84,7 @@ MAX_DEPTH = 32
 """Deepest nesting of mappings and lists in a config."""
 
 
-MAX_NODES = 100_000
+MAX_NODES = 20_000
 """Most values a config may hold once its aliases (``*name``) are expanded."""
 
 
@@ -99,8 +99,20 @@ class _ConfigLoader(yaml.SafeLoader):
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self._depth = 0
+        self._nodes = 0
+
+    def fetch_flow_collection_start(self, token_class: Any) -> None:
+        # the scanner's cost grows with the square of the flow depth: stop it early
+        super().fetch_flow_collection_start(token_class)  # type: ignore[misc]
+        if self.flow_level > MAX_DEPTH:
+            raise _Refused(f"nested more than {MAX_DEPTH} levels deep at line {self.line + 1}")
 
     def compose_node(self, parent: Any, index: Any) -> Any:
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            line = self.peek_event().start_mark.line + 1
+            raise _Refused(f"holds more than {MAX_NODES} values (at line {line}); "
+                           "write a smaller config")
         if self.check_event(yaml.MappingStartEvent, yaml.SequenceStartEvent):
             self._depth += 1
             if self._depth > MAX_DEPTH:
@@ -154,8 +166,8 @@ def _expanded_size(node: yaml.Node, memo: dict[int, tuple[int, int]]) -> tuple[i
             depth = max(depth, child_depth + 1)
             if size > MAX_NODES:
                 raise _Refused(
-                    f"the value at line {node.start_mark.line + 1} expands (through aliases) "
-                    f"to more than {MAX_NODES} values; write a smaller config")
+                    f"the value at line {node.start_mark.line + 1} holds more than "
+                    f"{MAX_NODES} values (aliases expanded); write a smaller config")
             if depth > MAX_DEPTH:
                 raise _Refused(
                     f"the value at line {node.start_mark.line + 1} nests (through aliases) "
