@@ -157,8 +157,9 @@ def assert_clean_error(result: Outcome, code: int, *needles: str) -> str:
 @pytest.fixture(scope="session")
 def scheduler() -> Any:
     """Address of one small loopback dask cluster shared by the corpus's real runs."""
-    from distributed import LocalCluster
+    from pipelines.cluster import local_cluster
 
-    with LocalCluster(n_workers=1, threads_per_worker=2, processes=True, host="127.0.0.1",
-                      dashboard_address=None) as cluster:
+    # the embedded cluster's own settings (a plain LocalCluster leaves dask's malloc
+    # thresholds in this process's environment, for every later cluster's workers)
+    with local_cluster(1, threads_per_worker=2, dashboard_address=None) as cluster:
         yield cluster.scheduler_address
