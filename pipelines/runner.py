@@ -74,7 +74,7 @@ def run_job(
                 ctx.client = client
                 return run_stages(ctx, wanted, force=force, cluster=cluster)
     except OSError as exc:
-        if isinstance(exc, ProspectError):
+        if isinstance(exc, ProspectError) or exc.errno is None:  # not the disk's: as it is
             raise
         raise output_fault(exc, out_dir) from exc
 
