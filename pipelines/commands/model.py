@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pipelines.commands._common import SchedulerOpt
-from prospect.errors import InputFileError, ModelError
+from prospect.errors import InputFileError, ModelError, ProspectError
 
 __all__ = ["model_app", "register"]
 
@@ -60,11 +60,24 @@ def list_models(registry: RegistryOpt = None) -> None:
     table = Table(title=f"Models in {reg.url}")
     for col in ("name", "versions", "latest", "mineral", "estimator", "synthetic", "created"):
         table.add_column(col)
+    err = Console(stderr=True, highlight=False)
     for name in names:
         versions = reg.versions(name)
-        card = reg.card(name, versions[-1])
+        card, broken = None, []
+        for version in reversed(versions):  # the newest readable version is shown
+            try:
+                card = reg.card(name, version)
+                break
+            except ProspectError as exc:  # one broken version never hides the others
+                broken.append(version)
+                err.print("warning: " + "; ".join(str(exc).splitlines()), markup=False,
+                          soft_wrap=True)
+        shown = [f"{v} (broken)" if v in broken else v for v in versions]
+        if card is None:
+            table.add_row(name, ", ".join(shown), "-", "", "", "", "")
+            continue
         est = str((card.get("estimator") or {}).get("class", "")).rsplit(".", 1)[-1]
-        table.add_row(name, ", ".join(versions), versions[-1], str(card.get("mineral") or ""),
+        table.add_row(name, ", ".join(shown), version, str(card.get("mineral") or ""),
                       est, "yes" if card.get("synthetic") else "no", str(card.get("created")))
     console.print(table)
 

@@ -229,17 +229,52 @@ def _read_json(path: Path) -> dict[str, Any]:
     return data
 
 
+_CARD_TYPES: dict[str, tuple[type, ...]] = {
+    "mineral": (str,), "deposit_type": (str,), "synthetic": (bool,), "created": (str,),
+    "estimator": (dict,), "region": (dict,), "cv": (dict,), "features": (list,),
+    "training_data": (list,), "limitations": (list,), "versions": (dict,),
+    "input_schema": (dict,), "config_hash": (str,),
+}
+_SCHEMA_TYPES: dict[str, tuple[type, ...]] = {
+    "variables": (list,), "feature_order": (list,), "crs": (str,),
+    "resolution": (int, float),
+}
+_TYPE_NAMES = {str: "a string", bool: "true or false", dict: "an object", list: "a list",
+               int: "a number", float: "a number"}
+
+
+def _check_types(data: dict[str, Any], types: Mapping[str, tuple[type, ...]],
+                 path: Path) -> dict[str, Any]:
+    """``data`` when each known key (if present and not null) has its JSON type."""
+    for key, allowed in types.items():
+        value = data.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, allowed) or (bool not in allowed and isinstance(value, bool)):
+            raise ModelError(f"{path}: key {key!r} must be {_TYPE_NAMES[allowed[0]]}, got "
+                             f"{type(value).__name__} {str(value)[:40]!r}")
+    return data
+
+
 def read_card(directory: Path) -> dict[str, Any]:
-    """The model card of a *verified* model directory."""
+    """The model card of a *verified* model directory (keys of the wrong type refused)."""
     card = _read_json(Path(directory) / CARD_JSON)
     if card.get("format") != CARD_FORMAT:
         raise ModelError(f"{directory}/{CARD_JSON}: unknown card format {card.get('format')!r}")
-    return card
+    return _check_types(card, _CARD_TYPES, Path(directory) / CARD_JSON)
 
 
 def read_schema(directory: Path) -> dict[str, Any]:
-    """The input schema of a *verified* model directory."""
-    return _read_json(Path(directory) / SCHEMA_FILE)
+    """The input schema of a *verified* model directory (keys of the wrong type refused)."""
+    path = Path(directory) / SCHEMA_FILE
+    schema = _check_types(_read_json(path), _SCHEMA_TYPES, path)
+    bad = [v for v in schema.get("variables") or [] if not isinstance(v, dict)
+           or not isinstance(v.get("name"), str)]
+    bad += [n for n in schema.get("feature_order") or [] if not isinstance(n, str)]
+    if bad:
+        raise ModelError(f"{path}: variables must be objects with a string 'name' and "
+                         f"feature_order a list of names; got {str(bad[0])[:40]!r}")
+    return schema
 
 
 def audit_model_dir(

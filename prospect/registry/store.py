@@ -26,7 +26,7 @@ from typing import Any
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
-from prospect.errors import ModelError, SecurityError
+from prospect.errors import ModelError, ProspectError, SecurityError
 from prospect.registry.checksums import CHECKSUMS_FILE
 from prospect.registry.files import (
     MODEL_FILES,
@@ -35,6 +35,7 @@ from prospect.registry.files import (
     load_model,
     model_fingerprint,
     read_card,
+    read_schema,
 )
 from prospect.registry.names import check_name, check_version
 
@@ -254,8 +255,13 @@ class ModelRegistry:
         """The model card of ``name``/``version``, after verifying the checksums."""
         version = self.resolve(name, version)
         with self._local_copy(name, version) as directory:
-            audit_model_dir(directory, check_types=False)
-            return read_card(directory)
+            try:
+                audit_model_dir(directory, check_types=False)
+                card = read_card(directory)
+                read_schema(directory)
+            except ProspectError as exc:
+                raise type(exc)(f"{name} version {version}: {exc}") from None
+            return card
 
     def markdown(self, name: str, version: str | None = None) -> str:
         """The Markdown model card of ``name``/``version``, after verifying the checksums."""

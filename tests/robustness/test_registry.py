@@ -1,0 +1,94 @@
+"""Class 9: a broken registry entry is contained; every other version is still listed."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from .conftest import assert_clean_error
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A registry with model ``li`` in versions 1..3 (a small SYNTHETIC random forest)."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    from prospect.registry import ModelRegistry, save_model
+
+    root = tmp_path_factory.mktemp("registry")
+    rng = np.random.default_rng(0)
+    X = rng.random((60, 2)).astype("float32")
+    est = RandomForestClassifier(n_estimators=4, max_depth=3, random_state=0).fit(
+        X, (X[:, 0] > 0.5).astype(int))
+    schema = {"variables": [{"name": n, "units": "1", "dtype": "float32",
+                             "prospect_kind": "continuous", "provenance": {}} for n in "ab"],
+              "crs": "EPSG:32619", "resolution": 10.0, "feature_order": ["a", "b"]}
+    card = {"mineral": "lithium", "synthetic": True, "limitations": ["SYNTHETIC test model"]}
+    reg = ModelRegistry(root / "reg")
+    for version in ("1", "2", "3"):
+        reg.publish(save_model(est, root / f"m{version}", card=card, schema=schema), "li",
+                    version=version)
+    return root / "reg"
+
+
+def _rewrite(version_dir: Path, file: str, change: Any, *, keep_checksums: bool) -> None:
+    """Edit ``file`` of a published version (and, unless told, its checksum too)."""
+    for path in version_dir.iterdir():
+        os.chmod(path, stat.S_IRUSR | stat.S_IWUSR)
+    data = json.loads((version_dir / file).read_text())
+    change(data)
+    (version_dir / file).write_text(json.dumps(data))
+    if keep_checksums:
+        from prospect.registry.checksums import sha256_file
+
+        sums = json.loads((version_dir / "checksums.json").read_text())
+        sums["files"][file] = sha256_file(version_dir / file)
+        (version_dir / "checksums.json").write_text(json.dumps(sums))
+
+
+BROKEN: list[tuple[str, str, Any, bool, list[str]]] = [
+    ("card-estimator-string", "card.json", lambda d: d.update(estimator="oops"), True,
+     ["li version 3", "'estimator'", "an object"]),
+    ("card-synthetic-string", "card.json", lambda d: d.update(synthetic="yes"), True,
+     ["li version 3", "'synthetic'", "true or false"]),
+    ("card-mineral-list", "card.json", lambda d: d.update(mineral=["li"]), True,
+     ["li version 3", "'mineral'"]),
+    ("schema-variables-string", "schema.json", lambda d: d.update(variables="a,b"), True,
+     ["li version 3", "'variables'", "a list"]),
+    ("schema-feature-numbers", "schema.json", lambda d: d.update(feature_order=[1, 2]),
+     True, ["li version 3", "feature_order"]),
+    ("schema-resolution-string", "schema.json", lambda d: d.update(resolution="10 m"),
+     True, ["li version 3", "'resolution'", "a number"]),
+    ("card-edited-no-checksum", "card.json", lambda d: d.update(mineral="gold"), False,
+     ["li version 3", "checksum verification failed"]),
+]
+
+
+@pytest.mark.parametrize(("file", "change", "keep", "needles"), [c[1:] for c in BROKEN],
+                         ids=[c[0] for c in BROKEN])
+def test_a_broken_version_is_named_and_the_others_still_listed(
+    registry: Path, tmp_path: Path, cli, file: str, change: Any, keep: bool,
+    needles: list[str],
+) -> None:
+    import shutil
+
+    reg = tmp_path / "reg"
+    shutil.copytree(registry, reg)
+    _rewrite(reg / "li" / "3", file, change, keep_checksums=keep)
+    listed = cli("model", "list", "--registry", reg)
+    assert listed.code == 0, listed.err[-2000:]
+    assert "Traceback" not in listed.err + listed.out
+    assert "(broken)" in listed.out and "lithium" in listed.out
+    warnings = [line for line in listed.err.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and all(n in warnings[0] for n in needles[:1]), listed.err
+    shown = cli("model", "show", "li", "--version", "3", "--json", "--registry", reg)
+    assert_clean_error(shown, shown.code, *needles)
+    assert shown.code != 0
+    fine = cli("model", "show", "li", "--version", "2", "--json", "--registry", reg)
+    assert fine.code == 0 and json.loads(fine.out)["mineral"] == "lithium"
