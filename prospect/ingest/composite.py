@@ -30,7 +30,6 @@ from prospect.ingest.rasters import _overlaps, _res_in_grid_units
 from prospect.ingest.stac import StacScene, read_stac_scenes
 from prospect.io.raster import RasterInfo, raster_info
 from prospect.io.remote import gdal_http_options, read_failure
-from prospect.io.urls import redact
 from prospect.io.warp import (
     choose_resampling,
     read_aligned,
@@ -38,6 +37,7 @@ from prospect.io.warp import (
     resampling_enum,
     warp_block,
 )
+from prospect.redact import redact
 
 __all__ = ["CompositeLayer", "ScenePart", "plan_composite", "reduce_stack"]
 

@@ -19,7 +19,7 @@ from prospect.config.stac import StacSearch
 from prospect.errors import DataError, InputFileError
 from prospect.grid import RegionGrid
 from prospect.io.files import write_json
-from prospect.io.urls import redact
+from prospect.redact import redact
 
 __all__ = ["cql2_filter", "resolve_search", "search_items", "search_key"]
 

@@ -10,7 +10,7 @@ from prospect.errors import ConfigError
 from prospect.ingest.cloudmask import DEFAULT_DROP, drop_names, dropped, grow
 from prospect.ingest.composite import reduce_stack, valid_count
 from prospect.ingest.stac_search import cql2_filter
-from prospect.io.urls import redact
+from prospect.redact import redact
 
 
 def test_scl_classes_drop_cloud_shadow_snow_and_keep_water():
