@@ -63,14 +63,19 @@ _PAGE = """<!DOCTYPE html>
 <aside id="panel">
   <h1>{title}</h1>
   <fieldset id="layer-switcher"><legend>Layer</legend></fieldset>
-  <label id="uncertainty-row"><input type="checkbox" id="uncertainty"> show uncertainty</label>
+  <label id="uncertainty-row"><input type="checkbox" id="uncertainty"> compare with uncertainty
+    (swipe: value left, uncertainty right)</label>
+  <label id="swipe-row">Swipe <input type="range" id="swipe" min="0" max="1" step="0.01"
+    value="0.5"></label>
   <label>Opacity <input type="range" id="opacity" min="0" max="1" step="0.05" value="0.85"></label>
   <div id="legend"></div>
+  <div id="coords" aria-live="off">lat –, lon –</div>
   <div id="value" aria-live="polite">click the map for a value</div>
   <p id="note">{note}</p>
 </aside>
 <script type="application/json" id="prospect-config">{config}</script>
 {extra}<script src="{static}/leaflet/leaflet.js"></script>
+<script src="{static}/basemap.js"></script>
 <script src="{static}/viewer.js"></script>
 </body>
 </html>

@@ -33,8 +33,8 @@ from tiles.viewer import ViewerLayer, copy_static, viewer_html
 
 __all__ = ["VALUE_GRID_MAX", "run"]
 
-VALUE_GRID_MAX = 160
-"""Cells along the longer side of the static viewer's click-value grid."""
+VALUE_GRID_MAX = 1024
+"""Most cells along a side of the static viewer's click-value grid (data cells up to it)."""
 
 
 def layer_source(ctx: RunContext, variable: str) -> tuple[LayerSource, str]:
@@ -54,19 +54,28 @@ def layer_source(ctx: RunContext, variable: str) -> tuple[LayerSource, str]:
 
 
 def value_grid(source: LayerSource, *, max_cells: int = VALUE_GRID_MAX) -> dict[str, Any]:
-    """A coarse lon/lat grid of values for the static viewer's click read-out."""
+    """A lon/lat grid of values for the static viewer's click read-out.
+
+    Its cells are no larger than the data's own (up to ``max_cells`` along a side), so a
+    click reads the value of a data cell, exactly (float32, shortest repr), and the
+    viewer states the data's cell size beside it.
+    """
     west, south, east, north = source.lonlat_bounds
-    aspect = (east - west) * math.cos(math.radians((south + north) / 2)) / (north - south)
-    width = max(1, min(max_cells, round(max_cells * aspect)))
-    height = max(1, min(max_cells, round(max_cells / aspect)))
+    _, cell_deg = source.native_footprint("EPSG:4326")
+    width = max(1, min(max_cells, math.ceil((east - west) / cell_deg)))
+    height = max(1, min(max_cells, math.ceil((north - south) / cell_deg)))
     data = source.read_mercator(
         (west, south, east, north), width=width, height=height, resampling="nearest",
         crs="EPSG:4326",
     )
-    flat = data.filled(np.nan).ravel()
-    values = [None if not np.isfinite(v) else round(float(v), 4) for v in flat]
+    flat = data.filled(np.nan).astype("f4").ravel()
+    values = [None if not np.isfinite(v) else float(str(v)) for v in flat]
+    native_cell = source.native_footprint(source.crs)[1]
+    from pyproj import CRS
+
+    metres = CRS.from_user_input(source.crs).axis_info[0].unit_name in ("metre", "meter")
     return {"bounds": [west, south, east, north], "width": width, "height": height,
-            "data": values}
+            "cell_m": round(native_cell, 2) if metres else None, "data": values}
 
 
 def _render_layer(

@@ -80,8 +80,10 @@ def _colormap_pixels(pixels: np.ndarray, colormap: str, opacity: float) -> int:
     """How many pixels are a colour of ``colormap`` blended at ``opacity`` over the map."""
     from tiles.colormap import colormap_lut
 
-    background = np.array([0xDF, 0xE6, 0xEA], dtype="f4")
-    lut = colormap_lut(colormap)[:, :3].astype("f4") * opacity + background * (1 - opacity)
+    # under the tiles: the basemap's land (#f3f0e8) or its sea (#cfdfe8)
+    backgrounds = np.array([[0xF3, 0xF0, 0xE8], [0xCF, 0xDF, 0xE8]], dtype="f4")
+    colours = colormap_lut(colormap)[:, :3].astype("f4")
+    lut = np.concatenate([colours * opacity + bg * (1 - opacity) for bg in backgrounds])
     flat = pixels.reshape(-1, 3).astype("f4")[::7]
     dist = np.sqrt(((flat[:, None, :] - lut[None, :, :]) ** 2).sum(axis=2)).min(axis=1)
     return int((dist < 6).sum()) * 7
@@ -111,7 +113,7 @@ def test_served_viewer_renders_tiles_and_shows_values(browser, served) -> None:
     assert browser.execute_script("return document.querySelector('#legend img').naturalWidth") > 0
 
     text = _click_map_centre(browser)
-    match = re.search(r"Probability: (\d\.\d{3})", text)
+    match = re.search(r"Probability: (\d\.\d+)", text)
     assert match, text
     # the value shown is the server's value at the clicked point, in the data's range
     lat, lon = (float(v) for v in re.search(r"lat (-?[\d.]+), lon (-?[\d.]+)", text).groups())
@@ -128,7 +130,7 @@ def test_served_viewer_renders_tiles_and_shows_values(browser, served) -> None:
                    "return ls.length === 2 && Array.from(ls[1].querySelectorAll('img'))"
                    ".some(i => i.classList.contains('leaflet-tile-loaded'))")
     text = _click_map_centre(browser)
-    assert re.search(r"Uncertainty: \d\.\d{3}", text), text
+    assert re.search(r"Uncertainty: \d\.\d+", text), text
 
     # opacity applies to the tile layers
     browser.execute_script(
@@ -137,6 +139,12 @@ def test_served_viewer_renders_tiles_and_shows_values(browser, served) -> None:
     opacities = browser.execute_script(
         "return Array.from(document.querySelectorAll('.leaflet-layer')).map(e => e.style.opacity)")
     assert opacities and all(float(o) == pytest.approx(0.3) for o in opacities)
+    # the served page and everything it loads come from this server only
+    urls = browser.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name)")
+    assert urls and all(u.startswith(server.url) for u in urls), urls
+    assert browser.execute_script(
+        "return document.querySelectorAll('.leaflet-basemap-pane path').length") > 0
 
 
 def test_viewer_without_key_shows_only_public_layers(browser, served) -> None:
@@ -171,4 +179,43 @@ def test_static_viewer_from_disk(browser, served, tmp_path: Path) -> None:
     assert _colormap_pixels(pixels, "viridis", 0.85) > 0.1 * pixels.shape[0] * pixels.shape[1]
     assert "Synthetic" in browser.find_element("id", "note").text
     text = _click_map_centre(browser)
-    assert re.search(r"Probability: \d\.\d{3}", text), text
+    match = re.search(r"Probability: (\d\.\d+) \(value of the 10 m cell\)", text)
+    assert match, text
+    # the value shown is exactly the value of a COG cell (float32), not a resampled one
+    import rasterio
+
+    with rasterio.open(fx.probability) as src:
+        cells = src.read(1)
+    assert np.isclose(cells, np.float32(match.group(1)), rtol=0, atol=0).any()
+
+    # context: offline basemap, scale bar, lon/lat readout, uncertainty as a swipe
+    assert browser.execute_script(
+        "return document.querySelectorAll('.leaflet-basemap-pane path').length") > 0
+    assert browser.find_element("css selector", ".leaflet-control-scale-line").text.endswith(
+        ("m", "km"))
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    ActionChains(browser).move_to_element_with_offset(
+        browser.find_element("id", "map"), 10, 10).perform()
+    assert re.match(r"lat 12\.\d+, lon -68\.\d+", browser.find_element("id", "coords").text)
+    browser.find_element("id", "uncertainty").click()
+    _wait(browser, "return document.body.dataset.uncertainty === 'swipe'")
+    clip = browser.execute_script(
+        "return document.querySelector('.leaflet-uncertainty-pane').style.clip")
+    assert clip.startswith("rect(")
+    browser.execute_script(
+        "const s = document.getElementById('swipe'); s.value = '0.8';"
+        "s.dispatchEvent(new Event('input'));")
+    assert browser.execute_script(
+        "return document.querySelector('.leaflet-uncertainty-pane').style.clip") != clip
+    # left of the divider the probability colours stay readable
+    pixels = _map_pixels(browser)
+    left = pixels[:, : pixels.shape[1] // 2]
+    assert _colormap_pixels(left, "viridis", 0.85) > 0.1 * left.shape[0] * left.shape[1]
+    (tmp_path / "viewer.png").write_bytes(browser.get_screenshot_as_png())
+    # nothing was requested from another machine: every resource is a local file
+    urls = browser.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name).concat("
+        "Array.from(document.querySelectorAll('[src], link[href]'))"
+        ".map(e => e.src || e.href))")
+    assert len(urls) > 5 and all(u.startswith("file://") for u in urls), urls

@@ -8,6 +8,21 @@
   var uncLayers = cfg.layers.filter(function (l) { return l.role === "uncertainty"; });
   var map = L.map("map", { zoomControl: true, attributionControl: true });
   window.prospectMap = map;
+  // offline basemap: Natural Earth land and borders (static/basemap.js), never fetched
+  map.createPane("basemap").style.zIndex = 150;
+  map.createPane("uncertainty").style.zIndex = 450;
+  if (window.PROSPECT_BASEMAP) {
+    window.prospectBasemap = L.geoJSON(window.PROSPECT_BASEMAP, {
+      pane: "basemap", interactive: false,
+      style: { color: "#8a8a8a", weight: 0.7, fillColor: "#f3f0e8", fillOpacity: 1 },
+      attribution: "Natural Earth"
+    }).addTo(map);
+  }
+  L.control.scale({ metric: true, imperial: false, maxWidth: 160 }).addTo(map);
+  var coords = document.getElementById("coords");
+  map.on("mousemove", function (e) {
+    coords.textContent = "lat " + e.latlng.lat.toFixed(5) + ", lon " + e.latlng.lng.toFixed(5);
+  });
   if (cfg.outline) {  // the region's land outline (Natural Earth), drawn above the tiles
     window.prospectOutline = L.geoJSON(cfg.outline, {
       style: { color: "#222", weight: 1.2, fill: false }, interactive: false,
@@ -21,8 +36,8 @@
       minZoom: 0, maxZoom: Math.max(l.maxzoom, 18), minNativeZoom: l.minzoom,
       maxNativeZoom: l.maxzoom, opacity: parseFloat(opacity.value),
       bounds: L.latLngBounds([l.bounds[1], l.bounds[0]], [l.bounds[3], l.bounds[2]]),
-      attribution: cfg.synthetic ? "Prospect (synthetic data)" : "Prospect",
-      crossOrigin: false
+      attribution: (l.attribution || "Prospect") + (l.synthetic || cfg.synthetic ? " (synthetic data)" : ""),
+      crossOrigin: false, pane: l.role === "uncertainty" ? "uncertainty" : "tilePane"
     });
   });
   var active = null;
@@ -56,12 +71,33 @@
     label.appendChild(input); label.appendChild(document.createTextNode(" " + l.title));
     switcher.appendChild(label);
   });
-  if (!uncLayers.length) { document.getElementById("uncertainty-row").style.display = "none"; }
+  // uncertainty as a swipe: the value layer stays readable left of the divider
+  var swipe = document.getElementById("swipe");
+  var divider = L.DomUtil.create("div", "swipe-divider", map.getContainer());
+  function clip() {
+    var pane = map.getPane("uncertainty");
+    divider.style.display = showUnc ? "block" : "none";
+    if (!showUnc) { pane.style.clip = ""; return; }
+    var size = map.getSize();
+    var nw = map.containerPointToLayerPoint([0, 0]);
+    var se = map.containerPointToLayerPoint(size);
+    var x = size.x * parseFloat(swipe.value);
+    pane.style.clip = "rect(" + [nw.y, se.x, se.y, nw.x + x].join("px,") + "px)";
+    divider.style.left = x + "px";
+  }
+  map.on("move zoom resize", clip);
+  swipe.addEventListener("input", clip);
+  if (!uncLayers.length) {
+    document.getElementById("uncertainty-row").style.display = "none";
+    document.getElementById("swipe-row").style.display = "none";
+  }
   unc.addEventListener("change", function () {
     showUnc = unc.checked;
     uncLayers.forEach(function (l) {
-      if (showUnc) { leaflets[l.name].addTo(map).bringToFront(); } else { map.removeLayer(leaflets[l.name]); }
+      if (showUnc) { leaflets[l.name].addTo(map); } else { map.removeLayer(leaflets[l.name]); }
     });
+    document.body.dataset.uncertainty = showUnc ? "swipe" : "off";
+    clip();
     legends();
   });
   opacity.addEventListener("input", function () {
@@ -79,9 +115,9 @@
     document.getElementById("value").textContent = "no layers readable; check the API key";
   }
 
-  function fmt(v, l) {
+  function fmt(v, l, note) {
     if (v === null || v === undefined) { return l.title + ": no data"; }
-    return l.title + ": " + Number(v).toFixed(3) + (l.units ? " " + l.units : "");
+    return l.title + ": " + String(v) + (l.units ? " " + l.units : "") + (note || "");
   }
   function staticValue(l, lat, lon) {
     var g = values[l.name];
@@ -99,7 +135,9 @@
         .then(function (j) { return j.error ? l.title + ": " + j.error : fmt(j.value, l); });
     }
     var v = staticValue(l, lat, lon);
-    return Promise.resolve(v === undefined ? l.title + ": values need the tile server" : fmt(v, l));
+    var g = values[l.name];
+    var note = g && g.cell_m ? " (value of the " + g.cell_m + " m cell)" : "";
+    return Promise.resolve(v === undefined ? l.title + ": values need the tile server" : fmt(v, l, note));
   }
   map.on("click", function (e) {
     var shown = [active].concat(showUnc ? uncLayers : []).filter(Boolean);
