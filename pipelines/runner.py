@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from pipelines.progress import StageMonitor
 from pipelines.stages import STAGE_ORDER, get_stage
 from pipelines.stages.screen import has_work as screen_has_work
 from prospect.config import JobConfig, load_job, resolve_grid
-from prospect.errors import ConfigError, ProspectError, StageError
+from prospect.errors import ConfigError, DataWarning, ProspectError, StageError
 
 __all__ = ["prepare_out_dir", "print_summary", "run_job", "run_stages"]
 
@@ -146,6 +147,7 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
         ctx.console.print(f"[dim]dask: {n_workers} workers"
                           + (f", dashboard {link}" if link else "") + "[/dim]")
     results = []
+    warned_empty: set[str] = set()
     for name in sorted(stages, key=STAGE_ORDER.index):
         ctx.console.rule(f"[bold]{name}")
         done, reason = (False, "forced") if force else manifest.finished(name, order=STAGE_ORDER)
@@ -165,8 +167,11 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
         manifest.begin(name, reason)
         monitor = StageMonitor(ctx, name)
         try:
-            with monitor:
+            with monitor, warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", DataWarning)
                 result = timed(name, get_stage(name), ctx)
+            _data_warnings(result, caught)
+            _empty_variables(ctx, result, warned_empty)
         except KeyboardInterrupt as exc:
             manifest.fail(name, exc, status="interrupted")
             raise
@@ -183,6 +188,37 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
         results.append(result)
     manifest.close()
     return results
+
+
+def _data_warnings(result: StageResult, caught: list[warnings.WarningMessage]) -> None:
+    """A stage's :class:`DataWarning` s, each once, into its notes (summary and manifest)."""
+    seen = []
+    for w in caught:
+        if issubclass(w.category, DataWarning):
+            if str(w.message) not in seen:
+                seen.append(str(w.message))
+        else:  # other warnings go where they always went
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    result.notes.extend(f"warning: {text}" for text in seen)
+    if seen:
+        result.metrics["data_warnings"] = len(seen)
+
+
+def _empty_variables(ctx: RunContext, result: StageResult, warned: set[str]) -> None:
+    """Warn (once per run) of cube variables without a single data cell.
+
+    A chunk that is all no-data is never written, so a variable without chunk files has no
+    data at all: usually a nodata value that is really data, a wrong CRS or bounds that miss
+    the file.
+    """
+    for cube, variables in verify.inventory(ctx.out_dir, result.outputs).items():
+        for var, info in variables.items():
+            if info["chunks"] == 0 and f"{cube}/{var}" not in warned:
+                warned.add(f"{cube}/{var}")
+                result.notes.append(
+                    f"warning: cube variable {var!r} has no data (every cell is no-data); "
+                    "check its source's nodata value, CRS and bounds")
+                result.metrics["data_warnings"] = result.metrics.get("data_warnings", 0) + 1
 
 
 def print_summary(results: Sequence[StageResult], console: Console) -> None:

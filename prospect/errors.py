@@ -12,6 +12,7 @@ __all__ = [
     "CRSError",
     "ConfigError",
     "DataError",
+    "DataWarning",
     "FormulaError",
     "GridError",
     "InputFileError",
@@ -83,3 +84,8 @@ class OutputWriteError(ProspectError, OSError):
     """Outputs cannot be written: disk full, read-only, over a file-size limit..."""
 
     exit_code = 74  # EX_IOERR
+
+
+class DataWarning(UserWarning):
+    """Input data were used with a caveat the user must see: rows dropped, geometries
+    repaired, a band with no data. A run lists these in its summary and manifest."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -21,7 +22,7 @@ from pyproj import Transformer
 from rasterio.features import rasterize
 
 from prospect.config.sources import VectorSource
-from prospect.errors import DataError
+from prospect.errors import DataError, DataWarning
 from prospect.grid import ChunkWindow, RegionGrid, parse_crs
 from prospect.ingest.layers import Layer
 from prospect.io.vector import layer_crs, list_layers, read_attribute, read_vector
@@ -178,6 +179,13 @@ def plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
     src_crs = _source_crs(path, source.layer, source.crs)
     inside = read_vector(path, layer=source.layer, columns=[], crs=source.crs,
                          bbox=_bbox_in(grid, None, src_crs))
+    repaired = inside.attrs.get("repaired", [])
+    if repaired:
+        warnings.warn(DataWarning(
+            f"{path}: {len(repaired)} invalid geometr{'y' if len(repaired) == 1 else 'ies'} "
+            f"in the region repaired with shapely.make_valid (features "
+            f"{', '.join(map(str, repaired[:5]))}{', ...' if len(repaired) > 5 else ''})"),
+            stacklevel=2)
     if inside.empty:
         raise DataError(
             f"{path}: no feature of layer {source.layer or '(first)'} lies in the region "

@@ -17,6 +17,7 @@ A table is a CSV/TXT/TSV file with coordinate columns, or any vector file GDAL r
 from __future__ import annotations
 
 import csv
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ import numpy as np
 import pandas as pd
 from pyproj import Transformer
 
-from prospect.errors import CRSError, DataError, InputFileError
+from prospect.errors import CRSError, DataError, DataWarning, InputFileError
 from prospect.grid import parse_crs
 from prospect.io.vector import read_vector
 
@@ -167,6 +168,14 @@ def read_points(
     gdf = read_features(path, x=x, y=y, crs=crs, layer=layer, columns=columns,
                         override_crs=override_crs)
     keep = (gdf.geometry.notna() & ~gdf.geometry.is_empty).to_numpy()
+    if keep.any() and not keep.all():
+        rows = [int(i) + (2 if path.suffix.lower() in TEXT_SUFFIXES else 1)
+                for i in (~keep).nonzero()[0]]
+        what = "line" if path.suffix.lower() in TEXT_SUFFIXES else "feature"
+        warnings.warn(DataWarning(
+            f"{path}: {len(rows)} of {len(keep)} row(s) without usable coordinates {x}/{y} "
+            f"dropped ({what}{'s' if len(rows) > 1 else ''} {', '.join(map(str, rows[:5]))}"
+            f"{', ...' if len(rows) > 5 else ''})"), stacklevel=2)
     kinds = sorted(set(gdf.geom_type[keep]))
     if kinds and kinds != ["Point"]:
         raise DataError(f"{path}: expected point geometries, found {kinds}")

@@ -109,6 +109,23 @@ def read_vector(
         gdf = gdf.set_crs(parse_crs(crs).to_wkt(), allow_override=True)
     elif crs is not None:
         gdf = gdf.set_crs(parse_crs(crs).to_wkt(), allow_override=True)
+    gdf = _repair(gdf)
     if to_crs is not None:
         gdf = gdf.to_crs(parse_crs(to_crs).to_wkt())
+    return gdf
+
+
+def _repair(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Invalid geometries (self-intersections, bad rings) made valid with ``make_valid``.
+
+    The count and the first row numbers go to ``gdf.attrs["repaired"]`` for the caller's
+    warning; GEOS never sees an invalid geometry downstream.
+    """
+    geoms = gdf.geometry
+    present = geoms.notna().to_numpy() & ~geoms.is_empty.to_numpy()
+    invalid = present & ~geoms.is_valid.to_numpy()
+    if invalid.any():
+        gdf = gdf.copy()
+        gdf.loc[invalid, gdf.geometry.name] = geoms[invalid].make_valid()
+        gdf.attrs["repaired"] = [int(i) + 1 for i in invalid.nonzero()[0]]
     return gdf

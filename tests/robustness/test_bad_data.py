@@ -1,0 +1,111 @@
+"""Class 3: bad data is counted and reported, never silently dropped nor crashed on.
+
+Every table and raster here is small and SYNTHETIC.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from .conftest import Sandbox, assert_clean_error, write_tiny_raster
+
+X0, Y0 = 500000.0, 1350000.0
+
+
+def _geology(box: Sandbox, polygons: list[list[tuple[float, float]]]) -> Path:
+    import geopandas as gpd
+    from shapely.geometry import Polygon
+
+    gdf = gpd.GeoDataFrame({"unit": [f"u{i}" for i in range(len(polygons))]},
+                           geometry=[Polygon(p) for p in polygons], crs="EPSG:32619")
+    path = box.root / "geology.gpkg"
+    gdf.to_file(path, layer="units", driver="GPKG")
+    return path
+
+
+def _ingest(box: Sandbox, cli, scheduler: str, **changes):
+    box.write_job(**changes)
+    return cli("ingest", box.job_path, "-o", box.out, "--scheduler", scheduler)
+
+
+def _notes(box: Sandbox) -> list[str]:
+    stage = json.loads((box.out / "manifest.json").read_text())["stages"]["ingest"]
+    return [n for n in stage["notes"] if n.startswith("warning:")]
+
+
+BOWTIE = [(X0, Y0), (X0 + 400, Y0 + 400), (X0 + 400, Y0), (X0, Y0 + 400), (X0, Y0)]
+SQUARE = [(X0, Y0), (X0 + 200, Y0), (X0 + 200, Y0 + 200), (X0, Y0 + 200), (X0, Y0)]
+SPIKE = [(X0, Y0), (X0 + 300, Y0), (X0 + 300, Y0 + 300), (X0 + 300, Y0 + 380),
+         (X0 + 300, Y0 + 300), (X0, Y0 + 300), (X0, Y0)]
+
+
+@pytest.mark.parametrize(("polygons", "count"), [([BOWTIE], 1), ([BOWTIE, SQUARE, SPIKE], 2)],
+                         ids=["bowtie", "bowtie-and-spike"])
+def test_invalid_geometries_are_repaired_and_counted(sandbox: Sandbox, cli, scheduler: str,
+                                                     polygons, count: int) -> None:
+    path = _geology(sandbox, polygons)
+    source = {"kind": "vector", "name": "geology", "path": path.name, "layer": "units",
+              "attribute": "unit", "distance_to_contacts": True}
+    result = _ingest(sandbox, cli, scheduler, sources=[source])
+    assert result.code == 0, result.err[-3000:]
+    assert "Traceback" not in result.err and "GEOS" not in result.err
+    line = f"{count} invalid geometr{'y' if count == 1 else 'ies'}"
+    text = " ".join(result.err.split())  # the console wraps long lines
+    assert line in text and "make_valid" in text
+    assert any(line in n for n in _notes(sandbox))
+    assert sandbox.untouched()
+
+
+def _wells(box: Sandbox, rows: list[str]) -> Path:
+    path = box.root / "wells.csv"
+    path.write_text("well,x,y,li\n" + "\n".join(rows) + "\n")
+    return path
+
+
+GOOD = [f"w{i},{X0 + 50 + 30 * i},{Y0 + 60 + 25 * i},{100 + i}" for i in range(8)]
+POINTS = {"kind": "points", "name": "wells", "path": "wells.csv", "x": "x", "y": "y",
+          "crs": "EPSG:32619", "distance": True}
+
+
+@pytest.mark.parametrize(("bad", "lines"), [
+    (["b1,abc,1350100,5"], "line 10"),
+    (["b1,,,5", "b2,500100,,6"], "lines 10, 11"),
+    (["b1,500100,north,5", "b2,1e999x,1350100,6", "b3, ,1350100,7"], "lines 10, 11, 12"),
+], ids=["text", "empty", "mixed"])
+def test_rows_without_coordinates_are_counted_with_their_line_numbers(
+    sandbox: Sandbox, cli, scheduler: str, bad: list[str], lines: str,
+) -> None:
+    _wells(sandbox, GOOD + bad)
+    result = _ingest(sandbox, cli, scheduler, sources=[POINTS])
+    assert result.code == 0, result.err[-3000:]
+    expected = f"{len(bad)} of {len(GOOD) + len(bad)} row(s) without usable coordinates"
+    text = " ".join(result.err.split())  # the console wraps long lines
+    assert expected in text and f"({lines})" in text
+    assert any(expected in n and lines in n for n in _notes(sandbox))
+
+
+def test_a_table_without_any_coordinates_is_refused(sandbox: Sandbox, cli) -> None:
+    _wells(sandbox, ["a,east,north,1", "b,west,south,2"])
+    sandbox.write_job(sources=[POINTS])
+    result = cli("ingest", sandbox.job_path, "-o", sandbox.out)
+    assert_clean_error(result, 1, "wells.csv", "'x'", "no numbers")
+
+
+@pytest.mark.parametrize("fill", ["nan", "nodata"])
+def test_a_band_without_data_is_a_warning_in_summary_and_manifest(
+    sandbox: Sandbox, cli, scheduler: str, fill: str,
+) -> None:
+    values = np.full((40, 40), np.nan if fill == "nan" else -9999.0, dtype="float32")
+    write_tiny_raster(sandbox.root / "empty.tif", values=values,
+                      nodata=None if fill == "nan" else -9999.0)
+    sources = [{"kind": "raster", "name": "heat", "path": "heat.tif"},
+               {"kind": "raster", "name": "empty", "path": "empty.tif"}]
+    result = _ingest(sandbox, cli, scheduler, sources=sources)
+    assert result.code == 0, result.err[-3000:]
+    text = " ".join(result.err.split())  # the console wraps long lines
+    assert "'empty' has no data" in text and "'heat' has" not in text
+    assert any("'empty' has no data" in n for n in _notes(sandbox))
