@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AliasChoices, Field, model_validator
 
 from prospect.config._base import ConfigPath, PlainName, StrictModel
 from prospect.config.stac import CloudMask, Composite, RemoteReads, StacSearch
@@ -23,7 +23,8 @@ class RasterScene(StrictModel):
     path: ConfigPath | None = None
     band_names: list[Name] | None = None
     variable: str | None = None
-    mtl: ConfigPath | None = None
+    mtl: ConfigPath | None = Field(default=None, validation_alias=AliasChoices("metadata", "mtl"))
+    cfmask: ConfigPath | None = None
     crs: str | None = None
     date: dt.date | None = None
     cloud_cover: float | None = Field(default=None, ge=0, le=100)
@@ -41,7 +42,14 @@ class RasterSource(StrictModel):
     Each band becomes one cube variable, named by the key in ``bands`` or by
     ``band_names`` for a multi-band file. Several overlapping scenes (``scenes``) or the
     items of a STAC catalog (``stac``) are mosaicked into one layer per band by the
-    ``mosaic`` rule. ``mtl`` turns Landsat DN into top-of-atmosphere reflectance.
+    ``mosaic`` rule.
+
+    ``metadata`` (also spelt ``mtl``) is the product's own metadata file (Landsat MTL, ESPA
+    XML, Sentinel-2 ``MTD_MSIL2A.xml``): DN become the quantity the product holds, with its
+    coefficients and fill value; then ``scale`` and ``offset`` apply to that quantity:
+    ``value = scale * (product_scale * DN + product_offset) + offset``. ``cfmask`` is a
+    CFmask file of the same scene; pixels whose class is not in ``cfmask_keep`` (and fill)
+    are dropped before resampling.
     """
 
     kind: Literal["raster"] = "raster"
@@ -63,7 +71,16 @@ class RasterSource(StrictModel):
     )
     variable: str | None = Field(default=None, description="NetCDF variable to read")
     mtl: ConfigPath | None = Field(
-        default=None, description="Landsat MTL file: DN -> TOA reflectance (or radiance)"
+        default=None, validation_alias=AliasChoices("metadata", "mtl"),
+        description="product metadata (Landsat MTL, ESPA XML, Sentinel-2 MTD XML): DN -> "
+        "the product's quantity with its own coefficients",
+    )
+    cfmask: ConfigPath | None = Field(
+        default=None, description="CFmask file of the scene: classes not kept become no data"
+    )
+    cfmask_keep: list[Literal["clear", "water", "cloud_shadow", "snow", "cloud"]] = Field(
+        default_factory=lambda: ["clear", "water"],
+        description="CFmask classes kept as data (fill is always dropped)",
     )
     scenes: list[RasterScene] | None = None
     stac: str | None = Field(
@@ -109,6 +126,12 @@ class RasterSource(StrictModel):
             raise ValueError("'scenes' is empty; list at least one scene")
         if self.stac is not None and not self.assets:
             raise ValueError("'stac' needs 'assets': cube variable -> STAC asset key")
+        if self.values == "categorical" and (self.scale != 1.0 or self.offset != 0.0
+                                             or self.mtl is not None):
+            raise ValueError(
+                "a categorical source holds class codes: remove 'scale', 'offset' and "
+                "'metadata' (codes are kept exactly)"
+            )
         return self
 
     def scene_list(self) -> list[RasterScene]:
@@ -116,7 +139,8 @@ class RasterSource(StrictModel):
         if self.scenes is not None:
             return list(self.scenes)
         return [RasterScene(bands=self.bands, path=self.path, band_names=self.band_names,
-                            variable=self.variable, mtl=self.mtl, crs=self.crs)]
+                            variable=self.variable, mtl=self.mtl, cfmask=self.cfmask,
+                            crs=self.crs)]
 
     def band_files(self) -> dict[str, tuple[Path, int]]:
         """Cube variable name -> (file, 1-based band index) of the first scene."""

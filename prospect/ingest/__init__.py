@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # the names the facade serves, for type checkers
     from prospect.ingest.landsat import calibration, read_mtl
     from prospect.ingest.layers import Layer, file_sha256
     from prospect.ingest.plan import ingest_chunk, ingest_layer, plan_source, start_layer
+    from prospect.ingest.products import read_product_metadata
     from prospect.ingest.rasters import SENSOR_BANDS, RasterLayer, plan_raster
     from prospect.ingest.stac import read_stac_scenes
     from prospect.ingest.surfaces import (
@@ -33,7 +34,7 @@ _HOME = {
     "calibration": "landsat", "read_mtl": "landsat",
     "Layer": "layers", "file_sha256": "layers",
     "ingest_chunk": "plan", "ingest_layer": "plan", "plan_source": "plan",
-    "start_layer": "plan",
+    "start_layer": "plan", "read_product_metadata": "products",
     "SENSOR_BANDS": "rasters", "RasterLayer": "rasters", "plan_raster": "rasters",
     "read_stac_scenes": "stac",
     "DistanceToPointLayer": "surfaces", "IdwLayer": "surfaces", "KrigingLayer": "surfaces",
@@ -70,6 +71,7 @@ __all__ = [
     "plan_source",
     "plan_vector",
     "read_mtl",
+    "read_product_metadata",
     "read_stac_scenes",
     "start_layer",
 ]

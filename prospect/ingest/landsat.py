@@ -1,11 +1,21 @@
-"""Landsat MTL metadata: DN -> top-of-atmosphere reflectance (or radiance for thermal bands).
+"""Landsat MTL metadata: DN -> the quantity the product holds, checked against the file.
 
-Collection 1/2 MTL files carry ``REFLECTANCE_MULT/ADD_BAND_n`` in their (level-1)
-radiometric rescaling group; TOA reflectance is ``(M * DN + A) / sin(sun_elevation)``.
-Older TM/ETM+ files carry only radiance gains; reflectance is then
-``pi * L * d^2 / (ESUN * sin(sun_elevation))`` with ``L = M * DN + A``, Chander et al.
-(2009) ESUN values and the Earth-Sun distance ``d`` from the MTL or the day of year.
-Both are linear in DN, so a band's calibration is one ``scale`` and one ``offset``.
+Which coefficients apply depends on the product level the MTL describes:
+
+* **Level-1** (``L1TP``, ``L1GT``, ``L1T``...): top-of-atmosphere reflectance
+  ``(M * DN + A) / sin(sun_elevation)`` from the level-1 radiometric rescaling group. Older
+  TM/ETM+ files carry only radiance gains; reflectance is then
+  ``pi * L * d^2 / (ESUN * sin(sun_elevation))`` with ``L = M * DN + A``, Chander et al.
+  (2009) ESUN values and the Earth-Sun distance ``d``. Thermal bands become TOA radiance.
+* **Collection 2 Level-2** (``L2SP``, ``L2SR``): surface reflectance
+  ``REFLECTANCE_MULT * DN + REFLECTANCE_ADD`` (2.75e-5, -0.2) from the level-2 surface
+  reflectance group and surface temperature ``TEMPERATURE_MULT * DN + TEMPERATURE_ADD``
+  (0.00341802, 149.0 K) for ``ST_B10``. An L2SP MTL also holds level-1 coefficients; they
+  describe the level-1 DN the product was made from, not its pixels.
+
+All are linear in DN, so a band's calibration is one ``scale`` and one ``offset``. Fill is
+DN 0 in both levels. The file's product id (or pre-collection scene id) in its name is
+checked against the MTL: another scene's or another level's MTL is an error naming both.
 """
 
 from __future__ import annotations
@@ -18,7 +28,15 @@ from pathlib import Path
 
 from prospect.errors import DataError, InputFileError
 
-__all__ = ["BandCalibration", "MtlMetadata", "band_number", "calibration", "read_mtl"]
+__all__ = [
+    "BandCalibration",
+    "LandsatId",
+    "MtlMetadata",
+    "band_number",
+    "calibration",
+    "landsat_id",
+    "read_mtl",
+]
 
 # Chander, Markham & Helder (2009), Remote Sensing of Environment 113, table 2 (W m-2 um-1).
 ESUN = {
@@ -29,11 +47,77 @@ ESUN = {
 THERMAL = {"LANDSAT_4": {6}, "LANDSAT_5": {6}, "LANDSAT_7": {6}, "LANDSAT_8": {10, 11},
            "LANDSAT_9": {10, 11}}
 _LINE = re.compile(r"^\s*([A-Z0-9_]+)\s*=\s*(.*?)\s*$")
+# LC08_L2SP_224078_20200127_20200823_02_T1 (Collection 1/2 product id)
+_PRODUCT_ID = re.compile(
+    r"(L[COTEM])(\d{2})_(L1TP|L1GT|L1GS|L2SP|L2SR)_(\d{3})(\d{3})_(\d{8})_\d{8}_(\d{2})_"
+    r"(T1|T2|RT)")
+# LC81970242014109LGN00 (pre-collection scene id: sensor, satellite, path, row, year, doy)
+_SCENE_ID = re.compile(r"(L[COTEM])(\d)(\d{3})(\d{3})(\d{4})(\d{3})([A-Z]{3}\d{2})")
+
+
+@dataclass(frozen=True)
+class LandsatId:
+    """What a Landsat product id or scene id says: which scene, and which product level."""
+
+    text: str
+    satellite: int
+    path: int
+    row: int
+    date: dt.date
+    level: str | None
+    """``L1TP``, ``L2SP``... for collection ids; ``None`` for pre-collection scene ids."""
+
+    def same_scene(self, other: LandsatId) -> bool:
+        """Same satellite, WRS path/row and acquisition date."""
+        return (self.satellite, self.path, self.row, self.date) == (
+            other.satellite, other.path, other.row, other.date)
+
+
+def landsat_id(text: str) -> LandsatId | None:
+    """The Landsat product id or pre-collection scene id inside ``text`` (a file name), if any."""
+    m = _PRODUCT_ID.search(text)
+    if m:
+        return LandsatId(text=m.group(0), satellite=int(m.group(2)), path=int(m.group(4)),
+                         row=int(m.group(5)),
+                         date=dt.datetime.strptime(m.group(6), "%Y%m%d").date(),
+                         level=m.group(3))
+    m = _SCENE_ID.search(text)
+    if m:
+        day = dt.date(int(m.group(5)), 1, 1) + dt.timedelta(days=int(m.group(6)) - 1)
+        return LandsatId(text=m.group(0), satellite=int(m.group(2)), path=int(m.group(3)),
+                         row=int(m.group(4)), date=day, level=None)
+    return None
+
+
+def file_level(name: str) -> str | None:
+    """The product level a band file's name shows: ``L2`` (``SR_B4``/``ST_B10``), ``L1``
+    (``_B4``), ``ESPA`` (``sr_band4``), or ``None`` when the name does not tell."""
+    stem = Path(name).name.split(".")[0]
+    if re.search(r"_(SR|ST)_B\d{1,2}$", stem, re.IGNORECASE):
+        return "L2"
+    if re.search(r"_(sr|toa)_band\d{1,2}$", stem, re.IGNORECASE):
+        return "ESPA"
+    if re.search(r"_B\d{1,2}$", stem) and landsat_id(stem) is not None:
+        return "L1"
+    return None
+
+
+@dataclass(frozen=True)
+class BandCalibration:
+    """``value = scale * DN + offset``, what the value is, and the product's fill DN."""
+
+    scale: float
+    offset: float
+    quantity: str
+    units: str
+    fill: float | None = None
+    valid_range: tuple[float, float] | None = None
+    """Valid DN range stated by the product (before scaling), if any."""
 
 
 @dataclass(frozen=True)
 class MtlMetadata:
-    """The parts of an MTL file that calibration and mosaicking use."""
+    """The parts of an MTL file that calibration, checks and mosaicking use."""
 
     path: str
     spacecraft: str
@@ -42,10 +126,19 @@ class MtlMetadata:
     sun_elevation: float
     earth_sun_distance: float
     groups: dict[str, dict[str, str]]
+    level: str = ""
+    """``PROCESSING_LEVEL`` (Collection 2) or ``DATA_TYPE`` (older): ``L1TP``, ``L2SP``..."""
+    ident: LandsatId | None = None
 
-    def value(self, key: str) -> str | None:
-        """``key`` from the level-1 rescaling group first, then from any group."""
-        for group in ("LEVEL1_RADIOMETRIC_RESCALING", "RADIOMETRIC_RESCALING"):
+    @property
+    def level2(self) -> bool:
+        """The MTL describes a Level-2 (surface reflectance / temperature) product."""
+        return self.level.upper().startswith("L2")
+
+    def value(self, key: str, groups: tuple[str, ...] = (
+            "LEVEL1_RADIOMETRIC_RESCALING", "RADIOMETRIC_RESCALING")) -> str | None:
+        """``key`` from ``groups`` first (in order), then from any group."""
+        for group in groups:
             if key in self.groups.get(group, {}):
                 return self.groups[group][key]
         for values in self.groups.values():
@@ -53,15 +146,48 @@ class MtlMetadata:
                 return values[key]
         return None
 
+    def describe(self) -> str:
+        """The MTL's product id (or scene id) and level, for messages."""
+        name = self.ident.text if self.ident else Path(self.path).name
+        return f"{name} ({self.level or 'unknown level'})"
 
-@dataclass(frozen=True)
-class BandCalibration:
-    """``value = scale * DN + offset`` and what the value is."""
+    def check_file(self, file: str) -> None:
+        """Refuse a band file of another scene or another product level than this MTL's.
 
-    scale: float
-    offset: float
-    quantity: str
-    units: str
+        Raises
+        ------
+        DataError
+            Naming the file's id and level and the MTL's.
+        """
+        name = Path(file).name
+        fid, flevel = landsat_id(name), file_level(name)
+        mismatch = False
+        if fid is not None and self.ident is not None and not fid.same_scene(self.ident):
+            mismatch = True
+        if fid is not None and fid.level is not None and self.level and (
+                fid.level[:2] != self.level[:2]):
+            mismatch = True
+        if (flevel == "L2" and not self.level2) or (flevel == "L1" and self.level2):
+            mismatch = True
+        if flevel == "ESPA":
+            raise DataError(
+                f"{file}: an ESPA surface-reflectance file, but the metadata file given is "
+                f"the MTL {self.path} ({self.describe()}); give the ESPA .xml of the scene "
+                "with 'metadata:'"
+            )
+        if mismatch:
+            shown = fid.text if fid else name
+            shown_level = (fid.level if fid and fid.level else
+                           {"L2": "Level-2", "L1": "Level-1"}.get(flevel or "", "unknown"))
+            raise DataError(
+                f"{file}: the file is {shown} ({shown_level}) but its metadata file {self.path} "
+                f"describes {self.describe()}; give the MTL of the same scene and product level"
+            )
+
+    def calibrate(self, band_key: str, file: str) -> BandCalibration:
+        """Check ``file`` against this MTL, then its band's calibration (see module doc)."""
+        self.check_file(file)
+        return calibration(self, band_number(band_key, file))
 
 
 def read_mtl(path: Path | str) -> MtlMetadata:
@@ -109,17 +235,24 @@ def read_mtl(path: Path | str) -> MtlMetadata:
         d = 1.0 - 0.01672 * math.cos(math.radians(0.9856 * (doy - 4)))
     else:
         d = 1.0
+    product = groups.get("PRODUCT_CONTENTS", {}).get("LANDSAT_PRODUCT_ID") or find(
+        "LANDSAT_PRODUCT_ID")
+    ident = landsat_id(product or "") or landsat_id(find("LANDSAT_SCENE_ID") or "")
+    level = (groups.get("PRODUCT_CONTENTS", {}).get("PROCESSING_LEVEL")
+             or find("PROCESSING_LEVEL") or find("DATA_TYPE") or "")
     return MtlMetadata(
         path=str(path), spacecraft=(find("SPACECRAFT_ID") or "").upper(), date=date,
         cloud_cover=float(cloud) if cloud not in (None, "") else None,
-        sun_elevation=float(sun), earth_sun_distance=d, groups=groups,
+        sun_elevation=float(sun), earth_sun_distance=d, groups=groups, level=level.upper(),
+        ident=ident,
     )
 
 
 def band_number(name: str, path: Path | str | None = None) -> int:
-    """Landsat band number from a band key (``B4``, ``b10``) or a file name (``..._B4.TIF``)."""
-    for text in (name, Path(path).stem if path else ""):
-        m = re.search(r"(?:^|_)[Bb](?:AND)?_?(\d{1,2})$", text)
+    """Landsat band number from a band key (``B4``, ``SR_B4``, ``ST_B10``, ``sr_band4``) or a
+    file name (``..._B4.TIF``)."""
+    for text in (name, Path(path).name.split(".")[0] if path else ""):
+        m = re.search(r"(?:^|_)B(?:AND)?_?(\d{1,2})$", text, re.IGNORECASE)
         if m:
             return int(m.group(1))
     raise DataError(
@@ -129,20 +262,47 @@ def band_number(name: str, path: Path | str | None = None) -> int:
     )
 
 
+def _level2(mtl: MtlMetadata, band: int) -> BandCalibration:
+    if band in THERMAL.get(mtl.spacecraft, set()):
+        groups = ("LEVEL2_SURFACE_TEMPERATURE_PARAMETERS",)
+        m = mtl.value(f"TEMPERATURE_MULT_BAND_ST_B{band}", groups)
+        a = mtl.value(f"TEMPERATURE_ADD_BAND_ST_B{band}", groups)
+        if m is None or a is None:
+            raise DataError(
+                f"{mtl.path}: Level-2 MTL without TEMPERATURE_MULT/ADD_BAND_ST_B{band}")
+        return BandCalibration(float(m), float(a), "surface_temperature", "K", fill=0.0)
+    groups = ("LEVEL2_SURFACE_REFLECTANCE_PARAMETERS",)
+    m = mtl.groups.get(groups[0], {}).get(f"REFLECTANCE_MULT_BAND_{band}")
+    a = mtl.groups.get(groups[0], {}).get(f"REFLECTANCE_ADD_BAND_{band}")
+    if m is None or a is None:
+        raise DataError(
+            f"{mtl.path}: Level-2 MTL without REFLECTANCE_MULT/ADD_BAND_{band} in "
+            "LEVEL2_SURFACE_REFLECTANCE_PARAMETERS"
+        )
+    return BandCalibration(float(m), float(a), "surface_reflectance", "1", fill=0.0)
+
+
 def calibration(mtl: MtlMetadata, band: int) -> BandCalibration:
-    """Scale and offset turning DN of ``band`` into TOA reflectance (thermal: radiance)."""
+    """Scale and offset turning DN of ``band`` into what the MTL's product level holds.
+
+    Level-2: surface reflectance (thermal: surface temperature in K). Level-1: TOA
+    reflectance (thermal: TOA radiance).
+    """
+    if mtl.level2:
+        return _level2(mtl, band)
     sin_e = math.sin(math.radians(mtl.sun_elevation))
     thermal = band in THERMAL.get(mtl.spacecraft, set())
     rad_m, rad_a = mtl.value(f"RADIANCE_MULT_BAND_{band}"), mtl.value(f"RADIANCE_ADD_BAND_{band}")
     if thermal:
         if rad_m is None or rad_a is None:
             raise DataError(f"{mtl.path}: no RADIANCE_MULT/ADD for thermal band {band}")
-        return BandCalibration(float(rad_m), float(rad_a), "toa_radiance", "W m-2 sr-1 um-1")
+        return BandCalibration(float(rad_m), float(rad_a), "toa_radiance", "W m-2 sr-1 um-1",
+                               fill=0.0)
     ref_m, ref_a = (mtl.value(f"REFLECTANCE_MULT_BAND_{band}"),
                     mtl.value(f"REFLECTANCE_ADD_BAND_{band}"))
     if ref_m is not None and ref_a is not None:
         return BandCalibration(float(ref_m) / sin_e, float(ref_a) / sin_e, "toa_reflectance",
-                               "1")
+                               "1", fill=0.0)
     esun = ESUN.get(mtl.spacecraft, {}).get(band)
     if rad_m is None or rad_a is None or esun is None:
         raise DataError(
@@ -150,4 +310,5 @@ def calibration(mtl: MtlMetadata, band: int) -> BandCalibration:
             f"{mtl.spacecraft or 'an unknown spacecraft'}"
         )
     k = math.pi * mtl.earth_sun_distance**2 / (esun * sin_e)
-    return BandCalibration(float(rad_m) * k, float(rad_a) * k, "toa_reflectance", "1")
+    return BandCalibration(float(rad_m) * k, float(rad_a) * k, "toa_reflectance", "1",
+                           fill=0.0)

@@ -1,9 +1,12 @@
-"""Raster sources (single/multi-band, NetCDF, per-band files, mosaics, STAC, Landsat MTL).
+"""Raster sources (single/multi-band, NetCDF, per-band files, mosaics, STAC, product metadata).
 
 Planning (:func:`plan_raster`) reads only headers: it checks every file, picks each
 band's resampling from its value kind and cell size, orders the scenes of a mosaic by
 the stated rule, and returns one :class:`RasterLayer` per cube variable. Pixels are
-read later, chunk by chunk, by :meth:`RasterLayer.compute`.
+read later, chunk by chunk, by :meth:`RasterLayer.compute`, each band through its own
+one-band view (:func:`prospect.io.bandview.band_view`): its own nodata, and the scene's
+CFmask, drop pixels before resampling. Categorical sources are the exception to
+"headers only": their codes are scanned once to pick an integer type that holds them all.
 """
 
 from __future__ import annotations
@@ -17,10 +20,12 @@ import numpy as np
 from prospect.config.sources import RasterScene, RasterSource
 from prospect.errors import ConfigError, DataError
 from prospect.grid import ChunkWindow, RegionGrid
-from prospect.ingest.landsat import band_number, calibration, read_mtl
+from prospect.ingest.landsat import landsat_id
 from prospect.ingest.layers import Layer
+from prospect.ingest.products import CFMASK_CLASSES, read_product_metadata
 from prospect.ingest.stac import read_stac_scenes
-from prospect.io.raster import RasterInfo, raster_info
+from prospect.io.bandview import band_view
+from prospect.io.raster import RasterInfo, code_range, raster_info
 from prospect.io.warp import choose_resampling, read_warped_window, resampling_enum
 
 __all__ = ["SENSOR_BANDS", "BandRef", "RasterLayer", "plan_raster"]
@@ -38,7 +43,11 @@ SENSOR_BANDS: dict[str, tuple[str, ...]] = {
 
 @dataclass(frozen=True)
 class BandRef:
-    """One band of one file, with its calibration and resampling onto the grid."""
+    """One band of one file, with its calibration and resampling onto the grid.
+
+    ``value = scale * DN + offset`` where ``DN`` is not ``nodata`` and, with a ``mask``
+    (class raster, codes kept), where the mask's code is kept.
+    """
 
     info: RasterInfo
     band: int
@@ -46,12 +55,23 @@ class BandRef:
     offset: float
     nodata: float | None
     resampling: str
+    mask: tuple[RasterInfo, tuple[int, ...]] | None = None
+    quantity: str | None = None
 
     def describe(self) -> dict[str, Any]:
         """JSON-friendly summary for provenance."""
-        return {"file": self.info.path, "band": self.band, "scale": self.scale,
-                "offset": self.offset, "resampling": self.resampling,
-                "source_crs": self.info.crs, "source_resolution": self.info.resolution}
+        out = {"file": self.info.path, "band": self.band, "scale": self.scale,
+               "offset": self.offset, "nodata": self.nodata, "resampling": self.resampling,
+               "source_crs": self.info.crs, "source_resolution": self.info.resolution}
+        if self.quantity:
+            out["quantity"] = self.quantity
+        if self.mask is not None:
+            out["mask"] = {"file": self.mask[0].path, "keep": list(self.mask[1])}
+        return out
+
+    def view(self) -> RasterInfo:
+        """The band as a one-band dataset with its own nodata and mask."""
+        return band_view(self.info, self.band, nodata=self.nodata, mask=self.mask)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,14 +83,23 @@ class RasterLayer(Layer):
 
     refs: tuple[BandRef, ...]
     categorical: bool = False
+    code_span: tuple[int, ...] = ()
+    """``(lowest, highest)`` class code found in the files (categorical layers)."""
+
+    def extra_attrs(self) -> dict[str, Any]:
+        """Categorical layers: the code range as a CF ``valid_range`` pair."""
+        if self.categorical and self.code_span:
+            return {"valid_range": [int(v) for v in self.code_span]}
+        return {}
 
     def compute(self, grid: RegionGrid, window: ChunkWindow) -> np.ndarray:
         """Warp each scene onto the chunk and keep the first valid value per cell."""
         out = np.full(window.shape, np.nan, dtype=np.float32)
         for ref in self.refs:
+            view = ref.view()
             block = read_warped_window(
-                ref.info, ref.band, grid, window, resampling=resampling_enum(ref.resampling),
-                nodata=ref.nodata,
+                view, 1, grid, window, resampling=resampling_enum(ref.resampling),
+                nodata=view.nodata[0],
             )
             if ref.scale != 1.0 or ref.offset != 0.0:
                 block = (block * np.float32(ref.scale) + np.float32(ref.offset)).astype(
@@ -80,7 +109,8 @@ class RasterLayer(Layer):
             if not np.isnan(out).any():
                 break
         if self.categorical:
-            return np.where(np.isnan(out), -1, np.rint(out)).astype(np.int16)
+            # codes up to 2**24 are exact in float32; wider codes are refused at planning
+            return np.where(np.isnan(out), self.fill_value, np.rint(out)).astype(self.dtype)
         return out
 
 
@@ -93,6 +123,7 @@ class _Scene:
     band_names: list[str] | None
     variable: str | None
     mtl: Path | None
+    cfmask: Path | None
     crs: str | None
     date: Any
     cloud_cover: float | None
@@ -108,6 +139,7 @@ def _from_config(source: RasterSource, scene: RasterScene) -> _Scene:
     return _Scene(files=files, multiband=scene.path is not None,
                   band_names=scene.band_names or source.band_names,
                   variable=scene.variable or source.variable, mtl=scene.mtl,
+                  cfmask=scene.cfmask or (source.cfmask if source.scenes is None else None),
                   crs=scene.crs or source.crs, date=scene.date, cloud_cover=scene.cloud_cover)
 
 
@@ -144,7 +176,8 @@ def _scenes(source: RasterSource) -> list[_Scene]:
     assert source.assets is not None
     return [
         _Scene(files={k: (v, 1) for k, v in s.bands.items()}, multiband=False,
-               band_names=None, variable=None, mtl=None, crs=source.crs or s.crs,
+               band_names=None, variable=None, mtl=None, cfmask=None,
+               crs=source.crs or s.crs,
                date=s.date, cloud_cover=s.cloud_cover)
         for s in read_stac_scenes(source.stac, dict(source.assets))
     ]
@@ -156,19 +189,19 @@ def _order(source: RasterSource, scenes: list[_Scene]) -> list[_Scene]:
         return scenes
     keyed = []
     for i, scene in enumerate(scenes):
-        mtl = read_mtl(scene.mtl) if scene.mtl else None
-        date = scene.date or (mtl.date if mtl else None)
+        meta = read_product_metadata(scene.mtl) if scene.mtl else None
+        date = scene.date or (meta.date if meta else None)
         cloud = scene.cloud_cover if scene.cloud_cover is not None else (
-            mtl.cloud_cover if mtl else None)
+            meta.cloud_cover if meta else None)
         if source.mosaic == "most_recent" and date is None:
             raise ConfigError(
                 f"source {source.name!r}: mosaic 'most_recent' needs a date for scene {i + 1}; "
-                "give 'date:' or an 'mtl:' file"
+                "give 'date:' or a 'metadata:' file"
             )
         if source.mosaic == "least_cloudy" and cloud is None:
             raise ConfigError(
-                f"source {source.name!r}: mosaic 'least_cloudy' needs 'cloud_cover:' (or an "
-                f"'mtl:' file) for scene {i + 1}"
+                f"source {source.name!r}: mosaic 'least_cloudy' needs 'cloud_cover:' (or a "
+                f"'metadata:' file) for scene {i + 1}"
             )
         keyed.append((date, cloud, i, scene))
     if source.mosaic == "most_recent":
@@ -178,29 +211,88 @@ def _order(source: RasterSource, scenes: list[_Scene]) -> list[_Scene]:
     return [k[3] for k in keyed]
 
 
+def _mask_of(source: RasterSource, scene: _Scene, meta: Any,
+             ) -> tuple[RasterInfo, tuple[int, ...]] | None:
+    """The scene's CFmask as (raster, kept codes), checked against the scene's metadata."""
+    if scene.cfmask is None:
+        return None
+    path = str(scene.cfmask)
+    minfo = raster_info(path, crs=scene.crs)
+    if minfo.count != 1 or minfo.dtype != "uint8":
+        raise DataError(f"{path}: a CFmask is one uint8 band; this file has {minfo.count} "
+                        f"band(s) of {minfo.dtype}")
+    ident = getattr(meta, "ident", None)
+    fid = landsat_id(Path(path).name)
+    if ident is not None and fid is not None and not fid.same_scene(ident):
+        raise DataError(f"{path}: the CFmask is of {fid.text} but the metadata file "
+                        f"{meta.path} describes {meta.describe()}; give the same scene's mask")
+    return minfo, tuple(sorted(CFMASK_CLASSES[c] for c in source.cfmask_keep))
+
+
+def _categorical_dtype(lo: int, hi: int) -> tuple[str, int]:
+    """The smallest signed integer type holding ``lo..hi`` and a fill value outside them."""
+    fill = -1 if lo >= 0 else None
+    for dtype in ("int8", "int16", "int32", "int64"):
+        info = np.iinfo(dtype)
+        if fill is None and lo > info.min:
+            return dtype, int(info.min)
+        if fill is not None and info.min <= fill and hi <= info.max:
+            return dtype, fill
+    raise DataError(f"class codes {lo}..{hi} do not fit a signed 64-bit integer")
+
+
+def _codes_layer_type(source: RasterSource, refs: list[BandRef]) -> tuple[str, int, list[int]]:
+    """Scan the codes of every scene of a categorical variable: dtype, fill and code range."""
+    lo, hi = None, None
+    for ref in refs:
+        rng = code_range(ref.info, ref.band, nodata=ref.nodata)
+        if rng is None:
+            continue
+        lo = rng[0] if lo is None else min(lo, rng[0])
+        hi = rng[1] if hi is None else max(hi, rng[1])
+    if lo is None or hi is None:
+        return "int8", -1, []
+    if max(abs(lo), abs(hi)) > 2**24:
+        raise DataError(
+            f"source {source.name!r}: class codes reach {hi if abs(hi) >= abs(lo) else lo}, "
+            "beyond 2**24 where resampling in float32 is no longer exact; renumber the codes"
+        )
+    dtype, fill = _categorical_dtype(lo, hi)
+    return dtype, fill, [lo, hi]
+
+
 def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
     """One :class:`RasterLayer` per band of ``source``, checked against ``grid``.
+
+    A band's value is ``source.scale * (product_scale * DN + product_offset) +
+    source.offset``: the product's own coefficients (from ``metadata:``) first, then the
+    config's. Its nodata is the config's ``nodata``, else the file's, else the product's
+    fill value.
 
     Raises
     ------
     InputFileError, CRSError, DataError, ConfigError
         A missing/corrupt file, a missing or unknown CRS, a wrong band count, unknown band
-        names, or a source that does not overlap the region.
+        names, a metadata file of another scene or product level, a float raster declared
+        categorical, or a source that does not overlap the region.
     """
     scenes = _order(source, _scenes(source))
     per_var: dict[str, list[BandRef]] = {}
     units: dict[str, str] = {}
+    quantities: dict[str, str] = {}
     inputs: dict[str, set[str]] = {}
     any_overlap = False
     for scene in scenes:
         _check_band_names(source, list(scene.files))
-        mtl = read_mtl(scene.mtl) if scene.mtl else None
+        meta = read_product_metadata(scene.mtl) if scene.mtl else None
+        mask = _mask_of(source, scene, meta)
         infos: dict[str, RasterInfo] = {}
         for var, (path, band) in scene.files.items():
             if path not in infos:
                 infos[path] = raster_info(path, crs=scene.crs, variable=scene.variable)
-                if scene.mtl:
-                    inputs.setdefault(var, set()).add(str(scene.mtl))
+            for extra in (scene.mtl, scene.cfmask):
+                if extra is not None:
+                    inputs.setdefault(var, set()).add(str(extra))
             inputs.setdefault(var, set()).add(path)
             info = infos[path]
             names = scene.band_names
@@ -222,25 +314,32 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
                 )
             if band > info.count:
                 raise DataError(f"{path}: has {info.count} band(s), band {band} requested")
+            scale, offset, unit = source.scale, source.offset, source.units
+            nodata = source.nodata if source.nodata is not None else info.nodata[band - 1]
+            quantity = None
+            if meta is not None:
+                cal = meta.calibrate(var, path)
+                scale = source.scale * cal.scale
+                offset = source.scale * cal.offset + source.offset
+                quantity = cal.quantity
+                if "units" not in source.model_fields_set:
+                    unit = cal.units
+                if nodata is None:
+                    nodata = cal.fill
             if not _overlaps(info, grid):
                 continue
             any_overlap = True
-            scale, offset, unit = source.scale, source.offset, source.units
-            nodata = source.nodata
-            if mtl is not None:
-                cal = calibration(mtl, band_number(var, path))
-                scale, offset, unit = cal.scale * source.scale, cal.offset, cal.units
-                if nodata is None and info.nodata[band - 1] is None:
-                    nodata = 0.0  # Landsat level-1 fill value
             resampling = choose_resampling(
                 source.values, source_res=_res_in_grid_units(info, grid),
                 target_res=grid.resolution, override=source.resampling,
             )
             per_var.setdefault(var, []).append(
                 BandRef(info=info, band=band, scale=scale, offset=offset, nodata=nodata,
-                        resampling=resampling)
+                        resampling=resampling, mask=mask, quantity=quantity)
             )
             units[var] = unit
+            if quantity:
+                quantities[var] = quantity
     if not any_overlap:
         lo = grid.lonlat_bounds()
         raise DataError(
@@ -249,17 +348,22 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
             "their CRS or the region"
         )
     layers = []
+    categorical = source.values == "categorical"
     for var, refs in per_var.items():
-        categorical = source.values == "categorical"
+        dtype, fill, code_span = "float32", float("nan"), []
+        if categorical:
+            dtype, fill, code_span = _codes_layer_type(source, refs)
+        settings: dict[str, Any] = {
+            "source": source.name, "mosaic": source.mosaic if len(refs) > 1 else None,
+            "scenes": [r.describe() for r in refs]}
+        if var in quantities:
+            settings["quantity"] = quantities[var]
         layers.append(RasterLayer(
             name=var, units=units[var],
             long_name=source.long_name or (f"{source.sensor} {var}" if source.sensor else var),
             kind="categorical" if categorical else "continuous",
             inputs=tuple(sorted(inputs[var])),
-            settings={"source": source.name, "mosaic": source.mosaic if len(refs) > 1 else None,
-                      "scenes": [r.describe() for r in refs]},
-            refs=tuple(refs), categorical=categorical,
-            dtype="int16" if categorical else "float32",
-            fill_value=-1 if categorical else float("nan"),
+            settings=settings, refs=tuple(refs), categorical=categorical,
+            code_span=tuple(code_span), dtype=dtype, fill_value=fill,
         ))
     return layers

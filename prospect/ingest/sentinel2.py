@@ -1,0 +1,138 @@
+"""Sentinel-2 product metadata (``MTD_MSIL2A.xml`` / ``MTD_MSIL1C.xml``): DN -> reflectance.
+
+From processing baseline 04.00 (25 January 2022) on, ESA shifts every DN by a per-band
+offset so that dark surfaces keep their noise: reflectance is
+``(DN + BOA_ADD_OFFSET) / BOA_QUANTIFICATION_VALUE`` for Level-2A (``RADIO_ADD_OFFSET`` and
+``QUANTIFICATION_VALUE`` for Level-1C), with offsets of -1000 and a quantification of
+10000. Earlier baselines have no offset. DN 0 is fill (``NODATA``). Band files
+(``T31UFT_20220101T104439_B04_10m.jp2``) are checked against the product's tile and
+datatake time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+
+from prospect.errors import DataError, InputFileError
+from prospect.ingest.landsat import BandCalibration
+
+__all__ = ["Sentinel2Metadata", "read_sentinel2", "s2_band_key"]
+
+_URI = re.compile(r"(S2[ABCD])_MSI(L1C|L2A)_(\d{8}T\d{6})_N(\d{4})_R\d{3}_T(\w{5})_")
+_BAND_FILE = re.compile(r"T(\w{5})_(\d{8}T\d{6})_(B\d[\dA])")
+
+
+def s2_band_key(name: str) -> str | None:
+    """``B01``..``B12``/``B8A`` from a band key or name (``B4``, ``b04``, ``B8A``)."""
+    m = re.fullmatch(r"[Bb]0?(\d{1,2}|8[Aa])", name)
+    if not m:
+        return None
+    num = m.group(1).upper()
+    return "B8A" if num == "8A" else f"B{int(num):02d}"
+
+
+@dataclass(frozen=True)
+class Sentinel2Metadata:
+    """What reflectance scaling and the file checks need from an S2 product XML."""
+
+    path: str
+    level: str
+    baseline: float
+    quantification: float
+    offsets: dict[str, float]
+    tile: str | None
+    datatake: str | None
+    date: dt.date | None
+    cloud_cover: float | None
+
+    def describe(self) -> str:
+        """Tile, time, level and baseline, for messages."""
+        return (f"T{self.tile}_{self.datatake} (Level-{self.level[1:]}, baseline "
+                f"{self.baseline:05.2f})")
+
+    def calibrate(self, band_key: str, file: str) -> BandCalibration:
+        """``(DN + offset) / quantification`` as one scale and offset for ``band_key``.
+
+        Raises
+        ------
+        DataError
+            ``file`` belongs to another tile or datatake, or a baseline >= 04.00 product
+            lacks the band's offset.
+        """
+        m = _BAND_FILE.search(Path(file).name)
+        if m and self.tile and (m.group(1), m.group(2)) != (self.tile, self.datatake):
+            raise DataError(
+                f"{file}: the file is T{m.group(1)}_{m.group(2)} but its metadata file "
+                f"{self.path} describes {self.describe()}; give the product XML of the same "
+                "tile and datatake"
+            )
+        key = s2_band_key(band_key) or (s2_band_key(m.group(3)) if m else None)
+        if key is None:
+            raise DataError(f"cannot tell the Sentinel-2 band of {band_key!r} ({file}); "
+                            "name bands B01..B12, B8A")
+        offset = 0.0
+        if self.baseline >= 4.0:
+            if key not in self.offsets:
+                raise DataError(
+                    f"{self.path}: processing baseline {self.baseline:05.2f} but no "
+                    f"{'BOA' if self.level == 'L2A' else 'RADIO'}_ADD_OFFSET for {key}"
+                )
+            offset = self.offsets[key]
+        q = self.quantification
+        quantity = "surface_reflectance" if self.level == "L2A" else "toa_reflectance"
+        return BandCalibration(1.0 / q, offset / q, quantity, "1", fill=0.0)
+
+
+def _strip(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def read_sentinel2(path: Path | str) -> Sentinel2Metadata:
+    """Parse a Sentinel-2 ``MTD_MSIL2A.xml`` or ``MTD_MSIL1C.xml``.
+
+    Raises
+    ------
+    InputFileError
+        Unreadable, or not a Sentinel-2 product XML.
+    DataError
+        No quantification value or processing baseline.
+    """
+    path = Path(path)
+    try:
+        root = ET.parse(path).getroot()
+    except (OSError, ET.ParseError) as exc:
+        raise InputFileError(f"{path}: cannot read as Sentinel-2 metadata XML: {exc}") from None
+    tag = _strip(root.tag)
+    if tag not in ("Level-2A_User_Product", "Level-1C_User_Product"):
+        raise InputFileError(f"{path}: not a Sentinel-2 product XML (root <{tag}>)")
+    level = "L2A" if tag.startswith("Level-2A") else "L1C"
+    text: dict[str, str] = {}
+    band_ids: dict[str, str] = {}
+    raw_offsets: dict[str, float] = {}
+    for el in root.iter():
+        name = _strip(el.tag)
+        if name in ("BOA_ADD_OFFSET", "RADIO_ADD_OFFSET"):
+            raw_offsets[el.get("band_id", "")] = float((el.text or "0").strip())
+        elif name == "Spectral_Information":
+            band_ids[el.get("bandId", "")] = el.get("physicalBand", "")
+        elif el.text and el.text.strip() and name not in text:
+            text[name] = el.text.strip()
+    q = text.get("BOA_QUANTIFICATION_VALUE" if level == "L2A" else "QUANTIFICATION_VALUE")
+    base = text.get("PROCESSING_BASELINE")
+    if q is None or base is None:
+        raise DataError(f"{path}: no quantification value or PROCESSING_BASELINE")
+    offsets = {s2_band_key(band_ids.get(i, "")) or i: v for i, v in raw_offsets.items()}
+    uri = _URI.search(text.get("PRODUCT_URI", ""))
+    start = text.get("PRODUCT_START_TIME") or text.get("DATATAKE_SENSING_START")
+    cloud = text.get("Cloud_Coverage_Assessment")
+    return Sentinel2Metadata(
+        path=str(path), level=level, baseline=float(base), quantification=float(q),
+        offsets=offsets, tile=uri.group(5) if uri else None,
+        datatake=uri.group(3) if uri else None,
+        date=dt.date.fromisoformat(start[:10]) if start else None,
+        cloud_cover=float(cloud) if cloud else None,
+    )
