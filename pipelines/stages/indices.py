@@ -49,7 +49,8 @@ def run(ctx: RunContext) -> StageResult:
     cube = open_cube(ctx.cube_path)
     out = compute_indices(cube, cfg.names, sensor=cfg.sensor, custom=dict(cfg.custom),
                           bands=dict(cfg.bands), constants=dict(cfg.constants),
-                          backend=cfg.backend, nodata=cfg.nodata)
+                          backend=cfg.backend, nodata=cfg.nodata,
+                          allow_out_of_range=cfg.allow_out_of_range)
     if ctx.job.synthetic:
         for name in out.data_vars:
             out[name].attrs["synthetic"] = "true"

@@ -27,11 +27,17 @@ class IndicesConfig(StrictModel):
     bands
         Overrides of the sensor's band mapping: common name -> cube variable.
     constants
-        Overrides of the catalogue constants (``L``, ``g``, ``sigma``, ``PAR``...).
+        Overrides of the catalogue constants (``L``, ``g``, ``sigma``, ``PAR``...) for every
+        index, or for one index under its name: ``{SAVI: {L: 0.5}}`` leaves EVI's ``L``
+        alone. ``{kNDVI: {sigma: data}}`` takes sigma = 0.5 (N + R) per pixel
+        (Camps-Valls et al. 2021).
     backend
         ``auto`` picks the fastest available (GPU for GPU arrays, then fused CPU).
     nodata
         A band value meaning no data besides NaN (cube bands use NaN already).
+    allow_out_of_range
+        Compute reflectance indices even when an input band's median is outside -0.5..1.5
+        (by default that stops the job: raw digital numbers or a missing scale).
     overwrite
         Replace index variables that exist in the cube with other settings or inputs
         (unchanged ones are always kept); ``false`` makes that an error instead.
@@ -41,9 +47,11 @@ class IndicesConfig(StrictModel):
     names: list[PlainName] = Field(default_factory=list)
     custom: dict[PlainName, str] = Field(default_factory=dict)
     bands: dict[str, PlainName] = Field(default_factory=dict)
-    constants: dict[str, float] = Field(default_factory=dict)
+    constants: dict[str, float | dict[str, float | Literal["data"]]] = Field(
+        default_factory=dict)
     backend: Literal["auto", "reference", "numba", "cupy"] = "auto"
     nodata: float | None = None
+    allow_out_of_range: bool = False
     overwrite: bool = True
 
     @field_validator("custom")

@@ -14,6 +14,7 @@ from prospect.indices.bands import load_sensor
 from prospect.indices.blocks import compute_arrays, compute_dask, resolve_backend
 from prospect.indices.catalogue import IndexEntry, load_catalogue
 from prospect.indices.plan import IndexPlan, plan_indices
+from prospect.indices.ranges import check_reflectance_ranges, cf_range_attrs
 
 __all__ = ["available_on", "compute_indices", "list_indices"]
 
@@ -25,9 +26,10 @@ def compute_indices(
     sensor: str | SensorConfig = "sentinel2",
     custom: Mapping[str, str] | None = None,
     bands: Mapping[str, str] | None = None,
-    constants: Mapping[str, float] | None = None,
+    constants: Mapping[str, float | str | Mapping[str, float | str]] | None = None,
     backend: str = "auto",
     nodata: float | None = None,
+    allow_out_of_range: bool = False,
 ) -> xr.Dataset:
     """Compute catalogue and custom indices from the band variables of ``ds``.
 
@@ -46,13 +48,17 @@ def compute_indices(
     bands
         Overrides of the band mapping: common name -> variable of ``ds``.
     constants
-        Overrides of constants (``L``, ``g``, ``sigma``, ``PAR``...).
+        Overrides of constants (``L``, ``g``, ``sigma``, ``PAR``...), for every index or,
+        under an index name, for that index only (``{"SAVI": {"L": 0.5}}``);
+        ``{"kNDVI": {"sigma": "data"}}`` takes sigma = 0.5 (N + R) per pixel.
     backend
         ``auto`` (cupy for GPU arrays, else the fused numba kernel), ``numba``,
         ``cupy`` or ``reference`` (array-API evaluation).
     nodata
         A band value that means no data besides NaN (e.g. ``0`` or ``-9999`` in raw
         rasters), compared in each band's dtype; such pixels give NaN.
+    allow_out_of_range
+        Compute even when a reflective input band's median is outside -0.5..1.5.
 
     Returns
     -------
@@ -60,7 +66,8 @@ def compute_indices(
         One float32 variable per index, named by the index, with the dims, coords and
         chunks of the inputs (dask in, dask out: nothing is computed until asked).
         Attributes: ``long_name``, ``units`` = ``"1"``, ``prospect_kind`` = ``"index"``,
-        ``valid_range`` when known, and a JSON ``provenance`` (formula, bands, constants,
+        ``valid_range`` (a numeric pair, CF) or ``valid_min``/``valid_max`` when known, and
+        a JSON ``provenance`` (formula, bands, constants,
         catalogue, catalogue_version, backend, sensor, reference).
 
     Raises
@@ -70,7 +77,8 @@ def compute_indices(
     FormulaError
         A custom formula outside the whitelist.
     DataError
-        A band variable missing from ``ds`` or with other dims than the rest.
+        A band variable missing from ``ds`` or with other dims than the rest; a reflective
+        band whose median is outside -0.5..1.5 (raw DN?) unless ``allow_out_of_range``.
     """
     sensor_cfg = sensor if isinstance(sensor, SensorConfig) else load_sensor(sensor)
     plan = plan_indices(names, sensor=sensor_cfg, custom=custom, bands=bands,
@@ -78,6 +86,7 @@ def compute_indices(
     if not plan.indices:
         return xr.Dataset(coords=ds.coords)
     template = _check_inputs(ds, plan, sensor_cfg)
+    check_reflectance_ranges(ds, plan, nodata=nodata, allow_out_of_range=allow_out_of_range)
     arrays = [ds[v].data for v in plan.inputs]
     concrete = resolve_backend(backend, arrays)
     if any(hasattr(a, "dask") for a in arrays):
@@ -100,8 +109,7 @@ def compute_indices(
             "long_name": item.long_name, "units": "1", "prospect_kind": "index",
             "provenance": json.dumps(provenance, sort_keys=True),
         }
-        if item.valid_range != (None, None):
-            attrs["valid_range"] = json.dumps(list(item.valid_range))
+        attrs.update(cf_range_attrs(item.valid_range))
         if synthetic:
             attrs["synthetic"] = "true"
         out[item.name] = xr.DataArray(stacked[k], dims=template.dims, coords=template.coords,

@@ -55,7 +55,7 @@ class PlannedIndex:
     formula: str
     expr: Expr
     bands: tuple[tuple[str, str], ...]
-    constants: tuple[tuple[str, float], ...]
+    constants: tuple[tuple[str, float | str], ...]
     source: str
     valid_range: tuple[float | None, float | None]
     reference: str
@@ -116,11 +116,59 @@ def fold_constants(expr: Expr) -> Expr:
     return expr
 
 
-def _rbf(a: str, b: str) -> Expr:
-    """spyndex's RBF kernel ``exp((-1.0 * (a - b) ** 2.0) / (2.0 * sigma ** 2.0))``."""
+SIGMA_FROM_DATA = "data"
+"""The value of ``sigma`` that asks for the per-pixel length scale ``0.5 * (a + b)``."""
+
+
+def _rbf(a: str, b: str, *, sigma_from_data: bool = False) -> Expr:
+    """spyndex's RBF kernel ``exp((-1.0 * (a - b) ** 2.0) / (2.0 * sigma ** 2.0))``.
+
+    With ``sigma_from_data``, ``sigma = 0.5 * (a + b)`` per pixel (Camps-Valls et al. 2021,
+    Science Advances 7(9), eabc7447: kNDVI then equals ``tanh(NDVI ** 2)``); the kernel of a
+    band with itself is 1.
+    """
+    if sigma_from_data and a == b:
+        return Const(1.0)
+    sigma: Expr = (BinOp("*", Const(0.5), BinOp("+", Var(a), Var(b))) if sigma_from_data
+                   else Var("sigma"))
     diff = BinOp("**", BinOp("-", Var(a), Var(b)), Const(2.0))
     return Call("exp", (BinOp("/", BinOp("*", Const(-1.0), diff),
-                              BinOp("*", Const(2.0), BinOp("**", Var("sigma"), Const(2.0)))),))
+                              BinOp("*", Const(2.0), BinOp("**", sigma, Const(2.0)))),))
+
+
+def _constant_values(entries: Sequence[IndexEntry],
+                     constants: Mapping[str, float | str | Mapping[str, float | str]] | None,
+                     ) -> tuple[dict[str, float | str], dict[str, dict[str, float | str]]]:
+    """Split ``constants`` into global values and per-index values, checked.
+
+    A value that is a mapping belongs to the index of that name (``{"SAVI": {"L": 0.5}}``);
+    the only text value is ``sigma: data``.
+    """
+    glob: dict[str, float | str] = {}
+    per: dict[str, dict[str, float | str]] = {}
+    names = {e.name for e in entries}
+
+    def value(where: str, key: str, v: float | str) -> float | str:
+        if isinstance(v, str):
+            if key == "sigma" and v == SIGMA_FROM_DATA:
+                return v
+            raise ConfigError(
+                f"{where}{key}: {v!r} is not a number (only 'sigma: {SIGMA_FROM_DATA}' is "
+                "text: sigma = 0.5 * (N + R) per pixel)"
+            )
+        return float(v)
+
+    for key, v in (constants or {}).items():
+        if isinstance(v, Mapping):
+            if key not in names:
+                raise ConfigError(
+                    f"indices.constants.{key}: constants for index {key!r}, which is not "
+                    f"computed (indices: {', '.join(sorted(names))})"
+                )
+            per[key] = {k: value(f"indices.constants.{key}.", k, x) for k, x in v.items()}
+        else:
+            glob[key] = value("indices.constants.", key, v)
+    return glob, per
 
 
 def _custom_entry(name: str, formula: str) -> IndexEntry:
@@ -139,7 +187,7 @@ def plan_indices(
     sensor: str | SensorConfig = "sentinel2",
     custom: Mapping[str, str] | None = None,
     bands: Mapping[str, str] | None = None,
-    constants: Mapping[str, float] | None = None,
+    constants: Mapping[str, float | str | Mapping[str, float | str]] | None = None,
 ) -> IndexPlan:
     """Resolve catalogue ``names`` and ``custom`` formulas for ``sensor``.
 
@@ -154,7 +202,10 @@ def plan_indices(
     bands
         Overrides of the sensor's band mapping (common name -> cube variable).
     constants
-        Overrides of constant values (``L``, ``sigma``, ``PAR``, ``lambdaN``...).
+        Overrides of constant values (``L``, ``sigma``, ``PAR``, ``lambdaN``...) for every
+        index, or for one index under its name (``{"SAVI": {"L": 0.5}}`` leaves EVI's ``L``
+        alone). ``sigma: "data"`` sets the RBF length scale to ``0.5 * (a + b)`` per pixel
+        (kNDVI: Camps-Valls et al. 2021).
 
     Raises
     ------
@@ -179,29 +230,38 @@ def plan_indices(
         raise ConfigError(f"index names given twice (catalogue and custom?): {dupes}")
 
     band_map = band_variables(sensor_cfg, dict(bands or {}))
-    values: dict[str, float | None] = {**constant_defaults(), **wavelengths(sensor_cfg)}
-    values.update({k: float(v) for k, v in (constants or {}).items()})
+    values: dict[str, float | str | None] = {**constant_defaults(), **wavelengths(sensor_cfg)}
+    glob, per_index = _constant_values(entries, constants)
+    values.update(glob)
     known_bands = set(common_band_names()) | set(band_map) | set(values)
     planned: list[PlannedIndex] = []
     inputs: dict[str, None] = {}
     for entry in entries:
-        planned.append(_plan_one(entry, sensor_cfg, band_map, values, known_bands))
+        planned.append(_plan_one(entry, sensor_cfg, band_map,
+                                 {**values, **per_index.get(entry.name, {})}, known_bands))
         for _, variable in planned[-1].bands:
             inputs.setdefault(variable)
     return IndexPlan(indices=tuple(planned), inputs=tuple(inputs), sensor=sensor_cfg.name)
 
 
 def _plan_one(entry: IndexEntry, sensor: SensorConfig, band_map: Mapping[str, str],
-              values: Mapping[str, float | None], known_bands: set[str]) -> PlannedIndex:
+              values: Mapping[str, float | str | None], known_bands: set[str]) -> PlannedIndex:
     expr = entry.expr
-    kernels = {n: _rbf(*kernel_bands(n, known_bands)) for n in variables(expr)
-               if is_kernel_term(n) and n not in values}
+    from_data = values.get("sigma") == SIGMA_FROM_DATA
+    kernel_terms = [n for n in variables(expr) if is_kernel_term(n) and n not in values]
+    kernels = {n: _rbf(*kernel_bands(n, known_bands), sigma_from_data=from_data)
+               for n in kernel_terms}
     expr = substitute(expr, kernels)
-    used_consts: dict[str, float] = {}
+    used_consts: dict[str, float | str] = {}
+    if from_data and kernel_terms:
+        used_consts["sigma"] = "0.5 * (a + b) per pixel (Camps-Valls et al. 2021)"
     used_bands: dict[str, str] = {}
     for n in variables(expr):
         if n in values or is_wavelength_term(n):
             value = values.get(n)
+            if isinstance(value, str):
+                raise ConfigError(f"index {entry.name!r}: 'sigma: {value}' applies to kernel "
+                                  "indices (kNDVI...) only")
             if value is None:
                 what = ("the sensor mapping gives no wavelength for that band"
                         if is_wavelength_term(n) else "it has no default")
@@ -223,7 +283,8 @@ def _plan_one(entry: IndexEntry, sensor: SensorConfig, band_map: Mapping[str, st
             f"index {entry.name!r}: formula {entry.formula!r} reads no band; an index must "
             f"use at least one band such as N or R"
         )
-    renamed: dict[str, float | Expr] = {**used_consts}
+    renamed: dict[str, float | Expr] = {k: v for k, v in used_consts.items()
+                                        if not isinstance(v, str)}
     renamed.update({common: Var(variable) for common, variable in used_bands.items()})
     resolved = fold_constants(substitute(expr, renamed))
     return PlannedIndex(

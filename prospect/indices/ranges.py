@@ -1,0 +1,98 @@
+"""Plausible inputs and CF range attributes for index outputs.
+
+A reflectance index fed raw digital numbers (a missing ``scale`` or product metadata in the
+ingest config) gives numbers that look like an index but mean nothing: NDVI of DN 8000 and
+9000 is still in -1..1. So before any index is computed, every reflective input band's
+median is checked against :data:`REFLECTANCE_LIMITS`; outside it the job stops with the
+band and the fix, unless ``allow_out_of_range`` says the user knows.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from prospect.errors import DataError
+from prospect.indices.plan import IndexPlan
+
+__all__ = ["REFLECTANCE_LIMITS", "check_reflectance_ranges", "cf_range_attrs",
+           "reflective_band"]
+
+REFLECTANCE_LIMITS = (-0.5, 1.5)
+"""A band whose median lies outside this is not reflectance (DN, percent, or no scale)."""
+
+_SAMPLE = 250_000
+_OPTICAL = frozenset({"A", "B", "G", "G1", "Y", "R", "RE1", "RE2", "RE3", "N", "N2", "WV",
+                      "S1", "S2", "SW5", "SW6", "SW7", "SW8", "SW9"})
+
+
+def reflective_band(common: str) -> bool:
+    """A common band name of a reflective (0.4-2.5 um) band, not thermal or radar."""
+    return common in _OPTICAL
+
+
+def _median(data: Any, nodata: float | None) -> float:
+    """Median of a strided sample of at most ~:data:`_SAMPLE` cells (dask computed)."""
+    shape = data.shape
+    size = int(np.prod(shape)) if shape else 1
+    step = max(1, math.ceil(math.sqrt(size / _SAMPLE)))
+    sample = data[..., ::step, ::step] if data.ndim >= 2 else data[::step]
+    if hasattr(sample, "compute"):
+        sample = sample.compute()
+    arr = np.asarray(sample, dtype=np.float64)
+    if nodata is not None:
+        arr = np.where(arr == nodata, np.nan, arr)
+    finite = arr[np.isfinite(arr)]
+    return float(np.median(finite)) if finite.size else math.nan
+
+
+def check_reflectance_ranges(ds: xr.Dataset, plan: IndexPlan, *, nodata: float | None = None,
+                             allow_out_of_range: bool = False) -> dict[str, float]:
+    """Refuse reflective input bands whose median is outside :data:`REFLECTANCE_LIMITS`.
+
+    Returns
+    -------
+    dict
+        Cube variable -> median, for every reflective input checked.
+
+    Raises
+    ------
+    DataError
+        Naming the band, its median and the fix (unless ``allow_out_of_range``).
+    """
+    lo, hi = REFLECTANCE_LIMITS
+    users: dict[str, tuple[str, list[str]]] = {}
+    for index in plan.indices:
+        for common, variable in index.bands:
+            if reflective_band(common):
+                users.setdefault(variable, (common, []))[1].append(index.name)
+    medians: dict[str, float] = {}
+    for variable, (common, names) in users.items():
+        m = _median(ds[variable].data, nodata)
+        medians[variable] = m
+        if allow_out_of_range or math.isnan(m) or lo <= m <= hi:
+            continue
+        raise DataError(
+            f"band {variable!r} ({common}) has a median of {m:.6g}, outside {lo}..{hi} for "
+            f"reflectance (needed by {', '.join(names)}): these look like raw digital numbers "
+            "or a missing scale; give the source its product metadata ('metadata:') or "
+            "'scale:'/'offset:' in the ingest config, or set indices.allow_out_of_range: true"
+        )
+    return medians
+
+
+def cf_range_attrs(valid_range: tuple[float | None, float | None]) -> dict[str, Any]:
+    """CF attributes for a range: ``valid_range`` as a numeric pair when both ends are
+    known, else ``valid_min`` or ``valid_max`` (numbers, never JSON text)."""
+    low, high = valid_range
+    if low is not None and high is not None:
+        return {"valid_range": [float(low), float(high)]}
+    out: dict[str, Any] = {}
+    if low is not None:
+        out["valid_min"] = float(low)
+    if high is not None:
+        out["valid_max"] = float(high)
+    return out
