@@ -14,7 +14,7 @@ from prospect.indices.bands import load_sensor
 from prospect.indices.blocks import compute_arrays, compute_dask, resolve_backend
 from prospect.indices.catalogue import IndexEntry, load_catalogue
 from prospect.indices.plan import IndexPlan, plan_indices
-from prospect.indices.ranges import check_reflectance_ranges, cf_range_attrs
+from prospect.indices.ranges import cf_range_attrs, check_reflectance_ranges
 
 __all__ = ["available_on", "compute_indices", "list_indices"]
 

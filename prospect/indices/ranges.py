@@ -18,8 +18,12 @@ import xarray as xr
 from prospect.errors import DataError
 from prospect.indices.plan import IndexPlan
 
-__all__ = ["REFLECTANCE_LIMITS", "check_reflectance_ranges", "cf_range_attrs",
-           "reflective_band"]
+__all__ = [
+    "REFLECTANCE_LIMITS",
+    "cf_range_attrs",
+    "check_reflectance_ranges",
+    "reflective_band",
+]
 
 REFLECTANCE_LIMITS = (-0.5, 1.5)
 """A band whose median lies outside this is not reflectance (DN, percent, or no scale)."""
