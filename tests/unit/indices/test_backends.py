@@ -232,5 +232,6 @@ def test_nodata_on_integer_bands(allbands) -> None:
     dn = {"N": np.array([[0, 200, 255]], np.uint8), "R": np.array([[10, 100, 20]], np.uint16)}
     for backend in ("reference", "numba"):
         out = compute_indices(_dataset(dn), [], custom={"ND": CUSTOM["ND"]}, sensor=allbands,
-                              backend=backend, nodata=255)["ND"].values
+                              backend=backend, nodata=255,
+                              allow_out_of_range=True)["ND"].values  # DN, on purpose
         assert np.isnan(out[0, 2]) and out[0, 0] == -1.0
