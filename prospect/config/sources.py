@@ -24,7 +24,6 @@ class RasterScene(StrictModel):
     band_names: list[Name] | None = None
     variable: str | None = None
     mtl: ConfigPath | None = Field(default=None, validation_alias=AliasChoices("metadata", "mtl"))
-    cfmask: ConfigPath | None = None
     crs: str | None = None
     date: dt.date | None = None
     cloud_cover: float | None = Field(default=None, ge=0, le=100)
@@ -47,9 +46,9 @@ class RasterSource(StrictModel):
     ``metadata`` (also spelt ``mtl``) is the product's own metadata file (Landsat MTL, ESPA
     XML, Sentinel-2 ``MTD_MSIL2A.xml``): DN become the quantity the product holds, with its
     coefficients and fill value; then ``scale`` and ``offset`` apply to that quantity:
-    ``value = scale * (product_scale * DN + product_offset) + offset``. ``cfmask`` is a
-    CFmask file of the same scene; pixels whose class is not in ``cfmask_keep`` (and fill)
-    are dropped before resampling.
+    ``value = scale * (product_scale * DN + product_offset) + offset``. ``cloud_mask``
+    names the scene's quality layer (a key of ``bands``, or a STAC asset) and the classes it
+    drops before resampling.
     """
 
     kind: Literal["raster"] = "raster"
@@ -74,13 +73,6 @@ class RasterSource(StrictModel):
         default=None, validation_alias=AliasChoices("metadata", "mtl"),
         description="product metadata (Landsat MTL, ESPA XML, Sentinel-2 MTD XML): DN -> "
         "the product's quantity with its own coefficients",
-    )
-    cfmask: ConfigPath | None = Field(
-        default=None, description="CFmask file of the scene: classes not kept become no data"
-    )
-    cfmask_keep: list[Literal["clear", "water", "cloud_shadow", "snow", "cloud"]] = Field(
-        default_factory=lambda: ["clear", "water"],
-        description="CFmask classes kept as data (fill is always dropped)",
     )
     scenes: list[RasterScene] | None = None
     stac: str | None = Field(
@@ -112,10 +104,12 @@ class RasterSource(StrictModel):
             )
         if self.stac_search is not None and not self.assets:
             raise ValueError("'stac_search' needs 'assets': cube variable -> STAC asset key")
-        if self.cloud_mask is not None and self.stac is None and self.stac_search is None:
-            raise ValueError("'cloud_mask' reads the quality layer of STAC items: use it with "
-                             "'stac' or 'stac_search'")
-        if self.cloud_mask is not None and self.composite is None:
+        stac = self.stac is not None or self.stac_search is not None
+        if self.cloud_mask is not None and not stac and self.bands is None and (
+                self.scenes is None or any(s.bands is None for s in self.scenes)):
+            raise ValueError("'cloud_mask' reads the scene's quality layer: a key of 'bands' "
+                             "(one file per band) or a STAC asset")
+        if self.cloud_mask is not None and stac and self.composite is None:
             raise ValueError("'cloud_mask' drops pixels of a time series: add 'composite:' "
                              "(e.g. {method: median})")
         if self.composite is not None and self.stac is None and self.stac_search is None:
@@ -139,8 +133,7 @@ class RasterSource(StrictModel):
         if self.scenes is not None:
             return list(self.scenes)
         return [RasterScene(bands=self.bands, path=self.path, band_names=self.band_names,
-                            variable=self.variable, mtl=self.mtl, cfmask=self.cfmask,
-                            crs=self.crs)]
+                            variable=self.variable, mtl=self.mtl, crs=self.crs)]
 
     def band_files(self) -> dict[str, tuple[Path, int]]:
         """Cube variable name -> (file, 1-based band index) of the first scene."""

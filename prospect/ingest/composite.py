@@ -12,7 +12,6 @@ one chunk per scene and band, whatever the scene size.
 
 from __future__ import annotations
 
-import math
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -24,19 +23,14 @@ import rasterio
 from prospect.config.sources import RasterSource
 from prospect.errors import DataError, InputFileError
 from prospect.grid import ChunkWindow, RegionGrid
-from prospect.ingest.cloudmask import drop_names, dropped, grow
+from prospect.ingest.cloudmask import drop_names
 from prospect.ingest.layers import Layer
+from prospect.ingest.masked import SceneMask, read_masked_band
 from prospect.ingest.rasters import _overlaps, _res_in_grid_units
 from prospect.ingest.stac import StacScene, read_stac_scenes
 from prospect.io.raster import RasterInfo, raster_info
 from prospect.io.remote import gdal_http_options, read_failure
-from prospect.io.warp import (
-    choose_resampling,
-    read_aligned,
-    read_source_block,
-    resampling_enum,
-    warp_block,
-)
+from prospect.io.warp import choose_resampling
 from prospect.redact import redact
 
 __all__ = ["CompositeLayer", "ScenePart", "plan_composite", "reduce_stack"]
@@ -60,16 +54,6 @@ class ScenePart:
         """JSON-friendly summary for provenance (credentials removed from URLs)."""
         return {"item": self.item_id, "file": redact(self.info.path), "scale": self.scale,
                 "offset": self.offset, "nodata": self.nodata, "resampling": self.resampling}
-
-
-@dataclass(frozen=True)
-class SceneMask:
-    """A scene's quality layer and what it drops."""
-
-    info: RasterInfo
-    kind: str
-    drop: tuple[str, ...]
-    buffer_m: float
 
 
 def reduce_stack(stack: np.ndarray, method: str, *, percentile: float | None = None,
@@ -156,20 +140,9 @@ class CompositeLayer(Layer):
     def _read(self, part: ScenePart, mask: SceneMask | None, grid: RegionGrid,
               window: ChunkWindow) -> np.ndarray:
         """One scene's band on the chunk, cloudy pixels dropped before resampling."""
-        grow_px = mask.buffer_m / _metres_per_unit(part.info) / part.info.resolution \
-            if mask else 0.0
-        got = read_source_block(part.info, 1, grid, window, nodata=part.nodata,
-                                margin=2 + math.ceil(grow_px))
-        if got is None:
-            return np.full(window.shape, np.nan, dtype=np.float32)
-        block, transform = got
-        if mask is not None:
-            codes = read_aligned(mask.info, 1, part.info.crs, transform, block.shape)
-            block[grow(dropped(mask.kind, codes, mask.drop), grow_px)] = np.nan
-        if part.scale != 1.0 or part.offset != 0.0:
-            block = block * np.float32(part.scale) + np.float32(part.offset)
-        return warp_block(block, transform, part.info.crs, grid, window,
-                          resampling=resampling_enum(part.resampling))
+        return read_masked_band(part.info, 1, mask, grid, window, nodata=part.nodata,
+                                scale=part.scale, offset=part.offset,
+                                resampling=part.resampling)
 
     def stack(self, grid: RegionGrid, window: ChunkWindow) -> np.ndarray:
         """(scenes, bands, rows, cols) of the bands this layer needs."""
@@ -191,16 +164,6 @@ class CompositeLayer(Layer):
         result = reduce_stack(stack, self.method, percentile=self.percentile,
                               min_count=self.min_count)
         return result[self.band_index if self.method == "geomedian" else 0]
-
-
-def _metres_per_unit(info: RasterInfo) -> float:
-    from pyproj import CRS
-
-    crs = CRS.from_user_input(info.crs)
-    if crs.is_geographic:
-        return 111_320.0  # metres per degree at the equator: a buffer, not a measurement
-    unit = crs.axis_info[0].unit_conversion_factor if crs.axis_info else 1.0
-    return float(unit) or 1.0
 
 
 def _calibration(scene: StacScene, var: str, info: RasterInfo, source: RasterSource

@@ -12,8 +12,8 @@ Each kind answers ``calibrate(band_key, file)`` after checking that ``file`` bel
 the scene and product level it describes, and gives ``date`` and ``cloud_cover`` for the
 mosaic rules.
 
-CFmask (``cfmask:``) is a quality layer, not a band: its classes say which pixels to drop
-before resampling (:data:`CFMASK_CLASSES`).
+Quality layers (CFmask, SCL, ``QA_PIXEL``) are not calibrated: ``cloud_mask:`` names them
+(:mod:`prospect.ingest.cloudmask`).
 """
 
 from __future__ import annotations
@@ -27,14 +27,7 @@ from prospect.ingest.espa import read_espa
 from prospect.ingest.landsat import BandCalibration, read_mtl
 from prospect.ingest.sentinel2 import read_sentinel2
 
-__all__ = ["CFMASK_CLASSES", "CFMASK_FILL", "ProductMetadata", "read_product_metadata"]
-
-CFMASK_CLASSES: dict[str, int] = {"clear": 0, "water": 1, "cloud_shadow": 2, "snow": 3,
-                                  "cloud": 4}
-"""CFmask class codes (ESPA ``class_values``); 255 is fill and always dropped."""
-
-CFMASK_FILL = 255
-
+__all__ = ["ProductMetadata", "read_product_metadata"]
 
 class ProductMetadata(Protocol):
     """What ingest asks of any product metadata file."""

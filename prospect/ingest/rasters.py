@@ -4,9 +4,10 @@ Planning (:func:`plan_raster`) reads only headers: it checks every file, picks e
 band's resampling from its value kind and cell size, orders the scenes of a mosaic by
 the stated rule, and returns one :class:`RasterLayer` per cube variable. Pixels are
 read later, chunk by chunk, by :meth:`RasterLayer.compute`, each band through its own
-one-band view (:func:`prospect.io.bandview.band_view`): its own nodata, and the scene's
-CFmask, drop pixels before resampling. Categorical sources are the exception to
-"headers only": their codes are scanned once to pick an integer type that holds them all.
+one-band view (:func:`prospect.io.bandview.band_view`) so that its own nodata drops pixels
+before resampling; with a ``cloud_mask`` the scene's quality layer drops pixels too
+(:func:`prospect.ingest.masked.read_masked_band`). Categorical sources are the exception
+to "headers only": their codes are scanned once to pick an integer type that holds them.
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ import numpy as np
 from prospect.config.sources import RasterScene, RasterSource
 from prospect.errors import ConfigError, DataError
 from prospect.grid import ChunkWindow, RegionGrid
+from prospect.ingest.cloudmask import drop_names
 from prospect.ingest.landsat import landsat_id
 from prospect.ingest.layers import Layer
-from prospect.ingest.products import CFMASK_CLASSES, read_product_metadata
+from prospect.ingest.masked import SceneMask, read_masked_band
+from prospect.ingest.products import read_product_metadata
 from prospect.ingest.stac import read_stac_scenes
 from prospect.io.bandview import band_view
 from prospect.io.raster import RasterInfo, code_range, raster_info
@@ -46,7 +49,7 @@ class BandRef:
     """One band of one file, with its calibration and resampling onto the grid.
 
     ``value = scale * DN + offset`` where ``DN`` is not ``nodata`` and, with a ``mask``
-    (class raster, codes kept), where the mask's code is kept.
+    (the scene's quality layer), where the mask keeps the pixel.
     """
 
     info: RasterInfo
@@ -55,7 +58,7 @@ class BandRef:
     offset: float
     nodata: float | None
     resampling: str
-    mask: tuple[RasterInfo, tuple[int, ...]] | None = None
+    mask: SceneMask | None = None
     quantity: str | None = None
 
     def describe(self) -> dict[str, Any]:
@@ -66,12 +69,27 @@ class BandRef:
         if self.quantity:
             out["quantity"] = self.quantity
         if self.mask is not None:
-            out["mask"] = {"file": self.mask[0].path, "keep": list(self.mask[1])}
+            out["cloud_mask"] = self.mask.describe()
         return out
 
     def view(self) -> RasterInfo:
-        """The band as a one-band dataset with its own nodata and mask."""
-        return band_view(self.info, self.band, nodata=self.nodata, mask=self.mask)
+        """The band as a one-band dataset with its own nodata."""
+        return band_view(self.info, self.band, nodata=self.nodata)
+
+    def read(self, grid: RegionGrid, window: ChunkWindow) -> np.ndarray:
+        """``scale * DN + offset`` on one chunk; no data and masked pixels NaN."""
+        if self.mask is not None:
+            return read_masked_band(self.info, self.band, self.mask, grid, window,
+                                    nodata=self.nodata, scale=self.scale, offset=self.offset,
+                                    resampling=self.resampling)
+        view = self.view()
+        block = read_warped_window(view, 1, grid, window,
+                                   resampling=resampling_enum(self.resampling),
+                                   nodata=view.nodata[0])
+        if self.scale != 1.0 or self.offset != 0.0:
+            block = (block * np.float32(self.scale) + np.float32(self.offset)).astype(
+                np.float32)
+        return block
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -96,14 +114,7 @@ class RasterLayer(Layer):
         """Warp each scene onto the chunk and keep the first valid value per cell."""
         out = np.full(window.shape, np.nan, dtype=np.float32)
         for ref in self.refs:
-            view = ref.view()
-            block = read_warped_window(
-                view, 1, grid, window, resampling=resampling_enum(ref.resampling),
-                nodata=view.nodata[0],
-            )
-            if ref.scale != 1.0 or ref.offset != 0.0:
-                block = (block * np.float32(ref.scale) + np.float32(ref.offset)).astype(
-                    np.float32)
+            block = ref.read(grid, window)
             gap = np.isnan(out)
             out[gap] = block[gap]
             if not np.isnan(out).any():
@@ -123,15 +134,28 @@ class _Scene:
     band_names: list[str] | None
     variable: str | None
     mtl: Path | None
-    cfmask: Path | None
+    mask_file: str | None
     crs: str | None
     date: Any
     cloud_cover: float | None
 
 
 def _from_config(source: RasterSource, scene: RasterScene) -> _Scene:
+    mask_key = source.cloud_mask.asset if source.cloud_mask is not None else None
+    mask_file = None
     if scene.bands is not None:
         files = {name: (str(p), 1) for name, p in scene.bands.items()}
+        if mask_key is not None:
+            if mask_key not in files:
+                raise ConfigError(
+                    f"source {source.name!r}: cloud_mask.asset {mask_key!r} is not a key of "
+                    f"the scene's 'bands' ({', '.join(files)}); add the quality layer file "
+                    "under that key"
+                )
+            mask_file = files.pop(mask_key)[0]
+    elif mask_key is not None:
+        raise ConfigError(f"source {source.name!r}: 'cloud_mask' needs the quality layer as a "
+                          "file of its own under 'bands:'")
     else:
         assert scene.path is not None
         names = scene.band_names or source.band_names or [source.name]
@@ -139,8 +163,8 @@ def _from_config(source: RasterSource, scene: RasterScene) -> _Scene:
     return _Scene(files=files, multiband=scene.path is not None,
                   band_names=scene.band_names or source.band_names,
                   variable=scene.variable or source.variable, mtl=scene.mtl,
-                  cfmask=scene.cfmask or (source.cfmask if source.scenes is None else None),
-                  crs=scene.crs or source.crs, date=scene.date, cloud_cover=scene.cloud_cover)
+                  mask_file=mask_file, crs=scene.crs or source.crs, date=scene.date,
+                  cloud_cover=scene.cloud_cover)
 
 
 def _check_band_names(source: RasterSource, names: list[str]) -> None:
@@ -176,7 +200,7 @@ def _scenes(source: RasterSource) -> list[_Scene]:
     assert source.assets is not None
     return [
         _Scene(files={k: (v, 1) for k, v in s.bands.items()}, multiband=False,
-               band_names=None, variable=None, mtl=None, cfmask=None,
+               band_names=None, variable=None, mtl=None, mask_file=None,
                crs=source.crs or s.crs,
                date=s.date, cloud_cover=s.cloud_cover)
         for s in read_stac_scenes(source.stac, dict(source.assets))
@@ -211,22 +235,22 @@ def _order(source: RasterSource, scenes: list[_Scene]) -> list[_Scene]:
     return [k[3] for k in keyed]
 
 
-def _mask_of(source: RasterSource, scene: _Scene, meta: Any,
-             ) -> tuple[RasterInfo, tuple[int, ...]] | None:
-    """The scene's CFmask as (raster, kept codes), checked against the scene's metadata."""
-    if scene.cfmask is None:
+def _mask_of(source: RasterSource, scene: _Scene, meta: Any) -> SceneMask | None:
+    """The scene's quality layer and what it drops, checked against the scene's metadata."""
+    cm = source.cloud_mask
+    if cm is None or scene.mask_file is None:
         return None
-    path = str(scene.cfmask)
+    path = scene.mask_file
     minfo = raster_info(path, crs=scene.crs)
-    if minfo.count != 1 or minfo.dtype != "uint8":
-        raise DataError(f"{path}: a CFmask is one uint8 band; this file has {minfo.count} "
-                        f"band(s) of {minfo.dtype}")
+    if minfo.count != 1:
+        raise DataError(f"{path}: a quality layer is one band; this file has {minfo.count}")
     ident = getattr(meta, "ident", None)
     fid = landsat_id(Path(path).name)
     if ident is not None and fid is not None and not fid.same_scene(ident):
-        raise DataError(f"{path}: the CFmask is of {fid.text} but the metadata file "
+        raise DataError(f"{path}: the quality layer is of {fid.text} but the metadata file "
                         f"{meta.path} describes {meta.describe()}; give the same scene's mask")
-    return minfo, tuple(sorted(CFMASK_CLASSES[c] for c in source.cfmask_keep))
+    return SceneMask(info=minfo, kind=cm.kind, drop=drop_names(cm.kind, cm.drop),
+                     buffer_m=cm.buffer_m)
 
 
 def _categorical_dtype(lo: int, hi: int) -> tuple[str, int]:
@@ -290,7 +314,7 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
         for var, (path, band) in scene.files.items():
             if path not in infos:
                 infos[path] = raster_info(path, crs=scene.crs, variable=scene.variable)
-            for extra in (scene.mtl, scene.cfmask):
+            for extra in (scene.mtl, scene.mask_file):
                 if extra is not None:
                     inputs.setdefault(var, set()).add(str(extra))
             inputs.setdefault(var, set()).add(path)

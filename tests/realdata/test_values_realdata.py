@@ -42,19 +42,24 @@ def test_wageningen_landsat8_and_landsat5_sr_on_one_grid_with_cfmask(shared_data
                                          shape=src.shape, chunks=(256, 256), name="wageningen")
     l8_bands = {"B2": 2, "B4": 4, "B5": 5, "B6": 6, "B7": 7}
     l5_bands = {"B1": 1, "B3": 3, "B4": 4, "B5": 5, "B7": 7}
+    mask = {"kind": "cfmask", "asset": "cfmask"}  # default drop: fill, shadow, snow, cloud
     l8 = RasterSource.model_validate({
         "kind": "raster", "name": "l8",
-        "bands": {f"l8_{k}": str(d8 / f"{L8}_sr_band{n}.tif") for k, n in l8_bands.items()},
-        "metadata": str(d8 / f"{L8}.xml"), "cfmask": str(d8 / f"{L8}_cfmask.tif")})
+        "bands": {**{f"l8_{k}": str(d8 / f"{L8}_sr_band{n}.tif") for k, n in l8_bands.items()},
+                  "cfmask": str(d8 / f"{L8}_cfmask.tif")},
+        "metadata": str(d8 / f"{L8}.xml"), "cloud_mask": mask})
     l5 = RasterSource.model_validate({
         "kind": "raster", "name": "l5",
-        "bands": {f"l5_{k}": str(d5 / f"{L5}_sr_band{n}.tif") for k, n in l5_bands.items()},
-        "metadata": str(d5 / f"{L5}.xml"), "cfmask": str(d5 / f"{L5}_cfmask.tif")})
+        "bands": {**{f"l5_{k}": str(d5 / f"{L5}_sr_band{n}.tif") for k, n in l5_bands.items()},
+                  "cfmask": str(d5 / f"{L5}_cfmask.tif")},
+        "metadata": str(d5 / f"{L5}.xml"), "cloud_mask": mask})
     layers = {ly.name: ly for src in (l8, l5) for ly in plan_source(src, grid)}
     ref = layers["l8_B4"].refs[0]
     assert (ref.scale, ref.offset, ref.nodata, ref.quantity) == (
         1e-4, 0.0, -9999.0, "surface_reflectance")
-    assert ref.mask is not None and ref.mask[1] == (0, 1)  # clear and water kept
+    assert ref.mask is not None and set(ref.mask.drop) == {"fill", "cloud_shadow", "snow",
+                                                           "cloud"}  # clear and water kept
+    assert "cfmask" not in layers  # the quality layer is no cube variable
     cube = xr.Dataset({k: (("y", "x"), assemble(v, grid)) for k, v in layers.items()})
 
     # by hand, Landsat 8: same grid, so every kept pixel is the file's DN x 1e-4
@@ -121,9 +126,10 @@ def test_espa_file_of_another_scene_is_refused(shared_data):
                                         rf"describes {L8} \(ESPA surface reflectance\)"):
         plan_source(src, grid)
     cfm = RasterSource.model_validate({
-        "kind": "raster", "name": "mix", "bands": {"b4": str(d8 / f"{L8}_sr_band4.tif")},
-        "metadata": str(d8 / f"{L8}.xml"), "cfmask": str(d5 / f"{L5}_cfmask.tif")})
-    with pytest.raises(DataError, match=rf"the CFmask is of {L5} but"):
+        "kind": "raster", "name": "mix", "bands": {"b4": str(d8 / f"{L8}_sr_band4.tif"),
+                                                   "qa": str(d5 / f"{L5}_cfmask.tif")},
+        "metadata": str(d8 / f"{L8}.xml"), "cloud_mask": {"kind": "cfmask", "asset": "qa"}})
+    with pytest.raises(DataError, match=rf"the quality layer is of {L5} but"):
         plan_source(cfm, grid)
 
 

@@ -1,0 +1,73 @@
+"""One band of one scene with its quality layer applied in the source's own pixels.
+
+The scene's quality layer (CFmask classes, Sentinel-2 SCL, Landsat ``QA_PIXEL`` flags;
+:mod:`prospect.ingest.cloudmask`) is read on the band's own pixels, the dropped pixels
+(grown by the buffer) become no data, and only then is the band warped onto the chunk, so
+a cloud never reaches a neighbouring cell through resampling weights. Single scenes
+(:mod:`prospect.ingest.rasters`) and composites (:mod:`prospect.ingest.composite`) read
+masked bands through :func:`read_masked_band`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from prospect.grid import ChunkWindow, RegionGrid
+from prospect.ingest.cloudmask import dropped, grow
+from prospect.io.raster import RasterInfo
+from prospect.io.warp import read_aligned, read_source_block, resampling_enum, warp_block
+
+__all__ = ["SceneMask", "read_masked_band"]
+
+
+@dataclass(frozen=True)
+class SceneMask:
+    """A scene's quality layer and what it drops."""
+
+    info: RasterInfo
+    kind: str
+    drop: tuple[str, ...]
+    buffer_m: float
+
+    def describe(self) -> dict[str, object]:
+        """JSON-friendly summary for provenance."""
+        return {"file": self.info.path, "kind": self.kind, "drop": list(self.drop),
+                "buffer_m": self.buffer_m}
+
+
+def metres_per_unit(info: RasterInfo) -> float:
+    """Metres per CRS unit of ``info`` (degrees: at the equator, for a buffer)."""
+    from pyproj import CRS
+
+    crs = CRS.from_user_input(info.crs)
+    if crs.is_geographic:
+        return 111_320.0  # metres per degree at the equator: a buffer, not a measurement
+    unit = crs.axis_info[0].unit_conversion_factor if crs.axis_info else 1.0
+    return float(unit) or 1.0
+
+
+def read_masked_band(info: RasterInfo, band: int, mask: SceneMask | None, grid: RegionGrid,
+                     window: ChunkWindow, *, nodata: float | None, scale: float,
+                     offset: float, resampling: str) -> np.ndarray:
+    """``scale * DN + offset`` of ``band`` on one chunk, dropped pixels NaN before resampling.
+
+    No data (``nodata``, else the file's) and the pixels ``mask`` drops are NaN in the
+    source block; the block is then warped onto the chunk (copied when on the same pixel
+    grid).
+    """
+    grow_px = mask.buffer_m / metres_per_unit(info) / info.resolution if mask else 0.0
+    got = read_source_block(info, band, grid, window, nodata=nodata,
+                            margin=2 + math.ceil(grow_px))
+    if got is None:
+        return np.full(window.shape, np.nan, dtype=np.float32)
+    block, transform = got
+    if mask is not None:
+        codes = read_aligned(mask.info, 1, info.crs, transform, block.shape)
+        block[grow(dropped(mask.kind, codes, mask.drop), grow_px)] = np.nan
+    if scale != 1.0 or offset != 0.0:
+        block = block * np.float32(scale) + np.float32(offset)
+    return warp_block(block, transform, info.crs, grid, window,
+                      resampling=resampling_enum(resampling))
