@@ -142,5 +142,12 @@ def test_meuse_zinc_through_the_cli(shared_data, tmp_path, capsys) -> None:
     assert 0.5 < metrics["metrics"]["cv_spatial_roc_auc"] <= 1.0
     assert (out / "score" / "probability.tif").is_file()
     assert (out / "viewer" / "index.html").is_file()
-    run = json.loads((out / "manifest.json").read_text())["runs"][-1]
+    manifest = json.loads((out / "manifest.json").read_text())
+    run = manifest["runs"][-1]
     assert run["ran"] == ["ingest", "train", "score", "tiles"] and run["status"] == "done"
+    # one CRS rule for every reader (issue 13): the config's EPSG:28992 overrides the samples'
+    # wrong .prj in the map metrics too, so they are computed (they printed n/a before)
+    score = manifest["stages"]["score"]["metrics"]
+    assert all(score[f"map_top{p}_capture"] is not None for p in (5, 10, 20)), score
+    assert score["map_top20_capture"] > 0.2
+    assert "labels cannot be read" not in capsys.readouterr().out

@@ -213,3 +213,34 @@ def test_rgb_byte_nan_pattern_per_band_equals_gdalwarp(shared_data, tmp_path):
         differs += int((np.isnan(got) != np.isnan(assemble(layers[0], grid))).sum())
         assert np.nanmin(got) > 0  # nodata 0 never averaged in as a value
     print(f"RESULT rgb_byte_nodata cells_where_band_masks_differ={differs}")
+
+
+def test_one_crs_rule_for_every_point_reader(shared_data):
+    """A CRS in the config overrides the file's .prj, in ingest, training and map metrics."""
+    from prospect.config.model import LabelsConfig
+    from prospect.config.sources import PointSource
+    from prospect.io.points import read_points
+    from prospect.io.vector import read_vector
+    from prospect.models.training import read_labels
+
+    folder = shared_data / "meuse_heavy_metals_nl"
+    with rasterio.open(folder / "dem.tif") as src:
+        grid = RegionGrid.from_transform(crs="EPSG:28992", transform=src.transform,
+                                         shape=src.shape, chunks=(64, 64))
+    shp = folder / "meuse.shp"
+    src = PointSource.model_validate({"kind": "points", "name": "samples", "path": str(shp),
+                                      "crs": "EPSG:28992", "columns": ["zinc"]})
+    ingest = read_points(src.path, x=src.x, y=src.y, crs=src.crs, columns=["zinc"],
+                         to_crs=grid.crs, override_crs="crs" in src.model_fields_set)
+    labels, occ, _ = read_labels(src, grid, LabelsConfig.model_validate(
+        {"source": "samples", "value_column": "zinc", "threshold": 1000,
+         "negatives": "below_threshold"}))
+    vec = read_vector(shp, crs="EPSG:28992", to_crs=grid.crs)
+    left, bottom, right, top = grid.bounds
+    inside = ((ingest.x > left) & (ingest.x < right) & (ingest.y > bottom) & (ingest.y < top))
+    assert inside.all() and len(ingest) == 155
+    np.testing.assert_allclose(np.sort(vec.geometry.x), np.sort(ingest.x), atol=1e-6)
+    assert len(labels.rows) > 100 and (labels.label == 1).sum() > 10  # on the grid
+    # without the config's CRS the file's own .prj moves the samples about 4 000 km
+    raw = read_points(shp, columns=["zinc"], to_crs=grid.crs, override_crs=False)
+    assert float(np.median(np.hypot(raw.x - ingest.x, raw.y - ingest.y))) > 4e6
