@@ -232,7 +232,7 @@ def test_one_crs_rule_for_every_point_reader(shared_data):
                                       "crs": "EPSG:28992", "columns": ["zinc"]})
     ingest = read_points(src.path, x=src.x, y=src.y, crs=src.crs, columns=["zinc"],
                          to_crs=grid.crs, override_crs="crs" in src.model_fields_set)
-    labels, occ, _ = read_labels(src, grid, LabelsConfig.model_validate(
+    labels, _, _ = read_labels(src, grid, LabelsConfig.model_validate(
         {"source": "samples", "value_column": "zinc", "threshold": 1000,
          "negatives": "below_threshold"}))
     vec = read_vector(shp, crs="EPSG:28992", to_crs=grid.crs)
