@@ -32,9 +32,20 @@ __all__ = ["ProductMetadata", "read_product_metadata"]
 class ProductMetadata(Protocol):
     """What ingest asks of any product metadata file."""
 
-    path: str
-    date: dt.date | None
-    cloud_cover: float | None
+    @property
+    def path(self) -> str:
+        """The metadata file."""
+        ...
+
+    @property
+    def date(self) -> dt.date | None:
+        """Acquisition date."""
+        ...
+
+    @property
+    def cloud_cover(self) -> float | None:
+        """Scene cloud cover in percent, when the product states it."""
+        ...
 
     def calibrate(self, band_key: str, file: str) -> BandCalibration:
         """Check ``file`` belongs to this product, then its band's scale/offset/fill."""

@@ -374,7 +374,7 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
     layers = []
     categorical = source.values == "categorical"
     for var, refs in per_var.items():
-        dtype, fill, code_span = "float32", float("nan"), []
+        dtype, fill, code_span = "float32", float("nan"), list[int]()
         if categorical:
             dtype, fill, code_span = _codes_layer_type(source, refs)
         settings: dict[str, Any] = {
