@@ -3,11 +3,11 @@
 Planning (:func:`plan_raster`) reads only headers: it checks every file, picks each
 band's resampling from its value kind and cell size, orders the scenes of a mosaic by
 the stated rule, and returns one :class:`RasterLayer` per cube variable. Pixels are
-read later, chunk by chunk, by :meth:`RasterLayer.compute`, each band through its own
-one-band view (:func:`prospect.io.bandview.band_view`) so that its own nodata drops pixels
-before resampling; with a ``cloud_mask`` the scene's quality layer drops pixels too
-(:func:`prospect.ingest.masked.read_masked_band`). Categorical sources are the exception
-to "headers only": their codes are scanned once to pick an integer type that holds them.
+read later, chunk by chunk, by :meth:`RasterLayer.compute`, each band with its own nodata
+(:func:`prospect.io.warp.read_warped_window`); with a ``cloud_mask`` the scene's quality
+layer drops pixels too (:func:`prospect.ingest.masked.read_masked_band`). Categorical
+sources are the exception to "headers only": their codes are scanned once to pick an
+integer type that holds them.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from prospect.ingest.layers import Layer
 from prospect.ingest.masked import SceneMask, read_masked_band
 from prospect.ingest.products import read_product_metadata
 from prospect.ingest.stac import read_stac_scenes
-from prospect.io.bandview import band_view
 from prospect.io.raster import RasterInfo, code_range, raster_info
 from prospect.io.warp import choose_resampling, read_warped_window, resampling_enum
 
@@ -72,20 +71,15 @@ class BandRef:
             out["cloud_mask"] = self.mask.describe()
         return out
 
-    def view(self) -> RasterInfo:
-        """The band as a one-band dataset with its own nodata."""
-        return band_view(self.info, self.band, nodata=self.nodata)
-
     def read(self, grid: RegionGrid, window: ChunkWindow) -> np.ndarray:
         """``scale * DN + offset`` on one chunk; no data and masked pixels NaN."""
         if self.mask is not None:
             return read_masked_band(self.info, self.band, self.mask, grid, window,
                                     nodata=self.nodata, scale=self.scale, offset=self.offset,
                                     resampling=self.resampling)
-        view = self.view()
-        block = read_warped_window(view, 1, grid, window,
+        block = read_warped_window(self.info, self.band, grid, window,
                                    resampling=resampling_enum(self.resampling),
-                                   nodata=view.nodata[0])
+                                   nodata=self.nodata)
         if self.scale != 1.0 or self.offset != 0.0:
             block = (block * np.float32(self.scale) + np.float32(self.offset)).astype(
                 np.float32)

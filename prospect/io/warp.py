@@ -37,6 +37,7 @@ from rasterio.windows import Window
 
 from prospect.errors import ConfigError, InputFileError
 from prospect.grid import ChunkWindow, RegionGrid
+from prospect.io.bandview import band_view
 from prospect.io.raster import RasterInfo
 
 __all__ = [
@@ -192,6 +193,11 @@ def read_warped_window(
     the chunk (plus the capped block cache, :data:`WARP_CACHE_BYTES`). The values equal
     those of one warp of the whole grid: every chunk is a window of the same warped view.
 
+    The band is warped through a one-band view of the file
+    (:func:`prospect.io.bandview.band_view`), so its nodata is its own: GDAL's warper
+    treats a multi-band dataset's nodata as one (a pixel is missing only where every band
+    is), and a hole in one band would otherwise be resampled as a value.
+
     Parameters
     ----------
     info
@@ -208,12 +214,13 @@ def read_warped_window(
     src_nodata = nodata if nodata is not None else info.nodata[band - 1]
     if src_nodata is None and np.dtype(info.dtype).kind == "f":
         src_nodata = np.nan
+    view = band_view(info, band, nodata=src_nodata)
     rows, cols = window.shape
     try:
         with rasterio.Env(GDAL_CACHEMAX=WARP_CACHE_BYTES):
-            vrt = _cached_vrt(info, grid, resampling, src_nodata)
-            out = vrt.read(band, window=Window(window.cols.start, window.rows.start,  # type: ignore[no-untyped-call]
-                                               cols, rows))
+            vrt = _cached_vrt(view, grid, resampling, src_nodata)
+            out = vrt.read(1, window=Window(window.cols.start, window.rows.start,  # type: ignore[no-untyped-call]
+                                            cols, rows))
     except (RasterioIOError, rasterio.errors.RasterioError) as exc:
         raise InputFileError(f"{info.path}: read failed while warping band {band}: {exc}"
                              ) from None
