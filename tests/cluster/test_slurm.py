@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
@@ -99,18 +100,29 @@ def test_local_slurm_has_this_machine_as_its_idle_node(slurm: LocalSlurm) -> Non
     assert slurm.cmd("scontrol", "ping").count("UP") == 1
 
 
-def test_demo_job_on_slurm_matches_embedded_run(
+def test_demo_job_on_slurm_matches_embedded_run_despite_a_scancel_mid_ingest(
     demo_reference: Reference, idle_slurm: LocalSlurm, tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """``prospect run --cluster slurm``: two worker jobs, every stage on them, outputs byte
-    for byte the embedded run's, and no job or job process left once it returns."""
+    """``prospect run --cluster slurm``: two worker jobs run every stage; one of them is
+    ``scancel``ed in the middle of ingest; the cube, maps and tiles are byte for byte the
+    embedded run's, and no job or job process is left once the run returns."""
     monkeypatch.setenv("PROSPECT_CLUSTER_DIR", str(jobqueue_dir(tmp_path, idle_slurm)))
     out = tmp_path / "out"
-    rc, err, seen = _run(demo_reference.job, out, idle_slurm)
+    cancelled: list[str] = []
+
+    def cancel_one(seen: dict[str, set[str]], proc: object) -> None:
+        running = sorted(j for j, s in idle_slurm.jobs(WORKER).items() if s == "RUNNING")
+        if not cancelled and len(running) == 2 and stage_status(out, "ingest") == "running":
+            idle_slurm.cmd("scancel", running[0])
+            cancelled.append(running[0])
+
+    rc, err, seen = _run(demo_reference.job, out, idle_slurm, on_poll=cancel_one)
     assert rc == 0, err[-3000:]
     assert len(seen) == 2 and all("RUNNING" in states for states in seen.values()), seen
+    assert len(cancelled) == 1, f"ingest was never seen running on two jobs: {seen}"
     idle_slurm.wait_until_empty(timeout=30)  # the jobs end with the run: none queued, no orphans
+    assert idle_slurm.job_state(cancelled[0]) == "CANCELLED"
     assert {idle_slurm.job_state(j) for j in seen} <= {"CANCELLED", "COMPLETED"}
     assert_identical(out, demo_reference)
     assert map_digests(out) == map_digests(demo_reference.out)
@@ -122,32 +134,6 @@ def test_demo_job_on_slurm_matches_embedded_run(
     logs = sorted((tmp_path / "logs").glob(f"{WORKER}-*.err"))
     assert {p.stem.rsplit("-", 1)[1] for p in logs} == set(seen)
     assert all("Starting established connection" in p.read_text() for p in logs)
-
-
-def test_scancel_of_a_worker_job_mid_ingest_keeps_outputs_identical(
-    demo_reference: Reference, idle_slurm: LocalSlurm, tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("PROSPECT_CLUSTER_DIR", str(jobqueue_dir(tmp_path, idle_slurm)))
-    out = tmp_path / "out"
-    cancelled: list[str] = []
-
-    def cancel_one(seen: dict[str, set[str]], proc: object) -> None:
-        running = [j for j, s in idle_slurm.jobs(WORKER).items() if s == "RUNNING"]
-        if not cancelled and len(running) == 2 and stage_status(out, "ingest") == "running":
-            idle_slurm.cmd("scancel", running[0])
-            cancelled.append(running[0])
-
-    rc, err, seen = _run(demo_reference.job, out, idle_slurm, on_poll=cancel_one)
-    assert rc == 0, err[-3000:]
-    assert len(cancelled) == 1, f"ingest was never seen running on two jobs: {seen}"
-    assert idle_slurm.job_state(cancelled[0]) == "CANCELLED"
-    manifest = read_manifest(out)
-    assert all(manifest["stages"][s]["status"] == "done"
-               for s in ("ingest", "indices", "train", "score", "tiles"))
-    assert_identical(out, demo_reference)
-    assert map_digests(out) == map_digests(demo_reference.out)
-    idle_slurm.wait_until_empty(timeout=30)
 
 
 @pytest.mark.parametrize("setting,value,words", [
@@ -219,3 +205,84 @@ def test_worker_jobs_that_end_without_a_worker_stop_the_run_early(
     assert f"'jobqueue.slurm.log-directory' in {folder / 'jobqueue.yaml'}" in lines[0]
     logs = "".join(p.read_text() for p in (tmp_path / "logs").glob("*.err"))
     assert "could not convert string to float: '3h50'" in logs
+
+
+def test_worker_jobs_expiring_mid_stage_are_replaced_when_adapting(
+    demo_reference: Reference, idle_slurm: LocalSlurm, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Worker jobs of a one-minute walltime, killed by SLURM (``TIMEOUT``) in the middle of
+    train; ``adapt_max_jobs`` lets dask-jobqueue submit new ones and the run's outputs are
+    the embedded run's.
+
+    SLURM counts walltime in whole minutes and checks it every 30 s, so the demo job would
+    be over before the first expiry: ``prospect run`` is stopped (SIGSTOP) once train has
+    started and continued once SLURM has ended every worker job it had."""
+    folder = jobqueue_dir(tmp_path, idle_slurm,
+                          jobqueue={"walltime": "00:01:00", "worker-extra-args": [],
+                                    "death-timeout": 600},  # not gone on their own
+                          prospect={"jobs": 2, "adapt_max_jobs": 2})
+    monkeypatch.setenv("PROSPECT_CLUSTER_DIR", str(folder))
+    out = tmp_path / "out"
+    expired: list[str] = []
+
+    def expire_all(seen: dict[str, set[str]], proc: subprocess.Popen[bytes]) -> None:
+        if expired or stage_status(out, "train") != "running":
+            return
+        running = [j for j, s in idle_slurm.jobs(WORKER).items() if s == "RUNNING"]
+        if not running:
+            return
+        os.kill(proc.pid, signal.SIGSTOP)
+        try:
+            deadline = time.monotonic() + 150
+            while any(idle_slurm.job_state(j) != "TIMEOUT" for j in running):
+                assert time.monotonic() < deadline, {j: idle_slurm.job_state(j) for j in running}
+                time.sleep(1)
+        finally:
+            os.kill(proc.pid, signal.SIGCONT)
+        expired.extend(running)
+
+    rc, err, seen = _run(demo_reference.job, out, idle_slurm, on_poll=expire_all, timeout=480)
+    assert rc == 0, err[-3000:]
+    assert expired, "train was never seen running"
+    replacements = set(seen) - set(expired)
+    assert replacements, f"no worker job replaced the expired {expired}: {seen}"
+    assert any("RUNNING" in seen[j] for j in replacements)
+    assert_identical(out, demo_reference)
+    assert map_digests(out) == map_digests(demo_reference.out)
+    idle_slurm.wait_until_empty(timeout=30)
+
+
+def test_whole_job_as_one_batch_job(
+    demo_reference: Reference, idle_slurm: LocalSlurm, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``sbatch cluster/prospect-job.sbatch JOB OUT``: scheduler, driver and two workers (an
+    srun step) inside one allocation, outputs byte for byte the embedded run's."""
+    monkeypatch.setenv("PROSPECT_DASK_INTERFACE", "lo")
+    out = tmp_path / "out"
+    submitted = idle_slurm.cmd(
+        "sbatch", "--parsable", "--ntasks=2", "--cpus-per-task=1", "--mem-per-cpu=1500M",
+        f"--chdir={tmp_path}", f"--output={tmp_path}/prospect-%j.out",
+        str(REPO / "cluster" / "prospect-job.sbatch"), str(demo_reference.job), str(out))
+    job_id = submitted.strip().split(";")[0]
+    steps: set[str] = set()
+    deadline = time.monotonic() + 400
+    while job_id in idle_slurm.jobs():
+        steps.update(idle_slurm.cmd("squeue", "-h", "-s", "-j", job_id, "-o", "%i",
+                                    check=False).split())
+        assert time.monotonic() < deadline, "the batch job did not end"
+        time.sleep(0.5)
+    log = (tmp_path / f"prospect-{job_id}.out").read_text()
+    assert idle_slurm.job_state(job_id) == "COMPLETED", log[-3000:]
+    assert f"{job_id}.0" in steps  # the workers ran as a step of this allocation
+    assert "2 worker(s) of 1 thread(s), 1500MiB each" in log
+    address = log.split("prospect-job: scheduler ", 1)[1].split(",", 1)[0]
+    manifest = read_manifest(out)
+    assert manifest["engine"]["scheduler"] == address and manifest["workers"] == 2
+    assert all(manifest["stages"][s]["status"] == "done"
+               for s in ("ingest", "indices", "train", "score", "tiles"))
+    assert_identical(out, demo_reference)
+    assert map_digests(out) == map_digests(demo_reference.out)
+    assert not (tmp_path / f"prospect-scheduler-{job_id}.json").exists()
+    idle_slurm.wait_until_empty(timeout=30)
