@@ -41,10 +41,13 @@ def stack_dates(cube: xr.Dataset, cfg: TimeSeriesConfig) -> xr.Dataset:
         da = xr.concat(layers, dim=xr.DataArray(times, dims="time", name="time"),
                        coords="minimal", compat="override", join="override")
         first = cube[cfg.dates[0].bands[band]]
+        kind = first.attrs.get("prospect_kind", "continuous")
         da.attrs = {
             "units": first.attrs.get("units", ""),
             "long_name": f"{band} on {len(times)} dates",
-            "prospect_kind": "continuous",
+            "prospect_kind": kind if kind in ("continuous", "categorical") else "continuous",
+            **{k: first.attrs[k] for k in ("flag_values", "flag_meanings", "codes")
+               if k in first.attrs},
             "provenance": json.dumps({"stacked": {str(d.date): d.bands[band] for d in cfg.dates},
                                       "method": "time stack of per-date variables"},
                                      sort_keys=True),

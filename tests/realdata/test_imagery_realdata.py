@@ -22,24 +22,36 @@ OLI = {"blue": 2, "green": 3, "red": 4, "nir": 5, "swir1": 6, "swir2": 7}
 EDGE = 0.125
 
 
-def _by_hand(files: dict[str, Path], xs: np.ndarray, ys: np.ndarray
-             ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Reflectance (DN x 1e-4, -9999 -> NaN) of the source pixel under each RD New cell
-    centre, and of the pixel across the nearest edge when the centre is within EDGE of it."""
+DROPPED = (2, 3, 4, 255)  # CFmask cloud shadow, snow, cloud, fill; clear (0) and water (1) kept
+
+
+def _by_hand(files: dict[str, Path], xs: np.ndarray, ys: np.ndarray, cfmask: Path
+             ) -> dict[str, tuple[np.ndarray, ...]]:
+    """Reflectance (DN x 1e-4; -9999 and CFmask-dropped pixels -> NaN) of the source pixel
+    under each RD New cell centre, and of the pixels across the nearest edges when the
+    centre is within EDGE of them; ``cfmask``: the class itself."""
     to_utm = Transformer.from_crs("EPSG:28992", "EPSG:32631", always_xy=True)
     ex, ey = to_utm.transform(xs, ys)
+    with rasterio.open(cfmask) as m:
+        classes = m.read(1)
     out = {}
-    for band, path in files.items():
+    for band, path in {**files, "cfmask": cfmask}.items():
         with rasterio.open(path) as src:
             dn = src.read(1)
+            assert dn.shape == classes.shape
             a = src.transform  # north-up: pixel = floor((x - x0) / dx), floor((y - y0) / dy)
             fc, fr = (np.asarray(ex) - a.c) / a.a, (np.asarray(ey) - a.f) / a.e
 
-            def read(r: np.ndarray, c: np.ndarray, src=src, dn=dn) -> np.ndarray:
+            def read(r: np.ndarray, c: np.ndarray, src=src, dn=dn, band=band) -> np.ndarray:
                 inside = (r >= 0) & (r < src.height) & (c >= 0) & (c < src.width)
                 v = np.full(len(r), np.nan)
                 raw = dn[r[inside], c[inside]]
-                v[inside] = np.where(raw == src.nodata, np.nan, raw.astype("f8") * 1e-4)
+                if band == "cfmask":  # the class itself; fill (255) is no data
+                    v[inside] = np.where(raw == 255, np.nan, raw)
+                    return v
+                dropped = np.isin(classes[r[inside], c[inside]], DROPPED)
+                v[inside] = np.where((raw == src.nodata) | dropped, np.nan,
+                                     raw.astype("f8") * 1e-4)
                 return v
 
             r, c = np.floor(fr).astype(int), np.floor(fc).astype(int)
@@ -72,11 +84,18 @@ def test_wageningen_two_dates_every_value_by_hand(shared_data, tmp_path) -> None
     rng = np.random.default_rng(0)
     rows = rng.integers(0, ds.sizes["y"], 400)
     cols = rng.integers(0, ds.sizes["x"], 400)
+    # and every cell the 2014 CFmask calls cloud, shadow or water (a few hundred): the
+    # masked classes must be NaN, water must keep its reflectance
+    cls14 = ds["cfmask"].values[1]
+    extra = np.argwhere(np.isin(cls14, (1, 2, 4)))[::25]
+    rows, cols = np.r_[rows, extra[:, 0]], np.r_[cols, extra[:, 1]]
     xs, ys = ds["x"].values[cols], ds["y"].values[rows]
     l5 = shared_data / "landsat5_sr_wageningen_nl_1990" / "LT51980241990098KIS00"
     l8 = shared_data / "landsat8_sr_wageningen_nl" / "LC81970242014109LGN00"
-    hand = {0: _by_hand({b: Path(f"{l5}_sr_band{n}.tif") for b, n in TM.items()}, xs, ys),
-            1: _by_hand({b: Path(f"{l8}_sr_band{n}.tif") for b, n in OLI.items()}, xs, ys)}
+    hand = {0: _by_hand({b: Path(f"{l5}_sr_band{n}.tif") for b, n in TM.items()}, xs, ys,
+                        Path(f"{l5}_cfmask.tif")),
+            1: _by_hand({b: Path(f"{l8}_sr_band{n}.tif") for b, n in OLI.items()}, xs, ys,
+                        Path(f"{l8}_cfmask.tif"))}
     dates = {}
     for t, bands in hand.items():
         values = {}
@@ -88,6 +107,7 @@ def test_wageningen_two_dates_every_value_by_hand(shared_data, tmp_path) -> None
             assert same[0].mean() >= 0.98, band                 # nearly all: the centre pixel
             values[band] = got
         dates[t] = values
+        values.pop("cfmask")
         for name, expected in _indices(values).items():
             got = ds[name].values[t][rows, cols]
             np.testing.assert_allclose(got, expected, rtol=2e-5, atol=1e-6, err_msg=name)
@@ -95,6 +115,12 @@ def test_wageningen_two_dates_every_value_by_hand(shared_data, tmp_path) -> None
         expected = _indices(dates[1])[name] - _indices(dates[0])[name]
         got = ds[f"{name}_change"].values[rows, cols]
         np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5, err_msg=name)
+    # CFmask: cloud/shadow cells are NaN in every band, water cells keep their values
+    cls = ds["cfmask"].values[1][rows, cols]
+    red = ds["red"].values[1][rows, cols]
+    assert (cls == 4).sum() > 5 and np.isnan(red[cls == 4]).all()
+    assert (cls == 2).sum() > 5 and np.isnan(red[cls == 2]).all()
+    assert (cls == 1).sum() > 5 and np.isfinite(red[cls == 1]).all()
     # tiles in the Dutch national grid (NetherlandsRDNewQuad, as PDOK) besides Web Mercator
     rd = tmp_path / "tiles" / "NDVI_change" / "NetherlandsRDNewQuad"
     assert len(list(rd.rglob("*.png"))) > 0
@@ -102,4 +128,4 @@ def test_wageningen_two_dates_every_value_by_hand(shared_data, tmp_path) -> None
                       "tilejson-NetherlandsRDNewQuad.json").read_text())
     assert "28992" in json.dumps(doc)
     # most sampled cells lie on both scenes; the rest are outside one scene's footprint
-    assert np.isfinite(ds["NDVI_change"].values[rows, cols]).mean() > 0.85
+    assert np.isfinite(ds["NDVI_change"].values[rows[:400], cols[:400]]).mean() > 0.85
