@@ -73,7 +73,7 @@ def run(ctx: RunContext) -> StageResult:
     else:
         results, final = fit_all(estimator, ts, schemes, cfg, sample_weight=sw,
                                  feature_names=names)
-    model, calibration = calibrate(final, results["spatial_block"], ts.y, cfg)
+    model, calibration = calibrate(final, results["spatial_block"], ts.X, ts.y, cfg)
     synthetic = bool(ctx.job.synthetic)
     model_dir = ctx.out_dir / MODEL_DIR
     zarr_json = ctx.cube_path / "zarr.json"

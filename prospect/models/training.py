@@ -284,10 +284,11 @@ def fit_all(
 
 
 def calibrate(
-    final: BaseEstimator, spatial: CVResult, y: np.ndarray, cfg: ModelConfig,
+    final: BaseEstimator, spatial: CVResult, X: np.ndarray, y: np.ndarray, cfg: ModelConfig,
 ) -> tuple[BaseEstimator, dict[str, Any]]:
     """The model to save (``final``, calibrated when ``cfg.calibration`` asks) and the
-    reliability facts before and after calibration, on the spatial out-of-fold rows."""
+    reliability facts before and after calibration, on the spatial out-of-fold rows
+    (``X``, ``y``: the training rows)."""
     tested = spatial.fold >= 0
     facts: dict[str, Any] = {
         "method": cfg.calibration,
@@ -299,7 +300,7 @@ def calibrate(
     if cfg.calibration == "none":
         return final, facts
     model = CalibratedModel(model=final, method=cfg.calibration).fit(
-        spatial.oof[tested], y[tested])
+        X[tested], y[tested], scores=spatial.oof[tested])
     facts["spatial_oof_after"] = reliability(y[tested], model.calibrate(spatial.oof[tested]))
     facts["note_after"] = ("calibration map fitted on the spatial out-of-fold "
                            "probabilities (its after-figures are in-sample)")

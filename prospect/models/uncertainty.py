@@ -37,7 +37,7 @@ def predict_with_uncertainty(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Probability of the positive class and its uncertainty (standard deviation)."""
     if isinstance(model, CalibratedModel):
-        p, s = predict_with_uncertainty(model.model, X)
+        p, s = predict_with_uncertainty(model.model_, X)
         lo = model.calibrate(np.clip(p - s, 0.0, 1.0))
         hi = model.calibrate(np.clip(p + s, 0.0, 1.0))
         return model.calibrate(p), np.abs(hi - lo) / 2.0
@@ -83,46 +83,103 @@ def _member_spread(model: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 class CalibratedModel(ClassifierMixin, BaseEstimator):
-    """A fitted model whose probabilities go through a monotone calibration map.
+    """A binary classifier whose probabilities go through a monotone calibration map.
 
     The map is stored as a table (``x_``, ``y_``) and applied by linear interpolation, so
-    the saved model needs no extra estimator types.
+    the saved model needs no extra estimator types. It follows the scikit-learn
+    estimator contract (``fit(X, y)``, fitted attributes ending in ``_``).
 
     Parameters
     ----------
     model
-        A fitted probabilistic classifier.
+        The probabilistic classifier to calibrate. A fitted one is used as it is (its
+        probabilities are calibrated, as with scikit-learn's ``FrozenEstimator``); an
+        unfitted one is cloned and fitted on ``X, y``. Default: ``LogisticRegression()``.
     method
-        ``isotonic`` (isotonic regression) or ``sigmoid`` (Platt scaling), fitted on
-        out-of-fold probabilities with :meth:`fit`.
+        ``isotonic`` (isotonic regression) or ``sigmoid`` (Platt scaling).
+
+    Attributes
+    ----------
+    model_
+        The fitted classifier whose probabilities are calibrated.
+    x_, y_
+        The calibration map: raw probability -> calibrated probability.
+    classes_
+        The two class labels; the second is the positive class.
     """
 
     def __init__(self, *, model: Any = None, method: str = "isotonic") -> None:
         self.model = model
         self.method = method
 
-    def fit(self, scores: np.ndarray, y: np.ndarray) -> CalibratedModel:
-        """Fit the calibration map from out-of-fold ``scores`` and labels ``y``."""
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False
+        return tags
+
+    def fit(self, X: Any, y: Any, *, scores: np.ndarray | None = None) -> CalibratedModel:
+        """Fit the calibration map on labels ``y`` and the model's probabilities of ``X``.
+
+        Parameters
+        ----------
+        X
+            Feature rows.
+        y
+            Binary labels.
+        scores
+            Probabilities of the positive class for the rows of ``X`` to fit the map on
+            instead of the model's own (the train stage passes the spatial out-of-fold
+            probabilities, so the map is not fitted on in-sample scores).
+        """
+        from sklearn.base import clone
+        from sklearn.utils.multiclass import check_classification_targets
+        from sklearn.utils.validation import validate_data
+
+        X, y = validate_data(self, X, y, ensure_all_finite=False)
+        check_classification_targets(y)
+        classes = np.unique(y)
+        if classes.size != 2:
+            raise ValueError(f"Only binary classification is supported: CalibratedModel "
+                             f"calibrates a binary classifier; y has "
+                             f"{classes.size} class(es): {classes.tolist()[:5]}")
+        base = self.model
+        if base is None:
+            from sklearn.linear_model import LogisticRegression
+
+            base = LogisticRegression()
+        self.model_ = base if _is_fitted(base) else clone(base).fit(X, y)
+        self.classes_ = classes
+        if scores is None:
+            scores = self._raw(X)
         scores = np.asarray(scores, "f8")
-        y = (np.asarray(y) > 0).astype("f8")
+        if scores.shape != (X.shape[0],):
+            raise ValueError(f"scores has shape {scores.shape}; expected ({X.shape[0]},)")
+        positive = (y == classes[1]).astype("f8")
         grid = np.linspace(0.0, 1.0, 201)
         if self.method == "isotonic":
             from sklearn.isotonic import IsotonicRegression
 
             iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0)
-            iso.fit(scores, y)
+            iso.fit(scores, positive)
             values = iso.predict(grid)
         elif self.method == "sigmoid":
             from sklearn.linear_model import LogisticRegression
 
-            lr = LogisticRegression(C=1e6).fit(_logit(scores)[:, None], y)
+            lr = LogisticRegression(C=1e6).fit(_logit(scores)[:, None], positive)
             values = lr.predict_proba(_logit(grid)[:, None])[:, 1]
         else:
             raise ValueError(f"unknown calibration method {self.method!r}")
         self.x_ = grid
         self.y_ = np.maximum.accumulate(values)
-        self.classes_ = np.array([0, 1])
         return self
+
+    def _raw(self, X: Any) -> np.ndarray:
+        """The model's uncalibrated probability of the positive class."""
+        proba = np.asarray(self.model_.predict_proba(X))
+        classes = list(getattr(self.model_, "classes_", [self.classes_[0], self.classes_[1]]))
+        col = classes.index(self.classes_[1]) if self.classes_[1] in classes else -1
+        raw: np.ndarray = proba[:, col]
+        return raw
 
     def calibrate(self, p: np.ndarray) -> np.ndarray:
         """Calibrated probability of raw probability ``p``."""
@@ -130,13 +187,29 @@ class CalibratedModel(ClassifierMixin, BaseEstimator):
         return np.interp(p, self.x_, self.y_)  # type: ignore[no-any-return]
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Calibrated probability of the positive class (column 1)."""
-        p = self.calibrate(self.model.predict_proba(X)[:, 1])
+        """Calibrated probabilities of the two classes (column 1: the positive class)."""
+        from sklearn.utils.validation import validate_data
+
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, ensure_all_finite=False)
+        p = self.calibrate(self._raw(X))
         return np.column_stack([1.0 - p, p])
 
     def predict(self, X: Any) -> np.ndarray:
-        """1 where the calibrated probability exceeds 0.5."""
-        return (self.predict_proba(X)[:, 1] > 0.5).astype(int)
+        """The positive class where the calibrated probability exceeds 0.5."""
+        check_is_fitted(self)
+        labels: np.ndarray = self.classes_[(self.predict_proba(X)[:, 1] > 0.5).astype(int)]
+        return labels
+
+
+def _is_fitted(estimator: Any) -> bool:
+    from sklearn.exceptions import NotFittedError
+
+    try:
+        check_is_fitted(estimator)
+    except NotFittedError:
+        return False
+    return True
 
 
 def _logit(p: np.ndarray) -> np.ndarray:

@@ -41,6 +41,27 @@ def test_bagging_pu_passes_sklearn_checks() -> None:
     )
 
 
+@pytest.mark.parametrize("method", ["isotonic", "sigmoid"])
+def test_calibrated_model_passes_sklearn_checks(method: str) -> None:
+    check_estimator(CalibratedModel(method=method))
+
+
+def test_calibrated_model_fits_the_map_on_given_scores() -> None:
+    X, y = _data(2)
+    cfg = ModelConfig(mineral="li", labels={"source": "w"}, params={"n_estimators": 20})
+    base = make_estimator(cfg, n_features=3, categorical=[0]).fit(X, y)
+    # out-of-fold-like scores that rank the rows backwards: the map must follow them
+    inverted = 1.0 - base.predict_proba(X)[:, 1]
+    own = CalibratedModel(model=base).fit(X, y)
+    given = CalibratedModel(model=base).fit(X, y, scores=inverted)
+    assert own.model_ is base and given.model_ is base  # a fitted model is not refitted
+    assert own.y_[-1] > own.y_[0] and given.y_[-1] < given.y_[0] + 1e-12
+    unfitted = CalibratedModel(model=make_estimator(cfg, n_features=3, categorical=[0]))
+    assert unfitted.fit(X, y).model_ is not unfitted.model  # a clone is fitted
+    with pytest.raises(ValueError, match="binary"):
+        CalibratedModel().fit(X, np.arange(len(y)) % 3)
+
+
 def _data(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     n = 400
@@ -80,7 +101,7 @@ def test_calibrated_model_round_trips_and_is_monotone(tmp_path) -> None:
     X, y = _data(1)
     cfg = ModelConfig(mineral="li", labels={"source": "w"}, params={"n_estimators": 20})
     base = make_estimator(cfg, n_features=3, categorical=[0]).fit(X, y)
-    cal = CalibratedModel(model=base, method="isotonic").fit(base.predict_proba(X)[:, 1], y)
+    cal = CalibratedModel(model=base, method="isotonic").fit(X, y)  # prefit: its own scores
     p, _ = predict_with_uncertainty(cal, X)
     order = np.argsort(base.predict_proba(X)[:, 1])
     assert np.all(np.diff(p[order]) >= -1e-12)

@@ -121,7 +121,7 @@ def test_training_set_cv_calibration_and_card_without_a_run_context(case) -> Non
     results, final = fit_all(estimator, ts, schemes, cfg, sample_weight=None,
                              feature_names=spec.names())
     assert headline(results)["cv_spatial_roc_auc"] > 0.7
-    model, calibration = calibrate(final, results["spatial_block"], ts.y, cfg)
+    model, calibration = calibrate(final, results["spatial_block"], ts.X, ts.y, cfg)
     assert isinstance(model, CalibratedModel) and "spatial_oof_after" in calibration
     card = model_card(cfg=cfg, ts=ts, ds=ds, spec=spec, results=results,
                       calibration=calibration, grid=GRID, synthetic=True, training_data=[],
