@@ -5,13 +5,14 @@ from the grid and the config:
 
 * ingest: one task per (layer, chunk) (the stage submits exactly these);
 * indices: the tasks of the real lazy graph that :func:`prospect.indices.compute_indices`
-  builds on a cube of the job's grid (no data read), plus one store task per (index, chunk);
-* train: two sampling passes (the labelled cells, then the background), each about four
-  tasks per chunk (read-and-stack, transpose, pick, merge), plus one fit per
-  cross-validation fold (spatial, and random when compared) and the final fit;
-* score: per chunk one read-and-stack task (dask fuses the zarr reads of every feature
-  into it), one predict task, and a slice and a store task for each of probability and
-  uncertainty; then one delivery task per map (COG, quick-look, histogram);
+  builds on a stand-in of the job's cube (no data read) and of its zarr store;
+* train and score: the graphs the stages build, built by the same library code on a lazy
+  zero-filled stand-in of the job's cube (:mod:`pipelines.plan_graphs`): the sampling of
+  the labelled cells and of the seeded background draw, the values shipped once and one
+  task per model fit; the feature stack, the predictions and the store of both maps, then
+  one delivery task per map. Train's sampling follows where the cells lie, not the chunk
+  count; a background redraw (when drawn cells lack data) is counted apart
+  (``extra_tasks``);
 * tiles: one render job per layer and block of the pyramid, the jobs
   :func:`tiles.pyramid.write_pyramid` submits (from the grid's bounds, morecantile).
 
@@ -48,6 +49,8 @@ class StagePlan:
     fixed_tasks: int = 0
     """Of ``tasks``, those made once per job rather than per chunk (model fits, map
     deliveries)."""
+    extra_tasks: int = 0
+    """Tasks a data-dependent pass may add to ``tasks`` (train's background redraw)."""
 
 
 @dataclass
@@ -76,9 +79,11 @@ class JobPlan:
 
     @property
     def chunk_tasks(self) -> int:
-        """Per-chunk tasks of the chunk-wise stages (all but tiles): proportional to the
-        chunk count (the stages' few per-job tasks are left out)."""
-        return sum(s.tasks - s.fixed_tasks for s in self.stages if s.name != "tiles")
+        """Per-chunk tasks of the chunk-wise stages (ingest, indices, score): proportional
+        to the chunk count (the stages' few per-job tasks are left out; train samples
+        cells and tiles renders pyramid blocks)."""
+        return sum(s.tasks - s.fixed_tasks for s in self.stages
+                   if s.name not in ("train", "tiles"))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (``prospect plan --json``)."""
@@ -114,41 +119,6 @@ def count_layers(source: Any, grid: RegionGrid) -> tuple[int, str]:
     return 1, "config"
 
 
-def _index_tasks(job: JobConfig, grid: RegionGrid) -> tuple[int, int]:
-    """(tasks, index count) of the indices stage, from the real lazy graph."""
-    cfg = job.indices
-    if cfg is None or not (cfg.names or cfg.custom):
-        return 0, 0
-    import dask.array as dsa
-    import xarray as xr
-
-    from prospect.indices import compute_indices
-
-    shape, chunks = grid.shape, grid.chunks
-    from prospect.indices.bands import band_variables, load_sensor
-
-    bands = sorted(set(band_variables(load_sensor(cfg.sensor), dict(cfg.bands)).values()))
-    ds = xr.Dataset(
-        {b: (("y", "x"), dsa.zeros(shape, chunks=chunks, dtype="float32")) for b in bands},
-        coords={"y": grid.y, "x": grid.x},
-    )
-    for b in bands:
-        ds[b].attrs["units"] = "1"
-    out = compute_indices(ds, cfg.names, sensor=cfg.sensor, custom=dict(cfg.custom),
-                          bands=dict(cfg.bands), constants=dict(cfg.constants),
-                          backend=cfg.backend)
-    import dask
-
-    arrays = [out[n].data for n in out.data_vars]
-    (opt,) = dask.optimize(arrays)
-    graph_keys = set()
-    for arr in opt:
-        graph_keys.update(arr.__dask_graph__().keys())
-    # the zero-filled inputs stand in for zarr reads: one read per band chunk, as stored
-    n_idx = len(arrays)
-    return len(graph_keys) + n_idx * grid.n_chunks, n_idx
-
-
 def _tile_tasks(job: JobConfig, grid: RegionGrid) -> int:
     if job.tiles is None:
         return 0
@@ -174,19 +144,30 @@ def plan_job(job: JobConfig, grid: RegionGrid, *, workers: int = 1,
     how = {h for _, h in counted}
     stages = [StagePlan("ingest", n_layers * n, n_layers, bytes_per_task=4 * chunk_bytes,
                         note="layers from " + "+".join(sorted(how)) if how else "no sources")]
-    idx_tasks, n_idx = _index_tasks(job, grid)
+    from pipelines.plan_graphs import index_tasks, score_tasks, stand_in_cube, train_tasks
+
+    cube = stand_in_cube(job, grid) if job.indices is not None or job.model is not None \
+        else None
+    n_idx = 0
     if job.indices is not None:
-        stages.append(StagePlan("indices", idx_tasks, n_idx,
+        assert cube is not None
+        idx_tasks, idx_once, n_idx = index_tasks(job, grid, cube) if (
+            job.indices.names or job.indices.custom) else (0, 0, 0)
+        stages.append(StagePlan("indices", idx_tasks, n_idx, fixed_tasks=idx_once,
                                 bytes_per_task=(6 + 2 * n_idx) * chunk_bytes,
                                 note="real lazy graph of compute_indices"))
     n_features = n_layers + n_idx
     if job.model is not None:
-        cv = job.model.cv
-        fits = cv.n_splits * (2 if cv.compare_random or cv.kind == "random" else 1) + 1
-        stages.append(StagePlan("train", 8 * n + fits, 0, fixed_tasks=fits,
-                                bytes_per_task=(n_features + 1) * chunk_bytes,
-                                note=f"sampling cells, then {fits} model fits"))
-        stages.append(StagePlan("score", 6 * n + 2, 2, fixed_tasks=2,
+        assert cube is not None
+        train = train_tasks(job, grid, cube)
+        where = "the labelled cells" if train.labels_read else "every chunk (labels unread)"
+        stages.append(StagePlan(
+            "train", train.tasks, 0, fixed_tasks=train.tasks, extra_tasks=train.top_up,
+            bytes_per_task=(n_features + 1) * chunk_bytes,
+            note=f"sampling {where} and the background, then {train.fits} model fits; "
+                 f"+{train.top_up} if the background is redrawn"))
+        tasks, once = score_tasks(job, grid, cube)
+        stages.append(StagePlan("score", tasks, 2, fixed_tasks=once,
                                 bytes_per_task=(3 * n_features + 4) * chunk_bytes,
                                 note="features -> model -> probability + uncertainty"))
     if job.tiles is not None:

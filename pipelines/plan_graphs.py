@@ -1,0 +1,242 @@
+"""Task counts of the train and score stages, from the graphs those stages build.
+
+Both stages work on the job's cube. Without computing anything, :func:`stand_in_cube` makes
+a lazy, zero-filled cube of the job's grid with every variable ingest and indices would
+write (names, kinds and provenance from the sources' headers and the index definitions;
+one task per chunk, as :func:`prospect.io.cube.open_cube` reads a stored chunk). On it the
+real library code builds the real graphs:
+
+* indices (:func:`index_tasks`): :func:`prospect.indices.compute_indices` on the bands and
+  the zarr store of every index;
+* train (:func:`train_tasks`): the feature spec (:func:`prospect.models.training.
+  select_features`), the sampling of the labelled cells and of the seeded background
+  draw (:func:`prospect.features.sample_cells` at the cells
+  :func:`prospect.models.training.read_labels` and
+  :func:`prospect.models.labels.sample_background` give), then the values shipped to the
+  cluster once and one task per model fit;
+* score (:func:`score_tasks`): the stack, :func:`prospect.models.predict.predict_map` and
+  the zarr store of both maps, then one delivery task per map.
+
+Each computed collection counts as its optimised graph plus the one task that gathers an
+array's result, as the scheduler runs them. A background draw whose cells partly lack data
+is redrawn once, larger (the train stage tops it up); that pass depends on the data, so
+it is reported apart (:attr:`TrainTasks.top_up`).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass
+from typing import Any
+
+import dask
+import numpy as np
+import xarray as xr
+
+from prospect.config import JobConfig
+from prospect.errors import ProspectError
+from prospect.grid import RegionGrid
+
+__all__ = [
+    "TrainTasks", "graph_tasks", "index_tasks", "score_tasks", "stand_in_cube", "store_tasks",
+    "train_tasks",
+]
+
+SHIPPED = 3
+"""Values the train stage sends to the cluster once (rows, labels, weights)."""
+
+
+@dataclass(frozen=True)
+class TrainTasks:
+    """Tasks of the train stage: sampling, shipping and fits, and a possible top-up pass."""
+
+    sampling: int
+    fits: int
+    top_up: int
+    labels_read: bool
+
+    @property
+    def tasks(self) -> int:
+        """Tasks of a run whose background cells all have data."""
+        return self.sampling + SHIPPED + self.fits
+
+
+def graph_tasks(*collections: Any) -> tuple[int, int]:
+    """Tasks the scheduler runs to compute ``collections`` one by one (optimised graph,
+    plus one task gathering each array's chunks), and how many of them are not chunk
+    tasks (keyed by name only: the model, finalisers, the gathering)."""
+    import dask.array as dsa
+
+    total = once = 0
+    for obj in collections:
+        (opt,) = dask.optimize(obj)
+        keys = list(opt.__dask_graph__().keys())
+        extra = 1 if isinstance(obj, dsa.Array) else 0
+        total += len(keys) + extra
+        once += sum(not isinstance(k, tuple) for k in keys) + extra
+    return total, once
+
+
+def stored_zeros(grid: RegionGrid, dtype: str, name: str) -> Any:
+    """A lazy zero array standing in for stored variable ``name``: one task per chunk,
+    as :func:`prospect.io.cube.open_cube` reads it (each variable its own tasks)."""
+    import dask.array as dsa
+
+    return dsa.zeros(grid.shape, chunks=grid.chunks, dtype=dtype, name=f"stand-in-{name}")
+
+
+def stand_in_cube(job: JobConfig, grid: RegionGrid) -> xr.Dataset:
+    """A lazy zero-filled cube with every variable the job's ingest and indices write."""
+
+    from prospect.ingest import plan_source
+
+    def zeros(name: str, dtype: str = "float32") -> Any:
+        return (("y", "x"), stored_zeros(grid, dtype, name))
+
+    from prospect.io.cube import grid_template
+
+    ds = grid_template(grid)
+    for source in job.sources:
+        try:
+            layers = plan_source(source, grid)
+        except (ProspectError, OSError):  # files absent: layers as the config counts them
+            from pipelines.plan import count_layers
+
+            n, _ = count_layers(source, grid)
+            prov = json.dumps({"source": source.name})
+            for i in range(n):
+                ds[f"{source.name}_{i}"] = zeros(f"{source.name}_{i}")
+                ds[f"{source.name}_{i}"].attrs = {"prospect_kind": "continuous",
+                                                  "provenance": prov}
+            continue
+        for layer in layers:
+            ds[layer.name] = zeros(layer.name, layer.dtype)
+            ds[layer.name].attrs = layer.attrs()
+    cfg = job.indices
+    if cfg is not None and (cfg.names or cfg.custom):
+        from prospect.indices import compute_indices
+
+        out = compute_indices(_bands(job, grid, ds), cfg.names, sensor=cfg.sensor,
+                              custom=dict(cfg.custom), bands=dict(cfg.bands),
+                              constants=dict(cfg.constants), backend=cfg.backend,
+                              nodata=cfg.nodata)
+        for name in out.data_vars:
+            ds[name] = zeros(str(name))
+            ds[name].attrs = dict(out[name].attrs)
+    return ds
+
+
+def _bands(job: JobConfig, grid: RegionGrid, ds: xr.Dataset) -> xr.Dataset:
+    """The bands the indices read: the stand-in's, or zeros for a band no source makes."""
+
+    from prospect.indices.bands import band_variables, load_sensor
+
+    cfg = job.indices
+    assert cfg is not None
+    names = sorted(set(band_variables(load_sensor(cfg.sensor), dict(cfg.bands)).values()))
+    return xr.Dataset({b: ds[b] if b in ds else xr.DataArray(
+        stored_zeros(grid, "float32", b), dims=("y", "x"), attrs={"units": "1"})
+        for b in names}, coords={"y": ds.y, "x": ds.x})
+
+
+def _sample_graph(stack: xr.DataArray, rows: np.ndarray, cols: np.ndarray) -> int:
+    return graph_tasks(stack.data.transpose(1, 2, 0).vindex[rows, cols])[0]
+
+
+def _chunk_centres(grid: RegionGrid) -> tuple[np.ndarray, np.ndarray]:
+    """One cell in every chunk: a draw that touches them all."""
+    windows = list(grid.chunk_windows())
+    return (np.array([w.rows.start for w in windows]), np.array([w.cols.start for w in windows]))
+
+
+def train_tasks(job: JobConfig, grid: RegionGrid, ds: xr.Dataset) -> TrainTasks:
+    """Tasks of the train stage of ``job`` on stand-in cube ``ds`` (see the module)."""
+    from prospect.features import build_stack
+    from prospect.models.labels import sample_background
+    from prospect.models.training import labels_source, read_labels, select_features
+
+    cfg = job.model
+    assert cfg is not None
+    source = labels_source(job.sources, cfg)
+    spec = select_features(ds, cfg, labels_path=source.path)
+    stack = build_stack(ds, spec)
+    lab = cfg.labels
+    every = _chunk_centres(grid)
+    try:
+        labels, _, _ = read_labels(source, grid, lab)
+        n_pos = labels.n_positive
+    except (ProspectError, OSError):  # no labels file yet: every chunk touched, at most
+        n_pos = 0
+    if n_pos < 2:  # the stage would stop; count a draw that touches every chunk
+        sampling = 2 * _sample_graph(stack, *every)
+        top_up = _sample_graph(stack, *every)
+        labels_read = False
+    else:
+        keep = (labels.label == 1) | (lab.negatives in ("below_threshold", "both"))
+        sampling = _sample_graph(stack, labels.rows[keep], labels.cols[keep])
+        top_up = 0
+        if lab.negatives in ("background", "both"):
+            n = None if lab.background == "all" else round(float(lab.background_ratio * n_pos))
+
+            def draw(k: int | None) -> tuple[np.ndarray, np.ndarray]:
+                return sample_background(grid, k, exclude_rows=labels.rows,
+                                         exclude_cols=labels.cols,
+                                         exclusion=lab.background_exclusion, seed=cfg.seed)
+
+            sampling += _sample_graph(stack, *draw(n))
+            if n is not None:  # a redraw is larger: the chunks a draw twice as large touches
+                top_up = _sample_graph(stack, *draw(2 * n + 10))
+        labels_read = True
+    schemes = 2 if cfg.cv.compare_random or cfg.cv.kind == "random" else 1
+    return TrainTasks(sampling=sampling, fits=cfg.cv.n_splits * schemes + 1, top_up=top_up,
+                      labels_read=labels_read)
+
+
+def score_tasks(job: JobConfig, grid: RegionGrid, ds: xr.Dataset) -> tuple[int, int]:
+    """Tasks of the score stage of ``job`` on stand-in cube ``ds`` (see the module), and
+    how many of them are made once per job rather than per chunk."""
+    from prospect.features import build_stack
+    from prospect.models.predict import predict_map
+    from prospect.models.training import labels_source, select_features
+
+    cfg = job.model
+    assert cfg is not None
+    spec = select_features(ds, cfg, labels_path=labels_source(job.sources, cfg).path)
+    maps = predict_map(build_stack(ds, spec), _NoModel(), base=spec.base_indices())
+    tasks, once = store_tasks(maps, grid)
+    deliveries = len(maps.data_vars)  # one task per map: COG, quick-look, histogram
+    return tasks + deliveries, once + deliveries
+
+
+def index_tasks(job: JobConfig, grid: RegionGrid, ds: xr.Dataset) -> tuple[int, int, int]:
+    """Tasks of the indices stage on stand-in cube ``ds`` (the bands it reads), how many
+    of them are made once per job, and how many indices it writes."""
+    from prospect.indices import compute_indices
+
+    cfg = job.indices
+    assert cfg is not None
+    out = compute_indices(_bands(job, grid, ds), cfg.names, sensor=cfg.sensor,
+                          custom=dict(cfg.custom), bands=dict(cfg.bands),
+                          constants=dict(cfg.constants), backend=cfg.backend, nodata=cfg.nodata)
+    return (*store_tasks(out, grid), len(out.data_vars))
+
+
+def store_tasks(variables: xr.Dataset, grid: RegionGrid) -> tuple[int, int]:
+    """Tasks of publishing ``variables`` into a cube as
+    :func:`prospect.io.cube.add_variables` does (a zarr store per chunk), with
+    :func:`graph_tasks`'s split; only the store's metadata is written, to a temporary
+    folder."""
+    encoding = {n: {"chunks": grid.chunks} for n in variables.data_vars}
+    variables = variables.chunk({"y": grid.chunks[0], "x": grid.chunks[1]})
+    with tempfile.TemporaryDirectory(prefix="prospect-plan-") as tmp:
+        write = variables.to_zarr(f"{tmp}/cube.zarr", mode="w", zarr_format=3,
+                                  consolidated=False, encoding=encoding, compute=False)
+        return graph_tasks(write)
+
+
+class _NoModel:
+    """Stands in for the model in a graph that is never computed."""
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        raise NotImplementedError("a planning stand-in")
