@@ -227,8 +227,11 @@ def store_tasks(variables: xr.Dataset, grid: RegionGrid) -> tuple[int, int]:
     :func:`prospect.io.cube.add_variables` does (a zarr store per chunk), with
     :func:`graph_tasks`'s split; only the store's metadata is written, to a temporary
     folder."""
-    encoding = {n: {"chunks": grid.chunks} for n in variables.data_vars}
-    variables = variables.chunk({"y": grid.chunks[0], "x": grid.chunks[1]})
+    timed = "time" in variables.dims  # per-date variables: one date per chunk
+    encoding = {n: {"chunks": (1, *grid.chunks) if variables[n].ndim == 3 else grid.chunks}
+                for n in variables.data_vars}
+    variables = variables.chunk({"y": grid.chunks[0], "x": grid.chunks[1]}
+                                | ({"time": 1} if timed else {}))
     with tempfile.TemporaryDirectory(prefix="prospect-plan-") as tmp:
         write = variables.to_zarr(f"{tmp}/cube.zarr", mode="w", zarr_format=3,
                                   consolidated=False, encoding=encoding, compute=False)
