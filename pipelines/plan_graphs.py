@@ -6,8 +6,8 @@ write (names, kinds and provenance from the sources' headers and the index defin
 one task per chunk, as :func:`prospect.io.cube.open_cube` reads a stored chunk). On it the
 real library code builds the real graphs:
 
-* indices (:func:`index_tasks`): :func:`prospect.indices.compute_indices` on the bands and
-  the zarr store of every index;
+* indices (:func:`index_tasks`): what :func:`prospect.indices.compute_indices` computes
+  at once on the bands (its input checks), its graph and the zarr store of every index;
 * train (:func:`train_tasks`): the feature spec (:func:`prospect.models.training.
   select_features`), the sampling of the labelled cells and of the seeded background
   draw (:func:`prospect.features.sample_cells` at the cells
@@ -212,14 +212,27 @@ def score_tasks(job: JobConfig, grid: RegionGrid, ds: xr.Dataset) -> tuple[int, 
 def index_tasks(job: JobConfig, grid: RegionGrid, ds: xr.Dataset) -> tuple[int, int, int]:
     """Tasks of the indices stage on stand-in cube ``ds`` (the bands it reads), how many
     of them are made once per job, and how many indices it writes."""
+    from dask.callbacks import Callback
+
     from prospect.indices import compute_indices
+
+    class Eager(Callback):
+        """Counts the tasks of what compute_indices computes at once (its input checks)."""
+
+        tasks = 0
+
+        def _start(self, dsk: Any) -> None:
+            Eager.tasks += len(dsk)
 
     cfg = job.indices
     assert cfg is not None
-    out = compute_indices(_bands(job, grid, ds), cfg.names, sensor=cfg.sensor,
-                          custom=dict(cfg.custom), bands=dict(cfg.bands),
-                          constants=dict(cfg.constants), backend=cfg.backend, nodata=cfg.nodata)
-    return (*store_tasks(out, grid), len(out.data_vars))
+    with dask.config.set(scheduler="sync"), Eager():  # zeros only: nothing is read
+        out = compute_indices(_bands(job, grid, ds), cfg.names, sensor=cfg.sensor,
+                              custom=dict(cfg.custom), bands=dict(cfg.bands),
+                              constants=dict(cfg.constants), backend=cfg.backend,
+                              nodata=cfg.nodata, allow_out_of_range=cfg.allow_out_of_range)
+    tasks, once = store_tasks(out, grid)
+    return tasks + Eager.tasks, once + Eager.tasks, len(out.data_vars)
 
 
 def store_tasks(variables: xr.Dataset, grid: RegionGrid) -> tuple[int, int]:
