@@ -163,17 +163,19 @@ def values_from_rgba(
 
 
 def encode_indexed(
-    index: np.ndarray, colormap: str, fmt: ImageFormat = "png", *, quality: int = 90
+    index: np.ndarray, colormap: str, fmt: ImageFormat = "png", *, quality: int = 90,
+    rgba: bool = False,
 ) -> bytes:
     """Encode palette indices from :func:`render_indexed` as a tile.
 
-    PNG: a paletted image with entry 0 transparent (lossless, compact, fast). WebP: RGBA,
-    lossy at ``quality`` below 100, lossless at 100.
+    PNG: a paletted image with entry 0 transparent (lossless, compact, fast), or with
+    ``rgba`` an RGBA PNG (same colours, larger, slower; for like-with-like comparisons and
+    clients that want it). WebP: RGBA, lossy at ``quality`` below 100, lossless at 100.
     """
     from PIL import Image
 
-    if fmt == "webp":
-        return encode_image(_indexed_to_rgba(index, colormap), "webp", quality=quality)
+    if fmt == "webp" or (rgba and fmt == "png"):
+        return encode_image(_indexed_to_rgba(index, colormap), fmt, quality=quality)
     if fmt != "png":
         raise ValueError(f"unknown tile format {fmt!r}; use 'png' or 'webp'")
     image = Image.fromarray(np.ascontiguousarray(index), mode="L")

@@ -213,14 +213,14 @@ def _block_values(
 def _render_job(
     job: _Job, source: LayerSource, root: Path, *, colormap: str, vmin: float,
     vmax: float, tile_size: int, fmt: ImageFormat, resampling: str,
-    ranges: dict[int, tuple[int, int, int, int]],
+    ranges: dict[int, tuple[int, int, int, int]], rgba: bool = False,
 ) -> list[tuple[int, int, int, int]]:
     """Render one job; per block written, ``(zoom, tiles written, tiles empty, bytes)``."""
     counts: list[tuple[int, int, int, int]] = []
 
     def write(meta: Metatile, values: np.ndarray) -> None:
         counts.append(_write_tiles(meta, values, root, colormap=colormap, vmin=vmin,
-                                   vmax=vmax, tile_size=tile_size, fmt=fmt))
+                                   vmax=vmax, tile_size=tile_size, fmt=fmt, rgba=rgba))
 
     _block_values(job.meta, job.warp_zoom, source, write, ranges, tile_size=tile_size,
                   resampling=resampling)
@@ -229,7 +229,7 @@ def _render_job(
 
 def _write_tiles(
     meta: Metatile, values: np.ndarray, root: Path, *, colormap: str, vmin: float,
-    vmax: float, tile_size: int, fmt: ImageFormat,
+    vmax: float, tile_size: int, fmt: ImageFormat, rgba: bool = False,
 ) -> tuple[int, int, int, int]:
     """Colour one block's values, cut them into tiles and write the tiles holding data."""
     if not np.isfinite(values).any():
@@ -243,7 +243,7 @@ def _write_tiles(
             if not tile.any():  # index 0 everywhere: no data in this tile
                 empty += 1
                 continue
-            payload = encode_indexed(tile, colormap, fmt)
+            payload = encode_indexed(tile, colormap, fmt, rgba=rgba)
             folder = root / str(meta.z) / str(meta.x0 + i)
             folder.mkdir(parents=True, exist_ok=True)
             (folder / f"{meta.y0 + j}.{fmt}").write_bytes(payload)
@@ -306,6 +306,7 @@ def write_pyramid(
     resampling: str = "bilinear", workers: int | None = None,
     executor: Literal["process", "thread"] | Executor = "thread",
     progress: Callable[[int, int], None] | None = None, tile_matrix_set: str = DEFAULT_TMS,
+    rgba: bool = False,
 ) -> PyramidResult:
     """Render ``source`` into an XYZ pyramid ``out_dir/{z}/{x}/{y}.{fmt}``, atomically.
 
@@ -337,6 +338,8 @@ def write_pyramid(
         source in the process that runs it, and ``workers`` is ignored.
     progress
         Called as ``progress(done_blocks, total_blocks)``.
+    rgba
+        RGBA PNG tiles instead of paletted ones (same colours).
     tile_matrix_set
         The grid (see :mod:`tiles.grids`): ``WebMercatorQuad`` (XYZ, default),
         ``NetherlandsRDNewQuad`` (EPSG:28992) or ``UTM{zone}WGS84Quad``.
@@ -366,7 +369,7 @@ def write_pyramid(
     )
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(jobs) or 1))
     kwargs: dict[str, Any] = dict(colormap=colormap, vmin=vmin, vmax=vmax, tile_size=tile_size,
-                                  fmt=fmt, resampling=resampling,
+                                  fmt=fmt, resampling=resampling, rgba=rgba,
                                   ranges=tile_ranges(bounds, min_zoom, max_zoom, tms_name,
                                                      native))
 

@@ -307,7 +307,8 @@ class TileService:
                 data.filled(np.nan), vmin=cfg.vmin, vmax=cfg.vmax,
                 mask=~np.ma.getmaskarray(data),
             )
-            body = encode_indexed(index, cfg.colormap, fmt)  # type: ignore[arg-type]
+            body = encode_indexed(index, cfg.colormap, fmt,  # type: ignore[arg-type]
+                                  rgba=self.config.png_rgba)
         return body
 
     async def tile_bytes(self, layer: Layer, z: int, x: int, y: int, size: int, fmt: str,
@@ -321,6 +322,9 @@ class TileService:
         body = self.cache.get(key)
         if body is not None:  # cached tiles never leave the event loop
             return body
+        if not self.config.coalesce_requests:
+            return await anyio.to_thread.run_sync(
+                self.render_tile, layer, z, x, y, size, fmt, tms, limiter=self._limiter)
         pending = self._inflight.get(key)
         if pending is not None:
             return await asyncio.shield(pending)

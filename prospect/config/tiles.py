@@ -253,6 +253,12 @@ class ServeConfig(StrictModel):
     max_zoom: int = Field(default=18, ge=0, le=24)
     cache_max_age: int = Field(default=3600, ge=0, le=31_536_000)
     cache_mb: int = Field(default=64, ge=0, le=4096)
+    coalesce_requests: bool = Field(
+        default=True, description="Concurrent requests for one uncached tile render it once",
+    )
+    png_rgba: bool = Field(
+        default=False, description="RGBA PNG tiles instead of paletted ones (same colours)",
+    )
     header_timeout_s: float = Field(
         default=10.0, gt=0, le=300,
         description="Seconds a connection has to send a complete request head",

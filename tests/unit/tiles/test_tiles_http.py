@@ -86,3 +86,32 @@ def test_token_is_rechecked_at_most_every_recheck_s(tile_fixture, tmp_path) -> N
     path.write_bytes(path.read_bytes() + b"\0")
     assert src.token == token  # not looked at again yet
     assert src.refresh(force=True) and src.token != token
+
+
+def test_rgba_png_and_uncoalesced_rendering_give_the_same_colours(tile_fixture) -> None:
+    """The benchmark's like-with-like settings: RGBA PNG instead of paletted, no cache, no
+    coalescing; the pixels are the same colours either way."""
+    import io
+
+    from PIL import Image
+    from starlette.testclient import TestClient
+
+    from prospect.config.tiles import load_serve_config
+    from tiles.server import create_app
+
+    cfg = load_serve_config(tile_fixture.config)
+    x, y, z = _centre(cog_source(tile_fixture.probability))
+    path = f"/tiles/probability/{z}/{x}/{y}.png"
+    with TestClient(create_app(cfg)) as c:
+        paletted = c.get(path).content
+    cold = cfg.model_copy(update={"png_rgba": True, "cache_mb": 0, "coalesce_requests": False})
+    with TestClient(create_app(cold)) as c:
+        rgba = c.get(path).content
+        again = c.get(path).content
+    assert paletted[25] == 3 and rgba[25] == 6  # PNG colour types: palette, RGBA
+    assert rgba == again
+
+    def pixels(body: bytes) -> np.ndarray:
+        with Image.open(io.BytesIO(body)) as img:
+            return np.asarray(img.convert("RGBA"))
+    assert np.array_equal(pixels(paletted), pixels(rgba))
