@@ -243,3 +243,71 @@ def test_gdal_wms_driver_reads_getmap_in_epsg_4326(served, tmp_path) -> None:
         lon, lat = ds.xy(150, 100)
     got = values_from_rgba(rgba, colormap="viridis", vmin=0.0, vmax=1.0)
     assert abs(got[150, 100] - _truth(fx, lon, lat)) < 0.02
+
+
+@pytest.fixture(scope="module")
+def served_rd(tmp_path_factory: pytest.TempPathFactory):
+    """A synthetic COG in Amersfoort / RD New (near Wageningen) served with defaults."""
+    import xarray as xr
+
+    from prospect.grid import RegionGrid
+    from prospect.io.raster import write_cog
+    from tiles.testing import field_values, live_server
+
+    root = tmp_path_factory.mktemp("rd")
+    grid = RegionGrid(crs="EPSG:28992", resolution=10.0,
+                      bounds=(170000.0, 440000.0, 176000.0, 446000.0), chunks=(256, 256),
+                      name="wageningen-test")
+    cog = write_cog(xr.DataArray(field_values(grid, seed=3), dims=("y", "x")),
+                    root / "probability.tif", grid=grid, tags={"synthetic": "true"})
+    config = root / "serve.yaml"
+    config.write_text(
+        "layers:\n  - name: probability\n    cog: probability.tif\n    public: true\n")
+    with live_server(config) as server:
+        yield cog, server
+
+
+def test_dutch_grid_is_pdoks_and_gdal_reads_it_in_place(served_rd, tmp_path) -> None:
+    """An RD New layer is offered in NetherlandsRDNewQuad (PDOK's EPSG:28992 scheme:
+    origin -285401.92, 903401.92; 1:12 288 000 at level 0, halving), and GDAL's WMTS
+    driver reads it in EPSG:28992 with the COG's values in place."""
+    import xml.etree.ElementTree as ET
+
+    cog, server = served_rd
+    caps = httpx.get(f"{server.url}/wmts/1.0.0/WMTSCapabilities.xml").text
+    ns = {"w": "http://www.opengis.net/wmts/1.0", "ows": "http://www.opengis.net/ows/1.1"}
+    root = ET.fromstring(caps)
+    sets = {s.find("ows:Identifier", ns).text: s
+            for s in root.findall("w:Contents/w:TileMatrixSet", ns)}
+    rd = sets["NetherlandsRDNewQuad"]
+    assert rd.find("ows:SupportedCRS", ns).text == "urn:ogc:def:crs:EPSG::28992"
+    for m in rd.findall("w:TileMatrix", ns):
+        z = int(m.find("ows:Identifier", ns).text)
+        assert float(m.find("w:ScaleDenominator", ns).text) == pytest.approx(12288000 / 2**z)
+        assert m.find("w:TopLeftCorner", ns).text.split() == ["-285401.92", "903401.92"]
+        assert int(m.find("w:MatrixWidth", ns).text) == 2**z
+    doc = httpx.get(f"{server.url}/tilejson/probability.json",
+                    params={"tms": "NetherlandsRDNewQuad"}).json()
+    assert doc["crs"] == "EPSG:28992" and "/NetherlandsRDNewQuad/" in doc["tiles"][0]
+    assert 8 <= doc["maxzoom"] <= 9  # 10 m data: level 8 is 13.4 m, level 9 6.7 m
+    if GDAL_TRANSLATE is None:
+        pytest.skip("needs GDAL (Debian package gdal-bin)")
+    out = tmp_path / "rd.tif"
+    _gdal(GDAL_TRANSLATE, "-q", "-projwin", "171000", "445000", "175000", "441000",
+          f"WMTS:{server.url}/wmts/1.0.0/WMTSCapabilities.xml,layer=probability,"
+          f"tilematrixset=NetherlandsRDNewQuad,zoom_level={doc['maxzoom']}", str(out))
+    from tiles.colormap import values_from_rgba
+
+    with rasterio.open(out) as ds, rasterio.open(cog) as src:
+        assert ds.crs.to_epsg() == 28992
+        got = values_from_rgba(np.moveaxis(ds.read(), 0, -1), colormap="viridis", vmin=0.0,
+                               vmax=1.0)
+        rows, cols = np.mgrid[0:ds.height:7, 0:ds.width:7]
+        xs, ys = rasterio.transform.xy(ds.transform, rows.ravel(), cols.ravel())
+        truth = np.array([v[0] for v in src.sample(zip(xs, ys, strict=True))])
+    sample = got[rows.ravel(), cols.ravel()]
+    both = np.isfinite(truth) & np.isfinite(sample)
+    assert both.mean() > 0.8
+    err = np.abs(sample[both] - truth[both])
+    assert np.median(err) <= 1 / 254 + 1e-6 and np.quantile(err, 0.95) < 0.01, np.quantile(
+        err, [0.5, 0.95])
