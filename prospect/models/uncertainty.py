@@ -108,7 +108,8 @@ class CalibratedModel(ClassifierMixin, BaseEstimator):
         The two class labels; the second is the positive class.
     """
 
-    def __init__(self, *, model: Any = None, method: str = "isotonic") -> None:
+    def __init__(self, *, model: ProbabilisticClassifier | None = None,
+                 method: str = "isotonic") -> None:
         self.model = model
         self.method = method
 

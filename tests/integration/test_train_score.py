@@ -263,3 +263,28 @@ def test_missing_prerequisites_are_clear_stage_errors(tmp_path, scene) -> None:
         _run(job, tmp_path / "out", ["train"])
     with pytest.raises(StageError, match="no trained model; run 'prospect train'"):
         _run(job, tmp_path / "out", ["score"])
+
+
+def test_map_metrics_report_labels_that_cannot_be_read(trained, scene, tmp_path) -> None:
+    """The score stage's map metrics do not swallow errors: labels moved since training are
+    reported (console, run record, score.md), and the capture figures are left out."""
+    from pipelines.context import RunContext
+    from pipelines.stages import score
+    from prospect.config import load_job, resolve_grid
+
+    out, results = trained
+    assert "map_top10_capture" in results["score"].metrics
+    assert not any("not computed" in n for n in results["score"].notes)
+    job_path = _job(scene, tmp_path / "job.yaml")
+    cfg = yaml.safe_load(job_path.read_text())
+    for source in cfg["sources"]:
+        if source["name"] == cfg["model"]["labels"]["source"]:
+            source["path"] = str(tmp_path / "moved.csv")
+    job_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    job = load_job(job_path)
+    ctx = RunContext(job=job, out_dir=out, grid=resolve_grid(job))
+    delivered = {"hist": np.ones(score.HISTOGRAM_BINS.size - 1, np.int64), "finite": 10}
+    metrics, problems = score._map_metrics(delivered, ctx, job.model)
+    assert set(metrics) == {"scored_share"}
+    (problem,) = problems
+    assert "map capture metrics not computed" in problem and "moved.csv" in problem
