@@ -123,11 +123,23 @@ def read_outline(
         missing = sorted(set(names) - set(gdf[name_column]))
         if missing:
             raise DataError(f"{path}: no feature named {missing} in column {name_column!r}")
-    polys = [g for g in gdf.geometry if g is not None and g.geom_type.endswith("Polygon")]
+    polys = _polygons(g for g in gdf.geometry if g is not None)
     if not polys:
         raise DataError(f"{path}: no polygon features; an outline needs land polygons")
     # Natural Earth has a few self-touching rings (e.g. in the Mekong delta): repair first
     return shapely.union_all([shapely.make_valid(p) for p in polys])
+
+
+def _polygons(geoms: Any) -> list[shapely.Geometry]:
+    """The polygonal parts of geometries (a repaired ring can come back as a collection)."""
+    out: list[shapely.Geometry] = []
+    for g in geoms:
+        for part in shapely.get_parts(g):
+            if part.geom_type == "Polygon":
+                out.append(part)
+            elif part.geom_type in ("MultiPolygon", "GeometryCollection"):
+                out.extend(_polygons([part]))
+    return out
 
 
 def _has_crs(path: Path, layer: str | None) -> bool:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from shapely.geometry import shape
 
 from prospect.config import list_regions, load_region
-from prospect.outlines import clip_to_grid, outline_geojson, outline_path, read_outline
+from prospect.outlines import clip_to_grid, outline_path, read_outline
 
 pytestmark = pytest.mark.realdata
 
@@ -16,9 +17,11 @@ def test_shipped_outlines_match_a_rebuild_from_natural_earth(shared_data) -> Non
     ne = shared_data / "naturalearth_world_atlas"
     source = read_outline(ne / "prospect_regions_countries_10m.geojson")
     for name in list_regions():
-        rebuilt = outline_geojson(clip_to_grid(source, load_region(name).to_grid()), name=name)
-        shipped = json.loads(outline_path(name).read_text())
-        assert json.loads(json.dumps(rebuilt)) == shipped, name
+        rebuilt = clip_to_grid(source, load_region(name).to_grid())
+        shipped = shape(json.loads(outline_path(name).read_text())["features"][0]["geometry"])
+        # the same land, to the 1e-5 degree rounding of the shipped file
+        assert rebuilt.area > 0, name
+        assert rebuilt.symmetric_difference(shipped).area < 1e-3 * shipped.area, name
 
 
 def test_topojson_land_reads_without_a_crs(shared_data) -> None:
