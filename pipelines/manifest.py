@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import platform
 import uuid
 from collections.abc import Sequence
@@ -27,12 +26,13 @@ from typing import Any
 
 from pipelines import verify
 from pipelines.context import StageResult
+from prospect.canonical import jsonable
 from prospect.config import JobConfig
-from prospect.io.files import file_sha256
+from prospect.io.files import file_sha256, write_json
 from prospect.redact import redact_tree
 from prospect.versions import library_versions
 
-__all__ = ["Manifest", "file_sha256", "library_versions"]
+__all__ = ["Manifest", "library_versions"]
 
 
 
@@ -227,11 +227,5 @@ class Manifest:
     def write(self) -> None:
         """Write atomically (temp file, then rename)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(f".{uuid.uuid4().hex[:6]}.tmp")
-        try:
-            tmp.write_text(json.dumps(redact_tree(self.data), indent=2, sort_keys=True,
-                                      default=str))
-            os.replace(tmp, self.path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)  # a full disk leaves the old manifest, no litter
-            raise
+        write_json(self.path, jsonable(redact_tree(self.data), finite=False), strict=False,
+                   indent=2, sort_keys=True, newline=False)

@@ -7,14 +7,12 @@ plot, a reliability diagram, permutation importance and partial dependence.
 
 from __future__ import annotations
 
-import os
-import uuid
 from pathlib import Path
 from typing import Any
 
 import matplotlib
 
-from prospect.io.files import publish_dir
+from prospect.io.files import staged_dir, write_text
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -117,8 +115,12 @@ def write_report(directory: Path, facts: dict[str, Any]) -> Path:
     """
     directory = Path(directory)
     directory.parent.mkdir(parents=True, exist_ok=True)
-    staging = directory.parent / f".{directory.name}.staging-{uuid.uuid4().hex[:8]}"
-    staging.mkdir()
+    with staged_dir(directory) as staging:
+        _write_report(staging, facts)
+    return directory / "report.md"
+
+
+def _write_report(staging: Path, facts: dict[str, Any]) -> None:
     files = _plots(staging, facts)
     lines = [f"# Prospectivity model report: {facts.get('mineral')} ({facts.get('job')})", ""]
     if facts.get("synthetic"):
@@ -177,8 +179,6 @@ def write_report(directory: Path, facts: dict[str, Any]) -> Path:
                   f"![partial dependence]({files['partial_dependence']})", ""]
     lines += _woe_section(staging, facts.get("weights_of_evidence") or {})
     (staging / "report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    publish_dir(staging, directory)
-    return directory / "report.md"
 
 
 def _w(row: dict[str, Any], key: str) -> str:
@@ -296,8 +296,4 @@ def write_score_report(directory: Path, *, quicklooks: dict[str, str],
     for name, png in quicklooks.items():
         lines += [f"## {name}", "", f"![{name}]({png})", "",
                   f"COG: `{facts.get('outputs', {}).get(name, '')}`", ""]
-    path = directory / "score.md"
-    tmp = directory / f".score.md.{uuid.uuid4().hex[:8]}"
-    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_text(directory / "score.md", "\n".join(lines) + "\n")

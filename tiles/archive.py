@@ -6,8 +6,6 @@ archive is clustered); TileJSON 3.0.0 describes a pyramid, an archive or a serve
 
 from __future__ import annotations
 
-import os
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +15,7 @@ from pmtiles.tile import Compression, TileType, zxy_to_tileid
 from pmtiles.writer import Writer
 
 from prospect.config.tiles import TileLayerConfig
+from prospect.io.files import staged_file
 from tiles.metadata import LayerMeta
 
 __all__ = ["read_pmtiles_tile", "tilejson", "write_pmtiles"]
@@ -81,16 +80,11 @@ def write_pmtiles(
         "center_lat_e7": int((south + north) / 2 * 1e7),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.tmp-{uuid.uuid4().hex[:8]}"
-    try:
-        with open(tmp, "wb") as f:
-            writer = Writer(f)
-            for tile_id, _z, _x, _y, tile_path in tiles:
-                writer.write_tile(tile_id, tile_path.read_bytes())
-            writer.finalize(header, metadata or {})
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with staged_file(path) as tmp, open(tmp, "wb") as f:
+        writer = Writer(f)
+        for tile_id, _z, _x, _y, tile_path in tiles:
+            writer.write_tile(tile_id, tile_path.read_bytes())
+        writer.finalize(header, metadata or {})
     return path
 
 

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import shutil
-import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import (
     Executor,
@@ -35,7 +33,7 @@ from typing import Any, Literal
 import morecantile
 import numpy as np
 
-from prospect.io.files import publish_dir
+from prospect.io.files import staged_dir
 from tiles.colormap import ImageFormat, encode_indexed, render_indexed
 from tiles.grids import DEFAULT_TMS, tile_matrix_set
 from tiles.grids import tile_matrix_set as _grid
@@ -352,8 +350,6 @@ def write_pyramid(
         raise ValueError(f"need 0 <= min_zoom <= max_zoom <= 24, got {min_zoom}..{max_zoom}")
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = out_dir.parent / f".{out_dir.name}.tmp-{uuid.uuid4().hex[:8]}"
-    staging.mkdir()
     bounds = source.lonlat_bounds
     tms_name = tile_matrix_set
     grid = _grid(tms_name)
@@ -382,7 +378,7 @@ def write_pyramid(
         if progress is not None:
             progress(done, len(jobs))
 
-    try:
+    with staged_dir(out_dir) as staging:
         if isinstance(executor, Executor):
             futures = [executor.submit(_job_in_worker, j, str(source.path), source.variable,
                                        staging, kwargs) for j in jobs]
@@ -401,9 +397,6 @@ def write_pyramid(
                                            source.variable, staging, kwargs) for j in jobs]
                 for done, fut in enumerate(as_completed(futures), start=1):
                     record(done, fut.result())
-        _publish(staging, out_dir)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return result
 
 
@@ -415,7 +408,3 @@ def _completed(futures: list[Any]) -> Iterator[Any]:
         return iter(cluster_completed(futures))
     return as_completed(futures)
 
-
-def _publish(staging: Path, out_dir: Path) -> None:
-    """Swap ``staging`` into ``out_dir`` (the old pyramid, if any, is removed afterwards)."""
-    publish_dir(staging, out_dir)

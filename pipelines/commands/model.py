@@ -19,6 +19,7 @@ from rich.table import Table
 
 from pipelines.commands._common import SchedulerOpt
 from prospect.errors import InputFileError, ModelError, ProspectError
+from prospect.io.files import staged_file
 
 __all__ = ["model_app", "register"]
 
@@ -241,12 +242,10 @@ def export(
         "synthetic": str(bool(model.card.get("synthetic"))),
     }
     X = _sample_inputs(model, cube, samples, seed=0)
-    with tempfile.TemporaryDirectory(dir=out.parent if out.parent.exists() else None) as tmp:
-        staged = export_onnx(model.estimator, Path(tmp) / "model.onnx",
-                             n_features=_n_features(model), metadata=meta)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with staged_file(out) as staged:  # published only once onnxruntime agrees
+        export_onnx(model.estimator, staged, n_features=_n_features(model), metadata=meta)
         diff = onnx_agreement(model.estimator, staged, X, atol=atol)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        staged.replace(out)
     Console(stderr=True).print(
         f"exported {name}/{version} -> {out}; onnxruntime vs scikit-learn max |diff| = "
         f"{diff:.3g} on {len(X)} rows (tolerance {atol:g})"

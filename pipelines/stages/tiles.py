@@ -24,6 +24,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from pipelines.context import RunContext, StageResult
 from prospect.config.tiles import TileLayerConfig, TilesConfig
 from prospect.errors import StageError
+from prospect.io.files import write_json, write_text
 from tiles.archive import tilejson, write_pmtiles
 from tiles.legend import legend_png
 from tiles.metadata import layer_meta
@@ -107,7 +108,7 @@ def _render_layer(
         layer, meta, tiles_url=f"{root}{{z}}/{{x}}/{{y}}.{cfg.format}", tile_size=cfg.tile_size,
         legend_url=f"{root}legend.png",
     )
-    (layer_dir / "tilejson.json").write_text(json.dumps(doc, indent=2))
+    write_json(layer_dir / "tilejson.json", doc, strict=False, indent=2, newline=False)
     for grid in cfg.tile_matrix_sets:  # national grids: zooms from the data's resolution
         national = layer_meta(layer, source, synthetic=ctx.job.synthetic, matrix_sets=[grid])
         lo, hi, _ = national.matrix_sets[grid]
@@ -117,10 +118,10 @@ def _render_layer(
             fmt=cfg.format, resampling=layer.resampling, workers=cfg.workers,
             executor=executor, tile_matrix_set=grid,
         )
-        (layer_dir / f"tilejson-{grid}.json").write_text(json.dumps(tilejson(
+        write_json(layer_dir / f"tilejson-{grid}.json", tilejson(
             layer, national, tiles_url=f"{root}{grid}/{{z}}/{{x}}/{{y}}.{cfg.format}",
             tile_size=cfg.tile_size, legend_url=f"{root}legend.png", tile_matrix_set=grid,
-        ), indent=2))
+        ), strict=False, indent=2, newline=False)
     if cfg.archive:
         write_pmtiles(layer_dir, tiles_dir / f"{name}.pmtiles", fmt=cfg.format,
                       bounds=result.bounds, metadata=doc)
@@ -171,16 +172,13 @@ def run(ctx: RunContext) -> StageResult:
         result.metrics[f"{name}_tiles"] = metrics["tiles"]
     viewer_dir = ctx.stage_dir("viewer")
     copy_static(viewer_dir / "static")
-    (viewer_dir / "values.js").write_text(
-        "window.PROSPECT_VALUES = " + json.dumps(grids, separators=(",", ":")) + ";\n"
-    )
+    write_text(viewer_dir / "values.js",
+               "window.PROSPECT_VALUES = " + json.dumps(grids, separators=(",", ":")) + ";\n")
     title = f"{ctx.job.name}: prospectivity" + (" (synthetic)" if ctx.job.synthetic else "")
     html = viewer_html(viewer_layers, title=title, static_url="static",
                        values_script="values.js", synthetic=ctx.job.synthetic,
                        outline=job_outline_geojson(ctx))
-    tmp = viewer_dir / ".index.html.tmp"
-    tmp.write_text(html, encoding="utf-8")
-    tmp.replace(viewer_dir / "index.html")
+    write_text(viewer_dir / "index.html", html)
     result.outputs["viewer"] = str(viewer_dir / "index.html")
     result.metrics["zooms"] = f"{cfg.min_zoom}-{cfg.max_zoom}"
     result.notes.append(f"viewer: {viewer_dir / 'index.html'} (open it in a browser)")

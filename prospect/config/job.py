@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from importlib import resources
 from pathlib import Path
@@ -18,6 +16,7 @@ from pydantic import (
     model_validator,
 )
 
+from prospect.canonical import config_hash
 from prospect.config._base import (
     ConfigPath,
     PlainName,
@@ -217,8 +216,7 @@ class JobConfig(StrictModel):
 
     def config_hash(self) -> str:
         """SHA-256 of the validated config (stable across key order and formatting)."""
-        text = json.dumps(self.model_dump(mode="json"), sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest()
+        return config_hash(self)
 
 
 def load_job(path: str | Path) -> JobConfig:

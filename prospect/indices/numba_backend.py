@@ -34,6 +34,7 @@ import numpy as np
 
 from prospect.indices.codegen import local_names, nodata_literals, py_index
 from prospect.indices.formula import Expr, variables
+from prospect.io.files import write_text
 
 __all__ = ["compute_numba", "kernel_cache_dir", "kernel_source", "numba_available"]
 
@@ -196,9 +197,7 @@ def _load(source: str) -> ModuleType:
         name = f"prospect_kernel_{digest}"
         path = kernel_cache_dir() / f"{name}.py"
         if not path.is_file() or path.read_text(encoding="utf-8") != source:
-            tmp = path.with_suffix(f".tmp-{os.getpid()}-{threading.get_ident()}")
-            tmp.write_text(source, encoding="utf-8")
-            os.replace(tmp, path)
+            write_text(path, source)
         spec = importlib.util.spec_from_file_location(name, path)
         if spec is None or spec.loader is None:  # pragma: no cover
             raise ImportError(f"cannot load generated kernel {path}")

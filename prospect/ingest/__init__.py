@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # the names the facade serves, for type checkers
     from prospect.ingest.geology import GeologyCodesLayer, LineDistanceLayer, plan_vector
     from prospect.ingest.landsat import calibration, read_mtl
-    from prospect.ingest.layers import Layer, file_sha256
+    from prospect.ingest.layers import Layer
     from prospect.ingest.plan import ingest_chunk, ingest_layer, plan_source, start_layer
     from prospect.ingest.products import read_product_metadata
     from prospect.ingest.rasters import SENSOR_BANDS, RasterLayer, plan_raster
@@ -32,7 +32,7 @@ if TYPE_CHECKING:  # the names the facade serves, for type checkers
 _HOME = {
     "GeologyCodesLayer": "geology", "LineDistanceLayer": "geology", "plan_vector": "geology",
     "calibration": "landsat", "read_mtl": "landsat",
-    "Layer": "layers", "file_sha256": "layers",
+    "Layer": "layers",
     "ingest_chunk": "plan", "ingest_layer": "plan", "plan_source": "plan",
     "start_layer": "plan", "read_product_metadata": "products",
     "SENSOR_BANDS": "rasters", "RasterLayer": "rasters", "plan_raster": "rasters",
@@ -63,7 +63,6 @@ __all__ = [
     "RasterLayer",
     "calibration",
     "choose_resampling",
-    "file_sha256",
     "ingest_chunk",
     "ingest_layer",
     "plan_points",

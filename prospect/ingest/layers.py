@@ -15,7 +15,7 @@ from prospect.grid import ChunkWindow, RegionGrid
 from prospect.io.files import file_sha256
 from prospect.redact import redact_tree
 
-__all__ = ["Layer", "file_sha256", "provenance_json"]
+__all__ = ["Layer", "provenance_json"]
 
 
 

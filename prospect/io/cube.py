@@ -21,7 +21,6 @@ import functools
 import json
 import os
 import shutil
-import uuid
 import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -38,7 +37,7 @@ from xarray.backends.zarr import encode_zarr_attr_value
 
 from prospect.errors import DataError, InputFileError
 from prospect.grid import ChunkWindow, RegionGrid
-from prospect.io.files import publish_dir
+from prospect.io.files import publish_dir, scratch_dir, staged_dir, write_json
 
 __all__ = [
     "PartialVariable",
@@ -114,12 +113,8 @@ def create_cube(
             **(dict(attrs) if attrs else {}),
         }
     )
-    tmp = _staging_path(path)
-    try:
+    with staged_dir(path, replace=False) as tmp:
         ds.to_zarr(tmp, mode="w", zarr_format=3, consolidated=True)
-        os.replace(tmp, path)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return path
 
 
@@ -219,8 +214,7 @@ def add_variables(
         n: {"chunks": (1, *grid.chunks) if n in timed else grid.chunks,
             "compressors": [COMPRESSOR]} for n in names
     }
-    tmp = _staging_path(path)
-    try:
+    with scratch_dir(path) as tmp:
         write = staged.to_zarr(tmp, mode="w", zarr_format=3, consolidated=False,  # type: ignore[call-overload]
                                encoding=encoding, compute=False)
         (compute or dask.compute)(write)
@@ -229,8 +223,6 @@ def add_variables(
         if timed and not (path / "time").is_dir():
             publish_dir(tmp / "time", path / "time", aside=path.parent)
         consolidate(path)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return names
 
 
@@ -259,13 +251,7 @@ def consolidate(path: Path) -> None:
             children[child.name] = json.loads(meta_file.read_text())
     root_meta["consolidated_metadata"] = {"kind": "inline", "must_understand": False,
                                           "metadata": children}
-    tmp = path / f".zarr.json.{uuid.uuid4().hex[:8]}.tmp"
-    tmp.write_text(json.dumps(root_meta, indent=2, allow_nan=True))
-    os.replace(tmp, path / "zarr.json")
-
-
-def _staging_path(path: Path) -> Path:
-    return path.parent / f".{path.name}.staging-{uuid.uuid4().hex[:8]}"
+    write_json(path / "zarr.json", root_meta, strict=False, indent=2, newline=False)
 
 
 def float_layer(
@@ -456,9 +442,8 @@ def begin_variable(
     (part.store / "zarr.json").write_text(json.dumps(_GROUP_METADATA))
     (part.array_path / "zarr.json").write_text(json.dumps(meta, indent=2, allow_nan=True))
     part.done_dir.mkdir()
-    tmp = part.root / "spec.json.tmp"
-    tmp.write_text(json.dumps({"fingerprint": fingerprint, "name": name}))
-    os.replace(tmp, part.root / "spec.json")
+    write_json(part.root / "spec.json", {"fingerprint": fingerprint, "name": name},
+               strict=False, indent=None, newline=False)
     return part
 
 
@@ -509,16 +494,13 @@ def add_time_slice(
         ds = grid_template(grid)
         ds[name] = da
         ds[name].encoding = {}
-        staged = _staging_path(path)
-        try:
+        with scratch_dir(path) as staged:
             ds.to_zarr(staged, mode="w", zarr_format=3, consolidated=False,
                        encoding={name: {"chunks": (1, *grid.chunks),
                                         "compressors": [COMPRESSOR]}})
             os.replace(staged / name, path / name)
             os.replace(staged / "time", path / "time")
             consolidate(path)
-        finally:
-            shutil.rmtree(staged, ignore_errors=True)
         return
     if "time" not in cube[name].dims:
         raise DataError(f"{path}: variable {name!r} has no time dimension; pick another name")

@@ -1,5 +1,16 @@
-"""File-level helpers shared by every stage: checksums, atomic JSON files and directory
-publishing."""
+"""File-level helpers shared by every stage: checksums and atomic writes.
+
+Everything Prospect writes where a reader could find it is written under a temporary name
+beside its target and renamed into place (:func:`os.replace`, atomic on one file system),
+so a reader sees the old complete file or directory or the new one, never a half-written
+one, and an interrupted writer leaves only a dot-named temporary behind:
+
+* :func:`write_bytes`, :func:`write_text`, :func:`write_json`: a whole file at once;
+* :func:`staged_file`: a temporary path for a writer that needs a file name (GDAL, ONNX);
+* :func:`staged_dir`: a directory filled in a staging folder and published whole
+  (:func:`publish_dir`);
+* :func:`scratch_dir`: a temporary folder beside a target, always removed.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +20,25 @@ import json
 import os
 import shutil
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+from prospect.canonical import jsonable
 
-__all__ = ["file_sha256", "jsonable", "publish_dir", "write_json"]
+__all__ = [
+    "bytes_sha256",
+    "file_sha256",
+    "publish_dir",
+    "scratch_dir",
+    "staged_dir",
+    "staged_file",
+    "temp_name",
+    "write_bytes",
+    "write_json",
+    "write_text",
+]
 
 
 @functools.lru_cache(maxsize=256)
@@ -37,15 +61,114 @@ def file_sha256(path: Path | str) -> str:
     return _sha256_cached(str(p.resolve()), st.st_size, st.st_mtime_ns)
 
 
-def publish_dir(staging: Path, target: Path, *, aside: Path | None = None) -> Path:
+def bytes_sha256(data: bytes) -> str:
+    """Hex SHA-256 of ``data`` (the same digest :func:`file_sha256` gives for a file)."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def temp_name(target: Path | str, tag: str = "tmp") -> Path:
+    """A fresh hidden name beside ``target``: ``.<name>.<tag>-<8 hex>``."""
+    target = Path(target)
+    return target.parent / f".{target.name}.{tag}-{uuid.uuid4().hex[:8]}"
+
+
+@contextmanager
+def staged_file(path: Path | str) -> Iterator[Path]:
+    """A temporary path beside ``path``; renamed onto ``path`` when the block ends cleanly.
+
+    ``path``'s folder is created when missing. For writers that want a file name (GDAL,
+    rio-cogeo, ONNX). On an exception the temporary file is removed and ``path`` is left
+    as it was.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_name(path)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_bytes(path: Path | str, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically; returns ``path``."""
+    path = Path(path)
+    with staged_file(path) as tmp:
+        tmp.write_bytes(data)
+    return path
+
+
+def write_text(path: Path | str, text: str, *, encoding: str = "utf-8") -> Path:
+    """Write ``text`` to ``path`` atomically; returns ``path``."""
+    path = Path(path)
+    with staged_file(path) as tmp:
+        tmp.write_text(text, encoding=encoding)
+    return path
+
+
+def write_json(
+    path: Path | str, value: Any, *, strict: bool = True, indent: int | None = 1,
+    sort_keys: bool = False, newline: bool = True,
+) -> Path:
+    """Write ``value`` as JSON to ``path`` atomically; returns ``path``.
+
+    Parameters
+    ----------
+    path
+        The file; its folder is created when missing.
+    value
+        What to write. ``strict`` (default) passes it through
+        :func:`prospect.canonical.jsonable` first (numpy values to Python, NaN and
+        infinities to ``null``), so the file is strict JSON; otherwise it must already be
+        plain JSON types, and NaN is written as ``NaN`` (as zarr metadata wants).
+    indent, sort_keys
+        As :func:`json.dumps`.
+    newline
+        End the file with a newline.
+    """
+    if strict:
+        value = jsonable(value)
+    text = json.dumps(value, indent=indent, sort_keys=sort_keys, allow_nan=not strict)
+    return write_text(path, text + ("\n" if newline else ""))
+
+
+@contextmanager
+def scratch_dir(target: Path | str, tag: str = "staging") -> Iterator[Path]:
+    """A new empty folder beside ``target`` (same file system), removed when done."""
+    folder = temp_name(target, tag)
+    folder.mkdir()
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def staged_dir(target: Path | str, *, replace: bool = True) -> Iterator[Path]:
+    """A staging folder published as ``target`` when the block ends cleanly.
+
+    See :func:`publish_dir`; on an exception the staging folder is removed and ``target``
+    is left as it was.
+    """
+    target = Path(target)
+    with scratch_dir(target) as staging:
+        yield staging
+        publish_dir(staging, target, replace=replace)
+
+
+def publish_dir(staging: Path, target: Path, *, aside: Path | None = None,
+                replace: bool = True) -> Path:
     """Move a fully written ``staging`` directory to ``target``, replacing any old one.
 
     The old directory is first renamed aside (into ``aside``, default ``target``'s
     folder), so ``target`` always holds either the old or the new complete contents, never
-    a mixture; the old copy is then removed.
+    a mixture; the old copy is then removed. With ``replace=False`` an existing ``target``
+    is never touched: the rename fails with :class:`OSError` instead.
     """
     staging, target = Path(staging), Path(target)
-    if target.exists():
+    if not replace:
+        os.rename(staging, target)
+    elif target.exists():
         folder = Path(aside) if aside is not None else target.parent
         trash = folder / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
         os.replace(target, trash)
@@ -54,41 +177,3 @@ def publish_dir(staging: Path, target: Path, *, aside: Path | None = None) -> Pa
     else:
         os.replace(staging, target)
     return target
-
-
-def jsonable(obj: Any) -> Any:
-    """``obj`` as strict JSON: numpy values to Python, NaN and infinities to ``None``.
-
-    Tuples become lists; any other object becomes its ``str``.
-    """
-    if isinstance(obj, dict):
-        return {str(k): jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return jsonable(obj.tolist())
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float):
-        return obj if np.isfinite(obj) else None
-    if obj is None or isinstance(obj, str | int | bool):
-        return obj
-    return str(obj)
-
-
-def write_json(path: Path | str, data: Any) -> Path:
-    """Write ``data`` (through :func:`jsonable`) as indented strict JSON, atomically.
-
-    The text goes to a hidden temporary file beside ``path`` that then replaces it, so a
-    reader sees the old file or the new one, never a part. Parent folders are created.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex[:8]}"
-    try:
-        tmp.write_text(json.dumps(jsonable(data), indent=1, allow_nan=False) + "\n")
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +20,7 @@ from rio_cogeo.profiles import cog_profiles
 
 from prospect.errors import CRSError, DataError, InputFileError
 from prospect.grid import RegionGrid, parse_crs
+from prospect.io.files import scratch_dir, staged_file
 
 __all__ = [
     "RasterInfo",
@@ -125,9 +123,7 @@ def write_cog(
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp_dir = path.parent / f".{path.name}.tmp-{uuid.uuid4().hex[:8]}"
-    tmp_dir.mkdir()
-    try:
+    with scratch_dir(path, "tmp") as tmp_dir, staged_file(path) as staged:
         raw = tmp_dir / "raw.tif"
         dtype = np.dtype(da.dtype).name
         with rasterio.open(
@@ -151,15 +147,11 @@ def write_cog(
                 dst.set_band_description(1, str(da.attrs["long_name"]))
         out_profile = cog_profiles.get(profile)
         out_profile.update({"blockxsize": blocksize, "blockysize": blocksize})
-        staged = tmp_dir / "cog.tif"
         cog_translate(
             str(raw), str(staged), out_profile, nodata=nodata,
             overview_resampling=resampling,  # type: ignore[arg-type]
             quiet=True, in_memory=False, additional_cog_metadata=tags or None,
         )
-        os.replace(staged, path)
-    finally:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
     return path
 
 

@@ -9,11 +9,11 @@ renders the same facts for people.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from collections.abc import Mapping
 from typing import Any
 
+from prospect.canonical import canonical, config_hash
 from prospect.versions import LIBRARIES, library_versions
 
 __all__ = [
@@ -23,31 +23,9 @@ __all__ = [
     "complete_card",
     "config_hash",
     "library_versions",
-    "to_jsonable",
 ]
 
 CARD_FORMAT = "prospect-model-card/1"
-
-
-def to_jsonable(value: Any) -> Any:
-    """``value`` as plain JSON types (paths and other objects become strings)."""
-    return json.loads(json.dumps(value, default=_default, sort_keys=True))
-
-
-def _default(obj: Any) -> Any:
-    if hasattr(obj, "model_dump"):
-        return obj.model_dump(mode="json")
-    if hasattr(obj, "tolist"):
-        return obj.tolist()
-    if isinstance(obj, set | frozenset):
-        return sorted(obj, key=str)
-    return str(obj)
-
-
-def config_hash(config: Any) -> str:
-    """SHA-256 of the canonical JSON of ``config`` (sorted keys)."""
-    text = json.dumps(to_jsonable(config), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _estimator_facts(estimator: Any) -> dict[str, Any]:
@@ -72,7 +50,7 @@ def _estimator_facts(estimator: Any) -> dict[str, Any]:
         facts["n_features_in"] = int(n_in)
     classes = getattr(estimator, "classes_", None)
     if classes is not None:
-        facts["classes"] = to_jsonable(list(classes))
+        facts["classes"] = canonical(list(classes))
     return facts
 
 
@@ -95,7 +73,7 @@ def complete_card(card: Mapping[str, Any], estimator: Any, schema: Mapping[str, 
         "config": None,
         "config_hash": None,
     }
-    full.update(to_jsonable(dict(card)))
+    full.update(canonical(dict(card)))
     if full.get("config") is not None and not full.get("config_hash"):
         full["config_hash"] = config_hash(full["config"])
     if not full["features"]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -10,19 +9,9 @@ from pathlib import Path
 from prospect.errors import SecurityError
 from prospect.io.files import file_sha256
 
-__all__ = ["CHECKSUMS_FILE", "read_checksums", "sha256_bytes", "sha256_file", "verify_checksums"]
+__all__ = ["CHECKSUMS_FILE", "read_checksums", "verify_checksums"]
 
 CHECKSUMS_FILE = "checksums.json"
-
-
-def sha256_bytes(data: bytes) -> str:
-    """Hex SHA-256 of ``data``."""
-    return hashlib.sha256(data).hexdigest()
-
-
-def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of the file at ``path`` (:func:`prospect.io.files.file_sha256`)."""
-    return file_sha256(path)
 
 
 def read_checksums(directory: Path, *, required: Iterable[str]) -> dict[str, str]:
@@ -55,7 +44,7 @@ def verify_checksums(directory: Path, sums: Mapping[str, str]) -> None:
             problems.append(f"{name}: not a plain file name")
         elif not path.is_file():
             problems.append(f"{name}: missing")
-        elif (actual := sha256_file(path)) != expected:
+        elif (actual := file_sha256(path)) != expected:
             problems.append(f"{name}: sha256 {actual[:16]}... != recorded {expected[:16]}...")
     if problems:
         raise SecurityError(

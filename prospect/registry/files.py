@@ -17,8 +17,6 @@ unpickled) and asks skops which types the file holds before it builds anything.
 from __future__ import annotations
 
 import json
-import shutil
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,14 +24,13 @@ from typing import Any
 
 import skops.io as sio
 
+from prospect.canonical import canonical
 from prospect.errors import ModelError, SecurityError
-from prospect.io.files import publish_dir
-from prospect.registry.card import CARD_FORMAT, card_markdown, complete_card, to_jsonable
+from prospect.io.files import bytes_sha256, file_sha256, staged_dir, write_json, write_text
+from prospect.registry.card import CARD_FORMAT, card_markdown, complete_card
 from prospect.registry.checksums import (
     CHECKSUMS_FILE,
     read_checksums,
-    sha256_bytes,
-    sha256_file,
     verify_checksums,
 )
 from prospect.registry.schema import SCHEMA_FORMAT
@@ -87,7 +84,7 @@ def _check_schema_shape(schema: Mapping[str, Any]) -> dict[str, Any]:
         isinstance(v, Mapping) and "name" in v for v in variables
     ):
         raise ModelError("schema['variables'] must be a list of {name, units, dtype, ...}")
-    full = {"format": SCHEMA_FORMAT, **to_jsonable(dict(schema))}
+    full = {"format": SCHEMA_FORMAT, **canonical(dict(schema))}
     names = [v["name"] for v in full["variables"]]
     full.setdefault("feature_order", names)
     if full["feature_order"] is None:
@@ -105,7 +102,7 @@ def model_fingerprint(directory: Path) -> str:
     :func:`load_model` (``fingerprint=``) or ``prospect model score --fingerprint`` get
     exactly that model or an error, even from a registry someone else can write to.
     """
-    return sha256_file(Path(directory) / CHECKSUMS_FILE)
+    return file_sha256(Path(directory) / CHECKSUMS_FILE)
 
 
 def is_model_dir(directory: Path) -> bool:
@@ -150,30 +147,19 @@ def save_model(
     full_schema = _check_schema_shape(schema)
     full_card = complete_card(card, estimator, full_schema)
     directory.parent.mkdir(parents=True, exist_ok=True)
-    staging = directory.parent / f".{directory.name}.staging-{uuid.uuid4().hex[:8]}"
-    staging.mkdir()
-    try:
+    with staged_dir(directory) as staging:
         try:
             sio.dump(estimator, staging / MODEL_FILE)
         except Exception as exc:
             raise ModelError(
                 f"cannot save {type(estimator).__name__} with skops: {exc}"
             ) from exc
-        (staging / CARD_JSON).write_text(
-            json.dumps(full_card, indent=2, sort_keys=True) + "\n", encoding="utf-8"
-        )
-        (staging / CARD_MD).write_text(card_markdown(full_card), encoding="utf-8")
-        (staging / SCHEMA_FILE).write_text(
-            json.dumps(full_schema, indent=2, sort_keys=True) + "\n", encoding="utf-8"
-        )
-        sums = {name: sha256_file(staging / name) for name in MODEL_FILES}
-        (staging / CHECKSUMS_FILE).write_text(
-            json.dumps({"algorithm": "sha256", "files": sums}, indent=2, sort_keys=True) + "\n",
-            encoding="utf-8",
-        )
-        publish_dir(staging, directory)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        write_json(staging / CARD_JSON, full_card, strict=False, indent=2, sort_keys=True)
+        write_text(staging / CARD_MD, card_markdown(full_card))
+        write_json(staging / SCHEMA_FILE, full_schema, strict=False, indent=2, sort_keys=True)
+        sums = {name: file_sha256(staging / name) for name in MODEL_FILES}
+        write_json(staging / CHECKSUMS_FILE, {"algorithm": "sha256", "files": sums},
+                   strict=False, indent=2, sort_keys=True)
     return directory
 
 
@@ -340,7 +326,7 @@ def load_model(
             "not the model you pinned (replaced or re-saved); refused"
         )
     data = (directory / MODEL_FILE).read_bytes()
-    if sha256_bytes(data) != sums[MODEL_FILE]:  # changed between verification and reading
+    if bytes_sha256(data) != sums[MODEL_FILE]:  # changed between verification and reading
         raise SecurityError(f"{directory / MODEL_FILE}: changed while loading; refused")
     accepted = _accepted_types(directory / MODEL_FILE, data, trusted)
     try:

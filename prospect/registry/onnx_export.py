@@ -7,8 +7,6 @@ bagging-PU estimators have none and are refused with a clear :class:`ModelError`
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -16,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from prospect.errors import ModelError
+from prospect.io.files import write_bytes
 
 __all__ = ["export_onnx", "onnx_agreement", "onnx_predict_proba"]
 
@@ -61,13 +60,7 @@ def export_onnx(
         prop.key, prop.value = str(key), str(value)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        tmp.write_bytes(onx.SerializeToString())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return write_bytes(path, onx.SerializeToString())
 
 
 def _short(exc: BaseException) -> str:

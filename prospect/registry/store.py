@@ -17,7 +17,6 @@ import os
 import re
 import stat
 import tempfile
-import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,6 +26,7 @@ import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
 from prospect.errors import ModelError, ProspectError, SecurityError
+from prospect.io.files import staged_dir
 from prospect.registry.checksums import CHECKSUMS_FILE
 from prospect.registry.files import (
     MODEL_FILES,
@@ -182,27 +182,19 @@ class ModelRegistry:
 
     def _publish_local(self, source: Path, target: Path) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
-        staging = target.parent / f".staging-{uuid.uuid4().hex[:8]}"
-        staging.mkdir()
         try:
-            for fname in _ALL_FILES:
-                data = (source / fname).read_bytes()
-                (staging / fname).write_bytes(data)
-                os.chmod(staging / fname, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
-            try:
-                os.rename(staging, target)  # fails if target appeared meanwhile
-            except OSError as exc:
-                raise ModelError(
-                    f"{target}: already exists (published concurrently?); versions are "
-                    "immutable, publish under a new version"
-                ) from exc
-        finally:
-            if staging.exists():
+            with staged_dir(target, replace=False) as staging:  # never over a version
                 for fname in _ALL_FILES:
-                    if (staging / fname).exists():
-                        os.chmod(staging / fname, stat.S_IWUSR | stat.S_IRUSR)
-                        (staging / fname).unlink()
-                staging.rmdir()
+                    data = (source / fname).read_bytes()
+                    (staging / fname).write_bytes(data)
+                    os.chmod(staging / fname, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+        except OSError as exc:
+            if not target.exists():
+                raise
+            raise ModelError(
+                f"{target}: already exists (published concurrently?); versions are "
+                "immutable, publish under a new version"
+            ) from exc
 
     def _publish_remote(self, source: Path, target: str) -> None:
         for fname in MODEL_FILES:  # checksums.json last: until it exists, the version is hidden
