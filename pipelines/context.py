@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from rich.console import Console
 
+from pipelines.executor import StageExecutor
 from prospect.config import JobConfig
 from prospect.grid import RegionGrid
 
@@ -40,6 +41,11 @@ class RunContext:
     client: Any = None
     console: Console = field(default_factory=lambda: Console(stderr=True))
     job_path: Path | None = None
+
+    @property
+    def executor(self) -> StageExecutor:
+        """Where the stage's work runs: the job's cluster, or this process."""
+        return StageExecutor(self.client)
 
     @property
     def cube_path(self) -> Path:

@@ -1,4 +1,4 @@
-"""Progress over dask futures, for the stages.
+"""The one progress display: over dask futures, dask collections and a stage's own steps.
 
 A stage computes its dask collections with :func:`compute` instead of ``dask.compute``::
 
@@ -10,8 +10,9 @@ On a distributed client the collections are submitted as futures and a rich prog
 on ``ctx.console`` (stderr) counts every task of their graphs as the scheduler finishes it
 (a small scheduler plugin counts task transitions; the bar polls it). Worker
 loss is handled by the scheduler (tasks rerun elsewhere); losing the scheduler ends the
-bar and raises from the gather. Without a distributed client it falls back to
-``dask.compute``.
+bar and raises from the gather. Without a distributed client the collections are computed
+here by ``dask.compute`` and the same bar counts their tasks (a dask callback).
+Stages that count their own steps (ingest chunks, tile blocks) draw :func:`progress_bar`.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-__all__ = ["StageMonitor", "compute", "track"]
+__all__ = ["StageMonitor", "compute", "progress_bar", "track"]
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,33 @@ def _client_of(ctx: Any) -> Any:
 def _console_of(ctx: Any) -> Console:
     console = getattr(ctx, "console", None) if ctx is not None else None
     return console if isinstance(console, Console) else Console(stderr=True)
+
+
+def progress_bar(console: Console | None = None, *, unit: str = "tasks") -> Progress:
+    """The bar every stage draws: spinner, description, bar, ``done/total <unit>``, time.
+
+    Use it as a context manager; add one task per thing counted.
+    """
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+               MofNCompleteColumn(), TextColumn(unit), TimeElapsedColumn())
+    return Progress(*columns, console=console or Console(stderr=True), transient=False)
+
+
+def _compute_here(obj: Any, ctx: Any, description: str) -> Any:
+    """``dask.compute(obj)[0]`` in this process, with the bar counting its tasks."""
+    import dask
+    from dask.callbacks import Callback
+
+    with progress_bar(_console_of(ctx)) as bar:
+        task_id = bar.add_task(description, total=None)
+
+        def count(key: Any, result: Any, dsk: Any, state: Any, worker_id: Any) -> None:
+            done = len(state["finished"])
+            total = done + sum(len(state[k]) for k in ("ready", "waiting", "running"))
+            bar.update(task_id, total=max(total, 1), completed=done)
+
+        with Callback(posttask=count):
+            return dask.compute(obj)[0]
 
 
 def compute(obj: Any, ctx: Any = None, description: str = "computing") -> Any:
@@ -72,9 +100,7 @@ def compute(obj: Any, ctx: Any = None, description: str = "computing") -> Any:
     """
     client = _client_of(ctx)
     if client is None:
-        import dask
-
-        return dask.compute(obj)[0]
+        return _compute_here(obj, ctx, description)
     futures = client.compute(list(obj) if isinstance(obj, tuple) else obj)
     track(futures, ctx, description)
     result = client.gather(futures)
@@ -97,9 +123,7 @@ def track(futures: Any, ctx: Any = None, description: str = "computing") -> None
     if client is None or not keys:
         return
     counter = _TaskCount(client)
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-               MofNCompleteColumn(), TextColumn("tasks"), TimeElapsedColumn())
-    with Progress(*columns, console=_console_of(ctx), transient=False) as bar:
+    with progress_bar(_console_of(ctx)) as bar:
         task_id = bar.add_task(description, total=None)
         while True:
             try:

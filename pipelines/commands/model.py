@@ -130,11 +130,10 @@ def score(
     Blocks are scored with dask: threads by default, --workers or --scheduler for a cluster.
     """
     import contextlib
-    import sys
 
     import xarray as xr
-    from dask.diagnostics import ProgressBar
 
+    from pipelines.progress import compute
     from prospect.io.cube import add_variables, create_cube, cube_grid, open_cube
     from prospect.registry import align_to_schema, check_schema, score_model
 
@@ -164,9 +163,8 @@ def score(
             from pipelines.cluster import dask_client
 
             stack.enter_context(dask_client(scheduler=scheduler, workers=workers))
-        else:
-            stack.enter_context(ProgressBar(minimum=2.0, out=sys.stderr))
-        add_variables(out, xr.Dataset(dict(maps.data_vars)))
+        add_variables(out, xr.Dataset(dict(maps.data_vars)), compute=lambda write: compute(
+            write, None, f"score: {grid.n_chunks} block(s)"))
     console = Console(stderr=True)
     if cog is not None:
         from prospect.io.raster import write_cog

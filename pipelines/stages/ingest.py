@@ -10,13 +10,14 @@ Chunks run as tasks on the job's dask client when there is one, with a progress 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import Progress
 
-from pipelines.cluster import ship
 from pipelines.context import RunContext, StageResult
+from pipelines.executor import StageExecutor
+from pipelines.progress import progress_bar
 from prospect.config import RasterSource, repeated
 from prospect.config.job import shipped_region_name
 from prospect.errors import DataError
@@ -36,13 +37,6 @@ def _published_fingerprints(ctx: RunContext) -> dict[str, str]:
     for name in cube.data_vars:
         out[str(name)] = str(cube[name].attrs.get("prospect_fingerprint", ""))
     return out
-
-
-def _progress(ctx: RunContext) -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), console=ctx.console, transient=False,
-    )
 
 
 def _run_tasks(
@@ -77,53 +71,39 @@ def _run_tasks(
             part.publish(grid)
         return pending
 
-    if ctx.client is None:
-        try:
-            for layer in layers:
-                for window in start(layer):
-                    ingest_chunk(parts[layer.name], layer, grid, window)
-                    finished(layer.name)
-        finally:
-            close_warped_views()
-        return computed, resumed
-    from distributed import as_completed
+    executor = ctx.executor
 
-    futures: dict[Any, str] = {}
-    landed = as_completed()
-    try:
+    def calls() -> Iterator[tuple[str, tuple[Any, ...]]]:
         for layer in layers:
             pending = start(layer)
-            shipped = _ship_layer(ctx.client, layer) if pending else layer
+            shipped = _ship_layer(executor, layer) if pending else layer
             for window in pending:
-                fut = ctx.client.submit(ingest_chunk, parts[layer.name], shipped, grid, window,
-                                        pure=False)
-                futures[fut] = layer.name
-                landed.add(fut)
-        for fut in landed:
-            fut.result()
-            finished(futures[fut])
+                yield layer.name, (parts[layer.name], shipped, grid, window)
+
+    try:
+        for name, _ in executor.map_unordered(ingest_chunk, calls()):
+            finished(name)
     finally:
-        for fut in futures:
-            fut.cancel()
+        close_warped_views()  # the views this process opened (running without a cluster)
     return computed, resumed
 
 
 INLINE_LAYER_BYTES = 256 * 1024
 
 
-def _ship_layer(client: Any, layer: Layer) -> Any:
+def _ship_layer(executor: StageExecutor, layer: Layer) -> Any:
     """How a layer travels to the workers: itself, or a future when it is large.
 
     A small layer (paths and settings: almost every one) goes inside each chunk's task, so
     the chunks have no dependency and the scheduler spreads them over every worker. A
     large one (a fitted surface over many points) is shipped once and replicated to every
-    worker (:func:`pipelines.cluster.ship`).
+    worker (:func:`pipelines.cluster.ship`). Without a cluster it is the layer itself.
     """
     import cloudpickle
 
-    if len(cloudpickle.dumps(layer)) <= INLINE_LAYER_BYTES:
+    if not executor.on_cluster or len(cloudpickle.dumps(layer)) <= INLINE_LAYER_BYTES:
         return layer
-    return ship(client, layer, replicate=True)
+    return executor.ship(layer, replicate=True)
 
 
 def _inputs(layers: Iterable[Layer]) -> dict[str, str]:
@@ -212,7 +192,7 @@ def run(ctx: RunContext) -> StageResult:
     published = _published_fingerprints(ctx)
     todo = sorted((la for la in layers if published.get(la.name) != la.fingerprint(grid)),
                   key=lambda la: -la.cost)
-    with _progress(ctx) as progress:
+    with progress_bar(ctx.console, unit="chunks") as progress:
         task_id = progress.add_task(f"ingest {len(todo)} layer(s)", total=None)
         computed, resumed_chunks = _run_tasks(ctx, todo, grid, progress, task_id)
     if ctx.job.timeseries is not None:

@@ -8,7 +8,6 @@ them as COGs under ``out_dir/score`` with one STAC item each.
 
 from __future__ import annotations
 
-import concurrent.futures
 import datetime as dt
 from pathlib import Path
 from typing import Any
@@ -103,8 +102,8 @@ def run(ctx: RunContext) -> StageResult:
     # Each map's deliverables (COG, quick-look, histogram for the metrics) come from one
     # task that reads it once; on a cluster the two maps are delivered side by side.
     tags = {"synthetic": str(bool(ctx.job.synthetic)).lower(), "mineral": cfg.mineral}
-    futures = {name: _submit(ctx, deliver_map, ctx.cube_path, name, score_dir, grid,
-                             {"prospect_kind": OUTPUTS[name][0], **tags})
+    futures = {name: ctx.executor.submit(deliver_map, ctx.cube_path, name, score_dir, grid,
+                                         {"prospect_kind": OUTPUTS[name][0], **tags})
                for name in OUTPUTS}
     track(list(futures.values()), ctx, "score: COGs and quick-looks")
     delivered = {name: future.result() for name, future in futures.items()}
@@ -126,18 +125,6 @@ def run(ctx: RunContext) -> StageResult:
     return StageResult(name="score", outputs=outputs, metrics=metrics,
                        inputs={"model": str(model_dir), "cube": str(ctx.cube_path)},
                        notes=[*problems, f"COGs, STAC items and {report.name} in {score_dir}"])
-
-
-def _submit(ctx: RunContext, fn: Any, *args: Any) -> Any:
-    """Run ``fn(*args)`` as a task on the job's cluster, or here without one.
-
-    Returns an object with ``.result()`` (a distributed or an already-done future).
-    """
-    if ctx.client is not None:
-        return ctx.client.submit(fn, *args, pure=False)
-    done: concurrent.futures.Future[Any] = concurrent.futures.Future()
-    done.set_result(fn(*args))
-    return done
 
 
 HISTOGRAM_BINS = np.linspace(0.0, 1.0, 2001)

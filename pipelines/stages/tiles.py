@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import json
 import math
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import Progress
 
 from pipelines.context import RunContext, StageResult
+from pipelines.progress import progress_bar
 from prospect.config.tiles import TileLayerConfig, TilesConfig
 from prospect.errors import StageError
 from prospect.io.files import write_json, write_text
@@ -86,8 +87,7 @@ def _render_layer(
     name = layer.layer_name
     layer_dir = tiles_dir / name
     # On the job's cluster the pyramid's jobs are its tasks; without one, a thread pool.
-    executor: Executor | Literal["thread"] = (
-        ctx.client.get_executor(pure=False) if ctx.client is not None else "thread")
+    executor = ctx.executor.pool()
     task_id = bar.add_task(f"tiles: {name}", total=None)
     result = write_pyramid(
         source, layer_dir, colormap=layer.colormap, vmin=layer.vmin, vmax=layer.vmax,
@@ -155,9 +155,8 @@ def run(ctx: RunContext) -> StageResult:
     viewer_layers, grids = [], {}
     # On a cluster every layer's pyramid jobs are submitted at once (a layer of a small
     # region is a single job); without one, the layers take turns on the thread pool.
-    parallel = len(cfg.layers) if ctx.client is not None else 1
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("blocks"), TimeElapsedColumn(), console=ctx.console) as bar, \
+    parallel = ctx.executor.parallel(len(cfg.layers))
+    with progress_bar(ctx.console, unit="blocks") as bar, \
             ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="tiles") as pool:
         rendered = list(pool.map(lambda la: _render_layer(ctx, cfg, la, tiles_dir, bar),
                                  cfg.layers))

@@ -10,12 +10,10 @@ here or on the job's cluster and writes the results.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from pipelines.cluster import ship
 from pipelines.context import RunContext, StageResult
 from pipelines.progress import compute, track
 from prospect.config.model import ModelConfig
@@ -32,7 +30,6 @@ from prospect.models.training import (
     build_training_set,
     calibrate,
     cv_schemes,
-    fit_all,
     fit_final,
     importance_repeats,
     labels_source,
@@ -68,11 +65,7 @@ def run(ctx: RunContext) -> StageResult:
     ctx.console.print(f"  {ts.counts['positives']} positives, {ts.counts['negatives']} "
                       f"negatives; spatial CV ({cfg.cv.n_splits} folds of "
                       f"{cfg.cv.block_size:g} blocks)")
-    if ctx.client is not None:
-        results, final = _fit_on_cluster(ctx, estimator, ts, schemes, sw, names, cfg)
-    else:
-        results, final = fit_all(estimator, ts, schemes, cfg, sample_weight=sw,
-                                 feature_names=names)
+    results, final = _fit_folds(ctx, estimator, ts, schemes, sw, names, cfg)
     model, calibration = calibrate(final, results["spatial_block"], ts.X, ts.y, cfg)
     synthetic = bool(ctx.job.synthetic)
     model_dir = ctx.out_dir / MODEL_DIR
@@ -110,24 +103,25 @@ def _sha256(path: Path) -> str:
     return file_sha256(path) if path.is_file() else ""
 
 
-def _fit_on_cluster(
+def _fit_folds(
     ctx: RunContext, estimator: BaseEstimator, ts: TrainingSet, schemes: dict[str, Folds],
     sw: np.ndarray | None, names: list[str], cfg: ModelConfig,
 ) -> tuple[dict[str, CVResult], BaseEstimator]:
-    """Every CV fold of every scheme and the final fit, side by side as cluster tasks.
+    """Every CV fold of every scheme and the final fit, through the run's executor.
 
-    The training rows travel once (:func:`pipelines.cluster.ship`); each fit is seeded,
-    so the results equal the one-process ones (:func:`prospect.models.training.fit_all`).
+    On a cluster they run side by side as tasks and the training rows travel once
+    (:func:`pipelines.cluster.ship`); here they run in turn. Each fit is seeded, so the
+    results equal :func:`prospect.models.training.fit_all`'s either way.
     """
-    client: Any = ctx.client
-    X, y, w = (ship(client, v) for v in (ts.X, ts.y, sw))
-    futures = {scheme: [client.submit(
+    ex = ctx.executor
+    X, y, w = (ex.ship(v) for v in (ts.X, ts.y, sw))
+    futures = {scheme: [ex.submit(
         fit_fold, estimator, X, y, train, test, k, sample_weight=w,
-        importance_repeats=importance_repeats(scheme, cfg), seed=cfg.seed, pure=False)
+        importance_repeats=importance_repeats(scheme, cfg), seed=cfg.seed)
         for k, (train, test) in enumerate(folds)] for scheme, folds in schemes.items()}
-    final = client.submit(fit_final, estimator, X, y, w, pure=False)
+    final = ex.submit(fit_final, estimator, X, y, w)
     every = [f for fs in futures.values() for f in fs] + [final]
     track(every, ctx, f"train: {len(every)} fits (CV folds and the final model)")
-    results = {scheme: pool_folds(client.gather(fs), ts.y, scheme=scheme, feature_names=names)
+    results = {scheme: pool_folds(ex.gather(fs), ts.y, scheme=scheme, feature_names=names)
                for scheme, fs in futures.items()}
     return results, final.result()

@@ -134,8 +134,12 @@ def write_json(
 
 @contextmanager
 def scratch_dir(target: Path | str, tag: str = "staging") -> Iterator[Path]:
-    """A new empty folder beside ``target`` (same file system), removed when done."""
+    """A new empty folder beside ``target`` (same file system), removed when done.
+
+    ``target``'s folder is created when missing.
+    """
     folder = temp_name(target, tag)
+    folder.parent.mkdir(parents=True, exist_ok=True)
     folder.mkdir()
     try:
         yield folder

@@ -1,0 +1,111 @@
+"""Where a stage's work runs: the job's dask cluster, or this process. Decided here only.
+
+Every stage that fans work out (ingest chunks, training folds, score deliverables, tile
+pyramid jobs) asks the run's :class:`StageExecutor` (``ctx.executor``) instead of testing
+``ctx.client`` itself. On a cluster the work becomes tasks (``pure=False``: every call
+runs); without one it runs here, in order, and the results are the same.
+
+Dask collections (arrays, delayed) are computed with :func:`pipelines.progress.compute`,
+which takes the same decision from the same client.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+from pipelines.cluster import ship
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+__all__ = ["StageExecutor"]
+
+K = TypeVar("K", bound=Hashable)
+R = TypeVar("R")
+
+
+class StageExecutor:
+    """Runs a stage's calls on the job's dask client, or here when there is none.
+
+    Parameters
+    ----------
+    client
+        The run's ``distributed.Client``; ``None`` runs everything in this process.
+    """
+
+    def __init__(self, client: Client | None) -> None:
+        self.client = client
+
+    @property
+    def on_cluster(self) -> bool:
+        """Whether calls become tasks on a dask cluster."""
+        return self.client is not None
+
+    def submit(self, fn: Callable[..., R], /, *args: Any, **kwargs: Any) -> Any:
+        """``fn(*args, **kwargs)`` as a cluster task, or run here now.
+
+        Returns a future (``.result()``): a ``distributed.Future`` on a cluster, else a
+        finished :class:`concurrent.futures.Future` holding the value or the exception.
+        """
+        if self.client is not None:
+            return self.client.submit(fn, *args, pure=False, **kwargs)
+        done: concurrent.futures.Future[R] = concurrent.futures.Future()
+        try:
+            done.set_result(fn(*args, **kwargs))
+        except Exception as exc:
+            done.set_exception(exc)
+        return done
+
+    def gather(self, futures: list[Any]) -> list[Any]:
+        """The results of ``futures`` from :meth:`submit`, in order (raising the first error)."""
+        if self.client is not None:
+            return list(self.client.gather(futures))
+        return [f.result() for f in futures]
+
+    def ship(self, value: Any, *, replicate: bool = False) -> Any:
+        """``value`` for many calls: sent to the cluster once (:func:`~pipelines.cluster.ship`),
+        or ``value`` itself here."""
+        return value if self.client is None else ship(self.client, value, replicate=replicate)
+
+    def map_unordered(self, fn: Callable[..., R],
+                      calls: Iterable[tuple[K, tuple[Any, ...]]]) -> Iterator[tuple[K, R]]:
+        """``(key, fn(*args))`` for every ``(key, args)`` of ``calls``, as they finish.
+
+        On a cluster every call is submitted as ``calls`` yields it (so the workers start
+        while later calls are still being prepared), then results come as they land.
+        Here each call runs when ``calls`` yields it and its result comes back before the
+        next is prepared. A failed call raises when its result comes; on a cluster the
+        calls not yet finished are then cancelled.
+        """
+        if self.client is None:
+            for key, args in calls:
+                yield key, fn(*args)
+            return
+        from distributed import as_completed
+
+        keys: dict[Any, K] = {}
+        landed = as_completed()
+        try:
+            for key, args in calls:
+                future = self.client.submit(fn, *args, pure=False)
+                keys[future] = key
+                landed.add(future)
+            for future in landed:
+                yield keys[future], future.result()
+        finally:
+            for future in keys:
+                future.cancel()
+
+    def pool(self) -> concurrent.futures.Executor | Literal["thread"]:
+        """An executor for code written against :mod:`concurrent.futures` (tile pyramids):
+        the client's (each job a task), or ``"thread"`` for a local thread pool."""
+        if self.client is None:
+            return "thread"
+        return self.client.get_executor(pure=False)
+
+    def parallel(self, n: int) -> int:
+        """How many of ``n`` independent parts to run side by side: all of them on a
+        cluster, one at a time here (each part already uses every local core)."""
+        return max(1, n) if self.client is not None else 1
