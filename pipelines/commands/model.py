@@ -134,7 +134,14 @@ def score(
     import xarray as xr
 
     from pipelines.progress import compute
-    from prospect.io.cube import add_variables, create_cube, cube_grid, open_cube
+    from prospect.io.cube import (
+        add_variables,
+        create_cube,
+        cube_grid,
+        is_synthetic,
+        open_cube,
+        synthetic_attr,
+    )
     from prospect.registry import align_to_schema, check_schema, score_model
 
     reg = _registry(registry)
@@ -146,7 +153,7 @@ def score(
     check_schema(ds, model.schema)
     grid = cube_grid(ds)
     ds = ds.chunk({"y": grid.chunks[0], "x": grid.chunks[1]})
-    synthetic = bool(model.card.get("synthetic")) or _truthy(ds.attrs.get("synthetic"))
+    synthetic = bool(model.card.get("synthetic")) or is_synthetic(ds.attrs)
     provenance = {
         "model": name, "version": version, "registry": reg.url,
         "model_sha256": model.checksums.get("model.skops"), "fingerprint": model.fingerprint,
@@ -157,7 +164,7 @@ def score(
                        mineral=model.card.get("mineral") or None, synthetic=synthetic)
     if out.exists():
         raise InputFileError(f"{out}: already exists; choose a new output path")
-    create_cube(out, grid, attrs={"synthetic": synthetic, "model": f"{name}/{version}"})
+    create_cube(out, grid, attrs={**synthetic_attr(synthetic), "model": f"{name}/{version}"})
     with contextlib.ExitStack() as stack:
         if scheduler or workers:
             from pipelines.cluster import dask_client
@@ -170,14 +177,10 @@ def score(
         from prospect.io.raster import write_cog
 
         write_cog(open_cube(out)["probability"], cog, grid=grid,
-                  tags={"model": f"{name}/{version}", "synthetic": str(synthetic).lower()})
+                  tags={"model": f"{name}/{version}", "synthetic": synthetic})
         console.print(f"wrote {cog}")
     console.print(f"scored {cube} with {name}/{version} -> {out} "
                   f"({', '.join(str(v) for v in maps.data_vars)})")
-
-
-def _truthy(value: object) -> bool:
-    return value in (True, 1, "true", "True", "1", "yes")
 
 
 def _n_features(model: Any) -> int:
@@ -226,6 +229,7 @@ def export(
     registry: RegistryOpt = None,
 ) -> None:
     """Export a model to ONNX and check onnxruntime agrees with scikit-learn."""
+    from prospect.io.cube import attr_text
     from prospect.registry import export_onnx, onnx_agreement
 
     if fmt != "onnx":
@@ -237,7 +241,7 @@ def export(
         "prospect_model": f"{name}/{version}",
         "feature_order": json.dumps(model.schema.get("feature_names") or model.feature_order),
         "config_hash": str(model.card.get("config_hash")),
-        "synthetic": str(bool(model.card.get("synthetic"))),
+        "synthetic": attr_text(bool(model.card.get("synthetic"))),
     }
     X = _sample_inputs(model, cube, samples, seed=0)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -20,13 +20,13 @@ from pipelines.context import RunContext, StageResult
 from pipelines.progress import compute
 from prospect.errors import StageError
 from prospect.indices import compute_indices
-from prospect.io.cube import add_variables, open_cube
+from prospect.io.cube import add_variables, open_cube, read_provenance, synthetic_attr
 
 __all__ = ["run"]
 
 
 def _fingerprint(var: xr.DataArray, cube: xr.Dataset) -> str:
-    prov = json.loads(var.attrs["provenance"])
+    prov = read_provenance(var.attrs["provenance"])
     prov.pop("backend", None)  # the same numbers on every backend
     inputs = {}
     for band in sorted(set(prov.get("bands", {}).values())):
@@ -53,7 +53,7 @@ def run(ctx: RunContext) -> StageResult:
                           allow_out_of_range=cfg.allow_out_of_range)
     if ctx.job.synthetic:
         for name in out.data_vars:
-            out[name].attrs["synthetic"] = "true"
+            out[name].attrs.update(synthetic_attr(True))
     todo, unchanged = [], []
     for name in out.data_vars:
         fp = _fingerprint(out[name], cube)
@@ -69,7 +69,7 @@ def run(ctx: RunContext) -> StageResult:
                 f"{ctx.cube_path}: variable {name!r} exists with other settings or inputs; set "
                 f"indices.overwrite: true to replace it, or rename the index"
             )
-    backend = json.loads(out[next(iter(out.data_vars))].attrs["provenance"])["backend"]
+    backend = read_provenance(out[next(iter(out.data_vars))].attrs["provenance"])["backend"]
     n_chunks = ctx.grid.n_chunks
     start = time.perf_counter()
     if todo:
@@ -78,9 +78,9 @@ def run(ctx: RunContext) -> StageResult:
     seconds = time.perf_counter() - start
     result.outputs["cube"] = str(ctx.cube_path)
     result.outputs.update({name: f"{ctx.cube_path}/{name}" for name in todo})
-    result.inputs = {band: f"{ctx.cube_path}/{band}" for band in
-                     sorted({b for n in out.data_vars
-                             for b in json.loads(out[n].attrs["provenance"])["bands"].values()})}
+    bands = {b for n in out.data_vars
+             for b in read_provenance(out[n].attrs["provenance"])["bands"].values()}
+    result.inputs = {band: f"{ctx.cube_path}/{band}" for band in sorted(bands)}
     result.metrics = {
         "indices": len(todo), "indices_unchanged": len(unchanged), "backend": backend,
         "chunks_per_index": n_chunks, "sensor": cfg.sensor,

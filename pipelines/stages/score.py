@@ -21,7 +21,12 @@ from pipelines.report import write_quicklook, write_score_report
 from prospect.config.model import ModelConfig
 from prospect.errors import ProspectError, StageError
 from prospect.grid import RegionGrid
-from prospect.io.cube import add_variables, cube_grid, open_cube
+from prospect.io.cube import (
+    add_variables,
+    attr_text,
+    cube_grid,
+    open_cube,
+)
 from prospect.io.files import write_json
 from prospect.io.raster import write_cog
 from prospect.models.training import labels_source, read_labels
@@ -101,7 +106,7 @@ def run(ctx: RunContext) -> StageResult:
              "prospect:model_config_hash": card.get("config_hash")}
     # Each map's deliverables (COG, quick-look, histogram for the metrics) come from one
     # task that reads it once; on a cluster the two maps are delivered side by side.
-    tags = {"synthetic": str(bool(ctx.job.synthetic)).lower(), "mineral": cfg.mineral}
+    tags = {"synthetic": attr_text(bool(ctx.job.synthetic)), "mineral": cfg.mineral}
     futures = {name: ctx.executor.submit(deliver_map, ctx.cube_path, name, score_dir, grid,
                                          {"prospect_kind": OUTPUTS[name][0], **tags})
                for name in OUTPUTS}

@@ -10,7 +10,6 @@ target encoding) is the model pipeline's job, so it is fitted inside each CV fol
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -21,6 +20,7 @@ import xarray as xr
 
 from prospect.errors import DataError
 from prospect.features.focal import focal_stats
+from prospect.io.cube import read_provenance
 
 __all__ = [
     "OUTPUT_KINDS",
@@ -71,13 +71,8 @@ def default_feature_variables(
 
 
 def _provenance_source(var: xr.DataArray) -> str | None:
-    prov = var.attrs.get("provenance")
-    if isinstance(prov, str):
-        try:
-            prov = json.loads(prov)
-        except ValueError:
-            return None
-    if isinstance(prov, dict) and isinstance(prov.get("source"), str):
+    prov = read_provenance(var.attrs.get("provenance"))
+    if isinstance(prov.get("source"), str):
         return str(prov["source"])
     return None
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -15,6 +14,7 @@ from prospect.indices.blocks import compute_arrays, compute_dask, resolve_backen
 from prospect.indices.catalogue import IndexEntry, load_catalogue
 from prospect.indices.plan import IndexPlan, plan_indices
 from prospect.indices.ranges import cf_range_attrs, check_reflectance_ranges
+from prospect.io.cube import is_synthetic, provenance_attr, synthetic_attr
 
 __all__ = ["available_on", "compute_indices", "list_indices"]
 
@@ -107,11 +107,11 @@ def compute_indices(
             provenance["nodata"] = nodata
         attrs: dict[str, Any] = {
             "long_name": item.long_name, "units": "1", "prospect_kind": "index",
-            "provenance": json.dumps(provenance, sort_keys=True),
+            "provenance": provenance_attr(provenance),
         }
         attrs.update(cf_range_attrs(item.valid_range))
         if synthetic:
-            attrs["synthetic"] = "true"
+            attrs.update(synthetic_attr(True))
         out[item.name] = xr.DataArray(stacked[k], dims=template.dims, coords=template.coords,
                                       name=item.name, attrs=attrs)
     return out
@@ -139,18 +139,7 @@ def _check_inputs(ds: xr.Dataset, plan: IndexPlan, sensor: SensorConfig) -> xr.D
 
 
 def _is_synthetic(ds: xr.Dataset, plan: IndexPlan) -> bool:
-    if str(ds.attrs.get("synthetic", "")).lower() in ("true", "1", "yes"):
-        return True
-    for v in plan.inputs:
-        attrs = ds[v].attrs
-        if str(attrs.get("synthetic", "")).lower() in ("true", "1", "yes"):
-            return True
-        try:
-            if json.loads(attrs.get("provenance", "{}")).get("synthetic"):
-                return True
-        except (ValueError, AttributeError):
-            continue
-    return False
+    return is_synthetic(ds.attrs) or any(is_synthetic(ds[v].attrs) for v in plan.inputs)
 
 
 def available_on(entry: IndexEntry, sensor: str | SensorConfig) -> bool:

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from prospect.grid import ChunkWindow, RegionGrid
+from prospect.io.cube import provenance_attr
 from prospect.io.files import file_sha256
 from prospect.redact import redact_tree
 
@@ -21,8 +22,8 @@ __all__ = ["Layer", "provenance_json"]
 
 
 def provenance_json(**items: Any) -> str:
-    """A stable JSON string for a variable's ``provenance`` attribute."""
-    return json.dumps(redact_tree(items), sort_keys=True, default=str)
+    """A stable JSON string for a variable's ``provenance`` attribute (:func:`provenance_attr`)."""
+    return provenance_attr(redact_tree(items))
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -7,7 +7,14 @@ A cube is a zarr v3 group with CF / GeoZarr-compatible metadata:
 * one data variable per band or layer, float32 with NaN for no data (categorical layers:
   int16 with ``_FillValue`` -1 and a ``categories`` code table), each with ``units``,
   ``long_name``, ``prospect_kind`` and a JSON ``provenance`` attribute;
+* a ``synthetic`` attribute (a JSON boolean) on the group and on variables made from
+  synthetic data;
 * consolidated metadata, refreshed after every change.
+
+Metadata has one writer and one reader each: :func:`provenance_attr` /
+:func:`read_provenance` for provenance, :func:`synthetic_attr` / :func:`is_synthetic` for
+the synthetic flag, and :func:`attr_text` for containers that hold text only (GeoTIFF
+tags, ONNX metadata).
 
 Variables are published atomically: they are written in full to a staging store next to
 the cube, then moved into it with a directory rename, then the consolidated metadata is
@@ -44,6 +51,7 @@ __all__ = [
     "add_time_slice",
     "add_variables",
     "array_checksums",
+    "attr_text",
     "begin_variable",
     "consolidate",
     "create_cube",
@@ -51,13 +59,62 @@ __all__ = [
     "cube_variables",
     "float_layer",
     "grid_template",
+    "is_synthetic",
     "open_cube",
+    "provenance_attr",
+    "read_provenance",
+    "synthetic_attr",
 ]
 
 warnings.filterwarnings("ignore", message="Consolidated metadata", module=r"zarr(\..*)?")
 
 CUBE_FORMAT = "prospect-cube/1"
 COMPRESSOR = zarr.codecs.ZstdCodec(level=3)
+
+
+def provenance_attr(items: Mapping[str, Any]) -> str:
+    """The ``provenance`` attribute of a variable: JSON text, keys sorted, objects as text."""
+    return json.dumps(dict(items), sort_keys=True, default=str)
+
+
+def read_provenance(value: Any) -> dict[str, Any]:
+    """A ``provenance`` attribute (JSON text, or an already parsed mapping) as a dict.
+
+    Missing or empty gives ``{}``; text that is not a JSON object gives ``{"text": value}``.
+    """
+    if isinstance(value, Mapping):
+        return dict(value)
+    if not isinstance(value, str) or not value:
+        return {}
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        return {"text": value}
+    return parsed if isinstance(parsed, dict) else {"text": value}
+
+
+def synthetic_attr(synthetic: bool) -> dict[str, bool]:
+    """The ``synthetic`` attribute of a cube or a variable: ``{"synthetic": <bool>}``."""
+    return {"synthetic": bool(synthetic)}
+
+
+def is_synthetic(attrs: Mapping[str, Any]) -> bool:
+    """Whether ``attrs`` (a cube's, a variable's, a GeoTIFF's tags) mark synthetic data.
+
+    Reads the boolean :func:`synthetic_attr` writes, the text older writers used
+    (``"true"``, ``"True"``, ``"1"``, ``"yes"``) and a ``synthetic`` key in the provenance.
+    """
+    value = attrs.get("synthetic")
+    if isinstance(value, str):
+        value = value.strip().lower() in ("true", "1", "yes")
+    return bool(value) or bool(read_provenance(attrs.get("provenance")).get("synthetic"))
+
+
+def attr_text(value: Any) -> str:
+    """``value`` for a text-only metadata container: booleans as ``true``/``false``."""
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
+    return str(value)
 
 
 def grid_template(grid: RegionGrid) -> xr.Dataset:
@@ -263,7 +320,7 @@ def float_layer(
     return xr.DataArray(
         arr, dims=("y", "x"), coords={"y": like.y, "x": like.x}, name=name,
         attrs={"units": units, "long_name": long_name, "prospect_kind": kind,
-               "provenance": json.dumps(dict(provenance or {}), sort_keys=True)},
+               "provenance": provenance_attr(provenance or {})},
     )
 
 

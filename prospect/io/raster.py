@@ -20,6 +20,7 @@ from rio_cogeo.profiles import cog_profiles
 
 from prospect.errors import CRSError, DataError, InputFileError
 from prospect.grid import RegionGrid, parse_crs
+from prospect.io.cube import attr_text
 from prospect.io.files import scratch_dir, staged_file
 
 __all__ = [
@@ -119,10 +120,12 @@ def write_cog(
     The array is written window by window into a tiled GeoTIFF (memory bounded by the
     dask chunk size), then turned into a COG with internal overviews by rio-cogeo, and
     finally renamed into place. ``on_block`` sees each block as it is written (e.g. to
-    summarise the values in the same pass).
+    summarise the values in the same pass). ``tags`` become GeoTIFF tags as text
+    (:func:`prospect.io.cube.attr_text`: booleans as ``true``/``false``).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    tags = {k: attr_text(v) for k, v in (tags or {}).items()}
     with scratch_dir(path, "tmp") as tmp_dir, staged_file(path) as staged:
         raw = tmp_dir / "raw.tif"
         dtype = np.dtype(da.dtype).name
@@ -142,7 +145,7 @@ def write_cog(
                                   block.shape[1], block.shape[0]),
                 )
             if tags:
-                dst.update_tags(**{k: str(v) for k, v in tags.items()})
+                dst.update_tags(**tags)
             if da.attrs.get("long_name"):
                 dst.set_band_description(1, str(da.attrs["long_name"]))
         out_profile = cog_profiles.get(profile)

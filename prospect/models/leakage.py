@@ -6,11 +6,12 @@ the target itself; it must never be a feature.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import xarray as xr
+
+from prospect.io.cube import read_provenance
 
 __all__ = ["leaks_grade"]
 
@@ -30,11 +31,8 @@ def leaks_grade(var: xr.DataArray, *, value_column: str | None, labels_path: Any
     """
     if value_column is None:
         return False
-    try:
-        prov = json.loads(var.attrs.get("provenance") or "{}")
-    except ValueError:
-        return False
-    if not isinstance(prov, dict) or prov.get("column") != value_column:
+    prov = read_provenance(var.attrs.get("provenance"))
+    if prov.get("column") != value_column:
         return False
     labels = str(Path(labels_path).resolve())
     sources = prov.get("sources") or {}

@@ -7,7 +7,6 @@ caller's job.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import numpy as np
@@ -18,6 +17,7 @@ from sklearn.pipeline import Pipeline
 from prospect.config.model import ModelConfig
 from prospect.features import FeatureSpec
 from prospect.grid import RegionGrid
+from prospect.io.cube import provenance_attr
 from prospect.models.evaluate import CVResult, partial_dependence_curves
 from prospect.models.metrics import capture_curve, prediction_area
 from prospect.models.training import TrainingSet
@@ -94,8 +94,9 @@ def feature_facts(ds: xr.Dataset, spec: FeatureSpec) -> list[dict[str, Any]]:
             facts.append({"name": name, "units": a.get("units", "") if stat else "",
                           "long_name": f"focal {stat} of {var} within {radius} CRS units",
                           "prospect_kind": a.get("prospect_kind", "continuous"),
-                          "provenance": json.dumps({"focal": stat, "radius": float(radius),
-                                                    "variable": var, "window": "square"})})
+                          "provenance": provenance_attr({
+                              "focal": stat, "radius": float(radius), "variable": var,
+                              "window": "square"})})
     return facts
 
 

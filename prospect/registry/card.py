@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from prospect.canonical import canonical, config_hash
+from prospect.io.cube import read_provenance
 from prospect.versions import LIBRARIES, library_versions
 
 __all__ = [
@@ -91,12 +92,8 @@ def complete_card(card: Mapping[str, Any], estimator: Any, schema: Mapping[str, 
 
 def _parse_provenance(feature: Mapping[str, Any]) -> dict[str, Any]:
     out = dict(feature)
-    prov = out.get("provenance")
-    if isinstance(prov, str):
-        try:
-            out["provenance"] = json.loads(prov) if prov else {}
-        except ValueError:
-            out["provenance"] = {"text": prov}
+    if isinstance(out.get("provenance"), str):
+        out["provenance"] = read_provenance(out["provenance"])
     return out
 
 

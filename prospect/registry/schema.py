@@ -12,7 +12,6 @@ model's CRS and resolution when the user asks for it.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
@@ -23,6 +22,7 @@ from pyproj.exceptions import CRSError as ProjCRSError
 from rasterio.enums import Resampling
 
 from prospect.errors import ModelError, SchemaMismatchError
+from prospect.io.cube import read_provenance
 
 __all__ = [
     "DEFINING_PROVENANCE_KEYS",
@@ -38,18 +38,6 @@ DEFINING_PROVENANCE_KEYS: tuple[str, ...] = (
     "formula", "expression", "bands", "constants", "sensor", "index",
 )
 """Provenance keys that define what a variable *is* (an index's formula and bands)."""
-
-
-def _provenance(value: Any) -> dict[str, Any]:
-    if isinstance(value, Mapping):
-        return dict(value)
-    if isinstance(value, str) and value:
-        try:
-            parsed = json.loads(value)
-        except ValueError:
-            return {}
-        return parsed if isinstance(parsed, dict) else {}
-    return {}
 
 
 def _cube_crs(cube: xr.Dataset) -> CRS | None:
@@ -88,7 +76,7 @@ def schema_from_cube(cube: xr.Dataset, features: Sequence[str]) -> dict[str, Any
             "units": str(da.attrs.get("units", "")),
             "dtype": str(da.dtype),
             "prospect_kind": str(da.attrs.get("prospect_kind", "")),
-            "provenance": _provenance(da.attrs.get("provenance")),
+            "provenance": read_provenance(da.attrs.get("provenance")),
         })
     return {
         "format": SCHEMA_FORMAT,
@@ -146,8 +134,8 @@ def schema_differences(cube: xr.Dataset, schema: Mapping[str, Any]) -> list[str]
             diffs.append(
                 f"variable {name!r}: kind {kind!r}, model needs {spec['prospect_kind']!r}"
             )
-        want_prov = _provenance(spec.get("provenance"))
-        have_prov = _provenance(da.attrs.get("provenance"))
+        want_prov = read_provenance(spec.get("provenance"))
+        have_prov = read_provenance(da.attrs.get("provenance"))
         for key in DEFINING_PROVENANCE_KEYS:
             if key in want_prov and have_prov.get(key) != want_prov[key]:
                 diffs.append(

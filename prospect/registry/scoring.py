@@ -10,7 +10,6 @@ one only the ``feature_order`` of cube variables. Either way the stack is built 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,6 +17,7 @@ import xarray as xr
 
 from prospect.errors import ModelError
 from prospect.features import FeatureSpec, build_stack
+from prospect.io.cube import provenance_attr, synthetic_attr
 from prospect.models.predict import predict_map
 from prospect.models.uncertainty import ProbabilisticClassifier
 
@@ -69,7 +69,8 @@ def score_model(
     mineral
         Named in the outputs' long names (e.g. ``"lithium prospectivity: ..."``).
     synthetic
-        Recorded as each output's ``synthetic`` attribute (``"true"``/``"false"``).
+        Recorded as each output's ``synthetic`` attribute
+        (:func:`prospect.io.cube.synthetic_attr`, a boolean).
 
     Raises
     ------
@@ -83,11 +84,11 @@ def score_model(
         )
     spec = model_feature_spec(schema, cube)
     maps = predict_map(build_stack(cube, spec), estimator, base=spec.base_indices())
-    prov = json.dumps(dict(provenance or {}), sort_keys=True, default=str)
+    prov = provenance_attr(provenance or {})
     for name, (kind, long_name) in OUTPUTS.items():
         attrs = {"units": "1", "long_name": f"{mineral} {long_name}" if mineral else long_name,
                  "prospect_kind": kind, "provenance": prov}
         if synthetic is not None:
-            attrs["synthetic"] = str(bool(synthetic)).lower()
+            attrs.update(synthetic_attr(synthetic))
         maps[name].attrs = attrs
     return maps

@@ -84,7 +84,7 @@ def test_stage_writes_index_variables_with_provenance(job) -> None:
         assert prov["catalogue_version"].startswith("asi-spyndex-0.12.0")
         assert prov["formula"] and prov["bands"]
         assert var.attrs["prospect_kind"] == "index" and var.attrs["units"] == "1"
-        assert var.attrs["synthetic"] == "true"
+        assert var.attrs["synthetic"] is True  # one encoding: a JSON boolean
     assert np.isnan(ds["NDVI"].values[:3, :3]).all() and np.isnan(ds["NDVI"].values[5, :4]).all()
     assert json.loads(ds["FERROUS_IRON"].attrs["provenance"])["bands"] == {
         "S2": "B12", "N": "B08", "G": "B03", "R": "B04"}

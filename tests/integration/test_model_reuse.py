@@ -104,7 +104,7 @@ def test_bonaire_model_scores_curacao(islands: dict[str, Any], capsys) -> None:
     assert "uncertainty" in scored.data_vars
     prov = json.loads(scored["probability"].attrs["provenance"])
     assert prov["model"] == "li-bonaire" and prov["version"] == "1"
-    assert prov["synthetic"] is True and scored.attrs["synthetic"] in (True, "true")
+    assert prov["synthetic"] is True and scored.attrs["synthetic"] is True
     assert cog.is_file()
 
 
@@ -194,7 +194,7 @@ def test_trained_pipeline_exports_to_onnx(islands: dict[str, Any], capsys) -> No
     assert code == 0, err
     assert "onnxruntime vs scikit-learn" in err
     meta = {p.key: p.value for p in onnx.load(str(out)).metadata_props}
-    assert meta["prospect_model"] == "li-bonaire/1" and meta["synthetic"] == "True"
+    assert meta["prospect_model"] == "li-bonaire/1" and meta["synthetic"] == "true"
     assert "NDVI" in json.loads(meta["feature_order"])
 
 
