@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 from typing import Any
 
 import matplotlib
 
-from prospect.io.files import publish_dir
+from prospect.io.files import staged_dir
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -105,9 +104,12 @@ def _pct(v: float | None) -> str:
 def write_screen_report(directory: Path, facts: dict[str, Any], *, cube: Path) -> Path:
     """Write ``report.md`` and its PNGs to ``directory`` (staged, then renamed into place)."""
     directory = Path(directory)
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    staging = directory.parent / f".{directory.name}.staging-{uuid.uuid4().hex[:8]}"
-    staging.mkdir()
+    with staged_dir(directory) as staging:
+        _write_screen_report(staging, facts, cube)
+    return directory / "report.md"
+
+
+def _write_screen_report(staging: Path, facts: dict[str, Any], cube: Path) -> None:
     region = facts.get("region", {})
     lines = [f"# Surfaces and screening: {facts.get('job')}", ""]
     if facts.get("synthetic"):
@@ -185,5 +187,3 @@ def write_screen_report(directory: Path, facts: dict[str, Any], *, cube: Path) -
                          f"{_fmt(c['p05'])} | {_fmt(c['p95'])} |")
         lines.append("")
     (staging / "report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    publish_dir(staging, directory)
-    return directory / "report.md"

@@ -27,6 +27,7 @@ import numpy as np
 from starlette.requests import Request
 from starlette.responses import Response
 
+from prospect.canonical import config_hash
 from prospect.config.tiles import ServeConfig, ServeLayerConfig, load_agency_keys
 from prospect.errors import ProspectError
 from tiles.auth import Decision, KeyStore, RateLimiter, hash_key, retry_after
@@ -92,9 +93,7 @@ class TileService:
         self._limiter = anyio.CapacityLimiter(max(4, 2 * (os.cpu_count() or 2)))
         self._blank: dict[tuple[int, str], bytes] = {}
         self._meta: dict[tuple[str, str], LayerMeta] = {}
-        self._config_digest = hashlib.sha256(
-            json.dumps(config.model_dump(mode="json"), sort_keys=True).encode()
-        ).hexdigest()[:12]
+        self._config_digest = config_hash(config)[:12]
 
     # -- keys: reload, rate limits, access log --------------------------------------
     def _key_files_stamp(self) -> tuple[Any, ...]:
