@@ -115,7 +115,7 @@ def test_dask_in_dask_out_with_coords_chunks_and_attrs(allbands) -> None:
         assert var.attrs["units"] == "1" and var.attrs["prospect_kind"] == "index"
         prov = json.loads(var.attrs["provenance"])
         assert prov["backend"] == "numba" and prov["catalogue_version"]
-        assert prov["synthetic"] is True and var.attrs["synthetic"] == "true"
+        assert prov["synthetic"] is True and var.attrs["synthetic"] is True
     prov = json.loads(out["NDVI"].attrs["provenance"])
     assert prov["formula"] == "(N - R)/(N + R)" and prov["bands"] == {"N": "N", "R": "R"}
     assert prov["catalogue"] == "awesome-spectral-indices"
