@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from rich.console import Console
 
@@ -14,7 +14,7 @@ from pipelines.executor import StageExecutor
 from prospect.config import JobConfig
 from prospect.grid import RegionGrid
 
-__all__ = ["RunContext", "Stage", "StageResult"]
+__all__ = ["RunContext", "StageResult"]
 
 
 @dataclass
@@ -70,14 +70,6 @@ class StageResult:
     seconds: float = 0.0
     skipped: bool = False
     notes: list[str] = field(default_factory=list)
-
-
-class Stage(Protocol):
-    """A pipeline stage: a name and a ``run`` that reads the context and writes outputs."""
-
-    name: str
-
-    def __call__(self, ctx: RunContext) -> StageResult: ...
 
 
 def timed(name: str, fn: Callable[[RunContext], StageResult], ctx: RunContext) -> StageResult:

@@ -29,6 +29,7 @@ from typing import Any
 
 from prospect.config import JobConfig
 from prospect.config.sources import PointSource, RasterSource, VectorSource
+from prospect.errors import ProspectError
 from prospect.grid import RegionGrid
 
 __all__ = ["JobPlan", "StagePlan", "count_layers", "format_bytes", "plan_job"]
@@ -93,30 +94,39 @@ class JobPlan:
 
 
 def count_layers(source: Any, grid: RegionGrid) -> tuple[int, str]:
-    """Cube layers one source makes, and how they were counted (``headers`` or ``config``)."""
-    try:
-        from prospect.ingest import plan_source
+    """Cube layers one source makes, and how they were counted.
 
+    ``headers`` when the source's files could be planned; otherwise the layers are counted
+    from the config and the second value says why: ``config: <the error>``. Only bad or
+    absent input (a :class:`~prospect.errors.ProspectError` or an ``OSError``) falls back
+    to the config; any other exception is a bug and propagates.
+    """
+    from prospect.ingest import plan_source
+
+    try:
         return len(plan_source(source, grid)), "headers"
-    except Exception:  # files absent or unreadable: count from the config
-        pass
+    except (ProspectError, OSError) as exc:  # files absent or unreadable
+        return _layers_from_config(source), f"config: {str(exc).splitlines()[0][:300]}"
+
+
+def _layers_from_config(source: Any) -> int:
     if isinstance(source, RasterSource):
         if source.bands:
-            return len(source.bands), "config"
+            return len(source.bands)
         if source.band_names:
-            return len(source.band_names), "config"
+            return len(source.band_names)
         if source.assets:
-            return len(source.assets), "config"
+            return len(source.assets)
         if source.scenes and source.scenes[0].bands:
-            return len(source.scenes[0].bands), "config"
-        return 1, "config"
+            return len(source.scenes[0].bands)
+        return 1
     if isinstance(source, VectorSource):
         return (bool(source.attribute) + source.distance_to_contacts
-                + bool(source.faults_layer)), "config"
+                + bool(source.faults_layer))
     if isinstance(source, PointSource):
         per_col = sum(2 if kind == "kriging" else 1 for kind in source.interpolate)
-        return int(source.distance) + per_col * len(source.columns), "config"
-    return 1, "config"
+        return int(source.distance) + per_col * len(source.columns)
+    return 1
 
 
 def _tile_tasks(job: JobConfig, grid: RegionGrid) -> int:
@@ -141,7 +151,9 @@ def plan_job(job: JobConfig, grid: RegionGrid, *, workers: int = 1,
     chunk_bytes = cells * FLOAT32
     counted = [count_layers(s, grid) for s in job.sources]
     n_layers = sum(c for c, _ in counted)
-    how = {h for _, h in counted}
+    how = {h.split(":")[0] for _, h in counted}
+    unread = [f"source {s.name!r}: layers counted from the config ({h[len('config: '):]})"
+              for s, (_, h) in zip(job.sources, counted, strict=True) if h != "headers"]
     stages = [StagePlan("ingest", n_layers * n, n_layers, bytes_per_task=4 * chunk_bytes,
                         note="layers from " + "+".join(sorted(how)) if how else "no sources")]
     from pipelines.plan_graphs import index_tasks, score_tasks, stand_in_cube, train_tasks
@@ -178,6 +190,7 @@ def plan_job(job: JobConfig, grid: RegionGrid, *, workers: int = 1,
     per_task = max(s.bytes_per_task for s in stages)
     memory = PROCESS_BYTES + 2 * per_task * threads_per_worker
     notes = [
+        *unread,
         "cube size is uncompressed float32; zstd typically stores imagery 1.3-2x smaller",
         "memory per worker = process + 2 x (largest task working set x threads)",
     ]

@@ -27,6 +27,7 @@ from shapely.geometry import box, mapping, shape
 
 from prospect.errors import ConfigError, DataError, InputFileError
 from prospect.grid import ChunkWindow, RegionGrid
+from prospect.io.files import write_text
 
 __all__ = [
     "NATURAL_EARTH_CREDIT",
@@ -217,9 +218,7 @@ def outline_geojson(outline: shapely.Geometry, *, name: str = "outline",
 
 def write_outline(path: str | Path, outline: shapely.Geometry, *, name: str) -> Path:
     """Write ``outline`` as GeoJSON to ``path`` (the format of the shipped outlines)."""
-    path = Path(path)
-    path.write_text(json.dumps(outline_geojson(outline, name=name)) + "\n", encoding="utf-8")
-    return path
+    return write_text(path, json.dumps(outline_geojson(outline, name=name)) + "\n")
 
 
 def geometry_from_geojson(data: dict[str, Any]) -> shapely.Geometry:

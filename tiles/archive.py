@@ -9,8 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pmtiles.reader import MmapSource
-from pmtiles.reader import Reader as PMReader
 from pmtiles.tile import Compression, TileType, zxy_to_tileid
 from pmtiles.writer import Writer
 
@@ -18,7 +16,7 @@ from prospect.config.tiles import TileLayerConfig
 from prospect.io.files import staged_file
 from tiles.metadata import LayerMeta
 
-__all__ = ["read_pmtiles_tile", "tilejson", "write_pmtiles"]
+__all__ = ["tilejson", "write_pmtiles"]
 
 _TILE_TYPES = {"png": TileType.PNG, "webp": TileType.WEBP}
 
@@ -86,14 +84,6 @@ def write_pmtiles(
             writer.write_tile(tile_id, tile_path.read_bytes())
         writer.finalize(header, metadata or {})
     return path
-
-
-def read_pmtiles_tile(path: str | Path, z: int, x: int, y: int) -> bytes | None:
-    """One tile's bytes from a PMTiles archive (``None`` when absent)."""
-    with open(path, "rb") as f:
-        source = MmapSource(f)
-        data = PMReader(source).get(z, x, y)
-        return bytes(data) if data is not None else None
 
 
 def tilejson(

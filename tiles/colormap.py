@@ -28,7 +28,6 @@ __all__ = [
     "encode_indexed",
     "render_indexed",
     "render_rgba",
-    "values_from_rgba",
 ]
 
 ImageFormat = Literal["png", "webp"]
@@ -139,27 +138,6 @@ def _indexed_to_rgba(index: np.ndarray, colormap: str) -> np.ndarray:
     """Palette indices -> ``(h, w, 4)`` uint8 RGBA (one 32-bit lookup per pixel)."""
     pal32 = np.ascontiguousarray(colormap_palette(colormap)).view(np.uint32).ravel()
     return pal32[index].view(np.uint8).reshape((*index.shape, 4))
-
-
-def values_from_rgba(
-    rgba: np.ndarray, *, colormap: str, vmin: float, vmax: float
-) -> np.ndarray:
-    """Invert :func:`render_rgba` up to colour quantisation: nearest palette colour -> value.
-
-    Transparent pixels become NaN. Used by tests and clients that only have the image.
-    """
-    pal = colormap_palette(colormap)[1:, :3].astype("i4")
-    pix = np.asarray(rgba)[..., :3].reshape(-1, 1, 3).astype("i4")
-    nearest = np.empty(pix.shape[0], dtype="i4")
-    step = 65536
-    for start in range(0, pix.shape[0], step):
-        dist = ((pix[start:start + step] - pal[None, :, :]) ** 2).sum(axis=2)
-        nearest[start:start + step] = dist.argmin(axis=1)
-    out = vmin + nearest.astype("f8") * (vmax - vmin) / (N_COLOURS - 1)
-    out = out.reshape(rgba.shape[:2])
-    if rgba.shape[-1] == 4:
-        out[np.asarray(rgba)[..., 3] == 0] = np.nan
-    return out
 
 
 def encode_indexed(

@@ -17,9 +17,12 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 import yaml
+from pmtiles.reader import MmapSource
+from pmtiles.reader import Reader as PMReader
 
 from prospect.grid import RegionGrid
 from prospect.io.raster import write_cog
+from tiles.colormap import N_COLOURS, colormap_palette
 
 __all__ = [
     "BONAIRE_BOUNDS",
@@ -29,6 +32,8 @@ __all__ = [
     "free_port",
     "live_server",
     "make_tile_fixture",
+    "read_pmtiles_tile",
+    "values_from_rgba",
 ]
 
 BONAIRE_BOUNDS = (565000.0, 1340000.0, 571000.0, 1346000.0)
@@ -143,3 +148,32 @@ def live_server(config_path: str | Path, *, port: int | None = None) -> Iterator
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def values_from_rgba(
+    rgba: np.ndarray, *, colormap: str, vmin: float, vmax: float
+) -> np.ndarray:
+    """Invert :func:`render_rgba` up to colour quantisation: nearest palette colour -> value.
+
+    Transparent pixels become NaN. Used by tests, which only have the image.
+    """
+    pal = colormap_palette(colormap)[1:, :3].astype("i4")
+    pix = np.asarray(rgba)[..., :3].reshape(-1, 1, 3).astype("i4")
+    nearest = np.empty(pix.shape[0], dtype="i4")
+    step = 65536
+    for start in range(0, pix.shape[0], step):
+        dist = ((pix[start:start + step] - pal[None, :, :]) ** 2).sum(axis=2)
+        nearest[start:start + step] = dist.argmin(axis=1)
+    out = vmin + nearest.astype("f8") * (vmax - vmin) / (N_COLOURS - 1)
+    out = out.reshape(rgba.shape[:2])
+    if rgba.shape[-1] == 4:
+        out[np.asarray(rgba)[..., 3] == 0] = np.nan
+    return out
+
+
+def read_pmtiles_tile(path: str | Path, z: int, x: int, y: int) -> bytes | None:
+    """One tile's bytes from a PMTiles archive (``None`` when absent)."""
+    with open(path, "rb") as f:
+        source = MmapSource(f)
+        data = PMReader(source).get(z, x, y)
+        return bytes(data) if data is not None else None

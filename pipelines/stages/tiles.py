@@ -25,7 +25,7 @@ from pipelines.context import RunContext, StageResult
 from pipelines.progress import progress_bar
 from prospect.config.tiles import TileLayerConfig, TilesConfig
 from prospect.errors import StageError
-from prospect.io.files import write_json, write_text
+from prospect.io.files import write_bytes, write_json, write_text
 from tiles.archive import tilejson, write_pmtiles
 from tiles.legend import legend_png
 from tiles.metadata import layer_meta
@@ -102,7 +102,7 @@ def _render_layer(
                       zoom_limits=(cfg.min_zoom, cfg.max_zoom))
     meta = replace(meta, min_zoom=cfg.min_zoom, max_zoom=cfg.max_zoom, matrix_sets={
         "WebMercatorQuad": (cfg.min_zoom, cfg.max_zoom, meta.bounds)})
-    (layer_dir / "legend.png").write_bytes(legend_png(layer, title=meta.label))
+    write_bytes(layer_dir / "legend.png", legend_png(layer, title=meta.label))
     root = f"{cfg.public_url}/{name}/" if cfg.public_url else ""  # absolute when published
     doc = tilejson(
         layer, meta, tiles_url=f"{root}{{z}}/{{x}}/{{y}}.{cfg.format}", tile_size=cfg.tile_size,

@@ -50,14 +50,12 @@ __all__ = [
     "PartialVariable",
     "add_time_slice",
     "add_variables",
-    "array_checksums",
     "attr_text",
     "begin_variable",
     "consolidate",
     "create_cube",
     "cube_grid",
     "cube_variables",
-    "float_layer",
     "grid_template",
     "is_synthetic",
     "open_cube",
@@ -311,19 +309,6 @@ def consolidate(path: Path) -> None:
     write_json(path / "zarr.json", root_meta, strict=False, indent=2, newline=False)
 
 
-def float_layer(
-    data: Any, *, name: str, units: str, long_name: str, kind: str = "continuous",
-    provenance: Mapping[str, Any] | None = None, like: xr.Dataset,
-) -> xr.DataArray:
-    """Wrap a 2-D array as a float32 cube variable with the standard attributes."""
-    arr = data.astype(np.float32) if hasattr(data, "astype") else np.asarray(data, np.float32)
-    return xr.DataArray(
-        arr, dims=("y", "x"), coords={"y": like.y, "x": like.x}, name=name,
-        attrs={"units": units, "long_name": long_name, "prospect_kind": kind,
-               "provenance": provenance_attr(provenance or {})},
-    )
-
-
 # -- resumable, chunk-level writes ----------------------------------------------------------
 
 PARTIAL_SUFFIX = ".partial"
@@ -502,26 +487,6 @@ def begin_variable(
     write_json(part.root / "spec.json", {"fingerprint": fingerprint, "name": name},
                strict=False, indent=None, newline=False)
     return part
-
-
-def array_checksums(path: Path) -> dict[str, str]:
-    """SHA-256 of every array's raw values in the cube at ``path`` (name -> hex digest).
-
-    Used to show that a resumed run produced the same cube as an uninterrupted one.
-    """
-    import hashlib
-
-    group = zarr.open_group(str(path), mode="r", zarr_format=3)
-    out = {}
-    for name, arr in sorted(group.arrays()):
-        h = hashlib.sha256()
-        h.update(str(arr.dtype).encode() + str(arr.shape).encode())
-        for rows in range(0, arr.shape[0] if arr.ndim else 1, max(1, arr.chunks[0] if arr.ndim
-                                                                   else 1)):
-            block = arr[rows: rows + arr.chunks[0]] if arr.ndim else arr[...]
-            h.update(np.ascontiguousarray(block).tobytes())
-        out[name] = h.hexdigest()
-    return out
 
 
 def add_time_slice(

@@ -175,7 +175,7 @@ def kill_group(proc: subprocess.Popen[bytes]) -> None:
 
 def assert_identical(out: Path, ref: Reference) -> None:
     """The cube in ``out`` holds the local run's arrays, byte for byte."""
-    from prospect.io.cube import array_checksums
+    from prospect.testing import array_checksums
 
     got = array_checksums(out / "cube.zarr")
     assert set(got) == set(ref.checksums), "the cube has other arrays than the local run's"

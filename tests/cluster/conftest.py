@@ -34,7 +34,7 @@ def demo_reference(tmp_path_factory: pytest.TempPathFactory) -> Reference:
     from rich.console import Console
 
     from pipelines.runner import run_job
-    from prospect.io.cube import array_checksums
+    from prospect.testing import array_checksums
 
     root = tmp_path_factory.mktemp("demo_local")
     job = write_demo_job(root)

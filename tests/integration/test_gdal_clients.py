@@ -47,7 +47,7 @@ def _gdal(*args: str) -> subprocess.CompletedProcess[str]:
 
 def _compare_with_source(fetched: Path, fx, *, layer: str, colormap: str, vmax: float) -> None:
     """Decode the fetched RGBA raster to values and compare with the source COG."""
-    from tiles.colormap import values_from_rgba
+    from tiles.testing import values_from_rgba
 
     source_path = fx.probability if layer == "probability" else fx.uncertainty
     with rasterio.open(fetched) as ds:

@@ -13,7 +13,8 @@ import xarray as xr
 import yaml
 
 from prospect.grid import RegionGrid
-from prospect.io.cube import add_variables, create_cube, float_layer, open_cube
+from prospect.io.cube import add_variables, create_cube, open_cube
+from prospect.testing import float_layer
 
 pytestmark = pytest.mark.integration
 

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from prospect.io.cube import array_checksums, open_cube
+from prospect.io.cube import open_cube
+from prospect.testing import array_checksums
 
 pytestmark = pytest.mark.integration
 

@@ -210,8 +210,8 @@ MEUSE_LAYERS = {  # name: (units, kind); the README documents no units, so none 
 def _meuse_cube(folder: Path, out: Path) -> tuple[Path, RegionGrid]:
     import rasterio
 
-    from prospect.io.cube import float_layer
     from prospect.io.raster import grid_from_raster
+    from prospect.testing import float_layer
 
     grid = grid_from_raster(folder / "dem.tif", crs="EPSG:28992", chunks=(40, 40),
                             name="meuse")

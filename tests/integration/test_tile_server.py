@@ -16,8 +16,8 @@ import rasterio
 from PIL import Image
 from pyproj import Transformer
 
-from tiles.colormap import values_from_rgba
 from tiles.source import WEB_MERCATOR
+from tiles.testing import values_from_rgba
 
 pytestmark = [pytest.mark.integration]
 

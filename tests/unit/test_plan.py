@@ -64,3 +64,25 @@ def test_cli_plan_table(demo_job: Path, capsys: pytest.CaptureFixture[str]) -> N
     out = capsys.readouterr().out
     for needle in ("chunks", "ingest", "score", "cube on disk", "memory per worker"):
         assert needle in out
+
+
+def test_unreadable_source_is_counted_from_the_config_and_said(
+        demo_job: Path, tmp_path: Path) -> None:
+    import shutil
+
+    import yaml
+
+    data = yaml.safe_load(demo_job.read_text())
+    heat = next(s for s in data["sources"] if s["name"] == "heatflow")
+    copy = tmp_path / "heatflow.tif"
+    shutil.copy(heat["path"], copy)
+    heat["path"] = str(copy)
+    (tmp_path / "job.yaml").write_text(yaml.safe_dump(data))
+    job = load_job(tmp_path / "job.yaml")
+    copy.write_bytes(b"not a GeoTIFF")  # unreadable after validation
+    p = plan_job(job, demo_grid("bonaire", size_m=1000, chunks=(50, 50)))
+    ingest = next(s for s in p.stages if s.name == "ingest")
+    assert ingest.tasks == 14 * 4  # one layer counted from the config, as from its header
+    assert ingest.note == "layers from config+headers"
+    (note,) = [n for n in p.notes if "heatflow" in n]
+    assert "layers counted from the config" in note and "heatflow.tif" in note

@@ -10,13 +10,8 @@ import xarray as xr
 import zarr
 
 from prospect.errors import DataError
-from prospect.io.cube import (
-    add_time_slice,
-    array_checksums,
-    begin_variable,
-    create_cube,
-    open_cube,
-)
+from prospect.io.cube import add_time_slice, begin_variable, create_cube, open_cube
+from prospect.testing import array_checksums
 
 ATTRS = {"units": "1", "long_name": "test", "prospect_kind": "continuous",
          "provenance": json.dumps({"sources": {}})}

@@ -20,8 +20,9 @@ from prospect.features import (
     valid_mask,
 )
 from prospect.grid import RegionGrid
-from prospect.io.cube import add_variables, create_cube, float_layer, open_cube
+from prospect.io.cube import add_variables, create_cube, open_cube
 from prospect.models import predict_map, predict_with_uncertainty
+from prospect.testing import float_layer
 
 GRID = RegionGrid(crs="EPSG:32619", resolution=10.0,
                   bounds=(500_000, 1_000_000, 500_900, 1_000_700), chunks=(32, 40))

@@ -17,7 +17,7 @@ from prospect.config.sources import PointSource
 from prospect.errors import ConfigError, GridError
 from prospect.features import build_stack
 from prospect.grid import RegionGrid
-from prospect.io.cube import add_variables, create_cube, cube_grid, float_layer, open_cube
+from prospect.io.cube import add_variables, create_cube, cube_grid, open_cube
 from prospect.models import CalibratedModel, make_estimator
 from prospect.models.leakage import leaks_grade
 from prospect.models.summary import headline, model_card, training_facts
@@ -29,6 +29,7 @@ from prospect.models.training import (
     labels_source,
     select_features,
 )
+from prospect.testing import float_layer
 
 GRID = RegionGrid(crs="EPSG:32619", resolution=10.0,
                   bounds=(500_000, 1_000_000, 501_000, 1_001_000), chunks=(50, 50))

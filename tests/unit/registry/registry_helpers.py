@@ -8,7 +8,8 @@ import numpy as np
 import xarray as xr
 
 from prospect.grid import RegionGrid
-from prospect.io.cube import add_variables, create_cube, float_layer, open_cube
+from prospect.io.cube import add_variables, create_cube, open_cube
+from prospect.testing import float_layer
 
 NDVI_PROV = {"index": "NDVI", "formula": "(N - R) / (N + R)",
              "bands": {"N": "B08", "R": "B04"}, "sensor": "sentinel2"}

@@ -135,7 +135,8 @@ VARS = ["B04", "ndvi", "dist_fault"]
        formula=st.booleans())
 def test_one_line_per_difference(drop: set[str], units: set[str], formula: bool) -> None:
     """Property: the refusal has exactly one line per changed fact, naming the variable."""
-    from prospect.io.cube import float_layer, grid_template
+    from prospect.io.cube import grid_template
+    from prospect.testing import float_layer
 
     grid = RegionGrid("EPSG:32619", 100.0, (560000, 1330000, 561000, 1331000), chunks=(5, 5))
     like = grid_template(grid)

@@ -20,7 +20,8 @@ def tile_cube(tile_fixture, tmp_path_factory: pytest.TempPathFactory):
     import rasterio
     import xarray as xr
 
-    from prospect.io.cube import add_variables, create_cube, float_layer, open_cube
+    from prospect.io.cube import add_variables, create_cube, open_cube
+    from prospect.testing import float_layer
 
     path = tmp_path_factory.mktemp("tiles-cube") / "cube.zarr"
     create_cube(path, tile_fixture.grid, attrs={"synthetic": True})

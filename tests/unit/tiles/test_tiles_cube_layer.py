@@ -10,9 +10,8 @@ import yaml
 from PIL import Image
 from pyproj import Transformer
 
-from tiles.colormap import values_from_rgba
 from tiles.source import WEB_MERCATOR
-from tiles.testing import live_server
+from tiles.testing import live_server, values_from_rgba
 
 
 def test_cube_and_cog_layers_serve_the_same_map(tile_fixture, tile_cube, tmp_path) -> None:

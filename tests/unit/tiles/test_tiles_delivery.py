@@ -17,10 +17,11 @@ from prospect.config.tiles import (
     load_serve_config,
 )
 from prospect.errors import ConfigError
-from tiles.archive import read_pmtiles_tile, tilejson, write_pmtiles
+from tiles.archive import tilejson, write_pmtiles
 from tiles.auth import Access, KeyStore, hash_key, new_key
 from tiles.pyramid import write_pyramid
 from tiles.source import WEB_MERCATOR, cog_source
+from tiles.testing import read_pmtiles_tile
 from tiles.wmts import WmtsLayer, capabilities_xml
 
 

@@ -12,9 +12,9 @@ import rasterio
 from PIL import Image
 from pyproj import Transformer
 
-from tiles.colormap import values_from_rgba
 from tiles.pyramid import METATILE_PX, metatiles, tile_ranges, write_pyramid
 from tiles.source import WEB_MERCATOR, cog_source, cube_source
+from tiles.testing import values_from_rgba
 
 
 def test_tile_ranges_cover_exactly_the_morecantile_tiles(tile_fixture) -> None:

@@ -17,8 +17,8 @@ from tiles.colormap import (
     encode_indexed,
     render_indexed,
     render_rgba,
-    values_from_rgba,
 )
+from tiles.testing import values_from_rgba
 
 
 def test_fixed_range_maps_ends_and_clamps() -> None:
