@@ -9,13 +9,12 @@ Lazy (dask) in, lazy out; nothing is read here.
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import xarray as xr
 
 from prospect.config.timeseries import TimeSeriesConfig
 from prospect.errors import DataError
+from prospect.io.cube import provenance_attr
 
 __all__ = ["change", "stack_dates"]
 
@@ -48,9 +47,9 @@ def stack_dates(cube: xr.Dataset, cfg: TimeSeriesConfig) -> xr.Dataset:
             "prospect_kind": kind if kind in ("continuous", "categorical") else "continuous",
             **{k: first.attrs[k] for k in ("flag_values", "flag_meanings", "codes")
                if k in first.attrs},
-            "provenance": json.dumps({"stacked": {str(d.date): d.bands[band] for d in cfg.dates},
-                                      "method": "time stack of per-date variables"},
-                                     sort_keys=True),
+            "provenance": provenance_attr({
+                "stacked": {str(d.date): d.bands[band] for d in cfg.dates},
+                "method": "time stack of per-date variables"}),
         }
         out[band] = da
     return xr.Dataset(out)
@@ -76,7 +75,7 @@ def change(da: xr.DataArray) -> xr.DataArray:
         "units": da.attrs.get("units", ""),
         "long_name": f"change of {da.name} from {t0} to {t1} ({t1} minus {t0})",
         "prospect_kind": "change",
-        "provenance": json.dumps({"variable": str(da.name), "from": t0, "to": t1,
-                                  "method": "last minus first date"}, sort_keys=True),
+        "provenance": provenance_attr({"variable": str(da.name), "from": t0, "to": t1,
+                                       "method": "last minus first date"}),
     }
     return out

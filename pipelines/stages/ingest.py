@@ -25,7 +25,7 @@ from prospect.grid import ChunkWindow, RegionGrid
 from prospect.ingest import Layer, ingest_chunk, plan_source, start_layer
 from prospect.ingest.mask import apply_mask, plan_mask
 from prospect.ingest.stac_search import resolve_search
-from prospect.io.cube import PartialVariable, create_cube, open_cube
+from prospect.io.cube import PartialVariable, create_cube, open_cube, read_provenance
 from prospect.io.warp import close_warped_views
 
 __all__ = ["run"]
@@ -151,8 +151,9 @@ def _stack_dates(ctx: RunContext) -> dict[str, str]:
     cube = open_cube(ctx.cube_path)
     stacked = stack_dates(cube, ctx.job.timeseries)
     for name in stacked.data_vars:  # a stack depends on its inputs' fingerprints too
+        stacked_from = read_provenance(stacked[name].attrs["provenance"])["stacked"]
         inputs = sorted(str(cube[v].attrs.get("prospect_fingerprint", ""))
-                        for v in json.loads(stacked[name].attrs["provenance"])["stacked"].values())
+                        for v in stacked_from.values())
         stacked[name].attrs["prospect_fingerprint"] = json.dumps(inputs)
     todo = [str(n) for n in stacked.data_vars if str(n) not in cube.data_vars or
             cube[n].attrs.get("prospect_fingerprint") != stacked[n].attrs["prospect_fingerprint"]]

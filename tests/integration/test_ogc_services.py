@@ -98,7 +98,7 @@ def _truth(fx, lon: float, lat: float) -> float:
 
 
 def _decode(body: bytes) -> np.ndarray:
-    from tiles.colormap import values_from_rgba
+    from tiles.testing import values_from_rgba
 
     with Image.open(io.BytesIO(body)) as img:
         rgba = np.asarray(img.convert("RGBA"))
@@ -192,7 +192,7 @@ def _gdal(*args: str) -> subprocess.CompletedProcess[str]:
 
 def _compare_native(out: Path, fx) -> None:
     """GDAL's raster in the COG's own CRS: same grid cells, values within a colour step."""
-    from tiles.colormap import values_from_rgba
+    from tiles.testing import values_from_rgba
 
     with rasterio.open(out) as ds:
         assert ds.crs.to_epsg() == 32619
@@ -236,7 +236,7 @@ def test_gdal_wms_driver_reads_getmap_in_epsg_4326(served, tmp_path) -> None:
            f"&CRS=EPSG:4326&BBOX={s},{w},{n},{e}&FORMAT=image/png")
     out = tmp_path / "wms.tif"
     _gdal(GDAL_TRANSLATE, "-q", "-outsize", "300", "300", url, str(out))
-    from tiles.colormap import values_from_rgba
+    from tiles.testing import values_from_rgba
 
     with rasterio.open(out) as ds:
         rgba = np.moveaxis(ds.read(), 0, -1)

@@ -80,8 +80,8 @@ def test_stage_national_grid_public_url_and_metadata(tile_fixture, tmp_path: Pat
     from PIL import Image
     from pmtiles.reader import MmapSource, Reader
 
-    from tiles.colormap import values_from_rgba
     from tiles.grids import tile_matrix_set
+    from tiles.testing import values_from_rgba
 
     out = tmp_path / "out"
     (out / "score").mkdir(parents=True)
