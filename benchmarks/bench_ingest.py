@@ -1,13 +1,17 @@
 """Ingest vs gdalwarp on the same reprojection, and peak memory at 1x and 4x scene area.
 
 Both tools reproject the same lon/lat GeoTIFF onto the same UTM grid with bilinear
-resampling and write a compressed, tiled result: Prospect's ingest writes a zarr v3 cube
-(chunk by chunk, resumable, with provenance), ``gdalwarp`` (Debian's gdal-bin) writes a
-GeoTIFF. Both run on one thread. Runs alternate; medians are reported with their ratio.
+resampling and write a compressed, tiled result: Prospect's ingest stage
+(:func:`pipelines.stages.ingest.run`, the code ``prospect ingest`` runs, without a dask
+cluster) writes a zarr v3 cube (chunk by chunk, resumable, with provenance), ``gdalwarp``
+(Debian's gdal-bin) writes a GeoTIFF. Both run on one thread. Runs alternate; medians are
+reported with their ratio.
 
-The memory check runs Prospect's ingest in a fresh process on a scene and on a scene with
+The memory check runs the ingest stage in a fresh process on a scene and on a scene with
 4x the area (same chunk shape) and reports each process's peak RSS, and the peak minus the
 RSS after imports (what ingest itself adds).
+
+The installed ``prospect`` package is benchmarked (``pip install -e .``, or ``PYTHONPATH``).
 
 Usage: ``python benchmarks/bench_ingest.py [--quick]``. Last line:
 ``RESULT ingest vs_gdalwarp=<prospect/gdalwarp time> peak_rss_4x_over_1x=<ratio> ...``
@@ -31,21 +35,19 @@ import rasterio
 from pyproj import Transformer
 from rasterio.transform import from_origin
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from prospect.grid import RegionGrid  # noqa: E402
+from prospect.grid import RegionGrid
 
 CRS = "EPSG:32619"
 LEFT, TOP = 560_000.0, 1_360_000.0
 CHUNKS = (512, 512)
 
 
-def target_grid(size: int, res: float = 10.0) -> RegionGrid:
+def target_grid(size: int, res: float = 10.0,
+                chunks: tuple[int, int] = CHUNKS) -> RegionGrid:
     """A ``size`` x ``size`` UTM grid (Bonaire's zone)."""
     return RegionGrid(crs=CRS, resolution=res, bounds=(LEFT, TOP - size * res,
                                                        LEFT + size * res, TOP),
-                      chunks=CHUNKS, name="bench")
+                      chunks=chunks, name="bench")
 
 
 def make_source(path: Path, grid: RegionGrid, seed: int = 0) -> Path:
@@ -71,16 +73,29 @@ def make_source(path: Path, grid: RegionGrid, seed: int = 0) -> Path:
     return path
 
 
-def run_prospect(src: Path, grid: RegionGrid, out: Path) -> float:
-    from prospect.config.sources import RasterSource
-    from prospect.ingest import ingest_layer, plan_source
-    from prospect.io.cube import create_cube
+def ingest_stage(src: Path, grid: RegionGrid, out_dir: Path) -> None:
+    """Run the ingest stage on a one-source job (``src`` onto ``grid``) into ``out_dir``."""
+    from rich.console import Console
 
+    from pipelines.context import RunContext
+    from pipelines.stages.ingest import run
+    from prospect.config import JobConfig
+
+    left, bottom, right, top = grid.bounds
+    job = JobConfig.model_validate({
+        "name": "bench", "synthetic": True,
+        "region": {"name": "bench", "crs": grid.crs, "resolution": grid.resolution,
+                   "bounds": [left, bottom, right, top], "chunks": list(grid.chunks)},
+        "sources": [{"kind": "raster", "name": "band", "path": str(src),
+                     "resampling": "bilinear"}],
+    })
+    run(RunContext(job=job, out_dir=out_dir, grid=grid, console=Console(quiet=True)))
+
+
+def run_prospect(src: Path, grid: RegionGrid, out: Path) -> float:
     shutil.rmtree(out, ignore_errors=True)
     start = time.perf_counter()
-    create_cube(out, grid)
-    (layer,) = plan_source(RasterSource(name="band", path=src, resampling="bilinear"), grid)
-    ingest_layer(out, layer, grid)
+    ingest_stage(src, grid, out)
     return time.perf_counter() - start
 
 
@@ -97,36 +112,29 @@ def run_gdalwarp(src: Path, grid: RegionGrid, out: Path) -> float:
     return time.perf_counter() - start
 
 
-MEMORY_CHILD = """  # argv: source, grid size, cube path, repo, chunk size
-import json, sys
-sys.path.insert(0, sys.argv[4])
-from pathlib import Path
-from prospect.config.sources import RasterSource
-from prospect.grid import RegionGrid
-from prospect.ingest import ingest_layer, plan_source
-from prospect.io.cube import create_cube
-size = int(sys.argv[2])
-grid = RegionGrid(crs="EPSG:32619", resolution=10.0,
-                  bounds=(560000.0, 1360000.0 - size * 10, 560000.0 + size * 10, 1360000.0),
-                  chunks=(int(sys.argv[5]), int(sys.argv[5])))
-def status_kib(key):
+def _status_kib(key: str) -> int:
     # VmHWM is this process's own peak; ru_maxrss would carry the parent's across exec
-    for line in open("/proc/self/status"):
-        if line.startswith(key):
-            return int(line.split()[1])
-base = status_kib("VmRSS")
-create_cube(Path(sys.argv[3]), grid)
-(layer,) = plan_source(RasterSource(name="band", path=Path(sys.argv[1])), grid)
-ingest_layer(Path(sys.argv[3]), layer, grid)
-peak = status_kib("VmHWM")
-print(json.dumps({"base_kib": base, "peak_kib": peak}))
-"""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(key):
+                return int(line.split()[1])
+    raise RuntimeError(f"no {key} in /proc/self/status")
+
+
+def memory_child(src: Path, size: int, out: Path, chunk: int) -> None:
+    """In a fresh process: the ingest stage's peak RSS, and its RSS after the imports."""
+    import pipelines.stages.ingest  # noqa: F401  (the imports are the base, not ingest)
+    import prospect.config  # noqa: F401
+
+    base = _status_kib("VmRSS")
+    ingest_stage(src, target_grid(size, chunks=(chunk, chunk)), out)
+    print(json.dumps({"base_kib": base, "peak_kib": _status_kib("VmHWM")}))
 
 
 def peak_memory(src: Path, size: int, out: Path, chunk: int = CHUNKS[0]) -> dict[str, int]:
     shutil.rmtree(out, ignore_errors=True)
-    proc = subprocess.run([sys.executable, "-c", MEMORY_CHILD, str(src), str(size), str(out),
-                           str(REPO), str(chunk)], capture_output=True, text=True, check=True)
+    proc = subprocess.run([sys.executable, __file__, "--memory-child", str(src), str(size),
+                           str(out), str(chunk)], capture_output=True, text=True, check=True)
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -136,7 +144,13 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=None)
     parser.add_argument("--chunk-sweep", action="store_true",
                         help="also show peak RSS against chunk size on the 4x scene")
+    parser.add_argument("--memory-child", nargs=4, metavar=("SRC", "SIZE", "OUT", "CHUNK"),
+                        help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.memory_child:
+        src, size_, out, chunk = args.memory_child
+        memory_child(Path(src), int(size_), Path(out), int(chunk))
+        return
     if shutil.which("gdalwarp") is None:
         sys.exit("gdalwarp not found: install Debian's gdal-bin")
     size = 1536 if args.quick else 3072
@@ -147,20 +161,20 @@ def main() -> None:
         src = make_source(tmp / "src.tif", grid)
         print(f"reprojection: {src.stat().st_size / 2**20:.1f} MiB lon/lat GeoTIFF -> "
               f"{grid.shape[0]} x {grid.shape[1]} UTM grid at 10 m, bilinear, chunks {CHUNKS}")
-        run_prospect(src, grid, tmp / "warm.zarr")  # warm caches and imports
+        run_prospect(src, grid, tmp / "warm")  # warm caches and imports
         pros, gdal = [], []
         for i in range(repeats):
             order = [("p", run_prospect), ("g", run_gdalwarp)]
             if i % 2:
                 order.reverse()
             for tag, fn in order:
-                target = tmp / ("cube.zarr" if tag == "p" else "warp.tif")
+                target = tmp / ("cube" if tag == "p" else "warp.tif")
                 (pros if tag == "p" else gdal).append(fn(src, grid, target))
         p_med, g_med = statistics.median(pros), statistics.median(gdal)
         # same values? compare a sample of the two outputs
         from prospect.io.cube import open_cube
 
-        cube = open_cube(tmp / "cube.zarr")["band"][:256, :256].values
+        cube = open_cube(tmp / "cube" / "cube.zarr")["band"][:256, :256].values
         with rasterio.open(tmp / "warp.tif") as ds:
             warp = ds.read(1, window=rasterio.windows.Window(0, 0, 256, 256))
         both = np.isfinite(cube) & np.isfinite(warp)
@@ -172,8 +186,8 @@ def main() -> None:
         small, large = size // 2, size
         src1 = make_source(tmp / "src1.tif", target_grid(small), seed=1)
         src4 = make_source(tmp / "src4.tif", target_grid(large), seed=4)
-        m1 = peak_memory(src1, small, tmp / "m1.zarr")
-        m4 = peak_memory(src4, large, tmp / "m4.zarr")
+        m1 = peak_memory(src1, small, tmp / "m1")
+        m4 = peak_memory(src4, large, tmp / "m4")
         ratio = m4["peak_kib"] / m1["peak_kib"]
         add1 = max(m1["peak_kib"] - m1["base_kib"], 1)
         add4 = max(m4["peak_kib"] - m4["base_kib"], 1)
@@ -184,7 +198,7 @@ def main() -> None:
               f"(ingest adds {add4 / 1024:.1f} MiB)")
         if args.chunk_sweep:
             for chunk in (256, 512, 1024, large):
-                m = peak_memory(src4, large, tmp / f"sweep{chunk}.zarr", chunk)
+                m = peak_memory(src4, large, tmp / f"sweep{chunk}", chunk)
                 print(f"peak RSS  4x scene, chunks {chunk:5d}^2: {m['peak_kib'] / 1024:7.1f} MiB")
         print(f"source size 1x {src1.stat().st_size / 2**20:.1f} MiB, "
               f"4x {src4.stat().st_size / 2**20:.1f} MiB; "

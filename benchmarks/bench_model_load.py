@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -23,10 +22,7 @@ import joblib
 import numpy as np
 from sklearn.ensemble import RandomForestClassifier
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from prospect.registry import load_model, save_model  # noqa: E402
+from prospect.registry import load_model, save_model
 
 
 def main() -> None:
