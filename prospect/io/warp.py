@@ -357,7 +357,7 @@ def warp_block(block: np.ndarray, src_transform: Affine, src_crs: str, grid: Reg
     offset = _aligned_offset(src_transform, src_crs, dst_transform, grid.crs)
     if offset is None:
         return _warp(block, src_transform, src_crs, dst_transform, grid.crs, window.shape,
-                     resampling, np.float32(np.nan))
+                     resampling, float("nan"))
     out = np.full(window.shape, np.nan, dtype=np.float32)
     r0, c0 = offset
     rs, cs = max(0, -r0), max(0, -c0)  # first destination row/col the block reaches

@@ -86,8 +86,9 @@ def score_model(
     maps = predict_map(build_stack(cube, spec), estimator, base=spec.base_indices())
     prov = provenance_attr(provenance or {})
     for name, (kind, long_name) in OUTPUTS.items():
-        attrs = {"units": "1", "long_name": f"{mineral} {long_name}" if mineral else long_name,
-                 "prospect_kind": kind, "provenance": prov}
+        attrs: dict[str, Any] = {
+            "units": "1", "long_name": f"{mineral} {long_name}" if mineral else long_name,
+            "prospect_kind": kind, "provenance": prov}
         if synthetic is not None:
             attrs.update(synthetic_attr(synthetic))
         maps[name].attrs = attrs

@@ -45,10 +45,10 @@ def _rewrite(version_dir: Path, file: str, change: Any, *, keep_checksums: bool)
     change(data)
     (version_dir / file).write_text(json.dumps(data))
     if keep_checksums:
-        from prospect.registry.checksums import sha256_file
+        from prospect.io.files import file_sha256
 
         sums = json.loads((version_dir / "checksums.json").read_text())
-        sums["files"][file] = sha256_file(version_dir / file)
+        sums["files"][file] = file_sha256(version_dir / file)
         (version_dir / "checksums.json").write_text(json.dumps(sums))
 
 

@@ -78,7 +78,7 @@ def test_plain_schema_scores_blockwise_equal_direct(tmp_path: Path, fitted) -> N
     # the forest's trees give the spread, on the same cells
     unc = maps["uncertainty"].values
     assert np.isnan(unc[:, 15:]).all() and np.isfinite(unc[:, :15]).all()
-    assert probs.attrs["prospect_kind"] == "probability" and probs.attrs["synthetic"] == "true"
+    assert probs.attrs["prospect_kind"] == "probability" and probs.attrs["synthetic"] is True
     assert '"model": "m/1"' in probs.attrs["provenance"]
 
 
