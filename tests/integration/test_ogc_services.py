@@ -296,7 +296,7 @@ def test_dutch_grid_is_pdoks_and_gdal_reads_it_in_place(served_rd, tmp_path) -> 
     _gdal(GDAL_TRANSLATE, "-q", "-projwin", "171000", "445000", "175000", "441000",
           f"WMTS:{server.url}/wmts/1.0.0/WMTSCapabilities.xml,layer=probability,"
           f"tilematrixset=NetherlandsRDNewQuad,zoom_level={doc['maxzoom']}", str(out))
-    from tiles.colormap import values_from_rgba
+    from tiles.testing import values_from_rgba
 
     with rasterio.open(out) as ds, rasterio.open(cog) as src:
         assert ds.crs.to_epsg() == 28992
