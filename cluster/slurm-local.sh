@@ -11,7 +11,8 @@
 # /etc, /run or /var is touched. One node (this machine, its cores and memory as
 # `slurmd -C` reports them), one partition (default: `normal`), localhost only. Ports come
 # from SLURM_LOCAL_CTLD_PORT / SLURM_LOCAL_SLURMD_PORT (default 6817 / 6818), so several
-# such clusters can run side by side.
+# such clusters can run side by side. With SLURM_LOCAL_OWNER_PID set, a watchdog stops the
+# cluster once that process is gone (a test session killed before its clean-up).
 set -Eeuo pipefail
 
 usage() { echo "usage: $0 start DIR [PARTITION] | stop DIR" >&2; exit 2; }
@@ -97,6 +98,12 @@ EOF
   slurmctld -f "$SLURM_CONF"
   slurmd -f "$SLURM_CONF"
 
+  if [ -n "${SLURM_LOCAL_OWNER_PID:-}" ]; then
+    setsid bash -c 'while kill -0 "$1" 2>/dev/null; do sleep 2; done; exec "$2" stop "$3"' \
+      watchdog "$SLURM_LOCAL_OWNER_PID" "$(realpath "$0")" "$dir" </dev/null >/dev/null 2>&1 &
+    echo $! >"$dir/watchdog.pid"
+  fi
+
   local state=""
   for _ in $(seq 300); do
     state=$(sinfo -h -N -o %T 2>/dev/null | head -1 || true)
@@ -109,6 +116,8 @@ EOF
 
 stop() {
   export SLURM_CONF="$dir/slurm.conf"
+  # the watchdog, unless it is what runs this stop
+  [ "$(pid_of watchdog)" = "$PPID" ] || [ "$(pid_of watchdog)" = "$$" ] || stop_pid watchdog
   if [ -n "$(pid_of slurmctld)" ] && kill -0 "$(pid_of slurmctld)" 2>/dev/null; then
     # cancel every job first: a job's processes outlive slurmd otherwise
     local jobs; jobs=$(squeue -h -o %i 2>/dev/null || true)
@@ -125,6 +134,7 @@ stop() {
   stop_pid slurmd
   stop_pid slurmctld
   stop_pid munged
+  rm -f "$dir/watchdog.pid"
 }
 
 case "$cmd" in

@@ -110,9 +110,14 @@ class LocalSlurm:
 
 
 def start_slurm(root: Path, partition: str) -> LocalSlurm:
-    """Start a single-node SLURM in ``root`` on two free loopback ports; wait until idle."""
+    """Start a single-node SLURM in ``root`` on two free loopback ports; wait until idle.
+
+    It stops itself once this process is gone, should :meth:`LocalSlurm.stop` not run.
+    """
     env = {**os.environ, "SLURM_LOCAL_CTLD_PORT": str(_free_port()),
-           "SLURM_LOCAL_SLURMD_PORT": str(_free_port())}
+           "SLURM_LOCAL_SLURMD_PORT": str(_free_port()),
+           # stopped by the script's watchdog should this session die before its clean-up
+           "SLURM_LOCAL_OWNER_PID": str(os.getpid())}
     slurm = LocalSlurm(root=root, partition=partition)
     done = subprocess.run([str(SCRIPT), "start", str(root), partition], env=env,
                           capture_output=True, text=True, timeout=120)
