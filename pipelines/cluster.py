@@ -172,7 +172,7 @@ async def _submit_jobs(cluster: Any, jobs: int) -> None:
 
 
 # the setting to change, by a word of the batch system's refusal (first match wins)
-_REFUSALS = (("partition", "queue"), ("queue", "queue"), ("account", "account"),
+_REFUSALS = (("account", "account"), ("partition", "queue"), ("queue", "queue"),
              ("memory", "memory"), ("cpu", "cores"), ("node configuration", "cores"),
              ("time limit", "walltime"), ("walltime", "walltime"))
 

@@ -288,3 +288,34 @@ def test_embedded_cluster_workers_get_the_malloc_thresholds() -> None:
             "MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_")}).values()))
     assert env == {"MALLOC_TRIM_THRESHOLD_": str(MALLOC_THRESHOLD),
                    "MALLOC_MMAP_THRESHOLD_": str(MALLOC_THRESHOLD)}
+
+
+@pytest.mark.parametrize("kind,said,setting", [
+    ("slurm", "sbatch: error: invalid partition specified: nope\n"
+              "sbatch: error: Batch job submission failed: Invalid partition name specified",
+     "'jobqueue.slurm.queue'"),
+    ("slurm", "sbatch: error: Memory specification can not be satisfied\nsbatch: error: "
+              "Batch job submission failed: Requested node configuration is not available",
+     "'jobqueue.slurm.memory'"),
+    ("slurm", "sbatch: error: CPU count per node can not be satisfied\nsbatch: error: "
+              "Batch job submission failed: Requested node configuration is not available",
+     "'jobqueue.slurm.cores'"),
+    ("slurm", "sbatch: error: Batch job submission failed: Invalid account or "
+              "account/partition combination specified", "'jobqueue.slurm.account'"),
+    ("slurm", "sbatch: error: Batch job submission failed: Requested time limit is invalid "
+              "(missing or exceeds some limit)", "'jobqueue.slurm.walltime'"),
+    ("pbs", "qsub: Unknown queue", "'jobqueue.pbs.queue'"),
+    ("slurm", "sbatch: error: Slurm temporarily unable to accept job",
+     "the 'jobqueue.slurm' settings (queue, account, cores, memory, walltime)"),
+])
+def test_refused_worker_job_names_the_setting_to_change(kind: str, said: str, setting: str
+                                                        ) -> None:
+    """The batch system's refusal (as dask-jobqueue raises it) becomes one line with its
+    words and the setting to change (the real sbatch refusals: tests/cluster/test_slurm.py)."""
+    from pipelines.cluster import _refused_error
+
+    exc = RuntimeError("Command exited with non-zero exit code.\nExit code: 1\nCommand:\n"
+                       f"sbatch /tmp/x.sh\nstdout:\n\nstderr:\n{said}\n\n")
+    message = str(_refused_error(kind, exc))
+    assert "\n" not in message and f"change {setting} in " in message
+    assert said.splitlines()[-1].split("error: ")[-1] in message
