@@ -4,8 +4,8 @@ A :class:`FeatureSpec` names the cube variables a model uses, which of them are
 categorical (class codes), and the focal statistics derived from them. It is stored with a
 trained model so that scoring rebuilds exactly the same features. :func:`build_stack`
 turns a spec and an opened cube into a ``(feature, y, x)`` float32 dask array: categorical
-codes stay codes (negative or missing codes become NaN); encoding them (one-hot or
-target encoding) is the model pipeline's job, so it is fitted inside each CV fold.
+codes stay codes (the declared fill value, else a negative code, becomes NaN); encoding
+them (one-hot or target encoding) is the model pipeline's job, fitted inside each CV fold.
 """
 
 from __future__ import annotations
@@ -195,10 +195,14 @@ def _layer(ds: xr.Dataset, name: str, categorical: bool) -> Any:
     data = ds[name].data
     if not isinstance(data, da.Array):
         data = da.from_array(np.asarray(data))
-    data = data.astype("f4")
-    if categorical:
-        data = da.where(data < 0, np.float32(np.nan), data)
-    return data
+    fill = ds[name].encoding.get("_FillValue", ds[name].attrs.get("_FillValue"))
+    if categorical and fill is None:
+        data = da.where(data < 0, np.nan, data)  # no declared fill: the -1 convention
+    elif categorical and not np.isnan(fill):
+        # a declared fill (every ingested layer has one) is the only missing code, so
+        # negative class codes stay codes; CF decoding has usually made it NaN already
+        data = da.where(data == fill, np.nan, data)
+    return data.astype("f4")
 
 
 def build_stack(ds: xr.Dataset, spec: FeatureSpec) -> xr.DataArray:

@@ -47,12 +47,25 @@ def test_codes_above_int16_are_kept_exactly_in_the_cube(grid, write_tif, tmp_pat
     assert set(np.unique(stored)) == {-1, 5, 6, 40000, 70000}  # no wrap to -25536 / 4464
 
 
-def test_negative_codes_get_a_fill_outside_them(grid, write_tif):
+def test_negative_codes_get_a_fill_outside_them_and_reach_the_features(grid, write_tif,
+                                                                       tmp_path):
+    from prospect.features.stack import build_stack, make_spec
+    from prospect.io.cube import open_cube
+
     codes = np.where(ramp((40, 40)) > 0.3, -5, 3).astype(np.int16)
-    (layer,) = plan_raster(source(bands={"u": write_tif("neg.tif", codes)},
+    codes[0, 0] = 9999
+    (layer,) = plan_raster(source(bands={"u": write_tif("neg.tif", codes, nodata=9999)},
                                   values="categorical"), grid)
     assert (layer.dtype, layer.fill_value) == ("int8", -128)
-    np.testing.assert_array_equal(assemble(layer, grid), codes)
+    expected = np.where(codes == 9999, -128, codes)
+    np.testing.assert_array_equal(assemble(layer, grid), expected)
+    cube = tmp_path / "cube.zarr"
+    create_cube(cube, grid, attrs={"synthetic": True})
+    ingest_layer(cube, layer, grid)
+    ds = open_cube(cube)
+    stack = build_stack(ds, make_spec(ds, variables=["u"], resolution=10.0)).values[0]
+    assert np.isnan(stack[0, 0])  # the fill is missing
+    np.testing.assert_array_equal(stack.ravel()[1:], codes.ravel()[1:])  # -5 is a unit
 
 
 def test_float_raster_declared_categorical_is_refused_naming_the_value(grid, write_tif):
