@@ -22,11 +22,14 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from prospect.errors import ConfigError, StageError
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 __all__ = [
     "CLUSTER_KINDS",
@@ -211,7 +214,7 @@ def _slurm_jobs(cluster: Any) -> dict[str, str] | None:
             for line in done.stdout.splitlines() if line.strip()}
 
 
-def _wait_for_workers(client: Any, made: Any, kind: str, scale: dict[str, Any]) -> None:
+def _wait_for_workers(client: Client, made: Any, kind: str, scale: dict[str, Any]) -> None:
     """Wait for the first workers; stop early, with a clear error, once none can come."""
     want, limit = int(scale["wait_for_workers"]), float(scale["wait_timeout_s"])
     deadline = time.monotonic() + limit
@@ -271,7 +274,7 @@ def _quiet_logs() -> None:
 def dask_client(
     *, scheduler: str | None = None, workers: int | None = None, cluster: str | None = None,
     threads_per_worker: int = 1, memory_limit: str = "auto",
-) -> Iterator[Any]:
+) -> Iterator[Client]:
     """Yield a ``distributed.Client`` on a local cluster, a running scheduler or a batch system.
 
     Parameters
@@ -403,7 +406,7 @@ def _identity(value: Any) -> Any:
     return value
 
 
-def ship(client: Any, value: Any, *, replicate: bool = False) -> Any:
+def ship(client: Client, value: Any, *, replicate: bool = False) -> Any:
     """``value`` sent to the cluster once, as the result of a task (a future).
 
     Tasks that take the future as an argument get the value without it travelling in
@@ -418,7 +421,7 @@ def ship(client: Any, value: Any, *, replicate: bool = False) -> Any:
     return future
 
 
-def dashboard_link(client: Any) -> str | None:
+def dashboard_link(client: Client | None) -> str | None:
     """The dashboard URL of the client's scheduler (``None`` without bokeh or a client)."""
     if client is None:
         return None
@@ -436,7 +439,7 @@ def dashboard_link(client: Any) -> str | None:
     return str(link) if link else None
 
 
-def worker_count(client: Any) -> int:
+def worker_count(client: Client | None) -> int:
     """Number of workers connected to the client's scheduler (0 without a client)."""
     if client is None:
         return 0
@@ -446,7 +449,7 @@ def worker_count(client: Any) -> int:
         return 0
 
 
-def scheduler_address(client: Any) -> str:
+def scheduler_address(client: Client) -> str:
     """The scheduler address a client talks to (``"?"`` when unknown)."""
     try:
         return str(client.scheduler.address)
@@ -454,14 +457,14 @@ def scheduler_address(client: Any) -> str:
         return "?"
 
 
-def scheduler_lost(client: Any) -> bool:
+def scheduler_lost(client: Client | None) -> bool:
     """True when ``client`` is a distributed client that no longer reaches its scheduler."""
     if client is None or not hasattr(client, "status"):
         return False
     return client.status not in ("running", "newly-created")
 
 
-def lost_scheduler_error(client: Any, *, stage: str, manifest: Path, cause: BaseException
+def lost_scheduler_error(client: Client, *, stage: str, manifest: Path, cause: BaseException
                          ) -> StageError:
     """The error a run raises when its scheduler goes away in the middle of ``stage``."""
     return StageError(

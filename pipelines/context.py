@@ -6,13 +6,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
 from pipelines.executor import StageExecutor
 from prospect.config import JobConfig
 from prospect.grid import RegionGrid
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 __all__ = ["RunContext", "StageResult"]
 
@@ -38,7 +41,7 @@ class RunContext:
     job: JobConfig
     out_dir: Path
     grid: RegionGrid
-    client: Any = None
+    client: Client | None = None
     console: Console = field(default_factory=lambda: Console(stderr=True))
     job_path: Path | None = None
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import (
@@ -31,12 +31,17 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+if TYPE_CHECKING:
+    from distributed import Client
+
+    from pipelines.context import RunContext
+
 __all__ = ["StageMonitor", "compute", "progress_bar", "track"]
 
 log = logging.getLogger(__name__)
 
 
-def _client_of(ctx: Any) -> Any:
+def _client_of(ctx: RunContext | None) -> Client | None:
     client = getattr(ctx, "client", None) if ctx is not None else None
     if client is not None:
         return client
@@ -48,7 +53,7 @@ def _client_of(ctx: Any) -> Any:
         return None
 
 
-def _console_of(ctx: Any) -> Console:
+def _console_of(ctx: RunContext | None) -> Console:
     console = getattr(ctx, "console", None) if ctx is not None else None
     return console if isinstance(console, Console) else Console(stderr=True)
 
@@ -63,7 +68,7 @@ def progress_bar(console: Console | None = None, *, unit: str = "tasks") -> Prog
     return Progress(*columns, console=console or Console(stderr=True), transient=False)
 
 
-def _compute_here(obj: Any, ctx: Any, description: str) -> Any:
+def _compute_here(obj: Any, ctx: RunContext | None, description: str) -> Any:
     """``dask.compute(obj)[0]`` in this process, with the bar counting its tasks."""
     import dask
     from dask.callbacks import Callback
@@ -80,7 +85,7 @@ def _compute_here(obj: Any, ctx: Any, description: str) -> Any:
             return dask.compute(obj)[0]
 
 
-def compute(obj: Any, ctx: Any = None, description: str = "computing") -> Any:
+def compute(obj: Any, ctx: RunContext | None = None, description: str = "computing") -> Any:
     """Compute a dask collection (or a list/tuple of them) with a progress bar.
 
     Parameters
@@ -107,7 +112,8 @@ def compute(obj: Any, ctx: Any = None, description: str = "computing") -> Any:
     return tuple(result) if isinstance(obj, tuple) else result
 
 
-def track(futures: Any, ctx: Any = None, description: str = "computing") -> None:
+def track(futures: Any, ctx: RunContext | None = None, description: str = "computing"
+          ) -> None:
     """Show a progress bar over ``futures`` (and every task they depend on) until done.
 
     The bar counts the tasks the cluster finishes while the futures run (the scheduler's
@@ -148,7 +154,7 @@ class _TaskCount:
     plugin (e.g. pickling disabled) or is gone reads as empty.
     """
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Client) -> None:
         self.client = client
         self.start: dict[str, int] = {}
         try:
@@ -189,7 +195,7 @@ def _make_counter() -> Any:
     """A scheduler plugin counting finished tasks (defined here so it pickles by value)."""
     from distributed.diagnostics.plugin import SchedulerPlugin
 
-    class TaskCounter(SchedulerPlugin):  # type: ignore[misc]
+    class TaskCounter(SchedulerPlugin):
         name = _COUNTER
 
         def __init__(self) -> None:
@@ -228,8 +234,8 @@ class StageMonitor:
     refuses the plugin (e.g. pickling disabled) only loses the heartbeat.
     """
 
-    def __init__(self, ctx: Any, stage: str, *, every: float = 5.0) -> None:
-        self.client: Any = getattr(ctx, "client", None)
+    def __init__(self, ctx: RunContext | None, stage: str, *, every: float = 5.0) -> None:
+        self.client: Client | None = ctx.client if ctx is not None else None
         self.console = _console_of(ctx)
         self.stage, self.every = stage, every
         self.summary: dict[str, int] = {}

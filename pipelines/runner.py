@@ -178,7 +178,7 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
         except BaseException as exc:
             with contextlib.suppress(OSError):  # a full disk must not hide the first error
                 manifest.fail(name, exc)
-            if scheduler_lost(ctx.client):
+            if ctx.client is not None and scheduler_lost(ctx.client):
                 raise lost_scheduler_error(ctx.client, stage=name, manifest=manifest.path,
                                            cause=exc) from None
             raise

@@ -60,7 +60,7 @@ def _cube_of(path: Path) -> Path | None:
 
 
 def _chunk_keys(array: Path) -> list[str]:
-    keys = []
+    keys: list[str] = []
     for root, _, files in os.walk(array / "c"):
         rel = os.path.relpath(root, array)
         keys.extend(f"{rel}/{f}" for f in files)

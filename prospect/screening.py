@@ -44,6 +44,8 @@ ECONOMIC_OUTPUTS: dict[str, str] = {
 def read_window(cube: str | Path, name: str, window: ChunkWindow) -> np.ndarray:
     """One chunk window of a published cube variable, as float64 with NaN for no-data."""
     arr = zarr.open_group(str(cube), mode="r")[name]
+    if not isinstance(arr, zarr.Array):
+        raise DataError(f"{cube}: {name!r} is a group, not a variable")
     block = np.asarray(arr[window.rows, window.cols], dtype="f8")
     fill = arr.metadata.fill_value
     if fill is not None and np.isfinite(float(fill)):

@@ -36,7 +36,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -171,7 +171,8 @@ def uvicorn_config(app: Any, config: ServeConfig, *, host: str | None = None,
         port=config.port if port is None else port,
         http=guarded_h11(header_timeout=config.header_timeout_s,
                          max_waiting=config.max_idle_connections),
-        timeout_keep_alive=config.keep_alive_s,
+        # uvicorn waits float seconds (loop.call_later); its annotation says int
+        timeout_keep_alive=cast(int, config.keep_alive_s),
         limit_concurrency=config.max_idle_connections + 1024,
         h11_max_incomplete_event_size=16384, server_header=False, **extra,
     )

@@ -98,7 +98,7 @@ class TileService:
     # -- keys: reload, rate limits, access log --------------------------------------
     def _key_files_stamp(self) -> tuple[Any, ...]:
         files = [self.config_path, self.config.keys_file]
-        stamp = []
+        stamp: list[tuple[Any, ...]] = []
         for path in files:
             if path is None:
                 continue

@@ -192,7 +192,7 @@ class LayerSource:
     @property
     def lonlat_bounds(self) -> tuple[float, float, float, float]:
         """``(west, south, east, north)`` in WGS 84."""
-        return self._metadata()["bounds"]  # type: ignore[no-any-return]
+        return self._metadata()["bounds"]
 
     @property
     def crs(self) -> str:
@@ -281,7 +281,7 @@ class LayerSource:
             b = transform_bounds(ds.crs, dst, *ds.bounds, densify_pts=21)
             found = (b, (b[2] - b[0]) / ds.width, list(ds.overviews(1)))
             self._footprints[key] = found
-        return found  # type: ignore[no-any-return]
+        return found
 
     def _warp_cog(
         self, bbox: tuple[float, float, float, float], dst: Any, *, width: int, height: int,

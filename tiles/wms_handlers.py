@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+from typing import Any
 
 import numpy as np
 from pyproj import Transformer
@@ -122,7 +123,7 @@ async def _feature_info(svc: TileService, request: Request, q: dict[str, str]) -
     x = left + (i + 0.5) * (right - left) / m.width
     y = top - (j + 0.5) * (top - bottom) / m.height
     lon, lat = Transformer.from_crs(m.crs, "EPSG:4326", always_xy=True).transform(x, y)
-    features = []
+    features: list[dict[str, Any]] = []
     for layer in layers:
         value = await run_in_threadpool(layer.source.point, lon, lat)
         features.append({

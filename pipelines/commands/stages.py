@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import typer
 from rich.console import Console
 
@@ -23,7 +25,7 @@ HELP = {
 }
 
 
-def _make(stage: str) -> typer.models.CommandFunctionType:
+def _make(stage: str) -> Callable[..., None]:
     def command(config: ConfigArg, out: OutOpt, scheduler: SchedulerOpt = None,
                 workers: WorkersOpt = None, cluster: ClusterOpt = None,
                 force: ForceOpt = False) -> None:

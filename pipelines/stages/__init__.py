@@ -17,4 +17,4 @@ def get_stage(name: str) -> Callable[[RunContext], StageResult]:
     if name not in STAGE_ORDER:
         raise KeyError(name)
     module = importlib.import_module(f"pipelines.stages.{name}")
-    return module.run  # type: ignore[no-any-return]
+    return module.run

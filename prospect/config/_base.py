@@ -103,7 +103,7 @@ class _ConfigLoader(yaml.SafeLoader):
 
     def fetch_flow_collection_start(self, token_class: Any) -> None:
         # the scanner's cost grows with the square of the flow depth: stop it early
-        super().fetch_flow_collection_start(token_class)  # type: ignore[misc]
+        super().fetch_flow_collection_start(token_class)
         if self.flow_level > MAX_DEPTH:
             raise _Refused(f"nested more than {MAX_DEPTH} levels deep at line {self.line + 1}")
 

@@ -83,7 +83,7 @@ class StacSearch(StrictModel):
         parts = value.split("/")
         if len(parts) != 2:
             raise ValueError("give an interval 'START/END' (dates or '..' for open)")
-        parsed = []
+        parsed: list[dt.datetime | None] = []
         for part in parts:
             if part == "..":
                 parsed.append(None)

@@ -104,7 +104,7 @@ def _strip(tag: str) -> str:
 
 
 def _float(text: str | None) -> float | None:
-    return None if text in (None, "") else float(text)  # type: ignore[arg-type]
+    return None if text in (None, "") else float(text)
 
 
 def read_espa(path: Path | str) -> EspaMetadata:

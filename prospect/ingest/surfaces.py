@@ -82,7 +82,7 @@ def idw_estimate(xy: np.ndarray, z: np.ndarray, query: np.ndarray, *, power: flo
     exact = ~np.isfinite(w)
     hit = exact.any(axis=1)
     w[hit] = exact[hit].astype("f8")
-    return (w * z[idx]).sum(axis=1) / w.sum(axis=1)  # type: ignore[no-any-return]
+    return (w * z[idx]).sum(axis=1) / w.sum(axis=1)
 
 
 def kriging_estimate(model: Any, query: np.ndarray, *, neighbours: int,

@@ -270,7 +270,7 @@ def add_variables(
             "compressors": [COMPRESSOR]} for n in names
     }
     with scratch_dir(path) as tmp:
-        write = staged.to_zarr(tmp, mode="w", zarr_format=3, consolidated=False,  # type: ignore[call-overload]
+        write = staged.to_zarr(tmp, mode="w", zarr_format=3, consolidated=False,
                                encoding=encoding, compute=False)
         (compute or dask.compute)(write)
         for name in names:  # old copies go beside the store, never inside it

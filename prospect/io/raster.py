@@ -141,7 +141,7 @@ def write_cog(
                     on_block(block)
                 dst.write(
                     block, 1,
-                    window=Window(window.cols.start, window.rows.start,  # type: ignore[no-untyped-call]
+                    window=Window(window.cols.start, window.rows.start,
                                   block.shape[1], block.shape[0]),
                 )
             if tags:
@@ -182,7 +182,7 @@ class RasterInfo:
         a, _, c, _, e, f = self.transform[:6]
         left, top = c, f
         right, bottom = c + a * self.width, f + e * self.height
-        return tuple(  # type: ignore[return-value]
+        return tuple(
             transform_bounds(RioCRS.from_user_input(self.crs), RioCRS.from_user_input(
                 crs if isinstance(crs, str) else crs.to_wkt()),
                 min(left, right), min(top, bottom), max(left, right), max(top, bottom),
@@ -237,7 +237,7 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
             gcps = src.gcps[0]
             # Touch the last block so a truncated file fails here, not halfway through ingest.
             if src.count:
-                src.read(src.count, window=Window(src.width - 1, src.height - 1, 1, 1))  # type: ignore[no-untyped-call]
+                src.read(src.count, window=Window(src.width - 1, src.height - 1, 1, 1))
     except (RasterioIOError, rasterio.errors.RasterioError) as exc:
         raise InputFileError(
             f"{path}: cannot read as a raster (corrupt, truncated or not a raster): {exc}"

@@ -219,7 +219,7 @@ def read_warped_window(
     try:
         with rasterio.Env(GDAL_CACHEMAX=WARP_CACHE_BYTES):
             vrt = _cached_vrt(view, grid, resampling, src_nodata)
-            out = vrt.read(1, window=Window(window.cols.start, window.rows.start,  # type: ignore[no-untyped-call]
+            out = vrt.read(1, window=Window(window.cols.start, window.rows.start,
                                             cols, rows))
     except (RasterioIOError, rasterio.errors.RasterioError) as exc:
         raise InputFileError(f"{info.path}: read failed while warping band {band}: {exc}"
@@ -291,7 +291,7 @@ def read_source_block(
     rows, cols = _source_window(_file_grid(info), grid, window, margin)
     if rows.stop <= rows.start or cols.stop <= cols.start:
         return None
-    win = Window(cols.start, rows.start, cols.stop - cols.start, rows.stop - rows.start)  # type: ignore[no-untyped-call]
+    win = Window(cols.start, rows.start, cols.stop - cols.start, rows.stop - rows.start)
     try:
         src = _open_source(info.path)
         raw = src.read(band, window=win)

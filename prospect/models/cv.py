@@ -81,7 +81,7 @@ class SpatialBlockCV:
             block_fold[b] = f
             fold_pos[f] += pos[b]
             fold_size[f] += size[b]
-        return block_fold[blocks]  # type: ignore[no-any-return]
+        return block_fold[blocks]
 
     def split(self, X: Any, y: Any = None, groups: Any = None, *,
               coords: np.ndarray | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -170,7 +170,7 @@ def label_variogram(
 
     def spherical(h: np.ndarray, c0: float, c: float, a: float) -> np.ndarray:
         r = np.minimum(h / a, 1.0)
-        return c0 + c * (1.5 * r - 0.5 * r**3)  # type: ignore[no-any-return]
+        return c0 + c * (1.5 * r - 0.5 * r**3)
 
     out: dict[str, Any] = {"lags": lags.tolist(), "gamma": gamma.tolist(),
                            "pairs": pairs.tolist(), "model": "spherical"}

@@ -120,7 +120,7 @@ def shared_capture(
     n_pos = float(pos_counts.sum())
     out = {}
     for f in fractions:
-        k = int(min(np.searchsorted(cum, f - 1e-12, side="left"), cum.size - 1))
+        k = min(int(np.searchsorted(cum, f - 1e-12, side="left")), cum.size - 1)
         above = cum[k] - area_share[k]
         q = (f - above) / area_share[k] if area_share[k] > 0 else 0.0
         captured = pos_counts[:k].sum() + min(max(q, 0.0), 1.0) * pos_counts[k]

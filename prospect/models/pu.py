@@ -112,12 +112,12 @@ class BaggingPUClassifier(ClassifierMixin, BaseEstimator):
 
     def predict_proba_std(self, X: Any) -> np.ndarray:
         """Spread (standard deviation) of the member probabilities."""
-        return self._member_proba(X).std(axis=0)  # type: ignore[no-any-return]
+        return self._member_proba(X).std(axis=0)
 
     def predict(self, X: Any) -> np.ndarray:
         """Positive where the mean member probability exceeds 0.5."""
         p = self.predict_proba(X)[:, 1]
-        return self.classes_[(p > 0.5).astype(int)]  # type: ignore[no-any-return]
+        return self.classes_[(p > 0.5).astype(int)]
 
 
 def _positive_proba(member: Any, X: np.ndarray) -> np.ndarray:
@@ -125,4 +125,4 @@ def _positive_proba(member: Any, X: np.ndarray) -> np.ndarray:
     classes = list(member.classes_)
     if 1 not in classes:
         return np.zeros(X.shape[0])
-    return proba[:, classes.index(1)]  # type: ignore[no-any-return]
+    return proba[:, classes.index(1)]

@@ -185,7 +185,7 @@ class CalibratedModel(ClassifierMixin, BaseEstimator):
     def calibrate(self, p: np.ndarray) -> np.ndarray:
         """Calibrated probability of raw probability ``p``."""
         check_is_fitted(self)
-        return np.interp(p, self.x_, self.y_)  # type: ignore[no-any-return]
+        return np.interp(p, self.x_, self.y_)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Calibrated probabilities of the two classes (column 1: the positive class)."""
@@ -215,4 +215,4 @@ def _is_fitted(estimator: Any) -> bool:
 
 def _logit(p: np.ndarray) -> np.ndarray:
     p = np.clip(p, 1e-6, 1 - 1e-6)
-    return np.log(p / (1 - p))  # type: ignore[no-any-return]
+    return np.log(p / (1 - p))

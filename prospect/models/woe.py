@@ -157,10 +157,10 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
             n = np.asarray(n_points, "f8").ravel()
             if n.shape != y.shape or not np.all(np.isfinite(n)) or (n < 0).any():
                 raise ValueError("n_points must give a non-negative count for every row")
-            return pos * n  # type: ignore[no-any-return]
+            return pos * n
         if self.count not in ("cells", "points"):
             raise ValueError(f"count must be 'cells' or 'points', not {self.count!r}")
-        return pos * w  # type: ignore[no-any-return]
+        return pos * w
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None,
             n_points: Any = None) -> WeightsOfEvidenceClassifier:
@@ -232,7 +232,7 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
         )
         tables = {d: cumulative_weights(x, deposits, area, direction=d, thresholds=thresholds,
                                         **kw) for d in directions}
-        best: tuple[tuple[bool, float], str, int] | None = None
+        best: tuple[tuple[bool, float], Literal["ascending", "descending"], int] | None = None
         for direction, table in tables.items():
             if manual is not None:
                 k = int(np.flatnonzero(thresholds == manual)[0])
@@ -325,7 +325,7 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype="float64")
         total, _ = self._weights(X)
-        return self.prior_logit_ + total  # type: ignore[no-any-return]
+        return self.prior_logit_ + total
 
     def decision_function(self, X: Any) -> np.ndarray:
         """The posterior logit (monotone in the posterior probability)."""
@@ -342,12 +342,12 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
         X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype="float64")
         total, var = self._weights(X)
         p = _expit(self.prior_logit_ + total)
-        return np.sqrt((1.0 / self.n_deposits_ + var) * p**2)  # type: ignore[no-any-return]
+        return np.sqrt((1.0 / self.n_deposits_ + var) * p**2)
 
     def predict(self, X: Any) -> np.ndarray:
         """Class with the larger posterior probability."""
         proba = self.predict_proba(X)
-        return self.classes_[(proba[:, 1] > 0.5).astype(int)]  # type: ignore[no-any-return]
+        return self.classes_[(proba[:, 1] > 0.5).astype(int)]
 
     # -- reporting -----------------------------------------------------------------
     def weights_table(self, feature_names: list[str] | None = None) -> list[dict[str, Any]]:
@@ -450,8 +450,8 @@ def _in_pattern(x: np.ndarray, ev: dict[str, Any]) -> np.ndarray:
     """Rows inside a cumulative binary pattern (NaN: outside)."""
     with np.errstate(invalid="ignore"):
         if ev["kind"] == "ascending":
-            return x <= ev["threshold"]  # type: ignore[no-any-return]
-        return x >= ev["threshold"]  # type: ignore[no-any-return]
+            return x <= ev["threshold"]
+        return x >= ev["threshold"]
 
 
 def _weighted_quantiles(x: np.ndarray, w: np.ndarray, q: np.ndarray) -> np.ndarray:

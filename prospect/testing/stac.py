@@ -166,6 +166,7 @@ def make_series(root: Path, *, n_scenes: int = 6, size_m: float = 1920.0,
                 c = cloud.reshape(shape[0], f, shape[1], f).any(axis=(1, 3))
                 sh = shadow.reshape(shape[0], f, shape[1], f).any(axis=(1, 3)) & ~c
                 transform = Affine(res, 0, x0, 0, -res, y1)
+                extra: dict[str, Any]
                 if key == "scl":
                     data = np.full(shape, 4, dtype=np.uint8)  # vegetation
                     data[sh] = 3
@@ -260,13 +261,13 @@ def _stac_app(collections_json: Path) -> Any:
                         stac_fastapi_title="SYNTHETIC test catalogue (prospect.testing)",
                         stac_fastapi_description="Synthetic items for tests; not real data")
     duck = rustac.DuckdbClient(
-        extension_directory=str(rustac_duckdb_extensions.extension_directory()),
+        extension_directory=Path(rustac_duckdb_extensions.extension_directory()),
         install_extensions=False)
     app = FastAPI(lifespan=gp_api.lifespan, openapi_url=settings.openapi_url,
                   docs_url=settings.docs_url, redoc_url=settings.docs_url)
     # stac-fastapi-geoparquet passes these through FastAPI(**extra), which newer FastAPI
     # releases no longer accept; its lifespan reads them from ``app.extra``.
-    app.extra = {"settings": settings, "collections": [], "duckdb_client": duck}
+    vars(app)["extra"] = {"settings": settings, "collections": [], "duckdb_client": duck}
     api = StacApi(settings=settings, client=Client(), app=app,
                   search_get_request_model=gp_models.GetSearchRequestModel,
                   search_post_request_model=gp_models.PostSearchRequestModel,
