@@ -198,7 +198,7 @@ def _layer(ds: xr.Dataset, name: str, categorical: bool) -> Any:
     fill = ds[name].encoding.get("_FillValue", ds[name].attrs.get("_FillValue"))
     if categorical and fill is None:
         data = da.where(data < 0, np.nan, data)  # no declared fill: the -1 convention
-    elif categorical and not np.isnan(fill):
+    elif categorical and fill is not None and not np.isnan(fill):
         # a declared fill (every ingested layer has one) is the only missing code, so
         # negative class codes stay codes; CF decoding has usually made it NaN already
         data = da.where(data == fill, np.nan, data)
