@@ -6,6 +6,9 @@ skips a stage when :meth:`Manifest.finished` says its record is still good:
 
 * it finished (status ``done``; a stage killed mid-run is left ``running``, one that
   failed ``failed``),
+* the config sections it reads are unchanged (its ``settings_hash``,
+  :meth:`JobConfig.settings_hash`): changing the model reruns train and score, never
+  ingest or indices,
 * no earlier stage of the pipeline finished after it (a recomputed ingest makes indices,
   train, score and tiles stale),
 * its input files are unchanged (size and mtime, else SHA-256) and its outputs exist.
@@ -72,8 +75,13 @@ class Manifest:
 
     def __init__(self, out_dir: Path, job: JobConfig, *, job_path: Path | None = None) -> None:
         self.path = Path(out_dir) / "manifest.json"
+        self.job = job
         previous = self._read()
-        same_job = previous.get("config_hash") == job.config_hash()
+        # stage records carry the hash of the settings they read (settings_hash); earlier
+        # records are kept for the same job name and judged stage by stage
+        same_job = previous.get("config_hash") == job.config_hash() or (
+            previous.get("job") == job.name and all(
+                "settings_hash" in rec for rec in previous.get("stages", {}).values()))
         self.run_id = uuid.uuid4().hex[:12]
         self.data: dict[str, Any] = {
             "job": job.name,
@@ -94,6 +102,9 @@ class Manifest:
         if previous and not same_job:
             self.run["note"] = (f"config changed (was {previous.get('config_hash', '?')[:12]}); "
                                 "earlier stages discarded")
+        elif previous and previous.get("config_hash") != job.config_hash():
+            self.run["note"] = (f"config changed (was {previous.get('config_hash', '?')[:12]}); "
+                                "stages whose settings changed rerun")
         self.data["runs"].append(self.run)
 
     def _read(self) -> dict[str, Any]:
@@ -131,6 +142,10 @@ class Manifest:
             return False, "never ran with this config"
         if rec.get("status") != "done":
             return False, f"last run ended {rec.get('status', 'unfinished')}"
+        if rec.get("settings_hash") != self.job.settings_hash(name):
+            changed = [k for k, v in self.job.stage_settings(name).items()
+                       if (rec.get("settings") or {}).get(k) != v]
+            return False, f"its settings changed ({', '.join(changed) or 'config'})"
         seq = rec.get("seq", 0)
         for earlier in order[: order.index(name)] if name in order else ():
             other = self.data["stages"].get(earlier)
@@ -204,6 +219,8 @@ class Manifest:
             "metrics": result.metrics,
             "notes": result.notes,
             "input_files": files,
+            "settings_hash": self.job.settings_hash(result.name),
+            "settings": self.job.stage_settings(result.name),
             "cluster": dict(cluster or {}),
             "finished": _now(),
         }

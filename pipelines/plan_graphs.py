@@ -188,7 +188,9 @@ def train_tasks(job: JobConfig, grid: RegionGrid, ds: xr.Dataset) -> TrainTasks:
             if n is not None:  # a redraw is larger: the chunks a draw twice as large touches
                 top_up = _sample_graph(stack, *draw(2 * n + 10))
         labels_read = True
-    schemes = 2 if cfg.cv.compare_random or cfg.cv.kind == "random" else 1
+    # spatial folds once per estimator seed, random folds once, and the final fit
+    seeds = 1 if cfg.estimator == "weights_of_evidence" else cfg.cv.seeds
+    schemes = seeds + (1 if cfg.cv.compare_random or cfg.cv.kind == "random" else 0)
     return TrainTasks(sampling=sampling, fits=cfg.cv.n_splits * schemes + 1, top_up=top_up,
                       labels_read=labels_read)
 

@@ -36,22 +36,59 @@ def _fmt(v: Any) -> str:
     return "n/a" if v is None else str(v)
 
 
+def _headline_section(facts: dict[str, Any]) -> list[str]:
+    """The skill figures a reader should quote, first: fold-mean spatial ROC AUC with its
+    spread, the bootstrap interval of the pooled out-of-fold AUC, the seed spread."""
+    m = facts.get("metrics", {})
+    seeds = facts.get("seed_spread") or {}
+    ci = facts.get("bootstrap_ci") or {}
+    lines = ["## Headline (spatial cross-validation, out of fold)", "",
+             f"- Fold-mean ROC AUC **{_fmt(m.get('cv_spatial_fold_roc_auc_mean'))}** "
+             f"± {_fmt(m.get('cv_spatial_fold_roc_auc_std'))} (s.d. over folds)",
+             f"- Pooled out-of-fold ROC AUC {_fmt(m.get('cv_spatial_roc_auc'))}, bootstrap 95 % "
+             f"interval {_fmt(ci.get('low'))}-{_fmt(ci.get('high'))} ({ci.get('n_boot', 0)} "
+             "replicates)"]
+    if seeds:
+        lines.append(f"- Over {len(seeds.get('seeds', []))} estimator seed(s): fold-mean ROC "
+                     f"AUC {_fmt(seeds.get('min'))}-{_fmt(seeds.get('max'))} (s.d. "
+                     f"{_fmt(seeds.get('std'))})")
+    return [*lines, "", "In-sample figures (the success rate of the scored map) are in the "
+            "score report; they are not skill estimates.", ""]
+
+
 def _plots(out: Path, facts: dict[str, Any]) -> dict[str, str]:
     curves = facts.get("curves", {})
     files: dict[str, str] = {}
+    vg = facts.get("cv_config", {}).get("variogram")
+    if vg and vg.get("lags"):
+        fig, ax = plt.subplots(figsize=(5, 3.5))
+        ax.plot(vg["lags"], vg["gamma"], "o", color="#1b6ca8", label="empirical")
+        rng, c0, sill = vg.get("range"), vg.get("nugget"), vg.get("sill")
+        if rng and c0 is not None and sill is not None and vg.get("fitted"):
+            import numpy as np
+
+            h = np.linspace(0, max(vg["lags"]), 100)
+            r = np.minimum(h / rng, 1.0)
+            ax.plot(h, c0 + (sill - c0) * (1.5 * r - 0.5 * r**3), color="#d1495b",
+                    label=f"spherical, range {rng:.0f}")
+        ax.set(title="Indicator variogram of the labels", xlabel="distance (CRS units)",
+               ylabel="semivariance")
+        ax.legend(fontsize=8)
+        files["variogram"] = _save(fig, out / "label_variogram.png")
     fig, axes = plt.subplots(1, 3, figsize=(13, 4))
     for scheme, c in curves.items():
         lab, col = _LABEL.get(scheme, scheme), _COLOR.get(scheme, "k")
         axes[0].plot(c["roc"]["fpr"], c["roc"]["tpr"], color=col, label=lab)
         axes[1].plot(c["pr"]["recall"], c["pr"]["precision"], color=col, label=lab)
-        axes[2].plot(c["success"]["area"], c["success"]["captured"], color=col, label=lab)
+        rate = c.get("prediction_rate") or c.get("success") or {}
+        axes[2].plot(rate.get("area", []), rate.get("captured", []), color=col, label=lab)
     axes[0].plot([0, 1], [0, 1], "k:", lw=0.8)
     axes[2].plot([0, 1], [0, 1], "k:", lw=0.8)
     axes[0].set(title="ROC (out of fold)", xlabel="false positive rate",
                 ylabel="true positive rate")
     axes[1].set(title="Precision-recall", xlabel="recall", ylabel="precision")
-    axes[2].set(title="Success rate (capture efficiency)", xlabel="share of area (ranked)",
-                ylabel="share of occurrences captured")
+    axes[2].set(title="Prediction rate (out of fold)", xlabel="share of area (ranked)",
+                ylabel="share of held-out occurrences captured")
     for ax in axes:
         ax.legend(loc="best", fontsize=8)
     files["curves"] = _save(fig, out / "cv_curves.png")
@@ -102,8 +139,13 @@ def _plots(out: Path, facts: dict[str, Any]) -> dict[str, str]:
         n = len(pdp)
         fig, axes = plt.subplots(1, n, figsize=(3.2 * n, 3), squeeze=False)
         for ax, (name, curve) in zip(axes[0], pdp.items(), strict=True):
-            ax.plot(curve["values"], curve["average"], color="#1b6ca8")
-            ax.set(title=name, xlabel="value", ylabel="mean probability")
+            if curve.get("kind") == "categorical":  # classes have no order: one bar each
+                labels = [f"{v:g}" for v in curve["values"]]
+                ax.bar(labels, curve["average"], color="#1b6ca8")
+                ax.set(title=name, xlabel="class", ylabel="mean score")
+            else:
+                ax.plot(curve["values"], curve["average"], color="#1b6ca8")
+                ax.set(title=name, xlabel="value", ylabel="mean score")
         files["partial_dependence"] = _save(fig, out / "partial_dependence.png")
     return files
 
@@ -133,29 +175,51 @@ def _write_report(staging: Path, facts: dict[str, Any]) -> None:
         f"- Region: {region.get('name')} ({region.get('crs')}, {region.get('resolution')} "
         f"units per cell, {region.get('shape')} cells)",
         f"- Config hash: `{facts.get('config_hash')}`",
-        "", "## Labels", "", "| item | value |", "|---|---|",
+        "",
     ]
-    lines += [f"| {k} | {_fmt(v)} |" for k, v in facts.get("labels", {}).items()]
+    lines += _headline_section(facts)
+    lines += ["## Labels", "", "| item | value |", "|---|---|"]
+    for k, v in facts.get("labels", {}).items():
+        if k == "positives_without_data_at":
+            shown = "; ".join(f"({x:.0f}, {y:.0f})" for x, y in v[:20])
+            v = (shown + (f"; ... {len(v) - 20} more" if len(v) > 20 else "")) or "none"
+        lines.append(f"| {k} | {_fmt(v)} |")
     lines += ["", f"## Features ({len(facts.get('features', []))})", "",
               ", ".join(f"`{f}`" for f in facts.get("features", [])), ""]
+    for leak in facts.get("label_surfaces") or []:
+        lines.append(f"- `{leak['variable']}` is made from the label points (points source "
+                     f"`{leak['source']}`: {leak['reason']}): {leak['use']}.")
+    if facts.get("label_surfaces"):
+        lines.append("")
     cvc = facts.get("cv_config", {})
     lines += ["## Validation: spatial blocks vs random folds", "",
-              f"Spatial blocks of {cvc.get('block_size')} CRS units, buffer "
-              f"{cvc.get('buffer')}, {cvc.get('n_splits')} folds balanced by positives. "
-              "Random folds put neighbouring cells on both sides of a split and are "
-              "optimistic; the spatial figures are the honest estimate.", "",
+              f"Spatial blocks of {_fmt(cvc.get('block_size'))} CRS units "
+              f"({cvc.get('block_size_from', 'config')}"
+              + (f"; fitted variogram range {_fmt(cvc.get('variogram_range'))}"
+                 if cvc.get("variogram_range") is not None else "")
+              + (", capped so that every fold gets blocks" if cvc.get("block_size_capped")
+                 else "")
+              + f"), buffer {_fmt(cvc.get('buffer'))} CRS units "
+              f"({cvc.get('buffer_from', 'config')}), {cvc.get('n_splits')} folds balanced by "
+              "positives. Random folds put neighbouring cells on both sides of a split and "
+              "are optimistic; the spatial figures are the honest estimate.", "",
               "| metric | spatial blocks | random folds |", "|---|---|---|"]
     cv = facts.get("cv", {})
     sp = cv.get("spatial_block", {}).get("metrics", {})
     rd = cv.get("random", {}).get("metrics", {})
-    for key in ("roc_auc", "pr_auc", "success_rate_auc", "top5_capture", "top10_capture",
-                "top20_capture", "pa_intersection_pct", "fold_roc_auc_mean",
-                "fold_roc_auc_std", "n", "n_positive"):
+    for key in ("fold_roc_auc_mean", "fold_roc_auc_std", "roc_auc", "pr_auc",
+                "prediction_rate_auc", "top5_capture", "top10_capture", "top20_capture",
+                "pa_intersection_pct", "n", "n_positive"):
         lines.append(f"| {key} | {_fmt(sp.get(key))} | {_fmt(rd.get(key))} |")
-    lines += ["", "Top-k capture: share of held-out occurrences in the top k % of the area "
-              "(estimated by the held-out background sample).", ""]
+    lines += ["", "Out-of-fold figures: `roc_auc`, `pr_auc` and `prediction_rate_auc` pool the "
+              "held-out scores of all folds; top-k capture is the share of held-out "
+              "occurrences in the top k % of the area (estimated by the held-out background "
+              "sample; cells tied at the cut-off shared in proportion). Every held-out score "
+              "is in `oof_predictions.csv` beside `metrics.json`.", ""]
+    if "variogram" in files:
+        lines += [f"![labels' variogram]({files['variogram']})", ""]
     if "curves" in files:
-        lines += [f"![ROC, precision-recall and success-rate curves]({files['curves']})", ""]
+        lines += [f"![ROC, precision-recall and prediction-rate curves]({files['curves']})", ""]
     if "prediction_area" in files:
         lines += ["## Prediction-area plot", "",
                   f"![prediction-area plot]({files['prediction_area']})", ""]
@@ -286,13 +350,25 @@ def write_score_report(directory: Path, *, quicklooks: dict[str, str],
         lines += ["> **SYNTHETIC DATA**: a map of synthetic inputs.", ""]
     grid = facts.get("region", {})
     lines += [f"Grid {grid.get('name')} ({grid.get('crs')}, {grid.get('resolution')} units "
-              f"per cell, {grid.get('shape')} cells). Model: `{facts.get('model')}`.", "",
+              f"per cell, {grid.get('shape')} cells). Model: `{facts.get('model')}`. The "
+              f"`probability` layer is a {facts.get('scale', 'relative prospectivity')}.", ""]
+    head = facts.get("headline") or {}
+    if head:
+        lines += ["## Skill (spatial cross-validation, out of fold)", "",
+                  f"Fold-mean ROC AUC {_fmt(head.get('cv_spatial_fold_roc_auc_mean'))} ± "
+                  f"{_fmt(head.get('cv_spatial_fold_roc_auc_std'))}; pooled "
+                  f"{_fmt(head.get('cv_spatial_roc_auc'))} (bootstrap 95 % "
+                  f"{_fmt(head.get('cv_spatial_roc_auc_ci95_low'))}-"
+                  f"{_fmt(head.get('cv_spatial_roc_auc_ci95_high'))}); the training report "
+                  "has the rest.", ""]
+    lines += ["## Map (in-sample success rate: not a skill estimate)", "",
               "| metric | value |", "|---|---|"]
     lines += [f"| {k} | {_fmt(v)} |" for k, v in facts.get("metrics", {}).items()]
     for problem in facts.get("problems") or []:
         lines += ["", f"> **Not computed**: {problem}"]
-    lines += ["", "`map_top*_capture` are in-sample (the training occurrences against the whole "
-              "map); the cross-validated figures are in the training report.", ""]
+    lines += ["", "`map_top*_capture` are in-sample success-rate figures: the training "
+              "occurrences against the map of the model fitted on them (cells tied at the "
+              "cut-off shared in proportion).", ""]
     for name, png in quicklooks.items():
         lines += [f"## {name}", "", f"![{name}]({png})", "",
                   f"COG: `{facts.get('outputs', {}).get(name, '')}`", ""]

@@ -35,7 +35,7 @@ __all__ = ["prepare_out_dir", "print_summary", "run_job", "run_stages"]
 def run_job(
     config: Path | JobConfig, out_dir: Path, *, stages: Sequence[str] | None = None,
     scheduler: str | None = None, workers: int | None = None, console: Console | None = None,
-    cluster: str | None = None, force: bool = False,
+    cluster: str | None = None, force: bool = False, job_path: Path | None = None,
 ) -> list[StageResult]:
     """Load a job config and run ``stages`` (default: every stage the config asks for).
 
@@ -52,8 +52,9 @@ def run_job(
         processes (the default), or ``slurm``/``pbs``/``kubernetes`` (see ``cluster/``).
     force
         Recompute stages that a previous run of the same config already finished.
+    job_path
+        The file a :class:`JobConfig` given as ``config`` came from (for the manifest).
     """
-    job_path = None
     if isinstance(config, JobConfig):
         job = config
     else:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -15,6 +17,7 @@ from pipelines.commands._common import (
     SchedulerOpt,
     WorkersOpt,
 )
+from prospect.errors import ConfigError
 
 HELP = {
     "ingest": "Read the job's sources, put them on the region grid and write the zarr cube.",
@@ -40,6 +43,44 @@ def _make(stage: str) -> Callable[..., None]:
     return command
 
 
+EstimatorOpt = Annotated[
+    str | None,
+    typer.Option("--estimator", help="Use this estimator for this run (the config's params "
+                 "for its own estimator are dropped)."),
+]
+ParamOpt = Annotated[
+    list[str] | None,
+    typer.Option("--param", help="Estimator parameter key=value for this run (repeatable)."),
+]
+
+
+def train(config: ConfigArg, out: OutOpt, scheduler: SchedulerOpt = None,
+          workers: WorkersOpt = None, cluster: ClusterOpt = None, force: ForceOpt = False,
+          estimator: EstimatorOpt = None, param: ParamOpt = None) -> None:
+    """Train the job's prospectivity model with cross-validation; write model and report.
+
+    ``--estimator`` and ``--param`` override the config's model for this run only; the run's
+    manifest records the model it used, and the data stages (ingest, indices) are not
+    redone for a model change.
+    """
+    from pipelines.runner import print_summary, run_job
+    from prospect.config import load_job
+    from prospect.config.model import model_overrides
+
+    console = Console(stderr=True)
+    job: Any = config
+    if estimator is not None or param:
+        job = load_job(config)
+        if job.model is None:
+            raise ConfigError(f"{config}: --estimator/--param need a model section in the job")
+        job = job.model_copy(update={"model": model_overrides(
+            job.model, estimator=estimator, params=tuple(param or ()))})
+    results = run_job(job, out, stages=["train"], scheduler=scheduler, workers=workers,
+                      console=console, cluster=cluster, force=force,
+                      job_path=Path(config).resolve())
+    print_summary(results, console)
+
+
 def run(config: ConfigArg, out: OutOpt, scheduler: SchedulerOpt = None,
         workers: WorkersOpt = None, cluster: ClusterOpt = None, force: ForceOpt = False) -> None:
     """Run every stage the job config asks for, in order."""
@@ -54,5 +95,5 @@ def run(config: ConfigArg, out: OutOpt, scheduler: SchedulerOpt = None,
 def register(app: typer.Typer) -> None:
     """Add the stage commands and ``run`` to ``app``."""
     for stage in HELP:
-        app.command(stage, help=HELP[stage])(_make(stage))
+        app.command(stage, help=HELP[stage])(train if stage == "train" else _make(stage))
     app.command("run")(run)

@@ -29,10 +29,33 @@ from prospect.io.cube import (
 )
 from prospect.io.files import write_json
 from prospect.io.raster import write_cog
+from prospect.models.metrics import top_capture_binned
 from prospect.models.training import labels_source, read_labels
 from prospect.registry.scoring import OUTPUTS, model_feature_spec, score_model
 
 __all__ = ["run", "stac_item"]
+
+
+def map_scale(card: dict[str, Any], grid: RegionGrid) -> tuple[str, str]:
+    """What the ``probability`` layer is, in words: ``(scale, long name)``.
+
+    A probability only when the model is calibrated (isotonic or Platt on its spatial
+    out-of-fold scores); the long name then states the base rate it is calibrated to (the
+    share of positives among the training rows) beside the region's density of positive
+    cells. Otherwise the layer is a *relative prospectivity*: a ranking, not a probability.
+    """
+    method = (card.get("calibration") or {}).get("method", "none")
+    if method in (None, "none"):
+        return "relative prospectivity", OUTPUTS["probability"][1]
+    labels = card.get("labels") or {}
+    pos, n = labels.get("positives") or 0, labels.get("samples") or 0
+    base = pos / n if n else float("nan")
+    density = pos / float(np.prod(grid.shape))
+    name = "Platt (sigmoid)" if method == "sigmoid" else method
+    return "calibrated probability", (
+        f"probability calibrated ({name} on spatial out-of-fold scores) to the training "
+        f"base rate {base:.3g} (positives per training row); the region holds {density:.3g} "
+        "positive cells per cell")
 
 
 def stac_item(
@@ -93,6 +116,9 @@ def run(ctx: RunContext) -> StageResult:
     }
     maps = score_model(loaded.estimator, loaded.schema, ds, provenance=provenance,
                        mineral=cfg.mineral, synthetic=bool(ctx.job.synthetic))
+    scale, scale_name = map_scale(card, grid)
+    maps["probability"].attrs.update(long_name=f"{cfg.mineral} {scale_name}",
+                                     prospect_scale=scale)
     ctx.console.print(f"  scoring {grid.shape[0]} x {grid.shape[1]} cells in "
                       f"{grid.n_chunks} blocks")
     add_variables(ctx.cube_path, maps, overwrite=True, compute=lambda write: compute(
@@ -101,14 +127,18 @@ def run(ctx: RunContext) -> StageResult:
     score_dir = ctx.stage_dir("score")
     outputs: dict[str, str] = {"cube": str(ctx.cube_path)}
     props = {"prospect:mineral": cfg.mineral, "prospect:deposit_type": cfg.deposit_type,
+             "prospect:scale": scale,
              "prospect:synthetic": bool(ctx.job.synthetic),
              "prospect:config_hash": ctx.job.config_hash(),
              "prospect:model_config_hash": card.get("config_hash")}
     # Each map's deliverables (COG, quick-look, histogram for the metrics) come from one
     # task that reads it once; on a cluster the two maps are delivered side by side.
-    tags = {"synthetic": attr_text(bool(ctx.job.synthetic)), "mineral": cfg.mineral}
+    tags = {"synthetic": attr_text(bool(ctx.job.synthetic)), "mineral": cfg.mineral,
+            "prospect_scale": scale}
     futures = {name: ctx.executor.submit(deliver_map, ctx.cube_path, name, score_dir, grid,
-                                         {"prospect_kind": OUTPUTS[name][0], **tags})
+                                         {"prospect_kind": OUTPUTS[name][0], **tags,
+                                          "long_name": str(ds[name].attrs.get("long_name",
+                                                                             name))})
                for name in OUTPUTS}
     track(list(futures.values()), ctx, "score: COGs and quick-looks")
     delivered = {name: future.result() for name, future in futures.items()}
@@ -125,6 +155,7 @@ def run(ctx: RunContext) -> StageResult:
         score_dir, quicklooks={name: d["quicklook"] for name, d in delivered.items()}, facts={
             "mineral": cfg.mineral, "job": ctx.job.name, "synthetic": bool(ctx.job.synthetic),
             "region": grid.describe(), "model": str(model_dir), "metrics": metrics,
+            "headline": (card.get("cv") or {}).get("headline") or {}, "scale": scale,
             "outputs": dict(outputs), "problems": problems})
     outputs["report"] = str(report)
     return StageResult(name="score", outputs=outputs, metrics=metrics,
@@ -182,9 +213,8 @@ def _map_metrics(delivered: dict[str, Any], ctx: RunContext,
     prob = open_cube(ctx.cube_path, chunks=None)["probability"]  # reads only their chunks
     ps = np.asarray(prob.isel(y=xr.DataArray(labels.rows[keep], dims="p"),
                               x=xr.DataArray(labels.cols[keep], dims="p")).values)
-    cdf = np.cumsum(hist) / max(float(hist.sum()), 1.0)
-    for f in (0.05, 0.10, 0.20):
-        t = bins[min(int(np.searchsorted(cdf, 1.0 - f, side="left")) + 1, bins.size - 1)]
-        share = float(np.mean(ps[np.isfinite(ps)] >= t)) if np.isfinite(ps).any() else None
-        out[f"map_top{round(f * 100)}_capture"] = None if share is None else round(share, 4)
+    # in-sample success rate: cells of the histogram bin holding the cut-off are tied and
+    # shared in proportion, as the train stage's top-area captures are
+    for key, share in top_capture_binned(ps, hist, bins).items():
+        out[f"map_{key}"] = round(share, 4) if np.isfinite(share) else None
     return out, []

@@ -55,6 +55,23 @@ def layer_source(ctx: RunContext, variable: str) -> tuple[LayerSource, str]:
     )
 
 
+def honest_layer(ctx: RunContext, layer: TileLayerConfig) -> TileLayerConfig:
+    """``layer`` titled for what it shows: a map whose ``prospect_scale`` is relative
+    prospectivity (an uncalibrated score) is never titled a probability in the legend,
+    TileJSON and viewer."""
+    if not ctx.cube_path.is_dir():
+        return layer
+    from prospect.io.cube import open_cube
+
+    ds = open_cube(ctx.cube_path)
+    scale = ds[layer.variable].attrs.get("prospect_scale") if layer.variable in ds else None
+    label = layer.label.lower()
+    if scale == "relative prospectivity" and ("probab" in label or label.startswith("p(")):
+        return layer.model_copy(update={"title": "Relative prospectivity (score, not a "
+                                                 "probability)"})
+    return layer
+
+
 def value_grid(source: LayerSource, *, max_cells: int = VALUE_GRID_MAX) -> dict[str, Any]:
     """A lon/lat grid of values for the static viewer's click read-out.
 
@@ -155,12 +172,13 @@ def run(ctx: RunContext) -> StageResult:
     viewer_layers, grids = [], {}
     # On a cluster every layer's pyramid jobs are submitted at once (a layer of a small
     # region is a single job); without one, the layers take turns on the thread pool.
-    parallel = ctx.executor.parallel(len(cfg.layers))
+    layers = [honest_layer(ctx, la) for la in cfg.layers]
+    parallel = ctx.executor.parallel(len(layers))
     with progress_bar(ctx.console, unit="blocks") as bar, \
             ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="tiles") as pool:
         rendered = list(pool.map(lambda la: _render_layer(ctx, cfg, la, tiles_dir, bar),
-                                 cfg.layers))
-    for layer, (viewer_layer, metrics, grid, where) in zip(cfg.layers, rendered, strict=True):
+                                 layers))
+    for layer, (viewer_layer, metrics, grid, where) in zip(layers, rendered, strict=True):
         name = layer.layer_name
         viewer_layers.append(viewer_layer)
         grids[name] = grid

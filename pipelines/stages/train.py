@@ -2,7 +2,8 @@
 final model saved with its card and input schema, metrics and a report with plots.
 
 Writes under ``out_dir/model``: the model directory (``prospect.registry.save_model``),
-``metrics.json`` and ``report/report.md`` with PNG plots. The work itself is done by
+``metrics.json``, ``oof_predictions.csv`` (one row per sample and CV scheme: cell,
+fold, label, out-of-fold score) and ``report/report.md`` with PNG plots. The work itself is done by
 :mod:`prospect.models.training` and :mod:`prospect.models.summary`; this module runs it
 here or on the job's cluster and writes the results.
 """
@@ -10,8 +11,10 @@ here or on the job's cluster and writes the results.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator
 
 from pipelines.context import RunContext, StageResult
@@ -20,9 +23,9 @@ from prospect.config.model import ModelConfig
 from prospect.errors import StageError
 from prospect.features import build_stack
 from prospect.io.cube import cube_grid, open_cube
-from prospect.io.files import file_sha256, write_json
+from prospect.io.files import file_sha256, write_json, write_text
 from prospect.models import fit_fold, make_estimator, pool_folds, uses_area_weights
-from prospect.models.evaluate import CVResult
+from prospect.models.evaluate import CVResult, oof_table
 from prospect.models.summary import input_schema, model_card, training_facts
 from prospect.models.training import (
     Folds,
@@ -30,9 +33,16 @@ from prospect.models.training import (
     build_training_set,
     calibrate,
     cv_schemes,
+    find_label_surfaces,
     fit_final,
+    fit_rows,
+    fold_matrices,
+    fold_surfaces,
     importance_repeats,
     labels_source,
+    resolve_cv,
+    seed_estimators,
+    seed_spread,
     select_features,
 )
 
@@ -53,42 +63,66 @@ def run(ctx: RunContext) -> StageResult:
     ds = open_cube(ctx.cube_path)
     grid = ctx.grid = ctx.grid.check_cube(cube_grid(ds), path=ctx.cube_path)
     source = labels_source(ctx.job.sources, cfg)
-    spec = select_features(ds, cfg, labels_path=source.path)
+    leaks = find_label_surfaces(ds, cfg, sources=ctx.job.sources, grid=grid)
+    spec = select_features(ds, cfg, labels_path=source.path, leaks=leaks)
     names = spec.names()
     ctx.console.print(f"  features ({len(names)}): {', '.join(names)}")
+    leak_facts = [{"variable": f.variable, "source": f.source, "reason": f.reason,
+                   "use": "rebuilt inside each CV fold" if f.variable in names
+                   else "left out (made from the label points)"} for f in leaks]
+    for f in leak_facts:
+        ctx.console.print(f"  [yellow]{f['variable']}: {f['use']}[/yellow]")
     ts = build_training_set(build_stack(ds, spec), spec, grid=grid, source=source, cfg=cfg,
                             compute=lambda lazy, what: compute(lazy, ctx, f"train: {what}"))
-    estimator = make_estimator(cfg, n_features=len(names), categorical=spec.categorical_indices(),
-                               cell_area=grid.resolution ** 2, feature_names=names)
+
+    def make(c: ModelConfig) -> BaseEstimator:
+        return make_estimator(c, n_features=len(names), categorical=spec.categorical_indices(),
+                              cell_area=grid.resolution ** 2, feature_names=names)
+
+    estimator = make(cfg)
     sw = ts.weight if uses_area_weights(cfg.estimator) else None
-    schemes = cv_schemes(ts, cfg)
+    cv = resolve_cv(ts, cfg, resolution=grid.resolution)
+    schemes = cv_schemes(ts, cfg, cv=cv)
+    fold_X = fold_matrices(ts, schemes, fold_surfaces(spec, leaks, sources=ctx.job.sources,
+                                                      grid=grid),
+                           cv=cv, resolution=grid.resolution) \
+        if cfg.fold_aware_interpolation else None
+    seeds = seed_estimators(cfg, make)
     ctx.console.print(f"  {ts.counts['positives']} positives, {ts.counts['negatives']} "
-                      f"negatives; spatial CV ({cfg.cv.n_splits} folds of "
-                      f"{cfg.cv.block_size:g} blocks)")
-    results, final = _fit_folds(ctx, estimator, ts, schemes, sw, names, cfg)
+                      f"negatives; spatial CV ({cfg.cv.n_splits} folds of {cv['block_size']:g} "
+                      f"blocks ({cv['block_size_from']}), buffer {cv['buffer']:g}, "
+                      f"{len(seeds)} estimator seed(s))")
+    results, final, by_seed = _fit_folds(ctx, estimator, ts, schemes, sw, names, cfg,
+                                         fold_X=fold_X, seeds=seeds)
     model, calibration = calibrate(final, results["spatial_block"], ts.X, ts.y, cfg)
     synthetic = bool(ctx.job.synthetic)
     model_dir = ctx.out_dir / MODEL_DIR
     zarr_json = ctx.cube_path / "zarr.json"
-    card = model_card(
-        cfg=cfg, ts=ts, ds=ds, spec=spec, results=results, calibration=calibration, grid=grid,
-        synthetic=synthetic, config=ctx.job.model_dump(mode="json"),
-        config_hash=ctx.job.config_hash(),
-        training_data=[{"path": str(source.path), "sha256": _sha256(Path(source.path))},
-                       {"path": str(zarr_json), "sha256": _sha256(zarr_json)}])
     facts = training_facts(final=final, cfg=cfg, ts=ts, names=names, results=results,
                            calibration=calibration, grid=grid, sample_weight=sw,
                            job=ctx.job.name, synthetic=synthetic,
-                           config_hash=ctx.job.config_hash())
+                           config_hash=ctx.job.config_hash(), cv=cv,
+                           seeds=seed_spread(by_seed), leaks=leak_facts,
+                           categorical=spec.categorical_indices())
+    card = model_card(
+        cfg=cfg, ts=ts, ds=ds, spec=spec, results=results, calibration=calibration, grid=grid,
+        synthetic=synthetic, config=ctx.job.model_dump(mode="json"),
+        config_hash=ctx.job.config_hash(), cv=cv, headline_metrics=facts["metrics"],
+        training_data=[{"path": str(source.path), "sha256": _sha256(Path(source.path))},
+                       {"path": str(zarr_json), "sha256": _sha256(zarr_json)}])
     save_model(model, model_dir, card=card, schema=input_schema(ds, spec, cfg))
     ctx.console.print(f"  model saved to {model_dir}")
     write_json(model_dir / "metrics.json", facts)
+    oof = oof_table(results, ts.y, x=ts.coords[:, 0], y_coord=ts.coords[:, 1], rows=ts.rows,
+                    cols=ts.cols)
+    write_text(model_dir / "oof_predictions.csv", pd.DataFrame(oof).to_csv(index=False))
     from pipelines.report import write_report
 
     report = write_report(model_dir / "report", facts)
     return StageResult(
         name="train",
         outputs={"model": str(model_dir), "metrics": str(model_dir / "metrics.json"),
+                 "oof_predictions": str(model_dir / "oof_predictions.csv"),
                  "report": str(report)},
         metrics=facts["metrics"],
         inputs={"labels": str(source.path), "cube": str(ctx.cube_path)},
@@ -105,9 +139,11 @@ def _sha256(path: Path) -> str:
 
 def _fit_folds(
     ctx: RunContext, estimator: BaseEstimator, ts: TrainingSet, schemes: dict[str, Folds],
-    sw: np.ndarray | None, names: list[str], cfg: ModelConfig,
-) -> tuple[dict[str, CVResult], BaseEstimator]:
-    """Every CV fold of every scheme and the final fit, through the run's executor.
+    sw: np.ndarray | None, names: list[str], cfg: ModelConfig, *,
+    fold_X: dict[str, list[np.ndarray]] | None, seeds: dict[int, BaseEstimator],
+) -> tuple[dict[str, CVResult], BaseEstimator, dict[int, CVResult]]:
+    """Every CV fold of every scheme (and of the other estimator seeds) and the final fit,
+    through the run's executor.
 
     On a cluster they run side by side as tasks and the training rows travel once
     (:func:`pipelines.cluster.ship`); here they run in turn. Each fit is seeded, so the
@@ -115,13 +151,26 @@ def _fit_folds(
     """
     ex = ctx.executor
     X, y, w = (ex.ship(v) for v in (ts.X, ts.y, sw))
-    futures = {scheme: [ex.submit(
-        fit_fold, estimator, X, y, train, test, k, sample_weight=w,
-        importance_repeats=importance_repeats(scheme, cfg), seed=cfg.seed)
-        for k, (train, test) in enumerate(folds)] for scheme, folds in schemes.items()}
-    final = ex.submit(fit_final, estimator, X, y, w)
-    every = [f for fs in futures.values() for f in fs] + [final]
-    track(every, ctx, f"train: {len(every)} fits (CV folds and the final model)")
+    rows = fit_rows(ts, cfg)
+    rows_f = {k: ex.ship(v) for k, v in (rows or {}).items()} or None
+    fx = {scheme: [ex.ship(m) for m in mats] for scheme, mats in (fold_X or {}).items()}
+
+    def submit(est: BaseEstimator, scheme: str, seed: int, repeats: int) -> list[Any]:
+        return [ex.submit(
+            fit_fold, est, fx[scheme][k] if scheme in fx else X, y, train, test, k,
+            sample_weight=w, importance_repeats=repeats, seed=seed, fit_rows=rows_f)
+            for k, (train, test) in enumerate(schemes[scheme])]
+
+    futures = {scheme: submit(estimator, scheme, cfg.seed, importance_repeats(scheme, cfg))
+               for scheme in schemes}
+    seed_futures = {seed: submit(est, "spatial_block", seed, 0)
+                    for seed, est in seeds.items() if seed != cfg.seed}
+    final = ex.submit(fit_final, estimator, X, y, w, rows_f)
+    every = [f for fs in [*futures.values(), *seed_futures.values()] for f in fs] + [final]
+    track(every, ctx, f"train: {len(every)} fits (CV folds, estimator seeds, final model)")
     results = {scheme: pool_folds(ex.gather(fs), ts.y, scheme=scheme, feature_names=names)
                for scheme, fs in futures.items()}
-    return results, final.result()
+    by_seed = {cfg.seed: results["spatial_block"]} | {
+        seed: pool_folds(ex.gather(fs), ts.y, scheme="spatial_block")
+        for seed, fs in seed_futures.items()}
+    return results, final.result(), by_seed

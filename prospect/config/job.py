@@ -218,6 +218,29 @@ class JobConfig(StrictModel):
         """SHA-256 of the validated config (stable across key order and formatting)."""
         return config_hash(self)
 
+    def stage_settings(self, stage: str) -> dict[str, Any]:
+        """The config sections stage ``stage`` reads (:data:`STAGE_SETTINGS`), as JSON."""
+        data = self.model_dump(mode="json")
+        return {k: data.get(k) for k in STAGE_SETTINGS.get(stage, tuple(data))}
+
+    def settings_hash(self, stage: str) -> str:
+        """SHA-256 of :meth:`stage_settings`: a stage's record stays good while it is
+        unchanged, so a model change never reruns ingest or indices."""
+        return config_hash(self.stage_settings(stage))
+
+
+#: Config sections each stage reads. A stage's inputs also include what earlier stages
+#: made; the run manifest reruns a stage when an earlier one was recomputed after it.
+_DATA = ("synthetic", "region", "sources", "mask", "outputs")
+STAGE_SETTINGS: dict[str, tuple[str, ...]] = {
+    "ingest": _DATA,
+    "indices": (*_DATA, "indices"),
+    "screen": (*_DATA, "economics"),
+    "train": (*_DATA, "model"),
+    "score": (*_DATA, "model"),
+    "tiles": (*_DATA, "name", "tiles"),
+}
+
 
 def load_job(path: str | Path) -> JobConfig:
     """Load and validate a job config; relative paths are taken from the file's folder."""

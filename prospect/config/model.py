@@ -8,7 +8,7 @@ from pydantic import Field, model_validator
 
 from prospect.config._base import PlainName, StrictModel
 
-__all__ = ["CVConfig", "FocalConfig", "LabelsConfig", "ModelConfig"]
+__all__ = ["CVConfig", "FocalConfig", "LabelsConfig", "ModelConfig", "model_overrides"]
 
 
 class LabelsConfig(StrictModel):
@@ -67,12 +67,33 @@ class CVConfig(StrictModel):
 
     kind: Literal["spatial_block", "random"] = "spatial_block"
     n_splits: int = Field(default=5, ge=2)
-    block_size: float = Field(default=1000.0, gt=0, description="block edge in CRS units")
-    buffer: float = Field(
-        default=0.0, ge=0,
-        description="training samples closer than this (CRS units) to a test sample are dropped",
+    block_size: float | Literal["auto"] = Field(
+        default="auto",
+        description="block edge in CRS units; auto: the range of the labels' empirical "
+                    "variogram (fitted and reported), in whole cells",
+    )
+    buffer: float | Literal["auto"] = Field(
+        default="auto",
+        description="training samples closer than this (CRS units) to a test sample are "
+                    "dropped; auto: 1.5 cells (every cell touching a test cell)",
     )
     compare_random: bool = Field(default=True, description="also run random CV, side by side")
+    seeds: int = Field(
+        default=5, ge=1,
+        description="estimator seeds the spatial CV is repeated with (spread reported)",
+    )
+    bootstrap: int = Field(
+        default=1000, ge=0,
+        description="bootstrap replicates of the 95 % interval of the pooled out-of-fold AUC",
+    )
+
+    @model_validator(mode="after")
+    def _positive(self) -> CVConfig:
+        if self.block_size != "auto" and not self.block_size > 0:
+            raise ValueError(f"cv.block_size must be positive or 'auto', got {self.block_size}")
+        if self.buffer != "auto" and not self.buffer >= 0:
+            raise ValueError(f"cv.buffer must be >= 0 or 'auto', got {self.buffer}")
+        return self
 
 
 class FocalConfig(StrictModel):
@@ -113,6 +134,10 @@ class ModelConfig(StrictModel):
         (hist_gradient_boosting, logistic_regression, mlp).
     calibration
         Post-hoc probability calibration fitted on spatial out-of-fold predictions.
+    fold_aware_interpolation
+        Surfaces interpolated from the label points (or a table sharing their sites) are
+        refused as features unless this is set: then each CV fold re-interpolates them
+        from its training points only; the final model uses the cube's surfaces.
     """
 
     mineral: str
@@ -131,6 +156,57 @@ class ModelConfig(StrictModel):
     cv: CVConfig = Field(default_factory=CVConfig)
     uncertainty_members: int = Field(default=10, ge=2)
     calibration: Literal["none", "sigmoid", "isotonic"] = "none"
+    fold_aware_interpolation: bool = Field(
+        default=False,
+        description="allow surfaces interpolated from the label points as features, "
+                    "re-interpolated inside each CV fold from its training points",
+    )
     permutation_repeats: int = Field(default=3, ge=0)
     partial_dependence: int = Field(default=4, ge=0, description="features to plot")
     seed: int = 0
+
+
+def model_overrides(
+    model: ModelConfig, *, estimator: str | None = None, params: list[str] | tuple[str, ...] = (),
+) -> ModelConfig:
+    """``model`` with the estimator and parameters given on a command line, validated.
+
+    Parameters
+    ----------
+    model
+        The job's model section.
+    estimator
+        Another estimator: the config's ``params`` belong to its own estimator and are
+        dropped; only ``params`` given here apply.
+    params
+        ``key=value`` strings; values are read as YAML scalars (``200``, ``0.1``, ``true``,
+        ``[50, 100]``); they update ``model.params``.
+
+    Raises
+    ------
+    ConfigError
+        A ``params`` entry that is not ``key=value``, or an invalid result.
+    """
+    import yaml
+    from pydantic import ValidationError
+
+    from prospect.errors import ConfigError
+
+    data = model.model_dump(mode="python")
+    if estimator is not None and estimator != model.estimator:
+        data["estimator"] = estimator
+        data["params"] = {}
+    for item in params:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--param {item!r}: give key=value, e.g. --param n_estimators=300")
+        try:
+            data["params"][key.strip()] = yaml.safe_load(raw)
+        except yaml.YAMLError:
+            data["params"][key.strip()] = raw
+    try:
+        return ModelConfig.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        raise ConfigError(f"--estimator/--param: model.{where}: {first.get('msg')}") from None

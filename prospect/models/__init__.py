@@ -11,7 +11,9 @@ Public facade::
     read_occurrences, snap_points, grade_positives, sample_background
 
 Training from a cube (``prospect.models.training``: ``select_features``,
-``build_training_set``, ``cv_schemes``, ``fit_all``, ``calibrate``) and what it reports
+``build_training_set``, ``resolve_cv``, ``cv_schemes``, ``fold_matrices``, ``fit_all``,
+``calibrate``), leakage checks (``prospect.models.leakage``), fold-aware interpolation
+(``prospect.models.foldaware``) and what it reports
 (``prospect.models.summary``: ``model_card``, ``training_facts``) are imported from their
 modules.
 """

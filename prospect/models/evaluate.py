@@ -68,18 +68,21 @@ class FoldResult:
 def fit_fold(
     estimator: Any, X: np.ndarray, y: np.ndarray, train: np.ndarray, test: np.ndarray,
     k: int, *, sample_weight: np.ndarray | None = None, importance_repeats: int = 0,
-    seed: int = 0,
+    seed: int = 0, fit_rows: dict[str, np.ndarray] | None = None,
 ) -> FoldResult | None:
     """Fit a clone of ``estimator`` on the ``train`` rows and score the ``test`` rows.
 
     A pure function of its arguments, so folds can run anywhere (a dask worker). Returns
     ``None`` for a fold that cannot be fitted (one class only) or has no test rows.
+    ``fit_rows`` are further per-row fit arguments of the ``model`` step (e.g. the
+    occurrence points per cell of weights of evidence), sliced like the rows.
     """
     y = np.asarray(y)
     if np.unique(y[train]).size < 2 or test.size == 0:
         return None
     model = clone(estimator)
     fit_kw = {} if sample_weight is None else {"model__sample_weight": sample_weight[train]}
+    fit_kw |= {f"model__{name}": v[train] for name, v in (fit_rows or {}).items()}
     model.fit(X[train], y[train], **fit_kw)
     oof = model.predict_proba(X[test])[:, 1]
     m = classification_metrics(y[test], oof)
@@ -130,7 +133,7 @@ def cross_validate(
     estimator: Any, X: np.ndarray, y: np.ndarray, splits: Sequence[tuple[np.ndarray, np.ndarray]],
     *, scheme: str, sample_weight: np.ndarray | None = None,
     feature_names: Sequence[str] | None = None, importance_repeats: int = 0, seed: int = 0,
-    fold_X: Sequence[np.ndarray] | None = None,
+    fold_X: Sequence[np.ndarray] | None = None, fit_rows: dict[str, np.ndarray] | None = None,
 ) -> CVResult:
     """Fit a clone of ``estimator`` per split and score the held-out rows.
 
@@ -156,7 +159,7 @@ def cross_validate(
     """
     folds = [fit_fold(estimator, X if fold_X is None else fold_X[k], y, train, test, k,
                       sample_weight=sample_weight, importance_repeats=importance_repeats,
-                      seed=seed)
+                      seed=seed, fit_rows=fit_rows)
              for k, (train, test) in enumerate(splits)]
     return pool_folds(folds, y, scheme=scheme, feature_names=feature_names)
 
@@ -202,13 +205,16 @@ def reliability(y: np.ndarray, scores: np.ndarray, *, n_bins: int = 10) -> dict[
 def partial_dependence_curves(
     model: Any, X: np.ndarray, features: Sequence[int], names: Sequence[str], *,
     grid_resolution: int = 20, max_rows: int = 2000, seed: int = 0,
-) -> dict[str, dict[str, list[float]]]:
+    categorical: Sequence[int] = (),
+) -> dict[str, dict[str, Any]]:
     """Average partial dependence (Friedman, 2001) of the positive probability.
 
     For each feature, the grid is the 5-95 % percentile range (``grid_resolution`` values,
-    or the distinct values when fewer); every grid value is set in all rows and the mean
-    probability taken, as :func:`sklearn.inspection.partial_dependence` does with
-    ``method="brute"``, with the grid stacked into one ``predict_proba`` call.
+    or the distinct values when fewer); a ``categorical`` column's grid is every class it
+    holds (``kind: categorical``: one value per class, drawn as bars, never a line between
+    class codes). Every grid value is set in all rows and the mean probability taken, as
+    :func:`sklearn.inspection.partial_dependence` does with ``method="brute"``, with the
+    grid stacked into one ``predict_proba`` call.
     """
     rng = np.random.default_rng(seed)
     rows = rng.choice(len(X), size=min(max_rows, len(X)), replace=False)
@@ -220,12 +226,14 @@ def partial_dependence_curves(
             continue
         uniq = np.unique(col)
         lo, hi = (float(v) for v in np.percentile(col, [5, 95]))
-        grid = uniq if uniq.size <= grid_resolution else np.unique(
+        is_cat = j in set(categorical)
+        grid = uniq if is_cat or uniq.size <= grid_resolution else np.unique(
             np.linspace(lo, hi, grid_resolution))
         stacked = np.tile(Xs, (grid.size, 1))
         stacked[:, j] = np.repeat(grid, len(Xs))
         p = model.predict_proba(stacked)[:, 1].reshape(grid.size, len(Xs))
-        out[names[j]] = {"values": grid.tolist(), "average": p.mean(axis=1).tolist()}
+        out[names[j]] = {"values": grid.tolist(), "average": p.mean(axis=1).tolist(),
+                         "kind": "categorical" if is_cat else "continuous"}
     return out
 
 

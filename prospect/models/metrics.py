@@ -3,8 +3,10 @@
 Besides ROC and precision-recall AUC (scikit-learn), the measures of the mineral
 prospectivity literature:
 
-* success-rate / capture-efficiency curve: the share of occurrences captured against the
-  share of the area ranked most prospective (Chung & Fabbri, 2003), and its area;
+* capture curves: the share of occurrences captured against the share of the area ranked
+  most prospective, and their area (Chung & Fabbri, 2003): the *prediction-rate* curve for
+  held-out (out-of-fold) occurrences, the *success-rate* curve for the occurrences the
+  model was fitted on (in-sample; the score stage's map figures);
 * prediction-area plot (Yousefi & Carranza, 2015): occurrence share and area share against
   the score threshold; at their intersection a map captures ``p`` % of occurrences in
   ``100 - p`` % of the area;
@@ -41,7 +43,8 @@ def _clean(scores: np.ndarray) -> np.ndarray:
 def capture_curve(
     positive_scores: np.ndarray, area_scores: np.ndarray, *, n_points: int = 201,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Success-rate curve: (area fraction, captured fraction), from 0 to 1.
+    """Capture curve (success rate in-sample, prediction rate out-of-fold): (area fraction,
+    captured fraction), from 0 to 1.
 
     For each threshold ``t`` the area fraction is the share of area scores ``>= t`` and
     the captured fraction the share of positive scores ``>= t``.
@@ -61,7 +64,12 @@ def capture_curve(
 
 
 def success_rate_area(positive_scores: np.ndarray, area_scores: np.ndarray) -> float:
-    """Area under the success-rate curve (0.5: no better than chance; 1: perfect)."""
+    """Area under a capture curve (0.5: no better than chance; 1: perfect).
+
+    Chung & Fabbri (2003) call it the *success-rate* curve when the scores are in-sample
+    (the occurrences the model was fitted on) and the *prediction-rate* curve when they
+    are not (held-out occurrences, out-of-fold scores); the arithmetic is the same.
+    """
     x, y = capture_curve(positive_scores, area_scores)
     return float(np.trapezoid(y, x))
 
@@ -163,7 +171,7 @@ def prediction_area(
 def classification_metrics(
     y: np.ndarray, scores: np.ndarray, *, area_scores: np.ndarray | None = None,
 ) -> dict[str, float]:
-    """ROC AUC, PR AUC, success-rate area, top 5/10/20 % capture and the P-A intersection.
+    """ROC AUC, PR AUC, prediction-rate area, top 5/10/20 % capture and the P-A intersection.
 
     ``area_scores`` defaults to the scores of the negative (background) rows.
     """
@@ -179,7 +187,8 @@ def classification_metrics(
     out["pr_auc"] = float(average_precision_score(y, s))
     out["prevalence"] = float(np.mean(y > 0))
     area = s[y == 0] if area_scores is None else area_scores
-    out["success_rate_auc"] = success_rate_area(s[y > 0], area)
+    # out-of-fold scores: the area under the prediction-rate curve (Chung & Fabbri, 2003)
+    out["prediction_rate_auc"] = success_rate_area(s[y > 0], area)
     out.update(top_area_capture(s[y > 0], area))
     out["pa_intersection_pct"] = prediction_area(s[y > 0], area)["intersection_occurrence_pct"]
     return out

@@ -19,7 +19,7 @@ from prospect.features import FeatureSpec
 from prospect.grid import RegionGrid
 from prospect.io.cube import provenance_attr
 from prospect.models.evaluate import CVResult, partial_dependence_curves
-from prospect.models.metrics import capture_curve, prediction_area
+from prospect.models.metrics import bootstrap_auc_ci, capture_curve, prediction_area
 from prospect.models.training import TrainingSet
 
 __all__ = [
@@ -34,27 +34,53 @@ __all__ = [
 ]
 
 
-def headline(results: dict[str, CVResult]) -> dict[str, Any]:
-    """The stage's headline metrics: CV AUCs per scheme, top-area captures, positives."""
+def headline(results: dict[str, CVResult], *, ci: dict[str, float] | None = None,
+             seeds: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The stage's headline metrics (Roberts et al., 2017: never one number from one seed).
+
+    First the spatial-block fold-mean ROC AUC and its spread over folds, the bootstrap 95 %
+    interval of the pooled out-of-fold ROC AUC (``ci``, :func:`bootstrap_auc_ci`) and the
+    spread of the fold-mean over estimator seeds (``seeds``, from
+    :func:`prospect.models.training.seed_spread`); then the pooled figures of each scheme
+    (ROC and PR AUC, prediction-rate area), top-area captures and the positives.
+    """
     out: dict[str, Any] = {}
+    sm = results["spatial_block"].metrics
+    for name in ("fold_roc_auc_mean", "fold_roc_auc_std"):
+        out[f"cv_spatial_{name}"] = _round(sm.get(name))
+    if ci:
+        out["cv_spatial_roc_auc_ci95_low"] = _round(ci.get("low"))
+        out["cv_spatial_roc_auc_ci95_high"] = _round(ci.get("high"))
+    if seeds:
+        out["cv_spatial_seeds"] = len(seeds.get("seeds", []))
+        out["cv_spatial_seed_fold_roc_auc_std"] = _round(seeds.get("std"))
+        out["cv_spatial_seed_fold_roc_auc_min"] = _round(seeds.get("min"))
+        out["cv_spatial_seed_fold_roc_auc_max"] = _round(seeds.get("max"))
     for scheme, key in (("spatial_block", "spatial"), ("random", "random")):
         if scheme not in results:
             continue
         m = results[scheme].metrics
-        for name in ("roc_auc", "pr_auc", "success_rate_auc", "fold_roc_auc_std"):
+        for name in ("roc_auc", "pr_auc", "prediction_rate_auc"):
             if name in m:
-                out[f"cv_{key}_{name}"] = round(float(m[name]), 4)
-    sm = results["spatial_block"].metrics
+                out[f"cv_{key}_{name}"] = _round(m[name])
+        if scheme == "random":
+            for name in ("fold_roc_auc_mean", "fold_roc_auc_std"):
+                out[f"cv_random_{name}"] = _round(m.get(name))
     for name in ("top5_capture", "top10_capture", "top20_capture", "pa_intersection_pct"):
         if name in sm:
-            out[name] = round(float(sm[name]), 4)
+            out[name] = _round(sm[name])
     out["n_positive"] = int(sm.get("n_positive", 0))
     return out
 
 
+def _round(v: Any) -> float | None:
+    return round(float(v), 4) if v is not None and np.isfinite(v) else None
+
+
 def curves(y: np.ndarray, results: dict[str, CVResult]) -> dict[str, Any]:
-    """ROC, precision-recall, success-rate and prediction-area curves of the out-of-fold
-    scores of every scheme."""
+    """ROC, precision-recall, prediction-rate and prediction-area curves of the out-of-fold
+    scores of every scheme (out-of-fold: the capture curve is the *prediction-rate* curve;
+    the in-sample *success-rate* curve of the map is the score stage's)."""
     from sklearn.metrics import precision_recall_curve, roc_curve
 
     out = {}
@@ -67,7 +93,7 @@ def curves(y: np.ndarray, results: dict[str, CVResult]) -> dict[str, Any]:
         pa = prediction_area(ss[yy == 1], ss[yy == 0])
         out[scheme] = {"roc": {"fpr": fpr.tolist(), "tpr": tpr.tolist()},
                        "pr": {"precision": prec.tolist(), "recall": rec.tolist()},
-                       "success": {"area": ax.tolist(), "captured": cy.tolist()},
+                       "prediction_rate": {"area": ax.tolist(), "captured": cy.tolist()},
                        "prediction_area": pa}
     return out
 
@@ -108,7 +134,9 @@ def limitations(cfg: ModelConfig, ts: TrainingSet, spatial: CVResult, *,
         out.append("trained on SYNTHETIC data; not for real decisions")
     out.append(f"{ts.counts['positives']} positive cells; metrics from few positives are noisy")
     out.append("background cells are unlabelled, not proven barren (presence-background "
-               "learning); probabilities are relative")
+               "learning); the map is a relative prospectivity"
+               + ("" if cfg.calibration == "none" else
+                  f", calibrated ({cfg.calibration}) to the training base rate only"))
     gap = spatial.metrics.get("roc_auc", np.nan)
     out.append(f"spatial-block CV ROC AUC {gap:.3f} is the honest skill estimate; random CV is "
                "shown only for comparison and is optimistic under spatial autocorrelation")
@@ -121,9 +149,13 @@ def model_card(
     *, cfg: ModelConfig, ts: TrainingSet, ds: xr.Dataset, spec: FeatureSpec,
     results: dict[str, CVResult], calibration: dict[str, Any], grid: RegionGrid,
     synthetic: bool, training_data: list[dict[str, str]], config: dict[str, Any],
-    config_hash: str,
+    config_hash: str, cv: dict[str, Any], headline_metrics: dict[str, Any],
 ) -> dict[str, Any]:
-    """The model card's facts (:func:`prospect.registry.save_model` completes them)."""
+    """The model card's facts (:func:`prospect.registry.save_model` completes them).
+
+    ``cv`` holds the resolved block size and buffer (:func:`~prospect.models.training.
+    resolve_cv`); ``headline_metrics`` the stage's headline (:func:`headline`).
+    """
     spatial = results["spatial_block"]
     return {
         "mineral": cfg.mineral, "deposit_type": cfg.deposit_type,
@@ -131,13 +163,18 @@ def model_card(
         "training_data": training_data,
         "labels": ts.counts,
         "features": feature_facts(ds, spec),
-        "cv": {"scheme": cfg.cv.kind, "block_size": cfg.cv.block_size,
-               "buffer": cfg.cv.buffer, "n_splits": cfg.cv.n_splits,
+        "cv": {"scheme": cfg.cv.kind, "block_size": cv["block_size"],
+               "block_size_from": cv.get("block_size_from"),
+               "variogram_range": cv.get("variogram_range"),
+               "buffer": cv["buffer"], "buffer_from": cv.get("buffer_from"),
+               "n_splits": cfg.cv.n_splits, "headline": headline_metrics,
                "metrics": {"spatial_block": finite(spatial.metrics),
                            "random": finite(results["random"].metrics)
                            if "random" in results else None}},
         "calibration": {k: v for k, v in calibration.items() if not isinstance(v, dict)}
         | {"brier_spatial_oof": calibration["spatial_oof_before"].get("brier")},
+        "output_scale": "relative prospectivity" if cfg.calibration == "none"
+        else "calibrated probability",
         "limitations": limitations(cfg, ts, spatial, synthetic=synthetic),
         "config": config, "config_hash": config_hash,
     }
@@ -158,6 +195,8 @@ def training_facts(
     *, final: BaseEstimator, cfg: ModelConfig, ts: TrainingSet, names: list[str],
     results: dict[str, CVResult], calibration: dict[str, Any], grid: RegionGrid,
     sample_weight: np.ndarray | None, job: str, synthetic: bool, config_hash: str,
+    cv: dict[str, Any], seeds: dict[str, Any] | None = None,
+    categorical: list[int] | None = None, leaks: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Everything ``metrics.json`` and the training report show.
 
@@ -166,10 +205,14 @@ def training_facts(
     weights table and the conditional-independence test.
     """
     spatial = results["spatial_block"]
+    tested = spatial.fold >= 0
+    ci = bootstrap_auc_ci(ts.y[tested], spatial.oof[tested], n_boot=cfg.cv.bootstrap,
+                          seed=cfg.seed) if cfg.cv.bootstrap else None
     order = sorted(spatial.importance, key=lambda n: -spatial.importance[n]["mean"]) \
         if spatial.importance else names
     pd_features = [names.index(n) for n in order[: cfg.partial_dependence]]
-    pdp = partial_dependence_curves(final, ts.X, pd_features, names, seed=cfg.seed)
+    pdp = partial_dependence_curves(final, ts.X, pd_features, names, seed=cfg.seed,
+                                    categorical=categorical or ())
     woe: dict[str, Any] = {}
     if cfg.estimator == "weights_of_evidence":
         est = final.named_steps["model"] if isinstance(final, Pipeline) else final
@@ -177,7 +220,7 @@ def training_facts(
         woe = {"weights": est.weights_table(names),
                "cumulative_tables": est.cumulative_tables(names),
                "conditional_independence": est.conditional_independence(
-                   ts.X, ts.y, sample_weight),
+                   ts.X, ts.y, sample_weight, n_points=ts.n_points),
                "prior_logit": est.prior_logit_, "unit_cell_area": est.unit_cell_area or cell_area,
                "cell_area": cell_area, "count": est.count,
                "n_deposits": est.n_deposits_, "area_unit_cells": est.area_total_}
@@ -185,8 +228,11 @@ def training_facts(
         "job": job, "synthetic": synthetic, "mineral": cfg.mineral,
         "deposit_type": cfg.deposit_type, "estimator": cfg.estimator,
         "config_hash": config_hash, "region": grid.describe(),
-        "labels": ts.counts, "features": names, "cv_config": cfg.cv.model_dump(),
-        "metrics": headline(results),
+        "labels": ts.counts, "features": names,
+        "cv_config": {**cfg.cv.model_dump(), **cv},
+        "metrics": headline(results, ci=ci, seeds=seeds), "seed_spread": seeds,
+        "bootstrap_ci": ci, "label_surfaces": leaks or [],
+        "fold_aware_interpolation": cfg.fold_aware_interpolation,
         "cv": {k: {"metrics": finite(v.metrics), "folds": [finite(f) for f in v.fold_metrics],
                    "importance": v.importance} for k, v in results.items()},
         "curves": curves(ts.y, results), "calibration": calibration,

@@ -7,21 +7,27 @@ optional ``compute(obj, what)`` callback so that the caller can show progress.
 Public functions::
 
     labels_source(sources, cfg) -> PointSource
-    select_features(ds, cfg, labels_path=) -> FeatureSpec
+    find_label_surfaces(ds, cfg, sources=, grid=) -> [LabelSurface]
+    select_features(ds, cfg, labels_path=, leaks=) -> FeatureSpec
+    fold_surfaces(spec, leaks, sources=, grid=) -> {column: PointSurface}
+    fold_matrices(ts, schemes, surfaces, cv=, resolution=) -> {scheme: [X per fold]}
     read_labels(source, grid, cfg) -> (LabelSet, Occurrences, threshold)
     build_training_set(stack, spec, grid=, source=, cfg=) -> TrainingSet
-    cv_schemes(ts, cfg) -> {scheme: folds}
-    fit_all(estimator, ts, schemes, cfg) -> (results, final)
+    resolve_cv(ts, cfg, resolution=) -> block size (variogram range), buffer, facts
+    cv_schemes(ts, cfg, cv=) -> {scheme: folds}
+    seed_estimators(cfg, make) -> {seed: estimator}; seed_spread(results by seed)
+    fit_all(estimator, ts, schemes, cfg, fold_X=, seeds=) -> (results, final, by seed)
     calibrate(final, spatial, y, cfg) -> (model, calibration facts)
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 from sklearn.base import BaseEstimator, clone
 
@@ -31,8 +37,9 @@ from prospect.errors import ConfigError, DataError
 from prospect.features import FeatureSpec, default_feature_variables, make_spec, sample_cells
 from prospect.grid import RegionGrid
 from prospect.io.points import source_options
-from prospect.models.cv import SpatialBlockCV, random_folds
+from prospect.models.cv import SpatialBlockCV, auto_block_size, random_folds
 from prospect.models.evaluate import CVResult, cross_validate, reliability
+from prospect.models.foldaware import PointSurface, fold_features, surface_of
 from prospect.models.labels import (
     LabelSet,
     Occurrences,
@@ -41,7 +48,12 @@ from prospect.models.labels import (
     sample_background,
     snap_points,
 )
-from prospect.models.leakage import leaks_grade
+from prospect.models.leakage import (
+    LabelSurface,
+    label_surfaces,
+    leaks_grade,
+    refuse_label_surfaces,
+)
 from prospect.models.uncertainty import CalibratedModel
 
 __all__ = [
@@ -51,11 +63,18 @@ __all__ = [
     "build_training_set",
     "calibrate",
     "cv_schemes",
+    "find_label_surfaces",
     "fit_all",
     "fit_final",
+    "fit_rows",
+    "fold_matrices",
+    "fold_surfaces",
     "importance_repeats",
     "labels_source",
     "read_labels",
+    "resolve_cv",
+    "seed_estimators",
+    "seed_spread",
     "select_features",
 ]
 
@@ -84,6 +103,9 @@ class TrainingSet:
         Area weight per row (background rows stand for their share of the unlabelled area).
     counts
         What happened to the labels and the background draw, for the card and the report.
+    n_points
+        Positive records (occurrence points) in each row's cell (0 for the others), for
+        weights of evidence counting every point.
     """
 
     X: np.ndarray
@@ -93,6 +115,7 @@ class TrainingSet:
     coords: np.ndarray
     weight: np.ndarray
     counts: dict[str, Any]
+    n_points: np.ndarray | None = None
 
 
 def labels_source(sources: Iterable[Any], cfg: ModelConfig) -> PointSource:
@@ -103,28 +126,88 @@ def labels_source(sources: Iterable[Any], cfg: ModelConfig) -> PointSource:
     raise ConfigError(f"model.labels.source {cfg.labels.source!r} is not a points source")
 
 
-def select_features(ds: xr.Dataset, cfg: ModelConfig, *, labels_path: Any) -> FeatureSpec:
+def find_label_surfaces(
+    ds: xr.Dataset, cfg: ModelConfig, *, sources: Sequence[Any], grid: RegionGrid,
+) -> list[LabelSurface]:
+    """The candidate features of ``cfg`` made from the label points
+    (:func:`prospect.models.leakage.label_surfaces`): ``cfg.features``, or every cube
+    variable when the config names none."""
+    labels = labels_source(sources, cfg)
+    candidates = cfg.features if cfg.features is not None else default_feature_variables(ds)
+    return label_surfaces(ds, candidates, sources=sources, labels=labels, grid=grid)
+
+
+def select_features(ds: xr.Dataset, cfg: ModelConfig, *, labels_path: Any,
+                    leaks: Sequence[LabelSurface] = ()) -> FeatureSpec:
     """The feature spec of the model ``cfg`` on cube ``ds``.
 
-    Without an explicit ``cfg.features``, every cube variable is used except outputs,
-    layers made from the labels source, and surfaces of the grade column interpolated from
-    the labels file ``labels_path`` under another source name (both would leak the target).
+    ``leaks`` are the variables made from the label points (:func:`find_label_surfaces`).
+    Named in ``cfg.features``, they are refused (a :class:`~prospect.errors.ConfigError`
+    naming the feature and the labels) unless ``cfg.fold_aware_interpolation`` is set.
+    Without an explicit ``cfg.features``, every cube variable is used except outputs, the
+    layers made from the labels source itself, surfaces of the grade column interpolated
+    from the labels file ``labels_path`` under another source name (the target itself)
+    and, unless fold-aware, the other ``leaks``. With fold-aware interpolation, focal
+    statistics of a leak are refused (they cannot be rebuilt inside each fold).
     """
     from prospect.io.cube import cube_grid
 
     grid = cube_grid(ds)
     focal = cfg.focal
     variables = cfg.features
+    leak_names = {leak.variable for leak in leaks}
+    if variables is not None and not cfg.fold_aware_interpolation:
+        refuse_label_surfaces([leak for leak in leaks if leak.variable in variables],
+                              labels_source=cfg.labels.source)
     if variables is None:
-        variables = [v for v in default_feature_variables(ds, exclude_sources=[cfg.labels.source])
-                     if not leaks_grade(ds[v], value_column=cfg.labels.value_column,
-                                        labels_path=labels_path)]
-    return make_spec(
+        variables = [
+            v for v in default_feature_variables(ds, exclude_sources=[cfg.labels.source])
+            if (cfg.fold_aware_interpolation or v not in leak_names) and not leaks_grade(
+                ds[v], value_column=cfg.labels.value_column, labels_path=labels_path)]
+    spec = make_spec(
         ds, variables=variables, resolution=grid.resolution,
         focal_radii=focal.radii if focal else (),
         focal_stats=focal.stats if focal else ("mean", "std"),
         focal_variables=focal.variables if focal else None,
     )
+    focal_leaks = sorted(set(spec.focal_variables) & leak_names)
+    if cfg.fold_aware_interpolation and focal_leaks and spec.focal_radii:
+        raise ConfigError(
+            f"model.focal: focal statistics of {focal_leaks} (made from the label points) "
+            "cannot be rebuilt inside each CV fold; leave them out of model.focal.variables"
+        )
+    return spec
+
+
+def fold_surfaces(
+    spec: FeatureSpec, leaks: Sequence[LabelSurface], *, sources: Sequence[Any],
+    grid: RegionGrid,
+) -> dict[int, PointSurface]:
+    """Feature column -> the point surface to rebuild in each fold, for the ``leaks`` that
+    are features of ``spec`` (fold-aware interpolation)."""
+    by_name = {s.name: s for s in sources}
+    names = spec.names()
+    return {names.index(leak.variable): surface_of(leak.provenance, by_name[leak.source], grid,
+                                                   name=leak.variable)
+            for leak in leaks if leak.variable in names}
+
+
+def fold_matrices(
+    ts: TrainingSet, schemes: dict[str, Folds], surfaces: dict[int, PointSurface], *,
+    cv: dict[str, Any], resolution: float,
+) -> dict[str, list[np.ndarray]] | None:
+    """Per scheme, one feature matrix per fold with the ``surfaces`` re-interpolated from
+    that fold's training points (``None`` when there is nothing to rebuild).
+
+    ``cv`` holds the resolved ``block_size`` and ``buffer`` of the spatial scheme.
+    """
+    if not surfaces:
+        return None
+    return {scheme: fold_features(
+        ts.X, ts.coords, surfaces, folds, resolution=resolution,
+        block_size=cv["block_size"] if scheme == "spatial_block" else None,
+        buffer=cv["buffer"] if scheme == "spatial_block" else 0.0)
+        for scheme, folds in schemes.items()}
 
 
 def read_labels(
@@ -188,7 +271,11 @@ def build_training_set(
 
     X = sample(r, c, "labelled")
     ok = np.all(np.isfinite(X[:, spec.base_indices()]), axis=1)
-    counts["positives_without_data"] = int((~ok & (y == 1)).sum())
+    dropped = ~ok & (y == 1)
+    counts["positives_without_data"] = int(dropped.sum())
+    counts["positives_without_data_at"] = [  # cell centres, grid CRS: where they are
+        [float(grid.x[cc]), float(grid.y[rr])] for rr, cc in zip(r[dropped], c[dropped],
+                                                                  strict=True)]
     X, y, r, c = X[ok], y[ok], r[ok], c[ok]
     n_labelled = y.size
     bg = {"drawn": 0, "without_data": 0}
@@ -219,7 +306,22 @@ def build_training_set(
         weight[is_bg] = unlabelled / is_bg.sum()
     counts.update(samples=int(y.size), positives=n_pos, negatives=int((y == 0).sum()))
     coords = np.column_stack([grid.x[c], grid.y[r]])
-    return TrainingSet(X=X, y=y, rows=r, cols=c, coords=coords, weight=weight, counts=counts)
+    return TrainingSet(X=X, y=y, rows=r, cols=c, coords=coords, weight=weight, counts=counts,
+                       n_points=_points_per_cell(occ, lab, grid, r, c) * (y == 1))
+
+
+def _points_per_cell(occ: Occurrences, lab: LabelsConfig, grid: RegionGrid,
+                     rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Positive records (distinct features) in the cell of each row."""
+    positive, _ = grade_positives(occ.values, threshold=lab.threshold,
+                                  quantile=lab.threshold_quantile)
+    rr, cc = grid.rowcol(occ.x[positive], occ.y[positive])
+    inside = grid.contains(rr, cc)
+    cells = rr[inside] * grid.width + cc[inside]
+    fid = np.asarray(occ.feature_id)[positive][inside]
+    per_cell = pd.DataFrame({"cell": cells, "fid": fid}).groupby("cell")["fid"].nunique()
+    lookup = {int(k): int(v) for k, v in per_cell.items()}
+    return np.array([lookup.get(int(k), 0) for k in rows * grid.width + cols], "f8")
 
 
 def _background(
@@ -249,15 +351,59 @@ def _background(
     return r[keep], c[keep], X[keep], counts
 
 
-def cv_schemes(ts: TrainingSet, cfg: ModelConfig) -> dict[str, Folds]:
-    """The CV folds of every scheme the config asks for: spatial blocks, and random folds
-    beside them (``cv.compare_random``) or instead (``cv.kind: random``)."""
-    spatial_cv = SpatialBlockCV(n_splits=cfg.cv.n_splits, block_size=cfg.cv.block_size,
-                                buffer=cfg.cv.buffer, random_state=cfg.seed)
+def resolve_cv(ts: TrainingSet, cfg: ModelConfig, *, resolution: float) -> dict[str, Any]:
+    """The spatial CV's block size and buffer, resolved, with how they were chosen.
+
+    ``block_size: auto`` is the range of the labels' empirical variogram in whole cells
+    (:func:`prospect.models.cv.auto_block_size`; the variogram is kept for the report);
+    ``buffer: auto`` is 1.5 cells, which drops from training every cell touching a test
+    cell.
+    """
+    facts: dict[str, Any] = {"n_splits": cfg.cv.n_splits}
+    if cfg.cv.block_size == "auto":
+        edge, vg = auto_block_size(ts.coords, ts.y, n_splits=cfg.cv.n_splits,
+                                   resolution=resolution, seed=cfg.seed)
+        facts.update(block_size=edge, block_size_from="variogram range of the labels",
+                     variogram=vg["variogram"], variogram_range=vg["range"],
+                     block_size_capped=vg["capped"])
+    else:
+        facts.update(block_size=float(cfg.cv.block_size), block_size_from="config")
+    if cfg.cv.buffer == "auto":
+        facts.update(buffer=1.5 * resolution, buffer_from="1.5 cells (auto)")
+    else:
+        facts.update(buffer=float(cfg.cv.buffer), buffer_from="config")
+    return facts
+
+
+def cv_schemes(ts: TrainingSet, cfg: ModelConfig, *, cv: dict[str, Any]) -> dict[str, Folds]:
+    """The CV folds of every scheme the config asks for: spatial blocks (of the resolved
+    ``cv`` facts, :func:`resolve_cv`), and random folds beside them (``cv.compare_random``)
+    or instead (``cv.kind: random``)."""
+    spatial_cv = SpatialBlockCV(n_splits=cfg.cv.n_splits, block_size=cv["block_size"],
+                                buffer=cv["buffer"], random_state=cfg.seed)
     schemes: dict[str, Folds] = {"spatial_block": list(spatial_cv.split(ts.coords, ts.y))}
     if cfg.cv.compare_random or cfg.cv.kind == "random":
         schemes["random"] = random_folds(ts.y, n_splits=cfg.cv.n_splits, seed=cfg.seed)
     return schemes
+
+
+def seed_estimators(cfg: ModelConfig, make: Callable[[ModelConfig], BaseEstimator]
+                    ) -> dict[int, BaseEstimator]:
+    """The estimators of the seed spread: ``cfg.cv.seeds`` estimator seeds from
+    ``cfg.seed`` (one when the estimator draws nothing at random)."""
+    n = 1 if cfg.estimator == "weights_of_evidence" else cfg.cv.seeds
+    return {cfg.seed + k: make(cfg.model_copy(update={"seed": cfg.seed + k})) for k in range(n)}
+
+
+def seed_spread(results: dict[int, CVResult]) -> dict[str, Any]:
+    """Fold-mean spatial ROC AUC per estimator seed and its spread."""
+    per = {seed: float(r.metrics.get("fold_roc_auc_mean", np.nan)) for seed, r in results.items()}
+    vals = np.array([v for v in per.values() if np.isfinite(v)])
+    return {"seeds": list(per), "fold_roc_auc_mean": list(per.values()),
+            "mean": float(vals.mean()) if vals.size else float("nan"),
+            "std": float(vals.std()) if vals.size else float("nan"),
+            "min": float(vals.min()) if vals.size else float("nan"),
+            "max": float(vals.max()) if vals.size else float("nan")}
 
 
 def importance_repeats(scheme: str, cfg: ModelConfig) -> int:
@@ -266,21 +412,51 @@ def importance_repeats(scheme: str, cfg: ModelConfig) -> int:
 
 
 def fit_final(estimator: BaseEstimator, X: np.ndarray, y: np.ndarray,
-              sw: np.ndarray | None) -> BaseEstimator:
+              sw: np.ndarray | None, fit_rows: dict[str, np.ndarray] | None = None,
+              ) -> BaseEstimator:
     """The final model: a clone of ``estimator`` fitted on every row (a cluster task)."""
-    return clone(estimator).fit(X, y, **({} if sw is None else {"model__sample_weight": sw}))
+    kw = ({} if sw is None else {"model__sample_weight": sw}) | {
+        f"model__{k}": v for k, v in (fit_rows or {}).items()}
+    return clone(estimator).fit(X, y, **kw)
+
+
+def fit_rows(ts: TrainingSet, cfg: ModelConfig) -> dict[str, np.ndarray] | None:
+    """Per-row fit arguments the estimator takes besides weights: the occurrence points
+    per cell for weights of evidence (used with ``params.count: points``)."""
+    if cfg.estimator == "weights_of_evidence" and cfg.params.get("count") == "points" and \
+            ts.n_points is not None:
+        return {"n_points": ts.n_points}
+    return None
 
 
 def fit_all(
     estimator: BaseEstimator, ts: TrainingSet, schemes: dict[str, Folds], cfg: ModelConfig, *,
     sample_weight: np.ndarray | None, feature_names: list[str],
-) -> tuple[dict[str, CVResult], BaseEstimator]:
-    """Cross-validate every scheme and fit the final model, in this process."""
+    fold_X: dict[str, list[np.ndarray]] | None = None,
+    seeds: dict[int, BaseEstimator] | None = None,
+) -> tuple[dict[str, CVResult], BaseEstimator, dict[int, CVResult]]:
+    """Cross-validate every scheme, repeat the spatial CV for the other estimator ``seeds``
+    and fit the final model, in this process.
+
+    ``fold_X`` are the per-fold feature matrices of fold-aware interpolation
+    (:func:`fold_matrices`); the final model is fitted on ``ts.X`` (every point).
+    Returns the results per scheme, the final model and the spatial results per seed.
+    """
+    fx = fold_X or {}
+    rows = fit_rows(ts, cfg)
     results = {scheme: cross_validate(
         estimator, ts.X, ts.y, folds, scheme=scheme, sample_weight=sample_weight,
         feature_names=feature_names, importance_repeats=importance_repeats(scheme, cfg),
-        seed=cfg.seed) for scheme, folds in schemes.items()}
-    return results, fit_final(estimator, ts.X, ts.y, sample_weight)
+        seed=cfg.seed, fold_X=fx.get(scheme), fit_rows=rows)
+        for scheme, folds in schemes.items()}
+    by_seed = {cfg.seed: results["spatial_block"]}
+    for seed, est in (seeds or {}).items():
+        if seed != cfg.seed:
+            by_seed[seed] = cross_validate(
+                est, ts.X, ts.y, schemes["spatial_block"], scheme="spatial_block",
+                sample_weight=sample_weight, seed=seed, fold_X=fx.get("spatial_block"),
+                fit_rows=rows)
+    return results, fit_final(estimator, ts.X, ts.y, sample_weight, rows), by_seed
 
 
 def calibrate(

@@ -19,14 +19,15 @@ from prospect.errors import ModelError
 from prospect.features import FeatureSpec, build_stack
 from prospect.io.cube import provenance_attr, synthetic_attr
 from prospect.models.predict import predict_map
-from prospect.models.uncertainty import ProbabilisticClassifier
+from prospect.models.uncertainty import CalibratedModel, ProbabilisticClassifier
 
 __all__ = ["OUTPUTS", "model_feature_spec", "score_model"]
 
 OUTPUTS: dict[str, tuple[str, str]] = {
-    "probability": ("probability", "prospectivity: probability of the positive class"),
+    "probability": ("probability", "relative prospectivity (uncalibrated score, not a "
+                                   "probability)"),
     "uncertainty": ("uncertainty", "uncertainty: standard deviation of the ensemble members' "
-                                   "probabilities"),
+                                   "scores"),
 }
 """Output variable -> its ``prospect_kind`` and long name."""
 
@@ -92,4 +93,11 @@ def score_model(
         if synthetic is not None:
             attrs.update(synthetic_attr(synthetic))
         maps[name].attrs = attrs
+    if isinstance(estimator, CalibratedModel):  # a probability only when calibrated
+        maps["probability"].attrs.update(
+            long_name=f"{mineral + ' ' if mineral else ''}probability (calibrated, "
+                      f"{estimator.method}, on spatial out-of-fold scores)",
+            prospect_scale="calibrated probability")
+    else:
+        maps["probability"].attrs["prospect_scale"] = "relative prospectivity"
     return maps

@@ -128,7 +128,8 @@ def test_registry_scoring_is_the_score_stage(islands: dict[str, Any], capsys) ->
         np.testing.assert_array_equal(a, b)
         for key in ("long_name", "prospect_kind", "units", "synthetic"):
             assert by_cli[name].attrs[key] == by_stage[name].attrs[key], (name, key)
-    assert by_cli["probability"].attrs["long_name"].startswith("lithium prospectivity")
+    assert by_cli["probability"].attrs["long_name"].startswith("lithium relative prospectivity")
+    assert by_cli["probability"].attrs["prospect_scale"] == "relative prospectivity"
 
 
 def test_mismatched_cube_is_refused_naming_each_difference(islands: dict[str, Any],

@@ -58,7 +58,8 @@ def test_train_writes_model_card_schema_metrics_and_report(trained, scene) -> No
     out, results = trained
     train = results["train"]
     for key in ("cv_spatial_roc_auc", "cv_random_roc_auc", "cv_spatial_pr_auc",
-                "top10_capture", "top5_capture", "top20_capture", "cv_spatial_success_rate_auc"):
+                "top10_capture", "top5_capture", "top20_capture", "cv_spatial_prediction_rate_auc",
+                "cv_spatial_fold_roc_auc_mean", "cv_spatial_roc_auc_ci95_low"):
         assert key in train.metrics, key
     card = json.loads((out / "model" / "card.json").read_text())
     assert card["mineral"] == "lithium" and card["synthetic"] is True
@@ -288,3 +289,35 @@ def test_map_metrics_report_labels_that_cannot_be_read(trained, scene, tmp_path)
     assert set(metrics) == {"scored_share"}
     (problem,) = problems
     assert "map capture metrics not computed" in problem and "moved.csv" in problem
+
+
+def test_train_cli_overrides_the_estimator_for_one_run(trained, scene, tmp_path) -> None:
+    from pipelines.cli import main
+
+    out, _ = trained
+    job = _job(scene, tmp_path / "job.yaml", features=["heatflow", "geology"],
+               permutation_repeats=0, partial_dependence=1, cv={
+                   "n_splits": 4, "block_size": 500.0, "buffer": 20.0, "seeds": 2,
+                   "bootstrap": 100, "compare_random": False})
+    shutil.copytree(out / "cube.zarr", tmp_path / "out" / "cube.zarr")
+    code = main(["train", str(job), "-o", str(tmp_path / "out"), "--workers", "1",
+                 "--estimator", "logistic_regression", "--param", "C=0.5"])
+    assert code == 0
+    card = json.loads((tmp_path / "out" / "model" / "card.json").read_text())
+    assert card["config"]["model"]["estimator"] == "logistic_regression"
+    assert card["config"]["model"]["params"] == {"C": 0.5}
+    assert card["output_scale"] == "relative prospectivity"
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["config"]["model"]["estimator"] == "logistic_regression"
+    # one line per training row and scheme, enough to recompute the pooled AUC
+    import pandas as pd
+    from sklearn.metrics import roc_auc_score
+
+    oof = pd.read_csv(tmp_path / "out" / "model" / "oof_predictions.csv")
+    metrics = json.loads((tmp_path / "out" / "model" / "metrics.json").read_text())
+    tested = oof[(oof.scheme == "spatial_block") & (oof.fold >= 0)]
+    assert roc_auc_score(tested.label, tested.score) == pytest.approx(
+        metrics["metrics"]["cv_spatial_roc_auc"], abs=1e-4)
+    assert {"x", "y", "row", "col", "fold", "label", "score"} <= set(oof.columns)
+    assert len(metrics["seed_spread"]["seeds"]) == 2
+    assert main(["train", str(job), "-o", str(tmp_path / "out"), "--param", "C"]) != 0

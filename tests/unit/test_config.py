@@ -178,3 +178,21 @@ def test_shipped_configs_are_package_data() -> None:
     assert shipped.joinpath("regions", "bonaire.yaml").is_file()
     assert shipped.joinpath("sensors", "sentinel2.yaml").is_file()
     assert config_dir() == Path(str(shipped)).resolve()
+
+
+def test_model_overrides_from_the_command_line() -> None:
+    from prospect.config.model import ModelConfig, model_overrides
+    from prospect.errors import ConfigError
+
+    base = ModelConfig(mineral="li", estimator="random_forest", params={"n_estimators": 50},
+                       labels={"source": "wells"})
+    more = model_overrides(base, params=["n_estimators=300", "max_depth=8"])
+    assert more.params == {"n_estimators": 300, "max_depth": 8}
+    other = model_overrides(base, estimator="logistic_regression", params=["C=0.5"])
+    # the config's params belong to random_forest: dropped with the estimator
+    assert other.estimator == "logistic_regression" and other.params == {"C": 0.5}
+    assert base.params == {"n_estimators": 50}  # the config itself is unchanged
+    with pytest.raises(ConfigError, match="key=value"):
+        model_overrides(base, params=["n_estimators"])
+    with pytest.raises(ConfigError, match=r"model\.estimator"):
+        model_overrides(base, estimator="magic")

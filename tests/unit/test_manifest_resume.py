@@ -109,3 +109,37 @@ def test_engine_is_recorded(tmp_path: Path) -> None:
     assert data["engine"] == {"workers": 3, "scheduler": "tcp://127.0.0.1:8786",
                               "cluster": "local", "dashboard": "http://127.0.0.1:8787/status"}
     assert data["runs"][-1]["workers"] == 3
+
+
+def _job_with_model(estimator: str) -> JobConfig:
+    data = {"name": "resume-test", "region": "bonaire",
+            "sources": [{"kind": "points", "name": "wells", "path": "wells.csv",
+                         "x": "lon", "y": "lat"}],
+            "model": {"mineral": "lithium", "estimator": estimator,
+                      "labels": {"source": "wells"}}}
+    return JobConfig.model_validate(data)
+
+
+def test_a_model_change_reruns_train_and_score_never_ingest(tmp_path: Path,
+                                                              inputs: Path) -> None:
+    first = Manifest(tmp_path, _job_with_model("random_forest"))
+    for stage in ("ingest", "train", "score"):
+        _finish(first, stage, tmp_path, inputs)
+    first.close()
+    data = json.loads((tmp_path / "manifest.json").read_text())
+    assert data["stages"]["ingest"]["settings_hash"] != data["stages"]["train"]["settings_hash"]
+    assert "model" not in data["stages"]["ingest"]["settings"]
+
+    second = Manifest(tmp_path, _job_with_model("extra_trees"))
+    assert second.finished("ingest", order=STAGE_ORDER)[0]
+    done, reason = second.finished("train", order=STAGE_ORDER)
+    assert not done and reason == "its settings changed (model)"
+    assert not second.finished("score", order=STAGE_ORDER)[0]
+    assert "stages whose settings changed rerun" in second.run["note"]
+    # a changed source is data: every stage reads it
+    third = Manifest(tmp_path, JobConfig.model_validate(
+        {**_job_with_model("random_forest").model_dump(mode="json"),
+         "sources": [{"kind": "points", "name": "wells", "path": "wells.csv", "x": "lon",
+                      "y": "lat", "distance": True}]}))
+    assert third.finished("ingest", order=STAGE_ORDER) == (
+        False, "its settings changed (sources)")

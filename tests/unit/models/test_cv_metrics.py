@@ -116,7 +116,7 @@ def test_classification_metrics_for_a_random_score_are_near_chance() -> None:
     assert m["roc_auc"] == pytest.approx(0.5, abs=0.02)
     assert m["pr_auc"] == pytest.approx(0.1, abs=0.02)
     assert m["top10_capture"] == pytest.approx(0.1, abs=0.03)
-    assert m["success_rate_auc"] == pytest.approx(0.5, abs=0.02)
+    assert m["prediction_rate_auc"] == pytest.approx(0.5, abs=0.02)
 
 
 def test_top_capture_shares_tied_cells_in_proportion_the_same_in_train_and_score() -> None:

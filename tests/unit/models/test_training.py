@@ -27,6 +27,9 @@ from prospect.models.training import (
     cv_schemes,
     fit_all,
     labels_source,
+    resolve_cv,
+    seed_estimators,
+    seed_spread,
     select_features,
 )
 from prospect.testing import float_layer
@@ -117,21 +120,33 @@ def test_training_set_cv_calibration_and_card_without_a_run_context(case) -> Non
                                cfg=cfg)
     np.testing.assert_array_equal(again.rows, ts.rows)
     estimator = make_estimator(cfg, n_features=2, categorical=[], cell_area=100.0)
-    schemes = cv_schemes(ts, cfg)
+    cv = resolve_cv(ts, cfg, resolution=GRID.resolution)
+    assert cv["buffer"] == 15.0 and cv["block_size"] == cfg.cv.block_size  # 1.5 cells (auto)
+    schemes = cv_schemes(ts, cfg, cv=cv)
     assert set(schemes) == {"spatial_block", "random"} and len(schemes["spatial_block"]) == 3
-    results, final = fit_all(estimator, ts, schemes, cfg, sample_weight=None,
-                             feature_names=spec.names())
-    assert headline(results)["cv_spatial_roc_auc"] > 0.7
+    seeds = seed_estimators(cfg, lambda c: make_estimator(c, n_features=2, cell_area=100.0))
+    assert list(seeds) == list(range(cfg.seed, cfg.seed + 5))
+    results, final, by_seed = fit_all(estimator, ts, schemes, cfg, sample_weight=None,
+                                      feature_names=spec.names(), seeds=seeds)
+    spread = seed_spread(by_seed)
+    assert len(spread["seeds"]) == 5 and spread["min"] <= spread["max"]
+    head = headline(results, seeds=spread)
+    assert head["cv_spatial_roc_auc"] > 0.7 and head["cv_spatial_seeds"] == 5
+    assert head["cv_spatial_fold_roc_auc_mean"] == pytest.approx(
+        results["spatial_block"].metrics["fold_roc_auc_mean"], abs=1e-4)
+    assert next(iter(head)) == "cv_spatial_fold_roc_auc_mean"  # the fold mean leads
     model, calibration = calibrate(final, results["spatial_block"], ts.X, ts.y, cfg)
     assert isinstance(model, CalibratedModel) and "spatial_oof_after" in calibration
     card = model_card(cfg=cfg, ts=ts, ds=ds, spec=spec, results=results,
                       calibration=calibration, grid=GRID, synthetic=True, training_data=[],
-                      config={}, config_hash="x")
+                      config={}, config_hash="x", cv=cv, headline_metrics=head)
     assert card["limitations"][0].startswith("trained on SYNTHETIC")
     assert [f["name"] for f in card["features"]] == ["field", "noise"]
     facts = training_facts(final=final, cfg=cfg, ts=ts, names=spec.names(), results=results,
                            calibration=calibration, grid=GRID, sample_weight=None, job="t",
-                           synthetic=True, config_hash="x")
+                           synthetic=True, config_hash="x", cv=cv, seeds=spread)
+    ci = facts["bootstrap_ci"]
+    assert ci["low"] < facts["metrics"]["cv_spatial_roc_auc"] < ci["high"]
     assert set(facts["curves"]) == {"spatial_block", "random"}
     assert len(facts["partial_dependence"]) == 2
     json.dumps(facts["metrics"])
@@ -146,3 +161,20 @@ def test_check_cube_refuses_a_cube_on_another_grid(case) -> None:
     assert not other.same_cells(on_disk)
     with pytest.raises(GridError, match=r"not on the job's grid.*re-run 'prospect ingest'"):
         other.check_cube(on_disk, path=cube)
+
+
+def test_points_per_cell_counts_distinct_positive_records() -> None:
+    from prospect.config.model import LabelsConfig
+    from prospect.models.labels import Occurrences
+    from prospect.models.training import _points_per_cell
+
+    # three records in one 10 m cell (one below the grade threshold), one alone, and a
+    # polygon record (id 4) giving two points in the same cell: counted once
+    x = np.array([500_001.0, 500_002.0, 500_003.0, 500_055.0, 500_101.0, 500_102.0])
+    y = np.full(6, 1_000_995.0)
+    occ = Occurrences(x=x, y=y, values=np.array([300.0, 250.0, 100.0, 400.0, 500.0, 500.0]),
+                      feature_id=np.array([0, 1, 2, 3, 4, 4]), n_records=5)
+    lab = LabelsConfig(source="wells", value_column="li", threshold=200.0)
+    rows, cols = GRID.rowcol(np.array([500_001.0, 500_055.0, 500_101.0, 500_505.0]),
+                             np.full(4, 1_000_995.0))
+    np.testing.assert_array_equal(_points_per_cell(occ, lab, GRID, rows, cols), [2, 1, 1, 0])
