@@ -234,13 +234,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small input, short runs (<1 min)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--reps", type=int, default=3, help="pyramid runs per side (median)")
     args = parser.parse_args()
     if GDAL2TILES is None:
         sys.exit("gdal2tiles not found: install Debian's gdal-bin and python3-gdal")
     quick = args.quick
     cells = 1024 if quick else 8192
     zooms = (10, 14) if quick else (8, 14)
-    reps = 3
+    reps = args.reps
     seconds, rounds, concurrency = (4.0, 1, 8) if quick else (20.0, 2, 8)
     with tempfile.TemporaryDirectory(prefix="bench-tiles-") as tmp:
         work = Path(tmp)
