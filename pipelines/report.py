@@ -220,6 +220,17 @@ def _write_report(staging: Path, facts: dict[str, Any]) -> None:
         lines += [f"![labels' variogram]({files['variogram']})", ""]
     if "curves" in files:
         lines += [f"![ROC, precision-recall and prediction-rate curves]({files['curves']})", ""]
+    base = facts.get("baseline")
+    if base:
+        b, m = base["baseline"], base["model"]
+        lines += ["## Baseline: distance to the nearest known occurrence", "",
+                  "Each held-out cell scored by how close it is to the nearest positive of its "
+                  "fold's training side, on the same spatial folds and rows as the model "
+                  f"({base['rows']} rows).", "",
+                  "| metric | model | baseline |", "|---|---|---|"]
+        lines += [f"| {k} | {_fmt(m.get(k))} | {_fmt(b.get(k))} |"
+                  for k in ("roc_auc", "pr_auc", "top10_capture")]
+        lines += ["", f"**{base['verdict']}**", ""]
     if "prediction_area" in files:
         lines += ["## Prediction-area plot", "",
                   f"![prediction-area plot]({files['prediction_area']})", ""]

@@ -25,6 +25,7 @@ from prospect.features import build_stack
 from prospect.io.cube import cube_grid, open_cube
 from prospect.io.files import file_sha256, write_json, write_text
 from prospect.models import fit_fold, make_estimator, pool_folds, uses_area_weights
+from prospect.models.baselines import compare_to_baseline
 from prospect.models.evaluate import CVResult, oof_table
 from prospect.models.summary import input_schema, model_card, training_facts
 from prospect.models.training import (
@@ -104,6 +105,12 @@ def run(ctx: RunContext) -> StageResult:
                            config_hash=ctx.job.config_hash(), cv=cv,
                            seeds=seed_spread(by_seed), leaks=leak_facts,
                            categorical=spec.categorical_indices())
+    # the skill a map of known occurrences has without any model, on the same folds
+    facts["baseline"] = compare_to_baseline(ts.coords, ts.y, schemes["spatial_block"],
+                                            results["spatial_block"].oof)
+    facts["metrics"]["cv_spatial_baseline_roc_auc"] = facts["baseline"]["baseline"]["roc_auc"]
+    facts["metrics"]["cv_spatial_beats_baseline"] = facts["baseline"]["beats"]
+    ctx.console.print(f"  {facts['baseline']['verdict']}")
     card = model_card(
         cfg=cfg, ts=ts, ds=ds, spec=spec, results=results, calibration=calibration, grid=grid,
         synthetic=synthetic, config=ctx.job.model_dump(mode="json"),

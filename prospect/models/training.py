@@ -222,7 +222,11 @@ def read_labels(
                            value_column=labels.value_column)
     positive, threshold = grade_positives(occ.values, threshold=labels.threshold,
                                           quantile=labels.threshold_quantile)
-    cells = snap_points(occ.x, occ.y, grid, positive=positive, feature_id=occ.feature_id)
+    # a record without a grade (not analysed) is neither above nor below the threshold
+    keep = np.isfinite(occ.values) if threshold is not None else np.ones(len(positive), bool)
+    cells = snap_points(occ.x[keep], occ.y[keep], grid, positive=positive[keep],
+                        feature_id=occ.feature_id[keep])
+    cells.counts["records_without_grade"] = int((~keep).sum())
     return cells, occ, threshold
 
 

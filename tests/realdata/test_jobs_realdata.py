@@ -113,6 +113,27 @@ def test_greatbasin_lithium_brine_economics(shared_data, tmp_path) -> None:
     report = (tmp_path / "screen" / "report.md").read_text()
     assert "too low for economic extraction" in report and "Witteveen+Bos" in report
     assert (tmp_path / "tiles" / "lce_screening_class").is_dir()
+    # the model: labels from the Li distribution, evidence rebuilt inside each fold
+    card = json.loads((tmp_path / "model" / "metrics.json").read_text())
+    labels = card["labels"]
+    import pandas as pd
+
+    li = pd.read_csv(shared_data / "geothermal_waters_li_great_basin_us" /
+                     "gb_duplicatedRows.txt")["LI_PPM"].to_numpy(dtype="f8")
+    li = li[np.isfinite(li)]
+    assert labels["grade_threshold"] == pytest.approx(np.quantile(li, 0.95))
+    assert labels["records"] == li.size == 2809 and (li >= labels["grade_threshold"]).sum() == 141
+    assert labels["records_without_grade"] == 14258 - 2809  # not analysed: neither label
+    assert labels["positives"] == 79
+    assert set(card["features"]) == {"waters_TEMP_C", "waters_CL_PPM", "waters_B_PPM",
+                                     "waters_GEOTHERMOMETER_QUARTZ_C"}
+    rebuilt = {s["variable"] for s in card["label_surfaces"] if "rebuilt" in s["use"]}
+    assert rebuilt == set(card["features"])
+    base = card["baseline"]
+    assert base["beats"] == (base["model"]["roc_auc"] > base["baseline"]["roc_auc"])
+    model_report = (tmp_path / "model" / "report" / "report.md").read_text()
+    assert base["verdict"] in model_report
+    assert ("does NOT beat" in model_report) != base["beats"]
 
 
 TESTED_JOBS = {"meuse-zinc", "nl-geothermal-heatflow", "greatbasin-lithium-brine",
