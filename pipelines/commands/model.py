@@ -62,6 +62,7 @@ def list_models(registry: RegistryOpt = None) -> None:
     for col in ("name", "versions", "latest", "mineral", "estimator", "synthetic", "created"):
         table.add_column(col)
     err = Console(stderr=True, highlight=False)
+    all_broken: list[str] = []
     for name in names:
         versions = reg.versions(name)
         card, broken = None, []
@@ -73,6 +74,7 @@ def list_models(registry: RegistryOpt = None) -> None:
                 broken.append(version)
                 err.print("warning: " + "; ".join(str(exc).splitlines()), markup=False,
                           soft_wrap=True)
+        all_broken += [f"{name}/{v}" for v in reversed(broken)]
         shown = [f"{v} (broken)" if v in broken else v for v in versions]
         if card is None:
             table.add_row(name, ", ".join(shown), "-", "", "", "", "")
@@ -81,6 +83,9 @@ def list_models(registry: RegistryOpt = None) -> None:
         table.add_row(name, ", ".join(shown), version, str(card.get("mineral") or ""),
                       est, "yes" if card.get("synthetic") else "no", str(card.get("created")))
     console.print(table)
+    if all_broken:  # everything is listed, but a broken version is never a silent success
+        raise ModelError(f"{reg.url}: broken model version(s) {', '.join(all_broken)} (see the "
+                         "warnings above); the other versions are listed")
 
 
 @model_app.command("show")
