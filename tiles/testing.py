@@ -6,9 +6,6 @@ values are a smooth synthetic field (labelled synthetic in the file tags).
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,6 +19,7 @@ from pmtiles.reader import Reader as PMReader
 
 from prospect.grid import RegionGrid
 from prospect.io.raster import write_cog
+from prospect.testing.servers import free_port, serving
 from tiles.colormap import N_COLOURS, colormap_palette
 
 __all__ = [
@@ -108,13 +106,6 @@ def make_tile_fixture(
     return TileFixture(root, grid, prob, unc, path, key, revoked, other)
 
 
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass(frozen=True)
 class LiveServer:
     """A running server: its root URL and port."""
@@ -136,18 +127,8 @@ def live_server(config_path: str | Path, *, port: int | None = None) -> Iterator
     port = port or free_port()
     server = uvicorn.Server(uvicorn_config(app, cfg, host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, name="tile-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("tile server did not start")
-        time.sleep(0.02)
-    try:
+    with serving(server, name="tile server", timeout_s=20):
         yield LiveServer(url=f"http://127.0.0.1:{port}", port=port)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def values_from_rgba(

@@ -22,9 +22,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import socket
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -37,6 +35,7 @@ from affine import Affine
 from pyproj import Transformer
 
 from prospect.testing.scene import SYNTHETIC_TAGS
+from prospect.testing.servers import free_port, serving
 
 __all__ = ["LANDSAT_ASSETS", "S2_ASSETS", "SeriesInfo", "load_series", "make_series",
            "serve_forever", "serve_series"]
@@ -235,12 +234,6 @@ class SeriesServer:
     server: Any
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _stac_app(collections_json: Path) -> Any:
     """The stac-fastapi-geoparquet app over the collections listed in ``collections_json``.
 
@@ -303,7 +296,7 @@ def serve_series(info: SeriesInfo) -> Iterator[SeriesServer]:
     import uvicorn
     from starlette.staticfiles import StaticFiles
 
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     rebase_hrefs(info, f"{base}/data")
     collections = []
@@ -322,18 +315,8 @@ def serve_series(info: SeriesInfo) -> Iterator[SeriesServer]:
     app.add_api_route("/faults/{status}/{rest:path}", _fault, methods=["GET", "HEAD"])
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the synthetic STAC server did not start")
-        time.sleep(0.05)
-    try:
+    with serving(server, name="the synthetic STAC server") as thread:
         yield SeriesServer(url=base, data_url=f"{base}/data", thread=thread, server=server)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def load_series(root: Path) -> SeriesInfo:
