@@ -87,6 +87,16 @@ def _crs_bounds(layer: WmsLayer, crs: str) -> tuple[float, float, float, float]:
     return tuple(float(v) for v in t.transform_bounds(*layer.bounds, densify_pts=21))  # type: ignore[return-value]
 
 
+def _geographic_bbox(w: float, s: float, e: float, n: float) -> str:
+    """A WMS 1.3.0 ``EX_GeographicBoundingBox`` in lon/lat degrees."""
+    return ("<EX_GeographicBoundingBox>"
+            f"<westBoundLongitude>{w!r}</westBoundLongitude>"
+            f"<eastBoundLongitude>{e!r}</eastBoundLongitude>"
+            f"<southBoundLatitude>{s!r}</southBoundLatitude>"
+            f"<northBoundLatitude>{n!r}</northBoundLatitude>"
+            "</EX_GeographicBoundingBox>")
+
+
 def _layer_xml(layer: WmsLayer) -> str:
     w, s, e, n = layer.bounds
     crs_list = list(dict.fromkeys([*BASE_CRS, layer.crs]))
@@ -97,12 +107,7 @@ def _layer_xml(layer: WmsLayer) -> str:
         f"<Name>{escape(layer.name)}</Name><Title>{escape(layer.title)}</Title>"
         + (f"<Abstract>{escape(layer.abstract)}</Abstract>" if layer.abstract else "")
         + "".join(f"<CRS>{c}</CRS>" for c in crs_list)
-        + "<EX_GeographicBoundingBox>"
-        f"<westBoundLongitude>{w!r}</westBoundLongitude>"
-        f"<eastBoundLongitude>{e!r}</eastBoundLongitude>"
-        f"<southBoundLatitude>{s!r}</southBoundLatitude>"
-        f"<northBoundLatitude>{n!r}</northBoundLatitude>"
-        "</EX_GeographicBoundingBox>"
+        + _geographic_bbox(w, s, e, n)
         + "".join(f"<BoundingBox {_bbox_attrs(c, _crs_bounds(layer, c))}/>" for c in crs_list)
         + attribution
         + "<Style><Name>default</Name><Title>default</Title>"
@@ -164,12 +169,7 @@ def capabilities_xml(
         + "</Request><Exception><Format>XML</Format></Exception>"
         f"<Layer><Title>{escape(title)}</Title>"
         + "".join(f"<CRS>{c}</CRS>" for c in crs_all)
-        + "<EX_GeographicBoundingBox>"
-        f"<westBoundLongitude>{w!r}</westBoundLongitude>"
-        f"<eastBoundLongitude>{e!r}</eastBoundLongitude>"
-        f"<southBoundLatitude>{s!r}</southBoundLatitude>"
-        f"<northBoundLatitude>{n!r}</northBoundLatitude>"
-        "</EX_GeographicBoundingBox>"
+        + _geographic_bbox(w, s, e, n)
         + "".join(_layer_xml(la) for la in layers)
         + "</Layer></Capability></WMS_Capabilities>\n"
     )
