@@ -328,7 +328,9 @@ def _woe_section(out: Path, woe: dict[str, Any]) -> list[str]:
               f"{_fmt(ci.get('ratio'))} (below ~0.85 suggests a violation); Agterberg-Cheng "
               f"test over {_fmt(ci.get('n_combinations'))} unique evidence combinations: "
               f"z {_fmt(ci.get('agterberg_cheng_z'))}, one-sided p "
-              f"{_fmt(ci.get('agterberg_cheng_p'))} (CI rejected at 5 % when p < 0.05).", ""]
+              f"{_fmt(ci.get('agterberg_cheng_p'))} (CI rejected at 5 % when p < 0.05; the "
+              f"test is conservative, so a p above 0.05 is weak evidence of CI: see "
+              f"docs/models.md).", ""]
     return lines
 
 

@@ -180,6 +180,7 @@ def test_other_estimators_train_and_score_on_the_same_cube(trained, scene, tmp_p
         report = (tmp_path / "out" / "model" / "report" / "report.md").read_text()
         assert "stud. C" in report and "| defined |" in report and "unit cells" in report
         assert "woe_cumulative.png" in report
+        assert "Agterberg-Cheng" in report and "test is conservative" in report
     else:  # calibrated on the spatial out-of-fold probabilities
         cal = metrics["calibration"]
         assert cal["method"] == "isotonic" and cal["spatial_oof_after"]["mean_predicted"]
