@@ -99,21 +99,37 @@ def run_stackstac(items_path: Path, bounds: tuple[float, ...], crs: str):
 METHODS = {"prospect": run_prospect, "odc_stac": run_odc, "stackstac": run_stackstac}
 
 
+def _peak_rss_mb() -> float:
+    """This process's own peak RSS in MiB.
+
+    ``VmHWM`` from ``/proc/self/status`` (Linux): ``ru_maxrss`` would not do, because Linux
+    carries the parent's RSS at fork over into the child's ``ru_maxrss``, so every child
+    would report at least the benchmark driver's memory.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def child(method: str, items_path: Path, bounds: list[float], crs: str, save: Path | None
           ) -> None:
     """One process: warm up, time one load-and-median, report seconds and peak RSS."""
     import numpy as np
 
     fn = METHODS[method]
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # after the imports
+    base = _peak_rss_mb()  # before the method's own imports
     fn(items_path, bounds, crs)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     result = fn(items_path, bounds, crs)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     if save is not None:
         np.savez(save, **result)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print("CHILD " + json.dumps({"seconds": seconds, "peak_rss_mb": peak,
+    peak = _peak_rss_mb()
+    print("CHILD " + json.dumps({"seconds": seconds, "cpu_s": cpu, "peak_rss_mb": peak,
                                  "added_rss_mb": peak - base}), flush=True)
 
 

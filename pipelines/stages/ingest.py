@@ -41,13 +41,15 @@ def _published_fingerprints(ctx: RunContext) -> dict[str, str]:
 
 def _run_tasks(
     ctx: RunContext, layers: list[Layer], grid: RegionGrid, progress: Progress, task_id: Any,
+    lost: dict[str, dict[str, str]],
 ) -> tuple[int, int]:
     """Compute every pending chunk of ``layers``; publish each variable once complete.
 
     Each layer's partial variable is started and its pending chunks submitted at once,
     so the workers compute while the later layers are still being prepared. A variable
     is published as soon as its last chunk lands (or at once when an interrupted run
-    finished all its chunks). Returns the chunks computed and the chunks resumed.
+    finished all its chunks). Returns the chunks computed and the chunks resumed; the
+    inputs the chunks skipped as unreadable go into ``lost`` (layer name -> name -> why).
     """
     remaining: dict[str, int] = {}
     parts: dict[str, PartialVariable] = {}
@@ -81,7 +83,9 @@ def _run_tasks(
                 yield layer.name, (parts[layer.name], shipped, grid, window)
 
     try:
-        for name, _ in executor.map_unordered(ingest_chunk, calls()):
+        for name, (_, skipped) in executor.map_unordered(ingest_chunk, calls()):
+            if skipped:
+                lost.setdefault(name, {}).update(skipped)
             finished(name)
     finally:
         close_warped_views()  # the views this process opened (running without a cluster)
@@ -126,16 +130,24 @@ STAC_DIR = "stac"
 """Where a run saves the items its STAC searches found (one item collection per source)."""
 
 
-def _remote_reads(layers: Iterable[Layer]) -> dict[str, object]:
-    """Per composite source: items used, items that could not be read (and why), and
-    GDAL's HTTP settings, as the manifest records them."""
+def _remote_reads(layers: Iterable[Layer], lost: dict[str, dict[str, str]]
+                  ) -> dict[str, object]:
+    """Per composite source: items used, items that could not be read (and why: while
+    planning, or in a chunk that needed them), and GDAL's HTTP settings, as the manifest
+    records them."""
+    layers = list(layers)
     out: dict[str, object] = {}
     for layer in layers:
         settings = layer.settings
         if "items_failed" not in settings or settings["source"] in out:
             continue
+        failed = dict(settings["items_failed"])
+        for other in layers:
+            if other.settings.get("source") == settings["source"]:
+                failed.update(lost.get(other.name, {}))
+        used = [i for i in settings["items"] if i not in failed]
         out[settings["source"]] = {
-            "items_used": len(settings["items"]), "items_failed": settings["items_failed"],
+            "items_used": len(used), "items_failed": failed,
             "items_outside_region": len(settings["items_outside"]),
             "gdal_http": settings["gdal_http"],
         }
@@ -193,9 +205,10 @@ def run(ctx: RunContext) -> StageResult:
     published = _published_fingerprints(ctx)
     todo = sorted((la for la in layers if published.get(la.name) != la.fingerprint(grid)),
                   key=lambda la: -la.cost)
+    lost: dict[str, dict[str, str]] = {}
     with progress_bar(ctx.console, unit="chunks") as progress:
         task_id = progress.add_task(f"ingest {len(todo)} layer(s)", total=None)
-        computed, resumed_chunks = _run_tasks(ctx, todo, grid, progress, task_id)
+        computed, resumed_chunks = _run_tasks(ctx, todo, grid, progress, task_id, lost)
     if ctx.job.timeseries is not None:
         result.outputs.update(_stack_dates(ctx))
     result.outputs["cube"] = str(ctx.cube_path)
@@ -207,7 +220,7 @@ def run(ctx: RunContext) -> StageResult:
     }
     if stac_items:
         result.metrics["stac_items"] = stac_items
-    remote = _remote_reads(layers)
+    remote = _remote_reads(layers, lost)
     if remote:
         result.metrics["remote_reads"] = remote
     result.skipped = not todo

@@ -1,8 +1,14 @@
 """Temporal composites: a series of scenes, cloud-masked per pixel, reduced per cell.
 
-:func:`plan_composite` reads the headers of every item's assets (an item that cannot be
-read is skipped and named; too many lost items fail the job) and returns one
-:class:`CompositeLayer` per band plus a count of valid observations. Each chunk reads,
+:func:`plan_composite` returns one :class:`CompositeLayer` per band plus a count of valid
+observations. It takes each asset's grid from the item's projection metadata
+(``proj:shape``, ``proj:transform``, ``proj:code``/``proj:epsg``) and its calibration from
+``raster:bands``, so planning makes no HTTP request; only assets whose items do not state
+their grid have their headers read (an item whose header cannot be read is skipped and
+named). An asset that cannot be read when a chunk needs it (HTTP 403/404/500, a truncated
+file) is skipped in that chunk and named in what the chunk reports
+(:meth:`CompositeLayer.compute_reported`); a chunk that loses more than
+``remote.max_failed_share`` of the items fails with a clear error. Each chunk reads,
 for every scene, only the source pixels under it; the scene's quality layer drops cloudy
 pixels (grown by the buffer) in the source's own pixels, *before* resampling; then the
 masked scenes are warped onto the chunk and reduced: median, a percentile, or the
@@ -27,7 +33,7 @@ from prospect.ingest.cloudmask import drop_names
 from prospect.ingest.layers import Layer
 from prospect.ingest.masked import SceneMask, read_masked_band
 from prospect.ingest.rasters import _overlaps, _res_in_grid_units
-from prospect.ingest.stac import StacScene, read_stac_scenes
+from prospect.ingest.stac import AssetGrid, StacScene, read_stac_scenes
 from prospect.io.raster import RasterInfo, raster_info
 from prospect.io.remote import gdal_http_options, read_failure
 from prospect.io.warp import choose_resampling
@@ -134,6 +140,11 @@ class CompositeLayer(Layer):
     percentile: float | None
     min_count: int
     gdal_options: tuple[tuple[str, str | int], ...]
+    source: str = ""
+    item_count: int = 0
+    """Items of the source, read or not (what ``max_failed_share`` is a share of)."""
+    failed_at_plan: tuple[tuple[str, str], ...] = ()
+    max_failed_share: float = 1.0
 
     cost: ClassVar[float] = 4.0
 
@@ -144,26 +155,53 @@ class CompositeLayer(Layer):
                                 scale=part.scale, offset=part.offset,
                                 resampling=part.resampling)
 
-    def stack(self, grid: RegionGrid, window: ChunkWindow) -> np.ndarray:
-        """(scenes, bands, rows, cols) of the bands this layer needs."""
+    def stack_reported(self, grid: RegionGrid, window: ChunkWindow
+                       ) -> tuple[np.ndarray, dict[str, str]]:
+        """(scenes, bands, rows, cols) of the bands this layer needs, and the items that
+        could not be read for this chunk (id -> why; their scenes are NaN)."""
         wanted = list(range(len(self.bands))) if self.method == "geomedian" else [
             self.band_index or 0]
         n = len(self.bands[0])
         out = np.empty((n, len(wanted), *window.shape), dtype=np.float32)
+        lost: dict[str, str] = {}
         with rasterio.Env(**dict(self.gdal_options)):
             for s in range(n):
-                for j, b in enumerate(wanted):
-                    out[s, j] = self._read(self.bands[b][s], self.masks[s], grid, window)
-        return out
+                try:
+                    for j, b in enumerate(wanted):
+                        out[s, j] = self._read(self.bands[b][s], self.masks[s], grid,
+                                               window)
+                except InputFileError as exc:
+                    lost[self.bands[0][s].item_id] = read_failure(str(exc))
+                    out[s] = np.nan
+        if lost:
+            _check_losses(self.source, self.max_failed_share, self.item_count,
+                          {**dict(self.failed_at_plan), **lost})
+        return out, lost
+
+    def stack(self, grid: RegionGrid, window: ChunkWindow) -> np.ndarray:
+        """(scenes, bands, rows, cols) of the bands this layer needs (NaN: not read)."""
+        return self.stack_reported(grid, window)[0]
+
+    def compute_reported(self, grid: RegionGrid, window: ChunkWindow
+                         ) -> tuple[np.ndarray, dict[str, str]]:
+        """The composite (or the count) on one chunk, and the items it could not read.
+
+        Raises
+        ------
+        DataError
+            More than ``remote.max_failed_share`` of the items are lost (at planning
+            or in this chunk).
+        """
+        stack, lost = self.stack_reported(grid, window)
+        if self.band_index is None:
+            return valid_count(stack, self.method).astype(np.float32), lost
+        result = reduce_stack(stack, self.method, percentile=self.percentile,
+                              min_count=self.min_count)
+        return result[self.band_index if self.method == "geomedian" else 0], lost
 
     def compute(self, grid: RegionGrid, window: ChunkWindow) -> np.ndarray:
         """The composite (or the count) on one chunk."""
-        stack = self.stack(grid, window)
-        if self.band_index is None:
-            return valid_count(stack, self.method).astype(np.float32)
-        result = reduce_stack(stack, self.method, percentile=self.percentile,
-                              min_count=self.min_count)
-        return result[self.band_index if self.method == "geomedian" else 0]
+        return self.compute_reported(grid, window)[0]
 
 
 def _calibration(scene: StacScene, var: str, info: RasterInfo, source: RasterSource
@@ -198,7 +236,11 @@ def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
     failed: dict[str, str] = {}
     outside: list[str] = []
     def headers(scene: StacScene) -> tuple[dict[str, RasterInfo], RasterInfo | None] | str:
-        """The scene's headers, or why they cannot be read (one HTTP round trip each)."""
+        """The scene's grids from its item, else its headers, or why they cannot be read
+        (one HTTP round trip each)."""
+        stated = _stated_infos(scene, variables, source.crs, with_mask=cm is not None)
+        if stated is not None:
+            return stated
         crs = source.crs or scene.crs
         try:
             with rasterio.Env(**options):  # GDAL's settings are per thread
@@ -210,8 +252,12 @@ def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
         return infos, minfo
 
     # Remote headers are latency-bound: read them side by side, in item order.
-    with ThreadPoolExecutor(max_workers=HEADER_THREADS) as pool:
-        opened = list(pool.map(headers, scenes))
+    if all(_stated_infos(s, variables, source.crs, with_mask=cm is not None)
+           is not None for s in scenes):
+        opened = [headers(scene) for scene in scenes]  # no HTTP: no threads either
+    else:
+        with ThreadPoolExecutor(max_workers=HEADER_THREADS) as pool:
+            opened = list(pool.map(headers, scenes))
     for scene, got in zip(scenes, opened, strict=True):
         if isinstance(got, str):
             failed[scene.item_id] = got
@@ -229,7 +275,7 @@ def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
                     target_res=grid.resolution, override=source.resampling)))
         masks.append(SceneMask(info=minfo, kind=cm.kind, drop=drop, buffer_m=cm.buffer_m)
                      if cm is not None and minfo is not None else None)
-    _check_losses(source, len(scenes), failed)
+    _check_losses(source.name, remote.max_failed_share, len(scenes), failed)
     if not parts[variables[0]]:
         raise DataError(
             f"source {source.name!r}: none of its {len(scenes)} STAC item(s) overlap the "
@@ -250,7 +296,9 @@ def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
         kind="continuous", inputs=inputs,
         bands=tuple(tuple(parts[v]) for v in variables), masks=tuple(masks),
         method=comp.method, percentile=comp.percentile, min_count=comp.min_count,
-        gdal_options=tuple(sorted(options.items())),
+        gdal_options=tuple(sorted(options.items())), source=source.name,
+        item_count=len(scenes), failed_at_plan=tuple(failed.items()),
+        max_failed_share=remote.max_failed_share,
     )
     label = (f"{comp.percentile:g}th percentile" if comp.percentile is not None
              else {"median": "median", "geomedian": "geometric median"}[comp.method])
@@ -273,15 +321,42 @@ def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
     return layers
 
 
-def _check_losses(source: RasterSource, total: int, failed: dict[str, str]) -> None:
+def _stated_infos(scene: StacScene, variables: list[str], crs: str | None, *,
+                  with_mask: bool) -> tuple[dict[str, RasterInfo], RasterInfo | None] | None:
+    """The scene's assets described from its item alone, or ``None`` when it does not
+    state every grid (or its CRS) in full: then the headers must be read.
+
+    The CRS is the config's (``crs``), else the asset's, else the item's. No data is
+    ``raster:bands`` ``nodata`` where stated, else the file's, which the reader takes.
+    """
+    def info(path: str | None, g: AssetGrid | None, var: str | None) -> RasterInfo | None:
+        use_crs = crs or (g.crs if g is not None else None) or scene.crs
+        if path is None or g is None or use_crs is None:
+            return None
+        nodata = scene.calibration.get(var, (1.0, 0.0, None))[2] if var else None
+        return RasterInfo(path=path, crs=use_crs, transform=g.transform, width=g.shape[1],
+                          height=g.shape[0], count=1, dtype=g.dtype or "float32",
+                          nodata=(nodata,), descriptions=(None,))
+
+    infos = {v: info(scene.bands[v], scene.grids.get(v), v) for v in variables}
+    if any(i is None for i in infos.values()):
+        return None
+    minfo = info(scene.mask, scene.mask_grid, None) if with_mask else None
+    if with_mask and minfo is None:
+        return None
+    return infos, minfo  # type: ignore[return-value]
+
+
+def _check_losses(source: str, max_share: float, total: int, failed: dict[str, str]
+                  ) -> None:
     if not failed:
         return
     share = len(failed) / max(total, 1)
-    if share > source.remote.max_failed_share:
+    if share > max_share:
         named = ", ".join(f"{k} ({v})" for k, v in list(failed.items())[:5])
         raise DataError(
-            f"source {source.name!r}: {len(failed)} of {total} STAC item(s) could not be "
-            f"read ({share:.0%} > remote.max_failed_share {source.remote.max_failed_share:.0%})"
+            f"source {source!r}: {len(failed)} of {total} STAC item(s) could not be "
+            f"read ({share:.0%} > remote.max_failed_share {max_share:.0%})"
             f": {named}" + (" ..." if len(failed) > 5 else "")
             + "; check the network or the catalogue, or raise remote.max_failed_share"
         )

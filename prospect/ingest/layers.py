@@ -54,6 +54,12 @@ class Layer(abc.ABC):
     def compute(self, grid: RegionGrid, window: ChunkWindow) -> np.ndarray:
         """The values of one chunk (shape ``window.shape``, dtype :attr:`dtype`)."""
 
+    def compute_reported(self, grid: RegionGrid, window: ChunkWindow
+                         ) -> tuple[np.ndarray, dict[str, str]]:
+        """:meth:`compute`, and the inputs skipped in this chunk because they could not be
+        read (name -> why; a remote composite's lost items). Most layers skip nothing."""
+        return self.compute(grid, window), {}
+
     def extra_attrs(self) -> dict[str, Any]:
         """Attributes beyond the standard ones (e.g. a categorical code table)."""
         return {}

@@ -38,10 +38,15 @@ def start_layer(cube: Path, layer: Layer, grid: RegionGrid) -> PartialVariable:
 
 
 def ingest_chunk(part: PartialVariable, layer: Layer, grid: RegionGrid,
-                 window: ChunkWindow) -> tuple[int, int]:
-    """Compute one chunk of ``layer`` and write it (a dask task; returns the chunk index)."""
-    part.write_chunk(window, layer.compute(grid, window))
-    return (window.iy, window.ix)
+                 window: ChunkWindow) -> tuple[tuple[int, int], dict[str, str]]:
+    """Compute one chunk of ``layer`` and write it (a dask task).
+
+    Returns the chunk index and the inputs the chunk skipped as unreadable
+    (:meth:`Layer.compute_reported`), for the run's manifest.
+    """
+    values, lost = layer.compute_reported(grid, window)
+    part.write_chunk(window, values)
+    return (window.iy, window.ix), lost
 
 
 def ingest_layer(
@@ -57,7 +62,7 @@ def ingest_layer(
     todo = list(windows) if windows is not None else part.pending(grid)
     try:
         for window in todo:
-            done = ingest_chunk(part, layer, grid, window)
+            done, _lost = ingest_chunk(part, layer, grid, window)
             if on_chunk:
                 on_chunk(done)
     finally:

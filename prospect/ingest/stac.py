@@ -12,7 +12,20 @@ import pystac
 
 from prospect.errors import DataError, InputFileError
 
-__all__ = ["StacScene", "read_stac_scenes"]
+__all__ = ["AssetGrid", "StacScene", "read_stac_scenes"]
+
+
+@dataclass(frozen=True)
+class AssetGrid:
+    """An asset's pixel grid as its STAC item states it (projection extension)."""
+
+    crs: str | None
+    """``proj:code`` / ``proj:epsg`` of the asset, else of the item (``None``: unstated)."""
+    transform: tuple[float, float, float, float, float, float]
+    shape: tuple[int, int]
+    """Rows and columns (``proj:shape``)."""
+    dtype: str | None
+    """``raster:bands`` ``data_type``."""
 
 
 @dataclass(frozen=True)
@@ -28,6 +41,11 @@ class StacScene:
     """Variable -> (scale, offset, nodata) from the asset's ``raster:bands``."""
     mask: str | None = None
     """The quality layer's file (the ``mask_asset``), as a GDAL name."""
+    grids: dict[str, AssetGrid] = field(default_factory=dict)
+    """Variable -> the asset's grid, where the item states it in full (``proj:shape`` and
+    ``proj:transform``): reading the asset then needs no look at its header first."""
+    mask_grid: AssetGrid | None = None
+    """The quality layer's grid, likewise."""
 
 
 def _gdal_href(href: str) -> str:
@@ -57,7 +75,12 @@ def _items(href: str) -> list[pystac.Item]:
     if not isinstance(data, dict):
         raise InputFileError(f"{href}: not a STAC object (a JSON mapping expected)")
     if data.get("type") == "FeatureCollection":
-        return list(pystac.ItemCollection.from_dict(data, preserve_dict=False).items)
+        # Items parsed in place (the JSON was read for this): no copy of every dict, and
+        # no migration of items already at STAC 1.x.
+        return [pystac.Item.from_dict(
+            f, preserve_dict=False,
+            migrate=not str(f.get("stac_version", "")).startswith("1."))
+            for f in data.get("features", [])]
     try:
         stac_obj = pystac.read_file(href)
     except Exception as exc:  # pystac raises several kinds for invalid documents
@@ -79,6 +102,29 @@ def _raster_band(asset: pystac.Asset) -> tuple[float, float, float | None]:
                 float(nodata) if nodata is not None and nodata != "nan" else None)
     except (TypeError, ValueError):
         return 1.0, 0.0, None
+
+
+def _crs_of(fields: dict[str, Any]) -> str | None:
+    code = fields.get("proj:code")
+    epsg = fields.get("proj:epsg")
+    return str(code) if code else (f"EPSG:{int(epsg)}" if epsg else None)
+
+
+def _asset_grid(item: pystac.Item, asset: pystac.Asset) -> AssetGrid | None:
+    """The asset's grid from ``proj:*`` (asset fields over item properties), else ``None``."""
+    fields = {**item.properties, **asset.extra_fields}
+    shape, transform = fields.get("proj:shape"), fields.get("proj:transform")
+    try:
+        rows, cols = (int(v) for v in shape)  # type: ignore[union-attr]
+        a, b, c, d, e, f = (float(v) for v in list(transform)[:6])  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    if rows <= 0 or cols <= 0 or a == 0 or e == 0:
+        return None
+    bands = asset.extra_fields.get("raster:bands") or [{}]
+    dtype = bands[0].get("data_type") if isinstance(bands[0], dict) else None
+    return AssetGrid(crs=_crs_of(fields), transform=(a, b, c, d, e, f), shape=(rows, cols),
+                     dtype=str(dtype) if dtype else None)
 
 
 def read_stac_scenes(href: str, assets: dict[str, str], *, mask_asset: str | None = None
@@ -116,8 +162,9 @@ def read_stac_scenes(href: str, assets: dict[str, str], *, mask_asset: str | Non
         bands = {var: _gdal_href(item.assets[key].get_absolute_href() or "")
                  for var, key in assets.items()}
         props = item.properties
-        epsg = props.get("proj:epsg")
-        code = props.get("proj:code") or (f"EPSG:{epsg}" if epsg else None)
+        code = _crs_of(props)
+        grids = {var: g for var, key in assets.items()
+                 if (g := _asset_grid(item, item.assets[key])) is not None}
         when = item.datetime or (
             dt.datetime.fromisoformat(str(props["start_datetime"]).replace("Z", "+00:00"))
             if props.get("start_datetime") else None
@@ -128,6 +175,7 @@ def read_stac_scenes(href: str, assets: dict[str, str], *, mask_asset: str | Non
             cloud_cover=float(cloud) if cloud is not None else None, crs=code,
             calibration={var: _raster_band(item.assets[key]) for var, key in assets.items()},
             mask=_gdal_href(item.assets[mask_asset].get_absolute_href() or "")
-            if mask_asset else None,
+            if mask_asset else None, grids=grids,
+            mask_grid=_asset_grid(item, item.assets[mask_asset]) if mask_asset else None,
         ))
     return scenes

@@ -299,6 +299,8 @@ def read_source_block(
     except (RasterioIOError, rasterio.errors.RasterioError) as exc:
         raise InputFileError(f"{info.path}: read failed for band {band}: {exc}") from None
     fill = nodata if nodata is not None else info.nodata[band - 1]
+    if fill is None:  # a description from metadata that does not state it: the file's
+        fill = src.nodatavals[band - 1]
     block = raw.astype(np.float32)
     if fill is not None and not np.isnan(fill):
         block[raw == fill] = np.nan

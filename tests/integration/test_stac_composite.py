@@ -192,6 +192,69 @@ def test_forbidden_server_errors_and_truncated_files_are_named_per_item(series, 
     assert res.metrics["remote_reads"]["s2"]["items_used"] == 3
 
 
+def _composite(items: list[dict], path: Path, **source) -> tuple[dict, dict, list]:
+    """Plan and compute a 20 m median of ``items`` on the test region, chunk by chunk:
+    the bands, the items each band lost while computing, and the layers."""
+    from prospect.config.sources import RasterSource
+    from prospect.grid import RegionGrid
+    from prospect.ingest.composite import plan_composite
+
+    x0, y1 = ORIGIN
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": items}))
+    grid = RegionGrid(crs="EPSG:32619", resolution=20.0, bounds=(x0, y1 - SIZE, x0 + SIZE, y1),
+                      chunks=(48, 48))
+    layers = plan_composite(RasterSource(
+        name="s2", stac=str(path), assets={"B04": "red", "B11": "swir16"},
+        cloud_mask={"kind": "scl", "asset": "scl"}, composite={"method": "median"},
+        **source), grid)
+    out, lost = {}, {}
+    for layer in layers[:2]:
+        out[layer.name] = np.full(grid.shape, np.nan, dtype=np.float32)
+        for w in grid.chunk_windows():
+            out[layer.name][w.rows, w.cols], skipped = layer.compute_reported(grid, w)
+            lost.update(skipped)
+    return out, lost, layers
+
+
+def test_items_that_state_their_grids_are_planned_without_http(series, tmp_path):
+    info, server = series
+    items = json.loads(json.dumps(info.items["sentinel-2-l2a"]))
+    dead = json.loads(json.dumps(items[2]))
+    for asset in dead["assets"].values():  # nothing listens there: any request fails
+        asset["href"] = "http://127.0.0.1:9/data/" + asset["href"].split("/data/", 1)[1]
+    for item in (items[0], dead):  # no nodata in raster:bands: the file's is used
+        for asset in item["assets"].values():
+            for band in asset.get("raster:bands", []):
+                band.pop("nodata", None)
+    stated = [*items[:2], dead, *items[3:]]
+    got, lost, layers = _composite(stated, tmp_path / "a.json", remote={"retries": 0})
+    # planned from the items alone: the dead item is only found when a chunk reads it
+    assert layers[0].settings["items_failed"] == {} and dead["id"] in layers[0].settings["items"]
+    assert list(lost) == [dead["id"]]
+    # it contributes nothing: the same as the composite of the other items
+    want, none_lost, _ = _composite([*items[:2], *items[3:]], tmp_path / "b.json")
+    assert none_lost == {}
+    for band in want:
+        np.testing.assert_array_equal(got[band], want[band])
+    # the same items without proj:* metadata: headers are read, the dead item fails there
+    for item in stated:
+        for asset in item["assets"].values():
+            asset.pop("proj:shape", None)
+            asset.pop("proj:transform", None)
+    headers, lost_late, layers = _composite(stated, tmp_path / "c.json",
+                                            remote={"retries": 0})
+    assert list(layers[0].settings["items_failed"]) == [dead["id"]] and lost_late == {}
+    for band in want:
+        np.testing.assert_array_equal(headers[band], want[band])
+    # too many unreadable items: the first chunk fails with the one-line share error
+    fresh = json.loads(json.dumps(info.items["sentinel-2-l2a"]))
+    for item in fresh[:3]:
+        item["assets"]["red"]["href"] = server.data_url + "/missing/red.tif"
+    with pytest.raises(DataError, match=r"3 of 6 STAC item\(s\) could not be read") as err:
+        _composite(fresh, tmp_path / "d.json", remote={"retries": 0})
+    assert "HTTP 404" in str(err.value) and "\n" not in str(err.value)
+
+
 def test_credentials_never_reach_saved_items_provenance_or_errors(series, tmp_path):
     _, server = series
     secret_url = server.url.replace("http://", "http://agency:s3cret@") + "?token=t0ps3cret"
