@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -32,6 +33,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 CHUNK_STAGES = ["ingest", "indices", "score"]
 
@@ -63,9 +65,10 @@ def make_job(root: Path, size_m: float, chunk: int = 512) -> Path:
 
 
 def timed_run(job: Path, model_dir: Path, out: Path, address: str
-              ) -> tuple[float, dict[str, float]]:
+              ) -> tuple[float, dict[str, float], dict[str, tuple[float, float]]]:
     """Seconds for the chunk-wise stages of ``job`` on the scheduler at ``address``,
-    and each stage's own seconds."""
+    each stage's own seconds, and each stage's start and end (Unix seconds, from the
+    run manifest) to line it up with the task stream."""
     from rich.console import Console
 
     from pipelines.runner import run_job
@@ -75,7 +78,95 @@ def timed_run(job: Path, model_dir: Path, out: Path, address: str
     start = time.perf_counter()
     results = run_job(job, out, stages=CHUNK_STAGES, scheduler=address,
                       console=Console(stderr=True, quiet=True))
-    return time.perf_counter() - start, {r.name: r.seconds for r in results}
+    seconds = time.perf_counter() - start
+    stages = json.loads((out / "manifest.json").read_text())["stages"]
+    windows = {name: (rec["cluster"]["started_at"], rec["cluster"]["ended_at"])
+               for name, rec in stages.items() if "started_at" in rec.get("cluster", {})}
+    return seconds, {r.name: r.seconds for r in results}, windows
+
+
+def where_time_goes(stream: list[dict[str, Any]], windows: dict[str, tuple[float, float]],
+                    n_workers: int) -> dict[str, dict[str, float]]:
+    """Per stage, from the scheduler's task stream (``distributed.get_task_stream``):
+    the stage's wall time split into before its first task, its tasks and after its last
+    task (work of the job's own process: planning, publishing), how busy the workers were
+    (compute time over workers x wall time), how long fewer than ``n_workers`` computed
+    between its first and last task (barriers, imbalance, the last tasks), its task count,
+    its longest task and the total compute time."""
+    out = {}
+    for name, (t0, t1) in windows.items():
+        spans = [(ss["start"], ss["stop"], rec["worker"]) for rec in stream
+                 for ss in rec["startstops"] if ss["action"] == "compute"
+                 and t0 <= ss["start"] <= t1]
+        if not spans:
+            out[name] = {"wall": t1 - t0, "tasks": 0}
+            continue
+        first, last = min(a for a, _, _ in spans), max(b for _, b, _ in spans)
+        busy = sum(b - a for a, b, _ in spans)
+        # sweep: time between the first and the last task with fewer than n_workers busy
+        events = sorted([(a, 1) for a, _, _ in spans] + [(b, -1) for _, b, _ in spans])
+        under, running, prev = 0.0, 0, first
+        for t, step in events:
+            if running < n_workers:
+                under += t - prev
+            running += step
+            prev = t
+        out[name] = {
+            "wall": t1 - t0, "lead": first - t0, "tail": t1 - last, "busy": busy,
+            "utilisation": busy / (n_workers * (t1 - t0)), "under": under,
+            "tasks": len(spans), "longest": max(b - a for a, b, _ in spans),
+        }
+    return out
+
+
+def print_where(label: str, figures: dict[str, dict[str, float]]) -> None:
+    """One line per stage of :func:`where_time_goes`."""
+    for name, f in figures.items():
+        if not f.get("tasks"):
+            print(f"  {label} {name}: wall {f['wall']:.2f} s, no cluster task")
+            continue
+        print(f"  {label} {name}: wall {f['wall']:.2f} s = before first task "
+              f"{f['lead']:.2f} + tasks {f['wall'] - f['lead'] - f['tail']:.2f} + after last "
+              f"{f['tail']:.2f}; compute {f['busy']:.2f} s in {f['tasks']:.0f} tasks (longest "
+              f"{f['longest']:.2f}), workers busy {100 * f['utilisation']:.0f} %, fewer than "
+              f"all computing for {f['under']:.2f} s", flush=True)
+
+
+def profile_stage(job: Path, model_dir: Path, out: Path, stage: str, address: str,
+                  trace: Path | None) -> None:
+    """cProfile of ``stage`` run in this process (no cluster: chunk tasks one after the
+    other), after the stages before it ran on the cluster at ``address``; prints the
+    functions that take the most time and saves the stats to ``trace`` when given."""
+    import cProfile
+    import io
+    import pstats
+
+    from rich.console import Console
+
+    from pipelines.context import RunContext
+    from pipelines.runner import run_job, run_stages
+    from prospect.config import load_job, resolve_grid
+
+    out.mkdir(parents=True)
+    shutil.copytree(model_dir, out / "model")
+    quiet = Console(stderr=True, quiet=True)
+    before = CHUNK_STAGES[:CHUNK_STAGES.index(stage)]
+    if before:
+        run_job(job, out, stages=before, scheduler=address, console=quiet)
+    cfg = load_job(job)
+    ctx = RunContext(job=cfg, out_dir=out, grid=resolve_grid(cfg), job_path=job,
+                     console=quiet)
+    prof = cProfile.Profile()
+    start = time.perf_counter()
+    prof.runcall(run_stages, ctx, [stage])
+    print(f"profile of {stage} in one process (no cluster): "
+          f"{time.perf_counter() - start:.2f} s; top functions by own time:")
+    text = io.StringIO()
+    stats = pstats.Stats(prof, stream=text)
+    stats.sort_stats("tottime").print_stats(15)
+    print("\n".join(line for line in text.getvalue().splitlines()[6:] if line.strip()))
+    if trace is not None:
+        stats.dump_stats(trace / f"profile-{stage}.pstats")
 
 
 def worker_pids(cluster: object) -> list[int]:
@@ -119,12 +210,17 @@ def main() -> None:
     parser.add_argument("--size", type=float, default=None, help="scene edge in metres")
     parser.add_argument("--repeats", type=int, default=None, help="runs per side")
     parser.add_argument("--chunk", type=int, default=None, help="chunk edge in cells")
+    parser.add_argument("--trace", type=Path, default=None,
+                        help="folder for the dashboard's task stream of the last run of "
+                             "each side (HTML) and the slowest stage's profile (pstats)")
+    parser.add_argument("--no-profile", action="store_true",
+                        help="skip the profile of the slowest stage")
     args = parser.parse_args()
     size = args.size or (6400.0 if args.quick else 10240.0)
     chunk = args.chunk or (320 if args.quick else 512)
     repeats = args.repeats or (2 if args.quick else 3)
 
-    from distributed import Client
+    from distributed import Client, get_task_stream
     from rich.console import Console
 
     from pipelines.cluster import local_cluster
@@ -151,22 +247,37 @@ def main() -> None:
             times: dict[int, list[float]] = {1: [], 2: []}
             stage_times: dict[int, dict[str, list[float]]] = {1: {}, 2: {}}
             pids = {n: worker_pids(c) for n, c in clusters.items()}
+            # a client of our own on each scheduler, to read its task stream
+            watch = {n: Client(c) for n, c in clusters.items()}
+            where: dict[int, dict[str, dict[str, float]]] = {}
+            if args.trace:
+                args.trace.mkdir(parents=True, exist_ok=True)
             for rep in range(repeats):
                 for n in (1, 2) if rep % 2 == 0 else (2, 1):
                     out = root / f"run-{n}w-{rep}"
+                    last = rep == repeats - 1  # the last run of this side
+                    html = args.trace / f"task-stream-{n}w.html" if args.trace else None
                     # a job has only its own cluster: the other one's worker processes are
                     # stopped while this one is timed, so they take no CPU from it
-                    with paused(pids[3 - n]):
-                        seconds, stages = timed_run(job, base / "model", out,
-                                                    clusters[n].scheduler_address)
+                    with paused(pids[3 - n]), get_task_stream(
+                            client=watch[n], plot="save" if html and last else False,
+                            filename=str(html)) as stream:
+                        seconds, stages, windows = timed_run(
+                            job, base / "model", out, clusters[n].scheduler_address)
+                    where[n] = where_time_goes(stream.data, windows, n)
                     times[n].append(seconds)
                     for name, sec in stages.items():
                         stage_times[n].setdefault(name, []).append(sec)
                     print(f"run {rep} workers={n}: {seconds:.2f} s "
                           + " ".join(f"{k}={v:.2f}" for k, v in stages.items()), flush=True)
                     shutil.rmtree(out, ignore_errors=True)
-            with Client(clusters[2]) as client:
-                per_task = overhead_ms(client)
+            per_task = overhead_ms(watch[2])
+            slowest = max(CHUNK_STAGES, key=lambda k: statistics.median(stage_times[2][k]))
+            if not args.no_profile:
+                profile_stage(job, base / "model", root / "profile", slowest,
+                              clusters[2].scheduler_address, args.trace)
+            for client in watch.values():
+                client.close()
         finally:
             for cluster in clusters.values():
                 cluster.close()
@@ -180,11 +291,21 @@ def main() -> None:
           f"{repeats} runs per side, alternating; cores: {os.cpu_count()}, "
           f"load average {os.getloadavg()[0]:.1f}")
     print(f"median 1 worker {one:.2f} s, 2 workers {two:.2f} s")
+    per_stage = {}
     for name in CHUNK_STAGES:
         a = statistics.median(stage_times[1][name])
         b = statistics.median(stage_times[2][name])
+        per_stage[name] = a / b
         print(f"  {name}: 1 worker {a:.2f} s, 2 workers {b:.2f} s, speedup {a / b:.2f}")
-    print(f"RESULT scale speedup_2_workers={speedup:.2f} overhead_ms_per_task={per_task:.2f}")
+    print("where the time goes (task stream of the last run of each side):")
+    for n in (1, 2):
+        print_where(f"{n} worker{'s' * (n > 1)}", where[n])
+    if args.trace:
+        print(f"task streams (the dashboard's plot): {args.trace}/task-stream-1w.html, "
+              "task-stream-2w.html")
+    print(f"RESULT scale speedup_2_workers={speedup:.2f} overhead_ms_per_task={per_task:.2f} "
+          + " ".join(f"speedup_{k}={v:.2f}" for k, v in per_stage.items())
+          + f" load={os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
@@ -232,13 +233,21 @@ class StageMonitor:
     (``12/56 tasks done, 2 running, 2 workers``) printed above any live display, and the
     totals for the manifest (:attr:`summary`). Monitoring is best effort: a scheduler that
     refuses the plugin (e.g. pickling disabled) only loses the heartbeat.
+
+    It also measures each worker process's peak resident memory over the stage: the
+    kernel's high-water mark (``VmHWM``) is reset on every worker when the stage starts
+    (``/proc/self/clear_refs``) and read when it ends, so the figure is the true peak, not
+    a sample (Linux workers; elsewhere the summary has no memory figures). The summary
+    also holds the stage's start and end (``started_at``, ``ended_at``, Unix seconds) to
+    line it up with the scheduler's task stream.
     """
 
     def __init__(self, ctx: RunContext | None, stage: str, *, every: float = 5.0) -> None:
         self.client: Client | None = ctx.client if ctx is not None else None
         self.console = _console_of(ctx)
         self.stage, self.every = stage, every
-        self.summary: dict[str, int] = {}
+        self.summary: dict[str, Any] = {}
+        self._peaks = False
         self._count: _TaskCount | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -247,9 +256,11 @@ class StageMonitor:
         if self.client is None:
             return self
         self._count = _TaskCount(self.client)
+        self._peaks = _run_on_workers(self.client, _reset_peak_memory()) is not None
         if self._count.start:
             self._thread = threading.Thread(target=self._beat, daemon=True)
             self._thread.start()
+        self.summary["started_at"] = round(time.time(), 3)
         return self
 
     def _beat(self) -> None:
@@ -265,6 +276,8 @@ class StageMonitor:
                 f"{now.get('workers', 0)} workers[/dim]")
 
     def __exit__(self, *exc: Any) -> None:
+        if self.client is not None:
+            self.summary["ended_at"] = round(time.time(), 3)
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=2)
@@ -272,4 +285,55 @@ class StageMonitor:
             now = self._count.now()
             if now:
                 d = self._count.delta(now)
-                self.summary = {"tasks": d["finished"], "tasks_erred": d["erred"]}
+                self.summary.update(tasks=d["finished"], tasks_erred=d["erred"])
+        failed = exc and exc[0] is not None  # the stage raised: its figures are not recorded
+        peaks = _run_on_workers(self.client, _peak_memory()) if self._peaks and not failed \
+            else None
+        if peaks:
+            self.summary["peak_memory_bytes"] = max(peaks.values())
+            self.summary["peak_memory_per_worker"] = dict(sorted(peaks.items()))
+
+
+def _run_on_workers(client: Client | None, fn: Any) -> dict[str, Any] | None:
+    """``fn()`` on every worker (address -> result), or ``None`` when any of them could
+    not run it or the cluster is unreachable (best effort, as the task counter)."""
+    if client is None or getattr(client, "status", "running") != "running":
+        return None
+    try:
+        out = client.run(fn)
+    except Exception as exc:
+        log.debug("cannot run %s on the workers: %s", getattr(fn, "__name__", fn), exc)
+        return None
+    return None if any(v is None for v in out.values()) else dict(out)
+
+
+def _reset_peak_memory() -> Any:
+    """A function resetting its process's peak resident memory, ``True`` when it could
+    (made here so it pickles by value: workers need not import this module)."""
+
+    def reset_peak_memory() -> bool | None:
+        try:
+            with open("/proc/self/clear_refs", "w") as f:
+                f.write("5")  # reset the peak RSS (VmHWM), Linux >= 4.0
+        except OSError:
+            return None
+        return True
+
+    return reset_peak_memory
+
+
+def _peak_memory() -> Any:
+    """A function returning its process's peak resident memory in bytes since the last
+    reset (``VmHWM``), ``None`` when unknown."""
+
+    def peak_memory() -> int | None:
+        try:
+            with open("/proc/self/status") as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1]) * 1024
+        except OSError:
+            pass
+        return None
+
+    return peak_memory

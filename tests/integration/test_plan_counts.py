@@ -31,8 +31,13 @@ def test_plan_counts_equal_the_tasks_a_run_submits(small_scene, tmp_path: Path) 
     plan = {s.name: s for s in plan_job(job, resolve_grid(job)).stages}
     out = tmp_path / "out"
     run_job(job_path, out, workers=1, console=Console(stderr=True, quiet=True))
-    ran = {name: stage["cluster"]["tasks"]
-           for name, stage in json.loads((out / "manifest.json").read_text())["stages"].items()}
+    stages = json.loads((out / "manifest.json").read_text())["stages"]
+    ran = {name: stage["cluster"]["tasks"] for name, stage in stages.items()}
+    for name, stage in stages.items():  # each stage's window and its workers' true peak
+        cluster = stage["cluster"]
+        assert cluster["started_at"] < cluster["ended_at"], name
+        assert len(cluster["peak_memory_per_worker"]) == 1, name
+        assert 100 * 2**20 < cluster["peak_memory_bytes"] < 4 * 2**30, (name, cluster)
     labels = json.loads((out / "model" / "card.json").read_text())["labels"]
     redrawn = labels["background_drawn"] > round(10 * labels["positive_cells"])
     train = plan["train"]
