@@ -132,11 +132,15 @@ def _layers_from_config(source: Any) -> int:
 def _tile_tasks(job: JobConfig, grid: RegionGrid) -> int:
     if job.tiles is None:
         return 0
+    from tiles.grids import DEFAULT_TMS, data_zooms, footprint, tile_matrix_set
+    from tiles.metadata import zoom_range
     from tiles.pyramid import METATILE_PX, pyramid_jobs
 
     cfg = job.tiles
-    jobs = pyramid_jobs(grid.lonlat_bounds(), cfg.min_zoom, cfg.max_zoom,
-                        block=METATILE_PX // cfg.tile_size)
+    tms = tile_matrix_set(DEFAULT_TMS)  # the zooms the tiles stage renders (tiles.metadata)
+    native = data_zooms(tms, *footprint(grid.crs, grid.bounds, grid.shape, tms.rasterio_crs))
+    lo, hi = zoom_range(native, tms, (cfg.min_zoom, cfg.max_zoom))
+    jobs = pyramid_jobs(grid.lonlat_bounds(), lo, hi, block=METATILE_PX // cfg.tile_size)
     return len(jobs) * max(1, len(cfg.layers))
 
 

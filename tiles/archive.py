@@ -14,7 +14,7 @@ from pmtiles.writer import Writer
 
 from prospect.config.tiles import TileLayerConfig
 from prospect.io.files import staged_file
-from tiles.metadata import LayerMeta
+from tiles.metadata import LayerMeta, center_zoom
 
 __all__ = ["tilejson", "write_pmtiles"]
 
@@ -44,6 +44,9 @@ def write_pmtiles(
 ) -> Path:
     """Pack the XYZ pyramid under ``pyramid_dir`` into one PMTiles v3 file, atomically.
 
+    The header's zoom range is the zooms the archive holds and its centre zoom follows
+    :func:`tiles.metadata.center_zoom`, as the TileJSON of the same pyramid does.
+
     Parameters
     ----------
     pyramid_dir
@@ -63,7 +66,6 @@ def write_pmtiles(
         raise ValueError(f"{root}: no .{fmt} tiles to archive")
     zooms = [t[1] for t in tiles]
     west, south, east, north = bounds
-    center_zoom = min(max(zooms), min(zooms) + 2)
     header = {
         "tile_type": _TILE_TYPES[fmt],
         "tile_compression": Compression.NONE,
@@ -73,7 +75,7 @@ def write_pmtiles(
         "min_lat_e7": int(south * 1e7),
         "max_lon_e7": int(east * 1e7),
         "max_lat_e7": int(north * 1e7),
-        "center_zoom": center_zoom,
+        "center_zoom": center_zoom(min(zooms), max(zooms)),
         "center_lon_e7": int((west + east) / 2 * 1e7),
         "center_lat_e7": int((south + north) / 2 * 1e7),
     }
@@ -98,7 +100,7 @@ def tilejson(
     uncertainty), the licence and whether the data are synthetic; for a grid other than
     Web Mercator also ``tileMatrixSet`` and ``crs`` (as TiTiler does).
     """
-    lo, hi, _ = meta.matrix_sets.get(tile_matrix_set, (meta.min_zoom, meta.max_zoom, None))
+    lo, hi = meta.zooms(tile_matrix_set)
     west, south, east, north = meta.bounds
     doc: dict[str, Any] = {
         "tilejson": "3.0.0",
@@ -111,7 +113,7 @@ def tilejson(
         "minzoom": lo,
         "maxzoom": hi,
         "bounds": [west, south, east, north],
-        "center": [(west + east) / 2, (south + north) / 2, min(hi, lo + 1)],
+        "center": meta.center_in(tile_matrix_set),
         "tileSize": tile_size,
         "prospect": {
             "variable": layer.variable,

@@ -22,7 +22,8 @@ from functools import lru_cache
 import morecantile
 import pyproj
 
-__all__ = ["DEFAULT_TMS", "KNOWN_TMS", "tile_matrix_set", "tms_for_crs"]
+__all__ = ["DEFAULT_TMS", "KNOWN_TMS", "data_zooms", "footprint", "tile_matrix_set",
+           "tms_for_crs"]
 
 DEFAULT_TMS = "WebMercatorQuad"
 """The grid every layer is served in."""
@@ -68,3 +69,37 @@ def tms_for_crs(crs: str | int) -> str | None:
     if epsg is not None and 32601 <= epsg <= 32660:
         return f"UTM{epsg - 32600:02d}WGS84Quad"
     return None
+
+
+def footprint(
+    src_crs: object, bounds: tuple[float, float, float, float], shape: tuple[int, int],
+    dst_crs: object,
+) -> tuple[tuple[float, float, float, float], float]:
+    """Bounds of a raster (``bounds`` in ``src_crs``, ``shape`` rows x columns) in
+    ``dst_crs``, and its cell size there (mean of x and y)."""
+    from rasterio.crs import CRS
+    from rasterio.warp import transform_bounds
+
+    b = transform_bounds(CRS.from_user_input(src_crs), CRS.from_user_input(dst_crs), *bounds,
+                         densify_pts=21)
+    cell = ((b[2] - b[0]) / shape[1] + (b[3] - b[1]) / shape[0]) / 2
+    return (float(b[0]), float(b[1]), float(b[2]), float(b[3])), float(cell)
+
+
+def data_zooms(
+    tms: morecantile.TileMatrixSet, bounds: tuple[float, float, float, float], cell: float,
+) -> tuple[int, int]:
+    """``(min, max)`` zoom of ``tms`` that suit data of ``bounds`` and cell size ``cell``
+    (both in the ``tms`` CRS).
+
+    The maximum is the zoom whose pixel size is closest to the cell size (the data's
+    native zoom); the minimum the deepest zoom at which the whole extent still fits in
+    one tile.
+    """
+    width = tms.matrix(tms.minzoom).tileWidth
+    span = max(bounds[2] - bounds[0], bounds[3] - bounds[1]) / width
+    top = tms.maxzoom
+    maxzoom = int(tms.zoom_for_res(cell, max_z=top, zoom_level_strategy="auto"))
+    minzoom = int(tms.zoom_for_res(span, max_z=top, zoom_level_strategy="lower"))
+    minzoom = max(tms.minzoom, min(minzoom, maxzoom))
+    return minzoom, max(maxzoom, minzoom)

@@ -4,20 +4,48 @@ synthetic flag, zoom range and centre, taken from the config and the data.
 One :class:`LayerMeta` feeds TileJSON, WMTS, WMS, the legend, the viewer and the PMTiles
 metadata, so they cannot disagree. A title or synthetic flag set in the config wins;
 unset, they come from the data (the ``long_name`` and ``synthetic`` tags the score stage
-writes), so a renamed output reaches every label. Zooms come from the data's resolution
-and extent (:meth:`tiles.source.LayerSource.zoom_range`), not a fixed 0-18.
+writes), so a renamed output reaches every label.
+
+Zooms and centre follow one rule (:func:`zoom_range`, :func:`center_zoom`): the range
+comes from the data's resolution and extent (:func:`tiles.grids.data_zooms`), never a
+fixed 0-18; a configured range may narrow it but never widen it, and a static pyramid's
+range is further narrowed to the zooms it holds (:meth:`LayerMeta.narrowed`). Served
+TileJSON, WMTS ``TileMatrixSetLimits``, the static TileJSON, the PMTiles header and
+metadata and both viewers read the result.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+import morecantile
+
 from prospect.config.tiles import TileLayerConfig
-from tiles.grids import tile_matrix_set
+from tiles.grids import DEFAULT_TMS, tile_matrix_set
 from tiles.source import LayerSource
 
-__all__ = ["LayerMeta", "layer_meta"]
+__all__ = ["LayerMeta", "center_zoom", "layer_meta", "zoom_range"]
+
+
+def zoom_range(
+    native: tuple[int, int], tms: morecantile.TileMatrixSet, limits: tuple[int, int] = (0, 24),
+) -> tuple[int, int]:
+    """The zooms a layer is offered at: its data's ``native`` range (see
+    :func:`tiles.grids.data_zooms`) narrowed by the configured ``limits`` and ``tms``.
+
+    The limits only narrow: a configured 0-18 for a 6 km island at 10 m stays 12-14.
+    Limits wholly outside the data's range give the data's zoom nearest to them.
+    """
+    lo = max(native[0], limits[0], tms.minzoom)
+    hi = min(native[1], limits[1], tms.maxzoom)
+    return min(lo, hi), hi
+
+
+def center_zoom(lo: int, hi: int) -> int:
+    """The zoom of a layer's centre: one in from its minimum (where it fills the view)."""
+    return min(hi, lo + 1)
 
 
 @dataclass(frozen=True)
@@ -44,9 +72,33 @@ class LayerMeta:
 
     @property
     def center(self) -> list[float]:
-        """TileJSON centre: middle of the bounds, one zoom in from the minimum."""
+        """TileJSON centre (Web Mercator zooms): see :meth:`center_in`."""
+        return self.center_in(DEFAULT_TMS)
+
+    def zooms(self, tile_matrix_set: str = DEFAULT_TMS) -> tuple[int, int]:
+        """``(min, max)`` zoom in ``tile_matrix_set`` (the XYZ range when not offered in it)."""
+        found = self.matrix_sets.get(tile_matrix_set)
+        return (found[0], found[1]) if found else (self.min_zoom, self.max_zoom)
+
+    def center_in(self, tile_matrix_set: str = DEFAULT_TMS) -> list[float]:
+        """``[lon, lat, zoom]``: middle of the bounds at :func:`center_zoom`."""
         w, s, e, n = self.bounds
-        return [(w + e) / 2, (s + n) / 2, min(self.max_zoom, self.min_zoom + 1)]
+        return [(w + e) / 2, (s + n) / 2, center_zoom(*self.zooms(tile_matrix_set))]
+
+    def narrowed(self, present: Iterable[int],
+                 tile_matrix_set: str = DEFAULT_TMS) -> LayerMeta:
+        """This metadata with ``tile_matrix_set``'s range narrowed to the zooms ``present``
+        (those a written pyramid holds tiles at), so it never claims a zoom it lacks."""
+        lo, hi = self.zooms(tile_matrix_set)
+        held = [z for z in present if lo <= z <= hi]
+        if not held:
+            raise ValueError(f"layer {self.name!r}: no tiles within zooms {lo}..{hi}")
+        lo, hi = min(held), max(held)
+        native = self.matrix_sets.get(tile_matrix_set, (0, 0, self.bounds))[2]
+        sets = {**self.matrix_sets, tile_matrix_set: (lo, hi, native)}
+        if tile_matrix_set == DEFAULT_TMS:
+            return replace(self, min_zoom=lo, max_zoom=hi, matrix_sets=sets)
+        return replace(self, matrix_sets=sets)
 
     def as_json(self) -> dict[str, Any]:
         """The fields as JSON (for TileJSON's ``prospect`` block and PMTiles metadata)."""
@@ -69,7 +121,8 @@ def layer_meta(
     synthetic
         The job or server says the data are synthetic (or-ed with the config and the data).
     zoom_limits
-        ``(min, max)`` zoom the server or job allows; the layer's range is clipped to it.
+        ``(min, max)`` zoom the server or job allows; the layer's range is narrowed to it
+        (:func:`zoom_range`).
     matrix_sets
         Tile matrix sets the layer is offered in (the first is the XYZ one).
     """
@@ -77,13 +130,10 @@ def layer_meta(
     title = (cfg.title or tags.get("long_name") or tags.get("title")
              or cfg.layer_name.replace("_", " ").capitalize())
     is_synthetic = cfg.synthetic if cfg.synthetic is not None else (synthetic or source.synthetic)
-    lo_limit, hi_limit = zoom_limits
     ranges = {}
     for name in matrix_sets:
         tms = tile_matrix_set(name)
-        lo, hi = source.zoom_range(tms)
-        lo, hi = max(lo, lo_limit, tms.minzoom), min(hi, hi_limit, tms.maxzoom)
-        lo = min(lo, hi)
+        lo, hi = zoom_range(source.zoom_range(tms), tms, zoom_limits)
         ranges[name] = (lo, hi, source.native_footprint(tms.rasterio_crs)[0])
     first = ranges[matrix_sets[0]]
     description = cfg.description or tags.get("description", "") or title

@@ -28,6 +28,7 @@ from rio_tiler.errors import PointOutsideBounds, TileOutsideBounds
 from rio_tiler.io import Reader, XarrayReader
 
 from prospect.errors import DataError, InputFileError
+from tiles.grids import data_zooms, footprint
 
 __all__ = ["WEB_MERCATOR", "LayerSource", "cog_source", "cube_source"]
 
@@ -338,26 +339,14 @@ class LayerSource:
             else:
                 da = self._cube_variable()
                 src_crs, bounds, shape = da.rio.crs, da.rio.bounds(), da.shape[-2:]
-            b = transform_bounds(src_crs, dst, *bounds, densify_pts=21)
-            cell = ((b[2] - b[0]) / shape[1] + (b[3] - b[1]) / shape[0]) / 2
-            found = (tuple(float(v) for v in b), float(cell))
+            found = footprint(src_crs, bounds, shape, dst)
             self._footprints[key] = found
         return found  # type: ignore[return-value]
 
     def zoom_range(self, tms: morecantile.TileMatrixSet = WEB_MERCATOR) -> tuple[int, int]:
-        """``(min, max)`` zoom of ``tms`` that suit the data: from its extent and resolution.
-
-        The maximum is the zoom whose pixel size is closest to the data's cell size; the
-        minimum the deepest zoom at which the whole extent still fits in one tile.
-        """
-        bounds, cell = self.native_footprint(tms.rasterio_crs)
-        width = tms.matrix(tms.minzoom).tileWidth
-        span = max(bounds[2] - bounds[0], bounds[3] - bounds[1]) / width
-        top = tms.maxzoom
-        maxzoom = int(tms.zoom_for_res(cell, max_z=top, zoom_level_strategy="auto"))
-        minzoom = int(tms.zoom_for_res(span, max_z=top, zoom_level_strategy="lower"))
-        minzoom = max(tms.minzoom, min(minzoom, maxzoom))
-        return minzoom, max(maxzoom, minzoom)
+        """``(min, max)`` zoom of ``tms`` that suit the data: from its extent and resolution
+        (:func:`tiles.grids.data_zooms`)."""
+        return data_zooms(tms, *self.native_footprint(tms.rasterio_crs))
 
     def point(self, lon: float, lat: float) -> float | None:
         """The value of the cell at ``lon, lat`` (WGS 84), or ``None`` outside / no data."""

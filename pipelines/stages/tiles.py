@@ -2,8 +2,10 @@
 
 For each layer of the job's ``tiles:`` section (default: probability and uncertainty) it
 renders ``out/tiles/<layer>/{z}/{x}/{y}.png`` from ``out/score/<variable>.tif`` (or, when
-that COG is absent, from the cube variable), then writes ``legend.png`` and
-``tilejson.json`` beside the tiles and ``out/tiles/<layer>.pmtiles``. Finally it writes
+that COG is absent, from the cube variable) at the zooms that suit the data (its
+resolution and extent, narrowed by the job's ``min_zoom``/``max_zoom``), then writes
+``legend.png`` and ``tilejson.json`` beside the tiles and ``out/tiles/<layer>.pmtiles``
+(their zooms and centre are what the pyramid holds). Finally it writes
 ``out/viewer/index.html``: a Leaflet page (shipped offline in ``viewer/static``) that opens
 from disk with relative tile URLs, a layer switcher, opacity, legends, the uncertainty
 toggle and click values from a coarse value grid (``viewer/values.js``).
@@ -14,7 +16,6 @@ from __future__ import annotations
 import json
 import math
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -103,22 +104,24 @@ def _render_layer(
     source, where = layer_source(ctx, layer.variable)
     name = layer.layer_name
     layer_dir = tiles_dir / name
+    # The zooms follow the data (resolution and extent); the job's range only narrows them,
+    # and every document states what the pyramid holds (tiles.metadata).
+    meta = layer_meta(layer, source, synthetic=ctx.job.synthetic,
+                      zoom_limits=(cfg.min_zoom, cfg.max_zoom))
+    lo, hi = meta.zooms()
     # On the job's cluster the pyramid's jobs are its tasks; without one, a thread pool.
     executor = ctx.executor.pool()
     task_id = bar.add_task(f"tiles: {name}", total=None)
     result = write_pyramid(
         source, layer_dir, colormap=layer.colormap, vmin=layer.vmin, vmax=layer.vmax,
-        min_zoom=cfg.min_zoom, max_zoom=cfg.max_zoom, tile_size=cfg.tile_size,
+        min_zoom=lo, max_zoom=hi, tile_size=cfg.tile_size,
         fmt=cfg.format, resampling=layer.resampling, workers=cfg.workers,
         executor=executor,
         progress=lambda done, total: bar.update(task_id, completed=done, total=total),
     )
     if result.tiles_written == 0:
         raise StageError(f"tiles: layer {name!r} ({where}) produced no tile with data")
-    meta = layer_meta(layer, source, synthetic=ctx.job.synthetic,
-                      zoom_limits=(cfg.min_zoom, cfg.max_zoom))
-    meta = replace(meta, min_zoom=cfg.min_zoom, max_zoom=cfg.max_zoom, matrix_sets={
-        "WebMercatorQuad": (cfg.min_zoom, cfg.max_zoom, meta.bounds)})
+    meta = meta.narrowed(z for z, n in result.per_zoom.items() if n)
     write_bytes(layer_dir / "legend.png", legend_png(layer, title=meta.label))
     root = f"{cfg.public_url}/{name}/" if cfg.public_url else ""  # absolute when published
     doc = tilejson(
@@ -128,24 +131,25 @@ def _render_layer(
     write_json(layer_dir / "tilejson.json", doc, strict=False, indent=2, newline=False)
     for grid in cfg.tile_matrix_sets:  # national grids: zooms from the data's resolution
         national = layer_meta(layer, source, synthetic=ctx.job.synthetic, matrix_sets=[grid])
-        lo, hi, _ = national.matrix_sets[grid]
-        write_pyramid(
+        g_lo, g_hi = national.zooms(grid)
+        written = write_pyramid(
             source, layer_dir / grid, colormap=layer.colormap, vmin=layer.vmin,
-            vmax=layer.vmax, min_zoom=lo, max_zoom=hi, tile_size=cfg.tile_size,
+            vmax=layer.vmax, min_zoom=g_lo, max_zoom=g_hi, tile_size=cfg.tile_size,
             fmt=cfg.format, resampling=layer.resampling, workers=cfg.workers,
             executor=executor, tile_matrix_set=grid,
         )
+        national = national.narrowed((z for z, n in written.per_zoom.items() if n), grid)
         write_json(layer_dir / f"tilejson-{grid}.json", tilejson(
             layer, national, tiles_url=f"{root}{grid}/{{z}}/{{x}}/{{y}}.{cfg.format}",
             tile_size=cfg.tile_size, legend_url=f"{root}legend.png", tile_matrix_set=grid,
         ), strict=False, indent=2, newline=False)
     if cfg.archive:
         write_pmtiles(layer_dir, tiles_dir / f"{name}.pmtiles", fmt=cfg.format,
-                      bounds=result.bounds, metadata=doc)
+                      bounds=meta.bounds, metadata=doc)
     viewer_layer = ViewerLayer(
         config=layer, tiles=f"../tiles/{name}/{{z}}/{{x}}/{{y}}.{cfg.format}",
-        legend=f"../tiles/{name}/legend.png", bounds=result.bounds,
-        min_zoom=cfg.min_zoom, max_zoom=cfg.max_zoom, title=meta.title,
+        legend=f"../tiles/{name}/legend.png", bounds=meta.bounds,
+        min_zoom=meta.min_zoom, max_zoom=meta.max_zoom, title=meta.title,
         attribution=meta.attribution, synthetic=meta.synthetic,
     )
     metrics = {"tiles": result.tiles_written, "bytes": result.bytes_written}
@@ -197,6 +201,7 @@ def run(ctx: RunContext) -> StageResult:
                        outline=job_outline_geojson(ctx))
     write_text(viewer_dir / "index.html", html)
     result.outputs["viewer"] = str(viewer_dir / "index.html")
-    result.metrics["zooms"] = f"{cfg.min_zoom}-{cfg.max_zoom}"
+    result.metrics["zooms"] = ", ".join(sorted({f"{v.min_zoom}-{v.max_zoom}"
+                                                for v in viewer_layers}))
     result.notes.append(f"viewer: {viewer_dir / 'index.html'} (open it in a browser)")
     return result

@@ -74,9 +74,14 @@ def test_probability_cog_is_valid_with_overviews(demo_run) -> None:
 def test_tiles_for_every_zoom_decode_as_png(demo_run) -> None:
     out, _ = demo_run
     job = (out / "job.yaml").read_text()
-    lo = int(re.search(r"min_zoom: (\d+)", job).group(1))
-    hi = int(re.search(r"max_zoom: (\d+)", job).group(1))
+    job_lo = int(re.search(r"min_zoom: (\d+)", job).group(1))
+    job_hi = int(re.search(r"max_zoom: (\d+)", job).group(1))
     layer_dir = out / "tiles" / "probability"
+    doc = json.loads((layer_dir / "tilejson.json").read_text())
+    lo, hi = doc["minzoom"], doc["maxzoom"]  # the data's zooms, within the job's range
+    assert job_lo <= lo <= hi <= job_hi
+    assert sorted(int(p.name) for p in layer_dir.iterdir() if p.name.isdigit()) == list(
+        range(lo, hi + 1))
     for z in range(lo, hi + 1):
         tiles = sorted((layer_dir / str(z)).glob("*/*.png"))
         assert tiles, f"no tiles at zoom {z}"

@@ -30,9 +30,11 @@ def test_stage_writes_pyramids_archives_and_viewer(tile_fixture, tmp_path: Path)
     result = run(RunContext(job=_job(), out_dir=out, grid=tile_fixture.grid))
     for layer in ("probability", "uncertainty"):
         d = out / "tiles" / layer
-        assert sorted(p.name for p in d.iterdir() if p.is_dir()) == ["13", "14"]
-        assert (d / "legend.png").stat().st_size > 0
         doc = json.loads((d / "tilejson.json").read_text())
+        # a 2 km layer at 10 m fits one zoom-14 tile: the job's 13 is narrowed away
+        assert (doc["minzoom"], doc["maxzoom"]) == (14, 14)
+        assert sorted(p.name for p in d.iterdir() if p.is_dir()) == ["14"]
+        assert (d / "legend.png").stat().st_size > 0
         assert doc["tiles"] == ["{z}/{x}/{y}.png"] and doc["prospect"]["synthetic"] is True
         assert (out / "tiles" / f"{layer}.pmtiles").stat().st_size > 0
         assert result.metrics[f"{layer}_tiles"] == len(list(d.glob("*/*/*.png")))
@@ -120,3 +122,65 @@ def test_stage_national_grid_public_url_and_metadata(tile_fixture, tmp_path: Pat
     with open(out / "tiles" / "probability.pmtiles", "rb") as fh:
         meta = Reader(MmapSource(fh)).metadata()
     assert meta["prospect"]["synthetic"] is True and "synthetic" in meta["description"]
+
+
+def test_zooms_and_centre_follow_the_data_everywhere(tmp_path: Path) -> None:
+    """A 6 km island at 10 m with a job range of 0-18: the static TileJSON, the PMTiles
+    header and metadata, the static viewer, the served TileJSON and the WMTS limits all
+    state the same data-derived zooms and centre (not 0-18), and the pyramid holds exactly
+    those zooms; with a public URL the static TileJSON's URLs are absolute."""
+    import xml.etree.ElementTree as ET
+
+    import httpx
+    from pmtiles.reader import MmapSource, Reader
+
+    from tiles.grids import tile_matrix_set
+    from tiles.source import cog_source
+    from tiles.testing import BONAIRE_BOUNDS, live_server, make_tile_fixture
+
+    fx = make_tile_fixture(tmp_path / "fx", bounds=BONAIRE_BOUNDS)  # 6 km x 6 km, 10 m
+    native = cog_source(fx.probability).zoom_range(tile_matrix_set("WebMercatorQuad"))
+    assert native == (12, 14)  # 6 km fits one z12 tile; z14 (9.6 m/px) is nearest to 10 m
+    out = tmp_path / "out"
+    (out / "score").mkdir(parents=True)
+    shutil.copy(fx.probability, out / "score" / "probability.tif")
+    job = JobConfig.model_validate({
+        "name": "island", "synthetic": True, "region": "bonaire",
+        "tiles": {"min_zoom": 0, "max_zoom": 18, "public_url": "https://maps.example.org/t",
+                  "layers": [{"variable": "probability"}]},
+    })
+    result = run(RunContext(job=job, out_dir=out, grid=fx.grid))
+    d = out / "tiles" / "probability"
+    doc = json.loads((d / "tilejson.json").read_text())
+    assert (doc["minzoom"], doc["maxzoom"]) == native and doc["center"][2] == 13
+    assert sorted(int(p.name) for p in d.iterdir() if p.name.isdigit()) == [12, 13, 14]
+    assert doc["tiles"] == ["https://maps.example.org/t/probability/{z}/{x}/{y}.png"]
+    assert doc["prospect"]["legend"] == "https://maps.example.org/t/probability/legend.png"
+    assert result.metrics["zooms"] == "12-14"
+    with open(out / "tiles" / "probability.pmtiles", "rb") as fh:
+        reader = Reader(MmapSource(fh))
+        header, meta = reader.header(), reader.metadata()
+    assert (header["min_zoom"], header["max_zoom"], header["center_zoom"]) == (12, 14, 13)
+    assert (meta["minzoom"], meta["maxzoom"], meta["center"]) == (12, 14, doc["center"])
+    assert header["center_lon_e7"] == int(doc["center"][0] * 1e7)
+    html = (out / "viewer" / "index.html").read_text()
+    config = json.loads(re.search(r'id="prospect-config">(.*?)</script>', html, re.S).group(1))
+    assert (config["layers"][0]["minzoom"], config["layers"][0]["maxzoom"]) == (12, 14)
+    # the server (configured 0-18) says the same through the same rule
+    with live_server(fx.config) as server, httpx.Client(base_url=server.url) as c:
+        served = c.get("/tilejson/probability.json").json()
+        caps = ET.fromstring(c.get("/wmts/1.0.0/WMTSCapabilities.xml").content)
+    assert (served["minzoom"], served["maxzoom"], served["center"]) == (
+        12, 14, doc["center"])
+    ns = {"w": "http://www.opengis.net/wmts/1.0", "ows": "http://www.opengis.net/ows/1.1"}
+    for layer in caps.findall("w:Contents/w:Layer", ns):
+        if layer.find("ows:Identifier", ns).text != "probability":
+            continue
+        for link in layer.findall("w:TileMatrixSetLink", ns):
+            if link.find("w:TileMatrixSet", ns).text == "WebMercatorQuad":
+                zooms = [int(m.text) for m in link.findall(
+                    "w:TileMatrixSetLimits/w:TileMatrixLimits/w:TileMatrix", ns)]
+                assert zooms == [12, 13, 14]
+                break
+        else:
+            raise AssertionError("no WebMercatorQuad link for the layer")
