@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-# Property tests draw the same examples on every run (a red suite means a real defect);
+# Property tests draw the same examples on every run (a red suite means a real defect) and
+# have no per-example deadline (speed is measured in benchmarks/, not by a busy CI machine);
 # HYPOTHESIS_PROFILE=explore draws fresh ones when hunting for new failures.
-settings.register_profile("stable", derandomize=True, database=None, print_blob=True)
+settings.register_profile("stable", derandomize=True, database=None, deadline=None,
+                          print_blob=True)
 settings.register_profile("explore", print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "stable"))
 
