@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import ndimage
 
 from prospect.errors import ConfigError
 
@@ -88,4 +87,6 @@ def grow(mask: np.ndarray, pixels: float) -> np.ndarray:
         return mask
     yy, xx = np.mgrid[-radius:radius + 1, -radius:radius + 1]
     disc = (yy ** 2 + xx ** 2) <= pixels ** 2 + 1e-9
+    from scipy import ndimage  # only when a buffer grows the mask
+
     return ndimage.binary_dilation(mask, structure=disc)

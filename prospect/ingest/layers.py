@@ -12,7 +12,6 @@ from typing import Any, ClassVar
 import numpy as np
 
 from prospect.grid import ChunkWindow, RegionGrid
-from prospect.io.cube import provenance_attr
 from prospect.io.files import file_sha256
 from prospect.redact import redact_tree
 
@@ -23,6 +22,8 @@ __all__ = ["Layer", "provenance_json"]
 
 def provenance_json(**items: Any) -> str:
     """A stable JSON string for a variable's ``provenance`` attribute (:func:`provenance_attr`)."""
+    from prospect.io.cube import provenance_attr  # zarr and xarray: not for computing
+
     return provenance_attr(redact_tree(items))
 
 

@@ -10,6 +10,7 @@ masked bands through :func:`read_masked_band`.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -40,9 +41,14 @@ class SceneMask:
 
 def metres_per_unit(info: RasterInfo) -> float:
     """Metres per CRS unit of ``info`` (degrees: at the equator, for a buffer)."""
+    return _metres_per_unit(info.crs)
+
+
+@functools.lru_cache(maxsize=64)
+def _metres_per_unit(crs_text: str) -> float:  # every chunk of every scene asks
     from pyproj import CRS
 
-    crs = CRS.from_user_input(info.crs)
+    crs = CRS.from_user_input(crs_text)
     if crs.is_geographic:
         return 111_320.0  # metres per degree at the equator: a buffer, not a measurement
     unit = crs.axis_info[0].unit_conversion_factor if crs.axis_info else 1.0

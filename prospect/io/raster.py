@@ -5,23 +5,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import rasterio
-import xarray as xr
 from pyproj import CRS
 from rasterio.crs import CRS as RioCRS
 from rasterio.errors import RasterioIOError
 from rasterio.warp import transform_bounds
 from rasterio.windows import Window
-from rio_cogeo.cogeo import cog_translate
-from rio_cogeo.profiles import cog_profiles
 
 from prospect.errors import CRSError, DataError, InputFileError
 from prospect.grid import RegionGrid, parse_crs
-from prospect.io.cube import attr_text
 from prospect.io.files import scratch_dir, staged_file
+
+if TYPE_CHECKING:  # xarray, zarr and rio-cogeo only for writing, imported there
+    import xarray as xr
 
 __all__ = [
     "RasterInfo",
@@ -123,6 +122,11 @@ def write_cog(
     summarise the values in the same pass). ``tags`` become GeoTIFF tags as text
     (:func:`prospect.io.cube.attr_text`: booleans as ``true``/``false``).
     """
+    from rio_cogeo.cogeo import cog_translate
+    from rio_cogeo.profiles import cog_profiles
+
+    from prospect.io.cube import attr_text
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tags = {k: attr_text(v) for k, v in (tags or {}).items()}

@@ -16,17 +16,15 @@ Memory is bounded by the chunk size, not by the scene or the cube.
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import dask
-import dask.array as dsa
 import numpy as np
 import rasterio
-import xarray as xr
 from affine import Affine
 from rasterio.crs import CRS as RioCRS
 from rasterio.enums import Resampling
@@ -39,6 +37,10 @@ from prospect.errors import ConfigError, InputFileError
 from prospect.grid import ChunkWindow, RegionGrid
 from prospect.io.bandview import band_view
 from prospect.io.raster import RasterInfo
+
+if TYPE_CHECKING:  # dask and xarray only for whole-array reprojection, imported there
+    import dask.array as dsa
+    import xarray as xr
 
 __all__ = [
     "COARSENING_RATIO",
@@ -261,8 +263,11 @@ def _source_window(src: RegionGrid, dst: RegionGrid, window: ChunkWindow,
     h, w = window.shape
     left, top = t.c, t.f
     right, bottom = left + w * dst.resolution, top - h * dst.resolution
-    sl, sb, sr, st = transform_bounds(dst.crs_obj, src.crs_obj, left, bottom, right, top,
-                                      densify_pts=21)
+    if src.crs == dst.crs:
+        sl, sb, sr, st = left, bottom, right, top
+    else:
+        sl, sb, sr, st = transform_bounds(dst.crs_obj, src.crs_obj, left, bottom, right, top,
+                                          densify_pts=21)
     c0 = math.floor((sl - src.bounds[0]) / src.resolution) - margin
     c1 = math.ceil((sr - src.bounds[0]) / src.resolution) + margin
     r0 = math.floor((src.bounds[3] - st) / src.resolution) - margin
@@ -272,6 +277,7 @@ def _source_window(src: RegionGrid, dst: RegionGrid, window: ChunkWindow,
     return slice(r0, r1), slice(c0, c1)
 
 
+@functools.lru_cache(maxsize=1024)
 def _file_grid(info: RasterInfo) -> RegionGrid:
     return RegionGrid.from_transform(crs=info.crs, transform=Affine(*info.transform[:6]),
                                      shape=(info.height, info.width))
@@ -387,6 +393,9 @@ def reproject_variable(
     nodata
         Value for missing cells (NaN for float data, the fill value for integer codes).
     """
+    import dask
+    import dask.array as dsa
+
     arr = data if isinstance(data, dsa.Array) else dsa.from_array(np.asarray(data),
                                                                   chunks=src.chunks)
     ratio = max(1.0, dst.resolution / src.resolution)
@@ -412,6 +421,8 @@ def reproject_variable(
 def reprojected_dataarray(da: xr.DataArray, src: RegionGrid, dst: RegionGrid, like: xr.Dataset,
                           *, resampling: Resampling) -> xr.DataArray:
     """``da`` warped onto ``dst`` as a DataArray with ``like``'s coordinates and its attrs."""
+    import xarray as xr
+
     nodata = np.nan if np.issubdtype(da.dtype, np.floating) else float(
         da.attrs.get("_FillValue", da.encoding.get("_FillValue", -1)))
     data = reproject_variable(da.data, src, dst, resampling=resampling, nodata=nodata)
