@@ -18,8 +18,8 @@ from starlette.responses import JSONResponse, Response
 
 from prospect.config.tiles import ServeConfig
 from tiles.archive import tilejson
-from tiles.grids import DEFAULT_TMS, tile_matrix_set
-from tiles.http import ApiError
+from tiles.grids import DEFAULT_TMS, matrix_shape, tile_matrix_set
+from tiles.http import ApiError, etag_matches
 from tiles.service import Layer, TileService
 from tiles.viewer import ViewerLayer, viewer_html
 from tiles.wmts import WmtsLayer, WmtsService, capabilities_xml, split_matrix_set
@@ -52,10 +52,10 @@ def parse_tile(
     lo, hi = max(cfg.min_zoom, tms.minzoom), min(cfg.max_zoom, tms.maxzoom)
     if not lo <= z <= hi:
         raise ApiError(404, f"zoom {z} outside the served range {lo}..{hi}")
-    matrix = tms.matrix(z)
-    if x >= matrix.matrixWidth or y >= matrix.matrixHeight:
+    width, height = matrix_shape(tms.id, z)
+    if x >= width or y >= height:
         raise ApiError(400, f"tile {z}/{x}/{y} does not exist: at zoom {z}, x is "
-                            f"0..{matrix.matrixWidth - 1} and y 0..{matrix.matrixHeight - 1}")
+                            f"0..{width - 1} and y 0..{height - 1}")
     return z, x, y, 512 if m.group(2) else 256, m.group(3)
 
 
@@ -112,9 +112,9 @@ async def serve_tile(svc: TileService, request: Request, layer: Layer, tms: str,
                      z: int, x: int, y: int, size: int, fmt: str) -> Response:
     """One rendered tile of ``layer`` in ``tms``, through the conditional-GET path."""
     etag = svc.etag(layer, "tile", tms, z, x, y, size, fmt)
-    probe = svc.respond(request, layer, etag, b"", f"image/{fmt}")
-    if probe.status_code == 304:  # the client has it: nothing is rendered
-        return probe
+    if etag_matches(request.headers.get("if-none-match"), etag):
+        # the client has it: nothing is rendered (respond answers 304)
+        return svc.respond(request, layer, etag, b"", f"image/{fmt}")
     body = await svc.tile_bytes(layer, z, x, y, size, fmt, tms)
     return svc.respond(request, layer, etag, body, f"image/{fmt}")
 

@@ -30,7 +30,6 @@ the app is run (header-read timeout, keep-alive and connection limits).
 
 from __future__ import annotations
 
-import logging
 import signal
 import threading
 import time
@@ -76,20 +75,6 @@ def _bind(svc: TileService, handler: Handler) -> Callable[[Request], Awaitable[R
     return endpoint
 
 
-def _access_logger(config: ServeConfig) -> None:
-    """JSON lines to ``config.access_log`` (or stderr), not through the root logger."""
-    log = logging.getLogger("prospect.tiles.access")
-    log.setLevel(logging.INFO)
-    log.propagate = False
-    for old in list(log.handlers):
-        log.removeHandler(old)
-        old.close()
-    handler: logging.Handler = (logging.FileHandler(config.access_log, encoding="utf-8")
-                                if config.access_log else logging.StreamHandler())
-    handler.setFormatter(logging.Formatter("%(message)s"))
-    log.addHandler(handler)
-
-
 def install_sighup(app: Starlette) -> bool:
     """Reload the agency keys on SIGHUP (main thread only; False where not possible)."""
     if not hasattr(signal, "SIGHUP") or threading.current_thread() is not threading.main_thread():
@@ -119,7 +104,6 @@ def create_app(config: ServeConfig, *, config_path: str | Path | None = None) ->
     """
     svc = TileService(config, build_layers(config),
                       config_path=Path(config_path) if config_path is not None else None)
-    _access_logger(config)
     h = handlers
     routes = [
         Route("/", _bind(svc, h.root)),

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import logging
 import os
 import re
@@ -30,6 +29,7 @@ from starlette.responses import Response
 from prospect.canonical import config_hash
 from prospect.config.tiles import ServeConfig, ServeLayerConfig, load_agency_keys
 from prospect.errors import ProspectError
+from tiles.accesslog import AccessLog
 from tiles.auth import Decision, KeyStore, RateLimiter, hash_key, retry_after
 from tiles.cache import TileCache
 from tiles.colormap import encode_image, encode_indexed, render_indexed
@@ -42,6 +42,8 @@ from tiles.source import LayerSource, cog_source, cube_source
 __all__ = ["Layer", "TileService", "build_layers"]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+_KEY_SLOT = "prospect.api_key"
+"""Where :meth:`TileService.key_of` keeps the request's key in the ASGI scope."""
 
 
 @dataclass
@@ -83,7 +85,7 @@ class TileService:
         self.keys = KeyStore(keys, [layer.config for layer in layers.values()])
         self.limiter = RateLimiter()
         self.log = logging.getLogger("prospect.tiles")
-        self.access_log = logging.getLogger("prospect.tiles.access")
+        self.access_log = AccessLog(config.access_log)
         self._key_stamp = self._key_files_stamp()
         self._keys_checked = time.monotonic()
         self._reload_requested = False
@@ -156,21 +158,18 @@ class TileService:
 
         Never the key: the query string is not logged, the agency stands for the key.
         """
-        if not self.access_log.isEnabledFor(logging.INFO):
-            return
         key = self.key_of(request)
         entry = self.keys.entry(key) if key else None
         p = request.path_params
-        record = {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + "Z",
+        self.access_log.write({
+            "time": self.access_log.now(),
             "agency": entry.agency if entry is not None else (None if not key else "unknown"),
-            "method": request.method, "path": request.url.path[:200],
+            "method": request.method, "path": request.scope["path"][:200],
             "layer": p.get("layer") or (p.get("name", "").rsplit(".", 1)[0] or None),
             "z": p.get("z"), "x": p.get("x"),
             "y": p["tail"].split(".")[0].split("@")[0] if "tail" in p else None,
             "status": status, "bytes": nbytes, "ms": round(seconds * 1000, 2),
-        }
-        self.access_log.info(json.dumps(record))
+        })
 
     # -- what a layer is -----------------------------------------------------------
     def matrix_sets(self, layer: Layer) -> list[str]:
@@ -205,8 +204,16 @@ class TileService:
     # -- who is asking --------------------------------------------------------------
     @staticmethod
     def key_of(request: Request) -> str | None:
-        """The API key sent with the request (header first, then ``?key=``)."""
-        return request.headers.get("x-api-key") or request.query_params.get("key") or None
+        """The API key sent with the request (header first, then ``?key=``).
+
+        Looked up once per request (kept in its scope): the rate limit, the access check,
+        the cache headers and the access log all ask.
+        """
+        scope = request.scope
+        if _KEY_SLOT not in scope:
+            scope[_KEY_SLOT] = (request.headers.get("x-api-key")
+                                or request.query_params.get("key") or None)
+        return scope[_KEY_SLOT]  # type: ignore[no-any-return]
 
     def base_url(self, request: Request) -> str:
         """Root URL for links in documents: the configured public URL, else the listening
