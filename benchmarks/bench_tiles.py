@@ -12,7 +12,8 @@
    for TiTiler), RGBA PNG on both (``png_rgba: true``), 8 concurrent keep-alive clients
    each, one uvicorn process each, the same GDAL settings TiTiler's docs recommend
    (``GDAL_CACHEMAX``, ``GDAL_DISABLE_READDIR_ON_OPEN=EMPTY_DIR``, ``VSI_CACHE``) for both.
-   Alternating rounds, medians.
+   Alternating rounds, medians. For the record (not compared): Prospect with its tile
+   cache on, every request a cache hit (``cached_rps``), the server's own per-request cost.
 
 Targets (issue 16): pyramid >= 3x gdal2tiles; cold p99 <= 0.7x TiTiler's, throughput
 >= 1.5x, 0 errors. Usage: ``python benchmarks/bench_tiles.py [--quick]``; the last line is
@@ -189,10 +190,12 @@ def bench_servers(fx_root: Path, cog: Path, *, seconds: float, concurrency: int,
     cfg = yaml.safe_load((fx_root / "serve.yaml").read_text())
     cfg["keys"] = []
     cfg["layers"] = [dict(cfg["layers"][0], cog=str(cog), resampling="bilinear")]
-    for name in ("prospect",):
+    # cold (the comparison) and, for the record of the server's own per-request cost, the
+    # default config with its tile cache (every request after the warm-up is a cache hit)
+    for name, extra in (("prospect", {"cache_mb": 0, "coalesce_requests": False}),
+                        ("prospect_cached", {"cache_mb": 256})):
         path = fx_root / f"{name}.yaml"
-        path.write_text(yaml.safe_dump({**cfg, "cache_mb": 0, "coalesce_requests": False,
-                                        "png_rgba": True}))
+        path.write_text(yaml.safe_dump({**cfg, **extra, "png_rgba": True}))
         port = free_port()
         servers[name] = (
             [sys.executable, "-m", "pipelines.cli", "serve", str(path), "--port", str(port)],
@@ -288,7 +291,7 @@ def main() -> None:
     p99_ratio = med["prospect"]["p99_ms"] / med["titiler"]["p99_ms"]
     rps_ratio = med["prospect"]["rps"] / med["titiler"]["rps"]
     for k, m in med.items():
-        print(f"cold serving {k:9s}: p50 {m['p50_ms']:.1f} ms, p99 {m['p99_ms']:.1f} ms, "
+        print(f"serving {k:15s}: p50 {m['p50_ms']:.1f} ms, p99 {m['p99_ms']:.1f} ms, "
               f"{m['rps']:.0f} req/s (medians over rounds)")
     print(
         f"RESULT tiles speedup_vs_gdal2tiles={speedup:.2f} p99_vs_titiler={p99_ratio:.3f} "
@@ -296,6 +299,8 @@ def main() -> None:
         f"gdal2tiles_startup_s={startup:.2f} startup_share={share:.3f} "
         f"p99_ms={med['prospect']['p99_ms']:.1f} titiler_p99_ms={med['titiler']['p99_ms']:.1f} "
         f"rps={med['prospect']['rps']:.0f} titiler_rps={med['titiler']['rps']:.0f} "
+        f"cached_rps={med['prospect_cached']['rps']:.0f} "
+        f"cached_p99_ms={med['prospect_cached']['p99_ms']:.1f} "
         f"cells={cells} quick={int(quick)} minutes={(time.monotonic() - t_start) / 60:.1f} "
         f"load={load_start:.1f}-{os.getloadavg()[0]:.1f}"
     )
