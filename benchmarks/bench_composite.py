@@ -4,11 +4,14 @@ All three read the same items, found through the same STAC API (stac-fastapi-geo
 on loopback, in a process of its own), whose COGs are served with HTTP range requests and
 read through GDAL's ``/vsicurl/``; all three put them on the same grid (the scenes' own
 10 m grid; the 20 m band resampled bilinearly) and take the per-band median over time with
-two threads. Each run is a fresh process that first warms up (one untimed load-and-median)
-and then times one; the methods alternate and the medians are compared. Peak RSS is the
-process's own. The scenes are SYNTHETIC (``prospect.testing.stac``). Also measured:
-Prospect's peak RSS with 40 scenes over that with 10 (memory must not grow with the
-number of scenes beyond one chunk per scene).
+two threads. Each run is a fresh process that first warms up (one untimed load-and-median
+of other items of the series on the same grid: the code, GDAL and the connection are warm,
+but the timed items' bytes are not already in GDAL's cache, as in a job that reads each
+item once) and then times one; the methods alternate and the medians are compared. Peak
+RSS is the process's own (``VmHWM``), CPU time the process's too. The scenes are
+SYNTHETIC (``prospect.testing.stac``). Also measured: Prospect's peak RSS with 40 scenes
+over that with 10 (memory must not grow with the number of scenes beyond one chunk per
+scene).
 
 Peers: ``pip install odc-stac`` (the ``bench`` extra) and ``pip install --no-deps
 stackstac`` (it pins pandas<3); a missing peer is reported and skipped.
@@ -115,14 +118,19 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def child(method: str, items_path: Path, bounds: list[float], crs: str, save: Path | None
-          ) -> None:
-    """One process: warm up, time one load-and-median, report seconds and peak RSS."""
+def child(method: str, items_path: Path, bounds: list[float], crs: str, save: Path | None,
+          warm: Path | None = None) -> None:
+    """One process: warm up, time one load-and-median, report seconds and peak RSS.
+
+    The warm-up reads ``warm`` (other items of the same series on the same grid: the
+    code, GDAL's drivers and the HTTP connection are warm, the timed items' bytes are not
+    in GDAL's cache, as in a job that reads each item once), else the timed items.
+    """
     import numpy as np
 
     fn = METHODS[method]
-    base = _peak_rss_mb()  # before the method's own imports
-    fn(items_path, bounds, crs)
+    base = _peak_rss_mb()  # numpy only: before the method's own imports
+    fn(warm or items_path, bounds, crs)
     start, cpu = time.perf_counter(), time.process_time()
     result = fn(items_path, bounds, crs)
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
@@ -133,9 +141,12 @@ def child(method: str, items_path: Path, bounds: list[float], crs: str, save: Pa
                                  "added_rss_mb": peak - base}), flush=True)
 
 
-def spawn(method: str, items: Path, bounds, crs, save: Path | None = None) -> dict | None:
+def spawn(method: str, items: Path, bounds, crs, save: Path | None = None,
+          warm: Path | None = None) -> dict | None:
     cmd = [sys.executable, __file__, "--child", method, "--items", str(items),
            "--bounds", json.dumps(list(bounds)), "--crs", crs]
+    if warm is not None:
+        cmd += ["--warm", str(warm)]
     if save is not None:
         cmd += ["--save", str(save)]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
@@ -154,9 +165,11 @@ def main() -> None:
     parser.add_argument("--bounds")
     parser.add_argument("--crs")
     parser.add_argument("--save", type=Path)
+    parser.add_argument("--warm", type=Path)
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.items, json.loads(args.bounds), args.crs, args.save)
+        child(args.child, args.items, json.loads(args.bounds), args.crs, args.save,
+              args.warm)
         return
 
     import numpy as np
@@ -185,38 +198,48 @@ def main() -> None:
                 paths[n] = root / f"items{n}.json"
                 paths[n].write_text(json.dumps({"type": "FeatureCollection",
                                                 "features": every[:n]}))
+            # the warm-up reads the last items of the series: the same grid and count,
+            # other files (disjoint from the timed ones while scenes <= 20)
+            warm = root / "warm.json"
+            warm.write_text(json.dumps({"type": "FeatureCollection",
+                                        "features": every[-scenes:]}))
             print(f"{len(every)} SYNTHETIC items from {url}; timing {scenes} scenes of "
                   f"{int(size_m // 10)}^2 cells, {len(BANDS)} bands, {THREADS} threads")
             methods = [m for m in METHODS if m == "prospect" or _available(m)]
             times: dict[str, list[float]] = {m: [] for m in methods}
             rss: dict[str, list[float]] = {m: [] for m in methods}
             added: dict[str, list[float]] = {m: [] for m in methods}
+            cpus: dict[str, list[float]] = {m: [] for m in methods}
             for r in range(repeats):
                 for m in methods:
                     got = spawn(m, paths[scenes], info.bounds, info.crs,
-                                save=root / f"{m}.npz" if r == 0 else None)
+                                save=root / f"{m}.npz" if r == 0 else None, warm=warm)
                     if got:
                         times[m].append(got["seconds"])
                         rss[m].append(got["peak_rss_mb"])
                         added[m].append(got["added_rss_mb"])
-                        print(f"  run {r + 1} {m}: {got['seconds']:.2f} s, "
+                        cpus[m].append(got["cpu_s"])
+                        print(f"  run {r + 1} {m}: {got['seconds']:.2f} s "
+                              f"(CPU {got['cpu_s']:.2f} s), "
                               f"peak RSS {got['peak_rss_mb']:.0f} MiB "
-                              f"(+{got['added_rss_mb']:.0f} over the imports)")
+                              f"(+{got['added_rss_mb']:.0f} over numpy alone)")
             ours = np.load(root / "prospect.npz")
             for m in methods[1:]:
                 if (root / f"{m}.npz").exists():
                     theirs = np.load(root / f"{m}.npz")
                     diff = max(float(np.nanmax(np.abs(ours[b] - theirs[b]))) for b in BANDS)
                     print(f"  max |prospect - {m}| over the bands: {diff:.5f}")
-            mem = {n: spawn("prospect", paths[n], info.bounds, info.crs) for n in (10, 40)}
+            mem = {n: spawn("prospect", paths[n], info.bounds, info.crs, warm=warm)
+                   for n in (10, 40)}
         finally:
             server.kill()
     med = {m: statistics.median(v) for m, v in times.items() if v}
     peak = {m: statistics.median(v) for m, v in rss.items() if v}
     grew = {m: statistics.median(v) for m, v in added.items() if v}
+    cpu = {m: statistics.median(v) for m, v in cpus.items() if v}
     for m in med:
-        print(f"median {m}: {med[m]:.2f} s, peak RSS {peak[m]:.0f} MiB "
-              f"(+{grew[m]:.0f} MiB over the imports)")
+        print(f"median {m}: {med[m]:.2f} s (CPU {cpu[m]:.2f} s), peak RSS {peak[m]:.0f} MiB "
+              f"(+{grew[m]:.0f} MiB over numpy alone)")
     scaling = (mem[40]["peak_rss_mb"] / mem[10]["peak_rss_mb"]) if all(mem.values()) \
         else float("nan")
     print(f"prospect peak RSS, 40 scenes over 10: {scaling:.2f}")
