@@ -44,6 +44,13 @@ __all__ = ["CompositeLayer", "ScenePart", "plan_composite", "reduce_stack"]
 HEADER_THREADS = 8
 """Item headers read at once while planning (remote reads wait on the network)."""
 
+_UNREADABLE: dict[tuple[str, ...], str] = {}
+"""A scene's files (in a layer) -> why they could not be read, in this process: an HTTP
+error or a timeout answers every chunk the same, so later chunks skip the scene at once
+(a timed-out asset would otherwise cost each chunk the whole timeout)."""
+_WHOLE_FILE = frozenset({"timeout", "not found", "not a raster", "host not found",
+                         "no connection"})
+
 
 @dataclass(frozen=True)
 class ScenePart:
@@ -166,13 +173,23 @@ class CompositeLayer(Layer):
         lost: dict[str, str] = {}
         with rasterio.Env(**dict(self.gdal_options)):
             for s in range(n):
+                mask = self.masks[s]
+                files = (*(self.bands[b][s].info.path for b in wanted),
+                         mask.info.path if mask is not None else "")
+                known = _UNREADABLE.get(files)
                 try:
+                    if known is not None:  # no second wait for the same answer
+                        raise InputFileError(known)
                     for j, b in enumerate(wanted):
-                        out[s, j] = self._read(self.bands[b][s], self.masks[s], grid,
-                                               window)
+                        out[s, j] = self._read(self.bands[b][s], mask, grid, window)
                 except InputFileError as exc:
-                    lost[self.bands[0][s].item_id] = read_failure(str(exc))
+                    why = known or read_failure(str(exc))
+                    lost[self.bands[0][s].item_id] = why
                     out[s] = np.nan
+                    if why.startswith("HTTP ") or why in _WHOLE_FILE:
+                        if len(_UNREADABLE) > 4096:
+                            _UNREADABLE.clear()
+                        _UNREADABLE[files] = why
         if lost:
             _check_losses(self.source, self.max_failed_share, self.item_count,
                           {**dict(self.failed_at_plan), **lost})

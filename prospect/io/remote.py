@@ -43,6 +43,9 @@ def read_failure(message: str) -> str:
         return f"HTTP {found.group(1)}"
     lowered = message.lower()
     for word, reason in (("timed out", "timeout"), ("timeout", "timeout"),
+                         ("could not resolve", "host not found"),
+                         ("failed to connect", "no connection"),
+                         ("could not connect", "no connection"),
                          ("truncat", "truncated"), ("not recognized", "not a raster"),
                          ("no such file", "not found"), ("does not exist", "not found")):
         if word in lowered:

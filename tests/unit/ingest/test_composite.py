@@ -141,3 +141,16 @@ def test_aligned_blocks_are_copied_exactly_as_gdal_warps_them():
         slow = warp._warp(block, src_t, "EPSG:32619", grid.window_transform(window),
                           grid.crs, window.shape, Resampling.bilinear, np.float32(np.nan))
         np.testing.assert_array_equal(fast, slow)
+
+
+@pytest.mark.parametrize(("message", "reason"), [
+    ("HTTP response code: 404", "HTTP 404"),
+    ("CURL error: Operation timed out after 3000 milliseconds", "timeout"),
+    ("CURL error: Failed to connect to 127.0.0.1 port 9 after 0 ms: Could not connect to "
+     "server", "no connection"),
+    ("CURL error: Could not resolve host: nonexistent.invalid", "host not found"),
+])
+def test_remote_read_failures_get_short_reasons(message, reason):
+    from prospect.io.remote import read_failure
+
+    assert read_failure(message) == reason
