@@ -1,14 +1,27 @@
-"""Scoring benchmark: block-wise prediction (dask ``map_blocks``) against loading the same
-cells into memory and one ``predict_proba`` call.
+"""Scoring benchmark: the score stage's block-wise path against loading the same cells
+into memory and one ``predict_proba`` call.
 
-Both start from the same zarr cube on disk and the same saved model (a random forest).
-Timing: the two paths alternate, each on a single core (dask's synchronous scheduler, the
-forest with ``n_jobs=1``), so the ratio is the overhead of going block by block (chunked
-reads, per-block feature assembly, the per-member loop that also yields the uncertainty),
-not a difference in parallelism. Memory: each path runs in a fresh process that scores the
-1x cube and, separately, a 4x-area cube with the same chunk shape; the block-wise path
-writes its outputs to the cube chunk by chunk, as the score stage does, and the peak RSS
-is compared.
+Both start from the same zarr cube on disk and the same saved model (a random forest,
+``n_jobs=1``), loaded once beforehand (loading is ``bench_model_load``'s subject):
+
+* the stage's path, as ``prospect score`` runs it: :func:`prospect.registry.scoring.score_model`
+  (the feature stack read from the cube, one ``map_blocks`` task per chunk giving the
+  probability and its uncertainty from one pass over the forest's trees) and
+  :func:`pipelines.stages.score.publish_maps` (both maps written into the cube chunk by
+  chunk with the cube's chunking and codec, then published), on the embedded dask cluster
+  (:func:`pipelines.cluster.local_cluster`) of one worker process with one thread, started
+  beforehand so its start-up is not timed;
+* the peer, in this process: every feature read from the cube into one array, then one
+  ``predict_proba`` over the cells where every feature is present (no uncertainty, nothing
+  written).
+
+The two alternate; medians of wall time give the ratio, and the median CPU time of each
+side (worker and client process for the stage's path) is shown too, as shared machines
+disturb it less. ``maps_sha256`` hashes the stored chunk bytes of both maps, so a change of
+code can be checked to leave them byte-identical. Memory: each path runs in a fresh process
+(synchronous scheduler) that scores the 1x cube and, separately, a 4x-area cube with the
+same chunk shape; the block-wise path writes its outputs to the cube chunk by chunk, and the
+peak RSS is compared.
 
 Usage: ``python benchmarks/bench_score.py [--quick]``. The last line is
 ``RESULT score overhead_vs_inmemory=<ratio> peak_rss_4x_over_1x=<ratio> ...``.
@@ -17,7 +30,9 @@ Usage: ``python benchmarks/bench_score.py [--quick]``. The last line is
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import os
 import resource
 import shutil
 import statistics
@@ -93,6 +108,58 @@ def blockwise(cube: Path, model: object, spec: object) -> np.ndarray:
     with dask.config.set(scheduler="synchronous"):
         prob, _ = dask.compute(maps.probability.data, maps.uncertainty.data)
     return np.asarray(prob)
+
+
+def stage_context(cube: Path, client: object) -> object:
+    """A :class:`~pipelines.context.RunContext` whose cube is ``cube``, on ``client``."""
+    from rich.console import Console
+
+    from pipelines.context import RunContext
+    from prospect.config import JobConfig
+    from prospect.io.cube import cube_grid, open_cube
+
+    grid = cube_grid(open_cube(cube))
+    left, bottom, right, top = grid.bounds
+    job = JobConfig.model_validate({
+        "name": "bench", "synthetic": True, "sources": [], "outputs": {"cube": cube.name},
+        "region": {"name": "bench", "crs": grid.crs, "resolution": grid.resolution,
+                   "bounds": [left, bottom, right, top], "chunks": list(grid.chunks)},
+    })
+    return RunContext(job=job, out_dir=cube.parent, grid=grid, console=Console(quiet=True),
+                      client=client)  # type: ignore[arg-type]
+
+
+def stage_path(ctx: object, loaded: object) -> None:
+    """The score stage's scoring: lazy maps from the cube, computed and written on the
+    context's cluster."""
+    from pipelines.stages.score import publish_maps
+    from prospect.io.cube import open_cube
+    from prospect.registry.scoring import score_model
+
+    maps = score_model(loaded.estimator, loaded.schema,  # type: ignore[attr-defined]
+                       open_cube(ctx.cube_path),  # type: ignore[attr-defined]
+                       provenance={"model": "benchmark"}, mineral="benchmark", synthetic=True)
+    publish_maps(ctx, maps)  # type: ignore[arg-type]
+
+
+def maps_sha256(cube: Path) -> str:
+    """SHA-256 over the stored chunk files of ``probability`` and ``uncertainty``."""
+    h = hashlib.sha256()
+    for name in ("probability", "uncertainty"):
+        root = cube / name
+        for f in sorted(p for p in root.rglob("*") if p.is_file() and p.name != "zarr.json"):
+            h.update(f"{name}/{f.relative_to(root)}".encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def _cpu_s(pids: list[int]) -> float:
+    """User + system CPU seconds of this process and of the processes ``pids``."""
+    import psutil
+
+    total = sum(sum(psutil.Process(pid).cpu_times()[:2]) for pid in pids)
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    return total + me.ru_utime + me.ru_stime
 
 
 def inmemory(cube: Path, model: object, spec: object) -> np.ndarray:
@@ -171,7 +238,11 @@ def main() -> None:
         child(args.child[0], Path(args.child[1]), Path(args.child[2]))
         return
     side, trees, repeats = (320, 30, 3) if args.quick else (1024, 100, 5)
+    from distributed import Client
+
+    from pipelines.cluster import local_cluster
     from prospect.features import FeatureSpec
+    from prospect.io.cube import open_cube
     from prospect.registry import load_model
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_score_"))
@@ -186,35 +257,56 @@ def main() -> None:
         a = blockwise(cube1, model, spec)
         b = inmemory(cube1, model, spec)
         max_diff = float(np.nanmax(np.abs(a - b)))
-        t_block, t_mem = [], []
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            blockwise(cube1, model, spec)
-            t_block.append(time.perf_counter() - t0)
-            t0 = time.perf_counter()
-            inmemory(cube1, model, spec)
-            t_mem.append(time.perf_counter() - t0)
+        t_block, t_mem, c_block, c_mem = [], [], [], []
+        hashes = set()
+        with local_cluster(1, threads_per_worker=1) as cluster, Client(cluster) as client:
+            pids = list(client.run(os.getpid).values())
+            ctx = stage_context(cube1, client)
+            stage_path(ctx, loaded)  # warm-up: imports on the worker
+            for i in range(repeats):
+                sides = [("stage", lambda: stage_path(ctx, loaded)),
+                         ("mem", lambda: inmemory(cube1, model, spec))]
+                for tag, fn in sides if i % 2 == 0 else sides[::-1]:
+                    c0 = _cpu_s(pids if tag == "stage" else [])
+                    t0 = time.perf_counter()
+                    fn()
+                    wall = time.perf_counter() - t0
+                    cpu = _cpu_s(pids if tag == "stage" else []) - c0
+                    (t_block if tag == "stage" else t_mem).append(wall)
+                    (c_block if tag == "stage" else c_mem).append(cpu)
+                hashes.add(maps_sha256(cube1))
+        if len(hashes) != 1:
+            sys.exit(f"the maps differ between runs: {sorted(hashes)}")
+        digest = hashes.pop()
+        stage_maps = np.asarray(open_cube(cube1)["probability"].values)
+        stage_diff = float(np.nanmax(np.abs(stage_maps - b)))
         mb, mm = statistics.median(t_block), statistics.median(t_mem)
+        cb, cm = statistics.median(c_block), statistics.median(c_mem)
         mem = {(mode, k): peak_rss(mode, c, tmp / "model")
                for mode in ("blockwise", "inmemory") for k, c in (("1x", cube1), ("4x", cube4))}
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"cube {side}x{side} cells (1x) and {2 * side}x{2 * side} (4x), {N_FEATURES} "
           f"features, chunks {CHUNK}x{CHUNK}, random forest {trees} trees")
-    print(f"max |blockwise - in-memory| probability: {max_diff:.2e}")
-    print(f"block-wise (map_blocks, prob+uncertainty)  median {mb * 1000:8.1f} ms")
-    print(f"in-memory (load + predict_proba)           median {mm * 1000:8.1f} ms")
+    print(f"max |blockwise - in-memory| probability: {max_diff:.2e} (stage's map: "
+          f"{stage_diff:.2e})")
+    print(f"stage path (read, predict, write)    median {mb * 1000:8.1f} ms  "
+          f"runs {[round(t * 1000) for t in t_block]}  CPU {cb * 1000:8.1f} ms")
+    print(f"in-memory (load + predict_proba)     median {mm * 1000:8.1f} ms  "
+          f"runs {[round(t * 1000) for t in t_mem]}  CPU {cm * 1000:8.1f} ms")
+    print(f"maps chunks sha256 {digest}")
     for (mode, k), v in mem.items():
         print(f"peak RSS {mode:9s} {k}: {v['peak_mib']:7.1f} MiB (before scoring "
               f"{v['base_mib']:6.1f} MiB, increment {v['peak_mib'] - v['base_mib']:6.1f} MiB)")
     b1, b4 = mem[("blockwise", "1x")], mem[("blockwise", "4x")]
     m1, m4 = mem[("inmemory", "1x")], mem[("inmemory", "4x")]
     inc = (b4["peak_mib"] - b4["base_mib"]) / max(b1["peak_mib"] - b1["base_mib"], 1.0)
-    print(f"RESULT score overhead_vs_inmemory={mb / mm:.2f} "
+    print(f"RESULT score overhead_vs_inmemory={mb / mm:.2f} cpu_overhead={cb / cm:.2f} "
           f"peak_rss_4x_over_1x={b4['peak_mib'] / b1['peak_mib']:.2f} "
           f"increment_4x_over_1x={inc:.2f} "
           f"inmemory_peak_rss_4x_over_1x={m4['peak_mib'] / m1['peak_mib']:.2f} "
-          f"max_abs_diff={max_diff:.1e} side={side}")
+          f"max_abs_diff={max(max_diff, stage_diff):.1e} side={side} "
+          f"maps_sha256={digest[:16]}")
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ from prospect.models.metrics import top_capture_binned
 from prospect.models.training import labels_source, read_labels
 from prospect.registry.scoring import OUTPUTS, model_feature_spec, score_model
 
-__all__ = ["run", "stac_item"]
+__all__ = ["publish_maps", "run", "stac_item"]
 
 
 def map_scale(card: dict[str, Any], grid: RegionGrid) -> tuple[str, str]:
@@ -90,6 +90,13 @@ def stac_item(
     return item.to_dict(include_self_link=False)
 
 
+def publish_maps(ctx: RunContext, maps: xr.Dataset) -> None:
+    """Compute the lazy maps block by block on the job's cluster and publish them into the
+    job's cube (each block read, predicted and written once; see :func:`score_model`)."""
+    add_variables(ctx.cube_path, maps, overwrite=True, compute=lambda write: compute(
+        write, ctx, f"score: {ctx.grid.n_chunks} block(s)"))
+
+
 def run(ctx: RunContext) -> StageResult:
     """Score the cube with the trained model; see the module docstring."""
     from prospect.registry import check_schema, load_model
@@ -121,8 +128,7 @@ def run(ctx: RunContext) -> StageResult:
                                      prospect_scale=scale)
     ctx.console.print(f"  scoring {grid.shape[0]} x {grid.shape[1]} cells in "
                       f"{grid.n_chunks} blocks")
-    add_variables(ctx.cube_path, maps, overwrite=True, compute=lambda write: compute(
-        write, ctx, f"score: {grid.n_chunks} block(s)"))
+    publish_maps(ctx, maps)
     ds = open_cube(ctx.cube_path)
     score_dir = ctx.stage_dir("score")
     outputs: dict[str, str] = {"cube": str(ctx.cube_path)}

@@ -106,13 +106,12 @@ class RasterLayer(Layer):
 
     def compute(self, grid: RegionGrid, window: ChunkWindow) -> np.ndarray:
         """Warp each scene onto the chunk and keep the first valid value per cell."""
-        out = np.full(window.shape, np.nan, dtype=np.float32)
-        for ref in self.refs:
-            block = ref.read(grid, window)
+        out = np.asarray(self.refs[0].read(grid, window), dtype=np.float32)
+        for ref in self.refs[1:]:  # a mosaic: later scenes fill the gaps left so far
             gap = np.isnan(out)
-            out[gap] = block[gap]
-            if not np.isnan(out).any():
+            if not gap.any():
                 break
+            out[gap] = ref.read(grid, window)[gap]
         if self.categorical:
             # codes up to 2**24 are exact in float32; wider codes are refused at planning
             return np.where(np.isnan(out), self.fill_value, np.rint(out)).astype(self.dtype)

@@ -66,14 +66,21 @@ def _member_spread(model: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     total = np.zeros(X.shape[0])
     total_sq = np.zeros(X.shape[0])
     for i, member in enumerate(model.estimators_):
-        Xi = Xm[:, feats[i]] if feats is not None else Xm
-        if isinstance(model, BaggingClassifier):
-            proba = member.predict_proba(Xi)
-        else:
-            proba = member.predict_proba(Xi, check_input=False)
         # members are fitted on encoded labels 0..k-1; a member may have seen one class
         classes = list(member.classes_)
-        p = proba[:, classes.index(1)] if 1 in classes else np.zeros(X.shape[0])
+        if 1 not in classes:
+            continue  # adds zeros
+        col = classes.index(1)
+        tree = getattr(member, "tree_", None)
+        if not bagging and tree is not None and member.n_outputs_ == 1:
+            # a forest's tree: its probability of a row is the class fraction of the leaf
+            # the row lands in, exactly what predict_proba returns, without its (n, k) copy
+            p = tree.value[:, 0, col].take(tree.apply(Xm))
+        else:
+            Xi = Xm[:, feats[i]] if feats is not None else Xm
+            proba = member.predict_proba(Xi) if bagging else member.predict_proba(
+                Xi, check_input=False)
+            p = proba[:, col]
         total += p
         total_sq += p * p
     n = len(model.estimators_)
