@@ -55,6 +55,13 @@ class RunContext:
         """The job's zarr cube."""
         return self.out_dir / self.job.outputs.cube
 
+    @property
+    def cube_attrs(self) -> dict[str, Any]:
+        """The group attributes of the job's cube (beside the grid's)."""
+        return {"synthetic": bool(self.job.synthetic), "job": self.job.name,
+                "title": f"Prospect cube of {self.job.name}"
+                + (" (SYNTHETIC data)" if self.job.synthetic else "")}
+
     def stage_dir(self, name: str) -> Path:
         """``out_dir/name``, created."""
         path = self.out_dir / name

@@ -157,10 +157,48 @@ class Manifest:
         for label, out in rec.get("outputs", {}).items():
             if isinstance(out, str) and not verify.resolve(self.path.parent, out).exists():
                 return False, f"output {label} ({out}) is missing"
-        damaged, _ = verify.check(self.path.parent, rec.get("verify"))
+        made_here = order[: order.index(name) + 1] if name in order else None
+        damaged, _ = verify.check(self.path.parent, self.verify_record(name, made_by=made_here))
         if damaged:
             return False, damaged
         return True, f"finished in run {rec.get('run_id', '?')} at {rec.get('finished', '?')}"
+
+    def verify_record(self, name: str, *, made_by: Sequence[str] | None = None
+                      ) -> dict[str, dict[str, Any]]:
+        """Stage ``name``'s cube inventory, limited to the variables stages ``made_by`` made.
+
+        Every stage's inventory lists every variable of the cube; each variable names the
+        stage that first recorded it (``stage``). A stage is checked on its own variables
+        and its inputs' (``made_by``: it and the stages before it), not on what later
+        stages added; ``None`` keeps every variable.
+        """
+        rec = (self.data["stages"].get(name) or {}).get("verify") or {}
+        if made_by is None:
+            return rec
+        return {cube: {var: entry for var, entry in variables.items()
+                       if entry.get("stage", name) in made_by}
+                for cube, variables in rec.items()}
+
+    def _owners(self, name: str, inventory: dict[str, dict[str, Any]],
+                order: Sequence[str]) -> None:
+        """Name in ``inventory`` the stage that made each variable (the first to record it)."""
+        for cube, variables in inventory.items():
+            for var, entry in variables.items():
+                owner = name
+                for other in order:
+                    if other == name:
+                        continue
+                    known = ((self.data["stages"].get(other) or {}).get("verify") or {}
+                             ).get(cube, {}).get(var)
+                    if not known:
+                        continue
+                    if known.get("stage"):
+                        owner = known["stage"]
+                        break
+                    if name in order and order.index(other) < order.index(name):
+                        owner = other  # recorded before owners were: an earlier stage's
+                        break
+                entry["stage"] = owner
 
     def skip(self, name: str, reason: str) -> StageResult:
         """Record that this run skipped ``name``; returns its earlier result for summaries."""
@@ -173,7 +211,8 @@ class Manifest:
             outputs={k: str(verify.resolve(self.path.parent, v)) if isinstance(v, str) else v
                      for k, v in rec.get("outputs", {}).items()},
             skipped=True, seconds=0.0,
-            notes=[f"skipped: {reason}; config and inputs unchanged (use --force to rerun)"],
+            notes=[f"skipped: {reason}; config and inputs unchanged (use --force to rerun)",
+                   *(n for n in rec.get("notes", []) if n.startswith("warning: "))],
         )
 
     # -- stage records ------------------------------------------------------------------
@@ -203,9 +242,15 @@ class Manifest:
         return out
 
     def record(self, result: StageResult, *, status: str = "done",
-               cluster: dict[str, Any] | None = None) -> None:
-        """Record one stage's outcome (and the cluster tasks it ran) and write the manifest."""
+               cluster: dict[str, Any] | None = None, order: Sequence[str] = ()) -> None:
+        """Record one stage's outcome (and the cluster tasks it ran) and write the manifest.
+
+        ``order`` (every stage in pipeline order) lets each cube variable name the stage
+        that made it (see :meth:`verify_record`).
+        """
         files = self.record_inputs(result.inputs)
+        inventory = verify.inventory(self.path.parent, result.outputs)
+        self._owners(result.name, inventory, order)
         seq = 1 + max((s.get("seq", 0) for s in self.data["stages"].values()), default=0)
         self.data["stages"][result.name] = {
             "status": status,
@@ -215,7 +260,7 @@ class Manifest:
             "skipped": result.skipped,
             "outputs": {k: verify.relative_to(self.path.parent, v)
                         for k, v in result.outputs.items()},
-            "verify": verify.inventory(self.path.parent, result.outputs),
+            "verify": inventory,
             "metrics": result.metrics,
             "notes": result.notes,
             "input_files": files,

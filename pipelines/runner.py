@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from pipelines import verify
@@ -163,8 +164,7 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
         last = manifest.data["stages"].get(name, {})
         if last.get("status") == "done":  # finished once, no longer whole or up to date
             ctx.console.print(f"  running again: {reason}")
-            for var in verify.repair(ctx.out_dir, last.get("verify")):
-                ctx.console.print(f"  {var}: damaged since the last run; recomputing it")
+            _repair(ctx, manifest, name, stages)
         manifest.begin(name, reason)
         monitor = StageMonitor(ctx, name)
         try:
@@ -183,12 +183,40 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
                 raise lost_scheduler_error(ctx.client, stage=name, manifest=manifest.path,
                                            cause=exc) from None
             raise
-        manifest.record(result, cluster=monitor.summary)
+        manifest.record(result, cluster=monitor.summary, order=STAGE_ORDER)
         for note in result.notes:
             ctx.console.print(f"  {note}")
         results.append(result)
     manifest.close()
     return results
+
+
+def _repair(ctx: RunContext, manifest: Manifest, name: str, stages: Sequence[str]) -> None:
+    """Before a finished stage runs again: repair what it made, refuse what it cannot.
+
+    Its own damaged variables are removed (it recomputes them) and the cube's own
+    metadata is written again; a damaged variable that an earlier stage made, when that
+    stage is not part of this run, is an error naming the variable and that stage.
+    """
+    for what in verify.repair(ctx.out_dir, manifest.verify_record(name, made_by=[name]),
+                              rebuild=lambda cube: _rebuild_cube(ctx, cube)):
+        ctx.console.print(f"  {what}: damaged since the last run; recomputing it")
+    earlier = [s for s in STAGE_ORDER[: STAGE_ORDER.index(name)] if s not in stages]
+    for owner in earlier:
+        reason, _ = verify.check(ctx.out_dir, manifest.verify_record(name, made_by=[owner]))
+        if reason:
+            raise StageError(f"{reason}; the {owner} stage made it: run 'prospect {owner}' "
+                             "(or 'prospect run') to rebuild it")
+
+
+def _rebuild_cube(ctx: RunContext, cube: Path) -> None:
+    """Write the job's cube metadata again (its root ``zarr.json`` was damaged)."""
+    from prospect.io.cube import rebuild_cube_metadata
+
+    if cube.resolve() != ctx.cube_path.resolve():
+        raise StageError(f"{cube}: its metadata is damaged and it is not this job's cube; "
+                         "remove it and rerun")
+    rebuild_cube_metadata(cube, ctx.grid, attrs=ctx.cube_attrs)
 
 
 def _data_warnings(result: StageResult, caught: list[warnings.WarningMessage]) -> None:
@@ -223,7 +251,11 @@ def _empty_variables(ctx: RunContext, result: StageResult, warned: set[str]) -> 
 
 
 def print_summary(results: Sequence[StageResult], console: Console) -> None:
-    """A table of stages, timings and outputs, then each stage's metrics."""
+    """A table of stages, timings and outputs, each stage's metrics, then the data warnings.
+
+    The warnings are the stages' ``warning:`` notes (:class:`~prospect.errors.DataWarning`
+    s and empty variables), a skipped stage's from the run that computed it.
+    """
     table = Table(title="Prospect run summary")
     table.add_column("stage")
     table.add_column("seconds", justify="right")
@@ -238,3 +270,9 @@ def print_summary(results: Sequence[StageResult], console: Console) -> None:
                 console.print(f"  {r.name}.{key} = {value:.3f}")
             elif isinstance(value, int | str):
                 console.print(f"  {r.name}.{key} = {value}")
+    found = [(r.name, n.removeprefix("warning: ")) for r in results for n in r.notes
+             if n.startswith("warning: ")]
+    if found:
+        console.print(f"[yellow]{len(found)} data warning(s):[/yellow]")
+        for stage, text in found:
+            console.print(f"  [yellow]{stage}:[/yellow] {escape(text)}", highlight=False)

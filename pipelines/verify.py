@@ -4,10 +4,11 @@ When a stage finishes, :func:`inventory` notes, for every zarr cube among its ou
 which chunk files each data variable has (their count and a digest of their names: a
 chunk that is all fill value is legitimately absent, so "every chunk exists" means every
 chunk the stage wrote). Before a rerun skips the stage, :func:`check` compares: a deleted
-chunk file or a truncated ``zarr.json`` makes the stage run again, and :func:`repair`
-first removes the damaged variables so that the stage recomputes them instead of taking
-them as up to date. Paths are relative to the output directory, so a copied or moved
-output directory is checked against its own files.
+chunk file or a truncated ``zarr.json`` (a variable's, a coordinate's or the cube's own)
+makes the stage run again, and :func:`repair` first removes the damaged variables so that
+the stage recomputes them instead of taking them as up to date, and writes the cube's own
+metadata again from the job when that is what was damaged. Paths are relative to the
+output directory, so a copied or moved output directory is checked against its own files.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from prospect.errors import StageError
 
-__all__ = ["check", "inventory", "relative_to", "repair", "resolve"]
+__all__ = ["Damage", "check", "inspect", "inventory", "relative_to", "repair", "resolve"]
 
 
 def relative_to(out_dir: Path, value: Any) -> Any:
@@ -103,24 +105,44 @@ def inventory(out_dir: Path, outputs: Mapping[str, Any]) -> dict[str, dict[str, 
     return found
 
 
-def check(out_dir: Path, record: Mapping[str, Any] | None) -> tuple[str | None, list[Path]]:
-    """Why a finished stage's cubes are no longer whole (``None`` when they are).
+@dataclass
+class Damage:
+    """What :func:`inspect` found wrong with a finished stage's cubes."""
 
-    Returns the reason and the damaged variables (folders) that :func:`repair` removes.
-    """
-    reason = None
-    damaged: list[Path] = []
+    reason: str | None = None
+    arrays: list[Path] = field(default_factory=list)
+    """Damaged data variables (folders) to remove so that their stage recomputes them."""
+    cubes: set[Path] = field(default_factory=set)
+    """Cubes whose consolidated metadata must be rewritten (a variable removed or lost)."""
+    roots: set[Path] = field(default_factory=set)
+    """Cubes whose own metadata (root ``zarr.json``, grid arrays) must be written again."""
+
+    def note(self, problem: str) -> None:
+        self.reason = self.reason or problem
+
+
+def inspect(out_dir: Path, record: Mapping[str, Any] | None) -> Damage:
+    """Why a finished stage's cubes are no longer whole, and what to repair."""
+    from prospect.io.cube import GRID_ARRAYS
+
+    damage = Damage()
     for cube_rel, variables in (record or {}).items():
         cube = resolve(out_dir, cube_rel)
-        if not (cube / "zarr.json").is_file():
-            return f"cube {cube} is missing", []
+        if not cube.is_dir():
+            damage.note(f"cube {cube} is missing")
+            continue
         if _read_json(cube / "zarr.json") is None:
-            return f"{cube / 'zarr.json'} is truncated or corrupt", []
+            damage.note(f"cube metadata {cube / 'zarr.json'} is missing, truncated or corrupt")
+            damage.roots.add(cube)
+        for name in GRID_ARRAYS:
+            if _read_json(cube / name / "zarr.json") is None:
+                damage.note(f"cube coordinate {name!r}: {cube / name / 'zarr.json'} is "
+                            "missing, truncated or corrupt")
+                damage.roots.add(cube)
         for name, expected in variables.items():
             array = cube / name
             problem = None
-            meta = _read_json(array / "zarr.json")
-            if meta is None:
+            if _read_json(array / "zarr.json") is None:
                 problem = (f"cube variable {name!r}: {array / 'zarr.json'} is missing, "
                            "truncated or corrupt")
             else:
@@ -130,26 +152,51 @@ def check(out_dir: Path, record: Mapping[str, Any] | None) -> tuple[str | None, 
                     problem = (f"cube variable {name!r}: {lost} chunk file(s) missing" if lost > 0
                                else f"cube variable {name!r}: its chunk files changed")
             if problem:
-                reason = reason or problem
+                damage.note(problem)
+                damage.cubes.add(cube)
                 if array.exists():
-                    damaged.append(array)
-    return reason, damaged
+                    damage.arrays.append(array)
+    return damage
 
 
-def repair(out_dir: Path, record: Mapping[str, Any] | None) -> list[str]:
-    """Remove the damaged variables :func:`check` finds, so their stage recomputes them.
+def check(out_dir: Path, record: Mapping[str, Any] | None) -> tuple[str | None, list[Path]]:
+    """Why a finished stage's cubes are no longer whole (``None`` when they are).
 
-    Returns their names. A cube whose own ``zarr.json`` is corrupt is an error: its group
-    attributes cannot be rebuilt from the variables.
+    Returns the reason and the damaged variables (folders) that :func:`repair` removes.
+    """
+    damage = inspect(out_dir, record)
+    return damage.reason, damage.arrays
+
+
+def repair(out_dir: Path, record: Mapping[str, Any] | None, *,
+           rebuild: Callable[[Path], None] | None = None) -> list[str]:
+    """Repair what :func:`inspect` finds, so that the stage recomputes what was lost.
+
+    Damaged variables are removed and the cube's consolidated metadata rewritten (a lost
+    variable is then missing, never taken as up to date). A cube whose own metadata is
+    damaged is rebuilt with ``rebuild(cube)`` first (the runner passes one that writes the
+    job's cube metadata again from its grid and config). Returns the names of what was
+    removed or rebuilt.
+
+    Raises
+    ------
+    StageError
+        A cube's own metadata is damaged and there is no ``rebuild`` for it.
     """
     from prospect.io.cube import consolidate
 
-    reason, damaged = check(out_dir, record)
-    if reason and reason.endswith("truncated or corrupt") and not damaged:
-        raise StageError(f"{reason}; the cube's own metadata cannot be rebuilt: remove the "
-                         "cube folder to recompute it")
-    for array in damaged:
+    damage = inspect(out_dir, record)
+    done: list[str] = []
+    if damage.roots and rebuild is None:
+        raise StageError(f"{damage.reason}; remove {min(damage.roots)} and rerun to recompute "
+                         "the cube")
+    for array in damage.arrays:
         shutil.rmtree(array)
-    for cube in {a.parent for a in damaged}:
+        done.append(array.name)
+    for cube in sorted(damage.roots):
+        assert rebuild is not None
+        rebuild(cube)  # consolidates the cube too
+        done.append(f"{cube.name} metadata")
+    for cube in sorted(damage.cubes - damage.roots):
         consolidate(cube)
-    return [a.name for a in damaged]
+    return done

@@ -23,6 +23,7 @@ from prospect.config.job import shipped_region_name
 from prospect.errors import DataError
 from prospect.grid import ChunkWindow, RegionGrid
 from prospect.ingest import Layer, ingest_chunk, plan_source, start_layer
+from prospect.ingest.fills import warn_fills
 from prospect.ingest.mask import apply_mask, plan_mask
 from prospect.ingest.stac_search import resolve_search
 from prospect.io.cube import PartialVariable, create_cube, open_cube, read_provenance
@@ -190,6 +191,9 @@ def run(ctx: RunContext) -> StageResult:
                 + ("from the saved search" if reused else "found and saved")
                 + f" ({STAC_DIR}/{source.name}.json)")
         layers.extend(plan_source(source, grid))
+    # a fill value the sources do not declare would be ingested as data: warn (sampled)
+    warn_fills(layers, configured={s.name: getattr(s, "nodata", None)
+                                   for s in ctx.job.sources})
     if ctx.job.mask is not None:  # sea cells are no-data in every variable
         layers = apply_mask(layers, plan_mask(ctx.job.mask, grid,
                                               region=shipped_region_name(ctx.job)))
@@ -197,11 +201,7 @@ def run(ctx: RunContext) -> StageResult:
     if dupes:
         raise DataError(f"job {ctx.job.name!r}: two sources make the same variable(s) {dupes}; "
                         "rename a source or its bands")
-    create_cube(ctx.cube_path, grid, exist_ok=True, attrs={
-        "synthetic": bool(ctx.job.synthetic), "job": ctx.job.name,
-        "title": f"Prospect cube of {ctx.job.name}" + (" (SYNTHETIC data)"
-                                                       if ctx.job.synthetic else ""),
-    })
+    create_cube(ctx.cube_path, grid, exist_ok=True, attrs=ctx.cube_attrs)
     published = _published_fingerprints(ctx)
     todo = sorted((la for la in layers if published.get(la.name) != la.fingerprint(grid)),
                   key=lambda la: -la.cost)

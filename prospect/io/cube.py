@@ -61,6 +61,7 @@ __all__ = [
     "open_cube",
     "provenance_attr",
     "read_provenance",
+    "rebuild_cube_metadata",
     "synthetic_attr",
 ]
 
@@ -158,6 +159,13 @@ def create_cube(
                 f"not on {grid.describe()}; write to a new path"
             )
         return path
+    with staged_dir(path, replace=False) as tmp:
+        _cube_template(grid, attrs).to_zarr(tmp, mode="w", zarr_format=3, consolidated=True)
+    return path
+
+
+def _cube_template(grid: RegionGrid, attrs: Mapping[str, Any] | None) -> xr.Dataset:
+    """An empty cube: the grid's coordinates and the group attributes."""
     ds = grid_template(grid)
     ds.attrs.update(
         {
@@ -168,9 +176,28 @@ def create_cube(
             **(dict(attrs) if attrs else {}),
         }
     )
-    with staged_dir(path, replace=False) as tmp:
-        ds.to_zarr(tmp, mode="w", zarr_format=3, consolidated=True)
-    return path
+    return ds
+
+
+GRID_ARRAYS = ("x", "y", "spatial_ref")
+"""The cube's own arrays that :func:`rebuild_cube_metadata` can write again from the grid."""
+
+
+def rebuild_cube_metadata(path: Path, grid: RegionGrid, *,
+                          attrs: Mapping[str, Any] | None = None) -> None:
+    """Write a cube's group metadata (and its grid arrays) again, keeping its variables.
+
+    For a cube whose root ``zarr.json`` (or ``x``/``y``/``spatial_ref``) is truncated or
+    lost: the same metadata :func:`create_cube` writes for ``grid`` and ``attrs``, each
+    file replaced atomically, then the consolidated metadata from the variables on disk.
+    """
+    path = Path(path)
+    with scratch_dir(path) as tmp:
+        _cube_template(grid, attrs).to_zarr(tmp, mode="w", zarr_format=3, consolidated=False)
+        for name in GRID_ARRAYS:
+            publish_dir(tmp / name, path / name, aside=path.parent)
+        os.replace(tmp / "zarr.json", path / "zarr.json")
+    consolidate(path)
 
 
 def open_cube(path: Path, *, chunks: Any = "auto-grid") -> xr.Dataset:

@@ -28,6 +28,7 @@ __all__ = [
     "gdal_path",
     "grid_from_raster",
     "raster_info",
+    "sample_band",
     "write_cog",
 ]
 
@@ -160,6 +161,58 @@ def write_cog(
             quiet=True, in_memory=False, additional_cog_metadata=tags or None,
         )
     return path
+
+
+SAMPLE_CELLS = 65536
+"""About how many cells :func:`sample_band` reads from a band."""
+
+
+def sample_band(path: str, band: int, *, cells: int = SAMPLE_CELLS
+                ) -> tuple[np.ndarray, np.ndarray] | None:
+    """About ``cells`` values of ``band`` and its four corner values, read cheaply.
+
+    A band of up to four times ``cells`` is read whole; a larger one from its overviews
+    when it has them (GDAL picks the level), else as whole blocks (tiles or strips) from
+    an even grid of strata, at least 16, so that the values are a fair sample of the
+    band. The four corners are read on their own. What is read is bounded by ``cells``
+    and the block size, whatever the file's size. ``None`` for a remote file without
+    overviews (a sample would cost many requests).
+
+    Returns
+    -------
+    (values, corners)
+        The sampled values (1-D) and the values at the band's four corners.
+    """
+    remote = path.startswith("/vsi") or "://" in path
+    try:
+        with rasterio.open(path) as src:
+            h, w = src.height, src.width
+            if h * w <= 4 * cells:
+                block = src.read(band)
+                return block.ravel(), np.array([block[0, 0], block[0, -1], block[-1, 0],
+                                                block[-1, -1]])
+            corners = np.array([src.read(band, window=Window(c, r, 1, 1))[0, 0]
+                                for r, c in ((0, 0), (0, w - 1), (h - 1, 0), (h - 1, w - 1))])
+            if src.overviews(band):
+                f = np.sqrt(h * w / cells)
+                values = src.read(band, out_shape=(max(1, round(h / f)), max(1, round(w / f))))
+                return values.ravel(), corners
+            if remote:
+                return None
+            bh, bw = src.block_shapes[band - 1]
+            nby, nbx = -(-h // bh), -(-w // bw)
+            n = int(np.clip(cells // (bh * bw), 16, 256))
+            ky = min(nby, n if nbx == 1 else int(np.ceil(np.sqrt(n))))
+            kx = min(nbx, -(-n // ky))
+            rows = np.unique(((np.arange(ky) + 0.5) * nby / ky).astype(int))
+            cols = np.unique(((np.arange(kx) + 0.5) * nbx / kx).astype(int))
+            parts = [src.read(band, window=Window(int(c) * bw, int(r) * bh,
+                                                  min(bw, w - int(c) * bw),
+                                                  min(bh, h - int(r) * bh))).ravel()
+                     for r in rows for c in cols]
+            return np.concatenate(parts), corners
+    except (RasterioIOError, rasterio.errors.RasterioError) as exc:
+        raise InputFileError(f"{path}: read failed while sampling band {band}: {exc}") from None
 
 
 @dataclass(frozen=True)

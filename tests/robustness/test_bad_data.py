@@ -106,6 +106,87 @@ def test_a_band_without_data_is_a_warning_in_summary_and_manifest(
                {"kind": "raster", "name": "empty", "path": "empty.tif"}]
     result = _ingest(sandbox, cli, scheduler, sources=sources)
     assert result.code == 0, result.err[-3000:]
-    text = " ".join(result.err.split())  # the console wraps long lines
-    assert "'empty' has no data" in text and "'heat' has" not in text
+    for text in (" ".join(result.err.split()), _summary(result)):  # the console wraps lines
+        assert "'empty' has no data" in text and "'heat' has" not in text
     assert any("'empty' has no data" in n for n in _notes(sandbox))
+
+
+def _summary(result) -> str:
+    """What the CLI printed from its end-of-run summary on (console wrapping undone)."""
+    text = result.out + result.err
+    return " ".join(text[text.index("Prospect run summary"):].split())
+
+
+def _collared(dtype: str, fill: float) -> np.ndarray:
+    """A 40 x 40 scene (SYNTHETIC) whose outer 8-cell collar is ``fill``: 64 % of the cells."""
+    data = (np.random.default_rng(1).random((40, 40)) * 1000 + 1).astype(dtype)
+    data[:8, :] = data[-8:, :] = data[:, :8] = data[:, -8:] = fill
+    return data
+
+
+@pytest.mark.parametrize(("dtype", "fill"), [("float32", 0), ("int16", -32768),
+                                             ("uint16", 65535)],
+                         ids=["float-0", "int16--32768", "uint16-65535"])
+def test_a_declared_nodata_that_never_occurs_beside_a_dominant_fill_is_a_warning(
+    sandbox: Sandbox, cli, scheduler: str, dtype: str, fill: int,
+) -> None:
+    nodata = -9999 if dtype != "uint16" else 9999
+    write_tiny_raster(sandbox.root / "scene.tif", values=_collared(dtype, fill),
+                      nodata=float(nodata))
+    sources = [{"kind": "raster", "name": "heat", "path": "heat.tif"},
+               {"kind": "raster", "name": "scene", "path": "scene.tif"}]
+    result = _ingest(sandbox, cli, scheduler, sources=sources)
+    assert result.code == 0, result.err[-3000:]
+    expected = (f"band 1: declared nodata {nodata} (the file's) never occurs while {fill} "
+                "fills 4 of 4 corners and 64% of 1600 sampled cells")
+    fix = f"set 'nodata: {fill}' in source 'scene'"
+    for text in (" ".join(result.err.split()), _summary(result)):
+        assert expected in text and fix in text and "scene.tif" in text
+        assert "heat.tif band" not in text
+    notes = _notes(sandbox)
+    assert any(expected in n and fix in n for n in notes) and len(notes) == 1
+    data = json.loads((sandbox.out / "manifest.json").read_text())
+    assert data["stages"]["ingest"]["metrics"]["data_warnings"] == 1
+    assert sandbox.untouched()
+    # the fix the warning names silences it, and the collar becomes no data
+    sources[1]["nodata"] = fill
+    fixed = _ingest(sandbox, cli, scheduler, sources=sources)
+    assert fixed.code == 0, fixed.err[-3000:]
+    assert "never occurs" not in fixed.err and not _notes(sandbox)
+    import zarr
+
+    scene = np.asarray(zarr.open_array(sandbox.out / "cube.zarr" / "scene", mode="r")[:])
+    assert np.isnan(scene[:8]).all() and np.isfinite(scene[10:30, 10:30]).all()
+
+
+def test_a_nodata_set_in_the_config_is_named_as_the_configs(
+    sandbox: Sandbox, cli, scheduler: str,
+) -> None:
+    write_tiny_raster(sandbox.root / "scene.tif", values=_collared("float32", 0))
+    sources = [{"kind": "raster", "name": "scene", "path": "scene.tif", "nodata": -1}]
+    result = _ingest(sandbox, cli, scheduler, sources=sources)
+    assert result.code == 0, result.err[-3000:]
+    assert "declared nodata -1 (the config's) never occurs while 0 fills" in _summary(result)
+
+
+def test_a_warning_stays_in_the_summary_when_its_stage_is_skipped(
+    sandbox: Sandbox, cli, scheduler: str,
+) -> None:
+    write_tiny_raster(sandbox.root / "scene.tif", values=_collared("float32", 0), nodata=-9999.0)
+    sources = [{"kind": "raster", "name": "scene", "path": "scene.tif"}]
+    assert _ingest(sandbox, cli, scheduler, sources=sources).code == 0
+    again = _ingest(sandbox, cli, scheduler, sources=sources)
+    assert again.code == 0 and "skipped" in again.err, again.err[-3000:]
+    assert "never occurs while 0 fills" in _summary(again)
+
+
+def test_a_real_zero_and_the_declared_nodata_side_by_side_are_not_a_warning(
+    sandbox: Sandbox, cli, scheduler: str,
+) -> None:
+    data = _collared("float32", 0)
+    data[0, 0] = -9999  # the declared nodata occurs: zeros are then taken as data
+    write_tiny_raster(sandbox.root / "scene.tif", values=data, nodata=-9999.0)
+    sources = [{"kind": "raster", "name": "scene", "path": "scene.tif"}]
+    result = _ingest(sandbox, cli, scheduler, sources=sources)
+    assert result.code == 0, result.err[-3000:]
+    assert "never occurs" not in result.err and not _notes(sandbox)

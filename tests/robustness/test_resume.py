@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from .conftest import Sandbox, assert_clean_error
+from .conftest import Sandbox, assert_clean_error, write_tiny_raster
 
 
 def _heat(out: Path) -> np.ndarray:
@@ -52,13 +52,108 @@ def test_a_truncated_variable_zarr_json_is_rebuilt(done, cli, scheduler) -> None
     np.testing.assert_array_equal(_heat(box.out), before)
 
 
-def test_a_truncated_cube_zarr_json_is_an_error_naming_it(done, cli, scheduler) -> None:
-    box, _ = done
+def _meta(out: Path) -> dict:
+    return json.loads((out / "cube.zarr" / "zarr.json").read_text())
+
+
+@pytest.mark.parametrize("damage", ["truncated", "empty", "deleted"])
+def test_a_damaged_cube_zarr_json_is_rebuilt(done, cli, scheduler, damage: str) -> None:
+    box, before = done
     meta = box.out / "cube.zarr" / "zarr.json"
-    meta.write_text(meta.read_text()[:40])
+    original = _meta(box.out)
+    if damage == "deleted":
+        meta.unlink()
+    else:
+        meta.write_text(meta.read_text()[:40] if damage == "truncated" else "")
     result = _rerun(cli, box, scheduler)
-    assert_clean_error(result, 1, str(meta), "truncated")
+    assert result.code == 0, result.err[-3000:]
+    text = " ".join(result.err.split())
+    assert "is missing, truncated or corrupt" in text and "Traceback" not in text
+    assert "cube.zarr metadata: damaged since the last run" in text
+    rebuilt = _meta(box.out)  # the same group attributes and consolidated variables
+    assert rebuilt["attributes"] == original["attributes"]
+    assert rebuilt["consolidated_metadata"] == original["consolidated_metadata"]
+    np.testing.assert_array_equal(_heat(box.out), before)
     assert box.untouched()
+    again = _rerun(cli, box, scheduler)
+    assert again.code == 0 and "skipped" in again.err, again.err[-3000:]
+
+
+def test_a_truncated_coordinate_zarr_json_is_rebuilt(done, cli, scheduler) -> None:
+    box, before = done
+    meta = box.out / "cube.zarr" / "x" / "zarr.json"
+    original = meta.read_text()
+    meta.write_text(original[:25])
+    result = _rerun(cli, box, scheduler)
+    assert result.code == 0, result.err[-3000:]
+    assert "cube coordinate 'x'" in " ".join(result.err.split())
+    assert json.loads(meta.read_text()) == json.loads(original)
+    np.testing.assert_array_equal(_heat(box.out), before)
+
+
+def test_a_deleted_variable_is_recomputed_not_taken_from_stale_metadata(
+    done, cli, scheduler,
+) -> None:
+    box, before = done
+    shutil.rmtree(box.out / "cube.zarr" / "heat")  # the consolidated metadata still lists it
+    result = _rerun(cli, box, scheduler)
+    assert result.code == 0, result.err[-3000:]
+    assert "cube variable 'heat'" in result.err and "Traceback" not in result.err
+    np.testing.assert_array_equal(_heat(box.out), before)
+
+
+INDICES = {"sensor": "sentinel2", "custom": {"CONTRAST": "(N - R) / (N + R)"},
+           "bands": {"N": "heat", "R": "cold"}}
+TWO = [{"kind": "raster", "name": "heat", "path": "heat.tif"},
+       {"kind": "raster", "name": "cold", "path": "cold.tif"}]
+
+
+@pytest.fixture()
+def two_stages(sandbox: Sandbox, cli, scheduler: str) -> tuple[Sandbox, np.ndarray]:
+    """Ingest and an index stage done once; returns the sandbox and the index values."""
+    import zarr
+
+    write_tiny_raster(sandbox.root / "cold.tif",
+                      values=np.random.default_rng(5).random((40, 40)).astype("float32"))
+    sandbox.write_job(sources=TWO, indices=INDICES)
+    result = cli("run", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
+    assert result.code == 0, result.err[-3000:]
+    index = np.asarray(zarr.open_array(sandbox.out / "cube.zarr" / "CONTRAST", mode="r")[:])
+    return sandbox, index
+
+
+@pytest.mark.parametrize("variable", ["CONTRAST", "heat"])
+def test_a_truncated_variable_of_an_earlier_stage_is_rebuilt_by_its_own_stage(
+    two_stages, cli, scheduler, variable: str,
+) -> None:
+    import zarr
+
+    box, index = two_stages
+    meta = box.out / "cube.zarr" / variable / "zarr.json"
+    meta.write_text(meta.read_text()[:60])
+    result = cli("run", box.job_path, "-o", box.out, "--scheduler", scheduler)
+    assert result.code == 0, result.err[-3000:]
+    assert f"cube variable {variable!r}" in result.err and "Traceback" not in result.err
+    again = np.asarray(zarr.open_array(box.out / "cube.zarr" / "CONTRAST", mode="r")[:])
+    np.testing.assert_array_equal(again, index)
+    assert json.loads(meta.read_text())["node_type"] == "array"
+    assert box.untouched()
+
+
+def test_a_stage_run_alone_names_the_variable_an_earlier_stage_must_rebuild(
+    two_stages, cli, scheduler,
+) -> None:
+    box, _ = two_stages
+    meta = box.out / "cube.zarr" / "heat" / "zarr.json"
+    meta.write_text(meta.read_text()[:60])
+    chunks = sorted((box.out / "cube.zarr" / "heat" / "c").rglob("*"))
+    result = cli("indices", box.job_path, "-o", box.out, "--scheduler", scheduler)
+    assert_clean_error(result, 1, "'heat'", "truncated", "'prospect ingest'")
+    assert sorted((box.out / "cube.zarr" / "heat" / "c").rglob("*")) == chunks  # left alone
+    assert box.untouched()
+    fixed = cli("run", box.job_path, "-o", box.out, "--scheduler", scheduler)
+    assert fixed.code == 0, fixed.err[-3000:]
+    assert json.loads(meta.read_text())["node_type"] == "array"
 
 
 def test_manifest_paths_are_relative_to_the_output_directory(done) -> None:

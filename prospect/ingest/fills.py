@@ -1,0 +1,182 @@
+"""Fill values that are read as data: a declared nodata that never occurs while another
+value fills the raster (its edges, a large share of its cells).
+
+A scene whose header says ``nodata = -9999`` but whose collar is filled with ``0`` (or
+``-32768``, ``65535``...) gets that collar ingested as real values, and resampling smears
+it into the cells beside it. Nothing fails, so the user must be told. The ingest stage
+calls :func:`warn_fills` once its sources are planned: each band of each raster file is
+sampled cheaply (:func:`prospect.io.raster.sample_band`: overviews or a grid of small
+windows, never a second full read) and :func:`dominant_fill` decides; a finding is a
+:class:`~prospect.errors.DataWarning`, which the run puts in its summary and manifest
+like every other data warning.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from prospect.errors import DataWarning
+from prospect.ingest.layers import Layer
+
+if TYPE_CHECKING:
+    from prospect.ingest.rasters import BandRef, RasterLayer
+
+__all__ = ["FillFinding", "dominant_fill", "warn_fills"]
+
+COMMON_FILLS = (0.0, -1.0, 255.0, -99.0, -999.0, -9999.0, -99999.0, -32768.0, 32767.0,
+                65535.0, -2147483648.0, 2147483647.0, 4294967295.0, -3.4028234663852886e38,
+                3.4028234663852886e38, -1e20, 1e20, 9.969209968386869e36)
+"""Values that data producers use to mark no data (plus each integer type's limits)."""
+
+FILL_SHARE = 0.05
+"""A common fill value at the corners is reported from this share of the cells."""
+CORNER_SHARE = 0.10
+"""Any value holding two or more corners is reported from this share."""
+ANY_SHARE = 0.5
+"""Any single value of a continuous band is reported from this share."""
+
+
+@dataclass(frozen=True)
+class FillFinding:
+    """A value that looks like an undeclared fill: what it is and how much it covers."""
+
+    value: float
+    share: float
+    corners: int
+    cells: int
+
+
+def _is_fill(value: float, dtype: str) -> bool:
+    if np.dtype(dtype).kind in "iu":
+        info = np.iinfo(dtype)
+        if value in (info.min, info.max):
+            return True
+    return any(math.isclose(value, f, rel_tol=1e-6) for f in COMMON_FILLS)
+
+
+def dominant_fill(values: np.ndarray, corners: np.ndarray, *, nodata: float | None,
+                  categorical: bool = False) -> FillFinding | None:
+    """The value that fills a band while its declared ``nodata`` never occurs, if any.
+
+    Parameters
+    ----------
+    values
+        A sample of the band's cells (raw values, before any scaling).
+    corners
+        The band's four corner values.
+    nodata
+        The nodata in force for the band (file or config); ``None`` when none is.
+    categorical
+        Class codes: a class may cover most of a map, so only a common fill value other
+        than 0 at the corners counts.
+
+    Returns
+    -------
+    FillFinding or None
+        ``None`` when the declared nodata occurs in the sample, or no value dominates in a
+        way that marks a fill: a common fill value (or the type's limit) on two or more
+        corners and 5 % of the cells; any value on two or more corners and 10 %; any value
+        of a continuous band on half the cells. Without a declared nodata, only the first.
+    """
+    values = np.asarray(values).ravel()
+    if values.size == 0:
+        return None
+    if nodata is not None:
+        present = np.isnan(values) if np.isnan(nodata) else values == nodata
+        if present.any():
+            return None
+    if values.dtype.kind == "f":
+        values = values[~np.isnan(values)]
+        if values.size == 0:
+            return None
+    uniq, counts = np.unique(values, return_counts=True)
+    corners = np.asarray(corners)
+    # candidates: the most common value, and the corners' values (a collar under a class)
+    at = np.searchsorted(uniq, corners[corners == corners])  # NaN corners left out
+    on_corner = [int(i) for i in at if i < uniq.size and (corners == uniq[i]).any()]
+    found: list[FillFinding] = []
+    for idx in dict.fromkeys([int(np.argmax(counts)), *on_corner]):
+        finding = _finding(uniq[idx].item(), float(counts[idx]) / values.size, corners,
+                           nodata=nodata, categorical=categorical, dtype=str(values.dtype),
+                           cells=int(values.size))
+        if finding is not None:
+            found.append(finding)
+    return max(found, key=lambda f: f.share) if found else None
+
+
+def _finding(value: float, share: float, corners: np.ndarray, *, nodata: float | None,
+             categorical: bool, dtype: str, cells: int) -> FillFinding | None:
+    on_corners = int(np.count_nonzero(corners == value))
+    # a class code 0 is as common as a fill 0 (a cloud mask's "clear"): not a fill there
+    fill = _is_fill(float(value), dtype) and not (categorical and value == 0)
+    found = fill and on_corners >= 2 and share >= FILL_SHARE
+    if nodata is not None and not categorical:
+        found = found or (on_corners >= 2 and share >= CORNER_SHARE) or share >= ANY_SHARE
+    if not found:
+        return None
+    return FillFinding(value=float(value), share=share, corners=on_corners, cells=cells)
+
+
+def _same(a: float | None, b: float) -> bool:
+    return a is not None and (a == b or (math.isnan(a) and math.isnan(b)))
+
+
+def _text(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() and abs(value) < 2**53 else repr(value)
+
+
+def warn_fills(layers: Iterable[Layer], *, configured: Mapping[str, float | None] = {}
+               ) -> int:
+    """Warn of every raster band of ``layers`` whose fill value would be read as data.
+
+    Each (file, band) is sampled once, whatever the number of layers reading it. Layers
+    other than raster layers are passed over. ``configured`` maps source names to the
+    ``nodata`` their config sets (to say where a nodata came from). Returns the number of
+    warnings.
+    """
+    from prospect.ingest.rasters import RasterLayer
+    from prospect.io.raster import sample_band
+
+    seen: set[tuple[str, int]] = set()
+    count = 0
+    for layer in layers:
+        if not isinstance(layer, RasterLayer):
+            continue
+        for ref in layer.refs:
+            key = (ref.info.path, ref.band)
+            if key in seen:
+                continue
+            seen.add(key)
+            sample = sample_band(ref.info.path, ref.band)
+            if sample is None:
+                continue
+            found = dominant_fill(*sample, nodata=ref.nodata, categorical=layer.categorical)
+            if found is None:
+                continue
+            warnings.warn(DataWarning(_message(layer, ref, found, configured)), stacklevel=2)
+            count += 1
+    return count
+
+
+def _message(layer: RasterLayer, ref: BandRef, found: FillFinding,
+             configured: Mapping[str, float | None]) -> str:
+    info, band, nodata = ref.info, ref.band, ref.nodata
+    source = str(layer.settings.get("source", layer.name))
+    where = f"{found.corners} of 4 corners and " if found.corners else ""
+    value = _text(found.value)
+    if nodata is None:
+        declared = "declares no nodata"
+    else:
+        origin = ("the config's" if configured.get(source) is not None else
+                  "the file's" if _same(info.nodata[band - 1], nodata) else
+                  "the product metadata's")
+        declared = f"declared nodata {_text(nodata)} ({origin}) never occurs"
+    return (f"{info.path} band {band}: {declared} while {value} fills {where}"
+            f"{found.share:.0%} of {found.cells} sampled cells, so it is read as data; "
+            f"if {value} marks no data, set 'nodata: {value}' in source {source!r}")
