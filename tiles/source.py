@@ -182,10 +182,7 @@ class LayerSource:
         if "bounds" not in self._meta:
             with self.reader() as rdr:
                 geo = rdr.get_geographic_bounds(rdr.tms.rasterio_geographic_crs)
-                info = {
-                    "bounds": tuple(float(v) for v in geo),
-                    "minzoom": int(rdr.minzoom), "maxzoom": int(rdr.maxzoom),
-                }
+                info = {"bounds": tuple(float(v) for v in geo)}
             with self._lock:
                 self._meta.update(info)
         return self._meta
@@ -233,8 +230,9 @@ class LayerSource:
 
     @property
     def native_maxzoom(self) -> int:
-        """The zoom whose resolution is closest to the data's own."""
-        return int(self._metadata()["maxzoom"])
+        """The Web Mercator zoom whose resolution is closest to the data's own (the same
+        rule as every document's zooms: :meth:`zoom_range`)."""
+        return self.zoom_range(WEB_MERCATOR)[1]
 
     # -- reading ----------------------------------------------------------------------
     def read_mercator(
