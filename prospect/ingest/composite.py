@@ -70,12 +70,13 @@ class ScenePart:
 
 
 def reduce_stack(stack: np.ndarray, method: str, *, percentile: float | None = None,
-                 min_count: int = 1) -> np.ndarray:
+                 min_count: int = 1, overwrite: bool = False) -> np.ndarray:
     """Reduce ``stack`` (scenes, bands, rows, cols; NaN: no data) over its scenes.
 
     ``median`` and ``percentile`` reduce each band on its own; ``geomedian`` is the
     multi-band geometric median of the scenes valid in every band. Cells with fewer than
     ``min_count`` valid scenes are NaN. Returns (bands, rows, cols) float32.
+    ``overwrite``: ``stack`` may be sorted in place (no second copy of it in memory).
     """
     _n, _bands, _rows, _cols = stack.shape
     if method == "geomedian":
@@ -85,9 +86,10 @@ def reduce_stack(stack: np.ndarray, method: str, *, percentile: float | None = N
     else:
         count = (~np.isnan(stack)).sum(axis=0)
     if method == "median":
-        out = _nan_quantile(stack, 0.5, count)
+        out = _nan_quantile(stack, 0.5, count, overwrite=overwrite)
     elif method == "percentile":
-        out = _nan_quantile(stack, float(percentile) / 100.0, count)  # type: ignore[arg-type]
+        out = _nan_quantile(stack, float(percentile) / 100.0,  # type: ignore[arg-type]
+                            count, overwrite=overwrite)
     elif method == "geomedian":
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN cells stay NaN
@@ -98,14 +100,19 @@ def reduce_stack(stack: np.ndarray, method: str, *, percentile: float | None = N
     return out.astype(np.float32)
 
 
-def _nan_quantile(stack: np.ndarray, q: float, count: np.ndarray) -> np.ndarray:
+def _nan_quantile(stack: np.ndarray, q: float, count: np.ndarray, *,
+                  overwrite: bool = False) -> np.ndarray:
     """``np.nanquantile(stack, q, axis=0)`` (linear interpolation) by one sort.
 
     NaN sorts last, so the valid values of a cell are the first ``count`` of its column;
     the quantile sits at position ``q * (count - 1)`` between two of them. The same
     definition as numpy's default, without its masked-array path for small axes.
     """
-    ordered = np.sort(stack, axis=0)
+    if overwrite:
+        stack.sort(axis=0)
+        ordered = stack
+    else:
+        ordered = np.sort(stack, axis=0)
     pos = q * np.maximum(count - 1, 0)
     lo = np.floor(pos).astype(np.intp)
     hi = np.minimum(lo + 1, np.maximum(count - 1, 0))
@@ -213,7 +220,7 @@ class CompositeLayer(Layer):
         if self.band_index is None:
             return valid_count(stack, self.method).astype(np.float32), lost
         result = reduce_stack(stack, self.method, percentile=self.percentile,
-                              min_count=self.min_count)
+                              min_count=self.min_count, overwrite=True)
         return result[self.band_index if self.method == "geomedian" else 0], lost
 
     def compute(self, grid: RegionGrid, window: ChunkWindow) -> np.ndarray:

@@ -15,11 +15,18 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from affine import Affine
 
 from prospect.grid import ChunkWindow, RegionGrid
 from prospect.ingest.cloudmask import dropped, grow
 from prospect.io.raster import RasterInfo
-from prospect.io.warp import read_aligned, read_source_block, resampling_enum, warp_block
+from prospect.io.warp import (
+    _aligned_offset,
+    read_aligned,
+    read_source_block,
+    resampling_enum,
+    warp_block,
+)
 
 __all__ = ["SceneMask", "read_masked_band"]
 
@@ -65,15 +72,20 @@ def read_masked_band(info: RasterInfo, band: int, mask: SceneMask | None, grid: 
     grid).
     """
     grow_px = mask.buffer_m / metres_per_unit(info) / info.resolution if mask else 0.0
+    # On the grid's own pixels the block is copied, not resampled: no kernel margin, so a
+    # chunk reads only the source blocks under it (a margin touched up to nine of them).
+    aligned = _aligned_offset(Affine(*info.transform[:6]), info.crs,
+                              grid.window_transform(window), grid.crs) is not None
     got = read_source_block(info, band, grid, window, nodata=nodata,
-                            margin=2 + math.ceil(grow_px))
+                            margin=(0 if aligned else 2) + math.ceil(grow_px))
     if got is None:
         return np.full(window.shape, np.nan, dtype=np.float32)
     block, transform = got
     if mask is not None:
         codes = read_aligned(mask.info, 1, info.crs, transform, block.shape)
         block[grow(dropped(mask.kind, codes, mask.drop), grow_px)] = np.nan
-    if scale != 1.0 or offset != 0.0:
-        block = block * np.float32(scale) + np.float32(offset)
+    if scale != 1.0 or offset != 0.0:  # in place: the block is this call's own
+        block *= np.float32(scale)
+        block += np.float32(offset)
     return warp_block(block, transform, info.crs, grid, window,
                       resampling=resampling_enum(resampling))

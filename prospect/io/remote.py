@@ -13,8 +13,10 @@ def gdal_http_options(*, timeout_s: float, retries: int, retry_delay_s: float
     """GDAL configuration for reading cloud-optimised files over HTTP.
 
     No directory listing on open (one request instead of a listing per file), merged
-    consecutive range requests, HTTP/2 multiplexing, a 64 MiB block cache and a VSI read
-    cache, and the run's timeout and retries (GDAL retries 429, 502, 503 and 504 with
+    consecutive range requests, HTTP/2 multiplexing, a 16 MiB block cache (GDAL's
+    ``/vsicurl/`` also keeps its own cache of downloaded ranges; a per-file VSI cache on
+    top of it held every open file's bytes, so memory grew with the number of scenes),
+    and the run's timeout and retries (GDAL retries 429, 502, 503 and 504 with
     back-off). Credentials are not set here: GDAL takes them from the environment
     (``AWS_*``/``AWS_PROFILE`` for S3, ``GDAL_HTTP_HEADERS`` or ``GDAL_HTTP_AUTH`` for HTTP),
     so they never reach a config, a manifest or a log.
@@ -27,9 +29,8 @@ def gdal_http_options(*, timeout_s: float, retries: int, retry_delay_s: float
         "GDAL_HTTP_CONNECTTIMEOUT": str(max(1, math.ceil(timeout_s / 3))),
         "GDAL_HTTP_MAX_RETRY": str(retries),
         "GDAL_HTTP_RETRY_DELAY": f"{retry_delay_s:g}",
-        "GDAL_CACHEMAX": 64 * 2**20,  # bytes (rasterio wants an int)
-        "VSI_CACHE": "TRUE",
-        "VSI_CACHE_SIZE": str(16 * 2**20),
+        "GDAL_CACHEMAX": 16 * 2**20,  # bytes (rasterio wants an int)
+        "VSI_CACHE": "FALSE",
     }
 
 
