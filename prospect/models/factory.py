@@ -57,7 +57,7 @@ def _classifier(name: str, seed: int, cell_area: float, categorical: Sequence[in
                              random_state=seed)
     if name == "weights_of_evidence":
         return WeightsOfEvidenceClassifier(categorical_features=list(categorical),
-                                           cell_area=cell_area)
+                                           cell_area=cell_area, random_state=seed)
     if name == "bagging_pu":
         return BaggingPUClassifier(
             estimator=DecisionTreeClassifier(max_features="sqrt", min_samples_leaf=2),

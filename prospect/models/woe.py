@@ -104,6 +104,11 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
         does). Only thresholds with both weights defined are candidates.
     min_studentized_contrast
         Confidence level for ``significant`` (2 is about 97.5 % one-sided).
+    ci_draws
+        Draws ``R`` of the Monte Carlo (parametric-bootstrap) conditional-independence test
+        in :meth:`conditional_independence` (0: not run).
+    random_state
+        Seed of those draws (the run's seed in the pipeline), so the p-value is reproducible.
 
     Attributes
     ----------
@@ -126,6 +131,7 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
         selection: Literal["max_contrast", "max_studentized_contrast"] =
         "max_studentized_contrast",
         min_studentized_contrast: float = 2.0,
+        ci_draws: int = 999, random_state: int | None = None,
     ) -> None:
         self.categorical_features = categorical_features
         self.continuous = continuous
@@ -137,6 +143,8 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
         self.count = count
         self.selection = selection
         self.min_studentized_contrast = min_studentized_contrast
+        self.ci_draws = ci_draws
+        self.random_state = random_state
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -386,15 +394,33 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
     ) -> dict[str, Any]:
         """Checks of conditional independence (Bonham-Carter, 1994; Agterberg & Cheng, 2002).
 
-        * ``ratio``: observed deposits over predicted ``T = sum(P * area)`` (values below
-          about 0.85 suggest a violation).
-        * Agterberg-Cheng test: ``T`` sums ``A_k P_k`` over the *unique combinations* ``k``
-          of evidence (each with area ``A_k`` in unit cells and one posterior ``P_k``), and
-          its variance ``s2(T) = sum A_k^2 s2(P_k)``; ``z = (T - N(D)) / s(T)`` with the
-          one-sided p-value (CI is rejected at 5 % when ``p < 0.05``), as ArcSDM reads it.
-          The test is conservative: ``T`` is fitted on the same deposits as ``N(D)``, so
-          under CI ``T - N(D)`` varies far less than ``s(T)`` and a 5 % test rejects in
-          about 0 % of simulated areas, not 5 % (``docs/models.md``).
+        ``X``, ``y``, ``sample_weight`` and ``n_points`` are the data the model was fitted
+        on (the Monte Carlo test refits the weights from them).
+
+        * ``ratio``: observed deposits ``n`` over predicted ``T = sum(P * area)`` (values
+          below about 0.85 suggest a violation).
+        * The published Agterberg-Cheng (2002) test: ``T`` sums ``A_k P_k`` over the
+          *unique combinations* ``k`` of evidence (each with area ``A_k`` in unit cells and
+          one posterior ``P_k``), and its variance ``s2(T) = sum A_k^2 s2(P_k)``;
+          ``z = (T - n) / s(T)`` with the one-sided p-value (``agterberg_cheng_z``,
+          ``agterberg_cheng_p``), as ArcSDM computes them. This test is conservative:
+          ``T`` is fitted on the same deposits as ``n``, so under CI ``T - n`` varies far
+          less than ``s(T)`` and its 5 % test rejects in about 0 % of simulated areas
+          (``docs/models.md``).
+        * The calibrated test of the same statistic (``agterberg_cheng_mc_p``): a Monte
+          Carlo (parametric-bootstrap) p-value of ``z`` under the fitted CI model. Each of
+          ``ci_draws`` draws places the ``n`` deposits (points with ``count="points"``) and
+          the ``N(T) - n`` other unit cells in the combinations of the layers' states,
+          multinomially (the other cells by the multinomial's normal approximation), with
+          the states of each layer drawn independently from their shares among the
+          deposits (``P(state | D)``) or the rest of the area (``P(state | ~D)``) -- the
+          model's own assumption. The prior and the weights are refitted from each
+          draw as :meth:`fit` computes them (same evidence types; the fitted thresholds,
+          directions and class groupings kept fixed; undefined weights 0), giving
+          ``z_r = (T_r - n_r) / s(T_r)``, and ``p = (1 + #{z_r >= z}) / (R + 1)``, seeded
+          by ``random_state``. ``ci_rejected_at_5pct`` is ``p < 0.05`` of this test (None
+          when it was not run); ``agterberg_cheng_mc_z_sd`` is the spread of the simulated
+          ``z`` (about 0.1-0.3 where the published test assumes 1).
         * pairwise chi-square tests of the binary patterns over the deposit rows.
         """
         check_is_fitted(self)
@@ -402,10 +428,10 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
         y = np.asarray(y)
         w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, "f8")
         area = w * self.cell_area / (self.unit_cell_area or self.cell_area)
-        observed = float(self._deposits(y, w, n_points).sum())
+        deposits = self._deposits(y, w, n_points)
+        observed = float(deposits.sum())
         states = self._states(X)
-        combos, inverse = np.unique(states, axis=0, return_inverse=True)
-        inverse = inverse.ravel()
+        combos, inverse = _unique_rows(states)
         first = np.zeros(combos.shape[0], dtype="i8")
         first[inverse[::-1]] = np.arange(len(inverse))[::-1]
         total, var = self._weights(X[first])
@@ -415,16 +441,135 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
         predicted = float((area_k * p_k).sum())
         sd_t = float(math.sqrt(((area_k**2) * s2p_k).sum()))
         z = (predicted - observed) / sd_t if sd_t > 0 else math.nan
+        draws = int(self.ci_draws)
+        if draws < 0:
+            raise ValueError(f"ci_draws must be 0 (no Monte Carlo test) or more, not {draws}")
+        mc: dict[str, Any] = {"agterberg_cheng_mc_p": math.nan,
+                              "agterberg_cheng_mc_z_sd": math.nan}
+        if draws and math.isfinite(z):
+            mc = self._monte_carlo(states, area, deposits, z, draws)
+        mc_p = mc["agterberg_cheng_mc_p"]
         return {
             "observed_deposits": observed,
             "predicted_deposits": predicted,
             "ratio": observed / predicted if predicted > 0 else math.nan,
+            "t_minus_n": predicted - observed,
             "agterberg_cheng_z": float(z),
             "agterberg_cheng_p": float(stats.norm.sf(z)) if math.isfinite(z) else math.nan,
             "agterberg_cheng_sd": sd_t,
             "n_combinations": int(combos.shape[0]),
+            **mc,
+            "agterberg_cheng_mc_draws": draws,
+            "agterberg_cheng_mc_seed": self.random_state,
+            "ci_rejected_at_5pct": bool(mc_p < 0.05) if math.isfinite(mc_p) else None,
             "pairwise": self._pairwise(X, y, w),
         }
+
+    def _monte_carlo(self, states: np.ndarray, area: np.ndarray, deposits: np.ndarray,
+                     statistic: float, draws: int) -> dict[str, Any]:
+        """Monte Carlo p-value of the Agterberg-Cheng ``z`` under the fitted CI model.
+
+        The null model is the one weights of evidence assumes: ``n`` deposits (as observed)
+        and ``N(T) - n`` unit cells without deposit, each with its layers' states drawn
+        independently, from the state shares among the deposits (``P(state | D)``) or
+        among the rest of the area (``P(state | ~D)``). Draws are multinomial counts over
+        every combination of the layers' states (draws x combinations, in chunks; the
+        cells without deposit by the normal approximation, same mean and covariance); the
+        model is refitted from each by sums per pattern.
+        """
+        layers = [j for j, ev in enumerate(self.evidence_)
+                  if ev["kind"] in ("categorical", "ascending", "descending")
+                  and ev["weights"].size]
+        n = float(deposits.sum())
+        rest = float(area.sum()) - n
+        levels, p_d, p_nd = [], [], []
+        for j in layers:
+            shifted = states[:, j] + 1  # -1 (no evidence) -> 0
+            dep = np.bincount(shifted, weights=deposits)
+            non = np.clip(np.bincount(shifted, weights=area, minlength=dep.size) - dep,
+                          0.0, None)
+            seen = np.flatnonzero(np.bincount(shifted, minlength=dep.size))
+            values, dep, non = seen - 1, dep[seen], non[seen]
+            levels.append(values)
+            p_d.append(dep / dep.sum())
+            p_nd.append(non / non.sum() if non.sum() > 0 else non)
+        size = math.prod(v.size for v in levels)
+        if size > _MC_MAX_COMBINATIONS:
+            return {"agterberg_cheng_mc_p": math.nan, "agterberg_cheng_mc_z_sd": math.nan,
+                    "agterberg_cheng_mc_note": f"not run: {size} combinations of the layers' "
+                    f"states (more than {_MC_MAX_COMBINATIONS})"}
+        grid = np.indices([v.size for v in levels]).reshape(len(levels), -1).T  # K x m
+        combos = np.full((grid.shape[0], len(self.evidence_)), -1, dtype="i8")
+        q_d, q_nd = np.ones(grid.shape[0]), np.ones(grid.shape[0])
+        for i, j in enumerate(layers):
+            combos[:, j] = levels[i][grid[:, i]]
+            q_d *= p_d[i][grid[:, i]]
+            q_nd *= p_nd[i][grid[:, i]]
+        n_int, rest_int = round(n), round(rest)
+        rng = np.random.default_rng(self.random_state)
+        chunk = max(1, min(draws, 2_000_000 // max(1, combos.shape[0])))
+        sims = []
+        for start in range(0, draws, chunk):
+            r = min(chunk, draws - start)
+            d = _multinomial(rng, n_int, q_d / q_d.sum(), r)
+            a = d + _multinomial_normal(rng, rest_int, q_nd / q_nd.sum(), r)
+            t, n_r, sd_r = self._refit_predicted(combos, a, d)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                sims.append(np.where(sd_r > 0, (t - n_r) / sd_r, 0.0))
+        sim = np.concatenate(sims)
+        exceed = int(np.sum(sim >= statistic - 1e-9 * max(1.0, abs(statistic))))
+        return {"agterberg_cheng_mc_p": (1 + exceed) / (draws + 1),
+                "agterberg_cheng_mc_z_sd": float(np.std(sim))}
+
+    def _refit_predicted(self, combos: np.ndarray, area_k: np.ndarray, d: np.ndarray
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``T``, ``n`` and ``s(T)`` of the model refitted to deposits ``d`` and areas ``area_k``
+        (draws x combinations of the states in ``combos``; ``area_k`` may be one row).
+
+        Mirrors :meth:`fit` from sums per pattern: the prior from ``n``, per layer the
+        weights of its fitted patterns (classes, or inside / outside the fitted threshold;
+        cells with missing evidence count in the area and outside every pattern), a weight
+        applied only where defined (a cumulative layer's pair only where both are, unless
+        its threshold is manual). Sums per pattern and per combination are products with
+        the combinations x patterns membership matrix.
+        """
+        layout: list[tuple[dict[str, Any], int, int]] = []
+        member: list[np.ndarray] = []
+        for j, ev in enumerate(self.evidence_):
+            size = ev["weights"].size
+            if ev["kind"] in ("categorical", "ascending", "descending") and size:
+                layout.append((ev, sum(m.shape[1] for m in member), size))
+                member.append(combos[:, j, None] == np.arange(size)[None, :])
+        m = np.concatenate(member, axis=1).astype("f8") if member else \
+            np.zeros((combos.shape[0], 0))  # K x patterns
+        area_k = np.broadcast_to(area_k, d.shape)
+        n = d.sum(axis=1)
+        a_total = area_k.sum(axis=1)
+        nd = a_total - n  # N(~D)
+        d_in, a_in = d @ m, area_k @ m  # draws x patterns
+        wts = np.zeros_like(d_in)
+        var = np.zeros_like(d_in)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for ev, at, size in layout:
+                cols = slice(at, at + size)
+                if ev["kind"] == "categorical":
+                    w, v = _refit_weight(d_in[:, cols], a_in[:, cols] - d_in[:, cols], n, nd)
+                else:
+                    plus, v_plus = _refit_weight(d_in[:, at], a_in[:, at] - d_in[:, at], n, nd)
+                    out_d = n - d_in[:, at]
+                    minus, v_minus = _refit_weight(out_d, a_total - a_in[:, at] - out_d, n, nd)
+                    if ev.get("selection") != "manual":  # the pair only when both defined
+                        both = np.isfinite(plus) & np.isfinite(minus)
+                        plus, minus = np.where(both, plus, np.nan), np.where(both, minus, np.nan)
+                    w, v = np.column_stack([plus, minus]), np.column_stack([v_plus, v_minus])
+                ok = np.isfinite(w)
+                wts[:, cols], var[:, cols] = np.where(ok, w, 0.0), np.where(ok, v, 0.0)
+            # prior logit (-inf without deposits: P = 0, T = 0)
+            p = _expit(np.log(n / nd)[:, None] + wts @ m.T)  # draws x combinations
+            s2p = (1.0 / np.maximum(n, 1e-300)[:, None] + var @ m.T) * p**2
+        t = (p * area_k).sum(axis=1)
+        sd = np.sqrt((area_k**2 * s2p).sum(axis=1))
+        return t, n, sd
 
     def _pairwise(self, X: np.ndarray, y: np.ndarray, w: np.ndarray) -> list[dict[str, Any]]:
         pos = y == self.classes_[1]
@@ -449,6 +594,23 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
         return pairs
 
 
+#: Most combinations of the layers' states the Monte Carlo CI test draws counts over.
+_MC_MAX_COMBINATIONS = 100_000
+
+
+def _unique_rows(states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unique rows of small non-negative-or--1 state codes, and each row's index into them
+    (as ``np.unique(axis=0)``, by one mixed-radix code per row: far faster on many rows)."""
+    radix = states.max(axis=0, initial=-1) + 2
+    if states.shape[1] and float(np.prod(radix.astype("f8"))) < 2.0**62:
+        stride = np.concatenate([np.cumprod(radix[::-1])[::-1][1:], [1]]).astype("i8")
+        codes, inverse = np.unique((states + 1) @ stride, return_inverse=True)
+        combos = (codes[:, None] // stride[None, :]) % radix[None, :] - 1
+        return combos.astype(states.dtype), inverse.ravel()
+    combos, inverse = np.unique(states, axis=0, return_inverse=True)
+    return combos, inverse.ravel()
+
+
 def _in_pattern(x: np.ndarray, ev: dict[str, Any]) -> np.ndarray:
     """Rows inside a cumulative binary pattern (NaN: outside)."""
     with np.errstate(invalid="ignore"):
@@ -465,6 +627,42 @@ def _weighted_quantiles(x: np.ndarray, w: np.ndarray, q: np.ndarray) -> np.ndarr
         return np.unique(xs)
     idx = np.searchsorted(cw / cw[-1], q, side="left")
     return np.unique(xs[np.clip(idx, 0, xs.size - 1)])
+
+
+def _refit_weight(n_bd: np.ndarray, n_bnd: np.ndarray, n_d: np.ndarray, n_nd: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """W = ln[(N(B&D)/N(D)) / (N(B&~D)/N(~D))] and s2(W) = 1/N(B&D) + 1/N(B&~D) per draw
+    (rows), NaN where undefined (as :func:`prospect.models.woe_tables.binary_weights`);
+    ``n_d``, ``n_nd`` per draw."""
+    shape = (-1,) + (1,) * (n_bd.ndim - 1)  # one N(D), N(~D) per draw
+    n_d, n_nd = n_d.reshape(shape), n_nd.reshape(shape)
+    ok = (n_bd > 0) & (n_bnd > 0) & (n_nd > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = np.log((n_bd / n_d) / (n_bnd / n_nd))
+        v = 1.0 / n_bd + 1.0 / n_bnd
+    return np.where(ok, w, np.nan), np.where(ok, v, np.nan)
+
+
+def _multinomial(rng: np.random.Generator, n: int, q: np.ndarray, draws: int) -> np.ndarray:
+    """``draws`` multinomial counts of ``n`` items over ``q`` (draws x K): ``n`` categorical
+    draws per row, counted (fast for few items over many categories)."""
+    items = rng.choice(q.size, size=(draws, n), p=q)
+    items += (np.arange(draws) * q.size)[:, None]
+    return np.bincount(items.ravel(), minlength=draws * q.size).reshape(draws, q.size) \
+        .astype("f8")
+
+
+def _multinomial_normal(rng: np.random.Generator, n: int, q: np.ndarray, draws: int
+                        ) -> np.ndarray:
+    """Counts of ``n`` items over ``q`` by the normal approximation of the multinomial:
+    mean ``n q``, covariance ``n (diag q - q q^T)``, each row summing to ``n`` exactly.
+
+    For the many unit cells without deposit, whose counts enter the test only through
+    large sums (pattern areas, ``T``); an exact multinomial costs a binomial per cell of
+    the draws x K matrix.
+    """
+    u = rng.standard_normal((draws, q.size)) * np.sqrt(q)
+    return n * q + math.sqrt(n) * (u - u.sum(axis=1, keepdims=True) * q)
 
 
 def _expit(x: np.ndarray) -> np.ndarray:

@@ -180,7 +180,12 @@ def test_other_estimators_train_and_score_on_the_same_cube(trained, scene, tmp_p
         report = (tmp_path / "out" / "model" / "report" / "report.md").read_text()
         assert "stud. C" in report and "| defined |" in report and "unit cells" in report
         assert "woe_cumulative.png" in report
-        assert "Agterberg-Cheng" in report and "test is conservative" in report
+        ci = woe["conditional_independence"]
+        assert ci["agterberg_cheng_mc_draws"] == 999 and 0 < ci["agterberg_cheng_mc_p"] <= 1
+        assert ci["ci_rejected_at_5pct"] == (ci["agterberg_cheng_mc_p"] < 0.05)
+        assert isinstance(ci["agterberg_cheng_mc_seed"], int)  # the run's seed
+        assert "Agterberg & Cheng (2002) statistic" in report and "conservative" in report
+        assert "Calibrated test of the same statistic: Monte Carlo p" in report
     else:  # calibrated on the spatial out-of-fold probabilities
         cal = metrics["calibration"]
         assert cal["method"] == "isotonic" and cal["spatial_oof_after"]["mean_predicted"]
