@@ -213,7 +213,7 @@ class TileService:
         if _KEY_SLOT not in scope:
             scope[_KEY_SLOT] = (request.headers.get("x-api-key")
                                 or request.query_params.get("key") or None)
-        return scope[_KEY_SLOT]  # type: ignore[no-any-return]
+        return scope[_KEY_SLOT]
 
     def base_url(self, request: Request) -> str:
         """Root URL for links in documents: the configured public URL, else the listening

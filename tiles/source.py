@@ -339,7 +339,7 @@ class LayerSource:
                 src_crs, bounds, shape = da.rio.crs, da.rio.bounds(), da.shape[-2:]
             found = footprint(src_crs, bounds, shape, dst)
             self._footprints[key] = found
-        return found  # type: ignore[return-value]
+        return found
 
     def zoom_range(self, tms: morecantile.TileMatrixSet = WEB_MERCATOR) -> tuple[int, int]:
         """``(min, max)`` zoom of ``tms`` that suit the data: from its extent and resolution
