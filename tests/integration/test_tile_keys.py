@@ -62,6 +62,8 @@ def test_a_revoked_key_is_refused_within_seconds_without_restart(fixture, tmp_pa
     with live_server(path) as server:
         url = f"{server.url}/tilejson/uncertainty.json?key={fixture.key}"
         assert httpx.get(url).status_code == 200
+        # the line is in the file as the response goes out, not when the server stops
+        assert json.loads((tmp_path / "access.log").read_text().splitlines()[0])["status"] == 200
 
         def revoke(keys):
             keys[0]["revoked"] = True
