@@ -341,8 +341,9 @@ def _ci_lines(ci: dict[str, Any]) -> list[str]:
         f"- Agterberg & Cheng (2002) statistic over {_fmt(ci.get('n_combinations'))} unique "
         f"evidence combinations: z = (T - n) / s(T) = {_fmt(ci.get('agterberg_cheng_z'))} "
         f"(s(T) {_fmt(ci.get('agterberg_cheng_sd'))}), one-sided normal p "
-        f"{_fmt(ci.get('agterberg_cheng_p'))}. As published; conservative (T is fitted on "
-        f"the same deposits as n, so z varies far less than N(0, 1) under CI).",
+        f"{_fmt(ci.get('agterberg_cheng_p'))}. As published, not calibrated: conservative "
+        f"(T is fitted on the same deposits as n, so z varies far less than N(0, 1) under "
+        f"CI), yet pushed up where evidence is missing (weight 0).",
         f"- Calibrated test of the same statistic: Monte Carlo p "
         f"{_fmt(ci.get('agterberg_cheng_mc_p'))} from R = "
         f"{_fmt(ci.get('agterberg_cheng_mc_draws'))} draws under the fitted CI model "

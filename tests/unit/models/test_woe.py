@@ -401,6 +401,25 @@ def test_monte_carlo_ci_test_holds_its_level_where_the_published_one_is_conserva
     assert power >= np.mean([r["agterberg_cheng_p"] < 0.05 for r in dependent])
 
 
+def test_missing_evidence_makes_the_published_z_reject_ci_but_not_the_calibrated_test() -> None:
+    # CI holds, but a fifth of each layer's cells lack evidence: they weigh 0 in the
+    # posterior while W- counted them outside the pattern, so T exceeds n and the published
+    # z rejects CI in every area; the Monte Carlo draws carry the same missing share
+    runs = []
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        y = (rng.random(20000) < 0.01).astype(int)
+        p_d, p_nd = np.array(_LAYERS[:3]).T
+        X = (rng.random((y.size, 3)) < np.where(y[:, None] == 1, p_d, p_nd)).astype(float)
+        X[rng.random(X.shape) < 0.2] = np.nan
+        woe = WeightsOfEvidenceClassifier(continuous="descending",
+                                          random_state=seed + 1_000_000).fit(X, y)
+        runs.append(woe.conditional_independence(X, y))
+    assert np.mean([r["agterberg_cheng_p"] < 0.05 for r in runs]) >= 0.9
+    assert np.mean([r["agterberg_cheng_z"] for r in runs]) > 3
+    assert np.mean([r["ci_rejected_at_5pct"] for r in runs]) <= 0.15
+
+
 def _mixed_case() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Rows of a categorical layer (one class without deposits), a descending layer with an
     automatic cut-off and an ascending layer with a manual threshold and missing values;
