@@ -1,14 +1,15 @@
 """Resume checks: a finished stage is skipped only while its outputs are still whole.
 
 When a stage finishes, :func:`inventory` notes, for every zarr cube among its outputs,
-which chunk files each data variable has (their count and a digest of their names: a
-chunk that is all fill value is legitimately absent, so "every chunk exists" means every
-chunk the stage wrote). Before a rerun skips the stage, :func:`check` compares: a deleted
-chunk file or a truncated ``zarr.json`` (a variable's, a coordinate's or the cube's own)
-makes the stage run again, and :func:`repair` first removes the damaged variables so that
-the stage recomputes them instead of taking them as up to date, and writes the cube's own
-metadata again from the job when that is what was damaged. Paths are relative to the
-output directory, so a copied or moved output directory is checked against its own files.
+which chunk files each data variable has (their count, a digest of their names and their
+total size: a chunk that is all fill value is legitimately absent, so "every chunk
+exists" means every chunk the stage wrote). Before a rerun skips the stage, :func:`check`
+compares: a deleted or truncated chunk file or a truncated ``zarr.json`` (a variable's, a
+coordinate's or the cube's own) makes the stage run again, and :func:`repair` first
+removes the damaged variables so that the stage recomputes them instead of taking them as
+up to date, and writes the cube's own metadata again from the job when that is what was
+damaged. Paths are relative to the output directory, so a copied or moved output
+directory is checked against its own files.
 """
 
 from __future__ import annotations
@@ -61,12 +62,15 @@ def _cube_of(path: Path) -> Path | None:
     return None
 
 
-def _chunk_keys(array: Path) -> list[str]:
+def _chunk_keys(array: Path) -> tuple[list[str], int]:
+    """The array's chunk files (sorted keys) and their total size in bytes."""
     keys: list[str] = []
+    size = 0
     for root, _, files in os.walk(array / "c"):
         rel = os.path.relpath(root, array)
         keys.extend(f"{rel}/{f}" for f in files)
-    return sorted(keys)
+        size += sum(os.stat(os.path.join(root, f)).st_size for f in files)
+    return sorted(keys), size
 
 
 def _digest(keys: list[str]) -> str:
@@ -99,8 +103,8 @@ def inventory(out_dir: Path, outputs: Mapping[str, Any]) -> dict[str, dict[str, 
             continue
         variables = {}
         for array in _data_arrays(cube):
-            keys = _chunk_keys(array)
-            variables[array.name] = {"chunks": len(keys), "keys": _digest(keys)}
+            keys, size = _chunk_keys(array)
+            variables[array.name] = {"chunks": len(keys), "keys": _digest(keys), "bytes": size}
         found[str(relative_to(out_dir, str(cube)))] = variables
     return found
 
@@ -146,11 +150,14 @@ def inspect(out_dir: Path, record: Mapping[str, Any] | None) -> Damage:
                 problem = (f"cube variable {name!r}: {array / 'zarr.json'} is missing, "
                            "truncated or corrupt")
             else:
-                keys = _chunk_keys(array)
+                keys, size = _chunk_keys(array)
                 if _digest(keys) != expected.get("keys"):
                     lost = int(expected.get("chunks", 0)) - len(keys)
                     problem = (f"cube variable {name!r}: {lost} chunk file(s) missing" if lost > 0
                                else f"cube variable {name!r}: its chunk files changed")
+                elif expected.get("bytes", size) != size:  # older manifests: no size
+                    problem = (f"cube variable {name!r}: its chunk files changed size "
+                               "(truncated or rewritten)")
             if problem:
                 damage.note(problem)
                 damage.cubes.add(cube)

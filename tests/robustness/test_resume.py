@@ -42,6 +42,17 @@ def test_a_deleted_chunk_is_recomputed_not_read_as_nan(done, cli, scheduler) -> 
     assert box.untouched()
 
 
+def test_a_truncated_chunk_is_recomputed_not_read_as_garbage(done, cli, scheduler) -> None:
+    box, before = done
+    chunk = box.out / "cube.zarr" / "heat" / "c" / "0" / "1"
+    chunk.write_bytes(chunk.read_bytes()[:20])
+    result = _rerun(cli, box, scheduler)
+    assert result.code == 0, result.err[-3000:]
+    assert "changed size" in " ".join(result.err.split()) and "Traceback" not in result.err
+    np.testing.assert_array_equal(_heat(box.out), before)
+    assert box.untouched()
+
+
 def test_a_truncated_variable_zarr_json_is_rebuilt(done, cli, scheduler) -> None:
     box, before = done
     meta = box.out / "cube.zarr" / "heat" / "zarr.json"
