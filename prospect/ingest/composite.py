@@ -362,13 +362,16 @@ def _stated_infos(scene: StacScene, variables: list[str], crs: str | None, *,
                           height=g.shape[0], count=1, dtype=g.dtype or "float32",
                           nodata=(nodata,), descriptions=(None,))
 
-    infos = {v: info(scene.bands[v], scene.grids.get(v), v) for v in variables}
-    if any(i is None for i in infos.values()):
-        return None
+    infos: dict[str, RasterInfo] = {}
+    for v in variables:
+        got = info(scene.bands[v], scene.grids.get(v), v)
+        if got is None:
+            return None
+        infos[v] = got
     minfo = info(scene.mask, scene.mask_grid, None) if with_mask else None
     if with_mask and minfo is None:
         return None
-    return infos, minfo  # type: ignore[return-value]
+    return infos, minfo
 
 
 def _check_losses(source: str, max_share: float, total: int, failed: dict[str, str]

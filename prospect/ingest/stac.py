@@ -107,22 +107,25 @@ def _raster_band(asset: pystac.Asset) -> tuple[float, float, float | None]:
 def _crs_of(fields: dict[str, Any]) -> str | None:
     code = fields.get("proj:code")
     epsg = fields.get("proj:epsg")
-    return str(code) if code else (f"EPSG:{int(epsg)}" if epsg else None)
+    return str(code) if code else (f"EPSG:{epsg}" if epsg else None)
 
 
 def _asset_grid(item: pystac.Item, asset: pystac.Asset) -> AssetGrid | None:
     """The asset's grid from ``proj:*`` (asset fields over item properties), else ``None``."""
     fields = {**item.properties, **asset.extra_fields}
     shape, transform = fields.get("proj:shape"), fields.get("proj:transform")
+    if not isinstance(shape, list | tuple) or not isinstance(transform, list | tuple):
+        return None
     try:
-        rows, cols = (int(v) for v in shape)  # type: ignore[union-attr]
-        a, b, c, d, e, f = (float(v) for v in list(transform)[:6])  # type: ignore[arg-type]
+        rows, cols = (int(v) for v in shape)
+        a, b, c, d, e, f = (float(v) for v in list(transform)[:6])
     except (TypeError, ValueError):
         return None
     if rows <= 0 or cols <= 0 or a == 0 or e == 0:
         return None
-    bands = asset.extra_fields.get("raster:bands") or [{}]
-    dtype = bands[0].get("data_type") if isinstance(bands[0], dict) else None
+    bands = asset.extra_fields.get("raster:bands")
+    first = bands[0] if isinstance(bands, list) and bands else None
+    dtype = first.get("data_type") if isinstance(first, dict) else None
     return AssetGrid(crs=_crs_of(fields), transform=(a, b, c, d, e, f), shape=(rows, cols),
                      dtype=str(dtype) if dtype else None)
 

@@ -114,3 +114,33 @@ def test_stac_over_http(grid, write_tif, tmp_path):
         proc.kill()
         proc.join(5)
         server.server_close()
+
+
+def test_asset_grids_come_from_proj_metadata_asset_over_item(tmp_path):
+    from prospect.ingest.stac import read_stac_scenes
+
+    def item(item_id: str, props: dict, asset: dict) -> dict:
+        return {"type": "Feature", "stac_version": "1.1.0", "id": item_id,
+                "geometry": None, "properties": {"datetime": "2024-01-05T00:00:00Z",
+                                                 **props},
+                "links": [], "assets": {"red": {"href": "red.tif", **asset}}}
+
+    grid = {"proj:shape": [4, 6], "proj:transform": [20, 0, 100.0, 0, -20, 900.0, 0, 0, 1]}
+    features = [
+        item("asset-level", {"proj:code": "EPSG:32619"},
+             {**grid, "proj:code": "EPSG:32620",
+              "raster:bands": [{"data_type": "uint16", "nodata": 0}]}),
+        item("item-level", {"proj:epsg": 32619, **grid}, {}),
+        item("no-shape", {"proj:epsg": 32619}, {"proj:transform": grid["proj:transform"]}),
+        item("bad-shape", {"proj:epsg": 32619}, {"proj:shape": "4x6",
+                                                "proj:transform": grid["proj:transform"]}),
+    ]
+    path = tmp_path / "items.json"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    scenes = {s.item_id: s for s in read_stac_scenes(str(path), {"B04": "red"})}
+    first = scenes["asset-level"].grids["B04"]
+    assert first.crs == "EPSG:32620" and first.shape == (4, 6) and first.dtype == "uint16"
+    assert first.transform == (20.0, 0.0, 100.0, 0.0, -20.0, 900.0)
+    second = scenes["item-level"].grids["B04"]
+    assert second.crs == "EPSG:32619" and second.dtype is None
+    assert scenes["no-shape"].grids == {} and scenes["bad-shape"].grids == {}
