@@ -127,3 +127,40 @@ def test_blockwise_scores_equal_in_memory_predict_proba(cube) -> None:
                                atol=1e-6)
     _, s = predict_with_uncertainty(model, full[ok])
     np.testing.assert_allclose(unc[ok], s, atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["forest", "extra", "subsampled", "bagging"])
+def test_member_spread_equals_each_members_predict_proba(kind: str) -> None:
+    """The spread of a forest, read from each tree's leaf table, is bit-identical to the
+    mean and standard deviation of the members' own ``predict_proba``; the mean equals the
+    ensemble's ``predict_proba`` exactly."""
+    from sklearn.ensemble import BaggingClassifier, ExtraTreesClassifier, RandomForestClassifier
+    from sklearn.tree import DecisionTreeClassifier
+
+    rng = np.random.default_rng(3)
+    X = rng.random((4000, 5)).astype(np.float32)
+    y = (X[:, 0] + 0.3 * rng.standard_normal(4000) > 0.6).astype(int)
+    model = {
+        "forest": RandomForestClassifier(n_estimators=12, min_samples_leaf=2, random_state=0),
+        "extra": ExtraTreesClassifier(n_estimators=8, random_state=0),
+        "subsampled": RandomForestClassifier(n_estimators=10, max_samples=0.005,
+                                             random_state=0),
+        "bagging": BaggingClassifier(DecisionTreeClassifier(), n_estimators=6,
+                                     max_features=3, random_state=0),
+    }[kind].fit(X[:1000], y[:1000])
+    p, s = predict_with_uncertainty(model, X)
+    feats = getattr(model, "estimators_features_", None)
+    members = []
+    for i, m in enumerate(model.estimators_):
+        classes = list(m.classes_)
+        Xi = X[:, feats[i]] if feats is not None else X
+        members.append(m.predict_proba(Xi)[:, classes.index(1)] if 1 in classes
+                       else np.zeros(X.shape[0]))
+    total, total_sq = np.zeros(X.shape[0]), np.zeros(X.shape[0])
+    for q in members:
+        total += q
+        total_sq += q * q
+    mean = total / len(members)
+    assert np.array_equal(p, mean)
+    assert np.array_equal(s, np.sqrt(np.maximum(total_sq / len(members) - mean * mean, 0.0)))
+    assert np.array_equal(p, model.predict_proba(X)[:, 1])
