@@ -175,15 +175,16 @@ def sample_band(path: str, band: int, *, cells: int = SAMPLE_CELLS
     when it has them (GDAL picks the level), else as whole blocks (tiles or strips) from
     an even grid of strata, at least 16, so that the values are a fair sample of the
     band. The four corners are read on their own. What is read is bounded by ``cells``
-    and the block size, whatever the file's size. ``None`` for a remote file without
-    overviews (a sample would cost many requests).
+    and the block size, whatever the file's size. ``None`` for a remote file (``/vsi...``
+    or a URL): a search may name hundreds, and each sample would cost requests.
 
     Returns
     -------
     (values, corners)
         The sampled values (1-D) and the values at the band's four corners.
     """
-    remote = path.startswith("/vsi") or "://" in path
+    if "/vsi" in path or "://" in path:
+        return None
     try:
         with rasterio.open(path) as src:
             h, w = src.height, src.width
@@ -197,8 +198,6 @@ def sample_band(path: str, band: int, *, cells: int = SAMPLE_CELLS
                 f = np.sqrt(h * w / cells)
                 values = src.read(band, out_shape=(max(1, round(h / f)), max(1, round(w / f))))
                 return values.ravel(), corners
-            if remote:
-                return None
             bh, bw = src.block_shapes[band - 1]
             nby, nbx = -(-h // bh), -(-w // bw)
             n = int(np.clip(cells // (bh * bw), 16, 256))

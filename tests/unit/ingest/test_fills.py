@@ -101,3 +101,10 @@ def test_a_small_band_is_read_whole(tmp_path: Path) -> None:
     values, corners = sample_band(str(_write(tmp_path / "s.tif", data, tiled=False)), 1)
     np.testing.assert_array_equal(values, data.ravel())
     np.testing.assert_array_equal(corners, _corners(data))
+
+
+@pytest.mark.parametrize("path", ["/vsicurl/http://127.0.0.1:9/scene.tif",
+                                  "https://example.invalid/scene.tif",
+                                  'NETCDF:"/vsis3/bucket/x.nc":band'])
+def test_remote_files_are_not_sampled(path: str) -> None:
+    assert sample_band(path, 1) is None  # returns before any request
