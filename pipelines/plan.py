@@ -17,8 +17,12 @@ from the grid and the config:
   :func:`tiles.pyramid.write_pyramid` submits (from the grid's bounds, morecantile).
 
 Layers are counted from the source headers when the files exist (``plan_source``, headers
-only), otherwise from the config. Memory per worker is the largest per-task working set
-times threads, doubled for the data in flight, plus the Python process itself.
+only), otherwise from the config. Memory per worker, per stage, is the worker process
+itself plus the working set of that stage's largest task (on the largest chunk) times
+threads; the job's figure is the largest stage's. The working sets are what the tasks
+hold: ingest the costliest layer's (:attr:`prospect.ingest.Layer.memory_per_cell`), score
+the feature stack, its finite rows, the model's temporaries and the next chunk's stack in
+flight. ``benchmarks/country_run.py`` measures them against a real run.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ __all__ = ["JobPlan", "StagePlan", "count_layers", "format_bytes", "plan_job"]
 
 PROCESS_BYTES = 350 * 2**20  # a dask worker process with numpy, rasterio, sklearn loaded
 FLOAT32 = 4
+LAYER_CELL_BYTES = 8.0  # a layer whose kind is not known (counted from the config)
 
 
 @dataclass
@@ -52,6 +57,9 @@ class StagePlan:
     deliveries)."""
     extra_tasks: int = 0
     """Tasks a data-dependent pass may add to ``tasks`` (train's background redraw)."""
+    memory_per_worker: int = 0
+    """Peak resident memory of a worker during this stage: the process plus
+    ``bytes_per_task`` times threads."""
 
 
 @dataclass
@@ -101,12 +109,32 @@ def count_layers(source: Any, grid: RegionGrid) -> tuple[int, str]:
     absent input (a :class:`~prospect.errors.ProspectError` or an ``OSError``) falls back
     to the config; any other exception is a bug and propagates.
     """
+    n, how, _ = _source_layers(source, grid)
+    return n, how
+
+
+def _source_layers(source: Any, grid: RegionGrid) -> tuple[int, str, float]:
+    """:func:`count_layers`, and the largest bytes per cell one of its layers holds while
+    computing a chunk (:attr:`~prospect.ingest.Layer.memory_per_cell`)."""
     from prospect.ingest import plan_source
 
     try:
-        return len(plan_source(source, grid)), "headers"
+        layers = plan_source(source, grid)
     except (ProspectError, OSError) as exc:  # files absent or unreadable
-        return _layers_from_config(source), f"config: {str(exc).splitlines()[0][:300]}"
+        return (_layers_from_config(source), f"config: {str(exc).splitlines()[0][:300]}",
+                _config_cell_bytes(source))
+    return len(layers), "headers", max((la.memory_per_cell for la in layers),
+                                       default=LAYER_CELL_BYTES)
+
+
+def _config_cell_bytes(source: Any) -> float:
+    """Bytes per cell of a source's costliest layer when only its config is known."""
+    if isinstance(source, VectorSource) and (source.distance_to_contacts
+                                             or source.faults_layer):
+        from prospect.ingest.geology import LineDistanceLayer
+
+        return LineDistanceLayer.memory_per_cell
+    return LAYER_CELL_BYTES
 
 
 def _layers_from_config(source: Any) -> int:
@@ -151,14 +179,17 @@ def plan_job(job: JobConfig, grid: RegionGrid, *, workers: int = 1,
     Nothing is computed and no pixel is read; raster headers are read when the files exist.
     """
     n = grid.n_chunks
-    cells = grid.chunks[0] * grid.chunks[1]
+    # the largest chunk (a grid smaller than one chunk is one smaller chunk)
+    cells = min(grid.chunks[0], grid.shape[0]) * min(grid.chunks[1], grid.shape[1])
     chunk_bytes = cells * FLOAT32
-    counted = [count_layers(s, grid) for s in job.sources]
-    n_layers = sum(c for c, _ in counted)
-    how = {h.split(":")[0] for _, h in counted}
+    counted = [_source_layers(s, grid) for s in job.sources]
+    n_layers = sum(c for c, _, _ in counted)
+    how = {h.split(":")[0] for _, h, _ in counted}
     unread = [f"source {s.name!r}: layers counted from the config ({h[len('config: '):]})"
-              for s, (_, h) in zip(job.sources, counted, strict=True) if h != "headers"]
-    stages = [StagePlan("ingest", n_layers * n, n_layers, bytes_per_task=4 * chunk_bytes,
+              for s, (_, h, _) in zip(job.sources, counted, strict=True) if h != "headers"]
+    layer_bytes = max((b for c, _, b in counted if c), default=LAYER_CELL_BYTES)
+    stages = [StagePlan("ingest", n_layers * n, n_layers,
+                        bytes_per_task=int(layer_bytes * cells),
                         note="layers from " + "+".join(sorted(how)) if how else "no sources")]
     from pipelines.plan_graphs import index_tasks, score_tasks, stand_in_cube, train_tasks
 
@@ -170,7 +201,7 @@ def plan_job(job: JobConfig, grid: RegionGrid, *, workers: int = 1,
         idx_tasks, idx_once, n_idx = index_tasks(job, grid, cube) if (
             job.indices.names or job.indices.custom) else (0, 0, 0)
         stages.append(StagePlan("indices", idx_tasks, n_idx, fixed_tasks=idx_once,
-                                bytes_per_task=(6 + 2 * n_idx) * chunk_bytes,
+                                bytes_per_task=(12 + 3 * n_idx) * chunk_bytes,
                                 note="real lazy graph of compute_indices"))
     n_features = n_layers + n_idx
     if job.model is not None:
@@ -179,24 +210,31 @@ def plan_job(job: JobConfig, grid: RegionGrid, *, workers: int = 1,
         where = "the labelled cells" if train.labels_read else "every chunk (labels unread)"
         stages.append(StagePlan(
             "train", train.tasks, 0, fixed_tasks=train.tasks, extra_tasks=train.top_up,
-            bytes_per_task=(n_features + 1) * chunk_bytes,
+            bytes_per_task=3 * n_features * chunk_bytes,  # the stack of a sampled chunk
+            # and its reads (measured: 3 planes per feature)
             note=f"sampling {where} and the background, then {train.fits} model fits; "
                  f"+{train.top_up} if the background is redrawn"))
         tasks, once = score_tasks(job, grid, cube)
+        # measured on a whole-country run (benchmarks/country_run.py, 2048-cell chunks):
+        # about 7 chunk planes per feature (the stack, its finite rows, the model's input
+        # copy, the next chunk's stack read meanwhile) and 10 for the model's temporaries
         stages.append(StagePlan("score", tasks, 2, fixed_tasks=once,
-                                bytes_per_task=(3 * n_features + 4) * chunk_bytes,
+                                bytes_per_task=(7 * n_features + 10) * chunk_bytes,
                                 note="features -> model -> probability + uncertainty"))
     if job.tiles is not None:
         stages.append(StagePlan("tiles", _tile_tasks(job, grid), 0,
-                                bytes_per_task=4 * chunk_bytes, note="pyramid blocks x layers"))
+                                # measured: a metatile job holds ~26 chunk planes
+                                bytes_per_task=26 * chunk_bytes, note="pyramid blocks x layers"))
     cube_vars = n_layers + n_idx + (2 if job.model is not None else 0)
     cube_bytes = cube_vars * grid.shape[0] * grid.shape[1] * FLOAT32
-    per_task = max(s.bytes_per_task for s in stages)
-    memory = PROCESS_BYTES + 2 * per_task * threads_per_worker
+    for s in stages:
+        s.memory_per_worker = PROCESS_BYTES + s.bytes_per_task * threads_per_worker
+    memory = max(s.memory_per_worker for s in stages)
     notes = [
         *unread,
         "cube size is uncompressed float32; zstd typically stores imagery 1.3-2x smaller",
-        "memory per worker = process + 2 x (largest task working set x threads)",
+        "memory per worker = process + largest task working set x threads (per stage; "
+        "the job's is the largest stage's)",
     ]
     return JobPlan(
         job=job.name, region=grid.name, crs=grid.crs, resolution=grid.resolution,

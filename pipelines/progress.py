@@ -235,11 +235,12 @@ class StageMonitor:
     refuses the plugin (e.g. pickling disabled) only loses the heartbeat.
 
     It also measures each worker process's peak resident memory over the stage: the
-    kernel's high-water mark (``VmHWM``) is reset on every worker when the stage starts
-    (``/proc/self/clear_refs``) and read when it ends, so the figure is the true peak, not
-    a sample (Linux workers; elsewhere the summary has no memory figures). The summary
-    also holds the stage's start and end (``started_at``, ``ended_at``, Unix seconds) to
-    line it up with the scheduler's task stream.
+    heap's free pages are returned (``malloc_trim``) and the kernel's high-water mark
+    (``VmHWM``) is reset on every worker when the stage starts (``/proc/self/clear_refs``)
+    and read when it ends, so the figure is the stage's true peak, not a sample (Linux
+    workers; elsewhere the summary has no memory figures). The summary also holds the
+    stage's start and end (``started_at``, ``ended_at``, Unix seconds) to line it up with
+    the scheduler's task stream.
     """
 
     def __init__(self, ctx: RunContext | None, stage: str, *, every: float = 5.0) -> None:
@@ -309,9 +310,17 @@ def _run_on_workers(client: Client | None, fn: Any) -> dict[str, Any] | None:
 
 def _reset_peak_memory() -> Any:
     """A function resetting its process's peak resident memory, ``True`` when it could
-    (made here so it pickles by value: workers need not import this module)."""
+    (made here so it pickles by value: workers need not import this module). It first
+    returns the free pages of the heap to the system (glibc ``malloc_trim``): freed chunks
+    of an earlier stage no longer count in this one's peak, and an idle worker holds less."""
 
     def reset_peak_memory() -> bool | None:
+        try:  # hand the heap's free pages back first (glibc), so the peak is this stage's
+            import ctypes
+
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+        except (OSError, AttributeError):
+            pass
         try:
             with open("/proc/self/clear_refs", "w") as f:
                 f.write("5")  # reset the peak RSS (VmHWM), Linux >= 4.0

@@ -41,11 +41,13 @@ def plan(
     table.add_column("tasks", justify="right")
     table.add_column("variables", justify="right")
     table.add_column("per-task memory", justify="right")
+    table.add_column("per worker", justify="right")
     table.add_column("how counted")
     for s in p.stages:
         table.add_row(s.name, f"{s.tasks:,}", str(s.variables or ""),
-                      format_bytes(s.bytes_per_task), s.note)
-    table.add_row("total", f"{p.tasks:,}", str(p.cube_variables), "", "")
+                      format_bytes(s.bytes_per_task), format_bytes(s.memory_per_worker), s.note)
+    table.add_row("total", f"{p.tasks:,}", str(p.cube_variables), "",
+                  format_bytes(p.memory_per_worker), "")
     out.print(table)
     out.print(f"  cube on disk: {format_bytes(p.cube_bytes)} ({p.cube_variables} float32 "
               "variables, uncompressed)")
