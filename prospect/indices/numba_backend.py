@@ -1,14 +1,17 @@
 """Fused CPU backend: one numba kernel, generated from the formula trees, for all indices.
 
-For a set of indices the generator writes a small Python module holding two kernels: a
-``parallel=True`` one (``prange`` over rows, for whole in-memory scenes) and a serial one
-(for dask blocks, where dask already runs one block per thread). For each row, the kernel
-computes every index of the set from that row of the bands (promoted to float64) and
-stores float32: the row is read from main memory once and stays in cache while every index
-is computed from it, so the kernel makes one pass over memory whatever the number of
-indices. One inner loop per index (rather than all indices per pixel in one loop) keeps
-each loop to a few pointers, which lets LLVM vectorise it. ``fastmath`` is off so NaN and
-division by zero follow IEEE rules exactly like numpy.
+For a set of indices the generator writes a small Python module holding two drivers: a
+``parallel=True`` one (``prange`` over tiles, for whole in-memory scenes) and a serial one
+(for dask blocks, where dask already runs one block per thread). A tile is one row segment
+of at most :data:`TILE` pixels; per tile the driver calls every group function in turn
+(:data:`MAX_FUSED` indices each), which computes its indices from the tile's bands
+(promoted to float64) and stores float32. The tile's bands are read from main memory once
+and stay in cache for every group, and each index is written once, so the kernel makes one
+pass over memory whatever the number of indices. One inner loop per index (rather than all
+indices per pixel in one loop) keeps each loop to a few pointers, which lets LLVM vectorise
+it. ``fastmath`` is off so NaN and division by zero follow IEEE rules exactly like numpy.
+Non-integer constant powers take the exact vectorised path of
+:mod:`prospect.indices.interval` (same bytes as the scalar ``pow``).
 
 The module source is built only from validated trees (see :mod:`prospect.indices.codegen`)
 and written to the user's cache folder (``$PROSPECT_CACHE_DIR``, else
@@ -34,6 +37,8 @@ import numpy as np
 
 from prospect.indices.codegen import local_names, nodata_literals, py_index
 from prospect.indices.formula import Expr, variables
+from prospect.indices.interval import PRELUDE as _INTERVAL_PRELUDE
+from prospect.indices.interval import fast_pow_nodes, interval_index
 from prospect.io.files import write_text
 
 __all__ = ["compute_numba", "kernel_cache_dir", "kernel_source", "numba_available"]
@@ -88,20 +93,35 @@ def _nanmax(a, b):
     return math.nan if (a != a or b != b) else (a if a > b else b)
 '''
 
-_KERNEL = '''
+_GROUP = '''
+
+@numba.njit(**_OPTS)
+def {fname}({args}, out, i, j0, j1):
+{rows}
+{body}
+'''
+
+_DRIVER = '''
 
 @numba.njit(parallel={parallel}, **_OPTS)
 def {fname}({args}, out):
     n_rows = out.shape[1]
     n_cols = out.shape[2]
-    for i in {loop}(n_rows):
-{rows}
-{body}
+    n_seg = (n_cols + {tile} - 1) // {tile}
+    for u in {loop}(n_rows * n_seg):
+        i = u // n_seg
+        j0 = (u - i * n_seg) * {tile}
+        j1 = min(j0 + {tile}, n_cols)
+{calls}
 '''
 
 MAX_FUSED = 16
-"""Indices per generated kernel: compile time grows faster than linearly with kernel size,
-so larger requests run as several fused kernels, each reading only the bands it needs."""
+"""Indices per generated group function: compile time grows faster than linearly with a
+function's size, so larger requests are split into several group functions, compiled one by
+one and called in turn on each tile (the bands stay in cache between them)."""
+
+TILE = 2048
+"""Pixels per tile (one row segment): every group reads the tile's bands from cache."""
 
 PARALLEL_MIN_PIXELS = 1 << 18
 """Below this many pixels the serial kernel is used: threads would cost more than they save
@@ -109,6 +129,7 @@ PARALLEL_MIN_PIXELS = 1 << 18
 
 _LOCK = threading.Lock()
 _KERNELS: dict[str, ModuleType] = {}
+_SOURCES: dict[tuple[object, ...], str] = {}
 
 
 def numba_available() -> bool:
@@ -120,35 +141,81 @@ def numba_available() -> bool:
     return True
 
 
+def _group_source(fname: str, exprs: Sequence[Expr], first: int, inputs: Sequence[str],
+                  nodata: Sequence[str | None], fast_pow: bool) -> tuple[str, str]:
+    """One group function (its indices on one tile) and the argument list to call it with."""
+    names = local_names(inputs)
+    used_all: set[str] = set()
+    for expr in exprs:
+        used_all.update(variables(expr))
+    idx = [i for i, name in enumerate(inputs) if name in used_all]
+    args = ", ".join(f"b{i}" for i in idx)
+    rows = "\n".join([f"    r{i} = b{i}[i, j0:j1]" for i in idx] + ["    m = j1 - j0"])
+    fast = [fast_pow and fast_pow_nodes(expr) for expr in exprs]
+    if any(fast):
+        rows += "\n    bad = np.empty(m, np.bool_)"
+    body = []
+    for k, expr in enumerate(exprs):
+        loads = []
+        for i, name in enumerate(inputs):
+            if name in set(variables(expr)):
+                loads.append(f"v{i} = np.float64(r{i}[j])")
+                if nodata[i] is not None:
+                    loads.append(f"v{i} = math.nan if v{i} == {nodata[i]} else v{i}")
+        store = "o[j] = t if math.isfinite(t) else math.nan"
+        body.append(f"    o = out[{first + k}, i, j0:j1]")
+        if not fast[k]:
+            body.append("    for j in range(m):")
+            body += [f"        {line}" for line in loads]
+            body.append(f"        t = {py_index(expr, names)}")
+            body.append(f"        {store}")
+            continue
+        body.append("    n_bad = 0")
+        body.append("    for j in range(m):")
+        body += [f"        {line}" for line in loads]
+        body += interval_index(expr, names, "        ")
+        body.append(f"        {store}")
+        body.append("        bad[j] = not good")
+        body.append("        n_bad += 0 if good else 1")
+        body.append("    if n_bad > 0:")
+        body.append("        for j in range(m):")
+        body.append("            if bad[j]:")
+        body += [f"                {line}" for line in loads]
+        body.append(f"                t = {py_index(expr, names)}")
+        body.append(f"                {store}")
+    return _GROUP.format(fname=fname, args=args, rows=rows, body="\n".join(body)), args
+
+
 def kernel_source(exprs: Sequence[Expr], inputs: Sequence[str],
-                  nodata: Sequence[str | None] | None = None) -> str:
+                  nodata: Sequence[str | None] | None = None, *, fast_pow: bool = True) -> str:
     """The Python source of the module holding ``kernel_parallel`` and ``kernel_serial``.
 
+    Both take the input arrays (2-D, same order as ``inputs``) and the float32 output
+    ``(len(exprs), rows, cols)``, cut the image into tiles of at most :data:`TILE` pixels
+    of one row and, per tile, call every group function (:data:`MAX_FUSED` indices each).
     ``nodata`` gives, per input, a float literal that reads as NaN (see
     :func:`prospect.indices.codegen.nodata_literals`).
     """
-    names = local_names(inputs)
     nodata = list(nodata) if nodata is not None else [None] * len(inputs)
+    key = (tuple(exprs), tuple(inputs), tuple(nodata), fast_pow)
+    cached = _SOURCES.get(key)
+    if cached is not None:
+        return cached
+    parts = [_PRELUDE, _INTERVAL_PRELUDE]
+    calls = []
+    for g, start in enumerate(range(0, len(exprs), MAX_FUSED)):
+        source, args = _group_source(f"_group{g}", exprs[start:start + MAX_FUSED], start,
+                                     inputs, nodata, fast_pow)
+        parts.append(source)
+        calls.append(f"        _group{g}({args}, out, i, j0, j1)")
     args = ", ".join(f"b{i}" for i in range(len(inputs)))
-    rows = "\n".join(f"        r{i} = b{i}[i]" for i in range(len(inputs)))
-    body = []
-    for k, expr in enumerate(exprs):
-        used = set(variables(expr))
-        body.append(f"        o{k} = out[{k}, i]")
-        body.append("        for j in range(n_cols):")
-        for i, name in enumerate(inputs):
-            if name in used:
-                body.append(f"            v{i} = np.float64(r{i}[j])")
-                if nodata[i] is not None:
-                    body.append(f"            v{i} = math.nan if v{i} == {nodata[i]} else v{i}")
-        body.append(f"            t = {py_index(expr, names)}")
-        body.append(f"            o{k}[j] = t if math.isfinite(t) else math.nan")
-    parts = [_PRELUDE]
     for fname, parallel, loop in (("kernel_parallel", True, "numba.prange"),
                                   ("kernel_serial", False, "range")):
-        parts.append(_KERNEL.format(fname=fname, parallel=parallel, loop=loop, args=args,
-                                    rows=rows, body="\n".join(body)))
-    return "".join(parts)
+        parts.append(_DRIVER.format(fname=fname, parallel=parallel, loop=loop, args=args,
+                                    tile=TILE, calls="\n".join(calls)))
+    source = "".join(parts)
+    _SOURCES[key] = source
+    return source
 
 
 _PRIVATE_DIR: list[Path] = []
@@ -210,7 +277,7 @@ def _load(source: str) -> ModuleType:
 
 def compute_numba(exprs: Sequence[Expr], inputs: Sequence[str], arrays: Sequence[Any], *,
                   parallel: bool = True, out: np.ndarray | None = None,
-                  nodata: float | None = None) -> np.ndarray:
+                  nodata: float | None = None, fast_pow: bool = True) -> np.ndarray:
     """Compute every tree in one fused pass over ``arrays`` (same order as ``inputs``).
 
     Parameters
@@ -228,6 +295,10 @@ def compute_numba(exprs: Sequence[Expr], inputs: Sequence[str], arrays: Sequence
         Optional float32 output of shape ``(len(exprs), *shape)``.
     nodata
         Input value read as NaN (besides NaN itself), compared in each input's dtype.
+    fast_pow
+        Compute non-integer constant powers with the vectorised exact path of
+        :mod:`prospect.indices.interval` (same bytes as the scalar ``pow``; ``False`` keeps
+        the scalar code, for tests).
 
     Returns
     -------
@@ -244,12 +315,12 @@ def compute_numba(exprs: Sequence[Expr], inputs: Sequence[str], arrays: Sequence
     cols = shape[-1] if shape else 1
     flat = dict(zip(inputs, (a.reshape(rows, cols) for a in arrays), strict=True))
     out3 = out.reshape(len(exprs), rows, cols)
+    if not exprs or rows * cols == 0:
+        return out
     parallel = parallel and rows * cols >= PARALLEL_MIN_PIXELS
-    for start in range(0, len(exprs), MAX_FUSED):
-        group = list(exprs[start:start + MAX_FUSED])
-        used = [name for name in inputs if any(name in variables(e) for e in group)]
-        literals = nodata_literals(nodata, [flat[name].dtype for name in used])
-        module = _load(kernel_source(group, used, literals))
-        kernel = module.kernel_parallel if parallel else module.kernel_serial
-        kernel(*(flat[name] for name in used), out3[start:start + len(group)])
+    used = [name for name in inputs if any(name in variables(e) for e in exprs)]
+    literals = nodata_literals(nodata, [flat[name].dtype for name in used])
+    module = _load(kernel_source(exprs, used, literals, fast_pow=fast_pow))
+    kernel = module.kernel_parallel if parallel else module.kernel_serial
+    kernel(*(flat[name] for name in used), out3)
     return out
