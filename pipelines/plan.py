@@ -38,7 +38,10 @@ from prospect.grid import RegionGrid
 
 __all__ = ["JobPlan", "StagePlan", "count_layers", "format_bytes", "plan_job"]
 
-PROCESS_BYTES = 350 * 2**20  # a dask worker process with numpy, rasterio, sklearn loaded
+PROCESS_BYTES = 500 * 2**20
+"""A dask worker process once the stages' libraries are loaded (numpy, GDAL/rasterio,
+geopandas, scikit-learn, zarr): 0.45-0.55 GiB measured on one small chunk
+(``benchmarks/country_run.py --resolution 400``)."""
 FLOAT32 = 4
 LAYER_CELL_BYTES = 8.0  # a layer whose kind is not known (counted from the config)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.cli import main
-from pipelines.plan import format_bytes, plan_job
+from pipelines.plan import PROCESS_BYTES, format_bytes, plan_job
 from prospect.config import load_job, load_region
 from prospect.testing import demo_grid
 
@@ -46,7 +46,7 @@ def test_sizes_follow_the_grid(demo_job: Path) -> None:
     # the largest stage's, and ingest counts the distance layer (250 bytes per cell)
     for p, threads in ((p1, 1), (p2, 4)):
         assert p.memory_per_worker == max(s.memory_per_worker for s in p.stages)
-        assert all(s.memory_per_worker == 350 * 2**20 + threads * s.bytes_per_task
+        assert all(s.memory_per_worker == PROCESS_BYTES + threads * s.bytes_per_task
                    for s in p.stages)
     ingest = next(s for s in p1.stages if s.name == "ingest")
     assert ingest.bytes_per_task == 250 * 64 * 64
