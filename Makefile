@@ -16,9 +16,11 @@ setup: $(VENV)/.installed
 demo: setup
 	$(BIN)/prospect demo --out out/demo
 
+# Two pytest-xdist workers, each file's tests on one of them (its module fixtures made
+# once): while one waits on SLURM (walltimes, worker jobs starting) the other computes.
 # pytest's exit code 5 (no tests collected) is a failure, not a pass.
 test: setup
-	@$(BIN)/pytest -q; rc=$$?; \
+	@$(BIN)/pytest -q -n 2 --dist loadfile; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 
 # `make lint`: ruff on the whole tree, mypy on prospect/, pipelines/ and tiles/ (pyproject's
