@@ -17,10 +17,11 @@ demo: setup
 	$(BIN)/prospect demo --out out/demo
 
 # Two pytest-xdist workers, each file's tests on one of them (its module fixtures made
-# once): while one waits on SLURM (walltimes, worker jobs starting) the other computes.
+# once), files handed out in collection order (the SLURM tests first: tests/conftest.py):
+# while one worker waits on SLURM (walltimes, worker jobs starting) the other computes.
 # pytest's exit code 5 (no tests collected) is a failure, not a pass.
 test: setup
-	@$(BIN)/pytest -q -n 2 --dist loadfile; rc=$$?; \
+	@$(BIN)/pytest -q -n 2 --dist loadfile --no-loadscope-reorder; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 
 # `make lint`: ruff on the whole tree, mypy on prospect/, pipelines/ and tiles/ (pyproject's
