@@ -10,7 +10,9 @@ Chunks run as tasks on the job's dask client when there is one, with a progress 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from rich.progress import Progress
@@ -27,6 +29,7 @@ from prospect.ingest.fills import warn_fills
 from prospect.ingest.mask import apply_mask, plan_mask
 from prospect.ingest.stac_search import resolve_search
 from prospect.io.cube import PartialVariable, create_cube, open_cube, read_provenance
+from prospect.io.files import file_sha256
 from prospect.io.warp import close_warped_views
 
 __all__ = ["run"]
@@ -42,15 +45,17 @@ def _published_fingerprints(ctx: RunContext) -> dict[str, str]:
 
 def _run_tasks(
     ctx: RunContext, layers: list[Layer], grid: RegionGrid, progress: Progress, task_id: Any,
-    lost: dict[str, dict[str, str]],
+    lost: dict[str, dict[str, str]], meanwhile: Callable[[], object] = lambda: None,
 ) -> tuple[int, int]:
     """Compute every pending chunk of ``layers``; publish each variable once complete.
 
     Each layer's partial variable is started and its pending chunks submitted at once,
-    so the workers compute while the later layers are still being prepared. A variable
-    is published as soon as its last chunk lands (or at once when an interrupted run
-    finished all its chunks). Returns the chunks computed and the chunks resumed; the
-    inputs the chunks skipped as unreadable go into ``lost`` (layer name -> name -> why).
+    so the workers compute while the later layers are still being prepared. Once every
+    chunk is submitted, ``meanwhile()`` runs here while the workers compute (without a
+    cluster: after the chunks). A variable is published as soon as its last chunk lands
+    (or at once when an interrupted run finished all its chunks). Returns the chunks
+    computed and the chunks resumed; the inputs the chunks skipped as unreadable go into
+    ``lost`` (layer name -> name -> why).
     """
     remaining: dict[str, int] = {}
     parts: dict[str, PartialVariable] = {}
@@ -82,6 +87,7 @@ def _run_tasks(
             shipped = _ship_layer(executor, layer) if pending else layer
             for window in pending:
                 yield layer.name, (parts[layer.name], shipped, grid, window)
+        meanwhile()
 
     try:
         for name, (_, skipped) in executor.map_unordered(ingest_chunk, calls()):
@@ -191,9 +197,7 @@ def run(ctx: RunContext) -> StageResult:
                 + ("from the saved search" if reused else "found and saved")
                 + f" ({STAC_DIR}/{source.name}.json)")
         layers.extend(plan_source(source, grid))
-    # a fill value the sources do not declare would be ingested as data: warn (sampled)
-    warn_fills(layers, configured={s.name: getattr(s, "nodata", None)
-                                   for s in ctx.job.sources})
+    planned = list(layers)
     if ctx.job.mask is not None:  # sea cells are no-data in every variable
         layers = apply_mask(layers, plan_mask(ctx.job.mask, grid,
                                               region=shipped_region_name(ctx.job)))
@@ -201,14 +205,26 @@ def run(ctx: RunContext) -> StageResult:
     if dupes:
         raise DataError(f"job {ctx.job.name!r}: two sources make the same variable(s) {dupes}; "
                         "rename a source or its bands")
-    create_cube(ctx.cube_path, grid, exist_ok=True, attrs=ctx.cube_attrs)
-    published = _published_fingerprints(ctx)
+    fresh = not ctx.cube_path.exists()
+    # the inputs' SHA-256 (part of each fingerprint) is read while the cube is made
+    with ThreadPoolExecutor(1, thread_name_prefix="sha256") as hashing:
+        hashing.map(file_sha256, [p for p in _inputs(layers).values() if Path(p).is_file()])
+        create_cube(ctx.cube_path, grid, exist_ok=True, attrs=ctx.cube_attrs)
+        published = {} if fresh else _published_fingerprints(ctx)
     todo = sorted((la for la in layers if published.get(la.name) != la.fingerprint(grid)),
                   key=lambda la: -la.cost)
+
+    def check_fills() -> None:
+        """A fill value the sources do not declare would be ingested as data: warn
+        (sampled, while the workers compute; it decides nothing about the values)."""
+        warn_fills(planned, configured={s.name: getattr(s, "nodata", None)
+                                        for s in ctx.job.sources})
+
     lost: dict[str, dict[str, str]] = {}
     with progress_bar(ctx.console, unit="chunks") as progress:
         task_id = progress.add_task(f"ingest {len(todo)} layer(s)", total=None)
-        computed, resumed_chunks = _run_tasks(ctx, todo, grid, progress, task_id, lost)
+        computed, resumed_chunks = _run_tasks(ctx, todo, grid, progress, task_id, lost,
+                                              meanwhile=check_fills)
     if ctx.job.timeseries is not None:
         result.outputs.update(_stack_dates(ctx))
     result.outputs["cube"] = str(ctx.cube_path)

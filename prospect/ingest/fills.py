@@ -40,6 +40,9 @@ CORNER_SHARE = 0.10
 """Any value holding two or more corners is reported from this share."""
 ANY_SHARE = 0.5
 """Any single value of a continuous band is reported from this share."""
+SHARE_CELLS = 65536
+"""Shares are counted on about this many of the sampled values (every k-th one); whether
+the declared nodata occurs is checked on all of them."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,8 @@ def dominant_fill(values: np.ndarray, corners: np.ndarray, *, nodata: float | No
     Parameters
     ----------
     values
-        A sample of the band's cells (raw values, before any scaling).
+        A sample of the band's cells (raw values, before any scaling). Above twice
+        :data:`SHARE_CELLS` values, the shares are counted on an even subsample of them.
     corners
         The band's four corner values.
     nodata
@@ -91,6 +95,13 @@ def dominant_fill(values: np.ndarray, corners: np.ndarray, *, nodata: float | No
         present = np.isnan(values) if np.isnan(nodata) else values == nodata
         if present.any():
             return None
+    sampled = values.size  # the cells with a value
+    if values.dtype.kind == "f":
+        sampled -= int(np.count_nonzero(np.isnan(values)))
+        if sampled == 0:
+            return None
+    if values.size > 2 * SHARE_CELLS:  # shares from every k-th value: sorting is the cost
+        values = values[:: values.size // SHARE_CELLS]
     if values.dtype.kind == "f":
         values = values[~np.isnan(values)]
         if values.size == 0:
@@ -104,7 +115,7 @@ def dominant_fill(values: np.ndarray, corners: np.ndarray, *, nodata: float | No
     for idx in dict.fromkeys([int(np.argmax(counts)), *on_corner]):
         finding = _finding(uniq[idx].item(), float(counts[idx]) / values.size, corners,
                            nodata=nodata, categorical=categorical, dtype=str(values.dtype),
-                           cells=int(values.size))
+                           cells=sampled)
         if finding is not None:
             found.append(finding)
     return max(found, key=lambda f: f.share) if found else None
