@@ -43,16 +43,16 @@ def test_sizes_follow_the_grid(demo_job: Path) -> None:
     assert p1.cube_bytes == p1.cube_variables * grid.shape[0] * grid.shape[1] * 4
     assert p2.memory_per_worker > p1.memory_per_worker
     # per stage: the process plus that stage's task working set x threads; the job's is
-    # the largest stage's, and ingest counts the distance layer (250 bytes per cell)
+    # the largest stage's, and ingest counts the distance layer (48 bytes per cell)
     for p, threads in ((p1, 1), (p2, 4)):
         assert p.memory_per_worker == max(s.memory_per_worker for s in p.stages)
         assert all(s.memory_per_worker == PROCESS_BYTES + threads * s.bytes_per_task
                    for s in p.stages)
     ingest = next(s for s in p1.stages if s.name == "ingest")
-    assert ingest.bytes_per_task == 250 * 64 * 64
+    assert ingest.bytes_per_task == 48 * 64 * 64
     # a grid smaller than one chunk is planned on its own (smaller) chunk
     small = plan_job(job, demo_grid("bonaire", size_m=200, chunks=(512, 512)))
-    assert next(s for s in small.stages if s.name == "ingest").bytes_per_task == 250 * 20 * 20
+    assert next(s for s in small.stages if s.name == "ingest").bytes_per_task == 48 * 20 * 20
     assert format_bytes(1536) == "1.5 KiB" and format_bytes(10) == "10 B"
 
 

@@ -126,3 +126,47 @@ def test_bad_vector_inputs(grid, tmp_path):
                      ).to_file(nocrs_shp)
     with pytest.raises(CRSError, match=r"nocrs\.shp: the vector file has no CRS"):
         plan_vector(VectorSource(name="g", path=nocrs_shp, attribute="unit"), grid)
+
+
+def _per_cell_geos(parts, xs, ys):
+    """The method before: one GEOS point per cell, an STRtree nearest query."""
+    import shapely
+
+    xx, yy = np.meshgrid(xs, ys)
+    idx, dist = shapely.STRtree(parts).query_nearest(
+        shapely.points(xx.ravel(), yy.ravel()), return_distance=True, all_matches=False)
+    out = np.empty(xx.size)
+    out[idx[0]] = dist
+    return out.reshape(xx.shape)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_blockwise_distances_are_bit_identical_to_per_cell_geos(seed):
+    import shapely
+
+    from prospect.ingest.geology import _Lines, line_segments, nearest_line_distances
+
+    rng = np.random.default_rng(seed)
+    # wiggly lines, a ring, a two-point line with a repeated vertex (a zero-length segment),
+    # on a chunk whose sides are not multiples of the block
+    lines = [LineString(np.cumsum(rng.normal(0, 40, (60, 2)), axis=0) + rng.uniform(0, 900, 2))
+             for _ in range(4)]
+    lines.append(shapely.LinearRing([(100, 100), (400, 120), (380, 500), (100, 100)]))
+    lines.append(LineString([(700, 50), (700, 50), (760, 90)]))
+    parts = np.asarray(lines, dtype=object)
+    segments = line_segments(parts)
+    assert segments is not None and len(segments) == 59 * 4 + 3 + 2
+    found = _Lines(tree=shapely.STRtree(parts), segments=segments,
+                   segment_tree=shapely.STRtree(shapely.linestrings(segments.reshape(-1, 2, 2))))
+    xs = 0.5 + 7.3 * np.arange(101) + seed
+    ys = 990.25 - 9.1 * np.arange(77)
+    got = nearest_line_distances(found, xs, ys)
+    want = _per_cell_geos(parts, xs, ys)
+    assert got.shape == (77, 101)
+    assert got.tobytes() == want.tobytes()
+    # a point among the parts: the per-cell query (line_segments refuses it)
+    mixed = np.asarray([*lines, shapely.Point(500, 500)], dtype=object)
+    assert line_segments(mixed) is None
+    fallback = _Lines(tree=shapely.STRtree(mixed), segments=None, segment_tree=None)
+    assert (nearest_line_distances(fallback, xs, ys).tobytes()
+            == _per_cell_geos(mixed, xs, ys).tobytes())
