@@ -15,7 +15,8 @@ real library code builds the real graphs:
   :func:`prospect.models.labels.sample_background` give), then the values shipped to the
   cluster once and one task per model fit;
 * score (:func:`score_tasks`): the stack, :func:`prospect.models.predict.predict_map` and
-  the zarr store of both maps, then one delivery task per map.
+  one task per chunk writing both maps (:func:`pipelines.stages.score.map_writes`), then
+  one delivery task per map.
 
 Each computed collection counts as its optimised graph plus the one task that gathers an
 array's result, as the scheduler runs them. A background draw whose cells partly lack data
@@ -198,6 +199,7 @@ def train_tasks(job: JobConfig, grid: RegionGrid, ds: xr.Dataset) -> TrainTasks:
 def score_tasks(job: JobConfig, grid: RegionGrid, ds: xr.Dataset) -> tuple[int, int]:
     """Tasks of the score stage of ``job`` on stand-in cube ``ds`` (see the module), and
     how many of them are made once per job rather than per chunk."""
+    from pipelines.stages.score import map_writes
     from prospect.features import build_stack
     from prospect.models.predict import predict_map
     from prospect.models.training import labels_source, select_features
@@ -206,7 +208,7 @@ def score_tasks(job: JobConfig, grid: RegionGrid, ds: xr.Dataset) -> tuple[int, 
     assert cfg is not None
     spec = select_features(ds, cfg, labels_path=labels_source(job.sources, cfg).path)
     maps = predict_map(build_stack(ds, spec), _NoModel(), base=spec.base_indices())
-    tasks, once = store_tasks(maps, grid)
+    tasks, once = graph_tasks(map_writes(maps, grid, []))  # never computed: no parts
     deliveries = len(maps.data_vars)  # one task per map: COG, quick-look, histogram
     return tasks + deliveries, once + deliveries
 

@@ -9,6 +9,7 @@ them as COGs under ``out_dir/score`` with one STAC item each.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +21,12 @@ from pipelines.progress import compute, track
 from pipelines.report import write_quicklook, write_score_report
 from prospect.config.model import ModelConfig
 from prospect.errors import ProspectError, StageError
-from prospect.grid import RegionGrid
+from prospect.grid import ChunkWindow, RegionGrid
 from prospect.io.cube import (
-    add_variables,
+    PartialVariable,
     attr_text,
+    begin_variable,
+    consolidate,
     cube_grid,
     open_cube,
 )
@@ -90,11 +93,51 @@ def stac_item(
     return item.to_dict(include_self_link=False)
 
 
+def _write_blocks(*blocks: np.ndarray, parts: list[PartialVariable], grid: RegionGrid,
+                  block_info: dict[Any, Any] | None = None) -> np.ndarray:
+    """Write one chunk of each map into its partial variable (a task; returns a 1 x 1 mark)."""
+    assert block_info is not None
+    (r0, r1), (c0, c1) = block_info[0]["array-location"]
+    iy, ix = block_info[0]["chunk-location"]
+    window = ChunkWindow(iy, ix, slice(r0, r1), slice(c0, c1))
+    for part, block in zip(parts, blocks, strict=True):
+        part.write_chunk(window, block)
+    return np.ones((1, 1), dtype=np.int8)
+
+
+def map_writes(maps: xr.Dataset, grid: RegionGrid, parts: list[PartialVariable]) -> Any:
+    """The lazy writes of every map of ``maps`` into ``parts`` (one per map, in order): one
+    task per chunk, which writes each map's block of that chunk, so every chunk of the
+    maps is predicted once, in the task that stores it (``prospect plan`` counts these)."""
+    import dask.array as dsa
+
+    blocks = [maps[name].data.rechunk(grid.chunks) for name in maps.data_vars]
+    ny, nx = grid.chunk_counts
+    return dsa.map_blocks(_write_blocks, *blocks, parts=parts, grid=grid, dtype=np.int8,
+                          chunks=((1,) * ny, (1,) * nx), meta=np.array((), np.int8))
+
+
 def publish_maps(ctx: RunContext, maps: xr.Dataset) -> None:
     """Compute the lazy maps block by block on the job's cluster and publish them into the
-    job's cube (each block read, predicted and written once; see :func:`score_model`)."""
-    add_variables(ctx.cube_path, maps, overwrite=True, compute=lambda write: compute(
-        write, ctx, f"score: {ctx.grid.n_chunks} block(s)"))
+    job's cube (each block read, predicted and written once; see :func:`score_model`).
+
+    Each map is written chunk by chunk into a partial variable next to the cube
+    (:func:`prospect.io.cube.begin_variable`, as ingest writes its layers), then published
+    with one rename, so a reader never sees half a map."""
+    grid = ctx.grid
+    run_id = uuid.uuid4().hex  # a score run never resumes an earlier run's chunks
+    parts = [begin_variable(ctx.cube_path, str(name), attrs=maps[name].attrs,
+                            fingerprint=f"score-{run_id}", grid=grid, fingerprint_attr=False)
+             for name in maps.data_vars]
+    try:
+        compute(map_writes(maps, grid, parts), ctx, f"score: {grid.n_chunks} block(s)")
+    except BaseException:
+        for part in parts:
+            part.discard()
+        raise
+    for part in parts:
+        part.publish(grid, consolidated=False)
+    consolidate(ctx.cube_path)
 
 
 def run(ctx: RunContext) -> StageResult:

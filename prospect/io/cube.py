@@ -409,8 +409,10 @@ class PartialVariable:
         mark = self.done_dir / f"{window.iy}.{window.ix}"
         mark.touch()
 
-    def publish(self, grid: RegionGrid, *, overwrite: bool = True) -> None:
-        """Move the complete array into the cube and refresh its consolidated metadata."""
+    def publish(self, grid: RegionGrid, *, overwrite: bool = True,
+                consolidated: bool = True) -> None:
+        """Move the complete array into the cube and refresh its consolidated metadata
+        (``consolidated=False``: the caller does, once after publishing several)."""
         missing = self.pending(grid)
         if missing:
             raise DataError(
@@ -421,7 +423,8 @@ class PartialVariable:
         if target.exists() and not overwrite:
             raise DataError(f"{self.cube}: variable {self.name!r} already exists")
         publish_dir(self.array_path, target, aside=self.cube.parent)
-        consolidate(self.cube)
+        if consolidated:
+            consolidate(self.cube)
         shutil.rmtree(self.root, ignore_errors=True)
         with contextlib.suppress(OSError):
             self.root.parent.rmdir()  # only when no other variable is in progress
@@ -469,6 +472,7 @@ def _array_metadata(shape: tuple[int, int], chunks: tuple[int, int], dtype: str,
 def begin_variable(
     cube: Path, name: str, *, dtype: str = "float32", fill_value: float = np.nan,
     attrs: Mapping[str, Any], fingerprint: str, grid: RegionGrid | None = None,
+    fingerprint_attr: bool = True,
 ) -> PartialVariable:
     """Start (or resume) writing variable ``name`` of the cube at ``cube`` chunk by chunk.
 
@@ -487,6 +491,10 @@ def begin_variable(
         discarded and started again.
     grid
         The cube's grid, when the caller has it (saves reading the cube's metadata).
+    fingerprint_attr
+        Also store ``fingerprint`` as the variable's ``prospect_fingerprint`` attribute
+        (what ingest compares to skip an unchanged variable); ``False`` for a run-only
+        fingerprint that must not resume anything (the score stage's maps).
 
     Returns
     -------
@@ -505,7 +513,8 @@ def begin_variable(
     # cube variable of this shape and type (made once per process), with its attributes.
     meta = _array_metadata(grid.shape, grid.chunks, np.dtype(dtype).str, float(fill_value))
     user = {k: encode_zarr_attr_value(v) for k, v in {
-        **attrs, "grid_mapping": "spatial_ref", "prospect_fingerprint": fingerprint}.items()}
+        **attrs, "grid_mapping": "spatial_ref",
+        **({"prospect_fingerprint": fingerprint} if fingerprint_attr else {})}.items()}
     meta["attributes"] = {**user, **meta["attributes"]}
     part.array_path.mkdir(parents=True)
     (part.store / "zarr.json").write_text(json.dumps(_GROUP_METADATA))
