@@ -17,13 +17,21 @@ stopped (SIGSTOP, then SIGCONT): a job has only its own cluster on the machine. 
 of each side give the speedup. The scheduler overhead per task is the median wall time
 of a batch of no-op tasks on the two-worker cluster, divided by the batch size.
 
-The last line is ``RESULT scale speedup_2_workers=<x> overhead_ms_per_task=<ms>``.
+Every timed run's cube is hashed (the stored chunk bytes of every variable): all runs on
+both sides must give the same bytes (``cube_sha256=`` in the ``RESULT`` line), so a change
+that makes a stage faster is seen to keep its outputs. The CPU seconds of each side's
+workers and of this process (the job's client, and the scheduler of the embedded cluster,
+which runs in it) say where the time goes besides the workers' tasks.
+
+The last line is ``RESULT scale speedup_2_workers=<x> overhead_ms_per_task=<ms>
+speedup_<stage>=<x>... cube_sha256=<hex> load=<load average>``.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
 import os
 import shutil
@@ -83,6 +91,29 @@ def timed_run(job: Path, model_dir: Path, out: Path, address: str
     windows = {name: (rec["cluster"]["started_at"], rec["cluster"]["ended_at"])
                for name, rec in stages.items() if "started_at" in rec.get("cluster", {})}
     return seconds, {r.name: r.seconds for r in results}, windows
+
+
+def cube_sha256(out: Path) -> str:
+    """SHA-256 of the stored chunk bytes of every variable of the job's cube under ``out``
+    (variables and chunks in name order; metadata, which holds times and paths, left out)."""
+    h = hashlib.sha256()
+    (cube,) = out.glob("*.zarr")
+    for var in sorted(p for p in cube.iterdir() if (p / "zarr.json").is_file()):
+        for chunk in sorted((var / "c").rglob("*")) if (var / "c").is_dir() else []:
+            if chunk.is_file():
+                h.update(f"{var.name}/{chunk.relative_to(var).as_posix()}".encode())
+                h.update(chunk.read_bytes())
+    return h.hexdigest()
+
+
+def cpu_seconds(pids: list[int]) -> tuple[float, float, float]:
+    """CPU seconds (user + system) so far of the processes ``pids``, of this process and of
+    this thread: to split a run's CPU between the workers, the job's process (client and
+    the embedded scheduler) and its main thread (the stages' own serial work)."""
+    import psutil
+
+    workers = sum(sum(psutil.Process(pid).cpu_times()[:2]) for pid in pids)
+    return workers, time.process_time(), time.thread_time()
 
 
 def where_time_goes(stream: list[dict[str, Any]], windows: dict[str, tuple[float, float]],
@@ -245,6 +276,8 @@ def main() -> None:
             shutil.rmtree(root / "warm-1w", ignore_errors=True)
             print(f"setup: warm-up {time.perf_counter() - t0:.1f} s", flush=True)
             times: dict[int, list[float]] = {1: [], 2: []}
+            cpu: dict[int, list[tuple[float, ...]]] = {1: [], 2: []}
+            hashes: set[str] = set()
             stage_times: dict[int, dict[str, list[float]]] = {1: {}, 2: {}}
             pids = {n: worker_pids(c) for n, c in clusters.items()}
             # a client of our own on each scheduler, to read its task stream
@@ -262,8 +295,12 @@ def main() -> None:
                     with paused(pids[3 - n]), get_task_stream(
                             client=watch[n], plot="save" if html and last else False,
                             filename=str(html)) as stream:
+                        before = cpu_seconds(pids[n])
                         seconds, stages, windows = timed_run(
                             job, base / "model", out, clusters[n].scheduler_address)
+                        after = cpu_seconds(pids[n])
+                    cpu[n].append(tuple(b - a for a, b in zip(before, after, strict=True)))
+                    hashes.add(cube_sha256(out))
                     where[n] = where_time_goes(stream.data, windows, n)
                     times[n].append(seconds)
                     for name, sec in stages.items():
@@ -297,6 +334,19 @@ def main() -> None:
         b = statistics.median(stage_times[2][name])
         per_stage[name] = a / b
         print(f"  {name}: 1 worker {a:.2f} s, 2 workers {b:.2f} s, speedup {a / b:.2f}")
+    if len(hashes) != 1:
+        raise SystemExit(f"the runs' cubes differ ({len(hashes)} different hashes): "
+                         "a stage's output depends on the worker count or the run")
+    digest = hashes.pop()
+    print(f"cube chunks sha256 {digest} (every run, both sides)")
+    print("CPU seconds per run (median): workers' processes, this process (the job's "
+          "client and the embedded scheduler), of it the main thread (the stages' serial "
+          "work):")
+    for n in (1, 2):
+        w, proc, main_thread = (statistics.median(c[i] for c in cpu[n]) for i in range(3))
+        print(f"  {n} worker{'s' * (n > 1)}: workers {w:.2f} s, job process {proc:.2f} s "
+              f"(main thread {main_thread:.2f} s, scheduler and client threads "
+              f"{proc - main_thread:.2f} s), wall {statistics.median(times[n]):.2f} s")
     print("where the time goes (task stream of the last run of each side):")
     for n in (1, 2):
         print_where(f"{n} worker{'s' * (n > 1)}", where[n])
@@ -305,7 +355,7 @@ def main() -> None:
               "task-stream-2w.html")
     print(f"RESULT scale speedup_2_workers={speedup:.2f} overhead_ms_per_task={per_task:.2f} "
           + " ".join(f"speedup_{k}={v:.2f}" for k, v in per_stage.items())
-          + f" load={os.getloadavg()[0]:.1f}")
+          + f" cube_sha256={digest[:16]} load={os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
