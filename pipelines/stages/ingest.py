@@ -9,7 +9,9 @@ Chunks run as tasks on the job's dask client when there is one, with a progress 
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -28,7 +30,13 @@ from prospect.ingest import Layer, ingest_chunk, plan_source, start_layer
 from prospect.ingest.fills import warn_fills
 from prospect.ingest.mask import apply_mask, plan_mask
 from prospect.ingest.stac_search import resolve_search
-from prospect.io.cube import PartialVariable, create_cube, open_cube, read_provenance
+from prospect.io.cube import (
+    PartialVariable,
+    begin_variable,
+    create_cube,
+    open_cube,
+    read_provenance,
+)
 from prospect.io.files import file_sha256
 from prospect.io.warp import close_warped_views
 
@@ -45,7 +53,8 @@ def _published_fingerprints(ctx: RunContext) -> dict[str, str]:
 
 def _run_tasks(
     ctx: RunContext, layers: list[Layer], grid: RegionGrid, progress: Progress, task_id: Any,
-    lost: dict[str, dict[str, str]], meanwhile: Callable[[], object] = lambda: None,
+    lost: dict[str, dict[str, str]], *, checksums: Callable[[], None] = lambda: None,
+    meanwhile: Callable[[], object] = lambda: None,
 ) -> tuple[int, int]:
     """Compute every pending chunk of ``layers``; publish each variable once complete.
 
@@ -56,10 +65,19 @@ def _run_tasks(
     (or at once when an interrupted run finished all its chunks). Returns the chunks
     computed and the chunks resumed; the inputs the chunks skipped as unreadable go into
     ``lost`` (layer name -> name -> why).
+
+    ``checksums()`` returns once the inputs' SHA-256 (part of each fingerprint) are read.
+    On a cluster, a layer with no partial variable to resume does not wait for them: its
+    variable is begun under a provisional fingerprint, its chunks submitted, and its
+    attributes and fingerprint stamped once the checksums are in, before any result is
+    taken (so before it is published). A run killed before the stamp leaves only the
+    provisional fingerprint, which no later run resumes.
     """
     remaining: dict[str, int] = {}
     parts: dict[str, PartialVariable] = {}
     computed = resumed = 0
+    executor = ctx.executor
+    provisional: list[Layer] = []
 
     def finished(name: str) -> None:
         remaining[name] -= 1
@@ -69,7 +87,16 @@ def _run_tasks(
 
     def start(layer: Layer) -> list[ChunkWindow]:
         nonlocal computed, resumed
-        part = parts[layer.name] = start_layer(ctx.cube_path, layer, grid)
+        if executor.on_cluster and PartialVariable(ctx.cube_path, layer.name).fingerprint(
+                ) is None:  # nothing to resume: the fingerprint decides nothing yet
+            part = begin_variable(ctx.cube_path, layer.name, dtype=layer.dtype,
+                                  fill_value=layer.fill_value, attrs={}, grid=grid,
+                                  fingerprint=f"provisional-{uuid.uuid4().hex}")
+            provisional.append(layer)
+        else:
+            checksums()
+            part = start_layer(ctx.cube_path, layer, grid)
+        parts[layer.name] = part
         pending = part.pending(grid)
         computed += len(pending)
         resumed += grid.n_chunks - len(pending)
@@ -79,8 +106,6 @@ def _run_tasks(
             part.publish(grid)
         return pending
 
-    executor = ctx.executor
-
     def calls() -> Iterator[tuple[str, tuple[Any, ...]]]:
         for layer in layers:
             pending = start(layer)
@@ -88,6 +113,10 @@ def _run_tasks(
             for window in pending:
                 yield layer.name, (parts[layer.name], shipped, grid, window)
         meanwhile()
+        checksums()
+        for layer in provisional:
+            parts[layer.name].stamp(grid, dtype=layer.dtype, fill_value=layer.fill_value,
+                                    attrs=layer.attrs(), fingerprint=layer.fingerprint(grid))
 
     try:
         for name, (_, skipped) in executor.map_unordered(ingest_chunk, calls()):
@@ -206,25 +235,43 @@ def run(ctx: RunContext) -> StageResult:
         raise DataError(f"job {ctx.job.name!r}: two sources make the same variable(s) {dupes}; "
                         "rename a source or its bands")
     fresh = not ctx.cube_path.exists()
-    # the inputs' SHA-256 (part of each fingerprint) is read while the cube is made
-    with ThreadPoolExecutor(1, thread_name_prefix="sha256") as hashing:
-        hashing.map(file_sha256, [p for p in _inputs(layers).values() if Path(p).is_file()])
-        create_cube(ctx.cube_path, grid, exist_ok=True, attrs=ctx.cube_attrs)
-        published = {} if fresh else _published_fingerprints(ctx)
-    todo = sorted((la for la in layers if published.get(la.name) != la.fingerprint(grid)),
-                  key=lambda la: -la.cost)
+    # the inputs' SHA-256 (part of each fingerprint) is read beside the rest of the work
+    hashing = ThreadPoolExecutor(1, thread_name_prefix="sha256")
+    reads = [hashing.submit(file_sha256, p) for p in _inputs(layers).values()
+             if Path(p).is_file()]
 
-    def check_fills() -> None:
-        """A fill value the sources do not declare would be ingested as data: warn
-        (sampled, while the workers compute; it decides nothing about the values)."""
+    def checksums() -> None:
+        """Wait for the inputs' SHA-256 (a failure is raised by the fingerprint itself)."""
+        concurrent.futures.wait(reads)
+
+    # a new cube is needed only to publish into: on a cluster it is made while the workers
+    # compute (the chunks go to partial variables beside it); an existing one is checked
+    # against the grid before anything is written
+    cube_later = fresh and ctx.executor.on_cluster
+
+    def meanwhile() -> None:
+        if cube_later:
+            create_cube(ctx.cube_path, grid, exist_ok=True, attrs=ctx.cube_attrs)
+        # a fill value the sources do not declare would be ingested as data: warn
+        # (sampled; it decides nothing about the values)
         warn_fills(planned, configured={s.name: getattr(s, "nodata", None)
                                         for s in ctx.job.sources})
 
-    lost: dict[str, dict[str, str]] = {}
-    with progress_bar(ctx.console, unit="chunks") as progress:
-        task_id = progress.add_task(f"ingest {len(todo)} layer(s)", total=None)
-        computed, resumed_chunks = _run_tasks(ctx, todo, grid, progress, task_id, lost,
-                                              meanwhile=check_fills)
+    try:
+        if not cube_later:
+            create_cube(ctx.cube_path, grid, exist_ok=True, attrs=ctx.cube_attrs)
+        published = {} if fresh else _published_fingerprints(ctx)
+        if published:
+            checksums()
+        todo = sorted((la for la in layers if la.name not in published
+                       or published[la.name] != la.fingerprint(grid)), key=lambda la: -la.cost)
+        lost: dict[str, dict[str, str]] = {}
+        with progress_bar(ctx.console, unit="chunks") as progress:
+            task_id = progress.add_task(f"ingest {len(todo)} layer(s)", total=None)
+            computed, resumed_chunks = _run_tasks(ctx, todo, grid, progress, task_id, lost,
+                                                  checksums=checksums, meanwhile=meanwhile)
+    finally:
+        hashing.shutdown(wait=True)
     if ctx.job.timeseries is not None:
         result.outputs.update(_stack_dates(ctx))
     result.outputs["cube"] = str(ctx.cube_path)

@@ -44,7 +44,7 @@ from xarray.backends.zarr import encode_zarr_attr_value
 
 from prospect.errors import DataError, InputFileError
 from prospect.grid import ChunkWindow, RegionGrid
-from prospect.io.files import publish_dir, scratch_dir, staged_dir, write_json
+from prospect.io.files import publish_dir, scratch_dir, staged_dir, write_json, write_text
 
 __all__ = [
     "PartialVariable",
@@ -433,6 +433,29 @@ class PartialVariable:
         """Remove the partial variable (after a failure that makes it unusable)."""
         shutil.rmtree(self.root, ignore_errors=True)
 
+    def stamp(self, grid: RegionGrid, *, dtype: str, fill_value: float,
+              attrs: Mapping[str, Any], fingerprint: str, fingerprint_attr: bool = True
+              ) -> None:
+        """Write the array's metadata (with ``attrs``) and then the fingerprint, each
+        file atomically; chunks already written are kept.
+
+        :func:`begin_variable` stamps a new variable. Stamping again replaces the
+        attributes and fingerprint of a variable begun under a provisional fingerprint
+        (ingest starts a variable that has nothing to resume while its inputs' checksums
+        are still being read); a run killed before that leaves the provisional
+        fingerprint, which no later run matches, so its chunks are never reused.
+        """
+        # The metadata is what xarray writes for a cube variable of this shape and type
+        # (made once per process), with the variable's attributes.
+        meta = _array_metadata(grid.shape, grid.chunks, np.dtype(dtype).str, float(fill_value))
+        user = {k: encode_zarr_attr_value(v) for k, v in {
+            **attrs, "grid_mapping": "spatial_ref",
+            **({"prospect_fingerprint": fingerprint} if fingerprint_attr else {})}.items()}
+        meta["attributes"] = {**user, **meta["attributes"]}
+        write_text(self.array_path / "zarr.json", json.dumps(meta, indent=2, allow_nan=True))
+        write_json(self.root / "spec.json", {"fingerprint": fingerprint, "name": self.name},
+                   strict=False, indent=None, newline=False)
+
 
 @functools.lru_cache(maxsize=16)
 def _open_for_write(array_path: str, fingerprint: str) -> zarr.Array:
@@ -509,19 +532,11 @@ def begin_variable(
     grid = grid if grid is not None else cube_grid(open_cube(cube))
     part.discard()
     part.root.mkdir(parents=True)
-    # Only the variable's own array is written: its metadata is what xarray writes for a
-    # cube variable of this shape and type (made once per process), with its attributes.
-    meta = _array_metadata(grid.shape, grid.chunks, np.dtype(dtype).str, float(fill_value))
-    user = {k: encode_zarr_attr_value(v) for k, v in {
-        **attrs, "grid_mapping": "spatial_ref",
-        **({"prospect_fingerprint": fingerprint} if fingerprint_attr else {})}.items()}
-    meta["attributes"] = {**user, **meta["attributes"]}
     part.array_path.mkdir(parents=True)
     (part.store / "zarr.json").write_text(json.dumps(_GROUP_METADATA))
-    (part.array_path / "zarr.json").write_text(json.dumps(meta, indent=2, allow_nan=True))
     part.done_dir.mkdir()
-    write_json(part.root / "spec.json", {"fingerprint": fingerprint, "name": name},
-               strict=False, indent=None, newline=False)
+    part.stamp(grid, dtype=dtype, fill_value=fill_value, attrs=attrs,
+               fingerprint=fingerprint, fingerprint_attr=fingerprint_attr)
     return part
 
 
