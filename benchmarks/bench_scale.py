@@ -14,8 +14,10 @@ again and again into fresh output folders, alternating between a cluster of one
 worker process and a cluster of two (each one thread), both started beforehand so their
 start-up is not timed. While one cluster is timed, the other's worker processes are
 stopped (SIGSTOP, then SIGCONT): a job has only its own cluster on the machine. Medians
-of each side give the speedup. The scheduler overhead per task is the median wall time
-of a batch of no-op tasks on the two-worker cluster, divided by the batch size.
+of each side give the speedup. Then one more run a side records the scheduler's task
+stream (not timed: recording it costs the scheduler CPU) to say where each stage's time
+goes. The scheduler overhead per task is the median wall time of a batch of no-op tasks on
+the two-worker cluster, divided by the batch size.
 
 Every timed run's cube is hashed (the stored chunk bytes of every variable): all runs on
 both sides must give the same bytes (``cube_sha256=`` in the ``RESULT`` line), so a change
@@ -242,7 +244,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=None, help="runs per side")
     parser.add_argument("--chunk", type=int, default=None, help="chunk edge in cells")
     parser.add_argument("--trace", type=Path, default=None,
-                        help="folder for the dashboard's task stream of the last run of "
+                        help="folder for the dashboard's task stream of a traced run of "
                              "each side (HTML) and the slowest stage's profile (pstats)")
     parser.add_argument("--no-profile", action="store_true",
                         help="skip the profile of the slowest stage")
@@ -288,26 +290,36 @@ def main() -> None:
             for rep in range(repeats):
                 for n in (1, 2) if rep % 2 == 0 else (2, 1):
                     out = root / f"run-{n}w-{rep}"
-                    last = rep == repeats - 1  # the last run of this side
-                    html = args.trace / f"task-stream-{n}w.html" if args.trace else None
                     # a job has only its own cluster: the other one's worker processes are
                     # stopped while this one is timed, so they take no CPU from it
-                    with paused(pids[3 - n]), get_task_stream(
-                            client=watch[n], plot="save" if html and last else False,
-                            filename=str(html)) as stream:
+                    with paused(pids[3 - n]):
                         before = cpu_seconds(pids[n])
-                        seconds, stages, windows = timed_run(
+                        seconds, stages, _ = timed_run(
                             job, base / "model", out, clusters[n].scheduler_address)
                         after = cpu_seconds(pids[n])
                     cpu[n].append(tuple(b - a for a, b in zip(before, after, strict=True)))
                     hashes.add(cube_sha256(out))
-                    where[n] = where_time_goes(stream.data, windows, n)
                     times[n].append(seconds)
                     for name, sec in stages.items():
                         stage_times[n].setdefault(name, []).append(sec)
                     print(f"run {rep} workers={n}: {seconds:.2f} s "
                           + " ".join(f"{k}={v:.2f}" for k, v in stages.items()), flush=True)
                     shutil.rmtree(out, ignore_errors=True)
+            # one more run a side with the scheduler's task stream recorded, for where the
+            # time goes; not among the timed runs (the recording costs the scheduler
+            # about 0.15 s of CPU a run, which on the two-worker side comes off the workers)
+            for n in (1, 2):
+                out = root / f"trace-{n}w"
+                html = args.trace / f"task-stream-{n}w.html" if args.trace else None
+                with paused(pids[3 - n]), get_task_stream(
+                        client=watch[n], plot="save" if html else False,
+                        filename=str(html)) as stream:
+                    seconds, _, windows = timed_run(
+                        job, base / "model", out, clusters[n].scheduler_address)
+                hashes.add(cube_sha256(out))
+                where[n] = where_time_goes(stream.data, windows, n)
+                print(f"traced run workers={n}: {seconds:.2f} s", flush=True)
+                shutil.rmtree(out, ignore_errors=True)
             per_task = overhead_ms(watch[2])
             slowest = max(CHUNK_STAGES, key=lambda k: statistics.median(stage_times[2][k]))
             if not args.no_profile:
@@ -347,7 +359,7 @@ def main() -> None:
         print(f"  {n} worker{'s' * (n > 1)}: workers {w:.2f} s, job process {proc:.2f} s "
               f"(main thread {main_thread:.2f} s, scheduler and client threads "
               f"{proc - main_thread:.2f} s), wall {statistics.median(times[n]):.2f} s")
-    print("where the time goes (task stream of the last run of each side):")
+    print("where the time goes (task stream of a traced run of each side):")
     for n in (1, 2):
         print_where(f"{n} worker{'s' * (n > 1)}", where[n])
     if args.trace:
