@@ -39,11 +39,36 @@ def reflective_band(common: str) -> bool:
 
 
 def _sample(data: Any) -> Any:
-    """A strided sample of at most ~:data:`_SAMPLE` cells (still lazy for dask input)."""
+    """A strided sample of at most ~:data:`_SAMPLE` cells (still lazy for dask input).
+
+    For a dask array of two or more dimensions the stride is taken block by block
+    (:func:`_strided_blocks`): the same cells in the same order as ``data[..., ::s, ::s]``,
+    in one task per block that also reads it (a slice of a dask array is a task of its own
+    after each read).
+    """
     shape = data.shape
     size = int(np.prod(shape)) if shape else 1
     step = max(1, math.ceil(math.sqrt(size / _SAMPLE)))
+    if data.ndim >= 2 and hasattr(data, "map_blocks") and step > 1:
+        return _strided_blocks(data, step)
     return data[..., ::step, ::step] if data.ndim >= 2 else data[::step]
+
+
+def _strided_blocks(data: Any, step: int) -> Any:
+    """``data[..., ::step, ::step]`` of a dask array as one blockwise task per block."""
+
+    def counts(chunks: tuple[int, ...]) -> tuple[int, ...]:
+        starts = np.cumsum((0, *chunks[:-1]))
+        return tuple(len(range(-int(s) % step, n, step)) for s, n in zip(starts, chunks,
+                                                                            strict=True))
+
+    def take(block: np.ndarray, block_info: dict[Any, Any] | None = None) -> np.ndarray:
+        assert block_info is not None
+        (r0, _), (c0, _) = block_info[0]["array-location"][-2:]
+        return block[..., -r0 % step::step, -c0 % step::step]
+
+    return data.map_blocks(take, chunks=(*data.chunks[:-2], counts(data.chunks[-2]),
+                                         counts(data.chunks[-1])), dtype=data.dtype)
 
 
 def _median(sample: Any, nodata: float | None) -> float:

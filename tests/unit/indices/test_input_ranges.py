@@ -83,3 +83,19 @@ def test_kndvi_sigma_from_the_data(backend: str) -> None:
     assert not np.allclose(fixed["kNDVI"].values, out["kNDVI"].values)
     with pytest.raises(ConfigError, match="only 'sigma: data' is text"):
         compute_indices(cube, ["SAVI"], sensor="sentinel2", constants={"L": "data"})
+
+
+@pytest.mark.parametrize("shape,chunks", [((1000, 700), (512, 300)),
+                                          ((3, 999, 1001), (1, 250, 333)),
+                                          ((600, 600), (600, 600))])
+def test_reflectance_sample_of_a_dask_array_is_the_strided_slice(shape, chunks) -> None:
+    from prospect.indices.ranges import _sample
+
+    data = np.random.default_rng(0).random(shape).astype(np.float32)
+    lazy = da.from_array(data, chunks=chunks)
+    sample = _sample(lazy)
+    step = int(np.ceil(np.sqrt(data.size / 250_000)))
+    assert step > 1
+    np.testing.assert_array_equal(sample.compute(), data[..., ::step, ::step])
+    # one task per block: the stride is taken where the block is read
+    assert len(sample.__dask_graph__().layers) == 2
