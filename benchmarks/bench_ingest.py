@@ -248,6 +248,9 @@ def main() -> None:
         print(f"CPU seconds      prospect {pc_med:.3f} (worker + client), gdalwarp {gc_med:.3f}")
         print(f"max |prospect - gdalwarp| on a 256 x 256 sample: {max_diff:.2e}")
         print(f"cube chunks sha256 {digest}")
+        pairs = sorted(p / g for p, g in zip(pros, gdal, strict=True))
+        print(f"per-repetition ratios (prospect / gdalwarp, same fresh copy, back to back): "
+              f"{[round(r, 3) for r in pairs]}")
         on_cluster.close()  # the memory check runs without the idle cluster beside it
 
         small, large = size // 2, size
@@ -272,6 +275,8 @@ def main() -> None:
               f"ru_maxrss self {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MiB")
     print(f"RESULT ingest vs_gdalwarp={p_med / g_med:.2f} cpu_vs_gdalwarp={pc_med / gc_med:.2f} "
           f"peak_rss_4x_over_1x={ratio:.2f} added_rss_4x_over_1x={add4 / add1:.2f} "
+          f"pair_ratio_median={statistics.median(pairs):.3f} "
+          f"pair_ratio_range={pairs[0]:.3f}-{pairs[-1]:.3f} "
           f"prospect_s={p_med:.3f} gdalwarp_s={g_med:.3f} cells={size * size} "
           f"cube_sha256={digest[:16]}")
 

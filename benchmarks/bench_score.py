@@ -17,7 +17,10 @@ Both start from the same zarr cube on disk and the same saved model (a random fo
 
 The two alternate; medians of wall time give the ratio, and the median CPU time of each
 side (worker and client process for the stage's path) is shown too, as shared machines
-disturb it less. ``maps_sha256`` hashes the stored chunk bytes of both maps, so a change of
+disturb it less. Each alternation's own ratio (its two runs back to back) is listed too,
+with their median and range in the ``RESULT`` line (``pair_ratio_*``): the figure moves by
+a few per cent from run to run, so one ratio cannot tell 1.05 from 1.06.
+``maps_sha256`` hashes the stored chunk bytes of both maps, so a change of
 code can be checked to leave them byte-identical. Memory: each path runs in a fresh process
 (synchronous scheduler) that scores the 1x cube and, separately, a 4x-area cube with the
 same chunk shape; the block-wise path writes its outputs to the cube chunk by chunk, and the
@@ -240,6 +243,8 @@ def peak_rss(mode: str, cube: Path, model_dir: Path) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller cube, fewer repeats")
+    parser.add_argument("--repeats", type=int, default=None,
+                        help="alternations of the two sides (default 5, --quick 3)")
     parser.add_argument("--child", nargs=3, metavar=("MODE", "CUBE", "MODEL"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -247,6 +252,7 @@ def main() -> None:
         child(args.child[0], Path(args.child[1]), Path(args.child[2]))
         return
     side, trees, repeats = (320, 30, 3) if args.quick else (1024, 100, 5)
+    repeats = args.repeats or repeats
     from distributed import Client
 
     from pipelines.cluster import local_cluster
@@ -303,6 +309,9 @@ def main() -> None:
           f"runs {[round(t * 1000) for t in t_block]}  CPU {cb * 1000:8.1f} ms")
     print(f"in-memory (load + predict_proba)     median {mm * 1000:8.1f} ms  "
           f"runs {[round(t * 1000) for t in t_mem]}  CPU {cm * 1000:8.1f} ms")
+    pairs = sorted(b / m for b, m in zip(t_block, t_mem, strict=True))
+    print(f"per-alternation ratios (stage / in-memory, each pair run back to back): "
+          f"{[round(r, 3) for r in pairs]}")
     print(f"maps chunks sha256 {digest}")
     for (mode, k), v in mem.items():
         print(f"peak RSS {mode:9s} {k}: {v['peak_mib']:7.1f} MiB (before scoring "
@@ -314,6 +323,8 @@ def main() -> None:
           f"peak_rss_4x_over_1x={b4['peak_mib'] / b1['peak_mib']:.2f} "
           f"increment_4x_over_1x={inc:.2f} "
           f"inmemory_peak_rss_4x_over_1x={m4['peak_mib'] / m1['peak_mib']:.2f} "
+          f"pair_ratio_median={statistics.median(pairs):.3f} "
+          f"pair_ratio_range={pairs[0]:.3f}-{pairs[-1]:.3f} "
           f"max_abs_diff={max(max_diff, stage_diff):.1e} side={side} "
           f"maps_sha256={digest[:16]}")
 
