@@ -35,10 +35,10 @@ from typing import Any
 
 import numpy as np
 
-from prospect.indices.codegen import local_names, nodata_literals, py_index
-from prospect.indices.formula import Expr, variables
+from prospect.indices.codegen import local_names, nodata_literals, py_expr, py_index, root_division
+from prospect.indices.formula import BinOp, Call, Const, Expr, Neg, Var, variables
 from prospect.indices.interval import PRELUDE as _INTERVAL_PRELUDE
-from prospect.indices.interval import fast_pow_nodes, interval_index
+from prospect.indices.interval import _has_pow, fast_pow_nodes, interval_index
 from prospect.io.files import write_text
 
 __all__ = ["compute_numba", "kernel_cache_dir", "kernel_source", "numba_available"]
@@ -158,7 +158,7 @@ def _put(o, s, m, stream):
 _GROUP = '''
 
 @numba.njit(**_OPTS)
-def {fname}({args}, out, s, stream, i, j0, j1):
+def {fname}({args}, out, s, c, stream, i, j0, j1):
 {wide}{rows}
 {body}
 '''
@@ -175,7 +175,8 @@ def {fname}({args}, out, stream):
         j0 = (u - i * n_seg) * {tile}
         j1 = min(j0 + {tile}, n_cols)
         s = np.empty({tile}, np.float32)
-{calls}
+        c = np.empty(({n_shared}, {tile}), np.float64)
+{shared}{calls}
         if stream:
             _sfence()
 '''
@@ -186,6 +187,8 @@ function's size, so larger requests are split into several group functions, comp
 one and called in turn on each tile (the bands stay in cache between them)."""
 
 WIDE = True
+
+SHARE = True
 
 TILE = 2048
 """Pixels per tile (one row segment): every group reads the tile's bands from cache."""
@@ -213,27 +216,157 @@ def numba_available() -> bool:
     return True
 
 
-def _group_source(fname: str, exprs: Sequence[Expr], first: int, inputs: Sequence[str],
-                  nodata: Sequence[str | None], fast_pow: bool) -> tuple[str, str]:
-    """One group function (its indices on one tile) and the argument list to call it with."""
+_SHARED = "_shared"
+"""Prefix of the placeholder variables that stand for shared sub-expressions."""
+
+
+def _costly(expr: Expr) -> bool:
+    """True when ``expr`` holds a division, a square root or another library function
+    (worth computing once and reading back rather than computing again; products, sums
+    and small integer powers cost less than the load)."""
+    if isinstance(expr, BinOp):
+        if expr.op == "/" or (expr.op == "**" and expr.right == Const(0.5)):
+            return True
+        return _costly(expr.left) or _costly(expr.right)
+    if isinstance(expr, Neg):
+        return _costly(expr.operand)
+    return isinstance(expr, Call)
+
+
+def _stored_subtrees(expr: Expr) -> list[Expr]:
+    """The trees whose float64 value an index computes: its root, or the numerator and
+    denominator of a root ratio (divided in float32, see ``root_division``)."""
+    parts = root_division(expr)
+    return list(parts) if parts is not None else [expr]
+
+
+def _replace(expr: Expr, table: dict[Expr, str]) -> Expr:
+    name = table.get(expr)
+    if name is not None:
+        return Var(name)
+    if isinstance(expr, BinOp):
+        return BinOp(expr.op, _replace(expr.left, table), _replace(expr.right, table))
+    if isinstance(expr, Neg):
+        return Neg(_replace(expr.operand, table))
+    if isinstance(expr, Call):
+        return Call(expr.func, tuple(_replace(a, table) for a in expr.args))
+    return expr
+
+
+def _with_roots(expr: Expr, table: dict[Expr, str]) -> Expr:
+    parts = root_division(expr)
+    if parts is None:
+        return _replace(expr, table)
+    return BinOp("/", _replace(parts[0], table), _replace(parts[1], table))
+
+
+def shared_subexpressions(exprs: Sequence[Expr]) -> tuple[list[Expr], list[Expr]]:
+    """Common sub-expressions across indices, computed once per tile.
+
+    Returns ``(shared, rewritten)``: the costly sub-trees (see :func:`_costly`; no
+    general power, which the interval path handles) that occur in two or more indices,
+    smallest first, each written over the placeholders of the ones before it, and the
+    index trees with every occurrence replaced by its placeholder
+    (``Var("_shared<k>")``). IEEE operations give the same float64 value wherever they
+    run, so reading a shared value back gives the bytes recomputing it would.
+    """
+    owners: dict[Expr, set[int]] = {}
+
+    def visit(node: Expr, k: int) -> None:
+        if isinstance(node, (BinOp, Neg, Call)) and _costly(node) and not _has_pow(node):
+            owners.setdefault(node, set()).add(k)
+        if isinstance(node, BinOp):
+            visit(node.left, k)
+            visit(node.right, k)
+        elif isinstance(node, Neg):
+            visit(node.operand, k)
+        elif isinstance(node, Call):
+            for a in node.args:
+                visit(a, k)
+
+    for k, expr in enumerate(exprs):
+        for tree in _stored_subtrees(expr):
+            visit(tree, k)
+    chosen = sorted((e for e, ks in owners.items() if len(ks) > 1), key=_size)
+    table: dict[Expr, str] = {}
+    shared: list[Expr] = []
+    for expr in chosen:
+        shared.append(_replace(expr, table))
+        table[expr] = f"{_SHARED}{len(table)}"
+    return shared, [_with_roots(e, table) for e in exprs]
+
+
+def _size(expr: Expr) -> int:
+    if isinstance(expr, BinOp):
+        return 1 + _size(expr.left) + _size(expr.right)
+    if isinstance(expr, Neg):
+        return 1 + _size(expr.operand)
+    if isinstance(expr, Call):
+        return 1 + sum(_size(a) for a in expr.args)
+    return 1
+
+
+def _loads(expr: Expr, inputs: Sequence[str], nodata: Sequence[str | None]) -> list[str]:
+    """Statements reading the inputs and shared values ``expr`` uses at pixel ``j``."""
+    used = set(variables(expr))
+    loads = []
+    for i, name in enumerate(inputs):
+        if name in used:
+            loads.append(f"v{i} = np.float64(r{i}[j])")
+            if nodata[i] is not None:
+                loads.append(f"v{i} = math.nan if v{i} == {nodata[i]} else v{i}")
+    for name in sorted(n for n in used if n.startswith(_SHARED)):
+        k = name[len(_SHARED):]
+        loads.append(f"w{k} = c{k}[j]")
+    return loads
+
+
+def _names(inputs: Sequence[str], n_shared: int) -> dict[str, str]:
     names = local_names(inputs)
+    names.update({f"{_SHARED}{k}": f"w{k}" for k in range(n_shared)})
+    return names
+
+
+def _shared_source(shared: Sequence[Expr], inputs: Sequence[str],
+                   nodata: Sequence[str | None]) -> tuple[str, str]:
+    """The function filling ``c[k, :m]`` with shared value ``k`` on one tile, and its
+    argument list."""
+    used: set[str] = set()
+    for expr in shared:
+        used.update(variables(expr))
+    idx = [i for i, name in enumerate(inputs) if name in used]
+    args = ", ".join(f"b{i}" for i in idx)
+    names = _names(inputs, len(shared))
+    lines = [f"    r{i} = b{i}[i, j0:j1]" for i in idx] + ["    m = j1 - j0"]
+    lines += [f"    c{k} = c[{k}]" for k in range(len(shared))]
+    for k, expr in enumerate(shared):
+        lines.append("    for j in range(m):")
+        lines += [f"        {line}" for line in _loads(expr, inputs, nodata)]
+        lines.append(f"        c{k}[j] = {py_expr(expr, names)}")
+    source = _GROUP.format(fname="_fill_shared", args=args, rows="\n".join(lines), body="",
+                           wide="    _wide()\n" if WIDE else "")
+    return source, args
+
+
+def _group_source(fname: str, exprs: Sequence[Expr], first: int, inputs: Sequence[str],
+                  nodata: Sequence[str | None], fast_pow: bool,
+                  n_shared: int = 0) -> tuple[str, str]:
+    """One group function (its indices on one tile) and the argument list to call it with."""
+    names = _names(inputs, n_shared)
     used_all: set[str] = set()
     for expr in exprs:
         used_all.update(variables(expr))
     idx = [i for i, name in enumerate(inputs) if name in used_all]
     args = ", ".join(f"b{i}" for i in idx)
-    rows = "\n".join([f"    r{i} = b{i}[i, j0:j1]" for i in idx] + ["    m = j1 - j0"])
+    rows = "\n".join([f"    r{i} = b{i}[i, j0:j1]" for i in idx] + ["    m = j1 - j0"]
+                     + [f"    c{k} = c[{k}]" for k in range(n_shared)
+                        if f"{_SHARED}{k}" in used_all])
     fast = [fast_pow and fast_pow_nodes(expr) for expr in exprs]
     if any(fast):
         rows += "\n    bad = np.empty(m, np.bool_)"
     body = []
     for k, expr in enumerate(exprs):
-        loads = []
-        for i, name in enumerate(inputs):
-            if name in set(variables(expr)):
-                loads.append(f"v{i} = np.float64(r{i}[j])")
-                if nodata[i] is not None:
-                    loads.append(f"v{i} = math.nan if v{i} == {nodata[i]} else v{i}")
+        loads = _loads(expr, inputs, nodata)
         store = "s[j] = t if math.isfinite(t) else math.nan"
         put = f"    _put(out[{first + k}, i, j0:j1], s, m, stream)"
         if not fast[k]:
@@ -277,17 +410,24 @@ def kernel_source(exprs: Sequence[Expr], inputs: Sequence[str],
     if cached is not None:
         return cached
     parts = [_PRELUDE, _INTERVAL_PRELUDE]
+    shared, rewritten = shared_subexpressions(exprs) if SHARE else ([], list(exprs))
+    fill = ""
+    if shared:
+        source, args = _shared_source(shared, inputs, nodata)
+        parts.append(source)
+        fill = f"        _fill_shared({args}, out, s, c, stream, i, j0, j1)\n"
     calls = []
     for g, start in enumerate(range(0, len(exprs), MAX_FUSED)):
-        source, args = _group_source(f"_group{g}", exprs[start:start + MAX_FUSED], start,
-                                     inputs, nodata, fast_pow)
+        source, args = _group_source(f"_group{g}", rewritten[start:start + MAX_FUSED], start,
+                                     inputs, nodata, fast_pow, len(shared))
         parts.append(source)
-        calls.append(f"        _group{g}({args}, out, s, stream, i, j0, j1)")
+        calls.append(f"        _group{g}({args}, out, s, c, stream, i, j0, j1)")
     args = ", ".join(f"b{i}" for i in range(len(inputs)))
     for fname, parallel, loop in (("kernel_parallel", True, "numba.prange"),
                                   ("kernel_serial", False, "range")):
         parts.append(_DRIVER.format(fname=fname, parallel=parallel, loop=loop, args=args,
-                                    tile=TILE, calls="\n".join(calls)))
+                                    tile=TILE, calls="\n".join(calls), shared=fill,
+                                    n_shared=max(len(shared), 1)))
     source = "".join(parts)
     _SOURCES[key] = source
     return source
