@@ -9,7 +9,11 @@ of at most :data:`TILE` pixels; per tile the driver calls every group function i
 and stay in cache for every group, and each index is written once, so the kernel makes one
 pass over memory whatever the number of indices. One inner loop per index (rather than all
 indices per pixel in one loop) keeps each loop to a few pointers, which lets LLVM vectorise
-it. ``fastmath`` is off so NaN and division by zero follow IEEE rules exactly like numpy.
+it. Costly sub-expressions that several indices share (:func:`shared_subexpressions`)
+are computed once per tile into a float64 scratch row; each index is computed into a
+float32 scratch row and copied to its output, with non-temporal stores when the output is
+large (:data:`STREAM_MIN_BYTES`); the group functions ask LLVM for 512-bit vectors.
+``fastmath`` is off so NaN and division by zero follow IEEE rules exactly like numpy.
 Non-integer constant powers take the exact vectorised path of
 :mod:`prospect.indices.interval` (same bytes as the scalar ``pow``).
 
@@ -93,6 +97,8 @@ def _nanmax(a, b):
     return math.nan if (a != a or b != b) else (a if a > b else b)
 
 
+import platform as _platform
+
 from llvmlite import ir as _llir
 from numba import types as _nbtypes
 from numba.extending import intrinsic as _nbintrinsic
@@ -119,9 +125,12 @@ def _nt8(typingctx, dst, k, src):
 def _sfence(typingctx):
     """Order this thread's non-temporal stores before what follows (thread join)."""
     def codegen(context, builder, signature, args):
-        fn = builder.module.declare_intrinsic("llvm.x86.sse.sfence", fnty=_llir.FunctionType(
-            _llir.VoidType(), []))
-        builder.call(fn, [])
+        if _platform.machine().lower() in ("x86_64", "amd64", "i386", "i686"):
+            fn = builder.module.declare_intrinsic("llvm.x86.sse.sfence",
+                                                  fnty=_llir.FunctionType(_llir.VoidType(), []))
+            builder.call(fn, [])
+        else:  # other targets: a sequentially consistent fence orders every store
+            builder.fence("seq_cst")
         return context.get_dummy_value()
     return _nbtypes.void(), codegen
 
@@ -490,6 +499,23 @@ def _load(source: str) -> ModuleType:
         return module
 
 
+_READ: dict[tuple[int, ...], tuple[tuple[Expr, ...], frozenset[str]]] = {}
+
+
+def _read_names(exprs: Sequence[Expr]) -> frozenset[str]:
+    """Every variable the trees read, kept per tuple of tree objects: a kernel call on one
+    strip of a large scene must not walk 100 trees again (about 1 ms)."""
+    key = tuple(map(id, exprs))
+    hit = _READ.get(key)
+    if hit is not None and all(a is b for a, b in zip(hit[0], exprs, strict=True)):
+        return hit[1]
+    names = frozenset(name for e in exprs for name in variables(e))
+    if len(_READ) > 256:
+        _READ.clear()
+    _READ[key] = (tuple(exprs), names)  # holds the trees, so their ids stay theirs
+    return names
+
+
 def compute_numba(exprs: Sequence[Expr], inputs: Sequence[str], arrays: Sequence[Any], *,
                   parallel: bool = True, out: np.ndarray | None = None,
                   nodata: float | None = None, fast_pow: bool = True) -> np.ndarray:
@@ -533,7 +559,8 @@ def compute_numba(exprs: Sequence[Expr], inputs: Sequence[str], arrays: Sequence
     if not exprs or rows * cols == 0:
         return out
     parallel = parallel and rows * cols >= PARALLEL_MIN_PIXELS
-    used = [name for name in inputs if any(name in variables(e) for e in exprs)]
+    read = _read_names(exprs)
+    used = [name for name in inputs if name in read]
     literals = nodata_literals(nodata, [flat[name].dtype for name in used])
     module = _load(kernel_source(exprs, used, literals, fast_pow=fast_pow))
     kernel = module.kernel_parallel if parallel else module.kernel_serial
