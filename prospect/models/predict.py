@@ -8,6 +8,7 @@ workers once (one delayed object), and memory is bounded by the chunk size.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 
 import dask
@@ -53,7 +54,9 @@ def predict_map(stack: xr.DataArray, model: ProbabilisticClassifier, *,
     if not isinstance(data, da.Array):
         data = da.from_array(np.asarray(data), chunks=(-1, 512, 512))
     data = data.rechunk({0: -1})
-    shared = dask.delayed(model, pure=True, traverse=False)
+    # a fresh key instead of a token: tokenizing pickles the whole model (25 ms for a
+    # 100-tree forest) on every call, and no two calls share a result anyway
+    shared = dask.delayed(model, name=f"model-{uuid.uuid4().hex}", traverse=False)
     out = da.map_blocks(
         predict_block, data, shared, list(base), dtype=np.float32,
         chunks=((2,), data.chunks[1], data.chunks[2]), meta=np.array((), np.float32),
