@@ -207,12 +207,14 @@ STREAM_MIN_BYTES = 16 << 20
 far larger than the caches, they would otherwise be read into cache before each write
 (doubling the write traffic) and evict the bands."""
 
-STREAM_MIN_INDICES = 24
-"""...and when there are at least this many indices: with few output streams the
-write-allocate reads cost less than the scratch row and its copy (10 indices: 3.4 ns a
-pixel with plain stores, 3.8 streaming; 100 indices: 58 plain through the scratch row, 44
-streaming; A/B in one process, 4096^2 and 2048^2 scenes, both threads). Below it each
-index loop stores straight into its output row."""
+STREAM_MIN_INDICES = 128
+"""...and when there are at least this many indices. Measured on the 2-vCPU machine (A/B
+in one process, both threads, busy machine): with 10 indices plain stores 3.4 ns a pixel,
+streaming 3.8; with 100 indices (4096^2 in strips of 256) plain stores straight into the
+output 46.9, streaming through the scratch row 51.7 (the kernel before issue 19 round 2:
+55.2). The copy through the scratch row costs more than the write-allocate reads it saves
+up to 100 indices here, so streaming is left to larger index sets; below it each index
+loop stores straight into its output row."""
 
 PARALLEL_MIN_PIXELS = 1 << 18
 """Below this many pixels the serial kernel is used: threads would cost more than they save

@@ -12,7 +12,7 @@ import hashlib
 import numpy as np
 import pytest
 
-from prospect.indices import plan_indices
+from prospect.indices import numba_backend, plan_indices
 from prospect.indices.numba_backend import compute_numba
 
 # The 100 Sentinel-2 catalogue entries of benchmarks/bench_indices.py (its hundred()).
@@ -60,7 +60,8 @@ def _inputs(n_bands: int, dtype: type, shape: tuple[int, int] = (96, 2900),
 @pytest.mark.slow
 @pytest.mark.parametrize(("case", "dtype", "nodata"), [
     ("float32", np.float32, None), ("uint16-nodata0", np.uint16, 0.0)])
-def test_hundred_indices_bytes_unchanged(case: str, dtype: type, nodata: float | None) -> None:
+def test_hundred_indices_bytes_unchanged(case: str, dtype: type, nodata: float | None,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
     plan = plan_indices(HUNDRED, sensor="sentinel2")
     assert len(plan.inputs) == 11
     arrays = _inputs(len(plan.inputs), dtype)
@@ -69,4 +70,10 @@ def test_hundred_indices_bytes_unchanged(case: str, dtype: type, nodata: float |
     if case == "float32":  # the parallel driver (278400 pixels: above PARALLEL_MIN_PIXELS)
         out = np.full_like(serial, 7.0)
         compute_numba(plan.exprs, plan.inputs, arrays, parallel=True, nodata=nodata, out=out)
+        assert out.tobytes() == serial.tobytes()
+        # the streaming-store path (scratch row + non-temporal copy), forced on
+        monkeypatch.setattr(numba_backend, "STREAM_MIN_INDICES", 1)
+        monkeypatch.setattr(numba_backend, "STREAM_MIN_BYTES", 1)
+        out = np.full_like(serial, 7.0)
+        compute_numba(plan.exprs, plan.inputs, arrays, parallel=False, nodata=nodata, out=out)
         assert out.tobytes() == serial.tobytes()
