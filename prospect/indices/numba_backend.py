@@ -168,7 +168,8 @@ _GROUP = '''
 
 @numba.njit(**_OPTS)
 def {fname}({args}, out, s, c, stream, i, j0, j1):
-{wide}{rows}
+    _wide()
+{rows}
 {body}
 '''
 
@@ -194,10 +195,6 @@ MAX_FUSED = 16
 """Indices per generated group function: compile time grows faster than linearly with a
 function's size, so larger requests are split into several group functions, compiled one by
 one and called in turn on each tile (the bands stay in cache between them)."""
-
-WIDE = True
-
-SHARE = True
 
 TILE = 2048
 """Pixels per tile (one row segment): every group reads the tile's bands from cache."""
@@ -361,8 +358,7 @@ def _shared_source(shared: Sequence[Expr], inputs: Sequence[str],
         lines.append("    for j in range(m):")
         lines += [f"        {line}" for line in _loads(expr, inputs, nodata)]
         lines.append(f"        c{k}[j] = {py_expr(expr, names)}")
-    source = _GROUP.format(fname="_fill_shared", args=args, rows="\n".join(lines), body="",
-                           wide="    _wide()\n" if WIDE else "")
+    source = _GROUP.format(fname="_fill_shared", args=args, rows="\n".join(lines), body="")
     return source, args
 
 
@@ -411,8 +407,7 @@ def _group_source(fname: str, exprs: Sequence[Expr], first: int, inputs: Sequenc
         body.append(f"                t = {py_index(expr, names)}")
         body.append(f"                {store}")
         body += put
-    return _GROUP.format(fname=fname, args=args, rows=rows, body="\n".join(body),
-                         wide="    _wide()\n" if WIDE else ""), args
+    return _GROUP.format(fname=fname, args=args, rows=rows, body="\n".join(body)), args
 
 
 def kernel_source(exprs: Sequence[Expr], inputs: Sequence[str],
@@ -432,7 +427,7 @@ def kernel_source(exprs: Sequence[Expr], inputs: Sequence[str],
     if cached is not None:
         return cached
     parts = [_PRELUDE, _INTERVAL_PRELUDE]
-    shared, rewritten = shared_subexpressions(exprs) if SHARE else ([], list(exprs))
+    shared, rewritten = shared_subexpressions(exprs)
     fill = ""
     if shared:
         source, args = _shared_source(shared, inputs, nodata)

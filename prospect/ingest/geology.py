@@ -96,10 +96,11 @@ class GeologyCodesLayer(Layer):
 
 @dataclass(frozen=True)
 class _Lines:
-    """Lines of one file in the grid CRS: their parts' tree and, when they are all line
-    strings, their segments (start and end coordinates) in a tree of their own."""
+    """Lines of one file in the grid CRS: when they are all line strings, their segments
+    (start and end coordinates) in a tree; otherwise the tree of their parts (the per-cell
+    query's)."""
 
-    tree: shapely.STRtree
+    tree: shapely.STRtree | None
     segments: np.ndarray | None  # (n, 4): ax, ay, bx, by
     segment_tree: shapely.STRtree | None
 
@@ -130,9 +131,10 @@ def _lines_tree_cached(path: str, _mtime: int, _size: int, layer: str | None,
     if parts.size == 0:
         return None
     segments = line_segments(parts)
-    return _Lines(tree=shapely.STRtree(parts), segments=segments,
-                  segment_tree=None if segments is None else shapely.STRtree(
-                      shapely.linestrings(segments.reshape(-1, 2, 2))))
+    if segments is None:
+        return _Lines(tree=shapely.STRtree(parts), segments=None, segment_tree=None)
+    return _Lines(tree=None, segments=segments,
+                  segment_tree=shapely.STRtree(shapely.linestrings(segments.reshape(-1, 2, 2))))
 
 
 def line_segments(parts: np.ndarray) -> np.ndarray | None:
@@ -184,6 +186,7 @@ def nearest_line_distances(lines: _Lines, xs: np.ndarray, ys: np.ndarray) -> np.
     and the cells' distances are the minimum of :func:`segment_distances` over those.
     """
     if lines.segments is None or lines.segment_tree is None:
+        assert lines.tree is not None
         xx, yy = np.meshgrid(xs, ys)
         idx, dist = lines.tree.query_nearest(shapely.points(xx.ravel(), yy.ravel()),
                                              return_distance=True, all_matches=False)
