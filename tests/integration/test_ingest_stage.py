@@ -106,13 +106,21 @@ def test_sigkill_mid_ingest_then_rerun_gives_the_same_cube(small_scene, tmp_path
     partial = out / ".cube.zarr.partial"
     proc = subprocess.Popen([sys.executable, "-c", RUNNER, str(job), str(out)], cwd=REPO,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        # kill while one variable is part-way (some chunks marked, far from its last chunk)
+    def part_way() -> bool:
+        """One variable part-way (some chunks marked, far from its last) beside a published one."""
         per_var = [len(list(d.glob("done/*"))) for d in partial.glob("*")] if partial.exists() \
             else []
-        if published_now(out / "cube.zarr") and any(3 <= n <= 10 for n in per_var):
-            break
+        return bool(published_now(out / "cube.zarr")) and any(3 <= n <= 10 for n in per_var)
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if part_way():
+            # frozen, then looked at again: the state seen is the state killed (a chunk
+            # takes a few ms, so a variable can be published between a look and a kill)
+            os.kill(proc.pid, signal.SIGSTOP)
+            if part_way():
+                break
+            os.kill(proc.pid, signal.SIGCONT)
         time.sleep(0.002)
     assert proc.poll() is None, "the ingest finished before it could be killed"
     os.kill(proc.pid, signal.SIGKILL)
