@@ -107,7 +107,12 @@ def _raster_band(asset: pystac.Asset) -> tuple[float, float, float | None]:
 def _crs_of(fields: dict[str, Any]) -> str | None:
     code = fields.get("proj:code")
     epsg = fields.get("proj:epsg")
-    return str(code) if code else (f"EPSG:{epsg}" if epsg else None)
+    if code:
+        return str(code)
+    try:  # a whole number, as STAC writes it (32631, 32631.0 or "32631")
+        return f"EPSG:{int(float(epsg))}" if epsg else None
+    except (TypeError, ValueError):
+        return None  # malformed: the header's CRS is used
 
 
 def _asset_grid(item: pystac.Item, asset: pystac.Asset) -> AssetGrid | None:

@@ -144,3 +144,12 @@ def test_asset_grids_come_from_proj_metadata_asset_over_item(tmp_path):
     second = scenes["item-level"].grids["B04"]
     assert second.crs == "EPSG:32619" and second.dtype is None
     assert scenes["no-shape"].grids == {} and scenes["bad-shape"].grids == {}
+
+
+def test_proj_epsg_as_float_or_text_reads_as_one_code():
+    from prospect.ingest.stac import _crs_of
+
+    for given in (32619, 32619.0, "32619"):
+        assert _crs_of({"proj:epsg": given}) == "EPSG:32619"
+    assert _crs_of({"proj:epsg": "utm"}) is None  # malformed: the file header decides
+    assert _crs_of({"proj:code": "EPSG:4326", "proj:epsg": 32619}) == "EPSG:4326"
