@@ -19,7 +19,7 @@ from pmtiles.reader import Reader as PMReader
 
 from prospect.grid import RegionGrid
 from prospect.io.raster import write_cog
-from prospect.testing.servers import free_port, serving
+from prospect.testing.servers import bound_socket, free_port, serving
 from tiles.colormap import N_COLOURS, colormap_palette
 
 __all__ = [
@@ -124,10 +124,13 @@ def live_server(config_path: str | Path, *, port: int | None = None) -> Iterator
 
     cfg = load_serve_config(config_path)
     app = create_app(cfg, config_path=config_path)
-    port = port or free_port()
+    sock = None
+    if port is None:  # bound here, so no other process can take it before the server
+        sock = bound_socket()
+        port = int(sock.getsockname()[1])
     server = uvicorn.Server(uvicorn_config(app, cfg, host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="off"))
-    with serving(server, name="tile server", timeout_s=20):
+    with serving(server, name="tile server", timeout_s=20, sock=sock):
         yield LiveServer(url=f"http://127.0.0.1:{port}", port=port)
 
 

@@ -35,7 +35,7 @@ from affine import Affine
 from pyproj import Transformer
 
 from prospect.testing.scene import SYNTHETIC_TAGS
-from prospect.testing.servers import free_port, serving
+from prospect.testing.servers import bound_socket, serving
 
 __all__ = ["LANDSAT_ASSETS", "S2_ASSETS", "SeriesInfo", "load_series", "make_series",
            "serve_forever", "serve_series"]
@@ -296,7 +296,8 @@ def serve_series(info: SeriesInfo) -> Iterator[SeriesServer]:
     import uvicorn
     from starlette.staticfiles import StaticFiles
 
-    port = free_port()
+    sock = bound_socket()
+    port = int(sock.getsockname()[1])
     base = f"http://127.0.0.1:{port}"
     rebase_hrefs(info, f"{base}/data")
     collections = []
@@ -315,7 +316,7 @@ def serve_series(info: SeriesInfo) -> Iterator[SeriesServer]:
     app.add_api_route("/faults/{status}/{rest:path}", _fault, methods=["GET", "HEAD"])
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="on"))
-    with serving(server, name="the synthetic STAC server") as thread:
+    with serving(server, name="the synthetic STAC server", sock=sock) as thread:
         yield SeriesServer(url=base, data_url=f"{base}/data", thread=thread, server=server)
 
 

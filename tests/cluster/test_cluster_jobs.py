@@ -121,6 +121,9 @@ def test_job_sigkilled_mid_run_resumes_and_skips_finished_stages(
     out = tmp_path / "out"
     proc = cli_job(demo_reference.job, out, "--scheduler", two_workers.address)
     _wait_for(lambda: stage_status(out, "score") == "running", proc, "score started")
+    # frozen, then looked at again: the state seen is the state killed
+    os.killpg(proc.pid, signal.SIGSTOP)
+    assert stage_status(out, "score") == "running", "score finished before the job was frozen"
     kill_group(proc)
     before = read_manifest(out)
     assert before["stages"]["score"]["status"] == "running"
