@@ -3,9 +3,12 @@
 ESPA's LEDAPS / LaSRC surface reflectance (Landsat 4-8, before Collection 1) ships one
 GeoTIFF per band (``<scene>_sr_band4.tif``) and an XML that states, per band, its
 ``scale_factor`` (1e-4), ``add_offset`` (0 when absent), ``fill_value`` (-9999),
-``valid_range`` (-2000..16000) and ``saturate_value``; the CFmask band lists its classes
-(0 clear, 1 water, 2 cloud shadow, 3 snow, 4 cloud, 255 fill). Reflectance is
-``scale_factor * DN + add_offset``. Everything comes from the XML, nothing is assumed.
+``valid_range`` (-2000..16000) and ``saturate_value`` (20000); the CFmask band lists its
+classes (0 clear, 1 water, 2 cloud shadow, 3 snow, 4 cloud, 255 fill). Reflectance is
+``scale_factor * DN + add_offset``. LEDAPS and LaSRC clip reflectance to the valid range, so
+a DN at either end of it is a clipped value, not a measurement: with the saturate value,
+those DNs read as no data (:attr:`BandCalibration.valid_range`). Everything comes from the
+XML, nothing is assumed.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ class EspaBand:
     fill: float | None
     valid_range: tuple[float, float] | None
     classes: dict[int, str] = field(default_factory=dict)
+    saturate: float | None = None
 
 
 @dataclass(frozen=True)
@@ -96,7 +100,7 @@ class EspaMetadata:
                 "or temperature; QA bands go under 'cfmask:', not as image bands"
             )
         return BandCalibration(band.scale, band.offset, quantity, units, fill=band.fill,
-                               valid_range=band.valid_range)
+                               valid_range=band.valid_range, saturate=band.saturate)
 
 
 def _strip(tag: str) -> str:
@@ -107,13 +111,41 @@ def _float(text: str | None) -> float | None:
     return None if text in (None, "") else float(text)
 
 
+def _range(el: ET.Element | None) -> tuple[float, float] | None:
+    """A ``<valid_range min= max=/>`` with both ends, else None (no range is applied)."""
+    if el is None:
+        return None
+    lo, hi = _float(el.get("min")), _float(el.get("max"))
+    return (lo, hi) if lo is not None and hi is not None and lo < hi else None
+
+
+def _band(el: ET.Element) -> EspaBand:
+    """One ``<band>`` element (``ValueError`` on a malformed number)."""
+    kids = {_strip(k.tag): k for k in el}
+    classes = {}
+    if "class_values" in kids:
+        classes = {int(c.get("num", "-1")): (c.text or "").strip()
+                   for c in kids["class_values"]}
+    return EspaBand(
+        name=el.get("name", ""), product=el.get("product", ""),
+        file_name=(kids["file_name"].text or "").strip() if "file_name" in kids else "",
+        data_units=(kids["data_units"].text or "").strip() if "data_units" in kids else "",
+        scale=_float(el.get("scale_factor")) or 1.0,
+        offset=_float(el.get("add_offset")) or 0.0,
+        fill=_float(el.get("fill_value")),
+        valid_range=_range(kids.get("valid_range")),
+        classes=classes,
+        saturate=_float(el.get("saturate_value")),
+    )
+
+
 def read_espa(path: Path | str) -> EspaMetadata:
     """Parse an ESPA metadata XML (``espa_metadata`` schema v1.x).
 
     Raises
     ------
     InputFileError
-        The file is missing or is not an ESPA XML.
+        The file is missing, is not an ESPA XML, or holds a malformed number or date.
     """
     path = Path(path)
     try:
@@ -128,31 +160,30 @@ def read_espa(path: Path | str) -> EspaMetadata:
     for el in root.iter():
         if _strip(el.tag) != "band":
             continue
-        kids = {_strip(k.tag): k for k in el}
-        vr = kids.get("valid_range")
-        classes = {}
-        if "class_values" in kids:
-            classes = {int(c.get("num", "-1")): (c.text or "").strip()
-                       for c in kids["class_values"]}
-        bands[el.get("name", "")] = EspaBand(
-            name=el.get("name", ""), product=el.get("product", ""),
-            file_name=(kids["file_name"].text or "").strip() if "file_name" in kids else "",
-            data_units=(kids["data_units"].text or "").strip() if "data_units" in kids else "",
-            scale=_float(el.get("scale_factor")) or 1.0,
-            offset=_float(el.get("add_offset")) or 0.0,
-            fill=_float(el.get("fill_value")),
-            valid_range=(float(vr.get("min", "nan")), float(vr.get("max", "nan")))
-            if vr is not None else None,
-            classes=classes,
-        )
+        try:
+            band = _band(el)
+        except ValueError as exc:
+            raise InputFileError(
+                f"{path}: band {el.get('name', '?')!r} has a malformed number ({exc}); "
+                "use the ESPA XML as delivered with the scene"
+            ) from None
+        bands[band.name] = band
     when = glob.get("acquisition_date")
     lpgs = glob.get("lpgs_metadata_file")
     ident = landsat_id(lpgs.text or "") if lpgs is not None else None
     if ident is None:
         ident = next((i for b in bands.values() if (i := landsat_id(b.file_name))), None)
+    when_text = (when.text or "").strip() if when is not None else ""
+    try:
+        date = dt.date.fromisoformat(when_text) if when is not None else None
+    except ValueError:
+        raise InputFileError(
+            f"{path}: acquisition_date {when_text!r} is not a date (YYYY-MM-DD); use the "
+            "ESPA XML as delivered with the scene"
+        ) from None
     return EspaMetadata(
         path=str(path), satellite=(glob["satellite"].text or "").strip()
         if "satellite" in glob else "",
-        date=dt.date.fromisoformat((when.text or "").strip()) if when is not None else None,
+        date=date,
         ident=ident, bands=bands,
     )

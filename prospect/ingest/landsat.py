@@ -112,7 +112,11 @@ class BandCalibration:
     units: str
     fill: float | None = None
     valid_range: tuple[float, float] | None = None
-    """Valid DN range stated by the product (before scaling), if any."""
+    """Valid DN range stated by the product (before scaling), if any. The product clips
+    to it, so a DN outside the range or at either end of it is no data (clipped or
+    saturated, not measured)."""
+    saturate: float | None = None
+    """The DN the product writes for a saturated pixel, if it states one: no data."""
 
 
 @dataclass(frozen=True)

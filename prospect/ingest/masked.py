@@ -64,12 +64,15 @@ def _metres_per_unit(crs_text: str) -> float:  # every chunk of every scene asks
 
 def read_masked_band(info: RasterInfo, band: int, mask: SceneMask | None, grid: RegionGrid,
                      window: ChunkWindow, *, nodata: float | None, scale: float,
-                     offset: float, resampling: str) -> np.ndarray:
+                     offset: float, resampling: str,
+                     valid_range: tuple[float, float] | None = None,
+                     saturate: float | None = None) -> np.ndarray:
     """``scale * DN + offset`` of ``band`` on one chunk, dropped pixels NaN before resampling.
 
-    No data (``nodata``, else the file's) and the pixels ``mask`` drops are NaN in the
-    source block; the block is then warped onto the chunk (copied when on the same pixel
-    grid).
+    No data (``nodata``, else the file's), DNs outside ``valid_range`` or at either end of
+    it (the product clips to it), the ``saturate`` DN and the pixels ``mask`` drops are NaN
+    in the source block; the block is then warped onto the chunk (copied when on the same
+    pixel grid).
     """
     grow_px = mask.buffer_m / metres_per_unit(info) / info.resolution if mask else 0.0
     # On the grid's own pixels the block is copied, not resampled: no kernel margin, so a
@@ -81,6 +84,12 @@ def read_masked_band(info: RasterInfo, band: int, mask: SceneMask | None, grid: 
     if got is None:
         return np.full(window.shape, np.nan, dtype=np.float32)
     block, transform = got
+    if valid_range is not None:
+        lo, hi = valid_range
+        with np.errstate(invalid="ignore"):
+            block[~((block > lo) & (block < hi))] = np.nan  # NaN stays NaN
+    if saturate is not None:
+        block[block == saturate] = np.nan
     if mask is not None:
         codes = read_aligned(mask.info, 1, info.crs, transform, block.shape)
         block[grow(dropped(mask.kind, codes, mask.drop), grow_px)] = np.nan

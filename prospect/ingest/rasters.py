@@ -47,8 +47,10 @@ SENSOR_BANDS: dict[str, tuple[str, ...]] = {
 class BandRef:
     """One band of one file, with its calibration and resampling onto the grid.
 
-    ``value = scale * DN + offset`` where ``DN`` is not ``nodata`` and, with a ``mask``
-    (the scene's quality layer), where the mask keeps the pixel.
+    ``value = scale * DN + offset`` where ``DN`` is not ``nodata``, lies strictly inside
+    ``valid_range`` (when the product states one, which it clips to), is not the product's
+    ``saturate`` value and, with a ``mask`` (the scene's quality layer), where the mask
+    keeps the pixel. Invalid DNs are dropped before resampling, as masked pixels are.
     """
 
     info: RasterInfo
@@ -59,6 +61,8 @@ class BandRef:
     resampling: str
     mask: SceneMask | None = None
     quantity: str | None = None
+    valid_range: tuple[float, float] | None = None
+    saturate: float | None = None
 
     def describe(self) -> dict[str, Any]:
         """JSON-friendly summary for provenance."""
@@ -69,14 +73,19 @@ class BandRef:
             out["quantity"] = self.quantity
         if self.mask is not None:
             out["cloud_mask"] = self.mask.describe()
+        if self.valid_range is not None:
+            out["valid_range"] = list(self.valid_range)
+        if self.saturate is not None:
+            out["saturate"] = self.saturate
         return out
 
     def read(self, grid: RegionGrid, window: ChunkWindow) -> np.ndarray:
         """``scale * DN + offset`` on one chunk; no data and masked pixels NaN."""
-        if self.mask is not None:
+        if self.mask is not None or self.valid_range is not None or self.saturate is not None:
             return read_masked_band(self.info, self.band, self.mask, grid, window,
                                     nodata=self.nodata, scale=self.scale, offset=self.offset,
-                                    resampling=self.resampling)
+                                    resampling=self.resampling, valid_range=self.valid_range,
+                                    saturate=self.saturate)
         block = read_warped_window(self.info, self.band, grid, window,
                                    resampling=resampling_enum(self.resampling),
                                    nodata=self.nodata)
@@ -333,12 +342,12 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
                 raise DataError(f"{path}: has {info.count} band(s), band {band} requested")
             scale, offset, unit = source.scale, source.offset, source.units
             nodata = source.nodata if source.nodata is not None else info.nodata[band - 1]
-            quantity = None
+            quantity, valid_range, saturate = None, None, None
             if meta is not None:
                 cal = meta.calibrate(var, path)
                 scale = source.scale * cal.scale
                 offset = source.scale * cal.offset + source.offset
-                quantity = cal.quantity
+                quantity, valid_range, saturate = cal.quantity, cal.valid_range, cal.saturate
                 if "units" not in source.model_fields_set:
                     unit = cal.units
                 if nodata is None:
@@ -352,7 +361,8 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
             )
             per_var.setdefault(var, []).append(
                 BandRef(info=info, band=band, scale=scale, offset=offset, nodata=nodata,
-                        resampling=resampling, mask=mask, quantity=quantity)
+                        resampling=resampling, mask=mask, quantity=quantity,
+                        valid_range=valid_range, saturate=saturate)
             )
             units[var] = unit
             if quantity:

@@ -66,8 +66,13 @@ def test_wageningen_landsat8_and_landsat5_sr_on_one_grid_with_cfmask(shared_data
     cf8 = _read(d8 / f"{L8}_cfmask.tif")
     drop8 = np.isin(cf8, [2, 3, 4, 255])
     assert 0.01 < drop8.mean() < 0.05  # shadow and cloud (0.9 % each)
-    hand = {k: np.where(drop8, np.nan, _read(d8 / f"{L8}_sr_band{n}.tif") * 1e-4)
-            for k, n in l8_bands.items()}
+    def clipped(dn: np.ndarray) -> np.ndarray:  # LaSRC clips to -2000..16000 (the XML)
+        return (dn <= -2000) | (dn >= 16000)
+
+    hand = {k: np.where(drop8 | clipped(dn := _read(d8 / f"{L8}_sr_band{n}.tif")), np.nan,
+                        dn * 1e-4) for k, n in l8_bands.items()}
+    assert clipped(_read(d8 / f"{L8}_sr_band6.tif")).sum() == 1  # one SWIR1 pixel at 1.6
+    assert np.isnan(cube["l8_B6"].values[clipped(_read(d8 / f"{L8}_sr_band6.tif"))]).all()
     for k in l8_bands:
         np.testing.assert_allclose(cube[f"l8_{k}"].values, hand[k], rtol=1e-6)
     water = cf8 == 1
@@ -95,6 +100,13 @@ def test_wageningen_landsat8_and_landsat5_sr_on_one_grid_with_cfmask(shared_data
         return out
 
     drop5 = np.isin(on_grid("cfmask"), [2, 3, 4, 255])
+    # the 1990 scene is clipped at 16000 (7-20 pixels a band, README): none reaches the cube
+    seen = 0
+    for k, n in l5_bands.items():
+        at_clip = on_grid(f"sr_band{n}") == 16000
+        seen += int(at_clip.sum())
+        assert not (np.abs(cube[f"l5_{k}"].values[at_clip] - 1.6) < 0.05).any(), k
+    assert seen >= 3
     b4, b3 = on_grid("sr_band4") * 1e-4, on_grid("sr_band3") * 1e-4
     idx5 = compute_indices(cube, ["NDVI"], sensor="landsat5",
                            bands={"R": "l5_B3", "N": "l5_B4"}).compute()

@@ -249,3 +249,62 @@ def test_unknown_xml_metadata_is_refused(grid, tmp_path, write_tif):
     b4 = write_tif("b4.tif", ramp((40, 40)))
     with pytest.raises(InputFileError, match=r"neither ESPA .* nor a Sentinel-2 product XML"):
         plan_raster(source(bands={"B4": b4}, metadata=bad), grid)
+
+
+# --- ESPA surface reflectance: clipped and saturated DNs are no data -----------------------
+
+L5_ID = "LT51980241990098KIS00"
+ESPA_XML = """<?xml version="1.0" encoding="UTF-8"?>
+<espa_metadata version="1.2" xmlns="http://espa.cr.usgs.gov/v1.2">
+  <global_metadata><satellite>LANDSAT_5</satellite>
+    <acquisition_date>{date}</acquisition_date></global_metadata>
+  <bands>
+    <band product="sr_refl" name="sr_band4" fill_value="-9999" saturate_value="20000"
+          scale_factor="{scale}" add_offset="0.000000">
+      <file_name>{ident}_sr_band4.tif</file_name><data_units>reflectance</data_units>
+      <valid_range min="-2000" max="16000"/>
+    </band>
+  </bands>
+</espa_metadata>
+"""
+
+
+def _espa(tmp_path, write_tif, *, date="1990-04-08", scale="0.000100"):
+    xml = tmp_path / f"{L5_ID}.xml"
+    xml.write_text(ESPA_XML.format(date=date, scale=scale, ident=L5_ID))
+    dn = (ramp((40, 40)) * 8000 + 100).astype(np.int16)
+    dn[0, :4] = [16000, 20000, -2000, -2500]   # clipped high, saturated, clipped low, below
+    dn[1, 0] = -9999                           # the product's fill
+    dn[2, 0] = 15999                           # inside the range: a measurement
+    return xml, dn, write_tif(f"{L5_ID}_sr_band4.tif", dn)
+
+
+def test_espa_clipped_and_saturated_dns_are_no_data_before_resampling(grid, tmp_path,
+                                                                      write_tif):
+    xml, dn, b4 = _espa(tmp_path, write_tif)
+    (layer,) = plan_raster(source(sensor="landsat5", bands={"B4": b4}, metadata=xml), grid)
+    ref = layer.refs[0]
+    assert (ref.valid_range, ref.saturate, ref.nodata) == ((-2000.0, 16000.0), 20000.0, -9999.0)
+    assert ref.describe()["valid_range"] == [-2000.0, 16000.0]  # part of the fingerprint
+    out = assemble(layer, grid)
+    expected = (dn * 1e-4).astype(np.float32)
+    expected[0, :4] = np.nan
+    expected[1, 0] = np.nan
+    np.testing.assert_allclose(out, expected, rtol=1e-6)
+    assert out[2, 0] == pytest.approx(1.5999)
+    # off the file's pixel grid, no clipped value leaks into a neighbour through bilinear
+    shifted = RegionGrid(crs=CRS, resolution=7.0, bounds=(LEFT + 3, TOP - 395, LEFT + 395,
+                                                          TOP - 3), chunks=(16, 16))
+    (moved,) = plan_raster(source(sensor="landsat5", bands={"B4": b4}, metadata=xml), shifted)
+    near = assemble(moved, shifted)[:2, :8]  # rows that touch source rows 0-1 only
+    assert np.nanmax(near) < 1.0 and np.nanmin(near) > 0  # no 1.6, 2.0, -0.2 blended in
+
+
+@pytest.mark.parametrize(("kw", "what"), [({"scale": "1e-4x"}, r"band 'sr_band4' has a "
+                                                               r"malformed number"),
+                                          ({"date": "1990-13-45"}, r"acquisition_date "
+                                                                   r"'1990-13-45' is not a date")])
+def test_malformed_espa_xml_is_refused_naming_the_value(grid, tmp_path, write_tif, kw, what):
+    xml, _, b4 = _espa(tmp_path, write_tif, **kw)
+    with pytest.raises(InputFileError, match=what):
+        plan_raster(source(sensor="landsat5", bands={"B4": b4}, metadata=xml), grid)
