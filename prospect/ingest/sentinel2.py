@@ -4,7 +4,9 @@ From processing baseline 04.00 (25 January 2022) on, ESA shifts every DN by a pe
 offset so that dark surfaces keep their noise: reflectance is
 ``(DN + BOA_ADD_OFFSET) / BOA_QUANTIFICATION_VALUE`` for Level-2A (``RADIO_ADD_OFFSET`` and
 ``QUANTIFICATION_VALUE`` for Level-1C), with offsets of -1000 and a quantification of
-10000. Earlier baselines have no offset. DN 0 is fill (``NODATA``). Band files
+10000. Earlier baselines have no offset. The product's ``Special_Values`` name the fill
+DN (``NODATA``, 0) and the saturated DN (``SATURATED``, 65535); both read as no data (0 when
+the XML lists none, as in every product ESA ships). Band files
 (``T31UFT_20220101T104439_B04_10m.jp2``) are checked against the product's tile and
 datatake time.
 """
@@ -48,6 +50,8 @@ class Sentinel2Metadata:
     datatake: str | None
     date: dt.date | None
     cloud_cover: float | None
+    nodata: float = 0.0
+    saturated: float | None = None
 
     def describe(self) -> str:
         """Tile, time, level and baseline, for messages."""
@@ -84,7 +88,8 @@ class Sentinel2Metadata:
             offset = self.offsets[key]
         q = self.quantification
         quantity = "surface_reflectance" if self.level == "L2A" else "toa_reflectance"
-        return BandCalibration(1.0 / q, offset / q, quantity, "1", fill=0.0)
+        return BandCalibration(1.0 / q, offset / q, quantity, "1", fill=self.nodata,
+                               saturate=self.saturated)
 
 
 def _strip(tag: str) -> str:
@@ -97,7 +102,7 @@ def read_sentinel2(path: Path | str) -> Sentinel2Metadata:
     Raises
     ------
     InputFileError
-        Unreadable, or not a Sentinel-2 product XML.
+        Unreadable, not a Sentinel-2 product XML, or a malformed number or date in it.
     DataError
         No quantification value or processing baseline.
     """
@@ -109,13 +114,28 @@ def read_sentinel2(path: Path | str) -> Sentinel2Metadata:
     tag = _strip(root.tag)
     if tag not in ("Level-2A_User_Product", "Level-1C_User_Product"):
         raise InputFileError(f"{path}: not a Sentinel-2 product XML (root <{tag}>)")
-    level = "L2A" if tag.startswith("Level-2A") else "L1C"
+    try:
+        return _parse(root, path, "L2A" if tag.startswith("Level-2A") else "L1C")
+    except ValueError as exc:
+        raise InputFileError(
+            f"{path}: a malformed number or date ({exc}); use the product XML as ESA "
+            "delivers it"
+        ) from None
+
+
+def _parse(root: ET.Element, path: Path, level: str) -> Sentinel2Metadata:
+    """The parsed XML (``ValueError`` on a malformed number or date)."""
     text: dict[str, str] = {}
     band_ids: dict[str, str] = {}
     raw_offsets: dict[str, float] = {}
+    special: dict[str, float] = {}
     for el in root.iter():
         name = _strip(el.tag)
-        if name in ("BOA_ADD_OFFSET", "RADIO_ADD_OFFSET"):
+        if name == "Special_Values":
+            kids = {_strip(k.tag): (k.text or "").strip() for k in el}
+            if kids.get("SPECIAL_VALUE_TEXT") and kids.get("SPECIAL_VALUE_INDEX"):
+                special[kids["SPECIAL_VALUE_TEXT"]] = float(kids["SPECIAL_VALUE_INDEX"])
+        elif name in ("BOA_ADD_OFFSET", "RADIO_ADD_OFFSET"):
             raw_offsets[el.get("band_id", "")] = float((el.text or "0").strip())
         elif name == "Spectral_Information":
             band_ids[el.get("bandId", "")] = el.get("physicalBand", "")
@@ -135,4 +155,5 @@ def read_sentinel2(path: Path | str) -> Sentinel2Metadata:
         datatake=uri.group(3) if uri else None,
         date=dt.date.fromisoformat(start[:10]) if start else None,
         cloud_cover=float(cloud) if cloud else None,
+        nodata=special.get("NODATA", 0.0), saturated=special.get("SATURATED"),
     )

@@ -216,6 +216,10 @@ S2_MTD = """<?xml version="1.0" encoding="UTF-8"?>
 <BOA_QUANTIFICATION_VALUE unit="none">10000</BOA_QUANTIFICATION_VALUE>
 </QUANTIFICATION_VALUES_LIST>
 {offsets}
+<Special_Values><SPECIAL_VALUE_TEXT>NODATA</SPECIAL_VALUE_TEXT>
+<SPECIAL_VALUE_INDEX>0</SPECIAL_VALUE_INDEX></Special_Values>
+<Special_Values><SPECIAL_VALUE_TEXT>SATURATED</SPECIAL_VALUE_TEXT>
+<SPECIAL_VALUE_INDEX>65535</SPECIAL_VALUE_INDEX></Special_Values>
 <Spectral_Information_List>
 <Spectral_Information bandId="3" physicalBand="B4"/>
 <Spectral_Information bandId="8" physicalBand="B8A"/>
@@ -233,10 +237,12 @@ def test_sentinel2_l2a_boa_offset_from_baseline_04(grid, tmp_path, write_tif, ba
     mtd.write_text(S2_MTD.format(base=base, base4=base.replace(".", ""),
                                  offsets=OFFSETS if base >= "04" else ""))
     dn = (ramp((40, 40)) * 5000 + 900).astype(np.uint16)
+    dn[0, :2] = [0, 65535]  # the XML's NODATA and SATURATED
     b4 = write_tif("T31UFT_20220301T104021_B04_10m.tif", dn)
     (layer,) = plan_raster(source(sensor="sentinel2", bands={"B04": b4}, metadata=mtd), grid)
-    np.testing.assert_allclose(assemble(layer, grid), (dn.astype(np.float64) + offset) / 1e4,
-                               rtol=1e-5, atol=1e-7)
+    expected = (dn.astype(np.float64) + offset) / 1e4
+    expected[0, :2] = np.nan
+    np.testing.assert_allclose(assemble(layer, grid), expected, rtol=1e-5, atol=1e-7)
     other = write_tif("T31UGT_20220301T104021_B04_10m.tif", dn)
     with pytest.raises(DataError, match=r"the file is T31UGT_20220301T104021 but .* describes "
                                         r"T31UFT_20220301T104021 \(Level-2A, baseline"):
@@ -308,3 +314,12 @@ def test_malformed_espa_xml_is_refused_naming_the_value(grid, tmp_path, write_ti
     xml, _, b4 = _espa(tmp_path, write_tif, **kw)
     with pytest.raises(InputFileError, match=what):
         plan_raster(source(sensor="landsat5", bands={"B4": b4}, metadata=xml), grid)
+
+
+def test_malformed_sentinel2_xml_is_refused_naming_the_file(grid, tmp_path, write_tif):
+    mtd = tmp_path / "MTD_MSIL2A.xml"
+    mtd.write_text(S2_MTD.format(base="04.00", base4="0400", offsets=OFFSETS).replace(
+        ">10000</BOA_QUANTIFICATION_VALUE>", ">1e4x</BOA_QUANTIFICATION_VALUE>"))
+    b4 = write_tif("T31UFT_20220301T104021_B04_10m.tif", ramp((40, 40)))
+    with pytest.raises(InputFileError, match=r"MTD_MSIL2A\.xml: a malformed number or date"):
+        plan_raster(source(sensor="sentinel2", bands={"B04": b4}, metadata=mtd), grid)
