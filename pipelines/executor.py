@@ -70,18 +70,23 @@ class StageExecutor:
         return value if self.client is None else ship(self.client, value, replicate=replicate)
 
     def map_unordered(self, fn: Callable[..., R],
-                      calls: Iterable[tuple[K, tuple[Any, ...]]]) -> Iterator[tuple[K, R]]:
-        """``(key, fn(*args))`` for every ``(key, args)`` of ``calls``, as they finish.
+                      calls: Iterable[tuple[K, tuple[Any, ...]]]) -> Iterator[tuple[K, Any]]:
+        """``(key, future)`` for every ``(key, args)`` of ``calls``, as each call finishes.
+
+        Each future is done (:meth:`gather` takes its value: gather many at once, one round
+        trip to the cluster for all of them, rather than one each). A failed call raises
+        when it comes; on a cluster the calls not yet finished are then cancelled.
 
         On a cluster every call is submitted as ``calls`` yields it (so the workers start
-        while later calls are still being prepared), then results come as they land.
-        Here each call runs when ``calls`` yields it and its result comes back before the
-        next is prepared. A failed call raises when its result comes; on a cluster the
-        calls not yet finished are then cancelled.
+        while later calls are still being prepared), then the calls come as they finish.
+        Here each call runs when ``calls`` yields it and comes back before the next is
+        prepared, as a finished :class:`concurrent.futures.Future`.
         """
         if self.client is None:
             for key, args in calls:
-                yield key, fn(*args)
+                done: concurrent.futures.Future[R] = concurrent.futures.Future()
+                done.set_result(fn(*args))
+                yield key, done
             return
         from distributed import as_completed
 
@@ -93,10 +98,15 @@ class StageExecutor:
                 keys[future] = key
                 landed.add(future)
             for future in landed:
-                yield keys[future], future.result()
+                if future.status != "finished":
+                    future.result()  # raises the call's error
+                yield keys[future], future
         finally:
-            for future in keys:
-                future.cancel()
+            # one message for the calls still pending (cancelling a finished one is a
+            # round trip to the scheduler for nothing)
+            pending = [f for f in keys if not f.done()]
+            if pending:
+                self.client.cancel(pending)
 
     def pool(self) -> concurrent.futures.Executor | Literal["thread"]:
         """An executor for code written against :mod:`concurrent.futures` (tile pyramids):

@@ -75,14 +75,20 @@ def _run_tasks(
     """
     remaining: dict[str, int] = {}
     parts: dict[str, PartialVariable] = {}
+    landed: dict[str, list[Any]] = {}
     computed = resumed = 0
     executor = ctx.executor
     provisional: list[Layer] = []
 
-    def finished(name: str) -> None:
+    def finished(name: str, chunk: Any) -> None:
         remaining[name] -= 1
+        landed.setdefault(name, []).append(chunk)
         progress.advance(task_id)
         if remaining[name] == 0:
+            # what the chunks skipped, fetched in one round trip per variable
+            for _, skipped in executor.gather(landed.pop(name)):
+                if skipped:
+                    lost.setdefault(name, {}).update(skipped)
             parts[name].publish(grid)
 
     def start(layer: Layer) -> list[ChunkWindow]:
@@ -119,10 +125,8 @@ def _run_tasks(
                                     attrs=layer.attrs(), fingerprint=layer.fingerprint(grid))
 
     try:
-        for name, (_, skipped) in executor.map_unordered(ingest_chunk, calls()):
-            if skipped:
-                lost.setdefault(name, {}).update(skipped)
-            finished(name)
+        for name, chunk in executor.map_unordered(ingest_chunk, calls()):
+            finished(name, chunk)
     finally:
         close_warped_views()  # the views this process opened (running without a cluster)
     return computed, resumed

@@ -59,9 +59,9 @@ def job(path: Path, server, *, resolution: float = 20, **source) -> Path:
     return path
 
 
-def run_ingest(config: Path, out: Path):
+def run_ingest(config: Path, out: Path, client=None):
     j = load_job(config)
-    ctx = RunContext(job=j, out_dir=out, grid=resolve_grid(j))
+    ctx = RunContext(job=j, out_dir=out, grid=resolve_grid(j), client=client)
     return ingest.run(ctx), ctx
 
 
@@ -159,6 +159,27 @@ def test_unreadable_items_are_skipped_named_and_counted(series, tmp_path):
     with pytest.raises(DataError, match=r"4 of 6 STAC item\(s\) could not be read"):
         run_ingest(job(tmp_path / "j2.yaml", server, stac_search=None, stac=str(src)),
                    tmp_path / "out2")
+
+
+def test_items_lost_in_chunks_on_a_cluster_are_reported_alike(series, tmp_path):
+    """On a dask cluster the chunks' results come back once per variable: the items a
+    chunk could not read still reach the manifest, as they do without a cluster."""
+    from distributed import Client
+
+    from pipelines.cluster import local_cluster
+
+    info, server = series
+    src = tmp_path / "items.json"
+    items = json.loads(json.dumps(info.items["sentinel-2-l2a"]))
+    items[1]["assets"]["red"]["href"] = server.data_url + "/missing/red.tif"  # 404
+    src.write_text(json.dumps({"type": "FeatureCollection", "features": items}))
+    config = job(tmp_path / "j.yaml", server, stac_search=None, stac=str(src))
+    with local_cluster(1) as cluster, Client(cluster) as client:
+        res, ctx = run_ingest(config, tmp_path / "out", client=client)
+    failed = res.metrics["remote_reads"]["s2"]["items_failed"]
+    assert list(failed) == [items[1]["id"]] and "404" in failed[items[1]["id"]]
+    assert res.metrics["remote_reads"]["s2"]["items_used"] == 5
+    assert res.metrics["chunks_computed"] == res.metrics["variables"] * ctx.grid.n_chunks
 
 
 def test_forbidden_server_errors_and_truncated_files_are_named_per_item(series, tmp_path):
