@@ -14,8 +14,12 @@ Which coefficients apply depends on the product level the MTL describes:
   describe the level-1 DN the product was made from, not its pixels.
 
 All are linear in DN, so a band's calibration is one ``scale`` and one ``offset``. Fill is
-DN 0 in both levels. The file's product id (or pre-collection scene id) in its name is
-checked against the MTL: another scene's or another level's MTL is an error naming both.
+DN 0 in both levels. The MTL's ``QUANTIZE_CAL_MAX``/``MIN`` bound the DNs: at Level-1 the
+maximum is a saturated detector (255 for TM/ETM+, 65535 for OLI) and at Level-2 the product
+clips reflectance and temperature to the range, so both ends are clipped values; either
+way they read as no data (:attr:`BandCalibration.saturate`, ``valid_range``). The file's
+product id (or pre-collection scene id) in its name is checked against the MTL: another
+scene's or another level's MTL is an error naming both.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -195,7 +200,15 @@ class MtlMetadata:
 
 
 def read_mtl(path: Path | str) -> MtlMetadata:
-    """Parse a Landsat ``*_MTL.txt`` (ODL ``KEY = value`` lines in ``GROUP`` blocks)."""
+    """Parse a Landsat ``*_MTL.txt`` (ODL ``KEY = value`` lines in ``GROUP`` blocks).
+
+    Raises
+    ------
+    InputFileError
+        Unreadable, not an MTL, or a malformed number or date in it.
+    DataError
+        No ``SUN_ELEVATION``.
+    """
     path = Path(path)
     try:
         text = path.read_bytes().replace(b"\0", b"").decode("ascii", errors="replace")
@@ -225,6 +238,18 @@ def read_mtl(path: Path | str) -> MtlMetadata:
                 return values[key]
         return None
 
+    try:
+        return _mtl(path, groups, find)
+    except ValueError as exc:
+        raise InputFileError(
+            f"{path}: a malformed number or date in the MTL ({exc}); use the MTL as "
+            "delivered with the scene"
+        ) from None
+
+
+def _mtl(path: Path, groups: dict[str, dict[str, str]],
+         find: Callable[[str], str | None]) -> MtlMetadata:
+    """The MTL's parsed groups as :class:`MtlMetadata` (``ValueError`` if malformed)."""
     sun = find("SUN_ELEVATION")
     if sun is None:
         raise DataError(f"{path}: the MTL has no SUN_ELEVATION; cannot compute reflectance")
@@ -266,6 +291,12 @@ def band_number(name: str, path: Path | str | None = None) -> int:
     )
 
 
+def _clip_range(group: dict[str, str], high: str, low: str) -> tuple[float, float] | None:
+    """The DN range a Level-2 group states (``QUANTIZE_CAL_MAX/MIN...``), if both ends."""
+    hi, lo = group.get(high), group.get(low)
+    return (float(lo), float(hi)) if hi is not None and lo is not None else None
+
+
 def _level2(mtl: MtlMetadata, band: int) -> BandCalibration:
     if band in THERMAL.get(mtl.spacecraft, set()):
         groups = ("LEVEL2_SURFACE_TEMPERATURE_PARAMETERS",)
@@ -274,16 +305,23 @@ def _level2(mtl: MtlMetadata, band: int) -> BandCalibration:
         if m is None or a is None:
             raise DataError(
                 f"{mtl.path}: Level-2 MTL without TEMPERATURE_MULT/ADD_BAND_ST_B{band}")
-        return BandCalibration(float(m), float(a), "surface_temperature", "K", fill=0.0)
+        st = mtl.groups.get(groups[0], {})
+        return BandCalibration(float(m), float(a), "surface_temperature", "K", fill=0.0,
+                               valid_range=_clip_range(
+                                   st, f"QUANTIZE_CAL_MAXIMUM_BAND_ST_B{band}",
+                                   f"QUANTIZE_CAL_MINIMUM_BAND_ST_B{band}"))
     groups = ("LEVEL2_SURFACE_REFLECTANCE_PARAMETERS",)
-    m = mtl.groups.get(groups[0], {}).get(f"REFLECTANCE_MULT_BAND_{band}")
-    a = mtl.groups.get(groups[0], {}).get(f"REFLECTANCE_ADD_BAND_{band}")
+    sr = mtl.groups.get(groups[0], {})
+    m = sr.get(f"REFLECTANCE_MULT_BAND_{band}")
+    a = sr.get(f"REFLECTANCE_ADD_BAND_{band}")
     if m is None or a is None:
         raise DataError(
             f"{mtl.path}: Level-2 MTL without REFLECTANCE_MULT/ADD_BAND_{band} in "
             "LEVEL2_SURFACE_REFLECTANCE_PARAMETERS"
         )
-    return BandCalibration(float(m), float(a), "surface_reflectance", "1", fill=0.0)
+    return BandCalibration(float(m), float(a), "surface_reflectance", "1", fill=0.0,
+                           valid_range=_clip_range(sr, f"QUANTIZE_CAL_MAX_BAND_{band}",
+                                                   f"QUANTIZE_CAL_MIN_BAND_{band}"))
 
 
 def calibration(mtl: MtlMetadata, band: int) -> BandCalibration:
@@ -291,9 +329,27 @@ def calibration(mtl: MtlMetadata, band: int) -> BandCalibration:
 
     Level-2: surface reflectance (thermal: surface temperature in K). Level-1: TOA
     reflectance (thermal: TOA radiance).
+
+    Raises
+    ------
+    DataError
+        The MTL lacks the band's coefficients or holds a malformed number.
     """
+    try:
+        return _calibration(mtl, band)
+    except ValueError as exc:
+        raise DataError(
+            f"{mtl.path}: a malformed number for band {band} ({exc}); use the MTL as "
+            "delivered with the scene"
+        ) from None
+
+
+def _calibration(mtl: MtlMetadata, band: int) -> BandCalibration:
     if mtl.level2:
         return _level2(mtl, band)
+    qmax = mtl.value(f"QUANTIZE_CAL_MAX_BAND_{band}",
+                     ("LEVEL1_MIN_MAX_PIXEL_VALUE", "MIN_MAX_PIXEL_VALUE"))
+    saturate = float(qmax) if qmax is not None else None  # a saturated detector
     sin_e = math.sin(math.radians(mtl.sun_elevation))
     thermal = band in THERMAL.get(mtl.spacecraft, set())
     rad_m, rad_a = mtl.value(f"RADIANCE_MULT_BAND_{band}"), mtl.value(f"RADIANCE_ADD_BAND_{band}")
@@ -301,12 +357,12 @@ def calibration(mtl: MtlMetadata, band: int) -> BandCalibration:
         if rad_m is None or rad_a is None:
             raise DataError(f"{mtl.path}: no RADIANCE_MULT/ADD for thermal band {band}")
         return BandCalibration(float(rad_m), float(rad_a), "toa_radiance", "W m-2 sr-1 um-1",
-                               fill=0.0)
+                               fill=0.0, saturate=saturate)
     ref_m, ref_a = (mtl.value(f"REFLECTANCE_MULT_BAND_{band}"),
                     mtl.value(f"REFLECTANCE_ADD_BAND_{band}"))
     if ref_m is not None and ref_a is not None:
         return BandCalibration(float(ref_m) / sin_e, float(ref_a) / sin_e, "toa_reflectance",
-                               "1", fill=0.0)
+                               "1", fill=0.0, saturate=saturate)
     esun = ESUN.get(mtl.spacecraft, {}).get(band)
     if rad_m is None or rad_a is None or esun is None:
         raise DataError(
@@ -315,4 +371,4 @@ def calibration(mtl: MtlMetadata, band: int) -> BandCalibration:
         )
     k = math.pi * mtl.earth_sun_distance**2 / (esun * sin_e)
     return BandCalibration(float(rad_m) * k, float(rad_a) * k, "toa_reflectance", "1",
-                           fill=0.0)
+                           fill=0.0, saturate=saturate)

@@ -128,11 +128,19 @@ L2SP_MTL = """GROUP = LANDSAT_METADATA_FILE
   GROUP = LEVEL2_SURFACE_REFLECTANCE_PARAMETERS
     REFLECTANCE_MULT_BAND_4 = 2.75e-05
     REFLECTANCE_ADD_BAND_4 = -0.2
+    QUANTIZE_CAL_MAX_BAND_4 = 65535
+    QUANTIZE_CAL_MIN_BAND_4 = 1
   END_GROUP = LEVEL2_SURFACE_REFLECTANCE_PARAMETERS
   GROUP = LEVEL2_SURFACE_TEMPERATURE_PARAMETERS
     TEMPERATURE_MULT_BAND_ST_B10 = 0.00341802
     TEMPERATURE_ADD_BAND_ST_B10 = 149.0
+    QUANTIZE_CAL_MAXIMUM_BAND_ST_B10 = 65535
+    QUANTIZE_CAL_MINIMUM_BAND_ST_B10 = 1
   END_GROUP = LEVEL2_SURFACE_TEMPERATURE_PARAMETERS
+  GROUP = LEVEL1_MIN_MAX_PIXEL_VALUE
+    QUANTIZE_CAL_MAX_BAND_4 = 65535
+    QUANTIZE_CAL_MIN_BAND_4 = 1
+  END_GROUP = LEVEL1_MIN_MAX_PIXEL_VALUE
   GROUP = LEVEL1_RADIOMETRIC_RESCALING
     RADIANCE_MULT_BAND_10 = 3.342E-04
     RADIANCE_ADD_BAND_10 = 0.1
@@ -151,6 +159,7 @@ def _l2_files(tmp_path, write_tif, level="L2SP"):
         "L2SP_224078", f"{level}_224078") if level != "L2SP" else L2SP_MTL.format(level=level))
     dn = (ramp((40, 40)) * 20000 + 7000).astype(np.uint16)
     dn[0, :3] = 0
+    dn[0, 3:5] = [65535, 1]  # the product's clipped ends (QUANTIZE_CAL_MAX/MIN)
     b4 = write_tif(f"{L2_ID}_SR_B4.TIF", dn)
     st = write_tif(f"{L2_ID}_ST_B10.TIF", (ramp((40, 40)) * 1000 + 44000).astype(np.uint16))
     return mtl, dn, b4, st
@@ -168,7 +177,7 @@ def test_level2_mtl_gives_surface_reflectance_and_temperature(grid, tmp_path, wr
         source(sensor="landsat8", bands={"B4": b4, "B10": st}, metadata=mtl_path), grid)}
     out = assemble(layers["B4"], grid)
     expected = (dn * 2.75e-5 - 0.2).astype(np.float32)
-    expected[0, :3] = np.nan  # DN 0 is the product's fill
+    expected[0, :5] = np.nan  # DN 0 is the product's fill, 65535 and 1 are clipped
     np.testing.assert_allclose(out, expected, rtol=1e-6)
     # what the Level-1 coefficients (the old behaviour) would have given
     toa = dn[dn > 0] * 2e-5 / 0.5 - 0.1 / 0.5
@@ -323,3 +332,22 @@ def test_malformed_sentinel2_xml_is_refused_naming_the_file(grid, tmp_path, writ
     b4 = write_tif("T31UFT_20220301T104021_B04_10m.tif", ramp((40, 40)))
     with pytest.raises(InputFileError, match=r"MTD_MSIL2A\.xml: a malformed number or date"):
         plan_raster(source(sensor="sentinel2", bands={"B04": b4}, metadata=mtd), grid)
+
+
+def test_landsat_clipped_and_saturated_dns_come_from_the_mtl(tmp_path):
+    mtl = tmp_path / "MTL.txt"
+    mtl.write_text(L2SP_MTL.format(level="L2SP"))
+    l2 = read_mtl(mtl)
+    assert calibration(l2, 4).valid_range == (1.0, 65535.0)  # reflectance clipped to it
+    assert calibration(l2, 10).valid_range == (1.0, 65535.0)
+    assert calibration(l2, 4).saturate is None
+    mtl.write_text(L2SP_MTL.format(level="L1TP"))
+    l1 = read_mtl(mtl)
+    assert (calibration(l1, 4).saturate, calibration(l1, 4).valid_range) == (65535.0, None)
+    mtl.write_text(L2SP_MTL.format(level="L1TP").replace("2.0000E-05", "2.0000E-O5"))
+    with pytest.raises(DataError, match=r"MTL\.txt: a malformed number for band 4"):
+        calibration(read_mtl(mtl), 4)
+    mtl.write_text(L2SP_MTL.format(level="L2SP").replace("SUN_ELEVATION = 30.0",
+                                                         "SUN_ELEVATION = thirty"))
+    with pytest.raises(InputFileError, match=r"MTL\.txt: a malformed number or date in the MTL"):
+        read_mtl(mtl)
