@@ -104,3 +104,47 @@ def test_array_checksums_detect_any_change(grid, tmp_path):
     assert set(sums) >= {"v", "x", "y"}
     zarr.open_array(str(cube / "v"), mode="r+")[0, 0] = 1
     assert array_checksums(cube)["v"] != sums["v"]
+
+
+@pytest.mark.parametrize(("dtype", "fill"), [("float32", np.nan), ("int16", -1),
+                                             ("uint8", 255)])
+def test_chunks_are_stored_byte_for_byte_as_zarr_stores_them(tmp_path, dtype, fill):
+    """A chunk task encodes its chunk itself (no trip through zarr's threads): the stored
+    files are those zarr writes for the same array, edge chunks padded, chunks of zarr's
+    fill value absent (and removed when a rewrite makes one all fill)."""
+    from prospect.grid import RegionGrid
+
+    grid = RegionGrid(crs="EPSG:32619", resolution=10.0, bounds=(0, 0, 70, 50), chunks=(2, 3))
+    cube = create_cube(tmp_path / "c.zarr", grid)
+    rng = np.random.default_rng(5)
+    full = (rng.random(grid.shape) * 200).astype(dtype)
+    full[:2, :3] = fill  # chunk (0, 0): all fill value
+    full[2, 4] = fill  # a fill value inside a chunk with data
+    part = begin_variable(cube, "v", dtype=dtype, fill_value=fill, attrs=ATTRS,
+                          fingerprint="f", grid=grid)
+    windows = list(grid.chunk_windows())
+    w1 = windows[1]
+    part.write_chunk(w1, full[w1.rows, w1.cols])  # data, then rewritten as all fill
+    full[w1.rows, w1.cols] = fill
+    for w in windows:
+        part.write_chunk(w, full[w.rows, w.cols])
+    ours = part.array_path
+    ref = ours.parent / "ref"  # the same array written by zarr itself
+    ref.mkdir()
+    (ref / "zarr.json").write_bytes((ours / "zarr.json").read_bytes())
+    theirs = zarr.open_array(ref, mode="r+", zarr_format=3,
+                             config={"write_empty_chunks": False})
+    for w in windows:
+        theirs[w.rows, w.cols] = full[w.rows, w.cols]
+
+    def stored(root):
+        return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*")
+                if p.is_file() and p.name != "zarr.json"}
+
+    got, want = stored(ours), stored(ref)
+    assert got == want and "c/2/2" in got  # (2, 2): an edge chunk
+    if dtype == "float32":  # zarr's fill value (xarray stores 0 for integer codes)
+        assert "c/0/0" not in got and "c/0/1" not in got
+    part.publish(grid)
+    masked = np.where(full == fill, np.nan, full) if dtype != "float32" else full
+    np.testing.assert_array_equal(open_cube(cube)["v"].values, masked)
