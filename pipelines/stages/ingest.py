@@ -10,7 +10,11 @@ Chunks run as tasks on the job's dask client when there is one, with a progress 
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import json
+import os
+import sys
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -60,16 +64,17 @@ def _run_tasks(
 
     Each layer's partial variable is started and its pending chunks submitted at once,
     so the workers compute while the later layers are still being prepared. Once every
-    chunk is submitted, ``meanwhile()`` runs here while the workers compute (without a
-    cluster: after the chunks). A variable is published as soon as its last chunk lands
-    (or at once when an interrupted run finished all its chunks). Returns the chunks
-    computed and the chunks resumed; the inputs the chunks skipped as unreadable go into
-    ``lost`` (layer name -> name -> why).
+    chunk is submitted, ``meanwhile()`` is called (to begin work that overlaps the
+    workers'; without a cluster: after the chunks). A variable is published as soon as its
+    last chunk lands (or at once when an interrupted run finished all its chunks). Returns
+    the chunks computed and the chunks resumed; the inputs the chunks skipped as unreadable
+    go into ``lost`` (layer name -> name -> why).
 
-    ``checksums()`` returns once the inputs' SHA-256 (part of each fingerprint) are read.
-    On a cluster, a layer with no partial variable to resume does not wait for them: its
-    variable is begun under a provisional fingerprint, its chunks submitted, and its
-    attributes and fingerprint stamped once the checksums are in, before any result is
+    ``checksums()`` returns once the inputs' SHA-256 (part of each fingerprint) are read
+    and what ``meanwhile()`` began is done; it is called before anything is stamped or
+    published. On a cluster, a layer with no partial variable to resume does not wait for
+    them: its variable is begun under a provisional fingerprint, its chunks submitted, and
+    its attributes and fingerprint stamped once the checksums are in, before any result is
     taken (so before it is published). A run killed before the stamp leaves only the
     provisional fingerprint, which no later run resumes.
     """
@@ -166,6 +171,16 @@ def _inputs(layers: Iterable[Layer]) -> dict[str, str]:
     return out
 
 
+def _yield_cpu() -> None:
+    """Put the calling thread at the lowest CPU priority (nice 19), so the job's own
+    chores (checksums, the fill sample, creating the cube) run on a core no worker needs
+    rather than beside a worker's chunk on a laptop's embedded cluster. Linux only, where
+    nice is per thread; elsewhere the thread keeps its priority."""
+    if sys.platform == "linux":
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+
+
 STAC_DIR = "stac"
 """Where a run saves the items its STAC searches found (one item collection per source)."""
 
@@ -239,27 +254,35 @@ def run(ctx: RunContext) -> StageResult:
         raise DataError(f"job {ctx.job.name!r}: two sources make the same variable(s) {dupes}; "
                         "rename a source or its bands")
     fresh = not ctx.cube_path.exists()
-    # the inputs' SHA-256 (part of each fingerprint) is read beside the rest of the work
-    hashing = ThreadPoolExecutor(1, thread_name_prefix="sha256")
-    reads = [hashing.submit(file_sha256, p) for p in _inputs(layers).values()
+    # the inputs' SHA-256 (part of each fingerprint) is read beside the rest of the work,
+    # in a thread that yields the CPU to the workers (on a laptop they share the cores)
+    side = ThreadPoolExecutor(1, thread_name_prefix="ingest-side", initializer=_yield_cpu)
+    reads = [side.submit(file_sha256, p) for p in _inputs(layers).values()
              if Path(p).is_file()]
+    chores: list[concurrent.futures.Future[None]] = []
 
     def checksums() -> None:
-        """Wait for the inputs' SHA-256 (a failure is raised by the fingerprint itself)."""
+        """Wait for the inputs' SHA-256 (a failure is raised by the fingerprint itself)
+        and for the chores begun meanwhile (the cube, the fill sample)."""
         concurrent.futures.wait(reads)
+        for chore in chores:
+            chore.result()
 
     # a new cube is needed only to publish into: on a cluster it is made while the workers
     # compute (the chunks go to partial variables beside it); an existing one is checked
     # against the grid before anything is written
     cube_later = fresh and ctx.executor.on_cluster
 
-    def meanwhile() -> None:
+    def chore() -> None:
         if cube_later:
             create_cube(ctx.cube_path, grid, exist_ok=True, attrs=ctx.cube_attrs)
         # a fill value the sources do not declare would be ingested as data: warn
         # (sampled; it decides nothing about the values)
         warn_fills(planned, configured={s.name: getattr(s, "nodata", None)
                                         for s in ctx.job.sources})
+
+    def meanwhile() -> None:
+        chores.append(side.submit(chore))
 
     try:
         if not cube_later:
@@ -275,7 +298,7 @@ def run(ctx: RunContext) -> StageResult:
             computed, resumed_chunks = _run_tasks(ctx, todo, grid, progress, task_id, lost,
                                                   checksums=checksums, meanwhile=meanwhile)
     finally:
-        hashing.shutdown(wait=True)
+        side.shutdown(wait=True)
     if ctx.job.timeseries is not None:
         result.outputs.update(_stack_dates(ctx))
     result.outputs["cube"] = str(ctx.cube_path)
