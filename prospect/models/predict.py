@@ -63,6 +63,18 @@ def predict_map(stack: xr.DataArray, model: ProbabilisticClassifier, *,
     )
     coords = {"y": stack.y, "x": stack.x}
     return xr.Dataset({
-        "probability": xr.DataArray(out[0], dims=("y", "x"), coords=coords),
-        "uncertainty": xr.DataArray(out[1], dims=("y", "x"), coords=coords),
+        name: xr.DataArray(_plane(out, i), dims=("y", "x"), coords=coords)
+        for i, name in enumerate(("probability", "uncertainty"))
     })
+
+
+def _first_plane(blocks: list[np.ndarray], i: int) -> np.ndarray:
+    return blocks[0][i]
+
+
+def _plane(out: da.Array, i: int) -> da.Array:
+    """Plane ``i`` of the ``(2, y, x)`` predictions, as a blockwise layer (not a slice),
+    so that dask fuses it into whatever consumes it block by block (the stage's write of
+    both maps: one task per chunk instead of a slice task per map and chunk)."""
+    return da.blockwise(_first_plane, "yx", out, "pyx", i, None, dtype=out.dtype,
+                        concatenate=None, meta=np.array((), out.dtype))
