@@ -282,8 +282,6 @@ def main() -> None:
             hashes: set[str] = set()
             stage_times: dict[int, dict[str, list[float]]] = {1: {}, 2: {}}
             pids = {n: worker_pids(c) for n, c in clusters.items()}
-            # a client of our own on each scheduler, to read its task stream
-            watch = {n: Client(c) for n, c in clusters.items()}
             where: dict[int, dict[str, dict[str, float]]] = {}
             if args.trace:
                 args.trace.mkdir(parents=True, exist_ok=True)
@@ -308,6 +306,10 @@ def main() -> None:
             # one more run a side with the scheduler's task stream recorded, for where the
             # time goes; not among the timed runs (the recording costs the scheduler
             # about 0.15 s of CPU a run, which on the two-worker side comes off the workers)
+            # A client of our own on each scheduler reads its task stream; made only now:
+            # a client polls its scheduler (identity every 2 s, heartbeat every 5 s), work
+            # in this process that a job's own process does not have.
+            watch = {n: Client(c) for n, c in clusters.items()}
             for n in (1, 2):
                 out = root / f"trace-{n}w"
                 html = args.trace / f"task-stream-{n}w.html" if args.trace else None

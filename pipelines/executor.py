@@ -12,7 +12,7 @@ which takes the same decision from the same client.
 from __future__ import annotations
 
 import concurrent.futures
-from collections.abc import Callable, Hashable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pipelines.cluster import ship
@@ -70,33 +70,42 @@ class StageExecutor:
         return value if self.client is None else ship(self.client, value, replicate=replicate)
 
     def map_unordered(self, fn: Callable[..., R],
-                      calls: Iterable[tuple[K, tuple[Any, ...]]]) -> Iterator[tuple[K, Any]]:
-        """``(key, future)`` for every ``(key, args)`` of ``calls``, as each call finishes.
+                      batches: Iterable[Sequence[tuple[K, tuple[Any, ...]]]]
+                      ) -> Iterator[tuple[K, Any]]:
+        """``(key, future)`` for every ``(key, args)`` of ``batches``, as each call finishes.
 
         Each future is done (:meth:`gather` takes its value: gather many at once, one round
         trip to the cluster for all of them, rather than one each). A failed call raises
         when it comes; on a cluster the calls not yet finished are then cancelled.
 
-        On a cluster every call is submitted as ``calls`` yields it (so the workers start
-        while later calls are still being prepared), then the calls come as they finish.
-        Here each call runs when ``calls`` yields it and comes back before the next is
-        prepared, as a finished :class:`concurrent.futures.Future`.
+        On a cluster each batch is submitted as ``batches`` yields it, in one message to
+        the scheduler (``Client.map``; a task's key names its function, as with
+        ``submit``), so the workers start while later batches are still being prepared;
+        then the calls come as they finish. A submit per call cost the job's process
+        0.6-0.9 ms more CPU per task (2.1-2.3 against 1.2-1.6 ms for 560 no-op tasks
+        gathered at once, two local workers). Here each call runs when its batch is yielded and
+        comes back before the next is run, as a finished
+        :class:`concurrent.futures.Future`.
         """
         if self.client is None:
-            for key, args in calls:
-                done: concurrent.futures.Future[R] = concurrent.futures.Future()
-                done.set_result(fn(*args))
-                yield key, done
+            for batch in batches:
+                for key, args in batch:
+                    done: concurrent.futures.Future[R] = concurrent.futures.Future()
+                    done.set_result(fn(*args))
+                    yield key, done
             return
         from distributed import as_completed
 
         keys: dict[Any, K] = {}
         landed = as_completed()
         try:
-            for key, args in calls:
-                future = self.client.submit(fn, *args, pure=False)
-                keys[future] = key
-                landed.add(future)
+            for batch in batches:
+                if not batch:
+                    continue
+                columns = list(zip(*(args for _, args in batch), strict=True))
+                futures = self.client.map(fn, *columns, pure=False)
+                keys.update(zip(futures, (key for key, _ in batch), strict=True))
+                landed.update(futures)
             for future in landed:
                 if future.status != "finished":
                     future.result()  # raises the call's error

@@ -117,12 +117,12 @@ def _run_tasks(
             part.publish(grid)
         return pending
 
-    def calls() -> Iterator[tuple[str, tuple[Any, ...]]]:
-        for layer in layers:
+    def calls() -> Iterator[list[tuple[str, tuple[Any, ...]]]]:
+        for layer in layers:  # one batch per layer (scale19: one submit, not one a chunk)
             pending = start(layer)
             shipped = _ship_layer(executor, layer) if pending else layer
-            for window in pending:
-                yield layer.name, (parts[layer.name], shipped, grid, window)
+            yield [(layer.name, (parts[layer.name], shipped, grid, window))
+                   for window in pending]
         meanwhile()
         checksums()
         for layer in provisional:
