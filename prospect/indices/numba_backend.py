@@ -7,12 +7,14 @@ of at most :data:`TILE` pixels; per tile the driver calls every group function i
 (:data:`MAX_FUSED` indices each), which computes its indices from the tile's bands
 (promoted to float64) and stores float32. The tile's bands are read from main memory once
 and stay in cache for every group, and each index is written once, so the kernel makes one
-pass over memory whatever the number of indices. One inner loop per index (rather than all
-indices per pixel in one loop) keeps each loop to a few pointers, which lets LLVM vectorise
-it. Costly sub-expressions that several indices share (:func:`shared_subexpressions`)
-are computed once per tile into a float64 scratch row; each index is computed into a
-float32 scratch row and copied to its output, with non-temporal stores when the output is
-large (:data:`STREAM_MIN_BYTES`); the group functions ask LLVM for 512-bit vectors.
+pass over memory whatever the number of indices. Inside a group, indices share inner loops
+(:func:`plan_loops`: up to :data:`LOOP_INDICES` a loop, few enough pointers that LLVM still
+vectorises it), so a loop reads its bands once per pixel for all its indices and one
+index's float64 divisions run beside the others' arithmetic. Costly sub-expressions that
+several indices share (:func:`shared_subexpressions`) are computed once per tile into a
+float64 scratch row; with very many indices each index is computed into a float32 scratch
+row and copied to its output with non-temporal stores (:data:`STREAM_MIN_INDICES`); the
+group functions ask LLVM for 512-bit vectors.
 ``fastmath`` is off so NaN and division by zero follow IEEE rules exactly like numpy.
 Non-integer constant powers take the exact vectorised path of
 :mod:`prospect.indices.interval` (same bytes as the scalar ``pow``).
@@ -184,7 +186,7 @@ def {fname}({args}, out, stream):
         i = u // n_seg
         j0 = (u - i * n_seg) * {tile}
         j1 = min(j0 + {tile}, n_cols)
-        s = np.empty({tile}, np.float32)
+        s = np.empty(({n_loop}, {tile}), np.float32)
         c = np.empty(({n_shared}, {tile}), np.float64)
 {shared}{calls}
         if stream:
@@ -212,6 +214,18 @@ output 46.9, streaming through the scratch row 51.7 (the kernel before issue 19 
 55.2). The copy through the scratch row costs more than the write-allocate reads it saves
 up to 100 indices here, so streaming is left to larger index sets; below it each index
 loop stores straight into its output row."""
+
+LOOP_INDICES = 8
+"""Most indices computed in one inner loop. One loop reads the tile's bands once per pixel
+for all its indices, and the float64 divisions and square roots of one index (the CPU's
+divider, about 2 cycles a value) run beside the other indices' arithmetic. Measured on
+the 2-vCPU machine (100 indices, one thread, A/B in one process, same bytes): one index a
+loop 79 ns a pixel in cache and 95 in strips of 256 x 4096; 8 a loop 67 and 79."""
+
+LOOP_CHECKS = 96
+"""Most run-time overlap checks a loop may need (see :func:`_checks`): LLVM gives up
+vectorising a loop beyond about 128 (measured: 10 outputs and 11 inputs, or 12 and 6,
+stay scalar), and a scalar loop costs several times more."""
 
 PARALLEL_MIN_PIXELS = 1 << 18
 """Below this many pixels the serial kernel is used: threads would cost more than they save
@@ -362,41 +376,111 @@ def _shared_source(shared: Sequence[Expr], inputs: Sequence[str],
     return source, args
 
 
-def _group_source(fname: str, exprs: Sequence[Expr], first: int, inputs: Sequence[str],
-                  nodata: Sequence[str | None], fast_pow: bool,
+def _divider_work(expr: Expr) -> int:
+    """Float64 divisions and square roots in ``expr`` (each distinct sub-tree once, as
+    LLVM computes it once; the root ratio is divided in float32 and not counted): the
+    work of the CPU's divider, which runs beside the other arithmetic."""
+    seen: set[Expr] = set()
+
+    def visit(node: Expr) -> None:
+        if isinstance(node, BinOp):
+            if node.op == "/" or (node.op == "**" and node.right == Const(0.5)):
+                seen.add(node)
+            visit(node.left)
+            visit(node.right)
+        elif isinstance(node, Neg):
+            visit(node.operand)
+        elif isinstance(node, Call):
+            if node.func == "sqrt":
+                seen.add(node)
+            for a in node.args:
+                visit(a)
+
+    for tree in _stored_subtrees(expr):
+        visit(tree)
+    return len(seen)
+
+
+def _checks(n_out: int, reads: set[str]) -> int:
+    """Run-time overlap checks LLVM makes before vectorising a loop with ``n_out`` output
+    rows and these input rows (every output against every other row)."""
+    return n_out * (n_out - 1) // 2 + n_out * len(reads)
+
+
+def plan_loops(exprs: Sequence[Expr], fast: Sequence[bool]) -> list[list[int]]:
+    """Indices (positions in ``exprs``) grouped into inner loops.
+
+    Each index on the exact fast-power path gets a loop of its own (it has its own
+    fallback pass). The others share loops of up to :data:`LOOP_INDICES`, each loop reading
+    its inputs once per pixel for all its indices; indices with float64 divisions or
+    square roots are spread over the loops (heaviest first, each to the loop with the
+    least such work so far, ties to the loop that already reads most of its inputs), so
+    that the divider works beside the other arithmetic instead of stalling its own loop.
+    A loop is kept under :data:`LOOP_CHECKS` run-time overlap checks (see :func:`_checks`):
+    beyond that LLVM leaves it scalar.
+    """
+    plain = [k for k in range(len(exprs)) if not fast[k]]
+    work = {k: _divider_work(exprs[k]) for k in plain}
+    reads_of = {k: set(variables(exprs[k])) for k in plain}
+    n_loops = -(-len(plain) // LOOP_INDICES)
+    loops: list[list[int]] = [[] for _ in range(n_loops)]
+    load = [0] * n_loops
+    reads: list[set[str]] = [set() for _ in range(n_loops)]
+    for k in sorted(plain, key=lambda k: (-work[k], k)):
+        fits = [q for q in range(len(loops)) if len(loops[q]) < LOOP_INDICES
+                and _checks(len(loops[q]) + 1, reads[q] | reads_of[k]) <= LOOP_CHECKS]
+        if not fits:
+            loops.append([])
+            load.append(0)
+            reads.append(set())
+            fits = [len(loops) - 1]
+        q = min(fits, key=lambda q: (load[q], len(reads_of[k] - reads[q]), q))
+        loops[q].append(k)
+        load[q] += work[k]
+        reads[q] |= reads_of[k]
+    return [sorted(loop) for loop in loops if loop] + [[k] for k in range(len(exprs)) if fast[k]]
+
+
+def _group_source(fname: str, loops: Sequence[Sequence[int]], exprs: Sequence[Expr],
+                  inputs: Sequence[str], nodata: Sequence[str | None], fast: Sequence[bool],
                   n_shared: int = 0, stream: bool = False) -> tuple[str, str]:
-    """One group function (its indices on one tile) and the argument list to call it with."""
+    """One group function (its loops of indices on one tile; ``exprs[k]`` is written to
+    output ``k``) and the argument list to call it with."""
     names = _names(inputs, n_shared)
     used_all: set[str] = set()
-    for expr in exprs:
-        used_all.update(variables(expr))
+    for loop in loops:
+        for k in loop:
+            used_all.update(variables(exprs[k]))
     idx = [i for i, name in enumerate(inputs) if name in used_all]
     args = ", ".join(f"b{i}" for i in idx)
     rows = "\n".join([f"    r{i} = b{i}[i, j0:j1]" for i in idx] + ["    m = j1 - j0"]
                      + [f"    c{k} = c[{k}]" for k in range(n_shared)
                         if f"{_SHARED}{k}" in used_all])
-    fast = [fast_pow and fast_pow_nodes(expr) for expr in exprs]
-    if any(fast):
+    if any(fast[k] for loop in loops for k in loop):
         rows += "\n    bad = np.empty(m, np.bool_)"
     body = []
-    for k, expr in enumerate(exprs):
-        loads = _loads(expr, inputs, nodata)
-        target = "s" if stream else "o"
-        store = f"{target}[j] = t if math.isfinite(t) else math.nan"
-        put = [f"    _put(out[{first + k}, i, j0:j1], s, m, True)"] if stream else []
-        if not stream:
-            body.append(f"    o = out[{first + k}, i, j0:j1]")
-        if not fast[k]:
+    for loop in loops:
+        if not fast[loop[0]]:
+            for q, k in enumerate(loop):
+                body.append(f"    o{q} = s[{q}]" if stream else f"    o{q} = out[{k}, i, j0:j1]")
             body.append("    for j in range(m):")
-            body += [f"        {line}" for line in loads]
-            body.append(f"        t = {py_index(expr, names)}")
-            body.append(f"        {store}")
-            body += put
+            body += [f"        {line}" for line in _loads(_union([exprs[k] for k in loop]),
+                                                          inputs, nodata)]
+            for q, k in enumerate(loop):
+                body.append(f"        t = {py_index(exprs[k], names)}")
+                body.append(f"        o{q}[j] = t if math.isfinite(t) else math.nan")
+            if stream:
+                body += [f"    _put(out[{k}, i, j0:j1], s[{q}], m, True)"
+                         for q, k in enumerate(loop)]
             continue
+        k = loop[0]
+        loads = _loads(exprs[k], inputs, nodata)
+        store = "o0[j] = t if math.isfinite(t) else math.nan"
+        body.append("    o0 = s[0]" if stream else f"    o0 = out[{k}, i, j0:j1]")
         body.append("    n_bad = 0")
         body.append("    for j in range(m):")
         body += [f"        {line}" for line in loads]
-        body += interval_index(expr, names, "        ")
+        body += interval_index(exprs[k], names, "        ")
         body.append(f"        {store}")
         body.append("        bad[j] = not good")
         body.append("        n_bad += 0 if good else 1")
@@ -404,10 +488,19 @@ def _group_source(fname: str, exprs: Sequence[Expr], first: int, inputs: Sequenc
         body.append("        for j in range(m):")
         body.append("            if bad[j]:")
         body += [f"                {line}" for line in loads]
-        body.append(f"                t = {py_index(expr, names)}")
+        body.append(f"                t = {py_index(exprs[k], names)}")
         body.append(f"                {store}")
-        body += put
+        if stream:
+            body.append(f"    _put(out[{k}, i, j0:j1], s[0], m, True)")
     return _GROUP.format(fname=fname, args=args, rows=rows, body="\n".join(body)), args
+
+
+def _union(exprs: Sequence[Expr]) -> Expr:
+    """One tree holding every tree of ``exprs`` (for the variables it reads)."""
+    out = exprs[0]
+    for expr in exprs[1:]:
+        out = BinOp("+", out, expr)
+    return out
 
 
 def kernel_source(exprs: Sequence[Expr], inputs: Sequence[str],
@@ -433,18 +526,24 @@ def kernel_source(exprs: Sequence[Expr], inputs: Sequence[str],
         source, args = _shared_source(shared, inputs, nodata)
         parts.append(source)
         fill = f"        _fill_shared({args}, out, s, c, stream, i, j0, j1)\n"
+    fast = [fast_pow and fast_pow_nodes(expr) for expr in rewritten]
+    groups: list[list[list[int]]] = [[]]
+    for loop in plan_loops(rewritten, fast):
+        if groups[-1] and sum(map(len, groups[-1])) + len(loop) > MAX_FUSED:
+            groups.append([])
+        groups[-1].append(loop)
     calls = []
-    for g, start in enumerate(range(0, len(exprs), MAX_FUSED)):
-        source, args = _group_source(f"_group{g}", rewritten[start:start + MAX_FUSED], start,
-                                     inputs, nodata, fast_pow, len(shared), stream)
+    for g, loops in enumerate(groups):
+        source, args = _group_source(f"_group{g}", loops, rewritten, inputs, nodata, fast,
+                                     len(shared), stream)
         parts.append(source)
         calls.append(f"        _group{g}({args}, out, s, c, stream, i, j0, j1)")
     args = ", ".join(f"b{i}" for i in range(len(inputs)))
     for fname, parallel, loop in (("kernel_parallel", True, "numba.prange"),
                                   ("kernel_serial", False, "range")):
         parts.append(_DRIVER.format(fname=fname, parallel=parallel, loop=loop, args=args,
-                                    tile=TILE, calls="\n".join(calls), shared=fill,
-                                    n_shared=max(len(shared), 1)))
+                                    tile=TILE, n_loop=LOOP_INDICES, calls="\n".join(calls),
+                                    shared=fill, n_shared=max(len(shared), 1)))
     source = "".join(parts)
     _SOURCES[key] = source
     return source

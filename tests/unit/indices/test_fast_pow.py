@@ -103,3 +103,40 @@ def test_fpow_states_follow_c99_pow(allbands) -> None:
                      (0.0, 2), (-0.0, 2), (math.inf, 2), (-math.inf, 2), (1e-310, 2)):
         assert fpow(x, 0.3333) [2] == state, x
     assert fpow(1e300, 3.5)[2] == 2  # beyond exp's range: left to the C library
+
+
+def test_fcbrt_bounds_hold_the_c_library_pow_for_a_third(allbands) -> None:
+    """AVI's and SI's ``** 0.3333333333333333`` take the Newton cube root: its interval holds
+    the C library's ``pow`` with the exponent as written (not 1/3) over the whole float64
+    range, every exponent residue mod 3 and the edges of the mantissa range."""
+    plan = plan_indices([], custom={"P": POWERS["ROOT3"]}, sensor=allbands)
+    module = _load(kernel_source(plan.exprs, plan.inputs))
+    assert "_fcbrt(" in kernel_source(plan.exprs, plan.inputs)
+    fcbrt = module._fcbrt
+
+    @numba.njit
+    def worst_ratio(xs: np.ndarray) -> tuple[float, int, int]:
+        worst, outside, n = 0.0, 0, 0
+        for x in xs:
+            lo, hi, state = fcbrt(x)
+            if state != 0:
+                continue
+            n += 1
+            ref = x ** 0.3333333333333333
+            outside += not (lo <= ref <= hi)
+            worst = max(worst, abs(0.5 * (lo + hi) - ref) / (0.5 * (hi - lo)))
+        return worst, outside, n
+
+    rng = np.random.default_rng(5)
+    powers_of_two = np.ldexp(1.0, np.arange(-1022, 1024))
+    xs = np.concatenate([rng.uniform(0.0, 2.0, 300_000),
+                         10.0 ** rng.uniform(-307.5, 308.0, 300_000),
+                         np.exp(rng.uniform(-708.0, 709.0, 300_000)),
+                         powers_of_two, np.nextafter(powers_of_two, 0.0),
+                         np.nextafter(powers_of_two, np.inf),
+                         rng.uniform(0.0, 1.0, 100_000).astype(np.float32).astype(float) ** 3])
+    worst, outside, n = worst_ratio(xs)
+    assert outside == 0 and worst < 0.2 and n > 0.99 * xs.size, (worst, outside, n)
+    for x, state in ((8.0, 0), (1e-300, 0), (-1.0, 1), (math.nan, 1), (0.0, 2), (-0.0, 2),
+                     (math.inf, 2), (-math.inf, 2), (1e-310, 2)):
+        assert fcbrt(x)[2] == state, x
