@@ -85,15 +85,18 @@ def _run_tasks(
     executor = ctx.executor
     provisional: list[Layer] = []
 
+    reporting = {layer.name for layer in layers if _reports_lost(layer)}
+
     def finished(name: str, chunk: Any) -> None:
         remaining[name] -= 1
-        landed.setdefault(name, []).append(chunk)
+        if name in reporting:
+            landed.setdefault(name, []).append(chunk)
         progress.advance(task_id)
         if remaining[name] == 0:
-            # what the chunks skipped, fetched in one round trip per variable
-            for _, skipped in executor.gather(landed.pop(name)):
-                if skipped:
-                    lost.setdefault(name, {}).update(skipped)
+            if name in landed:  # what the chunks skipped: one round trip per variable
+                for _, skipped in executor.gather(landed.pop(name)):
+                    if skipped:
+                        lost.setdefault(name, {}).update(skipped)
             parts[name].publish(grid)
 
     def start(layer: Layer) -> list[ChunkWindow]:
@@ -135,6 +138,14 @@ def _run_tasks(
     finally:
         close_warped_views()  # the views this process opened (running without a cluster)
     return computed, resumed
+
+
+def _reports_lost(layer: Layer) -> bool:
+    """Whether ``layer``'s chunks can report inputs they skipped (a remote composite's
+    lost items): only a layer that overrides :meth:`Layer.compute_reported` does; every
+    other chunk's report is empty, so its result is not fetched at all (a round trip to
+    the worker at the end of each variable)."""
+    return type(layer).compute_reported is not Layer.compute_reported
 
 
 INLINE_LAYER_BYTES = 256 * 1024
