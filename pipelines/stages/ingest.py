@@ -10,11 +10,7 @@ Chunks run as tasks on the job's dask client when there is one, with a progress 
 from __future__ import annotations
 
 import concurrent.futures
-import contextlib
 import json
-import os
-import sys
-import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -182,16 +178,6 @@ def _inputs(layers: Iterable[Layer]) -> dict[str, str]:
     return out
 
 
-def _yield_cpu() -> None:
-    """Put the calling thread at the lowest CPU priority (nice 19), so the job's own
-    chores (checksums, the fill sample, creating the cube) run on a core no worker needs
-    rather than beside a worker's chunk on a laptop's embedded cluster. Linux only, where
-    nice is per thread; elsewhere the thread keeps its priority."""
-    if sys.platform == "linux":
-        with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
-
-
 STAC_DIR = "stac"
 """Where a run saves the items its STAC searches found (one item collection per source)."""
 
@@ -265,9 +251,12 @@ def run(ctx: RunContext) -> StageResult:
         raise DataError(f"job {ctx.job.name!r}: two sources make the same variable(s) {dupes}; "
                         "rename a source or its bands")
     fresh = not ctx.cube_path.exists()
-    # the inputs' SHA-256 (part of each fingerprint) is read beside the rest of the work,
-    # in a thread that yields the CPU to the workers (on a laptop they share the cores)
-    side = ThreadPoolExecutor(1, thread_name_prefix="ingest-side", initializer=_yield_cpu)
+    # the inputs' SHA-256 (part of each fingerprint) is read beside the rest of the work.
+    # At normal priority (scale19, issue 19 point 2): at nice 19 these chores waited for
+    # the two workers of a two-core machine to finish every chunk, then ran alone while a
+    # core idled (the stage's publishing waits for them), 0.1-0.15 s more per ingest
+    # (bench_scale's job, 6 A/B pairs, 5 of them slower niced, load 5-9)
+    side = ThreadPoolExecutor(1, thread_name_prefix="ingest-side")
     reads = [side.submit(file_sha256, p) for p in _inputs(layers).values()
              if Path(p).is_file()]
     chores: list[concurrent.futures.Future[None]] = []
