@@ -3,16 +3,18 @@
 Without Intel SVML, LLVM calls the C library's scalar ``pow`` for ``x ** c`` (``c`` not a
 small integer or 0.5): about 20 ns a pixel, more than the rest of a 100-index kernel. The
 kernel therefore computes such a power with a vectorisable ``exp(c * log(x))``
-(:data:`PRELUDE`'s ``_fpow``, relative error far below its stated bound :data:`POW_REL_ERR`)
-and carries the interval that certainly holds the C library's result (its error is under
-1 ulp) through the rest of the formula with interval arithmetic: each IEEE operation is
-monotone in each operand, so rounding the interval's ends gives an interval that holds the
-float64 value the scalar code would compute. When both ends round to the same float32 (the
-numerator and denominator of a root ratio each), that float32 is the scalar code's result,
-bit for bit; otherwise (about one pixel in a million, and bases that are zero, subnormal,
-infinite or give huge powers) the pixel is recomputed with the scalar expression. A finite
-negative or NaN base gives NaN exactly as ``pow`` does (the exponent is not an integer),
-and NaN propagates through every operation allowed above a power, so the result is NaN.
+(:data:`PRELUDE`'s ``_fpow``, relative error far below its stated bound
+:data:`POW_REL_ERR`; for the exponent ``0.3333333333333333`` a Newton cube root,
+``_fcbrt``, within :data:`CBRT_REL_ERR`) and carries the interval that certainly holds the
+C library's result (its error is under 1 ulp) through the rest of the formula with interval
+arithmetic: each IEEE operation is monotone in each operand, so rounding the interval's
+ends gives an interval that holds the float64 value the scalar code would compute. When
+both ends round to the same float32 (the numerator and denominator of a root ratio each),
+that float32 is the scalar code's result, bit for bit; otherwise (about one pixel in a
+million, and bases that are zero, subnormal, infinite or give huge powers) the pixel is
+recomputed with the scalar expression. A finite negative or NaN base gives NaN exactly as
+``pow`` does (the exponent is not an integer), and NaN propagates through every operation
+allowed above a power, so the result is NaN.
 
 Only formulas whose powers have a constant, non-integer exponent, a power-free base, and
 only ``+ - * /``, unary minus, small integer powers, ``sqrt``, ``abs``, ``minimum`` and
