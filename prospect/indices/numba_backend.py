@@ -539,9 +539,9 @@ def kernel_source(exprs: Sequence[Expr], inputs: Sequence[str],
         parts.append(source)
         calls.append(f"        _group{g}({args}, out, s, c, stream, i, j0, j1)")
     args = ", ".join(f"b{i}" for i in range(len(inputs)))
-    for fname, parallel, loop in (("kernel_parallel", True, "numba.prange"),
-                                  ("kernel_serial", False, "range")):
-        parts.append(_DRIVER.format(fname=fname, parallel=parallel, loop=loop, args=args,
+    for fname, parallel, loop_fn in (("kernel_parallel", True, "numba.prange"),
+                                     ("kernel_serial", False, "range")):
+        parts.append(_DRIVER.format(fname=fname, parallel=parallel, loop=loop_fn, args=args,
                                     tile=TILE, n_loop=LOOP_INDICES, calls="\n".join(calls),
                                     shared=fill, n_shared=max(len(shared), 1)))
     source = "".join(parts)

@@ -493,8 +493,8 @@ def _encode_chunk(arr: zarr.Array, window: ChunkWindow, data: np.ndarray) -> byt
     and zarr writes it.
     """
     meta = arr.metadata
-    codecs = getattr(meta, "codecs", ())
-    chunks = tuple(arr.chunks)
+    codecs: tuple[Any, ...] = tuple(getattr(meta, "codecs", ()))
+    chunks: tuple[int, ...] = tuple(arr.chunks)
     if (len(codecs) != 2 or not isinstance(codecs[0], zarr.codecs.BytesCodec)
             or codecs[0].endian not in (None, zarr.codecs.Endian.little)
             or not isinstance(codecs[1], zarr.codecs.ZstdCodec)
@@ -502,7 +502,7 @@ def _encode_chunk(arr: zarr.Array, window: ChunkWindow, data: np.ndarray) -> byt
             or (window.rows.start, window.cols.start) != (window.iy * chunks[0],
                                                           window.ix * chunks[1])):
         return None
-    fill = meta.fill_value
+    fill: Any = meta.fill_value
     if data.dtype.kind == "f" and np.isnan(fill):
         empty = np.isnan(data).all()
     else:
