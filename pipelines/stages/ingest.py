@@ -117,7 +117,7 @@ def _run_tasks(
         return pending
 
     def calls() -> Iterator[list[tuple[str, tuple[Any, ...]]]]:
-        for layer in layers:  # one batch per layer (scale19: one submit, not one a chunk)
+        for layer in layers:  # one batch per layer: one submit, not one a chunk
             pending = start(layer)
             shipped = _ship_layer(executor, layer) if pending else layer
             yield [(layer.name, (parts[layer.name], shipped, grid, window))
@@ -252,7 +252,7 @@ def run(ctx: RunContext) -> StageResult:
                         "rename a source or its bands")
     fresh = not ctx.cube_path.exists()
     # the inputs' SHA-256 (part of each fingerprint) is read beside the rest of the work.
-    # At normal priority (scale19, issue 19 point 2): at nice 19 these chores waited for
+    # At normal priority (issue 19 point 2): at nice 19 these chores waited for
     # the two workers of a two-core machine to finish every chunk, then ran alone while a
     # core idled (the stage's publishing waits for them), 0.1-0.15 s more per ingest
     # (bench_scale's job, 6 A/B pairs, 5 of them slower niced, load 5-9)
