@@ -30,6 +30,7 @@ from prospect.config.sources import RasterSource
 from prospect.errors import DataError, InputFileError
 from prospect.grid import ChunkWindow, RegionGrid
 from prospect.ingest.cloudmask import drop_names
+from prospect.ingest.landsat import BandCalibration
 from prospect.ingest.layers import Layer
 from prospect.ingest.masked import SceneMask, read_masked_band
 from prospect.ingest.rasters import _overlaps, _res_in_grid_units
@@ -62,11 +63,20 @@ class ScenePart:
     offset: float
     nodata: float | None
     resampling: str
+    valid_range: tuple[float, float] | None = None
+    """DNs the product clips to (either end, or beyond, is no data), if it has one."""
+    saturate: float | None = None
+    """The product's saturated DN (no data), if it has one."""
 
     def describe(self) -> dict[str, Any]:
         """JSON-friendly summary for provenance (credentials removed from URLs)."""
-        return {"item": self.item_id, "file": redact(self.info.path), "scale": self.scale,
-                "offset": self.offset, "nodata": self.nodata, "resampling": self.resampling}
+        out = {"item": self.item_id, "file": redact(self.info.path), "scale": self.scale,
+               "offset": self.offset, "nodata": self.nodata, "resampling": self.resampling}
+        if self.valid_range is not None:
+            out["valid_range"] = list(self.valid_range)
+        if self.saturate is not None:
+            out["saturate"] = self.saturate
+        return out
 
 
 def reduce_stack(stack: np.ndarray, method: str, *, percentile: float | None = None,
@@ -167,7 +177,8 @@ class CompositeLayer(Layer):
         """One scene's band on the chunk, cloudy pixels dropped before resampling."""
         return read_masked_band(part.info, 1, mask, grid, window, nodata=part.nodata,
                                 scale=part.scale, offset=part.offset,
-                                resampling=part.resampling)
+                                resampling=part.resampling, valid_range=part.valid_range,
+                                saturate=part.saturate)
 
     def stack_reported(self, grid: RegionGrid, window: ChunkWindow
                        ) -> tuple[np.ndarray, dict[str, str]]:
@@ -228,13 +239,21 @@ class CompositeLayer(Layer):
         return self.compute_reported(grid, window)[0]
 
 
-def _calibration(scene: StacScene, var: str, info: RasterInfo, source: RasterSource
-                 ) -> tuple[float, float, float | None]:
-    """``value = scale * (product_scale * DN + product_offset) + offset`` as one pair."""
-    p_scale, p_offset, p_nodata = scene.calibration.get(var, (1.0, 0.0, None))
+def _part(scene: StacScene, var: str, info: RasterInfo, source: RasterSource,
+          grid: RegionGrid) -> ScenePart:
+    """One scene's band: ``value = scale * (product_scale * DN + product_offset) + offset``
+    as one pair, no data (the config's, else the item's, else the file's) and the product's
+    clipped and saturated DNs."""
+    cal = scene.calibration.get(var) or BandCalibration(1.0, 0.0, "", "")
     nodata = source.nodata if source.nodata is not None else (
-        p_nodata if p_nodata is not None else info.nodata[0])
-    return source.scale * p_scale, source.scale * p_offset + source.offset, nodata
+        cal.fill if cal.fill is not None else info.nodata[0])
+    return ScenePart(
+        item_id=scene.item_id, info=info, scale=source.scale * cal.scale,
+        offset=source.scale * cal.offset + source.offset, nodata=nodata,
+        resampling=choose_resampling("continuous",
+                                     source_res=_res_in_grid_units(info, grid),
+                                     target_res=grid.resolution, override=source.resampling),
+        valid_range=cal.valid_range, saturate=cal.saturate)
 
 
 def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
@@ -291,12 +310,7 @@ def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
             outside.append(scene.item_id)
             continue
         for v in variables:
-            scale, offset, nodata = _calibration(scene, v, infos[v], source)
-            parts[v].append(ScenePart(
-                item_id=scene.item_id, info=infos[v], scale=scale, offset=offset,
-                nodata=nodata, resampling=choose_resampling(
-                    "continuous", source_res=_res_in_grid_units(infos[v], grid),
-                    target_res=grid.resolution, override=source.resampling)))
+            parts[v].append(_part(scene, v, infos[v], source, grid))
         masks.append(SceneMask(info=minfo, kind=cm.kind, drop=drop, buffer_m=cm.buffer_m)
                      if cm is not None and minfo is not None else None)
     _check_losses(source.name, remote.max_failed_share, len(scenes), failed)
@@ -357,7 +371,8 @@ def _stated_infos(scene: StacScene, variables: list[str], crs: str | None, *,
         use_crs = crs or (g.crs if g is not None else None) or scene.crs
         if path is None or g is None or use_crs is None:
             return None
-        nodata = scene.calibration.get(var, (1.0, 0.0, None))[2] if var else None
+        cal = scene.calibration.get(var) if var else None
+        nodata = cal.fill if cal is not None else None
         return RasterInfo(path=path, crs=use_crs, transform=g.transform, width=g.shape[1],
                           height=g.shape[0], count=1, dtype=g.dtype or "float32",
                           nodata=(nodata,), descriptions=(None,))

@@ -22,7 +22,7 @@ from prospect.config.sources import RasterScene, RasterSource
 from prospect.errors import ConfigError, DataError
 from prospect.grid import ChunkWindow, RegionGrid
 from prospect.ingest.cloudmask import drop_names
-from prospect.ingest.landsat import landsat_id
+from prospect.ingest.landsat import BandCalibration, landsat_id
 from prospect.ingest.layers import Layer
 from prospect.ingest.masked import SceneMask, read_masked_band
 from prospect.ingest.products import read_product_metadata
@@ -140,6 +140,9 @@ class _Scene:
     crs: str | None
     date: Any
     cloud_cover: float | None
+    calibration: dict[str, BandCalibration] | None = None
+    """Variable -> the product calibration its STAC item states (:mod:`prospect.ingest.stac`),
+    used as a metadata file's would be."""
 
 
 def _from_config(source: RasterSource, scene: RasterScene) -> _Scene:
@@ -204,7 +207,7 @@ def _scenes(source: RasterSource) -> list[_Scene]:
         _Scene(files={k: (v, 1) for k, v in s.bands.items()}, multiband=False,
                band_names=None, variable=None, mtl=None, mask_file=None,
                crs=source.crs or s.crs,
-               date=s.date, cloud_cover=s.cloud_cover)
+               date=s.date, cloud_cover=s.cloud_cover, calibration=s.calibration)
         for s in read_stac_scenes(source.stac, dict(source.assets))
     ]
 
@@ -343,12 +346,14 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
             scale, offset, unit = source.scale, source.offset, source.units
             nodata = source.nodata if source.nodata is not None else info.nodata[band - 1]
             quantity, valid_range, saturate = None, None, None
-            if meta is not None:
-                cal = meta.calibrate(var, path)
+            cal = meta.calibrate(var, path) if meta is not None else (
+                scene.calibration or {}).get(var)
+            if cal is not None:
                 scale = source.scale * cal.scale
                 offset = source.scale * cal.offset + source.offset
-                quantity, valid_range, saturate = cal.quantity, cal.valid_range, cal.saturate
-                if "units" not in source.model_fields_set:
+                quantity, valid_range, saturate = (cal.quantity or None, cal.valid_range,
+                                                   cal.saturate)
+                if cal.units and "units" not in source.model_fields_set:
                     unit = cal.units
                 if nodata is None:
                     nodata = cal.fill

@@ -1,4 +1,16 @@
-"""STAC catalogs, collections, items and item collections (local or remote) to scenes."""
+"""STAC catalogs, collections, items and item collections (local or remote) to scenes.
+
+Each asset's radiometry comes from its ``raster:bands`` (scale, offset, nodata) as a
+:class:`~prospect.ingest.landsat.BandCalibration`, the same record a product metadata file
+gives, so mosaics and composites of STAC items read DNs exactly as the product's own
+metadata would have them read. STAC states no valid DN range or saturated DN, so for the
+products that define them (:func:`asset_calibration`) they come from the product's
+specification: Landsat Collection 2 Level-2 reflectance and temperature are clipped to
+``QUANTIZE_CAL_MIN..MAX`` (1..65535, either end no data, as the MTL states it), a Level-1
+band's maximum DN is a saturated detector (65535 for OLI, 255 for 8-bit sensors), and
+Sentinel-2 (L1C and L2A) writes 65535 for a saturated pixel (the product XML's
+``Special_Values``, ``SATURATED``).
+"""
 
 from __future__ import annotations
 
@@ -11,8 +23,15 @@ from typing import Any
 import pystac
 
 from prospect.errors import DataError, InputFileError
+from prospect.ingest.landsat import BandCalibration
 
-__all__ = ["AssetGrid", "StacScene", "read_stac_scenes"]
+__all__ = ["AssetGrid", "StacScene", "asset_calibration", "read_stac_scenes"]
+
+LANDSAT_L2_CLIP = (1.0, 65535.0)
+"""Collection 2 Level-2 ``QUANTIZE_CAL_MIN/MAX`` of every reflectance and temperature band
+(Landsat 4-9): the product clips to this range, so a DN at either end is not a measurement."""
+SENTINEL2_SATURATED = 65535.0
+"""Sentinel-2 L1C/L2A ``Special_Values`` ``SATURATED`` DN."""
 
 
 @dataclass(frozen=True)
@@ -37,8 +56,9 @@ class StacScene:
     date: dt.date | None
     cloud_cover: float | None
     crs: str | None
-    calibration: dict[str, tuple[float, float, float | None]] = field(default_factory=dict)
-    """Variable -> (scale, offset, nodata) from the asset's ``raster:bands``."""
+    calibration: dict[str, BandCalibration] = field(default_factory=dict)
+    """Variable -> the asset's calibration (:func:`asset_calibration`): ``raster:bands``
+    scale, offset and nodata (``fill``), and the product's clipped and saturated DNs."""
     mask: str | None = None
     """The quality layer's file (the ``mask_asset``), as a GDAL name."""
     grids: dict[str, AssetGrid] = field(default_factory=dict)
@@ -102,6 +122,75 @@ def _raster_band(asset: pystac.Asset) -> tuple[float, float, float | None]:
                 float(nodata) if nodata is not None and nodata != "nan" else None)
     except (TypeError, ValueError):
         return 1.0, 0.0, None
+
+
+def _data_type(asset: pystac.Asset) -> str | None:
+    bands = asset.extra_fields.get("raster:bands") or asset.extra_fields.get("bands") or []
+    first = bands[0] if isinstance(bands, list) and bands and isinstance(bands[0], dict) \
+        else {}
+    dtype = first.get("data_type") or asset.extra_fields.get("data_type")
+    return str(dtype) if dtype else None
+
+
+def _is_measurement(asset: pystac.Asset, scale: float, offset: float) -> bool:
+    """A spectral or thermal measurement (not a quality, class or angle layer): the asset
+    is scaled, lists ``eo:bands`` (STAC 1.0) or bands with a wavelength or common name
+    (STAC 1.1), or has a reflectance/temperature/radiance role."""
+    fields = asset.extra_fields
+    if scale != 1.0 or offset != 0.0 or fields.get("eo:bands"):
+        return True
+    bands = fields.get("bands")
+    if isinstance(bands, list) and any(
+            isinstance(b, dict) and ("eo:center_wavelength" in b or "eo:common_name" in b)
+            for b in bands):
+        return True
+    return bool({"reflectance", "temperature", "radiance"} & set(asset.roles or []))
+
+
+def _product(item: pystac.Item) -> str | None:
+    """``landsat-l2``, ``landsat-l1`` or ``sentinel-2`` when the item says so, else None."""
+    props = item.properties
+    collection = str(item.collection_id or props.get("collection") or "").lower()
+    platform = str(props.get("platform") or "").lower()
+    constellation = str(props.get("constellation") or "").lower()
+    correction = str(props.get("landsat:correction") or "").upper()
+    if correction.startswith("L2") or "c2-l2" in collection or "c2l2" in collection:
+        return "landsat-l2"
+    if correction.startswith("L1") or "c2-l1" in collection or "c2l1" in collection:
+        return "landsat-l1"
+    if platform.startswith("sentinel-2") or constellation == "sentinel-2" or \
+            "sentinel-2" in collection or any(k.startswith("s2:") for k in props):
+        return "sentinel-2"
+    return None
+
+
+def asset_calibration(item: pystac.Item, asset: pystac.Asset) -> BandCalibration:
+    """The calibration of one band asset: ``value = scale * DN + offset`` with the asset's
+    ``raster:bands`` scale, offset and nodata (``fill``), plus the DNs its product marks as
+    clipped or saturated (see the module doc). Units are ``raster:bands`` ``unit`` where
+    stated, else empty (the config's apply)."""
+    scale, offset, nodata = _raster_band(asset)
+    bands = asset.extra_fields.get("raster:bands") or []
+    first = bands[0] if bands and isinstance(bands[0], dict) else {}
+    units = str(first.get("unit") or "")
+    product = _product(item) if _is_measurement(asset, scale, offset) else None
+    valid_range: tuple[float, float] | None = None
+    saturate: float | None = None
+    dtype = _data_type(asset)
+    if product == "landsat-l2":
+        valid_range = LANDSAT_L2_CLIP
+    elif product == "landsat-l1":
+        if dtype is not None:
+            eight_bit = dtype == "uint8"
+        else:  # OLI (Landsat 8, 9) writes 16 bits; MSS, TM and ETM+ 8
+            digits = "".join(ch for ch in str(item.properties.get("platform", "")) if
+                             ch.isdigit())
+            eight_bit = not digits or int(digits) < 8
+        saturate = 255.0 if eight_bit else 65535.0
+    elif product == "sentinel-2" and dtype in (None, "uint16"):
+        saturate = SENTINEL2_SATURATED
+    return BandCalibration(scale, offset, "", units, fill=nodata,
+                           valid_range=valid_range, saturate=saturate)
 
 
 def _crs_of(fields: dict[str, Any]) -> str | None:
@@ -181,7 +270,8 @@ def read_stac_scenes(href: str, assets: dict[str, str], *, mask_asset: str | Non
         scenes.append(StacScene(
             item_id=item.id, bands=bands, date=when.date() if when else None,
             cloud_cover=float(cloud) if cloud is not None else None, crs=code,
-            calibration={var: _raster_band(item.assets[key]) for var, key in assets.items()},
+            calibration={var: asset_calibration(item, item.assets[key])
+                         for var, key in assets.items()},
             mask=_gdal_href(item.assets[mask_asset].get_absolute_href() or "")
             if mask_asset else None, grids=grids,
             mask_grid=_asset_grid(item, item.assets[mask_asset]) if mask_asset else None,

@@ -153,3 +153,85 @@ def test_proj_epsg_as_float_or_text_reads_as_one_code():
         assert _crs_of({"proj:epsg": given}) == "EPSG:32619"
     assert _crs_of({"proj:epsg": "utm"}) is None  # malformed: the file header decides
     assert _crs_of({"proj:code": "EPSG:4326", "proj:epsg": 32619}) == "EPSG:4326"
+
+
+def _stac_item(item_id: str, props: dict, assets: dict, *, collection: str | None = None,
+               when: str = "2024-01-05T00:00:00Z") -> dict:
+    out = {"type": "Feature", "stac_version": "1.1.0", "id": item_id, "geometry": None,
+           "properties": {"datetime": when, "proj:epsg": 32619, **props}, "links": [],
+           "assets": assets}
+    if collection:
+        out["collection"] = collection
+    return out
+
+
+def test_asset_calibration_states_each_products_clipped_and_saturated_dns():
+    import pystac
+
+    from prospect.ingest.stac import asset_calibration
+
+    def cal(props: dict, asset: dict, collection: str | None = None):
+        item = pystac.Item.from_dict(_stac_item("x", props, {"a": {"href": "a.tif", **asset}},
+                                                collection=collection))
+        return asset_calibration(item, item.assets["a"])
+
+    sr = {"raster:bands": [{"data_type": "uint16", "nodata": 0, "scale": 2.75e-05,
+                            "offset": -0.2, "unit": "1"}]}
+    qa = {"raster:bands": [{"data_type": "uint16", "nodata": 1}], "roles": ["cloud"]}
+    l2 = cal({"platform": "landsat-8", "landsat:correction": "L2SP"}, sr)
+    assert (l2.scale, l2.offset, l2.fill) == (2.75e-05, -0.2, 0.0)
+    assert l2.valid_range == (1.0, 65535.0) and l2.saturate is None and l2.units == "1"
+    # told by the collection alone, as Earth Search and Planetary Computer name it
+    assert cal({"platform": "landsat-9"}, sr, "landsat-c2-l2").valid_range == (1.0, 65535.0)
+    assert cal({"landsat:correction": "L2SP"}, qa).valid_range is None  # bit flags: as is
+    oli = {"raster:bands": [{"data_type": "uint16"}], "eo:bands": [{"name": "B4"}]}
+    assert cal({"platform": "landsat-8", "landsat:correction": "L1TP"}, oli).saturate == 65535
+    mss = {"eo:bands": [{"name": "B4"}]}  # no data type stated: MSS writes 8 bits
+    assert cal({"platform": "landsat-5", "landsat:correction": "L1GS"}, mss).saturate == 255
+    s2 = {"raster:bands": [{"data_type": "uint16", "scale": 1e-4, "offset": -0.1}]}
+    got = cal({"platform": "sentinel-2b", "s2:processing_baseline": "05.10"}, s2)
+    assert got.saturate == 65535 and got.valid_range is None
+    scl = {"raster:bands": [{"data_type": "uint8", "nodata": 0}]}
+    assert cal({"constellation": "sentinel-2"}, scl).saturate is None
+    plain = cal({"platform": "worldview-3"}, s2)  # a product with no stated special DNs
+    assert plain.saturate is None and plain.valid_range is None and plain.scale == 1e-4
+
+
+def _one_item_collection(tmp_path, write_tif, dn: np.ndarray, props: dict,
+                         raster_band: dict) -> str:
+    tif = write_tif("B04.tif", dn)
+    items = [_stac_item("scene", props, {"red": {
+        "href": str(tif), "raster:bands": [raster_band], "eo:bands": [{"name": "B4"}]}})]
+    path = tmp_path / "items.json"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": items}))
+    return str(path)
+
+
+@pytest.mark.parametrize("composite", [False, True])
+def test_stac_sources_read_raster_bands_and_drop_clipped_dns(grid, write_tif, tmp_path,
+                                                              composite):
+    """A STAC mosaic used to ignore ``raster:bands`` (the cube held raw DNs where the same
+    item in a composite gave reflectance), and neither dropped the DNs a Landsat C2 L2
+    product clips to (1, 65535: reflectance -0.2 and 1.6) or Sentinel-2's saturated 65535."""
+    from prospect.config.stac import Composite
+    from prospect.ingest.composite import plan_composite
+
+    def run(props: dict, band: dict, dn: np.ndarray) -> np.ndarray:
+        href = _one_item_collection(tmp_path, write_tif, dn, props, band)
+        src = RasterSource(name="ls", stac=href, assets={"red": "red"},
+                           composite=Composite(method="median", count_variable=False)
+                           if composite else None)
+        layer = plan_composite(src, grid)[0] if composite else plan_raster(src, grid)[0]
+        return assemble(layer, grid)
+
+    dn = np.full((40, 40), 10000, np.uint16)
+    dn[0, 0], dn[0, 1], dn[0, 2], dn[0, 3] = 1, 65535, 0, 7273
+    out = run({"landsat:correction": "L2SP", "platform": "landsat-8"},
+              {"data_type": "uint16", "nodata": 0, "scale": 2.75e-05, "offset": -0.2}, dn)
+    assert np.isnan(out[0, :3]).all()  # clipped low, clipped high, fill
+    assert out[0, 3] == np.float32(np.float32(7273) * np.float32(2.75e-05) - np.float32(0.2))
+    assert np.allclose(out[1:], 10000 * 2.75e-05 - 0.2)
+    out = run({"platform": "sentinel-2a", "s2:processing_baseline": "05.10"},
+              {"data_type": "uint16", "nodata": 0, "scale": 1e-4, "offset": -0.1}, dn)
+    assert np.isnan(out[0, 1]) and np.isnan(out[0, 2])  # saturated, no data
+    assert np.isclose(out[0, 0], 1e-4 - 0.1) and np.allclose(out[1:], 0.9)
