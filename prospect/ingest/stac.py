@@ -95,12 +95,10 @@ def _items(href: str) -> list[pystac.Item]:
     if not isinstance(data, dict):
         raise InputFileError(f"{href}: not a STAC object (a JSON mapping expected)")
     if data.get("type") == "FeatureCollection":
-        # Items parsed in place (the JSON was read for this): no copy of every dict, and
-        # no migration of items already at STAC 1.x.
-        return [pystac.Item.from_dict(
-            f, preserve_dict=False,
-            migrate=not str(f.get("stac_version", "")).startswith("1."))
-            for f in data.get("features", [])]
+        features = data.get("features", [])
+        if not isinstance(features, list):
+            raise InputFileError(f"{href}: 'features' is not a list of STAC items")
+        return [_item_from_dict(href, i, f) for i, f in enumerate(features)]
     try:
         stac_obj = pystac.read_file(href)
     except Exception as exc:  # pystac raises several kinds for invalid documents
@@ -108,20 +106,61 @@ def _items(href: str) -> list[pystac.Item]:
     if isinstance(stac_obj, pystac.Item):
         return [stac_obj]
     if isinstance(stac_obj, pystac.Catalog):
-        return list(stac_obj.get_items(recursive=True))
+        try:
+            return list(stac_obj.get_items(recursive=True))
+        except Exception as exc:  # a child or item link that is missing or malformed
+            raise InputFileError(f"{href}: an item or child of the catalog cannot be read: "
+                                 f"{exc}") from None
     raise InputFileError(f"{href}: unsupported STAC object {type(stac_obj).__name__}")
 
 
-def _raster_band(asset: pystac.Asset) -> tuple[float, float, float | None]:
-    """``(scale, offset, nodata)`` of a one-band asset's ``raster:bands`` (else 1, 0, None)."""
-    bands = asset.extra_fields.get("raster:bands") or []
-    first = bands[0] if bands and isinstance(bands[0], dict) else {}
-    nodata = first.get("nodata")
+def _item_from_dict(href: str, index: int, feature: Any) -> pystac.Item:
+    """One feature of an item collection as a STAC item, or a one-line error naming it."""
+    name = f"item {index + 1}" + (f" ({feature.get('id')!r})" if isinstance(feature, dict)
+                                  and feature.get("id") else "")
+    if not isinstance(feature, dict):
+        raise InputFileError(f"{href}: {name} is not a JSON object")
+    for key, kind in (("id", str), ("properties", dict), ("assets", dict)):
+        if not isinstance(feature.get(key), kind):
+            raise InputFileError(
+                f"{href}: {name} has no valid '{key}' (a {kind.__name__} is required); "
+                "this is not a STAC item")
     try:
-        return (float(first.get("scale", 1.0)), float(first.get("offset", 0.0)),
-                float(nodata) if nodata is not None and nodata != "nan" else None)
-    except (TypeError, ValueError):
-        return 1.0, 0.0, None
+        # parsed in place (the JSON was read for this): no copy of every dict, and no
+        # migration of items already at STAC 1.x
+        return pystac.Item.from_dict(
+            feature, preserve_dict=False,
+            migrate=not str(feature.get("stac_version", "")).startswith("1."))
+    except Exception as exc:  # pystac raises several kinds (dates, geometry, STACError)
+        raise InputFileError(f"{href}: {name} is not a valid STAC item: {exc}") from None
+
+
+def _raster_band(asset: pystac.Asset) -> tuple[float, float, float | None]:
+    """``(scale, offset, nodata)`` of a one-band asset's ``raster:bands`` (else 1, 0, None).
+
+    Raises
+    ------
+    ValueError
+        A scale, offset or nodata that is not a number (the caller names the item).
+    """
+    bands = asset.extra_fields.get("raster:bands") or []
+    first = bands[0] if isinstance(bands, list) and bands and isinstance(bands[0], dict) \
+        else {}
+    nodata = first.get("nodata")
+    values: list[float | None] = []
+    for key, value in (("scale", first.get("scale", 1.0)),
+                       ("offset", first.get("offset", 0.0)), ("nodata", nodata)):
+        if value is None or (key == "nodata" and value == "nan"):
+            values.append(None)
+            continue
+        try:
+            if isinstance(value, bool):
+                raise TypeError
+            values.append(float(value))
+        except (TypeError, ValueError):
+            raise ValueError(f"raster:bands {key} {value!r} is not a number") from None
+    scale, offset = values[0], values[1]
+    return (1.0 if scale is None else scale, 0.0 if offset is None else offset, values[2])
 
 
 def _data_type(asset: pystac.Asset) -> str | None:
@@ -262,16 +301,22 @@ def read_stac_scenes(href: str, assets: dict[str, str], *, mask_asset: str | Non
         code = _crs_of(props)
         grids = {var: g for var, key in assets.items()
                  if (g := _asset_grid(item, item.assets[key])) is not None}
-        when = item.datetime or (
-            dt.datetime.fromisoformat(str(props["start_datetime"]).replace("Z", "+00:00"))
-            if props.get("start_datetime") else None
-        )
-        cloud = props.get("eo:cloud_cover")
+        try:
+            when = item.datetime or (
+                dt.datetime.fromisoformat(str(props["start_datetime"]).replace("Z", "+00:00"))
+                if props.get("start_datetime") else None
+            )
+            cloud = props.get("eo:cloud_cover")
+            cloud_cover = float(cloud) if cloud is not None else None
+            calibration = {var: asset_calibration(item, item.assets[key])
+                           for var, key in assets.items()}
+        except (TypeError, ValueError) as exc:
+            raise DataError(
+                f"{href}: item {item.id!r}: a malformed value ({exc}); fix the item or "
+                "leave the field out") from None
         scenes.append(StacScene(
             item_id=item.id, bands=bands, date=when.date() if when else None,
-            cloud_cover=float(cloud) if cloud is not None else None, crs=code,
-            calibration={var: asset_calibration(item, item.assets[key])
-                         for var, key in assets.items()},
+            cloud_cover=cloud_cover, crs=code, calibration=calibration,
             mask=_gdal_href(item.assets[mask_asset].get_absolute_href() or "")
             if mask_asset else None, grids=grids,
             mask_grid=_asset_grid(item, item.assets[mask_asset]) if mask_asset else None,

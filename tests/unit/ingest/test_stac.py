@@ -235,3 +235,29 @@ def test_stac_sources_read_raster_bands_and_drop_clipped_dns(grid, write_tif, tm
               {"data_type": "uint16", "nodata": 0, "scale": 1e-4, "offset": -0.1}, dn)
     assert np.isnan(out[0, 1]) and np.isnan(out[0, 2])  # saturated, no data
     assert np.isclose(out[0, 0], 1e-4 - 0.1) and np.allclose(out[1:], 0.9)
+
+
+@pytest.mark.parametrize(("feature", "message"), [
+    ("not an item", r"item 1 is not a JSON object"),
+    ({"type": "Feature", "properties": {}, "assets": {}}, r"item 1 has no valid 'id'"),
+    (_stac_item("s", {}, [1, 2]), r"item 1 \('s'\) has no valid 'assets'"),
+    (_stac_item("s", {}, {"red": {"href": "a.tif"}}, when="yesterday"),
+     r"item 1 \('s'\) is not a valid STAC item"),
+    (_stac_item("s", {"eo:cloud_cover": "cloudy"}, {"red": {"href": "a.tif"}}),
+     r"item 's': a malformed value \(could not convert"),
+    (_stac_item("s", {}, {"red": {"href": "a.tif", "raster:bands": [{"scale": "1e-4x"}]}}),
+     r"item 's': a malformed value \(raster:bands scale '1e-4x' is not a number\)"),
+])
+def test_malformed_items_are_one_line_errors_naming_the_item(tmp_path, feature, message):
+    """Each used to reach the user as an internal error (ValueError, AttributeError), or, for
+    a scale that is not a number, to be read silently with scale 1."""
+    from prospect.errors import InputFileError
+    from prospect.ingest.stac import read_stac_scenes
+
+    path = tmp_path / "items.json"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    with pytest.raises((InputFileError, DataError), match=message):
+        read_stac_scenes(str(path), {"B04": "red"})
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": "none"}))
+    with pytest.raises(InputFileError, match="'features' is not a list"):
+        read_stac_scenes(str(path), {"B04": "red"})
