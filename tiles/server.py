@@ -30,7 +30,9 @@ the app is run (header-read timeout, keep-alive and connection limits).
 
 from __future__ import annotations
 
+import errno
 import signal
+import socket
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -46,6 +48,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from prospect.config.tiles import ServeConfig
+from prospect.errors import ConfigError
 from tiles import handlers
 from tiles.downloads import cog_download, stac_item
 from tiles.http import MAX_URL_LENGTH, ApiError, RequestLimits, error_response
@@ -53,7 +56,8 @@ from tiles.service import Layer, TileService, build_layers
 from tiles.viewer import STATIC_DIR
 from tiles.wms_handlers import wms
 
-__all__ = ["MAX_URL_LENGTH", "Layer", "create_app", "install_sighup", "uvicorn_config"]
+__all__ = ["MAX_URL_LENGTH", "Layer", "create_app", "install_sighup", "listen_socket",
+           "uvicorn_config"]
 
 Handler = Callable[[TileService, Request], Awaitable[Response]]
 
@@ -135,6 +139,37 @@ def create_app(config: ServeConfig, *, config_path: str | Path | None = None) ->
             allow_headers=["X-API-Key", "If-None-Match"], expose_headers=["ETag"], max_age=3600,
         )
     return app
+
+
+def listen_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host:port`` (port 0: one the system chooses), for uvicorn's
+    ``sockets=``: the server's addresses name the port it really listens on, and a port in
+    use or an address not on this machine is a clear error before anything starts.
+
+    Raises
+    ------
+    ConfigError
+        The address cannot be resolved or bound.
+    """
+    try:
+        family, kind, proto, _, addr = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    except socket.gaierror as exc:
+        raise ConfigError(f"serve: cannot resolve the bind address {host!r} ({exc.strerror}); "
+                          "give an address of this machine with --host") from None
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(addr)
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(
+            f"serve: cannot listen on {host}:{port} ({exc.strerror}); "
+            + ("another server uses that port: stop it or choose another with --port "
+               "(0 picks a free one)" if exc.errno == errno.EADDRINUSE else
+               "give an address of this machine with --host and a port you may use "
+               "with --port")) from None
+    return sock
 
 
 def uvicorn_config(app: Any, config: ServeConfig, *, host: str | None = None,

@@ -6,6 +6,10 @@ values are a smooth synthetic field (labelled synthetic in the file tags).
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,6 +35,7 @@ __all__ = [
     "live_server",
     "make_tile_fixture",
     "read_pmtiles_tile",
+    "serve_process",
     "values_from_rgba",
 ]
 
@@ -132,6 +137,48 @@ def live_server(config_path: str | Path, *, port: int | None = None) -> Iterator
                                            log_level="warning", lifespan="off"))
     with serving(server, name="tile server", timeout_s=20, sock=sock):
         yield LiveServer(url=f"http://127.0.0.1:{port}", port=port)
+
+
+@contextmanager
+def serve_process(config_path: str | Path, *args: str, timeout_s: float = 60.0
+                  ) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """Run ``prospect serve CONFIG --port 0`` as a user would, in its own process.
+
+    The server binds a free port itself and prints its addresses; the root URL is read
+    from its ``viewer:`` line, so no other process can take the port in between. Yields the
+    process and the root URL once ``/health`` answers; terminates the server afterwards.
+    """
+    import httpx
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pipelines.cli", "serve", str(config_path), "--port", "0",
+         *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stderr is not None
+        seen: list[str] = []
+        root = None
+        while root is None:
+            line = proc.stderr.readline()
+            if not line:
+                raise RuntimeError("prospect serve exited before serving:\n" + "".join(seen))
+            seen.append(line)
+            if (m := re.match(r"viewer: (http://\S+?)/viewer/", line)) is not None:
+                root = m.group(1)
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                if httpx.get(f"{root}/health").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"prospect serve did not answer on {root}:\n"
+                                   + "".join(seen))
+            time.sleep(0.1)
+        yield proc, root
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 def values_from_rgba(

@@ -17,7 +17,8 @@ def serve(
     config: ServeConfigArg,
     host: Annotated[str | None, typer.Option(help="Bind address (default: from config).")] = None,
     port: Annotated[
-        int | None, typer.Option(min=0, max=65535, help="Port (default: from config).")
+        int | None,
+        typer.Option(min=0, max=65535, help="Port (default: from config; 0: a free one)."),
     ] = None,
     check: Annotated[
         bool, typer.Option("--check", help="Validate the config and open the layers, then exit.")
@@ -27,24 +28,26 @@ def serve(
     import uvicorn
 
     from prospect.config.tiles import load_serve_config
-    from tiles.server import create_app, install_sighup, uvicorn_config
+    from tiles.server import create_app, install_sighup, listen_socket, uvicorn_config
 
     cfg = load_serve_config(config)
     app = create_app(cfg, config_path=config)
     console = Console(stderr=True, highlight=False)
     bind_host, bind_port = host or cfg.host, cfg.port if port is None else port
-    root = f"http://{bind_host}:{bind_port}"
+    shown = f"[{bind_host}]" if ":" in bind_host else bind_host
     public = [layer.name for layer in cfg.layers if layer.public]
     console.print(f"{len(cfg.layers)} layers ({', '.join(layer.name for layer in cfg.layers)}); "
                   f"public: {', '.join(public) or 'none'}; {len(cfg.keys)} agency keys")
     if check:
         console.print("config and layers OK")
         return
+    sock = listen_socket(bind_host, bind_port)
+    root = f"http://{shown}:{sock.getsockname()[1]}"  # the port chosen, with --port 0
     console.print(f"viewer: {root}/viewer/\nWMTS:   {root}/wmts/1.0.0/WMTSCapabilities.xml\n"
                   f"XYZ:    {root}/tiles/<layer>/{{z}}/{{x}}/{{y}}.png")
     install_sighup(app)  # `kill -HUP <pid>` reloads the agency keys
-    uvicorn.Server(uvicorn_config(app, cfg, host=bind_host, port=bind_port,
-                                  log_level="warning")).run()
+    uvicorn.Server(uvicorn_config(app, cfg, host=bind_host, port=sock.getsockname()[1],
+                                  log_level="warning")).run(sockets=[sock])
 
 
 def serve_key(

@@ -104,29 +104,16 @@ def test_expired_keys_and_rate_limits(fixture, tmp_path) -> None:
 
 @pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="needs SIGHUP")
 def test_sighup_reloads_the_keys_of_a_running_serve(fixture, tmp_path) -> None:
-    from tiles.testing import free_port
+    from tiles.testing import serve_process
 
     path = _config(fixture, tmp_path)
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "serve", str(path),
-                             "--port", str(port)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}/tilejson/uncertainty.json?key={fixture.key}"
-    try:
-        def up() -> bool:
-            try:
-                return httpx.get(url).status_code == 200
-            except httpx.HTTPError:
-                return proc.poll() is not None
-        _until(up, 60)
-        assert proc.poll() is None
+    with serve_process(path) as (proc, root):
+        url = f"{root}/tilejson/uncertainty.json?key={fixture.key}"
+        assert httpx.get(url).status_code == 200
         # same size, same mtime second: only the SIGHUP can tell the server to look again
         _edit_keys(path, lambda keys: keys[0].update(revoked=True))
         proc.send_signal(signal.SIGHUP)
         _until(lambda: httpx.get(url).status_code == 403, 5)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def test_serve_key_grants_no_layers_by_default() -> None:

@@ -282,28 +282,19 @@ def test_bounded_load_has_no_errors(served) -> None:
 
 
 def test_serve_command_runs_a_real_server(served, tmp_path) -> None:
-    from tiles.testing import free_port
+    from tiles.testing import serve_process
 
     fx, _, _ = served
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pipelines.cli", "serve", str(fx.config), "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
-            time.sleep(0.2)
-        assert httpx.get(f"http://127.0.0.1:{port}/viewer/").text.startswith("<!DOCTYPE html>")
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with serve_process(fx.config) as (_, root):
+        assert root.startswith("http://127.0.0.1:") and not root.endswith(":0")
+        assert httpx.get(f"{root}/viewer/").text.startswith("<!DOCTYPE html>")
+        # the port is taken: a second server says so in one line, before it starts
+        port = root.rsplit(":", 1)[1]
+        done = subprocess.run([sys.executable, "-m", "pipelines.cli", "serve", str(fx.config),
+                               "--port", port], capture_output=True, text=True, timeout=60)
+        assert done.returncode != 0 and "Traceback" not in done.stderr
+        assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+        assert "choose another with --port" in done.stderr
     bad = tmp_path / "bad.yaml"
     bad.write_text("layers:\n  - name: p\n    cog: missing.tif\n")
     done = subprocess.run([sys.executable, "-m", "pipelines.cli", "serve", str(bad), "--check"],
