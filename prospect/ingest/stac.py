@@ -9,7 +9,10 @@ specification: Landsat Collection 2 Level-2 reflectance and temperature are clip
 ``QUANTIZE_CAL_MIN..MAX`` (1..65535, either end no data, as the MTL states it), a Level-1
 band's maximum DN is a saturated detector (65535 for OLI, 255 for 8-bit sensors), and
 Sentinel-2 (L1C and L2A) writes 65535 for a saturated pixel (the product XML's
-``Special_Values``, ``SATURATED``).
+``Special_Values``, ``SATURATED``). From Sentinel-2 processing baseline 04.00 on every DN
+carries an offset of +1000; an item whose ``raster:bands`` do not state an ``offset``
+(Planetary Computer's) gets it from ``s2:processing_baseline``, as the product XML would
+give it, so its reflectance is not 0.1 too high.
 """
 
 from __future__ import annotations
@@ -32,6 +35,9 @@ LANDSAT_L2_CLIP = (1.0, 65535.0)
 (Landsat 4-9): the product clips to this range, so a DN at either end is not a measurement."""
 SENTINEL2_SATURATED = 65535.0
 """Sentinel-2 L1C/L2A ``Special_Values`` ``SATURATED`` DN."""
+S2_ADD_OFFSET_DN = -1000.0
+"""Sentinel-2 ``BOA_ADD_OFFSET`` / ``RADIO_ADD_OFFSET`` of every band from processing
+baseline 04.00 on, in DN."""
 
 
 @dataclass(frozen=True)
@@ -175,15 +181,28 @@ def _is_measurement(asset: pystac.Asset, scale: float, offset: float) -> bool:
     """A spectral or thermal measurement (not a quality, class or angle layer): the asset
     is scaled, lists ``eo:bands`` (STAC 1.0) or bands with a wavelength or common name
     (STAC 1.1), or has a reflectance/temperature/radiance role."""
-    fields = asset.extra_fields
-    if scale != 1.0 or offset != 0.0 or fields.get("eo:bands"):
-        return True
-    bands = fields.get("bands")
-    if isinstance(bands, list) and any(
-            isinstance(b, dict) and ("eo:center_wavelength" in b or "eo:common_name" in b)
-            for b in bands):
+    if scale != 1.0 or offset != 0.0 or _is_spectral(asset):
         return True
     return bool({"reflectance", "temperature", "radiance"} & set(asset.roles or []))
+
+
+def _is_spectral(asset: pystac.Asset) -> bool:
+    """A band with a wavelength: ``eo:bands`` (STAC 1.0) or bands with ``eo:*`` (1.1)."""
+    fields = asset.extra_fields
+    bands = fields.get("bands")
+    return bool(fields.get("eo:bands")) or (isinstance(bands, list) and any(
+        isinstance(b, dict) and ("eo:center_wavelength" in b or "eo:common_name" in b)
+        for b in bands))
+
+
+def _baseline(value: Any) -> float:
+    """``s2:processing_baseline`` ("05.10") as a number; 0 when the item leaves it out."""
+    if value is None:
+        return 0.0
+    try:
+        return float(str(value))
+    except ValueError:
+        raise ValueError(f"s2:processing_baseline {value!r} is not a number") from None
 
 
 def _product(item: pystac.Item) -> str | None:
@@ -228,6 +247,12 @@ def asset_calibration(item: pystac.Item, asset: pystac.Asset) -> BandCalibration
         saturate = 255.0 if eight_bit else 65535.0
     elif product == "sentinel-2" and dtype in (None, "uint16"):
         saturate = SENTINEL2_SATURATED
+        if "offset" not in first and _is_spectral(asset) and \
+                _baseline(item.properties.get("s2:processing_baseline")) >= 4.0:
+            # From baseline 04.00 every DN carries +1000 (BOA_ADD_OFFSET / RADIO_ADD_OFFSET
+            # -1000 in the product XML). Earth Search states it as raster:bands offset
+            # -0.1; catalogues that leave it out (Planetary Computer) serve the same DNs.
+            offset = S2_ADD_OFFSET_DN * scale
     return BandCalibration(scale, offset, "", units, fill=nodata,
                            valid_range=valid_range, saturate=saturate)
 

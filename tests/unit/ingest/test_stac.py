@@ -193,6 +193,17 @@ def test_asset_calibration_states_each_products_clipped_and_saturated_dns():
     assert got.saturate == 65535 and got.valid_range is None
     scl = {"raster:bands": [{"data_type": "uint8", "nodata": 0}]}
     assert cal({"constellation": "sentinel-2"}, scl).saturate is None
+    # baseline >= 04.00 DNs carry +1000: stated as offset -0.1 (Earth Search) or, where
+    # raster:bands leave the offset out (Planetary Computer), taken from the baseline
+    mpc = {"raster:bands": [{"data_type": "uint16", "scale": 1e-4}], "eo:bands": [{}]}
+    assert cal({"s2:processing_baseline": "05.11"}, mpc).offset == pytest.approx(-0.1)
+    assert cal({"s2:processing_baseline": "03.01"}, mpc).offset == 0.0
+    assert cal({"s2:processing_baseline": "05.11"}, {**mpc, "raster:bands": [
+        {"scale": 1e-4, "offset": 0}]}).offset == 0.0  # stated: as stated
+    bare = cal({"s2:processing_baseline": "04.00"}, {"eo:bands": [{}]})  # config scales
+    assert (bare.scale, bare.offset) == (1.0, -1000.0)
+    aot = {"raster:bands": [{"data_type": "uint16", "scale": 0.001}]}  # not a band
+    assert cal({"s2:processing_baseline": "05.11"}, aot).offset == 0.0
     plain = cal({"platform": "worldview-3"}, s2)  # a product with no stated special DNs
     assert plain.saturate is None and plain.valid_range is None and plain.scale == 1e-4
 
@@ -247,6 +258,9 @@ def test_stac_sources_read_raster_bands_and_drop_clipped_dns(grid, write_tif, tm
      r"item 's': a malformed value \(could not convert"),
     (_stac_item("s", {}, {"red": {"href": "a.tif", "raster:bands": [{"scale": "1e-4x"}]}}),
      r"item 's': a malformed value \(raster:bands scale '1e-4x' is not a number\)"),
+    (_stac_item("s", {"s2:processing_baseline": "N0510"},
+                {"red": {"href": "a.tif", "eo:bands": [{"name": "B04"}]}}),
+     r"item 's': a malformed value \(s2:processing_baseline 'N0510' is not a number\)"),
 ])
 def test_malformed_items_are_one_line_errors_naming_the_item(tmp_path, feature, message):
     """Each used to reach the user as an internal error (ValueError, AttributeError), or, for
