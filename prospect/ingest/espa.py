@@ -19,7 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from prospect.errors import DataError, InputFileError
-from prospect.ingest.landsat import BandCalibration, LandsatId, band_number, landsat_id
+from prospect.ingest.landsat import (
+    BandCalibration,
+    LandsatId,
+    band_number,
+    finite,
+    landsat_id,
+)
 
 __all__ = ["EspaBand", "EspaMetadata", "read_espa"]
 
@@ -108,7 +114,7 @@ def _strip(tag: str) -> str:
 
 
 def _float(text: str | None) -> float | None:
-    return None if text in (None, "") else float(text)
+    return None if text in (None, "") else finite(text)
 
 
 def _range(el: ET.Element | None) -> tuple[float, float] | None:
@@ -117,6 +123,14 @@ def _range(el: ET.Element | None) -> tuple[float, float] | None:
         return None
     lo, hi = _float(el.get("min")), _float(el.get("max"))
     return (lo, hi) if lo is not None and hi is not None and lo < hi else None
+
+
+def _scale(text: str | None) -> float:
+    """A band's ``scale_factor`` (1 when absent); 0 would erase the band: refused."""
+    scale = _float(text)
+    if scale == 0:
+        raise ValueError("scale_factor 0 would make every pixel 0")
+    return 1.0 if scale is None else scale
 
 
 def _band(el: ET.Element) -> EspaBand:
@@ -130,7 +144,7 @@ def _band(el: ET.Element) -> EspaBand:
         name=el.get("name", ""), product=el.get("product", ""),
         file_name=(kids["file_name"].text or "").strip() if "file_name" in kids else "",
         data_units=(kids["data_units"].text or "").strip() if "data_units" in kids else "",
-        scale=_float(el.get("scale_factor")) or 1.0,
+        scale=_scale(el.get("scale_factor")),
         offset=_float(el.get("add_offset")) or 0.0,
         fill=_float(el.get("fill_value")),
         valid_range=_range(kids.get("valid_range")),

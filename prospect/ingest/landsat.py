@@ -39,6 +39,7 @@ __all__ = [
     "MtlMetadata",
     "band_number",
     "calibration",
+    "finite",
     "landsat_id",
     "read_mtl",
 ]
@@ -58,6 +59,23 @@ _PRODUCT_ID = re.compile(
     r"(T1|T2|RT)")
 # LC81970242014109LGN00 (pre-collection scene id: sensor, satellite, path, row, year, doy)
 _SCENE_ID = re.compile(r"(L[COTEM])(\d)(\d{3})(\d{3})(\d{4})(\d{3})([A-Z]{3}\d{2})")
+
+
+def finite(text: str) -> float:
+    """``float(text)`` for a metadata value, refusing NaN and infinities.
+
+    Product metadata never states a non-finite coefficient: one read as such would turn
+    every pixel of the band into NaN or infinity without a word.
+
+    Raises
+    ------
+    ValueError
+        Not a number, or not a finite one (the caller names the file and the key).
+    """
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text!r} is not a finite number")
+    return value
 
 
 @dataclass(frozen=True)
@@ -240,6 +258,8 @@ def read_mtl(path: Path | str) -> MtlMetadata:
 
     try:
         return _mtl(path, groups, find)
+    except DataError:
+        raise
     except ValueError as exc:
         raise InputFileError(
             f"{path}: a malformed number or date in the MTL ({exc}); use the MTL as "
@@ -258,7 +278,9 @@ def _mtl(path: Path, groups: dict[str, dict[str, str]],
     cloud = find("CLOUD_COVER")
     dist = find("EARTH_SUN_DISTANCE")
     if dist is not None:
-        d = float(dist)
+        d = finite(dist)
+        if d <= 0:
+            raise ValueError(f"EARTH_SUN_DISTANCE {dist} is not a positive number")
     elif date is not None:
         doy = date.timetuple().tm_yday
         d = 1.0 - 0.01672 * math.cos(math.radians(0.9856 * (doy - 4)))
@@ -271,8 +293,8 @@ def _mtl(path: Path, groups: dict[str, dict[str, str]],
              or find("PROCESSING_LEVEL") or find("DATA_TYPE") or "")
     return MtlMetadata(
         path=str(path), spacecraft=(find("SPACECRAFT_ID") or "").upper(), date=date,
-        cloud_cover=float(cloud) if cloud not in (None, "") else None,
-        sun_elevation=float(sun), earth_sun_distance=d, groups=groups, level=level.upper(),
+        cloud_cover=finite(cloud) if cloud not in (None, "") else None,
+        sun_elevation=finite(sun), earth_sun_distance=d, groups=groups, level=level.upper(),
         ident=ident,
     )
 
@@ -294,7 +316,7 @@ def band_number(name: str, path: Path | str | None = None) -> int:
 def _clip_range(group: dict[str, str], high: str, low: str) -> tuple[float, float] | None:
     """The DN range a Level-2 group states (``QUANTIZE_CAL_MAX/MIN...``), if both ends."""
     hi, lo = group.get(high), group.get(low)
-    return (float(lo), float(hi)) if hi is not None and lo is not None else None
+    return (finite(lo), finite(hi)) if hi is not None and lo is not None else None
 
 
 def _level2(mtl: MtlMetadata, band: int) -> BandCalibration:
@@ -306,7 +328,7 @@ def _level2(mtl: MtlMetadata, band: int) -> BandCalibration:
             raise DataError(
                 f"{mtl.path}: Level-2 MTL without TEMPERATURE_MULT/ADD_BAND_ST_B{band}")
         st = mtl.groups.get(groups[0], {})
-        return BandCalibration(float(m), float(a), "surface_temperature", "K", fill=0.0,
+        return BandCalibration(finite(m), finite(a), "surface_temperature", "K", fill=0.0,
                                valid_range=_clip_range(
                                    st, f"QUANTIZE_CAL_MAXIMUM_BAND_ST_B{band}",
                                    f"QUANTIZE_CAL_MINIMUM_BAND_ST_B{band}"))
@@ -319,7 +341,7 @@ def _level2(mtl: MtlMetadata, band: int) -> BandCalibration:
             f"{mtl.path}: Level-2 MTL without REFLECTANCE_MULT/ADD_BAND_{band} in "
             "LEVEL2_SURFACE_REFLECTANCE_PARAMETERS"
         )
-    return BandCalibration(float(m), float(a), "surface_reflectance", "1", fill=0.0,
+    return BandCalibration(finite(m), finite(a), "surface_reflectance", "1", fill=0.0,
                            valid_range=_clip_range(sr, f"QUANTIZE_CAL_MAX_BAND_{band}",
                                                    f"QUANTIZE_CAL_MIN_BAND_{band}"))
 
@@ -337,6 +359,8 @@ def calibration(mtl: MtlMetadata, band: int) -> BandCalibration:
     """
     try:
         return _calibration(mtl, band)
+    except DataError:
+        raise
     except ValueError as exc:
         raise DataError(
             f"{mtl.path}: a malformed number for band {band} ({exc}); use the MTL as "
@@ -349,19 +373,24 @@ def _calibration(mtl: MtlMetadata, band: int) -> BandCalibration:
         return _level2(mtl, band)
     qmax = mtl.value(f"QUANTIZE_CAL_MAX_BAND_{band}",
                      ("LEVEL1_MIN_MAX_PIXEL_VALUE", "MIN_MAX_PIXEL_VALUE"))
-    saturate = float(qmax) if qmax is not None else None  # a saturated detector
+    saturate = finite(qmax) if qmax is not None else None  # a saturated detector
     sin_e = math.sin(math.radians(mtl.sun_elevation))
     thermal = band in THERMAL.get(mtl.spacecraft, set())
+    if not thermal and sin_e <= 0:
+        raise DataError(
+            f"{mtl.path}: SUN_ELEVATION {mtl.sun_elevation:g} puts the sun at or below the "
+            f"horizon (a night scene): band {band} has no TOA reflectance; use the thermal "
+            "bands only, or the MTL of a daytime scene")
     rad_m, rad_a = mtl.value(f"RADIANCE_MULT_BAND_{band}"), mtl.value(f"RADIANCE_ADD_BAND_{band}")
     if thermal:
         if rad_m is None or rad_a is None:
             raise DataError(f"{mtl.path}: no RADIANCE_MULT/ADD for thermal band {band}")
-        return BandCalibration(float(rad_m), float(rad_a), "toa_radiance", "W m-2 sr-1 um-1",
+        return BandCalibration(finite(rad_m), finite(rad_a), "toa_radiance", "W m-2 sr-1 um-1",
                                fill=0.0, saturate=saturate)
     ref_m, ref_a = (mtl.value(f"REFLECTANCE_MULT_BAND_{band}"),
                     mtl.value(f"REFLECTANCE_ADD_BAND_{band}"))
     if ref_m is not None and ref_a is not None:
-        return BandCalibration(float(ref_m) / sin_e, float(ref_a) / sin_e, "toa_reflectance",
+        return BandCalibration(finite(ref_m) / sin_e, finite(ref_a) / sin_e, "toa_reflectance",
                                "1", fill=0.0, saturate=saturate)
     esun = ESUN.get(mtl.spacecraft, {}).get(band)
     if rad_m is None or rad_a is None or esun is None:
@@ -370,5 +399,5 @@ def _calibration(mtl: MtlMetadata, band: int) -> BandCalibration:
             f"{mtl.spacecraft or 'an unknown spacecraft'}"
         )
     k = math.pi * mtl.earth_sun_distance**2 / (esun * sin_e)
-    return BandCalibration(float(rad_m) * k, float(rad_a) * k, "toa_reflectance", "1",
+    return BandCalibration(finite(rad_m) * k, finite(rad_a) * k, "toa_reflectance", "1",
                            fill=0.0, saturate=saturate)

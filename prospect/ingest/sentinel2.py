@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from prospect.errors import DataError, InputFileError
-from prospect.ingest.landsat import BandCalibration
+from prospect.ingest.landsat import BandCalibration, finite
 
 __all__ = ["Sentinel2Metadata", "read_sentinel2", "s2_band_key"]
 
@@ -116,6 +116,8 @@ def read_sentinel2(path: Path | str) -> Sentinel2Metadata:
         raise InputFileError(f"{path}: not a Sentinel-2 product XML (root <{tag}>)")
     try:
         return _parse(root, path, "L2A" if tag.startswith("Level-2A") else "L1C")
+    except DataError:
+        raise
     except ValueError as exc:
         raise InputFileError(
             f"{path}: a malformed number or date ({exc}); use the product XML as ESA "
@@ -134,9 +136,9 @@ def _parse(root: ET.Element, path: Path, level: str) -> Sentinel2Metadata:
         if name == "Special_Values":
             kids = {_strip(k.tag): (k.text or "").strip() for k in el}
             if kids.get("SPECIAL_VALUE_TEXT") and kids.get("SPECIAL_VALUE_INDEX"):
-                special[kids["SPECIAL_VALUE_TEXT"]] = float(kids["SPECIAL_VALUE_INDEX"])
+                special[kids["SPECIAL_VALUE_TEXT"]] = finite(kids["SPECIAL_VALUE_INDEX"])
         elif name in ("BOA_ADD_OFFSET", "RADIO_ADD_OFFSET"):
-            raw_offsets[el.get("band_id", "")] = float((el.text or "0").strip())
+            raw_offsets[el.get("band_id", "")] = finite((el.text or "0").strip())
         elif name == "Spectral_Information":
             band_ids[el.get("bandId", "")] = el.get("physicalBand", "")
         elif el.text and el.text.strip() and name not in text:
@@ -145,15 +147,18 @@ def _parse(root: ET.Element, path: Path, level: str) -> Sentinel2Metadata:
     base = text.get("PROCESSING_BASELINE")
     if q is None or base is None:
         raise DataError(f"{path}: no quantification value or PROCESSING_BASELINE")
+    quantification = finite(q)
+    if quantification <= 0:
+        raise ValueError(f"the quantification value {q} is not a positive number")
     offsets = {s2_band_key(band_ids.get(i, "")) or i: v for i, v in raw_offsets.items()}
     uri = _URI.search(text.get("PRODUCT_URI", ""))
     start = text.get("PRODUCT_START_TIME") or text.get("DATATAKE_SENSING_START")
     cloud = text.get("Cloud_Coverage_Assessment")
     return Sentinel2Metadata(
-        path=str(path), level=level, baseline=float(base), quantification=float(q),
+        path=str(path), level=level, baseline=finite(base), quantification=quantification,
         offsets=offsets, tile=uri.group(5) if uri else None,
         datatake=uri.group(3) if uri else None,
         date=dt.date.fromisoformat(start[:10]) if start else None,
-        cloud_cover=float(cloud) if cloud else None,
+        cloud_cover=finite(cloud) if cloud else None,
         nodata=special.get("NODATA", 0.0), saturated=special.get("SATURATED"),
     )

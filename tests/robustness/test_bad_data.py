@@ -194,3 +194,103 @@ def test_a_real_zero_and_the_declared_nodata_side_by_side_are_not_a_warning(
     result = _ingest(sandbox, cli, scheduler, sources=sources)
     assert result.code == 0, result.err[-3000:]
     assert "never occurs" not in result.err and not _notes(sandbox)
+
+
+# --- product metadata (MTL, Sentinel-2 XML, ESPA XML): a bad value is named, never used ---
+
+MTL = """GROUP = LANDSAT_METADATA_FILE
+  GROUP = PRODUCT_CONTENTS
+    PROCESSING_LEVEL = "L1TP"
+  END_GROUP = PRODUCT_CONTENTS
+  GROUP = IMAGE_ATTRIBUTES
+    SPACECRAFT_ID = "LANDSAT_8"
+    DATE_ACQUIRED = 2020-01-27
+    SUN_ELEVATION = 30.0
+    EARTH_SUN_DISTANCE = 0.9846597
+  END_GROUP = IMAGE_ATTRIBUTES
+  GROUP = LEVEL1_RADIOMETRIC_RESCALING
+    RADIANCE_MULT_BAND_10 = 3.342E-04
+    RADIANCE_ADD_BAND_10 = 0.1
+    REFLECTANCE_MULT_BAND_4 = 2.0000E-05
+    REFLECTANCE_ADD_BAND_4 = -0.100000
+  END_GROUP = LEVEL1_RADIOMETRIC_RESCALING
+END_GROUP = LANDSAT_METADATA_FILE
+END
+"""
+S2 = """<?xml version="1.0" encoding="UTF-8"?>
+<n1:Level-2A_User_Product xmlns:n1="https://psd-14.sentinel2.eo.esa.int/PSD/User_Product_Level-2A.xsd">
+<n1:General_Info><Product_Info>
+<PRODUCT_START_TIME>2022-03-01T10:40:21.024Z</PRODUCT_START_TIME>
+<PROCESSING_BASELINE>04.00</PROCESSING_BASELINE>
+</Product_Info><Product_Image_Characteristics>
+<BOA_QUANTIFICATION_VALUE unit="none">10000</BOA_QUANTIFICATION_VALUE>
+<BOA_ADD_OFFSET band_id="3">-1000</BOA_ADD_OFFSET>
+<Spectral_Information bandId="3" physicalBand="B4"/>
+</Product_Image_Characteristics></n1:General_Info>
+</n1:Level-2A_User_Product>
+"""
+ESPA = """<?xml version="1.0" encoding="UTF-8"?>
+<espa_metadata version="1.2" xmlns="http://espa.cr.usgs.gov/v1.2">
+  <global_metadata><satellite>LANDSAT_5</satellite>
+    <acquisition_date>1990-04-08</acquisition_date></global_metadata>
+  <bands><band product="sr_refl" name="sr_band4" fill_value="-9999" scale_factor="0.000100">
+    <file_name>b4.tif</file_name><data_units>reflectance</data_units></band></bands>
+</espa_metadata>
+"""
+NOT_NESTED = r"^(?!.*malformed)"
+
+
+@pytest.mark.parametrize(("template", "old", "new", "band", "error", "message"), [
+    # each of these used to be an internal error (ZeroDivisionError) ...
+    (MTL, "SUN_ELEVATION = 30.0", "SUN_ELEVATION = 0.0", "B4", "DataError",
+     r"SUN_ELEVATION 0 puts the sun at or below the horizon .*band 4 has no TOA reflectance"),
+    (S2, ">10000<", ">0<", "B04", "InputFileError",
+     r"the quantification value 0 is not a positive number"),
+    # ... or a value silently wrong: negative, NaN or infinite reflectance, an ESPA scale
+    # factor 0 read as 1
+    (MTL, "SUN_ELEVATION = 30.0", "SUN_ELEVATION = -12.5", "B4", "DataError",
+     r"SUN_ELEVATION -12.5 puts the sun at or below the horizon"),
+    (MTL, "SUN_ELEVATION = 30.0", "SUN_ELEVATION = nan", "B4", "InputFileError",
+     r"MTL\.txt: a malformed number or date in the MTL \('nan' is not a finite number\)"),
+    (MTL, "2.0000E-05", "inf", "B4", "DataError",
+     r"MTL\.txt: a malformed number for band 4 \('inf' is not a finite number\)"),
+    (MTL, "0.9846597", "0", "B4", "InputFileError",
+     r"EARTH_SUN_DISTANCE 0 is not a positive number"),
+    (S2, ">-1000<", ">NaN<", "B04", "InputFileError", r"'NaN' is not a finite number"),
+    (ESPA, 'scale_factor="0.000100"', 'scale_factor="0"', "B4", "InputFileError",
+     r"band 'sr_band4' has a malformed number \(scale_factor 0 would make every pixel 0\)"),
+    (ESPA, 'scale_factor="0.000100"', 'scale_factor="nan"', "B4", "InputFileError",
+     r"band 'sr_band4' has a malformed number \('nan' is not a finite number\)"),
+    # a missing value is named as missing, not wrapped in "a malformed number (...)"
+    (MTL, "SUN_ELEVATION = 30.0", "", "B4", "DataError",
+     NOT_NESTED + r".*MTL\.txt: the MTL has no SUN_ELEVATION"),
+    (MTL, '"L1TP"', '"L2SP"', "B4", "DataError",
+     NOT_NESTED + r".*MTL\.txt: Level-2 MTL without REFLECTANCE_MULT/ADD_BAND_4"),
+    (S2, "<PROCESSING_BASELINE>04.00</PROCESSING_BASELINE>", "", "B04", "DataError",
+     NOT_NESTED + r".*MTD\.xml: no quantification value or PROCESSING_BASELINE"),
+], ids=["sun-0", "s2-quantification-0", "sun-below-horizon", "sun-nan", "mult-inf",
+        "earth-sun-0", "s2-offset-nan", "espa-scale-0", "espa-scale-nan", "no-sun",
+        "l2-without-group", "s2-no-baseline"])
+def test_product_metadata_values_are_checked_and_named(
+    tmp_path: Path, template: str, old: str, new: str, band: str, error: str, message: str,
+) -> None:
+    import prospect.errors
+    from prospect.ingest.products import read_product_metadata
+
+    path = tmp_path / ("MTL.txt" if template is MTL else "MTD.xml")
+    path.write_text(template)
+    good = read_product_metadata(path).calibrate(band, "b4.tif")  # the template is valid
+    assert np.isfinite(good.scale) and good.scale > 0
+    assert old in template
+    path.write_text(template.replace(old, new))
+    with pytest.raises(getattr(prospect.errors, error), match=message):
+        read_product_metadata(path).calibrate(band, "b4.tif")
+
+
+def test_a_night_scene_mtl_still_calibrates_its_thermal_band(tmp_path: Path) -> None:
+    path = tmp_path / "MTL.txt"
+    path.write_text(MTL.replace("SUN_ELEVATION = 30.0", "SUN_ELEVATION = -12.5"))
+    from prospect.ingest.products import read_product_metadata
+
+    cal = read_product_metadata(path).calibrate("B10", "b10.tif")
+    assert (cal.quantity, cal.scale, cal.offset) == ("toa_radiance", 3.342e-4, 0.1)
