@@ -4,8 +4,9 @@ Every chunk-wise stage makes a fixed number of tasks per cube chunk, so the figu
 from the grid and the config:
 
 * ingest: one task per (layer, chunk) (the stage submits exactly these);
-* indices: the tasks of the real lazy graph that :func:`prospect.indices.compute_indices`
-  builds on a stand-in of the job's cube (no data read) and of its zarr store;
+* indices: the tasks of the real lazy graph the stage computes
+  (:func:`pipelines.stages.indices.index_writes`: one task per chunk that reads the bands,
+  computes every index and writes it) on a stand-in of the job's cube (no data read);
 * train and score: the graphs the stages build, built by the same library code on a lazy
   zero-filled stand-in of the job's cube (:mod:`pipelines.plan_graphs`): the sampling of
   the labelled cells and of the seeded background draw, the values shipped once and one
@@ -205,7 +206,7 @@ def plan_job(job: JobConfig, grid: RegionGrid, *, workers: int = 1,
             job.indices.names or job.indices.custom) else (0, 0, 0)
         stages.append(StagePlan("indices", idx_tasks, n_idx, fixed_tasks=idx_once,
                                 bytes_per_task=(12 + 3 * n_idx) * chunk_bytes,
-                                note="real lazy graph of compute_indices"))
+                                note="real lazy graph of the stage's chunk tasks"))
     n_features = n_layers + n_idx
     if job.model is not None:
         assert cube is not None

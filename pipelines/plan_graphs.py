@@ -6,8 +6,8 @@ write (names, kinds and provenance from the sources' headers and the index defin
 one task per chunk, as :func:`prospect.io.cube.open_cube` reads a stored chunk). On it the
 real library code builds the real graphs:
 
-* indices (:func:`index_tasks`): what :func:`prospect.indices.compute_indices` computes
-  at once on the bands (its input checks), its graph and the zarr store of every index;
+* indices (:func:`index_tasks`): one task per chunk computing and writing every index
+  (:func:`pipelines.stages.indices.index_writes`), on the bands;
 * train (:func:`train_tasks`): the feature spec (:func:`prospect.models.training.
   select_features`), the sampling of the labelled cells and of the seeded background
   draw (:func:`prospect.features.sample_cells` at the cells
@@ -27,7 +27,6 @@ it is reported apart (:attr:`TrainTasks.top_up`).
 from __future__ import annotations
 
 import json
-import tempfile
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,8 +39,7 @@ from prospect.errors import ProspectError
 from prospect.grid import RegionGrid
 
 __all__ = [
-    "TrainTasks", "graph_tasks", "index_tasks", "score_tasks", "stand_in_cube", "store_tasks",
-    "train_tasks",
+    "TrainTasks", "graph_tasks", "index_tasks", "score_tasks", "stand_in_cube", "train_tasks",
 ]
 
 SHIPPED = 3
@@ -215,44 +213,24 @@ def score_tasks(job: JobConfig, grid: RegionGrid, ds: xr.Dataset) -> tuple[int, 
 
 def index_tasks(job: JobConfig, grid: RegionGrid, ds: xr.Dataset) -> tuple[int, int, int]:
     """Tasks of the indices stage on stand-in cube ``ds`` (the bands it reads), how many
-    of them are made once per job, and how many indices it writes."""
-    from dask.callbacks import Callback
-
-    from prospect.indices import compute_indices
-
-    class Eager(Callback):
-        """Counts the tasks of what compute_indices computes at once (its input checks)."""
-
-        tasks = 0
-
-        def _start(self, dsk: Any) -> None:
-            Eager.tasks += len(dsk)
+    of them are made once per job, and how many indices it writes: one task per chunk
+    that reads the bands, computes and writes every index and takes the reflectance
+    sample (:func:`pipelines.stages.indices.index_writes`), and the one gathering them."""
+    from pipelines.stages.indices import index_writes
+    from prospect.indices.bands import load_sensor
+    from prospect.indices.plan import plan_indices
+    from prospect.indices.ranges import reflective_inputs
 
     cfg = job.indices
     assert cfg is not None
-    with dask.config.set(scheduler="sync"), Eager():  # zeros only: nothing is read
-        out = compute_indices(_bands(job, grid, ds), cfg.names, sensor=cfg.sensor,
-                              custom=dict(cfg.custom), bands=dict(cfg.bands),
-                              constants=dict(cfg.constants), backend=cfg.backend,
-                              nodata=cfg.nodata, allow_out_of_range=cfg.allow_out_of_range)
-    tasks, once = store_tasks(out, grid)
-    return tasks + Eager.tasks, once + Eager.tasks, len(out.data_vars)
-
-
-def store_tasks(variables: xr.Dataset, grid: RegionGrid) -> tuple[int, int]:
-    """Tasks of publishing ``variables`` into a cube as
-    :func:`prospect.io.cube.add_variables` does (a zarr store per chunk), with
-    :func:`graph_tasks`'s split; only the store's metadata is written, to a temporary
-    folder."""
-    timed = "time" in variables.dims  # per-date variables: one date per chunk
-    encoding = {n: {"chunks": (1, *grid.chunks) if variables[n].ndim == 3 else grid.chunks}
-                for n in variables.data_vars}
-    variables = variables.chunk({"y": grid.chunks[0], "x": grid.chunks[1]}
-                                | ({"time": 1} if timed else {}))
-    with tempfile.TemporaryDirectory(prefix="prospect-plan-") as tmp:
-        write = variables.to_zarr(f"{tmp}/cube.zarr", mode="w", zarr_format=3,
-                                  consolidated=False, encoding=encoding, compute=False)
-        return graph_tasks(write)
+    bands = _bands(job, grid, ds)
+    plan = plan_indices(cfg.names, sensor=load_sensor(cfg.sensor), custom=dict(cfg.custom),
+                        bands=dict(cfg.bands), constants=dict(cfg.constants))
+    users = {} if cfg.allow_out_of_range else reflective_inputs(plan)
+    tasks, once = graph_tasks(index_writes(  # never computed: no parts
+        [bands[v].data for v in plan.inputs], plan, "numba", grid=grid, nodata=cfg.nodata,
+        parts=[], slots=[], sampled=[plan.inputs.index(v) for v in users]))
+    return tasks, once, len(plan.indices)
 
 
 class _NoModel:

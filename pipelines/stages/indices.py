@@ -1,11 +1,16 @@
 """Indices stage: the job's spectral and mineral indices, into the cube, chunk by chunk.
 
-Reads ``ctx.job.indices``, opens the cube lazily, builds one dask task per cube chunk that
-computes every requested index in a single fused kernel call, and publishes the results
-with :func:`prospect.io.cube.add_variables` (written chunk by chunk to a staging store, then
-moved into the cube atomically). Each variable carries a JSON provenance (formula, bands,
-catalogue version, backend) and a fingerprint of that provenance plus its input bands; a
-rerun skips indices whose fingerprint is unchanged.
+Reads ``ctx.job.indices``, opens the cube lazily and runs one dask task per cube chunk
+(:func:`index_writes`) that reads the chunk's input bands, computes every requested index
+in a single fused kernel call, writes each index's chunk into a partial variable next to
+the cube (:func:`prospect.io.cube.begin_variable`, as ingest and score write theirs) and
+returns the chunk's share of the reflectance sample; the bands' medians are checked from
+those samples (:func:`prospect.indices.ranges.judge_samples`, the rule
+:func:`~prospect.indices.compute_indices` applies) before anything is published, and the
+variables are then moved into the cube with one rename each. A run that fails or is killed
+publishes nothing. Each variable carries a JSON provenance (formula, bands, catalogue
+version, backend) and a fingerprint of that provenance plus its input bands; a rerun skips
+indices whose fingerprint is unchanged.
 """
 
 from __future__ import annotations
@@ -13,16 +18,33 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+import uuid
+from collections.abc import Sequence
+from typing import Any
 
+import numpy as np
 import xarray as xr
 
 from pipelines.context import RunContext, StageResult
 from pipelines.progress import compute
 from prospect.errors import StageError
+from prospect.grid import ChunkWindow, RegionGrid
 from prospect.indices import compute_indices
-from prospect.io.cube import add_variables, open_cube, read_provenance, synthetic_attr
+from prospect.indices.bands import load_sensor
+from prospect.indices.blocks import compute_arrays
+from prospect.indices.plan import IndexPlan, plan_indices
+from prospect.indices.ranges import judge_samples, reflective_inputs, sample_block, sample_step
+from prospect.io.cube import (
+    PartialVariable,
+    add_variables,
+    begin_variable,
+    consolidate,
+    open_cube,
+    read_provenance,
+    synthetic_attr,
+)
 
-__all__ = ["run"]
+__all__ = ["index_writes", "run"]
 
 
 def _fingerprint(var: xr.DataArray, cube: xr.Dataset) -> str:
@@ -36,6 +58,88 @@ def _fingerprint(var: xr.DataArray, cube: xr.Dataset) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _index_chunk(*blocks: np.ndarray, plan: IndexPlan, backend: str, nodata: float | None,
+                 parts: Sequence[PartialVariable], slots: Sequence[int],
+                 sampled: Sequence[int], step: int,
+                 block_info: dict[Any, Any] | None = None) -> np.ndarray:
+    """One chunk (a task): the sample of the bands ``sampled`` (positions in
+    ``plan.inputs``), every index of ``plan`` in one kernel call, and the indices at
+    ``slots`` written into ``parts``; returns a 1 x 1 object array holding the samples."""
+    assert block_info is not None
+    (r0, r1), (c0, c1) = block_info[0]["array-location"]
+    iy, ix = block_info[0]["chunk-location"]
+    samples = [np.array(sample_block(blocks[i], (r0, c0), step)) for i in sampled]
+    if parts:
+        stacked = compute_arrays(plan, blocks, backend, parallel=False, nodata=nodata)
+        if backend == "cupy":
+            stacked = stacked.get()
+        window = ChunkWindow(iy, ix, slice(r0, r1), slice(c0, c1))
+        for part, k in zip(parts, slots, strict=True):
+            part.write_chunk(window, stacked[k])
+    out = np.empty((1, 1), dtype=object)
+    out[0, 0] = samples
+    return out
+
+
+def index_writes(bands: Sequence[Any], plan: IndexPlan, backend: str, *, grid: RegionGrid,
+                 nodata: float | None, parts: Sequence[PartialVariable],
+                 slots: Sequence[int], sampled: Sequence[int]) -> Any:
+    """The lazy work of the stage: one task per chunk of the 2-D dask arrays ``bands`` (the
+    cube's ``plan.inputs``, in order; their reads fuse into it) that computes every index,
+    writes index ``slots[i]`` of the plan into ``parts[i]``, and gives its cells of the
+    reflectance sample of the bands at ``sampled``. Computed, an object array over the
+    chunk grid of those samples (``prospect plan`` counts these tasks)."""
+    import dask.array as dsa
+
+    blocks = [b if b.chunks == bands[0].chunks else b.rechunk(bands[0].chunks) for b in bands]
+    ny, nx = grid.chunk_counts
+    return dsa.map_blocks(
+        _index_chunk, *blocks, plan=plan, backend=backend, nodata=nodata, parts=list(parts),
+        slots=tuple(slots), sampled=tuple(sampled), step=sample_step(grid.shape),
+        dtype=object, chunks=((1,) * ny, (1,) * nx), meta=np.empty((0, 0), dtype=object),
+        token=f"prospect-indices-{backend}")
+
+
+def _write_indices(ctx: RunContext, cube: xr.Dataset, plan: IndexPlan, out: xr.Dataset,
+                   todo: list[str], description: str) -> None:
+    """Compute and write the indices ``todo`` of ``out`` chunk by chunk, check the input
+    bands' reflectance from the same tasks, and publish them (see the module)."""
+    cfg = ctx.job.indices
+    assert cfg is not None
+    grid = ctx.grid
+    if plan.names != [str(n) for n in out.data_vars]:
+        raise StageError(f"indices: plan {plan.names} does not match {list(out.data_vars)}")
+    backend = read_provenance(out[todo[0]].attrs["provenance"])["backend"]
+    users = {} if cfg.allow_out_of_range else reflective_inputs(plan)
+    run_id = uuid.uuid4().hex  # like score: a failed run's chunks are never reused
+    parts = [begin_variable(ctx.cube_path, name, attrs=out[name].attrs,
+                            fingerprint=f"indices-{run_id}", grid=grid, fingerprint_attr=False)
+             for name in todo]
+    try:
+        samples = compute(index_writes(
+            [cube[v].data for v in plan.inputs], plan, backend, grid=grid, nodata=cfg.nodata,
+            parts=parts, slots=[plan.names.index(n) for n in todo],
+            sampled=[plan.inputs.index(v) for v in users]), ctx, description)
+        judge_samples(users, [np.concatenate([np.ravel(s[i]) for s in samples.flat])
+                              for i in range(len(users))], nodata=cfg.nodata)
+    except BaseException:
+        for part in parts:
+            part.discard()
+        raise
+    for part in parts:
+        part.publish(grid, consolidated=False)
+    consolidate(ctx.cube_path)
+
+
+def _plain_bands(cube: xr.Dataset, grid: RegionGrid, names: list[str]) -> bool:
+    """Whether every input band is a 2-D dask array on the cube's grid (else the indices
+    are computed by xarray and stored by :func:`~prospect.io.cube.add_variables`)."""
+    return all(v in cube.data_vars and cube[v].dims == ("y", "x")
+               and cube[v].shape == grid.shape and hasattr(cube[v].data, "dask")
+               and cube[v].data.chunks[0][0] == grid.chunks[0]
+               and cube[v].data.chunks[1][0] == grid.chunks[1] for v in names)
+
+
 def run(ctx: RunContext) -> StageResult:
     """Compute ``ctx.job.indices`` over the cube at ``ctx.cube_path`` and publish them."""
     cfg = ctx.job.indices
@@ -47,10 +151,16 @@ def run(ctx: RunContext) -> StageResult:
     if not (ctx.cube_path / "zarr.json").is_file():
         raise StageError(f"{ctx.cube_path}: no cube yet; run 'prospect ingest' on this job first")
     cube = open_cube(ctx.cube_path)
-    out = compute_indices(cube, cfg.names, sensor=cfg.sensor, custom=dict(cfg.custom),
+    sensor = load_sensor(cfg.sensor)
+    plan = plan_indices(cfg.names, sensor=sensor, custom=dict(cfg.custom),
+                        bands=dict(cfg.bands), constants=dict(cfg.constants))
+    fused = _plain_bands(cube, ctx.grid, list(plan.inputs))
+    # fused: the chunk tasks take the reflectance sample and the stage checks it, so
+    # compute_indices is not asked to read one first
+    out = compute_indices(cube, cfg.names, sensor=sensor, custom=dict(cfg.custom),
                           bands=dict(cfg.bands), constants=dict(cfg.constants),
                           backend=cfg.backend, nodata=cfg.nodata,
-                          allow_out_of_range=cfg.allow_out_of_range)
+                          allow_out_of_range=cfg.allow_out_of_range or fused)
     if ctx.job.synthetic:
         for name in out.data_vars:
             out[name].attrs.update(synthetic_attr(True))
@@ -72,9 +182,12 @@ def run(ctx: RunContext) -> StageResult:
     backend = read_provenance(out[next(iter(out.data_vars))].attrs["provenance"])["backend"]
     n_chunks = ctx.grid.n_chunks
     start = time.perf_counter()
-    if todo:
-        add_variables(ctx.cube_path, out[todo], overwrite=True, compute=lambda write: compute(
-            write, ctx, f"indices: {len(todo)} layer(s) x {n_chunks} chunk(s), {backend}"))
+    description = f"indices: {len(todo)} layer(s) x {n_chunks} chunk(s), {backend}"
+    if todo and fused:
+        _write_indices(ctx, cube, plan, out, todo, description)
+    elif todo:
+        add_variables(ctx.cube_path, out[todo], overwrite=True,
+                      compute=lambda write: compute(write, ctx, description))
     seconds = time.perf_counter() - start
     result.outputs["cube"] = str(ctx.cube_path)
     result.outputs.update({name: f"{ctx.cube_path}/{name}" for name in todo})

@@ -22,7 +22,11 @@ __all__ = [
     "REFLECTANCE_LIMITS",
     "cf_range_attrs",
     "check_reflectance_ranges",
+    "judge_samples",
     "reflective_band",
+    "reflective_inputs",
+    "sample_block",
+    "sample_step",
 ]
 
 REFLECTANCE_LIMITS = (-0.5, 1.5)
@@ -38,6 +42,19 @@ def reflective_band(common: str) -> bool:
     return common in _OPTICAL
 
 
+def sample_step(shape: tuple[int, ...]) -> int:
+    """The stride of the sample of an array of ``shape``: at most ~:data:`_SAMPLE` cells."""
+    size = int(np.prod(shape)) if shape else 1
+    return max(1, math.ceil(math.sqrt(size / _SAMPLE)))
+
+
+def sample_block(block: Any, start: tuple[int, int], step: int) -> Any:
+    """The cells of ``data[..., ::step, ::step]`` that fall in ``block``, the block of
+    ``data`` whose first row and column are ``start``, in the same order."""
+    r0, c0 = start
+    return block[..., -r0 % step::step, -c0 % step::step]
+
+
 def _sample(data: Any) -> Any:
     """A strided sample of at most ~:data:`_SAMPLE` cells (still lazy for dask input).
 
@@ -46,9 +63,7 @@ def _sample(data: Any) -> Any:
     in one task per block that also reads it (a slice of a dask array is a task of its own
     after each read).
     """
-    shape = data.shape
-    size = int(np.prod(shape)) if shape else 1
-    step = max(1, math.ceil(math.sqrt(size / _SAMPLE)))
+    step = sample_step(data.shape)
     if data.ndim >= 2 and hasattr(data, "map_blocks") and step > 1:
         return _strided_blocks(data, step)
     return data[..., ::step, ::step] if data.ndim >= 2 else data[::step]
@@ -65,7 +80,7 @@ def _strided_blocks(data: Any, step: int) -> Any:
     def take(block: np.ndarray, block_info: dict[Any, Any] | None = None) -> np.ndarray:
         assert block_info is not None
         (r0, _), (c0, _) = block_info[0]["array-location"][-2:]
-        return block[..., -r0 % step::step, -c0 % step::step]
+        return sample_block(block, (r0, c0), step)
 
     return data.map_blocks(take, chunks=(*data.chunks[:-2], counts(data.chunks[-2]),
                                          counts(data.chunks[-1])), dtype=data.dtype)
@@ -80,9 +95,22 @@ def _median(sample: Any, nodata: float | None) -> float:
     return float(np.median(finite)) if finite.size else math.nan
 
 
+def reflective_inputs(plan: IndexPlan) -> dict[str, tuple[str, list[str]]]:
+    """The input variables :func:`check_reflectance_ranges` checks: variable -> (its common
+    band name, the indices that read it)."""
+    users: dict[str, tuple[str, list[str]]] = {}
+    for index in plan.indices:
+        for common, variable in index.bands:
+            if reflective_band(common):
+                users.setdefault(variable, (common, []))[1].append(index.name)
+    return users
+
+
 def check_reflectance_ranges(ds: xr.Dataset, plan: IndexPlan, *, nodata: float | None = None,
                              allow_out_of_range: bool = False) -> dict[str, float]:
     """Refuse reflective input bands whose median is outside :data:`REFLECTANCE_LIMITS`.
+
+    Nothing is read when ``allow_out_of_range`` (nothing is checked).
 
     Returns
     -------
@@ -94,12 +122,9 @@ def check_reflectance_ranges(ds: xr.Dataset, plan: IndexPlan, *, nodata: float |
     DataError
         Naming the band, its median and the fix (unless ``allow_out_of_range``).
     """
-    lo, hi = REFLECTANCE_LIMITS
-    users: dict[str, tuple[str, list[str]]] = {}
-    for index in plan.indices:
-        for common, variable in index.bands:
-            if reflective_band(common):
-                users.setdefault(variable, (common, []))[1].append(index.name)
+    if allow_out_of_range:
+        return {}
+    users = reflective_inputs(plan)
     # every band's sample in one computation: one round trip to the cluster, the chunks
     # read side by side (one compute per band took 5 round trips for 5 bands)
     samples = [_sample(ds[variable].data) for variable in users]
@@ -107,11 +132,20 @@ def check_reflectance_ranges(ds: xr.Dataset, plan: IndexPlan, *, nodata: float |
         import dask
 
         samples = list(dask.compute(*samples))
+    return judge_samples(users, samples, nodata=nodata)
+
+
+def judge_samples(users: dict[str, tuple[str, list[str]]], samples: list[Any], *,
+                  nodata: float | None = None) -> dict[str, float]:
+    """The medians of each variable's sample (``users`` as :func:`reflective_inputs` gives
+    them, ``samples`` in the same order: the cells :func:`sample_step` picks, in any order),
+    refusing the first outside :data:`REFLECTANCE_LIMITS` with a :class:`DataError`."""
+    lo, hi = REFLECTANCE_LIMITS
     medians: dict[str, float] = {}
     for (variable, (common, names)), sample in zip(users.items(), samples, strict=True):
         m = _median(sample, nodata)
         medians[variable] = m
-        if allow_out_of_range or math.isnan(m) or lo <= m <= hi:
+        if math.isnan(m) or lo <= m <= hi:
             continue
         raise DataError(
             f"band {variable!r} ({common}) has a median of {m:.6g}, outside {lo}..{hi} for "

@@ -448,6 +448,8 @@ class PartialVariable:
     def discard(self) -> None:
         """Remove the partial variable (after a failure that makes it unusable)."""
         shutil.rmtree(self.root, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            self.root.parent.rmdir()  # only when no other variable is in progress
 
     def stamp(self, grid: RegionGrid, *, dtype: str, fill_value: float,
               attrs: Mapping[str, Any], fingerprint: str, fingerprint_attr: bool = True

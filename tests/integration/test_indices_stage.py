@@ -137,3 +137,74 @@ def test_list_filters_by_sensor_and_domain() -> None:
     assert "NDVI" in l8 and "IRECI" not in l8 and "CLAY_HYDROXYL" in l8
     proc = _cli("indices")
     assert proc.returncode == 2 and "--list" in proc.stderr
+
+
+def _band_cube(out: Path, grid: RegionGrid, values: dict[str, np.ndarray]) -> Path:
+    cube = out / "cube.zarr"
+    create_cube(cube, grid, attrs={"synthetic": True})
+    like = open_cube(cube)
+    add_variables(cube, xr.Dataset({b: float_layer(v, name=b, units="1", like=like,
+                                                   long_name=f"SYNTHETIC {b}",
+                                                   provenance={"synthetic": True})
+                                    for b, v in values.items()}))
+    return cube
+
+
+def test_raw_numbers_are_refused_and_nothing_is_published(tmp_path: Path) -> None:
+    """The reflectance check taken inside the chunk tasks still stops the stage: one line,
+    and no index variable or partial variable left behind."""
+    out = tmp_path / "out"
+    out.mkdir()
+    rng = np.random.default_rng(3)
+    values = {b: rng.uniform(0.01, 0.6, GRID.shape).astype(np.float32) for b in BANDS}
+    values["B08"] = (values["B08"] * 10000).round().astype(np.float32)  # raw DN
+    cube = _band_cube(out, GRID, values)
+    config = {"name": "raw-dn", "synthetic": True,
+              "region": {"name": "stage-test", "crs": GRID.crs, "resolution": GRID.resolution,
+                         "bounds": list(GRID.bounds), "chunks": list(GRID.chunks)},
+              "indices": {"sensor": "sentinel2", "names": ["NDVI", "IRON_OXIDE"]}}
+    path = tmp_path / "job.yaml"
+    path.write_text(yaml.safe_dump(config))
+    proc = _cli("indices", str(path), "-o", str(out), "--workers", "1")
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert "'B08'" in proc.stderr and "allow_out_of_range" in proc.stderr, proc.stderr[-2000:]
+    assert {"NDVI", "IRON_OXIDE"}.isdisjoint(open_cube(cube).data_vars)
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".cube.zarr.")]
+    config["indices"]["allow_out_of_range"] = True
+    path.write_text(yaml.safe_dump(config))
+    proc = _cli("indices", str(path), "-o", str(out), "--workers", "1")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert {"NDVI", "IRON_OXIDE"} <= set(open_cube(cube).data_vars)
+
+
+def test_chunk_tasks_take_the_same_cells_as_the_checks_sample(tmp_path: Path) -> None:
+    """The cells each chunk task gives for the reflectance check are those of
+    ``data[::s, ::s]`` (what compute_indices samples), so the medians are the same; on a
+    grid large enough for a stride, with chunk edges that the stride does not divide."""
+    import dask
+
+    from pipelines.stages.indices import index_writes
+    from prospect.indices.plan import plan_indices
+    from prospect.indices.ranges import _sample, reflective_inputs
+
+    grid = RegionGrid(crs="EPSG:32619", resolution=10.0,
+                      bounds=(570000.0, 1340000.0, 576010.0, 1345230.0), chunks=(257, 200),
+                      name="stride-test")
+    rng = np.random.default_rng(4)
+    values = {b: rng.uniform(0.01, 0.6, grid.shape).astype(np.float32)
+              for b in ("B04", "B08", "B02")}
+    ds = open_cube(_band_cube(tmp_path, grid, values))
+    plan = plan_indices(["NDVI", "IRON_OXIDE"], sensor="sentinel2")
+    users = list(reflective_inputs(plan))
+    assert sorted(users) == ["B02", "B04", "B08"]
+    lazy = index_writes([ds[v].data for v in plan.inputs], plan, "numba", grid=grid,
+                        nodata=None, parts=[], slots=[],
+                        sampled=[plan.inputs.index(v) for v in users])
+    with dask.config.set(scheduler="sync"):
+        samples = lazy.compute()
+    assert samples.shape == grid.chunk_counts
+    for i, v in enumerate(users):
+        got = np.sort(np.concatenate([np.ravel(s[i]) for s in samples.flat]))
+        want = np.sort(np.asarray(_sample(ds[v].data).compute()).ravel())
+        assert want.size < ds[v].size
+        np.testing.assert_array_equal(got, want)
