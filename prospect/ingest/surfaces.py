@@ -175,6 +175,11 @@ def plan_points(source: PointSource, grid: RegionGrid) -> list[Layer]:
 
             # two values at one place make the kriging system singular: average them
             kxy, kz, merged = merge_coincident(cxy, cz)
+            if len(kz) < 3 or np.ptp(kz) == 0:
+                raise DataError(
+                    f"{path}: column {col!r} has {len(kz)} distinct place(s) and "
+                    f"{len(np.unique(kz))} distinct value(s); kriging needs at least 3 places "
+                    "and values that vary: check the table, or use 'interpolate: [idw]'")
             model = OrdinaryKriging(kxy[:, 0], kxy[:, 1], kz, variogram_model=source.variogram)
             params = [float(p) for p in model.variogram_model_parameters]
             settings = {**base, "column": col, "method": "ordinary kriging (pykrige)",

@@ -3,9 +3,13 @@
 A table is a CSV/TXT/TSV file with coordinate columns, or any vector file GDAL reads
 (GeoPackage, Shapefile, GeoJSON). One rule for each thing that can differ between readers:
 
-* **encoding**: UTF-8 with or without a byte-order mark, else Latin-1;
+* **encoding**: UTF-8 with or without a byte-order mark, UTF-16 with one (Excel's
+  "Unicode text"), else Latin-1; a file with NUL bytes and no UTF-16 mark is refused;
 * **delimiter**: a tab for ``.tsv``, otherwise sniffed (comma, semicolon, tab...); column
-  names are stripped of surrounding spaces;
+  names are stripped of surrounding spaces; a coordinate or value column named twice is
+  refused (which one is meant cannot be told);
+* **values**: a cell of a value column that is not a finite number (``<0.5``, ``inf``) is
+  read as missing, with a warning naming its lines;
 * **CRS**: a CSV's coordinates are in the configured ``crs`` (default WGS 84 lon/lat); a
   vector file's own CRS is used unless the config names one (then the config wins, for
   files whose ``.prj`` is wrong) or the file carries none (then the configured one is
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import warnings
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,26 +75,66 @@ def read_table(path: Path | str) -> pd.DataFrame:
     path = Path(path)
     sep = "\t" if path.suffix.lower() == ".tsv" else None
     try:
+        with path.open("rb") as fh:
+            head = fh.read(4096)
+    except OSError as exc:
+        raise InputFileError(f"{path}: cannot read the table: {exc.strerror or exc}") from None
+    utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff"))
+    if not utf16 and b"\0" in head:
+        raise InputFileError(
+            f"{path}: not a text table (it holds NUL bytes: a binary file, or UTF-16 without "
+            "a byte-order mark); save it as CSV (UTF-8)")
+    try:
         try:
-            frame = _read_csv(path, sep, "utf-8-sig")
+            frame, header = _read_csv(path, sep, "utf-16" if utf16 else "utf-8-sig")
         except UnicodeDecodeError:
-            frame = _read_csv(path, sep, "latin-1")
+            if utf16:
+                raise InputFileError(f"{path}: not valid UTF-16 text") from None
+            frame, header = _read_csv(path, sep, "latin-1")
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: the point table is empty") from None
     except (pd.errors.ParserError, csv.Error) as exc:
         raise InputFileError(f"{path}: cannot read as a table: {exc}") from None
     frame.columns = [str(c).strip() for c in frame.columns]
+    frame.attrs["repeated_columns"] = sorted(n for n, k in Counter(header).items() if k > 1)
     return frame
 
 
-def _read_csv(path: Path, sep: str | None, encoding: str) -> pd.DataFrame:
-    """``sep=None`` sniffs the delimiter; a table too small to sniff is read as CSV."""
+def _read_csv(path: Path, sep: str | None, encoding: str) -> tuple[pd.DataFrame, list[str]]:
+    """The table and its header as written (stripped; pandas renames a repeated name).
+
+    ``sep=None`` sniffs the delimiter; a table too small to sniff is read as CSV.
+    """
     try:
-        return pd.read_csv(path, sep=sep, engine="python", encoding=encoding)
+        frame = pd.read_csv(path, sep=sep, engine="python", encoding=encoding)
     except csv.Error:
         if sep is not None:
             raise
-        return pd.read_csv(path, sep=",", engine="python", encoding=encoding)
+        sep = ","
+        frame = pd.read_csv(path, sep=sep, engine="python", encoding=encoding)
+    first = pd.read_csv(path, sep=sep, engine="python", encoding=encoding, header=None,
+                        nrows=1, dtype=str, keep_default_na=False)
+    return frame, [str(c).strip() for c in first.iloc[0]] if len(first) else []
+
+
+def _measured(series: pd.Series, path: Path, column: str, keep: np.ndarray, first: int,
+              what: str) -> np.ndarray:
+    """The ``keep`` records of a value column as numbers; a kept cell that is not a finite
+    number becomes NaN and a :class:`DataWarning` names how many and where (``first``: the
+    first record's line or feature number)."""
+    values = _numeric(series, path, column)
+    text = series.astype(str).str.strip()
+    bad = ~np.isfinite(values) & (series.notna() & (text != "")).to_numpy() & keep
+    if bad.any():
+        at = bad.nonzero()[0]
+        rows = [int(i) + first for i in at]
+        warnings.warn(DataWarning(
+            f"{path}: {len(rows)} of {int(keep.sum())} value(s) in column {column!r} are not "
+            f"finite numbers and are read as missing ({what}{'s' if len(rows) > 1 else ''} "
+            f"{', '.join(map(str, rows[:5]))}{', ...' if len(rows) > 5 else ''}; e.g. "
+            f"{series.iloc[int(at[0])]!r})"), stacklevel=3)
+        values = np.where(bad, np.nan, values)
+    return values[keep]
 
 
 def _numeric(series: pd.Series, path: Path, column: str) -> np.ndarray:
@@ -128,6 +173,12 @@ def read_features(
     if path.suffix.lower() in TEXT_SUFFIXES:
         frame = read_table(path)
         missing = [c for c in (x, y, *columns) if c not in frame.columns]
+        twice = [c for c in dict.fromkeys((x, y, *columns))
+                 if c in frame.attrs.get("repeated_columns", [])]
+        if twice:
+            raise DataError(
+                f"{path}: column(s) {twice} appear more than once in the header; rename "
+                "or remove the extra one so the column to read is clear")
         if missing:
             raise DataError(
                 f"{path}: no column(s) {missing}; columns are {list(frame.columns)[:30]}; "
@@ -168,10 +219,10 @@ def read_points(
     gdf = read_features(path, x=x, y=y, crs=crs, layer=layer, columns=columns,
                         override_crs=override_crs)
     keep = (gdf.geometry.notna() & ~gdf.geometry.is_empty).to_numpy()
+    first = 2 if path.suffix.lower() in TEXT_SUFFIXES else 1  # the header is line 1
+    what = "line" if first == 2 else "feature"
     if keep.any() and not keep.all():
-        rows = [int(i) + (2 if path.suffix.lower() in TEXT_SUFFIXES else 1)
-                for i in (~keep).nonzero()[0]]
-        what = "line" if path.suffix.lower() in TEXT_SUFFIXES else "feature"
+        rows = [int(i) + first for i in (~keep).nonzero()[0]]
         warnings.warn(DataWarning(
             f"{path}: {len(rows)} of {len(keep)} row(s) without usable coordinates {x}/{y} "
             f"dropped ({what}{'s' if len(rows) > 1 else ''} {', '.join(map(str, rows[:5]))}"
@@ -183,8 +234,8 @@ def read_points(
         raise DataError(f"{path}: the point table is empty (no rows with coordinates {x}/{y})")
     points = gdf.geometry[keep]
     xs, ys = points.x.to_numpy(dtype="f8"), points.y.to_numpy(dtype="f8")
-    values = {c: _numeric(pd.Series(gdf[c]).reset_index(drop=True), path, c)[keep]
-              for c in columns}
+    values = {c: _measured(pd.Series(gdf[c]).reset_index(drop=True), path, c, keep, first,
+                           what) for c in columns}
     tx, ty = Transformer.from_crs(gdf.crs, target, always_xy=True).transform(xs, ys)
     epsg = target.to_epsg()
     return PointTable(x=np.asarray(tx, "f8"), y=np.asarray(ty, "f8"), values=values,

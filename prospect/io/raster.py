@@ -272,6 +272,8 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
         Missing, corrupt or truncated file.
     CRSError
         The file has no CRS and none is given, or the given CRS is unknown.
+    DataError
+        Complex-valued bands, or no georeferencing.
     """
     name = gdal_path(path, variable)
     if not str(path).startswith("/vsi") and not Path(path).is_file():
@@ -307,6 +309,11 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
             f"{path}: the raster has no CRS GDAL can read (it may sit in a non-standard "
             "attribute); give it with 'crs:' in the source config, e.g. crs: 'EPSG:28992'"
         )
+    if np.dtype(str(info["dtype"])).kind == "c":
+        raise DataError(
+            f"{path}: the bands are complex numbers ({info['dtype']}); Prospect reads real "
+            "values: convert the file first (e.g. gdal_translate -ot Float32, which keeps "
+            "the real part)")
     if gcps and info["transform"] == (1.0, 0.0, 0.0, 0.0, 1.0, 0.0):
         raise DataError(f"{path}: georeferenced by ground control points only; warp it first")
     if info["transform"] == (1.0, 0.0, 0.0, 0.0, 1.0, 0.0):

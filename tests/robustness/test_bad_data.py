@@ -294,3 +294,70 @@ def test_a_night_scene_mtl_still_calibrates_its_thermal_band(tmp_path: Path) -> 
 
     cal = read_product_metadata(path).calibrate("B10", "b10.tif")
     assert (cal.quantity, cal.scale, cal.offset) == ("toa_radiance", 3.342e-4, 0.1)
+
+
+# --- point tables: columns, encodings and values that cannot be read as they stand -------
+
+KRIGE = POINTS | {"columns": ["li"], "interpolate": ["kriging"], "distance": False}
+
+
+@pytest.mark.parametrize(("text", "source", "needles"), [
+    ("well,x,y,x,li\n" + "\n".join(g + ",7" for g in GOOD), POINTS,
+     ["wells.csv", "column(s) ['x'] appear more than once", "rename"]),
+    ("well,x,y, x ,li\n" + "\n".join(g + ",7" for g in GOOD), POINTS,
+     ["wells.csv", "column(s) ['x'] appear more than once"]),
+    (bytes(range(256)) * 4, POINTS, ["wells.csv", "not a text table", "UTF-8"]),
+    ("well,x,y,li\n" + "\n".join([GOOD[0]] * 6), KRIGE,
+     ["wells.csv", "'li' has 1 distinct place(s)", "kriging needs at least 3 places"]),
+    ("well,x,y,li\n" + "\n".join(g.rsplit(",", 1)[0] + ",5" for g in GOOD), KRIGE,
+     ["wells.csv", "1 distinct value(s)", "use 'interpolate: [idw]'"]),
+], ids=["repeated-x", "repeated-after-strip", "binary", "one-place", "constant"])
+def test_a_point_table_that_cannot_be_read_as_meant_is_one_line(
+    sandbox: Sandbox, cli, scheduler: str, text: str | bytes, source: dict, needles: list[str],
+) -> None:
+    """Before: the first x silently won over the second, a stripped repeat or kriging a
+    degenerate column was an internal error, binary bytes were read as column names."""
+    path = sandbox.root / "wells.csv"
+    path.write_bytes(text if isinstance(text, bytes) else (text + "\n").encode())
+    result = _ingest(sandbox, cli, scheduler, sources=[source])
+    assert_clean_error(result, 1, *needles)
+    assert sandbox.untouched()
+
+
+def test_utf16_tables_read_and_bad_values_are_counted_by_line(
+    sandbox: Sandbox, cli, scheduler: str,
+) -> None:
+    """Excel's "Unicode text" (UTF-16, tabs) reads like UTF-8; a value that is not a finite
+    number (below detection, inf) is missing with a warning naming its lines, where before
+    '<0.5' was dropped without a word and 'inf' made the surface infinite."""
+    rows = [g.replace(",", "\t") for g in GOOD]
+    rows[2] = rows[2].rsplit("\t", 1)[0] + "\t<0.5"
+    rows[5] = rows[5].rsplit("\t", 1)[0] + "\tinf"
+    (sandbox.root / "wells.txt").write_text("well\tx\ty\tli\n" + "\n".join(rows) + "\n",
+                                            encoding="utf-16")
+    source = POINTS | {"path": "wells.txt", "columns": ["li"], "interpolate": ["idw"]}
+    result = _ingest(sandbox, cli, scheduler, sources=[source])
+    assert result.code == 0, result.err[-3000:]
+    expected = "2 of 8 value(s) in column 'li' are not finite numbers and are read as " \
+               "missing (lines 4, 7; e.g. '<0.5')"
+    assert expected in " ".join(result.err.split())
+    assert any(expected in n for n in _notes(sandbox))
+    import zarr
+
+    surface = np.asarray(zarr.open_array(sandbox.out / "cube.zarr" / "wells_li", mode="r")[:])
+    assert np.isfinite(surface).all() and surface.min() >= 100 and surface.max() <= 107
+
+
+@pytest.mark.parametrize(("values", "needles"), [
+    (np.full((40, 40), 1 + 2j, dtype="complex64"),
+     ["scene.tif", "complex numbers (complex64)", "gdal_translate -ot Float32"]),
+], ids=["complex"])
+def test_a_raster_whose_values_cannot_be_read_is_one_line(
+    sandbox: Sandbox, cli, scheduler: str, values: np.ndarray, needles: list[str],
+) -> None:
+    """Before: a complex-valued band was an internal error (TypeError) while sampling."""
+    write_tiny_raster(sandbox.root / "scene.tif", values=values)
+    result = _ingest(sandbox, cli, scheduler,
+                     sources=[{"kind": "raster", "name": "scene", "path": "scene.tif"}])
+    assert_clean_error(result, 1, *needles)
+    assert sandbox.untouched()
