@@ -27,9 +27,15 @@ M = TypeVar("M", bound=BaseModel)
 
 
 class StrictModel(BaseModel):
-    """Base for every config section: unknown keys are errors, values are immutable."""
+    """Base for every config section: unknown keys are errors, values are immutable.
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    Numbers must be finite: YAML's ``.nan`` and ``.inf`` are no scale, radius, threshold or
+    timeout, and one let through turns every value it touches into NaN or infinity. A
+    field where NaN means something (a no-data marker) opts back in.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True,
+                              allow_inf_nan=False)
 
 
 def repeated(names: Iterable[str]) -> list[str]:

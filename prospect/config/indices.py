@@ -50,7 +50,7 @@ class IndicesConfig(StrictModel):
     constants: dict[str, float | dict[str, float | Literal["data"]]] = Field(
         default_factory=dict)
     backend: Literal["auto", "reference", "numba", "cupy"] = "auto"
-    nodata: float | None = None
+    nodata: float | None = Field(default=None, allow_inf_nan=True)
     allow_out_of_range: bool = False
     overwrite: bool = True
 

@@ -66,7 +66,8 @@ class RasterSource(StrictModel):
     scale: float = 1.0
     offset: float = 0.0
     nodata: float | None = Field(
-        default=None, description="source no-data value when the file does not declare one"
+        default=None, allow_inf_nan=True,
+        description="source no-data value when the file does not declare one",
     )
     variable: str | None = Field(default=None, description="NetCDF variable to read")
     mtl: ConfigPath | None = Field(
@@ -158,6 +159,15 @@ class VectorSource(StrictModel):
     crs: str | None = None
     distance_to_contacts: bool = False
     faults_layer: str | None = None
+
+    @model_validator(mode="after")
+    def _makes_a_layer(self) -> VectorSource:
+        if self.attribute is None and not self.distance_to_contacts and \
+                self.faults_layer is None:
+            raise ValueError(
+                "a vector source makes no layer without 'attribute' (unit codes), "
+                "'distance_to_contacts: true' or 'faults_layer'; give at least one")
+        return self
 
 
 class PointSource(StrictModel):

@@ -28,7 +28,7 @@ from prospect.config.sources import VectorSource
 from prospect.errors import DataError, DataWarning
 from prospect.grid import ChunkWindow, RegionGrid, parse_crs
 from prospect.ingest.layers import Layer
-from prospect.io.vector import layer_crs, list_layers, read_attribute, read_vector
+from prospect.io.vector import layer_crs, list_layers, read_attribute, read_vector, unit_name
 
 __all__ = ["GeologyCodesLayer", "LineDistanceLayer", "contact_lines", "plan_vector"]
 
@@ -84,7 +84,7 @@ class GeologyCodesLayer(Layer):
         gdf = gdf.to_crs(grid.crs_obj.to_wkt())
         lookup = {u: i for i, u in enumerate(self.codes)}
         shapes = [
-            (geom, lookup["" if v is None else str(v)])
+            (geom, lookup[unit_name(v)])
             for geom, v in zip(gdf.geometry, gdf[self.attribute], strict=True)
             if geom is not None and not geom.is_empty
         ]
@@ -270,6 +270,27 @@ class LineDistanceLayer(Layer):
         return dist.astype(np.float32)
 
 
+def _check_units(path: str, source: VectorSource, inside: object) -> None:
+    """Unit codes come from polygons: refuse a layer with none in the region, warn of others."""
+    import geopandas as gpd
+
+    assert isinstance(inside, gpd.GeoDataFrame)
+    geoms = inside.geometry[inside.geometry.notna() & ~inside.geometry.is_empty]
+    kinds = geoms.geom_type
+    polygons = kinds.isin(["Polygon", "MultiPolygon"]) | (geoms.area > 0)  # or repaired
+    others = sorted(set(kinds[~polygons]))
+    if len(kinds) and not polygons.any():
+        raise DataError(
+            f"{path}: layer {source.layer or '(first)'} holds {others} in the region, no "
+            f"polygons: unit codes ('attribute: {source.attribute}') come from polygons; "
+            "give the geology polygon layer")
+    if others:
+        warnings.warn(DataWarning(
+            f"{path}: {int((~polygons).sum())} of {len(kinds)} feature(s) in the region are "
+            f"not polygons ({', '.join(others)}); they are rasterised as the cells they "
+            "cross"), stacklevel=3)
+
+
 def plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
     """Layers of a vector source: ``<name>`` codes, ``<name>_dist_contact``, ``<name>_dist_fault``.
 
@@ -301,7 +322,18 @@ def plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
     base = {"source": source.name, "layer": source.layer, "method": "rasterio.features"}
     out: list[Layer] = []
     if source.attribute is not None:
-        codes = tuple(sorted(set(read_attribute(path, source.attribute, layer=source.layer))))
+        _check_units(path, source, inside)
+        names = read_attribute(path, source.attribute, layer=source.layer)
+        if names and not any(names):
+            raise DataError(
+                f"{path}: no feature has a value in {source.attribute!r}; name the column "
+                "that holds the unit names ('attribute')")
+        if "" in names:
+            warnings.warn(DataWarning(
+                f"{path}: {names.count('')} of {len(names)} feature(s) have no value in "
+                f"{source.attribute!r}; they are rasterised as one unit with no name ('')"),
+                stacklevel=2)
+        codes = tuple(sorted(set(names)))
         if len(codes) > 32767:
             raise DataError(f"{path}: {len(codes)} distinct units do not fit int16 codes")
         out.append(GeologyCodesLayer(

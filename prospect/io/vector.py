@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import geopandas as gpd
@@ -11,7 +12,14 @@ from pyogrio.errors import DataLayerError, DataSourceError
 from prospect.errors import CRSError, DataError, InputFileError
 from prospect.grid import parse_crs
 
-__all__ = ["layer_crs", "list_layers", "read_attribute", "read_vector"]
+__all__ = ["layer_crs", "list_layers", "read_attribute", "read_vector", "unit_name"]
+
+
+def unit_name(value: object) -> str:
+    """An attribute value as a unit name: ``""`` where there is none (null or NaN)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value)
 
 
 def list_layers(path: Path | str) -> list[str]:
@@ -47,7 +55,7 @@ def layer_crs(path: Path | str, *, layer: str | None = None, crs: str | None = N
 
 
 def read_attribute(path: Path | str, column: str, *, layer: str | None = None) -> list[str]:
-    """Values of ``column`` as strings (no geometry is read)."""
+    """Values of ``column`` as unit names (:func:`unit_name`; no geometry is read)."""
     path = Path(path)
     _check_layer(path, layer)
     try:
@@ -56,7 +64,7 @@ def read_attribute(path: Path | str, column: str, *, layer: str | None = None) -
         raise InputFileError(f"{path}: cannot read layer {layer!r}: {exc}") from None
     if column not in df.columns:
         raise DataError(f"{path}: layer {layer or '(first)'} has no column {column!r}")
-    return ["" if v is None else str(v) for v in df[column].tolist()]
+    return [unit_name(v) for v in df[column].tolist()]
 
 
 def read_vector(

@@ -361,3 +361,86 @@ def test_a_raster_whose_values_cannot_be_read_is_one_line(
                      sources=[{"kind": "raster", "name": "scene", "path": "scene.tif"}])
     assert_clean_error(result, 1, *needles)
     assert sandbox.untouched()
+
+
+# --- configs: a number that is no number, a source that makes nothing ----------------------
+
+@pytest.mark.parametrize(("source", "key", "message"), [
+    ({"kind": "raster", "name": "heat", "path": "heat.tif", "scale": float("inf")},
+     "sources.0.raster.scale", "finite number"),
+    ({"kind": "raster", "name": "heat", "path": "heat.tif", "offset": float("nan")},
+     "sources.0.raster.offset", "finite number"),
+    ({"kind": "points", "name": "w", "path": "w.csv", "columns": ["li"],
+      "interpolate": ["idw"], "idw_power": float("inf")}, "sources.0.points.idw_power",
+     "finite number"),
+    ({"kind": "vector", "name": "geology", "path": "geology.gpkg"}, "sources.0.vector",
+     "makes no layer without 'attribute'"),
+], ids=["scale-inf", "offset-nan", "idw-power-inf", "vector-without-layers"])
+def test_a_config_value_that_would_make_nothing_or_nan_is_refused_at_load(
+    sandbox: Sandbox, cli, source: dict, key: str, message: str,
+) -> None:
+    """Before: accepted, and the cube held infinities or NaN everywhere (a warning at best),
+    or the vector source made no layer without a word."""
+    sandbox.write_job(sources=[source])
+    result = cli("ingest", sandbox.job_path, "-o", sandbox.out)
+    assert_clean_error(result, 2, str(sandbox.job_path), key, message)
+    assert not sandbox.out.exists() and sandbox.untouched()
+
+
+def test_a_nan_nodata_in_the_config_still_loads() -> None:
+    from prospect.config.sources import RasterSource
+
+    source = RasterSource.model_validate({"kind": "raster", "name": "a", "path": "a.tif",
+                                          "nodata": float("nan")})
+    assert np.isnan(source.nodata)
+
+
+# --- geology: unit codes come from polygons with a unit name ------------------------------
+
+def _units(box: Sandbox, units: list, geoms: list) -> dict:
+    import geopandas as gpd
+
+    gpd.GeoDataFrame({"unit": units}, geometry=geoms, crs="EPSG:32619").to_file(
+        box.root / "geology.gpkg", layer="units", driver="GPKG")
+    return {"kind": "vector", "name": "geology", "path": "geology.gpkg", "layer": "units",
+            "attribute": "unit"}
+
+
+def _polygon(i: int):
+    from shapely.geometry import box
+
+    return box(X0 + 100 * i, Y0, X0 + 100 * (i + 1), Y0 + 400)
+
+
+def test_geology_without_polygons_or_unit_names_is_refused(sandbox: Sandbox, cli,
+                                                           scheduler: str) -> None:
+    """Before: points were 'rasterised' as unit cells and a column of nulls made one unit
+    with no name, both without a word."""
+    from shapely.geometry import Point
+
+    source = _units(sandbox, ["a", "b"], [Point(X0 + 5, Y0 + 5), Point(X0 + 50, Y0 + 50)])
+    result = _ingest(sandbox, cli, scheduler, sources=[source])
+    assert_clean_error(result, 1, "geology.gpkg", "holds ['Point']", "no polygons")
+    source = _units(sandbox, [None, None], [_polygon(0), _polygon(1)])
+    result = _ingest(sandbox, cli, scheduler, sources=[source])
+    assert_clean_error(result, 1, "geology.gpkg", "no feature has a value in 'unit'")
+
+
+def test_geology_with_nameless_units_or_lines_is_a_warning(sandbox: Sandbox, cli,
+                                                           scheduler: str) -> None:
+    from shapely.geometry import LineString
+
+    line = LineString([(X0, Y0), (X0 + 390, Y0 + 390)])
+    source = _units(sandbox, ["a", None, float("nan"), "c"],
+                    [_polygon(0), _polygon(1), _polygon(2), line])
+    result = _ingest(sandbox, cli, scheduler, sources=[source])
+    assert result.code == 0, result.err[-3000:]
+    text = " ".join(result.err.split())
+    for expected in ("2 of 4 feature(s) have no value in 'unit'; they are rasterised as one "
+                     "unit with no name ('')",
+                     "1 of 4 feature(s) in the region are not polygons (LineString)"):
+        assert expected in text and any(expected in n for n in _notes(sandbox))
+    import zarr
+
+    codes = zarr.open_array(sandbox.out / "cube.zarr" / "geology", mode="r")
+    assert json.loads(codes.attrs["categories"]) == {"0": "", "1": "a", "2": "c"}
