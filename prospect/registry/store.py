@@ -76,6 +76,9 @@ class ModelRegistry:
         self.fs = fs
         self.root = str(path).rstrip("/") or "/"
         self.is_local = isinstance(fs, LocalFileSystem)
+        if self.is_local and Path(self.root).exists() and not Path(self.root).is_dir():
+            raise ModelError(f"{self.url}: the registry is a file, not a directory; give "
+                             "the registry's folder (--registry)")
 
     def __repr__(self) -> str:
         return f"ModelRegistry({self.url!r})"
@@ -167,6 +170,8 @@ class ModelRegistry:
         if version is not None:
             check_version(version)
         audit_model_dir(Path(model_dir), trusted=trusted)
+        read_card(Path(model_dir))  # what loading refuses is refused before it is published
+        read_schema(Path(model_dir))
         version = version or self._next_version(name)
         target = self._join(name, version)
         if self.fs.exists(target):

@@ -92,3 +92,30 @@ def test_a_broken_version_is_named_and_the_others_still_listed(
     assert shown.code != 0
     fine = cli("model", "show", "li", "--version", "2", "--json", "--registry", reg)
     assert fine.code == 0 and json.loads(fine.out)["mineral"] == "lithium"
+
+
+@pytest.mark.parametrize(("file", "change", "needles"),
+                         [(c[1], c[2], c[4][1:]) for c in BROKEN if c[3]],
+                         ids=[c[0] for c in BROKEN if c[3]])
+def test_a_model_with_a_broken_card_or_schema_is_not_imported(
+    registry: Path, tmp_path: Path, cli, file: str, change: Any, needles: list[str],
+) -> None:
+    """Before: 'model import' published it (its checksums agree), and only a later list,
+    show or score of the registry found the broken version."""
+    import shutil
+
+    model = tmp_path / "model"
+    shutil.copytree(registry / "li" / "1", model)
+    _rewrite(model, file, change, keep_checksums=True)
+    reg = tmp_path / "fresh"
+    result = cli("model", "import", model, "--name", "li", "--registry", reg)
+    assert_clean_error(result, 1, str(model / file), *needles)
+    assert not (reg / "li").exists() or not any((reg / "li").iterdir())
+
+
+def test_a_registry_that_is_a_file_is_one_line(tmp_path: Path, cli) -> None:
+    """Before: 'no models in <file>' and exit 0, as if the registry were empty."""
+    path = tmp_path / "notes.txt"
+    path.write_text("not a registry\n")
+    assert_clean_error(cli("model", "list", "--registry", path), 1, str(path),
+                       "is a file, not a directory")
