@@ -242,14 +242,17 @@ class Manifest:
         return out
 
     def record(self, result: StageResult, *, status: str = "done",
-               cluster: dict[str, Any] | None = None, order: Sequence[str] = ()) -> None:
+               cluster: dict[str, Any] | None = None, order: Sequence[str] = (),
+               inventory: dict[str, dict[str, Any]] | None = None) -> None:
         """Record one stage's outcome (and the cluster tasks it ran) and write the manifest.
 
         ``order`` (every stage in pipeline order) lets each cube variable name the stage
-        that made it (see :meth:`verify_record`).
+        that made it (see :meth:`verify_record`). ``inventory``: the stage's
+        :func:`pipelines.verify.inventory`, when the caller has just taken it.
         """
         files = self.record_inputs(result.inputs)
-        inventory = verify.inventory(self.path.parent, result.outputs)
+        if inventory is None:
+            inventory = verify.inventory(self.path.parent, result.outputs)
         self._owners(result.name, inventory, order)
         seq = 1 + max((s.get("seq", 0) for s in self.data["stages"].values()), default=0)
         self.data["stages"][result.name] = {

@@ -6,6 +6,7 @@ import contextlib
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -172,7 +173,8 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
                 warnings.simplefilter("always", DataWarning)
                 result = timed(name, get_stage(name), ctx)
             _data_warnings(result, caught)
-            _empty_variables(ctx, result, warned_empty)
+            inventory = verify.inventory(ctx.out_dir, result.outputs)
+            _empty_variables(inventory, result, warned_empty)
         except KeyboardInterrupt as exc:
             manifest.fail(name, exc, status="interrupted")
             raise
@@ -183,7 +185,8 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
                 raise lost_scheduler_error(ctx.client, stage=name, manifest=manifest.path,
                                            cause=exc) from None
             raise
-        manifest.record(result, cluster=monitor.summary, order=STAGE_ORDER)
+        manifest.record(result, cluster=monitor.summary, order=STAGE_ORDER,
+                        inventory=inventory)
         for note in result.notes:
             ctx.console.print(f"  {note}")
         results.append(result)
@@ -233,14 +236,16 @@ def _data_warnings(result: StageResult, caught: list[warnings.WarningMessage]) -
         result.metrics["data_warnings"] = len(seen)
 
 
-def _empty_variables(ctx: RunContext, result: StageResult, warned: set[str]) -> None:
-    """Warn (once per run) of cube variables without a single data cell.
+def _empty_variables(inventory: dict[str, dict[str, Any]], result: StageResult,
+                     warned: set[str]) -> None:
+    """Warn (once per run) of cube variables without a single data cell (``inventory``:
+    the stage's :func:`pipelines.verify.inventory`).
 
     A chunk that is all no-data is never written, so a variable without chunk files has no
     data at all: usually a nodata value that is really data, a wrong CRS or bounds that miss
     the file.
     """
-    for cube, variables in verify.inventory(ctx.out_dir, result.outputs).items():
+    for cube, variables in inventory.items():
         for var, info in variables.items():
             if info["chunks"] == 0 and f"{cube}/{var}" not in warned:
                 warned.add(f"{cube}/{var}")

@@ -45,3 +45,39 @@ def test_provenance_round_trips_and_text_encodings_are_lowercase() -> None:
     assert read_provenance(None) == read_provenance("") == {}
     assert read_provenance("oops") == {"text": "oops"}
     assert (attr_text(True), attr_text(False), attr_text(3)) == ("true", "false", "3")
+
+
+def test_consolidated_metadata_is_the_indented_root_with_every_variable_inlined(
+        tmp_path: Path) -> None:
+    """consolidate() builds its text from cached parts; it must be exactly what
+    ``json.dumps(root, indent=2)`` gives with the children inlined, and follow a child's
+    rewrite."""
+    import numpy as np
+    import xarray as xr
+
+    from prospect.io.cube import add_variables, consolidate
+
+    grid = RegionGrid(crs="EPSG:32619", resolution=10.0, bounds=(0, 0, 40, 40), chunks=(2, 2))
+    cube = create_cube(tmp_path / "c.zarr", grid, attrs=synthetic_attr(True))
+    like = open_cube(cube)
+    add_variables(cube, xr.Dataset({
+        "a": (("y", "x"), np.ones(grid.shape, "f4"), {"units": "1", "valid_range": [0.0, 1.0]}),
+        "b": (("y", "x"), np.full(grid.shape, np.nan, "f4"), {"note": "ünïcode \n line"}),
+    }, coords={"y": like.y, "x": like.x}))
+
+    def expected() -> str:
+        root = json.loads((cube / "zarr.json").read_text())
+        children = {p.name: json.loads((p / "zarr.json").read_text())
+                    for p in sorted(cube.iterdir()) if (p / "zarr.json").is_file()}
+        root["consolidated_metadata"] = {"kind": "inline", "must_understand": False,
+                                         "metadata": children}
+        return json.dumps(root, indent=2, allow_nan=True)
+
+    consolidate(cube)
+    assert (cube / "zarr.json").read_text() == expected()
+    meta = json.loads((cube / "b" / "zarr.json").read_text())
+    meta["attributes"]["note"] = "changed"
+    (cube / "b" / "zarr.json").write_text(json.dumps(meta, indent=2))
+    consolidate(cube)
+    assert (cube / "zarr.json").read_text() == expected()
+    assert open_cube(cube)["b"].attrs["note"] == "changed"
