@@ -134,10 +134,12 @@ def _write_indices(ctx: RunContext, cube: xr.Dataset, plan: IndexPlan, out: xr.D
 def _plain_bands(cube: xr.Dataset, grid: RegionGrid, names: list[str]) -> bool:
     """Whether every input band is a 2-D dask array on the cube's grid (else the indices
     are computed by xarray and stored by :func:`~prospect.io.cube.add_variables`)."""
+    from dask.array.core import normalize_chunks
+
+    chunks = normalize_chunks(grid.chunks, grid.shape)  # a grid smaller than one chunk too
     return all(v in cube.data_vars and cube[v].dims == ("y", "x")
                and cube[v].shape == grid.shape and hasattr(cube[v].data, "dask")
-               and cube[v].data.chunks[0][0] == grid.chunks[0]
-               and cube[v].data.chunks[1][0] == grid.chunks[1] for v in names)
+               and cube[v].data.chunks == chunks for v in names)
 
 
 def run(ctx: RunContext) -> StageResult:

@@ -208,3 +208,21 @@ def test_chunk_tasks_take_the_same_cells_as_the_checks_sample(tmp_path: Path) ->
         want = np.sort(np.asarray(_sample(ds[v].data).compute()).ravel())
         assert want.size < ds[v].size
         np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize(("bounds", "chunks"), [
+    ((570000.0, 1340000.0, 571200.0, 1340960.0), (40, 48)),   # edge chunks
+    ((570000.0, 1340000.0, 570300.0, 1340200.0), (2048, 2048)),  # smaller than one chunk
+])
+def test_cubes_on_their_grid_take_the_one_task_per_chunk_path(
+        tmp_path: Path, bounds: tuple[float, ...], chunks: tuple[int, int]) -> None:
+    """What ``prospect plan`` counts (one task per chunk) is the path these cubes take,
+    including a grid smaller than its chunk shape (a coarse country run)."""
+    from pipelines.stages.indices import _plain_bands
+
+    grid = RegionGrid(crs="EPSG:32619", resolution=10.0, bounds=bounds, chunks=chunks,
+                      name="path-test")
+    ones = {b: np.full(grid.shape, 0.2, np.float32) for b in ("B04", "B08")}
+    cube = open_cube(_band_cube(tmp_path, grid, ones))
+    assert _plain_bands(cube, grid, ["B04", "B08"])
+    assert not _plain_bands(cube, grid, ["B04", "B02"])  # missing: compute_indices says so
