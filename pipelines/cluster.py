@@ -305,7 +305,7 @@ def dask_client(
     if scheduler:
         try:
             client = Client(scheduler, timeout="10s")
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, ValueError) as exc:  # ValueError: not an address
             raise StageError(
                 f"cannot reach the dask scheduler at {scheduler}: {exc}; start it with "
                 "'dask scheduler' or drop --scheduler to use a local cluster"

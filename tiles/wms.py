@@ -8,6 +8,7 @@ QGIS and ArcGIS use) is served and each style's LegendURL points at it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -213,7 +214,7 @@ def parse_map_request(q: dict[str, str], *, layer_key: str = "LAYERS") -> MapReq
                             "or the layer's own EPSG code") from None
     try:
         box = [float(v) for v in q.get("BBOX", "").split(",")]
-        if len(box) != 4:
+        if len(box) != 4 or not all(math.isfinite(v) for v in box):  # inf drew a map
             raise ValueError
     except ValueError:
         raise ApiError(400, "BBOX must be four numbers minx,miny,maxx,maxy") from None

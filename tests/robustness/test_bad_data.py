@@ -444,3 +444,28 @@ def test_geology_with_nameless_units_or_lines_is_a_warning(sandbox: Sandbox, cli
 
     codes = zarr.open_array(sandbox.out / "cube.zarr" / "geology", mode="r")
     assert json.loads(codes.attrs["categories"]) == {"0": "", "1": "a", "2": "c"}
+
+
+# --- service requests: a number that is no number ------------------------------------------
+
+@pytest.mark.parametrize("bbox", ["0,0,inf,1", "-inf,0,1,1", "0,0,1,1e999", "nan,0,1,1"])
+def test_a_wms_bbox_that_is_not_finite_is_refused(bbox: str) -> None:
+    """Before: an infinite BBOX passed the check (min < max) and drew a map."""
+    from tiles.http import ApiError
+    from tiles.wms import parse_map_request
+
+    query = {"LAYERS": "probability", "CRS": "EPSG:3857", "WIDTH": "256", "HEIGHT": "256",
+             "FORMAT": "image/png"}
+    assert parse_map_request({**query, "BBOX": "0,0,1,1"}).bbox == (0.0, 0.0, 1.0, 1.0)
+    with pytest.raises(ApiError, match="BBOX must be four numbers") as err:
+        parse_map_request({**query, "BBOX": bbox})
+    assert err.value.status == 400
+
+
+@pytest.mark.parametrize("address", ["garbage", "tcp://", "tcp://127.0.0.1:notaport"])
+def test_a_scheduler_address_that_is_no_address_is_one_line(sandbox: Sandbox, cli,
+                                                            address: str) -> None:
+    """Before: an internal error (ValueError: missing port number in address)."""
+    result = cli("ingest", sandbox.job_path, "-o", sandbox.out, "--scheduler", address)
+    assert_clean_error(result, 1, f"cannot reach the dask scheduler at {address}")
+    assert sandbox.untouched()
