@@ -24,13 +24,23 @@ __all__ = ["predict_block", "predict_map"]
 def predict_block(block: np.ndarray, model: ProbabilisticClassifier,
                   base: Sequence[int]) -> np.ndarray:
     """``(2, rows, cols)`` float32: probability and uncertainty of a ``(feature, rows, cols)``
-    block; NaN where any of the ``base`` columns is missing."""
+    block; NaN where any of the ``base`` columns is missing.
+
+    The model gets the scored cells as one C-contiguous ``(cells, features)`` matrix, made
+    with one copy (a transposing copy when every cell is scored, else the gather of the
+    scored rows); the missing cells are found plane by plane on the block as it is.
+    """
     n_feat, rows, cols = block.shape
-    X = block.reshape(n_feat, -1).T
-    out = np.full((2, X.shape[0]), np.nan, dtype=np.float32)
-    ok = np.all(np.isfinite(X[:, list(base)]), axis=1)
-    if ok.any():
-        p, s = predict_with_uncertainty(model, X[ok])
+    flat = block.reshape(n_feat, -1)
+    ok = np.ones(flat.shape[1], dtype=bool)
+    for i in base:
+        ok &= np.isfinite(flat[i])
+    out = np.full((2, flat.shape[1]), np.nan, dtype=np.float32)
+    if ok.all():
+        p, s = predict_with_uncertainty(model, np.ascontiguousarray(flat.T))
+        out[0], out[1] = p, s
+    elif ok.any():
+        p, s = predict_with_uncertainty(model, flat.T[ok])
         out[0, ok] = p
         out[1, ok] = s
     return out.reshape(2, rows, cols)

@@ -12,6 +12,7 @@ calibration curve.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -58,13 +59,19 @@ def predict_with_uncertainty(
 
 
 def _member_spread(model: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and std of member probabilities, summed in the order scikit-learn sums them."""
+    """Mean and std of member probabilities, summed in the order scikit-learn sums them.
+
+    A forest's tree adds the class fraction of the leaf each row lands in (what its
+    ``predict_proba`` returns, without the ``(n, k)`` copy) straight into the running sums
+    (:func:`~prospect.models._spread_kernel.accumulate_leaves`, one pass, no temporaries).
+    """
     feats = getattr(model, "estimators_features_", None)
     # forests validate to float32 once, then call each tree without re-checking
     bagging = isinstance(model, BaggingClassifier)
     Xm = np.asarray(X) if bagging else model._validate_X_predict(X)
     total = np.zeros(X.shape[0])
     total_sq = np.zeros(X.shape[0])
+    accumulate: Callable[..., None] | None = None
     for i, member in enumerate(model.estimators_):
         # members are fitted on encoded labels 0..k-1; a member may have seen one class
         classes = list(member.classes_)
@@ -73,14 +80,16 @@ def _member_spread(model: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         col = classes.index(1)
         tree = getattr(member, "tree_", None)
         if not bagging and tree is not None and member.n_outputs_ == 1:
-            # a forest's tree: its probability of a row is the class fraction of the leaf
-            # the row lands in, exactly what predict_proba returns, without its (n, k) copy
-            p = tree.value[:, 0, col].take(tree.apply(Xm))
-        else:
-            Xi = Xm[:, feats[i]] if feats is not None else Xm
-            proba = member.predict_proba(Xi) if bagging else member.predict_proba(
-                Xi, check_input=False)
-            p = proba[:, col]
+            if accumulate is None:  # numba only where a forest is scored
+                from prospect.models._spread_kernel import accumulate_leaves
+
+                accumulate = accumulate_leaves
+            accumulate(tree.value[:, 0, col], tree.apply(Xm), total, total_sq)
+            continue
+        Xi = Xm[:, feats[i]] if feats is not None else Xm
+        proba = member.predict_proba(Xi) if bagging else member.predict_proba(
+            Xi, check_input=False)
+        p = proba[:, col]
         total += p
         total_sq += p * p
     n = len(model.estimators_)
