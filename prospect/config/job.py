@@ -12,6 +12,7 @@ from pydantic import (
     Field,
     Tag,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -21,6 +22,7 @@ from prospect.config._base import (
     ConfigPath,
     PlainName,
     StrictModel,
+    _resolve_path,
     load_yaml,
     repeated,
     validate_mapping,
@@ -144,6 +146,19 @@ Region = Annotated[
 """A job's region in one of four forms; validated as the form written (no alternatives)."""
 
 
+def _region_file(value: str, info: ValidationInfo) -> str:
+    """A region YAML path resolved like every path of a job (from the job file's folder).
+
+    Relative paths were taken from the working directory: the region file beside the job
+    was "not found", or another one of the same name was used without a word.
+    """
+    path = _resolve_path(Path(value), info)
+    if not path.is_file():
+        raise ValueError(f"region file {str(path)!r} not found (a relative path is taken "
+                         "from the job file's folder)")
+    return str(path)
+
+
 class JobConfig(StrictModel):
     """One batch job: a region and what each stage does in it.
 
@@ -179,11 +194,17 @@ class JobConfig(StrictModel):
 
     @field_validator("region")
     @classmethod
-    def _region_valid(cls, value: Any) -> Any:
+    def _region_valid(cls, value: Any, info: ValidationInfo) -> Any:
         if isinstance(value, str) and Path(value).suffix not in (".yaml", ".yml") and \
                 not (config_dir() / "regions" / f"{value}.yaml").is_file():
             raise ValueError(f"unknown region {value!r}; shipped regions: "
                              f"{', '.join(list_regions())}; or give a path to a region YAML")
+        if isinstance(value, str) and Path(value).suffix in (".yaml", ".yml"):
+            # a region YAML: like every path of the job, from the job file's folder
+            value = _region_file(value, info)
+        if isinstance(value, RegionOverride) and \
+                Path(value.base).suffix in (".yaml", ".yml"):
+            value = value.model_copy(update={"base": _region_file(value.base, info)})
         if isinstance(value, RegionOverride):
             base = load_region(value.base)
             changes = {k: v for k, v in value.model_dump(exclude={"base"}).items()

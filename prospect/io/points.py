@@ -237,6 +237,23 @@ def read_points(
     values = {c: _measured(pd.Series(gdf[c]).reset_index(drop=True), path, c, keep, first,
                            what) for c in columns}
     tx, ty = Transformer.from_crs(gdf.crs, target, always_xy=True).transform(xs, ys)
+    tx, ty = np.asarray(tx, "f8"), np.asarray(ty, "f8")
+    fits = np.isfinite(tx) & np.isfinite(ty)
+    if gdf.crs.is_geographic:  # PROJ wraps a longitude of 400 to 40 without a word
+        fits &= (np.abs(ys) <= 90) & (xs >= -180) & (xs <= 360)
+    if not fits.all():  # outside the CRS's domain (a latitude of 200): PROJ gives inf
+        rows = [int(i) + first for i in keep.nonzero()[0][~fits]]
+        if not fits.any():
+            raise DataError(
+                f"{path}: no row's coordinates {x}/{y} are valid in {gdf.crs.name} (e.g. "
+                f"{xs[0]:g}, {ys[0]:g}); check the coordinate columns and the crs")
+        warnings.warn(DataWarning(
+            f"{path}: {len(rows)} of {len(keep)} row(s) with coordinates {x}/{y} outside what "
+            f"{gdf.crs.name} allows dropped ({what}{'s' if len(rows) > 1 else ''} "
+            f"{', '.join(map(str, rows[:5]))}{', ...' if len(rows) > 5 else ''})"),
+            stacklevel=2)
+        tx, ty = tx[fits], ty[fits]
+        values = {c: v[fits] for c, v in values.items()}
     epsg = target.to_epsg()
-    return PointTable(x=np.asarray(tx, "f8"), y=np.asarray(ty, "f8"), values=values,
+    return PointTable(x=tx, y=ty, values=values,
                       crs=f"EPSG:{epsg}" if epsg else target.to_wkt(), path=str(path))

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from .conftest import TINY_REGION as TINY
 from .conftest import Sandbox, assert_clean_error, write_tiny_raster
 
 X0, Y0 = 500000.0, 1350000.0
@@ -469,3 +470,48 @@ def test_a_scheduler_address_that_is_no_address_is_one_line(sandbox: Sandbox, cl
     result = cli("ingest", sandbox.job_path, "-o", sandbox.out, "--scheduler", address)
     assert_clean_error(result, 1, f"cannot reach the dask scheduler at {address}")
     assert sandbox.untouched()
+
+
+def test_a_region_yaml_is_found_beside_the_job_like_every_other_path(
+    sandbox: Sandbox, cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Before: a relative region path was taken from the working directory: the file beside
+    the job was 'not found', or a file of the same name there was used without a word."""
+    import yaml
+
+    (sandbox.root / "tiny-region.yaml").write_text(yaml.safe_dump(TINY))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "tiny-region.yaml").write_text(yaml.safe_dump(TINY | {"resolution": 20.0}))
+    monkeypatch.chdir(elsewhere)
+    sandbox.write_job(region="tiny-region.yaml")
+    result = cli("plan", sandbox.job_path)
+    assert result.code == 0, result.err[-3000:]
+    assert "40 x 40" in " ".join(result.out.split() + result.err.split())
+    sandbox.write_job(region="missing-region.yaml")
+    assert_clean_error(cli("plan", sandbox.job_path), 2, str(sandbox.job_path), "'region'",
+                       "missing-region.yaml' not found", "job file's folder")
+
+
+def test_coordinates_outside_their_crs_are_dropped_with_their_lines(
+    sandbox: Sandbox, cli, scheduler: str,
+) -> None:
+    """Before: a latitude of 200 became an infinite coordinate (internal error in the
+    distance layer) and a longitude of 400 was wrapped to 40 without a word."""
+    from pyproj import Transformer
+
+    lon, lat = Transformer.from_crs("EPSG:32619", "EPSG:4326", always_xy=True).transform(
+        [X0 + 50 + 30 * i for i in range(6)], [Y0 + 60 + 25 * i for i in range(6)])
+    rows = [f"w{i},{a:.8f},{b:.8f},{i}" for i, (a, b) in enumerate(zip(lon, lat, strict=True))]
+    rows[1], rows[4] = "b1,-68.99,200,1", "b4,400,12.21,4"
+    (sandbox.root / "wells.csv").write_text("well,lon,lat,li\n" + "\n".join(rows) + "\n")
+    source = POINTS | {"x": "lon", "y": "lat", "crs": "EPSG:4326"}
+    result = _ingest(sandbox, cli, scheduler, sources=[source])
+    assert result.code == 0, result.err[-3000:]
+    expected = "2 of 6 row(s) with coordinates lon/lat outside what WGS 84 allows dropped " \
+               "(lines 3, 6)"
+    assert expected in " ".join(result.err.split())
+    assert any(expected in n for n in _notes(sandbox))
+    (sandbox.root / "wells.csv").write_text("well,lon,lat,li\nb1,-68.99,200,1\n")
+    result = _ingest(sandbox, cli, scheduler, sources=[source])
+    assert_clean_error(result, 1, "wells.csv", "no row's coordinates lon/lat are valid")
