@@ -39,7 +39,8 @@ from prospect.errors import ProspectError
 from prospect.grid import RegionGrid
 
 __all__ = [
-    "TrainTasks", "graph_tasks", "index_tasks", "score_tasks", "stand_in_cube", "train_tasks",
+    "TrainTasks", "client_tasks", "graph_tasks", "index_tasks", "score_tasks", "stand_in_cube",
+    "train_tasks",
 ]
 
 SHIPPED = 3
@@ -75,6 +76,22 @@ def graph_tasks(*collections: Any) -> tuple[int, int]:
         total += len(keys) + extra
         once += sum(not isinstance(k, tuple) for k in keys) + extra
     return total, once
+
+
+def client_tasks(obj: Any) -> tuple[int, int]:
+    """Tasks the scheduler runs when a stage computes ``obj`` alone with
+    ``Client.compute`` (what :func:`pipelines.progress.compute` does), split as
+    :func:`graph_tasks` splits them: the graph optimised and finalised as the client does
+    it, so a chain the client fuses counts once (a one-chunk map's predict, write and
+    gather are one task). :func:`graph_tasks` where dask has no such step."""
+    try:
+        from dask._expr import FinalizeCompute
+        from dask.base import collections_to_expr
+    except ImportError:  # an older dask: the graph and the gathering task
+        return graph_tasks(obj)
+    keys = list(FinalizeCompute(collections_to_expr([obj], True)).optimize()
+                .__dask_graph__().keys())
+    return len(keys), sum(not isinstance(k, tuple) for k in keys)
 
 
 def stored_zeros(grid: RegionGrid, dtype: str, name: str) -> Any:
@@ -206,7 +223,7 @@ def score_tasks(job: JobConfig, grid: RegionGrid, ds: xr.Dataset) -> tuple[int, 
     assert cfg is not None
     spec = select_features(ds, cfg, labels_path=labels_source(job.sources, cfg).path)
     maps = predict_map(build_stack(ds, spec), _NoModel(), base=spec.base_indices())
-    tasks, once = graph_tasks(map_writes(maps, grid, []))  # never computed: no parts
+    tasks, once = client_tasks(map_writes(maps, grid, []))  # never computed: no parts
     deliveries = len(maps.data_vars)  # one task per map: COG, quick-look, histogram
     return tasks + deliveries, once + deliveries
 
@@ -227,7 +244,7 @@ def index_tasks(job: JobConfig, grid: RegionGrid, ds: xr.Dataset) -> tuple[int, 
     plan = plan_indices(cfg.names, sensor=load_sensor(cfg.sensor), custom=dict(cfg.custom),
                         bands=dict(cfg.bands), constants=dict(cfg.constants))
     users = {} if cfg.allow_out_of_range else reflective_inputs(plan)
-    tasks, once = graph_tasks(index_writes(  # never computed: no parts
+    tasks, once = client_tasks(index_writes(  # never computed: no parts
         [bands[v].data for v in plan.inputs], plan, "numba", grid=grid, nodata=cfg.nodata,
         parts=[], slots=[], sampled=[plan.inputs.index(v) for v in users]))
     return tasks, once, len(plan.indices)
