@@ -36,7 +36,8 @@ from prospect.errors import CRSError, DataError, DataWarning, InputFileError
 from prospect.grid import parse_crs
 from prospect.io.vector import read_vector
 
-__all__ = ["PointTable", "read_features", "read_points", "read_table", "source_options"]
+__all__ = ["PointTable", "read_features", "read_points", "read_table", "source_options",
+           "valid_in_crs"]
 
 TEXT_SUFFIXES = {".csv", ".txt", ".tsv"}
 
@@ -53,6 +54,19 @@ class PointTable:
 
     def __len__(self) -> int:
         return int(self.x.size)
+
+
+def valid_in_crs(xs: np.ndarray, ys: np.ndarray, crs: Any) -> np.ndarray:
+    """Which coordinates a geographic ``crs`` allows (all, for a projected one).
+
+    PROJ wraps a longitude of 400 to 40 without a word and makes a latitude of 200 infinite:
+    both are refused here (longitudes may run 0..360).
+    """
+    ok = np.isfinite(xs) & np.isfinite(ys)
+    if getattr(crs, "is_geographic", False):
+        with np.errstate(invalid="ignore"):
+            ok &= (np.abs(ys) <= 90) & (xs >= -180) & (xs <= 360)
+    return ok
 
 
 def source_options(source: Any) -> dict[str, Any]:
@@ -238,9 +252,7 @@ def read_points(
                            what) for c in columns}
     tx, ty = Transformer.from_crs(gdf.crs, target, always_xy=True).transform(xs, ys)
     tx, ty = np.asarray(tx, "f8"), np.asarray(ty, "f8")
-    fits = np.isfinite(tx) & np.isfinite(ty)
-    if gdf.crs.is_geographic:  # PROJ wraps a longitude of 400 to 40 without a word
-        fits &= (np.abs(ys) <= 90) & (xs >= -180) & (xs <= 360)
+    fits = np.isfinite(tx) & np.isfinite(ty) & valid_in_crs(xs, ys, gdf.crs)
     if not fits.all():  # outside the CRS's domain (a latitude of 200): PROJ gives inf
         rows = [int(i) + first for i in keep.nonzero()[0][~fits]]
         if not fits.any():

@@ -17,7 +17,7 @@ import pandas as pd
 
 from prospect.errors import DataError, InputFileError
 from prospect.grid import RegionGrid
-from prospect.io.points import read_features
+from prospect.io.points import read_features, valid_in_crs
 
 __all__ = [
     "LabelSet",
@@ -246,6 +246,11 @@ def read_occurrences(
     gdf["_value"] = _values(gdf, value_column, path)
     gdf["_fid"] = np.arange(len(gdf))
     gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+    points = (gdf.geom_type == "Point").to_numpy()  # a latitude of 200 is no place
+    bad = np.zeros(len(gdf), dtype=bool)
+    bad[points] = ~valid_in_crs(gdf.geometry[points].x.to_numpy("f8"),
+                                gdf.geometry[points].y.to_numpy("f8"), gdf.crs)
+    gdf = gdf[~bad]
     n_dropped = n_records - len(gdf)
     if len(gdf) == 0:
         raise DataError(f"{path}: no usable occurrence geometries")
@@ -287,7 +292,8 @@ def _values(frame: pd.DataFrame, column: str | None, path: Path) -> np.ndarray:
             f"{path}: value column {column!r} not found; columns are "
             f"{[c for c in frame.columns if c != 'geometry'][:30]}"
         )
-    return pd.to_numeric(frame[column], errors="coerce").to_numpy("f8")
+    values = pd.to_numeric(frame[column], errors="coerce").to_numpy("f8")
+    return np.where(np.isfinite(values), values, np.nan)  # an 'inf' grade is no grade
 
 
 def _polygon_cells(geom: Any, grid: RegionGrid) -> tuple[np.ndarray, np.ndarray]:

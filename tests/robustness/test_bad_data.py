@@ -515,3 +515,22 @@ def test_coordinates_outside_their_crs_are_dropped_with_their_lines(
     (sandbox.root / "wells.csv").write_text("well,lon,lat,li\nb1,-68.99,200,1\n")
     result = _ingest(sandbox, cli, scheduler, sources=[source])
     assert_clean_error(result, 1, "wells.csv", "no row's coordinates lon/lat are valid")
+
+
+def test_label_occurrences_outside_their_crs_or_with_infinite_grades_are_not_used(
+    tmp_path: Path,
+) -> None:
+    """Before: a latitude of 200 became an occurrence at infinity and an 'inf' grade was
+    kept as a value (the labels reader shares the points reader's rules now)."""
+    from prospect.grid import RegionGrid
+    from prospect.models.labels import read_occurrences
+
+    grid = RegionGrid(crs=TINY["crs"], resolution=10.0, bounds=tuple(TINY["bounds"]),
+                      chunks=(20, 20))
+    path = tmp_path / "occurrences.csv"
+    path.write_text("id,lon,lat,grade\na,-68.99,12.21,inf\nb,-68.99,200,1\nc,400,12.21,2\n"
+                    "d,-68.99,12.212,3\n")
+    occ = read_occurrences(path, grid, x="lon", y="lat", value_column="grade")
+    assert occ.n_records == 4 and occ.n_dropped == 2
+    assert np.isfinite(occ.x).all() and np.isfinite(occ.y).all()
+    assert np.isnan(occ.values[0]) and occ.values[1] == 3.0
