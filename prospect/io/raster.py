@@ -253,6 +253,25 @@ def gdal_path(path: Path | str, variable: str | None = None) -> str:
     return str(path)
 
 
+def _refuse_variable(path: Path | str, variable: str) -> None:
+    """Say why ``variable`` of ``path`` cannot be opened, when the file itself can be.
+
+    GDAL answers "No such file or directory" both for a variable the file lacks and for
+    ``variable:`` given with a file that has no variables (a GeoTIFF).
+    """
+    try:
+        with rasterio.open(str(path)) as src:
+            names = [s.rsplit(":", 1)[-1] for s in src.subdatasets]
+            driver = src.driver
+    except (RasterioIOError, rasterio.errors.RasterioError):
+        return  # the file itself is unreadable: the caller says so
+    if names:
+        raise DataError(f"{path}: no variable {variable!r}; variables are "
+                        f"{', '.join(names)}; fix 'variable:' in the source config")
+    raise DataError(f"{path}: a {driver} file holds no variables; 'variable: {variable}' is "
+                    "for NetCDF/HDF files: remove it from the source config")
+
+
 def raster_info(path: Path | str, *, crs: str | None = None, variable: str | None = None
                 ) -> RasterInfo:
     """Open ``path`` (header only) and describe it; a clear error for every unusable file.
@@ -273,7 +292,7 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
     CRSError
         The file has no CRS and none is given, or the given CRS is unknown.
     DataError
-        Complex-valued bands, or no georeferencing.
+        Complex-valued bands, no georeferencing, or a ``variable`` the file lacks.
     """
     name = gdal_path(path, variable)
     if not str(path).startswith("/vsi") and not Path(path).is_file():
@@ -297,6 +316,8 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
             if src.count:
                 src.read(src.count, window=Window(src.width - 1, src.height - 1, 1, 1))
     except (RasterioIOError, rasterio.errors.RasterioError) as exc:
+        if variable:
+            _refuse_variable(path, variable)
         raise InputFileError(
             f"{path}: cannot read as a raster (corrupt, truncated or not a raster): {exc}"
         ) from None

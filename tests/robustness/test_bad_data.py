@@ -534,3 +534,21 @@ def test_label_occurrences_outside_their_crs_or_with_infinite_grades_are_not_use
     assert occ.n_records == 4 and occ.n_dropped == 2
     assert np.isfinite(occ.x).all() and np.isfinite(occ.y).all()
     assert np.isnan(occ.values[0]) and occ.values[1] == 3.0
+
+
+@pytest.mark.parametrize(("file", "variable", "needles"), [
+    ("layers.nc", "heta", ["layers.nc", "no variable 'heta'; variables are heat, other"]),
+    ("heat.tif", "heat", ["heat.tif", "holds no variables", "remove it"]),
+], ids=["netcdf-misspelt", "geotiff"])
+def test_a_variable_the_file_lacks_is_named_with_the_ones_it_has(
+    sandbox: Sandbox, cli, scheduler: str, file: str, variable: str, needles: list[str],
+) -> None:
+    """Before: GDAL's 'No such file or directory', about a file that is there."""
+    import xarray as xr
+
+    grid = {"x": X0 + 5 + 10 * np.arange(40.0), "y": Y0 + 395 - 10 * np.arange(40.0)}
+    xr.Dataset({n: (("y", "x"), np.ones((40, 40), "f4")) for n in ("heat", "other")},
+               coords=grid).to_netcdf(sandbox.root / "layers.nc", engine="scipy")
+    source = {"kind": "raster", "name": "layer", "path": file, "variable": variable}
+    result = _ingest(sandbox, cli, scheduler, sources=[source])
+    assert_clean_error(result, 1, *needles)
