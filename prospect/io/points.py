@@ -21,6 +21,7 @@ A table is a CSV/TXT/TSV file with coordinate columns, or any vector file GDAL r
 from __future__ import annotations
 
 import csv
+import re
 import warnings
 from collections import Counter
 from dataclasses import dataclass
@@ -155,10 +156,12 @@ def _numeric(series: pd.Series, path: Path, column: str) -> np.ndarray:
     values = pd.to_numeric(series, errors="coerce")
     bad = values.isna() & series.notna() & (series.astype(str).str.strip() != "")
     if bad.all() and len(series):
+        example = str(series.iloc[0]).strip()
+        comma = re.fullmatch(r"[-+]?\d+,\d+", example) is not None
         raise DataError(
             f"{path}: column {column!r} holds no numbers (e.g. {series.iloc[0]!r}); "
-            "pick a numeric column"
-        )
+            + ("these look like decimal commas: export the table with decimal points"
+               if comma else "pick a numeric column"))
     return values.to_numpy(dtype="f8")
 
 
