@@ -36,3 +36,23 @@ def test_compute_counts_every_task_of_the_graph(two_workers: LoopbackCluster) ->
     finished, total_tasks = (int(x) for x in done.split("/"))
     assert finished == total_tasks and total_tasks >= 16
     assert total_tasks <= len(tasks)
+
+
+def test_quiet_console_waits_without_counting(two_workers: LoopbackCluster,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A quiet console draws no bar, so nothing polls the scheduler's task counter: the
+    futures are only waited for, and the result is the same."""
+    import pipelines.progress as progress
+
+    def no_counter(client: object) -> None:
+        raise AssertionError("the task counter was read for a bar nobody sees")
+
+    monkeypatch.setattr(progress, "_TaskCount", no_counter)
+    buf = io.StringIO()
+    console = Console(file=buf, quiet=True)
+    data = np.arange(300 * 300, dtype="f8").reshape(300, 300)
+    with two_workers.client() as client:
+        ctx = SimpleNamespace(client=client, console=console)
+        total = compute((da.from_array(data, chunks=100) * 3).sum(), ctx, "quiet sum")
+    assert total == pytest.approx(3 * data.sum())
+    assert buf.getvalue() == ""
