@@ -362,9 +362,14 @@ class LayerSource:
 
 def cog_source(path: str | Path) -> LayerSource:
     """A layer read from a GeoTIFF/COG file."""
+    from prospect.io.raster import raster_info
+
     path = Path(path)
     if not path.is_file():
         raise InputFileError(f"{path}: layer COG not found; run the score stage or fix the path")
+    # header and last block read now: a truncated or corrupt COG is refused when the layer
+    # is set up, not answered with internal errors (and dropped connections) tile by tile
+    raster_info(path)
     return LayerSource(path=path)
 
 

@@ -556,3 +556,25 @@ def test_a_variable_the_file_lacks_is_named_with_the_ones_it_has(
     source = {"kind": "raster", "name": "layer", "path": file, "variable": variable}
     result = _ingest(sandbox, cli, scheduler, sources=[source])
     assert_clean_error(result, 1, *needles)
+
+
+def test_a_truncated_cog_layer_is_refused_when_the_server_starts(tmp_path: Path) -> None:
+    """Before: 'prospect serve' started, and each tile over the lost part was a 500
+    'internal error (WarpOperationError)' that also dropped the client's connection."""
+    import yaml
+
+    from tiles.testing import make_tile_fixture
+
+    fx = make_tile_fixture(tmp_path)
+    config = yaml.safe_load(Path(fx.config).read_text())
+    cog = (Path(fx.config).parent / config["layers"][0]["cog"]).resolve()
+    data = cog.read_bytes()
+    cog.write_bytes(data[: len(data) // 3])
+    from prospect.config.tiles import load_serve_config
+    from prospect.errors import InputFileError
+    from tiles.service import build_layers
+
+    # what 'prospect serve' does before it listens (the test never blocks on a server)
+    with pytest.raises(InputFileError, match="corrupt, truncated or not a raster") as err:
+        build_layers(load_serve_config(fx.config))
+    assert str(cog) in str(err.value) and "\n" not in str(err.value)
