@@ -15,7 +15,7 @@ from rasterio.errors import RasterioIOError
 from rasterio.warp import transform_bounds
 from rasterio.windows import Window
 
-from prospect.errors import CRSError, DataError, InputFileError
+from prospect.errors import CRSError, DataError, GridError, InputFileError
 from prospect.grid import RegionGrid, parse_crs
 from prospect.io.files import scratch_dir, staged_file
 
@@ -62,9 +62,12 @@ def grid_from_raster(
             f"{path}: the raster has no CRS; give one in the config (e.g. crs: 'EPSG:28992')"
         )
     use_crs = crs or file_crs.to_string()
-    return RegionGrid.from_transform(
-        crs=use_crs, transform=transform, shape=shape, chunks=chunks, name=name or path.stem
-    )
+    try:
+        return RegionGrid.from_transform(
+            crs=use_crs, transform=transform, shape=shape, chunks=chunks, name=name or path.stem
+        )
+    except GridError as exc:  # rotated, south-up, non-square: name the file it came from
+        raise GridError(f"{path}: {exc}") from None
 
 
 def code_range(info: RasterInfo, band: int, *, nodata: float | None

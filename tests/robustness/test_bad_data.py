@@ -578,3 +578,22 @@ def test_a_truncated_cog_layer_is_refused_when_the_server_starts(tmp_path: Path)
     with pytest.raises(InputFileError, match="corrupt, truncated or not a raster") as err:
         build_layers(load_serve_config(fx.config))
     assert str(cog) in str(err.value) and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize(("transform", "message"), [
+    ((10, 2, X0, 2, -10, Y0 + 400), "rotated grids are not supported"),
+    ((10, 0, X0, 0, 10, Y0), "the grid must be north-up"),
+    ((10, 0, X0, 0, -20, Y0 + 400), "cells must be square"),
+], ids=["rotated", "south-up", "not-square"])
+def test_a_reference_raster_that_is_no_grid_is_named(sandbox: Sandbox, cli, transform: tuple,
+                                                     message: str) -> None:
+    """Before: the error said what was wrong but not which file (the region's reference)."""
+    import rasterio
+    from rasterio.transform import Affine
+
+    path = sandbox.root / "reference.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=40, height=40, count=1,
+                       dtype="float32", crs="EPSG:32619", transform=Affine(*transform)) as dst:
+        dst.write(np.ones((40, 40), "float32"), 1)
+    sandbox.write_job(region={"reference": "reference.tif", "chunks": [20, 20]})
+    assert_clean_error(cli("plan", sandbox.job_path), 1, str(path), message)
