@@ -33,7 +33,7 @@ from prospect.ingest.cloudmask import drop_names
 from prospect.ingest.landsat import BandCalibration
 from prospect.ingest.layers import Layer
 from prospect.ingest.masked import SceneMask, read_masked_band
-from prospect.ingest.rasters import _overlaps, _res_in_grid_units
+from prospect.ingest.rasters import _overlaps, _res_in_grid_units, check_nodata
 from prospect.ingest.stac import AssetGrid, StacScene, read_stac_scenes
 from prospect.io.raster import RasterInfo, raster_info
 from prospect.io.remote import gdal_http_options, read_failure
@@ -244,6 +244,7 @@ def _part(scene: StacScene, var: str, info: RasterInfo, source: RasterSource,
     """One scene's band: ``value = scale * (product_scale * DN + product_offset) + offset``
     as one pair, no data (the config's, else the item's, else the file's) and the product's
     clipped and saturated DNs."""
+    check_nodata(source, info, 1)
     cal = scene.calibration.get(var) or BandCalibration(1.0, 0.0, "", "")
     nodata = source.nodata if source.nodata is not None else (
         cal.fill if cal.fill is not None else info.nodata[0])

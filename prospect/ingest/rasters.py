@@ -27,7 +27,7 @@ from prospect.ingest.layers import Layer
 from prospect.ingest.masked import SceneMask, read_masked_band
 from prospect.ingest.products import read_product_metadata
 from prospect.ingest.stac import read_stac_scenes
-from prospect.io.raster import RasterInfo, code_range, raster_info
+from prospect.io.raster import RasterInfo, code_range, raster_info, value_fits
 from prospect.io.warp import choose_resampling, read_warped_window, resampling_enum
 
 __all__ = ["SENSOR_BANDS", "BandRef", "RasterLayer", "plan_raster"]
@@ -193,6 +193,26 @@ def _res_in_grid_units(info: RasterInfo, grid: RegionGrid) -> float:
     return float(np.sqrt((right - left) * (top - bottom) / (info.width * info.height)))
 
 
+def check_nodata(source: RasterSource, info: RasterInfo, band: int) -> None:
+    """Refuse a configured ``nodata`` that band ``band`` of ``info`` cannot hold: it would
+    mark no pixel, and the band's real fill would read as values.
+
+    Raises
+    ------
+    ConfigError
+        Naming the source, the file, its type and the nodata the file itself states.
+    """
+    if source.nodata is None or value_fits(source.nodata, info.dtype):
+        return
+    stated = info.nodata[band - 1] if band <= len(info.nodata) else None
+    raise ConfigError(
+        f"source {source.name!r}: nodata {source.nodata:g} cannot occur in {info.path} "
+        f"(band {band} is {info.dtype}), so it would mark no pixel; give the value the file "
+        "uses for no data" + (f" (the file states {stated:g})" if stated is not None else
+                              ", or leave 'nodata' out")
+    )
+
+
 def _overlaps(info: RasterInfo, grid: RegionGrid) -> bool:
     left, bottom, right, top = info.bounds_in(grid.crs_obj)
     g = grid.bounds
@@ -344,6 +364,7 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
             if band > info.count:
                 raise DataError(f"{path}: has {info.count} band(s), band {band} requested")
             scale, offset, unit = source.scale, source.offset, source.units
+            check_nodata(source, info, band)
             nodata = source.nodata if source.nodata is not None else info.nodata[band - 1]
             quantity, valid_range, saturate = None, None, None
             cal = meta.calibrate(var, path) if meta is not None else (

@@ -29,6 +29,7 @@ __all__ = [
     "grid_from_raster",
     "raster_info",
     "sample_band",
+    "value_fits",
     "write_cog",
 ]
 
@@ -247,6 +248,21 @@ class RasterInfo:
                 min(left, right), min(top, bottom), max(left, right), max(top, bottom),
                 densify_pts=21)
         )
+
+
+def value_fits(value: float, dtype: str) -> bool:
+    """Whether a band of ``dtype`` can hold ``value``: a nodata value that cannot occur in
+    the band marks nothing (an integer band holds no -9999.5, no NaN, nothing beyond its
+    range; a float32 band nothing beyond +-3.4e38)."""
+    kind = np.dtype(dtype).kind
+    if kind in "iu":
+        if not np.isfinite(value) or value != int(value):
+            return False
+        info = np.iinfo(dtype)
+        return bool(info.min <= value <= info.max)
+    if kind == "f" and np.isfinite(value):
+        return bool(abs(value) <= np.finfo(dtype).max)
+    return True
 
 
 def gdal_path(path: Path | str, variable: str | None = None) -> str:

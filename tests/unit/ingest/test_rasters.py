@@ -186,3 +186,22 @@ def test_provenance_has_checksums_and_resampling(grid, write_tif):
     prov = json.loads(layer.attrs()["provenance"])
     assert prov["sources"][str(path)] == hashlib.sha256(path.read_bytes()).hexdigest()
     assert prov["scenes"][0]["resampling"] == "bilinear"
+
+
+@pytest.mark.parametrize(("dtype", "nodata", "stated"), [
+    ("uint16", -9999, 0), ("uint8", 300, None), ("int16", 0.5, -32768),
+    ("int32", float("nan"), None), ("float32", 1e39, None),
+])
+def test_a_configured_nodata_the_band_cannot_hold_is_refused(grid, write_tif, dtype, nodata,
+                                                             stated):
+    """It used to mark no pixel without a word, and the band's real fill (0 here) was read
+    as values and blended into its neighbours."""
+    data = np.zeros((40, 40), dtype=dtype)
+    path = write_tif(f"{dtype}.tif", data, nodata=stated)
+    with pytest.raises(ConfigError, match=rf"nodata \S+ cannot occur in .*{dtype}\.tif "
+                                          rf"\(band 1 is {dtype}\)") as err:
+        plan_raster(source(bands={"B02": path}, nodata=nodata), grid)
+    assert (f"the file states {stated:g}" if stated is not None else "leave 'nodata' out") \
+        in str(err.value)
+    # a value the band can hold is taken as it is, even where no pixel has it
+    plan_raster(source(bands={"B02": path}, nodata=255), grid)
