@@ -184,6 +184,9 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
             if ctx.client is not None and scheduler_lost(ctx.client):
                 raise lost_scheduler_error(ctx.client, stage=name, manifest=manifest.path,
                                            cause=exc) from None
+            damage = _damaged_chunk_error(ctx, manifest, exc)
+            if damage is not None:
+                raise damage from None
             raise
         manifest.record(result, cluster=monitor.summary, order=STAGE_ORDER,
                         inventory=inventory)
@@ -210,6 +213,33 @@ def _repair(ctx: RunContext, manifest: Manifest, name: str, stages: Sequence[str
         if reason:
             raise StageError(f"{reason}; the {owner} stage made it: run 'prospect {owner}' "
                              "(or 'prospect run') to rebuild it")
+
+
+def _damaged_chunk_error(ctx: RunContext, manifest: Manifest, exc: BaseException
+                         ) -> StageError | None:
+    """A read that failed on a chunk file that does not decode (changed on disk since it
+    was written: its zstd checksum or length disagrees) as one line naming the variable,
+    the chunk and the stage that rebuilds it; ``None`` for any other failure."""
+    text = str(exc).lower()
+    if isinstance(exc, ProspectError) or not isinstance(exc, Exception) or not any(
+            word in text for word in ("zstd", "decompress", "cannot reshape")):
+        return None
+    from prospect.io.cube import damaged_chunks
+
+    found = damaged_chunks(ctx.cube_path) if ctx.cube_path.is_dir() else None
+    if found is None:
+        return None
+    var, chunks, why = found
+    owner = None  # the stage that made it, as the resume inventory records it
+    for record in manifest.data["stages"].values():
+        for variables in ((record or {}).get("verify") or {}).values():
+            if isinstance(variables, dict) and isinstance(variables.get(var), dict):
+                owner = variables[var].get("stage") or owner
+    fix = (f"the {owner} stage made it: remove that folder and run 'prospect {owner}' (or "
+           "'prospect run') to rebuild it" if owner else
+           "remove that folder and run the stage that makes it")
+    return StageError(f"{ctx.cube_path / var}: chunk file(s) {', '.join(chunks)} changed on "
+                      f"disk since they were written ({why}); {fix}")
 
 
 def _rebuild_cube(ctx: RunContext, cube: Path) -> None:

@@ -64,6 +64,7 @@ __all__ = [
     "create_cube",
     "cube_grid",
     "cube_variables",
+    "damaged_chunks",
     "grid_template",
     "is_synthetic",
     "open_cube",
@@ -76,7 +77,7 @@ __all__ = [
 warnings.filterwarnings("ignore", message="Consolidated metadata", module=r"zarr(\..*)?")
 
 CUBE_FORMAT = "prospect-cube/1"
-COMPRESSOR = zarr.codecs.ZstdCodec(level=3)
+COMPRESSOR = zarr.codecs.ZstdCodec(level=3, checksum=True)
 
 
 def provenance_attr(items: Mapping[str, Any]) -> str:
@@ -533,6 +534,52 @@ def _encode_chunk(arr: zarr.Array, window: ChunkWindow, data: np.ndarray) -> byt
         data = full
     raw = np.ascontiguousarray(data, dtype=data.dtype.newbyteorder("<"))
     return bytes(_zstd(codecs[1].level, codecs[1].checksum).encode(raw))
+
+
+def damaged_chunks(cube: Path | str, *, limit: int = 3) -> tuple[str, list[str], str] | None:
+    """The first variable of ``cube`` with chunk files that do not decode to a whole chunk:
+    ``(variable, chunk keys, why)`` (at most ``limit`` keys), or ``None``.
+
+    Every chunk file of every bytes + zstd variable is decompressed (the zstd frame's own
+    checksum is verified where the variable was written with one) and its length compared
+    with the chunk's. Meant for the error path, when a read has failed: it reads the cube.
+    """
+    import json as _json
+
+    root = Path(cube)
+    for meta_path in sorted(root.glob("*/zarr.json")):
+        try:
+            meta = _json.loads(meta_path.read_text())
+            if meta.get("node_type") != "array":
+                continue
+            codecs = meta.get("codecs") or []
+            names = [c.get("name") for c in codecs]
+            if names != ["bytes", "zstd"]:
+                continue
+            conf = codecs[1].get("configuration") or {}
+            codec = _zstd(int(conf.get("level", 0)), bool(conf.get("checksum", False)))
+            shape = meta["chunk_grid"]["configuration"]["chunk_shape"]
+            size = int(np.prod(shape)) * np.dtype(meta["data_type"]).itemsize
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        bad: list[str] = []
+        why = ""
+        for chunk in sorted((meta_path.parent / "c").rglob("*")):
+            if not chunk.is_file():
+                continue
+            try:
+                raw = codec.decode(chunk.read_bytes())
+                problem = "" if len(raw) == size else f"{len(raw)} of {size} bytes"
+            except Exception as exc:  # numcodecs raises RuntimeError for a bad frame
+                problem = str(exc)
+            if problem:
+                why = why or problem
+                bad.append(str(chunk.relative_to(meta_path.parent)))
+                if len(bad) >= limit:
+                    break
+        if bad:
+            return meta_path.parent.name, bad, why
+    return None
 
 
 @functools.lru_cache(maxsize=8)

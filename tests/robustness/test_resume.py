@@ -167,6 +167,33 @@ def test_a_stage_run_alone_names_the_variable_an_earlier_stage_must_rebuild(
     assert json.loads(meta.read_text())["node_type"] == "array"
 
 
+def test_a_chunk_rewritten_in_place_is_named_not_read_as_values(two_stages, cli,
+                                                                 scheduler) -> None:
+    """Same size, other bytes (a bad disk block, a partial overwrite): the resume check
+    cannot see it, and the chunk used to decode to garbage values (no zstd checksum) or
+    stop the stage with an internal error. Cube chunks carry zstd's content checksum, and
+    a read that fails on one names the variable, the chunk and the stage that rebuilds it."""
+    import zarr
+
+    box, index = two_stages
+    chunk = next(p for p in sorted((box.out / "cube.zarr" / "heat" / "c").rglob("*"))
+                 if p.is_file())
+    data = bytearray(chunk.read_bytes())
+    mid = len(data) // 2
+    data[mid:mid + 8] = bytes(b ^ 0x5A for b in data[mid:mid + 8])
+    chunk.write_bytes(bytes(data))
+    shutil.rmtree(box.out / "cube.zarr" / "CONTRAST")  # so the index stage reads 'heat'
+    result = cli("indices", box.job_path, "-o", box.out, "--scheduler", scheduler)
+    rel = chunk.relative_to(box.out / "cube.zarr" / "heat")
+    assert_clean_error(result, 1, "heat", str(rel), "changed on disk", "'prospect ingest'")
+    shutil.rmtree(box.out / "cube.zarr" / "heat")  # as the message says
+    fixed = cli("run", box.job_path, "-o", box.out, "--scheduler", scheduler)
+    assert fixed.code == 0, fixed.err[-3000:]
+    again = np.asarray(zarr.open_array(box.out / "cube.zarr" / "CONTRAST", mode="r")[:])
+    np.testing.assert_array_equal(again, index)
+    assert box.untouched()
+
+
 def test_manifest_paths_are_relative_to_the_output_directory(done) -> None:
     box, _ = done
     data = json.loads((box.out / "manifest.json").read_text())
