@@ -351,6 +351,7 @@ LOCAL_CLUSTER_CONFIG: dict[str, Any] = {
     "distributed.admin.tick.interval": "500ms",
     "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": MALLOC_THRESHOLD,
     "distributed.nanny.pre-spawn-environ.MALLOC_MMAP_THRESHOLD_": MALLOC_THRESHOLD,
+    "distributed.worker.preload": ["pipelines.worker_logs"],
 }
 """Dask settings of the embedded local cluster, where they are still dask's defaults.
 
@@ -368,6 +369,9 @@ to the OS at once; that also turns off glibc's adaptive mmap threshold, so every
 over 128 KiB is a fresh mmap whose pages fault in again: scoring a 512 x 512 block took
 1.27 s instead of 0.74 s. Trim and mmap thresholds of 64 MiB keep chunk-sized buffers in
 the heap for reuse, at the cost of up to about 64 MiB of freed memory held per worker.
+
+Each worker process imports :mod:`pipelines.worker_logs` (``preload``), which drops
+distributed's heartbeat traceback when a worker's heartbeat races the cluster's shutdown.
 
 A setting given in a dask config file or a ``DASK_*`` variable is kept.
 """

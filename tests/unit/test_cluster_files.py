@@ -4,6 +4,7 @@ job scripts, Dockerfile sanity, and the --cluster / --scheduler error paths."""
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import re
 import tomllib
@@ -286,8 +287,26 @@ def test_embedded_cluster_workers_get_the_malloc_thresholds() -> None:
     with local_cluster(1, dashboard_address=None) as cluster, Client(cluster) as client:
         env = next(iter(client.run(lambda: {k: os.environ.get(k) for k in (
             "MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_")}).values()))
+        filters = next(iter(client.run(lambda: [type(f).__name__ for f in logging.getLogger(
+            "distributed.worker").filters]).values()))
     assert env == {"MALLOC_TRIM_THRESHOLD_": str(MALLOC_THRESHOLD),
                    "MALLOC_MMAP_THRESHOLD_": str(MALLOC_THRESHOLD)}
+    assert filters.count("HeartbeatNoise") == 1  # the worker preload ran, once
+
+
+def test_worker_heartbeat_traceback_at_shutdown_is_dropped_and_nothing_else() -> None:
+    """A heartbeat racing the cluster's shutdown printed distributed's traceback on the
+    user's terminal after the job had finished (and failed tests that look for none)."""
+    from pipelines.worker_logs import HeartbeatNoise
+
+    def record(msg: str) -> logging.LogRecord:
+        return logging.LogRecord("distributed.worker", logging.ERROR, __file__, 1, msg, None,
+                                 None)
+
+    noise = HeartbeatNoise()
+    assert not noise.filter(record("Failed to communicate with scheduler during heartbeat."))
+    assert noise.filter(record("Unexpected exception during heartbeat. Closing worker."))
+    assert noise.filter(record("Compute Failed"))
 
 
 @pytest.mark.parametrize("kind,said,setting", [
