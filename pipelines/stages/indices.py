@@ -3,7 +3,7 @@
 Reads ``ctx.job.indices``, opens the cube lazily and runs one dask task per cube chunk
 (:func:`index_writes`) that reads the chunk's input bands, computes every requested index
 in a single fused kernel call, writes each index's chunk into a partial variable next to
-the cube (:func:`prospect.io.cube.begin_variable`, as ingest and score write theirs) and
+the cube (:func:`prospect.io.cube.run_variables`, as score writes its maps) and
 returns the chunk's share of the reflectance sample; the bands' medians are checked from
 those samples (:func:`prospect.indices.ranges.judge_samples`, the rule
 :func:`~prospect.indices.compute_indices` applies) before anything is published, and the
@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -37,10 +36,9 @@ from prospect.indices.ranges import judge_samples, reflective_inputs, sample_blo
 from prospect.io.cube import (
     PartialVariable,
     add_variables,
-    begin_variable,
-    consolidate,
     open_cube,
     read_provenance,
+    run_variables,
     synthetic_attr,
 )
 
@@ -111,24 +109,14 @@ def _write_indices(ctx: RunContext, cube: xr.Dataset, plan: IndexPlan, out: xr.D
         raise StageError(f"indices: plan {plan.names} does not match {list(out.data_vars)}")
     backend = read_provenance(out[todo[0]].attrs["provenance"])["backend"]
     users = {} if cfg.allow_out_of_range else reflective_inputs(plan)
-    run_id = uuid.uuid4().hex  # like score: a failed run's chunks are never reused
-    parts = [begin_variable(ctx.cube_path, name, attrs=out[name].attrs,
-                            fingerprint=f"indices-{run_id}", grid=grid, fingerprint_attr=False)
-             for name in todo]
-    try:
+    with run_variables(ctx.cube_path, {name: out[name].attrs for name in todo}, grid=grid,
+                       stage="indices") as parts:
         samples = compute(index_writes(
             [cube[v].data for v in plan.inputs], plan, backend, grid=grid, nodata=cfg.nodata,
             parts=parts, slots=[plan.names.index(n) for n in todo],
             sampled=[plan.inputs.index(v) for v in users]), ctx, description)
         judge_samples(users, [np.concatenate([np.ravel(s[i]) for s in samples.flat])
                               for i in range(len(users))], nodata=cfg.nodata)
-    except BaseException:
-        for part in parts:
-            part.discard()
-        raise
-    for part in parts:
-        part.publish(grid, consolidated=False)
-    consolidate(ctx.cube_path)
 
 
 def _plain_bands(cube: xr.Dataset, grid: RegionGrid, names: list[str]) -> bool:

@@ -9,7 +9,6 @@ them as COGs under ``out_dir/score`` with one STAC item each.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +24,9 @@ from prospect.grid import ChunkWindow, RegionGrid
 from prospect.io.cube import (
     PartialVariable,
     attr_text,
-    begin_variable,
-    consolidate,
     cube_grid,
     open_cube,
+    run_variables,
 )
 from prospect.io.files import write_json
 from prospect.io.raster import write_cog
@@ -122,22 +120,12 @@ def publish_maps(ctx: RunContext, maps: xr.Dataset) -> None:
     job's cube (each block read, predicted and written once; see :func:`score_model`).
 
     Each map is written chunk by chunk into a partial variable next to the cube
-    (:func:`prospect.io.cube.begin_variable`, as ingest writes its layers), then published
-    with one rename, so a reader never sees half a map."""
+    (:func:`prospect.io.cube.run_variables`, as the indices stage writes its layers), then
+    published with one rename, so a reader never sees half a map."""
     grid = ctx.grid
-    run_id = uuid.uuid4().hex  # a score run never resumes an earlier run's chunks
-    parts = [begin_variable(ctx.cube_path, str(name), attrs=maps[name].attrs,
-                            fingerprint=f"score-{run_id}", grid=grid, fingerprint_attr=False)
-             for name in maps.data_vars]
-    try:
+    with run_variables(ctx.cube_path, {str(n): maps[n].attrs for n in maps.data_vars},
+                       grid=grid, stage="score") as parts:
         compute(map_writes(maps, grid, parts), ctx, f"score: {grid.n_chunks} block(s)")
-    except BaseException:
-        for part in parts:
-            part.discard()
-        raise
-    for part in parts:
-        part.publish(grid, consolidated=False)
-    consolidate(ctx.cube_path)
 
 
 def run(ctx: RunContext) -> StageResult:

@@ -30,7 +30,7 @@ import os
 import shutil
 import uuid
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -616,6 +616,32 @@ def _array_metadata(shape: tuple[int, int], chunks: tuple[int, int], dtype: str,
                     fill_value: float) -> dict[str, Any]:
     """The zarr.json xarray writes for a ``(y, x)`` cube variable, before user attributes."""
     return dict(json.loads(_metadata_template(shape, chunks, dtype, repr(float(fill_value)))))
+
+
+@contextlib.contextmanager
+def run_variables(cube: Path, variables: Mapping[str, Mapping[str, Any]], *,
+                  grid: RegionGrid, stage: str) -> Iterator[list[PartialVariable]]:
+    """Partial variables for one run of a stage whose chunks never resume (indices, score).
+
+    Each variable of ``variables`` (name -> attributes) is begun next to the cube with a
+    fingerprint of this run alone, so a failed run's chunks are never taken up again. The
+    block writes their chunks; when it ends they are published (one rename each, then one
+    consolidated-metadata rewrite), and if it fails they are discarded: a reader never
+    sees half a variable.
+    """
+    run_id = uuid.uuid4().hex
+    parts = [begin_variable(cube, str(name), attrs=attrs, fingerprint=f"{stage}-{run_id}",
+                            grid=grid, fingerprint_attr=False)
+             for name, attrs in variables.items()]
+    try:
+        yield parts
+    except BaseException:
+        for part in parts:
+            part.discard()
+        raise
+    for part in parts:
+        part.publish(grid, consolidated=False)
+    consolidate(cube)
 
 
 def begin_variable(
