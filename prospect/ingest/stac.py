@@ -141,6 +141,15 @@ def _item_from_dict(href: str, index: int, feature: Any) -> pystac.Item:
         raise InputFileError(f"{href}: {name} is not a valid STAC item: {exc}") from None
 
 
+def _first_band(asset: pystac.Asset, *keys: str) -> dict[str, Any]:
+    """The first band object of the asset's ``keys`` lists (``raster:bands``...), else {}."""
+    for key in keys:
+        bands = asset.extra_fields.get(key)
+        if isinstance(bands, list) and bands:
+            return bands[0] if isinstance(bands[0], dict) else {}
+    return {}
+
+
 def _raster_band(asset: pystac.Asset) -> tuple[float, float, float | None]:
     """``(scale, offset, nodata)`` of a one-band asset's ``raster:bands`` (else 1, 0, None).
 
@@ -149,9 +158,7 @@ def _raster_band(asset: pystac.Asset) -> tuple[float, float, float | None]:
     ValueError
         A scale, offset or nodata that is not a number (the caller names the item).
     """
-    bands = asset.extra_fields.get("raster:bands") or []
-    first = bands[0] if isinstance(bands, list) and bands and isinstance(bands[0], dict) \
-        else {}
+    first = _first_band(asset, "raster:bands")
     nodata = first.get("nodata")
     values: list[float | None] = []
     for key, value in (("scale", first.get("scale", 1.0)),
@@ -170,9 +177,7 @@ def _raster_band(asset: pystac.Asset) -> tuple[float, float, float | None]:
 
 
 def _data_type(asset: pystac.Asset) -> str | None:
-    bands = asset.extra_fields.get("raster:bands") or asset.extra_fields.get("bands") or []
-    first = bands[0] if isinstance(bands, list) and bands and isinstance(bands[0], dict) \
-        else {}
+    first = _first_band(asset, "raster:bands", "bands")
     dtype = first.get("data_type") or asset.extra_fields.get("data_type")
     return str(dtype) if dtype else None
 
@@ -228,8 +233,7 @@ def asset_calibration(item: pystac.Item, asset: pystac.Asset) -> BandCalibration
     clipped or saturated (see the module doc). Units are ``raster:bands`` ``unit`` where
     stated, else empty (the config's apply)."""
     scale, offset, nodata = _raster_band(asset)
-    bands = asset.extra_fields.get("raster:bands") or []
-    first = bands[0] if bands and isinstance(bands[0], dict) else {}
+    first = _first_band(asset, "raster:bands")
     units = str(first.get("unit") or "")
     product = _product(item) if _is_measurement(asset, scale, offset) else None
     valid_range: tuple[float, float] | None = None
@@ -281,9 +285,7 @@ def _asset_grid(item: pystac.Item, asset: pystac.Asset) -> AssetGrid | None:
         return None
     if rows <= 0 or cols <= 0 or a == 0 or e == 0:
         return None
-    bands = asset.extra_fields.get("raster:bands")
-    first = bands[0] if isinstance(bands, list) and bands else None
-    dtype = first.get("data_type") if isinstance(first, dict) else None
+    dtype = _first_band(asset, "raster:bands").get("data_type")
     return AssetGrid(crs=_crs_of(fields), transform=(a, b, c, d, e, f), shape=(rows, cols),
                      dtype=str(dtype) if dtype else None)
 
