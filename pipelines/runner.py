@@ -165,7 +165,7 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
         last = manifest.data["stages"].get(name, {})
         if last.get("status") == "done":  # finished once, no longer whole or up to date
             ctx.console.print(f"  running again: {reason}")
-            _repair(ctx, manifest, name, stages)
+            _repair(ctx, manifest, name, stages, deep=force)
         manifest.begin(name, reason)
         monitor = StageMonitor(ctx, name)
         try:
@@ -197,15 +197,18 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
     return results
 
 
-def _repair(ctx: RunContext, manifest: Manifest, name: str, stages: Sequence[str]) -> None:
+def _repair(ctx: RunContext, manifest: Manifest, name: str, stages: Sequence[str], *,
+            deep: bool = False) -> None:
     """Before a finished stage runs again: repair what it made, refuse what it cannot.
 
     Its own damaged variables are removed (it recomputes them) and the cube's own
     metadata is written again; a damaged variable that an earlier stage made, when that
     stage is not part of this run, is an error naming the variable and that stage.
+    ``deep`` (``--force``): every chunk file of its own variables is decoded, so a chunk
+    changed in place is found and recomputed too.
     """
     for what in verify.repair(ctx.out_dir, manifest.verify_record(name, made_by=[name]),
-                              rebuild=lambda cube: _rebuild_cube(ctx, cube)):
+                              rebuild=lambda cube: _rebuild_cube(ctx, cube), deep=deep):
         ctx.console.print(f"  {what}: damaged since the last run; recomputing it")
     earlier = [s for s in STAGE_ORDER[: STAGE_ORDER.index(name)] if s not in stages]
     for owner in earlier:
@@ -230,16 +233,22 @@ def _damaged_chunk_error(ctx: RunContext, manifest: Manifest, exc: BaseException
     if found is None:
         return None
     var, chunks, why = found
+    what = f"chunk file(s) {', '.join(chunks)} changed on disk since they were written ({why})"
     owner = None  # the stage that made it, as the resume inventory records it
     for record in manifest.data["stages"].values():
         for variables in ((record or {}).get("verify") or {}).values():
             if isinstance(variables, dict) and isinstance(variables.get(var), dict):
                 owner = variables[var].get("stage") or owner
-    fix = (f"the {owner} stage made it: remove that folder and run 'prospect {owner}' (or "
-           "'prospect run') to rebuild it" if owner else
-           "remove that folder and run the stage that makes it")
-    return StageError(f"{ctx.cube_path / var}: chunk file(s) {', '.join(chunks)} changed on "
-                      f"disk since they were written ({why}); {fix}")
+    # recorded, so that the next run of that stage removes the variable and recomputes it
+    marked = owner is not None and verify.mark_damaged(
+        manifest.data["stages"], str(verify.relative_to(ctx.out_dir, str(ctx.cube_path))),
+        var, what)
+    if marked:
+        with contextlib.suppress(OSError):
+            manifest.write()
+    fix = (f"the {owner} stage made it: run 'prospect {owner}' (or 'prospect run') to "
+           "recompute it" if marked else "remove that folder and run the stage that makes it")
+    return StageError(f"{ctx.cube_path / var}: {what}; {fix}")
 
 
 def _rebuild_cube(ctx: RunContext, cube: Path) -> None:

@@ -25,7 +25,8 @@ from typing import Any
 
 from prospect.errors import StageError
 
-__all__ = ["Damage", "check", "inspect", "inventory", "relative_to", "repair", "resolve"]
+__all__ = ["Damage", "check", "inspect", "inventory", "mark_damaged", "relative_to", "repair",
+           "resolve"]
 
 
 def relative_to(out_dir: Path, value: Any) -> Any:
@@ -125,9 +126,15 @@ class Damage:
         self.reason = self.reason or problem
 
 
-def inspect(out_dir: Path, record: Mapping[str, Any] | None) -> Damage:
-    """Why a finished stage's cubes are no longer whole, and what to repair."""
-    from prospect.io.cube import GRID_ARRAYS
+def inspect(out_dir: Path, record: Mapping[str, Any] | None, *, deep: bool = False) -> Damage:
+    """Why a finished stage's cubes are no longer whole, and what to repair.
+
+    A variable is damaged when its metadata does not parse, its chunk files' names or
+    total size differ from the record, or the record says a read found it damaged
+    (``damaged``, see :func:`mark_damaged`). ``deep`` also decodes every chunk file (a
+    chunk changed in place keeps its name and size; ``--force`` looks this deep).
+    """
+    from prospect.io.cube import GRID_ARRAYS, damaged_array_chunks
 
     damage = Damage()
     for cube_rel, variables in (record or {}).items():
@@ -158,12 +165,31 @@ def inspect(out_dir: Path, record: Mapping[str, Any] | None) -> Damage:
                 elif expected.get("bytes", size) != size:  # older manifests: no size
                     problem = (f"cube variable {name!r}: its chunk files changed size "
                                "(truncated or rewritten)")
+                elif expected.get("damaged"):
+                    problem = f"cube variable {name!r}: {expected['damaged']}"
+                elif deep and (bad := damaged_array_chunks(array)) is not None:
+                    problem = (f"cube variable {name!r}: chunk file(s) {', '.join(bad[0])} "
+                               f"changed on disk since they were written ({bad[1]})")
             if problem:
                 damage.note(problem)
                 damage.cubes.add(cube)
                 if array.exists():
                     damage.arrays.append(array)
     return damage
+
+
+def mark_damaged(records: Mapping[str, Any], cube: str, variable: str, why: str) -> bool:
+    """Record in every stage's inventory (``records``: the manifest's stages) that a read
+    found ``cube``'s ``variable`` damaged (``why``), so that the next run of the stage that
+    made it removes and recomputes it (:func:`inspect`). Returns whether one was marked.
+    """
+    marked = False
+    for record in records.values():
+        entry = (((record or {}).get("verify") or {}).get(cube) or {}).get(variable)
+        if isinstance(entry, dict):
+            entry["damaged"] = why
+            marked = True
+    return marked
 
 
 def check(out_dir: Path, record: Mapping[str, Any] | None) -> tuple[str | None, list[Path]]:
@@ -176,14 +202,14 @@ def check(out_dir: Path, record: Mapping[str, Any] | None) -> tuple[str | None, 
 
 
 def repair(out_dir: Path, record: Mapping[str, Any] | None, *,
-           rebuild: Callable[[Path], None] | None = None) -> list[str]:
+           rebuild: Callable[[Path], None] | None = None, deep: bool = False) -> list[str]:
     """Repair what :func:`inspect` finds, so that the stage recomputes what was lost.
 
     Damaged variables are removed and the cube's consolidated metadata rewritten (a lost
     variable is then missing, never taken as up to date). A cube whose own metadata is
     damaged is rebuilt with ``rebuild(cube)`` first (the runner passes one that writes the
-    job's cube metadata again from its grid and config). Returns the names of what was
-    removed or rebuilt.
+    job's cube metadata again from its grid and config). ``deep``: decode every chunk
+    file too (see :func:`inspect`). Returns the names of what was removed or rebuilt.
 
     Raises
     ------
@@ -192,7 +218,7 @@ def repair(out_dir: Path, record: Mapping[str, Any] | None, *,
     """
     from prospect.io.cube import consolidate
 
-    damage = inspect(out_dir, record)
+    damage = inspect(out_dir, record, deep=deep)
     done: list[str] = []
     if damage.roots and rebuild is None:
         raise StageError(f"{damage.reason}; remove {min(damage.roots)} and rerun to recompute "

@@ -64,6 +64,7 @@ __all__ = [
     "create_cube",
     "cube_grid",
     "cube_variables",
+    "damaged_array_chunks",
     "damaged_chunks",
     "grid_template",
     "is_synthetic",
@@ -540,46 +541,57 @@ def damaged_chunks(cube: Path | str, *, limit: int = 3) -> tuple[str, list[str],
     """The first variable of ``cube`` with chunk files that do not decode to a whole chunk:
     ``(variable, chunk keys, why)`` (at most ``limit`` keys), or ``None``.
 
-    Every chunk file of every bytes + zstd variable is decompressed (the zstd frame's own
-    checksum is verified where the variable was written with one) and its length compared
-    with the chunk's. Meant for the error path, when a read has failed: it reads the cube.
+    Meant for the error path, when a read has failed: it reads the cube (see
+    :func:`damaged_array_chunks`).
+    """
+    for meta_path in sorted(Path(cube).glob("*/zarr.json")):
+        found = damaged_array_chunks(meta_path.parent, limit=limit)
+        if found is not None:
+            return meta_path.parent.name, *found
+    return None
+
+
+def damaged_array_chunks(array: Path | str, *, limit: int = 3) -> tuple[list[str], str] | None:
+    """Chunk files of one cube array that do not decode to a whole chunk: ``(chunk keys,
+    why)`` (at most ``limit`` keys), or ``None`` (none, or not a bytes + zstd array).
+
+    Every chunk file is decompressed (the zstd frame's own checksum is verified where the
+    variable was written with one) and its length compared with the chunk's: a chunk
+    changed in place (same name and size, other bytes) is found, which a look at names
+    and sizes cannot do.
     """
     import json as _json
 
-    root = Path(cube)
-    for meta_path in sorted(root.glob("*/zarr.json")):
-        try:
-            meta = _json.loads(meta_path.read_text())
-            if meta.get("node_type") != "array":
-                continue
-            codecs = meta.get("codecs") or []
-            names = [c.get("name") for c in codecs]
-            if names != ["bytes", "zstd"]:
-                continue
-            conf = codecs[1].get("configuration") or {}
-            codec = _zstd(int(conf.get("level", 0)), bool(conf.get("checksum", False)))
-            shape = meta["chunk_grid"]["configuration"]["chunk_shape"]
-            size = int(np.prod(shape)) * np.dtype(meta["data_type"]).itemsize
-        except (OSError, ValueError, KeyError, TypeError):
+    folder = Path(array)
+    try:
+        meta = _json.loads((folder / "zarr.json").read_text())
+        if meta.get("node_type") != "array":
+            return None
+        codecs = meta.get("codecs") or []
+        if [c.get("name") for c in codecs] != ["bytes", "zstd"]:
+            return None
+        conf = codecs[1].get("configuration") or {}
+        codec = _zstd(int(conf.get("level", 0)), bool(conf.get("checksum", False)))
+        shape = meta["chunk_grid"]["configuration"]["chunk_shape"]
+        size = int(np.prod(shape)) * np.dtype(meta["data_type"]).itemsize
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    bad: list[str] = []
+    why = ""
+    for chunk in sorted((folder / "c").rglob("*")):
+        if not chunk.is_file():
             continue
-        bad: list[str] = []
-        why = ""
-        for chunk in sorted((meta_path.parent / "c").rglob("*")):
-            if not chunk.is_file():
-                continue
-            try:
-                raw = codec.decode(chunk.read_bytes())
-                problem = "" if len(raw) == size else f"{len(raw)} of {size} bytes"
-            except Exception as exc:  # numcodecs raises RuntimeError for a bad frame
-                problem = str(exc)
-            if problem:
-                why = why or problem
-                bad.append(str(chunk.relative_to(meta_path.parent)))
-                if len(bad) >= limit:
-                    break
-        if bad:
-            return meta_path.parent.name, bad, why
-    return None
+        try:
+            raw = codec.decode(chunk.read_bytes())
+            problem = "" if len(raw) == size else f"{len(raw)} of {size} bytes"
+        except Exception as exc:  # numcodecs raises RuntimeError for a bad frame
+            problem = str(exc)
+        if problem:
+            why = why or problem
+            bad.append(str(chunk.relative_to(folder)))
+            if len(bad) >= limit:
+                break
+    return (bad, why) if bad else None
 
 
 @functools.lru_cache(maxsize=8)

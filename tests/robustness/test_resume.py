@@ -167,30 +167,59 @@ def test_a_stage_run_alone_names_the_variable_an_earlier_stage_must_rebuild(
     assert json.loads(meta.read_text())["node_type"] == "array"
 
 
-def test_a_chunk_rewritten_in_place_is_named_not_read_as_values(two_stages, cli,
-                                                                 scheduler) -> None:
-    """Same size, other bytes (a bad disk block, a partial overwrite): the resume check
-    cannot see it, and the chunk used to decode to garbage values (no zstd checksum) or
-    stop the stage with an internal error. Cube chunks carry zstd's content checksum, and
-    a read that fails on one names the variable, the chunk and the stage that rebuilds it."""
-    import zarr
-
-    box, index = two_stages
+def _damage_in_place(box: Sandbox) -> Path:
+    """Flip 8 bytes in the middle of one 'heat' chunk file (same name, same size)."""
     chunk = next(p for p in sorted((box.out / "cube.zarr" / "heat" / "c").rglob("*"))
                  if p.is_file())
     data = bytearray(chunk.read_bytes())
     mid = len(data) // 2
     data[mid:mid + 8] = bytes(b ^ 0x5A for b in data[mid:mid + 8])
     chunk.write_bytes(bytes(data))
+    return chunk
+
+
+def test_a_chunk_rewritten_in_place_is_named_and_one_command_recomputes_it(
+        two_stages, cli, scheduler) -> None:
+    """Same size, other bytes (a bad disk block, a partial overwrite): the resume check
+    cannot see it, and the chunk used to decode to garbage values (no zstd checksum) or
+    stop the stage with an internal error. Cube chunks carry zstd's content checksum; a
+    read that fails on one names the variable, the chunk and the stage that rebuilds it,
+    and records the damage in the manifest, so that the one command the message gives
+    recomputes the variable (it used to ask the user to remove the folder first)."""
+    import zarr
+
+    box, index = two_stages
+    heat = _heat(box.out)
+    chunk = _damage_in_place(box)
     shutil.rmtree(box.out / "cube.zarr" / "CONTRAST")  # so the index stage reads 'heat'
     result = cli("indices", box.job_path, "-o", box.out, "--scheduler", scheduler)
     rel = chunk.relative_to(box.out / "cube.zarr" / "heat")
     assert_clean_error(result, 1, "heat", str(rel), "changed on disk", "'prospect ingest'")
-    shutil.rmtree(box.out / "cube.zarr" / "heat")  # as the message says
-    fixed = cli("run", box.job_path, "-o", box.out, "--scheduler", scheduler)
+    again = cli("indices", box.job_path, "-o", box.out, "--scheduler", scheduler)
+    assert_clean_error(again, 1, "heat", "changed on disk", "'prospect ingest'")
+    fixed = cli("ingest", box.job_path, "-o", box.out, "--scheduler", scheduler)  # as it says
     assert fixed.code == 0, fixed.err[-3000:]
-    again = np.asarray(zarr.open_array(box.out / "cube.zarr" / "CONTRAST", mode="r")[:])
-    np.testing.assert_array_equal(again, index)
+    assert "changed on disk" in " ".join(fixed.err.split()), fixed.err[-3000:]
+    np.testing.assert_array_equal(_heat(box.out), heat)
+    done = cli("run", box.job_path, "-o", box.out, "--scheduler", scheduler)
+    assert done.code == 0, done.err[-3000:]
+    values = np.asarray(zarr.open_array(box.out / "cube.zarr" / "CONTRAST", mode="r")[:])
+    np.testing.assert_array_equal(values, index)
+    assert box.untouched()
+
+
+def test_force_recomputes_a_chunk_rewritten_in_place(done, cli, scheduler) -> None:
+    """``--force`` used to keep a published variable whose inputs are unchanged, so a
+    chunk damaged in place (which only decoding finds) survived a forced rerun; a forced
+    stage decodes its own variables' chunks and recomputes the damaged ones."""
+    box, before = done
+    _damage_in_place(box)
+    plain = _rerun(cli, box, scheduler)  # names and sizes unchanged: not seen, not decoded
+    assert plain.code == 0 and "skipped" in plain.err, plain.err[-3000:]
+    result = cli("ingest", box.job_path, "-o", box.out, "--scheduler", scheduler, "--force")
+    assert result.code == 0, result.err[-3000:]
+    assert "heat: damaged since the last run" in result.err, result.err[-3000:]
+    np.testing.assert_array_equal(_heat(box.out), before)
     assert box.untouched()
 
 
