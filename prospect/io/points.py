@@ -12,10 +12,10 @@ A table is a CSV/TXT/TSV file with coordinate columns, or any vector file GDAL r
   read as missing, with a warning naming its lines;
 * **CRS**: a CSV's coordinates are in the configured ``crs`` (default WGS 84 lon/lat); a
   vector file's own CRS is used unless the config names one (then the config wins, for
-  files whose ``.prj`` is wrong) or the file carries none (then the configured one is
-  used). :func:`source_options` turns a points source's config into these arguments, so
-  ingest, training, fold-aware surfaces and the score stage's map metrics read a source
-  the same way.
+  files whose ``.prj`` is wrong); a vector file that carries none needs the config's
+  ``crs`` (the CSV default, lon/lat, is never assumed for it). :func:`source_options`
+  turns a points source's config into these arguments, so ingest, training, fold-aware
+  surfaces and the score stage's map metrics read a source the same way.
 """
 
 from __future__ import annotations
@@ -208,8 +208,8 @@ def read_features(
     try:
         return read_vector(path, layer=layer, columns=columns or None,
                            crs=crs if override_crs else None)
-    except CRSError:  # the file carries no CRS: use the configured one, if any
-        if crs is None:
+    except CRSError:  # the file carries no CRS: use the one the config names, if any
+        if crs is None or not override_crs:  # never the CSV default (lon/lat) unasked
             raise
         return read_vector(path, layer=layer, columns=columns or None, crs=crs)
 

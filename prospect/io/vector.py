@@ -22,11 +22,53 @@ def unit_name(value: object) -> str:
     return str(value)
 
 
+SHAPEFILE_PARTS = {".shx": "the shape index", ".dbf": "the attribute table"}
+"""Files a Shapefile cannot be read without (``.prj``, the CRS, is checked with the CRS)."""
+
+
+def _sidecar(path: Path, suffix: str) -> Path | None:
+    """The file beside ``path`` with ``suffix`` (any letter case), or ``None``."""
+    for candidate in (path.with_suffix(suffix), path.with_suffix(suffix.upper())):
+        if candidate.is_file():
+            return candidate
+    stem = path.stem.lower()
+    try:
+        return next((p for p in path.parent.iterdir()
+                     if p.stem.lower() == stem and p.suffix.lower() == suffix), None)
+    except OSError:
+        return None
+
+
+def _check_shapefile(path: Path) -> None:
+    """A ``.shp`` whose ``.shx`` or ``.dbf`` is not beside it is named with the missing file
+    (GDAL reads a ``.shp`` without its ``.dbf`` as having no columns at all)."""
+    if path.suffix.lower() != ".shp" or not path.is_file():
+        return
+    missing = [f"{path.with_suffix(s).name} ({what})" for s, what in SHAPEFILE_PARTS.items()
+               if _sidecar(path, s) is None]
+    if missing:
+        raise InputFileError(
+            f"{path}: the Shapefile is incomplete: {' and '.join(missing)} "
+            f"{'is' if len(missing) == 1 else 'are'} missing beside it; copy every file "
+            f"of the Shapefile ({path.stem}.shp, .shx, .dbf, .prj) into the same folder, or "
+            "use a GeoPackage")
+
+
+def _no_crs(path: Path) -> CRSError:
+    """The error for a vector file without a CRS (a Shapefile's missing ``.prj`` named)."""
+    why = ""
+    if path.suffix.lower() == ".shp" and _sidecar(path, ".prj") is None:
+        why = f" ({path.with_suffix('.prj').name} is not beside it)"
+    return CRSError(f"{path}: the vector file has no CRS{why}; give it in the source config "
+                    "(e.g. crs: 'EPSG:28992')")
+
+
 def list_layers(path: Path | str) -> list[str]:
     """Layer names of a vector file."""
     path = Path(path)
     if not path.exists():
         raise InputFileError(f"{path}: vector file not found; check the path in the config")
+    _check_shapefile(path)
     try:
         return [str(row[0]) for row in pyogrio.list_layers(path)]
     except (DataSourceError, DataLayerError) as exc:
@@ -47,10 +89,7 @@ def layer_crs(path: Path | str, *, layer: str | None = None, crs: str | None = N
         return parse_crs(crs).to_wkt()
     info = pyogrio.read_info(path, layer=layer)
     if info.get("crs") is None:
-        raise CRSError(
-            f"{path}: the vector file has no CRS; give it in the source config "
-            "(e.g. crs: 'EPSG:28992')"
-        )
+        raise _no_crs(path)
     return parse_crs(info["crs"]).to_wkt()
 
 
@@ -110,10 +149,7 @@ def read_vector(
             raise DataError(f"{path}: no column {col!r}; columns are {have}")
     if gdf.crs is None:
         if crs is None:
-            raise CRSError(
-                f"{path}: the vector file has no CRS; give it in the source config "
-                "(e.g. crs: 'EPSG:28992')"
-            )
+            raise _no_crs(path)
         gdf = gdf.set_crs(parse_crs(crs).to_wkt(), allow_override=True)
     elif crs is not None:
         gdf = gdf.set_crs(parse_crs(crs).to_wkt(), allow_override=True)
