@@ -31,7 +31,7 @@ from pipelines.stages.screen import has_work as screen_has_work
 from prospect.config import JobConfig, load_job, resolve_grid
 from prospect.errors import ConfigError, DataWarning, ProspectError, StageError
 
-__all__ = ["prepare_out_dir", "print_summary", "run_job", "run_stages"]
+__all__ = ["prepare_out_dir", "print_summary", "refuse_idle_stages", "run_job", "run_stages"]
 
 
 def run_job(
@@ -66,6 +66,7 @@ def run_job(
     unknown = [s for s in wanted if s not in STAGE_ORDER]
     if unknown:
         raise ConfigError(f"unknown stage(s) {unknown}; stages are {list(STAGE_ORDER)}")
+    refuse_idle_stages(job, wanted, source=job_path)
     out_dir = prepare_out_dir(out_dir)
     ctx = RunContext(job=job, out_dir=out_dir, grid=resolve_grid(job), job_path=job_path)
     if console is not None:
@@ -127,6 +128,40 @@ def default_stages(job: JobConfig) -> list[str]:
     if job.tiles is not None:
         stages.append("tiles")
     return stages
+
+
+WHAT_A_STAGE_NEEDS = {
+    "ingest": ("no sources", "add a 'sources' list, e.g. sources: [{kind: raster, name: dem, "
+               "path: dem.tif}]"),
+    "indices": ("no 'indices' section", "add one naming what to compute, e.g. indices: "
+                "{sensor: sentinel2, names: [NDVI]}"),
+    "screen": ("no kriged surface, 'economics' section or 'timeseries.difference'",
+               "add interpolate: [kriging] to a points source, or one of those sections"),
+    "train": ("no 'model' section", "add one (mineral, estimator, labels), as in "
+              "configs/jobs/meuse-zinc.yaml"),
+    "score": ("no 'model' section", "add one (mineral, estimator, labels), as in "
+              "configs/jobs/meuse-zinc.yaml, and run 'prospect train' first"),
+}
+"""What a job lacks when a stage asked for by name has nothing to do, and the fix."""
+
+
+def refuse_idle_stages(job: JobConfig, stages: Sequence[str], *,
+                       source: Path | None = None) -> None:
+    """:class:`ConfigError` when a stage asked for by name has nothing configured.
+
+    ``prospect indices`` on a job without indices used to exit 0 with an empty summary,
+    which reads as success; ``prospect run`` runs only the stages the job configures, but
+    a job without sources has nothing to put in a cube.
+    """
+    has = set(default_stages(job)) | {"tiles"}  # tiles default to the scored layers
+    if not job.sources:
+        has.discard("ingest")
+    idle = [s for s in stages if s not in has and s in WHAT_A_STAGE_NEEDS]
+    if idle:
+        lacks, fix = WHAT_A_STAGE_NEEDS[idle[0]]
+        where = f"{source}: " if source is not None else ""
+        raise ConfigError(f"{where}'prospect {idle[0]}' has nothing to do: the job has "
+                          f"{lacks}; {fix}")
 
 
 def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from prospect.config._base import PlainName, StrictModel
 
@@ -53,6 +53,13 @@ class IndicesConfig(StrictModel):
     nodata: float | None = Field(default=None, allow_inf_nan=True)
     allow_out_of_range: bool = False
     overwrite: bool = True
+
+    @model_validator(mode="after")
+    def _computes_something(self) -> IndicesConfig:
+        if not (self.names or self.custom):
+            raise ValueError("names no index: give 'names' (catalogue indices, e.g. [NDVI]; "
+                             "'prospect indices --list' shows them) or 'custom' formulas")
+        return self
 
     @field_validator("custom")
     @classmethod
