@@ -129,20 +129,51 @@ def _read_csv(path: Path, sep: str | None, encoding: str) -> tuple[pd.DataFrame,
         frame = pd.read_csv(path, sep=sep, engine="python", encoding=encoding)
     first = pd.read_csv(path, sep=sep, engine="python", encoding=encoding, header=None,
                         nrows=1, dtype=str, keep_default_na=False)
+    lines = _record_lines(path, sep, encoding)
+    if lines is not None and len(lines) == len(frame):
+        frame.attrs["lines"] = lines
     return frame, [str(c).strip() for c in first.iloc[0]] if len(first) else []
 
 
-def _measured(series: pd.Series, path: Path, column: str, keep: np.ndarray, first: int,
-              what: str) -> np.ndarray:
+def _record_lines(path: Path, sep: str | None, encoding: str) -> np.ndarray | None:
+    """The physical line on which each record of the table starts (the header is line 1).
+
+    A quoted field may hold line breaks and blank lines are skipped, so a record's line is
+    not its index + 2. The records are found as pandas' Python engine finds them (the
+    header's delimiter sniffed, then :mod:`csv` with its dialect); ``None`` where that
+    cannot be told.
+    """
+    try:
+        with path.open(encoding=encoding, newline="") as fh:
+            header = fh.readline()
+            if sep is None:
+                try:
+                    sep = csv.Sniffer().sniff(header).delimiter
+                except csv.Error:
+                    sep = ","
+            reader = csv.reader(fh, delimiter=sep, quotechar='"', strict=True)
+            starts: list[int] = []
+            end = 1
+            for row in reader:
+                start, end = end + 1, 1 + reader.line_num
+                if len(row) > 1 or (len(row) == 1 and row[0].strip()):
+                    starts.append(start)
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None
+    return np.asarray(starts, dtype="i8")
+
+
+def _measured(series: pd.Series, path: Path, column: str, keep: np.ndarray,
+              numbers: np.ndarray, what: str) -> np.ndarray:
     """The ``keep`` records of a value column as numbers; a kept cell that is not a finite
-    number becomes NaN and a :class:`DataWarning` names how many and where (``first``: the
-    first record's line or feature number)."""
+    number becomes NaN and a :class:`DataWarning` names how many and where (``numbers``:
+    each record's line or feature number)."""
     values = _numeric(series, path, column)
     text = series.astype(str).str.strip()
     bad = ~np.isfinite(values) & (series.notna() & (text != "")).to_numpy() & keep
     if bad.any():
         at = bad.nonzero()[0]
-        rows = [int(i) + first for i in at]
+        rows = [int(numbers[i]) for i in at]
         warnings.warn(DataWarning(
             f"{path}: {len(rows)} of {int(keep.sum())} value(s) in column {column!r} are not "
             f"finite numbers and are read as missing ({what}{'s' if len(rows) > 1 else ''} "
@@ -204,7 +235,9 @@ def read_features(
         xs, ys = _numeric(frame[x], path, x), _numeric(frame[y], path, y)
         geometry = gpd.points_from_xy(xs, ys)
         geometry[~(np.isfinite(xs) & np.isfinite(ys))] = None
-        return gpd.GeoDataFrame(frame, geometry=geometry, crs=parse_crs(crs or "EPSG:4326"))
+        gdf = gpd.GeoDataFrame(frame, geometry=geometry, crs=parse_crs(crs or "EPSG:4326"))
+        gdf.attrs["lines"] = frame.attrs.get("lines")
+        return gdf
     try:
         return read_vector(path, layer=layer, columns=columns or None,
                            crs=crs if override_crs else None)
@@ -236,10 +269,13 @@ def read_points(
     gdf = read_features(path, x=x, y=y, crs=crs, layer=layer, columns=columns,
                         override_crs=override_crs)
     keep = (gdf.geometry.notna() & ~gdf.geometry.is_empty).to_numpy()
-    first = 2 if path.suffix.lower() in TEXT_SUFFIXES else 1  # the header is line 1
-    what = "line" if first == 2 else "feature"
+    text = path.suffix.lower() in TEXT_SUFFIXES
+    what = "line" if text else "feature"
+    numbers = gdf.attrs.get("lines") if text else None  # the file's physical lines
+    if numbers is None:  # the header is line 1; features count from 1
+        numbers = np.arange(len(gdf)) + (2 if text else 1)
     if keep.any() and not keep.all():
-        rows = [int(i) + first for i in (~keep).nonzero()[0]]
+        rows = [int(numbers[i]) for i in (~keep).nonzero()[0]]
         warnings.warn(DataWarning(
             f"{path}: {len(rows)} of {len(keep)} row(s) without usable coordinates {x}/{y} "
             f"dropped ({what}{'s' if len(rows) > 1 else ''} {', '.join(map(str, rows[:5]))}"
@@ -251,13 +287,13 @@ def read_points(
         raise DataError(f"{path}: the point table is empty (no rows with coordinates {x}/{y})")
     points = gdf.geometry[keep]
     xs, ys = points.x.to_numpy(dtype="f8"), points.y.to_numpy(dtype="f8")
-    values = {c: _measured(pd.Series(gdf[c]).reset_index(drop=True), path, c, keep, first,
+    values = {c: _measured(pd.Series(gdf[c]).reset_index(drop=True), path, c, keep, numbers,
                            what) for c in columns}
     tx, ty = Transformer.from_crs(gdf.crs, target, always_xy=True).transform(xs, ys)
     tx, ty = np.asarray(tx, "f8"), np.asarray(ty, "f8")
     fits = np.isfinite(tx) & np.isfinite(ty) & valid_in_crs(xs, ys, gdf.crs)
     if not fits.all():  # outside the CRS's domain (a latitude of 200): PROJ gives inf
-        rows = [int(i) + first for i in keep.nonzero()[0][~fits]]
+        rows = [int(numbers[i]) for i in keep.nonzero()[0][~fits]]
         if not fits.any():
             raise DataError(
                 f"{path}: no row's coordinates {x}/{y} are valid in {gdf.crs.name} (e.g. "

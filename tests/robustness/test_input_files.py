@@ -73,3 +73,41 @@ def test_a_shapefile_with_upper_case_sidecars_reads(sandbox: Sandbox, cli, kind:
     from prospect.io.vector import read_vector
 
     assert len(read_vector(shp)) in (2, 3)
+
+
+def _rows(n: int) -> list[str]:
+    return [f"w{i},{X0 + 50 + 30 * i},{Y0 + 60 + 25 * i},{100 + i},plain" for i in range(n)]
+
+
+MULTILINE = '"drilled 1987\nre-entered 2003"'
+WELLS = {"kind": "points", "name": "wells", "path": "wells.csv", "x": "x", "y": "y",
+         "crs": "EPSG:32619", "columns": ["li"], "distance": True}
+
+
+@pytest.mark.parametrize(("rows", "newline", "needles"), [
+    # line 1 header; w0 spans lines 2-3; w1 at 4; the bad row at 5
+    ([f"w0,{X0 + 50},{Y0 + 60},1,{MULTILINE}", *_rows(3)[1:2], "b1,abc,1350100,5,x",
+      *_rows(8)[3:]], "\n", ["(line 5)"]),
+    # blank lines are skipped by the reader but are lines of the file
+    ([*_rows(2), "", "", "b1,500100,,6,x", "b2,500110,1350110,<0.5,x", *_rows(8)[2:]],
+     "\r\n", ["(line 6)", "(line 7;"]),
+    # a quoted field with a blank line inside it
+    ([f"w0,{X0 + 50},{Y0 + 60},1,\"a\n\nb\"", "b1,,1350100,5,x", "b2,500100,1350100,oops,x",
+      *_rows(8)[1:]], "\n", ["(line 5)", "(line 6;"]),
+], ids=["quoted-newline", "blank-lines-crlf", "quoted-blank-line"])
+def test_warning_line_numbers_are_the_files_physical_lines(
+    sandbox: Sandbox, cli, scheduler: str, rows: list[str], newline: str,
+    needles: list[str],
+) -> None:
+    text = newline.join(["well,x,y,li,note", *rows]) + newline
+    (sandbox.root / "wells.csv").write_bytes(text.encode())
+    sandbox.write_job(sources=[WELLS])
+    result = cli("ingest", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
+    assert result.code == 0, result.err[-3000:]
+    said = " ".join(result.err.split())  # the console wraps long lines
+    for needle in needles:
+        assert needle in said, said[-3000:]
+    physical = text.replace("\r\n", "\n").split("\n")
+    for needle in needles:  # the line named holds the bad record
+        number = int(needle.strip("(;)").split()[1])
+        assert physical[number - 1].startswith("b"), (number, physical)
