@@ -21,6 +21,7 @@ from tiles.archive import tilejson
 from tiles.grids import DEFAULT_TMS, matrix_shape, tile_matrix_set
 from tiles.http import ApiError, etag_matches
 from tiles.service import Layer, TileService
+from tiles.source import LayerDataError
 from tiles.viewer import ViewerLayer, viewer_html
 from tiles.wmts import WmtsLayer, WmtsService, capabilities_xml, split_matrix_set
 
@@ -96,14 +97,17 @@ async def layer_list(svc: TileService, request: Request) -> Response:
     """The layers the caller may read, with their TileJSON links."""
     base, suffix = svc.base_url(request), _suffix(svc, request)
     visible = svc.visible(request)
-    body = json.dumps([
-        {
-            "name": layer.name, "title": svc.meta(layer).label, "role": layer.config.role,
-            "public": layer.config.public,
-            "tilejson": f"{base}/tilejson/{layer.name}.json{suffix}",
-        }
-        for layer in visible
-    ]).encode()
+    entries = []
+    for layer in visible:
+        entry = {"name": layer.name, "role": layer.config.role, "public": layer.config.public,
+                 "tilejson": f"{base}/tilejson/{layer.name}.json{suffix}"}
+        try:
+            entry["title"] = svc.meta(layer).label
+        except LayerDataError as exc:  # listed, the others still served
+            svc.log.error("%s", exc)
+            entry.update(title=layer.config.label, available=False)
+        entries.append(entry)
+    body = json.dumps(entries).encode()
     etag = svc.etag(None, "layers", hashlib.sha256(body).hexdigest())
     return svc.respond(request, visible, etag, body, "application/json")
 

@@ -53,6 +53,7 @@ from tiles import handlers
 from tiles.downloads import cog_download, stac_item
 from tiles.http import MAX_URL_LENGTH, ApiError, RequestLimits, error_response
 from tiles.service import Layer, TileService, build_layers
+from tiles.source import LayerDataError
 from tiles.viewer import STATIC_DIR
 from tiles.wms_handlers import wms
 
@@ -71,12 +72,27 @@ def _bind(svc: TileService, handler: Handler) -> Callable[[Request], Awaitable[R
             response = await handler(svc, request)
         except ApiError as exc:
             response = error_response(exc.status, exc.message, exc.headers)
+        except LayerDataError as exc:  # the operator's log names the file, the client not
+            svc.log.error("%s", exc)
+            name = _layer_name(request)
+            response = error_response(
+                503, (f"layer {name!r}: its" if name else "a layer's") + " data cannot be "
+                "read on the server (damaged, truncated or being replaced); try again later "
+                "or tell the server's operator",
+                {"Retry-After": "60", "Cache-Control": "no-store"})
         length = response.headers.get("content-length", "0")
         svc.log_access(request, response.status_code, int(length) if length.isdigit() else 0,
                        time.perf_counter() - t0)
         return response
     endpoint.__name__ = handler.__name__
     return endpoint
+
+
+def _layer_name(request: Request) -> str:
+    p = request.path_params
+    return str(p.get("layer") or p.get("name", "").rsplit(".", 1)[0]
+               or request.query_params.get("layer") or request.query_params.get("layers")
+               or "")[:100]
 
 
 def install_sighup(app: Starlette) -> bool:

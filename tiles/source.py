@@ -27,15 +27,23 @@ from rasterio.warp import reproject, transform_bounds
 from rio_tiler.errors import PointOutsideBounds, TileOutsideBounds
 from rio_tiler.io import Reader, XarrayReader
 
-from prospect.errors import DataError, InputFileError
+from prospect.errors import DataError, InputFileError, ProspectError
 from tiles.grids import data_zooms, footprint
 
-__all__ = ["WEB_MERCATOR", "LayerSource", "cog_source", "cube_source"]
+__all__ = ["WEB_MERCATOR", "LayerDataError", "LayerSource", "cog_source", "cube_source"]
 
 _OPEN_LOCK = threading.Lock()
 
 WEB_MERCATOR = morecantile.tms.get("WebMercatorQuad")
 """The XYZ tiling every pyramid, server and viewer uses (EPSG:3857, 256 px at zoom 0)."""
+
+
+class LayerDataError(InputFileError):
+    """A layer's files cannot be read (damaged, truncated or removed while served)."""
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [""])[0][:300]
 
 
 @dataclass
@@ -170,17 +178,35 @@ class LayerSource:
             except (DataError, InputFileError):
                 raise
             except Exception as exc:
-                raise InputFileError(
-                    f"{self.path}: cannot open layer data ({type(exc).__name__}: {exc}); "
-                    "check the path in the config and that the score stage has run"
+                raise LayerDataError(
+                    f"{self.path}: cannot open layer data ({type(exc).__name__}: "
+                    f"{_first_line(exc)}); check the path in the config and that the score "
+                    "stage has run"
                 ) from None
         yield state["reader"]
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Any failure to read the layer's files (damaged, truncated or removed under a
+        running server) as one :class:`LayerDataError` naming the data."""
+        try:
+            yield
+        except ProspectError:
+            raise
+        except Exception as exc:
+            what = f"{self.path}" + (f" variable {self.variable!r}" if self.variable else "")
+            raise LayerDataError(
+                f"{what}: cannot read the layer's data ({type(exc).__name__}: "
+                f"{_first_line(exc)}); it was damaged, truncated or removed since the server "
+                "opened it: write it again (rerun the stage that made it), the server picks "
+                "the new file up"
+            ) from None
 
     # -- metadata ---------------------------------------------------------------------
     def _metadata(self) -> dict[str, Any]:
         self.refresh()
         if "bounds" not in self._meta:
-            with self.reader() as rdr:
+            with self._reading(), self.reader() as rdr:
                 geo = rdr.get_geographic_bounds(rdr.tms.rasterio_geographic_crs)
                 info = {"bounds": tuple(float(v) for v in geo)}
             with self._lock:
@@ -196,7 +222,9 @@ class LayerSource:
     def crs(self) -> str:
         """The data's own CRS (``EPSG:nnnn`` where it has a code, else WKT)."""
         if "crs" not in self._meta:
-            crs = self._dataset(-1).crs if self.variable is None else self._cube_variable().rio.crs
+            with self._reading():
+                crs = (self._dataset(-1).crs if self.variable is None
+                       else self._cube_variable().rio.crs)
             epsg = crs.to_epsg()
             self._meta["crs"] = f"EPSG:{epsg}" if epsg else crs.to_wkt()
         return str(self._meta["crs"])
@@ -206,22 +234,26 @@ class LayerSource:
         """Metadata the data carry: COG dataset and band tags (and band description), or
         the cube's and the variable's attributes; values as strings."""
         if "tags" not in self._meta:
-            found: dict[str, Any] = {}
-            if self.variable is None:
-                ds = self._dataset(-1)
-                found.update(ds.tags())
-                found.update(ds.tags(1))
-                if ds.descriptions and ds.descriptions[0]:
-                    found.setdefault("long_name", ds.descriptions[0])
-            else:
-                da = self._cube_variable()
-                from prospect.io.cube import open_cube
-
-                found.update(open_cube(self.path, chunks=None).attrs)
-                found.update(da.attrs)
-            self._meta["tags"] = {str(k): str(v) for k, v in found.items()
-                                  if isinstance(v, str | int | float | bool)}
+            with self._reading():
+                self._meta["tags"] = self._read_tags()
         return dict(self._meta["tags"])
+
+    def _read_tags(self) -> dict[str, str]:
+        found: dict[str, Any] = {}
+        if self.variable is None:
+            ds = self._dataset(-1)
+            found.update(ds.tags())
+            found.update(ds.tags(1))
+            if ds.descriptions and ds.descriptions[0]:
+                found.setdefault("long_name", ds.descriptions[0])
+        else:
+            from prospect.io.cube import open_cube
+
+            da = self._cube_variable()
+            found.update(open_cube(self.path, chunks=None).attrs)
+            found.update(da.attrs)
+        return {str(k): str(v) for k, v in found.items()
+                if isinstance(v, str | int | float | bool)}
 
     @property
     def synthetic(self) -> bool:
@@ -248,8 +280,10 @@ class LayerSource:
 
         dst = WEB_MERCATOR.rasterio_crs if crs is None else CRS.from_user_input(crs)
         if self.variable is None:
-            return self._warp_cog(bbox, dst, width=width, height=height, resampling=resampling)
-        with self.reader() as rdr, warnings.catch_warnings():
+            with self._reading():
+                return self._warp_cog(bbox, dst, width=width, height=height,
+                                      resampling=resampling)
+        with self._reading(), self.reader() as rdr, warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
                 img = rdr.part(
@@ -348,7 +382,7 @@ class LayerSource:
 
     def point(self, lon: float, lat: float) -> float | None:
         """The value of the cell at ``lon, lat`` (WGS 84), or ``None`` outside / no data."""
-        with self.reader() as rdr, warnings.catch_warnings():
+        with self._reading(), self.reader() as rdr, warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
                 pt = rdr.point(lon, lat)

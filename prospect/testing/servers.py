@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import socket
 import threading
 import time
@@ -45,8 +46,10 @@ def serving(server: Any, *, name: str, timeout_s: float = 30.0,
     (see :func:`bound_socket`) the server listens on that socket, which is closed after.
     """
     sockets = [sock] if sock is not None else None
-    thread = threading.Thread(target=server.run, kwargs={"sockets": sockets}, name=name,
-                              daemon=True)
+    # in the caller's context: libraries keep state in context variables set at import
+    # (rasterio's GDAL error stack), which a bare thread lacks
+    thread = threading.Thread(target=contextvars.copy_context().run, args=(server.run,),
+                              kwargs={"sockets": sockets}, name=name, daemon=True)
     thread.start()
     deadline = time.monotonic() + timeout_s
     while not server.started:
