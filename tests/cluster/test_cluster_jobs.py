@@ -83,8 +83,9 @@ def test_demo_job_on_loopback_cluster_matches_local_run_despite_worker_kills(
     for name in ("ingest", "indices", "train", "score", "tiles"):
         stage = manifest["stages"][name]
         assert stage["status"] == "done" and stage["seconds"] > 0
-    # every stage's tasks are counted on the scheduler: ingest is one per (layer, chunk)
-    assert manifest["stages"]["ingest"]["cluster"]["tasks"] >= 14 * 4
+    # every stage's tasks are counted on the scheduler: ingest is one per chunk (each
+    # writes that chunk of every layer)
+    assert manifest["stages"]["ingest"]["cluster"]["tasks"] >= 4
     assert manifest["stages"]["score"]["cluster"]["tasks"] >= 4
     # the CV folds and the final fit are cluster tasks; the identical probability arrays
     # above show the cluster-trained model is the local one
