@@ -310,13 +310,48 @@ def _codes_layer_type(source: RasterSource, refs: list[BandRef]) -> tuple[str, i
     return dtype, fill, [lo, hi]
 
 
+def _file_coefficients(source: RasterSource, scene: _Scene, info: RasterInfo, band: int,
+                       cal: BandCalibration | None, scale: float,
+                       offset: float) -> tuple[float, float]:
+    """``(scale, offset)`` of a band with the file's own coefficients applied first.
+
+    A band the file scales (a GeoTIFF's scale/offset tags, a packed NetCDF's
+    ``scale_factor``/``add_offset``) holds ``DN * file_scale + file_offset``; read as plain
+    DN its values were silently wrong. Product metadata that states other coefficients for
+    the same band, or a categorical source the file scales, cannot be told apart from a
+    mistake and are refused.
+    """
+    fscale, foffset = info.coefficients(band)
+    if (fscale, foffset) == (1.0, 0.0):
+        return scale, offset
+    if not (np.isfinite(fscale) and np.isfinite(foffset)) or fscale == 0:
+        raise DataError(f"{info.path}: band {band} has the scale {fscale:g} and offset "
+                        f"{foffset:g}, which give no values; fix or remove the file's "
+                        "scale/offset (e.g. gdal_edit.py -unsetstats -scale 1 -offset 0)")
+    if source.values == "categorical":
+        raise DataError(
+            f"{info.path}: band {band} is declared categorical, but the file scales it "
+            f"(scale {fscale:g}, offset {foffset:g}): class codes are kept exactly; remove "
+            "the file's scale/offset or declare the source 'values: continuous'")
+    if cal is not None:
+        if not (np.isclose(cal.scale, fscale, rtol=1e-6, atol=0)
+                and np.isclose(cal.offset, foffset, rtol=1e-6, atol=1e-12)):
+            where = scene.mtl if scene.mtl is not None else "the STAC item"
+            raise DataError(
+                f"{info.path}: band {band} states scale {fscale:g} and offset {foffset:g}, "
+                f"but {where} gives {cal.scale:g} and {cal.offset:g} for it; which one "
+                "holds cannot be told: remove the file's scale/offset or the metadata")
+        return scale, offset  # the product's coefficients are the file's: applied once
+    return source.scale * fscale, source.scale * foffset + source.offset
+
+
 def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
     """One :class:`RasterLayer` per band of ``source``, checked against ``grid``.
 
     A band's value is ``source.scale * (product_scale * DN + product_offset) +
-    source.offset``: the product's own coefficients (from ``metadata:``) first, then the
-    config's. Its nodata is the config's ``nodata``, else the file's, else the product's
-    fill value.
+    source.offset``: the product's own coefficients (from ``metadata:``, a STAC item's
+    ``raster:bands``, or else the file's own scale/offset) first, then the config's. Its
+    nodata is the config's ``nodata``, else the file's, else the product's fill value.
 
     Raises
     ------
@@ -378,6 +413,7 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
                     unit = cal.units
                 if nodata is None:
                     nodata = cal.fill
+            scale, offset = _file_coefficients(source, scene, info, band, cal, scale, offset)
             if not _overlaps(info, grid):
                 continue
             any_overlap = True

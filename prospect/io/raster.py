@@ -231,6 +231,16 @@ class RasterInfo:
     dtype: str
     nodata: tuple[float | None, ...]
     descriptions: tuple[str | None, ...]
+    scales: tuple[float, ...] = ()
+    offsets: tuple[float, ...] = ()
+
+    def coefficients(self, band: int) -> tuple[float, float]:
+        """The file's own ``(scale, offset)`` of 1-based ``band`` (GDAL's band scale and
+        offset: a GeoTIFF's tags, a NetCDF's ``scale_factor``/``add_offset``), by which
+        ``value = DN * scale + offset``; ``(1, 0)`` where the file states none."""
+        scale = self.scales[band - 1] if band <= len(self.scales) else None
+        offset = self.offsets[band - 1] if band <= len(self.offsets) else None
+        return (1.0 if scale is None else float(scale), 0.0 if offset is None else float(offset))
 
     @property
     def resolution(self) -> float:
@@ -329,6 +339,7 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
                 transform=tuple(src.transform)[:6], width=src.width, height=src.height,
                 count=src.count, dtype=src.dtypes[0] if src.count else "float32",
                 nodata=tuple(src.nodatavals), descriptions=tuple(src.descriptions),
+                scales=tuple(src.scales), offsets=tuple(src.offsets),
             )
             gcps = src.gcps[0]
             # Touch the last block so a truncated file fails here, not halfway through ingest.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from .conftest import Sandbox, assert_clean_error
@@ -111,3 +112,55 @@ def test_warning_line_numbers_are_the_files_physical_lines(
     for needle in needles:  # the line named holds the bad record
         number = int(needle.strip("(;)").split()[1])
         assert physical[number - 1].startswith("b"), (number, physical)
+
+
+def _scaled_file(box: Sandbox, kind: str, dn: np.ndarray, scale: float, offset: float) -> str:
+    """A SYNTHETIC int16 band on the tiny grid that states ``value = DN * scale + offset``."""
+    import rasterio
+    from rasterio.transform import from_origin
+
+    if kind == "geotiff":
+        with rasterio.open(box.root / "scaled.tif", "w", driver="GTiff", width=40, height=40,
+                           count=1, dtype="int16", crs="EPSG:32619",
+                           transform=from_origin(X0, Y0 + 400, 10, 10)) as dst:
+            dst.write(dn, 1)
+            dst.scales, dst.offsets = (scale,), (offset,)
+        return "scaled.tif"
+    import xarray as xr  # a packed NetCDF: int16 with scale_factor and add_offset
+
+    axes = {"y": ("y", Y0 + 395 - 10 * np.arange(40),
+                  {"units": "m", "standard_name": "projection_y_coordinate"}),
+            "x": ("x", X0 + 5 + 10 * np.arange(40),
+                  {"units": "m", "standard_name": "projection_x_coordinate"})}
+    da = xr.DataArray(dn, dims=("y", "x"), coords=axes)
+    xr.Dataset({"heat": da}).to_netcdf(
+        box.root / "scaled.nc", engine="scipy",
+        encoding={"heat": {"dtype": "int16", "scale_factor": scale, "add_offset": offset}})
+    return "scaled.nc"
+
+
+@pytest.mark.parametrize("kind", ["geotiff", "netcdf"])
+def test_a_files_own_scale_and_offset_are_applied(sandbox: Sandbox, cli, scheduler: str,
+                                                  kind: str) -> None:
+    import xarray as xr
+
+    dn = (np.arange(1600).reshape(40, 40) % 300).astype("int16")
+    scale, offset = 0.01, 5.0
+    path = _scaled_file(sandbox, kind, dn if kind == "geotiff" else dn * scale + offset,
+                        scale, offset)
+    source = {"kind": "raster", "name": "heat", "path": path, "crs": "EPSG:32619",
+              "units": "1"}
+    sandbox.write_job(sources=[source])
+    result = cli("ingest", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
+    assert result.code == 0, result.err[-3000:]
+    got = xr.open_zarr(sandbox.out / "cube.zarr")["heat"].values
+    np.testing.assert_allclose(got, dn * scale + offset, rtol=1e-6)
+
+
+def test_a_categorical_band_the_file_scales_is_refused(sandbox: Sandbox, cli) -> None:
+    _scaled_file(sandbox, "geotiff", np.ones((40, 40), "int16"), 0.5, 0.0)
+    sandbox.write_job(sources=[{"kind": "raster", "name": "soil", "path": "scaled.tif",
+                                "values": "categorical"}])
+    result = cli("ingest", sandbox.job_path, "-o", sandbox.out)
+    assert_clean_error(result, 1, "scaled.tif", "categorical", "scale 0.5", "remove the file's")
+    assert not (sandbox.out / "cube.zarr").exists()
