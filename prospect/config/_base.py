@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import difflib
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from types import UnionType
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, ValidationInfo
@@ -16,6 +18,7 @@ __all__ = [
     "ConfigPath",
     "PlainName",
     "StrictModel",
+    "allowed_keys",
     "check_plain_name",
     "format_validation_error",
     "load_yaml",
@@ -229,8 +232,73 @@ _UNION_TAGS = frozenset({"region:name", "region:inline", "region:override",
 """Tags of the tagged unions (a job's region forms), left out of error locations."""
 
 
-def format_validation_error(exc: ValidationError, source: str) -> str:
-    """One line per problem: ``source: key.path = value: message``."""
+def _members(annotation: Any) -> list[Any]:
+    """The types an annotation allows (``Annotated``, ``Optional`` and unions unwrapped)."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _members(get_args(annotation)[0])
+    if origin in (Union, UnionType):
+        return [m for arg in get_args(annotation) for m in _members(arg)]
+    return [annotation]
+
+
+def _is_model(value: Any) -> bool:
+    return isinstance(value, type) and issubclass(value, BaseModel)
+
+
+def allowed_keys(model: type[BaseModel], loc: Sequence[Any]) -> list[str]:
+    """The keys a config may hold where ``loc`` (an error location) ends, for suggestions.
+
+    The location is followed through fields, list indices, mapping keys and the tags of
+    tagged unions (a source's ``kind``); ``[]`` where it cannot be followed.
+    """
+    current: list[Any] = [model]
+    for part in loc[:-1]:
+        following: list[Any] = []
+        for member in (m for ann in current for m in _members(ann)):
+            if _is_model(member):
+                fields = member.model_fields
+                if isinstance(part, str) and part in fields:
+                    following.append(fields[part].annotation)
+                elif "kind" not in fields or fields["kind"].default == part:
+                    following.append(member)  # a union's tag: the member itself
+            elif get_origin(member) in (list, tuple) and isinstance(part, int):
+                following.extend(get_args(member)[:1])
+            elif get_origin(member) is dict and len(get_args(member)) == 2:
+                following.append(get_args(member)[1])
+        current = following
+    keys: set[str] = set()
+    for member in (m for ann in current for m in _members(ann)):
+        if _is_model(member):
+            for name, field in member.model_fields.items():
+                keys.add(name)
+                choices = getattr(field.validation_alias, "choices", None) or []
+                keys.update(c for c in choices if isinstance(c, str))
+    return sorted(keys)
+
+
+def _suggestion(key: Any, model: type[BaseModel] | None, loc: Sequence[Any]) -> str:
+    """``"did you mean 'x'?"`` for a misspelt key, or the keys allowed there."""
+    if model is None or not isinstance(key, str):
+        return "remove it or check its spelling"
+    keys = allowed_keys(model, loc)
+    close = difflib.get_close_matches(key, keys, n=1, cutoff=0.6) or \
+        difflib.get_close_matches(key.lower(), [k.lower() for k in keys], n=1, cutoff=0.6)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    if keys:
+        shown = ", ".join(keys[:25]) + (", ..." if len(keys) > 25 else "")
+        return f"remove it; keys allowed here: {shown}"
+    return "remove it or check its spelling"
+
+
+def format_validation_error(exc: ValidationError, source: str,
+                            model: type[BaseModel] | None = None) -> str:
+    """One line per problem: ``source: key.path = value: message``.
+
+    With ``model``, an unknown key comes with the nearest allowed key (``did you mean
+    'path'?``) or, when none is near, the keys allowed there.
+    """
     lines = []
     for err in exc.errors():
         loc = ".".join(str(p) for p in err["loc"]
@@ -244,7 +312,8 @@ def format_validation_error(exc: ValidationError, source: str) -> str:
             lines.append(f"{source}: key '{loc}': {msg}")
             continue
         if err["type"] == "extra_forbidden":
-            lines.append(f"{source}: unknown key '{loc}' (remove it or check its spelling)")
+            hint = _suggestion(err["loc"][-1] if err["loc"] else None, model, err["loc"])
+            lines.append(f"{source}: unknown key '{loc}' ({hint})")
         elif err["type"] == "missing":
             lines.append(f"{source}: missing required key '{loc}'")
         else:
@@ -262,4 +331,4 @@ def validate_mapping(
     try:
         return model.model_validate(data, context={"base_dir": base_dir})
     except ValidationError as exc:
-        raise ConfigError(format_validation_error(exc, source)) from None
+        raise ConfigError(format_validation_error(exc, source, model)) from None

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 from scipy.spatial import cKDTree
 
 from prospect.config.sources import PointSource
-from prospect.errors import DataError
+from prospect.errors import DataError, InputFileError
 from prospect.geostats import merge_coincident
 from prospect.grid import ChunkWindow, RegionGrid
 from prospect.ingest.layers import Layer
@@ -135,6 +136,9 @@ def plan_points(source: PointSource, grid: RegionGrid) -> list[Layer]:
         Missing/unreadable table, no rows, missing columns, no point in the region.
     """
     if not source.interpolate and not source.distance:
+        if not Path(source.path).exists():  # read later (labels): say so at the first stage
+            raise InputFileError(f"{source.path}: point table of source {source.name!r} not "
+                                 "found; check the path in the config")
         return []
     table = read_points(source.path, **source_options(source), columns=source.columns,
                         to_crs=grid.crs)

@@ -44,3 +44,34 @@ def test_an_indices_section_naming_no_index_is_refused_at_load(
     result = cli("run", sandbox.job_path, "-o", sandbox.out)
     assert_clean_error(result, 2, "job.yaml", "'indices'", "names no index", "--list")
     assert not sandbox.out.exists()
+
+
+RASTER = {"kind": "raster", "name": "heat", "path": "heat.tif"}
+
+
+@pytest.mark.parametrize(("changes", "key", "meant"), [
+    ({"sorces": [RASTER]}, "sorces", "sources"),
+    ({"sources": [{**RASTER, "nodta": 0}]}, "sources.0.raster.nodta", "nodata"),
+    ({"sources": [{"kind": "points", "name": "w", "path": "w.csv", "column": ["li"]}]},
+     "sources.0.points.column", "columns"),
+    ({"indices": {"name": ["NDVI"]}}, "indices.name", "names"),
+    ({"tiles": {"layers": [{"variable": "probability", "colourmap": "magma"}]}},
+     "tiles.layers.0.colourmap", "colormap"),
+    ({"sources": [{"kind": "raster", "name": "heat",
+                   "scenes": [{"path": "heat.tif", "dat": "2020-01-01"}]}]},
+     "sources.0.raster.scenes.0.dat", "date"),
+], ids=["top", "raster", "points", "indices", "tiles", "scene"])
+def test_a_misspelt_key_is_named_with_the_key_meant(
+    sandbox: Sandbox, cli, changes: dict, key: str, meant: str,
+) -> None:
+    sandbox.write_job(**changes)
+    result = cli("run", sandbox.job_path, "-o", sandbox.out)
+    assert_clean_error(result, 2, "job.yaml", f"unknown key '{key}'", f"did you mean '{meant}'?")
+    assert not sandbox.out.exists()
+
+
+def test_an_unknown_key_far_from_any_lists_the_keys_allowed(sandbox: Sandbox, cli) -> None:
+    sandbox.write_job(sources=[{**RASTER, "zzzzzz": 1}])
+    result = cli("run", sandbox.job_path, "-o", sandbox.out)
+    assert_clean_error(result, 2, "unknown key 'sources.0.raster.zzzzzz'",
+                       "keys allowed here:", "nodata", "scale")

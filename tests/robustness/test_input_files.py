@@ -164,3 +164,13 @@ def test_a_categorical_band_the_file_scales_is_refused(sandbox: Sandbox, cli) ->
     result = cli("ingest", sandbox.job_path, "-o", sandbox.out)
     assert_clean_error(result, 1, "scaled.tif", "categorical", "scale 0.5", "remove the file's")
     assert not (sandbox.out / "cube.zarr").exists()
+
+
+def test_a_points_file_read_only_later_is_checked_at_ingest(sandbox: Sandbox, cli) -> None:
+    # a labels-only source makes no cube layer; its missing file was found at 'train'
+    sandbox.write_job(sources=[{"kind": "raster", "name": "heat", "path": "heat.tif"},
+                               {"kind": "points", "name": "wells", "path": "no such.csv",
+                                "columns": ["li"]}])
+    result = cli("ingest", sandbox.job_path, "-o", sandbox.out)
+    assert_clean_error(result, 1, "no such.csv", "source 'wells' not found", "path")
+    assert not (sandbox.out / "cube.zarr").exists()
