@@ -220,6 +220,11 @@ def read_labels(
     """
     occ = read_occurrences(source.path, grid, **source_options(source),
                            value_column=labels.value_column)
+    graded = labels.threshold is not None or labels.threshold_quantile is not None
+    if graded and not np.isfinite(occ.values).any():
+        raise DataError(f"{source.path}: column {labels.value_column!r} holds no numeric "
+                        "grade in any record; check 'model.labels.value_column' or the "
+                        "table's decimal separator")
     positive, threshold = grade_positives(occ.values, threshold=labels.threshold,
                                           quantile=labels.threshold_quantile)
     # a record without a grade (not analysed) is neither above nor below the threshold
@@ -257,10 +262,22 @@ def build_training_set(
     counts: dict[str, Any] = {**labels.counts, "records_without_geometry": occ.n_dropped,
                               "grade_threshold": threshold}
     if labels.n_positive < 2:
+        c = labels.counts
+        graded = "" if threshold is None else \
+            f", a grade of at least {threshold:g} in {lab.value_column!r}"
         raise DataError(
-            f"{source.path}: only {labels.n_positive} positive cell(s) inside the grid "
-            f"(threshold {threshold}); lower the threshold or check the points' CRS"
-        )
+            f"{source.path}: {labels.n_positive} positive cell(s) on the grid of region "
+            f"{grid.name!r} ({c['records']} record(s), {c['outside_grid']} outside the "
+            f"region, {c['merged_into_shared_cell']} sharing a cell with another{graded}); "
+            "training needs at least 2: "
+            + ("lower the threshold, " if threshold is not None else "")
+            + "add occurrences, or check the coordinate columns and the crs of the source")
+    if lab.negatives == "below_threshold" and int((labels.label == 0).sum()) < 2:
+        raise DataError(
+            f"{source.path}: {int((labels.label == 0).sum())} negative cell(s): "
+            f"'negatives: below_threshold' takes the records graded below {threshold:g} "
+            f"in {lab.value_column!r}, and fewer than 2 are; raise the threshold or use "
+            "'negatives: both' (background cells too)")
     pos = labels.label == 1
     keep_neg = lab.negatives in ("below_threshold", "both")
     sel = pos | keep_neg
@@ -299,8 +316,9 @@ def build_training_set(
     n_pos = int((y == 1).sum())
     if n_pos < 2 or (y == 0).sum() < 2:
         raise DataError(
-            f"after dropping cells without data, {n_pos} positives and {(y == 0).sum()} "
-            "negatives remain; the occurrences may lie outside the evidence layers"
+            f"{source.path}: after dropping cells without data, {n_pos} positives and "
+            f"{(y == 0).sum()} negatives remain (at least 2 of each are needed); the "
+            "occurrences may lie outside the evidence layers"
         )
     # area weights: each background row stands for its share of the unlabelled valid area
     weight = np.ones(y.size)

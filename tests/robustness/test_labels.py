@@ -1,0 +1,52 @@
+"""Label sets that cannot train a model: training refuses them with the reason and the fix.
+
+Each case ingests a tiny SYNTHETIC job, then runs the real ``prospect train`` on it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from .conftest import Sandbox, assert_clean_error
+
+X0, Y0 = 500000.0, 1350000.0
+PLACES = [(X0 + 20 + 360 * a, Y0 + 20 + 360 * b)
+          for a, b in np.random.default_rng(0).random((30, 2))]
+
+
+def _job(box: Sandbox, rows: list[str], labels: dict) -> None:
+    (box.root / "wells.csv").write_text("x,y,li\n" + "\n".join(rows) + "\n")
+    box.write_job(
+        sources=[{"kind": "raster", "name": "heat", "path": "heat.tif"},
+                 {"kind": "points", "name": "wells", "path": "wells.csv", "x": "x", "y": "y",
+                  "crs": "EPSG:32619", "columns": ["li"]}],
+        model={"mineral": "lithium", "estimator": "random_forest",
+               "labels": {"source": "wells", **labels}, "cv": {"kind": "random", "n_splits": 2}})
+
+
+GRADED = {"value_column": "li", "threshold": 100, "negatives": "below_threshold"}
+
+
+@pytest.mark.parametrize(("rows", "labels", "needles"), [
+    ([f"{x},{y},5" for x, y in PLACES], GRADED,
+     ["0 positive cell(s)", "a grade of at least 100 in 'li'", "lower the threshold"]),
+    ([f"{x},{y},500" for x, y in PLACES], GRADED,
+     ["0 negative cell(s)", "below_threshold", "negatives: both"]),
+    ([f"{x + 10_000},{y},500" for x, y in PLACES], {},
+     ["0 positive cell(s)", "30 outside the region", "crs"]),
+    ([f"{X0 + 100},{Y0 + 100},500" for _ in PLACES], {},
+     ["1 positive cell(s)", "29 sharing a cell", "add occurrences"]),
+    ([f"{x},{y}," for x, y in PLACES], {"value_column": "li", "threshold": 100},
+     ["column 'li' holds no numeric grade", "value_column"]),
+], ids=["no-positive", "no-negative", "outside", "one-place", "no-grades"])
+def test_a_label_set_that_cannot_train_is_refused_with_the_reason(
+    sandbox: Sandbox, cli, scheduler: str, rows: list[str], labels: dict, needles: list[str],
+) -> None:
+    _job(sandbox, rows, labels)
+    ingest = cli("ingest", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
+    assert ingest.code == 0, ingest.err[-3000:]
+    result = cli("train", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
+    assert_clean_error(result, 1, "wells.csv", *needles)
+    assert not (sandbox.out / "model").exists()
+    assert sandbox.untouched()
