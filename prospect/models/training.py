@@ -262,13 +262,13 @@ def build_training_set(
     counts: dict[str, Any] = {**labels.counts, "records_without_geometry": occ.n_dropped,
                               "grade_threshold": threshold}
     if labels.n_positive < 2:
-        c = labels.counts
+        seen = labels.counts
         graded = "" if threshold is None else \
             f", a grade of at least {threshold:g} in {lab.value_column!r}"
         raise DataError(
             f"{source.path}: {labels.n_positive} positive cell(s) on the grid of region "
-            f"{grid.name!r} ({c['records']} record(s), {c['outside_grid']} outside the "
-            f"region, {c['merged_into_shared_cell']} sharing a cell with another{graded}); "
+            f"{grid.name!r} ({seen['records']} record(s), {seen['outside_grid']} outside the "
+            f"region, {seen['merged_into_shared_cell']} sharing a cell with another{graded}); "
             "training needs at least 2: "
             + ("lower the threshold, " if threshold is not None else "")
             + "add occurrences, or check the coordinate columns and the crs of the source")
