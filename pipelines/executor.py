@@ -70,8 +70,8 @@ class StageExecutor:
         return value if self.client is None else ship(self.client, value, replicate=replicate)
 
     def map_unordered(self, fn: Callable[..., R],
-                      batches: Iterable[Sequence[tuple[K, tuple[Any, ...]]]]
-                      ) -> Iterator[tuple[K, Any]]:
+                      batches: Iterable[Sequence[tuple[K, tuple[Any, ...]]]], *,
+                      one_per_thread: bool = False) -> Iterator[tuple[K, Any]]:
         """``(key, future)`` for every ``(key, args)`` of ``batches``, as each call finishes.
 
         Each future is done (:meth:`gather` takes its value: gather many at once, one round
@@ -86,6 +86,13 @@ class StageExecutor:
         gathered at once, two local workers). Here each call runs when its batch is yielded and
         comes back before the next is run, as a finished
         :class:`concurrent.futures.Future`.
+
+        ``one_per_thread``: on a cluster, at most one call per worker thread is submitted at
+        a time, the next one (in the order given) as soon as one finishes, so the worker
+        that finishes first takes it. For few long calls: the scheduler hands all the
+        calls of a batch out at once, as many to each worker, and with four calls of
+        0.5-0.8 s on two workers one worker then idled for 0.3 s while the other ran
+        its second call (``benchmarks/bench_scale.py``'s ingest, issue 19 point 2).
         """
         if self.client is None:
             for batch in batches:
@@ -96,19 +103,37 @@ class StageExecutor:
             return
         from distributed import as_completed
 
+        client = self.client
         keys: dict[Any, K] = {}
         landed = as_completed()
+        waiting: list[tuple[K, tuple[Any, ...]]] = []
+        slots = sum(client.nthreads().values()) if one_per_thread else 0
+
+        def send(calls: Sequence[tuple[K, tuple[Any, ...]]]) -> None:
+            columns = list(zip(*(args for _, args in calls), strict=True))
+            futures = client.map(fn, *columns, pure=False)
+            keys.update(zip(futures, (key for key, _ in calls), strict=True))
+            landed.update(futures)
+
         try:
             for batch in batches:
                 if not batch:
                     continue
-                columns = list(zip(*(args for _, args in batch), strict=True))
-                futures = self.client.map(fn, *columns, pure=False)
-                keys.update(zip(futures, (key for key, _ in batch), strict=True))
-                landed.update(futures)
+                if slots:  # what the free threads take now; the rest waits its turn
+                    waiting.extend(batch)
+                    running = sum(1 for f in keys if not f.done())
+                    now, waiting = waiting[:max(0, slots - running)], waiting[
+                        max(0, slots - running):]
+                    if now:
+                        send(now)
+                else:
+                    send(batch)
             for future in landed:
                 if future.status != "finished":
                     future.result()  # raises the call's error
+                if waiting:
+                    send(waiting[:1])
+                    del waiting[:1]
                 yield keys[future], future
         finally:
             # one message for the calls still pending (cancelling a finished one is a

@@ -131,7 +131,7 @@ def _run_tasks(
 
     landed: list[Any] = []
     try:
-        for key, chunk in executor.map_unordered(ingest_chunks, calls()):
+        for key, chunk in executor.map_unordered(ingest_chunks, calls(), one_per_thread=True):
             progress.advance(task_id, len(todo[key]))
             if any(part.name in reporting for part, _ in todo[key]):
                 landed.append(chunk)

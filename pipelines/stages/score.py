@@ -177,15 +177,20 @@ def run(ctx: RunContext) -> StageResult:
                                           "long_name": str(ds[name].attrs.get("long_name",
                                                                              name))})
                for name in OUTPUTS}
+    # while the workers deliver the maps: their STAC items (written once the COGs are)
+    # and the map at the training positives (issue 19 point 2: 0.05-0.1 s that ran after
+    # the last task)
+    items = {name: stac_item(item_id=f"{ctx.job.name}-{name}", cog=score_dir / f"{name}.tif",
+                             grid=grid, variable=name, attrs=dict(ds[name].attrs),
+                             properties=props) for name in OUTPUTS}
+    positives = _positive_probabilities(ctx, cfg)
     track(list(futures.values()), ctx, "score: COGs and quick-looks")
     delivered = {name: future.result() for name, future in futures.items()}
     outputs.update({name: d["cog"] for name, d in delivered.items()})
-    for name, d in delivered.items():
-        item = stac_item(item_id=f"{ctx.job.name}-{name}", cog=Path(d["cog"]), grid=grid,
-                         variable=name, attrs=dict(ds[name].attrs), properties=props)
-        write_json(score_dir / f"{name}.json", item)
+    for name in delivered:
+        write_json(score_dir / f"{name}.json", items[name])
         outputs[f"{name}_stac"] = str(score_dir / f"{name}.json")
-    metrics, problems = _map_metrics(delivered["probability"], ctx, cfg)
+    metrics, problems = _map_metrics(delivered["probability"], ctx, positives)
     for problem in problems:
         ctx.console.print(f"  [yellow]{problem}[/yellow]")
     report = write_score_report(
@@ -228,30 +233,41 @@ def deliver_map(cube: Path, name: str, score_dir: Path, grid: RegionGrid,
     return {"cog": str(cog), "quicklook": look, "hist": hist, "finite": finite}
 
 
-def _map_metrics(delivered: dict[str, Any], ctx: RunContext,
-                 cfg: ModelConfig) -> tuple[dict[str, Any], list[str]]:
+def _positive_probabilities(ctx: RunContext, cfg: ModelConfig) -> np.ndarray | str:
+    """The published ``probability`` at the training positives' cells, or why the labels
+    cannot be read (moved or changed since training).
+
+    The labels are read as the train stage reads them
+    (:func:`prospect.models.training.read_labels`); only the chunks holding them are read.
+    """
+    try:
+        labels, _, _ = read_labels(labels_source(ctx.job.sources, cfg), ctx.grid, cfg.labels)
+    except ProspectError as exc:
+        return f"map capture metrics not computed: the labels cannot be read: {exc}"
+    keep = labels.label == 1
+    prob = open_cube(ctx.cube_path, chunks=None)["probability"]  # reads only their chunks
+    return np.asarray(prob.isel(y=xr.DataArray(labels.rows[keep], dims="p"),
+                                x=xr.DataArray(labels.cols[keep], dims="p")).values)
+
+
+def _map_metrics(delivered: dict[str, Any], ctx: RunContext, positives: np.ndarray | str
+                 ) -> tuple[dict[str, Any], list[str]]:
     """Coverage and the in-sample success rate of the map (training positives vs all cells),
     and the reasons for any metric that could not be computed.
 
     Area quantiles come from the fixed-bin histogram :func:`deliver_map` made (bounded
-    memory); the positives' probabilities are read at their cells only. The labels are
-    read as the train stage reads them (:func:`prospect.models.training.read_labels`); when
-    they cannot be read (moved or changed since training), the capture figures are left
-    out and the reason is returned, for the console, the report and the run record.
+    memory); ``positives`` are the map's values at the training positives
+    (:func:`_positive_probabilities`), or the reason they could not be read, which is
+    returned for the console, the report and the run record (the capture figures are
+    then left out).
     """
     bins, hist = HISTOGRAM_BINS, delivered["hist"]
     size = int(np.prod(ctx.grid.shape))
     out: dict[str, Any] = {"scored_share": round(delivered["finite"] / size, 4)}
-    try:
-        labels, _, _ = read_labels(labels_source(ctx.job.sources, cfg), ctx.grid, cfg.labels)
-    except ProspectError as exc:
-        return out, [f"map capture metrics not computed: the labels cannot be read: {exc}"]
-    keep = labels.label == 1
-    prob = open_cube(ctx.cube_path, chunks=None)["probability"]  # reads only their chunks
-    ps = np.asarray(prob.isel(y=xr.DataArray(labels.rows[keep], dims="p"),
-                              x=xr.DataArray(labels.cols[keep], dims="p")).values)
+    if isinstance(positives, str):
+        return out, [positives]
     # in-sample success rate: cells of the histogram bin holding the cut-off are tied and
     # shared in proportion, as the train stage's top-area captures are
-    for key, share in top_capture_binned(ps, hist, bins).items():
+    for key, share in top_capture_binned(positives, hist, bins).items():
         out[f"map_{key}"] = round(share, 4) if np.isfinite(share) else None
     return out, []

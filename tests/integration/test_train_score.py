@@ -291,7 +291,8 @@ def test_map_metrics_report_labels_that_cannot_be_read(trained, scene, tmp_path)
     job = load_job(job_path)
     ctx = RunContext(job=job, out_dir=out, grid=resolve_grid(job))
     delivered = {"hist": np.ones(score.HISTOGRAM_BINS.size - 1, np.int64), "finite": 10}
-    metrics, problems = score._map_metrics(delivered, ctx, job.model)
+    metrics, problems = score._map_metrics(
+        delivered, ctx, score._positive_probabilities(ctx, job.model))
     assert set(metrics) == {"scored_share"}
     (problem,) = problems
     assert "map capture metrics not computed" in problem and "moved.csv" in problem

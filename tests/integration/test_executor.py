@@ -1,0 +1,69 @@
+"""The stage executor on a real local cluster: calls submitted one per worker thread."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+
+def _span(i: int, seconds: float) -> tuple[int, float, float]:
+    start = time.time()
+    time.sleep(seconds)
+    return i, start, time.time()
+
+
+def _span_tasks(dask_scheduler=None) -> int:
+    return sum(1 for key in dask_scheduler.tasks if str(key).startswith("_span"))
+
+
+def _fail(i: int) -> int:
+    raise ValueError(f"call {i} failed")
+
+
+@pytest.fixture(scope="module")
+def client():
+    from distributed import Client
+
+    from pipelines.cluster import local_cluster
+
+    cluster = local_cluster(2, threads_per_worker=1)
+    with Client(cluster) as c:
+        yield c
+    cluster.close()
+
+
+def test_one_per_thread_keeps_at_most_a_call_per_thread_running(client) -> None:
+    from pipelines.executor import StageExecutor
+
+    executor = StageExecutor(client)
+    calls = [(i, (i, 0.3)) for i in range(5)]
+    done, known = [], []
+    for key, future in executor.map_unordered(_span, [calls], one_per_thread=True):
+        # the calls the scheduler holds (at the first result: the first two and the one
+        # submitted when one of them finished, not all five)
+        known.append(client.run_on_scheduler(_span_tasks))
+        done.append((key, future))
+    assert known[0] <= 3, known
+    assert sorted(key for key, _ in done) == list(range(5))
+    spans = [future for _, future in done]
+    spans = sorted(executor.gather(spans), key=lambda s: s[1])
+    # the first two given start first, and never more than two run at once: each later
+    # call starts once an earlier one has finished
+    assert {i for i, _, _ in spans[:2]} == {0, 1}
+    for _, start, _ in spans:
+        assert sum(1 for _, a, b in spans if a <= start < b) <= 2
+    for _, start, _ in spans[2:]:
+        assert any(b <= start + 0.01 for _, _, b in spans)
+
+
+def test_one_per_thread_raises_the_first_error(client) -> None:
+    from pipelines.executor import StageExecutor
+
+    executor = StageExecutor(client)
+    with pytest.raises(ValueError, match=r"call [01] failed"):
+        for _ in executor.map_unordered(_fail, [[(i, (i,)) for i in range(4)]],
+                                        one_per_thread=True):
+            pass
