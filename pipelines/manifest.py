@@ -11,7 +11,9 @@ skips a stage when :meth:`Manifest.finished` says its record is still good:
   ingest or indices,
 * no earlier stage of the pipeline finished after it (a recomputed ingest makes indices,
   train, score and tiles stale),
-* its input files are unchanged (size and mtime, else SHA-256) and its outputs exist.
+* its input files are unchanged (size and mtime, else SHA-256) and its outputs exist:
+  its cubes' variables and its other files and folders (a model, COGs, tile archives)
+  have the chunk files / files and sizes it wrote (:mod:`pipelines.verify`).
 
 Each run appends an entry to ``runs`` naming the stages it ran and those it skipped, with
 the reason, and the worker count and scheduler it ran on.
@@ -157,6 +159,9 @@ class Manifest:
         for label, out in rec.get("outputs", {}).items():
             if isinstance(out, str) and not verify.resolve(self.path.parent, out).exists():
                 return False, f"output {label} ({out}) is missing"
+        files = verify.check_files(self.path.parent, rec.get("outputs", {}), rec.get("files"))
+        if files:
+            return False, files
         made_here = order[: order.index(name) + 1] if name in order else None
         damaged, _ = verify.check(self.path.parent, self.verify_record(name, made_by=made_here))
         if damaged:
@@ -264,6 +269,7 @@ class Manifest:
             "outputs": {k: verify.relative_to(self.path.parent, v)
                         for k, v in result.outputs.items()},
             "verify": inventory,
+            "files": verify.file_inventory(self.path.parent, result.outputs),
             "metrics": result.metrics,
             "notes": result.notes,
             "input_files": files,

@@ -25,8 +25,8 @@ from typing import Any
 
 from prospect.errors import StageError
 
-__all__ = ["Damage", "check", "inspect", "inventory", "mark_damaged", "relative_to", "repair",
-           "resolve"]
+__all__ = ["Damage", "check", "check_files", "file_inventory", "inspect", "inventory",
+           "mark_damaged", "relative_to", "repair", "resolve"]
 
 
 def relative_to(out_dir: Path, value: Any) -> Any:
@@ -108,6 +108,58 @@ def inventory(out_dir: Path, outputs: Mapping[str, Any]) -> dict[str, dict[str, 
             variables[array.name] = {"chunks": len(keys), "keys": _digest(keys), "bytes": size}
         found[str(relative_to(out_dir, str(cube)))] = variables
     return found
+
+
+def _files_under(path: Path) -> tuple[list[str], int]:
+    """The files of ``path`` (itself when a file; sorted keys) and their total size."""
+    if path.is_file():
+        return [path.name], path.stat().st_size
+    keys: list[str] = []
+    size = 0
+    for root, _, files in os.walk(path):
+        rel = os.path.relpath(root, path)
+        keys.extend(f"{rel}/{f}" for f in files)
+        size += sum(os.stat(os.path.join(root, f)).st_size for f in files)
+    return sorted(keys), size
+
+
+def file_inventory(out_dir: Path, outputs: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Files and folders among ``outputs`` that are not cubes (a model, COGs, a tile
+    archive, a pyramid): ``{label: {"files": n, "keys": digest, "bytes": size}}``.
+
+    What :func:`check_files` compares on resume: a file removed, added or of another size
+    (a truncated COG or archive, a lost tile) is found with one ``stat`` per file.
+    """
+    found: dict[str, dict[str, Any]] = {}
+    for label, value in outputs.items():
+        if not isinstance(value, str):
+            continue
+        path = resolve(Path(out_dir), value)
+        if not path.exists() or _cube_of(path) is not None:
+            continue
+        keys, size = _files_under(path)
+        found[label] = {"files": len(keys), "keys": _digest(keys), "bytes": size}
+    return found
+
+
+def check_files(out_dir: Path, outputs: Mapping[str, Any],
+                record: Mapping[str, Any] | None) -> str | None:
+    """Why a finished stage's file outputs are no longer as it wrote them (``None``: they
+    are; ``record``: its :func:`file_inventory`)."""
+    for label, expected in (record or {}).items():
+        value = outputs.get(label)
+        if not isinstance(value, str) or not isinstance(expected, dict):
+            continue
+        path = resolve(Path(out_dir), value)
+        if not path.exists():
+            return f"output {label} ({value}) is missing"
+        keys, size = _files_under(path)
+        if _digest(keys) != expected.get("keys"):
+            return f"output {label} ({value}): files were removed or added since it was written"
+        if size != expected.get("bytes"):
+            return (f"output {label} ({value}) changed size since it was written (truncated "
+                    "or rewritten)")
+    return None
 
 
 @dataclass
