@@ -217,7 +217,9 @@ def read_features(
     path = Path(path)
     columns = list(columns or [])
     if not path.is_file():
-        raise InputFileError(f"{path}: point table not found; check the path in the config")
+        what = "a folder, not a table; give the path of the file inside it" \
+            if path.is_dir() else "point table not found; check the path"
+        raise InputFileError(f"{path}: {what} in the config")
     if path.suffix.lower() in TEXT_SUFFIXES:
         frame = read_table(path)
         missing = [c for c in (x, y, *columns) if c not in frame.columns]

@@ -325,6 +325,9 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
     """
     name = gdal_path(path, variable)
     if not str(path).startswith("/vsi") and not Path(path).is_file():
+        if Path(path).is_dir():
+            raise InputFileError(f"{path}: a folder, not a raster file; give the path of the "
+                                 "file inside it in the config")
         raise InputFileError(f"{path}: raster file not found; check the path in the config")
     try:
         with rasterio.open(name) as src:

@@ -76,9 +76,14 @@ def list_layers(path: Path | str) -> list[str]:
 
 
 def _check_layer(path: Path, layer: str | None) -> None:
+    """An unknown ``layer`` is refused, and so is ``None`` for a file of several layers
+    (GDAL would take the first, another table than meant, with a bare Python warning)."""
     layers = list_layers(path)
     if layer is not None and layer not in layers:
         raise DataError(f"{path}: no layer {layer!r}; layers are {layers}")
+    if layer is None and len(layers) > 1:
+        raise DataError(f"{path}: holds {len(layers)} layers ({', '.join(layers)}); name the "
+                        "one to read with 'layer:' in the config")
 
 
 def layer_crs(path: Path | str, *, layer: str | None = None, crs: str | None = None) -> str:

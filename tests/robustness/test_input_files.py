@@ -174,3 +174,34 @@ def test_a_points_file_read_only_later_is_checked_at_ingest(sandbox: Sandbox, cl
     result = cli("ingest", sandbox.job_path, "-o", sandbox.out)
     assert_clean_error(result, 1, "no such.csv", "source 'wells' not found", "path")
     assert not (sandbox.out / "cube.zarr").exists()
+
+
+@pytest.mark.parametrize("kind", ["points", "vector"])
+def test_a_file_of_several_layers_without_layer_is_refused_naming_them(
+    sandbox: Sandbox, cli, scheduler: str, kind: str,
+) -> None:
+    import geopandas as gpd
+
+    gpkg = sandbox.root / "survey.gpkg"
+    for layer in ("vector", "points"):  # the polygons first: GDAL's default layer
+        gpd.read_file(_shapefile(sandbox, layer)).to_file(gpkg, layer=layer, driver="GPKG")
+    source = {**SOURCES[kind], "path": "survey.gpkg"}
+    sandbox.write_job(sources=[source])
+    result = cli("ingest", sandbox.job_path, "-o", sandbox.out)
+    assert_clean_error(result, 1, "survey.gpkg", "2 layers (vector, points)", "'layer:'")
+    assert "UserWarning" not in result.err
+    sandbox.write_job(sources=[{**source, "layer": kind}])  # naming it reads it
+    again = cli("ingest", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
+    assert again.code == 0, again.err[-3000:]
+
+
+@pytest.mark.parametrize(("source", "name"), [
+    ({"kind": "raster", "name": "heat", "path": "data.tif"}, "data.tif"),
+    ({"kind": "points", "name": "wells", "path": "data.csv", "distance": True}, "data.csv"),
+])
+def test_a_folder_given_as_a_file_is_named_as_a_folder(sandbox: Sandbox, cli, source: dict,
+                                                       name: str) -> None:
+    (sandbox.root / name).mkdir()
+    sandbox.write_job(sources=[source])
+    result = cli("ingest", sandbox.job_path, "-o", sandbox.out)
+    assert_clean_error(result, 1, name, "a folder, not a", "file inside it")
