@@ -12,8 +12,10 @@ pass over memory whatever the number of indices. Inside a group, indices share i
 vectorises it), so a loop reads its bands once per pixel for all its indices and one
 index's float64 divisions run beside the others' arithmetic. Costly sub-expressions that
 several indices share (:func:`shared_subexpressions`) are computed once per tile into a
-float64 scratch row; with many indices and a large output the loops store with
-non-temporal stores inside the vectorised loop, so no output line is read into cache
+float64 scratch row (in the loops of the exact fast powers where there are any: their
+polynomials leave the divider idle, see :data:`FAST_LOOP_CREDIT`); with many indices
+and a large output the loops store with non-temporal stores inside the vectorised loop,
+so no output line is read into cache
 before it is written (:data:`STREAM_MIN_INDICES`); the group functions ask LLVM for
 512-bit vectors.
 ``fastmath`` is off so NaN and division by zero follow IEEE rules exactly like numpy.
@@ -255,6 +257,18 @@ the 2-vCPU machine (100 indices, one thread, CPU time in cache, busy machine): s
 with 8 indices a loop 160 ns a pixel against 95 with plain stores; with 4 a loop 79
 against 78.5."""
 
+FAST_LOOP_CREDIT = 4
+"""Divider work (float64 divisions and square roots, see :func:`plan_loops`) a fast
+power's loop is credited with before the shared values and the other indices are spread:
+its exp/log or cube-root polynomials keep the vector ports busy and leave the divider
+idle, so the divisions placed there run beside them (the 100-index kernel is held by the
+divider: about 46 of its 58-60 ns a pixel on one thread). Measured on the 2-vCPU machine
+(100 indices, A/B in one process, same bytes, busy machine, load 5-9): one thread in
+cache, a fast power alone in its loop 62.8-64.5 ns a pixel, with plain indices (credit
+2) 58.2-60.2, with the shared values too 57.6; the benchmark's strips on two threads
+(streaming, 4 indices a loop) 46.5 alone, 42.0-42.9 with plain indices, 38.4 with the
+shared values and a credit of 4."""
+
 LOOP_CHECKS = 96
 """Most run-time overlap checks a loop may need (see :func:`_checks`): LLVM gives up
 vectorising a loop beyond about 128 (measured: 10 outputs and 11 inputs, or 12 and 6,
@@ -368,9 +382,11 @@ def _size(expr: Expr) -> int:
     return 1
 
 
-def _loads(expr: Expr, inputs: Sequence[str], nodata: Sequence[str | None]) -> list[str]:
-    """Statements reading the inputs and shared values ``expr`` uses at pixel ``j``."""
-    used = set(variables(expr))
+def _loads(expr: Expr, inputs: Sequence[str], nodata: Sequence[str | None],
+           computed: Sequence[int] = ()) -> list[str]:
+    """Statements reading the inputs and shared values ``expr`` uses at pixel ``j``
+    (not the shared values ``computed`` in the same loop)."""
+    used = set(variables(expr)) - {f"{_SHARED}{k}" for k in computed}
     loads = []
     for i, name in enumerate(inputs):
         if name in used:
@@ -389,30 +405,31 @@ def _names(inputs: Sequence[str], n_shared: int) -> dict[str, str]:
     return names
 
 
-def _shared_source(shared: Sequence[Expr], inputs: Sequence[str],
+def _shared_source(shared: Sequence[Expr], which: Sequence[int], inputs: Sequence[str],
                    nodata: Sequence[str | None]) -> tuple[str, str]:
-    """The function filling ``c[k, :m]`` with shared value ``k`` on one tile, and its
-    argument list."""
+    """The function filling ``c[k, :m]`` with shared value ``k`` (each of ``which``) on
+    one tile, and its argument list."""
     used: set[str] = set()
-    for expr in shared:
-        used.update(variables(expr))
+    for k in which:
+        used.update(variables(shared[k]))
     idx = [i for i, name in enumerate(inputs) if name in used]
     args = ", ".join(f"b{i}" for i in idx)
     names = _names(inputs, len(shared))
     lines = [f"    r{i} = b{i}[i, j0:j1]" for i in idx] + ["    m = j1 - j0"]
     lines += [f"    c{k} = c[{k}]" for k in range(len(shared))]
-    for k, expr in enumerate(shared):
+    for k in which:
         lines.append("    for j in range(m):")
-        lines += [f"        {line}" for line in _loads(expr, inputs, nodata)]
-        lines.append(f"        c{k}[j] = {py_expr(expr, names)}")
+        lines += [f"        {line}" for line in _loads(shared[k], inputs, nodata)]
+        lines.append(f"        c{k}[j] = {py_expr(shared[k], names)}")
     source = _GROUP.format(fname="_fill_shared", args=args, rows="\n".join(lines), body="")
     return source, args
 
 
-def _divider_work(expr: Expr) -> int:
+def _divider_work(expr: Expr, whole: bool = False) -> int:
     """Float64 divisions and square roots in ``expr`` (each distinct sub-tree once, as
-    LLVM computes it once; the root ratio is divided in float32 and not counted): the
-    work of the CPU's divider, which runs beside the other arithmetic."""
+    LLVM computes it once; the root ratio of an index is divided in float32 and not
+    counted, unless ``whole``, as for a shared value): the work of the CPU's divider,
+    which runs beside the other arithmetic."""
     seen: set[Expr] = set()
 
     def visit(node: Expr) -> None:
@@ -429,7 +446,7 @@ def _divider_work(expr: Expr) -> int:
             for a in node.args:
                 visit(a)
 
-    for tree in _stored_subtrees(expr):
+    for tree in [expr] if whole else _stored_subtrees(expr):
         visit(tree)
     return len(seen)
 
@@ -441,61 +458,112 @@ def _checks(n_out: int, reads: set[str]) -> int:
 
 
 def plan_loops(exprs: Sequence[Expr], fast: Sequence[bool],
-               per_loop: int | None = None) -> list[list[int]]:
-    """Indices (positions in ``exprs``) grouped into inner loops.
+               per_loop: int | None = None, shared: Sequence[Expr] = ()
+               ) -> tuple[list[list[int]], list[list[int]]]:
+    """Indices (positions in ``exprs``) grouped into inner loops, and the shared values
+    (positions in ``shared``, see :func:`shared_subexpressions`) each loop computes.
 
-    Each index on the exact fast-power path gets a loop of its own (it has its own
-    fallback pass). The others share loops of up to ``per_loop`` (default
-    :data:`LOOP_INDICES`), each loop reading
+    Each index on the exact fast-power path heads a loop of its own (it has its own
+    fallback pass, for that index alone). The others share loops of up to ``per_loop``
+    (default :data:`LOOP_INDICES`, a fast power's loop included), each loop reading
     its inputs once per pixel for all its indices; indices with float64 divisions or
     square roots are spread over the loops (heaviest first, each to the loop with the
     least such work so far, ties to the loop that already reads most of its inputs), so
     that the divider works beside the other arithmetic instead of stalling its own loop.
+    A fast power's loop starts with :data:`FAST_LOOP_CREDIT` of that work in hand: its
+    polynomials keep the other ports busy and leave the divider idle, so it takes the
+    first divisions. The shared values (divisions and square roots too) are placed first,
+    in the fast powers' loops only (they run before the others); those not placed
+    (no fast power, or a shared value written over another) are left to ``_fill_shared``.
     A loop is kept under :data:`LOOP_CHECKS` run-time overlap checks (see :func:`_checks`):
     beyond that LLVM leaves it scalar.
     """
     plain = [k for k in range(len(exprs)) if not fast[k]]
+    heads = [k for k in range(len(exprs)) if fast[k]]
     work = {k: _divider_work(exprs[k]) for k in plain}
-    reads_of = {k: set(variables(exprs[k])) for k in plain}
+    reads_of = {k: set(variables(exprs[k])) for k in range(len(exprs))}
     per_loop = per_loop or LOOP_INDICES
-    n_loops = -(-len(plain) // per_loop)
-    loops: list[list[int]] = [[] for _ in range(n_loops)]
-    load = [0] * n_loops
-    reads: list[set[str]] = [set() for _ in range(n_loops)]
+    loops: list[list[int]] = [[k] for k in heads]
+    hosted: list[list[int]] = [[] for _ in heads]
+    load = [-FAST_LOOP_CREDIT] * len(heads)
+    reads: list[set[str]] = [set(reads_of[k]) for k in heads]
+    n_rows = [2] * len(heads)  # rows written: the index and its bad flags
+
+    def fits(q: int, more: set[str]) -> bool:
+        return _checks(n_rows[q] + 1, reads[q] | more) <= LOOP_CHECKS
+
+    host = heads and not any(
+        name.startswith(_SHARED) for e in shared for name in variables(e))
+    where: dict[str, int] = {}
+    if host:
+        for t in sorted(range(len(shared)), key=lambda t: (-_divider_work(shared[t], True), t)):
+            more = set(variables(shared[t]))
+            # the loops run in order: no earlier fast power may read it
+            first = min((q for q in range(len(heads)) if f"{_SHARED}{t}" in reads[q]),
+                        default=len(heads))
+            ok = [q for q in range(len(heads)) if q <= first and fits(q, more)]
+            if not ok:
+                continue
+            q = min(ok, key=lambda q: (load[q], len(more - reads[q]), q))
+            hosted[q].append(t)
+            load[q] += _divider_work(shared[t], True)
+            reads[q] |= more
+            n_rows[q] += 1
+            where[f"{_SHARED}{t}"] = q
+    n_plain = max(0, -(-(len(plain) - len(heads) * (per_loop - 1)) // per_loop))
+    loops += [[] for _ in range(n_plain)]
+    hosted += [[] for _ in range(n_plain)]
+    load += [0] * n_plain
+    reads += [set() for _ in range(n_plain)]
+    n_rows += [0] * n_plain
     for k in sorted(plain, key=lambda k: (-work[k], k)):
-        fits = [q for q in range(len(loops)) if len(loops[q]) < per_loop
-                and _checks(len(loops[q]) + 1, reads[q] | reads_of[k]) <= LOOP_CHECKS]
-        if not fits:
+        # a fast power's loop runs before the plain ones: it may take an index only when
+        # every shared value the index reads is computed by then (in this loop or before)
+        ok = [q for q in range(len(loops)) if len(loops[q]) < per_loop and fits(q, reads_of[k])
+              and (q >= len(heads) or all(where.get(name, -1) <= q for name in reads_of[k]
+                                          if name.startswith(_SHARED)))]
+        if not ok:
             loops.append([])
+            hosted.append([])
             load.append(0)
             reads.append(set())
-            fits = [len(loops) - 1]
-        q = min(fits, key=lambda q: (load[q], len(reads_of[k] - reads[q]), q))
+            n_rows.append(0)
+            ok = [len(loops) - 1]
+        q = min(ok, key=lambda q: (load[q], len(reads_of[k] - reads[q]), q))
         loops[q].append(k)
         load[q] += work[k]
         reads[q] |= reads_of[k]
-    return [sorted(loop) for loop in loops if loop] + [[k] for k in range(len(exprs)) if fast[k]]
+        n_rows[q] += 1
+    keep = [q for q in range(len(loops)) if loops[q]]
+    return ([[loops[q][0], *sorted(loops[q][1:])] if q < len(heads) else sorted(loops[q])
+             for q in keep], [sorted(hosted[q]) for q in keep])
 
 
 def _group_source(fname: str, loops: Sequence[Sequence[int]], exprs: Sequence[Expr],
                   inputs: Sequence[str], nodata: Sequence[str | None], fast: Sequence[bool],
-                  n_shared: int = 0, stream: bool = False) -> tuple[str, str]:
+                  shared: Sequence[Expr] = (), stream: bool = False,
+                  hosted: Sequence[Sequence[int]] | None = None) -> tuple[str, str]:
     """One group function (its loops of indices on one tile; ``exprs[k]`` is written to
-    output ``k``) and the argument list to call it with."""
-    names = _names(inputs, n_shared)
+    output ``k``; the loop of a fast power also computes the shared values ``hosted[q]``
+    into ``c``) and the argument list to call it with."""
+    hosted = hosted if hosted is not None else [[] for _ in loops]
+    names = _names(inputs, len(shared))
     used_all: set[str] = set()
-    for loop in loops:
+    for loop, host in zip(loops, hosted, strict=True):
         for k in loop:
             used_all.update(variables(exprs[k]))
+        for t in host:
+            used_all.update(variables(shared[t]))
+            used_all.add(f"{_SHARED}{t}")
     idx = [i for i, name in enumerate(inputs) if name in used_all]
     args = ", ".join(f"b{i}" for i in idx)
     rows = "\n".join([f"    r{i} = b{i}[i, j0:j1]" for i in idx] + ["    m = j1 - j0"]
-                     + [f"    c{k} = c[{k}]" for k in range(n_shared)
+                     + [f"    c{k} = c[{k}]" for k in range(len(shared))
                         if f"{_SHARED}{k}" in used_all])
     if any(fast[k] for loop in loops for k in loop):
         rows += "\n    bad = np.empty(m, np.bool_)"
     body = []
-    for loop in loops:
+    for loop, host in zip(loops, hosted, strict=True):
         if not fast[loop[0]]:
             body += [f"    o{q} = out[{k}, i, j0:j1]" for q, k in enumerate(loop)]
             loads = _loads(_union([exprs[k] for k in loop]), inputs, nodata)
@@ -513,9 +581,19 @@ def _group_source(fname: str, loops: Sequence[Sequence[int]], exprs: Sequence[Ex
         loads = _loads(exprs[k], inputs, nodata)
         store = "o0[j] = t if math.isfinite(t) else math.nan"
         body.append("    o0 = s[0]" if stream else f"    o0 = out[{k}, i, j0:j1]")
+        body += [f"    o{q} = out[{k2}, i, j0:j1]" for q, k2 in enumerate(loop[1:], 1)]
         body.append("    n_bad = 0")
         body.append("    for j in range(m):")
-        body += [f"        {line}" for line in loads]
+        body += [f"        {line}" for line in
+                 _loads(_union([exprs[k2] for k2 in loop] + [shared[t] for t in host]),
+                        inputs, nodata, host)]
+        for t in host:
+            body.append(f"        w{t} = {py_expr(shared[t], names)}")
+            body.append(f"        c{t}[j] = w{t}")
+        for q, k2 in enumerate(loop[1:], 1):
+            body.append(f"        t = {py_index(exprs[k2], names)}")
+            body.append(f"        _nts(o{q}, j, t if math.isfinite(t) else math.nan)" if stream
+                        else f"        o{q}[j] = t if math.isfinite(t) else math.nan")
         body += interval_index(exprs[k], names, "        ")
         body.append(f"        {store}")
         body.append("        bad[j] = not good")
@@ -570,21 +648,25 @@ def kernel_source(exprs: Sequence[Expr], inputs: Sequence[str],
         return cached
     parts = [_PRELUDE, _INTERVAL_PRELUDE]
     shared, rewritten = shared_subexpressions(exprs)
+    fast = [fast_pow and fast_pow_nodes(expr) for expr in rewritten]
+    loops, hosted = plan_loops(rewritten, fast, STREAM_LOOP_INDICES if stream else None,
+                               shared)
+    rest = sorted(set(range(len(shared))) - {t for host in hosted for t in host})
     fill = ""
-    if shared:
-        source, args = _shared_source(shared, inputs, nodata)
+    if rest:
+        source, args = _shared_source(shared, rest, inputs, nodata)
         parts.append(source)
         fill = f"        _fill_shared({args}, out, s, c, stream, i, j0, j1)\n"
-    fast = [fast_pow and fast_pow_nodes(expr) for expr in rewritten]
-    groups: list[list[list[int]]] = [[]]
-    for loop in plan_loops(rewritten, fast, STREAM_LOOP_INDICES if stream else None):
-        if groups[-1] and sum(map(len, groups[-1])) + len(loop) > MAX_FUSED:
+    groups: list[list[int]] = [[]]  # positions in loops
+    for q, loop in enumerate(loops):
+        if groups[-1] and sum(len(loops[p]) for p in groups[-1]) + len(loop) > MAX_FUSED:
             groups.append([])
-        groups[-1].append(loop)
+        groups[-1].append(q)
     calls = []
-    for g, loops in enumerate(groups):
-        source, args = _group_source(f"_group{g}", loops, rewritten, inputs, nodata, fast,
-                                     len(shared), stream)
+    for g, group in enumerate(groups):
+        source, args = _group_source(f"_group{g}", [loops[q] for q in group], rewritten,
+                                     inputs, nodata, fast, shared, stream,
+                                     [hosted[q] for q in group])
         parts.append(source)
         calls.append(f"        _group{g}({args}, out, s, c, stream, i, j0, j1)")
     args = ", ".join(f"b{i}" for i in range(len(inputs)))
