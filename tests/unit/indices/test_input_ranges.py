@@ -40,7 +40,8 @@ def test_percent_reflectance_is_refused_but_reflectance_passes() -> None:
     with pytest.raises(DataError, match="B08"):
         compute_indices(_cube(100.0), ["NDVI"], sensor="sentinel2")
     compute_indices(_cube(), ["NDVI"], sensor="sentinel2")  # no error
-    assert IndicesConfig.model_validate({"allow_out_of_range": True}).allow_out_of_range
+    assert IndicesConfig.model_validate({"names": ["NDVI"],
+                                         "allow_out_of_range": True}).allow_out_of_range
 
 
 def test_valid_range_is_a_cf_numeric_pair() -> None:
