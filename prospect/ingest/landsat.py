@@ -211,10 +211,44 @@ class MtlMetadata:
                 f"describes {self.describe()}; give the MTL of the same scene and product level"
             )
 
+    def listed_band(self, file: str) -> int | None:
+        """The band number this MTL lists ``file`` under (``FILE_NAME_BAND_4 = ...``)."""
+        name = Path(file).name.lower()
+        for values in self.groups.values():
+            for key, value in values.items():
+                m = _LISTED.match(key)
+                if m and value.strip().lower() == name:
+                    return int(m.group(1))
+        return None
+
     def calibrate(self, band_key: str, file: str) -> BandCalibration:
-        """Check ``file`` against this MTL, then its band's calibration (see module doc)."""
+        """Check ``file`` against this MTL, then its band's calibration (see module doc).
+
+        Raises
+        ------
+        DataError
+            Besides :meth:`check_file`'s: the config names the file as another band than
+            the one the MTL lists it under (or its file name says), whose coefficients
+            would calibrate it.
+        """
         self.check_file(file)
-        return calibration(self, band_number(band_key, file))
+        band = band_number(band_key, file)
+        actual = self.listed_band(file)
+        if actual is None:
+            try:
+                actual = band_number("", file)
+            except DataError:
+                actual = None
+        if actual is not None and actual != band:
+            raise DataError(
+                f"{file}: the config names it {band_key!r} (band {band}), but it is band "
+                f"{actual} of {self.describe()}; map each band name to its own file "
+                f"(band {band}'s coefficients would calibrate band {actual}'s numbers)")
+        return calibration(self, band)
+
+
+_LISTED = re.compile(r"^FILE_NAME_BAND_(?:ST_B)?(\d{1,2})(?:_VCID_\d)?$")
+"""An MTL key listing a band's file: ``FILE_NAME_BAND_4``, ``FILE_NAME_BAND_ST_B10``..."""
 
 
 def read_mtl(path: Path | str) -> MtlMetadata:

@@ -205,3 +205,57 @@ def test_a_folder_given_as_a_file_is_named_as_a_folder(sandbox: Sandbox, cli, so
     sandbox.write_job(sources=[source])
     result = cli("ingest", sandbox.job_path, "-o", sandbox.out)
     assert_clean_error(result, 1, name, "a folder, not a", "file inside it")
+
+
+MTL_L5 = """GROUP = L1_METADATA_FILE
+  GROUP = PRODUCT_METADATA
+    DATA_TYPE = "L1T"
+    SPACECRAFT_ID = "LANDSAT_5"
+    FILE_NAME_BAND_3 = "scene_red.TIF"
+    FILE_NAME_BAND_4 = "scene_nir.TIF"
+  END_GROUP = PRODUCT_METADATA
+  GROUP = IMAGE_ATTRIBUTES
+    SUN_ELEVATION = 45.0
+    EARTH_SUN_DISTANCE = 1.0
+  END_GROUP = IMAGE_ATTRIBUTES
+  GROUP = RADIOMETRIC_RESCALING
+    REFLECTANCE_MULT_BAND_3 = 1.0E-03
+    REFLECTANCE_ADD_BAND_3 = -0.01
+    REFLECTANCE_MULT_BAND_4 = 3.0E-03
+    REFLECTANCE_ADD_BAND_4 = -0.02
+  END_GROUP = RADIOMETRIC_RESCALING
+END_GROUP = L1_METADATA_FILE
+END
+"""
+"""A SYNTHETIC Landsat 5 MTL listing its band files under names that hold no band number."""
+
+
+@pytest.mark.parametrize(("key", "file", "refused"), [
+    ("B4", "scene_red.TIF", "band 3"),  # the MTL lists the file as band 3
+    ("B4", "LT05_scene_B3.TIF", "band 3"),  # not listed: the file name says band 3
+    ("B3", "scene_red.TIF", None),
+    ("B4", "renamed.tif", None),  # nothing says otherwise: the config's band holds
+], ids=["listed", "named", "matching", "renamed"])
+def test_a_band_file_named_as_another_band_is_refused(
+    sandbox: Sandbox, cli, scheduler: str, key: str, file: str, refused: str | None,
+) -> None:
+    import xarray as xr
+
+    from .conftest import write_tiny_raster
+
+    dn = np.full((40, 40), 100, "float32")
+    write_tiny_raster(sandbox.root / file, values=dn)
+    (sandbox.root / "MTL.txt").write_text(MTL_L5)
+    sandbox.write_job(sources=[{"kind": "raster", "name": "l5", "sensor": "landsat5",
+                                "bands": {key: file}, "metadata": "MTL.txt"}])
+    result = cli("ingest", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
+    if refused:
+        assert_clean_error(result, 1, file, f"names it '{key}'", f"it is {refused}",
+                           "its own file")
+        assert not (sandbox.out / "cube.zarr").exists()
+        return
+    assert result.code == 0, result.err[-3000:]
+    mult, add = {"B3": (1e-3, -0.01), "B4": (3e-3, -0.02)}[key]
+    sun = np.sin(np.radians(45.0))
+    got = xr.open_zarr(sandbox.out / "cube.zarr")[key].values
+    np.testing.assert_allclose(got, (100 * mult + add) / sun, rtol=1e-5)
