@@ -276,17 +276,18 @@ def read_points(
     numbers = gdf.attrs.get("lines") if text else None  # the file's physical lines
     if numbers is None:  # the header is line 1; features count from 1
         numbers = np.arange(len(gdf)) + (2 if text else 1)
+    coords = f"coordinates {x}/{y}" if text else "coordinates"  # a vector file: its geometry
     if keep.any() and not keep.all():
         rows = [int(numbers[i]) for i in (~keep).nonzero()[0]]
         warnings.warn(DataWarning(
-            f"{path}: {len(rows)} of {len(keep)} row(s) without usable coordinates {x}/{y} "
+            f"{path}: {len(rows)} of {len(keep)} row(s) without usable {coords} "
             f"dropped ({what}{'s' if len(rows) > 1 else ''} {', '.join(map(str, rows[:5]))}"
             f"{', ...' if len(rows) > 5 else ''})"), stacklevel=2)
     kinds = sorted(set(gdf.geom_type[keep]))
     if kinds and kinds != ["Point"]:
         raise DataError(f"{path}: expected point geometries, found {kinds}")
     if not keep.any():
-        raise DataError(f"{path}: the point table is empty (no rows with coordinates {x}/{y})")
+        raise DataError(f"{path}: the point table is empty (no rows with {coords})")
     points = gdf.geometry[keep]
     xs, ys = points.x.to_numpy(dtype="f8"), points.y.to_numpy(dtype="f8")
     values = {c: _measured(pd.Series(gdf[c]).reset_index(drop=True), path, c, keep, numbers,
@@ -297,11 +298,15 @@ def read_points(
     if not fits.all():  # outside the CRS's domain (a latitude of 200): PROJ gives inf
         rows = [int(numbers[i]) for i in keep.nonzero()[0][~fits]]
         if not fits.any():
+            said = "the crs" if text else \
+                "the crs (the file's own, or WGS 84 for a GeoJSON without one: give 'crs:')"
             raise DataError(
-                f"{path}: no row's coordinates {x}/{y} are valid in {gdf.crs.name} (e.g. "
-                f"{xs[0]:g}, {ys[0]:g}); check the coordinate columns and the crs")
+                f"{path}: no row's {coords} are valid in {gdf.crs.name} (e.g. "
+                f"{xs[0]:g}, {ys[0]:g}); check the coordinate columns and {said}"
+                if text else f"{path}: no feature's coordinates are valid in {gdf.crs.name} "
+                f"(e.g. {xs[0]:g}, {ys[0]:g}); check {said}")
         warnings.warn(DataWarning(
-            f"{path}: {len(rows)} of {len(keep)} row(s) with coordinates {x}/{y} outside what "
+            f"{path}: {len(rows)} of {len(keep)} row(s) with {coords} outside what "
             f"{gdf.crs.name} allows dropped ({what}{'s' if len(rows) > 1 else ''} "
             f"{', '.join(map(str, rows[:5]))}{', ...' if len(rows) > 5 else ''})"),
             stacklevel=2)

@@ -259,3 +259,21 @@ def test_a_band_file_named_as_another_band_is_refused(
     sun = np.sin(np.radians(45.0))
     got = xr.open_zarr(sandbox.out / "cube.zarr")[key].values
     np.testing.assert_allclose(got, (100 * mult + add) / sun, rtol=1e-5)
+
+
+def test_a_geojson_without_crs_in_projected_units_says_to_give_crs(sandbox: Sandbox,
+                                                                    cli) -> None:
+    import json
+
+    features = [{"type": "Feature", "properties": {"li": i},
+                 "geometry": {"type": "Point", "coordinates": [X0 + 50 + 100 * i, Y0 + 60]}}
+                for i in range(3)]  # UTM metres, but RFC 7946 GeoJSON is WGS 84 lon/lat
+    (sandbox.root / "wells.geojson").write_text(
+        json.dumps({"type": "FeatureCollection", "features": features}))
+    source = {"kind": "points", "name": "wells", "path": "wells.geojson", "columns": ["li"],
+              "distance": True}
+    sandbox.write_job(sources=[source])
+    result = cli("ingest", sandbox.job_path, "-o", sandbox.out)
+    line = assert_clean_error(result, 1, "wells.geojson", "no feature's coordinates",
+                              "WGS 84", "give 'crs:'")
+    assert "lon/lat are valid" not in line  # no CSV column names for a vector file
