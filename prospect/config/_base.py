@@ -246,14 +246,11 @@ def _is_model(value: Any) -> bool:
     return isinstance(value, type) and issubclass(value, BaseModel)
 
 
-def allowed_keys(model: type[BaseModel], loc: Sequence[Any]) -> list[str]:
-    """The keys a config may hold where ``loc`` (an error location) ends, for suggestions.
-
-    The location is followed through fields, list indices, mapping keys and the tags of
-    tagged unions (a source's ``kind``); ``[]`` where it cannot be followed.
-    """
+def _types_at(model: type[BaseModel], path: Sequence[Any]) -> list[Any]:
+    """The types a config may hold at ``path`` (fields, list indices, mapping keys and the
+    tags of tagged unions followed); ``[]`` where it cannot be followed."""
     current: list[Any] = [model]
-    for part in loc[:-1]:
+    for part in path:
         following: list[Any] = []
         for member in (m for ann in current for m in _members(ann)):
             if _is_model(member):
@@ -267,14 +264,31 @@ def allowed_keys(model: type[BaseModel], loc: Sequence[Any]) -> list[str]:
             elif get_origin(member) is dict and len(get_args(member)) == 2:
                 following.append(get_args(member)[1])
         current = following
+    return [m for ann in current for m in _members(ann)]
+
+
+def allowed_keys(model: type[BaseModel], loc: Sequence[Any]) -> list[str]:
+    """The keys a config may hold where ``loc`` (an error location) ends, for suggestions.
+
+    The location is followed through fields, list indices, mapping keys and the tags of
+    tagged unions (a source's ``kind``); ``[]`` where it cannot be followed.
+    """
     keys: set[str] = set()
-    for member in (m for ann in current for m in _members(ann)):
+    for member in _types_at(model, loc[:-1]):
         if _is_model(member):
             for name, field in member.model_fields.items():
                 keys.add(name)
                 choices = getattr(field.validation_alias, "choices", None) or []
                 keys.update(c for c in choices if isinstance(c, str))
     return sorted(keys)
+
+
+def _kinds_at(model: type[BaseModel] | None, loc: Sequence[Any]) -> list[str]:
+    """The ``kind`` values a tagged union at ``loc`` takes (``raster``, ``vector``...)."""
+    if model is None:
+        return []
+    return [str(m.model_fields["kind"].default) for m in _types_at(model, loc)
+            if _is_model(m) and "kind" in m.model_fields]
 
 
 def _suggestion(key: Any, model: type[BaseModel] | None, loc: Sequence[Any]) -> str:
@@ -309,9 +323,23 @@ def format_validation_error(exc: ValidationError, source: str,
             shown = shown[:77] + "..."
         msg = err["msg"].removeprefix("Value error, ")
         if isinstance(value, dict) and err["type"] == "value_error":  # a whole section
-            lines.append(f"{source}: key '{loc}': {msg}")
+            lines.append(f"{source}: key '{loc}': {msg}" if loc else f"{source}: {msg}")
             continue
-        if err["type"] == "extra_forbidden":
+        if err["type"] in ("union_tag_not_found", "union_tag_invalid"):  # a source's kind
+            ctx = err.get("ctx") or {}
+            tag = str(ctx.get("discriminator", "kind")).strip("'")
+            allowed = _kinds_at(model, err["loc"]) or [
+                t.strip(" '") for t in str(ctx.get("expected_tags", "")).split(",")]
+            tags = ", ".join(allowed)
+            where = f"{loc}.{tag}" if loc else tag
+            if err["type"] == "union_tag_not_found":
+                lines.append(f"{source}: missing required key '{where}' (one of {tags})")
+                continue
+            got = ctx.get("tag", "")
+            close = difflib.get_close_matches(str(got), allowed, n=1, cutoff=0.6)
+            hint = f"did you mean '{close[0]}'?" if close else f"one of {tags}"
+            lines.append(f"{source}: key '{where}' has bad value {got!r} ({hint})")
+        elif err["type"] == "extra_forbidden":
             hint = _suggestion(err["loc"][-1] if err["loc"] else None, model, err["loc"])
             lines.append(f"{source}: unknown key '{loc}' ({hint})")
         elif err["type"] == "missing":

@@ -75,3 +75,26 @@ def test_an_unknown_key_far_from_any_lists_the_keys_allowed(sandbox: Sandbox, cl
     result = cli("run", sandbox.job_path, "-o", sandbox.out)
     assert_clean_error(result, 2, "unknown key 'sources.0.raster.zzzzzz'",
                        "keys allowed here:", "nodata", "scale")
+
+
+@pytest.mark.parametrize(("source", "needles"), [
+    ({"kind": "rastr", "name": "heat", "path": "heat.tif"},
+     ["key 'sources.0.kind' has bad value 'rastr'", "did you mean 'raster'?"]),
+    ({"name": "heat", "path": "heat.tif"},
+     ["missing required key 'sources.0.kind'", "raster, vector, points"]),
+], ids=["misspelt", "missing"])
+def test_a_source_kind_misspelt_or_missing_is_named_with_the_kinds(
+    sandbox: Sandbox, cli, source: dict, needles: list[str],
+) -> None:
+    sandbox.write_job(sources=[source])
+    result = cli("run", sandbox.job_path, "-o", sandbox.out)
+    line = assert_clean_error(result, 2, "job.yaml", *needles)
+    assert "discriminator" not in line and "tag" not in line
+
+
+def test_a_whole_job_check_names_no_empty_key(sandbox: Sandbox, cli) -> None:
+    sandbox.write_job(model={"mineral": "lithium", "labels": {"source": "heat"}})
+    result = cli("run", sandbox.job_path, "-o", sandbox.out)
+    line = assert_clean_error(result, 2, "job.yaml", "model.labels.source 'heat'",
+                              "not a points source")
+    assert "key ''" not in line
