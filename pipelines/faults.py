@@ -7,7 +7,7 @@ from pathlib import Path
 
 from prospect.errors import OutputWriteError
 
-__all__ = ["os_error_line", "output_fault"]
+__all__ = ["os_error_line", "output_fault", "removed_output"]
 
 _OS_HINTS = {
     errno.ENOSPC: "the disk is full; free space, then run the same command again to resume "
@@ -38,5 +38,27 @@ def output_fault(exc: OSError, out_dir: Path) -> OutputWriteError:
     Errors from inside a library or a dask worker often carry no file name; then the
     output directory is the path named.
     """
+    if removed_output(exc, out_dir):
+        return OutputWriteError(
+            f"{exc.filename or out_dir}: removed while the job ran (was the output directory "
+            f"{out_dir} deleted or moved?); run the same command again to resume")
     line = os_error_line(exc)
     return OutputWriteError(line if exc.filename else f"{out_dir}: {line}")
+
+
+def removed_output(exc: OSError, out_dir: Path) -> bool:
+    """Whether ``exc`` says a file of the job's output directory is gone (zarr raises
+    ``FileNotFoundError`` without an errno or a file name, naming the path in its text)."""
+    if not isinstance(exc, FileNotFoundError):
+        return False
+    if exc.filename is not None:
+        return _inside(exc.filename, out_dir)
+    return exc.errno in (None, errno.ENOENT) and str(out_dir) in str(exc)
+
+
+def _inside(path: object, out_dir: Path) -> bool:
+    """Whether ``path`` (an error's file name) is ``out_dir`` or inside it."""
+    if not isinstance(path, str | Path):
+        return False
+    here = Path(path).absolute()
+    return here == out_dir or out_dir in here.parents

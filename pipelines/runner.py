@@ -22,7 +22,7 @@ from pipelines.cluster import (
     worker_count,
 )
 from pipelines.context import RunContext, StageResult, timed
-from pipelines.faults import output_fault
+from pipelines.faults import output_fault, removed_output
 from pipelines.lock import output_lock
 from pipelines.manifest import Manifest
 from pipelines.progress import StageMonitor
@@ -79,7 +79,8 @@ def run_job(
                 ctx.client = client
                 return run_stages(ctx, wanted, force=force, cluster=cluster)
     except OSError as exc:
-        if isinstance(exc, ProspectError) or exc.errno is None:  # not the disk's: as it is
+        if isinstance(exc, ProspectError) or (exc.errno is None  # not the disk's: as it is
+                                              and not removed_output(exc, out_dir)):
             raise
         raise output_fault(exc, out_dir) from exc
 

@@ -5,22 +5,30 @@ connection while a heartbeat is in flight, and distributed logs "Failed to commu
 with scheduler during heartbeat." with a traceback, at ERROR level, on the terminal of the
 job that has just finished (or, under load, in the middle of a stage). The job's own
 process reports a scheduler that is really lost in one line (:mod:`pipelines.runner`), so
-the worker's traceback is only noise: this filter drops that one record.
+the worker's traceback is only noise: this filter drops that record. The same holds for
+a task that raised (a file removed under the job, a bad input read in a worker): the
+job's process reports its exception in one line, the worker's "Compute Failed" record
+with the task's traceback is dropped (``PROSPECT_DEBUG=1`` keeps it).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 
 __all__ = ["HeartbeatNoise"]
 
 
 class HeartbeatNoise(logging.Filter):
-    """Drops distributed's heartbeat-failure record (and its traceback)."""
+    """Drops distributed's heartbeat-failure record (and its traceback), and its "Compute
+    Failed" record of a task that raised (with the task's traceback): the job's process
+    gets that exception and reports it in one line (``PROSPECT_DEBUG=1`` keeps them)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not str(record.msg).startswith(
-            "Failed to communicate with scheduler during heartbeat")
+        text = str(record.msg)
+        if text.startswith("Failed to communicate with scheduler during heartbeat"):
+            return False
+        return not (text.startswith("Compute Failed") and not os.environ.get("PROSPECT_DEBUG"))
 
 
 _logger = logging.getLogger("distributed.worker")

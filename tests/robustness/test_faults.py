@@ -7,6 +7,7 @@ the tests may not mount, e.g. without root).
 from __future__ import annotations
 
 import json
+import os
 import resource
 import shutil
 import subprocess
@@ -119,3 +120,54 @@ def test_file_size_limit_is_one_line_and_rerun_resumes(sandbox: Sandbox, cli,
     assert _litter(sandbox.out) == [] and sandbox.untouched()
     again = cli("ingest", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
     assert again.code == 0, again.err[-3000:]
+
+
+def test_output_directory_removed_mid_run_is_one_line_and_rerun_recovers(
+        small_scene, tmp_path: Path) -> None:
+    """The output folder deleted while ingest writes (a cleanup script, a user): the job
+    stopped with the worker's "Compute Failed" traceback on the terminal and an error line
+    that only said "No such file or directory"; now one line says what happened and that
+    the same command resumes, and it does, to the same cube."""
+    import signal
+    import time
+
+    import yaml
+
+    from .conftest import PROSPECT, REPO, Outcome, run_prospect
+
+    full = yaml.safe_load(small_scene.job_config(tmp_path / "full.yaml").read_text())
+    for key in ("indices", "model", "tiles"):
+        full.pop(key, None)
+    job = tmp_path / "job.yaml"
+    job.write_text(yaml.safe_dump(full))
+    out = tmp_path / "out"
+    proc = subprocess.Popen([*PROSPECT, "ingest", str(job), "-o", str(out), "--workers", "1"],
+                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    partial = out / ".cube.zarr.partial"
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and proc.poll() is None:
+        if partial.is_dir() and sum(1 for _ in partial.glob("*/done/*")) >= 3:
+            os.killpg(proc.pid, signal.SIGSTOP)  # the job and its workers, frozen
+            shutil.rmtree(out)
+            os.killpg(proc.pid, signal.SIGCONT)
+            break
+        time.sleep(0.005)
+    else:
+        proc.kill()
+        pytest.fail(f"ingest ended before its output could be removed: {proc.poll()}")
+    stdout, stderr = proc.communicate(timeout=240)
+    result = Outcome(proc.returncode, stdout, stderr)
+    assert_clean_error(result, 74, "removed while the job ran", str(out),
+                       "run the same command again")
+    assert "Compute Failed" not in stderr, stderr[-3000:]
+    again = run_prospect("ingest", job, "-o", out, "--workers", "1")
+    assert again.code == 0, again.err[-3000:]
+    reference = run_prospect("ingest", job, "-o", tmp_path / "reference", "--workers", "1")
+    assert reference.code == 0, reference.err[-3000:]
+    import zarr
+
+    for name in ("B04", "heatflow", "geology"):
+        a = zarr.open_array(out / "cube.zarr" / name, mode="r")[:]
+        b = zarr.open_array(tmp_path / "reference" / "cube.zarr" / name, mode="r")[:]
+        np.testing.assert_array_equal(a, b)
