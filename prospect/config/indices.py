@@ -61,6 +61,14 @@ class IndicesConfig(StrictModel):
                              "'prospect indices --list' shows them) or 'custom' formulas")
         return self
 
+    @field_validator("names")
+    @classmethod
+    def _names_known(cls, value: list[str]) -> list[str]:
+        from prospect.indices.plan import check_index_names
+
+        check_index_names(value)  # ConfigError is a ValueError: at load, before any stage
+        return value
+
     @field_validator("custom")
     @classmethod
     def _formulas_parse(cls, value: dict[str, str]) -> dict[str, str]:

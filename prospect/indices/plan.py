@@ -8,6 +8,7 @@ sub-expressions, and renames common bands (``N``) to the cube variables that hol
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -41,7 +42,7 @@ from prospect.indices.formula import (
     variables,
 )
 
-__all__ = ["IndexPlan", "PlannedIndex", "fold_constants", "plan_indices"]
+__all__ = ["IndexPlan", "PlannedIndex", "check_index_names", "fold_constants", "plan_indices"]
 
 _NAME_OK = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.")
 
@@ -181,6 +182,19 @@ def _custom_entry(name: str, formula: str) -> IndexEntry:
                       bands=(), constants=(), domain="custom", source="custom", expr=expr)
 
 
+def check_index_names(names: Sequence[str]) -> None:
+    """:class:`ConfigError` naming the first name that is not in the catalogue, with the
+    nearest names (``NDVII``: did you mean ``NDVI``?)."""
+    catalogue = load_catalogue()
+    for n in names:
+        if n not in catalogue:
+            close = [c for c in catalogue if c.lower() == n.lower()] or \
+                difflib.get_close_matches(n, list(catalogue), n=3, cutoff=0.75)
+            hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else (
+                "; see 'prospect indices --list'")
+            raise ConfigError(f"unknown index {n!r} in indices.names{hint}")
+
+
 def plan_indices(
     names: Sequence[str],
     *,
@@ -216,14 +230,8 @@ def plan_indices(
     """
     sensor_cfg = sensor if isinstance(sensor, SensorConfig) else load_sensor(sensor)
     catalogue = load_catalogue()
-    entries: list[IndexEntry] = []
-    for n in names:
-        if n not in catalogue:
-            close = [c for c in catalogue if c.lower() == n.lower()]
-            hint = f"; did you mean {close[0]!r}?" if close else (
-                "; see 'prospect indices --list'")
-            raise ConfigError(f"unknown index {n!r}{hint}")
-        entries.append(catalogue[n])
+    check_index_names(names)
+    entries: list[IndexEntry] = [catalogue[n] for n in names]
     entries += [_custom_entry(n, f) for n, f in (custom or {}).items()]
     dupes = repeated(e.name for e in entries)
     if dupes:

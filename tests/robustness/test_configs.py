@@ -98,3 +98,13 @@ def test_a_whole_job_check_names_no_empty_key(sandbox: Sandbox, cli) -> None:
     line = assert_clean_error(result, 2, "job.yaml", "model.labels.source 'heat'",
                               "not a points source")
     assert "key ''" not in line
+
+
+def test_an_unknown_index_is_refused_at_load_with_the_names_meant(sandbox: Sandbox,
+                                                                   cli) -> None:
+    # it stopped the indices stage, after ingest had run (hours on a country)
+    sandbox.write_job(indices={"sensor": "sentinel2", "names": ["NDVII"]})
+    result = cli("run", sandbox.job_path, "-o", sandbox.out)
+    assert_clean_error(result, 2, "job.yaml", "indices.names", "unknown index 'NDVII'",
+                       "did you mean 'NDVI'")
+    assert not sandbox.out.exists()
