@@ -107,7 +107,6 @@ class StageExecutor:
         keys: dict[Any, K] = {}
         landed = as_completed()
         waiting: list[tuple[K, tuple[Any, ...]]] = []
-        slots = sum(client.nthreads().values()) if one_per_thread else 0
 
         def send(calls: Sequence[tuple[K, tuple[Any, ...]]]) -> None:
             columns = list(zip(*(args for _, args in calls), strict=True))
@@ -115,25 +114,29 @@ class StageExecutor:
             keys.update(zip(futures, (key for key, _ in calls), strict=True))
             landed.update(futures)
 
+        def fill() -> None:
+            # as many as the cluster's threads (asked each time: a cluster may grow) take
+            # beside the calls running; at least one, so that the calls go on
+            running = sum(1 for f in keys if not f.done())
+            free = max(sum(client.nthreads().values()) - running, 0 if running else 1)
+            if free and waiting:
+                send(waiting[:free])
+                del waiting[:free]
+
         try:
             for batch in batches:
                 if not batch:
                     continue
-                if slots:  # what the free threads take now; the rest waits its turn
+                if one_per_thread:  # the free threads take theirs now; the rest waits
                     waiting.extend(batch)
-                    running = sum(1 for f in keys if not f.done())
-                    now, waiting = waiting[:max(0, slots - running)], waiting[
-                        max(0, slots - running):]
-                    if now:
-                        send(now)
+                    fill()
                 else:
                     send(batch)
             for future in landed:
                 if future.status != "finished":
                     future.result()  # raises the call's error
                 if waiting:
-                    send(waiting[:1])
-                    del waiting[:1]
+                    fill()
                 yield keys[future], future
         finally:
             # one message for the calls still pending (cancelling a finished one is a

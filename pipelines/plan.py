@@ -3,7 +3,8 @@
 Every chunk-wise stage makes a fixed number of tasks per cube chunk, so the figures follow
 from the grid and the config:
 
-* ingest: one task per chunk, which computes and writes that chunk of every layer
+* ingest: two tasks per chunk, which compute and write that chunk of every layer, the
+  layers split in two groups of about equal cost
   (:func:`pipelines.stages.ingest.ingest_chunks`; the stage submits exactly these);
 * indices: the tasks of the real lazy graph the stage computes
   (:func:`pipelines.stages.indices.index_writes`: one task per chunk that reads the bands,
@@ -193,7 +194,9 @@ def plan_job(job: JobConfig, grid: RegionGrid, *, workers: int = 1,
     unread = [f"source {s.name!r}: layers counted from the config ({h[len('config: '):]})"
               for s, (_, h, _) in zip(job.sources, counted, strict=True) if h != "headers"]
     layer_bytes = max((b for c, _, b in counted if c), default=LAYER_CELL_BYTES)
-    stages = [StagePlan("ingest", n if n_layers else 0, n_layers,
+    from pipelines.stages.ingest import TASKS_PER_CHUNK
+
+    stages = [StagePlan("ingest", n * min(TASKS_PER_CHUNK, n_layers), n_layers,
                         bytes_per_task=int(layer_bytes * cells),
                         note="layers from " + "+".join(sorted(how)) if how else "no sources")]
     from pipelines.plan_graphs import index_tasks, score_tasks, stand_in_cube, train_tasks

@@ -30,8 +30,8 @@ def test_task_count_is_linear_in_chunk_count(demo_job: Path) -> None:
     for p in plans:
         assert {s.name for s in p.stages} == {"ingest", "indices", "train", "score", "tiles"}
         assert all(s.tasks > 0 for s in p.stages)
-    # ingest: one task per chunk (every layer's chunk in it); the scene makes 14 layers
-    assert [(s.tasks, s.variables) for s in plans[0].stages if s.name == "ingest"] == [(4, 14)]
+    # ingest: two tasks per chunk (the layers split by cost); the scene makes 14 layers
+    assert [(s.tasks, s.variables) for s in plans[0].stages if s.name == "ingest"] == [(8, 14)]
 
 
 def test_sizes_follow_the_grid(demo_job: Path) -> None:
@@ -93,8 +93,20 @@ def test_unreadable_source_is_counted_from_the_config_and_said(
     copy.write_bytes(b"not a GeoTIFF")  # unreadable after validation
     p = plan_job(job, demo_grid("bonaire", size_m=1000, chunks=(50, 50)))
     ingest = next(s for s in p.stages if s.name == "ingest")
-    # one layer counted from the config, as from its header; one task per chunk
-    assert (ingest.tasks, ingest.variables) == (4, 14)
+    # one layer counted from the config, as from its header; two tasks per chunk
+    assert (ingest.tasks, ingest.variables) == (8, 14)
     assert ingest.note == "layers from config+headers"
     (note,) = [n for n in p.notes if "heatflow" in n]
     assert "layers counted from the config" in note and "heatflow.tif" in note
+
+
+def test_ingest_splits_a_chunks_layers_in_groups_of_equal_cost() -> None:
+    from pipelines.stages.ingest import split_by_cost
+
+    jobs = [("contact", 50.0), ("fault", 50.0), ("geology", 2.0)] + [
+        (f"B{i}", 1.0) for i in range(11)]
+    groups = split_by_cost(jobs, 2)
+    assert sorted(sum(c for _, c in g) for g in groups) == [56.5 - 0.5, 56.5 + 0.5]
+    assert sorted(name for g in groups for name, _ in g) == sorted(n for n, _ in jobs)
+    assert groups == split_by_cost(list(jobs), 2)  # the same groups on every run
+    assert split_by_cost(jobs[:1], 2) == [[("contact", 50.0)]]  # never an empty group

@@ -10,7 +10,13 @@ import xarray as xr
 import zarr
 
 from prospect.errors import DataError
-from prospect.io.cube import add_time_slice, begin_variable, create_cube, open_cube
+from prospect.io.cube import (
+    add_time_slice,
+    begin_variable,
+    create_cube,
+    open_cube,
+    removed_later,
+)
 from prospect.testing import array_checksums
 
 ATTRS = {"units": "1", "long_name": "test", "prospect_kind": "continuous",
@@ -50,6 +56,32 @@ def test_partial_variable_is_invisible_until_published(grid, tmp_path):
     meta = json.loads((cube / "zarr.json").read_text())
     assert "v" in meta["consolidated_metadata"]["metadata"]
     assert ds["v"].rio.crs.to_epsg() == 32619
+
+
+def test_leftovers_of_published_variables_are_removed_beside_what_follows(grid, tmp_path):
+    import threading
+
+    cube = create_cube(tmp_path / "c.zarr", grid)
+    full, parts = blocks(grid)
+    stale = tmp_path / ".c.zarr.published-killed"  # left by a process killed mid-removal
+    (stale / "v" / "done").mkdir(parents=True)
+    with removed_later(cube) as leftovers:
+        assert not stale.exists()
+        for name in ("a", "b"):
+            part = begin_variable(cube, name, attrs=ATTRS, fingerprint="f1")
+            for w in grid.chunk_windows():
+                part.write_chunk(w, parts[w.iy, w.ix])
+            part.publish(grid, leftovers=leftovers)
+        # the marks and specs were moved aside with one rename each: nothing partial left
+        assert sorted(p.name for p in leftovers.iterdir()) == ["a", "b"]
+        assert not (tmp_path / ".c.zarr.partial").exists()
+    for thread in threading.enumerate():
+        if thread.name == "prospect-removal":
+            thread.join(timeout=30)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.zarr"]
+    ds = open_cube(cube)
+    for name in ("a", "b"):
+        np.testing.assert_array_equal(ds[name].values, full)
 
 
 def test_unmarked_chunk_is_rewritten_and_changed_inputs_restart(grid, tmp_path):
