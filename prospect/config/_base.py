@@ -219,6 +219,9 @@ def load_yaml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: nested too deeply") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the config: {exc.strerror or exc}") from None
+    if data is None:
+        raise ConfigError(f"{path}: the config is empty (or only comments); write its keys, "
+                          "as in the examples under configs/")
     if not isinstance(data, dict):
         raise ConfigError(
             f"{path}: the top level must be a mapping of keys to values, got "

@@ -108,3 +108,11 @@ def test_an_unknown_index_is_refused_at_load_with_the_names_meant(sandbox: Sandb
     assert_clean_error(result, 2, "job.yaml", "indices.names", "unknown index 'NDVII'",
                        "did you mean 'NDVI'")
     assert not sandbox.out.exists()
+
+
+@pytest.mark.parametrize("text", ["", "# only a comment\n", "---\n"])
+def test_an_empty_config_is_named_as_empty(sandbox: Sandbox, cli, text: str) -> None:
+    sandbox.write_job(text=text)
+    result = cli("run", sandbox.job_path, "-o", sandbox.out)
+    line = assert_clean_error(result, 2, "job.yaml", "the config is empty")
+    assert "NoneType" not in line
