@@ -310,6 +310,20 @@ def _codes_layer_type(source: RasterSource, refs: list[BandRef]) -> tuple[str, i
     return dtype, fill, [lo, hi]
 
 
+def _check_band_order(path: str, names: list[str],
+                      descriptions: tuple[str | None, ...]) -> None:
+    """Refuse ``band_names`` that are the file's own band descriptions in another order
+    (each band would take another's name: red read as near-infrared)."""
+    own = [(d or "").strip() for d in descriptions]
+    if len(own) != len(names) or not all(own):
+        return
+    if sorted(n.lower() for n in names) == sorted(d.lower() for d in own) and \
+            [n.lower() for n in names] != [d.lower() for d in own]:
+        raise DataError(
+            f"{path}: 'band_names' are [{', '.join(names)}], but the file names its bands "
+            f"[{', '.join(own)}] in that order; list band_names in the file's order")
+
+
 def _file_coefficients(source: RasterSource, scene: _Scene, info: RasterInfo, band: int,
                        cal: BandCalibration | None, scale: float,
                        offset: float) -> tuple[float, float]:
@@ -396,6 +410,8 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
                     f"{path}: has {info.count} band(s) but the config names {len(names)} "
                     f"({', '.join(names)}); list one name per band"
                 )
+            if scene.multiband and names is not None:
+                _check_band_order(path, list(names), info.descriptions)
             if band > info.count:
                 raise DataError(f"{path}: has {info.count} band(s), band {band} requested")
             scale, offset, unit = source.scale, source.offset, source.units

@@ -277,3 +277,30 @@ def test_a_geojson_without_crs_in_projected_units_says_to_give_crs(sandbox: Sand
     line = assert_clean_error(result, 1, "wells.geojson", "no feature's coordinates",
                               "WGS 84", "give 'crs:'")
     assert "lon/lat are valid" not in line  # no CSV column names for a vector file
+
+
+@pytest.mark.parametrize(("names", "refused"), [
+    (["nir", "red"], True), (["red", "nir"], False), (["b1", "b2"], False)],
+    ids=["swapped", "in-order", "other-names"])
+def test_band_names_in_another_order_than_the_files_are_refused(
+    sandbox: Sandbox, cli, scheduler: str, names: list[str], refused: bool,
+) -> None:
+    import rasterio
+    import xarray as xr
+    from rasterio.transform import from_origin
+
+    bands = np.stack([np.full((40, 40), 0.05, "float32"), np.full((40, 40), 0.4, "float32")])
+    with rasterio.open(sandbox.root / "rn.tif", "w", driver="GTiff", width=40, height=40,
+                       count=2, dtype="float32", crs="EPSG:32619",
+                       transform=from_origin(X0, Y0 + 400, 10, 10)) as dst:
+        dst.write(bands)
+        dst.descriptions = ("red", "nir")
+    sandbox.write_job(sources=[{"kind": "raster", "name": "s", "path": "rn.tif",
+                                "band_names": names}])
+    result = cli("ingest", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
+    if refused:
+        assert_clean_error(result, 1, "rn.tif", "[nir, red]", "[red, nir]", "file's order")
+        return
+    assert result.code == 0, result.err[-3000:]
+    cube = xr.open_zarr(sandbox.out / "cube.zarr")
+    np.testing.assert_allclose(cube[names[1]].values, 0.4)
