@@ -125,6 +125,26 @@ def _in_region(table: PointTable, grid: RegionGrid) -> int:
                 & (table.y <= top)).sum())
 
 
+def _swapped_hint(table: PointTable, grid: RegionGrid, source: PointSource) -> str:
+    """``"; with x and y swapped, N would: ..."`` when longitude and latitude were given
+    the other way round (a lon/lat table's columns swapped), else ``""``."""
+    from pyproj import Transformer
+
+    from prospect.grid import parse_crs
+
+    crs = parse_crs(source.crs)
+    if not crs.is_geographic:
+        return ""
+    lon, lat = Transformer.from_crs(grid.crs_obj, crs, always_xy=True).transform(
+        table.x, table.y)
+    west, south, east, north = grid.lonlat_bounds()
+    swapped = int(((lat >= west) & (lat <= east) & (lon >= south) & (lon <= north)).sum())
+    if not swapped:
+        return ""
+    return (f"; with longitude and latitude swapped, {swapped} would: set x: {source.y} "
+            f"and y: {source.x} if the columns are the other way round")
+
+
 def plan_points(source: PointSource, grid: RegionGrid) -> list[Layer]:
     """Layers a points source asks for: ``<name>_<col>`` (+ ``_variance``), ``<name>_dist``.
 
@@ -146,6 +166,7 @@ def plan_points(source: PointSource, grid: RegionGrid) -> list[Layer]:
         raise DataError(
             f"{source.path}: none of its {len(table)} points lies in the region {grid.name!r}; "
             f"check the coordinate columns ({source.x}, {source.y}) and crs ({source.crs})"
+            + _swapped_hint(table, grid, source)
         )
     path = str(source.path)
     base = {"source": source.name, "points": len(table), "crs": source.crs}

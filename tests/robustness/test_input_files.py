@@ -304,3 +304,18 @@ def test_band_names_in_another_order_than_the_files_are_refused(
     assert result.code == 0, result.err[-3000:]
     cube = xr.open_zarr(sandbox.out / "cube.zarr")
     np.testing.assert_allclose(cube[names[1]].values, 0.4)
+
+
+def test_longitude_and_latitude_given_the_other_way_round_are_named(sandbox: Sandbox,
+                                                                    cli) -> None:
+    from pyproj import Transformer
+
+    to_lonlat = Transformer.from_crs("EPSG:32619", "EPSG:4326", always_xy=True)
+    lonlat = [to_lonlat.transform(X0 + 50 + 100 * i, Y0 + 60 + 90 * i) for i in range(3)]
+    rows = [f"w{i},{lat},{lon},1" for i, (lon, lat) in enumerate(lonlat)]  # swapped
+    (sandbox.root / "wells.csv").write_text("well,lon,lat,li\n" + "\n".join(rows) + "\n")
+    sandbox.write_job(sources=[{"kind": "points", "name": "wells", "path": "wells.csv",
+                                "columns": ["li"], "distance": True}])
+    result = cli("ingest", sandbox.job_path, "-o", sandbox.out)
+    assert_clean_error(result, 1, "wells.csv", "none of its 3 points",
+                       "with longitude and latitude swapped, 3 would", "x: lat")
