@@ -257,17 +257,19 @@ the 2-vCPU machine (100 indices, one thread, CPU time in cache, busy machine): s
 with 8 indices a loop 160 ns a pixel against 95 with plain stores; with 4 a loop 79
 against 78.5."""
 
-FAST_LOOP_CREDIT = 4
+FAST_LOOP_CREDIT = 8
 """Divider work (float64 divisions and square roots, see :func:`plan_loops`) a fast
 power's loop is credited with before the shared values and the other indices are spread:
 its exp/log or cube-root polynomials keep the vector ports busy and leave the divider
 idle, so the divisions placed there run beside them (the 100-index kernel is held by the
 divider: about 46 of its 58-60 ns a pixel on one thread). Measured on the 2-vCPU machine
-(100 indices, A/B in one process, same bytes, busy machine, load 5-9): one thread in
+(100 indices, A/B in one process, same bytes, busy machine, load 4-9): one thread in
 cache, a fast power alone in its loop 62.8-64.5 ns a pixel, with plain indices (credit
 2) 58.2-60.2, with the shared values too 57.6; the benchmark's strips on two threads
 (streaming, 4 indices a loop) 46.5 alone, 42.0-42.9 with plain indices, 38.4 with the
-shared values and a credit of 4."""
+shared values and a credit of 4. Credits 3, 4, 6, 8, 12, 20 in two later runs: 35.6,
+34.8, 33.6, 32.9 and then (4, 8, 12, 20) 30.6, 30.0, 31.7, 32.2 ns a pixel; 4 and 8 the
+same on one thread in cache (52.1 and 52.0)."""
 
 LOOP_CHECKS = 96
 """Most run-time overlap checks a loop may need (see :func:`_checks`): LLVM gives up
