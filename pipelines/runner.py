@@ -220,7 +220,8 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
             if ctx.client is not None and scheduler_lost(ctx.client):
                 raise lost_scheduler_error(ctx.client, stage=name, manifest=manifest.path,
                                            cause=exc) from None
-            damage = _damaged_chunk_error(ctx, manifest, exc)
+            damage = _damaged_chunk_error(ctx, manifest, exc) or \
+                _damaged_output_error(ctx, manifest, exc)
             if damage is not None:
                 raise damage from None
             raise
@@ -285,6 +286,32 @@ def _damaged_chunk_error(ctx: RunContext, manifest: Manifest, exc: BaseException
     fix = (f"the {owner} stage made it: run 'prospect {owner}' (or 'prospect run') to "
            "recompute it" if marked else "remove that folder and run the stage that makes it")
     return StageError(f"{ctx.cube_path / var}: {what}; {fix}")
+
+
+def _damaged_output_error(ctx: RunContext, manifest: Manifest, exc: BaseException
+                          ) -> StageError | None:
+    """A failure reading a file that a finished stage wrote and that changed in place since
+    (a model whose checksums disagree, a COG that does not decode) as one line naming that
+    stage; recorded in its manifest entry, so that its next run rewrites the file. ``None``
+    for any other failure."""
+    text = str(exc)
+    if not isinstance(exc, ProspectError) or not any(
+            word in text for word in ("checksum verification failed", "corrupt, truncated")):
+        return None
+    first = text.splitlines()[0].rstrip(":")
+    for owner, record in manifest.data["stages"].items():
+        if (record or {}).get("status") != "done":
+            continue
+        for label, value in (record.get("outputs") or {}).items():
+            entry = (record.get("files") or {}).get(label)
+            if isinstance(value, str) and isinstance(entry, dict) and \
+                    str(verify.resolve(ctx.out_dir, value)) in text:
+                entry["damaged"] = first
+                with contextlib.suppress(OSError):
+                    manifest.write()
+                return StageError(f"{first}; the {owner} stage made it: run 'prospect "
+                                  f"{owner}' (or 'prospect run') to recompute it")
+    return None
 
 
 def _rebuild_cube(ctx: RunContext, cube: Path) -> None:

@@ -153,6 +153,8 @@ def check_files(out_dir: Path, outputs: Mapping[str, Any],
         path = resolve(Path(out_dir), value)
         if not path.exists():
             return f"output {label} ({value}) is missing"
+        if expected.get("damaged"):  # a read found it changed (see the runner)
+            return f"output {label} ({value}): {expected['damaged']}"
         keys, size = _files_under(path)
         if _digest(keys) != expected.get("keys"):
             return f"output {label} ({value}): files were removed or added since it was written"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from .conftest import Outcome
+from .conftest import Outcome, assert_clean_error
 
 
 def _sha(path: Path) -> str:
@@ -65,3 +65,16 @@ def test_truncated_output_files_are_recomputed_by_their_stages(tmp_path: Path, c
         assert alone.code == 0 and "changed size" in " ".join(alone.err.split()), \
             alone.err[-3000:]
         assert _sha(out / name) == before
+    # changed in place (same size: the resume check cannot see it): the read that finds it
+    # names the stage that made it, and the next run recomputes it
+    model = out / "model" / "model.skops"
+    data = bytearray(model.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    model.write_bytes(bytes(data))
+    refused = cli("score", job_path, "-o", out, "--scheduler", scheduler, "--force")
+    assert_clean_error(refused, 1, str(out / "model"), "checksum verification failed",
+                       "'prospect train'")
+    fixed = cli("run", job_path, "-o", out, "--scheduler", scheduler)
+    assert fixed.code == 0, fixed.err[-3000:]
+    assert "running again: output model" in " ".join(fixed.err.split()), fixed.err[-3000:]
+    assert _sha(out / "score/probability.tif") == damaged["score/probability.tif"]
