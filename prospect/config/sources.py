@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AfterValidator, AliasChoices, Field, model_validator
 
 from prospect.config._base import ConfigPath, PlainName, StrictModel
 from prospect.config.stac import CloudMask, Composite, RemoteReads, StacSearch
@@ -14,6 +14,30 @@ from prospect.config.stac import CloudMask, Composite, RemoteReads, StacSearch
 __all__ = ["PointSource", "RasterScene", "RasterSource", "SourceConfig", "VectorSource"]
 
 Name = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")]
+
+
+def _known_crs(value: str) -> str:
+    """``value`` if PROJ knows the CRS (else the error is at load, naming the key)."""
+    from prospect.errors import CRSError
+    from prospect.grid import parse_crs
+
+    try:
+        parse_crs(value)
+    except CRSError as exc:
+        raise ValueError(str(exc)) from None
+    return value
+
+
+def _known_sensor(value: str) -> str:
+    """``value`` if it is a shipped sensor, an alias or a sensor YAML."""
+    from prospect.indices.bands import load_sensor
+
+    load_sensor(value)  # ConfigError is a ValueError
+    return value
+
+
+KnownCrs = Annotated[str, AfterValidator(_known_crs)]
+"""A CRS in a source config, checked when the job loads (an unused source's too)."""
 
 
 class RasterScene(StrictModel):
@@ -24,7 +48,7 @@ class RasterScene(StrictModel):
     band_names: list[Name] | None = None
     variable: str | None = None
     mtl: ConfigPath | None = Field(default=None, validation_alias=AliasChoices("metadata", "mtl"))
-    crs: str | None = None
+    crs: KnownCrs | None = None
     date: dt.date | None = None
     cloud_cover: float | None = Field(default=None, ge=0, le=100)
 
@@ -53,11 +77,11 @@ class RasterSource(StrictModel):
 
     kind: Literal["raster"] = "raster"
     name: Name
-    sensor: str | None = None
+    sensor: Annotated[str, AfterValidator(_known_sensor)] | None = None
     bands: dict[Name, ConfigPath] | None = None
     path: ConfigPath | None = None
     band_names: list[Name] | None = None
-    crs: str | None = Field(
+    crs: KnownCrs | None = Field(
         default=None, description="CRS to assume when a file carries none (explicit choice)"
     )
     values: Literal["continuous", "categorical"] = "continuous"
@@ -156,7 +180,7 @@ class VectorSource(StrictModel):
     attribute: str | None = Field(
         default=None, description="column with the unit name/code; rasterised as categories"
     )
-    crs: str | None = None
+    crs: KnownCrs | None = None
     distance_to_contacts: bool = False
     faults_layer: str | None = None
 
@@ -179,7 +203,7 @@ class PointSource(StrictModel):
     layer: str | None = None
     x: str = "lon"
     y: str = "lat"
-    crs: str = "EPSG:4326"
+    crs: KnownCrs = "EPSG:4326"
     columns: list[PlainName] = Field(default_factory=list)
     distance: bool = False
     interpolate: list[Literal["idw", "kriging"]] = Field(

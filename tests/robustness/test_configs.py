@@ -116,3 +116,22 @@ def test_an_empty_config_is_named_as_empty(sandbox: Sandbox, cli, text: str) -> 
     result = cli("run", sandbox.job_path, "-o", sandbox.out)
     line = assert_clean_error(result, 2, "job.yaml", "the config is empty")
     assert "NoneType" not in line
+
+
+@pytest.mark.parametrize(("source", "key", "needle"), [
+    ({**RASTER, "crs": "EPSG:4326x"}, "sources.0.raster.crs", "unknown CRS 'EPSG:4326x'"),
+    ({"kind": "points", "name": "w", "path": "w.csv", "crs": "EPSG:99999"},
+     "sources.1.points.crs", "unknown CRS 'EPSG:99999'"),
+    ({**RASTER, "sensor": "sentinel3"}, "sources.0.raster.sensor",
+     "unknown sensor 'sentinel3'"),
+], ids=["raster-crs", "unused-points-crs", "sensor"])
+def test_a_source_crs_or_sensor_nobody_knows_is_refused_at_load(
+    sandbox: Sandbox, cli, source: dict, key: str, needle: str,
+) -> None:
+    # the sensor was ignored without a word; an unused source's CRS was never looked at;
+    # a raster's was an error without its key, after the cluster had started
+    sources = [source] if source.get("kind") == "raster" else [RASTER, source]
+    sandbox.write_job(sources=sources)
+    result = cli("run", sandbox.job_path, "-o", sandbox.out)
+    assert_clean_error(result, 2, "job.yaml", f"key '{key}'", needle)
+    assert not sandbox.out.exists()

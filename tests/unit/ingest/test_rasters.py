@@ -136,7 +136,8 @@ def test_no_crs_is_an_error_unless_the_config_gives_one(grid, write_tif):
 
 def test_unknown_crs(grid, write_tif):
     path = write_tif("nocrs.tif", ramp((40, 40)), crs=None)
-    with pytest.raises(CRSError, match="unknown CRS 'EPSG:99999999'"):
+    # refused when the source config is read, before any file is opened
+    with pytest.raises(ValueError, match="unknown CRS 'EPSG:99999999'"):
         plan_raster(source(path=path, crs="EPSG:99999999"), grid)
 
 
