@@ -196,9 +196,16 @@ def inspect(out_dir: Path, record: Mapping[str, Any] | None, *, deep: bool = Fal
         if not cube.is_dir():
             damage.note(f"cube {cube} is missing")
             continue
-        if _read_json(cube / "zarr.json") is None:
+        root = _read_json(cube / "zarr.json")
+        if root is None:
             damage.note(f"cube metadata {cube / 'zarr.json'} is missing, truncated or corrupt")
             damage.roots.add(cube)
+        else:
+            stale = _stale_consolidated(cube, root, variables)
+            if stale:
+                damage.note(f"cube metadata {cube / 'zarr.json'}: its consolidated metadata "
+                            f"disagrees with variable {stale!r}'s own zarr.json")
+                damage.cubes.add(cube)
         for name in GRID_ARRAYS:
             if _read_json(cube / name / "zarr.json") is None:
                 damage.note(f"cube coordinate {name!r}: {cube / name / 'zarr.json'} is "
@@ -244,6 +251,27 @@ def mark_damaged(records: Mapping[str, Any], cube: str, variable: str, why: str)
             entry["damaged"] = why
             marked = True
     return marked
+
+
+_ARRAY_KEYS = ("shape", "data_type", "chunk_grid", "chunk_key_encoding", "codecs",
+               "dimension_names")
+
+
+def _stale_consolidated(cube: Path, root: Mapping[str, Any], names: Any) -> str | None:
+    """The first of ``names`` whose entry in the cube's consolidated metadata (what readers
+    open) is missing or disagrees with its own ``zarr.json`` in shape, type, chunks or
+    codecs; ``None`` when they agree or the cube is not consolidated."""
+    listed = (root.get("consolidated_metadata") or {}).get("metadata")
+    if not isinstance(listed, dict):
+        return None
+    for name in names:
+        own = _read_json(cube / name / "zarr.json")
+        if own is None:
+            continue  # the variable's own damage, found by the caller
+        entry = listed.get(name)
+        if not isinstance(entry, dict) or any(entry.get(k) != own.get(k) for k in _ARRAY_KEYS):
+            return str(name)
+    return None
 
 
 def check(out_dir: Path, record: Mapping[str, Any] | None) -> tuple[str | None, list[Path]]:

@@ -249,3 +249,26 @@ def test_a_moved_or_copied_output_directory_resumes_on_its_own_files(
     np.testing.assert_array_equal(_heat(elsewhere), before)
     again = _rerun(cli, box, scheduler, out=elsewhere)
     assert again.code == 0 and "skipped" in again.err, again.err[-3000:]
+
+
+def test_consolidated_metadata_that_disagrees_with_the_arrays_is_rewritten(
+        done, cli, scheduler) -> None:
+    """The cube's consolidated metadata (what readers open) stale against a variable's own
+    zarr.json: the stage was skipped and every later read failed with 'conflicting sizes'
+    or read the chunks on the wrong grid; now the rerun rewrites it from the arrays."""
+    from prospect.io.cube import open_cube
+
+    box, before = done
+    meta = box.out / "cube.zarr" / "zarr.json"
+    data = json.loads(meta.read_text())
+    entry = data["consolidated_metadata"]["metadata"]["heat"]
+    entry["shape"] = [41, 40]
+    entry["chunk_grid"]["configuration"]["chunk_shape"] = [10, 10]
+    meta.write_text(json.dumps(data))
+    result = _rerun(cli, box, scheduler)
+    assert result.code == 0, result.err[-3000:]
+    assert "consolidated metadata disagrees with variable 'heat'" in " ".join(
+        result.err.split()), result.err[-3000:]
+    np.testing.assert_array_equal(open_cube(box.out / "cube.zarr")["heat"].values, before)
+    again = _rerun(cli, box, scheduler)
+    assert again.code == 0 and "skipped" in again.err, again.err[-3000:]
