@@ -30,6 +30,7 @@ from pipelines.stages import STAGE_ORDER, get_stage
 from pipelines.stages.screen import has_work as screen_has_work
 from prospect.config import JobConfig, load_job, resolve_grid
 from prospect.errors import ConfigError, DataWarning, ProspectError, StageError
+from prospect.io.files import sweep_leftovers
 
 __all__ = ["prepare_out_dir", "print_summary", "refuse_idle_stages", "run_job", "run_stages"]
 
@@ -75,6 +76,10 @@ def run_job(
         with output_lock(out_dir) as writable:
             if not writable:
                 return _read_only_rerun(ctx, wanted, force=force)
+            left = sweep_leftovers(out_dir)  # by runs killed mid-write (we hold the lock)
+            if left:
+                ctx.console.print(f"[dim]removed {len(left)} temporary file(s) or folder(s) "
+                                  "left by an interrupted run[/dim]")
             with dask_client(scheduler=scheduler, workers=workers, cluster=cluster) as client:
                 ctx.client = client
                 return run_stages(ctx, wanted, force=force, cluster=cluster)

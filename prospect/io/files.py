@@ -14,10 +14,12 @@ one, and an interrupted writer leaves only a dot-named temporary behind:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -34,6 +36,7 @@ __all__ = [
     "scratch_dir",
     "staged_dir",
     "staged_file",
+    "sweep_leftovers",
     "temp_name",
     "write_bytes",
     "write_json",
@@ -70,6 +73,31 @@ def temp_name(target: Path | str, tag: str = "tmp") -> Path:
     """A fresh hidden name beside ``target``: ``.<name>.<tag>-<8 hex>``."""
     target = Path(target)
     return target.parent / f".{target.name}.{tag}-{uuid.uuid4().hex[:8]}"
+
+
+_LEFTOVER = re.compile(r"^\..+\.(tmp|staging|old)-[0-9a-f]{8}$")
+
+
+def sweep_leftovers(root: Path | str) -> list[Path]:
+    """Remove what writers killed mid-write left under ``root``: the hidden temporary
+    files, staging folders and set-aside old copies that :func:`temp_name`,
+    :func:`scratch_dir` and :func:`publish_dir` name (``.<name>.<tag>-<8 hex>``).
+
+    Only for a folder no other writer is using (a job's output directory, under its
+    lock). Returns the paths removed.
+    """
+    removed: list[Path] = []
+    for folder, dirs, files in os.walk(root):
+        for name in [d for d in dirs if _LEFTOVER.match(d)]:
+            dirs.remove(name)
+            shutil.rmtree(os.path.join(folder, name), ignore_errors=True)
+            removed.append(Path(folder, name))
+        for name in files:
+            if _LEFTOVER.match(name):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(os.path.join(folder, name))
+                removed.append(Path(folder, name))
+    return removed
 
 
 @contextmanager

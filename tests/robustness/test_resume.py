@@ -272,3 +272,26 @@ def test_consolidated_metadata_that_disagrees_with_the_arrays_is_rewritten(
     np.testing.assert_array_equal(open_cube(box.out / "cube.zarr")["heat"].values, before)
     again = _rerun(cli, box, scheduler)
     assert again.code == 0 and "skipped" in again.err, again.err[-3000:]
+
+
+def test_leftovers_of_a_run_killed_mid_write_are_swept_and_nothing_else(
+        done, cli, scheduler) -> None:
+    """A run killed inside a write leaves hidden temporary files, staging folders and
+    set-aside old copies (``.<name>.<tag>-<8 hex>``); nothing removed them, so they piled
+    up in the output directory run after run."""
+    box, before = done
+    litter = [box.out / ".model.staging-0123abcd", box.out / "score" / ".probability.tif.tmp-"
+              "deadbeef", box.out / ".cube.zarr.old-89abcdef"]
+    litter[0].mkdir()
+    (litter[0] / "model.skops").write_bytes(b"half")
+    litter[1].parent.mkdir()
+    litter[1].write_bytes(b"half a COG")
+    shutil.copytree(box.out / "cube.zarr", litter[2])
+    keep = [box.out / "score" / ".notes.tmp", box.out / "score" / "mine.tif.tmp-deadbeef"]
+    for path in keep:
+        path.write_text("the user's")
+    result = _rerun(cli, box, scheduler)
+    assert result.code == 0 and "left by an interrupted run" in result.err, result.err[-3000:]
+    assert not any(p.exists() for p in litter)
+    assert all(p.read_text() == "the user's" for p in keep)
+    np.testing.assert_array_equal(_heat(box.out), before)
