@@ -174,10 +174,14 @@ def test_dask_client_refuses_bad_choices() -> None:
         pass
 
 
+# a job with something to do (a job without sources is refused before any cluster starts)
+TINY_JOB = "name: tiny\nregion: bonaire\nsources: [{kind: raster, name: dem, path: dem.tif}]\n"
+
+
 def test_cli_reports_bad_cluster_in_one_line(tmp_path: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     job = tmp_path / "job.yaml"
-    job.write_text("name: tiny\nregion: bonaire\n")
+    job.write_text(TINY_JOB)
     code = main(["ingest", str(job), "--out", str(tmp_path / "out"), "--cluster", "lsf"])
     err = capsys.readouterr().err
     assert code == 2
@@ -191,7 +195,7 @@ def test_cli_without_the_batch_system_says_so(kind: str, submit: str, tmp_path: 
                                               capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))  # no sbatch / qsub here
     job = tmp_path / "job.yaml"
-    job.write_text("name: tiny\nregion: bonaire\n")
+    job.write_text(TINY_JOB)
     code = main(["run", str(job), "--out", str(tmp_path / "out"), "--cluster", kind])
     err = capsys.readouterr().err
     assert code == 1
@@ -206,7 +210,7 @@ def test_cli_kubernetes_without_credentials_says_so(tmp_path: Path) -> None:
     import sys
 
     job = tmp_path / "job.yaml"
-    job.write_text("name: tiny\nregion: bonaire\n")
+    job.write_text(TINY_JOB)
     env = {k: v for k, v in os.environ.items() if not k.startswith("KUBERNETES_")}
     env.update(KUBECONFIG=str(tmp_path / "no-kubeconfig"), HOME=str(tmp_path))
     proc = subprocess.run(
