@@ -8,12 +8,30 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AliasChoices, Field, model_validator
 
-from prospect.config._base import ConfigPath, PlainName, StrictModel
+from prospect.config._base import ConfigPath, StrictModel
 from prospect.config.stac import CloudMask, Composite, RemoteReads, StacSearch
 
 __all__ = ["PointSource", "RasterScene", "RasterSource", "SourceConfig", "VectorSource"]
 
 Name = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")]
+
+
+def _column_name(value: str) -> str:
+    """A table's column header as written (``Li (mg/L)``, ``Heat Flow``, ``δO18``).
+
+    A column names an input, not an output: the variable it makes is
+    ``<source>_<column>`` with every character but ``A-Z a-z 0-9 _`` as ``_``
+    (:func:`prospect.ingest.surfaces.plan_points`), so a header holding ``/`` or ``..``
+    cannot name anything outside the output directory.
+    """
+    if not value.strip():
+        raise ValueError("must be a column header, not empty")
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ValueError("a column header holds no control characters; check the quoting")
+    return value
+
+
+ColumnName = Annotated[str, AfterValidator(_column_name)]
 
 
 def _known_crs(value: str) -> str:
@@ -204,7 +222,7 @@ class PointSource(StrictModel):
     x: str = "lon"
     y: str = "lat"
     crs: KnownCrs = "EPSG:4326"
-    columns: list[PlainName] = Field(default_factory=list)
+    columns: list[ColumnName] = Field(default_factory=list)
     distance: bool = False
     interpolate: list[Literal["idw", "kriging"]] = Field(
         default_factory=list,

@@ -62,6 +62,24 @@ def test_idw_kriging_variance_and_distance(grid, tmp_path):
     assert abs(np.corrcoef(krig[r, c], li)[0, 1]) > 0.9
 
 
+def test_a_column_header_with_units_or_slashes_makes_a_plain_variable(grid, tmp_path):
+    """Headers name inputs (``Li (mg/L)``); the variable's name is made safe, so even a
+    header spelt like a path cannot name anything outside the cube."""
+    path, x, y, li = well_table(tmp_path)
+    table = pd.read_csv(path).rename(columns={"li_mg_l": "Li (mg/L)"})
+    table["../../b"] = table["Li (mg/L)"] * 2
+    table.to_csv(path, index=False)
+    src = PointSource(name="wells", path=path, columns=["Li (mg/L)", "../../b"],
+                      interpolate=["idw"], units={"Li (mg/L)": "mg/L"})
+    layers = {ly.name: ly for ly in plan_points(src, grid)}
+    assert set(layers) == {"wells_Li__mg_L_", "wells_______b"}
+    assert layers["wells_Li__mg_L_"].units == "mg/L"
+    out = assemble(layers["wells_Li__mg_L_"], grid)
+    r, c = grid.rowcol(x, y)
+    assert np.corrcoef(out[r, c], li)[0, 1] > 0.95
+    np.testing.assert_allclose(assemble(layers["wells_______b"], grid), 2 * out, rtol=1e-6)
+
+
 def test_point_geopackage_in_projected_crs(grid, tmp_path):
     _, x, y, li = well_table(tmp_path)
     path = tmp_path / "samples.gpkg"
