@@ -5,9 +5,9 @@ from __future__ import annotations
 import errno
 from pathlib import Path
 
-from prospect.errors import OutputWriteError
+from prospect.errors import OutputWriteError, StageError
 
-__all__ = ["os_error_line", "output_fault", "removed_output"]
+__all__ = ["killed_worker_error", "os_error_line", "output_fault", "removed_output"]
 
 _OS_HINTS = {
     errno.ENOSPC: "the disk is full; free space, then run the same command again to resume "
@@ -44,6 +44,34 @@ def output_fault(exc: OSError, out_dir: Path) -> OutputWriteError:
             f"{out_dir} deleted or moved?); run the same command again to resume")
     line = os_error_line(exc)
     return OutputWriteError(line if exc.filename else f"{out_dir}: {line}")
+
+
+def killed_worker_error(exc: BaseException, stage: str) -> StageError | None:
+    """``exc`` as one line when dask gave up on a task whose workers kept dying.
+
+    ``distributed.KilledWorker`` means each worker that ran the task died while running
+    it: the nanny killed it at its memory limit, or the system's OOM killer or a user
+    did. It is not a bug in Prospect, and its own text (a task key, a worker address and
+    a web page) says nothing of what to change; ``None`` for any other exception.
+    """
+    try:
+        from distributed.scheduler import KilledWorker
+    except ImportError:  # pragma: no cover - distributed is a core dependency
+        return None
+    if not isinstance(exc, KilledWorker):
+        return None
+    task = exc.task
+    name = task[0] if isinstance(task, tuple) and task else task
+    limit = getattr(exc.last_worker, "memory_limit", None)
+    limit_text = (f"its memory limit is {limit / 2**30:.1f} GiB"
+                  if isinstance(limit, int | float) and limit > 0 else "it had no memory limit")
+    return StageError(
+        f"stage {stage}: the {exc.allowed_failures + 1} worker(s) that ran task "
+        f"{str(name)[:80]!r} each died running it (out of memory? {limit_text}); finished "
+        "chunks are kept. Give each "
+        "worker more memory (fewer --workers, or larger workers on a cluster) or use "
+        "smaller chunks (the region's chunk size), check 'prospect plan', then run the "
+        "same command again")
 
 
 def removed_output(exc: OSError, out_dir: Path) -> bool:

@@ -22,7 +22,7 @@ from pipelines.cluster import (
     worker_count,
 )
 from pipelines.context import RunContext, StageResult, timed
-from pipelines.faults import output_fault, removed_output
+from pipelines.faults import killed_worker_error, output_fault, removed_output
 from pipelines.lock import output_lock
 from pipelines.manifest import Manifest
 from pipelines.progress import StageMonitor
@@ -226,7 +226,7 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
                 raise lost_scheduler_error(ctx.client, stage=name, manifest=manifest.path,
                                            cause=exc) from None
             damage = _damaged_chunk_error(ctx, manifest, exc) or \
-                _damaged_output_error(ctx, manifest, exc)
+                _damaged_output_error(ctx, manifest, exc) or killed_worker_error(exc, name)
             if damage is not None:
                 raise damage from None
             raise
