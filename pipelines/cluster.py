@@ -352,6 +352,7 @@ LOCAL_CLUSTER_CONFIG: dict[str, Any] = {
     "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": MALLOC_THRESHOLD,
     "distributed.nanny.pre-spawn-environ.MALLOC_MMAP_THRESHOLD_": MALLOC_THRESHOLD,
     "distributed.worker.preload": ["pipelines.worker_logs"],
+    "distributed.scheduler.worker-saturation": 1.0,
 }
 """Dask settings of the embedded local cluster, where they are still dask's defaults.
 
@@ -369,6 +370,11 @@ to the OS at once; that also turns off glibc's adaptive mmap threshold, so every
 over 128 KiB is a fresh mmap whose pages fault in again: scoring a 512 x 512 block took
 1.27 s instead of 0.74 s. Trim and mmap thresholds of 64 MiB keep chunk-sized buffers in
 the heap for reuse, at the cost of up to about 64 MiB of freed memory held per worker.
+
+``worker-saturation`` 1.0: a large group of independent tasks (ingest's chunk tasks)
+waits on the scheduler and a worker gets the next one when one of its threads frees.
+Dask's 1.1 rounds up to two tasks at a time for a one-thread worker, so at the end of a
+stage one worker ran its second task while the other idled.
 
 Each worker process imports :mod:`pipelines.worker_logs` (``preload``), which drops
 distributed's heartbeat traceback when a worker's heartbeat races the cluster's shutdown.

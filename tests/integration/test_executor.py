@@ -19,6 +19,11 @@ def _span_tasks(dask_scheduler=None) -> int:
     return sum(1 for key in dask_scheduler.tasks if str(key).startswith("_span"))
 
 
+def _most_assigned(dask_scheduler=None) -> int:
+    """The most tasks any worker holds (running or waiting in it)."""
+    return max(len(ws.processing) for ws in dask_scheduler.workers.values())
+
+
 def _fail(i: int) -> int:
     raise ValueError(f"call {i} failed")
 
@@ -39,15 +44,15 @@ def test_one_per_thread_keeps_at_most_a_call_per_thread_running(client) -> None:
     from pipelines.executor import StageExecutor
 
     executor = StageExecutor(client)
-    calls = [(i, (i, 0.3)) for i in range(5)]
+    calls = [(i, (i, 0.3)) for i in range(4)]  # at most twice the threads: from here
     done, known = [], []
     for key, future in executor.map_unordered(_span, [calls], one_per_thread=True):
         # the calls the scheduler holds (at the first result: the first two and the one
-        # submitted when one of them finished, not all five)
+        # submitted when one of them finished, not all four)
         known.append(client.run_on_scheduler(_span_tasks))
         done.append((key, future))
     assert known[0] <= 3, known
-    assert sorted(key for key, _ in done) == list(range(5))
+    assert sorted(key for key, _ in done) == list(range(4))
     spans = [future for _, future in done]
     spans = sorted(executor.gather(spans), key=lambda s: s[1])
     # the first two given start first, and never more than two run at once: each later
@@ -67,3 +72,28 @@ def test_one_per_thread_raises_the_first_error(client) -> None:
         for _ in executor.map_unordered(_fail, [[(i, (i,)) for i in range(4)]],
                                         one_per_thread=True):
             pass
+
+
+def test_a_large_batch_is_queued_on_the_scheduler_one_call_per_thread(client) -> None:
+    """More calls than twice the threads go to the scheduler at once (no round trip
+    through the job's process per call); the embedded cluster's worker-saturation of 1.0
+    still gives each worker thread one call at a time, in the order given."""
+    from pipelines.executor import StageExecutor
+
+    executor = StageExecutor(client)
+    calls = [(i, (i, 0.15)) for i in range(8)]
+    before = client.run_on_scheduler(_span_tasks)  # an earlier test's calls may linger
+    known, assigned, done = [], [], []
+    for key, future in executor.map_unordered(_span, [calls], one_per_thread=True):
+        known.append(client.run_on_scheduler(_span_tasks))
+        assigned.append(client.run_on_scheduler(_most_assigned))
+        done.append((key, future))
+    # no worker holds a second call while its one thread runs the first (dask's default
+    # saturation of 1.1 gives a one-thread worker two)
+    assert max(assigned) <= 1, assigned
+    assert known[0] - before == 8, (before, known)  # all submitted with the batch
+    spans = sorted(executor.gather([f for _, f in done]), key=lambda s: s[1])
+    assert sorted(i for i, _, _ in spans) == list(range(8))
+    for _, start, _ in spans:  # never more than the two threads' worth running at once
+        assert sum(1 for _, a, b in spans if a <= start < b) <= 2
+    assert {i for i, _, _ in spans[:2]} == {0, 1}
