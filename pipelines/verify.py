@@ -110,25 +110,30 @@ def inventory(out_dir: Path, outputs: Mapping[str, Any]) -> dict[str, dict[str, 
     return found
 
 
-def _files_under(path: Path) -> tuple[list[str], int]:
-    """The files of ``path`` (itself when a file; sorted keys) and their total size."""
+def _file_sizes(path: Path) -> dict[str, int]:
+    """The files of ``path`` (itself when a file) and their sizes, by sorted key."""
     if path.is_file():
-        return [path.name], path.stat().st_size
-    keys: list[str] = []
-    size = 0
+        return {path.name: path.stat().st_size}
+    sizes: dict[str, int] = {}
     for root, _, files in os.walk(path):
         rel = os.path.relpath(root, path)
-        keys.extend(f"{rel}/{f}" for f in files)
-        size += sum(os.stat(os.path.join(root, f)).st_size for f in files)
-    return sorted(keys), size
+        for f in files:
+            sizes[f"{rel}/{f}"] = os.stat(os.path.join(root, f)).st_size
+    return dict(sorted(sizes.items()))
+
+
+LISTED_FILES = 64
+"""Outputs of at most this many files (a model, COGs) have each file's size recorded;
+larger ones (a tile pyramid) a digest of their file names and their total size."""
 
 
 def file_inventory(out_dir: Path, outputs: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """Files and folders among ``outputs`` that are not cubes (a model, COGs, a tile
-    archive, a pyramid): ``{label: {"files": n, "keys": digest, "bytes": size}}``.
+    archive, a pyramid): ``{label: {"files": n, "keys": digest, "bytes": size}}``, plus
+    ``"sizes"`` (file -> size) for an output of at most :data:`LISTED_FILES` files.
 
-    What :func:`check_files` compares on resume: a file removed, added or of another size
-    (a truncated COG or archive, a lost tile) is found with one ``stat`` per file.
+    What :func:`check_files` compares on resume: a file removed or of another size (a
+    truncated COG or archive, a lost tile) is found with one ``stat`` per file.
     """
     found: dict[str, dict[str, Any]] = {}
     for label, value in outputs.items():
@@ -137,15 +142,24 @@ def file_inventory(out_dir: Path, outputs: Mapping[str, Any]) -> dict[str, dict[
         path = resolve(Path(out_dir), value)
         if not path.exists() or _cube_of(path) is not None:
             continue
-        keys, size = _files_under(path)
-        found[label] = {"files": len(keys), "keys": _digest(keys), "bytes": size}
+        sizes = _file_sizes(path)
+        keys = list(sizes)
+        found[label] = {"files": len(keys), "keys": _digest(keys),
+                        "bytes": sum(sizes.values())}
+        if len(keys) <= LISTED_FILES:
+            found[label]["sizes"] = sizes
     return found
 
 
 def check_files(out_dir: Path, outputs: Mapping[str, Any],
                 record: Mapping[str, Any] | None) -> str | None:
     """Why a finished stage's file outputs are no longer as it wrote them (``None``: they
-    are; ``record``: its :func:`file_inventory`)."""
+    are; ``record``: its :func:`file_inventory`).
+
+    A file the user added beside an output's own files (a note or an export in
+    ``model/``) is not a change: recomputing the stage replaces the folder, which would
+    lose it. With only a digest recorded (a large pyramid), any other set of files is.
+    """
     for label, expected in (record or {}).items():
         value = outputs.get(label)
         if not isinstance(value, str) or not isinstance(expected, dict):
@@ -155,10 +169,19 @@ def check_files(out_dir: Path, outputs: Mapping[str, Any],
             return f"output {label} ({value}) is missing"
         if expected.get("damaged"):  # a read found it changed (see the runner)
             return f"output {label} ({value}): {expected['damaged']}"
-        keys, size = _files_under(path)
-        if _digest(keys) != expected.get("keys"):
+        sizes = _file_sizes(path)
+        listed = expected.get("sizes")
+        if isinstance(listed, dict):
+            for key, size in listed.items():
+                if key not in sizes:
+                    return f"output {label} ({value}): its file {key} was removed"
+                if sizes[key] != size:
+                    return (f"output {label} ({value}): its file {key} changed size since "
+                            "it was written (truncated or rewritten)")
+            continue
+        if _digest(list(sizes)) != expected.get("keys"):
             return f"output {label} ({value}): files were removed or added since it was written"
-        if size != expected.get("bytes"):
+        if sum(sizes.values()) != expected.get("bytes"):
             return (f"output {label} ({value}) changed size since it was written (truncated "
                     "or rewritten)")
     return None

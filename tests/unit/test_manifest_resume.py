@@ -143,3 +143,39 @@ def test_a_model_change_reruns_train_and_score_never_ingest(tmp_path: Path,
                       "y": "lat", "distance": True}]}))
     assert third.finished("ingest", order=STAGE_ORDER) == (
         False, "its settings changed (sources)")
+
+
+def test_a_users_file_beside_an_outputs_files_is_not_a_change(tmp_path) -> None:
+    """Resume's file check: a file removed or cut short makes the stage recompute; a file
+    the user added in ``model/`` does not (recomputing replaces the folder: it would be
+    lost). A large output (a pyramid) keeps a digest of its names: any change counts."""
+    from pipelines import verify
+
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "model.skops").write_bytes(b"x" * 100)
+    (model / "card.json").write_text("{}")
+    tiles = tmp_path / "tiles"
+    for i in range(verify.LISTED_FILES + 1):
+        (tiles / "5" / str(i)).mkdir(parents=True)
+        (tiles / "5" / str(i) / "0.png").write_bytes(b"p" * (i + 1))
+    outputs = {"model": str(model), "tiles": str(tiles)}
+    record = verify.file_inventory(tmp_path, outputs)
+    assert "sizes" in record["model"] and "sizes" not in record["tiles"]
+    assert verify.check_files(tmp_path, outputs, record) is None
+
+    (model / "my-notes.txt").write_text("kept")
+    assert verify.check_files(tmp_path, outputs, record) is None
+
+    (model / "model.skops").write_bytes(b"x" * 50)
+    why = verify.check_files(tmp_path, outputs, record)
+    assert why is not None and "model.skops changed size" in why
+    (model / "model.skops").write_bytes(b"x" * 100)
+    (model / "card.json").unlink()
+    why = verify.check_files(tmp_path, outputs, record)
+    assert why is not None and "card.json was removed" in why
+    (model / "card.json").write_text("{}")
+
+    (tiles / "5" / "0" / "extra.png").write_bytes(b"e")
+    why = verify.check_files(tmp_path, outputs, record)
+    assert why is not None and "removed or added" in why
