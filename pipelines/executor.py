@@ -120,11 +120,14 @@ class StageExecutor:
             keys.update(zip(futures, (key for key, _ in calls), strict=True))
             landed.update(futures)
 
+        def threads() -> int:  # asked each time: a cluster may grow
+            return sum(client.nthreads().values())
+
         def fill() -> None:
-            # as many as the cluster's threads (asked each time: a cluster may grow) take
-            # beside the calls running; at least one, so that the calls go on
+            # as many as the cluster's threads take beside the calls running; at least
+            # one, so that the calls go on
             running = sum(1 for f in keys if not f.done())
-            free = max(sum(client.nthreads().values()) - running, 0 if running else 1)
+            free = max(threads() - running, 0 if running else 1)
             if free and waiting:
                 send(waiting[:free])
                 del waiting[:free]
@@ -133,7 +136,7 @@ class StageExecutor:
             for batch in batches:
                 if not batch:
                     continue
-                if one_per_thread and len(batch) <= 2 * sum(client.nthreads().values()):
+                if one_per_thread and len(batch) <= 2 * threads():
                     waiting.extend(batch)  # the free threads take theirs now; the rest waits
                     fill()
                 else:
