@@ -379,7 +379,8 @@ stage one worker ran its second task while the other idled.
 Each worker process imports :mod:`pipelines.worker_logs` (``preload``), which drops
 distributed's heartbeat traceback when a worker's heartbeat races the cluster's shutdown.
 
-A setting given in a dask config file or a ``DASK_*`` variable is kept.
+A setting given in a dask config file or a ``DASK_*`` variable is kept, and so is a
+``MALLOC_*`` variable exported before the job started.
 """
 
 
@@ -395,6 +396,38 @@ def _local_cluster_config() -> dict[str, Any]:
                    for form in (key, key.lower()))}
 
 
+_PRE_SPAWN = "distributed.nanny.pre-spawn-environ."
+_USER_ENVIRON = {key[len(_PRE_SPAWN):]: os.environ.get(key[len(_PRE_SPAWN):])
+                 for key in LOCAL_CLUSTER_CONFIG if key.startswith(_PRE_SPAWN)}
+"""The pre-spawn variables as this process found them when it started (before any nanny)."""
+
+
+@contextlib.contextmanager
+def _pre_spawn_environ(config: dict[str, Any]) -> Iterator[None]:
+    """``os.environ`` with the embedded cluster's pre-spawn variables while nannies start.
+
+    A nanny reads a pre-spawn variable from ``os.environ`` before the dask config, and
+    writes its values into ``os.environ`` of the process that started it, where they stay.
+    A cluster started earlier in the same process with dask's defaults (a user's own
+    ``LocalCluster``, another job) therefore handed its ``MALLOC_TRIM_THRESHOLD_=65536``
+    to every later embedded cluster. The variables are set to this cluster's values while
+    it starts and restored after; one the user exported before the process started wins.
+    """
+    ours = {key[len(_PRE_SPAWN):]: str(value) for key, value in config.items()
+            if key.startswith(_PRE_SPAWN)
+            and _USER_ENVIRON.get(key[len(_PRE_SPAWN):]) is None}
+    before = {name: os.environ.get(name) for name in ours}
+    os.environ.update(ours)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def local_cluster(n_workers: int, *, threads_per_worker: int = 1,
                   memory_limit: str | float | None = "auto",
                   dashboard_address: str | None = "127.0.0.1:0") -> Any:
@@ -408,7 +441,8 @@ def local_cluster(n_workers: int, *, threads_per_worker: int = 1,
     import dask.config
     from distributed import LocalCluster
 
-    with dask.config.set(_local_cluster_config()):
+    config = _local_cluster_config()
+    with dask.config.set(config), _pre_spawn_environ(config):
         return LocalCluster(
             n_workers=n_workers, threads_per_worker=threads_per_worker, processes=True,
             host="127.0.0.1", memory_limit=memory_limit, dashboard_address=dashboard_address,

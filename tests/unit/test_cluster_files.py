@@ -284,10 +284,19 @@ def test_embedded_cluster_turns_down_monitoring_but_keeps_user_settings(
 
 
 def test_embedded_cluster_workers_get_the_malloc_thresholds() -> None:
-    from distributed import Client
+    """Also after a cluster with dask's defaults ran in the same process: its nanny left
+    ``MALLOC_TRIM_THRESHOLD_=65536`` in ``os.environ``, which a nanny reads before the
+    dask config, so the embedded cluster's workers got dask's value (a flaky CI run)."""
+    from distributed import Client, LocalCluster
 
     from pipelines.cluster import MALLOC_THRESHOLD, local_cluster
 
+    names = ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_")
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None):
+        pass
+    before = {name: os.environ.get(name) for name in names}
+    assert before["MALLOC_TRIM_THRESHOLD_"] == "65536"  # what dask's nanny leaves behind
     with local_cluster(1, dashboard_address=None) as cluster, Client(cluster) as client:
         env = next(iter(client.run(lambda: {k: os.environ.get(k) for k in (
             "MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_")}).values()))
@@ -296,6 +305,8 @@ def test_embedded_cluster_workers_get_the_malloc_thresholds() -> None:
     assert env == {"MALLOC_TRIM_THRESHOLD_": str(MALLOC_THRESHOLD),
                    "MALLOC_MMAP_THRESHOLD_": str(MALLOC_THRESHOLD)}
     assert filters.count("HeartbeatNoise") == 1  # the worker preload ran, once
+    # and this process's environment is as it was: nothing leaks into later clusters
+    assert {name: os.environ.get(name) for name in names} == before
 
 
 def test_worker_heartbeat_and_task_tracebacks_are_dropped_and_nothing_else(
