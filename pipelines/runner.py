@@ -29,7 +29,13 @@ from pipelines.progress import StageMonitor
 from pipelines.stages import STAGE_ORDER, get_stage
 from pipelines.stages.screen import has_work as screen_has_work
 from prospect.config import JobConfig, load_job, resolve_grid
-from prospect.errors import ConfigError, DataWarning, ProspectError, StageError
+from prospect.errors import (
+    ConfigError,
+    DamagedFileError,
+    DataWarning,
+    ProspectError,
+    StageError,
+)
 from prospect.io.files import sweep_leftovers
 
 __all__ = ["prepare_out_dir", "print_summary", "refuse_idle_stages", "run_job", "run_stages"]
@@ -264,7 +270,11 @@ def _damaged_chunk_error(ctx: RunContext, manifest: Manifest, exc: BaseException
                          ) -> StageError | None:
     """A read that failed on a chunk file that does not decode (changed on disk since it
     was written: its zstd checksum or length disagrees) as one line naming the variable,
-    the chunk and the stage that rebuilds it; ``None`` for any other failure."""
+    the chunk and the stage that rebuilds it; ``None`` for any other failure.
+
+    The error comes from zarr's codecs inside a worker's task, so only its words tell a
+    decoding failure apart; the chunk files are then decoded to find the damaged one.
+    """
     text = str(exc).lower()
     if isinstance(exc, ProspectError) or not isinstance(exc, Exception) or not any(
             word in text for word in ("zstd", "decompress", "cannot reshape")):
@@ -276,47 +286,51 @@ def _damaged_chunk_error(ctx: RunContext, manifest: Manifest, exc: BaseException
         return None
     var, chunks, why = found
     what = f"chunk file(s) {', '.join(chunks)} changed on disk since they were written ({why})"
+    cube = str(verify.relative_to(ctx.out_dir, str(ctx.cube_path)))
     owner = None  # the stage that made it, as the resume inventory records it
     for record in manifest.data["stages"].values():
-        for variables in ((record or {}).get("verify") or {}).values():
-            if isinstance(variables, dict) and isinstance(variables.get(var), dict):
-                owner = variables[var].get("stage") or owner
-    # recorded, so that the next run of that stage removes the variable and recomputes it
-    marked = owner is not None and verify.mark_damaged(
-        manifest.data["stages"], str(verify.relative_to(ctx.out_dir, str(ctx.cube_path))),
-        var, what)
-    if marked:
-        with contextlib.suppress(OSError):
-            manifest.write()
-    fix = (f"the {owner} stage made it: run 'prospect {owner}' (or 'prospect run') to "
-           "recompute it" if marked else "remove that folder and run the stage that makes it")
-    return StageError(f"{ctx.cube_path / var}: {what}; {fix}")
+        entry = (((record or {}).get("verify") or {}).get(cube) or {}).get(var)
+        if isinstance(entry, dict):
+            owner = entry.get("stage") or owner
+    if owner is None:
+        return StageError(f"{ctx.cube_path / var}: {what}; remove that folder and run the "
+                          "stage that makes it")
+    verify.mark_damaged(manifest.data["stages"], cube, var, what)
+    return _recorded_damage(manifest, f"{ctx.cube_path / var}: {what}", owner)
 
 
 def _damaged_output_error(ctx: RunContext, manifest: Manifest, exc: BaseException
                           ) -> StageError | None:
-    """A failure reading a file that a finished stage wrote and that changed in place since
+    """A :class:`~prospect.errors.DamagedFileError` on a file that a finished stage wrote
     (a model whose checksums disagree, a COG that does not decode) as one line naming that
     stage; recorded in its manifest entry, so that its next run rewrites the file. ``None``
     for any other failure."""
-    text = str(exc)
-    if not isinstance(exc, ProspectError) or not any(
-            word in text for word in ("checksum verification failed", "corrupt, truncated")):
+    if not isinstance(exc, DamagedFileError) or not exc.path:
         return None
-    first = text.splitlines()[0].rstrip(":")
+    damaged = Path(exc.path).resolve()
+    first = str(exc).splitlines()[0].rstrip(":")
     for owner, record in manifest.data["stages"].items():
         if (record or {}).get("status") != "done":
             continue
         for label, value in (record.get("outputs") or {}).items():
             entry = (record.get("files") or {}).get(label)
-            if isinstance(value, str) and isinstance(entry, dict) and \
-                    str(verify.resolve(ctx.out_dir, value)) in text:
+            if not (isinstance(value, str) and isinstance(entry, dict)):
+                continue
+            output = Path(verify.resolve(ctx.out_dir, value)).resolve()
+            if damaged == output or output in damaged.parents:
                 entry["damaged"] = first
-                with contextlib.suppress(OSError):
-                    manifest.write()
-                return StageError(f"{first}; the {owner} stage made it: run 'prospect "
-                                  f"{owner}' (or 'prospect run') to recompute it")
+                return _recorded_damage(manifest, first, owner)
     return None
+
+
+def _recorded_damage(manifest: Manifest, what: str, owner: str) -> StageError:
+    """Write the manifest where a damaged output was just marked, so that the next run of
+    ``owner`` (the stage that made it) rewrites the output, and return the one-line error
+    that says so."""
+    with contextlib.suppress(OSError):  # a full disk must not hide the damage
+        manifest.write()
+    return StageError(f"{what}; the {owner} stage made it: run 'prospect {owner}' (or "
+                      "'prospect run') to recompute it")
 
 
 def _rebuild_cube(ctx: RunContext, cube: Path) -> None:

@@ -8,9 +8,14 @@ also inherits the matching builtin, so callers that already catch ``ValueError``
 
 from __future__ import annotations
 
+import os
+
 __all__ = [
     "CRSError",
+    "ChangedFilesError",
     "ConfigError",
+    "CorruptFileError",
+    "DamagedFileError",
     "DataError",
     "DataWarning",
     "FormulaError",
@@ -72,6 +77,29 @@ class SecurityError(ProspectError, PermissionError):
 
 class StageError(ProspectError, RuntimeError):
     """A pipeline stage failed or its prerequisites are missing."""
+
+
+class DamagedFileError(ProspectError):
+    """A file no longer reads as it was written: truncated, changed in place, tampered.
+
+    ``path`` names the file or folder. When a stage fails on a file that an earlier stage
+    of the same job wrote, the runner records the damage against that stage, so that its
+    next run writes the file again (``pipelines/runner.py``).
+    """
+
+    path: str = ""
+
+    def __init__(self, *args: object, path: str | os.PathLike[str] = "") -> None:
+        super().__init__(*args)
+        self.path = str(path)  # in __dict__: it survives pickling (errors from workers)
+
+
+class CorruptFileError(DamagedFileError, InputFileError):
+    """A file does not decode: corrupt or truncated."""
+
+
+class ChangedFilesError(DamagedFileError, SecurityError):
+    """Files differ from the checksums recorded when they were written; refused."""
 
 
 class OutputBusyError(ProspectError, BlockingIOError):

@@ -15,7 +15,7 @@ from rasterio.errors import RasterioIOError
 from rasterio.warp import transform_bounds
 from rasterio.windows import Window
 
-from prospect.errors import CRSError, DataError, GridError, InputFileError
+from prospect.errors import CorruptFileError, CRSError, DataError, GridError, InputFileError
 from prospect.grid import RegionGrid, parse_crs
 from prospect.io.files import scratch_dir, staged_file
 
@@ -351,8 +351,9 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
     except (RasterioIOError, rasterio.errors.RasterioError) as exc:
         if variable:
             _refuse_variable(path, variable)
-        raise InputFileError(
-            f"{path}: cannot read as a raster (corrupt, truncated or not a raster): {exc}"
+        raise CorruptFileError(
+            f"{path}: cannot read as a raster (corrupt, truncated or not a raster): {exc}",
+            path=path,
         ) from None
     if crs is not None:
         use_crs = parse_crs(crs)

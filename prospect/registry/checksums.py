@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from prospect.errors import SecurityError
+from prospect.errors import ChangedFilesError, SecurityError
 from prospect.io.files import file_sha256
 
 __all__ = ["CHECKSUMS_FILE", "read_checksums", "verify_checksums"]
@@ -35,7 +35,8 @@ def read_checksums(directory: Path, *, required: Iterable[str]) -> dict[str, str
 
 
 def verify_checksums(directory: Path, sums: Mapping[str, str]) -> None:
-    """Raise :class:`SecurityError` naming every file whose SHA-256 differs or is missing."""
+    """Raise :class:`~prospect.errors.ChangedFilesError` (a :class:`SecurityError`) naming
+    every file whose SHA-256 differs or is missing."""
     directory = Path(directory)
     problems: list[str] = []
     for name, expected in sorted(sums.items()):
@@ -47,7 +48,8 @@ def verify_checksums(directory: Path, sums: Mapping[str, str]) -> None:
         elif (actual := file_sha256(path)) != expected:
             problems.append(f"{name}: sha256 {actual[:16]}... != recorded {expected[:16]}...")
     if problems:
-        raise SecurityError(
+        raise ChangedFilesError(
             f"{directory}: checksum verification failed, the model files were changed after "
-            "saving (tampered or corrupt); refused:\n" + "\n".join(problems)
+            "saving (tampered or corrupt); refused:\n" + "\n".join(problems),
+            path=directory,
         )

@@ -571,13 +571,14 @@ def test_a_truncated_cog_layer_is_refused_when_the_server_starts(tmp_path: Path)
     data = cog.read_bytes()
     cog.write_bytes(data[: len(data) // 3])
     from prospect.config.tiles import load_serve_config
-    from prospect.errors import InputFileError
+    from prospect.errors import CorruptFileError, InputFileError
     from tiles.service import build_layers
 
     # what 'prospect serve' does before it listens (the test never blocks on a server)
     with pytest.raises(InputFileError, match="corrupt, truncated or not a raster") as err:
         build_layers(load_serve_config(fx.config))
     assert str(cog) in str(err.value) and "\n" not in str(err.value)
+    assert isinstance(err.value, CorruptFileError) and Path(err.value.path) == cog
 
 
 @pytest.mark.parametrize(("transform", "message"), [

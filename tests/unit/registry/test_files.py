@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import pickle
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from prospect.errors import ModelError, SecurityError
+from prospect.errors import ChangedFilesError, DamagedFileError, ModelError, SecurityError
 from prospect.registry import MODEL_FILES, load_model, save_model
 
 
@@ -80,8 +81,13 @@ def test_tampered_file_is_refused(tmp_path: Path, fitted, card, schema) -> None:
     out = save_model(est, tmp_path / "m", card=card, schema=schema)
     card_path = out / "card.json"
     card_path.write_text(card_path.read_text().replace("lithium", "gold"))
-    with pytest.raises(SecurityError, match=r"card\.json: sha256"):
+    with pytest.raises(SecurityError, match=r"card\.json: sha256") as err:
         load_model(out)
+    # typed, with the folder: a job's runner names the stage that rewrites it (also when
+    # the error comes back pickled from a worker)
+    again = pickle.loads(pickle.dumps(err.value))
+    assert isinstance(again, ChangedFilesError) and isinstance(again, DamagedFileError)
+    assert Path(again.path) == out and str(again) == str(err.value)
 
 
 def test_missing_checksums_is_refused(tmp_path: Path, fitted, card, schema) -> None:
