@@ -62,6 +62,10 @@ def _file_unchanged(record: dict[str, Any], base: Path | None = None) -> bool:
     return path.is_file() and file_sha256(path) == record.get("sha256")
 
 
+DAMAGED_MANIFEST = "manifest.damaged.json"
+"""Where a ``manifest.json`` that no longer parses is copied before it is replaced."""
+
+
 class Manifest:
     """The ``manifest.json`` of one output directory, rewritten atomically after each change.
 
@@ -107,14 +111,40 @@ class Manifest:
         elif previous and previous.get("config_hash") != job.config_hash():
             self.run["note"] = (f"config changed (was {previous.get('config_hash', '?')[:12]}); "
                                 "stages whose settings changed rerun")
+        if self.damaged:
+            self.run["note"] = (f"{self.damaged}; the record of finished stages was lost, "
+                                "every stage ran again")
         self.data["runs"].append(self.run)
 
+    damaged: str | None = None
+    """Why an existing ``manifest.json`` was not usable (``None``: absent or read)."""
+
     def _read(self) -> dict[str, Any]:
+        """The previous manifest; ``{}`` when there is none or it is damaged (then
+        :attr:`damaged` says so, and the damaged file is kept beside it for the record)."""
         try:
-            data = json.loads(self.path.read_text())
-        except (OSError, ValueError):
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
             return {}
-        return data if isinstance(data, dict) else {}
+        except OSError as exc:
+            self.damaged = f"{self.path}: cannot be read ({exc.strerror or exc})"
+            return {}
+        try:
+            data = json.loads(raw)
+        except ValueError as exc:
+            why = f"does not parse as JSON ({exc})"
+        else:
+            if isinstance(data, dict):
+                return data
+            why = "is not a JSON object"
+        keep = self.path.with_name(DAMAGED_MANIFEST)
+        try:
+            keep.write_bytes(raw)
+            kept = f"; the damaged file is kept as {keep.name}"
+        except OSError:
+            kept = ""
+        self.damaged = f"{self.path}: {why}{kept}"
+        return {}
 
     # -- what the run runs on ------------------------------------------------------------
     def set_engine(self, *, workers: int, scheduler: str | None = None,

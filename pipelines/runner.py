@@ -113,10 +113,20 @@ class _ReadOnlyManifest(Manifest):
         """Nothing: the directory cannot change."""
 
 
+def _warn_damaged_manifest(ctx: RunContext, manifest: Manifest) -> None:
+    """Say that a damaged ``manifest.json`` costs the record of finished stages: without
+    it each stage runs again (nothing is taken on trust), which on a large region is
+    hours of work the user should not discover from the wall clock."""
+    if manifest.damaged:
+        ctx.console.print(f"[yellow]warning:[/yellow] {escape(manifest.damaged)}; the record "
+                          "of finished stages is lost, so every stage runs again")
+
+
 def _read_only_rerun(ctx: RunContext, stages: Sequence[str], *,
                      force: bool) -> list[StageResult]:
     """Rerun in a read-only output directory: fine when every stage is finished."""
     manifest = _ReadOnlyManifest(ctx.out_dir, ctx.job, job_path=ctx.job_path)
+    _warn_damaged_manifest(ctx, manifest)
     results = []
     for name in sorted(stages, key=STAGE_ORDER.index):
         done, reason = (False, "forced") if force else manifest.finished(name, order=STAGE_ORDER)
@@ -187,6 +197,7 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
     same command resumes.
     """
     manifest = Manifest(ctx.out_dir, ctx.job, job_path=ctx.job_path)
+    _warn_damaged_manifest(ctx, manifest)
     link = dashboard_link(ctx.client)
     n_workers = worker_count(ctx.client)
     manifest.set_engine(

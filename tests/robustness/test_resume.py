@@ -53,6 +53,28 @@ def test_a_truncated_chunk_is_recomputed_not_read_as_garbage(done, cli, schedule
     assert box.untouched()
 
 
+def test_a_damaged_manifest_is_said_kept_and_every_stage_runs_again(done, cli,
+                                                                     scheduler) -> None:
+    """Before: a manifest.json that no longer parsed was taken as none at all, without a
+    word: the record of finished stages (hours on a large region) was silently lost."""
+    box, before = done
+    manifest = box.out / "manifest.json"
+    damaged = manifest.read_bytes()[:200]
+    manifest.write_bytes(damaged)
+    result = _rerun(cli, box, scheduler)
+    text = " ".join(result.err.split())
+    assert result.code == 0 and "Traceback" not in text, text[-3000:]
+    assert "does not parse as JSON" in text and "warning:" in text, text[-3000:]
+    assert "every stage runs again" in text and "manifest.damaged.json" in text, text[-3000:]
+    assert (box.out / "manifest.damaged.json").read_bytes() == damaged
+    record = json.loads(manifest.read_text())
+    assert record["stages"]["ingest"]["status"] == "done"
+    assert "does not parse" in record["runs"][-1]["note"]
+    np.testing.assert_array_equal(_heat(box.out), before)
+    again = _rerun(cli, box, scheduler)  # whole again: skipped, no warning
+    assert again.code == 0 and "skipped" in again.err and "warning" not in again.err
+
+
 def test_a_truncated_variable_zarr_json_is_rebuilt(done, cli, scheduler) -> None:
     box, before = done
     meta = box.out / "cube.zarr" / "heat" / "zarr.json"
