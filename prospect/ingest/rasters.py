@@ -21,6 +21,7 @@ import numpy as np
 from prospect.config.sources import RasterScene, RasterSource
 from prospect.errors import ConfigError, DataError
 from prospect.grid import ChunkWindow, RegionGrid
+from prospect.indices.bands import load_sensor
 from prospect.ingest.cloudmask import drop_names
 from prospect.ingest.landsat import BandCalibration, landsat_id
 from prospect.ingest.layers import Layer
@@ -39,8 +40,11 @@ SENSOR_BANDS: dict[str, tuple[str, ...]] = {
     "landsat7": ("B1", "B2", "B3", "B4", "B5", "B6", "B6_VCID_1", "B6_VCID_2", "B7", "B8"),
     "landsat8": ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9", "B10", "B11"),
     "landsat9": ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9", "B10", "B11"),
+    "aster": ("B1", "B2", "B3N", "B3B", "B4", "B5", "B6", "B7", "B8", "B9", "B10", "B11",
+              "B12", "B13", "B14"),
 }
-"""Band names a sensor's source may use (an unknown name is a config error)."""
+"""Band names a sensor's source may use (an unknown name is a config error); a sensor's
+aliases (``s2``, ``landsat-8``, ``terra-aster``) use its names."""
 
 
 @dataclass(frozen=True)
@@ -175,8 +179,11 @@ def _from_config(source: RasterSource, scene: RasterScene) -> _Scene:
 def _check_band_names(source: RasterSource, names: list[str]) -> None:
     if source.sensor is None:
         return
-    known = SENSOR_BANDS.get(source.sensor.lower())
-    if known is None:
+    key = source.sensor.lower()
+    if key not in SENSOR_BANDS:  # an alias: the shipped sensor it names
+        key = load_sensor(source.sensor).name.lower()
+    known = SENSOR_BANDS.get(key)
+    if known is None:  # a sensor of the user's own YAML: its bands are not known here
         return
     unknown = [n for n in names if n not in known]
     if unknown:

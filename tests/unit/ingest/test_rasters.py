@@ -176,6 +176,14 @@ def test_unknown_band_names(grid, write_tif):
     path = write_tif("b.tif", ramp((40, 40)))
     with pytest.raises(ConfigError, match=r"unknown sentinel2 band name\(s\) \['B13'\]"):
         plan_raster(source(sensor="sentinel2", bands={"B02": path, "B13": path}), grid)
+    # an alias is the sensor it names (before: 's2' and 'landsat-8' were never checked)
+    with pytest.raises(ConfigError, match=r"unknown s2 band name\(s\) \['B4'\]"):
+        plan_raster(source(sensor="s2", bands={"B4": path}), grid)
+    with pytest.raises(ConfigError, match=r"unknown landsat-8 band name\(s\) \['B04'\]"):
+        plan_raster(source(sensor="landsat-8", bands={"B04": path}), grid)
+    with pytest.raises(ConfigError, match=r"unknown terra-aster band name\(s\) \['B3'\]"):
+        plan_raster(source(sensor="terra-aster", bands={"B3": path}), grid)
+    assert plan_raster(source(sensor="aster", bands={"B3N": path}), grid)
 
 
 def test_provenance_has_checksums_and_resampling(grid, write_tif):
