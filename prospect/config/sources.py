@@ -233,5 +233,16 @@ class PointSource(StrictModel):
     neighbours: int = Field(default=16, ge=1, description="points per cell for IDW/kriging")
     variogram: Literal["linear", "power", "gaussian", "spherical", "exponential"] = "spherical"
 
+    @model_validator(mode="after")
+    def _units_of_listed_columns(self) -> PointSource:
+        # a key that names no column did nothing: the surface went out without units
+        stray = [key for key in self.units if key not in self.columns]
+        if stray:
+            raise ValueError(
+                f"'units' names column(s) {stray} that 'columns' does not list "
+                f"({self.columns or 'none'}); use the column headers exactly as in "
+                "'columns'")
+        return self
+
 
 SourceConfig = Annotated[RasterSource | VectorSource | PointSource, Field(discriminator="kind")]

@@ -8,6 +8,7 @@ asks for one (``interpolate``, ``distance``).
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -16,16 +17,41 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from prospect.config.sources import PointSource
-from prospect.errors import DataError, InputFileError
+from prospect.errors import DataError, DataWarning, InputFileError
 from prospect.geostats import merge_coincident
 from prospect.grid import ChunkWindow, RegionGrid
 from prospect.ingest.layers import Layer
 from prospect.io.points import PointTable, read_points, source_options
 
 __all__ = [
-    "DistanceToPointLayer", "IdwLayer", "KrigingLayer", "idw_estimate", "kriging_estimate",
-    "plan_points",
+    "DistanceToPointLayer", "IdwLayer", "KrigingLayer", "column_units", "idw_estimate",
+    "kriging_estimate", "plan_points",
 ]
+
+
+_HEADER_UNITS = re.compile(r"[(\[]\s*([^()\[\]]+?)\s*[)\]]\s*$")
+"""Units written at the end of a header: ``Li (mg/L)``, ``heat flow [mW/m2]``."""
+
+
+def column_units(source: PointSource, column: str) -> str:
+    """The units of a point column's surface: the config's ``units`` for it, else those
+    its header states (``Li (mg/L)`` -> ``mg/L``), else ``""``.
+
+    A header's units that differ from the config's are a :class:`DataWarning`: one of
+    the two is wrong, and the cube records the config's.
+    """
+    found = _HEADER_UNITS.search(column)
+    header = found.group(1) if found else None
+    stated = source.units.get(column)
+    if stated is None:
+        return header or ""
+    if header is not None and header.replace(" ", "").lower() != \
+            stated.replace(" ", "").lower():
+        warnings.warn(DataWarning(
+            f"source {source.name!r}: column {column!r} states {header} in its header but "
+            f"'units' gives {stated!r}; the surface records {stated!r}: convert the values "
+            "or correct 'units'"), stacklevel=2)
+    return stated
 
 
 def _centres(grid: RegionGrid, window: ChunkWindow) -> tuple[np.ndarray, np.ndarray]:
@@ -185,7 +211,7 @@ def plan_points(source: PointSource, grid: RegionGrid) -> list[Layer]:
                             "at least 3 are needed to interpolate")
         cxy, cz = xy[ok], values[ok]
         both = len(source.interpolate) > 1
-        unit = source.units.get(col, "")
+        unit = column_units(source, col)
         if "idw" in source.interpolate:
             out.append(IdwLayer(
                 name=f"{source.name}_{_safe(col)}" + ("_idw" if both else ""), units=unit,

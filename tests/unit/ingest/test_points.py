@@ -80,6 +80,39 @@ def test_a_column_header_with_units_or_slashes_makes_a_plain_variable(grid, tmp_
     np.testing.assert_allclose(assemble(layers["wells_______b"], grid), 2 * out, rtol=1e-6)
 
 
+def test_units_come_from_the_config_else_the_header_and_a_disagreement_is_said(
+        grid, tmp_path):
+    """Before: a header's units were ignored (a surface of 'Li (mg/L)' went out without
+    units unless 'units' repeated them) and a 'units' key naming no column did nothing."""
+    import warnings
+
+    from prospect.errors import ConfigError, DataWarning
+
+    path, *_ = well_table(tmp_path)
+    table = pd.read_csv(path).rename(columns={"li_mg_l": "Li (mg/L)"})
+    table["heat [mW/m2]"] = table["Li (mg/L)"]
+    table.to_csv(path, index=False)
+    columns = ["Li (mg/L)", "heat [mW/m2]"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the header's units alone: no warning
+        layers = {ly.name: ly for ly in plan_points(
+            PointSource(name="w", path=path, columns=columns, interpolate=["idw"]), grid)}
+    assert layers["w_Li__mg_L_"].units == "mg/L"
+    assert layers["w_heat__mW_m2_"].units == "mW/m2"
+    with pytest.warns(DataWarning, match=r"'Li \(mg/L\)' states mg/L in its header but "
+                                         r"'units' gives 'mg/kg'"):
+        layers = {ly.name: ly for ly in plan_points(PointSource(
+            name="w", path=path, columns=columns, interpolate=["idw"],
+            units={"Li (mg/L)": "mg/kg", "heat [mW/m2]": "mW/m2"}), grid)}
+    assert layers["w_Li__mg_L_"].units == "mg/kg"  # the config's, as it says
+    with pytest.raises(ConfigError, match=r"'units' names column\(s\) \['Li'\] that "
+                                          r"'columns' does not list"):
+        from prospect.config._base import validate_mapping
+
+        validate_mapping(PointSource, {"name": "w", "path": str(path), "columns": columns,
+                                       "units": {"Li": "mg/L"}}, source="job.yaml")
+
+
 def test_point_geopackage_in_projected_crs(grid, tmp_path):
     _, x, y, li = well_table(tmp_path)
     path = tmp_path / "samples.gpkg"
