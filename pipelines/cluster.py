@@ -303,12 +303,14 @@ def dask_client(
     if cluster is not None and cluster not in CLUSTER_KINDS:
         raise ConfigError(f"unknown --cluster {cluster!r}; choose one of {list(CLUSTER_KINDS)}")
     if scheduler:
+        _check_port(scheduler)
         try:
             client = Client(scheduler, timeout="10s")
-        except (OSError, TimeoutError, ValueError) as exc:  # ValueError: not an address
+        except Exception as exc:  # no address, no scheduler, a scheme without its settings
             raise StageError(
-                f"cannot reach the dask scheduler at {scheduler}: {exc}; start it with "
-                "'dask scheduler' or drop --scheduler to use a local cluster"
+                f"cannot reach the dask scheduler at {scheduler}: {exc}; "
+                + _SCHEME_HINTS.get(scheduler.partition("://")[0].lower() if "://" in
+                                    scheduler else "tcp", _START_HINT)
             ) from None
         try:
             yield client
@@ -382,6 +384,27 @@ distributed's heartbeat traceback when a worker's heartbeat races the cluster's 
 A setting given in a dask config file or a ``DASK_*`` variable is kept, and so is a
 ``MALLOC_*`` variable exported before the job started.
 """
+
+
+_START_HINT = "start it with 'dask scheduler' or drop --scheduler to use a local cluster"
+_SCHEME_HINTS = {
+    "tls": "a tls:// scheduler needs the client's TLS files in the dask config "
+           "(distributed.comm.tls.ca-file, .client.cert, .client.key; see "
+           "cluster/README.md), or give its tcp:// address",
+    "ucx": "UCX needs the ucx-py package and a UCX network; give the scheduler's tcp:// "
+           "address",
+}
+"""What to do when a scheduler address of a scheme cannot be used (others: start one)."""
+
+
+def _check_port(address: str) -> None:
+    """A scheduler address whose port is no port (``host:99999``) fails at once, not after
+    the connection timeout."""
+    host_port = address.partition("://")[2] if "://" in address else address
+    port = host_port.rpartition(":")[2]
+    if port.isdigit() and not 0 < int(port) < 65536:
+        raise ConfigError(f"--scheduler {address}: {port} is not a port (1-65535); give "
+                          "the scheduler's address as tcp://host:8786")
 
 
 def _local_cluster_config() -> dict[str, Any]:

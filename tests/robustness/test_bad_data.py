@@ -467,12 +467,26 @@ def test_a_wms_bbox_that_is_not_finite_is_refused(bbox: str) -> None:
     assert err.value.status == 400
 
 
-@pytest.mark.parametrize("address", ["garbage", "tcp://", "tcp://127.0.0.1:notaport"])
+@pytest.mark.parametrize(("address", "hint"), [
+    ("garbage", "dask scheduler"), ("tcp://", "dask scheduler"),
+    ("tcp://127.0.0.1:notaport", "dask scheduler"), ("inproc://x", "dask scheduler"),
+    # before: internal errors (TypeError) from distributed's TLS and UCX connectors
+    ("tls://127.0.0.1:8786", "distributed.comm.tls.ca-file"),
+    ("ucx://127.0.0.1:8786", "ucx-py"),
+])
 def test_a_scheduler_address_that_is_no_address_is_one_line(sandbox: Sandbox, cli,
-                                                            address: str) -> None:
+                                                            address: str, hint: str) -> None:
     """Before: an internal error (ValueError: missing port number in address)."""
     result = cli("ingest", sandbox.job_path, "-o", sandbox.out, "--scheduler", address)
-    assert_clean_error(result, 1, f"cannot reach the dask scheduler at {address}")
+    assert_clean_error(result, 1, f"cannot reach the dask scheduler at {address}", hint)
+    assert sandbox.untouched()
+
+
+def test_a_scheduler_port_that_is_no_port_fails_at_once(sandbox: Sandbox, cli) -> None:
+    """Before: 'localhost:99999' waited out the 10 s connection timeout."""
+    result = cli("ingest", sandbox.job_path, "-o", sandbox.out, "--scheduler",
+                 "localhost:99999")
+    assert_clean_error(result, 2, "99999 is not a port (1-65535)")
     assert sandbox.untouched()
 
 
