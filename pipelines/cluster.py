@@ -465,12 +465,57 @@ def local_cluster(n_workers: int, *, threads_per_worker: int = 1,
     from distributed import LocalCluster
 
     config = _local_cluster_config()
-    with dask.config.set(config), _pre_spawn_environ(config):
-        return LocalCluster(
-            n_workers=n_workers, threads_per_worker=threads_per_worker, processes=True,
-            host="127.0.0.1", memory_limit=memory_limit, dashboard_address=dashboard_address,
-            silence_logs=logging.ERROR,
-        )
+    with dask.config.set(config), _pre_spawn_environ(config), _start_errors() as errors:
+        try:
+            return LocalCluster(
+                n_workers=n_workers, threads_per_worker=threads_per_worker, processes=True,
+                host="127.0.0.1", memory_limit=memory_limit,
+                dashboard_address=dashboard_address, silence_logs=logging.ERROR,
+            )
+        except Exception as exc:
+            cause = errors[0] if errors else exc
+            raise StageError(
+                f"the local dask cluster did not start: {type(cause).__name__}"
+                + (f": {cause}" if str(cause) else "") + "; " + _settings_hint()
+            ) from None
+
+
+@contextlib.contextmanager
+def _start_errors() -> Iterator[list[BaseException]]:
+    """The exceptions distributed's nannies log in this process while a cluster starts
+    (a worker that could not start), kept instead of printed with their tracebacks: the
+    start's own error ("Nanny failed to start") then names the first (``PROSPECT_DEBUG=1``
+    prints them)."""
+    found: list[BaseException] = []
+
+    class Keep(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            if record.levelno < logging.ERROR or os.environ.get("PROSPECT_DEBUG"):
+                return True
+            if record.exc_info and record.exc_info[1] is not None:
+                found.append(record.exc_info[1])
+            return False
+
+    keep = Keep()
+    logger = logging.getLogger("distributed.nanny")
+    logger.addFilter(keep)
+    try:
+        yield found
+    finally:
+        logger.removeFilter(keep)
+
+
+def _settings_hint() -> str:
+    """Where this process's dask settings come from, for an error that a setting caused."""
+    import dask.config
+
+    variables = sorted(name for name in os.environ if name.startswith("DASK_"))
+    files = [str(path) for folder in dask.config.paths if os.path.isdir(folder)
+             for path in sorted(Path(folder).glob("*.y*ml"))]
+    where = ", ".join([*(f"${name}" for name in variables), *files][:6])
+    return ("check the dask settings" + (f" ({where})" if where else
+                                          " (DASK_* variables, ~/.config/dask/*.yaml)")
+            + ", or the workers' --workers and memory")
 
 
 def _identity(value: Any) -> Any:

@@ -8,7 +8,10 @@ process reports a scheduler that is really lost in one line (:mod:`pipelines.run
 the worker's traceback is only noise: this filter drops that record. The same holds for
 a task that raised (a file removed under the job, a bad input read in a worker): the
 job's process reports its exception in one line, the worker's "Compute Failed" record
-with the task's traceback is dropped (``PROSPECT_DEBUG=1`` keeps it).
+with the task's traceback is dropped (``PROSPECT_DEBUG=1`` keeps it). So is the nanny's
+"Failed to initialize worker" record in a worker process that could not start (a dask
+setting it cannot use): the job's process names that error in one line
+(:func:`pipelines.cluster.local_cluster`).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from __future__ import annotations
 import logging
 import os
 
-__all__ = ["HeartbeatNoise"]
+__all__ = ["HeartbeatNoise", "StartFailureNoise"]
 
 
 class HeartbeatNoise(logging.Filter):
@@ -31,6 +34,18 @@ class HeartbeatNoise(logging.Filter):
         return not (text.startswith("Compute Failed") and not os.environ.get("PROSPECT_DEBUG"))
 
 
-_logger = logging.getLogger("distributed.worker")
-if not any(isinstance(f, HeartbeatNoise) for f in _logger.filters):
-    _logger.addFilter(HeartbeatNoise())
+class StartFailureNoise(logging.Filter):
+    """Drops a worker process's "Failed to initialize worker" record (with its traceback):
+    the nanny sends the exception to the job's process, which reports it in one line
+    (``PROSPECT_DEBUG=1`` keeps it)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (str(record.msg).startswith("Failed to initialize worker")
+                    and not os.environ.get("PROSPECT_DEBUG"))
+
+
+for _name, _kind in (("distributed.worker", HeartbeatNoise),
+                     ("distributed.nanny", StartFailureNoise)):
+    _logger = logging.getLogger(_name)
+    if not any(isinstance(f, _kind) for f in _logger.filters):
+        _logger.addFilter(_kind())

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from .conftest import TINY_REGION as TINY
-from .conftest import Sandbox, assert_clean_error, write_tiny_raster
+from .conftest import Sandbox, assert_clean_error, run_prospect, write_tiny_raster
 
 X0, Y0 = 500000.0, 1350000.0
 
@@ -479,6 +479,16 @@ def test_a_scheduler_address_that_is_no_address_is_one_line(sandbox: Sandbox, cl
     """Before: an internal error (ValueError: missing port number in address)."""
     result = cli("ingest", sandbox.job_path, "-o", sandbox.out, "--scheduler", address)
     assert_clean_error(result, 1, f"cannot reach the dask scheduler at {address}", hint)
+    assert sandbox.untouched()
+
+
+def test_a_dask_setting_that_stops_the_workers_is_one_line(sandbox: Sandbox) -> None:
+    """Before: two tracebacks (the worker's and its nanny's) and 'internal error:
+    RuntimeError: Nanny failed to start'; now one line naming the error and the setting."""
+    result = run_prospect("ingest", sandbox.job_path, "-o", sandbox.out, "--workers", "1",
+                          env={"DASK_DISTRIBUTED__WORKER__MEMORY__TARGET": "abc"})
+    assert_clean_error(result, 1, "the local dask cluster did not start: MemoryError",
+                       "$DASK_DISTRIBUTED__WORKER__MEMORY__TARGET")
     assert sandbox.untouched()
 
 
