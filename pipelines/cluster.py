@@ -24,8 +24,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from prospect.errors import ConfigError, StageError
 
 if TYPE_CHECKING:
@@ -81,21 +79,28 @@ def jobqueue_settings(
     """
     if kind not in _JOBQUEUE_CLASSES:
         raise ConfigError(f"cluster kind {kind!r} is not a batch system; use slurm or pbs")
+    from prospect.config._base import load_yaml
+
     path = Path(path) if path else cluster_dir() / "jobqueue.yaml"
-    try:
-        data = yaml.safe_load(path.read_text())
-    except OSError as exc:
+    if not path.is_file():
         raise ConfigError(
-            f"{path}: cannot read the dask-jobqueue settings ({exc.strerror}); set "
+            f"{path}: cannot read the dask-jobqueue settings (No such file or directory); set "
             "PROSPECT_CLUSTER_DIR to the folder holding jobqueue.yaml"
-        ) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
-    section = (data or {}).get("jobqueue", {}).get(kind) if isinstance(data, dict) else None
+        )
+    data = load_yaml(path)  # one-line errors, size and alias limits, duplicate keys
+    queues = data.get("jobqueue")
+    section = queues.get(kind) if isinstance(queues, dict) else None
     if not isinstance(section, dict):
         raise ConfigError(f"{path}: no 'jobqueue.{kind}' section; add one (see cluster/README.md)")
     scale = dict(_SCALE_DEFAULTS)
-    extra = (data.get("prospect") or {}).get(kind) or {}
+    ours = data.get("prospect") or {}
+    if not isinstance(ours, dict):
+        raise ConfigError(f"{path}: 'prospect' must be a mapping with a section per batch "
+                          f"system (prospect.{kind}: jobs, ...), not {type(ours).__name__}")
+    extra = ours.get(kind) or {}
+    if not isinstance(extra, dict):
+        raise ConfigError(f"{path}: 'prospect.{kind}' must be a mapping of settings "
+                          f"({sorted(_SCALE_DEFAULTS)}), not {type(extra).__name__}")
     unknown = sorted(set(extra) - set(_SCALE_DEFAULTS))
     if unknown:
         raise ConfigError(
@@ -103,9 +108,18 @@ def jobqueue_settings(
             f"known: {sorted(_SCALE_DEFAULTS)}"
         )
     scale.update(extra)
-    if not isinstance(scale["jobs"], int) or scale["jobs"] < 1:
-        raise ConfigError(f"{path}: 'prospect.{kind}.jobs' must be a whole number >= 1, "
-                          f"not {scale['jobs']!r}")
+    for key, least, optional in (("jobs", 1, False), ("adapt_max_jobs", 1, True),
+                                 ("wait_for_workers", 0, False)):
+        value = scale[key]
+        if optional and value is None:
+            continue
+        if not isinstance(value, int) or isinstance(value, bool) or value < least:
+            raise ConfigError(f"{path}: 'prospect.{kind}.{key}' must be a whole number >= "
+                              f"{least}{' (or null)' if optional else ''}, not {value!r}")
+    wait = scale["wait_timeout_s"]
+    if isinstance(wait, bool) or not isinstance(wait, int | float) or not 0 < wait < 1e7:
+        raise ConfigError(f"{path}: 'prospect.{kind}.wait_timeout_s' must be seconds > 0, "
+                          f"not {wait!r}")
     return section, scale
 
 

@@ -165,6 +165,30 @@ def test_jobqueue_settings_errors_name_the_file(tmp_path: Path) -> None:
         jobqueue_settings("slurm", tmp_path / "missing.yaml")
 
 
+@pytest.mark.parametrize(("text", "message"), [
+    # before: internal errors (AttributeError on a list, a YAML error over six lines)
+    ("jobqueue: [1, 2\n", r"not valid YAML at line 2, column 1"),
+    ("jobqueue: [slurm]\n", r"no 'jobqueue.slurm' section"),
+    ("jobqueue: {slurm: {cores: 4}}\nprospect: [1]\n", r"'prospect' must be a mapping"),
+    ("jobqueue: {slurm: {cores: 4}}\nprospect: {slurm: [jobs]}\n",
+     r"'prospect.slurm' must be a mapping"),
+    ("jobqueue: {slurm: {cores: 4}}\nprospect: {slurm: {wait_timeout_s: soon}}\n",
+     r"'prospect.slurm.wait_timeout_s' must be seconds > 0, not 'soon'"),
+    ("jobqueue: {slurm: {cores: 4}}\nprospect: {slurm: {adapt_max_jobs: 0}}\n",
+     r"'prospect.slurm.adapt_max_jobs' must be a whole number >= 1 \(or null\), not 0"),
+    ("jobqueue: {slurm: {cores: 4}}\nprospect: {slurm: {wait_for_workers: two}}\n",
+     r"'prospect.slurm.wait_for_workers' must be a whole number >= 0"),
+    ("jobqueue: {slurm: {cores: 4}}\njobqueue: {slurm: {cores: 8}}\n", r"duplicate key"),
+])
+def test_jobqueue_settings_of_the_wrong_shape_are_one_line(tmp_path: Path, text: str,
+                                                          message: str) -> None:
+    bad = tmp_path / "jobqueue.yaml"
+    bad.write_text(text)
+    with pytest.raises(ConfigError, match=message) as err:
+        jobqueue_settings("slurm", bad)
+    assert str(bad) in str(err.value) and "\n" not in str(err.value)
+
+
 def test_dask_client_refuses_bad_choices() -> None:
     with pytest.raises(ConfigError, match="unknown --cluster 'lsf'"), \
             dask_client(cluster="lsf"):
