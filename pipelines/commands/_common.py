@@ -10,8 +10,24 @@ import typer
 ConfigArg = Annotated[
     Path, typer.Argument(help="Job config (YAML).", exists=False, dir_okay=False)
 ]
+
+
+def out_path(value: str) -> Path:
+    """An output path as given; an empty one is refused.
+
+    ``-o ""`` (``-o "$OUT"`` with ``OUT`` unset) would otherwise be ``Path("")``, which
+    is the current directory: a job's outputs, its lock and the sweep of leftovers would
+    land in whatever folder the shell was in. ``-o .`` still says so on purpose.
+    """
+    if not str(value).strip():
+        raise typer.BadParameter("an empty path; give the output path (-o . for the "
+                                 "current directory)")
+    return Path(value)
+
+
 OutOpt = Annotated[
-    Path, typer.Option("--out", "-o", help="Output directory (created if missing).")
+    Path, typer.Option("--out", "-o", help="Output directory (created if missing).",
+                       parser=out_path)
 ]
 SchedulerOpt = Annotated[
     str | None,

@@ -10,7 +10,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from pipelines.commands._common import ClusterOpt, ForceOpt, SchedulerOpt, WorkersOpt
+from pipelines.commands._common import (
+    ClusterOpt,
+    ForceOpt,
+    SchedulerOpt,
+    WorkersOpt,
+    out_path,
+)
 from prospect.errors import ConfigError
 
 
@@ -40,7 +46,7 @@ def indices(
     config: Annotated[Path | None, typer.Argument(
         help="Job config (YAML); not needed with --list.", dir_okay=False)] = None,
     out: Annotated[Path | None, typer.Option(
-        "--out", "-o", help="Output directory holding the job's cube.")] = None,
+        "--out", "-o", help="Output directory holding the job's cube.", parser=out_path)] = None,
     list_: Annotated[bool, typer.Option(
         "--list", help="List the index catalogue instead of computing.")] = False,
     sensor: Annotated[str | None, typer.Option(

@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from pipelines.commands._common import SchedulerOpt
+from pipelines.commands._common import SchedulerOpt, out_path
 from prospect.errors import InputFileError, ModelError, ProspectError
 from prospect.io.files import staged_file
 
@@ -112,7 +112,8 @@ def show(
 def score(
     name: Annotated[str, typer.Argument(help="Model name.")],
     cube: Annotated[Path, typer.Option("--cube", "-c", help="Cube (zarr) to score.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output cube (zarr), created.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output cube (zarr), created.",
+                                      parser=out_path)],
     version: VersionOpt = None,
     reproject: Annotated[bool, typer.Option(
         "--reproject", help="Reproject/resample the cube to the model's CRS and resolution "
@@ -122,7 +123,8 @@ def score(
         "or average when the model's cells are coarser; categorical: nearest/mode).")] = None,
     fingerprint: Annotated[str | None, typer.Option(
         help="Refuse any model but the one with this fingerprint (see 'model show').")] = None,
-    cog: Annotated[Path | None, typer.Option(help="Also write a COG of the map here.")] = None,
+    cog: Annotated[Path | None, typer.Option(help="Also write a COG of the map here.",
+                                             parser=out_path)] = None,
     trust: TrustOpt = None,
     registry: RegistryOpt = None,
     scheduler: SchedulerOpt = None,
@@ -223,7 +225,8 @@ def _sample_inputs(model: Any, cube: Path | None, n: int, seed: int) -> Any:
 @model_app.command("export")
 def export(
     name: Annotated[str, typer.Argument(help="Model name.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output file (.onnx).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output file (.onnx).",
+                                      parser=out_path)],
     version: VersionOpt = None,
     fmt: Annotated[str, typer.Option("--format", help="Export format.")] = "onnx",
     cube: Annotated[Path | None, typer.Option(

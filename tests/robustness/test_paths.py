@@ -94,3 +94,23 @@ def test_out_below_an_existing_file_is_a_clear_error(sandbox: Sandbox, cli) -> N
     result = cli("ingest", sandbox.job_path, "-o", target)
     assert_clean_error(result, 74, "thesis.txt", "not a directory")
     assert sandbox.untouched()
+
+
+@pytest.mark.parametrize("command", [["ingest", "JOB"], ["run", "JOB"], ["demo"],
+                                     ["model", "export", "lithium"]])
+def test_an_empty_out_is_refused_not_taken_as_the_current_directory(
+        sandbox: Sandbox, cli, tmp_path, monkeypatch: pytest.MonkeyPatch,
+        command: list[str]) -> None:
+    """Before: ``-o ""`` (``-o "$OUT"`` with OUT unset) was ``Path("")``, the current
+    directory: a whole job's outputs, lock and sweep of leftovers landed in the shell's
+    folder."""
+    here = tmp_path / "shell-folder"
+    here.mkdir()
+    (here / "notes.txt").write_text("mine\n")
+    monkeypatch.chdir(here)
+    args = [str(sandbox.job_path) if a == "JOB" else a for a in command]
+    result = cli(*args, "-o", "")
+    assert result.code == 2, result.err[-3000:]
+    assert "an empty path" in result.err and "Traceback" not in result.err
+    assert sorted(p.name for p in here.iterdir()) == ["notes.txt"]
+    assert sandbox.untouched()
