@@ -62,6 +62,57 @@ def _file_unchanged(record: dict[str, Any], base: Path | None = None) -> bool:
     return path.is_file() and file_sha256(path) == record.get("sha256")
 
 
+_ALL_AGAIN = "the record of finished stages is lost, so every stage runs again"
+_STAGE_MAPPINGS = ("settings", "input_files", "outputs", "files", "verify", "metrics",
+                   "cluster")
+
+
+def _shape_problem(data: dict[str, Any]) -> str | None:
+    """What makes a parsed manifest unusable as a whole (``None``: its shape is right)."""
+    for key, kind in (("stages", dict), ("runs", list), ("inputs", dict)):
+        if key in data and not isinstance(data[key], kind):
+            return f"its {key!r} is not a {'mapping' if kind is dict else 'list'}"
+    return None
+
+
+def _stage_problem(record: Any) -> str | None:
+    """What makes one stage's record unusable (``None``: the fields resume reads have the
+    types it reads them as)."""
+    if not isinstance(record, dict):
+        return "not a mapping"
+    for key in _STAGE_MAPPINGS:
+        if not isinstance(record.get(key) or {}, dict):
+            return f"its {key!r} is not a mapping"
+    notes = record.get("notes") or []
+    if not isinstance(notes, list) or not all(isinstance(note, str) for note in notes):
+        return "its 'notes' is not a list of text"
+    seq = record.get("seq", 0)
+    if isinstance(seq, bool) or not isinstance(seq, int):
+        return "its 'seq' is not a whole number"
+    for key in ("input_files", "files"):
+        for label, entry in (record.get(key) or {}).items():
+            if not isinstance(entry, dict | None if key == "files" else dict):
+                return f"its {key}[{label!r}] is not a mapping"
+            if key == "input_files" and not isinstance(entry.get("path", ""), str):
+                return f"its {key}[{label!r}] has no path"
+    for cube, variables in (record.get("verify") or {}).items():
+        if not isinstance(variables, dict) or \
+                not all(isinstance(entry, dict) for entry in variables.values()):
+            return f"its verify[{cube!r}] is not a mapping of variables"
+    return None
+
+
+def _damaged_stages(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """The stages whose records are damaged, with why; their records are removed from
+    ``data`` (each such stage runs again)."""
+    stages = data.get("stages") or {}
+    lost = [(name, why) for name, record in stages.items()
+            if (why := _stage_problem(record)) is not None]
+    for name, _ in lost:
+        del stages[name]
+    return lost
+
+
 DAMAGED_MANIFEST = "manifest.damaged.json"
 """Where a ``manifest.json`` that no longer parses is copied before it is replaced."""
 
@@ -112,39 +163,52 @@ class Manifest:
             self.run["note"] = (f"config changed (was {previous.get('config_hash', '?')[:12]}); "
                                 "stages whose settings changed rerun")
         if self.damaged:
-            self.run["note"] = (f"{self.damaged}; the record of finished stages was lost, "
-                                "every stage ran again")
+            self.run["note"] = self.damaged
         self.data["runs"].append(self.run)
 
     damaged: str | None = None
-    """Why an existing ``manifest.json`` was not usable (``None``: absent or read)."""
+    """What of an existing ``manifest.json`` was not usable and what that costs (``None``:
+    absent, or read whole)."""
 
     def _read(self) -> dict[str, Any]:
-        """The previous manifest; ``{}`` when there is none or it is damaged (then
-        :attr:`damaged` says so, and the damaged file is kept beside it for the record)."""
+        """The previous manifest; ``{}`` when there is none or it is damaged, without the
+        records of stages that are damaged. :attr:`damaged` then says so, and the damaged
+        file is kept beside it for the record."""
         try:
             raw = self.path.read_bytes()
         except FileNotFoundError:
             return {}
         except OSError as exc:
-            self.damaged = f"{self.path}: cannot be read ({exc.strerror or exc})"
+            self.damaged = (f"{self.path}: cannot be read ({exc.strerror or exc}); "
+                            f"{_ALL_AGAIN}")
             return {}
+        why: str | None
         try:
             data = json.loads(raw)
         except ValueError as exc:
-            why = f"does not parse as JSON ({exc})"
+            data, why = {}, f"does not parse as JSON ({exc})"
         else:
-            if isinstance(data, dict):
-                return data
-            why = "is not a JSON object"
+            why = "is not a JSON object" if not isinstance(data, dict) else \
+                _shape_problem(data)
+            if why is not None:
+                data = {}
+        lost = [] if why else _damaged_stages(data)
+        if why is None and not lost:
+            return data
         keep = self.path.with_name(DAMAGED_MANIFEST)
         try:
             keep.write_bytes(raw)
             kept = f"; the damaged file is kept as {keep.name}"
         except OSError:
             kept = ""
-        self.damaged = f"{self.path}: {why}{kept}"
-        return {}
+        if why is not None:
+            self.damaged = f"{self.path}: {why}{kept}; {_ALL_AGAIN}"
+        else:
+            listed = "; ".join(f"stage {name!r}: {problem}" for name, problem in lost)
+            self.damaged = (f"{self.path}: damaged record ({listed}){kept}; "
+                            f"{'that stage runs' if len(lost) == 1 else 'those stages run'}"
+                            " again")
+        return data
 
     # -- what the run runs on ------------------------------------------------------------
     def set_engine(self, *, workers: int, scheduler: str | None = None,

@@ -118,8 +118,7 @@ def _warn_damaged_manifest(ctx: RunContext, manifest: Manifest) -> None:
     it each stage runs again (nothing is taken on trust), which on a large region is
     hours of work the user should not discover from the wall clock."""
     if manifest.damaged:
-        ctx.console.print(f"[yellow]warning:[/yellow] {escape(manifest.damaged)}; the record "
-                          "of finished stages is lost, so every stage runs again")
+        ctx.console.print(f"[yellow]warning:[/yellow] {escape(manifest.damaged)}")
 
 
 def _read_only_rerun(ctx: RunContext, stages: Sequence[str], *,

@@ -75,6 +75,35 @@ def test_a_damaged_manifest_is_said_kept_and_every_stage_runs_again(done, cli,
     assert again.code == 0 and "skipped" in again.err and "warning" not in again.err
 
 
+@pytest.mark.parametrize(("damage", "said"), [
+    (lambda m: m.update(stages=[1, 2]), "its 'stages' is not a mapping"),
+    (lambda m: m.update(runs={"a": 1}), "its 'runs' is not a list"),
+    (lambda m: m["stages"].update(ingest="done"), "stage 'ingest': not a mapping"),
+    (lambda m: m["stages"]["ingest"].update(outputs=[1]), "its 'outputs' is not a mapping"),
+    (lambda m: m["stages"]["ingest"].update(verify={"cube.zarr": [1]}),
+     "its verify['cube.zarr'] is not a mapping of variables"),
+    (lambda m: m["stages"]["ingest"].update(input_files={"x": 3}),
+     "its input_files['x'] is not a mapping"),
+    (lambda m: m["stages"]["ingest"].update(notes=[7]), "its 'notes' is not a list of text"),
+    (lambda m: m["stages"]["ingest"].update(seq="1"), "its 'seq' is not a whole number"),
+], ids=["stages", "runs", "stage", "outputs", "verify", "input-files", "notes", "seq"])
+def test_a_manifest_of_the_wrong_shape_is_said_and_its_stage_runs_again(
+        done, cli, scheduler, damage, said: str) -> None:
+    """Before: valid JSON of the wrong shape (a list where a mapping goes) ended in
+    'internal error: AttributeError' on every later run of the job."""
+    box, before = done
+    manifest = box.out / "manifest.json"
+    record = json.loads(manifest.read_text())
+    damage(record)
+    manifest.write_text(json.dumps(record))
+    result = _rerun(cli, box, scheduler)
+    text = " ".join(result.err.split())
+    assert result.code == 0 and "Traceback" not in text, text[-3000:]
+    assert "internal error" not in text and said in text and "runs again" in text, text[-3000:]
+    assert json.loads(manifest.read_text())["stages"]["ingest"]["status"] == "done"
+    np.testing.assert_array_equal(_heat(box.out), before)
+
+
 def test_a_truncated_variable_zarr_json_is_rebuilt(done, cli, scheduler) -> None:
     box, before = done
     meta = box.out / "cube.zarr" / "heat" / "zarr.json"
