@@ -69,6 +69,20 @@ def _check_cells(width: int, height: int, resolution: float) -> None:
         )
 
 
+CHUNK_CELLS_MAX = 2**28
+"""Cells per chunk above which a grid is refused: one task holds a chunk (padded to the full
+chunk shape at the grid's edge) in memory, 1 GiB of float32 at this size."""
+
+
+def _check_chunks(cy: int, cx: int) -> None:
+    """Refuse a chunk shape no worker could hold (``chunks: [1000000000, 1000000000]``)."""
+    if cy * cx > CHUNK_CELLS_MAX:
+        raise GridError(
+            f"chunks [{cy}, {cx}] hold {cy * cx:.3g} cells each, over the limit of "
+            f"{CHUNK_CELLS_MAX:.3g} (a task holds a whole chunk in memory, padded to the chunk "
+            "shape at the grid's edge); use chunks such as [512, 512]")
+
+
 _METRE_LIKE_MIN = 0.01
 """Finest resolution (in metres or feet) that is not a number of degrees written by mistake."""
 _DEGREE_LIKE_MAX = 1.0
@@ -156,6 +170,7 @@ class RegionGrid:
         cy, cx = (int(c) for c in self.chunks)
         if cy <= 0 or cx <= 0:
             raise GridError(f"chunks must be two positive integers, got {self.chunks!r}")
+        _check_chunks(cy, cx)
         object.__setattr__(self, "chunks", (cy, cx))
 
     # -- construction -----------------------------------------------------------------

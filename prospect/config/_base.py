@@ -10,7 +10,14 @@ from types import UnionType
 from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, ValidationInfo
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
 
 from prospect.errors import ConfigError
 
@@ -39,6 +46,70 @@ class StrictModel(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True,
                               allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_bool_for_number(cls, data: Any) -> Any:
+        """``true``/``false`` where only numbers are allowed is refused, naming the key.
+
+        pydantic reads a boolean as 1 or 0 in a number field, and YAML reads ``yes``,
+        ``no``, ``on`` and ``off`` as booleans: ``nodata: no`` (meant: none) marked every
+        0 as no data, ``resolution: yes`` made a 1 m grid, all without a word. The value
+        is handed on as text, which the number field refuses at its own key.
+        """
+        if not isinstance(data, dict):
+            return data
+        for name, field in cls.model_fields.items():
+            key = name if name in data else field.alias
+            if key in data and _numbers_only(field.annotation) and _holds_bool(data[key]):
+                data = {**data, key: _bool_as_text(data[key])}
+        return data
+
+
+_NUMBER_LEAVES = (int, float)
+
+
+def _numbers_only(tp: Any) -> bool:
+    """Whether a field's type holds numbers only (``float``, ``tuple[PositiveInt, ...]``,
+    ``float | None``, ``dict[str, float]``...): no ``bool``, string, model or ``Any``."""
+    origin = get_origin(tp)
+    if tp is type(None):
+        return True
+    if tp is bool:
+        return False
+    if isinstance(tp, type) and issubclass(tp, _NUMBER_LEAVES):
+        return True
+    if origin is Annotated:
+        return _numbers_only(get_args(tp)[0])
+    if origin in (Union, UnionType, list, tuple, set, frozenset):
+        args = [a for a in get_args(tp) if a is not Ellipsis]
+        return bool(args) and all(_numbers_only(a) for a in args)
+    if origin is dict:
+        kv = get_args(tp)
+        return len(kv) == 2 and _numbers_only(kv[1])
+    return False
+
+
+def _bool_as_text(value: Any) -> Any:
+    """``value`` with each ``bool`` in it as text that no number field accepts."""
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (YAML reads yes/no/on/off as true/false, not a number)"
+    if isinstance(value, list | tuple):
+        return [_bool_as_text(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _bool_as_text(v) for k, v in value.items()}
+    return value
+
+
+def _holds_bool(value: Any) -> bool:
+    """A ``bool`` in ``value`` or in its items (lists, tuples, mapping values)."""
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, list | tuple | set | frozenset):
+        return any(_holds_bool(v) for v in value)
+    if isinstance(value, dict):
+        return any(_holds_bool(v) for v in value.values())
+    return False
 
 
 def repeated(names: Iterable[str]) -> list[str]:

@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AliasChoices, Field, model_validator
+from pydantic import AfterValidator, AliasChoices, Field, field_validator, model_validator
 
 from prospect.config._base import ConfigPath, StrictModel
 from prospect.config.stac import CloudMask, Composite, RemoteReads, StacSearch
@@ -134,6 +134,15 @@ class RasterSource(StrictModel):
     resampling: str | None = Field(
         default=None, description="override the resampling chosen from the value kind"
     )
+
+    @field_validator("scale")
+    @classmethod
+    def _scale_not_zero(cls, value: float) -> float:
+        if value == 0:
+            raise ValueError("scale 0 would make every value equal 'offset'; give the factor "
+                             "that turns the file's numbers into the quantity (e.g. 0.0001), "
+                             "or leave 'scale' out (1)")
+        return value
 
     @model_validator(mode="after")
     def _one_layout(self) -> RasterSource:

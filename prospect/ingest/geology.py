@@ -277,7 +277,8 @@ def _check_units(path: str, source: VectorSource, inside: object) -> None:
     assert isinstance(inside, gpd.GeoDataFrame)
     geoms = inside.geometry[inside.geometry.notna() & ~inside.geometry.is_empty]
     kinds = geoms.geom_type
-    polygons = kinds.isin(["Polygon", "MultiPolygon"]) | (geoms.area > 0)  # or repaired
+    # or repaired; shapely's area: geopandas' warns of a lon/lat CRS (the sign is all we need)
+    polygons = kinds.isin(["Polygon", "MultiPolygon"]) | (shapely.area(geoms.to_numpy()) > 0)
     others = sorted(set(kinds[~polygons]))
     if len(kinds) and not polygons.any():
         raise DataError(

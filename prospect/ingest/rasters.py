@@ -20,7 +20,7 @@ import numpy as np
 
 from prospect.config.sources import RasterScene, RasterSource
 from prospect.errors import ConfigError, DataError
-from prospect.grid import ChunkWindow, RegionGrid
+from prospect.grid import ChunkWindow, RegionGrid, parse_crs
 from prospect.indices.bands import load_sensor
 from prospect.ingest.cloudmask import drop_names
 from prospect.ingest.landsat import BandCalibration, landsat_id
@@ -28,7 +28,7 @@ from prospect.ingest.layers import Layer
 from prospect.ingest.masked import SceneMask, read_masked_band
 from prospect.ingest.products import read_product_metadata
 from prospect.ingest.stac import read_stac_scenes
-from prospect.io.raster import RasterInfo, code_range, raster_info, value_fits
+from prospect.io.raster import RasterInfo, code_range, pixel_at, raster_info, value_fits
 from prospect.io.warp import choose_resampling, read_warped_window, resampling_enum
 
 __all__ = ["SENSOR_BANDS", "BandRef", "RasterLayer", "plan_raster"]
@@ -84,19 +84,49 @@ class BandRef:
         return out
 
     def read(self, grid: RegionGrid, window: ChunkWindow) -> np.ndarray:
-        """``scale * DN + offset`` on one chunk; no data and masked pixels NaN."""
+        """``scale * DN + offset`` on one chunk; no data and masked pixels NaN.
+
+        Raises
+        ------
+        DataError
+            A cell is infinite: an infinity in the file, or a value beyond float32's
+            +-3.4e38 (a float64 fill such as -1.8e308), which the cube cannot hold.
+        """
         if self.mask is not None or self.valid_range is not None or self.saturate is not None:
-            return read_masked_band(self.info, self.band, self.mask, grid, window,
-                                    nodata=self.nodata, scale=self.scale, offset=self.offset,
-                                    resampling=self.resampling, valid_range=self.valid_range,
-                                    saturate=self.saturate)
-        block = read_warped_window(self.info, self.band, grid, window,
-                                   resampling=resampling_enum(self.resampling),
-                                   nodata=self.nodata)
-        if self.scale != 1.0 or self.offset != 0.0:
-            block = (block * np.float32(self.scale) + np.float32(self.offset)).astype(
-                np.float32)
+            block = read_masked_band(self.info, self.band, self.mask, grid, window,
+                                     nodata=self.nodata, scale=self.scale, offset=self.offset,
+                                     resampling=self.resampling, valid_range=self.valid_range,
+                                     saturate=self.saturate)
+        else:
+            block = read_warped_window(self.info, self.band, grid, window,
+                                       resampling=resampling_enum(self.resampling),
+                                       nodata=self.nodata)
+            if self.scale != 1.0 or self.offset != 0.0:
+                block = (block * np.float32(self.scale) + np.float32(self.offset)).astype(
+                    np.float32)
+        _refuse_infinite(block, self, grid, window)
         return block
+
+
+def _refuse_infinite(block: np.ndarray, ref: BandRef, grid: RegionGrid,
+                     window: ChunkWindow) -> None:
+    """An infinite cell is no value: the cube (float32) would hold it as one, and it would
+    pass for no data downstream (every model drops non-finite cells) without a word."""
+    bad = np.isinf(block)
+    if not bad.any():
+        return
+    r, c = (int(i) for i in np.argwhere(bad)[0])
+    x, y = float(grid.x[window.cols][c]), float(grid.y[window.rows][r])
+    scaled = f" x scale {ref.scale:g}" if ref.scale != 1.0 else ""
+    raw = pixel_at(ref.info, ref.band, x, y, grid.crs_obj)
+    fix = (f"if {raw!r} marks no data, set 'nodata: {raw!r}' in the source config"
+           if raw is not None and np.isfinite(raw) and abs(raw) > np.finfo("float32").max
+           else "if it marks no data, give that value as 'nodata:' in the source config")
+    raise DataError(
+        f"{ref.info.path}: band {ref.band} gives the infinite value {block[r, c]:g} at "
+        f"x={x:.10g}, y={y:.10g} ({int(bad.sum())} cell(s) of this chunk): an infinity in the "
+        f"file, or a value{scaled} beyond what float32 holds (+-3.4e38, e.g. a float64 fill "
+        f"of -1.8e308); {fix}, else rescale with 'scale:' or fix the file")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -218,6 +248,30 @@ def check_nodata(source: RasterSource, info: RasterInfo, band: int) -> None:
         "uses for no data" + (f" (the file states {stated:g})" if stated is not None else
                               ", or leave 'nodata' out")
     )
+
+
+def _check_longitudes(info: RasterInfo, grid: RegionGrid) -> None:
+    """Refuse a lon/lat file on 0..360 longitudes when the region lies beyond 180 in it.
+
+    PROJ wraps such longitudes, so the file seemed to overlap the region, but GDAL's
+    warper does not: every cell came out as no data, with a warning that said nothing
+    of why.
+    """
+    if not parse_crs(info.crs).is_geographic:
+        return
+    a, c = info.transform[0], info.transform[2]
+    left, right = sorted((c, c + a * info.width))
+    if right <= 180:
+        return
+    west, _, east, _ = grid.lonlat_bounds()
+    if left <= west and east <= right and east <= 180:
+        return  # the region lies in the file's -180..180 part (a half cell over 180)
+    if west + 360 < right and east + 360 > max(left, 180):
+        raise DataError(
+            f"{info.path}: its longitudes run {left:g}..{right:g} (a 0..360 grid) and the "
+            f"region {grid.name!r} (longitude {west:.3f}..{east:.3f}) lies in its part beyond "
+            "180, which GDAL does not wrap; shift the file to -180..180 first (e.g. gdalwarp "
+            "-t_srs EPSG:4326 --config CENTER_LONG 0 in.tif shifted.tif)")
 
 
 def _overlaps(info: RasterInfo, grid: RegionGrid) -> bool:
@@ -437,6 +491,7 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
                 if nodata is None:
                     nodata = cal.fill
             scale, offset = _file_coefficients(source, scene, info, band, cal, scale, offset)
+            _check_longitudes(info, grid)
             if not _overlaps(info, grid):
                 continue
             any_overlap = True

@@ -24,6 +24,8 @@ import csv
 import re
 import warnings
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,19 +102,54 @@ def read_table(path: Path | str) -> pd.DataFrame:
             f"{path}: not a text table (it holds NUL bytes: a binary file, or UTF-16 without "
             "a byte-order mark); save it as CSV (UTF-8)")
     try:
-        try:
-            frame, header = _read_csv(path, sep, "utf-16" if utf16 else "utf-8-sig")
-        except UnicodeDecodeError:
-            if utf16:
-                raise InputFileError(f"{path}: not valid UTF-16 text") from None
-            frame, header = _read_csv(path, sep, "latin-1")
+        with _wide_fields():
+            try:
+                frame, header = _read_csv(path, sep, "utf-16" if utf16 else "utf-8-sig")
+            except UnicodeDecodeError:
+                if utf16:
+                    raise InputFileError(f"{path}: not valid UTF-16 text") from None
+                frame, header = _read_csv(path, sep, "latin-1")
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: the point table is empty") from None
     except (pd.errors.ParserError, csv.Error) as exc:
         raise InputFileError(f"{path}: cannot read as a table: {exc}") from None
+    _refuse_mixed_delimiters(frame, path)
     frame.columns = [str(c).strip() for c in frame.columns]
     frame.attrs["repeated_columns"] = sorted(n for n, k in Counter(header).items() if k > 1)
     return frame
+
+
+def _refuse_mixed_delimiters(frame: pd.DataFrame, path: Path) -> None:
+    """A header split into columns over rows that each fill only the first one, holding
+    another delimiter: the header and the rows are separated differently (``x;y;li`` over
+    ``1.5,2.5,3``), and every column but the first was read as empty."""
+    if frame.shape[1] < 2 or not len(frame) or not frame.iloc[:, 1:].isna().all().all():
+        return
+    first = frame.iloc[:, 0].dropna().astype(str)
+    if first.empty:
+        return
+    other = next((d for d in (",", ";", "\t", "|") if first.str.contains(d, regex=False).all()),
+                 None)
+    if other is not None:
+        raise InputFileError(
+            f"{path}: the header has {frame.shape[1]} columns but every row fills only the "
+            f"first, holding {other!r} (e.g. {first.iloc[0][:60]!r}): the header and the rows "
+            "use different delimiters; save the table with one delimiter throughout")
+
+
+FIELD_BYTES_MAX = 2**28
+"""Longest field a text table may hold: a WKT geometry column (a QGIS export) runs past
+the :mod:`csv` module's default of 128 KiB, which refused the whole table."""
+
+
+@contextmanager
+def _wide_fields() -> Iterator[None]:
+    """Let :mod:`csv` (which pandas' Python engine uses) read fields up to
+    :data:`FIELD_BYTES_MAX`. The limit is the process's; it is raised, never lowered
+    again, as another thread may be reading a table."""
+    if csv.field_size_limit() < FIELD_BYTES_MAX:
+        csv.field_size_limit(FIELD_BYTES_MAX)
+    yield
 
 
 def _read_csv(path: Path, sep: str | None, encoding: str) -> tuple[pd.DataFrame, list[str]]:

@@ -26,12 +26,28 @@ __all__ = [
     "RasterInfo",
     "code_range",
     "gdal_path",
+    "gdal_reason",
     "grid_from_raster",
+    "pixel_at",
     "raster_info",
     "sample_band",
     "value_fits",
     "write_cog",
 ]
+
+
+def gdal_reason(exc: BaseException) -> str:
+    """GDAL's own words for a failed read: rasterio often says only "Read failed. See
+    previous exception for details.", while the exception it chains names the cause (a
+    VRT's missing source file, a truncated strip)."""
+    text = str(exc)
+    seen: set[int] = set()
+    cause = exc.__cause__ or exc.__context__
+    while cause is not None and id(cause) not in seen and "previous exception" in text:
+        seen.add(id(cause))
+        text = str(cause) or text
+        cause = cause.__cause__ or cause.__context__
+    return text
 
 
 def grid_from_raster(
@@ -109,7 +125,8 @@ def code_range(info: RasterInfo, band: int, *, nodata: float | None
                     lo = b_lo if lo is None else min(lo, b_lo)
                     hi = b_hi if hi is None else max(hi, b_hi)
     except (RasterioIOError, rasterio.errors.RasterioError) as exc:
-        raise InputFileError(f"{info.path}: read failed while scanning codes: {exc}") from None
+        raise InputFileError(f"{info.path}: read failed while scanning codes: "
+                             f"{gdal_reason(exc)}") from None
     return None if lo is None or hi is None else (lo, hi)
 
 
@@ -215,7 +232,8 @@ def sample_band(path: str, band: int, *, cells: int = SAMPLE_CELLS
                      for r in rows for c in cols]
             return np.concatenate(parts), corners
     except (RasterioIOError, rasterio.errors.RasterioError) as exc:
-        raise InputFileError(f"{path}: read failed while sampling band {band}: {exc}") from None
+        raise InputFileError(f"{path}: read failed while sampling band {band}: "
+                             f"{gdal_reason(exc)}") from None
 
 
 @dataclass(frozen=True)
@@ -260,6 +278,22 @@ class RasterInfo:
         )
 
 
+def pixel_at(info: RasterInfo, band: int, x: float, y: float, crs: CRS) -> float | None:
+    """The raw value of ``band`` under the point ``(x, y)`` given in ``crs``, for an error
+    message; ``None`` where the point lies outside the file or the read fails."""
+    from pyproj import Transformer
+
+    try:
+        fx, fy = Transformer.from_crs(crs, parse_crs(info.crs), always_xy=True).transform(x, y)
+        with rasterio.open(info.path) as src:
+            row, col = src.index(fx, fy)
+            if not (0 <= row < src.height and 0 <= col < src.width):
+                return None
+            return float(src.read(band, window=Window(col, row, 1, 1))[0, 0])
+    except (RasterioIOError, rasterio.errors.RasterioError, ValueError):
+        return None
+
+
 def value_fits(value: float, dtype: str) -> bool:
     """Whether a band of ``dtype`` can hold ``value``: a nodata value that cannot occur in
     the band marks nothing (an integer band holds no -9999.5, no NaN, nothing beyond its
@@ -299,6 +333,24 @@ def _refuse_variable(path: Path | str, variable: str) -> None:
                         f"{', '.join(names)}; fix 'variable:' in the source config")
     raise DataError(f"{path}: a {driver} file holds no variables; 'variable: {variable}' is "
                     "for NetCDF/HDF files: remove it from the source config")
+
+
+def _refuse_ungridded(path: Path | str, *, gcps: int, rpcs: bool) -> None:
+    """A raster without a geotransform has no grid to warp from: say what it has instead
+    (before the CRS, which a GCP- or RPC-only file keeps with them, not as its own)."""
+    if gcps:
+        raise DataError(
+            f"{path}: georeferenced by {gcps} ground control points only, not a grid; warp it "
+            "onto a grid first (e.g. gdalwarp -t_srs <the region's CRS> in.tif gridded.tif)")
+    if rpcs:
+        raise DataError(
+            f"{path}: georeferenced by RPC coefficients only (an image not yet "
+            "orthorectified); orthorectify it first (e.g. gdalwarp -rpc -t_srs <the region's "
+            "CRS> in.tif gridded.tif, with a DEM: -to RPC_DEM=dem.tif)")
+    raise DataError(
+        f"{path}: the raster has no georeferencing (no geotransform, ground control points "
+        "or RPCs); give it its grid first (e.g. gdal_translate -a_ullr <left> <top> <right> "
+        "<bottom> -a_srs <its CRS> in.tif gridded.tif)")
 
 
 def raster_info(path: Path | str, *, crs: str | None = None, variable: str | None = None
@@ -344,7 +396,7 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
                 nodata=tuple(src.nodatavals), descriptions=tuple(src.descriptions),
                 scales=tuple(src.scales), offsets=tuple(src.offsets),
             )
-            gcps = src.gcps[0]
+            gcps, rpcs = src.gcps[0], src.rpcs
             # Touch the last block so a truncated file fails here, not halfway through ingest.
             if src.count:
                 src.read(src.count, window=Window(src.width - 1, src.height - 1, 1, 1))
@@ -352,9 +404,11 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
         if variable:
             _refuse_variable(path, variable)
         raise CorruptFileError(
-            f"{path}: cannot read as a raster (corrupt, truncated or not a raster): {exc}",
-            path=path,
+            f"{path}: cannot read as a raster (corrupt, truncated or not a raster): "
+            f"{gdal_reason(exc)}", path=path,
         ) from None
+    if info["transform"] == (1.0, 0.0, 0.0, 0.0, 1.0, 0.0):
+        _refuse_ungridded(path, gcps=len(gcps), rpcs=rpcs is not None)
     if crs is not None:
         use_crs = parse_crs(crs)
     elif file_crs is not None:
@@ -369,9 +423,5 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
             f"{path}: the bands are complex numbers ({info['dtype']}); Prospect reads real "
             "values: convert the file first (e.g. gdal_translate -ot Float32, which keeps "
             "the real part)")
-    if gcps and info["transform"] == (1.0, 0.0, 0.0, 0.0, 1.0, 0.0):
-        raise DataError(f"{path}: georeferenced by ground control points only; warp it first")
-    if info["transform"] == (1.0, 0.0, 0.0, 0.0, 1.0, 0.0):
-        raise DataError(f"{path}: the raster has no georeferencing (identity transform)")
     epsg = use_crs.to_epsg()
     return RasterInfo(path=name, crs=f"EPSG:{epsg}" if epsg else use_crs.to_wkt(), **info)

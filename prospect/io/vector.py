@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import math
 from pathlib import Path
 
@@ -63,6 +64,14 @@ def _no_crs(path: Path) -> CRSError:
                     "(e.g. crs: 'EPSG:28992')")
 
 
+def _nearest(name: str, names: list[str]) -> str:
+    """``" (did you mean 'Unit'?)"`` for the name meant, when one is near (or differs only
+    in letter case); ``""`` when none is."""
+    same = [n for n in names if n.lower() == name.lower()]
+    near = same or difflib.get_close_matches(name, names, n=1)
+    return f" (did you mean {near[0]!r}?)" if near else ""
+
+
 def list_layers(path: Path | str) -> list[str]:
     """Layer names of a vector file."""
     path = Path(path)
@@ -107,7 +116,9 @@ def read_attribute(path: Path | str, column: str, *, layer: str | None = None) -
     except (DataSourceError, DataLayerError) as exc:
         raise InputFileError(f"{path}: cannot read layer {layer!r}: {exc}") from None
     if column not in df.columns:
-        raise DataError(f"{path}: layer {layer or '(first)'} has no column {column!r}")
+        have = [str(c) for c in pyogrio.read_info(path, layer=layer)["fields"]]
+        raise DataError(f"{path}: layer {layer or '(first)'} has no column {column!r}; "
+                        f"columns are {have[:30]}{_nearest(column, have)}")
     return [unit_name(v) for v in df[column].tolist()]
 
 
@@ -150,8 +161,9 @@ def read_vector(
         raise DataError(f"{path}: {exc}") from None
     for col in columns or []:
         if col not in gdf.columns:
-            have = [c for c in gdf.columns if c != "geometry"]
-            raise DataError(f"{path}: no column {col!r}; columns are {have}")
+            have = [str(c) for c in gdf.columns if c != "geometry"]
+            raise DataError(f"{path}: no column {col!r}; columns are {have}"
+                            f"{_nearest(col, have)}")
     if gdf.crs is None:
         if crs is None:
             raise _no_crs(path)

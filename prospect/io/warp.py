@@ -36,7 +36,7 @@ from rasterio.windows import Window
 from prospect.errors import ConfigError, InputFileError
 from prospect.grid import ChunkWindow, RegionGrid
 from prospect.io.bandview import band_view
-from prospect.io.raster import RasterInfo
+from prospect.io.raster import RasterInfo, gdal_reason
 
 if TYPE_CHECKING:  # dask and xarray only for whole-array reprojection, imported there
     import dask.array as dsa
@@ -229,8 +229,8 @@ def read_warped_window(
             out = vrt.read(1, window=Window(window.cols.start, window.rows.start,
                                             cols, rows))
     except (RasterioIOError, rasterio.errors.RasterioError) as exc:
-        raise InputFileError(f"{info.path}: read failed while warping band {band}: {exc}"
-                             ) from None
+        raise InputFileError(f"{info.path}: read failed while warping band {band}: "
+                             f"{gdal_reason(exc)}") from None
     return np.asarray(out, dtype=np.float32)
 
 
@@ -308,7 +308,8 @@ def read_source_block(
         raw = src.read(band, window=win)
         transform = src.window_transform(win)
     except (RasterioIOError, rasterio.errors.RasterioError) as exc:
-        raise InputFileError(f"{info.path}: read failed for band {band}: {exc}") from None
+        raise InputFileError(f"{info.path}: read failed for band {band}: "
+                             f"{gdal_reason(exc)}") from None
     fill = nodata if nodata is not None else info.nodata[band - 1]
     if fill is None:  # a description from metadata that does not state it: the file's
         fill = src.nodatavals[band - 1]
@@ -335,7 +336,8 @@ def read_aligned(info: RasterInfo, band: int, crs: str, transform: Affine,
         ) as vrt:
             return np.asarray(vrt.read(band))
     except (RasterioIOError, rasterio.errors.RasterioError) as exc:
-        raise InputFileError(f"{info.path}: read failed for band {band}: {exc}") from None
+        raise InputFileError(f"{info.path}: read failed for band {band}: "
+                             f"{gdal_reason(exc)}") from None
 
 
 def _aligned_offset(src_transform: Affine, src_crs: str, dst_transform: Affine,

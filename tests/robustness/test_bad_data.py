@@ -315,8 +315,11 @@ KRIGE = POINTS | {"columns": ["li"], "interpolate": ["kriging"], "distance": Fal
      ["wells.csv", "'li' has 1 distinct place(s)", "kriging needs at least 3 places"]),
     ("well,x,y,li\n" + "\n".join(g.rsplit(",", 1)[0] + ",5" for g in GOOD), KRIGE,
      ["wells.csv", "1 distinct value(s)", "use 'interpolate: [idw]'"]),
+    ("well;x;y;li\n" + "\n".join(GOOD), POINTS,
+     ["wells.csv", "the header has 4 columns but every row fills only the first",
+      "holding ','", "the header and the rows use different delimiters"]),
 ], ids=["repeated-x", "repeated-after-strip", "binary", "decimal-comma", "one-place",
-        "constant"])
+        "constant", "header-delimiter"])
 def test_a_point_table_that_cannot_be_read_as_meant_is_one_line(
     sandbox: Sandbox, cli, scheduler: str, text: str | bytes, source: dict, needles: list[str],
 ) -> None:
@@ -327,6 +330,19 @@ def test_a_point_table_that_cannot_be_read_as_meant_is_one_line(
     result = _ingest(sandbox, cli, scheduler, sources=[source])
     assert_clean_error(result, 1, *needles)
     assert sandbox.untouched()
+
+
+def test_a_table_with_a_long_field_reads(sandbox: Sandbox, cli, scheduler: str) -> None:
+    """Before: a field over 128 KiB (a WKT geometry column of a QGIS export) refused the
+    whole table ("field larger than field limit (131072)"), a column nobody asked for."""
+    wkt = "POLYGON ((" + ", ".join(f"{X0 + i % 400} {Y0 + i // 400}" for i in range(20000)) \
+        + "))"
+    assert len(wkt) > 131072
+    (sandbox.root / "wells.csv").write_text(
+        "well,x,y,li,wkt\n" + "\n".join(f'{g},"{wkt}"' for g in GOOD) + "\n")
+    result = _ingest(sandbox, cli, scheduler, sources=[POINTS])
+    assert result.code == 0, result.err[-3000:]
+    assert (sandbox.out / "cube.zarr" / "wells_dist").is_dir()
 
 
 def test_utf16_tables_read_and_bad_values_are_counted_by_line(
@@ -380,7 +396,9 @@ def test_a_raster_whose_values_cannot_be_read_is_one_line(
      "finite number"),
     ({"kind": "vector", "name": "geology", "path": "geology.gpkg"}, "sources.0.vector",
      "makes no layer without 'attribute'"),
-], ids=["scale-inf", "offset-nan", "idw-power-inf", "vector-without-layers"])
+    ({"kind": "raster", "name": "heat", "path": "heat.tif", "scale": 0},
+     "sources.0.raster.scale", "scale 0 would make every value equal 'offset'"),
+], ids=["scale-inf", "offset-nan", "idw-power-inf", "vector-without-layers", "scale-0"])
 def test_a_config_value_that_would_make_nothing_or_nan_is_refused_at_load(
     sandbox: Sandbox, cli, source: dict, key: str, message: str,
 ) -> None:
@@ -622,3 +640,54 @@ def test_a_reference_raster_that_is_no_grid_is_named(sandbox: Sandbox, cli, tran
         dst.write(np.ones((40, 40), "float32"), 1)
     sandbox.write_job(region={"reference": "reference.tif", "chunks": [20, 20]})
     assert_clean_error(cli("plan", sandbox.job_path), 1, str(path), message)
+
+
+# --- values the cube's float32 cannot hold ----------------------------------------------
+
+DBL_MAX = float(np.finfo("float64").max)
+
+
+def _float64(box: Sandbox, values: np.ndarray, nodata: float | None = None) -> None:
+    import rasterio
+    from rasterio.transform import from_origin
+
+    profile = {"driver": "GTiff", "width": 40, "height": 40, "count": 1, "dtype": "float64",
+               "crs": "EPSG:32619", "transform": from_origin(X0, Y0 + 400, 10, 10)}
+    if nodata is not None:
+        profile["nodata"] = nodata
+    with rasterio.open(box.root / "f64.tif", "w", **profile) as dst:
+        dst.write(values, 1)
+
+
+@pytest.mark.parametrize(("fill", "needles"), [
+    (1e300, ["f64.tif", "band 1 gives the infinite value inf", "beyond what float32 holds",
+             "set 'nodata: 1e+300'", "'scale:'"]),
+    (-DBL_MAX, ["f64.tif", "infinite value -inf", "a float64 fill of -1.8e308",
+                "set 'nodata: -1.7976931348623157e+308' in the source config"]),
+    (np.inf, ["f64.tif", "infinite value inf", "an infinity in the file", "'nodata:'"]),
+], ids=["1e300", "float64-fill-undeclared", "inf"])
+def test_a_value_the_cube_cannot_hold_is_refused(sandbox: Sandbox, cli, scheduler: str,
+                                                 fill: float, needles: list[str]) -> None:
+    """Before: a float64 value beyond +-3.4e38 became +-inf in the float32 cube, where every
+    model took it for no data without a word (an ArcGIS fill of -1.8e308 too)."""
+    values = np.random.default_rng(0).random((40, 40))
+    values[:4] = fill
+    _float64(sandbox, values)
+    result = _ingest(sandbox, cli, scheduler,
+                     sources=[{"kind": "raster", "name": "f", "path": "f64.tif"}])
+    assert_clean_error(result, 1, *needles)
+    assert not (sandbox.out / "cube.zarr" / "f").exists()
+
+
+def test_a_float64_fill_declared_as_nodata_reads(sandbox: Sandbox, cli, scheduler: str) -> None:
+    import xarray as xr
+
+    values = np.random.default_rng(0).random((40, 40))
+    values[:4] = -DBL_MAX
+    _float64(sandbox, values, nodata=-DBL_MAX)
+    result = _ingest(sandbox, cli, scheduler,
+                     sources=[{"kind": "raster", "name": "f", "path": "f64.tif"}])
+    assert result.code == 0, result.err[-3000:]
+    got = xr.open_zarr(sandbox.out / "cube.zarr")["f"].values
+    assert np.isnan(got[:4]).all() and np.isfinite(got[4:]).all()
+    np.testing.assert_allclose(got[4:], values[4:].astype("float32"))

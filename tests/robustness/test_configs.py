@@ -135,3 +135,46 @@ def test_a_source_crs_or_sensor_nobody_knows_is_refused_at_load(
     result = cli("run", sandbox.job_path, "-o", sandbox.out)
     assert_clean_error(result, 2, "job.yaml", f"key '{key}'", needle)
     assert not sandbox.out.exists()
+
+
+@pytest.mark.parametrize(("edit", "key"), [
+    (("resolution: 10.0", "resolution: yes"), "region.resolution"),
+    (("  - 20\n  - 20", "  - on\n  - 20"), "region.chunks.0"),
+    (("units: '1'", "units: '1'\n  nodata: no"), "sources.0.raster.nodata"),
+    (("units: '1'", "units: '1'\n  scale: true"), "sources.0.raster.scale"),
+], ids=["resolution-yes", "chunks-on", "nodata-no", "scale-true"])
+def test_true_or_false_where_a_number_goes_is_refused(
+    sandbox: Sandbox, cli, edit: tuple[str, str], key: str,
+) -> None:
+    # pydantic read a boolean as 1 or 0: 'nodata: no' (meant: none) marked every 0 as no
+    # data, 'resolution: yes' made a 1 m grid, both without a word
+    text = sandbox.job_path.read_text()
+    assert edit[0] in text
+    sandbox.write_job(text=text.replace(edit[0], edit[1], 1))
+    result = cli("ingest", sandbox.job_path, "-o", sandbox.out)
+    assert_clean_error(result, 2, "job.yaml", f"key '{key}'", "yes/no/on/off",
+                       "not a number")
+    assert not sandbox.out.exists() and sandbox.untouched()
+
+
+def test_a_true_or_false_key_still_loads(sandbox: Sandbox, cli) -> None:
+    from prospect.config.job import load_job
+
+    sandbox.write_job(text=sandbox.job_path.read_text().replace("synthetic: true",
+                                                                "synthetic: yes"))
+    assert load_job(sandbox.job_path).synthetic is True
+
+
+@pytest.mark.parametrize("chunks", [[10**9, 10**9], [10**30, 20]], ids=["1e9", "1e30"])
+def test_chunks_no_worker_could_hold_are_refused_at_load(sandbox: Sandbox, cli,
+                                                         chunks: list[int]) -> None:
+    # a MemoryError (an 'internal error', exit 70) once the first chunk was allocated, or a
+    # TypeError from numpy for a chunk size past 64 bits
+    from .conftest import TINY_REGION
+
+    sandbox.write_job(region={**TINY_REGION, "chunks": chunks})
+    result = cli("ingest", sandbox.job_path, "-o", sandbox.out)
+    assert_clean_error(result, 2, "job.yaml", "key 'region'", f"chunks [{chunks[0]}, 20"
+                       if chunks[1] == 20 else f"chunks [{chunks[0]}, {chunks[1]}]",
+                       "over the limit", "[512, 512]")
+    assert not sandbox.out.exists() and sandbox.untouched()

@@ -7,6 +7,7 @@ here is small and SYNTHETIC.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -319,3 +320,119 @@ def test_longitude_and_latitude_given_the_other_way_round_are_named(sandbox: San
     result = cli("ingest", sandbox.job_path, "-o", sandbox.out)
     assert_clean_error(result, 1, "wells.csv", "none of its 3 points",
                        "with longitude and latitude swapped, 3 would", "x: lat")
+
+
+# --- rasters without a grid, or on a grid GDAL does not read as PROJ does ----------------
+
+def _ungridded(path: Path, kind: str) -> None:
+    import rasterio
+    from rasterio.control import GroundControlPoint
+    from rasterio.crs import CRS
+    from rasterio.rpc import RPC
+
+    with rasterio.open(path, "w", driver="GTiff", width=40, height=40, count=1,
+                       dtype="float32") as dst:
+        dst.write(np.ones((1, 40, 40), "float32"))
+        if kind == "gcps":
+            dst.gcps = ([GroundControlPoint(r, c, X0 + 10 * c, Y0 + 400 - 10 * r)
+                         for r, c in ((0, 0), (0, 40), (40, 0), (40, 40))],
+                        CRS.from_epsg(32619))
+        elif kind == "rpcs":
+            dst.rpcs = RPC(height_off=0, height_scale=100, lat_off=12.2, lat_scale=0.1,
+                           line_den_coeff=[1] + [0] * 19, line_num_coeff=[0, 0, -1] + [0] * 17,
+                           line_off=20, line_scale=20, long_off=-69, long_scale=0.1,
+                           samp_den_coeff=[1] + [0] * 19, samp_num_coeff=[0, 1] + [0] * 18,
+                           samp_off=20, samp_scale=20)
+
+
+@pytest.mark.filterwarnings("ignore::rasterio.errors.NotGeoreferencedWarning")
+@pytest.mark.parametrize("crs", [None, "EPSG:32619"], ids=["no-crs", "crs"])
+@pytest.mark.parametrize(("kind", "needles"), [
+    ("gcps", ["4 ground control points only", "gdalwarp -t_srs"]),
+    ("rpcs", ["RPC coefficients only", "gdalwarp -rpc"]),
+    ("none", ["no georeferencing (no geotransform", "gdal_translate -a_ullr"]),
+])
+def test_a_raster_without_a_grid_says_what_it_has_and_the_fix(
+    sandbox: Sandbox, cli, kind: str, needles: list[str], crs: str | None,
+) -> None:
+    # Before: a GCP- or RPC-only file was "has no CRS GDAL can read ... give it with
+    # 'crs:'", and given one, "georeferenced by ground control points only; warp it first"
+    # or "no georeferencing (identity transform)", neither saying how
+    _ungridded(sandbox.root / "raw.tif", kind)
+    source = {"kind": "raster", "name": "heat", "path": "raw.tif"}
+    sandbox.write_job(sources=[source if crs is None else {**source, "crs": crs}])
+    result = cli("ingest", sandbox.job_path, "-o", sandbox.out)
+    line = assert_clean_error(result, 1, "raw.tif", *needles)
+    assert "no CRS" not in line
+    assert not (sandbox.out / "cube.zarr").exists()
+
+
+def test_a_vrt_whose_source_is_missing_names_that_file(sandbox: Sandbox, cli) -> None:
+    # Before: "cannot read as a raster ...: Read failed. See previous exception for details."
+    (sandbox.root / "mosaic.vrt").write_text(
+        '<VRTDataset rasterXSize="40" rasterYSize="40"><SRS>EPSG:32619</SRS>'
+        f'<GeoTransform>{X0}, 10, 0, {Y0 + 400}, 0, -10</GeoTransform>'
+        '<VRTRasterBand dataType="Float32" band="1"><SimpleSource>'
+        '<SourceFilename relativeToVRT="1">tiles/t1.tif</SourceFilename>'
+        '<SourceBand>1</SourceBand></SimpleSource></VRTRasterBand></VRTDataset>')
+    sandbox.write_job(sources=[{"kind": "raster", "name": "heat", "path": "mosaic.vrt"}])
+    result = cli("ingest", sandbox.job_path, "-o", sandbox.out)
+    line = assert_clean_error(result, 1, "mosaic.vrt", "tiles/t1.tif: No such file")
+    assert "previous exception" not in line
+
+
+@pytest.mark.parametrize(("west", "refused"), [(290.9, True), (-69.1, False)],
+                         ids=["0-360", "plus-minus-180"])
+def test_a_lonlat_raster_on_0_360_longitudes_is_refused_where_gdal_cannot_read_it(
+    sandbox: Sandbox, cli, scheduler: str, west: float, refused: bool,
+) -> None:
+    # Before: PROJ wrapped 291 to -69, so the file seemed to overlap the region, while
+    # GDAL's warper does not: every cell was no data, with a warning that said not why
+    from rasterio.transform import from_origin
+
+    from .conftest import write_tiny_raster
+
+    path = write_tiny_raster(sandbox.root / "grid.tif")
+    import rasterio
+    with rasterio.open(path, "r+") as dst:
+        dst.crs = "EPSG:4326"
+        dst.transform = from_origin(west, 12.3, 0.01, 0.01)
+    sandbox.write_job(sources=[{"kind": "raster", "name": "heat", "path": "grid.tif"}])
+    result = cli("ingest", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
+    if refused:
+        assert_clean_error(result, 1, "grid.tif", "longitudes run 290.9..291.3",
+                           "lies in its part beyond 180", "CENTER_LONG 0")
+    else:
+        assert result.code == 0, result.err[-3000:]
+        assert "no data" not in result.err
+
+
+# --- geology: the column asked for, lon/lat polygons --------------------------------------
+
+@pytest.mark.parametrize(("attribute", "needles"), [
+    ("Unit", ["no column 'Unit'", "columns are ['unit']", "did you mean 'unit'?"]),
+    ("lithology", ["no column 'lithology'", "columns are ['unit']"]),
+])
+def test_a_unit_column_the_layer_lacks_is_named_with_its_columns(
+    sandbox: Sandbox, cli, attribute: str, needles: list[str],
+) -> None:
+    _shapefile(sandbox, "vector")
+    sandbox.write_job(sources=[{**SOURCES["vector"], "attribute": attribute}])
+    result = cli("ingest", sandbox.job_path, "-o", sandbox.out)
+    assert_clean_error(result, 1, "vector.shp", *needles)
+
+
+def test_lonlat_geology_reads_without_a_library_warning(sandbox: Sandbox, cli,
+                                                        scheduler: str) -> None:
+    # Before: geopandas' "Geometry is in a geographic CRS. Results from 'area' are likely
+    # incorrect" UserWarning reached the user from the check for polygons
+    import geopandas as gpd
+
+    gdf = gpd.read_file(_shapefile(sandbox, "vector")).to_crs("EPSG:4326")
+    gdf.to_file(sandbox.root / "units.geojson", driver="GeoJSON")
+    sandbox.write_job(sources=[{**SOURCES["vector"], "path": "units.geojson"}])
+    with warnings.catch_warnings(record=True) as seen:  # pytest would hide them from stderr
+        warnings.simplefilter("always")
+        result = cli("ingest", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
+    assert result.code == 0, result.err[-3000:]
+    assert not [w for w in seen if "geographic CRS" in str(w.message)]
