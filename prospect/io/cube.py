@@ -237,16 +237,32 @@ def open_cube(path: Path, *, chunks: Any = "auto-grid") -> xr.Dataset:
 
 def cube_grid(ds: xr.Dataset) -> RegionGrid:
     """The :class:`RegionGrid` of an opened cube."""
-    info = json.loads(ds.attrs["grid"]) if "grid" in ds.attrs else {}
+    # the 'grid' attribute only adds the chunk shape and the name: when it is damaged they
+    # come from the arrays themselves and the 'region' attribute
+    info = read_provenance(ds.attrs.get("grid"))
     crs = ds.rio.crs
     if crs is None:
         raise DataError("cube has no CRS in its spatial_ref variable")
     transform = ds.rio.transform(recalc=True)
-    chunks = tuple(info.get("chunks", (512, 512)))
+    chunks = info.get("chunks")
+    if not (isinstance(chunks, list | tuple) and len(chunks) == 2
+            and all(isinstance(c, int) and not isinstance(c, bool) and c > 0 for c in chunks)):
+        chunks = _array_chunks(ds) or (512, 512)
+    name = info.get("name") if isinstance(info.get("name"), str) else ds.attrs.get("region")
     return RegionGrid.from_transform(
         crs=crs.to_string(), transform=transform, shape=(ds.sizes["y"], ds.sizes["x"]),
-        chunks=(int(chunks[0]), int(chunks[1])), name=str(info.get("name", "region")),
+        chunks=(int(chunks[0]), int(chunks[1])),
+        name=name if isinstance(name, str) and name else "region",
     )
+
+
+def _array_chunks(ds: xr.Dataset) -> tuple[int, int] | None:
+    """The (y, x) chunk shape the cube's 2-D variables are stored with (``None``: none)."""
+    for var in ds.data_vars.values():
+        stored = var.encoding.get("chunks")
+        if var.dims == ("y", "x") and stored and len(stored) == 2:
+            return int(stored[0]), int(stored[1])
+    return None
 
 
 def cube_variables(path: Path) -> list[str]:

@@ -9,7 +9,6 @@ model asks for fold-aware interpolation (:mod:`prospect.models.foldaware`).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,11 +70,9 @@ POINT_METHODS = ("idw", "ordinary kriging (pykrige)", "scipy cKDTree")
 
 
 def _provenance(var: xr.DataArray) -> dict[str, Any]:
-    try:
-        prov = json.loads(var.attrs.get("provenance") or "{}")
-    except ValueError:
-        return {}
-    return prov if isinstance(prov, dict) else {}
+    # a damaged attribute (not text, not a JSON object) reads as none
+    prov = read_provenance(var.attrs.get("provenance"))
+    return {} if set(prov) == {"text"} else prov
 
 
 def label_surfaces(

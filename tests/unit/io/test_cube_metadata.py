@@ -81,3 +81,32 @@ def test_consolidated_metadata_is_the_indented_root_with_every_variable_inlined(
     consolidate(cube)
     assert (cube / "zarr.json").read_text() == expected()
     assert open_cube(cube)["b"].attrs["note"] == "changed"
+
+
+@pytest.mark.parametrize("grid_attr", ["{nope", 5, '{"chunks": "x", "name": 7}', None])
+def test_a_damaged_grid_attribute_reads_from_the_arrays(tmp_path: Path, grid_attr) -> None:
+    """Before: a 'grid' attribute that was not JSON ended every later stage in
+    'internal error: JSONDecodeError'; it only adds the chunk shape and the name, which
+    the arrays and the 'region' attribute also hold."""
+    import numpy as np
+    import xarray as xr
+
+    from prospect.io.cube import add_variables, cube_grid
+
+    grid = RegionGrid(crs="EPSG:32619", resolution=10.0, bounds=(0, 0, 40, 40), chunks=(2, 2),
+                      name="bonaire")
+    cube = create_cube(tmp_path / "c.zarr", grid, attrs={"region": "bonaire"})
+    like = open_cube(cube)
+    add_variables(cube, xr.Dataset({"a": (("y", "x"), np.ones(grid.shape, "f4"))},
+                                   coords={"y": like.y, "x": like.x}))
+    assert cube_grid(open_cube(cube)) == grid
+    meta = json.loads((cube / "zarr.json").read_text())
+    for attrs in (meta["attributes"],):
+        if grid_attr is None:
+            attrs.pop("grid", None)
+        else:
+            attrs["grid"] = grid_attr
+    (cube / "zarr.json").write_text(json.dumps(meta))
+    again = cube_grid(open_cube(cube))
+    assert (again.chunks, again.name, again.shape, again.crs) == \
+        (grid.chunks, "bonaire", grid.shape, grid.crs)

@@ -178,3 +178,17 @@ def test_points_per_cell_counts_distinct_positive_records() -> None:
     rows, cols = GRID.rowcol(np.array([500_001.0, 500_055.0, 500_101.0, 500_505.0]),
                              np.full(4, 1_000_995.0))
     np.testing.assert_array_equal(_points_per_cell(occ, lab, GRID, rows, cols), [2, 1, 1, 0])
+
+
+@pytest.mark.parametrize("damaged", [5, [1], "not json", '["a"]'])
+def test_a_damaged_provenance_attribute_reads_as_none(damaged) -> None:
+    """Before: a provenance attribute that was not text (5) ended training in 'internal
+    error: TypeError' where the label-surface check read it."""
+    import numpy as np
+    import xarray as xr
+
+    from prospect.models.leakage import _provenance
+
+    var = xr.DataArray(np.zeros((2, 2)), dims=("y", "x"), attrs={"provenance": damaged})
+    assert _provenance(var) == {}
+    assert not leaks_grade(var, value_column="li", labels_path="wells.csv")
