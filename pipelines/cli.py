@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from pipelines.faults import os_error_line
+from pipelines.faults import StopRequest, os_error_line, stop_signals_interrupt
 from prospect.errors import ProspectError
 from prospect.redact import redact
 
@@ -83,7 +83,14 @@ def main(argv: list[str] | None = None) -> int:
     _redact_logs()
     try:
         _register()
-        app(args=args, prog_name="prospect", standalone_mode=False)
+        with stop_signals_interrupt() as stop:
+            # typer turns an interrupt that leaves a command into Exit(130), which it returns
+            code = app(args=args, prog_name="prospect", standalone_mode=False)
+        if code == 130:
+            err.print(stop.line())
+            return stop.exit_code
+        if type(code) is int:  # typer.Exit(n) raised by a command
+            return code
     except ProspectError as exc:
         if debug:
             raise
@@ -100,9 +107,10 @@ def main(argv: list[str] | None = None) -> int:
     except ClickException as exc:
         exc.show()
         return exc.exit_code
-    except KeyboardInterrupt:
-        err.print("interrupted; completed work is kept, run the same command again to resume")
-        return 130
+    except KeyboardInterrupt as exc:  # before or after the command ran
+        stop = StopRequest(getattr(exc, "signum", None))
+        err.print(stop.line())
+        return stop.exit_code
     except OSError as exc:  # disk full, read-only, file-size limit...: the path and the cause
         if debug:
             raise

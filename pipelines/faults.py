@@ -1,13 +1,89 @@
-"""Operating-system faults (disk full, read-only, file-size limit) as one line each."""
+"""Operating-system faults (disk full, read-only, file-size limit, a request to stop) as one
+line each."""
 
 from __future__ import annotations
 
 import errno
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 
 from prospect.errors import OutputWriteError, StageError
 
-__all__ = ["killed_worker_error", "os_error_line", "output_fault", "removed_output"]
+__all__ = ["StopRequest", "Stopped", "killed_worker_error", "os_error_line", "output_fault",
+           "removed_output", "stop_signals_interrupt"]
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+"""Ctrl-C, and what batch systems, containers, ``timeout`` and a closed terminal send."""
+
+
+class Stopped(KeyboardInterrupt):
+    """The process was asked to stop by ``signum`` (SIGINT, SIGTERM, SIGHUP).
+
+    A :class:`KeyboardInterrupt`, so a stop request unwinds exactly like Ctrl-C: every
+    ``with`` block closes (the embedded cluster, staged writes, the output lock) and the
+    runner records the stage as ``interrupted``.
+    """
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        super().__init__(signal.Signals(signum).name)
+
+
+@dataclass
+class StopRequest:
+    """The stop signal received inside :func:`stop_signals_interrupt` (``None``: none)."""
+
+    signum: int | None = None
+
+    @property
+    def exit_code(self) -> int:
+        """128 + the signal number, as a shell reports a process the signal ended."""
+        return 128 + (self.signum or signal.SIGINT)
+
+    def line(self) -> str:
+        """What the user is told: what stopped the job, what is kept, what to do."""
+        how = ("interrupted" if self.signum in (None, signal.SIGINT)
+               else f"stopped by {signal.Signals(self.signum).name}")
+        return f"{how}; completed work is kept, run the same command again to resume"
+
+
+@contextmanager
+def stop_signals_interrupt() -> Iterator[StopRequest]:
+    """Within the block, SIGINT, SIGTERM and SIGHUP raise :class:`Stopped` in the main thread.
+
+    Python's default for SIGTERM and SIGHUP ends the process at once: no message, the
+    manifest left saying ``running``, the embedded cluster's processes torn down without a
+    word. The signal is kept in the :class:`StopRequest` yielded, since the command-line
+    framework turns the exception into a bare exit code. The first signal raises; later
+    ones are ignored while the job unwinds (SIGKILL still ends it). A signal that is
+    ignored when the block starts (``nohup``) or handled by someone else stays as it is,
+    and outside the main thread nothing changes.
+    """
+    request = StopRequest()
+    if threading.current_thread() is not threading.main_thread():
+        yield request
+        return
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        if request.signum is None:
+            request.signum = signum
+            raise Stopped(signum)
+
+    previous = {}
+    for signum in STOP_SIGNALS:
+        if signal.getsignal(signum) in (signal.SIG_DFL, signal.default_int_handler):
+            previous[signum] = signal.signal(signum, stop)
+    try:
+        yield request
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
 
 _OS_HINTS = {
     errno.ENOSPC: "the disk is full; free space, then run the same command again to resume "

@@ -46,8 +46,12 @@ def serve(
     console.print(f"viewer: {root}/viewer/\nWMTS:   {root}/wmts/1.0.0/WMTSCapabilities.xml\n"
                   f"XYZ:    {root}/tiles/<layer>/{{z}}/{{x}}/{{y}}.png")
     install_sighup(app)  # `kill -HUP <pid>` reloads the agency keys
-    uvicorn.Server(uvicorn_config(app, cfg, host=bind_host, port=sock.getsockname()[1],
-                                  log_level="warning")).run(sockets=[sock])
+    server = uvicorn.Server(uvicorn_config(app, cfg, host=bind_host,
+                                           port=sock.getsockname()[1], log_level="warning"))
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt as exc:  # uvicorn shut down cleanly, then raised the signal again
+        console.print(f"server stopped ({exc or 'SIGINT'})")
 
 
 def serve_key(

@@ -303,6 +303,26 @@ def test_serve_command_runs_a_real_server(served, tmp_path) -> None:
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGINT"])
+def test_a_server_asked_to_stop_stops_cleanly_with_exit_0(served, signame: str) -> None:
+    """systemd, Kubernetes and docker stop a server with SIGTERM: uvicorn shut down
+    cleanly, then raised the signal again and the process died of it (exit -15, which a
+    service manager counts as a failure). Now it says it stopped and exits 0, as on
+    Ctrl-C."""
+    import signal
+
+    from tiles.testing import serve_process
+
+    fx, _, _ = served
+    with serve_process(fx.config) as (proc, root):
+        assert httpx.get(f"{root}/health").status_code == 200
+        proc.send_signal(getattr(signal, signame))
+        proc.wait(timeout=30)
+        err = proc.stderr.read() if proc.stderr is not None else ""
+    assert proc.returncode == 0, (proc.returncode, err[-2000:])
+    assert f"server stopped ({signame})" in err and "Traceback" not in err, err[-2000:]
+
+
 def test_links_come_from_the_listening_address_not_the_host_header(served) -> None:
     _, server, c = served
     evil = {"Host": "evil.example.org"}

@@ -171,3 +171,67 @@ def test_output_directory_removed_mid_run_is_one_line_and_rerun_recovers(
         a = zarr.open_array(out / "cube.zarr" / name, mode="r")[:]
         b = zarr.open_array(tmp_path / "reference" / "cube.zarr" / name, mode="r")[:]
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(("signame", "code", "said"), [
+    ("SIGTERM", 143, "stopped by SIGTERM"),  # a batch system's time limit, Kubernetes, timeout
+    ("SIGHUP", 129, "stopped by SIGHUP"),  # the terminal closed
+    ("SIGINT", 130, "interrupted"),  # Ctrl-C
+])
+def test_a_stop_signal_mid_stage_is_one_line_recorded_and_resumed(
+        small_scene, tmp_path: Path, signame: str, code: int, said: str) -> None:
+    """A job asked to stop while ingest writes. SIGTERM and SIGHUP killed it at once (exit
+    -15 or -1, no word, the manifest still saying 'running', the embedded cluster torn
+    down under it), and Ctrl-C exited 0 without a word (typer turned the interrupt into an
+    exit code that was dropped), so a script or a batch system took the job as done. Now
+    each is one line, the signal's exit code, the stage recorded as interrupted, and the
+    same command resumes from the chunks kept, to the cube of an uninterrupted run."""
+    import signal
+    import time
+
+    import yaml
+    import zarr
+
+    from .conftest import PROSPECT, REPO, run_prospect
+
+    full = yaml.safe_load(small_scene.job_config(tmp_path / "full.yaml").read_text())
+    for key in ("indices", "model", "tiles"):
+        full.pop(key, None)
+    job = tmp_path / "job.yaml"
+    job.write_text(yaml.safe_dump(full))
+    out = tmp_path / "out"
+    env = {k: v for k, v in os.environ.items() if k != "PROSPECT_DEBUG"}
+    proc = subprocess.Popen([*PROSPECT, "run", str(job), "-o", str(out), "--workers", "1"],
+                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True, env=env)
+    partial = out / ".cube.zarr.partial"
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and proc.poll() is None:
+        if partial.is_dir() and sum(1 for _ in partial.glob("*/done/*")) >= 3:
+            os.killpg(proc.pid, signal.SIGSTOP)  # the job and its workers, frozen mid-stage
+            os.kill(proc.pid, getattr(signal, signame))  # to the job's process alone
+            os.killpg(proc.pid, signal.SIGCONT)
+            break
+        time.sleep(0.005)
+    else:
+        proc.kill()
+        pytest.fail(f"ingest ended before it could be stopped: {proc.poll()}")
+    stdout, stderr = proc.communicate(timeout=240)
+    text = stdout + stderr
+    assert proc.returncode == code, f"exit {proc.returncode}:\n{text[-3000:]}"
+    assert "Traceback" not in text and "internal error" not in text, text[-3000:]
+    lines = [line for line in stderr.splitlines() if said in line]
+    assert lines == [f"{said}; completed work is kept, run the same command again to resume"], \
+        stderr[-3000:]
+    assert "leaked semaphore" not in stderr, stderr[-3000:]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["stages"]["ingest"]["status"] == "interrupted", manifest["stages"]
+    again = run_prospect("run", job, "-o", out, "--workers", "1")
+    assert again.code == 0, again.err[-3000:]
+    assert " resumed" in again.err and "0 resumed" not in again.err, again.err[-3000:]
+    reference = run_prospect("run", job, "-o", tmp_path / "reference", "--workers", "1")
+    assert reference.code == 0, reference.err[-3000:]
+    for name in ("B04", "heatflow", "geology"):
+        a = zarr.open_array(out / "cube.zarr" / name, mode="r")[:]
+        b = zarr.open_array(tmp_path / "reference" / "cube.zarr" / name, mode="r")[:]
+        np.testing.assert_array_equal(a, b)
