@@ -8,7 +8,7 @@ from typing import Any
 import xarray as xr
 
 from prospect.config.indices import SensorConfig
-from prospect.errors import DataError
+from prospect.errors import ConfigError, DataError
 from prospect.indices.bands import load_sensor
 from prospect.indices.blocks import compute_arrays, compute_dask, resolve_backend
 from prospect.indices.catalogue import IndexEntry, load_catalogue
@@ -161,14 +161,29 @@ def list_indices(*, sensor: str | None = None, domain: str | None = None,
         ``geothermal``...); case-insensitive.
     source
         ``awesome-spectral-indices`` or ``prospect-minerals``.
+
+    Raises
+    ------
+    ConfigError
+        An unknown sensor, a domain or tag that no index has, or an unknown source (a
+        typo would otherwise list nothing, as if the catalogue had no such index).
     """
-    entries = list(load_catalogue().values())
+    catalogue = list(load_catalogue().values())
+    entries = catalogue
     if sensor is not None:
         cfg = load_sensor(sensor)
         entries = [e for e in entries if available_on(e, cfg)]
     if domain is not None:
         d = domain.lower()
+        known = sorted({e.domain.lower() for e in catalogue} | {t for e in catalogue
+                                                                for t in e.tags})
+        if d not in known:
+            raise ConfigError(f"no index has the domain or tag {domain!r}; known: "
+                              f"{', '.join(known)}")
         entries = [e for e in entries if e.domain.lower() == d or d in e.tags]
     if source is not None:
+        sources = sorted({e.source for e in catalogue})
+        if source not in sources:
+            raise ConfigError(f"unknown index source {source!r}; known: {', '.join(sources)}")
         entries = [e for e in entries if e.source == source]
     return entries

@@ -131,6 +131,13 @@ def test_available_on_and_filters() -> None:
     veg = list_indices(domain="vegetation", sensor="sentinel2")
     assert veg and all(e.domain == "vegetation" for e in veg)
     assert len(list_indices(sensor="sentinel1")) >= 10  # the radar indices
+    assert list_indices(domain="GEOTHERMAL")  # case-insensitive
+    # before: a typo listed nothing, as if the catalogue had no such index
+    with pytest.raises(ConfigError, match=r"no index has the domain or tag 'vegetaton'; "
+                                          r"known: .*vegetation"):
+        list_indices(domain="vegetaton")
+    with pytest.raises(ConfigError, match=r"unknown index source 'asi'"):
+        list_indices(source="asi")
 
 
 def test_missing_band_variable_in_dataset_is_a_data_error() -> None:
