@@ -114,7 +114,8 @@ def read_outline(
 
     path = Path(path)
     if not path.is_file():
-        raise InputFileError(f"{path}: outline file not found; check 'mask.path'")
+        raise InputFileError(f"{path}: outline file not found; check the path (a region's "
+                             "'mask.path', or --outlines-from)")
     gdf = read_vector(path, layer=layer, to_crs="EPSG:4326",
                       crs=None if _has_crs(path, layer) else "EPSG:4326")
     if names is not None:
