@@ -321,11 +321,9 @@ def dask_client(
         try:
             client = Client(scheduler, timeout="10s")
         except Exception as exc:  # no address, no scheduler, a scheme without its settings
-            raise StageError(
-                f"cannot reach the dask scheduler at {scheduler}: {exc}; "
-                + _SCHEME_HINTS.get(scheduler.partition("://")[0].lower() if "://" in
-                                    scheduler else "tcp", _START_HINT)
-            ) from None
+            scheme = scheduler.partition("://")[0].lower() if "://" in scheduler else "tcp"
+            raise StageError(f"cannot reach the dask scheduler at {scheduler}: {exc}; "
+                             f"{_SCHEME_HINTS.get(scheme, _START_HINT)}") from None
         try:
             yield client
         finally:
