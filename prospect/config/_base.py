@@ -22,6 +22,7 @@ from pydantic import (
 from prospect.errors import ConfigError
 
 __all__ = [
+    "ConfigLocation",
     "ConfigPath",
     "PlainName",
     "StrictModel",
@@ -128,6 +129,18 @@ def _resolve_path(value: Path, info: ValidationInfo) -> Path:
 
 ConfigPath = Annotated[Path, AfterValidator(_resolve_path)]
 """A path in a config: resolved against the config file's folder when relative."""
+
+
+def _resolve_location(value: str, info: ValidationInfo) -> str:
+    """A URL or GDAL ``/vsi...`` name as written; a file path as :data:`ConfigPath` does."""
+    if "://" in value or value.startswith("/vsi"):
+        return value
+    return str(_resolve_path(Path(value), info))
+
+
+ConfigLocation = Annotated[str, AfterValidator(_resolve_location)]
+"""A file path or a URL in a config: a relative path is resolved against the config
+file's folder, like :data:`ConfigPath` (it was the working directory's)."""
 
 
 def check_plain_name(value: str) -> str:

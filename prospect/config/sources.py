@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AliasChoices, Field, field_validator, model_validator
 
-from prospect.config._base import ConfigPath, StrictModel
+from prospect.config._base import ConfigLocation, ConfigPath, StrictModel
 from prospect.config.stac import CloudMask, Composite, RemoteReads, StacSearch
 
 __all__ = ["PointSource", "RasterScene", "RasterSource", "SourceConfig", "VectorSource"]
@@ -118,7 +118,7 @@ class RasterSource(StrictModel):
         "the product's quantity with its own coefficients",
     )
     scenes: list[RasterScene] | None = None
-    stac: str | None = Field(
+    stac: ConfigLocation | None = Field(
         default=None, description="STAC catalog/item/collection JSON (path or URL)"
     )
     assets: dict[Name, str] | None = Field(

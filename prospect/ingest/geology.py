@@ -53,7 +53,8 @@ def _bbox_in(grid: RegionGrid, window: ChunkWindow | None, crs_wkt: str, pad: fl
 
 @dataclass(frozen=True, kw_only=True)
 class GeologyCodesLayer(Layer):
-    """Unit polygons rasterised to int16 codes (-1 where no polygon), with a code table."""
+    """Unit polygons rasterised to int16 codes (-1 where no polygon), with a code table;
+    int32 codes for a map of more than 32 767 units (they never wrap)."""
 
     cost: ClassVar[float] = 2.0
 
@@ -78,7 +79,7 @@ class GeologyCodesLayer(Layer):
         src_crs = _source_crs(self.path, self.layer, self.crs)
         gdf = read_vector(self.path, layer=self.layer, columns=[self.attribute], crs=self.crs,
                           bbox=_bbox_in(grid, window, src_crs))
-        out = np.full(window.shape, -1, dtype=np.int16)
+        out = np.full(window.shape, -1, dtype=self.dtype)
         if gdf.empty:
             return out
         gdf = gdf.to_crs(grid.crs_obj.to_wkt())
@@ -90,7 +91,7 @@ class GeologyCodesLayer(Layer):
         ]
         if shapes:
             rasterize(shapes, out_shape=window.shape, transform=grid.window_transform(window),
-                      out=out, fill=-1, dtype="int16")
+                      out=out, fill=-1, dtype=self.dtype)
         return out
 
 
@@ -335,14 +336,12 @@ def plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
                 f"{source.attribute!r}; they are rasterised as one unit with no name ('')"),
                 stacklevel=2)
         codes = tuple(sorted(set(names)))
-        if len(codes) > 32767:
-            raise DataError(f"{path}: {len(codes)} distinct units do not fit int16 codes")
         out.append(GeologyCodesLayer(
             name=source.name, units="1", long_name=f"{source.name} unit code ({source.attribute})",
             kind="categorical", inputs=(path,),
             settings={**base, "attribute": source.attribute, "rule": "cell centre in polygon"},
             path=path, layer=source.layer, attribute=source.attribute, crs=source.crs,
-            codes=codes,
+            codes=codes, dtype="int16" if len(codes) <= np.iinfo(np.int16).max else "int32",
         ))
     if source.distance_to_contacts:
         out.append(LineDistanceLayer(

@@ -691,3 +691,34 @@ def test_a_float64_fill_declared_as_nodata_reads(sandbox: Sandbox, cli, schedule
     got = xr.open_zarr(sandbox.out / "cube.zarr")["f"].values
     assert np.isnan(got[:4]).all() and np.isfinite(got[4:]).all()
     np.testing.assert_allclose(got[4:], values[4:].astype("float32"))
+
+
+def test_a_geology_map_of_more_units_than_int16_holds_keeps_every_code(
+    sandbox: Sandbox, cli, scheduler: str,
+) -> None:
+    """Before: refused ("33000 distinct units do not fit int16 codes", no fix); now the
+    codes are int32 and each cell's code names its own unit."""
+    import geopandas as gpd
+    import xarray as xr
+    import zarr
+    from shapely.geometry import box
+
+    n = 33_000  # 2 m squares, 200 to a row, the highest codes at the bottom left
+    gpd.GeoDataFrame({"unit": [f"u{n - 1 - i:05d}" for i in range(n)]},
+                     geometry=[box(X0 + 4 + 2 * (i % 200), Y0 + 4 + 2 * (i // 200),
+                                   X0 + 6 + 2 * (i % 200), Y0 + 6 + 2 * (i // 200))
+                               for i in range(n)], crs="EPSG:32619").to_file(
+        sandbox.root / "geology.gpkg", layer="units", driver="GPKG")
+    result = _ingest(sandbox, cli, scheduler, sources=[
+        {"kind": "vector", "name": "geology", "path": "geology.gpkg", "layer": "units",
+         "attribute": "unit"}])
+    assert result.code == 0, result.err[-3000:]
+    codes = zarr.open_array(sandbox.out / "cube.zarr" / "geology", mode="r")
+    assert codes.dtype == np.int32
+    names = json.loads(xr.open_zarr(sandbox.out / "cube.zarr")["geology"].attrs["categories"])
+    got = codes[:]
+    rows, cols = np.nonzero(got >= 0)
+    assert rows.size > 1000 and got.max() > 32767
+    for r, c in zip(rows, cols, strict=True):  # the square under the cell centre
+        x, y = 5 + 10 * c, 395 - 10 * r
+        assert names[str(got[r, c])] == f"u{n - 1 - ((y - 4) // 2 * 200 + (x - 4) // 2):05d}"

@@ -436,3 +436,24 @@ def test_lonlat_geology_reads_without_a_library_warning(sandbox: Sandbox, cli,
         result = cli("ingest", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
     assert result.code == 0, result.err[-3000:]
     assert not [w for w in seen if "geographic CRS" in str(w.message)]
+
+
+def test_a_stac_file_is_found_beside_the_config_like_every_other_path(
+    sandbox: Sandbox, cli, scheduler: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:
+    # Before: 'stac: item.json' was looked up in the working directory ("item.json: STAC
+    # file not found"), while every other path of a config is relative to its folder
+    import json
+
+    (sandbox.root / "item.json").write_text(json.dumps({
+        "type": "Feature", "stac_version": "1.0.0", "id": "scene-1", "geometry": None,
+        "bbox": None, "properties": {"datetime": "2024-01-01T00:00:00Z"}, "links": [],
+        "assets": {"red": {"href": "heat.tif"}}}))
+    sandbox.write_job(sources=[{"kind": "raster", "name": "s", "stac": "item.json",
+                                "assets": {"B04": "red"}}])
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    result = cli("ingest", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
+    assert result.code == 0, result.err[-3000:]
+    assert (sandbox.out / "cube.zarr" / "B04").is_dir()
