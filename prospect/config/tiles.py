@@ -175,6 +175,10 @@ class TilesConfig(StrictModel):
     def _zooms_and_names(self) -> TilesConfig:
         if self.max_zoom < self.min_zoom:
             raise ValueError(f"max_zoom ({self.max_zoom}) is below min_zoom ({self.min_zoom})")
+        if not self.layers:  # the stage wrote an empty viewer and said it was done
+            raise ValueError("'layers' names no layer: give at least one (e.g. [{variable: "
+                             "probability}]), or leave 'layers' out for probability and "
+                             "uncertainty")
         dupes = repeated(layer.layer_name for layer in self.layers)
         if dupes:
             raise ValueError(f"layer names must be unique; repeated: {dupes}")

@@ -72,6 +72,29 @@ def test_stage_without_scores_names_what_is_missing(tile_fixture, tmp_path: Path
         run(RunContext(job=_job(), out_dir=tmp_path, grid=tile_fixture.grid))
 
 
+def test_a_tiles_section_naming_no_layer_is_refused_when_the_job_loads(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``tiles: {layers: []}`` ran the stage, wrote an empty viewer, reported the stage done
+    and exited 0: a job asking for nothing looked like a delivery."""
+    import yaml
+
+    from pipelines.cli import main
+
+    job = {"name": "t", "synthetic": True, "region": {
+        "name": "t", "crs": "EPSG:32619", "resolution": 10.0,
+        "bounds": [500000.0, 1350000.0, 500400.0, 1350400.0], "chunks": [20, 20]},
+        "sources": [{"kind": "raster", "name": "heat", "path": "heat.tif", "units": "1"}],
+        "tiles": {"layers": []}}
+    path = tmp_path / "job.yaml"
+    path.write_text(yaml.safe_dump(job))
+    assert main(["run", str(path), "-o", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "key 'tiles': 'layers' names no layer" in " ".join(err.split()), err
+    assert "Traceback" not in err and not (tmp_path / "out").exists()
+    with pytest.raises(ValueError, match=r"'layers' names no layer.*leave 'layers' out"):
+        _job(layers=[])
+
+
 def test_stage_national_grid_public_url_and_metadata(tile_fixture, tmp_path: Path) -> None:
     """A UTM 19N pyramid beside the XYZ one, in place against the COG in its own CRS;
     absolute TileJSON URLs with a public URL; the synthetic label reaches PMTiles."""
