@@ -18,6 +18,7 @@ from starlette.responses import FileResponse, Response
 
 from tiles.http import ApiError
 from tiles.service import Layer, TileService
+from tiles.source import LayerDataError
 
 __all__ = ["cog_download", "stac_item"]
 
@@ -36,6 +37,11 @@ def _cog_layer(svc: TileService, request: Request, name: str, ext: str) -> Layer
 async def cog_download(svc: TileService, request: Request) -> Response:
     """``/download/{layer}.tif``: the layer's COG, with range requests."""
     layer = _cog_layer(svc, request, request.path_params["name"], ".tif")
+    svc.meta(layer)  # a damaged or cut-short file is a 503 as on every other endpoint,
+    layer.source.check_whole()  # never sent as if it were the layer's data
+    if not layer.source.path.is_file():  # removed since the server last looked
+        raise LayerDataError(f"{layer.source.path}: removed while the server runs; write it "
+                             "again (rerun the stage that made it), the server picks it up")
     headers = svc.cache_headers(request, public=layer.config.public)
     return FileResponse(layer.source.path, media_type="image/tiff; application=geotiff; "
                         "profile=cloud-optimized", headers=headers,

@@ -103,6 +103,7 @@ async def layer_list(svc: TileService, request: Request) -> Response:
                  "tilejson": f"{base}/tilejson/{layer.name}.json{suffix}"}
         try:
             entry["title"] = svc.meta(layer).label
+            layer.source.check_whole()
         except LayerDataError as exc:  # listed, the others still served
             svc.log.error("%s", exc)
             entry.update(title=layer.config.label, available=False)
@@ -207,13 +208,15 @@ async def wmts_capabilities(svc: TileService, request: Request, binding: str = "
     if not visible:
         raise ApiError(401, "no layer is readable without an API key: send ?key=...")
     base, suffix = svc.base_url(request), _suffix(svc, request)
-    layers = []
-    for layer in visible:
+
+    def describe(layer: Layer) -> WmtsLayer:
         meta = svc.meta(layer)
-        layers.append(WmtsLayer(
+        return WmtsLayer(
             layer.name, meta.label, meta.bounds, meta.matrix_sets, abstract=meta.description,
             legend_url=f"{base}/legend/{layer.name}.png{suffix}",
-        ))
+        )
+
+    layers = svc.each_readable(visible, describe)
     doc = capabilities_xml(layers, base_url=base, service=wmts_service(svc.config),
                            query=svc.key_query(request), binding=binding)  # type: ignore[arg-type]
     body = doc.encode()

@@ -14,7 +14,7 @@ import logging
 import os
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,7 @@ from tiles.grids import DEFAULT_TMS, tile_matrix_set, tms_for_crs
 from tiles.http import ApiError, conditional_response
 from tiles.legend import legend_png
 from tiles.metadata import LayerMeta, layer_meta
-from tiles.source import LayerSource, cog_source, cube_source
+from tiles.source import LayerDataError, LayerSource, cog_source, cube_source
 
 __all__ = ["Layer", "TileService", "build_layers"]
 
@@ -192,6 +192,25 @@ class TileService:
                 zoom_limits=(cfg.min_zoom, cfg.max_zoom), matrix_sets=self.matrix_sets(layer),
             )
             self._meta[key] = found
+        return found
+
+    def each_readable(self, layers: list[Layer], describe: Callable[[Layer], Any]) -> list[Any]:
+        """``describe(layer)`` for each of ``layers`` whose data can be read now.
+
+        A document about several layers (WMTS and WMS capabilities) leaves out a layer whose
+        files are damaged, cut short or removed, with one line in the log, so the others stay
+        reachable; only when none can be read is the first error raised (a 503).
+        """
+        found, failed = [], []
+        for layer in layers:
+            try:
+                layer.source.check_whole()
+                found.append(describe(layer))
+            except LayerDataError as exc:
+                self.log.error("%s (left out of the capabilities)", exc)
+                failed.append(exc)
+        if failed and not found:
+            raise failed[0]
         return found
 
     def tms_for(self, layer: Layer, name: str) -> Any:

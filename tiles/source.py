@@ -266,6 +266,26 @@ class LayerSource:
         rule as every document's zooms: :meth:`zoom_range`)."""
         return self.zoom_range(WEB_MERCATOR)[1]
 
+    def check_whole(self) -> None:
+        """Raise :class:`LayerDataError` when the COG is cut short (checked once per version).
+
+        A COG stores its full-resolution blocks last, the bottom-right block at the end of
+        the file: reading that one block finds a file truncated anywhere in its data,
+        whose header and overviews still open. Cube layers have nothing to check here.
+        """
+        self.refresh()
+        if self.variable is not None or self._meta.get("whole"):
+            return
+        from rasterio.windows import Window
+
+        with self._reading():
+            ds = self._dataset(-1)
+            bh, bw = ds.block_shapes[0]
+            row, col = (ds.height - 1) // bh * bh, (ds.width - 1) // bw * bw
+            ds.read(1, window=Window(col, row, ds.width - col, ds.height - row))
+        with self._lock:
+            self._meta["whole"] = True
+
     # -- reading ----------------------------------------------------------------------
     def read_mercator(
         self, bbox: tuple[float, float, float, float], *, width: int, height: int,

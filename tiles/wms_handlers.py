@@ -66,16 +66,18 @@ async def _capabilities(svc: TileService, request: Request) -> Response:
     base = svc.base_url(request)
     key_q = svc.key_query(request)
     sep = f"{key_q}&" if key_q else ""
-    layers = []
-    for layer in visible:
+
+    def describe(layer: Layer) -> WmsLayer:
         meta = svc.meta(layer)
         native = layer.source.native_footprint(meta.crs)[0]
-        layers.append(WmsLayer(
+        return WmsLayer(
             name=layer.name, title=meta.label, bounds=meta.bounds, crs=meta.crs,
             native_bounds=native, abstract=meta.description, attribution=meta.attribution,
             legend_url=(f"{base}/wms?{sep}SERVICE=WMS&VERSION=1.3.0&REQUEST=GetLegendGraphic"
                         f"&FORMAT=image/png&LAYER={layer.name}"),
-        ))
+        )
+
+    layers = svc.each_readable(visible, describe)
     cfg = svc.config
     body = capabilities_xml(
         layers, base_url=base, title=cfg.title, abstract=cfg.abstract, query=key_q,

@@ -131,3 +131,53 @@ def test_an_in_process_server_reads_a_damaged_file_without_rasterio_noise(
         _unreadable(c.get(f"/tiles/cog/{_tile(centre, 13)}"), "cog")
     logged = " ".join(r.getMessage() for r in caplog.records)
     assert f"{fx.probability}: cannot read" in logged and "LookupError" not in logged, logged
+
+
+def test_one_unreadable_layer_leaves_the_capabilities_and_downloads_of_the_others(
+        layers) -> None:
+    """One damaged or removed COG took the WMTS and WMS capabilities of every layer down
+    with a 503 (QGIS and GDAL could open none of them), and its download answered 500
+    "internal error" when removed and 200 with the damaged bytes when truncated. Now the
+    documents leave that layer out (one log line) and list the others, and its download
+    is the same 503 as its tiles."""
+    import xml.etree.ElementTree as ET
+
+    fx, _, config, _ = layers
+    original = fx.probability.read_bytes()
+    ows = "{http://www.opengis.net/ows/1.1}"
+
+    def wmts_layers(c: httpx.Client) -> set[str]:
+        r = c.get("/wmts/1.0.0/WMTSCapabilities.xml")
+        assert r.status_code == 200, (r.status_code, r.text[:300])
+        root = ET.fromstring(r.content)
+        return {e.findtext(f"{ows}Identifier") for e in root.iter(
+            "{http://www.opengis.net/wmts/1.0}Layer")}
+
+    def wms_layers(c: httpx.Client) -> set[str]:
+        r = c.get("/wms", params={"SERVICE": "WMS", "REQUEST": "GetCapabilities"})
+        assert r.status_code == 200, (r.status_code, r.text[:300])
+        root = ET.fromstring(r.content)
+        return {e.findtext("{http://www.opengis.net/wms}Name") for e in root.iter(
+            "{http://www.opengis.net/wms}Layer")} - {None}
+
+    with serve_process(config) as (proc, url), httpx.Client(base_url=url, timeout=30) as c:
+        assert wmts_layers(c) == {"cog", "cube", "other"}
+        assert c.get("/download/cog.tif").content == original
+        fx.probability.write_bytes(original[: len(original) // 3])
+        time.sleep(1.1)  # the server looks at its files at most once a second
+        _unreadable(c.get("/download/cog.tif"), "cog")
+        assert wmts_layers(c) == {"cube", "other"}
+        assert {"cube", "other"} <= wms_layers(c) and "cog" not in wms_layers(c)
+        fx.probability.unlink()
+        time.sleep(1.1)
+        _unreadable(c.get("/download/cog.tif"), "cog")
+        assert wmts_layers(c) == {"cube", "other"}
+        assert c.get("/download/other.tif").content == fx.uncertainty.read_bytes()
+        fx.probability.write_bytes(original)
+        time.sleep(1.1)
+        assert wmts_layers(c) == {"cog", "cube", "other"}
+        assert c.get("/download/cog.tif").content == original
+    assert proc.stderr is not None
+    log = proc.stderr.read()
+    assert "Traceback" not in log and "Exception" not in log, log[-3000:]
+    assert "left out of the capabilities" in log, log[-3000:]
