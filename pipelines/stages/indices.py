@@ -26,7 +26,7 @@ import xarray as xr
 
 from pipelines.context import RunContext, StageResult
 from pipelines.progress import compute
-from prospect.errors import StageError
+from prospect.errors import ConfigError, StageError
 from prospect.grid import ChunkWindow, RegionGrid
 from prospect.indices import compute_indices
 from prospect.indices.bands import load_sensor
@@ -130,6 +130,19 @@ def _plain_bands(cube: xr.Dataset, grid: RegionGrid, names: list[str]) -> bool:
                and cube[v].data.chunks == chunks for v in names)
 
 
+def _refuse_replacing_inputs(cube: xr.Dataset, names: Sequence[str]) -> None:
+    """An index named like a cube variable another stage made (a band, a layer) would
+    replace that variable's data with its own: ``custom: {B04: N * 2}`` overwrote band B04."""
+    taken = [n for n in names if n in cube.data_vars
+             and cube[n].attrs.get("prospect_kind") != "index"]
+    if taken:
+        kinds = ", ".join(f"{n!r} ({cube[n].attrs.get('prospect_kind', 'a variable')})"
+                          for n in taken)
+        raise ConfigError(
+            f"indices: index name(s) {kinds} are cube variables another stage made, and "
+            "computing the index would replace them; give the index another name")
+
+
 def run(ctx: RunContext) -> StageResult:
     """Compute ``ctx.job.indices`` over the cube at ``ctx.cube_path`` and publish them."""
     cfg = ctx.job.indices
@@ -141,6 +154,7 @@ def run(ctx: RunContext) -> StageResult:
     if not (ctx.cube_path / "zarr.json").is_file():
         raise StageError(f"{ctx.cube_path}: no cube yet; run 'prospect ingest' on this job first")
     cube = open_cube(ctx.cube_path)
+    _refuse_replacing_inputs(cube, [*cfg.names, *cfg.custom])
     sensor = load_sensor(cfg.sensor)
     plan = plan_indices(cfg.names, sensor=sensor, custom=dict(cfg.custom),
                         bands=dict(cfg.bands), constants=dict(cfg.constants))

@@ -241,6 +241,9 @@ def plan_indices(
     values: dict[str, float | str | None] = {**constant_defaults(), **wavelengths(sensor_cfg)}
     glob, per_index = _constant_values(entries, constants)
     values.update(glob)
+    _refuse_unused_names(entries, bands or {}, glob, {
+        *constant_defaults(), *wavelengths(sensor_cfg),
+        *(c for e in catalogue.values() for c in e.constants)})
     known_bands = set(common_band_names()) | set(band_map) | set(values)
     planned: list[PlannedIndex] = []
     inputs: dict[str, None] = {}
@@ -250,6 +253,32 @@ def plan_indices(
         for _, variable in planned[-1].bands:
             inputs.setdefault(variable)
     return IndexPlan(indices=tuple(planned), inputs=tuple(inputs), sensor=sensor_cfg.name)
+
+
+_SPELLED_BANDS = {"BLUE": "B", "GREEN": "G", "RED": "R", "NIR": "N", "SWIR1": "S1",
+                  "SWIR2": "S2", "REDEDGE1": "RE1", "REDEDGE2": "RE2", "REDEDGE3": "RE3"}
+"""Band names written out, and the common name meant."""
+
+
+def _refuse_unused_names(entries: Sequence[IndexEntry], bands: Mapping[str, str],
+                         glob: Mapping[str, float | str], known_constants: set[str]) -> None:
+    """A key of ``indices.bands`` or ``indices.constants`` that is no common band name or
+    constant and that no formula uses was a typo passed over: ``bands: {RED: B04}`` left
+    R on the sensor's band, ``constants: {l: 0.5}`` left SAVI's L at 1, without a word."""
+    used = {v for e in entries for v in variables(e.expr)}
+    common = set(common_band_names())
+    for key, known, what in (("bands", common, bands), ("constants", known_constants, glob)):
+        for name in what:
+            if name in used or name in known:
+                continue
+            allowed = sorted(known | (used & common if key == "bands" else used - common))
+            near = [a for a in allowed if a.lower() == name.lower()
+                    or a == _SPELLED_BANDS.get(name.upper())] or \
+                difflib.get_close_matches(name, allowed, n=1)
+            hint = f"did you mean {near[0]!r}? " if near else ""
+            raise ConfigError(
+                f"indices.{key}.{name}: no index uses {name!r} ({hint}names here: "
+                f"{', '.join(allowed)})")
 
 
 def _plan_one(entry: IndexEntry, sensor: SensorConfig, band_map: Mapping[str, str],

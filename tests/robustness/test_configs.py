@@ -178,3 +178,48 @@ def test_chunks_no_worker_could_hold_are_refused_at_load(sandbox: Sandbox, cli,
                        if chunks[1] == 20 else f"chunks [{chunks[0]}, {chunks[1]}]",
                        "over the limit", "[512, 512]")
     assert not sandbox.out.exists() and sandbox.untouched()
+
+
+def _bands_job(box: Sandbox, indices: dict) -> None:
+    import numpy as np
+
+    from .conftest import write_tiny_raster
+
+    write_tiny_raster(box.root / "nir.tif", values=(np.random.default_rng(1).random((40, 40))
+                                                   * 0.5 + 0.3).astype("float32"))
+    box.write_job(sources=[{"kind": "raster", "name": "s2", "sensor": "sentinel2",
+                            "bands": {"B04": "heat.tif", "B08": "nir.tif"}}],
+                  indices=indices)
+
+
+@pytest.mark.parametrize(("indices", "needles"), [
+    ({"names": ["NDVI"], "bands": {"RED": "B04"}},
+     ["indices.bands.RED", "no index uses 'RED'", "did you mean 'R'?"]),
+    ({"names": ["SAVI"], "constants": {"l": 0.5}},
+     ["indices.constants.l", "no index uses 'l'", "did you mean 'L'?"]),
+], ids=["band-RED", "constant-l"])
+def test_an_indices_key_no_index_uses_is_refused(sandbox: Sandbox, cli, scheduler: str,
+                                                indices: dict, needles: list[str]) -> None:
+    # Before: passed over; NDVI read R from the sensor's mapping, SAVI kept L = 1
+    _bands_job(sandbox, indices)
+    assert cli("ingest", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler
+               ).code == 0
+    result = cli("indices", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
+    assert_clean_error(result, 2, *needles)
+
+
+def test_an_index_named_like_a_band_of_the_cube_is_refused(sandbox: Sandbox, cli,
+                                                           scheduler: str) -> None:
+    # Before: 'custom: {B04: N * 2}' replaced the ingested band B04 with N * 2, exit 0
+    import numpy as np
+    import zarr
+
+    _bands_job(sandbox, {"custom": {"B04": "N * 2"}})
+    assert cli("ingest", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler
+               ).code == 0
+    before = np.asarray(zarr.open_array(sandbox.out / "cube.zarr" / "B04", mode="r")[:])
+    result = cli("indices", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
+    assert_clean_error(result, 2, "'B04' (continuous)", "another stage made",
+                       "give the index another name")
+    after = np.asarray(zarr.open_array(sandbox.out / "cube.zarr" / "B04", mode="r")[:])
+    np.testing.assert_array_equal(before, after)
