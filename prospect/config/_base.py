@@ -237,6 +237,10 @@ class _ConfigLoader(yaml.SafeLoader):
             if first is not None:
                 where = f"lines {first} and {line}" if first != line else f"line {line}, twice"
                 raise _Refused(f"duplicate key {key!r} at {where}; keep one of them")
+            if isinstance(key, bool):  # 'on:', 'yes:', 'no:' unquoted
+                raise _Refused(
+                    f"key {key_node.value!r} at line {line} is read by YAML as "
+                    f"{str(key).lower()}, not as a name; quote it ('{key_node.value}': ...)")
         return super().construct_mapping(node, deep=deep)
 
 
@@ -432,6 +436,9 @@ def format_validation_error(exc: ValidationError, source: str,
         elif err["type"] == "missing":
             lines.append(f"{source}: missing required key '{loc}'")
         else:
+            if isinstance(err.get("input"), bool) and err["type"] == "string_type":
+                msg += (" (YAML reads yes, no, on, off, true and false unquoted as true or "
+                        "false: quote the text, e.g. 'no')")
             lines.append(f"{source}: key '{loc}' has bad value {shown}: {msg}")
     return "\n".join(lines)
 

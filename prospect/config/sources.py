@@ -135,6 +135,15 @@ class RasterSource(StrictModel):
         default=None, description="override the resampling chosen from the value kind"
     )
 
+    @field_validator("resampling")
+    @classmethod
+    def _resampling_known(cls, value: str | None) -> str | None:
+        if value is not None:
+            from prospect.io.warp import resampling_enum
+
+            resampling_enum(value)  # ConfigError (a ValueError) naming the allowed ones
+        return value
+
     @field_validator("scale")
     @classmethod
     def _scale_not_zero(cls, value: float) -> float:

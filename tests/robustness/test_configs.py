@@ -223,3 +223,25 @@ def test_an_index_named_like_a_band_of_the_cube_is_refused(sandbox: Sandbox, cli
                        "give the index another name")
     after = np.asarray(zarr.open_array(sandbox.out / "cube.zarr" / "B04", mode="r")[:])
     np.testing.assert_array_equal(before, after)
+
+
+@pytest.mark.parametrize(("edit", "needles"), [
+    (("synthetic: true", "synthetic: true\non: 3"),
+     ["key 'on' at line 3 is read by YAML as true", "quote it ('on': ...)"]),
+    (("name: heat", "name: no"),
+     ["key 'sources.0.raster.name'", "bad value False", "quote the text, e.g. 'no'"]),
+    (("units: '1'", "units: '1'\n  resampling: bicubic_spline"),
+     ["job.yaml", "key 'sources.0.raster.resampling'", "unknown resampling 'bicubic_spline'",
+      "cubic_spline"]),
+], ids=["on-key", "no-name", "resampling"])
+def test_a_word_yaml_or_gdal_reads_otherwise_is_named_at_its_key(
+    sandbox: Sandbox, cli, edit: tuple[str, str], needles: list[str],
+) -> None:
+    # Before: "key '1' has bad value True: Keys should be strings" for 'on:', no hint for
+    # 'name: no', and a resampling GDAL lacks named neither the file nor the key
+    text = sandbox.job_path.read_text()
+    assert edit[0] in text
+    sandbox.write_job(text=text.replace(edit[0], edit[1], 1))
+    result = cli("ingest", sandbox.job_path, "-o", sandbox.out)
+    assert_clean_error(result, 2, *needles)
+    assert not sandbox.out.exists()
