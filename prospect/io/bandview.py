@@ -26,9 +26,10 @@ _GDAL_TYPES = {
 }
 
 
-def _source(path: str, band: int) -> str:
+def _source(path: str, band: int, *, mask: bool = False) -> str:
+    which = f"mask,{band}" if mask else str(band)
     return (f'<SimpleSource><SourceFilename relativeToVRT="0">{escape(path)}</SourceFilename>'
-            f"<SourceBand>{band}</SourceBand></SimpleSource>")
+            f"<SourceBand>{which}</SourceBand></SimpleSource>")
 
 
 def _stamp(path: str) -> str:
@@ -64,10 +65,15 @@ def band_view(info: RasterInfo, band: int, *, nodata: float | None) -> RasterInf
         raise DataError(f"{info.path}: data type {info.dtype} cannot be warped")
     gt = info.transform
     geo = ", ".join(repr(float(v)) for v in (gt[2], gt[0], gt[1], gt[5], gt[3], gt[4]))
+    # a band masked by a mask band (internal, .msk, alpha) keeps it: the warper then
+    # drops its masked pixels as no data instead of resampling their values
+    mask = (f'<MaskBand><VRTRasterBand dataType="Byte">{_source(info.path, band, mask=True)}'
+            "</VRTRasterBand></MaskBand>") if info.has_mask(band) else ""
     xml = (f'<VRTDataset rasterXSize="{info.width}" rasterYSize="{info.height}">'
            f"<!-- {_stamp(info.path)} -->"
            f"<SRS>{escape(info.crs)}</SRS><GeoTransform>{geo}</GeoTransform>"
            f'<VRTRasterBand dataType="{gtype}" band="1">{_source(info.path, band)}'
-           "</VRTRasterBand></VRTDataset>")
+           f"</VRTRasterBand>{mask}</VRTDataset>")
     return dataclasses.replace(info, path=xml, count=1, nodata=(nodata,),
-                               descriptions=(info.descriptions[band - 1],))
+                               descriptions=(info.descriptions[band - 1],),
+                               masked=(info.has_mask(band),))

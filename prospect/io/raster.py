@@ -11,6 +11,7 @@ import numpy as np
 import rasterio
 from pyproj import CRS
 from rasterio.crs import CRS as RioCRS
+from rasterio.enums import MaskFlags
 from rasterio.errors import RasterioIOError
 from rasterio.warp import transform_bounds
 from rasterio.windows import Window
@@ -209,6 +210,8 @@ def sample_band(path: str, band: int, *, cells: int = SAMPLE_CELLS
     try:
         with rasterio.open(path) as src:
             h, w = src.height, src.width
+            if _MASKING & set(src.mask_flag_enums[band - 1]):
+                return _sample_masked(src, band, cells)
             if h * w <= 4 * cells:
                 block = src.read(band)
                 return block.ravel(), np.array([block[0, 0], block[0, -1], block[-1, 0],
@@ -236,6 +239,19 @@ def sample_band(path: str, band: int, *, cells: int = SAMPLE_CELLS
                              f"{gdal_reason(exc)}") from None
 
 
+def _sample_masked(src: Any, band: int, cells: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`sample_band` of a band with a mask band: the cells the mask keeps (a masked
+    collar is no data, not a fill read as data), from an overview-sized read."""
+    h, w = src.height, src.width
+    f = max(1.0, float(np.sqrt(h * w / cells)))
+    shape = (max(1, round(h / f)), max(1, round(w / f)))
+    values = src.read(band, out_shape=shape)
+    keep = src.read_masks(band, out_shape=shape) != 0
+    corner_at = ((0, 0), (0, -1), (-1, 0), (-1, -1))
+    corners = np.array([values[r, c] for r, c in corner_at if keep[r, c]], dtype=values.dtype)
+    return values[keep], corners
+
+
 @dataclass(frozen=True)
 class RasterInfo:
     """What ingest needs to know about one raster file before reading any pixels."""
@@ -251,6 +267,13 @@ class RasterInfo:
     descriptions: tuple[str | None, ...]
     scales: tuple[float, ...] = ()
     offsets: tuple[float, ...] = ()
+    masked: tuple[bool, ...] = ()
+    """Per band: the file masks pixels with a mask band (an internal or ``.msk`` mask, an
+    alpha band) rather than a nodata value; masked pixels are no data."""
+
+    def has_mask(self, band: int) -> bool:
+        """Whether 1-based ``band`` has a mask band of its own (see :attr:`masked`)."""
+        return band <= len(self.masked) and self.masked[band - 1]
 
     def coefficients(self, band: int) -> tuple[float, float]:
         """The file's own ``(scale, offset)`` of 1-based ``band`` (GDAL's band scale and
@@ -292,6 +315,10 @@ def pixel_at(info: RasterInfo, band: int, x: float, y: float, crs: CRS) -> float
             return float(src.read(band, window=Window(col, row, 1, 1))[0, 0])
     except (RasterioIOError, rasterio.errors.RasterioError, ValueError):
         return None
+
+
+_MASKING = {MaskFlags.per_dataset, MaskFlags.alpha}
+"""GDAL mask flags of a band masked by a mask band, not by its nodata value."""
 
 
 def value_fits(value: float, dtype: str) -> bool:
@@ -395,6 +422,7 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
                 count=src.count, dtype=src.dtypes[0] if src.count else "float32",
                 nodata=tuple(src.nodatavals), descriptions=tuple(src.descriptions),
                 scales=tuple(src.scales), offsets=tuple(src.offsets),
+                masked=tuple(bool(_MASKING & set(flags)) for flags in src.mask_flag_enums),
             )
             gcps, rpcs = src.gcps[0], src.rpcs
             # Touch the last block so a truncated file fails here, not halfway through ingest.

@@ -316,6 +316,8 @@ def read_source_block(
     block = raw.astype(np.float32)
     if fill is not None and not np.isnan(fill):
         block[raw == fill] = np.nan
+    if info.has_mask(band):  # a mask band (internal, .msk, alpha): its 0 is no data
+        block[src.read_masks(band, window=win) == 0] = np.nan
     return block, transform
 
 

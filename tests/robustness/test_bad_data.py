@@ -722,3 +722,37 @@ def test_a_geology_map_of_more_units_than_int16_holds_keeps_every_code(
     for r, c in zip(rows, cols, strict=True):  # the square under the cell centre
         x, y = 5 + 10 * c, 395 - 10 * r
         assert names[str(got[r, c])] == f"u{n - 1 - ((y - 4) // 2 * 200 + (x - 4) // 2):05d}"
+
+
+# --- a mask band marks no data as surely as a nodata value --------------------------------
+
+@pytest.mark.parametrize("values", ["continuous", "categorical"])
+def test_pixels_a_mask_band_masks_are_no_data(sandbox: Sandbox, cli, scheduler: str,
+                                              values: str) -> None:
+    """Before: a GeoTIFF masked by an internal mask band (GDAL's way for JPEG imagery and
+    many COGs), not by a nodata value, had its masked pixels ingested as values: 37 under
+    the mask, no warning (37 is no common fill)."""
+    import rasterio
+    import zarr
+    from rasterio.transform import from_origin
+
+    data = (np.arange(1600).reshape(40, 40) % 200 + 1).astype("uint8")
+    data[:10] = 37
+    keep = np.full((40, 40), 255, "uint8")
+    keep[:10] = 0
+    with rasterio.Env(GDAL_TIFF_INTERNAL_MASK=True), rasterio.open(
+            sandbox.root / "masked.tif", "w", driver="GTiff", width=40, height=40, count=1,
+            dtype="uint8", crs="EPSG:32619", transform=from_origin(X0, Y0 + 400, 10, 10)
+    ) as dst:
+        dst.write(data, 1)
+        dst.write_mask(keep)
+    result = _ingest(sandbox, cli, scheduler, sources=[
+        {"kind": "raster", "name": "m", "path": "masked.tif", "values": values}])
+    assert result.code == 0, result.err[-3000:]
+    got = np.asarray(zarr.open_array(sandbox.out / "cube.zarr" / "m", mode="r")[:])
+    if values == "continuous":
+        assert np.isnan(got[:10]).all()
+    else:  # the integer fill of the categorical variable
+        assert (got[:10] < 0).all()
+    np.testing.assert_array_equal(got[10:], data[10:])
+    assert "warning" not in result.err
