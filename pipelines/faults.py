@@ -4,6 +4,8 @@ line each."""
 from __future__ import annotations
 
 import errno
+import re
+import shutil
 import signal
 import threading
 from collections.abc import Iterator
@@ -99,8 +101,23 @@ _OS_HINTS = {
 }
 
 
+def _first_copy_error(exc: OSError) -> OSError:
+    """``shutil.copytree``'s :class:`shutil.Error` (a list of ``(source, destination,
+    message)``, with no errno nor file name) as the first file's own :class:`OSError`; any
+    other error as it is. Its text was the whole list, as Python tuples."""
+    failures = exc.args[0] if isinstance(exc, shutil.Error) and exc.args else None
+    if not isinstance(failures, list) or not failures or len(failures[0]) != 3:
+        return exc
+    _, dst, why = failures[0]
+    found = re.match(r"\[Errno (\d+)\] ([^:]*)", str(why))
+    if found is None:
+        return OSError(None, str(why), str(dst))
+    return OSError(int(found.group(1)), found.group(2), str(dst))
+
+
 def os_error_line(exc: OSError) -> str:
     """One line for an operating-system error: the path, then the cause and what to do."""
+    exc = _first_copy_error(exc)
     path = exc.filename or ""
     if exc.filename2:
         path = f"{path} -> {exc.filename2}"
@@ -114,6 +131,7 @@ def output_fault(exc: OSError, out_dir: Path) -> OutputWriteError:
     Errors from inside a library or a dask worker often carry no file name; then the
     output directory is the path named.
     """
+    exc = _first_copy_error(exc)
     if removed_output(exc, out_dir):
         return OutputWriteError(
             f"{exc.filename or out_dir}: removed while the job ran (was the output directory "

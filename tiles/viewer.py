@@ -116,9 +116,15 @@ def viewer_html(
 
 
 def copy_static(dest: str | Path) -> Path:
-    """Copy the viewer's static files (Leaflet, JS, CSS) to ``dest`` for an offline page."""
+    """Copy the viewer's static files (Leaflet, JS, CSS) to ``dest`` for an offline page.
+
+    Copied into a staging folder and swapped into place: removing the old copy first left
+    a page without its scripts when the copy failed (a full disk), and that page still
+    looked like the viewer of the last run.
+    """
+    from prospect.io.files import staged_dir
+
     dest = Path(dest)
-    if dest.exists():
-        shutil.rmtree(dest)
-    shutil.copytree(STATIC_DIR, dest)
+    with staged_dir(dest) as staging:
+        shutil.copytree(STATIC_DIR, staging, dirs_exist_ok=True)
     return dest

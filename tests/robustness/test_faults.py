@@ -235,3 +235,31 @@ def test_a_stop_signal_mid_stage_is_one_line_recorded_and_resumed(
         a = zarr.open_array(out / "cube.zarr" / name, mode="r")[:]
         b = zarr.open_array(tmp_path / "reference" / "cube.zarr" / name, mode="r")[:]
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_viewer_rewrite_that_cannot_finish_keeps_the_last_whole_viewer(
+        sandbox: Sandbox, cli, scheduler: str) -> None:
+    """The tiles stage removed the viewer's scripts before copying the new ones: a rerun
+    stopped by a full disk or a file-size limit left the last run's page without its
+    scripts (a blank map that still looked like the delivered viewer). Now the scripts
+    are copied aside and swapped in, so the last whole viewer stays until a new one is."""
+    sandbox.write_job(tiles={"min_zoom": 10, "max_zoom": 14, "archive": False, "layers": [
+        {"variable": "heat", "vmin": 0.0, "vmax": 1.0, "colormap": "viridis"}]})
+    first = cli("run", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
+    assert first.code == 0, first.err[-3000:]
+    viewer = sandbox.out / "viewer"
+    before = {p.relative_to(viewer): p.read_bytes() for p in viewer.rglob("*") if p.is_file()}
+    assert Path("static/basemap.js") in before and len(before[Path("static/basemap.js")]) > 100_000
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, hard))  # under basemap.js's size
+    try:
+        result = cli("tiles", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler,
+                     "--force")
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+    assert_clean_error(result, 74, "file-size limit")
+    after = {p.relative_to(viewer): p.read_bytes() for p in viewer.rglob("*") if p.is_file()}
+    assert after == before
+    assert not [p.name for p in sandbox.out.rglob(".*") if ".staging-" in p.name]
+    again = cli("tiles", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
+    assert again.code == 0, again.err[-3000:]
