@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -102,9 +103,16 @@ class RegionConfig(StrictModel):
                 "choose another zone's CRS, or set 'cross_zone: true' to accept the distortion"
             )
         try:  # units, empty grids and the cell limit, before anything is allocated
-            self.to_grid()
+            grid = self.to_grid()
         except GridError as exc:
             raise ValueError(str(exc)) from None
+        west, south, east, north = grid.lonlat_bounds()
+        if not all(math.isfinite(v) for v in (west, south, east, north)) or \
+                south < -90 or north > 90:
+            raise ValueError(
+                f"bounds {list(self.bounds)} lie outside the Earth in {self.crs} (lon/lat "
+                f"{west:.3f},{south:.3f} .. {east:.3f},{north:.3f}): give them in the CRS's "
+                "own units and axis order, [left, bottom, right, top]")
         return self
 
     def to_grid(self) -> RegionGrid:

@@ -245,3 +245,20 @@ def test_a_word_yaml_or_gdal_reads_otherwise_is_named_at_its_key(
     result = cli("ingest", sandbox.job_path, "-o", sandbox.out)
     assert_clean_error(result, 2, *needles)
     assert not sandbox.out.exists()
+
+
+@pytest.mark.parametrize(("region", "needles"), [
+    ({"crs": "EPSG:32619", "resolution": 10.0,
+      "bounds": [50_000_000.0, 1_350_000.0, 50_000_400.0, 1_350_400.0]},
+     ["lie outside the Earth in EPSG:32619", "lon/lat inf"]),
+    ({"crs": "EPSG:4326", "resolution": 0.001, "bounds": [-69.0, 95.0, -68.9, 95.1]},
+     ["lie outside the Earth in EPSG:4326", "-69.000,95.000"]),
+], ids=["utm-x-50000-km", "latitude-95"])
+def test_region_bounds_off_the_earth_are_refused_at_load(sandbox: Sandbox, cli, region: dict,
+                                                        needles: list[str]) -> None:
+    # Before: loaded; ingest then said no file overlapped "lon/lat inf,inf .. -inf,inf"
+    sandbox.write_job(region={"name": "r", "chunks": [20, 20], **region})
+    result = cli("ingest", sandbox.job_path, "-o", sandbox.out)
+    assert_clean_error(result, 2, "job.yaml", "key 'region'", *needles,
+                       "[left, bottom, right, top]")
+    assert not sandbox.out.exists()
