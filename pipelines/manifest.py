@@ -262,6 +262,31 @@ class Manifest:
             return False, damaged
         return True, f"finished in run {rec.get('run_id', '?')} at {rec.get('finished', '?')}"
 
+    def stale_before(self, name: str, *, running: Sequence[str], order: Sequence[str]
+                     ) -> list[str]:
+        """Why each finished stage before ``name`` that is not ``running`` is out of date.
+
+        A stage run alone (``prospect tiles``) works from the outputs the earlier stages
+        made; when their config or input files changed since, it silently delivered maps of
+        the old data. One line per such stage, naming the change and the command to run.
+        """
+        lines = []
+        for earlier in order[: order.index(name)] if name in order else ():
+            rec = self.data["stages"].get(earlier)
+            if earlier in running or not rec or rec.get("status") != "done":
+                continue
+            if rec.get("settings_hash") != self.job.settings_hash(earlier):
+                why: str | None = "its settings in the config changed"
+            else:
+                why = next((f"its input {label} ({frec.get('path')}) changed"
+                            for label, frec in (rec.get("input_files") or {}).items()
+                            if not _file_unchanged(frec, self.path.parent)), None)
+            if why:
+                lines.append(f"the {earlier} stage's outputs are out of date ({why}); {name} "
+                             f"used them as they are: run 'prospect run' (or 'prospect "
+                             f"{earlier}') to bring them up to date")
+        return lines
+
     def verify_record(self, name: str, *, made_by: Sequence[str] | None = None
                       ) -> dict[str, dict[str, Any]]:
         """Stage ``name``'s cube inventory, limited to the variables stages ``made_by`` made.

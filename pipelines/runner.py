@@ -213,6 +213,9 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
         done, reason = (False, "forced") if force else manifest.finished(name, order=STAGE_ORDER)
         if done:
             result = manifest.skip(name, reason)
+            result.notes.extend(  # its outputs are whole, but made from out-of-date ones
+                f"warning: {line}"
+                for line in manifest.stale_before(name, running=stages, order=STAGE_ORDER))
             for note in result.notes:
                 ctx.console.print(f"  {note}")
             results.append(result)
@@ -228,6 +231,8 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
         try:
             with monitor, warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", DataWarning)
+                for line in manifest.stale_before(name, running=stages, order=STAGE_ORDER):
+                    warnings.warn(line, DataWarning, stacklevel=1)
                 result = timed(name, get_stage(name), ctx)
             _data_warnings(result, caught)
             inventory = verify.inventory(ctx.out_dir, result.outputs)

@@ -346,3 +346,27 @@ def test_leftovers_of_a_run_killed_mid_write_are_swept_and_nothing_else(
     assert not any(p.exists() for p in litter)
     assert all(p.read_text() == "the user's" for p in keep)
     np.testing.assert_array_equal(_heat(box.out), before)
+
+
+@pytest.mark.parametrize("force", [False, True], ids=["skipped", "rerun"])
+def test_a_stage_run_alone_on_outputs_whose_inputs_changed_says_so(
+        sandbox: Sandbox, cli, scheduler: str, force: bool) -> None:
+    """'prospect tiles' after the ingest stage's input file changed delivered maps of the
+    old data without a word (skipped as 'config and inputs unchanged', or rerun on the old
+    cube). Now a warning names the changed input and the command that brings the
+    outputs up to date; the stage still runs as asked (the user may mean it)."""
+    sandbox.write_job(tiles={"min_zoom": 10, "max_zoom": 14, "archive": False, "layers": [
+        {"variable": "heat", "vmin": 0.0, "vmax": 1.0, "colormap": "viridis"}]})
+    first = cli("run", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
+    assert first.code == 0, first.err[-3000:]
+    unchanged = cli("tiles", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
+    assert unchanged.code == 0 and "out of date" not in unchanged.err, unchanged.err[-3000:]
+    write_tiny_raster(sandbox.root / "heat.tif",
+                      values=np.full((40, 40), 0.25, dtype="float32"))
+    args = ["--force"] if force else []
+    result = cli("tiles", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler, *args)
+    assert result.code == 0, result.err[-3000:]
+    text = " ".join(result.err.split())
+    assert "warning: the ingest stage's outputs are out of date (its input heat" in text, text
+    assert "heat.tif" in text and "run 'prospect run' (or 'prospect ingest')" in text, text
+    assert "Traceback" not in text
