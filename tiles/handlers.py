@@ -148,6 +148,9 @@ async def wmts_tile(svc: TileService, request: Request) -> Response:
     return await serve_tile(svc, request, layer, base, z, x, y, size, fmt)
 
 
+_KVP_TILE_KEYS = ("LAYER", "TILEMATRIXSET", "TILEMATRIX", "TILEROW", "TILECOL")
+
+
 async def wmts_kvp(svc: TileService, request: Request) -> Response:
     """WMTS KVP: ``/wmts?SERVICE=WMTS&REQUEST=GetCapabilities`` or ``REQUEST=GetTile``."""
     q = {k.upper(): v for k, v in request.query_params.items()}
@@ -158,7 +161,14 @@ async def wmts_kvp(svc: TileService, request: Request) -> Response:
         return await wmts_capabilities(svc, request, binding="kvp")
     if req != "gettile":
         raise ApiError(400, "REQUEST must be GetCapabilities or GetTile")
-    layer = svc.layer_for(request, q.get("LAYER", ""))
+    # named in WMTS's own terms: the XYZ URL form a client of the KVP binding never used
+    missing = [k for k in _KVP_TILE_KEYS if not q.get(k)]
+    if missing:
+        raise ApiError(400, f"GetTile needs {', '.join(missing)} (the parameters are "
+                            f"{', '.join(_KVP_TILE_KEYS)})")
+    if not all(q[k].isascii() and q[k].isdigit() for k in _KVP_TILE_KEYS[2:]):
+        raise ApiError(400, "TILEMATRIX, TILEROW and TILECOL must be non-negative integers")
+    layer = svc.layer_for(request, q["LAYER"])
     if q.get("STYLE", "default") not in ("default", ""):
         raise ApiError(404, "unknown STYLE; the only style is 'default'")
     fmt = {"image/png": "png", "image/webp": "webp"}.get(q.get("FORMAT", "image/png"))

@@ -419,6 +419,10 @@ def cog_source(path: str | Path) -> LayerSource:
     from prospect.io.raster import raster_info
 
     path = Path(path)
+    if path.is_dir():
+        raise InputFileError(f"{path}: is a folder, not a COG file; give the .tif inside it "
+                             "(e.g. out/score/probability.tif), or a zarr cube with 'cube:' "
+                             "and 'variable:'")
     if not path.is_file():
         raise InputFileError(f"{path}: layer COG not found; run the score stage or fix the path")
     # header and last block read now: a truncated or corrupt COG is refused when the layer

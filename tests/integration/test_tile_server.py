@@ -218,6 +218,15 @@ def test_etag_and_cache_control(served) -> None:
     ("/point/probability?lon=500&lat=1", 400, "within"),
     ("/tiles/probability/14/1/1.png?layer=/etc/passwd&path=../x", 200, ""),
     ("/nowhere", 404, "no such endpoint"),
+    # WMTS KVP GetTile: refused in WMTS's own terms, not with the XYZ URL form (or "layer
+    # names are letters ..." for a LAYER that was simply not sent)
+    ("/wmts?SERVICE=WMTS&REQUEST=GetTile", 400,
+     "GetTile needs LAYER, TILEMATRIXSET, TILEMATRIX, TILEROW, TILECOL"),
+    ("/wmts?SERVICE=WMTS&REQUEST=GetTile&LAYER=probability&TILEMATRIXSET=WebMercatorQuad"
+     "&TILEMATRIX=14&TILEROW=1", 400, "GetTile needs TILECOL"),
+    ("/wmts?SERVICE=WMTS&REQUEST=GetTile&LAYER=probability&TILEMATRIXSET=WebMercatorQuad"
+     "&TILEMATRIX=abc&TILEROW=1&TILECOL=1", 400,
+     "TILEMATRIX, TILEROW and TILECOL must be non-negative integers"),
 ])
 def test_bad_requests_are_refused_clearly(served, path, status, words) -> None:
     _, server, _ = served
@@ -300,6 +309,14 @@ def test_serve_command_runs_a_real_server(served, tmp_path) -> None:
     done = subprocess.run([sys.executable, "-m", "pipelines.cli", "serve", str(bad), "--check"],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode != 0 and "missing.tif" in done.stderr
+    assert "Traceback" not in done.stderr
+    # a folder where the COG should be is named as a folder, not as "not found"
+    (tmp_path / "score").mkdir()
+    bad.write_text("layers:\n  - name: p\n    cog: score\n")
+    done = subprocess.run([sys.executable, "-m", "pipelines.cli", "serve", str(bad), "--check"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "score: is a folder, not a COG file" in done.stderr, \
+        done.stderr
     assert "Traceback" not in done.stderr
 
 
