@@ -98,6 +98,8 @@ _OS_HINTS = {
     errno.EPERM: "operation not permitted; make it writable or give another -o",
     errno.ENOTDIR: "a part of this path is a file, not a directory; give another -o",
     errno.EEXIST: "it exists already and is in the way; move it or give another -o",
+    errno.EISDIR: "a folder is where a file is to be written; give a file name, or move "
+                  "the folder",
 }
 
 

@@ -15,6 +15,7 @@ one, and an interrupted writer leaves only a dot-named temporary behind:
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import hashlib
 import json
@@ -109,6 +110,8 @@ def staged_file(path: Path | str) -> Iterator[Path]:
     as it was.
     """
     path = Path(path)
+    if path.is_dir():  # the rename would fail only after the work, beside the folder
+        raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_name(path)
     try:

@@ -119,3 +119,18 @@ def test_a_registry_that_is_a_file_is_one_line(tmp_path: Path, cli) -> None:
     path.write_text("not a registry\n")
     assert_clean_error(cli("model", "list", "--registry", path), 1, str(path),
                        "is a file, not a directory")
+
+
+def test_an_export_onto_a_folder_is_one_line_and_writes_nothing(
+        registry: Path, tmp_path: Path, cli) -> None:
+    """``model export --out FOLDER`` converted and checked the model, wrote it beside the
+    folder's parent as a hidden temporary file and then failed with 'ERROR -> FOLDER: Is a
+    directory' naming that temporary path (for --out /tmp: a file in /)."""
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    before = sorted(p.name for p in tmp_path.iterdir())
+    result = cli("model", "export", "li", "--registry", registry, "--out", folder)
+    line = assert_clean_error(result, 74, str(folder), "a folder is where a file is to be "
+                              "written")
+    assert ".tmp-" not in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == before and not any(folder.iterdir())
