@@ -208,7 +208,10 @@ def publish_dir(staging: Path, target: Path, *, aside: Path | None = None,
         trash = folder / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
         os.replace(target, trash)
         os.replace(staging, target)
-        shutil.rmtree(trash, ignore_errors=True)
+        if trash.is_dir() and not trash.is_symlink():
+            shutil.rmtree(trash, ignore_errors=True)
+        else:  # a file or link was in the way: rmtree left it behind as '.old-' litter
+            trash.unlink(missing_ok=True)
     else:
         os.replace(staging, target)
     return target

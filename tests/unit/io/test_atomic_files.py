@@ -75,3 +75,21 @@ def test_one_config_hash_for_a_job_its_dump_and_a_model_card() -> None:
     assert canonical_json({"b": 1, "a": 2}) == '{"a": 2, "b": 1}'
     assert config_hash({"b": 1, "a": 2}) == config_hash({"a": 2, "b": 1})
     assert config_hash({"a": 1}) != config_hash({"a": 2})
+
+
+@pytest.mark.parametrize("in_the_way", ["file", "link"])
+def test_a_file_in_the_way_of_a_published_folder_leaves_no_litter(
+        tmp_path: Path, in_the_way: str) -> None:
+    """A file (or link) where an output folder goes (out/tiles/heat as a file) was set
+    aside as '.heat.old-<hex>' and then left there: the folder remover skipped it."""
+    target = tmp_path / "heat"
+    if in_the_way == "file":
+        target.write_text("x")
+    else:
+        (tmp_path / "elsewhere").mkdir()
+        target.symlink_to(tmp_path / "elsewhere")
+    with staged_dir(target) as staging:
+        (staging / "tile.png").write_bytes(b"png")
+    assert (target / "tile.png").read_bytes() == b"png" and not target.is_symlink()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["heat"] + (["elsewhere"] if in_the_way == "link" else []))
