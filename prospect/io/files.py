@@ -22,6 +22,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,6 +40,7 @@ __all__ = [
     "staged_file",
     "sweep_leftovers",
     "temp_name",
+    "why_unreadable",
     "write_bytes",
     "write_json",
     "write_text",
@@ -63,6 +65,30 @@ def file_sha256(path: Path | str) -> str:
     p = Path(path)
     st = p.stat()
     return _sha256_cached(str(p.resolve()), st.st_size, st.st_mtime_ns)
+
+
+def why_unreadable(path: Path | str, what: str) -> str:
+    """Why ``path``, which is not a regular file, cannot be read as ``what``, with the fix.
+
+    A broken or looping symbolic link, a FIFO or device, or a folder that may not be
+    entered were all "not found", which sent the user looking for a typo.
+    """
+    path = Path(path)
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        if path.is_symlink():
+            return (f"a symbolic link to {os.readlink(path)}, which does not exist; point it "
+                    f"at the {what}")
+        return f"{what} not found; check the path in the config"
+    except PermissionError:
+        return "cannot be reached (permission denied on it or a folder above it)"
+    except OSError as exc:  # ELOOP: a link that points at itself, directly or not
+        return (f"cannot be reached ({exc.strerror or exc}: a symbolic link loop?); give the "
+                f"path of the {what} itself")
+    if stat.S_ISDIR(mode):
+        return f"a folder, not a {what}; give the path of the file inside it in the config"
+    return f"not a regular file (a FIFO, socket or device); give the path of the {what}"
 
 
 def bytes_sha256(data: bytes) -> str:

@@ -37,6 +37,7 @@ from pyproj import Transformer
 
 from prospect.errors import CRSError, DataError, DataWarning, InputFileError
 from prospect.grid import parse_crs
+from prospect.io.files import why_unreadable
 from prospect.io.vector import read_vector
 
 __all__ = ["PointTable", "read_features", "read_points", "read_table", "source_options",
@@ -254,9 +255,7 @@ def read_features(
     path = Path(path)
     columns = list(columns or [])
     if not path.is_file():
-        what = "a folder, not a table; give the path of the file inside it" \
-            if path.is_dir() else "point table not found; check the path"
-        raise InputFileError(f"{path}: {what} in the config")
+        raise InputFileError(f"{path}: {why_unreadable(path, 'point table')}")
     if path.suffix.lower() in TEXT_SUFFIXES:
         frame = read_table(path)
         missing = [c for c in (x, y, *columns) if c not in frame.columns]

@@ -18,7 +18,7 @@ from rasterio.windows import Window
 
 from prospect.errors import CorruptFileError, CRSError, DataError, GridError, InputFileError
 from prospect.grid import RegionGrid, parse_crs
-from prospect.io.files import scratch_dir, staged_file
+from prospect.io.files import scratch_dir, staged_file, why_unreadable
 
 if TYPE_CHECKING:  # xarray, zarr and rio-cogeo only for writing, imported there
     import xarray as xr
@@ -404,10 +404,7 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
     """
     name = gdal_path(path, variable)
     if not str(path).startswith("/vsi") and not Path(path).is_file():
-        if Path(path).is_dir():
-            raise InputFileError(f"{path}: a folder, not a raster file; give the path of the "
-                                 "file inside it in the config")
-        raise InputFileError(f"{path}: raster file not found; check the path in the config")
+        raise InputFileError(f"{path}: {why_unreadable(path, 'raster file')}")
     try:
         with rasterio.open(name) as src:
             file_crs = src.crs

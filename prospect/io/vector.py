@@ -12,6 +12,7 @@ from pyogrio.errors import DataLayerError, DataSourceError
 
 from prospect.errors import CRSError, DataError, InputFileError
 from prospect.grid import parse_crs
+from prospect.io.files import why_unreadable
 
 __all__ = ["layer_crs", "list_layers", "read_attribute", "read_vector", "unit_name"]
 
@@ -75,8 +76,8 @@ def _nearest(name: str, names: list[str]) -> str:
 def list_layers(path: Path | str) -> list[str]:
     """Layer names of a vector file."""
     path = Path(path)
-    if not path.exists():
-        raise InputFileError(f"{path}: vector file not found; check the path in the config")
+    if not (path.is_file() or path.is_dir()):  # a folder may be one (a FileGDB)
+        raise InputFileError(f"{path}: {why_unreadable(path, 'vector file')}")
     _check_shapefile(path)
     try:
         return [str(row[0]) for row in pyogrio.list_layers(path)]

@@ -457,3 +457,24 @@ def test_a_stac_file_is_found_beside_the_config_like_every_other_path(
     result = cli("ingest", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
     assert result.code == 0, result.err[-3000:]
     assert (sandbox.out / "cube.zarr" / "B04").is_dir()
+
+
+@pytest.mark.parametrize("kind", ["raster", "points", "vector"])
+@pytest.mark.parametrize(("make", "needles"), [
+    (lambda p: p.symlink_to(p.parent / "moved-away.dat"),
+     ["a symbolic link to", "moved-away.dat, which does not exist"]),
+    (lambda p: p.symlink_to(p), ["symbolic link loop?"]),
+    (lambda p: __import__("os").mkfifo(p), ["not a regular file (a FIFO"]),
+], ids=["broken-link", "link-loop", "fifo"])
+def test_a_path_that_is_no_file_says_what_it_is(sandbox: Sandbox, cli, kind: str, make,
+                                                needles: list[str]) -> None:
+    # Before: each was "... not found; check the path in the config" (a vector FIFO was
+    # opened by GDAL), which sent the user looking for a typo in a path that exists
+    name = {"raster": "data.tif", "points": "data.csv", "vector": "data.gpkg"}[kind]
+    make(sandbox.root / name)
+    source = {"raster": {"kind": "raster", "name": "heat", "path": name},
+              "points": {"kind": "points", "name": "w", "path": name, "distance": True},
+              "vector": {"kind": "vector", "name": "g", "path": name, "attribute": "unit"}}
+    sandbox.write_job(sources=[source[kind]])
+    result = cli("ingest", sandbox.job_path, "-o", sandbox.out)
+    assert_clean_error(result, 1, name, *needles)
