@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
+import pyogrio
 import shapely
 from pyproj import Transformer
 from rasterio.features import rasterize
@@ -306,6 +307,11 @@ def plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
     if source.faults_layer is not None and source.faults_layer not in layers_in_file:
         raise DataError(f"{path}: no faults layer {source.faults_layer!r}; layers are "
                         f"{layers_in_file}")
+    if source.faults_layer is not None and \
+            not pyogrio.read_info(path, layer=source.faults_layer).get("features"):
+        raise DataError(f"{path}: the faults layer {source.faults_layer!r} holds no features, "
+                        "so every distance to a fault would be no data; give the layer of "
+                        "fault lines, or leave 'faults_layer' out")
     src_crs = _source_crs(path, source.layer, source.crs)
     inside = read_vector(path, layer=source.layer, columns=[], crs=source.crs,
                          bbox=_bbox_in(grid, None, src_crs))

@@ -321,7 +321,9 @@ def read_points(
             f"{', ...' if len(rows) > 5 else ''})"), stacklevel=2)
     kinds = sorted(set(gdf.geom_type[keep]))
     if kinds and kinds != ["Point"]:
-        raise DataError(f"{path}: expected point geometries, found {kinds}")
+        raise DataError(f"{path}: expected point geometries, found {kinds}; give one point per "
+                        "feature (multi-points split, e.g. ogr2ogr -explodecollections; "
+                        "polygons as their centroids)")
     if not keep.any():
         raise DataError(f"{path}: the point table is empty (no rows with {coords})")
     points = gdf.geometry[keep]

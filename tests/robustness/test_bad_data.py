@@ -756,3 +756,33 @@ def test_pixels_a_mask_band_masks_are_no_data(sandbox: Sandbox, cli, scheduler: 
         assert (got[:10] < 0).all()
     np.testing.assert_array_equal(got[10:], data[10:])
     assert "warning" not in result.err
+
+
+def test_an_empty_faults_layer_is_refused(sandbox: Sandbox, cli) -> None:
+    """Before: every distance to a fault was no data, with a warning naming the variable
+    but not why."""
+    import geopandas as gpd
+
+    source = _units(sandbox, ["granite", "basalt"], [_polygon(0), _polygon(1)])
+    gpd.GeoDataFrame({"n": []}, geometry=gpd.GeoSeries([], crs="EPSG:32619"),
+                     crs="EPSG:32619").to_file(sandbox.root / "geology.gpkg", layer="faults",
+                                               driver="GPKG")
+    sandbox.write_job(sources=[{**source, "faults_layer": "faults"}])
+    result = cli("ingest", sandbox.job_path, "-o", sandbox.out)
+    assert_clean_error(result, 1, "geology.gpkg", "the faults layer 'faults' holds no features",
+                       "leave 'faults_layer' out")
+    assert not (sandbox.out / "cube.zarr").exists()
+
+
+def test_multipoint_labels_are_refused_with_the_fix(sandbox: Sandbox, cli) -> None:
+    import geopandas as gpd
+    from shapely.geometry import MultiPoint
+
+    gpd.GeoDataFrame({"li": [1.0]}, geometry=[MultiPoint([(X0 + 50, Y0 + 50),
+                                                          (X0 + 150, Y0 + 150)])],
+                     crs="EPSG:32619").to_file(sandbox.root / "wells.geojson")
+    sandbox.write_job(sources=[{"kind": "points", "name": "wells", "path": "wells.geojson",
+                                "columns": ["li"], "distance": True}])
+    result = cli("ingest", sandbox.job_path, "-o", sandbox.out)
+    assert_clean_error(result, 1, "wells.geojson", "found ['MultiPoint']",
+                       "one point per feature", "-explodecollections")
