@@ -309,9 +309,42 @@ def dask_client(
     StageError
         The scheduler cannot be reached, or no worker joined in time.
     """
+    _quiet_logs()
+    with _default_scheduler_restored():
+        yield from _clients(scheduler=scheduler, workers=workers, cluster=cluster,
+                            threads_per_worker=threads_per_worker, memory_limit=memory_limit)
+
+
+@contextlib.contextmanager
+def _default_scheduler_restored() -> Iterator[None]:
+    """dask's default ``scheduler`` (and ``shuffle``) as they were before the block.
+
+    A ``Client`` sets itself as dask's default scheduler and unsets that when it closes;
+    a close that times out (a busy machine, a scheduler already gone) left
+    ``scheduler: dask.distributed`` without a client in the process, so the next dask
+    computation there (xarray's file lock, a notebook's next job) failed with "No clients
+    found".
+    """
+    import dask.config
+
+    keys = ("scheduler", "shuffle")
+    unset = object()
+    before = {key: dask.config.config.get(key, unset) for key in keys}
+    try:
+        yield
+    finally:
+        for key, value in before.items():
+            if value is unset:
+                dask.config.config.pop(key, None)
+            else:
+                dask.config.config[key] = value
+
+
+def _clients(*, scheduler: str | None, workers: int | None, cluster: str | None,
+             threads_per_worker: int, memory_limit: str) -> Iterator[Client]:
+    """The body of :func:`dask_client` (a generator it delegates to)."""
     from distributed import Client
 
-    _quiet_logs()
     if scheduler and cluster:
         raise ConfigError("give either --scheduler (a running scheduler) or --cluster, not both")
     if cluster is not None and cluster not in CLUSTER_KINDS:

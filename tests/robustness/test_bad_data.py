@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import dask
 import numpy as np
 import pytest
 
@@ -593,8 +594,12 @@ def test_a_variable_the_file_lacks_is_named_with_the_ones_it_has(
     import xarray as xr
 
     grid = {"x": X0 + 5 + 10 * np.arange(40.0), "y": Y0 + 395 - 10 * np.arange(40.0)}
-    xr.Dataset({n: (("y", "x"), np.ones((40, 40), "f4")) for n in ("heat", "other")},
-               coords=grid).to_netcdf(sandbox.root / "layers.nc", engine="scipy")
+    # xarray takes its file lock from dask's current scheduler: a distributed client that
+    # an earlier in-process job left registered (its close timed out under load) made it
+    # ask for a distributed lock with no client, failing the write in some test orders
+    with dask.config.set(scheduler="synchronous"):
+        xr.Dataset({n: (("y", "x"), np.ones((40, 40), "f4")) for n in ("heat", "other")},
+                   coords=grid).to_netcdf(sandbox.root / "layers.nc", engine="scipy")
     source = {"kind": "raster", "name": "layer", "path": file, "variable": variable}
     result = _ingest(sandbox, cli, scheduler, sources=[source])
     assert_clean_error(result, 1, *needles)

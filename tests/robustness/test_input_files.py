@@ -10,6 +10,7 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
+import dask
 import numpy as np
 import pytest
 
@@ -134,9 +135,10 @@ def _scaled_file(box: Sandbox, kind: str, dn: np.ndarray, scale: float, offset: 
             "x": ("x", X0 + 5 + 10 * np.arange(40),
                   {"units": "m", "standard_name": "projection_x_coordinate"})}
     da = xr.DataArray(dn, dims=("y", "x"), coords=axes)
-    xr.Dataset({"heat": da}).to_netcdf(
-        box.root / "scaled.nc", engine="scipy",
-        encoding={"heat": {"dtype": "int16", "scale_factor": scale, "add_offset": offset}})
+    with dask.config.set(scheduler="synchronous"):  # see test_bad_data's NetCDF writer
+        xr.Dataset({"heat": da}).to_netcdf(
+            box.root / "scaled.nc", engine="scipy",
+            encoding={"heat": {"dtype": "int16", "scale_factor": scale, "add_offset": offset}})
     return "scaled.nc"
 
 

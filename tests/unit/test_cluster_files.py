@@ -382,3 +382,31 @@ def test_refused_worker_job_names_the_setting_to_change(kind: str, said: str, se
     message = str(_refused_error(kind, exc))
     assert "\n" not in message and f"change {setting} in " in message
     assert said.splitlines()[-1].split("error: ")[-1] in message
+
+
+def test_a_client_whose_close_fails_leaves_no_default_scheduler_behind() -> None:
+    """A close that times out (a busy machine) left dask's default scheduler set to a
+    client that was gone: the next dask computation in the process (xarray's file lock)
+    failed with "No clients found" (a flaky test, and a notebook's next job)."""
+    import dask
+    import dask.config
+    import numpy as np
+    import xarray as xr
+
+    from pipelines.cluster import local_cluster
+
+    assert dask.config.get("scheduler", None) is None
+    with local_cluster(1, dashboard_address=None) as cluster:
+        with dask_client(scheduler=cluster.scheduler_address) as client:
+            assert dask.config.get("scheduler", None) == "dask.distributed"
+            real_close = client.close
+
+            def timed_out(timeout: float | None = None) -> None:
+                raise TimeoutError("the close timed out")
+
+            client.close = timed_out  # the fault: the client cannot unset itself
+        try:
+            assert dask.config.get("scheduler", None) is None
+            assert int(xr.DataArray(np.ones(4)).chunk(2).sum().compute()) == 4
+        finally:
+            real_close()

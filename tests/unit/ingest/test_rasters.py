@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import dask
 import numpy as np
 import pytest
 import rasterio
@@ -95,7 +96,8 @@ def test_netcdf_variable(grid, tmp_path):
                 "x": ("x", grid.x, {"standard_name": "projection_x_coordinate", "units": "m"})},
     )
     path = tmp_path / "mag.nc"
-    ds.to_netcdf(path, engine="scipy")  # NetCDF-3, no CRS: the config must give it
+    with dask.config.set(scheduler="synchronous"):  # no file lock from a left-over client
+        ds.to_netcdf(path, engine="scipy")  # NetCDF-3, no CRS: the config must give it
     with pytest.raises(CRSError, match=r"mag\.nc.*no CRS"):
         plan_raster(source(path=path, variable="tmi"), grid)
     (layer,) = plan_raster(source(path=path, variable="tmi", crs=CRS), grid)
