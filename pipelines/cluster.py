@@ -355,8 +355,13 @@ def _clients(*, scheduler: str | None, workers: int | None, cluster: str | None,
             client = Client(scheduler, timeout="10s")
         except Exception as exc:  # no address, no scheduler, a scheme without its settings
             scheme = scheduler.partition("://")[0].lower() if "://" in scheduler else "tcp"
-            raise StageError(f"cannot reach the dask scheduler at {scheduler}: {exc}; "
-                             f"{_SCHEME_HINTS.get(scheme, _START_HINT)}") from None
+            why, hint = str(exc), _SCHEME_HINTS.get(scheme, _START_HINT)
+            if isinstance(exc, MemoryError):  # a reply read as a message of exabytes
+                why, hint = "it answers, but not as a dask scheduler", (
+                    "check the port: a scheduler listens on 8786 by default (8787 is its "
+                    "dashboard)")
+            raise StageError(f"cannot reach the dask scheduler at {scheduler}: {why}; "
+                             f"{hint}") from None
         try:
             yield client
         finally:

@@ -5,6 +5,7 @@ Every table and raster here is small and SYNTHETIC.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -508,6 +509,34 @@ def test_a_dask_setting_that_stops_the_workers_is_one_line(sandbox: Sandbox) -> 
                           env={"DASK_DISTRIBUTED__WORKER__MEMORY__TARGET": "abc"})
     assert_clean_error(result, 1, "the local dask cluster did not start: MemoryError",
                        "$DASK_DISTRIBUTED__WORKER__MEMORY__TARGET")
+    assert sandbox.untouched()
+
+
+def test_a_scheduler_address_of_another_server_is_named_as_such(sandbox: Sandbox,
+                                                                 cli) -> None:
+    """Before: 'Unable to allocate 3.07 EiB' (the other server's greeting read as the
+    length of a dask message), with the hint to start a scheduler."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+
+    def greet() -> None:  # an SSH server, say: it speaks first
+        with contextlib.suppress(OSError):
+            while True:
+                conn, _ = server.accept()
+                with conn:
+                    conn.sendall(b"SSH-2.0-OpenSSH_9.6\r\n" * 20)
+
+    threading.Thread(target=greet, daemon=True).start()
+    try:
+        address = f"tcp://127.0.0.1:{server.getsockname()[1]}"
+        result = cli("ingest", sandbox.job_path, "-o", sandbox.out, "--scheduler", address)
+    finally:
+        server.close()
+    assert_clean_error(result, 1, "it answers, but not as a dask scheduler", "8786")
     assert sandbox.untouched()
 
 
