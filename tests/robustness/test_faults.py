@@ -12,8 +12,9 @@ import resource
 import shutil
 import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -122,41 +123,60 @@ def test_file_size_limit_is_one_line_and_rerun_resumes(sandbox: Sandbox, cli,
     assert again.code == 0, again.err[-3000:]
 
 
+def _ingest_only_job(scene: Any, tmp_path: Path) -> tuple[Path, Path]:
+    """The scene's job with ingest alone, and its output folder."""
+    import yaml
+
+    full = yaml.safe_load(scene.job_config(tmp_path / "full.yaml").read_text())
+    for key in ("indices", "model", "tiles"):
+        full.pop(key, None)
+    job = tmp_path / "job.yaml"
+    job.write_text(yaml.safe_dump(full))
+    return job, tmp_path / "out"
+
+
+def _frozen_mid_ingest(command: str, job: Path, out: Path,
+                       act: Callable[[subprocess.Popen[str]], object]
+                       ) -> tuple[subprocess.Popen[str], str, str]:
+    """``prospect COMMAND JOB -o OUT`` in a process group; once ingest has marked 3 chunks,
+    the job and its workers are frozen, ``act(proc)`` runs, and they go on. Returns the
+    finished process and what it printed."""
+    import signal
+    import time
+
+    from .conftest import PROSPECT, REPO
+
+    env = {k: v for k, v in os.environ.items() if k != "PROSPECT_DEBUG"}
+    proc = subprocess.Popen([*PROSPECT, command, str(job), "-o", str(out), "--workers", "1"],
+                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True, env=env)
+    partial = out / ".cube.zarr.partial"
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and proc.poll() is None:
+        if partial.is_dir() and sum(1 for _ in partial.glob("*/done/*")) >= 3:
+            os.killpg(proc.pid, signal.SIGSTOP)  # the job and its workers, frozen mid-stage
+            act(proc)
+            os.killpg(proc.pid, signal.SIGCONT)
+            break
+        time.sleep(0.005)
+    else:
+        proc.kill()
+        pytest.fail(f"ingest ended before it could be reached mid-stage: {proc.poll()}")
+    stdout, stderr = proc.communicate(timeout=240)
+    return proc, stdout, stderr
+
+
 def test_output_directory_removed_mid_run_is_one_line_and_rerun_recovers(
         small_scene, tmp_path: Path) -> None:
     """The output folder deleted while ingest writes (a cleanup script, a user): the job
     stopped with the worker's "Compute Failed" traceback on the terminal and an error line
     that only said "No such file or directory"; now one line says what happened and that
     the same command resumes, and it does, to the same cube."""
-    import signal
-    import time
+    from .conftest import Outcome, run_prospect
 
-    import yaml
-
-    from .conftest import PROSPECT, REPO, Outcome, run_prospect
-
-    full = yaml.safe_load(small_scene.job_config(tmp_path / "full.yaml").read_text())
-    for key in ("indices", "model", "tiles"):
-        full.pop(key, None)
-    job = tmp_path / "job.yaml"
-    job.write_text(yaml.safe_dump(full))
-    out = tmp_path / "out"
-    proc = subprocess.Popen([*PROSPECT, "ingest", str(job), "-o", str(out), "--workers", "1"],
-                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
-    partial = out / ".cube.zarr.partial"
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline and proc.poll() is None:
-        if partial.is_dir() and sum(1 for _ in partial.glob("*/done/*")) >= 3:
-            os.killpg(proc.pid, signal.SIGSTOP)  # the job and its workers, frozen
-            shutil.rmtree(out)
-            os.killpg(proc.pid, signal.SIGCONT)
-            break
-        time.sleep(0.005)
-    else:
-        proc.kill()
-        pytest.fail(f"ingest ended before its output could be removed: {proc.poll()}")
-    stdout, stderr = proc.communicate(timeout=240)
+    job, out = _ingest_only_job(small_scene, tmp_path)
+    proc, stdout, stderr = _frozen_mid_ingest(
+        "ingest", job, out, lambda proc: shutil.rmtree(out))
     result = Outcome(proc.returncode, stdout, stderr)
     assert_clean_error(result, 74, "removed while the job ran", str(out),
                        "run the same command again")
@@ -187,36 +207,14 @@ def test_a_stop_signal_mid_stage_is_one_line_recorded_and_resumed(
     each is one line, the signal's exit code, the stage recorded as interrupted, and the
     same command resumes from the chunks kept, to the cube of an uninterrupted run."""
     import signal
-    import time
 
-    import yaml
     import zarr
 
-    from .conftest import PROSPECT, REPO, run_prospect
+    from .conftest import run_prospect
 
-    full = yaml.safe_load(small_scene.job_config(tmp_path / "full.yaml").read_text())
-    for key in ("indices", "model", "tiles"):
-        full.pop(key, None)
-    job = tmp_path / "job.yaml"
-    job.write_text(yaml.safe_dump(full))
-    out = tmp_path / "out"
-    env = {k: v for k, v in os.environ.items() if k != "PROSPECT_DEBUG"}
-    proc = subprocess.Popen([*PROSPECT, "run", str(job), "-o", str(out), "--workers", "1"],
-                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True, env=env)
-    partial = out / ".cube.zarr.partial"
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline and proc.poll() is None:
-        if partial.is_dir() and sum(1 for _ in partial.glob("*/done/*")) >= 3:
-            os.killpg(proc.pid, signal.SIGSTOP)  # the job and its workers, frozen mid-stage
-            os.kill(proc.pid, getattr(signal, signame))  # to the job's process alone
-            os.killpg(proc.pid, signal.SIGCONT)
-            break
-        time.sleep(0.005)
-    else:
-        proc.kill()
-        pytest.fail(f"ingest ended before it could be stopped: {proc.poll()}")
-    stdout, stderr = proc.communicate(timeout=240)
+    job, out = _ingest_only_job(small_scene, tmp_path)
+    proc, stdout, stderr = _frozen_mid_ingest(  # the signal to the job's process alone
+        "run", job, out, lambda proc: os.kill(proc.pid, getattr(signal, signame)))
     text = stdout + stderr
     assert proc.returncode == code, f"exit {proc.returncode}:\n{text[-3000:]}"
     assert "Traceback" not in text and "internal error" not in text, text[-3000:]
