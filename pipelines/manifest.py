@@ -400,11 +400,18 @@ class Manifest:
         self.run["ran"].append(result.name)
         self.write()
 
-    def fail(self, name: str, error: BaseException, *, status: str = "failed") -> None:
-        """Record that ``name`` did not finish (``failed`` or ``interrupted``)."""
+    def fail(self, name: str, error: BaseException, *, status: str = "failed",
+             notes: Sequence[str] = ()) -> None:
+        """Record that ``name`` did not finish (``failed`` or ``interrupted``).
+
+        ``notes``: what the stage noted before it stopped (its ``warning:`` data
+        warnings), kept as a finished stage's are, with their ``data_warnings`` count.
+        """
         rec = self.data["stages"].setdefault(name, {})
+        warned = [n for n in notes if n.startswith("warning: ")]
         rec.update({"status": status, "error": f"{type(error).__name__}: {error}"[:500],
-                    "ended": _now(), "run_id": self.run_id})
+                    "ended": _now(), "run_id": self.run_id, "notes": list(notes),
+                    "metrics": {"data_warnings": len(warned)} if warned else {}})
         self.run["status"] = status
         self.write()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -216,8 +216,7 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
             result.notes.extend(  # its outputs are whole, but made from out-of-date ones
                 f"warning: {line}"
                 for line in manifest.stale_before(name, running=stages, order=STAGE_ORDER))
-            for note in result.notes:
-                ctx.console.print(f"  {note}")
+            _print_notes(ctx, result.notes)
             results.append(result)
             continue
         if link:
@@ -228,21 +227,25 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
             _repair(ctx, manifest, name, stages, deep=force)
         manifest.begin(name, reason)
         monitor = StageMonitor(ctx, name)
+        noted: list[str] = []  # the stage's data warnings, whether it finishes or not
         try:
-            with monitor, warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", DataWarning)
+            with _data_warnings() as noted, monitor:
                 for line in manifest.stale_before(name, running=stages, order=STAGE_ORDER):
                     warnings.warn(line, DataWarning, stacklevel=1)
                 result = timed(name, get_stage(name), ctx)
-            _data_warnings(result, caught)
+            result.notes.extend(noted)
+            if noted:
+                result.metrics["data_warnings"] = len(noted)
             inventory = verify.inventory(ctx.out_dir, result.outputs)
             _empty_variables(inventory, result, warned_empty)
         except KeyboardInterrupt as exc:
-            manifest.fail(name, exc, status="interrupted")
+            _print_notes(ctx, noted)
+            manifest.fail(name, exc, status="interrupted", notes=noted)
             raise
         except BaseException as exc:
+            _print_notes(ctx, noted)  # what the stage found before it failed, kept too
             with contextlib.suppress(OSError):  # a full disk must not hide the first error
-                manifest.fail(name, exc)
+                manifest.fail(name, exc, notes=noted)
             if ctx.client is not None and scheduler_lost(ctx.client):
                 raise lost_scheduler_error(ctx.client, stage=name, manifest=manifest.path,
                                            cause=exc) from None
@@ -253,8 +256,7 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
             raise
         manifest.record(result, cluster=monitor.summary, order=STAGE_ORDER,
                         inventory=inventory)
-        for note in result.notes:
-            ctx.console.print(f"  {note}")
+        _print_notes(ctx, result.notes)
         results.append(result)
     manifest.close()
     return results
@@ -358,18 +360,33 @@ def _rebuild_cube(ctx: RunContext, cube: Path) -> None:
     rebuild_cube_metadata(cube, ctx.grid, attrs=ctx.cube_attrs)
 
 
-def _data_warnings(result: StageResult, caught: list[warnings.WarningMessage]) -> None:
-    """A stage's :class:`DataWarning` s, each once, into its notes (summary and manifest)."""
-    seen = []
-    for w in caught:
-        if issubclass(w.category, DataWarning):
-            if str(w.message) not in seen:
-                seen.append(str(w.message))
-        else:  # other warnings go where they always went
-            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
-    result.notes.extend(f"warning: {text}" for text in seen)
-    if seen:
-        result.metrics["data_warnings"] = len(seen)
+@contextlib.contextmanager
+def _data_warnings() -> Iterator[list[str]]:
+    """Collect a stage's :class:`DataWarning` s, each once, as ``warning:`` notes (the
+    summary and the manifest show them), into the list it yields: filled when the block
+    ends, whether the stage finished or failed. Other warnings go where they always went.
+    """
+    notes: list[str] = []
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", DataWarning)
+            yield notes
+    finally:  # the warnings module is restored: other warnings are shown as usual
+        seen: list[str] = []
+        for w in caught:
+            if issubclass(w.category, DataWarning):
+                if str(w.message) not in seen:
+                    seen.append(str(w.message))
+            else:
+                warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+        notes.extend(f"warning: {text}" for text in seen)
+
+
+def _print_notes(ctx: RunContext, notes: Sequence[str]) -> None:
+    """A stage's notes (its data warnings among them) under its heading."""
+    for note in notes:
+        ctx.console.print(f"  {note}")
 
 
 def _empty_variables(inventory: dict[str, dict[str, Any]], result: StageResult,

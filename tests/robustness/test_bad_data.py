@@ -820,3 +820,33 @@ def test_multipoint_labels_are_refused_with_the_fix(sandbox: Sandbox, cli) -> No
     result = cli("ingest", sandbox.job_path, "-o", sandbox.out)
     assert_clean_error(result, 1, "wells.geojson", "found ['MultiPoint']",
                        "one point per feature", "-explodecollections")
+
+
+# --- a stage that fails keeps what it found ------------------------------------------------
+
+@pytest.mark.parametrize("fails", ["planning", "computing"])
+def test_a_failing_stage_prints_and_records_its_data_warnings(
+    sandbox: Sandbox, cli, scheduler: str, fails: str,
+) -> None:
+    """Before: the geology's warning (a feature without a unit name) was neither printed nor
+    kept in the manifest once a later source failed the stage: only a finished stage's
+    warnings were."""
+    geology = _units(sandbox, ["a", None], [_polygon(0), _polygon(1)])
+    if fails == "planning":  # a later source that is no raster
+        (sandbox.root / "f64.tif").write_bytes(b"not a GeoTIFF at all\n" * 20)
+    else:  # a later source whose values the cube cannot hold, found by a chunk's task
+        values = np.random.default_rng(0).random((40, 40))
+        values[:4] = np.inf
+        _float64(sandbox, values)
+    result = _ingest(sandbox, cli, scheduler,
+                     sources=[geology, {"kind": "raster", "name": "f", "path": "f64.tif"}])
+    assert_clean_error(result, 1, "f64.tif")
+    warning = "1 of 2 feature(s) have no value in 'unit'"
+    text = " ".join(result.err.split())
+    assert warning in text
+    assert text.index(warning) < text.index("error:")  # under the stage, before the error
+    stage = json.loads((sandbox.out / "manifest.json").read_text())["stages"]["ingest"]
+    assert stage["status"] == "failed"
+    assert [n for n in stage["notes"] if warning in n] == stage["notes"][:1]
+    assert stage["metrics"]["data_warnings"] == 1
+    assert sandbox.untouched()
