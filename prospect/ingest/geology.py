@@ -105,6 +105,8 @@ class _Lines:
     tree: shapely.STRtree | None
     segments: np.ndarray | None  # (n, 4): ax, ay, bx, by
     segment_tree: shapely.STRtree | None
+    #: a faults layer's polygons (fault zones), prepared: a cell inside is at distance 0
+    areas: shapely.Geometry | None = None
 
 
 def _lines_tree(path: str, layer: str | None, attribute: str | None, crs: str | None,
@@ -122,21 +124,30 @@ def _lines_tree_cached(path: str, _mtime: int, _size: int, layer: str | None,
     gdf = read_vector(path, layer=layer, columns=[attribute] if attribute else [], crs=crs,
                       to_crs=grid_crs)
     geoms = gdf.geometry[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+    areas = None
     if contacts:
         lines = contact_lines(gdf.loc[geoms.index], attribute)
-    else:
-        lines = shapely.union_all(geoms.boundary.to_numpy()
-                                  if (geoms.geom_type.str.contains("Polygon")).any()
-                                  else geoms.to_numpy())
+    else:  # faults: lines, and polygons taken as fault zones (areas: their outline, 0 inside)
+        single = shapely.get_parts(shapely.get_parts(geoms.to_numpy()))
+        zones = shapely.get_type_id(single) == 3  # Polygon
+        if zones.any():
+            areas = shapely.union_all(single[zones])
+            shapely.prepare(areas)
+            lines = shapely.union_all(np.concatenate([shapely.boundary(single[zones]),
+                                                      single[~zones]]))
+        else:
+            lines = shapely.union_all(geoms.to_numpy())
     parts = shapely.get_parts(shapely.get_parts(lines))
     parts = parts[~shapely.is_empty(parts)]
     if parts.size == 0:
         return None
     segments = line_segments(parts)
     if segments is None:
-        return _Lines(tree=shapely.STRtree(parts), segments=None, segment_tree=None)
+        return _Lines(tree=shapely.STRtree(parts), segments=None, segment_tree=None,
+                      areas=areas)
     return _Lines(tree=None, segments=segments,
-                  segment_tree=shapely.STRtree(shapely.linestrings(segments.reshape(-1, 2, 2))))
+                  segment_tree=shapely.STRtree(shapely.linestrings(segments.reshape(-1, 2, 2))),
+                  areas=areas)
 
 
 def line_segments(parts: np.ndarray) -> np.ndarray | None:
@@ -247,7 +258,8 @@ def contact_lines(gdf: object, attribute: str | None) -> shapely.Geometry:
 
 @dataclass(frozen=True, kw_only=True)
 class LineDistanceLayer(Layer):
-    """Distance (grid units, metres) from each cell centre to the nearest line."""
+    """Distance (grid units, metres) from each cell centre to the nearest line; for a
+    faults layer's polygons (fault zones), to the nearest zone: 0 inside it."""
 
     cost: ClassVar[float] = 50.0
     #: the blocks' cell coordinates and best distances (float64), the result and its
@@ -267,8 +279,11 @@ class LineDistanceLayer(Layer):
                             grid.crs_obj.to_wkt(), self.contacts)
         if lines is None:
             return np.full(window.shape, np.nan, dtype=np.float32)
-        dist = nearest_line_distances(lines, np.asarray(grid.x[window.cols], dtype=np.float64),
-                                      np.asarray(grid.y[window.rows], dtype=np.float64))
+        xs = np.asarray(grid.x[window.cols], dtype=np.float64)
+        ys = np.asarray(grid.y[window.rows], dtype=np.float64)
+        dist = nearest_line_distances(lines, xs, ys)
+        if lines.areas is not None:  # inside a fault zone (on its outline it is 0 already)
+            dist[shapely.contains_xy(lines.areas, *np.meshgrid(xs, ys))] = 0.0
         return dist.astype(np.float32)
 
 
@@ -294,6 +309,45 @@ def _check_units(path: str, source: VectorSource, inside: object) -> None:
             "cross"), stacklevel=3)
 
 
+_LINE_TYPES = {"LineString", "MultiLineString"}
+
+
+def _check_faults(path: str, source: VectorSource) -> int:
+    """Faults are lines, or polygons of fault zones: refuse an empty layer or points.
+
+    Returns the number of features holding polygons (taken as areas: a cell inside one
+    is at distance 0; a warning says so). A layer that declares a line type is not read.
+    """
+    layer = source.faults_layer
+    info = pyogrio.read_info(path, layer=layer)
+    if not info.get("features"):
+        raise DataError(f"{path}: the faults layer {layer!r} holds no features, so every "
+                        "distance to a fault would be no data; give the layer of fault "
+                        "lines, or leave 'faults_layer' out")
+    if str(info.get("geometry_type") or "").split(" ")[0] in _LINE_TYPES:
+        return 0
+    geoms = read_vector(path, layer=layer, columns=[], crs=source.crs).geometry
+    geoms = geoms[geoms.notna() & ~geoms.is_empty].to_numpy()
+    # single parts (multi-geometries and collections taken apart), and their features
+    parts, feature = shapely.get_parts(geoms, return_index=True)
+    parts, index = shapely.get_parts(parts, return_index=True)
+    feature, kind = feature[index], shapely.get_type_id(parts)
+    points = np.unique(feature[kind == 0]).size  # Point
+    if points:
+        raise DataError(
+            f"{path}: the faults layer {layer!r} holds points ({points} of {len(geoms)} "
+            "feature(s)); a distance to a fault is measured to fault lines or fault-zone "
+            "polygons, not to points; give the layer of fault lines, or remove the points")
+    zones = np.unique(feature[kind == 3]).size  # Polygon
+    if zones:
+        warnings.warn(DataWarning(
+            f"{path}: the faults layer {layer!r} holds polygons ({zones} of {len(geoms)} "
+            "feature(s)); they are taken as fault zones (areas): a cell inside one is at "
+            "distance 0, a cell outside at its distance to the zone; give fault lines if "
+            "they are not zones"), stacklevel=3)
+    return zones
+
+
 def plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
     """Layers of a vector source: ``<name>`` codes, ``<name>_dist_contact``, ``<name>_dist_fault``.
 
@@ -307,11 +361,7 @@ def plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
     if source.faults_layer is not None and source.faults_layer not in layers_in_file:
         raise DataError(f"{path}: no faults layer {source.faults_layer!r}; layers are "
                         f"{layers_in_file}")
-    if source.faults_layer is not None and \
-            not pyogrio.read_info(path, layer=source.faults_layer).get("features"):
-        raise DataError(f"{path}: the faults layer {source.faults_layer!r} holds no features, "
-                        "so every distance to a fault would be no data; give the layer of "
-                        "fault lines, or leave 'faults_layer' out")
+    zones = _check_faults(path, source) if source.faults_layer is not None else 0
     src_crs = _source_crs(path, source.layer, source.crs)
     inside = read_vector(path, layer=source.layer, columns=[], crs=source.crs,
                          bbox=_bbox_in(grid, None, src_crs))
@@ -359,11 +409,13 @@ def plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
             contacts=True,
         ))
     if source.faults_layer is not None:
+        settings = {**base, "layer": source.faults_layer, "method": "shapely STRtree nearest"}
+        if zones:  # recorded (and in the fingerprint) only where there are any
+            settings["polygons"] = "fault zones: distance 0 inside"
         out.append(LineDistanceLayer(
             name=f"{source.name}_dist_fault", units="m",
             long_name=f"distance to nearest fault ({source.faults_layer})", kind="distance",
-            inputs=(path,), settings={**base, "layer": source.faults_layer,
-                                      "method": "shapely STRtree nearest"},
+            inputs=(path,), settings=settings,
             path=path, layer=source.faults_layer, attribute=None, crs=source.crs,
             contacts=False,
         ))

@@ -850,3 +850,65 @@ def test_a_failing_stage_prints_and_records_its_data_warnings(
     assert [n for n in stage["notes"] if warning in n] == stage["notes"][:1]
     assert stage["metrics"]["data_warnings"] == 1
     assert sandbox.untouched()
+
+
+# --- a faults layer of polygons or points ---------------------------------------------------
+
+def _faults(box: Sandbox, geoms: list) -> dict:
+    """Geology units and a faults layer of ``geoms`` in one GeoPackage (SYNTHETIC)."""
+    import geopandas as gpd
+
+    source = _units(box, ["granite", "basalt"], [_polygon(0), _polygon(1)])
+    gpd.GeoDataFrame({"n": list(range(len(geoms)))}, geometry=geoms, crs="EPSG:32619").to_file(
+        box.root / "geology.gpkg", layer="faults", driver="GPKG")
+    return {**source, "faults_layer": "faults"}
+
+
+def _cell_distances(geoms: list) -> np.ndarray:
+    """Each cell centre's distance to the nearest of ``geoms`` (0 inside a polygon)."""
+    import shapely
+
+    xs = X0 + 5 + 10 * np.arange(40)
+    ys = Y0 + 395 - 10 * np.arange(40)
+    xx, yy = np.meshgrid(xs, ys)
+    return shapely.distance(shapely.points(xx, yy)[..., None], np.array(geoms)).min(axis=-1)
+
+
+@pytest.mark.parametrize("mixed", [False, True], ids=["zones", "zones-and-lines"])
+def test_fault_polygons_are_zones_at_distance_zero_inside(sandbox: Sandbox, cli, scheduler: str,
+                                                          mixed: bool) -> None:
+    """Before: a polygon's distance was to its outline (cells inside a fault zone got their
+    distance to its edge, not 0), without a word; beside lines, the lines' boundaries (their
+    two end points) were taken for them."""
+    import zarr
+    from shapely.geometry import LineString, box
+
+    geoms = [box(X0 + 100, Y0 + 100, X0 + 200, Y0 + 200)]
+    if mixed:
+        geoms.append(LineString([(X0 - 100, Y0 + 303), (X0 + 500, Y0 + 303)]))
+    result = _ingest(sandbox, cli, scheduler, sources=[_faults(sandbox, geoms)])
+    assert result.code == 0, result.err[-3000:]
+    warning = (f"the faults layer 'faults' holds polygons (1 of {len(geoms)} feature(s)); "
+               "they are taken as fault zones (areas): a cell inside one is at distance 0")
+    assert warning in " ".join(result.err.split())
+    assert any(warning in n and "geology.gpkg" in n for n in _notes(sandbox))
+    got = np.asarray(zarr.open_array(sandbox.out / "cube.zarr" / "geology_dist_fault",
+                                     mode="r")[:])
+    np.testing.assert_allclose(got, _cell_distances(geoms), atol=1e-3)
+    assert (got[20:30, 10:20] == 0).all() and got.max() > 100
+
+
+@pytest.mark.parametrize("with_lines", [False, True], ids=["points", "lines-and-points"])
+def test_fault_points_are_refused(sandbox: Sandbox, cli, with_lines: bool) -> None:
+    """Before: distances were measured to the points without a word (and beside lines, to
+    nothing of the points: only the lines' own boundaries)."""
+    from shapely.geometry import LineString, MultiPoint, Point
+
+    geoms = [Point(X0 + 50, Y0 + 50), MultiPoint([(X0 + 10, Y0 + 10), (X0 + 90, Y0 + 90)])]
+    if with_lines:
+        geoms.append(LineString([(X0, Y0 + 303), (X0 + 400, Y0 + 303)]))
+    sandbox.write_job(sources=[_faults(sandbox, geoms)])
+    result = cli("ingest", sandbox.job_path, "-o", sandbox.out)
+    assert_clean_error(result, 1, "geology.gpkg", "faults layer 'faults' holds points",
+                       f"(2 of {len(geoms)} feature(s))", "give the layer of fault lines")
+    assert not (sandbox.out / "cube.zarr").exists()
