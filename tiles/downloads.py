@@ -2,21 +2,24 @@
 with ``/vsicurl/``) and a STAC item describing it.
 
 ``GET /download/{layer}.tif`` serves the file itself (``Accept-Ranges: bytes``, ``206`` for
-``Range`` requests, ``HEAD``); ``GET /stac/{layer}.json`` is a STAC 1.0 item whose ``data``
-asset points at that URL (with the caller's key carried on). Keys are checked exactly as
-for tiles; cube layers have no COG to download (404).
+``Range`` requests as RFC 9110 defines them, :mod:`tiles.ranges`; ``HEAD``);
+``GET /stac/{layer}.json`` is a STAC 1.0 item whose ``data`` asset points at that URL
+(with the caller's key carried on). Keys are checked exactly as for tiles; cube layers
+have no COG to download (404).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import stat
 from datetime import UTC, datetime
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response
 
 from tiles.http import ApiError
+from tiles.ranges import RangeFileResponse
 from tiles.service import Layer, TileService
 from tiles.source import LayerDataError
 
@@ -39,13 +42,18 @@ async def cog_download(svc: TileService, request: Request) -> Response:
     layer = _cog_layer(svc, request, request.path_params["name"], ".tif")
     svc.meta(layer)  # a damaged or cut-short file is a 503 as on every other endpoint,
     layer.source.check_whole()  # never sent as if it were the layer's data
-    if not layer.source.path.is_file():  # removed since the server last looked
+    try:
+        st = layer.source.path.stat()
+    except FileNotFoundError:
+        st = None
+    if st is None or not stat.S_ISREG(st.st_mode):  # removed since the server last looked
         raise LayerDataError(f"{layer.source.path}: removed while the server runs; write it "
                              "again (rerun the stage that made it), the server picks it up")
     headers = svc.cache_headers(request, public=layer.config.public)
-    return FileResponse(layer.source.path, media_type="image/tiff; application=geotiff; "
-                        "profile=cloud-optimized", headers=headers,
-                        filename=f"{layer.name}.tif", content_disposition_type="inline")
+    return RangeFileResponse(
+        layer.source.path, stat_result=st, headers=headers,
+        media_type="image/tiff; application=geotiff; profile=cloud-optimized",
+        filename=f"{layer.name}.tif", content_disposition_type="inline")
 
 
 async def stac_item(svc: TileService, request: Request) -> Response:

@@ -45,13 +45,14 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
+from starlette.types import Message, Receive, Scope, Send
 
 from prospect.config.tiles import ServeConfig
 from prospect.errors import ConfigError
 from tiles import handlers
 from tiles.downloads import cog_download, stac_item
 from tiles.http import MAX_URL_LENGTH, ApiError, RequestLimits, error_response
+from tiles.ranges import RangeStaticFiles
 from tiles.service import Layer, TileService, build_layers
 from tiles.source import LayerDataError
 from tiles.viewer import STATIC_DIR
@@ -80,12 +81,37 @@ def _bind(svc: TileService, handler: Handler) -> Callable[[Request], Awaitable[R
                 "read on the server (damaged, truncated or being replaced); try again later "
                 "or tell the server's operator",
                 {"Retry-After": "60", "Cache-Control": "no-store"})
-        length = response.headers.get("content-length", "0")
-        svc.log_access(request, response.status_code, int(length) if length.isdigit() else 0,
-                       time.perf_counter() - t0)
-        return response
+        return cast(Response, _Logged(response, lambda status, nbytes: svc.log_access(
+            request, status, nbytes, time.perf_counter() - t0)))
     endpoint.__name__ = handler.__name__
     return endpoint
+
+
+class _Logged:
+    """Sends ``response`` and writes its access-log line as the response head goes out,
+    with the status and length really sent: a file response decides between 200, 206 and
+    416 only when it is sent."""
+
+    def __init__(self, response: Response, log: Callable[[int, int], None]) -> None:
+        self.response = response
+        self.log = log
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        logged = False
+
+        async def send_logged(message: Message) -> None:
+            nonlocal logged
+            if message["type"] == "http.response.start" and not logged:
+                logged = True
+                length = dict(message.get("headers", [])).get(b"content-length", b"0")
+                self.log(message["status"], int(length) if length.isdigit() else 0)
+            await send(message)
+
+        try:
+            await self.response(scope, receive, send_logged)
+        finally:
+            if not logged:  # failed before its head was sent: the app answers 500
+                self.log(500, 0)
 
 
 def _layer_name(request: Request) -> str:
@@ -141,7 +167,7 @@ def create_app(config: ServeConfig, *, config_path: str | Path | None = None) ->
         Route("/legend/{name}", _bind(svc, h.legend)),
         Route("/point/{layer}", _bind(svc, h.point)),
         Route("/viewer/", _bind(svc, h.viewer)),
-        Mount("/static", app=StaticFiles(directory=Path(STATIC_DIR)), name="static"),
+        Mount("/static", app=RangeStaticFiles(directory=Path(STATIC_DIR)), name="static"),
     ]
     app = Starlette(
         routes=routes,

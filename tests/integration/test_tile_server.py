@@ -454,6 +454,101 @@ def test_keyed_cog_download_with_range_requests_and_vsicurl(served) -> None:
         assert np.array_equal(ds.read(1), local.read(1), equal_nan=True)
 
 
+# Range headers as RFC 9110 says: not valid or another unit -> ignored (200, whole file);
+# none satisfiable -> 416 with "bytes */LENGTH"; the satisfiable ranges of a list are served.
+# Starlette answered the first kind with a bare 400 and a list with one bad range with 416.
+RANGE_CASES = [
+    ("bytes=abc", 200, None), ("bytes=5-2", 200, None), ("items=0-1", 200, None),
+    ("", 200, None), ("bytes", 200, None), ("bytes=", 200, None), ("bytes=0-1,abc", 200, None),
+    ("bytes=+1-2", 200, None), ("bytes=1_0-20", 200, None), ("bytes=0x1-2", 200, None),
+    ("bytes=999999999-", 416, None), ("bytes=-0", 416, None), ("bytes=LEN-", 416, None),
+    ("bytes=999999999-,99999999999-5999999999999", 416, None),
+    ("bytes=0-1,999999999-", 206, [(0, 2)]), ("bytes=-10", 206, [(-10, None)]),
+    ("bytes=10-", 206, [(10, None)]), ("BYTES=1-2", 206, [(1, 3)]),
+    ("bytes=5-5", 206, [(5, 6)]), ("bytes=0-999999999", 206, [(0, None)]),
+    ("bytes=0-1,5-6", 206, [(0, 2), (5, 7)]), ("bytes=5-6, 0-1", 206, [(0, 2), (5, 7)]),
+    ("bytes=0-4,3-9", 206, [(0, 10)]), ("bytes=0-1,,5-6", 206, [(0, 2), (5, 7)]),
+]
+
+
+def _parts(r: httpx.Response, size: int) -> list[tuple[str, bytes]]:
+    """(Content-Range, bytes) of each part of a 206 answer, single or multipart."""
+    ctype = r.headers["content-type"]
+    if not ctype.startswith("multipart/byteranges"):
+        return [(r.headers["content-range"], r.content)]
+    boundary = ctype.split("boundary=")[1].encode()
+    out = []
+    for chunk in r.content.split(b"--" + boundary)[1:-1]:
+        head, _, body = chunk.partition(b"\r\n\r\n")
+        crange = next(line.split(b":", 1)[1].strip().decode() for line in head.split(b"\r\n")
+                      if line.lower().startswith(b"content-range"))
+        out.append((crange, body[:-2]))  # each part ends with CRLF before the boundary
+    return out
+
+
+@pytest.mark.parametrize("target", ["download", "static"])
+@pytest.mark.parametrize(("header", "status", "spans"), RANGE_CASES,
+                         ids=[c[0] or "empty" for c in RANGE_CASES])
+def test_range_headers_follow_rfc_9110(served, target, header, status, spans) -> None:
+    from tiles.viewer import STATIC_DIR
+
+    fx, _, c = served
+    if target == "download":
+        url, params = "/download/uncertainty.tif", {"key": fx.key}
+        data = fx.uncertainty.read_bytes()
+    else:
+        url, params = "/static/leaflet/leaflet.js", {}
+        data = (STATIC_DIR / "leaflet" / "leaflet.js").read_bytes()
+    size = len(data)
+    header = header.replace("LEN", str(size))
+    for method in ("GET", "HEAD"):
+        r = c.request(method, url, params=params, headers={"Range": header})
+        assert r.status_code == status, (method, header, r.text[:200])
+        if status == 200:
+            assert int(r.headers["content-length"]) == size
+            assert "content-range" not in r.headers
+            assert method == "HEAD" or r.content == data
+        elif status == 416:
+            assert r.headers["content-range"] == f"bytes */{size}"
+        elif method == "GET":
+            want = [(a % size, size if b is None else b) for a, b in spans]
+            assert _parts(r, size) == [(f"bytes {a}-{b - 1}/{size}", data[a:b]) for a, b in want]
+            assert int(r.headers["content-length"]) == len(r.content)
+
+
+def test_range_requests_are_logged_as_sent_and_gdal_reads_multipart(served, tmp_path) -> None:
+    import json
+
+    import yaml
+
+    from tiles.testing import live_server
+
+    fx, _, _ = served
+    cfg = yaml.safe_load(fx.config.read_text())
+    for layer in cfg["layers"]:
+        layer["cog"] = str(fx.root / layer["cog"])
+    cfg["access_log"] = str(tmp_path / "access.log")
+    (tmp_path / "serve.yaml").write_text(yaml.safe_dump(cfg))
+    size = fx.uncertainty.stat().st_size
+    with live_server(tmp_path / "serve.yaml") as server, \
+            httpx.Client(base_url=server.url, params={"key": fx.key}) as c:
+        for header in ("bytes=100-1099", "bytes=abc", f"bytes={size}-"):
+            c.get("/download/uncertainty.tif", headers={"Range": header})
+        # GDAL reading a column of blocks asks for their two runs of bytes in one request
+        # (SINGLE_GET) and reads the multipart/byteranges answer
+        column = rasterio.windows.Window(0, 0, 1, 600)
+        with rasterio.Env(GDAL_DISABLE_READDIR_ON_OPEN="EMPTY_DIR",
+                          GDAL_HTTP_MULTIRANGE="SINGLE_GET", GDAL_HTTP_TIMEOUT="20"), \
+                rasterio.open(f"/vsicurl/{server.url}/download/uncertainty.tif?key={fx.key}"
+                              ) as ds, rasterio.open(fx.uncertainty) as local:
+            assert ds.shape == (600, 600) and ds.block_shapes == [(512, 512)]
+            assert np.array_equal(ds.read(1, window=column), local.read(1, window=column),
+                                  equal_nan=True)
+    log = [json.loads(line) for line in (tmp_path / "access.log").read_text().splitlines()]
+    assert [(e["status"], e["bytes"]) for e in log[:3]] == [(206, 1000), (200, size), (416, 0)]
+    assert any(e["status"] == 206 for e in log[3:])  # GDAL's reads
+
+
 def test_stac_item_of_a_layer(served) -> None:
     fx, server, c = served
     assert c.get("/stac/uncertainty.json").status_code == 401

@@ -1,0 +1,130 @@
+"""HTTP range requests as RFC 9110 (section 14) defines them, for every file the server sends.
+
+Starlette's :class:`~starlette.responses.FileResponse` answered a ``Range`` header it could
+not parse (``bytes=abc``, ``bytes=5-2``, ``items=0-1``, an empty value) with a bare ``400``,
+took ``bytes=+1-2`` and ``bytes=1_0-20`` for ranges (Python's ``int``), and answered
+``416`` when *any* range of a list began past the end. RFC 9110 says a server ignores a
+``Range`` header that is not valid or whose unit it does not know (``200``, the whole
+file), serves the satisfiable ranges of a list, and answers ``416`` (``Content-Range:
+bytes */LENGTH``) only when none is. :func:`byte_ranges` decides that (a pure function);
+:class:`RangeFileResponse` rewrites the request's ``Range`` header into the canonical form
+of that decision before Starlette's sending code sees it, and :class:`RangeStaticFiles`
+sends static files through it, so the COG downloads and the viewer's files follow one rule.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import anyio.to_thread
+from starlette.datastructures import Headers
+from starlette.responses import FileResponse, Response
+from starlette.staticfiles import NotModifiedResponse, StaticFiles
+from starlette.types import Receive, Scope, Send
+
+__all__ = ["MAX_RANGES", "RangeFileResponse", "RangeStaticFiles", "byte_ranges"]
+
+MAX_RANGES = 100
+"""More ranges than this in one header are ignored (the whole file is sent), as Starlette
+does: RFC 9110 14.2 lets a server ignore a header asking for many small ranges."""
+
+_SPEC = re.compile(r"([0-9]+)-([0-9]*)|-([0-9]+)", re.ASCII)
+_OWS = " \t"
+
+
+def byte_ranges(header: str | None, size: int) -> list[tuple[int, int]] | None:
+    """What to send for a ``Range`` header on a file of ``size`` bytes (RFC 9110 14.1-14.2).
+
+    Parameters
+    ----------
+    header
+        The ``Range`` header's value, or None without one.
+    size
+        The file's length in bytes.
+
+    Returns
+    -------
+    list of (start, end) or None
+        None: send the whole file (no header, a unit other than ``bytes``, a header that is
+        not valid, or more than :data:`MAX_RANGES` ranges). An empty list: no range is
+        satisfiable (``416``). Otherwise the satisfiable ranges, ``end`` exclusive, sorted,
+        with overlapping and adjacent ones merged.
+    """
+    if header is None:
+        return None
+    unit, eq, spec = header.partition("=")
+    if not eq or unit.lower() != "bytes":  # not a range-unit "=" range-set: ignored
+        return None
+    parts = [p.strip(_OWS) for p in spec.split(",")]
+    parts = [p for p in parts if p]  # a list may hold empty elements (RFC 9110 5.6.1)
+    if not parts or len(parts) > MAX_RANGES:
+        return None
+    wanted: list[tuple[int, int]] = []
+    for part in parts:
+        m = _SPEC.fullmatch(part)
+        if m is None:
+            return None
+        first, last, suffix = m.groups()
+        if suffix is not None:
+            if int(suffix) > 0 and size > 0:
+                wanted.append((max(size - int(suffix), 0), size))
+            continue
+        if last and int(last) < int(first):  # last-pos before first-pos: not valid
+            return None
+        if int(first) < size:
+            wanted.append((int(first), min(int(last) + 1, size) if last else size))
+    wanted.sort()
+    merged: list[tuple[int, int]] = []
+    for start, end in wanted:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _canonical(scope: Scope, size: int) -> Scope:
+    """``scope`` with its ``Range`` header replaced by the form :func:`byte_ranges` decides."""
+    headers = scope.get("headers", [])
+    values = [v for k, v in headers if k.lower() == b"range"]
+    if not values:
+        return scope
+    # Range is a singleton field: two of them are not valid, so both are ignored
+    ranges = byte_ranges(values[0].decode("latin-1"), size) if len(values) == 1 else None
+    kept = [(k, v) for k, v in headers if k.lower() != b"range"]
+    if ranges is not None:
+        spec = ",".join(f"{a}-{b - 1}" for a, b in ranges) if ranges else f"{size}-"
+        kept.append((b"range", f"bytes={spec}".encode("latin-1")))
+    return {**scope, "headers": kept}
+
+
+class RangeFileResponse(FileResponse):
+    """A :class:`~starlette.responses.FileResponse` whose range handling follows RFC 9110.
+
+    The request's ``Range`` header is put into canonical form first (dropped when it is to
+    be ignored, ``bytes=LENGTH-`` when nothing is satisfiable, the merged satisfiable
+    ranges otherwise), so Starlette's code sends exactly what :func:`byte_ranges` decided;
+    ``If-Range`` is still honoured by Starlette.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            if self.stat_result is None:
+                self.stat_result = await anyio.to_thread.run_sync(os.stat, self.path)
+                self.set_stat_headers(self.stat_result)
+            scope = _canonical(scope, self.stat_result.st_size)
+        await super().__call__(scope, receive, send)
+
+
+class RangeStaticFiles(StaticFiles):
+    """Starlette's :class:`~starlette.staticfiles.StaticFiles`, answering through
+    :class:`RangeFileResponse`."""
+
+    def file_response(self, full_path: str | os.PathLike[str], stat_result: os.stat_result,
+                      scope: Scope, status_code: int = 200) -> Response:
+        response = RangeFileResponse(full_path, status_code=status_code,
+                                     stat_result=stat_result)
+        if self.is_not_modified(response.headers, Headers(scope=scope)):
+            return NotModifiedResponse(response.headers)
+        return response
