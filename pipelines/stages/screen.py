@@ -141,11 +141,11 @@ def run(ctx: RunContext) -> StageResult:
             "economics_max_lce_t_per_year": econ["max_lce_t_per_year"],
         })
         for name in econ["variables"]:
-            result.outputs[name] = f"{ctx.cube_path}:{name}"
+            result.outputs[name] = str(ctx.cube_path / name)
     if ctx.job.timeseries is not None and ctx.job.timeseries.difference:
         facts["changes"] = _changes(ctx)
         for name in facts["changes"]["variables"]:
-            result.outputs[name] = f"{ctx.cube_path}:{name}"
+            result.outputs[name] = str(ctx.cube_path / name)
     report = write_screen_report(ctx.out_dir / "screen", facts, cube=ctx.cube_path)
     result.outputs["report"] = str(report)
     for s in facts["surfaces"]:

@@ -29,7 +29,14 @@ from prospect.config.sources import VectorSource
 from prospect.errors import DataError, DataWarning
 from prospect.grid import ChunkWindow, RegionGrid, parse_crs
 from prospect.ingest.layers import Layer
-from prospect.io.vector import layer_crs, list_layers, read_attribute, read_vector, unit_name
+from prospect.io.vector import (
+    has_geometry,
+    layer_crs,
+    list_layers,
+    read_attribute,
+    read_vector,
+    unit_name,
+)
 
 __all__ = ["GeologyCodesLayer", "LineDistanceLayer", "contact_lines", "plan_vector"]
 
@@ -123,7 +130,7 @@ def _lines_tree_cached(path: str, _mtime: int, _size: int, layer: str | None,
                        ) -> _Lines | None:
     gdf = read_vector(path, layer=layer, columns=[attribute] if attribute else [], crs=crs,
                       to_crs=grid_crs)
-    geoms = gdf.geometry[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+    geoms = gdf.geometry[has_geometry(gdf.geometry)]
     areas = None
     if contacts:
         lines = contact_lines(gdf.loc[geoms.index], attribute)
@@ -292,7 +299,7 @@ def _check_units(path: str, source: VectorSource, inside: object) -> None:
     import geopandas as gpd
 
     assert isinstance(inside, gpd.GeoDataFrame)
-    geoms = inside.geometry[inside.geometry.notna() & ~inside.geometry.is_empty]
+    geoms = inside.geometry[has_geometry(inside.geometry)]
     kinds = geoms.geom_type
     # or repaired; shapely's area: geopandas' warns of a lon/lat CRS (the sign is all we need)
     polygons = kinds.isin(["Polygon", "MultiPolygon"]) | (shapely.area(geoms.to_numpy()) > 0)
@@ -327,7 +334,7 @@ def _check_faults(path: str, source: VectorSource) -> int:
     if str(info.get("geometry_type") or "").split(" ")[0] in _LINE_TYPES:
         return 0
     geoms = read_vector(path, layer=layer, columns=[], crs=source.crs).geometry
-    geoms = geoms[geoms.notna() & ~geoms.is_empty].to_numpy()
+    geoms = geoms[has_geometry(geoms)].to_numpy()
     # single parts (multi-geometries and collections taken apart), and their features
     parts, feature = shapely.get_parts(geoms, return_index=True)
     parts, index = shapely.get_parts(parts, return_index=True)

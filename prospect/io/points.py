@@ -38,7 +38,7 @@ from pyproj import Transformer
 from prospect.errors import CRSError, DataError, DataWarning, InputFileError
 from prospect.grid import parse_crs
 from prospect.io.files import why_unreadable
-from prospect.io.vector import read_vector
+from prospect.io.vector import has_geometry, read_vector
 
 __all__ = ["PointTable", "read_features", "read_points", "read_table", "source_options",
            "valid_in_crs"]
@@ -306,7 +306,7 @@ def read_points(
     target = parse_crs(to_crs)
     gdf = read_features(path, x=x, y=y, crs=crs, layer=layer, columns=columns,
                         override_crs=override_crs)
-    keep = (gdf.geometry.notna() & ~gdf.geometry.is_empty).to_numpy()
+    keep = has_geometry(gdf.geometry)
     text = path.suffix.lower() in TEXT_SUFFIXES
     what = "line" if text else "feature"
     numbers = gdf.attrs.get("lines") if text else None  # the file's physical lines

@@ -7,14 +7,16 @@ import math
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pyogrio
+import shapely
 from pyogrio.errors import DataLayerError, DataSourceError
 
 from prospect.errors import CRSError, DataError, InputFileError
 from prospect.grid import parse_crs
 from prospect.io.files import why_unreadable
 
-__all__ = ["layer_crs", "list_layers", "read_attribute", "read_vector", "unit_name"]
+__all__ = ["has_geometry", "layer_crs", "list_layers", "read_attribute", "read_vector", "unit_name"]
 
 
 def unit_name(value: object) -> str:
@@ -177,6 +179,18 @@ def read_vector(
     return gdf
 
 
+def has_geometry(geoms: gpd.GeoSeries) -> np.ndarray:
+    """Which rows hold a geometry that is neither missing nor empty (a boolean array).
+
+    ``GeoSeries.notna()`` alone changed meaning in geopandas 1.0 (empty geometries now
+    count as present) and warns on every call that meets one; this asks shapely both
+    questions directly, without the warning reaching the user's terminal.
+    """
+    arr = np.asarray(geoms.to_numpy(), dtype=object)
+    mask: np.ndarray = ~(shapely.is_missing(arr) | shapely.is_empty(arr))
+    return mask
+
+
 def _repair(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Invalid geometries (self-intersections, bad rings) made valid with ``make_valid``.
 
@@ -184,7 +198,7 @@ def _repair(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     warning; GEOS never sees an invalid geometry downstream.
     """
     geoms = gdf.geometry
-    present = geoms.notna().to_numpy() & ~geoms.is_empty.to_numpy()
+    present = has_geometry(geoms)
     invalid = present & ~geoms.is_valid.to_numpy()
     if invalid.any():
         gdf = gdf.copy()

@@ -18,6 +18,7 @@ import pandas as pd
 from prospect.errors import DataError, InputFileError
 from prospect.grid import RegionGrid
 from prospect.io.points import read_features, valid_in_crs
+from prospect.io.vector import has_geometry
 
 __all__ = [
     "LabelSet",
@@ -245,7 +246,7 @@ def read_occurrences(
     n_records = len(gdf)
     gdf["_value"] = _values(gdf, value_column, path)
     gdf["_fid"] = np.arange(len(gdf))
-    gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+    gdf = gdf[has_geometry(gdf.geometry)]
     points = (gdf.geom_type == "Point").to_numpy()  # a latitude of 200 is no place
     bad = np.zeros(len(gdf), dtype=bool)
     bad[points] = ~valid_in_crs(gdf.geometry[points].x.to_numpy("f8"),

@@ -134,6 +134,10 @@ def test_greatbasin_lithium_brine_economics(shared_data, tmp_path) -> None:
     model_report = (tmp_path / "model" / "report" / "report.md").read_text()
     assert base["verdict"] in model_report
     assert ("does NOT beat" in model_report) != base["beats"]
+    # the same job again skips every stage: each recorded output (the screen stage's cube
+    # variables too) is found where the manifest says it is
+    again = _run("greatbasin-lithium-brine", tmp_path)
+    assert {name: r.skipped for name, r in again.items()} == dict.fromkeys(results, True)
 
 
 TESTED_JOBS = {"meuse-zinc", "nl-geothermal-heatflow", "greatbasin-lithium-brine",

@@ -480,3 +480,24 @@ def test_a_path_that_is_no_file_says_what_it_is(sandbox: Sandbox, cli, kind: str
     sandbox.write_job(sources=[source[kind]])
     result = cli("ingest", sandbox.job_path, "-o", sandbox.out)
     assert_clean_error(result, 1, name, *needles)
+
+
+def test_a_vector_file_with_empty_geometries_reads_without_a_library_warning(
+    tmp_path: Path,
+) -> None:
+    """Natural Earth's countries hold empty geometries: geopandas' ``notna()`` warned about
+    its changed meaning on every read, and the warning reached the user's terminal."""
+    import geopandas as gpd
+    from shapely.geometry import GeometryCollection, Polygon
+
+    from prospect.io.vector import has_geometry, read_vector
+
+    path = tmp_path / "areas.gpkg"
+    gpd.GeoDataFrame({"name": ["a", "empty", "none"]},
+                     geometry=[Polygon([(0, 0), (1, 0), (1, 1)]), GeometryCollection(), None],
+                     crs="EPSG:4326").to_file(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gdf = read_vector(path)
+        present = has_geometry(gdf.geometry)
+    assert present.tolist() == [True, False, False]
