@@ -244,8 +244,8 @@ def _part(scene: StacScene, var: str, info: RasterInfo, source: RasterSource,
     """One scene's band: ``value = scale * (product_scale * DN + product_offset) + offset``
     as one pair, no data (the config's, else the item's, else the file's) and the product's
     clipped and saturated DNs."""
-    check_nodata(source, info, 1)
     cal = scene.calibration.get(var) or BandCalibration(1.0, 0.0, "", "")
+    check_nodata(source, info, 1, fill=cal.fill)
     nodata = source.nodata if source.nodata is not None else (
         cal.fill if cal.fill is not None else info.nodata[0])
     return ScenePart(

@@ -12,6 +12,7 @@ integer type that holds them.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from prospect.config.sources import RasterScene, RasterSource
-from prospect.errors import ConfigError, DataError
+from prospect.errors import ConfigError, DataError, DataWarning
 from prospect.grid import ChunkWindow, RegionGrid, parse_crs
 from prospect.indices.bands import load_sensor
 from prospect.ingest.cloudmask import drop_names
@@ -230,15 +231,25 @@ def _res_in_grid_units(info: RasterInfo, grid: RegionGrid) -> float:
     return float(np.sqrt((right - left) * (top - bottom) / (info.width * info.height)))
 
 
-def check_nodata(source: RasterSource, info: RasterInfo, band: int) -> None:
+def check_nodata(source: RasterSource, info: RasterInfo, band: int, *,
+                 fill: float | None = None) -> None:
     """Refuse a configured ``nodata`` that band ``band`` of ``info`` cannot hold: it would
-    mark no pixel, and the band's real fill would read as values.
+    mark no pixel, and the band's real fill would read as values. A nodata the file states
+    that its band cannot hold (-9999 in uint8) is a :class:`~prospect.errors.DataWarning`
+    when nothing else declares one (the config's ``nodata``, a product's ``fill``).
 
     Raises
     ------
     ConfigError
         Naming the source, the file, its type and the nodata the file itself states.
     """
+    unheld = info.unheld_nodata[band - 1] if band <= len(info.unheld_nodata) else None
+    if source.nodata is None and fill is None and unheld is not None:
+        warnings.warn(DataWarning(
+            f"{info.path}: band {band} is {info.dtype}, and the nodata it states ({unheld:g}) "
+            f"cannot occur in a {info.dtype} band, so no pixel is marked as no data; if the "
+            f"file has a fill value, set 'nodata: <that value>' in source {source.name!r}"),
+            stacklevel=2)
     if source.nodata is None or value_fits(source.nodata, info.dtype):
         return
     stated = info.nodata[band - 1] if band <= len(info.nodata) else None
@@ -476,11 +487,11 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
             if band > info.count:
                 raise DataError(f"{path}: has {info.count} band(s), band {band} requested")
             scale, offset, unit = source.scale, source.offset, source.units
-            check_nodata(source, info, band)
             nodata = source.nodata if source.nodata is not None else info.nodata[band - 1]
             quantity, valid_range, saturate = None, None, None
             cal = meta.calibrate(var, path) if meta is not None else (
                 scene.calibration or {}).get(var)
+            check_nodata(source, info, band, fill=cal.fill if cal is not None else None)
             if cal is not None:
                 scale = source.scale * cal.scale
                 offset = source.scale * cal.offset + source.offset

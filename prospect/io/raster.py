@@ -270,6 +270,10 @@ class RasterInfo:
     masked: tuple[bool, ...] = ()
     """Per band: the file masks pixels with a mask band (an internal or ``.msk`` mask, an
     alpha band) rather than a nodata value; masked pixels are no data."""
+    unheld_nodata: tuple[float | None, ...] = ()
+    """Per band: the nodata value the file states that the band's type cannot hold (-9999
+    or 1.5 in a uint8 band: GDAL marks no pixel with it), else ``None``. Such a band's
+    :attr:`nodata` is ``None``: it declares none that works."""
 
     def has_mask(self, band: int) -> bool:
         """Whether 1-based ``band`` has a mask band of its own (see :attr:`masked`)."""
@@ -380,6 +384,50 @@ def _refuse_ungridded(path: Path | str, *, gcps: int, rpcs: bool) -> None:
         "<bottom> -a_srs <its CRS> in.tif gridded.tif)")
 
 
+def _usable_nodata(src: Any) -> tuple[tuple[float | None, ...], tuple[float | None, ...]]:
+    """Per band of the open dataset ``src``: the nodata value GDAL marks pixels with, and
+    the one the file states that the band's type cannot hold (:func:`value_fits`).
+
+    rasterio reports no nodata where the value lies beyond the type's range (-9999 in
+    uint8) and passes on one that is not a whole number (1.5); GDAL's own value is read
+    from a VRT description of the file (no pixel is read), only when a band has none.
+    """
+    nodata = list(src.nodatavals)
+    unheld: list[float | None] = [None] * len(nodata)
+    for i, (value, dtype) in enumerate(zip(nodata, src.dtypes, strict=True)):
+        if value is not None and not value_fits(value, dtype):
+            nodata[i], unheld[i] = None, float(value)
+    if None in nodata:
+        for i, value in _gdal_nodata(src).items():
+            if i < len(nodata) and nodata[i] is None and not value_fits(value, src.dtypes[i]):
+                unheld[i] = value
+    return tuple(nodata), tuple(unheld)
+
+
+def _gdal_nodata(src: Any) -> dict[int, float]:
+    """0-based band -> the nodata value GDAL holds for it, whatever the band's type (from
+    the dataset's VRT description); empty when GDAL cannot describe the dataset."""
+    import xml.etree.ElementTree as ET
+
+    from rasterio.io import MemoryFile
+    from rasterio.shutil import copy as rio_copy
+
+    try:
+        with MemoryFile(ext=".vrt") as mem:
+            rio_copy(src, mem.name, driver="VRT")
+            root = ET.fromstring(mem.read())
+    except (rasterio.errors.RasterioError, ET.ParseError, OSError):
+        return {}
+    out = {}
+    for band in root.iter("VRTRasterBand"):
+        text = band.findtext("NoDataValue")
+        try:
+            out[int(band.get("band", "0")) - 1] = float(text or "")
+        except ValueError:
+            continue
+    return out
+
+
 def raster_info(path: Path | str, *, crs: str | None = None, variable: str | None = None
                 ) -> RasterInfo:
     """Open ``path`` (header only) and describe it; a clear error for every unusable file.
@@ -414,10 +462,11 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
                     f"{path}: the file holds several variables ({subs}); name one with "
                     "'variable:' in the source config"
                 )
+            nodata, unheld = _usable_nodata(src)
             info = dict(
                 transform=tuple(src.transform)[:6], width=src.width, height=src.height,
                 count=src.count, dtype=src.dtypes[0] if src.count else "float32",
-                nodata=tuple(src.nodatavals), descriptions=tuple(src.descriptions),
+                nodata=nodata, unheld_nodata=unheld, descriptions=tuple(src.descriptions),
                 scales=tuple(src.scales), offsets=tuple(src.offsets),
                 masked=tuple(bool(_MASKING & set(flags)) for flags in src.mask_flag_enums),
             )

@@ -501,3 +501,57 @@ def test_a_vector_file_with_empty_geometries_reads_without_a_library_warning(
         gdf = read_vector(path)
         present = has_geometry(gdf.geometry)
     assert present.tolist() == [True, False, False]
+
+
+# --- a nodata tag the band's type cannot hold ----------------------------------------------
+
+def _tagged_uint8(path: Path, tag: str) -> np.ndarray:
+    """A SYNTHETIC uint8 GeoTIFF whose GDAL_NODATA tag reads ``tag`` (as GDAL tools write a
+    nodata the type cannot hold, e.g. ``gdal_translate -a_nodata -9999``; rasterio refuses
+    to): a nodata of as many characters is written, then its text replaced in the file."""
+    import rasterio
+    from rasterio.transform import from_origin
+
+    data = (np.arange(1600).reshape(40, 40) % 200 + 1).astype("uint8")
+    data[:8] = 0  # a fill the tag was meant to mark
+    stand_in = {"-9999": "12.25", "300": "2.5", "1.5": "1.5", "nan": "2.5"}[tag]
+    with rasterio.open(path, "w", driver="GTiff", width=40, height=40, count=1, dtype="uint8",
+                       crs="EPSG:32619", transform=from_origin(X0, Y0 + 400, 10, 10),
+                       nodata=float(stand_in)) as dst:
+        dst.write(data, 1)
+    raw = path.read_bytes()
+    at = raw.index(stand_in.encode() + b"\0")
+    path.write_bytes(raw[:at] + tag.encode() + raw[at + len(stand_in):])
+    return data
+
+
+@pytest.mark.parametrize("tag", ["-9999", "300", "1.5", "nan"])
+def test_a_nodata_tag_the_band_cannot_hold_is_a_warning(sandbox: Sandbox, cli, scheduler: str,
+                                                        tag: str) -> None:
+    """Before: rasterio reports no nodata for -9999, 300 or NaN in a uint8 band and passes
+    1.5 on; either way no pixel was marked, without a word."""
+    import json
+
+    import zarr
+
+    data = _tagged_uint8(sandbox.root / "byte.tif", tag)
+    sandbox.write_job(sources=[{"kind": "raster", "name": "b", "path": "byte.tif"}])
+    result = cli("ingest", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
+    assert result.code == 0, result.err[-3000:]
+    warning = (f"band 1 is uint8, and the nodata it states ({float(tag):g}) cannot occur in a "
+               "uint8 band, so no pixel is marked as no data; if the file has a fill value, "
+               "set 'nodata: <that value>' in source 'b'")
+    squash = "".join  # the console wraps long lines inside words (paths)
+    assert squash(warning.split()) in squash(result.err.split())
+    notes = json.loads((sandbox.out / "manifest.json").read_text())["stages"]["ingest"]["notes"]
+    assert any(warning in n and "byte.tif" in n for n in notes)
+    assert sandbox.untouched()
+    # the fix the warning names: the fill becomes no data, and the warning goes
+    sandbox.write_job(sources=[{"kind": "raster", "name": "b", "path": "byte.tif",
+                                "nodata": 0}])
+    fixed = cli("ingest", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
+    assert fixed.code == 0, fixed.err[-3000:]
+    assert "cannot occur" not in fixed.err
+    got = np.asarray(zarr.open_array(sandbox.out / "cube.zarr" / "b", mode="r")[:])
+    assert np.isnan(got[:8]).all()
+    np.testing.assert_array_equal(got[8:], data[8:])
