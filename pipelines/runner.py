@@ -408,6 +408,15 @@ def _empty_variables(inventory: dict[str, dict[str, Any]], result: StageResult,
                 result.metrics["data_warnings"] = result.metrics.get("data_warnings", 0) + 1
 
 
+#: Metrics whose figure reads like a skill estimate but is not one, and what it is: the
+#: summary prints this once under the stage's metrics that start with the key.
+METRIC_CAVEATS = {
+    "map_top": "in-sample success rate: the training occurrences against the map of the "
+               "model fitted on them, not a skill estimate; train.cv_spatial_* and "
+               "train.top*_capture are the spatially cross-validated figures",
+}
+
+
 def print_summary(results: Sequence[StageResult], console: Console) -> None:
     """A table of stages, timings and outputs, each stage's metrics, then the data warnings.
 
@@ -423,11 +432,19 @@ def print_summary(results: Sequence[StageResult], console: Console) -> None:
         table.add_row(r.name, f"{r.seconds:.1f}", outputs)
     console.print(table)
     for r in results:
+        caveats: dict[str, str] = {}
         for key, value in r.metrics.items():
             if isinstance(value, float):
                 console.print(f"  {r.name}.{key} = {value:.3f}")
             elif isinstance(value, int | str):
                 console.print(f"  {r.name}.{key} = {value}")
+            else:
+                continue
+            for prefix, caveat in METRIC_CAVEATS.items():
+                if key.startswith(prefix):
+                    caveats[f"{r.name}.{prefix}*"] = caveat
+        for keys, caveat in caveats.items():
+            console.print(f"  ({keys}: {caveat})", highlight=False)
     found = [(r.name, n.removeprefix("warning: ")) for r in results for n in r.notes
              if n.startswith("warning: ")]
     if found:
