@@ -381,8 +381,10 @@ def _clients(*, scheduler: str | None, workers: int | None, cluster: str | None,
             with contextlib.suppress(Exception):
                 made.close()
         return
-    local = local_cluster(workers or max(1, os.cpu_count() or 1),
-                          threads_per_worker=threads_per_worker, memory_limit=memory_limit)
+    n_workers = workers or max(1, os.cpu_count() or 1)
+    _check_local_workers(n_workers)
+    local = local_cluster(n_workers, threads_per_worker=threads_per_worker,
+                          memory_limit=memory_limit)
     client = Client(local)
     try:
         yield client
@@ -391,6 +393,29 @@ def _clients(*, scheduler: str | None, workers: int | None, cluster: str | None,
             client.close(timeout=5)
         with contextlib.suppress(Exception):
             local.close(timeout=10)
+
+
+def _check_local_workers(n_workers: int) -> None:
+    """Refuse an embedded cluster whose worker processes cannot all fit this machine.
+
+    Each worker is a process of about :data:`pipelines.plan.PROCESS_BYTES` before it holds
+    any data; ``--workers 1000`` on a laptop started processes until the machine ran out
+    of memory and ended in a nanny's ``EOFError`` traceback.
+    """
+    import psutil
+
+    from pipelines.plan import PROCESS_BYTES, format_bytes
+
+    total = psutil.virtual_memory().total
+    fit = max(1, total // PROCESS_BYTES)
+    if n_workers > fit:
+        cores = os.cpu_count() or 1
+        raise ConfigError(
+            f"--workers {n_workers}: the embedded cluster starts one process per worker "
+            f"(about {format_bytes(PROCESS_BYTES)} each, {format_bytes(n_workers * PROCESS_BYTES)}"
+            f" in all before any data) and this machine has {format_bytes(total)} of memory "
+            f"and {cores} cores; use --workers {min(cores, fit)} (one per core) or at most "
+            f"{fit}, or run on more machines with --scheduler or --cluster")
 
 
 MALLOC_THRESHOLD = 64 * 2**20

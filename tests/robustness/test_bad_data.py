@@ -548,6 +548,21 @@ def test_a_scheduler_port_that_is_no_port_fails_at_once(sandbox: Sandbox, cli) -
     assert sandbox.untouched()
 
 
+def test_more_embedded_workers_than_the_machine_holds_fail_at_once(sandbox: Sandbox,
+                                                                    cli) -> None:
+    """Before: '--workers 1000' started processes until memory ran out, then printed a
+    nanny's EOFError traceback (or hung)."""
+    import psutil
+
+    from pipelines.plan import PROCESS_BYTES
+
+    too_many = psutil.virtual_memory().total // PROCESS_BYTES + 1
+    result = cli("ingest", sandbox.job_path, "-o", sandbox.out, "--workers", str(too_many))
+    assert_clean_error(result, 2, f"--workers {too_many}", "one process per worker",
+                       "--scheduler or --cluster")
+    assert sandbox.untouched()
+
+
 def test_a_region_yaml_is_found_beside_the_job_like_every_other_path(
     sandbox: Sandbox, cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
