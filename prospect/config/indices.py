@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from prospect.config._base import PlainName, StrictModel
 
@@ -47,7 +47,7 @@ class IndicesConfig(StrictModel):
     names: list[PlainName] = Field(default_factory=list)
     custom: dict[PlainName, str] = Field(default_factory=dict)
     bands: dict[str, PlainName] = Field(default_factory=dict)
-    constants: dict[str, float | dict[str, float | Literal["data"]]] = Field(
+    constants: dict[str, float | Literal["data"] | dict[str, float | Literal["data"]]] = Field(
         default_factory=dict)
     backend: Literal["auto", "reference", "numba", "cupy"] = "auto"
     nodata: float | None = Field(default=None, allow_inf_nan=True)
@@ -76,6 +76,24 @@ class IndicesConfig(StrictModel):
 
         for name, formula in value.items():
             parse_formula(formula, name=name)  # FormulaError is a ValueError
+        return value
+
+    @field_validator("constants", mode="before")
+    @classmethod
+    def _constants_are_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        """Each value a finite number in the constant's range (``sigma: data`` aside), as
+        YAML read it: pydantic would take ``true`` for 1 and ``'0.5'`` for 0.5."""
+        from prospect.indices.catalogue import load_catalogue
+        from prospect.indices.constants import check_constants
+
+        if not isinstance(value, dict):
+            return value  # pydantic names the type
+        catalogue = load_catalogue()
+        uses: dict[str, list[str]] = {}
+        for name in info.data.get("names") or []:
+            for constant in catalogue[name].constants if name in catalogue else ():
+                uses.setdefault(constant, []).append(name)
+        check_constants(value, {k: tuple(v) for k, v in uses.items()})
         return value
 
 

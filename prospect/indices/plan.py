@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,7 @@ from prospect.indices.catalogue import (
     kernel_bands,
     load_catalogue,
 )
+from prospect.indices.constants import SIGMA_FROM_DATA, check_constants
 from prospect.indices.formula import (
     BinOp,
     Call,
@@ -117,8 +119,6 @@ def fold_constants(expr: Expr) -> Expr:
     return expr
 
 
-SIGMA_FROM_DATA = "data"
-"""The value of ``sigma`` that asks for the per-pixel length scale ``0.5 * (a + b)``."""
 
 
 def _rbf(a: str, b: str, *, sigma_from_data: bool = False) -> Expr:
@@ -148,27 +148,19 @@ def _constant_values(entries: Sequence[IndexEntry],
     glob: dict[str, float | str] = {}
     per: dict[str, dict[str, float | str]] = {}
     names = {e.name for e in entries}
-
-    def value(where: str, key: str, v: float | str) -> float | str:
-        if isinstance(v, str):
-            if key == "sigma" and v == SIGMA_FROM_DATA:
-                return v
+    for key, v in (constants or {}).items():
+        if isinstance(v, Mapping) and key not in names:
             raise ConfigError(
-                f"{where}{key}: {v!r} is not a number (only 'sigma: {SIGMA_FROM_DATA}' is "
-                "text: sigma = 0.5 * (N + R) per pixel)"
+                f"indices.constants.{key}: constants for index {key!r}, which is not "
+                f"computed (indices: {', '.join(sorted(names))})"
             )
-        return float(v)
-
+    check_constants(constants or {}, {c: tuple(e.name for e in entries if c in e.constants)
+                                      for c in constant_defaults()})
     for key, v in (constants or {}).items():
         if isinstance(v, Mapping):
-            if key not in names:
-                raise ConfigError(
-                    f"indices.constants.{key}: constants for index {key!r}, which is not "
-                    f"computed (indices: {', '.join(sorted(names))})"
-                )
-            per[key] = {k: value(f"indices.constants.{key}.", k, x) for k, x in v.items()}
+            per[key] = {k: x if isinstance(x, str) else float(x) for k, x in v.items()}
         else:
-            glob[key] = value("indices.constants.", key, v)
+            glob[key] = v if isinstance(v, str) else float(v)
     return glob, per
 
 
@@ -193,6 +185,32 @@ def check_index_names(names: Sequence[str]) -> None:
             hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else (
                 "; see 'prospect indices --list'")
             raise ConfigError(f"unknown index {n!r} in indices.names{hint}")
+
+
+def _zero_divisors(expr: Expr, values: Mapping[str, float]) -> list[str]:
+    """The constants of each division in ``expr`` whose divisor is 0 (or not finite)
+    whatever the bands once ``values`` are put in (``sla`` for SAVI2's ``slb / sla`` with
+    ``sla = 0``); empty when every divisor can be non-zero."""
+    found: list[str] = []
+
+    def walk(node: Expr) -> None:
+        if isinstance(node, BinOp):
+            if node.op == "/":
+                divisor = fold_constants(substitute(node.right, dict(values)))
+                if isinstance(divisor, Const) and not (
+                        math.isfinite(divisor.value) and divisor.value != 0):
+                    found.extend(n for n in variables(node.right)
+                                 if n in values and n not in found)
+            walk(node.left)
+            walk(node.right)
+        elif isinstance(node, Neg):
+            walk(node.operand)
+        elif isinstance(node, Call):
+            for arg in node.args:
+                walk(arg)
+
+    walk(expr)
+    return found
 
 
 def plan_indices(
@@ -322,6 +340,15 @@ def _plan_one(entry: IndexEntry, sensor: SensorConfig, band_map: Mapping[str, st
         )
     renamed: dict[str, float | Expr] = {k: v for k, v in used_consts.items()
                                         if not isinstance(v, str)}
+    zero = _zero_divisors(expr, {k: v for k, v in renamed.items() if isinstance(v, float)})
+    if zero:
+        given = ", ".join(f"{n} = {used_consts[n]:g}" for n in zero)
+        raise ConfigError(
+            f"index {entry.name!r} ({entry.formula}): with {given} a divisor is 0 whatever the "
+            "bands, so every cell would be infinite or NaN; change "
+            + " or ".join(f"indices.constants.{n}" for n in zero)
+            + (" (or the sensor's band wavelengths)" if any(map(is_wavelength_term, zero))
+               else ""))
     renamed.update({common: Var(variable) for common, variable in used_bands.items()})
     resolved = fold_constants(substitute(expr, renamed))
     return PlannedIndex(

@@ -262,3 +262,54 @@ def test_region_bounds_off_the_earth_are_refused_at_load(sandbox: Sandbox, cli, 
     assert_clean_error(result, 2, "job.yaml", "key 'region'", *needles,
                        "[left, bottom, right, top]")
     assert not sandbox.out.exists()
+
+
+# --- index constants that are no number, or none the index can use ------------------------
+
+@pytest.mark.parametrize(("constants", "needles"), [
+    ({"L": -1}, ["indices.constants.L", "-1 is not in 0..1", "the range of L",
+                 "used by SAVI, EVI"]),
+    ({"SAVI": {"L": float("nan")}}, ["indices.constants.SAVI.L", "nan is not a finite number"]),
+    ({"L": "0.5"}, ["indices.constants.L", "'0.5' is text, not a number", "write it as 0.5"]),
+    ({"L": True}, ["indices.constants.L", "true is no number"]),
+    ({"SAVI": {"L": True}}, ["indices.constants.SAVI.L", "true is no number"]),
+    ({"g": -2.5}, ["indices.constants.g", "-2.5 is not > 0", "used by EVI"]),
+    ({"sigma": 0}, ["indices.constants.sigma", "0 is not > 0", "length scale"]),
+], ids=["L-negative", "L-nan", "L-quoted", "L-true", "SAVI-L-true", "g-negative", "sigma-0"])
+def test_an_index_constant_that_is_no_number_in_its_range_is_refused_at_load(
+    sandbox: Sandbox, cli, constants: dict, needles: list[str],
+) -> None:
+    """Before: each loaded and ran: SAVI's L of -1 divided by zero where N + R is 1, a
+    NaN made every cell NaN, true was taken for 1 and '0.5' for 0.5, without a word."""
+    _bands_job(sandbox, {"names": ["SAVI", "EVI", "kNDVI"], "constants": constants})
+    result = cli("run", sandbox.job_path, "-o", sandbox.out)
+    assert_clean_error(result, 2, "job.yaml", *needles)
+    assert not sandbox.out.exists() and sandbox.untouched()
+
+
+def test_an_index_constant_that_divides_by_zero_everywhere_is_refused(
+    sandbox: Sandbox, cli, scheduler: str,
+) -> None:
+    """Before: SAVI2 = N / (R + slb / sla) with sla = 0 was NaN or infinite in every cell."""
+    _bands_job(sandbox, {"names": ["SAVI2"], "constants": {"sla": 0}})
+    assert cli("ingest", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler
+               ).code == 0
+    result = cli("indices", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
+    assert_clean_error(result, 2, "index 'SAVI2'", "with sla = 0 a divisor is 0 whatever the "
+                       "bands", "change indices.constants.sla")
+    assert not (sandbox.out / "cube.zarr" / "SAVI2").exists()
+
+
+def test_sigma_from_data_for_every_kernel_index_loads_and_runs(
+    sandbox: Sandbox, cli, scheduler: str,
+) -> None:
+    """Before: 'sigma: data' for every index (not under one index's name) was refused at
+    load ("unable to parse string as a number"), though the docs and the planner took it."""
+    import numpy as np
+    import zarr
+
+    _bands_job(sandbox, {"names": ["kNDVI"], "constants": {"sigma": "data"}})
+    result = cli("run", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
+    assert result.code == 0, result.err[-3000:]
+    got = np.asarray(zarr.open_array(sandbox.out / "cube.zarr" / "kNDVI", mode="r")[:])
+    assert np.isfinite(got).all() and (got >= 0).all() and (got < 1).all()
