@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from pipelines.faults import StopRequest, os_error_line, stop_signals_interrupt
+from pipelines.faults import StopRequest, named_outputs, os_error_line, stop_signals_interrupt
 from prospect.errors import ProspectError
 from prospect.redact import redact
 
@@ -74,6 +74,11 @@ def _redact_logs() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``prospect`` script; returns the exit code."""
+    with named_outputs():  # what each output option named, until its error is printed
+        return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = os.environ.get("PROSPECT_DEBUG") == "1"
     if "--debug" in args:

@@ -4,20 +4,23 @@ line each."""
 from __future__ import annotations
 
 import errno
+import os
 import re
 import shutil
 import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
 from prospect.errors import OutputWriteError, StageError
+from prospect.io.files import target_of
 
-__all__ = ["StopRequest", "Stopped", "killed_worker_error", "os_error_line", "output_fault",
-           "removed_output", "stop_signals_interrupt"]
+__all__ = ["StopRequest", "Stopped", "killed_worker_error", "name_output", "named_outputs",
+           "os_error_line", "output_fault", "removed_output", "stop_signals_interrupt"]
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 """Ctrl-C, and what batch systems, containers, ``timeout`` and a closed terminal send."""
@@ -91,16 +94,65 @@ _OS_HINTS = {
     errno.ENOSPC: "the disk is full; free space, then run the same command again to resume "
                   "(finished work is kept)",
     errno.EDQUOT: "the disk quota is used up; free space, then run the same command again",
-    errno.EROFS: "the file system is read-only; give an -o on a writable disk",
+    errno.EROFS: "the file system is read-only; {point} to a folder on a writable disk",
     errno.EFBIG: "the file is over the file-size limit (ulimit -f); raise the limit, then run "
                  "the same command again",
-    errno.EACCES: "permission denied; make it writable or give another -o",
-    errno.EPERM: "operation not permitted; make it writable or give another -o",
-    errno.ENOTDIR: "a part of this path is a file, not a directory; give another -o",
-    errno.EEXIST: "it exists already and is in the way; move it or give another -o",
+    errno.EACCES: "permission denied; make it writable or {point} elsewhere",
+    errno.EPERM: "operation not permitted; make it writable or {point} elsewhere",
+    errno.ENOTDIR: "a part of this path is a file, not a directory; {point} elsewhere",
+    errno.EEXIST: "it exists already and is in the way; move it or {point} elsewhere",
     errno.EISDIR: "a folder is where a file is to be written; give a file name, or move "
                   "the folder",
 }
+"""The cause and the fix of each error a user can mend; ``{point}`` names what chose the
+path (:func:`name_output`)."""
+
+_NAMED_OUTPUTS: ContextVar[tuple[tuple[str, str], ...]] = ContextVar("named_outputs",
+                                                                     default=())
+
+
+def name_output(path: str | Path, given_by: str) -> None:
+    """Say that this command writes under ``path`` because of ``given_by``.
+
+    ``given_by`` is what the user set: an option (``-o/--out``, ``-r/--registry``), an
+    environment variable (``$PROSPECT_REGISTRY``) or a config key (``access_log in
+    serve.yaml``). An error writing there then tells the user to point *that* elsewhere
+    (:func:`os_error_line`) instead of naming an option the command does not have.
+    Recorded for the current command only (:func:`named_outputs`).
+    """
+    if "://" in str(path):  # fsspec URLs: their errors are not the OS's
+        return
+    key = os.path.abspath(os.path.expanduser(str(path)))
+    _NAMED_OUTPUTS.set((*_NAMED_OUTPUTS.get(), (key, given_by)))
+
+
+@contextmanager
+def named_outputs() -> Iterator[None]:
+    """A scope for :func:`name_output` (one command); outside it, nothing is named."""
+    token = _NAMED_OUTPUTS.set(())
+    try:
+        yield
+    finally:
+        _NAMED_OUTPUTS.reset(token)
+
+
+def _given_by(path: str) -> str | None:
+    """What chose ``path``: the option (or variable, or key) of the deepest output named
+    with :func:`name_output` that holds it; else of those it leads to (a folder made on
+    the way), joined with "or"."""
+    if not path:
+        return None
+    full = os.path.abspath(path)
+    inside: list[tuple[int, str]] = []
+    above: list[str] = []
+    for root, given_by in _NAMED_OUTPUTS.get():
+        if full == root or full.startswith(root.rstrip(os.sep) + os.sep):
+            inside.append((len(root), given_by))
+        elif root.startswith(full.rstrip(os.sep) + os.sep) and given_by not in above:
+            above.append(given_by)
+    if inside:
+        return max(inside)[1]
+    return " or ".join(above) or None
 
 
 def _first_copy_error(exc: OSError) -> OSError:
@@ -117,13 +169,24 @@ def _first_copy_error(exc: OSError) -> OSError:
     return OSError(int(found.group(1)), found.group(2), str(dst))
 
 
-def os_error_line(exc: OSError) -> str:
-    """One line for an operating-system error: the path, then the cause and what to do."""
+def os_error_line(exc: OSError, *, where: str | Path | None = None) -> str:
+    """One line for an operating-system error: the path, then the cause and what to do.
+
+    The fix names what chose the path (:func:`name_output`: the option, environment
+    variable or config key the user gave), never an option of another command. ``where``
+    stands for the path when the error names none (errors from inside libraries).
+    """
     exc = _first_copy_error(exc)
-    path = exc.filename or ""
-    if exc.filename2:
-        path = f"{path} -> {exc.filename2}"
-    cause = _OS_HINTS.get(exc.errno or -1) or exc.strerror or str(exc) or type(exc).__name__
+    # a writer's hidden temporary name (.m.onnx.tmp-1a2b3c4d) as the file the user asked for
+    first = str(target_of(exc.filename)) if exc.filename else str(where or "")
+    second = str(target_of(exc.filename2)) if exc.filename2 else ""
+    path = f"{first} -> {second}" if second and second != first else first
+    hint = _OS_HINTS.get(exc.errno or -1)
+    if hint is not None:
+        given_by = _given_by(first) or _given_by(second)
+        cause = hint.format(point=f"point {given_by}" if given_by else "write")
+    else:
+        cause = exc.strerror or str(exc) or type(exc).__name__
     return f"{path}: {cause}" if path else cause
 
 
@@ -138,8 +201,7 @@ def output_fault(exc: OSError, out_dir: Path) -> OutputWriteError:
         return OutputWriteError(
             f"{exc.filename or out_dir}: removed while the job ran (was the output directory "
             f"{out_dir} deleted or moved?); run the same command again to resume")
-    line = os_error_line(exc)
-    return OutputWriteError(line if exc.filename else f"{out_dir}: {line}")
+    return OutputWriteError(os_error_line(exc, where=out_dir))
 
 
 def killed_worker_error(exc: BaseException, stage: str) -> StageError | None:

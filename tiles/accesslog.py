@@ -22,6 +22,8 @@ class AccessLog:
     """JSON lines to ``path`` (appended) or, without one, to stderr."""
 
     def __init__(self, path: str | Path | None = None) -> None:
+        if path:  # its folder is made, as for every other output
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._stream: TextIO = (open(path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115
                                 if path else sys.stderr)
         self._owned = path is not None

@@ -25,9 +25,23 @@ def out_path(value: str) -> Path:
     return Path(value)
 
 
+def names_output(param: typer.CallbackParam, value: Path | None) -> Path | None:
+    """Callback of every option that names an output path (with :func:`out_path`).
+
+    Records which option chose the path (:func:`pipelines.faults.name_output`), so an
+    error writing there (read-only, permission denied) tells the user to point *this*
+    option elsewhere, not some other command's ``-o``.
+    """
+    if value is not None:
+        from pipelines.faults import name_output
+
+        name_output(value, "/".join(sorted(param.opts, key=len)))
+    return value
+
+
 OutOpt = Annotated[
     Path, typer.Option("--out", "-o", help="Output directory (created if missing).",
-                       parser=out_path)
+                       parser=out_path, callback=names_output)
 ]
 SchedulerOpt = Annotated[
     str | None,

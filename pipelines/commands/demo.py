@@ -7,12 +7,12 @@ from typing import Annotated
 
 import typer
 
-from pipelines.commands._common import SchedulerOpt, WorkersOpt, out_path
+from pipelines.commands._common import SchedulerOpt, WorkersOpt, names_output, out_path
 
 
 def demo(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.",
-                                      parser=out_path)] = Path("out/demo"),
+                                      parser=out_path, callback=names_output)] = Path("out/demo"),
     seed: Annotated[int, typer.Option(help="Seed of the synthetic scene.")] = 0,
     size: Annotated[float, typer.Option(help="Edge of the square demo area, metres.")] = 6000.0,
     scheduler: SchedulerOpt = None,

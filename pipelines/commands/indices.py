@@ -15,6 +15,7 @@ from pipelines.commands._common import (
     ForceOpt,
     SchedulerOpt,
     WorkersOpt,
+    names_output,
     out_path,
 )
 from prospect.errors import ConfigError
@@ -46,7 +47,8 @@ def indices(
     config: Annotated[Path | None, typer.Argument(
         help="Job config (YAML); not needed with --list.", dir_okay=False)] = None,
     out: Annotated[Path | None, typer.Option(
-        "--out", "-o", help="Output directory holding the job's cube.", parser=out_path)] = None,
+        "--out", "-o", help="Output directory holding the job's cube.", parser=out_path,
+        callback=names_output)] = None,
     list_: Annotated[bool, typer.Option(
         "--list", help="List the index catalogue instead of computing.")] = False,
     sensor: Annotated[str | None, typer.Option(

@@ -9,6 +9,7 @@ and types are verified (see :mod:`prospect.registry`).
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,7 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from pipelines.commands._common import SchedulerOpt, out_path
+from pipelines.commands._common import SchedulerOpt, names_output, out_path
 from prospect.errors import InputFileError, ModelError, ProspectError
 from prospect.io.files import staged_file
 
@@ -44,9 +45,19 @@ TrustOpt = Annotated[
 
 
 def _registry(url: str | None) -> Any:
+    """The registry ``--registry`` names, else ``$PROSPECT_REGISTRY``'s or the default one;
+    an error writing there, or a registry that is a file, names the one the user set."""
+    from pipelines.faults import name_output
     from prospect.registry import ModelRegistry
+    from prospect.registry.store import REGISTRY_ENV, default_registry
 
-    return ModelRegistry(url)
+    given_by = ("-r/--registry" if url is not None else f"${REGISTRY_ENV}"
+                if os.environ.get(REGISTRY_ENV) else f"-r/--registry or ${REGISTRY_ENV}")
+    name_output(url if url is not None else default_registry(), given_by)
+    try:
+        return ModelRegistry(url)
+    except ModelError as exc:  # the registry is a file
+        raise ModelError(f"{exc} ({given_by})") from None
 
 
 @model_app.command("list")
@@ -113,7 +124,7 @@ def score(
     name: Annotated[str, typer.Argument(help="Model name.")],
     cube: Annotated[Path, typer.Option("--cube", "-c", help="Cube (zarr) to score.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output cube (zarr), created.",
-                                      parser=out_path)],
+                                      parser=out_path, callback=names_output)],
     version: VersionOpt = None,
     reproject: Annotated[bool, typer.Option(
         "--reproject", help="Reproject/resample the cube to the model's CRS and resolution "
@@ -124,7 +135,7 @@ def score(
     fingerprint: Annotated[str | None, typer.Option(
         help="Refuse any model but the one with this fingerprint (see 'model show').")] = None,
     cog: Annotated[Path | None, typer.Option(help="Also write a COG of the map here.",
-                                             parser=out_path)] = None,
+                                             parser=out_path, callback=names_output)] = None,
     trust: TrustOpt = None,
     registry: RegistryOpt = None,
     scheduler: SchedulerOpt = None,
@@ -226,7 +237,7 @@ def _sample_inputs(model: Any, cube: Path | None, n: int, seed: int) -> Any:
 def export(
     name: Annotated[str, typer.Argument(help="Model name.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output file (.onnx).",
-                                      parser=out_path)],
+                                      parser=out_path, callback=names_output)],
     version: VersionOpt = None,
     fmt: Annotated[str, typer.Option("--format", help="Export format.")] = "onnx",
     cube: Annotated[Path | None, typer.Option(

@@ -31,6 +31,10 @@ def serve(
     from tiles.server import create_app, install_sighup, listen_socket, uvicorn_config
 
     cfg = load_serve_config(config)
+    if cfg.access_log is not None:
+        from pipelines.faults import name_output
+
+        name_output(cfg.access_log, f"access_log in {config}")
     app = create_app(cfg, config_path=config)
     console = Console(stderr=True, highlight=False)
     bind_host, bind_port = host or cfg.host, cfg.port if port is None else port

@@ -39,6 +39,7 @@ __all__ = [
     "staged_dir",
     "staged_file",
     "sweep_leftovers",
+    "target_of",
     "temp_name",
     "why_unreadable",
     "write_bytes",
@@ -103,6 +104,15 @@ def temp_name(target: Path | str, tag: str = "tmp") -> Path:
 
 
 _LEFTOVER = re.compile(r"^\..+\.(tmp|staging|old)-[0-9a-f]{8}$")
+_TEMP_PART = re.compile(r"^\.(.+)\.(?:tmp|staging|old)-[0-9a-f]{8}$")
+
+
+def target_of(path: Path | str) -> Path:
+    """``path`` with each hidden temporary name of :func:`temp_name` in it replaced by the
+    name it stands for (``out/.cube.zarr.staging-1a2b3c4d/x`` -> ``out/cube.zarr/x``): the
+    path a user asked for, for messages."""
+    parts = [m.group(1) if (m := _TEMP_PART.match(p)) else p for p in Path(path).parts]
+    return Path(*parts) if parts else Path(path)
 
 
 def sweep_leftovers(root: Path | str) -> list[Path]:

@@ -78,7 +78,7 @@ class ModelRegistry:
         self.is_local = isinstance(fs, LocalFileSystem)
         if self.is_local and Path(self.root).exists() and not Path(self.root).is_dir():
             raise ModelError(f"{self.url}: the registry is a file, not a directory; give "
-                             "the registry's folder (--registry)")
+                             "the registry's folder")
 
     def __repr__(self) -> str:
         return f"ModelRegistry({self.url!r})"

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -163,3 +166,36 @@ def scheduler() -> Any:
     # thresholds in this process's environment, for every later cluster's workers)
     with local_cluster(1, threads_per_worker=2, dashboard_address=None) as cluster:
         yield cluster.scheduler_address
+
+
+class SmallDisk:
+    """A tmpfs of a given size, remountable read-only or larger: a real full or read-only
+    disk (mounting needs root; skipped otherwise)."""
+
+    def __init__(self, root: Path, size: str) -> None:
+        self.root = root
+        root.mkdir(parents=True)
+        self._mount("-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(root))
+
+    @staticmethod
+    def _mount(*args: str) -> None:
+        proc = subprocess.run(["mount", *args], capture_output=True, text=True)
+        if proc.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here: {proc.stderr.strip()}")
+
+    def remount(self, options: str) -> None:
+        self._mount("-o", f"remount,{options}", str(self.root))
+
+    def unmount(self) -> None:
+        subprocess.run(["umount", "-l", str(self.root)], capture_output=True)
+
+
+@pytest.fixture()
+def small_disk(tmp_path: Path) -> Iterator[SmallDisk]:
+    if shutil.which("mount") is None:
+        pytest.skip("no mount command")
+    disk = SmallDisk(tmp_path / f"disk-{uuid.uuid4().hex[:6]}", "40k")
+    try:
+        yield disk
+    finally:
+        disk.unmount()

@@ -11,47 +11,14 @@ import os
 import resource
 import shutil
 import subprocess
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-from .conftest import Sandbox, assert_clean_error, write_tiny_raster
-
-
-class SmallDisk:
-    """A tmpfs of a given size, remountable read-only or larger."""
-
-    def __init__(self, root: Path, size: str) -> None:
-        self.root = root
-        root.mkdir(parents=True)
-        self._mount("-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(root))
-
-    @staticmethod
-    def _mount(*args: str) -> None:
-        proc = subprocess.run(["mount", *args], capture_output=True, text=True)
-        if proc.returncode != 0:
-            pytest.skip(f"cannot mount a tmpfs here: {proc.stderr.strip()}")
-
-    def remount(self, options: str) -> None:
-        self._mount("-o", f"remount,{options}", str(self.root))
-
-    def unmount(self) -> None:
-        subprocess.run(["umount", "-l", str(self.root)], capture_output=True)
-
-
-@pytest.fixture()
-def small_disk(tmp_path: Path) -> Iterator[SmallDisk]:
-    if shutil.which("mount") is None:
-        pytest.skip("no mount command")
-    disk = SmallDisk(tmp_path / f"disk-{uuid.uuid4().hex[:6]}", "40k")
-    try:
-        yield disk
-    finally:
-        disk.unmount()
+from .conftest import Sandbox, SmallDisk, assert_clean_error, write_tiny_raster
 
 
 def _big_job(box: Sandbox) -> None:
@@ -106,7 +73,26 @@ def test_read_only_disk_before_any_work_is_one_line(small_disk: SmallDisk, sandb
     small_disk.remount("ro")
     out = small_disk.root / "out"
     result = cli("ingest", sandbox.job_path, "-o", out)
-    assert_clean_error(result, 74, str(out), "read-only")
+    assert_clean_error(result, 74, str(out), "read-only", "point -o/--out to a folder")
+
+
+def test_a_read_only_access_log_names_its_config_key(small_disk: SmallDisk, tmp_path: Path,
+                                                     cli) -> None:
+    """The hint for every unwritable output named ``-o``, which ``prospect serve`` does not
+    have; it names what chose the path: here the serve config's ``access_log``."""
+    import yaml
+
+    from tiles.testing import make_tile_fixture
+
+    fx = make_tile_fixture(tmp_path / "tiles")
+    config = yaml.safe_load(fx.config.read_text())
+    config["access_log"] = str(small_disk.root / "logs" / "access.log")
+    fx.config.write_text(yaml.safe_dump(config))
+    small_disk.remount("ro")
+    line = assert_clean_error(cli("serve", fx.config, "--port", "0"), 74,
+                              str(small_disk.root / "logs"), "read-only",
+                              f"point access_log in {fx.config} to a folder")
+    assert " -o" not in line
 
 
 def test_file_size_limit_is_one_line_and_rerun_resumes(sandbox: Sandbox, cli,

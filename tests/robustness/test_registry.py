@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from .conftest import assert_clean_error
+from .conftest import SmallDisk, assert_clean_error
 
 
 @pytest.fixture(scope="module")
@@ -134,3 +134,64 @@ def test_an_export_onto_a_folder_is_one_line_and_writes_nothing(
                               "written")
     assert ".tmp-" not in line
     assert sorted(p.name for p in tmp_path.iterdir()) == before and not any(folder.iterdir())
+
+
+# How the registry was chosen -> what the hint must name. The read-only hint said "give an
+# -o on a writable disk" for every one of them (-o is no option of 'prospect model').
+GIVEN = [("option", "-r/--registry"), ("environment", "$PROSPECT_REGISTRY"),
+         ("default", "-r/--registry or $PROSPECT_REGISTRY")]
+
+
+def _registry_given(how: str, target: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    monkeypatch.delenv("PROSPECT_REGISTRY", raising=False)
+    if how == "option":
+        return ["--registry", str(target)]
+    if how == "environment":
+        monkeypatch.setenv("PROSPECT_REGISTRY", str(target))
+    else:  # ~/.local/share/prospect/models
+        monkeypatch.setenv("HOME", str(target))
+    return []
+
+
+@pytest.mark.parametrize(("how", "named"), GIVEN, ids=[g[0] for g in GIVEN])
+def test_a_read_only_registry_names_how_it_was_given(
+    registry: Path, small_disk: SmallDisk, cli, monkeypatch: pytest.MonkeyPatch, how: str,
+    named: str,
+) -> None:
+    small_disk.remount("ro")
+    args = _registry_given(how, small_disk.root / "reg", monkeypatch)
+    result = cli("model", "import", registry / "li" / "1", "--name", "li", *args)
+    line = assert_clean_error(result, 74, str(small_disk.root), "read-only",
+                              f"point {named} to a folder on a writable disk")
+    assert " -o" not in line and "--out" not in line
+
+
+@pytest.mark.parametrize(("how", "named"), GIVEN, ids=[g[0] for g in GIVEN])
+def test_a_registry_below_a_file_names_how_it_was_given(
+    registry: Path, tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch, how: str,
+    named: str,
+) -> None:
+    """The same class without a mount: a registry path that runs through a file."""
+    (tmp_path / "notes.txt").write_text("not a folder\n")
+    args = _registry_given(how, tmp_path / "notes.txt" / "reg", monkeypatch)
+    result = cli("model", "import", registry / "li" / "1", "--name", "li", *args)
+    line = assert_clean_error(result, 74, str(tmp_path / "notes.txt"), "is a file",
+                              f"point {named} elsewhere")
+    assert " -o" not in line
+    if how == "default":  # the default is a folder below $HOME, never $HOME itself
+        return
+    # a registry that is a file names it too
+    args = _registry_given(how, tmp_path / "notes.txt", monkeypatch)
+    assert_clean_error(cli("model", "list", *args), 1, "is a file, not a directory",
+                       f"({named})")
+
+
+def test_an_export_to_a_read_only_disk_names_out_and_the_file(
+        registry: Path, small_disk: SmallDisk, cli) -> None:
+    """It named the writer's hidden temporary file (.m.onnx.tmp-1a2b3c4d) and '-o' alone."""
+    small_disk.remount("ro")
+    out = small_disk.root / "m.onnx"
+    line = assert_clean_error(cli("model", "export", "li", "--registry", registry, "--out", out),
+                              74, f"{out}: the file system is read-only",
+                              "point -o/--out to a folder")
+    assert ".tmp-" not in line
