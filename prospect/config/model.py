@@ -138,9 +138,16 @@ class ModelConfig(StrictModel):
         Surfaces interpolated from the label points (or a table sharing their sites) are
         refused as features unless this is set: then each CV fold re-interpolates them
         from its training points only; the final model uses the cube's surfaces.
+    mineral
+        The commodity the model prospects for, which labels the model, its maps and its
+        card: a name or chemical symbol of :data:`prospect.config.commodities.COMMODITIES`
+        (``lithium``, ``Li``, ``rare earths``).
+    allow_unlisted_mineral
+        Accept a ``mineral`` that is not listed (a typo is refused otherwise).
     """
 
     mineral: str
+    allow_unlisted_mineral: bool = Field(default=False, exclude_if=lambda v: not v)
     deposit_type: str = ""
     estimator: Literal[
         "random_forest", "extra_trees", "hist_gradient_boosting", "logistic_regression", "mlp",
@@ -164,6 +171,14 @@ class ModelConfig(StrictModel):
     permutation_repeats: int = Field(default=3, ge=0)
     partial_dependence: int = Field(default=4, ge=0, description="features to plot")
     seed: int = 0
+
+    @model_validator(mode="after")
+    def _mineral_known(self) -> ModelConfig:
+        from prospect.config.commodities import check_commodity
+
+        if not self.allow_unlisted_mineral:
+            check_commodity("model.mineral", self.mineral)  # a ConfigError is a ValueError
+        return self
 
 
 def model_overrides(

@@ -313,3 +313,43 @@ def test_sigma_from_data_for_every_kernel_index_loads_and_runs(
     assert result.code == 0, result.err[-3000:]
     got = np.asarray(zarr.open_array(sandbox.out / "cube.zarr" / "kNDVI", mode="r")[:])
     assert np.isfinite(got).all() and (got >= 0).all() and (got < 1).all()
+
+
+# --- the commodity a model is labelled with ------------------------------------------------
+
+def _model_job(box: Sandbox, **model) -> None:
+    (box.root / "wells.csv").write_text("x,y\n500105,1350105\n500305,1350305\n")
+    box.write_job(sources=[{"kind": "raster", "name": "heat", "path": "heat.tif"},
+                           {"kind": "points", "name": "wells", "path": "wells.csv",
+                            "crs": "EPSG:32619"}],
+                  model={"labels": {"source": "wells"}, **model})
+
+
+@pytest.mark.parametrize(("mineral", "meant"), [("lithum", "lithium"), ("Galium", "gallium"),
+                                                ("rare earth", "rare earths")])
+def test_a_mineral_that_is_no_commodity_is_refused_with_the_one_meant(
+    sandbox: Sandbox, cli, mineral: str, meant: str,
+) -> None:
+    """Before: the model, its maps and its card were labelled 'lithum', without a word."""
+    _model_job(sandbox, mineral=mineral)
+    result = cli("run", sandbox.job_path, "-o", sandbox.out)
+    assert_clean_error(result, 2, "job.yaml", "model.mineral", f"{mineral!r} is no commodity",
+                       f"did you mean {meant!r}", "lithium, lutetium, magnesium",
+                       "allow_unlisted_mineral")
+    assert not sandbox.out.exists() and sandbox.untouched()
+
+
+@pytest.mark.parametrize("model", [{"mineral": "Li"}, {"mineral": "Rare_Earths"},
+                                   {"mineral": "helium-3", "allow_unlisted_mineral": True}],
+                         ids=["symbol", "spelling", "unlisted-allowed"])
+def test_a_commodity_by_symbol_or_spelling_or_allowed_unlisted_loads(
+    sandbox: Sandbox, model: dict,
+) -> None:
+    from prospect.config import load_job
+
+    _model_job(sandbox, **model)
+    job = load_job(sandbox.job_path)
+    assert job.model is not None and job.model.mineral == model["mineral"]
+    # the flag is kept where it is set, and adds nothing to the settings of configs without it
+    assert ("allow_unlisted_mineral" in job.stage_settings("train")["model"]) == (
+        "allow_unlisted_mineral" in model)

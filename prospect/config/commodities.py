@@ -1,0 +1,96 @@
+"""The commodities a model may prospect for (``model.mineral``): names, symbols, a check.
+
+A model, its map and its card are labelled with ``model.mineral``; a typo (``lithum``)
+labelled them with a commodity that does not exist, without a word. The list holds the
+critical raw materials of the EU Critical Raw Materials Act (Regulation (EU) 2024/1252,
+Annex II, spelled as prospectors write them: ``graphite``, ``rare earths``), the rare-earth
+and platinum-group elements one by one, and the other metals and industrial minerals
+that are commonly prospected. A commodity may be written in any case, with ``_`` or ``-``
+for spaces, or as its chemical symbol (``Li``, ``REE``, ``PGM``). One that is not listed
+is accepted with ``model.allow_unlisted_mineral: true``.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+from prospect.errors import ConfigError
+
+__all__ = ["COMMODITIES", "CRITICAL_RAW_MATERIALS", "check_commodity", "commodity_name"]
+
+CRITICAL_RAW_MATERIALS: tuple[str, ...] = (
+    "aluminium", "antimony", "arsenic", "baryte", "bauxite", "beryllium", "bismuth", "boron",
+    "cobalt", "coking coal", "copper", "feldspar", "fluorspar", "gallium", "germanium",
+    "graphite", "hafnium", "helium", "heavy rare earths", "light rare earths", "lithium",
+    "magnesium", "manganese", "nickel", "niobium", "phosphate rock", "phosphorus",
+    "platinum group metals", "rare earths", "scandium", "silicon", "strontium", "tantalum",
+    "titanium", "tungsten", "vanadium",
+)
+"""The EU's critical raw materials (Regulation (EU) 2024/1252, Annex II), plus ``rare
+earths`` for both groups together."""
+
+_ELEMENTS: dict[str, str] = {  # element (or group) -> symbol
+    "aluminium": "Al", "antimony": "Sb", "arsenic": "As", "beryllium": "Be", "bismuth": "Bi",
+    "boron": "B", "cobalt": "Co", "copper": "Cu", "gallium": "Ga", "germanium": "Ge",
+    "hafnium": "Hf", "helium": "He", "lithium": "Li", "magnesium": "Mg", "manganese": "Mn",
+    "nickel": "Ni", "niobium": "Nb", "phosphorus": "P", "scandium": "Sc", "silicon": "Si",
+    "strontium": "Sr", "tantalum": "Ta", "titanium": "Ti", "tungsten": "W", "vanadium": "V",
+    "gold": "Au", "silver": "Ag", "zinc": "Zn", "lead": "Pb", "tin": "Sn", "iron": "Fe",
+    "chromium": "Cr", "molybdenum": "Mo", "uranium": "U", "thorium": "Th", "zirconium": "Zr",
+    "indium": "In", "tellurium": "Te", "selenium": "Se", "cadmium": "Cd", "rhenium": "Re",
+    "mercury": "Hg", "caesium": "Cs", "rubidium": "Rb", "iodine": "I", "bromine": "Br",
+    "sulphur": "S", "platinum": "Pt", "palladium": "Pd", "rhodium": "Rh", "iridium": "Ir",
+    "osmium": "Os", "ruthenium": "Ru", "yttrium": "Y", "lanthanum": "La", "cerium": "Ce",
+    "praseodymium": "Pr", "neodymium": "Nd", "samarium": "Sm", "europium": "Eu",
+    "gadolinium": "Gd", "terbium": "Tb", "dysprosium": "Dy", "holmium": "Ho", "erbium": "Er",
+    "thulium": "Tm", "ytterbium": "Yb", "lutetium": "Lu",
+    "rare earths": "REE", "platinum group metals": "PGM",
+}
+
+COMMODITIES: tuple[str, ...] = tuple(sorted({
+    *CRITICAL_RAW_MATERIALS, *_ELEMENTS,
+    "potash", "diamond", "kaolin", "halite", "gypsum", "silica sand", "coal",
+}))
+"""Every commodity :func:`check_commodity` knows, by name."""
+
+_ALIASES: dict[str, str] = {
+    **{symbol.lower(): name for name, symbol in _ELEMENTS.items()},
+    "aluminum": "aluminium", "barite": "baryte", "fluorite": "fluorspar", "cesium": "caesium",
+    "sulfur": "sulphur", "ree": "rare earths", "rare earth elements": "rare earths",
+    "hree": "heavy rare earths", "lree": "light rare earths", "pge": "platinum group metals",
+    "platinum group elements": "platinum group metals", "natural graphite": "graphite",
+    "silicon metal": "silicon", "titanium metal": "titanium", "phosphate": "phosphate rock",
+    "borate": "boron", "alumina": "aluminium",
+}
+
+
+def _key(text: str) -> str:
+    """``text`` lower-cased, with ``_``, ``-`` and runs of spaces as one space."""
+    return " ".join(text.lower().replace("_", " ").replace("-", " ").split())
+
+
+def commodity_name(text: str) -> str | None:
+    """The listed commodity ``text`` names (``Li`` -> ``lithium``), or ``None``."""
+    key = _key(text)
+    if key in COMMODITIES:
+        return key
+    return _ALIASES.get(key)
+
+
+def check_commodity(where: str, text: str) -> None:
+    """Refuse a commodity that is not listed, with the nearest listed names.
+
+    Raises
+    ------
+    ConfigError
+        Naming the key, the value, the close matches and every listed commodity.
+    """
+    if commodity_name(text) is not None:
+        return
+    near = difflib.get_close_matches(_key(text), [*COMMODITIES, *_ALIASES], n=3, cutoff=0.75)
+    meant = list(dict.fromkeys(_ALIASES.get(n, n) for n in near))
+    hint = f" (did you mean {' or '.join(map(repr, meant))}?)" if meant else ""
+    raise ConfigError(
+        f"{where}: {text!r} is no commodity Prospect knows{hint}; give one of "
+        f"{', '.join(COMMODITIES)} (or its chemical symbol), or set "
+        "'allow_unlisted_mineral: true' in the model section for one not listed")
