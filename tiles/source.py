@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import threading
 import time
 import warnings
@@ -53,9 +54,13 @@ class LayerSource:
     Three caches are kept apart, each cleared when the data change: the metadata (lon/lat
     bounds, zooms), the COG footprints per CRS and the opened cube variable. The data
     version (:attr:`token`, for ETags and the tile cache) is a digest of the size,
-    modification time and inode of the layer's files, re-checked at most every
-    ``recheck_s`` seconds, so a COG or cube replaced under a running server is noticed:
-    its ETags change and its readers are reopened.
+    modification time and inode of the layer's files. What publishing changes (the COG's
+    inode, modification time and size; a cube's ``zarr.json`` and the variable's folder
+    and ``zarr.json``, which the cube writer swaps and rewrites atomically) is looked at on
+    every call, a few ``stat`` calls, so a republished layer is served from the next
+    request on: its metadata, ETags and tiles change and its readers are reopened. The
+    full digest (every chunk file of a cube variable) is taken again when that marker
+    changes, and otherwise at most every ``recheck_s`` seconds, for files edited in place.
 
     Attributes
     ----------
@@ -64,7 +69,8 @@ class LayerSource:
     variable
         Cube variable (``None`` for a COG).
     recheck_s
-        Seconds between two looks at the files (0: every call).
+        Seconds between two full looks at the files when the publish marker is unchanged
+        (0: every call).
     """
 
     path: Path
@@ -76,6 +82,8 @@ class LayerSource:
     _footprints: dict[str, Any] = field(default_factory=dict, repr=False)
     _arrays: dict[str, Any] = field(default_factory=dict, repr=False)
     _stamp: str | None = field(default=None, repr=False)
+    _marker: tuple[Any, ...] | None = field(default=None, repr=False)
+    _marker_paths: list[str] = field(default_factory=list, repr=False)
     _checked_at: float = field(default=-math.inf, repr=False)
     _generation: int = field(default=0, repr=False)
 
@@ -101,19 +109,43 @@ class LayerSource:
             h.update(f"missing:{exc.errno}".encode())
         return h.hexdigest()[:16]
 
-    def refresh(self, *, force: bool = False) -> bool:
-        """Look at the files (at most every ``recheck_s`` s); drop every cache if they changed.
+    def _publish_marker(self) -> tuple[Any, ...]:
+        """What publishing the layer's data changes, from a few ``stat`` calls: the COG's
+        inode, modification time and size; for a cube variable those of the cube's
+        ``zarr.json`` (rewritten atomically after each variable is published), the
+        variable's folder (swapped in whole) and its ``zarr.json``."""
+        paths = self._marker_paths
+        if not paths:
+            paths = self._marker_paths = (
+                [str(self.path)] if self.variable is None else
+                [str(self.path / "zarr.json"), str(self.path / self.variable),
+                 str(self.path / self.variable / "zarr.json")])
+        marker: list[Any] = []
+        for p in paths:
+            try:
+                st = os.stat(p)
+                marker.append((st.st_ino, st.st_mtime_ns, st.st_size))
+            except OSError as exc:
+                marker.append(exc.errno)
+        return tuple(marker)
 
+    def refresh(self, *, force: bool = False) -> bool:
+        """Look at the files; drop every cache if they changed.
+
+        The publish marker (:meth:`_publish_marker`) is compared on every call; the full
+        digest is taken again when it changed, else at most every ``recheck_s`` s.
         Returns True when the data changed since the last look.
         """
         now = time.monotonic()
-        if not force and now - self._checked_at < self.recheck_s:
+        marker = self._publish_marker()
+        if not force and marker == self._marker and now - self._checked_at < self.recheck_s:
             return False
         with self._lock:
-            if not force and now - self._checked_at < self.recheck_s:
+            if not force and marker == self._marker and now - self._checked_at < self.recheck_s:
                 return False
             stamp = self._current_stamp()
             self._checked_at = now
+            self._marker = marker
             if stamp == self._stamp:
                 return False
             changed = self._stamp is not None

@@ -549,6 +549,61 @@ def test_range_requests_are_logged_as_sent_and_gdal_reads_multipart(served, tmp_
     assert any(e["status"] == 206 for e in log[3:])  # GDAL's reads
 
 
+def test_a_republished_layer_is_served_at_the_next_request(tmp_path) -> None:
+    """A rerun of the score stage republishes a COG (a new file renamed into place) and a
+    cube variable (its folder swapped in, the cube's zarr.json rewritten): the
+    capabilities, TileJSON and tiles kept the old layer for up to a second (the data
+    version was looked at once a second). Now the next request sees the new one."""
+    import xarray as xr
+    import yaml
+
+    from prospect.grid import RegionGrid
+    from prospect.io.cube import add_variables, create_cube
+    from prospect.io.raster import write_cog
+    from tiles.testing import BONAIRE_BOUNDS, field_values, live_server
+
+    grid = RegionGrid(crs="EPSG:32619", resolution=10.0, bounds=BONAIRE_BOUNDS,
+                      chunks=(256, 256), name="republish-test")
+    west, south, east, north = BONAIRE_BOUNDS
+    half = RegionGrid(crs="EPSG:32619", resolution=10.0, chunks=(256, 256),
+                      bounds=(west, south, (west + east) / 2, north), name="republish-half")
+
+    def publish(version: str, g: RegionGrid) -> None:
+        values = field_values(g, seed=len(version))
+        write_cog(xr.DataArray(values, dims=("y", "x")), tmp_path / "p.tif", grid=g,
+                  tags={"synthetic": "true", "long_name": f"COG {version} (SYNTHETIC)"})
+        da = xr.DataArray(field_values(grid, seed=len(version)), dims=("y", "x"),
+                          attrs={"long_name": f"cube {version} (SYNTHETIC)", "units": "1"})
+        add_variables(tmp_path / "c.zarr", xr.Dataset({"u": da}), overwrite=True)
+
+    create_cube(tmp_path / "c.zarr", grid, attrs={"synthetic": "true"})
+    publish("one", grid)
+    (tmp_path / "serve.yaml").write_text(yaml.safe_dump({
+        "layers": [{"name": "p", "cog": "p.tif", "public": True},
+                   {"name": "u", "cube": "c.zarr", "variable": "u", "public": True}]}))
+    with live_server(tmp_path / "serve.yaml") as server, \
+            httpx.Client(base_url=server.url, timeout=30) as c:
+        def state() -> tuple[str, str, str, float, str]:
+            wmts = c.get("/wmts/1.0.0/WMTSCapabilities.xml")
+            wms = c.get("/wms", params={"SERVICE": "WMS", "REQUEST": "GetCapabilities"})
+            assert wmts.status_code == wms.status_code == 200
+            tj = c.get("/tilejson/p.json").json()
+            z, x, y = 14, *WEB_MERCATOR.tile((tj["bounds"][0] + tj["bounds"][2]) / 2,
+                                             (tj["bounds"][1] + tj["bounds"][3]) / 2, 14)[:2]
+            tile = c.get(f"/tiles/u/{z}/{x}/{y}.png")
+            titles = " ".join(la["title"] for la in c.get("/layers").json())
+            return wmts.text, wms.text, titles, tj["bounds"][2], tile.headers["etag"]
+
+        before = state()
+        assert "COG one" in before[0] and "cube one" in before[0] and "cube one" in before[1]
+        publish("three", half)  # as fast as a rerun can: well within the old one second
+        after = state()
+    assert "COG three" in after[0] and "cube three" in after[0], "old WMTS capabilities"
+    assert "COG one" not in after[0] and "cube one" not in after[1]
+    assert "COG three" in after[2] and after[3] < before[3]  # the new, smaller extent
+    assert after[4] != before[4]  # the cube layer's tiles are the new data's
+
+
 def test_stac_item_of_a_layer(served) -> None:
     fx, server, c = served
     assert c.get("/stac/uncertainty.json").status_code == 401

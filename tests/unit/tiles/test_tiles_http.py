@@ -77,15 +77,40 @@ def test_a_replaced_cog_changes_the_token_and_the_values(tile_fixture, tmp_path)
     assert not np.allclose(after.filled(0), before.filled(0))
 
 
-def test_token_is_rechecked_at_most_every_recheck_s(tile_fixture, tmp_path) -> None:
+def test_a_publish_is_seen_at_once_and_edits_in_place_within_recheck_s(tile_fixture,
+                                                                       tmp_path) -> None:
+    """The token follows the publish marker on every call (the served layer changed up to
+    ``recheck_s`` after a rerun); the full digest of a cube's chunk files waits."""
+    import os
+
+    import xarray as xr
+
+    from prospect.io.cube import add_variables, create_cube
+    from tiles.source import cube_source
+    from tiles.testing import field_values
+
     path = tmp_path / "p.tif"
     shutil.copy(tile_fixture.probability, path)
     src = cog_source(path)
     src.recheck_s = 3600.0
     token = src.token
     path.write_bytes(path.read_bytes() + b"\0")
+    assert src.token != token  # seen at once, not an hour later
+
+    cube = tmp_path / "c.zarr"
+    create_cube(cube, tile_fixture.grid)
+    da = xr.DataArray(field_values(tile_fixture.grid), dims=("y", "x"))
+    add_variables(cube, xr.Dataset({"u": da}))
+    src = cube_source(cube, "u")
+    src.recheck_s = 3600.0
+    token = src.token
+    chunk = next(p for p in (cube / "u").rglob("*") if p.is_file() and p.name != "zarr.json")
+    os.utime(chunk, ns=(1, 1))  # a chunk touched in place: not a publish
     assert src.token == token  # not looked at again yet
     assert src.refresh(force=True) and src.token != token
+    token = src.token
+    add_variables(cube, xr.Dataset({"u": da * 0.5}), overwrite=True)  # republished
+    assert src.token != token
 
 
 def test_rgba_png_and_uncoalesced_rendering_give_the_same_colours(tile_fixture) -> None:
