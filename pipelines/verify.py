@@ -18,7 +18,7 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,14 +63,43 @@ def _cube_of(path: Path) -> Path | None:
     return None
 
 
+def _walk_sizes(top: Path, rel: str = ".") -> Iterator[tuple[str, int]]:
+    """``(key, size)`` of every file under ``top``, keys ``f"{rel}/{path below top}"``.
+
+    What ``os.walk`` (no links followed, unreadable folders passed over) and one
+    ``os.stat`` per file gave, at about half the CPU time: each folder is read through
+    its descriptor and each file looked at relative to it (``fstatat``), with no path
+    joined or resolved per file. A tile pyramid has 100 000 files and more.
+    """
+    try:
+        stack = [(os.open(top, os.O_RDONLY | os.O_DIRECTORY), rel)]
+    except OSError:  # missing or not a folder: os.walk gave nothing either
+        return
+    while stack:
+        fd, here = stack.pop()
+        try:
+            with os.scandir(fd) as entries:
+                for entry in entries:
+                    if not entry.is_dir():
+                        yield f"{here}/{entry.name}", entry.stat().st_size
+                    elif not entry.is_symlink():
+                        try:
+                            sub = os.open(entry.name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+                        except OSError:
+                            continue
+                        stack.append((sub, entry.name if here == "." else
+                                      f"{here}/{entry.name}"))
+        finally:
+            os.close(fd)
+
+
 def _chunk_keys(array: Path) -> tuple[list[str], int]:
     """The array's chunk files (sorted keys) and their total size in bytes."""
     keys: list[str] = []
     size = 0
-    for root, _, files in os.walk(array / "c"):
-        rel = os.path.relpath(root, array)
-        keys.extend(f"{rel}/{f}" for f in files)
-        size += sum(os.stat(os.path.join(root, f)).st_size for f in files)
+    for key, n in _walk_sizes(array / "c", "c"):
+        keys.append(key)
+        size += n
     return sorted(keys), size
 
 
@@ -110,16 +139,20 @@ def inventory(out_dir: Path, outputs: Mapping[str, Any]) -> dict[str, dict[str, 
     return found
 
 
-def _file_sizes(path: Path) -> dict[str, int]:
-    """The files of ``path`` (itself when a file) and their sizes, by sorted key."""
+def _files_of(path: Path) -> tuple[list[str], int, dict[str, int] | None]:
+    """The files of ``path`` (itself when a file): sorted keys, total size, and each
+    file's size when there are at most :data:`LISTED_FILES` of them."""
     if path.is_file():
-        return {path.name: path.stat().st_size}
-    sizes: dict[str, int] = {}
-    for root, _, files in os.walk(path):
-        rel = os.path.relpath(root, path)
-        for f in files:
-            sizes[f"{rel}/{f}"] = os.stat(os.path.join(root, f)).st_size
-    return dict(sorted(sizes.items()))
+        size = path.stat().st_size
+        return [path.name], size, {path.name: size}
+    keys: list[str] = []
+    sizes: list[int] = []
+    for key, size in _walk_sizes(path):
+        keys.append(key)
+        sizes.append(size)
+    listed = dict(sorted(zip(keys, sizes, strict=True))) if len(keys) <= LISTED_FILES else None
+    keys.sort()
+    return keys, sum(sizes), listed
 
 
 LISTED_FILES = 64
@@ -142,11 +175,9 @@ def file_inventory(out_dir: Path, outputs: Mapping[str, Any]) -> dict[str, dict[
         path = resolve(Path(out_dir), value)
         if not path.exists() or _cube_of(path) is not None:
             continue
-        sizes = _file_sizes(path)
-        keys = list(sizes)
-        found[label] = {"files": len(keys), "keys": _digest(keys),
-                        "bytes": sum(sizes.values())}
-        if len(keys) <= LISTED_FILES:
+        keys, total, sizes = _files_of(path)
+        found[label] = {"files": len(keys), "keys": _digest(keys), "bytes": total}
+        if sizes is not None:
             found[label]["sizes"] = sizes
     return found
 
@@ -169,9 +200,11 @@ def check_files(out_dir: Path, outputs: Mapping[str, Any],
             return f"output {label} ({value}) is missing"
         if expected.get("damaged"):  # a read found it changed (see the runner)
             return f"output {label} ({value}): {expected['damaged']}"
-        sizes = _file_sizes(path)
+        keys, total, sizes = _files_of(path)
         listed = expected.get("sizes")
         if isinstance(listed, dict):
+            if sizes is None:  # more files than were written: only the listed ones count
+                sizes = dict(_walk_sizes(path))
             for key, size in listed.items():
                 if key not in sizes:
                     return f"output {label} ({value}): its file {key} was removed"
@@ -179,9 +212,9 @@ def check_files(out_dir: Path, outputs: Mapping[str, Any],
                     return (f"output {label} ({value}): its file {key} changed size since "
                             "it was written (truncated or rewritten)")
             continue
-        if _digest(list(sizes)) != expected.get("keys"):
+        if _digest(keys) != expected.get("keys"):
             return f"output {label} ({value}): files were removed or added since it was written"
-        if sum(sizes.values()) != expected.get("bytes"):
+        if total != expected.get("bytes"):
             return (f"output {label} ({value}) changed size since it was written (truncated "
                     "or rewritten)")
     return None

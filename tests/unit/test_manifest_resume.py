@@ -179,3 +179,61 @@ def test_a_users_file_beside_an_outputs_files_is_not_a_change(tmp_path) -> None:
     (tiles / "5" / "0" / "extra.png").write_bytes(b"e")
     why = verify.check_files(tmp_path, outputs, record)
     assert why is not None and "removed or added" in why
+
+
+def _walk_reference(top: Path, rel: str = ".") -> dict[str, int]:
+    """What the resume check recorded before it read folders through descriptors:
+    ``os.walk`` (no links followed) and one ``os.stat`` per file."""
+    sizes = {}
+    for root, _, files in os.walk(top):
+        here = os.path.relpath(root, top.parent) if rel != "." else os.path.relpath(root, top)
+        for f in files:
+            sizes[f"{here}/{f}"] = os.stat(os.path.join(root, f)).st_size
+    return dict(sorted(sizes.items()))
+
+
+def test_the_faster_walk_records_what_os_walk_did(tmp_path) -> None:
+    """Manifests written before keep verifying: the same keys, digest and total for a
+    pyramid (files at the top, nested folders, a link to a folder that is not followed,
+    a link to a file that is), and for a cube variable's chunk files; a removed or cut
+    short tile is still found."""
+    import hashlib
+
+    from pipelines import verify
+
+    tiles = tmp_path / "tiles" / "heat"
+    for z in (3, 4, 10):
+        for x in range(6):
+            (tiles / str(z) / str(x)).mkdir(parents=True)
+            for y in range(4):
+                (tiles / str(z) / str(x) / f"{y}.png").write_bytes(b"p" * (z + x + y))
+    (tiles / "tilejson.json").write_text("{}")
+    (tiles / "legend.png").write_bytes(b"l" * 7)
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "big.bin").write_bytes(b"b" * 1000)
+    (tiles / "linked").symlink_to(tmp_path / "elsewhere")
+    (tiles / "3" / "file-link.png").symlink_to(tiles / "legend.png")
+    reference = _walk_reference(tiles)
+    assert len(reference) == 3 * 6 * 4 + 3 > verify.LISTED_FILES
+    record = verify.file_inventory(tmp_path, {"pyramid": "tiles/heat"})["pyramid"]
+    assert record == {
+        "files": len(reference),
+        "keys": hashlib.sha256("\n".join(reference).encode()).hexdigest()[:16],
+        "bytes": sum(reference.values())}
+    outputs = {"pyramid": "tiles/heat"}
+    assert verify.check_files(tmp_path, outputs, {"pyramid": record}) is None
+    (tiles / "10" / "5" / "3.png").write_bytes(b"p")  # cut short
+    assert "changed size" in str(verify.check_files(tmp_path, outputs, {"pyramid": record}))
+    (tiles / "10" / "5" / "3.png").unlink()
+    assert "removed or added" in str(verify.check_files(tmp_path, outputs,
+                                                        {"pyramid": record}))
+
+    chunks = tmp_path / "cube.zarr" / "heat"
+    for i in range(3):
+        (chunks / "c" / str(i)).mkdir(parents=True)
+        for j in range(3):
+            (chunks / "c" / str(i) / str(j)).write_bytes(b"c" * (i * 3 + j + 1))
+    keys, size = verify._chunk_keys(chunks)
+    reference = _walk_reference(chunks / "c", "c")
+    assert keys == list(reference) and size == sum(reference.values())
+    assert keys[0] == "c/0/0"
