@@ -115,22 +115,43 @@ def count_layers(source: Any, grid: RegionGrid) -> tuple[int, str]:
     absent input (a :class:`~prospect.errors.ProspectError` or an ``OSError``) falls back
     to the config; any other exception is a bug and propagates.
     """
-    n, how, _ = _source_layers(source, grid)
+    n, how, _, _ = _source_layers(source, grid)
     return n, how
 
 
-def _source_layers(source: Any, grid: RegionGrid) -> tuple[int, str, float]:
-    """:func:`count_layers`, and the largest bytes per cell one of its layers holds while
-    computing a chunk (:attr:`~prospect.ingest.Layer.memory_per_cell`)."""
+def _source_layers(source: Any, grid: RegionGrid) -> tuple[int, str, float, list[Any]]:
+    """:func:`count_layers`, the largest bytes per cell one of its layers holds while
+    computing a chunk (:attr:`~prospect.ingest.Layer.memory_per_cell`), and the layers
+    (none when counted from the config)."""
     from prospect.ingest import plan_source
 
     try:
         layers = plan_source(source, grid)
     except (ProspectError, OSError) as exc:  # files absent or unreadable
         return (_layers_from_config(source), f"config: {str(exc).splitlines()[0][:300]}",
-                _config_cell_bytes(source))
-    return len(layers), "headers", max((la.memory_per_cell for la in layers),
-                                       default=LAYER_CELL_BYTES)
+                _config_cell_bytes(source), [])
+    return (len(layers), "headers",
+            max((la.memory_per_cell for la in layers), default=LAYER_CELL_BYTES), layers)
+
+
+def _shipped_layers(job: JobConfig, grid: RegionGrid, layers: list[Any]) -> tuple[int, int]:
+    """Layers the job's mask adds (the ``land`` variable) and how many layers ingest ships
+    to the cluster once, as a task of their own (a fitted surface over many points:
+    :func:`pipelines.stages.ingest.ships_apart`), with the mask applied as the stage
+    applies it (each masked layer carries the outline)."""
+    from pipelines.stages.ingest import ships_apart
+
+    added = 0
+    if job.mask is not None:
+        from prospect.config.job import shipped_region_name
+        from prospect.ingest.mask import apply_mask, plan_mask
+
+        try:
+            mask = plan_mask(job.mask, grid, region=shipped_region_name(job))
+        except (ProspectError, OSError):  # the outline cannot be read yet
+            return 1, 0
+        layers, added = apply_mask(layers, mask), 1
+    return added, sum(ships_apart(la) for la in layers)
 
 
 def _config_cell_bytes(source: Any) -> float:
@@ -171,11 +192,18 @@ def _tile_tasks(job: JobConfig, grid: RegionGrid) -> int:
     from tiles.pyramid import METATILE_PX, pyramid_jobs
 
     cfg = job.tiles
-    tms = tile_matrix_set(DEFAULT_TMS)  # the zooms the tiles stage renders (tiles.metadata)
-    native = data_zooms(tms, *footprint(grid.crs, grid.bounds, grid.shape, tms.rasterio_crs))
-    lo, hi = zoom_range(native, tms, (cfg.min_zoom, cfg.max_zoom))
-    jobs = pyramid_jobs(grid.lonlat_bounds(), lo, hi, block=METATILE_PX // cfg.tile_size)
-    return len(jobs) * max(1, len(cfg.layers))
+    block = METATILE_PX // cfg.tile_size
+    # the zooms the tiles stage renders (tiles.metadata): the XYZ pyramid within the job's
+    # zoom limits, then each national grid at the zooms its data suit
+    jobs = 0
+    for name in [DEFAULT_TMS, *cfg.tile_matrix_sets]:
+        tms = tile_matrix_set(name)
+        native_bounds, cell = footprint(grid.crs, grid.bounds, grid.shape, tms.rasterio_crs)
+        limits = (cfg.min_zoom, cfg.max_zoom) if name == DEFAULT_TMS else (0, 24)
+        lo, hi = zoom_range(data_zooms(tms, native_bounds, cell), tms, limits)
+        jobs += len(pyramid_jobs(grid.lonlat_bounds(), lo, hi, block=block, tms=name,
+                                 native_bounds=None if name == DEFAULT_TMS else native_bounds))
+    return jobs * max(1, len(cfg.layers))
 
 
 def plan_job(job: JobConfig, grid: RegionGrid, *, workers: int = 1,
@@ -189,15 +217,16 @@ def plan_job(job: JobConfig, grid: RegionGrid, *, workers: int = 1,
     cells = min(grid.chunks[0], grid.shape[0]) * min(grid.chunks[1], grid.shape[1])
     chunk_bytes = cells * FLOAT32
     counted = [_source_layers(s, grid) for s in job.sources]
-    n_layers = sum(c for c, _, _ in counted)
-    how = {h.split(":")[0] for _, h, _ in counted}
+    masked, shipped = _shipped_layers(job, grid, [la for *_, ls in counted for la in ls])
+    n_layers = sum(c for c, _, _, _ in counted) + masked
+    how = {h.split(":")[0] for _, h, _, _ in counted}
     unread = [f"source {s.name!r}: layers counted from the config ({h[len('config: '):]})"
-              for s, (_, h, _) in zip(job.sources, counted, strict=True) if h != "headers"]
-    layer_bytes = max((b for c, _, b in counted if c), default=LAYER_CELL_BYTES)
+              for s, (_, h, _, _) in zip(job.sources, counted, strict=True) if h != "headers"]
+    layer_bytes = max((b for c, _, b, _ in counted if c), default=LAYER_CELL_BYTES)
     from pipelines.stages.ingest import TASKS_PER_CHUNK
 
-    stages = [StagePlan("ingest", n * min(TASKS_PER_CHUNK, n_layers), n_layers,
-                        bytes_per_task=int(layer_bytes * cells),
+    stages = [StagePlan("ingest", n * min(TASKS_PER_CHUNK, n_layers) + shipped, n_layers,
+                        fixed_tasks=shipped, bytes_per_task=int(layer_bytes * cells),
                         note="layers from " + "+".join(sorted(how)) if how else "no sources")]
     from pipelines.plan_graphs import index_tasks, score_tasks, stand_in_cube, train_tasks
 
@@ -212,6 +241,21 @@ def plan_job(job: JobConfig, grid: RegionGrid, *, workers: int = 1,
                                 bytes_per_task=(12 + 3 * n_idx) * chunk_bytes,
                                 note="real lazy graph of the stage's chunk tasks"))
     n_features = n_layers + n_idx
+    from pipelines.stages.screen import has_work as screen_has_work
+
+    if screen_has_work(job):
+        from pipelines.plan_graphs import screen_tasks
+        from prospect.screening import ECONOMIC_OUTPUTS
+
+        econ = len(ECONOMIC_OUTPUTS) if job.economics is not None else 0
+        changes = job.timeseries.difference if job.timeseries is not None else []
+        tasks, once = screen_tasks(job, grid, cube)
+        stages.append(StagePlan(
+            "screen", tasks, econ + len(changes), fixed_tasks=once,
+            bytes_per_task=chunk_bytes,  # one chunk of a map the report reads
+            note="the report's map reads (checks and economics run in the job's process)"
+                 + (f"; not counted: the tasks of {len(changes)} change layer(s)"
+                    if changes else "")))
     if job.model is not None:
         assert cube is not None
         train = train_tasks(job, grid, cube)
@@ -233,13 +277,17 @@ def plan_job(job: JobConfig, grid: RegionGrid, *, workers: int = 1,
         stages.append(StagePlan("tiles", _tile_tasks(job, grid), 0,
                                 # measured: a metatile job holds ~26 chunk planes
                                 bytes_per_task=26 * chunk_bytes, note="pyramid blocks x layers"))
-    cube_vars = n_layers + n_idx + (2 if job.model is not None else 0)
+    cube_vars = n_layers + n_idx + (2 if job.model is not None else 0) + sum(
+        s.variables for s in stages if s.name == "screen")
     cube_bytes = cube_vars * grid.shape[0] * grid.shape[1] * FLOAT32
     for s in stages:
         s.memory_per_worker = PROCESS_BYTES + s.bytes_per_task * threads_per_worker
     memory = max(s.memory_per_worker for s in stages)
     notes = [
         *unread,
+        *(["task counts leave out the time stacking of a 'timeseries' job (ingest, indices "
+           "and its change layers run more tasks than shown)"] if job.timeseries is not None
+          else []),
         "cube size is uncompressed float32; zstd typically stores imagery 1.3-2x smaller",
         "memory per worker = process + largest task working set x threads (per stage; "
         "the job's is the largest stage's)",

@@ -39,8 +39,8 @@ from prospect.errors import ProspectError
 from prospect.grid import RegionGrid
 
 __all__ = [
-    "TrainTasks", "client_tasks", "graph_tasks", "index_tasks", "score_tasks", "stand_in_cube",
-    "train_tasks",
+    "TrainTasks", "client_tasks", "graph_tasks", "index_tasks", "score_tasks", "screen_tasks",
+    "stand_in_cube", "train_tasks",
 ]
 
 SHIPPED = 3
@@ -55,11 +55,14 @@ class TrainTasks:
     fits: int
     top_up: int
     labels_read: bool
+    fold_matrices: int = 0
+    """Feature matrices shipped once per fold and scheme: the label surfaces rebuilt
+    inside each fold (fold-aware interpolation)."""
 
     @property
     def tasks(self) -> int:
         """Tasks of a run whose background cells all have data."""
-        return self.sampling + SHIPPED + self.fits
+        return self.sampling + SHIPPED + self.fold_matrices + self.fits
 
 
 def graph_tasks(*collections: Any) -> tuple[int, int]:
@@ -170,12 +173,21 @@ def train_tasks(job: JobConfig, grid: RegionGrid, ds: xr.Dataset) -> TrainTasks:
     """Tasks of the train stage of ``job`` on stand-in cube ``ds`` (see the module)."""
     from prospect.features import build_stack
     from prospect.models.labels import sample_background
-    from prospect.models.training import labels_source, read_labels, select_features
+    from prospect.models.training import (
+        find_label_surfaces,
+        labels_source,
+        read_labels,
+        select_features,
+    )
 
     cfg = job.model
     assert cfg is not None
     source = labels_source(job.sources, cfg)
-    spec = select_features(ds, cfg, labels_path=source.path)
+    try:  # as the stage finds them: the features made from the label points
+        leaks = find_label_surfaces(ds, cfg, sources=job.sources, grid=grid)
+    except (ProspectError, OSError):  # the labels file cannot be read yet
+        leaks = []
+    spec = select_features(ds, cfg, labels_path=source.path, leaks=leaks)
     stack = build_stack(ds, spec)
     lab = cfg.labels
     every = _chunk_centres(grid)
@@ -206,9 +218,36 @@ def train_tasks(job: JobConfig, grid: RegionGrid, ds: xr.Dataset) -> TrainTasks:
         labels_read = True
     # spatial folds once per estimator seed, random folds once, and the final fit
     seeds = 1 if cfg.estimator == "weights_of_evidence" else cfg.cv.seeds
-    schemes = seeds + (1 if cfg.cv.compare_random or cfg.cv.kind == "random" else 0)
-    return TrainTasks(sampling=sampling, fits=cfg.cv.n_splits * schemes + 1, top_up=top_up,
-                      labels_read=labels_read)
+    kinds = 1 + (1 if cfg.cv.compare_random or cfg.cv.kind == "random" else 0)
+    # a label surface that is a feature is rebuilt in each fold: one matrix per fold and
+    # scheme travels to the cluster (the other estimator seeds reuse the spatial ones)
+    names = spec.names()
+    rebuilt = cfg.fold_aware_interpolation and any(f.variable in names for f in leaks)
+    return TrainTasks(sampling=sampling, fits=cfg.cv.n_splits * (seeds + kinds - 1) + 1,
+                      top_up=top_up, labels_read=labels_read,
+                      fold_matrices=cfg.cv.n_splits * kinds if rebuilt else 0)
+
+
+def screen_tasks(job: JobConfig, grid: RegionGrid, ds: xr.Dataset | None) -> tuple[int, int]:
+    """Tasks of the screen stage of ``job``: the report's reads of the checked surfaces,
+    their variances and the economics maps (the checks and the economics layers run in the
+    job's process), counted on the stand-in cube ``ds`` (zeros where a variable is not in
+    it), and how many of them are made once per map rather than per chunk. A
+    ``timeseries.difference`` change layer's tasks are not counted."""
+    from pipelines.screen_report import report_maps, report_view
+    from pipelines.stages.screen import checked_surfaces
+
+    try:
+        surfaces = [layer.name for _, layer in checked_surfaces(job, grid)]
+    except (ProspectError, OSError):  # the points cannot be read yet: none checked
+        surfaces = []
+    total = once = 0
+    for name in report_maps(surfaces, job.economics is not None):
+        da = ds[name] if ds is not None and name in ds else xr.DataArray(
+            stored_zeros(grid, "float32", name), dims=("y", "x"))
+        tasks, fixed = client_tasks(report_view(da).data)
+        total, once = total + tasks, once + fixed
+    return total, once
 
 
 def score_tasks(job: JobConfig, grid: RegionGrid, ds: xr.Dataset) -> tuple[int, int]:

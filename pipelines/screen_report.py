@@ -37,12 +37,28 @@ def _fmt(v: Any, digits: int = 3) -> str:
     return "n/a" if v is None else str(v)
 
 
-def _map(cube: Path, name: str, max_side: int = 600) -> Any:
+ECONOMICS_MAPS = ("lce_t_per_year", "lce_screening_class")
+"""The cube variables the economics figure shows."""
+
+
+def report_maps(surfaces: list[str], economics: bool) -> list[str]:
+    """The cube variables the report reads (each once, for a figure): every checked kriged
+    surface and its variance, and the economics maps."""
+    return [n for v in surfaces for n in (v, f"{v}_variance")] + (
+        list(ECONOMICS_MAPS) if economics else [])
+
+
+def report_view(da: Any, max_side: int = 600) -> Any:
+    """The cells of ``da`` a report figure shows: every ``step``-th, at most about
+    ``max_side`` a side (lazy; ``prospect plan`` counts its tasks)."""
+    step = max(1, max(da.shape) // max_side)
+    return da[::step, ::step]
+
+
+def _map(cube: Path, name: str) -> Any:
     from prospect.io.cube import open_cube
 
-    da = open_cube(cube)[name]
-    step = max(1, max(da.shape) // max_side)
-    return da[::step, ::step].values
+    return report_view(open_cube(cube)[name]).values
 
 
 def _surface_plots(out: Path, s: dict[str, Any], cube: Path) -> dict[str, str]:
@@ -83,10 +99,10 @@ def _surface_plots(out: Path, s: dict[str, Any], cube: Path) -> dict[str, str]:
 
 def _economics_plot(out: Path, e: dict[str, Any], cube: Path) -> str:
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.5))
-    im = axes[0].imshow(_map(cube, "lce_t_per_year"), cmap="magma", interpolation="nearest")
+    im = axes[0].imshow(_map(cube, ECONOMICS_MAPS[0]), cmap="magma", interpolation="nearest")
     fig.colorbar(im, ax=axes[0], shrink=0.8, label="t LCE / yr per doublet")
     axes[0].set(title="LCE per doublet", xticks=[], yticks=[])
-    cls = _map(cube, "lce_screening_class").astype("f8")
+    cls = _map(cube, ECONOMICS_MAPS[1]).astype("f8")
     cls[cls == 255] = float("nan")
     cmap = ListedColormap(["#bdbdbd", "#fdae61", "#1a9641"])
     im = axes[1].imshow(cls, cmap=cmap, vmin=-0.5, vmax=2.5, interpolation="nearest")

@@ -195,11 +195,18 @@ def _ship_layer(executor: StageExecutor, layer: Layer) -> Any:
     large one (a fitted surface over many points) is shipped once and replicated to every
     worker (:func:`pipelines.cluster.ship`). Without a cluster it is the layer itself.
     """
-    import cloudpickle
-
-    if not executor.on_cluster or len(cloudpickle.dumps(layer)) <= INLINE_LAYER_BYTES:
+    if not executor.on_cluster or not ships_apart(layer):
         return layer
     return executor.ship(layer, replicate=True)
+
+
+def ships_apart(layer: Layer) -> bool:
+    """Whether a layer is too large to travel inside each chunk's task (over
+    :data:`INLINE_LAYER_BYTES` pickled), so it is shipped once as a task of its own
+    (``prospect plan`` counts those tasks with this)."""
+    import cloudpickle
+
+    return len(cloudpickle.dumps(layer)) > INLINE_LAYER_BYTES
 
 
 def _inputs(layers: Iterable[Layer]) -> dict[str, str]:

@@ -26,10 +26,17 @@ from prospect.screening import ECONOMIC_OUTPUTS, plan_economics, read_window
 __all__ = ["has_work", "run"]
 
 
-def kriging_sources(ctx: RunContext) -> list[PointSource]:
+def kriging_sources(job: Any) -> list[PointSource]:
     """The job's points sources that make kriged surfaces."""
-    return [s for s in ctx.job.sources
+    return [s for s in job.sources
             if isinstance(s, PointSource) and "kriging" in s.interpolate]
+
+
+def checked_surfaces(job: Any, grid: Any) -> list[tuple[PointSource, KrigingLayer]]:
+    """Each kriged surface the stage checks (not the variance layers), with its source."""
+    return [(source, layer) for source in kriging_sources(job)
+            for layer in plan_points(source, grid)
+            if isinstance(layer, KrigingLayer) and not layer.variance]
 
 
 def has_work(job: Any) -> bool:
@@ -122,15 +129,13 @@ def run(ctx: RunContext) -> StageResult:
     result = StageResult(name="screen")
     facts: dict[str, Any] = {"job": ctx.job.name, "synthetic": ctx.job.synthetic,
                              "region": ctx.grid.describe(), "surfaces": []}
-    for source in kriging_sources(ctx):
-        for layer in plan_points(source, ctx.grid):
-            if isinstance(layer, KrigingLayer) and not layer.variance:
-                check = check_surface(source, layer)
-                facts["surfaces"].append(check)
-                key = check["variable"]
-                result.metrics[f"{key}_loo_rmse_kriging"] = check["kriging"]["rmse"]
-                result.metrics[f"{key}_loo_rmse_idw"] = check["idw"]["rmse"]
-                result.metrics[f"{key}_msdr"] = check["kriging"].get("msdr")
+    for source, layer in checked_surfaces(ctx.job, ctx.grid):
+        check = check_surface(source, layer)
+        facts["surfaces"].append(check)
+        key = check["variable"]
+        result.metrics[f"{key}_loo_rmse_kriging"] = check["kriging"]["rmse"]
+        result.metrics[f"{key}_loo_rmse_idw"] = check["idw"]["rmse"]
+        result.metrics[f"{key}_msdr"] = check["kriging"].get("msdr")
     if ctx.job.economics is not None:
         econ = facts["economics"] = _economics(ctx)
         result.metrics.update({

@@ -15,13 +15,28 @@ JOBS = Path(__file__).resolve().parents[2] / "configs" / "jobs"
 
 
 def _run(name: str, out: Path, stages: list[str] | None = None) -> dict:
+    """The job's stages on the embedded cluster (two workers), as ``prospect run`` runs it."""
+    from pipelines.cluster import dask_client
     from pipelines.context import RunContext
     from pipelines.runner import default_stages, run_stages
     from prospect.config import load_job, resolve_grid
 
     job = load_job(JOBS / f"{name}.yaml")
-    ctx = RunContext(job=job, out_dir=out, grid=resolve_grid(job))
-    return {r.name: r for r in run_stages(ctx, stages or default_stages(job))}
+    with dask_client(workers=2) as client:
+        ctx = RunContext(job=job, out_dir=out, grid=resolve_grid(job), client=client)
+        return {r.name: r for r in run_stages(ctx, stages or default_stages(job))}
+
+
+def _assert_planned(name: str, out: Path) -> None:
+    """``prospect plan``'s task count of every stage equals what the run's stages ran."""
+    from pipelines.plan import plan_job
+    from prospect.config import load_job, resolve_grid
+
+    job = load_job(JOBS / f"{name}.yaml")
+    planned = {s.name: s.tasks for s in plan_job(job, resolve_grid(job)).stages}
+    stages = json.loads((out / "manifest.json").read_text())["stages"]
+    ran = {stage: rec["cluster"]["tasks"] for stage, rec in stages.items()}
+    assert planned == ran
 
 
 def _value(ds, var: str, lon: float, lat: float) -> float:
@@ -35,6 +50,7 @@ def test_nl_geothermal_heatflow(shared_data, tmp_path) -> None:
 
     results = _run("nl-geothermal-heatflow", tmp_path)
     assert list(results) == ["ingest", "screen", "tiles"]
+    _assert_planned("nl-geothermal-heatflow", tmp_path)  # with the national tile grid
     ds = open_cube(tmp_path / "cube.zarr")
     hf, var, land = (ds[v].values for v in ("heatflow_Heat_Flow",
                                             "heatflow_Heat_Flow_variance", "land"))
@@ -85,6 +101,9 @@ def test_greatbasin_lithium_brine_economics(shared_data, tmp_path) -> None:
     from prospect.io.cube import open_cube
 
     results = _run("greatbasin-lithium-brine", tmp_path)
+    # planned exactly: the fitted surface shipped apart, the land mask, the report's map
+    # reads of screen, the matrices of the label surfaces rebuilt in each fold
+    _assert_planned("greatbasin-lithium-brine", tmp_path)
     ds = open_cube(tmp_path / "cube.zarr")
     c = ds["brine_LI_PPM"].values.astype("f8")
     var = ds["brine_LI_PPM_variance"].values.astype("f8")
@@ -170,6 +189,7 @@ def test_meuse_zinc_through_the_cli(shared_data, tmp_path, capsys) -> None:
     manifest = json.loads((out / "manifest.json").read_text())
     run = manifest["runs"][-1]
     assert run["ran"] == ["ingest", "train", "score", "tiles"] and run["status"] == "done"
+    _assert_planned("meuse-zinc", out)
     # one CRS rule for every reader (issue 13): the config's EPSG:28992 overrides the samples'
     # wrong .prj in the map metrics too, so they are computed (they printed n/a before)
     score = manifest["stages"]["score"]["metrics"]
