@@ -211,7 +211,12 @@ def _sample_inputs(model: Any, cube: Path | None, n: int, seed: int) -> Any:
 
     rng = np.random.default_rng(seed)
     if cube is None:
-        return rng.normal(size=(n, _n_features(model))).astype("float32")
+        from prospect.registry.onnx_export import check_rows
+
+        names = list(model.schema.get("feature_names") or model.feature_order)
+        spec = model.schema.get("feature_spec") or {}
+        categorical = [names.index(c) for c in spec.get("categorical", []) if c in names]
+        return check_rows(model.estimator, len(names), categorical, n, seed=seed)
     from prospect.io.cube import open_cube
     from prospect.registry import check_schema
 
@@ -241,7 +246,8 @@ def export(
     version: VersionOpt = None,
     fmt: Annotated[str, typer.Option("--format", help="Export format.")] = "onnx",
     cube: Annotated[Path | None, typer.Option(
-        "--cube", help="Cube whose cells check the export (default: random inputs).")] = None,
+        "--cube", help="Cube whose cells check the export (default: random inputs; "
+        "categorical features take the codes the model was fitted on).")] = None,
     samples: Annotated[int, typer.Option(min=1, help="Rows compared.")] = 2000,
     atol: Annotated[float, typer.Option(help="Largest allowed difference.")] = 1e-4,
     trust: TrustOpt = None,
@@ -266,7 +272,7 @@ def export(
     out.parent.mkdir(parents=True, exist_ok=True)
     with staged_file(out) as staged:  # published only once onnxruntime agrees
         export_onnx(model.estimator, staged, n_features=_n_features(model), metadata=meta)
-        diff = onnx_agreement(model.estimator, staged, X, atol=atol)
+        diff = onnx_agreement(model.estimator, staged, X, atol=atol, label=out)
     Console(stderr=True).print(
         f"exported {name}/{version} -> {out}; onnxruntime vs scikit-learn max |diff| = "
         f"{diff:.3g} on {len(X)} rows (tolerance {atol:g})"

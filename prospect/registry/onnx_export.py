@@ -7,7 +7,7 @@ bagging-PU estimators have none and are refused with a clear :class:`ModelError`
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ import numpy as np
 from prospect.errors import ModelError
 from prospect.io.files import write_bytes
 
-__all__ = ["export_onnx", "onnx_agreement", "onnx_predict_proba"]
+__all__ = ["check_rows", "export_onnx", "onnx_agreement", "onnx_predict_proba"]
 
 
 def export_onnx(
@@ -83,11 +83,14 @@ def onnx_predict_proba(path: Path, X: np.ndarray) -> np.ndarray:
     return np.asarray(result)
 
 
-def onnx_agreement(estimator: Any, path: Path, X: np.ndarray, *, atol: float = 1e-4) -> float:
+def onnx_agreement(estimator: Any, path: Path, X: np.ndarray, *, atol: float = 1e-4,
+                   label: str | Path | None = None) -> float:
     """Largest absolute difference between onnxruntime's and scikit-learn's outputs.
 
-    Raises :class:`ModelError` when it exceeds ``atol``.
+    Raises :class:`ModelError` when it exceeds ``atol``, naming ``label`` (the file the
+    user asked for, when ``path`` is its staged copy) or ``path``.
     """
+    shown = label if label is not None else path
     X32 = np.asarray(X, np.float32)
     got = onnx_predict_proba(path, X32)
     if hasattr(estimator, "predict_proba"):
@@ -95,11 +98,50 @@ def onnx_agreement(estimator: Any, path: Path, X: np.ndarray, *, atol: float = 1
     else:
         want = np.asarray(estimator.predict(X32)).reshape(got.shape)
     if got.shape != want.shape:
-        raise ModelError(f"{path}: ONNX output shape {got.shape} != scikit-learn {want.shape}")
+        raise ModelError(f"{shown}: ONNX output shape {got.shape} != scikit-learn {want.shape}")
     diff = float(np.max(np.abs(got.astype("f8") - want.astype("f8")))) if want.size else 0.0
     if not diff <= atol:
         raise ModelError(
-            f"{path}: ONNX predictions differ from scikit-learn by up to {diff:.3g} "
+            f"{shown}: ONNX predictions differ from scikit-learn by up to {diff:.3g} "
             f"(tolerance {atol:g}); do not use this export"
         )
     return diff
+
+
+def check_rows(estimator: Any, n_features: int, categorical: Sequence[int], n: int, *,
+               seed: int = 0) -> np.ndarray:
+    """Rows to compare an export on when no cube's cells are given (float32 ``(n, k)``).
+
+    Standard normal noise, except in the ``categorical`` columns: there, the codes the
+    model's one-hot encoder was fitted on (and one it never saw), else whole numbers 0-9.
+    A fraction in a code column is no input a cube holds, and the two runtimes part ways on
+    it (the ONNX encoder casts 1.39 to code 1, scikit-learn calls it unknown), so noise
+    there failed every model with a categorical feature.
+    """
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, int(n_features))).astype("float32")
+    known = _encoder_categories(estimator)
+    for col in categorical:
+        codes = known.get(int(col))
+        if codes is None or codes.size == 0:
+            codes = np.arange(10, dtype="f8")
+        else:  # the fitted codes, and one unseen (handle_unknown)
+            codes = np.append(codes, np.max(codes) + 1)
+        X[:, col] = rng.choice(codes, size=n).astype("float32")
+    return X
+
+
+def _encoder_categories(estimator: Any) -> dict[int, np.ndarray]:
+    """Input column -> the categories a fitted one-hot encoder of ``estimator`` (a pipeline
+    step or a column transformer's part, columns given by position) was fitted on."""
+    found: dict[int, np.ndarray] = {}
+    steps = [s for _, s in getattr(estimator, "steps", [])] or [estimator]
+    first = steps[0]
+    for _, part, cols in getattr(first, "transformers_", []):
+        cats = getattr(part, "categories_", None)
+        if cats is None or not isinstance(cols, list | tuple | np.ndarray):
+            continue
+        for col, values in zip(cols, cats, strict=False):
+            if isinstance(col, int | np.integer):
+                found[int(col)] = np.asarray(values, dtype="f8")
+    return found
