@@ -121,7 +121,7 @@ def tilejson(
             "colormap": layer.colormap,
             "vmin": layer.vmin,
             "vmax": layer.vmax,
-            "units": layer.units,
+            "units": meta.units,
             "role": layer.role,
             "synthetic": meta.synthetic,
             "licence": meta.licence,

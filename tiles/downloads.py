@@ -78,7 +78,7 @@ async def stac_item(svc: TileService, request: Request) -> Response:
             "prospect:synthetic": meta.synthetic, "prospect:attribution": meta.attribution,
             **({"license": meta.licence} if meta.licence else {}),
             **({"proj:epsg": int(epsg)} if epsg else {}),
-            "prospect:units": layer.config.units,
+            "prospect:units": meta.units,
         },
         stac_extensions=(["https://stac-extensions.github.io/projection/v1.1.0/schema.json"]
                          if epsg else []),

@@ -258,7 +258,7 @@ async def point(svc: TileService, request: Request) -> Response:
     value = await run_in_threadpool(layer.source.point, lon, lat)
     body = json.dumps({
         "layer": layer.name, "lon": lon, "lat": lat, "value": value,
-        "units": layer.config.units, "inside": value is not None,
+        "units": svc.meta(layer).units, "inside": value is not None,
     }).encode()
     return svc.respond(request, layer, svc.etag(layer, "point", lon, lat), body,
                        "application/json")
@@ -279,6 +279,7 @@ async def viewer(svc: TileService, request: Request) -> Response:
             point=f"{base}/point/{layer.name}{suffix}",
             bounds=meta.bounds, min_zoom=meta.min_zoom, max_zoom=meta.max_zoom,
             title=meta.title, attribution=meta.attribution, synthetic=meta.synthetic,
+            units=meta.units,
         ))
     html = viewer_html(entries, title=cfg.title, static_url=f"{base}/static",
                        synthetic=any(e.synthetic for e in entries))

@@ -13,11 +13,13 @@ __all__ = ["legend_png"]
 
 
 def legend_png(layer: TileLayerConfig, *, title: str | None = None, width: int = 320,
-               height: int = 84) -> bytes:
+               height: int = 84, units: str | None = None) -> bytes:
     """A PNG legend: horizontal colour bar from ``vmin`` to ``vmax`` with ticks and title.
 
     ``title`` (e.g. :attr:`tiles.metadata.LayerMeta.label`, which says "synthetic data"
-    when it is) replaces the config's label.
+    when it is) replaces the config's label; ``units`` (e.g.
+    :attr:`tiles.metadata.LayerMeta.units`, the data's own when the config gives none)
+    replace the config's.
     """
     import matplotlib
 
@@ -37,7 +39,8 @@ def legend_png(layer: TileLayerConfig, *, title: str | None = None, width: int =
     ax.set_yticks([])
     ax.set_xticks(np.linspace(layer.vmin, layer.vmax, 5))
     ax.tick_params(labelsize=8)
-    text = (title or layer.label) + (f" ({layer.units})" if layer.units else "")
+    units = layer.units if units is None else units
+    text = (title or layer.label) + (f" ({units})" if units else "")
     ax.set_title(text, fontsize=9)
     fig.patch.set_alpha(0.85)
     buf = io.BytesIO()

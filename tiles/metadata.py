@@ -64,6 +64,9 @@ class LayerMeta:
     max_zoom: int
     matrix_sets: dict[str, tuple[int, int, tuple[float, float, float, float]]] = field(
         default_factory=dict)
+    units: str = ""
+    """The layer's units: the config's, else the data's own ``units`` tag or attribute
+    (``1``, dimensionless, is shown as none)."""
 
     @property
     def label(self) -> str:
@@ -144,4 +147,5 @@ def layer_meta(
         attribution=cfg.attribution or attribution, licence=cfg.licence or licence,
         synthetic=is_synthetic, crs=source.crs, bounds=source.lonlat_bounds,
         min_zoom=first[0], max_zoom=first[1], matrix_sets=ranges,
+        units=cfg.units or ("" if tags.get("units", "") == "1" else tags.get("units", "")),
     )

@@ -379,5 +379,6 @@ class TileService:
     def legend(self, layer: Layer) -> bytes:
         """Legend PNG of ``layer`` (rendered once)."""
         if layer.name not in self._legends:
-            self._legends[layer.name] = legend_png(layer.config, title=self.meta(layer).label)
+            self._legends[layer.name] = legend_png(layer.config, title=self.meta(layer).label,
+                                                  units=self.meta(layer).units)
         return self._legends[layer.name]

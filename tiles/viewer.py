@@ -36,13 +36,16 @@ class ViewerLayer:
     title: str | None = None
     attribution: str = ""
     synthetic: bool = False
+    units: str | None = None
+    """Shown units (:attr:`tiles.metadata.LayerMeta.units`); ``None``: the config's."""
 
     def as_json(self) -> dict[str, Any]:
         """The entry in the page's embedded config."""
         c = self.config
         return {
             "name": c.layer_name, "title": self.title or c.label, "role": c.role,
-            "units": c.units, "attribution": self.attribution, "synthetic": self.synthetic,
+            "units": c.units if self.units is None else self.units,
+            "attribution": self.attribution, "synthetic": self.synthetic,
             "vmin": c.vmin, "vmax": c.vmax, "colormap": c.colormap, "tiles": self.tiles,
             "legend": self.legend, "point": self.point, "bounds": list(self.bounds),
             "minzoom": self.min_zoom, "maxzoom": self.max_zoom,

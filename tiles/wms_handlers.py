@@ -130,7 +130,7 @@ async def _feature_info(svc: TileService, request: Request, q: dict[str, str]) -
         value = await run_in_threadpool(layer.source.point, lon, lat)
         features.append({
             "type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
-            "properties": {"layer": layer.name, "value": value, "units": layer.config.units,
+            "properties": {"layer": layer.name, "value": value, "units": svc.meta(layer).units,
                            "title": svc.meta(layer).label},
         })
     fmt = q.get("INFO_FORMAT", "application/json")

@@ -122,7 +122,7 @@ def _render_layer(
     if result.tiles_written == 0:
         raise StageError(f"tiles: layer {name!r} ({where}) produced no tile with data")
     meta = meta.narrowed(z for z, n in result.per_zoom.items() if n)
-    write_bytes(layer_dir / "legend.png", legend_png(layer, title=meta.label))
+    write_bytes(layer_dir / "legend.png", legend_png(layer, title=meta.label, units=meta.units))
     root = f"{cfg.public_url}/{name}/" if cfg.public_url else ""  # absolute when published
     doc = tilejson(
         layer, meta, tiles_url=f"{root}{{z}}/{{x}}/{{y}}.{cfg.format}", tile_size=cfg.tile_size,
@@ -150,7 +150,7 @@ def _render_layer(
         config=layer, tiles=f"../tiles/{name}/{{z}}/{{x}}/{{y}}.{cfg.format}",
         legend=f"../tiles/{name}/legend.png", bounds=meta.bounds,
         min_zoom=meta.min_zoom, max_zoom=meta.max_zoom, title=meta.title,
-        attribution=meta.attribution, synthetic=meta.synthetic,
+        attribution=meta.attribution, synthetic=meta.synthetic, units=meta.units,
     )
     metrics = {"tiles": result.tiles_written, "bytes": result.bytes_written}
     return viewer_layer, metrics, value_grid(source), where

@@ -51,6 +51,13 @@ def test_nl_geothermal_heatflow(shared_data, tmp_path) -> None:
     results = _run("nl-geothermal-heatflow", tmp_path)
     assert list(results) == ["ingest", "screen", "tiles"]
     _assert_planned("nl-geothermal-heatflow", tmp_path)  # with the national tile grid
+    # a tile layer whose config names no units shows the data's own (the variance's
+    # '(mW/m2)2'), in its TileJSON and viewer: they said nothing before
+    doc = json.loads((tmp_path / "tiles" / "heatflow_Heat_Flow_variance" / "tilejson.json")
+                     .read_text())
+    units = open_cube(tmp_path / "cube.zarr")["heatflow_Heat_Flow_variance"].attrs["units"]
+    assert units and doc["prospect"]["units"] == units
+    assert f'"units": "{units}"' in (tmp_path / "viewer" / "index.html").read_text()
     ds = open_cube(tmp_path / "cube.zarr")
     hf, var, land = (ds[v].values for v in ("heatflow_Heat_Flow",
                                             "heatflow_Heat_Flow_variance", "land"))
