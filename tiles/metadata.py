@@ -149,3 +149,32 @@ def layer_meta(
         min_zoom=first[0], max_zoom=first[1], matrix_sets=ranges,
         units=cfg.units or ("" if tags.get("units", "") == "1" else tags.get("units", "")),
     )
+
+
+RANGE_WARN_SHARE = 0.5
+"""Share of a layer's values outside its colour range above which the map is called
+mostly one colour (values outside ``vmin``-``vmax`` are clamped to the end colours)."""
+
+
+def range_warning(name: str, values: Any, vmin: float, vmax: float, units: str = "",
+                  *, where: str = "tiles.layers") -> str | None:
+    """Why layer ``name``'s map would show mostly one colour, or ``None``.
+
+    ``values`` is a sample of the layer's data (any shape; NaN is no data). A range left
+    at its 0-1 default for heat flow in mW/m2 painted every tile one colour without a word.
+    """
+    import numpy as np
+
+    v = np.asarray(values, dtype="f8").ravel()
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return None
+    outside = float(np.mean((v < vmin) | (v > vmax)))
+    if outside < RANGE_WARN_SHARE:
+        return None
+    lo, hi = np.percentile(v, [2, 98])
+    unit = f" {units}" if units else ""
+    return (f"layer {name!r}: {100 * outside:.0f} % of its values lie outside its colour "
+            f"range {vmin:g} to {vmax:g} (data {float(v.min()):.4g} to {float(v.max()):.4g}"
+            f"{unit}), so its map is mostly one colour; set vmin and vmax in {where} "
+            f"(2-98 % of the data: {float(lo):.4g} to {float(hi):.4g})")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 ServeConfigArg = Annotated[
     Path, typer.Argument(help="Tile-server config (YAML), e.g. configs/serve/example.yaml.")
@@ -42,6 +43,8 @@ def serve(
     public = [layer.name for layer in cfg.layers if layer.public]
     console.print(f"{len(cfg.layers)} layers ({', '.join(layer.name for layer in cfg.layers)}); "
                   f"public: {', '.join(public) or 'none'}; {len(cfg.keys)} agency keys")
+    for warning in _range_warnings(app, config):
+        console.print(f"[yellow]warning: {escape(warning)}[/yellow]")
     if check:
         console.print("config and layers OK")
         return
@@ -88,3 +91,26 @@ def register(app: typer.Typer) -> None:
     """Add ``serve`` and ``serve-key`` to ``app``."""
     app.command("serve")(serve)
     app.command("serve-key")(serve_key)
+
+
+def _range_warnings(app: Any, config: Path) -> list[str]:
+    """A line for each served layer whose colour range misses most of its data (read on a
+    128 x 128 lon/lat grid: one small read a layer at start-up)."""
+    from tiles.metadata import range_warning
+
+    found = []
+    for layer in app.state.service.layers.values():
+        try:
+            west, south, east, north = layer.source.lonlat_bounds
+            sample = layer.source.read_mercator((west, south, east, north), width=128,
+                                                height=128, resampling="nearest",
+                                                crs="EPSG:4326")
+        except Exception:  # an unreadable layer is reported by its own requests
+            continue
+        c = layer.config
+        units = app.state.service.meta(layer).units
+        text = range_warning(c.name, sample.filled(float("nan")), c.vmin, c.vmax, units,
+                             where=f"the layer in {config}")
+        if text:
+            found.append(text)
+    return found

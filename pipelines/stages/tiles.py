@@ -29,7 +29,7 @@ from prospect.errors import StageError
 from prospect.io.files import write_bytes, write_json, write_text
 from tiles.archive import tilejson, write_pmtiles
 from tiles.legend import legend_png
-from tiles.metadata import layer_meta
+from tiles.metadata import layer_meta, range_warning
 from tiles.pyramid import write_pyramid
 from tiles.source import LayerSource, cog_source, cube_source
 from tiles.viewer import ViewerLayer, copy_static, viewer_html
@@ -152,8 +152,12 @@ def _render_layer(
         min_zoom=meta.min_zoom, max_zoom=meta.max_zoom, title=meta.title,
         attribution=meta.attribution, synthetic=meta.synthetic, units=meta.units,
     )
-    metrics = {"tiles": result.tiles_written, "bytes": result.bytes_written}
-    return viewer_layer, metrics, value_grid(source), where
+    metrics: dict[str, Any] = {"tiles": result.tiles_written, "bytes": result.bytes_written}
+    values = value_grid(source)
+    metrics["range_warning"] = range_warning(
+        name, [np.nan if v is None else v for v in values["data"]], layer.vmin, layer.vmax,
+        meta.units)
+    return viewer_layer, metrics, values, where
 
 
 def job_outline_geojson(ctx: RunContext) -> dict[str, Any] | None:
@@ -191,6 +195,8 @@ def run(ctx: RunContext) -> StageResult:
         if cfg.archive:
             result.outputs[f"{name}.pmtiles"] = str(tiles_dir / f"{name}.pmtiles")
         result.metrics[f"{name}_tiles"] = metrics["tiles"]
+        if metrics["range_warning"]:
+            result.notes.append(f"warning: {metrics['range_warning']}")
     viewer_dir = ctx.stage_dir("viewer")
     copy_static(viewer_dir / "static")
     write_text(viewer_dir / "values.js",

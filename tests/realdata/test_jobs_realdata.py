@@ -39,6 +39,12 @@ def _assert_planned(name: str, out: Path) -> None:
     assert planned == ran
 
 
+def _no_range_warning(results: dict) -> None:
+    """Every tile layer of a shipped job has a colour range that shows its data."""
+    notes = [n for n in results["tiles"].notes if "colour range" in n]
+    assert not notes, notes
+
+
 def _value(ds, var: str, lon: float, lat: float) -> float:
     x, y = Transformer.from_crs("EPSG:4326", "EPSG:28992", always_xy=True).transform(lon, lat)
     return float(ds[var].sel(x=x, y=y, method="nearest"))
@@ -51,6 +57,7 @@ def test_nl_geothermal_heatflow(shared_data, tmp_path) -> None:
     results = _run("nl-geothermal-heatflow", tmp_path)
     assert list(results) == ["ingest", "screen", "tiles"]
     _assert_planned("nl-geothermal-heatflow", tmp_path)  # with the national tile grid
+    _no_range_warning(results)
     # a tile layer whose config names no units shows the data's own (the variance's
     # '(mW/m2)2'), in its TileJSON and viewer: they said nothing before
     doc = json.loads((tmp_path / "tiles" / "heatflow_Heat_Flow_variance" / "tilejson.json")
@@ -111,6 +118,7 @@ def test_greatbasin_lithium_brine_economics(shared_data, tmp_path) -> None:
     # planned exactly: the fitted surface shipped apart, the land mask, the report's map
     # reads of screen, the matrices of the label surfaces rebuilt in each fold
     _assert_planned("greatbasin-lithium-brine", tmp_path)
+    _no_range_warning(results)
     ds = open_cube(tmp_path / "cube.zarr")
     c = ds["brine_LI_PPM"].values.astype("f8")
     var = ds["brine_LI_PPM_variance"].values.astype("f8")

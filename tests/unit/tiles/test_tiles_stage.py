@@ -207,3 +207,21 @@ def test_zooms_and_centre_follow_the_data_everywhere(tmp_path: Path) -> None:
                 break
         else:
             raise AssertionError("no WebMercatorQuad link for the layer")
+
+
+def test_a_colour_range_that_misses_the_data_is_a_warning() -> None:
+    """The shipped heat-flow job rendered 59-100 mW/m2 with the default 0-1 range: every
+    tile one colour, without a word."""
+    import numpy as np
+
+    from tiles.metadata import range_warning
+
+    data = np.linspace(59.0, 100.0, 1000)
+    text = range_warning("heat", data, 0.0, 1.0, "mW/m2")
+    assert text is not None
+    assert "100 % of its values lie outside its colour range 0 to 1" in text
+    assert "59 to 100 mW/m2" in text and "set vmin and vmax in tiles.layers" in text
+    assert range_warning("heat", data, 55.0, 100.0, "mW/m2") is None
+    with_gaps = np.where(np.arange(1000) % 2 == 0, np.nan, 0.5)  # no data is not counted
+    assert range_warning("p", with_gaps, 0.0, 1.0) is None
+    assert range_warning("p", np.full(10, np.nan), 0.0, 1.0) is None
