@@ -240,7 +240,7 @@ def plan_job(job: JobConfig, grid: RegionGrid, *, workers: int = 1,
         stages.append(StagePlan("indices", idx_tasks, n_idx, fixed_tasks=idx_once,
                                 bytes_per_task=(12 + 3 * n_idx) * chunk_bytes,
                                 note="real lazy graph of the stage's chunk tasks"))
-    n_features = n_layers + n_idx
+    n_features = n_layers - masked + n_idx  # the land mask is no feature
     from pipelines.stages.screen import has_work as screen_has_work
 
     if screen_has_work(job):
