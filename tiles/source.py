@@ -162,6 +162,16 @@ class LayerSource:
         self.refresh()
         return str(self._stamp)
 
+    @property
+    def cells(self) -> int:
+        """Cells of the data at full resolution (rows x columns of one band)."""
+        with self._reading():
+            if self.variable is None:
+                ds = self._dataset(-1)
+                return int(ds.width) * int(ds.height)
+            rows, cols = self._cube_variable().shape[-2:]
+            return int(rows) * int(cols)
+
     # -- readers ----------------------------------------------------------------------
     def _cube_variable(self) -> Any:
         """The cube variable, opened once and shared by all threads (lazy, no dask)."""

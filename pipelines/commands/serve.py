@@ -93,6 +93,12 @@ def register(app: typer.Typer) -> None:
     app.command("serve-key")(serve_key)
 
 
+RANGE_CHECK_CUBE_CELLS = 2**24
+"""Largest cube variable whose colour range ``prospect serve`` checks at start-up: a cube
+has no overviews, so the 128 x 128 sample reads every chunk (a COG's comes from its
+overviews, whatever its size)."""
+
+
 def _range_warnings(app: Any, config: Path) -> list[str]:
     """A line for each served layer whose colour range misses most of its data (read on a
     128 x 128 lon/lat grid: one small read a layer at start-up)."""
@@ -101,6 +107,9 @@ def _range_warnings(app: Any, config: Path) -> list[str]:
     found = []
     for layer in app.state.service.layers.values():
         try:
+            if layer.source.variable is not None and \
+                    layer.source.cells > RANGE_CHECK_CUBE_CELLS:
+                continue  # the tiles stage checked it when it rendered the job's pyramid
             west, south, east, north = layer.source.lonlat_bounds
             sample = layer.source.read_mercator((west, south, east, north), width=128,
                                                 height=128, resampling="nearest",

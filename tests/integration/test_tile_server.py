@@ -615,3 +615,25 @@ def test_stac_item_of_a_layer(served) -> None:
     href = item["assets"]["data"]["href"]
     assert href == f"{server.url}/download/uncertainty.tif?key={fx.key}"
     assert httpx.get(href).content == fx.uncertainty.read_bytes()
+
+
+def test_serve_warns_of_a_colour_range_that_misses_the_data(served, tmp_path) -> None:
+    """A served heat-flow layer (59-100 mW/m2) left at the 0-1 default range drew every tile
+    in one colour without a word; the layer in range is not named."""
+    fx, _, _ = served
+    with rasterio.open(fx.probability) as src:
+        profile, data = src.profile, src.read(1)
+    hot = tmp_path / "heatflow.tif"
+    with rasterio.open(hot, "w", **profile) as dst:
+        dst.write(np.where(np.isfinite(data), 55.0 + 45.0 * data, data).astype(data.dtype), 1)
+        dst.update_tags(units="mW/m2")
+    config = tmp_path / "serve.yaml"
+    config.write_text(f"layers:\n  - name: heat\n    cog: {hot}\n"
+                      f"  - name: prob\n    cog: {fx.probability}\n")
+    done = subprocess.run([sys.executable, "-m", "pipelines.cli", "serve", str(config),
+                           "--check"], capture_output=True, text=True, timeout=60)
+    err = " ".join(done.stderr.split())
+    assert done.returncode == 0, err
+    assert "warning: layer 'heat': 100 % of its values lie outside its colour range 0 to 1" \
+        in err and "mW/m2" in err and f"set vmin and vmax in the layer in {config}" in err
+    assert "layer 'prob'" not in err
