@@ -195,7 +195,14 @@ class LayerSource:
 
     def _open(self) -> Any:
         if self.variable is None:
-            return Reader(str(self.path), tms=WEB_MERCATOR)
+            from rio_tiler.errors import NoOverviewWarning
+
+            # a GeoTIFF without overviews still serves (Prospect's own COGs have them);
+            # rio-tiler's warning printed a library file path and line on the user's
+            # terminal at start-up
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", NoOverviewWarning)
+                return Reader(str(self.path), tms=WEB_MERCATOR)
         return XarrayReader(self._cube_variable(), tms=WEB_MERCATOR)
 
     def _thread_state(self) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -111,9 +112,11 @@ def _range_warnings(app: Any, config: Path) -> list[str]:
                     layer.source.cells > RANGE_CHECK_CUBE_CELLS:
                 continue  # the tiles stage checked it when it rendered the job's pyramid
             west, south, east, north = layer.source.lonlat_bounds
-            sample = layer.source.read_mercator((west, south, east, north), width=128,
-                                                height=128, resampling="nearest",
-                                                crs="EPSG:4326")
+            with warnings.catch_warnings():  # rio-tiler's NoOverviewWarning and the like
+                warnings.simplefilter("ignore")
+                sample = layer.source.read_mercator((west, south, east, north), width=128,
+                                                    height=128, resampling="nearest",
+                                                    crs="EPSG:4326")
         except Exception:  # an unreadable layer is reported by its own requests
             continue
         c = layer.config
