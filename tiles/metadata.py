@@ -139,6 +139,7 @@ def layer_meta(
         lo, hi = zoom_range(source.zoom_range(tms), tms, zoom_limits)
         ranges[name] = (lo, hi, source.native_footprint(tms.rasterio_crs)[0])
     first = ranges[matrix_sets[0]]
+    data_units = tags.get("units", "")
     description = cfg.description or tags.get("description", "") or title
     if is_synthetic and "synthetic" not in description.lower():
         description += " (synthetic data, for testing only)"
@@ -147,7 +148,7 @@ def layer_meta(
         attribution=cfg.attribution or attribution, licence=cfg.licence or licence,
         synthetic=is_synthetic, crs=source.crs, bounds=source.lonlat_bounds,
         min_zoom=first[0], max_zoom=first[1], matrix_sets=ranges,
-        units=cfg.units or ("" if tags.get("units", "") == "1" else tags.get("units", "")),
+        units=cfg.units or ("" if data_units == "1" else data_units),
     )
 
 

@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,12 +37,17 @@ from tiles.colormap import encode_image, encode_indexed, render_indexed
 from tiles.grids import DEFAULT_TMS, tile_matrix_set, tms_for_crs
 from tiles.http import ApiError, conditional_response
 from tiles.legend import legend_png
-from tiles.metadata import LayerMeta, layer_meta
+from tiles.metadata import LayerMeta, layer_meta, range_warning
 from tiles.source import LayerDataError, LayerSource, cog_source, cube_source
 
 __all__ = ["Layer", "TileService", "build_layers"]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+RANGE_CHECK_CUBE_CELLS = 2**24
+"""Largest cube variable whose colour range :meth:`TileService.range_warnings` checks: a
+cube has no overviews, so its 128 x 128 sample decodes every chunk (a COG's comes from
+its overviews, whatever its size)."""
+
 _KEY_SLOT = "prospect.api_key"
 """Where :meth:`TileService.key_of` keeps the request's key in the ASGI scope."""
 
@@ -192,6 +198,30 @@ class TileService:
                 zoom_limits=(cfg.min_zoom, cfg.max_zoom), matrix_sets=self.matrix_sets(layer),
             )
             self._meta[key] = found
+        return found
+
+    def range_warnings(self, where: str) -> list[str]:
+        """A line for each layer whose colour range misses most of its data
+        (:func:`tiles.metadata.range_warning`), from one 128 x 128 lon/lat read a layer;
+        ``where`` names the config to fix. A cube variable over
+        :data:`RANGE_CHECK_CUBE_CELLS` is skipped (no overviews: the read would decode every
+        chunk); an unreadable layer is left to its own requests."""
+        found = []
+        for layer in self.layers.values():
+            source, cfg = layer.source, layer.config
+            try:
+                if source.variable is not None and source.cells > RANGE_CHECK_CUBE_CELLS:
+                    continue
+                with warnings.catch_warnings():  # rio-tiler's NoOverviewWarning and the like
+                    warnings.simplefilter("ignore")
+                    sample = source.read_mercator(source.lonlat_bounds, width=128, height=128,
+                                                  resampling="nearest", crs="EPSG:4326")
+            except Exception:
+                continue
+            text = range_warning(cfg.name, sample.filled(np.nan), cfg.vmin, cfg.vmax,
+                                 self.meta(layer).units, where=where)
+            if text:
+                found.append(text)
         return found
 
     def each_readable(self, layers: list[Layer], describe: Callable[[Layer], Any]) -> list[Any]:

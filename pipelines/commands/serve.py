@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -44,7 +43,7 @@ def serve(
     public = [layer.name for layer in cfg.layers if layer.public]
     console.print(f"{len(cfg.layers)} layers ({', '.join(layer.name for layer in cfg.layers)}); "
                   f"public: {', '.join(public) or 'none'}; {len(cfg.keys)} agency keys")
-    for warning in _range_warnings(app, config):
+    for warning in app.state.service.range_warnings(f"the layer in {config}"):
         console.print(f"[yellow]warning: {escape(warning)}[/yellow]")
     if check:
         console.print("config and layers OK")
@@ -93,36 +92,3 @@ def register(app: typer.Typer) -> None:
     app.command("serve")(serve)
     app.command("serve-key")(serve_key)
 
-
-RANGE_CHECK_CUBE_CELLS = 2**24
-"""Largest cube variable whose colour range ``prospect serve`` checks at start-up: a cube
-has no overviews, so the 128 x 128 sample reads every chunk (a COG's comes from its
-overviews, whatever its size)."""
-
-
-def _range_warnings(app: Any, config: Path) -> list[str]:
-    """A line for each served layer whose colour range misses most of its data (read on a
-    128 x 128 lon/lat grid: one small read a layer at start-up)."""
-    from tiles.metadata import range_warning
-
-    found = []
-    for layer in app.state.service.layers.values():
-        try:
-            if layer.source.variable is not None and \
-                    layer.source.cells > RANGE_CHECK_CUBE_CELLS:
-                continue  # the tiles stage checked it when it rendered the job's pyramid
-            west, south, east, north = layer.source.lonlat_bounds
-            with warnings.catch_warnings():  # rio-tiler's NoOverviewWarning and the like
-                warnings.simplefilter("ignore")
-                sample = layer.source.read_mercator((west, south, east, north), width=128,
-                                                    height=128, resampling="nearest",
-                                                    crs="EPSG:4326")
-        except Exception:  # an unreadable layer is reported by its own requests
-            continue
-        c = layer.config
-        units = app.state.service.meta(layer).units
-        text = range_warning(c.name, sample.filled(float("nan")), c.vmin, c.vmax, units,
-                             where=f"the layer in {config}")
-        if text:
-            found.append(text)
-    return found
