@@ -223,15 +223,27 @@ def plan_job(job: JobConfig, grid: RegionGrid, *, workers: int = 1,
     unread = [f"source {s.name!r}: layers counted from the config ({h[len('config: '):]})"
               for s, (_, h, _, _) in zip(job.sources, counted, strict=True) if h != "headers"]
     layer_bytes = max((b for c, _, b, _ in counted if c), default=LAYER_CELL_BYTES)
+    from pipelines.plan_graphs import (
+        index_tasks,
+        score_tasks,
+        stack_tasks,
+        stand_in_cube,
+        train_tasks,
+    )
     from pipelines.stages.ingest import TASKS_PER_CHUNK
 
-    stages = [StagePlan("ingest", n * min(TASKS_PER_CHUNK, n_layers) + shipped, n_layers,
-                        fixed_tasks=shipped, bytes_per_task=int(layer_bytes * cells),
-                        note="layers from " + "+".join(sorted(how)) if how else "no sources")]
-    from pipelines.plan_graphs import index_tasks, score_tasks, stand_in_cube, train_tasks
-
-    cube = stand_in_cube(job, grid) if job.indices is not None or job.model is not None \
-        else None
+    cube = stand_in_cube(job, grid) if (job.indices is not None or job.model is not None
+                                        or job.timeseries is not None) else None
+    # a time series: ingest then stacks the dates' variables as (time, y, x) variables
+    stacking, stacking_once = stack_tasks(job, grid, cube) if cube is not None else (0, 0)
+    stacked = [str(v) for v in cube.data_vars if "time" in cube[v].dims
+               and cube[v].attrs.get("prospect_kind") != "index"] if cube is not None else []
+    dates = cube.sizes.get("time", 1) if cube is not None else 1
+    stages = [StagePlan("ingest", n * min(TASKS_PER_CHUNK, n_layers) + shipped + stacking,
+                        n_layers + len(stacked), fixed_tasks=shipped + stacking_once,
+                        bytes_per_task=int(layer_bytes * cells),
+                        note=("layers from " + "+".join(sorted(how)) if how else "no sources")
+                        + (f"; {len(stacked)} stacked over {dates} dates" if stacked else ""))]
     n_idx = 0
     if job.indices is not None:
         assert cube is not None
@@ -248,13 +260,14 @@ def plan_job(job: JobConfig, grid: RegionGrid, *, workers: int = 1,
         from prospect.screening import ECONOMIC_OUTPUTS
 
         econ = len(ECONOMIC_OUTPUTS) if job.economics is not None else 0
-        changes = job.timeseries.difference if job.timeseries is not None else []
+        changes = [v for v in cube.data_vars if str(v).endswith("_change")
+                   and cube[v].attrs.get("prospect_kind") == "change"] if cube is not None else []
         tasks, once = screen_tasks(job, grid, cube)
         stages.append(StagePlan(
             "screen", tasks, econ + len(changes), fixed_tasks=once,
             bytes_per_task=chunk_bytes,  # one chunk of a map the report reads
             note="the report's map reads (checks and economics run in the job's process)"
-                 + (f"; not counted: the tasks of {len(changes)} change layer(s)"
+                 + (f"; {len(changes)} change layer(s) written and read back"
                     if changes else "")))
     if job.model is not None:
         assert cube is not None
@@ -277,17 +290,19 @@ def plan_job(job: JobConfig, grid: RegionGrid, *, workers: int = 1,
         stages.append(StagePlan("tiles", _tile_tasks(job, grid), 0,
                                 # measured: a metatile job holds ~26 chunk planes
                                 bytes_per_task=26 * chunk_bytes, note="pyramid blocks x layers"))
-    cube_vars = n_layers + n_idx + (2 if job.model is not None else 0) + sum(
+    cube_vars = stages[0].variables + n_idx + (2 if job.model is not None else 0) + sum(
         s.variables for s in stages if s.name == "screen")
-    cube_bytes = cube_vars * grid.shape[0] * grid.shape[1] * FLOAT32
+    # a (time, y, x) variable holds one plane per date
+    timed = sum("time" in cube[v].dims for v in cube.data_vars) if cube is not None else 0
+    per_date = timed - len(stacked)  # indices computed on the stacked bands
+    cube_bytes = (cube_vars + timed * (dates - 1)) * grid.shape[0] * grid.shape[1] * FLOAT32
     for s in stages:
         s.memory_per_worker = PROCESS_BYTES + s.bytes_per_task * threads_per_worker
     memory = max(s.memory_per_worker for s in stages)
     notes = [
         *unread,
-        *(["task counts leave out the time stacking of a 'timeseries' job (ingest, indices "
-           "and its change layers run more tasks than shown)"] if job.timeseries is not None
-          else []),
+        *([f"{per_date} indices computed per date ({dates} dates) by xarray's graph, "
+           "stored one date per chunk"] if per_date else []),
         "cube size is uncompressed float32; zstd typically stores imagery 1.3-2x smaller",
         "memory per worker = process + largest task working set x threads (per stage; "
         "the job's is the largest stage's)",

@@ -40,7 +40,7 @@ from prospect.grid import RegionGrid
 
 __all__ = [
     "TrainTasks", "client_tasks", "graph_tasks", "index_tasks", "score_tasks", "screen_tasks",
-    "stand_in_cube", "train_tasks",
+    "stack_tasks", "stand_in_cube", "train_tasks",
 ]
 
 SHIPPED = 3
@@ -81,28 +81,31 @@ def graph_tasks(*collections: Any) -> tuple[int, int]:
     return total, once
 
 
-def client_tasks(obj: Any) -> tuple[int, int]:
-    """Tasks the scheduler runs when a stage computes ``obj`` alone with
-    ``Client.compute`` (what :func:`pipelines.progress.compute` does), split as
-    :func:`graph_tasks` splits them: the graph optimised and finalised as the client does
-    it, so a chain the client fuses counts once (a one-chunk map's predict, write and
+def client_tasks(*objs: Any) -> tuple[int, int]:
+    """Tasks the scheduler runs when a stage computes ``objs`` together, with
+    ``Client.compute`` (what :func:`pipelines.progress.compute` does) or ``dask.compute``,
+    split as :func:`graph_tasks` splits them: the graph optimised and finalised as dask
+    does it, so a chain it fuses counts once (a one-chunk map's predict, write and
     gather are one task). :func:`graph_tasks` where dask has no such step."""
     try:
         from dask._expr import FinalizeCompute
         from dask.base import collections_to_expr
     except ImportError:  # an older dask: the graph and the gathering task
-        return graph_tasks(obj)
-    keys = list(FinalizeCompute(collections_to_expr([obj], True)).optimize()
+        return graph_tasks(*objs)
+    keys = list(FinalizeCompute(collections_to_expr(list(objs), True)).optimize()
                 .__dask_graph__().keys())
     return len(keys), sum(not isinstance(k, tuple) for k in keys)
 
 
-def stored_zeros(grid: RegionGrid, dtype: str, name: str) -> Any:
+def stored_zeros(grid: RegionGrid, dtype: str, name: str, times: int = 0) -> Any:
     """A lazy zero array standing in for stored variable ``name``: one task per chunk,
-    as :func:`prospect.io.cube.open_cube` reads it (each variable its own tasks)."""
+    as :func:`prospect.io.cube.open_cube` reads it (each variable its own tasks); with
+    ``times``, a ``(time, y, x)`` variable stored one date per chunk."""
     import dask.array as dsa
 
-    return dsa.zeros(grid.shape, chunks=grid.chunks, dtype=dtype, name=f"stand-in-{name}")
+    shape, chunks = (grid.shape, grid.chunks) if not times else (
+        (times, *grid.shape), (1, *grid.chunks))
+    return dsa.zeros(shape, chunks=chunks, dtype=dtype, name=f"stand-in-{name}")
 
 
 def stand_in_cube(job: JobConfig, grid: RegionGrid) -> xr.Dataset:
@@ -110,7 +113,9 @@ def stand_in_cube(job: JobConfig, grid: RegionGrid) -> xr.Dataset:
 
     from prospect.ingest import plan_source
 
-    def zeros(name: str, dtype: str = "float32") -> Any:
+    def zeros(name: str, dtype: str = "float32", timed: bool = False) -> Any:
+        if timed:
+            return (("time", "y", "x"), stored_zeros(grid, dtype, name, ds.sizes["time"]))
         return (("y", "x"), stored_zeros(grid, dtype, name))
 
     from prospect.io.cube import grid_template
@@ -132,6 +137,12 @@ def stand_in_cube(job: JobConfig, grid: RegionGrid) -> xr.Dataset:
         for layer in layers:
             ds[layer.name] = zeros(layer.name, layer.dtype)
             ds[layer.name].attrs = layer.attrs()
+    stacked = _stacked(job, ds)
+    if stacked is not None:  # as ingest stores them: one date per chunk
+        ds = ds.assign_coords(time=stacked.time)
+        for name in stacked.data_vars:
+            ds[name] = zeros(str(name), timed=True)
+            ds[name].attrs = dict(stacked[name].attrs)
     cfg = job.indices
     if cfg is not None and (cfg.names or cfg.custom):
         from prospect.indices import compute_indices
@@ -139,11 +150,49 @@ def stand_in_cube(job: JobConfig, grid: RegionGrid) -> xr.Dataset:
         out = compute_indices(_bands(job, grid, ds), cfg.names, sensor=cfg.sensor,
                               custom=dict(cfg.custom), bands=dict(cfg.bands),
                               constants=dict(cfg.constants), backend=cfg.backend,
-                              nodata=cfg.nodata)
+                              nodata=cfg.nodata, allow_out_of_range=True)
         for name in out.data_vars:
-            ds[name] = zeros(str(name))
+            ds[name] = zeros(str(name), timed="time" in out[name].dims)
             ds[name].attrs = dict(out[name].attrs)
+    for name in _changed(job, ds):
+        ds[f"{name}_change"] = zeros(f"{name}_change")
+        ds[f"{name}_change"].attrs = {"prospect_kind": "change"}
     return ds
+
+
+def _stacked(job: JobConfig, ds: xr.Dataset) -> xr.Dataset | None:
+    """The lazy ``timeseries`` stack of the stand-in's per-date variables, as ingest makes
+    it; None without a time series, or when a per-date variable is not in the stand-in
+    (its source's files absent: counted from the config under other names)."""
+    from prospect.timeseries import stack_dates
+
+    if job.timeseries is None:
+        return None
+    try:
+        return stack_dates(ds, job.timeseries)
+    except ProspectError:
+        return None
+
+
+def _changed(job: JobConfig, ds: xr.Dataset) -> list[str]:
+    """The ``timeseries.difference`` variables whose change the screen stage writes, of
+    those the stand-in has with a time axis."""
+    if job.timeseries is None:
+        return []
+    return [n for n in job.timeseries.difference if n in ds and "time" in ds[n].dims]
+
+
+def stack_tasks(job: JobConfig, grid: RegionGrid, ds: xr.Dataset) -> tuple[int, int]:
+    """Tasks of ingest's ``timeseries`` stacking (after the layers), on stand-in cube
+    ``ds``: the per-date variables read and written as ``(time, y, x)`` variables
+    (:func:`prospect.io.cube.write_graph`), and how many of them are made once; and the
+    number of variables it writes is ``ds``'s ``time`` variables' count."""
+    from prospect.io.cube import write_graph
+
+    stacked = _stacked(job, ds)
+    if stacked is None:
+        return 0, 0
+    return client_tasks(write_graph(grid, stacked))
 
 
 def _bands(job: JobConfig, grid: RegionGrid, ds: xr.Dataset) -> xr.Dataset:
@@ -232,8 +281,8 @@ def screen_tasks(job: JobConfig, grid: RegionGrid, ds: xr.Dataset | None) -> tup
     """Tasks of the screen stage of ``job``: the report's reads of the checked surfaces,
     their variances and the economics maps (the checks and the economics layers run in the
     job's process), counted on the stand-in cube ``ds`` (zeros where a variable is not in
-    it), and how many of them are made once per map rather than per chunk. A
-    ``timeseries.difference`` change layer's tasks are not counted."""
+    it), and how many of them are made once per map rather than per chunk; and the
+    ``timeseries.difference`` change layers' writes and the read of their summary."""
     from pipelines.screen_report import report_maps, report_view
     from pipelines.stages.screen import checked_surfaces
 
@@ -247,6 +296,17 @@ def screen_tasks(job: JobConfig, grid: RegionGrid, ds: xr.Dataset | None) -> tup
             stored_zeros(grid, "float32", name), dims=("y", "x"))
         tasks, fixed = client_tasks(report_view(da).data)
         total, once = total + tasks, once + fixed
+    changed = _changed(job, ds) if ds is not None else []
+    if ds is not None and changed:  # written, then read back for the report's summary
+        from pipelines.stages.screen import change_reads
+        from prospect.io.cube import write_graph
+        from prospect.timeseries import change
+
+        for tasks, fixed in (
+                client_tasks(write_graph(grid, xr.Dataset(
+                    {f"{n}_change": change(ds[n]) for n in changed}))),
+                client_tasks(*change_reads(ds, [f"{n}_change" for n in changed]))):
+            total, once = total + tasks, once + fixed
     return total, once
 
 
@@ -272,7 +332,7 @@ def index_tasks(job: JobConfig, grid: RegionGrid, ds: xr.Dataset) -> tuple[int, 
     of them are made once per job, and how many indices it writes: one task per chunk
     that reads the bands, computes and writes every index and takes the reflectance
     sample (:func:`pipelines.stages.indices.index_writes`), and the one gathering them."""
-    from pipelines.stages.indices import index_writes
+    from pipelines.stages.indices import _plain_bands, index_writes
     from prospect.indices.bands import load_sensor
     from prospect.indices.plan import plan_indices
     from prospect.indices.ranges import reflective_inputs
@@ -282,11 +342,34 @@ def index_tasks(job: JobConfig, grid: RegionGrid, ds: xr.Dataset) -> tuple[int, 
     bands = _bands(job, grid, ds)
     plan = plan_indices(cfg.names, sensor=load_sensor(cfg.sensor), custom=dict(cfg.custom),
                         bands=dict(cfg.bands), constants=dict(cfg.constants))
+    if not _plain_bands(bands, grid, list(plan.inputs)):  # e.g. bands with a time axis
+        return (*_unfused_index_tasks(job, grid, bands, plan), len(plan.indices))
     users = {} if cfg.allow_out_of_range else reflective_inputs(plan)
     tasks, once = client_tasks(index_writes(  # never computed: no parts
         [bands[v].data for v in plan.inputs], plan, "numba", grid=grid, nodata=cfg.nodata,
         parts=[], slots=[], sampled=[plan.inputs.index(v) for v in users]))
     return tasks, once, len(plan.indices)
+
+
+def _unfused_index_tasks(job: JobConfig, grid: RegionGrid, bands: xr.Dataset,
+                         plan: Any) -> tuple[int, int]:
+    """The indices stage on bands that are not plain 2-D chunks: the reflectance sample in
+    one computation, then xarray's index graph stored by
+    :func:`prospect.io.cube.add_variables`."""
+    from prospect.indices import compute_indices
+    from prospect.indices.ranges import reflectance_samples
+    from prospect.io.cube import write_graph
+
+    cfg = job.indices
+    assert cfg is not None
+    tasks = once = 0
+    if not cfg.allow_out_of_range:
+        tasks, once = client_tasks(*reflectance_samples(bands, plan))
+    out = compute_indices(bands, cfg.names, sensor=cfg.sensor, custom=dict(cfg.custom),
+                          bands=dict(cfg.bands), constants=dict(cfg.constants),
+                          backend=cfg.backend, nodata=cfg.nodata, allow_out_of_range=True)
+    more, fixed = client_tasks(write_graph(grid, out))
+    return tasks + more, once + fixed
 
 
 class _NoModel:

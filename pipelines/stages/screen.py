@@ -23,7 +23,7 @@ from prospect.ingest import ingest_layer
 from prospect.ingest.surfaces import KrigingLayer, plan_points
 from prospect.screening import ECONOMIC_OUTPUTS, plan_economics, read_window
 
-__all__ = ["has_work", "run"]
+__all__ = ["change_reads", "has_work", "run"]
 
 
 def kriging_sources(job: Any) -> list[PointSource]:
@@ -95,6 +95,12 @@ def _economics(ctx: RunContext) -> dict[str, Any]:
             "variables": [la.name for la in layers], **shares(merge_counts(parts))}
 
 
+def change_reads(cube: Any, names: list[str]) -> list[Any]:
+    """The lazy reads of the stored change layers ``names`` whose summary the report
+    gives (``prospect plan`` counts their tasks)."""
+    return [cube[name].data for name in names]
+
+
 def _changes(ctx: RunContext) -> dict[str, Any]:
     """``<name>_change`` (last minus first date) of each ``timeseries.difference`` variable."""
     from prospect.errors import DataError
@@ -108,12 +114,17 @@ def _changes(ctx: RunContext) -> dict[str, Any]:
         raise DataError(f"timeseries.difference: no variable {missing} in the cube; name "
                         "indices (or stacked bands) with a time axis")
     out = {str(c.name): c for c in (change(cube[n]) for n in ctx.job.timeseries.difference)}
+    import dask
     import xarray as xr
 
     add_variables(ctx.cube_path, xr.Dataset(out), overwrite=True)
+    # the summary describes the stored bytes, read back in one computation (the lazy
+    # changes would read both dates of every index again)
+    stored = open_cube(ctx.cube_path)
+    values = dask.compute(*change_reads(stored, list(out)))
     summary = {}
-    for name, da in out.items():
-        v = np.asarray(da.values, dtype="f8")
+    for (name, da), computed in zip(out.items(), values, strict=True):
+        v = np.asarray(computed, dtype="f8")
         ok = np.isfinite(v)
         summary[name] = {"cells": int(ok.sum()), "mean": float(v[ok].mean()) if ok.any() else None,
                          "p05": float(np.percentile(v[ok], 5)) if ok.any() else None,

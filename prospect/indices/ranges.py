@@ -23,6 +23,7 @@ __all__ = [
     "cf_range_attrs",
     "check_reflectance_ranges",
     "judge_samples",
+    "reflectance_samples",
     "reflective_band",
     "reflective_inputs",
     "sample_block",
@@ -106,6 +107,13 @@ def reflective_inputs(plan: IndexPlan) -> dict[str, tuple[str, list[str]]]:
     return users
 
 
+def reflectance_samples(ds: xr.Dataset, plan: IndexPlan) -> list[Any]:
+    """The strided sample of each input :func:`check_reflectance_ranges` checks, in the
+    order of :func:`reflective_inputs` (lazy for dask input: ``prospect plan`` counts
+    their tasks)."""
+    return [_sample(ds[variable].data) for variable in reflective_inputs(plan)]
+
+
 def check_reflectance_ranges(ds: xr.Dataset, plan: IndexPlan, *, nodata: float | None = None,
                              allow_out_of_range: bool = False) -> dict[str, float]:
     """Refuse reflective input bands whose median is outside :data:`REFLECTANCE_LIMITS`.
@@ -127,7 +135,7 @@ def check_reflectance_ranges(ds: xr.Dataset, plan: IndexPlan, *, nodata: float |
     users = reflective_inputs(plan)
     # every band's sample in one computation: one round trip to the cluster, the chunks
     # read side by side (one compute per band took 5 round trips for 5 bands)
-    samples = [_sample(ds[variable].data) for variable in users]
+    samples = reflectance_samples(ds, plan)
     if any(hasattr(s, "dask") for s in samples):
         import dask
 

@@ -75,6 +75,7 @@ __all__ = [
     "rebuild_cube_metadata",
     "removed_later",
     "synthetic_attr",
+    "write_graph",
 ]
 
 warnings.filterwarnings("ignore", message="Consolidated metadata", module=r"zarr(\..*)?")
@@ -306,8 +307,27 @@ def add_variables(
             )
     if timed:
         _check_time_axis(cube, variables)
+    with scratch_dir(path) as tmp:
+        (compute or dask.compute)(write_graph(grid, variables, tmp))
+        for name in names:  # old copies go beside the store, never inside it
+            publish_dir(tmp / name, path / name, aside=path.parent)
+        if timed and not (path / "time").is_dir():
+            publish_dir(tmp / "time", path / "time", aside=path.parent)
+        consolidate(path)
+    return names
+
+
+def write_graph(grid: RegionGrid, variables: xr.Dataset, store: Any = None) -> Any:
+    """The lazy write of the data variables of ``variables`` into a new zarr store on
+    ``grid``, as :func:`add_variables` computes it: each variable on the cube's chunks
+    (one date per chunk for a ``time`` variable), zstd-compressed.
+
+    ``store`` is a folder or a zarr store; without one the metadata go to memory and only
+    the graph is of use (``prospect plan`` counts its tasks).
+    """
+    timed = [str(n) for n in variables.data_vars if variables[n].dims[:1] == ("time",)]
     staged = grid_template(grid)
-    for name in names:
+    for name in map(str, variables.data_vars):
         keep = ("time", "y", "x") if name in timed else ("y", "x")
         da = variables[name].drop_vars(
             [c for c in variables[name].coords if c not in keep], errors="ignore"
@@ -321,19 +341,11 @@ def add_variables(
         staged[name].attrs["grid_mapping"] = "spatial_ref"
         staged[name].encoding = {}
     encoding = {
-        n: {"chunks": (1, *grid.chunks) if n in timed else grid.chunks,
-            "compressors": [COMPRESSOR]} for n in names
+        str(n): {"chunks": (1, *grid.chunks) if n in timed else grid.chunks,
+                 "compressors": [COMPRESSOR]} for n in variables.data_vars
     }
-    with scratch_dir(path) as tmp:
-        write = staged.to_zarr(tmp, mode="w", zarr_format=3, consolidated=False,
-                               encoding=encoding, compute=False)
-        (compute or dask.compute)(write)
-        for name in names:  # old copies go beside the store, never inside it
-            publish_dir(tmp / name, path / name, aside=path.parent)
-        if timed and not (path / "time").is_dir():
-            publish_dir(tmp / "time", path / "time", aside=path.parent)
-        consolidate(path)
-    return names
+    return staged.to_zarr(zarr.storage.MemoryStore() if store is None else store, mode="w",
+                          zarr_format=3, consolidated=False, encoding=encoding, compute=False)
 
 
 def _check_time_axis(cube: xr.Dataset, variables: xr.Dataset) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import rasterio
+from jobrun import assert_planned, run_job
 from pyproj import Transformer
 
 pytestmark = [pytest.mark.realdata, pytest.mark.integration]
@@ -70,14 +71,12 @@ def _indices(b: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 
 def test_wageningen_two_dates_every_value_by_hand(shared_data, tmp_path) -> None:
-    from pipelines.context import RunContext
-    from pipelines.runner import default_stages, run_stages
-    from prospect.config import load_job, resolve_grid
     from prospect.io.cube import open_cube
 
-    job = load_job(JOB)
-    run_stages(RunContext(job=job, out_dir=tmp_path, grid=resolve_grid(job)),
-               default_stages(job))
+    run_job(JOB.stem, tmp_path)
+    # prospect plan counts every task: the dates stacked after ingest, the indices per
+    # date, the change layers written and read back for the screen report
+    assert_planned(JOB.stem, tmp_path)
     ds = open_cube(tmp_path / "cube.zarr")
     assert [str(t)[:10] for t in ds["time"].values] == ["1990-04-08", "2014-04-19"]
     assert ds["NDVI"].dims == ("time", "y", "x") and ds["red"].dims == ("time", "y", "x")

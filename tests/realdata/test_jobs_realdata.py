@@ -3,40 +3,14 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
+from jobrun import JOBS, assert_planned, run_job
 from pyproj import Transformer
 
 pytestmark = [pytest.mark.realdata, pytest.mark.integration]
 
-JOBS = Path(__file__).resolve().parents[2] / "configs" / "jobs"
-
-
-def _run(name: str, out: Path, stages: list[str] | None = None) -> dict:
-    """The job's stages on the embedded cluster (two workers), as ``prospect run`` runs it."""
-    from pipelines.cluster import dask_client
-    from pipelines.context import RunContext
-    from pipelines.runner import default_stages, run_stages
-    from prospect.config import load_job, resolve_grid
-
-    job = load_job(JOBS / f"{name}.yaml")
-    with dask_client(workers=2) as client:
-        ctx = RunContext(job=job, out_dir=out, grid=resolve_grid(job), client=client)
-        return {r.name: r for r in run_stages(ctx, stages or default_stages(job))}
-
-
-def _assert_planned(name: str, out: Path) -> None:
-    """``prospect plan``'s task count of every stage equals what the run's stages ran."""
-    from pipelines.plan import plan_job
-    from prospect.config import load_job, resolve_grid
-
-    job = load_job(JOBS / f"{name}.yaml")
-    planned = {s.name: s.tasks for s in plan_job(job, resolve_grid(job)).stages}
-    stages = json.loads((out / "manifest.json").read_text())["stages"]
-    ran = {stage: rec["cluster"]["tasks"] for stage, rec in stages.items()}
-    assert planned == ran
 
 
 def _no_range_warning(results: dict) -> None:
@@ -54,9 +28,9 @@ def test_nl_geothermal_heatflow(shared_data, tmp_path) -> None:
     from prospect.io.cube import open_cube
     from prospect.io.points import read_points
 
-    results = _run("nl-geothermal-heatflow", tmp_path)
+    results = run_job("nl-geothermal-heatflow", tmp_path)
     assert list(results) == ["ingest", "screen", "tiles"]
-    _assert_planned("nl-geothermal-heatflow", tmp_path)  # with the national tile grid
+    assert_planned("nl-geothermal-heatflow", tmp_path)  # with the national tile grid
     _no_range_warning(results)
     # a tile layer whose config names no units shows the data's own (the variance's
     # '(mW/m2)2'), in its TileJSON and viewer: they said nothing before
@@ -114,10 +88,10 @@ def test_greatbasin_lithium_brine_economics(shared_data, tmp_path) -> None:
     from prospect.economics import CLASS_ABOVE, CLASS_NODATA, CLASS_TOO_LOW
     from prospect.io.cube import open_cube
 
-    results = _run("greatbasin-lithium-brine", tmp_path)
+    results = run_job("greatbasin-lithium-brine", tmp_path)
     # planned exactly: the fitted surface shipped apart, the land mask, the report's map
     # reads of screen, the matrices of the label surfaces rebuilt in each fold
-    _assert_planned("greatbasin-lithium-brine", tmp_path)
+    assert_planned("greatbasin-lithium-brine", tmp_path)
     _no_range_warning(results)
     ds = open_cube(tmp_path / "cube.zarr")
     c = ds["brine_LI_PPM"].values.astype("f8")
@@ -170,7 +144,7 @@ def test_greatbasin_lithium_brine_economics(shared_data, tmp_path) -> None:
     assert ("does NOT beat" in model_report) != base["beats"]
     # the same job again skips every stage: each recorded output (the screen stage's cube
     # variables too) is found where the manifest says it is
-    again = _run("greatbasin-lithium-brine", tmp_path)
+    again = run_job("greatbasin-lithium-brine", tmp_path)
     assert {name: r.skipped for name, r in again.items()} == dict.fromkeys(results, True)
 
 
@@ -204,7 +178,7 @@ def test_meuse_zinc_through_the_cli(shared_data, tmp_path, capsys) -> None:
     manifest = json.loads((out / "manifest.json").read_text())
     run = manifest["runs"][-1]
     assert run["ran"] == ["ingest", "train", "score", "tiles"] and run["status"] == "done"
-    _assert_planned("meuse-zinc", out)
+    assert_planned("meuse-zinc", out)
     # a researcher exports the model without a cube: the check's random rows hold codes the
     # categorical features (ffreq, soil) can take; fractions there failed every such model
     # ('differ by up to 0.166', the ONNX encoder rounding what scikit-learn calls unknown)
