@@ -30,8 +30,10 @@ flight. ``benchmarks/country_run.py`` measures them against a real run.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from prospect.config import JobConfig
@@ -170,8 +172,8 @@ def _layers_from_config(source: Any) -> int:
             return len(source.bands)
         if source.band_names:
             return len(source.band_names)
-        if source.assets:
-            return len(source.assets)
+        if source.assets:  # a composite adds its count of clear observations
+            return len(source.assets) + (source.composite is not None)
         if source.scenes and source.scenes[0].bands:
             return len(source.scenes[0].bands)
         return 1
@@ -207,11 +209,15 @@ def _tile_tasks(job: JobConfig, grid: RegionGrid) -> int:
 
 
 def plan_job(job: JobConfig, grid: RegionGrid, *, workers: int = 1,
-             threads_per_worker: int = 1) -> JobPlan:
+             threads_per_worker: int = 1, out_dir: Path | None = None) -> JobPlan:
     """Plan ``job`` on ``grid`` for ``workers`` processes of ``threads_per_worker`` threads.
 
     Nothing is computed and no pixel is read; raster headers are read when the files exist.
+    A ``stac_search`` source is planned from the items an earlier run saved in ``out_dir``
+    (the job's output folder) for this grid; without them its layers are counted from the
+    config (no search is made).
     """
+    job = _saved_searches(job, grid, out_dir)
     n = grid.n_chunks
     # the largest chunk (a grid smaller than one chunk is one smaller chunk)
     cells = min(grid.chunks[0], grid.shape[0]) * min(grid.chunks[1], grid.shape[1])
@@ -313,6 +319,24 @@ def plan_job(job: JobConfig, grid: RegionGrid, *, workers: int = 1,
         cube_variables=cube_vars, cube_bytes=cube_bytes, workers=workers,
         threads_per_worker=threads_per_worker, memory_per_worker=memory, notes=notes,
     )
+
+
+def _saved_searches(job: JobConfig, grid: RegionGrid, out_dir: Path | None) -> JobConfig:
+    """``job`` with each ``stac_search`` source reading the items an earlier run saved in
+    ``out_dir`` for ``grid``'s bounds, where there are such items (offline: no search)."""
+    if out_dir is None:
+        return job
+    from pipelines.stages.ingest import STAC_DIR
+    from prospect.ingest.stac_search import resolve_search
+
+    sources = []
+    for source in job.sources:
+        if isinstance(source, RasterSource) and source.stac_search is not None:
+            with contextlib.suppress(ProspectError, OSError):  # none saved: from the config
+                source, _, _ = resolve_search(source, grid, Path(out_dir) / STAC_DIR,
+                                              offline=True)
+        sources.append(source)
+    return job.model_copy(update={"sources": sources})
 
 
 def format_bytes(n: float) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -21,6 +22,9 @@ def plan(
     region: Annotated[str | None, typer.Option(
         "--region", help="Plan the job on another shipped region (e.g. netherlands).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
+    out: Annotated[Path | None, typer.Option(
+        "-o", "--out", help="The job's output folder: a STAC search an earlier run saved "
+        "there is planned from its items (nothing is written).")] = None,
 ) -> None:
     """Plan a job without computing it: chunk and task counts, cube size, memory per worker."""
     from pipelines.plan import format_bytes, plan_job
@@ -28,13 +32,13 @@ def plan(
 
     job = load_job(config)
     grid = load_region(region).to_grid() if region else resolve_grid(job)
-    p = plan_job(job, grid, workers=workers, threads_per_worker=threads)
+    p = plan_job(job, grid, workers=workers, threads_per_worker=threads, out_dir=out)
     if as_json:
         typer.echo(json.dumps(p.to_dict(), indent=2))
         return
-    out = Console()
-    out.print(f"[bold]plan of job {p.job}[/bold] on {p.region} ({p.crs}, {p.resolution:g} m)")
-    out.print(f"  grid: {p.shape[0]} x {p.shape[1]} cells, chunks {p.chunks[0]} x "
+    console = Console()
+    console.print(f"[bold]plan of job {p.job}[/bold] on {p.region} ({p.crs}, {p.resolution:g} m)")
+    console.print(f"  grid: {p.shape[0]} x {p.shape[1]} cells, chunks {p.chunks[0]} x "
               f"{p.chunks[1]} -> {p.n_chunks} chunks")
     table = Table()
     table.add_column("stage")
@@ -48,15 +52,16 @@ def plan(
                       format_bytes(s.bytes_per_task), format_bytes(s.memory_per_worker), s.note)
     table.add_row("total", f"{p.tasks:,}", str(p.cube_variables), "",
                   format_bytes(p.memory_per_worker), "")
-    out.print(table)
-    out.print(f"  cube on disk: {format_bytes(p.cube_bytes)} ({p.cube_variables} float32 "
+    console.print(table)
+    console.print(f"  cube on disk: {format_bytes(p.cube_bytes)} ({p.cube_variables} float32 "
               "variables, uncompressed)")
-    out.print(f"  memory per worker: {format_bytes(p.memory_per_worker)} "
+    console.print(f"  memory per worker: {format_bytes(p.memory_per_worker)} "
               f"({p.threads_per_worker} thread(s)); {p.workers} worker(s): "
               f"{format_bytes(p.memory_per_worker * p.workers)}")
-    out.print(f"  tasks per chunk (chunk-wise stages): {p.chunk_tasks / max(p.n_chunks, 1):.1f}")
+    console.print("  tasks per chunk (chunk-wise stages): "
+                  f"{p.chunk_tasks / max(p.n_chunks, 1):.1f}")
     for note in p.notes:
-        out.print(f"  [dim]{note}[/dim]")
+        console.print(f"  [dim]{note}[/dim]")
 
 
 def register(app: typer.Typer) -> None:

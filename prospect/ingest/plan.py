@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from prospect.config.sources import PointSource, RasterSource, VectorSource
+from prospect.errors import DataError
 from prospect.grid import ChunkWindow, RegionGrid
 from prospect.ingest.composite import plan_composite
 from prospect.ingest.geology import plan_vector
@@ -21,8 +22,20 @@ AnySource = RasterSource | VectorSource | PointSource
 
 
 def plan_source(source: AnySource, grid: RegionGrid) -> list[Layer]:
-    """The cube layers one source makes on ``grid`` (headers read, no pixels)."""
+    """The cube layers one source makes on ``grid`` (headers read, no pixels).
+
+    Raises
+    ------
+    DataError
+        The files cannot be planned; or the source's ``stac_search`` has not been resolved
+        to its saved items (:func:`prospect.ingest.stac_search.resolve_search`).
+    """
     if isinstance(source, RasterSource):
+        if source.stac_search is not None:
+            raise DataError(
+                f"source {source.name!r}: its items are not known until its STAC search runs "
+                "(the ingest stage searches and saves them); give the output folder of a run "
+                "that searched (prospect plan -o OUT) to plan from the saved items")
         if source.composite is not None:
             return plan_composite(source, grid)
         return list(plan_raster(source, grid))

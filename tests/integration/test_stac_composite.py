@@ -328,9 +328,22 @@ def test_bonaire_example_job_against_the_local_api(series, tmp_path):
     info, server = series
     cfg = shipped_job("bonaire-s2-dry-median", tmp_path / "b.yaml", server,
                       crs_bounds=info.bounds, resolution=20)
+    from pipelines.cluster import dask_client
+    from pipelines.plan import plan_job
+
     j = load_job(cfg)
-    ctx = RunContext(job=j, out_dir=tmp_path / "out", grid=resolve_grid(j))
-    results = {r.name: r for r in run_stages(ctx, ["ingest", "indices"])}
+    planned = {s.name: s.tasks for s in plan_job(j, resolve_grid(j)).stages}
+    with dask_client(workers=1) as client:
+        ctx = RunContext(job=j, out_dir=tmp_path / "out", grid=resolve_grid(j), client=client)
+        results = {r.name: r for r in run_stages(ctx, ["ingest", "indices"])}
+    stages = json.loads((tmp_path / "out" / "manifest.json").read_text())["stages"]
+    ran = {name: rec["cluster"]["tasks"] for name, rec in stages.items()}
+    # prospect plan counts the composite's tasks before any search (from the config; it
+    # crashed on the unresolved search) and from the items the run saved (-o OUT)
+    assert planned == ran
+    saved = plan_job(j, resolve_grid(j), out_dir=tmp_path / "out")
+    assert {s.name: s.tasks for s in saved.stages} == ran
+    assert not any("counted from the config" in n for n in saved.notes)
     assert results["ingest"].metrics["stac_items"]["s2"] == [
         i["id"] for i in info.items["sentinel-2-l2a"]]
     cube = open_cube(ctx.cube_path)

@@ -110,3 +110,20 @@ def test_ingest_splits_a_chunks_layers_in_groups_of_equal_cost() -> None:
     assert sorted(name for g in groups for name, _ in g) == sorted(n for n, _ in jobs)
     assert groups == split_by_cost(list(jobs), 2)  # the same groups on every run
     assert split_by_cost(jobs[:1], 2) == [[("contact", 50.0)]]  # never an empty group
+
+
+@pytest.mark.parametrize("name", ["bonaire-s2-dry-median", "lai-chau-clear-composite"])
+def test_cli_plan_of_a_stac_search_job_searches_nothing(
+        name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # the shipped network jobs: planning them raised an AssertionError ('internal error')
+    # on the unresolved search; their layers (bands + the composite's count) come from the
+    # config until a run has saved the items (prospect plan -o OUT reads them)
+    job = Path(__file__).resolve().parents[2] / "configs" / "jobs" / f"{name}.yaml"
+    assert main(["plan", str(job), "--json"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    cfg = load_job(job)
+    ingest = next(s for s in plan["stages"] if s["name"] == "ingest")
+    layers = sum(len(s.assets or {}) + (s.composite is not None) for s in cfg.sources)
+    assert ingest["variables"] == layers + (cfg.mask is not None)
+    notes = [n for n in plan["notes"] if "STAC search" in n]
+    assert len(notes) == len(cfg.sources) and all("-o OUT" in n for n in notes)
