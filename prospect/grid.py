@@ -53,13 +53,17 @@ def max_cells() -> int:
         raise GridError(f"PROSPECT_MAX_CELLS={value!r} is not a whole number of cells") from None
 
 
-def _check_cells(width: int, height: int, resolution: float) -> None:
-    """Refuse an empty grid, or one over the cell limit, before anything is allocated."""
+def _check_cells(width: float, height: float, resolution: float) -> None:
+    """Refuse bounds narrower than one cell (the grid, snapped outwards to whole cells,
+    would reach far past them), or a grid over the cell limit, before anything is
+    allocated. ``width`` and ``height`` are the bounds' extent in cells."""
     if width < 1 or height < 1:
         raise GridError(
-            f"the grid has no cells ({height} x {width}): resolution {resolution:g} is larger "
-            "than the bounds; make the bounds wider or the resolution finer"
+            f"the bounds are {height:.3g} x {width:.3g} cells: resolution {resolution:g} is "
+            "larger than the bounds, and one cell would reach far past them; make the "
+            "bounds wider or the resolution finer"
         )
+    width, height = math.ceil(width), math.ceil(height)
     limit = max_cells()
     if width * height > limit:
         raise GridError(
@@ -162,9 +166,9 @@ class RegionGrid:
                 f"got {self.bounds!r}"
             )
         _check_units(crs_obj, self.crs, self.resolution)
-        width = math.ceil(round((right - left) / self.resolution, 6))
-        height = math.ceil(round((top - bottom) / self.resolution, 6))
-        _check_cells(width, height, self.resolution)
+        across, down = (round(d / self.resolution, 6) for d in (right - left, top - bottom))
+        _check_cells(across, down, self.resolution)
+        width, height = math.ceil(across), math.ceil(down)
         snapped = (left, top - height * self.resolution, left + width * self.resolution, top)
         object.__setattr__(self, "bounds", snapped)
         cy, cx = (int(c) for c in self.chunks)

@@ -66,7 +66,7 @@ class CVConfig(StrictModel):
     """Cross-validation: spatial blocks (the honest estimate) and random folds beside it."""
 
     kind: Literal["spatial_block", "random"] = "spatial_block"
-    n_splits: int = Field(default=5, ge=2)
+    n_splits: int = Field(default=5, ge=2, le=100)
     block_size: float | Literal["auto"] = Field(
         default="auto",
         description="block edge in CRS units; auto: the range of the labels' empirical "
@@ -79,11 +79,11 @@ class CVConfig(StrictModel):
     )
     compare_random: bool = Field(default=True, description="also run random CV, side by side")
     seeds: int = Field(
-        default=5, ge=1,
+        default=5, ge=1, le=100,
         description="estimator seeds the spatial CV is repeated with (spread reported)",
     )
     bootstrap: int = Field(
-        default=1000, ge=0,
+        default=1000, ge=0, le=100_000,
         description="bootstrap replicates of the 95 % interval of the pooled out-of-fold AUC",
     )
 
@@ -161,16 +161,17 @@ class ModelConfig(StrictModel):
     focal: FocalConfig | None = None
     labels: LabelsConfig
     cv: CVConfig = Field(default_factory=CVConfig)
-    uncertainty_members: int = Field(default=10, ge=2)
+    uncertainty_members: int = Field(default=10, ge=2, le=1000)
     calibration: Literal["none", "sigmoid", "isotonic"] = "none"
     fold_aware_interpolation: bool = Field(
         default=False,
         description="allow surfaces interpolated from the label points as features, "
                     "re-interpolated inside each CV fold from its training points",
     )
-    permutation_repeats: int = Field(default=3, ge=0)
+    permutation_repeats: int = Field(default=3, ge=0, le=100)
     partial_dependence: int = Field(default=4, ge=0, description="features to plot")
-    seed: int = 0
+    seed: int = Field(default=0, ge=0, le=2**32 - 1,
+                      description="random seed (numpy's and scikit-learn's range: 0 to 2^32 - 1)")
 
     @model_validator(mode="after")
     def _mineral_known(self) -> ModelConfig:

@@ -71,6 +71,23 @@ def uses_area_weights(name: str) -> bool:
     return name == "weights_of_evidence"
 
 
+PARAM_LIMITS = {"n_estimators": 10_000, "max_iter": 100_000, "hidden_layer_sizes": 10_000}
+"""The largest ``model.params`` values that set a fit's size (trees, iterations, neurons in
+all hidden layers): each fit runs once per fold, seed and bootstrap member."""
+
+
+def _check_sizes(params: dict[str, Any]) -> None:
+    """Refuse ``params`` that would make one fit run for days (e.g. ``n_estimators: 1e9``)."""
+    for key, cap in PARAM_LIMITS.items():
+        value = params.get(key)
+        size = sum(value) if isinstance(value, (list, tuple)) and all(
+            isinstance(v, int) for v in value) else value
+        if isinstance(size, (int, float)) and not isinstance(size, bool) and size > cap:
+            raise ConfigError(
+                f"model.params.{key} = {value!r} is over the limit of {cap:,} (each fit runs "
+                "once per fold, seed and bootstrap member); use a smaller value")
+
+
 def make_estimator(
     config: ModelConfig, *, n_features: int, categorical: Sequence[int] = (),
     cell_area: float = 1.0, feature_names: Sequence[str] | None = None,
@@ -105,8 +122,11 @@ def make_estimator(
         )
     try:
         clf.set_params(**config.params)
+        if hasattr(clf, "_parameter_constraints"):  # scikit-learn's own checks, before a fit
+            clf._validate_params()
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"model.params: {exc}") from None
+    _check_sizes(config.params)
     if isinstance(clf, WeightsOfEvidenceClassifier):
         names = list(feature_names) if feature_names is not None else \
             [f"x{j}" for j in range(n_features)]

@@ -83,7 +83,8 @@ def _region(**changes: Any) -> dict[str, Any]:
 
 
 GRID_CASES: list[tuple[str, Any, list[str]]] = [
-    ("zero-cells", _region(resolution=1e9), ["no cells"]),
+    ("zero-cells", _region(resolution=1e9), ["larger than the bounds"]),
+    ("one-cell-past-the-bounds", _region(resolution=2e5), ["larger than the bounds"]),
     ("too-many-cells", _region(resolution=0.02, bounds=[400000.0, 1.0e6, 700000.0, 1.3e6]),
      ["cells per variable", "limit"]),
     ("degrees-with-metres", _region(crs="EPSG:4326", resolution=10.0,
@@ -96,7 +97,7 @@ GRID_CASES: list[tuple[str, Any, list[str]]] = [
     ("reversed-bounds", _region(bounds=[1.0, 2.0, 0.0, 4.0]), ["region.bounds", "right > left"]),
     ("zero-chunks", _region(chunks=[0, 20]), ["region.chunks.0"]),
     ("override-bad-resolution", {"base": "bonaire", "resolution": -1}, ["region.resolution"]),
-    ("override-zero-cells", {"base": "bonaire", "resolution": 1e12}, ["no cells"]),
+    ("override-zero-cells", {"base": "bonaire", "resolution": 1e12}, ["larger than the bounds"]),
     ("reference-zero-chunks", {"reference": "heat.tif", "chunks": [0, 1]}, ["region.chunks.0"]),
     ("unknown-shipped-name", "atlantis", ["unknown region 'atlantis'"]),
     ("number", 12, ["region"]),

@@ -116,6 +116,30 @@ def test_unknown_params_are_config_errors() -> None:
         make_estimator(cfg, n_features=2)
 
 
+@pytest.mark.parametrize(("estimator", "params", "needle"), [
+    ("random_forest", {"n_estimators": 10**9}, "n_estimators = 1000000000 is over the limit"),
+    ("logistic_regression", {"max_iter": 10**8}, "max_iter = 100000000 is over the limit"),
+    ("mlp", {"hidden_layer_sizes": [50_000, 50_000]}, "hidden_layer_sizes"),
+    ("random_forest", {"n_estimators": "many"}, "'n_estimators' parameter"),
+    ("random_forest", {"max_depth": -3}, "'max_depth' parameter"),
+])
+def test_params_a_fit_cannot_take_are_config_errors_before_any_fit(
+        estimator: str, params: dict, needle: str) -> None:
+    # n_estimators: 1e9 ran for days; a wrong type or range failed inside each fit
+    cfg = ModelConfig(mineral="li", labels={"source": "w"}, estimator=estimator,
+                      params=params)
+    with pytest.raises(ConfigError, match=needle):
+        make_estimator(cfg, n_features=2)
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32, 2**64])
+def test_a_seed_outside_numpys_range_is_refused_at_load(seed: int) -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="seed"):
+        ModelConfig(mineral="li", labels={"source": "w"}, seed=seed)
+
+
 def test_target_encoding_lives_inside_the_pipeline() -> None:
     from sklearn.base import clone
 
