@@ -31,7 +31,7 @@ from prospect.config.economics import EconomicsConfig
 from prospect.config.indices import IndicesConfig
 from prospect.config.mask import MaskConfig
 from prospect.config.model import ModelConfig
-from prospect.config.region import Bounds, PositiveInt, RegionConfig
+from prospect.config.region import Bounds, ChunkSide, RegionConfig
 from prospect.config.sources import SourceConfig
 from prospect.config.tiles import TilesConfig
 from prospect.config.timeseries import TimeSeriesConfig
@@ -92,7 +92,7 @@ class ReferenceRegion(StrictModel):
 
     reference: ConfigPath
     name: str = "study-area"
-    chunks: tuple[PositiveInt, PositiveInt] = (512, 512)
+    chunks: tuple[ChunkSide, ChunkSide] = (512, 512)
     crs: str | None = Field(default=None, description="CRS when the raster carries none")
 
 
@@ -103,7 +103,7 @@ class RegionOverride(StrictModel):
     name: str | None = None
     resolution: float | None = Field(default=None, gt=0, allow_inf_nan=False)
     bounds: Bounds | None = None
-    chunks: tuple[PositiveInt, PositiveInt] | None = None
+    chunks: tuple[ChunkSide, ChunkSide] | None = None
 
 
 class OutputsConfig(StrictModel):

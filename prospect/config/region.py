@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 from pyproj import Transformer
 
 from prospect.config._base import StrictModel
@@ -15,6 +15,25 @@ from prospect.grid import RegionGrid, parse_crs
 __all__ = ["RegionConfig", "utm_zone_overflow"]
 
 PositiveInt = Annotated[int, Field(gt=0)]
+CHUNK_SIDE_MIN = 16
+"""Fewest cells a side of a configured chunk: each chunk is a task and a file per variable,
+so a chunk of a few cells spends its time in the scheduler (``chunks: [1, 1]`` on a
+200 x 200 grid: 40 000 tasks per variable, and a stop signal waited minutes for the
+scheduler to cancel them)."""
+
+
+def _chunk_side(value: int) -> int:
+    if value < CHUNK_SIDE_MIN:
+        raise ValueError(
+            f"a chunk side of {value} cell(s) makes a task and a file per variable for every "
+            f"few cells, and the scheduler's overhead outweighs the work; use at least "
+            f"{CHUNK_SIDE_MIN} (256 to 2048 is usual)")
+    return value
+
+
+ChunkSide = Annotated[PositiveInt, AfterValidator(_chunk_side)]
+"""One side of a configured chunk: a positive number of cells, at least
+:data:`CHUNK_SIDE_MIN`."""
 Coordinate = Annotated[float, Field(allow_inf_nan=False)]
 Bounds = tuple[Coordinate, Coordinate, Coordinate, Coordinate]
 """``[left, bottom, right, top]``: finite numbers."""
@@ -68,7 +87,7 @@ class RegionConfig(StrictModel):
     crs: str
     resolution: float = Field(gt=0, allow_inf_nan=False)
     bounds: Bounds
-    chunks: tuple[PositiveInt, PositiveInt] = (512, 512)
+    chunks: tuple[ChunkSide, ChunkSide] = (512, 512)
     cross_zone: bool = False
     description: str = ""
     kind: Literal["region"] = "region"

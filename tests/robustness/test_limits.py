@@ -96,6 +96,10 @@ GRID_CASES: list[tuple[str, Any, list[str]]] = [
     ("nan-resolution", _region(resolution=float("nan")), ["region.resolution"]),
     ("reversed-bounds", _region(bounds=[1.0, 2.0, 0.0, 4.0]), ["region.bounds", "right > left"]),
     ("zero-chunks", _region(chunks=[0, 20]), ["region.chunks.0"]),
+    # 40 000 tasks a variable on a 200 x 200 grid; a stop signal waited minutes
+    ("one-cell-chunks", _region(chunks=[1, 1]), ["region.chunks.0", "at least 16"]),
+    ("override-tiny-chunks", {"base": "bonaire", "chunks": [512, 4]},
+     ["region.chunks.1", "at least 16"]),
     ("override-bad-resolution", {"base": "bonaire", "resolution": -1}, ["region.resolution"]),
     ("override-zero-cells", {"base": "bonaire", "resolution": 1e12}, ["larger than the bounds"]),
     ("reference-zero-chunks", {"reference": "heat.tif", "chunks": [0, 1]}, ["region.chunks.0"]),
