@@ -336,7 +336,8 @@ def value_fits(value: float, dtype: str) -> bool:
         info = np.iinfo(dtype)
         return bool(info.min <= value <= info.max)
     if kind == "f" and np.isfinite(value):
-        return bool(abs(value) <= np.finfo(dtype).max)
+        # as Python floats: a float32 comparison cast 1e308 and printed numpy's overflow
+        return abs(float(value)) <= float(np.finfo(dtype).max)
     return True
 
 

@@ -108,3 +108,19 @@ def test_a_small_band_is_read_whole(tmp_path: Path) -> None:
                                   'NETCDF:"/vsis3/bucket/x.nc":band'])
 def test_remote_files_are_not_sampled(path: str) -> None:
     assert sample_band(path, 1) is None  # returns before any request
+
+
+@pytest.mark.parametrize(("value", "dtype", "fits"), [
+    (1e308, "float32", False), (-1e39, "float32", False), (3e38, "float32", True),
+    (1e308, "float64", True), (float("nan"), "float32", True), (300, "uint8", False),
+])
+def test_a_nodata_beyond_a_float_band_is_judged_without_numpys_overflow_warning(
+        value: float, dtype: str, fits: bool) -> None:
+    # 'nodata: 1e308' on a float32 band printed numpy's 'overflow encountered in cast'
+    import warnings
+
+    from prospect.io.raster import value_fits
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert value_fits(value, dtype) is fits
