@@ -24,7 +24,7 @@ from pipelines.executor import StageExecutor
 from pipelines.progress import progress_bar
 from prospect.config import RasterSource, repeated
 from prospect.config.job import shipped_region_name
-from prospect.errors import DataError
+from prospect.errors import ConfigError, DataError
 from prospect.grid import ChunkWindow, RegionGrid
 from prospect.ingest import Layer, ingest_chunk, plan_source, start_layer
 from prospect.ingest.fills import warn_fills
@@ -273,6 +273,20 @@ def _stack_dates(ctx: RunContext) -> dict[str, str]:
     return {str(n): f"{ctx.cube_path}/{n}" for n in stacked.data_vars}
 
 
+def _refuse_unmade_tile_layers(ctx: RunContext, ingested: list[str]) -> None:
+    """A tile layer naming a variable no stage of the job makes is a config error now,
+    before anything is computed (it failed in the tiles stage, after all the others)."""
+    from pipelines.stages.tiles import unmade_layers
+
+    unmade = unmade_layers(ctx.job, ingested)
+    if unmade:
+        where = f"{ctx.job_path}: " if ctx.job_path is not None else ""
+        raise ConfigError(
+            f"{where}tiles.layers: no stage of this job makes the variable(s) {unmade}; "
+            f"ingest makes {sorted(ingested)}, and the later stages their indices, change "
+            "and economics layers, probability and uncertainty: fix 'variable'")
+
+
 def run(ctx: RunContext) -> StageResult:
     """Create (or reuse) the cube at ``ctx.cube_path`` and ingest every source into it."""
     grid = ctx.grid
@@ -297,6 +311,7 @@ def run(ctx: RunContext) -> StageResult:
     if dupes:
         raise DataError(f"job {ctx.job.name!r}: two sources make the same variable(s) {dupes}; "
                         "rename a source or its bands")
+    _refuse_unmade_tile_layers(ctx, [layer.name for layer in layers])
     fresh = not ctx.cube_path.exists()
     # the inputs' SHA-256 (part of each fingerprint) is read beside the rest of the work.
     # At normal priority (issue 19 point 2): at nice 19 these chores waited for

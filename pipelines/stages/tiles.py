@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ from tiles.pyramid import write_pyramid
 from tiles.source import LayerSource, cog_source, cube_source
 from tiles.viewer import ViewerLayer, copy_static, viewer_html
 
-__all__ = ["VALUE_GRID_MAX", "run"]
+__all__ = ["VALUE_GRID_MAX", "run", "unmade_layers"]
 
 VALUE_GRID_MAX = 1024
 """Most cells along a side of the static viewer's click-value grid (data cells up to it)."""
@@ -54,6 +55,35 @@ def layer_source(ctx: RunContext, variable: str) -> tuple[LayerSource, str]:
         f"tiles: no {cog} and no variable {variable!r} in {ctx.cube_path}; run the score "
         "stage first, or fix 'tiles.layers[].variable' in the job config"
     )
+
+
+def unmade_layers(job: Any, ingested: Iterable[str]) -> list[str]:
+    """The variables of ``job``'s tile layers that no stage of the job makes: not among
+    ``ingested`` (the ingest stage's planned variables), the dates' stacked bands, the
+    indices, the change layers, the economics layers or the score's maps. The ingest
+    stage asks before it computes anything: a misspelt layer failed only in the tiles
+    stage, after every other stage had run."""
+    if job.tiles is None:
+        return []
+    made = set(ingested)
+    ts = job.timeseries
+    if ts is not None:
+        made |= set(ts.dates[0].bands) | {f"{n}_change" for n in ts.difference}
+    cfg = job.indices
+    if cfg is not None and (cfg.names or cfg.custom):
+        from prospect.indices.bands import load_sensor
+        from prospect.indices.plan import plan_indices
+
+        made |= set(plan_indices(cfg.names, sensor=load_sensor(cfg.sensor),
+                                 custom=dict(cfg.custom), bands=dict(cfg.bands),
+                                 constants=dict(cfg.constants)).names)
+    if job.economics is not None:
+        from prospect.screening import ECONOMIC_OUTPUTS
+
+        made |= set(ECONOMIC_OUTPUTS.values())
+    if job.model is not None:
+        made |= {"probability", "uncertainty"}
+    return [layer.variable for layer in job.tiles.layers if layer.variable not in made]
 
 
 def honest_layer(ctx: RunContext, layer: TileLayerConfig) -> TileLayerConfig:

@@ -353,3 +353,22 @@ def test_a_commodity_by_symbol_or_spelling_or_allowed_unlisted_loads(
     # the flag is kept where it is set, and adds nothing to the settings of configs without it
     assert ("allow_unlisted_mineral" in job.stage_settings("train")["model"]) == (
         "allow_unlisted_mineral" in model)
+
+
+@pytest.mark.parametrize("variable", ["nope", "probability"])
+def test_a_tile_layer_no_stage_makes_is_refused_before_anything_is_computed(
+    sandbox: Sandbox, cli, scheduler: str, variable: str,
+) -> None:
+    # it failed in the tiles stage, after ingest (and train and score) had run; a job
+    # without a model makes no probability either
+    sandbox.write_job(tiles={"layers": [{"variable": "heat"}, {"variable": variable}]})
+    result = cli("run", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
+    assert_clean_error(result, 2, "job.yaml", "tiles.layers", f"['{variable}']", "'heat'",
+                       "fix 'variable'")
+    assert not (sandbox.out / "cube.zarr" / "heat").exists()  # nothing computed
+    assert sandbox.untouched()
+    # the layer the job does make renders
+    sandbox.write_job(tiles={"layers": [{"variable": "heat"}]})
+    ok = cli("run", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
+    assert ok.code == 0, ok.err[-3000:]
+    assert (sandbox.out / "tiles" / "heat").is_dir()
