@@ -157,6 +157,25 @@ RANGE_WARN_SHARE = 0.5
 mostly one colour (values outside ``vmin``-``vmax`` are clamped to the end colours)."""
 
 
+def data_range(values: Any, vmin: float, vmax: float) -> tuple[float, float] | None:
+    """The colour range a layer left at ``vmin``-``vmax`` by default should take instead: the
+    2-98 % range of its data (three significant digits, as a legend shows them) when the
+    default would leave at least :data:`RANGE_WARN_SHARE` of the data outside (its map
+    mostly one colour); ``None`` when the default shows the data, or the data vary too
+    little for a range of their own."""
+    import numpy as np
+
+    v = np.asarray(values, dtype="f8").ravel()
+    v = v[np.isfinite(v)]
+    if v.size == 0 or float(np.mean((v < vmin) | (v > vmax))) < RANGE_WARN_SHARE:
+        return None
+    lo, hi = (float(x) for x in np.percentile(v, [2, 98]))
+    rounded = float(f"{lo:.3g}"), float(f"{hi:.3g}")
+    if rounded[1] > rounded[0]:
+        return rounded
+    return (lo, hi) if hi > lo else None
+
+
 def range_warning(name: str, values: Any, vmin: float, vmax: float, units: str = "",
                   *, where: str = "tiles.layers") -> str | None:
     """Why layer ``name``'s map would show mostly one colour, or ``None``.

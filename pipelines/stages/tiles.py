@@ -30,7 +30,7 @@ from prospect.errors import StageError
 from prospect.io.files import write_bytes, write_json, write_text
 from tiles.archive import tilejson, write_pmtiles
 from tiles.legend import legend_png
-from tiles.metadata import layer_meta, range_warning
+from tiles.metadata import data_range, layer_meta, range_warning
 from tiles.pyramid import write_pyramid
 from tiles.source import LayerSource, cog_source, cube_source
 from tiles.viewer import ViewerLayer, copy_static, viewer_html
@@ -134,6 +134,9 @@ def _render_layer(
     source, where = layer_source(ctx, layer.variable)
     name = layer.layer_name
     layer_dir = tiles_dir / name
+    values = value_grid(source)
+    data = [np.nan if v is None else v for v in values["data"]]
+    layer, stretched = _colour_range(layer, data)
     # The zooms follow the data (resolution and extent); the job's range only narrows them,
     # and every document states what the pyramid holds (tiles.metadata).
     meta = layer_meta(layer, source, synthetic=ctx.job.synthetic,
@@ -183,11 +186,27 @@ def _render_layer(
         attribution=meta.attribution, synthetic=meta.synthetic, units=meta.units,
     )
     metrics: dict[str, Any] = {"tiles": result.tiles_written, "bytes": result.bytes_written}
-    values = value_grid(source)
-    metrics["range_warning"] = range_warning(
-        name, [np.nan if v is None else v for v in values["data"]], layer.vmin, layer.vmax,
-        meta.units)
+    metrics["range_warning"] = range_warning(name, data, layer.vmin, layer.vmax, meta.units)
+    unit = f" {meta.units}" if meta.units else ""
+    metrics["range_note"] = (
+        f"layer {name!r}: colour range {layer.vmin:g} to {layer.vmax:g}{unit}, the 2-98 % of "
+        "its data: vmin and vmax are not set in tiles.layers, and the default 0 to 1 would "
+        "show one colour" if stretched else None)
     return viewer_layer, metrics, values, where
+
+
+def _colour_range(layer: TileLayerConfig, data: list[float]
+                  ) -> tuple[TileLayerConfig, bool]:
+    """``layer`` with the 2-98 % range of its data (:func:`tiles.metadata.data_range`) when
+    the config sets neither ``vmin`` nor ``vmax`` and the default 0-1 range would leave
+    most of the data outside (heat flow in mW/m2 painted every tile one colour); and
+    whether it was stretched. A range set in the config is always kept."""
+    if {"vmin", "vmax"} & layer.model_fields_set:
+        return layer, False
+    found = data_range(data, layer.vmin, layer.vmax)
+    if found is None:
+        return layer, False
+    return layer.model_copy(update={"vmin": found[0], "vmax": found[1]}), True
 
 
 def job_outline_geojson(ctx: RunContext) -> dict[str, Any] | None:
@@ -227,6 +246,8 @@ def run(ctx: RunContext) -> StageResult:
         result.metrics[f"{name}_tiles"] = metrics["tiles"]
         if metrics["range_warning"]:
             result.notes.append(f"warning: {metrics['range_warning']}")
+        if metrics["range_note"]:
+            result.notes.append(metrics["range_note"])
     viewer_dir = ctx.stage_dir("viewer")
     copy_static(viewer_dir / "static")
     write_text(viewer_dir / "values.js",

@@ -59,7 +59,9 @@ class TileLayerConfig(StrictModel):
     colormap
         A matplotlib colormap name.
     vmin, vmax
-        Fixed value range mapped onto the colormap (values outside are clamped).
+        Fixed value range mapped onto the colormap (values outside are clamped). With
+        neither set: 0 to 1, unless that leaves most of the layer's data outside, when the
+        tiles stage takes the data's 2-98 % range and says so in its notes.
     role
         ``value`` for a result layer, ``uncertainty`` for the layer the viewer's
         uncertainty toggle shows on top; by default ``uncertainty`` when the variable

@@ -225,3 +225,42 @@ def test_a_colour_range_that_misses_the_data_is_a_warning() -> None:
     with_gaps = np.where(np.arange(1000) % 2 == 0, np.nan, 0.5)  # no data is not counted
     assert range_warning("p", with_gaps, 0.0, 1.0) is None
     assert range_warning("p", np.full(10, np.nan), 0.0, 1.0) is None
+
+
+def test_a_layer_without_a_range_takes_its_datas_when_0_to_1_would_miss_it(
+        tile_fixture, tmp_path: Path) -> None:
+    """Heat flow (55-100 mW/m2) with vmin and vmax left out rendered every tile one colour;
+    the stage now colours it by its data's 2-98 % range and says so. A range the config
+    sets is kept, and a layer the default shows is unchanged."""
+    import numpy as np
+    import rasterio
+
+    from tiles.metadata import data_range
+
+    out = tmp_path / "out"
+    (out / "score").mkdir(parents=True)
+    with rasterio.open(tile_fixture.probability) as src:
+        profile, p = src.profile, src.read(1)
+    with rasterio.open(out / "score" / "heat.tif", "w", **profile) as dst:
+        dst.write(np.where(np.isfinite(p), 55.0 + 45.0 * p, p).astype(p.dtype), 1)
+    shutil.copy(tile_fixture.probability, out / "score" / "probability.tif")
+    job = _job(layers=[{"variable": "heat"}, {"variable": "probability"},
+                       {"variable": "heat", "name": "heat_set", "vmax": 200.0}])
+    result = run(RunContext(job=job, out_dir=out, grid=tile_fixture.grid))
+    heat = p[np.isfinite(p)] * 45.0 + 55.0
+    lo, hi = (float(f"{v:.3g}") for v in np.percentile(heat, [2, 98]))
+    viewer = (out / "viewer" / "index.html").read_text()
+    config = json.loads(re.search(r'id="prospect-config">(.*?)</script>', viewer,
+                                  re.S).group(1))
+    ranges = {la["name"]: (la["vmin"], la["vmax"]) for la in config["layers"]}
+    # read from the viewer's value grid (the data resampled to lon/lat): about the file's
+    assert ranges.pop("heat") == pytest.approx((lo, hi), rel=0.01)
+    assert ranges == {"probability": (0.0, 1.0), "heat_set": (0.0, 200.0)}
+    assert 55 < lo < hi < 100
+    notes = [n for n in result.notes if "colour range" in n]
+    assert len(notes) == 1 and "layer 'heat': colour range" in notes[0], notes
+    assert "2-98 %" in notes[0] and not any(n.startswith("warning") for n in notes)
+    # the pure rule: no stretch for data the default shows, or for data without a spread
+    assert data_range(np.linspace(0.1, 0.9, 50), 0.0, 1.0) is None
+    assert data_range(np.full(50, 7.0), 0.0, 1.0) is None
+    assert data_range(np.linspace(59.0, 100.0, 1000), 0.0, 1.0) == (59.8, 99.2)
