@@ -63,6 +63,8 @@ def _registry(url: str | None) -> Any:
 @model_app.command("list")
 def list_models(registry: RegistryOpt = None) -> None:
     """List the models in the registry with their versions."""
+    from prospect.registry.card import estimator_label
+
     reg = _registry(registry)
     names = reg.names()
     console = Console()
@@ -90,7 +92,7 @@ def list_models(registry: RegistryOpt = None) -> None:
         if card is None:
             table.add_row(name, ", ".join(shown), "-", "", "", "", "")
             continue
-        est = str((card.get("estimator") or {}).get("class", "")).rsplit(".", 1)[-1]
+        est = estimator_label(card)
         table.add_row(name, ", ".join(shown), version, str(card.get("mineral") or ""),
                       est, "yes" if card.get("synthetic") else "no", str(card.get("created")))
     console.print(table)

@@ -23,6 +23,7 @@ __all__ = [
     "card_markdown",
     "complete_card",
     "config_hash",
+    "estimator_label",
     "library_versions",
 ]
 
@@ -122,6 +123,21 @@ def _metrics_table(metrics: Any) -> list[str]:
         return out
     return ["", "| metric | value |", "|---|---|",
             *[f"| {k} | {_fmt(v)} |" for k, v in metrics.items()]]
+
+
+def estimator_label(card: Mapping[str, Any]) -> str:
+    """A card's estimator in a word: the job's ``model.estimator`` (``random_forest``), else
+    the fitted model's class, inside a pipeline its last step's (a list of models showed
+    every one of them as ``Pipeline``)."""
+    config = card.get("config")
+    model = config.get("model") if isinstance(config, Mapping) else None
+    if isinstance(model, Mapping) and isinstance(model.get("estimator"), str):
+        return str(model["estimator"])
+    est = card.get("estimator") or {}
+    steps = est.get("steps") if isinstance(est, Mapping) else None
+    name = str(steps[-1]) if isinstance(steps, list) and steps else \
+        str(est.get("class", "") if isinstance(est, Mapping) else "")
+    return name.rsplit(".", 1)[-1]
 
 
 def card_markdown(card: Mapping[str, Any]) -> str:

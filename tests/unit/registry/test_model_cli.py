@@ -54,6 +54,7 @@ def test_import_list_show(setup, capsys) -> None:
     assert _run(["model", "list"], reg) == 0
     out = capsys.readouterr().out
     assert "li-rf" in out and "1, 2025.1" in out and "lithium" in out
+    assert "RandomFore" in out and "Pipeline" not in out  # the class (narrow console: cut)
     assert _run(["model", "import", str(setup["root"] / "nothing"), "--name", "x"], reg) != 0
     assert "no such model directory" in _err(capsys)
     assert _run(["model", "show", "li-rf", "--version", "1"], reg) == 0
@@ -126,3 +127,18 @@ def test_fsspec_registry_and_url_import(setup, capsys) -> None:
     assert ModelRegistry(url).versions("m") == ["1", "2"]
     assert _run(["model", "show", "m"], url) == 0
     assert "# Model card" in capsys.readouterr().out
+
+
+def test_the_list_names_a_pipelines_model_by_the_jobs_estimator() -> None:
+    # a job's model is a Pipeline (encoder + model): every one listed as 'Pipeline'
+    from prospect.registry.card import estimator_label
+
+    steps = {"class": "sklearn.pipeline.Pipeline",
+             "steps": ["encode: sklearn.compose.ColumnTransformer",
+                       "model: sklearn.ensemble._forest.RandomForestClassifier"]}
+    assert estimator_label({"estimator": steps,
+                            "config": {"model": {"estimator": "random_forest"}}}) == \
+        "random_forest"
+    assert estimator_label({"estimator": steps}) == "RandomForestClassifier"
+    assert estimator_label({"estimator": {"class": "a.B"}}) == "B"
+    assert estimator_label({}) == ""
