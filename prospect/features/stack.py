@@ -18,7 +18,7 @@ import dask.array as da
 import numpy as np
 import xarray as xr
 
-from prospect.errors import DataError
+from prospect.errors import ConfigError, DataError
 from prospect.features.focal import focal_stats
 from prospect.io.cube import read_provenance
 
@@ -178,6 +178,7 @@ def make_spec(
                 f"focal variables {bad} must be continuous feature variables; fix "
                 "model.focal.variables"
             )
+        _check_focal_radii(ds, chosen[0], focal_radii, resolution)
     else:
         fvars = []
     return FeatureSpec(
@@ -185,6 +186,23 @@ def make_spec(
         focal_radii=tuple(float(r) for r in focal_radii) if fvars else (),
         focal_stats=tuple(focal_stats), resolution=float(resolution),
     )
+
+
+def _check_focal_radii(ds: xr.Dataset, variable: str, radii: Sequence[float],
+                       resolution: float) -> None:
+    """Refuse a focal radius wider than a chunk of the cube: each chunk's task reads that
+    many cells of its neighbours (``map_overlap``), and past the whole grid dask stopped
+    with an internal error (``radii: [1e9]``)."""
+    data = ds[variable].data
+    chunks = getattr(data, "chunks", None)
+    sides = [max(c) for c in chunks[-2:]] if chunks else list(np.shape(data)[-2:])
+    widest = min(sides)
+    too_wide = [r for r in radii if max(1, round(r / resolution)) > widest]
+    if too_wide:
+        raise ConfigError(
+            f"model.focal.radii: {', '.join(f'{r:g}' for r in too_wide)} is wider than a "
+            f"chunk of the cube ({widest} cells of {resolution:g}); a window's half-width "
+            f"can be at most {widest * resolution:g} (CRS units) on this grid")
 
 
 def _stack_blocks(*blocks: np.ndarray) -> np.ndarray:

@@ -96,6 +96,17 @@ def test_focal_stats_do_not_depend_on_chunking(cube) -> None:
                                build_stack(ds_big, spec).values, rtol=1e-5, equal_nan=True)
 
 
+def test_a_focal_radius_wider_than_a_chunk_is_a_config_error(cube) -> None:
+    # radii: [1e9] stopped 'prospect plan' and train with dask's 'internal error'
+    from prospect.errors import ConfigError
+
+    ds = open_cube(cube)
+    side = min(max(c) for c in ds["a"].data.chunks)
+    make_spec(ds, variables=["a"], resolution=10.0, focal_radii=[side * 10.0])  # at the edge
+    with pytest.raises(ConfigError, match=r"model\.focal\.radii: 1e\+09 is wider than a chunk"):
+        make_spec(ds, variables=["a"], resolution=10.0, focal_radii=[30.0, 1e9])
+
+
 def test_sample_cells_equals_indexing_the_computed_stack(cube) -> None:
     ds = open_cube(cube)
     spec = make_spec(ds, variables=["a", "geology"], resolution=10.0, focal_radii=[20.0])
