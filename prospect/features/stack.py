@@ -202,7 +202,8 @@ def _check_focal_radii(ds: xr.Dataset, variable: str, radii: Sequence[float],
         raise ConfigError(
             f"model.focal.radii: {', '.join(f'{r:g}' for r in too_wide)} is wider than a "
             f"chunk of the cube ({widest} cells of {resolution:g}); a window's half-width "
-            f"can be at most {widest * resolution:g} (CRS units) on this grid")
+            f"can be at most {widest * resolution:g} (CRS units) on this grid (a cube "
+            "with larger chunks takes wider windows)")
 
 
 def _stack_blocks(*blocks: np.ndarray) -> np.ndarray:
@@ -237,6 +238,8 @@ def build_stack(ds: xr.Dataset, spec: FeatureSpec) -> xr.DataArray:
     layers = [_layer(ds, v, v in spec.categorical) for v in spec.variables]
     chunks = layers[0].chunks
     layers = [layer.rechunk(chunks) for layer in layers]
+    if spec.focal_variables:  # a registry model's radii on another cube too
+        _check_focal_radii(ds, spec.focal_variables[0], spec.focal_radii, spec.resolution)
     for var in spec.focal_variables:
         base = layers[spec.variables.index(var)]
         for r in spec.focal_radii:

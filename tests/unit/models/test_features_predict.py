@@ -105,6 +105,11 @@ def test_a_focal_radius_wider_than_a_chunk_is_a_config_error(cube) -> None:
     make_spec(ds, variables=["a"], resolution=10.0, focal_radii=[side * 10.0])  # at the edge
     with pytest.raises(ConfigError, match=r"model\.focal\.radii: 1e\+09 is wider than a chunk"):
         make_spec(ds, variables=["a"], resolution=10.0, focal_radii=[30.0, 1e9])
+    # a saved model's spec on a cube of smaller chunks (registry scoring) is told the same
+    spec = make_spec(ds, variables=["a"], resolution=10.0, focal_radii=[side * 10.0])
+    small = open_cube(cube, chunks={"y": side // 2, "x": side // 2})
+    with pytest.raises(ConfigError, match="larger chunks takes wider windows"):
+        build_stack(small, spec)
 
 
 def test_sample_cells_equals_indexing_the_computed_stack(cube) -> None:
