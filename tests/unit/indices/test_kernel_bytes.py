@@ -74,6 +74,7 @@ def test_hundred_indices_bytes_unchanged(case: str, dtype: type, nodata: float |
         # the streaming-store path (scratch row + non-temporal copy), forced on
         monkeypatch.setattr(numba_backend, "STREAM_MIN_INDICES", 1)
         monkeypatch.setattr(numba_backend, "STREAM_MIN_BYTES", 1)
+        monkeypatch.setattr(numba_backend, "streaming_pays", lambda: True)
         out = np.full_like(serial, 7.0)
         compute_numba(plan.exprs, plan.inputs, arrays, parallel=False, nodata=nodata, out=out)
         assert out.tobytes() == serial.tobytes()

@@ -64,6 +64,7 @@ def test_loops_with_fast_powers_give_the_bytes_of_plain_loops(
     if stream:  # the streaming path, forced on (rows of a multiple of 16 pixels)
         monkeypatch.setattr(numba_backend, "STREAM_MIN_INDICES", 1)
         monkeypatch.setattr(numba_backend, "STREAM_MIN_BYTES", 1)
+        monkeypatch.setattr(numba_backend, "streaming_pays", lambda: True)
     plan = _plan(allbands)
     bands = _bands((23, 2992 if stream else 3001), seed=5)
     arrays = [bands[v] for v in plan.inputs]
