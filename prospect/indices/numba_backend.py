@@ -14,7 +14,8 @@ index's float64 divisions run beside the others' arithmetic. Costly sub-expressi
 several indices share (:func:`shared_subexpressions`) are computed once per tile into a
 float64 scratch row (in the loops of the exact fast powers where there are any: their
 polynomials leave the divider idle, see :data:`FAST_LOOP_CREDIT`); with many indices
-and a large output the loops store with non-temporal stores inside the vectorised loop,
+and a large output, on CPUs where it pays (:func:`streaming_pays`), the loops store with
+non-temporal stores inside the vectorised loop,
 so no output line is read into cache
 before it is written (:data:`STREAM_MIN_INDICES`); the group functions ask LLVM for
 512-bit vectors.
@@ -235,7 +236,7 @@ far larger than the caches, they would otherwise be read into cache before each 
 STREAM_MIN_INDICES = 64
 """...and when there are at least this many indices (and the output is
 :func:`streamable`). Each index loop then stores with non-temporal stores inside the
-vectorised loop (:func:`_streamed_loop`, :data:`STREAM_LOOP_INDICES` indices a loop).
+vectorised loop (:func:`_streamed_loop`, :data:`LOOP_INDICES` indices a loop).
 Measured on the 2-vCPU machine (issue 19 round 4, A/B in one process, same bytes, busy
 machine, load 7-8): 100 indices (4096^2 in strips of 256) one thread 80.0 ns a pixel
 against 84.3 with plain stores, two threads 39.7-41.5 against 40.3-44.7 (min of 4-8
@@ -244,20 +245,17 @@ each loop into a scratch row and then copied out with non-temporal stores, was s
 plain stores (51.7 against 39.8 with 100 indices). Smaller index sets keep plain stores
 for now (a second kernel to compile wherever a job's blocks are of both kinds)."""
 
-LOOP_INDICES = 8
+LOOP_INDICES = 4
 """Most indices computed in one inner loop. One loop reads the tile's bands once per pixel
 for all its indices, and the float64 divisions and square roots of one index (the CPU's
-divider, about 2 cycles a value) run beside the other indices' arithmetic. Measured on
-the 2-vCPU machine (100 indices, one thread, A/B in one process, same bytes): one index a
-loop 79 ns a pixel in cache and 95 in strips of 256 x 4096; 8 a loop 67 and 79."""
-
-STREAM_LOOP_INDICES = 4
-"""Most indices in one inner loop when streaming: each of a loop's output rows keeps a
-write-combining buffer of the core busy until its 64-byte line is complete, and beyond
-about four at once they crowd out the line-fill buffers the loop's loads need. Measured on
-the 2-vCPU machine (100 indices, one thread, CPU time in cache, busy machine): streaming
-with 8 indices a loop 160 ns a pixel against 95 with plain stores; with 4 a loop 79
-against 78.5."""
+divider, about 2 cycles a value) run beside the other indices' arithmetic. Measured with
+100 indices (4096^2 in strips of 256, A/B in one process, same bytes, ns a pixel): on the
+2-vCPU Intel Xeon (AVX-512, one thread) one index a loop 95, 8 a loop 79, 4 a loop with
+streaming stores 79 (each streamed output row holds a write-combining buffer until its
+line is complete: 8 streamed rows a loop took 160); on the 2-vCPU AMD EPYC (Zen 3, AVX2:
+16 vector registers, half of AVX-512's 32), one thread / two threads: 2 a loop 83.5 /
+43.8, 3 75.6 / 43.5, 4 78.3 / 43.1, 5 84.8 / 49.4, 6 92.5 / 48.7, 8 102.8 / 54.5, 12
+109.9 / 56.3 (eight float64 indices' temporaries no longer fit in 16 registers)."""
 
 FAST_LOOP_CREDIT = 8
 """Divider work (float64 divisions and square roots, see :func:`plan_loops`) a fast
@@ -684,8 +682,7 @@ def kernel_source(exprs: Sequence[Expr], inputs: Sequence[str],
     parts = [_PRELUDE, _INTERVAL_PRELUDE]
     shared, rewritten = shared_subexpressions(exprs)
     fast = [fast_pow and fast_pow_nodes(expr) for expr in rewritten]
-    loops, hosted = plan_loops(rewritten, fast, STREAM_LOOP_INDICES if stream else None,
-                               shared)
+    loops, hosted = plan_loops(rewritten, fast, None, shared)
     rest = sorted(set(range(len(shared))) - {t for host in hosted for t in host})
     fill = ""
     if rest:
