@@ -157,19 +157,33 @@ RANGE_WARN_SHARE = 0.5
 mostly one colour (values outside ``vmin``-``vmax`` are clamped to the end colours)."""
 
 
+def _mostly_outside(values: Any, vmin: float, vmax: float
+                    ) -> tuple[Any, float, float, float] | None:
+    """``(finite values, share outside vmin-vmax, 2 %, 98 %)`` when at least
+    :data:`RANGE_WARN_SHARE` of the finite values lie outside the range, else ``None``."""
+    import numpy as np
+
+    v = np.asarray(values, dtype="f8").ravel()
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return None
+    outside = float(np.mean((v < vmin) | (v > vmax)))
+    if outside < RANGE_WARN_SHARE:
+        return None
+    lo, hi = (float(x) for x in np.percentile(v, [2, 98]))
+    return v, outside, lo, hi
+
+
 def data_range(values: Any, vmin: float, vmax: float) -> tuple[float, float] | None:
     """The colour range a layer left at ``vmin``-``vmax`` by default should take instead: the
     2-98 % range of its data (three significant digits, as a legend shows them) when the
     default would leave at least :data:`RANGE_WARN_SHARE` of the data outside (its map
     mostly one colour); ``None`` when the default shows the data, or the data vary too
     little for a range of their own."""
-    import numpy as np
-
-    v = np.asarray(values, dtype="f8").ravel()
-    v = v[np.isfinite(v)]
-    if v.size == 0 or float(np.mean((v < vmin) | (v > vmax))) < RANGE_WARN_SHARE:
+    found = _mostly_outside(values, vmin, vmax)
+    if found is None:
         return None
-    lo, hi = (float(x) for x in np.percentile(v, [2, 98]))
+    _, _, lo, hi = found
     rounded = float(f"{lo:.3g}"), float(f"{hi:.3g}")
     if rounded[1] > rounded[0]:
         return rounded
@@ -183,16 +197,10 @@ def range_warning(name: str, values: Any, vmin: float, vmax: float, units: str =
     ``values`` is a sample of the layer's data (any shape; NaN is no data). A range left
     at its 0-1 default for heat flow in mW/m2 painted every tile one colour without a word.
     """
-    import numpy as np
-
-    v = np.asarray(values, dtype="f8").ravel()
-    v = v[np.isfinite(v)]
-    if v.size == 0:
+    found = _mostly_outside(values, vmin, vmax)
+    if found is None:
         return None
-    outside = float(np.mean((v < vmin) | (v > vmax)))
-    if outside < RANGE_WARN_SHARE:
-        return None
-    lo, hi = np.percentile(v, [2, 98])
+    v, outside, lo, hi = found
     unit = f" {units}" if units else ""
     return (f"layer {name!r}: {100 * outside:.0f} % of its values lie outside its colour "
             f"range {vmin:g} to {vmax:g} (data {float(v.min()):.4g} to {float(v.max()):.4g}"

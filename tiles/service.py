@@ -37,14 +37,14 @@ from tiles.colormap import encode_image, encode_indexed, render_indexed
 from tiles.grids import DEFAULT_TMS, tile_matrix_set, tms_for_crs
 from tiles.http import ApiError, conditional_response
 from tiles.legend import legend_png
-from tiles.metadata import LayerMeta, layer_meta, range_warning
+from tiles.metadata import LayerMeta, data_range, layer_meta, range_warning
 from tiles.source import LayerDataError, LayerSource, cog_source, cube_source
 
 __all__ = ["Layer", "TileService", "build_layers"]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 RANGE_CHECK_CUBE_CELLS = 2**24
-"""Largest cube variable whose colour range :meth:`TileService.range_warnings` checks: a
+"""Largest cube variable whose colour range :meth:`TileService.colour_ranges` checks: a
 cube has no overviews, so its 128 x 128 sample decodes every chunk (a COG's comes from
 its overviews, whatever its size)."""
 
@@ -200,12 +200,19 @@ class TileService:
             self._meta[key] = found
         return found
 
-    def range_warnings(self, where: str) -> list[str]:
-        """A line for each layer whose colour range misses most of its data
-        (:func:`tiles.metadata.range_warning`), from one 128 x 128 lon/lat read a layer;
-        ``where`` names the config to fix. A cube variable over
-        :data:`RANGE_CHECK_CUBE_CELLS` is skipped (no overviews: the read would decode every
-        chunk); an unreadable layer is left to its own requests."""
+    def colour_ranges(self, where: str) -> list[tuple[bool, str]]:
+        """Check each layer's colour range against a 128 x 128 lon/lat read of its data;
+        ``where`` names the config to fix. Returns ``(is_warning, line)`` pairs.
+
+        A layer whose config sets neither ``vmin`` nor ``vmax`` and whose default 0-1 range
+        would leave most of its data outside takes its data's 2-98 % range
+        (:func:`tiles.metadata.data_range`, as the tiles stage does, so served tiles and
+        the stage's archive agree; a note says so). A range set in the config is kept, with
+        a warning when it misses most of the data (:func:`tiles.metadata.range_warning`).
+        A cube variable over :data:`RANGE_CHECK_CUBE_CELLS` is skipped (no overviews: the
+        read would decode every chunk); an unreadable layer is left to its own requests.
+        Call before serving: metadata and legends made before keep the old range.
+        """
         found = []
         for layer in self.layers.values():
             source, cfg = layer.source, layer.config
@@ -218,10 +225,24 @@ class TileService:
                                                   resampling="nearest", crs="EPSG:4326")
             except Exception:
                 continue
-            text = range_warning(cfg.name, sample.filled(np.nan), cfg.vmin, cfg.vmax,
+            values = sample.filled(np.nan)
+            stretched = (None if {"vmin", "vmax"} & cfg.model_fields_set
+                         else data_range(values, cfg.vmin, cfg.vmax))
+            if stretched is not None:
+                layer.config = cfg.model_copy(update={"vmin": stretched[0],
+                                                      "vmax": stretched[1]})
+                self._meta = {k: v for k, v in self._meta.items() if k[0] != layer.name}
+                self._legends.pop(layer.name, None)
+                found.append((False, (
+                    f"layer {cfg.name!r}: colour range {stretched[0]:g} to {stretched[1]:g} "
+                    f"{self.meta(layer).units}".rstrip()
+                    + f" (2-98 % of its data; 0 to 1 would leave most of it outside); set "
+                    f"vmin and vmax in {where} to choose another")))
+                continue
+            text = range_warning(cfg.name, values, cfg.vmin, cfg.vmax,
                                  self.meta(layer).units, where=where)
             if text:
-                found.append(text)
+                found.append((True, text))
         return found
 
     def each_readable(self, layers: list[Layer], describe: Callable[[Layer], Any]) -> list[Any]:

@@ -43,8 +43,9 @@ def serve(
     public = [layer.name for layer in cfg.layers if layer.public]
     console.print(f"{len(cfg.layers)} layers ({', '.join(layer.name for layer in cfg.layers)}); "
                   f"public: {', '.join(public) or 'none'}; {len(cfg.keys)} agency keys")
-    for warning in app.state.service.range_warnings(f"the layer in {config}"):
-        console.print(f"[yellow]warning: {escape(warning)}[/yellow]")
+    for is_warning, line in app.state.service.colour_ranges(f"the layer in {config}"):
+        console.print(f"[yellow]warning: {escape(line)}[/yellow]" if is_warning
+                      else escape(line))
     if check:
         console.print("config and layers OK")
         return

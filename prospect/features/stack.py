@@ -178,32 +178,34 @@ def make_spec(
                 f"focal variables {bad} must be continuous feature variables; fix "
                 "model.focal.variables"
             )
-        _check_focal_radii(ds, chosen[0], focal_radii, resolution)
     else:
         fvars = []
-    return FeatureSpec(
+    spec = FeatureSpec(
         variables=tuple(chosen), categorical=tuple(categorical), focal_variables=tuple(fvars),
         focal_radii=tuple(float(r) for r in focal_radii) if fvars else (),
         focal_stats=tuple(focal_stats), resolution=float(resolution),
     )
+    _check_focal_radii(ds, spec)  # here too, so plan and train say it before any work
+    return spec
 
 
-def _check_focal_radii(ds: xr.Dataset, variable: str, radii: Sequence[float],
-                       resolution: float) -> None:
-    """Refuse a focal radius wider than a chunk of the cube: each chunk's task reads that
-    many cells of its neighbours (``map_overlap``), and past the whole grid dask stopped
-    with an internal error (``radii: [1e9]``)."""
-    data = ds[variable].data
+def _check_focal_radii(ds: xr.Dataset, spec: FeatureSpec) -> None:
+    """Refuse a focal radius of ``spec`` wider than a chunk of the cube: each chunk's task
+    reads that many cells of its neighbours (``map_overlap``), and past the whole grid dask
+    stopped with an internal error (``radii: [1e9]``)."""
+    if not spec.focal_variables:
+        return
+    data = ds[spec.focal_variables[0]].data
     chunks = getattr(data, "chunks", None)
     sides = [max(c) for c in chunks[-2:]] if chunks else list(np.shape(data)[-2:])
     widest = min(sides)
-    too_wide = [r for r in radii if max(1, round(r / resolution)) > widest]
+    too_wide = [r for r in spec.focal_radii if spec.radius_cells(r) > widest]
     if too_wide:
         raise ConfigError(
             f"model.focal.radii: {', '.join(f'{r:g}' for r in too_wide)} is wider than a "
-            f"chunk of the cube ({widest} cells of {resolution:g}); a window's half-width "
-            f"can be at most {widest * resolution:g} (CRS units) on this grid (a cube "
-            "with larger chunks takes wider windows)")
+            f"chunk of the cube ({widest} cells of {spec.resolution:g}); a window's "
+            f"half-width can be at most {widest * spec.resolution:g} (CRS units) on this "
+            "grid (a cube with larger chunks takes wider windows)")
 
 
 def _stack_blocks(*blocks: np.ndarray) -> np.ndarray:
@@ -238,8 +240,7 @@ def build_stack(ds: xr.Dataset, spec: FeatureSpec) -> xr.DataArray:
     layers = [_layer(ds, v, v in spec.categorical) for v in spec.variables]
     chunks = layers[0].chunks
     layers = [layer.rechunk(chunks) for layer in layers]
-    if spec.focal_variables:  # a registry model's radii on another cube too
-        _check_focal_radii(ds, spec.focal_variables[0], spec.focal_radii, spec.resolution)
+    _check_focal_radii(ds, spec)  # a registry model's radii on another cube too
     for var in spec.focal_variables:
         base = layers[spec.variables.index(var)]
         for r in spec.focal_radii:

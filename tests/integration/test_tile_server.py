@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 import time
@@ -617,9 +618,15 @@ def test_stac_item_of_a_layer(served) -> None:
     assert httpx.get(href).content == fx.uncertainty.read_bytes()
 
 
-def test_serve_warns_of_a_colour_range_that_misses_the_data(served, tmp_path) -> None:
-    """A served heat-flow layer (59-100 mW/m2) left at the 0-1 default range drew every tile
-    in one colour without a word; the layer in range is not named."""
+def test_serve_stretches_a_default_colour_range_and_warns_of_a_set_one(served, tmp_path
+                                                                       ) -> None:
+    """A served heat-flow layer (55-100 mW/m2) left at the 0-1 default range drew every
+    tile in one colour without a word. Now, as in the tiles stage, a layer that sets
+    neither vmin nor vmax takes its data's 2-98 % range (a note says which) and its tiles
+    show the data; a range set in the config is kept, with a warning; a layer in range is
+    not named."""
+    from tiles.testing import serve_process
+
     fx, _, _ = served
     with rasterio.open(fx.probability) as src:
         profile, data = src.profile, src.read(1)
@@ -628,15 +635,41 @@ def test_serve_warns_of_a_colour_range_that_misses_the_data(served, tmp_path) ->
         dst.write(np.where(np.isfinite(data), 55.0 + 45.0 * data, data).astype(data.dtype), 1)
         dst.update_tags(units="mW/m2")
     config = tmp_path / "serve.yaml"
-    config.write_text(f"layers:\n  - name: heat\n    cog: {hot}\n"
+    config.write_text(f"layers:\n  - name: heat\n    cog: {hot}\n    public: true\n"
+                      f"  - name: heat_set\n    cog: {hot}\n    vmin: 0\n    vmax: 1\n"
                       f"  - name: prob\n    cog: {fx.probability}\n")
     done = subprocess.run([sys.executable, "-m", "pipelines.cli", "serve", str(config),
                            "--check"], capture_output=True, text=True, timeout=60)
     err = " ".join(done.stderr.split())
     assert done.returncode == 0, err
-    assert err.startswith("2 layers"), err  # no library warning before it
-    assert "warning: layer 'heat': 100 % of its values lie outside its colour range 0 to 1" \
-        in err and "mW/m2" in err
+    assert err.startswith("3 layers"), err  # no library warning before it
+    assert "warning: layer 'heat_set': 100 % of its values lie outside its colour range 0 " \
+        "to 1" in err and "mW/m2" in err
     # the console wraps a long path anywhere: compare without whitespace
     assert f"setvminandvmaxinthelayerin{config}" in "".join(err.split())
+    assert "warning: layer 'heat':" not in err
+    stretched = re.search(r"layer 'heat': colour range ([0-9.]+) to ([0-9.]+) mW/m2 \(2-98 %",
+                          err)
+    assert stretched, err
+    vmin, vmax = float(stretched[1]), float(stretched[2])
+    finite = 55.0 + 45.0 * data[np.isfinite(data)]
+    assert vmin == pytest.approx(np.percentile(finite, 2), rel=0.05)
+    assert vmax == pytest.approx(np.percentile(finite, 98), rel=0.05)
     assert "layer 'prob'" not in err
+
+    with serve_process(config) as (_, root):
+        doc = httpx.get(f"{root}/tilejson/heat.json").json()
+        assert (doc["prospect"]["vmin"], doc["prospect"]["vmax"]) == (vmin, vmax)
+        z, x, y = _centre_tile(fx)
+        tile = httpx.get(f"{root}/tiles/heat/{z}/{x}/{y}.png")
+        values = values_from_rgba(_rgba(tile.content), colormap="viridis", vmin=vmin,
+                                  vmax=vmax)
+        assert np.isfinite(values).mean() > 0.9
+        assert np.nanmax(values) - np.nanmin(values) > 5.0  # not one colour: mW/m2 vary
+        b = WEB_MERCATOR.xy_bounds(x, y, z)
+        ux, uy = Transformer.from_crs(3857, 32619, always_xy=True).transform(
+            (b.left + b.right) / 2, (b.bottom + b.top) / 2)
+        with rasterio.open(hot) as src:
+            truth = next(src.sample([(ux, uy)]))[0]
+        assert abs(values[128, 128] - truth) < 0.02 * (vmax - vmin) + 1e-6 or \
+            not vmin <= truth <= vmax
