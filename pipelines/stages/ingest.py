@@ -287,6 +287,24 @@ def _refuse_unmade_tile_layers(ctx: RunContext, ingested: list[str]) -> None:
             "and economics layers, probability and uncertainty: fix 'variable'")
 
 
+def _check_labels(ctx: RunContext) -> None:
+    """Read the model's label table now (its coordinates or geometries and its
+    ``value_column``), so that a misspelt column stops the job before ingest computes
+    rather than at train, after every chunk-wise stage. Whether the labels can train a
+    model (grades, positives, negatives) is still train's to say: it depends on nothing
+    ingest makes, but a survey may ingest first and settle its labels later."""
+    cfg = ctx.job.model
+    if cfg is None:
+        return
+    from prospect.io.points import source_options
+    from prospect.models.labels import read_occurrences
+    from prospect.models.training import labels_source
+
+    source = labels_source(ctx.job.sources, cfg)
+    read_occurrences(source.path, ctx.grid, **source_options(source),
+                     value_column=cfg.labels.value_column)
+
+
 def run(ctx: RunContext) -> StageResult:
     """Create (or reuse) the cube at ``ctx.cube_path`` and ingest every source into it."""
     grid = ctx.grid
@@ -312,6 +330,7 @@ def run(ctx: RunContext) -> StageResult:
         raise DataError(f"job {ctx.job.name!r}: two sources make the same variable(s) {dupes}; "
                         "rename a source or its bands")
     _refuse_unmade_tile_layers(ctx, [layer.name for layer in layers])
+    _check_labels(ctx)
     fresh = not ctx.cube_path.exists()
     # the inputs' SHA-256 (part of each fingerprint) is read beside the rest of the work.
     # At normal priority (issue 19 point 2): at nice 19 these chores waited for

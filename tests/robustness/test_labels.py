@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import yaml
 
 from .conftest import Sandbox, assert_clean_error
 
@@ -49,4 +50,23 @@ def test_a_label_set_that_cannot_train_is_refused_with_the_reason(
     result = cli("train", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
     assert_clean_error(result, 1, "wells.csv", *needles)
     assert not (sandbox.out / "model").exists()
+    assert sandbox.untouched()
+
+
+@pytest.mark.parametrize(("labels", "needles"), [
+    ({"value_column": "lithium", "threshold": 100}, ["'lithium'", "li"]),
+    ({}, ["'lon'"]),
+], ids=["value-column", "coordinates"])
+def test_a_misspelt_label_column_stops_the_job_before_ingest_computes(
+    sandbox: Sandbox, cli, scheduler: str, labels: dict, needles: list[str],
+) -> None:
+    # it was found by train, after ingest and indices had run over the whole region
+    _job(sandbox, [f"{x},{y},500" for x, y in PLACES], labels)
+    if not labels:  # the source's coordinate columns: lon/lat by default, the table has x/y
+        job = yaml.safe_load(sandbox.job_path.read_text())
+        del job["sources"][1]["x"], job["sources"][1]["y"]
+        sandbox.write_job(yaml.safe_dump(job, sort_keys=False))
+    result = cli("run", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
+    assert_clean_error(result, 1, "wells.csv", *needles)
+    assert not (sandbox.out / "cube.zarr" / "heat").exists()  # nothing computed
     assert sandbox.untouched()
