@@ -18,13 +18,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 import morecantile
 
 from prospect.config.tiles import TileLayerConfig
 from tiles.grids import DEFAULT_TMS, tile_matrix_set
 from tiles.source import LayerSource
+
+LayerT = TypeVar("LayerT", bound=TileLayerConfig)
 
 __all__ = ["LayerMeta", "center_zoom", "layer_meta", "zoom_range"]
 
@@ -188,6 +190,20 @@ def data_range(values: Any, vmin: float, vmax: float) -> tuple[float, float] | N
     if rounded[1] > rounded[0]:
         return rounded
     return (lo, hi) if hi > lo else None
+
+
+def stretch_unset_range(layer: LayerT, values: Any) -> tuple[LayerT, bool]:
+    """``layer`` (a tile or serve layer config) with the 2-98 % range of ``values``
+    (:func:`data_range`) when its config sets neither ``vmin`` nor ``vmax`` and the default
+    0-1 range would leave most of the data outside (heat flow in mW/m2 painted every tile
+    one colour); and whether it was stretched. A range set in the config is always kept.
+    The tiles stage and ``prospect serve`` both call it, so their tiles agree."""
+    if {"vmin", "vmax"} & layer.model_fields_set:
+        return layer, False
+    found = data_range(values, layer.vmin, layer.vmax)
+    if found is None:
+        return layer, False
+    return layer.model_copy(update={"vmin": found[0], "vmax": found[1]}), True
 
 
 def range_warning(name: str, values: Any, vmin: float, vmax: float, units: str = "",

@@ -37,7 +37,7 @@ from tiles.colormap import encode_image, encode_indexed, render_indexed
 from tiles.grids import DEFAULT_TMS, tile_matrix_set, tms_for_crs
 from tiles.http import ApiError, conditional_response
 from tiles.legend import legend_png
-from tiles.metadata import LayerMeta, data_range, layer_meta, range_warning
+from tiles.metadata import LayerMeta, layer_meta, range_warning, stretch_unset_range
 from tiles.source import LayerDataError, LayerSource, cog_source, cube_source
 
 __all__ = ["Layer", "TileService", "build_layers"]
@@ -206,7 +206,7 @@ class TileService:
 
         A layer whose config sets neither ``vmin`` nor ``vmax`` and whose default 0-1 range
         would leave most of its data outside takes its data's 2-98 % range
-        (:func:`tiles.metadata.data_range`, as the tiles stage does, so served tiles and
+        (:func:`tiles.metadata.stretch_unset_range`, as the tiles stage does, so served tiles and
         the stage's archive agree; a note says so). A range set in the config is kept, with
         a warning when it misses most of the data (:func:`tiles.metadata.range_warning`).
         A cube variable over :data:`RANGE_CHECK_CUBE_CELLS` is skipped (no overviews: the
@@ -226,15 +226,13 @@ class TileService:
             except Exception:
                 continue
             values = sample.filled(np.nan)
-            stretched = (None if {"vmin", "vmax"} & cfg.model_fields_set
-                         else data_range(values, cfg.vmin, cfg.vmax))
-            if stretched is not None:
-                layer.config = cfg.model_copy(update={"vmin": stretched[0],
-                                                      "vmax": stretched[1]})
+            layer.config, stretched = stretch_unset_range(cfg, values)
+            if stretched:
                 self._meta = {k: v for k, v in self._meta.items() if k[0] != layer.name}
                 self._legends.pop(layer.name, None)
                 found.append((False, (
-                    f"layer {cfg.name!r}: colour range {stretched[0]:g} to {stretched[1]:g} "
+                    f"layer {cfg.name!r}: colour range {layer.config.vmin:g} to "
+                    f"{layer.config.vmax:g} "
                     f"{self.meta(layer).units}".rstrip()
                     + f" (2-98 % of its data; 0 to 1 would leave most of it outside); set "
                     f"vmin and vmax in {where} to choose another")))

@@ -30,7 +30,7 @@ from prospect.errors import StageError
 from prospect.io.files import write_bytes, write_json, write_text
 from tiles.archive import tilejson, write_pmtiles
 from tiles.legend import legend_png
-from tiles.metadata import data_range, layer_meta, range_warning
+from tiles.metadata import layer_meta, range_warning, stretch_unset_range
 from tiles.pyramid import write_pyramid
 from tiles.source import LayerSource, cog_source, cube_source
 from tiles.viewer import ViewerLayer, copy_static, viewer_html
@@ -136,7 +136,7 @@ def _render_layer(
     layer_dir = tiles_dir / name
     values = value_grid(source)
     data = [np.nan if v is None else v for v in values["data"]]
-    layer, stretched = _colour_range(layer, data)
+    layer, stretched = stretch_unset_range(layer, data)
     # The zooms follow the data (resolution and extent); the job's range only narrows them,
     # and every document states what the pyramid holds (tiles.metadata).
     meta = layer_meta(layer, source, synthetic=ctx.job.synthetic,
@@ -193,20 +193,6 @@ def _render_layer(
         "its data: vmin and vmax are not set in tiles.layers, and the default 0 to 1 would "
         "show one colour" if stretched else None)
     return viewer_layer, metrics, values, where
-
-
-def _colour_range(layer: TileLayerConfig, data: list[float]
-                  ) -> tuple[TileLayerConfig, bool]:
-    """``layer`` with the 2-98 % range of its data (:func:`tiles.metadata.data_range`) when
-    the config sets neither ``vmin`` nor ``vmax`` and the default 0-1 range would leave
-    most of the data outside (heat flow in mW/m2 painted every tile one colour); and
-    whether it was stretched. A range set in the config is always kept."""
-    if {"vmin", "vmax"} & layer.model_fields_set:
-        return layer, False
-    found = data_range(data, layer.vmin, layer.vmax)
-    if found is None:
-        return layer, False
-    return layer.model_copy(update={"vmin": found[0], "vmax": found[1]}), True
 
 
 def job_outline_geojson(ctx: RunContext) -> dict[str, Any] | None:
