@@ -7,6 +7,7 @@ and it reads nothing from disk (see :func:`prospect.io.raster.grid_from_raster` 
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from collections.abc import Iterator
@@ -19,7 +20,14 @@ from pyproj.exceptions import CRSError as ProjCRSError
 
 from prospect.errors import CRSError, GridError
 
-__all__ = ["MAX_CELLS_DEFAULT", "ChunkWindow", "RegionGrid", "max_cells", "parse_crs"]
+__all__ = [
+    "MAX_CELLS_DEFAULT",
+    "ChunkWindow",
+    "RegionGrid",
+    "check_transformable",
+    "max_cells",
+    "parse_crs",
+]
 
 
 def parse_crs(value: object) -> CRS:
@@ -38,6 +46,50 @@ def parse_crs(value: object) -> CRS:
         raise CRSError(
             f"unknown CRS {value!r}; give an EPSG code such as 'EPSG:32619' or WKT"
         ) from exc
+
+
+def check_transformable(src: object, dst: object, *, where: str) -> None:
+    """Refuse data whose CRS PROJ cannot transform to the region's.
+
+    A local engineering CRS (a mine grid, a site's own axes: GDAL's ``LOCAL_CS``) has no
+    link to the earth: rasterio, GDAL and geopandas each failed with their own message
+    deep inside ingest.
+
+    Parameters
+    ----------
+    src, dst
+        Anything :func:`parse_crs` reads: the data's CRS and the region's.
+    where
+        What the data is, for the message (a file, a source).
+
+    Raises
+    ------
+    CRSError
+        Naming the data, both CRSs and how to fix it.
+    """
+    src_crs, dst_crs = parse_crs(src), parse_crs(dst)
+    if src_crs == dst_crs or not _no_operation(src_crs.to_wkt(), dst_crs.to_wkt()):
+        return
+    kind = ("a local engineering CRS, with no link to the earth"
+            if src_crs.is_engineering else "a CRS with no known transformation to it")
+    raise CRSError(
+        f"{where}: its CRS {src_crs.name!r} is {kind}, so it cannot be put on the region's "
+        f"CRS ({dst_crs.name}); georeference the data in a CRS with a datum first (e.g. "
+        "gdalwarp or ogr2ogr with -s_srs/-t_srs and the survey's control points), or give "
+        "its real CRS with 'crs:' in the source config")
+
+
+@functools.lru_cache(maxsize=256)
+def _no_operation(src_wkt: str, dst_wkt: str) -> bool:
+    """Whether PROJ has no coordinate operation from one CRS to the other (cached: a
+    planning step asks once per file and band)."""
+    from pyproj.exceptions import ProjError
+
+    try:
+        Transformer.from_crs(src_wkt, dst_wkt, always_xy=True)
+    except ProjError:
+        return True
+    return False
 
 
 MAX_CELLS_DEFAULT = 2**34

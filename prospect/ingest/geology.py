@@ -27,7 +27,7 @@ from rasterio.features import rasterize
 
 from prospect.config.sources import VectorSource
 from prospect.errors import DataError, DataWarning
-from prospect.grid import ChunkWindow, RegionGrid, parse_crs
+from prospect.grid import ChunkWindow, RegionGrid, check_transformable, parse_crs
 from prospect.ingest.layers import Layer
 from prospect.io.vector import (
     has_geometry,
@@ -368,8 +368,12 @@ def plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
     if source.faults_layer is not None and source.faults_layer not in layers_in_file:
         raise DataError(f"{path}: no faults layer {source.faults_layer!r}; layers are "
                         f"{layers_in_file}")
-    zones = _check_faults(path, source) if source.faults_layer is not None else 0
     src_crs = _source_crs(path, source.layer, source.crs)
+    check_transformable(src_crs, grid.crs_obj, where=path)
+    if source.faults_layer is not None:
+        check_transformable(_source_crs(path, source.faults_layer, source.crs), grid.crs_obj,
+                            where=f"{path} (layer {source.faults_layer!r})")
+    zones = _check_faults(path, source) if source.faults_layer is not None else 0
     inside = read_vector(path, layer=source.layer, columns=[], crs=source.crs,
                          bbox=_bbox_in(grid, None, src_crs))
     repaired = inside.attrs.get("repaired", [])

@@ -244,18 +244,19 @@ def check_nodata(source: RasterSource, info: RasterInfo, band: int, *,
         Naming the source, the file, its type and the nodata the file itself states.
     """
     unheld = info.unheld_nodata[band - 1] if band <= len(info.unheld_nodata) else None
+    dtype = info.band_dtype(band)
     if source.nodata is None and fill is None and unheld is not None:
         warnings.warn(DataWarning(
-            f"{info.path}: band {band} is {info.dtype}, and the nodata it states ({unheld:g}) "
-            f"cannot occur in a {info.dtype} band, so no pixel is marked as no data; if the "
+            f"{info.path}: band {band} is {dtype}, and the nodata it states ({unheld:g}) "
+            f"cannot occur in a {dtype} band, so no pixel is marked as no data; if the "
             f"file has a fill value, set 'nodata: <that value>' in source {source.name!r}"),
             stacklevel=2)
-    if source.nodata is None or value_fits(source.nodata, info.dtype):
+    if source.nodata is None or value_fits(source.nodata, dtype):
         return
     stated = info.nodata[band - 1] if band <= len(info.nodata) else None
     raise ConfigError(
         f"source {source.name!r}: nodata {source.nodata:g} cannot occur in {info.path} "
-        f"(band {band} is {info.dtype}), so it would mark no pixel; give the value the file "
+        f"(band {band} is {dtype}), so it would mark no pixel; give the value the file "
         "uses for no data" + (f" (the file states {stated:g})" if stated is not None else
                               ", or leave 'nodata' out")
     )
@@ -270,8 +271,7 @@ def _check_longitudes(info: RasterInfo, grid: RegionGrid) -> None:
     """
     if not parse_crs(info.crs).is_geographic:
         return
-    a, c = info.transform[0], info.transform[2]
-    left, right = sorted((c, c + a * info.width))
+    left, _, right, _ = info.extent()
     if right <= 180:
         return
     west, _, east, _ = grid.lonlat_bounds()
@@ -487,6 +487,9 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
             if band > info.count:
                 raise DataError(f"{path}: has {info.count} band(s), band {band} requested")
             scale, offset, unit = source.scale, source.offset, source.units
+            if ("units" not in source.model_fields_set and info.band_units(band)
+                    and (source.scale, source.offset) == (1.0, 0.0)):
+                unit = info.band_units(band)  # the file's own (a NetCDF's 'units')
             nodata = source.nodata if source.nodata is not None else info.nodata[band - 1]
             quantity, valid_range, saturate = None, None, None
             cal = meta.calibrate(var, path) if meta is not None else (

@@ -60,9 +60,10 @@ def band_view(info: RasterInfo, band: int, *, nodata: float | None) -> RasterInf
     DataError
         A data type GDAL cannot warp.
     """
-    gtype = _GDAL_TYPES.get(info.dtype)
+    dtype = info.band_dtype(band)  # bands of one file may differ in type (a VRT's)
+    gtype = _GDAL_TYPES.get(dtype)
     if gtype is None:
-        raise DataError(f"{info.path}: data type {info.dtype} cannot be warped")
+        raise DataError(f"{info.path}: band {band}'s data type {dtype} cannot be warped")
     gt = info.transform
     geo = ", ".join(repr(float(v)) for v in (gt[2], gt[0], gt[1], gt[5], gt[3], gt[4]))
     # a band masked by a mask band (internal, .msk, alpha) keeps it: the warper then
@@ -74,6 +75,7 @@ def band_view(info: RasterInfo, band: int, *, nodata: float | None) -> RasterInf
            f"<SRS>{escape(info.crs)}</SRS><GeoTransform>{geo}</GeoTransform>"
            f'<VRTRasterBand dataType="{gtype}" band="1">{_source(info.path, band)}'
            f"</VRTRasterBand>{mask}</VRTDataset>")
-    return dataclasses.replace(info, path=xml, count=1, nodata=(nodata,),
+    return dataclasses.replace(info, path=xml, count=1, nodata=(nodata,), dtype=dtype,
+                               dtypes=(dtype,), units=(info.band_units(band),),
                                descriptions=(info.descriptions[band - 1],),
                                masked=(info.has_mask(band),))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,7 @@ from rasterio.warp import transform_bounds
 from rasterio.windows import Window
 
 from prospect.errors import CorruptFileError, CRSError, DataError, GridError, InputFileError
-from prospect.grid import RegionGrid, parse_crs
+from prospect.grid import RegionGrid, check_transformable, parse_crs
 from prospect.io.files import scratch_dir, staged_file, why_unreadable
 
 if TYPE_CHECKING:  # xarray, zarr and rio-cogeo only for writing, imported there
@@ -263,6 +264,7 @@ class RasterInfo:
     height: int
     count: int
     dtype: str
+    """Band 1's data type (see :meth:`band_dtype` for any band)."""
     nodata: tuple[float | None, ...]
     descriptions: tuple[str | None, ...]
     scales: tuple[float, ...] = ()
@@ -274,6 +276,21 @@ class RasterInfo:
     """Per band: the nodata value the file states that the band's type cannot hold (-9999
     or 1.5 in a uint8 band: GDAL marks no pixel with it), else ``None``. Such a band's
     :attr:`nodata` is ``None``: it declares none that works."""
+    dtypes: tuple[str, ...] = ()
+    """Per band: its data type. A VRT or an ERDAS file may hold bands of different types
+    (a Byte band beside a Float32 one); each band is read as its own."""
+
+    units: tuple[str, ...] = ()
+    """Per band: the unit the file states (GDAL's unit type: a NetCDF's ``units``, a
+    GeoTIFF's band metadata), ``""`` where none."""
+
+    def band_units(self, band: int) -> str:
+        """The unit the file states for 1-based ``band``, ``""`` where none."""
+        return (self.units[band - 1] or "").strip() if band <= len(self.units) else ""
+
+    def band_dtype(self, band: int) -> str:
+        """The data type of 1-based ``band``."""
+        return self.dtypes[band - 1] if band <= len(self.dtypes) else self.dtype
 
     def has_mask(self, band: int) -> bool:
         """Whether 1-based ``band`` has a mask band of its own (see :attr:`masked`)."""
@@ -289,20 +306,33 @@ class RasterInfo:
 
     @property
     def resolution(self) -> float:
-        """Cell width in the file's CRS units."""
-        return abs(self.transform[0])
+        """Cell size in the file's CRS units: the side of a square of one cell's area
+        (a cell's width for a north-up file; a rotated geotransform's too)."""
+        a, b, _, d, e = self.transform[:5]
+        return math.sqrt(abs(a * e - b * d))
+
+    def extent(self) -> tuple[float, float, float, float]:
+        """``(left, bottom, right, top)`` in the file's CRS, from all four corners: a
+        rotated geotransform's corners are not its ``c``/``f`` origin plus ``a``/``e``
+        steps (a file rotated by 90 degrees had no width and seemed to overlap nothing)."""
+        a, b, c, d, e, f = self.transform[:6]
+        xs = [c + a * col + b * row for col in (0, self.width) for row in (0, self.height)]
+        ys = [f + d * col + e * row for col in (0, self.width) for row in (0, self.height)]
+        return min(xs), min(ys), max(xs), max(ys)
 
     def bounds_in(self, crs: CRS | str) -> tuple[float, float, float, float]:
-        """The file's bounds transformed to ``crs`` (densified edges)."""
-        a, _, c, _, e, f = self.transform[:6]
-        left, top = c, f
-        right, bottom = c + a * self.width, f + e * self.height
-        return tuple(
-            transform_bounds(RioCRS.from_user_input(self.crs), RioCRS.from_user_input(
-                crs if isinstance(crs, str) else crs.to_wkt()),
-                min(left, right), min(top, bottom), max(left, right), max(top, bottom),
-                densify_pts=21)
-        )
+        """The file's bounds transformed to ``crs`` (densified edges).
+
+        Raises
+        ------
+        CRSError
+            The file's CRS cannot be transformed to ``crs`` (a local engineering CRS).
+        """
+        dst = crs if isinstance(crs, str) else crs.to_wkt()
+        check_transformable(self.crs, dst, where=self.path)
+        return tuple(transform_bounds(RioCRS.from_user_input(self.crs),
+                                      RioCRS.from_user_input(dst), *self.extent(),
+                                      densify_pts=21))
 
 
 def pixel_at(info: RasterInfo, band: int, x: float, y: float, crs: CRS) -> float | None:
@@ -329,12 +359,16 @@ def value_fits(value: float, dtype: str) -> bool:
     """Whether a band of ``dtype`` can hold ``value``: a nodata value that cannot occur in
     the band marks nothing (an integer band holds no -9999.5, no NaN, nothing beyond its
     range; a float32 band nothing beyond +-3.4e38)."""
+    if str(dtype).startswith("complex"):
+        return True  # refused as complex by raster_info, not for its nodata
     kind = np.dtype(dtype).kind
     if kind in "iu":
         if not np.isfinite(value) or value != int(value):
             return False
         info = np.iinfo(dtype)
-        return bool(info.min <= value <= info.max)
+        # as floats, the way a nodata value is stated and passed to GDAL: the limits of
+        # the 64-bit types (a uint64 band's 2**64 - 1, its usual fill) round to 2**64
+        return bool(float(info.min) <= float(value) <= float(info.max))
     if kind == "f" and np.isfinite(value):
         # as Python floats: a float32 comparison cast 1e308 and printed numpy's overflow
         return abs(float(value)) <= float(np.finfo(dtype).max)
@@ -390,8 +424,9 @@ def _usable_nodata(src: Any) -> tuple[tuple[float | None, ...], tuple[float | No
     the one the file states that the band's type cannot hold (:func:`value_fits`).
 
     rasterio reports no nodata where the value lies beyond the type's range (-9999 in
-    uint8) and passes on one that is not a whole number (1.5); GDAL's own value is read
-    from a VRT description of the file (no pixel is read), only when a band has none.
+    uint8) or is a 64-bit band's own (a uint64 band's 2**64 - 1), and passes on one that
+    is not a whole number (1.5); GDAL's own value is read from a VRT description of the
+    file (no pixel is read), only when a band has none.
     """
     nodata = list(src.nodatavals)
     unheld: list[float | None] = [None] * len(nodata)
@@ -400,7 +435,11 @@ def _usable_nodata(src: Any) -> tuple[tuple[float | None, ...], tuple[float | No
             nodata[i], unheld[i] = None, float(value)
     if None in nodata:
         for i, value in _gdal_nodata(src).items():
-            if i < len(nodata) and nodata[i] is None and not value_fits(value, src.dtypes[i]):
+            if i >= len(nodata) or nodata[i] is not None:
+                continue
+            if value_fits(value, src.dtypes[i]):
+                nodata[i] = value  # a 64-bit band's (2**64 - 1): rasterio reports none
+            else:
                 unheld[i] = value
     return tuple(nodata), tuple(unheld)
 
@@ -463,10 +502,17 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
                     f"{path}: the file holds several variables ({subs}); name one with "
                     "'variable:' in the source config"
                 )
+            complex_types = sorted({d for d in src.dtypes if str(d).startswith("complex")})
+            if complex_types:
+                raise DataError(
+                    f"{path}: the bands are complex numbers ({', '.join(complex_types)}); "
+                    "Prospect reads real values: convert the file first (e.g. gdal_translate "
+                    "-ot Float32, which keeps the real part)")
             nodata, unheld = _usable_nodata(src)
             info = dict(
                 transform=tuple(src.transform)[:6], width=src.width, height=src.height,
                 count=src.count, dtype=src.dtypes[0] if src.count else "float32",
+                dtypes=tuple(src.dtypes), units=tuple(u or "" for u in src.units),
                 nodata=nodata, unheld_nodata=unheld, descriptions=tuple(src.descriptions),
                 scales=tuple(src.scales), offsets=tuple(src.offsets),
                 masked=tuple(bool(_MASKING & set(flags)) for flags in src.mask_flag_enums),
@@ -493,10 +539,5 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
             f"{path}: the raster has no CRS GDAL can read (it may sit in a non-standard "
             "attribute); give it with 'crs:' in the source config, e.g. crs: 'EPSG:28992'"
         )
-    if np.dtype(str(info["dtype"])).kind == "c":
-        raise DataError(
-            f"{path}: the bands are complex numbers ({info['dtype']}); Prospect reads real "
-            "values: convert the file first (e.g. gdal_translate -ot Float32, which keeps "
-            "the real part)")
     epsg = use_crs.to_epsg()
     return RasterInfo(path=name, crs=f"EPSG:{epsg}" if epsg else use_crs.to_wkt(), **info)

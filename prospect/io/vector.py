@@ -20,9 +20,16 @@ __all__ = ["has_geometry", "layer_crs", "list_layers", "read_attribute", "read_v
 
 
 def unit_name(value: object) -> str:
-    """An attribute value as a unit name: ``""`` where there is none (null or NaN)."""
+    """An attribute value as a unit name: ``""`` where there is none (null or NaN).
+
+    A whole number is named without a decimal point whatever its type: an integer code
+    column with one null reads as floats (``1.0``) when read whole and as integers
+    (``1``) in a window without the null, and both must name the same unit.
+    """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
     return str(value)
 
 

@@ -555,3 +555,213 @@ def test_a_nodata_tag_the_band_cannot_hold_is_a_warning(sandbox: Sandbox, cli, s
     got = np.asarray(zarr.open_array(sandbox.out / "cube.zarr" / "b", mode="r")[:])
     assert np.isnan(got[:8]).all()
     np.testing.assert_array_equal(got[8:], data[8:])
+
+
+# --- round 8 (2026-12-01): files GDAL reads that ingest read wrongly ----------------------
+
+def _cube(box: Sandbox, name: str) -> np.ndarray:
+    import zarr
+
+    return np.asarray(zarr.open_array(box.out / "cube.zarr" / name, mode="r")[:])
+
+
+def _geotiff(path: Path, data: np.ndarray, transform: object, **profile: object) -> Path:
+    import rasterio
+
+    with rasterio.open(path, "w", driver="GTiff", width=data.shape[1], height=data.shape[0],
+                       count=1, dtype=str(data.dtype), crs=profile.pop("crs", "EPSG:32619"),
+                       transform=transform, **profile) as dst:
+        dst.write(data, 1)
+    return path
+
+
+def test_bands_of_different_types_are_each_read_as_their_own(sandbox: Sandbox, cli,
+                                                              scheduler: str) -> None:
+    """Before: a VRT of a Byte band and a Float32 band (``gdalbuildvrt -separate``) was read
+    as Byte throughout: every float value clamped to 255, without a word."""
+    from rasterio.transform import from_origin
+
+    t = from_origin(X0, Y0 + 400, 10, 10)
+    _geotiff(sandbox.root / "a.tif", np.full((40, 40), 7, "uint8"), t)
+    floats = (np.arange(1600).reshape(40, 40) * 1.5 + 1000).astype("float32")
+    _geotiff(sandbox.root / "b.tif", floats, t)
+    band = ('<VRTRasterBand dataType="{}" band="{}"><SimpleSource><SourceFilename '
+            'relativeToVRT="1">{}</SourceFilename><SourceBand>1</SourceBand></SimpleSource>'
+            "</VRTRasterBand>")
+    (sandbox.root / "ab.vrt").write_text(
+        f'<VRTDataset rasterXSize="40" rasterYSize="40"><SRS>EPSG:32619</SRS><GeoTransform>'
+        f"{X0}, 10, 0, {Y0 + 400}, 0, -10</GeoTransform>{band.format('Byte', 1, 'a.tif')}"
+        f"{band.format('Float32', 2, 'b.tif')}</VRTDataset>")
+    sandbox.write_job(sources=[{"kind": "raster", "name": "ab", "path": "ab.vrt",
+                                "band_names": ["a", "b"]}])
+    result = cli("ingest", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
+    assert result.code == 0, result.err[-3000:]
+    assert (_cube(sandbox, "a") == 7).all()
+    np.testing.assert_array_equal(_cube(sandbox, "b"), floats)
+
+
+def test_a_uint64_band_whose_nodata_is_its_largest_value_marks_it(sandbox: Sandbox, cli,
+                                                                   scheduler: str) -> None:
+    """Before: 2**64 - 1, a uint64 band's usual fill, was read as data (rasterio reports no
+    nodata for it, and the float comparison put it beyond the type), with a warning that it
+    cannot occur; the ``nodata:`` the warning named was refused."""
+    from rasterio.shutil import copy
+    from rasterio.transform import from_origin
+
+    data = np.full((40, 40), 5, "uint64")
+    data[:, 20:] = np.iinfo("uint64").max
+    _geotiff(sandbox.root / "raw.tif", data, from_origin(X0, Y0 + 400, 10, 10))
+    # rasterio writes no such nodata; GDAL does (gdal_translate -a_nodata)
+    vrt = sandbox.root / "big.vrt"
+    vrt.write_text(
+        f'<VRTDataset rasterXSize="40" rasterYSize="40"><SRS>EPSG:32619</SRS><GeoTransform>'
+        f"{X0}, 10, 0, {Y0 + 400}, 0, -10</GeoTransform>"
+        '<VRTRasterBand dataType="UInt64" band="1"><NoDataValue>18446744073709551615'
+        '</NoDataValue><SimpleSource><SourceFilename relativeToVRT="1">raw.tif'
+        "</SourceFilename><SourceBand>1</SourceBand></SimpleSource></VRTRasterBand>"
+        "</VRTDataset>")
+    copy(str(vrt), str(sandbox.root / "big.tif"), driver="GTiff")
+    vrt.unlink()
+    (sandbox.root / "raw.tif").unlink()
+    for extra in ({}, {"nodata": 18446744073709551615}):
+        sandbox.write_job(sources=[{"kind": "raster", "name": "r", "path": "big.tif",
+                                    **extra}])
+        result = cli("ingest", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
+        assert result.code == 0, result.err[-3000:]
+        assert "cannot occur" not in result.err
+        got = _cube(sandbox, "r")
+        assert (got[:, :20] == 5).all() and np.isnan(got[:, 20:]).all()
+
+
+@pytest.mark.parametrize("mosaic", [False, True], ids=["alone", "in-a-mosaic"])
+def test_a_raster_with_a_rotated_geotransform_is_placed_by_its_corners(
+    sandbox: Sandbox, cli, scheduler: str, mosaic: bool,
+) -> None:
+    """Before: bounds came from the geotransform's ``a`` and ``e`` terms only, so a file
+    rotated by 90 degrees (x along rows, y along columns) had no width: alone it "did not
+    overlap the region", in a mosaic its half of the cube was silently no data."""
+    from affine import Affine
+    from rasterio.transform import from_origin
+
+    rotated = np.arange(40 * 40, dtype="float32").reshape(40, 40)
+    # x = X0 + 10 * row, y = top - 10 * column: the file's row r, column c is cell (c, r)
+    _geotiff(sandbox.root / "rot.tif", rotated, Affine(0, 10, X0, -10, 0, Y0 + 400))
+    scene = {"path": "rot.tif"}
+    sources = [{"kind": "raster", "name": "r", "path": "rot.tif"}]
+    if mosaic:
+        _geotiff(sandbox.root / "west.tif", np.full((40, 20), -1.0, "float32"),
+                 from_origin(X0, Y0 + 400, 10, 10))
+        rot = rotated[20:]  # the east half only: rows 20..39 are x from X0 + 200
+        _geotiff(sandbox.root / "rot.tif", rot, Affine(0, 10, X0 + 200, -10, 0, Y0 + 400))
+        sources = [{"kind": "raster", "name": "r", "scenes": [{"path": "west.tif"}, scene]}]
+    sandbox.write_job(sources=sources)
+    result = cli("ingest", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
+    assert result.code == 0, result.err[-3000:]
+    got = _cube(sandbox, "r")
+    if mosaic:
+        assert (got[:, :20] == -1).all()
+        np.testing.assert_array_equal(got[:, 20:], rotated[20:].T)
+    else:
+        np.testing.assert_array_equal(got, rotated.T)
+
+
+def test_complex_integer_bands_are_refused_as_complex(sandbox: Sandbox, cli) -> None:
+    """Before: ``internal error: TypeError: data type 'complex_int16' not understood``
+    (numpy cannot parse rasterio's name for GDAL's CInt16)."""
+    import rasterio
+    from rasterio.transform import from_origin
+
+    with rasterio.open(sandbox.root / "c.tif", "w", driver="GTiff", width=40, height=40,
+                       count=1, dtype="complex_int16", crs="EPSG:32619",
+                       transform=from_origin(X0, Y0 + 400, 10, 10)) as dst:
+        dst.write(np.ones((40, 40), "complex64"), 1)
+    sandbox.write_job(sources=[{"kind": "raster", "name": "c", "path": "c.tif"}])
+    result = cli("ingest", sandbox.job_path, "-o", sandbox.out)
+    assert_clean_error(result, 1, "c.tif", "complex numbers", "complex_int16",
+                       "gdal_translate -ot Float32")
+    assert sandbox.untouched()
+
+
+MINE_GRID = ('LOCAL_CS["Mine grid",LOCAL_DATUM["Local datum",0],UNIT["metre",1],'
+             'AXIS["Easting",EAST],AXIS["Northing",NORTH]]')
+
+
+@pytest.mark.parametrize("kind", ["raster", "vector", "raster-crs"])
+def test_data_in_a_local_engineering_crs_is_refused_naming_it(sandbox: Sandbox, cli,
+                                                              kind: str) -> None:
+    """Before: ``internal error: CPLE_NotSupportedError`` after a 20-line GDAL dump (a
+    raster), ``internal error: ProjError`` (a vector): a mine grid has no link to the earth,
+    so nothing can put it on the region's CRS."""
+    import geopandas as gpd
+    from rasterio.transform import from_origin
+    from shapely.geometry import box as square
+
+    if kind == "vector":
+        gpd.GeoDataFrame({"unit": ["a"]}, geometry=[square(0, 0, 400, 400)],
+                         crs=MINE_GRID).to_file(sandbox.root / "g.gpkg")
+        source = {"kind": "vector", "name": "g", "path": "g.gpkg", "attribute": "unit"}
+        name = "g.gpkg"
+    else:
+        _geotiff(sandbox.root / "r.tif", np.ones((40, 40), "float32"),
+                 from_origin(0, 400, 10, 10), crs=MINE_GRID if kind == "raster" else None)
+        source = {"kind": "raster", "name": "r", "path": "r.tif"}
+        if kind == "raster-crs":
+            source["crs"] = MINE_GRID
+        name = "r.tif"
+    sandbox.write_job(sources=[source])
+    result = cli("ingest", sandbox.job_path, "-o", sandbox.out)
+    assert_clean_error(result, 1, name, "'Mine grid'", "local engineering CRS",
+                       "georeference")
+    assert "ERROR 6" not in result.err
+    assert sandbox.untouched()
+
+
+def test_integer_unit_codes_with_a_null_feature_outside_the_region_ingest(
+    sandbox: Sandbox, cli, scheduler: str,
+) -> None:
+    """Before: ``internal error: KeyError: '1'``: the whole column, read with its null, was
+    floats (units '1.0', '2.0'), and a chunk's window without the null read integers."""
+    import geopandas as gpd
+    from shapely.geometry import box as square
+
+    gpd.GeoDataFrame({"unit": [1, 2, None]}, geometry=[
+        square(X0, Y0, X0 + 200, Y0 + 400), square(X0 + 200, Y0, X0 + 400, Y0 + 400),
+        square(X0 + 5000, Y0, X0 + 5100, Y0 + 100)], crs="EPSG:32619").to_file(
+            sandbox.root / "g.gpkg")
+    sandbox.write_job(sources=[{"kind": "vector", "name": "g", "path": "g.gpkg",
+                                "attribute": "unit"}])
+    result = cli("ingest", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
+    assert result.code == 0, result.err[-3000:]
+    import json
+
+    import xarray as xr
+
+    ds = xr.open_zarr(sandbox.out / "cube.zarr")
+    codes = ds["g"].values
+    names = {int(k): v for k, v in json.loads(ds["g"].attrs["categories"]).items()}
+    assert {names[int(c)] for c in np.unique(codes[:, :20])} == {"1"}
+    assert {names[int(c)] for c in np.unique(codes[:, 20:])} == {"2"}
+
+
+def test_a_rasters_own_units_are_the_layers_units(sandbox: Sandbox, cli, scheduler: str
+                                                  ) -> None:
+    """Before: a NetCDF variable in kelvin (``units: K``) went into the cube as units '1'."""
+    import xarray as xr
+
+    x = X0 + 5 + 10 * np.arange(40)
+    y = Y0 + 395 - 10 * np.arange(40)
+    t = np.full((40, 40), 283.5, "float32")
+    ds = xr.Dataset({"temp": (("y", "x"), t, {"units": "K"})},
+                    coords={"x": ("x", x, {"standard_name": "projection_x_coordinate",
+                                           "units": "m"}),
+                            "y": ("y", y, {"standard_name": "projection_y_coordinate",
+                                           "units": "m"})})
+    ds.to_netcdf(sandbox.root / "t.nc", engine="scipy")
+    for extra, units in (({}, "K"), ({"units": "kelvin"}, "kelvin"),
+                         ({"offset": -273.15, "units": "degC"}, "degC")):
+        sandbox.write_job(sources=[{"kind": "raster", "name": "t", "path": "t.nc",
+                                    "crs": "EPSG:32619", **extra}])
+        result = cli("ingest", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
+        assert result.code == 0, result.err[-3000:]
+        got = xr.open_zarr(sandbox.out / "cube.zarr")["t"]
+        assert got.attrs["units"] == units
