@@ -16,13 +16,14 @@ serve XYZ, WMTS and TileJSON in every grid:
 
 from __future__ import annotations
 
+import math
 import re
 from functools import lru_cache
 
 import morecantile
 import pyproj
 
-__all__ = ["DEFAULT_TMS", "KNOWN_TMS", "data_zooms", "footprint", "matrix_shape",
+__all__ = ["DEFAULT_TMS", "KNOWN_TMS", "data_zooms", "footprint", "grid_gap", "matrix_shape",
            "tile_matrix_set", "tms_for_crs"]
 
 DEFAULT_TMS = "WebMercatorQuad"
@@ -115,3 +116,52 @@ def data_zooms(
     minzoom = int(tms.zoom_for_res(span, max_z=top, zoom_level_strategy="lower"))
     minzoom = max(tms.minzoom, min(minzoom, maxzoom))
     return minzoom, max(maxzoom, minzoom)
+
+
+def _overlaps_lon(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    """Do longitude ranges ``a`` and ``b`` overlap (``b`` may cross the antimeridian:
+    west > east)?"""
+    if b[0] > b[1]:
+        return _overlaps_lon(a, (b[0], 180.0)) or _overlaps_lon(a, (-180.0, b[1]))
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def _fmt(bounds: tuple[float, float, float, float]) -> str:
+    w, s, e, n = bounds
+    return f"lon {w:.2f} to {e:.2f}, lat {s:.2f} to {n:.2f}"
+
+
+def grid_gap(source: object, tms: morecantile.TileMatrixSet) -> str | None:
+    """Why ``tms`` cannot serve the layer ``source`` (a :class:`tiles.source.LayerSource`);
+    ``None`` when it can.
+
+    Parameters
+    ----------
+    source
+        The layer's data (its ``lonlat_bounds`` and ``native_footprint`` are read).
+    tms
+        The tile matrix set.
+
+    Returns
+    -------
+    str or None
+        "does not cover the extent (...)" naming the grid's area and the layer's extent,
+        for a refusal message; ``None`` when the grid overlaps the layer.
+    """
+    bounds = source.lonlat_bounds  # type: ignore[attr-defined]
+    crs = tms.crs._pyproj_crs
+    area = crs.area_of_use
+    where = f"(its CRS is for {_fmt(area.bounds)})" if area is not None else ""
+    if area is not None and not (
+            _overlaps_lon((bounds[0], bounds[2]), (area.west, area.east))
+            and bounds[1] < area.north and area.south < bounds[3]):
+        return f"{where} does not cover the extent ({_fmt(bounds)})".lstrip()
+    try:
+        (x0, y0, x1, y1), _ = source.native_footprint(tms.rasterio_crs)  # type: ignore[attr-defined]
+    except Exception:  # no transformation into the grid's CRS
+        return f"{where} cannot hold the extent ({_fmt(bounds)})".lstrip()
+    gx0, gy0, gx1, gy1 = tms.xy_bbox
+    finite = all(math.isfinite(v) for v in (x0, y0, x1, y1))
+    if not (finite and x0 < gx1 and gx0 < x1 and y0 < gy1 and gy0 < y1):
+        return f"{where} does not cover the extent ({_fmt(bounds)})".lstrip()
+    return None

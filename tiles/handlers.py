@@ -36,27 +36,45 @@ _INT = re.compile(r"^[0-9]{1,8}$")
 _TILE_TAIL = re.compile(r"^([0-9]{1,8})(@2x)?\.(png|webp)$")
 
 
+_FORMS = {
+    "xyz": "tile URLs are /tiles/{layer}/{z}/{x}/{y}.png (or .webp, or {y}@2x.png) with "
+           "non-negative integers z, x, y",
+    "wmts": "WMTS tile URLs are /wmts/1.0.0/{layer}/default/{TileMatrixSet}/{TileMatrix}/"
+            "{TileRow}/{TileCol}.png (or .webp) with non-negative integers TileMatrix, "
+            "TileRow, TileCol",
+    "kvp": "GetTile needs non-negative integers TILEMATRIX, TILEROW and TILECOL and FORMAT "
+           "image/png or image/webp",
+}
+"""How a malformed tile request is described, in the terms of the form it came in."""
+
+
 def parse_tile(
     z_text: str, x_text: str, tail: str, cfg: ServeConfig, tms: morecantile.TileMatrixSet = WEB,
+    *, form: str = "xyz",
 ) -> tuple[int, int, int, int, str]:
     """``(z, x, y, size, fmt)`` from the tile URL parts, or a 400/404 refusal.
 
-    ``tail`` is ``{y}.png`` (or ``.webp``, ``{y}@2x.png``).
+    ``tail`` is ``{y}.png`` (or ``.webp``, ``{y}@2x.png``). ``form`` (``xyz``, ``wmts``
+    for the REST binding or ``kvp``) chooses the terms refusals use: a WMTS client is told
+    about TileMatrix, TileRow and TileCol, not the XYZ URL it never used.
     """
     m = _TILE_TAIL.match(tail)
     if not (_INT.match(z_text) and _INT.match(x_text) and m):
-        raise ApiError(
-            400, "tile URLs are /tiles/{layer}/{z}/{x}/{y}.png (or .webp, or {y}@2x.png) "
-            "with non-negative integers z, x, y"
-        )
+        raise ApiError(400, _FORMS[form])
     z, x, y = int(z_text), int(x_text), int(m.group(1))
+    xyz = form == "xyz"
     lo, hi = max(cfg.min_zoom, tms.minzoom), min(cfg.max_zoom, tms.maxzoom)
     if not lo <= z <= hi:
-        raise ApiError(404, f"zoom {z} outside the served range {lo}..{hi}")
+        raise ApiError(404, f"{'zoom' if xyz else 'TileMatrix'} {z} outside the served "
+                            f"range {lo}..{hi}")
     width, height = matrix_shape(tms.id, z)
     if x >= width or y >= height:
-        raise ApiError(400, f"tile {z}/{x}/{y} does not exist: at zoom {z}, x is "
-                            f"0..{width - 1} and y 0..{height - 1}")
+        if xyz:
+            raise ApiError(400, f"tile {z}/{x}/{y} does not exist: at zoom {z}, x is "
+                                f"0..{width - 1} and y 0..{height - 1}")
+        raise ApiError(400, f"tile TileMatrix={z} TileRow={y} TileCol={x} does not exist: in "
+                            f"TileMatrix {z}, TileCol is 0..{width - 1} and TileRow "
+                            f"0..{height - 1}")
     return z, x, y, 512 if m.group(2) else 256, m.group(3)
 
 
@@ -66,7 +84,9 @@ def float_param(request: Request, name: str, lo: float, hi: float) -> float:
     if text is None:
         raise ApiError(400, f"missing query parameter {name!r}")
     try:
-        if len(text) > 32:
+        # float() also takes "1_0" (as 10), " 10 " and non-ASCII digits: none is a number
+        # in a URL
+        if len(text) > 32 or "_" in text or not text.isascii() or text != text.strip():
             raise ValueError
         value = float(text)
     except ValueError:
@@ -84,8 +104,10 @@ def _suffix(svc: TileService, request: Request) -> str:
 
 
 async def health(svc: TileService, request: Request) -> Response:
-    """Liveness: no data, no key."""
-    return JSONResponse({"status": "ok", "layers": len(svc.layers)})
+    """Liveness: no data, no key, and nothing about the layers (how many there are,
+    keyed ones included, is not for unauthenticated callers: ``/layers`` lists those the
+    caller may read)."""
+    return JSONResponse({"status": "ok"})
 
 
 async def root(svc: TileService, request: Request) -> Response:
@@ -144,7 +166,7 @@ async def wmts_tile(svc: TileService, request: Request) -> Response:
     tms = svc.tms_for(layer, base)
     col, _, ext = p["tail"].partition(".")
     tail = f"{p['row']}{'@2x' if size == 512 else ''}.{ext}"
-    z, x, y, size, fmt = parse_tile(p["z"], col, tail, svc.config, tms)
+    z, x, y, size, fmt = parse_tile(p["z"], col, tail, svc.config, tms, form="wmts")
     return await serve_tile(svc, request, layer, base, z, x, y, size, fmt)
 
 
@@ -178,7 +200,7 @@ async def wmts_kvp(svc: TileService, request: Request) -> Response:
     tms = svc.tms_for(layer, base)
     tail = f"{q.get('TILEROW', '')}{'@2x' if size == 512 else ''}.{fmt}"
     z, x, y, size, fmt = parse_tile(q.get("TILEMATRIX", ""), q.get("TILECOL", ""), tail,
-                                    svc.config, tms)
+                                    svc.config, tms, form="kvp")
     return await serve_tile(svc, request, layer, base, z, x, y, size, fmt)
 
 

@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 __all__ = [
+    "AUTH_CHALLENGE",
     "MAX_HEADER_BYTES",
     "MAX_URL_LENGTH",
     "ApiError",
@@ -21,6 +22,7 @@ __all__ = [
     "conditional_response",
     "error_response",
     "etag_matches",
+    "refuse_repeated",
 ]
 
 MAX_URL_LENGTH = 2048
@@ -33,22 +35,53 @@ The HTTP parser itself refuses a request head over 16 KiB (400) before the app s
 """
 
 
-class ApiError(Exception):
-    """A refusal with an HTTP status and a one-line reason."""
+AUTH_CHALLENGE = 'ApiKey realm="prospect", header="X-API-Key", query="key"'
+"""``WWW-Authenticate`` of every 401 (RFC 9110 11.6.1): the key goes in header
+``X-API-Key`` or query parameter ``key``, the only places the key check looks."""
 
-    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None
-                 ) -> None:
+
+class ApiError(Exception):
+    """A refusal with an HTTP status and a one-line reason.
+
+    ``code`` is the OGC exception code where one fits better than the one implied by the
+    status (e.g. ``InvalidCRS`` in a WMS ServiceExceptionReport).
+    """
+
+    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None,
+                 *, code: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.headers = dict(headers or {})
+        self.code = code
 
 
 def error_response(status: int, message: str, headers: Mapping[str, str] | None = None
                    ) -> JSONResponse:
-    """The JSON body every refusal has: ``{"error": message, "status": status}``."""
+    """The JSON body every refusal has: ``{"error": message, "status": status}``; a 401
+    carries the ``WWW-Authenticate`` challenge (:data:`AUTH_CHALLENGE`)."""
     return JSONResponse({"error": message, "status": status}, status_code=status,
-                        headers=dict(headers or {}))
+                        headers=refusal_headers(status, headers))
+
+
+def refusal_headers(status: int, headers: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``headers`` plus ``WWW-Authenticate`` when ``status`` is 401."""
+    found = dict(headers or {})
+    if status == 401:
+        found.setdefault("WWW-Authenticate", AUTH_CHALLENGE)
+    return found
+
+
+def refuse_repeated(request: Request) -> None:
+    """Refuse (400) a query that names one parameter twice (names compared without case,
+    as OGC requests compare them): which of the values was meant cannot be known."""
+    seen: dict[str, int] = {}
+    for name, _ in request.query_params.multi_items():
+        seen[name.upper()] = seen.get(name.upper(), 0) + 1
+    repeated = [name for name, count in seen.items() if count > 1]
+    if repeated:
+        raise ApiError(400, f"query parameter {repeated[0][:40]!r} given more than once "
+                            "(names are compared without case); give each parameter once")
 
 
 def _opaque(tag: str) -> str:

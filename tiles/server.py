@@ -51,7 +51,7 @@ from prospect.config.tiles import ServeConfig
 from prospect.errors import ConfigError
 from tiles import handlers
 from tiles.downloads import cog_download, stac_item
-from tiles.http import MAX_URL_LENGTH, ApiError, RequestLimits, error_response
+from tiles.http import MAX_URL_LENGTH, ApiError, RequestLimits, error_response, refuse_repeated
 from tiles.ranges import RangeStaticFiles
 from tiles.service import Layer, TileService, build_layers
 from tiles.source import LayerDataError
@@ -64,12 +64,17 @@ __all__ = ["MAX_URL_LENGTH", "Layer", "create_app", "install_sighup", "listen_so
 Handler = Callable[[TileService, Request], Awaitable[Response]]
 
 
-def _bind(svc: TileService, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+def _bind(svc: TileService, handler: Handler, *, own_refusals: bool = False
+          ) -> Callable[[Request], Awaitable[Response]]:
+    """``handler`` as an endpoint: rate limit, repeated-parameter check (left to the
+    handler when ``own_refusals``: WMS answers in its own XML), refusals as JSON."""
     async def endpoint(request: Request) -> Response:
         t0 = time.perf_counter()
         svc.refresh_keys()
         try:
             svc.check_rate(request)
+            if not own_refusals:
+                refuse_repeated(request)
             response = await handler(svc, request)
         except ApiError as exc:
             response = error_response(exc.status, exc.message, exc.headers)
@@ -161,7 +166,7 @@ def create_app(config: ServeConfig, *, config_path: str | Path | None = None) ->
         Route("/wmts/1.0.0/WMTSCapabilities.xml", _bind(svc, h.wmts_capabilities)),
         Route("/wmts/1.0.0/{layer}/{style}/{tms}/{z}/{row}/{tail}", _bind(svc, h.wmts_tile)),
         Route("/wmts", _bind(svc, h.wmts_kvp)),
-        Route("/wms", _bind(svc, wms)),
+        Route("/wms", _bind(svc, wms, own_refusals=True)),
         Route("/download/{name}", _bind(svc, cog_download)),
         Route("/stac/{name}", _bind(svc, stac_item)),
         Route("/legend/{name}", _bind(svc, h.legend)),

@@ -34,7 +34,7 @@ from tiles.accesslog import AccessLog
 from tiles.auth import Decision, KeyStore, RateLimiter, hash_key, retry_after
 from tiles.cache import TileCache
 from tiles.colormap import encode_image, encode_indexed, render_indexed
-from tiles.grids import DEFAULT_TMS, tile_matrix_set, tms_for_crs
+from tiles.grids import DEFAULT_TMS, grid_gap, tile_matrix_set, tms_for_crs
 from tiles.http import ApiError, conditional_response
 from tiles.legend import legend_png
 from tiles.metadata import LayerMeta, layer_meta, range_warning, stretch_unset_range
@@ -101,6 +101,7 @@ class TileService:
         self._limiter = anyio.CapacityLimiter(max(4, 2 * (os.cpu_count() or 2)))
         self._blank: dict[tuple[int, str], bytes] = {}
         self._meta: dict[tuple[str, str], LayerMeta] = {}
+        self._grid_gaps: dict[tuple[str, str, str], str | None] = {}
         self._config_digest = config_hash(config)[:12]
 
     # -- keys: reload, rate limits, access log --------------------------------------
@@ -180,12 +181,48 @@ class TileService:
     # -- what a layer is -----------------------------------------------------------
     def matrix_sets(self, layer: Layer) -> list[str]:
         """Tile matrix sets ``layer`` is served in: Web Mercator first, then the configured
-        ones, or else the national grid of the layer's own CRS."""
+        ones, or else the national grid of the layer's own CRS.
+
+        A configured grid that does not cover the layer (see :meth:`grid_gap`: a polar
+        or national grid elsewhere on the Earth) is left out for that layer, so no document
+        advertises it and its tiles are 404; :meth:`grid_warnings` says so at start-up.
+        """
         extra = self.config.tile_matrix_sets
         if extra is None:
             national = tms_for_crs(layer.source.crs)
             extra = [national] if national else []
-        return list(dict.fromkeys([DEFAULT_TMS, *extra]))
+        return list(dict.fromkeys(
+            [DEFAULT_TMS, *(name for name in extra if self.grid_gap(layer, name) is None)]))
+
+    def grid_gap(self, layer: Layer, name: str) -> str | None:
+        """Why tile matrix set ``name`` cannot serve ``layer`` (``None`` when it can).
+
+        The grid must overlap the layer's extent in lon/lat within its CRS's area of use
+        (the extent of a grid's tiles says little: a polar stereographic grid's square
+        reaches 33 degrees past the equator) and, in the grid's CRS, its tile extent.
+        Memoised per data version.
+        """
+        if name == DEFAULT_TMS:
+            return None
+        key = (layer.name, layer.source.token, name)
+        if key not in self._grid_gaps:
+            self._grid_gaps[key] = grid_gap(layer.source, tile_matrix_set(name))
+        return self._grid_gaps[key]
+
+    def grid_warnings(self) -> list[str]:
+        """One line per configured tile matrix set that leaves out a layer it does not cover."""
+        found = []
+        for name in self.config.tile_matrix_sets or []:
+            for layer in self.layers.values():
+                try:
+                    gap = self.grid_gap(layer, name)
+                except LayerDataError:  # an unreadable layer is left to its own requests
+                    continue
+                if gap is not None:
+                    found.append(f"tile matrix set {name!r} {gap} of layer {layer.name!r}: "
+                                 "the layer is not offered in it (remove the grid from "
+                                 "tile_matrix_sets, or serve that layer from another config)")
+        return found
 
     def meta(self, layer: Layer) -> LayerMeta:
         """The layer's resolved metadata (recomputed when its data change)."""
@@ -212,8 +249,10 @@ class TileService:
         A cube variable over :data:`RANGE_CHECK_CUBE_CELLS` is skipped (no overviews: the
         read would decode every chunk); an unreadable layer is left to its own requests.
         Call before serving: metadata and legends made before keep the old range.
+        The configured tile matrix sets that leave a layer out (:meth:`grid_warnings`)
+        come last, as warnings.
         """
-        found = []
+        found: list[tuple[bool, str]] = []
         for layer in self.layers.values():
             source, cfg = layer.source, layer.config
             try:
@@ -241,7 +280,7 @@ class TileService:
                                  self.meta(layer).units, where=where)
             if text:
                 found.append((True, text))
-        return found
+        return found + [(True, line) for line in self.grid_warnings()]
 
     def each_readable(self, layers: list[Layer], describe: Callable[[Layer], Any]) -> list[Any]:
         """``describe(layer)`` for each of ``layers`` whose data can be read now.

@@ -8,11 +8,13 @@ handles are not shared between threads) and kept for reuse.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import os
 import threading
 import time
 import warnings
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,16 +24,27 @@ from typing import Any
 import morecantile
 import numpy as np
 import rasterio
+from pyproj.exceptions import ProjError
+from rasterio._err import CPLE_BaseError, CPLE_IllegalArgError, CPLE_NotSupportedError
 from rasterio.enums import Resampling
+from rasterio.errors import CRSError, RasterioError, TransformError, WindowError
 from rasterio.transform import from_bounds
 from rasterio.warp import reproject, transform_bounds
-from rio_tiler.errors import PointOutsideBounds, TileOutsideBounds
+from rio_tiler.errors import (
+    EmptyMosaicError,
+    PointOutsideBounds,
+    RioTilerError,
+    TileOutsideBounds,
+)
 from rio_tiler.io import Reader, XarrayReader
+from rioxarray.exceptions import NoDataInBounds, RioXarrayError
+from zarr.errors import BaseZarrError
 
 from prospect.errors import DataError, InputFileError, ProspectError
 from tiles.grids import data_zooms, footprint
 
-__all__ = ["WEB_MERCATOR", "LayerDataError", "LayerSource", "cog_source", "cube_source"]
+__all__ = ["NO_DATA_HERE", "WEB_MERCATOR", "LayerDataError", "LayerSource", "cog_source",
+           "cube_source", "is_damage"]
 
 _OPEN_LOCK = threading.Lock()
 
@@ -41,6 +54,45 @@ WEB_MERCATOR = morecantile.tms.get("WebMercatorQuad")
 
 class LayerDataError(InputFileError):
     """A layer's files cannot be read (damaged, truncated or removed while served)."""
+
+
+NO_DATA_HERE: tuple[type[Exception], ...] = (
+    TileOutsideBounds, PointOutsideBounds, NoDataInBounds, EmptyMosaicError)
+"""What the readers raise for a window or point where the layer simply has no data (outside
+its extent): an empty tile or a missing value, never an error."""
+
+_NOT_DAMAGE: tuple[type[Exception], ...] = (
+    RioTilerError, RioXarrayError, ProjError, CRSError, TransformError, WindowError,
+    CPLE_NotSupportedError, CPLE_IllegalArgError)
+"""Failures of the request or of the code, not of the files (a CRS with no transformation
+to the data's, a window the readers refuse): never reported as a damaged layer."""
+
+_DAMAGE: tuple[type[Exception], ...] = (
+    OSError, EOFError, zlib.error, json.JSONDecodeError, RasterioError, CPLE_BaseError,
+    RuntimeError, BaseZarrError)
+"""What reading damaged, truncated or removed files raises: I/O and GDAL read errors
+(``RasterioIOError``, ``CPLE_AppDefinedError``), codec errors (zstd and blosc raise
+``RuntimeError``), zarr's metadata and missing-node errors."""
+
+
+def is_damage(exc: BaseException) -> bool:
+    """Does ``exc``, raised while reading a layer, mean its files cannot be read?
+
+    Parameters
+    ----------
+    exc
+        The exception a reader raised.
+
+    Returns
+    -------
+    bool
+        True for read failures of the files (I/O, GDAL, codec and zarr metadata errors);
+        False for "no data here" conditions (:data:`NO_DATA_HERE`), refusals of the request
+        (e.g. a CRS with no transformation to the data's) and programming errors.
+    """
+    if isinstance(exc, NO_DATA_HERE + _NOT_DAMAGE):
+        return False
+    return isinstance(exc, _DAMAGE)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -236,13 +288,20 @@ class LayerSource:
 
     @contextmanager
     def _reading(self) -> Iterator[None]:
-        """Any failure to read the layer's files (damaged, truncated or removed under a
-        running server) as one :class:`LayerDataError` naming the data."""
+        """A failure to read the layer's files (damaged, truncated or removed under a
+        running server) as one :class:`LayerDataError` naming the data.
+
+        Only read failures (:func:`is_damage`) are reported so; anything else (a request
+        the readers refuse, a bug) goes up unchanged, so that it is never logged as a
+        damaged file nor answered with "try again later".
+        """
         try:
             yield
         except ProspectError:
             raise
         except Exception as exc:
+            if not is_damage(exc):
+                raise
             what = f"{self.path}" + (f" variable {self.variable!r}" if self.variable else "")
             raise LayerDataError(
                 f"{what}: cannot read the layer's data ({type(exc).__name__}: "
@@ -361,7 +420,7 @@ class LayerSource:
                     resampling_method=resampling, reproject_method=resampling,
                     **({} if self.variable is not None else {"indexes": 1}),
                 )
-            except TileOutsideBounds:
+            except NO_DATA_HERE:  # a window just outside the data: an empty tile
                 return np.ma.masked_all((height, width), dtype="f4")
         arr = img.array[0].astype("f4")
         return np.ma.masked_where(np.ma.getmaskarray(arr) | ~np.isfinite(arr.filled(np.nan)), arr)
@@ -455,7 +514,7 @@ class LayerSource:
             warnings.simplefilter("ignore")
             try:
                 pt = rdr.point(lon, lat)
-            except PointOutsideBounds:
+            except NO_DATA_HERE:
                 return None
         value = np.ma.asarray(pt.array)[0]
         if np.ma.is_masked(value) or not np.isfinite(float(value)):

@@ -19,8 +19,8 @@ import pyproj
 from tiles.http import ApiError
 
 __all__ = [
-    "MAP_FORMATS", "MAX_SIZE", "MapRequest", "WmsLayer", "capabilities_xml", "exception_xml",
-    "parse_map_request", "query_params",
+    "MAP_FORMATS", "MAX_SIZE", "MapRequest", "WmsLayer", "capabilities_xml", "check_crs",
+    "crs_problem", "exception_xml", "parse_map_request", "query_params",
 ]
 
 MAX_SIZE = 4096
@@ -63,9 +63,59 @@ def query_params(params: Mapping[str, str]) -> dict[str, str]:
     return {k.upper(): v for k, v in params.items()}
 
 
+@lru_cache(maxsize=256)
+def crs_problem(crs: str) -> str | None:
+    """Why ``crs`` cannot be served; ``None`` when it can.
+
+    A map (or a point of one) needs a 2-D horizontal CRS of the Earth that transforms to
+    WGS 84: geocentric, vertical, compound and 3-D CRSs, and CRSs of other bodies (the
+    Moon's ``IAU_2015:30100``) are refused. Memoised: asked on every GetMap.
+
+    Parameters
+    ----------
+    crs
+        The request's ``CRS`` value.
+
+    Returns
+    -------
+    str or None
+        A phrase that completes "CRS 'X' ..." for the refusal, or ``None``.
+    """
+    if crs.upper() == "CRS:84":
+        return None
+    if not crs:
+        return "is missing"
+    try:
+        parsed = pyproj.CRS.from_user_input(crs)
+    except pyproj.exceptions.CRSError:
+        return "is not a known CRS"
+    if (len(parsed.axis_info) != 2 or parsed.is_compound or parsed.is_vertical
+            or not (parsed.is_geographic or parsed.is_projected)):
+        return (f"is a {parsed.type_name}, not a 2-D horizontal CRS a map can be drawn in "
+                "(geocentric, vertical and 3-D CRSs are not)")
+    try:
+        pyproj.Transformer.from_crs(parsed, "EPSG:4326", always_xy=True)
+    except pyproj.exceptions.ProjError:
+        return "has no transformation to WGS 84 (EPSG:4326): it is not a CRS of the Earth"
+    return None
+
+
+def check_crs(crs: str) -> None:
+    """Refuse ``crs`` (HTTP 400, WMS code ``InvalidCRS``) when a map cannot be drawn in it
+    (see :func:`crs_problem`)."""
+    problem = crs_problem(crs)
+    if problem is not None:
+        raise ApiError(400, f"CRS {crs[:40]!r} {problem}; use CRS:84, EPSG:4326, EPSG:3857, "
+                            "the layer's own CRS or another 2-D EPSG code",
+                       code="InvalidCRS")
+
+
 @lru_cache(maxsize=64)
 def _north_first(crs: str) -> bool:
-    """Does ``crs`` list northing/latitude first (so WMS 1.3.0 BBOX is y, x)?"""
+    """Does ``crs`` list northing/latitude first (so WMS 1.3.0 BBOX is y, x)?
+
+    ``crs`` must have passed :func:`check_crs`.
+    """
     if crs.upper() == "CRS:84":
         return False
     axes = pyproj.CRS.from_user_input(crs).axis_info
@@ -207,11 +257,8 @@ def parse_map_request(q: dict[str, str], *, layer_key: str = "LAYERS") -> MapReq
     if not names:
         raise ApiError(400, f"missing {layer_key}")
     crs = q.get("CRS", "")
-    try:
-        north_first = _north_first(crs)
-    except pyproj.exceptions.CRSError:
-        raise ApiError(400, f"unknown CRS {crs[:40]!r}; use CRS:84, EPSG:4326, EPSG:3857 "
-                            "or the layer's own EPSG code") from None
+    check_crs(crs)
+    north_first = _north_first(crs)
     try:
         box = [float(v) for v in q.get("BBOX", "").split(",")]
         if len(box) != 4 or not all(math.isfinite(v) for v in box):  # inf drew a map

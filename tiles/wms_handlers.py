@@ -1,7 +1,8 @@
 """WMS 1.3.0 endpoint ``/wms``: GetCapabilities, GetMap, GetFeatureInfo, GetLegendGraphic.
 
-Refusals are WMS ServiceExceptionReports (XML) with the HTTP status of the refusal; keys
-are checked per layer exactly as for tiles.
+Refusals are WMS ServiceExceptionReports (XML) with the HTTP status of the refusal (a
+CRS a map cannot be drawn in: 400 ``InvalidCRS``; a layer whose files cannot be read: 503
+with Retry-After); keys are checked per layer exactly as for tiles.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import math
 from typing import Any
 
 import numpy as np
@@ -19,8 +21,9 @@ from starlette.responses import Response
 
 from tiles.colormap import encode_image, render_rgba
 from tiles.handlers import legend_for
-from tiles.http import ApiError
+from tiles.http import ApiError, refusal_headers, refuse_repeated
 from tiles.service import Layer, TileService
+from tiles.source import LayerDataError
 from tiles.wms import (
     MapRequest,
     WmsLayer,
@@ -34,16 +37,17 @@ __all__ = ["wms"]
 
 
 def _exception(exc: ApiError) -> Response:
-    code = {400: "InvalidParameterValue", 404: "LayerNotDefined"}.get(
+    code = exc.code or {400: "InvalidParameterValue", 404: "LayerNotDefined"}.get(
         exc.status, "NoApplicableCode")
     return Response(exception_xml(code, exc.message), status_code=exc.status,
-                    media_type="text/xml", headers=exc.headers)
+                    media_type="text/xml", headers=refusal_headers(exc.status, exc.headers))
 
 
 async def wms(svc: TileService, request: Request) -> Response:
     """Dispatch on ``REQUEST``; every refusal is a ServiceExceptionReport."""
     q = query_params(request.query_params)
     try:
+        refuse_repeated(request)
         if q.get("SERVICE", "WMS").upper() != "WMS":
             raise ApiError(400, "SERVICE must be WMS")
         req = q.get("REQUEST", "").lower()
@@ -59,6 +63,12 @@ async def wms(svc: TileService, request: Request) -> Response:
                             "GetLegendGraphic")
     except ApiError as exc:
         return _exception(exc)
+    except LayerDataError as exc:  # the operator's log names the file, the client not
+        svc.log.error("%s", exc)
+        return _exception(ApiError(
+            503, "a requested layer's data cannot be read on the server (damaged, truncated "
+                 "or being replaced); try again later or tell the server's operator",
+            {"Retry-After": "60", "Cache-Control": "no-store"}))
 
 
 async def _capabilities(svc: TileService, request: Request) -> Response:
@@ -125,6 +135,9 @@ async def _feature_info(svc: TileService, request: Request, q: dict[str, str]) -
     x = left + (i + 0.5) * (right - left) / m.width
     y = top - (j + 0.5) * (top - bottom) / m.height
     lon, lat = Transformer.from_crs(m.crs, "EPSG:4326", always_xy=True).transform(x, y)
+    if not (math.isfinite(lon) and math.isfinite(lat)):
+        raise ApiError(400, f"pixel I={i}, J={j} lies outside the area where CRS "
+                            f"{m.crs[:40]!r} is defined; give a BBOX within it")
     features: list[dict[str, Any]] = []
     for layer in layers:
         value = await run_in_threadpool(layer.source.point, lon, lat)

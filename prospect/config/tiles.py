@@ -125,13 +125,30 @@ class TileLayerConfig(StrictModel):
 
 
 def _check_tms(name: str) -> str:
+    """``name`` if it is a tile matrix set the server and the tiles stage can serve.
+
+    Grids whose matrices have variable widths (tiles merged toward the poles:
+    ``CDB1GlobalGrid``, ``GNOSISGlobalGrid``) or levels numbered below 0 are refused: tile
+    URLs, TileJSON and the WMTS documents describe neither, so their documents and tiles
+    would disagree. Whether a grid covers a layer depends on the layer's data and is
+    checked when the server opens it (:meth:`tiles.service.TileService.matrix_sets`).
+    """
     import re
 
     import morecantile
 
-    if name in ("NetherlandsRDNewQuad", *morecantile.tms.list()) or re.fullmatch(
-        r"UTM(0[1-9]|[1-5][0-9]|60)WGS84Quad", name
-    ):
+    if re.fullmatch(r"UTM(0[1-9]|[1-5][0-9]|60)WGS84Quad", name) or name in (
+            "NetherlandsRDNewQuad", "WebMercatorQuad"):
+        return name
+    if name in morecantile.tms.list():
+        tms = morecantile.tms.get(name)
+        if tms.minzoom < 0 or any(m.variableMatrixWidths for m in tms.tileMatrices):
+            raise ValueError(
+                f"tile matrix set {name!r} is not supported: its tiles merge toward the "
+                "poles (variable matrix widths) or its levels are numbered below 0, which "
+                "tile URLs and WMTS documents here do not describe; use WorldCRS84Quad or "
+                "WGS1984Quad for a grid in EPSG:4326"
+            )
         return name
     raise ValueError(
         f"unknown tile matrix set {name!r}; use WebMercatorQuad, NetherlandsRDNewQuad "

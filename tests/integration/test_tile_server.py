@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import httpx
 import numpy as np
@@ -47,7 +48,8 @@ def _rgba(body: bytes) -> np.ndarray:
 def test_health(served) -> None:
     _, _, c = served
     r = c.get("/health")
-    assert r.status_code == 200 and r.json() == {"status": "ok", "layers": 2}
+    # no layer count: it told unauthenticated callers how many layers exist, keyed ones too
+    assert r.status_code == 200 and r.json() == {"status": "ok"}
 
 
 @pytest.mark.parametrize(("suffix", "size", "fmt"),
@@ -673,3 +675,127 @@ def test_serve_stretches_a_default_colour_range_and_warns_of_a_set_one(served, t
             truth = next(src.sample([(ux, uy)]))[0]
         assert abs(values[128, 128] - truth) < 0.02 * (vmax - vmin) + 1e-6 or \
             not vmin <= truth <= vmax
+
+
+OGC_SCHEMAS = (Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+               / "ogc_schemas_wmts_wms")
+
+
+def _valid_wms_exception(xml: bytes) -> None:
+    """``xml`` is valid against the official WMS 1.3.0 exceptions schema (offline copy)."""
+    if not OGC_SCHEMAS.is_dir():
+        return
+    from lxml import etree
+
+    parser = etree.XMLParser(no_network=True)
+    xsd = etree.XMLSchema(etree.parse(str(OGC_SCHEMAS / "wms/1.3.0/exceptions_1_3_0.xsd"),
+                                      parser))
+    assert xsd.validate(etree.fromstring(xml, parser)), xsd.error_log.last_error
+
+
+@pytest.mark.parametrize("crs", ["IAU_2015:30100", "EPSG:4978", "EPSG:5773", "EPSG:4979",
+                                 "EPSG:9518", "EPSG:999999", ""])
+@pytest.mark.parametrize("request_name", ["GetMap", "GetFeatureInfo"])
+def test_wms_refuses_a_crs_no_map_can_be_drawn_in(served, crs, request_name) -> None:
+    """A Moon CRS gave GetFeatureInfo a 500 (ProjError traceback) and GetMap a JSON 503
+    "damaged"; geocentric and vertical CRSs gave 200 with nonsense. Each is a 400 WMS
+    ServiceException with code InvalidCRS naming the CRS."""
+    _, _, c = served
+    r = c.get("/wms", params={
+        "SERVICE": "WMS", "VERSION": "1.3.0", "REQUEST": request_name, "LAYERS": "probability",
+        "QUERY_LAYERS": "probability", "STYLES": "", "CRS": crs, "BBOX": "0,0,1,1",
+        "WIDTH": 10, "HEIGHT": 10, "I": 1, "J": 1, "FORMAT": "image/png"})
+    assert r.status_code == 400, r.text[:300]
+    assert r.headers["content-type"].startswith("text/xml")
+    root = ET.fromstring(r.content)
+    exc = root.find("{http://www.opengis.net/ogc}ServiceException")
+    assert exc is not None and exc.attrib["code"] == "InvalidCRS", r.text
+    assert repr(crs) in exc.text and "EPSG:4326" in exc.text
+    _valid_wms_exception(r.content)
+
+
+def test_wms_still_draws_in_earth_crss(served) -> None:
+    """The CRS check lets every 2-D Earth CRS through, not only the advertised ones."""
+    fx, _, c = served
+    w, s, e, n = Transformer.from_crs(32619, 4326, always_xy=True).transform_bounds(
+        *fx.grid.bounds)
+    for crs, bbox in [("CRS:84", (w, s, e, n)), ("EPSG:4326", (s, w, n, e)),
+                      ("EPSG:32619", fx.grid.bounds), ("EPSG:32620", (-80000, 1340000,
+                                                                      -70000, 1350000))]:
+        r = c.get("/wms", params={
+            "SERVICE": "WMS", "VERSION": "1.3.0", "REQUEST": "GetMap", "LAYERS": "probability",
+            "STYLES": "", "CRS": crs, "BBOX": ",".join(map(str, bbox)), "WIDTH": 32,
+            "HEIGHT": 32, "FORMAT": "image/png"})
+        assert r.status_code == 200 and r.content.startswith(b"\x89PNG"), (crs, r.text[:300])
+
+
+@pytest.mark.parametrize("path", [*DATA_ENDPOINTS, "/wmts/1.0.0/WMTSCapabilities.xml",
+                                  "/download/uncertainty.tif"])
+def test_a_401_names_the_key_scheme_the_server_accepts(served, path) -> None:
+    """RFC 9110: a 401 carries WWW-Authenticate; it had none."""
+    fx, _, c = served
+    for headers in ({}, {"X-API-Key": "pk_not_a_key"}):
+        if path.startswith("/wmts/") and not headers:
+            continue  # its public layer is readable without a key
+        r = c.get(path, headers=headers)
+        assert r.status_code == 401, (path, r.text[:200])
+        challenge = r.headers["www-authenticate"]
+        assert challenge.startswith("ApiKey ") and 'header="X-API-Key"' in challenge
+        assert 'query="key"' in challenge
+    wms = c.get("/wms", params={"SERVICE": "WMS", "REQUEST": "GetMap", "VERSION": "1.3.0",
+                                "LAYERS": "uncertainty", "STYLES": "", "CRS": "EPSG:3857",
+                                "BBOX": "0,0,1,1", "WIDTH": 8, "HEIGHT": 8})
+    assert wms.status_code == 401 and wms.headers["www-authenticate"].startswith("ApiKey ")
+    assert c.get(DATA_ENDPOINTS[0], headers={"X-API-Key": fx.key}).status_code == 200
+
+
+@pytest.mark.parametrize(("path", "status", "words", "not_words"), [
+    ("/wmts/1.0.0/probability/default/WebMercatorQuad/14/a/1.png", 400,
+     "WMTS tile URLs are /wmts/1.0.0/{layer}/default/{TileMatrixSet}/{TileMatrix}/{TileRow}/"
+     "{TileCol}.png", "/tiles/"),
+    ("/wmts/1.0.0/probability/default/WebMercatorQuad/14/1/1.gif", 400, "TileCol",
+     "/tiles/"),
+    ("/wmts/1.0.0/probability/default/WebMercatorQuad/14/99999/1.png", 400,
+     "TileRow 0..16383", "/tiles/"),
+    ("/wmts/1.0.0/probability/default/WebMercatorQuad/99/1/1.png", 404,
+     "TileMatrix 99 outside", "zoom"),
+    ("/wmts?SERVICE=WMTS&REQUEST=GetTile&LAYER=probability&TILEMATRIXSET=WebMercatorQuad"
+     "&TILEMATRIX=14&TILEROW=99999&TILECOL=1", 400, "TileRow 0..16383", "/tiles/"),
+    ("/wmts?SERVICE=WMTS&REQUEST=GetTile&LAYER=probability&TILEMATRIXSET=WebMercatorQuad"
+     "&TILEMATRIX=99&TILEROW=1&TILECOL=1", 404, "TileMatrix 99 outside", "zoom"),
+])
+def test_wmts_refusals_describe_the_wmts_form(served, path, status, words, not_words) -> None:
+    """WMTS REST and KVP errors described the XYZ URL form (/tiles/{layer}/...)."""
+    _, _, c = served
+    r = c.get(path)
+    assert r.status_code == status, r.text
+    assert words in r.json()["error"] and not_words not in r.json()["error"], r.text
+
+
+@pytest.mark.parametrize(("query", "words"), [
+    ("lon=-68_3&lat=12.15", "must be a number"),
+    ("lon=-68.3&lat=1_2.15", "must be a number"),
+    ("lon=%20-68.3&lat=12.15", "must be a number"),
+    ("lon=-68.3&lat=12.15&lon=10", "'LON' given more than once"),
+    ("lon=-68.3&lat=12.15&LAT=1", "'LAT' given more than once"),
+])
+def test_point_refuses_numbers_python_reads_loosely_and_repeated_parameters(
+        served, query, words) -> None:
+    """``lon=1_0`` was read as 10 (float() takes underscores) and a repeated ``lon``
+    silently took the last value."""
+    _, _, c = served
+    r = c.get(f"/point/probability?{query}")
+    assert r.status_code == 400 and words in r.json()["error"], r.text
+
+
+def test_repeated_parameters_are_refused_by_tiles_wmts_and_wms(served) -> None:
+    fx, _, c = served
+    z, x, y = _centre_tile(fx)
+    r = c.get(f"/tiles/probability/{z}/{x}/{y}.png?key=a&key=b")
+    assert r.status_code == 400 and "given more than once" in r.json()["error"]
+    r = c.get("/wmts?SERVICE=WMTS&REQUEST=GetCapabilities&request=GetTile")
+    assert r.status_code == 400 and "'REQUEST' given more than once" in r.json()["error"]
+    r = c.get("/wms?SERVICE=WMS&REQUEST=GetCapabilities&LAYERS=a&layers=b")
+    assert r.status_code == 400 and r.headers["content-type"].startswith("text/xml")
+    assert b"given more than once" in r.content
+    _valid_wms_exception(r.content)
