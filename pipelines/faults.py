@@ -19,8 +19,20 @@ from types import FrameType
 from prospect.errors import OutputWriteError, StageError
 from prospect.io.files import target_of
 
-__all__ = ["StopRequest", "Stopped", "killed_worker_error", "name_output", "named_outputs",
-           "os_error_line", "output_fault", "removed_output", "stop_signals_interrupt"]
+__all__ = [
+    "RESUME_NOTE",
+    "STOP_NOTE",
+    "StopRequest",
+    "Stopped",
+    "killed_worker_error",
+    "name_output",
+    "named_outputs",
+    "on_stop",
+    "os_error_line",
+    "output_fault",
+    "removed_output",
+    "stop_signals_interrupt",
+]
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 """Ctrl-C, and what batch systems, containers, ``timeout`` and a closed terminal send."""
@@ -39,6 +51,28 @@ class Stopped(KeyboardInterrupt):
         super().__init__(signal.Signals(signum).name)
 
 
+RESUME_NOTE = "completed work is kept, run the same command again to resume"
+"""What a stopped job command can promise: its stages resume where they stopped."""
+
+STOP_NOTE = "it did not finish; run the same command again"
+"""What any other command (or one stopped before it began) can promise: nothing more."""
+
+_STOP_NOTE: ContextVar[tuple[str, int | None] | None] = ContextVar("stop_note", default=None)
+
+
+def on_stop(note: str, *, exit_code: int | None = None) -> None:
+    """Say what a stop request leaves behind for *this* command.
+
+    ``note`` follows "stopped by SIGTERM; " in the line the user sees (what is kept, what
+    to do), in place of the plain :data:`STOP_NOTE`: the job commands, whose stages resume,
+    give :data:`RESUME_NOTE`; promising a resume a command cannot do sends the user into
+    an error. ``exit_code`` replaces
+    128 + the signal number (a server asked to stop has done what it was asked: 0). Holds
+    until the next :func:`stop_signals_interrupt` block starts (the next command).
+    """
+    _STOP_NOTE.set((note, exit_code))
+
+
 @dataclass
 class StopRequest:
     """The stop signal received inside :func:`stop_signals_interrupt` (``None``: none)."""
@@ -47,14 +81,19 @@ class StopRequest:
 
     @property
     def exit_code(self) -> int:
-        """128 + the signal number, as a shell reports a process the signal ended."""
+        """128 + the signal number, as a shell reports a process the signal ended (or what
+        the command chose with :func:`on_stop`)."""
+        note = _STOP_NOTE.get()
+        if note is not None and note[1] is not None:
+            return note[1]
         return 128 + (self.signum or signal.SIGINT)
 
     def line(self) -> str:
-        """What the user is told: what stopped the job, what is kept, what to do."""
+        """What the user is told: what stopped the command, what is kept, what to do."""
         how = ("interrupted" if self.signum in (None, signal.SIGINT)
                else f"stopped by {signal.Signals(self.signum).name}")
-        return f"{how}; completed work is kept, run the same command again to resume"
+        note = _STOP_NOTE.get()
+        return f"{how}; {note[0] if note is not None else STOP_NOTE}"
 
 
 @contextmanager
@@ -70,6 +109,7 @@ def stop_signals_interrupt() -> Iterator[StopRequest]:
     and outside the main thread nothing changes.
     """
     request = StopRequest()
+    _STOP_NOTE.set(None)  # a new command: it says again what a stop leaves (on_stop)
     if threading.current_thread() is not threading.main_thread():
         yield request
         return

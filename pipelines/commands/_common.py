@@ -6,9 +6,29 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.text import Text
+
+
+def literal(*values: object) -> list[Text]:
+    """``values`` as Rich text shown as it is: text from files and options (a card's
+    ``"lithium [/bold]"``, a path with ``[b]``) is never read as Rich markup."""
+    return [Text(str(v)) for v in values]
+
+
+def config_file(value: Path | None) -> Path | None:
+    """Callback of the config arguments: a path that exists but is no regular file (a
+    device such as ``/dev/null``, a pipe) is refused as such; "not found" misled."""
+    if value is not None and value.exists() and not value.is_file() and not value.is_dir():
+        from prospect.errors import ConfigError
+
+        raise ConfigError(f"{value}: not a regular file (a device or a pipe); give the "
+                          "config's YAML file")
+    return value
+
 
 ConfigArg = Annotated[
-    Path, typer.Argument(help="Job config (YAML).", exists=False, dir_okay=False)
+    Path, typer.Argument(help="Job config (YAML).", exists=False, dir_okay=False,
+                         callback=config_file)
 ]
 
 

@@ -19,6 +19,9 @@ def demo(
     workers: WorkersOpt = None,
 ) -> None:
     """Generate a SYNTHETIC Bonaire scene and run ingest, indices, train, score and tiles."""
+    from pipelines.faults import RESUME_NOTE, on_stop
+
+    on_stop(RESUME_NOTE)  # its stages resume like a job's
     from pipelines.demo import run_demo
 
     run_demo(out, seed=seed, size_m=size, workers=workers, scheduler=scheduler)

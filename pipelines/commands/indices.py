@@ -15,6 +15,7 @@ from pipelines.commands._common import (
     ForceOpt,
     SchedulerOpt,
     WorkersOpt,
+    literal,
     names_output,
     out_path,
 )
@@ -30,8 +31,8 @@ def _list(sensor: str | None, domain: str | None, as_json: bool) -> None:
         return
     filters = ", ".join(f for f in (f"sensor {sensor}" if sensor else "",
                                     f"domain {domain}" if domain else "") if f)
-    table = Table(title=f"Index catalogue {CATALOGUE_VERSION}: {len(entries)} indices"
-                        + (f" ({filters})" if filters else ""))
+    table = Table(title=literal(f"Index catalogue {CATALOGUE_VERSION}: {len(entries)} indices"
+                                + (f" ({filters})" if filters else ""))[0])
     for col in ("name", "domain", "formula", "bands", "valid range", "long name"):
         table.add_column(col, overflow="fold")
     for e in entries:
@@ -39,7 +40,8 @@ def _list(sensor: str | None, domain: str | None, as_json: bool) -> None:
         rng = "" if (low, high) == (None, None) else (
             f"[{'-inf' if low is None else f'{low:g}'}, {'inf' if high is None else f'{high:g}'}]")
         domain_text = e.domain + (f" ({', '.join(e.tags)})" if e.tags else "")
-        table.add_row(e.name, domain_text, e.formula, " ".join(e.bands), rng, e.long_name)
+        table.add_row(*literal(e.name, domain_text, e.formula, " ".join(e.bands), rng,
+                               e.long_name))
     Console(width=200).print(table)
 
 
@@ -69,8 +71,10 @@ def indices(
     if config is None or out is None:
         raise ConfigError("give a job config and --out DIR, or --list to see the catalogue "
                           "(prospect indices job.yaml -o out/ | prospect indices --list)")
+    from pipelines.faults import RESUME_NOTE, on_stop
     from pipelines.runner import print_summary, run_job
 
+    on_stop(RESUME_NOTE)
     console = Console(stderr=True)
     results = run_job(config, out, stages=["indices"], scheduler=scheduler, workers=workers,
                       console=console, cluster=cluster, force=force)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
+
+from pipelines.commands._common import literal
 
 
 def jobs() -> None:
@@ -18,17 +21,17 @@ def jobs() -> None:
         table.add_column(col, overflow="fold")
     for e in entries:
         minerals = ", ".join(e.minerals) or "none (evidence layers)"
-        table.add_row(e.name, e.region, "\n".join(e.datasets), minerals,
-                      " ".join(default_stages(e.job)),
-                      "yes" if e.data_present else f"no: {len(e.missing)} file(s) missing")
+        table.add_row(*literal(  # text from the job files, shown as it is (no markup)
+            e.name, e.region, "\n".join(e.datasets), minerals, " ".join(default_stages(e.job)),
+            "yes" if e.data_present else f"no: {len(e.missing)} file(s) missing"))
     console = Console()
     console.print(table)
     for e in entries:
-        console.print(f"[bold]{e.name}[/bold]: {e.description}", highlight=False)
+        console.print(Text.assemble((e.name, "bold"), f": {e.description}"), highlight=False)
         if e.missing:
-            console.print(f"  missing: {e.missing[0]}" + (f" (+{len(e.missing) - 1} more)"
-                                                          if len(e.missing) > 1 else "")
-                          + "; put ../shared/data beside the checkout", highlight=False)
+            console.print(Text(f"  missing: {e.missing[0]}" + (
+                f" (+{len(e.missing) - 1} more)" if len(e.missing) > 1 else "")
+                + "; put ../shared/data beside the checkout"), highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -11,15 +11,20 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
-from pipelines.commands._common import SchedulerOpt, names_output, out_path
-from prospect.errors import InputFileError, ModelError, ProspectError
+from pipelines.commands._common import SchedulerOpt, literal, names_output, out_path
+from prospect.errors import DataWarning, InputFileError, ModelError, ProspectError
 from prospect.io.files import staged_file
 
 __all__ = ["model_app", "register"]
@@ -42,6 +47,32 @@ TrustOpt = Annotated[
     typer.Option("--trust", help="Extra type to trust in the skops file (repeatable); only "
                  "for authors you trust."),
 ]
+AllowVersionsOpt = Annotated[
+    bool,
+    typer.Option("--allow-version-mismatch", help="Use a model saved with another major "
+                 "version of scikit-learn (refused otherwise; its results may be wrong)."),
+]
+
+
+@contextmanager
+def _warning_lines(console: Console) -> Iterator[list[str]]:
+    """Data warnings raised in the block (a model saved with other library versions...),
+    each printed once as one ``warning:`` line when the block ends and collected into the
+    list yielded; other warnings are shown as usual."""
+    lines: list[str] = []
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", DataWarning)
+            yield lines
+    finally:
+        for w in caught:
+            if not issubclass(w.category, DataWarning):
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+            elif str(w.message) not in lines:
+                lines.append(str(w.message))
+                console.print(f"[yellow]warning:[/yellow] {escape(str(w.message))}",
+                              soft_wrap=True, highlight=False)
 
 
 def _registry(url: str | None) -> Any:
@@ -64,18 +95,20 @@ def _registry(url: str | None) -> Any:
 def list_models(registry: RegistryOpt = None) -> None:
     """List the models in the registry with their versions."""
     from prospect.registry.card import estimator_label
+    from prospect.registry.compat import check_versions
 
     reg = _registry(registry)
     names = reg.names()
     console = Console()
     if not names:
-        console.print(f"no models in {reg.url}")
+        console.print(Text(f"no models in {reg.url}"))
         return
-    table = Table(title=f"Models in {reg.url}")
+    table = Table(title=Text(f"Models in {reg.url}"))  # card text is shown as it is, never
     for col in ("name", "versions", "latest", "mineral", "estimator", "synthetic", "created"):
-        table.add_column(col)
+        table.add_column(col)                          # as Rich markup
     err = Console(stderr=True, highlight=False)
     all_broken: list[str] = []
+    mismatched: list[str] = []
     for name in names:
         versions = reg.versions(name)
         card, broken = None, []
@@ -90,12 +123,16 @@ def list_models(registry: RegistryOpt = None) -> None:
         all_broken += [f"{name}/{v}" for v in reversed(broken)]
         shown = [f"{v} (broken)" if v in broken else v for v in versions]
         if card is None:
-            table.add_row(name, ", ".join(shown), "-", "", "", "", "")
+            table.add_row(*literal(name, ", ".join(shown), "-", "", "", "", ""))
             continue
         est = estimator_label(card)
-        table.add_row(name, ", ".join(shown), version, str(card.get("mineral") or ""),
-                      est, "yes" if card.get("synthetic") else "no", str(card.get("created")))
+        table.add_row(*literal(name, ", ".join(shown), version, card.get("mineral") or "", est,
+                              "yes" if card.get("synthetic") else "no", card.get("created")))
+        note = check_versions(card, f"{name}/{version}", allow_version_mismatch=True)
+        mismatched += [note] if note else []
     console.print(table)
+    for note in mismatched:
+        err.print(Text(f"warning: {note}"), soft_wrap=True)
     if all_broken:  # everything is listed, but a broken version is never a silent success
         raise ModelError(f"{reg.url}: broken model version(s) {', '.join(all_broken)} (see the "
                          "warnings above); the other versions are listed")
@@ -111,14 +148,18 @@ def show(
     """Print a model's card (Markdown, or JSON with --json), after verifying checksums."""
     reg = _registry(registry)
     version = reg.resolve(name, version)
+    note = reg.version_warning(name, version)
     if as_json:
         card = reg.card(name, version)
         card["fingerprint"] = reg.fingerprint(name, version)
+        card["version_warning"] = note
         typer.echo(json.dumps(card, indent=2, sort_keys=True))
     else:
         typer.echo(reg.markdown(name, version))
         typer.echo(f"Fingerprint (SHA-256 of checksums.json, pin it with --fingerprint): "
                    f"{reg.fingerprint(name, version)}")
+        if note:
+            typer.echo(f"Warning: {note}")
 
 
 @model_app.command("score")
@@ -144,29 +185,26 @@ def score(
     workers: Annotated[int | None, typer.Option(
         "--workers", min=1,
         help="Score on a local dask cluster of this many processes (default: threads).")] = None,
+    allow_version_mismatch: AllowVersionsOpt = False,
 ) -> None:
     """Score a cube with a registry model; the cube must match the model's input schema.
 
     Blocks are scored with dask: threads by default, --workers or --scheduler for a cluster.
+    The output cube is written under a hidden name and renamed into place when complete.
     """
-    import contextlib
+    from pipelines.faults import on_stop
 
-    import xarray as xr
-
-    from pipelines.progress import compute
-    from prospect.io.cube import (
-        add_variables,
-        create_cube,
-        cube_grid,
-        is_synthetic,
-        open_cube,
-        synthetic_attr,
-    )
+    on_stop(f"{out} was not written; run the same command again")  # nothing to resume
+    from prospect.io.cube import cube_grid, is_synthetic, open_cube
     from prospect.registry import align_to_schema, check_schema, score_model
 
+    _check_score_output(out, cube)
+    console = Console(stderr=True, highlight=False)
     reg = _registry(registry)
     version = reg.resolve(name, version)
-    model = reg.load(name, version, trusted=trust, fingerprint=fingerprint)
+    with _warning_lines(console):
+        model = reg.load(name, version, trusted=trust, fingerprint=fingerprint,
+                         allow_version_mismatch=allow_version_mismatch)
     ds = open_cube(cube)
     if reproject:
         ds = align_to_schema(ds, model.schema, resampling=resampling)
@@ -179,28 +217,87 @@ def score(
         "model_sha256": model.checksums.get("model.skops"), "fingerprint": model.fingerprint,
         "config_hash": model.card.get("config_hash"), "cube": str(cube),
         "reprojected": reproject, "synthetic": synthetic,
+        **({"version_warning": model.version_warning} if model.version_warning else {}),
     }
     maps = score_model(model.estimator, model.schema, ds, provenance=provenance,
                        mineral=model.card.get("mineral") or None, synthetic=synthetic)
-    if out.exists():
-        raise InputFileError(f"{out}: already exists; choose a new output path")
-    create_cube(out, grid, attrs={**synthetic_attr(synthetic), "model": f"{name}/{version}"})
-    with contextlib.ExitStack() as stack:
-        if scheduler or workers:
-            from pipelines.cluster import dask_client
-
-            stack.enter_context(dask_client(scheduler=scheduler, workers=workers))
-        add_variables(out, xr.Dataset(dict(maps.data_vars)), compute=lambda write: compute(
-            write, None, f"score: {grid.n_chunks} block(s)"))
-    console = Console(stderr=True)
+    attrs = {"model": f"{name}/{version}",
+             **({"model_warning": model.version_warning} if model.version_warning else {})}
+    _write_scores(out, grid, maps, attrs, synthetic=synthetic, scheduler=scheduler,
+                  workers=workers)
     if cog is not None:
         from prospect.io.raster import write_cog
 
         write_cog(open_cube(out)["probability"], cog, grid=grid,
                   tags={"model": f"{name}/{version}", "synthetic": synthetic})
-        console.print(f"wrote {cog}")
-    console.print(f"scored {cube} with {name}/{version} -> {out} "
-                  f"({', '.join(str(v) for v in maps.data_vars)})")
+        console.print(Text(f"wrote {cog}"))
+    console.print(Text(f"scored {cube} with {name}/{version} -> {out} "
+                       f"({', '.join(str(v) for v in maps.data_vars)})"))
+
+
+def _inside_cube(path: Path) -> Path | None:
+    """The zarr store (a cube) that ``path`` would be written inside, if any."""
+    for folder in path.absolute().parents:
+        if any((folder / marker).exists() for marker in (".zgroup", "zarr.json", ".zattrs")):
+            return folder
+    return None
+
+
+def _job_dir(path: Path) -> Path | None:
+    """The job output directory (with its lock or manifest) that ``path`` is inside, if any."""
+    from pipelines.lock import LOCK_FILE
+
+    for folder in path.absolute().parents:
+        if (folder / LOCK_FILE).is_file() or (folder / "manifest.json").is_file():
+            return folder
+    return None
+
+
+def _check_score_output(out: Path, cube: Path) -> None:
+    """Refuse an output path that exists, or lies inside a cube (the input cube above all:
+    a store inside a store is read as a broken variable of it, and a job's next run stumbles
+    on it)."""
+    if out.exists():
+        raise InputFileError(f"{out}: already exists; choose a new output path (-o/--out)")
+    store = _inside_cube(out)
+    if store is not None:
+        what = "the input cube" if store.resolve() == cube.resolve() else "the cube"
+        raise InputFileError(f"{out}: inside {what} {store}; a cube cannot hold another, "
+                             "give -o/--out a path outside it")
+    if out.absolute() in cube.absolute().parents:
+        raise InputFileError(f"{out}: holds the input cube {cube}; give -o/--out a new path")
+
+
+def _write_scores(out: Path, grid: Any, maps: Any, attrs: dict[str, Any], *, synthetic: bool,
+                  scheduler: str | None, workers: int | None) -> None:
+    """Write ``maps`` as the cube ``out``: built under a hidden name beside it and renamed
+    into place when complete (a stop or an error leaves nothing at ``out``), holding the
+    lock of the job output directory ``out`` lies in, as the job's stages do."""
+    import contextlib
+
+    import xarray as xr
+
+    from pipelines.lock import output_lock
+    from pipelines.progress import compute
+    from prospect.io.cube import add_variables, create_cube, synthetic_attr
+    from prospect.io.files import publish_dir, scratch_dir
+
+    with contextlib.ExitStack() as stack:
+        job_dir = _job_dir(out)
+        if job_dir is not None:
+            stack.enter_context(output_lock(job_dir))
+        if out.exists():  # made while the model loaded, or by the job that held the lock
+            raise InputFileError(f"{out}: already exists; choose a new output path (-o/--out)")
+        staged = stack.enter_context(scratch_dir(out)) / out.name
+        create_cube(staged, grid, attrs={**synthetic_attr(synthetic), **attrs})
+        with contextlib.ExitStack() as cluster:
+            if scheduler or workers:
+                from pipelines.cluster import dask_client
+
+                cluster.enter_context(dask_client(scheduler=scheduler, workers=workers))
+            add_variables(staged, xr.Dataset(dict(maps.data_vars)), compute=lambda write: compute(
+                write, None, f"score: {grid.n_chunks} block(s)"))
+        publish_dir(staged, out, replace=False)
 
 
 def _n_features(model: Any) -> int:
@@ -254,6 +351,7 @@ def export(
     atol: Annotated[float, typer.Option(help="Largest allowed difference.")] = 1e-4,
     trust: TrustOpt = None,
     registry: RegistryOpt = None,
+    allow_version_mismatch: AllowVersionsOpt = False,
 ) -> None:
     """Export a model to ONNX and check onnxruntime agrees with scikit-learn."""
     from prospect.io.cube import attr_text
@@ -263,7 +361,9 @@ def export(
         raise ModelError(f"unknown export format {fmt!r}; supported: onnx")
     reg = _registry(registry)
     version = reg.resolve(name, version)
-    model = reg.load(name, version, trusted=trust)
+    with _warning_lines(Console(stderr=True)):
+        model = reg.load(name, version, trusted=trust,
+                         allow_version_mismatch=allow_version_mismatch)
     meta = {
         "prospect_model": f"{name}/{version}",
         "feature_order": json.dumps(model.schema.get("feature_names") or model.feature_order),
@@ -275,10 +375,10 @@ def export(
     with staged_file(out) as staged:  # published only once onnxruntime agrees
         export_onnx(model.estimator, staged, n_features=_n_features(model), metadata=meta)
         diff = onnx_agreement(model.estimator, staged, X, atol=atol, label=out)
-    Console(stderr=True).print(
+    Console(stderr=True).print(Text(
         f"exported {name}/{version} -> {out}; onnxruntime vs scikit-learn max |diff| = "
         f"{diff:.3g} on {len(X)} rows (tolerance {atol:g})"
-    )
+    ))
 
 
 @model_app.command("import")
@@ -298,20 +398,26 @@ def import_model(
     if version is not None:
         check_version(version)
     reg = _registry(registry)
-    local = Path(source)
+    console = Console(stderr=True)
+    with _warning_lines(console):
+        new = _publish(reg, source, name, version, trust)
+    console.print(Text(f"imported {source} as {name}/{new} in {reg.url}; "
+                       f"fingerprint {reg.fingerprint(name, new)}"), soft_wrap=True)
+
+
+def _publish(reg: Any, source: str, name: str, version: str | None,
+             trust: list[str] | None) -> str:
+    """Publish the model directory ``source`` (a path, URL or job output) as ``name``."""
     if "://" in source and not source.startswith("file://"):
         with tempfile.TemporaryDirectory(prefix="prospect-import-") as tmp:
             _download_model_dir(source, Path(tmp))
-            new = reg.publish(Path(tmp), name, version=version, trusted=trust)
-    else:
-        local = Path(source.removeprefix("file://"))
-        if local.is_dir() and not (local / "checksums.json").exists() and (
-            local / "model" / "checksums.json"
-        ).is_file():
-            local = local / "model"  # a job's output directory: take its trained model
-        new = reg.publish(local, name, version=version, trusted=trust)
-    Console(stderr=True).print(f"imported {source} as {name}/{new} in {reg.url}; "
-                               f"fingerprint {reg.fingerprint(name, new)}")
+            return str(reg.publish(Path(tmp), name, version=version, trusted=trust))
+    local = Path(source.removeprefix("file://"))
+    if local.is_dir() and not (local / "checksums.json").exists() and (
+        local / "model" / "checksums.json"
+    ).is_file():
+        local = local / "model"  # a job's output directory: take its trained model
+    return str(reg.publish(local, name, version=version, trusted=trust))
 
 
 def _download_model_dir(url: str, dest: Path) -> None:

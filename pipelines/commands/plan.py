@@ -9,8 +9,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-from pipelines.commands._common import ConfigArg
+from pipelines.commands._common import ConfigArg, literal
 
 
 def plan(
@@ -29,15 +30,24 @@ def plan(
     """Plan a job without computing it: chunk and task counts, cube size, memory per worker."""
     from pipelines.plan import format_bytes, plan_job
     from prospect.config import load_job, load_region, resolve_grid
+    from prospect.errors import ConfigError
 
+    if region is not None and not region.strip():
+        raise ConfigError("--region is empty; give a shipped region's name (see 'prospect "
+                          "regions'), or leave it out to plan on the job's own region")
     job = load_job(config)
-    grid = load_region(region).to_grid() if region else resolve_grid(job)
+    grid = load_region(region).to_grid() if region is not None else resolve_grid(job)
     p = plan_job(job, grid, workers=workers, threads_per_worker=threads, out_dir=out)
+    too_many = _workers_warning(workers)
+    if too_many:
+        Console(stderr=True, highlight=False).print(Text(f"warning: {too_many}"),
+                                                    soft_wrap=True)
     if as_json:
         typer.echo(json.dumps(p.to_dict(), indent=2))
         return
     console = Console()
-    console.print(f"[bold]plan of job {p.job}[/bold] on {p.region} ({p.crs}, {p.resolution:g} m)")
+    console.print(Text.assemble((f"plan of job {p.job}", "bold"),  # names from files: literal
+                                f" on {p.region} ({p.crs}, {p.resolution:g} m)"))
     console.print(f"  grid: {p.shape[0]} x {p.shape[1]} cells, chunks {p.chunks[0]} x "
               f"{p.chunks[1]} -> {p.n_chunks} chunks")
     table = Table()
@@ -48,8 +58,9 @@ def plan(
     table.add_column("per worker", justify="right")
     table.add_column("how counted")
     for s in p.stages:
-        table.add_row(s.name, f"{s.tasks:,}", str(s.variables or ""),
-                      format_bytes(s.bytes_per_task), format_bytes(s.memory_per_worker), s.note)
+        table.add_row(*literal(s.name, f"{s.tasks:,}", str(s.variables or ""),
+                               format_bytes(s.bytes_per_task),
+                               format_bytes(s.memory_per_worker), s.note))
     table.add_row("total", f"{p.tasks:,}", str(p.cube_variables), "",
                   format_bytes(p.memory_per_worker), "")
     console.print(table)
@@ -61,7 +72,20 @@ def plan(
     console.print("  tasks per chunk (chunk-wise stages): "
                   f"{p.chunk_tasks / max(p.n_chunks, 1):.1f}")
     for note in p.notes:
-        console.print(f"  [dim]{note}[/dim]")
+        console.print(Text(f"  {note}", style="dim"))
+
+
+def _workers_warning(workers: int) -> str | None:
+    """What ``run --workers`` would refuse on this machine (its own check), as a warning:
+    a plan may be for a cluster, but a local run of it would not start."""
+    from pipelines.cluster import _check_local_workers
+    from prospect.errors import ConfigError
+
+    try:
+        _check_local_workers(workers)
+    except ConfigError as exc:
+        return f"{exc} (a run on this machine would refuse it)"
+    return None
 
 
 def register(app: typer.Typer) -> None:

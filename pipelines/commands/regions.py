@@ -9,6 +9,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from pipelines.commands._common import literal
+
 
 def regions(
     outlines_from: Annotated[Path | None, typer.Option(
@@ -47,9 +49,9 @@ def regions(
         if name in shipped:
             area = to_grid_crs(clip_to_grid(load_outline(name), grid), grid).area
             land = f"{area / 1e6:,.1f}"
-        table.add_row(name, region.title, grid.crs, f"{grid.resolution:g}",
-                      f"{grid.height} x {grid.width}", f"{grid.chunks[0]} x {grid.chunks[1]}",
-                      land)
+        table.add_row(*literal(name, region.title, grid.crs, f"{grid.resolution:g}",
+                               f"{grid.height} x {grid.width}",
+                               f"{grid.chunks[0]} x {grid.chunks[1]}", land))
     Console().print(table)
 
 

@@ -8,9 +8,13 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.text import Text
+
+from pipelines.commands._common import config_file
 
 ServeConfigArg = Annotated[
-    Path, typer.Argument(help="Tile-server config (YAML), e.g. configs/serve/example.yaml.")
+    Path, typer.Argument(help="Tile-server config (YAML), e.g. configs/serve/example.yaml.",
+                         callback=config_file)
 ]
 
 
@@ -26,6 +30,10 @@ def serve(
     ] = False,
 ) -> None:
     """Serve the configured layers as XYZ tiles, TileJSON, WMTS, legends and point values."""
+    from pipelines.faults import on_stop
+
+    # asked to stop while starting: a clean stop, as once serving (not a job's resume note)
+    on_stop("the server stopped before it began serving", exit_code=0)
     import uvicorn
 
     from prospect.config.tiles import load_serve_config
@@ -41,8 +49,9 @@ def serve(
     bind_host, bind_port = host or cfg.host, cfg.port if port is None else port
     shown = f"[{bind_host}]" if ":" in bind_host else bind_host
     public = [layer.name for layer in cfg.layers if layer.public]
-    console.print(f"{len(cfg.layers)} layers ({', '.join(layer.name for layer in cfg.layers)}); "
-                  f"public: {', '.join(public) or 'none'}; {len(cfg.keys)} agency keys")
+    console.print(Text(  # names from the config file, shown as they are (no markup)
+        f"{len(cfg.layers)} layers ({', '.join(layer.name for layer in cfg.layers)}); "
+        f"public: {', '.join(public) or 'none'}; {len(cfg.keys)} agency keys"))
     for is_warning, line in app.state.service.colour_ranges(f"the layer in {config}"):
         console.print(f"[yellow]warning: {escape(line)}[/yellow]" if is_warning
                       else escape(line))
@@ -51,8 +60,8 @@ def serve(
         return
     sock = listen_socket(bind_host, bind_port)
     root = f"http://{shown}:{sock.getsockname()[1]}"  # the port chosen, with --port 0
-    console.print(f"viewer: {root}/viewer/\nWMTS:   {root}/wmts/1.0.0/WMTSCapabilities.xml\n"
-                  f"XYZ:    {root}/tiles/<layer>/{{z}}/{{x}}/{{y}}.png")
+    console.print(Text(f"viewer: {root}/viewer/\nWMTS:   {root}/wmts/1.0.0/WMTSCapabilities.xml\n"
+                       f"XYZ:    {root}/tiles/<layer>/{{z}}/{{x}}/{{y}}.png"))
     install_sighup(app)  # `kill -HUP <pid>` reloads the agency keys
     server = uvicorn.Server(uvicorn_config(app, cfg, host=bind_host,
                                            port=sock.getsockname()[1], log_level="warning"))
@@ -80,12 +89,54 @@ def serve_key(
 
     granted = [name.strip() for name in layers.split(",") if name.strip()]
     key, digest = new_key()
+    _check_key_entry(agency, digest, granted, expires)
     typer.echo(f"key (give to {agency}, shown once): {key}")
     typer.echo("add to the serve config under 'keys' (the server picks it up within seconds):")
     typer.echo(f"  - agency: {json.dumps(agency)}\n    key_sha256: {digest}\n"
                f"    layers: {json.dumps(granted)}")
     if expires:
         typer.echo(f"    expires: {json.dumps(expires)}")
+
+
+_KEY_OPTIONS = {"agency": "AGENCY", "layers": "--layers", "expires": "--expires"}
+
+
+def _check_key_entry(agency: str, digest: str, layers: list[str], expires: str | None) -> None:
+    """Refuse what the serve config would refuse (the same model checks it), and an expiry
+    that has passed: a snippet that fails the config's reload leaves the old keys in force.
+
+    Raises
+    ------
+    ConfigError
+        Naming the argument or option at fault and what to give instead.
+    """
+    import datetime as dt
+
+    from pydantic import ValidationError
+
+    from prospect.config.tiles import AgencyKeyConfig
+    from prospect.errors import ConfigError
+
+    if not agency.strip():
+        raise ConfigError("serve-key: AGENCY is empty; give the agency's name "
+                          "(prospect serve-key 'Water Board')")
+    try:
+        entry = AgencyKeyConfig.model_validate({"agency": agency, "key_sha256": digest,
+                                                "layers": layers, "expires": expires})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = _KEY_OPTIONS.get(str(first["loc"][0]), str(first["loc"][0])) \
+            if first["loc"] else "serve-key"
+        hint = " (ISO 8601, e.g. 2027-06-30)" if where == "--expires" else ""
+        raise ConfigError(f"serve-key: {where} {str(first.get('input'))[:60]!r}: "
+                          f"{first['msg']}{hint}") from None
+    when = entry.expires
+    if when is not None:
+        when = when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
+        if when <= dt.datetime.now(dt.UTC):
+            raise ConfigError(f"serve-key: --expires {expires}: that is in the past, so the "
+                              "key would be refused at once; give a future date "
+                              "(ISO 8601, e.g. 2027-06-30)")
 
 
 def register(app: typer.Typer) -> None:

@@ -28,10 +28,18 @@ HELP = {
 }
 
 
+def _resumable() -> None:
+    """A stop request tells the user the job resumes (its stages keep finished work)."""
+    from pipelines.faults import RESUME_NOTE, on_stop
+
+    on_stop(RESUME_NOTE)
+
+
 def _make(stage: str) -> Callable[..., None]:
     def command(config: ConfigArg, out: OutOpt, scheduler: SchedulerOpt = None,
                 workers: WorkersOpt = None, cluster: ClusterOpt = None,
                 force: ForceOpt = False) -> None:
+        _resumable()
         from pipelines.runner import print_summary, run_job
 
         console = Console(stderr=True)
@@ -63,6 +71,7 @@ def train(config: ConfigArg, out: OutOpt, scheduler: SchedulerOpt = None,
     manifest records the model it used, and the data stages (ingest, indices) are not
     redone for a model change.
     """
+    _resumable()
     from pipelines.runner import print_summary, run_job
     from prospect.config import load_job
     from prospect.config.model import model_overrides
@@ -84,6 +93,7 @@ def train(config: ConfigArg, out: OutOpt, scheduler: SchedulerOpt = None,
 def run(config: ConfigArg, out: OutOpt, scheduler: SchedulerOpt = None,
         workers: WorkersOpt = None, cluster: ClusterOpt = None, force: ForceOpt = False) -> None:
     """Run every stage the job config asks for, in order."""
+    _resumable()
     from pipelines.runner import print_summary, run_job
 
     console = Console(stderr=True)

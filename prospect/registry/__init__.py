@@ -19,6 +19,7 @@ outside scikit-learn and ``prospect.models`` unless the user trusts them by name
 from __future__ import annotations
 
 from prospect.registry.card import card_markdown, config_hash, library_versions
+from prospect.registry.compat import ModelVersionWarning
 from prospect.registry.files import (
     MODEL_FILES,
     LoadedModel,
@@ -49,6 +50,7 @@ __all__ = [
     "TRUSTED_PREFIXES",
     "LoadedModel",
     "ModelRegistry",
+    "ModelVersionWarning",
     "align_to_schema",
     "audit_model_dir",
     "card_markdown",

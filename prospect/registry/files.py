@@ -17,6 +17,7 @@ unpickled) and asks skops which types the file holds before it builds anything.
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,13 @@ from prospect.registry.checksums import (
     CHECKSUMS_FILE,
     read_checksums,
     verify_checksums,
+)
+from prospect.registry.compat import (
+    ModelVersionWarning,
+    check_versions,
+    mismatch_line,
+    quiet_library_version_warnings,
+    refuse_major,
 )
 from prospect.registry.schema import SCHEMA_FORMAT
 from prospect.registry.sniff import HEAD_BYTES, refuse_unless_skops, sniff_file
@@ -71,6 +79,9 @@ class LoadedModel:
     directory: Path
     checksums: dict[str, str] = field(default_factory=dict)
     fingerprint: str = ""
+    version_warning: str | None = None
+    """The :class:`~prospect.registry.compat.ModelVersionWarning` line when the model was
+    saved with other library versions than the ones installed (``None``: they agree)."""
 
     @property
     def feature_order(self) -> list[str]:
@@ -296,7 +307,8 @@ def _accepted_types(path: Path, data: bytes, trusted: Sequence[str] | None) -> l
 
 
 def load_model(
-    directory: Path, *, trusted: Sequence[str] | None = None, fingerprint: str | None = None
+    directory: Path, *, trusted: Sequence[str] | None = None, fingerprint: str | None = None,
+    label: str | None = None, allow_version_mismatch: bool = False,
 ) -> LoadedModel:
     """Verify and load a model directory written by :func:`save_model`.
 
@@ -309,15 +321,27 @@ def load_model(
     fingerprint
         Expected :func:`model_fingerprint` (SHA-256 of ``checksums.json``); refuses any
         other model, even one whose files match their own checksums.
+    label
+        The model's name in messages (``name/version``; default: ``directory``).
+    allow_version_mismatch
+        Load a model saved with another *major* version of scikit-learn (refused otherwise).
+
+    Warns
+    -----
+    ModelVersionWarning
+        Once, when the model was saved with another scikit-learn version (or NumPy major
+        version) than the installed one; the line is also :attr:`LoadedModel.version_warning`.
+        Scikit-learn's own ``InconsistentVersionWarning`` s are not shown.
 
     Raises
     ------
     SecurityError
         A pickle/joblib file, a checksum or fingerprint mismatch, or types nobody trusted.
     ModelError
-        Not a model directory, or skops cannot read it.
+        Not a model directory, skops cannot read it, or another major scikit-learn version.
     """
     directory = Path(directory)
+    label = label or str(directory)
     sums = verify_model_dir(directory)
     actual = model_fingerprint(directory)
     if fingerprint is not None and actual != fingerprint.strip().lower():
@@ -325,15 +349,23 @@ def load_model(
             f"{directory}: fingerprint {actual} is not the expected {fingerprint}; this is "
             "not the model you pinned (replaced or re-saved); refused"
         )
+    card, schema = read_card(directory), read_schema(directory)
+    note = check_versions(card, label, allow_version_mismatch=allow_version_mismatch)
     data = (directory / MODEL_FILE).read_bytes()
     if bytes_sha256(data) != sums[MODEL_FILE]:  # changed between verification and reading
         raise SecurityError(f"{directory / MODEL_FILE}: changed while loading; refused")
     accepted = _accepted_types(directory / MODEL_FILE, data, trusted)
-    try:
-        estimator = sio.loads(data, trusted=accepted)
-    except Exception as exc:
-        raise ModelError(f"{directory / MODEL_FILE}: skops could not load it: {exc}") from None
+    with quiet_library_version_warnings() as in_file:
+        try:
+            estimator = sio.loads(data, trusted=accepted)
+        except Exception as exc:
+            raise ModelError(f"{directory / MODEL_FILE}: skops could not load it: {exc}") from None
+    if in_file and note is None:  # the file says what its card does not
+        refuse_major(label, in_file, allow_version_mismatch)
+        note = mismatch_line(label, in_file)
+    if note is not None:
+        warnings.warn(ModelVersionWarning(note), stacklevel=2)
     return LoadedModel(
-        estimator=estimator, card=read_card(directory), schema=read_schema(directory),
-        directory=directory, checksums=sums, fingerprint=actual,
+        estimator=estimator, card=card, schema=schema, directory=directory, checksums=sums,
+        fingerprint=actual, version_warning=note,
     )

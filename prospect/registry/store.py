@@ -17,6 +17,7 @@ import os
 import re
 import stat
 import tempfile
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,6 +29,7 @@ from fsspec.implementations.local import LocalFileSystem
 from prospect.errors import ModelError, ProspectError, SecurityError
 from prospect.io.files import staged_dir
 from prospect.registry.checksums import CHECKSUMS_FILE
+from prospect.registry.compat import ModelVersionWarning, check_versions
 from prospect.registry.files import (
     MODEL_FILES,
     LoadedModel,
@@ -164,15 +166,18 @@ class ModelRegistry:
         """Add the model directory ``model_dir`` as ``name``/``version``; returns the version.
 
         The model is verified first (checksums, skops format, trusted types). ``version``
-        defaults to the next integer. An existing version is never overwritten.
+        defaults to the next integer. An existing version is never overwritten. A model
+        saved with other library versions than the installed ones is published (a registry
+        may serve other environments) with one :class:`ModelVersionWarning`.
         """
         check_name(name)
         if version is not None:
             check_version(version)
         audit_model_dir(Path(model_dir), trusted=trusted)
-        read_card(Path(model_dir))  # what loading refuses is refused before it is published
+        card = read_card(Path(model_dir))  # what loading refuses is refused before publishing
         read_schema(Path(model_dir))
         version = version or self._next_version(name)
+        note = check_versions(card, f"{name}/{version}", allow_version_mismatch=True)
         target = self._join(name, version)
         if self.fs.exists(target):
             raise ModelError(
@@ -183,6 +188,8 @@ class ModelRegistry:
             self._publish_local(Path(model_dir), Path(target))
         else:
             self._publish_remote(Path(model_dir), target)
+        if note is not None:
+            warnings.warn(ModelVersionWarning(note), stacklevel=2)
         return version
 
     def _publish_local(self, source: Path, target: Path) -> None:
@@ -231,15 +238,26 @@ class ModelRegistry:
 
     def load(
         self, name: str, version: str | None = None, *, trusted: Sequence[str] | None = None,
-        fingerprint: str | None = None,
+        fingerprint: str | None = None, allow_version_mismatch: bool = False,
     ) -> LoadedModel:
         """Verify and load ``name``/``version`` (latest when ``None``).
 
-        ``fingerprint`` pins the exact model (see :func:`~prospect.registry.model_fingerprint`).
+        ``fingerprint`` pins the exact model (see :func:`~prospect.registry.model_fingerprint`);
+        ``allow_version_mismatch`` and the warning of other library versions: see
+        :func:`~prospect.registry.load_model`.
         """
         version = self.resolve(name, version)
         with self._local_copy(name, version) as directory:
-            return load_model(directory, trusted=trusted, fingerprint=fingerprint)
+            return load_model(directory, trusted=trusted, fingerprint=fingerprint,
+                              label=f"{name}/{version}",
+                              allow_version_mismatch=allow_version_mismatch)
+
+    def version_warning(self, name: str, version: str | None = None) -> str | None:
+        """The line saying ``name``/``version`` was saved with other library versions than
+        the installed ones (from its verified card), or ``None``."""
+        version = self.resolve(name, version)
+        return check_versions(self.card(name, version), f"{name}/{version}",
+                              allow_version_mismatch=True)
 
     def fingerprint(self, name: str, version: str | None = None) -> str:
         """SHA-256 of the version's ``checksums.json`` (after verifying the checksums)."""

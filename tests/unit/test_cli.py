@@ -53,3 +53,67 @@ def test_missing_config_and_unknown_region(tmp_path: Path, capsys) -> None:
 def test_usage_error_exit_code(capsys) -> None:
     assert main(["ingest"]) == 2
     assert "Missing argument" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("argv", "needle"), [
+    (["acme", "--layers", "probability", "--expires", "tomorrow"], "--expires 'tomorrow'"),
+    (["acme", "--expires", "2020-01-01"], "in the past"),
+    ([""], "AGENCY is empty"),
+    (["   "], "AGENCY is empty"),
+])
+def test_serve_key_refuses_what_the_serve_config_would(argv: list[str], needle: str,
+                                                       capsys) -> None:
+    """serve-key printed snippets the serve config then refused (a reload that fails keeps
+    the old keys, a revocation in the same edit included)."""
+    assert main(["serve-key", *argv]) == 2
+    captured = capsys.readouterr()
+    assert needle in " ".join(captured.err.split()) and "Traceback" not in captured.err
+    assert "key_sha256" not in captured.out and "pk_" not in captured.out
+
+
+def test_serve_key_snippet_is_valid_serve_config(capsys) -> None:
+    import yaml
+
+    from prospect.config.tiles import AgencyKeyConfig
+
+    assert main(["serve-key", "acme", "--layers", "a,b", "--expires", "2999-06-30"]) == 0
+    out = capsys.readouterr().out
+    snippet = out[out.index("  - agency"):]
+    (entry,) = yaml.safe_load(snippet)
+    assert AgencyKeyConfig.model_validate(entry).layers == ["a", "b"]
+
+
+def test_serve_stopped_while_starting_is_a_clean_stop(tmp_path: Path, capsys,
+                                                      monkeypatch) -> None:
+    """SIGTERM while serve opened its layers exited 143 with the batch jobs' "completed
+    work is kept ... resume" line; a server asked to stop has done what it was asked."""
+    import os
+    import signal
+    import time
+
+    import prospect.config.tiles as tiles_config
+
+    def stop(path: object) -> None:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)
+
+    monkeypatch.setattr(tiles_config, "load_serve_config", stop)
+    cfg = tmp_path / "serve.yaml"
+    cfg.write_text("layers: []\n")
+    assert main(["serve", str(cfg)]) == 0
+    err = " ".join(capsys.readouterr().err.split())
+    assert "stopped by SIGTERM; the server stopped before it began serving" in err
+    assert "resume" not in err
+
+
+def test_a_stop_says_resume_only_for_commands_that_resume() -> None:
+    from pipelines.faults import RESUME_NOTE, StopRequest, on_stop, stop_signals_interrupt
+
+    with stop_signals_interrupt():
+        assert "resume" not in StopRequest(15).line()
+        on_stop(RESUME_NOTE)
+        assert StopRequest(15).line().endswith(RESUME_NOTE)
+        on_stop("x.zarr was not written", exit_code=0)
+        assert StopRequest(15).exit_code == 0
+    with stop_signals_interrupt():  # the next command starts plain again
+        assert StopRequest(15).exit_code == 143 and "resume" not in StopRequest(15).line()

@@ -127,3 +127,27 @@ def test_cli_plan_of_a_stac_search_job_searches_nothing(
     assert ingest["variables"] == layers + (cfg.mask is not None)
     notes = [n for n in plan["notes"] if "STAC search" in n]
     assert len(notes) == len(cfg.sources) and all("-o OUT" in n for n in notes)
+
+
+def test_cli_plan_refuses_an_empty_region_and_a_config_that_is_no_file(
+        demo_job: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``--region ''`` was silently ignored (the job's own region planned), and
+    ``plan /dev/null`` said "config file not found" of a file that is there."""
+    assert main(["plan", str(demo_job), "--region", ""]) == 2
+    assert "--region is empty" in capsys.readouterr().err
+    assert main(["plan", "/dev/null"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "/dev/null: not a regular file" in err and "not found" not in err
+
+
+def test_cli_plan_warns_of_workers_a_local_run_refuses(
+        demo_job: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``plan --workers 10**11`` reported petabytes without the warning ``run`` gives."""
+    assert main(["plan", str(demo_job), "--workers", str(10**11), "--json"]) == 0
+    captured = capsys.readouterr()
+    json.loads(captured.out)  # the JSON stays clean: the warning goes to stderr
+    err = " ".join(captured.err.split())
+    assert err.startswith("warning: --workers 100000000000: the embedded cluster") and \
+        "a run on this machine would refuse it" in err, err
+    assert main(["plan", str(demo_job), "--workers", "1"]) == 0
+    assert "warning" not in capsys.readouterr().err
