@@ -249,8 +249,6 @@ class TileService:
         A cube variable over :data:`RANGE_CHECK_CUBE_CELLS` is skipped (no overviews: the
         read would decode every chunk); an unreadable layer is left to its own requests.
         Call before serving: metadata and legends made before keep the old range.
-        The configured tile matrix sets that leave a layer out (:meth:`grid_warnings`)
-        come last, as warnings.
         """
         found: list[tuple[bool, str]] = []
         for layer in self.layers.values():
@@ -280,7 +278,7 @@ class TileService:
                                  self.meta(layer).units, where=where)
             if text:
                 found.append((True, text))
-        return found + [(True, line) for line in self.grid_warnings()]
+        return found
 
     def each_readable(self, layers: list[Layer], describe: Callable[[Layer], Any]) -> list[Any]:
         """``describe(layer)`` for each of ``layers`` whose data can be read now.

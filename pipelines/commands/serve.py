@@ -52,9 +52,12 @@ def serve(
     console.print(Text(  # names from the config file, shown as they are (no markup)
         f"{len(cfg.layers)} layers ({', '.join(layer.name for layer in cfg.layers)}); "
         f"public: {', '.join(public) or 'none'}; {len(cfg.keys)} agency keys"))
-    for is_warning, line in app.state.service.colour_ranges(f"the layer in {config}"):
+    service = app.state.service
+    for is_warning, line in service.colour_ranges(f"the layer in {config}"):
         console.print(f"[yellow]warning: {escape(line)}[/yellow]" if is_warning
                       else escape(line))
+    for line in service.grid_warnings():  # tile matrix sets that leave a layer out
+        console.print(f"[yellow]warning: {escape(line)}[/yellow]")
     if check:
         console.print("config and layers OK")
         return

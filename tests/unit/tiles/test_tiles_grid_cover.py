@@ -56,7 +56,7 @@ def test_grids_that_miss_a_layer_are_left_out_for_it_with_a_warning(tile_fixture
 
     cfg = load_serve_config(path)
     svc = TileService(cfg, build_layers(cfg))
-    lines = [line for warn, line in svc.colour_ranges("serve.yaml") if warn]
+    lines = svc.grid_warnings()
     for name in FAR_GRIDS:
         line = next(x for x in lines if f"tile matrix set {name!r}" in x)
         assert "does not cover the extent (lon -68." in line and "'probability'" in line
