@@ -250,6 +250,44 @@ class PointSource(StrictModel):
     idw_power: float = Field(default=2.0, gt=0)
     neighbours: int = Field(default=16, ge=1, description="points per cell for IDW/kriging")
     variogram: Literal["linear", "power", "gaussian", "spherical", "exponential"] = "spherical"
+    decimal: Literal[".", ","] | None = Field(
+        default=None,
+        description="decimal separator of a text table's numbers: '.', or ',' with '.' "
+        "separating thousands (a European export); taken from the numbers when not given",
+    )
+    nodata: list[float] | None = Field(
+        default=None,
+        description="value(s) that mark a missing measurement in the value columns "
+        "(-9999, or 0 in IHFC heat-flow tables): read as missing, counted in a warning; "
+        "one number or a list",
+    )
+
+    @field_validator("nodata", mode="before")
+    @classmethod
+    def _nodata_as_list(cls, value: object) -> object:
+        """One number is a list of one; text is refused at the key (not at ``nodata.0``)."""
+        if isinstance(value, str):
+            raise ValueError("give a number or a list of numbers (e.g. -9999 or [-9999, 0])")
+        if isinstance(value, int | float):
+            return [value]
+        return value
+
+    @field_validator("nodata")
+    @classmethod
+    def _nodata_listed_once(cls, value: list[float] | None) -> list[float] | None:
+        if value is not None:
+            if not value:
+                raise ValueError("an empty list marks nothing; give the value(s) that mark a "
+                                 "missing measurement (e.g. -9999 or [-9999, 0]), or leave "
+                                 "'nodata' out")
+            twice = sorted({v for v in value if value.count(v) > 1})
+            if twice:
+                raise ValueError(f"lists {twice} more than once; give each value once")
+        return value
+
+    def nodata_values(self) -> tuple[float, ...]:
+        """The declared ``nodata`` as a tuple (empty when none)."""
+        return tuple(self.nodata or ())
 
     @model_validator(mode="after")
     def _units_of_listed_columns(self) -> PointSource:

@@ -29,12 +29,14 @@ if TYPE_CHECKING:
 
 __all__ = ["FillFinding", "dominant_fill", "warn_fills"]
 
-COMMON_FILLS = (0.0, -1.0, 255.0, -99.0, -999.0, -9999.0, -99999.0, -32768.0, 32767.0,
-                65535.0, -2147483648.0, 2147483647.0, 4294967295.0, -3.4028234663852886e38,
-                3.4028234663852886e38, -1e20, 1e20, 9.969209968386869e36,
-                -1.7976931348623157e308, 1.7976931348623157e308)
+COMMON_FILLS = (0.0, -1.0, 255.0, -99.0, -999.0, -999.25, -9999.0, -99999.0, -32768.0,
+                32767.0, 65535.0, -2147483648.0, 2147483647.0, 4294967295.0,
+                -3.4028234663852886e38, 3.4028234663852886e38, -1e20, 1e20, -1e30, 1e30,
+                9.969209968386869e36, -1.7976931348623157e308, 1.7976931348623157e308)
 """Values that data producers use to mark no data (plus each integer type's limits, and
-float32's and float64's: ArcGIS fills a float64 raster with -1.8e308)."""
+float32's and float64's: ArcGIS fills a float64 raster with -1.8e308; -999.25 is the
+LAS well-log fill, +-1e30 that of many gridding and modelling codes). Point tables use
+them too (:data:`prospect.io.points.POINT_FILLS`)."""
 
 FILL_SHARE = 0.05
 """A common fill value at the corners is reported from this share of the cells."""

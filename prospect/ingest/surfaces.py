@@ -21,7 +21,7 @@ from prospect.errors import DataError, DataWarning, InputFileError
 from prospect.geostats import merge_coincident
 from prospect.grid import ChunkWindow, RegionGrid
 from prospect.ingest.layers import Layer
-from prospect.io.points import PointTable, read_points, source_options
+from prospect.io.points import TEXT_SUFFIXES, PointTable, read_points, source_options
 
 __all__ = [
     "DistanceToPointLayer", "IdwLayer", "KrigingLayer", "column_units", "idw_estimate",
@@ -171,6 +171,36 @@ def _swapped_hint(table: PointTable, grid: RegionGrid, source: PointSource) -> s
             f"and y: {source.x} if the columns are the other way round")
 
 
+def _outside_hint(table: PointTable, grid: RegionGrid, source: PointSource) -> str:
+    """What to check when no point lies in the region: the coordinate columns and ``crs``
+    of a text table (or longitude and latitude swapped), the ``crs`` that overrides a
+    vector file's own, or a vector file's own CRS, with the region's when the file's
+    coordinates lie in the region read in it (a wrong ``.prj``)."""
+    from pyproj import Transformer
+
+    from prospect.grid import parse_crs
+
+    if Path(source.path).suffix.lower() in TEXT_SUFFIXES:
+        return (f"check the coordinate columns ({source.x}, {source.y}) and crs ({source.crs})"
+                + _swapped_hint(table, grid, source))
+    if "crs" in source.model_fields_set:
+        return (f"check 'crs: {source.crs}' in the source, which overrides the file's own "
+                "CRS")
+    if not table.source_crs:
+        return "check the file's CRS, or give the right one with 'crs:' in the source"
+    own = parse_crs(table.source_crs)
+    said = (f"its points were read in the file's own CRS, {own.name!r} (its .prj or "
+            "metadata): if that is wrong, give the right one with 'crs:' in the source")
+    xs, ys = Transformer.from_crs(grid.crs_obj, own, always_xy=True).transform(table.x, table.y)
+    as_grid = PointTable(x=np.asarray(xs, "f8"), y=np.asarray(ys, "f8"), values={},
+                         crs=grid.crs, path=table.path)
+    fits = _in_region(as_grid, grid)
+    if fits and not own.equals(grid.crs_obj):
+        said += (f"; read in the region's CRS, {fits} of them would lie in it "
+                 f"('crs: \"{grid.crs}\"')")
+    return said
+
+
 def plan_points(source: PointSource, grid: RegionGrid) -> list[Layer]:
     """Layers a points source asks for: ``<name>_<col>`` (+ ``_variance``), ``<name>_dist``.
 
@@ -191,11 +221,13 @@ def plan_points(source: PointSource, grid: RegionGrid) -> list[Layer]:
     if _in_region(table, grid) == 0:
         raise DataError(
             f"{source.path}: none of its {len(table)} points lies in the region {grid.name!r}; "
-            f"check the coordinate columns ({source.x}, {source.y}) and crs ({source.crs})"
-            + _swapped_hint(table, grid, source)
-        )
+            + _outside_hint(table, grid, source))
     path = str(source.path)
     base = {"source": source.name, "points": len(table), "crs": source.crs}
+    if source.nodata is not None:
+        base["nodata"] = list(source.nodata_values())
+    if source.decimal is not None:
+        base["decimal"] = source.decimal
     xy = np.column_stack([table.x, table.y])
     out: list[Layer] = []
     if source.distance:

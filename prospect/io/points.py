@@ -4,12 +4,21 @@ A table is a CSV/TXT/TSV file with coordinate columns, or any vector file GDAL r
 (GeoPackage, Shapefile, GeoJSON). One rule for each thing that can differ between readers:
 
 * **encoding**: UTF-8 with or without a byte-order mark, UTF-16 with one (Excel's
-  "Unicode text"), else Latin-1; a file with NUL bytes and no UTF-16 mark is refused;
+  "Unicode text"), else Latin-1; a file with NUL bytes and no UTF-16 mark is refused; UTF-8
+  text with a few bytes that are not UTF-8 (one cell typed on another machine) is read as
+  UTF-8, each such byte as Windows-1252, with a warning naming its lines;
 * **delimiter**: a tab for ``.tsv``, otherwise sniffed (comma, semicolon, tab...); column
   names are stripped of surrounding spaces; a coordinate or value column named twice is
-  refused (which one is meant cannot be told);
+  refused (which one is meant cannot be told); a delimiter ending the rows but not the
+  header is no column, and a row with more values than the header has names is refused;
+* **numbers**: decimal points, or decimal commas with ``.`` separating thousands
+  (``1.250,5``: a European export), as the source's ``decimal`` says or as the table's
+  numbers show; a table whose numbers could be read either way (``1.250`` and nothing that
+  tells) or that writes both is refused for the columns read, naming a value and ``decimal:``;
 * **values**: a cell of a value column that is not a finite number (``<0.5``, ``inf``) is
-  read as missing, with a warning naming its lines;
+  read as missing, with a warning naming its lines; so is a value the source declares
+  ``nodata`` (counted in a warning), and a common fill value (-9999...) that is not
+  declared, found on two or more rows, is a warning naming it and ``nodata:``;
 * **CRS**: a CSV's coordinates are in the configured ``crs`` (default WGS 84 lon/lat); a
   vector file's own CRS is used unless the config names one (then the config wins, for
   files whose ``.prj`` is wrong); a vector file that carries none needs the config's
@@ -20,7 +29,9 @@ A table is a CSV/TXT/TSV file with coordinate columns, or any vector file GDAL r
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 import re
 import warnings
 from collections import Counter
@@ -36,12 +47,13 @@ import pandas as pd
 from pyproj import Transformer
 
 from prospect.errors import CRSError, DataError, DataWarning, InputFileError
-from prospect.grid import parse_crs
+from prospect.grid import check_transformable, parse_crs
+from prospect.ingest.fills import COMMON_FILLS
 from prospect.io.files import why_unreadable
 from prospect.io.vector import has_geometry, read_vector
 
-__all__ = ["PointTable", "read_features", "read_points", "read_table", "source_options",
-           "valid_in_crs"]
+__all__ = ["POINT_FILLS", "PointTable", "column_values", "read_features", "read_points",
+           "read_table", "source_options", "valid_in_crs"]
 
 TEXT_SUFFIXES = {".csv", ".txt", ".tsv"}
 
@@ -55,6 +67,8 @@ class PointTable:
     values: dict[str, np.ndarray]
     crs: str
     path: str
+    source_crs: str = ""
+    """The CRS the file's coordinates were read in (the config's, or a vector file's own)."""
 
     def __len__(self) -> int:
         return int(self.x.size)
@@ -75,13 +89,20 @@ def valid_in_crs(xs: np.ndarray, ys: np.ndarray, crs: Any) -> np.ndarray:
 
 def source_options(source: Any) -> dict[str, Any]:
     """Reader arguments of a points source config (``x``, ``y``, ``crs``, ``layer``,
-    ``override_crs``): a ``crs`` written in the config overrides the file's own."""
+    ``override_crs``, ``decimal``, ``nodata``): a ``crs`` written in the config overrides
+    the file's own."""
     return {"x": source.x, "y": source.y, "crs": source.crs, "layer": source.layer,
-            "override_crs": "crs" in source.model_fields_set}
+            "override_crs": "crs" in source.model_fields_set, "decimal": source.decimal,
+            "nodata": source.nodata_values()}
 
 
-def read_table(path: Path | str) -> pd.DataFrame:
-    """A text table with the module's encoding and delimiter rules.
+def read_table(path: Path | str, *, decimal: str | None = None) -> pd.DataFrame:
+    """A text table with the module's encoding, delimiter and number rules.
+
+    ``decimal`` is the decimal separator of the table's numbers (``"."``, or ``","`` with
+    ``.`` separating thousands); ``None`` takes it from the numbers themselves. The frame's
+    ``attrs`` keep it (``decimal``) and, for columns whose numbers cannot be read without
+    knowing it, why (``undecided``): :func:`column_values` refuses those.
 
     Raises
     ------
@@ -93,23 +114,13 @@ def read_table(path: Path | str) -> pd.DataFrame:
     path = Path(path)
     sep = "\t" if path.suffix.lower() == ".tsv" else None
     try:
-        with path.open("rb") as fh:
-            head = fh.read(4096)
+        raw = path.read_bytes()
     except OSError as exc:
         raise InputFileError(f"{path}: cannot read the table: {exc.strerror or exc}") from None
-    utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff"))
-    if not utf16 and b"\0" in head:
-        raise InputFileError(
-            f"{path}: not a text table (it holds NUL bytes: a binary file, or UTF-16 without "
-            "a byte-order mark); save it as CSV (UTF-8)")
+    text = _decode(raw, path)
     try:
         with _wide_fields():
-            try:
-                frame, header = _read_csv(path, sep, "utf-16" if utf16 else "utf-8-sig")
-            except UnicodeDecodeError:
-                if utf16:
-                    raise InputFileError(f"{path}: not valid UTF-16 text") from None
-                frame, header = _read_csv(path, sep, "latin-1")
+            frame, header = _read_csv(text, path, sep, decimal)
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: the point table is empty") from None
     except (pd.errors.ParserError, csv.Error) as exc:
@@ -118,6 +129,52 @@ def read_table(path: Path | str) -> pd.DataFrame:
     frame.columns = [str(c).strip() for c in frame.columns]
     frame.attrs["repeated_columns"] = sorted(n for n, k in Counter(header).items() if k > 1)
     return frame
+
+
+def _decode(raw: bytes, path: Path) -> str:
+    """The table's text: UTF-16 with a byte-order mark, else UTF-8 (a mark dropped), else
+    Latin-1 when no byte outside ASCII is UTF-8; UTF-8 text holding a few bytes that are
+    not (one cell typed on another machine) keeps its UTF-8, each stray byte read as
+    Windows-1252 with a warning naming its lines: read as Latin-1, every UTF-8 character
+    of the file was mangled (``µ`` became ``Âµ``, and a header the config names was lost)."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            raise InputFileError(f"{path}: not valid UTF-16 text") from None
+    if b"\0" in raw[:4096]:
+        raise InputFileError(
+            f"{path}: not a text table (it holds NUL bytes: a binary file, or UTF-16 without "
+            "a byte-order mark); save it as CSV (UTF-8)")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    body = raw[3:] if raw.startswith(codecs.BOM_UTF8) else raw
+    escaped = body.decode("utf-8", "surrogateescape")  # a stray byte b is U+DC00 + b
+    if not re.search("[^\x00-\x7f\udc80-\udcff]", escaped):
+        return raw.decode("latin-1")  # no UTF-8 character at all: a Latin-1 file
+    stray = [(m.start(), ord(m.group()) - 0xDC00)
+             for m in re.finditer("[\udc80-\udcff]", escaped)]
+    chars = {b: _windows_1252(b) for _, b in stray}
+    text = re.sub("[\udc80-\udcff]", lambda m: chars[ord(m.group()) - 0xDC00], escaped)
+    lines = sorted({escaped.count("\n", 0, i) + 1 for i, _ in stray})
+    first = stray[0][1]
+    warnings.warn(DataWarning(
+        f"{path}: UTF-8 text with {len(stray)} byte(s) that are not UTF-8 (line"
+        f"{'s' if len(lines) > 1 else ''} {', '.join(map(str, lines[:5]))}"
+        f"{', ...' if len(lines) > 5 else ''}; e.g. 0x{first:02X}, read as "
+        f"{chars[first]!r} in Windows-1252); check those cells, and save the table as "
+        "UTF-8 throughout"), stacklevel=3)
+    return text
+
+
+def _windows_1252(byte: int) -> str:
+    """One byte as Windows-1252 (Latin-1 where Windows-1252 leaves it undefined)."""
+    try:
+        return bytes([byte]).decode("cp1252")
+    except UnicodeDecodeError:
+        return bytes([byte]).decode("latin-1")
 
 
 def _refuse_mixed_delimiters(frame: pd.DataFrame, path: Path) -> None:
@@ -153,95 +210,289 @@ def _wide_fields() -> Iterator[None]:
     yield
 
 
-def _read_csv(path: Path, sep: str | None, encoding: str) -> tuple[pd.DataFrame, list[str]]:
+def _read_csv(text: str, path: Path, sep: str | None, decimal: str | None
+              ) -> tuple[pd.DataFrame, list[str]]:
     """The table and its header as written (stripped; pandas renames a repeated name).
 
-    ``sep=None`` sniffs the delimiter; a table too small to sniff is read as CSV.
+    ``sep=None`` sniffs the delimiter; a table too small to sniff is read as CSV. Fields
+    past the header's (a delimiter ending every row) are dropped, never taken for a row
+    index that shifts every column; a row whose extra fields hold values is refused.
     """
+    def source() -> io.StringIO:
+        return io.StringIO(text, newline="")
+
+    scan = _scan(text, sep)
+    if scan is not None and scan.extra is not None:
+        line, fields, example = scan.extra
+        raise InputFileError(
+            f"{path}: line {line} has {fields} values but the header names {len(scan.names)} "
+            f"columns (e.g. {example!r} past the last one): a column without a name in the "
+            "header, or a delimiter inside an unquoted value; name every column in the "
+            "header, or quote the value")
+    notation = _notation(scan, decimal, path)
+    # numbers in decimal commas are read as text, then by column_values
+    kw: dict[str, Any] = {"engine": "python", "index_col": False,
+                          **({"dtype": str} if notation.decimal == "," else {})}
     try:
-        frame = pd.read_csv(path, sep=sep, engine="python", encoding=encoding)
+        frame = pd.read_csv(source(), sep=sep, **kw)
     except csv.Error:
         if sep is not None:
             raise
         sep = ","
-        frame = pd.read_csv(path, sep=sep, engine="python", encoding=encoding)
-    first = pd.read_csv(path, sep=sep, engine="python", encoding=encoding, header=None,
-                        nrows=1, dtype=str, keep_default_na=False)
-    lines = _record_lines(path, sep, encoding)
-    if lines is not None and len(lines) == len(frame):
-        frame.attrs["lines"] = lines
+        frame = pd.read_csv(source(), sep=sep, **kw)
+    first = pd.read_csv(source(), sep=sep, engine="python", header=None, nrows=1, dtype=str,
+                        keep_default_na=False)
+    if scan is not None and len(scan.lines) == len(frame):
+        frame.attrs["lines"] = scan.lines
+    columns = [str(c).strip() for c in frame.columns]
+    frame.attrs["decimal"] = notation.decimal or "."
+    frame.attrs["undecided"] = {columns[i]: why for i, why in notation.undecided.items()
+                                if i < len(columns)}
     return frame, [str(c).strip() for c in first.iloc[0]] if len(first) else []
 
 
-def _record_lines(path: Path, sep: str | None, encoding: str) -> np.ndarray | None:
-    """The physical line on which each record of the table starts (the header is line 1).
+@dataclass
+class _Scan:
+    """What one pass over a table's records finds: each record's physical line, the
+    header's width, the first record with values past it, and the cells whose decimal
+    notation shows (``(column index, cell, line)``, the first of each kind per column)."""
 
-    A quoted field may hold line breaks and blank lines are skipped, so a record's line is
-    not its index + 2. The records are found as pandas' Python engine finds them (the
-    header's delimiter sniffed, then :mod:`csv` with its dialect); ``None`` where that
-    cannot be told.
-    """
+    lines: np.ndarray
+    names: list[str]
+    sep: str
+    extra: tuple[int, int, str] | None
+    comma: dict[int, tuple[str, int]]
+    point: dict[int, tuple[str, int]]
+    either: dict[int, tuple[str, int]]
+
+
+# Numbers whose decimal separator shows. Thousands are grouped by three from a leading
+# group of one to three digits (not 0); anything else around a separator is a decimal.
+_D = r"[-+]?"
+_EXP = r"(?:[eE][-+]?\d+)?"
+_COMMA_DECIMAL = re.compile(
+    rf"{_D}(?:\d*,(?:\d{{1,2}}|\d{{4,}})|\d{{4,}},\d+|0,\d+|[1-9]\d{{0,2}}(?:\.\d{{3}})+,\d+)"
+    rf"{_EXP}|{_D}[1-9]\d{{0,2}}(?:\.\d{{3}}){{2,}}")
+_POINT_DECIMAL = re.compile(
+    rf"{_D}(?:\d*\.(?:\d{{1,2}}|\d{{4,}})|\d{{4,}}\.\d+|0?\.\d+|[1-9]\d{{0,2}}(?:,\d{{3}})+\.\d+"
+    rf"|\d+\.\d*[eE][-+]?\d+)|{_D}[1-9]\d{{0,2}}(?:,\d{{3}}){{2,}}")
+_EITHER = re.compile(rf"{_D}[1-9]\d{{0,2}}[.,]\d{{3}}")
+"""``1.250``: 1.25 with a decimal point, 1250 with a thousands point (and ``1,250``)."""
+_COMMA_NUMBER = re.compile(rf"{_D}(?:[1-9]\d{{0,2}}(?:\.\d{{3}})+|\d*)(?:,\d*)?{_EXP}")
+"""A number in decimal commas, ``.`` separating thousands (``-1.250,5``, ``12,5``, ``3``)."""
+
+
+_TWO_POINTS = re.compile(r"\.[^\0]*\.")
+"""Two points in one cell of a row joined by NUL: ``1.250.000``."""
+
+
+def _scan(text: str, sep: str | None) -> _Scan | None:
+    """One pass over the records as pandas' Python engine finds them (the header's
+    delimiter sniffed, then :mod:`csv` with its dialect); ``None`` where that cannot be
+    told. A quoted field may hold line breaks and blank lines are skipped, so a record's
+    line is not its index + 2."""
     try:
-        with path.open(encoding=encoding, newline="") as fh:
-            header = fh.readline()
-            if sep is None:
-                try:
-                    sep = csv.Sniffer().sniff(header).delimiter
-                except csv.Error:
-                    sep = ","
-            reader = csv.reader(fh, delimiter=sep, quotechar='"', strict=True)
-            starts: list[int] = []
-            end = 1
-            for row in reader:
-                start, end = end + 1, 1 + reader.line_num
-                if len(row) > 1 or (len(row) == 1 and row[0].strip()):
-                    starts.append(start)
-    except (OSError, UnicodeDecodeError, csv.Error):
+        fh = io.StringIO(text, newline="")
+        header = fh.readline()
+        if sep is None:
+            try:
+                sep = csv.Sniffer().sniff(header).delimiter
+            except csv.Error:
+                sep = ","
+        names = [n.strip() for n in next(csv.reader([header], delimiter=sep, quotechar='"'),
+                                         [])]
+        width = len(names)
+        reader = csv.reader(fh, delimiter=sep, quotechar='"', strict=True)
+        scan = _Scan(np.empty(0, "i8"), names, sep, None, {}, {}, {})
+        starts: list[int] = []
+        end = 1
+        for row in reader:
+            start, end = end + 1, 1 + reader.line_num
+            if not (len(row) > 1 or (len(row) == 1 and row[0].strip())):
+                continue
+            starts.append(start)
+            if scan.extra is None and len(row) > width and any(f.strip() for f in row[width:]):
+                scan.extra = (start, len(row), next(f for f in row[width:] if f.strip()))
+            # cells that may show a notation; once decimal points show, only a comma (or
+            # 1.250.000) says otherwise (a first look at the whole row: most have nothing)
+            joined = "\0".join(row[:width])
+            if "," not in joined and ("." not in joined or (
+                    scan.point and not _TWO_POINTS.search(joined))):
+                continue
+            for i, cell in enumerate(row[:width]):
+                if "," not in cell and (cell.count(".") < (2 if scan.point else 1)):
+                    continue
+                cell = cell.strip()
+                decided = bool(scan.comma or scan.point)
+                # the patterns exclude each other; the first cell of each kind is kept, and
+                # numbers that read either way matter only while nothing else tells
+                for kind, pattern in ((scan.comma, _COMMA_DECIMAL),
+                                      (scan.point, _POINT_DECIMAL), (scan.either, _EITHER)):
+                    if i not in kind and not (decided and kind is scan.either) and \
+                            pattern.fullmatch(cell):
+                        kind[i] = (cell, start)
+                        break
+    except csv.Error:
         return None
-    return np.asarray(starts, dtype="i8")
+    scan.lines = np.asarray(starts, dtype="i8")
+    return scan
 
 
-def _measured(series: pd.Series, path: Path, column: str, keep: np.ndarray,
-              numbers: np.ndarray, what: str) -> np.ndarray:
-    """The ``keep`` records of a value column as numbers; a kept cell that is not a finite
-    number becomes NaN and a :class:`DataWarning` names how many and where (``numbers``:
-    each record's line or feature number)."""
-    values = _numeric(series, path, column)
+@dataclass(frozen=True)
+class _Notation:
+    decimal: str | None  # None: the table's numbers do not tell, or tell both
+    undecided: dict[int, str]  # column index -> why its numbers cannot be read
+
+
+def _notation(scan: _Scan | None, decimal: str | None, path: Path) -> _Notation:
+    """The decimal separator of a table's numbers: the config's, else the one its numbers
+    show. Numbers that show both, or only numbers that read either way (``1.250``) in a
+    table not separated by commas (where a decimal comma would need quotes), leave it
+    undecided for the columns holding them."""
+    if decimal is not None or scan is None:
+        return _Notation(decimal, {})
+    comma, point, either = scan.comma, scan.point, scan.either
+    fix = "set 'decimal: \".\"' or 'decimal: \",\"' in the points source"
+    if comma and point:
+        (ci, (cc, cl)), (pi, (pc, pl)) = next(iter(comma.items())), next(iter(point.items()))
+        why = (f"the table writes numbers with decimal commas ({cc!r} in column "
+               f"{scan.names[ci]!r}, line {cl}) and with decimal points ({pc!r} in column "
+               f"{scan.names[pi]!r}, line {pl}), so one kind would be misread; export it in "
+               f"one notation, or {fix}")
+        return _Notation(None, dict.fromkeys({*comma, *point, *either}, why))
+    if comma:
+        return _Notation(",", {})
+    if point or not either or scan.sep == ",":
+        return _Notation(".", {})
+    undecided = {}
+    for i, (cell, line) in either.items():
+        as_point = float(cell.replace(",", "."))
+        as_group = int(cell.replace(",", "").replace(".", ""))
+        sep = "." if "." in cell else ","
+        undecided[i] = (
+            f"{cell!r} (line {line}) is {as_point:g} with a decimal "
+            f"{'point' if sep == '.' else 'comma'} but {as_group} with {sep!r} separating "
+            f"thousands, and no number in the table tells which notation it uses; {fix}")
+    return _Notation(None, undecided)
+
+
+def _numbers(series: pd.Series, path: Path, column: str,
+             attrs: dict[str, Any] | None = None) -> np.ndarray:
+    """A column as float64 in its table's notation (``attrs``), NaN where not a number;
+    a column whose notation is undecided is refused."""
+    attrs = attrs or {}
+    why = (attrs.get("undecided") or {}).get(column)
+    if why is not None:
+        raise DataError(f"{path}: column {column!r}: {why}")
+    if attrs.get("decimal", ".") == ",":
+        text = series.astype("string").str.strip()
+        ok = text.str.fullmatch(_COMMA_NUMBER.pattern).fillna(False) & \
+            text.str.contains(r"\d", regex=True).fillna(False)
+        plain = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+        values = pd.to_numeric(plain.where(ok), errors="coerce")
+        return values.to_numpy(dtype="f8", na_value=np.nan)
+    return pd.to_numeric(series, errors="coerce").to_numpy(dtype="f8")
+
+
+POINT_FILLS = tuple(v for v in COMMON_FILLS if v not in (0.0, -1.0, 255.0))
+"""The common fills (:data:`prospect.ingest.fills.COMMON_FILLS`) that a point table's
+value is taken for when it holds one on two or more rows: -9999, -999.25, -1e30... (0, -1
+and 255 are ordinary measurements, counts and classes too)."""
+
+
+def _listed(numbers: np.ndarray, at: np.ndarray, what: str) -> str:
+    rows = [int(numbers[i]) for i in at]
+    return (f"{what}{'s' if len(rows) > 1 else ''} {', '.join(map(str, rows[:5]))}"
+            f"{', ...' if len(rows) > 5 else ''}")
+
+
+def _text(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() and abs(value) < 2**53 else repr(value)
+
+
+def column_values(frame: pd.DataFrame, column: str, path: Path | str, *,
+                  keep: np.ndarray | None = None, numbers: np.ndarray | None = None,
+                  what: str = "line", nodata: tuple[float, ...] = (),
+                  strict: bool = True) -> np.ndarray:
+    """The ``keep`` records of a value column of a table :func:`read_features` read, as
+    numbers in the table's decimal notation (every record when ``keep`` is ``None``).
+
+    A kept cell that is not a finite number, or that equals a declared ``nodata``, becomes
+    NaN and a :class:`DataWarning` names how many and where (``numbers``: each record's
+    line or feature number); a common fill (:data:`POINT_FILLS`) on two or more kept rows
+    that is not declared is a warning naming it and ``nodata:``. ``strict=False`` (a
+    label's grade, which training checks) reads a column without any number as all NaN
+    and cells that are not numbers as NaN without a warning.
+    """
+    path = Path(path)
+    series = pd.Series(frame[column]).reset_index(drop=True)
+    keep = np.ones(len(series), bool) if keep is None else np.asarray(keep, bool)
+    if numbers is None:
+        numbers = np.arange(len(series)) + 2
+    values = (_numeric if strict else _numbers)(series, path, column, frame.attrs)
     text = series.astype(str).str.strip()
     bad = ~np.isfinite(values) & (series.notna() & (text != "")).to_numpy() & keep
-    if bad.any():
+    if bad.any() and strict:
         at = bad.nonzero()[0]
-        rows = [int(numbers[i]) for i in at]
         warnings.warn(DataWarning(
-            f"{path}: {len(rows)} of {int(keep.sum())} value(s) in column {column!r} are not "
-            f"finite numbers and are read as missing ({what}{'s' if len(rows) > 1 else ''} "
-            f"{', '.join(map(str, rows[:5]))}{', ...' if len(rows) > 5 else ''}; e.g. "
+            f"{path}: {len(at)} of {int(keep.sum())} value(s) in column {column!r} are not "
+            f"finite numbers and are read as missing ({_listed(numbers, at, what)}; e.g. "
             f"{series.iloc[int(at[0])]!r})"), stacklevel=3)
-        values = np.where(bad, np.nan, values)
+    values = np.where(bad, np.nan, values)
+    if nodata:
+        hit = np.zeros(len(values), bool)
+        for v in nodata:
+            hit |= np.isclose(values, v, rtol=1e-9, atol=0)
+        hit &= keep
+        if hit.any():
+            at = hit.nonzero()[0]
+            shown = ", ".join(_text(v) for v in nodata)
+            warnings.warn(DataWarning(
+                f"{path}: {len(at)} of {int(keep.sum())} value(s) in column {column!r} are "
+                f"the declared nodata ({shown}) and are read as missing "
+                f"({_listed(numbers, at, what)})"), stacklevel=3)
+            values = np.where(hit, np.nan, values)
+    for fill in POINT_FILLS:
+        hit = keep & np.isclose(values, fill, rtol=1e-6, atol=0)
+        if int(hit.sum()) >= 2:
+            at = hit.nonzero()[0]
+            value = _text(float(values[at[0]]))
+            warnings.warn(DataWarning(
+                f"{path}: column {column!r} holds {value} on {len(at)} of {int(keep.sum())} "
+                f"rows ({_listed(numbers, at, what)}), a value commonly used to mark no data, "
+                f"and it is read as a measurement; if {value} marks no data, set "
+                f"'nodata: {value}' in the points source"), stacklevel=3)
     return values[keep]
 
 
-def _numeric(series: pd.Series, path: Path, column: str) -> np.ndarray:
-    values = pd.to_numeric(series, errors="coerce")
-    bad = values.isna() & series.notna() & (series.astype(str).str.strip() != "")
+def _numeric(series: pd.Series, path: Path, column: str,
+             attrs: dict[str, Any] | None = None) -> np.ndarray:
+    attrs = attrs or {}
+    values = _numbers(series, path, column, attrs)
+    bad = np.isnan(values) & series.notna().to_numpy() & \
+        (series.astype(str).str.strip() != "").to_numpy()
     if bad.all() and len(series):
         example = str(series.iloc[0]).strip()
         comma = re.fullmatch(r"[-+]?\d+,\d+", example) is not None
         raise DataError(
             f"{path}: column {column!r} holds no numbers (e.g. {series.iloc[0]!r}); "
-            + ("these look like decimal commas: export the table with decimal points"
-               if comma else "pick a numeric column"))
-    return values.to_numpy(dtype="f8")
+            + ("these look like decimal commas: set 'decimal: \",\"' in the points source, "
+               "or export the table with decimal points"
+               if comma and attrs.get("decimal", ".") == "." else "pick a numeric column"))
+    return values
 
 
 def read_features(
     path: Path | str, *, x: str = "lon", y: str = "lat", crs: str | None = "EPSG:4326",
     layer: str | None = None, columns: list[str] | None = None, override_crs: bool = False,
+    decimal: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Every record of a point or polygon table, in its own CRS (the module's CRS rule).
 
     A CSV's records become points from its ``x``/``y`` columns (no geometry where a
     coordinate is missing); a vector file's keep their geometries. ``columns`` must exist.
+    ``decimal`` is a text table's decimal separator (:func:`read_table`); the frame's
+    ``attrs`` carry the table's notation for :func:`column_values`.
 
     Raises
     ------
@@ -257,7 +508,7 @@ def read_features(
     if not path.is_file():
         raise InputFileError(f"{path}: {why_unreadable(path, 'point table')}")
     if path.suffix.lower() in TEXT_SUFFIXES:
-        frame = read_table(path)
+        frame = read_table(path, decimal=decimal)
         missing = [c for c in (x, y, *columns) if c not in frame.columns]
         twice = [c for c in dict.fromkeys((x, y, *columns))
                  if c in frame.attrs.get("repeated_columns", [])]
@@ -270,11 +521,13 @@ def read_features(
                 f"{path}: no column(s) {missing}; columns are {list(frame.columns)[:30]}; "
                 "set x/y (coordinates) or columns in the points source"
             )
-        xs, ys = _numeric(frame[x], path, x), _numeric(frame[y], path, y)
+        xs = _numeric(frame[x], path, x, frame.attrs)
+        ys = _numeric(frame[y], path, y, frame.attrs)
         geometry = gpd.points_from_xy(xs, ys)
         geometry[~(np.isfinite(xs) & np.isfinite(ys))] = None
         gdf = gpd.GeoDataFrame(frame, geometry=geometry, crs=parse_crs(crs or "EPSG:4326"))
-        gdf.attrs["lines"] = frame.attrs.get("lines")
+        for key in ("lines", "decimal", "undecided"):
+            gdf.attrs[key] = frame.attrs.get(key)
         return gdf
     try:
         return read_vector(path, layer=layer, columns=columns or None,
@@ -288,11 +541,12 @@ def read_features(
 def read_points(
     path: Path | str, *, x: str = "lon", y: str = "lat", crs: str = "EPSG:4326",
     columns: list[str] | None = None, layer: str | None = None, to_crs: str,
-    override_crs: bool = False,
+    override_crs: bool = False, decimal: str | None = None, nodata: tuple[float, ...] = (),
 ) -> PointTable:
     """Read a point table (:func:`read_features`) and project it to ``to_crs``.
 
-    Records without coordinates are dropped; ``columns`` are read as numbers.
+    Records without coordinates are dropped; ``columns`` are read as numbers
+    (:func:`column_values`: ``nodata`` values are missing).
 
     Raises
     ------
@@ -305,7 +559,7 @@ def read_points(
     columns = list(columns or [])
     target = parse_crs(to_crs)
     gdf = read_features(path, x=x, y=y, crs=crs, layer=layer, columns=columns,
-                        override_crs=override_crs)
+                        override_crs=override_crs, decimal=decimal)
     keep = has_geometry(gdf.geometry)
     text = path.suffix.lower() in TEXT_SUFFIXES
     what = "line" if text else "feature"
@@ -328,8 +582,9 @@ def read_points(
         raise DataError(f"{path}: the point table is empty (no rows with {coords})")
     points = gdf.geometry[keep]
     xs, ys = points.x.to_numpy(dtype="f8"), points.y.to_numpy(dtype="f8")
-    values = {c: _measured(pd.Series(gdf[c]).reset_index(drop=True), path, c, keep, numbers,
-                           what) for c in columns}
+    values = {c: column_values(gdf, c, path, keep=keep, numbers=numbers, what=what,
+                               nodata=tuple(nodata)) for c in columns}
+    check_transformable(gdf.crs, target, where=str(path))
     tx, ty = Transformer.from_crs(gdf.crs, target, always_xy=True).transform(xs, ys)
     tx, ty = np.asarray(tx, "f8"), np.asarray(ty, "f8")
     fits = np.isfinite(tx) & np.isfinite(ty) & valid_in_crs(xs, ys, gdf.crs)
@@ -352,4 +607,5 @@ def read_points(
         values = {c: v[fits] for c, v in values.items()}
     epsg = target.to_epsg()
     return PointTable(x=tx, y=ty, values=values,
-                      crs=f"EPSG:{epsg}" if epsg else target.to_wkt(), path=str(path))
+                      crs=f"EPSG:{epsg}" if epsg else target.to_wkt(), path=str(path),
+                      source_crs=gdf.crs.to_string())

@@ -17,7 +17,7 @@ import pandas as pd
 
 from prospect.errors import DataError, InputFileError
 from prospect.grid import RegionGrid
-from prospect.io.points import read_features, valid_in_crs
+from prospect.io.points import TEXT_SUFFIXES, column_values, read_features, valid_in_crs
 from prospect.io.vector import has_geometry
 
 __all__ = [
@@ -213,6 +213,7 @@ def sample_background(
 def read_occurrences(
     path: Path, grid: RegionGrid, *, x: str = "lon", y: str = "lat", crs: str | None = None,
     layer: str | None = None, value_column: str | None = None, override_crs: bool = False,
+    decimal: str | None = None, nodata: tuple[float, ...] = (),
 ) -> Occurrences:
     """Read occurrence points or polygons and return them in the grid CRS.
 
@@ -237,14 +238,19 @@ def read_occurrences(
     layer
         Layer of a multi-layer vector file.
     value_column
-        Grade column to carry along (NaN where empty or not numeric).
+        Grade column to carry along (NaN where empty or not numeric, or one of ``nodata``).
+    decimal
+        Decimal separator of a text table's numbers (``None``: as they show).
+    nodata
+        Values of ``value_column`` that mark a missing grade (counted in a warning).
     """
     path = Path(path)
     if not path.exists():
         raise InputFileError(f"{path}: occurrence file not found; check the labels source path")
-    gdf = read_features(path, x=x, y=y, crs=crs, layer=layer, override_crs=override_crs)
+    gdf = read_features(path, x=x, y=y, crs=crs, layer=layer, override_crs=override_crs,
+                        decimal=decimal)
     n_records = len(gdf)
-    gdf["_value"] = _values(gdf, value_column, path)
+    gdf["_value"] = _values(gdf, value_column, path, tuple(nodata))
     gdf["_fid"] = np.arange(len(gdf))
     gdf = gdf[has_geometry(gdf.geometry)]
     points = (gdf.geom_type == "Point").to_numpy()  # a latitude of 200 is no place
@@ -285,7 +291,11 @@ def read_occurrences(
     )
 
 
-def _values(frame: pd.DataFrame, column: str | None, path: Path) -> np.ndarray:
+def _values(frame: pd.DataFrame, column: str | None, path: Path,
+            nodata: tuple[float, ...] = ()) -> np.ndarray:
+    """The grade column as numbers in the table's notation: NaN where empty, not a finite
+    number (an 'inf' grade is no grade) or a declared ``nodata`` (counted in a warning);
+    a common fill value read as a grade is a warning (:func:`column_values`)."""
     if column is None:
         return np.full(len(frame), np.nan)
     if column not in frame.columns:
@@ -293,8 +303,12 @@ def _values(frame: pd.DataFrame, column: str | None, path: Path) -> np.ndarray:
             f"{path}: value column {column!r} not found; columns are "
             f"{[c for c in frame.columns if c != 'geometry'][:30]}"
         )
-    values = pd.to_numeric(frame[column], errors="coerce").to_numpy("f8")
-    return np.where(np.isfinite(values), values, np.nan)  # an 'inf' grade is no grade
+    text = path.suffix.lower() in TEXT_SUFFIXES
+    lines = frame.attrs.get("lines") if text else None
+    numbers = lines if lines is not None else np.arange(len(frame)) + (2 if text else 1)
+    return column_values(frame, column, path, numbers=numbers,
+                         what="line" if text else "feature", nodata=nodata,
+                         strict=False)
 
 
 def _polygon_cells(geom: Any, grid: RegionGrid) -> tuple[np.ndarray, np.ndarray]:

@@ -310,9 +310,12 @@ KRIGE = POINTS | {"columns": ["li"], "interpolate": ["kriging"], "distance": Fal
     ("well,x,y, x ,li\n" + "\n".join(g + ",7" for g in GOOD), POINTS,
      ["wells.csv", "column(s) ['x'] appear more than once"]),
     (bytes(range(256)) * 4, POINTS, ["wells.csv", "not a text table", "UTF-8"]),
+    # decimal commas are read as such unless the source says 'decimal: "."'
+    # (test_point_tables.py reads them)
     ("well;x;y;li\n" + "\n".join(f"w{i};{int(X0) + 50 + 30 * i},5;{int(Y0) + 60},5;1"
-                                  for i in range(5)), POINTS,
-     ["wells.csv", "'x' holds no numbers (e.g. '500050,5')", "decimal commas"]),
+                                  for i in range(5)), POINTS | {"decimal": "."},
+     ["wells.csv", "'x' holds no numbers (e.g. '500050,5')", "decimal commas",
+      "decimal: \",\""]),
     ("well,x,y,li\n" + "\n".join([GOOD[0]] * 6), KRIGE,
      ["wells.csv", "'li' has 1 distinct place(s)", "kriging needs at least 3 places"]),
     ("well,x,y,li\n" + "\n".join(g.rsplit(",", 1)[0] + ",5" for g in GOOD), KRIGE,

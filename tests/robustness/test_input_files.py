@@ -686,17 +686,22 @@ MINE_GRID = ('LOCAL_CS["Mine grid",LOCAL_DATUM["Local datum",0],UNIT["metre",1],
              'AXIS["Easting",EAST],AXIS["Northing",NORTH]]')
 
 
-@pytest.mark.parametrize("kind", ["raster", "vector", "raster-crs"])
+@pytest.mark.parametrize("kind", ["raster", "vector", "raster-crs", "points"])
 def test_data_in_a_local_engineering_crs_is_refused_naming_it(sandbox: Sandbox, cli,
                                                               kind: str) -> None:
     """Before: ``internal error: CPLE_NotSupportedError`` after a 20-line GDAL dump (a
-    raster), ``internal error: ProjError`` (a vector): a mine grid has no link to the earth,
-    so nothing can put it on the region's CRS."""
+    raster), ``internal error: ProjError`` (a vector, a point table): a mine grid has no
+    link to the earth, so nothing can put it on the region's CRS."""
     import geopandas as gpd
     from rasterio.transform import from_origin
     from shapely.geometry import box as square
 
-    if kind == "vector":
+    if kind == "points":
+        (sandbox.root / "w.csv").write_text("e,n,li\n10,20,1.5\n30,40,2.5\n")
+        source = {"kind": "points", "name": "w", "path": "w.csv", "x": "e", "y": "n",
+                  "crs": MINE_GRID, "columns": ["li"], "distance": True}
+        name = "w.csv"
+    elif kind == "vector":
         gpd.GeoDataFrame({"unit": ["a"]}, geometry=[square(0, 0, 400, 400)],
                          crs=MINE_GRID).to_file(sandbox.root / "g.gpkg")
         source = {"kind": "vector", "name": "g", "path": "g.gpkg", "attribute": "unit"}
