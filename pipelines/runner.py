@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ from prospect.errors import (
     DataWarning,
     ProspectError,
     StageError,
+    data_warnings,
 )
 from prospect.io.files import sweep_leftovers
 
@@ -229,7 +230,7 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
         monitor = StageMonitor(ctx, name)
         noted: list[str] = []  # the stage's data warnings, whether it finishes or not
         try:
-            with _data_warnings() as noted, monitor:
+            with data_warnings("warning: ") as noted, monitor:
                 for line in manifest.stale_before(name, running=stages, order=STAGE_ORDER):
                     warnings.warn(line, DataWarning, stacklevel=1)
                 result = timed(name, get_stage(name), ctx)
@@ -358,29 +359,6 @@ def _rebuild_cube(ctx: RunContext, cube: Path) -> None:
         raise StageError(f"{cube}: its metadata is damaged and it is not this job's cube; "
                          "remove it and rerun")
     rebuild_cube_metadata(cube, ctx.grid, attrs=ctx.cube_attrs)
-
-
-@contextlib.contextmanager
-def _data_warnings() -> Iterator[list[str]]:
-    """Collect a stage's :class:`DataWarning` s, each once, as ``warning:`` notes (the
-    summary and the manifest show them), into the list it yields: filled when the block
-    ends, whether the stage finished or failed. Other warnings go where they always went.
-    """
-    notes: list[str] = []
-    caught: list[warnings.WarningMessage] = []
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", DataWarning)
-            yield notes
-    finally:  # the warnings module is restored: other warnings are shown as usual
-        seen: list[str] = []
-        for w in caught:
-            if issubclass(w.category, DataWarning):
-                if str(w.message) not in seen:
-                    seen.append(str(w.message))
-            else:
-                warnings.showwarning(w.message, w.category, w.filename, w.lineno)
-        notes.extend(f"warning: {text}" for text in seen)
 
 
 def _print_notes(ctx: RunContext, notes: Sequence[str]) -> None:

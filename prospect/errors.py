@@ -8,7 +8,10 @@ also inherits the matching builtin, so callers that already catch ``ValueError``
 
 from __future__ import annotations
 
+import contextlib
 import os
+import warnings
+from collections.abc import Iterator
 
 __all__ = [
     "CRSError",
@@ -28,6 +31,7 @@ __all__ = [
     "SchemaMismatchError",
     "SecurityError",
     "StageError",
+    "data_warnings",
 ]
 
 
@@ -117,3 +121,29 @@ class OutputWriteError(ProspectError, OSError):
 class DataWarning(UserWarning):
     """Input data were used with a caveat the user must see: rows dropped, geometries
     repaired, a band with no data. A run lists these in its summary and manifest."""
+
+
+@contextlib.contextmanager
+def data_warnings(prefix: str = "") -> Iterator[list[str]]:
+    """Collect the :class:`DataWarning` s raised in the block, each text once, into the
+    list it yields (``prefix`` before each), filled when the block ends, whether it
+    finished or failed. Other warnings go where they always went.
+
+    A stage's are its ``warning:`` notes (the summary and the manifest show them); a
+    command prints them as one line each.
+    """
+    found: list[str] = []
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", DataWarning)
+            yield found
+    finally:  # the warnings module is restored: other warnings are shown as usual
+        seen: list[str] = []
+        for w in caught:
+            if issubclass(w.category, DataWarning):
+                if str(w.message) not in seen:
+                    seen.append(str(w.message))
+            else:
+                warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+        found.extend(f"{prefix}{text}" for text in seen)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,7 +23,7 @@ from rich.table import Table
 from rich.text import Text
 
 from pipelines.commands._common import SchedulerOpt, literal, names_output, out_path
-from prospect.errors import DataWarning, InputFileError, ModelError, ProspectError
+from prospect.errors import InputFileError, ModelError, ProspectError, data_warnings
 from prospect.io.files import staged_file
 
 __all__ = ["model_app", "register"]
@@ -58,21 +57,15 @@ AllowVersionsOpt = Annotated[
 def _warning_lines(console: Console) -> Iterator[list[str]]:
     """Data warnings raised in the block (a model saved with other library versions...),
     each printed once as one ``warning:`` line when the block ends and collected into the
-    list yielded; other warnings are shown as usual."""
-    lines: list[str] = []
-    caught: list[warnings.WarningMessage] = []
+    list yielded (:func:`prospect.errors.data_warnings`)."""
+    found: list[str] = []
     try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", DataWarning)
-            yield lines
+        with data_warnings() as found:
+            yield found
     finally:
-        for w in caught:
-            if not issubclass(w.category, DataWarning):
-                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-            elif str(w.message) not in lines:
-                lines.append(str(w.message))
-                console.print(f"[yellow]warning:[/yellow] {escape(str(w.message))}",
-                              soft_wrap=True, highlight=False)
+        for text in found:
+            console.print(f"[yellow]warning:[/yellow] {escape(text)}", soft_wrap=True,
+                          highlight=False)
 
 
 def _registry(url: str | None) -> Any:
