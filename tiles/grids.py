@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import re
 from functools import lru_cache
+from typing import Any, Protocol
 
 import morecantile
 import pyproj
@@ -131,7 +132,17 @@ def _fmt(bounds: tuple[float, float, float, float]) -> str:
     return f"lon {w:.2f} to {e:.2f}, lat {s:.2f} to {n:.2f}"
 
 
-def grid_gap(source: object, tms: morecantile.TileMatrixSet) -> str | None:
+class Footprinted(Protocol):
+    """What :func:`grid_gap` reads of a layer (a :class:`tiles.source.LayerSource`)."""
+
+    @property
+    def lonlat_bounds(self) -> tuple[float, float, float, float]: ...
+
+    def native_footprint(self, crs: Any) -> tuple[tuple[float, float, float, float], float]:
+        ...
+
+
+def grid_gap(source: Footprinted, tms: morecantile.TileMatrixSet) -> str | None:
     """Why ``tms`` cannot serve the layer ``source`` (a :class:`tiles.source.LayerSource`);
     ``None`` when it can.
 
@@ -148,7 +159,7 @@ def grid_gap(source: object, tms: morecantile.TileMatrixSet) -> str | None:
         "does not cover the extent (...)" naming the grid's area and the layer's extent,
         for a refusal message; ``None`` when the grid overlaps the layer.
     """
-    bounds = source.lonlat_bounds  # type: ignore[attr-defined]
+    bounds = source.lonlat_bounds
     crs = tms.crs._pyproj_crs
     area = crs.area_of_use
     where = f"(its CRS is for {_fmt(area.bounds)})" if area is not None else ""
@@ -157,7 +168,7 @@ def grid_gap(source: object, tms: morecantile.TileMatrixSet) -> str | None:
             and bounds[1] < area.north and area.south < bounds[3]):
         return f"{where} does not cover the extent ({_fmt(bounds)})".lstrip()
     try:
-        (x0, y0, x1, y1), _ = source.native_footprint(tms.rasterio_crs)  # type: ignore[attr-defined]
+        (x0, y0, x1, y1), _ = source.native_footprint(tms.rasterio_crs)
     except Exception:  # no transformation into the grid's CRS
         return f"{where} cannot hold the extent ({_fmt(bounds)})".lstrip()
     gx0, gy0, gx1, gy1 = tms.xy_bbox
