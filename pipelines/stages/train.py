@@ -10,6 +10,7 @@ here or on the job's cluster and writes the results.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -20,14 +21,14 @@ from sklearn.base import BaseEstimator
 from pipelines.context import RunContext, StageResult
 from pipelines.progress import compute, track
 from prospect.config.model import ModelConfig
-from prospect.errors import StageError
+from prospect.errors import DataWarning, StageError
 from prospect.features import build_stack
 from prospect.io.cube import cube_grid, open_cube
 from prospect.io.files import file_sha256, write_json, write_text
 from prospect.models import fit_fold, make_estimator, pool_folds, uses_area_weights
 from prospect.models.baselines import compare_to_baseline
 from prospect.models.evaluate import CVResult, oof_table
-from prospect.models.summary import input_schema, model_card, training_facts
+from prospect.models.summary import cv_warnings, input_schema, model_card, training_facts
 from prospect.models.training import (
     Folds,
     TrainingSet,
@@ -111,12 +112,16 @@ def run(ctx: RunContext) -> StageResult:
     facts["metrics"]["cv_spatial_baseline_roc_auc"] = facts["baseline"]["baseline"]["roc_auc"]
     facts["metrics"]["cv_spatial_beats_baseline"] = facts["baseline"]["beats"]
     ctx.console.print(f"  {facts['baseline']['verdict']}")
+    doubts = cv_warnings(facts["metrics"])
+    for line in doubts:  # the summary's and the manifest's warning notes
+        warnings.warn(DataWarning(line), stacklevel=1)
     card = model_card(
         cfg=cfg, ts=ts, ds=ds, spec=spec, results=results, calibration=calibration, grid=grid,
         synthetic=synthetic, config=ctx.job.model_dump(mode="json"),
         config_hash=ctx.job.config_hash(), cv=cv, headline_metrics=facts["metrics"],
         training_data=[{"path": str(source.path), "sha256": _sha256(Path(source.path))},
                        {"path": str(zarr_json), "sha256": _sha256(zarr_json)}])
+    card["limitations"] = [*card.get("limitations", []), *doubts]
     save_model(model, model_dir, card=card, schema=input_schema(ds, spec, cfg))
     ctx.console.print(f"  model saved to {model_dir}")
     write_json(model_dir / "metrics.json", facts)

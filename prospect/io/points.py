@@ -421,8 +421,9 @@ def column_values(frame: pd.DataFrame, column: str, path: Path | str, *,
     NaN and a :class:`DataWarning` names how many and where (``numbers``: each record's
     line or feature number); a common fill (:data:`POINT_FILLS`) on two or more kept rows
     that is not declared is a warning naming it and ``nodata:``. ``strict=False`` (a
-    label's grade, which training checks) reads a column without any number as all NaN
-    and cells that are not numbers as NaN without a warning.
+    label's grade, which training checks) reads a column without any number as all NaN;
+    its cells that are not numbers (``'150 mg/L'``, ``'<20'``) are NaN with the warning
+    too: a label without a grade is never a positive.
     """
     path = Path(path)
     series = pd.Series(frame[column]).reset_index(drop=True)
@@ -432,12 +433,18 @@ def column_values(frame: pd.DataFrame, column: str, path: Path | str, *,
     values = (_numeric if strict else _numbers)(series, path, column, frame.attrs)
     text = series.astype(str).str.strip()
     bad = ~np.isfinite(values) & (series.notna() & (text != "")).to_numpy() & keep
-    if bad.any() and strict:
+    if bad.any():
         at = bad.nonzero()[0]
+        limits = text[bad].str.match(r"^[<>]").to_numpy()
         warnings.warn(DataWarning(
             f"{path}: {len(at)} of {int(keep.sum())} value(s) in column {column!r} are not "
             f"finite numbers and are read as missing ({_listed(numbers, at, what)}; e.g. "
-            f"{series.iloc[int(at[0])]!r})"), stacklevel=3)
+            f"{series.iloc[int(at[0])]!r})"
+            + ("" if strict else "; a label without a grade is never a positive")
+            + (f"; {int(limits.sum())} are detection limits ({text[bad][limits].iloc[0]!r}): "
+               "give them as numbers (e.g. half the limit) or leave them empty"
+               if limits.any() else "; write numbers only (units belong in the header)")),
+            stacklevel=3)
     values = np.where(bad, np.nan, values)
     if nodata:
         hit = np.zeros(len(values), bool)

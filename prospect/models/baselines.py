@@ -59,7 +59,8 @@ def compare_to_baseline(
     """The model's out-of-fold skill against the nearest-positive baseline on the same rows.
 
     Both are scored on the rows both have a score for, with the same metrics; ``beats``
-    says whether the model's ROC AUC is higher, and ``verdict`` says so in words.
+    says whether the model's ROC AUC is higher and above chance (0.5), and ``verdict``
+    says so in words.
     """
     base = nearest_positive_oof(coords, y, splits)
     model_oof = np.asarray(model_oof, "f8")
@@ -67,14 +68,19 @@ def compare_to_baseline(
     y = np.asarray(y).ravel()
     mb = classification_metrics(y[both], base[both])
     mm = classification_metrics(y[both], model_oof[both])
-    beats = bool(np.isfinite(mm.get("roc_auc", np.nan)) and np.isfinite(mb.get("roc_auc", np.nan))
-                 and mm["roc_auc"] > mb["roc_auc"])
     auc_m, auc_b = mm.get("roc_auc", float("nan")), mb.get("roc_auc", float("nan"))
     pr_m, pr_b = mm.get("pr_auc", float("nan")), mb.get("pr_auc", float("nan"))
+    # a model no better than chance beats nothing, whatever a worse baseline scored
+    skilled = bool(np.isfinite(auc_m) and auc_m > 0.5)
+    beats = bool(skilled and np.isfinite(auc_b) and auc_m > auc_b)
     verdict = (
         f"The model beats the distance-to-nearest-occurrence baseline on spatial blocks: "
         f"ROC AUC {auc_m:.3f} vs {auc_b:.3f} (PR AUC {pr_m:.3f} vs {pr_b:.3f})."
         if beats else
+        f"The model shows no skill on spatial blocks: out-of-fold ROC AUC {auc_m:.3f}, no "
+        f"better than chance (0.5); the distance-to-nearest-occurrence baseline has "
+        f"{auc_b:.3f} (PR AUC {pr_m:.3f} vs {pr_b:.3f})."
+        if not skilled else
         f"The model does NOT beat the distance-to-nearest-occurrence baseline on spatial "
         f"blocks: ROC AUC {auc_m:.3f} vs {auc_b:.3f} (PR AUC {pr_m:.3f} vs {pr_b:.3f}); "
         "ranking cells by closeness to the known occurrences does as well as the model or "

@@ -119,6 +119,9 @@ def pool_folds(
     metrics["fold_roc_auc_mean"] = float(np.mean(aucs)) if aucs else float("nan")
     metrics["fold_roc_auc_std"] = float(np.std(aucs)) if aucs else float("nan")
     metrics["n_folds"] = float(len(fold_metrics))
+    # a test fold of one class (no positive, or no background) has no ROC AUC: the fold
+    # mean is over the others, and says so (prospect.models.summary.cv_warnings)
+    metrics["n_folds_scored"] = float(len(aucs))
     importance: dict[str, dict[str, float]] = {}
     if imps:
         arr = np.vstack(imps)

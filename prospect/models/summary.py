@@ -24,6 +24,7 @@ from prospect.models.training import TrainingSet
 
 __all__ = [
     "curves",
+    "cv_warnings",
     "feature_facts",
     "finite",
     "headline",
@@ -48,6 +49,8 @@ def headline(results: dict[str, CVResult], *, ci: dict[str, float] | None = None
     sm = results["spatial_block"].metrics
     for name in ("fold_roc_auc_mean", "fold_roc_auc_std"):
         out[f"cv_spatial_{name}"] = _round(sm.get(name))
+    out["cv_spatial_folds"] = int(sm.get("n_folds", 0))
+    out["cv_spatial_folds_scored"] = int(sm.get("n_folds_scored", sm.get("n_folds", 0)))
     if ci:
         out["cv_spatial_roc_auc_ci95_low"] = _round(ci.get("low"))
         out["cv_spatial_roc_auc_ci95_high"] = _round(ci.get("high"))
@@ -70,6 +73,34 @@ def headline(results: dict[str, CVResult], *, ci: dict[str, float] | None = None
         if name in sm:
             out[name] = _round(sm[name])
     out["n_positive"] = int(sm.get("n_positive", 0))
+    return out
+
+
+def cv_warnings(metrics: dict[str, Any]) -> list[str]:
+    """What makes the spatial-CV headline (:func:`headline`'s ``metrics``) less than it
+    reads, in words: test folds of one class, which have no ROC AUC and are left out of
+    the fold mean, and a fold mean outside the pooled ROC AUC's bootstrap interval (folds
+    of a few positives each: a fold of one positive and one background cell scores 0 or 1).
+    """
+    out = []
+    folds, scored = metrics.get("cv_spatial_folds", 0), metrics.get("cv_spatial_folds_scored", 0)
+    mean, pooled = metrics.get("cv_spatial_fold_roc_auc_mean"), metrics.get("cv_spatial_roc_auc")
+    shown = f"{pooled:.3f}" if pooled is not None else "undefined"
+    if folds and scored < folds:
+        out.append(
+            f"spatial CV: {folds - scored} of {folds} test folds hold no positive (or no "
+            f"background) and have no ROC AUC; the fold-mean ROC AUC is the mean of the other "
+            f"{scored}" + (f" ({mean:.3f})" if mean is not None else "") + f", the pooled "
+            f"out-of-fold ROC AUC ({shown}) counts every fold; more positives, or fewer and "
+            "larger folds (model.cv.n_splits, model.cv.block_size), make both steadier")
+    low, high = (metrics.get("cv_spatial_roc_auc_ci95_low"),
+                 metrics.get("cv_spatial_roc_auc_ci95_high"))
+    if mean is not None and low is not None and high is not None and not low <= mean <= high:
+        out.append(
+            f"spatial CV: the fold-mean ROC AUC {mean:.3f} lies outside the pooled "
+            f"out-of-fold ROC AUC's bootstrap 95 % interval ({low:.3f} to {high:.3f}): the "
+            "folds disagree (too few positives in each to rank); read the pooled ROC AUC "
+            f"({shown}) and treat the skill as unknown")
     return out
 
 

@@ -101,7 +101,11 @@ class SyntheticScene:
                 "estimator": estimator,
                 "labels": {"source": "wells", "value_column": "li_mg_l",
                            "threshold": threshold},
-                "cv": {"kind": "spatial_block", "n_splits": 5, "block_size": 1500.0},
+                # 4 x 4 blocks or more for 5 folds: 1500 m on the default 6 km scene, and
+                # smaller on a smaller one (``prospect demo --size 2000`` had 4 blocks)
+                "cv": {"kind": "spatial_block", "n_splits": 5,
+                       "block_size": min(1500.0, min(self.grid.width, self.grid.height)
+                                        * self.grid.resolution / 4)},
                 "seed": self.seed,
             },
             "tiles": {"min_zoom": min_zoom, "max_zoom": max_zoom,

@@ -70,3 +70,22 @@ def test_a_misspelt_label_column_stops_the_job_before_ingest_computes(
     assert_clean_error(result, 1, "wells.csv", *needles)
     assert not (sandbox.out / "cube.zarr" / "heat").exists()  # nothing computed
     assert sandbox.untouched()
+
+
+def test_grades_written_as_text_are_counted_not_dropped_silently(
+    sandbox: Sandbox, cli, scheduler: str,
+) -> None:
+    """Before: grades as a lab sheet writes them (``'150 mg/L'``, ``'<20'``) were read as
+    no grade without a word: half a real label table was never positive."""
+    rows = [f"{x},{y},{g}" for (x, y), g in zip(
+        PLACES, ["150 mg/L", "<20", "500", "5"] * 7 + ["500", "5"], strict=True)]
+    _job(sandbox, rows, {**GRADED, "negatives": "below_threshold"})
+    ingest = cli("ingest", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
+    assert ingest.code == 0, ingest.err[-3000:]
+    result = cli("train", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
+    assert result.code == 0, result.err[-3000:]
+    squash = "".join(result.err.split())
+    for needle in ("14 of 30 value(s) in column 'li' are not finite numbers",
+                   "e.g. '150 mg/L'", "a label without a grade is never a positive",
+                   "7 are detection limits ('<20')"):
+        assert "".join(needle.split()) in squash, needle

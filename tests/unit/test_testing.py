@@ -96,3 +96,15 @@ def test_job_config_is_valid(small_scene, tmp_path) -> None:
     assert job.synthetic
     grid = resolve_grid(job)
     assert grid.shape == small_scene.grid.shape and grid.crs == small_scene.grid.crs
+
+
+def test_the_demo_jobs_spatial_blocks_fit_its_scene(small_scene, tmp_path) -> None:
+    """Before: ``prospect demo --size 2000`` wrote 1500 m blocks, 4 of them on the scene,
+    and its own train stage refused 5 folds."""
+    import yaml
+
+    job = yaml.safe_load(small_scene.job_config(tmp_path / "job.yaml").read_text())
+    cv = job["model"]["cv"]
+    edge = min(small_scene.grid.width, small_scene.grid.height) * small_scene.grid.resolution
+    assert (edge / cv["block_size"]) ** 2 >= 16 > cv["n_splits"]
+    assert cv["block_size"] == min(1500.0, edge / 4)

@@ -38,3 +38,18 @@ def test_verdict_says_when_the_model_does_not_beat_it() -> None:
     assert noise["baseline"]["roc_auc"] > 0.8
     perfect = compare_to_baseline(coords, y, splits, y + rng.uniform(0, 0.1, len(y)))
     assert perfect["beats"] and perfect["model"]["roc_auc"] == 1.0
+
+
+def test_a_model_below_chance_beats_no_baseline() -> None:
+    """Before: an out-of-fold ROC AUC of 0.094 "beat" a baseline of 0.078, in words and in
+    ``cv_spatial_beats_baseline``, though both rank worse than chance."""
+    coords = np.array([[0.0, 0.0], [1.0, 0.0], [90.0, 0.0], [91.0, 0.0], [50.0, 0.0],
+                       [0.5, 0.0], [90.5, 0.0], [51.0, 0.0]])
+    y = np.array([1, 1, 1, 1, 0, 0, 0, 0])
+    idx = np.arange(len(y))
+    splits = [(idx[idx % 2 != k], idx[idx % 2 == k]) for k in range(2)]
+    inverted = np.where(y == 1, 0.1, 0.9) + np.linspace(0, 0.01, len(y))  # SYNTHETIC
+    result = compare_to_baseline(coords, y, splits, inverted)
+    assert result["model"]["roc_auc"] < 0.5
+    assert not result["beats"]
+    assert "no skill" in result["verdict"] and "beats" not in result["verdict"]

@@ -197,3 +197,32 @@ def test_oof_table_has_one_record_per_row_and_scheme() -> None:
     assert len(t["score"]) == 8 and list(t["scheme"][:4]) == ["spatial_block"] * 4
     assert t["fold"][2] == -1 and np.isnan(t["score"][2]) and t["col"][5] == 11
     assert list(t["label"][4:]) == [1, 0, 0, 1]
+
+
+def test_a_fold_mean_over_some_folds_says_so_and_one_outside_its_interval_is_doubted() -> None:
+    """Before: three positives in three spatial folds gave folds of AUC 0.75, 1.0 (two rows)
+    and none (no positive); the headline "fold-mean ROC AUC 0.875" (of two folds) lay far
+    outside the pooled ROC AUC's interval (0.094, 0.014-0.217), without a word."""
+    from prospect.models.evaluate import FoldResult, pool_folds
+    from prospect.models.summary import cv_warnings, headline
+
+    y = np.array([1, 1, 0, 0, 0, 1, 0] + [0] * 26)  # SYNTHETIC: the fuzzing case's shape
+    score = np.linspace(0, 1, y.size)
+    score[[0, 1, 5]] = [0.05, 0.5, 0.95]
+    folds = [np.arange(0, 5), np.arange(5, 7), np.arange(7, y.size)]
+    results = [FoldResult(k=k, test=t, oof=score[t],
+                          metrics={**classification_metrics(y[t], score[t]), "fold": k})
+               for k, t in enumerate(folds)]
+    pooled = pool_folds(results, y, scheme="spatial_block")
+    assert pooled.metrics["n_folds"] == 3 and pooled.metrics["n_folds_scored"] == 2
+    facts = headline({"spatial_block": pooled}, ci={"low": 0.0, "high": 0.3})
+    assert facts["cv_spatial_folds"] == 3 and facts["cv_spatial_folds_scored"] == 2
+    lines = cv_warnings(facts)
+    assert any("1 of 3 test folds hold no positive" in line and "mean of the other 2" in line
+               for line in lines)
+    assert any("lies outside the pooled out-of-fold ROC AUC's bootstrap 95 % interval"
+               in line for line in lines)
+    # every fold scored, and the mean inside the interval: nothing to doubt
+    steady = headline({"spatial_block": pool_folds(results[:2], y, scheme="spatial_block")},
+                      ci={"low": 0.5, "high": 1.0})
+    assert cv_warnings(steady) == []
