@@ -345,12 +345,19 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
         return np.column_stack([1.0 - p, p])
 
     def predict_proba_std(self, X: Any) -> np.ndarray:
-        """Standard deviation of the posterior probability due to the weights."""
+        """Standard deviation of the posterior probability due to the weights.
+
+        Bonham-Carter's (1994) ``s(P) = sqrt([1/N(D) + sum s²(W)] P²)``, an approximation
+        for small P (odds about P), bounded by ``sqrt(P (1 - P))``, the largest standard
+        deviation any quantity in 0..1 with mean P can have: with many correlated layers
+        and P near 1 the approximation exceeded 1.
+        """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype="float64")
         total, var = self._weights(X)
         p = _expit(self.prior_logit_ + total)
-        return np.sqrt((1.0 / self.n_deposits_ + var) * p**2)
+        return np.minimum(np.sqrt((1.0 / self.n_deposits_ + var) * p**2),
+                          np.sqrt(p * (1.0 - p)))
 
     def predict(self, X: Any) -> np.ndarray:
         """Class with the larger posterior probability."""

@@ -319,7 +319,10 @@ def test_agterberg_cheng_sums_variance_over_unique_evidence_combinations() -> No
     # 5 classes x 2 patterns, but class and pattern go together: 5 unique combinations
     assert ci["n_combinations"] == 5
     p = woe.predict_proba(X)[:, 1]
-    sd = woe.predict_proba_std(X)
+    # the published test takes Bonham-Carter's s(P) as ArcSDM does, without the map's
+    # bound of sqrt(P (1 - P)) (predict_proba_std)
+    _, s2w = woe._weights(X)
+    sd = np.sqrt((1 / woe.n_deposits_ + s2w) * p**2)
     var = 0.0
     for level in np.unique(x):
         k = x == level
@@ -477,3 +480,20 @@ def test_monte_carlo_ci_test_is_seeded_and_can_be_switched_off() -> None:
         X, y, sample_weight=w).conditional_independence(X, y, sample_weight=w)
     assert math.isnan(off["agterberg_cheng_mc_p"]) and off["ci_rejected_at_5pct"] is None
     assert off["agterberg_cheng_z"] == a["agterberg_cheng_z"]  # published figures unchanged
+
+
+def test_the_posterior_spread_never_exceeds_what_a_probability_can_have() -> None:
+    """Before: with the posterior near 1 (many layers agreeing), Bonham-Carter's small-P
+    formula gave a standard deviation of 1.10 for a probability."""
+    rng = np.random.default_rng(0)  # SYNTHETIC: 12 copies of one strong binary layer
+    b = (rng.random(4000) < 0.05).astype(float)
+    y = ((b == 1) & (rng.random(4000) < 0.9)).astype(int)
+    X = np.column_stack([b] * 12)
+    woe = WeightsOfEvidenceClassifier(categorical_features=list(range(12))).fit(X, y)
+    p = woe.predict_proba(X)[:, 1]
+    sd = woe.predict_proba_std(X)
+    assert p.max() > 0.99
+    assert (sd <= np.sqrt(p * (1 - p)) + 1e-12).all() and sd.max() <= 0.5
+    low = p < 0.05  # where the approximation holds it is kept as published
+    _, var = woe._weights(X[low])
+    np.testing.assert_allclose(sd[low], np.sqrt((1 / woe.n_deposits_ + var) * p[low] ** 2))
