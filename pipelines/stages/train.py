@@ -140,7 +140,10 @@ def run(ctx: RunContext) -> StageResult:
         inputs={"labels": str(source.path), "cube": str(ctx.cube_path)},
         notes=[f"labels: {ts.counts['records']} records, {ts.counts['outside_grid']} outside "
                f"the grid, {ts.counts['merged_into_shared_cell']} merged into shared cells, "
-               f"{ts.counts['positives']} positive cells",
+               f"{ts.counts['positive_cells']} positive cells"
+               + (f", {ts.counts['positives_without_data']} without data: "
+                  f"{ts.counts['positives']} used" if ts.counts["positives_without_data"]
+                  else ""),
                f"report: {report}"],
     )
 

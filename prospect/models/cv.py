@@ -100,6 +100,7 @@ class SpatialBlockCV:
         coords = np.asarray(X if coords is None else coords, dtype="f8")
         if coords.ndim != 2 or coords.shape[1] != 2:
             raise ModelError("spatial CV needs (n, 2) coordinates of the samples")
+        labelled = y is not None
         y = np.zeros(len(coords)) if y is None else np.asarray(y)
         folds = self.fold_of(coords, y)
         tree = cKDTree(coords) if self.buffer > 0 else None
@@ -110,7 +111,22 @@ class SpatialBlockCV:
                 near = tree.query_ball_point(coords[test], r=self.buffer)
                 flat = np.unique(np.concatenate([np.asarray(n, "i8") for n in near]))
                 train_mask[flat] = False
+                self._check_buffered(f, y[train_mask] if labelled else None,
+                                     int(train_mask.sum()))
             yield np.flatnonzero(train_mask), test
+
+    def _check_buffered(self, fold: int, y_train: np.ndarray | None, n_train: int) -> None:
+        """Refuse a buffer that leaves a fold nothing to learn from (no training rows, or
+        one class only): every fit of the fold was skipped and no skill could be measured."""
+        positives = None if y_train is None else int((y_train > 0).sum())
+        if n_train and (positives is None or 0 < positives < n_train):
+            return
+        held = f"{n_train} training rows" + ("" if positives is None else
+                                              f" ({positives} positive)")
+        raise ModelError(
+            f"spatial CV: the buffer of {self.buffer:g} CRS units around fold {fold}'s test "
+            f"rows leaves {held} to fit on; lower model.cv.buffer (or model.cv.block_size, "
+            "so that blocks lie farther apart than the buffer)")
 
 
 def random_folds(

@@ -22,6 +22,7 @@ Public functions::
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,7 +34,7 @@ from sklearn.base import BaseEstimator, clone
 
 from prospect.config.model import LabelsConfig, ModelConfig
 from prospect.config.sources import PointSource
-from prospect.errors import ConfigError, DataError
+from prospect.errors import ConfigError, DataError, DataWarning
 from prospect.features import FeatureSpec, default_feature_variables, make_spec, sample_cells
 from prospect.grid import RegionGrid
 from prospect.io.points import source_options
@@ -293,10 +294,13 @@ def build_training_set(
     X = sample(r, c, "labelled")
     ok = np.all(np.isfinite(X[:, spec.base_indices()]), axis=1)
     dropped = ~ok & (y == 1)
+    if dropped.any():
+        warnings.warn(DataWarning(_without_data(source.path, X, dropped, y, spec)), stacklevel=2)
     counts["positives_without_data"] = int(dropped.sum())
     counts["positives_without_data_at"] = [  # cell centres, grid CRS: where they are
         [float(grid.x[cc]), float(grid.y[rr])] for rr, cc in zip(r[dropped], c[dropped],
                                                                   strict=True)]
+    labelled_X = X
     X, y, r, c = X[ok], y[ok], r[ok], c[ok]
     n_labelled = y.size
     bg = {"drawn": 0, "without_data": 0}
@@ -319,7 +323,7 @@ def build_training_set(
             f"{source.path}: after dropping cells without data, {n_pos} positives and "
             f"{(y == 0).sum()} negatives remain (at least 2 of each are needed); the "
             "occurrences may lie outside the evidence layers"
-        )
+            + _empty_features(labelled_X, spec))
     # area weights: each background row stands for its share of the unlabelled valid area
     weight = np.ones(y.size)
     if is_bg.any():
@@ -330,6 +334,32 @@ def build_training_set(
     coords = np.column_stack([grid.x[c], grid.y[r]])
     return TrainingSet(X=X, y=y, rows=r, cols=c, coords=coords, weight=weight, counts=counts,
                        n_points=_points_per_cell(occ, lab, grid, r, c) * (y == 1))
+
+
+def _without_data(path: Any, X: np.ndarray, dropped: np.ndarray, y: np.ndarray,
+                  spec: FeatureSpec) -> str:
+    """The warning for positive cells left out for lacking evidence: how many, and which
+    features lack data at them (the layers to check)."""
+    names, base = spec.names(), spec.base_indices()
+    missing = ~np.isfinite(X[dropped][:, base])
+    per = sorted(((int(missing[:, j].sum()), names[i]) for j, i in enumerate(base)
+                  if missing[:, j].any()), reverse=True)
+    return (f"{path}: {int(dropped.sum())} of {int((y == 1).sum())} positive cells have no "
+            f"data in the evidence ({', '.join(f'{n} at {k}' for k, n in per[:5])}) and are "
+            "left out of training, and of every skill figure; check those layers' extent and "
+            "nodata (metrics.json lists the cells: positives_without_data_at)")
+
+
+def _empty_features(X: np.ndarray, spec: FeatureSpec) -> str:
+    """``"; ... no data at any labelled cell ..."`` naming the features with no value at any
+    of the labelled cells ``X`` (a distance to contacts of a map of one unit), else ``""``."""
+    names = spec.names()
+    empty = [names[i] for i in spec.base_indices()
+             if X.shape[0] and not np.isfinite(X[:, i]).any()]
+    if not empty:
+        return ""
+    return (f"; {', '.join(empty)} ha{'s' if len(empty) == 1 else 've'} no data at any "
+            "labelled cell: check the layer, or leave it out of model.features")
 
 
 def _points_per_cell(occ: Occurrences, lab: LabelsConfig, grid: RegionGrid,

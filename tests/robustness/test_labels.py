@@ -89,3 +89,28 @@ def test_grades_written_as_text_are_counted_not_dropped_silently(
                    "e.g. '150 mg/L'", "a label without a grade is never a positive",
                    "7 are detection limits ('<20')"):
         assert "".join(needle.split()) in squash, needle
+
+
+def test_positives_on_cells_without_evidence_are_a_warning_naming_the_layer(
+    sandbox: Sandbox, cli, scheduler: str,
+) -> None:
+    """Before: positives on no-data cells of an evidence layer were left out of training
+    and of every skill figure without a word, and the console's "positive cells" was the
+    count left (35 of 64 in the fuzzing case)."""
+    from .conftest import write_tiny_raster
+
+    heat = np.random.default_rng(1).random((40, 40)).astype("float32")
+    heat[:, :20] = np.nan  # the west half has no data
+    write_tiny_raster(sandbox.root / "heat.tif", values=heat)
+    rows = [f"{x},{y},{500 if i % 2 else 5}" for i, (x, y) in enumerate(PLACES)]
+    _job(sandbox, rows, GRADED)
+    ingest = cli("ingest", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
+    assert ingest.code == 0, ingest.err[-3000:]
+    result = cli("train", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
+    assert result.code == 0, result.err[-3000:]
+    west = sum(1 for i, (x, _) in enumerate(PLACES) if i % 2 and x < X0 + 200)
+    assert west >= 2
+    squash = "".join(result.err.split())
+    for needle in (f"{west} of 15 positive cells have no data in the evidence (heat at "
+                   f"{west})", "left out of training", f"{west} without data"):
+        assert "".join(needle.split()) in squash, needle

@@ -226,3 +226,17 @@ def test_a_fold_mean_over_some_folds_says_so_and_one_outside_its_interval_is_dou
     steady = headline({"spatial_block": pool_folds(results[:2], y, scheme="spatial_block")},
                       ci={"low": 0.5, "high": 1.0})
     assert cv_warnings(steady) == []
+
+
+def test_a_buffer_that_leaves_a_fold_nothing_to_fit_is_refused() -> None:
+    """Before: ``cv.buffer: 3000`` on a 2 km scene removed every training row; the folds'
+    fits were skipped and the run ended in ``internal error: ValueError`` (a ROC curve of
+    no rows)."""
+    coords, y = _points(200)
+    cv = SpatialBlockCV(n_splits=3, block_size=2000.0, buffer=50_000.0)
+    with pytest.raises(ModelError, match=r"buffer of 50000 CRS units .* leaves 0 training "
+                                         r"rows \(0 positive\).*model\.cv\.buffer"):
+        list(cv.split(coords, y))
+    # a buffer the folds can afford still splits
+    assert all(tr.size for tr, _ in SpatialBlockCV(n_splits=3, block_size=2000.0,
+                                                   buffer=100.0).split(coords, y))
