@@ -2,16 +2,23 @@
 
 A schema is plain JSON::
 
-    {"variables": [{"name", "units", "dtype", "prospect_kind", "provenance"}, ...],
+    {"variables": [{"name", "units", "dtype", "prospect_kind", "provenance",
+                    "categories"}, ...],
      "crs": "EPSG:32619", "resolution": 10.0, "feature_order": ["B04", "ndvi", ...]}
 
+``categories`` (categorical variables only) is the code -> class-name table the model was
+trained with, e.g. ``{"0": "alluvium", "1": "andesite"}``; schemas saved before it was
+recorded have none and are checked without it.
+
 :func:`check_schema` compares a cube with it and raises :class:`SchemaMismatchError` with
-one line per difference. :func:`align_to_schema` reprojects/resamples a cube to the
-model's CRS and resolution when the user asks for it.
+one line per difference (a code that names another class than in training is one).
+:func:`align_to_schema` reprojects/resamples a cube to the model's CRS and resolution when
+the user asks for it.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
@@ -25,10 +32,13 @@ from prospect.errors import ModelError, SchemaMismatchError
 from prospect.io.cube import read_provenance
 
 __all__ = [
+    "CODE_TABLE_MARK",
     "DEFINING_PROVENANCE_KEYS",
     "SCHEMA_FORMAT",
     "align_to_schema",
     "check_schema",
+    "code_table",
+    "code_table_changes",
     "schema_differences",
     "schema_from_cube",
 ]
@@ -38,6 +48,79 @@ DEFINING_PROVENANCE_KEYS: tuple[str, ...] = (
     "formula", "expression", "bands", "constants", "sensor", "index",
 )
 """Provenance keys that define what a variable *is* (an index's formula and bands)."""
+CODE_TABLE_MARK = "code table"
+"""Words in every code-table difference line (:func:`check_schema` keys its hint on them)."""
+_MAX_CODES_LISTED = 10
+
+
+def code_table(attrs: Mapping[str, Any]) -> dict[str, str] | None:
+    """The code -> class-name table in a variable's ``categories`` attribute.
+
+    Parameters
+    ----------
+    attrs
+        The variable's attributes; ``categories`` is JSON text (as ingest writes it) or a
+        mapping.
+
+    Returns
+    -------
+    dict[str, str] or None
+        Codes as strings mapped to class names; None when there is no readable table.
+    """
+    raw = attrs.get("categories")
+    if isinstance(raw, (str, bytes)):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            return None
+    if not isinstance(raw, Mapping):
+        return None
+    return {str(code): str(name) for code, name in raw.items()}
+
+
+def _code_sort_key(code: str) -> tuple[int, float, str]:
+    try:
+        return (0, float(code), code)
+    except ValueError:
+        return (1, 0.0, code)
+
+
+def code_table_changes(want: Mapping[str, str], have: Mapping[str, str]) -> list[str]:
+    """Each code of ``want`` (the model's table) that means something else in ``have``.
+
+    Codes only in ``have`` are new classes the model never saw and are not changes.
+
+    Returns
+    -------
+    list[str]
+        ``"code 0 was 'alluvium', is 'andesite'"`` per changed code, in code order.
+    """
+    changes = []
+    for code in sorted(want, key=_code_sort_key):
+        if code not in have:
+            changes.append(f"code {code} was {want[code]!r}, is not in the cube's table")
+        elif have[code] != want[code]:
+            changes.append(f"code {code} was {want[code]!r}, is {have[code]!r}")
+    return changes
+
+
+def _code_table_difference(name: str, spec: Mapping[str, Any], da: xr.DataArray) -> str | None:
+    """The difference line for ``name``'s code table, or None when it still fits."""
+    want = spec.get("categories")
+    if not isinstance(want, Mapping):  # a schema saved before tables were recorded
+        return None
+    have = code_table(da.attrs)
+    if have is None:
+        return (f"variable {name!r}: the cube records no {CODE_TABLE_MARK} (categories); "
+                "the model's codes cannot be checked")
+    changes = code_table_changes({str(k): str(v) for k, v in want.items()}, have)
+    if not changes:
+        return None
+    listed = changes[:_MAX_CODES_LISTED]
+    more = len(changes) - len(listed)
+    return (f"variable {name!r}: {CODE_TABLE_MARK} changed, codes now name other classes "
+            f"than in training: " + "; ".join(listed)
+            + (f"; and {more} more" if more else ""))
 
 
 def _cube_crs(cube: xr.Dataset) -> CRS | None:
@@ -51,6 +134,21 @@ def _cube_resolution(cube: xr.Dataset) -> float | None:
     except Exception:
         return None
     return float(abs(res_x)) if math.isclose(abs(res_x), abs(res_y), rel_tol=1e-9) else None
+
+
+def _variable_spec(name: str, da: xr.DataArray) -> dict[str, Any]:
+    """One variable's schema entry; categorical ones carry their code table."""
+    spec: dict[str, Any] = {
+        "name": name,
+        "units": str(da.attrs.get("units", "")),
+        "dtype": str(da.dtype),
+        "prospect_kind": str(da.attrs.get("prospect_kind", "")),
+        "provenance": read_provenance(da.attrs.get("provenance")),
+    }
+    table = code_table(da.attrs)
+    if table is not None:
+        spec["categories"] = table
+    return spec
 
 
 def schema_from_cube(cube: xr.Dataset, features: Sequence[str]) -> dict[str, Any]:
@@ -68,16 +166,7 @@ def schema_from_cube(cube: xr.Dataset, features: Sequence[str]) -> dict[str, Any
         raise ModelError(f"features {missing} are not variables of the training cube")
     crs = _cube_crs(cube)
     epsg = crs.to_epsg() if crs is not None else None
-    variables = []
-    for name in features:
-        da = cube[name]
-        variables.append({
-            "name": name,
-            "units": str(da.attrs.get("units", "")),
-            "dtype": str(da.dtype),
-            "prospect_kind": str(da.attrs.get("prospect_kind", "")),
-            "provenance": read_provenance(da.attrs.get("provenance")),
-        })
+    variables = [_variable_spec(name, cube[name]) for name in features]
     return {
         "format": SCHEMA_FORMAT,
         "variables": variables,
@@ -142,6 +231,9 @@ def schema_differences(cube: xr.Dataset, schema: Mapping[str, Any]) -> list[str]
                     f"variable {name!r}: {key} {have_prov.get(key)!r} in the cube, model "
                     f"was trained with {want_prov[key]!r}"
                 )
+        table_diff = _code_table_difference(name, spec, da)
+        if table_diff:
+            diffs.append(table_diff)
     return diffs
 
 
@@ -158,10 +250,14 @@ def check_schema(cube: xr.Dataset, schema: Mapping[str, Any]) -> None:
     diffs = schema_differences(cube, schema)
     if diffs:
         geometric = any(d.startswith(("CRS", "resolution")) for d in diffs)
+        codes = any(CODE_TABLE_MARK in d for d in diffs)
         hint = (
             "fix: rebuild the cube with the model's sources and indices"
             + ("; or ask for reprojection (reproject=True, --reproject) to the model's "
                "CRS and resolution" if geometric else "")
+            + ("; for a changed code table, re-ingest with the class (unit) names the "
+               "model was trained with, so each code means the same class, or retrain the "
+               "model on this cube" if codes else "")
         )
         raise SchemaMismatchError(
             f"the cube does not match the model's input schema ({len(diffs)} "
