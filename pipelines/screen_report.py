@@ -108,13 +108,43 @@ def _economics_plot(out: Path, e: dict[str, Any], cube: Path) -> str:
     im = axes[1].imshow(cls, cmap=cmap, vmin=-0.5, vmax=2.5, interpolation="nearest")
     bar = fig.colorbar(im, ax=axes[1], shrink=0.8, ticks=[0, 1, 2])
     bar.ax.set_yticklabels(["too low", "uncertain", "above"])
-    axes[1].set(title=f"Cut-off {e['cutoff_t_lce_per_year']:g} t LCE/yr (95 %)", xticks=[],
-                yticks=[])
+    axes[1].set(title=f"Cut-off {e['cutoff_t_lce_per_year']:g} t LCE/yr "
+                      f"({_level(e)}, one-sided)", xticks=[], yticks=[])
     return _save(fig, out / "economics.png")
 
 
 def _pct(v: float | None) -> str:
     return "n/a" if v is None else f"{100 * v:.1f} %"
+
+
+def _level(e: dict[str, Any]) -> str:
+    """The one-sided confidence of the classes, e.g. '95 %' (z 1.645) or '99.9 %' (3.09)."""
+    from prospect.screening import confidence_text
+
+    return str(e.get("confidence_text") or confidence_text(float(e["confidence_z"])))
+
+
+def _cutoff_concentration(e: dict[str, Any]) -> str:
+    """The cut-off as a concentration: mg/L, and in the surface's units when they differ."""
+    mg = f"{e['cutoff_mg_per_l']:.3g} mg/L"
+    units = e.get("concentration_units", "mg/L")
+    if units == "mg/L" or "cutoff_in_units" not in e:
+        return mg
+    if units in ("ppm", "mg/kg"):
+        return (f"{mg} = {e['cutoff_in_units']:.3g} {units} at density "
+                f"{e['density_kg_per_l']:g} kg/L")
+    return f"{mg} = {e['cutoff_in_units']:.3g} {units}"
+
+
+def _conversion(e: dict[str, Any]) -> str:
+    """How the surface's values became mg/L."""
+    units = e.get("concentration_units", "mg/L")
+    if units == "mg/L":
+        return "lithium in mg/L, used as is"
+    if units in ("ppm", "mg/kg"):
+        return (f"lithium in {units}; mg/L = {units} x density {e['density_kg_per_l']:g} "
+                "kg/L")
+    return f"lithium in {units}; mg/L = {units} x {e['mg_per_l_per_unit']:g}"
 
 
 def write_screen_report(directory: Path, facts: dict[str, Any], *, cube: Path) -> Path:
@@ -165,8 +195,8 @@ def _write_screen_report(staging: Path, facts: dict[str, Any], cube: Path) -> No
         png = _economics_plot(staging, e, cube)
         lines += [
             "## Economic screening: brine lithium per geothermal doublet", "",
-            f"From `{e['concentration']}` (lithium, mg/L = ppm x density "
-            f"{e['density_kg_per_l']:g} kg/L) and its kriging variance `{e['variance']}`:",
+            f"From `{e['concentration']}` ({_conversion(e)}) and its kriging variance "
+            f"`{e['variance']}`:",
             "", "    LCE (t/yr) = 5.323 x C (mg/L) x Q (m3/h) x hours x recovery x 1e-6", "",
             "| parameter | value | source |", "|---|---|---|",
             f"| flow rate Q | {e['flow_m3_per_h']:g} m3/h | default: production tested at "
@@ -174,21 +204,22 @@ def _write_screen_report(staging: Path, facts: dict[str, Any], cube: Path) -> No
             f"| operating hours | {e['hours_per_year']:g} h/yr | assumption |",
             f"| recovery | {e['recovery']:g} | assumption for direct lithium extraction |",
             f"| cut-off | {e['cutoff_t_lce_per_year']:g} t LCE/yr per doublet = "
-            f"{e['cutoff_mg_per_l']:.3g} mg/L | assumption; set per study |",
+            f"{_cutoff_concentration(e)} | assumption; set per study |",
             f"| 1 mg/L gives | {e['t_lce_per_year_per_mg_per_l']:.3g} t LCE/yr | |", "",
             "The kriging standard deviation carries through linearly; a cell is *too low* "
             f"when LCE + {e['confidence_z']:g} sd is under the cut-off, *above* when "
-            f"LCE - {e['confidence_z']:g} sd is over it, *uncertain* otherwise.", "",
+            f"LCE - {e['confidence_z']:g} sd is over it, *uncertain* otherwise (one-sided "
+            f"{_level(e)}).", "",
             "| of the region's cells with data | share |", "|---|---|",
             f"| cells | {e['cells']} |",
             f"| estimate at or above the cut-off | {_pct(e['share_mean_above_cutoff'])} |",
-            f"| above at 95 % | {_pct(e['share_above'])} |",
+            f"| above at {_level(e)} | {_pct(e['share_above'])} |",
             f"| uncertain | {_pct(e['share_uncertain'])} |",
-            f"| too low for economic extraction at 95 % | {_pct(e['share_too_low'])} |",
+            f"| too low for economic extraction at {_level(e)} | {_pct(e['share_too_low'])} |",
             f"| highest estimate | {_fmt(e['max_lce_t_per_year'])} t LCE/yr |", "",
             f"**Where concentrations are too low:** {_pct(e['share_too_low'])} of the cells "
             f"cannot reach {e['cutoff_t_lce_per_year']:g} t LCE/yr per doublet "
-            f"({e['cutoff_mg_per_l']:.3g} mg/L) even at the upper 95 % bound: extraction "
+            f"({_cutoff_concentration(e)}) even at the upper {_level(e)} bound: extraction "
             "there is not economic under these assumptions (grey on the map). "
             + DUTCH_FINDING, "",
             f"![economic screening]({png})", "",

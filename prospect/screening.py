@@ -9,12 +9,15 @@ is written resumably and published atomically like every other variable.
 
 from __future__ import annotations
 
+import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import numpy as np
 import zarr
+from scipy.special import ndtr
 
 from prospect.config.economics import EconomicsConfig
 from prospect.economics import (
@@ -26,11 +29,20 @@ from prospect.economics import (
     probability_above,
     screening_class,
 )
-from prospect.errors import DataError
+from prospect.errors import DataError, DataWarning
 from prospect.grid import ChunkWindow, RegionGrid
 from prospect.ingest.layers import Layer
 
-__all__ = ["ECONOMIC_OUTPUTS", "EconomicLayer", "plan_economics", "read_window"]
+__all__ = [
+    "CONCENTRATION_UNITS",
+    "ECONOMIC_OUTPUTS",
+    "EconomicLayer",
+    "confidence_level",
+    "confidence_text",
+    "plan_economics",
+    "read_window",
+    "to_mg_per_l",
+]
 
 Output = Literal["lce", "sd", "p_above", "class"]
 
@@ -39,6 +51,62 @@ ECONOMIC_OUTPUTS: dict[str, str] = {
     "class": "lce_screening_class",
 }
 """Output -> cube variable name."""
+
+CONCENTRATION_UNITS: dict[str, tuple[str, float | None]] = {
+    "mg/l": ("mg/L", 1.0), "g/m3": ("mg/L", 1.0), "ug/l": ("ug/L", 1e-3),
+    "ppm": ("ppm", None), "mg/kg": ("mg/kg", None),
+}
+"""Lithium concentration units (normalised spelling) -> (name, factor to mg/L); ``None``:
+a mass fraction, times the brine density (kg/L)."""
+
+_FIX = ("set the lithium column's units on its points source (`units: {column: mg/L}`; "
+        "mg/L, ug/L, ppm or mg/kg) and ingest again, or name the lithium surface in "
+        "economics.concentration")
+
+
+def _normalise(units: str) -> str:
+    """``units`` in one spelling: lower case, no spaces, ``x-1`` as ``/x``, micro as ``u``."""
+    u = units.strip().lower().replace("\u00b5", "u").replace("\u03bc", "u")
+    u = re.sub(r"[\s\u00b7*.]+", "", u)
+    return re.sub(r"(l|kg|m3)\^?-1$", r"/\1", u)
+
+
+def to_mg_per_l(units: str, density: float) -> tuple[str, float] | None:
+    """The concentration units ``units`` as (name, factor to mg/L); None when not one.
+
+    Parameters
+    ----------
+    units
+        A cube variable's ``units`` attribute (``mg/L``, ``mg l-1``, ``µg/L``, ``ppm``, ...).
+    density
+        Brine density (kg/L), used only for mass fractions (ppm, mg/kg).
+    """
+    hit = CONCENTRATION_UNITS.get(_normalise(units))
+    if hit is None:
+        return None
+    name, factor = hit
+    return name, density if factor is None else factor
+
+
+def _squared_inner(units: str) -> str | None:
+    """``X`` of a squared unit ``(X)2``, ``(X)^2`` or ``(X)**2``; None otherwise."""
+    m = re.fullmatch(r"\s*\((.+)\)\s*(\^|\*\*)?\s*2\s*", units)
+    return m.group(1) if m else None
+
+
+def confidence_level(z: float) -> float:
+    """One-sided confidence of the bound ``mean +/- z sd`` (1.645 -> 0.95)."""
+    return float(ndtr(z))
+
+
+def confidence_text(z: float) -> str:
+    """The confidence of ``z`` as a percentage to show (1.645 -> '95 %', 3.09 -> '99.9 %')."""
+    pct = 100 * confidence_level(z)
+    for digits in range(3, 8):
+        text = f"{pct:.{digits}g}"
+        if float(text) < 100:
+            return f"{text} %"
+    return f"{pct:.8g} %"
 
 
 def read_window(cube: str | Path, name: str, window: ChunkWindow) -> np.ndarray:
@@ -63,7 +131,8 @@ class EconomicLayer(Layer):
     output: Output
     concentration: str
     variance: str
-    density: float
+    scale: float
+    variance_scale: float
     flow: float
     hours: float
     recovery: float
@@ -72,8 +141,8 @@ class EconomicLayer(Layer):
 
     def compute(self, grid: RegionGrid, window: ChunkWindow) -> np.ndarray:
         """Read the chunk's concentration and variance and derive the output."""
-        c = read_window(self.cube, self.concentration, window) * self.density
-        var = read_window(self.cube, self.variance, window) * self.density**2
+        c = read_window(self.cube, self.concentration, window) * self.scale
+        var = read_window(self.cube, self.variance, window) * self.variance_scale
         kw = {"flow_m3_per_h": self.flow, "hours_per_year": self.hours,
               "recovery": self.recovery}
         mean = np.where(np.isfinite(c), lce_per_year(c, **kw), np.nan)
@@ -94,13 +163,42 @@ class EconomicLayer(Layer):
                 "flag_meanings": " ".join(CLASS_NAMES[k] for k in sorted(CLASS_NAMES))}
 
 
+def _concentration_units(name: str, attrs: Any, density: float) -> tuple[str, float]:
+    """(units name, factor to mg/L) of the concentration variable; DataError if not one."""
+    units = str(attrs.get("units", ""))
+    hit = to_mg_per_l(units, density)
+    if hit is None:
+        raise DataError(f"economics: concentration {name!r} has units {units!r}, not a lithium "
+                        f"concentration; {_FIX}")
+    return hit
+
+
+def _variance_scale(name: str, attrs: Any, concentration: str, density: float) -> float:
+    """Factor from the variance variable's units to (mg/L)2; DataError unless its units are
+    the square of a lithium concentration's (a kriging variance)."""
+    units = str(attrs.get("units", ""))
+    inner = _squared_inner(units)
+    hit = None if inner is None else to_mg_per_l(inner, density)
+    if name == concentration or hit is None:
+        raise DataError(
+            f"economics: variance {name!r} (units {units!r}) is not the kriging variance of "
+            f"{concentration!r}; it needs units the square of a concentration, e.g. "
+            f"'(mg/L)2': leave economics.variance out to use {concentration + '_variance'!r}, "
+            f"or name that surface's variance")
+    return hit[1] ** 2
+
+
 def plan_economics(cfg: EconomicsConfig, cube: Path, grid: RegionGrid) -> list[EconomicLayer]:
     """The four screening layers of a job's ``economics`` config on the cube at ``cube``.
+
+    The concentration surface's ``units`` choose its conversion to mg/L: mg/L as is, ug/L
+    / 1000, ppm or mg/kg x ``density_kg_per_l``; the variance's the square of that.
 
     Raises
     ------
     DataError
-        The concentration or variance variable is not in the cube.
+        The concentration or variance variable is not in the cube, the concentration's
+        units are not a lithium concentration or the variance's not their square.
     """
     group = zarr.open_group(str(cube), mode="r")
     have = sorted(str(k) for k in group.array_keys())
@@ -111,10 +209,22 @@ def plan_economics(cfg: EconomicsConfig, cube: Path, grid: RegionGrid) -> list[E
                             "concentration surface and its variance (a points source with "
                             f"interpolate: [kriging]); variables are {have}")
         fingerprints[name] = group[name].attrs.get("prospect_fingerprint", "")
+    units, scale = _concentration_units(cfg.concentration, group[cfg.concentration].attrs,
+                                        cfg.density_kg_per_l)
+    if units not in ("ppm", "mg/kg") and "density_kg_per_l" in cfg.model_fields_set \
+            and cfg.density_kg_per_l != 1.0:
+        warnings.warn(DataWarning(
+            f"economics: density_kg_per_l {cfg.density_kg_per_l:g} is not used: "
+            f"{cfg.concentration!r} is in {units}, a concentration per litre already (a "
+            "density converts mass fractions, ppm or mg/kg)"), stacklevel=2)
+    variance_scale = _variance_scale(cfg.variance_variable, group[cfg.variance_variable].attrs,
+                                     cfg.concentration, cfg.density_kg_per_l)
     factor = lce_factor(flow_m3_per_h=cfg.flow_m3_per_h, hours_per_year=cfg.hours_per_year,
                         recovery=cfg.recovery)
     settings = {"method": "LCE = 5.323 * C * Q * hours * recovery * 1e-6",
                 **cfg.model_dump(), "t_lce_per_year_per_mg_per_l": factor,
+                "concentration_units": units, "mg_per_l_per_unit": scale,
+                "variance_mg2_per_l2_per_unit": variance_scale,
                 "inputs_fingerprints": fingerprints}
     what = {
         "lce": ("t/yr", "lithium carbonate equivalent per doublet per year", "screening"),
@@ -122,7 +232,8 @@ def plan_economics(cfg: EconomicsConfig, cube: Path, grid: RegionGrid) -> list[E
                "uncertainty"),
         "p_above": ("1", f"probability that LCE per doublet reaches {cfg.cutoff_t_lce_per_year:g}"
                     " t/yr", "screening"),
-        "class": ("1", "economic screening: 0 too low, 1 uncertain, 2 above the cut-off",
+        "class": ("1", "economic screening: 0 too low, 1 uncertain, 2 above the cut-off "
+                  f"(one-sided {confidence_text(cfg.confidence_z)})",
                   "screening"),
     }
     out = []
@@ -134,7 +245,8 @@ def plan_economics(cfg: EconomicsConfig, cube: Path, grid: RegionGrid) -> list[E
             fill_value=CLASS_NODATA if key == "class" else float("nan"),
             cube=str(cube), output=key,  # type: ignore[arg-type]
             concentration=cfg.concentration, variance=cfg.variance_variable,
-            density=cfg.density_kg_per_l, flow=cfg.flow_m3_per_h, hours=cfg.hours_per_year,
-            recovery=cfg.recovery, cutoff=cfg.cutoff_t_lce_per_year, z=cfg.confidence_z,
+            scale=scale, variance_scale=variance_scale, flow=cfg.flow_m3_per_h,
+            hours=cfg.hours_per_year, recovery=cfg.recovery,
+            cutoff=cfg.cutoff_t_lce_per_year, z=cfg.confidence_z,
         ))
     return out

@@ -21,7 +21,14 @@ from prospect.economics import merge_counts, screening_counts, shares
 from prospect.geostats import loo_idw, loo_kriging, variogram_curves
 from prospect.ingest import ingest_layer
 from prospect.ingest.surfaces import KrigingLayer, plan_points
-from prospect.screening import ECONOMIC_OUTPUTS, plan_economics, read_window
+from prospect.screening import (
+    ECONOMIC_OUTPUTS,
+    EconomicLayer,
+    confidence_level,
+    confidence_text,
+    plan_economics,
+    read_window,
+)
 
 __all__ = ["change_reads", "has_work", "run"]
 
@@ -75,11 +82,11 @@ _PARAM_NAMES = {"spherical": _PAGE, "exponential": _PAGE, "gaussian": _PAGE,
                 "linear": ("slope", "nugget"), "power": ("scale", "exponent", "nugget")}
 
 
-def _economics(ctx: RunContext) -> dict[str, Any]:
+def _economics(ctx: RunContext, layers: list[EconomicLayer]) -> dict[str, Any]:
+    """Write the planned economics ``layers`` and summarise them for the report."""
     cfg = ctx.job.economics
     assert cfg is not None
     grid = ctx.grid
-    layers = plan_economics(cfg, ctx.cube_path, grid)
     for layer in layers:
         ingest_layer(ctx.cube_path, layer, grid)
     parts = []
@@ -88,10 +95,17 @@ def _economics(ctx: RunContext) -> dict[str, Any]:
         sd = read_window(ctx.cube_path, ECONOMIC_OUTPUTS["sd"], window)
         parts.append(screening_counts(mean, sd, cfg.cutoff_t_lce_per_year,
                                       z=cfg.confidence_z))
-    factor = layers[0].settings["t_lce_per_year_per_mg_per_l"]
+    settings = layers[0].settings
+    factor = settings["t_lce_per_year_per_mg_per_l"]
+    cutoff_mg_per_l = cfg.cutoff_t_lce_per_year / factor
     return {**cfg.model_dump(), "variance": cfg.variance_variable,
             "t_lce_per_year_per_mg_per_l": factor,
-            "cutoff_mg_per_l": cfg.cutoff_t_lce_per_year / factor / cfg.density_kg_per_l,
+            "concentration_units": settings["concentration_units"],
+            "mg_per_l_per_unit": settings["mg_per_l_per_unit"],
+            "cutoff_mg_per_l": cutoff_mg_per_l,
+            "cutoff_in_units": cutoff_mg_per_l / settings["mg_per_l_per_unit"],
+            "confidence": confidence_level(cfg.confidence_z),
+            "confidence_text": confidence_text(cfg.confidence_z),
             "variables": [la.name for la in layers], **shares(merge_counts(parts))}
 
 
@@ -138,6 +152,9 @@ def run(ctx: RunContext) -> StageResult:
     from pipelines.screen_report import write_screen_report
 
     result = StageResult(name="screen")
+    # refuse a wrong economics config before any computing
+    planned = (plan_economics(ctx.job.economics, ctx.cube_path, ctx.grid)
+               if ctx.job.economics is not None else [])
     facts: dict[str, Any] = {"job": ctx.job.name, "synthetic": ctx.job.synthetic,
                              "region": ctx.grid.describe(), "surfaces": []}
     for source, layer in checked_surfaces(ctx.job, ctx.grid):
@@ -148,7 +165,7 @@ def run(ctx: RunContext) -> StageResult:
         result.metrics[f"{key}_loo_rmse_idw"] = check["idw"]["rmse"]
         result.metrics[f"{key}_msdr"] = check["kriging"].get("msdr")
     if ctx.job.economics is not None:
-        econ = facts["economics"] = _economics(ctx)
+        econ = facts["economics"] = _economics(ctx, planned)
         result.metrics.update({
             "economics_cells": econ["cells"],
             "economics_share_mean_above_cutoff": econ["share_mean_above_cutoff"],
@@ -173,7 +190,7 @@ def run(ctx: RunContext) -> StageResult:
         result.notes.append(
             f"economics: {_pct(e['share_mean_above_cutoff'])} of {e['cells']} cells reach "
             f"{e['cutoff_t_lce_per_year']:g} t LCE/yr per doublet; "
-            f"{_pct(e['share_too_low'])} too low at 95 %")
+            f"{_pct(e['share_too_low'])} too low at {e['confidence_text']} (one-sided)")
     result.notes.append(f"report: {report}")
     return result
 

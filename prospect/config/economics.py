@@ -15,11 +15,14 @@ class EconomicsConfig(StrictModel):
     Attributes
     ----------
     concentration
-        Cube variable of lithium in the brine (a kriged surface).
+        Cube variable of lithium in the brine (a kriged surface); its ``units`` must be a
+        lithium concentration: mg/L, ug/L, ppm or mg/kg.
     variance
-        Its kriging variance (default ``<concentration>_variance``).
+        Its kriging variance (default ``<concentration>_variance``), in the square of a
+        concentration unit.
     density_kg_per_l
-        Brine density: mg/L = mg/kg (ppm) x density. 1.0 keeps ppm as mg/L.
+        Brine density: mg/L = mg/kg (ppm) x density. Used only for a surface in ppm or
+        mg/kg; a surface in mg/L or ug/L needs none.
     flow_m3_per_h
         Brine flow per doublet. Default 150 m3/h: the production tested at the Den Haag
         Zuidwest doublet (2010), a Dutch geothermal well of ordinary size.
@@ -31,7 +34,8 @@ class EconomicsConfig(StrictModel):
     cutoff_t_lce_per_year
         Economic cut-off per doublet (t LCE/yr); an assumption to set per study.
     confidence_z
-        One-sided z of the too-low / above classes (1.645: 95 %).
+        One-sided z of the too-low / above classes (1.645: 95 %, 3.09: 99.9 %; the report
+        states ``ndtr(z)``).
     """
 
     concentration: str
