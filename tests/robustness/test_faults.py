@@ -121,6 +121,29 @@ def _ingest_only_job(scene: Any, tmp_path: Path) -> tuple[Path, Path]:
     return job, tmp_path / "out"
 
 
+def _wait_stopped(group: int, timeout: float = 10.0) -> None:
+    """Wait until every process of the process group ``group`` is stopped: SIGSTOP lets a
+    system call in flight (a chunk file created, a rename) finish first, which raced with
+    the act on the frozen job (an rmtree found a new file: "Directory not empty")."""
+    import time
+
+    import psutil
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        running = []
+        for p in psutil.process_iter():
+            try:
+                if os.getpgid(p.pid) == group and p.status() not in (psutil.STATUS_STOPPED,
+                                                                  psutil.STATUS_ZOMBIE):
+                    running.append(p.pid)
+            except (psutil.Error, ProcessLookupError, PermissionError):
+                continue
+        if not running:
+            return
+        time.sleep(0.01)
+
+
 def _frozen_mid_ingest(command: str, job: Path, out: Path,
                        act: Callable[[subprocess.Popen[str]], object]
                        ) -> tuple[subprocess.Popen[str], str, str]:
@@ -141,6 +164,7 @@ def _frozen_mid_ingest(command: str, job: Path, out: Path,
     while time.monotonic() < deadline and proc.poll() is None:
         if partial.is_dir() and sum(1 for _ in partial.glob("*/done/*")) >= 3:
             os.killpg(proc.pid, signal.SIGSTOP)  # the job and its workers, frozen mid-stage
+            _wait_stopped(proc.pid)
             act(proc)
             os.killpg(proc.pid, signal.SIGCONT)
             break
