@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CLUSTER_KINDS",
     "LOCAL_CLUSTER_CONFIG",
+    "check_local_workers",
     "cluster_dir",
     "dashboard_link",
     "dask_client",
@@ -382,7 +383,7 @@ def _clients(*, scheduler: str | None, workers: int | None, cluster: str | None,
                 made.close()
         return
     n_workers = workers or max(1, os.cpu_count() or 1)
-    _check_local_workers(n_workers)
+    check_local_workers(n_workers)
     local = local_cluster(n_workers, threads_per_worker=threads_per_worker,
                           memory_limit=memory_limit)
     client = Client(local)
@@ -395,7 +396,7 @@ def _clients(*, scheduler: str | None, workers: int | None, cluster: str | None,
             local.close(timeout=10)
 
 
-def _check_local_workers(n_workers: int) -> None:
+def check_local_workers(n_workers: int) -> None:
     """Refuse an embedded cluster whose worker processes cannot all fit this machine.
 
     Each worker is a process of about :data:`pipelines.plan.PROCESS_BYTES` before it holds

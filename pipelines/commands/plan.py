@@ -78,11 +78,11 @@ def plan(
 def _workers_warning(workers: int) -> str | None:
     """What ``run --workers`` would refuse on this machine (its own check), as a warning:
     a plan may be for a cluster, but a local run of it would not start."""
-    from pipelines.cluster import _check_local_workers
+    from pipelines.cluster import check_local_workers
     from prospect.errors import ConfigError
 
     try:
-        _check_local_workers(workers)
+        check_local_workers(workers)
     except ConfigError as exc:
         return f"{exc} (a run on this machine would refuse it)"
     return None
