@@ -249,3 +249,21 @@ def test_paths_are_read_only_inputs(shared_data):
     # the real data are never written by ingest (no sidecar files next to them)
     before = {p.name for p in Path(shared_data).rglob("*")}
     assert not any(n.endswith((".aux.xml", ".ovr")) for n in before)
+
+
+def test_meuse_points_under_their_wrong_prj_name_that_crs_and_the_fix(shared_data):
+    """The real meuse.shp carries an approximate stereographic .prj that puts its RD New
+    coordinates elsewhere: without ``crs:`` no sample lies in the region, and the error
+    names the file's own CRS and the one that fits (it blamed (lon, lat) and EPSG:4326,
+    never used for a vector file)."""
+    from prospect.errors import DataError
+
+    folder = shared_data / "meuse_heavy_metals_nl"
+    grid = RegionGrid(crs="EPSG:28992", resolution=40, bounds=(178440, 329600, 181560, 333760))
+    with pytest.raises(DataError) as caught:
+        plan_source(PointSource(name="meuse", path=folder / "meuse.shp", columns=["zinc"],
+                                interpolate=["idw"]), grid)
+    text = str(caught.value)
+    assert "meuse.shp" in text and "the file's own CRS" in text and "'crs:'" in text
+    assert "of them would lie in it" in text and "EPSG:28992" in text
+    assert "(lon, lat)" not in text and "EPSG:4326" not in text
