@@ -324,12 +324,15 @@ def build_training_set(
             f"{(y == 0).sum()} negatives remain (at least 2 of each are needed); the "
             "occurrences may lie outside the evidence layers"
             + _empty_features(labelled_X, spec))
-    # area weights: each background row stands for its share of the unlabelled valid area
+    # area weights: each labelled row is its cell, each background row its share of the
+    # rest of the valid area, so the weights add up to the valid area N(T). Labelled cells
+    # that are not rows (low grades under 'negatives: background') are part of that rest:
+    # cells without a deposit, as the published weights of evidence counts them.
     weight = np.ones(y.size)
     if is_bg.any():
         valid_share = 1.0 - bg["without_data"] / max(bg["drawn"], 1)
-        unlabelled = max(grid.height * grid.width * valid_share - labels.rows.size, is_bg.sum())
-        weight[is_bg] = unlabelled / is_bg.sum()
+        rest = max(grid.height * grid.width * valid_share - n_labelled, is_bg.sum())
+        weight[is_bg] = rest / is_bg.sum()
     counts.update(samples=int(y.size), positives=n_pos, negatives=int((y == 0).sum()))
     coords = np.column_stack([grid.x[c], grid.y[r]])
     return TrainingSet(X=X, y=y, rows=r, cols=c, coords=coords, weight=weight, counts=counts,
