@@ -87,8 +87,8 @@ def _main(argv: list[str] | None) -> int:
     err = Console(stderr=True, highlight=False)
     _redact_logs()
     try:
-        _register()
         with stop_signals_interrupt() as stop:
+            _register()  # the command modules' imports: a stop here is one line too
             # typer turns an interrupt that leaves a command into Exit(130), which it returns
             code = app(args=args, prog_name="prospect", standalone_mode=False)
         if code == 130:

@@ -117,3 +117,26 @@ def test_a_stop_says_resume_only_for_commands_that_resume() -> None:
         assert StopRequest(15).exit_code == 0
     with stop_signals_interrupt():  # the next command starts plain again
         assert StopRequest(15).exit_code == 143 and "resume" not in StopRequest(15).line()
+
+
+@pytest.mark.parametrize("signum", [2, 15])  # SIGINT, SIGTERM
+def test_a_stop_while_the_command_line_loads_is_one_line(signum: int) -> None:
+    """Ctrl-C or SIGTERM in the half second of imports before a command starts: one line and
+    128 + the signal, not a KeyboardInterrupt traceback or a silent death (rc -15)."""
+    import signal
+    import time
+    from importlib.metadata import entry_points
+
+    script = [ep for ep in entry_points(group="console_scripts") if ep.name == "prospect"]
+    assert script and script[0].value == "pipelines.entry:main"
+    code = "import sys; from pipelines.entry import main; sys.exit(main())"
+    proc = subprocess.Popen([sys.executable, "-c", code, "regions"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    time.sleep(0.25)  # the interpreter is up; typer, rich and the commands are loading
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=60)
+    if proc.returncode == 0:  # a machine that loaded everything in 0.25 s: nothing to stop
+        pytest.skip("the command finished before the signal")
+    assert "Traceback" not in err and proc.returncode == 128 + signum, err
+    how = "interrupted" if signum == signal.SIGINT else "stopped by SIGTERM"
+    assert err.strip() == f"{how}; it did not finish; run the same command again"

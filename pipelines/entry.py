@@ -1,0 +1,51 @@
+"""The ``prospect`` script's entry point.
+
+Loading the command line (typer, rich, the command modules) takes about half a second. A
+stop request in that time (Ctrl-C, or the SIGTERM or SIGHUP that batch systems, ``timeout``
+and a closed terminal send) gave a ``KeyboardInterrupt`` traceback or ended the process
+without a word; here it is the one line any stopped command prints. From the command's own
+start on, :func:`pipelines.faults.stop_signals_interrupt` takes over.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from types import FrameType
+
+__all__ = ["main"]
+
+_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+class _EarlyStop(KeyboardInterrupt):
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        super().__init__(signal.Signals(signum).name)
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    raise _EarlyStop(signum)
+
+
+def main() -> int:
+    """Load the command line with stop signals answered, then run it."""
+    previous = {}
+    for signum in _SIGNALS:  # one ignored (nohup) or handled by someone else stays so
+        if signal.getsignal(signum) in (signal.SIG_DFL, signal.default_int_handler):
+            previous[signum] = signal.signal(signum, _stop)
+    try:
+        from pipelines.cli import main as cli_main
+    except KeyboardInterrupt as exc:
+        for signum in previous:
+            signal.signal(signum, signal.SIG_IGN)  # unwinding: a second signal waits
+        number = getattr(exc, "signum", signal.SIGINT)
+        how = ("interrupted" if number == signal.SIGINT
+               else f"stopped by {signal.Signals(number).name}")
+        sys.stderr.write(f"{how}; it did not finish; run the same command again\n")
+        return 128 + number
+    finally:
+        for signum, handler in previous.items():
+            if signal.getsignal(signum) is _stop:
+                signal.signal(signum, handler)
+    return cli_main()
