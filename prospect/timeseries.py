@@ -5,18 +5,91 @@ per-date variables (``tm_red``, ``oli_red``...). :func:`stack_dates` makes one v
 common band (``red``) with dims ``(time, y, x)``; indices computed on those bands carry the
 time axis (the kernels are element-wise); :func:`change` is the last date minus the first.
 Lazy (dask) in, lazy out; nothing is read here.
+
+The dates are the config's, so they are checked against what the cube's variables record
+(their provenance): a variable whose scenes' files are all of one acquisition date
+(a Landsat product or scene id, a Sentinel-2 band file name) must be listed under that
+date, and the variables stacked into one band must hold the same kind of value (the same
+quantity, units and value kind). Dates swapped between two scenes reversed every change
+without a word; a surface reflectance stacked with a TOA reflectance made a change of
+the atmosphere.
 """
 
 from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import PurePosixPath
+from typing import Any
 
 import numpy as np
 import xarray as xr
 
 from prospect.config.timeseries import TimeSeriesConfig
 from prospect.errors import DataError
-from prospect.io.cube import provenance_attr
+from prospect.ingest.landsat import landsat_id
+from prospect.io.cube import provenance_attr, read_provenance
 
 __all__ = ["change", "stack_dates"]
+
+
+_S2_FILE_DATE = re.compile(r"T\d{2}[A-Z]{3}_(\d{8})T\d{6}_B\d[\dA]")
+
+
+def _file_date(path: str) -> tuple[str, dt.date] | None:
+    """The acquisition date a band file's name states (its id and the date), if any."""
+    name = PurePosixPath(str(path).replace("\\", "/")).name
+    ident = landsat_id(name)
+    if ident is not None:
+        return ident.text, ident.date
+    m = _S2_FILE_DATE.search(name)
+    if m:
+        try:
+            return m.group(0), dt.datetime.strptime(m.group(1), "%Y%m%d").date()
+        except ValueError:
+            return None
+    return None
+
+
+def _recorded(var: xr.DataArray) -> dict[str, Any]:
+    """What a variable's provenance records: its scenes' dates (by file name) and quantity."""
+    prov = read_provenance(var.attrs.get("provenance"))
+    scenes = prov.get("scenes")
+    dated = [d for s in scenes if isinstance(s, dict) and (d := _file_date(str(s.get("file",
+                                                                                   ""))))
+             ] if isinstance(scenes, list) else []
+    return {"dates": dated, "quantity": prov.get("quantity"),
+            "units": var.attrs.get("units"), "kind": var.attrs.get("prospect_kind")}
+
+
+def _check_dates(cube: xr.Dataset, cfg: TimeSeriesConfig, band: str) -> None:
+    """Refuse a band whose per-date variables are listed under another date than their
+    files' own, or hold different kinds of value (see the module doc)."""
+    first: tuple[str, dict[str, Any]] | None = None
+    for d in cfg.dates:
+        name = d.bands[band]
+        rec = _recorded(cube[name])
+        days = {day for _, day in rec["dates"]}
+        if len(days) == 1 and d.date not in days:
+            ident, day = rec["dates"][0]
+            listed = [str(o.date) for o in cfg.dates if o.date == day]
+            raise DataError(
+                f"timeseries: {name!r} is listed under {d.date}, but its file {ident} was "
+                f"acquired on {day}" + (", another date of the series (swapped?)"
+                                        if listed else "")
+                + "; give each date the variables of its own scene (dates mixed up reverse "
+                "every change)")
+        if first is None:
+            first = (name, rec)
+            continue
+        for key in ("quantity", "units", "kind"):
+            a, b = first[1][key], rec[key]
+            if a and b and a != b:
+                raise DataError(
+                    f"timeseries: band {band!r} stacks {first[0]!r} ({key} {a}) with "
+                    f"{name!r} ({key} {b}); a change between them is not a change of the "
+                    "ground: stack variables of one quantity (e.g. surface reflectance of "
+                    "both dates)")
 
 
 def stack_dates(cube: xr.Dataset, cfg: TimeSeriesConfig) -> xr.Dataset:
@@ -25,7 +98,9 @@ def stack_dates(cube: xr.Dataset, cfg: TimeSeriesConfig) -> xr.Dataset:
     Raises
     ------
     DataError
-        A per-date variable is missing from the cube.
+        A per-date variable is missing from the cube, is listed under another date than
+        its scene's, or holds another quantity, units or kind of value than the other
+        dates' variables of its band.
     """
     times = np.array([np.datetime64(d.date, "ns") for d in cfg.dates])
     out = {}
@@ -36,7 +111,9 @@ def stack_dates(cube: xr.Dataset, cfg: TimeSeriesConfig) -> xr.Dataset:
             if name not in cube.data_vars:
                 raise DataError(f"timeseries: no variable {name!r} (band {band!r} of {d.date}) "
                                 f"in the cube; variables are {sorted(map(str, cube.data_vars))}")
-            layers.append(cube[name].astype("float32"))
+        _check_dates(cube, cfg, band)
+        for d in cfg.dates:
+            layers.append(cube[d.bands[band]].astype("float32"))
         da = xr.concat(layers, dim=xr.DataArray(times, dims="time", name="time"),
                        coords="minimal", compat="override", join="override")
         first = cube[cfg.dates[0].bands[band]]

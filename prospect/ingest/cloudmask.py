@@ -10,17 +10,26 @@ cloud, cloud shadow, cirrus and snow; water and clear land are kept):
 
 :func:`dropped` decodes a block of the quality layer to a boolean "drop" mask and
 :func:`grow` widens it by a buffer, both in the source's own pixels, before resampling.
+:func:`foreign_codes` says when a block cannot be of the kind named (an SCL code above 11,
+a CFmask class outside its table, 8-bit "QA_PIXEL", a file whose nodata is not the
+kind's fill code): another layer read as this kind
+dropped and kept pixels at random. :func:`kind_fits_product` says whether a kind is the
+quality layer of a product (SCL of Sentinel-2, ``QA_PIXEL`` of Landsat Collection 2,
+CFmask of the pre-Collection ESPA product).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from pathlib import PurePosixPath
 
 import numpy as np
 
 from prospect.errors import ConfigError
 
-__all__ = ["CFMASK", "DEFAULT_DROP", "QA_PIXEL_BITS", "SCL", "drop_names", "dropped", "grow"]
+__all__ = ["CFMASK", "DEFAULT_DROP", "FILL_CODE", "QA_PIXEL_BITS", "SCL", "drop_names", "dropped",
+           "foreign_codes", "foreign_name", "grow", "kind_fits_product"]
 
 SCL: dict[str, int] = {
     "no_data": 0, "saturated_or_defective": 1, "dark_area": 2, "cloud_shadow": 3,
@@ -78,6 +87,71 @@ def dropped(kind: str, codes: np.ndarray, names: Sequence[str]) -> np.ndarray:
             bits |= 1 << table[name]
         return (values.astype(np.uint32) & np.uint32(bits)) != 0
     return np.isin(values, [table[n] for n in names])
+
+
+_PRODUCT_KINDS = {"sentinel-2": "scl", "landsat-l1": "qa_pixel", "landsat-l2": "qa_pixel"}
+_KIND_LAYER = {"scl": "the scene classification (SCL) of Sentinel-2 L2A",
+               "qa_pixel": "the QA_PIXEL flags of Landsat Collection 2",
+               "cfmask": "the CFmask classes of the pre-Collection ESPA product"}
+
+
+def kind_fits_product(kind: str, product: str | None) -> str | None:
+    """``None`` when a ``kind`` quality layer can belong to ``product`` (``sentinel-2``,
+    ``landsat-l1``, ``landsat-l2``, or ``None``: unknown), else why not, for a message."""
+    own = _PRODUCT_KINDS.get(product or "")
+    if own is None or own == kind:
+        return None
+    return (f"cloud_mask.kind {kind!r} reads {_KIND_LAYER[kind]}, but the item is "
+            f"{product}, whose quality layer is {_KIND_LAYER[own]}; use kind {own!r}")
+
+
+FILL_CODE: dict[str, int] = {"scl": 0, "qa_pixel": 1, "cfmask": 255}
+"""The code each kind of quality layer writes for no data (its files' nodata)."""
+
+
+def foreign_codes(kind: str, codes: np.ndarray, nodata: float | None = None) -> str | None:
+    """``None`` when ``codes`` can be a block of a ``kind`` quality layer whose file
+    states ``nodata``, else what is wrong with them (for a message naming the file).
+
+    A quality layer's own fill is its kind's (:data:`FILL_CODE`), or 0 (a layer warped
+    with ``-dstnodata 0``; no data reads as 0 either way): a CFmask file (nodata 255) read
+    as SCL, whose codes 0-4 are all SCL classes too, is told by its nodata.
+    """
+    if nodata is not None and not (np.isnan(nodata) or nodata in (FILL_CODE[kind], 0)):
+        return (f"its nodata is {nodata:g}, but {kind} marks no data as {FILL_CODE[kind]} "
+                "(SCL 0, QA_PIXEL 1, CFmask 255)")
+    values = np.asarray(codes)
+    if kind == "qa_pixel":
+        if values.dtype.itemsize == 1:
+            return (f"it is 8-bit ({values.dtype}), but QA_PIXEL flags are 16-bit "
+                    "(SCL and CFmask layers are 8-bit)")
+        return None
+    allowed = np.array(sorted(SCL.values()) if kind == "scl" else sorted(CFMASK.values()))
+    bad = values[~np.isin(values, allowed)]
+    if bad.size == 0:
+        return None
+    found = np.unique(bad)
+    shown = ", ".join(f"{v:g}" for v in found[:6].astype(float)) + (
+        " ..." if found.size > 6 else "")
+    return (f"it holds code(s) {shown}, which {kind} does not have (it has "
+            f"{', '.join(str(v) for v in allowed)})")
+
+
+_COLLECTION_1 = re.compile(r"L[COTEM]\d{2}_L1\w{2}_\d{6}_\d{8}_\d{8}_01_(?:T1|T2|RT)",
+                           re.IGNORECASE)
+
+
+def foreign_name(kind: str, path: str) -> str | None:
+    """``None`` unless the quality layer's file name shows another encoding than ``kind``:
+    a Collection 1 ``BQA`` band read as Collection 2 ``QA_PIXEL`` (its bit 4 is cloud,
+    C2's cloud shadow; its clear land, 2720, has C2's snow and water bits set)."""
+    if kind != "qa_pixel":
+        return None
+    stem = PurePosixPath(str(path)).name.split(".")[0]
+    if stem.upper().endswith("BQA") or _COLLECTION_1.search(stem):
+        return ("it is a Landsat Collection 1 quality band (BQA), whose bits are not "
+                "Collection 2's QA_PIXEL flags; use the scene's Collection 2 product")
+    return None
 
 
 def grow(mask: np.ndarray, pixels: float) -> np.ndarray:

@@ -27,15 +27,15 @@ import numpy as np
 import rasterio
 
 from prospect.config.sources import RasterSource
-from prospect.errors import DataError, InputFileError
-from prospect.grid import ChunkWindow, RegionGrid
-from prospect.ingest.cloudmask import drop_names
+from prospect.errors import ConfigError, CRSError, DataError, DataWarning, InputFileError
+from prospect.grid import ChunkWindow, RegionGrid, parse_crs
+from prospect.ingest.cloudmask import drop_names, kind_fits_product
 from prospect.ingest.landsat import BandCalibration
 from prospect.ingest.layers import Layer
 from prospect.ingest.masked import SceneMask, read_masked_band
 from prospect.ingest.rasters import _overlaps, _res_in_grid_units, check_nodata
 from prospect.ingest.stac import AssetGrid, StacScene, read_stac_scenes
-from prospect.io.raster import RasterInfo, raster_info
+from prospect.io.raster import RasterInfo, raster_info, value_fits
 from prospect.io.remote import gdal_http_options, read_failure
 from prospect.io.warp import choose_resampling
 from prospect.redact import redact
@@ -246,6 +246,13 @@ def _part(scene: StacScene, var: str, info: RasterInfo, source: RasterSource,
     clipped and saturated DNs."""
     cal = scene.calibration.get(var) or BandCalibration(1.0, 0.0, "", "")
     check_nodata(source, info, 1, fill=cal.fill)
+    if source.nodata is None and cal.fill is not None and not value_fits(cal.fill,
+                                                                         info.dtype):
+        raise DataError(
+            f"item {scene.item_id!r}: raster:bands nodata {cal.fill:g} cannot occur in "
+            f"{info.path} ({info.dtype}), so it would mark no pixel and the band's fill "
+            "would read as values; fix the item, or give the fill with 'nodata:' in source "
+            f"{source.name!r}")
     nodata = source.nodata if source.nodata is not None else (
         cal.fill if cal.fill is not None else info.nodata[0])
     return ScenePart(
@@ -265,13 +272,22 @@ def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
     DataError
         No readable item overlaps the region, or more than ``remote.max_failed_share``
         of the items cannot be read (the message names them and why).
+    ConfigError
+        ``cloud_mask.kind`` is not the quality layer of an item's product (SCL read as
+        ``QA_PIXEL`` bits drops and keeps pixels at random).
     """
     assert source.stac is not None and source.assets is not None
     assert source.composite is not None
     comp, cm, remote = source.composite, source.cloud_mask, source.remote
     drop = drop_names(cm.kind, cm.drop) if cm is not None else ()
     scenes = read_stac_scenes(source.stac, dict(source.assets),
-                              mask_asset=cm.asset if cm is not None else None)
+                              mask_asset=cm.asset if cm is not None else None,
+                              timeout_s=remote.timeout_s)
+    if cm is not None:
+        for scene in scenes:
+            why = kind_fits_product(cm.kind, scene.product)
+            if why is not None:
+                raise ConfigError(f"source {source.name!r}: item {scene.item_id!r}: {why}")
     options = gdal_http_options(timeout_s=remote.timeout_s, retries=remote.retries,
                                 retry_delay_s=remote.retry_delay_s)
     variables = list(source.assets)
@@ -285,12 +301,12 @@ def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
         stated = _stated_infos(scene, variables, source.crs, with_mask=cm is not None)
         if stated is not None:
             return stated
-        crs = source.crs or scene.crs
         try:
             with rasterio.Env(**options):  # GDAL's settings are per thread
-                infos = {v: raster_info(scene.bands[v], crs=crs) for v in variables}
-                minfo = raster_info(scene.mask, crs=crs) if cm is not None and scene.mask \
-                    else None
+                infos = {v: _header(scene.bands[v], source.crs, scene.crs)
+                         for v in variables}
+                minfo = _header(scene.mask, source.crs, scene.crs) \
+                    if cm is not None and scene.mask else None
         except InputFileError as exc:
             return read_failure(str(exc))
         return infos, minfo
@@ -307,6 +323,7 @@ def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
             failed[scene.item_id] = got
             continue
         infos, minfo = got
+        _warn_stated_crs(scene, infos, source)
         if not _overlaps(infos[variables[0]], grid):
             outside.append(scene.item_id)
             continue
@@ -358,6 +375,35 @@ def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
             settings={**settings, "band": "count"}, band_index=None, **common,
         ))
     return layers
+
+
+def _header(path: str, config_crs: str | None, item_crs: str | None) -> RasterInfo:
+    """The header of an asset: in the config's CRS if given, else in the file's own, else
+    (a file without one) in the CRS its item states. The item's ``proj:epsg`` never
+    overrides the file's CRS: an item of another UTM zone than its files was placed a zone
+    away (and dropped as outside the region) without a word."""
+    if config_crs is not None or item_crs is None:
+        return raster_info(path, crs=config_crs)
+    try:
+        return raster_info(path)
+    except CRSError:
+        return raster_info(path, crs=item_crs)
+
+
+def _warn_stated_crs(scene: StacScene, infos: dict[str, RasterInfo],
+                     source: RasterSource) -> None:
+    """A warning when an item states another CRS than its files' own (which are used)."""
+    if source.crs is not None or scene.crs is None:
+        return
+    for var, info in infos.items():
+        stated = (scene.grids[var].crs if var in scene.grids and scene.grids[var].crs
+                  else scene.crs)
+        if stated and info.crs != stated and parse_crs(info.crs) != parse_crs(stated):
+            warnings.warn(DataWarning(
+                f"source {source.name!r}: item {scene.item_id!r} states {stated} "
+                f"(proj:epsg/proj:code), but its file {redact(info.path)} is in {info.crs}; "
+                "the file's CRS is used: fix the item"), stacklevel=3)
+            return
 
 
 def _stated_infos(scene: StacScene, variables: list[str], crs: str | None, *,

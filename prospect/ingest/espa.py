@@ -23,6 +23,7 @@ from prospect.ingest.landsat import (
     BandCalibration,
     LandsatId,
     band_number,
+    file_level,
     finite,
     landsat_id,
 )
@@ -68,10 +69,19 @@ class EspaMetadata:
         Raises
         ------
         DataError
-            The file belongs to another scene, or the XML has no such band.
+            The file belongs to another scene or another product (a Collection or
+            Sentinel-2 file name), or the XML has no such band.
         """
         name = Path(file).name
         fid = landsat_id(name)
+        other = {"L1": f"a Landsat Level-1 file ({fid.text if fid else name})",
+                 "L2": f"a Landsat Collection 2 Level-2 file ({fid.text if fid else name})",
+                 "S2": "a Sentinel-2 band file"}.get(file_level(name) or "")
+        if other is not None:
+            raise DataError(
+                f"{file}: {other}, but its metadata file {self.path} is an ESPA XML, whose "
+                "coefficients are the pre-Collection product's (sr_band files, scale 1e-4); "
+                "give the file's own metadata (its MTL or MTD_MSIL2A.xml) with 'metadata:'")
         if fid is not None and self.ident is not None and not fid.same_scene(self.ident):
             raise DataError(
                 f"{file}: the file is {fid.text} but its metadata file {self.path} describes "
@@ -92,7 +102,14 @@ class EspaMetadata:
         )
 
     def calibrate(self, band_key: str, file: str) -> BandCalibration:
-        """``scale_factor`` and ``add_offset`` of the band holding ``file``."""
+        """``scale_factor`` and ``add_offset`` of the band holding ``file``.
+
+        Raises
+        ------
+        DataError
+            Besides :meth:`band_for`'s: a QA band, or a reflectance band whose scale
+            cannot be (values beyond 2 over its valid range, or no scale at all).
+        """
         band = self.band_for(band_key, file)
         if band.name.startswith("sr_") and band.data_units == "reflectance":
             quantity, units = "surface_reflectance", "1"
@@ -105,6 +122,15 @@ class EspaMetadata:
                 f"{file}: ESPA band {band.name!r} holds {band.data_units!r}, not reflectance "
                 "or temperature; QA bands go under 'cfmask:', not as image bands"
             )
+        top = band.valid_range[1] if band.valid_range is not None else None
+        if units == "1" and ((band.scale == 1.0 and band.offset == 0.0) or (top is not None
+                             and top * band.scale + band.offset > 2.0)):
+            raise DataError(
+                f"{file}: ESPA band {band.name!r} is reflectance, but its scale_factor "
+                f"{band.scale:g} (add_offset {band.offset:g}) gives values up to "
+                f"{(top if top is not None else 10000) * band.scale + band.offset:g} "
+                f"from its {'valid range' if top is not None else 'integer DNs'}; "
+                f"{self.path} lacks or misstates scale_factor (ESPA's is 0.0001)")
         return BandCalibration(band.scale, band.offset, quantity, units, fill=band.fill,
                                valid_range=band.valid_range, saturate=band.saturate)
 
@@ -122,7 +148,9 @@ def _range(el: ET.Element | None) -> tuple[float, float] | None:
     if el is None:
         return None
     lo, hi = _float(el.get("min")), _float(el.get("max"))
-    return (lo, hi) if lo is not None and hi is not None and lo < hi else None
+    if lo is not None and hi is not None and lo >= hi:
+        raise ValueError(f"valid_range min {lo:g} is not below max {hi:g}")
+    return (lo, hi) if lo is not None and hi is not None else None
 
 
 def _scale(text: str | None) -> float:

@@ -112,10 +112,17 @@ def landsat_id(text: str) -> LandsatId | None:
     return None
 
 
+_S2_FILE = re.compile(r"(?:^|_)T\d{2}[A-Z]{3}_\d{8}T\d{6}_B\d[\dA](?:_\d{2}m)?$")
+"""A Sentinel-2 band file (``T31UFT_20220101T104439_B04_10m``)."""
+
+
 def file_level(name: str) -> str | None:
     """The product level a band file's name shows: ``L2`` (``SR_B4``/``ST_B10``), ``L1``
-    (``_B4``), ``ESPA`` (``sr_band4``), or ``None`` when the name does not tell."""
+    (``_B4``), ``ESPA`` (``sr_band4``), ``S2`` (a Sentinel-2 band file), or ``None`` when
+    the name does not tell."""
     stem = Path(name).name.split(".")[0]
+    if _S2_FILE.search(stem):
+        return "S2"
     if re.search(r"_(SR|ST)_B\d{1,2}$", stem, re.IGNORECASE):
         return "L2"
     if re.search(r"_(sr|toa)_band\d{1,2}$", stem, re.IGNORECASE):
@@ -164,12 +171,15 @@ class MtlMetadata:
 
     def value(self, key: str, groups: tuple[str, ...] = (
             "LEVEL1_RADIOMETRIC_RESCALING", "RADIOMETRIC_RESCALING")) -> str | None:
-        """``key`` from ``groups`` first (in order), then from any group."""
+        """``key`` from ``groups`` first (in order), then from any group but, in a Level-1
+        MTL, the Level-2 ones: a truncated MTL lacking ``LEVEL1_RADIOMETRIC_RESCALING``
+        took ``REFLECTANCE_MULT_BAND_4`` (2.75e-5) from ``LEVEL2_SURFACE_REFLECTANCE_...``
+        for Level-1 DN."""
         for group in groups:
             if key in self.groups.get(group, {}):
                 return self.groups[group][key]
-        for values in self.groups.values():
-            if key in values:
+        for name, values in self.groups.items():
+            if key in values and (self.level2 or not name.startswith("LEVEL2_")):
                 return values[key]
         return None
 
@@ -196,6 +206,11 @@ class MtlMetadata:
             mismatch = True
         if (flevel == "L2" and not self.level2) or (flevel == "L1" and self.level2):
             mismatch = True
+        if flevel == "S2":
+            raise DataError(
+                f"{file}: a Sentinel-2 band file, but the metadata file given is the Landsat "
+                f"MTL {self.path} ({self.describe()}); give the product's MTD_MSIL2A.xml "
+                "(or MTD_MSIL1C.xml) with 'metadata:'")
         if flevel == "ESPA":
             raise DataError(
                 f"{file}: an ESPA surface-reflectance file, but the metadata file given is "

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 from affine import Affine
 
+from prospect.errors import DataError
 from prospect.grid import ChunkWindow, RegionGrid
-from prospect.ingest.cloudmask import dropped, grow
+from prospect.ingest.cloudmask import dropped, foreign_codes, foreign_name, grow
 from prospect.io.raster import RasterInfo
 from prospect.io.warp import (
     _aligned_offset,
@@ -73,6 +74,12 @@ def read_masked_band(info: RasterInfo, band: int, mask: SceneMask | None, grid: 
     it (the product clips to it), the ``saturate`` DN and the pixels ``mask`` drops are NaN
     in the source block; the block is then warped onto the chunk (copied when on the same
     pixel grid).
+
+    Raises
+    ------
+    DataError
+        The quality layer holds codes its kind does not have
+        (:func:`~prospect.ingest.cloudmask.foreign_codes`).
     """
     grow_px = mask.buffer_m / metres_per_unit(info) / info.resolution if mask else 0.0
     # On the grid's own pixels the block is copied, not resampled: no kernel margin, so a
@@ -92,6 +99,14 @@ def read_masked_band(info: RasterInfo, band: int, mask: SceneMask | None, grid: 
         block[block == saturate] = np.nan
     if mask is not None:
         codes = read_aligned(mask.info, 1, info.crs, transform, block.shape)
+        wrong = foreign_name(mask.kind, mask.info.path) or foreign_codes(
+            mask.kind, codes, mask.info.nodata[0])
+        if wrong is not None:
+            raise DataError(
+                f"{mask.info.path}: not a {mask.kind} quality layer: {wrong}; name the "
+                "product's own quality layer in "
+                "cloud_mask.asset, or its encoding in cloud_mask.kind (scl, qa_pixel, "
+                "cfmask)")
         block[grow(dropped(mask.kind, codes, mask.drop), grow_px)] = np.nan
     if scale != 1.0 or offset != 0.0:  # in place: the block is this call's own
         block *= np.float32(scale)

@@ -74,6 +74,10 @@ def read_product_metadata(path: Path | str) -> ProductMetadata:
             return read_espa(path)
         if b"Level-2A_User_Product" in head or b"Level-1C_User_Product" in head:
             return read_sentinel2(path)
+        if b"LANDSAT_METADATA_FILE" in head:
+            raise InputFileError(
+                f"{path}: a Landsat MTL in XML form; Prospect reads the text MTL delivered "
+                "beside it: give the *_MTL.txt with 'metadata:'")
         raise InputFileError(
             f"{path}: an XML file that is neither ESPA (espa_metadata) nor a Sentinel-2 "
             "product XML (MTD_MSIL2A/MTD_MSIL1C); give the product's metadata file"

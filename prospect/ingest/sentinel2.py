@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from prospect.errors import DataError, InputFileError
-from prospect.ingest.landsat import BandCalibration, finite
+from prospect.ingest.landsat import BandCalibration, file_level, finite, landsat_id
 
 __all__ = ["Sentinel2Metadata", "read_sentinel2", "s2_band_key"]
 
@@ -64,9 +64,25 @@ class Sentinel2Metadata:
         Raises
         ------
         DataError
-            ``file`` belongs to another tile or datatake, or a baseline >= 04.00 product
-            lacks the band's offset.
+            ``file`` belongs to another tile, datatake or product level (an L2A file
+            with an L1C XML) or is a Landsat file, or a baseline >= 04.00 product lacks
+            the band's offset.
         """
+        fid = landsat_id(Path(file).name)
+        if fid is not None or file_level(file) in ("L1", "L2", "ESPA"):
+            raise DataError(
+                f"{file}: a Landsat file{f' ({fid.text})' if fid else ''}, but its metadata "
+                f"file {self.path} is a Sentinel-2 product XML ({self.describe()}); give "
+                "the scene's own MTL or ESPA XML with 'metadata:'")
+        level = _file_level(file)
+        if level is not None and level != self.level:
+            raise DataError(
+                f"{file}: a Level-{level[1:]} band file ("
+                + ("its name ends in a resolution, as L2A's do" if "MSIL" not in file.upper()
+                   else f"in an MSI{level} product")
+                + f"), but its metadata file {self.path} describes {self.describe()}: "
+                f"{'TOA' if self.level == 'L1C' else 'surface'} reflectance coefficients "
+                "would calibrate it; give the product XML of the same level")
         m = _BAND_FILE.search(Path(file).name)
         if m and self.tile and (m.group(1), m.group(2)) != (self.tile, self.datatake):
             raise DataError(
@@ -90,6 +106,20 @@ class Sentinel2Metadata:
         quantity = "surface_reflectance" if self.level == "L2A" else "toa_reflectance"
         return BandCalibration(1.0 / q, offset / q, quantity, "1", fill=self.nodata,
                                saturate=self.saturated)
+
+
+_LEVEL_IN_PATH = re.compile(r"MSI(L1C|L2A)", re.IGNORECASE)
+_L2A_BAND_NAME = re.compile(r"_B\d[\dA]_\d{2}m$")
+"""An L2A band file's name ends in its resolution (``..._B04_10m``); L1C's do not."""
+
+
+def _file_level(file: str) -> str | None:
+    """``L1C`` or ``L2A`` when the band file's name or product folder tells, else None."""
+    name = Path(file).name.split(".")[0]
+    if _L2A_BAND_NAME.search(name):
+        return "L2A"
+    m = _LEVEL_IN_PATH.search(str(file))
+    return m.group(1).upper() if m else None
 
 
 def _strip(tag: str) -> str:

@@ -12,21 +12,36 @@ Sentinel-2 (L1C and L2A) writes 65535 for a saturated pixel (the product XML's
 ``Special_Values``, ``SATURATED``). From Sentinel-2 processing baseline 04.00 on every DN
 carries an offset of +1000; an item whose ``raster:bands`` do not state an ``offset``
 (Planetary Computer's) gets it from ``s2:processing_baseline``, as the product XML would
-give it, so its reflectance is not 0.1 too high.
+give it, so its reflectance is not 0.1 too high; an item that states neither its baseline
+nor an offset is refused (the date does not tell: a reprocessed 05.xx product of 2018 has
+the offset, a harmonised one of 2023 not). Coefficients that give no values (a scale
+of 0, NaN or infinity), a ``raster:bands`` that is not a list of band objects, and a nodata
+the asset's ``data_type`` cannot hold are refused naming the item. An item listed twice (a catalogue
+that pages badly), or two items of one acquisition (Earth Search's ``_0_L2A`` and
+``_1_L2A`` reprocessings, one scene in two collections), is read once, with a warning: a
+composite counted the scene twice.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import math
+import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pystac
+from pystac.stac_io import DefaultStacIO
 
-from prospect.errors import DataError, InputFileError
+from prospect.errors import DataError, DataWarning, InputFileError
 from prospect.ingest.landsat import BandCalibration
+from prospect.ingest.sentinel2 import s2_band_key
+from prospect.io.raster import value_fits
+from prospect.io.remote import read_failure
 
 __all__ = ["AssetGrid", "StacScene", "asset_calibration", "read_stac_scenes"]
 
@@ -38,6 +53,11 @@ SENTINEL2_SATURATED = 65535.0
 S2_ADD_OFFSET_DN = -1000.0
 """Sentinel-2 ``BOA_ADD_OFFSET`` / ``RADIO_ADD_OFFSET`` of every band from processing
 baseline 04.00 on, in DN."""
+S2_BASELINE_04_START = dt.date(2022, 1, 25)
+"""First acquisitions ESA processed with baseline 04.00: every product acquired since
+carries the offset; earlier ones do when reprocessed (05.xx), not as first processed."""
+STAC_TIMEOUT_S = 60.0
+"""Seconds a remote STAC document may take to answer (connect and each read)."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +92,9 @@ class StacScene:
     ``proj:transform``): reading the asset then needs no look at its header first."""
     mask_grid: AssetGrid | None = None
     """The quality layer's grid, likewise."""
+    product: str | None = None
+    """``landsat-l2``, ``landsat-l1`` or ``sentinel-2`` when the item says so (what its
+    quality layer encodes), else ``None``."""
 
 
 def _gdal_href(href: str) -> str:
@@ -84,10 +107,37 @@ def _gdal_href(href: str) -> str:
     return href
 
 
-def _items(href: str) -> list[pystac.Item]:
+class _TimeoutStacIO(DefaultStacIO):
+    """pystac's reader with a timeout on remote documents: its own waits for ever on a
+    server that accepts the connection and never answers."""
+
+    def __init__(self, timeout_s: float) -> None:
+        super().__init__()
+        self.timeout_s = timeout_s
+
+    def read_text_from_href(self, href: str) -> str:
+        """The document at ``href`` (a URL with a timeout, else a local file)."""
+        if not href.startswith(("http://", "https://")):
+            return super().read_text_from_href(href)
+        import urllib3
+
+        http = urllib3.PoolManager(timeout=urllib3.Timeout(connect=self.timeout_s,
+                                                           read=self.timeout_s),
+                                   retries=urllib3.Retry(
+                                       connect=2, read=0, status=2, backoff_factor=0.5,
+                                       status_forcelist=(429, 502, 503, 504)))
+        response = http.request("GET", href, headers={
+            "User-Agent": f"pystac/{pystac.__version__}", **self.headers})
+        if response.status >= 400:
+            raise OSError(f"HTTP {response.status} {response.reason or ''}".strip())
+        return str(response.data.decode("utf-8"))
+
+
+def _items(href: str, timeout_s: float = STAC_TIMEOUT_S) -> list[pystac.Item]:
+    io = _TimeoutStacIO(timeout_s)
     try:
         if href.startswith(("http://", "https://")):
-            data: Any = json.loads(pystac.StacIO.default().read_text(href))
+            data: Any = json.loads(io.read_text(href))
         else:
             data = json.loads(Path(href).read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -96,8 +146,9 @@ def _items(href: str) -> list[pystac.Item]:
     except (OSError, ValueError) as exc:
         raise InputFileError(f"{href}: cannot read as STAC JSON: {exc}") from None
     except Exception as exc:  # urllib3/requests errors of a remote catalog are not OSErrors
-        raise InputFileError(f"{href}: cannot fetch the STAC document ({type(exc).__name__}); "
-                             "check the URL and the network") from None
+        raise InputFileError(f"{href}: cannot fetch the STAC document ({type(exc).__name__}: "
+                             f"{read_failure(str(exc))}); check the URL and the network"
+                             ) from None
     if not isinstance(data, dict):
         raise InputFileError(f"{href}: not a STAC object (a JSON mapping expected)")
     if data.get("type") == "FeatureCollection":
@@ -106,7 +157,7 @@ def _items(href: str) -> list[pystac.Item]:
             raise InputFileError(f"{href}: 'features' is not a list of STAC items")
         return [_item_from_dict(href, i, f) for i, f in enumerate(features)]
     try:
-        stac_obj = pystac.read_file(href)
+        stac_obj = pystac.read_file(href, stac_io=io)
     except Exception as exc:  # pystac raises several kinds for invalid documents
         raise InputFileError(f"{href}: not a valid STAC document: {exc}") from None
     if isinstance(stac_obj, pystac.Item):
@@ -114,6 +165,9 @@ def _items(href: str) -> list[pystac.Item]:
     if isinstance(stac_obj, pystac.Catalog):
         try:
             return list(stac_obj.get_items(recursive=True))
+        except RecursionError:
+            raise InputFileError(f"{href}: the catalog's child links form a loop (a child "
+                                 "links back to a parent); fix the catalog's links") from None
         except Exception as exc:  # a child or item link that is missing or malformed
             raise InputFileError(f"{href}: an item or child of the catalog cannot be read: "
                                  f"{exc}") from None
@@ -142,11 +196,22 @@ def _item_from_dict(href: str, index: int, feature: Any) -> pystac.Item:
 
 
 def _first_band(asset: pystac.Asset, *keys: str) -> dict[str, Any]:
-    """The first band object of the asset's ``keys`` lists (``raster:bands``...), else {}."""
+    """The first band object of the asset's ``keys`` lists (``raster:bands``...), else {}.
+
+    Raises
+    ------
+    ValueError
+        The key holds something else than a list of band objects: read as absent, its
+        scale and offset were dropped without a word (DN read as reflectance).
+    """
     for key in keys:
         bands = asset.extra_fields.get(key)
-        if isinstance(bands, list) and bands:
-            return bands[0] if isinstance(bands[0], dict) else {}
+        if bands is None or bands == []:
+            continue
+        if not isinstance(bands, list) or not isinstance(bands[0], dict):
+            raise ValueError(f"{key} is {json.dumps(bands)[:60]}, not a list of band "
+                             "objects ([{\"scale\": ..., \"nodata\": ...}])")
+        return bands[0]
     return {}
 
 
@@ -169,10 +234,17 @@ def _raster_band(asset: pystac.Asset) -> tuple[float, float, float | None]:
         try:
             if isinstance(value, bool):
                 raise TypeError
-            values.append(float(value))
+            number = float(value)
         except (TypeError, ValueError):
             raise ValueError(f"raster:bands {key} {value!r} is not a number") from None
+        if key != "nodata" and not math.isfinite(number):
+            raise ValueError(f"raster:bands {key} {value!r} is not a finite number: every "
+                             "value of the band would be NaN or infinite")
+        values.append(number)
     scale, offset = values[0], values[1]
+    if scale == 0:
+        raise ValueError("raster:bands scale 0 would make every value of the band equal "
+                         "its offset")
     return (1.0 if scale is None else scale, 0.0 if offset is None else offset, values[2])
 
 
@@ -200,14 +272,51 @@ def _is_spectral(asset: pystac.Asset) -> bool:
         for b in bands))
 
 
-def _baseline(value: Any) -> float:
-    """``s2:processing_baseline`` ("05.10") as a number; 0 when the item leaves it out."""
+def _baseline(props: dict[str, Any]) -> float | None:
+    """``s2:processing_baseline`` ("05.10"; Earth Search v0: ``sentinel:processing_baseline``)
+    as a number; ``None`` when the item leaves it out."""
+    value = props.get("s2:processing_baseline", props.get("sentinel:processing_baseline"))
     if value is None:
-        return 0.0
+        return None
     try:
-        return float(str(value))
+        number = float(str(value))
     except ValueError:
         raise ValueError(f"s2:processing_baseline {value!r} is not a number") from None
+    if not math.isfinite(number) or number < 0:
+        raise ValueError(f"s2:processing_baseline {value!r} is not a baseline (e.g. '05.10')")
+    return number
+
+
+def _item_date(item: pystac.Item) -> dt.date | None:
+    when = item.datetime
+    if when is None and item.properties.get("start_datetime"):
+        when = dt.datetime.fromisoformat(
+            str(item.properties["start_datetime"]).replace("Z", "+00:00"))
+    return when.date() if when else None
+
+
+def _s2_offset_dn(item: pystac.Item) -> float:
+    """The DN offset of a Sentinel-2 item that states no ``raster:bands`` offset, by its
+    processing baseline (see the module doc).
+
+    Raises
+    ------
+    DataError
+        The item states no baseline: the offset cannot be told (not from the date either:
+        a reprocessed 05.xx product of 2018 has it, a harmonised product of 2023 not).
+    """
+    baseline = _baseline(item.properties)
+    if baseline is not None:
+        return S2_ADD_OFFSET_DN if baseline >= 4.0 else 0.0
+    when = _item_date(item)
+    recent = ", as this one was" if when and when >= S2_BASELINE_04_START else ""
+    raise DataError(
+        "a Sentinel-2 band without a raster:bands offset in an item without "
+        "s2:processing_baseline: its DNs carry +1000 from baseline 04.00 on (every product "
+        f"acquired since 2022-01-25{recent}, and reprocessed older ones), not before and "
+        "not in harmonised products, so its "
+        "reflectance cannot be told; add the product's s2:processing_baseline (or the "
+        "raster:bands offset: -0.1, or 0 for harmonised DNs) to the item")
 
 
 def _product(item: pystac.Item) -> str | None:
@@ -217,6 +326,8 @@ def _product(item: pystac.Item) -> str | None:
     platform = str(props.get("platform") or "").lower()
     constellation = str(props.get("constellation") or "").lower()
     correction = str(props.get("landsat:correction") or "").upper()
+    if "hls" in collection:
+        return None  # Harmonized Landsat Sentinel-2: NASA's own product, not ESA's or USGS's
     if correction.startswith("L2") or "c2-l2" in collection or "c2l2" in collection:
         return "landsat-l2"
     if correction.startswith("L1") or "c2-l1" in collection or "c2l1" in collection:
@@ -231,7 +342,18 @@ def asset_calibration(item: pystac.Item, asset: pystac.Asset) -> BandCalibration
     """The calibration of one band asset: ``value = scale * DN + offset`` with the asset's
     ``raster:bands`` scale, offset and nodata (``fill``), plus the DNs its product marks as
     clipped or saturated (see the module doc). Units are ``raster:bands`` ``unit`` where
-    stated, else empty (the config's apply)."""
+    stated, else empty (the config's apply).
+
+    Raises
+    ------
+    DataError
+        A Sentinel-2 band whose DN offset neither the item's baseline nor its
+        ``raster:bands`` states.
+    ValueError
+        A malformed, non-finite or zero scale, a malformed offset or nodata, a
+        ``raster:bands`` that is not a list of band objects, or a nodata the asset's
+        ``data_type`` cannot hold (the caller names the item).
+    """
     scale, offset, nodata = _raster_band(asset)
     first = _first_band(asset, "raster:bands")
     units = str(first.get("unit") or "")
@@ -251,14 +373,25 @@ def asset_calibration(item: pystac.Item, asset: pystac.Asset) -> BandCalibration
         saturate = 255.0 if eight_bit else 65535.0
     elif product == "sentinel-2" and dtype in (None, "uint16"):
         saturate = SENTINEL2_SATURATED
-        if "offset" not in first and _is_spectral(asset) and \
-                _baseline(item.properties.get("s2:processing_baseline")) >= 4.0:
+        if "offset" not in first and _is_spectral(asset):
             # From baseline 04.00 every DN carries +1000 (BOA_ADD_OFFSET / RADIO_ADD_OFFSET
             # -1000 in the product XML). Earth Search states it as raster:bands offset
             # -0.1; catalogues that leave it out (Planetary Computer) serve the same DNs.
-            offset = S2_ADD_OFFSET_DN * scale
+            offset = _s2_offset_dn(item) * scale
+    if nodata is not None and dtype is not None and _known_dtype(dtype) and \
+            not value_fits(nodata, dtype):
+        raise ValueError(f"raster:bands nodata {nodata:g} cannot occur in a {dtype} band, so "
+                         "it would mark no pixel and the band's fill would read as values")
     return BandCalibration(scale, offset, "", units, fill=nodata,
                            valid_range=valid_range, saturate=saturate)
+
+
+def _known_dtype(dtype: str) -> bool:
+    try:
+        np.dtype(dtype)
+    except TypeError:
+        return False  # a raster extension type numpy lacks ("cint16", "other")
+    return True
 
 
 def _crs_of(fields: dict[str, Any]) -> str | None:
@@ -290,8 +423,8 @@ def _asset_grid(item: pystac.Item, asset: pystac.Asset) -> AssetGrid | None:
                      dtype=str(dtype) if dtype else None)
 
 
-def read_stac_scenes(href: str, assets: dict[str, str], *, mask_asset: str | None = None
-                     ) -> list[StacScene]:
+def read_stac_scenes(href: str, assets: dict[str, str], *, mask_asset: str | None = None,
+                     timeout_s: float = STAC_TIMEOUT_S) -> list[StacScene]:
     """Every item under ``href`` with the files of the requested ``assets``.
 
     Parameters
@@ -304,48 +437,177 @@ def read_stac_scenes(href: str, assets: dict[str, str], *, mask_asset: str | Non
         Cube variable -> asset key.
     mask_asset
         Asset key of a quality layer every item must have (a cloud mask).
+    timeout_s
+        Seconds a remote STAC document may take to answer.
 
     Raises
     ------
     DataError
-        No items, or an item lacks one of the asset keys.
+        No items, an item lacks one of the asset keys, or a malformed value in an item.
+    InputFileError
+        The STAC document cannot be read (or a remote one does not answer in time).
+
+    Warns
+    -----
+    DataWarning
+        An item listed more than once (read once), or items holding one acquisition
+        (the same platform, tile or WRS path/row and time: only the first is read).
     """
-    items = _items(href)
+    items = _items(href, timeout_s)
     if not items:
         raise DataError(f"{href}: the STAC catalog holds no items")
     scenes = []
+    seen: dict[tuple[str | None, str], int] = {}
+    acquired: dict[tuple[str, ...], str] = {}
+    twins: list[tuple[str, str]] = []
     for item in items:
-        wanted = [*assets.values(), *([mask_asset] if mask_asset else [])]
-        missing = [key for key in wanted if key not in item.assets]
-        if missing:
-            raise DataError(
-                f"{href}: item {item.id!r} has no asset(s) {missing}; it has "
-                f"{sorted(item.assets)}"
-            )
-        bands = {var: _gdal_href(item.assets[key].get_absolute_href() or "")
-                 for var, key in assets.items()}
-        props = item.properties
-        code = _crs_of(props)
-        grids = {var: g for var, key in assets.items()
-                 if (g := _asset_grid(item, item.assets[key])) is not None}
-        try:
-            when = item.datetime or (
-                dt.datetime.fromisoformat(str(props["start_datetime"]).replace("Z", "+00:00"))
-                if props.get("start_datetime") else None
-            )
-            cloud = props.get("eo:cloud_cover")
-            cloud_cover = float(cloud) if cloud is not None else None
-            calibration = {var: asset_calibration(item, item.assets[key])
-                           for var, key in assets.items()}
-        except (TypeError, ValueError) as exc:
-            raise DataError(
-                f"{href}: item {item.id!r}: a malformed value ({exc}); fix the item or "
-                "leave the field out") from None
-        scenes.append(StacScene(
-            item_id=item.id, bands=bands, date=when.date() if when else None,
-            cloud_cover=cloud_cover, crs=code, calibration=calibration,
-            mask=_gdal_href(item.assets[mask_asset].get_absolute_href() or "")
-            if mask_asset else None, grids=grids,
-            mask_grid=_asset_grid(item, item.assets[mask_asset]) if mask_asset else None,
-        ))
+        key = (item.collection_id, item.id)
+        if key in seen:
+            seen[key] += 1
+            continue
+        seen[key] = 1
+        when = _acquisition(item)
+        if when is not None and when in acquired:
+            twins.append((item.id, acquired[when]))
+            continue
+        if when is not None:
+            acquired[when] = item.id
+        scenes.append(_scene(href, item, assets, mask_asset))
+    repeated = {k[1]: n for k, n in seen.items() if n > 1}
+    if repeated:
+        named = ", ".join(f"{k!r} ({n} times)" for k, n in list(repeated.items())[:5])
+        warnings.warn(DataWarning(
+            f"{href}: {len(repeated)} STAC item(s) listed more than once, each read once: "
+            f"{named}{' ...' if len(repeated) > 5 else ''}; a composite would have counted "
+            "them twice (remove the repeats, or search again)"), stacklevel=2)
+    if twins:
+        named = ", ".join(f"{a!r} (as {b!r})" for a, b in twins[:5])
+        warnings.warn(DataWarning(
+            f"{href}: {len(twins)} STAC item(s) are an acquisition another item already "
+            f"holds (same tile or path/row, platform and time; a reprocessing or another "
+            f"collection), left out: {named}{' ...' if len(twins) > 5 else ''}; a composite "
+            "would have counted the scene twice (search one collection, or remove the "
+            "repeats)"), stacklevel=2)
     return scenes
+
+
+def _acquisition(item: pystac.Item) -> tuple[str, ...] | None:
+    """What names one acquisition (platform, tile or WRS path/row, time), when the item
+    states all of it; ``None`` otherwise."""
+    props = item.properties
+    tile = props.get("s2:mgrs_tile") or props.get("grid:code")
+    if not tile and props.get("landsat:wrs_path") is not None and \
+            props.get("landsat:wrs_row") is not None:
+        tile = f"WRS {props['landsat:wrs_path']}/{props['landsat:wrs_row']}"
+    if not tile or item.datetime is None:
+        return None
+    return (str(props.get("platform") or ""), str(tile), item.datetime.isoformat())
+
+
+COMMON_NAMES = frozenset({
+    "coastal", "blue", "green", "red", "yellow", "rededge", "rededge071", "rededge075",
+    "rededge078", "nir", "nir08", "nir09", "cirrus", "swir16", "swir22", "lwir", "lwir11",
+    "lwir12", "pan"})
+"""STAC ``eo`` common band names: a variable so named must hold that band."""
+_LANDSAT_BAND = re.compile(r"^(?:SR_|ST_)?B(\d{1,2})$", re.IGNORECASE)
+
+
+def _band_id(product: str | None, name: str) -> str | None:
+    """A band name as the product numbers it (``B04`` for Sentinel-2, ``4`` for Landsat)."""
+    if product == "sentinel-2":
+        return s2_band_key(name)
+    if product in ("landsat-l1", "landsat-l2"):
+        m = _LANDSAT_BAND.match(name)
+        return str(int(m.group(1))) if m else None
+    return None
+
+
+def _check_band(var: str, key: str, asset: pystac.Asset, product: str | None) -> None:
+    """Refuse a variable named as one band (``B04``, ``red``) given the asset of another
+    (its ``eo:bands`` name or common name): bands in the wrong order went in silently.
+
+    Raises
+    ------
+    DataError
+        Naming the variable, the asset and the band it holds.
+    """
+    first = _first_band(asset, "eo:bands", "bands")
+    name = str(first.get("name") or "")
+    common = str(first.get("common_name") or first.get("eo:common_name") or "").lower()
+    wanted, held = _band_id(product, var), _band_id(product, name)
+    low = var.lower()
+    wrong = (wanted is not None and held is not None and wanted != held) or (
+        low in COMMON_NAMES and common and low != common
+        and not (low in ("nir", "rededge") and common.startswith(low)))
+    if wrong:
+        shown = " ".join(x for x in (name, f"({common})" if common else "") if x)
+        raise DataError(
+            f"the config names asset {key!r} {var!r}, but the asset holds band {shown}; map "
+            "each variable to the asset of its own band (bands in the wrong order)")
+
+
+def _asset_href(doc: str, asset: pystac.Asset) -> str:
+    """The asset's file: a relative href of an item without a self link (an item
+    collection's features) is relative to the document holding it, as in a catalog; it
+    became "" and was reported as "a folder, not a raster file"."""
+    absolute = asset.get_absolute_href()
+    if absolute:
+        return absolute
+    raw = asset.href
+    if not raw or raw.startswith(("http://", "https://", "s3://", "file://", "/")):
+        return raw
+    if doc.startswith(("http://", "https://")):
+        from urllib.parse import urljoin
+
+        return urljoin(doc, raw)
+    return str((Path(doc).parent / raw).resolve())
+
+
+def _scene(href: str, item: pystac.Item, assets: dict[str, str],
+           mask_asset: str | None) -> StacScene:
+    """One item as a :class:`StacScene` (see :func:`read_stac_scenes`)."""
+    wanted = [*assets.values(), *([mask_asset] if mask_asset else [])]
+    missing = [key for key in wanted if key not in item.assets]
+    if missing:
+        raise DataError(
+            f"{href}: item {item.id!r} has no asset(s) {missing}; it has "
+            f"{sorted(item.assets)}"
+        )
+    bands = {var: _gdal_href(_asset_href(href, item.assets[key]))
+             for var, key in assets.items()}
+    props = item.properties
+    code = _crs_of(props)
+    grids = {var: g for var, key in assets.items()
+             if (g := _asset_grid(item, item.assets[key])) is not None}
+    try:
+        when = _item_date(item)
+        cloud = props.get("eo:cloud_cover")
+        cloud_cover = float(cloud) if cloud is not None else None
+        if cloud_cover is not None and not 0.0 <= cloud_cover <= 100.0:
+            cloud_cover = None  # USGS writes -1 for unknown; NaN sorted anywhere
+        calibration = {}
+        product = _product(item)
+        for var, key in assets.items():
+            try:
+                _check_band(var, key, item.assets[key], product)
+                calibration[var] = asset_calibration(item, item.assets[key])
+            except DataError as exc:
+                raise DataError(f"{href}: item {item.id!r}, asset {key!r}: {exc}") from None
+            except ValueError as exc:
+                raise DataError(
+                    f"{href}: item {item.id!r}: a malformed value ({exc}) in asset {key!r}; "
+                    "fix the item or leave the field out") from None
+    except DataError:
+        raise
+    except (TypeError, ValueError) as exc:
+        raise DataError(
+            f"{href}: item {item.id!r}: a malformed value ({exc}); fix the item or "
+            "leave the field out") from None
+    return StacScene(
+        item_id=item.id, bands=bands, date=when,
+        cloud_cover=cloud_cover, crs=code, calibration=calibration,
+        mask=_gdal_href(_asset_href(href, item.assets[mask_asset]))
+        if mask_asset else None, grids=grids,
+        mask_grid=_asset_grid(item, item.assets[mask_asset]) if mask_asset else None,
+        product=_product(item),
+    )
