@@ -13,11 +13,15 @@ like every other data warning.
 
 from __future__ import annotations
 
+import base64
+import json
 import math
+import os
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -27,7 +31,7 @@ from prospect.ingest.layers import Layer
 if TYPE_CHECKING:
     from prospect.ingest.rasters import BandRef, RasterLayer
 
-__all__ = ["FillFinding", "dominant_fill", "warn_fills"]
+__all__ = ["FillFinding", "dominant_fill", "variable_has_data", "warn_fills"]
 
 COMMON_FILLS = (0.0, -1.0, 255.0, -99.0, -999.0, -999.25, -9999.0, -99999.0, -32768.0,
                 32767.0, 65535.0, -2147483648.0, 2147483647.0, 4294967295.0,
@@ -195,3 +199,73 @@ def _message(layer: RasterLayer, ref: BandRef, found: FillFinding,
     return (f"{info.path} band {band}: {declared} while {value} fills {where}"
             f"{found.share:.0%} of {found.cells} sampled cells, so it is read as data; "
             f"if {value} marks no data, set 'nodata: {value}' in source {source!r}")
+
+
+def variable_has_data(array: str | os.PathLike[str], chunk_files: int) -> bool:
+    """Whether a cube variable (the zarr array at ``array``, with ``chunk_files`` chunk
+    files) holds a single data cell.
+
+    A chunk zarr does not store is all of the array's ``fill_value``. Where that is the
+    variable's no-data value (its ``_FillValue``: NaN for a float variable), a variable
+    without chunk files holds no data. An integer variable's ``fill_value`` is 0 while its
+    no-data value is another (-1 for unit codes, 255 for the land mask): there a missing
+    chunk is all 0, a value (the first unit of a one-unit map, sea in the land mask), and a
+    stored chunk may be all no data; so a missing chunk means data, and with every chunk
+    stored, the chunks are read (one at a time) until one holds a value other than the
+    no-data value.
+    """
+    import zarr
+
+    try:
+        meta = json.loads((Path(array) / "zarr.json").read_text())
+        fill = meta["fill_value"]
+        nodata = meta.get("attributes", {}).get("_FillValue", fill)
+        shape = meta["shape"]
+        chunks = meta["chunk_grid"]["configuration"]["chunk_shape"]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):  # damage is
+        return chunk_files > 0  # reported by the resume checks, not here
+    value = _number(nodata)
+    if value is None or _same_value(fill, nodata):
+        return chunk_files > 0
+    grid = tuple(-(-int(n) // int(c)) for n, c in zip(shape, chunks, strict=True))
+    if chunk_files < math.prod(grid):
+        return True
+    try:
+        arr = zarr.open_array(os.fspath(array), mode="r")
+        for block in np.ndindex(*grid):
+            values = np.asarray(arr.get_block_selection(block))
+            held = ~np.isnan(values) if math.isnan(value) else values != value
+            if held.any():
+                return True
+    except (OSError, ValueError, RuntimeError, KeyError, TypeError):  # a damaged chunk:
+        return True  # the resume checks name it; no warning that could mislead
+    return False
+
+
+def _number(value: Any) -> float | None:
+    """A fill value as zarr's metadata writes it (a number, ``"NaN"``, ``"Infinity"``) or
+    as xarray writes a float ``_FillValue`` attribute (base64 of its bytes)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if not isinstance(value, str):
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except ValueError:
+        return None
+    kinds = {8: "<f8", 4: "<f4", 2: "<f2"}
+    return float(np.frombuffer(raw, kinds[len(raw)])[0]) if len(raw) in kinds else None
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    """Whether two fill values are the same number (NaN is NaN)."""
+    fa, fb = _number(a), _number(b)
+    if fa is None or fb is None:
+        return bool(a == b)
+    return fa == fb or (math.isnan(fa) and math.isnan(fb))

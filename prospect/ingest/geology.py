@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import json
+import unicodedata
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,7 @@ from prospect.io.vector import (
     has_geometry,
     layer_crs,
     list_layers,
+    quiet_measured,
     read_attribute,
     read_vector,
     unit_name,
@@ -316,6 +318,30 @@ def _check_units(path: str, source: VectorSource, inside: object) -> None:
             "cross"), stacklevel=3)
 
 
+def _folded(unit: str) -> str:
+    """A unit name without what a reader cannot see or would not mean: Unicode form
+    (NFKC), letter case and runs of spaces."""
+    return " ".join(unicodedata.normalize("NFKC", unit).casefold().split())
+
+
+def _warn_twin_units(path: str, attribute: str, codes: tuple[str, ...]) -> None:
+    """Warn of unit names that differ only in letter case, spaces or Unicode form
+    (``Granite`` and ``granite ``; ``grès`` composed and decomposed): each gets a code of
+    its own, so one unit of the map is split in two without a word."""
+    groups: dict[str, list[str]] = {}
+    for unit in codes:
+        groups.setdefault(_folded(unit), []).append(unit)
+    twins = [g for g in groups.values() if len(g) > 1]
+    if not twins:
+        return
+    shown = "; ".join(" and ".join(ascii(u) for u in g) for g in twins[:3])
+    warnings.warn(DataWarning(
+        f"{path}: {len(twins)} set(s) of unit names in {attribute!r} differ only in letter "
+        f"case, spaces or Unicode form ({shown}{'; ...' if len(twins) > 3 else ''}); each "
+        "is a unit of its own code: if they are one unit, write them in one spelling in "
+        "the file"), stacklevel=3)
+
+
 _LINE_TYPES = {"LineString", "MultiLineString"}
 
 
@@ -326,6 +352,7 @@ def _check_faults(path: str, source: VectorSource) -> int:
     is at distance 0; a warning says so). A layer that declares a line type is not read.
     """
     layer = source.faults_layer
+    quiet_measured()
     info = pyogrio.read_info(path, layer=layer)
     if not info.get("features"):
         raise DataError(f"{path}: the faults layer {layer!r} holds no features, so every "
@@ -403,6 +430,7 @@ def plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
                 f"{source.attribute!r}; they are rasterised as one unit with no name ('')"),
                 stacklevel=2)
         codes = tuple(sorted(set(names)))
+        _warn_twin_units(path, source.attribute, codes)
         out.append(GeologyCodesLayer(
             name=source.name, units="1", long_name=f"{source.name} unit code ({source.attribute})",
             kind="categorical", inputs=(path,),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import abc
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -15,9 +16,55 @@ from prospect.grid import ChunkWindow, RegionGrid
 from prospect.io.files import file_sha256
 from prospect.redact import redact_tree
 
-__all__ = ["Layer", "provenance_json"]
+__all__ = ["Layer", "provenance_json", "unit_key"]
 
 
+_UNIT_WORDS: dict[str, str] = {
+    **dict.fromkeys(("kelvin", "kelvins", "degk", "degreek", "degreesk", "degreekelvin",
+                     "degreeskelvin"), "K"),
+    **dict.fromkeys(("degc", "celsius", "degreec", "degreesc", "degreecelsius",
+                     "degreescelsius", "centigrade"), "degC"),
+    **dict.fromkeys(("degf", "fahrenheit", "degreef", "degreesf", "degreefahrenheit",
+                     "degreesfahrenheit"), "degF"),
+    **dict.fromkeys(("metre", "metres", "meter", "meters"), "m"),
+    **dict.fromkeys(("kilometre", "kilometres", "kilometer", "kilometers"), "km"),
+    **dict.fromkeys(("l", "litre", "litres", "liter", "liters"), "L"),
+    "ml": "mL", "ul": "uL", "percent": "%", "pct": "%", "ppm": "ppm", "ppb": "ppb",
+    **dict.fromkeys(("nanotesla", "nanoteslas", "gamma"), "nT"),
+    **dict.fromkeys(("ohm", "ohms", "\u03c9", "\u2126"), "ohm"),
+    **dict.fromkeys(("1", "-", "none", "dimensionless", "unitless"), ""),
+}
+"""Unit words and symbols (lower case, spaces and ``_`` dropped) -> one spelling."""
+
+_SUPERSCRIPTS = str.maketrans("\u207b\u207a\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076"
+                              "\u2077\u2078\u2079", "-+0123456789")
+_UNIT_FACTOR = re.compile(r"([A-Za-z%\u03c9\u2126]+)(?:\^|\*\*)?([-+]?\d+)?")
+
+
+def unit_key(units: str) -> tuple[tuple[str, int], ...] | str:
+    """``units`` in one spelling, to compare two: each factor's symbol (``K`` for
+    ``kelvin``, ``degC`` for ``°C``...) with its power, so ``mW/m2``, ``mW m-2``,
+    ``mW/m^2`` and ``mW·m⁻²`` are one key; a unit this cannot take apart is its text,
+    lower case and without spaces. Case is kept otherwise (``mW`` is not ``MW``)."""
+    text = units.strip().replace("\u00b5", "u").replace("\u03bc", "u")
+    text = text.replace("(", " ").replace(")", " ")  # W/(m K): a denominator's factors
+    text = re.sub(r"[\u00b0\u00ba]\s*([CFcf])\b", r"deg\1", text).translate(_SUPERSCRIPTS)
+    word = _UNIT_WORDS.get(re.sub(r"[\s_]+", "", text).lower())
+    if word is not None:
+        return ((word, 1),) if word else ()
+    powers: dict[str, int] = {}
+    for i, part in enumerate(text.split("/")):
+        for factor in re.split(r"[\s*\u00b7.]+", part.strip()):
+            if not factor:
+                continue
+            m = _UNIT_FACTOR.fullmatch(factor)
+            if m is None or (i and not part.strip()):
+                return re.sub(r"\s+", "", units).lower()
+            symbol = _UNIT_WORDS.get(m.group(1).lower(), m.group(1))
+            power = int(m.group(2) or 1) * (-1 if i else 1)
+            if symbol:
+                powers[symbol] = powers.get(symbol, 0) + power
+    return tuple(sorted((k, v) for k, v in powers.items() if v))
 
 
 def provenance_json(**items: Any) -> str:

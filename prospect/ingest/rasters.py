@@ -25,7 +25,7 @@ from prospect.grid import ChunkWindow, RegionGrid, parse_crs
 from prospect.indices.bands import load_sensor
 from prospect.ingest.cloudmask import drop_names
 from prospect.ingest.landsat import BandCalibration, landsat_id
-from prospect.ingest.layers import Layer
+from prospect.ingest.layers import Layer, unit_key
 from prospect.ingest.masked import SceneMask, read_masked_band
 from prospect.ingest.products import read_product_metadata
 from prospect.ingest.stac import read_stac_scenes
@@ -205,6 +205,19 @@ def _from_config(source: RasterSource, scene: RasterScene) -> _Scene:
                   variable=scene.variable or source.variable, mtl=scene.mtl,
                   mask_file=mask_file, crs=scene.crs or source.crs, date=scene.date,
                   cloud_cover=scene.cloud_cover)
+
+
+def _warn_other_units(path: str, band: int, source: RasterSource, stated: str) -> None:
+    """Warn when a file states other units for a band than the config's ``units`` (the
+    cube records the config's, and no value is converted); spellings of one unit (``K``
+    and ``kelvin``, ``mW/m2`` and ``mW m-2``) are the same."""
+    if unit_key(stated) == unit_key(source.units):
+        return
+    warnings.warn(DataWarning(
+        f"{path}: band {band} states its units as {stated!r}, but source {source.name!r} "
+        f"says 'units: {source.units}'; the cube records {source.units!r} and no value is "
+        f"converted: if the file is right, set 'units: {stated}' (or convert with 'scale:' "
+        "and 'offset:'), else fix the file's units"), stacklevel=3)
 
 
 def _check_band_names(source: RasterSource, names: list[str]) -> None:
@@ -449,6 +462,7 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
     scenes = _order(source, _scenes(source))
     per_var: dict[str, list[BandRef]] = {}
     units: dict[str, str] = {}
+    told: set[str] = set()  # units files stated that were warned of (once each: a mosaic)
     quantities: dict[str, str] = {}
     inputs: dict[str, set[str]] = {}
     any_overlap = False
@@ -487,9 +501,13 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
             if band > info.count:
                 raise DataError(f"{path}: has {info.count} band(s), band {band} requested")
             scale, offset, unit = source.scale, source.offset, source.units
-            if ("units" not in source.model_fields_set and info.band_units(band)
-                    and (source.scale, source.offset) == (1.0, 0.0)):
-                unit = info.band_units(band)  # the file's own (a NetCDF's 'units')
+            stated = info.band_units(band)  # the file's own (a NetCDF's 'units')
+            if stated and (source.scale, source.offset) == (1.0, 0.0):
+                if "units" not in source.model_fields_set:
+                    unit = stated
+                elif stated not in told:
+                    told.add(stated)
+                    _warn_other_units(path, band, source, stated)
             nodata = source.nodata if source.nodata is not None else info.nodata[band - 1]
             quantity, valid_range, saturate = None, None, None
             cal = meta.calibrate(var, path) if meta is not None else (

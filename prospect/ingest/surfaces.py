@@ -20,7 +20,7 @@ from prospect.config.sources import PointSource
 from prospect.errors import DataError, DataWarning, InputFileError
 from prospect.geostats import merge_coincident
 from prospect.grid import ChunkWindow, RegionGrid
-from prospect.ingest.layers import Layer
+from prospect.ingest.layers import Layer, unit_key
 from prospect.io.points import TEXT_SUFFIXES, PointTable, read_points, source_options
 
 __all__ = [
@@ -45,8 +45,7 @@ def column_units(source: PointSource, column: str) -> str:
     stated = source.units.get(column)
     if stated is None:
         return header or ""
-    if header is not None and header.replace(" ", "").lower() != \
-            stated.replace(" ", "").lower():
+    if header is not None and unit_key(header) != unit_key(stated):
         warnings.warn(DataWarning(
             f"source {source.name!r}: column {column!r} states {header} in its header but "
             f"'units' gives {stated!r}; the surface records {stated!r}: convert the values "
@@ -152,15 +151,26 @@ def _in_region(table: PointTable, grid: RegionGrid) -> int:
 
 
 def _swapped_hint(table: PointTable, grid: RegionGrid, source: PointSource) -> str:
-    """``"; with x and y swapped, N would: ..."`` when longitude and latitude were given
-    the other way round (a lon/lat table's columns swapped), else ``""``."""
+    """``"; with x and y swapped, N would: ..."`` when longitude and latitude (or eastings
+    and northings) were given the other way round (the table's columns swapped), else
+    ``""``."""
     from pyproj import Transformer
 
     from prospect.grid import parse_crs
 
     crs = parse_crs(source.crs)
-    if not crs.is_geographic:
-        return ""
+    if not crs.is_geographic:  # eastings and northings swapped (a UTM table's columns)
+        xs, ys = Transformer.from_crs(grid.crs_obj, crs, always_xy=True).transform(
+            table.x, table.y)
+        with np.errstate(invalid="ignore"):
+            back = Transformer.from_crs(crs, grid.crs_obj, always_xy=True).transform(ys, xs)
+        swapped = _in_region(PointTable(x=np.asarray(back[0], "f8"),
+                                        y=np.asarray(back[1], "f8"), values={},
+                                        crs=grid.crs, path=table.path), grid)
+        if not swapped:
+            return ""
+        return (f"; with x and y swapped, {swapped} would: set x: {source.y} and y: "
+                f"{source.x} if the columns are the other way round")
     lon, lat = Transformer.from_crs(grid.crs_obj, crs, always_xy=True).transform(
         table.x, table.y)
     west, south, east, north = grid.lonlat_bounds()
@@ -199,6 +209,36 @@ def _outside_hint(table: PointTable, grid: RegionGrid, source: PointSource) -> s
         said += (f"; read in the region's CRS, {fits} of them would lie in it "
                  f"('crs: \"{grid.crs}\"')")
     return said
+
+
+def _warn_conflicting(path: str, column: str, xy: np.ndarray, z: np.ndarray,
+                      grid: RegionGrid) -> None:
+    """Warn of places that hold two or more records of ``column`` with different values
+    (a well entered twice, a re-assay, swapped rows): both surfaces average them (IDW weighs
+    them alike, kriging merges them), so the surface shows a value no record has."""
+    key = np.round(xy / 1e-6).astype("i8")
+    _, inverse, counts = np.unique(key, axis=0, return_inverse=True, return_counts=True)
+    inverse = inverse.ravel()
+    shared = counts[inverse] > 1
+    if not shared.any():
+        return
+    lo = np.full(counts.size, np.inf)
+    hi = np.full(counts.size, -np.inf)
+    np.minimum.at(lo, inverse, z)
+    np.maximum.at(hi, inverse, z)
+    conflicting = np.flatnonzero((counts > 1) & (hi > lo))
+    if not conflicting.size:
+        return
+    first = conflicting[0]
+    at = np.flatnonzero(inverse == first)
+    x, y = xy[at[0]]
+    shown = ", ".join(f"{v:g}" for v in z[at][:4]) + (", ..." if at.size > 4 else "")
+    warnings.warn(DataWarning(
+        f"{path}: {conflicting.size} place(s) hold two or more records of {column!r} with "
+        f"different values (e.g. {shown} at x={x:.10g}, y={y:.10g} in {grid.crs}); the "
+        "surface averages them: remove the wrong record, or give each its own coordinates "
+        "(one well's samples at several depths: keep one depth per well in the table)"),
+        stacklevel=3)
 
 
 def plan_points(source: PointSource, grid: RegionGrid) -> list[Layer]:
@@ -242,6 +282,7 @@ def plan_points(source: PointSource, grid: RegionGrid) -> list[Layer]:
             raise DataError(f"{path}: column {col!r} has {int(ok.sum())} numeric values; "
                             "at least 3 are needed to interpolate")
         cxy, cz = xy[ok], values[ok]
+        _warn_conflicting(path, col, cxy, cz, grid)
         both = len(source.interpolate) > 1
         unit = column_units(source, col)
         if "idw" in source.interpolate:

@@ -13,8 +13,12 @@ A table is a CSV/TXT/TSV file with coordinate columns, or any vector file GDAL r
   header is no column, and a row with more values than the header has names is refused;
 * **numbers**: decimal points, or decimal commas with ``.`` separating thousands
   (``1.250,5``: a European export), as the source's ``decimal`` says or as the table's
-  numbers show; a table whose numbers could be read either way (``1.250`` and nothing that
-  tells) or that writes both is refused for the columns read, naming a value and ``decimal:``;
+  numbers show; thousands grouped by spaces (``1 250,5``; a no-break or narrow no-break
+  space too, as French and SI exports write them) are read in either notation, and by
+  commas in decimal points (a quoted ``"1,250.5"``); a table whose numbers could be read
+  either way (``1.250``, or a quoted ``"1,250"`` in a comma-separated table, and nothing
+  that tells) or that writes both is refused for the columns read, naming a value and
+  ``decimal:``;
 * **values**: a cell of a value column that is not a finite number (``<0.5``, ``inf``) is
   read as missing, with a warning naming its lines; so is a value the source declares
   ``nodata`` (counted in a warning), and a common fill value (-9999...) that is not
@@ -282,6 +286,30 @@ _COMMA_NUMBER = re.compile(rf"{_D}(?:[1-9]\d{{0,2}}(?:\.\d{{3}})+|\d*)(?:,\d*)?{
 """A number in decimal commas, ``.`` separating thousands (``-1.250,5``, ``12,5``, ``3``)."""
 
 
+_SPACES = "\u0020\u00a0\u202f\u2009'\u2019"
+"""Marks that group thousands and are never a decimal separator: a space, a no-break space
+(U+00A0), a narrow no-break space (U+202F: French Excel, SI style), a thin space (U+2009),
+and the apostrophes of Swiss exports (``1'250.5``, U+0027 and U+2019)."""
+_SPACE_GROUPED = re.compile(rf"[-+]?[1-9]\d{{0,2}}(?:[{_SPACES}]\d{{3}})+(?:[.,]\d+)?{_EXP}")
+"""A number whose thousands are grouped by spaces (``1 250``, ``-12 500,5``,
+``1\u202f250.5``): a space is never a decimal separator, so dropping them leaves a number
+read in the table's decimal notation."""
+
+
+_MINUS = "\u2212"
+"""The minus sign (U+2212) that typeset and some spreadsheet exports write for ``-``."""
+
+
+def _ungrouped(cell: str) -> str:
+    """``cell`` without the spaces grouping its thousands, and with ``-`` for a leading
+    minus sign (itself when it has neither)."""
+    if cell.startswith(_MINUS):
+        cell = "-" + cell[1:]
+    if _SPACE_GROUPED.fullmatch(cell):
+        return re.sub(f"[{_SPACES}]", "", cell)
+    return cell
+
+
 _TWO_POINTS = re.compile(r"\.[^\0]*\.")
 """Two points in one cell of a row joined by NUL: ``1.250.000``."""
 
@@ -322,7 +350,7 @@ def _scan(text: str, sep: str | None) -> _Scan | None:
             for i, cell in enumerate(row[:width]):
                 if "," not in cell and (cell.count(".") < (2 if scan.point else 1)):
                     continue
-                cell = cell.strip()
+                cell = _ungrouped(cell.strip())
                 decided = bool(scan.comma or scan.point)
                 # the patterns exclude each other; the first cell of each kind is kept, and
                 # numbers that read either way matter only while nothing else tells
@@ -362,8 +390,12 @@ def _notation(scan: _Scan | None, decimal: str | None, path: Path) -> _Notation:
         return _Notation(None, dict.fromkeys({*comma, *point, *either}, why))
     if comma:
         return _Notation(",", {})
-    if point or not either or scan.sep == ",":
+    if point or not either:
         return _Notation(".", {})
+    if scan.sep == ",":  # a decimal comma needs quotes here: only a quoted '2,100' may be one
+        either = {i: v for i, v in either.items() if "," in v[0]}
+        if not either:
+            return _Notation(".", {})
     undecided = {}
     for i, (cell, line) in either.items():
         as_point = float(cell.replace(",", "."))
@@ -384,6 +416,10 @@ def _numbers(series: pd.Series, path: Path, column: str,
     why = (attrs.get("undecided") or {}).get(column)
     if why is not None:
         raise DataError(f"{path}: column {column!r}: {why}")
+    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(
+            series.dtype):  # numbers already (a vector file's numeric field)
+        return series.to_numpy(dtype="f8", na_value=np.nan)
+    series = _without_grouping(series, attrs.get("decimal", "."))
     if attrs.get("decimal", ".") == ",":
         text = series.astype("string").str.strip()
         ok = text.str.fullmatch(_COMMA_NUMBER.pattern).fillna(False) & \
@@ -392,6 +428,35 @@ def _numbers(series: pd.Series, path: Path, column: str,
         values = pd.to_numeric(plain.where(ok), errors="coerce")
         return values.to_numpy(dtype="f8", na_value=np.nan)
     return pd.to_numeric(series, errors="coerce").to_numpy(dtype="f8")
+
+
+_COMMA_GROUPED = re.compile(rf"[-+]?[1-9]\d{{0,2}}(?:,\d{{3}})+(?:\.\d+)?{_EXP}")
+"""A number in decimal points with commas grouping its thousands (``1,250.5``, ``2,100``:
+a quoted cell of a US Excel export)."""
+
+
+def _without_grouping(series: pd.Series, decimal: str) -> pd.Series:
+    """A text column with the separators that group thousands dropped: spaces
+    (:data:`_SPACE_GROUPED`) in either notation, and commas (:data:`_COMMA_GROUPED`) in a
+    table of decimal points (a table in decimal commas drops its points later); other
+    columns, and a column without such a number, as they are."""
+    if series.dtype != object and not isinstance(series.dtype, pd.StringDtype):
+        return series
+    text = series.astype("string").str.strip()
+    minus = text.str.startswith(_MINUS).fillna(False).astype(bool)
+    if minus.any():
+        series = series.where(~minus, "-" + text.str.slice(1))
+        text = text.where(~minus, "-" + text.str.slice(1))
+    grouped = text.str.fullmatch(_SPACE_GROUPED.pattern).fillna(False).astype(bool)
+    if decimal == ".":
+        commas = text.str.fullmatch(_COMMA_GROUPED.pattern).fillna(False).astype(bool)
+    else:
+        commas = pd.Series(False, index=series.index)
+    if not (grouped.any() or commas.any()):
+        return series
+    text = text.where(~grouped, text.str.replace(f"[{_SPACES}]", "", regex=True))
+    text = text.where(~commas, text.str.replace(",", "", regex=False))
+    return series.where(~(grouped | commas), text)
 
 
 POINT_FILLS = tuple(v for v in COMMON_FILLS if v not in (0.0, -1.0, 255.0))
@@ -537,12 +602,15 @@ def read_features(
             gdf.attrs[key] = frame.attrs.get(key)
         return gdf
     try:
-        return read_vector(path, layer=layer, columns=columns or None,
-                           crs=crs if override_crs else None)
+        gdf = read_vector(path, layer=layer, columns=columns or None,
+                          crs=crs if override_crs else None)
     except CRSError:  # the file carries no CRS: use the one the config names, if any
         if crs is None or not override_crs:  # never the CSV default (lon/lat) unasked
             raise
-        return read_vector(path, layer=layer, columns=columns or None, crs=crs)
+        gdf = read_vector(path, layer=layer, columns=columns or None, crs=crs)
+    if decimal is not None:  # a text field of numbers ('0,5' in a .dbf) is read in it
+        gdf.attrs["decimal"] = decimal
+    return gdf
 
 
 def read_points(

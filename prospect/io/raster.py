@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +14,7 @@ import rasterio
 from pyproj import CRS
 from rasterio.crs import CRS as RioCRS
 from rasterio.enums import MaskFlags
-from rasterio.errors import RasterioIOError
+from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 from rasterio.warp import transform_bounds
 from rasterio.windows import Window
 
@@ -493,6 +494,10 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
     name = gdal_path(path, variable)
     if not str(path).startswith("/vsi") and not Path(path).is_file():
         raise InputFileError(f"{path}: {why_unreadable(path, 'raster file')}")
+    # a file without a grid is refused below, in one line with the fix: rasterio's own
+    # warning printed a library path and source line before it (a filter, not a
+    # catch_warnings block: that would race the warnings of other threads)
+    warnings.filterwarnings("ignore", category=NotGeoreferencedWarning)
     try:
         with rasterio.open(name) as src:
             file_crs = src.crs

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -17,6 +18,17 @@ from prospect.grid import parse_crs
 from prospect.io.files import why_unreadable
 
 __all__ = ["has_geometry", "layer_crs", "list_layers", "read_attribute", "read_vector", "unit_name"]
+
+
+def quiet_measured() -> None:
+    """Silence pyogrio's warning that a layer of measured geometries (XYM, XYZM) is read
+    without its M values, which nothing here uses: on every call (list, info, read) it
+    reached the user's terminal with a library's path and source line, several times a
+    run. Called before each call rather than once at import: a filter added inside a
+    ``warnings.catch_warnings`` block (a stage's data-warning collector, a test) is undone
+    when the block ends, and a block of our own would race the other threads' warnings."""
+    warnings.filterwarnings("ignore", message=r"Measured \(M\) geometry types are not "
+                            "supported", category=UserWarning)
 
 
 def unit_name(value: object) -> str:
@@ -82,6 +94,26 @@ def _nearest(name: str, names: list[str]) -> str:
     return f" (did you mean {near[0]!r}?)" if near else ""
 
 
+def _not_decoded(path: Path, exc: UnicodeDecodeError) -> InputFileError:
+    """The error for attribute text that is not in the encoding GDAL reads it in (a
+    Shapefile's ``.cpg`` naming UTF-8 over a Latin-1 ``.dbf``; a GeoJSON that is not
+    UTF-8)."""
+    byte = exc.object[exc.start:exc.start + 1].hex().upper() if exc.object else "?"
+    cpg = _sidecar(path, ".cpg") if path.suffix.lower() == ".shp" else None
+    said = ""
+    if cpg is not None:
+        try:
+            said = f" its {cpg.name} says {cpg.read_text(errors='replace').strip()!r},"
+        except OSError:
+            said = ""
+    fix = (f"write the .dbf's encoding in {cpg.name} (e.g. ISO-8859-1 or 1252), or save the "
+           "file as UTF-8" if cpg is not None else "save the file as UTF-8 (e.g. ogr2ogr "
+           "-lco ENCODING=UTF-8, or a GeoPackage)")
+    return InputFileError(
+        f"{path}: its attribute text is not {exc.encoding} as read ({said} byte 0x{byte} "
+        f"cannot be decoded): {fix}".replace("( ", "("))
+
+
 def list_layers(path: Path | str) -> list[str]:
     """Layer names of a vector file."""
     path = Path(path)
@@ -89,6 +121,7 @@ def list_layers(path: Path | str) -> list[str]:
         raise InputFileError(f"{path}: {why_unreadable(path, 'vector file')}")
     _check_shapefile(path)
     try:
+        quiet_measured()
         return [str(row[0]) for row in pyogrio.list_layers(path)]
     except (DataSourceError, DataLayerError) as exc:
         raise InputFileError(f"{path}: cannot read as a vector file (corrupt?): {exc}") from None
@@ -111,6 +144,7 @@ def layer_crs(path: Path | str, *, layer: str | None = None, crs: str | None = N
     _check_layer(path, layer)
     if crs is not None:
         return parse_crs(crs).to_wkt()
+    quiet_measured()
     info = pyogrio.read_info(path, layer=layer)
     if info.get("crs") is None:
         raise _no_crs(path)
@@ -121,10 +155,13 @@ def read_attribute(path: Path | str, column: str, *, layer: str | None = None) -
     """Values of ``column`` as unit names (:func:`unit_name`; no geometry is read)."""
     path = Path(path)
     _check_layer(path, layer)
+    quiet_measured()
     try:
         df = pyogrio.read_dataframe(path, layer=layer, columns=[column], read_geometry=False)
     except (DataSourceError, DataLayerError) as exc:
         raise InputFileError(f"{path}: cannot read layer {layer!r}: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise _not_decoded(path, exc) from None
     if column not in df.columns:
         have = [str(c) for c in pyogrio.read_info(path, layer=layer)["fields"]]
         raise DataError(f"{path}: layer {layer or '(first)'} has no column {column!r}; "
@@ -163,10 +200,13 @@ def read_vector(
     """
     path = Path(path)
     _check_layer(path, layer)
+    quiet_measured()
     try:
         gdf = pyogrio.read_dataframe(path, layer=layer, columns=columns, bbox=bbox)
     except (DataSourceError, DataLayerError) as exc:
         raise InputFileError(f"{path}: cannot read layer {layer!r}: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise _not_decoded(path, exc) from None
     except ValueError as exc:
         raise DataError(f"{path}: {exc}") from None
     for col in columns or []:
