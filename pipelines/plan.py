@@ -41,7 +41,8 @@ from prospect.config.sources import PointSource, RasterSource, VectorSource
 from prospect.errors import ProspectError
 from prospect.grid import RegionGrid
 
-__all__ = ["JobPlan", "StagePlan", "count_layers", "format_bytes", "plan_job"]
+__all__ = ["JobPlan", "StagePlan", "count_layers", "format_bytes", "plan_job",
+           "refuse_unmade_variables"]
 
 PROCESS_BYTES = 500 * 2**20
 """A dask worker process once the stages' libraries are loaded (numpy, GDAL/rasterio,
@@ -148,9 +149,11 @@ def _shipped_layers(job: JobConfig, grid: RegionGrid, layers: list[Any]) -> tupl
         from prospect.config.job import shipped_region_name
         from prospect.ingest.mask import apply_mask, plan_mask
 
-        try:
+        if job.mask.path is not None and not Path(job.mask.path).exists():
+            return 1, 0  # the outline's file is not here yet
+        try:  # a wrong outline (none for the region, no land in it) is the run's error too
             mask = plan_mask(job.mask, grid, region=shipped_region_name(job))
-        except (ProspectError, OSError):  # the outline cannot be read yet
+        except OSError:  # the outline cannot be read yet
             return 1, 0
         layers, added = apply_mask(layers, mask), 1
     return added, sum(ships_apart(la) for la in layers)
@@ -209,13 +212,22 @@ def _tile_tasks(job: JobConfig, grid: RegionGrid) -> int:
 
 
 def plan_job(job: JobConfig, grid: RegionGrid, *, workers: int = 1,
-             threads_per_worker: int = 1, out_dir: Path | None = None) -> JobPlan:
+             threads_per_worker: int = 1, out_dir: Path | None = None,
+             job_path: Path | None = None) -> JobPlan:
     """Plan ``job`` on ``grid`` for ``workers`` processes of ``threads_per_worker`` threads.
 
     Nothing is computed and no pixel is read; raster headers are read when the files exist.
     A ``stac_search`` source is planned from the items an earlier run saved in ``out_dir``
     (the job's output folder) for this grid; without them its layers are counted from the
-    config (no search is made).
+    config (no search is made). Variables the config names that no stage makes are refused
+    where the headers tell (:func:`refuse_unmade_variables`), and a mask outline with no
+    land in the region; ``job_path`` names the config in those messages.
+
+    Raises
+    ------
+    ConfigError
+        A tile layer or economics surface naming a variable no stage of the job makes, or
+        a custom index named like an ingested variable.
     """
     job = _saved_searches(job, grid, out_dir)
     n = grid.n_chunks
@@ -229,6 +241,11 @@ def plan_job(job: JobConfig, grid: RegionGrid, *, workers: int = 1,
     unread = [f"source {s.name!r}: layers counted from the config ({h[len('config: '):]})"
               for s, (_, h, _, _) in zip(job.sources, counted, strict=True) if h != "headers"]
     layer_bytes = max((b for c, _, b, _ in counted if c), default=LAYER_CELL_BYTES)
+    if not unread:  # every source's layers known: the ingest stage's tile-layer check
+        from prospect.ingest.mask import LAND_VARIABLE
+
+        refuse_unmade_variables(job, [la.name for *_, ls in counted for la in ls]
+                                 + ([LAND_VARIABLE] if masked else []), job_path)
     from pipelines.plan_graphs import (
         index_tasks,
         score_tasks,
@@ -319,6 +336,50 @@ def plan_job(job: JobConfig, grid: RegionGrid, *, workers: int = 1,
         cube_variables=cube_vars, cube_bytes=cube_bytes, workers=workers,
         threads_per_worker=threads_per_worker, memory_per_worker=memory, notes=notes,
     )
+
+
+def refuse_unmade_variables(job: JobConfig, ingested: list[str],
+                             job_path: Path | None) -> None:
+    """Variables the config names that no stage makes, or makes twice, from the ingest
+    stage's planned variables ``ingested``:
+
+    * a tile layer no stage makes, refused as the ingest stage refuses it
+      (:func:`pipelines.stages.tiles.unmade_layers`; ``prospect plan`` said nothing);
+    * an ``economics`` concentration or variance that ingest does not make, or a variance
+      naming the concentration itself (the screen stage found them, after ingest and
+      indices had run over the region);
+    * a custom index named like an ingested variable, which the indices stage would
+      overwrite (``overwrite: true``, the default) with the index, without a word.
+    """
+    from pipelines.stages.tiles import unmade_layers
+    from prospect.errors import ConfigError
+
+    where = f"{job_path}: " if job_path is not None else ""
+    econ = job.economics
+    if econ is not None and econ.variance == econ.concentration:
+        raise ConfigError(f"{where}economics.variance names the concentration itself "
+                          f"({econ.concentration!r}); give its kriging variance (default "
+                          f"'{econ.concentration}_variance')")
+    if econ is not None:
+        for key, name in (("concentration", econ.concentration),
+                          ("variance", econ.variance_variable)):
+            if name not in ingested:
+                raise ConfigError(
+                    f"{where}economics.{key}: the ingest stage makes no variable {name!r}; it "
+                    f"makes {sorted(ingested)} (a kriged surface is '<source>_<column>' and "
+                    "its variance '<source>_<column>_variance')")
+    if job.indices is not None:
+        shadowed = sorted(set(job.indices.custom) & set(ingested))
+        if shadowed:
+            raise ConfigError(
+                f"{where}indices.custom: {shadowed} would replace the ingested variable(s) of "
+                "the same name; give the custom index another name")
+    unmade = unmade_layers(job, ingested)
+    if unmade:
+        raise ConfigError(
+            f"{where}tiles.layers: no stage of this job makes the variable(s) {unmade}; "
+            f"ingest makes {sorted(ingested)}, and the later stages their indices, change "
+            "and economics layers, probability and uncertainty: fix 'variable'")
 
 
 def _saved_searches(job: JobConfig, grid: RegionGrid, out_dir: Path | None) -> JobConfig:

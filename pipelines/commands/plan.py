@@ -37,7 +37,8 @@ def plan(
                           "regions'), or leave it out to plan on the job's own region")
     job = load_job(config)
     grid = load_region(region).to_grid() if region is not None else resolve_grid(job)
-    p = plan_job(job, grid, workers=workers, threads_per_worker=threads, out_dir=out)
+    p = plan_job(job, grid, workers=workers, threads_per_worker=threads, out_dir=out,
+                 job_path=config)
     too_many = _workers_warning(workers)
     if too_many:
         Console(stderr=True, highlight=False).print(Text(f"warning: {too_many}"),

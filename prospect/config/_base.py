@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import UnionType
-from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 
 import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
+    Tag,
     ValidationError,
     ValidationInfo,
     model_validator,
@@ -22,11 +25,13 @@ from pydantic import (
 from prospect.errors import ConfigError
 
 __all__ = [
+    "RESERVED_NAMES",
     "ConfigLocation",
     "ConfigPath",
     "PlainName",
     "StrictModel",
     "allowed_keys",
+    "check_not_reserved",
     "check_plain_name",
     "format_validation_error",
     "load_yaml",
@@ -60,9 +65,12 @@ class StrictModel(BaseModel):
         """
         if not isinstance(data, dict):
             return data
+        own = {f for d in cls.__pydantic_decorators__.field_validators.values()
+               if d.info.mode == "before" for f in d.info.fields}  # they see it as written
         for name, field in cls.model_fields.items():
             key = name if name in data else field.alias
-            if key in data and _numbers_only(field.annotation) and _holds_bool(data[key]):
+            if key in data and name not in own and _numbers_only(field.annotation) and \
+                    _holds_bool(data[key]):
                 data = {**data, key: _bool_as_text(data[key])}
         return data
 
@@ -72,7 +80,9 @@ _NUMBER_LEAVES = (int, float)
 
 def _numbers_only(tp: Any) -> bool:
     """Whether a field's type holds numbers only (``float``, ``tuple[PositiveInt, ...]``,
-    ``float | None``, ``dict[str, float]``...): no ``bool``, string, model or ``Any``."""
+    ``float | None``, ``dict[str, float]``, ``float | Literal["auto"]``...): no ``bool``,
+    free string, model or ``Any``. A literal other than ``True``/``False`` counts: a bool
+    matches none of its values, and ``block_size: yes`` was read as a 1 m block."""
     origin = get_origin(tp)
     if tp is type(None):
         return True
@@ -80,6 +90,8 @@ def _numbers_only(tp: Any) -> bool:
         return False
     if isinstance(tp, type) and issubclass(tp, _NUMBER_LEAVES):
         return True
+    if origin is Literal:  # 'auto' beside a number: a bool is neither
+        return not any(isinstance(a, bool) for a in get_args(tp))
     if origin is Annotated:
         return _numbers_only(get_args(tp)[0])
     if origin in (Union, UnionType, list, tuple, set, frozenset):
@@ -127,7 +139,16 @@ def _resolve_path(value: Path, info: ValidationInfo) -> Path:
     return value
 
 
-ConfigPath = Annotated[Path, AfterValidator(_resolve_path)]
+def _named_path(value: Any) -> Any:
+    """Refuse an empty path: ``Path("")`` is ``.``, the config's own folder, which was then
+    read as the raster, table, outline or key file (``path: ""``, ``cog: ""``)."""
+    if isinstance(value, str) and not value.strip():
+        raise ValueError("is empty; give a file path (relative paths are taken from the "
+                         "config file's folder)")
+    return value
+
+
+ConfigPath = Annotated[Path, BeforeValidator(_named_path), AfterValidator(_resolve_path)]
 """A path in a config: resolved against the config file's folder when relative."""
 
 
@@ -138,7 +159,8 @@ def _resolve_location(value: str, info: ValidationInfo) -> str:
     return str(_resolve_path(Path(value), info))
 
 
-ConfigLocation = Annotated[str, AfterValidator(_resolve_location)]
+ConfigLocation = Annotated[str, BeforeValidator(_named_path),
+                           AfterValidator(_resolve_location)]
 """A file path or a URL in a config: a relative path is resolved against the config
 file's folder, like :data:`ConfigPath` (it was the working directory's)."""
 
@@ -167,6 +189,21 @@ def check_plain_name(value: str) -> str:
     return value
 
 
+RESERVED_NAMES = ("x", "y", "time", "spatial_ref")
+"""Names a cube holds for its grid (:data:`prospect.io.cube.GRID_ARRAYS`) and its dates: a
+source or index of that name would be a variable clashing with a coordinate (a source
+named ``x`` stopped ``prospect plan`` with ``internal error: TypeError``)."""
+
+
+def check_not_reserved(names: Iterable[str], where: str) -> None:
+    """Refuse ``names`` that are a cube's coordinate names (:data:`RESERVED_NAMES`)."""
+    clash = sorted({n for n in names if n in RESERVED_NAMES})
+    if clash:
+        raise ValueError(
+            f"{where} {clash} would be cube variables named like the cube's coordinates "
+            f"({', '.join(RESERVED_NAMES)}); choose another name")
+
+
 PlainName = Annotated[str, AfterValidator(check_plain_name)]
 """A config value that names an output (file, folder, cube variable) inside ``-o``."""
 
@@ -179,6 +216,46 @@ MAX_DEPTH = 32
 
 MAX_NODES = 20_000
 """Most values a config may hold once its aliases (``*name``) are expanded."""
+
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_OCTAL = re.compile(r"^[-+]?0[0-7_]+$")
+
+
+def _int_scalar(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    """A YAML int, refusing the YAML 1.1 forms that read a number other than written.
+
+    PyYAML reads ``seed: 017`` as octal (15) and ``1:30`` as base 60 (90), without a word;
+    both are refused with the value YAML would have read. ``0x1F`` and ``0b101`` say what
+    they are and are kept.
+    """
+    text = str(node.value)
+    line = node.start_mark.line + 1
+    if ":" in text:
+        raise _Refused(
+            f"value {text!r} at line {line} is read by YAML 1.1 as a base-60 number "
+            f"({loader.construct_yaml_int(node)}), not as written; quote it if it is text, "
+            "or write the number in decimal")
+    if _OCTAL.match(text):
+        octal = loader.construct_yaml_int(node)
+        digits = text.replace("_", "").lstrip("+-")
+        decimal = int(digits) * (-1 if text.startswith("-") else 1)
+        if octal != decimal:
+            raise _Refused(
+                f"value {text!r} at line {line} is read by YAML 1.1 as octal ({octal}), not "
+                f"{decimal}: write {decimal} without the leading 0, or quote it if it is text")
+    return int(loader.construct_yaml_int(node))
+
+
+def _float_scalar(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> float:
+    """A YAML float, refusing YAML 1.1's base-60 form (``1:30.5`` is 90.5)."""
+    text = str(node.value)
+    if ":" in text:
+        raise _Refused(
+            f"value {text!r} at line {node.start_mark.line + 1} is read by YAML 1.1 as a "
+            f"base-60 number ({loader.construct_yaml_float(node)}), not as written; quote it "
+            "if it is text, or write the number in decimal")
+    return float(loader.construct_yaml_float(node))
 
 
 class _ConfigLoader(yaml.SafeLoader):
@@ -227,7 +304,10 @@ class _ConfigLoader(yaml.SafeLoader):
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
         seen: dict[Any, int] = {}
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)
+            # a merge key (<<: *defaults) has no constructor of its own: the base class
+            # merges it (keys written beside it win, as YAML says); two of them clash
+            key = "<<" if key_node.tag == _MERGE_TAG else \
+                self.construct_object(key_node, deep=True)
             line = key_node.start_mark.line + 1
             try:
                 first = seen.get(key)
@@ -246,6 +326,10 @@ class _ConfigLoader(yaml.SafeLoader):
 
 class _Refused(Exception):
     """A config the loader refuses (the message says where and why)."""
+
+
+_ConfigLoader.add_constructor("tag:yaml.org,2002:int", _int_scalar)
+_ConfigLoader.add_constructor("tag:yaml.org,2002:float", _float_scalar)
 
 
 def _expanded_size(node: yaml.Node, memo: dict[int, tuple[int, int]]) -> tuple[int, int]:
@@ -325,12 +409,18 @@ _UNION_TAGS = frozenset({"region:name", "region:inline", "region:override",
 
 def _members(annotation: Any) -> list[Any]:
     """The types an annotation allows (``Annotated``, ``Optional`` and unions unwrapped)."""
+    return [m for m, _ in _tagged_members(annotation)]
+
+
+def _tagged_members(annotation: Any, tag: str | None = None) -> list[tuple[Any, str | None]]:
+    """:func:`_members` with the tag of the tagged union (``region:override``) each has."""
     origin = get_origin(annotation)
     if origin is Annotated:
-        return _members(get_args(annotation)[0])
+        own = next((m.tag for m in annotation.__metadata__ if isinstance(m, Tag)), tag)
+        return _tagged_members(get_args(annotation)[0], own)
     if origin in (Union, UnionType):
-        return [m for arg in get_args(annotation) for m in _members(arg)]
-    return [annotation]
+        return [m for arg in get_args(annotation) for m in _tagged_members(arg, tag)]
+    return [(annotation, tag)]
 
 
 def _is_model(value: Any) -> bool:
@@ -343,7 +433,12 @@ def _types_at(model: type[BaseModel], path: Sequence[Any]) -> list[Any]:
     current: list[Any] = [model]
     for part in path:
         following: list[Any] = []
-        for member in (m for ann in current for m in _members(ann)):
+        members = [pair for ann in current for pair in _tagged_members(ann)]
+        if part in _UNION_TAGS:  # the form written: its keys alone (not a sibling form's)
+            following = [m for m, tag in members if tag == part]
+            current = following
+            continue
+        for member, _ in members:
             if _is_model(member):
                 fields = member.model_fields
                 if isinstance(part, str) and part in fields:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
-from prospect.config._base import StrictModel
+from prospect.config._base import PlainName, StrictModel
 
-__all__ = ["EconomicsConfig"]
+__all__ = ["MAX_DENSITY_KG_PER_L", "EconomicsConfig"]
+
+MAX_DENSITY_KG_PER_L = 3.0
+"""Densest brine accepted, kg/L (brines are 1.0-1.3 kg/L): ``density_kg_per_l: 1000`` (the
+density in kg/m3) multiplied a ppm surface's tonnages by 1000 without a word."""
 
 
 class EconomicsConfig(StrictModel):
@@ -38,14 +42,23 @@ class EconomicsConfig(StrictModel):
         states ``ndtr(z)``).
     """
 
-    concentration: str
-    variance: str | None = None
+    concentration: PlainName
+    variance: PlainName | None = None
     density_kg_per_l: float = Field(default=1.0, gt=0)
     flow_m3_per_h: float = Field(default=150.0, gt=0)
     hours_per_year: float = Field(default=8000.0, gt=0, le=8784)
     recovery: float = Field(default=0.8, gt=0, le=1)
     cutoff_t_lce_per_year: float = Field(default=500.0, gt=0)
     confidence_z: float = Field(default=1.645, gt=0)
+
+    @field_validator("density_kg_per_l")
+    @classmethod
+    def _density_in_kg_per_l(cls, value: float) -> float:
+        if value > MAX_DENSITY_KG_PER_L:
+            raise ValueError(
+                f"{value:g} kg/L is no brine density (brines are 1.0-1.3 kg/L; at most "
+                f"{MAX_DENSITY_KG_PER_L:g}): a density in kg/m3 divided by 1000 is kg/L")
+        return value
 
     @property
     def variance_variable(self) -> str:

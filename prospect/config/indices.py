@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from prospect.config._base import PlainName, StrictModel
+from prospect.config._base import PlainName, StrictModel, check_not_reserved
 
 __all__ = ["IndicesConfig", "SensorBand", "SensorConfig"]
 
@@ -76,6 +76,7 @@ class IndicesConfig(StrictModel):
 
         for name, formula in value.items():
             parse_formula(formula, name=name)  # FormulaError is a ValueError
+        check_not_reserved(value, "custom index names")
         return value
 
     @field_validator("constants", mode="before")

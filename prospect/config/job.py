@@ -23,6 +23,7 @@ from prospect.config._base import (
     PlainName,
     StrictModel,
     _resolve_path,
+    check_not_reserved,
     load_yaml,
     repeated,
     validate_mapping,
@@ -30,12 +31,18 @@ from prospect.config._base import (
 from prospect.config.economics import EconomicsConfig
 from prospect.config.indices import IndicesConfig
 from prospect.config.mask import MaskConfig
-from prospect.config.model import ModelConfig
-from prospect.config.region import Bounds, ChunkSide, RegionConfig
+from prospect.config.model import ModelConfig, check_params
+from prospect.config.region import (
+    Bounds,
+    ChunkSide,
+    RegionConfig,
+    check_chunk_count,
+    check_grid_crs,
+)
 from prospect.config.sources import SourceConfig
 from prospect.config.tiles import TilesConfig
 from prospect.config.timeseries import TimeSeriesConfig
-from prospect.errors import ConfigError
+from prospect.errors import ConfigError, CRSError, GridError
 from prospect.grid import RegionGrid
 
 __all__ = [
@@ -88,12 +95,33 @@ def load_region(name_or_path: str | Path) -> RegionConfig:
 
 
 class ReferenceRegion(StrictModel):
-    """A region taken from a reference raster: its CRS, transform and shape."""
+    """A region taken from a reference raster: its CRS, transform and shape.
+
+    ``name`` follows a region's rules (lower case, digits, ``-``, ``_``) and ``crs`` is
+    checked as a region's is (:func:`~prospect.config.region.check_grid_crs`), at load:
+    an unknown ``crs`` was found only when the grid was made, in a message naming neither
+    the file nor the key, and ``name: ../x`` or ``""`` named the grid.
+    """
 
     reference: ConfigPath
-    name: str = "study-area"
+    name: str = Field(default="study-area", pattern=r"^[a-z0-9][a-z0-9_-]*$")
     chunks: tuple[ChunkSide, ChunkSide] = (512, 512)
     crs: str | None = Field(default=None, description="CRS when the raster carries none")
+
+    @field_validator("reference", mode="before")
+    @classmethod
+    def _local_file(cls, value: Any) -> Any:
+        """A URL lost a slash (``https:/host``) and was read as a relative path."""
+        if isinstance(value, str) and ("://" in value or value.startswith("/vsi")):
+            raise ValueError(
+                "the reference raster must be a local file (its grid is read when the job "
+                "is planned); download it first, then give its path")
+        return value
+
+    @field_validator("crs")
+    @classmethod
+    def _grid_crs(cls, value: str | None) -> str | None:
+        return None if value is None else check_grid_crs(value)
 
 
 class RegionOverride(StrictModel):
@@ -216,12 +244,22 @@ class JobConfig(StrictModel):
                     e["msg"].removeprefix("Value error, ") for e in exc.errors())) from None
         return value
 
+    @field_validator("model")
+    @classmethod
+    def _params_fit_the_estimator(cls, value: ModelConfig | None) -> ModelConfig | None:
+        """``model.params`` as the estimator takes them, at load (see
+        :func:`~prospect.config.model.check_params`): train checked them after ingest."""
+        if value is not None:
+            check_params(value)  # a ConfigError is a ValueError: at key 'model'
+        return value
+
     @field_validator("sources")
     @classmethod
     def _unique_names(cls, value: list[Any]) -> list[Any]:
         dupes = repeated(s.name for s in value)
         if dupes:
             raise ValueError(f"source names must be unique; repeated: {dupes}")
+        check_not_reserved((s.name for s in value), "source names")
         return value
 
     @model_validator(mode="after")
@@ -301,5 +339,16 @@ def resolve_grid(job: JobConfig) -> RegionGrid:
         return _override_config(region).to_grid()
     from prospect.io.raster import grid_from_raster
 
-    return grid_from_raster(region.reference, chunks=region.chunks, crs=region.crs,
+    grid = grid_from_raster(region.reference, chunks=region.chunks, crs=region.crs,
                             name=region.name)
+    try:
+        check_chunk_count(grid)
+    except GridError as exc:
+        raise GridError(f"{region.reference}: {exc}") from None
+    if region.crs is None:  # the raster's own CRS: held to a region's rules
+        try:
+            check_grid_crs(grid.crs)
+        except ValueError as exc:
+            raise CRSError(f"{region.reference}: the reference raster's {exc}".replace(
+                f"CRS {grid.crs!r}", "CRS")) from None
+    return grid

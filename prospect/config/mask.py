@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from prospect.config._base import ConfigPath, StrictModel
 
@@ -26,9 +26,21 @@ class MaskConfig(StrictModel):
 
     outline: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_-]*$")
     path: ConfigPath | None = None
-    layer: str | None = None
-    names: list[str] | None = None
-    name_column: str = "name"
+    layer: str | None = Field(default=None, min_length=1)
+    names: list[str] | None = Field(default=None, min_length=1)
+    name_column: str = Field(default="name", min_length=1)
+
+    @field_validator("outline")
+    @classmethod
+    def _outline_shipped(cls, value: str | None) -> str | None:
+        """An unknown outline was found by the ingest stage (``prospect plan`` said nothing)."""
+        from prospect.outlines import list_outlines
+
+        shipped = list_outlines()
+        if value is not None and value not in shipped:
+            raise ValueError(f"no shipped outline {value!r}; shipped outlines: "
+                             f"{', '.join(shipped)}; or give a file with 'path'")
+        return value
 
     @model_validator(mode="after")
     def _one_outline(self) -> MaskConfig:

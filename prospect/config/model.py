@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from prospect.config._base import PlainName, StrictModel
+from prospect.config._base import PlainName, StrictModel, repeated
 
-__all__ = ["CVConfig", "FocalConfig", "LabelsConfig", "ModelConfig", "model_overrides"]
+__all__ = [
+    "CVConfig", "FocalConfig", "LabelsConfig", "ModelConfig", "check_params", "model_overrides",
+]
 
 
 class LabelsConfig(StrictModel):
@@ -33,7 +36,7 @@ class LabelsConfig(StrictModel):
     """
 
     source: str = Field(description="name of a points source in 'sources'")
-    value_column: str | None = None
+    value_column: str | None = Field(default=None, min_length=1)
     threshold: float | None = Field(
         default=None, description="a point is a positive when value_column >= threshold"
     )
@@ -110,6 +113,11 @@ class FocalConfig(StrictModel):
         bad = [r for r in self.radii if not r > 0]
         if bad:
             raise ValueError(f"focal radii must be positive CRS distances, got {bad}")
+        for key, values in (("radii", self.radii), ("stats", self.stats),
+                            ("variables", self.variables or [])):
+            dupes = repeated(str(v) for v in values)
+            if dupes:  # one feature twice: the same column named twice
+                raise ValueError(f"focal.{key} must be unique; repeated: {dupes}")
         return self
 
 
@@ -181,6 +189,162 @@ class ModelConfig(StrictModel):
             check_commodity("model.mineral", self.mineral)  # a ConfigError is a ValueError
         return self
 
+    @model_validator(mode="after")
+    def _features_listed_once(self) -> ModelConfig:
+        if self.features is None:
+            return self
+        if not self.features:  # was "the cube has no data variables", at plan or train
+            raise ValueError("model.features: [] names no feature; list cube variables, or "
+                             "leave 'features' out to use every variable")
+        dupes = repeated(self.features)
+        if dupes:  # a column twice: its importance split in two, without a word
+            raise ValueError(f"model.features must be unique; repeated: {dupes}")
+        return self
+
+
+_SET_BY_PROSPECT: dict[str, str] = {
+    "random_state": "from model.seed, one per CV seed; set model.seed",
+    "estimator": "the base learner of bagging_pu, a decision tree",
+    "categorical_features": "from the cube's categorical layers",
+    "cell_area": "from the region's cell size",
+    "feature_names": "from the cube's variables",
+    "n_jobs": "1: the dask workers run the fits in parallel, and n_jobs: -1 in each of "
+              "them started a thread per core per fit",
+}
+"""Estimator parameters Prospect derives from the config or the cube, which ``params``
+would overwrite (weights of evidence with ``categorical_features: from_dtype`` failed in
+the middle of train)."""
+
+
+_MORE_LIMITS: dict[str, dict[str, int]] = {
+    "weights_of_evidence": {"ci_draws": 100_000, "n_thresholds": 1_000},
+}
+"""Caps beside :data:`prospect.models.factory.PARAM_LIMITS` for parameters of Prospect's
+own estimators that set a fit's size (``ci_draws: 1e12`` ran for ever)."""
+
+
+def _check_annotated(model: ModelConfig, cls: type) -> None:
+    """``params`` of an estimator without scikit-learn's parameter constraints, checked
+    against the types of its ``__init__`` (``count: x`` or ``selection: 5`` were taken)."""
+    import inspect
+    import typing
+
+    from pydantic import TypeAdapter, ValidationError
+
+    from prospect.errors import ConfigError
+
+    init = next(vars(k)["__init__"] for k in cls.__mro__ if "__init__" in vars(k))
+    hints = typing.get_type_hints(init,
+                                  globalns=vars(inspect.getmodule(cls)))
+    for key, value in model.params.items():
+        if key not in hints or key == "evidence":  # evidence: check_evidence's
+            continue
+        try:
+            TypeAdapter(hints[key]).validate_python(value, strict=True)
+        except ValidationError as exc:
+            if isinstance(value, int) and not isinstance(value, bool):
+                try:  # a whole number where a float goes
+                    TypeAdapter(hints[key]).validate_python(float(value), strict=True)
+                    continue
+                except ValidationError:
+                    pass
+            msg = exc.errors()[0]["msg"]
+            raise ConfigError(f"model.params.{key} = {value!r}: {msg} (a parameter of "
+                              f"{model.estimator})") from None
+
+
+def _check_sizes_listed(model: ModelConfig) -> None:
+    """``hidden_layer_sizes`` and ``max_samples``, which scikit-learn checks only in ``fit``."""
+    from prospect.errors import ConfigError
+
+    sizes = model.params.get("hidden_layer_sizes")
+    if "hidden_layer_sizes" in model.params and not (
+            (isinstance(sizes, list) and all(isinstance(v, int) and not isinstance(v, bool)
+                                            and v > 0 for v in sizes))
+            or (isinstance(sizes, int) and not isinstance(sizes, bool) and sizes > 0)):
+        raise ConfigError(f"model.params.hidden_layer_sizes = {sizes!r}: give the neurons of "
+                          "each hidden layer as positive whole numbers, e.g. [32, 16]")
+    share = model.params.get("max_samples")
+    if model.estimator == "bagging_pu" and share is not None and not (
+            (isinstance(share, float) and 0 < share <= 1)
+            or (isinstance(share, int) and not isinstance(share, bool) and share >= 1)):
+        raise ConfigError(f"model.params.max_samples = {share!r}: give a share of the "
+                          "unlabelled rows in (0, 1] or a whole number of rows >= 1")
+
+
+def check_params(model: ModelConfig) -> None:
+    """Refuse ``model.params`` its estimator would refuse, before anything is computed.
+
+    A job's model section is checked so at load (:class:`~prospect.config.job.JobConfig`)
+    and so is ``--estimator``/``--param`` (:func:`model_overrides`): the train stage
+    checked them after ingest and indices had run over the region, and ``prospect plan``
+    said nothing. A ``true``/``false`` where the estimator takes a number is refused (a
+    bool is an int to Python: ``n_estimators: yes`` was one tree).
+
+    The estimator is built as the train stage builds it
+    (:func:`prospect.models.make_estimator`) on stand-in feature names, so every rule it
+    applies holds here too; a boolean is refused where the parameter takes no boolean.
+
+    Raises
+    ------
+    ValueError
+        A :class:`~prospect.errors.ConfigError` naming ``model.params``, the key and value.
+    """
+    from prospect.errors import ConfigError
+    from prospect.models.factory import make_estimator
+
+    for key, value in model.params.items():
+        if key in _SET_BY_PROSPECT:
+            raise ConfigError(f"model.params.{key} = {value!r}: Prospect sets {key} itself "
+                              f"({_SET_BY_PROSPECT[key]}); remove it from params")
+    evidence = model.params.get("evidence")
+    if evidence is not None and not isinstance(evidence, dict):  # was AttributeError
+        raise ConfigError(f"model.params.evidence = {evidence!r}: give a mapping of feature "
+                          "to settings, e.g. {dem: {type: descending}}")
+    for key, cap in _MORE_LIMITS.get(model.estimator, {}).items():
+        value = model.params.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool) and value > cap:
+            raise ConfigError(f"model.params.{key} = {value!r} is over the limit of {cap:,} "
+                              "(each fit runs once per fold, seed and bootstrap member); use "
+                              "a smaller value")
+    keys = list(evidence) if isinstance(evidence, dict) else []
+    columns = max((k + 1 for k in keys if isinstance(k, int) and not isinstance(k, bool)),
+                  default=0)
+    names = [f"column{j}" for j in range(columns)] + [str(k) for k in keys
+                                                       if not isinstance(k, int)]
+    try:
+        pipeline = make_estimator(model, n_features=max(1, len(names)),
+                                  feature_names=names or None)
+    except (TypeError, AttributeError, KeyError) as exc:  # a value of the wrong shape
+        raise ConfigError(f"model.params: {exc}") from None
+    clf = pipeline.named_steps["model"]
+    inner = getattr(clf, "estimator", None)
+    if model.estimator in ("hist_gradient_boosting", "logistic_regression", "mlp") and \
+            inner is not None:
+        clf = inner  # bagged for its uncertainty: the params are the inner estimator's
+    _check_sizes_listed(model)
+    defaults = type(clf)().get_params(deep=False)
+    constraints = getattr(clf, "_parameter_constraints", None)
+    if constraints is None:  # Prospect's own estimators: the types of their __init__
+        _check_annotated(model, type(clf))
+    for key, value in model.params.items():
+        default = defaults.get(key)
+        takes_bool = "boolean" in constraints.get(key, ()) if constraints is not None else \
+            isinstance(default, bool) or default is None
+        if isinstance(value, bool) and not takes_bool:
+            raise ConfigError(
+                f"model.params.{key} = {str(value).lower()}: {model.estimator} takes no "
+                "true/false here (YAML reads yes/no/on/off as true/false); give a value "
+                f"such as {default!r}")
+        if constraints is None and isinstance(default, int | float) and \
+                not isinstance(default, bool) and (
+                    isinstance(value, bool) or not isinstance(value, int | float)
+                    or (isinstance(default, int) and not isinstance(value, int))
+                    or not math.isfinite(value) or value < 0):
+            kind = "a whole number" if isinstance(default, int) else "a finite number"
+            raise ConfigError(f"model.params.{key} = {value!r}: {model.estimator} takes "
+                              f"{kind} >= 0 here, e.g. {default!r}")
+
 
 def model_overrides(
     model: ModelConfig, *, estimator: str | None = None, params: list[str] | tuple[str, ...] = (),
@@ -221,8 +385,13 @@ def model_overrides(
         except yaml.YAMLError:
             data["params"][key.strip()] = raw
     try:
-        return ModelConfig.model_validate(data)
+        out = ModelConfig.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ()))
         raise ConfigError(f"--estimator/--param: model.{where}: {first.get('msg')}") from None
+    try:
+        check_params(out)
+    except ConfigError as exc:
+        raise ConfigError(f"--estimator/--param: {exc}") from None
+    return out

@@ -7,12 +7,14 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 from pyproj import Transformer
+from pyproj.exceptions import ProjError
 
 from prospect.config._base import StrictModel
 from prospect.errors import CRSError, GridError
 from prospect.grid import RegionGrid, parse_crs
 
-__all__ = ["RegionConfig", "utm_zone_overflow"]
+__all__ = ["MAX_CHUNKS", "RegionConfig", "check_chunk_count", "check_grid_crs",
+           "utm_zone_overflow"]
 
 PositiveInt = Annotated[int, Field(gt=0)]
 CHUNK_SIDE_MIN = 16
@@ -31,12 +33,81 @@ def _chunk_side(value: int) -> int:
     return value
 
 
+MAX_CHUNKS = 20_000
+"""Most chunks per variable a grid may have: each is a task per variable and stage (and a
+file), and past some tens of thousands the scheduler, not the work, sets the pace
+(``netherlands`` at 10 m with ``chunks: [128, 128]``: 59 690 chunks, and ``prospect plan``
+alone took 100 s building the graphs)."""
+
+
+def check_chunk_count(grid: RegionGrid) -> None:
+    """Refuse a grid of more than :data:`MAX_CHUNKS` chunks, naming chunks that would do.
+
+    Raises
+    ------
+    GridError
+        With the grid's shape, its chunk count and the smallest square chunk side (a
+        multiple of 256) that keeps the count under the limit.
+    """
+    if grid.n_chunks <= MAX_CHUNKS:
+        return
+    height, width = grid.shape
+    side = 256 * math.ceil(math.sqrt(height * width / MAX_CHUNKS) / 256)
+    while math.ceil(height / side) * math.ceil(width / side) > MAX_CHUNKS:
+        side += 256
+    raise GridError(
+        f"chunks {list(grid.chunks)} cut the {height} x {width} grid into {grid.n_chunks:,} "
+        f"chunks, over the limit of {MAX_CHUNKS:,} (each is a task per variable and stage); "
+        f"use larger chunks, e.g. [{side}, {side}], or a coarser resolution")
+
+
 ChunkSide = Annotated[PositiveInt, AfterValidator(_chunk_side)]
 """One side of a configured chunk: a positive number of cells, at least
 :data:`CHUNK_SIDE_MIN`."""
 Coordinate = Annotated[float, Field(allow_inf_nan=False)]
 Bounds = tuple[Coordinate, Coordinate, Coordinate, Coordinate]
 """``[left, bottom, right, top]``: finite numbers."""
+
+
+def check_grid_crs(value: str) -> str:
+    """``value`` if a region's grid can be laid out in it, else ``ValueError`` saying why.
+
+    A grid needs a 2-D horizontal CRS of the Earth: projected (metres, feet) or
+    geographic (degrees). Refused, each with what to give instead: an unknown CRS; a
+    geocentric, vertical or 3-D CRS (no rows and columns on a map); a compound CRS (its
+    horizontal part is named); a local engineering CRS (a mine grid: no link to the earth,
+    so no data could be put on it; it stopped ``prospect plan`` with ``internal error:
+    ProjError``); and CRSs of other bodies (the Moon's ``IAU_2015:30100``).
+    """
+    try:
+        crs = parse_crs(value)
+    except CRSError as exc:
+        raise ValueError(str(exc)) from None
+    if crs.is_compound:
+        horizontal = next((c for c in crs.sub_crs_list if c.is_projected or c.is_geographic),
+                          None)
+        code = horizontal.to_epsg() if horizontal is not None else None
+        use = (f"EPSG:{code}" if code else repr(horizontal.name)) if horizontal is not None \
+            else "its horizontal CRS"
+        raise ValueError(f"CRS {value!r} is a compound CRS ({crs.name}): a grid needs a 2-D "
+                         f"horizontal CRS; use {use}")
+    if crs.is_engineering:
+        raise ValueError(
+            f"CRS {value!r} is a local engineering CRS ({crs.name}), with no link to the "
+            "earth: no data could be put on its grid; give the region in a CRS with a datum "
+            "(e.g. the UTM zone's EPSG code)")
+    if not (crs.is_projected or crs.is_geographic) or len(crs.axis_info) != 2:
+        raise ValueError(
+            f"CRS {value!r} is a {crs.type_name}, not a 2-D horizontal CRS a grid can be laid "
+            "out in (geocentric, vertical and 3-D CRSs are not); give a projected CRS such "
+            "as 'EPSG:32619' or a geographic one such as 'EPSG:4326'")
+    try:
+        Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+    except ProjError:
+        raise ValueError(
+            f"CRS {value!r} ({crs.name}) has no transformation to WGS 84: it is not a CRS of "
+            "the Earth; give one such as 'EPSG:32619'") from None
+    return value
 
 
 def utm_zone_overflow(
@@ -95,11 +166,7 @@ class RegionConfig(StrictModel):
     @field_validator("crs")
     @classmethod
     def _known_crs(cls, value: str) -> str:
-        try:
-            parse_crs(value)
-        except CRSError as exc:
-            raise ValueError(str(exc)) from None
-        return value
+        return check_grid_crs(value)
 
     @field_validator("bounds")
     @classmethod
@@ -121,8 +188,9 @@ class RegionConfig(StrictModel):
                 f"region extends {over:.2f} degrees past the UTM zone of {self.crs}; "
                 "choose another zone's CRS, or set 'cross_zone: true' to accept the distortion"
             )
-        try:  # units, empty grids and the cell limit, before anything is allocated
+        try:  # units, empty grids, the cell and chunk limits, before anything is allocated
             grid = self.to_grid()
+            check_chunk_count(grid)
         except GridError as exc:
             raise ValueError(str(exc)) from None
         west, south, east, north = grid.lonlat_bounds()

@@ -268,6 +268,10 @@ class PointSource(StrictModel):
         """One number is a list of one; text is refused at the key (not at ``nodata.0``)."""
         if isinstance(value, str):
             raise ValueError("give a number or a list of numbers (e.g. -9999 or [-9999, 0])")
+        if isinstance(value, bool) or (isinstance(value, list)
+                                       and any(isinstance(v, bool) for v in value)):
+            raise ValueError("YAML reads yes/no/on/off as true/false, not a number; give a "
+                             "number or a list of numbers (e.g. -9999 or [-9999, 0])")
         if isinstance(value, int | float):
             return [value]
         return value

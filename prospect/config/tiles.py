@@ -7,6 +7,7 @@ publishes, from which COG or zarr cube, and which agency keys may read them).
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -111,6 +112,9 @@ class TileLayerConfig(StrictModel):
     def _range_ordered(self) -> TileLayerConfig:
         if not self.vmax > self.vmin:
             raise ValueError(f"vmax ({self.vmax}) must be greater than vmin ({self.vmin})")
+        if not math.isfinite(self.vmax - self.vmin):  # every value drawn in one colour
+            raise ValueError(f"the range vmin {self.vmin:g} .. vmax {self.vmax:g} is wider "
+                             "than a number holds; give the range the layer's values span")
         return self
 
     @property
@@ -156,6 +160,19 @@ def _check_tms(name: str) -> str:
     )
 
 
+def _check_tms_list(names: list[str]) -> list[str]:
+    """Each of ``names`` checked (:func:`_check_tms`), none twice and not WebMercatorQuad,
+    which is always there: listed, it was written and counted twice."""
+    checked = [_check_tms(v) for v in names]
+    if "WebMercatorQuad" in checked:
+        raise ValueError("WebMercatorQuad (XYZ) is always there; list only the other grids, "
+                         "e.g. [NetherlandsRDNewQuad]")
+    dupes = repeated(checked)
+    if dupes:
+        raise ValueError(f"tile matrix sets must be unique; repeated: {dupes}")
+    return checked
+
+
 def _default_layers() -> list[TileLayerConfig]:
     return [
         TileLayerConfig(variable="probability", colormap="viridis"),
@@ -188,7 +205,7 @@ class TilesConfig(StrictModel):
     @field_validator("tile_matrix_sets")
     @classmethod
     def _tms_known(cls, value: list[str]) -> list[str]:
-        return [_check_tms(v) for v in value]
+        return _check_tms_list(value)
 
     @model_validator(mode="after")
     def _zooms_and_names(self) -> TilesConfig:
@@ -266,7 +283,8 @@ class ServeConfig(StrictModel):
                     "national grid of each layer's CRS (NetherlandsRDNewQuad for EPSG:28992, "
                     "UTM{zone}WGS84Quad for WGS 84 / UTM)",
     )
-    host: str = "127.0.0.1"
+    host: str = Field(default="127.0.0.1", min_length=1,
+                      description="Address to listen on ('' listened on every interface)")
     public_url: str | None = Field(
         default=None, pattern=r"^https?://[^\s?#]+[^/\s?#]$",
         description="External root URL (behind a proxy); default: the request's own",
@@ -315,7 +333,7 @@ class ServeConfig(StrictModel):
     @field_validator("tile_matrix_sets")
     @classmethod
     def _tms_list_known(cls, value: list[str] | None) -> list[str] | None:
-        return None if value is None else [_check_tms(v) for v in value]
+        return None if value is None else _check_tms_list(value)
 
     @model_validator(mode="after")
     def _consistent(self) -> ServeConfig:
