@@ -29,7 +29,7 @@ import numpy as np
 from prospect.errors import ConfigError
 
 __all__ = ["CFMASK", "DEFAULT_DROP", "FILL_CODE", "QA_PIXEL_BITS", "SCL", "drop_names", "dropped",
-           "foreign_codes", "foreign_name", "grow", "kind_fits_product"]
+           "foreign_codes", "foreign_name", "grow", "is_fill", "kind_fits_product"]
 
 SCL: dict[str, int] = {
     "no_data": 0, "saturated_or_defective": 1, "dark_area": 2, "cloud_shadow": 3,
@@ -106,7 +106,21 @@ def kind_fits_product(kind: str, product: str | None) -> str | None:
 
 
 FILL_CODE: dict[str, int] = {"scl": 0, "qa_pixel": 1, "cfmask": 255}
-"""The code each kind of quality layer writes for no data (its files' nodata)."""
+"""The code each kind of quality layer writes for no data (its files' nodata).
+
+A quality layer is warped onto a band's pixels with this code as its no data
+(:func:`prospect.io.warp.read_aligned`), so the pixels outside the layer's file read as
+its fill, never as a class: CFmask's and SCL's 0 is "clear" and "no data" respectively."""
+
+
+def is_fill(kind: str, codes: np.ndarray) -> np.ndarray:
+    """True where a block of a ``kind`` quality layer is its fill (no data: the product
+    has no pixel there, or the layer's file does not reach it). Such pixels are dropped
+    whatever ``drop`` lists: the quality of a pixel without one is unknown."""
+    values = np.asarray(codes)
+    if kind == "qa_pixel":  # bit 0 is the fill flag
+        return (values.astype(np.uint32) & np.uint32(1 << QA_PIXEL_BITS["fill"])) != 0
+    return values == FILL_CODE[kind]
 
 
 def foreign_codes(kind: str, codes: np.ndarray, nodata: float | None = None) -> str | None:

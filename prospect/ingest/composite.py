@@ -27,15 +27,22 @@ import numpy as np
 import rasterio
 
 from prospect.config.sources import RasterSource
-from prospect.errors import ConfigError, CRSError, DataError, DataWarning, InputFileError
-from prospect.grid import ChunkWindow, RegionGrid, parse_crs
+from prospect.errors import ConfigError, DataError, InputFileError
+from prospect.grid import ChunkWindow, RegionGrid
 from prospect.ingest.cloudmask import drop_names, kind_fits_product
 from prospect.ingest.landsat import BandCalibration
 from prospect.ingest.layers import Layer
 from prospect.ingest.masked import SceneMask, read_masked_band
-from prospect.ingest.rasters import _overlaps, _res_in_grid_units, check_nodata
+from prospect.ingest.rasters import (
+    _overlaps,
+    _res_in_grid_units,
+    band_nodata,
+    check_nodata,
+    stac_header,
+    warn_stated_crs,
+)
 from prospect.ingest.stac import AssetGrid, StacScene, read_stac_scenes
-from prospect.io.raster import RasterInfo, raster_info, value_fits
+from prospect.io.raster import RasterInfo, value_fits
 from prospect.io.remote import gdal_http_options, read_failure
 from prospect.io.warp import choose_resampling
 from prospect.redact import redact
@@ -67,6 +74,8 @@ class ScenePart:
     """DNs the product clips to (either end, or beyond, is no data), if it has one."""
     saturate: float | None = None
     """The product's saturated DN (no data), if it has one."""
+    other_nodata: float | None = None
+    """A second fill, where the item and the file state different ones (both no data)."""
 
     def describe(self) -> dict[str, Any]:
         """JSON-friendly summary for provenance (credentials removed from URLs)."""
@@ -76,6 +85,8 @@ class ScenePart:
             out["valid_range"] = list(self.valid_range)
         if self.saturate is not None:
             out["saturate"] = self.saturate
+        if self.other_nodata is not None:
+            out["other_nodata"] = self.other_nodata
         return out
 
 
@@ -178,7 +189,7 @@ class CompositeLayer(Layer):
         return read_masked_band(part.info, 1, mask, grid, window, nodata=part.nodata,
                                 scale=part.scale, offset=part.offset,
                                 resampling=part.resampling, valid_range=part.valid_range,
-                                saturate=part.saturate)
+                                saturate=part.saturate, other_nodata=part.other_nodata)
 
     def stack_reported(self, grid: RegionGrid, window: ChunkWindow
                        ) -> tuple[np.ndarray, dict[str, str]]:
@@ -240,10 +251,11 @@ class CompositeLayer(Layer):
 
 
 def _part(scene: StacScene, var: str, info: RasterInfo, source: RasterSource,
-          grid: RegionGrid) -> ScenePart:
+          grid: RegionGrid, told: set[tuple[str, str]]) -> ScenePart:
     """One scene's band: ``value = scale * (product_scale * DN + product_offset) + offset``
-    as one pair, no data (the config's, else the item's, else the file's) and the product's
-    clipped and saturated DNs."""
+    as one pair, no data (:func:`~prospect.ingest.rasters.band_nodata`, as a mosaic's: the
+    config's, else the item's and the file's) and the product's clipped and saturated
+    DNs."""
     cal = scene.calibration.get(var) or BandCalibration(1.0, 0.0, "", "")
     check_nodata(source, info, 1, fill=cal.fill)
     if source.nodata is None and cal.fill is not None and not value_fits(cal.fill,
@@ -253,11 +265,12 @@ def _part(scene: StacScene, var: str, info: RasterInfo, source: RasterSource,
             f"{info.path} ({info.dtype}), so it would mark no pixel and the band's fill "
             "would read as values; fix the item, or give the fill with 'nodata:' in source "
             f"{source.name!r}")
-    nodata = source.nodata if source.nodata is not None else (
-        cal.fill if cal.fill is not None else info.nodata[0])
+    nodata, other_nodata = band_nodata(source, info, 1, cal.fill,
+                                       stated_by=f"item {scene.item_id!r}", told=told)
     return ScenePart(
         item_id=scene.item_id, info=info, scale=source.scale * cal.scale,
         offset=source.scale * cal.offset + source.offset, nodata=nodata,
+        other_nodata=other_nodata,
         resampling=choose_resampling("continuous",
                                      source_res=_res_in_grid_units(info, grid),
                                      target_res=grid.resolution, override=source.resampling),
@@ -295,17 +308,21 @@ def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
     masks: list[SceneMask | None] = []
     failed: dict[str, str] = {}
     outside: list[str] = []
+    told: set[tuple[str, str]] = set()  # fills that disagreed, warned of once
+
     def headers(scene: StacScene) -> tuple[dict[str, RasterInfo], RasterInfo | None] | str:
         """The scene's grids from its item, else its headers, or why they cannot be read
         (one HTTP round trip each)."""
-        stated = _stated_infos(scene, variables, source.crs, with_mask=cm is not None)
+        stated = _stated_infos(scene, variables, source.crs, with_mask=cm is not None,
+                               assets=dict(source.assets or {}),
+                               mask_asset=cm.asset if cm is not None else None)
         if stated is not None:
             return stated
         try:
             with rasterio.Env(**options):  # GDAL's settings are per thread
-                infos = {v: _header(scene.bands[v], source.crs, scene.crs)
+                infos = {v: stac_header(scene.bands[v], source.crs, scene.crs)
                          for v in variables}
-                minfo = _header(scene.mask, source.crs, scene.crs) \
+                minfo = stac_header(scene.mask, source.crs, scene.crs) \
                     if cm is not None and scene.mask else None
         except InputFileError as exc:
             return read_failure(str(exc))
@@ -323,12 +340,12 @@ def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
             failed[scene.item_id] = got
             continue
         infos, minfo = got
-        _warn_stated_crs(scene, infos, source)
+        warn_stated_crs(scene, infos, source)
         if not _overlaps(infos[variables[0]], grid):
             outside.append(scene.item_id)
             continue
         for v in variables:
-            parts[v].append(_part(scene, v, infos[v], source, grid))
+            parts[v].append(_part(scene, v, infos[v], source, grid, told))
         masks.append(SceneMask(info=minfo, kind=cm.kind, drop=drop, buffer_m=cm.buffer_m)
                      if cm is not None and minfo is not None else None)
     _check_losses(source.name, remote.max_failed_share, len(scenes), failed)
@@ -377,44 +394,22 @@ def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
     return layers
 
 
-def _header(path: str, config_crs: str | None, item_crs: str | None) -> RasterInfo:
-    """The header of an asset: in the config's CRS if given, else in the file's own, else
-    (a file without one) in the CRS its item states. The item's ``proj:epsg`` never
-    overrides the file's CRS: an item of another UTM zone than its files was placed a zone
-    away (and dropped as outside the region) without a word."""
-    if config_crs is not None or item_crs is None:
-        return raster_info(path, crs=config_crs)
-    try:
-        return raster_info(path)
-    except CRSError:
-        return raster_info(path, crs=item_crs)
-
-
-def _warn_stated_crs(scene: StacScene, infos: dict[str, RasterInfo],
-                     source: RasterSource) -> None:
-    """A warning when an item states another CRS than its files' own (which are used)."""
-    if source.crs is not None or scene.crs is None:
-        return
-    for var, info in infos.items():
-        stated = (scene.grids[var].crs if var in scene.grids and scene.grids[var].crs
-                  else scene.crs)
-        if stated and info.crs != stated and parse_crs(info.crs) != parse_crs(stated):
-            warnings.warn(DataWarning(
-                f"source {source.name!r}: item {scene.item_id!r} states {stated} "
-                f"(proj:epsg/proj:code), but its file {redact(info.path)} is in {info.crs}; "
-                "the file's CRS is used: fix the item"), stacklevel=3)
-            return
-
-
 def _stated_infos(scene: StacScene, variables: list[str], crs: str | None, *,
-                  with_mask: bool) -> tuple[dict[str, RasterInfo], RasterInfo | None] | None:
+                  with_mask: bool, assets: dict[str, str] | None = None,
+                  mask_asset: str | None = None
+                  ) -> tuple[dict[str, RasterInfo], RasterInfo | None] | None:
     """The scene's assets described from its item alone, or ``None`` when it does not
     state every grid (or its CRS) in full: then the headers must be read.
 
     The CRS is the config's (``crs``), else the asset's, else the item's. No data is
     ``raster:bands`` ``nodata`` where stated, else the file's, which the reader takes.
+    Each description names its item and asset (``assets``: variable -> asset key;
+    ``mask_asset``), and the stated grid is checked against the file when the file is
+    opened for pixels (:func:`prospect.io.warp.check_stated_grid`).
     """
-    def info(path: str | None, g: AssetGrid | None, var: str | None) -> RasterInfo | None:
+    assets = assets or {}
+    def info(path: str | None, g: AssetGrid | None, var: str | None,
+             asset: str | None) -> RasterInfo | None:
         use_crs = crs or (g.crs if g is not None else None) or scene.crs
         if path is None or g is None or use_crs is None:
             return None
@@ -422,15 +417,17 @@ def _stated_infos(scene: StacScene, variables: list[str], crs: str | None, *,
         nodata = cal.fill if cal is not None else None
         return RasterInfo(path=path, crs=use_crs, transform=g.transform, width=g.shape[1],
                           height=g.shape[0], count=1, dtype=g.dtype or "float32",
-                          nodata=(nodata,), descriptions=(None,))
+                          nodata=(nodata,), descriptions=(None,),
+                          stated_by=f"item {scene.item_id!r} asset {asset!r}",
+                          stated_crs=crs is None)
 
     infos: dict[str, RasterInfo] = {}
     for v in variables:
-        got = info(scene.bands[v], scene.grids.get(v), v)
+        got = info(scene.bands[v], scene.grids.get(v), v, assets.get(v, v))
         if got is None:
             return None
         infos[v] = got
-    minfo = info(scene.mask, scene.mask_grid, None) if with_mask else None
+    minfo = info(scene.mask, scene.mask_grid, None, mask_asset) if with_mask else None
     if with_mask and minfo is None:
         return None
     return infos, minfo

@@ -36,6 +36,17 @@ _UNIT_WORDS: dict[str, str] = {
 }
 """Unit words and symbols (lower case, spaces and ``_`` dropped) -> one spelling."""
 
+_MASS_RATIOS: dict[tuple[tuple[str, int], ...], tuple[tuple[str, int], ...]] = {
+    (("kg", -1), ("mg", 1)): (("ppm", 1),),  # mg/kg
+    (("g", -1), ("ug", 1)): (("ppm", 1),),  # ug/g
+    (("g", 1), ("t", -1)): (("ppm", 1),),  # g/t (assays)
+    (("kg", -1), ("ug", 1)): (("ppb", 1),),  # ug/kg
+    (("g", -1), ("ng", 1)): (("ppb", 1),),  # ng/g
+    (("mg", 1), ("t", -1)): (("ppb", 1),),  # mg/t
+}
+"""Mass ratios that are parts per million or billion (concentrations in solids: rock,
+soil, till); ``mg/L`` is not (a water's ppm only at a density of 1)."""
+
 _SUPERSCRIPTS = str.maketrans("\u207b\u207a\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076"
                               "\u2077\u2078\u2079", "-+0123456789")
 _UNIT_FACTOR = re.compile(r"([A-Za-z%\u03c9\u2126]+)(?:\^|\*\*)?([-+]?\d+)?")
@@ -44,8 +55,10 @@ _UNIT_FACTOR = re.compile(r"([A-Za-z%\u03c9\u2126]+)(?:\^|\*\*)?([-+]?\d+)?")
 def unit_key(units: str) -> tuple[tuple[str, int], ...] | str:
     """``units`` in one spelling, to compare two: each factor's symbol (``K`` for
     ``kelvin``, ``degC`` for ``°C``...) with its power, so ``mW/m2``, ``mW m-2``,
-    ``mW/m^2`` and ``mW·m⁻²`` are one key; a unit this cannot take apart is its text,
-    lower case and without spaces. Case is kept otherwise (``mW`` is not ``MW``)."""
+    ``mW/m^2`` and ``mW·m⁻²`` are one key, and so are ``ppm``, ``mg/kg``, ``ug/g`` and
+    ``g/t`` (``ppb``, ``ug/kg``, ``ng/g``: concentrations in solids); a unit this cannot
+    take apart is its text, lower case and without spaces. Case is kept otherwise
+    (``mW`` is not ``MW``)."""
     text = units.strip().replace("\u00b5", "u").replace("\u03bc", "u")
     text = text.replace("(", " ").replace(")", " ")  # W/(m K): a denominator's factors
     text = re.sub(r"[\u00b0\u00ba]\s*([CFcf])\b", r"deg\1", text).translate(_SUPERSCRIPTS)
@@ -64,7 +77,8 @@ def unit_key(units: str) -> tuple[tuple[str, int], ...] | str:
             power = int(m.group(2) or 1) * (-1 if i else 1)
             if symbol:
                 powers[symbol] = powers.get(symbol, 0) + power
-    return tuple(sorted((k, v) for k, v in powers.items() if v))
+    key = tuple(sorted((k, v) for k, v in powers.items() if v))
+    return _MASS_RATIOS.get(key, key)
 
 
 def provenance_json(**items: Any) -> str:

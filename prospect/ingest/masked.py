@@ -19,7 +19,7 @@ from affine import Affine
 
 from prospect.errors import DataError
 from prospect.grid import ChunkWindow, RegionGrid
-from prospect.ingest.cloudmask import dropped, foreign_codes, foreign_name, grow
+from prospect.ingest.cloudmask import FILL_CODE, dropped, foreign_codes, foreign_name, grow, is_fill
 from prospect.io.raster import RasterInfo
 from prospect.io.warp import (
     _aligned_offset,
@@ -67,13 +67,15 @@ def read_masked_band(info: RasterInfo, band: int, mask: SceneMask | None, grid: 
                      window: ChunkWindow, *, nodata: float | None, scale: float,
                      offset: float, resampling: str,
                      valid_range: tuple[float, float] | None = None,
-                     saturate: float | None = None) -> np.ndarray:
+                     saturate: float | None = None,
+                     other_nodata: float | None = None) -> np.ndarray:
     """``scale * DN + offset`` of ``band`` on one chunk, dropped pixels NaN before resampling.
 
-    No data (``nodata``, else the file's), DNs outside ``valid_range`` or at either end of
-    it (the product clips to it), the ``saturate`` DN and the pixels ``mask`` drops are NaN
-    in the source block; the block is then warped onto the chunk (copied when on the same
-    pixel grid).
+    No data (``nodata``, else the file's, and ``other_nodata``: the second of two fills
+    the product's metadata and the file disagree on), DNs outside ``valid_range`` or at
+    either end of it (the product clips to it), the ``saturate`` DN and the pixels
+    ``mask`` drops (and the quality layer's fill) are NaN in the source block; the block
+    is then warped onto the chunk (copied when on the same pixel grid).
 
     Raises
     ------
@@ -87,6 +89,7 @@ def read_masked_band(info: RasterInfo, band: int, mask: SceneMask | None, grid: 
     aligned = _aligned_offset(Affine(*info.transform[:6]), info.crs,
                               grid.window_transform(window), grid.crs) is not None
     got = read_source_block(info, band, grid, window, nodata=nodata,
+                            other_nodata=other_nodata,
                             margin=(0 if aligned else 2) + math.ceil(grow_px))
     if got is None:
         return np.full(window.shape, np.nan, dtype=np.float32)
@@ -98,7 +101,8 @@ def read_masked_band(info: RasterInfo, band: int, mask: SceneMask | None, grid: 
     if saturate is not None:
         block[block == saturate] = np.nan
     if mask is not None:
-        codes = read_aligned(mask.info, 1, info.crs, transform, block.shape)
+        codes = read_aligned(mask.info, 1, info.crs, transform, block.shape,
+                             nodata=FILL_CODE[mask.kind])
         wrong = foreign_name(mask.kind, mask.info.path) or foreign_codes(
             mask.kind, codes, mask.info.nodata[0])
         if wrong is not None:
@@ -108,6 +112,7 @@ def read_masked_band(info: RasterInfo, band: int, mask: SceneMask | None, grid: 
                 "cloud_mask.asset, or its encoding in cloud_mask.kind (scl, qa_pixel, "
                 "cfmask)")
         block[grow(dropped(mask.kind, codes, mask.drop), grow_px)] = np.nan
+        block[is_fill(mask.kind, codes)] = np.nan  # no quality known: dropped, not grown
     if scale != 1.0 or offset != 0.0:  # in place: the block is this call's own
         block *= np.float32(scale)
         block += np.float32(offset)

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from prospect.config.sources import RasterScene, RasterSource
-from prospect.errors import ConfigError, DataError, DataWarning
+from prospect.errors import ConfigError, CRSError, DataError, DataWarning
 from prospect.grid import ChunkWindow, RegionGrid, parse_crs
 from prospect.indices.bands import load_sensor
 from prospect.ingest.cloudmask import drop_names
@@ -28,11 +28,13 @@ from prospect.ingest.landsat import BandCalibration, landsat_id
 from prospect.ingest.layers import Layer, unit_key
 from prospect.ingest.masked import SceneMask, read_masked_band
 from prospect.ingest.products import read_product_metadata
-from prospect.ingest.stac import read_stac_scenes
+from prospect.ingest.stac import StacScene, read_stac_scenes
 from prospect.io.raster import RasterInfo, code_range, pixel_at, raster_info, value_fits
 from prospect.io.warp import choose_resampling, read_warped_window, resampling_enum
+from prospect.redact import redact
 
-__all__ = ["SENSOR_BANDS", "BandRef", "RasterLayer", "plan_raster"]
+__all__ = ["SENSOR_BANDS", "BandRef", "RasterLayer", "band_nodata", "plan_raster",
+           "stac_header", "warn_stated_crs"]
 
 SENSOR_BANDS: dict[str, tuple[str, ...]] = {
     "sentinel2": ("B01", "B02", "B03", "B04", "B05", "B06", "B07", "B08", "B8A", "B09",
@@ -68,12 +70,17 @@ class BandRef:
     quantity: str | None = None
     valid_range: tuple[float, float] | None = None
     saturate: float | None = None
+    other_nodata: float | None = None
+    """A second fill, where the product's metadata and the file state different ones
+    (:func:`band_nodata`): both are no data."""
 
     def describe(self) -> dict[str, Any]:
         """JSON-friendly summary for provenance."""
         out = {"file": self.info.path, "band": self.band, "scale": self.scale,
                "offset": self.offset, "nodata": self.nodata, "resampling": self.resampling,
                "source_crs": self.info.crs, "source_resolution": self.info.resolution}
+        if self.other_nodata is not None:
+            out["other_nodata"] = self.other_nodata
         if self.quantity:
             out["quantity"] = self.quantity
         if self.mask is not None:
@@ -93,11 +100,12 @@ class BandRef:
             A cell is infinite: an infinity in the file, or a value beyond float32's
             +-3.4e38 (a float64 fill such as -1.8e308), which the cube cannot hold.
         """
-        if self.mask is not None or self.valid_range is not None or self.saturate is not None:
+        if self.mask is not None or self.valid_range is not None or self.saturate is not None \
+                or self.other_nodata is not None:
             block = read_masked_band(self.info, self.band, self.mask, grid, window,
                                      nodata=self.nodata, scale=self.scale, offset=self.offset,
                                      resampling=self.resampling, valid_range=self.valid_range,
-                                     saturate=self.saturate)
+                                     saturate=self.saturate, other_nodata=self.other_nodata)
         else:
             block = read_warped_window(self.info, self.band, grid, window,
                                        resampling=resampling_enum(self.resampling),
@@ -178,6 +186,8 @@ class _Scene:
     calibration: dict[str, BandCalibration] | None = None
     """Variable -> the product calibration its STAC item states (:mod:`prospect.ingest.stac`),
     used as a metadata file's would be."""
+    item: StacScene | None = None
+    """The STAC item the scene comes from (its stated CRS yields to its files')."""
 
 
 def _from_config(source: RasterSource, scene: RasterScene) -> _Scene:
@@ -304,6 +314,81 @@ def _overlaps(info: RasterInfo, grid: RegionGrid) -> bool:
     return left < g[2] and right > g[0] and bottom < g[3] and top > g[1]
 
 
+def band_nodata(
+    source: RasterSource, info: RasterInfo, band: int, fill: float | None, *,
+    stated_by: str, told: set[tuple[str, str]],
+) -> tuple[float | None, float | None]:
+    """``(nodata, other_nodata)`` of band ``band``: the one rule of mosaics and composites.
+
+    The config's ``nodata`` alone, when given. Else the file's own nodata and the fill its
+    product states (``fill``: a STAC item's ``raster:bands`` nodata, a metadata file's
+    fill): where only one is stated, that one; where both are and differ, both are no
+    data, those the band's type can hold (each marks pixels the other misses, and which
+    one is wrong cannot be told), with one :class:`~prospect.errors.DataWarning` per pair
+    of values (``told`` holds the pairs warned of). Mosaics once took the file's, and
+    composites the product's: one scene read two ways.
+
+    Parameters
+    ----------
+    source
+        The source config (its ``nodata`` and name).
+    info, band
+        The file and 1-based band.
+    fill
+        The fill the product's metadata states, if any.
+    stated_by
+        Who states ``fill``, for the warning (an item, a metadata file).
+    told
+        ``repr`` of the ``(file's, product's)`` pairs already warned of; updated.
+    """
+    if source.nodata is not None:
+        return source.nodata, None
+    own = info.nodata[band - 1] if band <= len(info.nodata) else None
+    if fill is None or own is None or own == fill or (np.isnan(own) and np.isnan(fill)):
+        return (own if own is not None else fill), None
+    pair = (repr(own), repr(fill))  # NaN: one key, though NaN != NaN
+    if pair not in told:
+        told.add(pair)
+        warnings.warn(DataWarning(
+            f"{info.path}: band {band} states nodata {own:g}, but {stated_by} states "
+            f"{fill:g} for it; both are read as no data: fix the one that is wrong, or give "
+            f"the fill with 'nodata:' in source {source.name!r}"), stacklevel=3)
+    dtype = info.band_dtype(band)
+    return own, (fill if value_fits(fill, dtype) else None)
+
+
+def stac_header(path: str, config_crs: str | None, item_crs: str | None) -> RasterInfo:
+    """The header of a STAC asset: in the config's CRS if given, else in the file's own,
+    else (a file without one) in the CRS its item states. The item's ``proj:epsg`` never
+    overrides the file's CRS: an item of another UTM zone than its files was placed a zone
+    away (and dropped as outside the region) without a word; see :func:`warn_stated_crs`."""
+    if config_crs is not None or item_crs is None:
+        return raster_info(path, crs=config_crs)
+    try:
+        return raster_info(path)
+    except CRSError:
+        return raster_info(path, crs=item_crs)
+
+
+def warn_stated_crs(scene: StacScene, infos: dict[str, RasterInfo],
+                    source: RasterSource) -> None:
+    """A warning when an item states another CRS than its files' own (which are used).
+
+    ``infos``: variable -> the header of its asset (:func:`stac_header`).
+    """
+    if source.crs is not None or scene.crs is None:
+        return
+    for var, info in infos.items():
+        stated = (scene.grids[var].crs if var in scene.grids and scene.grids[var].crs
+                  else scene.crs)
+        if stated and info.crs != stated and parse_crs(info.crs) != parse_crs(stated):
+            warnings.warn(DataWarning(
+                f"source {source.name!r}: item {scene.item_id!r} states {stated} "
+                f"(proj:epsg/proj:code), but its file {redact(info.path)} is in {info.crs}; "
+                "the file's CRS is used: fix the item"), stacklevel=3)
+            return
+
+
 def _scenes(source: RasterSource) -> list[_Scene]:
     if source.stac is None:
         return [_from_config(source, sc) for sc in source.scene_list()]
@@ -311,8 +396,8 @@ def _scenes(source: RasterSource) -> list[_Scene]:
     return [
         _Scene(files={k: (v, 1) for k, v in s.bands.items()}, multiband=False,
                band_names=None, variable=None, mtl=None, mask_file=None,
-               crs=source.crs or s.crs,
-               date=s.date, cloud_cover=s.cloud_cover, calibration=s.calibration)
+               crs=source.crs,  # the item's proj:epsg only for a file without a CRS
+               date=s.date, cloud_cover=s.cloud_cover, calibration=s.calibration, item=s)
         for s in read_stac_scenes(source.stac, dict(source.assets))
     ]
 
@@ -450,7 +535,9 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
     A band's value is ``source.scale * (product_scale * DN + product_offset) +
     source.offset``: the product's own coefficients (from ``metadata:``, a STAC item's
     ``raster:bands``, or else the file's own scale/offset) first, then the config's. Its
-    nodata is the config's ``nodata``, else the file's, else the product's fill value.
+    nodata is the config's ``nodata``, else the file's and the product's fill value (both,
+    with a warning, where they differ: :func:`band_nodata`, as in composites). A STAC
+    item's stated CRS yields to its files' own (:func:`stac_header`).
 
     Raises
     ------
@@ -463,6 +550,7 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
     per_var: dict[str, list[BandRef]] = {}
     units: dict[str, str] = {}
     told: set[str] = set()  # units files stated that were warned of (once each: a mosaic)
+    told_nodata: set[tuple[str, str]] = set()  # fills that disagreed, warned of once
     quantities: dict[str, str] = {}
     inputs: dict[str, set[str]] = {}
     any_overlap = False
@@ -471,6 +559,11 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
         meta = read_product_metadata(scene.mtl) if scene.mtl else None
         mask = _mask_of(source, scene, meta)
         infos: dict[str, RasterInfo] = {}
+        if scene.item is not None:  # the files' CRS over the item's, as in composites
+            for path, _ in scene.files.values():
+                infos[path] = stac_header(path, source.crs, scene.item.crs)
+            warn_stated_crs(scene.item, {v: infos[p] for v, (p, _) in scene.files.items()},
+                            source)
         for var, (path, band) in scene.files.items():
             if path not in infos:
                 infos[path] = raster_info(path, crs=scene.crs, variable=scene.variable)
@@ -508,7 +601,6 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
                 elif stated not in told:
                     told.add(stated)
                     _warn_other_units(path, band, source, stated)
-            nodata = source.nodata if source.nodata is not None else info.nodata[band - 1]
             quantity, valid_range, saturate = None, None, None
             cal = meta.calibrate(var, path) if meta is not None else (
                 scene.calibration or {}).get(var)
@@ -520,8 +612,11 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
                                                    cal.saturate)
                 if cal.units and "units" not in source.model_fields_set:
                     unit = cal.units
-                if nodata is None:
-                    nodata = cal.fill
+            nodata, other_nodata = band_nodata(
+                source, info, band, cal.fill if cal is not None else None,
+                stated_by=(str(scene.mtl) if scene.mtl is not None else
+                           f"item {scene.item.item_id!r}" if scene.item is not None
+                           else "the product metadata"), told=told_nodata)
             scale, offset = _file_coefficients(source, scene, info, band, cal, scale, offset)
             _check_longitudes(info, grid)
             if not _overlaps(info, grid):
@@ -534,7 +629,8 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
             per_var.setdefault(var, []).append(
                 BandRef(info=info, band=band, scale=scale, offset=offset, nodata=nodata,
                         resampling=resampling, mask=mask, quantity=quantity,
-                        valid_range=valid_range, saturate=saturate)
+                        valid_range=valid_range, saturate=saturate,
+                        other_nodata=other_nodata)
             )
             units[var] = unit
             if quantity:

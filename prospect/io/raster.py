@@ -284,6 +284,13 @@ class RasterInfo:
     units: tuple[str, ...] = ()
     """Per band: the unit the file states (GDAL's unit type: a NetCDF's ``units``, a
     GeoTIFF's band metadata), ``""`` where none."""
+    stated_by: str | None = None
+    """Who described the file instead of its header (``item 'x' asset 'red'``: a STAC
+    item stating the asset's grid in full), else ``None``. Such a grid is checked against
+    the file when it is opened for pixels (:func:`prospect.io.warp.read_source_block`)."""
+    stated_crs: bool = False
+    """Whether :attr:`crs` is what :attr:`stated_by` states (``False``: the config's, which
+    overrides the file's on purpose)."""
 
     def band_units(self, band: int) -> str:
         """The unit the file states for 1-based ``band``, ``""`` where none."""

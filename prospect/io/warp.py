@@ -33,10 +33,10 @@ from rasterio.vrt import WarpedVRT
 from rasterio.warp import reproject, transform_bounds
 from rasterio.windows import Window
 
-from prospect.errors import ConfigError, InputFileError
+from prospect.errors import ConfigError, DataError, InputFileError
 from prospect.grid import ChunkWindow, RegionGrid
 from prospect.io.bandview import band_view
-from prospect.io.raster import RasterInfo, gdal_reason
+from prospect.io.raster import RasterInfo, gdal_reason, value_fits
 
 if TYPE_CHECKING:  # dask and xarray only for whole-array reprojection, imported there
     import dask.array as dsa
@@ -46,6 +46,7 @@ __all__ = [
     "COARSENING_RATIO",
     "WARP_CACHE_BYTES",
     "ValueKind",
+    "check_stated_grid",
     "choose_resampling",
     "close_warped_views",
     "read_aligned",
@@ -190,6 +191,59 @@ def _open_source(path: str) -> Any:
     return src
 
 
+_CHECKED: dict[tuple[RasterInfo, object], str | None] = {}
+"""A stated grid and the file's stamp -> why they disagree (``None``: they agree)."""
+
+
+def _stated_grid_mismatch(info: RasterInfo, src: Any) -> str | None:
+    """Why the grid ``info`` states (a STAC item's ``proj:*``) is not the file's, if so."""
+    own = tuple(src.transform)[:6]
+    res = max(abs(info.transform[0]), abs(info.transform[4]), 1e-12)
+    if (src.height, src.width) != (info.height, info.width):
+        return (f"proj:shape [{info.height}, {info.width}], but the file is "
+                f"[{src.height}, {src.width}]")
+    if not np.allclose(own, info.transform[:6], rtol=1e-9, atol=1e-6 * res):
+        return (f"proj:transform {list(info.transform[:6])}, but the file's is "
+                f"{list(own)}")
+    if info.stated_crs and src.crs is not None:
+        stated = RioCRS.from_user_input(info.crs)
+        if src.crs != stated:
+            epsg = src.crs.to_epsg()
+            return (f"{info.crs} (proj:epsg/proj:code), but the file is in "
+                    f"{f'EPSG:{epsg}' if epsg else src.crs.to_wkt()}")
+    return None
+
+
+def check_stated_grid(info: RasterInfo, src: Any) -> None:
+    """Refuse a file opened for pixels whose grid is not the one ``info`` states.
+
+    A STAC item that states an asset's grid in full (``proj:shape``, ``proj:transform``,
+    ``proj:epsg``) is read without a look at the header; a wrong stated grid placed every
+    pixel of the scene elsewhere without a word. Checked once per file (the header is
+    already open: no extra read).
+
+    Raises
+    ------
+    DataError
+        Naming who states the grid, what it states and what the file holds.
+    """
+    if info.stated_by is None:
+        return
+    try:
+        stamp: object = Path(info.path).stat().st_mtime_ns
+    except OSError:
+        stamp = None
+    key = (info, stamp)
+    if key not in _CHECKED:
+        if len(_CHECKED) > 4096:
+            _CHECKED.clear()
+        _CHECKED[key] = _stated_grid_mismatch(info, src)
+    why = _CHECKED[key]
+    if why is not None:
+        raise DataError(f"{info.stated_by} states {why} ({info.path}); fix the item's "
+                        "projection fields, or leave them out so the file's header is read")
+
+
 def read_warped_window(
     info: RasterInfo, band: int, grid: RegionGrid, window: ChunkWindow, *,
     resampling: Resampling, nodata: float | None = None,
@@ -290,14 +344,15 @@ def _file_grid(info: RasterInfo) -> RegionGrid:
 
 def read_source_block(
     info: RasterInfo, band: int, grid: RegionGrid, window: ChunkWindow, *, margin: int = 2,
-    nodata: float | None = None,
+    nodata: float | None = None, other_nodata: float | None = None,
 ) -> tuple[np.ndarray, Affine] | None:
     """The source pixels of ``band`` under one chunk of ``grid`` (plus ``margin`` pixels).
 
     For work that must happen in the source's own pixels before resampling (dropping
     cloudy pixels and growing the dropped areas): read the block, edit it, then
-    :func:`warp_block` it onto the chunk. No data (``nodata``, else the file's) becomes
-    NaN. Returns ``None`` when the chunk lies outside the file.
+    :func:`warp_block` it onto the chunk. No data (``nodata``, else the file's, and
+    ``other_nodata``: a second fill where the product's metadata and the file disagree)
+    becomes NaN. Returns ``None`` when the chunk lies outside the file.
     """
     rows, cols = _source_window(_file_grid(info), grid, window, margin)
     if rows.stop <= rows.start or cols.stop <= cols.start:
@@ -305,6 +360,7 @@ def read_source_block(
     win = Window(cols.start, rows.start, cols.stop - cols.start, rows.stop - rows.start)
     try:
         src = _open_source(info.path)
+        check_stated_grid(info, src)
         raw = src.read(band, window=win)
         transform = src.window_transform(win)
     except (RasterioIOError, rasterio.errors.RasterioError) as exc:
@@ -314,28 +370,49 @@ def read_source_block(
     if fill is None:  # a description from metadata that does not state it: the file's
         fill = src.nodatavals[band - 1]
     block = raw.astype(np.float32)
-    if fill is not None and not np.isnan(fill):
-        block[raw == fill] = np.nan
+    for value in (fill, other_nodata):
+        if value is not None and not np.isnan(value):
+            block[raw == value] = np.nan
     if info.has_mask(band):  # a mask band (internal, .msk, alpha): its 0 is no data
         block[src.read_masks(band, window=win) == 0] = np.nan
     return block, transform
 
 
 def read_aligned(info: RasterInfo, band: int, crs: str, transform: Affine,
-                 shape: tuple[int, int]) -> np.ndarray:
+                 shape: tuple[int, int], *, nodata: float) -> np.ndarray:
     """Band ``band`` of ``info`` on another pixel grid, nearest neighbour, no rescaling.
 
     For class and bit-flag layers (quality masks) at another resolution or CRS than the
     bands they mask: each target pixel takes the code of the source pixel under its
-    centre. Pixels outside the file are 0.
+    centre. Pixels outside the file are ``nodata`` (a quality layer's own fill code,
+    :data:`prospect.ingest.cloudmask.FILL_CODE`: a fixed 0 read as CFmask's "clear" kept
+    every pixel the layer did not cover). The file's own nodata is not applied: every
+    code, fill included, is read as it is (a CFmask layer stated with nodata 0, its
+    "clear", would otherwise turn clear pixels into fill).
+
+    Parameters
+    ----------
+    info
+        The quality layer, from :func:`raster_info`.
+    band
+        1-based band index.
+    crs, transform, shape
+        The target pixel grid (the band's source block).
+    nodata
+        The code for target pixels the file does not cover. A type that cannot hold it
+        is read as ``int32``.
     """
+    dtype = info.band_dtype(band)
+    if not value_fits(nodata, dtype):
+        dtype = "int32"
     try:
         src = _open_source(info.path)
+        check_stated_grid(info, src)
         with WarpedVRT(
             src, src_crs=RioCRS.from_user_input(info.crs), crs=RioCRS.from_user_input(crs),
             transform=transform, width=shape[1], height=shape[0],
-            resampling=Resampling.nearest, nodata=0,
-        ) as vrt:
+            resampling=Resampling.nearest, src_nodata=nodata, nodata=nodata, dtype=dtype,
+        ) as vrt:  # src_nodata = nodata: a fill pixel stays its code, others theirs
             return np.asarray(vrt.read(band))
     except (RasterioIOError, rasterio.errors.RasterioError) as exc:
         raise InputFileError(f"{info.path}: read failed for band {band}: "
