@@ -258,6 +258,17 @@ def _float_scalar(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> float:
     return float(loader.construct_yaml_float(node))
 
 
+def _timestamp_scalar(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    """A YAML date or timestamp, refusing one the calendar has not (``1990-04-31``) with the
+    line, instead of Python's bare "day is out of range for month"."""
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except (ValueError, OverflowError) as exc:
+        raise _Refused(
+            f"value {node.value!r} at line {node.start_mark.line + 1} is no date ({exc}); "
+            "write a real date as YYYY-MM-DD, or quote it if it is text") from None
+
+
 class _ConfigLoader(yaml.SafeLoader):
     """PyYAML's safe loader with caps on nesting and alias expansion, refusing duplicate keys.
 
@@ -330,6 +341,7 @@ class _Refused(Exception):
 
 _ConfigLoader.add_constructor("tag:yaml.org,2002:int", _int_scalar)
 _ConfigLoader.add_constructor("tag:yaml.org,2002:float", _float_scalar)
+_ConfigLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_scalar)
 
 
 def _expanded_size(node: yaml.Node, memo: dict[int, tuple[int, int]]) -> tuple[int, int]:

@@ -270,6 +270,20 @@ def test_a_yaml_1_1_number_read_other_than_written_is_refused(
     assert_clean_error(result, 2, "job.yaml", *needles)
 
 
+@pytest.mark.parametrize(("value", "needles"), [
+    ("1990-04-31", ["'1990-04-31'", "no date", "day is out of range", "YYYY-MM-DD"]),
+    ("2014-13-01", ["'2014-13-01'", "no date", "month must be in 1..12"]),
+], ids=["april-31", "month-13"])
+def test_a_date_the_calendar_has_not_is_refused_with_its_line(
+    sandbox: Sandbox, cli: Any, value: str, needles: list[str],
+) -> None:
+    # was 'internal error: ValueError: day is out of range for month' (any date in a config)
+    text = yaml.safe_dump(sandbox.job(), sort_keys=False) + f"description_date: {value}\n"
+    sandbox.write_job(text=text)
+    result = cli("plan", sandbox.job_path)
+    assert_clean_error(result, 2, "job.yaml", "line", *needles)
+
+
 def test_a_yaml_merge_key_is_read_as_yaml_says(sandbox: Sandbox, cli: Any) -> None:
     # was "could not determine a constructor for the tag 'tag:yaml.org,2002:merge'"
     text = yaml.safe_dump(sandbox.job(), sort_keys=False) + (
