@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.markup import escape
 from rich.text import Text
+
+from prospect.errors import data_warnings
 
 
 def literal(*values: object) -> list[Text]:
@@ -88,3 +94,18 @@ ForceOpt = Annotated[
         help="Recompute stages that an earlier run of the same config already finished.",
     ),
 ]
+
+
+@contextmanager
+def warning_lines(console: Console) -> Iterator[list[str]]:
+    """Data warnings raised in the block (a model saved with other library versions...),
+    each printed once as one ``warning:`` line when the block ends and collected into the
+    list yielded (:func:`prospect.errors.data_warnings`)."""
+    found: list[str] = []
+    try:
+        with data_warnings() as found:
+            yield found
+    finally:
+        for text in found:
+            console.print(f"[yellow]warning:[/yellow] {escape(text)}", soft_wrap=True,
+                          highlight=False)

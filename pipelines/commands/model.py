@@ -11,19 +11,22 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from pipelines.commands._common import SchedulerOpt, literal, names_output, out_path
-from prospect.errors import InputFileError, ModelError, ProspectError, data_warnings
+from pipelines.commands._common import (
+    SchedulerOpt,
+    literal,
+    names_output,
+    out_path,
+    warning_lines,
+)
+from prospect.errors import InputFileError, ModelError, ProspectError
 from prospect.io.files import staged_file
 
 __all__ = ["model_app", "register"]
@@ -51,21 +54,6 @@ AllowVersionsOpt = Annotated[
     typer.Option("--allow-version-mismatch", help="Use a model saved with another major "
                  "version of scikit-learn (refused otherwise; its results may be wrong)."),
 ]
-
-
-@contextmanager
-def _warning_lines(console: Console) -> Iterator[list[str]]:
-    """Data warnings raised in the block (a model saved with other library versions...),
-    each printed once as one ``warning:`` line when the block ends and collected into the
-    list yielded (:func:`prospect.errors.data_warnings`)."""
-    found: list[str] = []
-    try:
-        with data_warnings() as found:
-            yield found
-    finally:
-        for text in found:
-            console.print(f"[yellow]warning:[/yellow] {escape(text)}", soft_wrap=True,
-                          highlight=False)
 
 
 def _registry(url: str | None) -> Any:
@@ -195,7 +183,7 @@ def score(
     console = Console(stderr=True, highlight=False)
     reg = _registry(registry)
     version = reg.resolve(name, version)
-    with _warning_lines(console):
+    with warning_lines(console):
         model = reg.load(name, version, trusted=trust, fingerprint=fingerprint,
                          allow_version_mismatch=allow_version_mismatch)
     ds = open_cube(cube)
@@ -354,7 +342,7 @@ def export(
         raise ModelError(f"unknown export format {fmt!r}; supported: onnx")
     reg = _registry(registry)
     version = reg.resolve(name, version)
-    with _warning_lines(Console(stderr=True)):
+    with warning_lines(Console(stderr=True)):
         model = reg.load(name, version, trusted=trust,
                          allow_version_mismatch=allow_version_mismatch)
     meta = {
@@ -392,7 +380,7 @@ def import_model(
         check_version(version)
     reg = _registry(registry)
     console = Console(stderr=True)
-    with _warning_lines(console):
+    with warning_lines(console):
         new = _publish(reg, source, name, version, trust)
     console.print(Text(f"imported {source} as {name}/{new} in {reg.url}; "
                        f"fingerprint {reg.fingerprint(name, new)}"), soft_wrap=True)

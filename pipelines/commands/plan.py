@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from pipelines.commands._common import ConfigArg, literal
+from pipelines.commands._common import ConfigArg, literal, warning_lines
 
 
 def plan(
@@ -36,9 +36,12 @@ def plan(
         raise ConfigError("--region is empty; give a shipped region's name (see 'prospect "
                           "regions'), or leave it out to plan on the job's own region")
     job = load_job(config)
-    grid = load_region(region).to_grid() if region is not None else resolve_grid(job)
-    p = plan_job(job, grid, workers=workers, threads_per_worker=threads, out_dir=out,
-                 job_path=config)
+    # what the headers tell while planning (fills, units...): one 'warning:' line each on
+    # stderr, as a run prints them, not Python's warning with a library path
+    with warning_lines(Console(stderr=True, highlight=False)):
+        grid = load_region(region).to_grid() if region is not None else resolve_grid(job)
+        p = plan_job(job, grid, workers=workers, threads_per_worker=threads, out_dir=out,
+                     job_path=config)
     too_many = _workers_warning(workers)
     if too_many:
         Console(stderr=True, highlight=False).print(Text(f"warning: {too_many}"),

@@ -197,3 +197,17 @@ def test_meuse_zinc_through_the_cli(shared_data, tmp_path, capsys) -> None:
     # the in-sample map figures are not left to read as skill in the summary
     assert "score.map_top5_capture = " in printed
     assert "(score.map_top*: in-sample success rate" in printed
+
+
+def test_plan_prints_what_the_headers_warn_of_as_warning_lines(shared_data, capfd) -> None:
+    """The IHFC table holds one well twice with different heat flows: ``prospect plan`` says
+    so in one ``warning:`` line on stderr (it printed Python's ``DataWarning`` with a
+    library path and source line), and ``--json`` keeps stdout JSON."""
+    from pipelines.cli import main
+
+    assert main(["plan", str(JOBS / "nl-geothermal-heatflow.yaml"), "--json"]) == 0
+    out, err = capfd.readouterr()
+    assert json.loads(out)["job"] == "nl-geothermal-heatflow"
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert any(ln.startswith("warning: ") and "different values" in ln for ln in lines), err
+    assert "DataWarning" not in err and ".py:" not in err, err
