@@ -349,9 +349,11 @@ def refuse_unmade_variables(job: JobConfig, ingested: list[str],
       naming the concentration itself (the screen stage found them, after ingest and
       indices had run over the region);
     * a custom index named like an ingested variable, which the indices stage would
-      overwrite (``overwrite: true``, the default) with the index, without a word.
+      overwrite (``overwrite: true``, the default) with the index, without a word;
+    * a ``model.features`` name no stage before train makes (train found it, after ingest
+      and indices had run; ``prospect plan`` said "not in the cube", exit 1, no file).
     """
-    from pipelines.stages.tiles import unmade_layers
+    from pipelines.stages.tiles import unmade_features, unmade_layers
     from prospect.errors import ConfigError
 
     where = f"{job_path}: " if job_path is not None else ""
@@ -380,6 +382,13 @@ def refuse_unmade_variables(job: JobConfig, ingested: list[str],
             f"{where}tiles.layers: no stage of this job makes the variable(s) {unmade}; "
             f"ingest makes {sorted(ingested)}, and the later stages their indices, change "
             "and economics layers, probability and uncertainty: fix 'variable'")
+    unmade = unmade_features(job, ingested)
+    if unmade:
+        raise ConfigError(
+            f"{where}model.features: no stage before train makes the variable(s) {unmade}; "
+            f"ingest makes {sorted(ingested)}, and the indices, change and economics "
+            "stages their layers: fix the names, or leave 'features' out to use every "
+            "variable")
 
 
 def _saved_searches(job: JobConfig, grid: RegionGrid, out_dir: Path | None) -> JobConfig:

@@ -57,14 +57,10 @@ def layer_source(ctx: RunContext, variable: str) -> tuple[LayerSource, str]:
     )
 
 
-def unmade_layers(job: Any, ingested: Iterable[str]) -> list[str]:
-    """The variables of ``job``'s tile layers that no stage of the job makes: not among
-    ``ingested`` (the ingest stage's planned variables), the dates' stacked bands, the
-    indices, the change layers, the economics layers or the score's maps. The ingest
-    stage asks before it computes anything: a misspelt layer failed only in the tiles
-    stage, after every other stage had run."""
-    if job.tiles is None:
-        return []
+def made_variables(job: Any, ingested: Iterable[str]) -> set[str]:
+    """Every cube variable a run of ``job`` makes: ``ingested`` (the ingest stage's planned
+    variables), the dates' stacked bands, the indices, the change layers, the economics
+    layers and the score's maps."""
     made = set(ingested)
     ts = job.timeseries
     if ts is not None:
@@ -82,8 +78,32 @@ def unmade_layers(job: Any, ingested: Iterable[str]) -> list[str]:
 
         made |= set(ECONOMIC_OUTPUTS.values())
     if job.model is not None:
-        made |= {"probability", "uncertainty"}
+        made |= set(SCORE_OUTPUTS)
+    return made
+
+
+SCORE_OUTPUTS = ("probability", "uncertainty")
+"""The score stage's maps: made after train, so never a feature of the job's model."""
+
+
+def unmade_layers(job: Any, ingested: Iterable[str]) -> list[str]:
+    """The variables of ``job``'s tile layers that no stage of the job makes
+    (:func:`made_variables`). The ingest stage asks before it computes anything: a
+    misspelt layer failed only in the tiles stage, after every other stage had run."""
+    if job.tiles is None:
+        return []
+    made = made_variables(job, ingested)
     return [layer.variable for layer in job.tiles.layers if layer.variable not in made]
+
+
+def unmade_features(job: Any, ingested: Iterable[str]) -> list[str]:
+    """The ``model.features`` of ``job`` that no stage before train makes: found by the
+    train stage (or by ``prospect plan`` as "not in the cube", exit 1, without the file)
+    after ingest and indices had run over the region."""
+    if job.model is None or not job.model.features:
+        return []
+    made = made_variables(job, ingested) - set(SCORE_OUTPUTS)
+    return [name for name in job.model.features if name not in made]
 
 
 def honest_layer(ctx: RunContext, layer: TileLayerConfig) -> TileLayerConfig:

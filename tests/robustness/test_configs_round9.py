@@ -335,3 +335,22 @@ def test_a_bad_serve_config_is_refused_at_load(
         load_serve_config(path)
     for needle in [str(path), *needles]:
         assert needle in str(err.value), str(err.value)
+
+
+def test_a_model_feature_no_stage_makes_is_refused_by_plan(sandbox: Sandbox, cli: Any) -> None:
+    # plan said "feature variable(s) ['nope'] are not in the cube" with exit 1 and no file;
+    # a run found it in the train stage, after ingest and indices
+    (sandbox.root / "wells.csv").write_text(
+        "x,y,li\n" + "".join(f"{500050 + 30 * i},{1350060 + 25 * i},{100 + 40 * i}\n"
+                             for i in range(8)))
+    job = sandbox.job()
+    points = {**POINTS, "columns": []}
+    result = _plan(sandbox, cli, sources=[*job["sources"], points],
+                   model={**MODEL, "labels": {"source": "wells", "value_column": "li",
+                                              "threshold": 200},
+                          "features": ["heat", "nope"]})
+    assert_clean_error(result, 2, "job.yaml", "model.features", "['nope']", "'heat'")
+    fine = _plan(sandbox, cli, sources=[*job["sources"], points],
+                 model={**MODEL, "labels": {"source": "wells", "value_column": "li",
+                                            "threshold": 200}, "features": ["heat"]})
+    assert fine.code == 0, fine.err
