@@ -216,13 +216,6 @@ would overwrite (weights of evidence with ``categorical_features: from_dtype`` f
 the middle of train)."""
 
 
-_MORE_LIMITS: dict[str, dict[str, int]] = {
-    "weights_of_evidence": {"ci_draws": 100_000, "n_thresholds": 1_000},
-}
-"""Caps beside :data:`prospect.models.factory.PARAM_LIMITS` for parameters of Prospect's
-own estimators that set a fit's size (``ci_draws: 1e12`` ran for ever)."""
-
-
 def _check_annotated(model: ModelConfig, cls: type) -> None:
     """``params`` of an estimator without scikit-learn's parameter constraints, checked
     against the types of its ``__init__`` (``count: x`` or ``selection: 5`` were taken)."""
@@ -301,12 +294,6 @@ def check_params(model: ModelConfig) -> None:
     if evidence is not None and not isinstance(evidence, dict):  # was AttributeError
         raise ConfigError(f"model.params.evidence = {evidence!r}: give a mapping of feature "
                           "to settings, e.g. {dem: {type: descending}}")
-    for key, cap in _MORE_LIMITS.get(model.estimator, {}).items():
-        value = model.params.get(key)
-        if isinstance(value, int | float) and not isinstance(value, bool) and value > cap:
-            raise ConfigError(f"model.params.{key} = {value!r} is over the limit of {cap:,} "
-                              "(each fit runs once per fold, seed and bootstrap member); use "
-                              "a smaller value")
     keys = list(evidence) if isinstance(evidence, dict) else []
     columns = max((k + 1 for k in keys if isinstance(k, int) and not isinstance(k, bool)),
                   default=0)

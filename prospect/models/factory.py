@@ -71,9 +71,11 @@ def uses_area_weights(name: str) -> bool:
     return name == "weights_of_evidence"
 
 
-PARAM_LIMITS = {"n_estimators": 10_000, "max_iter": 100_000, "hidden_layer_sizes": 10_000}
+PARAM_LIMITS = {"n_estimators": 10_000, "max_iter": 100_000, "hidden_layer_sizes": 10_000,
+                "ci_draws": 100_000, "n_thresholds": 1_000}
 """The largest ``model.params`` values that set a fit's size (trees, iterations, neurons in
-all hidden layers): each fit runs once per fold, seed and bootstrap member."""
+all hidden layers; weights of evidence's confidence draws and cumulative thresholds:
+``ci_draws: 1e12`` ran for ever): each fit runs once per fold, seed and bootstrap member."""
 
 
 def _check_sizes(params: dict[str, Any]) -> None:
