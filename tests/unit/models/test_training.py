@@ -117,7 +117,8 @@ def test_training_set_cv_calibration_and_card_without_a_run_context(case) -> Non
     assert np.all(ts.weight[ts.y == 1] == 1) and np.all(ts.weight[ts.y == 0] > 1)
     # the weights add up to the valid area, low-grade wells (not rows here) included
     assert ts.counts["negative_cells"] > 20  # below the threshold: not rows here
-    valid = GRID.height * GRID.width * (1 - ts.counts["background_without_data"] / ts.counts["background_drawn"])
+    without = ts.counts["background_without_data"] / ts.counts["background_drawn"]
+    valid = GRID.height * GRID.width * (1 - without)
     assert ts.weight.sum() == pytest.approx(valid)
     # the same draw again: seeded
     again = build_training_set(build_stack(ds, spec), spec, grid=GRID, source=_source(wells),
