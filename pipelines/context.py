@@ -71,7 +71,8 @@ class RunContext:
 
 @dataclass
 class StageResult:
-    """What a stage did: its outputs (name -> path), metrics and summary lines."""
+    """What a stage did: its outputs (name -> path), metrics, summary lines and the cube
+    variables it makes."""
 
     name: str
     outputs: dict[str, str] = field(default_factory=dict)
@@ -80,6 +81,9 @@ class StageResult:
     seconds: float = 0.0
     skipped: bool = False
     notes: list[str] = field(default_factory=list)
+    variables: list[str] = field(default_factory=list)
+    """The cube variables the stage makes (written now or kept up to date): the manifest
+    names it their owner, which alone may remove and recompute them."""
 
 
 def timed(name: str, fn: Callable[[RunContext], StageResult], ctx: RunContext) -> StageResult:

@@ -9,6 +9,7 @@ import re
 import shutil
 import signal
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -24,12 +25,14 @@ __all__ = [
     "STOP_NOTE",
     "StopRequest",
     "Stopped",
+    "disk_fault_within",
     "killed_worker_error",
     "name_output",
     "named_outputs",
     "on_stop",
     "os_error_line",
     "output_fault",
+    "probe_disk",
     "removed_output",
     "stop_signals_interrupt",
 ]
@@ -242,6 +245,58 @@ def output_fault(exc: OSError, out_dir: Path) -> OutputWriteError:
             f"{exc.filename or out_dir}: removed while the job ran (was the output directory "
             f"{out_dir} deleted or moved?); run the same command again to resume")
     return OutputWriteError(os_error_line(exc, where=out_dir))
+
+
+DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG})
+"""Errors of the disk written to, never of the data: full, over quota, read-only, over
+the file-size limit."""
+
+
+def disk_fault_within(exc: BaseException) -> OSError | None:
+    """The disk error (:data:`DISK_ERRNOS`) that ``exc`` was raised from, if any.
+
+    A library that wraps every failure of a save in its own error (a model written with
+    skops: "cannot save Pipeline with skops: [Errno 28] No space left on device") hid a
+    full disk behind exit 1 without the path or the fix; its cause or context is the
+    :class:`OSError`, which :func:`output_fault` words like any other.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno in DISK_ERRNOS:
+            return current
+        current = current.__cause__ or current.__context__
+    return None
+
+
+PROBE_BYTES = 2**30
+"""The most :func:`probe_disk` asks the disk for."""
+
+
+def probe_disk(target: Path, size: int) -> OSError | None:
+    """After a library's write of ``target`` failed without saying why, ask the disk for
+    ``size`` bytes (at most :data:`PROBE_BYTES`) beside it: the disk's own error
+    (:data:`DISK_ERRNOS`, naming ``target``) when it refuses, else ``None``.
+
+    GDAL reports a full disk as "Write failed. See previous exception for details." with
+    no errno (the cause goes to its log), which ended the job in an internal error. The
+    probe is a hidden temporary file (``.<name>.tmp-<8 hex>``), removed at once, or swept
+    by the next run when the job is killed meanwhile.
+    """
+    target = Path(target)
+    probe = target.with_name(f".{target.name}.tmp-{uuid.uuid4().hex[:8]}")
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.posix_fallocate(fd, 0, max(1, min(int(size), PROBE_BYTES)))
+        finally:
+            os.close(fd)
+            probe.unlink(missing_ok=True)
+    except OSError as exc:
+        if exc.errno in DISK_ERRNOS:
+            return OSError(exc.errno, exc.strerror, str(target))
+    return None
 
 
 def killed_worker_error(exc: BaseException, stage: str) -> StageError | None:

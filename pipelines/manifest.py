@@ -45,19 +45,29 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-def _file_record(path: Path) -> dict[str, Any]:
+def _file_record(path: Path, sha256: str | None = None) -> dict[str, Any]:
+    """An input file's record: its SHA-256 (``sha256`` when just compared) and the stat
+    fields that let a later check skip reading it."""
     st = path.stat()
-    return {"path": str(path), "sha256": file_sha256(path), "size": st.st_size,
-            "mtime_ns": st.st_mtime_ns}
+    return {"path": str(path), "sha256": sha256 or file_sha256(path), "size": st.st_size,
+            "mtime_ns": st.st_mtime_ns, "ctime_ns": st.st_ctime_ns}
 
 
 def _file_unchanged(record: dict[str, Any], base: Path | None = None) -> bool:
+    """Whether the file of ``record`` still has its content.
+
+    Its SHA-256 is read unless size, mtime and change time (ctime) are all as recorded:
+    a file replaced by one of the same size keeps its mtime when the tool keeps it
+    (``cp -p``, ``rsync -t``, ``touch -r``, an archive), but no tool sets ctime back.
+    Records without a ctime (older manifests) are judged on size and mtime.
+    """
     path = verify.resolve(base, record.get("path", "")) if base else Path(record.get("path", ""))
     try:
         st = path.stat()
     except OSError:
         return False
-    if st.st_size == record.get("size") and st.st_mtime_ns == record.get("mtime_ns"):
+    if st.st_size == record.get("size") and st.st_mtime_ns == record.get("mtime_ns") and \
+            st.st_ctime_ns == record.get("ctime_ns", st.st_ctime_ns):
         return True
     return path.is_file() and file_sha256(path) == record.get("sha256")
 
@@ -267,16 +277,23 @@ class Manifest:
         """Why each finished stage before ``name`` that is not ``running`` is out of date.
 
         A stage run alone (``prospect tiles``) works from the outputs the earlier stages
-        made; when their config or input files changed since, it silently delivered maps of
-        the old data. One line per such stage, naming the change and the command to run.
+        made; when their config or input files changed since, or a stage before them was
+        recomputed after them (``prospect ingest`` alone, indices not rerun), it silently
+        delivered maps of the old data. One line per such stage, naming the change and
+        the command to run.
         """
         lines = []
         for earlier in order[: order.index(name)] if name in order else ():
             rec = self.data["stages"].get(earlier)
             if earlier in running or not rec or rec.get("status") != "done":
                 continue
+            later = [first for first in order[: order.index(earlier)]
+                     if (self.data["stages"].get(first) or {}).get("seq", 0) >
+                     rec.get("seq", 0)]
             if rec.get("settings_hash") != self.job.settings_hash(earlier):
                 why: str | None = "its settings in the config changed"
+            elif later:
+                why = f"{later[0]} was recomputed after it"
             else:
                 why = next((f"its input {label} ({frec.get('path')}) changed"
                             for label, frec in (rec.get("input_files") or {}).items()
@@ -291,38 +308,85 @@ class Manifest:
                       ) -> dict[str, dict[str, Any]]:
         """Stage ``name``'s cube inventory, limited to the variables stages ``made_by`` made.
 
-        Every stage's inventory lists every variable of the cube; each variable names the
-        stage that first recorded it (``stage``). A stage is checked on its own variables
-        and its inputs' (``made_by``: it and the stages before it), not on what later
-        stages added; ``None`` keeps every variable.
+        Every stage's inventory lists every variable of the cube; :meth:`owner` names the
+        stage that made each. A stage is checked on its own variables and its inputs'
+        (``made_by``: it and the stages before it), not on what later stages added;
+        ``None`` keeps every variable. A variable no record names a maker for is kept (it
+        is checked, as an input).
         """
         rec = (self.data["stages"].get(name) or {}).get("verify") or {}
         if made_by is None:
             return rec
-        return {cube: {var: entry for var, entry in variables.items()
-                       if entry.get("stage", name) in made_by}
-                for cube, variables in rec.items()}
+        kept: dict[str, dict[str, Any]] = {}
+        for cube, variables in rec.items():
+            kept[cube] = {}
+            for var, entry in variables.items():
+                owner = self.owner(cube, var)
+                if owner is None or owner in made_by:
+                    kept[cube][var] = entry
+        return kept
 
-    def _owners(self, name: str, inventory: dict[str, dict[str, Any]],
-                order: Sequence[str]) -> None:
-        """Name in ``inventory`` the stage that made each variable (the first to record it)."""
+    def latest_record(self, *, made_by: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The newest record of each cube variable stages ``made_by`` made: the entry of
+        the last finished stage to list it (every finished stage lists the whole cube).
+
+        What the variable should be now: a stage's own older copy is out of date once an
+        earlier stage recomputed the variable.
+        """
+        newest: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
+        for record in self.data["stages"].values():
+            if (record or {}).get("status") != "done":
+                continue
+            seq = record.get("seq", 0)
+            for cube, variables in (record.get("verify") or {}).items():
+                for var, entry in variables.items():
+                    if (cube, var) not in newest or seq > newest[cube, var][0]:
+                        newest[cube, var] = (seq, entry)
+        found: dict[str, dict[str, Any]] = {}
+        for (cube, var), (_, entry) in sorted(newest.items()):
+            if self.owner(cube, var) in made_by:
+                found.setdefault(cube, {})[var] = entry
+        return found
+
+    def owner(self, cube: str, var: str, *, but: str | None = None) -> str | None:
+        """The stage that made ``cube``'s variable ``var`` (``None``: no record says).
+
+        The last stage to record it as its own (a stage records as its own only the
+        variables it makes, :attr:`StageResult.variables`); else the maker a later record
+        copied; else, for a record written before makers were named, the first stage to
+        list it. ``but``: a stage whose claims are set aside (it has just said it does not
+        make the variable; a manifest of an older version may still name it).
+        """
+        own: tuple[int, str] | None = None
+        copied: tuple[int, str] | None = None
+        listed: tuple[int, str] | None = None
+        for stage, record in self.data["stages"].items():
+            entry = (((record or {}).get("verify") or {}).get(cube) or {}).get(var)
+            if not isinstance(entry, dict):
+                continue
+            seq = record.get("seq", 0)
+            if "stage" not in entry:
+                if stage != but:
+                    listed = min(listed or (seq, stage), (seq, stage))
+                continue
+            claimed = entry["stage"]
+            if not isinstance(claimed, str) or claimed == but:
+                continue
+            if claimed == stage:
+                own = max(own or (seq, stage), (seq, stage))
+            else:
+                copied = max(copied or (seq, claimed), (seq, claimed))
+        found = own or copied or listed
+        return found[1] if found else None
+
+    def _owners(self, result: StageResult, inventory: dict[str, dict[str, Any]]) -> None:
+        """Name in ``inventory`` the stage that made each variable: ``result``'s stage for
+        the variables it makes, else the maker the manifest names (:meth:`owner`)."""
+        made = set(result.variables)
         for cube, variables in inventory.items():
             for var, entry in variables.items():
-                owner = name
-                for other in order:
-                    if other == name:
-                        continue
-                    known = ((self.data["stages"].get(other) or {}).get("verify") or {}
-                             ).get(cube, {}).get(var)
-                    if not known:
-                        continue
-                    if known.get("stage"):
-                        owner = known["stage"]
-                        break
-                    if name in order and order.index(other) < order.index(name):
-                        owner = other  # recorded before owners were: an earlier stage's
-                        break
-                entry["stage"] = owner
+                entry["stage"] = result.name if var in made else \
+                    self.owner(cube, var, but=result.name)
 
     def skip(self, name: str, reason: str) -> StageResult:
         """Record that this run skipped ``name``; returns its earlier result for summaries."""
@@ -358,26 +422,27 @@ class Manifest:
             path = Path(p)
             if path.is_file():
                 known = self.data["inputs"].get(label)
-                rec = known if known and _file_unchanged(known, self.path.parent) else \
-                    _file_record(path)
+                same = known and verify.resolve(self.path.parent, known.get("path", "")) \
+                    == path and _file_unchanged(known, self.path.parent)
+                rec = _file_record(path, known["sha256"] if same else None)
                 rec["path"] = verify.relative_to(self.path.parent, rec["path"])
                 self.data["inputs"][label] = rec
                 out[label] = rec
         return out
 
     def record(self, result: StageResult, *, status: str = "done",
-               cluster: dict[str, Any] | None = None, order: Sequence[str] = (),
+               cluster: dict[str, Any] | None = None,
                inventory: dict[str, dict[str, Any]] | None = None) -> None:
         """Record one stage's outcome (and the cluster tasks it ran) and write the manifest.
 
-        ``order`` (every stage in pipeline order) lets each cube variable name the stage
-        that made it (see :meth:`verify_record`). ``inventory``: the stage's
-        :func:`pipelines.verify.inventory`, when the caller has just taken it.
+        Each cube variable names the stage that made it (``result.variables``; see
+        :meth:`owner`). ``inventory``: the stage's :func:`pipelines.verify.inventory`, when
+        the caller has just taken it.
         """
         files = self.record_inputs(result.inputs)
         if inventory is None:
             inventory = verify.inventory(self.path.parent, result.outputs)
-        self._owners(result.name, inventory, order)
+        self._owners(result, inventory)
         seq = 1 + max((s.get("seq", 0) for s in self.data["stages"].values()), default=0)
         self.data["stages"][result.name] = {
             "status": status,

@@ -22,7 +22,12 @@ from pipelines.cluster import (
     worker_count,
 )
 from pipelines.context import RunContext, StageResult, timed
-from pipelines.faults import killed_worker_error, output_fault, removed_output
+from pipelines.faults import (
+    disk_fault_within,
+    killed_worker_error,
+    output_fault,
+    removed_output,
+)
 from pipelines.lock import output_lock
 from pipelines.manifest import Manifest
 from pipelines.progress import StageMonitor
@@ -33,6 +38,7 @@ from prospect.errors import (
     ConfigError,
     DamagedFileError,
     DataWarning,
+    OutputWriteError,
     ProspectError,
     StageError,
     data_warnings,
@@ -87,12 +93,21 @@ def run_job(
             if left:
                 ctx.console.print(f"[dim]removed {len(left)} temporary file(s) or folder(s) "
                                   "left by an interrupted run[/dim]")
+            # another job's cube (another grid) is refused before this job's manifest
+            # replaces that job's: its record of finished stages would be lost
+            from prospect.io.cube import check_cube_grid
+
+            check_cube_grid(ctx.cube_path, ctx.grid)
             with dask_client(scheduler=scheduler, workers=workers, cluster=cluster) as client:
                 ctx.client = client
                 return run_stages(ctx, wanted, force=force, cluster=cluster)
+    except ProspectError as exc:  # as it is, unless a write the disk refused is its cause
+        disk = None if isinstance(exc, OutputWriteError) else disk_fault_within(exc)
+        if disk is None:
+            raise
+        raise output_fault(disk, out_dir) from exc
     except OSError as exc:
-        if isinstance(exc, ProspectError) or (exc.errno is None  # not the disk's: as it is
-                                              and not removed_output(exc, out_dir)):
+        if exc.errno is None and not removed_output(exc, out_dir):  # not the disk's
             raise
         raise output_fault(exc, out_dir) from exc
 
@@ -225,7 +240,7 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
         last = manifest.data["stages"].get(name, {})
         if last.get("status") == "done":  # finished once, no longer whole or up to date
             ctx.console.print(f"  running again: {reason}")
-            _repair(ctx, manifest, name, stages, deep=force)
+        _repair(ctx, manifest, name, stages, deep=force)
         manifest.begin(name, reason)
         monitor = StageMonitor(ctx, name)
         noted: list[str] = []  # the stage's data warnings, whether it finishes or not
@@ -238,7 +253,7 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
             if noted:
                 result.metrics["data_warnings"] = len(noted)
             inventory = verify.inventory(ctx.out_dir, result.outputs)
-            _empty_variables(inventory, result, warned_empty)
+            _empty_variables(inventory, result, warned_empty, ctx.out_dir)
         except KeyboardInterrupt as exc:
             _print_notes(ctx, noted)
             manifest.fail(name, exc, status="interrupted", notes=noted)
@@ -255,8 +270,7 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
             if damage is not None:
                 raise damage from None
             raise
-        manifest.record(result, cluster=monitor.summary, order=STAGE_ORDER,
-                        inventory=inventory)
+        manifest.record(result, cluster=monitor.summary, inventory=inventory)
         _print_notes(ctx, result.notes)
         results.append(result)
     manifest.close()
@@ -265,20 +279,26 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
 
 def _repair(ctx: RunContext, manifest: Manifest, name: str, stages: Sequence[str], *,
             deep: bool = False) -> None:
-    """Before a finished stage runs again: repair what it made, refuse what it cannot.
+    """Before a stage runs again: repair what it made, refuse what it cannot.
 
-    Its own damaged variables are removed (it recomputes them) and the cube's own
-    metadata is written again; a damaged variable that an earlier stage made, when that
-    stage is not part of this run, is an error naming the variable and that stage.
-    ``deep`` (``--force``): every chunk file of its own variables is decoded, so a chunk
-    changed in place is found and recomputed too.
+    Each variable is compared with its newest record (:meth:`Manifest.latest_record`),
+    never with this stage's older copy, which an earlier stage recomputed since makes out
+    of date. The stage's own damaged variables are removed (it recomputes them) and the
+    cube's own metadata is written again; a variable no record names a maker for is never
+    removed here. A damaged variable that an earlier stage made, when that stage is not
+    part of this run, is an error naming the variable and that stage. ``deep``
+    (``--force``): every chunk file of its own variables is decoded, so a chunk changed in
+    place is found and recomputed too. A stage that did not finish last time, or whose
+    record is lost, is repaired the same way: what it had published whole is compared
+    with the newest record too.
     """
-    for what in verify.repair(ctx.out_dir, manifest.verify_record(name, made_by=[name]),
-                              rebuild=lambda cube: _rebuild_cube(ctx, cube), deep=deep):
+    own = manifest.latest_record(made_by=[name])
+    for what in verify.repair(ctx.out_dir, own, deep=deep,
+                              rebuild=lambda cube: _rebuild_cube(ctx, cube)):
         ctx.console.print(f"  {what}: damaged since the last run; recomputing it")
     earlier = [s for s in STAGE_ORDER[: STAGE_ORDER.index(name)] if s not in stages]
     for owner in earlier:
-        reason, _ = verify.check(ctx.out_dir, manifest.verify_record(name, made_by=[owner]))
+        reason, _ = verify.check(ctx.out_dir, manifest.latest_record(made_by=[owner]))
         if reason:
             raise StageError(f"{reason}; the {owner} stage made it: run 'prospect {owner}' "
                              "(or 'prospect run') to rebuild it")
@@ -305,11 +325,7 @@ def _damaged_chunk_error(ctx: RunContext, manifest: Manifest, exc: BaseException
     var, chunks, why = found
     what = f"chunk file(s) {', '.join(chunks)} changed on disk since they were written ({why})"
     cube = str(verify.relative_to(ctx.out_dir, str(ctx.cube_path)))
-    owner = None  # the stage that made it, as the resume inventory records it
-    for record in manifest.data["stages"].values():
-        entry = (((record or {}).get("verify") or {}).get(cube) or {}).get(var)
-        if isinstance(entry, dict):
-            owner = entry.get("stage") or owner
+    owner = manifest.owner(cube, var)  # the stage that made it, as the manifest says
     if owner is None:
         return StageError(f"{ctx.cube_path / var}: {what}; remove that folder and run the "
                           "stage that makes it")
@@ -368,17 +384,21 @@ def _print_notes(ctx: RunContext, notes: Sequence[str]) -> None:
 
 
 def _empty_variables(inventory: dict[str, dict[str, Any]], result: StageResult,
-                     warned: set[str]) -> None:
+                     warned: set[str], out_dir: Path) -> None:
     """Warn (once per run) of cube variables without a single data cell (``inventory``:
     the stage's :func:`pipelines.verify.inventory`).
 
-    A chunk that is all no-data is never written, so a variable without chunk files has no
-    data at all: usually a nodata value that is really data, a wrong CRS or bounds that miss
-    the file.
+    A chunk that is all no-data is never written, so a float variable without chunk files
+    has no data at all: usually a nodata value that is really data, a wrong CRS or bounds
+    that miss the file. An integer variable's unwritten chunks hold its zarr fill value
+    0, a unit code or a class (:func:`prospect.ingest.fills.variable_has_data` decides).
     """
+    from prospect.ingest.fills import variable_has_data
+
     for cube, variables in inventory.items():
         for var, info in variables.items():
-            if info["chunks"] == 0 and f"{cube}/{var}" not in warned:
+            if f"{cube}/{var}" not in warned and not variable_has_data(
+                    verify.resolve(out_dir, cube) / var, info["chunks"]):
                 warned.add(f"{cube}/{var}")
                 result.notes.append(
                     f"warning: cube variable {var!r} has no data (every cell is no-data); "

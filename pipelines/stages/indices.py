@@ -195,6 +195,7 @@ def run(ctx: RunContext) -> StageResult:
     seconds = time.perf_counter() - start
     result.outputs["cube"] = str(ctx.cube_path)
     result.outputs.update({name: f"{ctx.cube_path}/{name}" for name in todo})
+    result.variables = [str(name) for name in out.data_vars]
     bands = {b for n in out.data_vars
              for b in read_provenance(out[n].attrs["provenance"])["bands"].values()}
     result.inputs = {band: f"{ctx.cube_path}/{band}" for band in sorted(bands)}

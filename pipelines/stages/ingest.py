@@ -21,10 +21,11 @@ from rich.progress import Progress
 
 from pipelines.context import RunContext, StageResult
 from pipelines.executor import StageExecutor
+from pipelines.plan import refuse_unmade_variables
 from pipelines.progress import progress_bar
 from prospect.config import RasterSource, repeated
 from prospect.config.job import shipped_region_name
-from prospect.errors import ConfigError, DataError
+from prospect.errors import DataError
 from prospect.grid import ChunkWindow, RegionGrid
 from prospect.ingest import Layer, ingest_chunk, plan_source, start_layer
 from prospect.ingest.fills import warn_fills
@@ -273,20 +274,6 @@ def _stack_dates(ctx: RunContext) -> dict[str, str]:
     return {str(n): f"{ctx.cube_path}/{n}" for n in stacked.data_vars}
 
 
-def _refuse_unmade_tile_layers(ctx: RunContext, ingested: list[str]) -> None:
-    """A tile layer naming a variable no stage of the job makes is a config error now,
-    before anything is computed (it failed in the tiles stage, after all the others)."""
-    from pipelines.stages.tiles import unmade_layers
-
-    unmade = unmade_layers(ctx.job, ingested)
-    if unmade:
-        where = f"{ctx.job_path}: " if ctx.job_path is not None else ""
-        raise ConfigError(
-            f"{where}tiles.layers: no stage of this job makes the variable(s) {unmade}; "
-            f"ingest makes {sorted(ingested)}, and the later stages their indices, change "
-            "and economics layers, probability and uncertainty: fix 'variable'")
-
-
 def _check_labels(ctx: RunContext) -> None:
     """Read the model's label table now (its coordinates or geometries and its
     ``value_column``), so that a misspelt column stops the job before ingest computes
@@ -329,7 +316,9 @@ def run(ctx: RunContext) -> StageResult:
     if dupes:
         raise DataError(f"job {ctx.job.name!r}: two sources make the same variable(s) {dupes}; "
                         "rename a source or its bands")
-    _refuse_unmade_tile_layers(ctx, [layer.name for layer in layers])
+    # what the config names that no stage makes (tile layers, economics inputs, features,
+    # an index shadowing a band): refused now, as 'prospect plan' refuses it
+    refuse_unmade_variables(ctx.job, [layer.name for layer in layers], ctx.job_path)
     _check_labels(ctx)
     fresh = not ctx.cube_path.exists()
     # the inputs' SHA-256 (part of each fingerprint) is read beside the rest of the work.
@@ -380,8 +369,11 @@ def run(ctx: RunContext) -> StageResult:
                                                   checksums=checksums, meanwhile=meanwhile)
     finally:
         side.shutdown(wait=True)
+    result.variables = [layer.name for layer in layers]
     if ctx.job.timeseries is not None:
-        result.outputs.update(_stack_dates(ctx))
+        stacked = _stack_dates(ctx)
+        result.outputs.update(stacked)
+        result.variables += list(stacked)
     result.outputs["cube"] = str(ctx.cube_path)
     result.inputs = _inputs(layers)
     result.metrics = {

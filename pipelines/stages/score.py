@@ -16,6 +16,7 @@ import numpy as np
 import xarray as xr
 
 from pipelines.context import RunContext, StageResult
+from pipelines.faults import probe_disk
 from pipelines.progress import compute, track
 from pipelines.report import write_quicklook, write_score_report
 from prospect.config.model import ModelConfig
@@ -202,6 +203,7 @@ def run(ctx: RunContext) -> StageResult:
     outputs["report"] = str(report)
     return StageResult(name="score", outputs=outputs, metrics=metrics,
                        inputs={"model": str(model_dir), "cube": str(ctx.cube_path)},
+                       variables=list(OUTPUTS),
                        notes=[*problems, f"COGs, STAC items and {report.name} in {score_dir}"])
 
 
@@ -227,7 +229,15 @@ def deliver_map(cube: Path, name: str, score_dir: Path, grid: RegionGrid,
         finite += int(ok.sum())
         hist += np.histogram(block[ok], bins=HISTOGRAM_BINS)[0]
 
-    cog = write_cog(var, score_dir / f"{name}.tif", grid=grid, tags=tags, on_block=summarise)
+    target = score_dir / f"{name}.tif"
+    try:
+        cog = write_cog(var, target, grid=grid, tags=tags, on_block=summarise)
+    except OSError as exc:  # GDAL's "Write failed" keeps a full disk to its log
+        fault = None if exc.errno is not None else \
+            probe_disk(target, var.dtype.itemsize * var.size)
+        if fault is None:
+            raise
+        raise fault from None
     step = max(1, int(np.ceil(max(grid.shape) / 800)))  # quick-looks read a decimated map
     look = write_quicklook(score_dir, name, var[::step, ::step].values)
     return {"cog": str(cog), "quicklook": look, "hist": hist, "finite": finite}

@@ -175,10 +175,12 @@ def run(ctx: RunContext) -> StageResult:
         })
         for name in econ["variables"]:
             result.outputs[name] = str(ctx.cube_path / name)
+            result.variables.append(name)
     if ctx.job.timeseries is not None and ctx.job.timeseries.difference:
         facts["changes"] = _changes(ctx)
         for name in facts["changes"]["variables"]:
             result.outputs[name] = str(ctx.cube_path / name)
+            result.variables.append(name)
     report = write_screen_report(ctx.out_dir / "screen", facts, cube=ctx.cube_path)
     result.outputs["report"] = str(report)
     for s in facts["surfaces"]:

@@ -61,6 +61,7 @@ __all__ = [
     "add_variables",
     "attr_text",
     "begin_variable",
+    "check_cube_grid",
     "consolidate",
     "create_cube",
     "cube_grid",
@@ -165,16 +166,50 @@ def create_cube(
     if path.exists():
         if not exist_ok:
             raise DataError(f"{path}: a cube already exists; remove it or add variables to it")
-        existing = cube_grid(open_cube(path))
-        if existing.describe() | {"name": ""} != grid.describe() | {"name": ""}:
-            raise DataError(
-                f"{path}: existing cube is on grid {existing.describe()}, "
-                f"not on {grid.describe()}; write to a new path"
-            )
+        _refuse_other_grid(path, cube_grid(open_cube(path)), grid)
         return path
     with staged_dir(path, replace=False) as tmp:
         _cube_template(grid, attrs).to_zarr(tmp, mode="w", zarr_format=3, consolidated=True)
     return path
+
+
+def check_cube_grid(path: Path, grid: RegionGrid) -> None:
+    """Refuse a cube at ``path`` that is on another grid than ``grid`` (the region name
+    aside): another job's outputs, which a job on this grid cannot add to.
+
+    Nothing when there is no cube, or when its metadata does not read (a resume rebuilds
+    damaged metadata from the job's grid). The cube's ``grid`` attribute is compared
+    first, without opening the store; only a cube that differs there is opened.
+
+    Raises
+    ------
+    DataError
+        The cube is on another grid (naming both, and the fix).
+    """
+    path = Path(path)
+    try:
+        meta = json.loads((path / "zarr.json").read_bytes())
+        recorded = json.loads(meta["attributes"]["grid"])
+    except (OSError, ValueError, TypeError, KeyError):
+        return
+    wanted = json.loads(json.dumps(grid.describe()))
+    if not isinstance(recorded, dict) or recorded | {"name": ""} == wanted | {"name": ""}:
+        return
+    try:
+        existing = cube_grid(open_cube(path))
+    except InputFileError:
+        return
+    _refuse_other_grid(path, existing, grid)
+
+
+def _refuse_other_grid(path: Path, existing: RegionGrid, grid: RegionGrid) -> None:
+    """:class:`DataError` when the cube at ``path`` (on ``existing``) is not on ``grid``."""
+    if existing.describe() | {"name": ""} != grid.describe() | {"name": ""}:
+        raise DataError(
+            f"{path}: existing cube is on grid {existing.describe()}, "
+            f"not on {grid.describe()}; write to a new path (another -o), or remove "
+            "the cube to start it again"
+        )
 
 
 def _cube_template(grid: RegionGrid, attrs: Mapping[str, Any] | None) -> xr.Dataset:

@@ -210,14 +210,21 @@ def test_an_indices_key_no_index_uses_is_refused(sandbox: Sandbox, cli, schedule
 
 def test_an_index_named_like_a_band_of_the_cube_is_refused(sandbox: Sandbox, cli,
                                                            scheduler: str) -> None:
-    # Before: 'custom: {B04: N * 2}' replaced the ingested band B04 with N * 2, exit 0
+    # Before: 'custom: {B04: N * 2}' replaced the ingested band B04 with N * 2, exit 0.
+    # The ingest stage refuses such a config before it computes (as 'prospect plan' does);
+    # the indices stage still refuses it on a cube an earlier config made
     import numpy as np
     import zarr
 
     _bands_job(sandbox, {"custom": {"B04": "N * 2"}})
+    early = cli("ingest", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
+    assert_clean_error(early, 2, "indices.custom: ['B04'] would replace the ingested")
+    assert not (sandbox.out / "cube.zarr").exists()
+    _bands_job(sandbox, {"custom": {"B04x2": "N * 2"}})
     assert cli("ingest", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler
                ).code == 0
     before = np.asarray(zarr.open_array(sandbox.out / "cube.zarr" / "B04", mode="r")[:])
+    _bands_job(sandbox, {"custom": {"B04": "N * 2"}})
     result = cli("indices", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
     assert_clean_error(result, 2, "'B04' (continuous)", "another stage made",
                        "give the index another name")
