@@ -66,24 +66,53 @@ def _cut(src: Path, dst: Path, *, window: Window = WINDOW, **changes: Any) -> Pa
     return dst
 
 
-@pytest.fixture(scope="module")
-def scene(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def cut_scene(shared_data: Path, root: Path) -> dict[str, Path]:
     """Red, NIR and CFmask of the real 2014 OLI scene, cut small, with its ESPA XML."""
     src = shared_data / "landsat8_sr_wageningen_nl"
-    root = tmp_path_factory.mktemp("l8")
-    out = {"red": _cut(src / f"{L8}_sr_band4.tif", root / f"{L8}_sr_band4.tif"),
-           "nir": _cut(src / f"{L8}_sr_band5.tif", root / f"{L8}_sr_band5.tif"),
-           "cfmask": _cut(src / f"{L8}_cfmask.tif", root / f"{L8}_cfmask.tif"),
-           "xml": src / f"{L8}.xml", "dir": src}
-    return out
+    return {"red": _cut(src / f"{L8}_sr_band4.tif", root / f"{L8}_sr_band4.tif"),
+            "nir": _cut(src / f"{L8}_sr_band5.tif", root / f"{L8}_sr_band5.tif"),
+            "cfmask": _cut(src / f"{L8}_cfmask.tif", root / f"{L8}_cfmask.tif"),
+            "xml": src / f"{L8}.xml", "dir": src}
 
 
-@pytest.fixture(scope="module")
-def grid(scene: dict[str, Path]) -> RegionGrid:
+def scene_grid(scene: dict[str, Path]) -> RegionGrid:
+    """The cut scene's own grid (UTM 31N, 30 m, chunks of 50 x 50)."""
     with rasterio.open(scene["red"]) as s:
         left, bottom, right, top = s.bounds
     return RegionGrid(crs="EPSG:32631", resolution=30.0, bounds=(left, bottom, right, top),
                       chunks=(50, 50), name="wageningen-cut")
+
+
+def in_utm32(scene: dict[str, Path], tmp_path: Path) -> dict[str, Path]:
+    """Red, NIR and CFmask of the cut scene reprojected to UTM 32N (the same ground)."""
+    from rasterio.warp import Resampling, calculate_default_transform, reproject
+
+    moved = {}
+    for key in ("red", "nir", "cfmask"):
+        with rasterio.open(scene[key]) as s:
+            transform, width, height = calculate_default_transform(
+                s.crs, "EPSG:32632", s.width, s.height, *s.bounds, resolution=30)
+            data = np.full((height, width), s.nodata, s.dtypes[0])
+            reproject(s.read(1), data, src_transform=s.transform, src_crs=s.crs,
+                      dst_transform=transform, dst_crs="EPSG:32632",
+                      resampling=Resampling.nearest, src_nodata=s.nodata,
+                      dst_nodata=s.nodata)
+            moved[key] = tmp_path / f"z32_{scene[key].name}"
+            with rasterio.open(moved[key], "w", **{**s.profile, "crs": "EPSG:32632",
+                                                    "transform": transform, "width": width,
+                                                    "height": height}) as d:
+                d.write(data, 1)
+    return moved
+
+
+@pytest.fixture(scope="module")
+def scene(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return cut_scene(shared_data, tmp_path_factory.mktemp("l8"))
+
+
+@pytest.fixture(scope="module")
+def grid(scene: dict[str, Path]) -> RegionGrid:
+    return scene_grid(scene)
 
 
 def _item(scene: dict[str, Path], item_id: str = "l8", *, props: dict[str, Any] | None = None,
@@ -219,23 +248,7 @@ def test_a_nodata_the_file_cannot_hold_is_refused_when_the_item_leaves_out_its_t
 
 def test_an_item_stating_another_utm_zone_than_its_files_is_placed_by_the_files(
         scene, grid, tmp_path):
-    from rasterio.warp import Resampling, calculate_default_transform, reproject
-
-    moved = {}
-    for key in ("red", "nir", "cfmask"):  # the same ground, delivered in UTM 32N
-        with rasterio.open(scene[key]) as s:
-            transform, width, height = calculate_default_transform(
-                s.crs, "EPSG:32632", s.width, s.height, *s.bounds, resolution=30)
-            data = np.full((height, width), s.nodata, s.dtypes[0])
-            reproject(s.read(1), data, src_transform=s.transform, src_crs=s.crs,
-                      dst_transform=transform, dst_crs="EPSG:32632",
-                      resampling=Resampling.nearest, src_nodata=s.nodata,
-                      dst_nodata=s.nodata)
-            moved[key] = tmp_path / f"z32_{scene[key].name}"
-            with rasterio.open(moved[key], "w", **{**s.profile, "crs": "EPSG:32632",
-                                                    "transform": transform, "width": width,
-                                                    "height": height}) as d:
-                d.write(data, 1)
+    moved = in_utm32(scene, tmp_path)  # the same ground, delivered in UTM 32N
     item = _item(scene, assets={k: {"href": str(v)} for k, v in moved.items()})
     out, warned = _composite(_collection(tmp_path / "items.json", item), grid)
     # the item's proj:epsg 32631 had overridden the files' 32632: "outside the region"

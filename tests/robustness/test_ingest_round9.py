@@ -22,16 +22,7 @@ import numpy as np
 import pytest
 
 from .conftest import Sandbox, assert_clean_error
-
-X0, Y0 = 500000.0, 1350000.0
-PLACES = [(X0 + 5 + 20 * i, Y0 + 5 + 10 * ((7 * i) % 40)) for i in range(20)]
-WELLS = {"kind": "points", "name": "wells", "path": "wells.csv", "x": "x", "y": "y",
-         "crs": "EPSG:32619", "columns": ["li"], "interpolate": ["idw"]}
-
-
-def _ingest(box: Sandbox, cli, scheduler: str, **changes):
-    box.write_job(**changes)
-    return cli("ingest", box.job_path, "-o", box.out, "--scheduler", scheduler)
+from .test_point_tables import PLACES, WELLS, X0, Y0, _ingest
 
 
 def _said(result) -> str:

@@ -24,28 +24,28 @@ from prospect.ingest.composite import plan_composite
 from prospect.ingest.layers import unit_key
 from prospect.ingest.rasters import plan_raster
 
-from .test_imagery_inputs import L8, WINDOW, _collection, _cut, _item
+from .test_imagery_inputs import (
+    L8,
+    WINDOW,
+    _collection,
+    _cut,
+    _item,
+    cut_scene,
+    in_utm32,
+    scene_grid,
+)
 
 pytestmark = [pytest.mark.realdata]
 
 
 @pytest.fixture(scope="module")
 def scene(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Red, NIR and CFmask of the real 2014 OLI scene, cut small."""
-    src = shared_data / "landsat8_sr_wageningen_nl"
-    root = tmp_path_factory.mktemp("l8b")
-    return {"red": _cut(src / f"{L8}_sr_band4.tif", root / f"{L8}_sr_band4.tif"),
-            "nir": _cut(src / f"{L8}_sr_band5.tif", root / f"{L8}_sr_band5.tif"),
-            "cfmask": _cut(src / f"{L8}_cfmask.tif", root / f"{L8}_cfmask.tif"),
-            "dir": src}
+    return cut_scene(shared_data, tmp_path_factory.mktemp("l8b"))
 
 
 @pytest.fixture(scope="module")
 def grid(scene: dict[str, Path]) -> RegionGrid:
-    with rasterio.open(scene["red"]) as s:
-        left, bottom, right, top = s.bounds
-    return RegionGrid(crs="EPSG:32631", resolution=30.0, bounds=(left, bottom, right, top),
-                      chunks=(50, 50), name="wageningen-cut")
+    return scene_grid(scene)
 
 
 def _run(layers: list[Any], grid: RegionGrid) -> dict[str, np.ndarray]:
@@ -128,30 +128,9 @@ def test_fill_is_dropped_even_when_drop_leaves_it_out(scene, grid, tmp_path):
 
 # --- 2. a mosaic of STAC items: the files' CRS over the item's ------------------------------
 
-def _in_utm32(scene: dict[str, Path], tmp_path: Path) -> dict[str, Path]:
-    from rasterio.warp import Resampling, calculate_default_transform, reproject
-
-    moved = {}
-    for key in ("red", "nir", "cfmask"):  # the same ground, delivered in UTM 32N
-        with rasterio.open(scene[key]) as s:
-            transform, width, height = calculate_default_transform(
-                s.crs, "EPSG:32632", s.width, s.height, *s.bounds, resolution=30)
-            data = np.full((height, width), s.nodata, s.dtypes[0])
-            reproject(s.read(1), data, src_transform=s.transform, src_crs=s.crs,
-                      dst_transform=transform, dst_crs="EPSG:32632",
-                      resampling=Resampling.nearest, src_nodata=s.nodata,
-                      dst_nodata=s.nodata)
-            moved[key] = tmp_path / f"z32_{scene[key].name}"
-            with rasterio.open(moved[key], "w", **{**s.profile, "crs": "EPSG:32632",
-                                                    "transform": transform, "width": width,
-                                                    "height": height}) as d:
-                d.write(data, 1)
-    return moved
-
-
 def test_a_mosaic_item_stating_another_utm_zone_is_placed_by_its_files(scene, grid,
                                                                        tmp_path):
-    moved = _in_utm32(scene, tmp_path)
+    moved = in_utm32(scene, tmp_path)
     item = _item(scene, assets={k: {"href": str(v)} for k, v in moved.items()})
     stac = _collection(tmp_path / "items.json", item)
     # proj:epsg 32631 overrode the files' 32632: "none of its files overlap the region"
