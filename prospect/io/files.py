@@ -49,7 +49,7 @@ __all__ = [
 
 
 @functools.lru_cache(maxsize=256)
-def _sha256_cached(path: str, size: int, mtime_ns: int) -> str:
+def _sha256_cached(path: str, size: int, mtime_ns: int, ctime_ns: int, inode: int) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         while block := fh.read(1 << 20):
@@ -60,12 +60,16 @@ def _sha256_cached(path: str, size: int, mtime_ns: int) -> str:
 def file_sha256(path: Path | str) -> str:
     """Hex SHA-256 of a file, read in 1 MiB blocks.
 
-    Cached per resolved path, size and modification time, so a stage that lists the same
-    input twice (or the manifest after the stage) reads it once.
+    Cached per resolved path, size, modification time, change time and inode, so a stage
+    that lists the same input twice (or the manifest after the stage) reads it once, and a
+    file rewritten in place or replaced with its old size and mtime kept (``cp -p``,
+    ``rsync -t``: the ctime or inode changes, which no tool sets back) is read again by a
+    long-lived process (a notebook, a server).
     """
     p = Path(path)
     st = p.stat()
-    return _sha256_cached(str(p.resolve()), st.st_size, st.st_mtime_ns)
+    return _sha256_cached(str(p.resolve()), st.st_size, st.st_mtime_ns, st.st_ctime_ns,
+                          st.st_ino)
 
 
 def why_unreadable(path: Path | str, what: str) -> str:

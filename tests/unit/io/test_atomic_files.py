@@ -93,3 +93,23 @@ def test_a_file_in_the_way_of_a_published_folder_leaves_no_litter(
     assert (target / "tile.png").read_bytes() == b"png" and not target.is_symlink()
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         ["heat"] + (["elsewhere"] if in_the_way == "link" else []))
+
+
+def test_file_sha256_reads_a_file_rewritten_with_its_old_size_and_mtime(tmp_path) -> None:
+    """In one process (a notebook, the in-process CLI), a file rewritten in place at the same
+    size with its mtime set back (``cp -p``, ``rsync -t``) was the cached old hash."""
+    import hashlib
+    import os
+    import time
+
+    from prospect.io.files import file_sha256
+
+    path = tmp_path / "heat.tif"
+    path.write_bytes(b"A" * 64)
+    first = file_sha256(path)
+    st = path.stat()
+    time.sleep(0.05)  # file times tick with the kernel's coarse clock (a few ms)
+    path.write_bytes(b"B" * 64)  # same size
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))  # mtime set back
+    assert path.stat().st_mtime_ns == st.st_mtime_ns
+    assert file_sha256(path) == hashlib.sha256(b"B" * 64).hexdigest() != first
