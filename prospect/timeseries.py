@@ -18,7 +18,6 @@ the atmosphere.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -28,12 +27,10 @@ import xarray as xr
 from prospect.config.timeseries import TimeSeriesConfig
 from prospect.errors import DataError
 from prospect.ingest.landsat import landsat_id
+from prospect.ingest.sentinel2 import s2_file_date
 from prospect.io.cube import provenance_attr, read_provenance
 
 __all__ = ["change", "stack_dates"]
-
-
-_S2_FILE_DATE = re.compile(r"T\d{2}[A-Z]{3}_(\d{8})T\d{6}_B\d[\dA]")
 
 
 def _file_date(path: str) -> tuple[str, dt.date] | None:
@@ -42,13 +39,7 @@ def _file_date(path: str) -> tuple[str, dt.date] | None:
     ident = landsat_id(name)
     if ident is not None:
         return ident.text, ident.date
-    m = _S2_FILE_DATE.search(name)
-    if m:
-        try:
-            return m.group(0), dt.datetime.strptime(m.group(1), "%Y%m%d").date()
-        except ValueError:
-            return None
-    return None
+    return s2_file_date(name)
 
 
 def _recorded(var: xr.DataArray) -> dict[str, Any]:

@@ -22,10 +22,22 @@ from pathlib import Path
 from prospect.errors import DataError, InputFileError
 from prospect.ingest.landsat import BandCalibration, file_level, finite, landsat_id
 
-__all__ = ["Sentinel2Metadata", "read_sentinel2", "s2_band_key"]
+__all__ = ["Sentinel2Metadata", "read_sentinel2", "s2_band_key", "s2_file_date"]
 
 _URI = re.compile(r"(S2[ABCD])_MSI(L1C|L2A)_(\d{8}T\d{6})_N(\d{4})_R\d{3}_T(\w{5})_")
 _BAND_FILE = re.compile(r"T(\w{5})_(\d{8}T\d{6})_(B\d[\dA])")
+
+
+def s2_file_date(name: str) -> tuple[str, dt.date] | None:
+    """The acquisition a Sentinel-2 band file's name states (``T31UFT_20220101T104439_B04``)
+    and its date, or ``None`` when the name states none."""
+    m = _BAND_FILE.search(Path(name).name)
+    if m is None:
+        return None
+    try:
+        return m.group(0), dt.datetime.strptime(m.group(2)[:8], "%Y%m%d").date()
+    except ValueError:  # a date the calendar has not
+        return None
 
 
 def s2_band_key(name: str) -> str | None:

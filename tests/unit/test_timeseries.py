@@ -73,3 +73,19 @@ def test_config_and_data_errors(tmp_path) -> None:
         stack_dates(open_cube(path), bad)
     with pytest.raises(DataError, match="no time axis"):
         change(open_cube(path)["a_red"])
+
+
+def test_the_acquisition_date_a_band_file_name_states() -> None:
+    """Landsat ids and Sentinel-2 band file names date their scenes (the check of a time
+    series' listed dates); a name that states none, or a date the calendar has not, is
+    ``None``."""
+    import datetime as dt
+
+    from prospect.timeseries import _file_date
+
+    assert _file_date("/d/T31UFT_20220101T104439_B04_10m.tif") == (
+        "T31UFT_20220101T104439_B04", dt.date(2022, 1, 1))
+    assert _file_date("LC08_L2SP_198024_20140419_20200911_02_T1_SR_B4.TIF")[1] == \
+        dt.date(2014, 4, 19)
+    assert _file_date("T31UFT_20220231T104439_B04.jp2") is None
+    assert _file_date("heat.tif") is None
