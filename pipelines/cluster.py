@@ -281,6 +281,12 @@ def _kubernetes_cluster() -> tuple[Any, dict[str, Any]]:
 
 
 def _quiet_logs() -> None:
+    """Library loggers at ERROR in the job's process. distributed sets its own levels (INFO)
+    when first imported: imported first here, or a later import undid this and its INFO
+    lines, tracebacks included ("Batched Comm Closed" when a scheduler is lost), reached
+    the user."""
+    import distributed  # noqa: F401
+
     for noisy in ("distributed", "bokeh", "tornado", "dask_jobqueue", "kopf", "kr8s"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
 

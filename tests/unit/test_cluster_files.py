@@ -410,3 +410,18 @@ def test_a_client_whose_close_fails_leaves_no_default_scheduler_behind() -> None
             assert int(xr.DataArray(np.ones(4)).chunk(2).sum().compute()) == 4
         finally:
             real_close()
+
+
+def test_library_logs_stay_quiet_when_distributed_is_imported_after() -> None:
+    """In a fresh process (as ``prospect`` starts), distributed's first import set its
+    loggers back to INFO after ``dask_client`` had quieted them: a lost scheduler printed
+    "Batched Comm Closed" with a traceback among the job's lines."""
+    import subprocess
+    import sys
+
+    code = ("import logging, sys; from pipelines.cluster import _quiet_logs; "
+            "assert 'distributed' not in sys.modules; _quiet_logs(); import distributed; "
+            "print(logging.getLogger('distributed.batched').getEffectiveLevel())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert int(out) == logging.ERROR
