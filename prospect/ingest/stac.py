@@ -423,6 +423,50 @@ def _asset_grid(item: pystac.Item, asset: pystac.Asset) -> AssetGrid | None:
                      dtype=str(dtype) if dtype else None)
 
 
+FOOTPRINT_SLACK_DEG = 0.5
+"""Degrees a stated grid may lie beyond its item's ``bbox`` and still be on it (a UTM zone
+is 6 degrees wide: a grid stated in a neighbouring zone lands several degrees away)."""
+
+
+def _on_footprint(grid: AssetGrid, item_crs: str | None, bbox: Any) -> bool:
+    """Whether the grid an item states for an asset lies on the item's own ``bbox``
+    (longitude/latitude), within :data:`FOOTPRINT_SLACK_DEG`.
+
+    A grid whose CRS is unstated or unknown, an item without a usable ``bbox`` (or one
+    across the antimeridian) cannot be checked and passes: the files' headers are checked
+    against stated grids when their pixels are read
+    (:func:`prospect.io.warp.check_stated_grid`).
+    """
+    crs = grid.crs or item_crs
+    if crs is None or not isinstance(bbox, list | tuple) or len(bbox) not in (4, 6):
+        return True
+    try:
+        west, south = float(bbox[0]), float(bbox[1])
+        east, north = (float(bbox[3]), float(bbox[4])) if len(bbox) == 6 else \
+            (float(bbox[2]), float(bbox[3]))
+    except (TypeError, ValueError):
+        return True
+    if not all(map(math.isfinite, (west, south, east, north))) or west > east:
+        return True
+    from rasterio.errors import RasterioError
+    from rasterio.warp import transform_bounds
+
+    a, b, c, d, e, f = grid.transform
+    rows, cols = grid.shape
+    xs = [c + a * i + b * j for i, j in ((0, 0), (cols, 0), (0, rows), (cols, rows))]
+    ys = [f + d * i + e * j for i, j in ((0, 0), (cols, 0), (0, rows), (cols, rows))]
+    try:
+        lon0, lat0, lon1, lat1 = transform_bounds(crs, "EPSG:4326", min(xs), min(ys),
+                                                  max(xs), max(ys))
+    except (RasterioError, ValueError):
+        return True  # a CRS GDAL does not know: the header read says what is wrong
+    if not all(map(math.isfinite, (lon0, lat0, lon1, lat1))):
+        return False  # coordinates the stated CRS cannot place on Earth
+    slack = FOOTPRINT_SLACK_DEG
+    return lon0 <= east + slack and lon1 >= west - slack and \
+        lat0 <= north + slack and lat1 >= south - slack
+
+
 def read_stac_scenes(href: str, assets: dict[str, str], *, mask_asset: str | None = None,
                      timeout_s: float = STAC_TIMEOUT_S) -> list[StacScene]:
     """Every item under ``href`` with the files of the requested ``assets``.
@@ -579,6 +623,12 @@ def _scene(href: str, item: pystac.Item, assets: dict[str, str],
     code = _crs_of(props)
     grids = {var: g for var, key in assets.items()
              if (g := _asset_grid(item, item.assets[key])) is not None}
+    mask_grid = _asset_grid(item, item.assets[mask_asset]) if mask_asset else None
+    if not all(_on_footprint(g, code, item.bbox) for g in [*grids.values(), mask_grid]
+               if g is not None):
+        # a stated grid that lies elsewhere than the item's own footprint (a wrong
+        # proj:epsg, a transform of another zone): the files' headers say where they are
+        grids, mask_grid = {}, None
     try:
         when = _item_date(item)
         cloud = props.get("eo:cloud_cover")
@@ -608,6 +658,6 @@ def _scene(href: str, item: pystac.Item, assets: dict[str, str],
         cloud_cover=cloud_cover, crs=code, calibration=calibration,
         mask=_gdal_href(_asset_href(href, item.assets[mask_asset]))
         if mask_asset else None, grids=grids,
-        mask_grid=_asset_grid(item, item.assets[mask_asset]) if mask_asset else None,
+        mask_grid=mask_grid,
         product=_product(item),
     )

@@ -256,6 +256,49 @@ def test_an_item_stating_another_utm_zone_than_its_files_is_placed_by_the_files(
     assert len(warned) == 1 and "states EPSG:32631" in warned[0] and "EPSG:32632" in warned[0]
 
 
+
+def _stated_in_full(scene: dict[str, Path], transform: list[float] | None = None
+                    ) -> dict[str, Any]:
+    """Asset fields that state the real cut's grid in full, and the item's real bbox."""
+    with rasterio.open(scene["red"]) as s:
+        shape, bounds, crs = [s.height, s.width], s.bounds, s.crs
+        fields = {"proj:shape": shape, "proj:transform": transform or list(s.transform)[:6]}
+    from rasterio.warp import transform_bounds
+
+    return {"fields": fields, "bbox": list(transform_bounds(crs, "EPSG:4326", *bounds))}
+
+
+@pytest.mark.parametrize("wrong", ["epsg", "transform"])
+def test_an_item_stating_its_grid_in_full_in_another_place_is_placed_by_its_files(
+        scene, grid, tmp_path, wrong):
+    # the grid an item states is used without reading the files' headers; stated in
+    # another UTM zone (or with another zone's transform) it lay off the region, and the
+    # scene was dropped as "none of its STAC item(s) overlap the region"
+    stated = _stated_in_full(scene, [30.0, 0.0, 1_660_000.0, 0.0, -30.0, 5_770_000.0]
+                             if wrong == "transform" else None)
+    item = _item(scene, props={"proj:epsg": 32632} if wrong == "epsg" else None,
+                 assets={k: stated["fields"] for k in ("red", "nir", "cfmask")})
+    item["bbox"] = stated["bbox"]
+    out, warned = _composite(_collection(tmp_path / "items.json", item), grid)
+    red, _ = _by_hand(scene)
+    assert np.isfinite(out["red"]).mean() > 0.8
+    ok = np.isfinite(out["red"]) & np.isfinite(red)
+    np.testing.assert_allclose(out["red"][ok], red[ok], rtol=1e-6)
+    if wrong == "epsg":
+        assert len(warned) == 1 and "states EPSG:32632" in warned[0], warned
+
+
+def test_an_item_stating_its_grid_in_full_where_it_is_is_read_without_headers(
+        scene, grid, tmp_path):  # control: a right grid is still taken from the item
+    from prospect.ingest.stac import read_stac_scenes
+
+    stated = _stated_in_full(scene)
+    item = _item(scene, assets={k: stated["fields"] for k in ("red", "nir", "cfmask")})
+    item["bbox"] = stated["bbox"]
+    (got,) = read_stac_scenes(_collection(tmp_path / "items.json", item),
+                              {"red": "red", "nir": "nir"}, mask_asset="cfmask")
+    assert set(got.grids) == {"red", "nir"} and got.mask_grid is not None
+
 # --- Sentinel-2 processing baselines ---------------------------------------------------------
 
 def _s2(props: dict[str, Any], when: dt.datetime, band: dict[str, Any] | None = None
