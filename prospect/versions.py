@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import platform
 from importlib import metadata
 
@@ -15,7 +16,18 @@ LIBRARIES: tuple[str, ...] = (
 
 
 def library_versions() -> dict[str, str]:
-    """Python's version and each of :data:`LIBRARIES` (``"not installed"`` when absent)."""
+    """Python's version and each of :data:`LIBRARIES` (``"not installed"`` when absent).
+
+    Read once per process (a copy is returned): the libraries a process has imported do
+    not change while it runs, and the package metadata on disk, which a later ``pip
+    install`` rewrites, would then name versions this process is not running. Reading it
+    costs about 10 ms, which every run's manifest paid again.
+    """
+    return dict(_installed_versions())
+
+
+@functools.cache
+def _installed_versions() -> dict[str, str]:
     versions = {"python": platform.python_version()}
     for lib in LIBRARIES:
         try:
