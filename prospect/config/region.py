@@ -131,6 +131,39 @@ def utm_zone_overflow(
     return float(overflow) if overflow > tolerance_deg else 0.0
 
 
+AREA_OF_USE_SLACK_DEG = 5.0
+"""Degrees a region may lie beyond its CRS's area of use before it is refused as placed in
+the wrong CRS (national grids are used a little past their borders, offshore included)."""
+
+
+def outside_area_of_use(crs: str, lonlat: tuple[float, float, float, float]) -> str:
+    """Why a region whose footprint is ``lonlat`` (west, south, east, north) cannot be in
+    ``crs``: it lies wholly away from the CRS's area of use (more than
+    :data:`AREA_OF_USE_SLACK_DEG` from it); ``""`` when it touches it or the CRS states
+    none (a PROJ string, a world-wide CRS).
+
+    Bounds copied from a config in another CRS (UTM metres into the Dutch RD New, whose
+    x runs 0-300 km) still lie on the Earth, somewhere else: every source was then reported
+    as not overlapping, or read onto the wrong ground.
+    """
+    area = parse_crs(crs).area_of_use
+    if area is None:
+        return ""
+    a_west, a_south, a_east, a_north = area.bounds
+    west, south, east, north = lonlat
+    slack = AREA_OF_USE_SLACK_DEG
+    if a_west > a_east:  # the area crosses the antimeridian: two spans of longitude
+        lon_ok = east >= a_west - slack or west <= a_east + slack
+    else:
+        lon_ok = east >= a_west - slack and west <= a_east + slack
+    lat_ok = north >= a_south - slack and south <= a_north + slack
+    if lon_ok and lat_ok:
+        return ""
+    name = area.name.rstrip(".")
+    return (f"far from the area {crs} is made for ({name}: lon/lat {a_west:g},{a_south:g} .. "
+            f"{a_east:g},{a_north:g})")
+
+
 class RegionConfig(StrictModel):
     """A region: the grid every layer of its cubes shares.
 
@@ -200,6 +233,12 @@ class RegionConfig(StrictModel):
                 f"bounds {list(self.bounds)} lie outside the Earth in {self.crs} (lon/lat "
                 f"{west:.3f},{south:.3f} .. {east:.3f},{north:.3f}): give them in the CRS's "
                 "own units and axis order, [left, bottom, right, top]")
+        far = outside_area_of_use(self.crs, (west, south, east, north))
+        if far:
+            raise ValueError(
+                f"bounds {list(self.bounds)} lie at lon/lat {west:.3f},{south:.3f} .. "
+                f"{east:.3f},{north:.3f}, {far}: bounds given in another CRS? give them in "
+                f"{self.crs}'s own units and axis order, or choose the region's own CRS")
         return self
 
     def to_grid(self) -> RegionGrid:

@@ -1,0 +1,46 @@
+"""Round 10 (lead): configs whose values lie on the wrong ground.
+
+Each case failed before the round (a config accepted that then placed every source off the
+region, or read them onto the wrong ground) and holds the corpus's rules now: exit 2 with
+one error line naming the file, the key and the fix, no traceback. Nothing is computed
+(``prospect plan`` only); every raster here is small and SYNTHETIC.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from .conftest import TINY_REGION, Sandbox, assert_clean_error
+
+
+@pytest.mark.parametrize(("crs", "bounds", "area"), [
+    # UTM 31N metres of Wageningen given to the Dutch RD New (x 0-300 km): lon/lat 158 E
+    ("EPSG:28992", [680000.0, 5760000.0, 680400.0, 5760400.0], "Netherlands"),
+    # Bonaire's UTM 19N metres given to New Zealand's transverse Mercator
+    ("EPSG:2193", [500000.0, 1350000.0, 500400.0, 1350400.0], "New Zealand"),
+], ids=["rd-new", "nztm"])
+def test_region_bounds_given_in_another_crs_are_refused_naming_the_crs_area(
+    sandbox: Sandbox, cli: Any, crs: str, bounds: list[float], area: str,
+) -> None:
+    # both lie on the Earth, thousands of km from where the CRS is made for: accepted, and
+    # every source then "did not overlap the region"
+    sandbox.write_job(region={**TINY_REGION, "crs": crs, "bounds": bounds})
+    result = cli("plan", sandbox.job_path)
+    assert_clean_error(result, 2, "job.yaml", "key 'region'", "far from the area", area,
+                       "bounds given in another CRS?")
+    assert sandbox.untouched()
+
+
+@pytest.mark.parametrize(("crs", "bounds"), [
+    ("EPSG:28992", [155000.0, 463000.0, 155400.0, 463400.0]),   # Wageningen in RD New
+    ("EPSG:28992", [40000.0, 600000.0, 40400.0, 600400.0]),     # North Sea, off the coast
+    ("EPSG:3857", [560000.0, 6800000.0, 560400.0, 6800400.0]),  # a world-wide CRS
+], ids=["onshore", "offshore", "world"])
+def test_region_bounds_on_or_near_the_crs_area_are_accepted(
+    sandbox: Sandbox, cli: Any, crs: str, bounds: list[float],
+) -> None:  # control: national grids are used a little past their borders
+    sandbox.write_job(region={**TINY_REGION, "crs": crs, "bounds": bounds})
+    result = cli("plan", sandbox.job_path)
+    assert "far from the area" not in result.out + result.err
