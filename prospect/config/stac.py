@@ -35,8 +35,20 @@ class PropertyFilter(StrictModel):
 
     @model_validator(mode="after")
     def _something(self) -> PropertyFilter:
-        if not self.comparisons():
+        found = self.comparisons()
+        if not found:
             raise ValueError(f"give at least one comparison of {', '.join(_COMPARISONS)}")
+        if self.in_ is not None and not self.in_:
+            raise ValueError("'in: []' matches no item; list the values to keep")
+        lows = [(v, op) for op, v in found.items() if op in ("gt", "gte")
+                and isinstance(v, int | float)]
+        highs = [(v, op) for op, v in found.items() if op in ("lt", "lte")
+                 and isinstance(v, int | float)]
+        for low, lop in lows:
+            for high, hop in highs:
+                if low > high or (low == high and (lop, hop) != ("gte", "lte")):
+                    raise ValueError(f"{lop}: {low:g} and {hop}: {high:g} together match no "
+                                     "item; widen the range")
         return self
 
     def comparisons(self) -> dict[str, Any]:
@@ -69,6 +81,22 @@ class StacSearch(StrictModel):
         description="environment variable holding HTTP headers ('Name: value' lines) for "
         "the API, e.g. a token; its value is never saved",
     )
+
+    @field_validator("collections")
+    @classmethod
+    def _named(cls, value: list[str]) -> list[str]:
+        if any(not name.strip() for name in value):
+            raise ValueError("a collection id is empty; give the catalogue's collection ids, "
+                             "e.g. ['sentinel-2-l2a']")
+        return value
+
+    @field_validator("properties")
+    @classmethod
+    def _property_names(cls, value: dict[str, PropertyFilter]) -> dict[str, PropertyFilter]:
+        if any(not name.strip() for name in value):
+            raise ValueError("a property name is empty; give the item property to compare, "
+                             "e.g. 'eo:cloud_cover'")
+        return value
 
     @field_validator("url")
     @classmethod

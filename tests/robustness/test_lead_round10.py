@@ -44,3 +44,41 @@ def test_region_bounds_on_or_near_the_crs_area_are_accepted(
     sandbox.write_job(region={**TINY_REGION, "crs": crs, "bounds": bounds})
     result = cli("plan", sandbox.job_path)
     assert "far from the area" not in result.out + result.err
+
+
+STAC_SEARCH = {"url": "https://earth-search.aws.element84.com/v1",
+               "collections": ["sentinel-2-l2a"], "datetime": "2024-02-01/2024-09-30"}
+
+
+@pytest.mark.parametrize(("change", "key", "needle"), [
+    ({"collections": [""]}, "stac_search.collections", "a collection id is empty"),
+    ({"properties": {"": {"lt": 30}}}, "stac_search.properties",
+     "a property name is empty"),
+    ({"properties": {"eo:cloud_cover": {"lt": 10, "gt": 60}}},
+     "stac_search.properties.eo:cloud_cover", "gt: 60 and lt: 10 together match no item"),
+    ({"properties": {"eo:cloud_cover": {"gt": 10, "lte": 10}}},
+     "stac_search.properties.eo:cloud_cover", "gt: 10 and lte: 10 together match no item"),
+    ({"properties": {"platform": {"in": []}}}, "stac_search.properties.platform",
+     "'in: []' matches no item"),
+], ids=["empty-collection", "empty-property", "crossed-range", "open-point", "empty-in"])
+def test_a_stac_search_that_can_find_nothing_is_refused_before_any_request(
+    sandbox: Sandbox, cli: Any, change: dict[str, Any], key: str, needle: str,
+) -> None:
+    # each was accepted: the search then asked the catalogue for nothing (or for items
+    # with an empty property) and the job stopped with "no items found"
+    source = {"kind": "raster", "name": "s2", "stac_search": {**STAC_SEARCH, **change},
+              "assets": {"B04": "red", "B08": "nir"}}
+    sandbox.write_job(sources=[source])
+    result = cli("plan", sandbox.job_path)
+    assert_clean_error(result, 2, "job.yaml", key, needle)
+    assert sandbox.untouched()
+
+
+def test_a_stac_search_for_one_exact_value_is_accepted(sandbox: Sandbox, cli: Any) -> None:
+    # control: gte and lte of one value is a range of one value
+    source = {"kind": "raster", "name": "s2", "stac_search": {
+        **STAC_SEARCH, "properties": {"eo:cloud_cover": {"gte": 10, "lte": 10}}},
+        "assets": {"B04": "red", "B08": "nir"}}
+    sandbox.write_job(sources=[source])
+    result = cli("plan", sandbox.job_path)
+    assert "match no item" not in result.out + result.err
