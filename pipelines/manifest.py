@@ -127,6 +127,25 @@ DAMAGED_MANIFEST = "manifest.damaged.json"
 """Where a ``manifest.json`` that no longer parses is copied before it is replaced."""
 
 
+def other_job(out_dir: Path, job: JobConfig) -> str | None:
+    """The job whose outputs ``out_dir`` holds, when that is not ``job`` (by name), as
+    ``'name' (its config file)``; ``None`` when the folder is new, holds ``job``'s outputs,
+    or its manifest cannot be read (the run then says what it lost).
+
+    Another job run into the same ``-o`` replaced that job's manifest (its record of
+    finished stages) and wrote its variables into that job's cube beside the old ones.
+    """
+    try:
+        data = json.loads((Path(out_dir) / "manifest.json").read_bytes())
+    except (OSError, ValueError):
+        return None
+    name = data.get("job") if isinstance(data, dict) else None
+    if not isinstance(name, str) or not name or name == job.name:
+        return None
+    config = data.get("config_path")
+    return f"{name!r}" + (f" ({config})" if isinstance(config, str) and config else "")
+
+
 class Manifest:
     """The ``manifest.json`` of one output directory, rewritten atomically after each change.
 

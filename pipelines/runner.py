@@ -29,7 +29,7 @@ from pipelines.faults import (
     removed_output,
 )
 from pipelines.lock import output_lock
-from pipelines.manifest import Manifest
+from pipelines.manifest import Manifest, other_job
 from pipelines.progress import StageMonitor
 from pipelines.stages import STAGE_ORDER, get_stage
 from pipelines.stages.screen import has_work as screen_has_work
@@ -98,6 +98,11 @@ def run_job(
             from prospect.io.cube import check_cube_grid
 
             check_cube_grid(ctx.cube_path, ctx.grid)
+            other = other_job(out_dir, job)  # the same grid, another job: its record too
+            if other is not None:
+                raise ConfigError(
+                    f"{out_dir}: holds the outputs of job {other}, not of {job.name!r}; "
+                    "give this job its own -o (or remove that folder to reuse it)")
             with dask_client(scheduler=scheduler, workers=workers, cluster=cluster) as client:
                 ctx.client = client
                 return run_stages(ctx, wanted, force=force, cluster=cluster)

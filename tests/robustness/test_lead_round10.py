@@ -82,3 +82,27 @@ def test_a_stac_search_for_one_exact_value_is_accepted(sandbox: Sandbox, cli: An
     sandbox.write_job(sources=[source])
     result = cli("plan", sandbox.job_path)
     assert "match no item" not in result.out + result.err
+
+
+def test_another_job_on_the_same_grid_is_refused_the_folder_of_a_finished_job(
+    sandbox: Sandbox, cli: Any, scheduler: str,
+) -> None:
+    # the same grid passed the cube check: the other job's manifest replaced the finished
+    # job's (its record of finished stages lost: its next run computed everything again)
+    # and its variables went into that job's cube beside the old ones
+    import json
+
+    box = sandbox
+    other = box.root / "other.yaml"
+    other.write_text(json.dumps(box.job(name="other")))
+    box.write_job()
+    assert cli("ingest", box.job_path, "-o", box.out, "--scheduler", scheduler).code == 0
+    before = (box.out / "manifest.json").read_bytes()
+    result = cli("ingest", other, "-o", box.out, "--scheduler", scheduler)
+    assert_clean_error(result, 2, str(box.out), "job 'tiny'", "not of 'other'", "own -o")
+    assert (box.out / "manifest.json").read_bytes() == before
+    again = cli("ingest", box.job_path, "-o", box.out, "--scheduler", scheduler)
+    assert again.code == 0 and "skipped: finished" in again.err, again.err[-3000:]
+    assert box.untouched()
+    assert cli("ingest", other, "-o", box.root / "out-other", "--scheduler",
+               scheduler).code == 0  # control: in its own folder it runs
