@@ -136,7 +136,12 @@ def tilejson(
 
 
 def tile_matrix_set_crs(name: str) -> str:
-    """``EPSG:nnnn`` of a tile matrix set."""
+    """``AUTHORITY:CODE`` of a tile matrix set's CRS: ``EPSG:28992``, ``OGC:CRS84`` (it said
+    ``EPSG:None`` for a CRS without an EPSG code, WorldCRS84Quad's), or else its URI."""
+    import pyproj
+
     from tiles.grids import tile_matrix_set
 
-    return f"EPSG:{tile_matrix_set(name).crs.to_epsg()}"
+    crs = tile_matrix_set(name).crs
+    found = pyproj.CRS.from_user_input(crs.srs).to_authority(min_confidence=100)
+    return f"{found[0]}:{found[1]}" if found else str(crs.srs)

@@ -85,6 +85,10 @@ class KeyStore:
         self._public = {layer.name for layer in layers if layer.public}
         self._all = {layer.name for layer in layers}
 
+    def __len__(self) -> int:
+        """How many keys (those of the serve config and of its ``keys_file``)."""
+        return len(self._by_hash)
+
     def identify(self, key: str | None) -> Decision:
         """Who holds ``key``: ALLOWED with the agency, or NO_KEY / BAD_KEY / REVOKED."""
         if not key:

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tiles.http import ApiError
+from tiles.http import ApiError, etag_matches
 from tiles.ranges import RangeFileResponse
 from tiles.service import Layer, TileService
 from tiles.source import LayerDataError
@@ -50,10 +50,16 @@ async def cog_download(svc: TileService, request: Request) -> Response:
         raise LayerDataError(f"{layer.source.path}: removed while the server runs; write it "
                              "again (rerun the stage that made it), the server picks it up")
     headers = svc.cache_headers(request, public=layer.config.public)
-    return RangeFileResponse(
+    response = RangeFileResponse(
         layer.source.path, stat_result=st, headers=headers,
         media_type="image/tiff; application=geotiff; profile=cloud-optimized",
         filename=f"{layer.name}.tif", content_disposition_type="inline")
+    # the conditional GET every data endpoint answers (the whole file was sent again)
+    if etag_matches(request.headers.get("if-none-match"), response.headers["etag"]):
+        kept = ("etag", "cache-control", "vary", "last-modified")
+        return Response(status_code=304, headers={
+            k: v for k, v in response.headers.items() if k in kept})
+    return response
 
 
 async def stac_item(svc: TileService, request: Request) -> Response:

@@ -10,6 +10,7 @@ import hashlib
 import json
 import math
 import re
+from collections.abc import Callable
 
 import morecantile
 from starlette.concurrency import run_in_threadpool
@@ -19,11 +20,24 @@ from starlette.responses import JSONResponse, Response
 from prospect.config.tiles import ServeConfig
 from tiles.archive import tilejson
 from tiles.grids import DEFAULT_TMS, matrix_shape, tile_matrix_set
-from tiles.http import ApiError, etag_matches
+from tiles.http import (
+    ApiError,
+    etag_matches,
+    refusal_headers,
+    refuse_repeated,
+    unreadable,
+    url_number,
+)
 from tiles.service import Layer, TileService
 from tiles.source import LayerDataError
 from tiles.viewer import ViewerLayer, viewer_html
-from tiles.wmts import WmtsLayer, WmtsService, capabilities_xml, split_matrix_set
+from tiles.wmts import (
+    WmtsLayer,
+    WmtsService,
+    capabilities_xml,
+    exception_report,
+    split_matrix_set,
+)
 
 WEB = tile_matrix_set(DEFAULT_TMS)
 
@@ -50,13 +64,17 @@ _FORMS = {
 
 def parse_tile(
     z_text: str, x_text: str, tail: str, cfg: ServeConfig, tms: morecantile.TileMatrixSet = WEB,
-    *, form: str = "xyz",
+    *, form: str = "xyz", advertised: Callable[[], tuple[int, int]] | None = None,
 ) -> tuple[int, int, int, int, str]:
     """``(z, x, y, size, fmt)`` from the tile URL parts, or a 400/404 refusal.
 
     ``tail`` is ``{y}.png`` (or ``.webp``, ``{y}@2x.png``). ``form`` (``xyz``, ``wmts``
     for the REST binding or ``kvp``) chooses the terms refusals use: a WMTS client is told
-    about TileMatrix, TileRow and TileCol, not the XYZ URL it never used.
+    about TileMatrix, TileRow and TileCol, not the XYZ URL it never used. The zooms served
+    are the config's ``min_zoom..max_zoom`` and the range ``advertised()`` gives (asked only
+    for a zoom outside the config's: the layer's TileJSON and WMTS limits): a config range
+    wholly outside the data's zooms made the documents offer the data's nearest zoom,
+    which was then refused with a 404.
     """
     m = _TILE_TAIL.match(tail)
     if not (_INT.match(z_text) and _INT.match(x_text) and m):
@@ -64,9 +82,12 @@ def parse_tile(
     z, x, y = int(z_text), int(x_text), int(m.group(1))
     xyz = form == "xyz"
     lo, hi = max(cfg.min_zoom, tms.minzoom), min(cfg.max_zoom, tms.maxzoom)
+    if not lo <= z <= hi and advertised is not None:
+        offered = advertised()
+        lo, hi = min(lo, offered[0]), max(hi, offered[1])
     if not lo <= z <= hi:
         raise ApiError(404, f"{'zoom' if xyz else 'TileMatrix'} {z} outside the served "
-                            f"range {lo}..{hi}")
+                            f"range {lo}..{hi}", code="TileOutOfRange", locator="TILEMATRIX")
     width, height = matrix_shape(tms.id, z)
     if x >= width or y >= height:
         if xyz:
@@ -74,7 +95,8 @@ def parse_tile(
                                 f"0..{width - 1} and y 0..{height - 1}")
         raise ApiError(400, f"tile TileMatrix={z} TileRow={y} TileCol={x} does not exist: in "
                             f"TileMatrix {z}, TileCol is 0..{width - 1} and TileRow "
-                            f"0..{height - 1}")
+                            f"0..{height - 1}", code="TileOutOfRange",
+                       locator="TILEROW" if y >= height else "TILECOL")
     return z, x, y, 512 if m.group(2) else 256, m.group(3)
 
 
@@ -83,16 +105,9 @@ def float_param(request: Request, name: str, lo: float, hi: float) -> float:
     text = request.query_params.get(name)
     if text is None:
         raise ApiError(400, f"missing query parameter {name!r}")
-    try:
-        # float() also takes "1_0" (as 10), " 10 " and non-ASCII digits: none is a number
-        # in a URL
-        if len(text) > 32 or "_" in text or not text.isascii() or text != text.strip():
-            raise ValueError
-        value = float(text)
-    except ValueError:
-        raise ApiError(
-            400, f"query parameter {name!r} must be a number, got {text[:32]!r}"
-        ) from None
+    value = url_number(text)
+    if value is None:
+        raise ApiError(400, f"query parameter {name!r} must be a number, got {text[:32]!r}")
     if not (math.isfinite(value) and lo <= value <= hi):
         raise ApiError(400, f"query parameter {name!r} must be within {lo}..{hi}, got {value}")
     return value
@@ -152,7 +167,8 @@ async def tile(svc: TileService, request: Request) -> Response:
     layer = svc.layer_for(request, p["layer"])
     tms_name = p.get("tms", DEFAULT_TMS)
     tms = svc.tms_for(layer, tms_name)
-    z, x, y, size, fmt = parse_tile(p["z"], p["x"], p["tail"], svc.config, tms)
+    z, x, y, size, fmt = parse_tile(p["z"], p["x"], p["tail"], svc.config, tms,
+                                    advertised=lambda: svc.meta(layer).zooms(tms_name))
     return await serve_tile(svc, request, layer, tms_name, z, x, y, size, fmt)
 
 
@@ -165,42 +181,90 @@ async def wmts_tile(svc: TileService, request: Request) -> Response:
     base, size = split_matrix_set(p["tms"])
     tms = svc.tms_for(layer, base)
     col, _, ext = p["tail"].partition(".")
+    if not _INT.match(p["row"]):  # "7634@2x" drew a 512 px tile in a 256 px set
+        raise ApiError(400, _FORMS["wmts"])
     tail = f"{p['row']}{'@2x' if size == 512 else ''}.{ext}"
-    z, x, y, size, fmt = parse_tile(p["z"], col, tail, svc.config, tms, form="wmts")
+    z, x, y, size, fmt = parse_tile(p["z"], col, tail, svc.config, tms, form="wmts",
+                                    advertised=lambda: svc.meta(layer).zooms(base))
     return await serve_tile(svc, request, layer, base, z, x, y, size, fmt)
 
 
 _KVP_TILE_KEYS = ("LAYER", "TILEMATRIXSET", "TILEMATRIX", "TILEROW", "TILECOL")
 
 
+_OWS_CODES = {400: "InvalidParameterValue", 404: "InvalidParameterValue"}
+"""OWS exceptionCode of a KVP refusal that names none (07-057r7, table 28)."""
+
+
 async def wmts_kvp(svc: TileService, request: Request) -> Response:
-    """WMTS KVP: ``/wmts?SERVICE=WMTS&REQUEST=GetCapabilities`` or ``REQUEST=GetTile``."""
+    """WMTS KVP: ``/wmts?SERVICE=WMTS&REQUEST=GetCapabilities`` or ``REQUEST=GetTile``.
+
+    Every refusal is an OWS 1.1 ExceptionReport (XML, as the KVP binding requires) with
+    the refusal's HTTP status; it was the JSON of the REST endpoints, which WMTS clients
+    (QGIS, ArcGIS, GDAL) do not read.
+    """
+    try:
+        refuse_repeated(request)
+        return await _wmts_kvp(svc, request)
+    except ApiError as exc:
+        refusal = exc
+    except LayerDataError as exc:  # the operator's log names the file, the client not
+        svc.log.error("%s", exc)
+        refusal = unreadable(request.query_params.get("LAYER") or None)
+    code = refusal.code or _OWS_CODES.get(refusal.status, "NoApplicableCode")
+    return Response(exception_report(code, refusal.message, refusal.locator),
+                    status_code=refusal.status, media_type="application/xml",
+                    headers=refusal_headers(refusal.status, refusal.headers))
+
+
+async def _wmts_kvp(svc: TileService, request: Request) -> Response:
     q = {k.upper(): v for k, v in request.query_params.items()}
     req = q.get("REQUEST", "").lower()
     if q.get("SERVICE", "WMTS").upper() != "WMTS":
-        raise ApiError(400, "SERVICE must be WMTS")
+        raise ApiError(400, f"SERVICE must be WMTS, got {q['SERVICE'][:40]!r}",
+                       locator="SERVICE")
     if req == "getcapabilities":
         return await wmts_capabilities(svc, request, binding="kvp")
     if req != "gettile":
-        raise ApiError(400, "REQUEST must be GetCapabilities or GetTile")
+        raise ApiError(400, "REQUEST must be GetCapabilities or GetTile"
+                       + (f", got {q['REQUEST'][:40]!r}" if q.get("REQUEST") else ""),
+                       code="OperationNotSupported" if req else "MissingParameterValue",
+                       locator="REQUEST")
+    if q.get("VERSION", "1.0.0") != "1.0.0":
+        raise ApiError(400, f"only WMTS VERSION=1.0.0 is served, got {q['VERSION'][:16]!r}",
+                       locator="VERSION")
     # named in WMTS's own terms: the XYZ URL form a client of the KVP binding never used
     missing = [k for k in _KVP_TILE_KEYS if not q.get(k)]
     if missing:
         raise ApiError(400, f"GetTile needs {', '.join(missing)} (the parameters are "
-                            f"{', '.join(_KVP_TILE_KEYS)})")
-    if not all(q[k].isascii() and q[k].isdigit() for k in _KVP_TILE_KEYS[2:]):
-        raise ApiError(400, "TILEMATRIX, TILEROW and TILECOL must be non-negative integers")
-    layer = svc.layer_for(request, q["LAYER"])
+                            f"{', '.join(_KVP_TILE_KEYS)})", code="MissingParameterValue",
+                       locator=missing[0])
+    bad = [k for k in _KVP_TILE_KEYS[2:] if not (q[k].isascii() and q[k].isdigit())]
+    if bad:
+        raise ApiError(400, "TILEMATRIX, TILEROW and TILECOL must be non-negative integers",
+                       locator=bad[0])
+    try:
+        layer = svc.layer_for(request, q["LAYER"])
+    except ApiError as exc:
+        exc.locator = exc.locator or "LAYER"
+        raise
     if q.get("STYLE", "default") not in ("default", ""):
-        raise ApiError(404, "unknown STYLE; the only style is 'default'")
+        raise ApiError(404, f"unknown STYLE {q['STYLE'][:40]!r}; the only style is 'default'",
+                       locator="STYLE")
     fmt = {"image/png": "png", "image/webp": "webp"}.get(q.get("FORMAT", "image/png"))
     if fmt is None:
-        raise ApiError(400, "FORMAT must be image/png or image/webp")
+        raise ApiError(400, f"FORMAT must be image/png or image/webp, got "
+                            f"{q['FORMAT'][:40]!r}", locator="FORMAT")
     base, size = split_matrix_set(q.get("TILEMATRIXSET", ""))
-    tms = svc.tms_for(layer, base)
+    try:
+        tms = svc.tms_for(layer, base)
+    except ApiError as exc:
+        exc.locator = "TILEMATRIXSET"
+        raise
     tail = f"{q.get('TILEROW', '')}{'@2x' if size == 512 else ''}.{fmt}"
     z, x, y, size, fmt = parse_tile(q.get("TILEMATRIX", ""), q.get("TILECOL", ""), tail,
-                                    svc.config, tms, form="kvp")
+                                    svc.config, tms, form="kvp",
+                                    advertised=lambda: svc.meta(layer).zooms(base))
     return await serve_tile(svc, request, layer, base, z, x, y, size, fmt)
 
 

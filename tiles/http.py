@@ -23,6 +23,9 @@ __all__ = [
     "error_response",
     "etag_matches",
     "refuse_repeated",
+    "unreadable",
+    "url_integer",
+    "url_number",
 ]
 
 MAX_URL_LENGTH = 2048
@@ -44,16 +47,27 @@ class ApiError(Exception):
     """A refusal with an HTTP status and a one-line reason.
 
     ``code`` is the OGC exception code where one fits better than the one implied by the
-    status (e.g. ``InvalidCRS`` in a WMS ServiceExceptionReport).
+    status (e.g. ``InvalidCRS`` in a WMS ServiceExceptionReport); ``locator`` names the
+    request parameter at fault, as OGC exception reports do.
     """
 
     def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None,
-                 *, code: str | None = None) -> None:
+                 *, code: str | None = None, locator: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.headers = dict(headers or {})
         self.code = code
+        self.locator = locator
+
+
+def unreadable(layer: str | None) -> ApiError:
+    """The 503 for a layer whose files cannot be read now (the operator's log names the
+    file; the client is told neither path nor error)."""
+    return ApiError(
+        503, (f"layer {layer!r}: its" if layer else "a requested layer's") + " data cannot be "
+        "read on the server (damaged, truncated or being replaced); try again later or tell "
+        "the server's operator", {"Retry-After": "60", "Cache-Control": "no-store"})
 
 
 def error_response(status: int, message: str, headers: Mapping[str, str] | None = None
@@ -82,6 +96,31 @@ def refuse_repeated(request: Request) -> None:
     if repeated:
         raise ApiError(400, f"query parameter {repeated[0][:40]!r} given more than once "
                             "(names are compared without case); give each parameter once")
+
+
+def url_number(text: str) -> float | None:
+    """``text`` as a number the way a URL writes one, or ``None`` when it is not one.
+
+    Python's ``float`` also takes ``"1_0"`` (as 10), ``" 10 "`` and non-ASCII digits; none
+    of them is a number in a URL, and reading them so draws another place than was meant.
+    Infinities and NaN are returned (the caller checks the range).
+    """
+    if len(text) > 32 or "_" in text or not text.isascii() or text != text.strip():
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def url_integer(text: str) -> int | None:
+    """``text`` as a non-negative integer of ASCII digits (at most 9), else ``None``.
+
+    ``int`` also takes ``"1_0"``, ``" 7"``, ``"+7"`` and non-ASCII digits.
+    """
+    if not (0 < len(text) <= 9 and text.isascii() and text.isdigit()):
+        return None
+    return int(text)
 
 
 def _opaque(tag: str) -> str:

@@ -51,7 +51,14 @@ from prospect.config.tiles import ServeConfig
 from prospect.errors import ConfigError
 from tiles import handlers
 from tiles.downloads import cog_download, stac_item
-from tiles.http import MAX_URL_LENGTH, ApiError, RequestLimits, error_response, refuse_repeated
+from tiles.http import (
+    MAX_URL_LENGTH,
+    ApiError,
+    RequestLimits,
+    error_response,
+    refuse_repeated,
+    unreadable,
+)
 from tiles.ranges import RangeStaticFiles
 from tiles.service import Layer, TileService, build_layers
 from tiles.source import LayerDataError
@@ -67,7 +74,8 @@ Handler = Callable[[TileService, Request], Awaitable[Response]]
 def _bind(svc: TileService, handler: Handler, *, own_refusals: bool = False
           ) -> Callable[[Request], Awaitable[Response]]:
     """``handler`` as an endpoint: rate limit, repeated-parameter check (left to the
-    handler when ``own_refusals``: WMS answers in its own XML), refusals as JSON."""
+    handler when ``own_refusals``: WMS and WMTS KVP answer in their own XML), refusals as
+    JSON."""
     async def endpoint(request: Request) -> Response:
         t0 = time.perf_counter()
         svc.refresh_keys()
@@ -80,12 +88,8 @@ def _bind(svc: TileService, handler: Handler, *, own_refusals: bool = False
             response = error_response(exc.status, exc.message, exc.headers)
         except LayerDataError as exc:  # the operator's log names the file, the client not
             svc.log.error("%s", exc)
-            name = _layer_name(request)
-            response = error_response(
-                503, (f"layer {name!r}: its" if name else "a layer's") + " data cannot be "
-                "read on the server (damaged, truncated or being replaced); try again later "
-                "or tell the server's operator",
-                {"Retry-After": "60", "Cache-Control": "no-store"})
+            refusal = unreadable(_layer_name(request) or None)
+            response = error_response(refusal.status, refusal.message, refusal.headers)
         return cast(Response, _Logged(response, lambda status, nbytes: svc.log_access(
             request, status, nbytes, time.perf_counter() - t0)))
     endpoint.__name__ = handler.__name__
@@ -165,7 +169,7 @@ def create_app(config: ServeConfig, *, config_path: str | Path | None = None) ->
         Route("/tiles/{layer}/{tms}/{z}/{x}/{tail}", _bind(svc, h.tile)),
         Route("/wmts/1.0.0/WMTSCapabilities.xml", _bind(svc, h.wmts_capabilities)),
         Route("/wmts/1.0.0/{layer}/{style}/{tms}/{z}/{row}/{tail}", _bind(svc, h.wmts_tile)),
-        Route("/wmts", _bind(svc, h.wmts_kvp)),
+        Route("/wmts", _bind(svc, h.wmts_kvp, own_refusals=True)),
         Route("/wms", _bind(svc, wms, own_refusals=True)),
         Route("/download/{name}", _bind(svc, cog_download)),
         Route("/stac/{name}", _bind(svc, stac_item)),

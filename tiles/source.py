@@ -43,8 +43,8 @@ from zarr.errors import BaseZarrError
 from prospect.errors import DataError, InputFileError, ProspectError
 from tiles.grids import data_zooms, footprint
 
-__all__ = ["NO_DATA_HERE", "WEB_MERCATOR", "LayerDataError", "LayerSource", "cog_source",
-           "cube_source", "is_damage"]
+__all__ = ["NO_DATA_HERE", "WEB_MERCATOR", "LayerDataError", "LayerSource",
+           "LayerVariableError", "cog_source", "cube_source", "is_damage"]
 
 _OPEN_LOCK = threading.Lock()
 
@@ -54,6 +54,12 @@ WEB_MERCATOR = morecantile.tms.get("WebMercatorQuad")
 
 class LayerDataError(InputFileError):
     """A layer's files cannot be read (damaged, truncated or removed while served)."""
+
+
+class LayerVariableError(LayerDataError, DataError):
+    """A cube layer's variable is not in its cube (never was, dropped from it, or its folder
+    removed): a :class:`~prospect.errors.DataError` of the config at start-up, and the
+    503 of a layer that cannot be read while the server runs."""
 
 
 NO_DATA_HERE: tuple[type[Exception], ...] = (
@@ -231,18 +237,34 @@ class LayerSource:
             if "dataarray" not in self._arrays:
                 from prospect.io.cube import open_cube
 
+                fix = ("fix 'cube' or 'variable' in the serve config, or write the variable "
+                       "again (rerun the stage that made it)")
                 # chunks=None: xarray's lazy indexing reads only the zarr chunks a window
                 # touches, without a dask graph per request
-                ds = open_cube(self.path, chunks=None)
+                try:
+                    ds = open_cube(self.path, chunks=None)
+                except LayerDataError:
+                    raise
+                except ProspectError as exc:  # the cube removed or replaced under the server
+                    raise LayerDataError(str(exc)) from None
                 if self.variable not in ds.data_vars:
-                    raise DataError(
+                    raise LayerVariableError(
                         f"{self.path}: cube has no variable {self.variable!r}; it has "
-                        f"{sorted(map(str, ds.data_vars))}"
+                        f"{sorted(map(str, ds.data_vars))}: {fix}"
+                    )
+                # the cube's consolidated metadata still lists a variable whose folder was
+                # removed, and zarr reads its missing chunks as fill: a blank layer served
+                # as if it had no data anywhere
+                if not (self.path / str(self.variable) / "zarr.json").is_file():
+                    raise LayerVariableError(
+                        f"{self.path} variable {self.variable!r}: its folder "
+                        f"{self.variable}/zarr.json is missing from the cube: {fix}"
                     )
                 da = ds[self.variable]
                 if da.rio.crs is None:
                     da = da.rio.write_crs(ds["spatial_ref"].attrs.get("crs_wkt"))
                 self._arrays["dataarray"] = da
+                self._arrays["cube_attrs"] = dict(ds.attrs)
             return self._arrays["dataarray"]
 
     def _open(self) -> Any:
@@ -355,10 +377,8 @@ class LayerSource:
             if ds.descriptions and ds.descriptions[0]:
                 found.setdefault("long_name", ds.descriptions[0])
         else:
-            from prospect.io.cube import open_cube
-
             da = self._cube_variable()
-            found.update(open_cube(self.path, chunks=None).attrs)
+            found.update(self._arrays.get("cube_attrs", {}))
             found.update(da.attrs)
         return {str(k): str(v) for k, v in found.items()
                 if isinstance(v, str | int | float | bool)}

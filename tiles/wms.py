@@ -9,22 +9,32 @@ QGIS and ArcGIS use) is served and each style's LegendURL points at it.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from xml.sax.saxutils import escape, quoteattr
 
 import pyproj
 
-from tiles.http import ApiError
+from tiles.http import ApiError, url_integer, url_number
+from tiles.xmltext import escape, quoteattr
 
 __all__ = [
-    "MAP_FORMATS", "MAX_SIZE", "MapRequest", "WmsLayer", "capabilities_xml", "check_crs",
-    "crs_problem", "exception_xml", "parse_map_request", "query_params",
+    "MAP_FORMATS", "MAX_DRAWN_PIXELS", "MAX_LAYERS", "MAX_SIZE", "MapRequest", "WmsLayer",
+    "capabilities_xml", "check_crs",
+    "crs_problem", "exception_xml", "offered_crs", "parse_map_request", "query_params",
 ]
 
 MAX_SIZE = 4096
 """Largest WIDTH / HEIGHT of a GetMap image."""
+
+MAX_LAYERS = 8
+"""Most layers one GetMap or GetFeatureInfo names (``LayerLimit`` in the capabilities)."""
+
+MAX_DRAWN_PIXELS = MAX_SIZE * MAX_SIZE
+"""Most pixels one GetMap draws over all its layers (WIDTH x HEIGHT x layers): each layer is
+read and warped at the full image size, so fourteen layers at 4096 x 4096 kept the server
+busy for minutes."""
 
 MAP_FORMATS = ("image/png", "image/webp")
 INFO_FORMATS = ("application/json", "text/plain", "text/html")
@@ -47,7 +57,9 @@ class WmsLayer:
 
 @dataclass(frozen=True)
 class MapRequest:
-    """A checked GetMap / GetFeatureInfo request: layers, CRS, bbox in x/y order, size."""
+    """A checked GetMap / GetFeatureInfo request: layers, CRS, bbox in x/y order, size,
+    and the background (``bgcolor`` fills the image where no layer has data when it is not
+    ``transparent``)."""
 
     layers: list[str]
     crs: str
@@ -56,6 +68,7 @@ class MapRequest:
     height: int
     fmt: str
     transparent: bool
+    bgcolor: tuple[int, int, int] = (255, 255, 255)
 
 
 def query_params(params: Mapping[str, str]) -> dict[str, str]:
@@ -122,11 +135,20 @@ def _north_first(crs: str) -> bool:
     return bool(axes) and axes[0].direction.lower() in ("north", "south")
 
 
+def offered_crs(crs: str) -> list[str]:
+    """The CRSs a layer in ``crs`` is offered in: :data:`BASE_CRS` and its own, when that
+    has an identifier (``EPSG:32619``). A CRS known only by its WKT (data written with a
+    PROJ string) is not listed: WMS names CRSs by identifier, and its quotes in the
+    ``CRS="..."`` attribute made the whole capabilities document unparseable."""
+    own = [crs] if re.fullmatch(r"[A-Za-z][A-Za-z0-9_.-]*:[A-Za-z0-9_.:-]+", crs) else []
+    return list(dict.fromkeys([*BASE_CRS, *own]))
+
+
 def _bbox_attrs(crs: str, bounds: tuple[float, float, float, float]) -> str:
     x0, y0, x1, y1 = bounds
     if _north_first(crs):
         x0, y0, x1, y1 = y0, x0, y1, x1
-    return f'CRS="{crs}" minx="{x0!r}" miny="{y0!r}" maxx="{x1!r}" maxy="{y1!r}"'
+    return f'CRS={quoteattr(crs)} minx="{x0!r}" miny="{y0!r}" maxx="{x1!r}" maxy="{y1!r}"'
 
 
 def _crs_bounds(layer: WmsLayer, crs: str) -> tuple[float, float, float, float]:
@@ -150,14 +172,14 @@ def _geographic_bbox(w: float, s: float, e: float, n: float) -> str:
 
 def _layer_xml(layer: WmsLayer) -> str:
     w, s, e, n = layer.bounds
-    crs_list = list(dict.fromkeys([*BASE_CRS, layer.crs]))
+    crs_list = offered_crs(layer.crs)
     attribution = (f"<Attribution><Title>{escape(layer.attribution)}</Title></Attribution>"
                    if layer.attribution else "")
     return (
         '<Layer queryable="1" opaque="0">'
         f"<Name>{escape(layer.name)}</Name><Title>{escape(layer.title)}</Title>"
         + (f"<Abstract>{escape(layer.abstract)}</Abstract>" if layer.abstract else "")
-        + "".join(f"<CRS>{c}</CRS>" for c in crs_list)
+        + "".join(f"<CRS>{escape(c)}</CRS>" for c in crs_list)
         + _geographic_bbox(w, s, e, n)
         + "".join(f"<BoundingBox {_bbox_attrs(c, _crs_bounds(layer, c))}/>" for c in crs_list)
         + attribution
@@ -184,7 +206,8 @@ def capabilities_xml(
 ) -> str:
     """The WMS 1.3.0 GetCapabilities document for ``layers`` (the ones the caller may read)."""
     href = f"{base_url}/wms?{query + '&' if query else ''}"
-    crs_all = list(dict.fromkeys([*BASE_CRS, *(la.crs for la in layers)]))
+    crs_all = list(dict.fromkeys(c for la in layers for c in offered_crs(la.crs))) or \
+        list(BASE_CRS)
     if layers:
         w = min(la.bounds[0] for la in layers)
         s = min(la.bounds[1] for la in layers)
@@ -211,7 +234,8 @@ def capabilities_xml(
         + f'<OnlineResource xlink:type="simple" xlink:href={quoteattr(base_url + "/")}/>'
         + contact
         + f"<Fees>{escape(fees)}</Fees><AccessConstraints>{escape(access_constraints)}"
-        f"</AccessConstraints><MaxWidth>{MAX_SIZE}</MaxWidth><MaxHeight>{MAX_SIZE}</MaxHeight>"
+        f"</AccessConstraints><LayerLimit>{MAX_LAYERS}</LayerLimit>"
+        f"<MaxWidth>{MAX_SIZE}</MaxWidth><MaxHeight>{MAX_SIZE}</MaxHeight>"
         "</Service>"
         "<Capability><Request>"
         + _request("GetCapabilities", ("text/xml",), href)
@@ -219,28 +243,60 @@ def capabilities_xml(
         + _request("GetFeatureInfo", INFO_FORMATS, href)
         + "</Request><Exception><Format>XML</Format></Exception>"
         f"<Layer><Title>{escape(title)}</Title>"
-        + "".join(f"<CRS>{c}</CRS>" for c in crs_all)
+        + "".join(f"<CRS>{escape(c)}</CRS>" for c in crs_all)
         + _geographic_bbox(w, s, e, n)
         + "".join(_layer_xml(la) for la in layers)
         + "</Layer></Capability></WMS_Capabilities>\n"
     )
 
 
-def exception_xml(code: str, message: str) -> str:
-    """A WMS 1.3.0 ServiceExceptionReport."""
+def exception_xml(code: str, message: str, locator: str | None = None) -> str:
+    """A WMS 1.3.0 ServiceExceptionReport (``locator``: the parameter at fault)."""
+    where = f" locator={quoteattr(locator)}" if locator else ""
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<ServiceExceptionReport version="1.3.0" xmlns="http://www.opengis.net/ogc">'
-        f"<ServiceException code={quoteattr(code)}>{escape(message)}</ServiceException>"
+        f"<ServiceException code={quoteattr(code)}{where}>{escape(message)}</ServiceException>"
         "</ServiceExceptionReport>\n"
     )
 
 
 def _int(q: dict[str, str], name: str, hi: int) -> int:
     text = q.get(name, "")
-    if not text.isdigit() or not 1 <= int(text) <= hi:
+    value = url_integer(text)
+    if value is None or not 1 <= value <= hi:
         raise ApiError(400, f"{name} must be an integer 1..{hi}, got {text[:16]!r}")
-    return int(text)
+    return value
+
+
+def _check_styles(q: dict[str, str], names: list[str]) -> None:
+    """Refuse a ``STYLES`` list that names a style the layers lack or has another length
+    than ``LAYERS`` (empty, or left out: the default style of every layer)."""
+    text = q.get("STYLES", "")
+    if not text:
+        return
+    styles = text.split(",")
+    unknown = [style for style in styles if style not in ("", "default")]
+    if unknown:
+        raise ApiError(400, f"unknown style {unknown[0][:40]!r} in STYLES; every layer's only "
+                            "style is 'default' (STYLES= asks for the default of each)",
+                       code="StyleNotDefined")
+    if len(styles) != len(names):
+        raise ApiError(400, f"STYLES lists {len(styles)} styles for {len(names)} LAYERS; give "
+                            "one per layer, or STYLES= for the default of each")
+
+
+def _background(q: dict[str, str]) -> tuple[bool, tuple[int, int, int]]:
+    """``TRANSPARENT`` (TRUE or FALSE, any case) and ``BGCOLOR`` (``0xRRGGBB``)."""
+    transparent = q.get("TRANSPARENT", "TRUE")
+    if transparent.upper() not in ("TRUE", "FALSE"):
+        raise ApiError(400, f"TRANSPARENT must be TRUE or FALSE, got {transparent[:16]!r}")
+    colour = q.get("BGCOLOR", "0xFFFFFF")
+    if not re.fullmatch(r"0[xX][0-9A-Fa-f]{6}", colour):
+        raise ApiError(400, "BGCOLOR must be a colour written 0xRRGGBB (e.g. 0xFFFFFF for "
+                            f"white), got {colour[:16]!r}")
+    rgb = int(colour[2:], 16)
+    return transparent.upper() == "TRUE", (rgb >> 16, (rgb >> 8) & 0xFF, rgb & 0xFF)
 
 
 def parse_map_request(q: dict[str, str], *, layer_key: str = "LAYERS") -> MapRequest:
@@ -248,7 +304,10 @@ def parse_map_request(q: dict[str, str], *, layer_key: str = "LAYERS") -> MapReq
 
     WMS 1.3.0 gives BBOX in the CRS's own axis order: ``EPSG:4326`` is
     ``lat_min,lon_min,lat_max,lon_max``; ``CRS:84``, ``EPSG:3857`` and projected CRSs
-    are ``x_min,y_min,x_max,y_max``.
+    are ``x_min,y_min,x_max,y_max``. Numbers are read as a URL writes them
+    (:func:`tiles.http.url_number`). ``STYLES`` may name only the default style;
+    ``TRANSPARENT=FALSE`` fills the image with ``BGCOLOR`` (default white). At most
+    :data:`MAX_LAYERS` layers, and a GetMap draws at most :data:`MAX_DRAWN_PIXELS`.
     """
     version = q.get("VERSION", "1.3.0")
     if version != "1.3.0":
@@ -256,25 +315,35 @@ def parse_map_request(q: dict[str, str], *, layer_key: str = "LAYERS") -> MapReq
     names = [n for n in q.get(layer_key, "").split(",") if n]
     if not names:
         raise ApiError(400, f"missing {layer_key}")
+    if len(names) > MAX_LAYERS:
+        raise ApiError(400, f"{layer_key} names {len(names)} layers; one request draws at most "
+                            f"{MAX_LAYERS} (LayerLimit in the capabilities)")
+    _check_styles(q, [n for n in q.get("LAYERS", "").split(",") if n] or names)
     crs = q.get("CRS", "")
     check_crs(crs)
     north_first = _north_first(crs)
-    try:
-        box = [float(v) for v in q.get("BBOX", "").split(",")]
-        if len(box) != 4 or not all(math.isfinite(v) for v in box):  # inf drew a map
-            raise ValueError
-    except ValueError:
-        raise ApiError(400, "BBOX must be four numbers minx,miny,maxx,maxy") from None
+    box = [url_number(v) for v in q.get("BBOX", "").split(",")]
+    if len(box) != 4 or not all(v is not None and math.isfinite(v) for v in box):
+        # inf drew a map; "1_000" was read as 1000
+        raise ApiError(400, "BBOX must be four numbers minx,miny,maxx,maxy, got "
+                            f"{q.get('BBOX', '')[:80]!r}")
+    box_xy = [float(v) for v in box if v is not None]
     if north_first:
-        box = [box[1], box[0], box[3], box[2]]
-    if not (box[0] < box[2] and box[1] < box[3]):
+        box_xy = [box_xy[1], box_xy[0], box_xy[3], box_xy[2]]
+    if not (box_xy[0] < box_xy[2] and box_xy[1] < box_xy[3]):
         raise ApiError(400, "BBOX must have min < max on both axes")
     fmt = q.get("FORMAT", "image/png")
     if layer_key == "LAYERS" and fmt not in MAP_FORMATS:
-        raise ApiError(400, f"FORMAT must be one of {', '.join(MAP_FORMATS)}")
+        raise ApiError(400, f"FORMAT must be one of {', '.join(MAP_FORMATS)}, got {fmt[:40]!r}",
+                       code="InvalidFormat")
+    width, height = _int(q, "WIDTH", MAX_SIZE), _int(q, "HEIGHT", MAX_SIZE)
+    if layer_key == "LAYERS" and width * height * len(names) > MAX_DRAWN_PIXELS:
+        raise ApiError(400, f"GetMap draws at most {MAX_DRAWN_PIXELS} pixels in all (WIDTH x "
+                            f"HEIGHT x layers), got {width} x {height} x {len(names)}; ask for "
+                            "a smaller image or fewer layers")
+    transparent, bgcolor = _background(q)
     crs_out = "OGC:CRS84" if crs.upper() == "CRS:84" else crs
     return MapRequest(
-        layers=names, crs=crs_out, bbox=(box[0], box[1], box[2], box[3]),
-        width=_int(q, "WIDTH", MAX_SIZE), height=_int(q, "HEIGHT", MAX_SIZE), fmt=fmt,
-        transparent=q.get("TRANSPARENT", "TRUE").upper() == "TRUE",
+        layers=names, crs=crs_out, bbox=(box_xy[0], box_xy[1], box_xy[2], box_xy[3]),
+        width=width, height=height, fmt=fmt, transparent=transparent, bgcolor=bgcolor,
     )

@@ -21,7 +21,7 @@ from starlette.responses import Response
 
 from tiles.colormap import encode_image, render_rgba
 from tiles.handlers import legend_for
-from tiles.http import ApiError, refusal_headers, refuse_repeated
+from tiles.http import ApiError, refusal_headers, refuse_repeated, unreadable, url_integer
 from tiles.service import Layer, TileService
 from tiles.source import LayerDataError
 from tiles.wms import (
@@ -39,7 +39,7 @@ __all__ = ["wms"]
 def _exception(exc: ApiError) -> Response:
     code = exc.code or {400: "InvalidParameterValue", 404: "LayerNotDefined"}.get(
         exc.status, "NoApplicableCode")
-    return Response(exception_xml(code, exc.message), status_code=exc.status,
+    return Response(exception_xml(code, exc.message, exc.locator), status_code=exc.status,
                     media_type="text/xml", headers=refusal_headers(exc.status, exc.headers))
 
 
@@ -58,17 +58,15 @@ async def wms(svc: TileService, request: Request) -> Response:
         if req == "getfeatureinfo":
             return await _feature_info(svc, request, q)
         if req == "getlegendgraphic":
-            return await legend_for(svc, request, svc.layer_for(request, q.get("LAYER", "")))
+            return await _legend_graphic(svc, request, q)
         raise ApiError(400, "REQUEST must be GetCapabilities, GetMap, GetFeatureInfo or "
-                            "GetLegendGraphic")
+                            f"GetLegendGraphic, got {q.get('REQUEST', '')[:40]!r}",
+                       code="OperationNotSupported")
     except ApiError as exc:
         return _exception(exc)
     except LayerDataError as exc:  # the operator's log names the file, the client not
         svc.log.error("%s", exc)
-        return _exception(ApiError(
-            503, "a requested layer's data cannot be read on the server (damaged, truncated "
-                 "or being replaced); try again later or tell the server's operator",
-            {"Retry-After": "60", "Cache-Control": "no-store"}))
+        return _exception(unreadable(None))
 
 
 async def _capabilities(svc: TileService, request: Request) -> Response:
@@ -98,8 +96,22 @@ async def _capabilities(svc: TileService, request: Request) -> Response:
     return svc.respond(request, visible, etag, body, "text/xml")
 
 
+async def _legend_graphic(svc: TileService, request: Request, q: dict[str, str]) -> Response:
+    layer = svc.layer_for(request, q.get("LAYER", ""))
+    if q.get("FORMAT", "image/png") != "image/png":  # it answered a PNG to any FORMAT
+        raise ApiError(400, "GetLegendGraphic FORMAT must be image/png, got "
+                            f"{q['FORMAT'][:40]!r}", code="InvalidFormat")
+    if q.get("STYLE", "default") not in ("", "default"):
+        raise ApiError(400, f"unknown STYLE {q['STYLE'][:40]!r}; every layer's only style is "
+                            "'default'", code="StyleNotDefined")
+    return await legend_for(svc, request, layer)
+
+
 def _render_map(svc: TileService, layers: list[Layer], m: MapRequest) -> bytes:
     out = np.zeros((m.height, m.width, 4), dtype=np.uint8)
+    if not m.transparent:  # TRANSPARENT=FALSE: an opaque image on BGCOLOR
+        out[..., :3] = m.bgcolor
+        out[..., 3] = 255
     for layer in layers:
         cfg = layer.config
         data = layer.source.read_mercator(m.bbox, width=m.width, height=m.height,
@@ -118,19 +130,21 @@ async def _get_map(svc: TileService, request: Request, q: dict[str, str]) -> Res
     layers = [svc.layer_for(request, name) for name in m.layers]
     body = await run_in_threadpool(_render_map, svc, layers, m)
     etag = svc.etag(layers[0], "wms", *m.layers[1:], m.crs, m.bbox, m.width, m.height, m.fmt,
-                    *(la.source.token for la in layers[1:]))
+                    m.transparent, m.bgcolor, *(la.source.token for la in layers[1:]))
     return svc.respond(request, layers, etag, body, m.fmt)
 
 
 async def _feature_info(svc: TileService, request: Request, q: dict[str, str]) -> Response:
     m = parse_map_request(q, layer_key="QUERY_LAYERS")
     layers = [svc.layer_for(request, name) for name in m.layers]
-    try:
-        i, j = int(q.get("I", "")), int(q.get("J", ""))
-    except ValueError:
-        raise ApiError(400, "I and J must be integer pixel positions") from None
+    i, j = url_integer(q.get("I", "")), url_integer(q.get("J", ""))
+    if i is None or j is None:  # int() took "1_0" as 10 and " 5" as 5
+        raise ApiError(400, "I and J must be integer pixel positions (0 or more), got "
+                            f"I={q.get('I', '')[:16]!r}, J={q.get('J', '')[:16]!r}",
+                       code="InvalidPoint")
     if not (0 <= i < m.width and 0 <= j < m.height):
-        raise ApiError(400, f"I, J must lie inside WIDTH x HEIGHT ({m.width} x {m.height})")
+        raise ApiError(400, f"I, J must lie inside WIDTH x HEIGHT ({m.width} x {m.height})",
+                       code="InvalidPoint")
     left, bottom, right, top = m.bbox
     x = left + (i + 0.5) * (right - left) / m.width
     y = top - (j + 0.5) * (top - bottom) / m.height
@@ -158,7 +172,8 @@ async def _feature_info(svc: TileService, request: Request, q: dict[str, str]) -
             f"<td>{f['properties']['value']}</td></tr>" for f in features)
         body = f"<html><body><table>{rows}</table></body></html>"
     else:
-        raise ApiError(400, "INFO_FORMAT must be application/json, text/plain or text/html")
+        raise ApiError(400, "INFO_FORMAT must be application/json, text/plain or text/html, "
+                            f"got {fmt[:40]!r}", code="InvalidFormat")
     etag = svc.etag(layers[0], "wmsinfo", m.layers, m.crs, m.bbox, m.width, m.height, i, j,
                     fmt)
     return svc.respond(request, layers, etag, body.encode(), fmt)

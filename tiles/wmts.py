@@ -13,13 +13,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
-from xml.sax.saxutils import escape, quoteattr
 
 import morecantile
 
 from tiles.grids import tile_matrix_set
+from tiles.xmltext import escape, quoteattr
 
-__all__ = ["FORMATS", "WmtsLayer", "WmtsService", "capabilities_xml", "split_matrix_set"]
+__all__ = ["FORMATS", "WmtsLayer", "WmtsService", "capabilities_xml", "exception_report",
+           "split_matrix_set"]
 
 FORMATS = ("image/png", "image/webp")
 """Tile formats every layer is served in."""
@@ -59,10 +60,26 @@ class WmtsService:
 
 
 def split_matrix_set(name: str) -> tuple[str, int]:
-    """``("WebMercatorQuad", 512)`` for ``"WebMercatorQuad512"``; 256 px otherwise."""
-    if name.endswith("512"):
+    """``("WebMercatorQuad", 512)`` for ``"WebMercatorQuad512"``; 256 px otherwise (a bare
+    ``"512"`` is a name, not an empty one at 512 px)."""
+    if name.endswith("512") and len(name) > 3:
         return name[:-3], 512
     return name, 256
+
+
+def exception_report(code: str, message: str, locator: str | None = None) -> str:
+    """An OWS 1.1 ExceptionReport, as WMTS 1.0.0 (07-057r7, 8.2.2) answers a refused KVP
+    request: ``code`` is the exceptionCode (``MissingParameterValue``,
+    ``InvalidParameterValue``, ``TileOutOfRange``, ``OperationNotSupported``,
+    ``NoApplicableCode``), ``locator`` the parameter at fault."""
+    where = f" locator={quoteattr(locator)}" if locator else ""
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<ExceptionReport xmlns="http://www.opengis.net/ows/1.1" version="1.1.0" '
+        'xml:lang="en">'
+        f"<Exception exceptionCode={quoteattr(code)}{where}>"
+        f"<ExceptionText>{escape(message)}</ExceptionText></Exception></ExceptionReport>\n"
+    )
 
 
 def _crs_urn(tms: morecantile.TileMatrixSet) -> str:

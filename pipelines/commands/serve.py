@@ -49,10 +49,12 @@ def serve(
     bind_host, bind_port = host or cfg.host, cfg.port if port is None else port
     shown = f"[{bind_host}]" if ":" in bind_host else bind_host
     public = [layer.name for layer in cfg.layers if layer.public]
+    service = app.state.service
     console.print(Text(  # names from the config file, shown as they are (no markup)
         f"{len(cfg.layers)} layers ({', '.join(layer.name for layer in cfg.layers)}); "
-        f"public: {', '.join(public) or 'none'}; {len(cfg.keys)} agency keys"))
-    service = app.state.service
+        f"public: {', '.join(public) or 'none'}; {len(service.keys)} agency keys"
+        # the keys_file's were left out of the count
+        + (f" (with {cfg.keys_file.name})" if cfg.keys_file is not None else "")))
     for is_warning, line in service.colour_ranges(f"the layer in {config}"):
         console.print(f"[yellow]warning: {escape(line)}[/yellow]" if is_warning
                       else escape(line))

@@ -25,6 +25,7 @@ from prospect.config._base import (
 
 __all__ = [
     "AgencyKeyConfig",
+    "AgencyKeysFile",
     "ServeConfig",
     "ServeLayerConfig",
     "TileLayerConfig",
@@ -356,6 +357,13 @@ class ServeConfig(StrictModel):
         return self
 
 
+class AgencyKeysFile(StrictModel):
+    """A ``keys_file``: a mapping whose only key is ``keys``, a list of agency keys (a
+    misspelt ``key:`` was read as no keys at all, and every agency in it locked out)."""
+
+    keys: list[AgencyKeyConfig] = Field(default_factory=list)
+
+
 def load_serve_config(path: str | Path) -> ServeConfig:
     """Load and validate a tile-server config; relative paths are taken from its folder."""
     path = Path(path)
@@ -370,22 +378,15 @@ def load_agency_keys(path: str | Path) -> list[AgencyKeyConfig]:
     ``keys:``); the whole set is validated as at start-up (known layers,
     distinct hashes). A :class:`~prospect.errors.ConfigError` names the file and the key.
     """
-    from pydantic import TypeAdapter, ValidationError
-
     from prospect.errors import ConfigError
 
     config = load_serve_config(path)
     keys = list(config.keys)
     if config.keys_file is not None:
         data = load_yaml(config.keys_file)
-        entries = data.get("keys", [])
-        try:
-            extra = TypeAdapter(list[AgencyKeyConfig]).validate_python(entries or [])
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            raise ConfigError(f"{config.keys_file}: keys.{where}: {first['msg']}") from None
-        keys += extra
+        if data.get("keys") is None:  # "keys:" with nothing under it: no keys, as before
+            data = {**data, "keys": []}
+        keys += validate_mapping(AgencyKeysFile, data, source=str(config.keys_file)).keys
     names = {layer.name for layer in config.layers}
     for key in keys:
         unknown = sorted(set(key.layers) - names - {"*"})
