@@ -60,6 +60,30 @@ def map_scale(card: dict[str, Any], grid: RegionGrid) -> tuple[str, str]:
         "positive cells per cell")
 
 
+def check_mineral(card: dict[str, Any], mineral: str, model_dir: Path) -> None:
+    """Refuse a model trained for another commodity than the config's ``model.mineral``.
+
+    The score stage labels its maps, COG tags and STAC items with the config's mineral: a
+    zinc model left in ``model/`` (another job's output folder, or a config edited since
+    training) was published as a copper map, with only the stage's "out of date" warning.
+    """
+    from prospect.config.commodities import commodity_name
+
+    trained = card.get("mineral")
+    if not isinstance(trained, str) or not trained.strip():
+        return  # models saved without one: nothing to compare
+
+    def key(text: str) -> str:
+        return commodity_name(text) or " ".join(text.lower().split())
+
+    if key(trained) != key(mineral):
+        raise StageError(
+            f"{model_dir}: the model there was trained for {trained!r}, but this config's "
+            f"model.mineral is {mineral!r} (its maps would be labelled {mineral!r}); run "
+            "'prospect train' on this config first, or give -o the output folder of the "
+            "job that trained the model")
+
+
 def stac_item(
     *, item_id: str, cog: Path, grid: RegionGrid, variable: str, attrs: dict[str, Any],
     properties: dict[str, Any],
@@ -142,6 +166,7 @@ def run(ctx: RunContext) -> StageResult:
     if not (ctx.cube_path / "zarr.json").is_file():
         raise StageError(f"{ctx.cube_path}: no cube; run 'prospect ingest' on this job first")
     loaded = load_model(model_dir)
+    check_mineral(loaded.card, cfg.mineral, model_dir)
     ds = open_cube(ctx.cube_path)
     check_schema(ds, loaded.schema)
     grid = ctx.grid.check_cube(cube_grid(ds), path=ctx.cube_path)

@@ -265,6 +265,33 @@ def _check_sizes_listed(model: ModelConfig) -> None:
                           "unlabelled rows in (0, 1] or a whole number of rows >= 1")
 
 
+def _check_class_weight(model: ModelConfig) -> None:
+    """``class_weight`` as a mapping of the two classes, 0 (background and negatives) and 1
+    (positives), to positive weights, or a named scheme: another class
+    (``{2: 5}``) ended train in ``internal error: ValueError``, and a weight of 0 for the
+    positives (``{1: 0}``) trained and saved a constant map without a word."""
+    from prospect.errors import ConfigError
+
+    weights = model.params.get("class_weight")
+    if weights is None or isinstance(weights, str):  # 'balanced': scikit-learn's check
+        return
+    example = "e.g. {0: 1, 1: 10}, or 'balanced'"
+    if not isinstance(weights, dict):
+        raise ConfigError(f"model.params.class_weight = {weights!r}: give a mapping of the "
+                          f"classes 0 (negatives) and 1 (positives) to weights, {example}")
+    for key, value in weights.items():
+        if isinstance(key, bool) or key not in (0, 1):
+            raise ConfigError(
+                f"model.params.class_weight = {weights!r}: class {key!r} is not a class of "
+                f"the labels (0: negatives and background, 1: positives); {example}")
+        if isinstance(value, bool) or not isinstance(value, int | float) or \
+                not math.isfinite(value) or value <= 0:
+            raise ConfigError(
+                f"model.params.class_weight = {weights!r}: the weight of class {key} must be "
+                "a positive number (a weight of 0 leaves that class out of every fit and "
+                f"the map constant); {example}")
+
+
 def check_params(model: ModelConfig) -> None:
     """Refuse ``model.params`` its estimator would refuse, before anything is computed.
 
@@ -310,6 +337,8 @@ def check_params(model: ModelConfig) -> None:
             inner is not None:
         clf = inner  # bagged for its uncertainty: the params are the inner estimator's
     _check_sizes_listed(model)
+    if "class_weight" in model.params:
+        _check_class_weight(model)
     defaults = type(clf)().get_params(deep=False)
     constraints = getattr(clf, "_parameter_constraints", None)
     if constraints is None:  # Prospect's own estimators: the types of their __init__

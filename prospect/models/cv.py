@@ -32,9 +32,13 @@ class SpatialBlockCV:
     """K-fold over square spatial blocks, folds balanced by positives.
 
     Blocks are dealt to folds greedily (the block with most positives first, each to the
-    fold that holds fewest positives so far; ties broken by fewest rows, then at random
-    with ``random_state``). Training rows closer than ``buffer`` to any test row are
-    dropped from that fold's training set.
+    fold that holds fewest positives so far, ties broken by fewest rows; then the blocks
+    without a positive, largest first, each to the fold that holds fewest negatives, so
+    that every fold is balanced in both classes; remaining ties at random with
+    ``random_state``). Training rows closer than ``buffer`` to any test row are dropped
+    from that fold's training set. A fold whose training rows hold one class only (every
+    positive in its test blocks, or buffered away) is refused: it could not be fitted,
+    and its test rows would be left out of every skill figure.
 
     Parameters
     ----------
@@ -77,7 +81,11 @@ class SpatialBlockCV:
         fold_size = np.zeros(self.n_splits)
         block_fold = np.empty(n_blocks, dtype="i8")
         for b in order:
-            f = int(np.lexsort((fold_size, fold_pos))[0])
+            # positives balanced first; a block without one goes where negatives are
+            # fewest (by positives it went to the folds with fewest positives, and the
+            # fold with most could get no negative at all: a test fold of one class)
+            f = int(np.lexsort((fold_size, fold_pos))[0]) if pos[b] > 0 else \
+                int(np.lexsort((fold_pos, fold_size - fold_pos))[0])
             block_fold[b] = f
             fold_pos[f] += pos[b]
             fold_size[f] += size[b]
@@ -107,26 +115,41 @@ class SpatialBlockCV:
         for f in range(self.n_splits):
             test = np.flatnonzero(folds == f)
             train_mask = folds != f
+            before = y[train_mask] if labelled else None
             if tree is not None and test.size:
                 near = tree.query_ball_point(coords[test], r=self.buffer)
                 flat = np.unique(np.concatenate([np.asarray(n, "i8") for n in near]))
                 train_mask[flat] = False
-                self._check_buffered(f, y[train_mask] if labelled else None,
-                                     int(train_mask.sum()))
+            self._check_training(f, before, y[train_mask] if labelled else None,
+                                 int(train_mask.sum()), int((y[test] > 0).sum()))
             yield np.flatnonzero(train_mask), test
 
-    def _check_buffered(self, fold: int, y_train: np.ndarray | None, n_train: int) -> None:
-        """Refuse a buffer that leaves a fold nothing to learn from (no training rows, or
-        one class only): every fit of the fold was skipped and no skill could be measured."""
+    def _check_training(self, fold: int, before: np.ndarray | None,
+                        y_train: np.ndarray | None, n_train: int, test_positives: int) -> None:
+        """Refuse a fold with nothing to learn from (no training rows, or one class only):
+        its fit was skipped, its test rows left out of every skill figure (all positives in
+        one fold: the pooled ROC AUC was undefined and the run said "0 positives"), and no
+        skill could be measured. ``before`` are the training labels before the buffer."""
         positives = None if y_train is None else int((y_train > 0).sum())
         if n_train and (positives is None or 0 < positives < n_train):
             return
         held = f"{n_train} training rows" + ("" if positives is None else
                                               f" ({positives} positive)")
+        one_class = before is not None and (
+            not (before > 0).any() or (before > 0).all())
+        if self.buffer > 0 and not one_class:
+            raise ModelError(
+                f"spatial CV: the buffer of {self.buffer:g} CRS units around fold {fold}'s "
+                f"test rows leaves {held} to fit on; lower model.cv.buffer (or "
+                "model.cv.block_size, so that blocks lie farther apart than the buffer)")
+        kind = "positive" if positives == 0 else "negative"
+        where = (f"all {test_positives} positives lie in its test blocks"
+                 if positives == 0 else f"every {kind} lies in its test blocks")
         raise ModelError(
-            f"spatial CV: the buffer of {self.buffer:g} CRS units around fold {fold}'s test "
-            f"rows leaves {held} to fit on; lower model.cv.buffer (or model.cv.block_size, "
-            "so that blocks lie farther apart than the buffer)")
+            f"spatial CV: fold {fold}'s training rows hold no {kind} ({held}; {where} of "
+            f"{self.block_size:g} CRS units), so the fold cannot be fitted and no skill can "
+            "be measured; lower model.cv.block_size so that the positives span several "
+            "blocks, or add occurrences elsewhere")
 
 
 def random_folds(

@@ -23,6 +23,7 @@ from prospect.io.vector import has_geometry
 __all__ = [
     "LabelSet",
     "Occurrences",
+    "flag_values",
     "grade_positives",
     "read_occurrences",
     "sample_background",
@@ -181,33 +182,47 @@ def sample_background(
     total = grid.height * grid.width
     rng = np.random.default_rng(seed)
     taken = np.asarray(exclude_rows, "i8") * grid.width + np.asarray(exclude_cols, "i8")
+    tree = None
+    if exclusion > 0 and taken.size:
+        from scipy.spatial import cKDTree
+
+        tree = cKDTree(np.column_stack([grid.x[taken % grid.width],
+                                        grid.y[taken // grid.width]]))
+
+    def usable(candidates: np.ndarray) -> np.ndarray:
+        keep = ~np.isin(candidates, taken)
+        if valid is not None:
+            keep &= np.asarray(valid, bool).ravel()[candidates]
+        candidates = candidates[keep]
+        if tree is not None:
+            pts = np.column_stack([grid.x[candidates % grid.width],
+                                   grid.y[candidates // grid.width]])
+            dist, _ = tree.query(pts, k=1)
+            candidates = candidates[dist > exclusion]
+        return candidates
+
     if n is None:
         if total > 4_000_000:
             raise DataError(
                 f"background: all would draw {total} cells; use background: random with a "
                 "background_ratio"
             )
-        candidates = np.arange(total)
-    else:
-        want = min(int(n), total)
-        candidates = np.unique(rng.integers(0, total, size=min(total, want * 2 + 64)))
-        rng.shuffle(candidates)
-    keep = ~np.isin(candidates, taken)
-    if valid is not None:
-        keep &= np.asarray(valid, bool).ravel()[candidates]
-    candidates = candidates[keep]
-    if exclusion > 0 and taken.size:
-        from scipy.spatial import cKDTree
-
-        tree = cKDTree(np.column_stack([grid.x[taken % grid.width],
-                                        grid.y[taken // grid.width]]))
-        pts = np.column_stack([grid.x[candidates % grid.width],
-                               grid.y[candidates // grid.width]])
-        dist, _ = tree.query(pts, k=1)
-        candidates = candidates[dist > exclusion]
-    if n is not None:
-        candidates = candidates[: int(n)]
-    return candidates // grid.width, candidates % grid.width
+        return divmod(usable(np.arange(total)), grid.width)
+    want = min(int(n), total)
+    size = min(total, want * 2 + 64)
+    candidates = np.unique(rng.integers(0, total, size=size))
+    rng.shuffle(candidates)
+    candidates = usable(candidates)
+    # an exclusion zone (or labelled cells) covering most of the region left the draw short
+    # of n without a word, though the region held enough cells: draw larger, at last all
+    while candidates.size < want and size < total:
+        size = min(total, size * 4)
+        more = rng.permutation(total) if size >= total else np.unique(
+            rng.integers(0, total, size=size))
+        if size < total:
+            rng.shuffle(more)
+        candidates = usable(more)
+    return divmod(candidates[:want], grid.width)
 
 
 def read_occurrences(
@@ -282,6 +297,8 @@ def read_occurrences(
         vals.append(np.full(px.size, value, "f8"))
         fids.append(np.full(px.size, fid, "i8"))
     other = len(gdf) - len(points) - len(polys)
+    if other:  # lines (fault traces, veins) were left out without a word, not even counted
+        _warn_other_geometries(path, gdf, n_records)
     if not xs_out:
         raise DataError(f"{path}: no point or polygon geometries (found {sorted(set(geom_type))})")
     return Occurrences(
@@ -289,6 +306,23 @@ def read_occurrences(
         feature_id=np.concatenate(fids), n_records=n_records, n_dropped=n_dropped + other,
         source=str(path),
     )
+
+
+def _warn_other_geometries(path: Path, gdf: pd.DataFrame, n_records: int) -> None:
+    """Warn of occurrence features that are neither points nor polygons (lines, most
+    often), naming their kinds and first feature numbers: they are left out of the labels."""
+    import warnings
+
+    from prospect.errors import DataWarning
+
+    kinds = gdf.geometry.geom_type
+    other = ~kinds.isin(["Point", "MultiPoint", "Polygon", "MultiPolygon"])
+    first = [int(f) + 1 for f in gdf["_fid"][other].to_numpy()[:5]]
+    warnings.warn(DataWarning(
+        f"{path}: {int(other.sum())} of {n_records} occurrence feature(s) are "
+        f"{', '.join(sorted(set(kinds[other])))}, not points or polygons, and are left out "
+        f"of the labels (features {first}); give those occurrences as points (e.g. each "
+        "line's midpoint) or as polygons"), stacklevel=3)
 
 
 def _values(frame: pd.DataFrame, column: str | None, path: Path,
@@ -303,12 +337,39 @@ def _values(frame: pd.DataFrame, column: str | None, path: Path,
             f"{path}: value column {column!r} not found; columns are "
             f"{[c for c in frame.columns if c != 'geometry'][:30]}"
         )
+    flags = flag_values(frame[column])
+    if flags is not None:  # yes/no, true/false: a presence flag, read as 1/0
+        return flags
     text = path.suffix.lower() in TEXT_SUFFIXES
     lines = frame.attrs.get("lines") if text else None
     numbers = lines if lines is not None else np.arange(len(frame)) + (2 if text else 1)
     return column_values(frame, column, path, numbers=numbers,
                          what="line" if text else "feature", nodata=nodata,
                          strict=False)
+
+
+_FLAG_WORDS = {"yes": 1.0, "no": 0.0, "y": 1.0, "n": 0.0, "true": 1.0, "false": 0.0}
+
+
+def flag_values(column: pd.Series) -> np.ndarray | None:
+    """A column of presence flags as 1/0 (NaN where empty), or ``None`` when it is not one.
+
+    A flag column holds only the words yes/no, y/n or true/false (any letter case), or
+    booleans: a CSV's ``True``/``False`` reached the labels as 1/0 while ``yes``/``no``
+    were "no numeric grade in any record".
+    """
+    if pd.api.types.is_bool_dtype(column.dtype):
+        return column.to_numpy("f8")
+    if pd.api.types.is_numeric_dtype(column.dtype) or column.dtype.kind == "M":
+        return None
+    words = column.map(lambda v: v.strip().lower() if isinstance(v, str) else v)
+    present = words.notna() & (words != "")
+    if not present.any() or not all(isinstance(v, (str, bool, np.bool_)) and
+                                    str(v).lower() in _FLAG_WORDS
+                                    for v in words[present]):
+        return None
+    return np.array([_FLAG_WORDS[str(v).lower()] if ok else np.nan
+                     for v, ok in zip(words, present, strict=True)], "f8")
 
 
 def _polygon_cells(geom: Any, grid: RegionGrid) -> tuple[np.ndarray, np.ndarray]:

@@ -226,6 +226,8 @@ def read_labels(
         raise DataError(f"{source.path}: column {labels.value_column!r} holds no numeric "
                         "grade in any record; check 'model.labels.value_column' or the "
                         "table's decimal separator")
+    if labels.value_column is not None and not graded:
+        _refuse_ungraded_absences(source.path, labels.value_column, occ.values)
     positive, threshold = grade_positives(occ.values, threshold=labels.threshold,
                                           quantile=labels.threshold_quantile)
     # a record without a grade (not analysed) is neither above nor below the threshold
@@ -234,6 +236,26 @@ def read_labels(
                         feature_id=occ.feature_id[keep])
     cells.counts["records_without_grade"] = int((~keep).sum())
     return cells, occ, threshold
+
+
+def _refuse_ungraded_absences(path: Any, column: str, values: np.ndarray) -> None:
+    """Refuse a ``value_column`` without a threshold whose values mark absences (0, ``no``,
+    ``false``, a grade of 0 or less): without a threshold every record is a positive, so a
+    0/1 or yes/no column made its 0s and nos positives without a word (150 positives from
+    16 hits)."""
+    absent = np.isfinite(values) & (values <= 0)
+    if not absent.any():
+        return
+    ones = np.isfinite(values) & (values > 0)
+    flag = bool(np.isin(values[np.isfinite(values)], (0.0, 1.0)).all())
+    fix = "'threshold: 1' (a 0/1 or yes/no column)" if flag else \
+        "'threshold: <grade>' (or 'threshold_quantile')"
+    raise DataError(
+        f"{path}: column {column!r} (model.labels.value_column) holds {int(absent.sum())} "
+        f"record(s) of 0 or less (or no/false) beside {int(ones.sum())} above, but "
+        "model.labels sets no threshold, so every record would be a positive, these too; "
+        f"set {fix} in model.labels, or leave value_column out if every record is an "
+        "occurrence")
 
 
 def build_training_set(
@@ -403,7 +425,32 @@ def _background(
         ok = np.all(np.isfinite(X[:, spec.base_indices()]), axis=1)
     counts = {"drawn": int(r.size), "without_data": int((~ok).sum())}
     keep = np.flatnonzero(ok)[:n] if n is not None else np.flatnonzero(ok)
+    if keep.size == 0 or (n is not None and keep.size < n):
+        _short_background(grid, lab, got=int(keep.size), wanted=n, n_pos=n_pos)
     return r[keep], c[keep], X[keep], counts
+
+
+def _short_background(grid: RegionGrid, lab: LabelsConfig, *, got: int, wanted: int | None,
+                      n_pos: int) -> None:
+    """Refuse a background draw that found no cell, and warn of one short of what
+    ``background_ratio`` asks, naming the cause (``background_exclusion``, or a region of
+    labelled cells and no data): it was "0 negatives remain ... the occurrences may lie
+    outside the evidence layers", or fewer background rows without a word."""
+    few = "no" if got == 0 else "too few"
+    cause = (f"model.labels.background_exclusion = {lab.background_exclusion:g} CRS units "
+             f"around the labelled cells leaves {few} unlabelled cells with data"
+             if lab.background_exclusion > 0 else
+             f"the region holds {few} unlabelled cells with data")
+    if got == 0:
+        raise DataError(
+            f"background: no cell of region {grid.name!r} can be drawn: {cause}; "
+            + ("lower model.labels.background_exclusion" if lab.background_exclusion > 0
+               else "use negatives: below_threshold, or a larger region"))
+    warnings.warn(DataWarning(
+        f"background: {got} cell(s) drawn of the {wanted} asked for (background_ratio "
+        f"{lab.background_ratio:g} x {n_pos} positives): {cause}"
+        + ("; lower model.labels.background_exclusion" if lab.background_exclusion > 0
+           else "")), stacklevel=3)
 
 
 def resolve_cv(ts: TrainingSet, cfg: ModelConfig, *, resolution: float) -> dict[str, Any]:
