@@ -9,8 +9,10 @@ and types are verified (see :mod:`prospect.registry`).
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -56,6 +58,11 @@ AllowVersionsOpt = Annotated[
 ]
 
 
+MAX_EXPORT_SAMPLES = 1_000_000
+"""Most rows ``model export`` compares (about 70 MB of float32 for 17 features): a billion
+stopped in ``MemoryError`` after minutes."""
+
+
 def _registry(url: str | None) -> Any:
     """The registry ``--registry`` names, else ``$PROSPECT_REGISTRY``'s or the default one;
     an error writing there, or a registry that is a file, names the one the user set."""
@@ -63,13 +70,24 @@ def _registry(url: str | None) -> Any:
     from prospect.registry import ModelRegistry
     from prospect.registry.store import REGISTRY_ENV, default_registry
 
-    given_by = ("-r/--registry" if url is not None else f"${REGISTRY_ENV}"
-                if os.environ.get(REGISTRY_ENV) else f"-r/--registry or ${REGISTRY_ENV}")
-    name_output(url if url is not None else default_registry(), given_by)
+    given_by = _given_by(url) or f"-r/--registry or ${REGISTRY_ENV}"
+    location = url if url is not None else default_registry()
+    if not location.strip():  # `-r "$REG"` with REG unset was the current folder
+        raise ModelError(f"the registry location is empty ({given_by}); give the registry's "
+                         "folder or URL, or '.' for the current folder")
+    name_output(location, given_by)
     try:
         return ModelRegistry(url)
-    except ModelError as exc:  # the registry is a file
+    except ModelError as exc:  # the registry is a file, or a URL fsspec cannot open
         raise ModelError(f"{exc} ({given_by})") from None
+
+
+def _given_by(url: str | None) -> str | None:
+    """The option or variable that chose the registry, or None for the default one."""
+    from prospect.registry.store import REGISTRY_ENV
+
+    return ("-r/--registry" if url is not None else f"${REGISTRY_ENV}"
+            if os.environ.get(REGISTRY_ENV) else None)
 
 
 @model_app.command("list")
@@ -81,13 +99,19 @@ def list_models(registry: RegistryOpt = None) -> None:
     reg = _registry(registry)
     names = reg.names()
     console = Console()
-    if not names:
-        console.print(Text(f"no models in {reg.url}"))
+    err = Console(stderr=True, highlight=False)
+    for entry in reg.incomplete():  # a hand-copied version was skipped without a word
+        err.print(Text(f"warning: {entry}: incomplete (no checksums.json: a copy or a "
+                       "publish that did not finish), not listed and never loaded; remove "
+                       "it and publish the model again"), soft_wrap=True)
+    if not names:  # a mistyped location is told from an empty registry
+        console.print(Text(f"no models in {reg.url}" + (
+            "" if reg.exists() else " (no registry folder there yet: nothing was "
+            f"imported to it; check {_given_by(registry) or 'the location'} if one was)")))
         return
     table = Table(title=Text(f"Models in {reg.url}"))  # card text is shown as it is, never
     for col in ("name", "versions", "latest", "mineral", "estimator", "synthetic", "created"):
         table.add_column(col)                          # as Rich markup
-    err = Console(stderr=True, highlight=False)
     all_broken: list[str] = []
     mismatched: list[str] = []
     for name in names:
@@ -180,12 +204,17 @@ def score(
     from prospect.registry import align_to_schema, check_schema, score_model
 
     _check_score_output(out, cube)
+    if resampling is not None:
+        _check_resampling(resampling, reproject=reproject)
+    if cog is not None:
+        _check_new_file(cog, "--cog", cube=cube, out=out)
     console = Console(stderr=True, highlight=False)
     reg = _registry(registry)
     version = reg.resolve(name, version)
     with warning_lines(console):
         model = reg.load(name, version, trusted=trust, fingerprint=fingerprint,
                          allow_version_mismatch=allow_version_mismatch)
+    _check_cube_path(cube, "-c/--cube")  # after the model's checks (a pin comes first)
     ds = open_cube(cube)
     if reproject:
         ds = align_to_schema(ds, model.schema, resampling=resampling)
@@ -204,8 +233,9 @@ def score(
                        mineral=model.card.get("mineral") or None, synthetic=synthetic)
     attrs = {"model": f"{name}/{version}",
              **({"model_warning": model.version_warning} if model.version_warning else {})}
-    _write_scores(out, grid, maps, attrs, synthetic=synthetic, scheduler=scheduler,
-                  workers=workers)
+    share = _write_scores(out, grid, maps, attrs, synthetic=synthetic, scheduler=scheduler,
+                          workers=workers,
+                          nothing_scored=lambda: _no_scored_cells(cube, ds, model.schema))
     if cog is not None:
         from prospect.io.raster import write_cog
 
@@ -213,7 +243,57 @@ def score(
                   tags={"model": f"{name}/{version}", "synthetic": synthetic})
         console.print(Text(f"wrote {cog}"))
     console.print(Text(f"scored {cube} with {name}/{version} -> {out} "
-                       f"({', '.join(str(v) for v in maps.data_vars)})"))
+                       f"({', '.join(str(v) for v in maps.data_vars)}; "
+                       f"{share:.1%} of the cells scored)"))
+
+
+def _no_scored_cells(cube: Path, ds: Any, schema: dict[str, Any]) -> Exception:
+    """The error for a map without a single scored cell, naming the model's variables
+    that hold no data in ``cube`` (a cell is scored only where all of them are set)."""
+    from prospect.errors import DataError
+    from prospect.registry import model_feature_spec
+
+    variables = list(model_feature_spec(schema, ds).variables)
+    empty = [v for v in variables if not bool(ds[v].notnull().any().compute())]
+    why = (f"variable(s) {', '.join(repr(v) for v in empty)} hold no data" if empty else
+           "no cell has data in all of the model's variables at once")
+    return DataError(f"{cube}: no cell could be scored: {why}; every cell needs all of "
+                     f"{', '.join(variables[:20])}; rebuild the cube with them (nothing "
+                     "was written)")
+
+
+def _check_cube_path(cube: Path, option: str) -> None:
+    """Name what a ``--cube`` that is no cube is: it was 'not a zarr v3 cube (no
+    zarr.json); run prospect ingest' for a path that does not exist, a job's output
+    folder (which holds the cube) and a variable inside a cube alike."""
+    if not cube.exists():
+        raise InputFileError(f"{cube}: no such cube ({option}); give the path of a cube "
+                             "(a job's <out>/cube.zarr)")
+    store = _inside_cube(cube)
+    if store is not None:
+        raise InputFileError(f"{cube}: a part of the cube {store} (a variable?), not a cube; "
+                             f"give {option} the cube itself: {store}")
+    if cube.is_dir() and (cube / "zarr.json").is_file():
+        return
+    inner = sorted(p for p in cube.glob("*.zarr") if (p / "zarr.json").is_file()) \
+        if cube.is_dir() else []
+    if inner:
+        raise InputFileError(f"{cube}: a folder holding the cube(s) "
+                             f"{', '.join(str(p) for p in inner[:5])}, not a cube; give "
+                             f"{option} the cube")
+
+
+def _check_resampling(resampling: str, *, reproject: bool) -> None:
+    """Refuse a ``--resampling`` that would be ignored: unknown, or without --reproject
+    (it was dropped without a word, or refused only where the grids differ)."""
+    from rasterio.enums import Resampling
+
+    if resampling not in Resampling.__members__:
+        raise ModelError(f"--resampling {resampling!r}: unknown; use one of "
+                         f"{', '.join(r.name for r in Resampling)}")
+    if not reproject:
+        raise ModelError(f"--resampling {resampling}: only --reproject resamples; add "
+                         "--reproject, or leave --resampling out")
 
 
 def _inside_cube(path: Path) -> Path | None:
@@ -249,18 +329,46 @@ def _check_score_output(out: Path, cube: Path) -> None:
         raise InputFileError(f"{out}: holds the input cube {cube}; give -o/--out a new path")
 
 
+def _check_new_file(path: Path, option: str, *, cube: Path | None = None,
+                    out: Path | None = None) -> None:
+    """Refuse a file output (``--cog``, ``export --out``) that exists or lies in a cube:
+    it was replaced without a word, whatever it was (an input raster of the job, the
+    model file), and a file written inside a zarr store is litter in it."""
+    if path.is_dir():
+        return  # the atomic writer names a folder in the way (exit 74)
+    if path.exists() or path.is_symlink():
+        raise InputFileError(f"{path}: already exists; {option} writes a new file, choose "
+                             "a new path (or remove the old file first)")
+    if out is not None and (path.absolute() == out.absolute()
+                            or out.absolute() in path.absolute().parents):
+        where = "is" if path.absolute() == out.absolute() else "inside"
+        raise InputFileError(f"{path}: {where} the output cube {out} (-o/--out); give "
+                             f"{option} a path outside it")
+    store = _inside_cube(path)
+    if store is not None:
+        what = "the input cube" if cube is not None and store.resolve() == \
+            cube.resolve() else "the cube"
+        raise InputFileError(f"{path}: inside {what} {store}; give {option} a path "
+                             "outside it")
+
+
 def _write_scores(out: Path, grid: Any, maps: Any, attrs: dict[str, Any], *, synthetic: bool,
-                  scheduler: str | None, workers: int | None) -> None:
+                  scheduler: str | None, workers: int | None,
+                  nothing_scored: Callable[[], Exception]) -> float:
     """Write ``maps`` as the cube ``out``: built under a hidden name beside it and renamed
     into place when complete (a stop or an error leaves nothing at ``out``), holding the
-    lock of the job output directory ``out`` lies in, as the job's stages do."""
+    lock of the job output directory ``out`` lies in, as the job's stages do.
+
+    Returns the share of the grid's cells with a probability; a map without any is not
+    published (an all-NaN cube passed for a result): ``nothing_scored()`` is raised.
+    """
     import contextlib
 
     import xarray as xr
 
     from pipelines.lock import output_lock
     from pipelines.progress import compute
-    from prospect.io.cube import add_variables, create_cube, synthetic_attr
+    from prospect.io.cube import add_variables, create_cube, open_cube, synthetic_attr
     from prospect.io.files import publish_dir, scratch_dir
 
     with contextlib.ExitStack() as stack:
@@ -278,7 +386,11 @@ def _write_scores(out: Path, grid: Any, maps: Any, attrs: dict[str, Any], *, syn
                 cluster.enter_context(dask_client(scheduler=scheduler, workers=workers))
             add_variables(staged, xr.Dataset(dict(maps.data_vars)), compute=lambda write: compute(
                 write, None, f"score: {grid.n_chunks} block(s)"))
+        scored = int(open_cube(staged)["probability"].notnull().sum().compute())
+        if scored == 0:
+            raise nothing_scored()
         publish_dir(staged, out, replace=False)
+    return scored / max(1, int(grid.shape[0]) * int(grid.shape[1]))
 
 
 def _n_features(model: Any) -> int:
@@ -328,7 +440,8 @@ def export(
     cube: Annotated[Path | None, typer.Option(
         "--cube", help="Cube whose cells check the export (default: random inputs; "
         "categorical features take the codes the model was fitted on).")] = None,
-    samples: Annotated[int, typer.Option(min=1, help="Rows compared.")] = 2000,
+    samples: Annotated[int, typer.Option(min=1, max=MAX_EXPORT_SAMPLES,
+                                         help="Rows compared.")] = 2000,
     atol: Annotated[float, typer.Option(help="Largest allowed difference.")] = 1e-4,
     trust: TrustOpt = None,
     registry: RegistryOpt = None,
@@ -340,6 +453,12 @@ def export(
 
     if fmt != "onnx":
         raise ModelError(f"unknown export format {fmt!r}; supported: onnx")
+    if not math.isfinite(atol) or atol < 0:
+        raise ModelError(f"--atol {atol}: the largest allowed difference must be a finite "
+                         "number >= 0 (e.g. 1e-4)")
+    _check_new_file(out, "-o/--out", cube=cube)
+    if cube is not None:
+        _check_cube_path(cube, "--cube")
     reg = _registry(registry)
     version = reg.resolve(name, version)
     with warning_lines(Console(stderr=True)):
@@ -373,11 +492,11 @@ def import_model(
     registry: RegistryOpt = None,
 ) -> None:
     """Verify a model directory and add it to the registry as a new, immutable version."""
-    from prospect.registry import check_name, check_version
+    from prospect.registry.names import check_name, check_new_version
 
     check_name(name)
     if version is not None:
-        check_version(version)
+        check_new_version(version)
     reg = _registry(registry)
     console = Console(stderr=True)
     with warning_lines(console):
@@ -406,12 +525,24 @@ def _download_model_dir(url: str, dest: Path) -> None:
 
     from prospect.registry import MODEL_FILES
 
-    fs, root = fsspec.core.url_to_fs(url)
+    try:
+        fs, root = fsspec.core.url_to_fs(url)
+    except (ValueError, ImportError) as exc:  # an unknown protocol, a missing backend
+        raise InputFileError(f"{url}: cannot open this location: "
+                             f"{(str(exc).splitlines() or [''])[0][:200]}; give a model "
+                             "folder or a URL fsspec can open") from None
     for fname in (*MODEL_FILES, "checksums.json"):
         path = f"{str(root).rstrip('/')}/{fname}"
-        if not fs.exists(path):
-            raise InputFileError(f"{url}: no {fname}; not a Prospect model directory")
-        (dest / fname).write_bytes(fs.cat_file(path))
+        try:
+            data = fs.cat_file(path)
+        except FileNotFoundError:
+            raise InputFileError(f"{url}: no {fname}; not a Prospect model directory") \
+                from None
+        except OSError as exc:  # a server that does not answer was "no model.skops"
+            raise InputFileError(f"{url}: cannot read {fname}: {type(exc).__name__}: "
+                                 f"{(str(exc).splitlines() or [''])[0][:200]}; check the "
+                                 "address and that the server is up") from None
+        (dest / fname).write_bytes(data)
 
 
 def register(app: typer.Typer) -> None:

@@ -41,6 +41,7 @@ from prospect.registry.compat import (
     quiet_library_version_warnings,
     refuse_major,
 )
+from prospect.registry.consistency import check_parts
 from prospect.registry.schema import SCHEMA_FORMAT
 from prospect.registry.sniff import HEAD_BYTES, refuse_unless_skops, sniff_file
 from prospect.registry.trust import split_untrusted
@@ -157,6 +158,7 @@ def save_model(
         )
     full_schema = _check_schema_shape(schema)
     full_card = complete_card(card, estimator, full_schema)
+    check_parts(str(directory), full_card, full_schema, estimator)  # never saved unusable
     directory.parent.mkdir(parents=True, exist_ok=True)
     with staged_dir(directory) as staging:
         try:
@@ -306,6 +308,16 @@ def _accepted_types(path: Path, data: bytes, trusted: Sequence[str] | None) -> l
     return accepted
 
 
+def _pinned(fingerprint: str) -> str:
+    """A fingerprint as given (``sha256:<hex>``, upper case, spaces) as 64 hex digits; text
+    that is no SHA-256 is refused as such (it read as "not the model you pinned")."""
+    text = fingerprint.strip().lower().removeprefix("sha256:").strip()
+    if len(text) != 64 or any(c not in "0123456789abcdef" for c in text):
+        raise ModelError(f"fingerprint {fingerprint[:80]!r} is not a SHA-256 (64 hex "
+                         "digits); copy it from 'prospect model show'")
+    return text
+
+
 def load_model(
     directory: Path, *, trusted: Sequence[str] | None = None, fingerprint: str | None = None,
     label: str | None = None, allow_version_mismatch: bool = False,
@@ -344,7 +356,8 @@ def load_model(
     label = label or str(directory)
     sums = verify_model_dir(directory)
     actual = model_fingerprint(directory)
-    if fingerprint is not None and actual != fingerprint.strip().lower():
+    fingerprint = None if fingerprint is None else _pinned(fingerprint)
+    if fingerprint is not None and actual != fingerprint:
         raise SecurityError(
             f"{directory}: fingerprint {actual} is not the expected {fingerprint}; this is "
             "not the model you pinned (replaced or re-saved); refused"
@@ -363,6 +376,7 @@ def load_model(
     if in_file and note is None:  # the file says what its card does not
         refuse_major(label, in_file, allow_version_mismatch)
         note = mismatch_line(label, in_file)
+    check_parts(label, card, schema, estimator)
     if note is not None:
         warnings.warn(ModelVersionWarning(note), stacklevel=2)
     return LoadedModel(

@@ -13,10 +13,13 @@ import re
 
 from prospect.errors import SecurityError
 
-__all__ = ["NAME_PATTERN", "check_name", "check_version"]
+__all__ = ["NAME_PATTERN", "RESERVED_VERSIONS", "check_name", "check_new_version",
+           "check_version"]
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,99}$"
 _NAME_RE = re.compile(NAME_PATTERN)
+RESERVED_VERSIONS: tuple[str, ...] = ("latest",)
+"""Words every command reads as a version of its own (``-v latest``: the newest one)."""
 
 
 def _check(value: object, what: str) -> str:
@@ -39,3 +42,16 @@ def check_name(name: object) -> str:
 def check_version(version: object) -> str:
     """Return ``version`` when it is a safe version label, else raise :class:`SecurityError`."""
     return _check(version, "version")
+
+
+def check_new_version(version: object) -> str:
+    """:func:`check_version`, and not a reserved word: a version published as ``latest``
+    could never be asked for (``-v latest`` means the newest version)."""
+    checked = check_version(version)
+    if checked.casefold() in RESERVED_VERSIONS:
+        raise SecurityError(
+            f"model version {checked!r} is refused: {'/'.join(RESERVED_VERSIONS)} names the "
+            "newest version in every command, so this one could never be asked for; choose "
+            "another label (e.g. a number or a date)"
+        )
+    return checked

@@ -20,6 +20,7 @@ from prospect.features import FeatureSpec, build_stack
 from prospect.io.cube import provenance_attr, synthetic_attr
 from prospect.models.predict import predict_map
 from prospect.models.uncertainty import CalibratedModel, ProbabilisticClassifier
+from prospect.registry.consistency import n_features_in
 
 __all__ = ["OUTPUTS", "model_feature_spec", "score_model"]
 
@@ -84,6 +85,13 @@ def score_model(
             "classifiers can make a prospectivity map"
         )
     spec = model_feature_spec(schema, cube)
+    n_in = n_features_in(estimator)
+    if n_in is not None and n_in != len(spec.names()):  # scikit-learn's error came mid-map
+        raise ModelError(
+            f"the estimator takes {n_in} columns, its input schema gives {len(spec.names())}"
+            f" ({', '.join(spec.names()[:10])}{', ...' if len(spec.names()) > 10 else ''}); "
+            "the schema is another model's: use the schema the model was saved with"
+        )
     maps = predict_map(build_stack(cube, spec), estimator, base=spec.base_indices())
     prov = provenance_attr(provenance or {})
     for name, (kind, long_name) in OUTPUTS.items():

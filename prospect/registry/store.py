@@ -30,6 +30,7 @@ from prospect.errors import ModelError, ProspectError, SecurityError
 from prospect.io.files import staged_dir
 from prospect.registry.checksums import CHECKSUMS_FILE
 from prospect.registry.compat import ModelVersionWarning, check_versions
+from prospect.registry.consistency import check_parts
 from prospect.registry.files import (
     MODEL_FILES,
     LoadedModel,
@@ -39,7 +40,7 @@ from prospect.registry.files import (
     read_card,
     read_schema,
 )
-from prospect.registry.names import check_name, check_version
+from prospect.registry.names import check_name, check_new_version, check_version
 
 __all__ = ["REGISTRY_ENV", "ModelRegistry", "default_registry"]
 
@@ -52,6 +53,10 @@ def default_registry() -> str:
     return os.environ.get(REGISTRY_ENV) or str(
         Path.home() / ".local" / "share" / "prospect" / "models"
     )
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).splitlines() or [type(exc).__name__])[0][:200]
 
 
 def _version_key(version: str) -> tuple[Any, ...]:
@@ -74,7 +79,15 @@ class ModelRegistry:
 
     def __init__(self, root: str | Path | None = None, **storage_options: Any) -> None:
         self.url = str(root) if root is not None else default_registry()
-        fs, path = fsspec.core.url_to_fs(self.url, **storage_options)
+        if not self.url.strip():
+            raise ModelError("the registry location is empty (an unset variable?); give the "
+                             "registry's folder or URL, or '.' for the current folder")
+        try:
+            fs, path = fsspec.core.url_to_fs(self.url, **storage_options)
+        except (ValueError, ImportError) as exc:  # an unknown protocol, a missing backend
+            raise ModelError(f"{self.url}: cannot open this registry location: "
+                             f"{_first_line(exc)}; give a folder or a URL fsspec can open "
+                             "(file://, memory://, s3:// with s3fs installed, ...)") from None
         self.fs = fs
         self.root = str(path).rstrip("/") or "/"
         self.is_local = isinstance(fs, LocalFileSystem)
@@ -130,15 +143,23 @@ class ModelRegistry:
                 continue
             if self._is_complete(name, version):
                 found.append(version)
-        return sorted(found, key=_version_key)
+        return sorted(found, key=lambda v: (_version_key(v), v))
 
     def latest(self, name: str) -> str:
         """The newest version of ``name``."""
         versions = self.versions(name)
         if not versions:
+            if not self.exists():
+                raise ModelError(f"{self.url}: no model named {name!r}: nothing is at this "
+                                 "registry location (no such folder); check the registry")
             known = ", ".join(self.names()) or "none"
             raise ModelError(f"{self.url}: no model named {name!r}; models here: {known}")
         return versions[-1]
+
+    def exists(self) -> bool:
+        """Whether the registry's root folder exists (a registry nothing was published to
+        yet, or a mistyped location, does not)."""
+        return bool(self.fs.exists(self.root))
 
     def resolve(self, name: str, version: str | None = None) -> str:
         """``version`` checked to exist, or the latest one when ``None``/``"latest"``."""
@@ -147,8 +168,32 @@ class ModelRegistry:
         check_version(version)
         if not self._is_complete(check_name(name), version):
             have = ", ".join(self.versions(name)) or "none"
+            if self.fs.exists(self._join(name, version)):  # the folder is there: say why not
+                raise ModelError(
+                    f"{self._join(name, version)}: {name} version {version!r} is incomplete "
+                    f"(no {CHECKSUMS_FILE}: a copy or a publish that did not finish), so it "
+                    f"is not a version; remove the folder and publish the model again "
+                    f"(prospect model import); complete versions: {have}")
             raise ModelError(f"{self.url}: {name} has no version {version!r}; versions: {have}")
         return version
+
+    def incomplete(self) -> list[str]:
+        """``name/version`` of each version folder without ``checksums.json`` (a copy or
+        a publish that did not finish): never listed, loaded or taken as the latest."""
+        found = []
+        for name in self._children(self.root):
+            try:
+                check_name(name)
+            except SecurityError:
+                continue
+            for version in self._children(self._join(name)):
+                try:
+                    check_version(version)
+                except SecurityError:
+                    continue
+                if not self._is_complete(name, version):
+                    found.append(f"{name}/{version}")
+        return sorted(found)
 
     def _next_version(self, name: str) -> str:
         numeric = [int(v) for v in self.versions(name) if v.isdigit()]
@@ -165,17 +210,23 @@ class ModelRegistry:
     ) -> str:
         """Add the model directory ``model_dir`` as ``name``/``version``; returns the version.
 
-        The model is verified first (checksums, skops format, trusted types). ``version``
+        The model is verified and loaded first (checksums, skops format, trusted types,
+        card, schema and estimator of one model). ``version``
         defaults to the next integer. An existing version is never overwritten. A model
         saved with other library versions than the installed ones is published (a registry
         may serve other environments) with one :class:`ModelVersionWarning`.
         """
         check_name(name)
         if version is not None:
-            check_version(version)
-        audit_model_dir(Path(model_dir), trusted=trusted)
-        card = read_card(Path(model_dir))  # what loading refuses is refused before publishing
-        read_schema(Path(model_dir))
+            check_new_version(version)
+        self._refuse_lookalike(name, self._children(self.root), "model name", "model")
+        if version is not None:
+            self._refuse_lookalike(version, self._children(self._join(name)),
+                                   f"{name} version", "version")
+        with warnings.catch_warnings():  # what loading refuses is refused before publishing
+            warnings.simplefilter("ignore", ModelVersionWarning)  # said once, below
+            card = load_model(Path(model_dir), trusted=trusted,
+                              allow_version_mismatch=True).card
         version = version or self._next_version(name)
         note = check_versions(card, f"{name}/{version}", allow_version_mismatch=True)
         target = self._join(name, version)
@@ -191,6 +242,25 @@ class ModelRegistry:
         if note is not None:
             warnings.warn(ModelVersionWarning(note), stacklevel=2)
         return version
+
+    def _refuse_lookalike(self, label: str, existing: Sequence[str], what: str,
+                          kind: str) -> None:
+        """Refuse ``label`` when an existing entry differs from it only in case (one folder
+        on macOS and Windows disks) or sorts level with it (``1.0`` and ``1_0``, ``1`` and
+        ``01``: which of them is the latest would be chance)."""
+        for other in existing:
+            if other == label:
+                continue
+            if other.casefold() == label.casefold():
+                why = "differs from it only in case (one folder on macOS and Windows disks)"
+            elif kind == "version" and _version_key(other) == _version_key(label):
+                why = "sorts level with it, so which of them is the latest would be chance"
+            else:
+                continue
+            fix = (f"publish to {other!r} or choose another name" if kind == "model"
+                   else "choose another version label")
+            raise ModelError(f"{self.url}: {what} {label!r} is refused: the existing "
+                             f"{kind} {other!r} {why}; {fix}")
 
     def _publish_local(self, source: Path, target: Path) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -273,7 +343,7 @@ class ModelRegistry:
             try:
                 audit_model_dir(directory, check_types=False)
                 card = read_card(directory)
-                read_schema(directory)
+                check_parts(str(directory), card, read_schema(directory))
             except ProspectError as exc:
                 raise type(exc)(f"{name} version {version}: {exc}") from None
             return card

@@ -105,7 +105,8 @@ def test_calibrated_model_round_trips_and_is_monotone(tmp_path) -> None:
     p, _ = predict_with_uncertainty(cal, X)
     order = np.argsort(base.predict_proba(X)[:, 1])
     assert np.all(np.diff(p[order]) >= -1e-12)
-    save_model(cal, tmp_path / "c", card={}, schema={"variables": [{"name": "a"}]})
+    save_model(cal, tmp_path / "c", card={},
+               schema={"variables": [{"name": n} for n in ("geo", "a", "b")]})
     np.testing.assert_array_equal(load_model(tmp_path / "c").estimator.predict_proba(X),
                                   cal.predict_proba(X))
 

@@ -1,0 +1,171 @@
+"""Do a model directory's files describe one model?
+
+Checksums prove that each file is the one saved beside the others, not that the files
+belong together: a ``schema.json`` copied from another model (and checksummed again, as
+``prospect model import`` of a hand-assembled folder does) fed the estimator other columns
+than it was fitted on. Scoring then stopped inside scikit-learn (``X has 16 features, but
+ColumnTransformer is expecting 17``), or, with as many columns in another order, made a
+map from the wrong features without a word.
+
+:func:`part_differences` compares what the files say of each other: the card's copy of
+the input schema (``input_schema``) with ``schema.json``, the schema's feature spec with
+its feature order, the number of columns the schema makes with the number the estimator
+takes (and the card says it takes), the categorical columns the schema names with the
+ones the estimator's encoder was fitted on, and the estimator class the card records
+with the one in ``model.skops``. Facts a file does not record (older models) are not
+compared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from prospect.errors import ModelError
+
+__all__ = ["check_parts", "n_features_in", "part_differences", "schema_columns"]
+
+
+def schema_columns(schema: Mapping[str, Any]) -> tuple[list[str], list[int]]:
+    """The columns a model with input ``schema`` is given, and the categorical ones.
+
+    Returns
+    -------
+    tuple[list[str], list[int]]
+        Column names in order (cube variables, then focal statistics) and the positions
+        of the categorical columns (empty for a plain schema without ``feature_spec``).
+
+    Raises
+    ------
+    ModelError
+        The schema's ``feature_spec`` cannot be read.
+    """
+    from prospect.features import FeatureSpec
+
+    spec_data = schema.get("feature_spec")
+    if not spec_data:
+        return [str(n) for n in schema.get("feature_order") or []], []
+    try:
+        spec = FeatureSpec.from_dict(dict(spec_data))
+        return spec.names(), spec.categorical_indices()
+    except (TypeError, ValueError, KeyError) as exc:
+        raise ModelError(f"'feature_spec' is not a feature spec ({type(exc).__name__}: "
+                         f"{str(exc)[:80]})") from None
+
+
+def _compare(what: str, other: str, have: list[str], want: list[str]) -> str:
+    """``what`` (a list of names) against ``other`` (``want``), in a few words: the names
+    one has and the other lacks, else the first place their order differs."""
+    only_here = [n for n in have if n not in want]
+    only_there = [n for n in want if n not in have]
+    if only_here or only_there:
+        parts = ([f"{other} lacks {only_here[:5]}"] if only_here else []) + \
+            ([f"{what} lack {only_there[:5]}"] if only_there else [])
+        return f"{what} are not {other}: " + ", ".join(parts)
+    i = next((i for i, (a, b) in enumerate(zip(have, want, strict=False)) if a != b),
+             min(len(have), len(want)))
+    return (f"{what} are {other} in another order (column {i}: "
+            f"{have[i] if i < len(have) else None!r}, not "
+            f"{want[i] if i < len(want) else None!r})")
+
+
+def n_features_in(estimator: Any) -> int | None:
+    """The number of input columns a fitted estimator takes (``None``: it does not say)."""
+    try:
+        n = getattr(estimator, "n_features_in_", None)
+    except Exception:  # a property of an unfitted step
+        return None
+    return int(n) if n is not None and hasattr(n, "__index__") else None
+
+
+def _encoded_columns(estimator: Any) -> list[int] | None:
+    """Columns the categorical encoder of a Prospect pipeline was fitted on (None: none)."""
+    steps = getattr(estimator, "steps", None)
+    if not isinstance(steps, list) or not steps:
+        return None
+    for name, _, cols in getattr(steps[0][1], "transformers_", []) or []:
+        if name == "categorical" and isinstance(cols, list | tuple):
+            return sorted(int(c) for c in cols)
+    return None
+
+
+def _class_path(estimator: Any) -> str:
+    cls = type(estimator)
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def part_differences(card: Mapping[str, Any], schema: Mapping[str, Any],
+                     estimator: Any = None) -> list[str]:
+    """Each way the card, the schema and (when given) the fitted estimator disagree.
+
+    Parameters
+    ----------
+    card, schema
+        ``card.json`` and ``schema.json`` of one model directory.
+    estimator
+        The estimator loaded from its ``model.skops``; ``None`` compares the files only.
+
+    Returns
+    -------
+    list[str]
+        One line per disagreement; empty when the parts agree.
+    """
+    diffs: list[str] = []
+    order = [str(n) for n in schema.get("feature_order") or []]
+    copy = card.get("input_schema")
+    if isinstance(copy, Mapping) and isinstance(copy.get("feature_order"), list) and \
+            [str(n) for n in copy["feature_order"]] != order:
+        diffs.append(_compare("card.json's input features", "schema.json's feature_order",
+                              [str(n) for n in copy["feature_order"]], order))
+    spec_data = schema.get("feature_spec")
+    if isinstance(spec_data, Mapping) and isinstance(spec_data.get("variables"), list) and \
+            [str(n) for n in spec_data["variables"]] != order:
+        diffs.append(_compare("schema.json's feature_spec variables", "its feature_order",
+                              [str(n) for n in spec_data["variables"]], order))
+    columns, categorical = schema_columns(schema)
+    names = schema.get("feature_names")
+    if isinstance(names, list) and spec_data and [str(n) for n in names] != columns:
+        diffs.append(_compare("schema.json's feature_names",
+                              "the columns its feature_spec makes",
+                              [str(n) for n in names], columns))
+    facts = card.get("estimator")
+    facts = facts if isinstance(facts, Mapping) else {}
+    recorded = facts.get("n_features_in")
+    if isinstance(recorded, int) and not isinstance(recorded, bool) and \
+            recorded != len(columns):
+        diffs.append(f"card.json's estimator takes {recorded} columns, schema.json gives "
+                     f"{len(columns)}")
+    if estimator is None:
+        return diffs
+    n_in = n_features_in(estimator)
+    if n_in is not None and n_in != len(columns):
+        diffs.append(f"model.skops takes {n_in} columns, schema.json gives {len(columns)}")
+    encoded = _encoded_columns(estimator)
+    if encoded is not None and spec_data and encoded != sorted(categorical):
+        diffs.append(f"model.skops encodes columns {encoded} as categories, schema.json's "
+                     f"categorical columns are {sorted(categorical)}")
+    klass = facts.get("class")
+    if isinstance(klass, str) and klass and klass != _class_path(estimator):
+        diffs.append(f"card.json describes a {klass}, model.skops holds a "
+                     f"{_class_path(estimator)}")
+    return diffs
+
+
+def check_parts(where: str, card: Mapping[str, Any], schema: Mapping[str, Any],
+                estimator: Any = None) -> None:
+    """Raise :class:`ModelError` naming ``where`` and every :func:`part_differences`.
+
+    Parameters
+    ----------
+    where
+        The model directory (or ``name/version``) named in the message.
+    card, schema, estimator
+        As for :func:`part_differences`.
+    """
+    diffs = part_differences(card, schema, estimator)
+    if diffs:
+        raise ModelError(
+            f"{where}: its files are not of one model (a card or schema from another "
+            f"model?): {'; '.join(diffs)}; re-save the model, or import the files it was "
+            "saved with"
+        )
