@@ -188,6 +188,32 @@ def _variance_scale(name: str, attrs: Any, concentration: str, density: float) -
     return hit[1] ** 2
 
 
+def _surface_of(attrs: Any) -> tuple[str, str] | None:
+    """(points source, column) a kriged layer was made from, from its provenance; None
+    for a layer without such a record (another stage's, an older cube's)."""
+    from prospect.io.cube import read_provenance
+
+    prov = read_provenance(attrs.get("provenance"))
+    if "source" in prov and "column" in prov:
+        return str(prov["source"]), str(prov["column"])
+    return None
+
+
+def _check_same_surface(cfg: EconomicsConfig, group: Any) -> None:
+    """DataError when the variance is the kriging variance of another surface than the
+    concentration (another column or source: ``variance: waters_B_PPM_variance`` beside a
+    lithium surface passed the units check and gave every cell boron's uncertainty)."""
+    conc = _surface_of(group[cfg.concentration].attrs)
+    var = _surface_of(group[cfg.variance_variable].attrs)
+    if conc is None or var is None or conc == var:
+        return
+    raise DataError(
+        f"economics: variance {cfg.variance_variable!r} is the kriging variance of column "
+        f"{var[1]!r} of source {var[0]!r}, not of the concentration {cfg.concentration!r} "
+        f"(column {conc[1]!r} of source {conc[0]!r}); leave economics.variance out to use "
+        f"{cfg.concentration + '_variance'!r}, or name that surface's variance")
+
+
 def plan_economics(cfg: EconomicsConfig, cube: Path, grid: RegionGrid) -> list[EconomicLayer]:
     """The four screening layers of a job's ``economics`` config on the cube at ``cube``.
 
@@ -198,7 +224,8 @@ def plan_economics(cfg: EconomicsConfig, cube: Path, grid: RegionGrid) -> list[E
     ------
     DataError
         The concentration or variance variable is not in the cube, the concentration's
-        units are not a lithium concentration or the variance's not their square.
+        units are not a lithium concentration or the variance's not their square, or the
+        variance is another surface's (its provenance names another source or column).
     """
     group = zarr.open_group(str(cube), mode="r")
     have = sorted(str(k) for k in group.array_keys())
@@ -219,6 +246,7 @@ def plan_economics(cfg: EconomicsConfig, cube: Path, grid: RegionGrid) -> list[E
             "density converts mass fractions, ppm or mg/kg)"), stacklevel=2)
     variance_scale = _variance_scale(cfg.variance_variable, group[cfg.variance_variable].attrs,
                                      cfg.concentration, cfg.density_kg_per_l)
+    _check_same_surface(cfg, group)
     factor = lce_factor(flow_m3_per_h=cfg.flow_m3_per_h, hours_per_year=cfg.hours_per_year,
                         recovery=cfg.recovery)
     settings = {"method": "LCE = 5.323 * C * Q * hours * recovery * 1e-6",

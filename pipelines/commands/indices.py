@@ -68,6 +68,15 @@ def indices(
     if list_:
         _list(sensor, domain, as_json)
         return
+    listing = [opt for opt, given in (("--sensor", sensor is not None),
+                                      ("--domain", domain is not None),
+                                      ("--json", as_json)) if given]
+    if listing:  # they were ignored: '--sensor sentinel2' computed with the job's sensor
+        raise ConfigError(
+            f"{' and '.join(listing)} {'applies' if len(listing) == 1 else 'apply'} only to "
+            "the catalogue listing (--list); the "
+            "indices a job computes, and the sensor whose bands they read, are its config's "
+            "'indices' section (indices.sensor, indices.names)")
     if config is None or out is None:
         raise ConfigError("give a job config and --out DIR, or --list to see the catalogue "
                           "(prospect indices job.yaml -o out/ | prospect indices --list)")

@@ -42,7 +42,7 @@ from prospect.io.cube import (
     synthetic_attr,
 )
 
-__all__ = ["index_writes", "run"]
+__all__ = ["UNDEFINED_SHARE", "index_writes", "run", "undefined_cells"]
 
 
 def _fingerprint(var: xr.DataArray, cube: xr.Dataset) -> str:
@@ -62,11 +62,14 @@ def _index_chunk(*blocks: np.ndarray, plan: IndexPlan, backend: str, nodata: flo
                  block_info: dict[Any, Any] | None = None) -> np.ndarray:
     """One chunk (a task): the sample of the bands ``sampled`` (positions in
     ``plan.inputs``), every index of ``plan`` in one kernel call, and the indices at
-    ``slots`` written into ``parts``; returns a 1 x 1 object array holding the samples."""
+    ``slots`` written into ``parts``; returns a 1 x 1 object array holding a list: the
+    samples, in the order of ``sampled``, then, last, for each index written, (cells undefined
+    where its bands hold data, such cells) (:func:`undefined_cells`)."""
     assert block_info is not None
     (r0, r1), (c0, c1) = block_info[0]["array-location"]
     iy, ix = block_info[0]["chunk-location"]
     samples = [np.array(sample_block(blocks[i], (r0, c0), step)) for i in sampled]
+    counts: list[tuple[int, int]] = []
     if parts:
         stacked = compute_arrays(plan, blocks, backend, parallel=False, nodata=nodata)
         if backend == "cupy":
@@ -74,9 +77,56 @@ def _index_chunk(*blocks: np.ndarray, plan: IndexPlan, backend: str, nodata: flo
         window = ChunkWindow(iy, ix, slice(r0, r1), slice(c0, c1))
         for part, k in zip(parts, slots, strict=True):
             part.write_chunk(window, stacked[k])
+        counts = [undefined_cells(stacked[k], [blocks[plan.inputs.index(v)]
+                                               for _, v in plan.indices[k].bands], nodata)
+                  for k in slots]
     out = np.empty((1, 1), dtype=object)
-    out[0, 0] = samples
+    out[0, 0] = [*samples, counts]
     return out
+
+
+def undefined_cells(index: np.ndarray, bands: Sequence[Any],
+                    nodata: float | None) -> tuple[int, int]:
+    """(cells where every one of ``bands`` holds data but ``index`` is NaN, cells where
+    every one of them holds data): NaN there is the formula's (a division by 0, a log or
+    root of a negative, a value beyond float32), not the bands' no data."""
+    held = np.ones(index.shape, dtype=bool)
+    for band in bands:
+        values = np.asarray(band.get() if hasattr(band, "get") else band)
+        if values.dtype.kind in "fc":
+            held &= np.isfinite(values)
+        if nodata is not None:
+            held &= values != nodata
+    return int((held & ~np.isfinite(index)).sum()), int(held.sum())
+
+
+UNDEFINED_SHARE = 0.01
+"""Share of an index's cells with data in its bands that may be undefined (NaN) without a
+warning: NDVI is 0 / 0 where both bands are 0, a rare cell."""
+
+
+def _warn_undefined(plan: IndexPlan, todo: Sequence[str],
+                    counts: Sequence[Sequence[tuple[int, int]]]) -> None:
+    """A data warning for each index of ``todo`` undefined in more than
+    :data:`UNDEFINED_SHARE` of the cells its bands hold data in (``counts``: per chunk, per
+    index, from :func:`undefined_cells`): ``exp(N * 1000)`` stored 97 % of a scene as NaN
+    without a word, and an index undefined everywhere was said to need its source's
+    nodata, CRS and bounds checked."""
+    import warnings
+
+    from prospect.errors import DataWarning
+
+    by_name = {p.name: p for p in plan.indices}
+    for i, name in enumerate(todo):
+        lost = sum(c[i][0] for c in counts)
+        cells = sum(c[i][1] for c in counts)
+        if cells and lost > UNDEFINED_SHARE * cells:
+            warnings.warn(DataWarning(
+                f"index {name!r} ({by_name[name].formula}) is undefined (NaN) in {lost} of "
+                f"the {cells} cells where its bands hold data ({100 * lost / cells:.3g} %): "
+                "a division by 0, a log or square root of a negative, or a value beyond "
+                "float32's 3.4e38 there; check the formula and the bands' values"),
+                stacklevel=2)
 
 
 def index_writes(bands: Sequence[Any], plan: IndexPlan, backend: str, *, grid: RegionGrid,
@@ -117,6 +167,7 @@ def _write_indices(ctx: RunContext, cube: xr.Dataset, plan: IndexPlan, out: xr.D
             sampled=[plan.inputs.index(v) for v in users]), ctx, description)
         judge_samples(users, [np.concatenate([np.ravel(s[i]) for s in samples.flat])
                               for i in range(len(users))], nodata=cfg.nodata)
+    _warn_undefined(plan, todo, [s[-1] for s in samples.flat])
 
 
 def _plain_bands(cube: xr.Dataset, grid: RegionGrid, names: list[str]) -> bool:

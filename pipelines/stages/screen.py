@@ -11,6 +11,7 @@ Writes ``out/screen/report.md`` with its plots.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -82,20 +83,27 @@ _PARAM_NAMES = {"spherical": _PAGE, "exponential": _PAGE, "gaussian": _PAGE,
                 "linear": ("slope", "nugget"), "power": ("scale", "exponent", "nugget")}
 
 
-def _economics(ctx: RunContext, layers: list[EconomicLayer]) -> dict[str, Any]:
-    """Write the planned economics ``layers`` and summarise them for the report."""
+def _economics(ctx: RunContext, layers: list[EconomicLayer],
+               surfaces: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+    """Write the planned economics ``layers`` and summarise them for the report
+    (``surfaces``: the checks of the kriged surfaces, which hold their points' values)."""
     cfg = ctx.job.economics
     assert cfg is not None
     grid = ctx.grid
     for layer in layers:
         ingest_layer(ctx.cube_path, layer, grid)
     parts = []
+    negative = []
     for window in grid.chunk_windows():
         mean = read_window(ctx.cube_path, ECONOMIC_OUTPUTS["lce"], window)
         sd = read_window(ctx.cube_path, ECONOMIC_OUTPUTS["sd"], window)
         parts.append(screening_counts(mean, sd, cfg.cutoff_t_lce_per_year,
                                       z=cfg.confidence_z))
+        concentration = read_window(ctx.cube_path, cfg.concentration, window)
+        negative.append(concentration[np.isfinite(mean) & (concentration < 0)])
     settings = layers[0].settings
+    _warn_negative(np.concatenate(negative), cfg.concentration,
+                   settings["concentration_units"], surfaces)
     factor = settings["t_lce_per_year_per_mg_per_l"]
     cutoff_mg_per_l = cfg.cutoff_t_lce_per_year / factor
     return {**cfg.model_dump(), "variance": cfg.variance_variable,
@@ -107,6 +115,36 @@ def _economics(ctx: RunContext, layers: list[EconomicLayer]) -> dict[str, Any]:
             "confidence": confidence_level(cfg.confidence_z),
             "confidence_text": confidence_text(cfg.confidence_z),
             "variables": [la.name for la in layers], **shares(merge_counts(parts))}
+
+
+def _warn_negative(values: np.ndarray, name: str, units: str,
+                   surfaces: Sequence[dict[str, Any]]) -> None:
+    """Warn of a concentration surface kriged from negative values, or with cells below 0
+    (``values``), which every economics layer takes as 0 t LCE/yr: a negative concentration
+    is no measurement. Negative points are mostly values below the detection limit written
+    as ``-0.5`` for ``<0.5`` (a common laboratory convention): the warning counts them and
+    names the fix. Both were silent, and the shares counted such cells as estimates."""
+    import warnings
+
+    from prospect.errors import DataWarning
+
+    points = next((np.asarray(s["loo"]["observed"], dtype="f8") for s in surfaces
+                   if s["variable"] == name), np.empty(0))
+    below = points[points < 0]
+    if not below.size and not values.size:
+        return
+    cells = (f"{values.size} cell(s) are below 0 (down to {float(values.min()):.4g} {units}) "
+             "and count as 0 t LCE/yr" if values.size else "no cell is below 0")
+    if below.size:
+        text = (f"economics: {below.size} of the {points.size} points of {name!r} are "
+                f"negative (lowest {below.min():g} {units}), and the surface averages them "
+                f"as concentrations ({cells}): values below the detection limit written as "
+                "negatives ('-0.5' for '<0.5')? give them as missing, or as a value such as "
+                "half the limit, and ingest again")
+    else:
+        text = (f"economics: {cells} of {name!r}: the surface dips below 0 between its points "
+                "(kriging overshoots near low values)")
+    warnings.warn(DataWarning(text), stacklevel=2)
 
 
 def change_reads(cube: Any, names: list[str]) -> list[Any]:
@@ -165,7 +203,7 @@ def run(ctx: RunContext) -> StageResult:
         result.metrics[f"{key}_loo_rmse_idw"] = check["idw"]["rmse"]
         result.metrics[f"{key}_msdr"] = check["kriging"].get("msdr")
     if ctx.job.economics is not None:
-        econ = facts["economics"] = _economics(ctx, planned)
+        econ = facts["economics"] = _economics(ctx, planned, facts["surfaces"])
         result.metrics.update({
             "economics_cells": econ["cells"],
             "economics_share_mean_above_cutoff": econ["share_mean_above_cutoff"],

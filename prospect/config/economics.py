@@ -6,11 +6,31 @@ from pydantic import Field, field_validator
 
 from prospect.config._base import PlainName, StrictModel
 
-__all__ = ["MAX_DENSITY_KG_PER_L", "EconomicsConfig"]
+__all__ = [
+    "CONFIDENCE_Z_RANGE",
+    "MAX_DENSITY_KG_PER_L",
+    "MAX_FLOW_M3_PER_H",
+    "MIN_HOURS_PER_YEAR",
+    "EconomicsConfig",
+]
 
 MAX_DENSITY_KG_PER_L = 3.0
 """Densest brine accepted, kg/L (brines are 1.0-1.3 kg/L): ``density_kg_per_l: 1000`` (the
 density in kg/m3) multiplied a ppm surface's tonnages by 1000 without a word."""
+
+MAX_FLOW_M3_PER_H = 2000.0
+"""Largest brine flow accepted per doublet, m3/h. Geothermal doublets produce about 50-500
+m3/h; ``flow_m3_per_h: 3600`` (150 m3/h written per day) multiplied every tonnage by 24
+without a word."""
+
+MIN_HOURS_PER_YEAR = 24.0
+"""Fewest operating hours a year accepted: ``hours_per_year: 0.91`` (the uptime as a share of
+the year) divided every tonnage by about 8 800 without a word."""
+
+CONFIDENCE_Z_RANGE = (1.0, 6.0)
+"""z values accepted for the one-sided bounds: 1 (84.1 %) to 6 (99.9999999 %).
+``confidence_z: 0.95`` (the level, not its z) classed at 82.9 %, ``confidence_z: 95`` (a
+percentage) left every cell "uncertain"."""
 
 
 class EconomicsConfig(StrictModel):
@@ -28,10 +48,11 @@ class EconomicsConfig(StrictModel):
         Brine density: mg/L = mg/kg (ppm) x density. Used only for a surface in ppm or
         mg/kg; a surface in mg/L or ug/L needs none.
     flow_m3_per_h
-        Brine flow per doublet. Default 150 m3/h: the production tested at the Den Haag
-        Zuidwest doublet (2010), a Dutch geothermal well of ordinary size.
+        Brine flow per doublet, m3/h (at most 2000). Default 150 m3/h: the production
+        tested at the Den Haag Zuidwest doublet (2010), a Dutch geothermal well of ordinary
+        size.
     hours_per_year
-        Operating hours a year (8000: about 91 % uptime; an assumption).
+        Operating hours a year (8000: about 91 % uptime; an assumption), 24 to 8784.
     recovery
         Share of the dissolved lithium the extraction recovers (0.8: an assumption for
         direct lithium extraction; set your process's figure).
@@ -39,7 +60,7 @@ class EconomicsConfig(StrictModel):
         Economic cut-off per doublet (t LCE/yr); an assumption to set per study.
     confidence_z
         One-sided z of the too-low / above classes (1.645: 95 %, 3.09: 99.9 %; the report
-        states ``ndtr(z)``).
+        states ``ndtr(z)``), from 1 to 6: a level (0.95) or a percentage (95) is refused.
     """
 
     concentration: PlainName
@@ -58,6 +79,44 @@ class EconomicsConfig(StrictModel):
             raise ValueError(
                 f"{value:g} kg/L is no brine density (brines are 1.0-1.3 kg/L; at most "
                 f"{MAX_DENSITY_KG_PER_L:g}): a density in kg/m3 divided by 1000 is kg/L")
+        return value
+
+    @field_validator("flow_m3_per_h")
+    @classmethod
+    def _flow_in_m3_per_h(cls, value: float) -> float:
+        if value > MAX_FLOW_M3_PER_H:
+            raise ValueError(
+                f"{value:g} m3/h is no doublet's brine flow (doublets produce about 50-500 "
+                f"m3/h; at most {MAX_FLOW_M3_PER_H:g}): a flow in m3/day divided by 24, or "
+                "in L/s times 3.6, is m3/h")
+        return value
+
+    @field_validator("hours_per_year")
+    @classmethod
+    def _hours_not_a_share(cls, value: float) -> float:
+        if value < MIN_HOURS_PER_YEAR:
+            raise ValueError(
+                f"{value:g} hours a year is less than a day of operation: give hours, not "
+                f"the uptime as a share of the year (an uptime of 0.91 is "
+                f"{0.91 * 8760:g} hours)")
+        return value
+
+    @field_validator("confidence_z")
+    @classmethod
+    def _z_not_a_level(cls, value: float) -> float:
+        from scipy.special import ndtr
+
+        low, high = CONFIDENCE_Z_RANGE
+        if value < low:
+            raise ValueError(
+                f"{value:g} is a one-sided confidence of only {100 * float(ndtr(value)):.3g} %; "
+                f"confidence_z is a z, from {low:g} to {high:g}, not the level: 95 % is "
+                "1.645, 99 % is 2.326")
+        if value > high:
+            raise ValueError(
+                f"{value:g} is past any confidence a screening states (z at most {high:g}, "
+                "99.9999999 %): confidence_z is a z, not a percentage: 95 % is 1.645, 99 % "
+                "is 2.326")
         return value
 
     @property

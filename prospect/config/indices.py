@@ -18,12 +18,15 @@ class IndicesConfig(StrictModel):
     ----------
     sensor
         Sensor whose band mapping turns common band names (B, G, R, N, S1, ...) into cube
-        variables, e.g. ``sentinel2`` (a shipped name under ``configs/sensors/``).
+        variables, e.g. ``sentinel2`` (a shipped name under ``configs/sensors/``), or a
+        sensor YAML (a relative path is taken from the config file's folder).
     names
         Catalogue index names (``prospect indices --list``).
     custom
         User formulas over common band names, ``{NAME: "(S1 - S2) / (S1 + S2)"}``; parsed
-        against a whitelist, never evaluated as Python.
+        against a whitelist (ASCII only), never evaluated as Python, and resolved against
+        the sensor when the job loads. A catalogue index's name, or a formula undefined in
+        every cell (``N / 0``), is refused.
     bands
         Overrides of the sensor's band mapping: common name -> cube variable.
     constants
@@ -60,6 +63,40 @@ class IndicesConfig(StrictModel):
             raise ValueError("names no index: give 'names' (catalogue indices, e.g. [NDVI]; "
                              "'prospect indices --list' shows them) or 'custom' formulas")
         return self
+
+    @model_validator(mode="after")
+    def _custom_formulas_plan(self) -> IndicesConfig:
+        """Resolve the custom formulas as the stage will (sensor, band mapping, constants):
+        a band the sensor does not map, a formula reading no band or undefined in every
+        cell, a custom name a variable cannot have or a catalogue index's were found only
+        when the indices stage ran, after ingest, without the config file's name. (The
+        catalogue indices' constants are still checked by the stage.)"""
+        from prospect.indices.plan import plan_indices
+
+        if self.custom:
+            constants = {k: v for k, v in self.constants.items()
+                         if not isinstance(v, dict) or k in self.custom}
+            plan_indices([], sensor=self.sensor, custom=self.custom, bands=self.bands,
+                         constants=constants,  # ConfigError, FormulaError: ValueErrors
+                         refuse_undefined=True)
+        return self
+
+    @field_validator("sensor")
+    @classmethod
+    def _sensor_file_beside_config(cls, value: str, info: ValidationInfo) -> str:
+        """A shipped sensor, or a sensor YAML, which a relative path finds beside the config
+        like every other path in it (it was looked up in the working directory)."""
+        from pathlib import Path
+
+        from prospect.indices.bands import load_sensor
+
+        base = (info.context or {}).get("base_dir")
+        if value.endswith((".yaml", ".yml")) and base is not None:
+            path = Path(value).expanduser()
+            if not path.is_absolute():
+                value = str(Path(base) / path)
+        load_sensor(value)  # an unknown sensor is named at this key (a ConfigError)
+        return value
 
     @field_validator("names")
     @classmethod

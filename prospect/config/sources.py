@@ -6,7 +6,14 @@ import datetime as dt
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AliasChoices, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from prospect.config._base import ConfigLocation, ConfigPath, StrictModel
 from prospect.config.stac import CloudMask, Composite, RemoteReads, StacSearch
@@ -261,6 +268,15 @@ class PointSource(StrictModel):
         "(-9999, or 0 in IHFC heat-flow tables): read as missing, counted in a warning; "
         "one number or a list",
     )
+
+    @field_validator("neighbours")
+    @classmethod
+    def _kriging_needs_two(cls, value: int, info: ValidationInfo) -> int:
+        # pykrige's moving window needs two: 'neighbours: 1' was an internal error in ingest
+        if value < 2 and "kriging" in (info.data.get("interpolate") or ()):
+            raise ValueError("ordinary kriging needs at least 2 neighbours per cell; give "
+                             "2 or more, or interpolate: [idw]")
+        return value
 
     @field_validator("nodata", mode="before")
     @classmethod

@@ -130,6 +130,7 @@ def parse_formula(formula: str, *, name: str = "formula") -> Expr:
         raise FormulaError(
             f"index {name!r}: formula is {len(formula)} characters; the limit is {_MAX_LENGTH}"
         )
+    _refuse_non_ascii(formula, name)
     try:
         tree = ast.parse(formula.strip(), mode="eval")
     except SyntaxError as exc:
@@ -137,7 +138,43 @@ def parse_formula(formula: str, *, name: str = "formula") -> Expr:
             f"index {name!r}: cannot parse formula {formula!r}: {exc.msg} at column "
             f"{exc.offset}; use numbers, band names, + - * / ** and parentheses"
         ) from None
+    except (RecursionError, MemoryError):
+        # Python's parser gives up on thousands of unary signs or chained powers (a
+        # RecursionError or MemoryError, which reached the user as an internal error)
+        raise FormulaError(
+            f"index {name!r}: formula {_shown(formula)} is nested too deeply for Python's "
+            f"parser (at most {_MAX_DEPTH} levels are allowed); write it without repeated "
+            "signs or chained powers"
+        ) from None
     return _convert(tree.body, formula, name, 0)
+
+
+def _shown(formula: str, limit: int = 80) -> str:
+    """``formula`` quoted for a message, cut to ``limit`` characters."""
+    return repr(formula if len(formula) <= limit else formula[:limit] + "...")
+
+
+_LOOKALIKES = {"\u2212": "-", "\u2013": "-", "\u2014": "-", "\u00d7": "*", "\u22c5": "*",
+               "\u00b7": "*", "\u00f7": "/", "\u2215": "/"}
+"""Non-ASCII operators a word processor or a paper writes, and the ASCII one meant."""
+
+
+def _refuse_non_ascii(formula: str, name: str) -> None:
+    """Refuse a character outside ASCII: Python reads identifiers in NFKC form, so a
+    formula's ``ℕ`` or full-width ``Ｒ`` silently became band ``N`` or ``R``; a typeset
+    minus or times sign was a bare "invalid character"."""
+    import unicodedata
+
+    for column, char in enumerate(formula, start=1):
+        if ord(char) < 128:
+            continue
+        meant = _LOOKALIKES.get(char) or unicodedata.normalize("NFKC", char)
+        hint = (f"write {meant!r}" if meant.isascii() and meant.strip()
+                else "use ASCII band names, numbers and + - * / **")
+        raise FormulaError(
+            f"index {name!r}: character {char!r} (U+{ord(char):04X}) at column {column} of "
+            f"formula {_shown(formula)} is not ASCII; {hint}"
+        )
 
 
 def _refuse(node: ast.AST, formula: str, name: str, why: str) -> FormulaError:
@@ -150,14 +187,19 @@ def _refuse(node: ast.AST, formula: str, name: str, why: str) -> FormulaError:
 
 def _convert(node: ast.AST, formula: str, name: str, depth: int) -> Expr:
     if depth > _MAX_DEPTH:
-        raise FormulaError(f"index {name!r}: formula {formula!r} is nested too deeply")
+        raise FormulaError(f"index {name!r}: formula {_shown(formula)} is nested too deeply "
+                           f"(at most {_MAX_DEPTH} levels)")
     if isinstance(node, ast.Constant):
         value = node.value
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise _refuse(node, formula, name, "constant")
-        if not math.isfinite(float(value)):
+        try:
+            number = float(value)
+        except OverflowError:  # an integer literal beyond float64: was an internal error
+            raise _refuse(node, formula, name, "constant beyond float64's range") from None
+        if not math.isfinite(number):
             raise _refuse(node, formula, name, "non-finite constant")
-        return Const(float(value))
+        return Const(number)
     if isinstance(node, ast.Name):
         return Var(node.id)
     if isinstance(node, ast.UnaryOp):

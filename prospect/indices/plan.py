@@ -44,7 +44,8 @@ from prospect.indices.formula import (
     variables,
 )
 
-__all__ = ["IndexPlan", "PlannedIndex", "check_index_names", "fold_constants", "plan_indices"]
+__all__ = ["IndexPlan", "PlannedIndex", "check_index_names", "fold_constants", "plan_indices",
+           "undefined_parts"]
 
 _NAME_OK = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.")
 
@@ -115,10 +116,69 @@ def fold_constants(expr: Expr) -> Expr:
             return Const(float(value))
         return BinOp(expr.op, left, right)
     if isinstance(expr, Call):
-        return Call(expr.func, tuple(fold_constants(a) for a in expr.args))
+        args = tuple(fold_constants(a) for a in expr.args)
+        values = [np.float64(a.value) for a in args if isinstance(a, Const)]
+        if len(values) == len(args):
+            with np.errstate(all="ignore"):
+                return Const(float(_FOLD_FUNCS[expr.func](*values)))
+        return Call(expr.func, args)
     return expr
 
 
+_FOLD_FUNCS = {"sqrt": np.sqrt, "abs": np.abs, "exp": np.exp, "log": np.log,
+               "log10": np.log10, "minimum": np.minimum, "maximum": np.maximum}
+"""The whitelisted functions (:data:`prospect.indices.formula.FUNCTIONS`) in float64, for
+folding: NaN-propagating ``minimum``/``maximum``, ``log`` of a negative is NaN."""
+
+
+def _text(expr: Expr) -> str:
+    """``expr`` written as a formula, for messages (operands of operators in parentheses)."""
+    def inner(node: Expr) -> str:
+        return f"({_text(node)})" if isinstance(node, BinOp | Neg) else _text(node)
+
+    if isinstance(expr, Const):
+        return f"{expr.value:g}"
+    if isinstance(expr, Var):
+        return expr.name
+    if isinstance(expr, Neg):
+        return f"-{inner(expr.operand)}"
+    if isinstance(expr, BinOp):
+        return f"{inner(expr.left)} {expr.op} {inner(expr.right)}"
+    return f"{expr.func}({', '.join(_text(a) for a in expr.args)})"
+
+
+def undefined_parts(expr: Expr) -> list[str]:
+    """The parts of ``expr`` (constants already put in) that make every cell undefined,
+    written out: a sub-expression without bands whose value is infinite or NaN
+    (``10 ** 400``, ``log(-1)``, ``1 / 0``) and a division by such a sub-expression that is 0
+    (``N / (2 - 2)``). Every backend stores a non-finite result as NaN, so the index was a
+    layer of no data."""
+    found: list[str] = []
+
+    def walk(node: Expr) -> None:
+        if not variables(node):  # a part without bands: its value is the same everywhere
+            value = fold_constants(node)
+            if isinstance(value, Const) and not math.isfinite(value.value):
+                found.append(f"{_text(node)} is {value.value}")
+            return
+        if isinstance(node, BinOp):
+            if node.op == "/" and not variables(node.right):
+                divisor = fold_constants(node.right)
+                if isinstance(divisor, Const) and divisor.value == 0:
+                    written = _text(node.right)
+                    found.append(f"it divides by {written}"
+                                 + ("" if written == "0" else ", which is 0"))
+                    return
+            walk(node.left)
+            walk(node.right)
+        elif isinstance(node, Neg):
+            walk(node.operand)
+        elif isinstance(node, Call):
+            for arg in node.args:
+                walk(arg)
+
+    walk(expr)
+    return found
 
 
 def _rbf(a: str, b: str, *, sigma_from_data: bool = False) -> Expr:
@@ -220,6 +280,7 @@ def plan_indices(
     custom: Mapping[str, str] | None = None,
     bands: Mapping[str, str] | None = None,
     constants: Mapping[str, float | str | Mapping[str, float | str]] | None = None,
+    refuse_undefined: bool = False,
 ) -> IndexPlan:
     """Resolve catalogue ``names`` and ``custom`` formulas for ``sensor``.
 
@@ -238,6 +299,10 @@ def plan_indices(
         index, or for one index under its name (``{"SAVI": {"L": 0.5}}`` leaves EVI's ``L``
         alone). ``sigma: "data"`` sets the RBF length scale to ``0.5 * (a + b)`` per pixel
         (kNDVI: Camps-Valls et al. 2021).
+    refuse_undefined
+        Refuse an index a part of which makes every cell undefined whatever the bands
+        (:func:`undefined_parts`: ``N * 10 ** 400``, ``N / (2 - 2)``), as a job's config
+        does; by default such a formula gets IEEE's values (NaN in every cell).
 
     Raises
     ------
@@ -250,6 +315,12 @@ def plan_indices(
     catalogue = load_catalogue()
     check_index_names(names)
     entries: list[IndexEntry] = [catalogue[n] for n in names]
+    for n in custom or {}:
+        if n in catalogue:  # the cube's 'NDVI' would hold another formula, named NDVI
+            raise ConfigError(
+                f"indices.custom.{n}: {n!r} is a catalogue index ({catalogue[n].formula}); "
+                f"list it in indices.names to compute the catalogue's formula, or give "
+                f"your formula another name (e.g. {n}_custom)")
     entries += [_custom_entry(n, f) for n, f in (custom or {}).items()]
     dupes = repeated(e.name for e in entries)
     if dupes:
@@ -267,7 +338,8 @@ def plan_indices(
     inputs: dict[str, None] = {}
     for entry in entries:
         planned.append(_plan_one(entry, sensor_cfg, band_map,
-                                 {**values, **per_index.get(entry.name, {})}, known_bands))
+                                 {**values, **per_index.get(entry.name, {})}, known_bands,
+                                 refuse_undefined=refuse_undefined))
         for _, variable in planned[-1].bands:
             inputs.setdefault(variable)
     return IndexPlan(indices=tuple(planned), inputs=tuple(inputs), sensor=sensor_cfg.name)
@@ -300,7 +372,8 @@ def _refuse_unused_names(entries: Sequence[IndexEntry], bands: Mapping[str, str]
 
 
 def _plan_one(entry: IndexEntry, sensor: SensorConfig, band_map: Mapping[str, str],
-              values: Mapping[str, float | str | None], known_bands: set[str]) -> PlannedIndex:
+              values: Mapping[str, float | str | None], known_bands: set[str], *,
+              refuse_undefined: bool = False) -> PlannedIndex:
     expr = entry.expr
     from_data = values.get("sigma") == SIGMA_FROM_DATA
     kernel_terms = [n for n in variables(expr) if is_kernel_term(n) and n not in values]
@@ -349,6 +422,13 @@ def _plan_one(entry: IndexEntry, sensor: SensorConfig, band_map: Mapping[str, st
             + " or ".join(f"indices.constants.{n}" for n in zero)
             + (" (or the sensor's band wavelengths)" if any(map(is_wavelength_term, zero))
                else ""))
+    undefined = undefined_parts(substitute(expr, renamed)) if refuse_undefined else []
+    if undefined:
+        raise ConfigError(
+            f"index {entry.name!r} ({entry.formula}): {'; '.join(undefined)}, whatever the "
+            "bands, so every cell would be NaN (no data); "
+            + (f"fix the formula in indices.custom.{entry.name}" if entry.source == "custom"
+               else "check indices.constants"))
     renamed.update({common: Var(variable) for common, variable in used_bands.items()})
     resolved = fold_constants(substitute(expr, renamed))
     return PlannedIndex(
