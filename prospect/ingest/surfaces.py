@@ -99,14 +99,24 @@ def idw_estimate(xy: np.ndarray, z: np.ndarray, query: np.ndarray, *, power: flo
     Weights ``1 / d**power`` over the ``neighbours`` nearest points; a query on a point
     takes that point's value. The one IDW of the project: ingest's :class:`IdwLayer` and
     the fold-aware re-interpolation of :mod:`prospect.models.foldaware` both call it.
+
+    Where ``d**power`` leaves float64 (a power of a few hundred: every weight 0, a NaN
+    estimate, or an infinite weight read as a query on a point), the same weights are
+    taken relative to the nearest point's, ``(d_min / d)**power``, whose largest is 1: the
+    estimate tends to the nearest point's value, as IDW does as the power grows.
     """
     k = min(neighbours, len(z))
     dist, idx = cKDTree(xy).query(query, k=k)
     dist, idx = dist.reshape(len(query), k), idx.reshape(len(query), k)
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", over="ignore"):
         w = 1.0 / dist**power
-    exact = ~np.isfinite(w)
+    exact = dist == 0
     hit = exact.any(axis=1)
+    beyond = ~hit & (~np.isfinite(w).all(axis=1) | (w.sum(axis=1) == 0))
+    if beyond.any():
+        near = dist[beyond]
+        with np.errstate(under="ignore"):
+            w[beyond] = (near[:, :1] / near) ** power
     w[hit] = exact[hit].astype("f8")
     return (w * z[idx]).sum(axis=1) / w.sum(axis=1)
 
@@ -241,6 +251,19 @@ def _warn_conflicting(path: str, column: str, xy: np.ndarray, z: np.ndarray,
         stacklevel=3)
 
 
+def _refuse_beyond_float32(path: str, column: str, z: np.ndarray) -> None:
+    """Refuse values whose kriging variance (in squared units) a float32 layer cannot
+    hold: it was ``inf`` in every cell, with numpy's raw "overflow encountered in cast"
+    on the console. Values this large are another unit's (or a fill value)."""
+    spread = float(np.max(np.abs(z - np.mean(z))))
+    if spread**2 > np.finfo(np.float32).max / 16:
+        raise DataError(
+            f"{path}: column {column!r} holds values as far apart as {spread:.3g}: its "
+            "kriging variance, in squared units, is beyond what a float32 layer holds; "
+            "give the values in a larger unit (e.g. g/L for mg/L), or mark fill values "
+            "with 'nodata:'")
+
+
 def plan_points(source: PointSource, grid: RegionGrid) -> list[Layer]:
     """Layers a points source asks for: ``<name>_<col>`` (+ ``_variance``), ``<name>_dist``.
 
@@ -297,6 +320,7 @@ def plan_points(source: PointSource, grid: RegionGrid) -> list[Layer]:
         if "kriging" in source.interpolate:
             from pykrige.ok import OrdinaryKriging
 
+            _refuse_beyond_float32(path, col, cz)
             # two values at one place make the kriging system singular: average them
             kxy, kz, merged = merge_coincident(cxy, cz)
             if len(kz) < 3 or np.ptp(kz) == 0:

@@ -106,3 +106,65 @@ def test_another_job_on_the_same_grid_is_refused_the_folder_of_a_finished_job(
     assert box.untouched()
     assert cli("ingest", other, "-o", box.root / "out-other", "--scheduler",
                scheduler).code == 0  # control: in its own folder it runs
+
+
+# -- point surfaces beyond float64 / float32 -------------------------------------------
+
+PLACES = [(500000.0 + 5 + 20 * i, 1350000.0 + 5 + 10 * ((7 * i) % 40)) for i in range(20)]
+
+
+def _wells(box: Sandbox, values: list[float], **source: Any) -> dict[str, Any]:
+    rows = ["x,y,li", *(f"{x:.0f},{y:.0f},{v!r}" for (x, y), v in zip(PLACES, values,
+                                                                     strict=True))]
+    (box.root / "wells.csv").write_text("\n".join(rows) + "\n")
+    return {"kind": "points", "name": "wells", "path": "wells.csv", "x": "x", "y": "y",
+            "crs": "EPSG:32619", "columns": ["li"], **source}
+
+
+def test_an_idw_power_beyond_float64_gives_the_nearest_points_values(
+    sandbox: Sandbox, cli: Any, scheduler: str,
+) -> None:
+    # weights 1 / d**300 underflowed to 0 for every point: a surface of NaN ("no data")
+    import numpy as np
+    import xarray as xr
+
+    values = [float(i % 7) for i in range(20)]
+    sandbox.write_job(sources=[_wells(sandbox, values, interpolate=["idw"], idw_power=300)])
+    result = cli("ingest", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
+    assert result.code == 0, result.err[-3000:]
+    from scipy.spatial import cKDTree
+
+    layer = xr.open_zarr(sandbox.out / "cube.zarr")["wells_li"]
+    cube = layer.values
+    assert np.isfinite(cube).all()
+    xs, ys = np.meshgrid(layer.x.values, layer.y.values)
+    dist, idx = cKDTree(np.array(PLACES)).query(np.column_stack([xs.ravel(), ys.ravel()]), 2)
+    clear = dist[:, 1] > 1.05 * dist[:, 0]  # one well clearly nearest: the limit of IDW
+    nearest = np.array(values)[idx[:, 0]]
+    np.testing.assert_allclose(cube.ravel()[clear], nearest[clear], atol=1e-4)
+
+
+def test_idw_estimates_are_unchanged_where_weights_fit_float64() -> None:
+    import numpy as np
+
+    from prospect.ingest.surfaces import idw_estimate
+
+    xy = np.array([[0.0, 0.0], [1000.0, 0.0], [0.0, 1000.0]])
+    z = np.array([1.0, 2.0, 3.0])
+    q = np.array([[100.0, 0.0], [600.0, 0.0], [0.0, 0.0]])
+    w = 1 / np.hypot(*(q[:, None, :] - xy[None]).transpose(2, 0, 1))[:2] ** 2
+    got = idw_estimate(xy, z, q, power=2, neighbours=3)
+    assert got[2] == 1.0  # on a point: its value
+    assert got[:2] == pytest.approx((w * z).sum(1) / w.sum(1), rel=1e-12)
+
+
+def test_kriged_values_whose_variance_a_float32_layer_cannot_hold_are_refused(
+    sandbox: Sandbox, cli: Any, scheduler: str,
+) -> None:
+    # the variance layer was inf in every cell, with numpy's raw "overflow encountered
+    # in cast" on the console
+    values = [1e19 * (1 + (i % 5)) for i in range(20)]
+    sandbox.write_job(sources=[_wells(sandbox, values, interpolate=["kriging"])])
+    result = cli("ingest", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
+    assert_clean_error(result, 1, "wells.csv", "column 'li'", "float32", "larger unit")
+    assert "overflow" not in result.err
