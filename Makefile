@@ -19,9 +19,10 @@ demo: setup
 # Two pytest-xdist workers, each file's tests on one of them (its module fixtures made
 # once), files handed out in collection order (the SLURM tests first: tests/conftest.py):
 # while one worker waits on SLURM (walltimes, worker jobs starting) the other computes.
-# pytest's exit code 5 (no tests collected) is a failure, not a pass.
+# pytest's exit code 5 (no tests collected) is a failure, not a pass; the 30 slowest tests
+# are listed at the end (the suite must stay well under 10 minutes on 2 cores).
 test: setup
-	@$(BIN)/pytest -q -n 2 --dist loadfile --no-loadscope-reorder; rc=$$?; \
+	@$(BIN)/pytest -q -n 2 --dist loadfile --no-loadscope-reorder --durations=30; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 
 # `make lint`: ruff on the whole tree, mypy on prospect/, pipelines/ and tiles/ (pyproject's
