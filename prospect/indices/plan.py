@@ -161,24 +161,29 @@ def undefined_parts(expr: Expr) -> list[str]:
             if isinstance(value, Const) and not math.isfinite(value.value):
                 found.append(f"{_text(node)} is {value.value}")
             return
-        if isinstance(node, BinOp):
-            if node.op == "/" and not variables(node.right):
-                divisor = fold_constants(node.right)
-                if isinstance(divisor, Const) and divisor.value == 0:
-                    written = _text(node.right)
-                    found.append(f"it divides by {written}"
-                                 + ("" if written == "0" else ", which is 0"))
-                    return
-            walk(node.left)
-            walk(node.right)
-        elif isinstance(node, Neg):
-            walk(node.operand)
-        elif isinstance(node, Call):
-            for arg in node.args:
-                walk(arg)
+        if isinstance(node, BinOp) and node.op == "/" and not variables(node.right):
+            divisor = fold_constants(node.right)
+            if isinstance(divisor, Const) and divisor.value == 0:
+                written = _text(node.right)
+                found.append(f"it divides by {written}"
+                             + ("" if written == "0" else ", which is 0"))
+                return
+        for child in _children(node):
+            walk(child)
 
     walk(expr)
     return found
+
+
+def _children(node: Expr) -> tuple[Expr, ...]:
+    """The operands of ``node`` (none for a constant or a band)."""
+    if isinstance(node, BinOp):
+        return node.left, node.right
+    if isinstance(node, Neg):
+        return (node.operand,)
+    if isinstance(node, Call):
+        return tuple(node.args)
+    return ()
 
 
 def _rbf(a: str, b: str, *, sigma_from_data: bool = False) -> Expr:
@@ -254,20 +259,14 @@ def _zero_divisors(expr: Expr, values: Mapping[str, float]) -> list[str]:
     found: list[str] = []
 
     def walk(node: Expr) -> None:
-        if isinstance(node, BinOp):
-            if node.op == "/":
-                divisor = fold_constants(substitute(node.right, dict(values)))
-                if isinstance(divisor, Const) and not (
-                        math.isfinite(divisor.value) and divisor.value != 0):
-                    found.extend(n for n in variables(node.right)
-                                 if n in values and n not in found)
-            walk(node.left)
-            walk(node.right)
-        elif isinstance(node, Neg):
-            walk(node.operand)
-        elif isinstance(node, Call):
-            for arg in node.args:
-                walk(arg)
+        if isinstance(node, BinOp) and node.op == "/":
+            divisor = fold_constants(substitute(node.right, dict(values)))
+            if isinstance(divisor, Const) and not (
+                    math.isfinite(divisor.value) and divisor.value != 0):
+                found.extend(n for n in variables(node.right)
+                             if n in values and n not in found)
+        for child in _children(node):
+            walk(child)
 
     walk(expr)
     return found
