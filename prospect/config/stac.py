@@ -13,7 +13,7 @@ import datetime as dt
 import re
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from prospect.config._base import StrictModel
 
@@ -58,6 +58,14 @@ class PropertyFilter(StrictModel):
         return {op: v for op, v in values.items() if v is not None}
 
 
+_EMPTY_NAME = {
+    "collections": "a collection id is empty; give the catalogue's collection ids, e.g. "
+                   "['sentinel-2-l2a']",
+    "properties": "a property name is empty; give the item property to compare, e.g. "
+                  "'eo:cloud_cover'",
+}
+
+
 class StacSearch(StrictModel):
     """A STAC API item search over the region (its bounds in lon/lat are the ``bbox``).
 
@@ -82,20 +90,11 @@ class StacSearch(StrictModel):
         "the API, e.g. a token; its value is never saved",
     )
 
-    @field_validator("collections")
+    @field_validator("collections", "properties")
     @classmethod
-    def _named(cls, value: list[str]) -> list[str]:
-        if any(not name.strip() for name in value):
-            raise ValueError("a collection id is empty; give the catalogue's collection ids, "
-                             "e.g. ['sentinel-2-l2a']")
-        return value
-
-    @field_validator("properties")
-    @classmethod
-    def _property_names(cls, value: dict[str, PropertyFilter]) -> dict[str, PropertyFilter]:
-        if any(not name.strip() for name in value):
-            raise ValueError("a property name is empty; give the item property to compare, "
-                             "e.g. 'eo:cloud_cover'")
+    def _no_empty_names(cls, value: Any, info: ValidationInfo) -> Any:
+        if any(not name.strip() for name in value):  # a list's items, a mapping's keys
+            raise ValueError(_EMPTY_NAME[info.field_name or ""])
         return value
 
     @field_validator("url")

@@ -18,7 +18,7 @@ import re
 import stat
 import tempfile
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -120,29 +120,28 @@ class ModelRegistry:
                 out.append(base)
         return out
 
-    def names(self) -> list[str]:
-        """Model names in the registry that have at least one complete version."""
-        names = []
-        for name in self._children(self.root):
+    def _valid_children(self, path: str, check: Callable[[str], str]) -> list[str]:
+        """The folders under ``path`` that ``check`` (:func:`check_name` or
+        :func:`check_version`) accepts; others are not the registry's and are skipped."""
+        out = []
+        for child in self._children(path):
             try:
-                check_name(name)
+                check(child)
             except SecurityError:
                 continue
-            if self.versions(name):
-                names.append(name)
-        return sorted(names)
+            out.append(child)
+        return out
+
+    def names(self) -> list[str]:
+        """Model names in the registry that have at least one complete version."""
+        return sorted(name for name in self._valid_children(self.root, check_name)
+                      if self.versions(name))
 
     def versions(self, name: str) -> list[str]:
         """Complete versions of ``name``, oldest first (natural order)."""
         check_name(name)
-        found = []
-        for version in self._children(self._join(name)):
-            try:
-                check_version(version)
-            except SecurityError:
-                continue
-            if self._is_complete(name, version):
-                found.append(version)
+        found = [version for version in self._valid_children(self._join(name), check_version)
+                 if self._is_complete(name, version)]
         return sorted(found, key=lambda v: (_version_key(v), v))
 
     def latest(self, name: str) -> str:
@@ -180,20 +179,10 @@ class ModelRegistry:
     def incomplete(self) -> list[str]:
         """``name/version`` of each version folder without ``checksums.json`` (a copy or
         a publish that did not finish): never listed, loaded or taken as the latest."""
-        found = []
-        for name in self._children(self.root):
-            try:
-                check_name(name)
-            except SecurityError:
-                continue
-            for version in self._children(self._join(name)):
-                try:
-                    check_version(version)
-                except SecurityError:
-                    continue
-                if not self._is_complete(name, version):
-                    found.append(f"{name}/{version}")
-        return sorted(found)
+        return sorted(f"{name}/{version}"
+                      for name in self._valid_children(self.root, check_name)
+                      for version in self._valid_children(self._join(name), check_version)
+                      if not self._is_complete(name, version))
 
     def _next_version(self, name: str) -> str:
         numeric = [int(v) for v in self.versions(name) if v.isdigit()]
