@@ -42,7 +42,7 @@ from prospect.io.cube import (
     synthetic_attr,
 )
 
-__all__ = ["UNDEFINED_SHARE", "index_writes", "run", "undefined_cells"]
+__all__ = ["UNDEFINED_SHARE", "held_cells", "index_writes", "run", "undefined_cells"]
 
 
 def _fingerprint(var: xr.DataArray, cube: xr.Dataset) -> str:
@@ -77,27 +77,36 @@ def _index_chunk(*blocks: np.ndarray, plan: IndexPlan, backend: str, nodata: flo
         window = ChunkWindow(iy, ix, slice(r0, r1), slice(c0, c1))
         for part, k in zip(parts, slots, strict=True):
             part.write_chunk(window, stacked[k])
-        counts = [undefined_cells(stacked[k], [blocks[plan.inputs.index(v)]
-                                               for _, v in plan.indices[k].bands], nodata)
+        used = sorted({plan.inputs.index(v) for k in slots for _, v in plan.indices[k].bands})
+        held = dict(zip(used, held_cells([blocks[i] for i in used], nodata), strict=True))
+        counts = [undefined_cells(stacked[k], [held[plan.inputs.index(v)]
+                                               for _, v in plan.indices[k].bands])
                   for k in slots]
     out = np.empty((1, 1), dtype=object)
     out[0, 0] = [*samples, counts]
     return out
 
 
-def undefined_cells(index: np.ndarray, bands: Sequence[Any],
-                    nodata: float | None) -> tuple[int, int]:
-    """(cells where every one of ``bands`` holds data but ``index`` is NaN, cells where
-    every one of them holds data): NaN there is the formula's (a division by 0, a log or
-    root of a negative, a value beyond float32), not the bands' no data."""
-    held = np.ones(index.shape, dtype=bool)
+def held_cells(bands: Sequence[Any], nodata: float | None) -> list[np.ndarray]:
+    """For each band of a chunk, where it holds data (finite, not ``nodata``): one pass a
+    band, shared by every index that reads it."""
+    out = []
     for band in bands:
         values = np.asarray(band.get() if hasattr(band, "get") else band)
-        if values.dtype.kind in "fc":
-            held &= np.isfinite(values)
+        held = np.isfinite(values) if values.dtype.kind in "fc" else \
+            np.ones(values.shape, dtype=bool)
         if nodata is not None:
             held &= values != nodata
-    return int((held & ~np.isfinite(index)).sum()), int(held.sum())
+        out.append(held)
+    return out
+
+
+def undefined_cells(index: np.ndarray, held: Sequence[np.ndarray]) -> tuple[int, int]:
+    """(cells where every band of ``held`` (:func:`held_cells`) holds data but ``index`` is
+    NaN, cells where every one of them holds data): NaN there is the formula's (a division
+    by 0, a log or root of a negative, a value beyond float32), not the bands' no data."""
+    every = np.logical_and.reduce(held) if held else np.ones(index.shape, dtype=bool)
+    return int((every & ~np.isfinite(index)).sum()), int(every.sum())
 
 
 UNDEFINED_SHARE = 0.01
