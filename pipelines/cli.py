@@ -136,4 +136,6 @@ def _main(argv: list[str] | None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from pipelines.entry import exit_code
+
+    sys.exit(exit_code(main()))

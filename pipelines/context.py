@@ -36,6 +36,10 @@ class RunContext:
         The ``distributed.Client`` the stages compute on (``None``: dask's default).
     console
         Where progress and summaries go (stderr).
+    prepared
+        What a stage planned before the job's cluster started, by stage name (the runner
+        plans ingest first: bad input is refused before any worker starts); the stage
+        takes it out and works from it.
     """
 
     job: JobConfig
@@ -44,6 +48,7 @@ class RunContext:
     client: Client | None = None
     console: Console = field(default_factory=lambda: Console(stderr=True))
     job_path: Path | None = None
+    prepared: dict[str, Any] = field(default_factory=dict)
 
     @property
     def executor(self) -> StageExecutor:

@@ -103,6 +103,7 @@ def run_job(
                 raise ConfigError(
                     f"{out_dir}: holds the outputs of job {other}, not of {job.name!r}; "
                     "give this job its own -o (or remove that folder to reuse it)")
+            _plan_before_cluster(ctx, wanted, force=force)
             with dask_client(scheduler=scheduler, workers=workers, cluster=cluster) as client:
                 ctx.client = client
                 return run_stages(ctx, wanted, force=force, cluster=cluster)
@@ -115,6 +116,39 @@ def run_job(
         if exc.errno is None and not removed_output(exc, out_dir):  # not the disk's
             raise
         raise output_fault(exc, out_dir) from exc
+
+
+def _plan_before_cluster(ctx: RunContext, stages: Sequence[str], *, force: bool) -> None:
+    """Plan the ingest stage before the job's dask cluster starts, when it is going to run.
+
+    A missing file, a folder given as a file, a source the grid cannot reach: ingest's plan
+    refuses them, but it ran once the cluster was up, so a job with bad input started a
+    local cluster (1-2 s of worker processes, then their shutdown) or queued worker jobs
+    on a batch system before saying so. The plan is kept for the stage
+    (``ctx.prepared``). An ingest the manifest records as done is left to the stage, which
+    skips it when nothing changed (its input files need not be there any more).
+    """
+    if "ingest" not in stages:
+        return
+    manifest = Manifest(ctx.out_dir, ctx.job, job_path=ctx.job_path)
+    if not force and manifest.data["stages"].get("ingest", {}).get("status") == "done":
+        return
+    from pipelines.stages.ingest import plan
+
+    noted: list[str] = []
+    try:
+        with data_warnings("warning: ") as noted:
+            made = plan(ctx)
+    except BaseException as exc:  # recorded and shown as the stage's own failure was
+        ctx.console.rule("[bold]ingest")
+        _print_notes(ctx, noted)
+        with contextlib.suppress(OSError):  # a full disk must not hide the first error
+            manifest.begin("ingest")
+            manifest.fail("ingest", exc, notes=noted, status="interrupted"
+                          if isinstance(exc, KeyboardInterrupt) else "failed")
+        raise
+    made.warned = [line.removeprefix("warning: ") for line in noted]
+    ctx.prepared["ingest"] = made
 
 
 def prepare_out_dir(out_dir: Path) -> Path:

@@ -12,8 +12,10 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import uuid
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +27,7 @@ from pipelines.plan import refuse_unmade_variables
 from pipelines.progress import progress_bar
 from prospect.config import RasterSource, repeated
 from prospect.config.job import shipped_region_name
-from prospect.errors import DataError
+from prospect.errors import DataError, DataWarning
 from prospect.grid import ChunkWindow, RegionGrid
 from prospect.ingest import Layer, ingest_chunk, plan_source, start_layer
 from prospect.ingest.fills import warn_fills
@@ -43,7 +45,7 @@ from prospect.io.cube import (
 from prospect.io.files import file_sha256
 from prospect.io.warp import close_warped_views
 
-__all__ = ["run"]
+__all__ = ["IngestPlan", "plan", "run"]
 
 
 def _published_fingerprints(ctx: RunContext) -> dict[str, str]:
@@ -292,18 +294,41 @@ def _check_labels(ctx: RunContext) -> None:
                      value_column=cfg.labels.value_column)
 
 
-def run(ctx: RunContext) -> StageResult:
-    """Create (or reuse) the cube at ``ctx.cube_path`` and ingest every source into it."""
+@dataclass
+class IngestPlan:
+    """Every source of a job planned onto its grid: what the stage will compute."""
+
+    layers: list[Layer]
+    """The layers to write (masked where the job has a mask)."""
+    planned: list[Layer]
+    """The layers as the sources give them (before the mask): sampled for fill values."""
+    stac_items: dict[str, list[str]] = field(default_factory=dict)
+    """Per STAC-searched source, the items found (or read from the saved search)."""
+    notes: list[str] = field(default_factory=list)
+    warned: list[str] = field(default_factory=list)
+    """The data warnings planning raised where the stage could not collect them (before
+    the cluster started): the stage raises them again, as its own."""
+
+
+def plan(ctx: RunContext) -> IngestPlan:
+    """Plan every source of ``ctx.job`` onto its grid, computing and writing nothing but a
+    STAC search's saved item list.
+
+    Bad input fails here: a missing or unreadable file, a folder named as a file, a CRS
+    that cannot reach the grid, two sources making one variable, a name the config uses
+    that no stage makes, labels that cannot be read. The runner calls it before the job's
+    dask cluster starts (:func:`pipelines.runner.run_job`), so such a job is refused in a
+    fraction of a second, before worker processes start or a batch system queues jobs.
+    """
     grid = ctx.grid
-    result = StageResult(name="ingest")
-    # Plan every source first: bad input fails here, before anything is written.
     layers: list[Layer] = []
     stac_items: dict[str, list[str]] = {}
+    notes: list[str] = []
     for source in ctx.job.sources:
         if isinstance(source, RasterSource) and source.stac_search is not None:
             source, stac_items[source.name], reused = resolve_search(
                 source, grid, ctx.out_dir / STAC_DIR)
-            result.notes.append(
+            notes.append(
                 f"{source.name}: {len(stac_items[source.name])} STAC item(s) "
                 + ("from the saved search" if reused else "found and saved")
                 + f" ({STAC_DIR}/{source.name}.json)")
@@ -320,6 +345,23 @@ def run(ctx: RunContext) -> StageResult:
     # an index shadowing a band): refused now, as 'prospect plan' refuses it
     refuse_unmade_variables(ctx.job, [layer.name for layer in layers], ctx.job_path)
     _check_labels(ctx)
+    return IngestPlan(layers=layers, planned=planned, stac_items=stac_items, notes=notes)
+
+
+def run(ctx: RunContext) -> StageResult:
+    """Create (or reuse) the cube at ``ctx.cube_path`` and ingest every source into it.
+
+    The stage works from the plan the runner made before the cluster started
+    (``ctx.prepared["ingest"]``), or plans now: bad input fails before anything is written.
+    """
+    grid = ctx.grid
+    result = StageResult(name="ingest")
+    prepared = ctx.prepared.pop("ingest", None)
+    made = prepared if isinstance(prepared, IngestPlan) else plan(ctx)
+    for text in made.warned:
+        warnings.warn(text, DataWarning, stacklevel=1)
+    layers, planned, stac_items = made.layers, made.planned, made.stac_items
+    result.notes.extend(made.notes)
     fresh = not ctx.cube_path.exists()
     # the inputs' SHA-256 (part of each fingerprint) is read beside the rest of the work.
     # At normal priority (issue 19 point 2): at nice 19 these chores waited for

@@ -121,6 +121,29 @@ def _ingest_only_job(scene: Any, tmp_path: Path) -> tuple[Path, Path]:
     return job, tmp_path / "out"
 
 
+@pytest.fixture(scope="module")
+def uninterrupted(small_scene: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The output folder of the scene's ingest-only job run once without interruption: the
+    cube every stopped-and-resumed run of this module must reproduce."""
+    from .conftest import run_prospect
+
+    root = tmp_path_factory.mktemp("uninterrupted")
+    job, out = _ingest_only_job(small_scene, root)
+    reference = run_prospect("run", job, "-o", out, "--workers", "1")
+    assert reference.code == 0, reference.err[-3000:]
+    return out
+
+
+def _assert_same_cube(out: Path, reference: Path) -> None:
+    """The resumed cube holds the uninterrupted run's values, layer for layer."""
+    import zarr
+
+    for name in ("B04", "heatflow", "geology"):
+        a = zarr.open_array(out / "cube.zarr" / name, mode="r")[:]
+        b = zarr.open_array(reference / "cube.zarr" / name, mode="r")[:]
+        np.testing.assert_array_equal(a, b)
+
+
 def _wait_stopped(group: int, timeout: float = 10.0) -> None:
     """Wait until every process of the process group ``group`` is stopped: SIGSTOP lets a
     system call in flight (a chunk file created, a rename) finish first, which raced with
@@ -177,7 +200,7 @@ def _frozen_mid_ingest(command: str, job: Path, out: Path,
 
 
 def test_output_directory_removed_mid_run_is_one_line_and_rerun_recovers(
-        small_scene, tmp_path: Path) -> None:
+        small_scene, uninterrupted: Path, tmp_path: Path) -> None:
     """The output folder deleted while ingest writes (a cleanup script, a user): the job
     stopped with the worker's "Compute Failed" traceback on the terminal and an error line
     that only said "No such file or directory"; now one line says what happened and that
@@ -193,14 +216,7 @@ def test_output_directory_removed_mid_run_is_one_line_and_rerun_recovers(
     assert "Compute Failed" not in stderr, stderr[-3000:]
     again = run_prospect("ingest", job, "-o", out, "--workers", "1")
     assert again.code == 0, again.err[-3000:]
-    reference = run_prospect("ingest", job, "-o", tmp_path / "reference", "--workers", "1")
-    assert reference.code == 0, reference.err[-3000:]
-    import zarr
-
-    for name in ("B04", "heatflow", "geology"):
-        a = zarr.open_array(out / "cube.zarr" / name, mode="r")[:]
-        b = zarr.open_array(tmp_path / "reference" / "cube.zarr" / name, mode="r")[:]
-        np.testing.assert_array_equal(a, b)
+    _assert_same_cube(out, uninterrupted)
 
 
 @pytest.mark.parametrize(("signame", "code", "said"), [
@@ -209,7 +225,8 @@ def test_output_directory_removed_mid_run_is_one_line_and_rerun_recovers(
     ("SIGINT", 130, "interrupted"),  # Ctrl-C
 ])
 def test_a_stop_signal_mid_stage_is_one_line_recorded_and_resumed(
-        small_scene, tmp_path: Path, signame: str, code: int, said: str) -> None:
+        small_scene, uninterrupted: Path, tmp_path: Path, signame: str, code: int,
+        said: str) -> None:
     """A job asked to stop while ingest writes. SIGTERM and SIGHUP killed it at once (exit
     -15 or -1, no word, the manifest still saying 'running', the embedded cluster torn
     down under it), and Ctrl-C exited 0 without a word (typer turned the interrupt into an
@@ -217,8 +234,6 @@ def test_a_stop_signal_mid_stage_is_one_line_recorded_and_resumed(
     each is one line, the signal's exit code, the stage recorded as interrupted, and the
     same command resumes from the chunks kept, to the cube of an uninterrupted run."""
     import signal
-
-    import zarr
 
     from .conftest import run_prospect
 
@@ -237,12 +252,7 @@ def test_a_stop_signal_mid_stage_is_one_line_recorded_and_resumed(
     again = run_prospect("run", job, "-o", out, "--workers", "1")
     assert again.code == 0, again.err[-3000:]
     assert " resumed" in again.err and "0 resumed" not in again.err, again.err[-3000:]
-    reference = run_prospect("run", job, "-o", tmp_path / "reference", "--workers", "1")
-    assert reference.code == 0, reference.err[-3000:]
-    for name in ("B04", "heatflow", "geology"):
-        a = zarr.open_array(out / "cube.zarr" / name, mode="r")[:]
-        b = zarr.open_array(tmp_path / "reference" / "cube.zarr" / name, mode="r")[:]
-        np.testing.assert_array_equal(a, b)
+    _assert_same_cube(out, uninterrupted)
 
 
 def test_a_viewer_rewrite_that_cannot_finish_keeps_the_last_whole_viewer(
