@@ -194,6 +194,20 @@ def classification_metrics(
     return out
 
 
+def _pair_auc(pos: np.ndarray, neg: np.ndarray) -> float:
+    """ROC AUC as the Mann-Whitney statistic: the share of (positive, negative) pairs the
+    scores order correctly, a tie counting half.
+
+    ``roc_auc_score``'s value (to the last bit or two: its trapezoids are summed in another
+    order) without its input checks, which took ~8 ms a call: 1000 bootstrap replicates
+    cost ~8 s of every train, ~0.1 s now.
+    """
+    neg = np.sort(neg)
+    pairs = (np.searchsorted(neg, pos, side="left")
+             + np.searchsorted(neg, pos, side="right")).sum()  # twice the ordered pairs
+    return float(pairs / (2 * pos.size * neg.size))
+
+
 def bootstrap_auc_ci(
     y: np.ndarray, scores: np.ndarray, *, n_boot: int = 1000, level: float = 0.95,
     seed: int = 0,
@@ -212,11 +226,10 @@ def bootstrap_auc_ci(
         return {"low": float("nan"), "high": float("nan"), "level": level, "n_boot": 0}
     rng = np.random.default_rng(seed)
     aucs = np.empty(n_boot)
-    labels = np.r_[np.ones(pos.size), np.zeros(neg.size)]
     for b in range(n_boot):
         p = pos[rng.integers(0, pos.size, pos.size)]
         n = neg[rng.integers(0, neg.size, neg.size)]
-        aucs[b] = roc_auc_score(labels, np.r_[p, n])
+        aucs[b] = _pair_auc(p, n)
     tail = (1.0 - level) / 2.0
     lo, hi = np.quantile(aucs, [tail, 1.0 - tail])
     return {"low": float(lo), "high": float(hi), "level": level, "n_boot": n_boot}

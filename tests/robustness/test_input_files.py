@@ -198,6 +198,43 @@ def test_a_file_of_several_layers_without_layer_is_refused_naming_them(
     assert again.code == 0, again.err[-3000:]
 
 
+@pytest.mark.parametrize("command", ["run", "ingest"])
+def test_bad_input_is_refused_before_any_worker_starts_and_recorded(
+    sandbox: Sandbox, cli, monkeypatch: pytest.MonkeyPatch, command: str,
+) -> None:
+    """Ingest's plan refused bad input only once the job's cluster was up: each refusal
+    started and stopped a local cluster (1-2 s) or queued worker jobs on a batch system.
+    Now the plan runs first; the refusal is recorded as the stage's failure, with the
+    warnings the plan raised before it."""
+    import json
+
+    import pipelines.cluster
+
+    def no_cluster(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a cluster was started for a job its plan refuses")
+
+    monkeypatch.setattr(pipelines.cluster, "local_cluster", no_cluster)
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    gpd.GeoDataFrame({"unit": ["a", None]}, geometry=[box(500000, 1350000, 500200, 1350400),
+                                                      box(500200, 1350000, 500400, 1350400)],
+                     crs="EPSG:32619").to_file(sandbox.root / "geology.gpkg")
+    (sandbox.root / "wells.csv").mkdir()
+    sandbox.write_job(sources=[
+        {"kind": "vector", "name": "geology", "path": "geology.gpkg", "attribute": "unit"},
+        {"kind": "points", "name": "wells", "path": "wells.csv", "distance": True}])
+    result = cli(command, sandbox.job_path, "-o", sandbox.out)
+    assert_clean_error(result, 1, "wells.csv", "a folder, not a")
+    warning = "1 of 2 feature(s) have no value in 'unit'"
+    text = " ".join(result.err.split())
+    assert warning in text and text.index(warning) < text.index("error:")
+    stage = json.loads((sandbox.out / "manifest.json").read_text())["stages"]["ingest"]
+    assert stage["status"] == "failed" and "a folder, not a" in stage["error"]
+    assert stage["metrics"]["data_warnings"] == 1 and warning in stage["notes"][0]
+    assert not (sandbox.out / "cube.zarr").exists() and sandbox.untouched()
+
+
 @pytest.mark.parametrize(("source", "name"), [
     ({"kind": "raster", "name": "heat", "path": "data.tif"}, "data.tif"),
     ({"kind": "points", "name": "wells", "path": "data.csv", "distance": True}, "data.csv"),

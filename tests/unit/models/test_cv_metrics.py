@@ -183,6 +183,23 @@ def test_bootstrap_interval_brackets_the_pooled_auc_and_narrows_with_more_rows()
     assert ci2["high"] - ci2["low"] < ci["high"] - ci["low"]
 
 
+def test_bootstrap_replicates_take_roc_auc_scores_value_ties_and_all() -> None:
+    """The bootstrap's pairwise AUC (Mann-Whitney, ties counting half) is scikit-learn's
+    ``roc_auc_score`` on the same replicate, on continuous and heavily tied scores."""
+    from sklearn.metrics import roc_auc_score
+
+    from prospect.models.metrics import _pair_auc
+
+    rng = np.random.default_rng(7)
+    for k in range(200):
+        pos, neg = rng.random(rng.integers(2, 80)), rng.random(rng.integers(2, 900)) * 0.9
+        if k % 2:  # a few distinct values: most pairs tie
+            pos, neg = np.round(pos * 4) / 4, np.round(neg * 4) / 4
+        y = np.r_[np.ones(pos.size), np.zeros(neg.size)]
+        assert _pair_auc(pos, neg) == pytest.approx(roc_auc_score(y, np.r_[pos, neg]),
+                                                    abs=1e-12)
+
+
 def test_oof_table_has_one_record_per_row_and_scheme() -> None:
     from prospect.models import CVResult
     from prospect.models.evaluate import oof_table
