@@ -5,7 +5,9 @@ from __future__ import annotations
 import difflib
 import math
 import warnings
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -173,6 +175,7 @@ def read_vector(
     path: Path | str, *, layer: str | None = None, columns: list[str] | None = None,
     crs: str | None = None, to_crs: str | None = None,
     bbox: tuple[float, float, float, float] | None = None,
+    keep: Callable[[gpd.GeoDataFrame], Any] | None = None,
 ) -> gpd.GeoDataFrame:
     """Read a vector layer, optionally only features meeting ``bbox`` (in the file's CRS).
 
@@ -188,6 +191,10 @@ def read_vector(
         Reproject the result to this CRS.
     bbox
         Only features intersecting this box, in the file's CRS.
+    keep
+        Only the rows this function of the table selects (a boolean mask), chosen before
+        invalid geometries are repaired: picking one country of a world file repaired the
+        52 invalid countries of Natural Earth's first (~5 s), now only those kept.
 
     Raises
     ------
@@ -220,6 +227,8 @@ def read_vector(
         gdf = gdf.set_crs(parse_crs(crs).to_wkt(), allow_override=True)
     elif crs is not None:
         gdf = gdf.set_crs(parse_crs(crs).to_wkt(), allow_override=True)
+    if keep is not None:
+        gdf = gdf[keep(gdf)]
     gdf = _repair(gdf)
     if to_crs is not None:
         gdf = gdf.to_crs(parse_crs(to_crs).to_wkt())
