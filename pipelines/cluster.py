@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CLUSTER_KINDS",
     "LOCAL_CLUSTER_CONFIG",
+    "check_engine",
     "check_local_workers",
     "cluster_dir",
     "dashboard_link",
@@ -157,13 +158,36 @@ def jobqueue_cluster(kind: str, *, path: Path | None = None, dashboard: str = ":
 _SUBMIT = {"slurm": "sbatch", "pbs": "qsub"}
 
 
-def _scaled_jobqueue_cluster(kind: str) -> tuple[Any, dict[str, Any]]:
-    if shutil.which(_SUBMIT[kind]) is None:
+def check_engine(*, scheduler: str | None = None, cluster: str | None = None,
+                 workers: int | None = None) -> None:
+    """Refuse what is wrong with where a job would compute, before anything starts.
+
+    Both ``--scheduler`` and ``--cluster``, an unknown cluster kind, a batch system whose
+    submit command is not on ``PATH``, and more local workers than the machine can hold:
+    the runner checks these before it plans the job's inputs, and :func:`dask_client`
+    again (it is called on its own too).
+
+    Raises
+    ------
+    ConfigError, StageError
+        The setting, and what to give instead.
+    """
+    if scheduler and cluster:
+        raise ConfigError("give either --scheduler (a running scheduler) or --cluster, not both")
+    if cluster is not None and cluster not in CLUSTER_KINDS:
+        raise ConfigError(f"unknown --cluster {cluster!r}; choose one of {list(CLUSTER_KINDS)}")
+    if cluster in _SUBMIT and shutil.which(_SUBMIT[cluster]) is None:
         raise StageError(
-            f"--cluster {kind} submits workers with '{_SUBMIT[kind]}', which is not on PATH "
-            f"here; run Prospect on the {kind.upper()} login node, or start workers yourself "
-            "and use --scheduler"
+            f"--cluster {cluster} submits workers with '{_SUBMIT[cluster]}', which is not on "
+            f"PATH here; run Prospect on the {cluster.upper()} login node, or start workers "
+            "yourself and use --scheduler"
         )
+    if not scheduler and not cluster:
+        check_local_workers(workers or max(1, os.cpu_count() or 1))
+
+
+def _scaled_jobqueue_cluster(kind: str) -> tuple[Any, dict[str, Any]]:
+    check_engine(cluster=kind)
     cluster, scale = jobqueue_cluster(kind)
     try:  # submit the first jobs now, so that a refusal is raised here instead of logged
         cluster.sync(_submit_jobs, cluster, scale["jobs"])
@@ -352,10 +376,7 @@ def _clients(*, scheduler: str | None, workers: int | None, cluster: str | None,
     """The body of :func:`dask_client` (a generator it delegates to)."""
     from distributed import Client
 
-    if scheduler and cluster:
-        raise ConfigError("give either --scheduler (a running scheduler) or --cluster, not both")
-    if cluster is not None and cluster not in CLUSTER_KINDS:
-        raise ConfigError(f"unknown --cluster {cluster!r}; choose one of {list(CLUSTER_KINDS)}")
+    check_engine(scheduler=scheduler, cluster=cluster, workers=workers)
     if scheduler:
         _check_port(scheduler)
         try:
@@ -389,7 +410,6 @@ def _clients(*, scheduler: str | None, workers: int | None, cluster: str | None,
                 made.close()
         return
     n_workers = workers or max(1, os.cpu_count() or 1)
-    check_local_workers(n_workers)
     local = local_cluster(n_workers, threads_per_worker=threads_per_worker,
                           memory_limit=memory_limit)
     client = Client(local)

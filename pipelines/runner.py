@@ -14,6 +14,7 @@ from rich.table import Table
 
 from pipelines import verify
 from pipelines.cluster import (
+    check_engine,
     dashboard_link,
     dask_client,
     lost_scheduler_error,
@@ -103,6 +104,7 @@ def run_job(
                 raise ConfigError(
                     f"{out_dir}: holds the outputs of job {other}, not of {job.name!r}; "
                     "give this job its own -o (or remove that folder to reuse it)")
+            check_engine(scheduler=scheduler, cluster=cluster, workers=workers)
             _plan_before_cluster(ctx, wanted, force=force)
             with dask_client(scheduler=scheduler, workers=workers, cluster=cluster) as client:
                 ctx.client = client

@@ -202,6 +202,24 @@ def test_dask_client_refuses_bad_choices() -> None:
 TINY_JOB = "name: tiny\nregion: bonaire\nsources: [{kind: raster, name: dem, path: dem.tif}]\n"
 
 
+def _tiny_dem(folder: Path) -> Path:
+    """``dem.tif`` of :data:`TINY_JOB`: a small SYNTHETIC raster inside Bonaire's grid."""
+    import numpy as np
+    import rasterio
+    from rasterio.transform import from_origin
+
+    from prospect.testing import demo_grid
+
+    grid = demo_grid("bonaire", size_m=1000)
+    west, _, _, north = grid.bounds
+    path = folder / "dem.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=100, height=100, count=1,
+                       dtype="float32", crs=grid.crs,
+                       transform=from_origin(west, north, 10, 10)) as dst:
+        dst.write(np.ones((1, 100, 100), "float32"))
+    return path
+
+
 def test_cli_reports_bad_cluster_in_one_line(tmp_path: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     job = tmp_path / "job.yaml"
@@ -235,6 +253,7 @@ def test_cli_kubernetes_without_credentials_says_so(tmp_path: Path) -> None:
 
     job = tmp_path / "job.yaml"
     job.write_text(TINY_JOB)
+    _tiny_dem(tmp_path)  # a job whose inputs pass the plan: the cluster is what fails
     env = {k: v for k, v in os.environ.items() if not k.startswith("KUBERNETES_")}
     env.update(KUBECONFIG=str(tmp_path / "no-kubeconfig"), HOME=str(tmp_path))
     proc = subprocess.run(
