@@ -313,6 +313,22 @@ def _quiet_logs() -> None:
 
     for noisy in ("distributed", "bokeh", "tornado", "dask_jobqueue", "kopf", "kr8s"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
+    client_log = logging.getLogger("distributed.client")
+    if _SAID_BY_THE_RUN not in client_log.filters:
+        client_log.addFilter(_SAID_BY_THE_RUN)
+
+
+class _SaidByTheRun(logging.Filter):
+    """Drops distributed's log lines that the run's own error line says better: a lost
+    scheduler printed a timestamped "distributed.client - ERROR - Failed to reconnect to
+    scheduler after 10.00 seconds" above the run's "lost the dask scheduler at ..."."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return os.environ.get("PROSPECT_DEBUG") == "1" or not str(record.msg).startswith(
+            "Failed to reconnect to scheduler")
+
+
+_SAID_BY_THE_RUN = _SaidByTheRun()
 
 
 @contextlib.contextmanager
@@ -682,11 +698,13 @@ def scheduler_lost(client: Client | None) -> bool:
     return client.status not in ("running", "newly-created")
 
 
-def lost_scheduler_error(client: Client, *, stage: str, manifest: Path, cause: BaseException
+def lost_scheduler_error(address: str, *, stage: str, manifest: Path, cause: BaseException
                          ) -> StageError:
-    """The error a run raises when its scheduler goes away in the middle of ``stage``."""
+    """The error a run raises when its scheduler (at ``address``, as the run began: a client
+    that lost its scheduler no longer knows it, and the line said "at ?") goes away in the
+    middle of ``stage``."""
     return StageError(
-        f"lost the dask scheduler at {scheduler_address(client)} during stage {stage!r} "
+        f"lost the dask scheduler at {address} during stage {stage!r} "
         f"({type(cause).__name__}); finished stages and written chunks are kept "
         f"(see {manifest}); restart the scheduler (or drop --scheduler) and run the same "
         "command again to resume"

@@ -256,10 +256,8 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
     _warn_damaged_manifest(ctx, manifest)
     link = dashboard_link(ctx.client)
     n_workers = worker_count(ctx.client)
-    manifest.set_engine(
-        workers=n_workers, cluster=cluster, dashboard=link,
-        scheduler=scheduler_address(ctx.client) if ctx.client is not None else None,
-    )
+    address = scheduler_address(ctx.client) if ctx.client is not None else None
+    manifest.set_engine(workers=n_workers, cluster=cluster, dashboard=link, scheduler=address)
     if ctx.client is not None:
         ctx.console.print(f"[dim]dask: {n_workers} workers"
                           + (f", dashboard {link}" if link else "") + "[/dim]")
@@ -304,7 +302,7 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
             with contextlib.suppress(OSError):  # a full disk must not hide the first error
                 manifest.fail(name, exc, notes=noted)
             if ctx.client is not None and scheduler_lost(ctx.client):
-                raise lost_scheduler_error(ctx.client, stage=name, manifest=manifest.path,
+                raise lost_scheduler_error(address or "?", stage=name, manifest=manifest.path,
                                            cause=exc) from None
             damage = _damaged_chunk_error(ctx, manifest, exc) or \
                 _damaged_output_error(ctx, manifest, exc) or killed_worker_error(exc, name)

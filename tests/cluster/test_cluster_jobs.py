@@ -174,7 +174,10 @@ def test_scheduler_loss_gives_clear_error_and_resumable_state(
         private.stop()
     text = err.decode()
     assert proc.returncode == 1, text[-2000:]
-    assert "lost the dask scheduler" in text and "'train'" in text
+    # the address the run began with (a client that lost its scheduler said "at ?"), and
+    # no distributed log line above it ("Failed to reconnect to scheduler after 10.00 s")
+    assert f"lost the dask scheduler at {private.address}" in text and "'train'" in text
+    assert "Failed to reconnect" not in text and "distributed.client" not in text, text[-2000:]
     assert "run the same command again to resume" in text
     assert "Traceback" not in text
     manifest = read_manifest(out)
