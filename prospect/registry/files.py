@@ -23,8 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import skops.io as sio
-
 from prospect.canonical import canonical
 from prospect.errors import ModelError, SecurityError
 from prospect.io.files import bytes_sha256, file_sha256, staged_dir, write_json, write_text
@@ -160,6 +158,8 @@ def save_model(
     full_card = complete_card(card, estimator, full_schema)
     check_parts(str(directory), full_card, full_schema, estimator)  # never saved unusable
     directory.parent.mkdir(parents=True, exist_ok=True)
+    import skops.io as sio  # here: its import loads every scikit-learn module (~1.5 s)
+
     with staged_dir(directory) as staging:
         try:
             sio.dump(estimator, staging / MODEL_FILE)
@@ -295,6 +295,8 @@ def audit_model_dir(
 def _accepted_types(path: Path, data: bytes, trusted: Sequence[str] | None) -> list[str]:
     refuse_unless_skops(data[:HEAD_BYTES], source=str(path))
     try:
+        import skops.io as sio
+
         untrusted = sio.get_untrusted_types(data=data)
     except Exception as exc:
         raise ModelError(f"{path}: not a readable skops file: {exc}") from None
@@ -370,6 +372,8 @@ def load_model(
     accepted = _accepted_types(directory / MODEL_FILE, data, trusted)
     with quiet_library_version_warnings() as in_file:
         try:
+            import skops.io as sio
+
             estimator = sio.loads(data, trusted=accepted)
         except Exception as exc:
             raise ModelError(f"{directory / MODEL_FILE}: skops could not load it: {exc}") from None

@@ -46,7 +46,12 @@ def _run_region(root: Path, region: str, seed: int, stages: list[str]) -> dict[s
                        grid=demo_grid(region, size_m=2000, chunks=(100, 100)))
     job_path = scene.job_config(root / f"{region}.yaml", name=f"reuse-{region}")
     cfg = yaml.safe_load(job_path.read_text())
-    cfg["model"]["cv"] = {"kind": "spatial_block", "n_splits": 3, "block_size": 500.0}
+    # reuse needs a model, not its skill figures: one CV seed, smaller forests, no
+    # permutation importance or partial-dependence plots (the train tests check those)
+    cfg["model"]["cv"] = {"kind": "spatial_block", "n_splits": 3, "block_size": 500.0,
+                          "seeds": 1}
+    cfg["model"].update({"params": {"n_estimators": 60}, "permutation_repeats": 0,
+                         "partial_dependence": 0})
     job_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
     job = load_job(job_path)
     out = root / f"{region}-out"

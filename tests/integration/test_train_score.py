@@ -19,7 +19,9 @@ def _job(scene, path: Path, **model) -> Path:
     job_path = scene.job_config(path)
     job = yaml.safe_load(job_path.read_text())
     job.pop("tiles", None)
-    job["model"].update({"cv": {"n_splits": 4, "block_size": 500.0, "buffer": 20.0},
+    # one CV seed (the estimator-seed spread has its own test below)
+    job["model"].update({"cv": {"n_splits": 4, "block_size": 500.0, "buffer": 20.0,
+                                "seeds": 1},
                          "permutation_repeats": 2, "partial_dependence": 2, **model})
     job_path.write_text(yaml.safe_dump(job, sort_keys=False))
     return job_path
@@ -240,7 +242,8 @@ def test_cli_train_and_score_on_any_grid_with_polygon_occurrences(tmp_path) -> N
              "layer": "deposits"},
         ],
         "model": {"mineral": "nickel", "labels": {"source": "deposits"},
-                  "cv": {"n_splits": 3, "block_size": 2500.0}, "permutation_repeats": 0,
+                  "cv": {"n_splits": 3, "block_size": 2500.0, "seeds": 1},
+                  "permutation_repeats": 0,
                   "params": {"n_estimators": 50}},
     }
     (tmp_path / "job.yaml").write_text(yaml.safe_dump(job))
