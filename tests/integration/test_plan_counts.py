@@ -23,9 +23,10 @@ def test_plan_counts_equal_the_tasks_a_run_submits(small_scene, tmp_path: Path) 
     job_path = small_scene.job_config(tmp_path / "job.yaml")
     cfg = yaml.safe_load(job_path.read_text())
     cfg.pop("tiles", None)
-    cfg["model"].update({"cv": {"n_splits": 3, "block_size": 500.0},
+    # two CV seeds (the plan multiplies folds by seeds), two bagged members
+    cfg["model"].update({"cv": {"n_splits": 3, "block_size": 500.0, "seeds": 2},
                          "estimator": "logistic_regression", "permutation_repeats": 0,
-                         "partial_dependence": 0})
+                         "partial_dependence": 0, "uncertainty_members": 2})
     job_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
     job = load_job(job_path)
     plan = {s.name: s for s in plan_job(job, resolve_grid(job)).stages}
