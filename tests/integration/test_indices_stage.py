@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -25,8 +24,18 @@ GRID = RegionGrid(crs="EPSG:32619", resolution=10.0,
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pipelines.cli", *args], capture_output=True,
-                          text=True, timeout=300)
+    """``prospect ARGS`` through the CLI's entry point in this process (each real run still
+    starts its own local dask cluster); its exit code and what it printed."""
+    import contextlib
+    import io
+
+    from pipelines.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return subprocess.CompletedProcess(["prospect", *args], code, out.getvalue(),
+                                       err.getvalue())
 
 
 @pytest.fixture(scope="module")

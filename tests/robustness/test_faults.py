@@ -122,15 +122,21 @@ def _ingest_only_job(scene: Any, tmp_path: Path) -> tuple[Path, Path]:
 
 
 @pytest.fixture(scope="module")
-def uninterrupted(small_scene: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def uninterrupted(small_scene: Any, scheduler: str,
+                  tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The output folder of the scene's ingest-only job run once without interruption: the
     cube every stopped-and-resumed run of this module must reproduce."""
-    from .conftest import run_prospect
+    import contextlib
+    import io
+
+    from pipelines.cli import main
 
     root = tmp_path_factory.mktemp("uninterrupted")
     job, out = _ingest_only_job(small_scene, root)
-    reference = run_prospect("run", job, "-o", out, "--workers", "1")
-    assert reference.code == 0, reference.err[-3000:]
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = main(["run", str(job), "-o", str(out), "--scheduler", scheduler])
+    assert code == 0, err.getvalue()[-3000:]
     return out
 
 
@@ -200,12 +206,12 @@ def _frozen_mid_ingest(command: str, job: Path, out: Path,
 
 
 def test_output_directory_removed_mid_run_is_one_line_and_rerun_recovers(
-        small_scene, uninterrupted: Path, tmp_path: Path) -> None:
+        small_scene, uninterrupted: Path, tmp_path: Path, cli, scheduler: str) -> None:
     """The output folder deleted while ingest writes (a cleanup script, a user): the job
     stopped with the worker's "Compute Failed" traceback on the terminal and an error line
     that only said "No such file or directory"; now one line says what happened and that
     the same command resumes, and it does, to the same cube."""
-    from .conftest import Outcome, run_prospect
+    from .conftest import Outcome
 
     job, out = _ingest_only_job(small_scene, tmp_path)
     proc, stdout, stderr = _frozen_mid_ingest(
@@ -214,7 +220,7 @@ def test_output_directory_removed_mid_run_is_one_line_and_rerun_recovers(
     assert_clean_error(result, 74, "removed while the job ran", str(out),
                        "run the same command again")
     assert "Compute Failed" not in stderr, stderr[-3000:]
-    again = run_prospect("ingest", job, "-o", out, "--workers", "1")
+    again = cli("ingest", job, "-o", out, "--scheduler", scheduler)  # the resume
     assert again.code == 0, again.err[-3000:]
     _assert_same_cube(out, uninterrupted)
 
@@ -225,8 +231,8 @@ def test_output_directory_removed_mid_run_is_one_line_and_rerun_recovers(
     ("SIGINT", 130, "interrupted"),  # Ctrl-C
 ])
 def test_a_stop_signal_mid_stage_is_one_line_recorded_and_resumed(
-        small_scene, uninterrupted: Path, tmp_path: Path, signame: str, code: int,
-        said: str) -> None:
+        small_scene, uninterrupted: Path, tmp_path: Path, cli, scheduler: str, signame: str,
+        code: int, said: str) -> None:
     """A job asked to stop while ingest writes. SIGTERM and SIGHUP killed it at once (exit
     -15 or -1, no word, the manifest still saying 'running', the embedded cluster torn
     down under it), and Ctrl-C exited 0 without a word (typer turned the interrupt into an
@@ -234,8 +240,6 @@ def test_a_stop_signal_mid_stage_is_one_line_recorded_and_resumed(
     each is one line, the signal's exit code, the stage recorded as interrupted, and the
     same command resumes from the chunks kept, to the cube of an uninterrupted run."""
     import signal
-
-    from .conftest import run_prospect
 
     job, out = _ingest_only_job(small_scene, tmp_path)
     proc, stdout, stderr = _frozen_mid_ingest(  # the signal to the job's process alone
@@ -249,7 +253,7 @@ def test_a_stop_signal_mid_stage_is_one_line_recorded_and_resumed(
     assert "leaked semaphore" not in stderr, stderr[-3000:]
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["stages"]["ingest"]["status"] == "interrupted", manifest["stages"]
-    again = run_prospect("run", job, "-o", out, "--workers", "1")
+    again = cli("run", job, "-o", out, "--scheduler", scheduler)  # the resume
     assert again.code == 0, again.err[-3000:]
     assert " resumed" in again.err and "0 resumed" not in again.err, again.err[-3000:]
     _assert_same_cube(out, uninterrupted)
