@@ -137,19 +137,17 @@ def _plan_before_cluster(ctx: RunContext, stages: Sequence[str], *, force: bool)
         return
     from pipelines.stages.ingest import plan
 
-    noted: list[str] = []
+    warned: list[str] = []
     try:
-        with data_warnings("warning: ") as noted:
+        with data_warnings() as warned:
             made = plan(ctx)
-    except BaseException as exc:  # recorded and shown as the stage's own failure was
+    except BaseException as exc:  # shown and recorded as the stage's own failure was
         ctx.console.rule("[bold]ingest")
-        _print_notes(ctx, noted)
-        with contextlib.suppress(OSError):  # a full disk must not hide the first error
+        with contextlib.suppress(OSError):
             manifest.begin("ingest")
-            manifest.fail("ingest", exc, notes=noted, status="interrupted"
-                          if isinstance(exc, KeyboardInterrupt) else "failed")
+        _stage_stopped(ctx, manifest, "ingest", exc, [f"warning: {w}" for w in warned])
         raise
-    made.warned = [line.removeprefix("warning: ") for line in noted]
+    made.warned = warned
     ctx.prepared["ingest"] = made
 
 
@@ -294,13 +292,10 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
             inventory = verify.inventory(ctx.out_dir, result.outputs)
             _empty_variables(inventory, result, warned_empty, ctx.out_dir)
         except KeyboardInterrupt as exc:
-            _print_notes(ctx, noted)
-            manifest.fail(name, exc, status="interrupted", notes=noted)
+            _stage_stopped(ctx, manifest, name, exc, noted)
             raise
         except BaseException as exc:
-            _print_notes(ctx, noted)  # what the stage found before it failed, kept too
-            with contextlib.suppress(OSError):  # a full disk must not hide the first error
-                manifest.fail(name, exc, notes=noted)
+            _stage_stopped(ctx, manifest, name, exc, noted)
             if ctx.client is not None and scheduler_lost(ctx.client):
                 raise lost_scheduler_error(address or "?", stage=name, manifest=manifest.path,
                                            cause=exc) from None
@@ -414,6 +409,19 @@ def _rebuild_cube(ctx: RunContext, cube: Path) -> None:
         raise StageError(f"{cube}: its metadata is damaged and it is not this job's cube; "
                          "remove it and rerun")
     rebuild_cube_metadata(cube, ctx.grid, attrs=ctx.cube_attrs)
+
+
+def _stage_stopped(ctx: RunContext, manifest: Manifest, name: str, exc: BaseException,
+                   noted: Sequence[str]) -> None:
+    """Show what stage ``name`` noted before it stopped (its data warnings) and record it
+    ``interrupted`` (a stop signal) or ``failed``; a full disk that cannot take the record
+    must not hide the stage's own error."""
+    _print_notes(ctx, noted)
+    if isinstance(exc, KeyboardInterrupt):
+        manifest.fail(name, exc, status="interrupted", notes=noted)
+        return
+    with contextlib.suppress(OSError):
+        manifest.fail(name, exc, notes=noted)
 
 
 def _print_notes(ctx: RunContext, notes: Sequence[str]) -> None:

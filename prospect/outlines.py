@@ -116,21 +116,17 @@ def read_outline(
     if not path.is_file():
         raise InputFileError(f"{path}: outline file not found; check the path (a region's "
                              "'mask.path', or --outlines-from)")
-    found: set[Any] = set()
-
     def named(table: Any) -> Any:
-        """The features named in ``names`` (all without ``names``)."""
-        if names is None:
-            return np.ones(len(table), dtype=bool)
+        """The features named in ``names``, picked before the file's geometries are repaired."""
         if name_column not in table.columns:
             raise DataError(f"{path}: no column {name_column!r} to pick outlines by name")
-        found.update(table[name_column])
         return table[name_column].isin(names).to_numpy()
 
-    gdf = read_vector(path, layer=layer, to_crs="EPSG:4326", keep=named,
+    gdf = read_vector(path, layer=layer, to_crs="EPSG:4326",
+                      keep=None if names is None else named,
                       crs=None if _has_crs(path, layer) else "EPSG:4326")
     if names is not None:
-        missing = sorted(set(names) - found)
+        missing = sorted(set(names) - set(gdf[name_column]))
         if missing:
             raise DataError(f"{path}: no feature named {missing} in column {name_column!r}")
     polys = _polygons(g for g in gdf.geometry if g is not None)
