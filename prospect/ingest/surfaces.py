@@ -7,8 +7,10 @@ asks for one (``interpolate``, ``distance``).
 
 from __future__ import annotations
 
+import copy
 import re
 import warnings
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -121,12 +123,69 @@ def idw_estimate(xy: np.ndarray, z: np.ndarray, query: np.ndarray, *, power: flo
     return (w * z[idx]).sum(axis=1) / w.sum(axis=1)
 
 
+_WHOLE_MATRIX_POINTS = 1000
+"""Up to this many points pykrige's own whole kriging matrix (8 MB) is used as it is."""
+
+_TREES: weakref.WeakKeyDictionary[Any, cKDTree] = weakref.WeakKeyDictionary()
+"""A pykrige model -> the k-d tree of its points (a worker reuses it for every chunk)."""
+
+_C_PARAMETERS = ("Z", "eps", "variogram_model_parameters", "variogram_function",
+                 "exact_values", "pseudo_inv", "pseudo_inv_type")
+"""The model attributes pykrige hands its compiled moving-window loop."""
+
+
+def _moving_window(model: Any, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """pykrige's moving-window estimates and variances at ``query`` (``k`` closest points),
+    with a kriging matrix of the query's neighbours only.
+
+    ``OrdinaryKriging.execute`` assembles the kriging matrix of *every* point, then takes
+    each cell's ``k x k`` block from it: ``(n+1)^2`` float64 per call (63 MB and 0.2 s for
+    the Great Basin's 2 809 sites; 1.8 GB, 5 GB of peak memory and 21 s for 15 000
+    samples) in every chunk task. Here the neighbours are found as pykrige finds them (the
+    same k-d tree, the same query: the same points, ties included), the matrix is built
+    for those points alone by the model's own method (the same entries), and pykrige's
+    compiled loop solves each cell's system from it: the same values to the last bit.
+    Geographic coordinates, a few points, or a pykrige without that loop: ``execute``.
+    """
+    n = len(model.X_ADJUSTED)
+    try:
+        from pykrige.core import _adjust_for_anisotropy
+        from pykrige.lib.cok import _c_exec_loop_moving_window
+    except ImportError:  # another pykrige layout: its own (whole-matrix) path
+        n = 0
+    if model.coordinates_type != "euclidean" or n <= max(_WHOLE_MATRIX_POINTS, 4 * k):
+        z, ss = model.execute("points", query[:, 0], query[:, 1], backend="C",
+                              n_closest_points=k)
+        return np.asarray(z), np.asarray(ss)
+    tree = _TREES.get(model)
+    if tree is None:
+        tree = _TREES[model] = cKDTree(np.column_stack([model.X_ADJUSTED, model.Y_ADJUSTED]))
+    adjusted = _adjust_for_anisotropy(
+        np.array(query, dtype="f8"), [model.XCENTER, model.YCENTER],
+        [model.anisotropy_scaling], [model.anisotropy_angle])
+    dist, idx = tree.query(adjusted, k=k, eps=0.0)
+    keep, local_idx = np.unique(idx, return_inverse=True)
+    local = copy.copy(model)
+    local.X_ADJUSTED, local.Y_ADJUSTED = model.X_ADJUSTED[keep], model.Y_ADJUSTED[keep]
+    parameters = {key: getattr(model, key) for key in _C_PARAMETERS}
+    parameters["Z"] = model.Z[keep]
+    z, ss = _c_exec_loop_moving_window(
+        local._get_kriging_matrix(len(keep)), np.ascontiguousarray(dist, dtype="f8"),
+        np.zeros(len(query), dtype="int8"),
+        np.ascontiguousarray(local_idx.reshape(idx.shape), dtype="long"), len(keep),
+        parameters)
+    return np.asarray(z), np.asarray(ss)
+
+
 def kriging_estimate(model: Any, query: np.ndarray, *, neighbours: int,
                      variance: bool) -> np.ndarray:
     """Ordinary-kriging estimate (or its variance, clipped at 0) of a pykrige ``model`` at
-    ``query`` with the ``neighbours`` closest points (moving window)."""
+    ``query`` with the ``neighbours`` closest points (moving window).
+
+    Memory and time grow with the query's neighbourhood, not with the square of the
+    model's points (:func:`_moving_window`)."""
     k = min(neighbours, len(model.X_ADJUSTED))
-    z, ss = model.execute("points", query[:, 0], query[:, 1], backend="C", n_closest_points=k)
+    z, ss = _moving_window(model, query, k)
     out = np.asarray(ss if variance else z, dtype="f8")
     return np.maximum(out, 0.0) if variance else out
 
