@@ -331,3 +331,23 @@ def test_control_a_latin1_table_reads_as_before(sandbox: Sandbox, cli,
     assert "warning" not in result.err.lower()
     np.testing.assert_allclose(_at_points(sandbox, "wells_Li___g_L_"),
                                [100 + i for i in range(20)])
+
+
+def test_kriging_more_places_than_memory_can_fit_is_refused_before_the_fit(
+        sandbox: Sandbox, cli, scheduler: str) -> None:
+    """Before: pykrige set out to fit the variogram from all 20 000 million pairs of
+    200 000 samples at once: "internal error: MemoryError: Unable to allocate 149. GiB",
+    exit 70 (a table a few times smaller fits in the allocation and runs the machine out
+    of memory instead). Now one line, at plan time, with the memory it would need and
+    what to do instead."""
+    rng = np.random.default_rng(7)
+    xy = rng.uniform(0, 400, (200_000, 2))
+    lines = ["x,y,li"] + [f"{X0 + x:.4f},{Y0 + y:.4f},{v:.3f}"
+                          for (x, y), v in zip(xy, rng.uniform(1, 90, len(xy)), strict=True)]
+    (sandbox.root / "wells.csv").write_text("\n".join(lines) + "\n")
+    result = _ingest(sandbox, cli, scheduler, sources=[{**WELLS, "interpolate": ["kriging"]}])
+    line = assert_clean_error(result, 1, "wells.csv", "'li'", "200000 places", "GiB",
+                              "interpolate: [idw]")
+    assert "free" in line
+    assert not (sandbox.out / "cube.zarr").exists()
+    assert sandbox.untouched()
