@@ -140,7 +140,7 @@ def _moving_window(model: Any, query: np.ndarray, k: int) -> tuple[np.ndarray, n
 
     ``OrdinaryKriging.execute`` assembles the kriging matrix of *every* point, then takes
     each cell's ``k x k`` block from it: ``(n+1)^2`` float64 per call (63 MB and 0.2 s for
-    the Great Basin's 2 809 sites; 1.8 GB, 5 GB of peak memory and 21 s for 15 000
+    the Great Basin's 2 809 sites; 1.8 GB, 5 GB of peak memory and 21-26 s for 15 000
     samples) in every chunk task. Here the neighbours are found as pykrige finds them (the
     same k-d tree, the same query: the same points, ties included), the matrix is built
     for those points alone by the model's own method (the same entries), and pykrige's
