@@ -25,13 +25,19 @@ die() { echo "slurm-local: $*" >&2; exit 1; }
 
 pid_of() { [ -s "$dir/$1.pid" ] && cat "$dir/$1.pid" || true; }
 
+running() {  # running PID: the process exists and has not exited (a zombie has: the
+  # daemons are reparented to init, which may reap them only seconds later)
+  local state; state=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+  [ -n "$state" ] && [ "${state#Z}" = "$state" ]
+}
+
 stop_pid() {  # stop_pid NAME: SIGTERM the pid in DIR/NAME.pid, SIGKILL after 10 s
   local pid; pid=$(pid_of "$1")
   [ -n "$pid" ] || return 0
-  if kill -0 "$pid" 2>/dev/null; then
+  if running "$pid"; then
     kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+    for _ in $(seq 100); do running "$pid" || break; sleep 0.1; done
+    running "$pid" && kill -KILL "$pid" 2>/dev/null || true
   fi
   rm -f "$dir/$1.pid"
 }
