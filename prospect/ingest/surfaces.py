@@ -153,7 +153,8 @@ def _moving_window(model: Any, query: np.ndarray, k: int) -> tuple[np.ndarray, n
         from pykrige.lib.cok import _c_exec_loop_moving_window
     except ImportError:  # another pykrige layout: its own (whole-matrix) path
         n = 0
-    if model.coordinates_type != "euclidean" or n <= max(_WHOLE_MATRIX_POINTS, 4 * k):
+    if (model.coordinates_type != "euclidean" or k < 2
+            or n <= max(_WHOLE_MATRIX_POINTS, 4 * k)):
         z, ss = model.execute("points", query[:, 0], query[:, 1], backend="C",
                               n_closest_points=k)
         return np.asarray(z), np.asarray(ss)
