@@ -118,20 +118,26 @@ def sandbox(tmp_path: Path) -> Sandbox:
     return Sandbox(tmp_path / "box")
 
 
-@pytest.fixture()
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
-    """Run ``prospect ARGS`` in this process; returns an :class:`Outcome`."""
+def run_in_process(*args: str | Path) -> Outcome:
+    """Run ``prospect ARGS`` through the CLI's entry point in this process (a fixture of
+    any scope may call it); its exit code and what it printed."""
+    import contextlib
+    import io
+
     from pipelines.cli import main
 
-    monkeypatch.delenv("PROSPECT_DEBUG", raising=False)
-
-    def run(*args: str | Path) -> Outcome:
-        capsys.readouterr()
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = main([str(a) for a in args])
-        captured = capsys.readouterr()
-        return Outcome(code, captured.out, captured.err)
+    return Outcome(code, out.getvalue(), err.getvalue())
 
-    return run
+
+@pytest.fixture()
+def cli(monkeypatch: pytest.MonkeyPatch):
+    """Run ``prospect ARGS`` in this process (:func:`run_in_process`), without
+    ``PROSPECT_DEBUG``; returns an :class:`Outcome`."""
+    monkeypatch.delenv("PROSPECT_DEBUG", raising=False)
+    return run_in_process
 
 
 def run_prospect(*args: str | Path, timeout: float = 300, env: dict[str, str] | None = None,

@@ -126,17 +126,12 @@ def uninterrupted(small_scene: Any, scheduler: str,
                   tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The output folder of the scene's ingest-only job run once without interruption: the
     cube every stopped-and-resumed run of this module must reproduce."""
-    import contextlib
-    import io
-
-    from pipelines.cli import main
+    from .conftest import run_in_process
 
     root = tmp_path_factory.mktemp("uninterrupted")
     job, out = _ingest_only_job(small_scene, root)
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-        code = main(["run", str(job), "-o", str(out), "--scheduler", scheduler])
-    assert code == 0, err.getvalue()[-3000:]
+    reference = run_in_process("run", job, "-o", out, "--scheduler", scheduler)
+    assert reference.code == 0, reference.err[-3000:]
     return out
 
 
