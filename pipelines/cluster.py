@@ -472,7 +472,7 @@ LOCAL_CLUSTER_CONFIG: dict[str, Any] = {
     "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": MALLOC_THRESHOLD,
     "distributed.nanny.pre-spawn-environ.MALLOC_MMAP_THRESHOLD_": MALLOC_THRESHOLD,
     "distributed.worker.preload": ["pipelines.worker_logs"],
-    "distributed.scheduler.worker-saturation": 1.0,
+    "distributed.scheduler.worker-saturation": 1.1,
 }
 """Dask settings of the embedded local cluster, where they are still dask's defaults.
 
@@ -491,10 +491,15 @@ over 128 KiB is a fresh mmap whose pages fault in again: scoring a 512 x 512 blo
 1.27 s instead of 0.74 s. Trim and mmap thresholds of 64 MiB keep chunk-sized buffers in
 the heap for reuse, at the cost of up to about 64 MiB of freed memory held per worker.
 
-``worker-saturation`` 1.0: a large group of independent tasks (ingest's chunk tasks)
-waits on the scheduler and a worker gets the next one when one of its threads frees.
-Dask's 1.1 rounds up to two tasks at a time for a one-thread worker, so at the end of a
-stage one worker ran its second task while the other idled.
+``worker-saturation`` 1.1 (dask's default, pinned): a large group of independent tasks
+(ingest's chunk tasks) waits on the scheduler, and each worker holds one task more than
+it has threads (``ceil(threads x 1.1)``, up to ten threads), so the next task is there
+when a thread frees. At 1.0 (no task held beyond the threads) each task waited for a
+round trip through the scheduler after the one before it (about 4 ms on a two-core
+machine): 0.14 s of every 0.84 s of ``benchmarks/bench_ingest.py``'s 36 chunk tasks on
+one worker, 0.04 s at 1.1; ``bench_scale.py``'s 8 ingest tasks on two workers finished as
+close together either way. A worker may then end a stage on its held task while another
+has none left (at most one task's time; the scheduler's work stealing can move it).
 
 Each worker process imports :mod:`pipelines.worker_logs` (``preload``), which drops
 distributed's heartbeat traceback when a worker's heartbeat races the cluster's shutdown.

@@ -94,11 +94,12 @@ class StageExecutor:
         batch out at once, as many to each worker, and with four calls of 0.5-0.8 s on
         two workers one worker then idled for 0.3 s while the other ran its second call
         (``benchmarks/bench_scale.py``'s ingest, issue 19 point 2). A larger batch is
-        submitted whole: dask queues such a group on the scheduler and gives a worker the
-        next call when a thread frees (``worker-saturation``, 1.0 on the embedded cluster),
-        with no round trip through this process; handed out from here, each of the 36
-        calls of ``benchmarks/bench_ingest.py`` on one worker waited for one, and ingest
-        went from 1.05 to 1.36x gdalwarp.
+        submitted whole: dask queues such a group on the scheduler, and each worker holds
+        one call beyond its threads (``worker-saturation`` 1.1 on the embedded cluster),
+        so a thread that frees starts the next call at once and takes another from the
+        scheduler meanwhile, with no round trip through this process; handed out from
+        here, each of the 36 calls of ``benchmarks/bench_ingest.py`` on one worker waited
+        for one, and ingest went from 1.05 to 1.36x gdalwarp.
         """
         if self.client is None:
             for batch in batches:
