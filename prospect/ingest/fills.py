@@ -176,11 +176,22 @@ def warn_fills(layers: Iterable[Layer], *, configured: Mapping[str, float | None
             if sample is None:
                 continue
             found = dominant_fill(*sample, nodata=ref.nodata, categorical=layer.categorical)
-            if found is None:
+            if found is None or _dropped(ref, found.value):
                 continue
             warnings.warn(DataWarning(_message(layer, ref, found, configured)), stacklevel=2)
             count += 1
     return count
+
+
+def _dropped(ref: BandRef, value: float) -> bool:
+    """Whether the band's read drops ``value`` anyway: its second fill (a NetCDF's
+    ``missing_value`` beside its ``_FillValue``) or a value outside its valid range."""
+    if ref.other_nodata is not None and _same(ref.other_nodata, value):
+        return True
+    if ref.valid_range is not None:
+        lo, hi = ref.valid_range
+        return not lo < value < hi
+    return False
 
 
 def _message(layer: RasterLayer, ref: BandRef, found: FillFinding,

@@ -357,6 +357,27 @@ def band_nodata(
     return own, (fill if value_fits(fill, dtype) else None)
 
 
+def _cf_missing(source: RasterSource, info: RasterInfo, band: int, nodata: float | None,
+                other_nodata: float | None, valid_range: tuple[float, float] | None
+                ) -> tuple[float | None, tuple[float, float] | None]:
+    """``(other_nodata, valid_range)`` with a NetCDF variable's CF missing data that GDAL
+    leaves as values (:attr:`RasterInfo.missing`, :attr:`RasterInfo.valid`): a
+    ``missing_value`` beside a ``_FillValue`` is a second fill (unless the config gives
+    ``nodata``, which is the one fill); ``valid_min``/``valid_max`` drop the raw values
+    outside them (inclusive, as CF says; ``valid_range`` here is exclusive at both ends,
+    a product's clipped ends, so the bounds move out by one float32 step)."""
+    if other_nodata is None and source.nodata is None:
+        dtype = info.band_dtype(band)
+        fits = [v for v in info.cf_missing(band) if v != nodata and value_fits(v, dtype)]
+        other_nodata = fits[0] if fits else None
+    bounds = info.cf_valid(band)
+    if valid_range is None and bounds is not None:
+        lo, hi = (np.float32(b) for b in bounds)
+        valid_range = (float(np.nextafter(lo, np.float32(-np.inf))),
+                       float(np.nextafter(hi, np.float32(np.inf))))
+    return other_nodata, valid_range
+
+
 def stac_header(path: str, config_crs: str | None, item_crs: str | None) -> RasterInfo:
     """The header of a STAC asset: in the config's CRS if given, else in the file's own,
     else (a file without one) in the CRS its item states. The item's ``proj:epsg`` never
@@ -617,6 +638,8 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
                 stated_by=(str(scene.mtl) if scene.mtl is not None else
                            f"item {scene.item.item_id!r}" if scene.item is not None
                            else "the product metadata"), told=told_nodata)
+            other_nodata, valid_range = _cf_missing(source, info, band, nodata, other_nodata,
+                                                    valid_range)
             scale, offset = _file_coefficients(source, scene, info, band, cal, scale, offset)
             _check_longitudes(info, grid)
             if not _overlaps(info, grid):

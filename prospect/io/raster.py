@@ -291,6 +291,14 @@ class RasterInfo:
     stated_crs: bool = False
     """Whether :attr:`crs` is what :attr:`stated_by` states (``False``: the config's, which
     overrides the file's on purpose)."""
+    missing: tuple[tuple[float, ...], ...] = ()
+    """Per band: the CF ``missing_value`` values of a NetCDF/HDF variable that GDAL does
+    not mark as no data (it marks ``_FillValue`` alone where both are stated), in the
+    file's raw (packed) numbers; ``()`` where none."""
+    valid: tuple[tuple[float, float] | None, ...] = ()
+    """Per band: the CF ``valid_min``/``valid_max`` of a NetCDF/HDF variable (inclusive,
+    raw numbers, an absent side infinite), which GDAL does not apply (it applies
+    ``valid_range`` alone); ``None`` where none."""
 
     def band_units(self, band: int) -> str:
         """The unit the file states for 1-based ``band``, ``""`` where none."""
@@ -299,6 +307,14 @@ class RasterInfo:
     def band_dtype(self, band: int) -> str:
         """The data type of 1-based ``band``."""
         return self.dtypes[band - 1] if band <= len(self.dtypes) else self.dtype
+
+    def cf_missing(self, band: int) -> tuple[float, ...]:
+        """The CF ``missing_value`` values of 1-based ``band`` GDAL leaves as data."""
+        return self.missing[band - 1] if band <= len(self.missing) else ()
+
+    def cf_valid(self, band: int) -> tuple[float, float] | None:
+        """The CF ``valid_min``/``valid_max`` of 1-based ``band`` GDAL does not apply."""
+        return self.valid[band - 1] if band <= len(self.valid) else None
 
     def has_mask(self, band: int) -> bool:
         """Whether 1-based ``band`` has a mask band of its own (see :attr:`masked`)."""
@@ -452,6 +468,47 @@ def _usable_nodata(src: Any) -> tuple[tuple[float | None, ...], tuple[float | No
     return tuple(nodata), tuple(unheld)
 
 
+_CF_DRIVERS = frozenset({"netCDF", "HDF5", "HDF5Image", "HDF4", "HDF4Image"})
+"""Drivers whose variables carry CF attributes as band metadata."""
+
+
+def _cf_numbers(text: str | None) -> tuple[float, ...] | None:
+    """A CF attribute GDAL gives as text (``-9999``, ``{0,2000}``), as numbers; ``None``
+    when absent or not numbers."""
+    if text is None:
+        return None
+    try:
+        return tuple(float(v) for v in text.strip().strip("{}").split(",") if v.strip())
+    except ValueError:
+        return None
+
+
+def _cf_missing_data(src: Any, nodata: tuple[float | None, ...]
+                     ) -> tuple[tuple[tuple[float, ...], ...],
+                                tuple[tuple[float, float] | None, ...]]:
+    """Per band: the CF ``missing_value`` values other than the nodata GDAL marks, and the
+    ``valid_min``/``valid_max`` bounds where no ``valid_range`` is stated.
+
+    GDAL's netCDF driver marks ``_FillValue`` only (``missing_value`` only without it) and
+    applies ``valid_range`` but neither ``valid_min`` nor ``valid_max``: a variable stating
+    ``_FillValue = -9999, missing_value = -8888`` had its -8888 cells ingested as values,
+    and one stating ``valid_max = 2000`` its 99999 cells (CF: both mark missing data).
+    """
+    missing: list[tuple[float, ...]] = []
+    valid: list[tuple[float, float] | None] = []
+    for band in range(1, src.count + 1):
+        tags = src.tags(band)
+        own = nodata[band - 1] if band <= len(nodata) else None
+        values = _cf_numbers(tags.get("missing_value")) or ()
+        missing.append(tuple(v for v in values if v == v and v != own))
+        lo, hi = _cf_numbers(tags.get("valid_min")), _cf_numbers(tags.get("valid_max"))
+        if "valid_range" in tags or not (lo or hi):
+            valid.append(None)
+            continue
+        valid.append((lo[0] if lo else -math.inf, hi[0] if hi else math.inf))
+    return tuple(missing), tuple(valid)
+
+
 def _gdal_nodata(src: Any) -> dict[int, float]:
     """0-based band -> the nodata value GDAL holds for it, whatever the band's type (from
     the dataset's VRT description); empty when GDAL cannot describe the dataset."""
@@ -529,6 +586,8 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
                 scales=tuple(src.scales), offsets=tuple(src.offsets),
                 masked=tuple(bool(_MASKING & set(flags)) for flags in src.mask_flag_enums),
             )
+            if src.driver in _CF_DRIVERS:
+                info["missing"], info["valid"] = _cf_missing_data(src, nodata)
             gcps, rpcs = src.gcps[0], src.rpcs
             # Touch the last block so a truncated file fails here, not halfway through ingest.
             if src.count:
