@@ -550,8 +550,39 @@ def _numeric(series: pd.Series, path: Path, column: str,
             f"{path}: column {column!r} holds no numbers (e.g. {series.iloc[0]!r}); "
             + ("these look like decimal commas: set 'decimal: \",\"' in the points source, "
                "or export the table with decimal points"
-               if comma and attrs.get("decimal", ".") == "." else "pick a numeric column"))
+               if comma and attrs.get("decimal", ".") == "." else
+               _decorated(series) or "pick a numeric column"))
     return values
+
+
+_DMS = re.compile(r"\s*[NSEWnsew]?\s*[-+]?\d+(?:[.,]\d+)?\s*(?:°|º|˚|deg)\s*"
+                  r"(?:\d+(?:[.,]\d+)?\s*(?:'|′|’|min)\s*)?"
+                  r"(?:\d+(?:[.,]\d+)?\s*(?:\"|″|”|''|sec)\s*)?[NSEWnsew]?\s*")
+_WITH_UNIT = re.compile(r"\s*[-+−]?(?:\d[\d.,\s]*)(?:[eE][-+]?\d+)?\s*[A-Za-zµμ%‰°/][^<>]*")
+_LIMIT = re.compile(r"\s*(?:[<>≤≥]=?\s*[\d.,]+.*|n\.?d\.?|b\.?d\.?l\.?|<\s*dl)\s*",
+                    re.IGNORECASE)
+
+
+def _decorated(series: pd.Series) -> str | None:
+    """Why a column without a single plain number holds none, when its cells are numbers
+    written with something around them: degrees, minutes and seconds (``52°30'15"N``),
+    a unit (``12 mg/l``) or a detection limit (``<0.5``, ``n.d.``); ``None`` otherwise.
+    Each was refused as "pick a numeric column", the column the config means."""
+    cells = series.dropna().astype(str).str.strip()
+    cells = cells[cells != ""]
+    if not len(cells):
+        return None
+    if cells.map(lambda c: _DMS.fullmatch(c) is not None).mean() > 0.5:
+        return ("these look like degrees, minutes and seconds: convert them to decimal "
+                "degrees (degrees + minutes / 60 + seconds / 3600, negative west and south)")
+    limits = cells.map(lambda c: _LIMIT.fullmatch(c) is not None)
+    if limits.mean() > 0.5:
+        return ("these are detection limits: give them as numbers (e.g. half the limit) or "
+                "leave them empty")
+    if cells.map(lambda c: _WITH_UNIT.fullmatch(c) is not None).mean() > 0.5:
+        return ("these are numbers with a unit: write numbers only (the unit belongs in the "
+                "header, e.g. 'li [mg/L]', or in 'units:')")
+    return None
 
 
 def read_features(

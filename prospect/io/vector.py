@@ -23,14 +23,20 @@ __all__ = ["has_geometry", "layer_crs", "list_layers", "read_attribute", "read_v
 
 
 def quiet_measured() -> None:
-    """Silence pyogrio's warning that a layer of measured geometries (XYM, XYZM) is read
-    without its M values, which nothing here uses: on every call (list, info, read) it
-    reached the user's terminal with a library's path and source line, several times a
-    run. Called before each call rather than once at import: a filter added inside a
+    """Silence pyogrio's warnings about what is read right: a layer of measured geometries
+    (XYM, XYZM) read without its M values, which nothing here uses, and mixed-type
+    properties of a GeoJSON read as text. Both reached the user's terminal on every call
+    (list, info, read) with a library's path and source line, several times a run.
+    Called before each call rather than once at import: a filter added inside a
     ``warnings.catch_warnings`` block (a stage's data-warning collector, a test) is undone
     when the block ends, and a block of our own would race the other threads' warnings."""
     warnings.filterwarnings("ignore", message=r"Measured \(M\) geometry types are not "
                             "supported", category=UserWarning)
+    # A GeoJSON property of mixed types (a unit code 1 in one feature, "granite" in
+    # another) is a JSON field to GDAL; pyogrio tries to parse it as JSON, warns "Could not
+    # parse column ... as JSON; leaving as string" and keeps the text, which is what is read.
+    warnings.filterwarnings("ignore", message=r"Could not parse column .* as JSON",
+                            category=UserWarning)
 
 
 def unit_name(value: object) -> str:

@@ -12,13 +12,14 @@ SYNTHETIC.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from .conftest import Sandbox
-from .test_point_tables import X0, Y0, _ingest
+from .conftest import Sandbox, assert_clean_error
+from .test_point_tables import WELLS, X0, Y0, _ingest, _table
 
 VALUES = np.arange(1600, dtype="f8").reshape(40, 40)  # row 0 north, as the cube's
 
@@ -150,3 +151,83 @@ def test_a_netcdf_valid_range_and_missing_value_alone_keep_reading(
     assert result.code == 0, result.err[-3000:]
     cube = _cube(sandbox)
     assert int(np.isnan(cube).sum()) == 3 and np.nanmax(cube) == 1599
+
+
+# --- a GeoJSON unit column of mixed types -------------------------------------------------
+
+def _geojson(box: Sandbox, units: list[object]) -> Path:
+    """Vertical strips over the tiny region, one per unit, in a GeoJSON with a CRS member."""
+    width = 400 / len(units)
+    features = []
+    for i, unit in enumerate(units):
+        x0, x1 = X0 + i * width, X0 + (i + 1) * width
+        ring = [[x0, Y0], [x1, Y0], [x1, Y0 + 400], [x0, Y0 + 400], [x0, Y0]]
+        features.append({"type": "Feature", "properties": {"unit": unit},
+                         "geometry": {"type": "Polygon", "coordinates": [ring]}})
+    path = box.root / "units.geojson"
+    path.write_text(json.dumps({
+        "type": "FeatureCollection", "features": features,
+        "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::32619"}}}))
+    return path
+
+
+def test_a_geojson_unit_column_of_mixed_types_prints_no_library_warning(
+        sandbox: Sandbox, cli, scheduler: str) -> None:
+    """Before: pyogrio's "Could not parse column 'unit' as JSON; leaving as string", with its
+    source line, about five times a run (a code 7 in one feature, "granite" in another:
+    GDAL's JSON field). The units are read as text, as before."""
+    import warnings
+
+    _geojson(sandbox, [7, "granite", 7, "7"])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = _ingest(sandbox, cli, scheduler, sources=[
+            {"kind": "vector", "name": "geo", "path": "units.geojson", "attribute": "unit"}])
+    assert result.code == 0, result.err[-3000:]
+    said = [str(w.message) for w in caught] + [_said(result)]
+    assert not any("as JSON" in text for text in said), said
+    import xarray as xr
+
+    geo = xr.open_zarr(sandbox.out / "cube.zarr")["geo"]
+    assert geo.attrs["flag_meanings"].split() == ["7", "granite"]
+    np.testing.assert_array_equal(np.asarray(geo.values)[0, ::10], [0, 1, 0, 0])
+
+
+# --- columns of numbers written with something around them --------------------------------
+
+def test_coordinates_in_degrees_minutes_and_seconds_are_named(sandbox: Sandbox, cli,
+                                                              scheduler: str) -> None:
+    """Before: "column 'lon' holds no numbers (e.g. '69°0\\'0"W'); pick a numeric column",
+    the column the config means: the fix is to convert them to decimal degrees."""
+    rows = [f"69°0'{i}\"W,12°12'{i}\"N,{i}" for i in range(20)]
+    (sandbox.root / "wells.csv").write_text("lon,lat,li\n" + "\n".join(rows) + "\n")
+    result = _ingest(sandbox, cli, scheduler, sources=[
+        {**WELLS, "x": "lon", "y": "lat", "crs": "EPSG:4326"}])
+    line = assert_clean_error(result, 1, "wells.csv", "'lon'", "degrees, minutes and seconds",
+                              "decimal degrees")
+    assert "pick a numeric column" not in line
+    assert sandbox.untouched()
+
+
+@pytest.mark.parametrize(("cells", "needle"), [
+    ([f"{i} mg/l" for i in range(20)], "numbers with a unit"),
+    ([f"<{i % 3 + 1}" for i in range(20)], "detection limits"),
+    (["n.d."] * 10 + ["<0.5"] * 10, "detection limits"),
+], ids=["units", "below-limit", "nd"])
+def test_a_value_column_of_decorated_numbers_is_named(sandbox: Sandbox, cli, scheduler: str,
+                                                      cells: list[str], needle: str) -> None:
+    """Before: "holds no numbers ... pick a numeric column" for a lab sheet's column that
+    holds only numbers with a unit or detection limits (a column with some plain numbers
+    reads them, with a warning for the others, as before)."""
+    _table(sandbox, cells)
+    result = _ingest(sandbox, cli, scheduler, sources=[WELLS])
+    line = assert_clean_error(result, 1, "wells.csv", "'li'", needle)
+    assert "pick a numeric column" not in line
+
+
+def test_a_column_of_words_is_still_not_a_numeric_column(sandbox: Sandbox, cli,
+                                                         scheduler: str) -> None:
+    """Control: a column of names keeps its message."""
+    _table(sandbox, ["granite", "basalt"] * 10)
+    result = _ingest(sandbox, cli, scheduler, sources=[WELLS])
+    assert_clean_error(result, 1, "wells.csv", "'li'", "pick a numeric column")
