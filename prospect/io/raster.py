@@ -425,9 +425,90 @@ def _refuse_variable(path: Path | str, variable: str) -> None:
                     "for NetCDF/HDF files: remove it from the source config")
 
 
-def _refuse_ungridded(path: Path | str, *, gcps: int, rpcs: bool) -> None:
+def _coordinates(src: Any) -> str | None:
+    """How a NetCDF/HDF dataset GDAL gives no geotransform places its cells anyway, if it
+    does: ``"geolocation"`` (2-D longitude/latitude arrays: a curvilinear or swath grid),
+    ``"uneven"`` (1-D coordinate variables GDAL does not take as a grid: not evenly
+    spaced), else ``None``."""
+    if src.driver not in _CF_DRIVERS:
+        return None
+    if src.tags(ns="GEOLOCATION"):
+        return "geolocation"
+    return "uneven" if _axis_variables(src) else None
+
+
+_AXIS_NAMES = {
+    "x": ({"projection_x_coordinate", "longitude", "grid_longitude"}, "degrees_east",
+          ("x", "lon", "longitude")),
+    "y": ({"projection_y_coordinate", "latitude", "grid_latitude"}, "degrees_north",
+          ("y", "lat", "latitude")),
+}
+"""Per axis: the CF standard names and units of its coordinate variable, and the names
+GDAL takes for one."""
+
+
+def _axis_variables(src: Any) -> dict[str, str]:
+    """Axis (``"x"``, ``"y"``) -> the name of a NetCDF dataset's 1-D coordinate variable
+    along it, told by its CF attributes or its name (from GDAL's ``name#attribute``
+    metadata)."""
+    names: dict[str, str] = {}
+    for key, value in src.tags().items():
+        name, _, attr = key.partition("#")
+        text = str(value).strip()
+        for axis, (standard, units, usual) in _AXIS_NAMES.items():
+            if ((attr == "standard_name" and text in standard) or
+                    (attr == "axis" and text.upper() == axis.upper()) or
+                    (attr == "units" and text == units) or name.lower() in usual):
+                names.setdefault(axis, name)
+    return names
+
+
+def _uneven_axis(src: Any, path: Path | str) -> str | None:
+    """The axis (``"x"``/``"y"``) of a NetCDF dataset whose 1-D coordinate variable is not
+    evenly spaced although GDAL gave it a geotransform, else ``None``.
+
+    GDAL's netCDF driver places a longitude/latitude variable on an even grid when its
+    spacing varies within 0.1 degrees (a Gaussian grid's tolerance): a variable on 5 m rows
+    then 15 m rows (a stretched grid, a gap) was placed on even 10 m rows, every row
+    but the ends put elsewhere without a word. Each coordinate must lie within a tenth of
+    a cell of the cell centre the geotransform gives it (or float32's rounding of it).
+    """
+    if src.driver != "netCDF" or src.transform.b or src.transform.d:
+        return None
+    t = src.transform
+    for axis, name in sorted(_axis_variables(src).items()):
+        count, step, origin = (src.width, t.a, t.c) if axis == "x" else (src.height, t.e, t.f)
+        try:
+            with rasterio.open(f'NETCDF:"{path}":{name}') as var:
+                coords = var.read(1).astype("f8").ravel()
+        except (RasterioIOError, rasterio.errors.RasterioError, ValueError):
+            continue
+        if coords.size != count or count < 3 or not np.isfinite(coords).all():
+            continue
+        if axis == "y" and coords[0] < coords[-1] and step < 0:
+            coords = coords[::-1]  # stored south first: GDAL turns it north-up
+        centres = origin + step * (np.arange(count) + 0.5)
+        tolerance = max(0.1 * abs(step), 1e-6 * float(np.abs(coords).max()))
+        if float(np.abs(coords - centres).max()) > tolerance:
+            return axis
+    return None
+
+
+def _refuse_ungridded(path: Path | str, *, gcps: int, rpcs: bool,
+                      coordinates: str | None = None) -> None:
     """A raster without a geotransform has no grid to warp from: say what it has instead
     (before the CRS, which a GCP- or RPC-only file keeps with them, not as its own)."""
+    if coordinates == "geolocation":
+        raise DataError(
+            f"{path}: placed by 2-D longitude/latitude arrays (a curvilinear or swath grid), "
+            "not a regular grid; warp it onto one first (e.g. gdalwarp -geoloc -t_srs <the "
+            "region's CRS> in.nc gridded.tif)")
+    if coordinates == "uneven":
+        raise DataError(
+            f"{path}: its x/y coordinate variables are not evenly spaced, so GDAL places no "
+            "grid (a stretched or Gaussian grid, or a coordinate with a gap or a repeat); "
+            "resample it onto a regular grid first (e.g. xarray's interp, or cdo remapbil), "
+            "or check the coordinate variables")
     if gcps:
         raise DataError(
             f"{path}: georeferenced by {gcps} ground control points only, not a grid; warp it "
@@ -589,6 +670,9 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
             if src.driver in _CF_DRIVERS:
                 info["missing"], info["valid"] = _cf_missing_data(src, nodata)
             gcps, rpcs = src.gcps[0], src.rpcs
+            gridless = tuple(src.transform)[:6] == (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
+            coordinates = _coordinates(src) if gridless else None
+            uneven = None if gridless else _uneven_axis(src, path)
             # Touch the last block so a truncated file fails here, not halfway through ingest.
             if src.count:
                 src.read(src.count, window=Window(src.width - 1, src.height - 1, 1, 1))
@@ -600,7 +684,14 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
             f"{gdal_reason(exc)}", path=path,
         ) from None
     if info["transform"] == (1.0, 0.0, 0.0, 0.0, 1.0, 0.0):
-        _refuse_ungridded(path, gcps=len(gcps), rpcs=rpcs is not None)
+        _refuse_ungridded(path, gcps=len(gcps), rpcs=rpcs is not None,
+                          coordinates=coordinates)
+    if uneven is not None:
+        raise DataError(
+            f"{path}: its {uneven} coordinates are not evenly spaced (a stretched or Gaussian "
+            "grid, or a coordinate with a gap or a repeat), and GDAL would place the cells on "
+            "an even grid, most of them elsewhere; resample it onto a regular grid first "
+            "(e.g. xarray's interp, or cdo remapbil), or check the coordinate variables")
     if crs is not None:
         use_crs = parse_crs(crs)
     elif file_crs is not None:

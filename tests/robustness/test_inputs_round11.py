@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from .conftest import Sandbox, assert_clean_error
+from .conftest import TINY_REGION, Sandbox, assert_clean_error
 from .test_point_tables import WELLS, X0, Y0, _ingest, _table
 
 VALUES = np.arange(1600, dtype="f8").reshape(40, 40)  # row 0 north, as the cube's
@@ -35,7 +35,8 @@ def _cube(box: Sandbox, variable: str = "heat") -> np.ndarray:
 
 
 def _netcdf(path: Path, data: np.ndarray, *, dtype: str = "f4",
-            attrs: dict[str, object] | None = None) -> Path:
+            attrs: dict[str, object] | None = None, x: np.ndarray | None = None,
+            y: np.ndarray | None = None) -> Path:
     """A CF NetCDF-3 file of one variable ``heat`` on the tiny region's grid (north row
     first), with raw ``attrs`` (``_FillValue``, ``missing_value``, ``valid_max``...)."""
     import rasterio.crs
@@ -44,11 +45,13 @@ def _netcdf(path: Path, data: np.ndarray, *, dtype: str = "f4",
     ds = netcdf_file(str(path), "w", version=2)
     ds.createDimension("x", 40)
     ds.createDimension("y", 40)
+    xs = x
     x = ds.createVariable("x", "f8", ("x",))
-    x[:] = X0 + 5 + 10 * np.arange(40)
+    x[:] = X0 + 5 + 10 * np.arange(40) if xs is None else xs
     x.standard_name, x.units = "projection_x_coordinate", "m"
+    ys = y
     y = ds.createVariable("y", "f8", ("y",))
-    y[:] = Y0 + 395 - 10 * np.arange(40)
+    y[:] = Y0 + 395 - 10 * np.arange(40) if ys is None else ys
     y.standard_name, y.units = "projection_y_coordinate", "m"
     crs = ds.createVariable("crs", "i4", ())
     crs.crs_wkt = crs.spatial_ref = rasterio.crs.CRS.from_epsg(32619).to_wkt()
@@ -231,3 +234,109 @@ def test_a_column_of_words_is_still_not_a_numeric_column(sandbox: Sandbox, cli,
     _table(sandbox, ["granite", "basalt"] * 10)
     result = _ingest(sandbox, cli, scheduler, sources=[WELLS])
     assert_clean_error(result, 1, "wells.csv", "'li'", "pick a numeric column")
+
+
+# --- NetCDF files GDAL places no regular grid for --------------------------------------------
+
+def _uneven_netcdf(path: Path, *, curvilinear: bool = False) -> Path:
+    """A NetCDF variable on unevenly spaced 1-D x/y coordinates (5 m then 15 m rows), or
+    on 2-D longitude/latitude arrays."""
+    from scipy.io import netcdf_file
+
+    ds = netcdf_file(str(path), "w", version=2)
+    ds.createDimension("x", 40)
+    ds.createDimension("y", 40)
+    lon = -69.0 + 0.0001 * np.arange(40)
+    lat = 12.2 + np.concatenate([np.arange(20) * 0.00005, 0.001 + np.arange(20) * 0.00015])
+    if curvilinear:
+        lon2 = ds.createVariable("lon", "f8", ("y", "x"))
+        lon2[:] = lon[None, :] + 0.00001 * np.arange(40)[:, None]
+        lon2.standard_name, lon2.units = "longitude", "degrees_east"
+        lat2 = ds.createVariable("lat", "f8", ("y", "x"))
+        lat2[:] = lat[::-1, None] + 0.00001 * np.arange(40)[None, :]
+        lat2.standard_name, lat2.units = "latitude", "degrees_north"
+        var = ds.createVariable("heat", "f4", ("y", "x"))
+        var.coordinates = "lon lat"
+    else:
+        x = ds.createVariable("x", "f8", ("x",))
+        x[:] = lon
+        x.units = "degrees_east"
+        y = ds.createVariable("y", "f8", ("y",))
+        y[:] = lat[::-1]
+        y.units = "degrees_north"
+        var = ds.createVariable("heat", "f4", ("y", "x"))
+    var[:] = VALUES.astype("f4")
+    ds.close()
+    return path
+
+
+def test_unevenly_spaced_latitudes_are_refused(sandbox: Sandbox, cli, scheduler: str) -> None:
+    """Before: read without a word on an even grid: GDAL's netCDF driver takes latitudes
+    whose spacing varies within 0.1 degrees as evenly spaced (5 m rows, then 15 m rows,
+    placed as 9.9 m rows: most rows tens of metres off)."""
+    _uneven_netcdf(sandbox.root / "heat.nc")
+    sandbox.write_job(region={**TINY_REGION, "crs": "EPSG:4326", "resolution": 0.0001,
+                              "bounds": [-69.0, 12.2, -68.996, 12.204]})
+    result = _nc_ingest(sandbox, cli, scheduler)
+    assert_clean_error(result, 1, "heat.nc", "y coordinates are not evenly spaced",
+                       "regular grid")
+    assert sandbox.untouched()
+
+
+@pytest.mark.parametrize(("curvilinear", "needles"), [
+    (False, ["not evenly spaced", "regular grid"]),
+    (True, ["2-D longitude/latitude", "gdalwarp -geoloc"]),
+], ids=["uneven-metres", "curvilinear"])
+def test_a_netcdf_without_a_regular_grid_says_why(sandbox: Sandbox, cli, scheduler: str,
+                                                  curvilinear: bool,
+                                                  needles: list[str]) -> None:
+    """Before: "the raster has no georeferencing (no geotransform, ground control points or
+    RPCs); give it its grid first (e.g. gdal_translate -a_ullr ...)" for a file whose cells
+    each have coordinates: unevenly spaced eastings (GDAL places no grid for those), or
+    2-D longitude/latitude arrays."""
+    if curvilinear:
+        _uneven_netcdf(sandbox.root / "heat.nc", curvilinear=True)
+    else:
+        xs = X0 + 5 + np.concatenate([np.arange(20) * 2, 40 + np.arange(20) * 18])
+        _netcdf(sandbox.root / "heat.nc", VALUES, x=xs)
+    result = _nc_ingest(sandbox, cli, scheduler)
+    line = assert_clean_error(result, 1, "heat.nc", *needles)
+    assert "no georeferencing" not in line
+    assert sandbox.untouched()
+
+
+def test_an_evenly_spaced_netcdf_stored_south_first_keeps_reading(
+        sandbox: Sandbox, cli, scheduler: str) -> None:
+    """Control: latitudes (here northings) stored ascending, float32 coordinates: read,
+    north row first."""
+    ys = (Y0 + 5 + 10 * np.arange(40)).astype("f4")
+    _netcdf(sandbox.root / "heat.nc", VALUES[::-1], y=ys, x=(X0 + 5 + 10 * np.arange(40)
+                                                             ).astype("f4"))
+    result = _nc_ingest(sandbox, cli, scheduler)
+    assert result.code == 0, result.err[-3000:]
+    np.testing.assert_array_equal(_cube(sandbox), VALUES.astype("f4"))
+
+
+@pytest.mark.realdata
+def test_a_real_netcdf_with_a_stretched_axis_is_refused(shared_data: Path, tmp_path: Path
+                                                        ) -> None:
+    """The real Patagonia Sentinel-2 SWIR file (NetCDF-3) reads; a copy whose eastings
+    are stretched (the last 100 columns 30 m apart instead of 20 m) is refused, not
+    placed on GDAL's even grid."""
+    from scipy.io import netcdf_file
+
+    from prospect.errors import DataError
+    from prospect.io.raster import raster_info
+
+    real = shared_data / "sentinel2_patagonia_xrspatial" / "swir1_band.nc"
+    if not real.is_file():
+        pytest.skip(f"{real} not found")
+    info = raster_info(real, crs="EPSG:32719")
+    assert info.transform[:3] == (20.0, 0.0, 600000.0)
+    copy = tmp_path / "swir1_band.nc"
+    copy.write_bytes(real.read_bytes())
+    with netcdf_file(str(copy), "a", mmap=False) as ds:
+        x = ds.variables["x"]
+        x[200:] = x[200] + 30 * np.arange(x.shape[0] - 200)
+    with pytest.raises(DataError, match=r"coordinate.* not evenly spaced"):
+        raster_info(copy, crs="EPSG:32719")
