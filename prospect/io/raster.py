@@ -425,7 +425,7 @@ def _refuse_variable(path: Path | str, variable: str) -> None:
                     "for NetCDF/HDF files: remove it from the source config")
 
 
-def _coordinates(src: Any) -> str | None:
+def _coordinates(src: Any, path: Path | str) -> str | None:
     """How a NetCDF/HDF dataset GDAL gives no geotransform places its cells anyway, if it
     does: ``"geolocation"`` (2-D longitude/latitude arrays: a curvilinear or swath grid),
     ``"uneven"`` (1-D coordinate variables GDAL does not take as a grid: not evenly
@@ -434,7 +434,14 @@ def _coordinates(src: Any) -> str | None:
         return None
     if src.tags(ns="GEOLOCATION"):
         return "geolocation"
-    return "uneven" if _axis_variables(src) else None
+    if not _axis_variables(src):
+        return None
+    coords = _read_axes(src, path) if src.driver == "netCDF" else {"x": None, "y": None}
+    x, y = coords["x"], coords["y"]
+    if x is not None and y is not None and _even(x) and _even(y) and \
+            (x.size, y.size) == (src.height, src.width) and x.size != y.size:
+        return "transposed"  # GDAL places no grid for (x, y) storage of another shape
+    return "uneven"
 
 
 _AXIS_NAMES = {
@@ -463,35 +470,75 @@ def _axis_variables(src: Any) -> dict[str, str]:
     return names
 
 
-def _uneven_axis(src: Any, path: Path | str) -> str | None:
-    """The axis (``"x"``/``"y"``) of a NetCDF dataset whose 1-D coordinate variable is not
-    evenly spaced although GDAL gave it a geotransform, else ``None``.
+def _off_grid(coords: np.ndarray | None, count: int, step: float, origin: float, *,
+              rows: bool) -> bool:
+    """Whether 1-D cell-centre ``coords`` are not the ``count`` centres ``origin + step *
+    (i + 0.5)`` of a geotransform's axis (the rows' axis read south first when stored so),
+    within a tenth of a cell or float32's rounding of the coordinates."""
+    if coords is None or coords.size != count:
+        return True
+    if rows and step < 0 < coords[-1] - coords[0]:
+        coords = coords[::-1]  # stored south first: GDAL turns it north-up
+    centres = origin + step * (np.arange(count) + 0.5)
+    tolerance = max(0.1 * abs(step), 1e-6 * float(np.abs(coords).max()))
+    return bool(float(np.abs(coords - centres).max()) > tolerance)
+
+
+def _misplaced(src: Any, path: Path | str) -> str | None:
+    """Why GDAL's geotransform of a NetCDF variable does not place its cells where its 1-D
+    coordinate variables say (``"x"``/``"y"``: that axis is not evenly spaced;
+    ``"transposed"``: the variable is stored (x, y), columns first), else ``None``.
 
     GDAL's netCDF driver places a longitude/latitude variable on an even grid when its
     spacing varies within 0.1 degrees (a Gaussian grid's tolerance): a variable on 5 m rows
-    then 15 m rows (a stretched grid, a gap) was placed on even 10 m rows, every row
-    but the ends put elsewhere without a word. Each coordinate must lie within a tenth of
-    a cell of the cell centre the geotransform gives it (or float32's rounding of it).
+    then 15 m rows (a stretched grid, a gap) was placed on even 10 m rows, most rows put
+    elsewhere without a word. And it reads the last dimension as x whatever its name: a
+    variable stored (x, y) was read with its eastings as northings.
     """
     if src.driver != "netCDF" or src.transform.b or src.transform.d:
         return None
+    coords = _read_axes(src, path)
     t = src.transform
-    for axis, name in sorted(_axis_variables(src).items()):
-        count, step, origin = (src.width, t.a, t.c) if axis == "x" else (src.height, t.e, t.f)
+    x_axis, y_axis = (src.width, t.a, t.c), (src.height, t.e, t.f)
+    wrong = [axis for axis, grid, rows in (("x", x_axis, False), ("y", y_axis, True))
+             if coords[axis] is not None and _off_grid(coords[axis], *grid, rows=rows)]
+    if not wrong:
+        return None
+    if coords["x"] is not None and coords["y"] is not None and \
+            not _off_grid(coords["x"], *y_axis, rows=True) and \
+            not _off_grid(coords["y"], *x_axis, rows=False):
+        return "transposed"
+    return wrong[0]
+
+
+def _read_axes(src: Any, path: Path | str) -> dict[str, np.ndarray | None]:
+    """Axis -> the values of a NetCDF dataset's 1-D coordinate variable along it (``None``
+    where there is none GDAL reads, or it holds fewer than 3 finite values)."""
+    coords: dict[str, np.ndarray | None] = {"x": None, "y": None}
+    for axis, name in _axis_variables(src).items():
         try:
             with rasterio.open(f'NETCDF:"{path}":{name}') as var:
-                coords = var.read(1).astype("f8").ravel()
+                values = var.read(1).astype("f8").ravel()
         except (RasterioIOError, rasterio.errors.RasterioError, ValueError):
             continue
-        if coords.size != count or count < 3 or not np.isfinite(coords).all():
-            continue
-        if axis == "y" and coords[0] < coords[-1] and step < 0:
-            coords = coords[::-1]  # stored south first: GDAL turns it north-up
-        centres = origin + step * (np.arange(count) + 0.5)
-        tolerance = max(0.1 * abs(step), 1e-6 * float(np.abs(coords).max()))
-        if float(np.abs(coords - centres).max()) > tolerance:
-            return axis
-    return None
+        if values.size >= 3 and np.isfinite(values).all():
+            coords[axis] = values
+    return coords
+
+
+def _even(values: np.ndarray | None) -> bool:
+    """Whether 1-D coordinates are evenly spaced (a tenth of a step, or float32 rounding)."""
+    if values is None:
+        return False
+    steps = np.diff(values)
+    tolerance = max(0.1 * float(np.abs(steps).mean()), 1e-6 * float(np.abs(values).max()))
+    return bool(np.abs(steps - steps.mean()).max() <= tolerance and steps.mean() != 0)
+
+
+_TRANSPOSED = (
+    "{path}: the variable is stored (x, y), columns first, and GDAL reads the last "
+    "dimension as x: its eastings would be read as northings; transpose it first "
+    "(e.g. ncpdq -a y,x in.nc out.nc, or xarray's .transpose('y', 'x'))")
 
 
 def _refuse_ungridded(path: Path | str, *, gcps: int, rpcs: bool,
@@ -503,6 +550,8 @@ def _refuse_ungridded(path: Path | str, *, gcps: int, rpcs: bool,
             f"{path}: placed by 2-D longitude/latitude arrays (a curvilinear or swath grid), "
             "not a regular grid; warp it onto one first (e.g. gdalwarp -geoloc -t_srs <the "
             "region's CRS> in.nc gridded.tif)")
+    if coordinates == "transposed":
+        raise DataError(_TRANSPOSED.format(path=path))
     if coordinates == "uneven":
         raise DataError(
             f"{path}: its x/y coordinate variables are not evenly spaced, so GDAL places no "
@@ -671,8 +720,8 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
                 info["missing"], info["valid"] = _cf_missing_data(src, nodata)
             gcps, rpcs = src.gcps[0], src.rpcs
             gridless = tuple(src.transform)[:6] == (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
-            coordinates = _coordinates(src) if gridless else None
-            uneven = None if gridless else _uneven_axis(src, path)
+            coordinates = _coordinates(src, path) if gridless else None
+            misplaced = None if gridless else _misplaced(src, path)
             # Touch the last block so a truncated file fails here, not halfway through ingest.
             if src.count:
                 src.read(src.count, window=Window(src.width - 1, src.height - 1, 1, 1))
@@ -686,9 +735,11 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
     if info["transform"] == (1.0, 0.0, 0.0, 0.0, 1.0, 0.0):
         _refuse_ungridded(path, gcps=len(gcps), rpcs=rpcs is not None,
                           coordinates=coordinates)
-    if uneven is not None:
+    if misplaced == "transposed":
+        raise DataError(_TRANSPOSED.format(path=path))
+    if misplaced is not None:
         raise DataError(
-            f"{path}: its {uneven} coordinates are not evenly spaced (a stretched or Gaussian "
+            f"{path}: its {misplaced} coordinates are not evenly spaced (a stretched or Gaussian "
             "grid, or a coordinate with a gap or a repeat), and GDAL would place the cells on "
             "an even grid, most of them elsewhere; resample it onto a regular grid first "
             "(e.g. xarray's interp, or cdo remapbil), or check the coordinate variables")

@@ -64,9 +64,16 @@ def _netcdf(path: Path, data: np.ndarray, *, dtype: str = "f4",
     return path
 
 
-def _nc_ingest(box: Sandbox, cli, scheduler: str, **source: object):
-    return _ingest(box, cli, scheduler, sources=[
+def _nc_ingest(box: Sandbox, cli, scheduler: str, region: dict[str, object] | None = None,
+               **source: object):
+    return _ingest(box, cli, scheduler, region=region or dict(TINY_REGION), sources=[
         {"kind": "raster", "name": "heat", "path": "heat.nc", "units": "1", **source}])
+
+
+def _lonlat_region(west: float, south: float) -> dict[str, object]:
+    """A 40 x 40 region of 0.0001-degree cells."""
+    return {**TINY_REGION, "crs": "EPSG:4326", "resolution": 0.0001,
+            "bounds": [west, south, west + 0.004, south + 0.004]}
 
 
 # --- CF missing data GDAL leaves as values --------------------------------------------------
@@ -275,9 +282,8 @@ def test_unevenly_spaced_latitudes_are_refused(sandbox: Sandbox, cli, scheduler:
     whose spacing varies within 0.1 degrees as evenly spaced (5 m rows, then 15 m rows,
     placed as 9.9 m rows: most rows tens of metres off)."""
     _uneven_netcdf(sandbox.root / "heat.nc")
-    sandbox.write_job(region={**TINY_REGION, "crs": "EPSG:4326", "resolution": 0.0001,
-                              "bounds": [-69.0, 12.2, -68.996, 12.204]})
-    result = _nc_ingest(sandbox, cli, scheduler)
+    result = _nc_ingest(sandbox, cli, scheduler, region=_lonlat_region(-69.0, 12.2),
+                        crs="EPSG:4326")
     assert_clean_error(result, 1, "heat.nc", "y coordinates are not evenly spaced",
                        "regular grid")
     assert sandbox.untouched()
@@ -340,3 +346,50 @@ def test_a_real_netcdf_with_a_stretched_axis_is_refused(shared_data: Path, tmp_p
         x[200:] = x[200] + 30 * np.arange(x.shape[0] - 200)
     with pytest.raises(DataError, match=r"coordinate.* not evenly spaced"):
         raster_info(copy, crs="EPSG:32719")
+
+
+def _columns_first(path: Path, data: np.ndarray, xs: np.ndarray, ys: np.ndarray,
+                   units: tuple[str, str] = ("m", "m"), crs: bool = True) -> Path:
+    """A NetCDF variable stored (x, y), columns first: ``data`` (rows north first) written
+    transposed."""
+    import rasterio.crs
+    from scipy.io import netcdf_file
+
+    ds = netcdf_file(str(path), "w", version=2)
+    ds.createDimension("x", len(xs))
+    ds.createDimension("y", len(ys))
+    x = ds.createVariable("x", "f8", ("x",))
+    x[:], x.units = xs, units[0]
+    y = ds.createVariable("y", "f8", ("y",))
+    y[:], y.units = ys, units[1]
+    var = ds.createVariable("heat", "f4", ("x", "y"))
+    if crs:
+        grid = ds.createVariable("crs", "i4", ())
+        grid.crs_wkt = grid.spatial_ref = rasterio.crs.CRS.from_epsg(32619).to_wkt()
+        var.grid_mapping = "crs"
+    var[:] = data.T.astype("f4")
+    ds.close()
+    return path
+
+
+def test_a_netcdf_stored_columns_first_is_refused(sandbox: Sandbox, cli, scheduler: str
+                                                  ) -> None:
+    """Before: "none of its files overlap the region ... check the files, their CRS or the
+    region": GDAL read the eastings as northings (the last dimension is its x)."""
+    _columns_first(sandbox.root / "heat.nc", VALUES[:, :30], X0 + 5 + 10 * np.arange(30),
+                   Y0 + 395 - 10 * np.arange(40))
+    result = _nc_ingest(sandbox, cli, scheduler)
+    assert_clean_error(result, 1, "heat.nc", "stored (x, y)", "transpose it")
+    assert sandbox.untouched()
+
+
+def test_a_square_lonlat_netcdf_stored_columns_first_is_not_read_turned(
+        sandbox: Sandbox, cli, scheduler: str) -> None:
+    """Before: exit 0, the map mirrored and turned (every cell (i, j) holding (j, i)'s
+    value) where longitudes and latitudes overlap, as at 45 E 45 N."""
+    steps = 0.0001 * np.arange(40) + 0.00005
+    _columns_first(sandbox.root / "heat.nc", VALUES, 45.0 + steps, 45.004 - steps,
+                   units=("degrees_east", "degrees_north"), crs=False)
+    result = _nc_ingest(sandbox, cli, scheduler, region=_lonlat_region(45.0, 45.0),
+                        crs="EPSG:4326")
+    assert_clean_error(result, 1, "heat.nc", "stored (x, y)")
