@@ -22,6 +22,7 @@ the reason, and the worker count and scheduler it ran on.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import platform
 import uuid
@@ -85,6 +86,14 @@ def _shape_problem(data: dict[str, Any]) -> str | None:
     return None
 
 
+def _seal(record: dict[str, Any]) -> str:
+    """A digest of a stage's record as written (all but its ``seal``): a record edited by
+    hand no longer matches it."""
+    body = {key: value for key, value in record.items() if key != "seal"}
+    text = json.dumps(body, sort_keys=True, allow_nan=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def _stage_problem(record: Any) -> str | None:
     """What makes one stage's record unusable (``None``: the fields resume reads have the
     types it reads them as)."""
@@ -109,6 +118,8 @@ def _stage_problem(record: Any) -> str | None:
         if not isinstance(variables, dict) or \
                 not all(isinstance(entry, dict) for entry in variables.values()):
             return f"its verify[{cube!r}] is not a mapping of variables"
+    if "seal" in record and record["seal"] != _seal(record):  # older records have none
+        return "it was edited since Prospect wrote it (a status, output or check changed)"
     return None
 
 
@@ -508,5 +519,8 @@ class Manifest:
     def write(self) -> None:
         """Write atomically (temp file, then rename)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        write_json(self.path, jsonable(redact_tree(self.data), finite=False), strict=False,
-                   indent=2, sort_keys=True, newline=False)
+        data = jsonable(redact_tree(self.data), finite=False)
+        for record in (data.get("stages") or {}).values():
+            if isinstance(record, dict):  # each stage's record as written: trusted only so
+                record["seal"] = _seal(record)
+        write_json(self.path, data, strict=False, indent=2, sort_keys=True, newline=False)

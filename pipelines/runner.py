@@ -261,6 +261,13 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
                           + (f", dashboard {link}" if link else "") + "[/dim]")
     results = []
     warned_empty: set[str] = set()
+    for stage in STAGE_ORDER:  # a stage the job no longer has: what it made is stale
+        if stage not in default_stages(ctx.job):
+            _drop_unmade(ctx, manifest, stage, makes=())
+    for var in verify.unlist_unreadable(ctx.cube_path) if ctx.cube_path.is_dir() else ():
+        ctx.console.print(f"[yellow]warning:[/yellow] cube variable {var!r} is listed in "
+                          f"{ctx.cube_path / 'zarr.json'} but its own metadata is missing "
+                          "or damaged; the stage that makes it computes it again")
     for name in sorted(stages, key=STAGE_ORDER.index):
         ctx.console.rule(f"[bold]{name}")
         done, reason = (False, "forced") if force else manifest.finished(name, order=STAGE_ORDER)
@@ -289,6 +296,7 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
             result.notes.extend(noted)
             if noted:
                 result.metrics["data_warnings"] = len(noted)
+            _drop_unmade(ctx, manifest, name, makes=result.variables)
             inventory = verify.inventory(ctx.out_dir, result.outputs)
             _empty_variables(inventory, result, warned_empty, ctx.out_dir)
         except KeyboardInterrupt as exc:
@@ -309,6 +317,27 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
         results.append(result)
     manifest.close()
     return results
+
+
+def _drop_unmade(ctx: RunContext, manifest: Manifest, stage: str, *,
+                 makes: Sequence[str]) -> None:
+    """Remove the cube variables the manifest names ``stage`` as the maker of and that it
+    no longer makes (``makes``: what it made now; nothing for a stage the job no longer
+    has).
+
+    A source removed from the config (or renamed), an index dropped from ``indices``, a
+    whole section removed: the variable it had made stayed in the cube, and train took it
+    as a feature (every cube variable is one by default), the model trained on a layer
+    the job no longer has. Only variables a record names this stage the maker of are
+    removed, never one without a known maker.
+    """
+    cube = ctx.cube_path
+    rel = str(verify.relative_to(ctx.out_dir, str(cube)))
+    made = manifest.latest_record(made_by=[stage]).get(rel, {})
+    stale = sorted(var for var in made if var not in set(makes))
+    for var in verify.remove_variables(cube, stale) if stale and cube.is_dir() else ():
+        ctx.console.print(f"  removed cube variable {var!r}: the {stage} stage made it and "
+                          "the job no longer does")
 
 
 def _repair(ctx: RunContext, manifest: Manifest, name: str, stages: Sequence[str], *,

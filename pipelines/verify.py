@@ -18,7 +18,7 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,8 @@ from typing import Any
 from prospect.errors import StageError
 
 __all__ = ["Damage", "check", "check_files", "file_inventory", "inspect", "inventory",
-           "mark_damaged", "relative_to", "repair", "resolve"]
+           "mark_damaged", "relative_to", "remove_variables", "repair", "resolve",
+           "unlist_unreadable"]
 
 
 def relative_to(out_dir: Path, value: Any) -> Any:
@@ -371,3 +372,48 @@ def repair(out_dir: Path, record: Mapping[str, Any] | None, *,
     for cube in sorted(damage.cubes - damage.roots):
         consolidate(cube)
     return done
+
+
+def remove_variables(cube: Path, names: Iterable[str]) -> list[str]:
+    """Remove the variables ``names`` of ``cube`` (those it has), each renamed aside under a
+    hidden name first (a reader sees the whole variable or none; a run killed meanwhile
+    leaves a leftover the next run sweeps), then rewrite the consolidated metadata.
+    Returns the names removed."""
+    from prospect.io.cube import consolidate
+    from prospect.io.files import temp_name
+
+    removed = []
+    for name in names:
+        array = Path(cube) / name
+        if not (array.is_dir() and not array.is_symlink()):
+            continue
+        trash = temp_name(array, "old")
+        os.replace(array, trash)
+        shutil.rmtree(trash, ignore_errors=True)
+        removed.append(name)
+    if removed and (Path(cube) / "zarr.json").is_file():
+        consolidate(Path(cube))
+    return removed
+
+
+def unlist_unreadable(cube: Path) -> list[str]:
+    """Take out of ``cube``'s consolidated metadata (what readers and a resumed stage
+    open) the variables it lists whose own ``zarr.json`` is missing or does not parse
+    (their folder deleted, or damaged); returns their names.
+
+    With the manifest's record of the stage that made them (a damaged or lost manifest,
+    a record not trusted) :func:`repair` finds them; without it the listing was
+    believed: a deleted variable read back as all no data, and ingest took it as
+    published and did not compute it again.
+    """
+    from prospect.io.cube import consolidate
+
+    root = _read_json(Path(cube) / "zarr.json")
+    listed = ((root or {}).get("consolidated_metadata") or {}).get("metadata")
+    if not isinstance(listed, dict):
+        return []
+    lost = sorted(name for name in listed
+                  if _read_json(Path(cube) / name / "zarr.json") is None)
+    if lost:
+        consolidate(Path(cube))
+    return lost

@@ -409,7 +409,10 @@ def consolidate(path: Path) -> None:
     for child in sorted(path.iterdir()):
         meta_file = child / "zarr.json"
         if child.is_dir() and not child.name.startswith(".") and meta_file.is_file():
-            parts[child.name] = _child_metadata_text(meta_file.read_text())
+            try:
+                parts[child.name] = _child_metadata_text(meta_file.read_text())
+            except ValueError:  # truncated or corrupt: no array a reader could open
+                continue
     marks = {name: f"\0{uuid.uuid4().hex}" for name in parts}
     root_meta["consolidated_metadata"] = {"kind": "inline", "must_understand": False,
                                           "metadata": marks}

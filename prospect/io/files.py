@@ -141,6 +141,11 @@ def sweep_leftovers(root: Path | str) -> list[Path]:
     return removed
 
 
+_WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS})
+"""Errors a write raises for the disk's sake (full, over quota or the file-size limit,
+read-only), which name no file."""
+
+
 @contextmanager
 def staged_file(path: Path | str) -> Iterator[Path]:
     """A temporary path beside ``path``; renamed onto ``path`` when the block ends cleanly.
@@ -157,6 +162,12 @@ def staged_file(path: Path | str) -> Iterator[Path]:
     try:
         yield tmp
         os.replace(tmp, path)
+    except OSError as exc:
+        if exc.filename is not None or exc.errno not in _WRITE_ERRNOS:
+            raise
+        # a write() refused (disk full, file-size limit) names no file: name the target,
+        # or the user is told only the output folder
+        raise OSError(exc.errno, exc.strerror, str(path)) from exc
     finally:
         tmp.unlink(missing_ok=True)
 

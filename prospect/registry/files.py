@@ -120,6 +120,15 @@ def is_model_dir(directory: Path) -> bool:
     return (Path(directory) / CHECKSUMS_FILE).is_file()
 
 
+def _replaceable(directory: Path) -> bool:
+    """Whether a save may replace ``directory``: a model directory, whole or damaged (one
+    of a model's own files left: its ``checksums.json`` removed or lost in a crash, which
+    the training stage's rerun must repair), never a file nor another folder."""
+    return directory.is_dir() and (
+        is_model_dir(directory)
+        or any((directory / name).is_file() for name in MODEL_FILES))
+
+
 def save_model(
     estimator: Any,
     directory: Path,
@@ -150,9 +159,10 @@ def save_model(
         ``directory``.
     """
     directory = Path(directory)
-    if directory.exists() and not (directory.is_dir() and is_model_dir(directory)):
+    if directory.exists() and not _replaceable(directory):
         raise ModelError(
-            f"{directory}: exists and is not a Prospect model directory; choose another path"
+            f"{directory}: exists and is not a Prospect model directory; move or remove it, "
+            "or choose another path"
         )
     full_schema = _check_schema_shape(schema)
     full_card = complete_card(card, estimator, full_schema)

@@ -1,0 +1,235 @@
+"""Round 11 of the fault corpus: faults and resume (``docs/robustness.md``, "Round 11:
+faults and resume"). What goes wrong around a run: a config edited between runs, a
+manifest edited by hand, a model folder half lost, a write refused by the file-size limit.
+
+All rasters and tables here are small and SYNTHETIC.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from .conftest import Sandbox, assert_clean_error, write_tiny_raster
+
+INDICES = {"sensor": "sentinel2", "custom": {"CONTRAST": "(N - R) / (N + R)"},
+           "bands": {"N": "heat", "R": "cold"}}
+TWO = [{"kind": "raster", "name": "heat", "path": "heat.tif"},
+       {"kind": "raster", "name": "cold", "path": "cold.tif"}]
+
+
+def _manifest(out: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((out / "manifest.json").read_text())
+    return data
+
+
+def _cube_names(out: Path) -> tuple[set[str], set[str]]:
+    """The cube's variable folders and the variables its consolidated metadata lists."""
+    cube = out / "cube.zarr"
+    folders = {p.name for p in cube.iterdir() if (p / "zarr.json").is_file()}
+    listed = set(json.loads((cube / "zarr.json").read_text())
+                 ["consolidated_metadata"]["metadata"])
+    return folders, listed
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture()
+def two_sources(sandbox: Sandbox, cli, scheduler: str) -> Sandbox:
+    """Ingest (heat, cold) and an index of both (CONTRAST) done once."""
+    write_tiny_raster(sandbox.root / "cold.tif",
+                      values=np.random.default_rng(5).random((40, 40)).astype("float32"))
+    sandbox.write_job(sources=TWO, indices=INDICES)
+    result = cli("run", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
+    assert result.code == 0, result.err[-3000:]
+    return sandbox
+
+
+# -- a config edited between runs: what it no longer makes is not kept --------------------
+
+def test_a_source_removed_from_the_config_leaves_no_stale_variable(
+        two_sources: Sandbox, cli, scheduler: str) -> None:
+    """A source removed from the job (or renamed) between runs: ingest ran again, but the
+    variable it had made stayed in the cube, and train took it as a feature (every cube
+    variable is one by default): a model of a layer the job no longer has."""
+    box = two_sources
+    heat = _tree(box.out / "cube.zarr" / "heat")
+    box.write_job(sources=TWO[:1])  # and the index of both with it
+    result = cli("run", box.job_path, "-o", box.out, "--scheduler", scheduler)
+    assert result.code == 0, result.err[-3000:]
+    assert "removed cube variable 'cold'" in " ".join(result.err.split()), result.err[-3000:]
+    folders, listed = _cube_names(box.out)
+    assert "cold" not in folders and "cold" not in listed, (folders, listed)
+    assert _tree(box.out / "cube.zarr" / "heat") == heat  # what it still makes is kept
+    again = cli("run", box.job_path, "-o", box.out, "--scheduler", scheduler)
+    assert again.code == 0 and "removed cube variable" not in again.err, again.err[-3000:]
+    assert again.err.count("skipped:") == 1, again.err[-3000:]
+
+
+def test_a_section_removed_from_the_config_leaves_no_stale_variable(
+        two_sources: Sandbox, cli, scheduler: str) -> None:
+    """The job's 'indices' section removed: the index stayed in the cube for every later
+    stage (train's features, tiles' layers) though no stage of the job makes it. A stage
+    run alone on the unchanged job keeps it (control)."""
+    box = two_sources
+    contrast = _tree(box.out / "cube.zarr" / "CONTRAST")
+    alone = cli("ingest", box.job_path, "-o", box.out, "--scheduler", scheduler)
+    assert alone.code == 0, alone.err[-3000:]
+    assert _tree(box.out / "cube.zarr" / "CONTRAST") == contrast
+    box.write_job(sources=TWO)
+    result = cli("ingest", box.job_path, "-o", box.out, "--scheduler", scheduler)
+    assert result.code == 0, result.err[-3000:]
+    assert "removed cube variable 'CONTRAST'" in " ".join(result.err.split()), \
+        result.err[-3000:]
+    folders, listed = _cube_names(box.out)
+    assert "CONTRAST" not in folders and "CONTRAST" not in listed, (folders, listed)
+    assert {"heat", "cold"} <= folders
+
+
+# -- a manifest edited by hand is not trusted ----------------------------------------------
+
+@pytest.mark.parametrize("edit", ["outputs emptied", "failed made done"])
+def test_a_stage_record_edited_by_hand_is_not_trusted(
+        sandbox: Sandbox, cli, scheduler: str, edit: str) -> None:
+    """A stage record changed by hand to claim the stage done (its outputs and checks
+    emptied, or 'failed' made 'done') was taken at its word: the stage was skipped with its
+    output missing, exit 0, and the next stage (or the user) met the hole. Now the record
+    no longer matches what Prospect wrote: it is said, kept aside, and the stage runs."""
+    box = sandbox
+    assert cli("ingest", box.job_path, "-o", box.out, "--scheduler", scheduler).code == 0
+    data = _manifest(box.out)
+    record = data["stages"]["ingest"]
+    if edit == "outputs emptied":
+        record.update(outputs={}, verify={}, files={})
+    else:
+        record.update(status="failed", error="OSError: disk full")
+        (box.out / "manifest.json").write_text(json.dumps(data))
+        data = _manifest(box.out)
+        data["stages"]["ingest"]["status"] = "done"
+    (box.out / "manifest.json").write_text(json.dumps(data))
+    heat = box.out / "cube.zarr" / "heat"
+    import shutil
+
+    shutil.rmtree(heat)
+    result = cli("ingest", box.job_path, "-o", box.out, "--scheduler", scheduler)
+    text = " ".join(result.err.split())
+    assert result.code == 0 and "Traceback" not in text, text[-3000:]
+    assert "edited since Prospect wrote it" in text and "that stage runs again" in text, text
+    assert (box.out / "manifest.damaged.json").is_file()
+    assert (heat / "zarr.json").is_file()
+    assert _manifest(box.out)["stages"]["ingest"]["status"] == "done"
+    again = cli("ingest", box.job_path, "-o", box.out, "--scheduler", scheduler)
+    assert again.code == 0 and "skipped:" in again.err and "edited since" not in again.err, \
+        again.err[-3000:]
+
+
+def test_a_manifest_without_seals_is_judged_as_before(
+        sandbox: Sandbox, cli, scheduler: str) -> None:
+    """Control: a manifest written before records were sealed (none has a seal) resumes
+    as it did: the finished stage is skipped, nothing is said to be edited."""
+    box = sandbox
+    assert cli("ingest", box.job_path, "-o", box.out, "--scheduler", scheduler).code == 0
+    data = _manifest(box.out)
+    for record in data["stages"].values():
+        record.pop("seal", None)
+    (box.out / "manifest.json").write_text(json.dumps(data))
+    result = cli("ingest", box.job_path, "-o", box.out, "--scheduler", scheduler)
+    assert result.code == 0 and "skipped:" in result.err, result.err[-3000:]
+    assert "edited since" not in result.err and not (box.out / "manifest.damaged.json").exists()
+
+
+# -- a write the disk refuses names its file -------------------------------------------------
+
+def test_a_write_over_the_file_size_limit_names_the_file(
+        sandbox: Sandbox, cli, scheduler: str) -> None:
+    """A write() refused by the file-size limit (or a full disk) carries no file name: the
+    error named only the output folder, and the user could not tell which file (here the
+    manifest, the largest file of a tiny job) was too big."""
+    box = sandbox
+    assert cli("ingest", box.job_path, "-o", box.out, "--scheduler", scheduler).code == 0
+    before = (box.out / "manifest.json").read_bytes()
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (len(before) // 2, hard))
+    try:
+        result = cli("ingest", box.job_path, "-o", box.out, "--scheduler", scheduler, "--force")
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+    assert_clean_error(result, 74, f"{box.out / 'manifest.json'}: ", "file-size limit")
+    assert (box.out / "manifest.json").read_bytes() == before  # still whole
+    assert not [p for p in box.out.rglob(".*.tmp-*")]
+
+
+# -- a cube whose listing outlives its variable ---------------------------------------------
+
+@pytest.mark.parametrize("damage", ["folder deleted", "zarr.json truncated"])
+def test_a_lost_variable_without_its_record_is_recomputed_not_read_as_no_data(
+        sandbox: Sandbox, cli, scheduler: str, damage: str) -> None:
+    """A variable's folder deleted (or its zarr.json cut short) while the manifest's record
+    of the stage that made it is lost (a manifest that no longer parses): the cube's
+    consolidated metadata still listed it, so ingest took it as published and computed
+    nothing, exit 0, and every reader got a layer of no data (or could not open the
+    cube). Now the listing is checked against the variables' own metadata first."""
+    box = sandbox
+    assert cli("ingest", box.job_path, "-o", box.out, "--scheduler", scheduler).code == 0
+    import zarr
+
+    values = np.asarray(zarr.open_array(box.out / "cube.zarr" / "heat", mode="r")[:])
+    heat = box.out / "cube.zarr" / "heat"
+    if damage == "folder deleted":
+        import shutil
+
+        shutil.rmtree(heat)
+    else:
+        (heat / "zarr.json").write_text((heat / "zarr.json").read_text()[:40])
+    (box.out / "manifest.json").write_text("{")  # the record is lost
+    result = cli("ingest", box.job_path, "-o", box.out, "--scheduler", scheduler)
+    text = " ".join(result.err.split())
+    assert result.code == 0 and "Traceback" not in text, text[-3000:]
+    assert "cube variable 'heat' is listed" in text, text[-3000:]
+    np.testing.assert_array_equal(
+        np.asarray(zarr.open_array(heat, mode="r")[:]), values)
+    assert _cube_names(box.out)[1] >= {"heat"}
+
+
+# -- a model folder half lost is rebuilt by train -------------------------------------------
+
+def test_a_model_folder_that_lost_its_checksums_is_rebuilt_by_train(
+        tmp_path: Path, cli, scheduler: str) -> None:
+    """model/checksums.json removed (or lost in a crash of the disk): resume found the file
+    missing and ran train again, which refused to replace the folder ("exists and is not a
+    Prospect model directory; choose another path"), exit 1 on every rerun: the job could
+    not resume, and the path it named is not the user's to choose."""
+    import yaml
+
+    from prospect.testing import demo_grid, make_scene
+
+    scene = make_scene(tmp_path / "scene",
+                       grid=demo_grid("bonaire", size_m=600, chunks=(30, 30)),
+                       seed=3, n_wells=120)
+    job_path = scene.job_config(tmp_path / "job.yaml")
+    job = yaml.safe_load(job_path.read_text())
+    job.pop("tiles", None)
+    job.pop("indices", None)
+    job["model"].update({"cv": {"n_splits": 3, "block_size": 250.0},
+                         "permutation_repeats": 0, "partial_dependence": 0,
+                         "params": {"n_estimators": 10}})
+    job_path.write_text(yaml.safe_dump(job, sort_keys=False))
+    out = tmp_path / "out"
+    first = cli("run", job_path, "-o", out, "--scheduler", scheduler)
+    assert first.code == 0, first.err[-3000:]
+    (out / "model" / "checksums.json").unlink()
+    result = cli("run", job_path, "-o", out, "--scheduler", scheduler)
+    text = " ".join(result.err.split())
+    assert result.code == 0 and "Traceback" not in text, text[-3000:]
+    assert "running again: output model" in text and "checksums.json was removed" in text, text
+    assert (out / "model" / "checksums.json").is_file()
+    again = cli("run", job_path, "-o", out, "--scheduler", scheduler)
+    assert again.code == 0 and again.err.count("skipped:") == 3, again.err[-3000:]
