@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from prospect.errors import OutputBusyError
+from prospect.errors import OutputBusyError, OutputWriteError
 
 __all__ = ["LOCK_FILE", "output_lock"]
 
@@ -51,9 +51,14 @@ def output_lock(out_dir: Path) -> Iterator[bool]:
     so a rerun may only find that there is nothing to do.
     """
     path = Path(out_dir) / LOCK_FILE
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:  # never through a link: the lock is truncated and written
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise OutputWriteError(
+                f"{path}: a symbolic link where Prospect keeps its lock file; the job would "
+                "write the file it points to: remove the link and run the same command "
+                "again") from None
         if exc.errno not in _READ_ONLY:
             raise
         fd = -1

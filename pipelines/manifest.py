@@ -34,7 +34,7 @@ from pipelines import verify
 from pipelines.context import StageResult
 from prospect.canonical import jsonable
 from prospect.config import JobConfig
-from prospect.io.files import file_sha256, write_json
+from prospect.io.files import file_sha256, write_bytes, write_json
 from prospect.redact import redact_tree
 from prospect.versions import library_versions
 
@@ -237,7 +237,7 @@ class Manifest:
             return data
         keep = self.path.with_name(DAMAGED_MANIFEST)
         try:
-            keep.write_bytes(raw)
+            write_bytes(keep, raw)  # atomic, and never through a link placed there
             kept = f"; the damaged file is kept as {keep.name}"
         except OSError:
             kept = ""

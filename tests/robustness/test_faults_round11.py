@@ -233,3 +233,39 @@ def test_a_model_folder_that_lost_its_checksums_is_rebuilt_by_train(
     assert (out / "model" / "checksums.json").is_file()
     again = cli("run", job_path, "-o", out, "--scheduler", scheduler)
     assert again.code == 0 and again.err.count("skipped:") == 3, again.err[-3000:]
+
+
+# -- a link in the output folder is never written through -----------------------------------
+
+def test_a_link_at_the_lock_file_is_refused_not_written_through(
+        sandbox: Sandbox, cli, scheduler: str) -> None:
+    """``.prospect.lock`` replaced by a symbolic link to a file outside the output folder
+    (a copy made with links, a user's slip): every run truncated that file and wrote its
+    pid there, exit 0. Now one line names the link, and nothing outside ``-o`` changes."""
+    box = sandbox
+    assert cli("ingest", box.job_path, "-o", box.out, "--scheduler", scheduler).code == 0
+    lock = box.out / ".prospect.lock"
+    lock.unlink()
+    lock.symlink_to(box.precious / "thesis.txt")
+    result = cli("ingest", box.job_path, "-o", box.out, "--scheduler", scheduler)
+    assert_clean_error(result, 74, str(lock), "symbolic link", "remove the link")
+    assert box.untouched()
+    lock.unlink()
+    again = cli("ingest", box.job_path, "-o", box.out, "--scheduler", scheduler)
+    assert again.code == 0 and "skipped:" in again.err, again.err[-3000:]
+
+
+def test_a_link_at_the_damaged_manifest_copy_is_not_written_through(
+        sandbox: Sandbox, cli, scheduler: str) -> None:
+    """A damaged manifest is kept as ``manifest.damaged.json``; a link there (left by an
+    earlier copy of the folder) had the damaged bytes written into the file it points to,
+    outside ``-o``. The copy now replaces the link, as every output file does."""
+    box = sandbox
+    assert cli("ingest", box.job_path, "-o", box.out, "--scheduler", scheduler).code == 0
+    (box.out / "manifest.json").write_text("{ not json")
+    kept = box.out / "manifest.damaged.json"
+    kept.symlink_to(box.precious / "thesis.txt")
+    result = cli("ingest", box.job_path, "-o", box.out, "--scheduler", scheduler)
+    assert result.code == 0 and "does not parse" in result.err, result.err[-3000:]
+    assert box.untouched()
+    assert not kept.is_symlink() and kept.read_text() == "{ not json"
