@@ -534,7 +534,52 @@ def column_values(frame: pd.DataFrame, column: str, path: Path | str, *,
                 f"rows ({_listed(numbers, at, what)}), a value commonly used to mark no data, "
                 f"and it is read as a measurement; if {value} marks no data, set "
                 f"'nodata: {value}' in the points source"), stacklevel=3)
+    if strict:
+        _warn_zero_spike(values, keep, path, column, numbers, what)
     return values[keep]
+
+
+ZERO_SHARE = 0.05
+"""A value column's 0 is taken for "not given" from this share of its rows, when its other
+values keep away from 0 (:func:`_warn_zero_spike`)."""
+
+
+def _warn_zero_spike(values: np.ndarray, keep: np.ndarray, path: Path, column: str,
+                     numbers: np.ndarray, what: str) -> None:
+    """Warn of a value column whose 0 stands apart from its other values: 0 on two or more
+    rows and :data:`ZERO_SHARE` of them, while fewer than a tenth as many other values lie
+    within a tenth of their median magnitude of 0, 99 % of them on one side of it, and they
+    are not small whole numbers (counts and class codes: median under 10); or 0 on every
+    row. Database exports
+    write 0 for "not given": the IHFC heat-flow compilation has heat flow 0 mW/m2 on 661 of
+    6 807 European sites, and gradient and conductivity 0 on every Dutch one; each was
+    interpolated as a measurement. 0 is not among :data:`POINT_FILLS` (it is a count, a
+    class or a concentration below detection as often), hence the test of its company."""
+    kept = values[keep]
+    finite = kept[np.isfinite(kept)]
+    zero = finite == 0
+    zeros = int(zero.sum())
+    if zeros < 2 or zeros < ZERO_SHARE * finite.size:
+        return
+    signed = finite[~zero]
+    others = np.abs(signed)
+    if others.size:
+        median = float(np.median(others))
+        near = int((others < 0.1 * median).sum())
+        one_side = max(int((signed > 0).sum()), int((signed < 0).sum())) >= 0.99 * others.size
+        counts = bool(np.all(signed == np.round(signed))) and median < 10
+        if near * 10 >= zeros or not one_side or counts:
+            return  # 0 among its values, between them, or a count or class code
+        company = (f"while its other values keep away from 0 (median {median:.4g}, "
+                   f"{near} within a tenth of it)")
+    else:
+        company = "on every row with a value"
+    at = (keep & (values == 0)).nonzero()[0]
+    warnings.warn(DataWarning(
+        f"{path}: column {column!r} holds 0 on {zeros} of {finite.size} rows "
+        f"({_listed(numbers, at, what)}) {company}: 0 is read as a measurement; if it marks "
+        "no data ('not given', as database exports write it), set 'nodata: 0' in the points "
+        "source"), stacklevel=4)
 
 
 def _numeric(series: pd.Series, path: Path, column: str,

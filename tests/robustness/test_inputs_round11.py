@@ -393,3 +393,86 @@ def test_a_square_lonlat_netcdf_stored_columns_first_is_not_read_turned(
     result = _nc_ingest(sandbox, cli, scheduler, region=_lonlat_region(45.0, 45.0),
                         crs="EPSG:4326")
     assert_clean_error(result, 1, "heat.nc", "stored (x, y)")
+
+
+# --- 0 for "not given" in a value column ------------------------------------------------------
+
+def _warnings(box: Sandbox) -> list[str]:
+    stage = json.loads((box.out / "manifest.json").read_text())["stages"]["ingest"]
+    return [" ".join(n.split()) for n in stage["notes"] if n.startswith("warning:")]
+
+
+HEAT = [str(v) for v in (61, 0, 74, 88, 0, 55, 93, 70, 0, 66, 81, 59, 102, 77, 64, 0, 71, 85,
+                         90, 68)]
+
+
+def test_zero_for_not_given_in_a_value_column_is_warned(sandbox: Sandbox, cli,
+                                                        scheduler: str) -> None:
+    """Before: heat flow 0 (a database's "not given") on 4 of 20 wells was interpolated as
+    a measurement without a word."""
+    _table(sandbox, HEAT)
+    result = _ingest(sandbox, cli, scheduler, sources=[WELLS])
+    assert result.code == 0, result.err[-3000:]
+    said = [n for n in _warnings(sandbox) if "holds 0 on 4 of 20 rows" in n]
+    assert len(said) == 1 and "'nodata: 0'" in said[0] and "lines 3, 6, 10, 17" in said[0]
+
+
+def test_zero_declared_as_nodata_is_not_warned(sandbox: Sandbox, cli, scheduler: str) -> None:
+    """Control: with ``nodata: 0`` the zeros are missing (a warning says how many) and no
+    longer called measurements."""
+    _table(sandbox, HEAT)
+    result = _ingest(sandbox, cli, scheduler, sources=[{**WELLS, "nodata": 0}])
+    assert result.code == 0, result.err[-3000:]
+    assert not any("read as a measurement" in n for n in _warnings(sandbox))
+
+
+def test_zeros_among_small_values_are_measurements(sandbox: Sandbox, cli, scheduler: str
+                                                   ) -> None:
+    """Control: a concentration with zeros (below detection) among small values is read
+    without that warning."""
+    cells = ["0", "0.2", "0", "1.5", "0.1", "3", "0", "0.4", "2.2", "0.05", "6", "0.3", "0",
+             "1.1", "0.7", "4", "0.15", "0.9", "2.5", "0.6"]
+    _table(sandbox, cells)
+    result = _ingest(sandbox, cli, scheduler, sources=[WELLS])
+    assert result.code == 0, result.err[-3000:]
+    assert not any("holds 0 on" in n for n in _warnings(sandbox))
+
+
+@pytest.mark.realdata
+def test_the_real_dutch_heat_flow_table_zero_conductivity_is_warned(
+        shared_data: Path, sandbox: Sandbox, cli, scheduler: str) -> None:
+    """The IHFC Dutch subset: 'Conductivi' is 0 ("not given") on all 315 sites, and was a
+    surface of 0 W/m/K; 'Heat Flow' (51-128 mW/m2, no zero) stays silent."""
+    real = shared_data / "heatflow_europe_nl_ihfc" / "heatflow_netherlands_bbox_subset.csv"
+    if not real.is_file():
+        pytest.skip(f"{real} not found")
+    (sandbox.root / "hf.csv").write_bytes(real.read_bytes())
+    region = {"name": "gron", "crs": "EPSG:28992", "resolution": 1000.0,
+              "bounds": [200000.0, 520000.0, 280000.0, 600000.0], "chunks": [40, 40]}
+    result = _ingest(sandbox, cli, scheduler, region=region, sources=[
+        {"kind": "points", "name": "hf", "path": "hf.csv", "x": "Longitude", "y": "Latitude",
+         "columns": ["Conductivi", "Heat Flow"], "interpolate": ["idw"]}])
+    assert result.code == 0, result.err[-3000:]
+    said = [n for n in _warnings(sandbox) if "holds 0 on" in n]
+    assert len(said) == 1 and "'Conductivi' holds 0 on 315 of 315 rows" in said[0]
+
+
+@pytest.mark.realdata
+def test_the_real_european_heat_flow_zeros_are_warned(shared_data: Path) -> None:
+    """The IHFC European table: heat flow 0 mW/m2 ("not given") on 661 of 6 807 sites."""
+    import warnings
+
+    from prospect.errors import DataWarning
+    from prospect.io.points import read_points
+
+    real = shared_data / "heatflow_europe_nl_ihfc" / "global_hf_eu_v3.csv"
+    if not real.is_file():
+        pytest.skip(f"{real} not found")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        table = read_points(real, x="Longitude", y="Latitude", columns=["Heat Flow"],
+                            to_crs="EPSG:3035")
+    said = [str(w.message) for w in caught if issubclass(w.category, DataWarning)]
+    assert any("'Heat Flow' holds 0 on 661 of 6807 rows" in s and "'nodata: 0'" in s
+               for s in said), said
+    assert int((table.values["Heat Flow"] == 0).sum()) == 661  # read as before: a warning
