@@ -204,11 +204,13 @@ def check_cube_grid(path: Path, grid: RegionGrid) -> None:
 
 def _refuse_other_grid(path: Path, existing: RegionGrid, grid: RegionGrid) -> None:
     """:class:`DataError` when the cube at ``path`` (on ``existing``) is not on ``grid``."""
-    if existing.describe() | {"name": ""} != grid.describe() | {"name": ""}:
+    was, now = existing.describe(), grid.describe()
+    if was | {"name": ""} != now | {"name": ""}:
+        differ = "; ".join(f"{key} {was.get(key)} there, {now.get(key)} in the job"
+                           for key in now if key != "name" and was.get(key) != now.get(key))
         raise DataError(
-            f"{path}: existing cube is on grid {existing.describe()}, "
-            f"not on {grid.describe()}; write to a new path (another -o), or remove "
-            "the cube to start it again"
+            f"{path}: existing cube is on another grid ({differ}); write to a new path "
+            "(another -o), or remove the cube to start it again"
         )
 
 

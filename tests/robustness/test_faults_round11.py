@@ -269,3 +269,21 @@ def test_a_link_at_the_damaged_manifest_copy_is_not_written_through(
     assert result.code == 0 and "does not parse" in result.err, result.err[-3000:]
     assert box.untouched()
     assert not kept.is_symlink() and kept.read_text() == "{ not json"
+
+
+# -- a config edited between runs: another grid is named by what differs -------------------
+
+def test_a_region_edited_between_runs_names_what_differs(
+        sandbox: Sandbox, cli, scheduler: str) -> None:
+    """The region's chunks changed in the job after a run: the refusal printed both grids
+    whole (seven keys each, on one line), and the user had to diff them by eye. It names
+    the keys that differ, with both values."""
+    from .conftest import TINY_REGION
+
+    box = sandbox
+    assert cli("ingest", box.job_path, "-o", box.out, "--scheduler", scheduler).code == 0
+    box.write_job(region={**TINY_REGION, "chunks": [40, 40]})
+    result = cli("run", box.job_path, "-o", box.out, "--scheduler", scheduler)
+    line = assert_clean_error(result, 1, str(box.out / "cube.zarr"),
+                              "chunks [20, 20] there, [40, 40] in the job", "another -o")
+    assert "transform" not in line and "bounds" not in line, line
