@@ -497,10 +497,12 @@ def column_values(frame: pd.DataFrame, column: str, path: Path | str, *,
         numbers = np.arange(len(series)) + 2
     values = (_numeric if strict else _numbers)(series, path, column, frame.attrs)
     text = series.astype(str).str.strip()
-    bad = ~np.isfinite(values) & (series.notna() & (text != "")).to_numpy() & keep
+    # an empty cell, or ArcGIS's spelling of one ('<Null>'): missing without a word
+    empty = (text == "") | text.str.fullmatch(r"<\s*null\s*>", case=False)
+    bad = ~np.isfinite(values) & (series.notna() & ~empty).to_numpy() & keep
     if bad.any():
         at = bad.nonzero()[0]
-        limits = text[bad].str.match(r"^[<>]").to_numpy()
+        limits = text[bad].str.match(r"^[<>≤≥]=?\s*[\d.,]").to_numpy()
         warnings.warn(DataWarning(
             f"{path}: {len(at)} of {int(keep.sum())} value(s) in column {column!r} are not "
             f"finite numbers and are read as missing ({_listed(numbers, at, what)}; e.g. "

@@ -476,3 +476,18 @@ def test_the_real_european_heat_flow_zeros_are_warned(shared_data: Path) -> None
     assert any("'Heat Flow' holds 0 on 661 of 6807 rows" in s and "'nodata: 0'" in s
                for s in said), said
     assert int((table.values["Heat Flow"] == 0).sum()) == 661  # read as before: a warning
+
+
+def test_arcgis_null_cells_are_missing_not_detection_limits(sandbox: Sandbox, cli,
+                                                            scheduler: str) -> None:
+    """Before: an ArcGIS export's '<null>' cells (the IHFC table's 'Heat_Prod_' holds 6 409)
+    were "not finite numbers ... 6 are detection limits ('<null>'): give them as numbers (e.g.
+    half the limit)". They are empty cells; two real limits ('<0.5') are still named."""
+    cells = ["<null>"] * 6 + ["<0.5", "<0.5"] + [str(10 + i) for i in range(12)]
+    _table(sandbox, cells)
+    result = _ingest(sandbox, cli, scheduler, sources=[WELLS])
+    assert result.code == 0, result.err[-3000:]
+    said = " ".join(_warnings(sandbox))
+    assert "<null>" not in said.lower()
+    assert "2 of 20 value(s) in column 'li' are not finite numbers" in said
+    assert "2 are detection limits ('<0.5')" in said
