@@ -146,6 +146,16 @@ _WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS}
 read-only), which name no file."""
 
 
+def _named(exc: OSError, target: Path) -> OSError:
+    """``exc`` naming ``target`` when it is a write the disk refused (full, file-size
+    limit: :data:`_WRITE_ERRNOS`) and names no file (a ``write()`` names none; zarr's and
+    GDAL's writes neither): the user was told only the output folder. Any other error
+    as it is."""
+    if exc.filename is not None or exc.errno not in _WRITE_ERRNOS:
+        return exc
+    return OSError(exc.errno, exc.strerror, str(target))
+
+
 @contextmanager
 def staged_file(path: Path | str) -> Iterator[Path]:
     """A temporary path beside ``path``; renamed onto ``path`` when the block ends cleanly.
@@ -163,11 +173,10 @@ def staged_file(path: Path | str) -> Iterator[Path]:
         yield tmp
         os.replace(tmp, path)
     except OSError as exc:
-        if exc.filename is not None or exc.errno not in _WRITE_ERRNOS:
+        named = _named(exc, path)
+        if named is exc:
             raise
-        # a write() refused (disk full, file-size limit) names no file: name the target,
-        # or the user is told only the output folder
-        raise OSError(exc.errno, exc.strerror, str(path)) from exc
+        raise named from exc
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -238,8 +247,14 @@ def staged_dir(target: Path | str, *, replace: bool = True) -> Iterator[Path]:
     """
     target = Path(target)
     with scratch_dir(target) as staging:
-        yield staging
-        publish_dir(staging, target, replace=replace)
+        try:
+            yield staging
+            publish_dir(staging, target, replace=replace)
+        except OSError as exc:
+            named = _named(exc, target)
+            if named is exc:
+                raise
+            raise named from exc
 
 
 def publish_dir(staging: Path, target: Path, *, aside: Path | None = None,

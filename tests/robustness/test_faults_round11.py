@@ -287,3 +287,32 @@ def test_a_region_edited_between_runs_names_what_differs(
     line = assert_clean_error(result, 1, str(box.out / "cube.zarr"),
                               "chunks [20, 20] there, [40, 40] in the job", "another -o")
     assert "transform" not in line and "bounds" not in line, line
+
+
+@pytest.mark.parametrize("where", ["new cube", "its metadata"])
+def test_a_cube_write_over_the_file_size_limit_names_the_cube(
+        sandbox: Sandbox, tmp_path: Path, cli, scheduler: str, where: str) -> None:
+    """zarr's writes name no file either: a new cube (or its consolidated metadata) over
+    the limit was "<out>: the file is over the file-size limit". The staged folder's or
+    file's error names the cube. The new cube is made by the job's own embedded cluster
+    (a subprocess, the limit its own)."""
+    from prospect.config import load_job, resolve_grid
+    from prospect.io.cube import create_cube
+
+    from .conftest import run_prospect
+
+    box = sandbox
+    template = create_cube(tmp_path / "template.zarr", resolve_grid(load_job(box.job_path)))
+    reference = tmp_path / "reference"
+    assert cli("ingest", box.job_path, "-o", reference, "--scheduler", scheduler).code == 0
+    limit = ((template if where == "new cube" else reference / "cube.zarr")
+             / "zarr.json").stat().st_size - 1
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
+
+    result = run_prospect("ingest", box.job_path, "-o", box.out, "--workers", "1",
+                          preexec_fn=limited)
+    assert_clean_error(result, 74, f"{box.out / 'cube.zarr'}", "file-size limit")
+    again = cli("ingest", box.job_path, "-o", box.out, "--scheduler", scheduler)
+    assert again.code == 0, again.err[-3000:]
