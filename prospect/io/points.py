@@ -122,6 +122,7 @@ def read_table(path: Path | str, *, decimal: str | None = None) -> pd.DataFrame:
     except OSError as exc:
         raise InputFileError(f"{path}: cannot read the table: {exc.strerror or exc}") from None
     text = _decode(raw, path)
+    text, sep, skipped = _layout(text, sep)
     try:
         with _wide_fields():
             frame, header = _read_csv(text, path, sep, decimal)
@@ -130,9 +131,37 @@ def read_table(path: Path | str, *, decimal: str | None = None) -> pd.DataFrame:
     except (pd.errors.ParserError, csv.Error) as exc:
         raise InputFileError(f"{path}: cannot read as a table: {exc}") from None
     _refuse_mixed_delimiters(frame, path)
+    if skipped and frame.attrs.get("lines") is not None:
+        frame.attrs["lines"] = frame.attrs["lines"] + skipped
     frame.columns = [str(c).strip() for c in frame.columns]
     frame.attrs["repeated_columns"] = sorted(n for n, k in Counter(header).items() if k > 1)
     return frame
+
+
+_SEP_LINE = re.compile(r"\s*sep=(.)\s*")
+"""Excel's first line naming the delimiter (``sep=;``), written by and for Excel."""
+_DELIMITERS = ",;\t|"
+
+
+def _layout(text: str, sep: str | None) -> tuple[str, str | None, int]:
+    """``(text, sep, lines dropped at the top)`` of a table laid out for another program.
+
+    Excel's ``sep=;`` line names the delimiter and is not the header: it was read as one
+    (``line 2 has 3 values but the header names 2 columns``). A table whose columns are
+    aligned by runs of spaces (an XYZ export of Geosoft or Surfer, a Fortran listing:
+    ``   x        y   li``), its header holding no other delimiter, is read as separated
+    by whitespace: each run of spaces was an empty column, and no row had coordinates
+    ("the point table is empty"). Lines keep their numbers."""
+    first, _, rest = text.partition("\n")
+    named = _SEP_LINE.fullmatch(first.rstrip("\r"))
+    if sep is None and named is not None:
+        return rest, named.group(1), 1
+    lines = text.split("\n")
+    header = next((line for line in lines if line.strip()), "")
+    if sep is None and not any(d in header for d in _DELIMITERS) and \
+            re.search(r"^ +\S|\S {2,}\S", header):
+        return "\n".join(" ".join(line.split()) for line in lines), " ", 0
+    return text, sep, 0
 
 
 def _decode(raw: bytes, path: Path) -> str:

@@ -491,3 +491,38 @@ def test_arcgis_null_cells_are_missing_not_detection_limits(sandbox: Sandbox, cl
     assert "<null>" not in said.lower()
     assert "2 of 20 value(s) in column 'li' are not finite numbers" in said
     assert "2 are detection limits ('<0.5')" in said
+
+
+# --- tables laid out for another program ------------------------------------------------------
+
+def test_a_table_aligned_by_spaces_is_read(sandbox: Sandbox, cli, scheduler: str) -> None:
+    """Before: "the point table is empty (no rows with coordinates x/y)" for an XYZ export
+    whose columns are aligned by runs of spaces (Geosoft, Surfer, a Fortran listing): each
+    run was read as empty columns."""
+    from .test_point_tables import PLACES, _at_points
+
+    rows = [f"{x:12.1f} {y:13.1f} {10 + i / 4:8.2f}" for i, (x, y) in enumerate(PLACES)]
+    (sandbox.root / "wells.txt").write_text(
+        f"{'x':>12} {'y':>13} {'li':>8}\n" + "\n".join(rows) + "\n")
+    result = _ingest(sandbox, cli, scheduler, sources=[{**WELLS, "path": "wells.txt"}])
+    assert result.code == 0, result.err[-3000:]
+    np.testing.assert_allclose(_at_points(sandbox), [10 + i / 4 for i in range(20)],
+                               rtol=1e-6)
+
+
+def test_excels_sep_line_names_the_delimiter(sandbox: Sandbox, cli, scheduler: str) -> None:
+    """Before: "line 2 has 3 values but the header names 2 columns" for an Excel export
+    starting with ``sep=;``; it is read, and a bad value is named at its physical line."""
+    from .test_point_tables import PLACES, _at_points
+
+    cells = [f"{10 + i},5" for i in range(20)]
+    cells[4] = "?"
+    rows = [f"{x:.0f};{y:.0f};{c}" for (x, y), c in zip(PLACES, cells, strict=True)]
+    (sandbox.root / "wells.csv").write_text("sep=;\nx;y;li\n" + "\n".join(rows) + "\n")
+    result = _ingest(sandbox, cli, scheduler, sources=[WELLS])
+    assert result.code == 0, result.err[-3000:]
+    assert any("1 of 20 value(s) in column 'li'" in n and "line 7;" in n
+               for n in _warnings(sandbox)), _warnings(sandbox)
+    expected = [10.5 + i for i in range(20)]
+    got = _at_points(sandbox)
+    np.testing.assert_allclose(np.delete(got, 4), np.delete(expected, 4), rtol=1e-6)
