@@ -122,7 +122,7 @@ def read_table(path: Path | str, *, decimal: str | None = None) -> pd.DataFrame:
     except OSError as exc:
         raise InputFileError(f"{path}: cannot read the table: {exc.strerror or exc}") from None
     text = _decode(raw, path)
-    text, sep, skipped = _layout(text, sep)
+    text, sep, skipped = _layout(text, sep, path)
     try:
         with _wide_fields():
             frame, header = _read_csv(text, path, sep, decimal)
@@ -143,7 +143,7 @@ _SEP_LINE = re.compile(r"\s*sep=(.)\s*")
 _DELIMITERS = ",;\t|"
 
 
-def _layout(text: str, sep: str | None) -> tuple[str, str | None, int]:
+def _layout(text: str, sep: str | None, path: Path) -> tuple[str, str | None, int]:
     """``(text, sep, lines dropped at the top)`` of a table laid out for another program.
 
     Excel's ``sep=;`` line names the delimiter and is not the header: it was read as one
@@ -151,8 +151,19 @@ def _layout(text: str, sep: str | None) -> tuple[str, str | None, int]:
     aligned by runs of spaces (an XYZ export of Geosoft or Surfer, a Fortran listing:
     ``   x        y   li``), its header holding no other delimiter, is read as separated
     by whitespace: each run of spaces was an empty column, and no row had coordinates
-    ("the point table is empty"). Lines keep their numbers."""
+    ("the point table is empty"). Lines keep their numbers.
+
+    A first line that is a comment (``# wells of the 1991 survey``) is refused naming it:
+    it was taken for the header ("no column(s) ['x', 'y']", or "different delimiters").
+    It is not dropped: a header written as a comment (GMT's ``# lon lat z``) would be."""
     first, _, rest = text.partition("\n")
+    comment = re.match(r"\s*(#|%|//)(\s?)", first)
+    if comment and (comment.group(2) or not any(d in first for d in _DELIMITERS)):
+        # ('#,x,y': a header whose first column is named '#', a row number)
+        raise InputFileError(
+            f"{path}: line 1 is a comment ({first.strip()[:60]!r}), not the header; remove "
+            "the comment lines above the header (a header written as a comment, '# x y', "
+            "loses just its '#')")
     named = _SEP_LINE.fullmatch(first.rstrip("\r"))
     if sep is None and named is not None:
         return rest, named.group(1), 1

@@ -526,3 +526,27 @@ def test_excels_sep_line_names_the_delimiter(sandbox: Sandbox, cli, scheduler: s
     expected = [10.5 + i for i in range(20)]
     got = _at_points(sandbox)
     np.testing.assert_allclose(np.delete(got, 4), np.delete(expected, 4), rtol=1e-6)
+
+
+def test_comment_lines_above_the_header_are_named(sandbox: Sandbox, cli, scheduler: str
+                                                  ) -> None:
+    """Before: "no column(s) ['x', 'y', 'li']; columns are ['#', 'wells', 'of', ...]; set
+    x/y (coordinates) or columns": the columns are there, below a comment."""
+    from .test_point_tables import PLACES
+
+    rows = [f"{x:.0f},{y:.0f},{i}" for i, (x, y) in enumerate(PLACES)]
+    (sandbox.root / "wells.csv").write_text(
+        "# wells of the 1991 survey\nx,y,li\n" + "\n".join(rows) + "\n")
+    result = _ingest(sandbox, cli, scheduler, sources=[WELLS])
+    line = assert_clean_error(result, 1, "wells.csv", "line 1 is a comment", "not the header")
+    assert "set x/y" not in line
+
+
+def test_a_column_named_hash_is_still_a_header(sandbox: Sandbox, cli, scheduler: str) -> None:
+    """Control: '#,x,y,li' (a row-number column named '#') is a header."""
+    from .test_point_tables import PLACES
+
+    rows = [f"{i},{x:.0f},{y:.0f},{10 + i}" for i, (x, y) in enumerate(PLACES)]
+    (sandbox.root / "wells.csv").write_text("#,x,y,li\n" + "\n".join(rows) + "\n")
+    result = _ingest(sandbox, cli, scheduler, sources=[WELLS])
+    assert result.code == 0, result.err[-3000:]
