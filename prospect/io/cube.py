@@ -513,6 +513,22 @@ class PartialVariable:
         mark = self.done_dir / f"{window.iy}.{window.ix}"
         mark.touch()
 
+    def forget_damaged(self) -> list[str]:
+        """Unmark the chunks whose files do not decode (the chunk files of a resumed
+        variable, decoded once), so that they are written again; returns their keys.
+
+        A chunk is written under a temporary name and renamed, so a kill cannot cut it
+        short; a machine that loses power can (the rename reached the disk, not all the
+        data), and so can a disk. Such a chunk was resumed as done and published: ingest
+        exited 0 and the next stage's read failed.
+        """
+        found = damaged_array_chunks(self.array_path, limit=2**62)
+        for key in found[0] if found is not None else ():
+            iy, ix = key.split("/")[-2:]
+            (self.done_dir / f"{iy}.{ix}").unlink(missing_ok=True)
+            (self.array_path / key).unlink(missing_ok=True)
+        return found[0] if found is not None else []
+
     def publish(self, grid: RegionGrid, *, overwrite: bool = True,
                 consolidated: bool = True, leftovers: Path | None = None) -> None:
         """Move the complete array into the cube and refresh its consolidated metadata
@@ -794,6 +810,7 @@ def begin_variable(
     cube = Path(cube)
     part = PartialVariable(cube, name)
     if part.fingerprint() == fingerprint and (part.array_path / "zarr.json").is_file():
+        part.forget_damaged()
         return part
     grid = grid if grid is not None else cube_grid(open_cube(cube))
     part.discard()

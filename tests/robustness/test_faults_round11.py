@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from .conftest import Sandbox, assert_clean_error, write_tiny_raster
+from .test_faults import uninterrupted  # noqa: F401  (a fixture: the reference cube)
 
 INDICES = {"sensor": "sentinel2", "custom": {"CONTRAST": "(N - R) / (N + R)"},
            "bands": {"N": "heat", "R": "cold"}}
@@ -316,3 +317,46 @@ def test_a_cube_write_over_the_file_size_limit_names_the_cube(
     assert_clean_error(result, 74, f"{box.out / 'cube.zarr'}", "file-size limit")
     again = cli("ingest", box.job_path, "-o", box.out, "--scheduler", scheduler)
     assert again.code == 0, again.err[-3000:]
+
+
+# -- a resumed chunk is decoded before it is trusted ----------------------------------------
+
+def test_a_resumed_chunk_cut_short_is_written_again_not_published(
+        small_scene: Any, tmp_path: Path, cli, scheduler: str,
+        uninterrupted: Path) -> None:  # noqa: F811  (the fixture imported above)
+    """A job killed mid-ingest whose finished chunk files were then cut short (the machine
+    lost power after the rename reached the disk, not the data; a bad disk): the resume
+    took every marked chunk as done, published the damaged one and exited 0; the next
+    stage's read failed ("Zstd decompression error"). Resumed chunks are decoded first,
+    and one that does not decode is written again: the cube equals an uninterrupted
+    run's."""
+    import os
+    import signal
+
+    from .test_faults import _assert_same_cube, _frozen_mid_ingest, _ingest_only_job
+
+    job, out = _ingest_only_job(small_scene, tmp_path)
+    cut: list[Path] = []
+
+    def power_loss(proc: Any) -> None:
+        partial = out / ".cube.zarr.partial"
+        for mark in sorted(partial.glob("*/done/*")):
+            var = mark.parent.parent.name
+            chunk = partial / var / "store" / var / "c" / Path(*mark.name.split("."))
+            if chunk.is_file():
+                chunk.write_bytes(chunk.read_bytes()[: chunk.stat().st_size // 2])
+                cut.append(chunk)
+                break
+        os.killpg(proc.pid, signal.SIGKILL)
+
+    proc, _, _ = _frozen_mid_ingest("ingest", job, out, power_loss)
+    assert proc.returncode == -signal.SIGKILL and cut, proc.returncode
+    result = cli("ingest", job, "-o", out, "--scheduler", scheduler)
+    assert result.code == 0, result.err[-3000:]
+    _assert_same_cube(out, uninterrupted)
+    import zarr
+
+    name = cut[0].parents[2].name  # .../<var>/store/<var>/c/<iy>/<ix>
+    np.testing.assert_array_equal(
+        zarr.open_array(out / "cube.zarr" / name, mode="r")[:],
+        zarr.open_array(uninterrupted / "cube.zarr" / name, mode="r")[:])
