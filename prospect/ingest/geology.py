@@ -345,6 +345,43 @@ def _warn_twin_units(path: str, attribute: str, codes: tuple[str, ...]) -> None:
 _LINE_TYPES = {"LineString", "MultiLineString"}
 
 
+OVERLAP_FEATURES = 200_000
+"""Maps of more features than this in the region are not checked for overlaps."""
+
+
+def _warn_overlaps(path: str, source: VectorSource, grid: RegionGrid, src_crs: str) -> int:
+    """Warn of features of different units that overlap over half a cell or more (a map
+    whose topology was never cleaned, two sheets joined with an overlap): each such cell
+    takes the unit of the feature later in the file, without a word. Returns the number of
+    overlapping pairs warned of."""
+    assert source.attribute is not None
+    gdf = read_vector(path, layer=source.layer, columns=[source.attribute], crs=source.crs,
+                      bbox=_bbox_in(grid, None, src_crs))
+    if len(gdf) < 2 or len(gdf) > OVERLAP_FEATURES:
+        return 0
+    geoms = gdf.to_crs(grid.crs_obj.to_wkt()).geometry.to_numpy()
+    units = [unit_name(v) for v in gdf[source.attribute]]
+    a, b = shapely.STRtree(geoms).query(geoms, predicate="intersects")  # within too
+    pairs = [(i, j) for i, j in zip(a.tolist(), b.tolist(), strict=True)
+             if i < j and units[i] != units[j]]
+    if not pairs:
+        return 0
+    first, second = np.array(pairs).T
+    areas = shapely.area(shapely.intersection(geoms[first], geoms[second]))
+    big = areas >= 0.5 * grid.resolution ** 2
+    if not big.any():
+        return 0
+    k = int(np.argmax(areas))
+    i, j = pairs[k]
+    warnings.warn(DataWarning(
+        f"{path}: {int(big.sum())} pair(s) of features of different units overlap over half "
+        f"a cell or more (e.g. {units[i]!r} and {units[j]!r}, over "
+        f"{float(areas[k]) / grid.resolution ** 2:.3g} cells); a cell there takes the unit "
+        f"of the feature later in the file: clean the map's topology (e.g. QGIS's "
+        "Topology Checker, or GRASS v.clean)"), stacklevel=3)
+    return int(big.sum())
+
+
 def _check_faults(path: str, source: VectorSource) -> int:
     """Faults are lines, or polygons of fault zones: refuse an empty layer or points.
 
@@ -431,6 +468,7 @@ def plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
                 stacklevel=2)
         codes = tuple(sorted(set(names)))
         _warn_twin_units(path, source.attribute, codes)
+        _warn_overlaps(path, source, grid, src_crs)
         out.append(GeologyCodesLayer(
             name=source.name, units="1", long_name=f"{source.name} unit code ({source.attribute})",
             kind="categorical", inputs=(path,),

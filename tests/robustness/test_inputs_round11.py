@@ -550,3 +550,44 @@ def test_a_column_named_hash_is_still_a_header(sandbox: Sandbox, cli, scheduler:
     (sandbox.root / "wells.csv").write_text("#,x,y,li\n" + "\n".join(rows) + "\n")
     result = _ingest(sandbox, cli, scheduler, sources=[WELLS])
     assert result.code == 0, result.err[-3000:]
+
+
+# --- geology features that overlap ------------------------------------------------------------
+
+def _units_map(box: Sandbox, boxes: list[tuple[float, float, float, float]],
+               units: list[str]) -> Path:
+    import geopandas as gpd
+    import shapely
+
+    path = box.root / "units.gpkg"
+    gpd.GeoDataFrame({"unit": units}, geometry=[
+        shapely.box(X0 + a, Y0 + b, X0 + c, Y0 + d) for a, b, c, d in boxes],
+        crs="EPSG:32619").to_file(path)
+    return path
+
+
+@pytest.mark.parametrize(("boxes", "cells"), [
+    ([(0, 0, 250, 400), (150, 0, 400, 400)], "400 cells"),  # sheets joined with an overlap
+    ([(0, 0, 400, 400), (100, 100, 200, 200)], "100 cells"),  # an inclusion, no hole
+], ids=["overlap", "inclusion"])
+def test_overlapping_units_are_warned(sandbox: Sandbox, cli, scheduler: str,
+                                      boxes: list[tuple[float, float, float, float]],
+                                      cells: str) -> None:
+    """Before: no word; the cells where 'granite' and 'basalt' overlap took the unit of the
+    feature later in the file."""
+    _units_map(sandbox, boxes, ["granite", "basalt"])
+    result = _ingest(sandbox, cli, scheduler, sources=[
+        {"kind": "vector", "name": "geo", "path": "units.gpkg", "attribute": "unit"}])
+    assert result.code == 0, result.err[-3000:]
+    said = [n for n in _warnings(sandbox) if "overlap" in n]
+    assert len(said) == 1 and "'granite' and 'basalt'" in said[0] and cells in said[0]
+
+
+def test_units_that_only_touch_are_not_warned(sandbox: Sandbox, cli, scheduler: str) -> None:
+    """Control: neighbours sharing an edge, and a sliver under half a cell, are a map."""
+    _units_map(sandbox, [(0, 0, 200, 400), (200, 0, 400, 400), (399.9, 0, 400.05, 10)],
+               ["granite", "basalt", "sand"])
+    result = _ingest(sandbox, cli, scheduler, sources=[
+        {"kind": "vector", "name": "geo", "path": "units.gpkg", "attribute": "unit"}])
+    assert result.code == 0, result.err[-3000:]
+    assert not any("overlap" in n for n in _warnings(sandbox))
