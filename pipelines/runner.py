@@ -338,6 +338,7 @@ def _drop_unmade(ctx: RunContext, manifest: Manifest, stage: str, *,
     for var in verify.remove_variables(cube, stale) if stale and cube.is_dir() else ():
         ctx.console.print(f"  removed cube variable {var!r}: the {stage} stage made it and "
                           "the job no longer does")
+        manifest.run.setdefault("removed", []).append(var)  # the run's entry says so
 
 
 def _repair(ctx: RunContext, manifest: Manifest, name: str, stages: Sequence[str], *,

@@ -69,6 +69,7 @@ def test_a_source_removed_from_the_config_leaves_no_stale_variable(
     assert "removed cube variable 'cold'" in " ".join(result.err.split()), result.err[-3000:]
     folders, listed = _cube_names(box.out)
     assert "cold" not in folders and "cold" not in listed, (folders, listed)
+    assert "cold" in _manifest(box.out)["runs"][-1]["removed"]
     assert _tree(box.out / "cube.zarr" / "heat") == heat  # what it still makes is kept
     again = cli("run", box.job_path, "-o", box.out, "--scheduler", scheduler)
     assert again.code == 0 and "removed cube variable" not in again.err, again.err[-3000:]
