@@ -136,6 +136,11 @@ AREA_OF_USE_SLACK_DEG = 5.0
 the wrong CRS (national grids are used a little past their borders, offshore included)."""
 
 
+def _lon_spans(west: float, east: float) -> list[tuple[float, float]]:
+    """A longitude interval as spans that do not cross the antimeridian."""
+    return [(west, 180.0), (-180.0, east)] if west > east else [(west, east)]
+
+
 def outside_area_of_use(crs: str, lonlat: tuple[float, float, float, float]) -> str:
     """Why a region whose footprint is ``lonlat`` (west, south, east, north) cannot be in
     ``crs``: it lies wholly away from the CRS's area of use (more than
@@ -152,10 +157,10 @@ def outside_area_of_use(crs: str, lonlat: tuple[float, float, float, float]) -> 
     a_west, a_south, a_east, a_north = area.bounds
     west, south, east, north = lonlat
     slack = AREA_OF_USE_SLACK_DEG
-    if a_west > a_east:  # the area crosses the antimeridian: two spans of longitude
-        lon_ok = east >= a_west - slack or west <= a_east + slack
-    else:
-        lon_ok = east >= a_west - slack and west <= a_east + slack
+    # either may cross the antimeridian (west > east: two spans of longitude, as a region
+    # in Fiji's or New Zealand's grid has)
+    lon_ok = any(e >= aw - slack and w <= ae + slack
+                 for w, e in _lon_spans(west, east) for aw, ae in _lon_spans(a_west, a_east))
     lat_ok = north >= a_south - slack and south <= a_north + slack
     if lon_ok and lat_ok:
         return ""

@@ -37,7 +37,10 @@ def test_region_bounds_given_in_another_crs_are_refused_naming_the_crs_area(
     ("EPSG:28992", [155000.0, 463000.0, 155400.0, 463400.0]),   # Wageningen in RD New
     ("EPSG:28992", [40000.0, 600000.0, 40400.0, 600400.0]),     # North Sea, off the coast
     ("EPSG:3857", [560000.0, 6800000.0, 560400.0, 6800400.0]),  # a world-wide CRS
-], ids=["onshore", "offshore", "world"])
+    # Fiji's own grid, on the antimeridian (lon 179.998 .. -179.998): refused as "far from
+    # the area EPSG:3460 is made for" until the footprint's two spans were compared
+    ("EPSG:3460", [2132880.0, 3999371.0, 2133280.0, 3999771.0]),
+], ids=["onshore", "offshore", "world", "fiji-antimeridian"])
 def test_region_bounds_on_or_near_the_crs_area_are_accepted(
     sandbox: Sandbox, cli: Any, crs: str, bounds: list[float],
 ) -> None:  # control: national grids are used a little past their borders
