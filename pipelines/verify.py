@@ -291,7 +291,7 @@ def inspect(out_dir: Path, record: Mapping[str, Any] | None, *, deep: bool = Fal
             if problem:
                 damage.note(problem)
                 damage.cubes.add(cube)
-                if array.exists():
+                if array.exists() or array.is_symlink():
                     damage.arrays.append(array)
     return damage
 
@@ -363,7 +363,7 @@ def repair(out_dir: Path, record: Mapping[str, Any] | None, *,
         raise StageError(f"{damage.reason}; remove {min(damage.roots)} and rerun to recompute "
                          "the cube")
     for array in damage.arrays:
-        shutil.rmtree(array)
+        _remove_aside(array)
         done.append(array.name)
     for cube in sorted(damage.roots):
         assert rebuild is not None
@@ -380,20 +380,32 @@ def remove_variables(cube: Path, names: Iterable[str]) -> list[str]:
     leaves a leftover the next run sweeps), then rewrite the consolidated metadata.
     Returns the names removed."""
     from prospect.io.cube import consolidate
-    from prospect.io.files import temp_name
 
     removed = []
     for name in names:
-        array = Path(cube) / name
-        if not (array.is_dir() and not array.is_symlink()):
-            continue
-        trash = temp_name(array, "old")
-        os.replace(array, trash)
-        shutil.rmtree(trash, ignore_errors=True)
-        removed.append(name)
+        if _remove_aside(Path(cube) / name):
+            removed.append(name)
     if removed and (Path(cube) / "zarr.json").is_file():
         consolidate(Path(cube))
     return removed
+
+
+def _remove_aside(path: Path) -> bool:
+    """Remove ``path`` (a folder, or a file or link in its place) by renaming it aside
+    under a hidden name first; ``False`` when there is nothing there. A file or a link
+    where a variable's folder goes was an error (``rmtree``: "not a directory") that
+    told the user to point ``-o`` elsewhere."""
+    from prospect.io.files import temp_name
+
+    if not (path.exists() or path.is_symlink()):
+        return False
+    trash = temp_name(path, "old")
+    os.replace(path, trash)
+    if trash.is_dir() and not trash.is_symlink():
+        shutil.rmtree(trash, ignore_errors=True)
+    else:
+        trash.unlink(missing_ok=True)
+    return True
 
 
 def unlist_unreadable(cube: Path) -> list[str]:

@@ -361,3 +361,34 @@ def test_a_resumed_chunk_cut_short_is_written_again_not_published(
     np.testing.assert_array_equal(
         zarr.open_array(out / "cube.zarr" / name, mode="r")[:],
         zarr.open_array(uninterrupted / "cube.zarr" / name, mode="r")[:])
+
+
+# -- a file or a link where a cube variable's folder goes ------------------------------------
+
+@pytest.mark.parametrize("put", ["a file", "a link to a folder outside -o"])
+def test_a_variable_replaced_by_a_file_or_link_is_recomputed(
+        sandbox: Sandbox, cli, scheduler: str, put: str) -> None:
+    """``cube.zarr/heat`` replaced by a file (or by a link to another folder): the resume
+    found it damaged and its repair failed ("a part of this path is a file, not a
+    directory; point -o/--out elsewhere", or "Cannot call rmtree on a symbolic link"),
+    exit 74 on every rerun. It is set aside like any damaged variable and recomputed; a
+    link's target is never touched."""
+    import zarr
+
+    box = sandbox
+    assert cli("ingest", box.job_path, "-o", box.out, "--scheduler", scheduler).code == 0
+    heat = box.out / "cube.zarr" / "heat"
+    values = np.asarray(zarr.open_array(heat, mode="r")[:])
+    import shutil
+
+    shutil.rmtree(heat)
+    if put == "a file":
+        heat.write_text("not a variable\n")
+    else:
+        heat.symlink_to(box.precious)
+    result = cli("run", box.job_path, "-o", box.out, "--scheduler", scheduler)
+    assert result.code == 0 and "Traceback" not in result.err, result.err[-3000:]
+    assert heat.is_dir() and not heat.is_symlink()
+    np.testing.assert_array_equal(np.asarray(zarr.open_array(heat, mode="r")[:]), values)
+    assert box.untouched()
+    assert not [p.name for p in (box.out / "cube.zarr").iterdir() if p.name.startswith(".")]
