@@ -264,6 +264,14 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
     for stage in STAGE_ORDER:  # a stage the job no longer has: what it made is stale
         if stage not in default_stages(ctx.job):
             _drop_unmade(ctx, manifest, stage, makes=())
+    cube = str(verify.relative_to(ctx.out_dir, str(ctx.cube_path)))
+    recorded = cube in manifest.latest_record(made_by=STAGE_ORDER)  # _repair's to mend
+    damaged = verify.unreadable_metadata(ctx.cube_path) \
+        if ctx.cube_path.is_dir() and not recorded else None
+    if damaged:  # no record to repair it from: ingest refused the cube on every rerun
+        ctx.console.print(f"[yellow]warning:[/yellow] cube metadata {damaged}; written "
+                          "again from the job's grid")
+        _rebuild_cube(ctx, ctx.cube_path)
     for var in verify.unlist_unreadable(ctx.cube_path) if ctx.cube_path.is_dir() else ():
         ctx.console.print(f"[yellow]warning:[/yellow] cube variable {var!r} is listed in "
                           f"{ctx.cube_path / 'zarr.json'} but its own metadata is missing "

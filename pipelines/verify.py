@@ -27,7 +27,7 @@ from prospect.errors import StageError
 
 __all__ = ["Damage", "check", "check_files", "file_inventory", "inspect", "inventory",
            "mark_damaged", "relative_to", "remove_variables", "repair", "resolve",
-           "unlist_unreadable"]
+           "unlist_unreadable", "unreadable_metadata"]
 
 
 def relative_to(out_dir: Path, value: Any) -> Any:
@@ -429,3 +429,15 @@ def unlist_unreadable(cube: Path) -> list[str]:
     if lost:
         consolidate(Path(cube))
     return lost
+
+
+def unreadable_metadata(cube: Path) -> str | None:
+    """What of ``cube``'s own metadata (its root ``zarr.json``, the grid arrays) is missing
+    or does not parse, without any record (``None``: it reads)."""
+    from prospect.io.cube import GRID_ARRAYS
+
+    for meta in (Path(cube) / "zarr.json",
+                 *(Path(cube) / name / "zarr.json" for name in GRID_ARRAYS)):
+        if _read_json(meta) is None:
+            return f"{meta} is missing, truncated or corrupt"
+    return None

@@ -163,7 +163,10 @@ def create_cube(
         Keep an existing cube on the same grid instead of failing.
     """
     path = Path(path)
-    if path.exists():
+    if path.exists() or path.is_symlink():
+        if not path.is_dir():
+            raise DataError(f"{path}: a file (or a broken link) is where the cube goes; move "
+                            "or remove it, then run the same command again")
         if not exist_ok:
             raise DataError(f"{path}: a cube already exists; remove it or add variables to it")
         _refuse_other_grid(path, cube_grid(open_cube(path)), grid)

@@ -392,3 +392,46 @@ def test_a_variable_replaced_by_a_file_or_link_is_recomputed(
     np.testing.assert_array_equal(np.asarray(zarr.open_array(heat, mode="r")[:]), values)
     assert box.untouched()
     assert not [p.name for p in (box.out / "cube.zarr").iterdir() if p.name.startswith(".")]
+
+
+# -- the cube's own metadata without a record ------------------------------------------------
+
+@pytest.mark.parametrize("lost", ["zarr.json", "x/zarr.json"])
+def test_cube_metadata_lost_with_the_manifest_is_rebuilt(
+        sandbox: Sandbox, cli, scheduler: str, lost: str) -> None:
+    """The cube's root zarr.json (or a grid coordinate's) lost together with the manifest's
+    record (a manifest that no longer parses, or a record not trusted): the repair that
+    rebuilds it works from the record, so ingest, which the message itself named, refused
+    the cube: "not a zarr v3 cube (no zarr.json); run 'prospect ingest'", exit 1 on every
+    rerun. It is rebuilt from the job's grid, and the variables are kept."""
+    import zarr
+
+    box = sandbox
+    assert cli("ingest", box.job_path, "-o", box.out, "--scheduler", scheduler).code == 0
+    heat = box.out / "cube.zarr" / "heat"
+    values = np.asarray(zarr.open_array(heat, mode="r")[:])
+    (box.out / "cube.zarr" / lost).unlink()
+    (box.out / "manifest.json").write_text("")
+    result = cli("ingest", box.job_path, "-o", box.out, "--scheduler", scheduler)
+    text = " ".join(result.err.split())
+    assert result.code == 0 and "Traceback" not in text, text[-3000:]
+    assert "written again from the job's grid" in text, text[-3000:]
+    from prospect.io.cube import open_cube
+
+    np.testing.assert_array_equal(open_cube(box.out / "cube.zarr")["heat"].values, values)
+
+
+def test_a_file_where_the_cube_goes_is_named_with_the_fix(
+        sandbox: Sandbox, cli, scheduler: str) -> None:
+    """A file at ``cube.zarr``: ingest said "not a zarr v3 cube (no zarr.json); run
+    'prospect ingest'", the command that had just failed."""
+    box = sandbox
+    assert cli("ingest", box.job_path, "-o", box.out, "--scheduler", scheduler).code == 0
+    import shutil
+
+    shutil.rmtree(box.out / "cube.zarr")
+    (box.out / "cube.zarr").write_text("a note\n")
+    line = assert_clean_error(cli("ingest", box.job_path, "-o", box.out, "--scheduler",
+                                  scheduler), 1, str(box.out / "cube.zarr"), "move or remove it")
+    assert "run 'prospect ingest'" not in line
+    assert (box.out / "cube.zarr").read_text() == "a note\n"
