@@ -264,18 +264,7 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
     for stage in STAGE_ORDER:  # a stage the job no longer has: what it made is stale
         if stage not in default_stages(ctx.job):
             _drop_unmade(ctx, manifest, stage, makes=())
-    cube = str(verify.relative_to(ctx.out_dir, str(ctx.cube_path)))
-    recorded = cube in manifest.latest_record(made_by=STAGE_ORDER)  # _repair's to mend
-    damaged = verify.unreadable_metadata(ctx.cube_path) \
-        if ctx.cube_path.is_dir() and not recorded else None
-    if damaged:  # no record to repair it from: ingest refused the cube on every rerun
-        ctx.console.print(f"[yellow]warning:[/yellow] cube metadata {damaged}; written "
-                          "again from the job's grid")
-        _rebuild_cube(ctx, ctx.cube_path)
-    for var in verify.unlist_unreadable(ctx.cube_path) if ctx.cube_path.is_dir() else ():
-        ctx.console.print(f"[yellow]warning:[/yellow] cube variable {var!r} is listed in "
-                          f"{ctx.cube_path / 'zarr.json'} but its own metadata is missing "
-                          "or damaged; the stage that makes it computes it again")
+    _mend_unrecorded(ctx, manifest)
     for name in sorted(stages, key=STAGE_ORDER.index):
         ctx.console.rule(f"[bold]{name}")
         done, reason = (False, "forced") if force else manifest.finished(name, order=STAGE_ORDER)
@@ -325,6 +314,38 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
         results.append(result)
     manifest.close()
     return results
+
+
+def _mend_unrecorded(ctx: RunContext, manifest: Manifest) -> None:
+    """Mend the cube before any stage runs where no record can: a listing of a variable
+    that is gone, and, when no trusted record names the cube at all (a manifest that no
+    longer parses or was edited, a cube copied without it), lost cube metadata and
+    variables whose chunk files do not decode (decoded once, as ``--force`` does).
+
+    With a record, :func:`_repair` compares each stage's outputs with it. Without one
+    the cube was believed: a deleted variable read back as no data, ingest refused a cube
+    without its root ``zarr.json`` ("run 'prospect ingest'") on every rerun, and a chunk
+    cut short was published as is until the next stage's read failed.
+    """
+    cube = ctx.cube_path
+    if not cube.is_dir():
+        return
+    rel = str(verify.relative_to(ctx.out_dir, str(cube)))
+    recorded = rel in manifest.latest_record(made_by=STAGE_ORDER)  # _repair's to mend
+    damaged = None if recorded else verify.unreadable_metadata(cube)
+    if damaged:
+        ctx.console.print(f"[yellow]warning:[/yellow] cube metadata {damaged}; written "
+                          "again from the job's grid")
+        _rebuild_cube(ctx, cube)
+    for var in verify.unlist_unreadable(cube):
+        ctx.console.print(f"[yellow]warning:[/yellow] cube variable {var!r} is listed in "
+                          f"{cube / 'zarr.json'} but its own metadata is missing or "
+                          "damaged; the stage that makes it computes it again")
+    for var, why in [] if recorded else verify.undecodable_variables(cube):
+        verify.remove_variables(cube, [var])
+        ctx.console.print(f"[yellow]warning:[/yellow] cube variable {var!r}: {why}; no "
+                          "record of the run that wrote it is left, so it is removed and "
+                          "the stage that makes it computes it again")
 
 
 def _drop_unmade(ctx: RunContext, manifest: Manifest, stage: str, *,

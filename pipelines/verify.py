@@ -27,7 +27,7 @@ from prospect.errors import StageError
 
 __all__ = ["Damage", "check", "check_files", "file_inventory", "inspect", "inventory",
            "mark_damaged", "relative_to", "remove_variables", "repair", "resolve",
-           "unlist_unreadable", "unreadable_metadata"]
+           "undecodable_variables", "unlist_unreadable", "unreadable_metadata"]
 
 
 def relative_to(out_dir: Path, value: Any) -> Any:
@@ -441,3 +441,17 @@ def unreadable_metadata(cube: Path) -> str | None:
         if _read_json(meta) is None:
             return f"{meta} is missing, truncated or corrupt"
     return None
+
+
+def undecodable_variables(cube: Path) -> list[tuple[str, str]]:
+    """The data variables of ``cube`` with chunk files that do not decode to a whole chunk
+    (every chunk file decoded, as :func:`inspect` does with ``deep``), with why."""
+    from prospect.io.cube import damaged_array_chunks
+
+    found = []
+    for array in _data_arrays(Path(cube)):
+        bad = damaged_array_chunks(array)
+        if bad is not None:
+            found.append((array.name, f"chunk file(s) {', '.join(bad[0])} do not decode "
+                                      f"({bad[1]})"))
+    return found
