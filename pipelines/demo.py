@@ -9,11 +9,17 @@ import numpy as np
 from rich.console import Console
 
 from pipelines.context import StageResult
+from pipelines.lock import output_lock
+from pipelines.manifest import other_job
 from pipelines.runner import prepare_out_dir, print_summary, run_job
+from prospect.errors import ConfigError
 from prospect.io.cube import open_cube
 from prospect.testing import demo_grid, make_scene
 
-__all__ = ["recovery_auc", "run_demo"]
+__all__ = ["DEMO_JOB", "recovery_auc", "run_demo"]
+
+DEMO_JOB = "demo-bonaire"
+"""The demo job's name (its manifest's ``job``)."""
 
 
 def recovery_auc(probability: np.ndarray, hidden: np.ndarray, *, top: float = 0.10) -> float:
@@ -39,9 +45,17 @@ def run_demo(
     start = time.perf_counter()
     console.rule("[bold]demo: synthetic scene")
     status = "generating a SYNTHETIC Bonaire scene (imagery, geology, heat flow, wells)"
-    with console.status(status):
+    # the scene and the job file are written under the job's lock, and not into another
+    # job's folder: they were written first, into a folder a running job held (which then
+    # refused the demo's run) or one holding another job's outputs
+    with output_lock(out_dir), console.status(status):
+        other = other_job(out_dir, DEMO_JOB)
+        if other is not None:
+            raise ConfigError(
+                f"{out_dir}: holds the outputs of job {other}, not of the demo; give the "
+                "demo its own -o (or remove that folder to reuse it)")
         scene = make_scene(out_dir / "scene", grid=demo_grid("bonaire", size_m=size_m), seed=seed)
-    job_path = scene.job_config(out_dir / "job.yaml")
+        job_path = scene.job_config(out_dir / "job.yaml", name=DEMO_JOB)
     gen = StageResult(name="generate", outputs={"scene": str(scene.root), "job": str(job_path)},
                       seconds=round(time.perf_counter() - start, 3))
     console.print(f"  scene: {scene.root} ({scene.grid.height} x {scene.grid.width} cells, "

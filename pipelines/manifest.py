@@ -138,8 +138,9 @@ DAMAGED_MANIFEST = "manifest.damaged.json"
 """Where a ``manifest.json`` that no longer parses is copied before it is replaced."""
 
 
-def other_job(out_dir: Path, job: JobConfig) -> str | None:
-    """The job whose outputs ``out_dir`` holds, when that is not ``job`` (by name), as
+def other_job(out_dir: Path, job: JobConfig | str) -> str | None:
+    """The job whose outputs ``out_dir`` holds, when that is not ``job`` (a config or a job
+    name), as
     ``'name' (its config file)``; ``None`` when the folder is new, holds ``job``'s outputs,
     or its manifest cannot be read (the run then says what it lost).
 
@@ -151,7 +152,8 @@ def other_job(out_dir: Path, job: JobConfig) -> str | None:
     except (OSError, ValueError):
         return None
     name = data.get("job") if isinstance(data, dict) else None
-    if not isinstance(name, str) or not name or name == job.name:
+    if not isinstance(name, str) or not name or name == (job if isinstance(job, str)
+                                                         else job.name):
         return None
     config = data.get("config_path")
     return f"{name!r}" + (f" ({config})" if isinstance(config, str) and config else "")

@@ -76,3 +76,31 @@ def test_two_real_jobs_at_once_one_runs_one_is_refused(sandbox: Sandbox) -> None
     # the winner's cube is complete: a rerun has nothing to do
     again = run_prospect("ingest", sandbox.job_path, "-o", sandbox.out, "--workers", "1")
     assert again.code == 0 and "skipped" in again.err, again.err[-2000:]
+
+
+def test_the_demo_writes_nothing_into_a_folder_a_running_job_holds(sandbox: Sandbox,
+                                                                   cli) -> None:
+    # the demo wrote its scene and job.yaml first and met the lock only in its run:
+    # another job's folder got a scene/ and its job.yaml replaced, then exit 75
+    holder = _holder(sandbox.out)
+    try:
+        result = cli("demo", "-o", sandbox.out)
+        assert_clean_error(result, 75, str(sandbox.out), f"pid {holder.pid}")
+    finally:
+        holder.kill()
+        holder.wait()
+    assert sorted(p.name for p in sandbox.out.iterdir()) == [".prospect.lock"]
+    assert sandbox.untouched()
+
+
+def test_the_demo_writes_nothing_into_another_jobs_outputs(sandbox: Sandbox, cli) -> None:
+    sandbox.out.mkdir(parents=True, exist_ok=True)
+    manifest = sandbox.out / "manifest.json"
+    manifest.write_text('{"job": "survey-2025", "config_path": "/data/survey.yaml"}')
+    job = sandbox.out / "job.yaml"
+    job.write_text("name: survey-2025\n")
+    result = cli("demo", "-o", sandbox.out)
+    assert_clean_error(result, 2, str(sandbox.out), "'survey-2025'", "its own -o")
+    assert not (sandbox.out / "scene").exists()
+    assert job.read_text() == "name: survey-2025\n"
+    assert sandbox.untouched()
