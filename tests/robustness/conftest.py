@@ -174,6 +174,26 @@ def scheduler() -> Any:
         yield cluster.scheduler_address
 
 
+TWO_RASTERS = [{"kind": "raster", "name": "heat", "path": "heat.tif"},
+               {"kind": "raster", "name": "cold", "path": "cold.tif"}]
+"""Two raster sources (``heat.tif``, the sandbox's own, and ``cold.tif``)."""
+CONTRAST_INDEX = {"sensor": "sentinel2", "custom": {"CONTRAST": "(N - R) / (N + R)"},
+                  "bands": {"N": "heat", "R": "cold"}}
+"""An ``indices`` section whose one index reads both of :data:`TWO_RASTERS`."""
+
+
+@pytest.fixture()
+def two_stages(sandbox: Sandbox, cli: Any, scheduler: str) -> Sandbox:
+    """A sandbox whose job (:data:`TWO_RASTERS`, :data:`CONTRAST_INDEX`) has run ingest and
+    indices once on the corpus's cluster."""
+    write_tiny_raster(sandbox.root / "cold.tif",
+                      values=np.random.default_rng(5).random((40, 40)).astype("float32"))
+    sandbox.write_job(sources=TWO_RASTERS, indices=CONTRAST_INDEX)
+    result = cli("run", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
+    assert result.code == 0, result.err[-3000:]
+    return sandbox
+
+
 class SmallDisk:
     """A tmpfs of a given size, remountable read-only or larger: a real full or read-only
     disk (mounting needs root; skipped otherwise)."""

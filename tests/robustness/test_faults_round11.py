@@ -15,13 +15,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from .conftest import Sandbox, assert_clean_error, write_tiny_raster
+from .conftest import TWO_RASTERS, Sandbox, assert_clean_error
 from .test_faults import uninterrupted  # noqa: F401  (a fixture: the reference cube)
-
-INDICES = {"sensor": "sentinel2", "custom": {"CONTRAST": "(N - R) / (N + R)"},
-           "bands": {"N": "heat", "R": "cold"}}
-TWO = [{"kind": "raster", "name": "heat", "path": "heat.tif"},
-       {"kind": "raster", "name": "cold", "path": "cold.tif"}]
 
 
 def _manifest(out: Path) -> dict[str, Any]:
@@ -43,27 +38,16 @@ def _tree(folder: Path) -> dict[str, bytes]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-@pytest.fixture()
-def two_sources(sandbox: Sandbox, cli, scheduler: str) -> Sandbox:
-    """Ingest (heat, cold) and an index of both (CONTRAST) done once."""
-    write_tiny_raster(sandbox.root / "cold.tif",
-                      values=np.random.default_rng(5).random((40, 40)).astype("float32"))
-    sandbox.write_job(sources=TWO, indices=INDICES)
-    result = cli("run", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
-    assert result.code == 0, result.err[-3000:]
-    return sandbox
-
-
 # -- a config edited between runs: what it no longer makes is not kept --------------------
 
 def test_a_source_removed_from_the_config_leaves_no_stale_variable(
-        two_sources: Sandbox, cli, scheduler: str) -> None:
+        two_stages: Sandbox, cli, scheduler: str) -> None:
     """A source removed from the job (or renamed) between runs: ingest ran again, but the
     variable it had made stayed in the cube, and train took it as a feature (every cube
     variable is one by default): a model of a layer the job no longer has."""
-    box = two_sources
+    box = two_stages
     heat = _tree(box.out / "cube.zarr" / "heat")
-    box.write_job(sources=TWO[:1])  # and the index of both with it
+    box.write_job(sources=TWO_RASTERS[:1])  # and the index of both with it
     result = cli("run", box.job_path, "-o", box.out, "--scheduler", scheduler)
     assert result.code == 0, result.err[-3000:]
     assert "removed cube variable 'cold'" in " ".join(result.err.split()), result.err[-3000:]
@@ -77,16 +61,16 @@ def test_a_source_removed_from_the_config_leaves_no_stale_variable(
 
 
 def test_a_section_removed_from_the_config_leaves_no_stale_variable(
-        two_sources: Sandbox, cli, scheduler: str) -> None:
+        two_stages: Sandbox, cli, scheduler: str) -> None:
     """The job's 'indices' section removed: the index stayed in the cube for every later
     stage (train's features, tiles' layers) though no stage of the job makes it. A stage
     run alone on the unchanged job keeps it (control)."""
-    box = two_sources
+    box = two_stages
     contrast = _tree(box.out / "cube.zarr" / "CONTRAST")
     alone = cli("ingest", box.job_path, "-o", box.out, "--scheduler", scheduler)
     assert alone.code == 0, alone.err[-3000:]
     assert _tree(box.out / "cube.zarr" / "CONTRAST") == contrast
-    box.write_job(sources=TWO)
+    box.write_job(sources=TWO_RASTERS)
     result = cli("ingest", box.job_path, "-o", box.out, "--scheduler", scheduler)
     assert result.code == 0, result.err[-3000:]
     assert "removed cube variable 'CONTRAST'" in " ".join(result.err.split()), \

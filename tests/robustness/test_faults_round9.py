@@ -14,12 +14,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from .conftest import Sandbox, assert_clean_error, run_prospect, write_tiny_raster
-
-INDICES = {"sensor": "sentinel2", "custom": {"CONTRAST": "(N - R) / (N + R)"},
-           "bands": {"N": "heat", "R": "cold"}}
-TWO = [{"kind": "raster", "name": "heat", "path": "heat.tif"},
-       {"kind": "raster", "name": "cold", "path": "cold.tif"}]
+from .conftest import (
+    CONTRAST_INDEX,
+    TWO_RASTERS,
+    Sandbox,
+    assert_clean_error,
+    run_prospect,
+    write_tiny_raster,
+)
 
 
 def _array(out: Path, name: str) -> np.ndarray:
@@ -37,17 +39,6 @@ def _edit_manifest(out: Path, change: Any) -> None:
     data = _manifest(out)
     change(data)
     (out / "manifest.json").write_text(json.dumps(data))
-
-
-@pytest.fixture()
-def two_stages(sandbox: Sandbox, cli, scheduler: str) -> Sandbox:
-    """Ingest (heat, cold) and an index (CONTRAST) done once."""
-    write_tiny_raster(sandbox.root / "cold.tif",
-                      values=np.random.default_rng(5).random((40, 40)).astype("float32"))
-    sandbox.write_job(sources=TWO, indices=INDICES)
-    result = cli("run", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
-    assert result.code == 0, result.err[-3000:]
-    return sandbox
 
 
 def _owners(out: Path, stage: str) -> dict[str, Any]:
@@ -126,7 +117,7 @@ def test_a_stage_run_alone_on_an_earlier_stage_that_is_out_of_date_says_so(
     command, with indices not rerun: a stage run alone warned of changed settings and input
     files only, not of an earlier stage recomputed under it."""
     box = two_stages
-    box.write_job(sources=TWO, indices=INDICES, tiles={
+    box.write_job(sources=TWO_RASTERS, indices=CONTRAST_INDEX, tiles={
         "min_zoom": 10, "max_zoom": 12, "archive": False,
         "layers": [{"variable": "CONTRAST", "vmin": -1.0, "vmax": 1.0}]})
     assert cli("run", box.job_path, "-o", box.out, "--scheduler", scheduler).code == 0
