@@ -31,7 +31,8 @@ from prospect.ingest.layers import Layer
 if TYPE_CHECKING:
     from prospect.ingest.rasters import BandRef, RasterLayer
 
-__all__ = ["FillFinding", "dominant_fill", "variable_has_data", "warn_fills"]
+__all__ = ["FillFinding", "dominant_fill", "merged_in_float32", "variable_has_data",
+           "warn_fills"]
 
 COMMON_FILLS = (0.0, -1.0, 255.0, -99.0, -999.0, -999.25, -9999.0, -99999.0, -32768.0,
                 32767.0, 65535.0, -2147483648.0, 2147483647.0, 4294967295.0,
@@ -152,7 +153,8 @@ def _text(value: float) -> str:
 
 def warn_fills(layers: Iterable[Layer], *, configured: Mapping[str, float | None] = {}
                ) -> int:
-    """Warn of every raster band of ``layers`` whose fill value would be read as data.
+    """Warn of every raster band of ``layers`` whose fill value would be read as data, or
+    whose values the float32 cube cannot keep apart (:func:`merged_in_float32`).
 
     Each (file, band) is sampled once, whatever the number of layers reading it. Layers
     other than raster layers are passed over. ``configured`` maps source names to the
@@ -175,12 +177,55 @@ def warn_fills(layers: Iterable[Layer], *, configured: Mapping[str, float | None
             sample = sample_band(ref.info.path, ref.band)
             if sample is None:
                 continue
+            lost = None if layer.categorical else merged_in_float32(
+                sample[0], ref.info.band_dtype(ref.band), nodata=ref.nodata)
+            if lost is not None:
+                warnings.warn(DataWarning(f"{ref.info.path}: band {ref.band} ({layer.name!r}) "
+                                          + lost), stacklevel=2)
+                count += 1
             found = dominant_fill(*sample, nodata=ref.nodata, categorical=layer.categorical)
             if found is None or _dropped(ref, found.value):
                 continue
             warnings.warn(DataWarning(_message(layer, ref, found, configured)), stacklevel=2)
             count += 1
     return count
+
+
+_WIDE = frozenset({"float64", "int32", "uint32", "int64", "uint64"})
+"""File data types whose values float32 (the cube's type for a continuous layer) cannot
+all hold: 24 bits of mantissa."""
+
+
+def merged_in_float32(values: np.ndarray, dtype: str, *, nodata: float | None = None
+                      ) -> str | None:
+    """Why a band of ``dtype`` loses what tells its values apart in the float32 cube, or
+    ``None``: the sampled ``values`` (no data left out) whose distinct values fall to
+    under half when cast to float32 (at least 16 distinct to begin with).
+
+    Continuous layers are read as float32. A float64 or 32/64-bit integer band of large
+    values and a small spread (Unix times around 1.7e9 a second apart, an elevation in
+    millimetres above a datum 10 000 km off, coordinates stored as values) became a few
+    steps of float32's rounding, or one value, without a word; a ``scale``/``offset`` in
+    the config is applied after that cast and cannot help.
+    """
+    if dtype not in _WIDE or values.size == 0:
+        return None
+    v = np.asarray(values, dtype="f8") if dtype == "float64" else np.asarray(values)
+    keep = np.isfinite(v) if v.dtype.kind == "f" else np.ones(v.shape, bool)
+    if nodata is not None:
+        keep &= v != nodata
+    v = v[keep]
+    distinct = np.unique(v)
+    if distinct.size < 16:
+        return None
+    kept = np.unique(distinct.astype("f4")).size
+    if kept * 2 > distinct.size:
+        return None
+    return (f"holds {dtype} values {_text(float(distinct[0]))} .. {_text(float(distinct[-1]))} "
+            f"closer together than the float32 cube can keep: {distinct.size} distinct "
+            f"values of a sample become {kept}; subtract a base value in the file first "
+            "(e.g. gdal_calc.py --calc 'A - <base>' --type Float32) or give the values in "
+            "coarser units")
 
 
 def _dropped(ref: BandRef, value: float) -> bool:

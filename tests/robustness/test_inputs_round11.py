@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from .conftest import TINY_REGION, Sandbox, assert_clean_error
+from .conftest import TINY_REGION, Sandbox, assert_clean_error, write_tiny_raster
 from .test_point_tables import WELLS, X0, Y0, _ingest, _table
 
 VALUES = np.arange(1600, dtype="f8").reshape(40, 40)  # row 0 north, as the cube's
@@ -591,3 +591,36 @@ def test_units_that_only_touch_are_not_warned(sandbox: Sandbox, cli, scheduler: 
         {"kind": "vector", "name": "geo", "path": "units.gpkg", "attribute": "unit"}])
     assert result.code == 0, result.err[-3000:]
     assert not any("overlap" in n for n in _warnings(sandbox))
+
+
+# -- values the float32 cube cannot keep apart ---------------------------------------------
+
+TIMES = {"kind": "raster", "name": "acquired", "path": "times.tif"}
+
+
+@pytest.mark.parametrize("dtype", ["float64", "int64", "uint32"])
+def test_wide_values_the_float32_cube_merges_are_warned(sandbox: Sandbox, cli, scheduler: str,
+                                                        dtype: str) -> None:
+    """Before: Unix times a second apart (1.7e9 + 0..1599) became about a dozen float32
+    steps in the cube, without a word."""
+    write_tiny_raster(sandbox.root / "times.tif",
+                      values=(1_700_000_000 + np.arange(1600).reshape(40, 40)).astype(dtype))
+    result = _ingest(sandbox, cli, scheduler, sources=[TIMES])
+    assert result.code == 0, result.err[-3000:]
+    said = [n for n in _warnings(sandbox) if "float32 cube can keep" in n]
+    assert len(said) == 1, _warnings(sandbox)
+    assert "times.tif: band 1 ('acquired')" in said[0] and f"holds {dtype} values" in said[0]
+    assert "1600 distinct values of a sample become" in said[0]
+
+
+@pytest.mark.parametrize("values", [
+    np.random.default_rng(1).random((40, 40)) * 1000.0,       # float64 elevations
+    np.arange(1600).reshape(40, 40) * 9973,                    # int64 under 2**24: exact
+], ids=["float64-metres", "int64-exact"])
+def test_wide_values_float32_keeps_apart_are_not_warned(sandbox: Sandbox, cli, scheduler: str,
+                                                        values: np.ndarray) -> None:
+    """Control: float64 or 64-bit integer bands whose values float32 tells apart."""
+    write_tiny_raster(sandbox.root / "times.tif", values=values)
+    result = _ingest(sandbox, cli, scheduler, sources=[TIMES])
+    assert result.code == 0, result.err[-3000:]
+    assert not any("float32 cube can keep" in n for n in _warnings(sandbox))
