@@ -327,9 +327,9 @@ class LayerSource:
             what = f"{self.path}" + (f" variable {self.variable!r}" if self.variable else "")
             raise LayerDataError(
                 f"{what}: cannot read the layer's data ({type(exc).__name__}: "
-                f"{_first_line(exc)}); it was damaged, truncated or removed since the server "
-                "opened it: write it again (rerun the stage that made it), the server picks "
-                "the new file up"
+                f"{_first_line(exc)}); it was damaged, truncated or removed since it was "
+                "written: write it again (rerun the stage that made it; a running tile "
+                "server picks the new file up)"
             ) from None
 
     # -- metadata ---------------------------------------------------------------------
