@@ -261,8 +261,9 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
                           + (f", dashboard {link}" if link else "") + "[/dim]")
     results = []
     warned_empty: set[str] = set()
+    has = default_stages(ctx.job)
     for stage in STAGE_ORDER:  # a stage the job no longer has: what it made is stale
-        if stage not in default_stages(ctx.job):
+        if stage not in has:
             _drop_unmade(ctx, manifest, stage, makes=())
     _mend_unrecorded(ctx, manifest)
     for name in sorted(stages, key=STAGE_ORDER.index):
@@ -363,7 +364,7 @@ def _drop_unmade(ctx: RunContext, manifest: Manifest, stage: str, *,
     cube = ctx.cube_path
     rel = str(verify.relative_to(ctx.out_dir, str(cube)))
     made = manifest.latest_record(made_by=[stage]).get(rel, {})
-    stale = sorted(var for var in made if var not in set(makes))
+    stale = sorted(set(made) - set(makes))
     for var in verify.remove_variables(cube, stale) if stale and cube.is_dir() else ():
         ctx.console.print(f"  removed cube variable {var!r}: the {stage} stage made it and "
                           "the job no longer does")

@@ -17,13 +17,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from prospect.errors import StageError
+from prospect.io.files import remove_aside
 
 __all__ = ["Damage", "check", "check_files", "file_inventory", "inspect", "inventory",
            "mark_damaged", "relative_to", "remove_variables", "repair", "resolve",
@@ -363,7 +363,7 @@ def repair(out_dir: Path, record: Mapping[str, Any] | None, *,
         raise StageError(f"{damage.reason}; remove {min(damage.roots)} and rerun to recompute "
                          "the cube")
     for array in damage.arrays:
-        _remove_aside(array)
+        remove_aside(array)  # a file or link in a variable's place too (rmtree refused it)
         done.append(array.name)
     for cube in sorted(damage.roots):
         assert rebuild is not None
@@ -383,29 +383,11 @@ def remove_variables(cube: Path, names: Iterable[str]) -> list[str]:
 
     removed = []
     for name in names:
-        if _remove_aside(Path(cube) / name):
+        if remove_aside(Path(cube) / name):
             removed.append(name)
     if removed and (Path(cube) / "zarr.json").is_file():
         consolidate(Path(cube))
     return removed
-
-
-def _remove_aside(path: Path) -> bool:
-    """Remove ``path`` (a folder, or a file or link in its place) by renaming it aside
-    under a hidden name first; ``False`` when there is nothing there. A file or a link
-    where a variable's folder goes was an error (``rmtree``: "not a directory") that
-    told the user to point ``-o`` elsewhere."""
-    from prospect.io.files import temp_name
-
-    if not (path.exists() or path.is_symlink()):
-        return False
-    trash = temp_name(path, "old")
-    os.replace(path, trash)
-    if trash.is_dir() and not trash.is_symlink():
-        shutil.rmtree(trash, ignore_errors=True)
-    else:
-        trash.unlink(missing_ok=True)
-    return True
 
 
 def unlist_unreadable(cube: Path) -> list[str]:

@@ -18,7 +18,7 @@ import unicodedata
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pyogrio
@@ -33,6 +33,7 @@ from prospect.ingest.layers import Layer
 from prospect.io.vector import (
     has_geometry,
     layer_crs,
+    layer_fields,
     list_layers,
     quiet_measured,
     read_attribute,
@@ -349,18 +350,16 @@ OVERLAP_FEATURES = 200_000
 """Maps of more features than this in the region are not checked for overlaps."""
 
 
-def _warn_overlaps(path: str, source: VectorSource, grid: RegionGrid, src_crs: str) -> int:
+def _warn_overlaps(path: str, attribute: str, grid: RegionGrid, inside: Any) -> int:
     """Warn of features of different units that overlap over half a cell or more (a map
     whose topology was never cleaned, two sheets joined with an overlap): each such cell
-    takes the unit of the feature later in the file, without a word. Returns the number of
+    takes the unit of the feature later in the file, without a word. ``inside`` is the
+    layer's features in the region with their ``attribute``. Returns the number of
     overlapping pairs warned of."""
-    assert source.attribute is not None
-    gdf = read_vector(path, layer=source.layer, columns=[source.attribute], crs=source.crs,
-                      bbox=_bbox_in(grid, None, src_crs))
-    if len(gdf) < 2 or len(gdf) > OVERLAP_FEATURES:
+    if len(inside) < 2 or len(inside) > OVERLAP_FEATURES:
         return 0
-    geoms = gdf.to_crs(grid.crs_obj.to_wkt()).geometry.to_numpy()
-    units = [unit_name(v) for v in gdf[source.attribute]]
+    geoms = inside.to_crs(grid.crs_obj.to_wkt()).geometry.to_numpy()
+    units = [unit_name(v) for v in inside[attribute]]
     a, b = shapely.STRtree(geoms).query(geoms, predicate="intersects")  # within too
     pairs = [(i, j) for i, j in zip(a.tolist(), b.tolist(), strict=True)
              if i < j and units[i] != units[j]]
@@ -438,7 +437,11 @@ def plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
         check_transformable(_source_crs(path, source.faults_layer, source.crs), grid.crs_obj,
                             where=f"{path} (layer {source.faults_layer!r})")
     zones = _check_faults(path, source) if source.faults_layer is not None else 0
-    inside = read_vector(path, layer=source.layer, columns=[], crs=source.crs,
+    # the unit column with the geometries when the layer has it (the overlap check's);
+    # a missing one is read_attribute's to name below
+    unit_column = [source.attribute] if source.attribute is not None and \
+        source.attribute in layer_fields(path, layer=source.layer) else []
+    inside = read_vector(path, layer=source.layer, columns=unit_column, crs=source.crs,
                          bbox=_bbox_in(grid, None, src_crs))
     repaired = inside.attrs.get("repaired", [])
     if repaired:
@@ -468,7 +471,7 @@ def plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
                 stacklevel=2)
         codes = tuple(sorted(set(names)))
         _warn_twin_units(path, source.attribute, codes)
-        _warn_overlaps(path, source, grid, src_crs)
+        _warn_overlaps(path, source.attribute, grid, inside)
         out.append(GeologyCodesLayer(
             name=source.name, units="1", long_name=f"{source.name} unit code ({source.attribute})",
             kind="categorical", inputs=(path,),

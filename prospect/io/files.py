@@ -146,14 +146,18 @@ _WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS}
 read-only), which name no file."""
 
 
-def _named(exc: OSError, target: Path) -> OSError:
-    """``exc`` naming ``target`` when it is a write the disk refused (full, file-size
-    limit: :data:`_WRITE_ERRNOS`) and names no file (a ``write()`` names none; zarr's and
-    GDAL's writes neither): the user was told only the output folder. Any other error
-    as it is."""
-    if exc.filename is not None or exc.errno not in _WRITE_ERRNOS:
-        return exc
-    return OSError(exc.errno, exc.strerror, str(target))
+@contextmanager
+def _naming(target: Path) -> Iterator[None]:
+    """Raise a write the disk refused (full, over quota, the file-size limit, read-only:
+    :data:`_WRITE_ERRNOS`) that names no file as naming ``target`` (a ``write()`` names
+    none; zarr's and GDAL's writes neither): the user was told only the output folder.
+    Any other error goes up as it is."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is not None or exc.errno not in _WRITE_ERRNOS:
+            raise
+        raise OSError(exc.errno, exc.strerror, str(target)) from exc
 
 
 @contextmanager
@@ -170,13 +174,9 @@ def staged_file(path: Path | str) -> Iterator[Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_name(path)
     try:
-        yield tmp
-        os.replace(tmp, path)
-    except OSError as exc:
-        named = _named(exc, path)
-        if named is exc:
-            raise
-        raise named from exc
+        with _naming(path):
+            yield tmp
+            os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -246,15 +246,9 @@ def staged_dir(target: Path | str, *, replace: bool = True) -> Iterator[Path]:
     is left as it was.
     """
     target = Path(target)
-    with scratch_dir(target) as staging:
-        try:
-            yield staging
-            publish_dir(staging, target, replace=replace)
-        except OSError as exc:
-            named = _named(exc, target)
-            if named is exc:
-                raise
-            raise named from exc
+    with scratch_dir(target) as staging, _naming(target):
+        yield staging
+        publish_dir(staging, target, replace=replace)
 
 
 def publish_dir(staging: Path, target: Path, *, aside: Path | None = None,
@@ -271,13 +265,33 @@ def publish_dir(staging: Path, target: Path, *, aside: Path | None = None,
         os.rename(staging, target)
     elif target.exists():
         folder = Path(aside) if aside is not None else target.parent
-        trash = folder / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
+        trash = folder / temp_name(target, "old").name
         os.replace(target, trash)
         os.replace(staging, target)
-        if trash.is_dir() and not trash.is_symlink():
-            shutil.rmtree(trash, ignore_errors=True)
-        else:  # a file or link was in the way: rmtree left it behind as '.old-' litter
-            trash.unlink(missing_ok=True)
+        _discard(trash)
     else:
         os.replace(staging, target)
     return target
+
+
+def remove_aside(path: Path | str) -> bool:
+    """Remove ``path`` (a folder, or a file or link in its place) by renaming it aside
+    under a hidden name first, so a reader sees it whole or not at all and a run killed
+    meanwhile leaves a leftover :func:`sweep_leftovers` removes; ``False`` when there is
+    nothing there. A link is removed, never what it points to."""
+    path = Path(path)
+    if not (path.exists() or path.is_symlink()):
+        return False
+    trash = temp_name(path, "old")
+    os.replace(path, trash)
+    _discard(trash)
+    return True
+
+
+def _discard(trash: Path) -> None:
+    """Delete what was renamed aside: a folder's tree, or a file or link (``rmtree`` left
+    those behind as '.old-' litter)."""
+    if trash.is_dir() and not trash.is_symlink():
+        shutil.rmtree(trash, ignore_errors=True)
+    else:
+        trash.unlink(missing_ok=True)

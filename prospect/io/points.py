@@ -542,7 +542,7 @@ def column_values(frame: pd.DataFrame, column: str, path: Path | str, *,
     bad = ~np.isfinite(values) & (series.notna() & ~empty).to_numpy() & keep
     if bad.any():
         at = bad.nonzero()[0]
-        limits = text[bad].str.match(r"^[<>≤≥]=?\s*[\d.,]").to_numpy()
+        limits = text[bad].str.match(_LIMIT_SIGN).to_numpy()
         warnings.warn(DataWarning(
             f"{path}: {len(at)} of {int(keep.sum())} value(s) in column {column!r} are not "
             f"finite numbers and are read as missing ({_listed(numbers, at, what)}; e.g. "
@@ -592,11 +592,11 @@ def _warn_zero_spike(values: np.ndarray, keep: np.ndarray, path: Path, column: s
     rows and :data:`ZERO_SHARE` of them, while fewer than a tenth as many other values lie
     within a tenth of their median magnitude of 0, 99 % of them on one side of it, and they
     are not small whole numbers (counts and class codes: median under 10); or 0 on every
-    row. Database exports
-    write 0 for "not given": the IHFC heat-flow compilation has heat flow 0 mW/m2 on 661 of
-    6 807 European sites, and gradient and conductivity 0 on every Dutch one; each was
-    interpolated as a measurement. 0 is not among :data:`POINT_FILLS` (it is a count, a
-    class or a concentration below detection as often), hence the test of its company."""
+    row. Database exports write 0 for "not given": the IHFC heat-flow compilation has heat
+    flow 0 mW/m2 on 661 of 6 807 European sites, and gradient and conductivity 0 on every
+    Dutch one; each was interpolated as a measurement. 0 is not among :data:`POINT_FILLS`
+    (it is a count, a class or a concentration below detection as often), hence the test
+    of its company."""
     kept = values[keep]
     finite = kept[np.isfinite(kept)]
     zero = finite == 0
@@ -646,7 +646,9 @@ _DMS = re.compile(r"\s*[NSEWnsew]?\s*[-+]?\d+(?:[.,]\d+)?\s*(?:°|º|˚|deg)\s*"
                   r"(?:\d+(?:[.,]\d+)?\s*(?:'|′|’|min)\s*)?"
                   r"(?:\d+(?:[.,]\d+)?\s*(?:\"|″|”|''|sec)\s*)?[NSEWnsew]?\s*")
 _WITH_UNIT = re.compile(r"\s*[-+−]?(?:\d[\d.,\s]*)(?:[eE][-+]?\d+)?\s*[A-Za-zµμ%‰°/][^<>]*")
-_LIMIT = re.compile(r"\s*(?:[<>≤≥]=?\s*[\d.,]+.*|n\.?d\.?|b\.?d\.?l\.?|<\s*dl)\s*",
+_LIMIT_SIGN = r"[<>≤≥]=?\s*[\d.,]"
+"""A detection limit's sign before its number (``<0.5``, ``>= 2000``)."""
+_LIMIT = re.compile(rf"\s*(?:{_LIMIT_SIGN}+.*|n\.?d\.?|b\.?d\.?l\.?|<\s*dl)\s*",
                     re.IGNORECASE)
 
 

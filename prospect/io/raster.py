@@ -535,6 +535,9 @@ def _even(values: np.ndarray | None) -> bool:
     return bool(np.abs(steps - steps.mean()).max() <= tolerance and steps.mean() != 0)
 
 
+_UNEVEN = "(a stretched or Gaussian grid, or a coordinate with a gap or a repeat)"
+_REGRID = ("resample it onto a regular grid first (e.g. xarray's interp, or cdo remapbil), "
+           "or check the coordinate variables")
 _TRANSPOSED = (
     "{path}: the variable is stored (x, y), columns first, and GDAL reads the last "
     "dimension as x: its eastings would be read as northings; transpose it first "
@@ -553,11 +556,8 @@ def _refuse_ungridded(path: Path | str, *, gcps: int, rpcs: bool,
     if coordinates == "transposed":
         raise DataError(_TRANSPOSED.format(path=path))
     if coordinates == "uneven":
-        raise DataError(
-            f"{path}: its x/y coordinate variables are not evenly spaced, so GDAL places no "
-            "grid (a stretched or Gaussian grid, or a coordinate with a gap or a repeat); "
-            "resample it onto a regular grid first (e.g. xarray's interp, or cdo remapbil), "
-            "or check the coordinate variables")
+        raise DataError(f"{path}: its x/y coordinate variables are not evenly spaced, so "
+                        f"GDAL places no grid {_UNEVEN}; {_REGRID}")
     if gcps:
         raise DataError(
             f"{path}: georeferenced by {gcps} ground control points only, not a grid; warp it "
@@ -738,11 +738,9 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
     if misplaced == "transposed":
         raise DataError(_TRANSPOSED.format(path=path))
     if misplaced is not None:
-        raise DataError(
-            f"{path}: its {misplaced} coordinates are not evenly spaced (a stretched or Gaussian "
-            "grid, or a coordinate with a gap or a repeat), and GDAL would place the cells on "
-            "an even grid, most of them elsewhere; resample it onto a regular grid first "
-            "(e.g. xarray's interp, or cdo remapbil), or check the coordinate variables")
+        raise DataError(f"{path}: its {misplaced} coordinates are not evenly spaced {_UNEVEN}, "
+                        "and GDAL would place the cells on an even grid, most of them "
+                        f"elsewhere; {_REGRID}")
     if crs is not None:
         use_crs = parse_crs(crs)
     elif file_crs is not None:

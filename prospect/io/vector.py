@@ -19,7 +19,8 @@ from prospect.errors import CRSError, DataError, InputFileError
 from prospect.grid import parse_crs
 from prospect.io.files import why_unreadable
 
-__all__ = ["has_geometry", "layer_crs", "list_layers", "read_attribute", "read_vector", "unit_name"]
+__all__ = ["has_geometry", "layer_crs", "layer_fields", "list_layers", "read_attribute",
+           "read_vector", "unit_name"]
 
 
 def quiet_measured() -> None:
@@ -159,6 +160,12 @@ def layer_crs(path: Path | str, *, layer: str | None = None, crs: str | None = N
     return parse_crs(info["crs"]).to_wkt()
 
 
+def layer_fields(path: Path | str, *, layer: str | None = None) -> list[str]:
+    """The attribute columns of a layer (its header only)."""
+    quiet_measured()
+    return [str(c) for c in pyogrio.read_info(path, layer=layer)["fields"]]
+
+
 def read_attribute(path: Path | str, column: str, *, layer: str | None = None) -> list[str]:
     """Values of ``column`` as unit names (:func:`unit_name`; no geometry is read)."""
     path = Path(path)
@@ -171,7 +178,7 @@ def read_attribute(path: Path | str, column: str, *, layer: str | None = None) -
     except UnicodeDecodeError as exc:
         raise _not_decoded(path, exc) from None
     if column not in df.columns:
-        have = [str(c) for c in pyogrio.read_info(path, layer=layer)["fields"]]
+        have = layer_fields(path, layer=layer)
         raise DataError(f"{path}: layer {layer or '(first)'} has no column {column!r}; "
                         f"columns are {have[:30]}{_nearest(column, have)}")
     return [unit_name(v) for v in df[column].tolist()]
