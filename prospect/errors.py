@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pickle
 import warnings
 from collections.abc import Iterator
 
@@ -39,6 +40,32 @@ class ProspectError(Exception):
     """Root of every error Prospect raises on purpose."""
 
     exit_code: int = 1
+
+    def __reduce__(self) -> str | tuple[object, ...]:
+        # A dask worker sends an error back pickled with the errors it chains
+        # (``__cause__`` and ``__context__``, which ``raise ... from None`` keeps). A
+        # library error that does not survive pickling (rasterio's ``CPLE_*``: read-only
+        # ``args``) made the whole error arrive as a bare ``Exception`` and the job end in
+        # "internal error" (exit 70) instead of this error's line and exit code.
+        self.__cause__ = _portable(self.__cause__)
+        self.__context__ = _portable(self.__context__)
+        return super().__reduce__()
+
+
+def _portable(exc: BaseException | None) -> BaseException | None:
+    """``exc`` if it survives pickling, else a stand-in that does: its type's name and
+    message, and for an ``OSError`` its ``errno`` (which the runner reads to tell a full
+    disk), without the errors it chains in turn."""
+    if exc is None or isinstance(exc, ProspectError):
+        return exc  # pickles through __reduce__ above
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:  # any failure to round-trip is the case handled
+        text = f"{type(exc).__module__}.{type(exc).__qualname__}: {exc}"
+        if isinstance(exc, OSError):
+            return OSError(exc.errno, text) if exc.errno is not None else OSError(text)
+        return Exception(text)
 
 
 class ConfigError(ProspectError, ValueError):

@@ -501,6 +501,51 @@ def _codes_layer_type(source: RasterSource, refs: list[BandRef]) -> tuple[str, i
     return dtype, fill, [lo, hi]
 
 
+def _steps_message(path: str, info: RasterInfo, source: RasterSource,
+                   names: list[str] | None) -> str:
+    """The error for a NetCDF/HDF variable whose bands are steps of a non-spatial
+    dimension (time, depth), read where one 2-D layer (or another count) is needed: which
+    dimension, its values, and how to pick a step or ingest each one as a layer."""
+    import re
+
+    given = (f"the config names {len(names)} band(s) ({', '.join(names)})"
+             if names is not None else "a layer is one 2-D grid")
+    dims = [dim for dim, _ in info.steps]
+    if len(dims) == 1:
+        pick = (("cdo seltimestep,1 in.nc step.nc, " if dims == ["time"] else "")
+                + f"ncks -d {dims[0]},0 in.nc step.nc")
+    else:
+        pick = "ncks " + " ".join(f"-d {d},0" for d in dims) + " in.nc step.nc"
+    labels = info.steps[0][1] if len(info.steps) == 1 else ()
+    suggested = [f"{source.name}_{re.sub(r'[^0-9A-Za-z]+', '_', label).strip('_')}"
+                 for label in labels[:2]] if len(labels) == info.count else \
+        [f"{source.name}_{i}" for i in (1, 2)]
+    listed = ", ".join(suggested) + (", ..." if info.count > 2 else "")
+    name = Path(path).name
+    if info.path.startswith("NETCDF:"):  # 'variable:' names one of several
+        name = f"NETCDF:{name}:{info.path.rsplit(':', 1)[-1]}"
+    return (f"{path}: its {info.count} bands are the steps of {info.steps_text()}, and "
+            f"{given}; pick one step first (e.g. gdal_translate -b 1 {name} step.tif, or "
+            f"{pick}), "
+            f"or ingest each step as its own layer with 'path:' and 'band_names: [{listed}]' "
+            f"({info.count} names) in source {source.name!r}")
+
+
+def _check_coded(path: str, info: RasterInfo, band: int, source: RasterSource) -> None:
+    """Refuse a band whose file says it holds class codes (a colour table, 1-bit values,
+    ``LAYER_TYPE=thematic``) read as continuous values by default: bilinear or average
+    resampling made codes 3 and 6 into 4.5, a class no map has, without a word. A config
+    that says ``values: continuous`` on purpose reads it so."""
+    why = info.band_codes(band)
+    if why is None or source.values != "continuous" or "values" in source.model_fields_set:
+        return
+    raise DataError(
+        f"{path}: band {band} holds class codes by the file's own word ({why}), but source "
+        f"{source.name!r} would read them as continuous values, and resampling would "
+        "average codes into values no class has; declare 'values: categorical' (or "
+        "'values: continuous' if its numbers are measurements)")
+
+
 def _check_band_order(path: str, names: list[str],
                       descriptions: tuple[str | None, ...]) -> None:
     """Refuse ``band_names`` that are the file's own band descriptions in another order
@@ -594,6 +639,9 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
             inputs.setdefault(var, set()).add(path)
             info = infos[path]
             names = scene.band_names
+            if info.steps and info.count > 1 and (
+                    not scene.multiband or names is None or info.count != len(names)):
+                raise DataError(_steps_message(path, info, source, names))
             if not scene.multiband and info.count != 1:
                 raise DataError(
                     f"{path}: has {info.count} bands, but '{var}' in source {source.name!r} "
@@ -614,6 +662,7 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
                 _check_band_order(path, list(names), info.descriptions)
             if band > info.count:
                 raise DataError(f"{path}: has {info.count} band(s), band {band} requested")
+            _check_coded(path, info, band, source)
             scale, offset, unit = source.scale, source.offset, source.units
             stated = info.band_units(band)  # the file's own (a NetCDF's 'units')
             if stated and (source.scale, source.offset) == (1.0, 0.0):

@@ -299,6 +299,30 @@ class RasterInfo:
     """Per band: the CF ``valid_min``/``valid_max`` of a NetCDF/HDF variable (inclusive,
     raw numbers, an absent side infinite), which GDAL does not apply (it applies
     ``valid_range`` alone); ``None`` where none."""
+    steps: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """The non-spatial dimensions a NetCDF/HDF variable's bands run along (``time``,
+    ``depth``...), each with its values as text (CF times as dates), outermost first; ``()``
+    for a file whose bands are bands. GDAL gives one band per step: a variable of 3 time
+    steps reads as 3 bands."""
+    codes: tuple[str | None, ...] = ()
+    """Per band: why the file says its numbers are class codes, not measurements (``"a
+    colour table"``, ``"1-bit values"``, ``"LAYER_TYPE=thematic"``), else ``None``."""
+
+    def steps_text(self) -> str:
+        """The variable's non-spatial dimensions its bands are the steps of, for a message
+        (``"its 'time' dimension (3 steps: 2000-01-01, ...)"``); ``""`` where none."""
+        if not self.steps:
+            return ""
+        parts = []
+        for dim, labels in self.steps:
+            shown = ", ".join(labels[:6]) + (f", ... ({len(labels)} in all)"
+                                             if len(labels) > 6 else "")
+            parts.append(f"its {dim!r} dimension ({len(labels)} steps: {shown})")
+        return " by ".join(parts)
+
+    def band_codes(self, band: int) -> str | None:
+        """Why 1-based ``band`` holds class codes by the file's own word, else ``None``."""
+        return self.codes[band - 1] if band <= len(self.codes) else None
 
     def band_units(self, band: int) -> str:
         """The unit the file states for 1-based ``band``, ``""`` where none."""
@@ -639,6 +663,155 @@ def _cf_missing_data(src: Any, nodata: tuple[float | None, ...]
     return tuple(missing), tuple(valid)
 
 
+_WORLD_FILES = (".tfw", ".tifw", ".tiffw", ".wld", ".jgw", ".jpgw", ".pgw", ".pngw", ".gfw")
+_PRJ_FORMATS = {"AAIGrid": "an ESRI ASCII grid", "XYZ": "an XYZ grid",
+                "GSAG": "a Surfer grid", "GSBG": "a Surfer grid", "GS7BG": "a Surfer grid",
+                "EHdr": "an ESRI .hdr grid"}
+"""Drivers of formats that hold no CRS of their own (at most a ``.prj`` beside them)."""
+
+
+def _why_no_crs(src: Any, path: Path | str) -> str:
+    """Why a raster GDAL opens has no CRS, for the error: a format that keeps it in a
+    ``.prj`` beside the file (named), a grid placed by a world file (which holds none),
+    else a CRS that may sit in a non-standard attribute."""
+    files = [Path(f) for f in (src.files or [])]
+    world = [f.name for f in files if f.suffix.lower() in _WORLD_FILES]
+    prj = Path(path).with_suffix(".prj")
+    if src.driver in _PRJ_FORMATS:
+        state = ("holds no CRS GDAL reads" if prj.is_file() else "is not there")
+        return (f"{_PRJ_FORMATS[src.driver]} keeps its CRS in a .prj file beside it, and "
+                f"{prj.name} {state}")
+    if world:
+        return (f"it is placed by the world file {world[0]}, which holds a grid but never "
+                "a CRS")
+    return "it may sit in a non-standard attribute"
+
+
+def _check_vrt_sources(path: Path) -> None:
+    """Refuse a VRT whose source files are paths relative to the folder Prospect runs in
+    (``relativeToVRT="0"`` with a relative path, as ``gdalbuildvrt`` writes one built in
+    another folder): the layer would depend on where it is run (and on each worker's
+    folder), and a same-named file there would be read instead without a word. A source
+    that is missing is named with where it was looked for."""
+    import xml.etree.ElementTree as ET
+
+    try:
+        text = path.read_text(errors="replace")
+        root = ET.fromstring(text) if text.lstrip().startswith("<VRTDataset") else None
+    except (OSError, ET.ParseError):
+        return  # GDAL says what is wrong with it
+    if root is None:
+        return
+    for element in root.iter("SourceFilename"):
+        source = (element.text or "").strip()
+        if not source or source.startswith("/vsi") or "://" in source or \
+                source.startswith(("NETCDF:", "HDF5:", "<")):
+            continue
+        relative = element.get("relativeToVRT", "0") == "1"
+        if not relative and not Path(source).is_absolute():
+            beside = path.parent / source
+            found = f" ({beside} is there)" if beside.exists() else ""
+            raise DataError(
+                f"{path}: its source {source!r} is relative to the folder Prospect runs in "
+                f'(relativeToVRT="0"), not to the VRT{found}, so what is read would depend '
+                "on where it runs; rebuild the VRT in its own folder (gdalbuildvrt writes "
+                'relativeToVRT="1" there) or give the source as an absolute path')
+        where = path.parent / source if relative else Path(source)
+        if not where.exists():
+            raise InputFileError(
+                f"{path}: the VRT's source {source}: No such file or directory (looked for "
+                f"{where}); restore that file or fix the VRT's SourceFilename")
+
+
+def _refuse_archive(path: Path | str) -> None:
+    """Say so when a file GDAL cannot open is a zip or gzip archive (a raster as
+    downloaded), instead of "corrupt, truncated or not a raster"."""
+    import zipfile
+
+    if str(path).startswith("/vsi") or "://" in str(path):
+        return
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4)
+    except OSError:
+        return
+    if head.startswith(b"PK\x03\x04") and zipfile.is_zipfile(path):
+        try:
+            with zipfile.ZipFile(path) as zf:
+                members = [n for n in zf.namelist() if not n.endswith("/")]
+        except (zipfile.BadZipFile, OSError):
+            members = []
+        shown = ", ".join(members[:5]) + (f", ... ({len(members)} files)"
+                                          if len(members) > 5 else "")
+        raise InputFileError(
+            f"{path}: a zip archive ({shown or 'empty'}), not a raster; unzip it first (e.g. "
+            f"unzip {Path(path).name}) and give the raster file inside as 'path:'")
+    if head.startswith(b"\x1f\x8b"):
+        inner = Path(path).name.removesuffix(".gz").removesuffix(".GZ")
+        raise InputFileError(
+            f"{path}: a gzip-compressed file, not a raster; decompress it first (e.g. "
+            f"gunzip -k {Path(path).name}) and give {inner} as 'path:'")
+
+
+def _steps(src: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The non-spatial dimensions GDAL's netCDF driver turns into bands
+    (``NETCDF_DIM_EXTRA``), each with its values as text (:func:`_step_labels`)."""
+    tags = src.tags()
+    dims = [d.strip() for d in tags.get("NETCDF_DIM_EXTRA", "").strip("{}").split(",")
+            if d.strip()]
+    out = []
+    for dim in dims:
+        values = _cf_numbers(tags.get(f"NETCDF_DIM_{dim}_VALUES")) or ()
+        out.append((dim, _step_labels(values, tags.get(f"{dim}#units"),
+                                      tags.get(f"{dim}#calendar"))))
+    return tuple(out)
+
+
+def _step_labels(values: tuple[float, ...], units: str | None,
+                 calendar: str | None) -> tuple[str, ...]:
+    """A dimension's values as text: CF times (``days since 2000-01-01``) as dates or
+    times where the calendar is the standard one, else the numbers with their units."""
+    import re
+
+    unit_text = (units or "").strip()
+    when = re.match(r"(days?|hours?|minutes?|seconds?)\s+since\s+(\d{1,4})-(\d{1,2})-"
+                    r"(\d{1,2})(?:[ T](\d{1,2}):(\d{1,2})(?::(\d{1,2}))?)?", unit_text,
+                    flags=re.IGNORECASE)
+    standard = (calendar or "standard").lower() in {"standard", "gregorian",
+                                                      "proleptic_gregorian"}
+    if when and standard and values:
+        y, mo, d, h, mi, sec = (int(g or 0) for g in when.groups()[1:])
+        seconds = {"d": 86400, "h": 3600, "m": 60, "s": 1}[when.group(1)[0].lower()]
+        try:
+            origin = np.datetime64(f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{sec:02d}", "s")
+            times = [str(origin + np.timedelta64(round(v * seconds), "s")) for v in values]
+        except (ValueError, OverflowError):
+            times = []
+        if times:
+            midnight = all(t.endswith("T00:00:00") for t in times)
+            return tuple(t[:10] if midnight else t[:16] for t in times)
+    suffix = f" {unit_text}" if unit_text else ""
+    return tuple(f"{v:g}{suffix}" for v in values)
+
+
+def _coded_bands(src: Any) -> tuple[str | None, ...]:
+    """Per band of ``src``: why the file says its numbers are class codes (a colour table,
+    1-bit values, an ERDAS/``.aux.xml`` ``LAYER_TYPE=thematic``), else ``None``."""
+    from rasterio.enums import ColorInterp
+
+    out: list[str | None] = []
+    for band in range(1, src.count + 1):
+        why = None
+        if src.tags(band, ns="IMAGE_STRUCTURE").get("NBITS") == "1":
+            why = "1-bit values"
+        elif src.colorinterp[band - 1] == ColorInterp.palette:
+            why = "a colour table (palette)"
+        elif str(src.tags(band).get("LAYER_TYPE", "")).lower() == "thematic":
+            why = "LAYER_TYPE=thematic"
+        out.append(why)
+    return tuple(out)
+
+
 def _gdal_nodata(src: Any) -> dict[int, float]:
     """0-based band -> the nodata value GDAL holds for it, whatever the band's type (from
     the dataset's VRT description); empty when GDAL cannot describe the dataset."""
@@ -679,11 +852,13 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
     Raises
     ------
     InputFileError
-        Missing, corrupt or truncated file.
+        Missing, corrupt or truncated file, a zip or gzip archive, or a VRT whose source
+        is missing.
     CRSError
         The file has no CRS and none is given, or the given CRS is unknown.
     DataError
-        Complex-valued bands, no georeferencing, or a ``variable`` the file lacks.
+        Complex-valued bands, no georeferencing, a ``variable`` the file lacks, or a VRT
+        whose sources are relative to the working folder.
     """
     name = gdal_path(path, variable)
     if not str(path).startswith("/vsi") and not Path(path).is_file():
@@ -692,9 +867,13 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
     # warning printed a library path and source line before it (a filter, not a
     # catch_warnings block: that would race the warnings of other threads)
     warnings.filterwarnings("ignore", category=NotGeoreferencedWarning)
+    if str(path).lower().endswith(".vrt") and not str(path).startswith("/vsi") and \
+            "://" not in str(path):
+        _check_vrt_sources(Path(path))
     try:
         with rasterio.open(name) as src:
             file_crs = src.crs
+            no_crs = _why_no_crs(src, path) if file_crs is None else ""
             if src.count == 0 and src.subdatasets:
                 subs = ", ".join(s.rsplit(":", 1)[-1] for s in src.subdatasets)
                 raise InputFileError(
@@ -718,6 +897,8 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
             )
             if src.driver in _CF_DRIVERS:
                 info["missing"], info["valid"] = _cf_missing_data(src, nodata)
+                info["steps"] = _steps(src)
+            info["codes"] = _coded_bands(src)
             gcps, rpcs = src.gcps[0], src.rpcs
             gridless = tuple(src.transform)[:6] == (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
             coordinates = _coordinates(src, path) if gridless else None
@@ -728,6 +909,7 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
     except (RasterioIOError, rasterio.errors.RasterioError) as exc:
         if variable:
             _refuse_variable(path, variable)
+        _refuse_archive(path)
         raise CorruptFileError(
             f"{path}: cannot read as a raster (corrupt, truncated or not a raster): "
             f"{gdal_reason(exc)}", path=path,
@@ -747,8 +929,8 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
         use_crs = CRS.from_user_input(file_crs.to_wkt())
     else:
         raise CRSError(
-            f"{path}: the raster has no CRS GDAL can read (it may sit in a non-standard "
-            "attribute); give it with 'crs:' in the source config, e.g. crs: 'EPSG:28992'"
+            f"{path}: the raster has no CRS GDAL can read ({no_crs}); give it with 'crs:' in "
+            "the source config, e.g. crs: 'EPSG:28992'"
         )
     epsg = use_crs.to_epsg()
     return RasterInfo(path=name, crs=f"EPSG:{epsg}" if epsg else use_crs.to_wkt(), **info)

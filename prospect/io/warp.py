@@ -363,6 +363,7 @@ def read_source_block(
         check_stated_grid(info, src)
         raw = src.read(band, window=win)
         transform = src.window_transform(win)
+        masked = src.read_masks(band, window=win) == 0 if info.has_mask(band) else None
     except (RasterioIOError, rasterio.errors.RasterioError) as exc:
         raise InputFileError(f"{info.path}: read failed for band {band}: "
                              f"{gdal_reason(exc)}") from None
@@ -373,8 +374,8 @@ def read_source_block(
     for value in (fill, other_nodata):
         if value is not None and not np.isnan(value):
             block[raw == value] = np.nan
-    if info.has_mask(band):  # a mask band (internal, .msk, alpha): its 0 is no data
-        block[src.read_masks(band, window=win) == 0] = np.nan
+    if masked is not None:  # a mask band (internal, .msk, alpha): its 0 is no data
+        block[masked] = np.nan
     return block, transform
 
 
