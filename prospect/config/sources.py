@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -82,6 +83,38 @@ class RasterScene(StrictModel):
         if (self.bands is None) == (self.path is None):
             raise ValueError("a scene gives either 'bands' (one file per band) or 'path'")
         return self
+
+
+_ESPA_XML = re.compile(r"^L[A-Z]\d{14}[A-Z]{3}\d{2}\.xml$", re.IGNORECASE)
+"""An ESPA (pre-collection Landsat) scene's metadata file: ``LT51980241990098KIS00.xml``."""
+
+
+def _mask_evidence(source: RasterSource) -> list[tuple[str, set[str]]]:
+    """What the config says of the product, each with the cloud-mask kinds it has."""
+    out: list[tuple[str, set[str]]] = []
+    sensor = (source.sensor or "").lower().replace("-", "").replace("_", "")
+    if sensor.startswith("sentinel2"):
+        out.append((f"sensor {source.sensor!r}", {"scl"}))
+    elif sensor.startswith("landsat"):
+        out.append((f"sensor {source.sensor!r}", {"qa_pixel", "cfmask"}))
+    if source.stac_search is not None:
+        for col in source.stac_search.collections:
+            low = col.lower()
+            if "sentinel-2" in low and "l2a" in low:
+                out.append((f"STAC collection {col!r}", {"scl"}))
+            elif low.startswith("landsat-c2"):
+                out.append((f"STAC collection {col!r}", {"qa_pixel"}))
+    metadata = [source.mtl] if source.mtl is not None else \
+        [s.mtl for s in source.scenes or [] if s.mtl is not None]
+    for path in metadata:
+        name = Path(path).name
+        if name.upper().startswith("MTD_MSIL2A"):
+            out.append((f"metadata {name!r} (Sentinel-2 L2A)", {"scl"}))
+        elif "_MTL" in name.upper():
+            out.append((f"metadata {name!r} (Landsat Collection MTL)", {"qa_pixel"}))
+        elif _ESPA_XML.match(name):
+            out.append((f"metadata {name!r} (an ESPA Landsat scene)", {"cfmask"}))
+    return out
 
 
 class RasterSource(StrictModel):
@@ -196,6 +229,28 @@ class RasterSource(StrictModel):
             )
         return self
 
+    @model_validator(mode="after")
+    def _mask_fits_the_product(self) -> RasterSource:
+        """A ``cloud_mask.kind`` the product has no such layer of is refused.
+
+        Each kind decodes its own layer: SCL classes (Sentinel-2 L2A), QA_PIXEL bits
+        (Landsat Collection 2) or CFmask classes (ESPA pre-collection Landsat). Read as
+        another's, the classes mean other things: ``kind: scl`` on ESPA's CFmask took every
+        clear pixel (0) for SCL's "no data" and kept clouds (4, SCL's vegetation), and the
+        composite or scene was built from the wrong pixels without a word.
+        """
+        if self.cloud_mask is None:
+            return self
+        kind = self.cloud_mask.kind
+        for evidence, kinds in _mask_evidence(self):
+            if kind not in kinds:
+                raise ValueError(
+                    f"cloud_mask.kind {kind!r} does not fit {evidence}, whose quality layer "
+                    f"is {' or '.join(repr(k) for k in sorted(kinds))}; set "
+                    f"'cloud_mask: {{kind: {sorted(kinds)[0]}, ...}}' (the classes of one "
+                    "layer mean other things in another)")
+        return self
+
     def scene_list(self) -> list[RasterScene]:
         """The source as scenes (one scene unless ``scenes`` lists several)."""
         if self.scenes is not None:
@@ -304,6 +359,26 @@ class PointSource(StrictModel):
             if twice:
                 raise ValueError(f"lists {twice} more than once; give each value once")
         return value
+
+    flags: dict[ColumnName, ColumnName] = Field(
+        default_factory=dict,
+        description="value column -> its qualifier column ('<' or 'ND' where the value is "
+        "below the detection limit: read as missing, counted in a warning); found by name "
+        "when not given (Li_ppm_Q, Li_qual, GTK's Zr_511P_T beside Zr_ppm_511)",
+    )
+
+    @model_validator(mode="after")
+    def _flags_of_listed_columns(self) -> PointSource:
+        stray = [key for key in self.flags if key not in self.columns]
+        if stray:
+            raise ValueError(
+                f"'flags' names value column(s) {stray} that 'columns' does not list "
+                f"({self.columns or 'none'}); use the column headers exactly as in 'columns'")
+        same = [key for key, flag in self.flags.items() if key == flag]
+        if same:
+            raise ValueError(f"'flags' gives column(s) {same} as their own qualifier column; "
+                             "name the column beside each that holds '<' or 'ND'")
+        return self
 
     def nodata_values(self) -> tuple[float, ...]:
         """The declared ``nodata`` as a tuple (empty when none)."""

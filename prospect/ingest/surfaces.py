@@ -23,7 +23,14 @@ from prospect.errors import DataError, DataWarning, InputFileError
 from prospect.geostats import merge_coincident
 from prospect.grid import ChunkWindow, RegionGrid
 from prospect.ingest.layers import Layer, unit_key
-from prospect.io.points import TEXT_SUFFIXES, PointTable, read_points, source_options
+from prospect.io.companions import concentration_unit
+from prospect.io.points import (
+    SHEET_SUFFIXES,
+    TEXT_SUFFIXES,
+    PointTable,
+    read_points,
+    source_options,
+)
 
 __all__ = [
     "DistanceToPointLayer", "IdwLayer", "KrigingLayer", "column_units", "idw_estimate",
@@ -47,6 +54,8 @@ def column_units(source: PointSource, column: str) -> str:
     stated = source.units.get(column)
     if stated is None:
         return header or ""
+    if header is None:  # a unit word ending the header: Li2O_pct, Li_ppm_511 (warned only)
+        header = concentration_unit(column)
     if header is not None and unit_key(header) != unit_key(stated):
         warnings.warn(DataWarning(
             f"source {source.name!r}: column {column!r} states {header} in its header but "
@@ -245,7 +254,15 @@ def _swapped_hint(table: PointTable, grid: RegionGrid, source: PointSource) -> s
         table.x, table.y)
     west, south, east, north = grid.lonlat_bounds()
     swapped = int(((lat >= west) & (lat <= east) & (lon >= south) & (lon <= north)).sum())
-    if not swapped:
+    if not swapped:  # a sign left out (69 W written 69): the other hemisphere
+        for flip, what in (((-1, 1), "longitude"), ((1, -1), "latitude"),
+                           ((-1, -1), "longitude and latitude")):
+            fx, fy = flip[0] * np.asarray(lon), flip[1] * np.asarray(lat)
+            there = int(((fx >= west) & (fx <= east) & (fy >= south) & (fy <= north)).sum())
+            if there:
+                return (f"; with the sign of {what} turned, {there} would: west longitudes "
+                        "and south latitudes are negative (give them with '-', or set the "
+                        "sign in the table)")
         return ""
     return (f"; with longitude and latitude swapped, {swapped} would: set x: {source.y} "
             f"and y: {source.x} if the columns are the other way round")
@@ -260,7 +277,7 @@ def _outside_hint(table: PointTable, grid: RegionGrid, source: PointSource) -> s
 
     from prospect.grid import parse_crs
 
-    if Path(source.path).suffix.lower() in TEXT_SUFFIXES:
+    if Path(source.path).suffix.lower() in TEXT_SUFFIXES | SHEET_SUFFIXES:
         return (f"check the coordinate columns ({source.x}, {source.y}) and crs ({source.crs})"
                 + _swapped_hint(table, grid, source))
     if "crs" in source.model_fields_set:
@@ -309,6 +326,19 @@ def _warn_conflicting(path: str, column: str, xy: np.ndarray, z: np.ndarray,
         "surface averages them: remove the wrong record, or give each its own coordinates "
         "(one well's samples at several depths: keep one depth per well in the table)"),
         stacklevel=3)
+
+
+def _refuse_unheld(path: str, column: str, z: np.ndarray) -> None:
+    """Refuse values a float32 layer cannot hold (beyond +-3.4e38): the IDW surface was
+    infinite around them without a word (a raster's such cell is refused likewise)."""
+    big = np.abs(z) > np.finfo(np.float32).max
+    if big.any():
+        value = float(z[big][0])
+        raise DataError(
+            f"{path}: column {column!r} holds {value:g} ({int(big.sum())} value(s)), beyond "
+            "what a float32 layer holds (+-3.4e38), so the surface would be infinite around "
+            f"it; if it marks no data, set 'nodata: {value:g}' in the points source, else "
+            "give the values in a larger unit")
 
 
 def _refuse_beyond_float32(path: str, column: str, z: np.ndarray) -> None:
@@ -377,6 +407,8 @@ def plan_points(source: PointSource, grid: RegionGrid) -> list[Layer]:
         base["nodata"] = list(source.nodata_values())
     if source.decimal is not None:
         base["decimal"] = source.decimal
+    if source.flags:
+        base["flags"] = dict(source.flags)
     xy = np.column_stack([table.x, table.y])
     out: list[Layer] = []
     if source.distance:
@@ -391,6 +423,7 @@ def plan_points(source: PointSource, grid: RegionGrid) -> list[Layer]:
             raise DataError(f"{path}: column {col!r} has {int(ok.sum())} numeric values; "
                             "at least 3 are needed to interpolate")
         cxy, cz = xy[ok], values[ok]
+        _refuse_unheld(path, col, cz)
         _warn_conflicting(path, col, cxy, cz, grid)
         both = len(source.interpolate) > 1
         unit = column_units(source, col)

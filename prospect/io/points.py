@@ -4,7 +4,8 @@ A table is a CSV/TXT/TSV file with coordinate columns, or any vector file GDAL r
 (GeoPackage, Shapefile, GeoJSON). One rule for each thing that can differ between readers:
 
 * **encoding**: UTF-8 with or without a byte-order mark, UTF-16 with one (Excel's
-  "Unicode text"), else Latin-1; a file with NUL bytes and no UTF-16 mark is refused; UTF-8
+  "Unicode text"), else Windows-1252 (an ANSI file); a file with NUL bytes and no UTF-16
+  mark is refused; UTF-8
   text with a few bytes that are not UTF-8 (one cell typed on another machine) is read as
   UTF-8, each such byte as Windows-1252, with a warning naming its lines;
 * **delimiter**: a tab for ``.tsv``, otherwise sniffed (comma, semicolon, tab...); column
@@ -23,6 +24,16 @@ A table is a CSV/TXT/TSV file with coordinate columns, or any vector file GDAL r
   read as missing, with a warning naming its lines; so is a value the source declares
   ``nodata`` (counted in a warning), and a common fill value (-9999...) that is not
   declared, found on two or more rows, is a warning naming it and ``nodata:``;
+* **companions**: a column beside a value column that says how to read it
+  (:mod:`prospect.io.companions`): a qualifier (``Li_ppm_Q``: ``<``) or detection-limit
+  column marks values below (or above) a limit, read as missing with a warning, as
+  ``<0.5`` is; a negative concentration (``Li_ppm``: -0.5 for ``<0.5``) likewise; a unit
+  column of several units or an analyte column of several analytes (a long lab table)
+  is refused;
+* **layout**: a second header row of units is skipped (a warning names them), rows of
+  delimiters alone are blank, Fortran's ``1.5D+03`` is a number; a workbook (``.xlsx``,
+  ``.ods``) is read as a table; a file that is no text (a workbook or database under a
+  ``.csv`` name, NUL bytes) is refused naming what it is, or where;
 * **CRS**: a CSV's coordinates are in the configured ``crs`` (default WGS 84 lon/lat); a
   vector file's own CRS is used unless the config names one (then the config wins, for
   files whose ``.prj`` is wrong); a vector file that carries none needs the config's
@@ -34,6 +45,7 @@ A table is a CSV/TXT/TSV file with coordinate columns, or any vector file GDAL r
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import re
@@ -53,13 +65,16 @@ from pyproj import Transformer
 from prospect.errors import CRSError, DataError, DataWarning, InputFileError
 from prospect.grid import check_transformable, parse_crs
 from prospect.ingest.fills import COMMON_FILLS
+from prospect.io.companions import below_limits, refuse_mixed_rows, related_columns
 from prospect.io.files import why_unreadable
-from prospect.io.vector import has_geometry, read_vector
+from prospect.io.vector import has_geometry, layer_fields, read_vector
 
 __all__ = ["POINT_FILLS", "PointTable", "column_values", "read_features", "read_points",
            "read_table", "source_options", "valid_in_crs"]
 
 TEXT_SUFFIXES = {".csv", ".txt", ".tsv"}
+SHEET_SUFFIXES = {".xlsx", ".ods", ".xls"}
+"""Spreadsheets, read as tables with coordinate columns (their first row the header)."""
 
 
 @dataclass(frozen=True)
@@ -93,11 +108,11 @@ def valid_in_crs(xs: np.ndarray, ys: np.ndarray, crs: Any) -> np.ndarray:
 
 def source_options(source: Any) -> dict[str, Any]:
     """Reader arguments of a points source config (``x``, ``y``, ``crs``, ``layer``,
-    ``override_crs``, ``decimal``, ``nodata``): a ``crs`` written in the config overrides
-    the file's own."""
+    ``override_crs``, ``decimal``, ``nodata``, ``flags``): a ``crs`` written in the config
+    overrides the file's own."""
     return {"x": source.x, "y": source.y, "crs": source.crs, "layer": source.layer,
             "override_crs": "crs" in source.model_fields_set, "decimal": source.decimal,
-            "nodata": source.nodata_values()}
+            "nodata": source.nodata_values(), "flags": dict(source.flags)}
 
 
 def read_table(path: Path | str, *, decimal: str | None = None) -> pd.DataFrame:
@@ -135,7 +150,40 @@ def read_table(path: Path | str, *, decimal: str | None = None) -> pd.DataFrame:
         frame.attrs["lines"] = frame.attrs["lines"] + skipped
     frame.columns = [str(c).strip() for c in frame.columns]
     frame.attrs["repeated_columns"] = sorted(n for n, k in Counter(header).items() if k > 1)
-    return frame
+    return _without_units_row(frame, path)
+
+
+_UNIT_CELL = re.compile(r"[\[(]?\s*(?=[^\d\s])[A-Za-zµμ%‰°/.\-\s^²³·*0-9]{1,20}[\])]?")
+"""A cell of a header's second row of units (``mg/L``, ``[ppm]``, ``m``, ``wt%``)."""
+
+
+def _without_units_row(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """The table without a second header row of units (``x,y,li`` over ``m,m,mg/L``,
+    as lab sheets write them), with a warning naming them: it was "a row without usable
+    coordinates dropped", and each unit a value that is no number."""
+    if len(frame) < 2 or frame.shape[1] < 2:
+        return frame
+    first = frame.iloc[0]
+    cells = [str(c).strip() for c in first if isinstance(c, str) and str(c).strip()]
+    if len(cells) < max(2, frame.shape[1] // 2) or not all(
+            _UNIT_CELL.fullmatch(c) for c in cells):
+        return frame
+    rest = frame.iloc[1:]
+    numeric = [c for c, v in first.items() if isinstance(v, str) and v.strip()
+               and pd.to_numeric(rest[c], errors="coerce").notna().mean() >= 0.5]
+    if len(numeric) < 2:
+        return frame
+    line = int(frame.attrs["lines"][0]) if frame.attrs.get("lines") is not None else 2
+    shown = ", ".join(f"{c}: {str(first[c]).strip()}" for c in numeric[:6])
+    warnings.warn(DataWarning(
+        f"{path}: line {line} holds units ({shown}), not values: read as a second header "
+        "row and skipped; give units in the header ('li [mg/L]') or in 'units:'"),
+        stacklevel=3)
+    out = rest.reset_index(drop=True)
+    out.attrs = dict(frame.attrs)
+    if out.attrs.get("lines") is not None:
+        out.attrs["lines"] = out.attrs["lines"][1:]
+    return out
 
 
 _SEP_LINE = re.compile(r"\s*sep=(.)\s*")
@@ -186,10 +234,7 @@ def _decode(raw: bytes, path: Path) -> str:
             return raw.decode("utf-16")
         except UnicodeDecodeError:
             raise InputFileError(f"{path}: not valid UTF-16 text") from None
-    if b"\0" in raw[:4096]:
-        raise InputFileError(
-            f"{path}: not a text table (it holds NUL bytes: a binary file, or UTF-16 without "
-            "a byte-order mark); save it as CSV (UTF-8)")
+    _refuse_binary(raw, path)
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -197,7 +242,10 @@ def _decode(raw: bytes, path: Path) -> str:
     body = raw[3:] if raw.startswith(codecs.BOM_UTF8) else raw
     escaped = body.decode("utf-8", "surrogateescape")  # a stray byte b is U+DC00 + b
     if not re.search("[^\x00-\x7f\udc80-\udcff]", escaped):
-        return raw.decode("latin-1")  # no UTF-8 character at all: a Latin-1 file
+        # no UTF-8 character at all: an ANSI file, Windows-1252 (Latin-1 where undefined):
+        # as Latin-1, its per-mille sign, en dash and quotes were control characters
+        return re.sub("[\udc80-\udcff]", lambda m: chr(ord(m.group()) - 0xDC00),
+                      raw.decode("cp1252", "surrogateescape"))
     stray = [(m.start(), ord(m.group()) - 0xDC00)
              for m in re.finditer("[\udc80-\udcff]", escaped)]
     chars = {b: _windows_1252(b) for _, b in stray}
@@ -211,6 +259,44 @@ def _decode(raw: bytes, path: Path) -> str:
         f"{chars[first]!r} in Windows-1252); check those cells, and save the table as "
         "UTF-8 throughout"), stacklevel=3)
     return text
+
+
+_MAGIC = ((b"PK\x03\x04", "a ZIP archive (an Excel .xlsx or OpenDocument .ods workbook, "
+           "or a zipped file)", "save the sheet as CSV (UTF-8), or give the workbook's own "
+           "path ending in .xlsx or .ods"),
+          (b"\xd0\xcf\x11\xe0", "an Excel 97-2003 workbook (.xls)",
+           "save the sheet as CSV (UTF-8) or .xlsx"),
+          (b"SQLite format 3\0", "an SQLite database (a GeoPackage?)",
+           "give it a .gpkg path, or export the table as CSV"),
+          (b"\x1f\x8b", "a gzip-compressed file", "unpack it (gunzip)"),
+          (b"%PDF", "a PDF document", "export the table itself as CSV"))
+"""Leading bytes of files that are taken for text tables by their name (``.csv``)."""
+
+
+def _refuse_binary(raw: bytes, path: Path) -> None:
+    """Refuse a file that is no text: a workbook, database or archive named ``.csv``
+    (named as such), or text holding NUL bytes (UTF-16 without a byte-order mark, a copy
+    cut short and padded with zeros, a damaged file), saying where they are."""
+    for magic, what, fix in _MAGIC:
+        if raw.startswith(magic):
+            raise InputFileError(f"{path}: not a text table but {what}; {fix}")
+    at = raw.find(b"\0")
+    if at < 0:
+        return
+    head = raw.rstrip(b"\0\r\n")[:4096]  # (padding after the text is no UTF-16)
+    if head[1::2].count(0) > 0.4 * len(head) / 2 or head[0::2].count(0) > 0.4 * len(head) / 2:
+        raise InputFileError(
+            f"{path}: not a text table as read: it holds NUL bytes at every other place, "
+            "UTF-16 text without a byte-order mark; save it as CSV (UTF-8)")
+    line = raw.count(b"\n", 0, at) + 1
+    if not raw[at:].strip(b"\0\r\n \t"):
+        raise InputFileError(
+            f"{path}: the table ends in {len(raw) - at} NUL bytes from line {line} on: a copy "
+            "or save cut short (the disk filled, the program stopped), padded with zeros; "
+            "rows may be missing: export or copy the table again")
+    raise InputFileError(
+        f"{path}: not a text table: line {line} holds a NUL byte (byte {at}), as a binary "
+        "file or a damaged one does; export or copy the table again, as CSV (UTF-8)")
 
 
 def _windows_1252(byte: int) -> str:
@@ -284,6 +370,11 @@ def _read_csv(text: str, path: Path, sep: str | None, decimal: str | None
             raise
         sep = ","
         frame = pd.read_csv(source(), sep=sep, **kw)
+    # a row of delimiters alone (',,,': Excel's rows below the data) is blank, not a row
+    # without coordinates
+    blank = frame.isna().all(axis=1).to_numpy()
+    if blank.any() and frame.shape[1] > 1:
+        frame = frame[~blank].reset_index(drop=True)
     first = pd.read_csv(source(), sep=sep, engine="python", header=None, nrows=1, dtype=str,
                         keep_default_na=False)
     if scan is not None and len(scan.lines) == len(frame):
@@ -376,7 +467,7 @@ def _scan(text: str, sep: str | None) -> _Scan | None:
         end = 1
         for row in reader:
             start, end = end + 1, 1 + reader.line_num
-            if not (len(row) > 1 or (len(row) == 1 and row[0].strip())):
+            if not any(f.strip() for f in row):  # blank, or only delimiters (',,,')
                 continue
             starts.append(start)
             if scan.extra is None and len(row) > width and any(f.strip() for f in row[width:]):
@@ -460,6 +551,7 @@ def _numbers(series: pd.Series, path: Path, column: str,
             series.dtype):  # numbers already (a vector file's numeric field)
         return series.to_numpy(dtype="f8", na_value=np.nan)
     series = _without_grouping(series, attrs.get("decimal", "."))
+    series = _fortran_exponents(series)
     if attrs.get("decimal", ".") == ",":
         text = series.astype("string").str.strip()
         ok = text.str.fullmatch(_COMMA_NUMBER.pattern).fillna(False) & \
@@ -468,6 +560,23 @@ def _numbers(series: pd.Series, path: Path, column: str,
         values = pd.to_numeric(plain.where(ok), errors="coerce")
         return values.to_numpy(dtype="f8", na_value=np.nan)
     return pd.to_numeric(series, errors="coerce").to_numpy(dtype="f8")
+
+
+_FORTRAN = re.compile(r"\s*[-+]?(?:\d+[.,]?\d*|[.,]\d+)([dD])[-+]?\d+\s*")
+"""A number with Fortran's double-precision exponent (``1.5D+03``: 1500)."""
+
+
+def _fortran_exponents(series: pd.Series) -> pd.Series:
+    """A text column with Fortran's ``D`` exponents written ``E`` (a Fortran program's
+    listing: ``1.5D+03`` was "not a number", or "numbers with a unit" for a whole column);
+    other columns as they are."""
+    if series.dtype != object and not isinstance(series.dtype, pd.StringDtype):
+        return series
+    text = series.astype("string")
+    fortran = text.str.fullmatch(_FORTRAN.pattern).fillna(False).astype(bool)
+    if not fortran.any():
+        return series
+    return series.where(~fortran, text.str.replace(r"[dD]", "E", regex=True))
 
 
 _COMMA_GROUPED = re.compile(rf"[-+]?[1-9]\d{{0,2}}(?:,\d{{3}})+(?:\.\d+)?{_EXP}")
@@ -518,7 +627,7 @@ def _text(value: float) -> str:
 def column_values(frame: pd.DataFrame, column: str, path: Path | str, *,
                   keep: np.ndarray | None = None, numbers: np.ndarray | None = None,
                   what: str = "line", nodata: tuple[float, ...] = (),
-                  strict: bool = True) -> np.ndarray:
+                  strict: bool = True, flag: str | None = None) -> np.ndarray:
     """The ``keep`` records of a value column of a table :func:`read_features` read, as
     numbers in the table's decimal notation (every record when ``keep`` is ``None``).
 
@@ -529,12 +638,25 @@ def column_values(frame: pd.DataFrame, column: str, path: Path | str, *,
     label's grade, which training checks) reads a column without any number as all NaN;
     its cells that are not numbers (``'150 mg/L'``, ``'<20'``) are NaN with the warning
     too: a label without a grade is never a positive.
+
+    Columns beside it that say how to read it (:mod:`prospect.io.companions`): a value
+    its qualifier column (``flag``, or one found by name) or its detection-limit column
+    marks below or above a limit, and a negative value of a concentration, are missing,
+    counted in a warning; a unit column naming several units, or an analyte column
+    naming several analytes (a long lab table), is refused.
     """
     path = Path(path)
     series = pd.Series(frame[column]).reset_index(drop=True)
     keep = np.ones(len(series), bool) if keep is None else np.asarray(keep, bool)
     if numbers is None:
         numbers = np.arange(len(series)) + 2
+    if flag is not None and flag not in frame.columns:
+        raise DataError(
+            f"{path}: no column {flag!r}, which 'flags' names as the qualifier column of "
+            f"{column!r}; columns are {[c for c in frame.columns if c != 'geometry'][:30]}")
+    from prospect.ingest.layers import unit_key
+
+    refuse_mixed_rows(frame, column, keep, path, unit_key=lambda u: str(unit_key(u)))
     values = (_numeric if strict else _numbers)(series, path, column, frame.attrs)
     text = series.astype(str).str.strip()
     # an empty cell, or ArcGIS's spelling of one ('<Null>'): missing without a word
@@ -566,9 +688,15 @@ def column_values(frame: pd.DataFrame, column: str, path: Path | str, *,
                 f"the declared nodata ({shown}) and are read as missing "
                 f"({_listed(numbers, at, what)})"), stacklevel=3)
             values = np.where(hit, np.nan, values)
+    values = below_limits(
+        frame, column, values, keep, path, lambda at: _listed(numbers, at, what), flag=flag,
+        read=lambda name: _numbers(pd.Series(frame[name]).reset_index(drop=True), path,
+                                   name, frame.attrs),
+        fills=POINT_FILLS)
     for fill in POINT_FILLS:
         hit = keep & np.isclose(values, fill, rtol=1e-6, atol=0)
-        if int(hit.sum()) >= 2:
+        # a fill of 1e20 or more is no measurement even on one row (-1e30, float32's max)
+        if int(hit.sum()) >= (1 if abs(fill) >= 1e20 else 2):
             at = hit.nonzero()[0]
             value = _text(float(values[at[0]]))
             warnings.warn(DataWarning(
@@ -699,8 +827,9 @@ def read_features(
     columns = list(columns or [])
     if not path.is_file():
         raise InputFileError(f"{path}: {why_unreadable(path, 'point table')}")
-    if path.suffix.lower() in TEXT_SUFFIXES:
-        frame = read_table(path, decimal=decimal)
+    if path.suffix.lower() in TEXT_SUFFIXES | SHEET_SUFFIXES:
+        frame = read_table(path, decimal=decimal) if path.suffix.lower() in TEXT_SUFFIXES \
+            else _read_sheet(path, layer)
         missing = [c for c in (x, y, *columns) if c not in frame.columns]
         twice = [c for c in dict.fromkeys((x, y, *columns))
                  if c in frame.attrs.get("repeated_columns", [])]
@@ -711,7 +840,7 @@ def read_features(
         if missing:
             raise DataError(
                 f"{path}: no column(s) {missing}; columns are {list(frame.columns)[:30]}; "
-                "set x/y (coordinates) or columns in the points source"
+                "set x/y (coordinates), columns or flags in the points source"
             )
         xs = _numeric(frame[x], path, x, frame.attrs)
         ys = _numeric(frame[y], path, y, frame.attrs)
@@ -721,6 +850,9 @@ def read_features(
         for key in ("lines", "decimal", "undecided"):
             gdf.attrs[key] = frame.attrs.get(key)
         return gdf
+    if columns:  # with the columns that say how to read them (qualifiers, units...)
+        with contextlib.suppress(Exception):  # read_vector names what is wrong with it
+            columns += related_columns(columns, layer_fields(path, layer=layer))
     try:
         gdf = read_vector(path, layer=layer, columns=columns or None,
                           crs=crs if override_crs else None)
@@ -733,15 +865,39 @@ def read_features(
     return gdf
 
 
+def _read_sheet(path: Path, layer: str | None) -> pd.DataFrame:
+    """A spreadsheet's sheet (``layer``, else the first) as a table, its first row the
+    header. A workbook was read as a vector layer without geometries: "internal error:
+    AttributeError: 'DataFrame' object has no attribute 'crs'"."""
+    import pyogrio
+
+    pyogrio.set_gdal_config_options({"OGR_XLSX_HEADERS": "FORCE",
+                                     "OGR_ODS_HEADERS": "FORCE"})
+    try:
+        frame = pyogrio.read_dataframe(path, layer=layer, read_geometry=False)
+    except Exception as exc:  # GDAL's reasons are many: each is named
+        raise InputFileError(
+            f"{path}: cannot read the spreadsheet{f' sheet {layer!r}' if layer else ''}: "
+            f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}; save the sheet "
+            "as CSV (UTF-8)") from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    counts = Counter(frame.columns)
+    frame.attrs["repeated_columns"] = sorted(n for n, k in counts.items() if k > 1)
+    return frame
+
+
 def read_points(
     path: Path | str, *, x: str = "lon", y: str = "lat", crs: str = "EPSG:4326",
     columns: list[str] | None = None, layer: str | None = None, to_crs: str,
     override_crs: bool = False, decimal: str | None = None, nodata: tuple[float, ...] = (),
+    flags: dict[str, str] | None = None,
 ) -> PointTable:
     """Read a point table (:func:`read_features`) and project it to ``to_crs``.
 
     Records without coordinates are dropped; ``columns`` are read as numbers
-    (:func:`column_values`: ``nodata`` values are missing).
+    (:func:`column_values`: ``nodata`` values are missing, and so are values that
+    ``flags`` (value column -> its qualifier column) or a companion column found by name
+    marks below or above a detection limit).
 
     Raises
     ------
@@ -753,11 +909,14 @@ def read_points(
     path = Path(path)
     columns = list(columns or [])
     target = parse_crs(to_crs)
-    gdf = read_features(path, x=x, y=y, crs=crs, layer=layer, columns=columns,
+    flags = dict(flags or {})
+    gdf = read_features(path, x=x, y=y, crs=crs, layer=layer,
+                        columns=list(dict.fromkeys([*columns, *flags.values()])),
                         override_crs=override_crs, decimal=decimal)
     keep = has_geometry(gdf.geometry)
-    text = path.suffix.lower() in TEXT_SUFFIXES
-    what = "line" if text else "feature"
+    text = path.suffix.lower() in TEXT_SUFFIXES | SHEET_SUFFIXES
+    what = "feature" if not text else "line" if path.suffix.lower() in TEXT_SUFFIXES \
+        else "row"
     numbers = gdf.attrs.get("lines") if text else None  # the file's physical lines
     if numbers is None:  # the header is line 1; features count from 1
         numbers = np.arange(len(gdf)) + (2 if text else 1)
@@ -778,7 +937,7 @@ def read_points(
     points = gdf.geometry[keep]
     xs, ys = points.x.to_numpy(dtype="f8"), points.y.to_numpy(dtype="f8")
     values = {c: column_values(gdf, c, path, keep=keep, numbers=numbers, what=what,
-                               nodata=tuple(nodata)) for c in columns}
+                               nodata=tuple(nodata), flag=flags.get(c)) for c in columns}
     check_transformable(gdf.crs, target, where=str(path))
     tx, ty = Transformer.from_crs(gdf.crs, target, always_xy=True).transform(xs, ys)
     tx, ty = np.asarray(tx, "f8"), np.asarray(ty, "f8")

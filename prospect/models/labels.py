@@ -229,6 +229,7 @@ def read_occurrences(
     path: Path, grid: RegionGrid, *, x: str = "lon", y: str = "lat", crs: str | None = None,
     layer: str | None = None, value_column: str | None = None, override_crs: bool = False,
     decimal: str | None = None, nodata: tuple[float, ...] = (),
+    flags: dict[str, str] | None = None,
 ) -> Occurrences:
     """Read occurrence points or polygons and return them in the grid CRS.
 
@@ -258,6 +259,8 @@ def read_occurrences(
         Decimal separator of a text table's numbers (``None``: as they show).
     nodata
         Values of ``value_column`` that mark a missing grade (counted in a warning).
+    flags
+        Value column -> its qualifier column (a grade flagged below detection is none).
     """
     path = Path(path)
     if not path.exists():
@@ -265,7 +268,8 @@ def read_occurrences(
     gdf = read_features(path, x=x, y=y, crs=crs, layer=layer, override_crs=override_crs,
                         decimal=decimal)
     n_records = len(gdf)
-    gdf["_value"] = _values(gdf, value_column, path, tuple(nodata))
+    gdf["_value"] = _values(gdf, value_column, path, tuple(nodata),
+                            (flags or {}).get(value_column or ""))
     gdf["_fid"] = np.arange(len(gdf))
     gdf = gdf[has_geometry(gdf.geometry)]
     points = (gdf.geom_type == "Point").to_numpy()  # a latitude of 200 is no place
@@ -326,7 +330,7 @@ def _warn_other_geometries(path: Path, gdf: pd.DataFrame, n_records: int) -> Non
 
 
 def _values(frame: pd.DataFrame, column: str | None, path: Path,
-            nodata: tuple[float, ...] = ()) -> np.ndarray:
+            nodata: tuple[float, ...] = (), flag: str | None = None) -> np.ndarray:
     """The grade column as numbers in the table's notation: NaN where empty, not a finite
     number (an 'inf' grade is no grade) or a declared ``nodata`` (counted in a warning);
     a common fill value read as a grade is a warning (:func:`column_values`)."""
@@ -345,7 +349,7 @@ def _values(frame: pd.DataFrame, column: str | None, path: Path,
     numbers = lines if lines is not None else np.arange(len(frame)) + (2 if text else 1)
     return column_values(frame, column, path, numbers=numbers,
                          what="line" if text else "feature", nodata=nodata,
-                         strict=False)
+                         strict=False, flag=flag)
 
 
 _FLAG_WORDS = {"yes": 1.0, "no": 0.0, "y": 1.0, "n": 0.0, "true": 1.0, "false": 0.0}

@@ -1,0 +1,308 @@
+"""Columns beside a value column that say how to read it.
+
+Laboratory and survey exports do not always write a value below the detection limit as
+``<0.5`` in the value column itself (:mod:`prospect.io.points` reads that as missing).
+They write a number there and say what it is in a column beside it:
+
+* a **qualifier** (flag) column: GTK's ``Zr_511P_T`` (``<``: below detection, the value
+  written as 0) beside ``Zr_ppm_511``; USGS NURE/NGDB's ``Li_ppm_Q`` or ``Li_qual``
+  (``<``, ``L``, ``N``, ``ND``, ``BDL``; ``>``/``G`` above the upper limit). The column
+  is found by its name (the value column's name, or its first word, the element, then
+  a qualifier word: ``Q``, ``qual``, ``flag``, ``T``, ``rmk``...) and its cells (short
+  codes, not numbers), or named in the source's ``flags:``;
+* a **detection-limit** column (``Li_DL``, ``Li_ppm_LOD``): a value under its row's limit
+  is below detection;
+* a **negative value in a concentration column** (``Li_ppm``, ``Li (mg/L)``: the header
+  names a concentration unit): USGS exports write "below 0.5" as -0.5;
+* a **unit** column (``unit``, ``Li_unit``) whose rows name different units (mg/L and
+  µg/L): the values cannot be mixed, and are refused;
+* an **analyte** column (``element``, ``analyte``, ``parameter``...) naming several
+  analytes: a lab's long ("tidy") table, one row per sample and analyte, given where a
+  wide one is expected; refused, naming the pivot.
+
+A value below (or above) a limit gets the policy of ``<0.5``: it is missing, and a data
+warning gives the count, the first lines and the fix. A flag that is neither (GTK's
+``!``, "estimated") keeps the value, and the warning says so.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from prospect.errors import DataError, DataWarning
+
+__all__ = ["below_limits", "companion_names", "concentration_unit", "refuse_mixed_rows",
+           "related_columns"]
+
+_SPLIT = re.compile(r"[\s_.\-()\[\]/,:;]+")
+QUALIFIER_WORDS = frozenset({"q", "qual", "qualifier", "qualif", "flag", "flg", "f", "t",
+                             "rmk", "remark", "remarks", "sign", "lt"})
+"""Last words of a qualifier column's name (``Li_ppm_Q``, ``Li_qual``, ``Zr_511P_T``)."""
+LIMIT_WORDS = frozenset({"dl", "lod", "mdl", "lld", "detlim", "rl", "lor"})
+"""Last words of a detection-limit column's name (``Li_DL``, ``Li_ppm_LOD``)."""
+UNIT_WORDS = frozenset({"unit", "units", "uom"})
+ANALYTE_NAMES = frozenset({"element", "analyte", "parameter", "param", "determinand",
+                           "constituent", "characteristic", "characteristicname",
+                           "analyte_name", "element_name", "parameter_name", "species"})
+"""Column names of the analyte in a long (tidy) lab table."""
+
+BELOW = frozenset({"<", "<=", "≤", "l", "lt", "n", "nd", "n.d.", "bdl", "b.d.l.", "bld",
+                   "u", "<dl", "<lod", "<mdl", "<lld", "<rl", "belowdetection",
+                   "notdetected", "belowdl", "<d.l."})
+"""Qualifiers of a value below the detection limit (USGS NGDB: ``N`` not detected, ``L``
+below the limit of determination; EPA: ``U``)."""
+ABOVE = frozenset({">", ">=", "≥", "g", "gt", ">ul", "abovelimit", "aboveupperlimit"})
+"""Qualifiers of a value above the upper limit of determination (USGS NGDB: ``G``)."""
+
+CONCENTRATION_UNITS = frozenset({"ppm", "ppb", "ppt", "pct", "percent", "%", "wt%",
+                                 "wtpct", "mg/l", "µg/l", "μg/l", "ug/l", "ng/l", "g/l",
+                                 "mg/kg", "µg/kg", "μg/kg", "ug/kg", "g/t", "mgl", "ugl",
+                                 "mg/kg-1", "mgkg", "mg l-1", "µg l-1", "mg kg-1"})
+"""Units a header can name for a concentration, which is never negative."""
+
+Listed = Callable[[np.ndarray], str]
+"""How a caller names rows (``'lines 3, 7'``) from their positions in the kept rows."""
+
+
+def _words(name: str) -> list[str]:
+    return [w for w in _SPLIT.split(name.casefold()) if w]
+
+
+def companion_names(column: str, names: list[str]) -> tuple[list[str], list[str]]:
+    """The columns among ``names`` whose names make them ``column``'s qualifier or
+    detection-limit columns: ``(qualifiers, limits)``.
+
+    A companion's name is ``column``'s own, or its first word (the element: ``Zr`` of
+    ``Zr_ppm_511``), followed by a qualifier or limit word as its last (``Zr_511P_T``,
+    ``Li_ppm_Q``, ``Li_qual``, ``Li_DL``). By the first word alone only while no other
+    column starts with it (``Li_ppm_icp`` and ``Li_ppm_aas`` share ``Li_Q``: neither).
+    """
+    own = column.casefold()
+    first = (_words(column) or [""])[0]
+    words = {name: _words(name) for name in names if name != column}
+    sharing = [n for n, w in words.items() if w and w[0] == first
+               and w[-1] not in QUALIFIER_WORDS | LIMIT_WORDS | UNIT_WORDS]
+    qualifiers: list[str] = []
+    limits: list[str] = []
+    for name, w in words.items():
+        if len(w) < 2:
+            continue
+        kind = qualifiers if w[-1] in QUALIFIER_WORDS else limits if w[-1] in LIMIT_WORDS \
+            else None
+        if kind is None:
+            continue
+        rest = name.casefold()[len(own):]
+        by_name = name.casefold().startswith(own) and bool(rest) and \
+            _SPLIT.match(rest) is not None
+        if by_name or (first and w[0] == first and not sharing):
+            kind.append(name)
+    return qualifiers, limits
+
+
+def _code(cell: object) -> str:
+    """A qualifier cell, lower case without spaces (``""`` where empty)."""
+    if cell is None or (isinstance(cell, float) and np.isnan(cell)):
+        return ""
+    text = re.sub(r"\s+", "", str(cell)).casefold()
+    return "" if text in {"nan", "none", "<null>", "null"} else text
+
+
+def _is_flag_column(series: pd.Series) -> bool:
+    """Cells that are short codes (``<``, ``ND``, ``!``), not numbers or sentences."""
+    codes = [c for c in map(_code, series) if c]
+    if not codes:
+        return False
+    numbers = sum(re.fullmatch(r"[-+]?\d+(?:[.,]\d*)?(?:e[-+]?\d+)?", c) is not None
+                  for c in codes)
+    return numbers * 2 < len(codes) and max(map(len, codes)) <= 16
+
+
+def _kind(code: str) -> str:
+    if not code:
+        return ""
+    if code in BELOW or code[0] in "<≤":
+        return "below"
+    if code in ABOVE or code[0] in ">≥":
+        return "above"
+    return "other"
+
+
+def concentration_unit(column: str) -> str | None:
+    """The concentration unit a header names (``Li_ppm`` -> ``ppm``; ``Li (mg/L)``)."""
+    found = re.search(r"[(\[]\s*([^()\[\]]+?)\s*[)\]]\s*$", column)
+    if found and found.group(1).casefold().replace(" ", "") in {
+            u.replace(" ", "") for u in CONCENTRATION_UNITS}:
+        return found.group(1)
+    for word in _words(column)[1:]:
+        if word in CONCENTRATION_UNITS:
+            return word
+    return None
+
+
+def below_limits(frame: pd.DataFrame, column: str, values: np.ndarray, keep: np.ndarray,
+                 path: Path, listed: Listed, *, flag: str | None = None,
+                 read: Callable[[str], np.ndarray] | None = None,
+                 fills: tuple[float, ...] = ()) -> np.ndarray:
+    """``values`` (all rows) with those a companion column marks below or above a limit
+    read as missing, and one :class:`DataWarning` saying what was done.
+
+    Parameters
+    ----------
+    frame
+        The table (every column: the companions are looked up in it).
+    column
+        The value column.
+    values
+        Its numbers, NaN where missing already.
+    keep
+        The rows read (those with coordinates).
+    path
+        The table, for messages.
+    listed
+        Names rows by their positions among all rows (``'lines 3, 7'``).
+    flag
+        The qualifier column the source names (``flags:``); found by name otherwise.
+    read
+        Reads a column of ``frame`` as numbers in the table's notation (detection limits).
+    fills
+        Common fill values, which a negative concentration is not taken for.
+    """
+    names = [str(c) for c in frame.columns]
+    qualifiers: list[str] = [flag] if flag is not None else []
+    limits: list[str] = []
+    if flag is None:
+        qualifiers, limits = companion_names(column, names)
+        qualifiers = [q for q in qualifiers if _is_flag_column(frame[q])]
+    measured = keep & np.isfinite(values)
+    below = np.zeros(len(values), bool)
+    above = np.zeros(len(values), bool)
+    other: Counter[str] = Counter()
+    shown: list[str] = []
+    said: list[str] = []
+    for name in qualifiers:
+        codes = np.array([_code(c) for c in frame[name]], dtype=object)
+        kinds = np.array([_kind(c) for c in codes], dtype=object)
+        below |= measured & (kinds == "below")
+        above |= measured & (kinds == "above")
+        for code in codes[measured & (kinds == "other")]:
+            other[code] += 1
+        shown.append(name)
+    at_limit = np.zeros(len(values), bool)
+    for name in limits:
+        if read is None:
+            break
+        limit = read(name)
+        if not np.isfinite(limit[keep]).any():
+            continue
+        with np.errstate(invalid="ignore"):
+            below |= measured & (values < limit * (1 - 1e-9))
+            at_limit |= measured & np.isclose(values, limit, rtol=1e-9, atol=0)
+        shown.append(name)
+    negative = np.zeros(len(values), bool)
+    unit = concentration_unit(column)
+    if unit is not None:
+        with np.errstate(invalid="ignore"):
+            negative = measured & (values < 0) & ~below & ~above
+        for fill in fills:
+            negative &= ~np.isclose(values, fill, rtol=1e-6, atol=0)
+        if negative.any():
+            below |= negative
+            example = float(values[negative.nonzero()[0][0]])
+            said.append(
+                f"{int(negative.sum())} are negative ({listed(negative.nonzero()[0])}; e.g. "
+                f"{example:g}), which a concentration in {unit} never is: exports write a "
+                f"value below the detection limit as minus the limit ({example:g} for "
+                f"'<{-example:g}')")
+    if not (below.any() or above.any() or other or at_limit.any()):
+        return values
+    where = f"column {' and '.join(repr(s) for s in shown)}" if shown else ""
+    lead = f"{path}: of {int(keep.sum())} value(s) in column {column!r}"
+    parts = []
+    flagged = below & ~negative
+    if flagged.any():
+        parts.append(f"{int(flagged.sum())} are flagged below the detection limit by "
+                     f"{where} ({listed(flagged.nonzero()[0])})")
+    if above.any():
+        parts.append(f"{int(above.sum())} are flagged above the upper limit by {where} "
+                     f"({listed(above.nonzero()[0])})")
+    parts += said
+    text = "; ".join(parts)
+    if below.any() or above.any():
+        text += (": they are read as missing, not as measurements; give them as numbers "
+                 "(e.g. half the limit) without the flag to use them")
+    if other:
+        listing = ", ".join(f"{c!r} on {n}" for c, n in other.most_common(4))
+        text += ("; " if text else "") + (
+            f"{sum(other.values())} carry other flags in {where} ({listing}), which are no "
+            "detection limit: read as measured")
+    if at_limit.any():
+        text += ("; " if text else "") + (
+            f"{int(at_limit.sum())} equal their row's detection limit in {where}: read as "
+            "measured (if they mean 'below the limit', flag them or leave them empty)")
+    warnings.warn(DataWarning(f"{lead}, {text}"), stacklevel=4)
+    return np.where(below | above, np.nan, values)
+
+
+def _unit_columns(column: str, names: list[str]) -> list[str]:
+    own = column.casefold()
+    first = (_words(column) or [""])[0]
+    out = []
+    for name in names:
+        w = _words(name)
+        if name == column or not w or w[-1] not in UNIT_WORDS:
+            continue
+        if len(w) == 1 or name.casefold().startswith(own) or w[0] == first:
+            out.append(name)
+    return out
+
+
+def refuse_mixed_rows(frame: pd.DataFrame, column: str, keep: np.ndarray, path: Path,
+                      *, unit_key: Callable[[str], str] | None = None) -> None:
+    """Refuse a value column whose rows are not one quantity: a unit column naming several
+    units (mg/L on some rows, µg/L on others), or an analyte column naming several analytes
+    (a long lab table: ``sample, element, value``). Each was interpolated as one surface."""
+    names = [str(c) for c in frame.columns]
+    key = unit_key or (lambda u: u.replace(" ", "").casefold())
+    for name in _unit_columns(column, names):
+        cells = [str(c).strip() for c, k in zip(frame[name], keep, strict=True)
+                 if k and _code(c)]
+        units = Counter(cells)
+        kinds = {key(u) for u in units}
+        if len(kinds) > 1:
+            shown = ", ".join(f"{u!r} on {n}" for u, n in units.most_common(4))
+            raise DataError(
+                f"{path}: column {column!r} is in different units row by row (column "
+                f"{name!r}: {shown}), and one surface cannot mix them; convert the values to "
+                "one unit, or split the table by unit")
+    for name in names:
+        if name == column or name.casefold().replace(" ", "_") not in ANALYTE_NAMES:
+            continue
+        cells = [str(c).strip() for c, k in zip(frame[name], keep, strict=True)
+                 if k and _code(c)]
+        analytes = Counter(cells)
+        if len(analytes) > 1 and max(map(len, analytes)) <= 40:
+            shown = ", ".join(f"{a!r} on {n}" for a, n in analytes.most_common(4))
+            raise DataError(
+                f"{path}: the table is in long form: column {name!r} names "
+                f"{len(analytes)} analytes ({shown}), whose values all sit in column "
+                f"{column!r}; make one column per analyte (a pivot: one row per sample, "
+                f"e.g. pandas' df.pivot_table(index=[x, y], columns={name!r}, "
+                f"values={column!r})) and name the analyte's column in 'columns'")
+
+
+def related_columns(columns: list[str], names: list[str]) -> list[str]:
+    """The columns among ``names`` that say how to read ``columns`` (qualifiers, limits,
+    units, the analyte): what a reader of selected columns must read with them."""
+    out: list[str] = []
+    for column in columns:
+        qualifiers, limits = companion_names(column, names)
+        out += qualifiers + limits + _unit_columns(column, names)
+    out += [n for n in names if n.casefold().replace(" ", "_") in ANALYTE_NAMES]
+    return [n for n in dict.fromkeys(out) if n not in columns]
