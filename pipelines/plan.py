@@ -37,12 +37,13 @@ from pathlib import Path
 from typing import Any
 
 from prospect.config import JobConfig
+from prospect.config._base import repeated
 from prospect.config.sources import PointSource, RasterSource, VectorSource
 from prospect.errors import ProspectError
 from prospect.grid import RegionGrid
 
-__all__ = ["JobPlan", "StagePlan", "count_layers", "format_bytes", "plan_job",
-           "refuse_unmade_variables"]
+__all__ = ["JobPlan", "StagePlan", "count_layers", "format_bytes", "later_variables",
+           "plan_job", "refuse_unmade_variables", "warn_labels_of_another_commodity"]
 
 PROCESS_BYTES = 500 * 2**20
 """A dask worker process once the stages' libraries are loaded (numpy, GDAL/rasterio,
@@ -229,6 +230,7 @@ def plan_job(job: JobConfig, grid: RegionGrid, *, workers: int = 1,
         A tile layer or economics surface naming a variable no stage of the job makes, or
         a custom index named like an ingested variable.
     """
+    warn_labels_of_another_commodity(job, job_path)
     job = _saved_searches(job, grid, out_dir)
     n = grid.n_chunks
     # the largest chunk (a grid smaller than one chunk is one smaller chunk)
@@ -351,7 +353,11 @@ def refuse_unmade_variables(job: JobConfig, ingested: list[str],
     * a custom index named like an ingested variable, which the indices stage would
       overwrite (``overwrite: true``, the default) with the index, without a word;
     * a ``model.features`` name no stage before train makes (train found it, after ingest
-      and indices had run; ``prospect plan`` said "not in the cube", exit 1, no file).
+      and indices had run; ``prospect plan`` said "not in the cube", exit 1, no file);
+    * two sources making one variable (the ingest stage's own check, which ``prospect
+      plan`` lacked), and an ingested variable named like one a later stage makes
+      (:func:`later_variables`: an index, a stacked band, a change or economics layer, the
+      score's maps), which that stage replaced or the model left out, without a word.
     """
     from pipelines.stages.tiles import unmade_features, unmade_layers
     from prospect.errors import ConfigError
@@ -376,6 +382,19 @@ def refuse_unmade_variables(job: JobConfig, ingested: list[str],
             raise ConfigError(
                 f"{where}indices.custom: {shadowed} would replace the ingested variable(s) of "
                 "the same name; give the custom index another name")
+    twice = repeated(ingested)
+    if twice:  # the ingest stage's own check, which 'prospect plan' lacked
+        raise ConfigError(f"{where}sources: two sources make the same variable(s) {twice} "
+                          "(a band, a composite's '<source>_count', the land mask 'land'); "
+                          "rename a source or its bands")
+    made = later_variables(job)
+    clash = sorted(set(made) & set(ingested))
+    if clash:
+        name = clash[0]
+        raise ConfigError(
+            f"{where}{made[name]} makes a variable {name!r}, and so does the ingest stage (a "
+            f"source or band of that name): one would replace the other in the cube without "
+            f"a word; rename one of them (clashing: {clash})")
     unmade = unmade_layers(job, ingested)
     if unmade:
         raise ConfigError(
@@ -389,6 +408,68 @@ def refuse_unmade_variables(job: JobConfig, ingested: list[str],
             f"ingest makes {sorted(ingested)}, and the indices, change and economics "
             "stages their layers: fix the names, or leave 'features' out to use every "
             "variable")
+
+
+def warn_labels_of_another_commodity(job: JobConfig, job_path: Path | None) -> None:
+    """A data warning when ``model.labels.value_column`` is a grade of another commodity
+    than ``model.mineral`` (``LI_PPM`` labels for a ``zinc`` model): the mineral was
+    changed and the labels were not. The model, its maps and its card were labelled zinc
+    and trained on lithium grades, without a word. A warning, not an error: a pathfinder
+    element can be the labels on purpose."""
+    cfg = job.model
+    if cfg is None or cfg.labels.value_column is None:
+        return
+    import warnings
+
+    from prospect.config.commodities import grade_of_another
+    from prospect.errors import DataWarning
+
+    other = grade_of_another(cfg.mineral, cfg.labels.value_column)
+    if other is not None:
+        where = f"{job_path}: " if job_path is not None else ""
+        warnings.warn(DataWarning(
+            f"{where}model.mineral is {cfg.mineral!r}, but the labels are grades of {other} "
+            f"(model.labels.value_column {cfg.labels.value_column!r}): the maps and the model "
+            f"card will say {cfg.mineral}; set model.mineral to {other!r}, or give the "
+            f"{cfg.mineral} grade column"), stacklevel=2)
+
+
+def later_variables(job: JobConfig) -> dict[str, str]:
+    """Cube variables the stages after ingest make, each with the key that makes it.
+
+    An ingested variable of one of these names was lost without a word: a source named
+    ``probability`` was left out of the features (a model output, by name) and then
+    overwritten by the score stage; a band named ``NDVI`` by the index; a source named
+    ``NDVI_change`` by the change layer; a time-series band named like a source's variable
+    stopped ``prospect plan`` with ``internal error: ValueError``.
+    """
+    from pipelines.stages.tiles import SCORE_OUTPUTS
+
+    made: dict[str, str] = {}
+    ts = job.timeseries
+    if ts is not None:
+        made.update({b: "timeseries.dates (a band stacked over the dates)"
+                     for b in ts.dates[0].bands})
+        made.update({f"{n}_change": "timeseries.difference" for n in ts.difference})
+    cfg = job.indices
+    if cfg is not None and (cfg.names or cfg.custom):
+        from prospect.indices.bands import load_sensor
+        from prospect.indices.plan import plan_indices
+
+        try:
+            names = plan_indices(cfg.names, sensor=load_sensor(cfg.sensor),
+                                 custom=dict(cfg.custom), bands=dict(cfg.bands),
+                                 constants=dict(cfg.constants)).names
+        except ProspectError:  # the indices stage names what is wrong with the section
+            names = []
+        made.update({n: "indices" for n in names})
+    if job.economics is not None:
+        from prospect.screening import ECONOMIC_OUTPUTS
+
+        made.update({n: "economics" for n in ECONOMIC_OUTPUTS.values()})
+    if job.model is not None:
+        made.update({n: "model (the score stage)" for n in SCORE_OUTPUTS})
+    return made
 
 
 def _saved_searches(job: JobConfig, grid: RegionGrid, out_dir: Path | None) -> JobConfig:

@@ -23,7 +23,7 @@ from rich.progress import Progress
 
 from pipelines.context import RunContext, StageResult
 from pipelines.executor import StageExecutor
-from pipelines.plan import refuse_unmade_variables
+from pipelines.plan import refuse_unmade_variables, warn_labels_of_another_commodity
 from pipelines.progress import progress_bar
 from prospect.config import RasterSource, repeated
 from prospect.config.job import shipped_region_name
@@ -285,6 +285,7 @@ def _check_labels(ctx: RunContext) -> None:
     cfg = ctx.job.model
     if cfg is None:
         return
+    warn_labels_of_another_commodity(ctx.job, ctx.job_path)
     from prospect.io.points import source_options
     from prospect.models.labels import read_occurrences
     from prospect.models.training import labels_source

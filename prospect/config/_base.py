@@ -37,6 +37,7 @@ __all__ = [
     "load_yaml",
     "repeated",
     "validate_mapping",
+    "written_for_elsewhere",
 ]
 
 M = TypeVar("M", bound=BaseModel)
@@ -133,10 +134,54 @@ def repeated(names: Iterable[str]) -> list[str]:
 def _resolve_path(value: Path, info: ValidationInfo) -> Path:
     """Relative paths in a config file are relative to that file's folder."""
     base = (info.context or {}).get("base_dir")
+    written = str(value)
     value = Path(value).expanduser()
     if base is not None and not value.is_absolute():
-        return Path(base) / value
+        value = Path(base) / value
+    if not value.exists():
+        hint = written_for_elsewhere(written)
+        if hint:
+            raise ValueError(hint)
     return value
+
+
+_ENV_VAR = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?|%([A-Za-z_][A-Za-z0-9_]*)%")
+
+
+def written_for_elsewhere(written: str) -> str:
+    """Why a path that does not exist was written for another shell or system; ``""`` if
+    it was not.
+
+    A config path is read as written (a relative one from the config file's folder; ``~``
+    is the home folder): ``$DATA/x.tif`` and ``%DATA%`` are not expanded, ``\\`` is no
+    separator here, ``C:\\`` no drive, ``file://`` no folder, and a space at either end is
+    part of the name. Each was "file not found" at ingest, after ``prospect plan`` had
+    counted the source's layers from the config without a word.
+    """
+    var = _ENV_VAR.search(written)
+    if var:
+        name = var.group(1) or var.group(2)
+        import os
+
+        now = f"${name} is {os.environ[name]!r} here" if name in os.environ else \
+            f"${name} is not set here"
+        return ("environment variables are not expanded in config paths "
+                f"({now}); write the path itself (a relative path is taken from the config "
+                "file's folder)")
+    if written.startswith("file:"):
+        return ("a file:// URL is no path; give the path without 'file://' (a relative "
+                "path is taken from the config file's folder)")
+    if re.match(r"^[A-Za-z]:[\\/]", written):
+        return ("a Windows drive path; give the file's path on this machine, "
+                "with '/' between folders")
+    if "\\" in written:
+        return ("the path holds '\\' (a Windows separator, part of a file name here); "
+                "write it with '/' between folders, e.g. "
+                f"{written.replace(chr(92), '/')!r}")
+    if written != written.strip():
+        return ("the path starts or ends with a space, which is part of the file name; "
+                "remove it (or quote the whole path exactly as the file is named)")
+    return ""
 
 
 def _named_path(value: Any) -> Any:
@@ -154,6 +199,8 @@ ConfigPath = Annotated[Path, BeforeValidator(_named_path), AfterValidator(_resol
 
 def _resolve_location(value: str, info: ValidationInfo) -> str:
     """A URL or GDAL ``/vsi...`` name as written; a file path as :data:`ConfigPath` does."""
+    if value.startswith("file:"):
+        raise ValueError(written_for_elsewhere(value))
     if "://" in value or value.startswith("/vsi"):
         return value
     return str(_resolve_path(Path(value), info))

@@ -16,7 +16,8 @@ import difflib
 
 from prospect.errors import ConfigError
 
-__all__ = ["COMMODITIES", "CRITICAL_RAW_MATERIALS", "check_commodity", "commodity_name"]
+__all__ = ["COMMODITIES", "CRITICAL_RAW_MATERIALS", "check_commodity", "column_commodity",
+           "commodity_name", "grade_of_another"]
 
 CRITICAL_RAW_MATERIALS: tuple[str, ...] = (
     "aluminium", "antimony", "arsenic", "baryte", "bauxite", "beryllium", "bismuth", "boron",
@@ -94,3 +95,40 @@ def check_commodity(where: str, text: str) -> None:
         f"{where}: {text!r} is no commodity Prospect knows{hint}; give one of "
         f"{', '.join(COMMODITIES)} (or its chemical symbol), or set "
         "'allow_unlisted_mineral: true' in the model section for one not listed")
+
+
+_REE = frozenset({"lanthanum", "cerium", "praseodymium", "neodymium", "samarium", "europium",
+                  "gadolinium", "terbium", "dysprosium", "holmium", "erbium", "thulium",
+                  "ytterbium", "lutetium", "yttrium", "scandium"})
+_RELATED: tuple[frozenset[str], ...] = (
+    _REE | {"rare earths", "heavy rare earths", "light rare earths"},
+    frozenset({"platinum group metals", "platinum", "palladium", "rhodium", "iridium",
+               "osmium", "ruthenium"}),
+    frozenset({"phosphate rock", "phosphorus"}),
+    frozenset({"bauxite", "aluminium", "gallium"}),  # gallium is a by-product of bauxite
+    frozenset({"silica sand", "silicon"}),
+    frozenset({"coking coal", "coal"}),
+)
+"""Commodities a grade column of another may stand for (a group and its elements, an ore
+and its metal)."""
+
+
+def column_commodity(column: str) -> str | None:
+    """The commodity a grade column's name starts with (``LI_PPM`` -> ``lithium``,
+    ``Zn_ppm`` -> ``zinc``, ``P2O5_pct`` -> ``phosphorus``), or ``None``. Only the first
+    word counts: the rest are units (``mg`` in ``li_mg_l`` is no magnesium)."""
+    import re
+
+    words = [w for w in re.split(r"[^A-Za-z]+", column) if w]
+    return commodity_name(words[0]) if words else None
+
+
+def grade_of_another(mineral: str, column: str) -> str | None:
+    """The commodity ``column`` is a grade of, when that is not ``mineral`` nor related to
+    it (:data:`_RELATED`); ``None`` otherwise, or when either is not known."""
+    meant, graded = commodity_name(mineral), column_commodity(column)
+    if meant is None or graded is None or meant == graded:
+        return None
+    if any(meant in group and graded in group for group in _RELATED):
+        return None
+    return graded

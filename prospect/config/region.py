@@ -13,8 +13,8 @@ from prospect.config._base import StrictModel
 from prospect.errors import CRSError, GridError
 from prospect.grid import RegionGrid, parse_crs
 
-__all__ = ["MAX_CHUNKS", "RegionConfig", "check_chunk_count", "check_grid_crs",
-           "utm_zone_overflow"]
+__all__ = ["MAX_CHUNKS", "RegionConfig", "bounds_in_other_units", "check_chunk_count",
+           "check_grid_crs", "utm_zone_overflow"]
 
 PositiveInt = Annotated[int, Field(gt=0)]
 CHUNK_SIDE_MIN = 16
@@ -131,6 +131,37 @@ def utm_zone_overflow(
     return float(overflow) if overflow > tolerance_deg else 0.0
 
 
+def bounds_in_other_units(crs: str, bounds: tuple[float, float, float, float],
+                          resolution: float) -> str:
+    """Why ``bounds`` look written in another CRS's units than ``crs``'s; ``""`` if not.
+
+    Degrees given to a projected CRS (``[3.3, 50.7, 7.3, 53.6]`` to RD New) were "resolution
+    1000 is larger than the bounds" or "extends 1.49 degrees past the UTM zone"; metres
+    given to a geographic CRS (RD New's ``[163500, 430590, ...]`` to EPSG:4326) were "the
+    grid has 4.23e+15 cells". Neither said what was wrong. Degrees are recognised only where
+    they leave less than one cell of ``resolution`` along a side (a grid no one means), so
+    a small region near a projected CRS's false origin is untouched; metres where a value
+    passes 1000 (a latitude of 95 is left to the "outside the Earth" check).
+    """
+    crs_obj = parse_crs(crs)
+    left, bottom, right, top = bounds
+    if crs_obj.is_geographic:
+        if all(abs(v) <= 1000 for v in bounds):  # latitude 95: "outside the Earth"
+            return ""
+        return (f"bounds {list(bounds)} are no longitudes and latitudes, but {crs} is in "
+                "degrees: bounds in metres of another CRS? give them in degrees "
+                "[west, south, east, north], or set 'crs' to the CRS they were written for")
+    degree_like = all(abs(v) <= 180 for v in (left, right)) and \
+        all(abs(v) <= 90 for v in (bottom, top))
+    if degree_like and (right - left < resolution or top - bottom < resolution):
+        unit = crs_obj.axis_info[0].unit_name if crs_obj.axis_info else "metre"
+        return (f"bounds {list(bounds)} look like longitudes and latitudes in degrees, but "
+                f"{crs} is in {unit}s (they span {right - left:g} x {top - bottom:g} "
+                f"{unit}s, under one cell of {resolution:g}); give them in {crs}'s own "
+                "units, or set 'crs' to a geographic CRS such as 'EPSG:4326'")
+    return ""
+
+
 AREA_OF_USE_SLACK_DEG = 5.0
 """Degrees a region may lie beyond its CRS's area of use before it is refused as placed in
 the wrong CRS (national grids are used a little past their borders, offshore included)."""
@@ -220,6 +251,9 @@ class RegionConfig(StrictModel):
 
     @model_validator(mode="after")
     def _zone_choice(self) -> RegionConfig:
+        other = bounds_in_other_units(self.crs, self.bounds, self.resolution)
+        if other:
+            raise ValueError(other)
         over = utm_zone_overflow(self.crs, self.bounds)
         if over and not self.cross_zone:
             raise ValueError(

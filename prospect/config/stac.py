@@ -104,25 +104,99 @@ class StacSearch(StrictModel):
             raise ValueError("a STAC API URL starts with http:// or https://")
         return value.rstrip("/")
 
-    @field_validator("datetime")
+    @field_validator("datetime", mode="before")
     @classmethod
-    def _interval(cls, value: str) -> str:
+    def _interval(cls, value: Any, info: ValidationInfo) -> Any:
+        """An interval the STAC client can send, that can hold a scene.
+
+        The client (pystac-client) reads ``YYYY``, ``YYYY-MM``, ``YYYY-MM-DD`` (each the
+        whole year, month or day) and RFC 3339 date-times (``...T10:00:00``, with ``Z`` or
+        an offset; UTC without one); Python reads more (``20240201``, ``2024-W05``,
+        ``2024-02-01T10:00``), which passed here and stopped the search with a bare
+        ``Exception`` (exit 70). The ends are compared as instants: with the offsets
+        dropped, ``2024-02-01T00:00:00-10:00/2024-02-01T05:00:00Z`` (10:00 to 05:00 UTC)
+        was taken for a five-hour window and searched an empty one. ``../..`` (every date
+        there is, cut to ``max_items`` in the API's order), an interval wholly in the
+        future and one wholly before the first scene of every collection searched
+        (Sentinel-2 before 2015) are refused: none can give the composite asked for.
+        """
+        if isinstance(value, dt.date):  # YAML read 'datetime: 2024-02-01' as a date
+            raise ValueError(
+                f"YAML read {value.isoformat()} as one date; give an interval "
+                f"'START/END', e.g. '{value.isoformat()}/{value.isoformat()}' for that day")
+        if not isinstance(value, str):
+            return value  # the str field says what it wants
         parts = value.split("/")
         if len(parts) != 2:
-            raise ValueError("give an interval 'START/END' (dates or '..' for open)")
-        parsed: list[dt.datetime | None] = []
-        for part in parts:
-            if part == "..":
-                parsed.append(None)
-                continue
-            try:
-                parsed.append(dt.datetime.fromisoformat(part.replace("Z", "+00:00")))
-            except ValueError:
-                raise ValueError(f"{part!r} is not an ISO date or date-time") from None
-        if parsed[0] and parsed[1] and parsed[0].replace(tzinfo=None) > parsed[1].replace(
-                tzinfo=None):
-            raise ValueError("the interval ends before it starts")
+            raise ValueError("give an interval 'START/END' as YYYY-MM-DD dates (or '..' "
+                             "for an open end), e.g. '2024-02-01/2024-09-30'")
+        if parts == ["..", ".."]:
+            raise ValueError("'../..' searches every date there is (cut to max_items in the "
+                             "catalogue's order); give at least one end")
+        start = None if parts[0] == ".." else _instant(parts[0], end=False)
+        stop = None if parts[1] == ".." else _instant(parts[1], end=True)
+        if start is not None and stop is not None and start > stop:
+            raise ValueError(f"the interval ends before it starts ({_utc(stop)} is before "
+                             f"{_utc(start)}, in UTC)")
+        now = dt.datetime.now(dt.UTC)
+        if start is not None and start > now:
+            raise ValueError(f"the interval starts in the future ({_utc(start)}): no scene "
+                             "exists yet; give dates of past acquisitions")
+        collections = (info.data or {}).get("collections") or []
+        firsts = [_FIRST_SCENE.get(c) for c in collections]
+        if stop is not None and firsts and all(f is not None for f in firsts):
+            first = min(f for f in firsts if f is not None)
+            if stop < first:
+                raise ValueError(
+                    f"the interval ends ({_utc(stop)}) before the first scene of "
+                    f"{', '.join(collections)} ({first.date().isoformat()}); no scene can be "
+                    "found: give later dates")
         return value
+
+
+_RFC3339 = re.compile(
+    r"^(?P<year>\d{4})(-(?P<month>\d{2})(-(?P<day>\d{2})"
+    r"(?P<time>[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?(?P<tz>[Zz]|[-+]\d{2}:\d{2})?)?)?)?$")
+"""The date forms pystac-client's search reads (its ``DATETIME_REGEX``)."""
+
+_FIRST_SCENE: dict[str, dt.datetime] = {
+    c: dt.datetime(*ymd, tzinfo=dt.UTC) for c, ymd in {
+        "sentinel-2-l2a": (2015, 6, 23), "sentinel-2-l1c": (2015, 6, 23),
+        "sentinel-2-c1-l2a": (2015, 6, 23), "sentinel-2-c1-l1c": (2015, 6, 23),
+        "landsat-c2-l2": (1982, 7, 16), "landsat-c2-l1": (1972, 7, 23),
+        "sentinel-1-grd": (2014, 4, 3),
+    }.items()}
+"""Launch dates of the missions behind well-known STAC collection ids (Earth Search,
+Planetary Computer): an interval ending before them can find no scene."""
+
+
+def _instant(text: str, *, end: bool) -> dt.datetime:
+    """The first (or, ``end``, the last) instant, in UTC, of one end of an interval."""
+    match = _RFC3339.match(text)
+    if match is None:
+        raise ValueError(
+            f"{text!r} is no date the STAC search reads; write YYYY-MM-DD (e.g. 2024-02-01), "
+            "or a full date-time such as 2024-02-01T10:00:00Z")
+    try:
+        if match.group("time"):
+            stamp = dt.datetime.fromisoformat(text.replace("z", "Z").replace("Z", "+00:00"))
+            return stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)
+        year, month, day = (int(match.group(k) or 1) for k in ("year", "month", "day"))
+        first = dt.datetime(year, month, day, tzinfo=dt.UTC)
+    except ValueError as exc:
+        raise ValueError(f"{text!r} is no date ({exc}); write YYYY-MM-DD") from None
+    if not end:
+        return first
+    if match.group("day"):
+        return first + dt.timedelta(days=1, microseconds=-1)
+    if match.group("month"):
+        following = dt.datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=dt.UTC)
+        return following - dt.timedelta(microseconds=1)
+    return dt.datetime(year + 1, 1, 1, tzinfo=dt.UTC) - dt.timedelta(microseconds=1)
+
+
+def _utc(stamp: dt.datetime) -> str:
+    return stamp.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 MaskKind = Literal["scl", "qa_pixel", "cfmask"]

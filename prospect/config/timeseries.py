@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from typing import Any
 
 from pydantic import Field, field_validator
 
@@ -16,6 +18,33 @@ class DateBands(StrictModel):
 
     date: dt.date
     bands: dict[PlainName, PlainName] = Field(min_length=1)
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _calendar_date(cls, value: Any) -> Any:
+        """A date as YAML writes one, ``YYYY-MM-DD``, and nothing pydantic reads otherwise.
+
+        pydantic takes a number as seconds since 1970: ``date: 2014`` (a year) was
+        1970-01-01 and ``date: 20140419`` "should have zero time", without a word on the
+        form; ``19/04/2014`` was "invalid character in year".
+        """
+        if isinstance(value, dt.datetime):
+            if value.time() != dt.time(0) or value.tzinfo is not None:
+                raise ValueError(f"{value.isoformat()} is a date and time; give the scene's "
+                                 f"date alone, {value.date().isoformat()} (YYYY-MM-DD)")
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        if isinstance(value, bool) or not isinstance(value, str):
+            raise ValueError(f"{value!r} is no date (a number would be read as seconds since "
+                             "1970); write the scene's date as YYYY-MM-DD, e.g. 2014-04-19")
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+            raise ValueError(f"{value!r} is no YYYY-MM-DD date; write the scene's date as "
+                             "YYYY-MM-DD, e.g. 2014-04-19")
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is no date ({exc}); write YYYY-MM-DD") from None
 
 
 class TimeSeriesConfig(StrictModel):
@@ -41,6 +70,15 @@ class TimeSeriesConfig(StrictModel):
         dupes = repeated(str(d.date) for d in value)
         if dupes:
             raise ValueError(f"each date once; repeated: {dupes}")
+        used: dict[str, dt.date] = {}
+        for d in value:
+            for var in set(d.bands.values()):
+                if var in used:  # one scene at two dates: its change is 0 everywhere
+                    raise ValueError(
+                        f"cube variable {var!r} is named for {used[var]} and for {d.date}: "
+                        "each date must name its own scene's variables (the change between "
+                        "the two would be that variable minus itself)")
+                used[var] = d.date
         first = set(value[0].bands)
         for d in value[1:]:
             if set(d.bands) != first:
