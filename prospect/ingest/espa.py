@@ -14,6 +14,7 @@ XML, nothing is assumed.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,8 @@ from prospect.ingest.landsat import (
     BandCalibration,
     LandsatId,
     band_number,
+    band_words,
+    check_band_word,
     file_level,
     finite,
     landsat_id,
@@ -111,6 +114,14 @@ class EspaMetadata:
             cannot be (values beyond 2 over its valid range, or no scale at all).
         """
         band = self.band_for(band_key, file)
+        number = re.search(r"band(\d{1,2})$", band.name)
+        if number is not None:
+            digits = re.sub(r"\D", "", self.satellite)
+            sat = int(digits) if digits else (self.ident.satellite if self.ident else None)
+            check_band_word(band_key, file, band_words(
+                sat, int(number.group(1)), self.ident.sensor if self.ident else ""),
+                f"band {number.group(1)} ({band.name})",
+                self.satellite.replace("_", " ").title() or self.describe())
         if band.name.startswith("sr_") and band.data_units == "reflectance":
             quantity, units = "surface_reflectance", "1"
         elif band.name.startswith("toa_") and band.data_units == "reflectance":

@@ -38,7 +38,9 @@ __all__ = [
     "LandsatId",
     "MtlMetadata",
     "band_number",
+    "band_words",
     "calibration",
+    "check_band_word",
     "finite",
     "landsat_id",
     "read_mtl",
@@ -89,6 +91,8 @@ class LandsatId:
     date: dt.date
     level: str | None
     """``L1TP``, ``L2SP``... for collection ids; ``None`` for pre-collection scene ids."""
+    sensor: str = ""
+    """``C`` (OLI/TIRS), ``O``, ``T`` (TIRS), ``E`` (ETM+), ``T`` (TM) or ``M`` (MSS)."""
 
     def same_scene(self, other: LandsatId) -> bool:
         """Same satellite, WRS path/row and acquisition date."""
@@ -103,13 +107,76 @@ def landsat_id(text: str) -> LandsatId | None:
         return LandsatId(text=m.group(0), satellite=int(m.group(2)), path=int(m.group(4)),
                          row=int(m.group(5)),
                          date=dt.datetime.strptime(m.group(6), "%Y%m%d").date(),
-                         level=m.group(3))
+                         level=m.group(3), sensor=m.group(1)[1])
     m = _SCENE_ID.search(text)
     if m:
         day = dt.date(int(m.group(5)), 1, 1) + dt.timedelta(days=int(m.group(6)) - 1)
         return LandsatId(text=m.group(0), satellite=int(m.group(2)), path=int(m.group(3)),
-                         row=int(m.group(4)), date=day, level=None)
+                         row=int(m.group(4)), date=day, level=None, sensor=m.group(1)[1])
     return None
+
+
+_TM_WORDS: dict[int, frozenset[str]] = {
+    1: frozenset({"blue"}), 2: frozenset({"green"}), 3: frozenset({"red"}),
+    4: frozenset({"nir", "nir08"}), 5: frozenset({"swir", "swir1", "swir16"}),
+    6: frozenset({"thermal", "tir", "lwir", "bt"}), 7: frozenset({"swir", "swir2", "swir22"}),
+    8: frozenset({"pan"})}
+"""TM (Landsat 4, 5) and ETM+ (Landsat 7) bands by the names users give them."""
+_OLI_WORDS: dict[int, frozenset[str]] = {
+    1: frozenset({"coastal", "aerosol"}), 2: frozenset({"blue"}), 3: frozenset({"green"}),
+    4: frozenset({"red"}), 5: frozenset({"nir", "nir08"}),
+    6: frozenset({"swir", "swir1", "swir16"}), 7: frozenset({"swir", "swir2", "swir22"}),
+    8: frozenset({"pan"}), 9: frozenset({"cirrus"}),
+    10: frozenset({"thermal", "tir", "lwir", "lwir11", "tirs1", "st", "lst", "bt"}),
+    11: frozenset({"thermal", "tir", "lwir", "lwir12", "tirs2", "bt"})}
+"""OLI/TIRS (Landsat 8, 9) bands: band 4 is red here but NIR on TM/ETM+."""
+BAND_WORDS = frozenset().union(*_TM_WORDS.values(), *_OLI_WORDS.values(), {
+    "rededge", "nir09", "wv", "swir11", "swir12"})
+"""The words that name a band in a variable name (``tm_red``, ``oli_swir1``, ``nir``)."""
+
+
+def band_words(satellite: int | None, band: int, sensor: str = "") -> frozenset[str] | None:
+    """The names a Landsat band goes by (``red`` for OLI band 4, ``nir`` for TM band 4), or
+    ``None`` where the sensor is not known (or is MSS, numbered otherwise)."""
+    if satellite is None or sensor.upper() == "M":
+        return None
+    table = _OLI_WORDS if satellite >= 8 else _TM_WORDS if satellite in (4, 5, 7) else None
+    return table.get(band) if table is not None else None
+
+
+LANDSAT_NUMBERING = "band 4 is red on Landsat 8/9, NIR on Landsat 4-7"
+
+
+def check_band_word(var: str, file: str, held: frozenset[str] | None, band: str,
+                    product: str, numbering: str = LANDSAT_NUMBERING) -> None:
+    """Refuse a variable named for one band (``red``, ``tm_nir``, ``oli_swir1``) whose file
+    holds another (``held``: the names of ``band`` of ``product``).
+
+    Band numbers differ between sensors (band 4 is red on OLI and Sentinel-2's B04, NIR on
+    TM and ETM+; B08 is Sentinel-2's NIR), so a file mapped by its number under another
+    sensor's numbering went in as the wrong band, calibrated and named as the right one.
+    A variable whose name has no band word (``B4``, ``sr4``) is not checked.
+
+    Raises
+    ------
+    DataError
+        Naming the variable, the file, the band it holds and what that band is.
+    """
+    if held is None:
+        return
+    words = {w for w in re.split(r"[^a-z0-9]+", var.lower()) if w in BAND_WORDS}
+    if not words or words & held:
+        return
+    raise DataError(
+        f"{file}: the config names it {var!r}, but it is {band} of {product}, which is "
+        f"{'/'.join(sorted(held))}, not {'/'.join(sorted(words))} (band numbers differ "
+        f"between sensors: {numbering}); map each variable to the file of its own band")
+
+
+_AUX = re.compile(r"_(QA_PIXEL|QA_RADSAT|SR_QA_AEROSOL|SR_ATMOS_OPACITY|SR_CLOUD_QA|ST_QA|"
+                  r"ST_TRAD|ST_URAD|ST_DRAD|ST_ATRAN|ST_EMIS|ST_EMSD|ST_CDIST|BQA)$",
+                  re.IGNORECASE)
+"""Quality and auxiliary layers of a Landsat product: not bands the MTL calibrates."""
 
 
 _S2_FILE = re.compile(r"(?:^|_)T\d{2}[A-Z]{3}_\d{8}T\d{6}_B\d[\dA](?:_\d{2}m)?$")
@@ -247,6 +314,15 @@ class MtlMetadata:
             would calibrate it.
         """
         self.check_file(file)
+        aux = _AUX.search(Path(file).name.split(".")[0])
+        if aux is not None:
+            layer = aux.group(1).upper()
+            how = ("name it in 'cloud_mask:' (kind qa_pixel)" if layer == "QA_PIXEL" else
+                   "read it as its own source without 'metadata:', with the scale the "
+                   "Collection 2 product guide gives it")
+            raise DataError(
+                f"{file}: the {layer} layer of {self.describe()}, not a spectral band the "
+                f"MTL calibrates; {how}")
         band = band_number(band_key, file)
         actual = self.listed_band(file)
         if actual is None:
@@ -259,6 +335,15 @@ class MtlMetadata:
                 f"{file}: the config names it {band_key!r} (band {band}), but it is band "
                 f"{actual} of {self.describe()}; map each band name to its own file "
                 f"(band {band}'s coefficients would calibrate band {actual}'s numbers)")
+        sat = self.ident.satellite if self.ident is not None else None
+        if sat is None:
+            digits = re.sub(r"\D", "", self.spacecraft)
+            sat = int(digits) if digits else None
+        sensor_id = (self.value("SENSOR_ID", ()) or "").upper()
+        sensor = self.ident.sensor if self.ident is not None else (
+            "M" if "MSS" in sensor_id else "")
+        check_band_word(band_key, file, band_words(sat, band, sensor), f"band {band}",
+                        self.spacecraft.replace("_", " ").title() or "a Landsat scene")
         return calibration(self, band)
 
 
@@ -266,8 +351,65 @@ _LISTED = re.compile(r"^FILE_NAME_BAND_(?:ST_B)?(\d{1,2})(?:_VCID_\d)?$")
 """An MTL key listing a band's file: ``FILE_NAME_BAND_4``, ``FILE_NAME_BAND_ST_B10``..."""
 
 
+def _structured_groups(path: Path, text: str) -> dict[str, dict[str, str]] | None:
+    """The groups of an MTL in its JSON (``*_MTL.json``) or XML (``*_MTL.xml``) form, which
+    Collection 2 delivers beside the text form with the same groups and keys; ``None`` for
+    the text form.
+
+    Raises
+    ------
+    InputFileError
+        Malformed JSON or XML, or another document than a Landsat MTL.
+    """
+    head = text.lstrip("\ufeff \t\r\n")
+    if not head.startswith(("{", "<")):
+        return None
+    groups: dict[str, dict[str, str]] = {}
+
+    def add(name: str, values: dict[str, object]) -> None:
+        flat = groups.setdefault(name, {})
+        for key, value in values.items():
+            if isinstance(value, dict):
+                add(key, value)
+            elif value is not None:
+                flat[key] = str(value).strip()
+
+    if head.startswith("{"):
+        import json
+
+        try:
+            doc = json.loads(head)
+        except ValueError as exc:
+            raise InputFileError(f"{path}: not readable as JSON ({exc}); use the MTL as "
+                                 "delivered with the scene") from None
+        root = doc.get("LANDSAT_METADATA_FILE") if isinstance(doc, dict) else None
+        if not isinstance(root, dict):
+            raise InputFileError(f"{path}: a JSON file without LANDSAT_METADATA_FILE: not a "
+                                 "Landsat MTL; give the scene's *_MTL.txt, .json or .xml")
+        add("LANDSAT_METADATA_FILE", root)
+        return groups
+    import xml.etree.ElementTree as ET
+
+    try:
+        el = ET.fromstring(head)
+    except ET.ParseError as exc:
+        raise InputFileError(f"{path}: not readable as XML ({exc}); use the MTL as "
+                             "delivered with the scene") from None
+
+    def tree(node: ET.Element) -> dict[str, object]:
+        return {child.tag.rsplit("}", 1)[-1]: tree(child) if len(child) else
+                (child.text or "") for child in node}
+
+    if el.tag.rsplit("}", 1)[-1] != "LANDSAT_METADATA_FILE":
+        raise InputFileError(f"{path}: an XML file whose root is not LANDSAT_METADATA_FILE: "
+                             "not a Landsat MTL")
+    add("LANDSAT_METADATA_FILE", tree(el))
+    return groups
+
+
 def read_mtl(path: Path | str) -> MtlMetadata:
-    """Parse a Landsat ``*_MTL.txt`` (ODL ``KEY = value`` lines in ``GROUP`` blocks).
+    """Parse a Landsat MTL: ``*_MTL.txt`` (ODL ``KEY = value`` lines in ``GROUP`` blocks), or
+    the ``*_MTL.json`` / ``*_MTL.xml`` forms of Collection 2, which hold the same groups.
 
     Raises
     ------
@@ -278,12 +420,13 @@ def read_mtl(path: Path | str) -> MtlMetadata:
     """
     path = Path(path)
     try:
-        text = path.read_bytes().replace(b"\0", b"").decode("ascii", errors="replace")
+        text = path.read_bytes().replace(b"\0", b"").decode("utf-8", errors="replace")
     except OSError as exc:
         raise InputFileError(f"{path}: cannot read the MTL file: {exc.strerror}") from None
-    groups: dict[str, dict[str, str]] = {}
+    structured = _structured_groups(path, text)
+    groups: dict[str, dict[str, str]] = structured or {}
     stack: list[str] = []
-    for line in text.splitlines():
+    for line in text.splitlines() if structured is None else ():
         m = _LINE.match(line)
         if not m:
             continue

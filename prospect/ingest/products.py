@@ -3,8 +3,8 @@
 A raster source's ``metadata:`` (also spelt ``mtl:``) names the product's own metadata
 file; its kind is read from the content:
 
-* a Landsat ``*_MTL.txt`` (:mod:`prospect.ingest.landsat`): Level-1 TOA, or Collection 2
-  Level-2 surface reflectance / temperature, by the level the MTL states;
+* a Landsat ``*_MTL.txt``, ``.json`` or ``.xml`` (:mod:`prospect.ingest.landsat`): Level-1
+  TOA, or Collection 2 Level-2 surface reflectance / temperature, by the level the MTL states;
 * a USGS ESPA XML (:mod:`prospect.ingest.espa`): the pre-Collection surface reflectance;
 * a Sentinel-2 ``MTD_MSIL2A.xml`` / ``MTD_MSIL1C.xml`` (:mod:`prospect.ingest.sentinel2`).
 
@@ -22,12 +22,12 @@ import datetime as dt
 from pathlib import Path
 from typing import Protocol
 
-from prospect.errors import InputFileError
+from prospect.errors import DataError, InputFileError
 from prospect.ingest.espa import read_espa
 from prospect.ingest.landsat import BandCalibration, read_mtl
 from prospect.ingest.sentinel2 import read_sentinel2
 
-__all__ = ["ProductMetadata", "read_product_metadata"]
+__all__ = ["ProductMetadata", "check_same_quantity", "read_product_metadata"]
 
 class ProductMetadata(Protocol):
     """What ingest asks of any product metadata file."""
@@ -75,11 +75,42 @@ def read_product_metadata(path: Path | str) -> ProductMetadata:
         if b"Level-2A_User_Product" in head or b"Level-1C_User_Product" in head:
             return read_sentinel2(path)
         if b"LANDSAT_METADATA_FILE" in head:
-            raise InputFileError(
-                f"{path}: a Landsat MTL in XML form; Prospect reads the text MTL delivered "
-                "beside it: give the *_MTL.txt with 'metadata:'")
+            return read_mtl(path)  # the MTL's XML form
         raise InputFileError(
             f"{path}: an XML file that is neither ESPA (espa_metadata) nor a Sentinel-2 "
             "product XML (MTD_MSIL2A/MTD_MSIL1C); give the product's metadata file"
         )
     return read_mtl(path)
+
+
+def check_same_quantity(source: str, var: str, quantity: str | None, file: str,
+                        seen: dict[str, tuple[str | None, str]]) -> None:
+    """Refuse a mosaic whose scenes hold different quantities in one variable.
+
+    ``quantity`` is what the scene's product metadata makes of ``file`` (``toa_reflectance``
+    from a Level-1 MTL, ``surface_reflectance`` from a Level-2 MTL or an ESPA XML...), or
+    ``None`` for a scene without metadata (read as it is). A mosaic fills one scene's gaps
+    with another's pixels, so a Level-1 scene beside a Level-2 one, or DN beside
+    reflectance, made one variable of two quantities; the layer was labelled with the last.
+    ``seen`` holds each variable's first scene (updated here).
+
+    Raises
+    ------
+    DataError
+        Naming both files and what each holds.
+    """
+    if var not in seen:
+        seen[var] = (quantity, file)
+        return
+    first, where = seen[var]
+    if first == quantity:
+        return
+
+    def what(q: str | None) -> str:
+        return q.replace("_", " ") if q else "values as read (no product metadata)"
+
+    raise DataError(
+        f"source {source!r}: variable {var!r} mosaics {where} ({what(first)}) with {file} "
+        f"({what(quantity)}); one mosaic holds one quantity: use scenes of one product "
+        "level (all Level-2, or all Level-1), each with its own 'metadata:', or put them in "
+        "separate sources")

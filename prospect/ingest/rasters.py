@@ -27,7 +27,7 @@ from prospect.ingest.cloudmask import drop_names
 from prospect.ingest.landsat import BandCalibration, landsat_id
 from prospect.ingest.layers import Layer, unit_key
 from prospect.ingest.masked import SceneMask, read_masked_band
-from prospect.ingest.products import read_product_metadata
+from prospect.ingest.products import check_same_quantity, read_product_metadata
 from prospect.ingest.stac import StacScene, read_stac_scenes
 from prospect.io.raster import RasterInfo, code_range, pixel_at, raster_info, value_fits
 from prospect.io.warp import choose_resampling, read_warped_window, resampling_enum
@@ -618,6 +618,7 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
     told: set[str] = set()  # units files stated that were warned of (once each: a mosaic)
     told_nodata: set[tuple[str, str]] = set()  # fills that disagreed, warned of once
     quantities: dict[str, str] = {}
+    first_quantity: dict[str, tuple[str | None, str]] = {}  # one quantity per mosaic
     inputs: dict[str, set[str]] = {}
     any_overlap = False
     for scene in scenes:
@@ -705,6 +706,7 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
                         other_nodata=other_nodata)
             )
             units[var] = unit
+            check_same_quantity(source.name, var, quantity, path, first_quantity)
             if quantity:
                 quantities[var] = quantity
     if not any_overlap:

@@ -20,7 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from prospect.errors import DataError, InputFileError
-from prospect.ingest.landsat import BandCalibration, file_level, finite, landsat_id
+from prospect.ingest.landsat import (
+    BandCalibration,
+    check_band_word,
+    file_level,
+    finite,
+    landsat_id,
+)
 
 __all__ = ["Sentinel2Metadata", "read_sentinel2", "s2_band_key", "s2_file_date"]
 
@@ -38,6 +44,17 @@ def s2_file_date(name: str) -> tuple[str, dt.date] | None:
         return m.group(0), dt.datetime.strptime(m.group(2)[:8], "%Y%m%d").date()
     except ValueError:  # a date the calendar has not
         return None
+
+
+S2_WORDS: dict[str, frozenset[str]] = {
+    "B01": frozenset({"coastal", "aerosol"}), "B02": frozenset({"blue"}),
+    "B03": frozenset({"green"}), "B04": frozenset({"red"}),
+    "B05": frozenset({"rededge"}), "B06": frozenset({"rededge"}),
+    "B07": frozenset({"rededge"}), "B08": frozenset({"nir"}),
+    "B8A": frozenset({"nir", "nir08"}), "B09": frozenset({"nir09", "wv"}),
+    "B10": frozenset({"cirrus", "swir"}), "B11": frozenset({"swir", "swir1", "swir16"}),
+    "B12": frozenset({"swir", "swir2", "swir22"})}
+"""Sentinel-2 MSI bands by the names users give them (B08 is NIR; Landsat 8's B4 is red)."""
 
 
 def s2_band_key(name: str) -> str | None:
@@ -87,6 +104,14 @@ class Sentinel2Metadata:
                 f"file {self.path} is a Sentinel-2 product XML ({self.describe()}); give "
                 "the scene's own MTL or ESPA XML with 'metadata:'")
         level = _file_level(file)
+        if level is None and self.level == "L2A" and _L1C_BAND_NAME.search(
+                Path(file).name.split(".")[0]):
+            raise DataError(
+                f"{file}: named as a Level-1C band file (Level-2A names end in the "
+                f"resolution, _10m/_20m/_60m), but its metadata file {self.path} describes "
+                f"{self.describe()}: surface reflectance coefficients would calibrate "
+                "top-of-atmosphere DNs; give the product's MTD_MSIL1C.xml, or the L2A "
+                "product's own band files")
         if level is not None and level != self.level:
             raise DataError(
                 f"{file}: a Level-{level[1:]} band file ("
@@ -102,7 +127,17 @@ class Sentinel2Metadata:
                 f"{self.path} describes {self.describe()}; give the product XML of the same "
                 "tile and datatake"
             )
-        key = s2_band_key(band_key) or (s2_band_key(m.group(3)) if m else None)
+        named = s2_band_key(band_key)
+        held = s2_band_key(m.group(3)) if m else s2_band_key(Path(file).name.split(".")[0])
+        if named is not None and held is not None and named != held:
+            raise DataError(
+                f"{file}: the config names it {band_key!r}, but the file is band {held} of "
+                f"{self.describe()}; map each band name to its own file")
+        key = named or held
+        if held is not None:
+            check_band_word(band_key, file, S2_WORDS.get(held), f"band {held}",
+                            f"Sentinel-2 ({self.describe()})",
+                            "B08 is NIR and B04 red on Sentinel-2, band 4 NIR on Landsat 4-7")
         if key is None:
             raise DataError(f"cannot tell the Sentinel-2 band of {band_key!r} ({file}); "
                             "name bands B01..B12, B8A")
@@ -122,6 +157,8 @@ class Sentinel2Metadata:
 
 _LEVEL_IN_PATH = re.compile(r"MSI(L1C|L2A)", re.IGNORECASE)
 _L2A_BAND_NAME = re.compile(r"_B\d[\dA]_\d{2}m$")
+_L1C_BAND_NAME = re.compile(r"(?:^|_)T\d{2}[A-Z]{3}_\d{8}T\d{6}_B\d[\dA]$")
+"""An L1C granule's band file (``T31UFT_20220301T104021_B04``): no resolution suffix."""
 """An L2A band file's name ends in its resolution (``..._B04_10m``); L1C's do not."""
 
 

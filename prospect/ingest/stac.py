@@ -48,6 +48,11 @@ __all__ = ["AssetGrid", "StacScene", "asset_calibration", "read_stac_scenes"]
 LANDSAT_L2_CLIP = (1.0, 65535.0)
 """Collection 2 Level-2 ``QUANTIZE_CAL_MIN/MAX`` of every reflectance and temperature band
 (Landsat 4-9): the product clips to this range, so a DN at either end is not a measurement."""
+LANDSAT_L2_COEFFICIENTS = {"surface reflectance": (2.75e-5, -0.2),
+                           "surface temperature (K)": (0.00341802, 149.0)}
+"""Collection 2 Level-2 ``scale * DN + offset`` of every Landsat 4-9 band, as the MTL and
+USGS's own STAC items state them: an item stating another pair (ESPA's 1e-4, a reflectance
+scale on the temperature band) is not describing these DNs."""
 SENTINEL2_SATURATED = 65535.0
 """Sentinel-2 L1C/L2A ``Special_Values`` ``SATURATED`` DN."""
 S2_ADD_OFFSET_DN = -1000.0
@@ -95,6 +100,8 @@ class StacScene:
     product: str | None = None
     """``landsat-l2``, ``landsat-l1`` or ``sentinel-2`` when the item says so (what its
     quality layer encodes), else ``None``."""
+    level: str | None = None
+    """``L1`` (top of atmosphere) or ``L2`` (surface) when the item says so (:func:`_level`)."""
 
 
 def _gdal_href(href: str) -> str:
@@ -348,7 +355,8 @@ def asset_calibration(item: pystac.Item, asset: pystac.Asset) -> BandCalibration
     ------
     DataError
         A Sentinel-2 band whose DN offset neither the item's baseline nor its
-        ``raster:bands`` states.
+        ``raster:bands`` states; a Landsat Collection 2 Level-2 band stating other
+        coefficients than the product's.
     ValueError
         A malformed, non-finite or zero scale, a malformed offset or nodata, a
         ``raster:bands`` that is not a list of band objects, or a nodata the asset's
@@ -363,6 +371,8 @@ def asset_calibration(item: pystac.Item, asset: pystac.Asset) -> BandCalibration
     dtype = _data_type(asset)
     if product == "landsat-l2":
         valid_range = LANDSAT_L2_CLIP
+        if ("scale" in first or "offset" in first) and _is_spectral(asset):
+            _check_landsat_l2(scale, offset)  # not the ST_* helper layers: scaled otherwise
     elif product == "landsat-l1":
         if dtype is not None:
             eight_bit = dtype == "uint8"
@@ -384,6 +394,69 @@ def asset_calibration(item: pystac.Item, asset: pystac.Asset) -> BandCalibration
                          "it would mark no pixel and the band's fill would read as values")
     return BandCalibration(scale, offset, "", units, fill=nodata,
                            valid_range=valid_range, saturate=saturate)
+
+
+def _check_landsat_l2(scale: float, offset: float) -> None:
+    """Refuse a Collection 2 Level-2 asset whose stated ``raster:bands`` scale and offset
+    are not the product's (:data:`LANDSAT_L2_COEFFICIENTS`): ESPA's 1e-4 copied into an
+    item made reflectance 0.55 x too low and 0.2 too high, without a word.
+
+    Raises
+    ------
+    DataError
+        Naming the stated pair and the product's (the caller names the item).
+    """
+    for a, b in LANDSAT_L2_COEFFICIENTS.values():
+        if math.isclose(scale, a, rel_tol=1e-4) and math.isclose(offset, b, abs_tol=1e-6):
+            return
+    pairs = ", ".join(f"{a:g} and {b:g} ({what})" for what, (a, b) in
+                      LANDSAT_L2_COEFFICIENTS.items())
+    raise DataError(
+        f"raster:bands scale {scale:g} and offset {offset:g}, but Landsat Collection 2 "
+        f"Level-2 DNs are scaled {pairs}; the item misstates them (ESPA's pre-Collection "
+        "1e-4 is another product): fix raster:bands, or leave them out and give "
+        "'scale:'/'offset:' in the source")
+
+
+def _level(item: pystac.Item, product: str | None) -> str | None:
+    """``L1`` (top of atmosphere) or ``L2`` (surface) when the item says which, else None."""
+    if product in ("landsat-l1", "landsat-l2"):
+        return product[-2:].upper()
+    if product != "sentinel-2":
+        return None
+    props = item.properties
+    said = " ".join(str(v) for v in (item.collection_id, props.get("collection"),
+                                     props.get("s2:product_type"),
+                                     props.get("processing:level")) if v).upper()
+    if "L2A" in said or "MSI2A" in said:
+        return "L2"
+    if "L1C" in said or "MSI1C" in said:
+        return "L1"
+    return None
+
+
+def _check_levels(href: str, scenes: list[StacScene]) -> None:
+    """Refuse items of Level-1 (top of atmosphere) and Level-2 (surface) products in one
+    source: a composite's median and a mosaic mixed TOA with surface reflectance (a
+    search of two collections, an item collection merged by hand).
+
+    Raises
+    ------
+    DataError
+        Naming an item of each level and the fix.
+    """
+    first: dict[str, StacScene] = {}
+    for scene in scenes:
+        if scene.level is not None:
+            first.setdefault(scene.level, scene)
+    if len(first) > 1:
+        l1, l2 = first["L1"], first["L2"]
+        n1 = sum(s.level == "L1" for s in scenes)
+        raise DataError(
+            f"{href}: {n1} of {len(scenes)} STAC items are Level-1 (top of atmosphere), "
+            f"e.g. {l1.item_id!r} ({l1.product}), and the others Level-2 (surface), e.g. "
+            f"{l2.item_id!r} ({l2.product}): one source holds one product level; search "
+            "one collection (landsat-c2-l2, sentinel-2-l2a), or make two sources")
 
 
 def _known_dtype(dtype: str) -> bool:
@@ -487,7 +560,8 @@ def read_stac_scenes(href: str, assets: dict[str, str], *, mask_asset: str | Non
     Raises
     ------
     DataError
-        No items, an item lacks one of the asset keys, or a malformed value in an item.
+        No items, an item lacks one of the asset keys, a malformed value in an item, or
+        items of Level-1 and Level-2 products together.
     InputFileError
         The STAC document cannot be read (or a remote one does not answer in time).
 
@@ -532,6 +606,7 @@ def read_stac_scenes(href: str, assets: dict[str, str], *, mask_asset: str | Non
             f"collection), left out: {named}{' ...' if len(twins) > 5 else ''}; a composite "
             "would have counted the scene twice (search one collection, or remove the "
             "repeats)"), stacklevel=2)
+    _check_levels(href, scenes)
     return scenes
 
 
@@ -659,5 +734,5 @@ def _scene(href: str, item: pystac.Item, assets: dict[str, str],
         mask=_gdal_href(_asset_href(href, item.assets[mask_asset]))
         if mask_asset else None, grids=grids,
         mask_grid=mask_grid,
-        product=_product(item),
+        product=product, level=_level(item, product),
     )

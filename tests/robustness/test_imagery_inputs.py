@@ -212,6 +212,9 @@ def test_raster_bands_that_give_no_values_are_refused_naming_the_item(scene, gri
     assert "item 'l8'" in str(err.value) and "asset 'red'" in str(err.value)
 
 
+C2 = {"raster:bands": [{"scale": 2.75e-5, "offset": -0.2}]}  # Level-2's own (round 12b)
+
+
 @pytest.mark.parametrize(("assets", "needle"), [
     ({"red": "nir", "nir": "red"}, "names asset 'nir' 'red', but the asset holds band B5"),
     ({"swir16": "nir", "nir": "red"}, "names asset 'nir' 'swir16', but the asset holds band "
@@ -220,8 +223,8 @@ def test_raster_bands_that_give_no_values_are_refused_naming_the_item(scene, gri
 def test_variables_given_the_asset_of_another_band_are_refused(scene, grid, tmp_path, assets,
                                                                  needle):
     item = _item(scene, props={"landsat:correction": "L2SP", "platform": "landsat-8"},
-                 assets={"red": {"eo:bands": [{"name": "B4", "common_name": "red"}]},
-                         "nir": {"eo:bands": [{"name": "B5", "common_name": "nir08"}]}})
+                 assets={"red": {"eo:bands": [{"name": "B4", "common_name": "red"}], **C2},
+                         "nir": {"eo:bands": [{"name": "B5", "common_name": "nir08"}], **C2}})
     stac = _collection(tmp_path / "items.json", item)
     with pytest.raises(DataError, match=re.escape(needle)):
         read_stac_scenes(stac, assets)
@@ -481,15 +484,15 @@ def test_a_level1_mtl_missing_its_rescaling_never_takes_level2_coefficients(shar
         read_mtl(mtl).calibrate("B4", "B4.TIF")  # it took REFLECTANCE_MULT 2.75e-5 of L2
 
 
-def test_a_landsat_mtl_in_xml_form_names_the_text_mtl(tmp_path):
+def test_a_landsat_mtl_in_xml_form_is_read_as_an_mtl(tmp_path):
     from prospect.ingest.products import read_product_metadata
 
     xml = tmp_path / "LC08_L2SP_224078_20200127_20200823_02_T1_MTL.xml"
     xml.write_text('<?xml version="1.0" encoding="UTF-8"?>\n<LANDSAT_METADATA_FILE>'
                    "<PRODUCT_CONTENTS><PROCESSING_LEVEL>L2SP</PROCESSING_LEVEL>"
                    "</PRODUCT_CONTENTS></LANDSAT_METADATA_FILE>\n")
-    with pytest.raises(InputFileError, match=r"MTL in XML form.*_MTL\.txt"):
-        read_product_metadata(xml)  # was "neither ESPA nor a Sentinel-2 product XML"
+    with pytest.raises(DataError, match=r"_MTL\.xml: the MTL has no SUN_ELEVATION"):
+        read_product_metadata(xml)  # read as an MTL since round 12b (this one is cut short)
 
 
 def test_a_landsat_file_with_a_sentinel2_product_xml_is_refused(scene):
