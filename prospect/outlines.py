@@ -16,6 +16,7 @@ inside the region's rectangle): see :func:`land_mask` and
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from pyproj import Transformer
 from rasterio.features import rasterize
 from shapely.geometry import box, mapping, shape
 
-from prospect.errors import ConfigError, DataError, InputFileError
+from prospect.errors import ConfigError, DataError, DataWarning, InputFileError
 from prospect.grid import ChunkWindow, RegionGrid
 from prospect.io.files import write_text
 
@@ -125,6 +126,7 @@ def read_outline(
     gdf = read_vector(path, layer=layer, to_crs="EPSG:4326",
                       keep=None if names is None else named,
                       crs=None if _has_crs(path, layer) else "EPSG:4326")
+    _warn_read(path, gdf)
     if names is not None:
         missing = sorted(set(names) - set(gdf[name_column]))
         if missing:
@@ -134,6 +136,20 @@ def read_outline(
         raise DataError(f"{path}: no polygon features; an outline needs land polygons")
     # Natural Earth has a few self-touching rings (e.g. in the Mekong delta): repair first
     return shapely.union_all([shapely.make_valid(p) for p in polys])
+
+
+def _warn_read(path: Path, gdf: Any) -> None:
+    """Data warnings of what the reader repaired: rings it closed, UTF-8 text it re-read."""
+    from prospect.io.vector import recoded_message
+
+    if gdf.attrs.get("closed"):
+        warnings.warn(DataWarning(
+            f"{path}: {gdf.attrs['closed']} outline feature(s) have rings whose last point is "
+            "not their first (not closed); each ring is closed back to its first point: "
+            "check them"),
+            stacklevel=3)
+    if gdf.attrs.get("recoded"):
+        warnings.warn(DataWarning(recoded_message(path, gdf.attrs["recoded"])), stacklevel=3)
 
 
 def _polygons(geoms: Any) -> list[shapely.Geometry]:

@@ -38,6 +38,7 @@ from prospect.io.vector import (
     quiet_measured,
     read_attribute,
     read_vector,
+    recoded_message,
     unit_name,
 )
 
@@ -97,13 +98,42 @@ class GeologyCodesLayer(Layer):
         lookup = {u: i for i, u in enumerate(self.codes)}
         shapes = [
             (geom, lookup[unit_name(v)])
-            for geom, v in zip(gdf.geometry, gdf[self.attribute], strict=True)
+            for geom, v in zip(polygonal_parts(gdf.geometry.to_numpy()), gdf[self.attribute],
+                               strict=True)
             if geom is not None and not geom.is_empty
         ]
         if shapes:
             rasterize(shapes, out_shape=window.shape, transform=grid.window_transform(window),
                       out=out, fill=-1, dtype=self.dtype)
         return out
+
+
+_POLYGONAL = (3, 6)  # Polygon, MultiPolygon
+
+
+def _mixed(geoms: np.ndarray) -> np.ndarray:
+    """Which geometries are collections holding polygons beside lines or points."""
+    mixed = np.zeros(len(geoms), dtype=bool)
+    for i in np.flatnonzero(shapely.get_type_id(geoms) == 7):  # GeometryCollection
+        kinds = shapely.get_type_id(shapely.get_parts(geoms[i]))
+        mixed[i] = np.isin(kinds, _POLYGONAL).any() and not np.isin(kinds, _POLYGONAL).all()
+    return mixed
+
+
+def polygonal_parts(geoms: np.ndarray) -> np.ndarray:
+    """Geometries with a collection that mixes polygons with lines or points (a
+    GeometryCollection as drawn, or as ``make_valid`` returns a ring with a spike) cut to
+    its polygons: its lines were burnt into the neighbouring unit's cells as the cells they
+    cross. Only collections are looked into (a type test per feature)."""
+    geoms = np.asarray(geoms, dtype=object)
+    mixed = _mixed(geoms)
+    if mixed.any():
+        geoms = geoms.copy()
+        for i in np.flatnonzero(mixed):
+            parts = shapely.get_parts(geoms[i])
+            geoms[i] = shapely.union_all(parts[np.isin(shapely.get_type_id(parts),
+                                                       _POLYGONAL)])
+    return geoms
 
 
 @dataclass(frozen=True)
@@ -317,6 +347,13 @@ def _check_units(path: str, source: VectorSource, inside: object) -> None:
             f"{path}: {int((~polygons).sum())} of {len(kinds)} feature(s) in the region are "
             f"not polygons ({', '.join(others)}); they are rasterised as the cells they "
             "cross"), stacklevel=3)
+    mixed = int(_mixed(np.asarray(geoms.to_numpy(), dtype=object)).sum())
+    if mixed:
+        warnings.warn(DataWarning(
+            f"{path}: {mixed} feature(s) in the region are collections of polygons with "
+            "lines or points (GeometryCollection, or an invalid polygon as repaired); only "
+            "their polygons are rasterised: split them (ogr2ogr -explodecollections) if the "
+            "lines are meant"), stacklevel=3)
 
 
 def _folded(unit: str) -> str:
@@ -394,10 +431,19 @@ def _check_faults(path: str, source: VectorSource) -> int:
         raise DataError(f"{path}: the faults layer {layer!r} holds no features, so every "
                         "distance to a fault would be no data; give the layer of fault "
                         "lines, or leave 'faults_layer' out")
-    if str(info.get("geometry_type") or "").split(" ")[0] in _LINE_TYPES:
-        return 0
-    geoms = read_vector(path, layer=layer, columns=[], crs=source.crs).geometry
-    geoms = geoms[has_geometry(geoms)].to_numpy()
+    # read whole (a declared line type too): its coordinates are checked by the reader, and
+    # a line of no length is a point in disguise
+    gdf = read_vector(path, layer=layer, columns=[], crs=source.crs)
+    _warn_closed(path, gdf)
+    flat = gdf.attrs.get("flat_lines", [])
+    if flat:
+        x, y = shapely.get_coordinates(gdf.geometry.iloc[flat[0]])[0]
+        raise DataError(
+            f"{path}: the faults layer {layer!r} holds {len(flat)} line(s) of no length "
+            f"(every vertex at one place, e.g. x={x:.10g}, y={y:.10g}): each would be "
+            "measured as a point, not a fault; delete them (e.g. ogr2ogr -where "
+            "'ST_Length(geom) > 0') or draw the faults")
+    geoms = gdf.geometry[has_geometry(gdf.geometry)].to_numpy()
     # single parts (multi-geometries and collections taken apart), and their features
     parts, feature = shapely.get_parts(geoms, return_index=True)
     parts, index = shapely.get_parts(parts, return_index=True)
@@ -408,6 +454,8 @@ def _check_faults(path: str, source: VectorSource) -> int:
             f"{path}: the faults layer {layer!r} holds points ({points} of {len(geoms)} "
             "feature(s)); a distance to a fault is measured to fault lines or fault-zone "
             "polygons, not to points; give the layer of fault lines, or remove the points")
+    if str(info.get("geometry_type") or "").split(" ")[0] in _LINE_TYPES:
+        return 0
     zones = np.unique(feature[kind == 3]).size  # Polygon
     if zones:
         warnings.warn(DataWarning(
@@ -416,6 +464,16 @@ def _check_faults(path: str, source: VectorSource) -> int:
             "distance 0, a cell outside at its distance to the zone; give fault lines if "
             "they are not zones"), stacklevel=3)
     return zones
+
+
+def _warn_closed(path: str, gdf: Any) -> None:
+    """Warn of rings the reader closed (their last point was not their first)."""
+    closed = gdf.attrs.get("closed", 0)
+    if closed:
+        warnings.warn(DataWarning(
+            f"{path}: {closed} feature(s) have rings whose last point is not their first "
+            "(not closed, against the format); each ring is closed back to its first point: "
+            "check those features, or rewrite the file with ogr2ogr"), stacklevel=3)
 
 
 def plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
@@ -443,6 +501,13 @@ def plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
         source.attribute in layer_fields(path, layer=source.layer) else []
     inside = read_vector(path, layer=source.layer, columns=unit_column, crs=source.crs,
                          bbox=_bbox_in(grid, None, src_crs))
+    if source.distance_to_contacts:  # the contacts are of the whole layer: check it all
+        _warn_closed(path, read_vector(path, layer=source.layer, columns=[], crs=source.crs))
+    else:
+        _warn_closed(path, inside)
+    if inside.attrs.get("recoded"):
+        warnings.warn(DataWarning(recoded_message(path, inside.attrs["recoded"])),
+                      stacklevel=2)
     repaired = inside.attrs.get("repaired", [])
     if repaired:
         warnings.warn(DataWarning(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 import warnings
 from collections.abc import Callable
@@ -11,16 +12,19 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyogrio
 import shapely
 from pyogrio.errors import DataLayerError, DataSourceError
+from shapely.errors import GEOSException
 
 from prospect.errors import CRSError, DataError, InputFileError
 from prospect.grid import parse_crs
 from prospect.io.files import why_unreadable
 
-__all__ = ["has_geometry", "layer_crs", "layer_fields", "list_layers", "read_attribute",
-           "read_vector", "unit_name"]
+__all__ = ["COORDINATE_LIMIT", "check_coordinates", "has_geometry", "layer_crs",
+           "layer_fields", "list_layers", "read_attribute", "read_vector", "recoded_message",
+           "unit_name", "utf8_read_as_code_page"]
 
 
 def quiet_measured() -> None:
@@ -38,6 +42,10 @@ def quiet_measured() -> None:
     # parse column ... as JSON; leaving as string" and keeps the text, which is what is read.
     warnings.filterwarnings("ignore", message=r"Could not parse column .* as JSON",
                             category=UserWarning)
+    # A ring whose last point is not its first: GDAL reads it and says so on each read; it
+    # is closed by the reader (read_vector) and counted in a data warning instead.
+    warnings.filterwarnings("ignore", message=r"Non closed ring detected",
+                            category=RuntimeWarning)
 
 
 def unit_name(value: object) -> str:
@@ -45,10 +53,13 @@ def unit_name(value: object) -> str:
 
     A whole number is named without a decimal point whatever its type: an integer code
     column with one null reads as floats (``1.0``) when read whole and as integers
-    (``1``) in a window without the null, and both must name the same unit.
+    (``1``) in a window without the null, and both must name the same unit. A name of
+    only spaces is no name (``""``), as a null is.
     """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
+    if isinstance(value, str) and not value.strip():
+        return ""  # only spaces: no name, not a unit of its own beside the nameless one
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
@@ -123,6 +134,142 @@ def _not_decoded(path: Path, exc: UnicodeDecodeError) -> InputFileError:
         f"cannot be decoded): {fix}".replace("( ", "("))
 
 
+COORDINATE_LIMIT = 1e10
+"""A coordinate of larger magnitude (in the layer's own units) is no place on Earth in any
+CRS: an export's overflow or fill. GDAL's rasteriser skips such a polygon without a word."""
+
+
+def check_coordinates(geoms: gpd.GeoSeries, path: Path | str, *, layer: str | None) -> None:
+    """Refuse geometries holding a coordinate that is not finite (NaN, infinite) or beyond
+    :data:`COORDINATE_LIMIT`.
+
+    GEOS cannot measure them: a NaN vertex ended in ``internal error: GEOSException``, or
+    silently dropped the line it was in from every distance; a polygon at 1e30 was left
+    out of the rasterised codes without a word.
+
+    Raises
+    ------
+    DataError
+        Naming the count of such features and the first such coordinate.
+    """
+    arr = np.asarray(geoms.to_numpy(), dtype=object)
+    coords, which = shapely.get_coordinates(arr, return_index=True)
+    if coords.size == 0:
+        return
+    with np.errstate(invalid="ignore"):
+        bad = ~(np.abs(coords) < COORDINATE_LIMIT).all(axis=1)
+    if not bad.any():
+        return
+    rows = np.unique(which[bad])
+    x, y = coords[bad][0]
+    raise DataError(
+        f"{path}: {rows.size} feature(s) of layer {layer or '(first)'} hold coordinates that "
+        f"are not finite or beyond +-{COORDINATE_LIMIT:g} (e.g. x={x:.10g}, y={y:.10g}), "
+        "no place a distance or a cell can be measured from; fix or delete those features (e.g. "
+        "QGIS's Check Validity, or ogr2ogr -where on their ids)")
+
+
+def _mojibake(text: str) -> bool:
+    """Whether ``text`` is UTF-8 bytes decoded in a single-byte code page (``grÃ¨s``)."""
+    for encoding in ("cp1252", "latin-1"):
+        try:
+            fixed = text.encode(encoding).decode("utf-8")
+        except UnicodeError:
+            continue
+        if fixed != text:
+            return True
+    return False
+
+
+@functools.lru_cache(maxsize=32)
+def _utf8_in_code_page(path: str, _mtime: int, _size: int, layer: str | None) -> str:
+    quiet_measured()
+    try:
+        df = pyogrio.read_dataframe(path, layer=layer, read_geometry=False)
+    except Exception:  # the read proper names what is wrong with the file
+        return ""
+    texts: set[str] = set()
+    for column in df.columns:
+        if df[column].dtype == object or pd.api.types.is_string_dtype(df[column]):
+            texts.update(v for v in df[column].tolist()
+                         if isinstance(v, str) and not v.isascii())
+        if len(texts) > 10_000:
+            break
+    # every non-ASCII text, not one: Latin-1 names that happen to form UTF-8 are rare, all
+    # of a column's accented names doing so is not chance
+    if not texts or not all(_mojibake(t) for t in texts):
+        return ""
+    return min(texts)
+
+
+def utf8_read_as_code_page(path: Path | str, layer: str | None = None) -> str:
+    """A text of a Shapefile read in a single-byte code page that is UTF-8 (``grÃ¨s`` for
+    ``grès``), or ``""``: its ``.cpg`` is missing (GDAL takes ISO-8859-1) or names another
+    code page. Decided once per file version and process."""
+    path = Path(path)
+    if path.suffix.lower() not in (".shp", ".dbf"):
+        return ""
+    dbf = _sidecar(path, ".dbf")
+    if dbf is None:
+        return ""
+    try:
+        st = dbf.stat()
+    except OSError:
+        return ""
+    return _utf8_in_code_page(str(path), st.st_mtime_ns, st.st_size, layer)
+
+
+def recoded_message(path: Path | str, example: str) -> str:
+    """The data warning for a Shapefile's UTF-8 text read as UTF-8 against its ``.cpg``."""
+    path = Path(path)
+    cpg = _sidecar(path, ".cpg")
+    said = "no .cpg is beside it"
+    if cpg is not None:
+        try:
+            said = f"its {cpg.name} says {cpg.read_text(errors='replace').strip()!r}"
+        except OSError:
+            said = f"its {cpg.name} cannot be read"
+    good = example.encode("cp1252", errors="ignore").decode("utf-8", errors="replace")
+    return (f"{path}: its attribute text is UTF-8 but {said}, so GDAL read it in a "
+            f"single-byte code page ({example!r} for {good!r}); it is read as UTF-8: write "
+            f"UTF-8 in {path.with_suffix('.cpg').name} to say so")
+
+
+def _read(path: Path, layer: str | None, **kwargs: Any) -> Any:
+    """``pyogrio.read_dataframe`` with the reader's repairs: a Shapefile's UTF-8 text read as
+    UTF-8 (:func:`utf8_read_as_code_page`); rings that are not closed (GDAL reads them,
+    GEOS refuses them: ``internal error: GEOSException``) closed and counted; NumPy's
+    "invalid value" warnings of NaN coordinates kept off the terminal (they are refused by
+    :func:`check_coordinates`)."""
+    example = utf8_read_as_code_page(path, layer)
+    encoding = "UTF-8" if example else None
+    quiet_measured()
+    try:
+        with np.errstate(invalid="ignore"):
+            try:
+                df = pyogrio.read_dataframe(path, layer=layer, encoding=encoding, **kwargs)
+                closed = 0
+            except GEOSException:
+                df = pyogrio.read_dataframe(path, layer=layer, encoding=encoding,
+                                            on_invalid="fix", **kwargs)
+                lost = pyogrio.read_dataframe(path, layer=layer, encoding=encoding,
+                                              on_invalid="ignore", **kwargs)
+                closed = int(lost.geometry.isna().sum() - df.geometry.isna().sum())
+    except (DataSourceError, DataLayerError) as exc:
+        raise InputFileError(f"{path}: cannot read layer {layer!r}: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise _not_decoded(path, exc) from None
+    except GEOSException as exc:
+        raise InputFileError(f"{path}: a geometry of layer {layer or '(first)'} cannot be "
+                             f"read ({exc}); repair the file (e.g. ogr2ogr -makevalid)"
+                             ) from None
+    if closed:
+        df.attrs["closed"] = closed
+    if example:
+        df.attrs["recoded"] = example
+    return df
+
+
 def list_layers(path: Path | str) -> list[str]:
     """Layer names of a vector file."""
     path = Path(path)
@@ -170,13 +317,7 @@ def read_attribute(path: Path | str, column: str, *, layer: str | None = None) -
     """Values of ``column`` as unit names (:func:`unit_name`; no geometry is read)."""
     path = Path(path)
     _check_layer(path, layer)
-    quiet_measured()
-    try:
-        df = pyogrio.read_dataframe(path, layer=layer, columns=[column], read_geometry=False)
-    except (DataSourceError, DataLayerError) as exc:
-        raise InputFileError(f"{path}: cannot read layer {layer!r}: {exc}") from None
-    except UnicodeDecodeError as exc:
-        raise _not_decoded(path, exc) from None
+    df = _read(path, layer, columns=[column], read_geometry=False)
     if column not in df.columns:
         have = layer_fields(path, layer=layer)
         raise DataError(f"{path}: layer {layer or '(first)'} has no column {column!r}; "
@@ -209,6 +350,11 @@ def read_vector(
         invalid geometries are repaired: picking one country of a world file repaired the
         52 invalid countries of Natural Earth's first (~5 s), now only those kept.
 
+    Rings whose last point is not their first are closed (their count in
+    ``gdf.attrs["closed"]``), and a Shapefile's UTF-8 text read in a single-byte code page
+    (a missing or wrong ``.cpg``) is read again as UTF-8 (``gdf.attrs["recoded"]``), for
+    the caller's warning.
+
     Raises
     ------
     InputFileError
@@ -216,18 +362,16 @@ def read_vector(
     CRSError
         No CRS in the file and none given, or an unknown CRS.
     DataError
-        Unknown layer or column.
+        Unknown layer or column; a coordinate that is not finite or beyond
+        :data:`COORDINATE_LIMIT`.
     """
     path = Path(path)
     _check_layer(path, layer)
-    quiet_measured()
     try:
-        gdf = pyogrio.read_dataframe(path, layer=layer, columns=columns, bbox=bbox)
-    except (DataSourceError, DataLayerError) as exc:
-        raise InputFileError(f"{path}: cannot read layer {layer!r}: {exc}") from None
-    except UnicodeDecodeError as exc:
-        raise _not_decoded(path, exc) from None
+        gdf = _read(path, layer, columns=columns, bbox=bbox)
     except ValueError as exc:
+        if isinstance(exc, InputFileError | DataError | UnicodeDecodeError):
+            raise
         raise DataError(f"{path}: {exc}") from None
     for col in columns or []:
         if col not in gdf.columns:
@@ -242,6 +386,7 @@ def read_vector(
         gdf = gdf.set_crs(parse_crs(crs).to_wkt(), allow_override=True)
     if keep is not None:
         gdf = gdf[keep(gdf)]
+    check_coordinates(gdf.geometry, path, layer=layer)
     gdf = _repair(gdf)
     if to_crs is not None:
         gdf = gdf.to_crs(parse_crs(to_crs).to_wkt())
@@ -264,13 +409,20 @@ def _repair(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Invalid geometries (self-intersections, bad rings) made valid with ``make_valid``.
 
     The count and the first row numbers go to ``gdf.attrs["repaired"]`` for the caller's
-    warning; GEOS never sees an invalid geometry downstream.
+    warning, and the positions of lines of no length among them (repaired to points) to
+    ``gdf.attrs["flat_lines"]``; GEOS never sees an invalid geometry downstream.
     """
     geoms = gdf.geometry
     present = has_geometry(geoms)
     invalid = present & ~geoms.is_valid.to_numpy()
     if invalid.any():
+        # a line of no length (every vertex at one place) is invalid and repaired to a point:
+        # the rows, for a faults layer's error to name them as the lines they were
+        kinds = shapely.get_type_id(np.asarray(geoms.to_numpy(), dtype=object))
+        flat = invalid & np.isin(kinds, (1, 5))  # LineString, MultiLineString
         gdf = gdf.copy()
+        if flat.any():
+            gdf.attrs["flat_lines"] = [int(i) for i in flat.nonzero()[0]]
         gdf.loc[invalid, gdf.geometry.name] = geoms[invalid].make_valid()
         gdf.attrs["repaired"] = [int(i) + 1 for i in invalid.nonzero()[0]]
     return gdf
