@@ -43,7 +43,8 @@ from prospect.errors import ProspectError
 from prospect.grid import RegionGrid
 
 __all__ = ["JobPlan", "StagePlan", "count_layers", "format_bytes", "later_variables",
-           "plan_job", "refuse_unmade_variables", "warn_labels_of_another_commodity"]
+           "plan_job", "refuse_too_many_folds", "refuse_unmade_variables",
+           "warn_labels_of_another_commodity"]
 
 PROCESS_BYTES = 500 * 2**20
 """A dask worker process once the stages' libraries are loaded (numpy, GDAL/rasterio,
@@ -432,6 +433,96 @@ def warn_labels_of_another_commodity(job: JobConfig, job_path: Path | None) -> N
             f"(model.labels.value_column {cfg.labels.value_column!r}): the maps and the model "
             f"card will say {cfg.mineral}; set model.mineral to {other!r}, or give the "
             f"{cfg.mineral} grade column"), stacklevel=2)
+
+
+def _region_blocks(grid: RegionGrid, edge: float) -> int:
+    """Most spatial-CV blocks of ``edge`` CRS units that samples of ``grid`` can fall in
+    (cell centres span the grid less one cell; blocks start at the westmost and
+    southmost sample, :func:`prospect.models.cv.assign_blocks`)."""
+    span_x, span_y = ((cells - 1) * grid.resolution for cells in (grid.width, grid.height))
+    return (math.floor(span_x / edge) + 1) * (math.floor(span_y / edge) + 1)
+
+
+def refuse_too_many_folds(job: JobConfig, grid: RegionGrid, occurrences: Any = None,
+                          job_path: Path | None = None) -> None:
+    """Refuse ``model.cv.n_splits`` above what the labels and the region can fill, before
+    anything is computed.
+
+    Checked: the spatial blocks of a ``block_size`` the region can hold at most (the
+    train stage refused "only 1 blocks ... fewer than n_splits"), the positive cells of
+    the labels (each test fold needs one: spatial folds without one were left unscored,
+    random folds cut to the positives without a word) and, with ``negatives:
+    below_threshold``, the negative cells and the blocks the labelled cells fall in. Each
+    was found by train, after ingest and indices had run. ``occurrences`` are the labels
+    as read (:func:`prospect.models.labels.read_occurrences`); read here when ``None``.
+    Labels that cannot be read or graded are left to the stages that read them.
+
+    Raises
+    ------
+    ConfigError
+        Naming ``model.cv.n_splits``, the counts and the fix.
+    """
+    cfg = job.model
+    if cfg is None:
+        return
+    import numpy as np
+
+    from prospect.errors import ConfigError
+    from prospect.models.cv import assign_blocks
+    from prospect.models.labels import grade_positives, read_occurrences, snap_points
+    from prospect.models.training import labels_source
+
+    n = cfg.cv.n_splits
+    where = f"{job_path}: " if job_path is not None else ""
+    key = f"key 'model.cv.n_splits' = {n}"
+    edge = cfg.cv.block_size
+    if edge != "auto" and _region_blocks(grid, float(edge)) < n:
+        raise ConfigError(
+            f"{where}{key} is more than the {_region_blocks(grid, float(edge))} spatial "
+            f"block(s) of {float(edge):g} CRS units (model.cv.block_size) that region "
+            f"{grid.name!r} ({grid.shape[1]} x {grid.shape[0]} cells of {grid.resolution:g}) "
+            f"can hold; lower model.cv.block_size or model.cv.n_splits")
+    lab = cfg.labels
+    try:
+        source = labels_source(job.sources, cfg)
+        occ = occurrences if occurrences is not None else read_occurrences(
+            source.path, grid, **_source_options(source), value_column=lab.value_column)
+        positive, threshold = grade_positives(occ.values, threshold=lab.threshold,
+                                              quantile=lab.threshold_quantile)
+    except (ProspectError, OSError):  # unreadable or ungraded: the stages say so
+        return
+    keep = np.isfinite(occ.values) if threshold is not None else np.ones(len(positive), bool)
+    cells = snap_points(occ.x[keep], occ.y[keep], grid, positive=positive[keep],
+                        feature_id=occ.feature_id[keep])
+    counts = cells.counts
+    seen = (f"{counts['records']} record(s) in {source.path}, {counts['outside_grid']} "
+            f"outside the region, {counts['merged_into_shared_cell']} sharing a cell"
+            + (f", graded at {threshold:g} in {lab.value_column!r}" if threshold is not None
+               else ""))
+    for label, what in ((1, "positive"), (0, "negative")):
+        have = int((cells.label == label).sum())
+        if label == 0 and lab.negatives != "below_threshold":
+            continue
+        if 2 <= have < n:  # fewer than 2: train's own refusal, with its fix
+            raise ConfigError(
+                f"{where}{key} is more than the {have} {what} cell(s) the labels give "
+                f"({seen}); each test fold needs one: set model.cv.n_splits to at most "
+                f"{max(have, 2)}, or add labels")
+    if lab.negatives == "below_threshold" and edge != "auto" and counts["cells"]:
+        xy = np.column_stack([grid.x[cells.cols], grid.y[cells.rows]])
+        blocks = int(assign_blocks(xy, float(edge)).max()) + 1
+        if blocks < n:
+            raise ConfigError(
+                f"{where}{key} is more than the {blocks} spatial block(s) of {float(edge):g} "
+                f"CRS units (model.cv.block_size) the labelled cells fall in ({seen}; "
+                "negatives: below_threshold draws no background); lower "
+                "model.cv.block_size or model.cv.n_splits")
+
+
+def _source_options(source: Any) -> dict[str, Any]:
+    from prospect.io.points import source_options
+
+    return source_options(source)
 
 
 def later_variables(job: JobConfig) -> dict[str, str]:

@@ -28,7 +28,7 @@ def plan(
         "there is planned from its items (nothing is written).")] = None,
 ) -> None:
     """Plan a job without computing it: chunk and task counts, cube size, memory per worker."""
-    from pipelines.plan import format_bytes, plan_job
+    from pipelines.plan import format_bytes, plan_job, refuse_too_many_folds
     from prospect.config import load_job, load_region, resolve_grid
     from prospect.errors import ConfigError
 
@@ -40,6 +40,8 @@ def plan(
     # stderr, as a run prints them, not Python's warning with a library path
     with warning_lines(Console(stderr=True, highlight=False)):
         grid = load_region(region).to_grid() if region is not None else resolve_grid(job)
+        if region is None:  # the folds the job's own labels and region can fill
+            refuse_too_many_folds(job, grid, job_path=config)
         p = plan_job(job, grid, workers=workers, threads_per_worker=threads, out_dir=out,
                      job_path=config)
     too_many = _workers_warning(workers)

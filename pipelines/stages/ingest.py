@@ -23,7 +23,11 @@ from rich.progress import Progress
 
 from pipelines.context import RunContext, StageResult
 from pipelines.executor import StageExecutor
-from pipelines.plan import refuse_unmade_variables, warn_labels_of_another_commodity
+from pipelines.plan import (
+    refuse_too_many_folds,
+    refuse_unmade_variables,
+    warn_labels_of_another_commodity,
+)
 from pipelines.progress import progress_bar
 from prospect.config import RasterSource, repeated
 from prospect.config.job import shipped_region_name
@@ -213,10 +217,13 @@ def ships_apart(layer: Layer) -> bool:
 
 
 def _inputs(layers: Iterable[Layer]) -> dict[str, str]:
-    """Input files, each once, labelled ``<source>:<file name>`` (the manifest adds SHA-256)."""
+    """Input files, each once, labelled ``<source>:<file name>`` (the manifest adds SHA-256;
+    of a ``/vsizip/`` or ``/vsitar/`` name, the archive's)."""
+    from prospect.config.vsi import archive_file
+
     out: dict[str, str] = {}
     for layer in layers:
-        for path in layer.inputs:
+        for path in (archive_file(p) or p for p in layer.inputs):
             if path in out.values():
                 continue
             label = f"{layer.settings.get('source', layer.name)}:{path.rsplit('/', 1)[-1]}"
@@ -291,8 +298,9 @@ def _check_labels(ctx: RunContext) -> None:
     from prospect.models.training import labels_source
 
     source = labels_source(ctx.job.sources, cfg)
-    read_occurrences(source.path, ctx.grid, **source_options(source),
-                     value_column=cfg.labels.value_column)
+    occ = read_occurrences(source.path, ctx.grid, **source_options(source),
+                           value_column=cfg.labels.value_column)
+    refuse_too_many_folds(ctx.job, ctx.grid, occ, ctx.job_path)
 
 
 @dataclass

@@ -29,12 +29,14 @@ __all__ = [
     "ConfigLocation",
     "ConfigPath",
     "PlainName",
+    "RasterPath",
     "StrictModel",
     "allowed_keys",
     "check_not_reserved",
     "check_plain_name",
     "format_validation_error",
     "load_yaml",
+    "number_text_hint",
     "repeated",
     "validate_mapping",
     "written_for_elsewhere",
@@ -133,6 +135,10 @@ def repeated(names: Iterable[str]) -> list[str]:
 
 def _resolve_path(value: Path, info: ValidationInfo) -> Path:
     """Relative paths in a config file are relative to that file's folder."""
+    from prospect.config.vsi import GdalPath
+
+    if isinstance(value, GdalPath):  # resolved as written, before pydantic made a Path
+        return value
     base = (info.context or {}).get("base_dir")
     written = str(value)
     value = Path(value).expanduser()
@@ -193,15 +199,53 @@ def _named_path(value: Any) -> Any:
     return value
 
 
-ConfigPath = Annotated[Path, BeforeValidator(_named_path), AfterValidator(_resolve_path)]
+def _file_only(value: Any) -> Any:
+    """Refuse a GDAL virtual name (``/vsizip/...``, ``zip://``) where Python reads the file
+    itself: a table, an outline, a metadata file or a tile input is not read through GDAL's
+    archives, and was "not found" at the stage that read it."""
+    from prospect.config.vsi import is_gdal_name
+
+    value = _named_path(value)
+    if isinstance(value, str) and is_gdal_name(value):
+        raise ValueError(
+            f"{value!r} is a GDAL virtual path, which only a raster source's 'path' and "
+            "'bands' are read through; extract the file first (e.g. unzip the archive) and "
+            "give its path")
+    return value
+
+
+def _gdal_or_path(value: Any, info: ValidationInfo) -> Any:
+    """A GDAL virtual name or URL as GDAL reads it (:func:`prospect.config.vsi.gdal_name`,
+    kept in a :class:`~prospect.config.vsi.GdalPath`), before pydantic makes it a
+    :class:`~pathlib.Path` and folds its ``//``; any other path as it is."""
+    from prospect.config.vsi import GdalPath, gdal_name, is_gdal_name
+
+    value = _named_path(value)
+    if isinstance(value, str) and (is_gdal_name(value) or value.split("://", 1)[0].lower()
+                                   in ("http", "https", "ftp", "s3", "gs")):
+        return GdalPath(gdal_name(value, (info.context or {}).get("base_dir")))
+    return value
+
+
+ConfigPath = Annotated[Path, BeforeValidator(_file_only), AfterValidator(_resolve_path)]
 """A path in a config: resolved against the config file's folder when relative."""
+
+RasterPath = Annotated[Path, BeforeValidator(_gdal_or_path), AfterValidator(_resolve_path)]
+"""A raster's path in a config: a :data:`ConfigPath`, or a GDAL virtual name (an archive's
+member ``/vsizip/a.zip/a.tif``, relative to the config file's folder, or a URL) kept as
+GDAL reads it (a :class:`~prospect.config.vsi.GdalPath`)."""
 
 
 def _resolve_location(value: str, info: ValidationInfo) -> str:
-    """A URL or GDAL ``/vsi...`` name as written; a file path as :data:`ConfigPath` does."""
+    """A URL or GDAL ``/vsi...`` name as GDAL reads it; a file path as :data:`ConfigPath`
+    does."""
+    from prospect.config.vsi import gdal_name, is_gdal_name
+
     if value.startswith("file:"):
         raise ValueError(written_for_elsewhere(value))
-    if "://" in value or value.startswith("/vsi"):
+    if is_gdal_name(value):
+        return gdal_name(value, (info.context or {}).get("base_dir"))
+    if "://" in value:
         return value
     return str(_resolve_path(Path(value), info))
 
@@ -551,6 +595,34 @@ def _suggestion(key: Any, model: type[BaseModel] | None, loc: Sequence[Any]) -> 
     return "remove it or check its spelling"
 
 
+_NUMBER_TEXT = re.compile(r"^[-+]?(\d[\d_]*\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+
+
+def number_text_hint(value: Any) -> str:
+    """Why a number arrived as text, and how to write it, for a ``str`` that reads as a
+    number; ``""`` for anything else.
+
+    YAML 1.1 (PyYAML) reads a float only with a dot and a signed exponent: ``1e2``,
+    ``1E5``, ``1.0e5`` and ``2e-3`` unquoted are text, which an estimator refused as
+    "Got '1e2'" and a whole-number key as "unable to parse string as an integer".
+    """
+    if not isinstance(value, str) or not _NUMBER_TEXT.match(value.strip()):
+        return ""
+    number = float(value.strip().replace("_", ""))
+    if number in (float("inf"), float("-inf")):
+        return ""
+    mantissa, exponent = f"{number:e}".split("e")
+    mantissa = mantissa.rstrip("0")
+    exp_form = f"{mantissa}{'0' if mantissa.endswith('.') else ''}e{int(exponent):+d}"
+    plain = f"{int(number)}" if number.is_integer() and abs(number) < 1e15 else repr(number)
+    if "e" in value.lower():
+        how = f"write {plain}, or {exp_form} where a decimal number is taken" if \
+            number.is_integer() else f"write {plain} or {exp_form}"
+        return (f"YAML reads {value} as text, not a number (YAML 1.1 needs a dot and a "
+                f"signed exponent); {how}")
+    return f"{value!r} is quoted text, not a number; write {plain} without quotes"
+
+
 def format_validation_error(exc: ValidationError, source: str,
                             model: type[BaseModel] | None = None) -> str:
     """One line per problem: ``source: key.path = value: message``.
@@ -593,6 +665,10 @@ def format_validation_error(exc: ValidationError, source: str,
             if isinstance(err.get("input"), bool) and err["type"] == "string_type":
                 msg += (" (YAML reads yes, no, on, off, true and false unquoted as true or "
                         "false: quote the text, e.g. 'no')")
+            hint = number_text_hint(value) if err["type"].endswith(("_parsing", "_type")) \
+                else ""
+            if hint:
+                msg += f"; {hint}"
             lines.append(f"{source}: key '{loc}' has bad value {shown}: {msg}")
     return "\n".join(lines)
 

@@ -113,14 +113,43 @@ _RELATED: tuple[frozenset[str], ...] = (
 and its metal)."""
 
 
+_NOT_A_SYMBOL = frozenset({"in", "as", "at", "be", "by", "co", "is", "no", "of", "on", "or",
+                           "to", "mg"})
+"""Two-letter words of column names that are English or units before they are symbols
+(``value_in_ppm``, ``li_mg_l``): a later word counts as one only written ``In``, ``Mg``."""
+
+
+def _names_commodity(word: str, first: bool) -> str | None:
+    """The commodity ``word`` names at its place in a column name (see
+    :func:`column_commodity`)."""
+    if first or len(word) > 2:
+        return commodity_name(word)
+    if word[0].isupper() and word[1:].islower():  # symbol case: Li, Zn, V, In
+        return commodity_name(word)
+    if len(word) == 2 and word.lower() not in _NOT_A_SYMBOL:  # li, ZN in total_li_ppm
+        return commodity_name(word)
+    return None
+
+
 def column_commodity(column: str) -> str | None:
-    """The commodity a grade column's name starts with (``LI_PPM`` -> ``lithium``,
-    ``Zn_ppm`` -> ``zinc``, ``P2O5_pct`` -> ``phosphorus``), or ``None``. Only the first
-    word counts: the rest are units (``mg`` in ``li_mg_l`` is no magnesium)."""
+    """The commodity a grade column's name is a grade of (``LI_PPM``, ``total_Li_ppm``,
+    ``ppm_Li`` and ``Li2O_pct`` -> ``lithium``; ``P2O5_pct`` -> ``phosphorus``), or
+    ``None``.
+
+    The first word naming a commodity counts: the first word as any name or symbol, a
+    later one as a name (``zinc``) or a symbol of two letters in symbol case (``Li``) or
+    one case (``li``, ``LI``), so units and English after it (``mg`` in ``li_mg_l``,
+    ``in`` in ``grade_in_ppm``, the ``g`` and ``t`` of ``g_t``) name no commodity. It was
+    the first word only: ``total_Li_ppm`` and ``ppm_Li`` named none.
+    """
     import re
 
     words = [w for w in re.split(r"[^A-Za-z]+", column) if w]
-    return commodity_name(words[0]) if words else None
+    for i, word in enumerate(words):
+        found = _names_commodity(word, i == 0)
+        if found is not None:
+            return found
+    return None
 
 
 def grade_of_another(mineral: str, column: str) -> str | None:

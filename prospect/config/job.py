@@ -328,6 +328,36 @@ def _override_config(region: RegionOverride) -> RegionConfig:
                             source=f"region override of {region.base}")
 
 
+def _refuse_other_crs(region: ReferenceRegion) -> None:
+    """Refuse a ``region.crs`` other than the CRS the reference raster carries: ``crs`` is
+    for a raster without one, and ``crs: EPSG:4326`` on a UTM raster was refused as "10
+    degrees is about 1110 km" (exit 1) without naming the key, while another metre CRS
+    relabelled the grid's coordinates without a word."""
+    import rasterio
+    from pyproj import CRS
+
+    from prospect.grid import parse_crs
+
+    if region.crs is None:
+        return
+    try:
+        with rasterio.open(region.reference) as src:
+            own = src.crs
+    except rasterio.errors.RasterioError:
+        return  # grid_from_raster has read it
+    if own is None:
+        return
+    own_crs = CRS.from_user_input(own.to_wkt())
+    if own_crs.equals(parse_crs(region.crs), ignore_axis_order=True):
+        return
+    epsg = own_crs.to_epsg()
+    shown = f"EPSG:{epsg}" if epsg else own_crs.name
+    raise ConfigError(
+        f"key 'region.crs' = {region.crs!r} contradicts the CRS the reference raster "
+        f"{region.reference} carries ({shown}); 'crs' is for a raster that carries none: "
+        f"remove it, or fix the raster's CRS (gdal_edit.py -a_srs) if {shown} is wrong")
+
+
 def resolve_grid(job: JobConfig) -> RegionGrid:
     """The :class:`RegionGrid` of a job's region (reads the reference raster if one is named)."""
     region = job.region
@@ -339,8 +369,17 @@ def resolve_grid(job: JobConfig) -> RegionGrid:
         return _override_config(region).to_grid()
     from prospect.io.raster import grid_from_raster
 
-    grid = grid_from_raster(region.reference, chunks=region.chunks, crs=region.crs,
-                            name=region.name)
+    _refuse_other_crs(region)
+    try:
+        grid = grid_from_raster(region.reference, chunks=region.chunks, crs=region.crs,
+                                name=region.name)
+    except (GridError, CRSError) as exc:
+        if region.crs is None:
+            raise
+        raise ConfigError(
+            f"key 'region.crs' = {region.crs!r} does not fit the grid of the reference raster "
+            f"{region.reference}: {str(exc).removeprefix(f'{region.reference}: ')}; give the "
+            "CRS the raster's coordinates are in") from None
     try:
         check_chunk_count(grid)
     except GridError as exc:

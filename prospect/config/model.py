@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from prospect.config._base import PlainName, StrictModel, repeated
+from prospect.config._base import PlainName, StrictModel, number_text_hint, repeated
 
 __all__ = [
     "CVConfig", "FocalConfig", "LabelsConfig", "ModelConfig", "check_params", "model_overrides",
@@ -292,6 +292,15 @@ def _check_class_weight(model: ModelConfig) -> None:
                 f"the map constant); {example}")
 
 
+def _leaves(value: Any, where: str) -> list[tuple[str, Any]]:
+    """Every value in ``value`` (mappings and lists followed) with its dotted key."""
+    if isinstance(value, dict):
+        return [leaf for k, v in value.items() for leaf in _leaves(v, f"{where}.{k}")]
+    if isinstance(value, list | tuple):
+        return [leaf for i, v in enumerate(value) for leaf in _leaves(v, f"{where}.{i}")]
+    return [(where, value)]
+
+
 def check_params(model: ModelConfig) -> None:
     """Refuse ``model.params`` its estimator would refuse, before anything is computed.
 
@@ -313,6 +322,10 @@ def check_params(model: ModelConfig) -> None:
     from prospect.errors import ConfigError
     from prospect.models.factory import make_estimator
 
+    for where, value in _leaves(model.params, "model.params"):
+        hint = number_text_hint(value)
+        if hint:  # 'n_estimators: 1e2' unquoted: "Got '1e2'" from scikit-learn
+            raise ConfigError(f"{where} = {value!r}: {hint}")
     for key, value in model.params.items():
         if key in _SET_BY_PROSPECT:
             raise ConfigError(f"model.params.{key} = {value!r}: Prospect sets {key} itself "

@@ -16,7 +16,7 @@ from pydantic import (
     model_validator,
 )
 
-from prospect.config._base import ConfigLocation, ConfigPath, StrictModel
+from prospect.config._base import ConfigLocation, ConfigPath, RasterPath, StrictModel
 from prospect.config.stac import CloudMask, Composite, RemoteReads, StacSearch
 
 __all__ = ["PointSource", "RasterScene", "RasterSource", "SourceConfig", "VectorSource"]
@@ -69,8 +69,8 @@ KnownCrs = Annotated[str, AfterValidator(_known_crs)]
 class RasterScene(StrictModel):
     """One scene of a mosaic: its files, and what orders it against the other scenes."""
 
-    bands: dict[Name, ConfigPath] | None = None
-    path: ConfigPath | None = None
+    bands: dict[Name, RasterPath] | None = None
+    path: RasterPath | None = None
     band_names: list[Name] | None = None
     variable: str | None = None
     mtl: ConfigPath | None = Field(default=None, validation_alias=AliasChoices("metadata", "mtl"))
@@ -136,8 +136,8 @@ class RasterSource(StrictModel):
     kind: Literal["raster"] = "raster"
     name: Name
     sensor: Annotated[str, AfterValidator(_known_sensor)] | None = None
-    bands: dict[Name, ConfigPath] | None = None
-    path: ConfigPath | None = None
+    bands: dict[Name, RasterPath] | None = None
+    path: RasterPath | None = None
     band_names: list[Name] | None = None
     crs: KnownCrs | None = Field(
         default=None, description="CRS to assume when a file carries none (explicit choice)"

@@ -132,8 +132,11 @@ class Layer(abc.ABC):
         return {}
 
     def checksums(self) -> dict[str, str]:
-        """Input file -> SHA-256."""
-        return {p: file_sha256(p) for p in self.inputs if Path(p).is_file()}
+        """Input file -> SHA-256 (of the archive a ``/vsizip/`` or ``/vsitar/`` name reads)."""
+        from prospect.config.vsi import archive_file
+
+        files = {p: archive_file(p) or p for p in self.inputs}
+        return {p: file_sha256(f) for p, f in files.items() if Path(f).is_file()}
 
     def provenance(self) -> dict[str, Any]:
         """Source files with checksums and the settings used (resampling, method...)."""

@@ -103,8 +103,7 @@ def job_outline(cfg: MaskConfig, grid: RegionGrid, *,
     ------
     ConfigError
         No outline named and the job's region is not a shipped region.
-    DataError
-        The outline has no land inside the grid.
+        The outline has no land inside the grid (the mask and the region contradict).
     """
     from prospect.errors import ConfigError
 
@@ -120,8 +119,10 @@ def job_outline(cfg: MaskConfig, grid: RegionGrid, *,
         outline, label, path = load_outline(name), name, str(outline_path(name))
     clipped = clip_to_grid(outline, grid)
     if clipped.is_empty:
-        raise DataError(f"mask: the outline {label} has no land in the region {grid.name!r}; "
-                        "check 'mask' against the region")
+        raise ConfigError(f"key 'mask': the outline {label} has no land in the region "
+                          f"{grid.name!r} (bounds {[round(b, 6) for b in grid.bounds]} in "
+                          f"{grid.crs}); name the outline of the region's land in 'mask', "
+                          "or leave 'mask' out")
     return clipped, label, path
 
 

@@ -241,7 +241,8 @@ def test_a_bad_economics_section_is_refused_by_plan(
     ({"outline": "atlantis"}, 2, ["key 'mask.outline'", "shipped outlines: aruba"]),
     ({"path": "land.geojson", "names": []}, 2, ["key 'mask.names'"]),
     ({"path": ""}, 2, ["key 'mask.path'", "is empty"]),
-    ({"outline": "netherlands"}, 1, ["outline netherlands has no land in the region"]),
+    ({"outline": "netherlands"}, 2,
+     ["key 'mask'", "outline netherlands has no land in the region"]),
 ], ids=["unknown-outline", "no-names", "empty-path", "no-land"])
 def test_a_bad_mask_is_refused_by_plan(
     sandbox: Sandbox, cli: Any, mask: dict[str, Any], code: int, needles: list[str],

@@ -1,0 +1,177 @@
+"""GDAL virtual file names in configs: ``/vsizip/``, ``/vsitar/``, ``/vsigzip/`` archives on
+this machine, ``/vsicurl/`` URLs, and the ``zip://a.zip!a.tif`` form.
+
+A config's ``path:`` is a :class:`~pathlib.Path`, which folds ``//`` into ``/``: the
+absolute archive of ``/vsizip//data/a.zip/a.tif`` became a path relative to the working
+folder, and a relative ``/vsizip/a.zip/a.tif`` was not looked for beside the config.
+:func:`gdal_name` writes such a name as GDAL reads it (the archive resolved against the
+config's folder, checked to exist, the member checked to be in it) and :class:`GdalPath`
+keeps it through ``str()``, ``os.fspath()`` and pickling.
+"""
+
+from __future__ import annotations
+
+import re
+import tarfile
+import zipfile
+from pathlib import Path, PosixPath
+from typing import Any
+
+__all__ = ["GdalPath", "archive_file", "gdal_name", "is_gdal_name"]
+
+_LOCAL = ("vsizip", "vsitar", "vsigzip", "vsi7z", "vsirar")
+"""Virtual file systems that read an archive (a local file, or one behind another)."""
+_SUFFIX = re.compile(r"\.(zip|kmz|tar|tgz|tar\.gz|gz|7z|rar)$", re.IGNORECASE)
+_SCHEMES = {"zip": "vsizip", "tar": "vsitar", "gzip": "vsigzip"}
+_REMOTE = {"http": "vsicurl", "https": "vsicurl", "ftp": "vsicurl", "s3": "vsis3",
+           "gs": "vsigs"}
+_TAR_LISTED = 256 * 2**20
+"""Largest compressed tar whose members are listed at load (a ``.tar.gz`` is read whole)."""
+
+
+class GdalPath(PosixPath):
+    """A GDAL virtual file name held as a :class:`~pathlib.Path`: ``str()``,
+    ``os.fspath()`` and pickling give the name exactly as GDAL reads it."""
+
+    _gdal: str
+
+    def __new__(cls, name: str) -> GdalPath:
+        self = super().__new__(cls, name)
+        self._gdal = name
+        return self
+
+    def __str__(self) -> str:
+        return getattr(self, "_gdal", None) or super().__str__()
+
+    def __fspath__(self) -> str:
+        return str(self)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self)!r})"
+
+    def as_posix(self) -> str:
+        return str(self)
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        return (type(self), (str(self),))
+
+
+def is_gdal_name(text: str) -> bool:
+    """Whether ``text`` is a GDAL virtual name or an archive URL (``/vsi...``, ``zip://``)."""
+    return text.startswith("/vsi") or (text.split("://", 1)[0].lower() in _SCHEMES and \
+        "://" in text)
+
+
+def _split(kind: str, rest: str) -> tuple[str, str] | None:
+    """(archive, member) of the part after ``/vsizip/``; ``None`` if no part names one."""
+    if rest.startswith("{"):
+        end = rest.find("}")
+        if end > 0:
+            return rest[1:end], rest[end + 1:].lstrip("/")
+    if kind == "vsigzip":
+        return rest, ""
+    parts = rest.split("/")
+    for i in range(len(parts)):
+        if _SUFFIX.search(parts[i]):
+            return "/".join(parts[:i + 1]), "/".join(parts[i + 1:])
+    return None
+
+
+def _members(archive: Path, kind: str) -> list[str] | None:
+    """The files in a local archive (``None`` where they are not listed: 7z, rar, large
+    compressed tars, gzip)."""
+    try:
+        if kind == "vsizip":
+            with zipfile.ZipFile(archive) as zf:
+                return [n for n in zf.namelist() if not n.endswith("/")]
+        if kind == "vsitar" and (archive.suffix.lower() == ".tar"
+                                 or archive.stat().st_size <= _TAR_LISTED):
+            with tarfile.open(archive) as tf:
+                return [m.name for m in tf.getmembers() if m.isfile()]
+    except (zipfile.BadZipFile, tarfile.TarError) as exc:
+        raise ValueError(f"{archive} is no {kind[3:]} archive ({exc}); check the file, or "
+                         "give the raster itself once extracted") from None
+    except OSError as exc:
+        raise ValueError(f"cannot read the archive {archive}: {exc.strerror or exc}") from None
+    return None
+
+
+def _shown(members: list[str]) -> str:
+    return ", ".join(members[:8]) + (f", ... ({len(members)} files)" if len(members) > 8
+                                     else "") if members else "no file"
+
+
+def gdal_name(written: str, base: Path | None) -> str:
+    """``written`` (a GDAL virtual name, ``zip://a.zip!m``, or a URL) as GDAL reads it.
+
+    An archive on this machine is resolved against ``base`` (the config's folder) when
+    relative and written absolute (``/vsizip//abs/a.zip/m``); it must exist, and its
+    member must be one of its files (listed in the error; an archive of one file may be
+    named alone). A URL becomes ``/vsicurl/`` (``/vsis3/``, ``/vsigs/``); remote names
+    are kept as written.
+
+    Raises
+    ------
+    ValueError
+        The archive is missing or unreadable, names no archive, or lacks the member.
+    """
+    scheme = written.split("://", 1)[0].lower() if "://" in written else ""
+    if scheme in _REMOTE and not written.startswith("/vsi"):
+        return f"/{_REMOTE[scheme]}/{written}" if scheme in ("http", "https", "ftp") else \
+            f"/{_REMOTE[scheme]}/{written.split('://', 1)[1]}"
+    if scheme in _SCHEMES:
+        kind = _SCHEMES[scheme]
+        inside, _, named = written.split("://", 1)[1].partition("!")
+        rest = "{" + inside + "}/" + named.lstrip("/")
+    else:
+        head, _, rest = written[1:].partition("/")
+        kind = head.lower()
+        if kind not in _LOCAL or rest.startswith(("/vsi", "{/vsi")) or "://" in rest:
+            return written  # remote, in memory, or an archive behind a URL: as written
+    found = _split(kind, rest)
+    if found is None or not found[0]:
+        raise ValueError(
+            f"{written!r} names no archive GDAL can find (a file ending .zip, .tar, .tar.gz, "
+            f".tgz, .gz, .7z or .rar); write /{kind}/<archive>/<file inside>, or "
+            f"/{kind}/{{<archive>}}/<file inside> for an archive of another name")
+    archive_text, member = found
+    archive = Path(archive_text).expanduser()
+    if not archive.is_absolute() and base is not None:
+        archive = Path(base) / archive
+    if not archive.is_file():
+        why = "is a folder, not an archive" if archive.is_dir() else "does not exist"
+        hint = ""
+        if not archive_text.startswith(("/", "~")) and Path("/" + archive_text).is_file():
+            hint = (f"; /{archive_text} exists: an absolute archive path takes two slashes "
+                    f"after /{kind}/ (/{kind}//{archive_text}/...)")
+        if not hint and not Path(archive_text).expanduser().is_absolute():
+            hint = " (a relative archive path is taken from the config file's folder)"
+        raise ValueError(f"the archive {archive} {why}{hint}")
+    members = _members(archive, kind)
+    if members is not None:
+        if not member:
+            if len(members) != 1:
+                raise ValueError(
+                    f"the archive {archive} holds {_shown(members)}; name the file inside: "
+                    f"/{kind}/{archive_text}/<file>")
+            member = members[0]
+        elif member not in members:
+            raise ValueError(
+                f"the archive {archive} holds no file {member!r}; its files: "
+                f"{_shown(members)}")
+    absolute = str(archive.resolve() if not archive.is_absolute() else archive)
+    return f"/{kind}/{absolute}" + (f"/{member}" if member else "")
+
+
+def archive_file(name: str) -> str | None:
+    """The local archive a GDAL name reads (``/vsizip//abs/a.zip/m`` -> ``/abs/a.zip``),
+    for its checksum; ``None`` for any other name."""
+    if not name.startswith("/vsi"):
+        return None
+    head, _, rest = name[1:].partition("/")
+    if head.lower() not in _LOCAL or rest.startswith(("/vsi", "{/vsi")) or "://" in rest:
+        return None
+    found = _split(head.lower(), rest)
+    if found is None or not found[0].startswith("/"):
+        return None
+    return found[0]
