@@ -255,29 +255,3 @@ def test_a_mask_with_no_land_in_the_region_is_a_config_error_at_ingest(
     result = cli("ingest", sandbox.job_path, "-o", sandbox.out)
     assert_clean_error(result, 2, "key 'mask'", "has no land in the region")
     assert not (sandbox.out / "cube.zarr").exists()
-
-
-# --- the commodity of a grade column -----------------------------------------------------
-
-@pytest.mark.parametrize(("column", "mineral", "warned"), [
-    ("total_Li_ppm", "zinc", "the labels are grades of lithium"),
-    ("ppm_Li", "zinc", "the labels are grades of lithium"),
-    ("mean_Zn", "lithium", "the labels are grades of zinc"),
-    ("Li2O_pct", "zinc", "the labels are grades of lithium"),  # first word: was found
-    ("value_in_ppm", "zinc", None),   # 'in' is a word here, not indium
-    ("grade_g_t", "zinc", None),
-    ("total_Zn_ppm", "zinc", None),
-], ids=["total-li", "ppm-li", "mean-zn", "control-li2o", "control-in", "control-g-t",
-        "control-same"])
-def test_the_whole_grade_column_name_is_read_for_its_commodity(
-    sandbox: Sandbox, cli: Any, column: str, mineral: str, warned: str | None,
-) -> None:
-    sandbox.write_job(sources=[{"kind": "raster", "name": "heat", "path": "heat.tif"},
-                               _wells(sandbox, column)], model=_model(column, mineral))
-    result = cli("plan", sandbox.job_path)
-    assert result.code == 0, result.err[-3000:]
-    if warned is None:
-        assert "the labels are grades of" not in result.err
-        return
-    line = next(ln for ln in result.err.splitlines() if "the labels are grades of" in ln)
-    assert line.startswith("warning:") and warned in line

@@ -386,8 +386,17 @@ def test_a_cloud_mask_of_the_product_still_loads(sandbox: Sandbox, cli: Any) -> 
     ("li_mg_l", "lithium", None),       # 'mg' is a unit here, not magnesium
     ("Ce_ppm", "rare earths", None),    # an element of the group
     ("grade", "zinc", None),
+    # round 12b: the whole name is read, not its first word
+    ("total_Li_ppm", "zinc", "the labels are grades of lithium"),
+    ("ppm_Li", "zinc", "the labels are grades of lithium"),
+    ("mean_Zn", "lithium", "the labels are grades of zinc"),
+    ("Li2O_pct", "zinc", "the labels are grades of lithium"),  # first word: was found
+    ("value_in_ppm", "zinc", None),   # 'in' is a word here, not indium
+    ("grade_g_t", "zinc", None),
+    ("total_Zn_ppm", "zinc", None),
 ], ids=["li-for-zinc", "zinc-for-lithium", "control-units", "control-group",
-        "control-plain"])
+        "control-plain", "total-li", "ppm-li", "mean-zn", "control-li2o", "control-in",
+        "control-g-t", "control-same"])
 def test_labels_graded_in_another_commodity_are_a_warning(
     sandbox: Sandbox, cli: Any, column: str, mineral: str, warned: str | None,
 ) -> None:
