@@ -126,16 +126,25 @@ def stack_dates(cube: xr.Dataset, cfg: TimeSeriesConfig) -> xr.Dataset:
 def change(da: xr.DataArray) -> xr.DataArray:
     """Last date minus first date of a ``(time, y, x)`` variable, named ``<name>_change``.
 
+    A difference beyond float32 (``3e38 - -3e38``) is stored as NaN, never ``inf``.
+
     Raises
     ------
     DataError
-        The variable has no time axis or a single date.
+        The variable has no time axis or a single date, or holds class codes (a
+        categorical layer: code 4 minus code 2 is no change of anything).
     """
     if "time" not in da.dims or da.sizes["time"] < 2:
         raise DataError(f"timeseries.difference: {da.name!r} has no time axis with two dates; "
                         "difference variables computed on the stacked bands")
+    if da.attrs.get("prospect_kind") == "categorical" or "flag_values" in da.attrs:
+        raise DataError(
+            f"timeseries.difference: {da.name!r} holds class codes (a categorical layer); "
+            "the difference of two codes is no change (4 - 2 is not 'class 2'): remove it "
+            "from timeseries.difference, and difference an index or a continuous band")
     first, last = da.isel(time=0), da.isel(time=-1)
-    out = (last - first).astype("float32").drop_vars("time", errors="ignore")
+    diff = (last - first).astype("float32")
+    out = diff.where(np.isfinite(diff)).drop_vars("time", errors="ignore")
     t0, t1 = (str(np.datetime_as_string(t, unit="D")) for t in (first.time.values,
                                                                  last.time.values))
     out.name = f"{da.name}_change"

@@ -32,7 +32,13 @@ from prospect.indices import compute_indices
 from prospect.indices.bands import load_sensor
 from prospect.indices.blocks import compute_arrays
 from prospect.indices.plan import IndexPlan, plan_indices
-from prospect.indices.ranges import judge_samples, reflective_inputs, sample_block, sample_step
+from prospect.indices.ranges import (
+    check_percent_units,
+    judge_samples,
+    reflective_inputs,
+    sample_block,
+    sample_step,
+)
 from prospect.io.cube import (
     PartialVariable,
     add_variables,
@@ -219,6 +225,8 @@ def run(ctx: RunContext) -> StageResult:
     plan = plan_indices(cfg.names, sensor=sensor, custom=dict(cfg.custom),
                         bands=dict(cfg.bands), constants=dict(cfg.constants))
     fused = _plain_bands(cube, ctx.grid, list(plan.inputs))
+    if fused and not cfg.allow_out_of_range:  # compute_indices is told to skip it below
+        check_percent_units(cube, plan)
     # fused: the chunk tasks take the reflectance sample and the stage checks it, so
     # compute_indices is not asked to read one first
     out = compute_indices(cube, cfg.names, sensor=sensor, custom=dict(cfg.custom),

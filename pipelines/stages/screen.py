@@ -147,6 +147,23 @@ def _warn_negative(values: np.ndarray, name: str, units: str,
     warnings.warn(DataWarning(text), stacklevel=2)
 
 
+def _warn_no_change(name: str, da: Any) -> None:
+    """Warn of a change layer with no cell: a date whose variable holds no data (a scene
+    of cloud, a band ingested outside its footprint) made every cell NaN, and the report
+    gave its mean and percentiles as "n/a" without a word."""
+    import warnings
+
+    from prospect.errors import DataWarning
+    from prospect.io.cube import read_provenance
+
+    prov = read_provenance(da.attrs.get("provenance"))
+    warnings.warn(DataWarning(
+        f"timeseries.difference: {name!r} has no cell with data on both "
+        f"{prov.get('from', 'the first')} and {prov.get('to', 'the last')} date (every cell "
+        f"is NaN): one date's {prov.get('variable', 'variable')} holds no data there; check "
+        "that date's scene (cloud, footprint, nodata) in timeseries.dates"), stacklevel=2)
+
+
 def change_reads(cube: Any, names: list[str]) -> list[Any]:
     """The lazy reads of the stored change layers ``names`` whose summary the report
     gives (``prospect plan`` counts their tasks)."""
@@ -178,6 +195,8 @@ def _changes(ctx: RunContext) -> dict[str, Any]:
     for (name, da), computed in zip(out.items(), values, strict=True):
         v = np.asarray(computed, dtype="f8")
         ok = np.isfinite(v)
+        if not ok.any():
+            _warn_no_change(name, da)
         summary[name] = {"cells": int(ok.sum()), "mean": float(v[ok].mean()) if ok.any() else None,
                          "p05": float(np.percentile(v[ok], 5)) if ok.any() else None,
                          "p95": float(np.percentile(v[ok], 95)) if ok.any() else None,

@@ -13,7 +13,11 @@ from prospect.indices.bands import load_sensor
 from prospect.indices.blocks import compute_arrays, compute_dask, resolve_backend
 from prospect.indices.catalogue import IndexEntry, load_catalogue
 from prospect.indices.plan import IndexPlan, plan_indices
-from prospect.indices.ranges import cf_range_attrs, check_reflectance_ranges
+from prospect.indices.ranges import (
+    cf_range_attrs,
+    check_input_kinds,
+    check_reflectance_ranges,
+)
 from prospect.io.cube import is_synthetic, provenance_attr, synthetic_attr
 
 __all__ = ["available_on", "compute_indices", "list_indices"]
@@ -86,6 +90,7 @@ def compute_indices(
     if not plan.indices:
         return xr.Dataset(coords=ds.coords)
     template = _check_inputs(ds, plan, sensor_cfg)
+    check_input_kinds(ds, plan, allow_out_of_range=allow_out_of_range)
     check_reflectance_ranges(ds, plan, nodata=nodata, allow_out_of_range=allow_out_of_range)
     arrays = [ds[v].data for v in plan.inputs]
     concrete = resolve_backend(backend, arrays)

@@ -188,7 +188,9 @@ def _refuse(node: ast.AST, formula: str, name: str, why: str) -> FormulaError:
 def _convert(node: ast.AST, formula: str, name: str, depth: int) -> Expr:
     if depth > _MAX_DEPTH:
         raise FormulaError(f"index {name!r}: formula {_shown(formula)} is nested too deeply "
-                           f"(at most {_MAX_DEPTH} levels)")
+                           f"(at most {_MAX_DEPTH} levels; each operator of a chain such as "
+                           "a + b + c and each function call is one level): group long sums "
+                           "in parentheses, e.g. (a + b) + (c + d)")
     if isinstance(node, ast.Constant):
         value = node.value
         if isinstance(value, bool) or not isinstance(value, int | float):

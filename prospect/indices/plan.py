@@ -44,8 +44,8 @@ from prospect.indices.formula import (
     variables,
 )
 
-__all__ = ["IndexPlan", "PlannedIndex", "check_index_names", "fold_constants", "plan_indices",
-           "undefined_parts"]
+__all__ = ["IndexPlan", "PlannedIndex", "check_index_names", "constant_powers",
+           "fold_constants", "plan_indices", "undefined_parts"]
 
 _NAME_OK = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.")
 
@@ -167,6 +167,30 @@ def undefined_parts(expr: Expr) -> list[str]:
                 written = _text(node.right)
                 found.append(f"it divides by {written}"
                              + ("" if written == "0" else ", which is 0"))
+                return
+        for child in _children(node):
+            walk(child)
+
+    walk(expr)
+    return found
+
+
+def constant_powers(expr: Expr) -> list[str]:
+    """The powers in ``expr`` (constants already put in) whose value is 1 whatever the
+    bands, written out: ``x ** 0`` and ``1 ** x`` with ``x`` reading a band. IEEE's
+    ``pow`` gives 1 for them even where the band is NaN (no data), so such a part turned
+    no data into a value in every backend, and made the index a constant (GDVI with
+    ``nexp: 0`` was 0 in every cell, no-data cells included)."""
+    found: list[str] = []
+
+    def walk(node: Expr) -> None:
+        if isinstance(node, BinOp) and node.op == "**":
+            base, exponent = fold_constants(node.left), fold_constants(node.right)
+            if (isinstance(exponent, Const) and exponent.value == 0 and variables(base)) or (
+                    isinstance(base, Const) and base.value == 1 and variables(exponent)):
+                text = f"{_text(node)} is 1 whatever the bands"
+                if text not in found:
+                    found.append(text)
                 return
         for child in _children(node):
             walk(child)
@@ -344,6 +368,19 @@ def plan_indices(
     return IndexPlan(indices=tuple(planned), inputs=tuple(inputs), sensor=sensor_cfg.name)
 
 
+_NOT_BANDS = {
+    **dict.fromkeys(("pi", "e", "tau"), " (a formula has no named constants: write the "
+                    "number, e.g. 3.141592653589793 for pi or 2.718281828459045 for e)"),
+    **dict.fromkeys(("inf", "nan", "infinity"), " (a formula cannot hold inf or nan)"),
+    **dict.fromkeys(("ln", "log2", "sin", "cos", "tan", "pow", "min", "max", "tanh"),
+                    " (not one of the functions sqrt, abs, exp, log, log10, minimum, maximum;"
+                    " a function is written with parentheses, e.g. log(N))"),
+    **dict.fromkeys(("sqrt", "abs", "exp", "log", "log10", "minimum", "maximum"),
+                    " (a function, written with its argument in parentheses, e.g. "
+                    "log(N))"),
+}
+"""Names a formula reads as bands that the writer meant as a constant or a function."""
+
 _SPELLED_BANDS = {"BLUE": "B", "GREEN": "G", "RED": "R", "NIR": "N", "SWIR1": "S1",
                   "SWIR2": "S2", "REDEDGE1": "RE1", "REDEDGE2": "RE2", "REDEDGE3": "RE3"}
 """Band names written out, and the common name meant."""
@@ -400,8 +437,9 @@ def _plan_one(entry: IndexEntry, sensor: SensorConfig, band_map: Mapping[str, st
         elif n in band_map:
             used_bands[n] = band_map[n]
         else:
+            hint = _NOT_BANDS.get(n.lower(), "")
             raise ConfigError(
-                f"index {entry.name!r} ({entry.formula}) needs band {n!r}, which sensor "
+                f"index {entry.name!r} ({entry.formula}) needs band {n!r}{hint}, which sensor "
                 f"{sensor.name!r} does not map; map it with indices.bands.{n}: <cube variable>"
                 f" or choose another sensor (available bands: {', '.join(sorted(band_map))})"
             )
@@ -421,6 +459,16 @@ def _plan_one(entry: IndexEntry, sensor: SensorConfig, band_map: Mapping[str, st
             + " or ".join(f"indices.constants.{n}" for n in zero)
             + (" (or the sensor's band wavelengths)" if any(map(is_wavelength_term, zero))
                else ""))
+    powers = constant_powers(substitute(expr, renamed))
+    if powers:  # always: NaN (no data) became 1, whatever the caller asks
+        given = ", ".join(f"{k} = {v:g}" for k, v in used_consts.items()
+                          if not isinstance(v, str))
+        raise ConfigError(
+            f"index {entry.name!r} ({entry.formula}): {'; '.join(powers)}"
+            + (f" (with {given})" if given else "")
+            + ", and 1 where they hold no data (NaN), so the index would not follow the "
+            "bands; " + (f"fix the formula in indices.custom.{entry.name}"
+                         if entry.source == "custom" else "check indices.constants"))
     undefined = undefined_parts(substitute(expr, renamed)) if refuse_undefined else []
     if undefined:
         raise ConfigError(

@@ -15,12 +15,14 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from prospect.errors import DataError
+from prospect.errors import DataError, DataWarning
 from prospect.indices.plan import IndexPlan
 
 __all__ = [
     "REFLECTANCE_LIMITS",
     "cf_range_attrs",
+    "check_input_kinds",
+    "check_percent_units",
     "check_reflectance_ranges",
     "judge_samples",
     "reflectance_samples",
@@ -36,6 +38,85 @@ REFLECTANCE_LIMITS = (-0.5, 1.5)
 _SAMPLE = 250_000
 _OPTICAL = frozenset({"A", "B", "G", "G1", "Y", "R", "RE1", "RE2", "RE3", "N", "N2", "WV",
                       "S1", "S2", "SW5", "SW6", "SW7", "SW8", "SW9"})
+
+
+_THERMAL = frozenset({"T", "T1", "T2", "TIR10", "TIR11", "TIR12", "TIR13", "TIR14"})
+_CELSIUS = frozenset({"degc", "°c", "celsius", "deg_c", "degree_c", "degrees_c",
+                      "degree_celsius", "degrees_celsius", "c"})
+_PERCENT = frozenset({"%", "percent", "pct"})
+FLAT_SPREAD = 0.002
+"""A reflective band whose 1st..99th percentiles of its sample lie closer than this is
+warned about: a reflectance scale (or scale and offset) applied twice leaves 0..1e-4
+(Sentinel-2's 1e-4 twice) or -0.2 +- 3e-5 (Landsat Collection 2's 2.75e-5, -0.2 twice),
+which pass the median rule; no scene of land, water or cloud is that uniform."""
+
+
+def thermal_band(common: str) -> bool:
+    """A common band name of a thermal infrared band (a brightness temperature)."""
+    return common in _THERMAL
+
+
+def check_input_kinds(ds: xr.Dataset, plan: IndexPlan, *,
+                      allow_out_of_range: bool = False) -> None:
+    """Refuse input bands whose metadata say their values cannot be what an index reads:
+    class codes (``prospect_kind: categorical``: a ratio of geology codes 3 and 4 is no
+    reflectance), a thermal band in degrees Celsius read by a catalogue index (their
+    formulas take kelvin: ``(R - T) / (R + T)`` and the ASTER TIR ratios change meaning
+    when zero is 273.15 K away), and, unless ``allow_out_of_range``, a reflective band in
+    percent (a dark scene in percent has a median under 1.5). Only attributes are read.
+
+    A custom formula reading class codes (``N * mask``, a 0/1 mask) gets a
+    :class:`~prospect.errors.DataWarning` instead of an error.
+
+    Raises
+    ------
+    DataError
+        Naming the variable, its band, the indices that read it and the fix.
+    """
+    import warnings
+
+    for index in plan.indices:
+        for common, variable in index.bands:
+            attrs = ds[variable].attrs
+            units = str(attrs.get("units", "")).strip()
+            where = f"band {variable!r} ({common}, read by index {index.name!r})"
+            if attrs.get("prospect_kind") == "categorical" or "flag_values" in attrs:
+                text = (f"{where} holds class codes (a categorical layer): an index of "
+                        "codes is a number without meaning; map "
+                        f"{common} to a band of the sensor with indices.bands.{common}")
+                if index.source != "custom":
+                    raise DataError(text)
+                warnings.warn(DataWarning(text + ", unless the codes are meant as numbers "
+                                          "(a 0/1 mask)"), stacklevel=3)
+            elif thermal_band(common) and index.source != "custom" and \
+                    units.lower() in _CELSIUS:
+                raise DataError(
+                    f"{where} is in degrees Celsius ({units!r}); the catalogue's formulas "
+                    "take brightness temperature in kelvin: ingest the band in K (offset: "
+                    "273.15 in the source's config) or write the formula under "
+                    "indices.custom")
+    if not allow_out_of_range:
+        check_percent_units(ds, plan)
+
+
+def check_percent_units(ds: xr.Dataset, plan: IndexPlan) -> None:
+    """Refuse a reflective input band whose ``units`` say percent (the part of
+    :func:`check_input_kinds` that ``allow_out_of_range`` lifts).
+
+    Raises
+    ------
+    DataError
+        Naming the variable, its band, the index and the fix.
+    """
+    for index in plan.indices:
+        for common, variable in index.bands:
+            units = str(ds[variable].attrs.get("units", "")).strip()
+            if reflective_band(common) and units.lower() in _PERCENT:
+                raise DataError(
+                    f"band {variable!r} ({common}, read by index {index.name!r}) is in "
+                    f"percent ({units!r}); indices read reflectance as a fraction 0..1: "
+                    "give the source 'scale: 0.01' in the ingest config, or set "
+                    "indices.allow_out_of_range: true")
 
 
 def reflective_band(common: str) -> bool:
@@ -154,6 +235,7 @@ def judge_samples(users: dict[str, tuple[str, list[str]]], samples: list[Any], *
         m = _median(sample, nodata)
         medians[variable] = m
         if math.isnan(m) or lo <= m <= hi:
+            _warn_flat(variable, common, names, sample, nodata)
             continue
         raise DataError(
             f"band {variable!r} ({common}) has a median of {m:.6g}, outside {lo}..{hi} for "
@@ -162,6 +244,29 @@ def judge_samples(users: dict[str, tuple[str, list[str]]], samples: list[Any], *
             "'scale:'/'offset:' in the ingest config, or set indices.allow_out_of_range: true"
         )
     return medians
+
+
+def _warn_flat(variable: str, common: str, names: list[str], sample: Any,
+               nodata: float | None) -> None:
+    """A :class:`~prospect.errors.DataWarning` when the 1st..99th percentiles of a
+    reflective band's sample lie within :data:`FLAT_SPREAD` (a scale applied twice, or a
+    fill value): the sample is already in memory, so this costs no read."""
+    import warnings
+
+    arr = np.asarray(sample, dtype=np.float64).ravel()
+    if nodata is not None:
+        arr = arr[arr != nodata]
+    arr = arr[np.isfinite(arr)]
+    if arr.size < 100:  # too few cells to judge a scene
+        return
+    p01, p99 = (float(v) for v in np.percentile(arr, [1, 99]))
+    if p99 - p01 < FLAT_SPREAD:
+        warnings.warn(DataWarning(
+            f"band {variable!r} ({common}, read by {', '.join(names)}) varies by less than "
+            f"{FLAT_SPREAD:g} across the scene (1st..99th percentile {p01:.6g}..{p99:.6g}): "
+            "no ground is that uniform in reflectance; a scale or offset applied twice "
+            "(the product's metadata and 'scale:' both?) or a constant fill would give "
+            "this; check the band's ingest settings"), stacklevel=3)
 
 
 def cf_range_attrs(valid_range: tuple[float | None, float | None]) -> dict[str, Any]:
