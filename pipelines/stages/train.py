@@ -28,7 +28,13 @@ from prospect.io.files import file_sha256, write_json, write_text
 from prospect.models import fit_fold, make_estimator, pool_folds, uses_area_weights
 from prospect.models.baselines import compare_to_baseline
 from prospect.models.evaluate import CVResult, oof_table
-from prospect.models.summary import cv_warnings, input_schema, model_card, training_facts
+from prospect.models.summary import (
+    cv_warnings,
+    input_schema,
+    model_card,
+    model_warnings,
+    training_facts,
+)
 from prospect.models.training import (
     Folds,
     TrainingSet,
@@ -112,7 +118,7 @@ def run(ctx: RunContext) -> StageResult:
     facts["metrics"]["cv_spatial_baseline_roc_auc"] = facts["baseline"]["baseline"]["roc_auc"]
     facts["metrics"]["cv_spatial_beats_baseline"] = facts["baseline"]["beats"]
     ctx.console.print(f"  {facts['baseline']['verdict']}")
-    doubts = cv_warnings(facts["metrics"])
+    doubts = cv_warnings(facts["metrics"]) + model_warnings(final, names)
     for line in doubts:  # the summary's and the manifest's warning notes
         warnings.warn(DataWarning(line), stacklevel=1)
     card = model_card(

@@ -90,6 +90,19 @@ def _check_sizes(params: dict[str, Any]) -> None:
                 "once per fold, seed and bootstrap member); use a smaller value")
 
 
+def _check_members(name: str, clf: Any) -> None:
+    """Refuse an ensemble of one member: the uncertainty map is the spread of the members,
+    and ``n_estimators: 1`` published an uncertainty of exactly 0 in every cell, exit 0."""
+    members = getattr(clf, "n_estimators", None)
+    if name in ("random_forest", "extra_trees", "bagging_pu") and isinstance(members, int) \
+            and members < 2:
+        default = _classifier(name, 0, 1.0, ()).n_estimators
+        raise ConfigError(
+            f"model.params.n_estimators = {members}: the uncertainty map of {name} is the "
+            "spread of its members, and one member has none (it would read 0 in every "
+            f"cell); use at least 2 (default {default})")
+
+
 def make_estimator(
     config: ModelConfig, *, n_features: int, categorical: Sequence[int] = (),
     cell_area: float = 1.0, feature_names: Sequence[str] | None = None,
@@ -129,6 +142,7 @@ def make_estimator(
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"model.params: {exc}") from None
     _check_sizes(config.params)
+    _check_members(config.estimator, clf)
     if isinstance(clf, WeightsOfEvidenceClassifier):
         names = list(feature_names) if feature_names is not None else \
             [f"x{j}" for j in range(n_features)]

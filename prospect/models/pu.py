@@ -111,8 +111,12 @@ class BaggingPUClassifier(ClassifierMixin, BaseEstimator):
         return np.column_stack([1.0 - p, p])
 
     def predict_proba_std(self, X: Any) -> np.ndarray:
-        """Spread (standard deviation) of the member probabilities."""
-        return self._member_proba(X).std(axis=0)
+        """Spread (standard deviation) of the member probabilities (NaN with one member:
+        one member has no spread, not a spread of 0)."""
+        members = self._member_proba(X)
+        if members.shape[0] < 2:
+            return np.full(members.shape[1], np.nan)
+        return members.std(axis=0)
 
     def predict(self, X: Any) -> np.ndarray:
         """Positive where the mean member probability exceeds 0.5."""

@@ -31,6 +31,7 @@ __all__ = [
     "input_schema",
     "limitations",
     "model_card",
+    "model_warnings",
     "training_facts",
 ]
 
@@ -102,6 +103,29 @@ def cv_warnings(metrics: dict[str, Any]) -> list[str]:
             "folds disagree (too few positives in each to rank); read the pooled ROC AUC "
             f"({shown}) and treat the skill as unknown")
     return out
+
+
+def model_warnings(final: BaseEstimator, names: list[str]) -> list[str]:
+    """What the fitted model ``final`` leaves out, in words: weights-of-evidence layers
+    without a defined weight add nothing to the posterior (with none left the map was the
+    prior in every cell, reported only as "no skill", exit 0)."""
+    from prospect.models.woe import WeightsOfEvidenceClassifier
+
+    model = final.steps[-1][1] if isinstance(final, Pipeline) else final
+    if not isinstance(model, WeightsOfEvidenceClassifier):
+        return []
+    out = model.layers_left_out(names)
+    if not out:
+        return []
+    every = len(out) == len(names)
+    return [
+        f"weights of evidence: {'every layer' if every else 'layer(s)'} {out} ha"
+        f"{'s' if len(out) == 1 else 've'} no defined weight (no cut-off or class leaves "
+        "deposits and area on both sides of its pattern: W+ or W- is ln 0, Bonham-Carter "
+        "1994) and add nothing to the posterior"
+        + ("; the map is the prior, one value in every cell" if every else "")
+        + "; set model.params.evidence.<layer>.type (categorical classes) or .threshold, "
+        "or check the layer against the occurrences (a layer drawn from them leaks)"]
 
 
 def _round(v: Any) -> float | None:

@@ -324,6 +324,12 @@ def build_training_set(
                                                                   strict=True)]
     labelled_X = X
     X, y, r, c = X[ok], y[ok], r[ok], c[ok]
+    if int((y == 1).sum()) < 2:  # was blamed on the background draw ("no cell can be
+        # drawn") when a feature without data at any cell had emptied every row
+        raise DataError(
+            f"{source.path}: after dropping cells without data, {int((y == 1).sum())} "
+            "positive(s) remain (at least 2 are needed); the occurrences may lie outside the "
+            "evidence layers" + _empty_features(labelled_X, spec))
     n_labelled = y.size
     bg = {"drawn": 0, "without_data": 0}
     if lab.negatives in ("background", "both"):
@@ -356,6 +362,7 @@ def build_training_set(
         rest = max(grid.height * grid.width * valid_share - n_labelled, is_bg.sum())
         weight[is_bg] = rest / is_bg.sum()
     counts.update(samples=int(y.size), positives=n_pos, negatives=int((y == 0).sum()))
+    counts.update(_screen_features(X, y, spec))
     coords = np.column_stack([grid.x[c], grid.y[r]])
     return TrainingSet(X=X, y=y, rows=r, cols=c, coords=coords, weight=weight, counts=counts,
                        n_points=_points_per_cell(occ, lab, grid, r, c) * (y == 1))
@@ -373,6 +380,55 @@ def _without_data(path: Any, X: np.ndarray, dropped: np.ndarray, y: np.ndarray,
             f"data in the evidence ({', '.join(f'{n} at {k}' for k, n in per[:5])}) and are "
             "left out of training, and of every skill figure; check those layers' extent and "
             "nodata (metrics.json lists the cells: positives_without_data_at)")
+
+
+SEPARATES_ALONE = 0.99
+"""A feature whose ROC AUC on its own reaches this (or whose classes hold the positives
+and no negative) is warned of as drawn from the occurrences."""
+
+
+def _screen_features(X: np.ndarray, y: np.ndarray, spec: FeatureSpec) -> dict[str, Any]:
+    """Warn of features that carry no evidence (one value at every training cell) and of
+    features that separate the positives from the negatives on their own (a rasterised
+    deposit map, a buffer of the mines: the answer, not evidence); both went without a
+    word, the second with a spatial ROC AUC of 1.000. Returns the counts for the card."""
+    from prospect.models.metrics import _pair_auc
+
+    names, categorical = spec.names(), set(spec.categorical_indices())
+    constant: list[str] = []
+    alone: dict[str, float] = {}
+    pos, neg = y == 1, y == 0
+    for j, name in enumerate(names):
+        col = X[:, j]
+        ok = np.isfinite(col)
+        if not ok.any():
+            continue
+        if np.ptp(col[ok]) == 0:
+            constant.append(name)
+            continue
+        p, n = col[ok & pos], col[ok & neg]
+        if p.size < 5 or n.size < 5:
+            continue
+        if j in categorical:
+            if not np.isin(p, n).any():  # classes of positives hold no negative
+                alone[name] = 1.0
+            continue
+        auc = _pair_auc(p, n)
+        if max(auc, 1.0 - auc) >= SEPARATES_ALONE:
+            alone[name] = round(auc, 4)
+    if constant:
+        warnings.warn(DataWarning(
+            f"feature(s) {constant} hold one value at every one of the {y.size} training "
+            "cells: they carry no evidence (importance 0); check the layer(s), or leave them "
+            "out of model.features"), stacklevel=3)
+    for name, auc in alone.items():
+        warnings.warn(DataWarning(
+            f"feature {name!r} alone separates the {int(pos.sum())} positive cells from the "
+            f"{int(neg.sum())} negatives (ROC AUC {auc:.3f} on its own): a layer drawn from "
+            "the occurrences (a rasterised deposit map, a buffer of the mines) leaks the "
+            "answer, and every skill figure with it; check its provenance, or leave it out "
+            "of model.features"), stacklevel=3)
+    return {"features_constant": constant, "features_separating_alone": alone}
 
 
 def _empty_features(X: np.ndarray, spec: FeatureSpec) -> str:
@@ -580,6 +636,14 @@ def calibrate(
     model = CalibratedModel(model=final, method=cfg.calibration).fit(
         X[tested], y[tested], scores=spatial.oof[tested])
     facts["spatial_oof_after"] = reliability(y[tested], model.calibrate(spatial.oof[tested]))
+    if np.ptp(model.y_) == 0:  # the map was one value in every cell without a word
+        facts["flat"] = True
+        warnings.warn(DataWarning(
+            f"calibration: the {cfg.calibration} map is flat (every raw probability maps "
+            f"to {float(model.y_[0]):.4g}): the spatial out-of-fold probabilities do not rank "
+            "the positives above the background, so the calibrated map is one value in every "
+            "cell and its uncertainty 0; use model.calibration: none to keep the model's "
+            "ranking, and read the spatial CV figures"), stacklevel=2)
     facts["note_after"] = ("calibration map fitted on the spatial out-of-fold "
                            "probabilities (its after-figures are in-sample)")
     return model, facts

@@ -94,6 +94,8 @@ def _member_spread(model: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         total_sq += p * p
     n = len(model.estimators_)
     mean = total / n
+    if n < 2:  # one member has no spread: unknown, not 0 ("certain") in every cell
+        return mean, np.full(mean.shape, np.nan)
     var = np.maximum(total_sq / n - mean * mean, 0.0)
     return mean, np.sqrt(var)
 

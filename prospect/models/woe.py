@@ -365,6 +365,16 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[(proba[:, 1] > 0.5).astype(int)]
 
     # -- reporting -----------------------------------------------------------------
+    def layers_left_out(self, feature_names: list[str] | None = None) -> list[str]:
+        """Names of the layers none of whose weights is defined, which add nothing to the
+        posterior: a cumulative layer without a cut-off leaving deposits and area on both
+        sides (every deposit inside its pattern, say), a layer without data."""
+        check_is_fitted(self)
+        names = list(feature_names) if feature_names is not None else \
+            self._names(len(self.evidence_))
+        return [names[j] for j, ev in enumerate(self.evidence_)
+                if not np.asarray(ev["defined"], bool).any()]
+
     def weights_table(self, feature_names: list[str] | None = None) -> list[dict[str, Any]]:
         """The weights in use per layer: one row per class, or the chosen threshold's row.
 
@@ -643,7 +653,9 @@ def _refit_weight(n_bd: np.ndarray, n_bnd: np.ndarray, n_d: np.ndarray, n_nd: np
     ``n_d``, ``n_nd`` per draw."""
     shape = (-1,) + (1,) * (n_bd.ndim - 1)  # one N(D), N(~D) per draw
     n_d, n_nd = n_d.reshape(shape), n_nd.reshape(shape)
-    ok = (n_bd > 0) & (n_bnd > 0) & (n_nd > 0)
+    # counts are differences of float area sums: within rounding of 0 is 0 (as there)
+    tol = np.maximum(1e-9, 1e-12 * np.abs(n_d + n_nd))
+    ok = (n_bd > tol) & (n_bnd > tol) & (n_nd > tol)
     with np.errstate(divide="ignore", invalid="ignore"):
         w = np.log((n_bd / n_d) / (n_bnd / n_nd))
         v = 1.0 / n_bd + 1.0 / n_bnd

@@ -63,10 +63,19 @@ def binary_weights(
         studentized_contrast`` (NaN where undefined), ``defined_plus``, ``defined_minus``
         and ``defined`` (both weights defined).
     """
-    n_bd = float(deposits_b)
-    n_nbd = float(deposits_total - deposits_b)
-    n_bnd = float(area_b - deposits_b)
-    n_nbnd = float(area_total - area_b - (deposits_total - deposits_b))
+    # the counts are differences of float sums of area weights (background rows stand for
+    # a share of the area): a 2x2 cell that is empty came out as 2e-13, not 0, and made an
+    # undefined weight "defined" (W- = 36.5, s(W-) = 2e6, from ln(x / 2e-13)). A count
+    # within rounding of 0 (1e-12 of the study area, at least 1e-9 unit cells) is 0.
+    tol = max(1e-9, 1e-12 * abs(float(area_total)))
+
+    def count(n: float) -> float:
+        return 0.0 if abs(n) <= tol else n
+
+    n_bd = count(float(deposits_b))
+    n_nbd = count(float(deposits_total - deposits_b))
+    n_bnd = count(float(area_b - deposits_b))
+    n_nbnd = count(float(area_total - area_b - (deposits_total - deposits_b)))
     n_d, n_nd = n_bd + n_nbd, n_bnd + n_nbnd
     def_plus = n_bd > 0 and n_bnd > 0 and n_nd > 0
     def_minus = n_nbd > 0 and n_nbnd > 0 and n_nd > 0
