@@ -292,6 +292,10 @@ class Manifest:
         for label, frec in rec.get("input_files", {}).items():
             if not _file_unchanged(frec, self.path.parent):
                 return False, f"input {label} ({frec.get('path')}) changed"
+        for earlier in order[: order.index(name)] if name in order else ():
+            moved = self.files_changed(earlier)
+            if moved:  # its input: the model it scored, the COG it drew
+                return False, f"{moved} (made by the {earlier} stage, an input of it)"
         for label, out in rec.get("outputs", {}).items():
             if isinstance(out, str) and not verify.resolve(self.path.parent, out).exists():
                 return False, f"output {label} ({out}) is missing"
@@ -303,6 +307,21 @@ class Manifest:
         if damaged:
             return False, damaged
         return True, f"finished in run {rec.get('run_id', '?')} at {rec.get('finished', '?')}"
+
+    def files_changed(self, name: str) -> str | None:
+        """Why finished stage ``name``'s file outputs (a model folder, COGs, tiles) are no
+        longer as it wrote them (:func:`pipelines.verify.check_files`); ``None`` when they
+        are, or when it has no finished record.
+
+        A later stage used them: ``prospect score`` alone after ``model/`` was replaced by
+        another model (checksums and all) was skipped as finished, its map made by a
+        model no longer there, and ``--force`` scored with the replacement without a word.
+        """
+        rec = self.data["stages"].get(name)
+        if not isinstance(rec, dict) or rec.get("status") != "done":
+            return None
+        return verify.check_files(self.path.parent, rec.get("outputs") or {}, rec.get("files"),
+                                  contents=False)  # the model's own checksums are read
 
     def stale_before(self, name: str, *, running: Sequence[str], order: Sequence[str]
                      ) -> list[str]:
@@ -317,13 +336,18 @@ class Manifest:
         lines = []
         for earlier in order[: order.index(name)] if name in order else ():
             rec = self.data["stages"].get(earlier)
-            if earlier in running or not rec or rec.get("status") != "done":
+            if earlier in running or not isinstance(rec, dict) or not rec:
                 continue
             later = [first for first in order[: order.index(earlier)]
                      if (self.data["stages"].get(first) or {}).get("seq", 0) >
                      rec.get("seq", 0)]
-            if rec.get("settings_hash") != self.job.settings_hash(earlier):
-                why: str | None = "its settings in the config changed"
+            if rec.get("status") != "done":  # killed or failed in a rerun: its outputs
+                # are an earlier run's (the model of the config before), said nowhere
+                status = rec.get("status")
+                why: str | None = ("its last run was cut short (killed)" if status == "running"
+                                   else f"its last run ended {status or 'unfinished'}")
+            elif rec.get("settings_hash") != self.job.settings_hash(earlier):
+                why = "its settings in the config changed"
             elif later:
                 why = f"{later[0]} was recomputed after it"
             else:

@@ -44,7 +44,7 @@ from prospect.errors import (
     StageError,
     data_warnings,
 )
-from prospect.io.files import sweep_leftovers
+from prospect.io.files import remove_aside, sweep_leftovers
 
 __all__ = ["prepare_out_dir", "print_summary", "refuse_idle_stages", "run_job", "run_stages"]
 
@@ -282,6 +282,7 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
         last = manifest.data["stages"].get(name, {})
         if last.get("status") == "done":  # finished once, no longer whole or up to date
             ctx.console.print(f"  running again: {reason}")
+        made_before = dict(last.get("outputs") or {}) if isinstance(last, dict) else {}
         _repair(ctx, manifest, name, stages, deep=force)
         manifest.begin(name, reason)
         monitor = StageMonitor(ctx, name)
@@ -295,6 +296,7 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
             if noted:
                 result.metrics["data_warnings"] = len(noted)
             _drop_unmade(ctx, manifest, name, makes=result.variables)
+            _drop_unmade_files(ctx, manifest, name, made_before, result.outputs)
             inventory = verify.inventory(ctx.out_dir, result.outputs)
             _empty_variables(inventory, result, warned_empty, ctx.out_dir)
         except KeyboardInterrupt as exc:
@@ -371,6 +373,26 @@ def _drop_unmade(ctx: RunContext, manifest: Manifest, stage: str, *,
         manifest.run.setdefault("removed", []).append(var)  # the run's entry says so
 
 
+def _drop_unmade_files(ctx: RunContext, manifest: Manifest, stage: str,
+                       before: Any, now: dict[str, Any]) -> None:
+    """Remove the files and folders ``stage``'s earlier record listed as its outputs
+    (``before``) that its run now (``now``) no longer makes
+    (:func:`pipelines.verify.unmade_outputs`): a tile layer dropped from the config, or
+    ``tiles.archive`` turned off, left the old pyramid and archive in ``tiles/`` (maps of
+    the model and palette of an earlier run, delivered with the new ones). Each is renamed
+    aside first, so a reader sees it whole or not at all; the run's manifest entry lists
+    it (``removed``)."""
+    if not isinstance(before, dict):
+        return
+    keep = (manifest.path, ctx.out_dir / ".prospect.lock", ctx.cube_path)
+    for label, path in verify.unmade_outputs(ctx.out_dir, before, now, keep=keep):
+        if remove_aside(path):
+            shown = verify.relative_to(ctx.out_dir, str(path))
+            ctx.console.print(f"  removed {escape(str(shown))}: the {stage} stage made it "
+                              f"({escape(label)}) and the job no longer does")
+            manifest.run.setdefault("removed", []).append(str(shown))
+
+
 def _repair(ctx: RunContext, manifest: Manifest, name: str, stages: Sequence[str], *,
             deep: bool = False) -> None:
     """Before a stage runs again: repair what it made, refuse what it cannot.
@@ -393,6 +415,7 @@ def _repair(ctx: RunContext, manifest: Manifest, name: str, stages: Sequence[str
     earlier = [s for s in STAGE_ORDER[: STAGE_ORDER.index(name)] if s not in stages]
     for owner in earlier:
         reason, _ = verify.check(ctx.out_dir, manifest.latest_record(made_by=[owner]))
+        reason = reason or manifest.files_changed(owner)
         if reason:
             raise StageError(f"{reason}; the {owner} stage made it: run 'prospect {owner}' "
                              "(or 'prospect run') to rebuild it")

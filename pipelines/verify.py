@@ -23,11 +23,12 @@ from pathlib import Path
 from typing import Any
 
 from prospect.errors import StageError
-from prospect.io.files import remove_aside
+from prospect.io.files import file_sha256, remove_aside
 
 __all__ = ["Damage", "check", "check_files", "file_inventory", "inspect", "inventory",
            "mark_damaged", "relative_to", "remove_variables", "repair", "resolve",
-           "undecodable_variables", "unlist_unreadable", "unreadable_metadata"]
+           "undecodable_variables", "unlist_unreadable", "unmade_outputs",
+           "unreadable_metadata"]
 
 
 def relative_to(out_dir: Path, value: Any) -> Any:
@@ -156,6 +157,37 @@ def _files_of(path: Path) -> tuple[list[str], int, dict[str, int] | None]:
     return keys, sum(sizes), listed
 
 
+def unmade_outputs(out_dir: Path, before: Mapping[str, Any], now: Mapping[str, Any],
+                   *, keep: Iterable[Path] = ()) -> list[tuple[str, Path]]:
+    """The file outputs a stage's earlier record listed (``before``: its ``outputs``) that
+    its new run (``now``) no longer makes: ``(label, path)`` of each, to remove.
+
+    A tile layer removed from the config, ``tiles.archive`` turned off: the old pyramid
+    and ``.pmtiles`` stayed beside the new ones, maps of an older model or palette that
+    a partner took for results. Only paths inside ``out_dir`` (links resolved) count, and
+    never ``out_dir`` itself, a cube, a path in ``keep`` (the manifest, the lock), nor one
+    that holds, or lies inside, an output the stage makes now.
+    """
+    root = Path(os.path.realpath(out_dir))
+    current = [Path(os.path.realpath(resolve(root, v))) for v in now.values()
+               if isinstance(v, str)]
+    kept = {Path(os.path.realpath(p)) for p in keep}
+    stale: list[tuple[str, Path]] = []
+    for label, value in before.items():
+        if not isinstance(value, str):
+            continue
+        path = resolve(Path(out_dir), value)
+        real = Path(os.path.realpath(path))
+        if real == root or root not in real.parents or real in kept:
+            continue
+        if not (path.exists() or path.is_symlink()) or _cube_of(path) is not None:
+            continue
+        if any(real == c or real in c.parents or c in real.parents for c in current):
+            continue
+        stale.append((label, path))
+    return stale
+
+
 LISTED_FILES = 64
 """Outputs of at most this many files (a model, COGs) have each file's size recorded;
 larger ones (a tile pyramid) a digest of their file names and their total size."""
@@ -180,17 +212,63 @@ def file_inventory(out_dir: Path, outputs: Mapping[str, Any]) -> dict[str, dict[
         found[label] = {"files": len(keys), "keys": _digest(keys), "bytes": total}
         if sizes is not None:
             found[label]["sizes"] = sizes
+            found[label].update(_stamps(path, sizes))
     return found
 
 
+DIGESTED_BYTES = 64 * 2**20
+"""Files of a listed output up to this size also have their SHA-256 and mtime recorded."""
+
+
+def _key_path(path: Path, key: str) -> Path:
+    """The file ``key`` of :func:`_files_of` names in output ``path``."""
+    return path if path.is_file() else path / key
+
+
+def _stamps(path: Path, sizes: Mapping[str, int]) -> dict[str, dict[str, Any]]:
+    """Each file's mtime (ns) and SHA-256, for files up to :data:`DIGESTED_BYTES`: what
+    :func:`check_files` reads to see a file rewritten at its own size."""
+    stamps: dict[str, int] = {}
+    digests: dict[str, str] = {}
+    for key, size in sizes.items():
+        if size > DIGESTED_BYTES:
+            continue
+        file = _key_path(path, key)
+        try:
+            stamps[key] = file.stat().st_mtime_ns
+            digests[key] = file_sha256(file)
+        except OSError:
+            continue
+    return {"mtimes": stamps, "sha256": digests}
+
+
+def _rewritten(path: Path, key: str, expected: Mapping[str, Any]) -> bool:
+    """Whether file ``key`` of output ``path`` (of its recorded size) holds other bytes
+    than were written: read only when its mtime is not the one recorded."""
+    stamps, digests = expected.get("mtimes"), expected.get("sha256")
+    if not (isinstance(stamps, dict) and isinstance(digests, dict) and key in digests):
+        return False  # recorded before digests were, or too large to digest
+    file = _key_path(path, key)
+    try:
+        if file.stat().st_mtime_ns == stamps.get(key):
+            return False
+        return bool(file_sha256(file) != digests[key])
+    except OSError:
+        return True
+
+
 def check_files(out_dir: Path, outputs: Mapping[str, Any],
-                record: Mapping[str, Any] | None) -> str | None:
+                record: Mapping[str, Any] | None, *, contents: bool = True) -> str | None:
     """Why a finished stage's file outputs are no longer as it wrote them (``None``: they
     are; ``record``: its :func:`file_inventory`).
 
     A file the user added beside an output's own files (a note or an export in
     ``model/``) is not a change: recomputing the stage replaces the folder, which would
     lose it. With only a digest recorded (a large pyramid), any other set of files is.
+    ``contents`` (default): a file of its recorded size whose mtime is not the recorded
+    one is read and compared with its recorded SHA-256 (a tile or an archive rewritten in
+    place); without it only presence and sizes count, and a file that a read checks
+    itself (a model's checksums) is left to that read.
     """
     for label, expected in (record or {}).items():
         value = outputs.get(label)
@@ -212,6 +290,9 @@ def check_files(out_dir: Path, outputs: Mapping[str, Any],
                 if sizes[key] != size:
                     return (f"output {label} ({value}): its file {key} changed size since "
                             "it was written (truncated or rewritten)")
+                if contents and _rewritten(path, key, expected):
+                    return (f"output {label} ({value}): its file {key} was rewritten since "
+                            "it was written (same size, other bytes)")
             continue
         if _digest(keys) != expected.get("keys"):
             return f"output {label} ({value}): files were removed or added since it was written"

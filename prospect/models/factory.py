@@ -95,7 +95,7 @@ def _check_members(name: str, clf: Any) -> None:
     and ``n_estimators: 1`` published an uncertainty of exactly 0 in every cell, exit 0."""
     members = getattr(clf, "n_estimators", None)
     if name in ("random_forest", "extra_trees", "bagging_pu") and isinstance(members, int) \
-            and members < 2:
+            and not isinstance(members, bool) and members < 2:  # true: its own message
         default = _classifier(name, 0, 1.0, ()).n_estimators
         raise ConfigError(
             f"model.params.n_estimators = {members}: the uncertainty map of {name} is the "
