@@ -10,7 +10,9 @@ from typing import Annotated, Literal
 from pydantic import (
     AfterValidator,
     AliasChoices,
+    Discriminator,
     Field,
+    Tag,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -19,7 +21,8 @@ from pydantic import (
 from prospect.config._base import ConfigLocation, ConfigPath, RasterPath, StrictModel
 from prospect.config.stac import CloudMask, Composite, RemoteReads, StacSearch
 
-__all__ = ["PointSource", "RasterScene", "RasterSource", "SourceConfig", "VectorSource"]
+__all__ = ["FlagCodes", "PointSource", "RasterScene", "RasterSource", "SourceConfig",
+           "VectorSource"]
 
 Name = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")]
 
@@ -292,6 +295,54 @@ class VectorSource(StrictModel):
         return self
 
 
+FlagCode = Annotated[float | str, Field(union_mode="left_to_right")]
+
+
+class FlagCodes(StrictModel):
+    """A qualifier column with the codes that mean below or above the limit of
+    determination: ``{column: Li_rmk, below: [1, -1]}``. Codes are never guessed from
+    numbers (1 is "below" in one database and "estimated" in another): a column of
+    numeric codes is read only with them; a number not listed is no flag."""
+
+    column: ColumnName
+    below: list[FlagCode] = Field(default_factory=list,
+                                  description="codes of a value below the detection limit")
+    above: list[FlagCode] = Field(default_factory=list,
+                                  description="codes of a value above the upper limit")
+
+    @field_validator("below", "above", mode="before")
+    @classmethod
+    def _codes_as_list(cls, value: object) -> object:
+        if isinstance(value, bool) or (isinstance(value, list)
+                                       and any(isinstance(v, bool) for v in value)):
+            raise ValueError("YAML reads yes/no/on/off/true/false as a boolean; quote a code "
+                             "('Y') or give a number")
+        if isinstance(value, int | float | str):
+            return [value]
+        return value
+
+    @model_validator(mode="after")
+    def _codes_given_once(self) -> FlagCodes:
+        if not self.below and not self.above:
+            raise ValueError("give the codes: 'below' (and/or 'above'), e.g. {column: "
+                             f"{self.column}, below: [1]}}; or name the column alone for "
+                             "text codes ('<', 'ND')")
+        both = sorted({str(c) for c in self.below} & {str(c) for c in self.above})
+        if both:
+            raise ValueError(f"code(s) {both} are in both 'below' and 'above'; give each once")
+        return self
+
+
+def _flag_kind(value: object) -> str:
+    return "codes" if isinstance(value, dict | FlagCodes) else "name"
+
+
+FlagEntry = Annotated[
+    Annotated[ColumnName, Tag("name")] | Annotated[FlagCodes, Tag("codes")],
+    Discriminator(_flag_kind)]
+"""A ``flags`` value: the qualifier column's name, or it with its codes."""
+
+
 class PointSource(StrictModel):
     """A point table (wells, samples): CSV with lon/lat or x/y columns, or a vector file."""
 
@@ -360,25 +411,36 @@ class PointSource(StrictModel):
                 raise ValueError(f"lists {twice} more than once; give each value once")
         return value
 
-    flags: dict[ColumnName, ColumnName] = Field(
+    flags: dict[ColumnName, FlagEntry] = Field(
         default_factory=dict,
         description="value column -> its qualifier column ('<' or 'ND' where the value is "
-        "below the detection limit: read as missing, counted in a warning); found by name "
+        "below the detection limit: read as missing, counted in a warning), or {column, "
+        "below, above} giving the codes (numbers too: 1 or -1 for 'below'); found by name "
         "when not given (Li_ppm_Q, Li_qual, GTK's Zr_511P_T beside Zr_ppm_511)",
     )
 
     @model_validator(mode="after")
     def _flags_of_listed_columns(self) -> PointSource:
+        # a key that names no column did nothing; a source that makes no layer may name
+        # the labels' grade column (model.labels.value_column), which is read with it
         stray = [key for key in self.flags if key not in self.columns]
-        if stray:
+        if stray and (self.interpolate or self.distance):
             raise ValueError(
                 f"'flags' names value column(s) {stray} that 'columns' does not list "
-                f"({self.columns or 'none'}); use the column headers exactly as in 'columns'")
-        same = [key for key, flag in self.flags.items() if key == flag]
+                f"({self.columns or 'none'}); use the column headers exactly as in 'columns' "
+                "(the labels' grade column may be flagged without it only in a source that "
+                "makes no layer: no 'interpolate' or 'distance')")
+        same = [key for key, flag in self.flags.items()
+                if key == (flag.column if isinstance(flag, FlagCodes) else flag)]
         if same:
             raise ValueError(f"'flags' gives column(s) {same} as their own qualifier column; "
                              "name the column beside each that holds '<' or 'ND'")
         return self
+
+    def flag_columns(self) -> dict[str, str]:
+        """Value column -> the name of its qualifier column, as ``flags`` gives them."""
+        return {key: flag.column if isinstance(flag, FlagCodes) else flag
+                for key, flag in self.flags.items()}
 
     def nodata_values(self) -> tuple[float, ...]:
         """The declared ``nodata`` as a tuple (empty when none)."""

@@ -42,26 +42,40 @@ _HEADER_UNITS = re.compile(r"[(\[]\s*([^()\[\]]+?)\s*[)\]]\s*$")
 """Units written at the end of a header: ``Li (mg/L)``, ``heat flow [mW/m2]``."""
 
 
-def column_units(source: PointSource, column: str) -> str:
+def column_units(source: PointSource, column: str, table_units: str | None = None) -> str:
     """The units of a point column's surface: the config's ``units`` for it, else those
-    its header states (``Li (mg/L)`` -> ``mg/L``), else ``""``.
+    its header states (``Li (mg/L)`` -> ``mg/L``), else those of the table's second header
+    row of units (``table_units``: ``m,m,mg/L`` under ``x,y,li``), else ``""``.
 
-    A header's units that differ from the config's are a :class:`DataWarning`: one of
-    the two is wrong, and the cube records the config's.
+    Units the table states (in the header, a unit word ending it, or the units row) that
+    differ from the config's, or from each other, are a :class:`DataWarning`: one of them
+    is wrong; the cube records the config's, else the header's.
     """
     found = _HEADER_UNITS.search(column)
     header = found.group(1) if found else None
     stated = source.units.get(column)
-    if stated is None:
-        return header or ""
+    if stated is None and header is None:
+        word = concentration_unit(column)  # Li_ppm over a row of 'ppb': one is wrong
+        if word is not None and table_units and unit_key(word) != unit_key(table_units):
+            warnings.warn(DataWarning(
+                f"source {source.name!r}: column {column!r} states {word} in its header but "
+                f"{table_units} in the table's row of units; the surface records "
+                f"{table_units!r}: correct the table, or give the units in 'units:'"),
+                stacklevel=2)
+        return table_units or ""
     if header is None:  # a unit word ending the header: Li2O_pct, Li_ppm_511 (warned only)
         header = concentration_unit(column)
-    if header is not None and unit_key(header) != unit_key(stated):
-        warnings.warn(DataWarning(
-            f"source {source.name!r}: column {column!r} states {header} in its header but "
-            f"'units' gives {stated!r}; the surface records {stated!r}: convert the values "
-            "or correct 'units'"), stacklevel=2)
-    return stated
+    recorded = stated if stated is not None else str(header)
+    said = "'units' gives" if stated is not None else "its header states"
+    for where, unit in (("in its header", header if stated is not None else None),
+                        ("in the table's row of units", table_units)):
+        if unit is not None and unit_key(unit) != unit_key(recorded):
+            warnings.warn(DataWarning(
+                f"source {source.name!r}: column {column!r} states {unit} {where} but "
+                f"{said} {recorded!r}; the surface records {recorded!r}: convert the values "
+                "or correct " + ("'units'" if stated is not None else "the table")),
+                stacklevel=2)
+    return recorded
 
 
 def _centres(grid: RegionGrid, window: ChunkWindow) -> tuple[np.ndarray, np.ndarray]:
@@ -298,6 +312,146 @@ def _outside_hint(table: PointTable, grid: RegionGrid, source: PointSource) -> s
     return said
 
 
+FAR_SIDES = 2.0
+"""A point is far outside the region beyond this many of the region's longer side (and
+ten times the points' median spacing)."""
+_LATTICE = 64
+"""Cells per side of the lattice on which IDW's neighbours are looked up (the region's
+edges included)."""
+
+
+def _far_outside(table: PointTable, grid: RegionGrid) -> tuple[np.ndarray, float]:
+    """``(far, margin)``: which points lie farther than ``margin`` outside the region's
+    bounds, and ``margin`` (:data:`FAR_SIDES` of the region's longer side, at least ten
+    times the points' median nearest-neighbour spacing)."""
+    left, bottom, right, top = grid.bounds
+    dx = np.maximum(np.maximum(left - table.x, table.x - right), 0.0)
+    dy = np.maximum(np.maximum(bottom - table.y, table.y - top), 0.0)
+    dist = np.hypot(dx, dy)
+    outside = dist > 0
+    if not outside.any():
+        return outside, 0.0
+    spacing = 0.0
+    if len(table) > 2:
+        gap, _ = cKDTree(np.column_stack([table.x, table.y])).query(
+            np.column_stack([table.x, table.y]), k=2)
+        spacing = float(np.median(gap[:, 1]))
+    margin = max(FAR_SIDES * max(right - left, top - bottom), 10 * spacing)
+    return dist > margin, margin
+
+
+def _turned_signs(table: PointTable, grid: RegionGrid, source: PointSource,
+                  far: np.ndarray) -> tuple[np.ndarray, str]:
+    """``(turned, what)``: the ``far`` points that lie in the region with the sign of
+    their x (longitude, easting), y or both turned in the table's CRS, and which sign."""
+    from pyproj import Transformer
+
+    from prospect.grid import parse_crs
+
+    turned = np.zeros(len(table), bool)
+    if not far.any() or not table.source_crs:
+        return turned, ""
+    own = parse_crs(table.source_crs)
+    geographic = own.is_geographic
+    at = far.nonzero()[0]
+    with np.errstate(invalid="ignore"):
+        sx, sy = Transformer.from_crs(grid.crs_obj, own, always_xy=True).transform(
+            table.x[at], table.y[at])
+    said = []
+    back = Transformer.from_crs(own, grid.crs_obj, always_xy=True)
+    left, bottom, right, top = grid.bounds
+    for fx, fy, what in ((-1, 1, "longitude" if geographic else "x (easting)"),
+                         (1, -1, "latitude" if geographic else "y (northing)"),
+                         (-1, -1, "both coordinates")):
+        with np.errstate(invalid="ignore"):
+            bx, by = back.transform(fx * np.asarray(sx), fy * np.asarray(sy))
+            bx, by = np.asarray(bx, "f8"), np.asarray(by, "f8")
+            inside = (bx >= left) & (bx <= right) & (by >= bottom) & (by <= top)
+        new = inside & ~turned[at]
+        if new.any():
+            turned[at[new]] = True
+            said.append(what)
+    return turned, " or ".join(said)
+
+
+def _drop_far_outside(table: PointTable, grid: RegionGrid, source: PointSource) -> PointTable:
+    """The table without the points that lie far outside the region (:func:`_far_outside`)
+    where they would take part in its layers, with a :class:`DataWarning` naming them.
+
+    A few rows whose longitude lost its sign (Bonaire's 68.3 W written 68.3) lie half a
+    world away: IDW took them as neighbours where the region holds fewer points than
+    ``neighbours``, and kriging fits its variogram from every point, so they shaped the
+    surface without a word. A far point is dropped when IDW would take it as one of a
+    region cell's ``neighbours`` nearest (looked up on a lattice of the region), when
+    kriging would fit its variogram from it, or when most points lie in or near the region
+    and the point itself would lie in it with the sign of a coordinate turned. Far points
+    that take no part (a continental table cut by a small region's IDW) stay silent."""
+    if not len(table):
+        return table
+    columns = list(source.columns) if source.interpolate else []
+    used = [np.isfinite(table.values[c]) for c in columns]
+    far, margin = _far_outside(table, grid)
+    if not far.any():
+        return table
+    drop = np.zeros(len(table), bool)
+    part = ""
+    if "kriging" in source.interpolate:
+        drop |= far & np.logical_or.reduce(used) if used else far
+        part = "kriging's variogram and neighbours"
+    if "idw" in source.interpolate and not drop[far].all():
+        left, bottom, right, top = grid.bounds
+        lx = np.linspace(left, right, min(grid.width, _LATTICE) + 1)
+        ly = np.linspace(bottom, top, min(grid.height, _LATTICE) + 1)
+        lattice = np.column_stack([a.ravel() for a in np.meshgrid(lx, ly)])
+        for ok in used:
+            rows = ok.nonzero()[0]
+            if not far[rows].any():
+                continue
+            k = min(source.neighbours, rows.size)
+            _, idx = cKDTree(np.column_stack([table.x[rows], table.y[rows]])).query(
+                lattice, k=k)
+            near = np.zeros(len(table), bool)
+            near[rows[np.unique(idx)]] = True
+            if (near & far & ~drop).any():
+                part = part or "IDW's neighbours"
+            drop |= near & far
+    close = int((~far).sum())
+    turned, what = (_turned_signs(table, grid, source, far) if close * 2 >= len(table)
+                    else (np.zeros(len(table), bool), ""))
+    drop |= turned
+    if not drop.any():
+        return table
+    at = drop.nonzero()[0]
+    lines = table.lines if table.lines is not None else np.arange(len(table)) + 1
+    text = Path(source.path).suffix.lower() in TEXT_SUFFIXES
+    word = "line" if text else "row" if Path(source.path).suffix.lower() in SHEET_SUFFIXES \
+        else "feature"
+    shown = ", ".join(str(int(n)) for n in lines[at][:5]) + (", ..." if at.size > 5 else "")
+    hint = (f"; with the sign of {what} turned, {int(turned.sum())} of them would lie in "
+            "the region: west longitudes and south latitudes are negative (give them with "
+            "'-')" if turned.any() else "")
+    where = f"as {part}" if part else "in the surfaces"
+    warnings.warn(DataWarning(
+        f"{source.path}: {at.size} of {len(table)} point(s) lie far outside the region "
+        f"{grid.name!r} (more than {margin:.4g} {_axis_unit(grid)} from it; "
+        f"{word}{'s' if at.size > 1 else ''} {shown}), where they would take part {where} "
+        f"and shape the region's values: dropped{hint}; check their coordinates, or cut "
+        "the table to the region and its surroundings"), stacklevel=3)
+    keep = ~drop
+    return PointTable(
+        x=table.x[keep], y=table.y[keep], values={c: v[keep] for c, v in table.values.items()},
+        crs=table.crs, path=table.path, source_crs=table.source_crs,
+        lines=None if table.lines is None else table.lines[keep], units=table.units)
+
+
+def _axis_unit(grid: RegionGrid) -> str:
+    """The unit of the grid's coordinates, for messages (``m``, ``degree``)."""
+    try:
+        return str(grid.crs_obj.axis_info[0].unit_name).replace("metre", "m")
+    except (IndexError, AttributeError):
+        return "units"
+
+
 def _warn_conflicting(path: str, column: str, xy: np.ndarray, z: np.ndarray,
                       grid: RegionGrid) -> None:
     """Warn of places that hold two or more records of ``column`` with different values
@@ -401,6 +555,7 @@ def plan_points(source: PointSource, grid: RegionGrid) -> list[Layer]:
         raise DataError(
             f"{source.path}: none of its {len(table)} points lies in the region {grid.name!r}; "
             + _outside_hint(table, grid, source))
+    table = _drop_far_outside(table, grid, source)
     path = str(source.path)
     base = {"source": source.name, "points": len(table), "crs": source.crs}
     if source.nodata is not None:
@@ -408,7 +563,8 @@ def plan_points(source: PointSource, grid: RegionGrid) -> list[Layer]:
     if source.decimal is not None:
         base["decimal"] = source.decimal
     if source.flags:
-        base["flags"] = dict(source.flags)
+        base["flags"] = {key: flag if isinstance(flag, str) else flag.model_dump(mode="json")
+                         for key, flag in source.flags.items()}
     xy = np.column_stack([table.x, table.y])
     out: list[Layer] = []
     if source.distance:
@@ -426,7 +582,7 @@ def plan_points(source: PointSource, grid: RegionGrid) -> list[Layer]:
         _refuse_unheld(path, col, cz)
         _warn_conflicting(path, col, cxy, cz, grid)
         both = len(source.interpolate) > 1
-        unit = column_units(source, col)
+        unit = column_units(source, col, table.units.get(col))
         if "idw" in source.interpolate:
             out.append(IdwLayer(
                 name=f"{source.name}_{_safe(col)}" + ("_idw" if both else ""), units=unit,

@@ -23,6 +23,12 @@ They write a number there and say what it is in a column beside it:
 A value below (or above) a limit gets the policy of ``<0.5``: it is missing, and a data
 warning gives the count, the first lines and the fix. A flag that is neither (GTK's
 ``!``, "estimated") keeps the value, and the warning says so.
+
+Qualifier codes stored as numbers (a database's remark code: 1 or -1 for "below the
+limit", 0 for none) are never guessed: a number means different things in different
+databases. They are read only where the source's ``flags`` names the column with its codes
+(:class:`Qualifier`: ``below``, ``above``); a qualifier column ``flags`` names without codes
+that holds numbers only is refused, naming the fix.
 """
 
 from __future__ import annotations
@@ -30,7 +36,8 @@ from __future__ import annotations
 import re
 import warnings
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -38,8 +45,8 @@ import pandas as pd
 
 from prospect.errors import DataError, DataWarning
 
-__all__ = ["below_limits", "companion_names", "concentration_unit", "refuse_mixed_rows",
-           "related_columns"]
+__all__ = ["Qualifier", "below_limits", "companion_names", "concentration_unit",
+           "qualifier_column", "refuse_mixed_rows", "related_columns"]
 
 _SPLIT = re.compile(r"[\s_.\-()\[\]/,:;]+")
 QUALIFIER_WORDS = frozenset({"q", "qual", "qualifier", "qualif", "flag", "flg", "f", "t",
@@ -107,11 +114,50 @@ def companion_names(column: str, names: list[str]) -> tuple[list[str], list[str]
 
 
 def _code(cell: object) -> str:
-    """A qualifier cell, lower case without spaces (``""`` where empty)."""
+    """A qualifier cell, lower case without spaces (``""`` where empty); a number as its
+    float's text (``1``, ``1.0`` and ``"1"`` are one code: ``1.0``)."""
     if cell is None or (isinstance(cell, float) and np.isnan(cell)):
         return ""
     text = re.sub(r"\s+", "", str(cell)).casefold()
-    return "" if text in {"nan", "none", "<null>", "null"} else text
+    if text in {"nan", "none", "<null>", "null"}:
+        return ""
+    if _NUMBER.fullmatch(text):
+        return repr(float(text.replace(",", ".")))
+    return text
+
+
+_NUMBER = re.compile(r"[-+]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:e[-+]?\d+)?")
+
+
+@dataclass(frozen=True)
+class Qualifier:
+    """A qualifier column named in a source's ``flags``, with the codes that mean a value
+    below (``below``) or above (``above``) the limit of determination.
+
+    Without codes, the column's text codes are read (``<``, ``ND``, ``>``...); with them,
+    a cell equal to one of them (as a number where both are numbers: ``1`` is ``1.0``) is
+    below or above, and any other number is no flag (read as measured without a word).
+    """
+
+    column: str
+    below: tuple[str, ...] = ()
+    above: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, column: str, below: Iterable[object] = (),
+           above: Iterable[object] = ()) -> Qualifier:
+        """A qualifier with its codes as :func:`_code` writes cells."""
+        return cls(column, tuple(_code(c) for c in below), tuple(_code(c) for c in above))
+
+    @property
+    def coded(self) -> bool:
+        """Whether the config gives the codes."""
+        return bool(self.below or self.above)
+
+
+def qualifier_column(flag: str | Qualifier | None) -> str | None:
+    """The column of a ``flags`` entry (a column name, or a :class:`Qualifier`)."""
+    return flag.column if isinstance(flag, Qualifier) else flag
 
 
 def _is_flag_column(series: pd.Series) -> bool:
@@ -124,9 +170,15 @@ def _is_flag_column(series: pd.Series) -> bool:
     return numbers * 2 < len(codes) and max(map(len, codes)) <= 16
 
 
-def _kind(code: str) -> str:
+def _kind(code: str, qualifier: Qualifier | None = None) -> str:
     if not code:
         return ""
+    if qualifier is not None and code in qualifier.below:
+        return "below"
+    if qualifier is not None and code in qualifier.above:
+        return "above"
+    if qualifier is not None and qualifier.coded and _NUMBER.fullmatch(code):
+        return ""  # a number the codes do not list: no flag (0 for "none")
     if code in BELOW or code[0] in "<≤":
         return "below"
     if code in ABOVE or code[0] in ">≥":
@@ -147,7 +199,7 @@ def concentration_unit(column: str) -> str | None:
 
 
 def below_limits(frame: pd.DataFrame, column: str, values: np.ndarray, keep: np.ndarray,
-                 path: Path, listed: Listed, *, flag: str | None = None,
+                 path: Path, listed: Listed, *, flag: str | Qualifier | None = None,
                  read: Callable[[str], np.ndarray] | None = None,
                  fills: tuple[float, ...] = ()) -> np.ndarray:
     """``values`` (all rows) with those a companion column marks below or above a limit
@@ -168,16 +220,20 @@ def below_limits(frame: pd.DataFrame, column: str, values: np.ndarray, keep: np.
     listed
         Names rows by their positions among all rows (``'lines 3, 7'``).
     flag
-        The qualifier column the source names (``flags:``); found by name otherwise.
+        The qualifier column the source names (``flags:``), with its codes where it gives
+        them (:class:`Qualifier`); found by name otherwise.
     read
         Reads a column of ``frame`` as numbers in the table's notation (detection limits).
     fills
         Common fill values, which a negative concentration is not taken for.
     """
     names = [str(c) for c in frame.columns]
-    qualifiers: list[str] = [flag] if flag is not None else []
+    named = Qualifier(flag) if isinstance(flag, str) else flag
+    qualifiers: list[str] = [named.column] if named is not None else []
     limits: list[str] = []
-    if flag is None:
+    if named is not None and not named.coded:
+        _refuse_numeric_codes(frame[named.column], named.column, column, keep, path)
+    if named is None:
         qualifiers, limits = companion_names(column, names)
         qualifiers = [q for q in qualifiers if _is_flag_column(frame[q])]
     measured = keep & np.isfinite(values)
@@ -188,7 +244,7 @@ def below_limits(frame: pd.DataFrame, column: str, values: np.ndarray, keep: np.
     said: list[str] = []
     for name in qualifiers:
         codes = np.array([_code(c) for c in frame[name]], dtype=object)
-        kinds = np.array([_kind(c) for c in codes], dtype=object)
+        kinds = np.array([_kind(c, named) for c in codes], dtype=object)
         below |= measured & (kinds == "below")
         above |= measured & (kinds == "above")
         for code in codes[measured & (kinds == "other")]:
@@ -248,6 +304,23 @@ def below_limits(frame: pd.DataFrame, column: str, values: np.ndarray, keep: np.
             "measured (if they mean 'below the limit', flag them or leave them empty)")
     warnings.warn(DataWarning(f"{lead}, {text}"), stacklevel=4)
     return np.where(below | above, np.nan, values)
+
+
+def _refuse_numeric_codes(series: pd.Series, name: str, column: str, keep: np.ndarray,
+                          path: Path) -> None:
+    """Refuse a qualifier column ``flags`` names without codes whose cells are numbers
+    only (a database's remark code: 1 for "below the limit", 0 for none): no number is a
+    code by itself, and each was "another flag, read as measured"."""
+    codes = [c for c, k in zip(map(_code, series), keep, strict=True) if k and c]
+    if not codes or not all(_NUMBER.fullmatch(c) for c in codes):
+        return
+    shown = ", ".join(f"{float(c):g} on {n}" for c, n in Counter(codes).most_common(3))
+    example = float(Counter(codes).most_common(1)[0][0])
+    raise DataError(
+        f"{path}: column {name!r}, which 'flags' names as the qualifier column of "
+        f"{column!r}, holds numbers ({shown}), not codes such as '<' or 'ND'; say which "
+        f"numbers mean below (or above) the limit, e.g. flags: {{{column}: {{column: "
+        f"{name}, below: [{example:g}]}}}}")
 
 
 def _unit_columns(column: str, names: list[str]) -> list[str]:

@@ -53,7 +53,7 @@ import warnings
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +65,13 @@ from pyproj import Transformer
 from prospect.errors import CRSError, DataError, DataWarning, InputFileError
 from prospect.grid import check_transformable, parse_crs
 from prospect.ingest.fills import COMMON_FILLS
-from prospect.io.companions import below_limits, refuse_mixed_rows, related_columns
+from prospect.io.companions import (
+    Qualifier,
+    below_limits,
+    qualifier_column,
+    refuse_mixed_rows,
+    related_columns,
+)
 from prospect.io.files import why_unreadable
 from prospect.io.vector import has_geometry, layer_fields, read_vector
 
@@ -88,6 +94,10 @@ class PointTable:
     path: str
     source_crs: str = ""
     """The CRS the file's coordinates were read in (the config's, or a vector file's own)."""
+    lines: np.ndarray | None = None
+    """Each point's line in a text table (row of a sheet, feature of a vector file)."""
+    units: dict[str, str] = field(default_factory=dict)
+    """Column -> the units a second header row of units gives it (``m,m,mg/L``)."""
 
     def __len__(self) -> int:
         return int(self.x.size)
@@ -109,10 +119,14 @@ def valid_in_crs(xs: np.ndarray, ys: np.ndarray, crs: Any) -> np.ndarray:
 def source_options(source: Any) -> dict[str, Any]:
     """Reader arguments of a points source config (``x``, ``y``, ``crs``, ``layer``,
     ``override_crs``, ``decimal``, ``nodata``, ``flags``): a ``crs`` written in the config
-    overrides the file's own."""
+    overrides the file's own; a ``flags`` entry with codes is a
+    :class:`~prospect.io.companions.Qualifier`."""
+    flags = {key: flag if isinstance(flag, str) else
+             Qualifier.of(flag.column, flag.below, flag.above)
+             for key, flag in source.flags.items()}
     return {"x": source.x, "y": source.y, "crs": source.crs, "layer": source.layer,
             "override_crs": "crs" in source.model_fields_set, "decimal": source.decimal,
-            "nodata": source.nodata_values(), "flags": dict(source.flags)}
+            "nodata": source.nodata_values(), "flags": flags}
 
 
 def read_table(path: Path | str, *, decimal: str | None = None) -> pd.DataFrame:
@@ -177,10 +191,12 @@ def _without_units_row(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     shown = ", ".join(f"{c}: {str(first[c]).strip()}" for c in numeric[:6])
     warnings.warn(DataWarning(
         f"{path}: line {line} holds units ({shown}), not values: read as a second header "
-        "row and skipped; give units in the header ('li [mg/L]') or in 'units:'"),
+        "row and skipped; its units are the columns' units where 'units:' gives none"),
         stacklevel=3)
     out = rest.reset_index(drop=True)
     out.attrs = dict(frame.attrs)
+    out.attrs["units"] = {str(c).strip(): str(first[c]).strip().strip("[]()").strip()
+                          for c in numeric}
     if out.attrs.get("lines") is not None:
         out.attrs["lines"] = out.attrs["lines"][1:]
     return out
@@ -627,7 +643,7 @@ def _text(value: float) -> str:
 def column_values(frame: pd.DataFrame, column: str, path: Path | str, *,
                   keep: np.ndarray | None = None, numbers: np.ndarray | None = None,
                   what: str = "line", nodata: tuple[float, ...] = (),
-                  strict: bool = True, flag: str | None = None) -> np.ndarray:
+                  strict: bool = True, flag: str | Qualifier | None = None) -> np.ndarray:
     """The ``keep`` records of a value column of a table :func:`read_features` read, as
     numbers in the table's decimal notation (every record when ``keep`` is ``None``).
 
@@ -650,9 +666,10 @@ def column_values(frame: pd.DataFrame, column: str, path: Path | str, *,
     keep = np.ones(len(series), bool) if keep is None else np.asarray(keep, bool)
     if numbers is None:
         numbers = np.arange(len(series)) + 2
-    if flag is not None and flag not in frame.columns:
+    named = qualifier_column(flag)
+    if named is not None and named not in frame.columns:
         raise DataError(
-            f"{path}: no column {flag!r}, which 'flags' names as the qualifier column of "
+            f"{path}: no column {named!r}, which 'flags' names as the qualifier column of "
             f"{column!r}; columns are {[c for c in frame.columns if c != 'geometry'][:30]}")
     from prospect.ingest.layers import unit_key
 
@@ -847,7 +864,7 @@ def read_features(
         geometry = gpd.points_from_xy(xs, ys)
         geometry[~(np.isfinite(xs) & np.isfinite(ys))] = None
         gdf = gpd.GeoDataFrame(frame, geometry=geometry, crs=parse_crs(crs or "EPSG:4326"))
-        for key in ("lines", "decimal", "undecided"):
+        for key in ("lines", "decimal", "undecided", "units"):
             gdf.attrs[key] = frame.attrs.get(key)
         return gdf
     if columns:  # with the columns that say how to read them (qualifiers, units...)
@@ -890,14 +907,16 @@ def read_points(
     path: Path | str, *, x: str = "lon", y: str = "lat", crs: str = "EPSG:4326",
     columns: list[str] | None = None, layer: str | None = None, to_crs: str,
     override_crs: bool = False, decimal: str | None = None, nodata: tuple[float, ...] = (),
-    flags: dict[str, str] | None = None,
+    flags: dict[str, str | Qualifier] | None = None,
 ) -> PointTable:
     """Read a point table (:func:`read_features`) and project it to ``to_crs``.
 
     Records without coordinates are dropped; ``columns`` are read as numbers
     (:func:`column_values`: ``nodata`` values are missing, and so are values that
-    ``flags`` (value column -> its qualifier column) or a companion column found by name
-    marks below or above a detection limit).
+    ``flags`` (value column -> its qualifier column, or a
+    :class:`~prospect.io.companions.Qualifier` with its codes) or a companion column found
+    by name marks below or above a detection limit). The table keeps each point's line
+    and the units a second header row of units gives.
 
     Raises
     ------
@@ -911,7 +930,8 @@ def read_points(
     target = parse_crs(to_crs)
     flags = dict(flags or {})
     gdf = read_features(path, x=x, y=y, crs=crs, layer=layer,
-                        columns=list(dict.fromkeys([*columns, *flags.values()])),
+                        columns=list(dict.fromkeys(
+                            [*columns, *(str(qualifier_column(f)) for f in flags.values())])),
                         override_crs=override_crs, decimal=decimal)
     keep = has_geometry(gdf.geometry)
     text = path.suffix.lower() in TEXT_SUFFIXES | SHEET_SUFFIXES
@@ -960,6 +980,8 @@ def read_points(
         tx, ty = tx[fits], ty[fits]
         values = {c: v[fits] for c, v in values.items()}
     epsg = target.to_epsg()
+    units = {c: u for c, u in (gdf.attrs.get("units") or {}).items() if c in columns}
     return PointTable(x=tx, y=ty, values=values,
                       crs=f"EPSG:{epsg}" if epsg else target.to_wkt(), path=str(path),
-                      source_crs=gdf.crs.to_string())
+                      source_crs=gdf.crs.to_string(),
+                      lines=np.asarray(numbers)[keep.nonzero()[0][fits]], units=units)
