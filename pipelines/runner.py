@@ -261,10 +261,7 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
                           + (f", dashboard {link}" if link else "") + "[/dim]")
     results = []
     warned_empty: set[str] = set()
-    has = default_stages(ctx.job)
-    for stage in STAGE_ORDER:  # a stage the job no longer has: what it made is stale
-        if stage not in has:
-            _drop_unmade(ctx, manifest, stage, makes=())
+    _drop_removed_stages(ctx, manifest, stages)
     _mend_unrecorded(ctx, manifest)
     for name in sorted(stages, key=STAGE_ORDER.index):
         ctx.console.rule(f"[bold]{name}")
@@ -373,24 +370,90 @@ def _drop_unmade(ctx: RunContext, manifest: Manifest, stage: str, *,
         manifest.run.setdefault("removed", []).append(var)  # the run's entry says so
 
 
+def _drop_removed_stages(ctx: RunContext, manifest: Manifest, running: Sequence[str]) -> None:
+    """Remove what the stages the job config no longer has made, and their records.
+
+    The ``tiles`` or ``model`` section deleted from the config: the stage's cube
+    variables were removed (:func:`_drop_unmade`), but ``tiles/``, ``viewer/``,
+    ``model/`` and ``score/*.tif`` stayed with its ``done`` record, results of a job that
+    no longer makes them, handed to partners and researchers. Its recorded outputs go the
+    way of any output a stage no longer makes (:func:`_drop_unmade_files`), then its
+    record (the run's manifest entry lists both: ``removed``, ``dropped``). Only the
+    config decides: a stage left out of this run's command (``prospect score`` alone) is
+    kept, and one asked for by name (``prospect tiles`` without a ``tiles`` section draws
+    the default layers) runs.
+    """
+    has = default_stages(ctx.job)
+    for stage in STAGE_ORDER:  # a stage the job no longer has: what it made is stale
+        if stage in has:
+            continue
+        _drop_unmade(ctx, manifest, stage, makes=())
+        record = manifest.data["stages"].get(stage)
+        if stage in running or not isinstance(record, dict):
+            continue
+        kept: dict[str, Any] = {}  # what the stages still there made is never removed
+        for other, rec in manifest.data["stages"].items():
+            if other != stage and isinstance(rec, dict):
+                kept.update({f"{other}:{k}": v for k, v in (rec.get("outputs") or {}).items()})
+        _drop_unmade_files(ctx, manifest, stage, record.get("outputs"), kept,
+                           files=record.get("files"))
+        del manifest.data["stages"][stage]
+        manifest.run.setdefault("dropped", []).append(stage)
+        manifest.write()
+        ctx.console.print(f"  the {stage} stage is no longer in the job config: its record "
+                          "is dropped from the manifest")
+
+
 def _drop_unmade_files(ctx: RunContext, manifest: Manifest, stage: str,
-                       before: Any, now: dict[str, Any]) -> None:
+                       before: Any, now: dict[str, Any], *, files: Any = None) -> None:
     """Remove the files and folders ``stage``'s earlier record listed as its outputs
-    (``before``) that its run now (``now``) no longer makes
-    (:func:`pipelines.verify.unmade_outputs`): a tile layer dropped from the config, or
-    ``tiles.archive`` turned off, left the old pyramid and archive in ``tiles/`` (maps of
-    the model and palette of an earlier run, delivered with the new ones). Each is renamed
-    aside first, so a reader sees it whole or not at all; the run's manifest entry lists
-    it (``removed``)."""
+    (``before``; ``files``: that record's :func:`pipelines.verify.file_inventory`) that
+    its run now (``now``) no longer makes (:func:`pipelines.verify.unmade_outputs`): a
+    tile layer dropped from the config, or ``tiles.archive`` turned off, left the old
+    pyramid and archive in ``tiles/`` (maps of the model and palette of an earlier run,
+    delivered with the new ones). Each is renamed aside first, so a reader sees it whole
+    or not at all; the run's manifest entry lists it (``removed``).
+
+    A folder holding files its record does not list (a user's note in ``model/``) keeps
+    them: only the files the stage wrote are removed. One whose files the record cannot
+    tell apart (a large pyramid with files added or removed) is left, with a warning.
+    """
     if not isinstance(before, dict):
         return
+    if files is None:
+        files = manifest.data["stages"].get(stage, {}).get("files")
+    files = files if isinstance(files, dict) else {}
     keep = (manifest.path, ctx.out_dir / ".prospect.lock", ctx.cube_path)
     for label, path in verify.unmade_outputs(ctx.out_dir, before, now, keep=keep):
-        if remove_aside(path):
-            shown = verify.relative_to(ctx.out_dir, str(path))
-            ctx.console.print(f"  removed {escape(str(shown))}: the {stage} stage made it "
+        shown = escape(str(verify.relative_to(ctx.out_dir, str(path))))
+        extra = verify.unrecorded_files(path, files.get(label))
+        if extra is None:
+            ctx.console.print(f"  [yellow]warning:[/yellow] {shown} was made by the {stage} "
+                              "stage, which the job no longer does, but its files changed "
+                              "since; left as it is: remove it yourself once you have kept "
+                              "what you need")
+            continue
+        if extra:
+            gone = [f for f in verify.recorded_files(ctx.out_dir, path, files[label])
+                    if remove_aside(f)]
+            for folder in sorted({f.parent for f in gone}, key=lambda p: -len(p.parts)):
+                while folder != path and path in folder.parents:  # left empty: removed
+                    try:
+                        folder.rmdir()
+                    except OSError:
+                        break
+                    folder = folder.parent
+            ctx.console.print(f"  removed the {len(gone)} file(s) the {stage} stage wrote in "
+                              f"{shown} ({escape(label)}), which the job no longer makes; "
+                              f"kept the files it did not write: "
+                              f"{escape(', '.join(k.removeprefix('./') for k in extra))}")
+        elif not remove_aside(path):
+            continue
+        else:
+            ctx.console.print(f"  removed {shown}: the {stage} stage made it "
                               f"({escape(label)}) and the job no longer does")
-            manifest.run.setdefault("removed", []).append(str(shown))
+        manifest.run.setdefault("removed", []).append(
+            str(verify.relative_to(ctx.out_dir, str(path))))
 
 
 def _repair(ctx: RunContext, manifest: Manifest, name: str, stages: Sequence[str], *,

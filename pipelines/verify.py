@@ -26,9 +26,9 @@ from prospect.errors import StageError
 from prospect.io.files import file_sha256, remove_aside
 
 __all__ = ["Damage", "check", "check_files", "file_inventory", "inspect", "inventory",
-           "mark_damaged", "relative_to", "remove_variables", "repair", "resolve",
-           "undecodable_variables", "unlist_unreadable", "unmade_outputs",
-           "unreadable_metadata"]
+           "mark_damaged", "recorded_files", "relative_to", "remove_variables", "repair",
+           "resolve", "undecodable_variables", "unlist_unreadable", "unmade_outputs",
+           "unreadable_metadata", "unrecorded_files"]
 
 
 def relative_to(out_dir: Path, value: Any) -> Any:
@@ -66,7 +66,13 @@ def _cube_of(path: Path) -> Path | None:
 
 
 def _walk_sizes(top: Path, rel: str = ".") -> Iterator[tuple[str, int]]:
-    """``(key, size)`` of every file under ``top``, keys ``f"{rel}/{path below top}"``.
+    """``(key, size)`` of every file under ``top`` (see :func:`_walk_stats`)."""
+    for key, st in _walk_stats(top, rel):
+        yield key, st.st_size
+
+
+def _walk_stats(top: Path, rel: str = ".") -> Iterator[tuple[str, os.stat_result]]:
+    """``(key, stat)`` of every file under ``top``, keys ``f"{rel}/{path below top}"``.
 
     What ``os.walk`` (no links followed, unreadable folders passed over) and one
     ``os.stat`` per file gave, at about half the CPU time: each folder is read through
@@ -83,7 +89,7 @@ def _walk_sizes(top: Path, rel: str = ".") -> Iterator[tuple[str, int]]:
             with os.scandir(fd) as entries:
                 for entry in entries:
                     if not entry.is_dir():
-                        yield f"{here}/{entry.name}", entry.stat().st_size
+                        yield f"{here}/{entry.name}", entry.stat()
                     elif not entry.is_symlink():
                         try:
                             sub = os.open(entry.name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
@@ -141,20 +147,47 @@ def inventory(out_dir: Path, outputs: Mapping[str, Any]) -> dict[str, dict[str, 
     return found
 
 
-def _files_of(path: Path) -> tuple[list[str], int, dict[str, int] | None]:
-    """The files of ``path`` (itself when a file): sorted keys, total size, and each
-    file's size when there are at most :data:`LISTED_FILES` of them."""
+def _files_of(path: Path) -> tuple[list[str], int, dict[str, int] | None, str]:
+    """The files of ``path`` (itself when a file): sorted keys, total size, each file's
+    size when there are at most :data:`LISTED_FILES` of them, and a digest of every
+    file's name, size, mtime and change time (:func:`_stamp_digest`)."""
     if path.is_file():
-        size = path.stat().st_size
-        return [path.name], size, {path.name: size}
-    keys: list[str] = []
-    sizes: list[int] = []
-    for key, size in _walk_sizes(path):
-        keys.append(key)
-        sizes.append(size)
-    listed = dict(sorted(zip(keys, sizes, strict=True))) if len(keys) <= LISTED_FILES else None
-    keys.sort()
-    return keys, sum(sizes), listed
+        st = path.stat()
+        stamps = [(path.name, st)]
+    else:
+        stamps = sorted(_walk_stats(path))
+    keys = [key for key, _ in stamps]
+    sizes = [st.st_size for _, st in stamps]
+    listed = dict(zip(keys, sizes, strict=True)) if len(keys) <= LISTED_FILES else None
+    return keys, sum(sizes), listed, _stamp_digest(stamps)
+
+
+def _stamp_digest(stamps: Iterable[tuple[str, os.stat_result]]) -> str:
+    """A digest of each file's ``(name, size, mtime, ctime)``: unchanged while no file was
+    written, replaced or had its mtime set back since (no tool sets a ctime back)."""
+    text = "\n".join(f"{key}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}"
+                     for key, st in stamps)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _content_digest(path: Path, keys: Iterable[str]) -> str:
+    """A SHA-256 of the bytes of the files ``keys`` of output ``path`` in order, each
+    framed by its name and size; a file over :data:`DIGESTED_BYTES` counts by its size
+    only, one that cannot be read as unreadable."""
+    h = hashlib.sha256()
+    for key in keys:
+        h.update(key.encode() + b"\0")
+        try:
+            with open(_key_path(path, key), "rb") as fh:
+                size = os.fstat(fh.fileno()).st_size
+                h.update(f"{size}\0".encode())
+                if size <= DIGESTED_BYTES:
+                    while block := fh.read(1 << 20):
+                        h.update(block)
+        except OSError:
+            h.update(b"unreadable")
+        h.update(b"\0")
+    return h.hexdigest()[:32]
 
 
 def unmade_outputs(out_dir: Path, before: Mapping[str, Any], now: Mapping[str, Any],
@@ -188,15 +221,49 @@ def unmade_outputs(out_dir: Path, before: Mapping[str, Any], now: Mapping[str, A
     return stale
 
 
+def unrecorded_files(path: Path, entry: Any) -> list[str] | None:
+    """The files in output folder ``path`` that its record (``entry``: its
+    :func:`file_inventory`) does not list: a user's note or export put there since.
+    ``[]`` for a file, or a folder holding only what was recorded; ``None`` when the
+    record cannot tell (none, or a large output whose file names changed)."""
+    if path.is_symlink() or not path.is_dir():
+        return []
+    if not isinstance(entry, dict):
+        return None
+    keys = _files_of(path)[0]
+    listed = entry.get("sizes")
+    if isinstance(listed, dict):
+        return [key for key in keys if key not in listed]
+    return [] if _digest(keys) == entry.get("keys") else None
+
+
+def recorded_files(out_dir: Path, path: Path, entry: Mapping[str, Any]) -> list[Path]:
+    """The files of output folder ``path`` its record (``entry``) lists and that are
+    there, inside ``out_dir`` with links resolved (never a file a link in the folder
+    leads out to)."""
+    root = Path(os.path.realpath(out_dir))
+    found = []
+    for key in entry.get("sizes") or {}:
+        file = _key_path(path, str(key))
+        real = Path(os.path.realpath(file))
+        if root in real.parents and (file.is_file() or file.is_symlink()):
+            found.append(file)
+    return found
+
+
 LISTED_FILES = 64
 """Outputs of at most this many files (a model, COGs) have each file's size recorded;
-larger ones (a tile pyramid) a digest of their file names and their total size."""
+larger ones (a tile pyramid) a digest of their file names and their total size, one of
+every file's size, mtime and change time (``stamps``) and one of their bytes
+(``content``): the bytes are read again only when the stamps differ."""
 
 
 def file_inventory(out_dir: Path, outputs: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """Files and folders among ``outputs`` that are not cubes (a model, COGs, a tile
     archive, a pyramid): ``{label: {"files": n, "keys": digest, "bytes": size}}``, plus
-    ``"sizes"`` (file -> size) for an output of at most :data:`LISTED_FILES` files.
+    ``"sizes"`` (file -> size), ``"mtimes"`` and ``"sha256"`` for an output of at most
+    :data:`LISTED_FILES` files, else ``"stamps"`` and ``"content"`` (digests of every
+    file's stat fields and of its bytes).
 
     What :func:`check_files` compares on resume: a file removed or of another size (a
     truncated COG or archive, a lost tile) is found with one ``stat`` per file.
@@ -208,11 +275,13 @@ def file_inventory(out_dir: Path, outputs: Mapping[str, Any]) -> dict[str, dict[
         path = resolve(Path(out_dir), value)
         if not path.exists() or _cube_of(path) is not None:
             continue
-        keys, total, sizes = _files_of(path)
+        keys, total, sizes, stamps = _files_of(path)
         found[label] = {"files": len(keys), "keys": _digest(keys), "bytes": total}
         if sizes is not None:
             found[label]["sizes"] = sizes
             found[label].update(_stamps(path, sizes))
+        else:  # a pyramid: one digest of the stats, one of the bytes
+            found[label].update(stamps=stamps, content=_content_digest(path, keys))
     return found
 
 
@@ -264,11 +333,13 @@ def check_files(out_dir: Path, outputs: Mapping[str, Any],
 
     A file the user added beside an output's own files (a note or an export in
     ``model/``) is not a change: recomputing the stage replaces the folder, which would
-    lose it. With only a digest recorded (a large pyramid), any other set of files is.
+    lose it. With only digests recorded (a large pyramid), any other set of files is.
     ``contents`` (default): a file of its recorded size whose mtime is not the recorded
     one is read and compared with its recorded SHA-256 (a tile or an archive rewritten in
-    place); without it only presence and sizes count, and a file that a read checks
-    itself (a model's checksums) is left to that read.
+    place); in a large output, every file is read and the digest of their bytes compared
+    when any file's size, mtime or change time is not as recorded. Without it only
+    presence and sizes count, and a file that a read checks itself (a model's checksums)
+    is left to that read.
     """
     for label, expected in (record or {}).items():
         value = outputs.get(label)
@@ -279,7 +350,7 @@ def check_files(out_dir: Path, outputs: Mapping[str, Any],
             return f"output {label} ({value}) is missing"
         if expected.get("damaged"):  # a read found it changed (see the runner)
             return f"output {label} ({value}): {expected['damaged']}"
-        keys, total, sizes = _files_of(path)
+        keys, total, sizes, stamps = _files_of(path)
         listed = expected.get("sizes")
         if isinstance(listed, dict):
             if sizes is None:  # more files than were written: only the listed ones count
@@ -299,6 +370,11 @@ def check_files(out_dir: Path, outputs: Mapping[str, Any],
         if total != expected.get("bytes"):
             return (f"output {label} ({value}) changed size since it was written (truncated "
                     "or rewritten)")
+        content = expected.get("content")
+        if contents and isinstance(content, str) and stamps != expected.get("stamps") \
+                and _content_digest(path, keys) != content:
+            return (f"output {label} ({value}): one of its {len(keys)} files was rewritten "
+                    "since it was written (same names and sizes, other bytes)")
     return None
 
 

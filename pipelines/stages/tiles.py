@@ -5,7 +5,10 @@ renders ``out/tiles/<layer>/{z}/{x}/{y}.png`` from ``out/score/<variable>.tif`` 
 that COG is absent, from the cube variable) at the zooms that suit the data (its
 resolution and extent, narrowed by the job's ``min_zoom``/``max_zoom``), then writes
 ``legend.png`` and ``tilejson.json`` beside the tiles and ``out/tiles/<layer>.pmtiles``
-(their zooms and centre are what the pyramid holds). Finally it writes
+(their zooms and centre are what the pyramid holds). Every layer is rendered whole into a
+hidden staging folder first and published only when all are (:func:`_publish`), so a
+static server reading ``tiles/`` during a rerun never sees new tiles beside an old
+legend, TileJSON or archive. Finally it writes
 ``out/viewer/index.html``: a Leaflet page (shipped offline in ``viewer/static``) that opens
 from disk with relative tile URLs, a layer switcher, opacity, legends, the uncertainty
 toggle and click values from a coarse value grid (``viewer/values.js``).
@@ -15,8 +18,10 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +32,14 @@ from pipelines.context import RunContext, StageResult
 from pipelines.progress import progress_bar
 from prospect.config.tiles import TileLayerConfig, TilesConfig
 from prospect.errors import StageError
-from prospect.io.files import write_bytes, write_json, write_text
+from prospect.io.files import (
+    publish_dir,
+    remove_aside,
+    scratch_dir,
+    write_bytes,
+    write_json,
+    write_text,
+)
 from tiles.archive import tilejson, write_pmtiles
 from tiles.legend import legend_png
 from tiles.metadata import layer_meta, range_warning, stretch_unset_range
@@ -153,11 +165,14 @@ def value_grid(source: LayerSource, *, max_cells: int = VALUE_GRID_MAX) -> dict[
 
 
 def _render_layer(
-    ctx: RunContext, cfg: TilesConfig, layer: TileLayerConfig, tiles_dir: Path, bar: Progress,
+    ctx: RunContext, cfg: TilesConfig, layer: TileLayerConfig, staging: Path, bar: Progress,
 ) -> tuple[ViewerLayer, dict[str, Any], dict[str, Any], str]:
+    """Render one layer whole into ``staging`` (its pyramid, legend and TileJSON in
+    ``staging/layer``, its archive as ``staging/layer.pmtiles``): :func:`_publish` puts
+    them in place once every layer is rendered."""
     source, where = layer_source(ctx, layer.variable)
     name = layer.layer_name
-    layer_dir = tiles_dir / name
+    layer_dir = staging / "layer"
     values = value_grid(source)
     data = [np.nan if v is None else v for v in values["data"]]
     layer, stretched = stretch_unset_range(layer, data)
@@ -201,7 +216,7 @@ def _render_layer(
             tile_size=cfg.tile_size, legend_url=f"{root}legend.png", tile_matrix_set=grid,
         ), strict=False, indent=2, newline=False)
     if cfg.archive:
-        write_pmtiles(layer_dir, tiles_dir / f"{name}.pmtiles", fmt=cfg.format,
+        write_pmtiles(layer_dir, staging / "layer.pmtiles", fmt=cfg.format,
                       bounds=meta.bounds, metadata=doc)
     viewer_layer = ViewerLayer(
         config=layer, tiles=f"../tiles/{name}/{{z}}/{{x}}/{{y}}.{cfg.format}",
@@ -217,6 +232,24 @@ def _render_layer(
         "its data: vmin and vmax are not set in tiles.layers, and the default 0 to 1 would "
         "show one colour" if stretched else None)
     return viewer_layer, metrics, values, where
+
+
+def _publish(staging: Path, tiles_dir: Path, name: str, *, archive: bool) -> None:
+    """Put layer ``name``'s staged pyramid folder (with its legend and TileJSON) and its
+    archive in place, in an order that never shows a mixed layer.
+
+    The old archive goes first, then the folder is swapped whole (the old one renamed
+    aside, the new one renamed in: :func:`~prospect.io.files.publish_dir`), then the new
+    archive is renamed in. A reader of ``tiles/`` (a static server) sees the old layer,
+    then the old folder without an archive, the new folder without one, and the new
+    layer: never new tiles beside an old legend, TileJSON or archive.
+    """
+    archive_path = tiles_dir / f"{name}.pmtiles"
+    if archive:
+        remove_aside(archive_path)
+    publish_dir(staging / "layer", tiles_dir / name)
+    if archive:
+        os.replace(staging / "layer.pmtiles", archive_path)
 
 
 def job_outline_geojson(ctx: RunContext) -> dict[str, Any] | None:
@@ -241,10 +274,16 @@ def run(ctx: RunContext) -> StageResult:
     # region is a single job); without one, the layers take turns on the thread pool.
     layers = [honest_layer(ctx, la) for la in cfg.layers]
     parallel = ctx.executor.parallel(len(layers))
-    with progress_bar(ctx.console, unit="blocks") as bar, \
-            ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="tiles") as pool:
-        rendered = list(pool.map(lambda la: _render_layer(ctx, cfg, la, tiles_dir, bar),
-                                 layers))
+    with ExitStack() as stack:  # every layer staged whole, then published together
+        staged = [stack.enter_context(scratch_dir(tiles_dir / la.layer_name))
+                  for la in layers]
+        with progress_bar(ctx.console, unit="blocks") as bar, \
+                ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="tiles") as pool:
+            rendered = list(pool.map(
+                lambda pair: _render_layer(ctx, cfg, pair[0], pair[1], bar),
+                zip(layers, staged, strict=True)))
+        for layer, staging in zip(layers, staged, strict=True):
+            _publish(staging, tiles_dir, layer.layer_name, archive=cfg.archive)
     for layer, (viewer_layer, metrics, grid, where) in zip(layers, rendered, strict=True):
         name = layer.layer_name
         viewer_layers.append(viewer_layer)
@@ -268,6 +307,8 @@ def run(ctx: RunContext) -> StageResult:
                        outline=job_outline_geojson(ctx))
     write_text(viewer_dir / "index.html", html)
     result.outputs["viewer"] = str(viewer_dir / "index.html")
+    result.outputs["viewer_static"] = str(viewer_dir / "static")
+    result.outputs["viewer_values"] = str(viewer_dir / "values.js")
     result.metrics["zooms"] = ", ".join(sorted({f"{v.min_zoom}-{v.max_zoom}"
                                                 for v in viewer_layers}))
     result.notes.append(f"viewer: {viewer_dir / 'index.html'} (open it in a browser)")

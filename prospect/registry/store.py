@@ -9,12 +9,20 @@
 * Loading verifies the checksums again; remote versions are downloaded to a temporary
   directory first.
 * Names and versions are checked against a safe alphabet before they touch a path.
+* On a local disk every publish holds the registry's import lock (``.import.lock``,
+  ``flock``) shared; a publish that gets it alone first removes the hidden staging
+  folders of publishes that were killed (:meth:`ModelRegistry.sweep_staging`): with the
+  lock held alone, no publish is writing one. The kernel drops a killed holder's lock.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
 import os
 import re
+import shutil
 import stat
 import tempfile
 import warnings
@@ -45,6 +53,10 @@ from prospect.registry.names import check_name, check_new_version, check_version
 __all__ = ["REGISTRY_ENV", "ModelRegistry", "default_registry"]
 
 REGISTRY_ENV = "PROSPECT_REGISTRY"
+IMPORT_LOCK = ".import.lock"
+"""The lock file at a local registry's root that every publish holds (shared)."""
+_STAGING = re.compile(r"^\.(.+)\.staging-[0-9a-f]{8}$")
+"""A publish's hidden staging folder for a version (:func:`prospect.io.files.temp_name`)."""
 _ALL_FILES: tuple[str, ...] = (*MODEL_FILES, CHECKSUMS_FILE)
 
 
@@ -91,6 +103,9 @@ class ModelRegistry:
         self.fs = fs
         self.root = str(path).rstrip("/") or "/"
         self.is_local = isinstance(fs, LocalFileSystem)
+        self.swept: list[str] = []
+        """``name/folder`` of each leftover the last publish removed
+        (:meth:`sweep_staging`)."""
         if self.is_local and Path(self.root).exists() and not Path(self.root).is_dir():
             raise ModelError(f"{self.url}: the registry is a file, not a directory; give "
                              "the registry's folder")
@@ -225,7 +240,8 @@ class ModelRegistry:
                 "immutable; publish under a new version"
             )
         if self.is_local:
-            self._publish_local(Path(model_dir), Path(target))
+            with self._import_lock():
+                self._publish_local(Path(model_dir), Path(target))
         else:
             self._publish_remote(Path(model_dir), target)
         if note is not None:
@@ -266,6 +282,80 @@ class ModelRegistry:
                 f"{target}: already exists (published concurrently?); versions are "
                 "immutable, publish under a new version"
             ) from exc
+
+    @contextmanager
+    def _import_lock(self) -> Iterator[None]:
+        """Hold the registry's import lock shared for the ``with`` block, after removing
+        the leftovers of killed publishes when no other publish holds it
+        (:meth:`sweep_staging`). A registry where the lock file cannot be written (read
+        only) is published to without it: the publish fails there on its own."""
+        root = Path(self.root)
+        root.mkdir(parents=True, exist_ok=True)
+        try:  # never through a link placed there
+            fd = os.open(root / IMPORT_LOCK, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise ModelError(f"{root / IMPORT_LOCK}: a symbolic link where the registry "
+                                 "keeps its import lock; remove it and import again") from None
+            yield
+            return
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                pass  # another publish is running: its staging folder is live
+            else:
+                self.swept = self._sweep_locked()
+            fcntl.flock(fd, fcntl.LOCK_SH)
+            yield
+        finally:
+            os.close(fd)
+
+    def sweep_staging(self) -> list[str]:
+        """Remove the hidden staging folders (``<name>/.<version>.staging-<8 hex>``) that
+        publishes killed mid-copy left; returns ``name/folder`` of each removed.
+
+        Only on a local disk, and only while no publish holds the import lock (then none
+        is writing a staging folder; the kernel drops a killed publish's lock): ``[]``
+        when one does. Only folders of that exact name under a valid model name are
+        touched, never a link, a version or a file of someone else's.
+        """
+        if not self.is_local or not Path(self.root).is_dir():
+            return []
+        try:
+            fd = os.open(Path(self.root) / IMPORT_LOCK,
+                         os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        except OSError:
+            return []
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return []
+        try:
+            return self._sweep_locked()
+        finally:
+            os.close(fd)
+
+    def _sweep_locked(self) -> list[str]:
+        """:meth:`sweep_staging`'s work, with the import lock held alone."""
+        removed = []
+        for name in self._valid_children(self.root, check_name):
+            folder = Path(self._join(name))
+            found: list[os.DirEntry[str]] = []
+            with contextlib.suppress(OSError), os.scandir(folder) as entries:
+                found = [e for e in entries if _STAGING.match(e.name)
+                         and e.is_dir(follow_symlinks=False)]
+            for entry in found:
+                match = _STAGING.match(entry.name)
+                try:
+                    check_version(match.group(1) if match else "")
+                except SecurityError:
+                    continue
+                shutil.rmtree(entry.path, ignore_errors=True)
+                if not os.path.lexists(entry.path):
+                    removed.append(f"{name}/{entry.name}")
+        return removed
 
     def _publish_remote(self, source: Path, target: str) -> None:
         for fname in MODEL_FILES:  # checksums.json last: until it exists, the version is hidden
