@@ -36,6 +36,15 @@ def _fmt(v: Any) -> str:
     return "n/a" if v is None else str(v)
 
 
+def _resampled(ci: dict[str, Any]) -> str:
+    """What the bootstrap resampled: whole spatial CV blocks (rows of a block are not
+    independent), or rows (metrics of runs before the block bootstrap)."""
+    if ci.get("unit") == "spatial_block":
+        return (f" of the {ci.get('n_units')} spatial CV blocks, each resampled whole, those "
+                "holding a positive among themselves")
+    return ", rows resampled independently" if ci else ""
+
+
 def _headline_section(facts: dict[str, Any]) -> list[str]:
     """The skill figures a reader should quote, first: fold-mean spatial ROC AUC with its
     spread, the bootstrap interval of the pooled out-of-fold AUC, the seed spread."""
@@ -47,7 +56,7 @@ def _headline_section(facts: dict[str, Any]) -> list[str]:
              f"± {_fmt(m.get('cv_spatial_fold_roc_auc_std'))} (s.d. over folds)",
              f"- Pooled out-of-fold ROC AUC {_fmt(m.get('cv_spatial_roc_auc'))}, bootstrap 95 % "
              f"interval {_fmt(ci.get('low'))}-{_fmt(ci.get('high'))} ({ci.get('n_boot', 0)} "
-             "replicates)"]
+             f"replicates{_resampled(ci)})"]
     if seeds:
         lines.append(f"- Over {len(seeds.get('seeds', []))} estimator seed(s): fold-mean ROC "
                      f"AUC {_fmt(seeds.get('min'))}-{_fmt(seeds.get('max'))} (s.d. "

@@ -33,6 +33,11 @@ class LabelsConfig(StrictModel):
     negatives
         ``background``: negatives are sampled cells; ``below_threshold``: the points below
         the grade threshold; ``both``: the two together.
+    polygons
+        Polygon occurrences (mine outlines, deposit footprints): ``cells``, every cell
+        whose centre the polygon holds is a positive (its cells kept in one CV fold; a
+        data warning gives its share of the positives); ``centroid``, one positive cell
+        per polygon, at its centroid, so that a large outline weighs as one occurrence.
     """
 
     source: str = Field(description="name of a points source in 'sources'")
@@ -48,6 +53,11 @@ class LabelsConfig(StrictModel):
     background_ratio: float = Field(default=10.0, gt=0)
     background_exclusion: float = Field(default=0.0, ge=0)
     negatives: Literal["background", "below_threshold", "both"] = "background"
+    polygons: Literal["cells", "centroid"] = Field(
+        default="cells", exclude_if=lambda v: v == "cells",
+        description="polygon occurrences: every cell they cover (kept in one CV fold), or "
+                    "one cell at the centroid",
+    )
 
     @model_validator(mode="after")
     def _threshold_rules(self) -> LabelsConfig:

@@ -17,7 +17,10 @@ from sklearn.model_selection import StratifiedKFold
 
 from prospect.errors import ModelError
 
-__all__ = ["SpatialBlockCV", "assign_blocks", "auto_block_size", "label_variogram", "random_folds"]
+__all__ = [
+    "SpatialBlockCV", "assign_blocks", "auto_block_size", "group_blocks", "label_variogram",
+    "random_folds",
+]
 
 
 def assign_blocks(coords: np.ndarray, block_size: float) -> np.ndarray:
@@ -26,6 +29,43 @@ def assign_blocks(coords: np.ndarray, block_size: float) -> np.ndarray:
     ij = np.floor((coords - coords.min(axis=0)) / block_size).astype("i8")
     _, ids = np.unique(ij, axis=0, return_inverse=True)
     return ids.ravel()
+
+
+def group_blocks(coords: np.ndarray, blocks: np.ndarray, groups: np.ndarray | None
+                 ) -> np.ndarray:
+    """Block ids with every row of a group moved to one block: the block holding most of
+    the group's rows (a tie: the block of the row nearest the group's centroid).
+
+    The cells one occurrence polygon covers (a mine outline) are one group: split between
+    blocks, and so between folds, a fold trained on part of the mine and tested on the rest
+    (Roberts et al., 2017: blocks must respect the dependence structure; scikit-learn's
+    ``GroupKFold`` keeps a group on one side of every split). ``blocks`` is returned
+    unchanged (the same array) when ``groups`` is ``None`` or every group holds one row;
+    otherwise the ids are renumbered ``0..k-1`` in their order, blocks left empty dropped.
+    """
+    if groups is None:
+        return blocks
+    groups = np.asarray(groups)
+    if groups.shape != blocks.shape:
+        raise ModelError(f"spatial CV: {groups.size} groups for {blocks.size} rows")
+    _, gid, size = np.unique(groups, return_inverse=True, return_counts=True)
+    gid = gid.ravel()
+    if not (size > 1).any():
+        return blocks
+    coords = np.asarray(coords, dtype="f8")
+    out = blocks.copy()
+    order = np.argsort(gid, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(size)])
+    for g in np.flatnonzero(size > 1):
+        rows = order[starts[g]: starts[g + 1]]
+        ids, n = np.unique(blocks[rows], return_counts=True)
+        top = ids[n == n.max()]
+        if top.size > 1:  # a tie: the block of the row nearest the centroid
+            xy = coords[rows]
+            near = rows[int(np.argmin(((xy - xy.mean(axis=0)) ** 2).sum(axis=1)))]
+            top = top[top == blocks[near]] if blocks[near] in top else top[:1]
+        out[rows] = top[0]
+    return np.unique(out, return_inverse=True)[1].ravel()
 
 
 class SpatialBlockCV:
@@ -63,10 +103,16 @@ class SpatialBlockCV:
         """Number of folds."""
         return self.n_splits
 
-    def fold_of(self, coords: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """Fold index of every row."""
+    def blocks_of(self, coords: np.ndarray, groups: np.ndarray | None = None) -> np.ndarray:
+        """Block id of every row, the rows of each group in one block
+        (:func:`assign_blocks`, :func:`group_blocks`)."""
+        return group_blocks(coords, assign_blocks(coords, self.block_size), groups)
+
+    def fold_of(self, coords: np.ndarray, y: np.ndarray,
+                groups: np.ndarray | None = None) -> np.ndarray:
+        """Fold index of every row (the rows of one group in one fold)."""
         y = np.asarray(y)
-        blocks = assign_blocks(coords, self.block_size)
+        blocks = self.blocks_of(coords, groups)
         n_blocks = int(blocks.max()) + 1
         if n_blocks < self.n_splits:
             raise ModelError(
@@ -101,6 +147,9 @@ class SpatialBlockCV:
             Rows (only their count is used unless ``coords`` is ``None``).
         y
             Labels, used to balance positives across folds.
+        groups
+            Group of each row (``None``: every row its own): rows of one group are never
+            split between folds (the cells of one occurrence polygon).
         coords
             ``(n, 2)`` x/y of each row in CRS units. When ``None``, ``X`` must be the
             coordinates themselves.
@@ -110,7 +159,8 @@ class SpatialBlockCV:
             raise ModelError("spatial CV needs (n, 2) coordinates of the samples")
         labelled = y is not None
         y = np.zeros(len(coords)) if y is None else np.asarray(y)
-        folds = self.fold_of(coords, y)
+        folds = self.fold_of(coords, y, groups)
+        grouped = groups is not None and np.unique(groups).size < len(coords)
         tree = cKDTree(coords) if self.buffer > 0 else None
         for f in range(self.n_splits):
             test = np.flatnonzero(folds == f)
@@ -121,11 +171,13 @@ class SpatialBlockCV:
                 flat = np.unique(np.concatenate([np.asarray(n, "i8") for n in near]))
                 train_mask[flat] = False
             self._check_training(f, before, y[train_mask] if labelled else None,
-                                 int(train_mask.sum()), int((y[test] > 0).sum()))
+                                 int(train_mask.sum()), int((y[test] > 0).sum()),
+                                 grouped=grouped)
             yield np.flatnonzero(train_mask), test
 
     def _check_training(self, fold: int, before: np.ndarray | None,
-                        y_train: np.ndarray | None, n_train: int, test_positives: int) -> None:
+                        y_train: np.ndarray | None, n_train: int, test_positives: int,
+                        *, grouped: bool = False) -> None:
         """Refuse a fold with nothing to learn from (no training rows, or one class only):
         its fit was skipped, its test rows left out of every skill figure (all positives in
         one fold: the pooled ROC AUC was undefined and the run said "0 positives"), and no
@@ -149,17 +201,30 @@ class SpatialBlockCV:
             f"spatial CV: fold {fold}'s training rows hold no {kind} ({held}; {where} of "
             f"{self.block_size:g} CRS units), so the fold cannot be fitted and no skill can "
             "be measured; lower model.cv.block_size so that the positives span several "
-            "blocks, or add occurrences elsewhere")
+            "blocks, or add occurrences elsewhere"
+            + ("; the cells of one occurrence polygon stay in one fold, so a polygon holding "
+               "most positives needs model.labels.polygons: centroid or more occurrences"
+               if grouped else ""))
 
 
 def random_folds(
-    y: np.ndarray, *, n_splits: int, seed: int = 0,
+    y: np.ndarray, *, n_splits: int, seed: int = 0, groups: np.ndarray | None = None,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Stratified random K-fold (shuffled, seeded), for comparison with spatial folds."""
+    """Stratified random K-fold (shuffled, seeded), for comparison with spatial folds.
+
+    With ``groups`` of more than one row (the cells of one occurrence polygon), scikit-
+    learn's ``StratifiedGroupKFold`` keeps each group in one fold; otherwise (point
+    occurrences) the folds are ``StratifiedKFold``'s, as before.
+    """
     y = np.asarray(y)
     n_splits = min(n_splits, int(np.bincount((y > 0).astype(int)).min()))
     if n_splits < 2:
         raise ModelError("random CV needs at least two positives and two background samples")
+    if groups is not None and np.unique(groups).size < len(y):
+        from sklearn.model_selection import StratifiedGroupKFold
+
+        sgkf = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+        return list(sgkf.split(np.zeros((len(y), 1)), y, groups=np.asarray(groups)))
     skf = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
     return list(skf.split(np.zeros((len(y), 1)), y))
 

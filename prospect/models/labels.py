@@ -17,6 +17,7 @@ import pandas as pd
 
 from prospect.errors import DataError, InputFileError
 from prospect.grid import RegionGrid
+from prospect.io.companions import Qualifier
 from prospect.io.points import TEXT_SUFFIXES, column_values, read_features, valid_in_crs
 from prospect.io.vector import has_geometry
 
@@ -25,6 +26,7 @@ __all__ = [
     "Occurrences",
     "flag_values",
     "grade_positives",
+    "occurrence_groups",
     "read_occurrences",
     "sample_background",
     "snap_points",
@@ -47,6 +49,9 @@ class Occurrences:
         Records read from the file.
     n_dropped
         Records without usable coordinates or geometry.
+    polygon
+        True for each point that stands for a polygon (a cell it covers, or its centre
+        with ``polygons="centroid"``); ``None`` when no record is a polygon.
     """
 
     x: np.ndarray
@@ -56,6 +61,7 @@ class Occurrences:
     n_records: int
     n_dropped: int = 0
     source: str = ""
+    polygon: np.ndarray | None = None
 
 
 @dataclass
@@ -229,7 +235,7 @@ def read_occurrences(
     path: Path, grid: RegionGrid, *, x: str = "lon", y: str = "lat", crs: str | None = None,
     layer: str | None = None, value_column: str | None = None, override_crs: bool = False,
     decimal: str | None = None, nodata: tuple[float, ...] = (),
-    flags: dict[str, str] | None = None,
+    flags: dict[str, str | Qualifier] | None = None, polygons: str = "cells",
 ) -> Occurrences:
     """Read occurrence points or polygons and return them in the grid CRS.
 
@@ -260,7 +266,14 @@ def read_occurrences(
     nodata
         Values of ``value_column`` that mark a missing grade (counted in a warning).
     flags
-        Value column -> its qualifier column (a grade flagged below detection is none).
+        Value column -> its qualifier column, or a :class:`~prospect.io.companions.Qualifier`
+        with its codes (a grade flagged below detection is none); a key the table lacks is
+        refused.
+    polygons
+        ``cells``: a polygon gives the centre of every cell whose centre it holds (its
+        representative point if none); ``centroid``: one point, its centroid (its
+        representative point when the centroid lies outside it), so that a large outline
+        weighs as one occurrence.
     """
     path = Path(path)
     if not path.exists():
@@ -270,6 +283,12 @@ def read_occurrences(
     n_records = len(gdf)
     gdf["_value"] = _values(gdf, value_column, path, tuple(nodata),
                             (flags or {}).get(value_column or ""))
+    stray = [key for key in flags or {} if key not in gdf.columns]
+    if stray:  # a source without layers may flag the grade column without 'columns'
+        raise DataError(
+            f"{path}: 'flags' names value column(s) {stray}, which the table does not have "
+            f"(model.labels.value_column is {value_column!r}); use the column headers exactly "
+            "as in the table")
     gdf["_fid"] = np.arange(len(gdf))
     gdf = gdf[has_geometry(gdf.geometry)]
     points = (gdf.geom_type == "Point").to_numpy()  # a latitude of 200 is no place
@@ -294,8 +313,10 @@ def read_occurrences(
         vals.append(exploded["_value"].to_numpy("f8"))
         fids.append(exploded["_fid"].to_numpy("i8"))
     polys = gdf[geom_type.isin(["Polygon", "MultiPolygon"])]
+    if polygons not in ("cells", "centroid"):
+        raise DataError(f"polygons must be 'cells' or 'centroid', not {polygons!r}")
     for geom, value, fid in zip(polys.geometry, polys["_value"], polys["_fid"], strict=True):
-        px, py = _polygon_cells(geom, grid)
+        px, py = _polygon_cells(geom, grid) if polygons == "cells" else _polygon_centre(geom)
         xs_out.append(px)
         ys_out.append(py)
         vals.append(np.full(px.size, value, "f8"))
@@ -305,11 +326,61 @@ def read_occurrences(
         _warn_other_geometries(path, gdf, n_records)
     if not xs_out:
         raise DataError(f"{path}: no point or polygon geometries (found {sorted(set(geom_type))})")
+    n_point = xs_out[0].size if len(points) else 0
+    total = sum(a.size for a in xs_out)
     return Occurrences(
         x=np.concatenate(xs_out), y=np.concatenate(ys_out), values=np.concatenate(vals),
         feature_id=np.concatenate(fids), n_records=n_records, n_dropped=n_dropped + other,
         source=str(path),
+        polygon=np.arange(total) >= n_point if len(polys) else None,
     )
+
+
+def occurrence_groups(occ: Occurrences, grid: RegionGrid, rows: np.ndarray,
+                      cols: np.ndarray) -> np.ndarray | None:
+    """Group of each labelled cell (``rows``, ``cols``): the cells one polygon covers are
+    one group (polygons that share a cell, one group together); every other cell is its
+    own. ``None`` when no group holds more than one of the cells (point occurrences), so
+    that cross-validation runs as it does without groups.
+
+    Spatial CV keeps a group in one fold (:func:`prospect.models.cv.group_blocks`): a fold
+    that trained on part of a mine outline and tested on the rest measured how alike the
+    cells of one mine are, not skill.
+    """
+    if occ.polygon is None or not occ.polygon.any():
+        return None
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    rows, cols = np.asarray(rows, "i8"), np.asarray(cols, "i8")
+    n = rows.size
+    flat = rows * grid.width + cols
+    order = np.argsort(flat, kind="stable")
+    pr, pc = grid.rowcol(occ.x[occ.polygon], occ.y[occ.polygon])
+    inside = grid.contains(pr, pc)
+    cells = pr[inside] * grid.width + pc[inside]
+    at = np.searchsorted(flat[order], cells)
+    hit = at < n
+    hit[hit] = flat[order][at[hit]] == cells[hit]
+    row_of = order[at[hit]]
+    _, feature = np.unique(occ.feature_id[occ.polygon][inside][hit], return_inverse=True)
+    n_features = int(feature.max()) + 1 if feature.size else 0
+    graph = coo_matrix((np.ones(row_of.size), (row_of, n + feature.ravel())),
+                       shape=(n + n_features, n + n_features))
+    _, group = connected_components(graph, directed=False)
+    group = group[:n]
+    return group if np.unique(group).size < n else None
+
+
+def _polygon_centre(geom: Any) -> tuple[np.ndarray, np.ndarray]:
+    """A polygon's centroid, or its representative point when the centroid lies outside
+    it (a C-shaped outline): one point for the whole polygon."""
+    import shapely
+
+    point = geom.centroid
+    if not shapely.contains_xy(geom, point.x, point.y):
+        point = geom.representative_point()
+    return np.array([point.x]), np.array([point.y])
 
 
 def _warn_other_geometries(path: Path, gdf: pd.DataFrame, n_records: int) -> None:
@@ -330,7 +401,8 @@ def _warn_other_geometries(path: Path, gdf: pd.DataFrame, n_records: int) -> Non
 
 
 def _values(frame: pd.DataFrame, column: str | None, path: Path,
-            nodata: tuple[float, ...] = (), flag: str | None = None) -> np.ndarray:
+            nodata: tuple[float, ...] = (), flag: str | Qualifier | None = None
+            ) -> np.ndarray:
     """The grade column as numbers in the table's notation: NaN where empty, not a finite
     number (an 'inf' grade is no grade) or a declared ``nodata`` (counted in a warning);
     a common fill value read as a grade is a warning (:func:`column_values`)."""

@@ -18,6 +18,7 @@ from prospect.config.model import ModelConfig
 from prospect.features import FeatureSpec
 from prospect.grid import RegionGrid
 from prospect.io.cube import provenance_attr
+from prospect.models.cv import SpatialBlockCV
 from prospect.models.evaluate import CVResult, partial_dependence_curves
 from prospect.models.metrics import bootstrap_auc_ci, capture_curve, prediction_area
 from prospect.models.training import TrainingSet
@@ -36,12 +37,18 @@ __all__ = [
 ]
 
 
-def headline(results: dict[str, CVResult], *, ci: dict[str, float] | None = None,
+CI_METHODS = {"spatial_block": "percentile bootstrap of spatial CV blocks",
+              "row": "percentile bootstrap of rows"}
+"""``cv_spatial_roc_auc_ci95_method`` by resampling unit (``bootstrap_ci['unit']``)."""
+
+
+def headline(results: dict[str, CVResult], *, ci: dict[str, Any] | None = None,
              seeds: dict[str, Any] | None = None) -> dict[str, Any]:
     """The stage's headline metrics (Roberts et al., 2017: never one number from one seed).
 
     First the spatial-block fold-mean ROC AUC and its spread over folds, the bootstrap 95 %
-    interval of the pooled out-of-fold ROC AUC (``ci``, :func:`bootstrap_auc_ci`) and the
+    interval of the pooled out-of-fold ROC AUC (``ci``, :func:`bootstrap_auc_ci`; the
+    blocks of the spatial CV resampled whole, named in ``..._ci95_method``) and the
     spread of the fold-mean over estimator seeds (``seeds``, from
     :func:`prospect.models.training.seed_spread`); then the pooled figures of each scheme
     (ROC and PR AUC, prediction-rate area), top-area captures and the positives.
@@ -55,6 +62,7 @@ def headline(results: dict[str, CVResult], *, ci: dict[str, float] | None = None
     if ci:
         out["cv_spatial_roc_auc_ci95_low"] = _round(ci.get("low"))
         out["cv_spatial_roc_auc_ci95_high"] = _round(ci.get("high"))
+        out["cv_spatial_roc_auc_ci95_method"] = CI_METHODS.get(ci.get("unit", "row"), "")
     if seeds:
         out["cv_spatial_seeds"] = len(seeds.get("seeds", []))
         out["cv_spatial_seed_fold_roc_auc_std"] = _round(seeds.get("std"))
@@ -261,8 +269,12 @@ def training_facts(
     """
     spatial = results["spatial_block"]
     tested = spatial.fold >= 0
+    # the spatial CV's own blocks (a polygon's cells in one) are the resampling unit:
+    # rows of one block are not independent, and resampled one by one the interval was
+    # too narrow for spatially clustered occurrences
+    blocks = SpatialBlockCV(block_size=cv["block_size"]).blocks_of(ts.coords, ts.groups)
     ci = bootstrap_auc_ci(ts.y[tested], spatial.oof[tested], n_boot=cfg.cv.bootstrap,
-                          seed=cfg.seed) if cfg.cv.bootstrap else None
+                          seed=cfg.seed, blocks=blocks[tested]) if cfg.cv.bootstrap else None
     order = sorted(spatial.importance, key=lambda n: -spatial.importance[n]["mean"]) \
         if spatial.importance else names
     pd_features = [names.index(n) for n in order[: cfg.partial_dependence]]
