@@ -225,3 +225,41 @@ def small_disk(tmp_path: Path) -> Iterator[SmallDisk]:
         yield disk
     finally:
         disk.unmount()
+
+
+# -- a finished job, for the fault rounds that change it between runs -------------------
+
+@pytest.fixture(scope="session")
+def finished(tmp_path_factory: pytest.TempPathFactory, scheduler: str) -> tuple[Path, Path]:
+    """The demo scene's job run once from ingest to tiles: ``(job.yaml, out)``; tests
+    work on copies (:func:`job`)."""
+    from prospect.testing import demo_grid, make_scene
+
+    root = tmp_path_factory.mktemp("finished")
+    scene = make_scene(root / "scene", grid=demo_grid("bonaire", size_m=1000, chunks=(50, 50)),
+                       seed=3, n_wells=150)
+    job_path = scene.job_config(root / "job.yaml", min_zoom=12, max_zoom=13)
+    job = yaml.safe_load(job_path.read_text())
+    job["model"].update({"cv": {"n_splits": 3, "block_size": 400.0},
+                         "permutation_repeats": 0, "partial_dependence": 0,
+                         "params": {"n_estimators": 20}})
+    job_path.write_text(yaml.safe_dump(job, sort_keys=False))
+    out = root / "out"
+    result = run_in_process("run", job_path, "-o", out, "--scheduler", scheduler)
+    assert result.code == 0, result.err[-3000:]
+    return job_path, out
+
+
+@pytest.fixture()
+def job(finished: tuple[Path, Path], tmp_path: Path) -> tuple[dict[str, Any], Path]:
+    """The finished job's config (a dict) and a copy of its output folder (mtimes kept)."""
+    job_path, out = finished
+    copy = tmp_path / "out"
+    shutil.copytree(out, copy, symlinks=True)
+    return yaml.safe_load(job_path.read_text()), copy
+
+
+def run_job(cli: Any, config: dict[str, Any], out: Path, scheduler: str, *args: str) -> Outcome:
+    path = out.parent / "job.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return cli(*(args or ("run",)), path, "-o", out, "--scheduler", scheduler)

@@ -15,12 +15,11 @@ import hashlib
 import json
 import shutil
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
 
-from .conftest import Outcome, run_in_process
+from .conftest import Outcome, run_in_process, run_job
 
 
 def _sha(path: Path) -> str:
@@ -40,39 +39,6 @@ def _tree(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-@pytest.fixture(scope="module")
-def finished(tmp_path_factory: pytest.TempPathFactory, scheduler: str) -> tuple[Path, Path]:
-    """The demo scene's job run once from ingest to tiles: ``(job.yaml, out)``."""
-    from prospect.testing import demo_grid, make_scene
-
-    root = tmp_path_factory.mktemp("round13")
-    scene = make_scene(root / "scene", grid=demo_grid("bonaire", size_m=1000, chunks=(50, 50)),
-                       seed=3, n_wells=150)
-    job_path = scene.job_config(root / "job.yaml", min_zoom=12, max_zoom=13)
-    job = yaml.safe_load(job_path.read_text())
-    job["model"].update({"cv": {"n_splits": 3, "block_size": 400.0},
-                         "permutation_repeats": 0, "partial_dependence": 0,
-                         "params": {"n_estimators": 20}})
-    job_path.write_text(yaml.safe_dump(job, sort_keys=False))
-    out = root / "out"
-    result = run_in_process("run", job_path, "-o", out, "--scheduler", scheduler)
-    assert result.code == 0, result.err[-3000:]
-    return job_path, out
-
-
-@pytest.fixture()
-def job(finished: tuple[Path, Path], tmp_path: Path) -> tuple[dict[str, Any], Path]:
-    """The finished job's config (a dict) and a copy of its output folder (mtimes kept)."""
-    job_path, out = finished
-    copy = tmp_path / "out"
-    shutil.copytree(out, copy, symlinks=True)
-    return yaml.safe_load(job_path.read_text()), copy
-
-
-def _run(cli, config: dict[str, Any], out: Path, scheduler: str, *args: str) -> Outcome:
-    path = out.parent / "job.yaml"
-    path.write_text(yaml.safe_dump(config, sort_keys=False))
-    return cli(*(args or ("run",)), path, "-o", out, "--scheduler", scheduler)
 
 
 # -- a tiles config edited between runs: what the job no longer makes is not delivered ----
@@ -85,7 +51,7 @@ def test_a_tile_layer_dropped_from_the_config_leaves_no_stale_pyramid(
     config, out = job
     probability = _tree(out / "tiles" / "probability")
     config["tiles"]["layers"] = config["tiles"]["layers"][:1]
-    result = _run(cli, config, out, scheduler)
+    result = run_job(cli, config, out, scheduler)
     text = _text(result)
     assert result.code == 0 and "Traceback" not in text, text[-3000:]
     assert not (out / "tiles" / "uncertainty").exists(), text[-3000:]
@@ -94,7 +60,7 @@ def test_a_tile_layer_dropped_from_the_config_leaves_no_stale_pyramid(
     assert _tree(out / "tiles" / "probability") == probability  # what it makes is kept
     run = json.loads((out / "manifest.json").read_text())["runs"][-1]
     assert {"tiles/uncertainty", "tiles/uncertainty.pmtiles"} <= set(run["removed"])
-    again = _run(cli, config, out, scheduler)
+    again = run_job(cli, config, out, scheduler)
     assert again.code == 0 and len(_skipped(again)) == 5, again.err[-3000:]
     assert "removed" not in _text(again)
 
@@ -105,7 +71,7 @@ def test_the_archive_turned_off_removes_the_old_archive(job, cli, scheduler: str
     config, out = job
     config["tiles"]["archive"] = False
     config["tiles"]["layers"][0]["colormap"] = "viridis"
-    result = _run(cli, config, out, scheduler)
+    result = run_job(cli, config, out, scheduler)
     assert result.code == 0, result.err[-3000:]
     assert not list((out / "tiles").glob("*.pmtiles")), sorted((out / "tiles").iterdir())
     assert (out / "tiles" / "probability" / "legend.png").is_file()
@@ -120,7 +86,7 @@ def test_a_user_file_beside_the_tiles_and_unrecorded_paths_are_kept(
     note.write_text("for the ministry\n")
     cog = _sha(out / "score" / "probability.tif")
     config["tiles"]["layers"] = config["tiles"]["layers"][1:]
-    result = _run(cli, config, out, scheduler)
+    result = run_job(cli, config, out, scheduler)
     assert result.code == 0, result.err[-3000:]
     assert note.read_text() == "for the ministry\n"
     assert _sha(out / "score" / "probability.tif") == cog
@@ -135,7 +101,7 @@ def test_zooms_edited_between_runs_leave_no_tiles_of_the_old_zooms(
     config, out = job
     assert (out / "tiles" / "probability" / "13").is_dir()
     config["tiles"]["min_zoom"], config["tiles"]["max_zoom"] = 14, 14
-    result = _run(cli, config, out, scheduler)
+    result = run_job(cli, config, out, scheduler)
     assert result.code == 0, result.err[-3000:]
     zooms = {p.name for p in (out / "tiles" / "probability").iterdir() if p.is_dir()}
     assert zooms == {"14"}, zooms
@@ -158,7 +124,7 @@ def test_a_tile_rewritten_at_its_own_size_is_rendered_again(job, cli, scheduler:
     data = bytearray(before)
     data[len(data) // 2] ^= 0xFF
     tile.write_bytes(bytes(data))
-    result = _run(cli, config, out, scheduler)
+    result = run_job(cli, config, out, scheduler)
     text = _text(result)
     assert result.code == 0 and "Traceback" not in text, text[-3000:]
     assert "was rewritten since it was written" in text, text[-3000:]
@@ -172,7 +138,7 @@ def test_an_archive_rewritten_at_its_own_size_is_written_again(
     archive = out / "tiles" / "uncertainty.pmtiles"
     before = archive.read_bytes()
     archive.write_bytes(before[:-16] + b"\0" * 16)
-    result = _run(cli, config, out, scheduler, "tiles")
+    result = run_job(cli, config, out, scheduler, "tiles")
     assert result.code == 0 and "was rewritten" in _text(result), result.err[-3000:]
     assert archive.read_bytes() == before
 
@@ -194,7 +160,7 @@ def test_a_tile_deleted_after_the_job_is_rendered_again(job, cli, scheduler: str
     tile = _a_tile(out)
     before = tile.read_bytes()
     tile.unlink()
-    result = _run(cli, config, out, scheduler)
+    result = run_job(cli, config, out, scheduler)
     assert result.code == 0 and len(_skipped(result)) == 4, result.err[-3000:]
     assert tile.read_bytes() == before
 
@@ -209,10 +175,10 @@ def test_a_manifest_put_back_from_an_older_run_does_not_hide_newer_tiles(
     original = tile.read_bytes()
     other = json.loads(json.dumps(config))
     other["tiles"]["layers"][0]["colormap"] = "viridis"
-    assert _run(cli, other, out, scheduler).code == 0
+    assert run_job(cli, other, out, scheduler).code == 0
     assert tile.read_bytes() != original
     (out / "manifest.json").write_bytes(older)
-    result = _run(cli, config, out, scheduler)
+    result = run_job(cli, config, out, scheduler)
     assert result.code == 0 and len(_skipped(result)) == 4, result.err[-3000:]
     assert tile.read_bytes() == original
 
@@ -251,14 +217,14 @@ def test_a_model_replaced_after_train_is_not_taken_by_a_stage_run_alone(
     shutil.rmtree(out / "model")
     shutil.copytree(other_model, out / "model")
     for args in ((stage,), (stage, "--force")):
-        result = _run(cli, config, out, scheduler, *args)
+        result = run_job(cli, config, out, scheduler, *args)
         text = _text(result)
         assert result.code == 1 and "Traceback" not in text, text[-3000:]
         line = result.error_lines[0] if result.error_lines else text
         assert "model/" in line and "'prospect train'" in line, line
     assert _sha(out / "score" / "probability.tif") == cog
     assert _tree(out / "tiles") == tiles
-    fixed = _run(cli, config, out, scheduler)
+    fixed = run_job(cli, config, out, scheduler)
     assert fixed.code == 0, fixed.err[-3000:]
     assert "running again: output" in _text(fixed) and len(_skipped(fixed)) == 2
     assert _sha(out / "score" / "probability.tif") == cog  # the job's own model again
@@ -271,7 +237,7 @@ def test_a_stage_run_alone_on_whole_earlier_outputs_is_skipped(
     config, out = job
     (out / "model" / "NOTES.txt").write_text("reviewed\n")
     for stage in ("score", "tiles"):
-        result = _run(cli, config, out, scheduler, stage)
+        result = run_job(cli, config, out, scheduler, stage)
         assert result.code == 0 and len(_skipped(result)) == 1, result.err[-3000:]
 
 

@@ -24,43 +24,8 @@ from typing import Any
 import pytest
 import yaml
 
-from .conftest import REPO, Outcome, run_in_process
+from .conftest import REPO, run_job
 from .test_faults_round13 import _kill_when_running, _sha, _skipped, _text, _tree
-
-
-@pytest.fixture(scope="module")
-def finished(tmp_path_factory: pytest.TempPathFactory, scheduler: str) -> tuple[Path, Path]:
-    """The demo scene's job run once from ingest to tiles: ``(job.yaml, out)``."""
-    from prospect.testing import demo_grid, make_scene
-
-    root = tmp_path_factory.mktemp("round14")
-    scene = make_scene(root / "scene", grid=demo_grid("bonaire", size_m=1000, chunks=(50, 50)),
-                       seed=3, n_wells=150)
-    job_path = scene.job_config(root / "job.yaml", min_zoom=12, max_zoom=13)
-    job = yaml.safe_load(job_path.read_text())
-    job["model"].update({"cv": {"n_splits": 3, "block_size": 400.0},
-                         "permutation_repeats": 0, "partial_dependence": 0,
-                         "params": {"n_estimators": 20}})
-    job_path.write_text(yaml.safe_dump(job, sort_keys=False))
-    out = root / "out"
-    result = run_in_process("run", job_path, "-o", out, "--scheduler", scheduler)
-    assert result.code == 0, result.err[-3000:]
-    return job_path, out
-
-
-@pytest.fixture()
-def job(finished: tuple[Path, Path], tmp_path: Path) -> tuple[dict[str, Any], Path]:
-    """The finished job's config (a dict) and a copy of its output folder (mtimes kept)."""
-    job_path, out = finished
-    copy = tmp_path / "out"
-    shutil.copytree(out, copy, symlinks=True)
-    return yaml.safe_load(job_path.read_text()), copy
-
-
-def _run(cli, config: dict[str, Any], out: Path, scheduler: str, *args: str) -> Outcome:
-    path = out.parent / "job.yaml"
-    path.write_text(yaml.safe_dump(config, sort_keys=False))
-    return cli(*(args or ("run",)), path, "-o", out, "--scheduler", scheduler)
 
 
 def _manifest(out: Path) -> dict[str, Any]:
@@ -79,7 +44,7 @@ def test_the_tiles_section_removed_removes_the_tiles_the_viewer_and_their_record
     note.write_text("for the ministry\n")
     cog, model = _sha(out / "score" / "probability.tif"), _tree(out / "model")
     config.pop("tiles")
-    result = _run(cli, config, out, scheduler)
+    result = run_job(cli, config, out, scheduler)
     text = _text(result)
     assert result.code == 0 and "Traceback" not in text, text[-3000:]
     for gone in ("tiles/probability", "tiles/uncertainty", "tiles/probability.pmtiles",
@@ -93,7 +58,7 @@ def test_the_tiles_section_removed_removes_the_tiles_the_viewer_and_their_record
     run = data["runs"][-1]
     assert run["dropped"] == ["tiles"] and "tiles/probability" in run["removed"], run
     assert len(_skipped(result)) == 4, text[-3000:]
-    again = _run(cli, config, out, scheduler)  # control: a plain rerun skips every stage
+    again = run_job(cli, config, out, scheduler)  # control: a plain rerun skips every stage
     assert again.code == 0 and len(_skipped(again)) == 4, again.err[-3000:]
     assert "removed" not in _text(again)
 
@@ -107,7 +72,7 @@ def test_the_model_section_removed_removes_the_model_and_its_maps(
     (out / "model" / "NOTES.txt").write_text("reviewed\n")
     config.pop("model")
     config.pop("tiles")
-    result = _run(cli, config, out, scheduler)
+    result = run_job(cli, config, out, scheduler)
     text = _text(result)
     assert result.code == 0 and "Traceback" not in text, text[-3000:]
     assert not list((out / "score").glob("*.tif")), text[-3000:]
@@ -125,11 +90,11 @@ def test_a_stage_left_out_of_the_command_keeps_its_outputs_and_record(
     unchanged) removes nothing: only the config's own removal of a section deletes."""
     config, out = job
     tiles, model = _tree(out / "tiles"), _tree(out / "model")
-    result = _run(cli, config, out, scheduler, "ingest")
+    result = run_job(cli, config, out, scheduler, "ingest")
     assert result.code == 0 and "removed" not in _text(result), result.err[-3000:]
     assert _tree(out / "tiles") == tiles and _tree(out / "model") == model
     assert {"train", "score", "tiles"} <= set(_manifest(out)["stages"])
-    again = _run(cli, config, out, scheduler)
+    again = run_job(cli, config, out, scheduler)
     assert again.code == 0 and len(_skipped(again)) == 5, again.err[-3000:]
 
 
@@ -172,7 +137,7 @@ def test_a_tiles_rerun_never_shows_new_tiles_beside_an_old_legend_or_archive(
     config["tiles"]["layers"][0]["colormap"] = "viridis"
     reference = tmp_path / "reference"
     shutil.copytree(out, reference, symlinks=True)
-    assert _run(cli, config, reference, scheduler, "tiles").code == 0
+    assert run_job(cli, config, reference, scheduler, "tiles").code == 0
     layer = out / "tiles" / "probability"
     tile_key = str(sorted(layer.rglob("*.png"))[0].relative_to(layer))
     old, new = _digests(out, tile_key), _digests(reference, tile_key)
@@ -187,7 +152,7 @@ def test_a_tiles_rerun_never_shows_new_tiles_beside_an_old_legend_or_archive(
             seen.append(_layer_state(copy, old, new))
 
     monkeypatch.setattr(os, "replace", watched)
-    result = _run(cli, config, copy, scheduler, "tiles")
+    result = run_job(cli, config, copy, scheduler, "tiles")
     monkeypatch.setattr(os, "replace", replace)
     assert result.code == 0, result.err[-3000:]
     assert seen and seen[-1] == dict.fromkeys(seen[-1], "new"), seen
@@ -210,7 +175,7 @@ def test_a_tiles_rerun_killed_resumes_to_the_bytes_of_an_uninterrupted_run(
     reference, copy = tmp_path / "reference", tmp_path / "out"
     for folder in (reference, copy):
         shutil.copytree(out, folder, symlinks=True)
-    assert _run(cli, config, reference, scheduler).code == 0
+    assert run_job(cli, config, reference, scheduler).code == 0
     path = copy.parent / "job.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     _kill_when_running(["run", str(path), "-o", str(copy)], copy, "tiles", after=0.5)
@@ -238,7 +203,7 @@ def test_a_tile_of_a_large_pyramid_rewritten_at_its_own_size_is_rendered_again(
     -p`` or an archive does) was skipped as finished and delivered."""
     config, out = job
     _large(monkeypatch)
-    assert _run(cli, config, out, scheduler, "tiles", "--force").code == 0
+    assert run_job(cli, config, out, scheduler, "tiles", "--force").code == 0
     record = _manifest(out)["stages"]["tiles"]["files"]["probability"]
     assert "sizes" not in record and record["files"] > 2, record
     tile = sorted((out / "tiles" / "probability").rglob("*.png"))[0]
@@ -247,7 +212,7 @@ def test_a_tile_of_a_large_pyramid_rewritten_at_its_own_size_is_rendered_again(
     data[len(data) // 2] ^= 0xFF
     tile.write_bytes(bytes(data))
     os.utime(tile, ns=(st.st_atime_ns, st.st_mtime_ns))
-    result = _run(cli, config, out, scheduler)
+    result = run_job(cli, config, out, scheduler)
     text = _text(result)
     assert result.code == 0 and "Traceback" not in text, text[-3000:]
     assert "was rewritten since it was written" in text, text[-3000:]
@@ -260,12 +225,12 @@ def test_a_large_pyramid_copied_with_new_mtimes_still_skips_every_stage(
     every stage is still skipped; a plain rerun in place skips without reading."""
     config, out = job
     _large(monkeypatch)
-    assert _run(cli, config, out, scheduler, "tiles", "--force").code == 0
-    again = _run(cli, config, out, scheduler)
+    assert run_job(cli, config, out, scheduler, "tiles", "--force").code == 0
+    again = run_job(cli, config, out, scheduler)
     assert again.code == 0 and len(_skipped(again)) == 5, again.err[-3000:]
     copy = tmp_path / "copy"
     shutil.copytree(out, copy, copy_function=shutil.copyfile)
-    result = _run(cli, config, copy, scheduler)
+    result = run_job(cli, config, copy, scheduler)
     assert result.code == 0 and len(_skipped(result)) == 5, result.err[-3000:]
 
 
