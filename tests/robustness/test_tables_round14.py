@@ -11,7 +11,6 @@ shipped jobs (skipped without them).
 
 from __future__ import annotations
 
-import json
 import warnings
 from pathlib import Path
 
@@ -22,25 +21,9 @@ from pyproj import Transformer
 
 from .conftest import Sandbox, assert_clean_error
 from .test_point_tables import PLACES, WELLS, X0, Y0, _at_points, _ingest
+from .test_tables_round12 import _said, _warnings, _write
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _said(result) -> str:
-    return " ".join((result.out + result.err).split())  # the console wraps long lines
-
-
-def _warnings(box: Sandbox) -> list[str]:
-    stage = json.loads((box.out / "manifest.json").read_text())["stages"]["ingest"]
-    return [" ".join(n.split()) for n in stage["notes"] if n.startswith("warning:")]
-
-
-def _write(box: Sandbox, header: str, cells: list[str], *, name: str = "wells.csv") -> Path:
-    """A comma table of the :data:`PLACES` (x, y) and ``cells`` (the rest of each row)."""
-    rows = [header] + [f"{x:.0f},{y:.0f},{c}" for (x, y), c in zip(PLACES, cells, strict=True)]
-    path = box.root / name
-    path.write_text("\n".join(rows) + "\n")
-    return path
 
 
 def _units(box: Sandbox, variable: str = "wells_li") -> str:
