@@ -280,6 +280,9 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
         if last.get("status") == "done":  # finished once, no longer whole or up to date
             ctx.console.print(f"  running again: {reason}")
         made_before = dict(last.get("outputs") or {}) if isinstance(last, dict) else {}
+        # what the records say it made, read before its own record is begun (a running
+        # record counts for nothing, and the stage after it may have been dropped)
+        made_vars = _made_variables(ctx, manifest, name)
         _repair(ctx, manifest, name, stages, deep=force)
         manifest.begin(name, reason)
         monitor = StageMonitor(ctx, name)
@@ -292,7 +295,7 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
             result.notes.extend(noted)
             if noted:
                 result.metrics["data_warnings"] = len(noted)
-            _drop_unmade(ctx, manifest, name, makes=result.variables)
+            _drop_unmade(ctx, manifest, name, makes=result.variables, made=made_vars)
             _drop_unmade_files(ctx, manifest, name, made_before, result.outputs)
             inventory = verify.inventory(ctx.out_dir, result.outputs)
             _empty_variables(inventory, result, warned_empty, ctx.out_dir)
@@ -348,8 +351,14 @@ def _mend_unrecorded(ctx: RunContext, manifest: Manifest) -> None:
                           "the stage that makes it computes it again")
 
 
+def _made_variables(ctx: RunContext, manifest: Manifest, stage: str) -> set[str]:
+    """The cube variables the manifest's finished records name ``stage`` the maker of."""
+    rel = str(verify.relative_to(ctx.out_dir, str(ctx.cube_path)))
+    return set(manifest.latest_record(made_by=[stage]).get(rel, {}))
+
+
 def _drop_unmade(ctx: RunContext, manifest: Manifest, stage: str, *,
-                 makes: Sequence[str]) -> None:
+                 makes: Sequence[str], made: set[str] | None = None) -> None:
     """Remove the cube variables the manifest names ``stage`` as the maker of and that it
     no longer makes (``makes``: what it made now; nothing for a stage the job no longer
     has).
@@ -358,12 +367,13 @@ def _drop_unmade(ctx: RunContext, manifest: Manifest, stage: str, *,
     whole section removed: the variable it had made stayed in the cube, and train took it
     as a feature (every cube variable is one by default), the model trained on a layer
     the job no longer has. Only variables a record names this stage the maker of are
-    removed, never one without a known maker.
+    removed, never one without a known maker. ``made``: what the records named it the
+    maker of before it ran (:func:`_made_variables`; read now where not given).
     """
     cube = ctx.cube_path
-    rel = str(verify.relative_to(ctx.out_dir, str(cube)))
-    made = manifest.latest_record(made_by=[stage]).get(rel, {})
-    stale = sorted(set(made) - set(makes))
+    if made is None:
+        made = _made_variables(ctx, manifest, stage)
+    stale = sorted(made - set(makes))
     for var in verify.remove_variables(cube, stale) if stale and cube.is_dir() else ():
         ctx.console.print(f"  removed cube variable {var!r}: the {stage} stage made it and "
                           "the job no longer does")
