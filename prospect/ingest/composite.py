@@ -265,6 +265,14 @@ def _part(scene: StacScene, var: str, info: RasterInfo, source: RasterSource,
             f"{info.path} ({info.dtype}), so it would mark no pixel and the band's fill "
             "would read as values; fix the item, or give the fill with 'nodata:' in source "
             f"{source.name!r}")
+    if cal.unstated is not None and (source.scale, source.offset) == (1.0, 0.0):
+        a, b = cal.unstated
+        raise DataError(
+            f"item {scene.item_id!r}: the {var!r} asset holds the product's DNs (value = "
+            f"{a:g} x DN + {b:g}), but neither the item's raster:bands nor source "
+            f"{source.name!r} gives a scale, so the DNs would be read as values; give "
+            f"'scale: {a:g}' and 'offset: {b:g}' in the source (or items that state "
+            "raster:bands scale and offset)")
     nodata, other_nodata = band_nodata(source, info, 1, cal.fill,
                                        stated_by=f"item {scene.item_id!r}", told=told)
     return ScenePart(

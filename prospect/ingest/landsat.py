@@ -214,6 +214,10 @@ class BandCalibration:
     saturated, not measured)."""
     saturate: float | None = None
     """The DN the product writes for a saturated pixel, if it states one: no data."""
+    unstated: tuple[float, float] | None = None
+    """The ``(scale, offset)`` the product defines for these DNs where the item that
+    describes them states none (a Collection 2 Level-2 or Sentinel-2 band without
+    ``raster:bands`` scale): the config must give it, else DNs are read as values."""
 
 
 @dataclass(frozen=True)

@@ -369,10 +369,14 @@ def asset_calibration(item: pystac.Item, asset: pystac.Asset) -> BandCalibration
     valid_range: tuple[float, float] | None = None
     saturate: float | None = None
     dtype = _data_type(asset)
+    unstated: tuple[float, float] | None = None
     if product == "landsat-l2":
         valid_range = LANDSAT_L2_CLIP
         if ("scale" in first or "offset" in first) and _is_spectral(asset):
             _check_landsat_l2(scale, offset)  # not the ST_* helper layers: scaled otherwise
+        elif _is_spectral(asset):
+            unstated = LANDSAT_L2_COEFFICIENTS[
+                "surface temperature (K)" if _is_thermal(asset) else "surface reflectance"]
     elif product == "landsat-l1":
         if dtype is not None:
             eight_bit = dtype == "uint8"
@@ -388,12 +392,22 @@ def asset_calibration(item: pystac.Item, asset: pystac.Asset) -> BandCalibration
             # -1000 in the product XML). Earth Search states it as raster:bands offset
             # -0.1; catalogues that leave it out (Planetary Computer) serve the same DNs.
             offset = _s2_offset_dn(item) * scale
+        if "scale" not in first and _is_spectral(asset):
+            unstated = (1e-4, offset * 1e-4)
     if nodata is not None and dtype is not None and _known_dtype(dtype) and \
             not value_fits(nodata, dtype):
         raise ValueError(f"raster:bands nodata {nodata:g} cannot occur in a {dtype} band, so "
                          "it would mark no pixel and the band's fill would read as values")
     return BandCalibration(scale, offset, "", units, fill=nodata,
-                           valid_range=valid_range, saturate=saturate)
+                           valid_range=valid_range, saturate=saturate, unstated=unstated)
+
+
+def _is_thermal(asset: pystac.Asset) -> bool:
+    """A thermal infrared band (``lwir``, ``lwir11``...) by its common name."""
+    fields = asset.extra_fields
+    bands = [*(fields.get("eo:bands") or []), *(fields.get("bands") or [])]
+    return any(isinstance(b, dict) and str(b.get("common_name", b.get("eo:common_name", "")))
+               .lower().startswith("lwir") for b in bands)
 
 
 def _check_landsat_l2(scale: float, offset: float) -> None:

@@ -306,3 +306,50 @@ def test_an_all_clouded_scene_composites_to_no_data_not_zeros(scene, grid, tmp_p
     assert np.isnan(out["red"]).all() and (out["l8_count"] == 0).all()
     with rasterio.open(cloud) as c:
         assert (c.read(1) == 4).all()
+
+
+# --- a product's own scale stated by neither the item nor the config (lead) --------------------
+
+def _stac_source(items: list[dict[str, Any]], grid: RegionGrid, path: Path,
+                 **extra: Any) -> list[Any]:
+    src = RasterSource.model_validate({
+        "name": "l8", "stac": _collection(path, *items), "assets": {"red": "red", "nir": "nir"},
+        "composite": {"method": "median"}, **extra})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        return plan_composite(src, grid)
+
+
+UNSCALED = {"raster:bands": [{"nodata": 0}]}
+
+
+def test_a_level2_item_without_its_scale_is_refused_unless_the_config_gives_it(
+        scene, grid, tmp_path):
+    """Before: a Collection 2 Level-2 item whose assets state no ``raster:bands`` scale,
+    with no ``scale:`` in the source, was composited as reflectance from raw DNs (7 000 -
+    65 535), exit 0."""
+    item = _item(scene, "l2", props={"landsat:correction": "L2SP", "platform": "landsat-8"},
+                 assets={"red": UNSCALED, "nir": UNSCALED})
+    with pytest.raises(DataError, match=r"item 'l2': the 'red' asset holds the product's DNs "
+                       r"\(value = 2\.75e-05 x DN \+ -0\.2\).*'scale: 2\.75e-05' and "
+                       r"'offset: -0\.2'"):
+        _stac_source([item], grid, tmp_path / "items.json")
+    layers = _stac_source([item], grid, tmp_path / "given.json", scale=2.75e-5,
+                          offset=-0.2)  # control: the config gives it
+    assert layers[0].bands[0][0].scale == pytest.approx(2.75e-5)
+    assert layers[0].bands[0][0].offset == pytest.approx(-0.2)
+
+
+def test_a_sentinel2_item_without_its_scale_is_refused(scene, grid, tmp_path):
+    item = {**_item(scene, "s2", props={"s2:processing_baseline": "05.00",
+                                        "platform": "sentinel-2a"},
+                    assets={"red": UNSCALED, "nir": UNSCALED}), "collection": "sentinel-2-l2a"}
+    with pytest.raises(DataError, match=r"value = 0\.0001 x DN \+ -0\.1\).*'scale: 0\.0001'"):
+        _stac_source([item], grid, tmp_path / "items.json")
+
+
+def test_control_a_level2_item_stating_its_scale_reads(scene, grid, tmp_path):
+    item = _item(scene, "l2", props={"landsat:correction": "L2SP", "platform": "landsat-8"},
+                 assets={"red": C2_BANDS, "nir": C2_BANDS})
+    layers = _stac_source([item], grid, tmp_path / "items.json")
+    assert layers[0].bands[0][0].scale == pytest.approx(2.75e-5)
