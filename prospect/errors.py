@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import pickle
 import warnings
 from collections.abc import Iterator
 
@@ -46,26 +45,39 @@ class ProspectError(Exception):
         # (``__cause__`` and ``__context__``, which ``raise ... from None`` keeps). A
         # library error that does not survive pickling (rasterio's ``CPLE_*``: read-only
         # ``args``) made the whole error arrive as a bare ``Exception`` and the job end in
-        # "internal error" (exit 70) instead of this error's line and exit code.
+        # "internal error" (exit 70) instead of this error's line and exit code. The
+        # chain is made portable without trying a round trip (no unpickling here).
         self.__cause__ = _portable(self.__cause__)
         self.__context__ = _portable(self.__context__)
         return super().__reduce__()
 
 
-def _portable(exc: BaseException | None) -> BaseException | None:
-    """``exc`` if it survives pickling, else a stand-in that does: its type's name and
-    message, and for an ``OSError`` its ``errno`` (which the runner reads to tell a full
-    disk), without the errors it chains in turn."""
+def _portable(exc: BaseException | None, seen: set[int] | None = None
+              ) -> BaseException | None:
+    """``exc`` with every error it chains in a form that survives pickling: Python's own
+    exceptions as they are, a library's (whose ``__init__`` or ``args`` may not take
+    pickling's round trip) as a stand-in of its type's name and message (an ``OSError``
+    keeps its ``errno``, which the runner reads to tell a full disk), the errors each
+    chains kept the same way."""
     if exc is None or isinstance(exc, ProspectError):
         return exc  # pickles through __reduce__ above
-    try:
-        pickle.loads(pickle.dumps(exc))
-        return exc
-    except Exception:  # any failure to round-trip is the case handled
-        text = f"{type(exc).__module__}.{type(exc).__qualname__}: {exc}"
-        if isinstance(exc, OSError):
-            return OSError(exc.errno, text) if exc.errno is not None else OSError(text)
-        return Exception(text)
+    seen = set() if seen is None else seen
+    if id(exc) in seen:
+        return None  # a cycle in the chain
+    seen.add(id(exc))
+    if type(exc).__module__ != "builtins":
+        original = exc
+        text = f"{type(original).__module__}.{type(original).__qualname__}: {original}"
+        if isinstance(original, OSError):
+            exc = OSError(original.errno, text) if original.errno is not None else \
+                OSError(text)
+        else:
+            exc = Exception(text)
+        exc.__cause__, exc.__context__ = original.__cause__, original.__context__
+        exc.__suppress_context__ = original.__suppress_context__
+    exc.__cause__ = _portable(exc.__cause__, seen)
+    exc.__context__ = _portable(exc.__context__, seen)
+    return exc
 
 
 class ConfigError(ProspectError, ValueError):
