@@ -468,6 +468,7 @@ def refuse_too_many_folds(job: JobConfig, grid: RegionGrid, occurrences: Any = N
     import numpy as np
 
     from prospect.errors import ConfigError
+    from prospect.io.points import source_options
     from prospect.models.cv import assign_blocks
     from prospect.models.labels import grade_positives, read_occurrences, snap_points
     from prospect.models.training import labels_source
@@ -476,9 +477,10 @@ def refuse_too_many_folds(job: JobConfig, grid: RegionGrid, occurrences: Any = N
     where = f"{job_path}: " if job_path is not None else ""
     key = f"key 'model.cv.n_splits' = {n}"
     edge = cfg.cv.block_size
-    if edge != "auto" and _region_blocks(grid, float(edge)) < n:
+    room = _region_blocks(grid, float(edge)) if edge != "auto" else n
+    if room < n:
         raise ConfigError(
-            f"{where}{key} is more than the {_region_blocks(grid, float(edge))} spatial "
+            f"{where}{key} is more than the {room} spatial "
             f"block(s) of {float(edge):g} CRS units (model.cv.block_size) that region "
             f"{grid.name!r} ({grid.shape[1]} x {grid.shape[0]} cells of {grid.resolution:g}) "
             f"can hold; lower model.cv.block_size or model.cv.n_splits")
@@ -486,7 +488,7 @@ def refuse_too_many_folds(job: JobConfig, grid: RegionGrid, occurrences: Any = N
     try:
         source = labels_source(job.sources, cfg)
         occ = occurrences if occurrences is not None else read_occurrences(
-            source.path, grid, **_source_options(source), value_column=lab.value_column)
+            source.path, grid, **source_options(source), value_column=lab.value_column)
         positive, threshold = grade_positives(occ.values, threshold=lab.threshold,
                                               quantile=lab.threshold_quantile)
     except (ProspectError, OSError):  # unreadable or ungraded: the stages say so
@@ -517,12 +519,6 @@ def refuse_too_many_folds(job: JobConfig, grid: RegionGrid, occurrences: Any = N
                 f"CRS units (model.cv.block_size) the labelled cells fall in ({seen}; "
                 "negatives: below_threshold draws no background); lower "
                 "model.cv.block_size or model.cv.n_splits")
-
-
-def _source_options(source: Any) -> dict[str, Any]:
-    from prospect.io.points import source_options
-
-    return source_options(source)
 
 
 def later_variables(job: JobConfig) -> dict[str, str]:
