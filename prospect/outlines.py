@@ -140,7 +140,7 @@ def read_outline(
 
 def _warn_read(path: Path, gdf: Any) -> None:
     """Data warnings of what the reader repaired: rings it closed, UTF-8 text it re-read."""
-    from prospect.io.vector import recoded_message
+    from prospect.io.vector import gdal_said_message, recoded_message
 
     if gdf.attrs.get("closed"):
         warnings.warn(DataWarning(
@@ -150,6 +150,9 @@ def _warn_read(path: Path, gdf: Any) -> None:
             stacklevel=3)
     if gdf.attrs.get("recoded"):
         warnings.warn(DataWarning(recoded_message(path, gdf.attrs["recoded"])), stacklevel=3)
+    said = gdal_said_message(path, None, gdf.attrs.get("gdal", {}))
+    if said:
+        warnings.warn(DataWarning(said), stacklevel=3)
 
 
 def _polygons(geoms: Any) -> list[shapely.Geometry]:

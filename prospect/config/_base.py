@@ -31,6 +31,7 @@ __all__ = [
     "PlainName",
     "RasterPath",
     "StrictModel",
+    "VectorPath",
     "allowed_keys",
     "check_not_reserved",
     "check_plain_name",
@@ -209,8 +210,8 @@ def _file_only(value: Any) -> Any:
     if isinstance(value, str) and is_gdal_name(value):
         raise ValueError(
             f"{value!r} is a GDAL virtual path, which only a raster source's 'path' and "
-            "'bands' are read through; extract the file first (e.g. unzip the archive) and "
-            "give its path")
+            "'bands' and a vector source's 'path' are read through; extract the file first "
+            "(e.g. unzip the archive) and give its path")
     return value
 
 
@@ -234,6 +235,13 @@ RasterPath = Annotated[Path, BeforeValidator(_gdal_or_path), AfterValidator(_res
 """A raster's path in a config: a :data:`ConfigPath`, or a GDAL virtual name (an archive's
 member ``/vsizip/a.zip/a.tif``, relative to the config file's folder, or a URL) kept as
 GDAL reads it (a :class:`~prospect.config.vsi.GdalPath`)."""
+
+VectorPath = Annotated[Path, BeforeValidator(_gdal_or_path), AfterValidator(_resolve_path)]
+"""A vector file's path in a config (a geology map, its faults): a :data:`ConfigPath`, a
+``.zip`` (read at the vector file inside it), or a GDAL virtual name of a member of an
+archive (``/vsizip/geology.zip/units.shp``, ``zip://geology.zip!units.shp``) kept as GDAL
+reads it, as :data:`RasterPath` does; the vector reader opens all three
+(:mod:`prospect.io.vector`)."""
 
 
 def _resolve_location(value: str, info: ValidationInfo) -> str:

@@ -90,7 +90,7 @@ def _members(archive: Path, kind: str) -> list[str] | None:
                 return [m.name for m in tf.getmembers() if m.isfile()]
     except (zipfile.BadZipFile, tarfile.TarError) as exc:
         raise ValueError(f"{archive} is no {kind[3:]} archive ({exc}); check the file, or "
-                         "give the raster itself once extracted") from None
+                         "give the file itself once extracted") from None
     except OSError as exc:
         raise ValueError(f"cannot read the archive {archive}: {exc.strerror or exc}") from None
     return None

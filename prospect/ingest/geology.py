@@ -17,11 +17,9 @@ import json
 import unicodedata
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
-import pyogrio
 import shapely
 from pyproj import Transformer
 from rasterio.features import rasterize
@@ -31,12 +29,18 @@ from prospect.errors import DataError, DataWarning
 from prospect.grid import ChunkWindow, RegionGrid, check_transformable, parse_crs
 from prospect.ingest.layers import Layer
 from prospect.io.vector import (
+    Units,
+    dataset_files,
+    file_version,
+    gdal_said_message,
     has_geometry,
     layer_crs,
     layer_fields,
+    layer_info,
     list_layers,
-    quiet_measured,
-    read_attribute,
+    no_geometry_message,
+    not_lonlat_hint,
+    read_units,
     read_vector,
     recoded_message,
     unit_name,
@@ -151,14 +155,14 @@ class _Lines:
 
 def _lines_tree(path: str, layer: str | None, attribute: str | None, crs: str | None,
                 grid_crs: str, contacts: bool) -> _Lines | None:
-    """The contact or fault lines in the grid CRS, built once per process per file version."""
-    st = Path(path).stat()
-    return _lines_tree_cached(path, st.st_mtime_ns, st.st_size, layer, attribute, crs,
-                              grid_crs, contacts)
+    """The contact or fault lines in the grid CRS, built once per process per file version
+    (of every file a Shapefile or an archive is made of)."""
+    return _lines_tree_cached(path, file_version(path), layer, attribute, crs, grid_crs,
+                              contacts)
 
 
 @functools.lru_cache(maxsize=8)
-def _lines_tree_cached(path: str, _mtime: int, _size: int, layer: str | None,
+def _lines_tree_cached(path: str, _version: tuple[int, ...], layer: str | None,
                        attribute: str | None, crs: str | None, grid_crs: str, contacts: bool
                        ) -> _Lines | None:
     gdf = read_vector(path, layer=layer, columns=[attribute] if attribute else [], crs=crs,
@@ -425,8 +429,7 @@ def _check_faults(path: str, source: VectorSource) -> int:
     is at distance 0; a warning says so). A layer that declares a line type is not read.
     """
     layer = source.faults_layer
-    quiet_measured()
-    info = pyogrio.read_info(path, layer=layer)
+    info = layer_info(path, layer=layer)
     if not info.get("features"):
         raise DataError(f"{path}: the faults layer {layer!r} holds no features, so every "
                         "distance to a fault would be no data; give the layer of fault "
@@ -434,7 +437,9 @@ def _check_faults(path: str, source: VectorSource) -> int:
     # read whole (a declared line type too): its coordinates are checked by the reader, and
     # a line of no length is a point in disguise
     gdf = read_vector(path, layer=layer, columns=[], crs=source.crs)
-    _warn_closed(path, gdf)
+    _warn_closed(path, gdf.attrs)
+    _warn_gdal(path, layer, gdf.attrs.get("gdal", {}))
+    _check_present(path, layer, gdf, "the distances to a fault", what="the faults layer")
     flat = gdf.attrs.get("flat_lines", [])
     if flat:
         x, y = shapely.get_coordinates(gdf.geometry.iloc[flat[0]])[0]
@@ -466,9 +471,55 @@ def _check_faults(path: str, source: VectorSource) -> int:
     return zones
 
 
-def _warn_closed(path: str, gdf: Any) -> None:
-    """Warn of rings the reader closed (their last point was not their first)."""
-    closed = gdf.attrs.get("closed", 0)
+def _warn_gdal(path: str, layer: str | None, said: dict[str, int]) -> None:
+    """Warn of what GDAL reported reading the layer (it went to GDAL's stderr before)."""
+    text = gdal_said_message(path, layer, said)
+    if text:
+        warnings.warn(DataWarning(text), stacklevel=3)
+
+
+def _check_present(path: str, layer: str | None, gdf: Any, left_out_of: str, *,
+                   what: str) -> None:
+    """Refuse a layer whose every feature has no geometry (null or empty); warn of some."""
+    absent = ~has_geometry(gdf.geometry)
+    if not absent.any():
+        return
+    numbers = [int(i) + 1 for i in np.flatnonzero(absent)]
+    if absent.all():
+        raise DataError(_all_absent(path, layer, len(numbers), what))
+    warnings.warn(DataWarning(no_geometry_message(path, layer, numbers, len(gdf),
+                                                  left_out_of)), stacklevel=3)
+
+
+def _warn_absent(path: str, source: VectorSource, whole: Units) -> None:
+    """Warn of a unit layer's features without a geometry, naming the units that are left
+    with no code (every feature of theirs has none)."""
+    if source.attribute is None:
+        left = "the contacts"
+    else:
+        gone = set(whole.absent)
+        drawn = {n for i, n in enumerate(whole.names, 1) if i not in gone}
+        lost = sorted({whole.names[i - 1] for i in gone} - drawn)
+        left = "the unit codes" + (
+            f" (unit(s) {', '.join(map(repr, lost[:8]))}{', ...' if len(lost) > 8 else ''} "
+            "of no other feature get no code)" if lost else "")
+        if source.distance_to_contacts:
+            left += " and the contacts"
+    warnings.warn(DataWarning(no_geometry_message(path, source.layer, whole.absent,
+                                                  whole.total, left)), stacklevel=3)
+
+
+def _all_absent(path: str, layer: str | None, n: int, what: str) -> str:
+    return (f"{path}: every one of the {n} feature(s) of {what} "
+            f"{repr(layer) if layer else '(first)'} has "
+            "no geometry (null or empty), so no cell can take a value from it; give the "
+            "layer with the geometries (an attribute table exported without them?)")
+
+
+def _warn_closed(path: str, noted: dict[str, Any]) -> None:
+    """Warn of rings the reader closed (their last point was not their first); ``noted``:
+    the read's ``attrs``."""
+    closed = noted.get("closed", 0)
     if closed:
         warnings.warn(DataWarning(
             f"{path}: {closed} feature(s) have rings whose last point is not their first "
@@ -485,7 +536,7 @@ def plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
         Missing/corrupt file, unknown layer or attribute, no CRS, or no feature in the region.
     """
     path = str(source.path)
-    layers_in_file = list_layers(path)
+    layers_in_file = list_layers(path, source.layer)
     if source.faults_layer is not None and source.faults_layer not in layers_in_file:
         raise DataError(f"{path}: no faults layer {source.faults_layer!r}; layers are "
                         f"{layers_in_file}")
@@ -496,15 +547,20 @@ def plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
                             where=f"{path} (layer {source.faults_layer!r})")
     zones = _check_faults(path, source) if source.faults_layer is not None else 0
     # the unit column with the geometries when the layer has it (the overlap check's);
-    # a missing one is read_attribute's to name below
+    # a missing one is read_units's to name below
     unit_column = [source.attribute] if source.attribute is not None and \
         source.attribute in layer_fields(path, layer=source.layer) else []
     inside = read_vector(path, layer=source.layer, columns=unit_column, crs=source.crs,
                          bbox=_bbox_in(grid, None, src_crs))
-    if source.distance_to_contacts:  # the contacts are of the whole layer: check it all
-        _warn_closed(path, read_vector(path, layer=source.layer, columns=[], crs=source.crs))
-    else:
-        _warn_closed(path, inside)
+    # the codes and the contacts are of the whole layer: read it all (names, and which
+    # features have a geometry)
+    whole = read_units(path, source.attribute, layer=source.layer) \
+        if source.attribute is not None or source.distance_to_contacts else None
+    noted = whole.attrs if whole is not None else inside.attrs
+    _warn_closed(path, noted)
+    _warn_gdal(path, source.layer, noted.get("gdal", {}))
+    if whole is not None and whole.total and len(whole.absent) == whole.total:
+        raise DataError(_all_absent(path, source.layer, whole.total, "layer"))
     if inside.attrs.get("recoded"):
         warnings.warn(DataWarning(recoded_message(path, inside.attrs["recoded"])),
                       stacklevel=2)
@@ -519,12 +575,16 @@ def plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
         raise DataError(
             f"{path}: no feature of layer {source.layer or '(first)'} lies in the region "
             f"{grid.name!r}; check the file, its CRS or the region bounds"
-        )
+            + not_lonlat_hint(path, layer=source.layer, crs=source.crs))
     base = {"source": source.name, "layer": source.layer, "method": "rasterio.features"}
     out: list[Layer] = []
+    if whole is not None and whole.absent:
+        _warn_absent(path, source, whole)
     if source.attribute is not None:
+        assert whole is not None
         _check_units(path, source, inside)
-        names = read_attribute(path, source.attribute, layer=source.layer)
+        gone = set(whole.absent)
+        names = [n for i, n in enumerate(whole.names, 1) if i not in gone]
         if names and not any(names):
             raise DataError(
                 f"{path}: no feature has a value in {source.attribute!r}; name the column "
@@ -539,7 +599,7 @@ def plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
         _warn_overlaps(path, source.attribute, grid, inside)
         out.append(GeologyCodesLayer(
             name=source.name, units="1", long_name=f"{source.name} unit code ({source.attribute})",
-            kind="categorical", inputs=(path,),
+            kind="categorical", inputs=dataset_files(path),
             settings={**base, "attribute": source.attribute, "rule": "cell centre in polygon"},
             path=path, layer=source.layer, attribute=source.attribute, crs=source.crs,
             codes=codes, dtype="int16" if len(codes) <= np.iinfo(np.int16).max else "int32",
@@ -548,7 +608,7 @@ def plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
         out.append(LineDistanceLayer(
             name=f"{source.name}_dist_contact", units="m",
             long_name=f"distance to nearest {source.name} contact", kind="distance",
-            inputs=(path,), settings={**base, "method": "shapely STRtree nearest",
+            inputs=dataset_files(path), settings={**base, "method": "shapely STRtree nearest",
                                       "lines": "unit boundaries minus map edge"},
             path=path, layer=source.layer, attribute=source.attribute, crs=source.crs,
             contacts=True,
@@ -560,7 +620,7 @@ def plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
         out.append(LineDistanceLayer(
             name=f"{source.name}_dist_fault", units="m",
             long_name=f"distance to nearest fault ({source.faults_layer})", kind="distance",
-            inputs=(path,), settings=settings,
+            inputs=dataset_files(path), settings=settings,
             path=path, layer=source.faults_layer, attribute=None, crs=source.crs,
             contacts=False,
         ))

@@ -18,6 +18,7 @@ from prospect.config.mask import MaskConfig
 from prospect.errors import DataError
 from prospect.grid import ChunkWindow, RegionGrid
 from prospect.ingest.layers import Layer
+from prospect.io.vector import dataset_files
 from prospect.outlines import (
     NATURAL_EARTH_CREDIT,
     clip_to_grid,
@@ -131,7 +132,7 @@ def plan_mask(cfg: MaskConfig, grid: RegionGrid, *, region: str | None) -> LandM
     outline, label, path = job_outline(cfg, grid, region=region)
     outline_xy = to_grid_crs(outline, grid)
     return LandMaskLayer(
-        name=LAND_VARIABLE, units="1", kind="mask", inputs=(path,),
+        name=LAND_VARIABLE, units="1", kind="mask", inputs=dataset_files(path),
         long_name=f"land inside the outline of {label} (1) or not (0)",
         settings={"outline": label, "method": "cell centre in polygon (rasterio)",
                   "credit": NATURAL_EARTH_CREDIT if cfg.path is None else ""},

@@ -31,6 +31,7 @@ from prospect.io.points import (
     read_points,
     source_options,
 )
+from prospect.io.vector import dataset_files
 
 __all__ = [
     "DistanceToPointLayer", "IdwLayer", "KrigingLayer", "column_units", "idw_estimate",
@@ -566,11 +567,12 @@ def plan_points(source: PointSource, grid: RegionGrid) -> list[Layer]:
         base["flags"] = {key: flag if isinstance(flag, str) else flag.model_dump(mode="json")
                          for key, flag in source.flags.items()}
     xy = np.column_stack([table.x, table.y])
+    files = dataset_files(path)  # a Shapefile with its .dbf, .shx, .prj
     out: list[Layer] = []
     if source.distance:
         out.append(DistanceToPointLayer(
             name=f"{source.name}_dist", units="m", long_name=f"distance to nearest {source.name}",
-            kind="distance", inputs=(path,), settings={**base, "method": "scipy cKDTree"}, xy=xy,
+            kind="distance", inputs=files, settings={**base, "method": "scipy cKDTree"}, xy=xy,
         ))
     for col in source.columns if source.interpolate else []:
         values = table.values[col]
@@ -587,7 +589,7 @@ def plan_points(source: PointSource, grid: RegionGrid) -> list[Layer]:
             out.append(IdwLayer(
                 name=f"{source.name}_{_safe(col)}" + ("_idw" if both else ""), units=unit,
                 long_name=f"{col} of {source.name}, inverse-distance weighted",
-                kind="continuous", inputs=(path,),
+                kind="continuous", inputs=files,
                 settings={**base, "column": col, "method": "idw", "power": source.idw_power,
                           "neighbours": source.neighbours, "values": int(ok.sum())},
                 xy=cxy, z=cz, power=source.idw_power, neighbours=source.neighbours,
@@ -611,14 +613,14 @@ def plan_points(source: PointSource, grid: RegionGrid) -> list[Layer]:
                         "neighbours": source.neighbours, "values": int(ok.sum()),
                         **({"coincident_points_averaged": merged} if merged else {})}
             out.append(KrigingLayer(
-                name=f"{source.name}_{_safe(col)}", units=unit, kind="continuous", inputs=(path,),
+                name=f"{source.name}_{_safe(col)}", units=unit, kind="continuous", inputs=files,
                 long_name=f"{col} of {source.name}, ordinary kriging", settings=settings,
                 model=model, neighbours=source.neighbours, variance=False,
             ))
             out.append(KrigingLayer(
                 name=f"{source.name}_{_safe(col)}_variance", units=f"({unit})2" if unit else "",
                 kind="uncertainty",
-                inputs=(path,), long_name=f"kriging variance of {col} of {source.name}",
+                inputs=files, long_name=f"kriging variance of {col} of {source.name}",
                 settings=settings, model=model, neighbours=source.neighbours, variance=True,
             ))
     return out

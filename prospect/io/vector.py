@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import difflib
 import functools
 import math
+import threading
 import warnings
-from collections.abc import Callable
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -22,9 +27,10 @@ from prospect.errors import CRSError, DataError, InputFileError
 from prospect.grid import parse_crs
 from prospect.io.files import why_unreadable
 
-__all__ = ["COORDINATE_LIMIT", "check_coordinates", "has_geometry", "layer_crs",
-           "layer_fields", "list_layers", "read_attribute", "read_vector", "recoded_message",
-           "unit_name", "utf8_read_as_code_page"]
+__all__ = ["COORDINATE_LIMIT", "check_coordinates", "dataset_files", "file_version",
+           "gdal_messages", "gdal_said_message", "has_geometry", "layer_crs", "layer_fields",
+           "list_layers", "no_geometry_message", "not_lonlat_hint", "read_attribute", "read_units",
+           "read_vector", "recoded_message", "unit_name", "utf8_read_as_code_page"]
 
 
 def quiet_measured() -> None:
@@ -46,6 +52,232 @@ def quiet_measured() -> None:
     # is closed by the reader (read_vector) and counted in a data warning instead.
     warnings.filterwarnings("ignore", message=r"Non closed ring detected",
                             category=RuntimeWarning)
+
+
+# --- GDAL's own messages ------------------------------------------------------------------
+
+_CPL_HANDLER = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_int, ctypes.c_char_p)
+_CPL_WARNING = 2
+_collecting = threading.local()
+
+
+@_CPL_HANDLER
+def _collect(err_class: int, _err_no: int, message: bytes | None) -> None:
+    """GDAL's error handler while a read collects: messages go to this thread's list."""
+    got = getattr(_collecting, "messages", None)
+    if got is not None and err_class >= _CPL_WARNING and message:
+        got.append(message.decode("utf-8", errors="replace").strip())
+
+
+@functools.cache
+def _pyogrio_gdal() -> Any:
+    """The GDAL library pyogrio reads with (its wheel's own copy; rasterio has another),
+    or ``None`` where it cannot be found (GDAL's messages then go where pyogrio sends
+    them)."""
+    import glob
+    import os
+
+    here = os.path.dirname(pyogrio.__file__)
+    found = sorted(glob.glob(os.path.join(here, os.pardir, "pyogrio.libs", "libgdal*")))
+    try:
+        lib = ctypes.CDLL(found[0]) if found else None
+        if lib is not None:
+            lib.CPLPushErrorHandler.argtypes = [_CPL_HANDLER]
+            lib.CPLPushErrorHandler.restype = None
+            lib.CPLPopErrorHandler.argtypes = []
+            lib.CPLPopErrorHandler.restype = None
+    except (OSError, AttributeError):
+        return None
+    return lib
+
+
+@contextlib.contextmanager
+def gdal_messages() -> Iterator[list[str]]:
+    """Collect the warnings GDAL writes while reading (``Warning 1: Non closed ring
+    detected``, a field value it truncated...) into a list, in this thread only.
+
+    pyogrio turns them into Python warnings in the thread that imported it; in a dask
+    worker's threads GDAL printed them raw on the worker's stderr, once per chunk. The
+    handler is GDAL's thread-local one (``CPLPushErrorHandler``), so reads in other
+    threads are not touched; GDAL's errors still reach pyogrio as exceptions (it reads
+    the last error, not the handler).
+    """
+    lib = _pyogrio_gdal()
+    outer = getattr(_collecting, "messages", None)
+    messages: list[str] = []
+    if lib is None:
+        yield messages
+        return
+    _collecting.messages = messages
+    lib.CPLPushErrorHandler(_collect)
+    try:
+        yield messages
+    finally:
+        lib.CPLPopErrorHandler()
+        _collecting.messages = outer
+        if outer is not None:
+            outer.extend(messages)
+
+
+_UNCLOSED = "Non closed ring detected"
+
+
+def gdal_said_message(path: Path | str, layer: str | None, said: dict[str, int]) -> str:
+    """The data warning for what GDAL reported while reading a layer (``said``: message ->
+    times), or ``""``; rings it found not closed are counted on their own (the reader
+    closes them)."""
+    said = {m: n for m, n in said.items() if not m.startswith(_UNCLOSED)}
+    if not said:
+        return ""
+    shown = "; ".join(f"{m!r}" + (f" ({n} times)" if n > 1 else "")
+                      for m, n in list(said.items())[:3])
+    more = f"; and {len(said) - 3} other message(s)" if len(said) > 3 else ""
+    return (f"{path}: GDAL reported while reading layer {layer or '(first)'}: {shown}{more}; "
+            "the features were read as GDAL returned them: check the file (ogrinfo -al "
+            "-so), or rewrite it with ogr2ogr")
+
+
+def _tally(messages: list[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for m in messages:
+        out[m] = out.get(m, 0) + 1
+    return out
+
+
+# --- what a path names: a file, a Shapefile and its parts, a member of a zip ---------------
+
+VECTOR_SUFFIXES = (".shp", ".gpkg", ".geojson", ".json", ".fgb", ".kml", ".kmz", ".gml",
+                   ".sqlite", ".tab", ".mif", ".topojson", ".gdb")
+"""Files (and ``.gdb`` folders) in a zip that are taken for a vector dataset."""
+
+
+@dataclass(frozen=True)
+class _Source:
+    """A vector path as written (``shown``, for messages) and as GDAL opens it (``name``):
+    a ``.zip`` is opened at the vector file (or folder of Shapefiles) inside it."""
+
+    shown: str
+    name: str
+    archive: Path | None = None
+    members: tuple[str, ...] | None = None
+
+    @property
+    def shapefiles(self) -> list[str]:
+        """The ``.shp`` names this source reads (in the archive, or the file itself)."""
+        if self.members is None:
+            return [self.name] if self.name.lower().endswith(".shp") else []
+        inner = self.name.split(str(self.archive), 1)[-1].strip("/")
+        return [m for m in self.members if m.lower().endswith(".shp") and
+                (m == inner or (not inner.lower().endswith(".shp")
+                                and m.rsplit("/", 1)[0] == inner)
+                 or (not inner and "/" not in m))]
+
+
+def _zip_members(archive: Path) -> tuple[str, ...]:
+    """The files of a zip, without folders and the macOS resource forks a zip made on a
+    Mac carries (``__MACOSX/``, ``._geo.shp``: no vector data)."""
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            names = zf.namelist()
+    except zipfile.BadZipFile as exc:
+        raise InputFileError(f"{archive}: is no zip archive ({exc}); check the download, or "
+                             "give the vector file itself") from None
+    except OSError as exc:
+        raise InputFileError(f"{archive}: cannot read the archive ({exc.strerror or exc})"
+                             ) from None
+    return tuple(n for n in names if not n.endswith("/") and not n.startswith("__MACOSX/")
+                 and not n.rsplit("/", 1)[-1].startswith("._"))
+
+
+def _datasets(members: tuple[str, ...]) -> list[str]:
+    """The vector datasets among an archive's files (a ``.gdb`` folder counts once)."""
+    out: list[str] = []
+    for member in members:
+        parts = member.split("/")
+        gdb = next((i for i, p in enumerate(parts[:-1]) if p.lower().endswith(".gdb")), None)
+        if gdb is not None:
+            found = "/".join(parts[:gdb + 1])
+        elif Path(member).suffix.lower() in VECTOR_SUFFIXES:
+            found = member
+        else:
+            continue
+        if found not in out:
+            out.append(found)
+    return out
+
+
+def _shown(names: list[str] | tuple[str, ...], n: int = 8) -> str:
+    return ", ".join(names[:n]) + (f", ... ({len(names)} in all)" if len(names) > n else "")
+
+
+def _in_zip(archive: Path, members: tuple[str, ...], layer: str | None) -> str:
+    """What GDAL opens of a zip: its one vector file, the folder of its Shapefiles (each a
+    layer, picked by ``layer:``), or the Shapefile ``layer:`` names."""
+    root = f"/vsizip/{archive.resolve()}"
+    found = _datasets(members)
+    if not found:
+        raise InputFileError(
+            f"{archive}: the archive holds no vector file GDAL reads (its files: "
+            f"{_shown(members) or 'none'}); give the archive of the geology map, or the "
+            "vector file itself")
+    if len(found) == 1:
+        return f"{root}/{found[0]}"
+    folders = {f.rsplit("/", 1)[0] if "/" in f else "" for f in found}
+    if all(f.lower().endswith(".shp") for f in found) and len(folders) == 1:
+        folder = folders.pop()
+        return f"{root}/{folder}" if folder else root  # each Shapefile a layer
+    if layer is not None:
+        named = [f for f in found if Path(f).stem == layer]
+        if len(named) == 1:
+            return f"{root}/{named[0]}"
+    raise DataError(
+        f"{archive}: the archive holds {len(found)} vector files ({_shown(found)}); name "
+        "the one to read with 'layer:' (a Shapefile's name without .shp), or give the file "
+        f"inside as the path (/vsizip/{archive.name}/<file>), or extract it")
+
+
+def _source(path: Path | str, layer: str | None = None) -> _Source:
+    """What ``path`` (as the config gives it) names for GDAL."""
+    from prospect.config.vsi import archive_file
+
+    text = str(path)
+    if text.startswith("/vsi"):
+        archive = archive_file(text)
+        members = _zip_members(Path(archive)) if archive is not None and \
+            text.lower().startswith("/vsizip/") and Path(archive).is_file() else None
+        return _Source(text, text, Path(archive) if archive else None, members)
+    local = Path(text)
+    if local.suffix.lower() == ".zip" and local.is_file():
+        members = _zip_members(local)
+        return _Source(text, _in_zip(local, members, layer), local, members)
+    return _Source(text, text)
+
+
+def dataset_files(path: Path | str) -> tuple[str, ...]:
+    """The files a vector path reads, for its checksums: a Shapefile's ``.shp`` and the
+    files beside it (``.dbf``, ``.shx``, ``.prj``, ``.cpg``: a unit renamed in the ``.dbf``
+    changes no byte of the ``.shp``), the archive of a ``.zip`` or ``/vsizip/`` name (that
+    name itself), any other path alone."""
+    text = str(path)
+    if text.startswith("/vsi") or not text.lower().endswith(".shp"):
+        return (text,)
+    local = Path(text)
+    parts = [_sidecar(local, s) for s in (".shx", ".dbf", ".prj", ".cpg")]
+    return (text, *(str(p) for p in parts if p is not None))
+
+
+def file_version(path: Path | str) -> tuple[int, ...]:
+    """(mtime, size) of each local file a vector path reads, to key what is cached of it."""
+    from prospect.config.vsi import archive_file
+
+    out: list[int] = []
+    for name in dataset_files(path):
+        try:
+            st = Path(archive_file(name) or name).stat()
+        except OSError:
+            continue
+        out += [st.st_mtime_ns, st.st_size]
+    return tuple(out)
 
 
 def unit_name(value: object) -> str:
@@ -82,28 +314,91 @@ def _sidecar(path: Path, suffix: str) -> Path | None:
         return None
 
 
-def _check_shapefile(path: Path) -> None:
-    """A ``.shp`` whose ``.shx`` or ``.dbf`` is not beside it is named with the missing file
-    (GDAL reads a ``.shp`` without its ``.dbf`` as having no columns at all)."""
-    if path.suffix.lower() != ".shp" or not path.is_file():
+def _member_beside(members: tuple[str, ...], shp: str, suffix: str) -> str | None:
+    """The archive member beside ``shp`` with ``suffix`` (any letter case), or ``None``."""
+    stem = shp[:-4].lower()
+    return next((m for m in members if m.lower() == stem + suffix), None)
+
+
+def _check_shapefile(src: _Source) -> None:
+    """A ``.shp`` whose ``.shx`` or ``.dbf`` is not beside it (in its folder or its zip) is
+    named with the missing file (GDAL reads a ``.shp`` without its ``.dbf`` as having no
+    columns at all)."""
+    for shp in src.shapefiles:
+        if src.members is not None:
+            missing = [f"{Path(shp).with_suffix(s).name} ({what})"
+                       for s, what in SHAPEFILE_PARTS.items()
+                       if _member_beside(src.members, shp, s) is None]
+            where = f"beside it in {src.archive}"
+        else:
+            path = Path(shp)
+            if not path.is_file():
+                continue
+            missing = [f"{path.with_suffix(s).name} ({what})"
+                       for s, what in SHAPEFILE_PARTS.items() if _sidecar(path, s) is None]
+            where = "beside it"
+        if not missing:
+            _check_records(src, shp)
+        if missing:
+            stem = Path(shp).stem
+            raise InputFileError(
+                f"{src.shown}: the Shapefile {Path(shp).name} is incomplete: "
+                f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing "
+                f"{where}; copy every file of the Shapefile ({stem}.shp, .shx, .dbf, .prj) "
+                "into the same folder (or archive), or use a GeoPackage")
+
+
+def _part_head(src: _Source, shp: str, suffix: str, size: int) -> tuple[bytes, int] | None:
+    """The first ``size`` bytes of a Shapefile's part and its length, or ``None``."""
+    try:
+        if src.members is not None and src.archive is not None:
+            member = _member_beside(src.members, shp, suffix)
+            if member is None:
+                return None
+            with zipfile.ZipFile(src.archive) as zf, zf.open(member) as fh:
+                return fh.read(size), zf.getinfo(member).file_size
+        part = _sidecar(Path(shp), suffix)
+        if part is None:
+            return None
+        with part.open("rb") as fh:
+            return fh.read(size), part.stat().st_size
+    except (OSError, zipfile.BadZipFile, KeyError):
+        return None
+
+
+def _check_records(src: _Source, shp: str) -> None:
+    """Refuse a Shapefile whose ``.dbf`` holds another number of records than its ``.shx``
+    indexes shapes (a ``.dbf`` of another version copied beside it): GDAL read the shapes
+    the ``.dbf`` has records for and dropped the rest without a word (a unit's polygon
+    lost), or gave shapes attributes that are not theirs."""
+    dbf, shx = _part_head(src, shp, ".dbf", 8), _part_head(src, shp, ".shx", 0)
+    if dbf is None or shx is None or len(dbf[0]) < 8:
         return
-    missing = [f"{path.with_suffix(s).name} ({what})" for s, what in SHAPEFILE_PARTS.items()
-               if _sidecar(path, s) is None]
-    if missing:
+    records = int.from_bytes(dbf[0][4:8], "little")
+    shapes = (shx[1] - 100) // 8
+    if shx[1] >= 100 and records != shapes:
         raise InputFileError(
-            f"{path}: the Shapefile is incomplete: {' and '.join(missing)} "
-            f"{'is' if len(missing) == 1 else 'are'} missing beside it; copy every file "
-            f"of the Shapefile ({path.stem}.shp, .shx, .dbf, .prj) into the same folder, or "
-            "use a GeoPackage")
+            f"{src.shown}: the Shapefile {Path(shp).name} has {shapes} shape(s) but its "
+            f"{Path(shp).with_suffix('.dbf').name} holds {records} record(s): the files are "
+            "not of one Shapefile (one copied from another version?); copy the .shp, .shx "
+            "and .dbf of one export together, or use a GeoPackage")
 
 
-def _no_crs(path: Path) -> CRSError:
+def _no_crs(src: _Source) -> CRSError:
     """The error for a vector file without a CRS (a Shapefile's missing ``.prj`` named)."""
     why = ""
-    if path.suffix.lower() == ".shp" and _sidecar(path, ".prj") is None:
-        why = f" ({path.with_suffix('.prj').name} is not beside it)"
-    return CRSError(f"{path}: the vector file has no CRS{why}; give it in the source config "
-                    "(e.g. crs: 'EPSG:28992')")
+    for shp in src.shapefiles[:1]:
+        lost = _member_beside(src.members, shp, ".prj") is None if src.members is not None \
+            else _sidecar(Path(shp), ".prj") is None
+        if lost:
+            why = f" ({Path(shp).with_suffix('.prj').name} is not beside it)"
+        else:
+            head = _part_head(src, shp, ".prj", 60)
+            text = head[0].decode("utf-8", errors="replace").strip() if head else ""
+            why = f" (its {Path(shp).with_suffix('.prj').name} is no CRS GDAL reads: " \
+                f"{text[:40]!r})"
+    return CRSError(f"{src.shown}: the vector file has no CRS{why}; give it in the source "
+                    "config (e.g. crs: 'EPSG:28992')")
 
 
 def _nearest(name: str, names: list[str]) -> str:
@@ -182,10 +477,11 @@ def _mojibake(text: str) -> bool:
 
 
 @functools.lru_cache(maxsize=32)
-def _utf8_in_code_page(path: str, _mtime: int, _size: int, layer: str | None) -> str:
+def _utf8_in_code_page(name: str, _version: tuple[int, ...], layer: str | None) -> str:
     quiet_measured()
     try:
-        df = pyogrio.read_dataframe(path, layer=layer, read_geometry=False)
+        with gdal_messages():  # the read proper reports them
+            df = pyogrio.read_dataframe(name, layer=layer, read_geometry=False)
     except Exception:  # the read proper names what is wrong with the file
         return ""
     texts: set[str] = set()
@@ -202,21 +498,16 @@ def _utf8_in_code_page(path: str, _mtime: int, _size: int, layer: str | None) ->
     return min(texts)
 
 
-def utf8_read_as_code_page(path: Path | str, layer: str | None = None) -> str:
+def utf8_read_as_code_page(path: Path | str | _Source, layer: str | None = None) -> str:
     """A text of a Shapefile read in a single-byte code page that is UTF-8 (``grÃ¨s`` for
     ``grès``), or ``""``: its ``.cpg`` is missing (GDAL takes ISO-8859-1) or names another
-    code page. Decided once per file version and process."""
-    path = Path(path)
-    if path.suffix.lower() not in (".shp", ".dbf"):
+    code page. Decided once per file version and process (a zipped Shapefile too)."""
+    src = path if isinstance(path, _Source) else _source(path, layer)
+    if not src.shapefiles:
         return ""
-    dbf = _sidecar(path, ".dbf")
-    if dbf is None:
+    if src.members is None and _sidecar(Path(src.shapefiles[0]), ".dbf") is None:
         return ""
-    try:
-        st = dbf.stat()
-    except OSError:
-        return ""
-    return _utf8_in_code_page(str(path), st.st_mtime_ns, st.st_size, layer)
+    return _utf8_in_code_page(src.name, file_version(src.shown), layer)
 
 
 def recoded_message(path: Path | str, example: str) -> str:
@@ -235,26 +526,30 @@ def recoded_message(path: Path | str, example: str) -> str:
             f"UTF-8 in {path.with_suffix('.cpg').name} to say so")
 
 
-def _read(path: Path, layer: str | None, **kwargs: Any) -> Any:
+def _read(src: _Source, layer: str | None, **kwargs: Any) -> Any:
     """``pyogrio.read_dataframe`` with the reader's repairs: a Shapefile's UTF-8 text read as
     UTF-8 (:func:`utf8_read_as_code_page`); rings that are not closed (GDAL reads them,
     GEOS refuses them: ``internal error: GEOSException``) closed and counted; NumPy's
     "invalid value" warnings of NaN coordinates kept off the terminal (they are refused by
-    :func:`check_coordinates`)."""
-    example = utf8_read_as_code_page(path, layer)
+    :func:`check_coordinates`); GDAL's warnings collected (:func:`gdal_messages`) into
+    ``df.attrs["gdal"]`` (message -> times) instead of GDAL's stderr."""
+    path = Path(src.shown)
+    example = utf8_read_as_code_page(src, layer)
     encoding = "UTF-8" if example else None
     quiet_measured()
     try:
-        with np.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore"), gdal_messages() as said:
             try:
-                df = pyogrio.read_dataframe(path, layer=layer, encoding=encoding, **kwargs)
+                df = pyogrio.read_dataframe(src.name, layer=layer, encoding=encoding,
+                                            **kwargs)
                 closed = 0
             except GEOSException:
-                df = pyogrio.read_dataframe(path, layer=layer, encoding=encoding,
+                df = pyogrio.read_dataframe(src.name, layer=layer, encoding=encoding,
                                             on_invalid="fix", **kwargs)
-                lost = pyogrio.read_dataframe(path, layer=layer, encoding=encoding,
+                lost = pyogrio.read_dataframe(src.name, layer=layer, encoding=encoding,
                                               on_invalid="ignore", **kwargs)
                 closed = int(lost.geometry.isna().sum() - df.geometry.isna().sum())
+                said = said[:len(said) // 3]  # the same messages, three reads
     except (DataSourceError, DataLayerError) as exc:
         raise InputFileError(f"{path}: cannot read layer {layer!r}: {exc}") from None
     except UnicodeDecodeError as exc:
@@ -267,62 +562,147 @@ def _read(path: Path, layer: str | None, **kwargs: Any) -> Any:
         df.attrs["closed"] = closed
     if example:
         df.attrs["recoded"] = example
+    if said:
+        df.attrs["gdal"] = _tally(said)
     return df
 
 
-def list_layers(path: Path | str) -> list[str]:
-    """Layer names of a vector file."""
-    path = Path(path)
-    if not (path.is_file() or path.is_dir()):  # a folder may be one (a FileGDB)
-        raise InputFileError(f"{path}: {why_unreadable(path, 'vector file')}")
-    _check_shapefile(path)
+def _exists(src: _Source) -> None:
+    """Refuse a path that names no file or folder (the archive, for a ``/vsi`` name)."""
+    local = src.archive if src.archive is not None else Path(src.shown)
+    if src.archive is None and src.shown.startswith("/vsi"):
+        return  # remote, or an archive behind another: GDAL says what is wrong
+    if not (local.is_file() or local.is_dir()):  # a folder may be one (a FileGDB)
+        raise InputFileError(f"{local}: {why_unreadable(local, 'vector file')}")
+
+
+def list_layers(path: Path | str, layer: str | None = None) -> list[str]:
+    """Layer names of a vector file (of the vector file inside a ``.zip``; ``layer`` picks
+    one of several there)."""
+    src = _source(path, layer)
+    _exists(src)
+    _check_shapefile(src)
     try:
         quiet_measured()
-        return [str(row[0]) for row in pyogrio.list_layers(path)]
+        with gdal_messages():  # the read reports them
+            return [str(row[0]) for row in pyogrio.list_layers(src.name)]
     except (DataSourceError, DataLayerError) as exc:
-        raise InputFileError(f"{path}: cannot read as a vector file (corrupt?): {exc}") from None
+        raise InputFileError(f"{src.shown}: cannot read as a vector file (corrupt?): {exc}"
+                             ) from None
 
 
-def _check_layer(path: Path, layer: str | None) -> None:
+def _check_layer(path: Path | str, layer: str | None) -> _Source:
     """An unknown ``layer`` is refused, and so is ``None`` for a file of several layers
-    (GDAL would take the first, another table than meant, with a bare Python warning)."""
-    layers = list_layers(path)
+    (GDAL would take the first, another table than meant, with a bare Python warning).
+    Returns what GDAL opens."""
+    src = _source(path, layer)
+    layers = list_layers(path, layer)
     if layer is not None and layer not in layers:
-        raise DataError(f"{path}: no layer {layer!r}; layers are {layers}")
+        raise DataError(f"{src.shown}: no layer {layer!r}; layers are {layers}")
     if layer is None and len(layers) > 1:
-        raise DataError(f"{path}: holds {len(layers)} layers ({', '.join(layers)}); name the "
-                        "one to read with 'layer:' in the config")
+        raise DataError(f"{src.shown}: holds {len(layers)} layers ({', '.join(layers)}); "
+                        "name the one to read with 'layer:' in the config")
+    return src
+
+
+def _info(src: _Source, layer: str | None) -> dict[str, Any]:
+    quiet_measured()
+    with gdal_messages():  # the read reports them
+        info: dict[str, Any] = pyogrio.read_info(src.name, layer=layer)
+    return info
 
 
 def layer_crs(path: Path | str, *, layer: str | None = None, crs: str | None = None) -> str:
     """WKT of a layer's CRS (``crs`` when given or when the file carries none)."""
-    path = Path(path)
-    _check_layer(path, layer)
+    src = _check_layer(path, layer)
     if crs is not None:
         return parse_crs(crs).to_wkt()
-    quiet_measured()
-    info = pyogrio.read_info(path, layer=layer)
+    info = _info(src, layer)
     if info.get("crs") is None:
-        raise _no_crs(path)
+        raise _no_crs(src)
     return parse_crs(info["crs"]).to_wkt()
 
 
 def layer_fields(path: Path | str, *, layer: str | None = None) -> list[str]:
     """The attribute columns of a layer (its header only)."""
-    quiet_measured()
-    return [str(c) for c in pyogrio.read_info(path, layer=layer)["fields"]]
+    return [str(c) for c in _info(_source(path, layer), layer)["fields"]]
+
+
+def layer_info(path: Path | str, *, layer: str | None = None) -> dict[str, Any]:
+    """pyogrio's ``read_info`` of a layer (of the vector file inside a ``.zip``)."""
+    return _info(_source(path, layer), layer)
+
+
+def not_lonlat_hint(path: Path | str, *, layer: str | None = None,
+                    crs: str | None = None) -> str:
+    """Why a layer said to be in longitude/latitude lies nowhere: its coordinates are
+    projected (x up to 500 400), as in a GeoJSON without a ``crs`` member (GDAL takes WGS 84,
+    as RFC 7946 says) holding UTM coordinates; ``""`` otherwise."""
+    try:
+        info = layer_info(path, layer=layer)
+        said = parse_crs(crs or info["crs"]) if (crs or info.get("crs")) else None
+        bounds = info.get("total_bounds")
+    except Exception:  # the read proper names what is wrong with the file
+        return ""
+    if said is None or not said.is_geographic or bounds is None:
+        return ""
+    west, south, east, north = (float(b) for b in bounds)
+    if max(abs(west), abs(east)) <= 360 and max(abs(south), abs(north)) <= 90:
+        return ""
+    return (f"; its coordinates (x {west:.10g} to {east:.10g}, y {south:.10g} to "
+            f"{north:.10g}) are no longitude/latitude, yet the layer's CRS is {said.name!r} "
+            "(a GeoJSON without a 'crs' member is read as WGS 84, RFC 7946): give the CRS "
+            "they are in with 'crs:' in the source config (e.g. crs: 'EPSG:32619')")
 
 
 def read_attribute(path: Path | str, column: str, *, layer: str | None = None) -> list[str]:
     """Values of ``column`` as unit names (:func:`unit_name`; no geometry is read)."""
-    path = Path(path)
-    _check_layer(path, layer)
-    df = _read(path, layer, columns=[column], read_geometry=False)
+    src = _check_layer(path, layer)
+    df = _read(src, layer, columns=[column], read_geometry=False)
     if column not in df.columns:
         have = layer_fields(path, layer=layer)
-        raise DataError(f"{path}: layer {layer or '(first)'} has no column {column!r}; "
+        raise DataError(f"{src.shown}: layer {layer or '(first)'} has no column {column!r}; "
                         f"columns are {have[:30]}{_nearest(column, have)}")
     return [unit_name(v) for v in df[column].tolist()]
+
+
+class Units(NamedTuple):
+    """A unit layer read whole: :func:`read_units`."""
+
+    names: list[str]
+    """Each feature's unit name (:func:`unit_name`); empty without a column."""
+    absent: list[int]
+    """Features whose geometry is missing or empty, numbered from 1 in file order."""
+    total: int
+    """Features in the layer."""
+    attrs: dict[str, Any]
+    """What the reader noted (``closed``, ``recoded``, ``gdal``: see :func:`read_vector`)."""
+
+
+def read_units(path: Path | str, column: str | None, *, layer: str | None = None) -> Units:
+    """The unit name of each feature of a layer (none without ``column``), and which
+    features have no geometry (no cell can take their unit, no contact is drawn from
+    them). The whole layer's geometries are read (their presence is all that is kept)."""
+    src = _check_layer(path, layer)
+    df = _read(src, layer, columns=[column] if column else [])
+    absent = [int(i) + 1 for i in np.flatnonzero(~has_geometry(df.geometry))]
+    if column is None:
+        return Units([], absent, len(df), dict(df.attrs))
+    if column not in df.columns:
+        have = layer_fields(path, layer=layer)
+        raise DataError(f"{src.shown}: layer {layer or '(first)'} has no column {column!r}; "
+                        f"columns are {have[:30]}{_nearest(column, have)}")
+    return Units([unit_name(v) for v in df[column].tolist()], absent, len(df), dict(df.attrs))
+
+
+def no_geometry_message(path: Path | str, layer: str | None, numbers: list[int], total: int,
+                        what: str) -> str:
+    """The data warning for features of a layer without a geometry (null or empty), which
+    take no cell: ``numbers`` (from 1, in file order), ``what`` they are left out of."""
+    shown = ", ".join(map(str, numbers[:8])) + (", ..." if len(numbers) > 8 else "")
+    return (f"{path}: {len(numbers)} of {total} feature(s) of layer {layer or '(first)'} have "
+            f"no geometry (null or empty: features {shown}, numbered from 1 in file order); "
+            f"they are left out of {what}: draw or delete them (e.g. QGIS's Check Validity)")
 
 
 def read_vector(
@@ -350,8 +730,10 @@ def read_vector(
         invalid geometries are repaired: picking one country of a world file repaired the
         52 invalid countries of Natural Earth's first (~5 s), now only those kept.
 
-    Rings whose last point is not their first are closed (their count in
-    ``gdf.attrs["closed"]``), and a Shapefile's UTF-8 text read in a single-byte code page
+    A ``.zip`` is read at the vector file inside it (a folder of Shapefiles: one per
+    layer). Rings whose last point is not their first are closed (their count in
+    ``gdf.attrs["closed"]``), GDAL's warnings are kept from its stderr (message -> times
+    in ``gdf.attrs["gdal"]``), and a Shapefile's UTF-8 text read in a single-byte code page
     (a missing or wrong ``.cpg``) is read again as UTF-8 (``gdf.attrs["recoded"]``), for
     the caller's warning.
 
@@ -365,10 +747,10 @@ def read_vector(
         Unknown layer or column; a coordinate that is not finite or beyond
         :data:`COORDINATE_LIMIT`.
     """
-    path = Path(path)
-    _check_layer(path, layer)
+    src = _check_layer(path, layer)
+    path = Path(src.shown)
     try:
-        gdf = _read(path, layer, columns=columns, bbox=bbox)
+        gdf = _read(src, layer, columns=columns, bbox=bbox)
     except ValueError as exc:
         if isinstance(exc, InputFileError | DataError | UnicodeDecodeError):
             raise
@@ -380,7 +762,7 @@ def read_vector(
                             f"{_nearest(col, have)}")
     if gdf.crs is None:
         if crs is None:
-            raise _no_crs(path)
+            raise _no_crs(src)
         gdf = gdf.set_crs(parse_crs(crs).to_wkt(), allow_override=True)
     elif crs is not None:
         gdf = gdf.set_crs(parse_crs(crs).to_wkt(), allow_override=True)
