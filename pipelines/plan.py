@@ -267,7 +267,8 @@ def plan_job(job: JobConfig, grid: RegionGrid, *, workers: int = 1,
     dates = cube.sizes.get("time", 1) if cube is not None else 1
     stages = [StagePlan("ingest", n * min(TASKS_PER_CHUNK, n_layers) + shipped + stacking,
                         n_layers + len(stacked), fixed_tasks=shipped + stacking_once,
-                        bytes_per_task=int(layer_bytes * cells),
+                        bytes_per_task=max([int(layer_bytes * cells), *(
+                            la.task_bytes(cells) for *_, ls in counted for la in ls)]),
                         note=("layers from " + "+".join(sorted(how)) if how else "no sources")
                         + (f"; {len(stacked)} stacked over {dates} dates" if stacked else ""))]
     n_idx = 0

@@ -18,7 +18,7 @@ from pydantic import (
     model_validator,
 )
 
-from prospect.config._base import ConfigLocation, ConfigPath, RasterPath, StrictModel
+from prospect.config._base import ConfigLocation, ConfigPath, RasterPath, StrictModel, VectorPath
 from prospect.config.stac import CloudMask, Composite, RemoteReads, StacSearch
 
 __all__ = ["FlagCodes", "PointSource", "RasterScene", "RasterSource", "SourceConfig",
@@ -118,6 +118,79 @@ def _mask_evidence(source: RasterSource) -> list[tuple[str, set[str]]]:
         elif _ESPA_XML.match(name):
             out.append((f"metadata {name!r} (an ESPA Landsat scene)", {"cfmask"}))
     return out
+
+
+ASTER_SWIR_FAILED = dt.date(2008, 4, 1)
+"""ASTER's SWIR detectors (bands 4-9) have given no usable data since this date (USGS and
+JAXA: saturated values and severe striping after the cooler failed; SWIR data acquired
+from April 2008 on are not usable)."""
+
+_ASTER_GRANULE = re.compile(r"AST_?(?:L1[ABT]|0[5-9][A-Z]*|\d{2}[A-Z]*)_\d{3}(\d{2})(\d{2})"
+                            r"(\d{4})(\d{6})", re.IGNORECASE)
+"""An ASTER granule id in a file name: ``AST_L1T_00304182012183523_...`` (version 003,
+then MMDDYYYY and HHMMSS of the acquisition); AST_07XT, AST_05, AST_08 likewise."""
+_ASTER_SWIR_NAME = re.compile(r"^(?:B0?[4-9]|SW[5-9]|S[12]|swir\w*)$", re.IGNORECASE)
+_ASTER_SWIR_FILE = re.compile(r"(?:ImageData|_B0?|Band)([4-9])(?!\d)|SWIR", re.IGNORECASE)
+
+
+def is_aster_swir_name(name: str) -> bool:
+    """Whether a band name or asset key names an ASTER SWIR band (``B4``..``B9``,
+    ``SW5``..``SW9``, ``S1``, ``S2``, ``SWIR``, ``swir16``...)."""
+    return bool(_ASTER_SWIR_NAME.match(name)) or "swir" in name.lower()
+
+
+def aster_date(name: str) -> dt.date | None:
+    """The acquisition date an ASTER granule's file name states, or ``None``."""
+    m = _ASTER_GRANULE.search(Path(str(name)).name)
+    if m is None:
+        return None
+    try:
+        return dt.date(int(m.group(3)), int(m.group(1)), int(m.group(2)))
+    except ValueError:  # a date the calendar has not: not a granule id
+        return None
+
+
+def _is_aster(sensor: str | None) -> bool:
+    if sensor is None:
+        return False
+    from prospect.indices.bands import load_sensor
+
+    try:
+        return load_sensor(sensor).name.lower() == "aster"
+    except ValueError:
+        return False
+
+
+def _aster_swir_refused(source: RasterSource) -> str | None:
+    """Why ``source`` holds ASTER SWIR bands acquired after the detector failed, or
+    ``None``: an ASTER source (``sensor: aster`` or ASTER granule file names) whose scene
+    date (``date:`` or the granule id) is on or after :data:`ASTER_SWIR_FAILED` and whose
+    band names (``B4``..``B9``, ``SW5``..``SW9``, ``S1``, ``S2``, ``swir...``) or files
+    (``ImageData4``, ``_B04``, ``SWIR``) are SWIR."""
+    if source.stac is not None or source.stac_search is not None:
+        return None  # items: checked when read (prospect.ingest.stac)
+    aster_sensor = _is_aster(source.sensor)
+    for i, scene in enumerate(source.scene_list()):
+        files = {k: str(v) for k, v in (scene.bands or {}).items()} if scene.bands else {
+            n: str(scene.path) for n in (scene.band_names or source.band_names or
+                                         [source.name])}
+        dates = {aster_date(f) for f in files.values()} - {None}
+        if not (aster_sensor or dates):
+            continue
+        when = scene.date or (min(dates) if dates else None)  # type: ignore[type-var]
+        if when is None or when < ASTER_SWIR_FAILED:
+            continue
+        swir = sorted(k for k, f in files.items() if is_aster_swir_name(k)
+                      or (scene.bands is not None and _ASTER_SWIR_FILE.search(Path(f).name)))
+        if swir:
+            where = f"scene {i + 1}" if source.scenes is not None else "the scene"
+            how = "its 'date:'" if scene.date else "its granule id"
+            return (f"ASTER SWIR band(s) {swir}: {where} was acquired on {when} ({how}), "
+                    f"after ASTER's SWIR detector failed (bands 4-9 unusable, saturated and "
+                    f"striped, from {ASTER_SWIR_FAILED}; USGS/JAXA); drop the SWIR bands "
+                    "(VNIR B1-B3N and TIR B10-B14 are sound) or use scenes acquired before "
+                    "April 2008")
+    return None
 
 
 class RasterSource(StrictModel):
@@ -254,6 +327,15 @@ class RasterSource(StrictModel):
                     "layer mean other things in another)")
         return self
 
+    @model_validator(mode="after")
+    def _no_aster_swir_after_2008(self) -> RasterSource:
+        """ASTER SWIR bands of a scene acquired after the detector failed are refused
+        (:func:`_aster_swir_refused`): their values are present, and garbage."""
+        why = _aster_swir_refused(self)
+        if why is not None:
+            raise ValueError(why)
+        return self
+
     def scene_list(self) -> list[RasterScene]:
         """The source as scenes (one scene unless ``scenes`` lists several)."""
         if self.scenes is not None:
@@ -276,7 +358,7 @@ class VectorSource(StrictModel):
 
     kind: Literal["vector"] = "vector"
     name: Name
-    path: ConfigPath
+    path: VectorPath
     layer: str | None = None
     attribute: str | None = Field(
         default=None, description="column with the unit name/code; rasterised as categories"

@@ -29,7 +29,7 @@ import numpy as np
 from prospect.errors import ConfigError
 
 __all__ = ["CFMASK", "DEFAULT_DROP", "FILL_CODE", "QA_PIXEL_BITS", "SCL", "drop_names", "dropped",
-           "foreign_codes", "foreign_name", "grow", "is_fill", "kind_fits_product"]
+           "foreign_codes", "foreign_name", "grow", "is_fill", "kind_fits_product", "name_kind"]
 
 SCL: dict[str, int] = {
     "no_data": 0, "saturated_or_defective": 1, "dark_area": 2, "cloud_shadow": 3,
@@ -135,11 +135,16 @@ def foreign_codes(kind: str, codes: np.ndarray, nodata: float | None = None) -> 
         return (f"its nodata is {nodata:g}, but {kind} marks no data as {FILL_CODE[kind]} "
                 "(SCL 0, QA_PIXEL 1, CFmask 255)")
     values = np.asarray(codes)
+    if values.dtype.kind == "f":
+        finite = values[np.isfinite(values)]
+        if finite.size and (finite != np.round(finite)).any():
+            return (f"it holds fractions ({values.dtype}), but a quality layer holds whole "
+                    "class codes or bit flags (a reflectance band or a resampled layer?)")
     if kind == "qa_pixel":
         if values.dtype.itemsize == 1:
             return (f"it is 8-bit ({values.dtype}), but QA_PIXEL flags are 16-bit "
                     "(SCL and CFmask layers are 8-bit)")
-        return None
+        return _qa_pixel_contradiction(values)
     allowed = np.array(sorted(SCL.values()) if kind == "scl" else sorted(CFMASK.values()))
     bad = values[~np.isin(values, allowed)]
     if bad.size == 0:
@@ -151,21 +156,101 @@ def foreign_codes(kind: str, codes: np.ndarray, nodata: float | None = None) -> 
             f"{', '.join(str(v) for v in allowed)})")
 
 
+QA_PIXEL_CONTRADICTION_SHARE = 0.01
+"""Share of a ``QA_PIXEL`` block's pixels whose flags contradict each other from which the
+block is not QA_PIXEL (none does in a real one)."""
+
+
+def _qa_pixel_contradiction(values: np.ndarray) -> str | None:
+    """Why ``values`` cannot be Collection 2 ``QA_PIXEL`` flags, or ``None``.
+
+    USGS defines bit 6 (clear) as set only when neither bit 1 (dilated cloud) nor bit 3
+    (cloud) is, on every pixel that is not fill (bit 0), for Landsat 4-9 alike: a pixel
+    both clear and cloud is no QA_PIXEL value. Other 16-bit layers read as flags have
+    such pixels on a large share: a reflectance band, ESPA's Collection 1 ``pixel_qa``
+    (clear land 322: its bit 1 is "clear", its bit 6 a confidence bit); each dropped and
+    kept pixels at random.
+    """
+    v = values[np.isfinite(values)] if values.dtype.kind == "f" else values.ravel()
+    if v.size == 0:
+        return None
+    if (v < 0).any() or (v > 0xFFFF).any():
+        return ("it holds values outside 0..65535, which 16-bit QA_PIXEL flags cannot "
+                f"(lowest {v.min():g}, highest {v.max():g})")
+    bits = v.astype(np.uint32)
+    real = (bits & 1) == 0
+    if not real.any():
+        return None
+    cloudy = (bits & 0b1010) != 0
+    clear = (bits & (1 << QA_PIXEL_BITS["clear"])) != 0
+    wrong = real & cloudy & clear
+    share = wrong.sum() / real.sum()
+    if share <= QA_PIXEL_CONTRADICTION_SHARE:
+        return None
+    example = int(bits[wrong][0])
+    return (f"{share:.0%} of its pixels have contradictory flags (e.g. {example}: "
+            "clear, bit 6, and cloud, bit 1 or 3, at once, which QA_PIXEL never sets), "
+            "so it is not Collection 2 QA_PIXEL (a Collection 1 BQA, ESPA pixel_qa or a "
+            "band?)")
+
+
 _COLLECTION_1 = re.compile(r"L[COTEM]\d{2}_L1\w{2}_\d{6}_\d{8}_\d{8}_01_(?:T1|T2|RT)",
                            re.IGNORECASE)
+
+
+_LAYER_NAMES: tuple[tuple[re.Pattern[str], str | None, str], ...] = (
+    (re.compile(r"(?:^|_)SCL(?:_\d{2}m)?$", re.IGNORECASE), "scl",
+     "the scene classification (SCL) of Sentinel-2 L2A"),
+    (re.compile(r"(?:^|_)QA_PIXEL$", re.IGNORECASE), "qa_pixel",
+     "the QA_PIXEL flags of Landsat Collection 2"),
+    (re.compile(r"(?:^|_)cfmask$", re.IGNORECASE), "cfmask",
+     "the CFmask classes of the pre-Collection ESPA product"),
+    (re.compile(r"(?:^|_)pixel_qa$", re.IGNORECASE), None,
+     "the pixel_qa flags of the ESPA Collection 1 product, whose bits are not Collection "
+     "2's QA_PIXEL flags (bit 1 is clear, bit 5 cloud; no kind reads them); use the "
+     "scene's Collection 2 product"),
+    (re.compile(r"(?:^|_)(?:cfmask_conf|QA_RADSAT|radsat_qa|SR_QA_AEROSOL|sr_aerosol|"
+                r"SR_CLOUD_QA|sr_cloud_qa|ST_QA|MSK_CLDPRB(?:_\d{2}m)?|CLD_\d{2}m|"
+                r"MSK_SNWPRB(?:_\d{2}m)?|SNW_\d{2}m|AOT_\d{2}m|WVP_\d{2}m|MSK_CLASSI_B00|"
+                r"MSK_QUALIT_B\d[\dA])$", re.IGNORECASE),
+     None, "a confidence, probability or quality layer, not cloud classes or flags "
+           "(saturation, aerosol, cloud or snow probability...); use the product's own "
+           "classification: SCL (Sentinel-2 L2A), QA_PIXEL (Landsat Collection 2) or "
+           "cfmask (ESPA)"),
+)
+"""Quality layers by their product file names: the kind that reads them (``None``: no
+kind does) and what they are, for a message."""
+
+
+def name_kind(path: str) -> tuple[str | None, str] | None:
+    """``(kind, what)`` of a quality layer whose file name shows its product layer
+    (``..._SCL_20m.jp2``, ``..._QA_PIXEL.TIF``, ``..._cfmask.tif``, ``..._pixel_qa.tif``,
+    ``MSK_CLDPRB_20m.jp2``...): the kind that reads it (``None`` where no kind does) and
+    what it is; ``None`` when the name does not tell."""
+    stem = PurePosixPath(str(path)).name.split(".")[0]
+    for pattern, kind, what in _LAYER_NAMES:
+        if pattern.search(stem):
+            return kind, what
+    return None
 
 
 def foreign_name(kind: str, path: str) -> str | None:
     """``None`` unless the quality layer's file name shows another encoding than ``kind``:
     a Collection 1 ``BQA`` band read as Collection 2 ``QA_PIXEL`` (its bit 4 is cloud,
-    C2's cloud shadow; its clear land, 2720, has C2's snow and water bits set)."""
-    if kind != "qa_pixel":
-        return None
+    C2's cloud shadow; its clear land, 2720, has C2's snow and water bits set), an
+    ``..._SCL_20m`` file read as CFmask, a ``..._QA_PIXEL`` read as SCL, ESPA's Collection
+    1 ``pixel_qa`` or a cloud-probability or saturation layer read as any kind
+    (:func:`name_kind`)."""
     stem = PurePosixPath(str(path)).name.split(".")[0]
-    if stem.upper().endswith("BQA") or _COLLECTION_1.search(stem):
+    if kind == "qa_pixel" and (stem.upper().endswith("BQA") or _COLLECTION_1.search(stem)):
         return ("it is a Landsat Collection 1 quality band (BQA), whose bits are not "
                 "Collection 2's QA_PIXEL flags; use the scene's Collection 2 product")
-    return None
+    named = name_kind(path)
+    if named is None or named[0] == kind:
+        return None
+    own, what = named
+    return (f"its name shows {what}" + (f", which kind {own!r} reads, not {kind!r}"
+                                        if own is not None else ""))
 
 
 def grow(mask: np.ndarray, pixels: float) -> np.ndarray:

@@ -32,7 +32,13 @@ from prospect.grid import ChunkWindow, RegionGrid
 from prospect.ingest.cloudmask import drop_names, kind_fits_product
 from prospect.ingest.landsat import BandCalibration
 from prospect.ingest.layers import Layer
-from prospect.ingest.masked import SceneMask, read_masked_band
+from prospect.ingest.masked import (
+    SceneMask,
+    check_clear_cover,
+    check_scene_mask,
+    read_masked_band,
+)
+from prospect.ingest.products import band_coefficients
 from prospect.ingest.rasters import (
     _overlaps,
     _res_in_grid_units,
@@ -275,9 +281,12 @@ def _part(scene: StacScene, var: str, info: RasterInfo, source: RasterSource,
             "raster:bands scale and offset)")
     nodata, other_nodata = band_nodata(source, info, 1, cal.fill,
                                        stated_by=f"item {scene.item_id!r}", told=told)
+    scale, offset = band_coefficients(  # round 15: one rule with plan_raster's
+        source, var, cal, f"item {scene.item_id!r} (" + (
+            "its product's DN offset)" if cal.unstated is not None
+            else "raster:bands scale/offset)"), info.path)
     return ScenePart(
-        item_id=scene.item_id, info=info, scale=source.scale * cal.scale,
-        offset=source.scale * cal.offset + source.offset, nodata=nodata,
+        item_id=scene.item_id, info=info, scale=scale, offset=offset, nodata=nodata,
         other_nodata=other_nodata,
         resampling=choose_resampling("continuous",
                                      source_res=_res_in_grid_units(info, grid),
@@ -354,8 +363,12 @@ def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
             continue
         for v in variables:
             parts[v].append(_part(scene, v, infos[v], source, grid, told))
-        masks.append(SceneMask(info=minfo, kind=cm.kind, drop=drop, buffer_m=cm.buffer_m)
-                     if cm is not None and minfo is not None else None)
+        mask = (SceneMask(info=minfo, kind=cm.kind, drop=drop, buffer_m=cm.buffer_m)
+                if cm is not None and minfo is not None else None)
+        if mask is not None:
+            check_scene_mask(mask, infos, grid,
+                             where=f"source {source.name!r}: item {scene.item_id!r}")
+        masks.append(mask)
     _check_losses(source.name, remote.max_failed_share, len(scenes), failed)
     if not parts[variables[0]]:
         raise DataError(
@@ -363,6 +376,27 @@ def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
             f"region {grid.name!r}" + (f" ({len(failed)} could not be read)" if failed else "")
         )
     used = [p.item_id for p in parts[variables[0]]]
+    if comp.min_count > len(used):
+        raise DataError(
+            f"source {source.name!r}: composite.min_count is {comp.min_count}, but only "
+            f"{len(used)} item(s) overlap the region {grid.name!r} ({', '.join(used[:8])}"
+            f"{' ...' if len(used) > 8 else ''}), so no cell could reach it and every "
+            "variable would be all no data; lower composite.min_count or add items")
+    if cm is not None:  # a region without a clear observation: warned of, or refused
+
+        def run_all(jobs: list[Any]) -> list[Any]:
+            def in_env(job: Any) -> Any:
+                with rasterio.Env(**options):  # GDAL's settings are per thread
+                    return job()
+
+            if len(jobs) == 1 or all("://" not in str(m.info.path) for m in masks
+                                     if m is not None):
+                return [in_env(job) for job in jobs]
+            with ThreadPoolExecutor(max_workers=HEADER_THREADS) as pool:
+                return list(pool.map(in_env, jobs))
+
+        check_clear_cover(f"source {source.name!r}", list(zip(used, masks, strict=True)),
+                          grid, min_count=comp.min_count, read=run_all)
     settings = {
         "source": source.name, "composite": comp.method, "percentile": comp.percentile,
         "min_count": comp.min_count, "items": used, "items_failed": failed,

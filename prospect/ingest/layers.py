@@ -117,6 +117,18 @@ class Layer(abc.ABC):
     #: predicts; measured on a 2048 x 2048 chunk (a resampled float32 band: about 8).
     memory_per_cell: ClassVar[float] = 8.0
 
+    def task_bytes(self, cells: int) -> int:
+        """Bytes one task holds at its peak computing a chunk of ``cells`` cells: the
+        working set (:attr:`memory_per_cell`) and what reading the inputs holds besides
+        (:meth:`read_bytes`), for the memory per worker ``prospect plan`` predicts."""
+        return int(self.memory_per_cell * cells) + self.read_bytes()
+
+    def read_bytes(self) -> int:
+        """Memory reading one chunk's inputs holds whatever the chunk's size (a source
+        file's decoded block: :attr:`prospect.io.raster.RasterInfo.read_bytes`); 0 for
+        inputs read cell by cell."""
+        return 0
+
     @abc.abstractmethod
     def compute(self, grid: RegionGrid, window: ChunkWindow) -> np.ndarray:
         """The values of one chunk (shape ``window.shape``, dtype :attr:`dtype`)."""

@@ -12,15 +12,21 @@ from __future__ import annotations
 
 import functools
 import math
+import re
+import warnings
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any
 
 import numpy as np
 from affine import Affine
 
-from prospect.errors import DataError
+from prospect.errors import DataError, DataWarning, ProspectError
 from prospect.grid import ChunkWindow, RegionGrid
 from prospect.ingest.cloudmask import FILL_CODE, dropped, foreign_codes, foreign_name, grow, is_fill
-from prospect.io.raster import RasterInfo
+from prospect.ingest.landsat import file_level, landsat_id
+from prospect.io.raster import RasterInfo, value_fits
 from prospect.io.warp import (
     _aligned_offset,
     read_aligned,
@@ -29,7 +35,8 @@ from prospect.io.warp import (
     warp_block,
 )
 
-__all__ = ["SceneMask", "read_masked_band"]
+__all__ = ["SceneMask", "check_clear_cover", "check_scene_mask", "read_masked_band",
+           "sample_clear"]
 
 
 @dataclass(frozen=True)
@@ -118,3 +125,332 @@ def read_masked_band(info: RasterInfo, band: int, mask: SceneMask | None, grid: 
         block += np.float32(offset)
     return warp_block(block, transform, info.crs, grid, window,
                       resampling=resampling_enum(resampling))
+
+
+# --- what can be checked at planning: the layer's name, scene, extent and codes ------------
+
+_PRODUCT_OF_FILE = {"S2": ("scl", "Sentinel-2"), "L2": ("qa_pixel", "Landsat Collection 2"),
+                    "L1": ("qa_pixel", "Landsat Collection 2"),
+                    "ESPA": ("cfmask", "pre-Collection ESPA Landsat")}
+_S2_LAYER = re.compile(r"T(\d{2}[A-Z]{3})_(\d{8}T\d{6})_")
+
+COVER_SIDE = 64
+"""Points per side of the lattice over the region where quality layers are sampled while
+planning (4 096 at most: a few reads per scene, from overviews where the file has them)."""
+MISSING_COVER = 0.01
+"""A quality layer that leaves this share of its band's part of the region uncovered is
+of another scene or grid (its fill would drop those pixels without a word)."""
+GAP_SHARE = 0.2
+"""A masked source whose sampled cells lack a clear observation on this share of the
+region or more is warned of."""
+
+
+def _stem(path: str) -> str:
+    return PurePosixPath(str(path)).name.split(".")[0]
+
+
+def _scene_of(path: str) -> tuple[str, str] | None:
+    """``(what, key)`` naming the acquisition a file name states: a Landsat id (satellite,
+    path/row, date) or a Sentinel-2 tile and datatake; ``None`` when the name states none."""
+    stem = _stem(path)
+    ident = landsat_id(stem)
+    if ident is not None:
+        return ident.text, f"L{ident.satellite}/{ident.path:03d}{ident.row:03d}/{ident.date}"
+    m = _S2_LAYER.search(stem)
+    if m is not None:
+        return f"T{m.group(1)}_{m.group(2)}", f"S2/{m.group(1)}/{m.group(2)}"
+    return None
+
+
+def check_scene_mask(mask: SceneMask, bands: Mapping[str, RasterInfo], grid: RegionGrid, *,
+                     where: str) -> None:
+    """Refuse a quality layer that cannot be the scene's, from what planning can see.
+
+    Without product metadata (``sensor:``, an MTL, a STAC item's product) nothing else
+    checks it: the layer's file name against ``mask.kind`` (:func:`foreign_name`: an SCL
+    file read as CFmask, ESPA's ``pixel_qa``, a cloud-probability layer), the bands' file
+    names against the kind (a Sentinel-2 band masked by "CFmask"), the acquisition the
+    layer's and the bands' names state (another Landsat path/row or date, another
+    Sentinel-2 tile or datatake), and the layer's extent: one that leaves part of its
+    bands' area in the region uncovered reads there as fill, which is dropped, so those
+    pixels were lost without a word (a layer of another scene or grid). The codes are
+    checked on a sample by :func:`sample_clear`.
+
+    Parameters
+    ----------
+    mask
+        The scene's quality layer.
+    bands
+        Variable -> header of the scene's band file.
+    grid
+        The region.
+    where
+        Names the source (and item) for the messages.
+
+    Raises
+    ------
+    DataError
+        Naming the layer, the bands and what does not fit.
+    """
+    path = mask.info.path
+    wrong = foreign_codes(mask.kind, np.empty(0, dtype=mask.info.band_dtype(1)),
+                          mask.info.nodata[0]) or foreign_name(mask.kind, path)
+    if wrong is not None:
+        raise DataError(f"{where}: {path}: not a {mask.kind} quality layer: {wrong}; name the "
+                        "scene's own quality layer in cloud_mask.asset, or its encoding in "
+                        "cloud_mask.kind (scl, qa_pixel, cfmask)")
+    for var, info in bands.items():
+        level = file_level(_stem(info.path))
+        own = _PRODUCT_OF_FILE.get(level or "")
+        if own is not None and own[0] != mask.kind:
+            raise DataError(
+                f"{where}: band {var!r} ({info.path}) is a {own[1]} file, whose quality "
+                f"layer is read as kind {own[0]!r}, but cloud_mask.kind is {mask.kind!r} "
+                f"({path}); the classes of one layer mean other things in another: give "
+                f"the scene's own quality layer and 'kind: {own[0]}'")
+    layer_scene = _scene_of(path)
+    if layer_scene is not None:
+        for var, info in bands.items():
+            band_scene = _scene_of(info.path)
+            if band_scene is not None and band_scene[1] != layer_scene[1]:
+                raise DataError(
+                    f"{where}: the quality layer {path} is of {layer_scene[0]}, but band "
+                    f"{var!r} ({info.path}) is of {band_scene[0]}: another scene's clouds "
+                    "would mask this one; give the same scene's quality layer")
+    for var, info in bands.items():
+        uncovered = _uncovered_share(mask.info, info, grid)
+        if uncovered is not None and uncovered > MISSING_COVER:
+            raise DataError(
+                f"{where}: the quality layer {path} covers only {1 - uncovered:.0%} of band "
+                f"{var!r} ({info.path}) in region {grid.name!r}: the rest would read as the "
+                "layer's fill and be dropped (a layer of another scene, tile or grid?); give "
+                "the quality layer of the same scene, on the band's extent")
+        break  # the bands of a scene share one extent; the first one tells
+
+
+def _box(info: RasterInfo, grid: RegionGrid) -> tuple[float, float, float, float] | None:
+    try:
+        return info.bounds_in(grid.crs_obj)
+    except ProspectError:  # a CRS PROJ cannot reach: the plan names it elsewhere
+        return None
+
+
+def _area(box: tuple[float, float, float, float] | None) -> float:
+    if box is None:
+        return 0.0
+    return max(box[2] - box[0], 0.0) * max(box[3] - box[1], 0.0)
+
+
+def _cut(a: tuple[float, float, float, float], b: tuple[float, float, float, float]
+         ) -> tuple[float, float, float, float]:
+    return max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
+
+
+def _uncovered_share(layer: RasterInfo, band: RasterInfo, grid: RegionGrid) -> float | None:
+    """Share of the band's part of the region (bounding boxes in the grid's CRS) that the
+    quality layer does not reach; ``None`` when the band misses the region."""
+    band_box, layer_box = _box(band, grid), _box(layer, grid)
+    if band_box is None or layer_box is None:
+        return None
+    inside = _cut(band_box, grid.bounds)
+    whole = _area(inside)
+    if whole <= 0:
+        return None
+    return 1.0 - _area(_cut(inside, layer_box)) / whole
+
+
+def lattice(grid: RegionGrid, side: int = COVER_SIDE) -> tuple[np.ndarray, np.ndarray]:
+    """Centres (x, y in the grid's CRS) of an even lattice of at most ``side`` x ``side``
+    points over the region, at most one per cell."""
+    left, bottom, right, top = grid.bounds
+    rows, cols = min(side, grid.height), min(side, grid.width)
+    xs = left + (np.arange(cols) + 0.5) * (right - left) / cols
+    ys = top - (np.arange(rows) + 0.5) * (top - bottom) / rows
+    return np.meshgrid(xs, ys)
+
+
+def sample_codes(mask: SceneMask, grid: RegionGrid, xs: np.ndarray, ys: np.ndarray
+                 ) -> np.ndarray:
+    """The quality layer's codes at the points ``xs``, ``ys`` (grid CRS): its fill code
+    where the file does not reach. Read decimated (overviews where the file has them);
+    the caller sets GDAL's HTTP options.
+
+    Raises
+    ------
+    InputFileError
+        The file cannot be read.
+    """
+    import rasterio
+    from pyproj import Transformer
+    from rasterio.enums import Resampling
+    from rasterio.errors import RasterioError
+    from rasterio.windows import Window
+
+    from prospect.errors import InputFileError
+
+    info = mask.info
+    fill = FILL_CODE[mask.kind]
+    out = np.full(xs.shape, fill, dtype=np.float64)
+    tr = Transformer.from_crs(grid.crs_obj, info.crs, always_xy=True)
+    px, py = tr.transform(xs, ys)
+    col, row = ~Affine(*info.transform[:6]) * (np.asarray(px), np.asarray(py))
+    with np.errstate(invalid="ignore"):
+        inside = (col >= 0) & (col < info.width) & (row >= 0) & (row < info.height)
+    if not inside.any():
+        return out
+    c0, c1 = int(np.floor(col[inside].min())), int(np.floor(col[inside].max())) + 1
+    r0, r1 = int(np.floor(row[inside].min())), int(np.floor(row[inside].max())) + 1
+    oh, ow = min(r1 - r0, 2 * xs.shape[0]), min(c1 - c0, 2 * xs.shape[1])
+    try:
+        with rasterio.open(info.path) as src:
+            block = src.read(1, window=Window(c0, r0, c1 - c0, r1 - r0), out_shape=(oh, ow),
+                             resampling=Resampling.nearest)
+    except (OSError, RasterioError) as exc:
+        raise InputFileError(f"{info.path}: read failed: {exc}") from None
+    held = block[~is_fill(mask.kind, block)] if block.dtype.kind in "iu" else block.ravel()
+    wrong = foreign_codes(mask.kind, held, info.nodata[0]) if held.size else None
+    if wrong is not None:  # the whole block read, not only the lattice's points
+        raise DataError(f"{info.path}: not a {mask.kind} quality layer: {wrong}; name the "
+                        "product's own quality layer in cloud_mask.asset, or its encoding in "
+                        "cloud_mask.kind (scl, qa_pixel, cfmask)")
+    ri = np.clip(((row[inside] - r0) * oh / (r1 - r0)).astype(int), 0, oh - 1)
+    ci = np.clip(((col[inside] - c0) * ow / (c1 - c0)).astype(int), 0, ow - 1)
+    out[inside] = block[ri, ci]
+    return out.astype(block.dtype) if block.dtype.kind in "iu" and value_fits(
+        fill, str(block.dtype)) else out
+
+
+def sample_clear(mask: SceneMask, grid: RegionGrid, xs: np.ndarray, ys: np.ndarray, *,
+                 where: str) -> np.ndarray:
+    """Where the lattice points have a clear observation in the scene (not dropped, not
+    the layer's fill), the codes checked first (:func:`foreign_codes`).
+
+    Raises
+    ------
+    DataError
+        The sampled codes are not of ``mask.kind``.
+    InputFileError
+        The layer cannot be read.
+    """
+    try:
+        codes = sample_codes(mask, grid, xs, ys)
+    except DataError as exc:
+        raise DataError(f"{where}: {exc}") from None
+    return ~(dropped(mask.kind, codes, mask.drop) | is_fill(mask.kind, codes))
+
+
+def any_clear(mask: SceneMask, grid: RegionGrid, *, rows: int = 512) -> bool:
+    """Whether the quality layer has a single clear pixel (not dropped, not fill) within
+    the region's bounds, read at full resolution in strips of ``rows`` rows (bounded
+    memory; called only when the sample found none, to refuse exactly)."""
+    from rasterio.errors import RasterioError
+
+    try:
+        return _any_clear(mask, grid, rows)
+    except (OSError, RasterioError, ValueError):
+        return True  # cannot tell: no refusal (the chunks name what they cannot read)
+
+
+def _any_clear(mask: SceneMask, grid: RegionGrid, rows: int) -> bool:
+    import rasterio
+    from rasterio.warp import transform_bounds
+    from rasterio.windows import Window, from_bounds
+
+    info = mask.info
+    left, bottom, right, top = transform_bounds(grid.crs, info.crs, *grid.bounds)
+    with rasterio.open(info.path) as src:
+        win = from_bounds(left, bottom, right, top, transform=src.transform)
+        c0, r0 = max(int(np.floor(win.col_off)), 0), max(int(np.floor(win.row_off)), 0)
+        c1 = min(int(np.ceil(win.col_off + win.width)), src.width)
+        r1 = min(int(np.ceil(win.row_off + win.height)), src.height)
+        for r in range(r0, r1, rows):
+            codes = src.read(1, window=Window(c0, r, c1 - c0, min(rows, r1 - r)))
+            if (~(dropped(mask.kind, codes, mask.drop) | is_fill(mask.kind, codes))).any():
+                return True
+    return False
+
+
+def check_clear_cover(where: str, scenes: Sequence[tuple[str, SceneMask | None]],
+                      grid: RegionGrid, *, min_count: int = 1, what: str = "composite",
+                      read: Callable[[list[Callable[[], Any]]], list[Any]] | None = None
+                      ) -> float:
+    """Warn when a large share of the region has no clear observation, refuse when none.
+
+    Each scene's quality layer is sampled on a lattice over the region
+    (:func:`sample_clear`; codes not of the kind are refused here, before anything is
+    computed); a cell needs ``min_count`` clear observations. From :data:`GAP_SHARE` of
+    the sampled cells without, a :class:`~prospect.errors.DataWarning` names the share,
+    the scenes and the cloud test (those cells are no data in every variable); where no
+    sampled cell has one, the layers are read in full within the region and, if no scene
+    has a single clear pixel, the source is refused: every variable would be all no data.
+    Scenes without a quality layer, or whose layer cannot be read now, count as clear
+    (the chunks report what they cannot read). The buffer is not applied to the sample.
+
+    Parameters
+    ----------
+    where
+        Names the source, for the messages.
+    scenes
+        ``(scene name, its quality layer or None)`` per scene used.
+    grid
+        The region.
+    min_count
+        Clear observations a cell needs (a composite's ``min_count``).
+    what
+        What the source makes, for the messages.
+    read
+        Runs the reads (a thread pool's ``map`` over callables, with GDAL's HTTP
+        options); ``None``: one after the other.
+
+    Returns
+    -------
+    float
+        The sampled share of cells without ``min_count`` clear observations.
+
+    Raises
+    ------
+    DataError
+        No scene has a clear pixel in the region, or a layer's codes are not its kind's.
+    """
+    from prospect.errors import InputFileError
+
+    masked = [(name, m) for name, m in scenes if m is not None]
+    if not masked:
+        return 0.0
+    xs, ys = lattice(grid)
+    count = np.zeros(xs.shape, dtype=np.int32)
+    count += len(scenes) - len(masked)
+
+    def one(m: SceneMask) -> np.ndarray | None:
+        try:
+            return sample_clear(m, grid, xs, ys, where=where)
+        except InputFileError:
+            return None  # unknown: counted as clear; the chunks name what they lose
+
+    jobs: list[Callable[[], Any]] = [functools.partial(one, m) for _, m in masked]
+    got = list(read(jobs)) if read is not None else [job() for job in jobs]
+    unknown = sum(g is None for g in got)
+    for g in got:
+        count += np.ones(xs.shape, dtype=bool) if g is None else g
+    short = float((count < min_count).mean())
+    kind = masked[0][1].kind
+    drop = ", ".join(masked[0][1].drop)
+    names = [name for name, _ in scenes]
+    shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+    if short >= 1.0 and unknown == 0 and len(masked) == len(scenes) and not any(
+            any_clear(m, grid) for _, m in masked):
+        raise DataError(
+            f"{where}: no clear pixel in region {grid.name!r}: the {kind} quality layer drops "
+            f"every pixel (fill, or drop: {drop}) of the {len(names)} scene(s) used "
+            f"({shown}), so every {what} variable would be all no data; add scenes (a wider "
+            "date range, a higher cloud-cover limit) or drop fewer classes in "
+            "cloud_mask.drop")
+    if short >= GAP_SHARE:
+        need = "a clear observation" if min_count == 1 else \
+            f"the {min_count} clear observations min_count asks"
+        warnings.warn(DataWarning(
+            f"{where}: {short:.0%} of the region's cells (sampled on {xs.size}) lack {need} "
+            f"in the {len(names)} scene(s) used ({shown}) under the {kind} mask (drop: "
+            f"{drop}); those cells are no data in every {what} variable: add scenes or "
+            "drop fewer classes"), stacklevel=3)
+    return short

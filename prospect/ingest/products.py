@@ -19,15 +19,25 @@ Quality layers (CFmask, SCL, ``QA_PIXEL``) are not calibrated: ``cloud_mask:`` n
 from __future__ import annotations
 
 import datetime as dt
+import math
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from prospect.errors import DataError, InputFileError
+from prospect.errors import ConfigError, DataError, InputFileError
 from prospect.ingest.espa import read_espa
 from prospect.ingest.landsat import BandCalibration, read_mtl
 from prospect.ingest.sentinel2 import read_sentinel2
 
-__all__ = ["ProductMetadata", "check_same_quantity", "read_product_metadata"]
+if TYPE_CHECKING:
+    from prospect.config.sources import RasterSource
+
+__all__ = ["ProductMetadata", "band_coefficients", "check_same_quantity",
+           "read_product_metadata"]
+
+DN_FACTOR = 1e-3
+"""A config ``scale`` below this (in magnitude) turns DNs into a quantity (reflectance's
+1e-4, Collection 2's 2.75e-5); a change of units of a quantity (x100 for percent, x0.1 for
+mW cm-2) is not that small."""
 
 class ProductMetadata(Protocol):
     """What ingest asks of any product metadata file."""
@@ -114,3 +124,107 @@ def check_same_quantity(source: str, var: str, quantity: str | None, file: str,
         f"({what(quantity)}); one mosaic holds one quantity: use scenes of one product "
         "level (all Level-2, or all Level-1), each with its own 'metadata:', or put them in "
         "separate sources")
+
+
+def _unit_word(units: str) -> str:
+    """A units string compared loosely (``1``, empty and ``reflectance`` are one: unitless)."""
+    word = units.strip().lower()
+    return "1" if word in ("", "1", "none", "unitless", "reflectance", "dimensionless") \
+        else word
+
+
+def band_coefficients(source: RasterSource, var: str, cal: BandCalibration | None,
+                      stated_by: str, file: str, ignore: str = "") -> tuple[float, float]:
+    """``(scale, offset)`` that turn a band's DNs into its values, the product's calibration
+    and the config's ``scale``/``offset`` applied once between them.
+
+    ``cal`` is what the band's metadata states (a product metadata file, a STAC item's
+    ``raster:bands``, the file's own scale/offset tags), or ``None``. The rule is one for
+    every product path:
+
+    * no calibration stated: the config's ``scale`` and ``offset`` (1 and 0 unless given);
+    * an item that defines the product's DNs but states no scale (``cal.unstated``): the
+      config's ``scale`` is the product's, and the DN offset the item does state (a
+      Sentinel-2 baseline's -1000) is applied once: a config ``offset`` must be the same
+      value (``scale * DN offset``) or left out;
+    * a calibration stated, and the config gives ``scale``/``offset`` too: the same values
+      are the same calibration, applied once; a change of units of the product's quantity
+      (``units:`` given and other than the product's, e.g. ``scale: 100, units: "%"`` or
+      ``offset: -273.15, units: degC``) applies after it; anything else was the product's
+      calibration applied twice (``scale: 0.0001`` on an ESPA or Collection 2 scene: every
+      value 1e-4 times too small) and is refused.
+
+    A config ``scale: 1`` or ``offset: 0`` changes nothing and counts as not given.
+
+    Parameters
+    ----------
+    source
+        The raster source (its ``name``, ``scale``, ``offset``, ``units``).
+    var
+        The band's variable, for messages.
+    cal
+        The calibration the band's metadata states, if any.
+    stated_by
+        What states ``cal`` (the metadata file, ``item 'x' raster:bands``, the file), for
+        the message.
+    file
+        The band's file, for the message.
+    ignore
+        How to ignore the metadata's calibration instead, where the config can (``drop
+        'metadata:'``), for the message.
+
+    Raises
+    ------
+    ConfigError
+        The config's ``scale``/``offset`` would apply on top of a calibration the metadata
+        already applies.
+    """
+    s, o = source.scale, source.offset
+    given_scale, given_offset = s != 1.0, o != 0.0
+    if cal is not None and cal.unstated is None and (cal.scale, cal.offset) == (1.0, 0.0):
+        cal = None  # states a fill or units only: no calibration
+    if cal is None or not (given_scale or given_offset):
+        if cal is None:
+            return s, o
+        if cal.unstated is None:
+            return cal.scale, cal.offset
+    if cal.unstated is not None:  # the config's scale is the product's, the DN offset the item's
+        if cal.offset == 0:
+            return s * cal.scale, o
+        dn_offset = s * cal.offset  # a Sentinel-2 baseline's -1000 DN: -0.1 at 1e-4
+        if given_offset and not math.isclose(o, dn_offset, rel_tol=1e-6, abs_tol=1e-9):
+            _refuse(source, var, file, stated_by, ignore, f"an offset of {cal.offset:g} DN, "
+                    f"{dn_offset:g} at scale {s:g}", ["offset"], (s, o))
+        return s * cal.scale, dn_offset
+    same_scale = not given_scale or math.isclose(s, cal.scale, rel_tol=1e-6)
+    same_offset = not given_offset or math.isclose(o, cal.offset, rel_tol=1e-6, abs_tol=1e-9)
+    if same_scale and same_offset:
+        return cal.scale, cal.offset  # the config restates the product's: applied once
+    converts = ("units" in source.model_fields_set
+                and _unit_word(source.units) != _unit_word(cal.units)
+                and not (given_scale and (abs(s) < DN_FACTOR
+                                          or math.isclose(s, cal.scale, rel_tol=1e-6)))
+                and not (given_offset and cal.offset != 0
+                         and math.isclose(o, cal.offset, rel_tol=1e-6)))
+    if converts:  # a change of units of the product's quantity, said with 'units:'
+        return s * cal.scale, s * cal.offset + o
+    keys = [k for k, g in (("scale", given_scale), ("offset", given_offset)) if g]
+    _refuse(source, var, file, stated_by, ignore,
+            f"value = {cal.scale:g} x DN + {cal.offset:g}"
+            + (f" ({cal.quantity.replace('_', ' ')})" if cal.quantity else ""), keys, (s, o))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _refuse(source: RasterSource, var: str, file: str, stated_by: str, ignore: str,
+            applies: str, keys: list[str], config: tuple[float, float]) -> None:
+    """Raise the :class:`ConfigError` of a calibration the config would apply twice."""
+    given = " and ".join(f"'{k}: {v:g}'" for k, v in zip(("scale", "offset"), config, strict=True)
+                         if k in keys)
+    raise ConfigError(
+        f"source {source.name!r}, band {var!r}: {stated_by} already calibrates "
+        f"{Path(file).name} ({applies}), and the config's {given} would be applied on top "
+        f"of it, a calibration applied twice; remove {' and '.join(repr(k) for k in keys)} "
+        f"from source {source.name!r} (the metadata's calibration applies)"
+        + (f", or {ignore}" if ignore else "")
+        + "; to change the units of the product's quantity, state the new 'units:' as well"
+        " (e.g. 'scale: 100' with 'units: \"%\"')")

@@ -26,11 +26,25 @@ from prospect.indices.bands import load_sensor
 from prospect.ingest.cloudmask import drop_names
 from prospect.ingest.landsat import BandCalibration, landsat_id
 from prospect.ingest.layers import Layer, unit_key
-from prospect.ingest.masked import SceneMask, read_masked_band
-from prospect.ingest.products import check_same_quantity, read_product_metadata
+from prospect.ingest.masked import (
+    SceneMask,
+    check_clear_cover,
+    check_scene_mask,
+    read_masked_band,
+)
+from prospect.ingest.products import (
+    band_coefficients,
+    check_same_quantity,
+    read_product_metadata,
+)
 from prospect.ingest.stac import StacScene, read_stac_scenes
 from prospect.io.raster import RasterInfo, code_range, pixel_at, raster_info, value_fits
-from prospect.io.warp import choose_resampling, read_warped_window, resampling_enum
+from prospect.io.warp import (
+    WARP_CACHE_BYTES,
+    choose_resampling,
+    read_warped_window,
+    resampling_enum,
+)
 from prospect.redact import redact
 
 __all__ = ["SENSOR_BANDS", "BandRef", "RasterLayer", "band_nodata", "plan_raster",
@@ -155,6 +169,15 @@ class RasterLayer(Layer):
         if self.categorical and self.code_span:
             return {"valid_range": [int(v) for v in self.code_span]}
         return {}
+
+    def read_bytes(self) -> int:
+        """The largest block one of the scenes (or their quality layers) is read in, when
+        it is larger than the block cache the warp keeps (:data:`WARP_CACHE_BYTES`, part
+        of the process's own memory): a task then holds it beside the cache."""
+        infos = [r.info for r in self.refs] + [r.mask.info for r in self.refs
+                                                if r.mask is not None]
+        largest = max((i.read_bytes for i in infos), default=0)
+        return largest if largest > WARP_CACHE_BYTES else 0
 
     def compute(self, grid: RegionGrid, window: ChunkWindow) -> np.ndarray:
         """Warp each scene onto the chunk and keep the first valid value per cell."""
@@ -561,9 +584,8 @@ def _check_band_order(path: str, names: list[str],
 
 
 def _file_coefficients(source: RasterSource, scene: _Scene, info: RasterInfo, band: int,
-                       cal: BandCalibration | None, scale: float,
-                       offset: float) -> tuple[float, float]:
-    """``(scale, offset)`` of a band with the file's own coefficients applied first.
+                       cal: BandCalibration | None) -> BandCalibration | None:
+    """The band's calibration: the product's (``cal``), else the file's own coefficients.
 
     A band the file scales (a GeoTIFF's scale/offset tags, a packed NetCDF's
     ``scale_factor``/``add_offset``) holds ``DN * file_scale + file_offset``; read as plain
@@ -573,7 +595,7 @@ def _file_coefficients(source: RasterSource, scene: _Scene, info: RasterInfo, ba
     """
     fscale, foffset = info.coefficients(band)
     if (fscale, foffset) == (1.0, 0.0):
-        return scale, offset
+        return cal
     if not (np.isfinite(fscale) and np.isfinite(foffset)) or fscale == 0:
         raise DataError(f"{info.path}: band {band} has the scale {fscale:g} and offset "
                         f"{foffset:g}, which give no values; fix or remove the file's "
@@ -591,8 +613,24 @@ def _file_coefficients(source: RasterSource, scene: _Scene, info: RasterInfo, ba
                 f"{info.path}: band {band} states scale {fscale:g} and offset {foffset:g}, "
                 f"but {where} gives {cal.scale:g} and {cal.offset:g} for it; which one "
                 "holds cannot be told: remove the file's scale/offset or the metadata")
-        return scale, offset  # the product's coefficients are the file's: applied once
-    return source.scale * fscale, source.scale * foffset + source.offset
+        return cal  # the product's coefficients are the file's: applied once
+    return BandCalibration(fscale, foffset, "", info.band_units(band) or "")
+
+
+def _stated_by(scene: _Scene, info: RasterInfo, band: int,
+               cal: BandCalibration | None) -> tuple[str, str]:
+    """What states a band's calibration, and how the config could ignore it (for
+    :func:`~prospect.ingest.products.band_coefficients`' message)."""
+    if scene.mtl is not None:
+        return (f"its metadata file {scene.mtl}",
+                "drop 'metadata:' to calibrate the DNs with the config alone")
+    if scene.item is not None and cal is not None and cal.unstated is not None:
+        return f"item {scene.item.item_id!r} (its product's DN offset)", ""
+    if scene.item is not None and info.coefficients(band) == (1.0, 0.0):
+        return f"item {scene.item.item_id!r} (raster:bands scale/offset)", ""
+    return (f"the file's own band {band} scale/offset",
+            "unset them in the file (gdal_edit.py -scale 1 -offset 0) to calibrate with "
+            "the config alone")
 
 
 def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
@@ -621,6 +659,7 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
     first_quantity: dict[str, tuple[str | None, str]] = {}  # one quantity per mosaic
     inputs: dict[str, set[str]] = {}
     any_overlap = False
+    masked: list[tuple[str, SceneMask | None]] = []
     for scene in scenes:
         _check_band_names(source, list(scene.files))
         meta = read_product_metadata(scene.mtl) if scene.mtl else None
@@ -643,28 +682,31 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
             if info.steps and info.count > 1 and (
                     not scene.multiband or names is None or info.count != len(names)):
                 raise DataError(_steps_message(path, info, source, names))
-            if not scene.multiband and info.count != 1:
+            count = info.data_count  # an alpha band masks the others: no layer
+            alpha = (f" and {info.count - count} alpha band(s) masking them"
+                     if count < info.count else "")
+            if not scene.multiband and count != 1:
                 raise DataError(
-                    f"{path}: has {info.count} bands, but '{var}' in source {source.name!r} "
+                    f"{path}: has {count} bands{alpha}, but '{var}' in source {source.name!r} "
                     "needs a single-band file; for a multi-band file use 'path:' with "
                     "'band_names:'"
                 )
-            if scene.multiband and names is None and info.count > 1:
+            if scene.multiband and names is None and count > 1:
                 raise DataError(
-                    f"{path}: has {info.count} bands; name each one with 'band_names: "
+                    f"{path}: has {count} bands{alpha}; name each one with 'band_names: "
                     f"[...]' in source {source.name!r} (or use 'bands:' for one file per band)"
                 )
-            if scene.multiband and names is not None and info.count != len(names):
+            if scene.multiband and names is not None and count != len(names):
                 raise DataError(
-                    f"{path}: has {info.count} band(s) but the config names {len(names)} "
+                    f"{path}: has {count} band(s){alpha} but the config names {len(names)} "
                     f"({', '.join(names)}); list one name per band"
                 )
             if scene.multiband and names is not None:
-                _check_band_order(path, list(names), info.descriptions)
-            if band > info.count:
-                raise DataError(f"{path}: has {info.count} band(s), band {band} requested")
+                _check_band_order(path, list(names), info.descriptions[:count])
+            if band > count:
+                raise DataError(f"{path}: has {count} band(s){alpha}, band {band} requested")
             _check_coded(path, info, band, source)
-            scale, offset, unit = source.scale, source.offset, source.units
+            unit = source.units
             stated = info.band_units(band)  # the file's own (a NetCDF's 'units')
             if stated and (source.scale, source.offset) == (1.0, 0.0):
                 if "units" not in source.model_fields_set:
@@ -677,8 +719,6 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
                 scene.calibration or {}).get(var)
             check_nodata(source, info, band, fill=cal.fill if cal is not None else None)
             if cal is not None:
-                scale = source.scale * cal.scale
-                offset = source.scale * cal.offset + source.offset
                 quantity, valid_range, saturate = (cal.quantity or None, cal.valid_range,
                                                    cal.saturate)
                 if cal.units and "units" not in source.model_fields_set:
@@ -690,7 +730,10 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
                            else "the product metadata"), told=told_nodata)
             other_nodata, valid_range = _cf_missing(source, info, band, nodata, other_nodata,
                                                     valid_range)
-            scale, offset = _file_coefficients(source, scene, info, band, cal, scale, offset)
+            stated_by, ignore = _stated_by(scene, info, band, cal)
+            scale, offset = band_coefficients(  # round 15: the one rule, every product path
+                source, var, _file_coefficients(source, scene, info, band, cal), stated_by,
+                path, ignore)
             _check_longitudes(info, grid)
             if not _overlaps(info, grid):
                 continue
@@ -709,6 +752,10 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
             check_same_quantity(source.name, var, quantity, path, first_quantity)
             if quantity:
                 quantities[var] = quantity
+        if mask is not None:  # round 15: what a mask without product metadata can show
+            check_scene_mask(mask, {v: infos[p] for v, (p, _) in scene.files.items()}, grid,
+                             where=f"source {source.name!r}")
+            masked.append((Path(mask.info.path).name, mask))
     if not any_overlap:
         lo = grid.lonlat_bounds()
         raise DataError(
@@ -716,6 +763,7 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
             f"(lon/lat {lo[0]:.3f},{lo[1]:.3f} .. {lo[2]:.3f},{lo[3]:.3f}); check the files, "
             "their CRS or the region"
         )
+    check_clear_cover(f"source {source.name!r}", masked, grid, what="mosaic")
     layers = []
     categorical = source.values == "categorical"
     for var, refs in per_var.items():

@@ -604,6 +604,9 @@ def read_stac_scenes(href: str, assets: dict[str, str], *, mask_asset: str | Non
             continue
         if when is not None:
             acquired[when] = item.id
+        why = _aster_swir(item, assets)
+        if why is not None:
+            raise DataError(f"{href}: item {item.id!r}: {why}")
         scenes.append(_scene(href, item, assets, mask_asset))
     repeated = {k[1]: n for k, n in seen.items() if n > 1}
     if repeated:
@@ -622,6 +625,38 @@ def read_stac_scenes(href: str, assets: dict[str, str], *, mask_asset: str | Non
             "repeats)"), stacklevel=2)
     _check_levels(href, scenes)
     return scenes
+
+
+def _aster_swir(item: pystac.Item, assets: dict[str, str]) -> str | None:
+    """Why the ``assets`` of an ASTER item (``instruments: [aster]`` or an ASTER
+    collection) acquired on or after 2008-04-01 cannot be read: the SWIR ones (asset key,
+    variable or ``eo:bands`` name ``SWIR``, ``B04``..``B09``, ``swir16``...) hold no usable
+    data since the SWIR detector failed (:data:`prospect.config.sources.ASTER_SWIR_FAILED`);
+    ``None`` otherwise."""
+    from prospect.config.sources import ASTER_SWIR_FAILED, is_aster_swir_name
+
+    props = item.properties
+    instruments = [str(i).lower() for i in props.get("instruments") or []]
+    if "aster" not in instruments and "aster" not in str(item.collection_id or "").lower():
+        return None
+    when = _item_date(item)
+    if when is None or when < ASTER_SWIR_FAILED:
+        return None
+    swir = []
+    for var, key in assets.items():
+        asset = item.assets.get(key)
+        bands = asset.extra_fields.get("eo:bands") if asset is not None else None
+        names = [var, key] + [str(b.get("name") or b.get("common_name") or "")
+                              for b in (bands if isinstance(bands, list) else [])
+                              if isinstance(b, dict)]
+        if any(is_aster_swir_name(n) for n in names):
+            swir.append(var)
+    if not swir:
+        return None
+    return (f"ASTER SWIR asset(s) {swir} acquired on {when}, after ASTER's SWIR detector "
+            f"failed (bands 4-9 unusable, saturated and striped, from {ASTER_SWIR_FAILED}; "
+            "USGS/JAXA); drop the SWIR assets (VNIR and TIR are sound) or search for "
+            "scenes acquired before April 2008")
 
 
 def _acquisition(item: pystac.Item) -> tuple[str, ...] | None:

@@ -52,7 +52,8 @@ def band_view(info: RasterInfo, band: int, *, nodata: float | None) -> RasterInf
     Returns
     -------
     RasterInfo
-        Read band 1 of it; its ``nodata`` is ``nodata``. The XML carries the source's
+        Read band 1 of it; its ``nodata`` is ``nodata``; a band with a mask band has it
+        as the view's alpha band 2 (:attr:`RasterInfo.alpha`). The XML carries the source's
         modification time, so a cached warped view of it follows a replaced file.
 
     Raises
@@ -66,16 +67,19 @@ def band_view(info: RasterInfo, band: int, *, nodata: float | None) -> RasterInf
         raise DataError(f"{info.path}: band {band}'s data type {dtype} cannot be warped")
     gt = info.transform
     geo = ", ".join(repr(float(v)) for v in (gt[2], gt[0], gt[1], gt[5], gt[3], gt[4]))
-    # a band masked by a mask band (internal, .msk, alpha) keeps it: the warper then
-    # drops its masked pixels as no data instead of resampling their values
-    mask = (f'<MaskBand><VRTRasterBand dataType="Byte">{_source(info.path, band, mask=True)}'
-            "</VRTRasterBand></MaskBand>") if info.has_mask(band) else ""
+    # a band masked by a mask band (internal, .msk, alpha) keeps it, as the view's alpha
+    # band: the warper then drops its masked pixels as no data instead of resampling their
+    # values. Not as the view's mask band: GDAL's warper reads a mask band only where the
+    # source has no nodata, so a file stating both had its masked pixels read as values.
+    masked = info.has_mask(band)
+    mask = ('<VRTRasterBand dataType="Byte" band="2"><ColorInterp>Alpha</ColorInterp>'
+            f"{_source(info.path, band, mask=True)}</VRTRasterBand>") if masked else ""
     xml = (f'<VRTDataset rasterXSize="{info.width}" rasterYSize="{info.height}">'
            f"<!-- {_stamp(info.path)} -->"
            f"<SRS>{escape(info.crs)}</SRS><GeoTransform>{geo}</GeoTransform>"
            f'<VRTRasterBand dataType="{gtype}" band="1">{_source(info.path, band)}'
            f"</VRTRasterBand>{mask}</VRTDataset>")
-    return dataclasses.replace(info, path=xml, count=1, nodata=(nodata,), dtype=dtype,
-                               dtypes=(dtype,), units=(info.band_units(band),),
+    return dataclasses.replace(info, path=xml, count=1 + masked, nodata=(nodata,),
+                               dtype=dtype, dtypes=(dtype,), units=(info.band_units(band),),
                                descriptions=(info.descriptions[band - 1],),
-                               masked=(info.has_mask(band),))
+                               masked=(masked,), alpha=(2,) if masked else ())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,12 +14,19 @@ import numpy as np
 import rasterio
 from pyproj import CRS
 from rasterio.crs import CRS as RioCRS
-from rasterio.enums import MaskFlags
+from rasterio.enums import ColorInterp, MaskFlags
 from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 from rasterio.warp import transform_bounds
 from rasterio.windows import Window
 
-from prospect.errors import CorruptFileError, CRSError, DataError, GridError, InputFileError
+from prospect.errors import (
+    ConfigError,
+    CorruptFileError,
+    CRSError,
+    DataError,
+    GridError,
+    InputFileError,
+)
 from prospect.grid import RegionGrid, check_transformable, parse_crs
 from prospect.io.files import scratch_dir, staged_file, why_unreadable
 
@@ -26,11 +34,14 @@ if TYPE_CHECKING:  # xarray, zarr and rio-cogeo only for writing, imported there
     import xarray as xr
 
 __all__ = [
+    "MAX_BLOCK_BYTES_DEFAULT",
     "RasterInfo",
+    "block_bytes",
     "code_range",
     "gdal_path",
     "gdal_reason",
     "grid_from_raster",
+    "max_block_bytes",
     "pixel_at",
     "raster_info",
     "sample_band",
@@ -307,6 +318,22 @@ class RasterInfo:
     codes: tuple[str | None, ...] = ()
     """Per band: why the file says its numbers are class codes, not measurements (``"a
     colour table"``, ``"1-bit values"``, ``"LAYER_TYPE=thematic"``), else ``None``."""
+    alpha: tuple[int, ...] = ()
+    """The 1-based bands that are alpha bands (GDAL's colour interpretation): each the mask
+    of the others (:attr:`masked`), no data of its own."""
+    read_bytes: int = 0
+    """The memory GDAL holds to read any window of one band, however small: the decoded
+    block (tile, strip, NetCDF chunk) and its compressed bytes (:func:`block_bytes`). Every
+    chunk task that reads the file holds it, on top of the chunk's own working set."""
+
+    @property
+    def data_count(self) -> int:
+        """The bands that hold data: :attr:`count` less the alpha bands after them (a grey
+        or RGB file with an alpha band: the alpha band masks the others)."""
+        n = self.count
+        while n and n in self.alpha:
+            n -= 1
+        return n
 
     def steps_text(self) -> str:
         """The variable's non-spatial dimensions its bands are the steps of, for a message
@@ -797,8 +824,6 @@ def _step_labels(values: tuple[float, ...], units: str | None,
 def _coded_bands(src: Any) -> tuple[str | None, ...]:
     """Per band of ``src``: why the file says its numbers are class codes (a colour table,
     1-bit values, an ERDAS/``.aux.xml`` ``LAYER_TYPE=thematic``), else ``None``."""
-    from rasterio.enums import ColorInterp
-
     out: list[str | None] = []
     for band in range(1, src.count + 1):
         why = None
@@ -836,6 +861,125 @@ def _gdal_nodata(src: Any) -> dict[int, float]:
     return out
 
 
+MAX_BLOCK_BYTES_DEFAULT = 256 * 2**20
+"""Memory to read one block of a source above which it is refused
+(``$PROSPECT_MAX_BLOCK_BYTES`` overrides): a 16 384 x 16 384 tile of bytes. A tiled
+GeoTIFF or COG holds 256 x 256 to 1024 x 1024 (1 MiB of float32 at most)."""
+
+_UNSTREAMED = ("LERC", "WEBP", "JXL")
+"""TIFF codecs libtiff decodes a strip of whole even when GDAL reads it line by line."""
+
+
+def max_block_bytes() -> int:
+    """The block limit: ``$PROSPECT_MAX_BLOCK_BYTES`` or :data:`MAX_BLOCK_BYTES_DEFAULT`.
+
+    Raises
+    ------
+    ConfigError
+        The variable is not a whole number of bytes.
+    """
+    value = os.environ.get("PROSPECT_MAX_BLOCK_BYTES", "")
+    try:
+        return int(value) if value.strip() else MAX_BLOCK_BYTES_DEFAULT
+    except ValueError:
+        raise ConfigError(f"PROSPECT_MAX_BLOCK_BYTES={value!r} is not a whole number of "
+                          "bytes") from None
+
+
+def _size_text(n: float) -> str:
+    """``n`` bytes for a message (``1.5 GiB``)."""
+    for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= size:
+            return f"{n / size:.1f} {unit}"
+    return f"{int(n)} bytes"
+
+
+def block_bytes(src: Any, band: int) -> tuple[int, tuple[int, int], bool]:
+    """What GDAL holds in memory to read any window of 1-based ``band`` of ``src``.
+
+    GDAL decodes a source block by block: the whole tile, strip or NetCDF chunk under a
+    window, however small the window, and a compressed TIFF block's bytes are read whole
+    first. A GeoTIFF written as one strip (GDAL reads it line by line, but libtiff loads
+    the strip's compressed bytes whole, and decodes a LERC, WebP or JPEG-XL strip whole)
+    or as one giant tile made every chunk task hold the whole image.
+
+    Returns
+    -------
+    (bytes, block, one_strip)
+        The decoded block (every band of a pixel-interleaved file) plus its compressed
+        bytes; the block shape ``(rows, columns)`` as stored; whether the file is one
+        strip of the whole image.
+    """
+    rows, cols = src.block_shapes[band - 1]
+    item = np.dtype(src.dtypes[band - 1]).itemsize
+    structure = src.tags(ns="IMAGE_STRUCTURE")
+    bands = src.count if str(structure.get("INTERLEAVE", "")).upper() == "PIXEL" else 1
+    compression = str(structure.get("COMPRESSION", "NONE")).upper()
+    raw, one_strip = 0, False
+    if src.driver == "GTiff":
+        try:
+            size = src.get_tag_item("BLOCK_SIZE_0_0", "TIFF", bidx=band)
+            one_strip = (rows == 1 and src.height > 1 and size is not None and
+                         src.get_tag_item("BLOCK_OFFSET_0_1", "TIFF", bidx=band) is None)
+        except (rasterio.errors.RasterioError, ValueError):
+            size = None
+        if compression != "NONE" and size is not None:
+            raw = int(size)
+        if one_strip:  # GDAL reads the strip line by line (its block is one row)
+            rows = src.height
+    decoded = (rows if not one_strip or compression.startswith(_UNSTREAMED) else 1) \
+        * cols * item * bands
+    return decoded + raw, (rows, cols), one_strip
+
+
+_VRT_SOURCES_CHECKED = 64
+"""Source files of a VRT whose blocks are checked (a mosaic of thousands of tiles made
+planning open every one; the first ones tell how the set was written)."""
+
+
+def _check_blocks(src: Any, path: Path | str, *, within: str = "") -> int:
+    """The largest :func:`block_bytes` of ``src``'s bands (and of a VRT's first
+    :data:`_VRT_SOURCES_CHECKED` source files, which GDAL decodes block by block under the
+    VRT's own small blocks); a file over :func:`max_block_bytes` is refused, naming its
+    block shape, the memory each chunk task would hold and how to rewrite it tiled."""
+    worst = (0, (0, 0), False)
+    for band in range(1, src.count + 1):
+        found = block_bytes(src, band)
+        if found[0] > worst[0]:
+            worst = found
+    size, (rows, cols), one_strip = worst
+    if src.driver == "VRT" and not within:
+        for source in list(src.files or [])[1:_VRT_SOURCES_CHECKED + 1]:
+            try:
+                with rasterio.open(source) as inner:
+                    size = max(size, _check_blocks(inner, source,
+                                                   within=f"{path}: its source "))
+            except (RasterioIOError, rasterio.errors.RasterioError):
+                continue  # a missing source is named by _check_vrt_sources or the read
+    limit = max_block_bytes()
+    if size <= limit:
+        return size
+    if one_strip:
+        shape = f"one strip of the whole image ({rows} x {cols} cells)"
+    elif (rows, cols) == (src.height, src.width):
+        shape = f"one block (a strip or tile) of the whole image ({rows} x {cols} cells)"
+    else:
+        shape = f"blocks of {rows} x {cols} cells"
+    name = Path(str(path)).name
+    if src.driver in _CF_DRIVERS:
+        fix = (f"rewrite it in smaller chunks (e.g. nccopy -c y/512,x/512 {name} "
+               "chunked.nc, with its own dimension names)")
+    else:
+        fix = (f"rewrite it tiled (gdal_translate -co TILED=YES -co BLOCKXSIZE=512 -co "
+               f"BLOCKYSIZE=512 -co COMPRESS=DEFLATE {name} tiled.tif, or -of COG)")
+    raise DataError(
+        f"{within}{path}: the file is stored as {shape}, and GDAL loads a whole block (its "
+        f"compressed bytes, the decoded cells) to read any part of it: every chunk task "
+        f"reading this file would hold {_size_text(size)} of memory for it (per thread), "
+        f"over the limit of {_size_text(limit)}; {fix}, or "
+        "raise PROSPECT_MAX_BLOCK_BYTES")
+
+
 def raster_info(path: Path | str, *, crs: str | None = None, variable: str | None = None
                 ) -> RasterInfo:
     """Open ``path`` (header only) and describe it; a clear error for every unusable file.
@@ -857,8 +1001,9 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
     CRSError
         The file has no CRS and none is given, or the given CRS is unknown.
     DataError
-        Complex-valued bands, no georeferencing, a ``variable`` the file lacks, or a VRT
-        whose sources are relative to the working folder.
+        Complex-valued bands, no georeferencing, a ``variable`` the file lacks, a VRT
+        whose sources are relative to the working folder, or blocks (tiles, strips,
+        chunks; a VRT's sources' too) larger than :func:`max_block_bytes` to read.
     """
     name = gdal_path(path, variable)
     if not str(path).startswith("/vsi") and not Path(path).is_file():
@@ -899,6 +1044,9 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
                 info["missing"], info["valid"] = _cf_missing_data(src, nodata)
                 info["steps"] = _steps(src)
             info["codes"] = _coded_bands(src)
+            info["alpha"] = tuple(i + 1 for i, ci in enumerate(src.colorinterp)
+                                  if ci == ColorInterp.alpha)
+            info["read_bytes"] = _check_blocks(src, path)
             gcps, rpcs = src.gcps[0], src.rpcs
             gridless = tuple(src.transform)[:6] == (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
             coordinates = _coordinates(src, path) if gridless else None

@@ -16,9 +16,9 @@ Memory is bounded by the chunk size, not by the scene or the cube.
 
 from __future__ import annotations
 
-import functools
 import math
 import threading
+import warnings
 from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -28,7 +28,7 @@ import rasterio
 from affine import Affine
 from rasterio.crs import CRS as RioCRS
 from rasterio.enums import Resampling
-from rasterio.errors import RasterioIOError
+from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 from rasterio.vrt import WarpedVRT
 from rasterio.warp import reproject, transform_bounds
 from rasterio.windows import Window
@@ -140,7 +140,7 @@ def _cached_vrt(info: RasterInfo, grid: RegionGrid, resampling: Resampling,
             src, src_crs=RioCRS.from_user_input(info.crs), src_nodata=src_nodata,
             crs=RioCRS.from_user_input(grid.crs_obj.to_wkt()), transform=grid.transform,
             width=grid.width, height=grid.height, resampling=resampling, nodata=np.nan,
-            dtype="float32",
+            dtype="float32", **_alpha_options(info),
         )
     except Exception:
         src.close()
@@ -151,6 +151,16 @@ def _cached_vrt(info: RasterInfo, grid: RegionGrid, resampling: Resampling,
         old_vrt.close()
         old_src.close()
     return vrt
+
+
+def _alpha_options(info: RasterInfo) -> dict[str, Any]:
+    """Warp options of a source with an alpha band (a band view of a masked band,
+    :func:`prospect.io.bandview.band_view`): the alpha band, and each band's nodata on its
+    own, which makes GDAL apply the nodata as well as the alpha (without it, a source with
+    an alpha band had its nodata pixels resampled as values)."""
+    if not info.alpha:
+        return {}
+    return {"src_alpha": info.alpha[0], "UNIFIED_SRC_NODATA": "NO"}
 
 
 def close_warped_views() -> None:
@@ -308,6 +318,10 @@ def _warp(block: np.ndarray, src_transform: Affine, src_crs: str, dst_transform:
     out = np.full(shape, nodata, dtype=block.dtype)
     if block.size == 0:
         return out
+    # rasterio warned "Dataset has no geotransform ... identity matrix" from a worker,
+    # about one of its in-memory datasets, when a block of non-square cells was warped
+    # (the values are right): a filter, as raster_info's, not a catch_warnings block
+    warnings.filterwarnings("ignore", category=NotGeoreferencedWarning)
     reproject(
         source=np.ascontiguousarray(block), destination=out, src_transform=src_transform,
         src_crs=src_crs, src_nodata=nodata, dst_transform=dst_transform, dst_crs=dst_crs,
@@ -336,10 +350,36 @@ def _source_window(src: RegionGrid, dst: RegionGrid, window: ChunkWindow,
     return slice(r0, r1), slice(c0, c1)
 
 
-@functools.lru_cache(maxsize=1024)
-def _file_grid(info: RasterInfo) -> RegionGrid:
-    return RegionGrid.from_transform(crs=info.crs, transform=Affine(*info.transform[:6]),
-                                     shape=(info.height, info.width))
+def _file_window(info: RasterInfo, grid: RegionGrid, window: ChunkWindow,
+                 margin: int) -> tuple[slice, slice]:
+    """The rows and columns of the file ``info`` under one chunk of ``grid`` (plus
+    ``margin`` pixels), for any geotransform: north-up or south-up, cells of any shape,
+    rotated or sheared (the chunk's corners through the inverse geotransform). A
+    :class:`RegionGrid` of the file refused all but square north-up cells ("cells must be
+    square ... resample the reference raster"), on a worker, for a NetCDF of 10 x 5 m
+    cells read with its ``valid_max``."""
+    t = grid.window_transform(window)
+    h, w = window.shape
+    left, top = t.c, t.f
+    right, bottom = left + w * grid.resolution, top - h * grid.resolution
+    if info.crs == grid.crs:
+        sl, sb, sr, st = left, bottom, right, top
+    else:
+        sl, sb, sr, st = transform_bounds(grid.crs_obj, RioCRS.from_user_input(info.crs),
+                                          left, bottom, right, top, densify_pts=21)
+    a, b, c, d, e, f = info.transform[:6]
+    corners = [(x, y) for x in (sl, sr) for y in (sb, st)]
+    if b == 0 and d == 0:  # the same arithmetic as a grid's own window
+        cols = [(x - c) / a for x, _ in corners]
+        rows = [(y - f) / e for _, y in corners]
+    else:
+        inverse = ~Affine(a, b, c, d, e, f)
+        cols, rows = (list(v) for v in zip(*(inverse * xy for xy in corners), strict=True))
+    c0, c1 = math.floor(min(cols)) - margin, math.ceil(max(cols)) + margin
+    r0, r1 = math.floor(min(rows)) - margin, math.ceil(max(rows)) + margin
+    r0, r1 = max(0, min(r0, info.height)), max(0, min(r1, info.height))
+    c0, c1 = max(0, min(c0, info.width)), max(0, min(c1, info.width))
+    return slice(r0, r1), slice(c0, c1)
 
 
 def read_source_block(
@@ -354,7 +394,7 @@ def read_source_block(
     ``other_nodata``: a second fill where the product's metadata and the file disagree)
     becomes NaN. Returns ``None`` when the chunk lies outside the file.
     """
-    rows, cols = _source_window(_file_grid(info), grid, window, margin)
+    rows, cols = _file_window(info, grid, window, margin)
     if rows.stop <= rows.start or cols.stop <= cols.start:
         return None
     win = Window(cols.start, rows.start, cols.stop - cols.start, rows.stop - rows.start)

@@ -377,7 +377,9 @@ def test_scl_codes_outside_the_table_are_refused(scene, grid, tmp_path):
                 + 1, 1)
     stac = _collection(tmp_path / "items.json",
                        _item(scene, assets={"cfmask": {"href": str(aot)}}))
-    with pytest.raises(DataError, match=r"aot.tif: not a scl quality layer: it holds code\(s\) 12"):
+    # round 15: the ESPA band files' names refuse an SCL mask before its codes are read
+    with pytest.raises(DataError, match=r"aot.tif: not a scl quality layer: it holds code\(s\) 12"
+                       r"|ESPA Landsat file.*cloud_mask.kind is 'scl' \(.*aot.tif\)"):
         _composite(stac, grid, kind="scl")
     assert foreign_codes("scl", np.arange(12, dtype=np.uint8), 0) is None  # control
     # without a nodata to tell, 8 bits are not QA_PIXEL's 16
