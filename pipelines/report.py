@@ -258,6 +258,15 @@ def _write_report(staging: Path, facts: dict[str, Any]) -> None:
         lines += [f"![reliability diagram]({files['reliability']})", ""]
     if "importance" in files:
         lines += ["## Permutation importance", "", f"![importance]({files['importance']})", ""]
+        pairs = facts.get("correlated_features") or []
+        if pairs:  # their importance is shared between them (it went unsaid)
+            lines += ["Strongly correlated features share their importance: shuffling one "
+                      "leaves its information in the other, so each understates it; read "
+                      "each pair together.", "", "| features | Spearman r | Pearson r |",
+                      "|---|---|---|"]
+            lines += [f"| `{d['features'][0]}` and `{d['features'][1]}` | "
+                      f"{_fmt(d.get('spearman'))} | {_fmt(d.get('pearson'))} |" for d in pairs]
+            lines.append("")
     if "partial_dependence" in files:
         lines += ["## Partial dependence", "",
                   f"![partial dependence]({files['partial_dependence']})", ""]

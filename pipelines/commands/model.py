@@ -229,8 +229,9 @@ def score(
         "reprojected": reproject, "synthetic": synthetic,
         **({"version_warning": model.version_warning} if model.version_warning else {}),
     }
-    maps = score_model(model.estimator, model.schema, ds, provenance=provenance,
-                       mineral=model.card.get("mineral") or None, synthetic=synthetic)
+    with warning_lines(console):  # evidence unlike the training evidence
+        maps = score_model(model.estimator, model.schema, ds, provenance=provenance,
+                           mineral=model.card.get("mineral") or None, synthetic=synthetic)
     attrs = {"model": f"{name}/{version}",
              **({"model_warning": model.version_warning} if model.version_warning else {})}
     share = _write_scores(out, grid, maps, attrs, synthetic=synthetic, scheduler=scheduler,
@@ -499,10 +500,24 @@ def import_model(
         check_new_version(version)
     reg = _registry(registry)
     console = Console(stderr=True)
-    with warning_lines(console):
-        new = _publish(reg, source, name, version, trust)
+    try:
+        with warning_lines(console):
+            new = _publish(reg, source, name, version, trust)
+    finally:  # said even when the publish then failed: the sweep is done either way
+        _said_swept(console, reg)
     console.print(Text(f"imported {source} as {name}/{new} in {reg.url}; "
                        f"fingerprint {reg.fingerprint(name, new)}"), soft_wrap=True)
+
+
+def _said_swept(console: Console, reg: Any) -> None:
+    """Say which leftover staging folders of killed imports the publish removed (it did
+    so without a word)."""
+    swept = list(getattr(reg, "swept", None) or [])
+    if swept:
+        shown = ", ".join(swept[:10]) + (f" and {len(swept) - 10} more" if len(swept) > 10
+                                         else "")
+        console.print(Text(f"removed {len(swept)} leftover staging folder(s) of imports "
+                           f"killed mid-copy from {reg.url}: {shown}"), soft_wrap=True)
 
 
 def _publish(reg: Any, source: str, name: str, version: str | None,

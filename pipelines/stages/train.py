@@ -30,6 +30,7 @@ from prospect.models.baselines import compare_to_baseline
 from prospect.models.evaluate import CVResult, oof_table
 from prospect.models.summary import (
     cv_warnings,
+    importance_warnings,
     input_schema,
     model_card,
     model_warnings,
@@ -62,10 +63,12 @@ MODEL_DIR = "model"
 def run(ctx: RunContext) -> StageResult:
     """Train the job's model; see the module docstring for what is written."""
     from prospect.registry import save_model
+    from prospect.registry.card import created_time
 
     cfg = ctx.job.model
     if cfg is None:
         return StageResult(name="train", skipped=True, notes=["no model section in the job"])
+    created_time()  # a bad $SOURCE_DATE_EPOCH is refused before the work, not after it
     if not (ctx.cube_path / "zarr.json").is_file():
         raise StageError(f"{ctx.cube_path}: no cube; run 'prospect ingest' on this job first")
     ds = open_cube(ctx.cube_path)
@@ -118,7 +121,8 @@ def run(ctx: RunContext) -> StageResult:
     facts["metrics"]["cv_spatial_baseline_roc_auc"] = facts["baseline"]["baseline"]["roc_auc"]
     facts["metrics"]["cv_spatial_beats_baseline"] = facts["baseline"]["beats"]
     ctx.console.print(f"  {facts['baseline']['verdict']}")
-    doubts = cv_warnings(facts["metrics"]) + model_warnings(final, names)
+    doubts = cv_warnings(facts["metrics"]) + model_warnings(final, names) + \
+        importance_warnings(facts)
     for line in doubts:  # the summary's and the manifest's warning notes
         warnings.warn(DataWarning(line), stacklevel=1)
     card = model_card(
@@ -128,7 +132,7 @@ def run(ctx: RunContext) -> StageResult:
         training_data=[{"path": str(source.path), "sha256": _sha256(Path(source.path))},
                        {"path": str(zarr_json), "sha256": _sha256(zarr_json)}])
     card["limitations"] = [*card.get("limitations", []), *doubts]
-    save_model(model, model_dir, card=card, schema=input_schema(ds, spec, cfg))
+    save_model(model, model_dir, card=card, schema=input_schema(ds, spec, cfg, ts.X))
     ctx.console.print(f"  model saved to {model_dir}")
     write_json(model_dir / "metrics.json", facts)
     oof = oof_table(results, ts.y, x=ts.coords[:, 0], y_coord=ts.coords[:, 1], rows=ts.rows,

@@ -24,11 +24,14 @@ from prospect.models.metrics import bootstrap_auc_ci, capture_curve, prediction_
 from prospect.models.training import TrainingSet
 
 __all__ = [
+    "CORRELATED",
+    "correlated_features",
     "curves",
     "cv_warnings",
     "feature_facts",
     "finite",
     "headline",
+    "importance_warnings",
     "input_schema",
     "limitations",
     "model_card",
@@ -134,6 +137,66 @@ def model_warnings(final: BaseEstimator, names: list[str]) -> list[str]:
         + ("; the map is the prior, one value in every cell" if every else "")
         + "; set model.params.evidence.<layer>.type (categorical classes) or .threshold, "
         "or check the layer against the occurrences (a layer drawn from them leaks)"]
+
+
+CORRELATED = 0.9
+"""Two features whose Spearman or Pearson correlation on the training rows reaches this
+(in absolute value) share their permutation importance, and the report says so."""
+
+
+def correlated_features(X: np.ndarray, names: list[str],
+                        categorical: list[int] | None = None) -> list[dict[str, Any]]:
+    """The pairs of continuous features correlated at :data:`CORRELATED` or more on the
+    training rows ``X`` (Spearman or Pearson, each pair on the rows where both are set),
+    strongest first: ``[{"features": [a, b], "spearman": r, "pearson": r, "n": rows}]``.
+
+    Permutation importance shuffles one column at a time: the model still reads a shuffled
+    layer's information from its correlated twin, so the pair's importance is split between
+    them and each understates it (scikit-learn's user guide, "misleading values on strongly
+    correlated features"); it went unsaid.
+    """
+    import pandas as pd
+
+    skip = set(categorical or ())
+    cols = [j for j in range(len(names)) if j not in skip]
+    if len(cols) < 2 or X.shape[0] < 3:
+        return []
+    frame = pd.DataFrame(np.asarray(X, dtype="f8")[:, cols], columns=[names[j] for j in cols])
+    frame = frame.loc[:, frame.nunique(dropna=True) > 1]  # constant: no correlation
+    pearson, spearman = frame.corr("pearson"), frame.corr("spearman")
+    count = frame.notna().astype("f8").T @ frame.notna().astype("f8")
+    pairs = []
+    for i, a in enumerate(frame.columns):
+        for b in frame.columns[i + 1:]:
+            p, r = float(pearson.loc[a, b]), float(spearman.loc[a, b])
+            strongest = max(abs(v) for v in (p, r) if np.isfinite(v)) \
+                if np.isfinite(p) or np.isfinite(r) else 0.0
+            if strongest >= CORRELATED:
+                pairs.append({"features": [a, b], "spearman": _round(r), "pearson": _round(p),
+                              "n": int(count.loc[a, b])})
+    return sorted(pairs, key=lambda d: -max(abs(d["spearman"] or 0.0), abs(d["pearson"] or 0.0)))
+
+
+def importance_warnings(facts: dict[str, Any]) -> list[str]:
+    """The strongly correlated feature pairs (:func:`correlated_features`, in ``facts``) of
+    a run that reports permutation importance, in words."""
+    pairs = facts.get("correlated_features") or []
+    importance = ((facts.get("cv") or {}).get("spatial_block") or {}).get("importance")
+    if not pairs or not importance:
+        return []
+    shown = "; ".join(
+        f"{d['features'][0]!r} and {d['features'][1]!r} (Spearman r {_r(d['spearman'])}, "
+        f"Pearson r {_r(d['pearson'])})" for d in pairs[:10])
+    more = f"; and {len(pairs) - 10} more pairs (metrics.json)" if len(pairs) > 10 else ""
+    return [f"permutation importance: strongly correlated features (|r| >= {CORRELATED:g} on "
+            f"the training cells): {shown}{more}; shuffling one leaves its information in the "
+            "other, so each pair's importance is shared between them and each one's "
+            "understates it: read a pair's importance together, or leave one of each pair "
+            "out of model.features to see it whole"]
+
+
+def _r(value: float | None) -> str:
+    return "undefined" if value is None else f"{value:.3f}"
 
 
 def _round(v: Any) -> float | None:
@@ -243,11 +306,20 @@ def model_card(
     }
 
 
-def input_schema(ds: xr.Dataset, spec: FeatureSpec, cfg: ModelConfig) -> dict[str, Any]:
-    """The model's input schema: the cube variables it reads, its feature spec and names."""
+def input_schema(ds: xr.Dataset, spec: FeatureSpec, cfg: ModelConfig,
+                 X: np.ndarray | None = None) -> dict[str, Any]:
+    """The model's input schema: the cube variables it reads, its feature spec and names,
+    and (given the training rows ``X``) what each variable held at them, which scoring
+    compares a cube with (:mod:`prospect.registry.applicability`)."""
     from prospect.registry import schema_from_cube
+    from prospect.registry.applicability import training_values
 
     schema = schema_from_cube(ds, list(spec.variables))
+    if X is not None:
+        seen = training_values(X, spec.variables, spec.categorical)
+        for var in schema["variables"]:
+            if var["name"] in seen:
+                var["training"] = seen[var["name"]]
     schema["feature_spec"] = spec.to_dict()
     schema["feature_names"] = spec.names()
     schema["estimator"] = cfg.estimator
@@ -302,6 +374,7 @@ def training_facts(
         "fold_aware_interpolation": cfg.fold_aware_interpolation,
         "cv": {k: {"metrics": finite(v.metrics), "folds": [finite(f) for f in v.fold_metrics],
                    "importance": v.importance} for k, v in results.items()},
+        "correlated_features": correlated_features(ts.X, names, categorical),
         "curves": curves(ts.y, results), "calibration": calibration,
         "partial_dependence": pdp, "weights_of_evidence": woe,
     }

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from collections.abc import Mapping
 from typing import Any
 
 from prospect.canonical import canonical, config_hash
+from prospect.errors import ConfigError
 from prospect.io.cube import read_provenance
 from prospect.versions import LIBRARIES, library_versions
 
@@ -23,6 +25,7 @@ __all__ = [
     "card_markdown",
     "complete_card",
     "config_hash",
+    "created_time",
     "estimator_label",
     "library_versions",
 ]
@@ -86,9 +89,32 @@ def complete_card(card: Mapping[str, Any], estimator: Any, schema: Mapping[str, 
     full["features"] = [_parse_provenance(f) for f in full["features"]]
     full["estimator"] = _estimator_facts(estimator)
     full["versions"] = library_versions()
-    full["created"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    full["created"] = created_time()
     full["input_schema"] = {k: schema.get(k) for k in ("crs", "resolution", "feature_order")}
     return full
+
+
+def created_time() -> str:
+    """The card's creation time: now, or ``$SOURCE_DATE_EPOCH`` (seconds since 1970, UTC)
+    when set, the reproducible-builds convention, so that two trainings of one job on the
+    same data can give byte-identical model folders (the same fingerprint), not only the
+    same ``model.skops``.
+
+    Raises
+    ------
+    ConfigError
+        ``SOURCE_DATE_EPOCH`` is set but is not a whole number of seconds.
+    """
+    fixed = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not fixed:
+        return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    try:
+        when = dt.datetime.fromtimestamp(int(fixed), dt.UTC)
+    except (ValueError, OverflowError, OSError):
+        raise ConfigError(f"SOURCE_DATE_EPOCH={fixed[:40]!r} is not a time (whole seconds "
+                          "since 1970-01-01 UTC, e.g. $(date +%s)); set it to one, or unset "
+                          "it to stamp the model card with the current time") from None
+    return when.isoformat(timespec="seconds")
 
 
 def _parse_provenance(feature: Mapping[str, Any]) -> dict[str, Any]:

@@ -9,9 +9,13 @@ A model directory holds exactly::
     checksums.json  SHA-256 of each of the four files above
 
 :func:`save_model` writes them to a staging directory next to the target and renames it
-into place, so a reader sees a complete model or none. :func:`load_model` verifies the
-checksums, sniffs the model file (a pickle/joblib file is refused before any byte of it is
-unpickled) and asks skops which types the file holds before it builds anything.
+into place, so a reader sees a complete model or none. ``model.skops`` is written in a
+canonical form (:func:`prospect.registry.reproducible.reproducible_skops`): the same
+fitted model gives the same bytes, so a model retrained from the same inputs has the same
+SHA-256 (the card's ``created`` time differs unless ``$SOURCE_DATE_EPOCH`` fixes it).
+:func:`load_model` verifies the checksums, sniffs the model file (a pickle/joblib file is
+refused before any byte of it is unpickled) and asks skops which types the file holds
+before it builds anything.
 """
 
 from __future__ import annotations
@@ -25,7 +29,14 @@ from typing import Any
 
 from prospect.canonical import canonical
 from prospect.errors import ModelError, SecurityError
-from prospect.io.files import bytes_sha256, file_sha256, staged_dir, write_json, write_text
+from prospect.io.files import (
+    bytes_sha256,
+    file_sha256,
+    staged_dir,
+    write_bytes,
+    write_json,
+    write_text,
+)
 from prospect.registry.card import CARD_FORMAT, card_markdown, complete_card
 from prospect.registry.checksums import (
     CHECKSUMS_FILE,
@@ -40,6 +51,7 @@ from prospect.registry.compat import (
     refuse_major,
 )
 from prospect.registry.consistency import check_parts
+from prospect.registry.reproducible import reproducible_skops
 from prospect.registry.schema import SCHEMA_FORMAT
 from prospect.registry.sniff import HEAD_BYTES, refuse_unless_skops, sniff_file
 from prospect.registry.trust import split_untrusted
@@ -172,11 +184,14 @@ def save_model(
 
     with staged_dir(directory) as staging:
         try:
-            sio.dump(estimator, staging / MODEL_FILE)
+            data = sio.dumps(estimator)
         except Exception as exc:
             raise ModelError(
                 f"cannot save {type(estimator).__name__} with skops: {exc}"
             ) from exc
+        # the same estimator, the same bytes (skops names members by object id, stamps
+        # the time): a model retrained from the same inputs has the same SHA-256
+        write_bytes(staging / MODEL_FILE, reproducible_skops(data))
         write_json(staging / CARD_JSON, full_card, strict=False, indent=2, sort_keys=True)
         write_text(staging / CARD_MD, card_markdown(full_card))
         write_json(staging / SCHEMA_FILE, full_schema, strict=False, indent=2, sort_keys=True)

@@ -10,16 +10,18 @@ one only the ``feature_order`` of cube variables. Either way the stack is built 
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
 import xarray as xr
 
-from prospect.errors import ModelError
+from prospect.errors import DataWarning, ModelError
 from prospect.features import FeatureSpec, build_stack
 from prospect.io.cube import provenance_attr, synthetic_attr
 from prospect.models.predict import predict_map
 from prospect.models.uncertainty import CalibratedModel, ProbabilisticClassifier
+from prospect.registry.applicability import input_warnings
 from prospect.registry.consistency import n_features_in
 
 __all__ = ["OUTPUTS", "model_feature_spec", "score_model"]
@@ -74,6 +76,13 @@ def score_model(
         Recorded as each output's ``synthetic`` attribute
         (:func:`prospect.io.cube.synthetic_attr`, a boolean).
 
+    Warns
+    -----
+    DataWarning
+        Per variable unlike the model's training evidence: a continuous layer of another
+        scale or range (percent vs fraction), a categorical layer holding codes the model
+        never saw (named with their cell counts).
+
     Raises
     ------
     ModelError
@@ -92,6 +101,8 @@ def score_model(
             f" ({', '.join(spec.names()[:10])}{', ...' if len(spec.names()) > 10 else ''}); "
             "the schema is another model's: use the schema the model was saved with"
         )
+    for line in input_warnings(cube, schema):  # it was scored silently
+        warnings.warn(DataWarning(line), stacklevel=2)
     maps = predict_map(build_stack(cube, spec), estimator, base=spec.base_indices())
     prov = provenance_attr(provenance or {})
     for name, (kind, long_name) in OUTPUTS.items():

@@ -1,0 +1,220 @@
+"""Is a cube's evidence like the evidence a model was trained on?
+
+The input schema (:mod:`prospect.registry.schema`) checks names, units strings, kinds and
+code tables. It cannot see values: a layer ingested in percent for training and as a
+fraction for scoring (both with ``units: "1"`` or none), in ppm then in %, or a geology map
+holding a unit the model never saw, scored without a word, and the map was wrong.
+
+The train stage records what each cube variable held at the training cells
+(:func:`training_values`: quantiles of a continuous layer, the codes of a categorical
+one) in the schema entry's ``training``. :func:`input_warnings` compares a cube with it
+before scoring, in the job's process: the values of each continuous layer on a sample of
+its chunks (its spread a factor of :data:`SPREAD_FACTOR` or more off, or most of it outside
+the training range), and the codes of each categorical layer (its code table first; codes
+the model never saw are counted over every cell: a one-hot encoder scores them as "none of
+the known classes"). Schemas saved before the record was
+kept are not compared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+__all__ = [
+    "OUTSIDE_SHARE",
+    "SPREAD_FACTOR",
+    "input_warnings",
+    "training_values",
+    "unseen_code_lines",
+    "value_lines",
+]
+
+SPREAD_FACTOR = 10.0
+"""A continuous layer whose 5-95 % spread is this many times wider or narrower than in
+training is warned of (percent vs fraction is 100, ppm vs % 10 000)."""
+OUTSIDE_SHARE = 0.5
+"""A continuous layer with at least this share of its sampled cells outside the training
+range (widened by 5 % of it on each side) is warned of."""
+SAMPLE_CHUNKS = 4
+"""Chunks of each continuous layer read for the comparison (evenly spread over the grid;
+read in the job's process, so few)."""
+CELLS_PER_CHUNK = 4096
+"""Cells taken from each sampled chunk (a regular stride)."""
+_QUANTILES = {"q01": 0.01, "q05": 0.05, "q50": 0.5, "q95": 0.95, "q99": 0.99}
+
+
+def training_values(X: np.ndarray, variables: Sequence[str],
+                    categorical: Sequence[str] = ()) -> dict[str, dict[str, Any]]:
+    """What each cube variable held at the training rows, for the input schema.
+
+    Parameters
+    ----------
+    X
+        The training rows; column ``i`` is ``variables[i]`` (derived columns after them
+        are ignored).
+    variables
+        The cube variables, in column order.
+    categorical
+        The variables holding class codes.
+
+    Returns
+    -------
+    dict
+        Per variable: ``{"n", "min", "max", "q01", "q05", "q50", "q95", "q99"}`` of a
+        continuous one, ``{"n", "codes"}`` (the distinct codes, sorted) of a categorical one.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for j, name in enumerate(variables):
+        col = np.asarray(X[:, j], dtype="f8")
+        col = col[np.isfinite(col)]
+        if col.size == 0:
+            continue
+        if name in categorical:
+            out[name] = {"n": int(col.size), "codes": [_code(c) for c in np.unique(col)]}
+            continue
+        q = np.quantile(col, list(_QUANTILES.values()))
+        out[name] = {"n": int(col.size), "min": float(col.min()), "max": float(col.max()),
+                     **{k: float(v) for k, v in zip(_QUANTILES, q, strict=True)}}
+    return out
+
+
+def _code(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else float(value)
+
+
+def _chunk_sample(block: np.ndarray) -> np.ndarray:
+    """Up to :data:`CELLS_PER_CHUNK` finite cells of a 2-D block, on a regular stride."""
+    step = max(1, int(np.ceil(np.sqrt(block.size / CELLS_PER_CHUNK))))
+    part = np.asarray(block[::step, ::step], dtype="f8").ravel()
+    return part[np.isfinite(part)]
+
+
+def _load(da: xr.DataArray) -> np.ndarray:
+    """The values of ``da``, read in this process (off the cluster: a few chunks, so the
+    score stage's tasks stay those ``prospect plan`` counts)."""
+    return np.asarray(da.compute(scheduler="synchronous").values)
+
+
+def _windows(da: xr.DataArray) -> list[dict[str, slice]]:
+    """:data:`SAMPLE_CHUNKS` chunk windows of ``da``'s last two dimensions, spread over the
+    grid (every chunk of a small cube)."""
+    dims = [str(d) for d in da.dims[-2:]]
+    edges = []
+    for dim, size in zip(dims, da.shape[-2:], strict=True):
+        sizes = da.chunksizes.get(dim, (size,)) if da.chunks is not None else (size,)
+        stops = np.cumsum(sizes)
+        edges.append([slice(int(b - s), int(b)) for s, b in zip(sizes, stops, strict=True)])
+    cells = [(a, b) for a in edges[0] for b in edges[1]]
+    pick = np.unique(np.linspace(0, len(cells) - 1, min(SAMPLE_CHUNKS, len(cells)))
+                     .round().astype(int))
+    return [dict(zip(dims, cells[i], strict=True)) for i in pick]
+
+
+def _sample(da: xr.DataArray) -> np.ndarray:
+    """A sample of ``da``: :data:`SAMPLE_CHUNKS` of its chunks spread over the grid, each
+    on a stride."""
+    blocks = (_load(da.isel(window)) for window in _windows(da))
+    parts = [_chunk_sample(b.reshape(-1, b.shape[-1])) for b in blocks]
+    return np.concatenate(parts) if parts else np.empty(0)
+
+
+def _unseen(da: xr.DataArray, known: Sequence[float]) -> dict[float, int]:
+    """``{code: cells}`` of the codes of ``da`` not in ``known``. A layer whose code table
+    (``flag_values``) holds no other code is not read."""
+    ref = np.asarray(known, dtype="f8")
+    table = da.attrs.get("flag_values")
+    if table is not None and np.isin(np.asarray(table, dtype="f8"), ref).all():
+        return {}
+    values = _load(da).astype("f8", copy=False).ravel()
+    new = values[np.isfinite(values) & ~np.isin(values, ref)]
+    codes, counts = np.unique(new, return_counts=True)
+    return {float(c): int(n) for c, n in zip(codes, counts, strict=True)}
+
+
+def value_lines(name: str, seen: Mapping[str, Any], sample: np.ndarray) -> list[str]:
+    """The warning for continuous variable ``name`` whose cube ``sample`` does not look
+    like its training values ``seen`` (:func:`training_values`), or ``[]``."""
+    if sample.size < 10 or not {"min", "max", "q05", "q95", "q50"} <= set(seen):
+        return []
+    lo, hi = float(seen["min"]), float(seen["max"])
+    if not hi > lo:
+        return []  # a constant layer in training (warned of then)
+    margin = 0.05 * (hi - lo)
+    outside = float(np.mean((sample < lo - margin) | (sample > hi + margin)))
+    c05, c50, c95 = np.quantile(sample, [0.05, 0.5, 0.95])
+    t_spread, c_spread = float(seen["q95"]) - float(seen["q05"]), float(c95 - c05)
+    reasons = []
+    if t_spread > 0 and c_spread > 0:
+        ratio = c_spread / t_spread
+        if ratio >= SPREAD_FACTOR or ratio <= 1.0 / SPREAD_FACTOR:
+            reasons.append(f"its spread is {ratio:.3g} x the training spread")
+    if outside >= OUTSIDE_SHARE:
+        reasons.append(f"{outside:.0%} of the sampled cells lie outside the training range "
+                       f"{lo:.4g} to {hi:.4g}")
+    if not reasons:
+        return []
+    return [f"variable {name!r}: the cube's values ({c05:.4g} to {c95:.4g} for 5-95 %, "
+            f"median {c50:.4g}, on a sample of {sample.size} cells) are not like the "
+            f"model's training values ({float(seen['q05']):.4g} to {float(seen['q95']):.4g}, "
+            f"median {float(seen['q50']):.4g}): {' and '.join(reasons)}; a layer in other "
+            "units or scale (percent vs fraction, ppm vs %) or from another source makes a "
+            "wrong map without an error: check its source's units and scale against the "
+            "model's (schema.json), or retrain the model on this evidence"]
+
+
+def unseen_code_lines(name: str, unseen: Mapping[float, int], known: Sequence[Any]
+                      ) -> list[str]:
+    """The warning for categorical variable ``name`` holding codes the model never saw
+    (``unseen``: code -> cells), or ``[]``."""
+    if not unseen:
+        return []
+    codes = sorted(unseen)
+    listed = ", ".join(f"{_code(c)} ({unseen[c]} cells)" for c in codes[:10])
+    more = f" and {len(codes) - 10} more" if len(codes) > 10 else ""
+    cells = sum(unseen.values())
+    return [f"variable {name!r}: {cells} cell(s) hold {len(codes)} code(s) the model never "
+            f"saw in training: {listed}{more} (trained on codes "
+            f"{', '.join(str(c) for c in list(known)[:20])}"
+            f"{', ...' if len(known) > 20 else ''}); they are scored as none of the known "
+            "classes, which no training cell was: read the map there as unsupported, or "
+            "retrain with occurrences and background on those units"]
+
+
+def input_warnings(cube: xr.Dataset, schema: Mapping[str, Any]) -> list[str]:
+    """Each way ``cube``'s evidence is unlike the model's training evidence, in words.
+
+    Read in this process, not on the cluster: :data:`SAMPLE_CHUNKS` chunks of each
+    continuous layer, and a categorical layer only where its code table holds a code the
+    model never saw (then every cell, to count them).
+
+    Parameters
+    ----------
+    cube
+        The cube to score (already checked against ``schema``).
+    schema
+        The model's input schema; variables without a ``training`` record are skipped.
+
+    Returns
+    -------
+    list[str]
+        One line per variable, continuous layers first.
+    """
+    values: list[str] = []
+    codes: list[str] = []
+    for spec in schema.get("variables") or []:
+        seen = spec.get("training") if isinstance(spec, Mapping) else None
+        name = spec.get("name") if isinstance(spec, Mapping) else None
+        if not isinstance(seen, Mapping) or not isinstance(name, str) \
+                or name not in cube.data_vars:
+            continue
+        known = seen.get("codes")
+        if isinstance(known, list):
+            codes += unseen_code_lines(name, _unseen(cube[name], [float(c) for c in known]),
+                                       known)
+        else:
+            values += value_lines(name, seen, _sample(cube[name]))
+    return values + codes
