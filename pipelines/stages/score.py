@@ -9,6 +9,8 @@ them as COGs under ``out_dir/score`` with one STAC item each.
 from __future__ import annotations
 
 import datetime as dt
+import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,7 @@ from pipelines.faults import probe_disk
 from pipelines.progress import compute, track
 from pipelines.report import write_quicklook, write_score_report
 from prospect.config.model import ModelConfig
-from prospect.errors import ProspectError, StageError
+from prospect.errors import DataWarning, ProspectError, StageError
 from prospect.grid import ChunkWindow, RegionGrid
 from prospect.io.cube import (
     PartialVariable,
@@ -33,6 +35,7 @@ from prospect.io.files import write_json
 from prospect.io.raster import write_cog
 from prospect.models.metrics import top_capture_binned
 from prospect.models.training import labels_source, read_labels
+from prospect.registry.applicability import input_warnings
 from prospect.registry.scoring import OUTPUTS, model_feature_spec, score_model
 
 __all__ = ["publish_maps", "run", "stac_item"]
@@ -178,14 +181,22 @@ def run(ctx: RunContext) -> StageResult:
         "features": model_feature_spec(loaded.schema, ds).names(),
         "synthetic": bool(ctx.job.synthetic),
     }
-    maps = score_model(loaded.estimator, loaded.schema, ds, provenance=provenance,
-                       mineral=cfg.mineral, synthetic=bool(ctx.job.synthetic))
-    scale, scale_name = map_scale(card, grid)
-    maps["probability"].attrs.update(long_name=f"{cfg.mineral} {scale_name}",
-                                     prospect_scale=scale)
-    ctx.console.print(f"  scoring {grid.shape[0]} x {grid.shape[1]} cells in "
-                      f"{grid.n_chunks} blocks")
-    publish_maps(ctx, maps)
+    # The cube's evidence against the training evidence (a few chunks read in this
+    # process) is read while the cluster scores, not before: it was serial work.
+    with ThreadPoolExecutor(1, thread_name_prefix="input-check") as pool:
+        compared = pool.submit(input_warnings, ds, loaded.schema)
+        maps = score_model(loaded.estimator, loaded.schema, ds, provenance=provenance,
+                           mineral=cfg.mineral, synthetic=bool(ctx.job.synthetic),
+                           check_inputs=False)
+        scale, scale_name = map_scale(card, grid)
+        maps["probability"].attrs.update(long_name=f"{cfg.mineral} {scale_name}",
+                                         prospect_scale=scale)
+        ctx.console.print(f"  scoring {grid.shape[0]} x {grid.shape[1]} cells in "
+                          f"{grid.n_chunks} blocks")
+        publish_maps(ctx, maps)
+        unlike = compared.result()
+    for line in unlike:
+        warnings.warn(DataWarning(line), stacklevel=2)
     ds = open_cube(ctx.cube_path)
     score_dir = ctx.stage_dir("score")
     outputs: dict[str, str] = {"cube": str(ctx.cube_path)}

@@ -117,8 +117,11 @@ def _windows(da: xr.DataArray) -> list[dict[str, slice]]:
 def _sample(da: xr.DataArray) -> np.ndarray:
     """A sample of ``da``: :data:`SAMPLE_CHUNKS` of its chunks spread over the grid, each
     on a stride."""
-    blocks = (_load(da.isel(window)) for window in _windows(da))
-    parts = [_chunk_sample(b.reshape(-1, b.shape[-1])) for b in blocks]
+    import dask
+
+    blocks = dask.compute(*(da.isel(window).data for window in _windows(da)),
+                          scheduler="synchronous")  # in this process (see _load)
+    parts = [_chunk_sample(np.asarray(b).reshape(-1, np.shape(b)[-1])) for b in blocks]
     return np.concatenate(parts) if parts else np.empty(0)
 
 

@@ -55,7 +55,7 @@ def model_feature_spec(schema: Mapping[str, Any], cube: xr.Dataset) -> FeatureSp
 def score_model(
     estimator: ProbabilisticClassifier, schema: Mapping[str, Any], cube: xr.Dataset, *,
     provenance: Mapping[str, Any] | None = None, mineral: str | None = None,
-    synthetic: bool | None = None,
+    synthetic: bool | None = None, check_inputs: bool = True,
 ) -> xr.Dataset:
     """Lazy ``probability`` and ``uncertainty`` of ``estimator`` over ``cube``.
 
@@ -75,6 +75,10 @@ def score_model(
     synthetic
         Recorded as each output's ``synthetic`` attribute
         (:func:`prospect.io.cube.synthetic_attr`, a boolean).
+    check_inputs
+        Compare the cube's evidence with the training evidence first
+        (:func:`prospect.registry.applicability.input_warnings`); ``False`` where the
+        caller does so itself (the score stage, while its cluster scores).
 
     Warns
     -----
@@ -101,7 +105,7 @@ def score_model(
             f" ({', '.join(spec.names()[:10])}{', ...' if len(spec.names()) > 10 else ''}); "
             "the schema is another model's: use the schema the model was saved with"
         )
-    for line in input_warnings(cube, schema):  # it was scored silently
+    for line in input_warnings(cube, schema) if check_inputs else []:  # was silent
         warnings.warn(DataWarning(line), stacklevel=2)
     maps = predict_map(build_stack(cube, spec), estimator, base=spec.base_indices())
     prov = provenance_attr(provenance or {})
