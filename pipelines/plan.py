@@ -39,7 +39,7 @@ from typing import Any
 from prospect.config import JobConfig
 from prospect.config._base import repeated
 from prospect.config.sources import PointSource, RasterSource, VectorSource
-from prospect.errors import ProspectError
+from prospect.errors import ConfigError, ProspectError
 from prospect.grid import RegionGrid
 
 __all__ = ["JobPlan", "StagePlan", "count_layers", "format_bytes", "later_variables",
@@ -132,6 +132,8 @@ def _source_layers(source: Any, grid: RegionGrid) -> tuple[int, str, float, list
 
     try:
         layers = plan_source(source, grid)
+    except ConfigError:  # the config contradicts its files: the run refuses it, so does plan
+        raise
     except (ProspectError, OSError) as exc:  # files absent or unreadable
         return (_layers_from_config(source), f"config: {str(exc).splitlines()[0][:300]}",
                 _config_cell_bytes(source), [])
@@ -362,7 +364,6 @@ def refuse_unmade_variables(job: JobConfig, ingested: list[str],
       score's maps), which that stage replaced or the model left out, without a word.
     """
     from pipelines.stages.tiles import unmade_features, unmade_layers
-    from prospect.errors import ConfigError
 
     where = f"{job_path}: " if job_path is not None else ""
     econ = job.economics
@@ -468,7 +469,6 @@ def refuse_too_many_folds(job: JobConfig, grid: RegionGrid, occurrences: Any = N
         return
     import numpy as np
 
-    from prospect.errors import ConfigError
     from prospect.io.points import source_options
     from prospect.models.cv import assign_blocks
     from prospect.models.labels import grade_positives, read_occurrences, snap_points

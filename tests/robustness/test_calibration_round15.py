@@ -370,6 +370,8 @@ def test_cli_refuses_a_scale_on_top_of_the_espa_xml(shared_data, tmp_path, cli, 
                        "already calibrates", "'scale: 2.75e-05' and 'offset: -0.2'",
                        "remove 'scale' and 'offset'", "drop 'metadata:'")
     assert not (out / "cube.zarr").exists()
+    # 'prospect plan' refuses it too (it counted the layers from the config, exit 0)
+    assert_clean_error(cli("plan", job), 2, "source 'tm', band '", "already calibrates")
 
 
 def test_cli_ingests_a_scale_equal_to_the_espa_xml_once(shared_data, tmp_path, cli):
