@@ -330,17 +330,23 @@ def _warp(block: np.ndarray, src_transform: Affine, src_crs: str, dst_transform:
     return out
 
 
-def _source_window(src: RegionGrid, dst: RegionGrid, window: ChunkWindow,
-                   margin: int) -> tuple[slice, slice]:
-    t = dst.window_transform(window)
+def _chunk_bounds(grid: RegionGrid, window: ChunkWindow, crs: str,
+                  crs_obj: Any) -> tuple[float, float, float, float]:
+    """(left, bottom, right, top) of one chunk of ``grid`` in ``crs`` (``crs_obj`` its
+    rasterio CRS, or a callable making it: made only when the CRSs differ)."""
+    t = grid.window_transform(window)
     h, w = window.shape
     left, top = t.c, t.f
-    right, bottom = left + w * dst.resolution, top - h * dst.resolution
-    if src.crs == dst.crs:
-        sl, sb, sr, st = left, bottom, right, top
-    else:
-        sl, sb, sr, st = transform_bounds(dst.crs_obj, src.crs_obj, left, bottom, right, top,
-                                          densify_pts=21)
+    right, bottom = left + w * grid.resolution, top - h * grid.resolution
+    if crs == grid.crs:
+        return left, bottom, right, top
+    target = crs_obj() if callable(crs_obj) else crs_obj
+    return transform_bounds(grid.crs_obj, target, left, bottom, right, top, densify_pts=21)
+
+
+def _source_window(src: RegionGrid, dst: RegionGrid, window: ChunkWindow,
+                   margin: int) -> tuple[slice, slice]:
+    sl, sb, sr, st = _chunk_bounds(dst, window, src.crs, src.crs_obj)
     c0 = math.floor((sl - src.bounds[0]) / src.resolution) - margin
     c1 = math.ceil((sr - src.bounds[0]) / src.resolution) + margin
     r0 = math.floor((src.bounds[3] - st) / src.resolution) - margin
@@ -358,15 +364,8 @@ def _file_window(info: RasterInfo, grid: RegionGrid, window: ChunkWindow,
     :class:`RegionGrid` of the file refused all but square north-up cells ("cells must be
     square ... resample the reference raster"), on a worker, for a NetCDF of 10 x 5 m
     cells read with its ``valid_max``."""
-    t = grid.window_transform(window)
-    h, w = window.shape
-    left, top = t.c, t.f
-    right, bottom = left + w * grid.resolution, top - h * grid.resolution
-    if info.crs == grid.crs:
-        sl, sb, sr, st = left, bottom, right, top
-    else:
-        sl, sb, sr, st = transform_bounds(grid.crs_obj, RioCRS.from_user_input(info.crs),
-                                          left, bottom, right, top, densify_pts=21)
+    sl, sb, sr, st = _chunk_bounds(grid, window, info.crs,
+                                   lambda: RioCRS.from_user_input(info.crs))
     a, b, c, d, e, f = info.transform[:6]
     corners = [(x, y) for x in (sl, sr) for y in (sb, st)]
     if b == 0 and d == 0:  # the same arithmetic as a grid's own window
