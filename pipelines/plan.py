@@ -141,6 +141,14 @@ def _source_layers(source: Any, grid: RegionGrid) -> tuple[int, str, float, list
             max((la.memory_per_cell for la in layers), default=LAYER_CELL_BYTES), layers)
 
 
+def _outline_here(path: str) -> bool:
+    """Whether a mask outline's file (a GDAL archive name's archive) is here to read."""
+    from prospect.config.vsi import archive_file
+
+    local = archive_file(path) if path.startswith("/vsi") else path
+    return local is None or Path(local).exists()
+
+
 def _shipped_layers(job: JobConfig, grid: RegionGrid, layers: list[Any]) -> tuple[int, int]:
     """Layers the job's mask adds (the ``land`` variable) and how many layers ingest ships
     to the cluster once, as a task of their own (a fitted surface over many points:
@@ -153,7 +161,7 @@ def _shipped_layers(job: JobConfig, grid: RegionGrid, layers: list[Any]) -> tupl
         from prospect.config.job import shipped_region_name
         from prospect.ingest.mask import apply_mask, plan_mask
 
-        if job.mask.path is not None and not Path(job.mask.path).exists():
+        if job.mask.path is not None and not _outline_here(str(job.mask.path)):
             return 1, 0  # the outline's file is not here yet
         try:  # a wrong outline (none for the region, no land in it) is the run's error too
             mask = plan_mask(job.mask, grid, region=shipped_region_name(job))

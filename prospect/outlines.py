@@ -111,10 +111,12 @@ def read_outline(
     InputFileError, DataError
         Unreadable file; no polygon (left) to use.
     """
+    from prospect.config.vsi import archive_file
     from prospect.io.vector import read_vector
 
-    path = Path(path)
-    if not path.is_file():
+    path = path if isinstance(path, Path) else Path(path)  # a GdalPath keeps its name
+    local = archive_file(str(path)) if str(path).startswith("/vsi") else str(path)
+    if local is not None and not Path(local).is_file():
         raise InputFileError(f"{path}: outline file not found; check the path (a region's "
                              "'mask.path', or --outlines-from)")
     def named(table: Any) -> Any:
@@ -168,10 +170,12 @@ def _polygons(geoms: Any) -> list[shapely.Geometry]:
 
 
 def _has_crs(path: Path, layer: str | None) -> bool:
-    import pyogrio
+    """Whether the outline's layer states a CRS (read as the vector reader opens it: a
+    ``.zip`` at the file inside it)."""
+    from prospect.io.vector import layer_info
 
     try:
-        return pyogrio.read_info(path, layer=layer).get("crs") is not None
+        return layer_info(path, layer=layer).get("crs") is not None
     except Exception:  # read_vector reports unreadable files with a clear message
         return True
 

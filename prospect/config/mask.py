@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator, model_validator
 
-from prospect.config._base import ConfigPath, StrictModel
+from prospect.config._base import StrictModel, VectorPath
 
 __all__ = ["MaskConfig"]
 
@@ -19,13 +19,14 @@ class MaskConfig(StrictModel):
         Default: the job's shipped region (or the ``base`` of a region override).
     path
         Instead of a shipped outline, a vector file of land polygons (GeoJSON, TopoJSON,
-        GeoPackage...); a file without a CRS is taken as WGS 84 lon/lat.
+        GeoPackage...); a file without a CRS is taken as WGS 84 lon/lat. As a vector
+        source's path: a ``.zip`` or a GDAL archive name (``/vsizip/land.zip/land.shp``).
     layer, names, name_column
         The layer of ``path``, and only the features whose ``name_column`` is in ``names``.
     """
 
     outline: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_-]*$")
-    path: ConfigPath | None = None
+    path: VectorPath | None = None
     layer: str | None = Field(default=None, min_length=1)
     names: list[str] | None = Field(default=None, min_length=1)
     name_column: str = Field(default="name", min_length=1)

@@ -932,16 +932,92 @@ def block_bytes(src: Any, band: int) -> tuple[int, tuple[int, int], bool]:
     return decoded + raw, (rows, cols), one_strip
 
 
-_VRT_SOURCES_CHECKED = 64
-"""Source files of a VRT whose blocks are checked (a mosaic of thousands of tiles made
-planning open every one; the first ones tell how the set was written)."""
+_VRT_DEPTH = 8
+"""VRTs nested deeper than this (a VRT of VRTs of ...) are refused: GDAL's own limit on
+opening a VRT within a VRT is near it, and a loop of VRTs naming each other ends there."""
+
+_SCREEN_MARGIN = 16
+"""A VRT source whose stated block (``SourceProperties``, written by ``gdalbuildvrt``)
+times its item size, the bands the VRT reads of it and this margin (more bands in a
+pixel-interleaved file, compressed bytes beside the decoded ones) is under the limit is
+not opened; any other source is (a strip of one row may be one strip of the whole
+image)."""
+
+
+def _vrt_sources(path: Path, chain: str = "", depth: int = 0,
+                 seen: frozenset[str] = frozenset()) -> dict[str, tuple[str, bool]]:
+    """Every source file a VRT reads, through nested VRTs, from the VRT's XML (no pixel
+    is read, no source opened): each file with the ``within`` text that names the VRTs
+    it is reached through, and whether its header must be opened to know its blocks
+    (:data:`_SCREEN_MARGIN`). A file GDAL cannot parse is left to GDAL."""
+    import xml.etree.ElementTree as ET
+
+    try:
+        root = ET.fromstring(path.read_text(errors="replace"))
+    except (OSError, ET.ParseError):
+        return {}
+    if depth >= _VRT_DEPTH or str(path.resolve()) in seen:
+        raise DataError(f"{chain}{path}: VRTs nested more than {_VRT_DEPTH} deep, or a VRT "
+                        "that reads itself through its sources; build one VRT of the files "
+                        "themselves (gdalbuildvrt)")
+    seen = seen | {str(path.resolve())}
+    within = f"{chain}{path}: its source "
+    limit = max_block_bytes()
+    found: dict[str, tuple[str, bool]] = {}
+    bands: dict[str, int] = {}
+    small: dict[str, bool] = {}
+    for source, element in ((parent, child) for parent in root.iter() for child in parent
+                            if child.tag in ("SourceFilename", "SourceDataset")):
+        text = (element.text or "").strip()
+        if not text or "://" in text or text.startswith("<"):
+            continue
+        name = str(path.parent / text) if element.get("relativeToVRT", "0") == "1" and \
+            not text.startswith("/vsi") and not Path(text).is_absolute() else text
+        if name.lower().endswith(".vrt") and not name.startswith("/vsi") and \
+                Path(name).is_file():
+            found.setdefault(name, (within, True))
+            for inner, (how, must) in _vrt_sources(Path(name), within, depth + 1,
+                                                   seen).items():
+                found.setdefault(inner, (how, must))
+            continue
+        found.setdefault(name, (within, True))
+        band = (source.findtext("SourceBand") or "1").strip()
+        bands[name] = max(bands.get(name, 1), int(band) if band.isdigit() else 1)
+        props = source.find("SourceProperties")
+        ok = False
+        if props is not None:
+            try:
+                bx, by = int(props.get("BlockXSize", "0")), int(props.get("BlockYSize", "0"))
+                item = np.dtype(_GDAL_TYPES.get(props.get("DataType", ""), "float64")).itemsize
+                ok = by > 1 and bx * by * item * bands[name] * _SCREEN_MARGIN <= limit
+            except (TypeError, ValueError):
+                ok = False
+        small[name] = small.get(name, True) and ok
+    for name, ok in small.items():
+        if ok and found[name][1]:
+            found[name] = (found[name][0], False)
+    return found
+
+
+_REMOTE_VRT_SOURCES = 64
+"""Sources of a VRT read through GDAL (``/vsicurl/``, ``/vsizip/``: its XML is not read
+here) whose headers are opened: a request each; the first ones tell how the set was
+written."""
+
+_GDAL_TYPES = {"Byte": "uint8", "Int8": "int8", "UInt16": "uint16", "Int16": "int16",
+               "UInt32": "uint32", "Int32": "int32", "UInt64": "uint64", "Int64": "int64",
+               "Float32": "float32", "Float64": "float64", "CInt16": "complex64",
+               "CInt32": "complex128", "CFloat32": "complex64", "CFloat64": "complex128"}
+"""GDAL data type names (a VRT's ``SourceProperties``) as numpy types."""
 
 
 def _check_blocks(src: Any, path: Path | str, *, within: str = "") -> int:
-    """The largest :func:`block_bytes` of ``src``'s bands (and of a VRT's first
-    :data:`_VRT_SOURCES_CHECKED` source files, which GDAL decodes block by block under the
-    VRT's own small blocks); a file over :func:`max_block_bytes` is refused, naming its
-    block shape, the memory each chunk task would hold and how to rewrite it tiled."""
+    """The largest :func:`block_bytes` of ``src``'s bands (and of every source file of a
+    VRT, through nested VRTs: GDAL decodes them block by block under the VRT's own small
+    blocks; found from the VRT's XML, a source opened (header only) unless the block its
+    XML states is small, :func:`_vrt_sources`); a file over :func:`max_block_bytes` is
+    refused, naming its block shape, the memory each chunk task would hold and how to
+    rewrite it tiled."""
     worst = (0, (0, 0), False)
     for band in range(1, src.count + 1):
         found = block_bytes(src, band)
@@ -949,11 +1025,17 @@ def _check_blocks(src: Any, path: Path | str, *, within: str = "") -> int:
             worst = found
     size, (rows, cols), one_strip = worst
     if src.driver == "VRT" and not within:
-        for source in list(src.files or [])[1:_VRT_SOURCES_CHECKED + 1]:
+        local = str(path)
+        sources = _vrt_sources(Path(local)) if not local.startswith("/vsi") and \
+            "://" not in local and Path(local).is_file() else \
+            {f: (f"{path}: its source ", True)
+             for f in list(src.files or [])[1:_REMOTE_VRT_SOURCES + 1]}
+        for source, (how, must) in sources.items():
+            if not must:
+                continue
             try:
                 with rasterio.open(source) as inner:
-                    size = max(size, _check_blocks(inner, source,
-                                                   within=f"{path}: its source "))
+                    size = max(size, _check_blocks(inner, source, within=how))
             except (RasterioIOError, rasterio.errors.RasterioError):
                 continue  # a missing source is named by _check_vrt_sources or the read
     limit = max_block_bytes()
