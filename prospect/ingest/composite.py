@@ -30,7 +30,7 @@ from prospect.config.sources import RasterSource
 from prospect.errors import ConfigError, DataError, InputFileError
 from prospect.grid import ChunkWindow, RegionGrid
 from prospect.ingest.cloudmask import drop_names, kind_fits_product
-from prospect.ingest.landsat import BandCalibration
+from prospect.ingest.landsat import BandCalibration, slc_off_fill
 from prospect.ingest.layers import Layer
 from prospect.ingest.masked import (
     SceneMask,
@@ -281,6 +281,10 @@ def _part(scene: StacScene, var: str, info: RasterInfo, source: RasterSource,
             "raster:bands scale and offset)")
     nodata, other_nodata = band_nodata(source, info, 1, cal.fill,
                                        stated_by=f"item {scene.item_id!r}", told=told)
+    gaps = slc_off_fill(info.path, source.name) if nodata is None and (
+        other_nodata is None) else None
+    if gaps is not None:  # round 15b: Landsat 7 SLC-off gaps read as dark data
+        raise DataError(gaps)
     scale, offset = band_coefficients(  # round 15: one rule with plan_raster's
         source, var, cal, f"item {scene.item_id!r} (" + (
             "its product's DN offset)" if cal.unstated is not None

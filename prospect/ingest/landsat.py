@@ -44,6 +44,7 @@ __all__ = [
     "finite",
     "landsat_id",
     "read_mtl",
+    "slc_off_fill",
 ]
 
 # Chander, Markham & Helder (2009), Remote Sensing of Environment 113, table 2 (W m-2 um-1).
@@ -181,6 +182,35 @@ _AUX = re.compile(r"_(QA_PIXEL|QA_RADSAT|SR_QA_AEROSOL|SR_ATMOS_OPACITY|SR_CLOUD
 
 _S2_FILE = re.compile(r"(?:^|_)T\d{2}[A-Z]{3}_\d{8}T\d{6}_B\d[\dA](?:_\d{2}m)?$")
 """A Sentinel-2 band file (``T31UFT_20220101T104439_B04_10m``)."""
+
+
+SLC_FAILURE = dt.date(2003, 5, 31)
+"""Landsat 7's scan-line corrector failed on this day: every later ETM+ scene has wedge
+gaps (about 22 % of the scene) that hold the product's fill value."""
+
+
+def slc_off_fill(path: str, source: str) -> str | None:
+    """Why the band file ``path`` cannot be read without a declared nodata: its name shows
+    a Landsat 7 ETM+ scene acquired after :data:`SLC_FAILURE` (a Collection product id or
+    a pre-collection scene id, a Level-1, Collection 2 Level-2 or ESPA band), whose
+    scan-line gaps hold the product's fill (0; -9999 for ESPA), read as dark data when
+    no nodata is declared. ``None`` for any other file. ``source`` names the source for
+    the message. The caller asks only when no nodata is declared anywhere (the config,
+    the file, the product's metadata)."""
+    name = Path(str(path)).name
+    ident = landsat_id(name)
+    level = file_level(name)
+    if ident is None or ident.satellite != 7 or ident.date <= SLC_FAILURE or level not in (
+            "L1", "L2", "ESPA"):
+        return None
+    fill = "-9999" if level == "ESPA" else "0"
+    return (f"{path}: a Landsat 7 ETM+ band acquired {ident.date.isoformat()}, after the "
+            f"scan-line corrector failed ({SLC_FAILURE.isoformat()}): its gaps (about a "
+            f"fifth of the scene) hold the product's fill value {fill}, but no nodata is "
+            f"declared (not in the file, no 'metadata:', no 'nodata:' in source "
+            f"{source!r}), so the gaps would be read as dark data; set 'nodata: {fill}' in "
+            "the source (USGS's fill for this product), or name the scene's metadata file "
+            "with 'metadata:'")
 
 
 def file_level(name: str) -> str | None:

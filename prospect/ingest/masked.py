@@ -26,7 +26,7 @@ from prospect.errors import DataError, DataWarning, ProspectError
 from prospect.grid import ChunkWindow, RegionGrid
 from prospect.ingest.cloudmask import FILL_CODE, dropped, foreign_codes, foreign_name, grow, is_fill
 from prospect.ingest.landsat import file_level, landsat_id
-from prospect.io.raster import RasterInfo, value_fits
+from prospect.io.raster import RasterInfo
 from prospect.io.warp import (
     _aligned_offset,
     read_aligned,
@@ -35,8 +35,8 @@ from prospect.io.warp import (
     warp_block,
 )
 
-__all__ = ["SceneMask", "check_clear_cover", "check_scene_mask", "read_masked_band",
-           "sample_clear"]
+__all__ = ["SceneMask", "buffer_pixels", "check_clear_cover", "check_scene_mask",
+           "read_masked_band", "sample_clear"]
 
 
 @dataclass(frozen=True)
@@ -269,17 +269,14 @@ def lattice(grid: RegionGrid, side: int = COVER_SIDE) -> tuple[np.ndarray, np.nd
     return np.meshgrid(xs, ys)
 
 
-def sample_codes(mask: SceneMask, grid: RegionGrid, xs: np.ndarray, ys: np.ndarray
-                 ) -> np.ndarray:
-    """The quality layer's codes at the points ``xs``, ``ys`` (grid CRS): its fill code
-    where the file does not reach. Read decimated (overviews where the file has them);
-    the caller sets GDAL's HTTP options.
-
-    Raises
-    ------
-    InputFileError
-        The file cannot be read.
-    """
+def _sample_block(mask: SceneMask, grid: RegionGrid, xs: np.ndarray, ys: np.ndarray,
+                  pad: float = 0.0
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float] | None:
+    """The quality layer read decimated over the points ``xs``, ``ys`` and ``pad`` of its
+    pixels around them: ``(block, inside, ri, ci, step)``, the block's row and column of
+    each point inside the file and the layer's pixels per block pixel; ``None`` when no
+    point is inside. Codes not of the kind are refused (the whole block read, not only
+    the points')."""
     import rasterio
     from pyproj import Transformer
     from rasterio.enums import Resampling
@@ -289,18 +286,22 @@ def sample_codes(mask: SceneMask, grid: RegionGrid, xs: np.ndarray, ys: np.ndarr
     from prospect.errors import InputFileError
 
     info = mask.info
-    fill = FILL_CODE[mask.kind]
-    out = np.full(xs.shape, fill, dtype=np.float64)
     tr = Transformer.from_crs(grid.crs_obj, info.crs, always_xy=True)
     px, py = tr.transform(xs, ys)
     col, row = ~Affine(*info.transform[:6]) * (np.asarray(px), np.asarray(py))
     with np.errstate(invalid="ignore"):
         inside = (col >= 0) & (col < info.width) & (row >= 0) & (row < info.height)
     if not inside.any():
-        return out
+        return None
     c0, c1 = int(np.floor(col[inside].min())), int(np.floor(col[inside].max())) + 1
     r0, r1 = int(np.floor(row[inside].min())), int(np.floor(row[inside].max())) + 1
     oh, ow = min(r1 - r0, 2 * xs.shape[0]), min(c1 - c0, 2 * xs.shape[1])
+    step = max((r1 - r0) / oh, (c1 - c0) / ow)
+    m = math.ceil(pad)
+    c0, r0 = max(c0 - m, 0), max(r0 - m, 0)
+    c1, r1 = min(c1 + m, info.width), min(r1 + m, info.height)
+    oh = min(r1 - r0, max(oh, math.ceil((r1 - r0) / step)))
+    ow = min(c1 - c0, max(ow, math.ceil((c1 - c0) / step)))
     try:
         with rasterio.open(info.path) as src:
             block = src.read(1, window=Window(c0, r0, c1 - c0, r1 - r0), out_shape=(oh, ow),
@@ -315,15 +316,23 @@ def sample_codes(mask: SceneMask, grid: RegionGrid, xs: np.ndarray, ys: np.ndarr
                         "cloud_mask.kind (scl, qa_pixel, cfmask)")
     ri = np.clip(((row[inside] - r0) * oh / (r1 - r0)).astype(int), 0, oh - 1)
     ci = np.clip(((col[inside] - c0) * ow / (c1 - c0)).astype(int), 0, ow - 1)
-    out[inside] = block[ri, ci]
-    return out.astype(block.dtype) if block.dtype.kind in "iu" and value_fits(
-        fill, str(block.dtype)) else out
+    return block, inside, ri, ci, max((r1 - r0) / oh, (c1 - c0) / ow)
+
+
+def buffer_pixels(mask: SceneMask) -> float:
+    """The cloud buffer in the quality layer's own pixels (as the chunks grow it)."""
+    if mask.buffer_m <= 0:
+        return 0.0
+    return mask.buffer_m / metres_per_unit(mask.info) / mask.info.resolution
 
 
 def sample_clear(mask: SceneMask, grid: RegionGrid, xs: np.ndarray, ys: np.ndarray, *,
                  where: str) -> np.ndarray:
     """Where the lattice points have a clear observation in the scene (not dropped, not
-    the layer's fill), the codes checked first (:func:`foreign_codes`).
+    within the cloud buffer of a dropped pixel, not the layer's fill), the codes checked
+    first (:func:`foreign_codes`). The buffer is grown on the decimated read, as the
+    chunks grow it on the layer's own pixels (round 15b: it was not applied, so the
+    warned share was too low).
 
     Raises
     ------
@@ -333,16 +342,25 @@ def sample_clear(mask: SceneMask, grid: RegionGrid, xs: np.ndarray, ys: np.ndarr
         The layer cannot be read.
     """
     try:
-        codes = sample_codes(mask, grid, xs, ys)
+        got = _sample_block(mask, grid, xs, ys, pad=buffer_pixels(mask))
     except DataError as exc:
         raise DataError(f"{where}: {exc}") from None
-    return ~(dropped(mask.kind, codes, mask.drop) | is_fill(mask.kind, codes))
+    clear = np.zeros(xs.shape, dtype=bool)
+    if got is None:
+        return clear  # the layer's fill everywhere: nothing clear
+    block, inside, ri, ci, step = got
+    bad = grow(dropped(mask.kind, block, mask.drop), buffer_pixels(mask) / step)
+    bad = bad | is_fill(mask.kind, block)
+    clear[inside] = ~bad[ri, ci]
+    return clear
 
 
 def any_clear(mask: SceneMask, grid: RegionGrid, *, rows: int = 512) -> bool:
     """Whether the quality layer has a single clear pixel (not dropped, not fill) within
     the region's bounds, read at full resolution in strips of ``rows`` rows (bounded
-    memory; called only when the sample found none, to refuse exactly)."""
+    memory; called only when the sample found none, to refuse exactly). A dropped pixel
+    grows by the cloud buffer first, as in the chunks, so a pixel clear but within the
+    buffer of a cloud (in or just outside the region) is not clear."""
     from rasterio.errors import RasterioError
 
     try:
@@ -357,15 +375,22 @@ def _any_clear(mask: SceneMask, grid: RegionGrid, rows: int) -> bool:
     from rasterio.windows import Window, from_bounds
 
     info = mask.info
+    grow_px = buffer_pixels(mask)
+    m = math.ceil(grow_px)  # a dropped pixel this near the region reaches into it
     left, bottom, right, top = transform_bounds(grid.crs, info.crs, *grid.bounds)
     with rasterio.open(info.path) as src:
         win = from_bounds(left, bottom, right, top, transform=src.transform)
         c0, r0 = max(int(np.floor(win.col_off)), 0), max(int(np.floor(win.row_off)), 0)
         c1 = min(int(np.ceil(win.col_off + win.width)), src.width)
         r1 = min(int(np.ceil(win.row_off + win.height)), src.height)
+        e0, e1 = max(c0 - m, 0), min(c1 + m, src.width)
         for r in range(r0, r1, rows):
-            codes = src.read(1, window=Window(c0, r, c1 - c0, min(rows, r1 - r)))
-            if (~(dropped(mask.kind, codes, mask.drop) | is_fill(mask.kind, codes))).any():
+            n = min(rows, r1 - r)
+            a, b = max(r - m, 0), min(r + n + m, src.height)
+            codes = src.read(1, window=Window(e0, a, e1 - e0, b - a))
+            bad = grow(dropped(mask.kind, codes, mask.drop), grow_px) | is_fill(mask.kind,
+                                                                                codes)
+            if (~bad[r - a:r - a + n, c0 - e0:c1 - e0]).any():
                 return True
     return False
 
@@ -384,7 +409,8 @@ def check_clear_cover(where: str, scenes: Sequence[tuple[str, SceneMask | None]]
     sampled cell has one, the layers are read in full within the region and, if no scene
     has a single clear pixel, the source is refused: every variable would be all no data.
     Scenes without a quality layer, or whose layer cannot be read now, count as clear
-    (the chunks report what they cannot read). The buffer is not applied to the sample.
+    (the chunks report what they cannot read). The cloud buffer is applied to the sample
+    and to the full read as the chunks apply it.
 
     Parameters
     ----------
@@ -435,22 +461,25 @@ def check_clear_cover(where: str, scenes: Sequence[tuple[str, SceneMask | None]]
     short = float((count < min_count).mean())
     kind = masked[0][1].kind
     drop = ", ".join(masked[0][1].drop)
+    buffer_m = masked[0][1].buffer_m
+    grown = f" within cloud_mask.buffer_m {buffer_m:g} m of one" if buffer_m > 0 else ""
+    smaller = ", or a smaller cloud_mask.buffer_m" if buffer_m > 0 else ""
     names = [name for name, _ in scenes]
     shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
     if short >= 1.0 and unknown == 0 and len(masked) == len(scenes) and not any(
             any_clear(m, grid) for _, m in masked):
         raise DataError(
             f"{where}: no clear pixel in region {grid.name!r}: the {kind} quality layer drops "
-            f"every pixel (fill, or drop: {drop}) of the {len(names)} scene(s) used "
+            f"every pixel (fill, or drop: {drop}{grown}) of the {len(names)} scene(s) used "
             f"({shown}), so every {what} variable would be all no data; add scenes (a wider "
-            "date range, a higher cloud-cover limit) or drop fewer classes in "
-            "cloud_mask.drop")
+            f"date range, a higher cloud-cover limit) or drop fewer classes in "
+            f"cloud_mask.drop{smaller}")
     if short >= GAP_SHARE:
         need = "a clear observation" if min_count == 1 else \
             f"the {min_count} clear observations min_count asks"
         warnings.warn(DataWarning(
             f"{where}: {short:.0%} of the region's cells (sampled on {xs.size}) lack {need} "
             f"in the {len(names)} scene(s) used ({shown}) under the {kind} mask (drop: "
-            f"{drop}); those cells are no data in every {what} variable: add scenes or "
-            "drop fewer classes"), stacklevel=3)
+            f"{drop}{grown}); those cells are no data in every {what} variable: add "
+            f"scenes or drop fewer classes{smaller}"), stacklevel=3)
     return short

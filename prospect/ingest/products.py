@@ -129,8 +129,14 @@ def check_same_quantity(source: str, var: str, quantity: str | None, file: str,
 def _unit_word(units: str) -> str:
     """A units string compared loosely (``1``, empty and ``reflectance`` are one: unitless)."""
     word = units.strip().lower()
+    word = _UNIT_ALIASES.get(word, word)
     return "1" if word in ("", "1", "none", "unitless", "reflectance", "dimensionless") \
         else word
+
+
+_UNIT_ALIASES = {"kelvin": "k", "degrees kelvin": "k", "degk": "k", "percent": "%",
+                 "pct": "%", "celsius": "degc", "°c": "degc", "deg c": "degc"}
+"""Spellings of one unit (a config that restates the product's units is not a change)."""
 
 
 def band_coefficients(source: RasterSource, var: str, cal: BandCalibration | None,
@@ -154,7 +160,10 @@ def band_coefficients(source: RasterSource, var: str, cal: BandCalibration | Non
       calibration applied twice (``scale: 0.0001`` on an ESPA or Collection 2 scene: every
       value 1e-4 times too small) and is refused.
 
-    A config ``scale: 1`` or ``offset: 0`` changes nothing and counts as not given.
+    A config ``scale: 1`` or ``offset: 0`` changes nothing and counts as not given. A
+    ``units:`` other than the product's with no conversion (none given, or the product's
+    own scale/offset restated) labels the values of a product whose quantity its metadata
+    states (an MTL, an ESPA XML, a Sentinel-2 XML) wrongly and is refused.
 
     Parameters
     ----------
@@ -187,6 +196,9 @@ def band_coefficients(source: RasterSource, var: str, cal: BandCalibration | Non
         if cal is None:
             return s, o
         if cal.unstated is None:
+            if ("units" in source.model_fields_set and cal.quantity and cal.units
+                    and _unit_word(source.units) != _unit_word(cal.units)):
+                _relabel(source, var, file, stated_by, cal)  # units: "%" and no conversion
             return cal.scale, cal.offset
     if cal.unstated is not None:  # the config's scale is the product's, the DN offset the item's
         if cal.offset == 0:
@@ -198,8 +210,11 @@ def band_coefficients(source: RasterSource, var: str, cal: BandCalibration | Non
         return s * cal.scale, dn_offset
     same_scale = not given_scale or math.isclose(s, cal.scale, rel_tol=1e-6)
     same_offset = not given_offset or math.isclose(o, cal.offset, rel_tol=1e-6, abs_tol=1e-9)
-    if same_scale and same_offset:
-        return cal.scale, cal.offset  # the config restates the product's: applied once
+    if same_scale and same_offset:  # the config restates the product's: applied once
+        if ("units" in source.model_fields_set and cal.quantity and cal.units
+                and _unit_word(source.units) != _unit_word(cal.units)):
+            _relabel(source, var, file, stated_by, cal)
+        return cal.scale, cal.offset
     converts = ("units" in source.model_fields_set
                 and _unit_word(source.units) != _unit_word(cal.units)
                 and not (given_scale and (abs(s) < DN_FACTOR
@@ -213,6 +228,25 @@ def band_coefficients(source: RasterSource, var: str, cal: BandCalibration | Non
             f"value = {cal.scale:g} x DN + {cal.offset:g}"
             + (f" ({cal.quantity.replace('_', ' ')})" if cal.quantity else ""), keys, (s, o))
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _relabel(source: RasterSource, var: str, file: str, stated_by: str,
+             cal: BandCalibration) -> None:
+    """Raise the :class:`ConfigError` of a config that restates the product's own
+    calibration (applied once), or gives none, but labels the values in other ``units:``:
+    ``scale: 0.0001, units: "%"`` on an ESPA scene gave reflectance 0-1 labelled as
+    percent."""
+    given = " and ".join(f"'{k}: {v:g}'" for k, v, g in (
+        ("scale", source.scale, source.scale != 1.0),
+        ("offset", source.offset, source.offset != 0.0)) if g) or "no scale or offset"
+    what = cal.quantity.replace("_", " ") if cal.quantity else "its values"
+    raise ConfigError(
+        f"source {source.name!r}, band {var!r}: the config's {given} restates (or leaves) "
+        f"the calibration {stated_by} already applies to {Path(file).name} (value = "
+        f"{cal.scale:g} x DN + {cal.offset:g}: {what} in units {cal.units!r}), so it is "
+        f"applied once and the values stay in {cal.units!r}, but 'units: {source.units}' "
+        f"would label them otherwise; remove 'units:' (or state {cal.units!r}), or to "
+        "change the units give only the conversion (e.g. 'scale: 100' with 'units: \"%\"')")
 
 
 def _refuse(source: RasterSource, var: str, file: str, stated_by: str, ignore: str,

@@ -24,7 +24,7 @@ from prospect.errors import ConfigError, CRSError, DataError, DataWarning
 from prospect.grid import ChunkWindow, RegionGrid, parse_crs
 from prospect.indices.bands import load_sensor
 from prospect.ingest.cloudmask import drop_names
-from prospect.ingest.landsat import BandCalibration, landsat_id
+from prospect.ingest.landsat import BandCalibration, landsat_id, slc_off_fill
 from prospect.ingest.layers import Layer, unit_key
 from prospect.ingest.masked import (
     SceneMask,
@@ -730,6 +730,10 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
                            else "the product metadata"), told=told_nodata)
             other_nodata, valid_range = _cf_missing(source, info, band, nodata, other_nodata,
                                                     valid_range)
+            gaps = slc_off_fill(path, source.name) if nodata is None and (
+                other_nodata is None) else None
+            if gaps is not None:  # Landsat 7 SLC-off gaps would read as dark data
+                raise DataError(gaps)
             stated_by, ignore = _stated_by(scene, info, band, cal)
             scale, offset = band_coefficients(  # round 15: the one rule, every product path
                 source, var, _file_coefficients(source, scene, info, band, cal), stated_by,
