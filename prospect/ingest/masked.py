@@ -331,8 +331,7 @@ def sample_clear(mask: SceneMask, grid: RegionGrid, xs: np.ndarray, ys: np.ndarr
     """Where the lattice points have a clear observation in the scene (not dropped, not
     within the cloud buffer of a dropped pixel, not the layer's fill), the codes checked
     first (:func:`foreign_codes`). The buffer is grown on the decimated read, as the
-    chunks grow it on the layer's own pixels (round 15b: it was not applied, so the
-    warned share was too low).
+    chunks grow it on the layer's own pixels (without it the warned share was too low).
 
     Raises
     ------
