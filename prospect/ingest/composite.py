@@ -44,7 +44,9 @@ from prospect.ingest.rasters import (
     _res_in_grid_units,
     band_nodata,
     check_nodata,
+    file_coefficients,
     stac_header,
+    stated_by,
     warn_stated_crs,
 )
 from prospect.ingest.stac import AssetGrid, StacScene, read_stac_scenes
@@ -281,14 +283,15 @@ def _part(scene: StacScene, var: str, info: RasterInfo, source: RasterSource,
             "raster:bands scale and offset)")
     nodata, other_nodata = band_nodata(source, info, 1, cal.fill,
                                        stated_by=f"item {scene.item_id!r}", told=told)
-    gaps = slc_off_fill(info.path, source.name) if nodata is None and (
-        other_nodata is None) else None
-    if gaps is not None:  # round 15b: Landsat 7 SLC-off gaps read as dark data
+    gaps = slc_off_fill(info.path, source.name, sensor=source.sensor,
+                        date=scene.date) if nodata is None and other_nodata is None else None
+    if gaps is not None:  # Landsat 7 SLC-off gaps read as dark data
         raise DataError(gaps)
-    scale, offset = band_coefficients(  # round 15: one rule with plan_raster's
-        source, var, cal, f"item {scene.item_id!r} (" + (
-            "its product's DN offset)" if cal.unstated is not None
-            else "raster:bands scale/offset)"), info.path)
+    stated = scene.calibration.get(var)
+    who, ignore = stated_by(None, scene.item_id, info, 1, stated)
+    scale, offset = band_coefficients(  # plan_raster's rule, the file's tags too
+        source, var, file_coefficients(source, info, 1, stated, f"item {scene.item_id!r}"),
+        who, info.path, ignore)
     return ScenePart(
         item_id=scene.item_id, info=info, scale=scale, offset=offset, nodata=nodata,
         other_nodata=other_nodata,
@@ -461,9 +464,14 @@ def _stated_infos(scene: StacScene, variables: list[str], crs: str | None, *,
             return None
         cal = scene.calibration.get(var) if var else None
         nodata = cal.fill if cal is not None else None
+        # the item states the band's scale too (none: 1, 0); the file's own tags are
+        # checked against it when it is opened for pixels
+        coef = (cal.scale, cal.offset) if cal is not None and cal.unstated is None else (
+            1.0, 0.0)
         return RasterInfo(path=path, crs=use_crs, transform=g.transform, width=g.shape[1],
                           height=g.shape[0], count=1, dtype=g.dtype or "float32",
-                          nodata=(nodata,), descriptions=(None,),
+                          nodata=(nodata,), descriptions=(None,), scales=(coef[0],),
+                          offsets=(coef[1],),
                           stated_by=f"item {scene.item_id!r} asset {asset!r}",
                           stated_crs=crs is None)
 

@@ -189,28 +189,51 @@ SLC_FAILURE = dt.date(2003, 5, 31)
 gaps (about 22 % of the scene) that hold the product's fill value."""
 
 
-def slc_off_fill(path: str, source: str) -> str | None:
-    """Why the band file ``path`` cannot be read without a declared nodata: its name shows
-    a Landsat 7 ETM+ scene acquired after :data:`SLC_FAILURE` (a Collection product id or
-    a pre-collection scene id, a Level-1, Collection 2 Level-2 or ESPA band), whose
-    scan-line gaps hold the product's fill (0; -9999 for ESPA), read as dark data when
-    no nodata is declared. ``None`` for any other file. ``source`` names the source for
-    the message. The caller asks only when no nodata is declared anywhere (the config,
-    the file, the product's metadata)."""
+def slc_off_fill(path: str, source: str, *, sensor: str | None = None,
+                 date: dt.date | None = None) -> str | None:
+    """Why the band file ``path`` cannot be read without a declared nodata: a Landsat 7
+    ETM+ scene acquired after :data:`SLC_FAILURE`, whose scan-line gaps hold the product's
+    fill (0; -9999 for ESPA), read as dark data when no nodata is declared. ``None`` for
+    any other file.
+
+    The scene is Landsat 7 when its file name says so (a Collection product id or a
+    pre-collection scene id, a Level-1, Collection 2 Level-2 or ESPA band), or, for a name
+    that does not tell, when the config's ``sensor`` is Landsat 7 (``landsat7`` or an
+    alias); its date is the name's, else the config's ``date``. A name of
+    another satellite wins over the config's sensor. ``source`` names the source for the
+    message. The caller asks only when no nodata is declared anywhere (the config, the
+    file, the product's metadata)."""
     name = Path(str(path)).name
     ident = landsat_id(name)
     level = file_level(name)
-    if ident is None or ident.satellite != 7 or ident.date <= SLC_FAILURE or level not in (
-            "L1", "L2", "ESPA"):
+    if ident is not None and level in ("L1", "L2", "ESPA"):
+        satellite, when, how = ident.satellite, ident.date, ""
+    elif ident is None and _is_landsat7(sensor) and date is not None:
+        satellite, when, how = 7, date, f" (sensor {sensor!r} and the scene's date)"
+    else:
+        return None
+    if satellite != 7 or when <= SLC_FAILURE:
         return None
     fill = "-9999" if level == "ESPA" else "0"
-    return (f"{path}: a Landsat 7 ETM+ band acquired {ident.date.isoformat()}, after the "
-            f"scan-line corrector failed ({SLC_FAILURE.isoformat()}): its gaps (about a "
+    return (f"{path}: a Landsat 7 ETM+ band acquired {when.isoformat()}{how}, after "
+            f"the scan-line corrector failed ({SLC_FAILURE.isoformat()}): its gaps (about a "
             f"fifth of the scene) hold the product's fill value {fill}, but no nodata is "
             f"declared (not in the file, no 'metadata:', no 'nodata:' in source "
             f"{source!r}), so the gaps would be read as dark data; set 'nodata: {fill}' in "
             "the source (USGS's fill for this product), or name the scene's metadata file "
             "with 'metadata:'")
+
+
+def _is_landsat7(sensor: str | None) -> bool:
+    """Whether the config's ``sensor`` is Landsat 7 ETM+ (its name or an alias)."""
+    if not sensor:
+        return False
+    from prospect.indices.bands import load_sensor
+
+    try:
+        return load_sensor(sensor).name.lower() == "landsat7"
+    except ValueError:
+        return False
 
 
 def file_level(name: str) -> str | None:

@@ -583,15 +583,17 @@ def _check_band_order(path: str, names: list[str],
             f"[{', '.join(own)}] in that order; list band_names in the file's order")
 
 
-def _file_coefficients(source: RasterSource, scene: _Scene, info: RasterInfo, band: int,
-                       cal: BandCalibration | None) -> BandCalibration | None:
+def file_coefficients(source: RasterSource, info: RasterInfo, band: int,
+                      cal: BandCalibration | None, where: str) -> BandCalibration | None:
     """The band's calibration: the product's (``cal``), else the file's own coefficients.
 
     A band the file scales (a GeoTIFF's scale/offset tags, a packed NetCDF's
     ``scale_factor``/``add_offset``) holds ``DN * file_scale + file_offset``; read as plain
     DN its values were silently wrong. Product metadata that states other coefficients for
     the same band, or a categorical source the file scales, cannot be told apart from a
-    mistake and are refused.
+    mistake and are refused. ``where`` names what states ``cal`` (a metadata file, ``the
+    STAC item``). A ``cal`` that states a fill or units only (scale 1, offset 0) states no
+    calibration. One rule for plain rasters and composites' assets.
     """
     fscale, foffset = info.coefficients(band)
     if (fscale, foffset) == (1.0, 0.0):
@@ -605,10 +607,11 @@ def _file_coefficients(source: RasterSource, scene: _Scene, info: RasterInfo, ba
             f"{info.path}: band {band} is declared categorical, but the file scales it "
             f"(scale {fscale:g}, offset {foffset:g}): class codes are kept exactly; remove "
             "the file's scale/offset or declare the source 'values: continuous'")
+    if cal is not None and cal.unstated is None and (cal.scale, cal.offset) == (1.0, 0.0):
+        cal = None  # a fill or units only: the file's coefficients calibrate the band
     if cal is not None:
         if not (np.isclose(cal.scale, fscale, rtol=1e-6, atol=0)
                 and np.isclose(cal.offset, foffset, rtol=1e-6, atol=1e-12)):
-            where = scene.mtl if scene.mtl is not None else "the STAC item"
             raise DataError(
                 f"{info.path}: band {band} states scale {fscale:g} and offset {foffset:g}, "
                 f"but {where} gives {cal.scale:g} and {cal.offset:g} for it; which one "
@@ -617,17 +620,18 @@ def _file_coefficients(source: RasterSource, scene: _Scene, info: RasterInfo, ba
     return BandCalibration(fscale, foffset, "", info.band_units(band) or "")
 
 
-def _stated_by(scene: _Scene, info: RasterInfo, band: int,
-               cal: BandCalibration | None) -> tuple[str, str]:
-    """What states a band's calibration, and how the config could ignore it (for
+def stated_by(mtl: Path | str | None, item_id: str | None, info: RasterInfo, band: int,
+              cal: BandCalibration | None) -> tuple[str, str]:
+    """What states a band's calibration (its metadata file ``mtl``, the item ``item_id``,
+    or the file's own scale/offset), and how the config could ignore it (for
     :func:`~prospect.ingest.products.band_coefficients`' message)."""
-    if scene.mtl is not None:
-        return (f"its metadata file {scene.mtl}",
+    if mtl is not None:
+        return (f"its metadata file {mtl}",
                 "drop 'metadata:' to calibrate the DNs with the config alone")
-    if scene.item is not None and cal is not None and cal.unstated is not None:
-        return f"item {scene.item.item_id!r} (its product's DN offset)", ""
-    if scene.item is not None and info.coefficients(band) == (1.0, 0.0):
-        return f"item {scene.item.item_id!r} (raster:bands scale/offset)", ""
+    if item_id is not None and cal is not None and cal.unstated is not None:
+        return f"item {item_id!r} (its product's DN offset)", ""
+    if item_id is not None and info.coefficients(band) == (1.0, 0.0):
+        return f"item {item_id!r} (raster:bands scale/offset)", ""
     return (f"the file's own band {band} scale/offset",
             "unset them in the file (gdal_edit.py -scale 1 -offset 0) to calibrate with "
             "the config alone")
@@ -730,14 +734,18 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
                            else "the product metadata"), told=told_nodata)
             other_nodata, valid_range = _cf_missing(source, info, band, nodata, other_nodata,
                                                     valid_range)
-            gaps = slc_off_fill(path, source.name) if nodata is None and (
-                other_nodata is None) else None
+            gaps = slc_off_fill(path, source.name, sensor=source.sensor,
+                                date=scene.date or (meta.date if meta else None)) if (
+                nodata is None and other_nodata is None) else None
             if gaps is not None:  # Landsat 7 SLC-off gaps would read as dark data
                 raise DataError(gaps)
-            stated_by, ignore = _stated_by(scene, info, band, cal)
-            scale, offset = band_coefficients(  # round 15: the one rule, every product path
-                source, var, _file_coefficients(source, scene, info, band, cal), stated_by,
-                path, ignore)
+            who, ignore = stated_by(scene.mtl, scene.item.item_id if scene.item else None,
+                                    info, band, cal)
+            scale, offset = band_coefficients(  # the one rule, every product path
+                source, var, file_coefficients(
+                    source, info, band, cal,
+                    str(scene.mtl) if scene.mtl is not None else "the STAC item"),
+                who, path, ignore)
             _check_longitudes(info, grid)
             if not _overlaps(info, grid):
                 continue
@@ -756,7 +764,7 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
             check_same_quantity(source.name, var, quantity, path, first_quantity)
             if quantity:
                 quantities[var] = quantity
-        if mask is not None:  # round 15: what a mask without product metadata can show
+        if mask is not None:  # what a mask without product metadata can show
             check_scene_mask(mask, {v: infos[p] for v, (p, _) in scene.files.items()}, grid,
                              where=f"source {source.name!r}")
             masked.append((Path(mask.info.path).name, mask))

@@ -221,6 +221,19 @@ def _stated_grid_mismatch(info: RasterInfo, src: Any) -> str | None:
             epsg = src.crs.to_epsg()
             return (f"{info.crs} (proj:epsg/proj:code), but the file is in "
                     f"{f'EPSG:{epsg}' if epsg else src.crs.to_wkt()}")
+    if info.scales:  # a file's own scale tags are the calibration stated, if any
+        own_scale = float(src.scales[0]) if src.scales and src.scales[0] is not None else 1.0
+        own_offset = (float(src.offsets[0]) if src.offsets and src.offsets[0] is not None
+                      else 0.0)
+        scale, offset = info.coefficients(1)
+        if (own_scale, own_offset) != (1.0, 0.0) and not (
+                np.isclose(own_scale, scale, rtol=1e-6, atol=0)
+                and np.isclose(own_offset, offset, rtol=1e-6, atol=1e-12)):
+            return (f"raster:bands scale {scale:g} and offset {offset:g} (none: 1 and 0), "
+                    f"but the file's own band scale/offset are {own_scale:g} and "
+                    f"{own_offset:g}, so its values would be read as DN x {scale:g} + "
+                    f"{offset:g}; state the file's scale/offset in the item's raster:bands "
+                    "or unset them in the file (gdal_edit.py -scale 1 -offset 0)")
     return None
 
 
