@@ -150,17 +150,6 @@ def aster_date(name: str) -> dt.date | None:
         return None
 
 
-def _is_aster(sensor: str | None) -> bool:
-    if sensor is None:
-        return False
-    from prospect.indices.bands import load_sensor
-
-    try:
-        return load_sensor(sensor).name.lower() == "aster"
-    except ValueError:
-        return False
-
-
 def _aster_swir_refused(source: RasterSource) -> str | None:
     """Why ``source`` holds ASTER SWIR bands acquired after the detector failed, or
     ``None``: an ASTER source (``sensor: aster`` or ASTER granule file names) whose scene
@@ -169,7 +158,9 @@ def _aster_swir_refused(source: RasterSource) -> str | None:
     (``ImageData4``, ``_B04``, ``SWIR``) are SWIR."""
     if source.stac is not None or source.stac_search is not None:
         return None  # items: checked when read (prospect.ingest.stac)
-    aster_sensor = _is_aster(source.sensor)
+    from prospect.indices.bands import is_sensor
+
+    aster_sensor = is_sensor(source.sensor, "aster")
     for i, scene in enumerate(source.scene_list()):
         files = {k: str(v) for k, v in (scene.bands or {}).items()} if scene.bands else {
             n: str(scene.path) for n in (scene.band_names or source.band_names or

@@ -14,7 +14,7 @@ from prospect.config.indices import SensorConfig
 from prospect.config.job import config_dir
 from prospect.errors import ConfigError
 
-__all__ = ["band_variables", "list_sensors", "load_sensor", "wavelengths"]
+__all__ = ["band_variables", "is_sensor", "list_sensors", "load_sensor", "wavelengths"]
 
 
 def _sensor_dir() -> Path:
@@ -62,6 +62,17 @@ def load_sensor(name_or_path: str | Path) -> SensorConfig:
             f"(aliases: {', '.join(sorted(_aliases()))}); or give a path to a sensor YAML"
         )
     return _load_path(path)
+
+
+def is_sensor(sensor: str | None, name: str) -> bool:
+    """Whether a config's ``sensor`` (a shipped name, an alias or a YAML path) is the
+    shipped sensor ``name``; ``False`` for none or an unknown one (refused elsewhere)."""
+    if not sensor:
+        return False
+    try:
+        return load_sensor(sensor).name.lower() == name
+    except ValueError:  # ConfigError: an unknown sensor is not this one
+        return False
 
 
 def band_variables(sensor: SensorConfig, overrides: dict[str, str] | None = None) -> dict[str, str]:

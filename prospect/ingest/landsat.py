@@ -203,12 +203,14 @@ def slc_off_fill(path: str, source: str, *, sensor: str | None = None,
     another satellite wins over the config's sensor. ``source`` names the source for the
     message. The caller asks only when no nodata is declared anywhere (the config, the
     file, the product's metadata)."""
+    from prospect.indices.bands import is_sensor
+
     name = Path(str(path)).name
     ident = landsat_id(name)
     level = file_level(name)
     if ident is not None and level in ("L1", "L2", "ESPA"):
         satellite, when, how = ident.satellite, ident.date, ""
-    elif ident is None and _is_landsat7(sensor) and date is not None:
+    elif ident is None and is_sensor(sensor, "landsat7") and date is not None:
         satellite, when, how = 7, date, f" (sensor {sensor!r} and the scene's date)"
     else:
         return None
@@ -222,18 +224,6 @@ def slc_off_fill(path: str, source: str, *, sensor: str | None = None,
             f"{source!r}), so the gaps would be read as dark data; set 'nodata: {fill}' in "
             "the source (USGS's fill for this product), or name the scene's metadata file "
             "with 'metadata:'")
-
-
-def _is_landsat7(sensor: str | None) -> bool:
-    """Whether the config's ``sensor`` is Landsat 7 ETM+ (its name or an alias)."""
-    if not sensor:
-        return False
-    from prospect.indices.bands import load_sensor
-
-    try:
-        return load_sensor(sensor).name.lower() == "landsat7"
-    except ValueError:
-        return False
 
 
 def file_level(name: str) -> str | None:
