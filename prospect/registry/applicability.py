@@ -12,8 +12,10 @@ before scoring, in the job's process: the values of each continuous layer on a s
 its chunks (its spread a factor of :data:`SPREAD_FACTOR` or more off, or most of it outside
 the training range), and the codes of each categorical layer (its code table first; codes
 the model never saw are counted over every cell: a one-hot encoder scores them as "none of
-the known classes"). Schemas saved before the record was
-kept are not compared.
+the known classes"). A variable made from the same inputs with the same settings on the
+same grid as at training (the same ``prospect_fingerprint``, :func:`same_evidence`: the
+usual train-then-score job) is the training evidence itself and is not read. Schemas saved
+before the record was kept are not compared.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ __all__ = [
     "OUTSIDE_SHARE",
     "SPREAD_FACTOR",
     "input_warnings",
+    "same_evidence",
     "training_values",
     "unseen_code_lines",
     "value_lines",
@@ -187,12 +190,22 @@ def unseen_code_lines(name: str, unseen: Mapping[float, int], known: Sequence[An
             "retrain with occurrences and background on those units"]
 
 
+def same_evidence(da: xr.DataArray, spec: Mapping[str, Any]) -> bool:
+    """Whether cube variable ``da`` holds the values the model was trained on: its
+    ``prospect_fingerprint`` (the hash of its inputs' SHA-256, its settings and its grid,
+    given by the stage that made it) is the one the schema entry ``spec`` recorded at
+    training. Such a variable is not read: its training record came from it."""
+    recorded = spec.get("fingerprint")
+    return bool(recorded) and str(da.attrs.get("prospect_fingerprint") or "") == recorded
+
+
 def input_warnings(cube: xr.Dataset, schema: Mapping[str, Any]) -> list[str]:
     """Each way ``cube``'s evidence is unlike the model's training evidence, in words.
 
     Read in this process, not on the cluster: :data:`SAMPLE_CHUNKS` chunks of each
     continuous layer, and a categorical layer only where its code table holds a code the
-    model never saw (then every cell, to count them).
+    model never saw (then every cell, to count them). A variable holding the training
+    evidence itself (:func:`same_evidence`) is skipped.
 
     Parameters
     ----------
@@ -212,7 +225,7 @@ def input_warnings(cube: xr.Dataset, schema: Mapping[str, Any]) -> list[str]:
         seen = spec.get("training") if isinstance(spec, Mapping) else None
         name = spec.get("name") if isinstance(spec, Mapping) else None
         if not isinstance(seen, Mapping) or not isinstance(name, str) \
-                or name not in cube.data_vars:
+                or name not in cube.data_vars or same_evidence(cube[name], spec):
             continue
         known = seen.get("codes")
         if isinstance(known, list):

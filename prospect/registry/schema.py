@@ -136,6 +136,18 @@ def _cube_resolution(cube: xr.Dataset) -> float | None:
     return float(abs(res_x)) if math.isclose(abs(res_x), abs(res_y), rel_tol=1e-9) else None
 
 
+def _resolution_words(cube: xr.Dataset) -> str:
+    """The cube's cell size in words, for a message: ``10.0``, ``10 x 20 (cells not
+    square ...)``, or why there is none."""
+    try:
+        res_x, res_y = (abs(float(r)) for r in cube.rio.resolution(recalc=True))
+    except Exception:
+        return "unknown (the cube's x/y coordinates give no regular cell size)"
+    if math.isclose(res_x, res_y, rel_tol=1e-9):
+        return str(res_x)
+    return f"{res_x:g} x {res_y:g} (cells not square: resample it to square cells)"
+
+
 def _variable_spec(name: str, da: xr.DataArray) -> dict[str, Any]:
     """One variable's schema entry; categorical ones carry their code table."""
     spec: dict[str, Any] = {
@@ -148,6 +160,11 @@ def _variable_spec(name: str, da: xr.DataArray) -> dict[str, Any]:
     table = code_table(da.attrs)
     if table is not None:
         spec["categories"] = table
+    fingerprint = da.attrs.get("prospect_fingerprint")
+    if fingerprint:
+        # what the variable's values were made from (its inputs' SHA-256, the settings,
+        # the grid): a cube variable with the same fingerprint holds the training values
+        spec["fingerprint"] = str(fingerprint)
     return spec
 
 
@@ -204,7 +221,8 @@ def schema_differences(cube: xr.Dataset, schema: Mapping[str, Any]) -> list[str]
     if want_res is not None and (
         have_res is None or not math.isclose(have_res, float(want_res), rel_tol=1e-6)
     ):
-        diffs.append(f"resolution: cube is {have_res}, model needs {float(want_res):g}")
+        diffs.append(f"resolution: cube is {_resolution_words(cube)}, model needs "
+                     f"{float(want_res):g}")
     order = list(schema.get("feature_order") or [v["name"] for v in schema.get("variables", [])])
     specs = {v["name"]: v for v in schema.get("variables", [])}
     for name in order:
