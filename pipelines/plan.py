@@ -137,8 +137,53 @@ def _source_layers(source: Any, grid: RegionGrid) -> tuple[int, str, float, list
     except (ProspectError, OSError) as exc:  # files absent or unreadable
         return (_layers_from_config(source), f"config: {str(exc).splitlines()[0][:300]}",
                 _config_cell_bytes(source), [])
+    _check_stated_blocks(layers)
     return (len(layers), "headers",
             max((la.memory_per_cell for la in layers), default=LAYER_CELL_BYTES), layers)
+
+
+def _stated(layer: Any) -> list[Any]:
+    """The raster descriptions a layer reads that a STAC item states in full (``proj:*``),
+    which planning took without opening the file: a plain raster's scenes (``refs``), a
+    composite's scenes of every band and their cloud masks."""
+    infos = [r.info for r in getattr(layer, "refs", ())]
+    infos += [part.info for band in getattr(layer, "bands", ()) for part in band]
+    infos += [m.info for m in getattr(layer, "masks", ()) if m is not None]
+    infos += [r.mask.info for r in getattr(layer, "refs", ()) if r.mask is not None]
+    return [i for i in infos if getattr(i, "stated_by", None) is not None]
+
+
+def _check_stated_blocks(layers: list[Any]) -> None:
+    """Open the header of each local file a STAC item described in full and refuse one
+    stored in blocks no task can hold, as the run does when it opens it for pixels
+    (:func:`prospect.io.raster.check_blocks`); remote files are checked by the run (a
+    request each here). A file that is not here yet is the run's to name."""
+    import rasterio
+
+    from prospect.io.raster import check_blocks
+
+    done: set[str] = set()
+    for info in (i for la in layers for i in _stated(la)):
+        path = info.path
+        if path in done or path.startswith("/vsi") or "://" in path or \
+                not Path(path).is_file():
+            continue
+        done.add(path)
+        try:
+            with rasterio.open(path) as src:
+                check_blocks(src, path)
+        except rasterio.errors.RasterioError:
+            continue  # unreadable: the read names it
+
+
+def _names_variables(job: JobConfig) -> list[str]:
+    """The parts of ``job`` that name cube variables :func:`refuse_unmade_variables`
+    checks against what the ingest stage makes."""
+    parts = [("tiles.layers", job.tiles is not None and bool(getattr(job.tiles, "layers", 0))),
+             ("economics", job.economics is not None),
+             ("model.features", job.model is not None),
+             ("indices.custom", job.indices is not None and bool(job.indices.custom))]
+    return [name for name, named in parts if named]
 
 
 def _outline_here(path: str) -> bool:
@@ -259,6 +304,11 @@ def plan_job(job: JobConfig, grid: RegionGrid, *, workers: int = 1,
 
         refuse_unmade_variables(job, [la.name for *_, ls in counted for la in ls]
                                  + ([LAND_VARIABLE] if masked else []), job_path)
+    elif _names_variables(job):  # said, never passed in silence
+        unread.append(
+            "NOT CHECKED: the variables " + ", ".join(_names_variables(job)) + " name "
+            "against what ingest makes, since a source's files could not be read (above); "
+            "the run checks them after ingest: make the files readable and plan again")
     from pipelines.plan_graphs import (
         index_tasks,
         score_tasks,

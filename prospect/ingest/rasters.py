@@ -331,6 +331,37 @@ def _check_longitudes(info: RasterInfo, grid: RegionGrid) -> None:
             "-t_srs EPSG:4326 --config CENTER_LONG 0 in.tif shifted.tif)")
 
 
+def _check_datum(info: RasterInfo, grid: RegionGrid, source: RasterSource) -> None:
+    """Refuse a file whose CRS names an ellipsoid but no datum, on a region of another
+    ellipsoid.
+
+    A PROJ string or ``.prj`` without ``+towgs84``/``+datum`` (RD New as older software
+    writes it: ``+proj=sterea ... +ellps=bessel``) leaves PROJ a "ballpark" offset between
+    the two datums, none: the file was placed 100 m and more off on a UTM or lon/lat
+    region, exit 0. On a region of the same ellipsoid (that RD string on EPSG:28992)
+    PROJ's null offset is the one meant.
+    """
+    crs = parse_crs(info.crs)
+    datum = crs.datum
+    target = grid.crs_obj.ellipsoid
+    if datum is None or crs.ellipsoid is None or target is None or crs.is_bound or \
+            not datum.name.lower().startswith("unknown"):
+        return  # a datum, or a shift to WGS 84 (+towgs84: a bound CRS)
+    own = crs.ellipsoid
+    if np.isclose(own.semi_major_metre, target.semi_major_metre, rtol=0, atol=1e-3) and \
+            np.isclose(own.inverse_flattening, target.inverse_flattening, rtol=1e-9):
+        return
+    found = sorted({f"EPSG:{m.code}" for m in crs.list_authority(min_confidence=70)
+                    if m.auth_name == "EPSG"})
+    like = f" (EPSG CRSs of other datums fit it: {', '.join(found[:4])})" if found else ""
+    raise CRSError(
+        f"{info.path}: its CRS has an ellipsoid ({own.name}) but no datum (no +towgs84 or "
+        f"+datum in its PROJ string or .prj){like}, so PROJ can only guess the datum shift to "
+        f"the region's {grid.crs_obj.name} ({target.name}): a 'ballpark' offset of nothing, "
+        f"which places the data 100 m or more off; give the file's real CRS with 'crs:' in "
+        f"source {source.name!r} or set it in the file (gdal_edit.py -a_srs EPSG:<code>)")
+
+
 def _overlaps(info: RasterInfo, grid: RegionGrid) -> bool:
     left, bottom, right, top = info.bounds_in(grid.crs_obj)
     g = grid.bounds
@@ -343,7 +374,9 @@ def band_nodata(
 ) -> tuple[float | None, float | None]:
     """``(nodata, other_nodata)`` of band ``band``: the one rule of mosaics and composites.
 
-    The config's ``nodata`` alone, when given. Else the file's own nodata and the fill its
+    The config's ``nodata`` alone, when given (``NaN`` on a float band whose file states
+    a number keeps the file's too: NaN is no data in any float read). Else the file's own
+    nodata and the fill its
     product states (``fill``: a STAC item's ``raster:bands`` nodata, a metadata file's
     fill): where only one is stated, that one; where both are and differ, both are no
     data, those the band's type can hold (each marks pixels the other misses, and which
@@ -364,9 +397,14 @@ def band_nodata(
     told
         ``repr`` of the ``(file's, product's)`` pairs already warned of; updated.
     """
+    own = info.nodata[band - 1] if band <= len(info.nodata) else None
+    if source.nodata is not None and np.isnan(source.nodata) and own is not None and \
+            not np.isnan(own) and np.dtype(info.band_dtype(band)).kind == "f":
+        # 'nodata: NaN' on a float band whose file states -9999: NaN is no data in every
+        # float read already, and the file's -9999 cells had become values, without a word
+        return own, None
     if source.nodata is not None:
         return source.nodata, None
-    own = info.nodata[band - 1] if band <= len(info.nodata) else None
     if fill is None or own is None or own == fill or (np.isnan(own) and np.isnan(fill)):
         return (own if own is not None else fill), None
     pair = (repr(own), repr(fill))  # NaN: one key, though NaN != NaN
@@ -747,6 +785,7 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
                     str(scene.mtl) if scene.mtl is not None else "the STAC item"),
                 who, path, ignore)
             _check_longitudes(info, grid)
+            _check_datum(info, grid, source)
             if not _overlaps(info, grid):
                 continue
             any_overlap = True

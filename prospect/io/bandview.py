@@ -11,11 +11,10 @@ is written to disk.
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 from xml.sax.saxutils import escape
 
 from prospect.errors import DataError
-from prospect.io.raster import RasterInfo
+from prospect.io.raster import RasterInfo, file_stamp
 
 __all__ = ["band_view"]
 
@@ -33,10 +32,7 @@ def _source(path: str, band: int, *, mask: bool = False) -> str:
 
 
 def _stamp(path: str) -> str:
-    try:
-        return str(Path(path).stat().st_mtime_ns)
-    except OSError:
-        return ""
+    return escape(repr(file_stamp(path))).replace("--", "- -")  # an XML comment's text
 
 
 def band_view(info: RasterInfo, band: int, *, nodata: float | None) -> RasterInfo:

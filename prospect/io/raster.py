@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import math
 import os
+import re
+import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,7 +41,10 @@ __all__ = [
     "MAX_BLOCK_BYTES_DEFAULT",
     "RasterInfo",
     "block_bytes",
+    "check_blocks",
     "code_range",
+    "damaged_blocks_refused",
+    "file_stamp",
     "gdal_path",
     "gdal_reason",
     "grid_from_raster",
@@ -62,6 +69,82 @@ def gdal_reason(exc: BaseException) -> str:
         text = str(cause) or text
         cause = cause.__cause__ or cause.__context__
     return text
+
+
+_DAMAGE = re.compile(
+    r"decode|jpeglib|premature end|corrupt|discarding \d+ bytes|not enough data|"
+    r"read error|ireadblock|tiffread(?:encoded|raw|tile|strip)|unexpected end|"
+    r"buffer overrun|checksum|truncat",
+    re.IGNORECASE)
+"""GDAL's words for a block it could not decode whole: libtiff's codecs (PackBits'
+"Discarding N bytes to avoid buffer overrun", LZW's and deflate's "Not enough data",
+libjpeg's "Premature end of JPEG file", "Corrupt JPEG data") say so as a warning and go
+on with what they decoded, or with zeros. Not ``TIFFReadDirectory``'s warnings (an unknown
+private tag, odd ExtraSamples): they are about the header, and common in real files."""
+
+
+class _ThreadWarnings(logging.Handler):
+    """GDAL's warnings (rasterio logs them on ``rasterio._err``) raised by this thread."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.thread = threading.get_ident()
+        self.seen: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread == self.thread:
+            self.seen.append(record.getMessage())
+
+
+@contextlib.contextmanager
+def damaged_blocks_refused(path: str, band: int, what: str) -> Iterator[None]:
+    """Refuse what a pixel read of ``path`` returns when GDAL warned of a damaged block.
+
+    A block GDAL cannot decode whole (a tile cut short, bytes rewritten by a bad copy)
+    is often a warning, not an error: the codec hands back what it decoded, the rest
+    zeros or garbage, and the read succeeds. On a dask worker the warning went to the
+    worker's log, never to the user, and the block's values went into the cube.
+
+    Parameters
+    ----------
+    path, band
+        The file (as given to GDAL) and the 1-based band, for the message.
+    what
+        What the read was for ("warping", "sampling"...).
+
+    Raises
+    ------
+    CorruptFileError
+        After the read, when GDAL warned of a block it could not decode, naming the file,
+        the band, GDAL's words and the fix.
+    """
+    logger = logging.getLogger("rasterio._err")
+    if not logger.isEnabledFor(logging.WARNING):
+        logger.setLevel(logging.WARNING)
+    handler = _ThreadWarnings()
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+    damaged = [m for m in handler.seen if _DAMAGE.search(m)]
+    if damaged:
+        said = "; ".join(dict.fromkeys(m.removeprefix("CPLE_AppDefined:") for m in damaged))
+        raise CorruptFileError(
+            f"{_shown(path)}: band {band} has a damaged block (GDAL, while {what}: {said}); "
+            "its values would be garbage or zeros: download or copy the file again, or "
+            "check it with 'gdalinfo -checksum'")
+
+
+def _shown(path: str) -> str:
+    """``path`` as a user named it: a one-band view's VRT text names its source."""
+    if path.lstrip().startswith("<VRTDataset"):
+        found = re.search(r"<SourceFilename[^>]*>([^<]*)</SourceFilename>", path)
+        if found:
+            from xml.sax.saxutils import unescape
+
+            return unescape(found.group(1))
+    return path
 
 
 def grid_from_raster(
@@ -221,7 +304,7 @@ def sample_band(path: str, band: int, *, cells: int = SAMPLE_CELLS
     if "/vsi" in path or "://" in path:
         return None
     try:
-        with rasterio.open(path) as src:
+        with damaged_blocks_refused(path, band, "sampling"), rasterio.open(path) as src:
             h, w = src.height, src.width
             if _MASKING & set(src.mask_flag_enums[band - 1]):
                 return _sample_masked(src, band, cells)
@@ -649,6 +732,44 @@ def _usable_nodata(src: Any) -> tuple[tuple[float | None, ...], tuple[float | No
     return tuple(nodata), tuple(unheld)
 
 
+def _raw_of(src: Any, band: int, value: float) -> float | None:
+    """The packed (raw) value of ``value`` stated in unpacked units, where only that
+    reading fits: the band is integer and packed (``scale_factor``/``add_offset``),
+    ``value`` is no whole number or beyond the type (so it cannot be packed), and
+    ``(value - add_offset) / scale_factor`` is a whole number the type holds."""
+    dtype = src.dtypes[band - 1]
+    scale = src.scales[band - 1] if src.scales else 1.0
+    offset = src.offsets[band - 1] if src.offsets else 0.0
+    if np.dtype(dtype).kind not in "iu" or (scale, offset) == (1.0, 0.0) or not scale or \
+            value != value or (float(value).is_integer() and value_fits(value, dtype)):
+        return None
+    raw = (value - offset) / scale
+    near = round(raw)
+    if abs(raw - near) > 1e-3 or not value_fits(float(near), dtype):
+        return None
+    return float(near)
+
+
+def _packed_fills(src: Any, nodata: tuple[float | None, ...],
+                  unheld: tuple[float | None, ...]
+                  ) -> tuple[tuple[float | None, ...], tuple[float | None, ...]]:
+    """A packed variable's ``_FillValue`` written in unpacked units (``-99.99`` on an int16
+    variable of ``scale_factor = 0.01``, where CF has the packed ``-9999``): its packed
+    value is the band's nodata (:func:`_raw_of`). Before, no cell was marked and the
+    fills were ingested as -99.99, with a warning that the value cannot occur."""
+    out, left = list(nodata), list(unheld)
+    for i, value in enumerate(unheld):
+        raw = _raw_of(src, i + 1, value) if value is not None and out[i] is None else None
+        if raw is not None:
+            out[i], left[i] = raw, None
+    return tuple(out), tuple(left)
+
+
+def _packed(src: Any, band: int, values: tuple[float, ...]) -> tuple[float, ...]:
+    """``missing_value`` numbers of a packed band, each in packed units (:func:`_raw_of`)."""
+    return tuple(raw if (raw := _raw_of(src, band, v)) is not None else v for v in values)
+
+
 _CF_DRIVERS = frozenset({"netCDF", "HDF5", "HDF5Image", "HDF4", "HDF4Image"})
 """Drivers whose variables carry CF attributes as band metadata."""
 
@@ -944,23 +1065,29 @@ not opened; any other source is (a strip of one row may be one strip of the whol
 image)."""
 
 
-def _vrt_sources(path: Path, chain: str = "", depth: int = 0,
-                 seen: frozenset[str] = frozenset()) -> dict[str, tuple[str, bool]]:
+def _vrt_sources(path: Path | str, chain: str = "", depth: int = 0,
+                 seen: frozenset[str] = frozenset(), *, xml: str | None = None
+                 ) -> dict[str, tuple[str, bool]]:
     """Every source file a VRT reads, through nested VRTs, from the VRT's XML (no pixel
     is read, no source opened): each file with the ``within`` text that names the VRTs
     it is reached through, and whether its header must be opened to know its blocks
-    (:data:`_SCREEN_MARGIN`). A file GDAL cannot parse is left to GDAL."""
+    (:data:`_SCREEN_MARGIN`). A file GDAL cannot parse is left to GDAL. ``xml``: the
+    XML of a VRT read through GDAL (``/vsicurl/``, ``/vsizip/``; its ``xml:VRT``
+    metadata), whose relative sources lie beside it in GDAL's name space."""
+    import posixpath
     import xml.etree.ElementTree as ET
 
     try:
-        root = ET.fromstring(path.read_text(errors="replace"))
+        root = ET.fromstring(xml if xml is not None else Path(path).read_text(
+            errors="replace"))
     except (OSError, ET.ParseError):
         return {}
-    if depth >= _VRT_DEPTH or str(path.resolve()) in seen:
+    here = str(path) if xml is not None else str(Path(path).resolve())
+    if depth >= _VRT_DEPTH or here in seen:
         raise DataError(f"{chain}{path}: VRTs nested more than {_VRT_DEPTH} deep, or a VRT "
                         "that reads itself through its sources; build one VRT of the files "
                         "themselves (gdalbuildvrt)")
-    seen = seen | {str(path.resolve())}
+    seen = seen | {here}
     within = f"{chain}{path}: its source "
     limit = max_block_bytes()
     found: dict[str, tuple[str, bool]] = {}
@@ -969,10 +1096,12 @@ def _vrt_sources(path: Path, chain: str = "", depth: int = 0,
     for source, element in ((parent, child) for parent in root.iter() for child in parent
                             if child.tag in ("SourceFilename", "SourceDataset")):
         text = (element.text or "").strip()
-        if not text or "://" in text or text.startswith("<"):
+        if not text or text.startswith("<") or ("://" in text and xml is None):
             continue
-        name = str(path.parent / text) if element.get("relativeToVRT", "0") == "1" and \
-            not text.startswith("/vsi") and not Path(text).is_absolute() else text
+        relative = element.get("relativeToVRT", "0") == "1" and \
+            not text.startswith("/vsi") and not Path(text).is_absolute()
+        name = text if not relative else posixpath.join(posixpath.dirname(str(path)), text) \
+            if xml is not None else str(Path(path).parent / text)
         if name.lower().endswith(".vrt") and not name.startswith("/vsi") and \
                 Path(name).is_file():
             found.setdefault(name, (within, True))
@@ -999,16 +1128,73 @@ def _vrt_sources(path: Path, chain: str = "", depth: int = 0,
     return found
 
 
+_DRIVER_NAME = re.compile(r'^[A-Za-z0-9_]+:"([^"]+)"|^[A-Za-z0-9_]+:([^:"]{2,}):')
+"""A driver's name for part of a file: ``NETCDF:"f.nc":var``, ``HDF5:"f.h5"://var``,
+``GTIFF_DIR:2:f.tif`` is not one (its file is last) and is left as it is."""
+
+_VRT_FILES: dict[tuple[str, object], tuple[str, ...]] = {}
+
+
+def _stat(name: str) -> object:
+    try:
+        st = os.stat(name)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def file_stamp(path: str) -> tuple[object, ...]:
+    """What tells the file GDAL reads under ``path`` from another written under its name.
+
+    Inode, size, modification and change times (``ctime``: a file copied in with its old
+    modification time kept, by ``cp -p``, ``rsync -t`` or ``tar x``, still has a new
+    one) of the file itself: the file a driver's name of a variable reads
+    (``NETCDF:"f.nc":var``), the archive a ``/vsizip/`` name reads, and a VRT's every
+    source file, through nested VRTs. For a key of handles kept open between chunks and
+    runs. ``()`` for a URL or a view's VRT text (which carries its source's stamp).
+    """
+    from prospect.config.vsi import archive_file
+
+    if path.lstrip().startswith("<") or "://" in path:
+        return ()
+    found = _DRIVER_NAME.match(path)
+    name = (found.group(1) or found.group(2)) if found else (archive_file(path) or path)
+    stamp = _stat(name)
+    out: list[object] = [stamp]
+    if name.lower().endswith(".vrt") and stamp is not None:
+        key = (name, stamp)
+        if key not in _VRT_FILES:
+            if len(_VRT_FILES) > 256:
+                _VRT_FILES.clear()
+            try:
+                _VRT_FILES[key] = tuple(sorted(_vrt_sources(Path(name))))
+            except DataError:
+                _VRT_FILES[key] = ()
+        out += [_stat(f) for f in _VRT_FILES[key]]
+    return tuple(out)
+
+
 _REMOTE_VRT_SOURCES = 64
-"""Sources of a VRT read through GDAL (``/vsicurl/``, ``/vsizip/``: its XML is not read
-here) whose headers are opened: a request each; the first ones tell how the set was
-written."""
+"""Sources of a VRT read through GDAL whose XML GDAL does not give (``xml:VRT``) whose
+headers are opened: a request each; the first ones tell how the set was written."""
 
 _GDAL_TYPES = {"Byte": "uint8", "Int8": "int8", "UInt16": "uint16", "Int16": "int16",
                "UInt32": "uint32", "Int32": "int32", "UInt64": "uint64", "Int64": "int64",
                "Float32": "float32", "Float64": "float64", "CInt16": "complex64",
                "CInt32": "complex128", "CFloat32": "complex64", "CFloat64": "complex128"}
 """GDAL data type names (a VRT's ``SourceProperties``) as numpy types."""
+
+
+def check_blocks(src: Any, path: Path | str) -> int:
+    """The largest bytes GDAL holds to read any window of the open file ``src`` (its
+    decoded block and compressed bytes, and its sources' for a VRT).
+
+    Raises
+    ------
+    DataError
+        Over :func:`max_block_bytes`, naming the file, its block shape and the fix.
+    """
+    return _check_blocks(src, path)
 
 
 def _check_blocks(src: Any, path: Path | str, *, within: str = "") -> int:
@@ -1026,10 +1212,13 @@ def _check_blocks(src: Any, path: Path | str, *, within: str = "") -> int:
     size, (rows, cols), one_strip = worst
     if src.driver == "VRT" and not within:
         local = str(path)
-        sources = _vrt_sources(Path(local)) if not local.startswith("/vsi") and \
-            "://" not in local and Path(local).is_file() else \
-            {f: (f"{path}: its source ", True)
-             for f in list(src.files or [])[1:_REMOTE_VRT_SOURCES + 1]}
+        if not local.startswith("/vsi") and "://" not in local and Path(local).is_file():
+            sources = _vrt_sources(Path(local))
+        else:  # read through GDAL: its XML from GDAL, every source screened the same way
+            xml = (src.tags(ns="xml:VRT") or {}).get("xml:VRT")
+            sources = _vrt_sources(local, xml=xml) if xml else {
+                f: (f"{path}: its source ", True)
+                for f in list(src.files or [])[1:_REMOTE_VRT_SOURCES + 1]}
         for source, (how, must) in sources.items():
             if not must:
                 continue
@@ -1123,7 +1312,11 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
                 masked=tuple(bool(_MASKING & set(flags)) for flags in src.mask_flag_enums),
             )
             if src.driver in _CF_DRIVERS:
+                nodata, unheld = _packed_fills(src, nodata, unheld)
+                info["nodata"], info["unheld_nodata"] = nodata, unheld
                 info["missing"], info["valid"] = _cf_missing_data(src, nodata)
+                info["missing"] = tuple(_packed(src, b + 1, v) for b, v in
+                                        enumerate(info["missing"]))
                 info["steps"] = _steps(src)
             info["codes"] = _coded_bands(src)
             info["alpha"] = tuple(i + 1 for i, ci in enumerate(src.colorinterp)
@@ -1162,5 +1355,20 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
             f"{path}: the raster has no CRS GDAL can read ({no_crs}); give it with 'crs:' in "
             "the source config, e.g. crs: 'EPSG:28992'"
         )
-    epsg = use_crs.to_epsg()
+    epsg = use_crs.to_epsg() if crs is not None else _unique_epsg(use_crs)
     return RasterInfo(path=name, crs=f"EPSG:{epsg}" if epsg else use_crs.to_wkt(), **info)
+
+
+def _unique_epsg(crs: CRS) -> int | None:
+    """The EPSG code of a file's CRS where only one fits it.
+
+    A CRS that names an ellipsoid but no datum (``+proj=utm +zone=19 +ellps=intl``, a
+    ``.prj`` without its datum) fits several EPSG CRSs of different datums, equally well:
+    ``to_epsg`` gave the first (La Canoa, in Venezuela, for any International 1924 UTM
+    zone 19), whose datum shift then moved the data hundreds of metres. RD New's
+    parameters without ``+towgs84`` fit EPSG:28992 alone, and are read as it.
+    """
+    found = [m for m in crs.list_authority(min_confidence=70) if m.auth_name == "EPSG"]
+    best = max((m.confidence for m in found), default=0)
+    codes = {m.code for m in found if m.confidence == best}
+    return int(codes.pop()) if len(codes) == 1 and next(iter(codes)).isdigit() else None

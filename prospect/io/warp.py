@@ -20,7 +20,6 @@ import math
 import threading
 import warnings
 from collections import OrderedDict
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -36,7 +35,14 @@ from rasterio.windows import Window
 from prospect.errors import ConfigError, DataError, InputFileError
 from prospect.grid import ChunkWindow, RegionGrid
 from prospect.io.bandview import band_view
-from prospect.io.raster import RasterInfo, gdal_reason, value_fits
+from prospect.io.raster import (
+    RasterInfo,
+    check_blocks,
+    damaged_blocks_refused,
+    file_stamp,
+    gdal_reason,
+    value_fits,
+)
 
 if TYPE_CHECKING:  # dask and xarray only for whole-array reprojection, imported there
     import dask.array as dsa
@@ -114,8 +120,9 @@ _local = threading.local()
 
 
 def _cached_vrt(info: RasterInfo, grid: RegionGrid, resampling: Resampling,
-                src_nodata: float | None) -> WarpedVRT:
-    """A warped view of ``info`` on the whole ``grid``, kept open per thread (LRU of 16).
+                src_nodata: float | None, origin: str) -> WarpedVRT:
+    """A warped view of ``info`` (a band view of the file ``origin``) on the whole
+    ``grid``, kept open per thread (LRU of 16).
 
     Reading chunk after chunk from one open view lets GDAL reuse its transformer and the
     source blocks shared by neighbouring chunks; the block cache is capped at
@@ -125,15 +132,13 @@ def _cached_vrt(info: RasterInfo, grid: RegionGrid, resampling: Resampling,
         _local, "vrts", None)
     if cache is None:
         cache = _local.vrts = OrderedDict()
-    try:
-        stamp: object = Path(info.path).stat().st_mtime_ns
-    except OSError:
-        stamp = None  # GDAL names such as NETCDF:"f.nc":v or /vsicurl/ URLs
-    key = (info.path, stamp, info.crs, repr(src_nodata), grid.crs, tuple(grid.transform),
-           grid.shape, resampling)
+    # a band view's XML carries its file's stamp; a VRT file's sources have theirs
+    key = (origin, info.path, file_stamp(info.path), info.crs, repr(src_nodata), grid.crs,
+           tuple(grid.transform), grid.shape, resampling)
     if key in cache:
         cache.move_to_end(key)
         return cache[key][1]
+    _close_stale(origin)
     src = rasterio.open(info.path)
     try:
         vrt = WarpedVRT(
@@ -163,6 +168,29 @@ def _alpha_options(info: RasterInfo) -> dict[str, Any]:
     return {"src_alpha": info.alpha[0], "UNIFIED_SRC_NODATA": "NO"}
 
 
+def _close_stale(path: str) -> None:
+    """Close this thread's views and handles of ``path`` opened before it was rewritten.
+
+    Some drivers share an open file by its name (the netCDF library: a second open of
+    ``f.nc`` while one is open reads the first one's file, even after ``f.nc`` was
+    replaced), so a new stamp's handle is opened only once the old ones are closed.
+    """
+    stamp = file_stamp(path)
+    stamps: dict[str, object] = _local.__dict__.setdefault("stamps", {})
+    if stamps.get(path, stamp) != stamp:
+        vrts = getattr(_local, "vrts", None) or {}
+        for key in [k for k in vrts if k[0] == path]:
+            old_src, old_vrt = vrts.pop(key)
+            old_vrt.close()
+            old_src.close()
+        sources = getattr(_local, "sources", None) or {}
+        for key in [k for k in sources if k[0] == path]:
+            sources.pop(key).close()
+    if len(stamps) > 4096:
+        stamps.clear()
+    stamps[path] = stamp
+
+
 def close_warped_views() -> None:
     """Close the warped views and sources this thread keeps open (when a batch is done)."""
     cache = getattr(_local, "vrts", None)
@@ -187,14 +215,11 @@ def _open_source(path: str) -> Any:
     cache: OrderedDict[tuple[str, object], Any] | None = getattr(_local, "sources", None)
     if cache is None:
         cache = _local.sources = OrderedDict()
-    try:
-        stamp: object = Path(path).stat().st_mtime_ns
-    except OSError:
-        stamp = None
-    key = (path, stamp)
+    key = (path, file_stamp(path))
     if key in cache:
         cache.move_to_end(key)
         return cache[key]
+    _close_stale(path)
     src = cache[key] = rasterio.open(path)
     while len(cache) > _MAX_OPEN_SOURCES:
         cache.popitem(last=False)[1].close()
@@ -242,8 +267,9 @@ def check_stated_grid(info: RasterInfo, src: Any) -> None:
 
     A STAC item that states an asset's grid in full (``proj:shape``, ``proj:transform``,
     ``proj:epsg``) is read without a look at the header; a wrong stated grid placed every
-    pixel of the scene elsewhere without a word. Checked once per file (the header is
-    already open: no extra read).
+    pixel of the scene elsewhere without a word, and a file stored in giant blocks was
+    decoded whole for every chunk (:func:`prospect.io.raster.check_blocks`). Checked once
+    per file (the header is already open: no extra read).
 
     Raises
     ------
@@ -252,14 +278,12 @@ def check_stated_grid(info: RasterInfo, src: Any) -> None:
     """
     if info.stated_by is None:
         return
-    try:
-        stamp: object = Path(info.path).stat().st_mtime_ns
-    except OSError:
-        stamp = None
-    key = (info, stamp)
+    key = (info, file_stamp(info.path))
     if key not in _CHECKED:
         if len(_CHECKED) > 4096:
             _CHECKED.clear()
+        # planned without its header, so its blocks are checked here, before any is read
+        check_blocks(src, info.path)
         _CHECKED[key] = _stated_grid_mismatch(info, src)
     why = _CHECKED[key]
     if why is not None:
@@ -301,8 +325,9 @@ def read_warped_window(
     view = band_view(info, band, nodata=src_nodata)
     rows, cols = window.shape
     try:
-        with rasterio.Env(GDAL_CACHEMAX=WARP_CACHE_BYTES):
-            vrt = _cached_vrt(view, grid, resampling, src_nodata)
+        with rasterio.Env(GDAL_CACHEMAX=WARP_CACHE_BYTES), damaged_blocks_refused(
+                info.path, band, "warping"):
+            vrt = _cached_vrt(view, grid, resampling, src_nodata, info.path)
             out = vrt.read(1, window=Window(window.cols.start, window.rows.start,
                                             cols, rows))
     except (RasterioIOError, rasterio.errors.RasterioError) as exc:
@@ -413,9 +438,10 @@ def read_source_block(
     try:
         src = _open_source(info.path)
         check_stated_grid(info, src)
-        raw = src.read(band, window=win)
+        with damaged_blocks_refused(info.path, band, "reading"):
+            raw = src.read(band, window=win)
+            masked = src.read_masks(band, window=win) == 0 if info.has_mask(band) else None
         transform = src.window_transform(win)
-        masked = src.read_masks(band, window=win) == 0 if info.has_mask(band) else None
     except (RasterioIOError, rasterio.errors.RasterioError) as exc:
         raise InputFileError(f"{info.path}: read failed for band {band}: "
                              f"{gdal_reason(exc)}") from None
@@ -465,7 +491,8 @@ def read_aligned(info: RasterInfo, band: int, crs: str, transform: Affine,
             src, src_crs=RioCRS.from_user_input(info.crs), crs=RioCRS.from_user_input(crs),
             transform=transform, width=shape[1], height=shape[0],
             resampling=Resampling.nearest, src_nodata=nodata, nodata=nodata, dtype=dtype,
-        ) as vrt:  # src_nodata = nodata: a fill pixel stays its code, others theirs
+        ) as vrt, damaged_blocks_refused(info.path, band, "reading"):
+            # src_nodata = nodata: a fill pixel stays its code, others theirs
             return np.asarray(vrt.read(band))
     except (RasterioIOError, rasterio.errors.RasterioError) as exc:
         raise InputFileError(f"{info.path}: read failed for band {band}: "
