@@ -68,7 +68,14 @@ def check_transformable(src: object, dst: object, *, where: str) -> None:
         Naming the data, both CRSs and how to fix it.
     """
     src_crs, dst_crs = parse_crs(src), parse_crs(dst)
-    if src_crs == dst_crs or not _no_operation(src_crs.to_wkt(), dst_crs.to_wkt()):
+    if src_crs == dst_crs:
+        return
+    guessed = datum_guessed(src_crs, dst_crs)
+    if guessed is not None:
+        raise CRSError(f"{where}: {guessed}; give the data's real CRS with 'crs:' in the "
+                       "source config, or set it in the file (gdal_edit.py -a_srs "
+                       "EPSG:<code>, ogr2ogr -a_srs EPSG:<code>)")
+    if not _no_operation(src_crs.to_wkt(), dst_crs.to_wkt()):
         return
     kind = ("a local engineering CRS, with no link to the earth"
             if src_crs.is_engineering else "a CRS with no known transformation to it")
@@ -77,6 +84,32 @@ def check_transformable(src: object, dst: object, *, where: str) -> None:
         f"CRS ({dst_crs.name}); georeference the data in a CRS with a datum first (e.g. "
         "gdalwarp or ogr2ogr with -s_srs/-t_srs and the survey's control points), or give "
         "its real CRS with 'crs:' in the source config")
+
+
+def datum_guessed(src: CRS, dst: CRS) -> str | None:
+    """Why PROJ can only guess the datum shift from ``src`` to ``dst``, or ``None``.
+
+    A CRS that names an ellipsoid but no datum (a PROJ string or ``.prj`` without
+    ``+towgs84``/``+datum``: RD New as older software writes it, ``+proj=sterea ...
+    +ellps=bessel``) leaves PROJ a "ballpark" shift of nothing to a CRS on another
+    ellipsoid, which places the data 100 m and more off without an error. On a CRS of the
+    same ellipsoid (that RD string on EPSG:28992) PROJ's null shift is the one meant.
+    """
+    datum, own, target = src.datum, src.ellipsoid, dst.ellipsoid
+    if datum is None or own is None or target is None or src.is_bound or \
+            not datum.name.lower().startswith("unknown"):
+        return None  # a datum, or a shift to WGS 84 (+towgs84: a bound CRS)
+    if math.isclose(own.semi_major_metre, target.semi_major_metre, rel_tol=0, abs_tol=1e-3) \
+            and math.isclose(own.inverse_flattening, target.inverse_flattening,
+                             rel_tol=1e-9):
+        return None
+    found = sorted({f"EPSG:{m.code}" for m in src.list_authority(min_confidence=70)
+                    if m.auth_name == "EPSG"})
+    like = f" (EPSG CRSs of other datums fit it: {', '.join(found[:4])})" if found else ""
+    return (f"its CRS has an ellipsoid ({own.name}) but no datum (no +towgs84 or +datum in "
+            f"its PROJ string or .prj){like}, so PROJ can only guess the datum shift to the "
+            f"region's {dst.name} ({target.name}): a 'ballpark' shift of nothing, which "
+            "places the data 100 m or more off")
 
 
 @functools.lru_cache(maxsize=256)

@@ -21,7 +21,7 @@ import numpy as np
 
 from prospect.config.sources import RasterScene, RasterSource
 from prospect.errors import ConfigError, CRSError, DataError, DataWarning
-from prospect.grid import ChunkWindow, RegionGrid, parse_crs
+from prospect.grid import ChunkWindow, RegionGrid, datum_guessed, parse_crs
 from prospect.indices.bands import load_sensor
 from prospect.ingest.cloudmask import drop_names
 from prospect.ingest.landsat import BandCalibration, landsat_id, slc_off_fill
@@ -333,33 +333,12 @@ def _check_longitudes(info: RasterInfo, grid: RegionGrid) -> None:
 
 def _check_datum(info: RasterInfo, grid: RegionGrid, source: RasterSource) -> None:
     """Refuse a file whose CRS names an ellipsoid but no datum, on a region of another
-    ellipsoid.
-
-    A PROJ string or ``.prj`` without ``+towgs84``/``+datum`` (RD New as older software
-    writes it: ``+proj=sterea ... +ellps=bessel``) leaves PROJ a "ballpark" offset between
-    the two datums, none: the file was placed 100 m and more off on a UTM or lon/lat
-    region, exit 0. On a region of the same ellipsoid (that RD string on EPSG:28992)
-    PROJ's null offset is the one meant.
-    """
-    crs = parse_crs(info.crs)
-    datum = crs.datum
-    target = grid.crs_obj.ellipsoid
-    if datum is None or crs.ellipsoid is None or target is None or crs.is_bound or \
-            not datum.name.lower().startswith("unknown"):
-        return  # a datum, or a shift to WGS 84 (+towgs84: a bound CRS)
-    own = crs.ellipsoid
-    if np.isclose(own.semi_major_metre, target.semi_major_metre, rtol=0, atol=1e-3) and \
-            np.isclose(own.inverse_flattening, target.inverse_flattening, rtol=1e-9):
-        return
-    found = sorted({f"EPSG:{m.code}" for m in crs.list_authority(min_confidence=70)
-                    if m.auth_name == "EPSG"})
-    like = f" (EPSG CRSs of other datums fit it: {', '.join(found[:4])})" if found else ""
-    raise CRSError(
-        f"{info.path}: its CRS has an ellipsoid ({own.name}) but no datum (no +towgs84 or "
-        f"+datum in its PROJ string or .prj){like}, so PROJ can only guess the datum shift to "
-        f"the region's {grid.crs_obj.name} ({target.name}): a 'ballpark' offset of nothing, "
-        f"which places the data 100 m or more off; give the file's real CRS with 'crs:' in "
-        f"source {source.name!r} or set it in the file (gdal_edit.py -a_srs EPSG:<code>)")
+    ellipsoid (:func:`prospect.grid.datum_guessed`), naming the source to fix."""
+    guessed = datum_guessed(parse_crs(info.crs), grid.crs_obj)
+    if guessed is not None:
+        raise CRSError(
+            f"{info.path}: {guessed}; give the file's real CRS with 'crs:' in source "
+            f"{source.name!r} or set it in the file (gdal_edit.py -a_srs EPSG:<code>)")
 
 
 def _overlaps(info: RasterInfo, grid: RegionGrid) -> bool:
