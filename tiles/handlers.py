@@ -43,7 +43,7 @@ WEB = tile_matrix_set(DEFAULT_TMS)
 
 __all__ = [
     "health", "layer_list", "legend", "point", "root", "tile", "tilejson_doc", "viewer",
-    "wmts_capabilities", "wmts_kvp", "wmts_tile",
+    "wmts_capabilities", "wmts_kvp", "wmts_refusal", "wmts_tile",
 ]
 
 _INT = re.compile(r"^[0-9]{1,8}$")
@@ -204,6 +204,7 @@ async def wmts_kvp(svc: TileService, request: Request) -> Response:
     (QGIS, ArcGIS, GDAL) do not read.
     """
     try:
+        svc.check_rate(request)  # a 429 in the client's XML too (it was JSON)
         refuse_repeated(request)
         return await _wmts_kvp(svc, request)
     except ApiError as exc:
@@ -211,6 +212,11 @@ async def wmts_kvp(svc: TileService, request: Request) -> Response:
     except LayerDataError as exc:  # the operator's log names the file, the client not
         svc.log.error("%s", exc)
         refusal = unreadable(request.query_params.get("LAYER") or None)
+    return wmts_refusal(refusal)
+
+
+def wmts_refusal(refusal: ApiError) -> Response:
+    """``refusal`` as the OWS 1.1 ExceptionReport a WMTS KVP client reads."""
     code = refusal.code or _OWS_CODES.get(refusal.status, "NoApplicableCode")
     return Response(exception_report(code, refusal.message, refusal.locator),
                     status_code=refusal.status, media_type="application/xml",
@@ -224,6 +230,11 @@ async def _wmts_kvp(svc: TileService, request: Request) -> Response:
         raise ApiError(400, f"SERVICE must be WMTS, got {q['SERVICE'][:40]!r}",
                        locator="SERVICE")
     if req == "getcapabilities":
+        accepted = [v.strip() for v in q.get("ACCEPTVERSIONS", "").split(",") if v.strip()]
+        if accepted and "1.0.0" not in accepted:  # OWS 1.1 7.3.2: it answered 1.0.0
+            raise ApiError(400, f"AcceptVersions {q['ACCEPTVERSIONS'][:40]!r} names no version "
+                                "served; this server serves WMTS 1.0.0",
+                           code="VersionNegotiationFailed", locator="AcceptVersions")
         return await wmts_capabilities(svc, request, binding="kvp")
     if req != "gettile":
         raise ApiError(400, "REQUEST must be GetCapabilities or GetTile"

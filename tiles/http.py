@@ -7,7 +7,7 @@ conditional-GET helper that every data endpoint answers through.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -22,6 +22,7 @@ __all__ = [
     "conditional_response",
     "error_response",
     "etag_matches",
+    "json_refusal",
     "refuse_repeated",
     "unreadable",
     "url_integer",
@@ -156,12 +157,28 @@ def conditional_response(
     return Response(body, media_type=media_type, headers=all_headers)
 
 
-class RequestLimits:
-    """ASGI middleware: only GET/HEAD, no request bodies, bounded URL and header sizes."""
+Refusal = Callable[[Scope, ApiError], Response]
+"""Builds the response to a refusal for a request (its ``scope``): JSON, or the XML of the
+protocol the request's endpoint speaks."""
 
-    def __init__(self, app: ASGIApp, *, max_header_bytes: int = MAX_HEADER_BYTES) -> None:
+
+def json_refusal(scope: Scope, exc: ApiError) -> Response:
+    """``exc`` as the JSON body every REST refusal has (:func:`error_response`)."""
+    return error_response(exc.status, exc.message, exc.headers)
+
+
+class RequestLimits:
+    """ASGI middleware: only GET/HEAD, no request bodies, bounded URL and header sizes.
+
+    ``refusal`` answers what it refuses (default: JSON; the tile server answers a WMS or
+    WMTS KVP request in that protocol's XML, which its clients read).
+    """
+
+    def __init__(self, app: ASGIApp, *, max_header_bytes: int = MAX_HEADER_BYTES,
+                 refusal: Refusal = json_refusal) -> None:
         self.app = app
         self.max_header_bytes = max_header_bytes
+        self.refusal = refusal
 
     def _refusal(self, scope: Scope) -> tuple[int, str]:
         raw_path = scope.get("raw_path") or scope["path"].encode()
@@ -185,6 +202,6 @@ class RequestLimits:
         status, message = self._refusal(scope)
         if status:
             extra = {"Allow": "GET, HEAD"} if status == 405 else {}
-            await error_response(status, message, extra)(scope, receive, send)
+            await self.refusal(scope, ApiError(status, message, extra))(scope, receive, send)
             return
         await self.app(scope, receive, send)

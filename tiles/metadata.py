@@ -28,7 +28,11 @@ from tiles.source import LayerSource
 
 LayerT = TypeVar("LayerT", bound=TileLayerConfig)
 
-__all__ = ["LayerMeta", "center_zoom", "layer_meta", "zoom_range"]
+__all__ = ["VALUE_SAMPLE_MAX", "LayerMeta", "ValueSample", "center_zoom", "colour_layer",
+           "layer_meta", "value_sample", "zoom_range"]
+
+VALUE_SAMPLE_MAX = 1024
+"""Most cells along a side of a layer's value sample (:func:`value_sample`)."""
 
 
 def zoom_range(
@@ -190,6 +194,59 @@ def data_range(values: Any, vmin: float, vmax: float) -> tuple[float, float] | N
     if rounded[1] > rounded[0]:
         return rounded
     return (lo, hi) if hi > lo else None
+
+
+@dataclass(frozen=True)
+class ValueSample:
+    """A lon/lat grid of a layer's values (:func:`value_sample`): ``values`` is float32,
+    north up, NaN where there are no data; ``bounds`` is ``(west, south, east, north)``."""
+
+    bounds: tuple[float, float, float, float]
+    values: Any
+
+
+def value_sample(source: LayerSource, *, max_cells: int = VALUE_SAMPLE_MAX) -> ValueSample:
+    """The one sample of a layer's values that its colour range is taken from, by the
+    tiles stage (which also writes it as the static viewer's click values) and by
+    ``prospect serve`` alike, so the archive's tiles and the server's are drawn with the
+    same colours (they differed when each took its own sample).
+
+    A lon/lat grid over the data's bounds whose cells are no larger than the data's own
+    (up to ``max_cells`` along a side), read with nearest resampling, so each value is a
+    data cell's own.
+
+    Parameters
+    ----------
+    source
+        The layer's data.
+    max_cells
+        Most cells along a side.
+
+    Returns
+    -------
+    ValueSample
+        The grid and its bounds.
+    """
+    import math
+
+    import numpy as np
+
+    west, south, east, north = source.lonlat_bounds
+    _, cell_deg = source.native_footprint("EPSG:4326")
+    width = max(1, min(max_cells, math.ceil((east - west) / cell_deg)))
+    height = max(1, min(max_cells, math.ceil((north - south) / cell_deg)))
+    data = source.read_mercator(
+        (west, south, east, north), width=width, height=height, resampling="nearest",
+        crs="EPSG:4326",
+    )
+    return ValueSample((west, south, east, north), data.filled(np.nan).astype("f4"))
+
+
+def colour_layer(layer: LayerT, sample: ValueSample) -> tuple[LayerT, bool]:
+    """``layer`` with the colour range its tiles are drawn with, from its
+    :func:`value_sample` (:func:`stretch_unset_range`); and whether it was stretched. The
+    tiles stage and ``prospect serve`` both call this, with the same sample."""
+    return stretch_unset_range(layer, sample.values)
 
 
 def stretch_unset_range(layer: LayerT, values: Any) -> tuple[LayerT, bool]:

@@ -14,6 +14,7 @@ sends static files through it, so the COG downloads and the viewer's files follo
 
 from __future__ import annotations
 
+import json
 import os
 import re
 
@@ -21,7 +22,7 @@ import anyio.to_thread
 from starlette.datastructures import Headers
 from starlette.responses import FileResponse, Response
 from starlette.staticfiles import NotModifiedResponse, StaticFiles
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 __all__ = ["MAX_RANGES", "RangeFileResponse", "RangeStaticFiles", "byte_ranges"]
 
@@ -99,13 +100,42 @@ def _canonical(scope: Scope, size: int) -> Scope:
     return {**scope, "headers": kept}
 
 
+def _explained_416(send: Send, header: str, size: int) -> Send:
+    """``send`` that gives a 416 a body saying why (Starlette's was empty: a client, or the
+    person reading its log, was told nothing), in the JSON shape of every other refusal
+    (:func:`tiles.http.error_response`), with ``Accept-Ranges: bytes``."""
+    replaced = False
+
+    async def wrapped(message: Message) -> None:
+        nonlocal replaced
+        if message["type"] == "http.response.start" and message["status"] == 416:
+            replaced = True
+            text = (f"Range {header[:80]!r} asks for no byte of this file ({size} bytes): "
+                    f"ask for bytes within 0-{max(size - 1, 0)}, or leave Range out for the "
+                    "whole file")
+            body = json.dumps({"error": text, "status": 416}).encode()
+            headers = [(k, v) for k, v in message.get("headers", [])
+                       if k.lower() not in (b"content-length", b"content-type",
+                                            b"accept-ranges")]
+            headers += [(b"content-length", str(len(body)).encode()),
+                        (b"content-type", b"application/json"), (b"accept-ranges", b"bytes")]
+            await send({**message, "headers": headers})
+            await send({"type": "http.response.body", "body": body, "more_body": False})
+            return
+        if replaced and message["type"] == "http.response.body":
+            return  # Starlette's empty body: the explanation went in its place
+        await send(message)
+
+    return wrapped
+
+
 class RangeFileResponse(FileResponse):
     """A :class:`~starlette.responses.FileResponse` whose range handling follows RFC 9110.
 
     The request's ``Range`` header is put into canonical form first (dropped when it is to
     be ignored, ``bytes=LENGTH-`` when nothing is satisfiable, the merged satisfiable
     ranges otherwise), so Starlette's code sends exactly what :func:`byte_ranges` decided;
-    ``If-Range`` is still honoured by Starlette.
+    ``If-Range`` is still honoured by Starlette. A 416 says why in its body.
     """
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -113,7 +143,10 @@ class RangeFileResponse(FileResponse):
             if self.stat_result is None:
                 self.stat_result = await anyio.to_thread.run_sync(os.stat, self.path)
                 self.set_stat_headers(self.stat_result)
+            header = next((v.decode("latin-1") for k, v in scope.get("headers", [])
+                           if k.lower() == b"range"), "")
             scope = _canonical(scope, self.stat_result.st_size)
+            send = _explained_416(send, header, self.stat_result.st_size)
         await super().__call__(scope, receive, send)
 
 

@@ -11,8 +11,8 @@ Endpoints (``{layer}`` is a configured layer *name*; paths and URLs are never ac
 ``GET /wmts/1.0.0/WMTSCapabilities.xml``                   OGC WMTS GetCapabilities (REST)
 ``GET /wmts/1.0.0/{layer}/default/{tms}/{z}/{row}/{col}.png`` WMTS REST tile
 ``GET /wmts?SERVICE=WMTS&REQUEST=...``                     WMTS KVP (GetCapabilities, GetTile)
-``GET /wms?SERVICE=WMS&REQUEST=...``                       WMS 1.3.0 (GetCapabilities, GetMap,
-                                                           GetFeatureInfo, GetLegendGraphic)
+``GET /wms?SERVICE=WMS&REQUEST=...``                       WMS 1.3.0 and 1.1.1 (GetCapabilities,
+                                                           GetMap, GetFeatureInfo, GetLegendGraphic)
 ``GET /legend/{layer}.png``                                legend image
 ``GET /download/{layer}.tif``                              the layer's COG (range requests)
 ``GET /stac/{layer}.json``                                 STAC item of that COG
@@ -23,7 +23,8 @@ Endpoints (``{layer}`` is a configured layer *name*; paths and URLs are never ac
 Keys travel as header ``X-API-Key`` or query ``key``. Every response that carries data has
 an ETag (data version + request) and Cache-Control (``public`` for public layers read
 without a key, ``private`` otherwise); ``If-None-Match`` gets 304 (weak comparison).
-Errors are JSON ``{"error": ...}``. The handlers are in :mod:`tiles.handlers`, the state in
+Errors are JSON ``{"error": ...}``, except on ``/wms`` and ``/wmts`` (KVP), which answer in
+their protocol's XML exception reports. The handlers are in :mod:`tiles.handlers`, the state in
 :mod:`tiles.service`, the HTTP plumbing in :mod:`tiles.http`; :func:`uvicorn_config` is how
 the app is run (header-read timeout, keep-alive and connection limits).
 """
@@ -56,6 +57,7 @@ from tiles.http import (
     ApiError,
     RequestLimits,
     error_response,
+    json_refusal,
     refuse_repeated,
     unreadable,
 )
@@ -63,7 +65,7 @@ from tiles.ranges import RangeStaticFiles
 from tiles.service import Layer, TileService, build_layers
 from tiles.source import LayerDataError
 from tiles.viewer import STATIC_DIR
-from tiles.wms_handlers import wms
+from tiles.wms_handlers import wms, wms_refusal
 
 __all__ = ["MAX_URL_LENGTH", "Layer", "create_app", "install_sighup", "listen_socket",
            "uvicorn_config"]
@@ -73,15 +75,15 @@ Handler = Callable[[TileService, Request], Awaitable[Response]]
 
 def _bind(svc: TileService, handler: Handler, *, own_refusals: bool = False
           ) -> Callable[[Request], Awaitable[Response]]:
-    """``handler`` as an endpoint: rate limit, repeated-parameter check (left to the
-    handler when ``own_refusals``: WMS and WMTS KVP answer in their own XML), refusals as
-    JSON."""
+    """``handler`` as an endpoint: rate limit, repeated-parameter check (both left to the
+    handler when ``own_refusals``: WMS and WMTS KVP answer in their own XML, a 429
+    included), refusals as JSON."""
     async def endpoint(request: Request) -> Response:
         t0 = time.perf_counter()
         svc.refresh_keys()
         try:
-            svc.check_rate(request)
             if not own_refusals:
+                svc.check_rate(request)
                 refuse_repeated(request)
             response = await handler(svc, request)
         except ApiError as exc:
@@ -147,8 +149,25 @@ async def _not_found(request: Request, exc: Exception) -> Response:
                           "/point/{layer}?lon=&lat=, /health")
 
 
+def _protocol_refusal(scope: Scope, exc: ApiError) -> Response:
+    """A refusal in the terms of the endpoint's protocol: a WMS ServiceExceptionReport for
+    ``/wms``, an OWS ExceptionReport for WMTS KVP ``/wmts``, JSON elsewhere. WMS and WMTS
+    clients (QGIS, ArcGIS, GDAL) read only their XML: a URL too long or a server error
+    answered in JSON reached their users as a parse error."""
+    path = scope.get("path", "")
+    if path == "/wms":
+        from urllib.parse import parse_qsl
+
+        params = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+        return wms_refusal(exc, params)
+    if path == "/wmts":
+        return handlers.wmts_refusal(exc)
+    return json_refusal(scope, exc)
+
+
 async def _server_error(request: Request, exc: Exception) -> Response:
-    return error_response(500, f"internal error ({type(exc).__name__}); see the server log")
+    return _protocol_refusal(request.scope, ApiError(
+        500, f"internal error ({type(exc).__name__}); see the server log"))
 
 
 def create_app(config: ServeConfig, *, config_path: str | Path | None = None) -> Starlette:
@@ -156,9 +175,16 @@ def create_app(config: ServeConfig, *, config_path: str | Path | None = None) ->
 
     With ``config_path`` (the file ``config`` was read from), agency keys are reloaded
     from it (and its ``keys_file``) when they change or on :func:`install_sighup`.
+
+    Each layer's colour range is settled here, before anything is served
+    (:meth:`TileService.colour_ranges`, the tiles stage's function and sample), so every
+    server of a config draws the colours of the tiles stage's archive, however it is
+    started; what it found is in ``app.state.colour_notes`` (``prospect serve`` prints it).
     """
     svc = TileService(config, build_layers(config),
                       config_path=Path(config_path) if config_path is not None else None)
+    where = f"the layer in {config_path}" if config_path is not None else "the serve config"
+    colour_notes = svc.colour_ranges(where)
     h = handlers
     routes = [
         Route("/", _bind(svc, h.root)),
@@ -183,7 +209,9 @@ def create_app(config: ServeConfig, *, config_path: str | Path | None = None) ->
         exception_handlers={HTTPException: _not_found, 500: _server_error},
     )
     app.state.service = svc
-    app.add_middleware(RequestLimits, max_header_bytes=config.max_header_bytes)
+    app.state.colour_notes = colour_notes
+    app.add_middleware(RequestLimits, max_header_bytes=config.max_header_bytes,
+                       refusal=_protocol_refusal)
     if config.cors_origins:  # outermost, so browser preflights are answered before the limits
         app.add_middleware(
             CORSMiddleware, allow_origins=config.cors_origins, allow_methods=["GET", "HEAD"],

@@ -37,7 +37,7 @@ from tiles.colormap import encode_image, encode_indexed, render_indexed
 from tiles.grids import DEFAULT_TMS, grid_gap, tile_matrix_set, tms_for_crs
 from tiles.http import ApiError, conditional_response
 from tiles.legend import legend_png
-from tiles.metadata import LayerMeta, layer_meta, range_warning, stretch_unset_range
+from tiles.metadata import LayerMeta, colour_layer, layer_meta, range_warning, value_sample
 from tiles.source import LayerDataError, LayerSource, cog_source, cube_source
 
 __all__ = ["Layer", "TileService", "build_layers"]
@@ -238,32 +238,41 @@ class TileService:
         return found
 
     def colour_ranges(self, where: str) -> list[tuple[bool, str]]:
-        """Check each layer's colour range against a 128 x 128 lon/lat read of its data;
-        ``where`` names the config to fix. Returns ``(is_warning, line)`` pairs.
+        """Check each layer's colour range against its value sample; ``where`` names the
+        config to fix. Returns ``(is_warning, line)`` pairs.
 
         A layer whose config sets neither ``vmin`` nor ``vmax`` and whose default 0-1 range
-        would leave most of its data outside takes its data's 2-98 % range
-        (:func:`tiles.metadata.stretch_unset_range`, as the tiles stage does, so served tiles and
-        the stage's archive agree; a note says so). A range set in the config is kept, with
-        a warning when it misses most of the data (:func:`tiles.metadata.range_warning`).
-        A cube variable over :data:`RANGE_CHECK_CUBE_CELLS` is skipped (no overviews: the
-        read would decode every chunk); an unreadable layer is left to its own requests.
-        Call before serving: metadata and legends made before keep the old range.
+        would leave most of its data outside takes its data's 2-98 % range from
+        :func:`tiles.metadata.colour_layer` on :func:`tiles.metadata.value_sample`: the
+        function and the sample the tiles stage takes it from, so served tiles and the
+        stage's pyramid and archive are drawn in one colour range (a note says so). A range
+        set in the config is kept, with a warning when it misses most of the data
+        (:func:`tiles.metadata.range_warning`). A cube variable over
+        :data:`RANGE_CHECK_CUBE_CELLS` is not sampled (no overviews: the read would decode
+        every chunk): a warning says its colour range was not checked. An unreadable layer
+        is left to its own requests. Call before serving: metadata and legends made before
+        keep the old range.
         """
         found: list[tuple[bool, str]] = []
         for layer in self.layers.values():
             source, cfg = layer.source, layer.config
             try:
                 if source.variable is not None and source.cells > RANGE_CHECK_CUBE_CELLS:
+                    if not {"vmin", "vmax"} & cfg.model_fields_set:
+                        found.append((True, (
+                            f"layer {cfg.name!r}: its colour range was not checked against "
+                            f"its data (a cube variable of {source.cells} cells, too large "
+                            "to sample at start-up), so it is drawn at 0 to 1 where the "
+                            "tiles stage may stretch it to its data; set vmin and vmax in "
+                            f"{where}")))
                     continue
                 with warnings.catch_warnings():  # rio-tiler's NoOverviewWarning and the like
                     warnings.simplefilter("ignore")
-                    sample = source.read_mercator(source.lonlat_bounds, width=128, height=128,
-                                                  resampling="nearest", crs="EPSG:4326")
+                    sample = value_sample(source)
             except Exception:
                 continue
-            values = sample.filled(np.nan)
-            layer.config, stretched = stretch_unset_range(cfg, values)
+            values = sample.values
+            layer.config, stretched = colour_layer(cfg, sample)
             if stretched:
                 self._meta = {k: v for k, v in self._meta.items() if k[0] != layer.name}
                 self._legends.pop(layer.name, None)
@@ -311,13 +320,19 @@ class TileService:
     def key_of(request: Request) -> str | None:
         """The API key sent with the request (header first, then ``?key=``).
 
+        The parameter's name is matched without case (``key``, ``KEY``: OGC clients
+        upper-case the names of the parameters they pass on, and OGC compares names
+        without case); its value is the key, compared exactly. A request naming it twice
+        is refused (:func:`tiles.http.refuse_repeated`).
+
         Looked up once per request (kept in its scope): the rate limit, the access check,
         the cache headers and the access log all ask.
         """
         scope = request.scope
         if _KEY_SLOT not in scope:
-            scope[_KEY_SLOT] = (request.headers.get("x-api-key")
-                                or request.query_params.get("key") or None)
+            query_key = next((value for name, value in request.query_params.multi_items()
+                              if name.lower() == "key"), None)
+            scope[_KEY_SLOT] = request.headers.get("x-api-key") or query_key or None
         return scope[_KEY_SLOT]
 
     def base_url(self, request: Request) -> str:

@@ -1,9 +1,16 @@
-"""OGC WMS 1.3.0: GetCapabilities documents and the parsing of GetMap / GetFeatureInfo.
+"""OGC WMS 1.3.0 and 1.1.1: GetCapabilities documents and the parsing of GetMap /
+GetFeatureInfo.
 
 Each layer is offered in CRS:84, EPSG:4326 (latitude first, as WMS 1.3.0 requires),
 EPSG:3857 and its own CRS. The capabilities document follows ``capabilities_1_3_0.xsd``
 (checked in the tests against the official schemas); GetLegendGraphic (the SLD extension
 QGIS and ArcGIS use) is served and each style's LegendURL points at it.
+
+WMS 1.1.1, which many clients (ArcGIS among them) still send, is served too: its
+capabilities (``WMT_MS_Capabilities``), ``SRS=`` in place of ``CRS=``, BBOX always in x/y
+(longitude first for EPSG:4326), GetFeatureInfo's ``X``/``Y`` and its ServiceException
+format. A GetCapabilities request negotiates the version as the standards say
+(:func:`negotiate_version`); any other request must name 1.1.1 or 1.3.0.
 """
 
 from __future__ import annotations
@@ -15,14 +22,17 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import pyproj
+import rasterio.crs
+import rasterio.errors
 
 from tiles.http import ApiError, url_integer, url_number
 from tiles.xmltext import escape, quoteattr
 
 __all__ = [
-    "MAP_FORMATS", "MAX_DRAWN_PIXELS", "MAX_LAYERS", "MAX_SIZE", "MapRequest", "WmsLayer",
-    "capabilities_xml", "check_crs",
-    "crs_problem", "exception_xml", "offered_crs", "parse_map_request", "query_params",
+    "EXCEPTION_TYPES", "MAP_FORMATS", "MAX_DRAWN_PIXELS", "MAX_LAYERS", "MAX_SIZE", "VERSIONS",
+    "MapRequest", "WmsLayer", "capabilities_xml", "capabilities_xml_111", "check_crs",
+    "crs_problem", "exception_xml", "negotiate_version", "offered_crs", "parse_map_request",
+    "query_params", "request_version",
 ]
 
 MAX_SIZE = 4096
@@ -39,6 +49,11 @@ busy for minutes."""
 MAP_FORMATS = ("image/png", "image/webp")
 INFO_FORMATS = ("application/json", "text/plain", "text/html")
 BASE_CRS = ("CRS:84", "EPSG:4326", "EPSG:3857")
+VERSIONS = ("1.1.1", "1.3.0")
+"""The WMS versions served, oldest first."""
+
+EXCEPTION_TYPES = {"1.1.1": "application/vnd.ogc.se_xml", "1.3.0": "text/xml"}
+"""Media type of a ServiceExceptionReport in each version."""
 
 
 @dataclass(frozen=True)
@@ -69,11 +84,16 @@ class MapRequest:
     fmt: str
     transparent: bool
     bgcolor: tuple[int, int, int] = (255, 255, 255)
+    version: str = "1.3.0"
 
 
 def query_params(params: Mapping[str, str]) -> dict[str, str]:
     """Query parameters with upper-case names (WMS names are case-insensitive)."""
     return {k.upper(): v for k, v in params.items()}
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*:[A-Za-z0-9_.-]+")
+"""A CRS identifier as WMS writes one: ``AUTHORITY:CODE``."""
 
 
 @lru_cache(maxsize=256)
@@ -98,9 +118,13 @@ def crs_problem(crs: str) -> str | None:
         return None
     if not crs:
         return "is missing"
+    if not _IDENTIFIER.fullmatch(crs):  # " +proj=longlat" (a '+' read as a space): a 500
+        return ("is not a CRS identifier: WMS names a CRS as AUTHORITY:CODE (EPSG:4326, "
+                "CRS:84), not as a PROJ string, WKT or URL")
     try:
         parsed = pyproj.CRS.from_user_input(crs)
-    except pyproj.exceptions.CRSError:
+        rasterio.crs.CRS.from_user_input(crs)  # the reader that draws the map must know it
+    except (pyproj.exceptions.CRSError, rasterio.errors.CRSError):
         return "is not a known CRS"
     if (len(parsed.axis_info) != 2 or parsed.is_compound or parsed.is_vertical
             or not (parsed.is_geographic or parsed.is_projected)):
@@ -113,14 +137,46 @@ def crs_problem(crs: str) -> str | None:
     return None
 
 
-def check_crs(crs: str) -> None:
-    """Refuse ``crs`` (HTTP 400, WMS code ``InvalidCRS``) when a map cannot be drawn in it
-    (see :func:`crs_problem`)."""
+def check_crs(crs: str, *, name: str = "CRS") -> None:
+    """Refuse ``crs`` (HTTP 400, WMS code ``InvalidCRS``, ``InvalidSRS`` when ``name`` is
+    1.1.1's ``SRS``) when a map cannot be drawn in it (see :func:`crs_problem`)."""
     problem = crs_problem(crs)
     if problem is not None:
-        raise ApiError(400, f"CRS {crs[:40]!r} {problem}; use CRS:84, EPSG:4326, EPSG:3857, "
-                            "the layer's own CRS or another 2-D EPSG code",
-                       code="InvalidCRS")
+        raise ApiError(400, f"{name} {crs[:40]!r} {problem}; use CRS:84, EPSG:4326, "
+                            "EPSG:3857, the layer's own CRS or another 2-D EPSG code",
+                       code=f"Invalid{name}", locator=name)
+
+
+def _version_key(text: str) -> tuple[int, ...] | None:
+    parts = text.split(".")
+    if len(parts) != 3 or not all(p.isascii() and p.isdigit() and len(p) <= 4 for p in parts):
+        return None
+    return tuple(int(p) for p in parts)
+
+
+def negotiate_version(q: Mapping[str, str]) -> str:
+    """The version a GetCapabilities request is answered in (WMS 1.3.0 6.2.4).
+
+    ``VERSION`` (or 1.0's ``WMTVER``) served: that one; none, or one that is not
+    ``x.y.z``: the newest (1.3.0); one between or after the served ones: the newest one
+    below it; one before them all: the oldest (1.1.1).
+    """
+    asked = _version_key(q.get("VERSION") or q.get("WMTVER") or "")
+    if asked is None:
+        return VERSIONS[-1]
+    below = [v for v in VERSIONS if _version_key(v) <= asked]  # type: ignore[operator]
+    return below[-1] if below else VERSIONS[0]
+
+
+def request_version(q: Mapping[str, str]) -> str:
+    """The version of a GetMap / GetFeatureInfo request: ``VERSION`` (1.3.0 when left out),
+    which must be one served (:data:`VERSIONS`)."""
+    version = q.get("VERSION") or q.get("WMTVER") or "1.3.0"
+    if version not in VERSIONS:
+        raise ApiError(400, f"WMS VERSION {version[:16]!r} is not served; give VERSION=1.3.0 "
+                            "or VERSION=1.1.1 (GetCapabilities lists the layers)",
+                       locator="VERSION")
+    return version
 
 
 @lru_cache(maxsize=64)
@@ -250,8 +306,99 @@ def capabilities_xml(
     )
 
 
-def exception_xml(code: str, message: str, locator: str | None = None) -> str:
-    """A WMS 1.3.0 ServiceExceptionReport (``locator``: the parameter at fault)."""
+def _layer_xml_111(layer: WmsLayer) -> str:
+    w, s, e, n = layer.bounds
+    srs_list = [c for c in offered_crs(layer.crs) if c != "CRS:84"]
+    attribution = (f"<Attribution><Title>{escape(layer.attribution)}</Title></Attribution>"
+                   if layer.attribution else "")
+    boxes = "".join(  # WMS 1.1.1 BoundingBox: always x/y (longitude first for EPSG:4326)
+        f"<BoundingBox SRS={quoteattr(c)} " + 'minx="{!r}" miny="{!r}" maxx="{!r}" '
+        'maxy="{!r}"/>'.format(*_crs_bounds(layer, c)) for c in srs_list)
+    return (
+        '<Layer queryable="1" opaque="0">'
+        f"<Name>{escape(layer.name)}</Name><Title>{escape(layer.title)}</Title>"
+        + (f"<Abstract>{escape(layer.abstract)}</Abstract>" if layer.abstract else "")
+        + "".join(f"<SRS>{escape(c)}</SRS>" for c in srs_list)
+        + f'<LatLonBoundingBox minx="{w!r}" miny="{s!r}" maxx="{e!r}" maxy="{n!r}"/>'
+        + boxes + attribution
+        + "<Style><Name>default</Name><Title>default</Title>"
+        '<LegendURL width="320" height="84"><Format>image/png</Format>'
+        '<OnlineResource xmlns:xlink="http://www.w3.org/1999/xlink" xlink:type="simple" '
+        f"xlink:href={quoteattr(layer.legend_url)}/></LegendURL></Style>"
+        "</Layer>"
+    )
+
+
+def capabilities_xml_111(
+    layers: list[WmsLayer], *, base_url: str, title: str, abstract: str = "",
+    query: str = "", access_constraints: str = "none", fees: str = "none",
+    contact_organisation: str = "Prospect",
+) -> str:
+    """The WMS 1.1.1 GetCapabilities document (``WMT_MS_Capabilities``, after
+    ``WMS_MS_Capabilities.dtd``) for ``layers``: the same layers, bounds and operations
+    as :func:`capabilities_xml`, in 1.1.1's ``SRS`` and x/y ``BoundingBox``."""
+    href = f"{base_url}/wms?{query + '&' if query else ''}"
+    srs_all = [c for c in dict.fromkeys(c for la in layers for c in offered_crs(la.crs))
+               if c != "CRS:84"] or [c for c in BASE_CRS if c != "CRS:84"]
+    if layers:
+        w = min(la.bounds[0] for la in layers)
+        s = min(la.bounds[1] for la in layers)
+        e = max(la.bounds[2] for la in layers)
+        n = max(la.bounds[3] for la in layers)
+    else:
+        w, s, e, n = -180.0, -90.0, 180.0, 90.0
+
+    def request(name: str, formats: tuple[str, ...]) -> str:
+        return (f"<{name}>" + "".join(f"<Format>{f}</Format>" for f in formats)
+                + '<DCPType><HTTP><Get><OnlineResource xmlns:xlink="http://www.w3.org/1999/'
+                f'xlink" xlink:type="simple" xlink:href={quoteattr(href)}/></Get></HTTP>'
+                f"</DCPType></{name}>")
+
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<!DOCTYPE WMT_MS_Capabilities SYSTEM '
+        '"http://schemas.opengis.net/wms/1.1.1/WMS_MS_Capabilities.dtd">\n'
+        '<WMT_MS_Capabilities version="1.1.1">'
+        f"<Service><Name>OGC:WMS</Name><Title>{escape(title)}</Title>"
+        + (f"<Abstract>{escape(abstract)}</Abstract>" if abstract else "")
+        + '<OnlineResource xmlns:xlink="http://www.w3.org/1999/xlink" xlink:type="simple" '
+        f"xlink:href={quoteattr(base_url + '/')}/>"
+        "<ContactInformation><ContactPersonPrimary><ContactPerson></ContactPerson>"
+        f"<ContactOrganization>{escape(contact_organisation)}</ContactOrganization>"
+        "</ContactPersonPrimary></ContactInformation>"
+        f"<Fees>{escape(fees)}</Fees><AccessConstraints>{escape(access_constraints)}"
+        "</AccessConstraints></Service>"
+        "<Capability><Request>"
+        + request("GetCapabilities", ("application/vnd.ogc.wms_xml",))
+        + request("GetMap", MAP_FORMATS)
+        + request("GetFeatureInfo", INFO_FORMATS)
+        + "</Request><Exception><Format>application/vnd.ogc.se_xml</Format></Exception>"
+        f"<Layer><Title>{escape(title)}</Title>"
+        + "".join(f"<SRS>{escape(c)}</SRS>" for c in srs_all)
+        + f'<LatLonBoundingBox minx="{w!r}" miny="{s!r}" maxx="{e!r}" maxy="{n!r}"/>'
+        + "".join(_layer_xml_111(la) for la in layers)
+        + "</Layer></Capability></WMT_MS_Capabilities>\n"
+    )
+
+
+_CODES_111 = {"InvalidCRS": "InvalidSRS"}
+"""WMS 1.3.0 exception codes that 1.1.1 names otherwise."""
+
+
+def exception_xml(code: str, message: str, locator: str | None = None,
+                  version: str = "1.3.0") -> str:
+    """A WMS ServiceExceptionReport (``locator``: the parameter at fault) in the format of
+    ``version``: 1.3.0's (namespaced, with ``locator``) or 1.1.1's (its DTD, no locator;
+    media type in :data:`EXCEPTION_TYPES`)."""
+    if version == "1.1.1":
+        code = _CODES_111.get(code, code)
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<!DOCTYPE ServiceExceptionReport SYSTEM '
+            '"http://schemas.opengis.net/wms/1.1.1/exception_1_1_1.dtd">\n'
+            f'<ServiceExceptionReport version="1.1.1"><ServiceException code={quoteattr(code)}>'
+            f"{escape(message)}</ServiceException></ServiceExceptionReport>\n"
+        )
     where = f" locator={quoteattr(locator)}" if locator else ""
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -287,8 +434,9 @@ def _check_styles(q: dict[str, str], names: list[str]) -> None:
 
 
 def _background(q: dict[str, str]) -> tuple[bool, tuple[int, int, int]]:
-    """``TRANSPARENT`` (TRUE or FALSE, any case) and ``BGCOLOR`` (``0xRRGGBB``)."""
-    transparent = q.get("TRANSPARENT", "TRUE")
+    """``TRANSPARENT`` (TRUE or FALSE, any case; FALSE when left out, as WMS 1.1.1 and 1.3.0
+    both say) and ``BGCOLOR`` (``0xRRGGBB``)."""
+    transparent = q.get("TRANSPARENT", "FALSE")
     if transparent.upper() not in ("TRUE", "FALSE"):
         raise ApiError(400, f"TRANSPARENT must be TRUE or FALSE, got {transparent[:16]!r}")
     colour = q.get("BGCOLOR", "0xFFFFFF")
@@ -304,24 +452,39 @@ def parse_map_request(q: dict[str, str], *, layer_key: str = "LAYERS") -> MapReq
 
     WMS 1.3.0 gives BBOX in the CRS's own axis order: ``EPSG:4326`` is
     ``lat_min,lon_min,lat_max,lon_max``; ``CRS:84``, ``EPSG:3857`` and projected CRSs
-    are ``x_min,y_min,x_max,y_max``. Numbers are read as a URL writes them
+    are ``x_min,y_min,x_max,y_max``. WMS 1.1.1 names the CRS in ``SRS`` and gives BBOX in
+    x/y order always. Numbers are read as a URL writes them
     (:func:`tiles.http.url_number`). ``STYLES`` may name only the default style;
-    ``TRANSPARENT=FALSE`` fills the image with ``BGCOLOR`` (default white). At most
-    :data:`MAX_LAYERS` layers, and a GetMap draws at most :data:`MAX_DRAWN_PIXELS`.
+    ``TRANSPARENT=FALSE`` (the default) fills the image with ``BGCOLOR`` (default white).
+    At most :data:`MAX_LAYERS` layers, and a GetMap draws at most :data:`MAX_DRAWN_PIXELS`.
+    A GetFeatureInfo's ``QUERY_LAYERS`` must be among its ``LAYERS`` (the map it asks
+    about): ``LayerNotQueryable``.
     """
-    version = q.get("VERSION", "1.3.0")
-    if version != "1.3.0":
-        raise ApiError(400, f"only WMS VERSION=1.3.0 is served, got {version[:16]!r}")
+    version = request_version(q)
     names = [n for n in q.get(layer_key, "").split(",") if n]
     if not names:
-        raise ApiError(400, f"missing {layer_key}")
+        raise ApiError(400, f"missing {layer_key}", locator=layer_key)
     if len(names) > MAX_LAYERS:
         raise ApiError(400, f"{layer_key} names {len(names)} layers; one request draws at most "
                             f"{MAX_LAYERS} (LayerLimit in the capabilities)")
-    _check_styles(q, [n for n in q.get("LAYERS", "").split(",") if n] or names)
-    crs = q.get("CRS", "")
-    check_crs(crs)
-    north_first = _north_first(crs)
+    map_layers = [n for n in q.get("LAYERS", "").split(",") if n]
+    if layer_key != "LAYERS":
+        if not map_layers:
+            raise ApiError(400, "missing LAYERS: GetFeatureInfo repeats the GetMap request of "
+                                "the map it asks about, LAYERS included", locator="LAYERS")
+        outside = [n for n in names if n not in map_layers]
+        if outside:
+            raise ApiError(400, f"QUERY_LAYERS names {outside[0][:40]!r}, which is not among "
+                                "LAYERS; a feature can be asked only of a layer of the map",
+                           code="LayerNotQueryable", locator="QUERY_LAYERS")
+    _check_styles(q, map_layers or names)
+    crs_name = "SRS" if version == "1.1.1" else "CRS"
+    crs = q.get(crs_name, "")
+    if not crs and crs_name == "SRS" and "CRS" in q:
+        raise ApiError(400, "WMS 1.1.1 names the map's CRS in SRS, not CRS (give "
+                            "SRS=EPSG:4326, or VERSION=1.3.0 with CRS=)", locator="SRS")
+    check_crs(crs, name=crs_name)
+    north_first = version == "1.3.0" and _north_first(crs)
     box = [url_number(v) for v in q.get("BBOX", "").split(",")]
     if len(box) != 4 or not all(v is not None and math.isfinite(v) for v in box):
         # inf drew a map; "1_000" was read as 1000
@@ -346,4 +509,5 @@ def parse_map_request(q: dict[str, str], *, layer_key: str = "LAYERS") -> MapReq
     return MapRequest(
         layers=names, crs=crs_out, bbox=(box_xy[0], box_xy[1], box_xy[2], box_xy[3]),
         width=width, height=height, fmt=fmt, transparent=transparent, bgcolor=bgcolor,
+        version=version,
     )

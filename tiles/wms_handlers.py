@@ -1,8 +1,10 @@
-"""WMS 1.3.0 endpoint ``/wms``: GetCapabilities, GetMap, GetFeatureInfo, GetLegendGraphic.
+"""WMS endpoint ``/wms`` (1.3.0 and 1.1.1): GetCapabilities, GetMap, GetFeatureInfo,
+GetLegendGraphic.
 
-Refusals are WMS ServiceExceptionReports (XML) with the HTTP status of the refusal (a
-CRS a map cannot be drawn in: 400 ``InvalidCRS``; a layer whose files cannot be read: 503
-with Retry-After); keys are checked per layer exactly as for tiles.
+Refusals are WMS ServiceExceptionReports (XML, in the format of the request's version)
+with the HTTP status of the refusal (a CRS a map cannot be drawn in: 400 ``InvalidCRS``,
+1.1.1's ``InvalidSRS``; a layer whose files cannot be read: 503 with Retry-After); keys
+are checked per layer exactly as for tiles.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import hashlib
 import html
 import json
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -25,34 +28,58 @@ from tiles.http import ApiError, refusal_headers, refuse_repeated, unreadable, u
 from tiles.service import Layer, TileService
 from tiles.source import LayerDataError
 from tiles.wms import (
+    EXCEPTION_TYPES,
+    INFO_FORMATS,
+    VERSIONS,
     MapRequest,
     WmsLayer,
     capabilities_xml,
+    capabilities_xml_111,
     exception_xml,
+    negotiate_version,
     parse_map_request,
     query_params,
 )
 
-__all__ = ["wms"]
+__all__ = ["wms", "wms_refusal"]
 
 
-def _exception(exc: ApiError) -> Response:
+def _exception(exc: ApiError, version: str = "1.3.0") -> Response:
     code = exc.code or {400: "InvalidParameterValue", 404: "LayerNotDefined"}.get(
         exc.status, "NoApplicableCode")
-    return Response(exception_xml(code, exc.message, exc.locator), status_code=exc.status,
-                    media_type="text/xml", headers=refusal_headers(exc.status, exc.headers))
+    return Response(exception_xml(code, exc.message, exc.locator, version),
+                    status_code=exc.status, media_type=EXCEPTION_TYPES[version],
+                    headers=refusal_headers(exc.status, exc.headers))
+
+
+def wms_refusal(exc: ApiError, params: Mapping[str, str]) -> Response:
+    """``exc`` as the ServiceExceptionReport a WMS client of the request with query
+    ``params`` reads (its version's format): for refusals made before the WMS handler
+    runs (a URL too long, a server error)."""
+    return _exception(exc, _answer_version(query_params(params)))
+
+
+def _answer_version(q: dict[str, str]) -> str:
+    """The version whose exception format answers the request: GetCapabilities's
+    negotiated one, else the request's own when served (1.3.0's otherwise)."""
+    if q.get("REQUEST", "").lower() == "getcapabilities":
+        return negotiate_version(q)
+    version = q.get("VERSION") or q.get("WMTVER") or ""
+    return version if version in VERSIONS else "1.3.0"
 
 
 async def wms(svc: TileService, request: Request) -> Response:
     """Dispatch on ``REQUEST``; every refusal is a ServiceExceptionReport."""
     q = query_params(request.query_params)
+    version = _answer_version(q)
     try:
+        svc.check_rate(request)  # a 429 in the client's XML too (it was JSON)
         refuse_repeated(request)
         if q.get("SERVICE", "WMS").upper() != "WMS":
             raise ApiError(400, "SERVICE must be WMS")
         req = q.get("REQUEST", "").lower()
         if req == "getcapabilities":
-            return await _capabilities(svc, request)
+            return await _capabilities(svc, request, version)
         if req == "getmap":
             return await _get_map(svc, request, q)
         if req == "getfeatureinfo":
@@ -63,13 +90,13 @@ async def wms(svc: TileService, request: Request) -> Response:
                             f"GetLegendGraphic, got {q.get('REQUEST', '')[:40]!r}",
                        code="OperationNotSupported")
     except ApiError as exc:
-        return _exception(exc)
+        return _exception(exc, version)
     except LayerDataError as exc:  # the operator's log names the file, the client not
         svc.log.error("%s", exc)
-        return _exception(unreadable(None))
+        return _exception(unreadable(None), version)
 
 
-async def _capabilities(svc: TileService, request: Request) -> Response:
+async def _capabilities(svc: TileService, request: Request, version: str) -> Response:
     visible = svc.visible(request)
     base = svc.base_url(request)
     key_q = svc.key_query(request)
@@ -87,16 +114,21 @@ async def _capabilities(svc: TileService, request: Request) -> Response:
 
     layers = svc.each_readable(visible, describe)
     cfg = svc.config
-    body = capabilities_xml(
+    write = capabilities_xml_111 if version == "1.1.1" else capabilities_xml
+    body = write(
         layers, base_url=base, title=cfg.title, abstract=cfg.abstract, query=key_q,
         access_constraints=cfg.access_constraints, fees=cfg.fees,
         contact_organisation=cfg.provider,
     ).encode()
     etag = svc.etag(None, "wms", hashlib.sha256(body).hexdigest())
-    return svc.respond(request, visible, etag, body, "text/xml")
+    media = "application/vnd.ogc.wms_xml" if version == "1.1.1" else "text/xml"
+    return svc.respond(request, visible, etag, body, media)
 
 
 async def _legend_graphic(svc: TileService, request: Request, q: dict[str, str]) -> Response:
+    if not q.get("LAYER"):  # it said "layer names are letters, digits, ..."
+        raise ApiError(400, "missing LAYER: GetLegendGraphic draws the legend of one layer "
+                            "(LAYER=name; GetCapabilities lists them)", locator="LAYER")
     layer = svc.layer_for(request, q.get("LAYER", ""))
     if q.get("FORMAT", "image/png") != "image/png":  # it answered a PNG to any FORMAT
         raise ApiError(400, "GetLegendGraphic FORMAT must be image/png, got "
@@ -131,27 +163,33 @@ async def _get_map(svc: TileService, request: Request, q: dict[str, str]) -> Res
     body = await run_in_threadpool(_render_map, svc, layers, m)
     etag = svc.etag(layers[0], "wms", *m.layers[1:], m.crs, m.bbox, m.width, m.height, m.fmt,
                     m.transparent, m.bgcolor, *(la.source.token for la in layers[1:]))
+    # the x/y BBOX, so a 1.1.1 and a 1.3.0 request for one map share the ETag
     return svc.respond(request, layers, etag, body, m.fmt)
 
 
 async def _feature_info(svc: TileService, request: Request, q: dict[str, str]) -> Response:
     m = parse_map_request(q, layer_key="QUERY_LAYERS")
     layers = [svc.layer_for(request, name) for name in m.layers]
-    i, j = url_integer(q.get("I", "")), url_integer(q.get("J", ""))
+    a, b = ("X", "Y") if m.version == "1.1.1" else ("I", "J")  # 1.1.1 names them X and Y
+    i, j = url_integer(q.get(a, "")), url_integer(q.get(b, ""))
     if i is None or j is None:  # int() took "1_0" as 10 and " 5" as 5
-        raise ApiError(400, "I and J must be integer pixel positions (0 or more), got "
-                            f"I={q.get('I', '')[:16]!r}, J={q.get('J', '')[:16]!r}",
-                       code="InvalidPoint")
+        raise ApiError(400, f"{a} and {b} must be integer pixel positions (0 or more), got "
+                            f"{a}={q.get(a, '')[:16]!r}, {b}={q.get(b, '')[:16]!r}",
+                       code="InvalidPoint", locator=a if i is None else b)
     if not (0 <= i < m.width and 0 <= j < m.height):
-        raise ApiError(400, f"I, J must lie inside WIDTH x HEIGHT ({m.width} x {m.height})",
-                       code="InvalidPoint")
+        raise ApiError(400, f"{a}, {b} must lie inside WIDTH x HEIGHT ({m.width} x "
+                            f"{m.height})", code="InvalidPoint")
     left, bottom, right, top = m.bbox
     x = left + (i + 0.5) * (right - left) / m.width
     y = top - (j + 0.5) * (top - bottom) / m.height
     lon, lat = Transformer.from_crs(m.crs, "EPSG:4326", always_xy=True).transform(x, y)
     if not (math.isfinite(lon) and math.isfinite(lat)):
-        raise ApiError(400, f"pixel I={i}, J={j} lies outside the area where CRS "
+        raise ApiError(400, f"pixel {a}={i}, {b}={j} lies outside the area where CRS "
                             f"{m.crs[:40]!r} is defined; give a BBOX within it")
+    fmt = q.get("INFO_FORMAT", "application/json")
+    if fmt not in INFO_FORMATS:  # refused before any layer is read
+        raise ApiError(400, f"INFO_FORMAT must be {', '.join(INFO_FORMATS)}, got {fmt[:40]!r}",
+                       code="InvalidFormat", locator="INFO_FORMAT")
     features: list[dict[str, Any]] = []
     for layer in layers:
         value = await run_in_threadpool(layer.source.point, lon, lat)
@@ -160,20 +198,16 @@ async def _feature_info(svc: TileService, request: Request, q: dict[str, str]) -
             "properties": {"layer": layer.name, "value": value, "units": svc.meta(layer).units,
                            "title": svc.meta(layer).label},
         })
-    fmt = q.get("INFO_FORMAT", "application/json")
     if fmt == "application/json":
         body = json.dumps({"type": "FeatureCollection", "features": features})
     elif fmt == "text/plain":
         body = "".join(f"{f['properties']['layer']} = {f['properties']['value']}\n"
                        for f in features)
-    elif fmt == "text/html":
+    else:  # text/html
         rows = "".join(
             f"<tr><td>{html.escape(str(f['properties']['title']))}</td>"
             f"<td>{f['properties']['value']}</td></tr>" for f in features)
         body = f"<html><body><table>{rows}</table></body></html>"
-    else:
-        raise ApiError(400, "INFO_FORMAT must be application/json, text/plain or text/html, "
-                            f"got {fmt[:40]!r}", code="InvalidFormat")
     etag = svc.etag(layers[0], "wmsinfo", m.layers, m.crs, m.bbox, m.width, m.height, i, j,
                     fmt)
     return svc.respond(request, layers, etag, body.encode(), fmt)

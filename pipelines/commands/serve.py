@@ -55,7 +55,7 @@ def serve(
         f"public: {', '.join(public) or 'none'}; {len(service.keys)} agency keys"
         # the keys_file's were left out of the count
         + (f" (with {cfg.keys_file.name})" if cfg.keys_file is not None else "")))
-    for is_warning, line in service.colour_ranges(f"the layer in {config}"):
+    for is_warning, line in app.state.colour_notes:  # each layer's colour range, settled
         console.print(f"[yellow]warning: {escape(line)}[/yellow]" if is_warning
                       else escape(line))
     for line in service.grid_warnings():  # tile matrix sets that leave a layer out

@@ -5,19 +5,22 @@ renders ``out/tiles/<layer>/{z}/{x}/{y}.png`` from ``out/score/<variable>.tif`` 
 that COG is absent, from the cube variable) at the zooms that suit the data (its
 resolution and extent, narrowed by the job's ``min_zoom``/``max_zoom``), then writes
 ``legend.png`` and ``tilejson.json`` beside the tiles and ``out/tiles/<layer>.pmtiles``
-(their zooms and centre are what the pyramid holds). Every layer is rendered whole into a
-hidden staging folder first and published only when all are (:func:`_publish`), so a
-static server reading ``tiles/`` during a rerun never sees new tiles beside an old
-legend, TileJSON or archive. Finally it writes
-``out/viewer/index.html``: a Leaflet page (shipped offline in ``viewer/static``) that opens
-from disk with relative tile URLs, a layer switcher, opacity, legends, the uncertainty
-toggle and click values from a coarse value grid (``viewer/values.js``).
+(their zooms and centre are what the pyramid holds), and
+``out/viewer/``: a Leaflet page (shipped offline in ``viewer/static``) that opens from
+disk with relative tile URLs, a layer switcher, opacity, legends, the uncertainty toggle
+and click values from a coarse value grid (``viewer/values.js``). Every layer and the
+viewer are rendered whole into hidden staging folders first and published only when all
+are (:func:`_publish`, then the viewer in one rename), so a static server reading
+``tiles/`` during a rerun never sees new tiles beside an old legend, TileJSON or archive,
+and a run that fails or is killed while rendering leaves the last run's layers and viewer
+as they were. Each layer's colour range and the viewer's click values come from one
+sample of its data (:func:`tiles.metadata.value_sample`), the one ``prospect serve``
+takes its colour range from.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import os
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -42,14 +45,21 @@ from prospect.io.files import (
 )
 from tiles.archive import tilejson, write_pmtiles
 from tiles.legend import legend_png
-from tiles.metadata import layer_meta, range_warning, stretch_unset_range
+from tiles.metadata import (
+    VALUE_SAMPLE_MAX,
+    ValueSample,
+    colour_layer,
+    layer_meta,
+    range_warning,
+    value_sample,
+)
 from tiles.pyramid import write_pyramid
 from tiles.source import LayerSource, cog_source, cube_source
 from tiles.viewer import ViewerLayer, copy_static, viewer_html
 
 __all__ = ["VALUE_GRID_MAX", "run", "unmade_layers"]
 
-VALUE_GRID_MAX = 1024
+VALUE_GRID_MAX = VALUE_SAMPLE_MAX
 """Most cells along a side of the static viewer's click-value grid (data cells up to it)."""
 
 
@@ -135,22 +145,20 @@ def honest_layer(ctx: RunContext, layer: TileLayerConfig) -> TileLayerConfig:
     return layer
 
 
-def value_grid(source: LayerSource, *, max_cells: int = VALUE_GRID_MAX) -> dict[str, Any]:
-    """A lon/lat grid of values for the static viewer's click read-out.
+def value_grid(source: LayerSource, *, max_cells: int = VALUE_GRID_MAX,
+               sample: ValueSample | None = None) -> dict[str, Any]:
+    """A lon/lat grid of values for the static viewer's click read-out: the layer's
+    :func:`tiles.metadata.value_sample` (``sample`` when already read), the one its colour
+    range is taken from.
 
     Its cells are no larger than the data's own (up to ``max_cells`` along a side), so a
     click reads the value of a data cell, exactly (float32, shortest repr), and the
     viewer states the data's cell size beside it.
     """
-    west, south, east, north = source.lonlat_bounds
-    _, cell_deg = source.native_footprint("EPSG:4326")
-    width = max(1, min(max_cells, math.ceil((east - west) / cell_deg)))
-    height = max(1, min(max_cells, math.ceil((north - south) / cell_deg)))
-    data = source.read_mercator(
-        (west, south, east, north), width=width, height=height, resampling="nearest",
-        crs="EPSG:4326",
-    )
-    flat = data.filled(np.nan).astype("f4").ravel()
+    if sample is None:
+        sample = value_sample(source, max_cells=max_cells)
+    height, width = sample.values.shape
+    flat = sample.values.ravel()
     # each float32's shortest repr (numpy's, as str() of the scalar) read back as a float:
     # JSON then writes it with no float64 tail; converted as one array (2.4x faster)
     held = np.isfinite(flat).tolist()
@@ -160,7 +168,7 @@ def value_grid(source: LayerSource, *, max_cells: int = VALUE_GRID_MAX) -> dict[
     from pyproj import CRS
 
     metres = CRS.from_user_input(source.crs).axis_info[0].unit_name in ("metre", "meter")
-    return {"bounds": [west, south, east, north], "width": width, "height": height,
+    return {"bounds": list(sample.bounds), "width": width, "height": height,
             "cell_m": round(native_cell, 2) if metres else None, "data": values}
 
 
@@ -173,9 +181,10 @@ def _render_layer(
     source, where = layer_source(ctx, layer.variable)
     name = layer.layer_name
     layer_dir = staging / "layer"
-    values = value_grid(source)
-    data = [np.nan if v is None else v for v in values["data"]]
-    layer, stretched = stretch_unset_range(layer, data)
+    sample = value_sample(source)  # one sample: the colour range, as `prospect serve`'s
+    values = value_grid(source, sample=sample)
+    data = sample.values
+    layer, stretched = colour_layer(layer, sample)
     # The zooms follow the data (resolution and extent); the job's range only narrows them,
     # and every document states what the pyramid holds (tiles.metadata).
     meta = layer_meta(layer, source, synthetic=ctx.job.synthetic,
@@ -264,8 +273,30 @@ def job_outline_geojson(ctx: RunContext) -> dict[str, Any] | None:
     return outline_geojson(outline, name=label)
 
 
+def _stage_viewer(ctx: RunContext, staging: Path, viewer_layers: list[ViewerLayer],
+                  grids: dict[str, Any]) -> None:
+    """Write the whole viewer (its scripts, ``values.js`` and ``index.html``) into
+    ``staging``, to be published as ``viewer/`` in one rename."""
+    copy_static(staging / "static")
+    write_text(staging / "values.js",
+               "window.PROSPECT_VALUES = " + json.dumps(grids, separators=(",", ":")) + ";\n")
+    title = f"{ctx.job.name}: prospectivity" + (" (synthetic)" if ctx.job.synthetic else "")
+    html = viewer_html(viewer_layers, title=title, static_url="static",
+                       values_script="values.js", synthetic=ctx.job.synthetic,
+                       outline=job_outline_geojson(ctx))
+    write_text(staging / "index.html", html)
+
+
 def run(ctx: RunContext) -> StageResult:
-    """Render every configured layer, then the static viewer page."""
+    """Render every configured layer and the static viewer page, then publish them.
+
+    Every layer and the viewer are written whole into hidden staging folders first; only
+    then are the layers published (:func:`_publish`), and the viewer last, in one rename.
+    A run that fails or is killed while rendering (a layer, the viewer's outline, the
+    copy of its scripts) publishes nothing: ``tiles/`` and ``viewer/`` keep the last run's
+    layers and the viewer made for them. The viewer is the entry point, so it never
+    appears before the layers it shows.
+    """
     cfg = ctx.job.tiles or TilesConfig()
     tiles_dir = ctx.stage_dir("tiles")
     result = StageResult(name="tiles")
@@ -274,7 +305,8 @@ def run(ctx: RunContext) -> StageResult:
     # region is a single job); without one, the layers take turns on the thread pool.
     layers = [honest_layer(ctx, la) for la in cfg.layers]
     parallel = ctx.executor.parallel(len(layers))
-    with ExitStack() as stack:  # every layer staged whole, then published together
+    viewer_dir = ctx.out_dir / "viewer"
+    with ExitStack() as stack:  # every layer and the viewer staged whole, then published
         staged = [stack.enter_context(scratch_dir(tiles_dir / la.layer_name))
                   for la in layers]
         with progress_bar(ctx.console, unit="blocks") as bar, \
@@ -282,12 +314,16 @@ def run(ctx: RunContext) -> StageResult:
             rendered = list(pool.map(
                 lambda pair: _render_layer(ctx, cfg, pair[0], pair[1], bar),
                 zip(layers, staged, strict=True)))
+        for layer, (viewer_layer, _, grid, _) in zip(layers, rendered, strict=True):
+            viewer_layers.append(viewer_layer)
+            grids[layer.layer_name] = grid
+        viewer_staging = stack.enter_context(scratch_dir(viewer_dir))
+        _stage_viewer(ctx, viewer_staging, viewer_layers, grids)
         for layer, staging in zip(layers, staged, strict=True):
             _publish(staging, tiles_dir, layer.layer_name, archive=cfg.archive)
-    for layer, (viewer_layer, metrics, grid, where) in zip(layers, rendered, strict=True):
+        publish_dir(viewer_staging, viewer_dir)
+    for layer, (_, metrics, _, where) in zip(layers, rendered, strict=True):
         name = layer.layer_name
-        viewer_layers.append(viewer_layer)
-        grids[name] = grid
         result.inputs[name] = where
         result.outputs[name] = str(tiles_dir / name)
         if cfg.archive:
@@ -297,15 +333,6 @@ def run(ctx: RunContext) -> StageResult:
             result.notes.append(f"warning: {metrics['range_warning']}")
         if metrics["range_note"]:
             result.notes.append(metrics["range_note"])
-    viewer_dir = ctx.stage_dir("viewer")
-    copy_static(viewer_dir / "static")
-    write_text(viewer_dir / "values.js",
-               "window.PROSPECT_VALUES = " + json.dumps(grids, separators=(",", ":")) + ";\n")
-    title = f"{ctx.job.name}: prospectivity" + (" (synthetic)" if ctx.job.synthetic else "")
-    html = viewer_html(viewer_layers, title=title, static_url="static",
-                       values_script="values.js", synthetic=ctx.job.synthetic,
-                       outline=job_outline_geojson(ctx))
-    write_text(viewer_dir / "index.html", html)
     result.outputs["viewer"] = str(viewer_dir / "index.html")
     result.outputs["viewer_static"] = str(viewer_dir / "static")
     result.outputs["viewer_values"] = str(viewer_dir / "values.js")

@@ -561,7 +561,8 @@ def test_range_requests_are_logged_as_sent_and_gdal_reads_multipart(served, tmp_
             assert np.array_equal(ds.read(1, window=column), local.read(1, window=column),
                                   equal_nan=True)
     log = [json.loads(line) for line in (tmp_path / "access.log").read_text().splitlines()]
-    assert [(e["status"], e["bytes"]) for e in log[:3]] == [(206, 1000), (200, size), (416, 0)]
+    assert [(e["status"], e["bytes"]) for e in log[:2]] == [(206, 1000), (200, size)]
+    assert log[2]["status"] == 416 and log[2]["bytes"] > 0  # the refusal explains itself
     assert any(e["status"] == 206 for e in log[3:])  # GDAL's reads
 
 

@@ -185,7 +185,7 @@ def test_wms_transparent_false_draws_an_opaque_map_on_bgcolor(
     where the layer has no data (with the ETag of the transparent one)."""
     w, s, e, n = site["bbox3857"]
     wide = f"{w - (e - w)},{s},{e},{n}"  # the left half holds no data
-    clear = _get_map(served, site, BBOX=wide)
+    clear = _get_map(served, site, BBOX=wide, TRANSPARENT="TRUE")
     white = _get_map(served, site, BBOX=wide, TRANSPARENT="FALSE")
     dark = _get_map(served, site, BBOX=wide, TRANSPARENT="false", BGCOLOR="0x102030")
     assert clear.status_code == white.status_code == dark.status_code == 200
