@@ -9,7 +9,10 @@ band and the fix, unless ``allow_out_of_range`` says the user knows.
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -20,7 +23,9 @@ from prospect.indices.plan import IndexPlan
 
 __all__ = [
     "REFLECTANCE_LIMITS",
+    "acquisition_dates",
     "cf_range_attrs",
+    "check_aster_swir_dates",
     "check_input_kinds",
     "check_percent_units",
     "check_reflectance_ranges",
@@ -95,8 +100,105 @@ def check_input_kinds(ds: xr.Dataset, plan: IndexPlan, *,
                     "take brightness temperature in kelvin: ingest the band in K (offset: "
                     "273.15 in the source's config) or write the formula under "
                     "indices.custom")
+    check_aster_swir_dates(ds, plan)
     if not allow_out_of_range:
         check_percent_units(ds, plan)
+
+
+_ASTER_SWIR = frozenset({"S1", "S2", "SW5", "SW6", "SW7", "SW8", "SW9"})
+"""The common names an index reads from ASTER's SWIR detector (bands 4-9)."""
+
+
+def acquisition_dates(attrs: Mapping[str, Any]) -> list[dt.date]:
+    """The acquisition dates a cube variable's attributes record: its provenance's
+    ``date``/``dates`` (a composite's items; a scene's configured date), each scene's
+    ``date``, and the dates its scenes' file names or item ids state (an ASTER granule id,
+    a Landsat product id, a Sentinel-2 tile and datatake)."""
+    from prospect.config.sources import aster_date
+    from prospect.ingest.landsat import landsat_id
+    from prospect.ingest.sentinel2 import s2_file_date
+    from prospect.io.cube import read_provenance
+
+    prov = read_provenance(attrs.get("provenance"))
+    found: list[dt.date] = []
+
+    def add(value: Any) -> None:
+        if isinstance(value, list | tuple):
+            for v in value:
+                add(v)
+            return
+        with contextlib.suppress(ValueError):
+            found.append(dt.date.fromisoformat(str(value)[:10]))
+
+    def named(text: str) -> None:
+        when = aster_date(text)
+        ident = landsat_id(text) if when is None else None
+        s2 = s2_file_date(text) if when is None and ident is None else None
+        day = when or (ident.date if ident else None) or (s2[1] if s2 else None)
+        if day is not None:
+            found.append(day)
+
+    add(prov.get("date") or [])
+    add(prov.get("dates") or [])
+    scenes = prov.get("scenes")
+    for scene in scenes if isinstance(scenes, list) else []:
+        if isinstance(scene, dict):
+            add(scene.get("date") or [])
+            named(str(scene.get("file", "")))
+            named(str(scene.get("item", "")))
+    items = prov.get("items")
+    for item in items if isinstance(items, list) else []:
+        named(str(item))
+    return sorted(set(found))
+
+
+def check_aster_swir_dates(ds: xr.Dataset, plan: IndexPlan) -> None:
+    """Refuse ASTER SWIR bands (bands 4-9: ``S1``, ``S2``, ``SW5``..``SW9``) acquired on or
+    after :data:`~prospect.config.sources.ASTER_SWIR_FAILED` by the dates their variables'
+    attributes record (:func:`acquisition_dates`), and warn where they record none: the
+    detector's values after its failure are present, and garbage, so every SWIR index
+    (the clay, alunite and carbonate ratios) is a number without meaning. Ingest refuses
+    such bands where the source states the date or the granule id; a cube made otherwise
+    (another tool, ``sensor:`` not given) reaches the index stage with no other check.
+
+    Raises
+    ------
+    DataError
+        Naming the variable, its date, the indices that read it and the fix.
+    """
+    import warnings
+
+    from prospect.config.sources import ASTER_SWIR_FAILED
+    from prospect.indices.bands import is_sensor
+
+    if not is_sensor(plan.sensor, "aster"):
+        return
+    readers: dict[str, list[str]] = {}
+    for index in plan.indices:
+        for common, variable in index.bands:
+            if common in _ASTER_SWIR and variable in ds:
+                readers.setdefault(variable, []).append(index.name)
+    undated: list[str] = []
+    for variable, names in readers.items():
+        dates = acquisition_dates(ds[variable].attrs)
+        late = [d for d in dates if d >= ASTER_SWIR_FAILED]
+        shown = ", ".join(sorted(set(names)))
+        if late:
+            raise DataError(
+                f"band {variable!r} (ASTER SWIR, read by index(es) {shown}) was acquired on "
+                f"{late[0].isoformat()}, after ASTER's SWIR detector failed "
+                f"({ASTER_SWIR_FAILED.isoformat()}; bands 4-9 saturated and striped, "
+                "unusable): its indices would be numbers without meaning; use VNIR/TIR "
+                "indices, or ingest SWIR scenes acquired before April 2008")
+        if not dates:
+            undated.append(f"{variable!r} ({shown})")
+    if undated:
+        warnings.warn(DataWarning(
+            f"ASTER SWIR band(s) {', '.join(undated)}: the cube records no acquisition date "
+            f"for them, so whether they were acquired before ASTER's SWIR detector failed "
+            f"({ASTER_SWIR_FAILED.isoformat()}; later SWIR values are garbage) cannot be "
+            "checked; give the scene's 'date:' (or its granule file names) at ingest"),
+            stacklevel=3)
 
 
 def check_percent_units(ds: xr.Dataset, plan: IndexPlan) -> None:

@@ -27,12 +27,13 @@ import numpy as np
 import rasterio
 
 from prospect.config.sources import RasterSource
-from prospect.errors import ConfigError, DataError, InputFileError
+from prospect.errors import ConfigError, DataError, DataWarning, InputFileError
 from prospect.grid import ChunkWindow, RegionGrid
 from prospect.ingest.cloudmask import drop_names, kind_fits_product
 from prospect.ingest.landsat import BandCalibration, slc_off_fill
 from prospect.ingest.layers import Layer
 from prospect.ingest.masked import (
+    GAP_SHARE,
     SceneMask,
     check_clear_cover,
     check_scene_mask,
@@ -84,6 +85,11 @@ class ScenePart:
     """The product's saturated DN (no data), if it has one."""
     other_nodata: float | None = None
     """A second fill, where the item and the file state different ones (both no data)."""
+    quantity: str = ""
+    """What the calibrated values are (``surface_reflectance``...), where the item's
+    product tells; empty otherwise."""
+    units: str = ""
+    """The units the item states (or its product implies), if any."""
 
     def describe(self) -> dict[str, Any]:
         """JSON-friendly summary for provenance (credentials removed from URLs)."""
@@ -95,6 +101,8 @@ class ScenePart:
             out["saturate"] = self.saturate
         if self.other_nodata is not None:
             out["other_nodata"] = self.other_nodata
+        if self.quantity:
+            out["quantity"] = self.quantity
         return out
 
 
@@ -298,7 +306,24 @@ def _part(scene: StacScene, var: str, info: RasterInfo, source: RasterSource,
         resampling=choose_resampling("continuous",
                                      source_res=_res_in_grid_units(info, grid),
                                      target_res=grid.resolution, override=source.resampling),
-        valid_range=cal.valid_range, saturate=cal.saturate)
+        valid_range=cal.valid_range, saturate=cal.saturate, quantity=cal.quantity,
+        units=cal.units if (scale, offset) == (cal.scale, cal.offset) or cal.unstated else "")
+
+
+def _units(source: RasterSource, parts: list[ScenePart]) -> str:
+    """The config's ``units:`` where given, else the one the items state for every scene
+    of the band (a Collection 2 temperature in K was labelled ``1``), else the default."""
+    found = {p.units for p in parts}
+    if "units" in source.model_fields_set or len(found) != 1 or "" in found:
+        return source.units
+    return found.pop()
+
+
+def _quantity(parts: list[ScenePart]) -> dict[str, str]:
+    """``{"quantity": ...}`` where every scene of a band holds one known quantity (top of
+    atmosphere or surface reflectance, temperature), for the variable's provenance."""
+    found = {p.quantity for p in parts}
+    return {"quantity": found.pop()} if len(found) == 1 and "" not in found else {}
 
 
 def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
@@ -383,34 +408,51 @@ def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
             f"region {grid.name!r}" + (f" ({len(failed)} could not be read)" if failed else "")
         )
     used = [p.item_id for p in parts[variables[0]]]
+    by_id = {scene.item_id: scene for scene in scenes}
+    dates = sorted({d.isoformat() for i in used if (d := by_id[i].date) is not None})
     if comp.min_count > len(used):
         raise DataError(
             f"source {source.name!r}: composite.min_count is {comp.min_count}, but only "
             f"{len(used)} item(s) overlap the region {grid.name!r} ({', '.join(used[:8])}"
             f"{' ...' if len(used) > 8 else ''}), so no cell could reach it and every "
             "variable would be all no data; lower composite.min_count or add items")
-    if cm is not None:  # a region without a clear observation: warned of, or refused
 
-        def run_all(jobs: list[Any]) -> list[Any]:
-            def in_env(job: Any) -> Any:
-                with rasterio.Env(**options):  # GDAL's settings are per thread
-                    return job()
+    def run_all(jobs: list[Any]) -> list[Any]:
+        def in_env(job: Any) -> Any:
+            with rasterio.Env(**options):  # GDAL's settings are per thread
+                return job()
 
-            if len(jobs) == 1 or all("://" not in str(m.info.path) for m in masks
-                                     if m is not None):
-                return [in_env(job) for job in jobs]
-            with ThreadPoolExecutor(max_workers=HEADER_THREADS) as pool:
-                return list(pool.map(in_env, jobs))
+        if len(jobs) == 1 or all("://" not in str(m.info.path) for m in masks
+                                 if m is not None):
+            return [in_env(job) for job in jobs]
+        with ThreadPoolExecutor(max_workers=HEADER_THREADS) as pool:
+            return list(pool.map(in_env, jobs))
 
-        check_clear_cover(f"source {source.name!r}", list(zip(used, masks, strict=True)),
-                          grid, min_count=comp.min_count, read=run_all)
+    # a region without an observation (clouds, or outside every scene): warned of, or
+    # refused; the share goes into the variables' provenance too
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DataWarning)
+        short = check_clear_cover(
+            f"source {source.name!r}", list(zip(used, masks, strict=True)), grid,
+            min_count=comp.min_count, read=run_all,
+            extents=[p.info for p in parts[variables[0]]])
+    count_name = f"{source.name}_count"
+    for w in caught:
+        text = str(w.message)
+        if issubclass(w.category, DataWarning) and not comp.count_variable \
+                and short >= GAP_SHARE:
+            text += (f"; the variable {count_name!r} (valid observations per cell) is "
+                     "written to show where, though composite.count_variable is false")
+        warnings.warn_explicit(text if issubclass(w.category, DataWarning) else w.message,
+                               w.category, w.filename, w.lineno)
     settings = {
         "source": source.name, "composite": comp.method, "percentile": comp.percentile,
-        "min_count": comp.min_count, "items": used, "items_failed": failed,
+        "min_count": comp.min_count, "items": used, "dates": dates,
+        "items_failed": failed,
         "items_outside": outside,
         "cloud_mask": {"kind": cm.kind, "asset": cm.asset, "drop": list(drop),
                        "buffer_m": cm.buffer_m} if cm is not None else None,
-        "gdal_http": options,
+        "gdal_http": options, "no_observation_share": round(short, 4),
     }
     inputs = tuple(sorted({redact(p.info.path) for ps in parts.values() for p in ps}
                           | {redact(m.info.path) for m in masks if m is not None}))
@@ -426,16 +468,17 @@ def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
              else {"median": "median", "geomedian": "geometric median"}[comp.method])
     layers: list[Layer] = [
         CompositeLayer(
-            name=v, units=source.units,
+            name=v, units=_units(source, parts[v]),
             long_name=source.long_name or f"{label} of {len(used)} scenes, {v}",
-            settings={**settings, "band": v, "scenes": [p.describe() for p in parts[v]]},
+            settings={**settings, "band": v, **_quantity(parts[v]),
+                      "scenes": [p.describe() for p in parts[v]]},
             band_index=i, **common,
         )
         for i, v in enumerate(variables)
     ]
-    if comp.count_variable:
+    if comp.count_variable or short >= GAP_SHARE:  # where the cells lack one: shown
         layers.append(CompositeLayer(
-            name=f"{source.name}_count", units="1",
+            name=count_name, units="1",
             long_name=f"valid observations per cell ({len(used)} scenes"
                       + (f", {cm.kind} mask" if cm is not None else "") + ")",
             settings={**settings, "band": "count"}, band_index=None, **common,

@@ -29,7 +29,7 @@ from prospect.errors import DataWarning
 from prospect.ingest.layers import Layer
 
 if TYPE_CHECKING:
-    from prospect.ingest.rasters import BandRef, RasterLayer
+    from prospect.ingest.rasters import BandRef
 
 __all__ = ["FillFinding", "dominant_fill", "merged_in_float32", "variable_has_data",
            "warn_fills"]
@@ -161,15 +161,13 @@ def warn_fills(layers: Iterable[Layer], *, configured: Mapping[str, float | None
     ``nodata`` their config sets (to say where a nodata came from). Returns the number of
     warnings.
     """
-    from prospect.ingest.rasters import RasterLayer
     from prospect.io.raster import sample_band
 
     seen: set[tuple[str, int]] = set()
     count = 0
     for layer in layers:
-        if not isinstance(layer, RasterLayer):
-            continue
-        for ref in layer.refs:
+        refs = _band_reads(layer)
+        for ref in refs:
             key = (ref.info.path, ref.band)
             if key in seen:
                 continue
@@ -177,18 +175,50 @@ def warn_fills(layers: Iterable[Layer], *, configured: Mapping[str, float | None
             sample = sample_band(ref.info.path, ref.band)
             if sample is None:
                 continue
-            lost = None if layer.categorical else merged_in_float32(
+            categorical = bool(getattr(layer, "categorical", False))
+            lost = None if categorical else merged_in_float32(
                 sample[0], ref.info.band_dtype(ref.band), nodata=ref.nodata)
             if lost is not None:
                 warnings.warn(DataWarning(f"{ref.info.path}: band {ref.band} ({layer.name!r}) "
                                           + lost), stacklevel=2)
                 count += 1
-            found = dominant_fill(*sample, nodata=ref.nodata, categorical=layer.categorical)
+            found = dominant_fill(*sample, nodata=ref.nodata, categorical=categorical)
             if found is None or _dropped(ref, found.value):
                 continue
             warnings.warn(DataWarning(_message(layer, ref, found, configured)), stacklevel=2)
             count += 1
     return count
+
+
+@dataclass(frozen=True)
+class _BandRead:
+    """One (file, band) a layer reads, as the fill check needs it."""
+
+    info: Any
+    band: int
+    nodata: float | None
+    other_nodata: float | None = None
+    valid_range: tuple[float, float] | None = None
+    saturate: float | None = None
+    item: str = ""
+    """The STAC item the band belongs to (a composite's scene), for the message."""
+
+
+def _band_reads(layer: Layer) -> list[Any]:
+    """The bands a raster layer reads (its refs), or a composite's scenes' local band files
+    (a remote item is not sampled while planning: one HTTP read per scene). A composite's
+    scene whose fill is read as data (a collar of 0 without ``raster:bands`` nodata, a
+    band written all 0) put those values in the median without a word. Other layers: none."""
+    from prospect.ingest.composite import CompositeLayer
+    from prospect.ingest.rasters import RasterLayer
+
+    if isinstance(layer, RasterLayer):
+        return list(layer.refs)
+    if isinstance(layer, CompositeLayer) and layer.band_index is not None:
+        return [_BandRead(info=p.info, band=1, nodata=p.nodata, other_nodata=p.other_nodata,
+                          valid_range=p.valid_range, saturate=p.saturate, item=p.item_id)
+                for p in layer.bands[layer.band_index] if "://" not in str(p.info.path)]
+    return []
 
 
 _WIDE = frozenset({"float64", "int32", "uint32", "int64", "uint64"})
@@ -228,10 +258,13 @@ def merged_in_float32(values: np.ndarray, dtype: str, *, nodata: float | None = 
             "coarser units")
 
 
-def _dropped(ref: BandRef, value: float) -> bool:
+def _dropped(ref: BandRef | _BandRead, value: float) -> bool:
     """Whether the band's read drops ``value`` anyway: its second fill (a NetCDF's
-    ``missing_value`` beside its ``_FillValue``) or a value outside its valid range."""
+    ``missing_value`` beside its ``_FillValue``), its saturated DN or a value outside its
+    valid range."""
     if ref.other_nodata is not None and _same(ref.other_nodata, value):
+        return True
+    if ref.saturate is not None and _same(ref.saturate, value):
         return True
     if ref.valid_range is not None:
         lo, hi = ref.valid_range
@@ -239,7 +272,7 @@ def _dropped(ref: BandRef, value: float) -> bool:
     return False
 
 
-def _message(layer: RasterLayer, ref: BandRef, found: FillFinding,
+def _message(layer: Layer, ref: BandRef | _BandRead, found: FillFinding,
              configured: Mapping[str, float | None]) -> str:
     info, band, nodata = ref.info, ref.band, ref.nodata
     source = str(layer.settings.get("source", layer.name))
@@ -252,9 +285,15 @@ def _message(layer: RasterLayer, ref: BandRef, found: FillFinding,
                   "the file's" if _same(info.nodata[band - 1], nodata) else
                   "the product metadata's")
         declared = f"declared nodata {_text(nodata)} ({origin}) never occurs"
-    return (f"{info.path} band {band}: {declared} while {value} fills {where}"
-            f"{found.share:.0%} of {found.cells} sampled cells, so it is read as data; "
-            f"if {value} marks no data, set 'nodata: {value}' in source {source!r}")
+    item = getattr(ref, "item", "")
+    whole = (f"; every sampled cell holds {value} (an empty or failed scene?): drop it"
+             + (f" (item {item!r})" if item else "") + ", or "
+             if found.share >= 0.999 else "; ")
+    return ((f"item {item!r}: " if item else "")
+            + f"{info.path} band {band}: {declared} while {value} fills {where}"
+            f"{found.share:.0%} of {found.cells} sampled cells, so it is read as data"
+            + whole + f"if {value} marks no data, set 'nodata: {value}' in source "
+            f"{source!r}")
 
 
 def variable_has_data(array: str | os.PathLike[str], chunk_files: int) -> bool:

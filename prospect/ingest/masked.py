@@ -319,6 +319,22 @@ def _sample_block(mask: SceneMask, grid: RegionGrid, xs: np.ndarray, ys: np.ndar
     return block, inside, ri, ci, max((r1 - r0) / oh, (c1 - c0) / ow)
 
 
+def _within(info: RasterInfo, grid: RegionGrid, xs: np.ndarray, ys: np.ndarray
+            ) -> np.ndarray:
+    """Where the lattice points ``xs``, ``ys`` (the grid's CRS) fall within the file's
+    pixels; all ``True`` when its CRS cannot be reached (the plan names that elsewhere)."""
+    from pyproj import Transformer
+
+    try:
+        tr = Transformer.from_crs(grid.crs_obj, info.crs, always_xy=True)
+        px, py = tr.transform(xs, ys)
+    except Exception:  # pyproj raises several kinds; no refusal from here
+        return np.ones(xs.shape, dtype=bool)
+    col, row = ~Affine(*info.transform[:6]) * (np.asarray(px), np.asarray(py))
+    with np.errstate(invalid="ignore"):
+        return (col >= 0) & (col < info.width) & (row >= 0) & (row < info.height)
+
+
 def buffer_pixels(mask: SceneMask) -> float:
     """The cloud buffer in the quality layer's own pixels (as the chunks grow it)."""
     if mask.buffer_m <= 0:
@@ -396,7 +412,8 @@ def _any_clear(mask: SceneMask, grid: RegionGrid, rows: int) -> bool:
 
 def check_clear_cover(where: str, scenes: Sequence[tuple[str, SceneMask | None]],
                       grid: RegionGrid, *, min_count: int = 1, what: str = "composite",
-                      read: Callable[[list[Callable[[], Any]]], list[Any]] | None = None
+                      read: Callable[[list[Callable[[], Any]]], list[Any]] | None = None,
+                      extents: Sequence[RasterInfo | None] | None = None
                       ) -> float:
     """Warn when a large share of the region has no clear observation, refuse when none.
 
@@ -407,9 +424,11 @@ def check_clear_cover(where: str, scenes: Sequence[tuple[str, SceneMask | None]]
     the scenes and the cloud test (those cells are no data in every variable); where no
     sampled cell has one, the layers are read in full within the region and, if no scene
     has a single clear pixel, the source is refused: every variable would be all no data.
-    Scenes without a quality layer, or whose layer cannot be read now, count as clear
-    (the chunks report what they cannot read). The cloud buffer is applied to the sample
-    and to the full read as the chunks apply it.
+    Scenes without a quality layer count as clear within their band's extent
+    (``extents``), and where it is not known everywhere; a layer that cannot be read now
+    counts as clear (the chunks report what they cannot read). Without any quality layer
+    the share outside every scene's extent is warned of the same way. The cloud buffer
+    is applied to the sample and to the full read as the chunks apply it.
 
     Parameters
     ----------
@@ -426,6 +445,11 @@ def check_clear_cover(where: str, scenes: Sequence[tuple[str, SceneMask | None]]
     read
         Runs the reads (a thread pool's ``map`` over callables, with GDAL's HTTP
         options); ``None``: one after the other.
+    extents
+        Per scene, the header of one of its bands, or ``None``: a scene without a
+        quality layer observes only the cells within its band's extent (a composite of
+        scenes that leave part of the region uncovered had those cells at count 0, no
+        data, without a word). ``None``: unmasked scenes count as observing every cell.
 
     Returns
     -------
@@ -440,11 +464,14 @@ def check_clear_cover(where: str, scenes: Sequence[tuple[str, SceneMask | None]]
     from prospect.errors import InputFileError
 
     masked = [(name, m) for name, m in scenes if m is not None]
-    if not masked:
+    boxes = list(extents) if extents is not None else [None] * len(scenes)
+    if not masked and not any(boxes):
         return 0.0
     xs, ys = lattice(grid)
     count = np.zeros(xs.shape, dtype=np.int32)
-    count += len(scenes) - len(masked)
+    for (_, m), info in zip(scenes, boxes, strict=True):
+        if m is None:  # observed wherever the scene's band lies
+            count += _within(info, grid, xs, ys) if info is not None else True
 
     def one(m: SceneMask) -> np.ndarray | None:
         try:
@@ -458,13 +485,25 @@ def check_clear_cover(where: str, scenes: Sequence[tuple[str, SceneMask | None]]
     for g in got:
         count += np.ones(xs.shape, dtype=bool) if g is None else g
     short = float((count < min_count).mean())
+    names = [name for name, _ in scenes]
+    shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+    need = "a clear observation" if min_count == 1 else \
+        f"the {min_count} clear observations min_count asks"
+    if not masked:
+        if short >= GAP_SHARE:
+            warnings.warn(DataWarning(
+                f"{where}: {short:.0%} of the region's cells (sampled on {xs.size}) lack "
+                f"{'an observation' if min_count == 1 else need.replace('clear ', '')}: "
+                f"they lie outside the extent of the "
+                f"{len(names)} scene(s) used ({shown}); those cells are no data in every "
+                f"{what} variable: add scenes that cover the region, or shrink the region"),
+                stacklevel=3)
+        return short
     kind = masked[0][1].kind
     drop = ", ".join(masked[0][1].drop)
     buffer_m = masked[0][1].buffer_m
     grown = f" within cloud_mask.buffer_m {buffer_m:g} m of one" if buffer_m > 0 else ""
     smaller = ", or a smaller cloud_mask.buffer_m" if buffer_m > 0 else ""
-    names = [name for name, _ in scenes]
-    shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
     if short >= 1.0 and unknown == 0 and len(masked) == len(scenes) and not any(
             any_clear(m, grid) for _, m in masked):
         raise DataError(
@@ -474,8 +513,6 @@ def check_clear_cover(where: str, scenes: Sequence[tuple[str, SceneMask | None]]
             f"date range, a higher cloud-cover limit) or drop fewer classes in "
             f"cloud_mask.drop{smaller}")
     if short >= GAP_SHARE:
-        need = "a clear observation" if min_count == 1 else \
-            f"the {min_count} clear observations min_count asks"
         warnings.warn(DataWarning(
             f"{where}: {short:.0%} of the region's cells (sampled on {xs.size}) lack {need} "
             f"in the {len(names)} scene(s) used ({shown}) under the {kind} mask (drop: "

@@ -18,6 +18,7 @@ Quality layers (CFmask, SCL, ``QA_PIXEL``) are not calibrated: ``cloud_mask:`` n
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from pathlib import Path
@@ -196,23 +197,15 @@ def band_coefficients(source: RasterSource, var: str, cal: BandCalibration | Non
         if cal is None:
             return s, o
         if cal.unstated is None:
-            if ("units" in source.model_fields_set and cal.quantity and cal.units
-                    and _unit_word(source.units) != _unit_word(cal.units)):
+            if _other_units(source, cal):
                 _relabel(source, var, file, stated_by, cal)  # units: "%" and no conversion
             return cal.scale, cal.offset
     if cal.unstated is not None:  # the config's scale is the product's, the DN offset the item's
-        if cal.offset == 0:
-            return s * cal.scale, o
-        dn_offset = s * cal.offset  # a Sentinel-2 baseline's -1000 DN: -0.1 at 1e-4
-        if given_offset and not math.isclose(o, dn_offset, rel_tol=1e-6, abs_tol=1e-9):
-            _refuse(source, var, file, stated_by, ignore, f"an offset of {cal.offset:g} DN, "
-                    f"{dn_offset:g} at scale {s:g}", ["offset"], (s, o))
-        return s * cal.scale, dn_offset
+        return _unstated(source, var, file, stated_by, ignore, cal, cal.unstated)
     same_scale = not given_scale or math.isclose(s, cal.scale, rel_tol=1e-6)
     same_offset = not given_offset or math.isclose(o, cal.offset, rel_tol=1e-6, abs_tol=1e-9)
     if same_scale and same_offset:  # the config restates the product's: applied once
-        if ("units" in source.model_fields_set and cal.quantity and cal.units
-                and _unit_word(source.units) != _unit_word(cal.units)):
+        if _other_units(source, cal):
             _relabel(source, var, file, stated_by, cal)
         return cal.scale, cal.offset
     converts = ("units" in source.model_fields_set
@@ -228,6 +221,75 @@ def band_coefficients(source: RasterSource, var: str, cal: BandCalibration | Non
             f"value = {cal.scale:g} x DN + {cal.offset:g}"
             + (f" ({cal.quantity.replace('_', ' ')})" if cal.quantity else ""), keys, (s, o))
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _unstated(source: RasterSource, var: str, file: str, stated_by: str, ignore: str,
+              cal: BandCalibration, product: tuple[float, float]) -> tuple[float, float]:
+    """``(scale, offset)`` of a band whose item defines its DNs but states no scale: the
+    config gives the product's scale (or, with other ``units:``, a multiple of it: ``scale:
+    0.01, units: "%"`` for Sentinel-2 in percent), and the product's offset applies at that
+    scale, whether the config restates it or leaves it out.
+
+    Before, Collection 2 Level-2's -0.2 was lost where the config gave only ``scale:
+    2.75e-5`` (reflectance 0.2 high), another scale (``0.0001``) was taken as given, a
+    config ``offset: -0.1`` (Sentinel-2 baseline 04.00's) was applied to items of earlier
+    baselines too (reflectance 0.1 low in a composite of both), and without any ``scale:``
+    the DNs were read as values.
+
+    Raises
+    ------
+    DataError
+        No ``scale:`` given (DNs would be read as values).
+    ConfigError
+        A scale that is neither the product's nor a change of units, or an offset that is
+        not the product's at that scale.
+    """
+    a, b = product
+    s, o = source.scale, source.offset
+    what = f"value = {a:g} x DN + {b:g}" + (
+        f" ({cal.quantity.replace('_', ' ')})" if cal.quantity else "")
+    if s == 1.0:
+        raise DataError(
+            f"source {source.name!r}, band {var!r}: {Path(file).name} holds the product's DNs "
+            f"({what}), but neither the raster:bands of {stated_by.split(' (')[0]} nor the source "
+            f"gives a scale, so the DNs would be read as values; give 'scale: {a:g}'"
+            + (f" and 'offset: {b:g}'" if b else "") + " in the source (or items that "
+            "state raster:bands scale and offset)")
+    same = math.isclose(s, a, rel_tol=1e-6)
+    if same and _other_units(source, cal):
+        _relabel(source, var, file, stated_by, dataclasses.replace(cal, scale=a, offset=b))
+    item = stated_by.split(" (")[0]
+    if not same and not ("units" in source.model_fields_set
+                         and _unit_word(source.units) != _unit_word(cal.units)):
+        raise ConfigError(
+            f"source {source.name!r}, band {var!r}: {item} defines the DNs of "
+            f"{Path(file).name} ({what}), but the config's 'scale: {s:g}' is another, so "
+            f"every value would be {s / a:g} times the product's; give 'scale: {a:g}' (to "
+            "change the units, state the new 'units:' as well, e.g. 'scale: "
+            f"{a * 100:g}' with 'units: \"%\"')")
+    expected = b * s / a  # the product's offset at the config's scale
+    if o != 0.0 and not math.isclose(o, expected, rel_tol=1e-6, abs_tol=1e-9):
+        if cal.offset != 0:  # the item states its DN offset (a Sentinel-2 baseline's)
+            _refuse(source, var, file, stated_by, ignore, f"an offset of {cal.offset:g} DN, "
+                    f"{expected:g} at scale {s:g}", ["offset"], (s, o))
+        why = ("it has no DN offset (its processing baseline predates 04.00, or "
+               "its product has none)" if b == 0 else
+               f"the product's offset at scale {s:g} is {expected:g}")
+        raise ConfigError(
+            f"source {source.name!r}, band {var!r}: {item} defines the DNs of "
+            f"{Path(file).name} ({what}) and {why}, but the config gives 'offset: {o:g}', "
+            "which would shift every value by the difference; remove 'offset:' from the "
+            "source: each item's own offset applies (a composite of baselines before "
+            "and after 04.00 gets each its own)")
+    return s * cal.scale, expected
+
+
+def _other_units(source: RasterSource, cal: BandCalibration) -> bool:
+    """The config states ``units:`` other than those the band's metadata states (an MTL,
+    ESPA or Sentinel-2 XML, a STAC item's ``raster:bands`` ``unit`` or known product, the
+    file's own units tag): with no conversion given, a wrong label."""
+    return ("units" in source.model_fields_set and bool(cal.units)
+            and _unit_word(source.units) != _unit_word(cal.units))
 
 
 def _relabel(source: RasterSource, var: str, file: str, stated_by: str,

@@ -55,6 +55,8 @@ USGS's own STAC items state them: an item stating another pair (ESPA's 1e-4, a r
 scale on the temperature band) is not describing these DNs."""
 SENTINEL2_SATURATED = 65535.0
 """Sentinel-2 L1C/L2A ``Special_Values`` ``SATURATED`` DN."""
+S2_REFLECTANCE_SCALE = 1e-4
+"""Sentinel-2's quantification: reflectance = DN / 10 000 (after the baseline's offset)."""
 S2_ADD_OFFSET_DN = -1000.0
 """Sentinel-2 ``BOA_ADD_OFFSET`` / ``RADIO_ADD_OFFSET`` of every band from processing
 baseline 04.00 on, in DN."""
@@ -216,8 +218,10 @@ def _first_band(asset: pystac.Asset, *keys: str) -> dict[str, Any]:
         if bands is None or bands == []:
             continue
         if not isinstance(bands, list) or not isinstance(bands[0], dict):
+            example = ('{"scale": ..., "nodata": ...}' if key == "raster:bands" else
+                       '{"name": "B04", "common_name": "red"}')
             raise ValueError(f"{key} is {json.dumps(bands)[:60]}, not a list of band "
-                             "objects ([{\"scale\": ..., \"nodata\": ...}])")
+                             f"objects ([{example}])")
         return bands[0]
     return {}
 
@@ -345,7 +349,7 @@ def _product(item: pystac.Item) -> str | None:
     return None
 
 
-def asset_calibration(item: pystac.Item, asset: pystac.Asset) -> BandCalibration:
+def asset_calibration(item: pystac.Item, asset: pystac.Asset, key: str = "") -> BandCalibration:
     """The calibration of one band asset: ``value = scale * DN + offset`` with the asset's
     ``raster:bands`` scale, offset and nodata (``fill``), plus the DNs its product marks as
     clipped or saturated (see the module doc). Units are ``raster:bands`` ``unit`` where
@@ -365,18 +369,22 @@ def asset_calibration(item: pystac.Item, asset: pystac.Asset) -> BandCalibration
     scale, offset, nodata = _raster_band(asset)
     first = _first_band(asset, "raster:bands")
     units = str(first.get("unit") or "")
-    product = _product(item) if _is_measurement(asset, scale, offset) else None
+    spectral = _is_spectral(asset) or _is_band_key(_product(item), key)
+    product = _product(item) if spectral or _is_measurement(asset, scale, offset) else None
     valid_range: tuple[float, float] | None = None
     saturate: float | None = None
     dtype = _data_type(asset)
     unstated: tuple[float, float] | None = None
+    if spectral and scale < 0:
+        raise ValueError(f"raster:bands scale {scale:g} is negative: every bright pixel "
+                         "would read dark and the reverse (no product scales its bands so)")
     if product == "landsat-l2":
         valid_range = LANDSAT_L2_CLIP
-        if ("scale" in first or "offset" in first) and _is_spectral(asset):
+        if ("scale" in first or "offset" in first) and spectral:
             _check_landsat_l2(scale, offset)  # not the ST_* helper layers: scaled otherwise
-        elif _is_spectral(asset):
+        elif spectral:
             unstated = LANDSAT_L2_COEFFICIENTS[
-                "surface temperature (K)" if _is_thermal(asset) else "surface reflectance"]
+                "surface temperature (K)" if _is_thermal(asset, key) else "surface reflectance"]
     elif product == "landsat-l1":
         if dtype is not None:
             eight_bit = dtype == "uint8"
@@ -385,25 +393,101 @@ def asset_calibration(item: pystac.Item, asset: pystac.Asset) -> BandCalibration
                              ch.isdigit())
             eight_bit = not digits or int(digits) < 8
         saturate = 255.0 if eight_bit else 65535.0
+        if spectral and not _is_thermal(asset, key) and (scale, offset) != (1.0, 0.0):
+            scale, offset = _toa_sun_corrected(item, scale, offset)
     elif product == "sentinel-2" and dtype in (None, "uint16"):
         saturate = SENTINEL2_SATURATED
-        if "offset" not in first and _is_spectral(asset):
+        if "scale" in first and "offset" in first and spectral:
+            _check_sentinel2(scale, offset)
+        if "offset" not in first and spectral:
             # From baseline 04.00 every DN carries +1000 (BOA_ADD_OFFSET / RADIO_ADD_OFFSET
             # -1000 in the product XML). Earth Search states it as raster:bands offset
             # -0.1; catalogues that leave it out (Planetary Computer) serve the same DNs.
             offset = _s2_offset_dn(item) * scale
-        if "scale" not in first and _is_spectral(asset):
+        if "scale" not in first and spectral:
             unstated = (1e-4, offset * 1e-4)
     if nodata is not None and dtype is not None and _known_dtype(dtype) and \
             not value_fits(nodata, dtype):
         raise ValueError(f"raster:bands nodata {nodata:g} cannot occur in a {dtype} band, so "
                          "it would mark no pixel and the band's fill would read as values")
-    return BandCalibration(scale, offset, "", units, fill=nodata,
+    quantity, units = _quantity(item, asset, product, units, key=key, spectral=spectral,
+                                calibrated=unstated is not None or (scale, offset) != (1, 0))
+    return BandCalibration(scale, offset, quantity, units, fill=nodata,
                            valid_range=valid_range, saturate=saturate, unstated=unstated)
 
 
-def _is_thermal(asset: pystac.Asset) -> bool:
-    """A thermal infrared band (``lwir``, ``lwir11``...) by its common name."""
+def _quantity(item: pystac.Item, asset: pystac.Asset, product: str | None, units: str, *,
+              calibrated: bool, key: str = "", spectral: bool = False) -> tuple[str, str]:
+    """``(quantity, units)`` a calibrated spectral asset of a known product holds:
+    Collection 2 Level-2 surface reflectance (``1``) or temperature (``K``), Sentinel-2
+    reflectance (``1``; surface or top of atmosphere by the item's level). The units the
+    item states win; ``("", units)`` where the product or the calibration is not known.
+    A config that restates the calibration under other ``units:`` is then refused
+    (:func:`prospect.ingest.products.band_coefficients`)."""
+    if not calibrated or not spectral or product not in ("landsat-l2", "sentinel-2"):
+        return "", units
+    if product == "landsat-l2" and _is_thermal(asset, key):
+        return "surface_temperature", units or "K"
+    level = _level(item, product)
+    quantity = {"L2": "surface_reflectance", "L1": "toa_reflectance"}.get(level or "", "")
+    return quantity, units or "1"
+
+
+OLI_REFLECTANCE_RESCALING = (2.0e-5, -0.1)
+"""The Level-1 ``REFLECTANCE_MULT``/``ADD`` of every OLI reflective band: reflectance
+*without* the sun's angle; TOA reflectance is that divided by sin(sun elevation)."""
+
+
+def _toa_sun_corrected(item: pystac.Item, scale: float, offset: float) -> tuple[float, float]:
+    """A Landsat Level-1 asset stating the MTL's OLI reflectance rescaling in
+    ``raster:bands`` (2e-5, -0.1): those give TOA reflectance only divided by the sine of
+    the sun's elevation (USGS), so they are divided by the item's ``view:sun_elevation``.
+    Before, they were applied as they were: reflectance 1 / sin(e) times too low (1.5 x at
+    41 degrees). Other pairs are taken as stated.
+
+    Raises
+    ------
+    DataError
+        The item states no sun elevation, or one at or below the horizon (a night scene).
+    """
+    a, b = OLI_REFLECTANCE_RESCALING
+    if not (math.isclose(scale, a, rel_tol=1e-6) and math.isclose(offset, b, abs_tol=1e-9)):
+        return scale, offset
+    sun = item.properties.get("view:sun_elevation")
+    try:
+        elevation = float(sun) if sun is not None and not isinstance(sun, bool) else None
+    except (TypeError, ValueError):
+        elevation = None
+    if elevation is None or not math.isfinite(elevation):
+        raise DataError(
+            f"raster:bands scale {scale:g} and offset {offset:g} are the Level-1 reflectance "
+            "rescaling of the MTL, which gives top-of-atmosphere reflectance only divided by "
+            "sin(sun elevation), and the item states no view:sun_elevation; add it to the "
+            "item, or ingest the scene with its MTL ('metadata:')")
+    if elevation <= 0:
+        raise DataError(
+            f"view:sun_elevation {elevation:g} puts the sun at or below the horizon (a night "
+            "scene): its reflective bands have no TOA reflectance; use the thermal bands "
+            "only, or a daytime scene")
+    sin_e = math.sin(math.radians(elevation))
+    return scale / sin_e, offset / sin_e
+
+
+def _is_band_key(product: str | None, key: str) -> bool:
+    """An asset key that names a spectral band of the item's product (``B04``, ``SR_B4``,
+    ``ST_B10``) or a common band name (``red``, ``nir08``): an item without ``eo:bands``
+    (hand-made, or a catalogue that leaves them out) still holds that band. Before, such a
+    Sentinel-2 asset of baseline 04.00 lost its -1000 DN offset (reflectance 0.1 high)."""
+    if not key or product is None:
+        return False
+    return _band_id(product, key) is not None or key.lower() in COMMON_NAMES
+
+
+def _is_thermal(asset: pystac.Asset, key: str = "") -> bool:
+    """A thermal infrared band (``lwir``, ``lwir11``...) by its common name, or by an asset
+    key ``ST_B10``/``lwir11`` where the asset lists no bands."""
+    if re.match(r"^(?:ST_B\d{1,2}|lwir\d*)$", key, re.IGNORECASE):
+        return True
     fields = asset.extra_fields
     bands = [*(fields.get("eo:bands") or []), *(fields.get("bands") or [])]
     return any(isinstance(b, dict) and str(b.get("common_name", b.get("eo:common_name", "")))
@@ -430,6 +514,29 @@ def _check_landsat_l2(scale: float, offset: float) -> None:
         f"Level-2 DNs are scaled {pairs}; the item misstates them (ESPA's pre-Collection "
         "1e-4 is another product): fix raster:bands, or leave them out and give "
         "'scale:'/'offset:' in the source")
+
+
+def _check_sentinel2(scale: float, offset: float) -> None:
+    """Refuse a Sentinel-2 asset whose stated ``raster:bands`` pair is not one ESA's DNs
+    have: 1e-4 with an offset of -0.1 (baseline 04.00 on) or 0 (earlier baselines,
+    harmonised products). An offset stated in DN (-1000) or another product's pair (Landsat
+    Collection 2's 2.75e-5, -0.2) was applied as stated without a word.
+
+    Raises
+    ------
+    DataError
+        Naming the stated pair and ESA's.
+    """
+    a, b = S2_REFLECTANCE_SCALE, S2_ADD_OFFSET_DN * S2_REFLECTANCE_SCALE
+    if math.isclose(scale, a, rel_tol=1e-4) and any(
+            math.isclose(offset, o, abs_tol=1e-6) for o in (0.0, b)):
+        return
+    raise DataError(
+        f"raster:bands scale {scale:g} and offset {offset:g}, but Sentinel-2 DNs are "
+        f"reflectance x {1 / a:g}, with an offset of {b:g} from processing baseline 04.00 "
+        f"on (0 before, and in harmonised products): the item misstates them (an offset in "
+        "DN, another product's pair?): fix raster:bands, or leave them out and give "
+        "'scale:' in the source")
 
 
 def _level(item: pystac.Item, product: str | None) -> str | None:
@@ -690,7 +797,26 @@ def _band_id(product: str | None, name: str) -> str | None:
     return None
 
 
-def _check_band(var: str, key: str, asset: pystac.Asset, product: str | None) -> None:
+def _held_words(item: pystac.Item, product: str | None, key: str,
+                held: str | None, name: str = "") -> frozenset[str] | None:
+    """The band words (``red``, ``nir``...) of the band an asset holds: its ``eo:bands``
+    name (``held``), else its key, numbered as the item's product numbers bands."""
+    from prospect.ingest.landsat import band_words
+    from prospect.ingest.sentinel2 import S2_WORDS
+
+    band = held or _band_id(product, key)
+    if band is None:
+        return None
+    if product == "sentinel-2":  # ESA's own spelling only: "B5" may be Landsat's numbering
+        text = name if held else key
+        padded = re.fullmatch(r"B(?:0\d|1[0-2]|8A)", text, re.IGNORECASE)
+        return S2_WORDS.get(band) if padded else None
+    digits = "".join(ch for ch in str(item.properties.get("platform", "")) if ch.isdigit())
+    return band_words(int(digits), int(band)) if digits else None
+
+
+def _check_band(var: str, key: str, asset: pystac.Asset, product: str | None,
+                item: pystac.Item | None = None) -> None:
     """Refuse a variable named as one band (``B04``, ``red``) given the asset of another
     (its ``eo:bands`` name or common name): bands in the wrong order went in silently.
 
@@ -707,6 +833,18 @@ def _check_band(var: str, key: str, asset: pystac.Asset, product: str | None) ->
     wrong = (wanted is not None and held is not None and wanted != held) or (
         low in COMMON_NAMES and common and low != common
         and not (low in ("nir", "rededge") and common.startswith(low)))
+    if not wrong and item is not None and not common and wanted is None:
+        # a variable named for a band (red, nir, swir16) given an asset whose eo:bands (or
+        # key) names another band by number only: B08 is NIR, not red
+        from prospect.ingest.landsat import BAND_WORDS
+
+        words = {w for w in re.split(r"[^a-z0-9]+", low) if w in BAND_WORDS}
+        known = _held_words(item, product, key, held, name)
+        wrong = bool(words and known and not words & known)
+        if wrong and not name:
+            name = key
+        if wrong and known:
+            common = "/".join(sorted(known))
     if wrong:
         shown = " ".join(x for x in (name, f"({common})" if common else "") if x)
         raise DataError(
@@ -763,8 +901,8 @@ def _scene(href: str, item: pystac.Item, assets: dict[str, str],
         product = _product(item)
         for var, key in assets.items():
             try:
-                _check_band(var, key, item.assets[key], product)
-                calibration[var] = asset_calibration(item, item.assets[key])
+                _check_band(var, key, item.assets[key], product, item)
+                calibration[var] = asset_calibration(item, item.assets[key], key)
             except DataError as exc:
                 raise DataError(f"{href}: item {item.id!r}, asset {key!r}: {exc}") from None
             except ValueError as exc:
