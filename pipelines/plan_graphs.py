@@ -259,7 +259,8 @@ def train_tasks(job: JobConfig, grid: RegionGrid, ds: xr.Dataset) -> TrainTasks:
             def draw(k: int | None) -> tuple[np.ndarray, np.ndarray]:
                 return sample_background(grid, k, exclude_rows=labels.rows,
                                          exclude_cols=labels.cols,
-                                         exclusion=lab.background_exclusion, seed=cfg.seed)
+                                         exclusion=lab.background_exclusion, seed=cfg.seed,
+                                         labels=labels.label)
 
             sampling += _sample_graph(stack, *draw(n))
             if n is not None:  # a redraw is larger: the chunks a draw twice as large touches

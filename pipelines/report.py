@@ -57,10 +57,19 @@ def _headline_section(facts: dict[str, Any]) -> list[str]:
              f"- Pooled out-of-fold ROC AUC {_fmt(m.get('cv_spatial_roc_auc'))}, bootstrap 95 % "
              f"interval {_fmt(ci.get('low'))}-{_fmt(ci.get('high'))} ({ci.get('n_boot', 0)} "
              f"replicates{_resampled(ci)})"]
+    asked = m.get("cv_folds_asked")
+    if asked:
+        ran = [f"{m[key]} {what}" for key, what in (("cv_spatial_folds", "spatial"),
+                                                    ("cv_random_folds", "random"))
+               if m.get(key) is not None]
+        lines.append(f"- Folds: {asked} asked for (model.cv.n_splits); ran {', '.join(ran)}")
     if seeds:
         lines.append(f"- Over {len(seeds.get('seeds', []))} estimator seed(s): fold-mean ROC "
                      f"AUC {_fmt(seeds.get('min'))}-{_fmt(seeds.get('max'))} (s.d. "
                      f"{_fmt(seeds.get('std'))})")
+    doubts = facts.get("warnings") or []
+    if doubts:  # what makes the figures less than they read (also on the console)
+        lines += ["", "**Read these figures with:**", "", *(f"- {line}" for line in doubts)]
     return [*lines, "", "In-sample figures (the success rate of the scored map) are in the "
             "score report; they are not skill estimates.", ""]
 

@@ -52,6 +52,14 @@ class Occurrences:
     polygon
         True for each point that stands for a polygon (a cell it covers, or its centre
         with ``polygons="centroid"``); ``None`` when no record is a polygon.
+    duplicate
+        True for each point of a record that repeats an earlier record exactly (the same
+        geometry and the same value in every column: a row pasted twice); ``None`` when
+        no record does.
+    duplicates
+        Each repeated record: ``{"record", "same_as", "x", "y"}`` (record numbers as
+        :func:`read_occurrences` counts them: the table's line, or the feature number;
+        coordinates in the grid CRS).
     """
 
     x: np.ndarray
@@ -62,6 +70,8 @@ class Occurrences:
     n_dropped: int = 0
     source: str = ""
     polygon: np.ndarray | None = None
+    duplicate: np.ndarray | None = None
+    duplicates: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -161,6 +171,7 @@ def grade_positives(
 def sample_background(
     grid: RegionGrid, n: int | None, *, exclude_rows: np.ndarray, exclude_cols: np.ndarray,
     exclusion: float = 0.0, seed: int = 0, valid: np.ndarray | None = None,
+    labels: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Seeded uniform sample of unlabelled cells (``n=None``: every unlabelled cell).
 
@@ -173,12 +184,20 @@ def sample_background(
     exclude_rows, exclude_cols
         Labelled cells, never drawn.
     exclusion
-        Cells whose centre lies within this distance (CRS units) of a labelled cell are not
-        drawn either.
+        Cells whose centre lies within this distance (CRS units) of a positive labelled
+        cell (of any labelled cell when ``labels`` is ``None``) are not drawn either.
     seed
         Seed of the random generator; the same seed gives the same sample.
     valid
         Optional flat boolean mask of cells with data; only those are drawn.
+    labels
+        Label of each excluded cell (1 positive, 0 negative). The exclusion zone is drawn
+        around the positives only: background within reach of an occurrence may hold an
+        unrecorded one (the reason for the zone; Barbet-Massin et al. 2012, VanDerWal et
+        al. 2009), while a measured low-grade site says nothing of its neighbours, and a
+        zone around it would bias the background, a sample of the whole area (the area
+        of every prediction-rate and weights-of-evidence figure), away from the places
+        surveyed. Labelled cells themselves are never drawn.
 
     Returns
     -------
@@ -188,12 +207,13 @@ def sample_background(
     total = grid.height * grid.width
     rng = np.random.default_rng(seed)
     taken = np.asarray(exclude_rows, "i8") * grid.width + np.asarray(exclude_cols, "i8")
+    near = taken if labels is None else taken[np.asarray(labels).ravel() == 1]
     tree = None
-    if exclusion > 0 and taken.size:
+    if exclusion > 0 and near.size:
         from scipy.spatial import cKDTree
 
-        tree = cKDTree(np.column_stack([grid.x[taken % grid.width],
-                                        grid.y[taken // grid.width]]))
+        tree = cKDTree(np.column_stack([grid.x[near % grid.width],
+                                        grid.y[near // grid.width]]))
 
     def usable(candidates: np.ndarray) -> np.ndarray:
         keep = ~np.isin(candidates, taken)
@@ -290,6 +310,9 @@ def read_occurrences(
             f"(model.labels.value_column is {value_column!r}); use the column headers exactly "
             "as in the table")
     gdf["_fid"] = np.arange(len(gdf))
+    gdf["_same_as"] = _repeated_records(gdf)
+    text = path.suffix.lower() in TEXT_SUFFIXES
+    lines = gdf.attrs.get("lines") if text else None
     gdf = gdf[has_geometry(gdf.geometry)]
     points = (gdf.geom_type == "Point").to_numpy()  # a latitude of 200 is no place
     bad = np.zeros(len(gdf), dtype=bool)
@@ -328,12 +351,53 @@ def read_occurrences(
         raise DataError(f"{path}: no point or polygon geometries (found {sorted(set(geom_type))})")
     n_point = xs_out[0].size if len(points) else 0
     total = sum(a.size for a in xs_out)
+    fid_all = np.concatenate(fids)
+    x_all, y_all = np.concatenate(xs_out), np.concatenate(ys_out)
+    same_as = gdf.set_index("_fid")["_same_as"]
+    repeated = same_as[same_as >= 0]
+    duplicate = np.isin(fid_all, repeated.index.to_numpy()) if len(repeated) else None
+    def number(fid: int) -> int:  # the table's line, or the feature's number
+        if lines is not None and fid < len(lines):
+            return int(lines[fid])
+        return fid + (2 if text else 1)
+
+    duplicates = []
+    for fid, first in repeated.items():
+        at = np.flatnonzero(fid_all == fid)
+        duplicates.append({"record": number(int(fid)), "same_as": number(int(first)),
+                           "x": float(x_all[at[0]]) if at.size else None,
+                           "y": float(y_all[at[0]]) if at.size else None})
     return Occurrences(
-        x=np.concatenate(xs_out), y=np.concatenate(ys_out), values=np.concatenate(vals),
-        feature_id=np.concatenate(fids), n_records=n_records, n_dropped=n_dropped + other,
+        x=x_all, y=y_all, values=np.concatenate(vals),
+        feature_id=fid_all, n_records=n_records, n_dropped=n_dropped + other,
         source=str(path),
         polygon=np.arange(total) >= n_point if len(polys) else None,
+        duplicate=duplicate, duplicates=duplicates,
     )
+
+
+def _repeated_records(gdf: pd.DataFrame) -> np.ndarray:
+    """For each record, the position of the first earlier record it repeats exactly (the
+    same geometry and the same value in every column of the table), or -1.
+
+    Two records at one site with anything else different (a sample number, a depth, a
+    date) are two occurrences; a row pasted twice is one. Rows are hashed column by column
+    (vectorised) and only rows sharing a hash are compared value by value."""
+    columns = [c for c in gdf.columns if c not in ("_value", "_fid", "_same_as")]
+    out = np.full(len(gdf), -1, "i8")
+    if not len(gdf):
+        return out
+    geometry = gdf.geometry.name
+    key = pd.DataFrame({c: gdf[c].to_wkb() if c == geometry else gdf[c] for c in columns})
+    hashed = pd.util.hash_pandas_object(key, index=False).to_numpy()
+    candidates = np.flatnonzero(pd.Series(hashed).duplicated(keep=False).to_numpy())
+    if not candidates.size:
+        return out
+    exact = key.iloc[candidates].map(repr)
+    codes = exact.groupby(list(exact.columns), sort=False, dropna=False).ngroup().to_numpy()
+    first = pd.Series(candidates).groupby(codes).transform("min").to_numpy()
+    out[candidates] = np.where(first < candidates, first, -1)
+    return out
 
 
 def occurrence_groups(occ: Occurrences, grid: RegionGrid, rows: np.ndarray,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import xarray as xr
 
 from prospect.io.cube import read_provenance
@@ -84,7 +85,9 @@ def label_surfaces(
     A variable is one when ingest made it from a points source (IDW, kriging or the
     distance to the points) and that source is the labels' source, reads the labels'
     file, or is another table at least ``shared_share`` of whose points lie in cells
-    holding a label record ("sharing its sites within one cell").
+    holding a label record ("sharing its sites within one cell"), or holding at least
+    ``shared_share`` of the label records at their very coordinates (a copy of the label
+    table padded with other points).
 
     Parameters
     ----------
@@ -99,12 +102,10 @@ def label_surfaces(
     grid
         The region grid (cells for shared sites).
     """
-    from prospect.io.points import read_points, source_options
-
     by_name = {s.name: s for s in sources}
     labels_path = Path(labels.path).resolve()
-    label_cells: set[int] | None = None
-    shared: dict[str, float] = {}
+    label_xy: np.ndarray | None = None
+    reasons: dict[str, str | None] = {}
     out = []
     for name in variables:
         if name not in ds:
@@ -115,29 +116,59 @@ def label_surfaces(
                 prov.get("method") not in POINT_METHODS:
             continue
         if src.name == labels.name:
-            reason = "it is made from the labels' own source"
+            reason: str | None = "it is made from the labels' own source"
         elif Path(src.path).resolve() == labels_path:
             reason = f"its source reads the labels' file {labels.path}"
         else:
-            if src.name not in shared:
-                if label_cells is None:
-                    t = read_points(labels.path, **source_options(labels), to_crs=grid.crs)
-                    r, c = grid.rowcol(t.x, t.y)
-                    ok = grid.contains(r, c)
-                    label_cells = set((r[ok] * grid.width + c[ok]).tolist())
-                t = read_points(src.path, **source_options(src), to_crs=grid.crs)
-                r, c = grid.rowcol(t.x, t.y)
-                ok = grid.contains(r, c)
-                cells = (r[ok] * grid.width + c[ok]).tolist()
-                shared[src.name] = (sum(cell in label_cells for cell in cells) / len(cells)
-                                    if cells else 0.0)
-            if shared[src.name] < shared_share:
-                continue
-            reason = (f"{shared[src.name]:.0%} of its points share a cell with a label "
-                      "record")
+            if src.name not in reasons:
+                if label_xy is None:
+                    label_xy = _grid_points(labels, grid)
+                reasons[src.name] = _shared_sites(label_xy, _grid_points(src, grid), grid,
+                                                  shared_share)
+            reason = reasons[src.name]
+        if reason is None:
+            continue
         out.append(LabelSurface(variable=name, source=src.name, reason=reason,
                                 provenance=prov))
     return out
+
+
+def _grid_points(source: Any, grid: Any) -> np.ndarray:
+    """``(n, 2)`` coordinates of a points source's records inside the grid (grid CRS)."""
+    from prospect.io.points import read_points, source_options
+
+    t = read_points(source.path, **source_options(source), to_crs=grid.crs)
+    x, y = np.asarray(t.x, "f8"), np.asarray(t.y, "f8")
+    r, c = grid.rowcol(x, y)
+    ok = grid.contains(r, c)
+    return np.column_stack([x[ok], y[ok]])
+
+
+def _shared_sites(labels: np.ndarray, table: np.ndarray, grid: Any, share: float
+                  ) -> str | None:
+    """Why a table's surface holds the labels' information, or ``None``: at least ``share``
+    of its points lie in cells holding a label record, or at least ``share`` of the label
+    records lie at one of its points (the same coordinates, to a thousandth of a cell: a
+    copy of the label table padded with other points, which diluted the first share
+    below the threshold while the surface still passed through every label site)."""
+    if not len(table) or not len(labels):
+        return None
+
+    def cells(xy: np.ndarray) -> np.ndarray:
+        r, c = grid.rowcol(xy[:, 0], xy[:, 1])
+        return np.asarray(r, "i8") * grid.width + np.asarray(c, "i8")
+
+    in_label_cells = float(np.isin(cells(table), cells(labels)).mean())
+    if in_label_cells >= share:
+        return f"{in_label_cells:.0%} of its points share a cell with a label record"
+    from scipy.spatial import cKDTree
+
+    dist, _ = cKDTree(table).query(labels, k=1)
+    at_sites = float((dist <= 1e-3 * grid.resolution).mean())
+    if at_sites >= share:
+        return (f"{at_sites:.0%} of the label records lie at one of its points (its other "
+                "points do not make it another survey)")
+    return None
 
 
 def refuse_label_surfaces(found: Sequence[LabelSurface], *, labels_source: str) -> None:

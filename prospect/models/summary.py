@@ -46,7 +46,8 @@ CI_METHODS = {"spatial_block": "percentile bootstrap of spatial CV blocks",
 
 
 def headline(results: dict[str, CVResult], *, ci: dict[str, Any] | None = None,
-             seeds: dict[str, Any] | None = None) -> dict[str, Any]:
+             seeds: dict[str, Any] | None = None, n_splits: int | None = None
+             ) -> dict[str, Any]:
     """The stage's headline metrics (Roberts et al., 2017: never one number from one seed).
 
     First the spatial-block fold-mean ROC AUC and its spread over folds, the bootstrap 95 %
@@ -55,11 +56,16 @@ def headline(results: dict[str, CVResult], *, ci: dict[str, Any] | None = None,
     spread of the fold-mean over estimator seeds (``seeds``, from
     :func:`prospect.models.training.seed_spread`); then the pooled figures of each scheme
     (ROC and PR AUC, prediction-rate area), top-area captures and the positives.
+    ``n_splits`` (``model.cv.n_splits``) is the number of folds asked for
+    (``cv_folds_asked``), beside the folds each scheme ran (``cv_spatial_folds``,
+    ``cv_random_folds``).
     """
     out: dict[str, Any] = {}
     sm = results["spatial_block"].metrics
     for name in ("fold_roc_auc_mean", "fold_roc_auc_std"):
         out[f"cv_spatial_{name}"] = _round(sm.get(name))
+    if n_splits is not None:
+        out["cv_folds_asked"] = int(n_splits)
     out["cv_spatial_folds"] = int(sm.get("n_folds", 0))
     out["cv_spatial_folds_scored"] = int(sm.get("n_folds_scored", sm.get("n_folds", 0)))
     if ci:
@@ -81,6 +87,7 @@ def headline(results: dict[str, CVResult], *, ci: dict[str, Any] | None = None,
         if scheme == "random":
             for name in ("fold_roc_auc_mean", "fold_roc_auc_std"):
                 out[f"cv_random_{name}"] = _round(m.get(name))
+            out["cv_random_folds"] = int(m.get("n_folds", 0))
     for name in ("top5_capture", "top10_capture", "top20_capture", "pa_intersection_pct"):
         if name in sm:
             out[name] = _round(sm[name])
@@ -95,6 +102,21 @@ def cv_warnings(metrics: dict[str, Any]) -> list[str]:
     of a few positives each: a fold of one positive and one background cell scores 0 or 1).
     """
     out = []
+    asked = metrics.get("cv_folds_asked")
+    for key, what, why in (
+            ("cv_spatial_folds", "spatial", "a fold without a training row of each class is "
+             "refused, so a fold was left out"),
+            ("cv_random_folds", "random", "stratified random folds need at least one "
+             "positive and one background row in each, so there can be no more folds than "
+             "the rarer class has rows")):
+        ran = metrics.get(key)
+        if asked and ran is not None and ran < asked:
+            out.append(
+                f"{what} CV: {ran} folds ran of the {asked} asked for (model.cv.n_splits): "
+                f"{why} ({metrics.get('n_positive', 0)} positive cells); its figures are "
+                f"{ran}-fold figures, each trained on about {100 * (ran - 1) / ran:.0f} % of "
+                f"the rows instead of {100 * (asked - 1) / asked:.0f} %; add occurrences or "
+                f"set model.cv.n_splits: {ran}")
     folds, scored = metrics.get("cv_spatial_folds", 0), metrics.get("cv_spatial_folds_scored", 0)
     mean, pooled = metrics.get("cv_spatial_fold_roc_auc_mean"), metrics.get("cv_spatial_roc_auc")
     shown = f"{pooled:.3f}" if pooled is not None else "undefined"
@@ -119,24 +141,44 @@ def cv_warnings(metrics: dict[str, Any]) -> list[str]:
 def model_warnings(final: BaseEstimator, names: list[str]) -> list[str]:
     """What the fitted model ``final`` leaves out, in words: weights-of-evidence layers
     without a defined weight add nothing to the posterior (with none left the map was the
-    prior in every cell, reported only as "no skill", exit 0)."""
+    prior in every cell, reported only as "no skill", exit 0), and categorical classes
+    without a deposit, which weigh 0 and so outrank classes whose weight is negative."""
     from prospect.models.woe import WeightsOfEvidenceClassifier
 
     model = final.steps[-1][1] if isinstance(final, Pipeline) else final
     if not isinstance(model, WeightsOfEvidenceClassifier):
         return []
+    lines = [_barren_line(b) for b in model.barren_classes(names)]
     out = model.layers_left_out(names)
-    if not out:
-        return []
-    every = len(out) == len(names)
-    return [
-        f"weights of evidence: {'every layer' if every else 'layer(s)'} {out} ha"
-        f"{'s' if len(out) == 1 else 've'} no defined weight (no cut-off or class leaves "
-        "deposits and area on both sides of its pattern: W+ or W- is ln 0, Bonham-Carter "
-        "1994) and add nothing to the posterior"
-        + ("; the map is the prior, one value in every cell" if every else "")
-        + "; set model.params.evidence.<layer>.type (categorical classes) or .threshold, "
-        "or check the layer against the occurrences (a layer drawn from them leaks)"]
+    if out:
+        every = len(out) == len(names)
+        lines.append(
+            f"weights of evidence: {'every layer' if every else 'layer(s)'} {out} ha"
+            f"{'s' if len(out) == 1 else 've'} no defined weight (no cut-off or class leaves "
+            "deposits and area on both sides of its pattern: W+ or W- is ln 0, Bonham-Carter "
+            "1994) and add nothing to the posterior"
+            + ("; the map is the prior, one value in every cell" if every else "")
+            + "; set model.params.evidence.<layer>.type (categorical classes) or .threshold, "
+            "or check the layer against the occurrences (a layer drawn from them leaks)")
+    return lines
+
+
+def _barren_line(b: dict[str, Any]) -> str:
+    """A categorical layer's classes without a deposit outranking classes with deposits
+    (:meth:`~prospect.models.woe.WeightsOfEvidenceClassifier.barren_classes`), in words."""
+    outranked = ", ".join(f"{_codes([o['class']])} (W+ {o['w_plus']:.3f}, "
+                          f"{o['deposits']:g} deposits)" for o in b["outranks"])
+    return (f"weights of evidence: layer {b['feature']!r}: class(es) {_codes(b['classes'])} "
+            f"hold no deposit ({b['area']:.6g} unit cells), so W+ is ln 0, undefined, and "
+            "weighs 0 (the prior: Bonham-Carter 1994, ArcSDM); their cells therefore score "
+            f"above those of class(es) {outranked}, which hold deposits; group the barren "
+            f"classes with like ones (model.params.evidence.{b['feature']}.groups), as ArcSDM "
+            "generalizes classes of low confidence into one")
+
+
+def _codes(classes: list[Any]) -> str:
+    """Class codes as written in a config (``3``, not ``3.0``), group names as they are."""
+    return ", ".join(f"{c:g}" if isinstance(c, float) else str(c) for c in classes)
 
 
 CORRELATED = 0.9
@@ -356,7 +398,7 @@ def training_facts(
     if cfg.estimator == "weights_of_evidence":
         est = final.named_steps["model"] if isinstance(final, Pipeline) else final
         cell_area = grid.resolution ** 2
-        woe = {"weights": est.weights_table(names),
+        woe = {"weights": est.weights_table(names), "barren_classes": est.barren_classes(names),
                "cumulative_tables": est.cumulative_tables(names),
                "conditional_independence": est.conditional_independence(
                    ts.X, ts.y, sample_weight, n_points=ts.n_points),
@@ -369,7 +411,8 @@ def training_facts(
         "config_hash": config_hash, "region": grid.describe(),
         "labels": ts.counts, "features": names,
         "cv_config": {**cfg.cv.model_dump(), **cv},
-        "metrics": headline(results, ci=ci, seeds=seeds), "seed_spread": seeds,
+        "metrics": headline(results, ci=ci, seeds=seeds, n_splits=cfg.cv.n_splits),
+        "seed_spread": seeds,
         "bootstrap_ci": ci, "label_surfaces": leaks or [],
         "fold_aware_interpolation": cfg.fold_aware_interpolation,
         "cv": {k: {"metrics": finite(v.metrics), "folds": [finite(f) for f in v.fold_metrics],

@@ -241,7 +241,27 @@ def read_labels(
     cells = snap_points(occ.x[keep], occ.y[keep], grid, positive=positive[keep],
                         feature_id=occ.feature_id[keep])
     cells.counts["records_without_grade"] = int((~keep).sum())
+    cells.counts["duplicate_records"] = len(occ.duplicates)
+    cells.counts["duplicate_records_at"] = occ.duplicates[:20]
+    if occ.duplicates:
+        _warn_duplicates(source.path, occ)
     return cells, occ, threshold
+
+
+def _warn_duplicates(path: Any, occ: Occurrences) -> None:
+    """Warn of records that repeat an earlier record exactly (a row pasted twice), naming
+    the first few and where they lie: each is one occurrence, counted once (weights of
+    evidence with ``count: points`` counted it as a second deposit in its cell)."""
+    shown = ", ".join(
+        f"{d['record']} repeats {d['same_as']}"
+        + (f" at ({d['x']:.6g}, {d['y']:.6g})" if d["x"] is not None else "")
+        for d in occ.duplicates[:5])
+    more = f" and {len(occ.duplicates) - 5} more" if len(occ.duplicates) > 5 else ""
+    warnings.warn(DataWarning(
+        f"{path}: {len(occ.duplicates)} record(s) repeat an earlier record exactly (the same "
+        f"place and the same value in every column; record {shown}{more}): each is counted "
+        "once, as one occurrence; remove the repeated rows from the table (metrics.json "
+        "lists them: labels.duplicate_records_at)"), stacklevel=3)
 
 
 def _refuse_ungraded_absences(path: Any, column: str, values: np.ndarray) -> None:
@@ -375,9 +395,35 @@ def build_training_set(
     counts.update(samples=int(y.size), positives=n_pos, negatives=int((y == 0).sum()))
     counts.update(_screen_features(X, y, spec))
     coords = np.column_stack([grid.x[c], grid.y[r]])
+    n_points = _points_per_cell(occ, lab, grid, r, c) * (y == 1)
+    if cfg.estimator == "weights_of_evidence" and cfg.params.get("count") == "points":
+        _check_unit_cells(source.path, n_points, coords, cfg, grid)
     return TrainingSet(X=X, y=y, rows=r, cols=c, coords=coords, weight=weight, counts=counts,
-                       n_points=_points_per_cell(occ, lab, grid, r, c) * (y == 1),
-                       groups=groups)
+                       n_points=n_points, groups=groups)
+
+
+def _check_unit_cells(path: Any, n_points: np.ndarray, coords: np.ndarray, cfg: ModelConfig,
+                      grid: RegionGrid) -> None:
+    """Refuse weights of evidence counting points (``count: points``) when a cell holds
+    more occurrence points than unit cells: the published procedure counts areas in unit
+    cells, each deposit occupying one (Bonham-Carter 1994, ch. 9; ArcSDM stops with "more
+    than one training point per unit cell"), so such a cell would hold a negative area
+    without deposit, and every weight of its patterns would be off."""
+    cell_area = grid.resolution ** 2
+    unit = float(cfg.params.get("unit_cell_area") or cell_area)
+    per_cell = cell_area / unit
+    over = np.flatnonzero(n_points > per_cell + 1e-9)
+    if not over.size:
+        return
+    worst = int(n_points.max())
+    at = ", ".join(f"{int(n_points[i])} at ({coords[i, 0]:.6g}, {coords[i, 1]:.6g})"
+                   for i in over[:5])
+    raise DataError(
+        f"{path}: weights of evidence with model.params.count: points needs each occurrence "
+        f"in its own unit cell (Bonham-Carter 1994), but {over.size} cell(s) of "
+        f"{per_cell:g} unit cell(s) hold more occurrence points ({at}); set "
+        f"model.params.unit_cell_area to at most {cell_area / worst:g} (the cell area "
+        f"{cell_area:g} / {worst}), or use count: cells (one deposit per positive cell)")
 
 
 POLYGON_SHARE = 0.1
@@ -459,9 +505,12 @@ def _screen_features(X: np.ndarray, y: np.ndarray, spec: FeatureSpec) -> dict[st
         p, n = col[ok & pos], col[ok & neg]
         if p.size < 5 or n.size < 5:
             continue
-        if j in categorical:
-            if not np.isin(p, n).any():  # classes of positives hold no negative
-                alone[name] = 1.0
+        if j in categorical:  # ranked by each class's share of positives: a copy of the
+            # labels as classes (a deposit map with a stray background cell in a deposit
+            # class, deposit numbers as codes) slipped past "no negative in their classes"
+            auc = _pair_auc(*_class_rates(col[ok], y[ok]))
+            if auc >= SEPARATES_ALONE:
+                alone[name] = round(auc, 4)
             continue
         auc = _pair_auc(p, n)
         if max(auc, 1.0 - auc) >= SEPARATES_ALONE:
@@ -481,6 +530,18 @@ def _screen_features(X: np.ndarray, y: np.ndarray, spec: FeatureSpec) -> dict[st
     return {"features_constant": constant, "features_separating_alone": alone}
 
 
+def _class_rates(codes: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's class scored by the share of positives among the rows of its class, for
+    the positive rows and the negative rows: the best ranking a categorical layer can give
+    on its own (its ROC AUC reaches 1 when the classes holding positives hold no negative),
+    whatever numbers its codes are."""
+    _, inverse = np.unique(codes, return_inverse=True)
+    inverse = inverse.ravel()
+    share = np.bincount(inverse, weights=(y == 1).astype("f8")) / np.bincount(inverse)
+    score = share[inverse]
+    return score[y == 1], score[y == 0]
+
+
 def _empty_features(X: np.ndarray, spec: FeatureSpec) -> str:
     """``"; ... no data at any labelled cell ..."`` naming the features with no value at any
     of the labelled cells ``X`` (a distance to contacts of a map of one unit), else ``""``."""
@@ -495,9 +556,12 @@ def _empty_features(X: np.ndarray, spec: FeatureSpec) -> str:
 
 def _points_per_cell(occ: Occurrences, lab: LabelsConfig, grid: RegionGrid,
                      rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """Positive records (distinct features) in the cell of each row."""
+    """Positive records (distinct features, a record repeating another exactly counted
+    once) in the cell of each row."""
     positive, _ = grade_positives(occ.values, threshold=lab.threshold,
                                   quantile=lab.threshold_quantile)
+    if occ.duplicate is not None:  # a row pasted twice is one occurrence, not two
+        positive = positive & ~occ.duplicate
     rr, cc = grid.rowcol(occ.x[positive], occ.y[positive])
     inside = grid.contains(rr, cc)
     cells = rr[inside] * grid.width + cc[inside]
@@ -518,9 +582,17 @@ def _background(
     (last) draw are returned for the report and for the area weights.
     """
     n = None if lab.background == "all" else round(float(lab.background_ratio * n_pos))
+    if n is not None and n < 2:  # was "the region holds no unlabelled cells with data"
+        raise DataError(
+            f"background: model.labels.background_ratio {lab.background_ratio:g} x {n_pos} "
+            f"positive cells asks for {n} background cell(s), and training needs at least "
+            f"2; set background_ratio to at least {2 / n_pos:.2g} (10 is usual: the "
+            "background is a sample of the whole area)")
+
     def draw(k: int | None) -> tuple[np.ndarray, np.ndarray]:
         return sample_background(grid, k, exclude_rows=labels.rows, exclude_cols=labels.cols,
-                                 exclusion=lab.background_exclusion, seed=seed)
+                                 exclusion=lab.background_exclusion, seed=seed,
+                                 labels=labels.label)
 
     r, c = draw(n)
     X = sample(r, c, "background")
@@ -544,7 +616,7 @@ def _short_background(grid: RegionGrid, lab: LabelsConfig, *, got: int, wanted: 
     outside the evidence layers", or fewer background rows without a word."""
     few = "no" if got == 0 else "too few"
     cause = (f"model.labels.background_exclusion = {lab.background_exclusion:g} CRS units "
-             f"around the labelled cells leaves {few} unlabelled cells with data"
+             f"around the positive cells leaves {few} unlabelled cells with data"
              if lab.background_exclusion > 0 else
              f"the region holds {few} unlabelled cells with data")
     if got == 0:

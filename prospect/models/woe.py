@@ -19,7 +19,10 @@ Rows are cells. ``sample_weight`` is the number of cells a row stands for (1 whe
 is a row; larger for a sampled background), so the area of a pattern is the weighted count
 of its rows. Deposits are one per positive cell (``count="cells"``), or every occurrence
 point (``count="points"``, the ``n_points`` fit argument: two points in one cell count
-twice, as ArcSDM counts training points).
+twice, as ArcSDM counts training points). Each deposit occupies one unit cell
+(Bonham-Carter 1994), so a row should hold no more points than unit cells; the train
+stage refuses a cell that does (ArcSDM stops likewise) and counts a record repeating
+another exactly once.
 """
 
 from __future__ import annotations
@@ -374,6 +377,36 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
             self._names(len(self.evidence_))
         return [names[j] for j, ev in enumerate(self.evidence_)
                 if not np.asarray(ev["defined"], bool).any()]
+
+    def barren_classes(self, feature_names: list[str] | None = None) -> list[dict[str, Any]]:
+        """Categorical classes without a deposit that outrank classes holding deposits.
+
+        A class holding no deposit has ``W+ = ln 0``: undefined, it weighs 0 (the prior;
+        Bonham-Carter 1994, ArcSDM's weights tables), so its cells score above those of a
+        class whose deposits are fewer than its area predicts (``W+ < 0``). ArcSDM then
+        generalizes the classes of low confidence into one; here the user groups them
+        (``evidence.<layer>.groups``). Returns, per layer where this happens, the barren
+        classes, their area (unit cells) and the classes they outrank with their ``W+``.
+        """
+        check_is_fitted(self)
+        names = feature_names or self._names(len(self.evidence_))
+        out = []
+        for name, ev in zip(names, self.evidence_, strict=True):
+            if ev["kind"] != "categorical":
+                continue
+            table = ev["table"]
+            barren = [r for r in table if not r["defined_plus"] and r["deposits"] <= 0
+                      and r["area"] > 0]
+            below = [r for r in table if r["defined_plus"] and r["w_plus"] < 0]
+            if barren and below:
+                key = "group" if ev.get("groups") else "class"
+                out.append({
+                    "feature": name, "classes": [r.get(key, r["class"]) for r in barren],
+                    "area": float(sum(r["area"] for r in barren)),
+                    "outranks": [{"class": r.get(key, r["class"]),
+                                  "w_plus": float(r["w_plus"]),
+                                  "deposits": float(r["deposits"])} for r in below]})
+        return out
 
     def weights_table(self, feature_names: list[str] | None = None) -> list[dict[str, Any]]:
         """The weights in use per layer: one row per class, or the chosen threshold's row.
