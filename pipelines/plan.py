@@ -226,6 +226,17 @@ def _config_cell_bytes(source: Any) -> float:
     return LAYER_CELL_BYTES
 
 
+def _search_variables(source: Any) -> list[str] | None:
+    """The variables a ``stac_search`` composite source makes, from its config alone (its
+    ``assets`` and ``<source>_count``, which a composite writes where cells lack an
+    observation even when ``count_variable`` is false), or ``None`` for any other source
+    whose files could not be read."""
+    if isinstance(source, RasterSource) and source.stac_search is not None and \
+            source.assets and source.composite is not None:
+        return [*source.assets, f"{source.name}_count"]
+    return None
+
+
 def _layers_from_config(source: Any) -> int:
     if isinstance(source, RasterSource):
         if source.bands:
@@ -299,10 +310,14 @@ def plan_job(job: JobConfig, grid: RegionGrid, *, workers: int = 1,
     unread = [f"source {s.name!r}: layers counted from the config ({h[len('config: '):]})"
               for s, (_, h, _, _) in zip(job.sources, counted, strict=True) if h != "headers"]
     layer_bytes = max((b for c, _, b, _ in counted if c), default=LAYER_CELL_BYTES)
-    if not unread:  # every source's layers known: the ingest stage's tile-layer check
+    named = [_search_variables(s) if h != "headers" else [la.name for la in ls]
+             for s, (_, h, _, ls) in zip(job.sources, counted, strict=True)]
+    if all(names is not None for names in named):
+        # every source's variables known (a search not yet made names its own: its
+        # assets and count): the ingest stage's tile-layer check
         from prospect.ingest.mask import LAND_VARIABLE
 
-        refuse_unmade_variables(job, [la.name for *_, ls in counted for la in ls]
+        refuse_unmade_variables(job, [n for names in named for n in names or []]
                                  + ([LAND_VARIABLE] if masked else []), job_path)
     elif _names_variables(job):  # said, never passed in silence
         unread.append(

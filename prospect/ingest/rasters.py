@@ -805,6 +805,9 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
             "scenes": [r.describe() for r in refs]}
         if var in quantities:
             settings["quantity"] = quantities[var]
+        dates = sorted({str(sc.date)[:10] for sc in scenes if sc.date})
+        if dates:  # the scenes' configured dates (the index stage reads them: ASTER SWIR)
+            settings["dates"] = dates
         layers.append(RasterLayer(
             name=var, units=units[var],
             long_name=source.long_name or (f"{source.sensor} {var}" if source.sensor else var),
