@@ -78,7 +78,10 @@ class LabelsConfig(StrictModel):
 class CVConfig(StrictModel):
     """Cross-validation: spatial blocks (the honest estimate) and random folds beside it."""
 
-    kind: Literal["spatial_block", "random"] = "spatial_block"
+    kind: Literal["spatial_block", "random"] = Field(
+        default="spatial_block",
+        description="random: also run random folds (as compare_random); the headline stays "
+                    "spatial blocks, the honest estimate")
     n_splits: int = Field(default=5, ge=2, le=100)
     block_size: float | Literal["auto"] = Field(
         default="auto",

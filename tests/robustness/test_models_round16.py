@@ -390,3 +390,17 @@ def test_a_padded_copy_of_the_label_sites_is_a_label_surface(
     else:
         assert surfaces == {} and len(surveyed) == 1
     assert sandbox.untouched()
+
+
+def test_cv_kind_random_keeps_the_spatial_headline_and_the_card_says_so(
+    sandbox: Sandbox, cli: Any, scheduler: str, ingested: Path,
+) -> None:
+    """Before: with ``cv.kind: random`` the card said scheme "random" above the spatial-block
+    figures it headlines (random folds run beside them, as ``compare_random`` does)."""
+    _job(sandbox, _table(PLACES), cv={**FAST_CV, "kind": "random", "compare_random": False})
+    result = _train(sandbox, cli, scheduler, ingested)
+    assert result.code == 0, (result.out + result.err)[-3000:]
+    card = json.loads((sandbox.out / "model" / "card.json").read_text())
+    assert card["cv"]["scheme"] == "spatial_block" and card["cv"]["kind_asked"] == "random"
+    assert card["cv"]["random_folds_beside"] is True
+    assert card["cv"]["metrics"]["random"] is not None
