@@ -439,7 +439,8 @@ def _polygon_shares(path: Any, occ: Occurrences, lab: LabelsConfig, y: np.ndarra
     label sets holding polygons (point-only counts are unchanged)."""
     if occ.polygon is None:
         return {}
-    n_features = int(np.unique(occ.feature_id[occ.polygon]).size)
+    held = occ.polygon if occ.duplicate is None else occ.polygon & ~occ.duplicate
+    n_features = int(np.unique(occ.feature_id[held]).size)  # a polygon repeated: once
     pos = y == 1
     n_pos = int(pos.sum())
     facts: dict[str, Any] = {"polygons": lab.polygons, "polygon_features": n_features}

@@ -169,6 +169,24 @@ def test_a_polygon_that_swamps_the_points_is_a_data_warning_with_its_share(
     assert ts.counts["largest_polygon_share"] == pytest.approx(100 / 110, abs=1e-4)
 
 
+def test_a_polygon_pasted_twice_is_one_polygon_feature(cube: Path, tmp_path: Path) -> None:
+    """Before (round 16): a mine outline written twice (one feature exported twice) counted
+    as two polygon features in the training facts."""
+    import geopandas as gpd
+    from shapely.geometry import Point, box
+
+    geoms = [Point(x, y) for x, y in POINTS] + [box(*MINE), box(*MINE)]
+    names = [f"occ{k}" for k in range(len(POINTS))] + ["mine", "mine"]  # exported twice
+    twice = tmp_path / "twice.geojson"
+    gpd.GeoDataFrame({"name": names}, geometry=geoms, crs="EPSG:32619").to_file(
+        twice, driver="GeoJSON")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        ts, _ = _training_set(cube, twice)
+    assert ts.counts["polygon_features"] == 1
+    assert ts.counts["largest_polygon_positive_cells"] == 100
+
+
 def test_polygons_centroid_gives_one_positive_per_polygon(cube: Path, mine: Path) -> None:
     """Before: ``labels.polygons`` was an unknown key; there was no way to weigh an
     outline as one occurrence."""

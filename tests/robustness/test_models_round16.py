@@ -404,3 +404,4 @@ def test_cv_kind_random_keeps_the_spatial_headline_and_the_card_says_so(
     assert card["cv"]["scheme"] == "spatial_block" and card["cv"]["kind_asked"] == "random"
     assert card["cv"]["random_folds_beside"] is True
     assert card["cv"]["metrics"]["random"] is not None
+
