@@ -37,6 +37,25 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool) -> None:
+    """``--version``: the version and where it runs from (two installs on one cluster
+    differ), then stop."""
+    if value:
+        import prospect
+
+        typer.echo(f"prospect {prospect.__version__} ({os.path.dirname(prospect.__file__)}, "
+                   f"Python {sys.version.split()[0]})")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """Prospect: satellite imagery and survey layers to prospectivity maps."""
+
+
 _registered: list[str] = []
 
 

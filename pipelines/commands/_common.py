@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+import math
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -17,13 +19,67 @@ from prospect.errors import data_warnings
 
 def literal(*values: object) -> list[Text]:
     """``values`` as Rich text shown as it is: text from files and options (a card's
-    ``"lithium [/bold]"``, a path with ``[b]``) is never read as Rich markup."""
-    return [Text(str(v)) for v in values]
+    ``"lithium [/bold]"``, a path with ``[b]``) is never read as Rich markup. A value that
+    is not there (``None``: a card without ``created``) is shown as ``-``, not as the
+    word ``None``."""
+    return [Text("-" if v is None else str(v)) for v in values]
+
+
+NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
+"""How a float NaN or infinity is printed in strict JSON: as text, the names JavaScript and
+the Protocol Buffers JSON mapping use (``null`` would say "no value", and a card's
+``nodata: NaN`` means a value)."""
+
+
+def strict_json(value: Any) -> Any:
+    """``value`` as strict JSON types: :func:`prospect.canonical.jsonable`, with NaN and
+    infinities as the text of :data:`NON_FINITE` instead of ``null``."""
+    from prospect.canonical import jsonable
+
+    def walk(item: Any) -> Any:
+        if isinstance(item, float) and not math.isfinite(item):
+            return NON_FINITE[repr(item)]
+        if isinstance(item, Mapping):
+            return {k: walk(v) for k, v in item.items()}
+        if isinstance(item, list):
+            return [walk(v) for v in item]
+        return item
+
+    return walk(jsonable(value, finite=False))
+
+
+def json_text(value: Any, *, indent: int | None = 2, sort_keys: bool = False) -> str:
+    """``value`` as strict JSON text (RFC 8259) for any ``--json`` output.
+
+    ``json.dumps`` writes a float NaN as the bare token ``NaN``, which is no JSON: ``jq``,
+    JavaScript's ``JSON.parse`` and most parsers refused ``model show --json`` of a card
+    whose ``nodata`` is NaN. Non-finite numbers are written as :func:`strict_json` says,
+    and ``allow_nan=False`` guards every other way one could reach the text.
+    """
+    return json.dumps(strict_json(value), indent=indent, sort_keys=sort_keys,
+                      allow_nan=False, ensure_ascii=False)
+
+
+MIN_TABLE_WIDTH = 80
+"""Fewest columns a table is laid out in: in a narrower terminal (a split pane, a phone's
+SSH client) Rich shrank every column of ``prospect plan``'s table to ``…``; laid out at 80
+columns and wrapped by the terminal, each value stays whole."""
+
+
+def table_console(min_width: int = MIN_TABLE_WIDTH) -> Console:
+    """The stdout console of a command that prints a table: the terminal's width, at
+    least ``min_width`` columns (a pipe or a batch log is 80 unless more are asked for)."""
+    console = Console()
+    if console.width < min_width:
+        console = Console(width=min_width)
+    return console
 
 
 def config_file(value: Path | None) -> Path | None:
     """Callback of the config arguments: a path that exists but is no regular file (a
     device such as ``/dev/null``, a pipe) is refused as such; "not found" misled."""
+    if value is not None and str(value).startswith("~"):  # '--config=~/a.yaml', quoted
+        value = value.expanduser()
     if value is not None and value.exists() and not value.is_file() and not value.is_dir():
         from prospect.errors import ConfigError
 
@@ -48,7 +104,29 @@ def out_path(value: str) -> Path:
     if not str(value).strip():
         raise typer.BadParameter("an empty path; give the output path (-o . for the "
                                  "current directory)")
-    return Path(value)
+    return _as_shell_meant(str(value))
+
+
+def _as_shell_meant(text: str) -> Path:
+    r"""A path from the command line as the shell would have expanded it, or refused.
+
+    The shell leaves ``~`` alone after ``=`` (``--out=~/runs/a``) and inside quotes, and
+    ``$VAR`` inside single quotes (a SLURM script's ``-o '$SCRATCH/a'``): the job's outputs
+    went to a folder literally named ``~`` or ``$SCRATCH`` in the working directory (and
+    ``rm -rf ~`` is how one tidies that up). A leading ``~`` is the home folder, as in a
+    config's paths; a path that does not exist and was written for another shell or
+    system (``$VAR``, ``%VAR%``, ``C:\``, ``\``, ``file://``) is refused, saying why.
+    """
+    from prospect.config._base import written_for_elsewhere
+
+    path = Path(text).expanduser() if text.startswith("~") else Path(text)
+    if not path.exists():
+        hint = written_for_elsewhere(text)
+        if hint:
+            hint = hint.replace("config paths", "paths").replace(
+                " (a relative path is taken from the config file's folder)", "")
+            raise typer.BadParameter(f"{text!r}: {hint}")
+    return path
 
 
 def names_output(param: typer.CallbackParam, value: Path | None) -> Path | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -15,6 +14,7 @@ from pipelines.commands._common import (
     ForceOpt,
     SchedulerOpt,
     WorkersOpt,
+    json_text,
     literal,
     names_output,
     out_path,
@@ -27,7 +27,7 @@ def _list(sensor: str | None, domain: str | None, as_json: bool) -> None:
 
     entries = list_indices(sensor=sensor, domain=domain)
     if as_json:
-        typer.echo(json.dumps([e.describe() for e in entries], indent=1))
+        typer.echo(json_text([e.describe() for e in entries], indent=1))
         return
     filters = ", ".join(f for f in (f"sensor {sensor}" if sensor else "",
                                     f"domain {domain}" if domain else "") if f)

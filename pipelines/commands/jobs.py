@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from pipelines.commands._common import literal
+from pipelines.commands._common import literal, table_console
 
 
 def jobs() -> None:
@@ -24,7 +23,7 @@ def jobs() -> None:
         table.add_row(*literal(  # text from the job files, shown as it is (no markup)
             e.name, e.region, "\n".join(e.datasets), minerals, " ".join(default_stages(e.job)),
             "yes" if e.data_present else f"no: {len(e.missing)} file(s) missing"))
-    console = Console()
+    console = table_console()
     console.print(table)
     for e in entries:
         console.print(Text.assemble((e.name, "bold"), f": {e.description}"), highlight=False)

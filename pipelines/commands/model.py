@@ -23,9 +23,11 @@ from rich.text import Text
 
 from pipelines.commands._common import (
     SchedulerOpt,
+    json_text,
     literal,
     names_output,
     out_path,
+    table_console,
     warning_lines,
 )
 from prospect.errors import InputFileError, ModelError, ProspectError
@@ -98,7 +100,7 @@ def list_models(registry: RegistryOpt = None) -> None:
 
     reg = _registry(registry)
     names = reg.names()
-    console = Console()
+    console = table_console()
     err = Console(stderr=True, highlight=False)
     for entry in reg.incomplete():  # a hand-copied version was skipped without a word
         err.print(Text(f"warning: {entry}: incomplete (no checksums.json: a copy or a "
@@ -111,7 +113,7 @@ def list_models(registry: RegistryOpt = None) -> None:
         return
     table = Table(title=Text(f"Models in {reg.url}"))  # card text is shown as it is, never
     for col in ("name", "versions", "latest", "mineral", "estimator", "synthetic", "created"):
-        table.add_column(col)                          # as Rich markup
+        table.add_column(col, overflow="fold")         # as Rich markup
     all_broken: list[str] = []
     mismatched: list[str] = []
     for name in names:
@@ -158,7 +160,7 @@ def show(
         card = reg.card(name, version)
         card["fingerprint"] = reg.fingerprint(name, version)
         card["version_warning"] = note
-        typer.echo(json.dumps(card, indent=2, sort_keys=True))
+        typer.echo(json_text(card, sort_keys=True))
     else:
         typer.echo(reg.markdown(name, version))
         typer.echo(f"Fingerprint (SHA-256 of checksums.json, pin it with --fingerprint): "

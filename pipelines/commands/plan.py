@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from pipelines.commands._common import ConfigArg, literal, warning_lines
+from pipelines.commands._common import ConfigArg, json_text, literal, table_console, warning_lines
+
+if TYPE_CHECKING:
+    from prospect.config import JobConfig
 
 
 def plan(
@@ -48,10 +50,11 @@ def plan(
     if too_many:
         Console(stderr=True, highlight=False).print(Text(f"warning: {too_many}"),
                                                     soft_wrap=True)
+    removed = would_remove(job, out) if out is not None else []
     if as_json:
-        typer.echo(json.dumps(p.to_dict(), indent=2))
+        typer.echo(json_text({**p.to_dict(), "would_remove": removed}))
         return
-    console = Console()
+    console = table_console()
     console.print(Text.assemble((f"plan of job {p.job}", "bold"),  # names from files: literal
                                 f" on {p.region} ({p.crs}, {p.resolution:g} m)"))
     console.print(f"  grid: {p.shape[0]} x {p.shape[1]} cells, chunks {p.chunks[0]} x "
@@ -79,6 +82,58 @@ def plan(
                   f"{p.chunk_tasks / max(p.n_chunks, 1):.1f}")
     for note in p.notes:
         console.print(Text(f"  {note}", style="dim"))
+    if removed:
+        console.print(Text(f"  a run of this config in {out} would remove what the job no "
+                           "longer makes (copy what you need first, or run it with another "
+                           "-o):", style="yellow"))
+        for line in removed:
+            console.print(Text(f"    {line}"))
+
+
+def would_remove(job: JobConfig, out_dir: Path) -> list[str]:
+    """What a run of ``job`` in ``out_dir`` would remove, one line each, read from the
+    folder's ``manifest.json`` (nothing is written).
+
+    A section deleted from the config (``tiles``, ``model``) makes the run remove what its
+    stage made: the stage's cube variables, folders and files (``tiles/``, ``model/``,
+    ``score/*.tif``), as results of a job that no longer makes them. That happened with no
+    warning before the run printed "removed ..."; ``prospect plan -o`` lists it first.
+    ``[]`` when the folder holds no manifest of this job.
+    """
+    import json
+
+    from pipelines.runner import STAGE_ORDER, default_stages
+    from pipelines.verify import relative_to, unmade_outputs
+
+    try:
+        data = json.loads((out_dir / "manifest.json").read_bytes())
+    except (OSError, ValueError):
+        return []
+    if not isinstance(data, dict) or data.get("job") != job.name or \
+            not isinstance(data.get("stages"), dict):
+        return []
+    records = {k: v for k, v in data["stages"].items() if isinstance(v, dict)}
+    has = default_stages(job)
+    lines: list[str] = []
+    cube = out_dir / job.outputs.cube
+    for stage in (s for s in STAGE_ORDER if s in records and s not in has):
+        owned = sorted({var for rec in records.values() if isinstance(rec.get("verify"), dict)
+                        for variables in rec["verify"].values() if isinstance(variables, dict)
+                        for var, entry in variables.items()
+                        if isinstance(entry, dict) and entry.get("stage") == stage})
+        if owned and cube.is_dir():
+            lines.append(f"cube variable(s) {', '.join(owned)} of {job.outputs.cube} (the "
+                         f"{stage} stage made them)")
+        outputs = records[stage].get("outputs")
+        kept = {f"{other}:{k}": v for other, rec in records.items() if other != stage
+                for k, v in (rec.get("outputs") or {}).items()} \
+            if all(isinstance(r.get("outputs") or {}, dict) for r in records.values()) else {}
+        if isinstance(outputs, dict):
+            for label, path in unmade_outputs(out_dir, outputs, kept, keep=(
+                    out_dir / "manifest.json", out_dir / ".prospect.lock", cube)):
+                lines.append(f"{relative_to(out_dir, str(path))} ({label}; the {stage} "
+                             "stage made it and the job no longer has it)")
+    return lines
 
 
 def _workers_warning(workers: int) -> str | None:

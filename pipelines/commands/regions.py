@@ -6,10 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from pipelines.commands._common import literal
+from pipelines.commands._common import literal, table_console
 
 
 def regions(
@@ -41,7 +40,7 @@ def regions(
     table = Table(title="Shipped regions")
     for col in ("name", "title", "crs", "resolution", "cells (rows x cols)", "chunks",
                 "land (km2, Natural Earth)"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold", no_wrap=col in ("name", "crs", "chunks"))
     for name in list_regions():
         region = load_region(name)
         grid = region.to_grid()
@@ -52,7 +51,7 @@ def regions(
         table.add_row(*literal(name, region.title, grid.crs, f"{grid.resolution:g}",
                                f"{grid.height} x {grid.width}",
                                f"{grid.chunks[0]} x {grid.chunks[1]}", land))
-    Console().print(table)
+    table_console(120).print(table)  # names and CRSs whole, in a batch log too
 
 
 def register(app: typer.Typer) -> None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import datetime
 import difflib
+import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import UnionType
-from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, NamedTuple, TypeVar, Union, get_args, get_origin
 
 import yaml
 from pydantic import (
@@ -26,8 +29,10 @@ from prospect.errors import ConfigError
 
 __all__ = [
     "RESERVED_NAMES",
+    "ConfigData",
     "ConfigLocation",
     "ConfigPath",
+    "Place",
     "PlainName",
     "RasterPath",
     "StrictModel",
@@ -343,7 +348,12 @@ def _int_scalar(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
             raise _Refused(
                 f"value {text!r} at line {line} is read by YAML 1.1 as octal ({octal}), not "
                 f"{decimal}: write {decimal} without the leading 0, or quote it if it is text")
-    return int(loader.construct_yaml_int(node))
+    try:
+        return int(loader.construct_yaml_int(node))
+    except ValueError:  # past Python's digit limit for int(text): no config's number
+        raise _Refused(
+            f"value at line {line} is a whole number of {len(text)} digits, past any "
+            "number a config takes; write the number meant (in decimal)") from None
 
 
 def _float_scalar(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> float:
@@ -409,7 +419,11 @@ class _ConfigLoader(yaml.SafeLoader):
         if node is None:
             return None
         _expanded_size(node, {})
-        return self.construct_document(node)
+        data = self.construct_document(node)  # merge keys (<<) are flattened into the nodes
+        if isinstance(data, dict):
+            data = ConfigData(data)
+            _record_places(node, (), data.places)
+        return data
 
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
         seen: dict[Any, int] = {}
@@ -431,11 +445,71 @@ class _ConfigLoader(yaml.SafeLoader):
                 raise _Refused(
                     f"key {key_node.value!r} at line {line} is read by YAML as "
                     f"{str(key).lower()}, not as a name; quote it ('{key_node.value}': ...)")
+            # '~:', '2024-01-01:', '1.5:' ("Keys should be strings"); a whole number is a
+            # key where the config maps numbers (model.params.class_weight: {0: 1, 1: 5}),
+            # and the model names it at its line where a name is wanted
+            if not isinstance(key, str) and (isinstance(key, bool) or not isinstance(key, int)):
+                what = "no value (null)" if key is None else \
+                    "a date" if isinstance(key, datetime.date) else \
+                    f"a {type(key).__name__}" if not isinstance(key, int | float) else "a number"
+                raise _Refused(
+                    f"key {key_node.value!r} at line {line} is read by YAML as {what}, not "
+                    f"as a name; every key is a name: quote it ('{key_node.value}': ...) or "
+                    "check the indentation")
         return super().construct_mapping(node, deep=deep)
 
 
 class _Refused(Exception):
     """A config the loader refuses (the message says where and why)."""
+
+
+class Place(NamedTuple):
+    """Where a value stands in its YAML file, and how it was written there."""
+
+    line: int
+    """1-based line of the key (a list item's own line)."""
+    written: str | None
+    """The scalar's text as written (``.nan``, ``2024-01-01``, ``""`` for an empty value);
+    ``None`` for a mapping or a list."""
+
+
+class ConfigData(dict):  # type: ignore[type-arg]
+    """A config mapping read by :func:`load_yaml`, with :attr:`places`: the line and
+    written text of each value, by key path (``("region", "bounds", 0)``), so an error can
+    name the line and show the value as the user wrote it, not as Python holds it."""
+
+    places: dict[tuple[Any, ...], Place]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.places = {}
+
+
+def _record_places(node: yaml.Node, path: tuple[Any, ...],
+                   places: dict[tuple[Any, ...], Place]) -> None:
+    """Fill ``places`` with the line and text of every value under ``node`` (at ``path``);
+    a key written twice through a merge takes the place of the one that counts (the last:
+    keys beside ``<<`` win)."""
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _MERGE_TAG:
+                continue
+            key: Any = key_node.value
+            if key_node.tag == "tag:yaml.org,2002:int":  # held as a number (class_weight)
+                with contextlib.suppress(ValueError):
+                    key = int(key.replace("_", ""), 0)
+            here = (*path, key)
+            places[here] = Place(key_node.start_mark.line + 1, _written(value_node))
+            _record_places(value_node, here, places)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            here = (*path, index)
+            places[here] = Place(item.start_mark.line + 1, _written(item))
+            _record_places(item, here, places)
+
+
+def _written(node: yaml.Node) -> str | None:
+    return str(node.value) if isinstance(node, yaml.ScalarNode) else None
 
 
 _ConfigLoader.add_constructor("tag:yaml.org,2002:int", _int_scalar)
@@ -468,6 +542,22 @@ def _expanded_size(node: yaml.Node, memo: dict[int, tuple[int, int]]) -> tuple[i
     return size, depth
 
 
+def _not_utf8(exc: UnicodeDecodeError) -> str:
+    """Where a config stops being UTF-8, and how to convert it.
+
+    "not a UTF-8 text file" named neither the line nor the encoding it was saved in (a
+    Windows editor's UTF-16, or Latin-1 for an accented name in a description).
+    """
+    raw = bytes(exc.object)
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return ("saved as UTF-16 (a Windows editor's 'Unicode'); save it as UTF-8 (e.g. "
+                "iconv -f UTF-16 -t UTF-8 old.yaml > new.yaml)")
+    line = raw[:exc.start].count(b"\n") + 1
+    return (f"not UTF-8 text: byte 0x{raw[exc.start]:02x} at line {line} (Latin-1 or a "
+            "Windows code page?); save it as UTF-8 (e.g. iconv -f LATIN1 -t UTF-8 old.yaml "
+            "> new.yaml)")
+
+
 def load_yaml(path: Path) -> dict[str, Any]:
     """Read a YAML mapping from ``path``; any problem becomes a :class:`ConfigError`.
 
@@ -496,8 +586,8 @@ def load_yaml(path: Path) -> dict[str, Any]:
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError(f"{path}: not valid YAML{where}: {problem}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not a UTF-8 text file") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: {_not_utf8(exc)}") from None
     except RecursionError:
         raise ConfigError(f"{path}: nested too deeply") from None
     except OSError as exc:
@@ -631,54 +721,165 @@ def number_text_hint(value: Any) -> str:
     return f"{value!r} is quoted text, not a number; write {plain} without quotes"
 
 
+def _place(loc: Sequence[Any], places: dict[tuple[Any, ...], Place]
+           ) -> tuple[Place | None, bool]:
+    """The place of the deepest key of ``loc`` written in the file, and whether that is
+    ``loc`` itself (the parts no file holds, such as a tagged union's tag, are passed
+    over); ``(None, False)`` when none is."""
+    path: tuple[Any, ...] = ()
+    found: Place | None = None
+    exact = False
+    for part in loc:
+        if (*path, part) in places:
+            path = (*path, part)
+            found, exact = places[path], True
+        elif not (isinstance(part, str) and (part.startswith("function-")
+                                             or part in _UNION_TAGS or "[" in part)):
+            exact = False  # a source's kind ('raster'), or a key the file does not hold
+    return found, exact
+
+
+_BOOL_TEXT = "(YAML reads yes/no/on/off as true/false, not a number)"
+_NULLS = ("", "~", "null", "Null", "NULL")
+
+
+def _as_written(value: Any, written: str | None, msg: str) -> tuple[str | None, str]:
+    """How to show a refused ``value`` that YAML read from ``written`` (the text in the
+    file), and ``msg`` with why YAML read it so; ``(None, msg)`` to show ``repr(value)``.
+
+    Python's repr is not what the user wrote: ``.nan`` was shown as ``nan``, ``1.0e+400``
+    as ``inf``, ``2024-01-01`` as ``datetime.date(2024, 1, 1)``, an empty value as
+    ``None`` and ``yes`` as the long text that stands in for a boolean.
+    """
+    if written is None:
+        return None, msg
+    if isinstance(value, str) and value.endswith(_BOOL_TEXT):
+        return written, (f"{msg.split(',')[0]}; YAML reads yes/no/on/off and true/false "
+                         f"unquoted as booleans ({written} is {value.split(' ', 1)[0]}), not "
+                         "a number")
+    if isinstance(value, str):
+        return None, msg
+    if isinstance(value, bool):  # 'no' where a name goes: say what YAML made of it
+        return f"{value} (written {written})", msg
+    if value is None and written in _NULLS:
+        return "(empty)", ("the key has no value (nothing after the colon, or null); write "
+                           "its value (a nested section is indented under its key)")
+    if isinstance(value, float) and math.isinf(value) and \
+            "inf" not in written.lower():
+        return written, (f"{msg}; {written} is beyond the largest number and is read as "
+                         "infinity")
+    if isinstance(value, datetime.date | datetime.datetime):
+        return written, f"{msg}; YAML reads {written} unquoted as a date"
+    return written, msg
+
+
 def format_validation_error(exc: ValidationError, source: str,
-                            model: type[BaseModel] | None = None) -> str:
-    """One line per problem: ``source: key.path = value: message``.
+                            model: type[BaseModel] | None = None,
+                            places: dict[tuple[Any, ...], Place] | None = None,
+                            data: Any = None) -> str:
+    """One line per problem: ``source:line: key.path = value: message``.
 
     With ``model``, an unknown key comes with the nearest allowed key (``did you mean
-    'path'?``) or, when none is near, the keys allowed there.
+    'path'?``) or, when none is near, the keys allowed there. With ``places`` (a
+    :class:`ConfigData`'s), each line names the line of the key in ``source`` and shows a
+    value as it was written there. With ``data`` (what was validated), the errors of one
+    value's union members are one line at its key (:func:`_one_per_union`).
     """
     lines = []
-    for err in exc.errors():
+    for err in _one_per_union(exc.errors(), data):
         loc = ".".join(str(p) for p in err["loc"]
                        if not str(p).startswith("function-after") and p not in _UNION_TAGS)
+        place, exact = _place(err["loc"], places) if places else (None, False)
+        where = f"{source}:{place.line}" if place else source
         value = err.get("input")
-        shown = repr(value)
+        msg = err["msg"].removeprefix("Value error, ")
+        written, msg = _as_written(value, place.written if exact and place else None, msg)
+        shown = written if written is not None else repr(value)
         if len(shown) > 80:
             shown = shown[:77] + "..."
-        msg = err["msg"].removeprefix("Value error, ")
-        if isinstance(value, dict) and err["type"] == "value_error":  # a whole section
-            lines.append(f"{source}: key '{loc}': {msg}" if loc else f"{source}: {msg}")
-            continue
-        if err["type"] in ("union_tag_not_found", "union_tag_invalid"):  # a source's kind
-            ctx = err.get("ctx") or {}
-            tag = str(ctx.get("discriminator", "kind")).strip("'")
-            allowed = _kinds_at(model, err["loc"]) or [
-                t.strip(" '") for t in str(ctx.get("expected_tags", "")).split(",")]
-            tags = ", ".join(allowed)
-            where = f"{loc}.{tag}" if loc else tag
-            if err["type"] == "union_tag_not_found":
-                lines.append(f"{source}: missing required key '{where}' (one of {tags})")
-                continue
-            got = ctx.get("tag", "")
-            close = difflib.get_close_matches(str(got), allowed, n=1, cutoff=0.6)
-            hint = f"did you mean '{close[0]}'?" if close else f"one of {tags}"
-            lines.append(f"{source}: key '{where}' has bad value {got!r} ({hint})")
-        elif err["type"] == "extra_forbidden":
-            hint = _suggestion(err["loc"][-1] if err["loc"] else None, model, err["loc"])
-            lines.append(f"{source}: unknown key '{loc}' ({hint})")
-        elif err["type"] == "missing":
-            lines.append(f"{source}: missing required key '{loc}'")
-        else:
-            if isinstance(err.get("input"), bool) and err["type"] == "string_type":
-                msg += (" (YAML reads yes, no, on, off, true and false unquoted as true or "
-                        "false: quote the text, e.g. 'no')")
-            hint = number_text_hint(value) if err["type"].endswith(("_parsing", "_type")) \
-                else ""
-            if hint:
-                msg += f"; {hint}"
-            lines.append(f"{source}: key '{loc}' has bad value {shown}: {msg}")
+        lines.append(_problem_line(err, where, loc, value, shown, msg, model))
     return "\n".join(lines)
+
+
+_MEMBER_TAG = re.compile(
+    r"^(float|int|str|bool|none|date|datetime|time|timedelta|decimal|bytes|"
+    r"[A-Z][A-Za-z0-9]*|[a-z-]+\[.*\])$")
+"""How pydantic names the member of a plain union in an error's location (``float``,
+``literal['auto']``, ``tuple[float, float]``, a model's class name)."""
+
+
+def _one_per_union(errors: list[Any], data: Any) -> list[Any]:
+    """``errors`` with those of one value's union members as one error at the value's key.
+
+    ``block_size:`` left empty (a ``float | 'auto'`` key) was two lines, at
+    ``model.cv.block_size.float`` and ``model.cv.block_size.literal['auto']``: the
+    members' names are pydantic's, not keys of the config. A location part is a member's
+    name when it matches :data:`_MEMBER_TAG` and is no key of ``data`` at that point.
+    """
+    merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+    out: list[Any] = []
+    for err in errors:
+        loc, node, stripped = [], data, False
+        for i, part in enumerate(err["loc"]):
+            in_data = (isinstance(node, dict) and part in node) or (
+                isinstance(node, list | tuple) and isinstance(part, int)
+                and 0 <= part < len(node))
+            last = i == len(err["loc"]) - 1
+            if not in_data and isinstance(part, str) and _MEMBER_TAG.match(part) and \
+                    not (last and err["type"] in ("missing", "extra_forbidden")):
+                stripped = True
+                continue
+            loc.append(part)
+            node = node[part] if in_data else node  # a tagged union's tag ('raster')
+        if not stripped:
+            out.append(err)
+            continue
+        key = tuple(loc)
+        if key in merged:
+            msg = err["msg"].removeprefix("Value error, ")
+            if msg not in merged[key]["msg"]:
+                merged[key]["msg"] += f"; or: {msg}"
+            continue
+        merged[key] = {**err, "loc": key, "type": "union_member",
+                       "msg": err["msg"].removeprefix("Value error, ")}
+        out.append(merged[key])
+    return out
+
+
+def _problem_line(err: Any, source: str, loc: str, value: Any, shown: str, msg: str,
+                  model: type[BaseModel] | None) -> str:
+    """The line of one pydantic error (see :func:`format_validation_error`)."""
+    if isinstance(value, dict) and err["type"] == "value_error":  # a whole section
+        return f"{source}: key '{loc}': {msg}" if loc else f"{source}: {msg}"
+    if err["type"] in ("union_tag_not_found", "union_tag_invalid"):  # a source's kind
+        ctx = err.get("ctx") or {}
+        tag = str(ctx.get("discriminator", "kind")).strip("'")
+        allowed = _kinds_at(model, err["loc"]) or [
+            t.strip(" '") for t in str(ctx.get("expected_tags", "")).split(",")]
+        tags = ", ".join(allowed)
+        where = f"{loc}.{tag}" if loc else tag
+        if err["type"] == "union_tag_not_found":
+            return f"{source}: missing required key '{where}' (one of {tags})"
+        got = ctx.get("tag", "")
+        close = difflib.get_close_matches(str(got), allowed, n=1, cutoff=0.6)
+        hint = f"did you mean '{close[0]}'?" if close else f"one of {tags}"
+        return f"{source}: key '{where}' has bad value {got!r} ({hint})"
+    if err["type"] == "extra_forbidden":
+        hint = _suggestion(err["loc"][-1] if err["loc"] else None, model, err["loc"])
+        return f"{source}: unknown key '{loc}' ({hint})"
+    if err["type"] == "missing":
+        return f"{source}: missing required key '{loc}'"
+    if err["type"] == "invalid_key":  # '1:' where a name is wanted
+        return (f"{source}: key '{loc}' is read by YAML as a number, not as a name; every "
+                f"key here is a name: quote it ('{err['loc'][-1]}': ...) or check the "
+                "indentation")
+    if isinstance(value, bool) and err["type"] == "string_type":
+        msg += (" (YAML reads yes, no, on, off, true and false unquoted as true or "
+                "false: quote the text, e.g. 'no')")
+    hint = number_text_hint(value) if err["type"].endswith(("_parsing", "_type")) else ""
+    if hint:
+        msg += f"; {hint}"
+    return f"{source}: key '{loc}' has bad value {shown}: {msg}"
 
 
 def validate_mapping(
@@ -691,4 +892,6 @@ def validate_mapping(
     try:
         return model.model_validate(data, context={"base_dir": base_dir})
     except ValidationError as exc:
-        raise ConfigError(format_validation_error(exc, source, model)) from None
+        places = data.places if isinstance(data, ConfigData) else None
+        raise ConfigError(format_validation_error(exc, source, model, places,
+                                                  data)) from None

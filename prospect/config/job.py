@@ -91,7 +91,34 @@ def load_region(name_or_path: str | Path) -> RegionConfig:
                 f"unknown region {str(name_or_path)!r}; shipped regions: "
                 f"{', '.join(list_regions())}; or give a path to a region YAML"
             )
-    return validate_mapping(RegionConfig, load_yaml(path), source=str(path))
+    data = load_yaml(path)
+    _refuse_other_kinds(data, path)
+    return validate_mapping(RegionConfig, data, source=str(path))
+
+
+_JOB_KEYS = ("region", "sources", "model", "indices", "tiles")
+
+
+def _refuse_other_kinds(data: dict[str, Any], path: Path) -> None:
+    """Refuse a region file that is a job config, or names a base region.
+
+    ``region: job.yaml`` (the job itself, or another job) was "missing required key 'crs'
+    ... unknown key 'region' (did you mean 'resolution'?)"; a region file with ``base:``
+    (as a job's region may have) "unknown key 'base'", though the job form takes it.
+    """
+    if "crs" in data:
+        return
+    if any(k in data for k in _JOB_KEYS):
+        keys = ", ".join(repr(k) for k in _JOB_KEYS if k in data)
+        raise ConfigError(
+            f"{path}: is a job config (it has {keys}), not a region config; a job's "
+            "'region:' names a region file (kind: region, with name, crs, resolution and "
+            "bounds, as in configs/regions/) or a shipped region")
+    if "base" in data:
+        raise ConfigError(
+            f"{path}: a region file cannot name a base region ('base: {data['base']}'); "
+            "write its crs, resolution and bounds (as in configs/regions/), or put "
+            "{base: ..., bounds: ...} in the job's 'region:' itself")
 
 
 class ReferenceRegion(StrictModel):
@@ -132,6 +159,16 @@ class RegionOverride(StrictModel):
     resolution: float | None = Field(default=None, gt=0, allow_inf_nan=False)
     bounds: Bounds | None = None
     chunks: tuple[ChunkSide, ChunkSide] | None = None
+    cross_zone: bool = Field(
+        default=False, exclude=True,  # a choice, not part of the grid: no hash changes
+        description="Accept bounds that extend past the base's UTM zone (the explicit "
+        "choice a region's own 'cross_zone' is; the refusal asked for it, and the override "
+        "form refused the key)")
+
+    def changes(self) -> dict[str, Any]:
+        """The fields given, to lay over the base region's (``cross_zone`` when set)."""
+        changed = {k: v for k, v in self.model_dump(exclude={"base"}).items() if v is not None}
+        return {**changed, "cross_zone": True} if self.cross_zone else changed
 
 
 class OutputsConfig(StrictModel):
@@ -181,6 +218,9 @@ def _region_file(value: str, info: ValidationInfo) -> str:
     was "not found", or another one of the same name was used without a word.
     """
     path = _resolve_path(Path(value), info)
+    if path.is_dir():
+        raise ValueError(f"region file {str(path)!r} is a folder; give the region's YAML "
+                         "file (a relative path is taken from the job file's folder)")
     if not path.is_file():
         raise ValueError(f"region file {str(path)!r} not found (a relative path is taken "
                          "from the job file's folder)")
@@ -220,6 +260,20 @@ class JobConfig(StrictModel):
     tiles: TilesConfig | None = None
     outputs: OutputsConfig = Field(default_factory=OutputsConfig)
 
+    @field_validator("region", mode="before")
+    @classmethod
+    def _region_forms(cls, value: Any) -> Any:
+        """Name the forms a region takes, for a value that is none of them (a list, a
+        number): "Input should be a valid string" named only the first form."""
+        if value is None or isinstance(value, str | dict | StrictModel):
+            return value
+        kind = "a list" if isinstance(value, list) else f"a {type(value).__name__} ({value!r})"
+        raise ValueError(
+            f"is {kind}; a region is a shipped region's name (e.g. bonaire), a region YAML "
+            "file (regions/area.yaml), or a mapping: an inline region (name, crs, "
+            "resolution, bounds), {base: <shipped region>, ...changes} or {reference: "
+            "raster.tif}")
+
     @field_validator("region")
     @classmethod
     def _region_valid(cls, value: Any, info: ValidationInfo) -> Any:
@@ -235,8 +289,7 @@ class JobConfig(StrictModel):
             value = value.model_copy(update={"base": _region_file(value.base, info)})
         if isinstance(value, RegionOverride):
             base = load_region(value.base)
-            changes = {k: v for k, v in value.model_dump(exclude={"base"}).items()
-                       if v is not None}
+            changes = value.changes()
             try:
                 RegionConfig.model_validate({**base.model_dump(), **changes})
             except ValidationError as exc:
@@ -323,7 +376,7 @@ def shipped_region_name(job: JobConfig) -> str | None:
 def _override_config(region: RegionOverride) -> RegionConfig:
     """The shipped region ``region.base`` with the override's fields replaced."""
     base = load_region(region.base)
-    changes = {k: v for k, v in region.model_dump(exclude={"base"}).items() if v is not None}
+    changes = region.changes()
     return validate_mapping(RegionConfig, {**base.model_dump(), **changes},
                             source=f"region override of {region.base}")
 

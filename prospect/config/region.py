@@ -254,18 +254,15 @@ class RegionConfig(StrictModel):
         other = bounds_in_other_units(self.crs, self.bounds, self.resolution)
         if other:
             raise ValueError(other)
-        over = utm_zone_overflow(self.crs, self.bounds)
-        if over and not self.cross_zone:
-            raise ValueError(
-                f"region extends {over:.2f} degrees past the UTM zone of {self.crs}; "
-                "choose another zone's CRS, or set 'cross_zone: true' to accept the distortion"
-            )
-        try:  # units, empty grids, the cell and chunk limits, before anything is allocated
-            grid = self.to_grid()
-            check_chunk_count(grid)
-        except GridError as exc:
-            raise ValueError(str(exc)) from None
-        west, south, east, north = grid.lonlat_bounds()
+        # where the bounds lie, then the zone, then the grid's size: bounds from another
+        # CRS were "35 degrees past the UTM zone ... set 'cross_zone: true'" (which led to
+        # the next refusal), a region across zones with small chunks "too many chunks"
+        try:
+            to_ll = Transformer.from_crs(parse_crs(self.crs), "EPSG:4326", always_xy=True)
+            west, south, east, north = (float(v) for v in to_ll.transform_bounds(
+                *self.bounds, densify_pts=21))
+        except ProjError:
+            west = south = east = north = math.inf
         if not all(math.isfinite(v) for v in (west, south, east, north)) or \
                 south < -90 or north > 90:
             raise ValueError(
@@ -278,6 +275,17 @@ class RegionConfig(StrictModel):
                 f"bounds {list(self.bounds)} lie at lon/lat {west:.3f},{south:.3f} .. "
                 f"{east:.3f},{north:.3f}, {far}: bounds given in another CRS? give them in "
                 f"{self.crs}'s own units and axis order, or choose the region's own CRS")
+        over = utm_zone_overflow(self.crs, self.bounds)
+        if over and not self.cross_zone:
+            raise ValueError(
+                f"region extends {over:.2f} degrees past the UTM zone of {self.crs} (lon/lat "
+                f"{west:.3f} .. {east:.3f}); choose the zone most of it lies in (an inline "
+                "region with that zone's CRS and bounds), or set 'cross_zone: true' to accept "
+                "the distortion")
+        try:  # units, empty grids, the cell and chunk limits, before anything is allocated
+            check_chunk_count(self.to_grid())
+        except GridError as exc:
+            raise ValueError(str(exc)) from None
         return self
 
     def to_grid(self) -> RegionGrid:
