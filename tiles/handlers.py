@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from prospect.canonical import jsonable
 from prospect.config.tiles import ServeConfig
 from tiles.archive import tilejson
 from tiles.grids import DEFAULT_TMS, matrix_shape, tile_matrix_set
@@ -60,6 +61,12 @@ _FORMS = {
            "image/png or image/webp",
 }
 """How a malformed tile request is described, in the terms of the form it came in."""
+
+
+def _json(value: object) -> bytes:
+    """``value`` as strict JSON (NaN and infinities as ``null``): browsers' ``JSON.parse``,
+    MapLibre and QGIS refuse a bare ``NaN``."""
+    return json.dumps(jsonable(value), allow_nan=False).encode()
 
 
 def parse_tile(
@@ -145,7 +152,7 @@ async def layer_list(svc: TileService, request: Request) -> Response:
             svc.log.error("%s", exc)
             entry.update(title=layer.config.label, available=False)
         entries.append(entry)
-    body = json.dumps(entries).encode()
+    body = _json(entries)
     etag = svc.etag(None, "layers", hashlib.sha256(body).hexdigest())
     return svc.respond(request, visible, etag, body, "application/json")
 
@@ -294,7 +301,7 @@ async def tilejson_doc(svc: TileService, request: Request) -> Response:
         tiles_url=f"{base}/tiles/{layer.name}{part}/{{z}}/{{x}}/{{y}}.png{suffix}",
         legend_url=f"{base}/legend/{layer.name}.png{suffix}", tile_matrix_set=tms,
     )
-    body = json.dumps(doc).encode()
+    body = _json(doc)
     etag = svc.etag(layer, "tilejson", hashlib.sha256(body).hexdigest())
     return svc.respond(request, layer, etag, body, "application/json")
 
@@ -353,10 +360,10 @@ async def point(svc: TileService, request: Request) -> Response:
     lon = float_param(request, "lon", -180.0, 180.0)
     lat = float_param(request, "lat", -85.06, 85.06)
     value = await run_in_threadpool(layer.source.point, lon, lat)
-    body = json.dumps({
+    body = _json({
         "layer": layer.name, "lon": lon, "lat": lat, "value": value,
         "units": svc.meta(layer).units, "inside": value is not None,
-    }).encode()
+    })
     return svc.respond(request, layer, svc.etag(layer, "point", lon, lat), body,
                        "application/json")
 

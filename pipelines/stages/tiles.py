@@ -209,7 +209,7 @@ def _render_layer(
         layer, meta, tiles_url=f"{root}{{z}}/{{x}}/{{y}}.{cfg.format}", tile_size=cfg.tile_size,
         legend_url=f"{root}legend.png",
     )
-    write_json(layer_dir / "tilejson.json", doc, strict=False, indent=2, newline=False)
+    write_json(layer_dir / "tilejson.json", doc, indent=2, newline=False)
     for grid in cfg.tile_matrix_sets:  # national grids: zooms from the data's resolution
         national = layer_meta(layer, source, synthetic=ctx.job.synthetic, matrix_sets=[grid])
         g_lo, g_hi = national.zooms(grid)
@@ -223,7 +223,7 @@ def _render_layer(
         write_json(layer_dir / f"tilejson-{grid}.json", tilejson(
             layer, national, tiles_url=f"{root}{grid}/{{z}}/{{x}}/{{y}}.{cfg.format}",
             tile_size=cfg.tile_size, legend_url=f"{root}legend.png", tile_matrix_set=grid,
-        ), strict=False, indent=2, newline=False)
+        ), indent=2, newline=False)
     if cfg.archive:
         write_pmtiles(layer_dir, staging / "layer.pmtiles", fmt=cfg.format,
                       bounds=meta.bounds, metadata=doc)
