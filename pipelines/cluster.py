@@ -406,6 +406,7 @@ def _clients(*, scheduler: str | None, workers: int | None, cluster: str | None,
                     "dashboard)")
             raise StageError(f"cannot reach the dask scheduler at {scheduler}: {why}; "
                              f"{hint}") from None
+        _quiet_workers(client)
         try:
             yield client
         finally:
@@ -416,6 +417,7 @@ def _clients(*, scheduler: str | None, workers: int | None, cluster: str | None,
         made, scale = (_kubernetes_cluster() if cluster == "kubernetes"
                        else _scaled_jobqueue_cluster(cluster))
         client = Client(made)
+        _quiet_workers(client)
         try:
             _wait_for_workers(client, made, cluster, scale)
             yield client
@@ -436,6 +438,30 @@ def _clients(*, scheduler: str | None, workers: int | None, cluster: str | None,
             client.close(timeout=5)
         with contextlib.suppress(Exception):
             local.close(timeout=10)
+
+
+class _QuietLibtiff:
+    """A worker plugin: :func:`pipelines.faults.prepare_gdal` in every worker, those that
+    join later too (the embedded cluster's workers do it in their ``preload``)."""
+
+    name = "prospect-quiet-libtiff"
+
+    def setup(self, worker: Any) -> None:
+        from pipelines.faults import prepare_gdal
+
+        prepare_gdal()
+
+
+def _quiet_workers(client: Client) -> None:
+    """Keep libtiff's raw lines off the workers' consoles, and GDAL's errors whole on their
+    way to the job, on a cluster Prospect did not start (a running scheduler, a batch
+    system); a cluster that cannot take the plugin (workers without Prospect) runs as
+    before."""
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    plugin = type("QuietLibtiff", (_QuietLibtiff, WorkerPlugin), {})()
+    with contextlib.suppress(Exception):
+        client.register_plugin(plugin, name=_QuietLibtiff.name)
 
 
 def check_local_workers(n_workers: int) -> None:

@@ -3,13 +3,18 @@ line each."""
 
 from __future__ import annotations
 
+import ctypes
 import errno
+import logging
 import os
 import re
 import shutil
 import signal
+import sys
 import threading
+import time
 import uuid
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -32,8 +37,12 @@ __all__ = [
     "on_stop",
     "os_error_line",
     "output_fault",
+    "portable_gdal_errors",
+    "prepare_gdal",
     "probe_disk",
+    "quiet_libtiff",
     "removed_output",
+    "said_disk_error",
     "stop_signals_interrupt",
 ]
 
@@ -274,16 +283,156 @@ PROBE_BYTES = 2**30
 """The most :func:`probe_disk` asks the disk for."""
 
 
+_TIFF_HANDLER = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_void_p)
+_TIFF_SAID: deque[tuple[int, float, str]] = deque(maxlen=64)
+"""libtiff's latest messages in this process: (thread id, monotonic time, text)."""
+_TIFF_LOG = logging.getLogger("prospect.libtiff")
+_TIFF_INSTALLED: set[str] = set()
+_TIFF_LOCK = threading.Lock()
+
+
+def _vsnprintf() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
+    """The C library's ``vsnprintf``, typed to format a ``va_list`` passed on by pointer."""
+    try:
+        fn = ctypes.CDLL(None).vsnprintf
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_void_p]
+    fn.restype = ctypes.c_int
+    return fn
+
+
+_FORMAT = _vsnprintf()
+
+
+@_TIFF_HANDLER
+def _tiff_said(module: bytes | None, fmt: bytes | None, args: int | None) -> None:
+    """libtiff's error and warning handler: keep the message, print nothing."""
+    try:
+        text = (fmt or b"").decode("utf-8", errors="replace")
+        if _FORMAT is not None and fmt:
+            buf = ctypes.create_string_buffer(1024)
+            _FORMAT(buf, len(buf), fmt, args)
+            text = buf.value.decode("utf-8", errors="replace")
+        if module:
+            text = f"{module.decode('utf-8', errors='replace')}: {text}"
+        _TIFF_SAID.append((threading.get_ident(), time.monotonic(), text))
+        _TIFF_LOG.debug("%s", text)
+        if os.environ.get("PROSPECT_DEBUG"):
+            print(text, file=sys.stderr)
+    except Exception:  # never raise into C
+        pass
+
+
+def quiet_libtiff() -> bool:
+    """Keep libtiff's own messages off the console (and at hand for :func:`said_disk_error`).
+
+    GDAL leaves libtiff's process-wide handlers at libtiff's default, which writes each
+    message raw on the process's stderr: a full disk printed ``_tiffWriteProc: No space
+    left on device.`` from each worker, several times, above the job's one-line error.
+    Every copy of libtiff loaded in this process (rasterio's wheel bundles its own) gets a
+    handler that keeps the latest messages instead; ``PROSPECT_DEBUG=1`` still prints them.
+    Idempotent and cheap; ``False`` where no libtiff could be found (the messages then
+    go where libtiff sends them). Linux only (the loaded libraries are read from
+    ``/proc/self/maps``).
+    """
+    import rasterio  # noqa: F401 - loads GDAL and its libtiff
+
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
+            paths = {line.split()[-1] for line in maps
+                     if "libtiff" in line and line.rstrip().endswith(tuple("0123456789o"))}
+    except OSError:
+        return False
+    with _TIFF_LOCK:
+        for path in sorted(paths - _TIFF_INSTALLED):
+            try:
+                lib = ctypes.CDLL(path)
+                for name in ("TIFFSetErrorHandler", "TIFFSetWarningHandler"):
+                    setter = getattr(lib, name)
+                    setter.argtypes = [_TIFF_HANDLER]
+                    setter.restype = ctypes.c_void_p
+                    setter(_tiff_said)
+            except (OSError, AttributeError):
+                continue
+            _TIFF_INSTALLED.add(path)
+        return bool(_TIFF_INSTALLED)
+
+
+def _reduce_cple(error: BaseException) -> tuple[type, tuple[object, ...]]:
+    """Rebuild a rasterio ``CPLE_*`` error from its three arguments."""
+    return type(error), tuple(error.args)
+
+
+def portable_gdal_errors() -> None:
+    """Let rasterio's ``CPLE_*`` errors (GDAL's own) cross between processes.
+
+    They have their own ``__init__`` and a read-only ``args`` but no ``__reduce__``:
+    tblib, which distributed uses to send a task's error with its causes, then fails to
+    rebuild them, and distributed sends the job ``Exception(repr(error))`` instead. Any
+    error raised from a GDAL one in a worker (a COG write refused by a full disk, turned
+    into the disk's ``OSError``; a read error turned into a Prospect error) lost its type on
+    the way and ended the job as an internal error (exit 70). Idempotent.
+    """
+    from rasterio import _err
+
+    base = getattr(_err, "CPLE_BaseError", None)
+    if isinstance(base, type) and "__reduce__" not in vars(base):
+        base.__reduce__ = _reduce_cple  # type: ignore[method-assign,assignment]
+
+
+def prepare_gdal() -> None:
+    """Set up GDAL in this process (the job's, or a worker's) for the job's fault handling:
+    libtiff's lines kept off the console (:func:`quiet_libtiff`) and GDAL's errors able to
+    cross between processes (:func:`portable_gdal_errors`)."""
+    quiet_libtiff()
+    portable_gdal_errors()
+
+
+_DISK_STRERRORS = {os.strerror(code): code
+                   for code in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG)}
+
+
+def said_disk_error(target: str | Path | None = None, *, within: float = 300.0
+                    ) -> OSError | None:
+    """The disk error (full, over quota, read-only, over the file-size limit) libtiff said
+    in this thread in the last ``within`` seconds, as an :class:`OSError` naming
+    ``target``; ``None`` when it said none. The messages it finds are forgotten.
+
+    GDAL's own error for such a write is "Write failed. See previous exception for
+    details." without an errno: the cause is only in libtiff's message
+    (``_tiffWriteProc: No space left on device``), kept by :func:`quiet_libtiff`.
+    """
+    me, now, found = threading.get_ident(), time.monotonic(), None
+    with _TIFF_LOCK:
+        for thread, when, text in list(_TIFF_SAID):
+            if thread != me or now - when > within:
+                continue
+            for words, code in _DISK_STRERRORS.items():
+                if words in text:
+                    found = code
+            _TIFF_SAID.remove((thread, when, text))
+    if found is None:
+        return None
+    return OSError(found, os.strerror(found), None if target is None else str(target))
+
+
 def probe_disk(target: Path, size: int) -> OSError | None:
     """After a library's write of ``target`` failed without saying why, ask the disk for
     ``size`` bytes (at most :data:`PROBE_BYTES`) beside it: the disk's own error
     (:data:`DISK_ERRNOS`, naming ``target``) when it refuses, else ``None``.
 
     GDAL reports a full disk as "Write failed. See previous exception for details." with
-    no errno (the cause goes to its log), which ended the job in an internal error. The
-    probe is a hidden temporary file (``.<name>.tmp-<8 hex>``), removed at once, or swept
-    by the next run when the job is killed meanwhile.
+    no errno (the cause goes to its log), which ended the job in an internal error. What
+    libtiff said of it (:func:`said_disk_error`) is asked first: by the time the write's
+    error is caught, its scratch files are removed and the disk has room again, so the
+    probe alone found none and the job still ended in an internal error. The probe is a
+    hidden temporary file (``.<name>.tmp-<8 hex>``), removed at once, or swept by the
+    next run when the job is killed meanwhile.
     """
+    said = said_disk_error(target)
+    if said is not None:
+        return said
     target = Path(target)
     probe = target.with_name(f".{target.name}.tmp-{uuid.uuid4().hex[:8]}")
     try:

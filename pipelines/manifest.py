@@ -34,6 +34,7 @@ from pipelines import verify
 from pipelines.context import StageResult
 from prospect.canonical import jsonable
 from prospect.config import JobConfig
+from prospect.errors import StageError
 from prospect.io.files import file_sha256, write_bytes, write_json
 from prospect.redact import redact_tree
 from prospect.versions import library_versions
@@ -72,6 +73,11 @@ def _file_unchanged(record: dict[str, Any], base: Path | None = None) -> bool:
         return True
     return path.is_file() and file_sha256(path) == record.get("sha256")
 
+
+MANIFEST_FORMAT = 1
+"""The layout of ``manifest.json`` this version writes (its ``format``; absent in older
+manifests, which are format 1). A manifest of a later format is refused, never rewritten:
+records whose meaning this version does not know would be misjudged and dropped."""
 
 _ALL_AGAIN = "the record of finished stages is lost, so every stage runs again"
 _STAGE_MAPPINGS = ("settings", "input_files", "outputs", "files", "verify", "metrics",
@@ -159,6 +165,18 @@ def other_job(out_dir: Path, job: JobConfig | str) -> str | None:
     return f"{name!r}" + (f" ({config})" if isinstance(config, str) and config else "")
 
 
+def _refuse_later_format(path: Path, found: Any) -> None:
+    """:class:`StageError` for a manifest written in a later format than
+    :data:`MANIFEST_FORMAT` (by a newer Prospect): an older one rewrote it in its own
+    layout, dropping or misreading what it did not know, and the newer one then found
+    its record of finished stages changed."""
+    if isinstance(found, int) and not isinstance(found, bool) and found > MANIFEST_FORMAT:
+        raise StageError(
+            f"{path}: written by a newer Prospect (manifest format {found}; this version "
+            f"reads format {MANIFEST_FORMAT} and older); upgrade Prospect to resume this "
+            "job, or give another -o to run it from the start")
+
+
 class Manifest:
     """The ``manifest.json`` of one output directory, rewritten atomically after each change.
 
@@ -183,6 +201,7 @@ class Manifest:
                 "settings_hash" in rec for rec in previous.get("stages", {}).values()))
         self.run_id = uuid.uuid4().hex[:12]
         self.data: dict[str, Any] = {
+            "format": MANIFEST_FORMAT,
             "job": job.name,
             "config_path": str(job_path) if job_path else None,
             "config_hash": job.config_hash(),
@@ -234,6 +253,8 @@ class Manifest:
                 _shape_problem(data)
             if why is not None:
                 data = {}
+        if why is None:
+            _refuse_later_format(self.path, data.get("format"))
         lost = [] if why else _damaged_stages(data)
         if why is None and not lost:
             return data

@@ -27,7 +27,9 @@ from pipelines.faults import (
     disk_fault_within,
     killed_worker_error,
     output_fault,
+    prepare_gdal,
     removed_output,
+    said_disk_error,
 )
 from pipelines.lock import output_lock
 from pipelines.manifest import Manifest, other_job
@@ -86,6 +88,7 @@ def run_job(
     ctx = RunContext(job=job, out_dir=out_dir, grid=resolve_grid(job), job_path=job_path)
     if console is not None:
         ctx.console = console
+    prepare_gdal()  # libtiff's raw lines (a full disk) are said once, by the job's error
     try:
         with output_lock(out_dir) as writable:
             if not writable:
@@ -115,8 +118,11 @@ def run_job(
             raise
         raise output_fault(disk, out_dir) from exc
     except OSError as exc:
-        if exc.errno is None and not removed_output(exc, out_dir):  # not the disk's
-            raise
+        if exc.errno is None and not removed_output(exc, out_dir):
+            said = said_disk_error(out_dir)  # GDAL's "Write failed" in this process
+            if said is None:  # not the disk's
+                raise
+            raise output_fault(said, out_dir) from exc
         raise output_fault(exc, out_dir) from exc
 
 

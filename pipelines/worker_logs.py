@@ -11,7 +11,10 @@ job's process reports its exception in one line, the worker's "Compute Failed" r
 with the task's traceback is dropped (``PROSPECT_DEBUG=1`` keeps it). So is the nanny's
 "Failed to initialize worker" record in a worker process that could not start (a dask
 setting it cannot use): the job's process names that error in one line
-(:func:`pipelines.cluster.local_cluster`).
+(:func:`pipelines.cluster.local_cluster`). libtiff's own lines (``_tiffWriteProc: No
+space left on device.`` on a full disk) are kept off the worker's stderr too, and GDAL's
+errors made able to reach the job's process with their type
+(:func:`pipelines.faults.prepare_gdal`).
 """
 
 from __future__ import annotations
@@ -49,3 +52,7 @@ for _name, _kind in (("distributed.worker", HeartbeatNoise),
     _logger = logging.getLogger(_name)
     if not any(isinstance(f, _kind) for f in _logger.filters):
         _logger.addFilter(_kind())
+
+from pipelines.faults import prepare_gdal  # noqa: E402 - after the filters, which need nothing
+
+prepare_gdal()

@@ -245,10 +245,10 @@ def rebuild_cube_metadata(path: Path, grid: RegionGrid, *,
     file replaced atomically, then the consolidated metadata from the variables on disk.
     """
     path = Path(path)
-    with scratch_dir(path) as tmp:
+    with scratch_dir(_beside(path) / path.name) as tmp:
         _cube_template(grid, attrs).to_zarr(tmp, mode="w", zarr_format=3, consolidated=False)
         for name in GRID_ARRAYS:
-            publish_dir(tmp / name, path / name, aside=path.parent)
+            publish_dir(tmp / name, path / name, aside=_beside(path))
         os.replace(tmp / "zarr.json", path / "zarr.json")
     consolidate(path)
 
@@ -347,12 +347,12 @@ def add_variables(
             )
     if timed:
         _check_time_axis(cube, variables)
-    with scratch_dir(path) as tmp:
+    with scratch_dir(_beside(path) / path.name) as tmp:
         (compute or dask.compute)(write_graph(grid, variables, tmp))
         for name in names:  # old copies go beside the store, never inside it
-            publish_dir(tmp / name, path / name, aside=path.parent)
+            publish_dir(tmp / name, path / name, aside=_beside(path))
         if timed and not (path / "time").is_dir():
-            publish_dir(tmp / "time", path / "time", aside=path.parent)
+            publish_dir(tmp / "time", path / "time", aside=_beside(path))
         consolidate(path)
     return names
 
@@ -439,8 +439,20 @@ def _child_metadata_text(text: str) -> str:
 PARTIAL_SUFFIX = ".partial"
 
 
+def _beside(cube: Path) -> Path:
+    """The folder for ``cube``'s staging folders and set-aside copies: the folder of the
+    cube itself, links resolved, so that they are on its file system.
+
+    A cube linked to another disk (``cube.zarr -> /bigdisk/cube.zarr``, written through
+    on purpose) had them beside the link, and every publish of a variable failed with
+    "Invalid cross-device link" (exit 74 on every rerun). For a cube that is no link, the
+    folder of ``cube``.
+    """
+    return Path(os.path.realpath(cube)).parent
+
+
 def _partial_root(cube: Path) -> Path:
-    return cube.parent / f".{cube.name}{PARTIAL_SUFFIX}"
+    return _beside(cube) / f".{cube.name}{PARTIAL_SUFFIX}"
 
 
 class PartialVariable:
@@ -549,7 +561,7 @@ class PartialVariable:
         target = self.cube / self.name
         if target.exists() and not overwrite:
             raise DataError(f"{self.cube}: variable {self.name!r} already exists")
-        publish_dir(self.array_path, target, aside=self.cube.parent)
+        publish_dir(self.array_path, target, aside=_beside(self.cube))
         if consolidated:
             consolidate(self.cube)
         if leftovers is not None:
@@ -739,9 +751,9 @@ def removed_later(cube: Path) -> Iterator[Path]:
     is removed the next time this is used on the same cube.
     """
     cube = Path(cube)
-    for stale in cube.parent.glob(f".{cube.name}.published-*"):
+    for stale in _beside(cube).glob(f".{cube.name}.published-*"):
         shutil.rmtree(stale, ignore_errors=True)
-    folder = cube.parent / f".{cube.name}.published-{uuid.uuid4().hex[:12]}"
+    folder = _beside(cube) / f".{cube.name}.published-{uuid.uuid4().hex[:12]}"
     folder.mkdir()
     try:
         yield folder
@@ -853,7 +865,7 @@ def add_time_slice(
         ds = grid_template(grid)
         ds[name] = da
         ds[name].encoding = {}
-        with scratch_dir(path) as staged:
+        with scratch_dir(_beside(path) / path.name) as staged:
             ds.to_zarr(staged, mode="w", zarr_format=3, consolidated=False,
                        encoding={name: {"chunks": (1, *grid.chunks),
                                         "compressors": [COMPRESSOR]}})

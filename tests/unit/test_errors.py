@@ -63,10 +63,17 @@ def _raised(cls: type[ProspectError], *, chain: str) -> ProspectError:
     raise AssertionError("not raised")
 
 
-def test_rasterio_errors_themselves_arrive_as_bare_exceptions() -> None:
-    """The premise: a rasterio error does not survive the trip (if it ever does, the
-    stand-ins below are not needed)."""
-    assert type(_as_a_worker_sends_it(_rasterio_error())) is Exception
+def test_rasterio_errors_arrive_with_their_type_once_gdal_is_prepared() -> None:
+    """A rasterio (GDAL) error did not survive the trip: it arrived as a bare ``Exception``
+    of its repr, and any error raised from it lost its type and ended the job as an
+    internal error. :func:`pipelines.faults.portable_gdal_errors` (run in the job's
+    process and every worker) gives GDAL's errors a ``__reduce__``."""
+    from pipelines.faults import portable_gdal_errors
+
+    portable_gdal_errors()
+    back = _as_a_worker_sends_it(_rasterio_error())
+    assert type(back) is rasterio.errors.RasterioIOError
+    assert "/nonexistent/prospect-test.tif" in str(back)
 
 
 @pytest.mark.parametrize("chain", ["from", "from None"])
