@@ -21,6 +21,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from prospect.errors import OutputWriteError, StageError
 from prospect.io.files import target_of
@@ -291,7 +292,7 @@ _TIFF_INSTALLED: set[str] = set()
 _TIFF_LOCK = threading.Lock()
 
 
-def _vsnprintf() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
+def _vsnprintf() -> Any:
     """The C library's ``vsnprintf``, typed to format a ``va_list`` passed on by pointer."""
     try:
         fn = ctypes.CDLL(None).vsnprintf
@@ -378,7 +379,7 @@ def portable_gdal_errors() -> None:
 
     base = getattr(_err, "CPLE_BaseError", None)
     if isinstance(base, type) and "__reduce__" not in vars(base):
-        base.__reduce__ = _reduce_cple  # type: ignore[method-assign,assignment]
+        setattr(base, "__reduce__", _reduce_cple)  # noqa: B010 - a class's, not mypy's
 
 
 def prepare_gdal() -> None:

@@ -164,7 +164,7 @@ def negotiate_version(q: Mapping[str, str]) -> str:
     asked = _version_key(q.get("VERSION") or q.get("WMTVER") or "")
     if asked is None:
         return VERSIONS[-1]
-    below = [v for v in VERSIONS if _version_key(v) <= asked]  # type: ignore[operator]
+    below = [v for v in VERSIONS if (_version_key(v) or ()) <= asked]
     return below[-1] if below else VERSIONS[0]
 
 

@@ -473,7 +473,7 @@ class Place(NamedTuple):
     ``None`` for a mapping or a list."""
 
 
-class ConfigData(dict):  # type: ignore[type-arg]
+class ConfigData(dict[Any, Any]):
     """A config mapping read by :func:`load_yaml`, with :attr:`places`: the line and
     written text of each value, by key path (``("region", "bounds", 0)``), so an error can
     name the line and show the value as the user wrote it, not as Python holds it."""

@@ -71,7 +71,8 @@ def test_an_unknown_key_of_one_region_form_is_not_suggested_from_another(
     # was "unknown key 'region.crs' (did you mean 'crs'?)": the reference form's key
     result = _plan(sandbox, cli, region={"base": "bonaire", "crs": "EPSG:32620"})
     line = assert_clean_error(result, 2, "job.yaml", "unknown key 'region.crs'",
-                              "keys allowed here: base, bounds, chunks, cross_zone, name, resolution")
+                              "keys allowed here: base, bounds, chunks, cross_zone, name, "
+                              "resolution")
     assert "did you mean" not in line
 
 
