@@ -547,9 +547,14 @@ _SCHEME_HINTS = {
 
 
 def _check_port(address: str) -> None:
-    """A scheduler address whose port is no port (``host:99999``) fails at once, not after
-    the connection timeout."""
-    host_port = address.partition("://")[2] if "://" in address else address
+    """A scheduler address without a host and port (``notaurl``) or whose port is no port
+    (``host:99999``) is a command-line error, at once, not after the connection timeout."""
+    scheme, _, rest = address.partition("://") if "://" in address else ("tcp", "", address)
+    host_port = rest
+    if scheme.lower() in ("tcp", "tls") and (":" not in host_port.strip("[]") or
+                                            not host_port.rpartition(":")[0]):
+        raise ConfigError(f"--scheduler {address}: no host and port; give the scheduler's "
+                          "address as tcp://host:8786 (what 'dask scheduler' prints)")
     port = host_port.rpartition(":")[2]
     if port.isdigit() and not 0 < int(port) < 65536:
         raise ConfigError(f"--scheduler {address}: {port} is not a port (1-65535); give "

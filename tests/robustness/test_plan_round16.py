@@ -58,3 +58,17 @@ def test_a_plain_rasters_scene_dates_reach_the_cube_for_the_index_stage(
     layers = plan_raster(source, scene_grid({"red": red}))
     dates = acquisition_dates(layers[0].attrs())
     assert [d.isoformat() for d in dates] == ["2014-04-19"]
+
+
+@pytest.mark.parametrize("address", ["notaurl", "tcp://notaurl", ":8786"])
+def test_a_scheduler_address_without_host_and_port_is_a_command_line_error(
+        address: str) -> None:
+    """Before: ``--scheduler notaurl`` was "cannot reach the dask scheduler" (exit 1, a
+    stage failed); it is a mistyped command line (exit 2), said at once."""
+    from pipelines.cluster import dask_client
+    from prospect.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"no host and port.*tcp://host:8786") as caught, \
+            dask_client(scheduler=address):
+        pass
+    assert caught.value.exit_code == 2
