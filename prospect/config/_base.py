@@ -552,6 +552,10 @@ def _not_utf8(exc: UnicodeDecodeError) -> str:
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return ("saved as UTF-16 (a Windows editor's 'Unicode'); save it as UTF-8 (e.g. "
                 "iconv -f UTF-16 -t UTF-8 old.yaml > new.yaml)")
+    head = raw[:4096]
+    if b"\x00" in head or sum(b < 9 or 13 < b < 32 for b in head) > len(head) // 20:
+        return ("a binary file, not a text config (a raster or archive given in its place?); "
+                "give the YAML job config")
     line = raw[:exc.start].count(b"\n") + 1
     return (f"not UTF-8 text: byte 0x{raw[exc.start]:02x} at line {line} (Latin-1 or a "
             "Windows code page?); save it as UTF-8 (e.g. iconv -f LATIN1 -t UTF-8 old.yaml "

@@ -30,7 +30,8 @@ YAML_CASES: list[tuple[str, str, list[str]]] = [
      ["duplicate key 'base'", "line 2"]),
     ("not-a-mapping", "- just\n- a list\n", ["top level must be a mapping"]),
     ("tab-indent", "name: t\n\tregion: x\n", ["not valid YAML", "line 2"]),
-    ("binary", "\udcff\udcfe", ["not a UTF-8"]),
+    ("binary", "\udcff\udcfe", ["saved as UTF-16"]),  # a UTF-16 byte-order mark alone
+    ("tiff", "II*\x00\x08\x00\x00\x00\udc9c\udcff" * 8, ["a binary file, not a text config"]),
 ]
 
 

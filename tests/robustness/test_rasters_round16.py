@@ -194,7 +194,7 @@ def test_plan_says_it_did_not_check_variables_when_a_header_is_unreadable(
     said = " ".join((result.out + result.err).split())
     assert result.code == 0, said[-2000:]
     assert "NOT CHECKED" in said and "tiles.layers" in said, said[-2000:]
-    assert "cold.tif" in said
+    assert "cold.tif" in "".join(said.split())  # a long path may be wrapped anywhere
     _write(sandbox.root / "cold.tif", VALUES[:40, :40].copy())
     result = cli("plan", sandbox.job_path)
     assert_clean_error(result, 2, "nope")
