@@ -491,7 +491,6 @@ def test_a_wms_bbox_that_is_not_finite_is_refused(bbox: str) -> None:
 
 
 @pytest.mark.parametrize(("address", "hint"), [
-    ("garbage", "dask scheduler"), ("tcp://", "dask scheduler"),
     ("tcp://127.0.0.1:notaport", "dask scheduler"), ("inproc://x", "dask scheduler"),
     # before: internal errors (TypeError) from distributed's TLS and UCX connectors
     ("tls://127.0.0.1:8786", "distributed.comm.tls.ca-file"),
@@ -502,6 +501,16 @@ def test_a_scheduler_address_that_is_no_address_is_one_line(sandbox: Sandbox, cl
     """Before: an internal error (ValueError: missing port number in address)."""
     result = cli("ingest", sandbox.job_path, "-o", sandbox.out, "--scheduler", address)
     assert_clean_error(result, 1, f"cannot reach the dask scheduler at {address}", hint)
+    assert sandbox.untouched()
+
+
+@pytest.mark.parametrize("address", ["garbage", "tcp://"])
+def test_a_scheduler_address_without_host_and_port_is_a_command_line_error(
+        sandbox: Sandbox, cli, address: str) -> None:
+    """Since round 16: no host and port at all is a mistyped command line (exit 2)."""
+    result = cli("ingest", sandbox.job_path, "-o", sandbox.out, "--scheduler", address)
+    assert_clean_error(result, 2, f"--scheduler {address}: no host and port",
+                       "tcp://host:8786")
     assert sandbox.untouched()
 
 
