@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -255,6 +255,14 @@ def _request(name: str, formats: tuple[str, ...], href: str) -> str:
     )
 
 
+def _union_bounds(layers: Sequence[WmsLayer]) -> tuple[float, float, float, float]:
+    """The lon/lat box of every layer of ``layers`` (the whole world when none)."""
+    if not layers:
+        return -180.0, -90.0, 180.0, 90.0
+    return (min(la.bounds[0] for la in layers), min(la.bounds[1] for la in layers),
+            max(la.bounds[2] for la in layers), max(la.bounds[3] for la in layers))
+
+
 def capabilities_xml(
     layers: list[WmsLayer], *, base_url: str, title: str, abstract: str = "",
     query: str = "", access_constraints: str = "none", fees: str = "none",
@@ -264,13 +272,7 @@ def capabilities_xml(
     href = f"{base_url}/wms?{query + '&' if query else ''}"
     crs_all = list(dict.fromkeys(c for la in layers for c in offered_crs(la.crs))) or \
         list(BASE_CRS)
-    if layers:
-        w = min(la.bounds[0] for la in layers)
-        s = min(la.bounds[1] for la in layers)
-        e = max(la.bounds[2] for la in layers)
-        n = max(la.bounds[3] for la in layers)
-    else:
-        w, s, e, n = -180.0, -90.0, 180.0, 90.0
+    w, s, e, n = _union_bounds(layers)
     contact = (
         "<ContactInformation><ContactPersonPrimary>"
         f"<ContactPerson>{escape(contact_person or '')}</ContactPerson>"
@@ -340,13 +342,7 @@ def capabilities_xml_111(
     href = f"{base_url}/wms?{query + '&' if query else ''}"
     srs_all = [c for c in dict.fromkeys(c for la in layers for c in offered_crs(la.crs))
                if c != "CRS:84"] or [c for c in BASE_CRS if c != "CRS:84"]
-    if layers:
-        w = min(la.bounds[0] for la in layers)
-        s = min(la.bounds[1] for la in layers)
-        e = max(la.bounds[2] for la in layers)
-        n = max(la.bounds[3] for la in layers)
-    else:
-        w, s, e, n = -180.0, -90.0, 180.0, 90.0
+    w, s, e, n = _union_bounds(layers)
 
     def request(name: str, formats: tuple[str, ...]) -> str:
         return (f"<{name}>" + "".join(f"<Format>{f}</Format>" for f in formats)
