@@ -41,6 +41,7 @@ __all__ = [
     "band_words",
     "calibration",
     "check_band_word",
+    "daytime_sine",
     "finite",
     "landsat_id",
     "read_mtl",
@@ -607,25 +608,38 @@ def calibration(mtl: MtlMetadata, band: int) -> BandCalibration:
         ) from None
 
 
+def daytime_sine(elevation: float, *, said: str, what: str, daytime: str) -> float:
+    """``sin(elevation)``, the divisor that makes Level-1 reflectance rescaling TOA
+    reflectance (USGS), of a scene whose sun is above the horizon.
+
+    Raises
+    ------
+    DataError
+        The sun at or below the horizon (a night scene): ``said`` names where the
+        elevation is stated, ``what`` the bands, ``daytime`` what to use instead.
+    """
+    sin_e = math.sin(math.radians(elevation))
+    if sin_e <= 0:
+        raise DataError(
+            f"{said} {elevation:g} puts the sun at or below the horizon (a night scene): "
+            f"{what} no TOA reflectance; use the thermal bands only, or {daytime}")
+    return sin_e
+
+
 def _calibration(mtl: MtlMetadata, band: int) -> BandCalibration:
     if mtl.level2:
         return _level2(mtl, band)
     qmax = mtl.value(f"QUANTIZE_CAL_MAX_BAND_{band}",
                      ("LEVEL1_MIN_MAX_PIXEL_VALUE", "MIN_MAX_PIXEL_VALUE"))
     saturate = finite(qmax) if qmax is not None else None  # a saturated detector
-    sin_e = math.sin(math.radians(mtl.sun_elevation))
-    thermal = band in THERMAL.get(mtl.spacecraft, set())
-    if not thermal and sin_e <= 0:
-        raise DataError(
-            f"{mtl.path}: SUN_ELEVATION {mtl.sun_elevation:g} puts the sun at or below the "
-            f"horizon (a night scene): band {band} has no TOA reflectance; use the thermal "
-            "bands only, or the MTL of a daytime scene")
     rad_m, rad_a = mtl.value(f"RADIANCE_MULT_BAND_{band}"), mtl.value(f"RADIANCE_ADD_BAND_{band}")
-    if thermal:
+    if band in THERMAL.get(mtl.spacecraft, set()):
         if rad_m is None or rad_a is None:
             raise DataError(f"{mtl.path}: no RADIANCE_MULT/ADD for thermal band {band}")
         return BandCalibration(finite(rad_m), finite(rad_a), "toa_radiance", "W m-2 sr-1 um-1",
                                fill=0.0, saturate=saturate)
+    sin_e = daytime_sine(mtl.sun_elevation, said=f"{mtl.path}: SUN_ELEVATION",
+                         what=f"band {band} has", daytime="the MTL of a daytime scene")
     ref_m, ref_a = (mtl.value(f"REFLECTANCE_MULT_BAND_{band}"),
                     mtl.value(f"REFLECTANCE_ADD_BAND_{band}"))
     if ref_m is not None and ref_a is not None:

@@ -38,7 +38,7 @@ import pystac
 from pystac.stac_io import DefaultStacIO
 
 from prospect.errors import DataError, DataWarning, InputFileError
-from prospect.ingest.landsat import BandCalibration
+from prospect.ingest.landsat import BandCalibration, daytime_sine
 from prospect.ingest.sentinel2 import s2_band_key
 from prospect.io.raster import value_fits
 from prospect.io.remote import read_failure
@@ -464,12 +464,8 @@ def _toa_sun_corrected(item: pystac.Item, scale: float, offset: float) -> tuple[
             "rescaling of the MTL, which gives top-of-atmosphere reflectance only divided by "
             "sin(sun elevation), and the item states no view:sun_elevation; add it to the "
             "item, or ingest the scene with its MTL ('metadata:')")
-    if elevation <= 0:
-        raise DataError(
-            f"view:sun_elevation {elevation:g} puts the sun at or below the horizon (a night "
-            "scene): its reflective bands have no TOA reflectance; use the thermal bands "
-            "only, or a daytime scene")
-    sin_e = math.sin(math.radians(elevation))
+    sin_e = daytime_sine(elevation, said="view:sun_elevation", what="its reflective bands "
+                         "have", daytime="a daytime scene")
     return scale / sin_e, offset / sin_e
 
 

@@ -32,6 +32,7 @@ from prospect.ingest.fills import warn_fills
 from prospect.ingest.rasters import plan_raster
 
 from .conftest import assert_clean_error
+from .test_calibration_round15 import _dn, _read
 from .test_imagery_inputs import L8, _collection, _cut, _item, cut_scene, scene_grid
 
 pytestmark = [pytest.mark.realdata]
@@ -52,18 +53,6 @@ def _plan(fn: Any, source: dict[str, Any], grid: RegionGrid) -> tuple[list[Any],
         warnings.simplefilter("always")
         layers = fn(RasterSource.model_validate(source), grid)
     return layers, [str(w.message) for w in caught if issubclass(w.category, DataWarning)]
-
-
-def _read(layer: Any, grid: RegionGrid) -> np.ndarray:
-    out = np.empty(grid.shape, np.float32)
-    for w in grid.chunk_windows():
-        out[w.rows, w.cols] = layer.compute(grid, w)
-    return out
-
-
-def _dn(path: Path) -> np.ndarray:
-    with rasterio.open(path) as s:
-        return s.read(1).astype(np.float64)
 
 
 # --- 1. cells without an observation: warned, recorded, counted ----------------------------

@@ -16,6 +16,7 @@ import pytest
 
 from .conftest import Sandbox, assert_clean_error
 from .test_point_tables import X0, Y0, _ingest
+from .test_rasters_round15 import _cube, _source
 
 
 def _write(path: Path, data: np.ndarray, *, transform: Any = None, **profile: Any) -> Path:
@@ -31,16 +32,6 @@ def _write(path: Path, data: np.ndarray, *, transform: Any = None, **profile: An
     with rasterio.open(path, "w", **prof) as dst:
         dst.write(data if data.ndim == 3 else data[None])
     return path
-
-
-def _source(path: str, **more: object) -> list[dict[str, object]]:
-    return [{"kind": "raster", "name": "heat", "path": path, "units": "1", **more}]
-
-
-def _cube(box: Sandbox, variable: str = "heat") -> np.ndarray:
-    import xarray as xr
-
-    return np.asarray(xr.open_zarr(box.out / "cube.zarr")[variable].values)
 
 
 BIG = 528
