@@ -21,7 +21,7 @@ import numpy as np
 
 from prospect.config.sources import RasterScene, RasterSource
 from prospect.errors import ConfigError, CRSError, DataError, DataWarning
-from prospect.grid import ChunkWindow, RegionGrid, datum_guessed, parse_crs
+from prospect.grid import ChunkWindow, RegionGrid, parse_crs
 from prospect.indices.bands import load_sensor
 from prospect.ingest.cloudmask import drop_names
 from prospect.ingest.landsat import BandCalibration, landsat_id, slc_off_fill
@@ -329,16 +329,6 @@ def _check_longitudes(info: RasterInfo, grid: RegionGrid) -> None:
             f"region {grid.name!r} (longitude {west:.3f}..{east:.3f}) lies in its part beyond "
             "180, which GDAL does not wrap; shift the file to -180..180 first (e.g. gdalwarp "
             "-t_srs EPSG:4326 --config CENTER_LONG 0 in.tif shifted.tif)")
-
-
-def _check_datum(info: RasterInfo, grid: RegionGrid, source: RasterSource) -> None:
-    """Refuse a file whose CRS names an ellipsoid but no datum, on a region of another
-    ellipsoid (:func:`prospect.grid.datum_guessed`), naming the source to fix."""
-    guessed = datum_guessed(parse_crs(info.crs), grid.crs_obj)
-    if guessed is not None:
-        raise CRSError(
-            f"{info.path}: {guessed}; give the file's real CRS with 'crs:' in source "
-            f"{source.name!r} or set it in the file (gdal_edit.py -a_srs EPSG:<code>)")
 
 
 def _overlaps(info: RasterInfo, grid: RegionGrid) -> bool:
@@ -764,8 +754,7 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
                     str(scene.mtl) if scene.mtl is not None else "the STAC item"),
                 who, path, ignore)
             _check_longitudes(info, grid)
-            _check_datum(info, grid, source)
-            if not _overlaps(info, grid):
+            if not _overlaps(info, grid):  # refuses a CRS PROJ can only guess a shift of
                 continue
             any_overlap = True
             resampling = choose_resampling(
