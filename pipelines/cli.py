@@ -3,30 +3,47 @@
 Each command lives in its own module under :mod:`pipelines.commands` and registers itself
 on :data:`app`. :func:`main` turns a :class:`~prospect.errors.ProspectError` into one
 clear line on stderr and a non-zero exit code; ``--debug`` (or ``PROSPECT_DEBUG=1``) shows
-the traceback instead.
+the traceback instead. A reader that closes the pipe a command prints into (``prospect plan
+JOB | head``) stops the command quietly with exit code 141, as SIGPIPE stops a Unix tool
+(:func:`closed_output_stops`).
 """
 
 from __future__ import annotations
 
+import _thread
+import contextlib
 import logging
 import os
+import select
+import signal
 import sys
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from pipelines.faults import StopRequest, named_outputs, os_error_line, stop_signals_interrupt
+from pipelines.faults import (
+    STOP_NOTE,
+    Stopped,
+    StopRequest,
+    named_outputs,
+    os_error_line,
+    stop_signals_interrupt,
+)
 from prospect.errors import ProspectError
 from prospect.redact import redact
 
 try:  # typer >= 0.26 vendors click; older releases use the click package
-    from typer._click import ClickException
+    from typer._click import exceptions as _click_errors
 except ImportError:  # pragma: no cover
-    from click import ClickException  # type: ignore[assignment]
+    from click import exceptions as _click_errors  # type: ignore[no-redef]
+ClickException = _click_errors.ClickException
+ClickUsageError = _click_errors.UsageError
 
-__all__ = ["app", "main"]
+__all__ = ["OutputClosed", "app", "closed_output_stops", "main"]
 
 app = typer.Typer(
     name="prospect",
@@ -71,6 +88,61 @@ def _register() -> None:
             _registered.append(module)
 
 
+def _option_values(command: Any, args: list[str]) -> dict[str, list[str]]:
+    """The values each single-valued option of ``command`` was given in ``args`` (a
+    command's own arguments), by the option's names (``--out/-o``)."""
+    given: dict[str, list[str]] = {}
+    for param in getattr(command, "params", ()):
+        if getattr(param, "param_type_name", "") != "option" or param.multiple or \
+                param.is_flag or param.count:
+            continue
+        names = [*param.opts, *param.secondary_opts]
+        values: list[str] = []
+        i = 0
+        while i < len(args):
+            arg = args[i]
+            if arg == "--":
+                break
+            if arg in names:
+                values.append(args[i + 1] if i + 1 < len(args) else "")
+                i += 2
+                continue
+            long = next((n for n in names if n.startswith("--") and arg.startswith(n + "=")),
+                        None)
+            short = next((n for n in names if len(n) == 2 and n != arg and
+                          arg.startswith(n) and not arg.startswith("--")), None)
+            if long or short:
+                values.append(arg[len(long) + 1:] if long else arg[2:])
+            i += 1
+        if len(values) > 1:
+            given["/".join(sorted(names, key=len))] = values
+    return given
+
+
+def _refuse_repeated_options(args: list[str]) -> None:
+    """A single-valued option given twice with different values is a command-line error.
+
+    Click takes the last silently: ``prospect run job.yaml -o "$OUT" ... -o runs/test``
+    (an option added to a script's line) wrote the job somewhere the first ``-o`` did not
+    say, and ``--workers 4 --workers 16`` ran on 16 without a word.
+    """
+    from typer.main import get_command
+
+    command: Any = get_command(app)
+    rest = list(args)
+    while hasattr(command, "commands"):  # down the groups: 'model score ...'
+        name = next((a for a in rest if not a.startswith("-")), None)
+        if name is None or name not in command.commands:
+            return
+        rest = rest[rest.index(name) + 1:]
+        command = command.commands[name]
+    for option, values in _option_values(command, rest).items():
+        if len(set(values)) > 1:
+            shown = ", ".join(repr(v) for v in values)
+            raise ClickUsageError(f"{option} given {len(values)} times ({shown}); it takes one "
+                                  "value: give it once")
+
+
 def _redact_logs() -> None:
     """Log records lose URL credentials before any handler formats them (once per process)."""
     factory = logging.getLogRecordFactory()
@@ -91,27 +163,167 @@ def _redact_logs() -> None:
     logging.setLogRecordFactory(make)
 
 
+class OutputClosed(Stopped):
+    """The reader of this command's output went away (``| head``, ``| true``, a closed
+    ``less``): the command stops as SIGPIPE stops a Unix tool.
+
+    A :class:`~pipelines.faults.Stopped`, so a job unwinds as it does on Ctrl-C: its
+    cluster and lock are released and the running stage is recorded ``interrupted``, not
+    ``failed`` (it had been ``failed`` with ``SystemExit: 1``, Rich's own exit).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(signal.SIGPIPE)
+
+
+def _broken(fd: int) -> bool:
+    """Whether writing to ``fd`` can only fail: a pipe or socket whose reader is gone
+    (poll reports an error on the write end)."""
+    try:
+        poller = select.poll()
+        poller.register(fd, select.POLLOUT)
+        return any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0))
+    except (OSError, ValueError):
+        return False
+
+
+def _output_broken() -> bool:
+    """Whether standard output or error lost its reader."""
+    return _broken(1) or _broken(2)
+
+
+def _discard_closed_streams() -> None:
+    """Point standard output and error, where their reader is gone, at ``/dev/null``.
+
+    What is still buffered, the lines printed while a job unwinds and Python's flush at
+    exit then go nowhere, instead of raising again (Python's "Exception ignored ...
+    BrokenPipeError" and exit code 120).
+    """
+    for fd in (1, 2):
+        if _broken(fd):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(devnull, fd)
+            finally:
+                os.close(devnull)
+
+
+def _closed_pipe_within(exc: BaseException) -> bool:
+    """Whether ``exc`` is, or was raised while handling, a write to a closed pipe (click's
+    ``echo`` and typer's ``SystemExit(1)`` for one)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, (BrokenPipeError, OutputClosed)):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _set_broken_pipe_hook(hook: Callable[..., None]) -> None:
+    """Make ``hook`` every Rich console's :meth:`~rich.console.Console.on_broken_pipe`
+    (the consoles a command prints with are made in many places)."""
+    type.__setattr__(Console, "on_broken_pipe", hook)
+
+
+@contextlib.contextmanager
+def closed_output_stops() -> Iterator[threading.Event]:
+    """Within the block, a console whose pipe is closed stops the command.
+
+    Rich answers a broken pipe by pointing standard output (whichever stream broke) at
+    ``/dev/null`` and raising ``SystemExit(1)``: ``prospect plan | head`` exited 1, the code
+    of a failed stage, and a job printing into a closed pipe recorded its stage ``failed``.
+    Here (:meth:`rich.console.Console.on_broken_pipe`, the hook Rich documents for this)
+    the closed streams go to ``/dev/null`` and the main thread gets :class:`OutputClosed`;
+    a console printing from another thread (a progress bar's refresh) sends the main
+    thread a SIGPIPE that raises it there. A SIGPIPE from anything else (a socket whose
+    peer went away) is ignored, as Python ignores it. The event yielded is set once a
+    closed output was met.
+    """
+    closed = threading.Event()
+    main_thread = threading.current_thread() is threading.main_thread()
+
+    def on_broken_pipe(console: Console) -> None:
+        console.quiet = True
+        closed.set()
+        _discard_closed_streams()
+        if threading.current_thread() is threading.main_thread():
+            raise OutputClosed()
+        if main_thread:
+            _thread.interrupt_main(signal.SIGPIPE)
+
+    def on_sigpipe(signum: int, frame: object) -> None:
+        if closed.is_set():
+            raise OutputClosed()
+
+    previous = Console.on_broken_pipe
+    _set_broken_pipe_hook(on_broken_pipe)
+    handler = signal.getsignal(signal.SIGPIPE) if main_thread else None
+    if handler == signal.SIG_IGN:
+        signal.signal(signal.SIGPIPE, on_sigpipe)
+    try:
+        yield closed
+    finally:
+        _set_broken_pipe_hook(previous)
+        if handler == signal.SIG_IGN:
+            signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+
+
+def _output_closed_code(err: Console) -> int:
+    """The exit code of a command whose output was closed (128 + SIGPIPE, or the one the
+    command chose for a stop); a job says on standard error, where that is still open,
+    what it kept. Nothing else is printed: ``head`` took what it wanted."""
+    _discard_closed_streams()
+    stop = StopRequest(signal.SIGPIPE)
+    note = stop.line().split("; ", 1)[-1]
+    if note != STOP_NOTE:
+        with contextlib.suppress(OutputClosed, OSError):
+            err.print(f"stopped: the output pipe was closed; {note}", markup=False,
+                      soft_wrap=True)
+    return stop.exit_code
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``prospect`` script; returns the exit code."""
-    with named_outputs():  # what each output option named, until its error is printed
-        return _main(argv)
+    # what each output option named, until its error is printed
+    with named_outputs(), closed_output_stops() as closed:
+        err = Console(stderr=True, highlight=False)
+        try:
+            code = _main(argv, err, closed)
+        except BaseException as exc:
+            if not (closed.is_set() or (_closed_pipe_within(exc) and _output_broken())):
+                raise  # a socket's broken pipe (a dask comm) is no closed output
+            return _output_closed_code(err)
+        # a command that failed keeps its own code, whether or not its error could be shown
+        return _output_closed_code(err) if closed.is_set() and code == 0 else code
 
 
-def _main(argv: list[str] | None) -> int:
+def _say(err: Console, text: str, *, markup: bool = False) -> None:
+    """Print ``text`` on standard error, if it can be: where standard error is closed or
+    full (``2>&-``, ``2>/dev/full``, ``2>&1 | head``) the exit code is all that is left to
+    say, and it must be the command's own, not a second error's."""
+    with contextlib.suppress(OSError, OutputClosed):
+        err.print(text, markup=markup, soft_wrap=True)
+
+
+def _main(argv: list[str] | None, err: Console, closed: threading.Event) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = os.environ.get("PROSPECT_DEBUG") == "1"
     if "--debug" in args:
         args.remove("--debug")
         debug = True
-    err = Console(stderr=True, highlight=False)
     _redact_logs()
     try:
         with stop_signals_interrupt() as stop:
             _register()  # the command modules' imports: a stop here is one line too
+            _refuse_repeated_options(args)
             # typer turns an interrupt that leaves a command into Exit(130), which it returns
             code = app(args=args, prog_name="prospect", standalone_mode=False)
         if code == 130:
-            err.print(stop.line())
+            if closed.is_set():  # the stop was a closed output's (OutputClosed)
+                raise OutputClosed()
+            _say(err, stop.line())
             return stop.exit_code
         if type(code) is int:  # typer.Exit(n) raised by a command
             return code
@@ -119,37 +331,38 @@ def _main(argv: list[str] | None) -> int:
         if debug:
             raise
         first, *rest = redact(str(exc)).splitlines() or [type(exc).__name__]
-        err.print(f"[bold red]error:[/bold red] {escape(first)}", markup=True, soft_wrap=True)
+        _say(err, f"[bold red]error:[/bold red] {escape(first)}", markup=True)
         for line in rest:
-            err.print(f"  {line}", markup=False, soft_wrap=True)
+            _say(err, f"  {line}")
         return exc.exit_code
     except typer.Exit as exc:
         return int(exc.exit_code or 0)
     except typer.Abort:
-        err.print("aborted")
+        _say(err, "aborted")
         return 130
     except ClickException as exc:
-        exc.show()
+        with contextlib.suppress(OSError):
+            exc.show()
         return exc.exit_code
+    except OutputClosed:
+        raise
     except KeyboardInterrupt as exc:  # before or after the command ran
         stop = StopRequest(getattr(exc, "signum", None))
-        err.print(stop.line())
+        _say(err, stop.line())
         return stop.exit_code
     except OSError as exc:  # disk full, read-only, file-size limit...: the path and the cause
-        if debug:
-            raise
-        err.print(f"[bold red]error:[/bold red] {escape(redact(os_error_line(exc)))}", markup=True,
-                  soft_wrap=True)
+        if debug or (isinstance(exc, BrokenPipeError) and _output_broken()):
+            raise  # a reader closed standard output (a print outside Rich): main() says
+        _say(err, f"[bold red]error:[/bold red] {escape(redact(os_error_line(exc)))}",
+             markup=True)
         return 74  # EX_IOERR
     except Exception as exc:  # a traceback is a bug: show one line, keep the details
         if debug:
             raise
-        err.print(
-            f"[bold red]internal error:[/bold red] {type(exc).__name__}: "
-            f"{escape(redact(str(exc)))}\n"
-            "  this is a bug in Prospect; rerun with --debug for the traceback and report it",
-            markup=True, soft_wrap=True,
-        )
+        _say(err, f"[bold red]internal error:[/bold red] {type(exc).__name__}: "
+             f"{escape(redact(str(exc)))}\n"
+             "  this is a bug in Prospect; rerun with --debug for the traceback and report it",
+             markup=True)
         return 70
     return 0
 

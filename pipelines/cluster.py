@@ -158,6 +158,35 @@ def jobqueue_cluster(kind: str, *, path: Path | None = None, dashboard: str = ":
 _SUBMIT = {"slurm": "sbatch", "pbs": "qsub"}
 
 
+def check_workers(*, scheduler: str | None = None, workers: int | None = None,
+                  cluster: str | None = None) -> None:
+    """Refuse ``--workers`` beside ``--scheduler`` or ``--cluster``, which it does not
+    reach (every command that takes ``--workers``: the stages, ``indices``, ``model
+    score``).
+
+    ``--workers`` sizes the local cluster Prospect starts; with a running scheduler the
+    workers are that scheduler's, and with ``--cluster`` the batch jobs of
+    ``jobqueue.yaml``: ``--cluster slurm --workers 20`` ran on the one job the settings
+    ask for, without a word.
+
+    Raises
+    ------
+    ConfigError
+        Naming both options and where the workers are set instead.
+    """
+    if workers is None:
+        return
+    if scheduler:
+        raise ConfigError(f"--workers {workers} sizes the local cluster, and --scheduler "
+                          "uses the workers already started for that scheduler (dask worker "
+                          "ADDRESS); drop --workers, or drop --scheduler for a local cluster")
+    if cluster:
+        raise ConfigError(f"--workers {workers} sizes the local cluster; with --cluster "
+                          f"{cluster} the workers are the batch jobs set in jobqueue.yaml "
+                          "(cluster/ or $PROSPECT_CLUSTER_DIR: jobs, adapt_max_jobs); drop "
+                          "--workers and set them there")
+
+
 def check_engine(*, scheduler: str | None = None, cluster: str | None = None,
                  workers: int | None = None) -> None:
     """Refuse what is wrong with where a job would compute, before anything starts.
@@ -174,6 +203,7 @@ def check_engine(*, scheduler: str | None = None, cluster: str | None = None,
     """
     if scheduler and cluster:
         raise ConfigError("give either --scheduler (a running scheduler) or --cluster, not both")
+    check_workers(scheduler=scheduler, workers=workers, cluster=cluster)
     if cluster is not None and cluster not in CLUSTER_KINDS:
         raise ConfigError(f"unknown --cluster {cluster!r}; choose one of {list(CLUSTER_KINDS)}")
     if cluster in _SUBMIT and shutil.which(_SUBMIT[cluster]) is None:

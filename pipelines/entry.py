@@ -9,6 +9,8 @@ start on, :func:`pipelines.faults.stop_signals_interrupt` takes over.
 
 from __future__ import annotations
 
+import errno
+import os
 import signal
 import sys
 from types import FrameType
@@ -52,7 +54,13 @@ def main() -> int:
 
 
 def exit_code(code: int) -> int:
-    """``code``, once the process's objects are frozen out of the garbage collector.
+    """``code``, once standard output and error are flushed and the process's objects are
+    frozen out of the garbage collector.
+
+    A flush that fails (the reader of a pipe gone, ``>/dev/full``) would be Python's
+    "Exception ignored ... BrokenPipeError" at exit and exit code 120: the stream is
+    pointed at ``/dev/null`` instead, and a command that had succeeded exits 141 (128 +
+    SIGPIPE, as a Unix tool the pipe stopped) or 74 (its output could not be written).
 
     Called as the process is about to exit. The interpreter's last collection walked every
     object the pipeline's libraries had loaded (numpy, pandas, dask, distributed, xarray,
@@ -62,5 +70,17 @@ def exit_code(code: int) -> int:
     """
     import gc
 
+    for fd, stream in ((1, sys.stdout), (2, sys.stderr)):
+        try:
+            if stream is not None:
+                stream.flush()
+        except OSError as exc:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, fd)
+            os.close(devnull)
+            if code == 0:
+                code = 128 + signal.SIGPIPE if exc.errno == errno.EPIPE else 74
+        except ValueError:  # closed by the command itself
+            pass
     gc.freeze()
     return code

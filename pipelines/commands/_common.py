@@ -165,6 +165,17 @@ ClusterOpt = Annotated[
         "(settings in cluster/ or $PROSPECT_CLUSTER_DIR).",
     ),
 ]
+
+
+def check_engine_options(*, scheduler: str | None = None, workers: int | None = None,
+                         cluster: str | None = None) -> None:
+    """Refuse ``--workers`` beside ``--scheduler`` or ``--cluster`` before anything is
+    created (:func:`pipelines.cluster.check_workers`, which the runner and ``model score``
+    apply again)."""
+    from pipelines.cluster import check_workers
+
+    check_workers(scheduler=scheduler, workers=workers, cluster=cluster)
+
 ForceOpt = Annotated[
     bool,
     typer.Option(

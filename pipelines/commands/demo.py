@@ -7,7 +7,13 @@ from typing import Annotated
 
 import typer
 
-from pipelines.commands._common import SchedulerOpt, WorkersOpt, names_output, out_path
+from pipelines.commands._common import (
+    SchedulerOpt,
+    WorkersOpt,
+    check_engine_options,
+    names_output,
+    out_path,
+)
 
 
 def demo(
@@ -22,6 +28,7 @@ def demo(
     from pipelines.faults import RESUME_NOTE, on_stop
 
     on_stop(RESUME_NOTE)  # its stages resume like a job's
+    check_engine_options(scheduler=scheduler, workers=workers)
     from pipelines.demo import run_demo
 
     run_demo(out, seed=seed, size_m=size, workers=workers, scheduler=scheduler)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -11,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from pipelines.commands._common import ConfigArg, json_text, literal, table_console, warning_lines
+from prospect.errors import DataWarning
 
 if TYPE_CHECKING:
     from prospect.config import JobConfig
@@ -32,6 +34,7 @@ def plan(
     """Plan a job without computing it: chunk and task counts, cube size, memory per worker."""
     from pipelines.plan import format_bytes, plan_job, refuse_too_many_folds
     from prospect.config import load_job, load_region, resolve_grid
+    from prospect.config.region import resolution_text, snapped_bounds_note
     from prospect.errors import ConfigError
 
     if region is not None and not region.strip():
@@ -41,7 +44,15 @@ def plan(
     # what the headers tell while planning (fills, units...): one 'warning:' line each on
     # stderr, as a run prints them, not Python's warning with a library path
     with warning_lines(Console(stderr=True, highlight=False)):
-        grid = load_region(region).to_grid() if region is not None else resolve_grid(job)
+        bounds: tuple[float, float, float, float] | None
+        if region is not None:
+            shipped = load_region(region)
+            grid, bounds = shipped.to_grid(), shipped.bounds
+        else:
+            grid, bounds = resolve_grid(job), getattr(job.region, "bounds", None)
+        snapped = snapped_bounds_note(bounds, grid)
+        if snapped:
+            warnings.warn(snapped, DataWarning, stacklevel=1)
         if region is None:  # the folds the job's own labels and region can fill
             refuse_too_many_folds(job, grid, job_path=config)
         p = plan_job(job, grid, workers=workers, threads_per_worker=threads, out_dir=out,
@@ -56,7 +67,8 @@ def plan(
         return
     console = table_console()
     console.print(Text.assemble((f"plan of job {p.job}", "bold"),  # names from files: literal
-                                f" on {p.region} ({p.crs}, {p.resolution:g} m)"))
+                                f" on {p.region} ({p.crs}, "
+                                f"{resolution_text(p.crs, p.resolution)})"))
     console.print(f"  grid: {p.shape[0]} x {p.shape[1]} cells, chunks {p.chunks[0]} x "
               f"{p.chunks[1]} -> {p.n_chunks} chunks")
     table = Table()
@@ -82,10 +94,12 @@ def plan(
                   f"{p.chunk_tasks / max(p.n_chunks, 1):.1f}")
     for note in p.notes:
         console.print(Text(f"  {note}", style="dim"))
-    if removed:
-        console.print(Text(f"  a run of this config in {out} would remove what the job no "
-                           "longer makes (copy what you need first, or run it with another "
-                           "-o):", style="yellow"))
+    if removed and out is not None:
+        console.print(Text(f"  a run of this config in {out} would take away what the job "
+                           "no longer makes: its files and folders moved into "
+                           f"{out / 'removed'}/<time>-<run>/ (nothing deleted), its cube "
+                           "variables deleted (made again from the inputs if the section "
+                           "comes back); or run it with another -o:", style="yellow"))
         for line in removed:
             console.print(Text(f"    {line}"))
 

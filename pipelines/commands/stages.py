@@ -16,6 +16,7 @@ from pipelines.commands._common import (
     OutOpt,
     SchedulerOpt,
     WorkersOpt,
+    check_engine_options,
 )
 from prospect.errors import ConfigError
 
@@ -40,6 +41,7 @@ def _make(stage: str) -> Callable[..., None]:
                 workers: WorkersOpt = None, cluster: ClusterOpt = None,
                 force: ForceOpt = False) -> None:
         _resumable()
+        check_engine_options(scheduler=scheduler, workers=workers, cluster=cluster)
         from pipelines.runner import print_summary, run_job
 
         console = Console(stderr=True)
@@ -72,6 +74,7 @@ def train(config: ConfigArg, out: OutOpt, scheduler: SchedulerOpt = None,
     redone for a model change.
     """
     _resumable()
+    check_engine_options(scheduler=scheduler, workers=workers, cluster=cluster)
     from pipelines.runner import print_summary, run_job
     from prospect.config import load_job
     from prospect.config.model import model_overrides
@@ -94,6 +97,7 @@ def run(config: ConfigArg, out: OutOpt, scheduler: SchedulerOpt = None,
         workers: WorkersOpt = None, cluster: ClusterOpt = None, force: ForceOpt = False) -> None:
     """Run every stage the job config asks for, in order."""
     _resumable()
+    check_engine_options(scheduler=scheduler, workers=workers, cluster=cluster)
     from pipelines.runner import print_summary, run_job
 
     console = Console(stderr=True)

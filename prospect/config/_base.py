@@ -7,6 +7,7 @@ import datetime
 import difflib
 import math
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -40,6 +41,7 @@ __all__ = [
     "allowed_keys",
     "check_not_reserved",
     "check_plain_name",
+    "copied_characters",
     "format_validation_error",
     "load_yaml",
     "number_text_hint",
@@ -190,10 +192,65 @@ def written_for_elsewhere(written: str) -> str:
         return ("the path holds '\\' (a Windows separator, part of a file name here); "
                 "write it with '/' between folders, e.g. "
                 f"{written.replace(chr(92), '/')!r}")
+    copied = copied_characters(written, letters=False)
+    if copied:
+        return f"no such file: {copied}"
     if written != written.strip():
         return ("the path starts or ends with a space, which is part of the file name; "
                 "remove it (or quote the whole path exactly as the file is named)")
     return ""
+
+
+_TYPESET = {
+    **dict.fromkeys("\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
+                    "\u200a\u202f\u205f\u3000", " "),
+    **dict.fromkeys("\u200b\u200c\u200d\u2060\ufeff\u00ad", ""),
+    **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032", "'"),
+    **dict.fromkeys("\u201c\u201d\u201e\u201f\u00ab\u00bb\u2033", '"'),
+    **dict.fromkeys("\u2212\u2010\u2011\u2012\u2013\u2014\ufe63\uff0d", "-"),
+    **{chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)},  # fullwidth ASCII
+}
+"""Characters a word processor, a PDF or a web page puts where a config has plain ASCII
+(no-break and other spaces, invisible marks, curly quotes, minus signs and dashes,
+fullwidth digits and letters), and the character meant."""
+
+_LOOKALIKE = dict(zip("\u0430\u0435\u043e\u0440\u0441\u0443\u0445\u0456\u0458\u0455\u0410\u0412"
+                      "\u0415\u041a\u041c\u041d\u041e\u0420\u0421\u0422\u0425\u0405\u0406\u0408"
+                      "\u03bf\u0391\u0392\u0395\u0396\u0397\u0399\u039a\u039c\u039d\u039f\u03a1"
+                      "\u03a4\u03a5\u03a7",
+                      "aeopcyxijsABEKMHOPCTXSIJoABEZHIKMNOPTYX", strict=True))
+"""Cyrillic and Greek letters drawn like Latin ones (a key typed on another keyboard
+layout, or copied from a document): ``nаme`` with a Cyrillic ``а`` looks like ``name``."""
+
+
+def copied_characters(text: str, *, letters: bool = True) -> str:
+    """Why ``text`` is not what it looks like: the characters of :data:`_TYPESET` (and,
+    with ``letters``, of :data:`_LOOKALIKE`) it holds, each named with its Unicode name
+    and position, and the text as meant; ``""`` when it holds none.
+
+    A value copied from a report or a web page keeps its no-break spaces, curly quotes and
+    minus signs: YAML stopped at a no-break space with "could not find expected ':'", a
+    CRS in curly quotes was an "unknown CRS", ``\u221210`` was "unable to parse string as a
+    number", fullwidth ``\uff11\uff10`` was called "quoted text", and a key with a Cyrillic
+    letter was "unknown key 'n\u0430me' (did you mean 'name'?)" beside a key that looks
+    the same.
+    """
+    table = {**_TYPESET, **(_LOOKALIKE if letters else {})}
+    found: dict[str, int] = {}
+    for i, char in enumerate(text):
+        if char in table and char not in found:
+            found[char] = i + 1
+    if not found:
+        return ""
+    named = ", ".join(
+        f"{unicodedata.name(c, 'an unnamed character')} (U+{ord(c):04X}) at character {i}"
+        for c, i in list(found.items())[:3])
+    meant = "".join(table.get(c, c) for c in text)
+    if len(text) > 1 and text[0] in _TYPESET and text[-1] in _TYPESET and \
+            meant[0] == meant[-1] and meant[0] in "'\"":  # a value in curly quotes
+        meant = meant[1:-1]
+    return (f"it holds {named}, which only looks like plain text (copied from a document "
+            f"or typed on another keyboard layout?); retype it as {meant!r}")
 
 
 def _named_path(value: Any) -> Any:
@@ -419,6 +476,7 @@ class _ConfigLoader(yaml.SafeLoader):
         if node is None:
             return None
         _expanded_size(node, {})
+        self.cut_values = _cut_by_comment(node, self.buffer)
         data = self.construct_document(node)  # merge keys (<<) are flattened into the nodes
         if isinstance(data, dict):
             data = ConfigData(data)
@@ -457,6 +515,48 @@ class _ConfigLoader(yaml.SafeLoader):
                     f"as a name; every key is a name: quote it ('{key_node.value}': ...) or "
                     "check the indentation")
         return super().construct_mapping(node, deep=deep)
+
+
+def _cut_by_comment(root: yaml.Node, text: str) -> list[tuple[int, str, str]]:
+    """``(line, value, line's text from the value on)`` of every unquoted value that a
+    comment follows on its line: ``path: Well #12.tif`` is read as ``Well``, since YAML
+    starts a comment at a ``#`` after a space."""
+    lines = text.splitlines()
+    found: list[tuple[int, str, str]] = []
+    stack, seen = [root], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            stack.extend(v for pair in node.value for v in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+        elif isinstance(node, yaml.ScalarNode) and node.style is None and \
+                node.start_mark.line == node.end_mark.line and \
+                node.start_mark.line < len(lines):
+            line = lines[node.start_mark.line]
+            if re.match(r"^[ \t]+#", line[node.end_mark.column:]):
+                found.append((node.start_mark.line + 1, str(node.value),
+                              line[node.start_mark.column:].rstrip()))
+    return found
+
+
+def _refuse_cut_paths(path: Path, cuts: list[tuple[int, str, str]]) -> None:
+    """Refuse a value cut by a comment where the whole text names a file beside the config
+    and the cut one names none (``Well #12.tif``): read as ``Well``, it was "not found" at
+    ingest with no word of the ``#``."""
+    for line, value, whole in cuts:
+        try:
+            full = (path.parent / Path(whole).expanduser())
+            cut = (path.parent / Path(value).expanduser())
+            if full.exists() and not cut.exists():
+                raise _Refused(
+                    f"line {line}: YAML reads {value!r} here, since ' #' starts a comment, but "
+                    f"the file {whole!r} exists: quote the value ('{whole}')")
+        except (OSError, ValueError):
+            continue
 
 
 class _Refused(Exception):
@@ -562,6 +662,27 @@ def _not_utf8(exc: UnicodeDecodeError) -> str:
             "> new.yaml)")
 
 
+def _yaml_error_hint(text: str, mark: Any) -> str:
+    """What on the line YAML stopped at (or the line before it) the user cannot see: a
+    tab where YAML wants spaces, or a character copied from a document
+    (:func:`copied_characters`); ``""`` when neither is there."""
+    if mark is None:
+        return ""
+    lines = text.splitlines()
+    for number in (mark.line, mark.line - 1):
+        if not 0 <= number < len(lines):
+            continue
+        line = lines[number]
+        copied = copied_characters(line, letters=False)
+        if copied:
+            return f"; line {number + 1}: {copied.split('; retype it as')[0]}; retype it"
+        if "\t" in line[:len(line) - len(line.lstrip())] or \
+                ("\t" in line and number == mark.line):
+            return (f"; line {number + 1} holds a tab: YAML indents and separates with "
+                    "spaces only; replace the tab with spaces")
+    return ""
+
+
 def load_yaml(path: Path) -> dict[str, Any]:
     """Read a YAML mapping from ``path``; any problem becomes a :class:`ConfigError`.
 
@@ -581,6 +702,7 @@ def load_yaml(path: Path) -> dict[str, Any]:
         loader = _ConfigLoader(text)
         try:
             data = loader.get_single_data()
+            _refuse_cut_paths(path, getattr(loader, "cut_values", []))
         finally:
             loader.dispose()
     except _Refused as exc:
@@ -589,7 +711,8 @@ def load_yaml(path: Path) -> dict[str, Any]:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{path}: not valid YAML{where}: {problem}") from None
+        raise ConfigError(f"{path}: not valid YAML{where}: {problem}"
+                          f"{_yaml_error_hint(text, mark)}") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: {_not_utf8(exc)}") from None
     except RecursionError:
@@ -697,7 +820,7 @@ def _suggestion(key: Any, model: type[BaseModel] | None, loc: Sequence[Any]) -> 
     return "remove it or check its spelling"
 
 
-_NUMBER_TEXT = re.compile(r"^[-+]?(\d[\d_]*\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+_NUMBER_TEXT = re.compile(r"^[-+]?(\d[\d_]*\.?\d*|\.\d+)([eE][-+]?\d+)?$", re.ASCII)
 
 
 def number_text_hint(value: Any) -> str:
@@ -869,7 +992,9 @@ def _problem_line(err: Any, source: str, loc: str, value: Any, shown: str, msg: 
         hint = f"did you mean '{close[0]}'?" if close else f"one of {tags}"
         return f"{source}: key '{where}' has bad value {got!r} ({hint})"
     if err["type"] == "extra_forbidden":
-        hint = _suggestion(err["loc"][-1] if err["loc"] else None, model, err["loc"])
+        key = err["loc"][-1] if err["loc"] else None
+        copied = copied_characters(key) if isinstance(key, str) else ""
+        hint = copied or _suggestion(key, model, err["loc"])
         return f"{source}: unknown key '{loc}' ({hint})"
     if err["type"] == "missing":
         return f"{source}: missing required key '{loc}'"
@@ -880,7 +1005,12 @@ def _problem_line(err: Any, source: str, loc: str, value: Any, shown: str, msg: 
     if isinstance(value, bool) and err["type"] == "string_type":
         msg += (" (YAML reads yes, no, on, off, true and false unquoted as true or "
                 "false: quote the text, e.g. 'no')")
-    hint = number_text_hint(value) if err["type"].endswith(("_parsing", "_type")) else ""
+    hint = copied_characters(value) if isinstance(value, str) else ""
+    if isinstance(value, int) and not isinstance(value, bool) and loc.endswith("crs") and \
+            err["type"] == "string_type":  # 'crs: 28992', the code without its authority
+        hint = f"a CRS is written with its authority, e.g. 'EPSG:{value}'"
+    if not hint and err["type"].endswith(("_parsing", "_type")):
+        hint = number_text_hint(value)
     if hint:
         msg += f"; {hint}"
     return f"{source}: key '{loc}' has bad value {shown}: {msg}"

@@ -88,7 +88,9 @@ def _region_label(job: JobConfig) -> str:
         grid = resolve_grid(job)
     except Exception:  # a reference raster that is missing: name what we know
         return name or "from a reference raster"
-    return f"{name or grid.name} ({grid.crs}, {grid.resolution:g} m)"
+    from prospect.config.region import resolution_text
+
+    return f"{name or grid.name} ({grid.crs}, {resolution_text(grid.crs, grid.resolution)})"
 
 
 def describe_job(path: Path) -> JobEntry:

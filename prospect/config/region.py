@@ -5,16 +5,16 @@ from __future__ import annotations
 import math
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, field_validator, model_validator
-from pyproj import Transformer
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
+from pyproj import CRS, Transformer
 from pyproj.exceptions import ProjError
 
 from prospect.config._base import StrictModel
 from prospect.errors import CRSError, GridError
-from prospect.grid import RegionGrid, parse_crs
+from prospect.grid import RegionGrid, datum_guessed, parse_crs
 
 __all__ = ["MAX_CHUNKS", "RegionConfig", "bounds_in_other_units", "check_chunk_count",
-           "check_grid_crs", "utm_zone_overflow"]
+           "check_grid_crs", "resolution_text", "snapped_bounds_note", "utm_zone_overflow"]
 
 PositiveInt = Annotated[int, Field(gt=0)]
 CHUNK_SIDE_MIN = 16
@@ -69,6 +69,64 @@ Bounds = tuple[Coordinate, Coordinate, Coordinate, Coordinate]
 """``[left, bottom, right, top]``: finite numbers."""
 
 
+def _across_antimeridian(crs: str | None, bounds: tuple[float, float, float, float]) -> str:
+    """Why bounds with ``left > right`` in a geographic CRS are no mistake of order: they
+    cross the antimeridian (Fiji, Tuvalu, the Aleutians), which a grid in longitudes
+    cannot; ``""`` for any other bounds."""
+    left, bottom, right, top = bounds
+    if crs is None or not (0 < left <= 180 and -180 <= right < 0 and top > bottom):
+        return ""
+    try:
+        if not parse_crs(crs).is_geographic:
+            return ""
+    except CRSError:
+        return ""
+    middle = (left + right + 360) / 2
+    zone = int(((middle + 180) % 360) // 6) + 1
+    code = (32600 if (bottom + top) / 2 >= 0 else 32700) + zone
+    return (f"; west {left:g} and east {right:g} cross the antimeridian (180 degrees), which "
+            f"a grid in longitudes cannot: lay the region out in a projected CRS of the area, "
+            f"such as its UTM zone EPSG:{code}, with bounds in its metres")
+
+
+_UNIT_SHORT = {"metre": "m", "meter": "m", "degree": "degrees", "foot": "ft",
+               "US survey foot": "US ft", "kilometre": "km"}
+
+
+def resolution_text(crs: str, resolution: float) -> str:
+    """A grid's cell size with the unit of ``crs`` (``10 m``, ``0.001 degrees``, ``30 ft``).
+
+    Listings and plans printed every resolution in metres: ``EPSG:4326, 0.001 m`` for a
+    grid of 0.001-degree (about 110 m) cells.
+    """
+    try:
+        axis = parse_crs(crs).axis_info
+        unit = axis[0].unit_name if axis else "metre"
+    except CRSError:
+        unit = "metre"
+    return f"{resolution:g} {_UNIT_SHORT.get(unit, unit)}"
+
+
+def snapped_bounds_note(asked: tuple[float, float, float, float] | None,
+                        grid: RegionGrid) -> str:
+    """What the grid's bounds are when the ``asked`` ones are no whole number of cells
+    (``""`` when they are): the grid keeps the top-left corner and takes whole cells, so
+    its east and south edges move out."""
+    if asked is None:
+        return ""
+    res = grid.resolution
+    moved = [abs(a - g) for a, g in zip(asked, grid.bounds, strict=True)]
+    if max(moved) <= 1e-6 * res:
+        return ""
+    across = (asked[2] - asked[0]) / res
+    down = (asked[3] - asked[1]) / res
+    return (f"region bounds {list(asked)} are not a whole number of "
+            f"{resolution_text(grid.crs, res)} cells ({across:.4g} x {down:.4g}): the grid is "
+            f"{grid.width} x {grid.height} cells with bounds {[round(b, 9) for b in grid.bounds]}"
+            f" (east edge {moved[2]:g} and south edge {moved[1]:g} further out); give bounds "
+            "a whole number of cells apart to have the grid end where they do")
+
+
 def check_grid_crs(value: str) -> str:
     """``value`` if a region's grid can be laid out in it, else ``ValueError`` saying why.
 
@@ -107,6 +165,13 @@ def check_grid_crs(value: str) -> str:
         raise ValueError(
             f"CRS {value!r} ({crs.name}) has no transformation to WGS 84: it is not a CRS of "
             "the Earth; give one such as 'EPSG:32619'") from None
+    guessed = datum_guessed(crs, CRS.from_epsg(4326))
+    if guessed:  # sources with a datum would be put on it by a shift PROJ guesses
+        why = guessed.split(", so PROJ")[0].replace("its CRS has", "it has", 1)
+        raise ValueError(
+            f"CRS {value!r}: {why}, so PROJ can only guess the datum shift of every source "
+            "with a datum onto the grid (a 'ballpark' shift of nothing, 100 m or more off); "
+            "a region's grid needs a CRS with a datum: give its EPSG code")
     return value
 
 
@@ -240,12 +305,13 @@ class RegionConfig(StrictModel):
     @field_validator("bounds")
     @classmethod
     def _ordered_bounds(
-        cls, value: tuple[float, float, float, float]
+        cls, value: tuple[float, float, float, float], info: ValidationInfo
     ) -> tuple[float, float, float, float]:
         left, bottom, right, top = value
         if not (right > left and top > bottom):
             raise ValueError(
                 "bounds must be [left, bottom, right, top] with right > left, top > bottom"
+                f"{_across_antimeridian(info.data.get('crs'), value)}"
             )
         return value
 

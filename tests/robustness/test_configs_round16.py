@@ -230,7 +230,7 @@ def test_plan_with_out_says_what_a_run_would_remove(two_stages: Sandbox, cli: An
     result = cli("plan", box.job_path, "-o", box.out)
     assert result.code == 0, result.err[-2000:]
     text = " ".join(result.out.split())
-    assert "would remove" in text and "CONTRAST" in text and "indices stage" in text
+    assert "would take away" in text and "CONTRAST" in text and "indices stage" in text
     as_json = _strict(cli("plan", box.job_path, "-o", box.out, "--json").out)
     assert any("CONTRAST" in line for line in as_json["would_remove"])
     assert (box.out / "cube.zarr" / "CONTRAST").is_dir()  # plan removes nothing
