@@ -47,6 +47,7 @@ from prospect.io.cube import (
     removed_later,
 )
 from prospect.io.files import file_sha256
+from prospect.io.raster import gdal_said, gdal_said_message, said_at_header
 from prospect.io.warp import close_warped_views
 
 __all__ = ["IngestPlan", "plan", "run"]
@@ -61,13 +62,17 @@ def _published_fingerprints(ctx: RunContext) -> dict[str, str]:
 
 
 def ingest_chunks(jobs: list[tuple[PartialVariable, Layer]], grid: RegionGrid,
-                  window: ChunkWindow) -> list[tuple[str, dict[str, str]]]:
+                  window: ChunkWindow
+                  ) -> tuple[list[tuple[str, dict[str, str]]], dict[tuple[str, str], int]]:
     """Compute and write one chunk of every layer of ``jobs`` (a task).
 
     Each layer is computed and written in turn, so the task holds one layer's chunk at a
-    time. Returns each layer's name and the inputs its chunk skipped as unreadable.
+    time. Returns each layer's name and the inputs its chunk skipped as unreadable, and
+    what GDAL said while the worker read pixels (:func:`prospect.io.raster.gdal_said`:
+    on a worker it reached no one), for the stage's data warnings.
     """
-    return [(part.name, ingest_chunk(part, layer, grid, window)[1]) for part, layer in jobs]
+    done = [(part.name, ingest_chunk(part, layer, grid, window)[1]) for part, layer in jobs]
+    return done, gdal_said()
 
 
 TASKS_PER_CHUNK = 2
@@ -94,6 +99,7 @@ def _run_tasks(
     ctx: RunContext, layers: list[Layer], grid: RegionGrid, progress: Progress, task_id: Any,
     lost: dict[str, dict[str, str]], *, checksums: Callable[[], None] = lambda: None,
     meanwhile: Callable[[], object] = lambda: None,
+    said: dict[tuple[str, str], int] | None = None,
 ) -> tuple[int, int]:
     """Compute every pending chunk of ``layers``; publish the variables once complete.
 
@@ -107,7 +113,8 @@ def _run_tasks(
     published together when the last chunk lands (or at once when an interrupted run
     finished all their chunks), with one consolidated-metadata rewrite. Returns the
     chunks computed and the chunks resumed (per layer and chunk); the inputs the chunks
-    skipped as unreadable go into ``lost`` (layer name -> name -> why).
+    skipped as unreadable go into ``lost`` (layer name -> name -> why), and what GDAL said
+    on the workers into ``said`` (``(file, message)`` -> reads).
 
     ``checksums()`` returns once the inputs' SHA-256 (part of each fingerprint) are read
     and what ``meanwhile()`` began is done; it is called before anything is stamped or
@@ -118,6 +125,7 @@ def _run_tasks(
     provisional fingerprint, which no later run resumes.
     """
     parts: dict[str, PartialVariable] = {}
+    said = {} if said is None else said
     computed = resumed = 0
     executor = ctx.executor
     provisional: list[Layer] = []
@@ -166,15 +174,16 @@ def _run_tasks(
     try:
         for key, chunk in executor.map_unordered(ingest_chunks, calls(), one_per_thread=True):
             progress.advance(task_id, len(todo[key]))
-            if any(part.name in reporting for part, _ in todo[key]):
-                landed.append(chunk)
+            landed.append(chunk)
     finally:
         close_warped_views()  # the views this process opened (running without a cluster)
-    # what the chunks skipped: one round trip for all of them
-    for result in executor.gather(landed) if landed else []:
+    # what the chunks skipped, and what GDAL said on the workers: one round trip for all
+    for result, heard in executor.gather(landed) if landed else []:
         for name, skipped in result:
             if skipped and name in reporting:
                 lost.setdefault(name, {}).update(skipped)
+        for key, count in heard.items():
+            said[key] = said.get(key, 0) + count
     if parts:  # every layer given is to be published (new, changed or interrupted)
         with removed_later(ctx.cube_path) as leftovers:
             for part in parts.values():
@@ -186,8 +195,8 @@ def _run_tasks(
 def _reports_lost(layer: Layer) -> bool:
     """Whether ``layer``'s chunks can report inputs they skipped (a remote composite's
     lost items): only a layer that overrides :meth:`Layer.compute_reported` does; every
-    other chunk's report is empty, so its result is not fetched at all (a round trip to
-    the worker at the end of each variable)."""
+    other chunk's report is empty. (Every task's result is fetched, in one round trip at
+    the end, for what GDAL said on the workers.)"""
     return type(layer).compute_reported is not Layer.compute_reported
 
 
@@ -414,12 +423,20 @@ def run(ctx: RunContext) -> StageResult:
         todo = sorted((la for la in layers if la.name not in published
                        or published[la.name] != la.fingerprint(grid)), key=lambda la: -la.cost)
         lost: dict[str, dict[str, str]] = {}
+        said: dict[tuple[str, str], int] = {}
         with progress_bar(ctx.console, unit="chunks") as progress:
             task_id = progress.add_task(f"ingest {len(todo)} layer(s)", total=None)
             computed, resumed_chunks = _run_tasks(ctx, todo, grid, progress, task_id, lost,
-                                                  checksums=checksums, meanwhile=meanwhile)
+                                                  checksums=checksums, meanwhile=meanwhile,
+                                                  said=said)
     finally:
         side.shutdown(wait=True)
+    for key, count in gdal_said().items():  # this process's reads (the fill sample)
+        said[key] = said.get(key, 0) + count
+    for (path, message), count in sorted(said.items()):
+        if not said_at_header(path, message):  # warned of at planning already
+            warnings.warn(gdal_said_message(path, message, count), DataWarning,
+                          stacklevel=1)
     result.variables = [layer.name for layer in layers]
     if ctx.job.timeseries is not None:
         stacked = _stack_dates(ctx)

@@ -291,18 +291,24 @@ def check_nodata(source: RasterSource, info: RasterInfo, band: int, *,
     """
     unheld = info.unheld_nodata[band - 1] if band <= len(info.unheld_nodata) else None
     dtype = info.band_dtype(band)
+    bits = info.band_nbits(band)
     if source.nodata is None and fill is None and unheld is not None:
+        kind = f"{dtype} band" if not bits else (
+            f"{dtype} band of {bits} bits (NBITS={bits}: values 0..{2**bits - 1}; GDAL "
+            f"writes a larger value as {2**bits - 1})")
         warnings.warn(DataWarning(
             f"{info.path}: band {band} is {dtype}, and the nodata it states ({unheld:g}) "
-            f"cannot occur in a {dtype} band, so no pixel is marked as no data; if the "
+            f"cannot occur in a {kind}, so no pixel is marked as no data; if the "
             f"file has a fill value, set 'nodata: <that value>' in source {source.name!r}"),
             stacklevel=2)
-    if source.nodata is None or value_fits(source.nodata, dtype):
+    if source.nodata is None or value_fits(source.nodata, dtype, info.band_nbits(band)):
         return
     stated = info.nodata[band - 1] if band <= len(info.nodata) else None
+    bits = info.band_nbits(band)
+    held = f"{dtype} of {bits} bits" if bits else dtype
     raise ConfigError(
         f"source {source.name!r}: nodata {source.nodata:g} cannot occur in {info.path} "
-        f"(band {band} is {dtype}), so it would mark no pixel; give the value the file "
+        f"(band {band} is {held}), so it would mark no pixel; give the value the file "
         "uses for no data" + (f" (the file states {stated:g})" if stated is not None else
                               ", or leave 'nodata' out")
     )
@@ -367,13 +373,16 @@ def band_nodata(
         ``repr`` of the ``(file's, product's)`` pairs already warned of; updated.
     """
     own = info.nodata[band - 1] if band <= len(info.nodata) else None
+    if fill is not None and value_fits(fill, info.band_dtype(band), info.band_nbits(band)):
+        fill = info.stored(band, fill)[0]  # compared as the band holds it, as ``own`` is
     if source.nodata is not None and np.isnan(source.nodata) and own is not None and \
             not np.isnan(own) and np.dtype(info.band_dtype(band)).kind == "f":
         # 'nodata: NaN' on a float band whose file states -9999: NaN is no data in every
         # float read already, and the file's -9999 cells had become values, without a word
         return own, None
     if source.nodata is not None:
-        return source.nodata, None
+        held = info.stored(band, source.nodata)  # as the band holds it (a half float)
+        return held[0], (held[1] if len(held) > 1 else None)
     if fill is None or own is None or own == fill or (np.isnan(own) and np.isnan(fill)):
         return (own if own is not None else fill), None
     pair = (repr(own), repr(fill))  # NaN: one key, though NaN != NaN
@@ -384,7 +393,7 @@ def band_nodata(
             f"{fill:g} for it; both are read as no data: fix the one that is wrong, or give "
             f"the fill with 'nodata:' in source {source.name!r}"), stacklevel=3)
     dtype = info.band_dtype(band)
-    return own, (fill if value_fits(fill, dtype) else None)
+    return own, (fill if value_fits(fill, dtype, info.band_nbits(band)) else None)
 
 
 def _cf_missing(source: RasterSource, info: RasterInfo, band: int, nodata: float | None,
@@ -398,7 +407,8 @@ def _cf_missing(source: RasterSource, info: RasterInfo, band: int, nodata: float
     a product's clipped ends, so the bounds move out by one float32 step)."""
     if other_nodata is None and source.nodata is None:
         dtype = info.band_dtype(band)
-        fits = [v for v in info.cf_missing(band) if v != nodata and value_fits(v, dtype)]
+        fits = [v for v in info.cf_missing(band)
+                if v != nodata and value_fits(v, dtype, info.band_nbits(band))]
         other_nodata = fits[0] if fits else None
     bounds = info.cf_valid(band)
     if valid_range is None and bounds is not None:
@@ -671,7 +681,9 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
     inputs: dict[str, set[str]] = {}
     any_overlap = False
     masked: list[tuple[str, SceneMask | None]] = []
+    masked_bands: list[BandRef | None] = []  # a masked scene's first band, for its fill
     for scene in scenes:
+        first: BandRef | None = None
         _check_band_names(source, list(scene.files))
         meta = read_product_metadata(scene.mtl) if scene.mtl else None
         mask = _mask_of(source, scene, meta)
@@ -757,16 +769,22 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
             if not _overlaps(info, grid):  # refuses a CRS PROJ can only guess a shift of
                 continue
             any_overlap = True
-            resampling = choose_resampling(
-                source.values, source_res=_res_in_grid_units(info, grid),
-                target_res=grid.resolution, override=source.resampling,
-            )
+            try:
+                resampling = choose_resampling(
+                    source.values, source_res=_res_in_grid_units(info, grid),
+                    target_res=grid.resolution, override=source.resampling,
+                )
+            except ConfigError as exc:
+                raise ConfigError(f"source {source.name!r} (values: {source.values}): "
+                                  f"{exc}") from None
             per_var.setdefault(var, []).append(
                 BandRef(info=info, band=band, scale=scale, offset=offset, nodata=nodata,
                         resampling=resampling, mask=mask, quantity=quantity,
                         valid_range=valid_range, saturate=saturate,
                         other_nodata=other_nodata)
             )
+            if first is None and band == 1:  # the cover check reads a file's first band
+                first = per_var[var][-1]
             units[var] = unit
             check_same_quantity(source.name, var, quantity, path, first_quantity)
             if quantity:
@@ -775,6 +793,7 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
             check_scene_mask(mask, {v: infos[p] for v, (p, _) in scene.files.items()}, grid,
                              where=f"source {source.name!r}")
             masked.append((Path(mask.info.path).name, mask))
+            masked_bands.append(first)
     if not any_overlap:
         lo = grid.lonlat_bounds()
         raise DataError(
@@ -782,7 +801,9 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
             f"(lon/lat {lo[0]:.3f},{lo[1]:.3f} .. {lo[2]:.3f},{lo[3]:.3f}); check the files, "
             "their CRS or the region"
         )
-    check_clear_cover(f"source {source.name!r}", masked, grid, what="mosaic")
+    check_clear_cover(f"source {source.name!r}", masked, grid, what="mosaic",
+                      extents=[b.info if b is not None else None for b in masked_bands],
+                      bands=masked_bands)
     layers = []
     categorical = source.values == "categorical"
     for var, refs in per_var.items():

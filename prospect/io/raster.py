@@ -28,6 +28,7 @@ from prospect.errors import (
     CorruptFileError,
     CRSError,
     DataError,
+    DataWarning,
     GridError,
     InputFileError,
 )
@@ -39,19 +40,26 @@ if TYPE_CHECKING:  # xarray, zarr and rio-cogeo only for writing, imported there
 
 __all__ = [
     "MAX_BLOCK_BYTES_DEFAULT",
+    "STAT_KEEPING_RESAMPLINGS",
     "RasterInfo",
     "block_bytes",
     "check_blocks",
+    "check_within_stats",
     "code_range",
     "damaged_blocks_refused",
+    "driver_file",
     "file_stamp",
     "gdal_path",
     "gdal_reason",
+    "gdal_said",
+    "gdal_said_message",
     "grid_from_raster",
     "max_block_bytes",
     "pixel_at",
     "raster_info",
+    "said_at_header",
     "sample_band",
+    "stored_values",
     "value_fits",
     "write_cog",
 ]
@@ -84,16 +92,95 @@ private tag, odd ExtraSamples): they are about the header, and common in real fi
 
 
 class _ThreadWarnings(logging.Handler):
-    """GDAL's warnings (rasterio logs them on ``rasterio._err``) raised by this thread."""
+    """GDAL's messages (rasterio logs them on ``rasterio._err``: warnings, and errors at
+    INFO as "GDAL signalled an error") raised by this thread."""
 
     def __init__(self) -> None:
-        super().__init__(logging.WARNING)
+        super().__init__(logging.INFO)
         self.thread = threading.get_ident()
         self.seen: list[str] = []
+        self.errors: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.thread == self.thread:
-            self.seen.append(record.getMessage())
+        if record.thread != self.thread:
+            return
+        text = record.getMessage()
+        if record.levelno >= logging.WARNING:
+            self.seen.append(text)
+        elif text.startswith("GDAL signalled an error"):
+            found = re.search(r'msg="(.*)"\s*$', text, flags=re.DOTALL)
+            self.errors.append(found.group(1) if found else text)
+
+
+_SAID: dict[tuple[str, str], int] = {}
+"""(file, GDAL's message) -> how often, of the messages GDAL gave while this process read
+pixels that neither failed the read nor said a block was damaged (:func:`gdal_said`)."""
+_SAID_LOCK = threading.Lock()
+_SAID_MAX = 256
+
+
+@contextlib.contextmanager
+def _gdal_listening() -> Iterator[_ThreadWarnings]:
+    """Collect GDAL's messages of this thread while the block runs (rasterio logs them on
+    ``rasterio._err``, and those of an open on ``rasterio._env``)."""
+    loggers = [logging.getLogger(name) for name in ("rasterio._err", "rasterio._env")]
+    handler = _ThreadWarnings()
+    for logger in loggers:
+        if not logger.isEnabledFor(logging.INFO):
+            logger.setLevel(logging.INFO)
+        logger.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        for logger in loggers:
+            logger.removeHandler(handler)
+
+
+def _said_text(message: str) -> str:
+    """GDAL's words without rasterio's error class (``CPLE_AppDefined in``, ``...:``)."""
+    return " ".join(re.sub(r"^CPLE_\w+(?:\s+in\b|:)\s*", "", message).split())
+
+
+def _record_said(path: str, messages: list[str]) -> None:
+    with _SAID_LOCK:
+        for message in messages:
+            key = (_shown(path), _said_text(message))
+            if key in _SAID or len(_SAID) < _SAID_MAX:
+                _SAID[key] = _SAID.get(key, 0) + 1
+
+
+_HEADER_SAID: set[tuple[str, str]] = set()
+"""(file, GDAL's message) already warned of from a header read in this process."""
+
+
+def gdal_said() -> dict[tuple[str, str], int]:
+    """Take GDAL's messages recorded while this process read pixels: ``(file, message) ->
+    how many reads gave it``, emptied by the call.
+
+    GDAL's drivers (netCDF, VRT, PNG, ...) say things while reading that are neither a
+    failed read nor a damaged block (:func:`damaged_blocks_refused`); rasterio logs them,
+    and on a dask worker they went to the worker's log, never to the user. The ingest
+    stage takes them from each chunk task and turns them into data warnings
+    (:func:`gdal_said_message`).
+    """
+    with _SAID_LOCK:
+        out = dict(_SAID)
+        _SAID.clear()
+    return out
+
+
+def said_at_header(path: str, message: str) -> bool:
+    """Whether ``message`` about ``path`` was already warned of from this process's read
+    of the file's header (:func:`raster_info`): a worker opening the file hears it again."""
+    with _SAID_LOCK:
+        return (path, message) in _HEADER_SAID
+
+
+def gdal_said_message(path: str, message: str, count: int) -> str:
+    """A data warning's text for GDAL's ``message`` about ``path`` (``count`` reads)."""
+    times = f" ({count} reads)" if count > 1 else ""
+    return (f"{path}: GDAL said, while reading its pixels{times}: {message}; check the "
+            "file (gdalinfo -checksum) and, if its values are in doubt, write it again")
 
 
 @contextlib.contextmanager
@@ -103,7 +190,9 @@ def damaged_blocks_refused(path: str, band: int, what: str) -> Iterator[None]:
     A block GDAL cannot decode whole (a tile cut short, bytes rewritten by a bad copy)
     is often a warning, not an error: the codec hands back what it decoded, the rest
     zeros or garbage, and the read succeeds. On a dask worker the warning went to the
-    worker's log, never to the user, and the block's values went into the cube.
+    worker's log, never to the user, and the block's values went into the cube. GDAL's
+    other messages during a read that succeeds (any driver's warnings, and errors it
+    signalled but read past) are kept for the user (:func:`gdal_said`).
 
     Parameters
     ----------
@@ -118,22 +207,24 @@ def damaged_blocks_refused(path: str, band: int, what: str) -> Iterator[None]:
         After the read, when GDAL warned of a block it could not decode, naming the file,
         the band, GDAL's words and the fix.
     """
-    logger = logging.getLogger("rasterio._err")
-    if not logger.isEnabledFor(logging.WARNING):
-        logger.setLevel(logging.WARNING)
-    handler = _ThreadWarnings()
-    logger.addHandler(handler)
-    try:
-        yield
-    finally:
-        logger.removeHandler(handler)
-    damaged = [m for m in handler.seen if _DAMAGE.search(m)]
+    with _gdal_listening() as handler:
+        yield  # a read that fails raises here: its error names GDAL's words itself
+    damaged = [m for m in handler.seen + handler.errors if _DAMAGE.search(m)]
     if damaged:
-        said = "; ".join(dict.fromkeys(m.removeprefix("CPLE_AppDefined:") for m in damaged))
+        said = "; ".join(dict.fromkeys(_said_text(m) for m in damaged))
         raise CorruptFileError(
             f"{_shown(path)}: band {band} has a damaged block (GDAL, while {what}: {said}); "
             "its values would be garbage or zeros: download or copy the file again, or "
             "check it with 'gdalinfo -checksum'")
+    other = [m for m in handler.seen + handler.errors if not _TIFF_HEADER.search(m)]
+    if other:
+        _record_said(path, other)
+
+
+_TIFF_HEADER = re.compile(r"TIFFReadDirectory|TIFFFetchNormalTag|TIFFReadCustomDirectory",
+                          re.IGNORECASE)
+"""libtiff's words about a TIFF's header (an unknown private tag, odd ExtraSamples):
+common in real files and said by every open; the planning's own open names them."""
 
 
 def _shown(path: str) -> str:
@@ -388,7 +479,8 @@ class RasterInfo:
     missing: tuple[tuple[float, ...], ...] = ()
     """Per band: the CF ``missing_value`` values of a NetCDF/HDF variable that GDAL does
     not mark as no data (it marks ``_FillValue`` alone where both are stated), in the
-    file's raw (packed) numbers; ``()`` where none."""
+    file's raw (packed) numbers, or the second value a half-float band may hold for its
+    nodata (:func:`stored_values`); ``()`` where none."""
     valid: tuple[tuple[float, float] | None, ...] = ()
     """Per band: the CF ``valid_min``/``valid_max`` of a NetCDF/HDF variable (inclusive,
     raw numbers, an absent side infinite), which GDAL does not apply (it applies
@@ -404,6 +496,16 @@ class RasterInfo:
     alpha: tuple[int, ...] = ()
     """The 1-based bands that are alpha bands (GDAL's colour interpretation): each the mask
     of the others (:attr:`masked`), no data of its own."""
+    stats: tuple[tuple[float, float] | None, ...] = ()
+    """Per band: the exact minimum and maximum the file states of its values (GDAL's
+    ``STATISTICS_MINIMUM``/``STATISTICS_MAXIMUM``, written by ``gdalinfo -stats``, the COG
+    driver or an ``.aux.xml``; not approximate ones), else ``None``. A value read beyond
+    them is refused (:func:`check_within_stats`)."""
+    nbits: tuple[int | None, ...] = ()
+    """Per band: the bits the file stores of each value where fewer than its type's (a
+    GeoTIFF's ``NBITS``: a half-float band read as float32, a 4-bit band read as uint8),
+    else ``None``. A nodata value is compared as such a band holds it
+    (:func:`stored_values`)."""
     read_bytes: int = 0
     """The memory GDAL holds to read any window of one band, however small: the decoded
     block (tile, strip, NetCDF chunk) and its compressed bytes (:func:`block_bytes`). Every
@@ -429,6 +531,15 @@ class RasterInfo:
                                              if len(labels) > 6 else "")
             parts.append(f"its {dim!r} dimension ({len(labels)} steps: {shown})")
         return " by ".join(parts)
+
+    def band_nbits(self, band: int) -> int | None:
+        """The bits 1-based ``band`` stores of each value, where fewer than its type's."""
+        return self.nbits[band - 1] if band <= len(self.nbits) else None
+
+    def stored(self, band: int, value: float) -> tuple[float, ...]:
+        """``value`` as 1-based ``band`` holds it where it was written as a pixel: a
+        nodata value to compare with what a read returns (:func:`stored_values`)."""
+        return stored_values(value, self.band_dtype(band), self.band_nbits(band))
 
     def band_codes(self, band: int) -> str | None:
         """Why 1-based ``band`` holds class codes by the file's own word, else ``None``."""
@@ -513,10 +624,12 @@ _MASKING = {MaskFlags.per_dataset, MaskFlags.alpha}
 """GDAL mask flags of a band masked by a mask band, not by its nodata value."""
 
 
-def value_fits(value: float, dtype: str) -> bool:
+def value_fits(value: float, dtype: str, nbits: int | None = None) -> bool:
     """Whether a band of ``dtype`` can hold ``value``: a nodata value that cannot occur in
     the band marks nothing (an integer band holds no -9999.5, no NaN, nothing beyond its
-    range; a float32 band nothing beyond +-3.4e38)."""
+    range; a float32 band nothing beyond +-3.4e38). ``nbits``: the bits the file stores
+    of each value where fewer than the type's (a GeoTIFF's ``NBITS``): a 4-bit band holds
+    0..15, and the 255 stated as its nodata was written as 15 (GDAL clamps)."""
     if str(dtype).startswith("complex"):
         return True  # refused as complex by raster_info, not for its nodata
     kind = np.dtype(dtype).kind
@@ -524,13 +637,61 @@ def value_fits(value: float, dtype: str) -> bool:
         if not np.isfinite(value) or value != int(value):
             return False
         info = np.iinfo(dtype)
+        lo, hi = float(info.min), float(info.max)
+        if nbits is not None and 0 < nbits < 8 * np.dtype(dtype).itemsize:
+            lo, hi = ((0.0, float(2**nbits - 1)) if kind == "u" else
+                      (float(-2**(nbits - 1)), float(2**(nbits - 1) - 1)))
         # as floats, the way a nodata value is stated and passed to GDAL: the limits of
         # the 64-bit types (a uint64 band's 2**64 - 1, its usual fill) round to 2**64
-        return bool(float(info.min) <= float(value) <= float(info.max))
-    if kind == "f" and np.isfinite(value):
+        return bool(lo <= float(value) <= hi)
+    if kind == "f" and np.isfinite(value) and not _half(dtype, nbits):
         # as Python floats: a float32 comparison cast 1e308 and printed numpy's overflow
         return abs(float(value)) <= float(np.finfo(dtype).max)
-    return True
+    return True  # a half float holds any value as one of its own (+-inf beyond 65504)
+
+
+def _half(dtype: str, nbits: int | None) -> bool:
+    """Whether a band stores half floats: ``float16``, or a float band of ``NBITS=16``
+    (GDAL reads a half-float GeoTIFF as float32)."""
+    return str(dtype) == "float16" or (np.dtype(dtype).kind == "f" and nbits == 16)
+
+
+def stored_values(value: float, dtype: str, nbits: int | None = None) -> tuple[float, ...]:
+    """The values a band of ``dtype`` (``nbits``: see :func:`value_fits`) holds where
+    ``value`` was written to it, as the float64 numbers a read of the band compares.
+
+    A nodata value is stated as text (a GeoTIFF's ``GDAL_NODATA`` tag, a NetCDF's
+    ``_FillValue``) but written into the pixels in the band's own type. A float32 band's
+    -9999.99 is the float32 nearest it; a half-float band (``NBITS=16``) holds no -9999
+    at all: GDAL writes -9992 (it cuts toward zero), numpy and most other writers -10000
+    (the nearest), and its nodata compared as -9999 never matched, so the fill was read
+    as values. Both neighbours of a value a half float cannot hold are returned (the one
+    GDAL writes first); beyond 65504 a half float holds 65504 or an infinity.
+
+    Returns
+    -------
+    tuple of float
+        One value (two for a half-float band's value between two of its own); NaN as
+        NaN; ``value`` itself for a type that cannot hold it (:func:`value_fits` says).
+    """
+    value = float(value)
+    if value != value or str(dtype).startswith("complex"):
+        return (value,)
+    kind = np.dtype(dtype).kind
+    if kind != "f" or not value_fits(value, dtype, nbits):
+        return (value,)
+    if not _half(dtype, nbits):
+        return (float(np.asarray(value, dtype=dtype)),)
+    with np.errstate(over="ignore"):
+        nearest = float(np.float16(value))
+    if nearest == value or not np.isfinite(value):
+        return (value,)
+    if abs(value) > 65504.0:  # GDAL: the largest below 2**16, then an infinity
+        cut = math.copysign(65504.0 if abs(value) < 65536.0 else math.inf, value)
+        return tuple(dict.fromkeys((cut, nearest)))
+    toward_zero = nearest if abs(nearest) < abs(value) else float(
+        np.nextafter(np.float16(nearest), np.float16(0)))
+    return tuple(dict.fromkeys((toward_zero, nearest)))
 
 
 def gdal_path(path: Path | str, variable: str | None = None) -> str:
@@ -707,6 +868,113 @@ def _refuse_ungridded(path: Path | str, *, gcps: int, rpcs: bool,
         "<bottom> -a_srs <its CRS> in.tif gridded.tif)")
 
 
+_XYZ_POINT = re.compile(rb"^\s*[-+.\d][^\s,;]*[\s,;]+[-+.\d][^\s,;]*[\s,;]+[-+.\dnN]",
+                        re.MULTILINE)
+"""A line of an XYZ grid that holds a point (x, y and a value), not a header."""
+
+
+def _refuse_xyz_gaps(src: Any, path: Path | str) -> None:
+    """Refuse an XYZ grid that lists fewer points than its cells: GDAL reads a cell
+    without a point as 0 (it states no nodata), and an export that leaves out its empty
+    cells (most do) had its gaps ingested as 0 values, exit 0."""
+    if src.driver != "XYZ" or str(path).startswith("/vsi") or "://" in str(path):
+        return
+    points = 0
+    try:
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 22), b""):
+                tail = b"" if block.endswith(b"\n") else fh.readline()
+                points += len(_XYZ_POINT.findall(block + tail))
+    except OSError:
+        return
+    cells = src.width * src.height
+    if 0 < points < cells:
+        raise DataError(
+            f"{path}: an XYZ grid of {src.width} x {src.height} cells lists {points} "
+            f"points, and GDAL reads the {cells - points} cell(s) without one as 0, which "
+            "would be ingested as values; list every cell, with a nodata value (e.g. "
+            "-9999, and 'nodata: -9999' in the source config) where none was measured, or "
+            "read the points as a 'kind: points' source")
+
+
+_ASCII_NUMBER = (rb"[-+]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][-+]?\d+)?|"
+                 rb"[-+]?(?:nan|inf(?:inity)?|1\.#(?:ind|qnan|inf)\d*)")
+_ASCII_WORD = re.compile(rb"(?:(?<=\s)|^)(?!(?:" + _ASCII_NUMBER + rb")(?:\s|$))\S+",
+                         re.IGNORECASE)
+"""A cell of an ESRI ASCII grid that is no number GDAL reads as one (``NA``, ``n/a``,
+``x``, ``*``); GDAL reads it as 0."""
+_ASCII_HEADER = re.compile(rb"\s*(ncols|nrows|xllcorner|xllcenter|yllcorner|yllcenter|"
+                           rb"cellsize|dx|dy|nodata_value)\b", re.IGNORECASE)
+
+
+def _refuse_ascii_words(src: Any, path: Path | str) -> None:
+    """Refuse an ESRI ASCII grid with a cell that is no number: GDAL reads ``NA`` (what R
+    writes for a missing value), ``n/a``, ``*`` or a typed ``x`` as 0, which was ingested
+    as a value, exit 0. Reads the text once (GDAL reads it all anyway)."""
+    if src.driver != "AAIGrid" or str(path).startswith("/vsi") or "://" in str(path):
+        return
+    line_no = 0
+    try:
+        with open(path, "rb") as fh:
+            for line in fh:
+                line_no += 1
+                if line_no <= 8 and _ASCII_HEADER.match(line):
+                    continue
+                found = _ASCII_WORD.search(line)
+                if found:
+                    word = found.group(0).decode(errors="replace")[:20]
+                    raise DataError(
+                        f"{path}: line {line_no} holds {word!r}, which is no number, and "
+                        "GDAL reads it as 0, which would be ingested as a value; write the "
+                        "grid's NODATA_value there (e.g. sed 's/\\bNA\\b/-9999/g', with "
+                        "NODATA_value -9999 in its header), or fix the cell")
+    except OSError:
+        return
+
+
+_RAW_DRIVERS = frozenset({"ENVI", "EHdr", "GenBin", "PAux", "ISCE", "ROI_PAC", "MFF",
+                          "BT", "LAN", "NTv2", "ERS", "BIL", "ISIS2", "PDS", "VICAR", "GSC",
+                          "FAST", "LCP", "Envisat", "NDF", "DOQ2", "SNODAS", "KRO"})
+"""Drivers of raw binary grids: a file of the grid's cells, uncompressed, after a header."""
+
+_END_MARKS = {"PNG": (b"IEND\xaeB`\x82", "IEND chunk")}
+"""How a complete file of these formats ends (a PNG: its IEND chunk)."""
+
+
+def _refuse_cut_short(src: Any, path: Path | str) -> None:
+    """Refuse a file cut short (a download or copy that stopped) that GDAL reads anyway:
+    a raw binary grid (ENVI, ``.hdr`` BIL/BSQ/BIP...) shorter than its cells, or a PNG
+    without its end chunk, read its missing rows as 0 without a word, exit 0."""
+    if str(path).startswith("/vsi") or "://" in str(path) or not src.files:
+        return
+    data = Path(src.files[0])
+    try:
+        size = data.stat().st_size
+    except OSError:
+        return
+    why = ""
+    if src.driver in _RAW_DRIVERS:
+        need = src.width * src.height * sum(np.dtype(d).itemsize for d in src.dtypes)
+        if size < need:
+            why = (f"is {size} bytes, fewer than the {need} its {src.width} x {src.height} "
+                   f"cells of {src.count} band(s) take")
+    elif src.driver in _END_MARKS:
+        mark, label = _END_MARKS[src.driver]
+        try:
+            with open(data, "rb") as fh:
+                fh.seek(max(0, size - 64))
+                tail = fh.read()
+        except OSError:
+            return
+        if mark not in tail:
+            why = f"does not end as a {src.driver} file ends (no {label} at its end)"
+    if why:
+        raise CorruptFileError(
+            f"{path}: its data file {data.name} {why}: the file was cut short (a download "
+            "or copy that stopped), and GDAL reads the missing cells as 0; download or "
+            "copy it again", path=path)
+
+
 def _usable_nodata(src: Any) -> tuple[tuple[float | None, ...], tuple[float | None, ...]]:
     """Per band of the open dataset ``src``: the nodata value GDAL marks pixels with, and
     the one the file states that the band's type cannot hold (:func:`value_fits`).
@@ -718,18 +986,105 @@ def _usable_nodata(src: Any) -> tuple[tuple[float | None, ...], tuple[float | No
     """
     nodata = list(src.nodatavals)
     unheld: list[float | None] = [None] * len(nodata)
+    bits = _nbits(src)
     for i, (value, dtype) in enumerate(zip(nodata, src.dtypes, strict=True)):
-        if value is not None and not value_fits(value, dtype):
+        if value is not None and not value_fits(value, dtype, bits[i]):
             nodata[i], unheld[i] = None, float(value)
     if None in nodata:
         for i, value in _gdal_nodata(src).items():
             if i >= len(nodata) or nodata[i] is not None:
                 continue
-            if value_fits(value, src.dtypes[i]):
+            if value_fits(value, src.dtypes[i], bits[i]):
                 nodata[i] = value  # a 64-bit band's (2**64 - 1): rasterio reports none
             else:
                 unheld[i] = value
     return tuple(nodata), tuple(unheld)
+
+
+def _stated_stats(src: Any) -> tuple[tuple[float, float] | None, ...]:
+    """Per band: the exact ``(minimum, maximum)`` the file states (:attr:`RasterInfo.stats`)."""
+    out: list[tuple[float, float] | None] = []
+    for band in range(1, src.count + 1):
+        tags = src.tags(band)
+        try:
+            lo = float(tags["STATISTICS_MINIMUM"])
+            hi = float(tags["STATISTICS_MAXIMUM"])
+        except (KeyError, ValueError):
+            out.append(None)
+            continue
+        # approximate: GDAL's -approx_stats (from an overview), ArcGIS's skip factors
+        # (every n-th cell: a value between two samples can lie beyond them)
+        exact = (str(tags.get("STATISTICS_APPROXIMATE", "")).upper() not in ("YES", "TRUE")
+                 and all(str(tags.get(f"STATISTICS_SKIPFACTOR{axis}", "1")).strip()
+                         in ("", "1") for axis in "XY"))
+        out.append((lo, hi) if exact and math.isfinite(lo) and math.isfinite(hi) and
+                   lo <= hi else None)
+    return tuple(out)
+
+
+STAT_KEEPING_RESAMPLINGS = frozenset({"nearest", "bilinear", "average", "mode", "min", "max",
+                                      "med", "q1", "q3"})
+"""Resamplings whose every output lies between the source values it is made of: a warped
+value beyond a band's stated minimum or maximum came from a source value beyond them."""
+
+
+def check_within_stats(info: RasterInfo, band: int, values: np.ndarray, *,
+                       what: str) -> None:
+    """Refuse values of 1-based ``band`` (raw numbers: before any scale and offset, no
+    data as NaN) beyond the minimum and maximum the file states of itself.
+
+    An uncompressed block whose bytes were rewritten (a bad copy, a bad sector, a file
+    edited in place) decodes without a word from any codec: its garbage was ingested as
+    values. The statistics a file carries are a cheap check of it: a value beyond them
+    did not come from the file the statistics were computed of.
+
+    Raises
+    ------
+    CorruptFileError
+        Naming the file, the band, the value, the stated range and the fix.
+    """
+    stats = info.stats[band - 1] if band <= len(info.stats) else None
+    if stats is None or values.size == 0:
+        return
+    lo, hi = stats
+    tolerance = 1e-6 * max(abs(lo), abs(hi), 1e-30)
+    with np.errstate(invalid="ignore"):
+        beyond = (values < lo - tolerance) | (values > hi + tolerance)
+    if not beyond.any():
+        return
+    value = float(values[beyond].flat[0])
+    raise CorruptFileError(
+        f"{_shown(info.path)}: band {band} gives {value:.9g} while {what}, beyond the "
+        f"minimum {lo:.9g} and maximum {hi:.9g} the file states of its own values "
+        f"({int(beyond.sum())} cell(s)): a damaged block, or a file changed after its "
+        "statistics were computed; check it with 'gdalinfo -checksum' against a good "
+        "copy, or if it was changed on purpose, compute its statistics again (gdalinfo "
+        "-stats, or remove its .aux.xml)", path=_shown(info.path))
+
+
+def _nbits(src: Any) -> tuple[int | None, ...]:
+    """Per band of the open dataset ``src``: its ``NBITS`` where fewer than its type's
+    bits (:attr:`RasterInfo.nbits`), else ``None``."""
+    out: list[int | None] = []
+    for band, dtype in enumerate(src.dtypes, start=1):
+        text = str(src.tags(band, ns="IMAGE_STRUCTURE").get("NBITS", "")).strip()
+        size = 8 * np.dtype(dtype).itemsize if not str(dtype).startswith("complex") else 0
+        out.append(int(text) if text.isdigit() and 0 < int(text) < size else None)
+    return tuple(out)
+
+
+def _as_stored(src: Any, nodata: tuple[float | None, ...]
+               ) -> tuple[tuple[float | None, ...], tuple[tuple[float, ...], ...]]:
+    """Each band's nodata as the band holds it (:func:`stored_values`), and the second
+    value a half-float band may hold for it (another writer's rounding), per band."""
+    bits = _nbits(src)
+    out: list[float | None] = []
+    second: list[tuple[float, ...]] = []
+    for i, value in enumerate(nodata):
+        held = stored_values(value, src.dtypes[i], bits[i]) if value is not None else (None,)
+        out.append(held[0])
+        second.append(tuple(v for v in held[1:] if v is not None))
+    return tuple(out), tuple(second)
 
 
 def _raw_of(src: Any, band: int, value: float) -> float | None:
@@ -804,11 +1159,125 @@ def _cf_missing_data(src: Any, nodata: tuple[float | None, ...]
         values = _cf_numbers(tags.get("missing_value")) or ()
         missing.append(tuple(v for v in values if v == v and v != own))
         lo, hi = _cf_numbers(tags.get("valid_min")), _cf_numbers(tags.get("valid_max"))
+        unpacked = _unpacked_bounds(src, band)
+        if unpacked:
+            kept = _refuse_unpacked_range(src, band, unpacked, own)
+            if kept is not None:  # GDAL's packed reading drops nothing; Prospect drops
+                valid.append(kept)  # what the unpacked bounds leave out
+                continue
         if "valid_range" in tags or not (lo or hi):
             valid.append(None)
             continue
-        valid.append((lo[0] if lo else -math.inf, hi[0] if hi else math.inf))
+        bounds = (lo[0] if lo else -math.inf, hi[0] if hi else math.inf)
+        if unpacked:  # a lone bound in unpacked units, which Prospect applies: to raw
+            scale, offset = float(src.scales[band - 1]), float(src.offsets[band - 1])
+            raw = sorted(((b - offset) / scale) for b in bounds)
+            bounds = (raw[0], raw[1])
+        valid.append(bounds)
     return tuple(missing), tuple(valid)
+
+
+_NCATTED_TYPES = {"i1": "b", "u1": "ub", "i2": "s", "u2": "us", "i4": "i", "u4": "ui",
+                  "i8": "ll", "u8": "ull"}
+"""Integer types as ``ncatted`` names them (its ``-a name,var,o,<type>,...``)."""
+
+
+def _variable_types(path: str, name: str) -> tuple[str, dict[str, str]] | None:
+    """The type of variable ``name`` of a netCDF-3 file and of each of its attributes
+    (numpy ``kind`` + size, ``"i2"``, ``"f4"``), read from the header alone; ``None``
+    where the file is no netCDF-3 file (a netCDF-4 file is HDF5: no reader here)."""
+    from scipy.io import netcdf_file
+
+    try:
+        nc = netcdf_file(path, "r", mmap=True, maskandscale=False)
+    except Exception:  # any file scipy cannot parse: its types are unknown
+        return None
+    try:
+        var = nc.variables.get(name)
+        if var is None:
+            return None
+        kind = np.dtype(var.typecode())
+        out = (f"{kind.kind}{kind.itemsize}",
+               {k: f"{np.asarray(v).dtype.kind}{np.asarray(v).dtype.itemsize}"
+                for k, v in var._attributes.items()})
+        del var
+        return out
+    finally:
+        nc.variables.clear()  # no view left on the mapped file, so it closes quietly
+        nc.close()
+
+
+def _unpacked_bounds(src: Any, band: int) -> tuple[str, ...]:
+    """The ``valid_range``/``valid_min``/``valid_max`` attributes of a packed integer
+    netCDF variable stated in unpacked units, told by their type.
+
+    CF (1.11, section 8.1) and the netCDF User Guide have them in packed units, of the
+    packed variable's type; a file whose bounds are of a float type (the type of
+    ``scale_factor``, wider than the packed integers) states them in unpacked units, as
+    netCDF-Java and older COARDS files read them. GDAL's metadata text does not carry the
+    type (``{0,5}`` either way), so it is read from the file's header (netCDF-3 only;
+    ``()`` for a netCDF-4 file, whose bounds are taken as packed, as CF has them).
+    """
+    if src.driver != "netCDF" or np.dtype(src.dtypes[band - 1]).kind not in "iu":
+        return ()
+    scale = src.scales[band - 1] if src.scales else 1.0
+    offset = src.offsets[band - 1] if src.offsets else 0.0
+    tags = src.tags(band)
+    stated = [k for k in ("valid_range", "valid_min", "valid_max") if k in tags]
+    if (scale, offset) == (1.0, 0.0) or not stated or not scale:
+        return ()
+    name = tags.get("NETCDF_VARNAME")
+    file = _DRIVER_NAME.match(src.name)
+    path = (file.group(1) or file.group(2)) if file else src.name
+    types = _variable_types(path, name) if name else None
+    if types is None:
+        return ()
+    own, attrs = types
+    return tuple(k for k in stated if attrs.get(k, own)[0] == "f" and own[0] in "iu")
+
+
+def _refuse_unpacked_range(src: Any, band: int, unpacked: tuple[str, ...],
+                           nodata: float | None) -> tuple[float, float] | None:
+    """Refuse a packed variable whose bounds GDAL applies to its packed values although
+    they are in unpacked units (:func:`_unpacked_bounds`): ``valid_range``, or both
+    ``valid_min`` and ``valid_max``. A ``valid_range = 0.f, 5.f`` on int16 values 0..500
+    of ``scale_factor`` 0.01 left the cells of raw 0..5 alone: 98 % of the grid was no
+    data, exit 0. A lone bound is converted instead (Prospect applies it), and so are
+    bounds whose packed reading drops no value the unpacked one keeps (a double
+    ``{-32767, 32767}`` on int16 of fill -32768): returned, raw, for Prospect to apply.
+    ``None``: nothing to apply here."""
+    tags = src.tags(band)
+    if "valid_range" not in unpacked and not {"valid_min", "valid_max"} <= set(unpacked):
+        return None
+    name = tags.get("NETCDF_VARNAME", "the variable")
+    dtype = np.dtype(src.dtypes[band - 1])
+    scale, offset = float(src.scales[band - 1]), float(src.offsets[band - 1])
+    key = "valid_range" if "valid_range" in unpacked else "valid_min/valid_max"
+    stated = (_cf_numbers(tags.get("valid_range")) if key == "valid_range" else
+              (*(_cf_numbers(tags.get("valid_min")) or ()),
+               *(_cf_numbers(tags.get("valid_max")) or ())))
+    if stated is not None and len(stated) >= 2:
+        limits = np.iinfo(dtype)
+        lo_u, hi_u = sorted((v - offset) / scale for v in stated[:2])
+        lo_u, hi_u = max(lo_u, float(limits.min)), min(hi_u, float(limits.max))
+        lo_u += 1.0 if nodata is not None and math.ceil(lo_u) == nodata else 0.0
+        hi_u -= 1.0 if nodata is not None and math.floor(hi_u) == nodata else 0.0
+        if min(stated[:2]) <= math.ceil(lo_u) and math.floor(hi_u) <= max(stated[:2]):
+            return (lo_u, hi_u)
+    raw = sorted(round((v - offset) / scale) for v in (stated or ())[:2])
+    ncatted = _NCATTED_TYPES.get(f"{dtype.kind}{dtype.itemsize}", "s")
+    values = ",".join(str(v) for v in raw)
+    fix = (f"ncatted -O -a valid_range,{name},o,{ncatted},{values} in.nc"
+           if key == "valid_range" and len(raw) == 2 else
+           f"ncatted -O -a valid_min,{name},o,{ncatted},{raw[0]} -a valid_max,{name},o,"
+           f"{ncatted},{raw[-1]} in.nc" if raw else "ncatted")
+    shown = "{" + ",".join(f"{v:g}" for v in (stated or ())) + "}"
+    raise DataError(
+        f"{src.name}: variable {name!r} is packed ({dtype.name} values x scale_factor "
+        f"{scale:g} + add_offset {offset:g}) and states {key} {shown} as floats, in "
+        "unpacked units, but GDAL applies it to the packed values and would drop every cell "
+        f"whose packed number lies outside {shown}; state it in packed units, "
+        f"the variable's own type ({fix}), or remove it")
 
 
 _WORLD_FILES = (".tfw", ".tifw", ".tiffw", ".wld", ".jgw", ".jpgw", ".pgw", ".pngw", ".gfw")
@@ -1143,6 +1612,12 @@ def _stat(name: str) -> object:
     return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
+def driver_file(path: str) -> str:
+    """The file a GDAL name reads: ``f.nc`` of ``NETCDF:"f.nc":var``, else ``path``."""
+    found = _DRIVER_NAME.match(path)
+    return (found.group(1) or found.group(2)) if found else path
+
+
 def file_stamp(path: str) -> tuple[object, ...]:
     """What tells the file GDAL reads under ``path`` from another written under its name.
 
@@ -1287,7 +1762,7 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
             "://" not in str(path):
         _check_vrt_sources(Path(path))
     try:
-        with rasterio.open(name) as src:
+        with _gdal_listening() as heard, rasterio.open(name) as src:
             file_crs = src.crs
             no_crs = _why_no_crs(src, path) if file_crs is None else ""
             if src.count == 0 and src.subdatasets:
@@ -1303,6 +1778,7 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
                     "Prospect reads real values: convert the file first (e.g. gdal_translate "
                     "-ot Float32, which keeps the real part)")
             nodata, unheld = _usable_nodata(src)
+            nodata, second = _as_stored(src, nodata)
             info = dict(
                 transform=tuple(src.transform)[:6], width=src.width, height=src.height,
                 count=src.count, dtype=src.dtypes[0] if src.count else "float32",
@@ -1310,6 +1786,8 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
                 nodata=nodata, unheld_nodata=unheld, descriptions=tuple(src.descriptions),
                 scales=tuple(src.scales), offsets=tuple(src.offsets),
                 masked=tuple(bool(_MASKING & set(flags)) for flags in src.mask_flag_enums),
+                nbits=_nbits(src), missing=second if any(second) else (),
+                stats=_stated_stats(src),
             )
             if src.driver in _CF_DRIVERS:
                 nodata, unheld = _packed_fills(src, nodata, unheld)
@@ -1317,11 +1795,15 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
                 info["missing"], info["valid"] = _cf_missing_data(src, nodata)
                 info["missing"] = tuple(_packed(src, b + 1, v) for b, v in
                                         enumerate(info["missing"]))
+                info["nodata"] = _as_stored(src, nodata)[0]
                 info["steps"] = _steps(src)
             info["codes"] = _coded_bands(src)
             info["alpha"] = tuple(i + 1 for i, ci in enumerate(src.colorinterp)
                                   if ci == ColorInterp.alpha)
             info["read_bytes"] = _check_blocks(src, path)
+            _refuse_xyz_gaps(src, path)
+            _refuse_cut_short(src, path)
+            _refuse_ascii_words(src, path)
             gcps, rpcs = src.gcps[0], src.rpcs
             gridless = tuple(src.transform)[:6] == (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
             coordinates = _coordinates(src, path) if gridless else None
@@ -1333,10 +1815,16 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
         if variable:
             _refuse_variable(path, variable)
         _refuse_archive(path)
+        reason = gdal_reason(exc)
+        if "configuration options not defined" in reason.lower():  # no S3/GS/Azure keys
+            from prospect.io.remote import read_failure
+
+            raise InputFileError(f"{path}: cannot read: {read_failure(reason)}") from None
         raise CorruptFileError(
             f"{path}: cannot read as a raster (corrupt, truncated or not a raster): "
-            f"{gdal_reason(exc)}", path=path,
+            f"{reason}", path=path,
         ) from None
+    _warn_heard(path, heard)
     if info["transform"] == (1.0, 0.0, 0.0, 0.0, 1.0, 0.0):
         _refuse_ungridded(path, gcps=len(gcps), rpcs=rpcs is not None,
                           coordinates=coordinates)
@@ -1357,6 +1845,37 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
         )
     epsg = use_crs.to_epsg() if crs is not None else _unique_epsg(use_crs)
     return RasterInfo(path=name, crs=f"EPSG:{epsg}" if epsg else use_crs.to_wkt(), **info)
+
+
+def _warn_heard(path: Path | str, heard: _ThreadWarnings) -> None:
+    """GDAL's messages while the header was read (any driver's: rasterio logs them, and
+    they reached the user as bare log lines or not at all): an error GDAL read past
+    refuses the file, a warning is one data warning naming the file.
+
+    Raises
+    ------
+    CorruptFileError
+        GDAL signalled an error while opening the file and went on: part of the header
+        was not read (a ``GDAL_METADATA`` tag that does not parse lost the band's scale,
+        offset and units, and its values were read as raw numbers, exit 0).
+    """
+    errors = list(dict.fromkeys(_said_text(m) for m in heard.errors))
+    if errors:
+        raise CorruptFileError(
+            f"{path}: GDAL could not read its header whole ({'; '.join(errors[:3])}), and "
+            "what it skipped may hold the bands' scale, offset, nodata or units; repair "
+            "the file (e.g. gdal_translate it from a good copy) or download it again",
+            path=path)
+    said = list(dict.fromkeys(_said_text(m) for m in heard.seen))
+    with _SAID_LOCK:
+        if len(_HEADER_SAID) > 4096:
+            _HEADER_SAID.clear()
+        _HEADER_SAID.update((str(path), m) for m in said)
+    if said:
+        shown = "; ".join(said[:5]) + (f"; ... ({len(said)} messages)" if len(said) > 5
+                                        else "")
+        warnings.warn(DataWarning(f"{path}: GDAL said, while reading its header: {shown}"),
+                      stacklevel=3)
 
 
 def _unique_epsg(crs: CRS) -> int | None:

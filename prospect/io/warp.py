@@ -16,6 +16,7 @@ Memory is bounded by the chunk size, not by the scene or the cube.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import threading
 import warnings
@@ -36,9 +37,12 @@ from prospect.errors import ConfigError, DataError, InputFileError
 from prospect.grid import ChunkWindow, RegionGrid
 from prospect.io.bandview import band_view
 from prospect.io.raster import (
+    STAT_KEEPING_RESAMPLINGS,
     RasterInfo,
     check_blocks,
+    check_within_stats,
     damaged_blocks_refused,
+    driver_file,
     file_stamp,
     gdal_reason,
     value_fits,
@@ -50,6 +54,7 @@ if TYPE_CHECKING:  # dask and xarray only for whole-array reprojection, imported
 
 __all__ = [
     "COARSENING_RATIO",
+    "CODE_RESAMPLINGS",
     "WARP_CACHE_BYTES",
     "ValueKind",
     "check_stated_grid",
@@ -66,6 +71,10 @@ __all__ = [
 ]
 
 ValueKind = Literal["continuous", "categorical"]
+
+CODE_RESAMPLINGS = ("nearest", "mode", "min", "max", "med", "q1", "q3")
+"""GDAL resamplings whose every output cell is the value of one source cell: the only ones
+class codes may be resampled with (bilinear, cubic, average, ... blend codes)."""
 
 COARSENING_RATIO = 1.5
 """Grid cell / source cell size above which a warp counts as coarsening."""
@@ -91,6 +100,12 @@ def choose_resampling(
     """
     if override:
         resampling_enum(override)
+        if kind == "categorical" and override not in CODE_RESAMPLINGS:
+            raise ConfigError(
+                f"resampling {override!r} averages or blends neighbouring cells, so class "
+                "codes would become codes no class has (codes 1 and 3 read as 2); use "
+                f"one that keeps a code ({', '.join(CODE_RESAMPLINGS)}), or leave "
+                "'resampling' out (nearest, or mode when coarsening)")
         return override
     coarsening = target_res > COARSENING_RATIO * source_res
     if kind == "categorical":
@@ -191,6 +206,39 @@ def _close_stale(path: str) -> None:
     stamps[path] = stamp
 
 
+_SHARED_SUFFIXES = (".nc", ".nc4", ".cdf", ".netcdf", ".h5", ".hdf5", ".he5", ".hdf")
+_SPELLINGS: dict[str, tuple[object, int]] = {}
+_SPELLINGS_LOCK = threading.Lock()
+
+
+def current_name(path: str) -> str:
+    """The name to open ``path`` by: itself, or for a netCDF/HDF file rewritten since this
+    process first opened it, a spelling of its name no handle of the old file has.
+
+    The netCDF driver shares an open file by the name it was opened with: while any
+    thread of a worker still held a handle of the old file, every new open of that name,
+    by any thread, read the old file, after it was replaced. A thread closes its own
+    stale handles (:func:`_close_stale`), but not another's, which may be reading. The
+    same file under another spelling (``dir/./f.nc``: one ``./`` more for each new
+    version this process has seen) is opened anew.
+    """
+    file = driver_file(path)
+    if not file.lower().endswith(_SHARED_SUFFIXES) or "://" in file or \
+            file.startswith("/vsi"):
+        return path
+    stamp = file_stamp(path)
+    with _SPELLINGS_LOCK:
+        seen = _SPELLINGS.get(path)
+        version = 0 if seen is None else seen[1] + (seen[0] != stamp)
+        if len(_SPELLINGS) > 4096:
+            _SPELLINGS.clear()
+        _SPELLINGS[path] = (stamp, version)
+    if not version:
+        return path
+    head, slash, tail = file.rpartition("/")
+    return path.replace(file, f"{head}{slash}{'./' * version}{tail}", 1)
+
+
 def close_warped_views() -> None:
     """Close the warped views and sources this thread keeps open (when a batch is done)."""
     cache = getattr(_local, "vrts", None)
@@ -220,7 +268,7 @@ def _open_source(path: str) -> Any:
         cache.move_to_end(key)
         return cache[key]
     _close_stale(path)
-    src = cache[key] = rasterio.open(path)
+    src = cache[key] = rasterio.open(current_name(path))
     while len(cache) > _MAX_OPEN_SOURCES:
         cache.popitem(last=False)[1].close()
     return src
@@ -322,7 +370,8 @@ def read_warped_window(
     src_nodata = nodata if nodata is not None else info.nodata[band - 1]
     if src_nodata is None and np.dtype(info.dtype).kind == "f":
         src_nodata = np.nan
-    view = band_view(info, band, nodata=src_nodata)
+    view = band_view(dataclasses.replace(info, path=current_name(info.path)), band,
+                     nodata=src_nodata)
     rows, cols = window.shape
     try:
         with rasterio.Env(GDAL_CACHEMAX=WARP_CACHE_BYTES), damaged_blocks_refused(
@@ -333,7 +382,17 @@ def read_warped_window(
     except (RasterioIOError, rasterio.errors.RasterioError) as exc:
         raise InputFileError(f"{info.path}: read failed while warping band {band}: "
                              f"{gdal_reason(exc)}") from None
+    if resampling.name in STAT_KEEPING_RESAMPLINGS and _own_nodata(info, band, nodata):
+        check_within_stats(info, band, out, what="warping")
     return np.asarray(out, dtype=np.float32)
+
+
+def _own_nodata(info: RasterInfo, band: int, nodata: float | None) -> bool:
+    """Whether a read drops the no data the file's statistics leave out: its own nodata
+    (a config's other nodata reads the file's fill as values, beyond its statistics)."""
+    own = info.nodata[band - 1] if band <= len(info.nodata) else None
+    return nodata is None or (own is not None and (nodata == own or (
+        np.isnan(nodata) and np.isnan(own))))
 
 
 def target_grid(
@@ -454,6 +513,8 @@ def read_source_block(
             block[raw == value] = np.nan
     if masked is not None:  # a mask band (internal, .msk, alpha): its 0 is no data
         block[masked] = np.nan
+    if _own_nodata(info, band, nodata):
+        check_within_stats(info, band, block, what="reading")
     return block, transform
 
 
