@@ -83,6 +83,31 @@ def _check_dates(cube: xr.Dataset, cfg: TimeSeriesConfig, band: str) -> None:
                     "both dates)")
 
 
+def _check_order(cube: xr.Dataset, cfg: TimeSeriesConfig, band: str) -> None:
+    """Refuse per-date variables whose recorded acquisitions run against the config's
+    dates: a variable listed under an earlier date whose scenes were all acquired after
+    those of a variable listed later (composites of several dates, mosaics with scene
+    ``date:``, items whose ids state them: :func:`prospect.indices.ranges.acquisition_dates`).
+    The single-date check names a scene of one day; this one catches composites, whose
+    span no one date is, swapped between two dates (every change reversed)."""
+    from prospect.indices.ranges import acquisition_dates
+
+    spans = [(d.date, d.bands[band], acquisition_dates(cube[d.bands[band]].attrs))
+             for d in cfg.dates]
+    for i, (day_a, name_a, got_a) in enumerate(spans):
+        for day_b, name_b, got_b in spans[i + 1:]:
+            if got_a and got_b and day_a < day_b and got_a[0] > got_b[-1]:
+                raise DataError(
+                    f"timeseries: {name_a!r} is listed under {day_a}, before {name_b!r} "
+                    f"({day_b}), but its scenes were acquired {_span(got_a)}, after those of "
+                    f"{name_b!r} ({_span(got_b)}): swapped? give each date the variables of "
+                    "its own scenes (dates mixed up reverse every change)")
+
+
+def _span(days: list[dt.date]) -> str:
+    return f"on {days[0]}" if days[0] == days[-1] else f"from {days[0]} to {days[-1]}"
+
+
 def stack_dates(cube: xr.Dataset, cfg: TimeSeriesConfig) -> xr.Dataset:
     """One ``(time, y, x)`` variable per band name of ``cfg``, from the per-date variables.
 
@@ -90,7 +115,8 @@ def stack_dates(cube: xr.Dataset, cfg: TimeSeriesConfig) -> xr.Dataset:
     ------
     DataError
         A per-date variable is missing from the cube, is listed under another date than
-        its scene's, or holds another quantity, units or kind of value than the other
+        its scene's (or, for composites, in another order than their scenes' dates), or
+        holds another quantity, units or kind of value than the other
         dates' variables of its band.
     """
     times = np.array([np.datetime64(d.date, "ns") for d in cfg.dates])
@@ -103,6 +129,7 @@ def stack_dates(cube: xr.Dataset, cfg: TimeSeriesConfig) -> xr.Dataset:
                 raise DataError(f"timeseries: no variable {name!r} (band {band!r} of {d.date}) "
                                 f"in the cube; variables are {sorted(map(str, cube.data_vars))}")
         _check_dates(cube, cfg, band)
+        _check_order(cube, cfg, band)
         for d in cfg.dates:
             layers.append(cube[d.bands[band]].astype("float32"))
         da = xr.concat(layers, dim=xr.DataArray(times, dims="time", name="time"),

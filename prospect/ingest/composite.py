@@ -11,9 +11,13 @@ file) is skipped in that chunk and named in what the chunk reports
 ``remote.max_failed_share`` of the items fails with a clear error. Each chunk reads,
 for every scene, only the source pixels under it; the scene's quality layer drops cloudy
 pixels (grown by the buffer) in the source's own pixels, *before* resampling; then the
-masked scenes are warped onto the chunk and reduced: median, a percentile, or the
-geometric median over all bands (``geomad``, the implementation odc-algo uses). Memory is
-one chunk per scene and band, whatever the scene size.
+masked scenes are warped onto the chunk, the scenes of one overpass (one platform, one
+day: adjacent tiles or WRS rows) mosaicked into one observation, and reduced: median, a
+percentile, or the geometric median over all bands (``geomad``, the implementation
+odc-algo uses). Memory is one chunk per scene and band, whatever the scene size.
+Planning samples one band and the quality layer of every scene on a lattice over the
+region (remote items too: decimated reads), so a source without a value or a clear pixel
+there is refused before any chunk, and a large share without one is warned of.
 """
 
 from __future__ import annotations
@@ -56,7 +60,8 @@ from prospect.io.remote import gdal_http_options, read_failure
 from prospect.io.warp import choose_resampling
 from prospect.redact import redact
 
-__all__ = ["CompositeLayer", "ScenePart", "plan_composite", "reduce_stack"]
+__all__ = ["CompositeLayer", "ScenePart", "merge_overpasses", "plan_composite",
+           "reduce_stack"]
 
 HEADER_THREADS = 8
 """Item headers read at once while planning (remote reads wait on the network)."""
@@ -169,6 +174,24 @@ def _geomedian(stack: np.ndarray) -> np.ndarray:
     return np.moveaxis(np.asarray(result), 2, 0)
 
 
+def merge_overpasses(stack: np.ndarray, overpasses: tuple[int, ...]) -> np.ndarray:
+    """``stack`` (scenes, bands, rows, cols) with the scenes of one overpass mosaicked
+    into one observation (each cell: the first scene of the overpass with a value there,
+    band by band): adjacent Sentinel-2 tiles of one datatake, or WRS rows of one Landsat
+    path on one day, overlap, and the same observation counted twice there weighed the
+    median towards that day and doubled ``<source>_count`` (``min_count`` met by one
+    look). Scenes of no shared overpass are passed as they are."""
+    if not overpasses or len(set(overpasses)) == len(overpasses):
+        return stack
+    order = list(dict.fromkeys(overpasses))
+    out = np.full((len(order), *stack.shape[1:]), np.nan, dtype=stack.dtype)
+    for s, key in enumerate(overpasses):
+        g = order.index(key)
+        empty = np.isnan(out[g])
+        out[g][empty] = stack[s][empty]
+    return out
+
+
 def valid_count(stack: np.ndarray, method: str) -> np.ndarray:
     """Valid scenes per cell: in the first band, or in every band for ``geomedian``."""
     if method == "geomedian":
@@ -196,6 +219,10 @@ class CompositeLayer(Layer):
     """Items of the source, read or not (what ``max_failed_share`` is a share of)."""
     failed_at_plan: tuple[tuple[str, str], ...] = ()
     max_failed_share: float = 1.0
+    overpasses: tuple[int, ...] = ()
+    """Per scene, the index of its overpass (:attr:`StacScene.overpass`): scenes of one
+    overpass are mosaicked (first valid) into one observation before the reduction;
+    empty: every scene is an observation of its own."""
 
     cost: ClassVar[float] = 4.0
 
@@ -238,7 +265,7 @@ class CompositeLayer(Layer):
         if lost:
             _check_losses(self.source, self.max_failed_share, self.item_count,
                           {**dict(self.failed_at_plan), **lost})
-        return out, lost
+        return merge_overpasses(out, self.overpasses), lost
 
     def stack(self, grid: RegionGrid, window: ChunkWindow) -> np.ndarray:
         """(scenes, bands, rows, cols) of the bands this layer needs (NaN: not read)."""
@@ -274,8 +301,8 @@ def _part(scene: StacScene, var: str, info: RasterInfo, source: RasterSource,
     DNs."""
     cal = scene.calibration.get(var) or BandCalibration(1.0, 0.0, "", "")
     check_nodata(source, info, 1, fill=cal.fill)
-    if source.nodata is None and cal.fill is not None and not value_fits(cal.fill,
-                                                                         info.dtype):
+    if source.nodata is None and cal.fill is not None and not value_fits(
+            cal.fill, info.dtype, info.band_nbits(1)):
         raise DataError(
             f"item {scene.item_id!r}: raster:bands nodata {cal.fill:g} cannot occur in "
             f"{info.path} ({info.dtype}), so it would mark no pixel and the band's fill "
@@ -332,8 +359,10 @@ def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
     Raises
     ------
     DataError
-        No readable item overlaps the region, or more than ``remote.max_failed_share``
-        of the items cannot be read (the message names them and why).
+        No readable item overlaps the region, more than ``remote.max_failed_share``
+        of the items cannot be read (the message names them and why), no scene holds a
+        value (or a clear pixel) in the region, or ``composite.min_count`` is above the
+        overpasses there.
     ConfigError
         ``cloud_mask.kind`` is not the quality layer of an item's product (SCL read as
         ``QA_PIXEL`` bits drops and keeps pixels at random).
@@ -410,32 +439,40 @@ def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
     used = [p.item_id for p in parts[variables[0]]]
     by_id = {scene.item_id: scene for scene in scenes}
     dates = sorted({d.isoformat() for i in used if (d := by_id[i].date) is not None})
-    if comp.min_count > len(used):
+    keys = [by_id[i].overpass or ("item", i) for i in used]
+    index = {k: n for n, k in enumerate(dict.fromkeys(keys))}
+    overpasses = tuple(index[k] for k in keys) if len(index) < len(keys) else ()
+    if comp.min_count > len(index):
+        shared = f" in {len(index)} overpass(es)" if overpasses else ""
         raise DataError(
             f"source {source.name!r}: composite.min_count is {comp.min_count}, but only "
-            f"{len(used)} item(s) overlap the region {grid.name!r} ({', '.join(used[:8])}"
-            f"{' ...' if len(used) > 8 else ''}), so no cell could reach it and every "
-            "variable would be all no data; lower composite.min_count or add items")
+            f"{len(used)} item(s){shared} overlap the region {grid.name!r} "
+            f"({', '.join(used[:8])}{' ...' if len(used) > 8 else ''}), so no cell could "
+            "reach it and every variable would be all no data; lower composite.min_count "
+            "or add items")
 
     def run_all(jobs: list[Any]) -> list[Any]:
         def in_env(job: Any) -> Any:
             with rasterio.Env(**options):  # GDAL's settings are per thread
                 return job()
 
-        if len(jobs) == 1 or all("://" not in str(m.info.path) for m in masks
-                                 if m is not None):
+        files = [m.info.path for m in masks if m is not None] + [
+            p.info.path for p in parts[variables[0]]]
+        if len(jobs) == 1 or all("://" not in str(f) for f in files):
             return [in_env(job) for job in jobs]
         with ThreadPoolExecutor(max_workers=HEADER_THREADS) as pool:
             return list(pool.map(in_env, jobs))
 
-    # a region without an observation (clouds, or outside every scene): warned of, or
-    # refused; the share goes into the variables' provenance too
+    # a region without an observation (clouds, outside every scene, or the scenes' fill:
+    # one decimated read of a band per scene, remote items too): warned of, or refused;
+    # the share goes into the variables' provenance too
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DataWarning)
         short = check_clear_cover(
             f"source {source.name!r}", list(zip(used, masks, strict=True)), grid,
             min_count=comp.min_count, read=run_all,
-            extents=[p.info for p in parts[variables[0]]])
+            extents=[p.info for p in parts[variables[0]]], bands=parts[variables[0]],
+            overpasses=overpasses)
     count_name = f"{source.name}_count"
     for w in caught:
         text = str(w.message)
@@ -453,6 +490,7 @@ def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
         "cloud_mask": {"kind": cm.kind, "asset": cm.asset, "drop": list(drop),
                        "buffer_m": cm.buffer_m} if cm is not None else None,
         "gdal_http": options, "no_observation_share": round(short, 4),
+        "overpasses": len(index),
     }
     inputs = tuple(sorted({redact(p.info.path) for ps in parts.values() for p in ps}
                           | {redact(m.info.path) for m in masks if m is not None}))
@@ -462,7 +500,7 @@ def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
         method=comp.method, percentile=comp.percentile, min_count=comp.min_count,
         gdal_options=tuple(sorted(options.items())), source=source.name,
         item_count=len(scenes), failed_at_plan=tuple(failed.items()),
-        max_failed_share=remote.max_failed_share,
+        max_failed_share=remote.max_failed_share, overpasses=overpasses,
     )
     label = (f"{comp.percentile:g}th percentile" if comp.percentile is not None
              else {"median": "median", "geomedian": "geometric median"}[comp.method])

@@ -615,9 +615,16 @@ def daytime_sine(elevation: float, *, said: str, what: str, daytime: str) -> flo
     Raises
     ------
     DataError
-        The sun at or below the horizon (a night scene): ``said`` names where the
-        elevation is stated, ``what`` the bands, ``daytime`` what to use instead.
+        The sun at or below the horizon (a night scene), or an elevation beyond 90
+        degrees (``sin`` of 120 is that of 60: no error, a wrong reflectance): ``said``
+        names where the elevation is stated, ``what`` the bands, ``daytime`` what to use
+        instead.
     """
+    if not -90.0 <= elevation <= 90.0:
+        raise DataError(
+            f"{said} {elevation:g} is no sun elevation (-90 to 90 degrees above the "
+            f"horizon; a zenith or azimuth angle, or another unit?): {what} no TOA "
+            f"reflectance from it; give the sun's elevation in degrees, or {daytime}")
     sin_e = math.sin(math.radians(elevation))
     if sin_e <= 0:
         raise DataError(
@@ -645,6 +652,17 @@ def _calibration(mtl: MtlMetadata, band: int) -> BandCalibration:
     if ref_m is not None and ref_a is not None:
         return BandCalibration(finite(ref_m) / sin_e, finite(ref_a) / sin_e, "toa_reflectance",
                                "1", fill=0.0, saturate=saturate)
+    mss = "MSS" in (mtl.value("SENSOR_ID", ()) or "").upper() or (
+        mtl.ident is not None and mtl.ident.sensor == "M")
+    if mss and (rad_m is not None and rad_a is not None):
+        # ESUN is TM's for Landsat 4 and 5: an MSS band 1 (green) took TM band 1's (blue)
+        # irradiance, its band 3 (NIR) TM band 3's (red): reflectance 7-20 % low
+        raise DataError(
+            f"{mtl.path}: an MSS scene without REFLECTANCE_MULT/ADD for band {band}: its "
+            "radiance cannot be made reflectance here (no MSS solar irradiance table; the "
+            f"{mtl.spacecraft or 'Landsat'} ESUN values are TM's, of other bands); use the "
+            "scene's Collection 2 MTL, which states the reflectance rescaling, or ingest "
+            "radiance without 'metadata:' and give 'scale:'/'offset:' yourself")
     esun = ESUN.get(mtl.spacecraft, {}).get(band)
     if rad_m is None or rad_a is None or esun is None:
         raise DataError(

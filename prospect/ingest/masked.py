@@ -17,7 +17,7 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from affine import Affine
@@ -35,8 +35,8 @@ from prospect.io.warp import (
     warp_block,
 )
 
-__all__ = ["SceneMask", "buffer_pixels", "check_clear_cover", "check_scene_mask",
-           "read_masked_band", "sample_clear"]
+__all__ = ["BandValues", "SceneMask", "any_valid", "buffer_pixels", "check_clear_cover",
+           "check_scene_mask", "read_masked_band", "sample_clear", "sample_valid"]
 
 
 @dataclass(frozen=True)
@@ -269,14 +269,16 @@ def lattice(grid: RegionGrid, side: int = COVER_SIDE) -> tuple[np.ndarray, np.nd
     return np.meshgrid(xs, ys)
 
 
-def _sample_block(mask: SceneMask, grid: RegionGrid, xs: np.ndarray, ys: np.ndarray,
-                  pad: float = 0.0
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float] | None:
-    """The quality layer read decimated over the points ``xs``, ``ys`` and ``pad`` of its
-    pixels around them: ``(block, inside, ri, ci, step)``, the block's row and column of
-    each point inside the file and the layer's pixels per block pixel; ``None`` when no
-    point is inside. Codes not of the kind are refused (the whole block read, not only
-    the points')."""
+def _decimated(info: RasterInfo, grid: RegionGrid, xs: np.ndarray, ys: np.ndarray,
+               pad: float = 0.0, *, with_mask: bool = False
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float,
+                          np.ndarray | None] | None:
+    """Band 1 of ``info`` read decimated (overviews where the file has them) over the
+    points ``xs``, ``ys`` (the grid's CRS) and ``pad`` of its pixels around them:
+    ``(block, inside, ri, ci, step, masked)``, the block's row and column of each point
+    inside the file, the file's pixels per block pixel and, with ``with_mask`` for a file
+    with a mask band of its own, where that mask says no data; ``None`` when no point is
+    inside the file."""
     import rasterio
     from pyproj import Transformer
     from rasterio.enums import Resampling
@@ -285,7 +287,6 @@ def _sample_block(mask: SceneMask, grid: RegionGrid, xs: np.ndarray, ys: np.ndar
 
     from prospect.errors import InputFileError
 
-    info = mask.info
     tr = Transformer.from_crs(grid.crs_obj, info.crs, always_xy=True)
     px, py = tr.transform(xs, ys)
     col, row = ~Affine(*info.transform[:6]) * (np.asarray(px), np.asarray(py))
@@ -302,21 +303,139 @@ def _sample_block(mask: SceneMask, grid: RegionGrid, xs: np.ndarray, ys: np.ndar
     c1, r1 = min(c1 + m, info.width), min(r1 + m, info.height)
     oh = min(r1 - r0, max(oh, math.ceil((r1 - r0) / step)))
     ow = min(c1 - c0, max(ow, math.ceil((c1 - c0) / step)))
+    win = Window(c0, r0, c1 - c0, r1 - r0)
+    masked = None
     try:
         with rasterio.open(info.path) as src:
-            block = src.read(1, window=Window(c0, r0, c1 - c0, r1 - r0), out_shape=(oh, ow),
+            block = src.read(1, window=win, out_shape=(oh, ow),
                              resampling=Resampling.nearest)
+            if with_mask and info.has_mask(1):
+                masked = src.read_masks(1, window=win, out_shape=(oh, ow),
+                                        resampling=Resampling.nearest) == 0
     except (OSError, RasterioError) as exc:
         raise InputFileError(f"{info.path}: read failed: {exc}") from None
+    ri = np.clip(((row[inside] - r0) * oh / (r1 - r0)).astype(int), 0, oh - 1)
+    ci = np.clip(((col[inside] - c0) * ow / (c1 - c0)).astype(int), 0, ow - 1)
+    return block, inside, ri, ci, max((r1 - r0) / oh, (c1 - c0) / ow), masked
+
+
+def _sample_block(mask: SceneMask, grid: RegionGrid, xs: np.ndarray, ys: np.ndarray,
+                  pad: float = 0.0
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float] | None:
+    """The quality layer read decimated over the points ``xs``, ``ys`` and ``pad`` of its
+    pixels around them: ``(block, inside, ri, ci, step)``, the block's row and column of
+    each point inside the file and the layer's pixels per block pixel; ``None`` when no
+    point is inside. Codes not of the kind are refused (the whole block read, not only
+    the points')."""
+    info = mask.info
+    got = _decimated(info, grid, xs, ys, pad)
+    if got is None:
+        return None
+    block, inside, ri, ci, step, _ = got
     held = block[~is_fill(mask.kind, block)] if block.dtype.kind in "iu" else block.ravel()
     wrong = foreign_codes(mask.kind, held, info.nodata[0]) if held.size else None
     if wrong is not None:  # the whole block read, not only the lattice's points
         raise DataError(f"{info.path}: not a {mask.kind} quality layer: {wrong}; name the "
                         "product's own quality layer in cloud_mask.asset, or its encoding in "
                         "cloud_mask.kind (scl, qa_pixel, cfmask)")
-    ri = np.clip(((row[inside] - r0) * oh / (r1 - r0)).astype(int), 0, oh - 1)
-    ci = np.clip(((col[inside] - c0) * ow / (c1 - c0)).astype(int), 0, ow - 1)
-    return block, inside, ri, ci, max((r1 - r0) / oh, (c1 - c0) / ow)
+    return block, inside, ri, ci, step
+
+
+class BandValues(Protocol):
+    """One scene's band as its reads drop no data (a composite's
+    :class:`~prospect.ingest.composite.ScenePart`)."""
+
+    @property
+    def info(self) -> RasterInfo: ...
+    @property
+    def nodata(self) -> float | None: ...
+    @property
+    def other_nodata(self) -> float | None: ...
+    @property
+    def valid_range(self) -> tuple[float, float] | None: ...
+    @property
+    def saturate(self) -> float | None: ...
+
+
+def _band_valid(band: BandValues, raw: np.ndarray, masked: np.ndarray | None,
+                file_nodata: float | None) -> np.ndarray:
+    """Where ``raw`` DNs of ``band`` are values: not its no data (the config's or the
+    item's, else the file's; the second fill), not NaN, not the file's mask band's no
+    data, inside the product's valid range and not its saturated DN (as the chunks read
+    them, :func:`read_masked_band`)."""
+    valid = np.ones(raw.shape, dtype=bool)
+    if raw.dtype.kind == "f":
+        valid &= ~np.isnan(raw)
+    fill = band.nodata if band.nodata is not None else file_nodata
+    for value in (fill, band.other_nodata, band.saturate):
+        if value is not None and not np.isnan(value):
+            valid &= raw != value
+    if band.valid_range is not None:
+        lo, hi = band.valid_range
+        with np.errstate(invalid="ignore"):
+            valid &= (raw > lo) & (raw < hi)
+    if masked is not None:
+        valid &= ~masked
+    return valid
+
+
+def sample_valid(band: BandValues, grid: RegionGrid, xs: np.ndarray, ys: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray | None]:
+    """Where the lattice points hold a value of ``band`` (not its no data, fill or
+    clipped DNs), from one decimated read (overviews where the file has them: a few HTTP
+    range requests for a remote COG), and the raw DNs read (``None`` when no point lies
+    in the file).
+
+    Raises
+    ------
+    InputFileError
+        The band cannot be read.
+    """
+    valid = np.zeros(xs.shape, dtype=bool)
+    got = _decimated(band.info, grid, xs, ys, with_mask=True)
+    if got is None:
+        return valid, None
+    raw, inside, ri, ci, _, masked = got
+    valid[inside] = _band_valid(band, raw, masked, band.info.nodata[0])[ri, ci]
+    return valid, raw
+
+
+def _region_window(src: Any, grid: RegionGrid, info: RasterInfo) -> tuple[int, int, int, int]:
+    """``(col0, row0, col1, row1)``: the pixels of the open file ``src`` (header ``info``)
+    within the region's bounds, clipped to the file."""
+    from rasterio.warp import transform_bounds
+    from rasterio.windows import from_bounds
+
+    left, bottom, right, top = transform_bounds(grid.crs, info.crs, *grid.bounds)
+    win = from_bounds(left, bottom, right, top, transform=src.transform)
+    c0, r0 = max(int(np.floor(win.col_off)), 0), max(int(np.floor(win.row_off)), 0)
+    c1 = min(int(np.ceil(win.col_off + win.width)), src.width)
+    r1 = min(int(np.ceil(win.row_off + win.height)), src.height)
+    return c0, r0, c1, r1
+
+
+def any_valid(band: BandValues, grid: RegionGrid, *, rows: int = 512) -> bool:
+    """Whether ``band`` holds a single value (not no data, fill or clipped) within the
+    region's bounds, read at full resolution in strips of ``rows`` rows (bounded memory;
+    called only when the sample found none, to refuse exactly). A file that cannot be
+    read counts as holding values (the chunks name what they cannot read)."""
+    import rasterio
+    from rasterio.errors import RasterioError
+    from rasterio.windows import Window
+
+    info = band.info
+    try:
+        with rasterio.open(info.path) as src:
+            c0, r0, c1, r1 = _region_window(src, grid, info)
+            for r in range(r0, r1, rows):
+                w = Window(c0, r, c1 - c0, min(rows, r1 - r))
+                raw = src.read(1, window=w)
+                masked = src.read_masks(1, window=w) == 0 if info.has_mask(1) else None
+                if _band_valid(band, raw, masked, src.nodatavals[0]).any():
+                    return True
+    except (OSError, RasterioError, ValueError):
+        return True  # cannot tell: no refusal
+    return False
 
 
 def _within(info: RasterInfo, grid: RegionGrid, xs: np.ndarray, ys: np.ndarray
@@ -386,18 +505,13 @@ def any_clear(mask: SceneMask, grid: RegionGrid, *, rows: int = 512) -> bool:
 
 def _any_clear(mask: SceneMask, grid: RegionGrid, rows: int) -> bool:
     import rasterio
-    from rasterio.warp import transform_bounds
-    from rasterio.windows import Window, from_bounds
+    from rasterio.windows import Window
 
     info = mask.info
     grow_px = buffer_pixels(mask)
     m = math.ceil(grow_px)  # a dropped pixel this near the region reaches into it
-    left, bottom, right, top = transform_bounds(grid.crs, info.crs, *grid.bounds)
     with rasterio.open(info.path) as src:
-        win = from_bounds(left, bottom, right, top, transform=src.transform)
-        c0, r0 = max(int(np.floor(win.col_off)), 0), max(int(np.floor(win.row_off)), 0)
-        c1 = min(int(np.ceil(win.col_off + win.width)), src.width)
-        r1 = min(int(np.ceil(win.row_off + win.height)), src.height)
+        c0, r0, c1, r1 = _region_window(src, grid, info)
         e0, e1 = max(c0 - m, 0), min(c1 + m, src.width)
         for r in range(r0, r1, rows):
             n = min(rows, r1 - r)
@@ -413,22 +527,27 @@ def _any_clear(mask: SceneMask, grid: RegionGrid, rows: int) -> bool:
 def check_clear_cover(where: str, scenes: Sequence[tuple[str, SceneMask | None]],
                       grid: RegionGrid, *, min_count: int = 1, what: str = "composite",
                       read: Callable[[list[Callable[[], Any]]], list[Any]] | None = None,
-                      extents: Sequence[RasterInfo | None] | None = None
+                      extents: Sequence[RasterInfo | None] | None = None,
+                      bands: Sequence[BandValues | None] | None = None,
+                      overpasses: Sequence[int] = ()
                       ) -> float:
     """Warn when a large share of the region has no clear observation, refuse when none.
 
     Each scene's quality layer is sampled on a lattice over the region
     (:func:`sample_clear`; codes not of the kind are refused here, before anything is
-    computed); a cell needs ``min_count`` clear observations. From :data:`GAP_SHARE` of
+    computed), and with ``bands`` one band of it too (:func:`sample_valid`: its no data,
+    fill and clipped DNs are no observation); a cell needs ``min_count`` clear
+    observations. From :data:`GAP_SHARE` of
     the sampled cells without, a :class:`~prospect.errors.DataWarning` names the share,
     the scenes and the cloud test (those cells are no data in every variable); where no
-    sampled cell has one, the layers are read in full within the region and, if no scene
-    has a single clear pixel, the source is refused: every variable would be all no data.
+    sampled cell has one, the layers (and bands) are read in full within the region and,
+    if no scene has a single clear pixel (or value), the source is refused: every
+    variable would be all no data.
     Scenes without a quality layer count as clear within their band's extent
-    (``extents``), and where it is not known everywhere; a layer that cannot be read now
-    counts as clear (the chunks report what they cannot read). Without any quality layer
-    the share outside every scene's extent is warned of the same way. The cloud buffer
-    is applied to the sample and to the full read as the chunks apply it.
+    (``extents``), and where it is not known everywhere; a layer or band that cannot be
+    read now counts as clear (the chunks report what they cannot read). Without any
+    quality layer the share outside every scene's extent is warned of the same way. The
+    cloud buffer is applied to the sample and to the full read as the chunks apply it.
 
     Parameters
     ----------
@@ -450,6 +569,16 @@ def check_clear_cover(where: str, scenes: Sequence[tuple[str, SceneMask | None]]
         quality layer observes only the cells within its band's extent (a composite of
         scenes that leave part of the region uncovered had those cells at count 0, no
         data, without a word). ``None``: unmasked scenes count as observing every cell.
+    bands
+        Per scene, one of its bands as the chunks read it, or ``None``: a scene observes
+        only where that band holds values (a scene whose band is no data over the
+        region, a footprint's collar, a failed scene written as fill, planned as if it
+        observed every cell of its bounding box). A remote band whose sample is mostly
+        one common fill value that its no data does not mark is warned of here (local
+        files are sampled by :func:`prospect.ingest.fills.warn_fills`).
+    overpasses
+        Per scene, the index of its overpass: scenes of one overpass observe a cell once
+        between them (as the chunks mosaic them); empty: each scene is its own.
 
     Returns
     -------
@@ -459,42 +588,84 @@ def check_clear_cover(where: str, scenes: Sequence[tuple[str, SceneMask | None]]
     Raises
     ------
     DataError
-        No scene has a clear pixel in the region, or a layer's codes are not its kind's.
+        No scene has a clear pixel (or a value) in the region, or a layer's codes are not
+        its kind's.
     """
     from prospect.errors import InputFileError
 
     masked = [(name, m) for name, m in scenes if m is not None]
     boxes = list(extents) if extents is not None else [None] * len(scenes)
-    if not masked and not any(boxes):
+    values = list(bands) if bands is not None else [None] * len(scenes)
+    if not masked and not any(boxes) and not any(values):
         return 0.0
     xs, ys = lattice(grid)
-    count = np.zeros(xs.shape, dtype=np.int32)
-    for (_, m), info in zip(scenes, boxes, strict=True):
-        if m is None:  # observed wherever the scene's band lies
-            count += _within(info, grid, xs, ys) if info is not None else True
 
-    def one(m: SceneMask) -> np.ndarray | None:
+    def one(m: SceneMask | None, box: RasterInfo | None, band: BandValues | None
+            ) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+        """(clear by the mask or extent, valid by the band, the band's raw sample); an
+        unreadable file's part is ``None``: unknown, counted as observed."""
+        clear: np.ndarray | None
+        if m is not None:
+            try:
+                clear = sample_clear(m, grid, xs, ys, where=where)
+            except InputFileError:
+                clear = None  # unknown: counted as clear; the chunks name what they lose
+        else:
+            clear = _within(box, grid, xs, ys) if box is not None else np.ones(xs.shape,
+                                                                                 bool)
+        if band is None:
+            return clear, None, None
         try:
-            return sample_clear(m, grid, xs, ys, where=where)
+            valid, raw = sample_valid(band, grid, xs, ys)
         except InputFileError:
-            return None  # unknown: counted as clear; the chunks name what they lose
+            return clear, None, None
+        return clear, valid, raw
 
-    jobs: list[Callable[[], Any]] = [functools.partial(one, m) for _, m in masked]
-    got = list(read(jobs)) if read is not None else [job() for job in jobs]
-    unknown = sum(g is None for g in got)
-    for g in got:
-        count += np.ones(xs.shape, dtype=bool) if g is None else g
-    short = float((count < min_count).mean())
+    def run(jobs: list[Callable[[], Any]]) -> list[Any]:  # GDAL's HTTP options, threads
+        return list(read(jobs)) if read is not None else [job() for job in jobs]
+
+    jobs: list[Callable[[], Any]] = [functools.partial(one, m, box, band) for (_, m), box, band
+                                     in zip(scenes, boxes, values, strict=True)]
+    got = run(jobs)
+    unknown = 0
+    looks: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # per overpass: seen, by extent
+    keys = list(overpasses) if overpasses else list(range(len(got)))
+    for key, (clear, valid, _) in zip(keys, got, strict=True):
+        unknown += clear is None
+        c = np.ones(xs.shape, dtype=bool) if clear is None else clear
+        seen = c & valid if valid is not None else c
+        old = looks.get(key)
+        looks[key] = (seen, c) if old is None else (old[0] | seen, old[1] | c)
+    count = np.zeros(xs.shape, dtype=np.int32)
+    seen_clear = np.zeros(xs.shape, dtype=np.int32)  # by masks and extents alone
+    for seen, c in looks.values():
+        count += seen
+        seen_clear += c
     names = [name for name, _ in scenes]
+    _warn_remote_fills(where, names, values, [raw for *_, raw in got])
+    short = float((count < min_count).mean())
+    fill_short = short - float((seen_clear < min_count).mean())  # cells lost to fill
     shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
     need = "a clear observation" if min_count == 1 else \
         f"the {min_count} clear observations min_count asks"
+    filled = [b for b in values if b is not None]
+    if short >= 1.0 and unknown == 0 and filled and len(filled) == len(scenes) and not any(
+            run([functools.partial(any_valid, b, grid) for b in filled])):
+        raise DataError(
+            f"{where}: no value in region {grid.name!r}: the band of every one of the "
+            f"{len(names)} scene(s) used ({shown}) is no data there (its nodata, fill or "
+            f"clipped DNs; a scene whose footprint misses the region though its bounding "
+            f"box reaches it, or a failed scene written as fill), so every {what} variable "
+            "would be all no data; add scenes that hold values over the region, or check "
+            "the items' nodata")
     if not masked:
         if short >= GAP_SHARE:
+            place = ("they lie outside the extent of the" if fill_short < GAP_SHARE / 2
+                     else "they lie outside the extent of, or are no data (fill) in, the")
             warnings.warn(DataWarning(
                 f"{where}: {short:.0%} of the region's cells (sampled on {xs.size}) lack "
                 f"{'an observation' if min_count == 1 else need.replace('clear ', '')}: "
-                f"they lie outside the extent of the "
+                f"{place} "
                 f"{len(names)} scene(s) used ({shown}); those cells are no data in every "
                 f"{what} variable: add scenes that cover the region, or shrink the region"),
                 stacklevel=3)
@@ -505,7 +676,7 @@ def check_clear_cover(where: str, scenes: Sequence[tuple[str, SceneMask | None]]
     grown = f" within cloud_mask.buffer_m {buffer_m:g} m of one" if buffer_m > 0 else ""
     smaller = ", or a smaller cloud_mask.buffer_m" if buffer_m > 0 else ""
     if short >= 1.0 and unknown == 0 and len(masked) == len(scenes) and not any(
-            any_clear(m, grid) for _, m in masked):
+            run([functools.partial(any_clear, m, grid) for _, m in masked])):
         raise DataError(
             f"{where}: no clear pixel in region {grid.name!r}: the {kind} quality layer drops "
             f"every pixel (fill, or drop: {drop}{grown}) of the {len(names)} scene(s) used "
@@ -513,9 +684,44 @@ def check_clear_cover(where: str, scenes: Sequence[tuple[str, SceneMask | None]]
             f"date range, a higher cloud-cover limit) or drop fewer classes in "
             f"cloud_mask.drop{smaller}")
     if short >= GAP_SHARE:
+        fill = (" or no data (fill) in their bands" if fill_short >= GAP_SHARE / 2
+                else "")
         warnings.warn(DataWarning(
             f"{where}: {short:.0%} of the region's cells (sampled on {xs.size}) lack {need} "
             f"in the {len(names)} scene(s) used ({shown}) under the {kind} mask (drop: "
-            f"{drop}{grown}); those cells are no data in every {what} variable: add "
+            f"{drop}{grown}){fill}; those cells are no data in every {what} variable: add "
             f"scenes or drop fewer classes{smaller}"), stacklevel=3)
     return short
+
+
+def _warn_remote_fills(where: str, names: Sequence[str],
+                       bands: Sequence[BandValues | None],
+                       samples: Sequence[np.ndarray | None]) -> None:
+    """Warn of a remote scene's band whose sample over the region is mostly a common
+    fill value its no data does not mark (:func:`prospect.ingest.fills.dominant_fill`):
+    those DNs would go into the composite as values. Local files are left to
+    :func:`prospect.ingest.fills.warn_fills`, which samples every local band once."""
+    from prospect.ingest.fills import dominant_fill
+
+    for name, band, raw in zip(names, bands, samples, strict=True):
+        if band is None or raw is None or "://" not in str(band.info.path):
+            continue
+        nodata = band.nodata if band.nodata is not None else band.info.nodata[0]
+        corners = np.array([raw[0, 0], raw[0, -1], raw[-1, 0], raw[-1, -1]])
+        found = dominant_fill(raw, corners, nodata=nodata)
+        if found is None:
+            continue
+        value = found.value
+        if band.other_nodata == value or band.saturate == value or (
+                band.valid_range is not None
+                and not band.valid_range[0] < value < band.valid_range[1]):
+            continue  # dropped by the read anyway
+        text = f"{value:g}"
+        declared = ("declares no nodata" if nodata is None
+                    else f"declared nodata {nodata:g} never occurs")
+        warnings.warn(DataWarning(
+            f"{where}: item {name!r}: {band.info.path}: {declared} in the region while "
+            f"{text} fills {found.share:.0%} of the cells sampled there, so it would be "
+            f"read as data; if {text} marks no data, set 'nodata: {text}' in the source"
+            + (" (every sampled cell holds it: an empty or failed scene?)"
+               if found.share >= 0.999 else "")), stacklevel=4)

@@ -25,6 +25,7 @@ composite counted the scene twice.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import math
 import re
@@ -104,15 +105,34 @@ class StacScene:
     quality layer encodes), else ``None``."""
     level: str | None = None
     """``L1`` (top of atmosphere) or ``L2`` (surface) when the item says so (:func:`_level`)."""
+    overpass: tuple[str, str] | None = None
+    """``(platform/orbit, UTC date)`` where the item states its platform: items of one
+    platform and orbit on one day are one overpass (adjacent tiles or WRS rows of it
+    overlap, holding the same observation twice); ``None`` where not stated."""
 
 
 def _gdal_href(href: str) -> str:
+    """The name GDAL opens an asset ``href`` by: ``/vsicurl/`` for HTTP(S), ``/vsis3/``,
+    ``/vsigs/`` for buckets, a local path for ``file:`` URLs and paths. A local href is a
+    URI: percent-encoded (``red%20band.tif``) where its name has spaces and other such
+    characters; it is decoded where the name as written is not there but the decoded one
+    is (it was "raster file not found")."""
     if href.startswith(("http://", "https://")):
         return f"/vsicurl/{href}"
     if href.startswith("s3://"):
         return f"/vsis3/{href[5:]}"
+    if href.startswith("gs://"):
+        return f"/vsigs/{href[5:]}"
     if href.startswith("file://"):
-        return href[7:]
+        href = href[7:]
+        if href.startswith("localhost/"):
+            href = href[9:]
+    if "%" in href and not href.startswith("/vsi") and not Path(href).exists():
+        from urllib.parse import unquote
+
+        decoded = unquote(href)
+        if Path(decoded).exists():
+            return decoded
     return href
 
 
@@ -226,15 +246,57 @@ def _first_band(asset: pystac.Asset, *keys: str) -> dict[str, Any]:
     return {}
 
 
+_RASTER_V2 = {"raster:scale": "scale", "raster:offset": "offset", "nodata": "nodata",
+              "data_type": "data_type", "unit": "unit"}
+"""STAC 1.1 fields (raster extension 2.0 and common band metadata) of a band's
+calibration, on the asset or in its ``bands`` objects, and their ``raster:bands`` names."""
+
+
+def _raster_fields(asset: pystac.Asset) -> dict[str, Any]:
+    """The first band's ``scale``, ``offset``, ``nodata``, ``data_type`` and ``unit`` as the
+    asset states them: STAC 1.0's ``raster:bands`` objects, or STAC 1.1's ``raster:scale``,
+    ``raster:offset``, ``nodata``, ``data_type`` and ``unit`` in the first of its ``bands``
+    objects or on the asset itself (the band's over the asset's). Only the keys stated.
+
+    Read as ``raster:bands`` alone, an item in STAC 1.1 form lost its scale, offset and
+    nodata without a word (DNs read as reflectance, fill as values).
+
+    Raises
+    ------
+    ValueError
+        Either list holds something else than band objects, or the two forms state one
+        key with different values (which one the file's DNs follow is not known).
+    """
+    old = _first_band(asset, "raster:bands")
+    fields = asset.extra_fields
+    band = _first_band(asset, "bands")
+    new: dict[str, Any] = {}
+    for where in (fields, band):  # the band's own values over the asset's
+        for key, name in _RASTER_V2.items():
+            if where.get(key) is not None:
+                new[name] = where[key]
+    for name, value in new.items():
+        if name in old and old[name] != value and not (
+                isinstance(value, int | float) and isinstance(old[name], int | float)
+                and float(value) == float(old[name])):
+            v2 = next(k for k, n in _RASTER_V2.items() if n == name)
+            raise ValueError(
+                f"raster:bands {name} {old[name]!r} and the STAC 1.1 {v2!r} {value!r} "
+                "state one band differently; keep one of them (the one the file's DNs "
+                "follow)")
+    return {**new, **old}
+
+
 def _raster_band(asset: pystac.Asset) -> tuple[float, float, float | None]:
-    """``(scale, offset, nodata)`` of a one-band asset's ``raster:bands`` (else 1, 0, None).
+    """``(scale, offset, nodata)`` of a one-band asset's ``raster:bands`` or STAC 1.1
+    ``raster:scale``/``raster:offset``/``nodata`` (:func:`_raster_fields`; else 1, 0, None).
 
     Raises
     ------
     ValueError
         A scale, offset or nodata that is not a number (the caller names the item).
     """
-    first = _first_band(asset, "raster:bands")
+    first = _raster_fields(asset)
     nodata = first.get("nodata")
     values: list[float | None] = []
     for key, value in (("scale", first.get("scale", 1.0)),
@@ -260,8 +322,7 @@ def _raster_band(asset: pystac.Asset) -> tuple[float, float, float | None]:
 
 
 def _data_type(asset: pystac.Asset) -> str | None:
-    first = _first_band(asset, "raster:bands", "bands")
-    dtype = first.get("data_type") or asset.extra_fields.get("data_type")
+    dtype = _raster_fields(asset).get("data_type")
     return str(dtype) if dtype else None
 
 
@@ -367,7 +428,7 @@ def asset_calibration(item: pystac.Item, asset: pystac.Asset, key: str = "") -> 
         ``data_type`` cannot hold (the caller names the item).
     """
     scale, offset, nodata = _raster_band(asset)
-    first = _first_band(asset, "raster:bands")
+    first = _raster_fields(asset)
     units = str(first.get("unit") or "")
     spectral = _is_spectral(asset) or _is_band_key(_product(item), key)
     product = _product(item) if spectral or _is_measurement(asset, scale, offset) else None
@@ -399,6 +460,8 @@ def asset_calibration(item: pystac.Item, asset: pystac.Asset, key: str = "") -> 
         saturate = SENTINEL2_SATURATED
         if "scale" in first and "offset" in first and spectral:
             _check_sentinel2(scale, offset)
+        if "offset" in first and spectral and offset != 0:
+            _check_s2_baseline_offset(item, offset)
         if "offset" not in first and spectral:
             # From baseline 04.00 every DN carries +1000 (BOA_ADD_OFFSET / RADIO_ADD_OFFSET
             # -1000 in the product XML). Earth Search states it as raster:bands offset
@@ -535,6 +598,26 @@ def _check_sentinel2(scale: float, offset: float) -> None:
         "'scale:' in the source")
 
 
+def _check_s2_baseline_offset(item: pystac.Item, offset: float) -> None:
+    """Refuse a Sentinel-2 asset stating an offset its item's processing baseline has
+    not: DNs carry +1000 (offset -0.1) only from baseline 04.00 on, so a baseline 03.01
+    item stating -0.1 was read 0.1 too low everywhere, without a word.
+
+    Raises
+    ------
+    DataError
+        Naming the baseline, the stated offset and the fix.
+    """
+    baseline = _baseline(item.properties)
+    if baseline is None or baseline >= 4.0:
+        return
+    raise DataError(
+        f"raster:bands offset {offset:g}, but the item's s2:processing_baseline "
+        f"{baseline:05.2f} is older than 04.00, whose DNs carry no offset (every "
+        f"reflectance would read {-offset:g} too low); fix the item's offset (0) or its "
+        "baseline (a reprocessed product's)")
+
+
 def _level(item: pystac.Item, product: str | None) -> str | None:
     """``L1`` (top of atmosphere) or ``L2`` (surface) when the item says which, else None."""
     if product in ("landsat-l1", "landsat-l2"):
@@ -585,14 +668,45 @@ def _known_dtype(dtype: str) -> bool:
 
 
 def _crs_of(fields: dict[str, Any]) -> str | None:
+    """The CRS ``proj:code`` (else ``proj:epsg``) states, or ``None`` (the file's header is
+    read and holds): where neither is stated, or the one stated is not a CRS PROJ knows
+    (``EPSG:abc``: an error blaming the config's CRS before)."""
     code = fields.get("proj:code")
     epsg = fields.get("proj:epsg")
-    if code:
-        return str(code)
     try:  # a whole number, as STAC writes it (32631, 32631.0 or "32631")
-        return f"EPSG:{int(float(epsg))}" if epsg else None
+        from_epsg = f"EPSG:{int(float(epsg))}" if epsg else None
     except (TypeError, ValueError):
-        return None  # malformed: the header's CRS is used
+        from_epsg = None  # malformed: the header's CRS is used
+    if not code:
+        return from_epsg
+    text = str(code).strip()
+    return text if _known_crs(text) else None
+
+
+def _two_crs(fields: dict[str, Any]) -> bool:
+    """Whether ``proj:code`` and ``proj:epsg`` both state a CRS, and not the same one: a
+    grid stated with them is not taken (its file's header is read), since which of the two
+    the file is in is not known (``proj:code`` won: a scene stated in another zone than
+    its ``proj:epsg``, and its file, was placed off the region)."""
+    code, epsg = fields.get("proj:code"), fields.get("proj:epsg")
+    if not code or not epsg:
+        return False
+    try:
+        return str(code).strip().upper() != f"EPSG:{int(float(epsg))}"
+    except (TypeError, ValueError):
+        return False
+
+
+@functools.lru_cache(maxsize=256)
+def _known_crs(text: str) -> bool:
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+
+    try:
+        CRS.from_user_input(text)
+    except (CRSError, TypeError, ValueError):
+        return False
+    return True
 
 
 def _asset_grid(item: pystac.Item, asset: pystac.Asset) -> AssetGrid | None:
@@ -606,9 +720,12 @@ def _asset_grid(item: pystac.Item, asset: pystac.Asset) -> AssetGrid | None:
         a, b, c, d, e, f = (float(v) for v in list(transform)[:6])
     except (TypeError, ValueError):
         return None
-    if rows <= 0 or cols <= 0 or a == 0 or e == 0:
+    if rows <= 0 or cols <= 0 or a == 0 or e == 0 or _two_crs(fields):
         return None
-    dtype = _first_band(asset, "raster:bands").get("data_type")
+    try:
+        dtype = _raster_fields(asset).get("data_type")
+    except ValueError:  # refused, naming the item, where its calibration is read
+        dtype = None
     return AssetGrid(crs=_crs_of(fields), transform=(a, b, c, d, e, f), shape=(rows, cols),
                      dtype=str(dtype) if dtype else None)
 
@@ -875,6 +992,11 @@ def _scene(href: str, item: pystac.Item, assets: dict[str, str],
             f"{href}: item {item.id!r} has no asset(s) {missing}; it has "
             f"{sorted(item.assets)}"
         )
+    empty = [key for key in wanted if not str(item.assets[key].href or "").strip()]
+    if empty:
+        raise DataError(
+            f"{href}: item {item.id!r}: asset(s) {empty} have an empty href, so no file "
+            "can be read for them; fix the item (each asset's href names its file)")
     bands = {var: _gdal_href(_asset_href(href, item.assets[key]))
              for var, key in assets.items()}
     props = item.properties
@@ -918,4 +1040,16 @@ def _scene(href: str, item: pystac.Item, assets: dict[str, str],
         if mask_asset else None, grids=grids,
         mask_grid=mask_grid,
         product=product, level=_level(item, product),
+        overpass=_overpass(item, when),
     )
+
+
+def _overpass(item: pystac.Item, when: dt.date | None) -> tuple[str, str] | None:
+    """``(platform and orbit, UTC date)``: the items of one overpass (see
+    :attr:`StacScene.overpass`). The orbit (``sat:relative_orbit``, a Landsat WRS path)
+    keeps apart two passes of one day (consecutive orbits overlap at high latitudes)."""
+    props = item.properties
+    if not props.get("platform") or when is None or item.datetime is None:
+        return None
+    orbit = props.get("sat:relative_orbit", props.get("landsat:wrs_path", ""))
+    return f"{str(props['platform']).lower()}/{orbit}", when.isoformat()

@@ -43,6 +43,12 @@ def read_failure(message: str) -> str:
     if found:
         return f"HTTP {found.group(1)}"
     lowered = message.lower()
+    if "configuration options not defined" in lowered or "credentials" in lowered:
+        # GDAL's "AWS_SECRET_ACCESS_KEY and AWS_NO_SIGN_REQUEST configuration options not
+        # defined": read as "truncated" (the wrapper's "corrupt, truncated or not a raster")
+        return ("no credentials (a public bucket: set AWS_NO_SIGN_REQUEST=YES in the "
+                "environment; else AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)"
+                if "aws" in lowered else "no credentials")
     for word, reason in (("timed out", "timeout"), ("timeout", "timeout"),
                          ("could not resolve", "host not found"),
                          ("failed to connect", "no connection"),
