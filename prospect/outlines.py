@@ -15,6 +15,7 @@ inside the region's rectangle): see :func:`land_mask` and
 
 from __future__ import annotations
 
+import difflib
 import json
 import warnings
 from pathlib import Path
@@ -122,7 +123,13 @@ def read_outline(
     def named(table: Any) -> Any:
         """The features named in ``names``, picked before the file's geometries are repaired."""
         if name_column not in table.columns:
-            raise DataError(f"{path}: no column {name_column!r} to pick outlines by name")
+            have = [str(c) for c in table.columns if c != table.geometry.name]
+            near = [c for c in have if c.lower() == name_column.lower()] or \
+                difflib.get_close_matches(name_column, have, n=1)
+            raise DataError(
+                f"{path}: no column {name_column!r} to pick outlines by name; columns are "
+                f"{have[:30]}" + (f" (did you mean {near[0]!r}?)" if near else "")
+                + ": set 'mask.name_column'")
         return table[name_column].isin(names).to_numpy()
 
     gdf = read_vector(path, layer=layer, to_crs="EPSG:4326",
@@ -132,12 +139,40 @@ def read_outline(
     if names is not None:
         missing = sorted(set(names) - set(gdf[name_column]))
         if missing:
-            raise DataError(f"{path}: no feature named {missing} in column {name_column!r}")
+            raise DataError(f"{path}: no feature named {missing} in column {name_column!r}"
+                            + _names_meant(path, layer, name_column, missing))
     polys = _polygons(g for g in gdf.geometry if g is not None)
-    if not polys:
-        raise DataError(f"{path}: no polygon features; an outline needs land polygons")
+    _warn_not_polygons(path, gdf.geometry, found=bool(polys))
     # Natural Earth has a few self-touching rings (e.g. in the Mekong delta): repair first
     return shapely.union_all([shapely.make_valid(p) for p in polys])
+
+
+def _names_meant(path: Path, layer: str | None, column: str, missing: list[str]) -> str:
+    """``"; did you mean 'Curaçao'?"``: the names of the layer nearest to those not found
+    (an accent, letter case or a spelling away), read without geometries; ``""`` if none."""
+    from prospect.io.vector import read_attribute
+
+    try:
+        names = sorted({n for n in read_attribute(path, column, layer=layer) if n})
+    except Exception:  # the error above stands on its own
+        return ""
+    plain = {_fold(n): n for n in names}
+    meant = []
+    for name in missing:
+        near = [plain[_fold(name)]] if _fold(name) in plain else [
+            plain[m] for m in difflib.get_close_matches(_fold(name), list(plain), n=1,
+                                                        cutoff=0.75)]
+        meant += [f"{near[0]!r} for {name!r}" for _ in near[:1]]
+    return (f"; did you mean {', '.join(meant)}? ('mask.names' must match exactly)"
+            if meant else "")
+
+
+def _fold(name: str) -> str:
+    """A name without accents or letter case (``Curaçao``: ``curacao``)."""
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", name)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().strip()
 
 
 def _warn_read(path: Path, gdf: Any) -> None:
@@ -155,6 +190,40 @@ def _warn_read(path: Path, gdf: Any) -> None:
     said = gdal_said_message(path, None, gdf.attrs.get("gdal", {}))
     if said:
         warnings.warn(DataWarning(said), stacklevel=3)
+
+
+def _warn_not_polygons(path: Path, geoms: Any, *, found: bool) -> None:
+    """Refuse an outline without a polygon, naming what it holds instead (a coastline of
+    lines: polygonize it); warn of the features with no polygonal part beside polygons,
+    which are left out of the land (they were, without a word).
+
+    Raises
+    ------
+    DataError
+        The layer holds no polygon.
+    """
+    arr = np.asarray(geoms.to_numpy(), dtype=object)
+    present = ~(shapely.is_missing(arr) | shapely.is_empty(arr))
+    area = np.zeros(len(arr), dtype=bool)
+    area[present] = [bool(_polygons([g])) for g in arr[present]]
+    other = present & ~area
+    kinds = sorted({str(g.geom_type) for g in arr[other]})
+    if not found:
+        lines = any("Line" in k for k in kinds)
+        raise DataError(
+            f"{path}: no polygon features"
+            + (f" ({int(other.sum())} feature(s) of {', '.join(kinds)})" if kinds else "")
+            + "; an outline needs land polygons"
+            + ("; a coastline of lines can be closed into polygons (QGIS: Polygonize, "
+               "or ogr2ogr -nlt POLYGON from closed rings)" if lines else ""))
+    if other.any():
+        at = np.flatnonzero(other) + 1
+        shown = ", ".join(map(str, at[:8])) + (", ..." if at.size > 8 else "")
+        warnings.warn(DataWarning(
+            f"{path}: {int(other.sum())} of {len(arr)} outline feature(s) are no polygon "
+            f"({', '.join(kinds)}: features {shown}, numbered from 1 in file order) and are "
+            "left out of the land; only polygons mark land: delete them, or draw them as "
+            "polygons"), stacklevel=3)
 
 
 def _polygons(geoms: Any) -> list[shapely.Geometry]:

@@ -30,6 +30,7 @@ from prospect.grid import ChunkWindow, RegionGrid, check_transformable, parse_cr
 from prospect.ingest.layers import Layer
 from prospect.io.vector import (
     Units,
+    crs_replaced_message,
     dataset_files,
     file_version,
     gdal_said_message,
@@ -542,6 +543,9 @@ def plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
                         f"{layers_in_file}")
     src_crs = _source_crs(path, source.layer, source.crs)
     check_transformable(src_crs, grid.crs_obj, where=path)
+    replaced = crs_replaced_message(path, layer=source.layer, crs=source.crs)
+    if replaced:  # a config crs: that moves the map's own features elsewhere
+        warnings.warn(DataWarning(replaced), stacklevel=2)
     if source.faults_layer is not None:
         check_transformable(_source_crs(path, source.faults_layer, source.crs), grid.crs_obj,
                             where=f"{path} (layer {source.faults_layer!r})")

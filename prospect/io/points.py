@@ -49,6 +49,7 @@ import contextlib
 import csv
 import io
 import re
+import unicodedata
 import warnings
 from collections import Counter
 from collections.abc import Iterator
@@ -60,6 +61,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from pyproj import Transformer
 
 from prospect.errors import CRSError, DataError, DataWarning, InputFileError
@@ -73,12 +75,23 @@ from prospect.io.companions import (
     related_columns,
 )
 from prospect.io.files import why_unreadable
-from prospect.io.vector import has_geometry, layer_fields, read_vector
+from prospect.io.vector import (
+    crs_replaced_message,
+    ground_shift,
+    has_geometry,
+    layer_fields,
+    layer_info,
+    list_layers,
+    read_vector,
+)
 
 __all__ = ["POINT_FILLS", "PointTable", "column_values", "read_features", "read_points",
            "read_table", "source_options", "valid_in_crs"]
 
-TEXT_SUFFIXES = {".csv", ".txt", ".tsv"}
+TEXT_SUFFIXES = {".csv", ".txt", ".tsv", ".dat", ".xyz", ".prn"}
+"""Text tables: CSV and TSV, and the names survey software gives them (a logger's or a
+lab's ``.dat``, Geosoft's and Surfer's ``.xyz``, a fixed-width ``.prn``): GDAL opens none
+of the last three, and they were "cannot read as a vector file (corrupt?)"."""
 SHEET_SUFFIXES = {".xlsx", ".ods", ".xls"}
 """Spreadsheets, read as tables with coordinate columns (their first row the header)."""
 
@@ -151,6 +164,7 @@ def read_table(path: Path | str, *, decimal: str | None = None) -> pd.DataFrame:
     except OSError as exc:
         raise InputFileError(f"{path}: cannot read the table: {exc.strerror or exc}") from None
     text = _decode(raw, path)
+    _refuse_markup(text, path)
     text, sep, skipped = _layout(text, sep, path)
     try:
         with _wide_fields():
@@ -287,6 +301,31 @@ _MAGIC = ((b"PK\x03\x04", "a ZIP archive (an Excel .xlsx or OpenDocument .ods wo
           (b"\x1f\x8b", "a gzip-compressed file", "unpack it (gunzip)"),
           (b"%PDF", "a PDF document", "export the table itself as CSV"))
 """Leading bytes of files that are taken for text tables by their name (``.csv``)."""
+
+
+_MARKUP = (
+    (re.compile(r"<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>]", re.IGNORECASE),
+     "an HTML page (a download that returned an error or sign-in page instead of the "
+     "file?)", "download the table again, signed in, from its own link"),
+    (re.compile(r"<\?xml|<kml[\s>]|<gpx[\s>]", re.IGNORECASE),
+     "an XML document (KML, GPX or a web service's answer?)",
+     "give a KML or GPX file its own name (.kml, .gpx), or export the table as CSV"),
+    (re.compile(r"\{\s*\"type\"\s*:\s*\"(?:FeatureCollection|Feature)\"", re.IGNORECASE),
+     "a GeoJSON document", "give it a .geojson name"),
+    (re.compile(r"[\[{]\s*[\"\[{]"), "a JSON document",
+     "export the table as CSV, or a GeoJSON as .geojson"),
+)
+"""Text that is a document, not a table, under a table's name (``.csv``)."""
+
+
+def _refuse_markup(text: str, path: Path) -> None:
+    """Refuse a text file that is a web page, XML or JSON document named as a table: each
+    was read as a one-row table ("no column(s) ['lon', 'lat']; columns are ['<!DOCTYPE',
+    'html><html><body>Not'...]")."""
+    head = text.lstrip("\ufeff \t\r\n")[:400]
+    for pattern, what, fix in _MARKUP:
+        if pattern.match(head):
+            raise InputFileError(f"{path}: not a text table but {what}; {fix}")
 
 
 def _refuse_binary(raw: bytes, path: Path) -> None:
@@ -790,6 +829,9 @@ def _numeric(series: pd.Series, path: Path, column: str,
 _DMS = re.compile(r"\s*[NSEWnsew]?\s*[-+]?\d+(?:[.,]\d+)?\s*(?:°|º|˚|deg)\s*"
                   r"(?:\d+(?:[.,]\d+)?\s*(?:'|′|’|min)\s*)?"
                   r"(?:\d+(?:[.,]\d+)?\s*(?:\"|″|”|''|sec)\s*)?[NSEWnsew]?\s*")
+_HEMISPHERE = re.compile(r"\s*[NSEWnsew]\s*[-+]?\d+(?:[.,]\d+)?\s*"
+                         r"|\s*[-+]?\d+(?:[.,]\d+)?\s*[NSEWnsew]\.?\s*")
+"""Decimal degrees with a hemisphere letter instead of a sign (``68.3 W``, ``N12.2``)."""
 _WITH_UNIT = re.compile(r"\s*[-+−]?(?:\d[\d.,\s]*)(?:[eE][-+]?\d+)?\s*[A-Za-zµμ%‰°/][^<>]*")
 _LIMIT_SIGN = r"[<>≤≥]=?\s*[\d.,]"
 """A detection limit's sign before its number (``<0.5``, ``>= 2000``)."""
@@ -809,6 +851,10 @@ def _decorated(series: pd.Series) -> str | None:
     if cells.map(lambda c: _DMS.fullmatch(c) is not None).mean() > 0.5:
         return ("these look like degrees, minutes and seconds: convert them to decimal "
                 "degrees (degrees + minutes / 60 + seconds / 3600, negative west and south)")
+    if cells.map(lambda c: _HEMISPHERE.fullmatch(c) is not None).mean() > 0.5:
+        return (f"these are degrees with a hemisphere letter ({cells.iloc[0]!r}): write them "
+                "as signed decimal degrees, negative west and south ('68.3 W' is -68.3, "
+                "'12.2 S' is -12.2)")
     limits = cells.map(lambda c: _LIMIT.fullmatch(c) is not None)
     if limits.mean() > 0.5:
         return ("these are detection limits: give them as numbers (e.g. half the limit) or "
@@ -817,6 +863,261 @@ def _decorated(series: pd.Series) -> str | None:
         return ("these are numbers with a unit: write numbers only (the unit belongs in the "
                 "header, e.g. 'li [mg/L]', or in 'units:')")
     return None
+
+
+def _plain(name: str) -> str:
+    """A column name without accents, brackets, case or punctuation (``'Längengrad (°)'``:
+    ``'langengrad'``), for telling what the column is."""
+    name = re.sub(r"[\[(].*?[\])]", "", str(name))
+    name = unicodedata.normalize("NFKD", name.replace("đ", "d").replace("Đ", "D"))
+    name = name.encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+_EXTRAS = ("wgs84", "etrs89", "approx", "decimal", "degrees", "deg", "dec", "dd", "utm", "rd",
+           "coord", "coordinate", "gps", "wgs", "84", "m")
+"""Words around a coordinate column's name (``LON_DD``, ``X_RD``, ``dec_lat``)."""
+_X_NAMES = frozenset((
+    "lon", "long", "lng", "longitude", "longitud", "longitudine", "lengtegraad", "langengrad",
+    "laengengrad", "kinhdo", "x", "easting", "east", "est", "este", "e", "rechtswert", "rw",
+    "xcoord", "ostwert"))
+_Y_NAMES = frozenset((
+    "lat", "latitude", "latitud", "latitudine", "breedtegraad", "breitengrad", "vido", "y",
+    "northing", "north", "nord", "norte", "n", "hochwert", "hw", "ycoord", "nordwert"))
+_PROJECTED = frozenset(("x", "y", "easting", "east", "est", "este", "e", "rechtswert", "rw",
+                        "xcoord", "ycoord", "ostwert", "northing", "north", "nord", "norte",
+                        "n", "hochwert", "hw", "nordwert"))
+
+
+def _coordinate_kind(name: str) -> str | None:
+    """``"x"`` or ``"y"`` for a column name that says it holds coordinates (``Longitude``,
+    ``Rechtswert``, ``X_RD``, ``vĩ độ``...), else ``None``."""
+    plain = _plain(name)
+    for _ in range(3):
+        for extra in _EXTRAS:
+            if plain != extra and plain.startswith(extra):
+                plain = plain[len(extra):]
+            if plain != extra and plain.endswith(extra):
+                plain = plain[:-len(extra)]
+    plain = plain.rstrip("0123456789") or plain  # 'Lat83', 'LONGITUDE_NAD83'
+    for datum in ("nad", "wgs", "etrs", "ed"):
+        plain = plain.removesuffix(datum) if plain != datum else plain
+    return "x" if plain in _X_NAMES else "y" if plain in _Y_NAMES else None
+
+
+def _coordinates_meant(columns: list[str], missing: list[str]) -> str:
+    """The coordinate columns a table has under other names, as the ``x:``/``y:`` to set
+    (``""`` when it has none): a table of ``Longitude``/``Latitude`` or
+    ``Rechtswert``/``Hochwert`` was "no column(s) ['lon', 'lat']" with no more to go on."""
+    if not missing:
+        return ""
+    found: dict[str, list[str]] = {}
+    for column in columns:
+        kind = _coordinate_kind(column)
+        if kind is not None:
+            found.setdefault(kind, []).append(column)
+    if not found:
+        return ""
+    keys = ", ".join(f"{k}: " + " or ".join(map(repr, found[k][:3]))
+                     for k in ("x", "y") if k in found)
+    projected = any(_plain(c).rstrip("0123456789") in _PROJECTED
+                    for names in found.values() for c in names)
+    return (f"; its coordinates look like {keys}: set "
+            f"{'them' if len(found) > 1 else 'it'} in the points source"
+            + (" (and 'crs:' if they are not longitude/latitude)" if projected else ""))
+
+
+_WKT = re.compile(r"\s*(?:SRID=\d+;\s*)?(?:MULTI)?(?:POINT|LINESTRING|POLYGON|GEOMETRYCOLLECTION)"
+                  r"\s*(?:Z|M|ZM)?\s*(?:\(|EMPTY).*", re.IGNORECASE | re.DOTALL)
+
+
+def _geometry_text(frame: pd.DataFrame, missing: list[str]) -> str:
+    """How to read a table whose geometries are text (a column of WKT, ``POINT (5.1
+    52.1)``, as QGIS and PostGIS export a layer to CSV) when its coordinate columns are
+    missing; ``""`` when it has no such column."""
+    if not missing:
+        return ""
+    for i, column in enumerate(frame.columns):  # by position: a name may repeat
+        cells = frame.iloc[:, i].dropna().astype(str).head(50)
+        if len(cells) and cells.map(lambda c: _WKT.fullmatch(c) is not None).mean() > 0.5:
+            return (f"; column {column!r} holds the geometries as WKT text (e.g. "
+                    f"{cells.iloc[0][:40]!r}): save the table as a vector file and give that "
+                    f"(ogr2ogr -f GPKG points.gpkg table.csv -oo GEOM_POSSIBLE_NAMES={column} "
+                    "-oo KEEP_GEOM_COLUMNS=NO -oo AUTODETECT_TYPE=YES -a_srs EPSG:4326, with "
+                    "the table's CRS), or export the coordinates as x/y columns")
+    return ""
+
+
+_CRS_COLUMNS = frozenset((
+    "epsg", "epsgcode", "crs", "crsname", "srid", "srs", "srsname", "spatialref",
+    "spatialreference", "coordsys", "coordsystem", "coordinatesystem", "coordinatereference",
+    "coordref", "refsys", "referencesystem", "projection", "datum", "horizontaldatum",
+    "hdatum", "utmzone", "zoneutm"))
+"""Names of a column that states each row's coordinate system (``EPSG``, ``datum``...)."""
+_CRS_KEYS = ("EPSG:", "PROJCRS", "GEOGCRS", "BOUNDCRS", "COMPOUNDCRS", "PROJCS", "GEOGCS")
+
+
+def _crs_key(value: str) -> str:
+    """One spelling of a CRS cell (``'32619'``, ``'EPSG:32619'``, ``32619.0``: ``EPSG:32619``;
+    a name PROJ does not know stays itself, in lower case)."""
+    text = value.strip()
+    if re.fullmatch(r"\d+(?:\.0+)?", text):
+        text = f"EPSG:{int(float(text))}"
+    try:
+        crs = parse_crs(text)
+    except CRSError:
+        return text.lower()
+    epsg = crs.to_epsg()
+    return f"EPSG:{epsg}" if epsg else crs.to_wkt()
+
+
+def _refuse_crs_column(frame: pd.DataFrame, path: Path, crs: str, xs: np.ndarray,
+                       ys: np.ndarray) -> None:
+    """Refuse a table whose rows state several coordinate systems (a column ``EPSG``,
+    ``datum``, ``utm_zone``... of two or more): every row is read in the source's one
+    ``crs``, so the rows of the other CRS were placed hundreds of kilometres off without a
+    word (a well list of two UTM zones). One stated CRS that places the rows elsewhere than
+    the source's ``crs`` (by a metre or more, :func:`prospect.io.vector.ground_shift`) is
+    refused too (:func:`prospect.io.vector.crs_replaced_message` warns of the same for a
+    vector file's own CRS, which the config's ``crs`` may correct)."""
+    for i, column in enumerate(frame.columns):  # by position: a name may repeat
+        if _plain(column) not in _CRS_COLUMNS:
+            continue
+        cells = frame.iloc[:, i].dropna().astype(str).str.strip()
+        cells = cells[(cells != "") & ~cells.str.fullmatch(r"<\s*null\s*>", case=False)]
+        if not len(cells) or cells.nunique() > 50:
+            continue  # not a column of a few CRSs
+        keys = cells.map({v: _crs_key(v) for v in cells.unique()})
+        zones = _plain(column) in ("utmzone", "zoneutm")
+        if not (cells.str.fullmatch(r"\d{1,2}\s*[A-Za-z]?").all() if zones else
+                keys.str.startswith(_CRS_KEYS).all()):
+            continue  # not every cell is a CRS (a Dutch 'Datum' is a date)
+        counts = Counter(keys)
+        lines = frame.attrs.get("lines")
+        finite = np.isfinite(xs) & np.isfinite(ys)
+        bounds = (xs[finite].min(), ys[finite].min(), xs[finite].max(), ys[finite].max()) \
+            if finite.any() else None
+        if len(counts) > 1 and not zones and bounds is not None and all(
+                ground_shift(keys.iloc[0], other, bounds) is None for other in counts):
+            continue  # one place in each (ETRS89 and WGS 84 rows)
+        if len(counts) > 1:
+            shown = ", ".join(f"{cells[keys == k].iloc[0]!r} on {n} row(s)"
+                              for k, n in counts.most_common(4))
+            second = keys != keys.iloc[0]
+            first_other = int(np.flatnonzero(second.to_numpy())[0])
+            at = int(lines[keys.index[first_other]]) if lines is not None \
+                and keys.index[first_other] < len(lines) else keys.index[first_other] + 2
+            raise DataError(
+                f"{path}: column {column!r} states {len(counts)} coordinate systems ({shown}"
+                f"{', ...' if len(counts) > 4 else ''}; the first change at line {at}), but "
+                f"every row's coordinates are read in the one crs of the points source "
+                f"({crs!r}), so the rows of the others would be misplaced: split the table "
+                "into one source per coordinate system (each with its 'crs:'), or convert "
+                "the coordinates to one")
+        key = next(iter(counts))
+        if zones:
+            continue  # a zone alone does not say the datum: nothing to compare
+        try:
+            stated, given = parse_crs(key), parse_crs(crs)
+        except CRSError:
+            continue
+        moved = ground_shift(stated, given, bounds) if bounds is not None else None
+        if moved is None:
+            continue  # within a metre here (ETRS89 and WGS 84; one CRS spelt two ways)
+        off = "" if not np.isfinite(moved[0]) else f", {moved[0]:.4g} m apart here"
+        raise DataError(
+            f"{path}: column {column!r} says the coordinates are in {cells.iloc[0]!r} "
+            f"({stated.name}), but the points source reads them in {crs!r} ({given.name}"
+            f"{off}); "
+            f"set 'crs: \"{key if key.startswith('EPSG:') else cells.iloc[0]}\"' in the "
+            "points source if the column is right")
+
+
+def _refuse_degrees_as_metres(xs: np.ndarray, ys: np.ndarray, crs: str, path: Path,
+                              x: str, y: str) -> None:
+    """Refuse longitudes and latitudes read as metres of a projected ``crs``: every point
+    within +-180 by +-90 of the CRS's origin, none inside the CRS's area of use, while as
+    longitude/latitude they would lie in it. A table of lon/lat given ``crs: EPSG:28992``
+    (the region's CRS, copied onto the source) was read as a patch 180 m wide in France,
+    without a word from the reader."""
+    finite = np.isfinite(xs) & np.isfinite(ys)
+    if not finite.any():
+        return
+    try:
+        target = parse_crs(crs)
+    except CRSError:
+        return
+    area = target.area_of_use
+    if target.is_geographic or area is None:
+        return
+    px, py = xs[finite], ys[finite]
+    if not ((np.abs(px) <= 180) & (np.abs(py) <= 90)).all():
+        return
+    west, south, east, north = area.bounds
+
+    def inside(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        lon = np.where(lon > 180, lon - 360, lon)
+        across = west > east  # an area across the antimeridian
+        in_lon = ((lon >= west) | (lon <= east)) if across else (lon >= west) & (lon <= east)
+        return np.asarray(in_lon & (lat >= south) & (lat <= north))
+
+    with np.errstate(all="ignore"):
+        lon, lat = Transformer.from_crs(target, "EPSG:4326", always_xy=True).transform(px, py)
+    if inside(np.asarray(lon, "f8"), np.asarray(lat, "f8")).any():
+        return
+    as_lonlat, as_latlon = int(inside(px, py).sum()), int(inside(py, px).sum())
+    if max(as_lonlat, as_latlon) < 0.5 * px.size:
+        return
+    swapped = as_latlon > as_lonlat
+    read_as = "latitude/longitude" if swapped else "longitude/latitude"
+    raise DataError(
+        f"{path}: the coordinates {x}/{y} (e.g. {px[0]:g}, {py[0]:g}) are read as metres of "
+        f"{crs!r} ({target.name}), which puts every point within 180 m of its origin and "
+        f"outside the area it is made for; as {read_as} "
+        f"{max(as_lonlat, as_latlon)} of {px.size} would lie in that area: set 'crs: "
+        "\"EPSG:4326\"' in the points source (the coordinates' own CRS, not the region's)"
+        + (f" and x: {y!r}, y: {x!r}" if swapped else ""))
+
+
+def _without_null_island(gdf: gpd.GeoDataFrame, path: Path, what: str) -> gpd.GeoDataFrame:
+    """The table with its points at exactly 0, 0 taken for no place: their geometry is
+    removed, with a data warning giving the count and where.
+
+    A blank coordinate becomes 0 in many exports (a database's default, a spreadsheet's
+    empty cell summed); 0, 0 in longitude/latitude is "Null Island", in the sea off
+    Ghana, and in a projected CRS the false origin, far from any survey of it. Such rows
+    took part in interpolation and labels as samples there. In a projected CRS the rows
+    are kept when the table's other points lie within 10 km of the origin (a local grid
+    of a site)."""
+    geoms = np.asarray(gdf.geometry.to_numpy(), dtype=object)
+    points = shapely.get_type_id(geoms) == 0
+    if not points.any():
+        return gdf
+    xs = np.where(points, shapely.get_x(geoms), np.nan)
+    ys = np.where(points, shapely.get_y(geoms), np.nan)
+    origin = points & (xs == 0) & (ys == 0)
+    if not origin.any() or origin.sum() == points.sum():
+        return gdf
+    if not getattr(gdf.crs, "is_geographic", True):
+        others = points & ~origin & np.isfinite(xs) & np.isfinite(ys)
+        if np.median(np.hypot(xs[others], ys[others])) < 10_000:
+            return gdf
+    at = np.flatnonzero(origin)
+    lines = gdf.attrs.get("lines")
+    text = lines is not None
+    numbers = np.asarray(lines) if text else np.arange(len(gdf)) + 1
+    kind = "line" if text else "feature"
+    gdf = gdf.copy()
+    gdf.loc[origin, gdf.geometry.name] = None
+    gdf.attrs["no_place"] = [int(i) for i in at]
+    warnings.warn(DataWarning(
+        f"{path}: {len(at)} of {int(points.sum())} record(s) have {what} of exactly 0, 0 "
+        f"({_listed(numbers, at, kind)}), the place a blank coordinate becomes in many "
+        "exports" + (" ('Null Island', in the sea off Ghana)"
+                     if getattr(gdf.crs, "is_geographic", False) else
+                     " (the CRS's origin, far from the other points)")
+        + ", and are dropped: give their coordinates, or leave them empty"), stacklevel=3)
+    return gdf
 
 
 def read_features(
@@ -844,7 +1145,9 @@ def read_features(
     columns = list(columns or [])
     if not path.is_file():
         raise InputFileError(f"{path}: {why_unreadable(path, 'point table')}")
-    if path.suffix.lower() in TEXT_SUFFIXES | SHEET_SUFFIXES:
+    table = path.suffix.lower() not in TEXT_SUFFIXES | SHEET_SUFFIXES and \
+        _attribute_table(path, layer)
+    if path.suffix.lower() in TEXT_SUFFIXES | SHEET_SUFFIXES or table:
         frame = read_table(path, decimal=decimal) if path.suffix.lower() in TEXT_SUFFIXES \
             else _read_sheet(path, layer)
         missing = [c for c in (x, y, *columns) if c not in frame.columns]
@@ -858,15 +1161,20 @@ def read_features(
             raise DataError(
                 f"{path}: no column(s) {missing}; columns are {list(frame.columns)[:30]}; "
                 "set x/y (coordinates), columns or flags in the points source"
+                + (_coordinates_meant(list(frame.columns), [c for c in (x, y) if c in missing])
+                   or _geometry_text(frame, [c for c in (x, y) if c in missing]))
             )
         xs = _numeric(frame[x], path, x, frame.attrs)
         ys = _numeric(frame[y], path, y, frame.attrs)
+        _refuse_crs_column(frame, path, crs or "EPSG:4326", xs, ys)
+        _refuse_degrees_as_metres(xs, ys, crs or "EPSG:4326", path, x, y)
         geometry = gpd.points_from_xy(xs, ys)
         geometry[~(np.isfinite(xs) & np.isfinite(ys))] = None
         gdf = gpd.GeoDataFrame(frame, geometry=geometry, crs=parse_crs(crs or "EPSG:4326"))
         for key in ("lines", "decimal", "undecided", "units"):
             gdf.attrs[key] = frame.attrs.get(key)
-        return gdf
+        gdf.attrs["table"] = "layer" if table else "file"  # rows of a table, not features
+        return _without_null_island(gdf, path, f"coordinates {x}/{y}")
     if columns:  # with the columns that say how to read them (qualifiers, units...)
         with contextlib.suppress(Exception):  # read_vector names what is wrong with it
             columns += related_columns(columns, layer_fields(path, layer=layer))
@@ -879,7 +1187,44 @@ def read_features(
         gdf = read_vector(path, layer=layer, columns=columns or None, crs=crs)
     if decimal is not None:  # a text field of numbers ('0,5' in a .dbf) is read in it
         gdf.attrs["decimal"] = decimal
+    replaced = crs_replaced_message(path, layer=layer, crs=crs,
+                                    bounds=gdf.total_bounds) if override_crs else ""
+    if replaced:
+        warnings.warn(DataWarning(replaced), stacklevel=2)
+    return _without_null_island(gdf, path, "geometry")
+
+
+def _single_points(gdf: gpd.GeoDataFrame, keep: np.ndarray) -> gpd.GeoDataFrame:
+    """The table with each multi-point or collection of one point as that point.
+
+    ArcGIS writes a Multipoint Shapefile, and GeoJSON exporters a MultiPoint, with one
+    point a feature: exactly points, yet refused as "expected point geometries". One of
+    several points stays refused (which one is meant cannot be told)."""
+    geoms = np.asarray(gdf.geometry.to_numpy(), dtype=object)
+    kinds = shapely.get_type_id(geoms)
+    multi = keep & np.isin(kinds, (4, 7)) & (shapely.get_num_geometries(geoms) == 1)
+    if not multi.any():
+        return gdf
+    parts = shapely.get_geometry(geoms[multi], 0)
+    multi[multi] = shapely.get_type_id(parts) == 0
+    if not multi.any():
+        return gdf
+    gdf = gdf.copy()
+    gdf.loc[multi, gdf.geometry.name] = shapely.get_geometry(geoms[multi], 0)
     return gdf
+
+
+def _attribute_table(path: Path, layer: str | None) -> bool:
+    """Whether ``layer`` of a vector file (its only layer, when ``None``) is a table without
+    geometries: a GeoPackage's attribute table of samples with coordinate columns was
+    ``internal error: AttributeError: 'DataFrame' object has no attribute 'crs'``."""
+    try:
+        layers = list_layers(path, layer)
+        if layer is None and len(layers) != 1:
+            return False  # the read names the layers to choose from
+        return layer_info(path, layer=layer).get("geometry_type") is None
+    except Exception:  # the read proper names what is wrong with the file
+        return False
 
 
 def _read_sheet(path: Path, layer: str | None) -> pd.DataFrame:
@@ -934,24 +1279,34 @@ def read_points(
                             [*columns, *(str(qualifier_column(f)) for f in flags.values())])),
                         override_crs=override_crs, decimal=decimal)
     keep = has_geometry(gdf.geometry)
-    text = path.suffix.lower() in TEXT_SUFFIXES | SHEET_SUFFIXES
+    text = path.suffix.lower() in TEXT_SUFFIXES | SHEET_SUFFIXES or \
+        bool(gdf.attrs.get("table"))
     what = "feature" if not text else "line" if path.suffix.lower() in TEXT_SUFFIXES \
         else "row"
     numbers = gdf.attrs.get("lines") if text else None  # the file's physical lines
-    if numbers is None:  # the header is line 1; features count from 1
-        numbers = np.arange(len(gdf)) + (2 if text else 1)
+    if numbers is None:  # the header is line 1; features (and a layer's rows) count from 1
+        numbers = np.arange(len(gdf)) + (2 if text and gdf.attrs.get("table") != "layer"
+                                         else 1)
     coords = f"coordinates {x}/{y}" if text else "coordinates"  # a vector file: its geometry
-    if keep.any() and not keep.all():
-        rows = [int(numbers[i]) for i in (~keep).nonzero()[0]]
+    unsaid = ~keep  # rows at 0, 0 have had their own warning
+    unsaid[gdf.attrs.get("no_place", [])] = False
+    if keep.any() and unsaid.any():
+        rows = [int(numbers[i]) for i in unsaid.nonzero()[0]]
         warnings.warn(DataWarning(
             f"{path}: {len(rows)} of {len(keep)} row(s) without usable {coords} "
             f"dropped ({what}{'s' if len(rows) > 1 else ''} {', '.join(map(str, rows[:5]))}"
             f"{', ...' if len(rows) > 5 else ''})"), stacklevel=2)
+    gdf = _single_points(gdf, keep)
     kinds = sorted(set(gdf.geom_type[keep]))
     if kinds and kinds != ["Point"]:
-        raise DataError(f"{path}: expected point geometries, found {kinds}; give one point per "
-                        "feature (multi-points split, e.g. ogr2ogr -explodecollections; "
-                        "polygons as their centroids)")
+        other = keep & (gdf.geom_type != "Point").to_numpy()
+        at = other.nonzero()[0]
+        raise DataError(
+            f"{path}: expected point geometries, found {kinds}: {len(at)} of {int(keep.sum())} "
+            f"{what}(s) are no point ({_listed(numbers, at, what)}: "
+            f"{gdf.geom_type.iloc[int(at[0])]}); give one point per "
+            "feature (multi-points split, e.g. ogr2ogr -explodecollections; "
+            "polygons as their centroids)")
     if not keep.any():
         raise DataError(f"{path}: the point table is empty (no rows with {coords})")
     points = gdf.geometry[keep]

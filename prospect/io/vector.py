@@ -27,10 +27,11 @@ from prospect.errors import CRSError, DataError, InputFileError
 from prospect.grid import parse_crs
 from prospect.io.files import why_unreadable
 
-__all__ = ["COORDINATE_LIMIT", "check_coordinates", "dataset_files", "file_version",
-           "gdal_messages", "gdal_said_message", "has_geometry", "layer_crs", "layer_fields",
-           "list_layers", "no_geometry_message", "not_lonlat_hint", "read_attribute", "read_units",
-           "read_vector", "recoded_message", "unit_name", "utf8_read_as_code_page"]
+__all__ = ["COORDINATE_LIMIT", "check_coordinates", "crs_replaced_message", "dataset_files",
+           "file_version", "gdal_messages", "gdal_said_message", "ground_shift",
+           "has_geometry", "layer_crs", "layer_fields", "list_layers", "no_geometry_message",
+           "not_lonlat_hint", "read_attribute", "read_units", "read_vector",
+           "recoded_message", "unit_name", "utf8_read_as_code_page"]
 
 
 def quiet_measured() -> None:
@@ -47,6 +48,10 @@ def quiet_measured() -> None:
     # another) is a JSON field to GDAL; pyogrio tries to parse it as JSON, warns "Could not
     # parse column ... as JSON; leaving as string" and keeps the text, which is what is read.
     warnings.filterwarnings("ignore", message=r"Could not parse column .* as JSON",
+                            category=UserWarning)
+    # A file of several layers opened without a layer (a header read for its columns):
+    # pyogrio takes the first and says so; the read proper refuses it, naming the layers.
+    warnings.filterwarnings("ignore", message=r"More than one layer found in",
                             category=UserWarning)
     # A ring whose last point is not its first: GDAL reads it and says so on each read; it
     # is closed by the reader (read_vector) and counted in a data warning instead.
@@ -218,8 +223,12 @@ def _in_zip(archive: Path, members: tuple[str, ...], layer: str | None) -> str:
     if not found:
         raise InputFileError(
             f"{archive}: the archive holds no vector file GDAL reads (its files: "
-            f"{_shown(members) or 'none'}); give the archive of the geology map, or the "
-            "vector file itself")
+            f"{_shown(members) or 'none'}); "
+            + ("a text table is read unzipped: extract it and give the table itself"
+               if any(Path(m).suffix.lower() in (".csv", ".txt", ".tsv", ".dat", ".xyz")
+                      for m in members) else
+               "give the archive of the vector file (a Shapefile with its .shx, .dbf and "
+               ".prj, a GeoPackage...), or the vector file itself"))
     if len(found) == 1:
         return f"{root}/{found[0]}"
     folders = {f.rsplit("/", 1)[0] if "/" in f else "" for f in found}
@@ -574,6 +583,9 @@ def _exists(src: _Source) -> None:
         return  # remote, or an archive behind another: GDAL says what is wrong
     if not (local.is_file() or local.is_dir()):  # a folder may be one (a FileGDB)
         raise InputFileError(f"{local}: {why_unreadable(local, 'vector file')}")
+    if local.is_file() and local.stat().st_size == 0:  # GDAL: "not recognized as ... format"
+        raise InputFileError(f"{local}: the file is empty (0 bytes): a download or copy that "
+                             "did not finish? copy or export it again")
 
 
 def list_layers(path: Path | str, layer: str | None = None) -> list[str]:
@@ -653,6 +665,126 @@ def not_lonlat_hint(path: Path | str, *, layer: str | None = None,
             f"{north:.10g}) are no longitude/latitude, yet the layer's CRS is {said.name!r} "
             "(a GeoJSON without a 'crs' member is read as WGS 84, RFC 7946): give the CRS "
             "they are in with 'crs:' in the source config (e.g. crs: 'EPSG:32619')")
+
+
+def ground_shift(file_crs: Any, config_crs: Any,
+                 bounds: Any) -> tuple[float, float, float] | None:
+    """How far the numbers of a corner (or the centre) of ``bounds``, read in ``file_crs``,
+    lie from the same numbers read in ``config_crs``.
+
+    Returns
+    -------
+    tuple or None
+        The most metres on the ground (infinite where ``config_crs`` cannot place them),
+        and that point's x and y; ``None`` when the two CRSs place them alike (under a
+        metre: one CRS spelt two ways, an ESRI ``.prj`` of an EPSG CRS, WGS 84 and
+        ETRS89) or cannot be compared.
+    """
+    from pyproj import Geod, Transformer
+
+    try:
+        a, b = parse_crs(file_crs), parse_crs(config_crs)
+        if a == b or a.equals(b, ignore_axis_order=True):
+            return None
+        west, south, east, north = (float(v) for v in bounds)
+        xs = np.array([west, east, west, east, (west + east) / 2])
+        ys = np.array([south, south, north, north, (south + north) / 2])
+        with np.errstate(all="ignore"):
+            lon_a, lat_a = Transformer.from_crs(a, "EPSG:4326", always_xy=True).transform(xs, ys)
+            lon_b, lat_b = Transformer.from_crs(b, "EPSG:4326", always_xy=True).transform(xs, ys)
+        lon_a, lat_a, lon_b, lat_b = (np.asarray(v, "f8") for v in (lon_a, lat_a, lon_b, lat_b))
+        if not (np.isfinite(lon_a) & np.isfinite(lat_a)).all():
+            return None  # the file's own CRS cannot place them: nothing to compare
+        if not (np.isfinite(lon_b) & np.isfinite(lat_b) & (np.abs(lat_b) <= 90)).all():
+            return (math.inf, float(xs[0]), float(ys[0]))  # the config's cannot place them
+        metres = Geod(ellps="WGS84").inv(lon_a, lat_a, lon_b, lat_b)[2]
+    except Exception:  # an unknown CRS is named by the read proper
+        return None
+    worst = int(np.argmax(metres))
+    if not metres[worst] >= 1.0:
+        return None
+    return (float(metres[worst]), float(xs[worst]), float(ys[worst]))
+
+
+def _in_area(crs: Any, x: float, y: float) -> bool | None:
+    """Whether ``crs`` places the point ``x``, ``y`` inside the area it is made for (its
+    area of use, with a tenth of its size as margin); ``None`` when it states none."""
+    from pyproj import Transformer
+
+    try:
+        parsed = parse_crs(crs)
+        area = parsed.area_of_use
+        if area is None:
+            return None
+        with np.errstate(all="ignore"):
+            lon, lat = Transformer.from_crs(parsed, "EPSG:4326",
+                                            always_xy=True).transform(x, y)
+    except Exception:
+        return None
+    if not (math.isfinite(lon) and math.isfinite(lat)):
+        return False
+    west, south, east, north = area.bounds
+    across = west > east  # an area across the antimeridian
+    width = (east + 360 - west) if across else east - west
+    pad_x, pad_y = 0.1 * width, 0.1 * (north - south)
+    lon = lon - 360 if lon > 180 else lon
+    if across:
+        in_lon = lon >= west - pad_x or lon <= east + pad_x
+    else:
+        in_lon = west - pad_x <= lon <= east + pad_x
+    return bool(in_lon and south - pad_y <= lat <= north + pad_y)
+
+
+def crs_replaced_message(path: Path | str, *, layer: str | None = None,
+                         crs: str | None = None, bounds: Any = None) -> str:
+    """The data warning for a source config whose ``crs`` replaces a vector layer's own CRS
+    with one that places its features elsewhere; ``""`` when the layer has no CRS of its
+    own, no ``crs`` is given, or both place the features within a metre of each other.
+
+    The config's ``crs`` wins (a file's ``.prj`` can be wrong), but a ``crs:`` copied from
+    another source over a GeoPackage in RD New put its wells 5 000 km away without a word.
+    Where the file's own CRS places the features outside the area it is made for (or
+    states no area while the config's places them inside its own), the config's ``crs``
+    is taken for the correction of a wrong ``.prj`` (the real Meuse samples' stereographic
+    one) and nothing is said. ``bounds`` (the features' own numbers, as read) is compared
+    where given; else the layer's extent.
+    """
+    if crs is None:
+        return ""
+    try:
+        info = layer_info(path, layer=layer)
+    except Exception:  # the read proper names what is wrong with the file
+        return ""
+    own = info.get("crs")
+    bounds = info.get("total_bounds") if bounds is None else bounds
+    if own is None or bounds is None or not np.all(np.isfinite(np.asarray(bounds, "f8"))):
+        return ""
+    moved = ground_shift(own, crs, bounds)
+    if moved is None:
+        return ""
+    metres, x, y = moved
+    if not math.isinf(metres):
+        centre = ((float(bounds[0]) + float(bounds[2])) / 2,
+                  (float(bounds[1]) + float(bounds[3])) / 2)
+        file_in, config_in = _in_area(own, *centre), _in_area(crs, *centre)
+        if file_in is False or (file_in is None and config_in):
+            return ""  # the file's CRS is the one that misplaces them: a .prj corrected
+    try:
+        own_name, said_name = parse_crs(own), parse_crs(crs)
+        own_text = f"{own_name.name!r}" + (f" (EPSG:{own_name.to_epsg()})"
+                                          if own_name.to_epsg() else "")
+        said_text = f"{crs!r} ({said_name.name})" if said_name.name not in str(crs) \
+            else repr(crs)
+    except Exception:
+        own_text, said_text = repr(own), repr(crs)
+    far = "no place in the config's crs" if math.isinf(metres) else \
+        f"{metres / 1000:.4g} km from where the file's CRS puts it" if metres >= 1000 else \
+        f"{metres:.3g} m from where the file's CRS puts it"
+    return (f"{path}: the source config's crs {said_text} replaces the CRS the file states, "
+            f"{own_text}, and places its features elsewhere (x={x:.10g}, y={y:.10g}: "
+            f"{far}); "
+            "the config's crs is used: if the file's own CRS is right, remove 'crs:' from the "
+            "source config")
 
 
 def read_attribute(path: Path | str, column: str, *, layer: str | None = None) -> list[str]:
@@ -755,9 +887,18 @@ def read_vector(
         if isinstance(exc, InputFileError | DataError | UnicodeDecodeError):
             raise
         raise DataError(f"{path}: {exc}") from None
+    if not isinstance(gdf, gpd.GeoDataFrame):  # pyogrio's frame of an attribute table
+        raise DataError(
+            f"{path}: layer {layer or '(first)'} holds no geometries (a table of attributes "
+            f"only; layers: {', '.join(list_layers(path, layer))}); give the layer of the "
+            "features with 'layer:', or a layer with geometries")
     for col in columns or []:
         if col not in gdf.columns:
             have = [str(c) for c in gdf.columns if c != "geometry"]
+            if not len(gdf) and not have:  # a GeoJSON of no feature has no fields either
+                raise DataError(f"{path}: layer {layer or '(first)'} holds no features (so no "
+                                f"column {col!r}); check the file: an export of an empty "
+                                "selection, or another layer meant")
             raise DataError(f"{path}: no column {col!r}; columns are {have}"
                             f"{_nearest(col, have)}")
     if gdf.crs is None:
