@@ -30,8 +30,8 @@ from prospect.errors import ConfigError, StageError
 from prospect.grid import ChunkWindow, RegionGrid
 from prospect.indices import compute_indices
 from prospect.indices.bands import load_sensor
-from prospect.indices.blocks import compute_arrays
-from prospect.indices.plan import IndexPlan, plan_indices
+from prospect.indices.blocks import compute_arrays, mask_outside_ranges
+from prospect.indices.plan import IndexPlan, PlannedIndex, check_distinct_case, plan_indices
 from prospect.indices.ranges import (
     check_percent_units,
     judge_samples,
@@ -50,6 +50,11 @@ from prospect.io.cube import (
 
 __all__ = ["UNDEFINED_SHARE", "held_cells", "index_writes", "run", "undefined_cells"]
 
+
+IndexCount = tuple[int, int, int, dict[str, int]]
+"""One index's figures in one chunk: cells undefined (NaN where its bands hold data), cells
+its bands hold data in, cells outside its valid range (set to NaN), and per band the
+cells below 0 among those."""
 
 def _fingerprint(var: xr.DataArray, cube: xr.Dataset) -> str:
     prov = read_provenance(var.attrs["provenance"])
@@ -70,27 +75,40 @@ def _index_chunk(*blocks: np.ndarray, plan: IndexPlan, backend: str, nodata: flo
     ``plan.inputs``), every index of ``plan`` in one kernel call, and the indices at
     ``slots`` written into ``parts``; returns a 1 x 1 object array holding a list: the
     samples, in the order of ``sampled``, then, last, for each index written, (cells undefined
-    where its bands hold data, such cells) (:func:`undefined_cells`)."""
+    where its bands hold data, such cells (:func:`undefined_cells`), cells outside its valid
+    range, set to NaN (:func:`~prospect.indices.blocks.mask_outside_ranges`), and, where
+    an index of the chunk has such cells, each of its bands' cells below 0)."""
     assert block_info is not None
     (r0, r1), (c0, c1) = block_info[0]["array-location"]
     iy, ix = block_info[0]["chunk-location"]
     samples = [np.array(sample_block(blocks[i], (r0, c0), step)) for i in sampled]
-    counts: list[tuple[int, int]] = []
+    counts: list[IndexCount] = []
     if parts:
-        stacked = compute_arrays(plan, blocks, backend, parallel=False, nodata=nodata)
+        stacked = compute_arrays(plan, blocks, backend, parallel=False, nodata=nodata,
+                                 mask_ranges=False)
         if backend == "cupy":
             stacked = stacked.get()
+        outside = mask_outside_ranges(stacked, plan)
         window = ChunkWindow(iy, ix, slice(r0, r1), slice(c0, c1))
         for part, k in zip(parts, slots, strict=True):
             part.write_chunk(window, stacked[k])
         used = sorted({plan.inputs.index(v) for k in slots for _, v in plan.indices[k].bands})
         held = dict(zip(used, held_cells([blocks[i] for i in used], nodata), strict=True))
-        counts = [undefined_cells(stacked[k], [held[plan.inputs.index(v)]
-                                               for _, v in plan.indices[k].bands])
+        below = {i: int((held[i] & (_host(blocks[i]) < 0)).sum())
+                 if any(outside[k] for k in slots) else 0 for i in used}
+        counts = [(*undefined_cells(stacked[k], [held[plan.inputs.index(v)]
+                                                 for _, v in plan.indices[k].bands]),
+                   outside[k], {v: below[plan.inputs.index(v)]
+                                for _, v in plan.indices[k].bands})
                   for k in slots]
     out = np.empty((1, 1), dtype=object)
     out[0, 0] = [*samples, counts]
     return out
+
+
+def _host(band: Any) -> np.ndarray:
+    """A chunk of a band as a numpy array (a cupy chunk copied to the host)."""
+    return np.asarray(band.get() if hasattr(band, "get") else band)
 
 
 def held_cells(bands: Sequence[Any], nodata: float | None) -> list[np.ndarray]:
@@ -98,7 +116,7 @@ def held_cells(bands: Sequence[Any], nodata: float | None) -> list[np.ndarray]:
     band, shared by every index that reads it."""
     out = []
     for band in bands:
-        values = np.asarray(band.get() if hasattr(band, "get") else band)
+        values = _host(band)
         held = np.isfinite(values) if values.dtype.kind in "fc" else \
             np.ones(values.shape, dtype=bool)
         if nodata is not None:
@@ -121,7 +139,7 @@ warning: NDVI is 0 / 0 where both bands are 0, a rare cell."""
 
 
 def _warn_undefined(plan: IndexPlan, todo: Sequence[str],
-                    counts: Sequence[Sequence[tuple[int, int]]]) -> None:
+                    counts: Sequence[Sequence[IndexCount]]) -> None:
     """A data warning for each index of ``todo`` undefined in more than
     :data:`UNDEFINED_SHARE` of the cells its bands hold data in (``counts``: per chunk, per
     index, from :func:`undefined_cells`): ``exp(N * 1000)`` stored 97 % of a scene as NaN
@@ -133,8 +151,12 @@ def _warn_undefined(plan: IndexPlan, todo: Sequence[str],
 
     by_name = {p.name: p for p in plan.indices}
     for i, name in enumerate(todo):
-        lost = sum(c[i][0] for c in counts)
+        outside = sum(c[i][2] for c in counts)
+        lost = sum(c[i][0] for c in counts) - outside
         cells = sum(c[i][1] for c in counts)
+        if outside:
+            _warn_outside(by_name[name], outside, cells,
+                          [c[i][3] for c in counts])
         if cells and lost > UNDEFINED_SHARE * cells:
             warnings.warn(DataWarning(
                 f"index {name!r} ({by_name[name].formula}) is undefined (NaN) in {lost} of "
@@ -142,6 +164,35 @@ def _warn_undefined(plan: IndexPlan, todo: Sequence[str],
                 "a division by 0, a log or square root of a negative, or a value beyond "
                 "float32's 3.4e38 there; check the formula and the bands' values"),
                 stacklevel=2)
+
+
+def _warn_outside(index: PlannedIndex, outside: int, cells: int,
+                  below: Sequence[dict[str, int]]) -> None:
+    """A data warning for an index whose value fell outside its valid range in ``outside``
+    cells (stored as NaN, :func:`~prospect.indices.blocks.mask_outside_ranges`), naming its
+    bands' cells below 0 (``below``: per chunk, band variable -> such cells)."""
+    import warnings
+
+    from prospect.errors import DataWarning
+
+    negative: dict[str, int] = {}
+    for chunk in below:
+        for variable, n in chunk.items():
+            negative[variable] = negative.get(variable, 0) + n
+    low, high = index.valid_range
+    span = (f"{low:g}..{high:g}" if low is not None and high is not None
+            else f">= {low:g}" if low is not None else f"<= {high:g}")
+    bands = dict(index.bands)
+    shown = ", ".join(f"{v!r} ({next(c for c, x in bands.items() if x == v)}) in {n}"
+                      for v, n in negative.items() if n)
+    cause = (f"its bands hold values below 0 (cells below 0: {shown}): negative "
+             "reflectance (water, shadow, a product's offset) or a wrong scale/offset "
+             "at ingest") if shown else "its inputs are not reflectances there"
+    warnings.warn(DataWarning(
+        f"index {index.name!r} ({index.formula}) fell outside its valid range {span} in "
+        f"{outside} of the {cells} cells where its bands hold data "
+        f"({100 * outside / max(cells, 1):.3g} %), which are stored as no data (NaN): "
+        f"{cause}"), stacklevel=3)
 
 
 def index_writes(bands: Sequence[Any], plan: IndexPlan, backend: str, *, grid: RegionGrid,
@@ -198,9 +249,22 @@ def _plain_bands(cube: xr.Dataset, grid: RegionGrid, names: list[str]) -> bool:
 
 def _refuse_replacing_inputs(cube: xr.Dataset, names: Sequence[str]) -> None:
     """An index named like a cube variable another stage made (a band, a layer) would
-    replace that variable's data with its own: ``custom: {B04: N * 2}`` overwrote band B04."""
+    replace that variable's data with its own: ``custom: {B04: N * 2}`` overwrote band B04;
+    so would one named like any cube variable but for case (``b04``) on a disk that
+    ignores case."""
+    check_distinct_case(names)
     taken = [n for n in names if n in cube.data_vars
              and cube[n].attrs.get("prospect_kind") != "index"]
+    folded = {str(v).lower(): str(v) for v in cube.data_vars}
+    cased = [(n, folded[n.lower()]) for n in names
+             if n not in cube.data_vars and n.lower() in folded]
+    if cased:  # 'b04' beside band 'B04': one folder on a disk that ignores case
+        raise ConfigError(
+            "indices: index name(s) "
+            + ", ".join(f"{n!r} (the cube holds {v!r})" for n, v in cased)
+            + " differ from cube variables only in case; on a disk that ignores case "
+            "(macOS, Windows, network shares) they are one folder of the cube, and the "
+            "index would overwrite the variable: give the index another name")
     if taken:
         kinds = ", ".join(f"{n!r} ({cube[n].attrs.get('prospect_kind', 'a variable')})"
                           for n in taken)

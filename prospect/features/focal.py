@@ -44,7 +44,8 @@ def focal_stats_numpy(
                 out.append(mean)
             elif stat == "std":
                 # centre on the window mean of the block to limit cancellation
-                shift = np.nanmean(x) if ok.any() else 0.0
+                # (of the finite cells: one inf cell made every std of the block NaN)
+                shift = float(x[ok].mean()) if ok.any() else 0.0
                 sq = ndimage.uniform_filter(np.where(ok, (x - shift) ** 2, 0.0), **kw) / n
                 out.append(np.sqrt(np.maximum(sq - (mean - shift) ** 2, 0.0)))
             else:
@@ -66,9 +67,10 @@ def focal_stats(data: Any, radius: int, stats: Sequence[str] = ("mean", "std")) 
     import dask.array as da
 
     depth = int(radius)
-    if depth == 0:
-        return da.stack([data.astype("f4") if s == "mean" else da.zeros_like(data, dtype="f4")
-                         for s in stats])
+    if depth == 0:  # a window of one cell: its value, spread 0, NaN where it has none
+        value = da.where(da.isfinite(data), data, np.nan).astype("f4")
+        return da.stack([value if s == "mean" else da.where(da.isnan(value), np.nan, 0)
+                         .astype("f4") for s in stats])
     layers = []
     for stat in stats:
         layers.append(

@@ -68,7 +68,9 @@ def compute_indices(
     -------
     xarray.Dataset
         One float32 variable per index, named by the index, with the dims, coords and
-        chunks of the inputs (dask in, dask out: nothing is computed until asked).
+        chunks of the inputs (dask in, dask out: nothing is computed until asked). A value
+        that is not finite, or outside the index's valid range (NDVI of a negative
+        reflectance), is NaN.
         Attributes: ``long_name``, ``units`` = ``"1"``, ``prospect_kind`` = ``"index"``,
         ``valid_range`` (a numeric pair, CF) or ``valid_min``/``valid_max`` when known, and
         a JSON ``provenance`` (formula, bands, constants,
@@ -81,8 +83,10 @@ def compute_indices(
     FormulaError
         A custom formula outside the whitelist.
     DataError
-        A band variable missing from ``ds`` or with other dims than the rest; a reflective
-        band whose median is outside -0.5..1.5 (raw DN?) unless ``allow_out_of_range``.
+        A band variable missing from ``ds``, with other dims than the rest or not of real
+        numbers; a reflective band whose median is outside -0.5..1.5 (raw DN?) or a radar
+        band in decibels, unless ``allow_out_of_range``; a band whose scene (its
+        provenance) holds another band than the index reads it as.
     """
     sensor_cfg = sensor if isinstance(sensor, SensorConfig) else load_sensor(sensor)
     plan = plan_indices(names, sensor=sensor_cfg, custom=custom, bands=bands,
@@ -132,6 +136,14 @@ def _check_inputs(ds: xr.Dataset, plan: IndexPlan, sensor: SensorConfig) -> xr.D
             f"{sensor.name!r}); variables present: {sorted(map(str, ds.data_vars))}; run "
             f"ingest with those bands or map the common names with indices.bands"
         )
+    for v in plan.inputs:
+        if ds[v].dtype.kind not in "biuf":  # complex, dates, text: no reflectance
+            raise DataError(
+                f"band variable {v!r} (needed by "
+                f"{[p.name for p in plan.indices if v in dict(p.bands).values()]}) holds "
+                f"{ds[v].dtype} values, not real numbers; indices read reflectance or "
+                "brightness temperature: map the index's bands to numeric variables "
+                "(indices.bands)")
     template = ds[plan.inputs[0]]
     for v in plan.inputs[1:]:
         if ds[v].dims != template.dims or ds[v].shape != template.shape:

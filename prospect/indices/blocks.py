@@ -10,7 +10,8 @@ import numpy as np
 from prospect.errors import ConfigError
 from prospect.indices.plan import IndexPlan
 
-__all__ = ["BACKENDS", "compute_arrays", "compute_dask", "resolve_backend"]
+__all__ = ["BACKENDS", "compute_arrays", "compute_dask", "mask_outside_ranges",
+           "resolve_backend"]
 
 BACKENDS = ("auto", "reference", "numba", "cupy")
 """Backend names accepted by :func:`prospect.indices.compute_indices`."""
@@ -45,27 +46,87 @@ def resolve_backend(backend: str, arrays: Sequence[Any]) -> str:
 
 
 def compute_arrays(plan: IndexPlan, arrays: Sequence[Any], backend: str, *,
-                   parallel: bool = True, nodata: float | None = None) -> Any:
+                   parallel: bool = True, nodata: float | None = None,
+                   mask_ranges: bool = True) -> Any:
     """All of ``plan``'s indices over in-memory arrays: shape ``(n_indices, *shape)``.
 
     ``backend`` must be concrete (see :func:`resolve_backend`). The result lives where the
     backend computes: numpy for ``numba``, cupy for ``cupy``, the inputs' namespace for
-    ``reference``.
+    ``reference``. Values outside an index's valid range are NaN
+    (:func:`mask_outside_ranges`) unless ``mask_ranges`` is false (the caller masks them
+    itself and counts them).
     """
     if backend == "numba":
         from prospect.indices.numba_backend import compute_numba
 
-        return compute_numba(plan.exprs, plan.inputs, arrays, parallel=parallel, nodata=nodata)
-    if backend == "cupy":
+        out = compute_numba(plan.exprs, plan.inputs, arrays, parallel=parallel, nodata=nodata)
+    elif backend == "cupy":
         from prospect.indices.cupy_backend import compute_cupy
 
-        return compute_cupy(plan.exprs, plan.inputs, arrays, nodata=nodata)
-    from prospect.indices.reference import array_namespace, evaluate_many
+        out = compute_cupy(plan.exprs, plan.inputs, arrays, nodata=nodata)
+    else:
+        from prospect.indices.reference import array_namespace, evaluate_many
 
-    xp = array_namespace(*arrays)
-    results = evaluate_many(plan.exprs, dict(zip(plan.inputs, arrays, strict=True)), xp=xp,
-                            nodata=nodata)
-    return xp.stack(results, axis=0)
+        xp = array_namespace(*arrays)
+        results = evaluate_many(plan.exprs, dict(zip(plan.inputs, arrays, strict=True)),
+                                xp=xp, nodata=nodata)
+        out = xp.stack(results, axis=0)
+    if mask_ranges:
+        mask_outside_ranges(out, plan)
+    return out
+
+
+def mask_outside_ranges(stacked: Any, plan: IndexPlan) -> list[int]:
+    """Set to NaN, in place, each index's values outside its valid range, and count them.
+
+    A normalized difference such as NDVI lies in -1..1 and a ratio of reflectances is at
+    least 0 only for inputs that are reflectances (at least 0): a band below 0 (the
+    negative surface reflectance Landsat and Sentinel-2 products hold over water and
+    shadow, or a wrong offset) gave NDVI of -7.7 or 7, stored under ``valid_range: [-1,
+    1]`` (a CF reader takes such a value as missing, another reader as a value).
+
+    Parameters
+    ----------
+    stacked
+        ``(n_indices, ...)`` float array (numpy, cupy or another array-API namespace), in
+        ``plan``'s order.
+    plan
+        The indices computed; each :attr:`~prospect.indices.plan.PlannedIndex.valid_range`
+        (``None`` ends are open).
+
+    Returns
+    -------
+    list of int
+        For each index, the cells set to NaN.
+    """
+    xp = None
+    if not hasattr(stacked, "sum"):  # an array-API namespace without methods
+        from prospect.indices.reference import array_namespace
+
+        xp = array_namespace(stacked)
+    counts = []
+    for k, item in enumerate(plan.indices):
+        low, high = item.valid_range
+        if low is None and high is None:
+            counts.append(0)
+            continue
+        values = stacked[k, ...]
+        if low is not None and high is not None:
+            outside = (values < low) | (values > high)
+        else:
+            outside = values < low if low is not None else values > high
+        if xp is not None:
+            n = int(xp.sum(xp.astype(outside, xp.int64)))
+        else:  # numpy (count_nonzero: a third of a boolean sum's time) or cupy
+            n = int(np.count_nonzero(outside) if isinstance(outside, np.ndarray)
+                    else outside.sum())
+        if n and xp is not None:
+            stacked[k, ...] = xp.where(outside, xp.asarray(float("nan"), dtype=values.dtype),
+                                       values)
+        elif n:
+            values[outside] = float("nan")  # a view of ``stacked``
+        counts.append(n)
+    return counts
 
 
 def _block(*blocks: Any, plan: IndexPlan, backend: str, to_host: bool,

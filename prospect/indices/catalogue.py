@@ -35,6 +35,7 @@ __all__ = [
     "is_kernel_term",
     "is_wavelength_term",
     "load_catalogue",
+    "normalized_difference_range",
 ]
 
 ASI_VERSION = "awesome-spectral-indices (spyndex 0.12.0)"
@@ -164,8 +165,9 @@ def _split_names(names: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(bands), tuple(constants)
 
 
-def _normalized_difference_range(expr: Expr) -> tuple[float | None, float | None]:
-    """``(-1, 1)`` when ``expr`` is ``(a - b) / (a + b)`` with ``a``, ``b`` non-negative."""
+def normalized_difference_range(expr: Expr) -> tuple[float | None, float | None]:
+    """``(-1, 1)`` when ``expr`` is ``(a - b) / (a + b)`` with ``a``, ``b`` non-negative
+    (sums and products of bands and non-negative numbers), else ``(None, None)``."""
     if isinstance(expr, BinOp) and expr.op == "/":
         num, den = expr.left, expr.right
         if (isinstance(num, BinOp) and num.op == "-" and isinstance(den, BinOp)
@@ -200,7 +202,7 @@ def _asi_entries() -> dict[str, IndexEntry]:
         out[name] = IndexEntry(
             name=name, long_name=item["long_name"], formula=item["formula"], bands=bands,
             constants=constants, domain=item["application_domain"],
-            platforms=tuple(platforms), valid_range=_normalized_difference_range(expr),
+            platforms=tuple(platforms), valid_range=normalized_difference_range(expr),
             reference=item.get("reference", ""), source="awesome-spectral-indices", expr=expr,
         )
     return out

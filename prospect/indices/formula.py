@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import math
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -131,13 +132,21 @@ def parse_formula(formula: str, *, name: str = "formula") -> Expr:
             f"index {name!r}: formula is {len(formula)} characters; the limit is {_MAX_LENGTH}"
         )
     _refuse_non_ascii(formula, name)
+    if "#" in formula:  # Python's comment: the rest of the formula was dropped
+        raise FormulaError(
+            f"index {name!r}: '#' at column {formula.index('#') + 1} of formula "
+            f"{_shown(formula)}: a formula holds no comments (the text after '#' would be "
+            "dropped); write the comment in the YAML file after the value")
+    # line breaks (a YAML block scalar) and tabs read as spaces, column for column
+    text = "".join(" " if c.isspace() else c for c in formula)
+    lead = len(text) - len(text.lstrip())
     try:
-        tree = ast.parse(formula.strip(), mode="eval")
+        tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
         raise FormulaError(
-            f"index {name!r}: cannot parse formula {formula!r}: {exc.msg} at column "
-            f"{exc.offset}; use numbers, band names, + - * / ** and parentheses"
-        ) from None
+            f"index {name!r}: cannot parse formula {_shown(formula)}: "
+            f"{_syntax_where(text, exc, lead)}; use numbers, band names, + - * / ** and "
+            "parentheses") from None
     except (RecursionError, MemoryError):
         # Python's parser gives up on thousands of unary signs or chained powers (a
         # RecursionError or MemoryError, which reached the user as an internal error)
@@ -147,6 +156,31 @@ def parse_formula(formula: str, *, name: str = "formula") -> Expr:
             "signs or chained powers"
         ) from None
     return _convert(tree.body, formula, name, 0)
+
+
+def _syntax_where(text: str, exc: SyntaxError, lead: int) -> str:
+    """Python's reason for a syntax error and where in the formula as written: the column
+    and the text on either side, or that the formula ends too early (Python's offset 0 or
+    past the end: ``N +`` was "invalid syntax at column 0")."""
+    reason = exc.msg.split(". Perhaps")[0]
+    column = (exc.offset or 0) + lead if (exc.lineno or 1) == 1 else 0
+    body = text.rstrip()
+    if not exc.offset or column > len(body):
+        last = body.split()[-1] if body.split() else ""
+        return (f"{reason}: the formula ends after {last!r}; an operand or a closing "
+                "parenthesis is missing")
+    before, after = text[:column - 1].rstrip(), text[column - 1:].strip()
+    hint = ""
+    if "decimal literal" in reason:  # '2N': a number and a name run together
+        run = re.search(r"(?<![\w.])(\d+\.?\d*(?:[eE][-+]?\d+)?)([A-Za-z_]\w*)", text)
+        if run:
+            hint = (f"; a number and a name run together ({run.group(0)!r}): write "
+                    f"{run.group(1)} * {run.group(2)}")
+    elif before and (before[-1].isalnum() or before[-1] in "_.)") and (
+            after[:1].isalnum() or after[:1] in "_(."):
+        hint = f"; an operator (+ - * / **) is missing before {after.split()[0]!r}"
+    shown = f"after {before[-20:]!r}, at {after[:20]!r}" if before else f"at {after[:20]!r}"
+    return f"{reason} at column {column} ({shown}){hint}"
 
 
 def _shown(formula: str, limit: int = 80) -> str:

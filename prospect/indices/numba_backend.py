@@ -853,6 +853,10 @@ def compute_numba(exprs: Sequence[Expr], inputs: Sequence[str], arrays: Sequence
         float32, shape ``(len(exprs), *shape)``.
     """
     arrays = [np.asarray(a) for a in arrays]
+    dtypes = dict(zip(inputs, (a.dtype for a in arrays), strict=True))
+    # numba has no float16: such bands are read as float32 (exactly), no data compared in
+    # their own dtype (was an internal error, NotImplementedError: float16)
+    arrays = [a.astype(np.float32) if a.dtype == np.float16 else a for a in arrays]
     shape = arrays[0].shape
     if any(a.shape != shape for a in arrays):
         raise ValueError(f"input arrays differ in shape: {[a.shape for a in arrays]}")
@@ -867,7 +871,7 @@ def compute_numba(exprs: Sequence[Expr], inputs: Sequence[str], arrays: Sequence
     parallel = parallel and rows * cols >= PARALLEL_MIN_PIXELS
     read = _read_names(exprs)
     used = [name for name in inputs if name in read]
-    literals = nodata_literals(nodata, [flat[name].dtype for name in used])
+    literals = nodata_literals(nodata, [dtypes[name] for name in used])
     stream = (len(exprs) >= STREAM_MIN_INDICES and streamable(out3)
               and streaming_pays())
     module = _module(exprs, used, literals, fast_pow, stream)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +30,7 @@ from prospect.indices.catalogue import (
     is_wavelength_term,
     kernel_bands,
     load_catalogue,
+    normalized_difference_range,
 )
 from prospect.indices.constants import SIGMA_FROM_DATA, check_constants
 from prospect.indices.formula import (
@@ -44,8 +45,9 @@ from prospect.indices.formula import (
     variables,
 )
 
-__all__ = ["IndexPlan", "PlannedIndex", "check_index_names", "constant_powers",
-           "fold_constants", "plan_indices", "undefined_parts"]
+__all__ = ["IndexPlan", "PlannedIndex", "check_distinct_case", "check_index_names",
+           "constant_powers", "fold_constants", "plan_indices", "self_cancelling",
+           "undefined_parts"]
 
 _NAME_OK = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.")
 
@@ -181,17 +183,41 @@ def constant_powers(expr: Expr) -> list[str]:
     ``pow`` gives 1 for them even where the band is NaN (no data), so such a part turned
     no data into a value in every backend, and made the index a constant (GDVI with
     ``nexp: 0`` was 0 in every cell, no-data cells included)."""
-    found: list[str] = []
-
-    def walk(node: Expr) -> None:
+    def says(node: Expr) -> str | None:
         if isinstance(node, BinOp) and node.op == "**":
             base, exponent = fold_constants(node.left), fold_constants(node.right)
             if (isinstance(exponent, Const) and exponent.value == 0 and variables(base)) or (
                     isinstance(base, Const) and base.value == 1 and variables(exponent)):
-                text = f"{_text(node)} is 1 whatever the bands"
-                if text not in found:
-                    found.append(text)
-                return
+                return f"{_text(node)} is 1 whatever the bands"
+        return None
+
+    return _parts_saying(expr, says)
+
+
+def self_cancelling(expr: Expr) -> list[str]:
+    """The parts of ``expr`` that subtract or divide a part reading bands by itself,
+    written out: ``N - N`` is 0 and ``N / N`` is 1 wherever the band holds data, whatever
+    its value (a typo for ``N - R``)."""
+    def says(node: Expr) -> str | None:
+        if isinstance(node, BinOp) and node.op in "-/" and node.left == node.right \
+                and variables(node.left):
+            return f"{_text(node)} is {0 if node.op == '-' else 1} whatever the bands"
+        return None
+
+    return _parts_saying(expr, says)
+
+
+def _parts_saying(expr: Expr, says: Callable[[Expr], str | None]) -> list[str]:
+    """What ``says`` says of the parts of ``expr``, outermost first, each once; the parts
+    inside a part it speaks of are not visited."""
+    found: list[str] = []
+
+    def walk(node: Expr) -> None:
+        text = says(node)
+        if text is not None:
+            if text not in found:
+                found.append(text)
+            return
         for child in _children(node):
             walk(child)
 
@@ -259,13 +285,17 @@ def _custom_entry(name: str, formula: str) -> IndexEntry:
             f"custom index name {name!r}: use letters, digits, '_', '-' or '.' only"
         )
     expr = parse_formula(formula, name=name)
+    # a normalized difference lies in -1..1 whatever its name (as the catalogue's do)
     return IndexEntry(name=name, long_name=f"Custom index {name}", formula=formula,
-                      bands=(), constants=(), domain="custom", source="custom", expr=expr)
+                      bands=(), constants=(), domain="custom", source="custom", expr=expr,
+                      valid_range=normalized_difference_range(expr))
 
 
-def check_index_names(names: Sequence[str]) -> None:
+def check_index_names(names: Sequence[str], *, distinct_case: bool = True) -> None:
     """:class:`ConfigError` naming the first name that is not in the catalogue, with the
-    nearest names (``NDVII``: did you mean ``NDVI``?)."""
+    nearest names (``NDVII``: did you mean ``NDVI``?), or, with ``distinct_case`` (a job's
+    names, written to a cube), two names that differ only in case (``BAI`` and ``BaI``:
+    :func:`check_distinct_case`)."""
     catalogue = load_catalogue()
     for n in names:
         if n not in catalogue:
@@ -274,6 +304,31 @@ def check_index_names(names: Sequence[str]) -> None:
             hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else (
                 "; see 'prospect indices --list'")
             raise ConfigError(f"unknown index {n!r} in indices.names{hint}")
+    if distinct_case:
+        check_distinct_case(names)
+
+
+def check_distinct_case(names: Sequence[str]) -> None:
+    """Refuse index names that differ only in case (the catalogue's ``BAI`` and ``BaI``,
+    ``MSR705`` and ``mSR705``, a custom ``x`` beside ``X``): each index is a folder of the
+    zarr cube and of the tile tree, and on a disk that ignores case (macOS, Windows, many
+    network shares) the second index's folder is the first's, so one index's chunks
+    overwrote the other's without a word.
+
+    Raises
+    ------
+    ConfigError
+        Naming both names and the fix.
+    """
+    seen: dict[str, str] = {}
+    for name in names:
+        other = seen.setdefault(name.lower(), name)
+        if other != name:
+            raise ConfigError(
+                f"indices: {other!r} and {name!r} differ only in case; each index is a "
+                "folder of the cube, and a disk that ignores case (macOS, Windows, network "
+                "shares) holds them as one, so one would overwrite the other: compute them "
+                "in two jobs with separate outputs, or give a custom index another name")
 
 
 def _zero_divisors(expr: Expr, values: Mapping[str, float]) -> list[str]:
@@ -324,8 +379,10 @@ def plan_indices(
         (kNDVI: Camps-Valls et al. 2021).
     refuse_undefined
         Refuse an index a part of which makes every cell undefined whatever the bands
-        (:func:`undefined_parts`: ``N * 10 ** 400``, ``N / (2 - 2)``), as a job's config
-        does; by default such a formula gets IEEE's values (NaN in every cell).
+        (:func:`undefined_parts`: ``N * 10 ** 400``, ``N / (2 - 2)``), and a custom
+        formula that subtracts or divides a part by itself (:func:`self_cancelling`:
+        ``N - N``), as a job's config does; by default such a formula gets IEEE's values
+        (NaN in every cell).
 
     Raises
     ------
@@ -336,14 +393,19 @@ def plan_indices(
     """
     sensor_cfg = sensor if isinstance(sensor, SensorConfig) else load_sensor(sensor)
     catalogue = load_catalogue()
-    check_index_names(names)
+    check_index_names(names, distinct_case=False)  # in memory, BAI and BaI are two
     entries: list[IndexEntry] = [catalogue[n] for n in names]
+    folded = {n.lower(): n for n in catalogue}
     for n in custom or {}:
-        if n in catalogue:  # the cube's 'NDVI' would hold another formula, named NDVI
+        # the cube's 'NDVI' (or 'ndvi') would hold another formula, named as NDVI
+        same = n if n in catalogue else folded.get(str(n).lower())
+        if same is not None:
+            case = "" if same == n else f" (the catalogue's {same!r}, but for case)"
             raise ConfigError(
-                f"indices.custom.{n}: {n!r} is a catalogue index ({catalogue[n].formula}); "
-                f"list it in indices.names to compute the catalogue's formula, or give "
-                f"your formula another name (e.g. {n}_custom)")
+                f"indices.custom.{n}: {n!r} is a catalogue index{case} "
+                f"({catalogue[same].formula}); list {same} in indices.names to compute the "
+                f"catalogue's formula, or give your formula another name (e.g. {n}_custom)")
+    check_distinct_case(list(custom or {}))  # a job's custom names: found when it loads
     entries += [_custom_entry(n, f) for n, f in (custom or {}).items()]
     dupes = repeated(e.name for e in entries)
     if dupes:
@@ -469,6 +531,12 @@ def _plan_one(entry: IndexEntry, sensor: SensorConfig, band_map: Mapping[str, st
             + ", and 1 where they hold no data (NaN), so the index would not follow the "
             "bands; " + (f"fix the formula in indices.custom.{entry.name}"
                          if entry.source == "custom" else "check indices.constants"))
+    same = self_cancelling(expr) if entry.source == "custom" and refuse_undefined else []
+    if same:  # '(N - N) / (N + R)': a layer of 0 where the bands hold data, no word
+        raise ConfigError(
+            f"index {entry.name!r} ({entry.formula}): {'; '.join(same)}, so that part "
+            "does not follow the bands (a typo for another band?); fix the formula in "
+            f"indices.custom.{entry.name}")
     undefined = undefined_parts(substitute(expr, renamed)) if refuse_undefined else []
     if undefined:
         raise ConfigError(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,6 +23,7 @@ from prospect.errors import DataError, DataWarning
 from prospect.indices.plan import IndexPlan
 
 __all__ = [
+    "RADAR_LIMITS",
     "REFLECTANCE_LIMITS",
     "acquisition_dates",
     "cf_range_attrs",
@@ -29,7 +31,9 @@ __all__ = [
     "check_input_kinds",
     "check_percent_units",
     "check_reflectance_ranges",
+    "check_scene_bands",
     "judge_samples",
+    "radar_band",
     "reflectance_samples",
     "reflective_band",
     "reflective_inputs",
@@ -49,6 +53,16 @@ _THERMAL = frozenset({"T", "T1", "T2", "TIR10", "TIR11", "TIR12", "TIR13", "TIR1
 _CELSIUS = frozenset({"degc", "°c", "celsius", "deg_c", "degree_c", "degrees_c",
                       "degree_celsius", "degrees_celsius", "c"})
 _PERCENT = frozenset({"%", "percent", "pct"})
+_RADAR = frozenset({"VV", "VH", "HH", "HV"})
+_DECIBEL = frozenset({"db", "decibel", "decibels"})
+RADAR_LIMITS = (0.0, 1.5)
+"""A radar band (linear backscatter, sigma0 or gamma0: 0.001..1 over land and water) whose
+median is outside this is in decibels (a median below 0) or amplitude DN."""
+
+
+def radar_band(common: str) -> bool:
+    """A common band name of a radar polarisation (``VV``, ``VH``, ``HH``, ``HV``)."""
+    return common in _RADAR
 FLAT_SPREAD = 0.002
 """A reflective band whose 1st..99th percentiles of its sample lie closer than this is
 warned about: a reflectance scale (or scale and offset) applied twice leaves 0..1e-4
@@ -93,6 +107,13 @@ def check_input_kinds(ds: xr.Dataset, plan: IndexPlan, *,
                     raise DataError(text)
                 warnings.warn(DataWarning(text + ", unless the codes are meant as numbers "
                                           "(a 0/1 mask)"), stacklevel=3)
+            elif radar_band(common) and index.source != "custom" and \
+                    units.lower() in _DECIBEL:
+                raise DataError(
+                    f"{where} is in decibels ({units!r}); the catalogue's radar indices "
+                    "take linear backscatter (a ratio of dB values is no ratio of powers): "
+                    "ingest the band as linear power (10 ** (dB / 10)) or write the formula "
+                    "under indices.custom")
             elif thermal_band(common) and index.source != "custom" and \
                     units.lower() in _CELSIUS:
                 raise DataError(
@@ -100,9 +121,153 @@ def check_input_kinds(ds: xr.Dataset, plan: IndexPlan, *,
                     "take brightness temperature in kelvin: ingest the band in K (offset: "
                     "273.15 in the source's config) or write the formula under "
                     "indices.custom")
+    _warn_one_variable_twice(plan)
     check_aster_swir_dates(ds, plan)
+    check_scene_bands(ds, plan)
     if not allow_out_of_range:
         check_percent_units(ds, plan)
+
+
+def _warn_one_variable_twice(plan: IndexPlan) -> None:
+    """A :class:`~prospect.errors.DataWarning` for an index two of whose bands are mapped
+    to one variable so that a part of it is that variable minus or over itself
+    (``bands: {N: heat, R: heat}``: NDVI is 0 wherever ``heat`` holds data)."""
+    import warnings
+
+    from prospect.indices.plan import self_cancelling
+
+    for index in plan.indices:
+        shared: dict[str, list[str]] = {}
+        for common, variable in index.bands:
+            shared.setdefault(variable, []).append(common)
+        twice = {v: c for v, c in shared.items() if len(c) > 1}
+        parts = self_cancelling(index.expr) if twice else []
+        if parts:
+            mapped = "; ".join(f"{', '.join(c[:-1])} and {c[-1]} are all {v!r}"
+                               for v, c in twice.items())
+            warnings.warn(DataWarning(
+                f"index {index.name!r} ({index.formula}): {mapped}, so "
+                f"{'; '.join(parts)}: the index does not follow the bands; map each band "
+                "to its own variable with indices.bands"), stacklevel=3)
+
+
+_FILE_BAND = re.compile(r"(?:_sr_band|_toa_band|_bt_band|_band|_SR_B|_ST_B|_B)0*(8A|\d{1,2})"
+                        r"(?![0-9A-Za-z])", re.IGNORECASE)
+"""The band a scene's file name states: ``..._sr_band4.tif`` (ESPA), ``..._SR_B4.TIF``
+(Collection 2), ``..._B04_10m.jp2`` (Sentinel-2)."""
+_S2_PRODUCT = re.compile(r"S2[A-D]_MSI(?:L1C|L2A)_\d{8}T\d{6}")
+_PLATFORMS = {"landsat5": "Landsat 4/5 TM", "landsat7": "Landsat 7 ETM+",
+              "landsat8": "Landsat 8/9 OLI-TIRS", "sentinel2": "Sentinel-2 MSI",
+              "aster": "Terra ASTER"}
+"""The shipped sensors a scene's file name or item id can name, and their instruments."""
+
+
+def scene_platform(text: str) -> tuple[str, str] | None:
+    """(shipped sensor, the product or granule id) a file name or STAC item id names: a
+    Landsat product or scene id (``LT05...``/``LT5...``: ``landsat5``), a Sentinel-2 band
+    file or product, an ASTER granule; ``None`` for any other name (and Landsat MSS)."""
+    from prospect.config.sources import _ASTER_GRANULE
+    from prospect.ingest.landsat import landsat_id
+    from prospect.ingest.sentinel2 import s2_file_date
+
+    name = text.replace("\\", "/").rsplit("/", 1)[-1]
+    found = _ASTER_GRANULE.search(name)
+    if found:
+        return "aster", found.group(0)
+    ident = landsat_id(name)
+    if ident is not None:
+        sensor = {4: "landsat5", 5: "landsat5", 7: "landsat7", 8: "landsat8",
+                  9: "landsat8"}.get(ident.satellite)
+        return (sensor, ident.text) if sensor and ident.sensor != "M" else None
+    s2 = s2_file_date(name)
+    if s2 is not None:
+        return "sentinel2", s2[0]
+    product = _S2_PRODUCT.search(name)
+    return ("sentinel2", product.group(0)) if product else None
+
+
+def _file_band(platform: str, text: str) -> str | None:
+    """The band variable (in ``platform``'s naming: ``B4`` for Landsat, ``B04`` or ``B8A``
+    for Sentinel-2) that a scene file's name states, or ``None``."""
+    if platform == "aster":  # granule files name their bands in many ways: not read
+        return None
+    name = text.replace("\\", "/").rsplit("/", 1)[-1]
+    found = _FILE_BAND.findall(name)
+    if not found:
+        return None
+    band = found[-1].upper()
+    if band == "8A":
+        return "B8A" if platform == "sentinel2" else None
+    return f"B{int(band):02d}" if platform == "sentinel2" else f"B{int(band)}"
+
+
+def _scene_texts(attrs: Mapping[str, Any]) -> list[tuple[str, bool]]:
+    """A variable's scenes as its provenance records them: (file name or item id, whether
+    it is a file that may state its band)."""
+    from prospect.io.cube import read_provenance
+
+    prov = read_provenance(attrs.get("provenance"))
+    out: list[tuple[str, bool]] = []
+    scenes = prov.get("scenes")
+    for scene in scenes if isinstance(scenes, list) else []:
+        if isinstance(scene, dict):
+            if scene.get("file"):
+                out.append((str(scene["file"]), True))
+            if scene.get("item"):
+                out.append((str(scene["item"]), False))
+    items = prov.get("items")
+    out += [(str(item), False) for item in (items if isinstance(items, list) else [])]
+    return out
+
+
+def check_scene_bands(ds: xr.Dataset, plan: IndexPlan) -> None:
+    """Refuse an index band whose scene, as its provenance records it, holds another band
+    than the index reads: each band variable's scene files and item ids name their
+    platform (a Landsat product id, a Sentinel-2 tile or product, an ASTER granule) and
+    often their band (``_sr_band4``, ``_SR_B4``, ``_B04``). The common names that band is
+    on that platform (the shipped sensor's mapping) must hold the one the index reads it
+    as. Landsat 5's B4 (near infrared) read as Landsat 8's B4 (red) with ``indices.sensor:
+    landsat8``, ASTER's B4 (SWIR) read as red, or band 5's file ingested as variable
+    ``B4``, gave indices of other bands than their formulas say, without a word. Only
+    attributes are read; a variable whose scenes name no platform, or whose band the
+    platform's mapping does not name, is not judged.
+
+    Raises
+    ------
+    DataError
+        Naming the variable, the scene, what the band is there, the index and the fix.
+    """
+    from prospect.indices.bands import is_sensor, load_sensor
+
+    for index in plan.indices:
+        for common, variable in index.bands:
+            if variable not in ds:
+                continue
+            for text, is_file in _scene_texts(ds[variable].attrs):
+                named = scene_platform(text)
+                if named is None:
+                    continue
+                platform, ident = named
+                other = load_sensor(platform)
+                band = (_file_band(platform, text) if is_file else None) or variable
+                meant = [c for c, b in other.bands.items() if b.variable == band]
+                if not meant or common in meant:
+                    continue
+                right = other.bands.get(common)
+                where = (f"{text.replace(chr(92), '/').rsplit('/', 1)[-1]!r}"
+                         if is_file else f"item {text!r}")
+                fixes = [] if is_sensor(plan.sensor, platform) else \
+                    [f"set indices.sensor: {platform}"]
+                if right is not None:
+                    fixes.append(f"map {common} to the variable holding the scene's "
+                                 f"{right.variable} with indices.bands.{common}")
+                fixes.append("give the band files their own band names in the ingest "
+                             "config")
+                raise DataError(
+                    f"band {variable!r} (read as {common} by index {index.name!r}, sensor "
+                    f"{plan.sensor!r}) holds band {band} of {_PLATFORMS[platform]} scene "
+                    f"{ident} ({where}), which is {'/'.join(meant)} on that sensor, not "
+                    f"{common}: {', or '.join(fixes)}")
 
 
 _ASTER_SWIR = frozenset({"S1", "S2", "SW5", "SW6", "SW7", "SW8", "SW9"})
@@ -281,11 +446,12 @@ def _median(sample: Any, nodata: float | None) -> float:
 
 def reflective_inputs(plan: IndexPlan) -> dict[str, tuple[str, list[str]]]:
     """The input variables :func:`check_reflectance_ranges` checks: variable -> (its common
-    band name, the indices that read it)."""
+    band name, the indices that read it): reflective bands, and radar bands a catalogue
+    index reads (a custom formula may take decibels)."""
     users: dict[str, tuple[str, list[str]]] = {}
     for index in plan.indices:
         for common, variable in index.bands:
-            if reflective_band(common):
+            if reflective_band(common) or (radar_band(common) and index.source != "custom"):
                 users.setdefault(variable, (common, []))[1].append(index.name)
     return users
 
@@ -331,11 +497,14 @@ def judge_samples(users: dict[str, tuple[str, list[str]]], samples: list[Any], *
     """The medians of each variable's sample (``users`` as :func:`reflective_inputs` gives
     them, ``samples`` in the same order: the cells :func:`sample_step` picks, in any order),
     refusing the first outside :data:`REFLECTANCE_LIMITS` with a :class:`DataError`."""
-    lo, hi = REFLECTANCE_LIMITS
     medians: dict[str, float] = {}
     for (variable, (common, names)), sample in zip(users.items(), samples, strict=True):
         m = _median(sample, nodata)
         medians[variable] = m
+        if radar_band(common):
+            _judge_radar(variable, common, names, m)
+            continue
+        lo, hi = REFLECTANCE_LIMITS
         if math.isnan(m) or lo <= m <= hi:
             _warn_flat(variable, common, names, sample, nodata)
             continue
@@ -346,6 +515,22 @@ def judge_samples(users: dict[str, tuple[str, list[str]]], samples: list[Any], *
             "'scale:'/'offset:' in the ingest config, or set indices.allow_out_of_range: true"
         )
     return medians
+
+
+def _judge_radar(variable: str, common: str, names: list[str], median: float) -> None:
+    """Refuse a radar band whose median is outside :data:`RADAR_LIMITS`: backscatter in
+    decibels (-25..-5 over land) gave DpRVIVV = 4 VH / (VV + VH) of 2.5 and NDPolI in
+    -1..1, numbers of the right look and no meaning."""
+    lo, hi = RADAR_LIMITS
+    if math.isnan(median) or lo <= median <= hi:
+        return
+    looks = ("decibels (linear backscatter is never below 0)" if median < lo
+             else "amplitude or digital numbers")
+    raise DataError(
+        f"band {variable!r} ({common}) has a median of {median:.6g}, outside {lo}..{hi} for "
+        f"linear radar backscatter (needed by {', '.join(names)}): these look like {looks}; "
+        "ingest the band as linear power (sigma0 or gamma0; from dB: 10 ** (dB / 10)), "
+        "write the formula under indices.custom, or set indices.allow_out_of_range: true")
 
 
 def _warn_flat(variable: str, common: str, names: list[str], sample: Any,

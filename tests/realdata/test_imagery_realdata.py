@@ -63,11 +63,16 @@ def _by_hand(files: dict[str, Path], xs: np.ndarray, ys: np.ndarray, cfmask: Pat
 
 
 def _indices(b: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    # an index outside its catalogue valid_range (NDVI -1..1, ratios from 0) is no data
     with np.errstate(divide="ignore", invalid="ignore"):
-        return {"NDVI": (b["nir"] - b["red"]) / (b["nir"] + b["red"]),
-                "CLAY_HYDROXYL": b["swir1"] / b["swir2"],
-                "IRON_OXIDE": b["red"] / b["blue"],
-                "FERROUS_IRON": b["swir2"] / b["nir"] + b["green"] / b["red"]}
+        out = {"NDVI": (b["nir"] - b["red"]) / (b["nir"] + b["red"]),
+               "CLAY_HYDROXYL": b["swir1"] / b["swir2"],
+               "IRON_OXIDE": b["red"] / b["blue"],
+               "FERROUS_IRON": b["swir2"] / b["nir"] + b["green"] / b["red"]}
+        out["NDVI"] = np.where(np.abs(out["NDVI"]) > 1, np.nan, out["NDVI"])
+        for name in ("CLAY_HYDROXYL", "IRON_OXIDE", "FERROUS_IRON"):
+            out[name] = np.where(out[name] < 0, np.nan, out[name])
+    return out
 
 
 def test_wageningen_two_dates_every_value_by_hand(shared_data, tmp_path) -> None:
