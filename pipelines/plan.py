@@ -543,7 +543,7 @@ def refuse_too_many_folds(job: JobConfig, grid: RegionGrid, occurrences: Any = N
     import numpy as np
 
     from prospect.io.points import source_options
-    from prospect.models.cv import assign_blocks
+    from prospect.models.cv import assign_blocks, refuse_unfilled_folds
     from prospect.models.labels import grade_positives, read_occurrences, snap_points
     from prospect.models.training import labels_source
 
@@ -575,15 +575,10 @@ def refuse_too_many_folds(job: JobConfig, grid: RegionGrid, occurrences: Any = N
             f"outside the region, {counts['merged_into_shared_cell']} sharing a cell"
             + (f", graded at {threshold:g} in {lab.value_column!r}" if threshold is not None
                else ""))
-    for label, what in ((1, "positive"), (0, "negative")):
-        have = int((cells.label == label).sum())
-        if label == 0 and lab.negatives != "below_threshold":
-            continue
-        if 2 <= have < n:  # fewer than 2: train's own refusal, with its fix
-            raise ConfigError(
-                f"{where}{key} is more than the {have} {what} cell(s) the labels give "
-                f"({seen}); each test fold needs one: set model.cv.n_splits to at most "
-                f"{max(have, 2)}, or add labels")
+    refuse_unfilled_folds(  # the one rule, which train applies to the cells it has
+        n, positives=int((cells.label == 1).sum()),
+        negatives=int((cells.label == 0).sum()) if lab.negatives == "below_threshold"
+        else None, counted=seen, where=where)
     if lab.negatives == "below_threshold" and edge != "auto" and counts["cells"]:
         xy = np.column_stack([grid.x[cells.cols], grid.y[cells.rows]])
         blocks = int(assign_blocks(xy, float(edge)).max()) + 1

@@ -7,6 +7,7 @@ plot, a reliability diagram, permutation importance and partial dependence.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +33,19 @@ def _save(fig: Any, path: Path) -> str:
 
 def _fmt(v: Any) -> str:
     if isinstance(v, float):
-        return f"{v:.3f}"
+        return f"{v:.3f}" if math.isfinite(v) else "n/a"
     return "n/a" if v is None else str(v)
+
+
+def _interval(ci: dict[str, Any]) -> str:
+    """The bootstrap interval as the headline states it, or why it is undefined."""
+    low, high = ci.get("low"), ci.get("high")
+    if isinstance(low, float) and isinstance(high, float) and math.isfinite(low) and \
+            math.isfinite(high):
+        return (f"bootstrap 95 % interval {low:.3f}-{high:.3f} ({ci.get('n_boot', 0)} "
+                f"replicates{_resampled(ci)})")
+    why = ci.get("undefined_because")
+    return "bootstrap 95 % interval not defined" + (f": {why}" if why else "")
 
 
 def _resampled(ci: dict[str, Any]) -> str:
@@ -54,9 +66,8 @@ def _headline_section(facts: dict[str, Any]) -> list[str]:
     lines = ["## Headline (spatial cross-validation, out of fold)", "",
              f"- Fold-mean ROC AUC **{_fmt(m.get('cv_spatial_fold_roc_auc_mean'))}** "
              f"± {_fmt(m.get('cv_spatial_fold_roc_auc_std'))} (s.d. over folds)",
-             f"- Pooled out-of-fold ROC AUC {_fmt(m.get('cv_spatial_roc_auc'))}, bootstrap 95 % "
-             f"interval {_fmt(ci.get('low'))}-{_fmt(ci.get('high'))} ({ci.get('n_boot', 0)} "
-             f"replicates{_resampled(ci)})"]
+             f"- Pooled out-of-fold ROC AUC {_fmt(m.get('cv_spatial_roc_auc'))}, "
+             f"{_interval(ci)}"]
     asked = m.get("cv_folds_asked")
     if asked:
         ran = [f"{m[key]} {what}" for key, what in (("cv_spatial_folds", "spatial"),

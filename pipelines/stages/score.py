@@ -28,6 +28,7 @@ from prospect.io.cube import (
     PartialVariable,
     attr_text,
     cube_grid,
+    is_synthetic,
     open_cube,
     run_variables,
 )
@@ -174,19 +175,24 @@ def run(ctx: RunContext) -> StageResult:
     check_schema(ds, loaded.schema)
     grid = ctx.grid.check_cube(cube_grid(ds), path=ctx.cube_path)
     card = loaded.card
+    # synthetic data is labelled synthetic always: a map is synthetic when the job, the
+    # model (trained on synthetic data) or the cube says so, as 'prospect model score'
+    # labels it; the job's flag alone published a synthetic model's map as real
+    synthetic = bool(ctx.job.synthetic) or bool(card.get("synthetic")) or \
+        is_synthetic(ds.attrs)
     provenance = {
         "model": str(model_dir), "config_hash": card.get("config_hash"),
         "estimator": (card.get("estimator") or {}).get("class"),
         "model_sha256": loaded.checksums.get("model.skops"),
         "features": model_feature_spec(loaded.schema, ds).names(),
-        "synthetic": bool(ctx.job.synthetic),
+        "synthetic": synthetic,
     }
     # The cube's evidence against the training evidence (a few chunks read in this
     # process) is read while the cluster scores, not before: it was serial work.
     with ThreadPoolExecutor(1, thread_name_prefix="input-check") as pool:
         compared = pool.submit(input_warnings, ds, loaded.schema)
         maps = score_model(loaded.estimator, loaded.schema, ds, provenance=provenance,
-                           mineral=cfg.mineral, synthetic=bool(ctx.job.synthetic),
+                           mineral=cfg.mineral, synthetic=synthetic,
                            check_inputs=False)
         scale, scale_name = map_scale(card, grid)
         maps["probability"].attrs.update(long_name=f"{cfg.mineral} {scale_name}",
@@ -202,12 +208,12 @@ def run(ctx: RunContext) -> StageResult:
     outputs: dict[str, str] = {"cube": str(ctx.cube_path)}
     props = {"prospect:mineral": cfg.mineral, "prospect:deposit_type": cfg.deposit_type,
              "prospect:scale": scale,
-             "prospect:synthetic": bool(ctx.job.synthetic),
+             "prospect:synthetic": synthetic,
              "prospect:config_hash": ctx.job.config_hash(),
              "prospect:model_config_hash": card.get("config_hash")}
     # Each map's deliverables (COG, quick-look, histogram for the metrics) come from one
     # task that reads it once; on a cluster the two maps are delivered side by side.
-    tags = {"synthetic": attr_text(bool(ctx.job.synthetic)), "mineral": cfg.mineral,
+    tags = {"synthetic": attr_text(synthetic), "mineral": cfg.mineral,
             "prospect_scale": scale}
     futures = {name: ctx.executor.submit(deliver_map, ctx.cube_path, name, score_dir, grid,
                                          {"prospect_kind": OUTPUTS[name][0], **tags,
@@ -227,12 +233,13 @@ def run(ctx: RunContext) -> StageResult:
     for name in delivered:
         write_json(score_dir / f"{name}.json", items[name])
         outputs[f"{name}_stac"] = str(score_dir / f"{name}.json")
+        outputs[f"{name}_quicklook"] = str(score_dir / delivered[name]["quicklook"])
     metrics, problems = _map_metrics(delivered["probability"], ctx, positives)
     for problem in problems:
         ctx.console.print(f"  [yellow]{problem}[/yellow]")
     report = write_score_report(
         score_dir, quicklooks={name: d["quicklook"] for name, d in delivered.items()}, facts={
-            "mineral": cfg.mineral, "job": ctx.job.name, "synthetic": bool(ctx.job.synthetic),
+            "mineral": cfg.mineral, "job": ctx.job.name, "synthetic": synthetic,
             "region": grid.describe(), "model": str(model_dir), "metrics": metrics,
             "headline": (card.get("cv") or {}).get("headline") or {}, "scale": scale,
             "outputs": dict(outputs), "problems": problems})

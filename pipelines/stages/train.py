@@ -23,7 +23,7 @@ from pipelines.progress import compute, track
 from prospect.config.model import ModelConfig
 from prospect.errors import DataWarning, StageError
 from prospect.features import build_stack
-from prospect.io.cube import cube_grid, open_cube
+from prospect.io.cube import cube_grid, is_synthetic, open_cube
 from prospect.io.files import file_sha256, write_json, write_text
 from prospect.models import fit_fold, make_estimator, pool_folds, uses_area_weights
 from prospect.models.baselines import compare_to_baseline
@@ -106,7 +106,8 @@ def run(ctx: RunContext) -> StageResult:
     results, final, by_seed = _fit_folds(ctx, estimator, ts, schemes, sw, names, cfg,
                                          fold_X=fold_X, seeds=seeds)
     model, calibration = calibrate(final, results["spatial_block"], ts.X, ts.y, cfg)
-    synthetic = bool(ctx.job.synthetic)
+    # a model trained on a synthetic cube is synthetic, whatever the job says now
+    synthetic = bool(ctx.job.synthetic) or is_synthetic(ds.attrs)
     model_dir = ctx.out_dir / MODEL_DIR
     zarr_json = ctx.cube_path / "zarr.json"
     facts = training_facts(final=final, cfg=cfg, ts=ts, names=names, results=results,

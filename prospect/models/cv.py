@@ -15,12 +15,51 @@ import numpy as np
 from scipy.spatial import cKDTree
 from sklearn.model_selection import StratifiedKFold
 
-from prospect.errors import ModelError
+from prospect.errors import ConfigError, ModelError
 
 __all__ = [
     "SpatialBlockCV", "assign_blocks", "auto_block_size", "group_blocks", "label_variogram",
-    "random_folds",
+    "random_folds", "refuse_unfilled_folds",
 ]
+
+
+def refuse_unfilled_folds(n_splits: int, *, positives: int, negatives: int | None = None,
+                          counted: str = "", where: str = "") -> None:
+    """Refuse ``model.cv.n_splits`` above the positive (or negative) cells of the labels.
+
+    The one rule of ``prospect plan``, ingest and train: each test fold needs a positive
+    cell (and, where the negatives are the labelled cells below a grade threshold, a
+    negative one). With fewer, spatial folds without one were left unscored and the fold
+    mean was over the others, and random folds were cut to the positives: figures of fewer
+    folds than the config asks for. Ingest counts the cells of the label table; train
+    counts them again after the cells without data are dropped, so a positive lost to
+    nodata is refused in the same words. Fewer than 2 cells are left to the callers' own
+    refusals (no model trains on them).
+
+    Parameters
+    ----------
+    n_splits
+        ``model.cv.n_splits``.
+    positives, negatives
+        Positive cells, and negative cells when they are only the labelled cells
+        (``negatives: below_threshold``; ``None`` otherwise: background fills the folds).
+    counted
+        How the cells were counted (records, outside the region, ...), for the message.
+    where
+        A prefix naming the job file.
+
+    Raises
+    ------
+    ConfigError
+        Naming ``model.cv.n_splits``, the cells, how they were counted and the fix.
+    """
+    for have, what in ((positives, "positive"), (negatives, "negative")):
+        if have is not None and 2 <= have < n_splits:
+            raise ConfigError(
+                f"{where}key 'model.cv.n_splits' = {n_splits} is more than the {have} {what} "
+                f"cell(s) the labels give" + (f" ({counted})" if counted else "")
+                + f"; each test fold needs one: set model.cv.n_splits to at most {have}, "
+                "or add labels")
 
 
 def assign_blocks(coords: np.ndarray, block_size: float) -> np.ndarray:

@@ -72,6 +72,8 @@ def headline(results: dict[str, CVResult], *, ci: dict[str, Any] | None = None,
         out["cv_spatial_roc_auc_ci95_low"] = _round(ci.get("low"))
         out["cv_spatial_roc_auc_ci95_high"] = _round(ci.get("high"))
         out["cv_spatial_roc_auc_ci95_method"] = CI_METHODS.get(ci.get("unit", "row"), "")
+        if ci.get("undefined_because"):  # too few units: said, not a range of one unit
+            out["cv_spatial_roc_auc_ci95_undefined_because"] = ci["undefined_because"]
     if seeds:
         out["cv_spatial_seeds"] = len(seeds.get("seeds", []))
         out["cv_spatial_seed_fold_roc_auc_std"] = _round(seeds.get("std"))
@@ -127,6 +129,11 @@ def cv_warnings(metrics: dict[str, Any]) -> list[str]:
             f"{scored}" + (f" ({mean:.3f})" if mean is not None else "") + f", the pooled "
             f"out-of-fold ROC AUC ({shown}) counts every fold; more positives, or fewer and "
             "larger folds (model.cv.n_splits, model.cv.block_size), make both steadier")
+    undefined = metrics.get("cv_spatial_roc_auc_ci95_undefined_because")
+    if undefined:
+        out.append(f"spatial CV: the pooled out-of-fold ROC AUC ({shown}) has no bootstrap "
+                   f"95 % interval: {undefined}; its spread is unknown (add occurrences in more "
+                   "places)")
     low, high = (metrics.get("cv_spatial_roc_auc_ci95_low"),
                  metrics.get("cv_spatial_roc_auc_ci95_high"))
     if mean is not None and low is not None and high is not None and not low <= mean <= high:

@@ -38,7 +38,12 @@ from prospect.errors import ConfigError, DataError, DataWarning
 from prospect.features import FeatureSpec, default_feature_variables, make_spec, sample_cells
 from prospect.grid import RegionGrid
 from prospect.io.points import source_options
-from prospect.models.cv import SpatialBlockCV, auto_block_size, random_folds
+from prospect.models.cv import (
+    SpatialBlockCV,
+    auto_block_size,
+    random_folds,
+    refuse_unfilled_folds,
+)
 from prospect.models.evaluate import CVResult, cross_validate, reliability
 from prospect.models.foldaware import PointSurface, fold_features, surface_of
 from prospect.models.labels import (
@@ -359,6 +364,13 @@ def build_training_set(
             f"{source.path}: after dropping cells without data, {int((y == 1).sum())} "
             "positive(s) remain (at least 2 are needed); the occurrences may lie outside the "
             "evidence layers" + _empty_features(labelled_X, spec))
+    seen = labels.counts
+    refuse_unfilled_folds(
+        cfg.cv.n_splits, positives=int((y == 1).sum()),
+        negatives=int((y == 0).sum()) if lab.negatives == "below_threshold" else None,
+        counted=f"{seen['records']} record(s) in {source.path}, {seen['outside_grid']} "
+                f"outside the region, {seen['merged_into_shared_cell']} sharing a cell, "
+                f"{int((~ok).sum())} on cells without data")
     n_labelled = y.size
     bg = {"drawn": 0, "without_data": 0}
     if lab.negatives in ("background", "both"):
@@ -396,25 +408,37 @@ def build_training_set(
     counts.update(_screen_features(X, y, spec))
     coords = np.column_stack([grid.x[c], grid.y[r]])
     n_points = _points_per_cell(occ, lab, grid, r, c) * (y == 1)
-    if cfg.estimator == "weights_of_evidence" and cfg.params.get("count") == "points":
-        _check_unit_cells(source.path, n_points, coords, cfg, grid)
+    if cfg.estimator == "weights_of_evidence":
+        _check_unit_cells(source.path, n_points if cfg.params.get("count") == "points"
+                          else (y == 1).astype("f8"), coords, cfg, grid)
     return TrainingSet(X=X, y=y, rows=r, cols=c, coords=coords, weight=weight, counts=counts,
                        n_points=n_points, groups=groups)
 
 
 def _check_unit_cells(path: Any, n_points: np.ndarray, coords: np.ndarray, cfg: ModelConfig,
                       grid: RegionGrid) -> None:
-    """Refuse weights of evidence counting points (``count: points``) when a cell holds
-    more occurrence points than unit cells: the published procedure counts areas in unit
-    cells, each deposit occupying one (Bonham-Carter 1994, ch. 9; ArcSDM stops with "more
-    than one training point per unit cell"), so such a cell would hold a negative area
-    without deposit, and every weight of its patterns would be off."""
+    """Refuse weights of evidence when a cell holds more deposits than unit cells: the
+    published procedure counts areas in unit cells, each deposit occupying one
+    (Bonham-Carter 1994, ch. 9; ArcSDM stops with "more than one training point per unit
+    cell"), so such a cell would hold a negative area without deposit, and every weight of
+    its patterns would be off. ``n_points`` are the deposits of each row: its occurrence
+    points (``count: points``) or 1 per positive cell (``count: cells``, where only a unit
+    cell larger than the cell can break the rule: a config error, whatever the labels).
+    The classifier refuses the same rows (:class:`WeightsOfEvidenceClassifier`); here they
+    are named by place, before any fit."""
     cell_area = grid.resolution ** 2
     unit = float(cfg.params.get("unit_cell_area") or cell_area)
     per_cell = cell_area / unit
     over = np.flatnonzero(n_points > per_cell + 1e-9)
     if not over.size:
         return
+    if cfg.params.get("count") != "points":
+        raise ConfigError(
+            f"model.params.unit_cell_area = {unit:g} is larger than a cell of region "
+            f"{grid.name!r} ({grid.resolution:g} x {grid.resolution:g} = {cell_area:g} CRS "
+            "units²): with count: cells each positive cell is one deposit, and weights of "
+            "evidence puts each deposit in its own unit cell (Bonham-Carter 1994); set "
+            f"model.params.unit_cell_area to at most {cell_area:g}, or leave it out (a cell)")
     worst = int(n_points.max())
     at = ", ".join(f"{int(n_points[i])} at ({coords[i, 0]:.6g}, {coords[i, 1]:.6g})"
                    for i in over[:5])

@@ -20,9 +20,10 @@ is a row; larger for a sampled background), so the area of a pattern is the weig
 of its rows. Deposits are one per positive cell (``count="cells"``), or every occurrence
 point (``count="points"``, the ``n_points`` fit argument: two points in one cell count
 twice, as ArcSDM counts training points). Each deposit occupies one unit cell
-(Bonham-Carter 1994), so a row should hold no more points than unit cells; the train
-stage refuses a cell that does (ArcSDM stops likewise) and counts a record repeating
-another exactly once.
+(Bonham-Carter 1994), so a row may hold no more deposits than unit cells: ``fit``
+refuses one that does (two points in a cell of one unit cell; with ``count="cells"``, a
+unit cell larger than the cell), as ArcSDM stops; the train stage says so first, naming
+the cells, and counts a record repeating another exactly once.
 """
 
 from __future__ import annotations
@@ -173,6 +174,36 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"count must be 'cells' or 'points', not {self.count!r}")
         return pos * w
 
+    def _check_unit_cells(self, deposits: np.ndarray, area: np.ndarray) -> None:
+        """Refuse rows holding more deposits than unit cells.
+
+        Bonham-Carter (1994, ch. 9) divides the study area into unit cells, each a deposit
+        cell or not: a deposit occupies one unit cell, so a row of ``a`` unit cells holds
+        at most ``a`` deposits. More (two points in a cell of one unit cell, or a positive
+        cell smaller than a unit cell) made ``N(B & ~D) = N(B) - N(B & D)`` negative for
+        every pattern holding the row: its weights came out undefined or off, without a
+        word. ArcSDM stops likewise ("more than one training point per unit cell").
+        """
+        tol = 1e-9 * np.maximum(1.0, area)
+        over = np.flatnonzero(deposits > area + tol)
+        if not over.size:
+            return
+        i = int(over[np.argmax(deposits[over] / np.maximum(area[over], 1e-300))])
+        cell_area, unit = self.cell_area, self.unit_cell_area or self.cell_area
+        if self.count == "cells":
+            fix = (f"give unit_cell_area at most the cell area {cell_area:g} (a positive cell "
+                   "is one deposit and must hold a whole unit cell), or leave it at the "
+                   "default (the cell)")
+        else:
+            most = unit * float(np.min(area[over] / deposits[over]))
+            fix = (f"give unit_cell_area at most {most:g} so that each point has its own "
+                   "unit cell, or count='cells' (one deposit per positive cell)")
+        raise ModelError(
+            f"weights of evidence puts each deposit in its own unit cell (Bonham-Carter "
+            f"1994), but {over.size} row(s) hold more deposits than unit cells (row {i}: "
+            f"{deposits[i]:g} deposit(s) in {area[i]:g} unit cell(s) of {unit:g}, "
+            f"count={self.count!r}); {fix}")
+
     def fit(self, X: Any, y: Any, sample_weight: Any = None,
             n_points: Any = None) -> WeightsOfEvidenceClassifier:
         """Compute the weights of every column from cells ``X`` and deposit labels ``y``.
@@ -192,6 +223,7 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
         scale = self.cell_area / (self.unit_cell_area or self.cell_area)
         area = w * scale
         deposits = self._deposits(y, w, n_points)
+        self._check_unit_cells(deposits, area)
         self.area_total_ = float(area.sum())
         self.n_deposits_ = float(deposits.sum())
         if self.n_deposits_ <= 0 or self.area_total_ <= self.n_deposits_:
@@ -688,7 +720,8 @@ def _refit_weight(n_bd: np.ndarray, n_bnd: np.ndarray, n_d: np.ndarray, n_nd: np
     n_d, n_nd = n_d.reshape(shape), n_nd.reshape(shape)
     # counts are differences of float area sums: within rounding of 0 is 0 (as there)
     tol = np.maximum(1e-9, 1e-12 * np.abs(n_d + n_nd))
-    ok = (n_bd > tol) & (n_bnd > tol) & (n_nd > tol)
+    # and area outside the pattern: a pattern that is the whole area is no evidence
+    ok = (n_bd > tol) & (n_bnd > tol) & (n_nd > tol) & ((n_d - n_bd) + (n_nd - n_bnd) > tol)
     with np.errstate(divide="ignore", invalid="ignore"):
         w = np.log((n_bd / n_d) / (n_bnd / n_nd))
         v = 1.0 / n_bd + 1.0 / n_bnd

@@ -8,12 +8,15 @@ For a binary pattern ``B`` and deposits ``D``, with areas counted in unit cells:
 
 **Degenerate patterns.** A weight whose 2x2 cells are not both occupied (a class holding no
 deposit, a threshold leaving no deposit or no area outside the pattern) has no finite
-value: ``ln 0`` or a division by zero. Following Bonham-Carter (1994, p. 317) and ArcSDM,
-such a weight is *undefined*: it is reported as missing (``null`` in JSON) with
-``defined_plus`` / ``defined_minus`` false, and it contributes nothing (weight 0, variance
-0) to the posterior. The contrast and its studentized value are defined only when both
-weights are. No pseudo-count is ever added: a class of 1.6 km2 without deposits would
-otherwise get a large *positive* weight from ``0.5`` deposits.
+value: ``ln 0`` or a division by zero. A pattern covering the whole study area (a layer of
+one class) has ``W+ = ln 1 = 0`` by construction, no evidence: it is undefined too (and
+``W-`` of an empty pattern), so that its variance does not enter ``s2(P)``. Following
+Bonham-Carter (1994, p. 317) and ArcSDM, such a weight is *undefined*: it is reported as
+missing (``null`` in JSON) with ``defined_plus`` / ``defined_minus`` false, and it
+contributes nothing (weight 0, variance 0) to the posterior. The contrast and its
+studentized value are defined only when both weights are. No pseudo-count is ever added: a
+class of 1.6 km2 without deposits would otherwise get a large *positive* weight from
+``0.5`` deposits.
 """
 
 from __future__ import annotations
@@ -77,8 +80,13 @@ def binary_weights(
     n_bnd = count(float(area_b - deposits_b))
     n_nbnd = count(float(area_total - area_b - (deposits_total - deposits_b)))
     n_d, n_nd = n_bd + n_nbd, n_bnd + n_nbnd
-    def_plus = n_bd > 0 and n_bnd > 0 and n_nd > 0
-    def_minus = n_nbd > 0 and n_nbnd > 0 and n_nd > 0
+    # a pattern that is the whole study area (a layer of one class, every cell above a
+    # cut-off) is no pattern: P(B|D) = P(B|~D) = 1 by construction, so W+ = ln 1 is no
+    # evidence, and its s2(W+) = 1/N(D) + 1/N(~D) widened s(P) in every cell; likewise W-
+    # of an empty pattern. Each weight needs area on both sides of its pattern.
+    has_b, has_not_b = n_bd + n_bnd > 0, n_nbd + n_nbnd > 0
+    def_plus = n_bd > 0 and n_bnd > 0 and n_nd > 0 and has_not_b
+    def_minus = n_nbd > 0 and n_nbnd > 0 and n_nd > 0 and has_b
     w_plus = math.log((n_bd / n_d) / (n_bnd / n_nd)) if def_plus else _NAN
     w_minus = math.log((n_nbd / n_d) / (n_nbnd / n_nd)) if def_minus else _NAN
     v_plus = 1.0 / n_bd + 1.0 / n_bnd if def_plus else _NAN

@@ -7,17 +7,18 @@ than it was fitted on. Scoring then stopped inside scikit-learn (``X has 16 feat
 ColumnTransformer is expecting 17``), or, with as many columns in another order, made a
 map from the wrong features without a word.
 
-:func:`part_differences` compares what the files say of each other: the card's copy of
-the input schema (``input_schema``) with ``schema.json``, the schema's feature spec with
-its feature order, the number of columns the schema makes with the number the estimator
-takes (and the card says it takes), the categorical columns the schema names with the
-ones the estimator's encoder was fitted on, and the estimator class the card records
-with the one in ``model.skops``. Facts a file does not record (older models) are not
-compared.
+:func:`part_differences` compares what the files say of each other: the card's copy of the
+input schema (``input_schema``: features, CRS and cell size) and its ``region`` with
+``schema.json``, the schema's feature spec with its feature order, the number of columns
+the schema makes with the number the estimator takes (and the card says it takes), the
+categorical columns the schema names with the ones the estimator's encoder was fitted on,
+and the estimator class the card records with the one in ``model.skops``. Facts a file does
+not record (older models) are not compared.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -94,6 +95,47 @@ def _class_path(estimator: Any) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
+def _same_crs(a: Any, b: Any) -> bool:
+    """Whether two CRS texts (EPSG codes, WKT) name one CRS; text no library reads is
+    compared as text."""
+    if a == b:
+        return True
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+
+    try:
+        return bool(CRS.from_user_input(a).equals(CRS.from_user_input(b),
+                                                   ignore_axis_order=True))
+    except (CRSError, TypeError):
+        return False
+
+
+def _grid_differences(card: Mapping[str, Any], schema: Mapping[str, Any]) -> list[str]:
+    """The grid (CRS, cell size) ``schema.json`` refuses cubes by, against the grid the
+    card says the model was trained on: its copy of the input schema and its ``region``.
+
+    A ``schema.json`` of the same features from a model of another grid (the job trained
+    again at 30 m, or for another UTM zone) passed the feature comparison, and the cube
+    check then took cubes of *that* grid for this estimator's, without a word.
+    """
+    want_crs, want_res = schema.get("crs"), schema.get("resolution")
+    diffs = []
+    for what, facts in (("card.json's input_schema", card.get("input_schema")),
+                        ("card.json's region", card.get("region"))):
+        if not isinstance(facts, Mapping):
+            continue
+        crs, res = facts.get("crs"), facts.get("resolution")
+        if isinstance(crs, str) and isinstance(want_crs, str) and \
+                not _same_crs(crs, want_crs):
+            diffs.append(f"{what} has CRS {crs[:40]}, schema.json {want_crs[:40]}")
+        if isinstance(res, int | float) and isinstance(want_res, int | float) and \
+                not isinstance(res, bool) and not isinstance(want_res, bool) and \
+                not math.isclose(float(res), float(want_res), rel_tol=1e-6):
+            diffs.append(f"{what} has cells of {float(res):g}, schema.json of "
+                         f"{float(want_res):g}")
+    return diffs
+
+
 def part_differences(card: Mapping[str, Any], schema: Mapping[str, Any],
                      estimator: Any = None) -> list[str]:
     """Each way the card, the schema and (when given) the fitted estimator disagree.
@@ -117,6 +159,7 @@ def part_differences(card: Mapping[str, Any], schema: Mapping[str, Any],
             [str(n) for n in copy["feature_order"]] != order:
         diffs.append(_compare("card.json's input features", "schema.json's feature_order",
                               [str(n) for n in copy["feature_order"]], order))
+    diffs += _grid_differences(card, schema)
     spec_data = schema.get("feature_spec")
     if isinstance(spec_data, Mapping) and isinstance(spec_data.get("variables"), list) and \
             [str(n) for n in spec_data["variables"]] != order:

@@ -37,6 +37,7 @@ from prospect.io.files import (
     write_json,
     write_text,
 )
+from prospect.nonfinite import restore_non_finite, strict_document
 from prospect.registry.card import CARD_FORMAT, card_markdown, complete_card
 from prospect.registry.checksums import (
     CHECKSUMS_FILE,
@@ -192,9 +193,11 @@ def save_model(
         # the same estimator, the same bytes (skops names members by object id, stamps
         # the time): a model retrained from the same inputs has the same SHA-256
         write_bytes(staging / MODEL_FILE, reproducible_skops(data))
-        write_json(staging / CARD_JSON, full_card, strict=False, indent=2, sort_keys=True)
+        # strict JSON: a NaN (a nodata, an undefined figure) is null, and listed as NaN
+        write_json(staging / CARD_JSON, strict_document(full_card), indent=2, sort_keys=True)
         write_text(staging / CARD_MD, card_markdown(full_card))
-        write_json(staging / SCHEMA_FILE, full_schema, strict=False, indent=2, sort_keys=True)
+        write_json(staging / SCHEMA_FILE, strict_document(full_schema), indent=2,
+                   sort_keys=True)
         sums = {name: file_sha256(staging / name) for name in MODEL_FILES}
         write_json(staging / CHECKSUMS_FILE, {"algorithm": "sha256", "files": sums},
                    strict=False, indent=2, sort_keys=True)
@@ -250,7 +253,7 @@ def _read_json(path: Path) -> dict[str, Any]:
         raise ModelError(f"{path}: unreadable JSON: {exc}") from None
     if not isinstance(data, dict):
         raise ModelError(f"{path}: expected a JSON object")
-    return data
+    return restore_non_finite(data)  # NaN written null (strict JSON) back to NaN
 
 
 _CARD_TYPES: dict[str, tuple[type, ...]] = {

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from prospect.errors import ModelError
 from prospect.models import WeightsOfEvidenceClassifier, binary_weights
 
 # Hand computation for N(T)=100 unit cells, N(D)=10 deposits, pattern B of 20 cells
@@ -288,15 +289,21 @@ def test_counting_every_point_counts_two_points_in_one_cell_twice() -> None:
     x, y = _levels()
     n_points = y.astype(float)
     n_points[np.flatnonzero((x == 5.0) & (y == 1))[0]] = 2.0  # two points share a cell
-    cells = WeightsOfEvidenceClassifier(categorical_features=[0]).fit(
+    # a cell of two unit cells, so that each of the two points has its own unit cell
+    unit = {"cell_area": 2.0, "unit_cell_area": 1.0}
+    cells = WeightsOfEvidenceClassifier(categorical_features=[0], **unit).fit(
         x[:, None], y, n_points=n_points)
-    points = WeightsOfEvidenceClassifier(categorical_features=[0], count="points").fit(
-        x[:, None], y, n_points=n_points)
+    points = WeightsOfEvidenceClassifier(categorical_features=[0], count="points",
+                                         **unit).fit(x[:, None], y, n_points=n_points)
     assert cells.n_deposits_ == 10 and points.n_deposits_ == 11
-    assert points.area_total_ == 100  # the area is the area, whatever the count
+    assert points.area_total_ == 200  # the area is the area, whatever the count
     row = {r["class"]: r for r in points.weights_table()}[5.0]
-    # N(B&D) = 5, N(B&~D) = 10 - 5 = 5, N(D) = 11, N(~D) = 89
-    assert row["w_plus"] == pytest.approx(math.log((5 / 11) / (5 / 89)))
+    # N(B&D) = 5, N(B&~D) = 20 - 5 = 15, N(D) = 11, N(~D) = 189
+    assert row["w_plus"] == pytest.approx(math.log((5 / 11) / (15 / 189)))
+    # in cells of one unit cell, two points in one cell are refused (Bonham-Carter 1994)
+    with pytest.raises(ModelError, match="more deposits than unit cells"):
+        WeightsOfEvidenceClassifier(categorical_features=[0], count="points").fit(
+            x[:, None], y, n_points=n_points)
 
 
 def test_bad_evidence_settings_are_refused_with_the_feature_named() -> None:
@@ -439,6 +446,7 @@ def _mixed_case() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     w = np.where(y == 1, 1.0, rng.integers(1, 4, n))  # background rows stand for 1-3 cells
     points = y.astype(float)
     points[np.flatnonzero(y)[0]] = 2.0
+    w[np.flatnonzero(y)[0]] = 2.0  # two points: a row of two cells (one unit cell each)
     return X, y, w, points
 
 
