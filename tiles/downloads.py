@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import stat
 from datetime import UTC, datetime
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tiles.http import ApiError, etag_matches
-from tiles.ranges import RangeFileResponse
+from tiles.http import ApiError, etag_matches, unmodified_since
+from tiles.ranges import PinnedFileResponse
 from tiles.service import Layer, TileService
 from tiles.source import LayerDataError
 
@@ -42,21 +43,28 @@ async def cog_download(svc: TileService, request: Request) -> Response:
     layer = _cog_layer(svc, request, request.path_params["name"], ".tif")
     svc.meta(layer)  # a damaged or cut-short file is a 503 as on every other endpoint,
     layer.source.check_whole()  # never sent as if it were the layer's data
-    try:
-        st = layer.source.path.stat()
-    except FileNotFoundError:
-        st = None
-    if st is None or not stat.S_ISREG(st.st_mode):  # removed since the server last looked
+    try:  # opened now: the headers and every byte sent come from this one file
+        fileobj = open(layer.source.path, "rb")  # noqa: SIM115 (the response closes it)
+    except (FileNotFoundError, IsADirectoryError):
+        fileobj = None
+    if fileobj is None or not stat.S_ISREG(os.fstat(fileobj.fileno()).st_mode):
+        if fileobj is not None:
+            fileobj.close()
         raise LayerDataError(f"{layer.source.path}: removed while the server runs; write it "
                              "again (rerun the stage that made it), the server picks it up")
     headers = svc.cache_headers(request, public=layer.config.public)
-    response = RangeFileResponse(
-        layer.source.path, stat_result=st, headers=headers,
+    response = PinnedFileResponse(
+        fileobj, headers=headers,
         media_type="image/tiff; application=geotiff; profile=cloud-optimized",
         filename=f"{layer.name}.tif", content_disposition_type="inline")
-    # the conditional GET every data endpoint answers (the whole file was sent again)
-    if etag_matches(request.headers.get("if-none-match"), response.headers["etag"]):
+    # the conditional GET every data endpoint answers (the whole file was sent again); a
+    # client that mirrors by date (wget -N, curl -z, a browser's cache) got the whole COG
+    # for If-Modified-Since too. If-None-Match, when sent, decides alone (RFC 9110 13.2.2).
+    inm = request.headers.get("if-none-match")
+    if etag_matches(inm, response.headers["etag"]) or (inm is None and unmodified_since(
+            request.headers.get("if-modified-since"), response.headers.get("last-modified"))):
         kept = ("etag", "cache-control", "vary", "last-modified")
+        response.close()
         return Response(status_code=304, headers={
             k: v for k, v in response.headers.items() if k in kept})
     return response

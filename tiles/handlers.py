@@ -93,8 +93,11 @@ def parse_tile(
         offered = advertised()
         lo, hi = min(lo, offered[0]), max(hi, offered[1])
     if not lo <= z <= hi:
-        raise ApiError(404, f"{'zoom' if xyz else 'TileMatrix'} {z} outside the served "
-                            f"range {lo}..{hi}", code="TileOutOfRange", locator="TILEMATRIX")
+        # XYZ clients read a 404 as "no tile here"; WMTS's TileOutOfRange is a 400 in both
+        # bindings (07-057r7, table 28), as a TileRow or TileCol outside the matrix is
+        raise ApiError(404 if xyz else 400, f"{'zoom' if xyz else 'TileMatrix'} {z} outside "
+                       f"the served range {lo}..{hi}", code="TileOutOfRange",
+                       locator="TILEMATRIX")
     width, height = matrix_shape(tms.id, z)
     if x >= width or y >= height:
         if xyz:
@@ -202,6 +205,11 @@ _KVP_TILE_KEYS = ("LAYER", "TILEMATRIXSET", "TILEMATRIX", "TILEROW", "TILECOL")
 _OWS_CODES = {400: "InvalidParameterValue", 404: "InvalidParameterValue"}
 """OWS exceptionCode of a KVP refusal that names none (07-057r7, table 28)."""
 
+_OWS_STATUS = {"InvalidParameterValue": 400, "MissingParameterValue": 400,
+               "TileOutOfRange": 400, "OperationNotSupported": 501}
+"""The HTTP status of each exceptionCode in the KVP binding (07-057r7, table 28): an
+unknown layer, style or tile matrix set was a 404 with ``InvalidParameterValue``."""
+
 
 async def wmts_kvp(svc: TileService, request: Request) -> Response:
     """WMTS KVP: ``/wmts?SERVICE=WMTS&REQUEST=GetCapabilities`` or ``REQUEST=GetTile``.
@@ -225,8 +233,10 @@ async def wmts_kvp(svc: TileService, request: Request) -> Response:
 def wmts_refusal(refusal: ApiError) -> Response:
     """``refusal`` as the OWS 1.1 ExceptionReport a WMTS KVP client reads."""
     code = refusal.code or _OWS_CODES.get(refusal.status, "NoApplicableCode")
+    status = _OWS_STATUS.get(code, refusal.status) if refusal.status in (400, 404) \
+        else refusal.status
     return Response(exception_report(code, refusal.message, refusal.locator),
-                    status_code=refusal.status, media_type="application/xml",
+                    status_code=status, media_type="application/xml",
                     headers=refusal_headers(refusal.status, refusal.headers))
 
 
@@ -267,9 +277,11 @@ async def _wmts_kvp(svc: TileService, request: Request) -> Response:
         exc.locator = exc.locator or "LAYER"
         raise
     if q.get("STYLE", "default") not in ("default", ""):
-        raise ApiError(404, f"unknown STYLE {q['STYLE'][:40]!r}; the only style is 'default'",
+        raise ApiError(400, f"unknown STYLE {q['STYLE'][:40]!r}; the only style is 'default'",
                        locator="STYLE")
-    fmt = {"image/png": "png", "image/webp": "webp"}.get(q.get("FORMAT", "image/png"))
+    # a media type is compared without case (RFC 6838): image/PNG was refused
+    fmt = {"image/png": "png", "image/webp": "webp"}.get(
+        q.get("FORMAT", "image/png").strip().lower())
     if fmt is None:
         raise ApiError(400, f"FORMAT must be image/png or image/webp, got "
                             f"{q['FORMAT'][:40]!r}", locator="FORMAT")

@@ -24,6 +24,7 @@ __all__ = [
     "etag_matches",
     "json_refusal",
     "refuse_repeated",
+    "unmodified_since",
     "unreadable",
     "url_integer",
     "url_number",
@@ -141,6 +142,28 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
         return True
     want = _opaque(etag)
     return any(_opaque(tag) == want for tag in if_none_match.split(","))
+
+
+def unmodified_since(if_modified_since: str | None, last_modified: str | None) -> bool:
+    """Does ``If-Modified-Since`` say the client has the file (RFC 9110 13.1.3)?
+
+    True when both are valid HTTP dates and the file's ``Last-Modified`` is not later than
+    the client's date. A date that does not parse is ignored (False), as RFC 9110 says;
+    the caller asks only when the request carries no ``If-None-Match``, which takes
+    precedence.
+    """
+    from email.utils import parsedate_to_datetime
+
+    if not if_modified_since or not last_modified:
+        return False
+    try:
+        since = parsedate_to_datetime(if_modified_since)
+        modified = parsedate_to_datetime(last_modified)
+    except (TypeError, ValueError, IndexError):
+        return False
+    if since.tzinfo is None or modified.tzinfo is None:  # not an HTTP-date (GMT)
+        return False
+    return modified <= since
 
 
 def conditional_response(

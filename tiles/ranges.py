@@ -15,16 +15,22 @@ sends static files through it, so the COG downloads and the viewer's files follo
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, BinaryIO, cast
 
+import anyio
 import anyio.to_thread
 from starlette.datastructures import Headers
 from starlette.responses import FileResponse, Response
 from starlette.staticfiles import NotModifiedResponse, StaticFiles
 from starlette.types import Message, Receive, Scope, Send
 
-__all__ = ["MAX_RANGES", "RangeFileResponse", "RangeStaticFiles", "byte_ranges"]
+__all__ = ["MAX_RANGES", "FileChangedWhileSent", "PinnedFileResponse", "RangeFileResponse",
+           "RangeStaticFiles", "byte_ranges"]
 
 MAX_RANGES = 100
 """More ranges than this in one header are ignored (the whole file is sent), as Starlette
@@ -148,6 +154,83 @@ class RangeFileResponse(FileResponse):
             scope = _canonical(scope, self.stat_result.st_size)
             send = _explained_416(send, header, self.stat_result.st_size)
         await super().__call__(scope, receive, send)
+
+
+class FileChangedWhileSent(OSError):
+    """The file a response sends changed (rewritten in place: truncated, grown, its
+    modification time moved) after its headers were made."""
+
+
+class _CheckedFile:
+    """A file read through the descriptor its response's headers were made from, refusing
+    (:class:`FileChangedWhileSent`) a read once the file is not the one described: a short
+    read, or another size or modification time than the headers state."""
+
+    def __init__(self, fileobj: BinaryIO, stat_result: os.stat_result) -> None:
+        self._f = fileobj
+        self._size = stat_result.st_size
+        self._mtime_ns = stat_result.st_mtime_ns
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._f.seek(offset, whence)
+
+    def read(self, size: int = -1) -> bytes:
+        at = self._f.tell()
+        chunk = self._f.read(size)
+        left = max(self._size - at, 0)
+        st = os.fstat(self._f.fileno())
+        if (len(chunk) != (left if size < 0 else min(size, left))
+                or (st.st_size, st.st_mtime_ns) != (self._size, self._mtime_ns)):
+            raise FileChangedWhileSent(f"{self._f.name}: rewritten in place while it was sent "
+                                       f"({self._size} bytes when its headers were made, "
+                                       f"{st.st_size} now)")
+        return chunk
+
+    def close(self) -> None:  # the response closes the file it was given
+        pass
+
+
+class PinnedFileResponse(RangeFileResponse):
+    """A :class:`RangeFileResponse` of a file opened before the response is made: its
+    headers (length, ETag, Last-Modified) and every byte sent come from that one open file.
+
+    The file was opened by path when it was sent, after its headers were made from an
+    earlier ``stat``: a file republished in between (renamed into place) was sent with the
+    old file's length and ETag, and one rewritten in place while being sent ended in h11's
+    "Too little data for declared Content-Length" and a traceback in the server's log.
+    Now a file renamed over it is not seen (the old one is sent whole), and one rewritten in
+    place stops the transfer short of its stated length (the client sees an incomplete
+    body, never a file of two versions), with one line in the log. The file is closed when
+    the response is done.
+    """
+
+    def __init__(self, fileobj: BinaryIO, **kwargs: Any) -> None:
+        self._fileobj = fileobj
+        self._stat = os.fstat(fileobj.fileno())  # what the headers are made from
+        super().__init__(fileobj.name, stat_result=self._stat, **kwargs)
+
+    @asynccontextmanager
+    async def _open_file(self) -> AsyncIterator[anyio.AsyncFile[bytes]]:
+        # read, seek and close are all the wrapper calls (the rest of BinaryIO is unused)
+        yield anyio.wrap_file(cast(BinaryIO, _CheckedFile(self._fileobj, self._stat)))
+
+    def close(self) -> None:
+        """Close the file (a response that is not sent: a 304 answered in its place)."""
+        self._fileobj.close()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        extensions = {k: v for k, v in scope.get("extensions", {}).items()
+                      if k != "http.response.pathsend"}  # by path: not the file opened
+        try:
+            await super().__call__({**scope, "extensions": extensions}, receive, send)
+        except FileChangedWhileSent as exc:
+            # the head is sent: returning short of the stated length makes the server close
+            # the connection, so the client keeps no file of two versions
+            logging.getLogger("prospect.tiles").error(
+                "%s; the transfer was stopped (publish files by renaming them into place)",
+                exc)
+        finally:
+            self.close()
 
 
 class RangeStaticFiles(StaticFiles):

@@ -45,7 +45,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Mount, Route
+from starlette.routing import Match, Mount, Route
 from starlette.types import Message, Receive, Scope, Send
 
 from prospect.config.tiles import ServeConfig
@@ -141,8 +141,34 @@ def install_sighup(app: Starlette) -> bool:
     return True
 
 
+def _slash_twin(request: Request) -> str | None:
+    """The request's URL with its trailing slash added or dropped, relative (path and
+    query), when that names an endpoint; else ``None``.
+
+    Starlette's own redirect wrote an absolute ``Location`` from the request's ``Host``
+    header: ``Host: evil.example`` on ``/layers/?key=...`` sent the client (and any cache
+    in between) to another server with the agency's key. Links never come from ``Host``
+    here, so the redirect is relative (RFC 9110 10.2.2).
+    """
+    path = request.scope["path"]
+    if path in ("", "/"):
+        return None
+    twin = path[:-1] if path.endswith("/") else path + "/"
+    scope = {**request.scope, "path": twin}
+    if not any(isinstance(route, Route) and route.matches(scope)[0] is Match.FULL
+               for route in request.app.router.routes):
+        return None
+    raw = (request.scope.get("raw_path") or path.encode()).decode("latin-1")
+    raw_twin = raw[:-1] if raw.endswith("/") else raw + "/"
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    return "/" + raw_twin.lstrip("/") + (f"?{query}" if query else "")
+
+
 async def _not_found(request: Request, exc: Exception) -> Response:
     status = getattr(exc, "status_code", 404)
+    twin = _slash_twin(request) if status == 404 else None
+    if twin is not None:
+        return Response(status_code=307, headers={"Location": twin})
     return error_response(status, f"no such endpoint {request.url.path[:100]!r}; see /viewer/, "
                           "/layers, /tiles/{layer}/{z}/{x}/{y}.png, /tilejson/{layer}.json, "
                           "/wmts/1.0.0/WMTSCapabilities.xml, /legend/{layer}.png, "
@@ -208,6 +234,7 @@ def create_app(config: ServeConfig, *, config_path: str | Path | None = None) ->
         routes=routes,
         exception_handlers={HTTPException: _not_found, 500: _server_error},
     )
+    app.router.redirect_slashes = False  # its Location came from Host: _slash_twin's is relative
     app.state.service = svc
     app.state.colour_notes = colour_notes
     app.add_middleware(RequestLimits, max_header_bytes=config.max_header_bytes,

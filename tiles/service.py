@@ -18,7 +18,7 @@ import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import anyio
@@ -40,13 +40,21 @@ from tiles.legend import legend_png
 from tiles.metadata import LayerMeta, colour_layer, layer_meta, range_warning, value_sample
 from tiles.source import LayerDataError, LayerSource, cog_source, cube_source
 
-__all__ = ["Layer", "TileService", "build_layers"]
+__all__ = ["MAP_SLOTS", "Layer", "TileService", "build_layers"]
+
+T = TypeVar("T")
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 RANGE_CHECK_CUBE_CELLS = 2**24
 """Largest cube variable whose colour range :meth:`TileService.colour_ranges` checks: a
 cube has no overviews, so its 128 x 128 sample decodes every chunk (a COG's comes from
 its overviews, whatever its size)."""
+
+MAP_SLOTS = 2
+"""Most WMS maps drawn at once (:meth:`TileService.draw`). A map of 4096 x 4096 pixels
+takes several hundred MB while it is drawn; with no limit, twelve at once took the server
+to 3.3 GB and two minutes each (forty, anyio's thread count, exhaust a 16 GB machine).
+Further maps wait their turn; tiles have their own limit."""
 
 _KEY_SLOT = "prospect.api_key"
 """Where :meth:`TileService.key_of` keeps the request's key in the ASGI scope."""
@@ -99,6 +107,7 @@ class TileService:
         self._legends: dict[str, bytes] = {}
         self._inflight: dict[tuple[Any, ...], asyncio.Future[bytes]] = {}
         self._limiter = anyio.CapacityLimiter(max(4, 2 * (os.cpu_count() or 2)))
+        self._map_limiter = anyio.CapacityLimiter(MAP_SLOTS)
         self._blank: dict[tuple[int, str], bytes] = {}
         self._meta: dict[tuple[str, str], LayerMeta] = {}
         self._grid_gaps: dict[tuple[str, str, str], str | None] = {}
@@ -468,6 +477,11 @@ class TileService:
             raise
         finally:
             del self._inflight[key]
+
+    async def draw(self, draw: Callable[..., T], *args: Any) -> T:
+        """``draw(*args)`` in a worker thread, at most :data:`MAP_SLOTS` at once (a WMS
+        map's reading, warping and encoding: its memory grows with its pixels)."""
+        return await anyio.to_thread.run_sync(draw, *args, limiter=self._map_limiter)
 
     def blank(self, size: int, fmt: str) -> bytes:
         """A fully transparent tile."""

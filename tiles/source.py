@@ -555,8 +555,32 @@ def cog_source(path: str | Path) -> LayerSource:
         raise InputFileError(f"{path}: layer COG not found; run the score stage or fix the path")
     # header and last block read now: a truncated or corrupt COG is refused when the layer
     # is set up, not answered with internal errors (and dropped connections) tile by tile
-    raster_info(path)
+    info = raster_info(path)
+    if info.count > 1:
+        _check_one_band(path, info.count)
     return LayerSource(path=path)
+
+
+def _check_one_band(path: Path, count: int) -> None:
+    """Refuse a COG of several value bands (an alpha band is a mask, not a value band).
+
+    A layer shows one band: an RGB quick-look or a stack of layers was served as its first
+    band in the layer's colour ramp, with its legend, as if that were the layer's data.
+    """
+    from rasterio.enums import ColorInterp
+
+    with rasterio.open(path) as ds:
+        values = [i + 1 for i, ci in enumerate(ds.colorinterp) if ci != ColorInterp.alpha]
+        names = [ds.descriptions[i - 1] or f"band {i}" for i in values]
+    if len(values) > 1:
+        raise InputFileError(
+            f"{path}: has {len(values)} value bands ({', '.join(names[:6])}"
+            f"{', ...' if len(names) > 6 else ''})"
+            + (f" besides {count - len(values)} alpha" if count > len(values) else "")
+            + "; a tile layer shows one band, "
+            "and serving the first as the layer would draw the wrong data: write the band "
+            "wanted to its own COG (gdal_translate -b N -of COG in.tif out.tif) and give "
+            "that file")
 
 
 def cube_source(path: str | Path, variable: str) -> LayerSource:

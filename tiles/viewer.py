@@ -110,7 +110,9 @@ def viewer_html(
     """
     config = {"title": title, "layers": [layer.as_json() for layer in layers],
               "synthetic": synthetic, "outline": outline}
-    text = json.dumps(config).replace("</", "<\\/")
+    # every "<" as \u003c: "</script>" ended the block early, and "<!--" followed by
+    # "<script" (in a title) made the browser read the page's scripts into the JSON
+    text = json.dumps(config).replace("<", "\\u003c")
     extra = f'<script src="{escape(values_script)}"></script>\n' if values_script else ""
     note = "Synthetic data, for testing only." if synthetic else ""
     return _PAGE.format(

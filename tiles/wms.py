@@ -31,8 +31,8 @@ from tiles.xmltext import escape, quoteattr
 __all__ = [
     "EXCEPTION_TYPES", "MAP_FORMATS", "MAX_DRAWN_PIXELS", "MAX_LAYERS", "MAX_SIZE", "VERSIONS",
     "MapRequest", "WmsLayer", "capabilities_xml", "capabilities_xml_111", "check_crs",
-    "crs_problem", "exception_xml", "negotiate_version", "offered_crs", "parse_map_request",
-    "query_params", "request_version",
+    "crs_problem", "exception_xml", "layer_names", "negotiate_version", "offered_crs",
+    "offered_format", "parse_map_request", "query_params", "request_version",
 ]
 
 MAX_SIZE = 4096
@@ -404,6 +404,72 @@ def exception_xml(code: str, message: str, locator: str | None = None,
     )
 
 
+_UNSUPPORTED = ("SLD", "SLD_BODY")
+"""Styling parameters of the SLD profile that this server does not apply."""
+
+
+def layer_names(q: Mapping[str, str], key: str = "LAYERS") -> list[str]:
+    """The comma-separated layer names of ``q[key]`` (none when it is absent or empty).
+
+    An empty entry (``LAYERS=a,,b``, a trailing comma) is refused (400 ``LayerNotDefined``,
+    ``locator`` the parameter): it was skipped, and the map drawn without the layer the
+    client meant there.
+    """
+    text = q.get(key, "")
+    if not text:
+        return []
+    names = text.split(",")
+    if "" in names:
+        place = names.index("") + 1
+        raise ApiError(400, f"{key} {text[:80]!r} has an empty layer name (entry {place} of "
+                            f"{len(names)}); give each layer's name once, separated by single "
+                            "commas (GetCapabilities lists the names)",
+                       code="LayerNotDefined", locator=key)
+    return names
+
+
+def offered_format(text: str, offered: Sequence[str], *, name: str) -> str:
+    """``text`` as the one of the ``offered`` media types it names, or a 400
+    ``InvalidFormat`` naming the parameter ``name``.
+
+    Media types are compared without case (RFC 6838: ``image/PNG`` is ``image/png``); the
+    offered spelling is returned, for the answer's Content-Type.
+    """
+    found = {f.lower(): f for f in offered}.get(text.strip().lower())
+    if found is None:
+        raise ApiError(400, f"{name} must be one of {', '.join(offered)}, got {text[:40]!r}",
+                       code="InvalidFormat", locator=name)
+    return found
+
+
+@lru_cache(maxsize=64)
+def _geographic(crs: str) -> bool:
+    """Is ``crs`` (one :func:`check_crs` passed) a geographic CRS (latitude, longitude)?"""
+    return bool(pyproj.CRS.from_user_input(crs).is_geographic)
+
+
+def _check_latitudes(crs: str, box: Sequence[float], *, version: str, north_first: bool,
+                     text: str) -> None:
+    """Refuse a BBOX of a geographic CRS whose latitudes lie beyond +-90 degrees.
+
+    No map exists there, and the usual cause is a longitude given as the latitude (WMS
+    1.3.0's EPSG:4326 is latitude first; 1.1.1's and CRS:84 longitude first): the map came
+    back blank, 200, as if the layer had no data there (Vietnam's 103-108 E read as
+    latitudes).
+    """
+    if crs.upper() != "CRS:84" and not _geographic(crs):
+        return
+    south, north = box[1], box[3]
+    if south >= -90.0 and north <= 90.0:
+        return
+    order = ("latitude, longitude (minlat,minlon,maxlat,maxlon)" if north_first else
+             "longitude, latitude (minlon,minlat,maxlon,maxlat)")
+    raise ApiError(400, f"BBOX {text[:80]!r} puts latitudes at {south:g}..{north:g}, beyond "
+                        f"-90..90: in WMS {version} with {crs[:40]} the BBOX is in {order} "
+                        "order; swap the axes if the numbers are right",
+                   locator="BBOX")
+
+
 def _int(q: dict[str, str], name: str, hi: int) -> int:
     text = q.get(name, "")
     value = url_integer(text)
@@ -454,16 +520,25 @@ def parse_map_request(q: dict[str, str], *, layer_key: str = "LAYERS") -> MapReq
     ``TRANSPARENT=FALSE`` (the default) fills the image with ``BGCOLOR`` (default white).
     At most :data:`MAX_LAYERS` layers, and a GetMap draws at most :data:`MAX_DRAWN_PIXELS`.
     A GetFeatureInfo's ``QUERY_LAYERS`` must be among its ``LAYERS`` (the map it asks
-    about): ``LayerNotQueryable``.
+    about): ``LayerNotQueryable``. An empty entry in a layer list is ``LayerNotDefined``
+    (:func:`layer_names`); media types are compared without case (:func:`offered_format`);
+    a geographic BBOX with latitudes beyond +-90 is refused naming the axis order; SLD
+    styling (``SLD``, ``SLD_BODY``) is refused, not ignored.
     """
     version = request_version(q)
-    names = [n for n in q.get(layer_key, "").split(",") if n]
+    unsupported = [k for k in _UNSUPPORTED if k in q]
+    if unsupported:  # the map came back in the default style, as if it were the one asked
+        raise ApiError(400, f"{unsupported[0]} (a client's own SLD styling) is not supported: "
+                            "this server draws each layer in its one style, 'default'; leave "
+                            f"{unsupported[0]} out (GetLegendGraphic shows the style)",
+                       locator=unsupported[0])
+    names = layer_names(q, layer_key)
     if not names:
         raise ApiError(400, f"missing {layer_key}", locator=layer_key)
     if len(names) > MAX_LAYERS:
         raise ApiError(400, f"{layer_key} names {len(names)} layers; one request draws at most "
                             f"{MAX_LAYERS} (LayerLimit in the capabilities)")
-    map_layers = [n for n in q.get("LAYERS", "").split(",") if n]
+    map_layers = layer_names(q, "LAYERS")
     if layer_key != "LAYERS":
         if not map_layers:
             raise ApiError(400, "missing LAYERS: GetFeatureInfo repeats the GetMap request of "
@@ -479,6 +554,10 @@ def parse_map_request(q: dict[str, str], *, layer_key: str = "LAYERS") -> MapReq
     if not crs and crs_name == "SRS" and "CRS" in q:
         raise ApiError(400, "WMS 1.1.1 names the map's CRS in SRS, not CRS (give "
                             "SRS=EPSG:4326, or VERSION=1.3.0 with CRS=)", locator="SRS")
+    if not crs and crs_name == "CRS" and "SRS" in q:  # it said "CRS '' is missing"
+        raise ApiError(400, "WMS 1.3.0 names the map's CRS in CRS, not SRS (give "
+                            "CRS=EPSG:4326 with BBOX in latitude, longitude order, or "
+                            "VERSION=1.1.1 with SRS=)", code="InvalidCRS", locator="CRS")
     check_crs(crs, name=crs_name)
     north_first = version == "1.3.0" and _north_first(crs)
     box = [url_number(v) for v in q.get("BBOX", "").split(",")]
@@ -490,11 +569,12 @@ def parse_map_request(q: dict[str, str], *, layer_key: str = "LAYERS") -> MapReq
     if north_first:
         box_xy = [box_xy[1], box_xy[0], box_xy[3], box_xy[2]]
     if not (box_xy[0] < box_xy[2] and box_xy[1] < box_xy[3]):
-        raise ApiError(400, "BBOX must have min < max on both axes")
+        raise ApiError(400, "BBOX must have min < max on both axes", locator="BBOX")
+    _check_latitudes(crs, box_xy, version=version, north_first=north_first,
+                     text=q.get("BBOX", ""))
     fmt = q.get("FORMAT", "image/png")
-    if layer_key == "LAYERS" and fmt not in MAP_FORMATS:
-        raise ApiError(400, f"FORMAT must be one of {', '.join(MAP_FORMATS)}, got {fmt[:40]!r}",
-                       code="InvalidFormat")
+    if layer_key == "LAYERS":
+        fmt = offered_format(fmt, MAP_FORMATS, name="FORMAT")
     width, height = _int(q, "WIDTH", MAX_SIZE), _int(q, "HEIGHT", MAX_SIZE)
     if layer_key == "LAYERS" and width * height * len(names) > MAX_DRAWN_PIXELS:
         raise ApiError(400, f"GetMap draws at most {MAX_DRAWN_PIXELS} pixels in all (WIDTH x "

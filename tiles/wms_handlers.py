@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from prospect.canonical import jsonable
 from tiles.colormap import encode_image, render_rgba
 from tiles.handlers import legend_for
 from tiles.http import ApiError, refusal_headers, refuse_repeated, unreadable, url_integer
@@ -37,6 +38,7 @@ from tiles.wms import (
     capabilities_xml_111,
     exception_xml,
     negotiate_version,
+    offered_format,
     parse_map_request,
     query_params,
 )
@@ -129,10 +131,9 @@ async def _legend_graphic(svc: TileService, request: Request, q: dict[str, str])
     if not q.get("LAYER"):  # it said "layer names are letters, digits, ..."
         raise ApiError(400, "missing LAYER: GetLegendGraphic draws the legend of one layer "
                             "(LAYER=name; GetCapabilities lists them)", locator="LAYER")
-    layer = svc.layer_for(request, q.get("LAYER", ""))
-    if q.get("FORMAT", "image/png") != "image/png":  # it answered a PNG to any FORMAT
-        raise ApiError(400, "GetLegendGraphic FORMAT must be image/png, got "
-                            f"{q['FORMAT'][:40]!r}", code="InvalidFormat")
+    [layer] = _layers(svc, request, [q.get("LAYER", "")], "LAYER")
+    # it answered a PNG to any FORMAT; the media type is compared without case
+    offered_format(q.get("FORMAT", "image/png"), ("image/png",), name="FORMAT")
     if q.get("STYLE", "default") not in ("", "default"):
         raise ApiError(400, f"unknown STYLE {q['STYLE'][:40]!r}; every layer's only style is "
                             "'default'", code="StyleNotDefined")
@@ -157,19 +158,45 @@ def _render_map(svc: TileService, layers: list[Layer], m: MapRequest) -> bytes:
     return encode_image(out, fmt)  # type: ignore[arg-type]
 
 
+def _layers(svc: TileService, request: Request, names: list[str], key: str) -> list[Layer]:
+    """The layers ``names`` (of parameter ``key``) the caller may read. A name that is not a
+    layer's (unknown, or not a name at all: ``LAYERS=a b``, ``LAYER=a,b``) is WMS's
+    ``LayerNotDefined`` with the parameter as locator; key refusals stay as they are."""
+    found = []
+    for name in names:
+        try:
+            found.append(svc.layer_for(request, name))
+        except ApiError as exc:
+            if exc.status in (400, 404):
+                exc.code = exc.code or "LayerNotDefined"
+                exc.locator = exc.locator or key
+                if exc.status == 400:
+                    exc.message = f"{key} {name[:40]!r}: {exc.message}"
+            raise
+    return found
+
+
 async def _get_map(svc: TileService, request: Request, q: dict[str, str]) -> Response:
     m = parse_map_request(q)
-    layers = [svc.layer_for(request, name) for name in m.layers]
-    body = await run_in_threadpool(_render_map, svc, layers, m)
+    layers = _layers(svc, request, m.layers, "LAYERS")
+    body = await svc.draw(_render_map, svc, layers, m)  # a few at once: memory
     etag = svc.etag(layers[0], "wms", *m.layers[1:], m.crs, m.bbox, m.width, m.height, m.fmt,
                     m.transparent, m.bgcolor, *(la.source.token for la in layers[1:]))
     # the x/y BBOX, so a 1.1.1 and a 1.3.0 request for one map share the ETag
     return svc.respond(request, layers, etag, body, m.fmt)
 
 
+def _shown(value: Any) -> str:
+    """A cell value as GetFeatureInfo's text and HTML show it: ``no data`` where the layer
+    has none (it said Python's ``None``, or ``nan``)."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "no data"
+    return str(value)
+
+
 async def _feature_info(svc: TileService, request: Request, q: dict[str, str]) -> Response:
     m = parse_map_request(q, layer_key="QUERY_LAYERS")
-    layers = [svc.layer_for(request, name) for name in m.layers]
+    layers = _layers(svc, request, m.layers, "QUERY_LAYERS")
     a, b = ("X", "Y") if m.version == "1.1.1" else ("I", "J")  # 1.1.1 names them X and Y
     i, j = url_integer(q.get(a, "")), url_integer(q.get(b, ""))
     if i is None or j is None:  # int() took "1_0" as 10 and " 5" as 5
@@ -186,10 +213,9 @@ async def _feature_info(svc: TileService, request: Request, q: dict[str, str]) -
     if not (math.isfinite(lon) and math.isfinite(lat)):
         raise ApiError(400, f"pixel {a}={i}, {b}={j} lies outside the area where CRS "
                             f"{m.crs[:40]!r} is defined; give a BBOX within it")
-    fmt = q.get("INFO_FORMAT", "application/json")
-    if fmt not in INFO_FORMATS:  # refused before any layer is read
-        raise ApiError(400, f"INFO_FORMAT must be {', '.join(INFO_FORMATS)}, got {fmt[:40]!r}",
-                       code="InvalidFormat", locator="INFO_FORMAT")
+    # refused before any layer is read; the media type is compared without case
+    fmt = offered_format(q.get("INFO_FORMAT", "application/json"), INFO_FORMATS,
+                         name="INFO_FORMAT")
     features: list[dict[str, Any]] = []
     for layer in layers:
         value = await run_in_threadpool(layer.source.point, lon, lat)
@@ -198,15 +224,16 @@ async def _feature_info(svc: TileService, request: Request, q: dict[str, str]) -
             "properties": {"layer": layer.name, "value": value, "units": svc.meta(layer).units,
                            "title": svc.meta(layer).label},
         })
-    if fmt == "application/json":
-        body = json.dumps({"type": "FeatureCollection", "features": features})
+    if fmt == "application/json":  # strict JSON: no data is null, never a bare NaN
+        body = json.dumps(jsonable({"type": "FeatureCollection", "features": features}),
+                          allow_nan=False)
     elif fmt == "text/plain":
-        body = "".join(f"{f['properties']['layer']} = {f['properties']['value']}\n"
+        body = "".join(f"{f['properties']['layer']} = {_shown(f['properties']['value'])}\n"
                        for f in features)
     else:  # text/html
         rows = "".join(
             f"<tr><td>{html.escape(str(f['properties']['title']))}</td>"
-            f"<td>{f['properties']['value']}</td></tr>" for f in features)
+            f"<td>{html.escape(_shown(f['properties']['value']))}</td></tr>" for f in features)
         body = f"<html><body><table>{rows}</table></body></html>"
     etag = svc.etag(layers[0], "wmsinfo", m.layers, m.crs, m.bbox, m.width, m.height, i, j,
                     fmt)

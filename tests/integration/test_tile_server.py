@@ -771,12 +771,12 @@ def test_a_401_names_the_key_scheme_the_server_accepts(served, path) -> None:
      "/tiles/"),
     ("/wmts/1.0.0/probability/default/WebMercatorQuad/14/99999/1.png", 400,
      "TileRow 0..16383", "/tiles/"),
-    ("/wmts/1.0.0/probability/default/WebMercatorQuad/99/1/1.png", 404,
+    ("/wmts/1.0.0/probability/default/WebMercatorQuad/99/1/1.png", 400,
      "TileMatrix 99 outside", "zoom"),
     ("/wmts?SERVICE=WMTS&REQUEST=GetTile&LAYER=probability&TILEMATRIXSET=WebMercatorQuad"
      "&TILEMATRIX=14&TILEROW=99999&TILECOL=1", 400, "TileRow 0..16383", "/tiles/"),
     ("/wmts?SERVICE=WMTS&REQUEST=GetTile&LAYER=probability&TILEMATRIXSET=WebMercatorQuad"
-     "&TILEMATRIX=99&TILEROW=1&TILECOL=1", 404, "TileMatrix 99 outside", "zoom"),
+     "&TILEMATRIX=99&TILEROW=1&TILECOL=1", 400, "TileMatrix 99 outside", "zoom"),
 ])
 def test_wmts_refusals_describe_the_wmts_form(served, path, status, words, not_words) -> None:
     """WMTS REST and KVP errors described the XYZ URL form (/tiles/{layer}/...)."""

@@ -264,7 +264,7 @@ KVP = ("/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=probability"
 
 @pytest.mark.parametrize(("query", "status", "code", "locator", "words"), [
     ("&TILEMATRIX=14&TILEROW=1", 400, "MissingParameterValue", "TILECOL", "GetTile needs"),
-    ("&TILEMATRIX=99&TILEROW=1&TILECOL=1", 404, "TileOutOfRange", "TILEMATRIX",
+    ("&TILEMATRIX=99&TILEROW=1&TILECOL=1", 400, "TileOutOfRange", "TILEMATRIX",
      "TileMatrix 99 outside"),
     ("&TILEMATRIX=14&TILEROW=99999&TILECOL=1", 400, "TileOutOfRange", "TILEROW",
      "TileRow 0..16383"),
