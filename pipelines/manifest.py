@@ -16,7 +16,8 @@ skips a stage when :meth:`Manifest.finished` says its record is still good:
   have the chunk files / files and sizes it wrote (:mod:`pipelines.verify`).
 
 Each run appends an entry to ``runs`` naming the stages it ran and those it skipped, with
-the reason, and the worker count and scheduler it ran on.
+the reason, and the worker count and scheduler it ran on. The file is strict JSON: a
+number that is not finite is ``null``, listed under ``non_finite_numbers``.
 """
 
 from __future__ import annotations
@@ -32,10 +33,10 @@ from typing import Any
 
 from pipelines import verify
 from pipelines.context import StageResult
-from prospect.canonical import jsonable
 from prospect.config import JobConfig
 from prospect.errors import StageError
 from prospect.io.files import file_sha256, write_bytes, write_json
+from prospect.nonfinite import restore_non_finite, strict_document
 from prospect.redact import redact_tree
 from prospect.versions import library_versions
 
@@ -255,7 +256,8 @@ class Manifest:
                 data = {}
         if why is None:
             _refuse_later_format(self.path, data.get("format"))
-        lost = [] if why else _damaged_stages(data)
+        lost = [] if why else _damaged_stages(data)  # seals: over the record as written
+        data = restore_non_finite(data) if why is None else data
         if why is None and not lost:
             return data
         keep = self.path.with_name(DAMAGED_MANIFEST)
@@ -564,10 +566,20 @@ class Manifest:
         self.write()
 
     def write(self) -> None:
-        """Write atomically (temp file, then rename)."""
+        """Write atomically (temp file, then rename), as strict JSON.
+
+        A number that is not finite (a source's ``nodata: .nan`` in the config and the
+        ingest record's settings, an undefined metric) is written ``null`` and listed
+        under ``non_finite_numbers`` (:func:`prospect.nonfinite.strict_document`,
+        as a model's card and schema are): ``json.dumps`` wrote the bare tokens ``NaN``
+        and ``Infinity``, which are no JSON, so ``jq``, JavaScript's ``JSON.parse`` and
+        most readers outside Python refused the whole manifest. :meth:`_read` sets them
+        back, and reads manifests written before, with the bare tokens, as they were
+        (each record's seal is taken over the record as written).
+        """
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        data = jsonable(redact_tree(self.data), finite=False)
+        data = strict_document(redact_tree(self.data))  # NaN and infinities: null, listed
         for record in (data.get("stages") or {}).values():
             if isinstance(record, dict):  # each stage's record as written: trusted only so
                 record["seal"] = _seal(record)
-        write_json(self.path, data, strict=False, indent=2, sort_keys=True, newline=False)
+        write_json(self.path, data, indent=2, sort_keys=True, newline=False)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import math
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -46,7 +48,7 @@ from prospect.errors import (
     StageError,
     data_warnings,
 )
-from prospect.io.files import remove_aside, sweep_leftovers
+from prospect.io.files import sweep_leftovers
 
 __all__ = ["prepare_out_dir", "print_summary", "refuse_idle_stages", "run_job", "run_stages"]
 
@@ -90,7 +92,8 @@ def run_job(
         ctx.console = console
     prepare_gdal()  # libtiff's raw lines (a full disk) are said once, by the job's error
     try:
-        with output_lock(out_dir) as writable:
+        with output_lock(out_dir, say=lambda line: ctx.console.print(
+                f"[dim]{escape(line)}[/dim]")) as writable:
             if not writable:
                 return _read_only_rerun(ctx, wanted, force=force)
             left = sweep_leftovers(out_dir)  # by runs killed mid-write (we hold the lock)
@@ -420,18 +423,47 @@ def _drop_removed_stages(ctx: RunContext, manifest: Manifest, running: Sequence[
                           "is dropped from the manifest")
 
 
+def _removed_folder(ctx: RunContext, manifest: Manifest) -> Path:
+    """This run's folder for the outputs it takes away (:data:`pipelines.verify.REMOVED_DIR`
+    ``/<UTC time>-<run id>``; the run id keeps it new when the clock was set back)."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    return ctx.out_dir / verify.REMOVED_DIR / f"{stamp}-{manifest.run_id}"
+
+
+def _take_away(ctx: RunContext, manifest: Manifest, path: Path) -> bool:
+    """Move output ``path`` into this run's :func:`_removed_folder` (``False``: nothing
+    there; :func:`pipelines.verify.set_aside`), and remove the folders that leaves empty."""
+    folder = manifest.run.get("removed_to")
+    folder = ctx.out_dir / folder if isinstance(folder, str) else _removed_folder(ctx, manifest)
+    moved = verify.set_aside(ctx.out_dir, path, folder)
+    if moved is None:
+        return False
+    manifest.run["removed_to"] = str(folder.relative_to(ctx.out_dir))
+    parent = path.parent  # folders left empty (tiles/, viewer/), never -o itself
+    while parent != ctx.out_dir and ctx.out_dir in parent.parents:
+        try:
+            parent.rmdir()
+        except OSError:
+            break
+        parent = parent.parent
+    return True
+
+
 def _drop_unmade_files(ctx: RunContext, manifest: Manifest, stage: str,
                        before: Any, now: dict[str, Any], *, files: Any = None) -> None:
-    """Remove the files and folders ``stage``'s earlier record listed as its outputs
+    """Take away the files and folders ``stage``'s earlier record listed as its outputs
     (``before``; ``files``: that record's :func:`pipelines.verify.file_inventory`) that
     its run now (``now``) no longer makes (:func:`pipelines.verify.unmade_outputs`): a
     tile layer dropped from the config, or ``tiles.archive`` turned off, left the old
     pyramid and archive in ``tiles/`` (maps of the model and palette of an earlier run,
-    delivered with the new ones). Each is renamed aside first, so a reader sees it whole
-    or not at all; the run's manifest entry lists it (``removed``).
+    delivered with the new ones). Each is moved whole (one rename) into this run's
+    folder under ``removed/`` (:func:`_removed_folder`), where it stays until the user
+    deletes it: a section deleted by mistake (the model, the maps delivered to a
+    partner) had been deleted with it, for good. The run's manifest entry lists each
+    (``removed``) and the folder (``removed_to``).
 
     A folder holding files its record does not list (a user's note in ``model/``) keeps
-    them: only the files the stage wrote are removed. One whose files the record cannot
+    them: only the files the stage wrote are moved. One whose files the record cannot
     tell apart (a large pyramid with files added or removed) is left, with a warning.
     """
     if not isinstance(before, dict):
@@ -440,6 +472,7 @@ def _drop_unmade_files(ctx: RunContext, manifest: Manifest, stage: str,
         files = manifest.data["stages"].get(stage, {}).get("files")
     files = files if isinstance(files, dict) else {}
     keep = (manifest.path, ctx.out_dir / ".prospect.lock", ctx.cube_path)
+    listed = list(manifest.run.get("removed", []))
     for label, path in verify.unmade_outputs(ctx.out_dir, before, now, keep=keep):
         shown = escape(str(verify.relative_to(ctx.out_dir, str(path))))
         extra = verify.unrecorded_files(path, files.get(label))
@@ -451,7 +484,7 @@ def _drop_unmade_files(ctx: RunContext, manifest: Manifest, stage: str,
             continue
         if extra:
             gone = [f for f in verify.recorded_files(ctx.out_dir, path, files[label])
-                    if remove_aside(f)]
+                    if _take_away(ctx, manifest, f)]
             for folder in sorted({f.parent for f in gone}, key=lambda p: -len(p.parts)):
                 while folder != path and path in folder.parents:  # left empty: removed
                     try:
@@ -463,13 +496,17 @@ def _drop_unmade_files(ctx: RunContext, manifest: Manifest, stage: str,
                               f"{shown} ({escape(label)}), which the job no longer makes; "
                               f"kept the files it did not write: "
                               f"{escape(', '.join(k.removeprefix('./') for k in extra))}")
-        elif not remove_aside(path):
+        elif not _take_away(ctx, manifest, path):
             continue
         else:
             ctx.console.print(f"  removed {shown}: the {stage} stage made it "
                               f"({escape(label)}) and the job no longer does")
         manifest.run.setdefault("removed", []).append(
             str(verify.relative_to(ctx.out_dir, str(path))))
+    kept = manifest.run.get("removed_to")
+    if kept and manifest.run.get("removed", []) != listed:
+        ctx.console.print(f"  what was removed is kept in {escape(kept)}/ (delete that "
+                          "folder once you no longer need it)")
 
 
 def _repair(ctx: RunContext, manifest: Manifest, name: str, stages: Sequence[str], *,
@@ -641,7 +678,10 @@ def print_summary(results: Sequence[StageResult], console: Console) -> None:
     for r in results:
         caveats: dict[str, str] = {}
         for key, value in r.metrics.items():
-            if isinstance(value, float):
+            if value is None or (isinstance(value, float) and not math.isfinite(value)):
+                # the manifest keeps a NaN as null: a skipped stage's reads back so
+                console.print(f"  {r.name}.{key} = not defined")
+            elif isinstance(value, float):
                 console.print(f"  {r.name}.{key} = {value:.3f}")
             elif isinstance(value, int | str):
                 console.print(f"  {r.name}.{key} = {value}")

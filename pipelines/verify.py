@@ -3,32 +3,35 @@
 When a stage finishes, :func:`inventory` notes, for every zarr cube among its outputs,
 which chunk files each data variable has (their count, a digest of their names and their
 total size: a chunk that is all fill value is legitimately absent, so "every chunk
-exists" means every chunk the stage wrote). Before a rerun skips the stage, :func:`check`
-compares: a deleted or truncated chunk file or a truncated ``zarr.json`` (a variable's, a
-coordinate's or the cube's own) makes the stage run again, and :func:`repair` first
-removes the damaged variables so that the stage recomputes them instead of taking them as
-up to date, and writes the cube's own metadata again from the job when that is what was
-damaged. Paths are relative to the output directory, so a copied or moved output
-directory is checked against its own files.
+exists" means every chunk the stage wrote) and a digest of its parsed ``zarr.json``.
+Before a rerun skips the stage, :func:`check` compares: a deleted or truncated chunk
+file, a truncated ``zarr.json`` (a variable's, a coordinate's or the cube's own) or a
+variable's ``zarr.json`` edited into other valid metadata makes the stage run again, and
+:func:`repair` first removes the damaged variables so that the stage recomputes them
+instead of taking them as up to date, and writes the cube's own metadata again from the
+job when that is what was damaged. Paths are relative to the output directory, so a
+copied or moved output directory is checked against its own files.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
+import shutil
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from prospect.errors import StageError
-from prospect.io.files import file_sha256, remove_aside
+from prospect.io.files import file_sha256, remove_aside, temp_name
 
-__all__ = ["Damage", "check", "check_files", "file_inventory", "inspect", "inventory",
-           "mark_damaged", "recorded_files", "relative_to", "remove_variables", "repair",
-           "resolve", "undecodable_variables", "unlist_unreadable", "unmade_outputs",
-           "unreadable_metadata", "unrecorded_files"]
+__all__ = ["REMOVED_DIR", "Damage", "check", "check_files", "file_inventory", "inspect",
+           "inventory", "mark_damaged", "recorded_files", "relative_to", "remove_variables",
+           "repair", "resolve", "set_aside", "undecodable_variables",
+           "unlist_unreadable", "unmade_outputs", "unreadable_metadata", "unrecorded_files"]
 
 
 def relative_to(out_dir: Path, value: Any) -> Any:
@@ -115,6 +118,19 @@ def _digest(keys: list[str]) -> str:
     return hashlib.sha256("\n".join(keys).encode()).hexdigest()[:16]
 
 
+def _meta_digest(array: Path) -> str | None:
+    """A digest of what variable ``array``'s ``zarr.json`` says (parsed, keys sorted: its
+    type, fill value, codecs, ``scale_factor``, ``units``...); ``None`` when unreadable.
+
+    A ``zarr.json`` edited into other valid metadata (``"scale_factor": 1000`` added, the
+    fill value or the units changed) kept every chunk file's name and size, so the stage
+    was skipped as finished and every later read took each value 1000 times over."""
+    meta = _read_json(array / "zarr.json")
+    if meta is None:
+        return None
+    return hashlib.sha256(json.dumps(meta, sort_keys=True).encode()).hexdigest()[:16]
+
+
 def _data_arrays(cube: Path) -> list[Path]:
     """The cube's data variables (arrays of two or more dimensions), not its coordinates."""
     arrays = []
@@ -129,7 +145,8 @@ def _data_arrays(cube: Path) -> list[Path]:
 def inventory(out_dir: Path, outputs: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """Chunk files of every data variable of every cube among ``outputs`` (paths in ``out_dir``).
 
-    Returns ``{cube (relative): {variable: {"chunks": n, "keys": digest}}}``.
+    Returns ``{cube (relative): {variable: {"chunks": n, "keys": digest, "bytes": size,
+    "meta": digest}}}``; ``meta`` is :func:`_meta_digest` of the variable's ``zarr.json``.
     """
     out_dir = Path(out_dir)
     found: dict[str, dict[str, Any]] = {}
@@ -142,7 +159,8 @@ def inventory(out_dir: Path, outputs: Mapping[str, Any]) -> dict[str, dict[str, 
         variables = {}
         for array in _data_arrays(cube):
             keys, size = _chunk_keys(array)
-            variables[array.name] = {"chunks": len(keys), "keys": _digest(keys), "bytes": size}
+            variables[array.name] = {"chunks": len(keys), "keys": _digest(keys), "bytes": size,
+                                     "meta": _meta_digest(array)}
         found[str(relative_to(out_dir, str(cube)))] = variables
     return found
 
@@ -219,6 +237,54 @@ def unmade_outputs(out_dir: Path, before: Mapping[str, Any], now: Mapping[str, A
             continue
         stale.append((label, path))
     return stale
+
+
+REMOVED_DIR = "removed"
+"""Folder of ``-o`` where the outputs a job no longer makes are moved, one dated folder
+per run (``removed/<UTC time>-<run id>/<their path in -o>``); Prospect never reads,
+checks or deletes it: the user removes it once nothing in it is needed."""
+
+
+def set_aside(out_dir: Path, path: Path, folder: Path) -> Path | None:
+    """Move ``path`` (inside ``out_dir``) into ``folder`` at its own path relative to
+    ``out_dir``; returns where it went, ``None`` when nothing is there.
+
+    One rename, so a reader sees it whole at one place or the other. An output on
+    another file system than ``folder`` (a folder of ``-o`` that is a mount point, a
+    volume of its own in a Kubernetes pod) is copied under a hidden staging name there,
+    renamed into place, and only then removed; a copy the disk refuses is removed and
+    its error goes up, the output left where it was.
+    """
+    if not (path.exists() or path.is_symlink()):
+        return None
+    try:
+        rel = path.relative_to(out_dir)
+    except ValueError:
+        rel = Path(os.path.realpath(path)).relative_to(os.path.realpath(out_dir))
+    target = folder / rel
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists() or target.is_symlink():  # never replaced
+        target = target.with_name(f"{target.name}.{os.urandom(3).hex()}")
+    try:
+        os.rename(path, target)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        staging = temp_name(target, "staging")  # a run killed now leaves it to the sweep
+        try:
+            if path.is_dir() and not path.is_symlink():
+                shutil.copytree(path, staging, symlinks=True)
+            else:
+                shutil.copy2(path, staging, follow_symlinks=False)
+        except BaseException:
+            if staging.is_dir() and not staging.is_symlink():
+                shutil.rmtree(staging, ignore_errors=True)
+            else:
+                staging.unlink(missing_ok=True)
+            raise
+        os.rename(staging, target)
+        remove_aside(path)
+    return target
 
 
 def unrecorded_files(path: Path, entry: Any) -> list[str] | None:
@@ -440,6 +506,10 @@ def inspect(out_dir: Path, record: Mapping[str, Any] | None, *, deep: bool = Fal
                 elif expected.get("bytes", size) != size:  # older manifests: no size
                     problem = (f"cube variable {name!r}: its chunk files changed size "
                                "(truncated or rewritten)")
+                elif expected.get("meta", meta := _meta_digest(array)) != meta:
+                    problem = (f"cube variable {name!r}: its metadata {array / 'zarr.json'} "
+                               "was changed since it was written (its type, fill value, "
+                               "codecs or attributes such as scale_factor or units)")
                 elif expected.get("damaged"):
                     problem = f"cube variable {name!r}: {expected['damaged']}"
                 elif deep and (bad := damaged_array_chunks(array)) is not None:
@@ -468,13 +538,14 @@ def mark_damaged(records: Mapping[str, Any], cube: str, variable: str, why: str)
 
 
 _ARRAY_KEYS = ("shape", "data_type", "chunk_grid", "chunk_key_encoding", "codecs",
-               "dimension_names")
+               "dimension_names", "fill_value", "attributes")
 
 
 def _stale_consolidated(cube: Path, root: Mapping[str, Any], names: Any) -> str | None:
     """The first of ``names`` whose entry in the cube's consolidated metadata (what readers
-    open) is missing or disagrees with its own ``zarr.json`` in shape, type, chunks or
-    codecs; ``None`` when they agree or the cube is not consolidated."""
+    open) is missing or disagrees with its own ``zarr.json`` in shape, type, chunks,
+    codecs, fill value or attributes (a ``scale_factor`` added there alone scaled every
+    value a reader took); ``None`` when they agree or the cube is not consolidated."""
     listed = (root.get("consolidated_metadata") or {}).get("metadata")
     if not isinstance(listed, dict):
         return None
