@@ -288,7 +288,7 @@ def test_a_resolution_in_degrees_is_printed_in_degrees(sandbox: Sandbox, cli: An
 
 
 def test_bounds_that_are_no_whole_number_of_cells_are_said_to_move(
-    sandbox: Sandbox, cli: Any,
+    sandbox: Sandbox, cli: Any, scheduler: str,
 ) -> None:
     # Before: the grid took 14 x 14 cells of 30 m for 400 m, reaching 20 m past the east
     # and south bounds, without a word
@@ -298,6 +298,12 @@ def test_bounds_that_are_no_whole_number_of_cells_are_said_to_move(
     warned = [line for line in result.err.splitlines() if line.startswith("warning:")]
     assert any("not a whole number of 30 m cells" in w and "14 x 14" in w and
                "500420.0" in w for w in warned), result.err
+    # and the run says it too, so that its manifest keeps it beside the cube it made
+    ran = cli("ingest", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
+    assert ran.code == 0, ran.err[-2000:]
+    notes = json.loads((sandbox.out / "manifest.json").read_text())["stages"]["ingest"][
+        "notes"]
+    assert any("not a whole number of 30 m cells" in n for n in notes), notes
     sandbox.write_job(JOB)  # control: 400 m of 10 m cells says nothing
     assert "whole number" not in cli("plan", sandbox.job_path).err
 
