@@ -1816,9 +1816,9 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
             _refuse_variable(path, variable)
         _refuse_archive(path)
         reason = gdal_reason(exc)
-        if "configuration options not defined" in reason.lower():  # no S3/GS/Azure keys
-            from prospect.io.remote import read_failure
+        from prospect.io.remote import read_failure  # the one reading of GDAL's words
 
+        if read_failure(reason).startswith("no credentials"):  # no S3/GS/Azure keys
             raise InputFileError(f"{path}: cannot read: {read_failure(reason)}") from None
         raise CorruptFileError(
             f"{path}: cannot read as a raster (corrupt, truncated or not a raster): "

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from .conftest import REPO, Sandbox, assert_clean_error
+from .test_configs_round16 import TINY
 
 PROSPECT_SCRIPT = [sys.executable, "-c",
                    "import sys; from pipelines.entry import main; sys.exit(main())"]
@@ -256,19 +257,7 @@ def test_workers_beside_a_scheduler_or_a_batch_cluster_is_refused(
 
 # -- the grid as written and as laid out -----------------------------------------------------
 
-GEO = """name: tiny
-synthetic: true
-region:
-  name: tiny
-  crs: EPSG:4326
-  resolution: {res}
-  bounds: {bounds}
-  chunks: [20, 20]
-sources:
-- kind: raster
-  name: heat
-  path: heat.tif
-"""
+GEO = TINY.replace("crs: EPSG:32619", "crs: EPSG:4326")  # round 16's job, in degrees
 
 
 def test_bounds_across_the_antimeridian_say_so(sandbox: Sandbox, cli: Any) -> None:
