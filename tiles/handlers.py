@@ -183,13 +183,25 @@ async def tile(svc: TileService, request: Request) -> Response:
 
 
 async def wmts_tile(svc: TileService, request: Request) -> Response:
-    """WMTS REST ``/wmts/1.0.0/{layer}/{style}/{TileMatrixSet}/{z}/{row}/{col}.png``."""
+    """WMTS REST ``/wmts/1.0.0/{layer}/{style}/{TileMatrixSet}/{z}/{row}/{col}.png``.
+
+    Refusals are OWS ExceptionReports at the KVP binding's statuses
+    (:func:`wmts_refusal`), with the resource's part at fault as ``locator``."""
     p = request.path_params
-    layer = svc.layer_for(request, p["layer"])
+    try:
+        layer = svc.layer_for(request, p["layer"])
+    except ApiError as exc:
+        exc.locator = exc.locator or "Layer"
+        raise
     if p["style"] != "default":
-        raise ApiError(404, f"unknown style {p['style'][:40]!r}; the only style is 'default'")
+        raise ApiError(400, f"unknown style {p['style'][:40]!r}; the only style is 'default'",
+                       locator="Style")
     base, size = split_matrix_set(p["tms"])
-    tms = svc.tms_for(layer, base)
+    try:
+        tms = svc.tms_for(layer, base)
+    except ApiError as exc:
+        exc.locator = exc.locator or "TileMatrixSet"
+        raise
     col, _, ext = p["tail"].partition(".")
     if not _INT.match(p["row"]):  # "7634@2x" drew a 512 px tile in a 256 px set
         raise ApiError(400, _FORMS["wmts"])
@@ -231,7 +243,8 @@ async def wmts_kvp(svc: TileService, request: Request) -> Response:
 
 
 def wmts_refusal(refusal: ApiError) -> Response:
-    """``refusal`` as the OWS 1.1 ExceptionReport a WMTS KVP client reads."""
+    """``refusal`` as the OWS 1.1 ExceptionReport a WMTS client reads (KVP and REST
+    bindings alike)."""
     code = refusal.code or _OWS_CODES.get(refusal.status, "NoApplicableCode")
     status = _OWS_STATUS.get(code, refusal.status) if refusal.status in (400, 404) \
         else refusal.status

@@ -15,14 +15,17 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 __all__ = [
     "AUTH_CHALLENGE",
+    "GZIP_MIN_BYTES",
     "MAX_HEADER_BYTES",
     "MAX_URL_LENGTH",
     "ApiError",
     "RequestLimits",
+    "accepts_gzip",
     "conditional_response",
     "error_response",
     "etag_matches",
     "json_refusal",
+    "origin_form",
     "refuse_repeated",
     "unmodified_since",
     "unreadable",
@@ -173,11 +176,61 @@ def conditional_response(
     """``200`` with ``body``, or ``304`` (same headers, no body) when the client has it.
 
     ``headers`` must carry the caching headers (Cache-Control, Vary); the ETag is added.
+    A text body (XML, JSON, HTML) of at least :data:`GZIP_MIN_BYTES` goes gzip-compressed
+    to a client that accepts it (:func:`accepts_gzip`), under its own ETag (``-gzip``
+    added: RFC 9110 8.8.3, two representations never share a strong validator) and with
+    ``Vary: Accept-Encoding``; either ETag answers ``If-None-Match``.
     """
+    data = body.encode() if isinstance(body, str) else body
     all_headers = {**headers, "ETag": etag}
-    if etag_matches(request.headers.get("if-none-match"), etag):
+    compressible = _compressible(media_type) and len(data) >= GZIP_MIN_BYTES
+    if compressible:
+        vary = all_headers.get("Vary", "")
+        all_headers["Vary"] = f"{vary}, Accept-Encoding" if vary else "Accept-Encoding"
+    gzipped = compressible and accepts_gzip(request.headers.get("accept-encoding"))
+    if gzipped:
+        all_headers["ETag"] = etag[:-1] + '-gzip"' if etag.endswith('"') else etag + "-gzip"
+    asked = request.headers.get("if-none-match")
+    if etag_matches(asked, etag) or etag_matches(asked, all_headers["ETag"]):
         return Response(status_code=304, headers=all_headers)
-    return Response(body, media_type=media_type, headers=all_headers)
+    if gzipped:
+        import gzip
+
+        data = gzip.compress(data, compresslevel=6, mtime=0)
+        all_headers["Content-Encoding"] = "gzip"
+    return Response(data, media_type=media_type, headers=all_headers)
+
+
+GZIP_MIN_BYTES = 1024
+"""Smallest text body that is worth compressing."""
+
+
+def _compressible(media_type: str) -> bool:
+    kind = media_type.split(";")[0].strip().lower()
+    return kind.startswith("text/") or kind.endswith(("xml", "json"))
+
+
+def accepts_gzip(accept_encoding: str | None) -> bool:
+    """Does an ``Accept-Encoding`` header accept gzip (RFC 9110 12.5.3)? ``gzip`` (or
+    ``x-gzip``, or ``*``) with a q-value above 0; ``gzip;q=0`` refuses it."""
+    if not accept_encoding:
+        return False
+    weights: dict[str, float] = {}
+    for part in accept_encoding.split(","):
+        coding, _, params = part.strip().partition(";")
+        q = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        weights[coding.strip().lower()] = q
+    for name in ("gzip", "x-gzip"):
+        if name in weights:
+            return weights[name] > 0
+    return weights.get("*", 0.0) > 0
 
 
 Refusal = Callable[[Scope, ApiError], Response]
@@ -188,6 +241,25 @@ protocol the request's endpoint speaks."""
 def json_refusal(scope: Scope, exc: ApiError) -> Response:
     """``exc`` as the JSON body every REST refusal has (:func:`error_response`)."""
     return error_response(exc.status, exc.message, exc.headers)
+
+
+def origin_form(scope: Scope) -> Scope:
+    """``scope`` with an absolute-form request target (``GET http://host/wms?... HTTP/1.1``,
+    as clients configured for a proxy and some HTTP/1.0 clients send it) read as its path.
+
+    RFC 9112 3.2.2: a server must accept the absolute form. It reached the router as the
+    path ``http://host/wms`` and every such request was a 404 "no such endpoint". The
+    host in it is ignored, as ``Host`` is: no link here is made from either.
+    """
+    path = scope.get("path", "")
+    if not path[:8].lower().startswith(("http://", "https://")):
+        return scope
+    rest = path.split("://", 1)[1]
+    new_path = "/" + rest.split("/", 1)[1] if "/" in rest else "/"
+    raw = scope.get("raw_path") or path.encode("latin-1", "replace")
+    raw_rest = raw.split(b"://", 1)[1] if b"://" in raw else b""
+    new_raw = b"/" + raw_rest.split(b"/", 1)[1] if b"/" in raw_rest else b"/"
+    return {**scope, "path": new_path, "raw_path": new_raw}
 
 
 class RequestLimits:
@@ -222,6 +294,7 @@ class RequestLimits:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        scope = origin_form(scope)
         status, message = self._refusal(scope)
         if status:
             extra = {"Allow": "GET, HEAD"} if status == 405 else {}

@@ -23,10 +23,11 @@ Endpoints (``{layer}`` is a configured layer *name*; paths and URLs are never ac
 Keys travel as header ``X-API-Key`` or query ``key``. Every response that carries data has
 an ETag (data version + request) and Cache-Control (``public`` for public layers read
 without a key, ``private`` otherwise); ``If-None-Match`` gets 304 (weak comparison).
-Errors are JSON ``{"error": ...}``, except on ``/wms`` and ``/wmts`` (KVP), which answer in
-their protocol's XML exception reports. The handlers are in :mod:`tiles.handlers`, the state in
-:mod:`tiles.service`, the HTTP plumbing in :mod:`tiles.http`; :func:`uvicorn_config` is how
-the app is run (header-read timeout, keep-alive and connection limits).
+Errors are JSON ``{"error": ...}``, except on ``/wms`` and ``/wmts`` (KVP and the REST
+binding under ``/wmts/``), which answer in their protocol's XML exception reports. The
+handlers are in :mod:`tiles.handlers`, the state in :mod:`tiles.service`, the HTTP
+plumbing in :mod:`tiles.http`; :func:`uvicorn_config` is how the app is run (header-read
+timeout, keep-alive and connection limits).
 """
 
 from __future__ import annotations
@@ -72,12 +73,28 @@ __all__ = ["MAX_URL_LENGTH", "Layer", "create_app", "install_sighup", "listen_so
 
 Handler = Callable[[TileService, Request], Awaitable[Response]]
 
+CORS_REQUEST_HEADERS = ("X-API-Key", "If-None-Match", "If-Modified-Since", "Range")
+"""Request headers a page of another origin may send: the key, the conditional GET, and
+``Range``, with which browser COG readers (geotiff.js in OpenLayers) read ``/download``."""
 
-def _bind(svc: TileService, handler: Handler, *, own_refusals: bool = False
+CORS_EXPOSED = ("ETag", "Content-Range", "Accept-Ranges", "Content-Disposition",
+                "Retry-After", "Warning", "WWW-Authenticate")
+"""Response headers a page of another origin may read: a COG reader needs Content-Range
+for the file's length (it saw none and failed), a client Retry-After to wait, the key
+challenge and the map's warnings."""
+
+
+def _json_refusal(exc: ApiError) -> Response:
+    return error_response(exc.status, exc.message, exc.headers)
+
+
+def _bind(svc: TileService, handler: Handler, *, own_refusals: bool = False,
+          refuse: Callable[[ApiError], Response] = _json_refusal,
           ) -> Callable[[Request], Awaitable[Response]]:
     """``handler`` as an endpoint: rate limit, repeated-parameter check (both left to the
     handler when ``own_refusals``: WMS and WMTS KVP answer in their own XML, a 429
-    included), refusals as JSON."""
+    included), refusals through ``refuse`` (JSON; the WMTS REST binding's OWS
+    ExceptionReport)."""
     async def endpoint(request: Request) -> Response:
         t0 = time.perf_counter()
         svc.refresh_keys()
@@ -87,11 +104,10 @@ def _bind(svc: TileService, handler: Handler, *, own_refusals: bool = False
                 refuse_repeated(request)
             response = await handler(svc, request)
         except ApiError as exc:
-            response = error_response(exc.status, exc.message, exc.headers)
+            response = refuse(exc)
         except LayerDataError as exc:  # the operator's log names the file, the client not
             svc.log.error("%s", exc)
-            refusal = unreadable(_layer_name(request) or None)
-            response = error_response(refusal.status, refusal.message, refusal.headers)
+            response = refuse(unreadable(_layer_name(request) or None))
         return cast(Response, _Logged(response, lambda status, nbytes: svc.log_access(
             request, status, nbytes, time.perf_counter() - t0)))
     endpoint.__name__ = handler.__name__
@@ -169,6 +185,12 @@ async def _not_found(request: Request, exc: Exception) -> Response:
     twin = _slash_twin(request) if status == 404 else None
     if twin is not None:
         return Response(status_code=307, headers={"Location": twin})
+    if _is_wmts_rest(request.scope.get("path", "")):  # a WMTS client reads only its XML
+        return handlers.wmts_refusal(ApiError(
+            status, f"no such WMTS resource {request.url.path[:100]!r}; tiles are "
+            "/wmts/1.0.0/{Layer}/{Style}/{TileMatrixSet}/{TileMatrix}/{TileRow}/{TileCol}"
+            ".png and the capabilities /wmts/1.0.0/WMTSCapabilities.xml",
+            code="NoApplicableCode" if status == 404 else None))
     return error_response(status, f"no such endpoint {request.url.path[:100]!r}; see /viewer/, "
                           "/layers, /tiles/{layer}/{z}/{x}/{y}.png, /tilejson/{layer}.json, "
                           "/wmts/1.0.0/WMTSCapabilities.xml, /legend/{layer}.png, "
@@ -186,9 +208,15 @@ def _protocol_refusal(scope: Scope, exc: ApiError) -> Response:
 
         params = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
         return wms_refusal(exc, params)
-    if path == "/wmts":
+    if path == "/wmts" or _is_wmts_rest(path):
         return handlers.wmts_refusal(exc)
     return json_refusal(scope, exc)
+
+
+def _is_wmts_rest(path: str) -> bool:
+    """Is ``path`` in the WMTS REST binding (``/wmts/...``), whose refusals are OWS
+    ExceptionReports (07-057r7 10.2; they were the JSON of the XYZ endpoints)?"""
+    return path.startswith("/wmts/")
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:
@@ -219,8 +247,10 @@ def create_app(config: ServeConfig, *, config_path: str | Path | None = None) ->
         Route("/tiles/{layer}/{z}/{x}/{tail}", _bind(svc, h.tile)),
         Route("/tilejson/{name}", _bind(svc, h.tilejson_doc)),
         Route("/tiles/{layer}/{tms}/{z}/{x}/{tail}", _bind(svc, h.tile)),
-        Route("/wmts/1.0.0/WMTSCapabilities.xml", _bind(svc, h.wmts_capabilities)),
-        Route("/wmts/1.0.0/{layer}/{style}/{tms}/{z}/{row}/{tail}", _bind(svc, h.wmts_tile)),
+        Route("/wmts/1.0.0/WMTSCapabilities.xml",
+              _bind(svc, h.wmts_capabilities, refuse=h.wmts_refusal)),
+        Route("/wmts/1.0.0/{layer}/{style}/{tms}/{z}/{row}/{tail}",
+              _bind(svc, h.wmts_tile, refuse=h.wmts_refusal)),
         Route("/wmts", _bind(svc, h.wmts_kvp, own_refusals=True)),
         Route("/wms", _bind(svc, wms, own_refusals=True)),
         Route("/download/{name}", _bind(svc, cog_download)),
@@ -242,7 +272,8 @@ def create_app(config: ServeConfig, *, config_path: str | Path | None = None) ->
     if config.cors_origins:  # outermost, so browser preflights are answered before the limits
         app.add_middleware(
             CORSMiddleware, allow_origins=config.cors_origins, allow_methods=["GET", "HEAD"],
-            allow_headers=["X-API-Key", "If-None-Match"], expose_headers=["ETag"], max_age=3600,
+            allow_headers=list(CORS_REQUEST_HEADERS), expose_headers=list(CORS_EXPOSED),
+            max_age=3600,
         )
     return app
 

@@ -423,10 +423,73 @@ class LayerSource:
 
         Cells outside the data or without data are masked. ``crs`` reads in another CRS
         instead (``bbox`` is then in that CRS), e.g. ``"EPSG:4326"``.
+
+        A layer smaller than a few output pixels (a 2 km layer in a map of the whole world)
+        falls between the pixel centres a warp samples, and came back blank as if it had no
+        data: such a layer is drawn on the pixels it covers, each the mean of the layer's
+        values inside it (:meth:`_subpixel`).
         """
         from rasterio.crs import CRS
 
         dst = WEB_MERCATOR.rasterio_crs if crs is None else CRS.from_user_input(crs)
+        out = self._read_window(bbox, dst, width=width, height=height, resampling=resampling)
+        if out.count() == 0:
+            return self._subpixel(bbox, dst, width=width, height=height,
+                                  resampling=resampling, empty=out)
+        return out
+
+    _SUBPIXEL_MAX = 8
+    """Largest side, in output pixels, of a layer drawn by :meth:`_subpixel`."""
+
+    _SUBPIXEL_READ = 512
+    """Most values a side that :meth:`_subpixel` reads (at the layer's own cell size)."""
+
+    def _subpixel(
+        self, bbox: tuple[float, float, float, float], dst: Any, *, width: int, height: int,
+        resampling: str, empty: np.ma.MaskedArray,
+    ) -> np.ma.MaskedArray:
+        """A blank read of a layer that covers at most :data:`_SUBPIXEL_MAX` output pixels
+        a side, drawn again: the layer is read at its own cell size (at most
+        :data:`_SUBPIXEL_READ` values a side) and each output pixel it touches is the mean
+        of its values inside that pixel (no data where none has data), as an average
+        resampling defines it. ``empty`` is returned for any other layer."""
+        try:
+            (fw, fs, fe, fn), cell = self.native_footprint(dst)
+        except (CRSError, TransformError, ProjError, ValueError):
+            return empty
+        left, bottom, right, top = bbox
+        if not all(map(math.isfinite, (fw, fs, fe, fn, cell))) or cell <= 0 or \
+                fw >= right or fe <= left or fs >= top or fn <= bottom:
+            return empty
+        px, py = (right - left) / width, (top - bottom) / height
+        c0 = max(0, math.floor((fw - left) / px))
+        c1 = min(width, math.ceil((fe - left) / px))
+        r0 = max(0, math.floor((top - fn) / py))
+        r1 = min(height, math.ceil((top - fs) / py))
+        if not (0 < c1 - c0 <= self._SUBPIXEL_MAX and 0 < r1 - r0 <= self._SUBPIXEL_MAX):
+            return empty  # a layer this size is sampled by the warp: blank means no data
+        w, s = max(fw, left), max(fs, bottom)
+        e, n = min(fe, right), min(fn, top)
+        nx = min(self._SUBPIXEL_READ, max(1, math.ceil((e - w) / cell)))
+        ny = min(self._SUBPIXEL_READ, max(1, math.ceil((n - s) / cell)))
+        fine = self._read_window((w, s, e, n), dst, width=nx, height=ny, resampling=resampling)
+        xs = w + (np.arange(nx) + 0.5) * (e - w) / nx  # each value's centre
+        ys = n - (np.arange(ny) + 0.5) * (n - s) / ny
+        cols = np.clip(((xs - left) / px).astype(int), 0, width - 1)
+        rows = np.clip(((top - ys) / py).astype(int), 0, height - 1)
+        index = (rows[:, None] * width + cols[None, :]).ravel()
+        valid = ~np.ma.getmaskarray(fine).ravel()
+        counts = np.bincount(index[valid], minlength=width * height)
+        sums = np.bincount(index[valid], weights=fine.compressed().astype("f8"),
+                           minlength=width * height)
+        means = (sums / np.maximum(counts, 1)).astype("f4").reshape(height, width)
+        return np.ma.masked_array(means, mask=(counts == 0).reshape(height, width))
+
+    def _read_window(
+        self, bbox: tuple[float, float, float, float], dst: Any, *, width: int, height: int,
+        resampling: str,
+    ) -> np.ma.MaskedArray:
+        """One read of ``bbox`` (in CRS ``dst``) onto a ``(height, width)`` grid."""
         if self.variable is None:
             with self._reading():
                 return self._warp_cog(bbox, dst, width=width, height=height,

@@ -29,10 +29,11 @@ from tiles.http import ApiError, url_integer, url_number
 from tiles.xmltext import escape, quoteattr
 
 __all__ = [
-    "EXCEPTION_TYPES", "MAP_FORMATS", "MAX_DRAWN_PIXELS", "MAX_LAYERS", "MAX_SIZE", "VERSIONS",
-    "MapRequest", "WmsLayer", "capabilities_xml", "capabilities_xml_111", "check_crs",
-    "crs_problem", "exception_xml", "layer_names", "negotiate_version", "offered_crs",
-    "offered_format", "parse_map_request", "query_params", "request_version",
+    "EXCEPTION_FORMATS", "EXCEPTION_TYPES", "MAP_FORMATS", "MAX_DRAWN_PIXELS", "MAX_LAYERS",
+    "MAX_SIZE", "VERSIONS", "MapRequest", "WmsLayer", "capabilities_xml",
+    "capabilities_xml_111", "check_crs", "crs_problem", "exception_canvas", "exception_mode",
+    "exception_xml", "layer_names", "negotiate_version", "offered_crs", "offered_format",
+    "parse_map_request", "query_params", "request_version",
 ]
 
 MAX_SIZE = 4096
@@ -54,6 +55,15 @@ VERSIONS = ("1.1.1", "1.3.0")
 
 EXCEPTION_TYPES = {"1.1.1": "application/vnd.ogc.se_xml", "1.3.0": "text/xml"}
 """Media type of a ServiceExceptionReport in each version."""
+
+EXCEPTION_FORMATS = {
+    "1.3.0": ("XML", "INIMAGE", "BLANK"),
+    "1.1.1": ("application/vnd.ogc.se_xml", "application/vnd.ogc.se_inimage",
+              "application/vnd.ogc.se_blank"),
+}
+"""The ``EXCEPTIONS`` values of each version (WMS 1.3.0 7.3.3.11, 1.1.1 7.2.3.11), in the
+order of :func:`exception_mode`'s answers: a ServiceExceptionReport, the message drawn in
+an image of the requested FORMAT and size, a blank image."""
 
 
 @dataclass(frozen=True)
@@ -299,7 +309,9 @@ def capabilities_xml(
         + _request("GetCapabilities", ("text/xml",), href)
         + _request("GetMap", MAP_FORMATS, href)
         + _request("GetFeatureInfo", INFO_FORMATS, href)
-        + "</Request><Exception><Format>XML</Format></Exception>"
+        + "</Request><Exception>"
+        + "".join(f"<Format>{f}</Format>" for f in EXCEPTION_FORMATS["1.3.0"])
+        + "</Exception>"
         f"<Layer><Title>{escape(title)}</Title>"
         + "".join(f"<CRS>{escape(c)}</CRS>" for c in crs_all)
         + _geographic_bbox(w, s, e, n)
@@ -368,7 +380,9 @@ def capabilities_xml_111(
         + request("GetCapabilities", ("application/vnd.ogc.wms_xml",))
         + request("GetMap", MAP_FORMATS)
         + request("GetFeatureInfo", INFO_FORMATS)
-        + "</Request><Exception><Format>application/vnd.ogc.se_xml</Format></Exception>"
+        + "</Request><Exception>"
+        + "".join(f"<Format>{f}</Format>" for f in EXCEPTION_FORMATS["1.1.1"])
+        + "</Exception>"
         f"<Layer><Title>{escape(title)}</Title>"
         + "".join(f"<SRS>{escape(c)}</SRS>" for c in srs_all)
         + f'<LatLonBoundingBox minx="{w!r}" miny="{s!r}" maxx="{e!r}" maxy="{n!r}"/>'
@@ -402,6 +416,30 @@ def exception_xml(code: str, message: str, locator: str | None = None,
         f"<ServiceException code={quoteattr(code)}{where}>{escape(message)}</ServiceException>"
         "</ServiceExceptionReport>\n"
     )
+
+
+def exception_mode(q: Mapping[str, str], version: str) -> str:
+    """How a refusal of request ``q`` is answered: ``"xml"``, ``"inimage"`` or ``"blank"``.
+
+    ``EXCEPTIONS`` takes its version's values (:data:`EXCEPTION_FORMATS`; either version's
+    are understood in both, compared without case, as MapServer and GeoServer do); left
+    out, the refusal is XML. Any other value is refused (400 ``InvalidParameterValue``,
+    locator ``EXCEPTIONS``) naming the values served: it was ignored, and the client that
+    asked for an image got XML it cannot show.
+    """
+    text = q.get("EXCEPTIONS", "")
+    if not text:
+        return "xml"
+    for names in EXCEPTION_FORMATS.values():
+        for name, mode in zip(names, ("xml", "inimage", "blank"), strict=True):
+            if text.strip().lower() == name.lower():
+                return mode
+    if text.strip().lower() == "text/xml":  # 1.3.0's exception media type, as some send it
+        return "xml"
+    raise ApiError(400, f"EXCEPTIONS {text[:40]!r} is not served; WMS {version} answers "
+                        f"EXCEPTIONS={', '.join(EXCEPTION_FORMATS[version])} (a "
+                        "ServiceExceptionReport, the message in the image, a blank image)",
+                   locator="EXCEPTIONS")
 
 
 _UNSUPPORTED = ("SLD", "SLD_BODY")
@@ -507,6 +545,23 @@ def _background(q: dict[str, str]) -> tuple[bool, tuple[int, int, int]]:
                             f"white), got {colour[:16]!r}")
     rgb = int(colour[2:], 16)
     return transparent.upper() == "TRUE", (rgb >> 16, (rgb >> 8) & 0xFF, rgb & 0xFF)
+
+
+def exception_canvas(q: dict[str, str], *, formats: Sequence[str] = MAP_FORMATS
+                     ) -> tuple[int, int, str, bool, tuple[int, int, int]] | None:
+    """``(width, height, format, transparent, bgcolor)`` of the image an ``INIMAGE`` or
+    ``BLANK`` refusal of request ``q`` is drawn in, or ``None`` when the request's own
+    WIDTH, HEIGHT, FORMAT, TRANSPARENT or BGCOLOR cannot make one (the refusal is then
+    XML). GetLegendGraphic's size defaults to the legend's (320 x 84)."""
+    legend = "LAYER" in q and "LAYERS" not in q
+    try:
+        width = _int(q, "WIDTH", MAX_SIZE) if "WIDTH" in q or not legend else 320
+        height = _int(q, "HEIGHT", MAX_SIZE) if "HEIGHT" in q or not legend else 84
+        fmt = offered_format(q.get("FORMAT", "image/png"), formats, name="FORMAT")
+        transparent, bgcolor = _background(q)
+    except ApiError:
+        return None
+    return width, height, fmt, transparent, bgcolor
 
 
 def parse_map_request(q: dict[str, str], *, layer_key: str = "LAYERS") -> MapRequest:

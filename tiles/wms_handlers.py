@@ -4,7 +4,9 @@ GetLegendGraphic.
 Refusals are WMS ServiceExceptionReports (XML, in the format of the request's version)
 with the HTTP status of the refusal (a CRS a map cannot be drawn in: 400 ``InvalidCRS``,
 1.1.1's ``InvalidSRS``; a layer whose files cannot be read: 503 with Retry-After); keys
-are checked per layer exactly as for tiles.
+are checked per layer exactly as for tiles. A GetMap or GetLegendGraphic that asks for
+``EXCEPTIONS=INIMAGE`` or ``BLANK`` (1.1.1: ``application/vnd.ogc.se_inimage``,
+``se_blank``) gets its refusal as an image of its FORMAT and size (:func:`_image_refusal`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from prospect.canonical import jsonable
-from tiles.colormap import encode_image, render_rgba
+from tiles.colormap import ImageFormat, encode_image, render_rgba
 from tiles.handlers import legend_for
 from tiles.http import ApiError, refusal_headers, refuse_repeated, unreadable, url_integer
 from tiles.service import Layer, TileService
@@ -31,11 +33,14 @@ from tiles.source import LayerDataError
 from tiles.wms import (
     EXCEPTION_TYPES,
     INFO_FORMATS,
+    MAP_FORMATS,
     VERSIONS,
     MapRequest,
     WmsLayer,
     capabilities_xml,
     capabilities_xml_111,
+    exception_canvas,
+    exception_mode,
     exception_xml,
     negotiate_version,
     offered_format,
@@ -46,19 +51,96 @@ from tiles.wms import (
 __all__ = ["wms", "wms_refusal"]
 
 
-def _exception(exc: ApiError, version: str = "1.3.0") -> Response:
-    code = exc.code or {400: "InvalidParameterValue", 404: "LayerNotDefined"}.get(
-        exc.status, "NoApplicableCode")
+def _exception(exc: ApiError, version: str = "1.3.0", mode: str = "xml",
+               q: dict[str, str] | None = None) -> Response:
+    if mode != "xml" and q is not None:
+        image = _image_refusal(exc, q, mode)
+        if image is not None:
+            return image
+    code = _code(exc)
     return Response(exception_xml(code, exc.message, exc.locator, version),
                     status_code=exc.status, media_type=EXCEPTION_TYPES[version],
                     headers=refusal_headers(exc.status, exc.headers))
 
 
+def _code(exc: ApiError) -> str:
+    return exc.code or {400: "InvalidParameterValue", 404: "LayerNotDefined"}.get(
+        exc.status, "NoApplicableCode")
+
+
+def _image_refusal(exc: ApiError, q: dict[str, str], mode: str) -> Response | None:
+    """A refusal as the image WMS's ``INIMAGE`` / ``BLANK`` exceptions are (1.3.0
+    7.3.3.11, 1.1.1 7.2.3.11): the request's FORMAT and WIDTH x HEIGHT, on its background
+    (TRANSPARENT, BGCOLOR), with the exception code and message written in it (INIMAGE)
+    or nothing (BLANK). ``None`` when the request's own size or format cannot make one.
+
+    As MapServer and GeoServer answer, a refusal of the request's parameters (400, 404)
+    is a 200, so that clients that show only images (QGIS, OpenLayers' image layers) show
+    it; a refusal with a meaning of its own keeps its status and headers (401's challenge,
+    429's and 503's Retry-After). Never cached: the image is not a map.
+    """
+    canvas = exception_canvas(q, formats=("image/png",) if "LAYER" in q and "LAYERS" not in q
+                              else MAP_FORMATS)
+    if canvas is None:
+        return None
+    width, height, fmt, transparent, bgcolor = canvas
+    rgba = np.zeros((height, width, 4), dtype=np.uint8)
+    if not transparent:
+        rgba[..., :3] = bgcolor
+        rgba[..., 3] = 255
+    if mode == "inimage":
+        rgba = _write_message(rgba, f"{_code(exc)}: {exc.message}")
+    status = 200 if exc.status in (400, 404) else exc.status
+    headers = {**refusal_headers(exc.status, exc.headers), "Cache-Control": "no-store"}
+    kind: ImageFormat = "webp" if fmt == "image/webp" else "png"
+    return Response(encode_image(rgba, kind),
+                    status_code=status, media_type=fmt, headers=headers)
+
+
+def _write_message(rgba: np.ndarray, text: str) -> np.ndarray:
+    """``text`` written in black (on a white box, so it shows on any background and in
+    a transparent image), wrapped to the image's width, from its top left corner."""
+    import textwrap
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.fromarray(rgba, mode="RGBA")
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default()
+    _, top, _, bottom = draw.textbbox((0, 0), "Mg", font=font)
+    char_w = max(1.0, draw.textlength(text, font=font) / max(1, len(text)))
+    line_h = max(1, int(bottom - top)) + 3
+    lines = textwrap.wrap(text, width=max(1, int((image.width - 4) / char_w) - 1)) or [text]
+    lines = lines[:max(1, (image.height - 4) // line_h)]
+    box = draw.multiline_textbbox((2, 2), "\n".join(lines), font=font, spacing=3)
+    draw.rectangle(box, fill=(255, 255, 255, 255))
+    draw.multiline_text((2, 2), "\n".join(lines), font=font, fill=(0, 0, 0, 255), spacing=3)
+    return np.asarray(image)
+
+
 def wms_refusal(exc: ApiError, params: Mapping[str, str]) -> Response:
     """``exc`` as the ServiceExceptionReport a WMS client of the request with query
-    ``params`` reads (its version's format): for refusals made before the WMS handler
-    runs (a URL too long, a server error)."""
-    return _exception(exc, _answer_version(query_params(params)))
+    ``params`` reads (its version's format, or the image its ``EXCEPTIONS`` asks for):
+    for refusals made before the WMS handler runs (a URL too long, a server error)."""
+    q = query_params(params)
+    version = _answer_version(q)
+    try:
+        mode = _image_mode(q, version)
+    except ApiError:
+        mode = "xml"
+    return _exception(exc, version, mode, q)
+
+
+def _image_mode(q: dict[str, str], version: str) -> str:
+    """The ``EXCEPTIONS`` mode of request ``q`` (:func:`exception_mode`; a bad value is
+    refused): an image only for requests whose answer is an image (GetMap,
+    GetLegendGraphic); GetFeatureInfo refusals are XML. GetCapabilities has no
+    ``EXCEPTIONS`` parameter: there it is an unknown one, ignored (WMS 1.3.0 6.8.1)."""
+    req = q.get("REQUEST", "").lower()
+    if req not in ("getmap", "getfeatureinfo", "getlegendgraphic"):
+        return "xml"
+    mode = exception_mode(q, version)
+    return mode if req != "getfeatureinfo" else "xml"
 
 
 def _answer_version(q: dict[str, str]) -> str:
@@ -74,7 +156,9 @@ async def wms(svc: TileService, request: Request) -> Response:
     """Dispatch on ``REQUEST``; every refusal is a ServiceExceptionReport."""
     q = query_params(request.query_params)
     version = _answer_version(q)
+    mode = "xml"
     try:
+        mode = _image_mode(q, version)
         svc.check_rate(request)  # a 429 in the client's XML too (it was JSON)
         refuse_repeated(request)
         if q.get("SERVICE", "WMS").upper() != "WMS":
@@ -92,10 +176,10 @@ async def wms(svc: TileService, request: Request) -> Response:
                             f"GetLegendGraphic, got {q.get('REQUEST', '')[:40]!r}",
                        code="OperationNotSupported")
     except ApiError as exc:
-        return _exception(exc, version)
+        return _exception(exc, version, mode, q)
     except LayerDataError as exc:  # the operator's log names the file, the client not
         svc.log.error("%s", exc)
-        return _exception(unreadable(None), version)
+        return _exception(unreadable(None), version, mode, q)
 
 
 async def _capabilities(svc: TileService, request: Request, version: str) -> Response:
@@ -183,7 +267,24 @@ async def _get_map(svc: TileService, request: Request, q: dict[str, str]) -> Res
     etag = svc.etag(layers[0], "wms", *m.layers[1:], m.crs, m.bbox, m.width, m.height, m.fmt,
                     m.transparent, m.bgcolor, *(la.source.token for la in layers[1:]))
     # the x/y BBOX, so a 1.1.1 and a 1.3.0 request for one map share the ETag
-    return svc.respond(request, layers, etag, body, m.fmt)
+    return svc.respond(request, layers, etag, body, m.fmt, _ignored_dimensions(q))
+
+
+def _ignored_dimensions(q: dict[str, str]) -> dict[str, str]:
+    """A ``Warning`` header naming the dimension parameters (TIME, ELEVATION, DIM_*) of
+    request ``q``, which no layer here declares.
+
+    WMS (1.3.0 6.8.1 and annex C; 1.1.1 6.5.1) has a server ignore a parameter it does not
+    know, and a dimension a layer does not declare is not applied, so the map is drawn
+    without it, as MapServer and GeoServer draw it; the header says so, so that a
+    client's log shows that the value asked for was not applied."""
+    names = [k for k in q if k in ("TIME", "ELEVATION") or k.startswith("DIM_")]
+    if not names:
+        return {}
+    listed = ", ".join(n[:40] for n in names[:4])
+    return {"Warning": f'299 prospect "{listed} ignored: no layer here declares that '
+                       'dimension (GetCapabilities lists none); the map is the layer as '
+                       'served"'}
 
 
 def _shown(value: Any) -> str:
@@ -198,14 +299,27 @@ async def _feature_info(svc: TileService, request: Request, q: dict[str, str]) -
     m = parse_map_request(q, layer_key="QUERY_LAYERS")
     layers = _layers(svc, request, m.layers, "QUERY_LAYERS")
     a, b = ("X", "Y") if m.version == "1.1.1" else ("I", "J")  # 1.1.1 names them X and Y
+    other_a, other_b = ("I", "J") if m.version == "1.1.1" else ("X", "Y")
+    if a not in q and b not in q and (other_a in q or other_b in q):  # "got I=''"
+        raise ApiError(400, f"WMS {m.version} names the pixel {a} and {b}, not {other_a} and "
+                            f"{other_b} (give {a}= and {b}=, or VERSION="
+                            f"{'1.3.0' if m.version == '1.1.1' else '1.1.1'})",
+                       code="InvalidPoint", locator=a)
     i, j = url_integer(q.get(a, "")), url_integer(q.get(b, ""))
     if i is None or j is None:  # int() took "1_0" as 10 and " 5" as 5
         raise ApiError(400, f"{a} and {b} must be integer pixel positions (0 or more), got "
                             f"{a}={q.get(a, '')[:16]!r}, {b}={q.get(b, '')[:16]!r}",
                        code="InvalidPoint", locator=a if i is None else b)
     if not (0 <= i < m.width and 0 <= j < m.height):
-        raise ApiError(400, f"{a}, {b} must lie inside WIDTH x HEIGHT ({m.width} x "
-                            f"{m.height})", code="InvalidPoint")
+        raise ApiError(400, f"{a}={i}, {b}={j} must lie inside WIDTH x HEIGHT ({m.width} x "
+                            f"{m.height}): {a} is 0..{m.width - 1} and {b} "
+                            f"0..{m.height - 1}", code="InvalidPoint",
+                       locator=a if not 0 <= i < m.width else b)
+    count = q.get("FEATURE_COUNT", "1")
+    if url_integer(count) is None or int(count) < 1:  # "abc" and 0 were read as 1
+        raise ApiError(400, f"FEATURE_COUNT must be a positive integer, got {count[:16]!r} "
+                            "(each layer answers its one cell's value; FEATURE_COUNT=1)",
+                       locator="FEATURE_COUNT")
     left, bottom, right, top = m.bbox
     x = left + (i + 0.5) * (right - left) / m.width
     y = top - (j + 0.5) * (top - bottom) / m.height

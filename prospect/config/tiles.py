@@ -244,6 +244,30 @@ class ServeLayerConfig(TileLayerConfig):
         return self
 
 
+def _check_origin(text: str) -> str:
+    """``text`` if it is ``*`` or a browser origin, ``scheme://host[:port]`` (RFC 6454).
+
+    A browser sends its page's origin exactly so, and the server compares it as text: an
+    entry with a path or a trailing slash (``https://viewer.example/``), without a scheme
+    (``viewer.example``) or in capitals never matched, so that agency's map page was
+    refused by its browser while the server said "OK".
+    """
+    import re
+
+    if text == "*":
+        return text
+    if re.fullmatch(r"https?://([a-z0-9.-]+|\[[0-9a-f:.]+\])(:[0-9]{1,5})?", text):
+        return text
+    hint = text.rstrip("/").lower() if re.match(r"(?i)https?://", text) else \
+        f"https://{text.strip('/').lower()}"
+    hint = re.sub(r"^(https?://[^/]+)/.*$", r"\1", hint)
+    raise ValueError(
+        f"cors_origins entry {text[:80]!r} is not an origin: a browser sends its page's "
+        "origin as scheme://host[:port] in lower case, with no path and no trailing slash, "
+        f"and the entry is compared as text; write e.g. {hint!r}, or '*' for any origin"
+    )
+
+
 class AgencyKeyConfig(StrictModel):
     """One agency's API key, kept only as its SHA-256 hex digest, and its layer rights.
 
@@ -335,6 +359,11 @@ class ServeConfig(StrictModel):
     @classmethod
     def _tms_list_known(cls, value: list[str] | None) -> list[str] | None:
         return None if value is None else _check_tms_list(value)
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins_are_origins(cls, value: list[str]) -> list[str]:
+        return [_check_origin(v) for v in value]
 
     @model_validator(mode="after")
     def _consistent(self) -> ServeConfig:

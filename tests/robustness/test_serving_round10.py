@@ -319,7 +319,10 @@ def test_a_wmts_rest_tile_row_is_an_integer(served: httpx.Client, site: dict[str
     base = "/wmts/1.0.0/probability/default/WebMercatorQuad"
     assert served.get(f"{base}/{z}/{y}/{x}.png").status_code == 200
     r = served.get(f"{base}/{z}/{y}@2x/{x}.png")
-    assert r.status_code == 400 and "TileRow" in r.json()["error"], r.text[:200]
+    assert r.status_code == 400 and r.headers["content-type"].startswith("application/xml")
+    exc = ET.fromstring(r.content).find(f"{OWS}Exception")
+    assert exc is not None and exc.attrib["exceptionCode"] == "InvalidParameterValue", r.text
+    assert "TileRow" in (exc.findtext(f"{OWS}ExceptionText") or ""), r.text[:300]
 
 
 # -- capabilities documents are XML whatever the titles and CRSs ----------------------------

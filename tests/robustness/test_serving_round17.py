@@ -224,7 +224,7 @@ def test_wmts_rest_tile_matrix_out_of_range_is_400_and_xyz_keeps_404(
     an XYZ tile outside them stays 404 (XYZ clients read it as "no tile here")."""
     _, x, y = _tile(site)
     rest = served.get(f"/wmts/1.0.0/probability/default/WebMercatorQuad/99/{y}/{x}.png")
-    assert rest.status_code == 400 and "TileMatrix 99 outside" in rest.json()["error"]
+    assert "TileMatrix 99 outside" in _ows_exception(rest, 400, "TileOutOfRange", "TILEMATRIX")
     assert served.get(f"/tiles/probability/99/{x}/{y}.png").status_code == 404
     z, x, y = _tile(site)  # controls: a tile inside the served zooms, both bindings
     assert served.get(f"/wmts/1.0.0/probability/default/WebMercatorQuad/{z}/{y}/{x}.png"
