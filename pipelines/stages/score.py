@@ -319,6 +319,11 @@ def _map_metrics(delivered: dict[str, Any], ctx: RunContext, positives: np.ndarr
     out: dict[str, Any] = {"scored_share": round(delivered["finite"] / size, 4)}
     if isinstance(positives, str):
         return out, [positives]
+    # a captured share reads only with the count it is a share of (2 positives: 0, 0.5 or
+    # 1), and positives on cells the map has no value at are in no share
+    valued = np.isfinite(np.asarray(positives, "f8"))
+    out["map_capture_positives"] = int(valued.sum())
+    out["map_capture_positives_without_value"] = int((~valued).sum())
     # in-sample success rate: cells of the histogram bin holding the cut-off are tied and
     # shared in proportion, as the train stage's top-area captures are
     for key, share in top_capture_binned(positives, hist, bins).items():

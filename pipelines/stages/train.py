@@ -126,7 +126,10 @@ def run(ctx: RunContext) -> StageResult:
         importance_warnings(facts)
     for line in doubts:  # the summary's and the manifest's warning notes
         warnings.warn(DataWarning(line), stacklevel=1)
-    facts["warnings"] = doubts  # what makes the figures less than they read, for the report
+    # what makes the figures less than they read, for the report and the card (the
+    # calibration's own doubts were warned of where they were found)
+    doubts = doubts + list(calibration.get("warnings", []))
+    facts["warnings"] = doubts
     card = model_card(
         cfg=cfg, ts=ts, ds=ds, spec=spec, results=results, calibration=calibration, grid=grid,
         synthetic=synthetic, config=ctx.job.model_dump(mode="json"),

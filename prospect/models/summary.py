@@ -45,6 +45,15 @@ CI_METHODS = {"spatial_block": "percentile bootstrap of spatial CV blocks",
 """``cv_spatial_roc_auc_ci95_method`` by resampling unit (``bootstrap_ci['unit']``)."""
 
 
+PR_AUC_IS = (
+    "average precision (scikit-learn's average_precision_score: precision at each "
+    "positive, weighted by the recall it adds; no interpolation); a model without skill "
+    "scores the share of positives among the rows scored (..._pr_auc_no_skill), which "
+    "model.labels.background_ratio sets, not the region's deposit density: compare it with "
+    "that value, never with 0.5 or across background ratios")
+"""What the headline's ``pr_auc`` figures are, said beside them."""
+
+
 def headline(results: dict[str, CVResult], *, ci: dict[str, Any] | None = None,
              seeds: dict[str, Any] | None = None, n_splits: int | None = None
              ) -> dict[str, Any]:
@@ -77,6 +86,9 @@ def headline(results: dict[str, CVResult], *, ci: dict[str, Any] | None = None,
     if seeds:
         out["cv_spatial_seeds"] = len(seeds.get("seeds", []))
         out["cv_spatial_seed_fold_roc_auc_std"] = _round(seeds.get("std"))
+        if seeds.get("std_undefined_because"):  # one seed has no spread: not 0, unknown
+            out["cv_spatial_seed_fold_roc_auc_std_undefined_because"] = \
+                seeds["std_undefined_because"]
         out["cv_spatial_seed_fold_roc_auc_min"] = _round(seeds.get("min"))
         out["cv_spatial_seed_fold_roc_auc_max"] = _round(seeds.get("max"))
     for scheme, key in (("spatial_block", "spatial"), ("random", "random")):
@@ -86,6 +98,10 @@ def headline(results: dict[str, CVResult], *, ci: dict[str, Any] | None = None,
         for name in ("roc_auc", "pr_auc", "prediction_rate_auc"):
             if name in m:
                 out[f"cv_{key}_{name}"] = _round(m[name])
+        if "pr_auc" in m and "prevalence" in m:  # a PR AUC reads only against its no-skill
+            # value, the share of positives among the rows scored (Saito & Rehmsmeier 2015)
+            out[f"cv_{key}_pr_auc_no_skill"] = _round(m["prevalence"])
+            out["pr_auc_is"] = PR_AUC_IS
         if scheme == "random":
             for name in ("fold_roc_auc_mean", "fold_roc_auc_std"):
                 out[f"cv_random_{name}"] = _round(m.get(name))

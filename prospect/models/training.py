@@ -64,6 +64,7 @@ from prospect.models.leakage import (
 from prospect.models.uncertainty import CalibratedModel
 
 __all__ = [
+    "ISOTONIC_LEAST_ROWS",
     "ComputeFn",
     "Folds",
     "TrainingSet",
@@ -77,6 +78,7 @@ __all__ = [
     "fold_matrices",
     "fold_surfaces",
     "importance_repeats",
+    "isotonic_too_few",
     "labels_source",
     "read_labels",
     "resolve_cv",
@@ -250,7 +252,22 @@ def read_labels(
     cells.counts["duplicate_records_at"] = occ.duplicates[:20]
     if occ.duplicates:
         _warn_duplicates(source.path, occ)
+    if cells.counts["just_outside_grid"]:
+        _warn_just_outside(source.path, cells.counts, grid)
     return cells, occ, threshold
+
+
+def _warn_just_outside(path: Any, counts: dict[str, Any], grid: RegionGrid) -> None:
+    """Warn of records within half a cell outside the region's bounds: left out of the
+    labels like any record outside, but likely meant to be in (a coordinate rounded
+    across the edge, bounds drawn tight)."""
+    at = ", ".join(f"({x:.6g}, {y:.6g})" for x, y in counts["just_outside_grid_at"][:3])
+    warnings.warn(DataWarning(
+        f"{path}: {counts['just_outside_grid']} record(s) lie within half a cell "
+        f"({grid.resolution / 2:g} CRS units) outside region {grid.name!r}'s bounds "
+        f"{tuple(round(b, 6) for b in grid.bounds)}, at {at}: they are left out of the "
+        "labels; if they belong to the region, widen its bounds by a cell (a point on "
+        "the bounds themselves is in)"), stacklevel=3)
 
 
 def _warn_duplicates(path: Any, occ: Occurrences) -> None:
@@ -407,6 +424,7 @@ def build_training_set(
     counts.update(samples=int(y.size), positives=n_pos, negatives=int((y == 0).sum()))
     counts.update(_screen_features(X, y, spec))
     coords = np.column_stack([grid.x[c], grid.y[r]])
+    counts["features_coordinates"] = _coordinate_features(X, coords, spec)
     n_points = _points_per_cell(occ, lab, grid, r, c) * (y == 1)
     if cfg.estimator == "weights_of_evidence":
         _check_unit_cells(source.path, n_points if cfg.params.get("count") == "points"
@@ -553,6 +571,52 @@ def _screen_features(X: np.ndarray, y: np.ndarray, spec: FeatureSpec) -> dict[st
             "answer, and every skill figure with it; check its provenance, or leave it out "
             "of model.features"), stacklevel=3)
     return {"features_constant": constant, "features_separating_alone": alone}
+
+
+COORDINATE_RANK_R = 0.999
+"""A continuous feature whose rank correlation with the cells' x or y over the training
+rows reaches this is taken for a coordinate (easting, northing, longitude, latitude or a
+monotone transform of one)."""
+
+
+def _coordinate_features(X: np.ndarray, coords: np.ndarray,
+                         spec: FeatureSpec) -> dict[str, dict[str, Any]]:
+    """Features that are a coordinate of the cell, warned of and returned for the card.
+
+    A model given its cells' coordinates learns where the occurrences are rather than what
+    the evidence says of them: its map extrapolates the training sites' geography, and
+    the skill figures measure interpolation between known sites (Meyer et al. 2019,
+    *Ecological Modelling* 411; Ploton et al. 2020, *Nature Communications* 11). Nothing
+    else named such a layer (an ``x``/``lon`` raster ingested as evidence).
+    """
+    from scipy.stats import spearmanr
+
+    names, categorical = spec.names(), set(spec.categorical_indices())
+    found: dict[str, dict[str, Any]] = {}
+    for j, name in enumerate(names):
+        if j in categorical:
+            continue
+        col = X[:, j]
+        ok = np.isfinite(col)
+        if ok.sum() < 10 or np.ptp(col[ok]) == 0:
+            continue
+        for axis, k in (("x", 0), ("y", 1)):
+            along = coords[ok, k]
+            if np.ptp(along) == 0:
+                continue
+            r = float(spearmanr(col[ok], along).statistic)
+            if abs(r) >= COORDINATE_RANK_R:
+                found[name] = {"axis": axis, "rank_r": round(r, 5), "rows": int(ok.sum())}
+                break
+    for name, f in found.items():
+        warnings.warn(DataWarning(
+            f"feature {name!r} is the cells' {f['axis']} coordinate (rank correlation "
+            f"{f['rank_r']:.4f} with {f['axis']} over the {f['rows']} training cells): a model "
+            "given coordinates learns where the known occurrences lie, not what the evidence "
+            "says of them, so its map extrapolates their geography and its spatial CV "
+            "figures measure interpolation between them; leave it out of model.features "
+            "unless a trend is what you mean to model"), stacklevel=3)
+    return found
 
 
 def _class_rates(codes: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -704,14 +768,23 @@ def seed_estimators(cfg: ModelConfig, make: Callable[[ModelConfig], BaseEstimato
 
 
 def seed_spread(results: dict[int, CVResult]) -> dict[str, Any]:
-    """Fold-mean spatial ROC AUC per estimator seed and its spread."""
+    """Fold-mean spatial ROC AUC per estimator seed and its spread.
+
+    The spread of one seed is unknown, not 0 (the seeds agreeing): ``std`` is NaN below two
+    seeds with a fold mean, and ``std_undefined_because`` says why.
+    """
     per = {seed: float(r.metrics.get("fold_roc_auc_mean", np.nan)) for seed, r in results.items()}
     vals = np.array([v for v in per.values() if np.isfinite(v)])
-    return {"seeds": list(per), "fold_roc_auc_mean": list(per.values()),
-            "mean": float(vals.mean()) if vals.size else float("nan"),
-            "std": float(vals.std()) if vals.size else float("nan"),
-            "min": float(vals.min()) if vals.size else float("nan"),
-            "max": float(vals.max()) if vals.size else float("nan")}
+    out = {"seeds": list(per), "fold_roc_auc_mean": list(per.values()),
+           "mean": float(vals.mean()) if vals.size else float("nan"),
+           "std": float(vals.std()) if vals.size > 1 else float("nan"),
+           "min": float(vals.min()) if vals.size else float("nan"),
+           "max": float(vals.max()) if vals.size else float("nan")}
+    if vals.size < 2:
+        out["std_undefined_because"] = (
+            f"{vals.size} estimator seed(s) with a fold-mean ROC AUC: a spread needs two "
+            "(model.cv.seeds; weights of evidence draws nothing at random and runs one)")
+    return out
 
 
 def importance_repeats(scheme: str, cfg: ModelConfig) -> int:
@@ -786,14 +859,64 @@ def calibrate(
     model = CalibratedModel(model=final, method=cfg.calibration).fit(
         X[tested], y[tested], scores=spatial.oof[tested])
     facts["spatial_oof_after"] = reliability(y[tested], model.calibrate(spatial.oof[tested]))
+    doubts: list[str] = []
     if np.ptp(model.y_) == 0:  # the map was one value in every cell without a word
         facts["flat"] = True
-        warnings.warn(DataWarning(
+        doubts.append(
             f"calibration: the {cfg.calibration} map is flat (every raw probability maps "
             f"to {float(model.y_[0]):.4g}): the spatial out-of-fold probabilities do not rank "
             "the positives above the background, so the calibrated map is one value in every "
             "cell and its uncertainty 0; use model.calibration: none to keep the model's "
-            "ranking, and read the spatial CV figures"), stacklevel=2)
+            "ranking, and read the spatial CV figures")
+    elif cfg.calibration == "isotonic":
+        few = isotonic_too_few(y[tested], model.y_)
+        if few:
+            facts["isotonic_few_rows"] = few["facts"]
+            doubts.append(few["line"])
+    for line in doubts:
+        warnings.warn(DataWarning(line), stacklevel=2)
+    if doubts:
+        facts["warnings"] = doubts
     facts["note_after"] = ("calibration map fitted on the spatial out-of-fold "
                            "probabilities (its after-figures are in-sample)")
     return model, facts
+
+
+ISOTONIC_LEAST_ROWS = 1000
+"""Fewest calibration rows for isotonic regression: scikit-learn's user guide (Probability
+calibration) advises against isotonic calibration with far fewer than about 1000 samples,
+as it overfits them (Niculescu-Mizil and Caruana 2005: Platt scaling does better below)."""
+
+
+def isotonic_too_few(y: np.ndarray, steps: np.ndarray) -> dict[str, Any] | None:
+    """Facts and a warning line when an isotonic map was fitted on too few rows.
+
+    Parameters
+    ----------
+    y
+        The labels (1 positive) of the spatial out-of-fold rows the map was fitted on.
+    steps
+        The fitted map's calibrated values (``CalibratedModel.y_``).
+
+    Returns
+    -------
+    dict or None
+        ``{"facts": {...}, "line": str}`` below :data:`ISOTONIC_LEAST_ROWS` rows, else
+        ``None``.
+    """
+    y = np.asarray(y)
+    rows, positives = int(y.size), int((y == 1).sum())
+    if rows >= ISOTONIC_LEAST_ROWS:
+        return None
+    levels = int(np.unique(np.round(np.asarray(steps, "f8"), 12)).size)
+    facts = {"rows": rows, "positives": positives, "least_rows": ISOTONIC_LEAST_ROWS,
+             "map_levels": levels,
+             "rule": "isotonic regression overfits below about 1000 calibration rows "
+                     "(scikit-learn user guide, Probability calibration)"}
+    line = (f"calibration: isotonic map fitted on {rows} spatial out-of-fold rows "
+            f"({positives} positive), fewer than the {ISOTONIC_LEAST_ROWS} below which "
+            "isotonic regression overfits (scikit-learn's guide): its step function of "
+            f"{levels} levels follows these few positives, so the calibrated probabilities "
+            "and the map's classes rest on them; use model.calibration: sigmoid (Platt "
+            "scaling, two parameters) or none, or more labelled cells")
+    return {"facts": facts, "line": line}

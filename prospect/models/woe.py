@@ -503,7 +503,10 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
           by ``random_state``. ``ci_rejected_at_5pct`` is ``p < 0.05`` of this test (None
           when it was not run); ``agterberg_cheng_mc_z_sd`` is the spread of the simulated
           ``z`` (about 0.1-0.3 where the published test assumes 1).
-        * pairwise chi-square tests of the binary patterns over the deposit rows.
+        * ``pairwise``: per pair of layers (categorical ones too), the contingency table of
+          their states over the deposits, tested by chi-square where its expected counts
+          allow it and by Fisher's exact test where a 2 x 2 table's do not
+          (:meth:`_pairwise`), each named by its features.
         """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype="float64")
@@ -544,7 +547,7 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
             "agterberg_cheng_mc_draws": draws,
             "agterberg_cheng_mc_seed": self.random_state,
             "ci_rejected_at_5pct": bool(mc_p < 0.05) if math.isfinite(mc_p) else None,
-            "pairwise": self._pairwise(X, y, w),
+            "pairwise": self._pairwise(X, deposits),
         }
 
     def _monte_carlo(self, states: np.ndarray, area: np.ndarray, deposits: np.ndarray,
@@ -653,27 +656,65 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
         sd = np.sqrt((area_k**2 * s2p).sum(axis=1))
         return t, n, sd
 
-    def _pairwise(self, X: np.ndarray, y: np.ndarray, w: np.ndarray) -> list[dict[str, Any]]:
-        pos = y == self.classes_[1]
-        binary = {
-            j: _in_pattern(X[:, j], ev) for j, ev in enumerate(self.evidence_)
-            if ev["kind"] in ("ascending", "descending")
-        }
-        keys = sorted(binary)
+    def _pairwise(self, X: np.ndarray, deposits: np.ndarray) -> list[dict[str, Any]]:
+        """Pairwise tests of conditional independence over the deposits (Bonham-Carter
+        1994, ch. 9): per pair of layers with a defined weight, the contingency table of
+        their states (classes, or inside / outside a cumulative pattern) at the deposits,
+        deposits without evidence on either layer left out (missing is not absence).
+
+        The chi-square p-value holds only for expected counts large enough (Cochran 1954:
+        none below 1 and at most a fifth below 5; every one at least 5 in a 2 x 2 table).
+        A 2 x 2 table with an expected count below 5 is tested with Fisher's exact test
+        instead; a larger table is marked not ``valid`` (group its classes).
+        """
+        states = self._states(X)
+        names = self._names(len(self.evidence_))
+        layers = [j for j, ev in enumerate(self.evidence_)
+                  if ev["kind"] in ("categorical", "ascending", "descending")
+                  and np.asarray(ev["defined"], bool).any()]
+        has = deposits > 0
         pairs = []
-        for a_i, a in enumerate(keys):
-            for b in keys[a_i + 1:]:
-                ba, bb = binary[a], binary[b]
-                table = np.array([
-                    [np.sum(w[pos & ba & bb]), np.sum(w[pos & ba & ~bb])],
-                    [np.sum(w[pos & ~ba & bb]), np.sum(w[pos & ~ba & ~bb])],
-                ])
-                if (table.sum(axis=0) > 0).all() and (table.sum(axis=1) > 0).all():
-                    chi2, pval, _, _ = stats.chi2_contingency(table, correction=True)
-                else:
-                    chi2, pval = math.nan, math.nan
-                pairs.append({"a": a, "b": b, "chi2": float(chi2), "p_value": float(pval)})
+        for i, a in enumerate(layers):
+            for b in layers[i + 1:]:
+                ok = has & (states[:, a] >= 0) & (states[:, b] >= 0)
+                ua, ia = np.unique(states[ok, a], return_inverse=True)
+                ub, ib = np.unique(states[ok, b], return_inverse=True)
+                table = np.zeros((ua.size, ub.size))
+                np.add.at(table, (ia.ravel(), ib.ravel()), deposits[ok])
+                pairs.append({"a": a, "b": b, "feature_a": names[a], "feature_b": names[b],
+                              "deposits": float(table.sum()),
+                              "deposits_without_evidence": float(deposits[has & ~ok].sum()),
+                              **_pair_test(table)})
         return pairs
+
+
+def _pair_test(table: np.ndarray) -> dict[str, Any]:
+    """Chi-square (Yates-corrected for 2 x 2) or Fisher's exact test of one table."""
+    out: dict[str, Any] = {"table_shape": list(table.shape)}
+    if min(table.shape) < 2:
+        return {**out, "chi2": math.nan, "p_value": math.nan, "df": 0, "test": None,
+                "expected_min": math.nan, "valid": False, "rejected_at_5pct": None,
+                "why": "one of the layers has one state at every deposit: nothing to test"}
+    expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / table.sum()
+    e_min = float(expected.min())
+    chi2, pval, df, _ = stats.chi2_contingency(table, correction=True)
+    out.update(chi2=float(chi2), df=int(df), expected_min=round(e_min, 4))
+    if table.shape == (2, 2) and e_min < 5:
+        fisher = stats.fisher_exact(np.rint(table).astype("i8"))
+        return {**out, "test": "fisher_exact", "p_value": float(fisher.pvalue),
+                "chi2_p_value": float(pval), "valid": True,
+                "rejected_at_5pct": bool(fisher.pvalue < 0.05),
+                "why": f"an expected count of {e_min:.2f} deposits (below 5): the chi-square "
+                       "p-value does not hold, Fisher's exact test is used"}
+    few = float(np.mean(expected < 5))
+    valid = e_min >= 1 and few <= 0.2 and (table.shape != (2, 2) or e_min >= 5)
+    out.update(test="chi2", p_value=float(pval), valid=valid,
+               rejected_at_5pct=bool(pval < 0.05) if valid else None)
+    if not valid:
+        out["why"] = (f"{100 * few:.0f} % of the expected counts below 5 (least {e_min:.2f}): "
+                      "the chi-square p-value does not hold; group classes "
+                      "(evidence.<layer>.groups) or add deposits")
+    return out
 
 
 #: Most combinations of the layers' states the Monte Carlo CI test draws counts over.

@@ -23,6 +23,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
+import numpy as np
 import xarray as xr
 from pyproj import CRS
 from pyproj.exceptions import CRSError as ProjCRSError
@@ -30,6 +31,7 @@ from rasterio.enums import Resampling
 
 from prospect.errors import ModelError, SchemaMismatchError
 from prospect.io.cube import read_provenance
+from prospect.registry.units import same_units, units_hint
 
 __all__ = [
     "CODE_TABLE_MARK",
@@ -209,6 +211,27 @@ def _crs_label(crs: CRS | None) -> str:
     return f"EPSG:{epsg}" if epsg else crs.name
 
 
+_FEATURE_FLOATS = frozenset({"float32", "float64"})
+
+
+def _same_values_dtype(have: Any, want: Any) -> bool:
+    """Whether a cube variable of dtype ``have`` gives the model the values ``want`` gave.
+
+    Features reach the estimator as float32 (:mod:`prospect.features.stack`), so float32
+    and float64 variables give it the same numbers, as do integer codes of any width that
+    hold them (their meaning is the code table's check). Integers against floats stay
+    different: their missing values are marked differently (a fill code, NaN).
+    """
+    h, w = str(have), str(want)
+    if h == w or {h, w} <= _FEATURE_FLOATS:
+        return True
+    try:
+        dh, dw = np.dtype(h), np.dtype(w)
+    except TypeError:
+        return False
+    return bool(np.issubdtype(dh, np.integer) and np.issubdtype(dw, np.integer))
+
+
 def schema_differences(cube: xr.Dataset, schema: Mapping[str, Any]) -> list[str]:
     """Every way ``cube`` differs from ``schema``, one human-readable line each."""
     diffs: list[str] = []
@@ -232,9 +255,11 @@ def schema_differences(cube: xr.Dataset, schema: Mapping[str, Any]) -> list[str]
             continue
         da = cube[name]
         units = str(da.attrs.get("units", ""))
-        if "units" in spec and units != str(spec["units"]):
-            diffs.append(f"variable {name!r}: units {units!r}, model needs {spec['units']!r}")
-        if spec.get("dtype") and str(da.dtype) != str(spec["dtype"]):
+        if "units" in spec and not same_units(units, spec["units"]):
+            why = units_hint(units, spec["units"])
+            diffs.append(f"variable {name!r}: units {units!r}, model needs {spec['units']!r}"
+                         + (f" ({why})" if why else ""))
+        if spec.get("dtype") and not _same_values_dtype(da.dtype, spec["dtype"]):
             diffs.append(f"variable {name!r}: dtype {da.dtype}, model needs {spec['dtype']}")
         kind = str(da.attrs.get("prospect_kind", ""))
         if spec.get("prospect_kind") and kind != str(spec["prospect_kind"]):

@@ -177,6 +177,9 @@ def test_a_flat_calibration_map_is_a_warning() -> None:
 
     with warnings.catch_warnings():  # control: a ranking keeps its map
         warnings.simplefilter("error", DataWarning)
+        # 200 rows: isotonic calibration on so few is a warning of its own since round 18
+        warnings.filterwarnings("ignore", "calibration: isotonic map fitted on",
+                                DataWarning)
         _, facts = calibrate(final, ranked, X, y, cfg)
     assert "flat" not in facts
 

@@ -1,0 +1,260 @@
+"""Units strings as UDUNITS-2 and the CF conventions spell them, in one canonical form.
+
+Two spellings of one unit (``mW/m2``, ``mW m-2``, ``mW/m^2``, ``mW·m⁻²``; ``mg/L``,
+``mg l-1``, ``mg L^-1``) name the same quantity on the same scale, and a model trained
+on one takes a cube holding the other. This module reads a units string as UDUNITS-2's
+grammar writes a product of powers (terms joined by spaces, ``.``, ``*`` or ``·``;
+``/`` or ``per`` divides by the next term or a parenthesised group; exponents as ``2``,
+``^2``, ``**2``, ``-1``, ``^-1`` or superscripts; ``µ``/``μ``/``u`` for micro) and gives
+each a canonical form: a numeric factor and the symbols with their summed powers, in
+order. Spelling aliases of one symbol (``l``/``L``/``litre``, ``%``/``percent``,
+``°C``/``degC``/``degree_Celsius``) are one symbol.
+
+Nothing is converted: ``mW m-2`` and ``W m-2`` (a factor of 1000), ``mg/L`` and ``ppm``
+(a mass concentration and a mass fraction, which differ by the density of the water,
+1.0-1.3 kg/L for brines), ``K`` and ``degC`` stay different, as do prefixes (``km`` is
+not ``1000 m`` here). Units that differ in fact are refused by the schema check; only
+spellings of one unit are taken as one. A string this grammar does not read is compared
+as it is written.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+__all__ = ["canonical_units", "same_units", "units_hint"]
+
+_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
+_MICRO = ("\u00b5", "\u03bc")
+_ALIASES: dict[str, str] = {
+    "l": "L", "litre": "L", "liter": "L", "litres": "L", "liters": "L",
+    "%": "percent", "pct": "percent",
+    "°C": "degC", "℃": "degC", "deg_C": "degC", "degree_C": "degC", "degree_Celsius": "degC",
+    "degrees_Celsius": "degC", "celsius": "degC", "Celsius": "degC",
+    "degree_Kelvin": "K", "kelvin": "K", "Kelvin": "K",
+    "metre": "m", "meter": "m", "metres": "m", "meters": "m",
+    "second": "s", "seconds": "s", "sec": "s",
+    "gram": "g", "grams": "g", "gramme": "g",
+    "watt": "W", "watts": "W", "Watt": "W",
+    "degree": "degree", "degrees": "degree", "deg": "degree", "°": "degree",
+    "degrees_north": "degrees_north", "degrees_east": "degrees_east",
+}
+"""Spellings of one symbol (UDUNITS-2 names and plurals, the CF degree forms)."""
+_PREFIXED_LITRE = re.compile(r"^([munpcdkµ])l$")
+_TOKEN = re.compile(
+    r"\s*(?:(?P<open>\()|(?P<close>\))|(?P<div>/|\bper\b|\bPER\b)|(?P<mul>[*.·\u22c5])"
+    r"|(?P<num>[0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?)"
+    r"|(?P<sym>[A-Za-zµμ°%℃_]+[A-Za-z_]*)"
+    r"(?P<exp>(?:\^|\*\*)?[-+]?[0-9]+)?)")
+_EXPONENT = re.compile(r"\s*(?:\^|\*\*)\s*([-+]?[0-9]+)")
+
+Canonical = tuple[float, tuple[tuple[str, int], ...]]
+_HIGHEST_POWER = 12
+_LONGEST = 200
+"""Longer units strings are not read (compared as written)."""
+
+
+def _symbol(text: str) -> str:
+    for mu in _MICRO:
+        text = text.replace(mu, "u")
+    if text.startswith("u") and len(text) > 1 and text not in _ALIASES:
+        text = "µ" + text[1:]  # u as micro only before a symbol (uL, ug); 'u' alone is u
+    text = _ALIASES.get(text, text)
+    m = _PREFIXED_LITRE.match(text)
+    return f"{m.group(1)}L" if m else text
+
+
+class _Unreadable(ValueError):
+    """A units string outside the grammar."""
+
+
+def _parse(text: str) -> tuple[float, dict[str, int]]:
+    tokens = _tokens(text)
+    factor, powers, pos = _product(tokens, 0)
+    if pos != len(tokens):
+        raise _Unreadable(text)
+    return factor, powers
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    text = text.translate(_SUPERSCRIPTS).strip()
+    out: list[tuple[str, str]] = []
+    pos = 0
+    while pos < len(text):
+        if text[pos].isspace():
+            pos += 1
+            continue
+        m = _TOKEN.match(text, pos)
+        if not m or m.end() == pos:
+            raise _Unreadable(text)
+        kind = m.lastgroup if m.lastgroup != "exp" else "sym"
+        if m.group("sym") is not None:
+            out.append(("sym", m.group("sym") + (m.group("exp") or "")))
+        elif kind is not None:
+            out.append((kind, m.group(kind)))
+        pos = m.end()
+        if out and out[-1][0] == "close":
+            e = _EXPONENT.match(text, pos)
+            if e:
+                out.append(("gexp", e.group(1)))
+                pos = e.end()
+    return out
+
+
+def _term(tokens: list[tuple[str, str]], pos: int) -> tuple[float, dict[str, int], int]:
+    kind, value = tokens[pos]
+    if kind == "open":
+        factor, powers, pos = _product(tokens, pos + 1)
+        if pos >= len(tokens) or tokens[pos][0] != "close":
+            raise _Unreadable(value)
+        pos += 1
+        if pos < len(tokens) and tokens[pos][0] == "gexp":
+            n = int(tokens[pos][1])
+            if abs(n) > _HIGHEST_POWER:
+                raise _Unreadable(tokens[pos][1])
+            factor, powers = factor ** n, {k: v * n for k, v in powers.items()}
+            pos += 1
+        return factor, powers, pos
+    if kind == "num":
+        return float(value), {}, pos + 1
+    if kind == "sym":
+        m = re.fullmatch(r"(.*?[^0-9^*+-])(?:\^|\*\*)?([-+]?[0-9]+)?", value)
+        if not m:
+            raise _Unreadable(value)
+        name, power = m.group(1), int(m.group(2)) if m.group(2) else 1
+        if abs(power) > _HIGHEST_POWER:
+            raise _Unreadable(value)
+        return 1.0, {_symbol(name): power}, pos + 1
+    raise _Unreadable(value)
+
+
+def _product(tokens: list[tuple[str, str]], pos: int) -> tuple[float, dict[str, int], int]:
+    factor, powers = 1.0, dict[str, int]()
+    divide = False
+    first = True
+    while pos < len(tokens) and tokens[pos][0] != "close":
+        kind = tokens[pos][0]
+        if kind == "div":
+            if divide:
+                raise _Unreadable("//")
+            divide, pos = True, pos + 1
+            continue
+        if kind == "mul":
+            if first or divide:
+                raise _Unreadable("*")
+            pos += 1
+            continue
+        f, p, pos = _term(tokens, pos)
+        sign = -1 if divide else 1
+        factor *= f ** sign
+        for k, v in p.items():
+            powers[k] = powers.get(k, 0) + sign * v
+        divide, first = False, False
+    if divide:
+        raise _Unreadable("/")
+    return factor, powers, pos
+
+
+def canonical_units(units: object) -> Canonical | None:
+    """The canonical form of a units string; ``None`` when the grammar does not read it.
+
+    Parameters
+    ----------
+    units
+        A variable's ``units`` attribute (``mW m-2``, ``mg/L``, ``1``, ``%``, ...).
+
+    Returns
+    -------
+    tuple or None
+        ``(factor, ((symbol, power), ...))`` with the symbols sorted and powers of 0
+        dropped; ``None`` for an empty string or one outside UDUNITS-2's product grammar.
+    """
+    text = str(units).strip()
+    if not text or len(text) > _LONGEST:
+        return None
+    try:
+        factor, powers = _parse(text)
+    except (ValueError, ArithmeticError, RecursionError):  # _Unreadable is a ValueError
+        return None
+    if not math.isfinite(factor) or factor == 0:
+        return None
+    return float(f"{factor:.12g}"), tuple(sorted((k, v) for k, v in powers.items() if v))
+
+
+def same_units(a: object, b: object) -> bool:
+    """Whether two units strings spell the same unit (no conversion: scale counts).
+
+    Parameters
+    ----------
+    a, b
+        Units strings. Equal text is always the same; otherwise both must read as
+        UDUNITS-2 products with the same canonical form (:func:`canonical_units`).
+    """
+    sa, sb = str(a).strip(), str(b).strip()
+    if sa == sb:
+        return True
+    ca, cb = canonical_units(sa), canonical_units(sb)
+    return ca is not None and ca == cb
+
+
+_PAIR_HINTS: tuple[tuple[frozenset[str], str], ...] = (
+    (frozenset({"mass concentration", "mass fraction"}),
+     "a mass concentration (per litre) and a mass fraction (ppm, per kg) differ by the "
+     "water's density (1.0-1.3 kg/L for brines): convert the layer with the density and "
+     "ingest again"),
+)
+
+
+def _quantity(c: Canonical | None) -> str | None:
+    if c is None:
+        return None
+    symbols = dict(c[1])
+    if symbols.get("L") == -1 or symbols.get("mL") == -1 or symbols.get("m") == -3:
+        return "mass concentration"
+    if set(symbols) in ({"ppm"}, {"ppb"}) or (symbols.get("kg") == -1 and len(symbols) == 2):
+        return "mass fraction"
+    return None
+
+
+_PREFIXES: dict[str, float] = {
+    "Y": 1e24, "Z": 1e21, "E": 1e18, "P": 1e15, "T": 1e12, "G": 1e9, "M": 1e6, "k": 1e3,
+    "h": 1e2, "da": 1e1, "d": 1e-1, "c": 1e-2, "m": 1e-3, "µ": 1e-6, "n": 1e-9, "p": 1e-12,
+    "f": 1e-15, "a": 1e-18,
+}
+_SI_BASES = frozenset({"m", "g", "L", "W", "T", "s", "Pa", "V", "A", "J", "Hz", "S", "mol",
+                       "Bq", "Gy", "Sv", "ohm", "N"})
+
+
+def _prefixed(c: Canonical) -> tuple[float, tuple[tuple[str, int], ...]]:
+    """``c`` with SI prefixes taken off its symbols: (scale, base symbols), for a hint."""
+    scale, out = c[0], dict[str, int]()
+    for sym, power in c[1]:
+        base, f = sym, 1.0
+        if sym not in _SI_BASES:
+            for prefix, factor in _PREFIXES.items():
+                if sym.startswith(prefix) and sym[len(prefix):] in _SI_BASES:
+                    base, f = sym[len(prefix):], factor
+                    break
+        scale *= f ** power
+        out[base] = out.get(base, 0) + power
+    return scale, tuple(sorted((k, v) for k, v in out.items() if v))
+
+
+def units_hint(have: object, want: object) -> str:
+    """Why two units strings that are not :func:`same_units` differ, when it is known.
+
+    Returns an empty string when there is nothing more to say than that they differ.
+    """
+    ca, cb = canonical_units(have), canonical_units(want)
+    kinds = {_quantity(ca), _quantity(cb)}
+    for pair, words in _PAIR_HINTS:
+        if kinds == pair:
+            return words
+    if ca is not None and cb is not None:
+        (fa, sa), (fb, sb) = _prefixed(ca), _prefixed(cb)
+        if sa == sb and not math.isclose(fa, fb, rel_tol=1e-9):
+            return (f"one quantity scaled by a factor of {fa / fb:g}: the cube's values "
+                    "are not the model's numbers; convert the layer (or its source's "
+                    "scale) and ingest again, nothing is converted here")
+    return ""
