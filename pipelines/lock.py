@@ -13,6 +13,17 @@ rewrites the file every :data:`HEARTBEAT` seconds (its ``beat`` count) and marks
 another host that has not released it watches the file for :data:`FOREIGN_WAIT` seconds:
 a holder still beating is alive (refused, as a held ``flock`` is); one that stopped
 (killed, its node lost) is not, and the job goes on.
+
+Two such jobs started in the same second each read the file before the other wrote it,
+and both went on; so did a job suspended (``kill -STOP``, ``scontrol suspend``) longer
+than another host's job watched its still file, once resumed. Each holder's record
+carries a token of its own; the holder reads the file back :data:`SETTLE` seconds after
+it wrote it, before each beat and at the end, from its heartbeat thread (a normal start
+waits for nothing). A record with another token that is
+not released means another job writes here: the holder whose record was overwritten
+stops (its main thread is interrupted, the stage recorded ``interrupted``, exit 75 naming
+the other job), writes nothing more to the lock file or the manifest
+(:func:`check_held`), and the job whose record stands goes on.
 """
 
 from __future__ import annotations
@@ -25,13 +36,15 @@ import os
 import platform
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from prospect.errors import OutputBusyError, OutputWriteError
+from prospect.io.files import temp_name
 
-__all__ = ["FOREIGN_WAIT", "HEARTBEAT", "LOCK_FILE", "output_lock"]
+__all__ = ["FOREIGN_WAIT", "HEARTBEAT", "LOCK_FILE", "SETTLE", "check_held", "output_lock"]
 
 LOCK_FILE = ".prospect.lock"
 _READ_ONLY = (errno.EROFS, errno.EACCES, errno.EPERM)
@@ -41,6 +54,14 @@ HEARTBEAT = 2.0
 
 FOREIGN_WAIT = 2.5 * HEARTBEAT
 """Seconds a job watches a lock file that names an unreleased holder on another host."""
+
+SETTLE = 0.5
+"""Seconds after the holder first wrote its lock file that it reads it back (in its
+heartbeat thread): another job started on another host in the same second has written
+its own record by then."""
+
+_HELD: dict[str, _Heartbeat] = {}
+"""The heartbeat of each output directory this process holds (by its real path)."""
 
 
 def _read_info(path: Path) -> dict[str, object]:
@@ -86,11 +107,17 @@ def _foreign_holder(path: Path, info: dict[str, object],
 
 class _Heartbeat:
     """Rewrite the held lock file every :data:`HEARTBEAT` seconds from a daemon thread,
-    and mark it ``released`` at the end."""
+    and mark it ``released`` at the end; read it back first (after :data:`SETTLE` seconds,
+    then before each beat) and stop the job when another job's record is there
+    (:attr:`lost`)."""
 
-    def __init__(self, fd: int, info: dict[str, object]) -> None:
-        self.fd, self.info = fd, dict(info, beat=0)
+    def __init__(self, fd: int, path: Path, info: dict[str, object]) -> None:
+        self.fd, self.path = fd, path
+        self.info = dict(info, token=uuid.uuid4().hex, beat=0)
+        self.lost: str | None = None
+        """Who else writes this lock file (``None``: nobody found)."""
         self._stop = threading.Event()
+        self._main = threading.main_thread().ident == threading.get_ident()
         self._write()
         self._thread = threading.Thread(target=self._run, name="prospect-lock-heartbeat",
                                         daemon=True)
@@ -101,10 +128,31 @@ class _Heartbeat:
         os.pwrite(self.fd, text, 0)
         os.ftruncate(self.fd, len(text))
 
+    def _taken(self, *, interrupt: bool = True) -> bool:
+        """Whether the lock file now holds another job's unreleased record (a job on a
+        host that does not share ``flock`` with this one, started as this one was); then
+        the job's main thread is interrupted (``interrupt``) and :attr:`lost` says who."""
+        now = _read_info(self.path)
+        if not now or now.get("token") == self.info["token"] or now.get("released") \
+                or "pid" not in now:
+            return False  # ours, released, or cut short mid-write: read again next beat
+        self.lost = (f"Prospect job pid {now.get('pid', '?')} on {now.get('host', '?')}, "
+                     f"started {now.get('started', '?')} (it wrote the lock file after this "
+                     "job did: it started as this one did, or took the folder while this "
+                     "one was suspended; this file system does not share locks between "
+                     "hosts)")
+        if interrupt and self._main:  # the job stops as on Ctrl-C, then says why
+            import _thread
+
+            _thread.interrupt_main()
+        return True
+
     def _run(self) -> None:
-        beats = 0
-        while not self._stop.wait(HEARTBEAT):
-            beats += 1
+        beats, wait = 0, SETTLE
+        while not self._stop.wait(wait):
+            if self._taken():
+                return  # never written again: the other job's record stands
+            beats, wait = beats + 1, HEARTBEAT
             self.info["beat"] = beats
             with suppress(OSError):  # a full disk or a lost server: the run itself says
                 self._write()
@@ -112,9 +160,46 @@ class _Heartbeat:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join()
+        if self.lost is not None or self._taken(interrupt=False):
+            return  # the file is the other job's now (a job quicker than SETTLE: found here)
         self.info["released"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         with suppress(OSError):
             self._write()
+
+
+def check_held(out_dir: Path) -> None:
+    """Raise :class:`OutputBusyError` when this process held the lock of ``out_dir`` and
+    found another job writing it (:class:`_Heartbeat`): nothing more may be written there
+    (the manifest is the other job's). Nothing otherwise, and nothing for a directory this
+    process does not lock."""
+    beat = _HELD.get(os.path.realpath(out_dir))
+    if beat is not None and beat.lost is not None:
+        raise OutputBusyError(
+            f"{out_dir}: in use by {beat.lost}; this job stopped and left the directory "
+            "to it: wait for it to finish, or give another -o")
+
+
+def _can_create(out_dir: Path) -> bool:
+    """Whether files can be created in ``out_dir`` (a hidden probe file, created and
+    removed; its name is one the next run's sweep removes should this process die now).
+
+    The lock file of an earlier run can be written where the folder itself cannot (its
+    write bit taken away, ``chmod a-w``, another user's folder, ``chattr +i``): the
+    job went on and every rerun ended at ``manifest.json`` ("operation not permitted",
+    exit 74), even one with nothing to do, which a read-only file system's rerun
+    reports as such (``read-only``: :func:`output_lock` yields ``False``).
+    """
+    probe = temp_name(out_dir / LOCK_FILE)
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except OSError as exc:
+        if exc.errno in _READ_ONLY:
+            return False
+        raise
+    os.close(fd)
+    with suppress(OSError):
+        os.unlink(probe)
+    return True
 
 
 def _holder(fd: int) -> str:
@@ -149,8 +234,9 @@ def output_lock(out_dir: Path, *, say: Callable[[str], None] | None = None
         :data:`FOREIGN_WAIT` seconds when a job on another host that does not share
         ``flock`` with this one holds it.
 
-    A read-only output directory yields ``False`` without a lock: no job can write there,
-    so a rerun may only find that there is nothing to do.
+    A read-only output directory (a read-only file system, or a folder in which no file
+    can be created though its lock file can be written) yields ``False`` without a lock:
+    no job can write there, so a rerun may only find that there is nothing to do.
     """
     path = Path(out_dir) / LOCK_FILE
     try:  # never through a link: the lock is truncated and written
@@ -163,6 +249,9 @@ def output_lock(out_dir: Path, *, say: Callable[[str], None] | None = None
                 "again") from None
         if exc.errno not in _READ_ONLY:
             raise
+        fd = -1
+    if fd >= 0 and not _can_create(Path(out_dir)):
+        os.close(fd)  # a lock file of its own that can be written, in a folder that cannot
         fd = -1
     if fd < 0:
         yield False
@@ -180,12 +269,25 @@ def output_lock(out_dir: Path, *, say: Callable[[str], None] | None = None
             raise OutputBusyError(
                 f"{out_dir}: in use by {foreign}; one job per output directory: wait for "
                 "it to finish, or give another -o")
-        beat = _Heartbeat(fd, {"pid": os.getpid(), "host": platform.node(),
-                               "started": dt.datetime.now(dt.UTC).isoformat(
-                                   timespec="seconds")})
+        beat = _Heartbeat(fd, path, {"pid": os.getpid(), "host": platform.node(),
+                                     "started": dt.datetime.now(dt.UTC).isoformat(
+                                         timespec="seconds")})
+        key = os.path.realpath(out_dir)
+        _HELD[key] = beat
         try:
             yield True
+        except KeyboardInterrupt as exc:  # the heartbeat's interrupt: say who writes here
+            if beat.lost is None:
+                raise
+            raise OutputBusyError(
+                f"{out_dir}: in use by {beat.lost}; this job stopped and left the "
+                "directory to it: wait for it to finish, or give another -o") from exc
         finally:
             beat.stop()
+            _HELD.pop(key, None)
+        if beat.lost is not None:  # found as the job ended: its outputs are not its own
+            raise OutputBusyError(
+                f"{out_dir}: in use by {beat.lost}; this job's outputs there may be mixed "
+                "with that job's: wait for it to finish, then run the same command again")
     finally:
         os.close(fd)  # releases the lock

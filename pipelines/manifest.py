@@ -33,6 +33,7 @@ from typing import Any
 
 from pipelines import verify
 from pipelines.context import StageResult
+from pipelines.lock import check_held
 from prospect.config import JobConfig
 from prospect.errors import StageError
 from prospect.io.files import file_sha256, write_bytes, write_json
@@ -166,6 +167,19 @@ def other_job(out_dir: Path, job: JobConfig | str) -> str | None:
     return f"{name!r}" + (f" ({config})" if isinstance(config, str) and config else "")
 
 
+def _removal_folder(value: Any) -> str | None:
+    """``value`` (a manifest's ``removing``) when it names a folder of ``removed/``, one
+    level down, as :meth:`Manifest.removal_folder` records it; ``None`` otherwise (an
+    edited manifest never sends outputs elsewhere)."""
+    if not isinstance(value, str):
+        return None
+    parts = value.split("/")
+    if len(parts) != 2 or parts[0] != verify.REMOVED_DIR or parts[1] in ("", ".", "..") \
+            or parts[1].startswith(".") or any(c in parts[1] for c in "\\:\0"):
+        return None
+    return value
+
+
 def _refuse_later_format(path: Path, found: Any) -> None:
     """:class:`StageError` for a manifest written in a later format than
     :data:`MANIFEST_FORMAT` (by a newer Prospect): an older one rewrote it in its own
@@ -226,6 +240,9 @@ class Manifest:
                                 "stages whose settings changed rerun")
         if self.damaged:
             self.run["note"] = self.damaged
+        removing = _removal_folder(previous.get("removing"))
+        if removing is not None:  # a run stopped while it moved outputs there
+            self.data["removing"] = removing
         self.data["runs"].append(self.run)
 
     damaged: str | None = None
@@ -482,6 +499,35 @@ class Manifest:
                    *(n for n in rec.get("notes", []) if n.startswith("warning: "))],
         )
 
+    # -- outputs taken away ------------------------------------------------------------
+    def removal_folder(self, new: str) -> str:
+        """The folder (relative to ``-o``) that outputs the job no longer makes are moved
+        into: the one a run stopped while it moved them recorded, else ``new``, recorded
+        (and written) before anything is moved.
+
+        A run stopped (killed, out of disk) while it moved a deleted section's outputs into
+        ``removed/<time>-<run>/`` left some there, and the next run moved the rest into a
+        folder of its own: one removal split over two folders. The folder is now in the
+        manifest (``removing``) from before the first move until the move is done
+        (:meth:`removal_done`), so the next run finishes it in the same folder.
+        """
+        folder = self.data.get("removing") or self.run.get("removed_to") or new
+        if self.data.get("removing") != folder:
+            self.data["removing"] = folder
+            self.write()
+        self.run["removed_to"] = folder
+        return str(folder)
+
+    def removal_done(self) -> bool:
+        """Say that this run's moves into :meth:`removal_folder` are finished: a later run
+        gets a folder of its own (written with the manifest's next write). A folder an
+        earlier run recorded that this run has not moved into yet is kept (the stage that
+        was moving outputs there has not run again). Returns whether one was let go."""
+        if "removing" not in self.data or self.run.get("removed_to") != self.data["removing"]:
+            return False
+        del self.data["removing"]
+        return True
+
     # -- stage records ------------------------------------------------------------------
     def begin(self, name: str, reason: str = "") -> None:
         """Mark ``name`` running (a job killed now leaves it so, and the rerun redoes it).
@@ -560,7 +606,8 @@ class Manifest:
         self.write()
 
     def close(self, status: str = "done") -> None:
-        """Mark this run finished."""
+        """Mark this run finished (every removal it began or took up is done)."""
+        self.data.pop("removing", None)
         self.run["status"] = status
         self.run["finished"] = _now()
         self.write()
@@ -577,6 +624,7 @@ class Manifest:
         back, and reads manifests written before, with the bare tokens, as they were
         (each record's seal is taken over the record as written).
         """
+        check_held(self.path.parent)  # another job took the directory: its manifest now
         self.path.parent.mkdir(parents=True, exist_ok=True)
         data = strict_document(redact_tree(self.data))  # NaN and infinities: null, listed
         for record in (data.get("stages") or {}).values():

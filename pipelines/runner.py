@@ -306,6 +306,7 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
                 result.metrics["data_warnings"] = len(noted)
             _drop_unmade(ctx, manifest, name, makes=result.variables, made=made_vars)
             _drop_unmade_files(ctx, manifest, name, made_before, result.outputs)
+            manifest.removal_done()  # written with the stage's record
             inventory = verify.inventory(ctx.out_dir, result.outputs)
             _empty_variables(inventory, result, warned_empty, ctx.out_dir)
         except KeyboardInterrupt as exc:
@@ -421,24 +422,27 @@ def _drop_removed_stages(ctx: RunContext, manifest: Manifest, running: Sequence[
         manifest.write()
         ctx.console.print(f"  the {stage} stage is no longer in the job config: its record "
                           "is dropped from the manifest")
+    if manifest.removal_done():  # every move done: a later removal gets its own folder
+        manifest.write()
 
 
 def _removed_folder(ctx: RunContext, manifest: Manifest) -> Path:
     """This run's folder for the outputs it takes away (:data:`pipelines.verify.REMOVED_DIR`
-    ``/<UTC time>-<run id>``; the run id keeps it new when the clock was set back)."""
+    ``/<UTC time>-<run id>``; the run id keeps it new when the clock was set back), or the
+    folder a run stopped while it moved outputs had recorded
+    (:meth:`Manifest.removal_folder`: one removal, one folder)."""
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    return ctx.out_dir / verify.REMOVED_DIR / f"{stamp}-{manifest.run_id}"
+    return ctx.out_dir / manifest.removal_folder(
+        f"{verify.REMOVED_DIR}/{stamp}-{manifest.run_id}")
 
 
 def _take_away(ctx: RunContext, manifest: Manifest, path: Path) -> bool:
     """Move output ``path`` into this run's :func:`_removed_folder` (``False``: nothing
     there; :func:`pipelines.verify.set_aside`), and remove the folders that leaves empty."""
-    folder = manifest.run.get("removed_to")
-    folder = ctx.out_dir / folder if isinstance(folder, str) else _removed_folder(ctx, manifest)
-    moved = verify.set_aside(ctx.out_dir, path, folder)
-    if moved is None:
+    if not (path.exists() or path.is_symlink()):
         return False
-    manifest.run["removed_to"] = str(folder.relative_to(ctx.out_dir))
+    if verify.set_aside(ctx.out_dir, path, _removed_folder(ctx, manifest)) is None:
+        return False
     parent = path.parent  # folders left empty (tiles/, viewer/), never -o itself
     while parent != ctx.out_dir and ctx.out_dir in parent.parents:
         try:
@@ -473,7 +477,12 @@ def _drop_unmade_files(ctx: RunContext, manifest: Manifest, stage: str,
     files = files if isinstance(files, dict) else {}
     keep = (manifest.path, ctx.out_dir / ".prospect.lock", ctx.cube_path)
     listed = list(manifest.run.get("removed", []))
-    for label, path in verify.unmade_outputs(ctx.out_dir, before, now, keep=keep):
+    # outer folders first: an output inside another (model/metrics.json in model/) goes
+    # with it, whole; moved on its own first, it split the model in two (its folder, as
+    # model.<hex>/ without it, and model/metrics.json, checksums no longer matching)
+    stale = sorted(verify.unmade_outputs(ctx.out_dir, before, now, keep=keep),
+                   key=lambda found: len(found[1].parts))
+    for label, path in stale:
         shown = escape(str(verify.relative_to(ctx.out_dir, str(path))))
         extra = verify.unrecorded_files(path, files.get(label))
         if extra is None:

@@ -182,7 +182,10 @@ def check_cube_grid(path: Path, grid: RegionGrid) -> None:
 
     Nothing when there is no cube, or when its metadata does not read (a resume rebuilds
     damaged metadata from the job's grid). The cube's ``grid`` attribute is compared
-    first, without opening the store; only a cube that differs there is opened.
+    first, without opening the store; only a cube that differs there, or that has no
+    such attribute (a cube another tool wrote into ``-o``, on its own grid), is opened:
+    such a cube was let through here and refused by ingest only once the job's cluster
+    had started and its manifest had been written.
 
     Raises
     ------
@@ -192,16 +195,19 @@ def check_cube_grid(path: Path, grid: RegionGrid) -> None:
     path = Path(path)
     try:
         meta = json.loads((path / "zarr.json").read_bytes())
-        recorded = json.loads(meta["attributes"]["grid"])
-    except (OSError, ValueError, TypeError, KeyError):
+    except (OSError, ValueError):
         return
+    try:
+        recorded = json.loads(meta["attributes"]["grid"])
+    except (TypeError, KeyError, ValueError):
+        recorded = None  # not written by Prospect: its arrays say where it lies
     wanted = json.loads(json.dumps(grid.describe()))
-    if not isinstance(recorded, dict) or recorded | {"name": ""} == wanted | {"name": ""}:
+    if isinstance(recorded, dict) and recorded | {"name": ""} == wanted | {"name": ""}:
         return
     try:
         existing = cube_grid(open_cube(path))
-    except InputFileError:
-        return
+    except (InputFileError, DataError, KeyError, ValueError):
+        return  # not a cube on any grid: ingest says what it is
     _refuse_other_grid(path, existing, grid)
 
 
