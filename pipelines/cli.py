@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import _thread
 import contextlib
+import errno
+import io
 import logging
 import os
 import select
@@ -49,7 +51,7 @@ app = typer.Typer(
     name="prospect",
     help="Prospect: satellite imagery and survey layers to prospectivity maps.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
 
@@ -73,6 +75,29 @@ def _root(
     """Prospect: satellite imagery and survey layers to prospectivity maps."""
 
 
+def _flags_show_no_value() -> None:
+    """Show a flag in ``--help`` without a value type.
+
+    typer 0.29 prints every option's type, a flag's too: ``--json <bool>`` and
+    ``--force,--restart <bool>`` read as options that take ``true`` or ``false``, and
+    ``prospect plan JOB --json true`` was "Got unexpected extra argument(s) (true)". A flag
+    takes no value, and its help line says so by showing none.
+    """
+    from typer.core import TyperOption
+
+    shown = TyperOption.display_type_rich
+    if getattr(TyperOption, "_prospect_flags", False):
+        return
+
+    def display_type_rich(self: Any, ctx: Any) -> str | None:
+        if self.is_flag and not self.count:
+            return None
+        return shown(self, ctx)
+
+    type.__setattr__(TyperOption, "display_type_rich", display_type_rich)
+    type.__setattr__(TyperOption, "_prospect_flags", True)
+
+
 _registered: list[str] = []
 
 
@@ -82,6 +107,7 @@ def _register() -> None:
 
     from pipelines.commands import COMMAND_MODULES
 
+    _flags_show_no_value()
     for module in COMMAND_MODULES:
         if module not in _registered:
             importlib.import_module(f"pipelines.commands.{module}").register(app)
@@ -188,8 +214,61 @@ def _broken(fd: int) -> bool:
 
 
 def _output_broken() -> bool:
-    """Whether standard output or error lost its reader."""
-    return _broken(1) or _broken(2)
+    """Whether standard output or error lost its reader (or standard output had none)."""
+    return _broken(1) or _broken(2) or _STDOUT_CLOSED.is_set()
+
+
+_STDOUT_CLOSED = threading.Event()
+"""Set when standard output was closed before the command started (``>&-``)."""
+
+
+class _ClosedOutput(io.TextIOBase):
+    """``sys.stdout`` when the command started with standard output closed (``>&-``).
+
+    Python leaves ``sys.stdout`` as ``None`` then, and Rich and click print into ``None``
+    without a word: ``prospect regions >&-`` exited 0 having shown nothing. A write here
+    is a write to a closed pipe, which stops the command as a reader that went away does
+    (exit 141).
+    """
+
+    encoding = "utf-8"
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return False
+
+    def write(self, text: str) -> int:
+        if text:
+            raise BrokenPipeError(errno.EPIPE, "standard output is closed")
+        return 0
+
+
+def _fill_closed_descriptors() -> None:
+    """Hold standard input, output and error open on ``/dev/null`` where the command
+    started with one closed (``>&-``, ``2>&-``, ``<&-``).
+
+    A closed descriptor 0, 1 or 2 is the next one a file opens: a file a stage writes
+    (a manifest, a raster) would take it, and anything printed (``print``, a GDAL
+    message, a worker process inheriting it) would land in that file. Standard output
+    closed is also marked, so that printing to it stops the command
+    (:class:`_ClosedOutput`).
+    """
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+            continue
+        except OSError:
+            pass
+        devnull = os.open(os.devnull, os.O_RDWR)
+        if devnull != fd:
+            os.dup2(devnull, fd)
+            os.close(devnull)
+        if fd == 1:
+            _STDOUT_CLOSED.set()
+            if sys.stdout is None:
+                sys.stdout = _ClosedOutput()
 
 
 def _discard_closed_streams() -> None:
@@ -277,7 +356,13 @@ def _output_closed_code(err: Console) -> int:
     _discard_closed_streams()
     stop = StopRequest(signal.SIGPIPE)
     note = stop.line().split("; ", 1)[-1]
-    if note != STOP_NOTE:
+    if _STDOUT_CLOSED.is_set():  # no reader ever: say why nothing was shown
+        kept = f"; {note}" if note != STOP_NOTE else ""
+        with contextlib.suppress(OutputClosed, OSError):
+            err.print("stopped: standard output is closed (>&-), so nothing could be "
+                      f"printed; send it to a file, or to /dev/null if it is not wanted{kept}",
+                      markup=False, soft_wrap=True)
+    elif note != STOP_NOTE:
         with contextlib.suppress(OutputClosed, OSError):
             err.print(f"stopped: the output pipe was closed; {note}", markup=False,
                       soft_wrap=True)
@@ -286,6 +371,7 @@ def _output_closed_code(err: Console) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``prospect`` script; returns the exit code."""
+    _fill_closed_descriptors()
     # what each output option named, until its error is printed
     with named_outputs(), closed_output_stops() as closed:
         err = Console(stderr=True, highlight=False)

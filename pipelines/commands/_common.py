@@ -16,6 +16,36 @@ from rich.text import Text
 
 from prospect.errors import data_warnings
 
+HEATFLOW_JOB = "configs/jobs/nl-geothermal-heatflow.yaml"
+MEUSE_JOB = "configs/jobs/meuse-zinc.yaml"
+
+EXAMPLES: dict[str, tuple[str, ...]] = {
+    "plan": (f"prospect plan {HEATFLOW_JOB}",
+             f"prospect plan {HEATFLOW_JOB} --workers 4 --json"),
+    "run": (f"prospect run {HEATFLOW_JOB} -o out/nl-heatflow",
+            f"prospect run {MEUSE_JOB} -o out/meuse --workers 2"),
+    "ingest": (f"prospect ingest {HEATFLOW_JOB} -o out/nl-heatflow",),
+    "screen": (f"prospect screen {HEATFLOW_JOB} -o out/nl-heatflow",),
+    "train": (f"prospect train {MEUSE_JOB} -o out/meuse",),
+    "score": (f"prospect score {MEUSE_JOB} -o out/meuse",),
+    "tiles": (f"prospect tiles {HEATFLOW_JOB} -o out/nl-heatflow",),
+    "regions": ("prospect regions",),
+    "jobs": ("prospect jobs",),
+    "demo": ("prospect demo -o out/demo --workers 2",),
+}
+"""Example command lines shown under each command's ``--help`` (from the repository's
+folder, where ``configs/jobs`` is; a stage after ``ingest`` runs on what earlier stages
+left in ``-o``). A test runs or parses each of them."""
+
+
+def examples(command: str) -> str:
+    """The ``--help`` epilog of ``command``: its :data:`EXAMPLES`, one per line."""
+    lines = EXAMPLES.get(command, ())
+    if not lines:
+        return ""
+    return "\b\nExamples (from the repository's folder):\n" + "\n".join(
+        f"  {line}" for line in lines)
+
 
 def literal(*values: object) -> list[Text]:
     """``values`` as Rich text shown as it is: text from files and options (a card's
@@ -78,14 +108,23 @@ def table_console(min_width: int = MIN_TABLE_WIDTH) -> Console:
 def config_file(value: Path | None) -> Path | None:
     """Callback of the config arguments: a path that exists but is no regular file (a
     device such as ``/dev/null``, a pipe) is refused as such; "not found" misled."""
+    from prospect.errors import ConfigError
+
     if value is not None and str(value).startswith("~"):  # '--config=~/a.yaml', quoted
         value = value.expanduser()
+    if value is not None and str(value) == "-" and not value.exists():
+        raise ConfigError(f"-: {STDIN_CONFIG}")
     if value is not None and value.exists() and not value.is_file() and not value.is_dir():
-        from prospect.errors import ConfigError
-
-        raise ConfigError(f"{value}: not a regular file (a device or a pipe); give the "
-                          "config's YAML file")
+        raise ConfigError(f"{value}: not a regular file (a device or a pipe); {STDIN_CONFIG}")
     return value
+
+
+STDIN_CONFIG = ("a config is read from a file, not from standard input or a pipe: its "
+                "relative paths are taken from the file's folder, and a run records the file "
+                "and resumes from it; save the config first (e.g. cat > job.yaml) and give "
+                "its path")
+"""Why ``prospect plan -`` (and ``/dev/stdin``, ``<(...)``) is refused: ``-`` was "config
+file not found", and a pipe "not a regular file" without the way out."""
 
 
 ConfigArg = Annotated[

@@ -11,6 +11,7 @@ from pipelines.commands._common import (
     SchedulerOpt,
     WorkersOpt,
     check_engine_options,
+    examples,
     names_output,
     out_path,
 )
@@ -36,4 +37,4 @@ def demo(
 
 def register(app: typer.Typer) -> None:
     """Add ``demo`` to ``app``."""
-    app.command("demo")(demo)
+    app.command("demo", epilog=examples("demo"))(demo)

@@ -6,7 +6,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from pipelines.commands._common import literal, table_console
+from pipelines.commands._common import examples, literal, table_console
 
 
 def jobs() -> None:
@@ -35,4 +35,4 @@ def jobs() -> None:
 
 def register(app: typer.Typer) -> None:
     """Add ``jobs`` to ``app``."""
-    app.command("jobs")(jobs)
+    app.command("jobs", epilog=examples("jobs"))(jobs)

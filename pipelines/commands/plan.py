@@ -11,7 +11,14 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from pipelines.commands._common import ConfigArg, json_text, literal, table_console, warning_lines
+from pipelines.commands._common import (
+    ConfigArg,
+    examples,
+    json_text,
+    literal,
+    table_console,
+    warning_lines,
+)
 from prospect.errors import DataWarning
 
 if TYPE_CHECKING:
@@ -165,4 +172,4 @@ def _workers_warning(workers: int) -> str | None:
 
 def register(app: typer.Typer) -> None:
     """Add ``plan`` to ``app``."""
-    app.command("plan")(plan)
+    app.command("plan", epilog=examples("plan"))(plan)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from pipelines.commands._common import literal, table_console
+from pipelines.commands._common import examples, literal, table_console
 
 
 def regions(
@@ -56,4 +56,4 @@ def regions(
 
 def register(app: typer.Typer) -> None:
     """Add ``regions`` to ``app``."""
-    app.command("regions")(regions)
+    app.command("regions", epilog=examples("regions"))(regions)

@@ -17,6 +17,7 @@ from pipelines.commands._common import (
     SchedulerOpt,
     WorkersOpt,
     check_engine_options,
+    examples,
 )
 from prospect.errors import ConfigError
 
@@ -109,5 +110,6 @@ def run(config: ConfigArg, out: OutOpt, scheduler: SchedulerOpt = None,
 def register(app: typer.Typer) -> None:
     """Add the stage commands and ``run`` to ``app``."""
     for stage in HELP:
-        app.command(stage, help=HELP[stage])(train if stage == "train" else _make(stage))
-    app.command("run")(run)
+        app.command(stage, help=HELP[stage], epilog=examples(stage))(
+            train if stage == "train" else _make(stage))
+    app.command("run", epilog=examples("run"))(run)

@@ -29,6 +29,7 @@ from pydantic import (
 from prospect.errors import ConfigError
 
 __all__ = [
+    "EXTENSION_PREFIX",
     "RESERVED_NAMES",
     "ConfigData",
     "ConfigLocation",
@@ -378,6 +379,11 @@ MAX_DEPTH = 32
 MAX_NODES = 20_000
 """Most values a config may hold once its aliases (``*name``) are expanded."""
 
+EXTENSION_PREFIX = "x-"
+"""Top-level keys starting with this are left out of a config (docker-compose's extension
+fields): the home of values written once with an anchor (``x-defaults: &defaults``) and
+reused with ``*defaults`` or ``<<: *defaults``. Anywhere else such a key is unknown."""
+
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _OCTAL = re.compile(r"^[-+]?0[0-7_]+$")
@@ -471,6 +477,15 @@ class _ConfigLoader(yaml.SafeLoader):
                 self._depth -= 1
         return super().compose_node(parent, index)
 
+    def compose_document(self) -> Any:
+        # the composer forgets its anchors at the document's end: keep which node has one
+        self.get_event()
+        node = self.compose_node(None, None)
+        self.get_event()
+        self.anchored = {id(n): name for name, n in self.anchors.items()}
+        self.anchors = {}
+        return node
+
     def get_single_data(self) -> Any:
         node = self.get_single_node()
         if node is None:
@@ -480,7 +495,9 @@ class _ConfigLoader(yaml.SafeLoader):
         data = self.construct_document(node)  # merge keys (<<) are flattened into the nodes
         if isinstance(data, dict):
             data = ConfigData(data)
-            _record_places(node, (), data.places)
+            _record_places(node, (), data.places, getattr(self, "anchored", {}))
+            for key in [k for k in data if isinstance(k, str) and k.startswith(EXTENSION_PREFIX)]:
+                del data[key]  # a home for anchors (&defaults), as docker-compose's x- keys
         return data
 
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
@@ -571,6 +588,8 @@ class Place(NamedTuple):
     written: str | None
     """The scalar's text as written (``.nan``, ``2024-01-01``, ``""`` for an empty value);
     ``None`` for a mapping or a list."""
+    anchor: str | None = None
+    """The YAML anchor (``&defaults``) the value is marked with, if any."""
 
 
 class ConfigData(dict[Any, Any]):
@@ -586,10 +605,12 @@ class ConfigData(dict[Any, Any]):
 
 
 def _record_places(node: yaml.Node, path: tuple[Any, ...],
-                   places: dict[tuple[Any, ...], Place]) -> None:
-    """Fill ``places`` with the line and text of every value under ``node`` (at ``path``);
-    a key written twice through a merge takes the place of the one that counts (the last:
-    keys beside ``<<`` win)."""
+                   places: dict[tuple[Any, ...], Place],
+                   anchored: dict[int, str] | None = None) -> None:
+    """Fill ``places`` with the line, text and anchor of every value under ``node`` (at
+    ``path``); a key written twice through a merge takes the place of the one that counts
+    (the last: keys beside ``<<`` win)."""
+    anchored = anchored or {}
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _MERGE_TAG:
@@ -599,19 +620,65 @@ def _record_places(node: yaml.Node, path: tuple[Any, ...],
                 with contextlib.suppress(ValueError):
                     key = int(key.replace("_", ""), 0)
             here = (*path, key)
-            places[here] = Place(key_node.start_mark.line + 1, _written(value_node))
-            _record_places(value_node, here, places)
+            places[here] = Place(key_node.start_mark.line + 1, _written(value_node),
+                                 anchored.get(id(value_node)))
+            _record_places(value_node, here, places, anchored)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             here = (*path, index)
-            places[here] = Place(item.start_mark.line + 1, _written(item))
-            _record_places(item, here, places)
+            places[here] = Place(item.start_mark.line + 1, _written(item),
+                                 anchored.get(id(item)))
+            _record_places(item, here, places, anchored)
 
 
 def _written(node: yaml.Node) -> str | None:
     return str(node.value) if isinstance(node, yaml.ScalarNode) else None
 
 
+_UNORDERED_TAGS = {
+    "tag:yaml.org,2002:set": ("makes an unordered set: its order changes from run to run (a "
+                              "list of names, bounds or bands read in another order)"),
+    "tag:yaml.org,2002:omap": "makes a list of (key, value) pairs, which no key of a config takes",
+    "tag:yaml.org,2002:pairs": "makes a list of (key, value) pairs, which no key of a config takes",
+    "tag:yaml.org,2002:binary": "makes raw bytes, which no key of a config takes",
+}
+"""YAML 1.1 tags whose values no config key takes, and why each is refused where it is
+written (pydantic read a ``!!set`` as a list or a tuple in whatever order the set held)."""
+
+
+def _tagged_collection(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    """Refuse a ``!!set``, ``!!omap``, ``!!pairs`` or ``!!binary`` value with its line and
+    the form to write instead."""
+    short = node.tag.rsplit(":", 1)[-1]
+    instead = "a list [a, b] (in the order meant)" if short in ("set", "omap", "pairs") else \
+        "the value as plain text"
+    raise _Refused(
+        f"line {node.start_mark.line + 1}: YAML's !!{short} tag {_UNORDERED_TAGS[node.tag]}; "
+        f"remove the tag and write {instead}")
+
+
+def _unknown_tag(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    """Refuse a tag YAML itself does not define (``!include``, ``!Ref``, ``!env``), naming
+    what a config offers instead; PyYAML's "could not determine a constructor" did not."""
+    tag = str(node.tag)
+    shown = tag if tag.startswith("!") else f"!<{tag}>"
+    if tag.startswith("tag:yaml.org,2002:python/"):
+        shown = "!!" + tag.removeprefix("tag:yaml.org,2002:")
+        raise _Refused(
+            f"line {node.start_mark.line + 1}: the tag {shown} asks to build a Python "
+            "object, which a config never does (it is read with YAML's safe loader); "
+            "remove the tag and write the value")
+    raise _Refused(
+        f"line {node.start_mark.line + 1}: the tag {shown} is no part of YAML and Prospect "
+        "reads none of its own: a config cannot include another file or read the "
+        "environment; write the value itself (a shipped region by name, a region file "
+        "as region: regions/area.yaml, values repeated with an anchor under a top-level "
+        "'x-' key, see configs/README.md)")
+
+
+for _tag in _UNORDERED_TAGS:
+    _ConfigLoader.add_constructor(_tag, _tagged_collection)
+_ConfigLoader.add_constructor(None, _unknown_tag)
 _ConfigLoader.add_constructor("tag:yaml.org,2002:int", _int_scalar)
 _ConfigLoader.add_constructor("tag:yaml.org,2002:float", _float_scalar)
 _ConfigLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_scalar)
@@ -680,6 +747,12 @@ def _yaml_error_hint(text: str, mark: Any) -> str:
                 ("\t" in line and number == mark.line):
             return (f"; line {number + 1} holds a tab: YAML indents and separates with "
                     "spaces only; replace the tab with spaces")
+        var = re.search(r"\$\{[^}]*\}", line)
+        if var and number == mark.line:  # '{a: ${DATA}/x.tif}': a '{' inside a flow mapping
+            return (f"; line {number + 1} holds {var.group(0)}, whose braces YAML reads as a "
+                    "mapping, and environment variables are not expanded in a config "
+                    "anyway: write the path itself (a relative path is taken from the "
+                    "config file's folder)")
     return ""
 
 
@@ -805,11 +878,23 @@ def _kinds_at(model: type[BaseModel] | None, loc: Sequence[Any]) -> list[str]:
             if _is_model(m) and "kind" in m.model_fields]
 
 
+_INCLUDE_KEYS = frozenset({"include", "import", "extend", "inherit", "template", "based_on",
+                           "parent", "!include"})
+"""Keys (a trailing ``s`` dropped) that ask to read another config file, which no config
+does: they were "unknown key" with every key of the place listed."""
+
+
 def _suggestion(key: Any, model: type[BaseModel] | None, loc: Sequence[Any]) -> str:
     """``"did you mean 'x'?"`` for a misspelt key, or the keys allowed there."""
     if model is None or not isinstance(key, str):
         return "remove it or check its spelling"
     keys = allowed_keys(model, loc)
+    if key.lower().rstrip("s") in _INCLUDE_KEYS and key not in keys:
+        return ("a config cannot include, import or extend another config; write the "
+                "values in this file: a shipped region by name or a region file "
+                "(region: regions/area.yaml), {base: <region>, ...} to change a shipped "
+                "region, and values repeated with an anchor under a top-level 'x-' key "
+                "(see configs/README.md)")
     close = difflib.get_close_matches(key, keys, n=1, cutoff=0.6) or \
         difflib.get_close_matches(key.lower(), [k.lower() for k in keys], n=1, cutoff=0.6)
     if close:
@@ -823,6 +908,51 @@ def _suggestion(key: Any, model: type[BaseModel] | None, loc: Sequence[Any]) -> 
 _NUMBER_TEXT = re.compile(r"^[-+]?(\d[\d_]*\.?\d*|\.\d+)([eE][-+]?\d+)?$", re.ASCII)
 
 
+_PREFIXED = re.compile(r"^([-+]?)0([oObBxX])([0-9A-Fa-f_]+)$", re.ASCII)
+_BASES = {"o": (8, "octal"), "b": (2, "binary"), "x": (16, "hexadecimal")}
+
+
+def _prefixed_hint(text: str, match: re.Match[str]) -> str:
+    """Why ``0o20`` (YAML 1.2's octal, Python's) or a quoted ``'0x1F'`` arrived as text."""
+    sign, prefix, digits = match.groups()
+    base, name = _BASES[prefix.lower()]
+    try:
+        number = int(digits.replace("_", ""), base) * (-1 if sign == "-" else 1)
+    except ValueError:
+        return ""
+    if prefix.lower() == "o":
+        return (f"YAML 1.1, which reads configs, has no 0o prefix: {text} is text, not the "
+                f"{name} number {number} (YAML 1.2's and Python's form); write {number} in "
+                "decimal")
+    return f"{text!r} is quoted text, not a number; write {number} (decimal) without quotes"
+
+
+_WITH_UNIT = re.compile(r"^([-+]?\d+(?:\.\d+)?)\s*(m|metres?|meters?|km|cm|mm|ft|deg|"
+                        r"degrees?|\u00b0|px|cells?|ppm|%)$", re.ASCII | re.IGNORECASE)
+_DECIMAL_COMMA = re.compile(r"^[-+]?\d+,\d+$", re.ASCII)
+_GROUPED = re.compile(r"^[-+]?\d{1,3}(?:[ ,'\u00a0\u202f]\d{3})+(?:\.\d+)?$")
+
+
+def _written_number_hint(text: str) -> str:
+    """Why a number written with a unit (``10 m``), a decimal comma (``10,5``) or digit
+    groups (``500 000``) is text, and the number to write; ``""`` for anything else."""
+    unit = _WITH_UNIT.match(text)
+    if unit:
+        return (f"the unit is no part of the value: write {unit.group(1)} alone (a key's "
+                "unit is fixed: a region's resolution and bounds are in its CRS's units)")
+    if _DECIMAL_COMMA.match(text):
+        whole, part = text.split(",")
+        if len(part) == 3:
+            return (f"a comma is no decimal point or digit group in a config: write "
+                    f"{whole}{part} (a thousands separator) or {whole}.{part} (a decimal "
+                    "comma)")
+        return f"a decimal comma: write {whole}.{part} (a point, not a comma)"
+    if _GROUPED.match(text):
+        digits = re.sub(r"[ ,'\u00a0\u202f]", "", text)
+        return f"digits are written without group separators: write {digits}"
+    return ""
+
+
 def number_text_hint(value: Any) -> str:
     """Why a number arrived as text, and how to write it, for a ``str`` that reads as a
     number; ``""`` for anything else.
@@ -831,7 +961,15 @@ def number_text_hint(value: Any) -> str:
     ``1E5``, ``1.0e5`` and ``2e-3`` unquoted are text, which an estimator refused as
     "Got '1e2'" and a whole-number key as "unable to parse string as an integer".
     """
-    if not isinstance(value, str) or not _NUMBER_TEXT.match(value.strip()):
+    if not isinstance(value, str):
+        return ""
+    prefixed = _PREFIXED.match(value.strip())
+    if prefixed:
+        return _prefixed_hint(value.strip(), prefixed)
+    written = _written_number_hint(value.strip())
+    if written:
+        return written
+    if not _NUMBER_TEXT.match(value.strip()):
         return ""
     number = float(value.strip().replace("_", ""))
     if number in (float("inf"), float("-inf")):
@@ -924,8 +1062,30 @@ def format_validation_error(exc: ValidationError, source: str,
         shown = written if written is not None else repr(value)
         if len(shown) > 80:
             shown = shown[:77] + "..."
-        lines.append(_problem_line(err, where, loc, value, shown, msg, model))
+        line = _problem_line(err, where, loc, value, shown, msg, model)
+        if err["type"] == "extra_forbidden":
+            line = _anchor_home(line, err["loc"], place if exact else None)
+        lines.append(line)
     return "\n".join(lines)
+
+
+def _anchor_home(line: str, loc: Sequence[Any], place: Place | None) -> str:
+    """``line`` (an unknown key's) with where such a key belongs, when it holds a YAML
+    anchor (``defaults: &d``) or starts with ``x-`` below the top level: a top-level
+    :data:`EXTENSION_PREFIX` key is the home of anchors."""
+    key = str(loc[-1]) if loc else ""
+    top = len([p for p in loc if p not in _UNION_TAGS]) == 1
+    head = line.split(" (", 1)[0]
+    if key.startswith(EXTENSION_PREFIX) and not top:
+        return (f"{head} (keys starting with '{EXTENSION_PREFIX}' are left out only at the "
+                "top level of the file: move it there)")
+    if place is None or place.anchor is None:
+        return line
+    name = key if key.startswith(EXTENSION_PREFIX) else f"{EXTENSION_PREFIX}{key}"
+    where = "rename it" if top else "move it to the top level of the file"
+    return (f"{head} (it holds the anchor &{place.anchor}: values kept for reuse go under a "
+            f"top-level key starting with '{EXTENSION_PREFIX}', which a config leaves out: "
+            f"{where} as '{name}')")
 
 
 _MEMBER_TAG = re.compile(
@@ -1002,6 +1162,9 @@ def _problem_line(err: Any, source: str, loc: str, value: Any, shown: str, msg: 
         return (f"{source}: key '{loc}' is read by YAML as a number, not as a name; every "
                 f"key here is a name: quote it ('{err['loc'][-1]}': ...) or check the "
                 "indentation")
+    shape = _shape_hint(err, value, model)
+    if shape:
+        return f"{source}: key '{loc}' {shape}"
     if isinstance(value, bool) and err["type"] == "string_type":
         msg += (" (YAML reads yes, no, on, off, true and false unquoted as true or "
                 "false: quote the text, e.g. 'no')")
@@ -1014,6 +1177,41 @@ def _problem_line(err: Any, source: str, loc: str, value: Any, shown: str, msg: 
     if hint:
         msg += f"; {hint}"
     return f"{source}: key '{loc}' has bad value {shown}: {msg}"
+
+
+def _shape_hint(err: Any, value: Any, model: type[BaseModel] | None) -> str:
+    """What to write where a list was given for a section of keys, or a mapping for a list;
+    ``""`` for any other error.
+
+    ``indices: [NDVI]`` was "Input should be a valid dictionary or instance of
+    IndicesConfig" (a class name no config shows), and ``sources: {heat: {...}}`` "Input
+    should be a valid list", neither saying what the key holds.
+    """
+    kind = err["type"]
+    if kind in ("model_type", "model_attributes_type", "dict_type") and \
+            isinstance(value, list | tuple):
+        keys = allowed_keys(model, [*err["loc"], "?"]) if model is not None else []
+        shown = ", ".join(keys[:12]) + (", ..." if len(keys) > 12 else "")
+        allowed = f" (keys allowed: {shown})" if keys else ""
+        return ("is a list (items starting with '- '), but it is a section of keys: write "
+                f"its keys indented under it, 'key: value', without '- '{allowed}")
+    if kind in ("list_type", "tuple_type") and isinstance(value, dict):
+        items = all(isinstance(v, dict) for v in value.values()) and bool(value)
+        first = next(iter(value), "name")
+        how = (f"write each as a list item, its key as the item's name ('- name: {first}' "
+               "and the item's keys indented under it)") if items else \
+            "start each item with '- ' (one per line), or write [a, b] on one line"
+        return f"is a mapping of keys, but it takes a list: {how}"
+    if kind in ("list_type", "tuple_type") and isinstance(value, str) and \
+            ("," in value or value.strip().startswith("[")):
+        inner = value.strip().removeprefix("[").removesuffix("]")
+        return (f"has bad value {value!r}: it is text, but the key takes a list; write it "
+                f"in brackets without quotes, [{inner}]")
+    if kind in ("list_type", "tuple_type") and isinstance(value, int | float) and \
+            not isinstance(value, bool):
+        return (f"has bad value {value}: one number, but the key takes a list of values in "
+                f"brackets (e.g. [{value}, {value}] for a key of two)")
+    return ""
 
 
 def validate_mapping(

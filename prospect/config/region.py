@@ -89,6 +89,45 @@ def _across_antimeridian(crs: str | None, bounds: tuple[float, float, float, flo
             f"such as its UTM zone EPSG:{code}, with bounds in its metres")
 
 
+def _past_antimeridian(crs: str | None, bounds: tuple[float, float, float, float]) -> str:
+    """Why bounds in a geographic CRS with a longitude past +-180 cannot make a grid; ``""``
+    for any other bounds.
+
+    ``[179.5, -17, 180.5, -16]`` (an east of 180.5, as a 0-360 longitude or a region
+    drawn across the antimeridian) loaded, and its cells past 180 held what each reader
+    made of them: GDAL's warper wraps a raster at -179.6 onto them, while point tables
+    and vector outlines keep -179.6, off the grid. The rule is the one for bounds that
+    cross the antimeridian: a projected CRS; bounds wholly past 180 are given in
+    -180..180.
+    """
+    left, bottom, right, top = bounds
+    if crs is None or (left >= -180 and right <= 180):
+        return ""
+    if not (abs(left) <= 360 and abs(right) <= 360 and abs(bottom) <= 90 and abs(top) <= 90):
+        return ""  # no longitudes at all (metres of another CRS): said by the unit check
+    try:
+        geo = parse_crs(crs)
+        if not geo.is_geographic:
+            return ""
+    except CRSError:
+        return ""
+    past = [f"{name} {v:g}" for name, v in (("west", left), ("east", right))
+            if not -180 <= v <= 180]
+    middle = ((left + right) / 2 + 180) % 360 - 180
+    zone = int((middle + 180) // 6) % 60 + 1
+    code = (32600 if (bottom + top) / 2 >= 0 else 32700) + zone
+    crosses = left < 180 < right or left < -180 < right
+    wrapped = [f"{((v + 180) % 360) - 180:g}" for v in (left, right)]
+    how = (f"the region crosses the antimeridian (180 degrees), which a grid in longitudes "
+           f"cannot: lay it out in a projected CRS of the area, such as its UTM zone "
+           f"EPSG:{code}, with bounds in its metres") if crosses else \
+        f"give them in -180..180 ([{wrapped[0]}, {bottom:g}, {wrapped[1]}, {top:g}])"
+    verb = "lie" if len(past) > 1 else "lies"
+    return (f"bounds {list(bounds)}: {' and '.join(past)} {verb} past 180 degrees, where "
+            f"longitudes in {crs} end (GDAL wraps a raster at -179.6 onto such cells, a "
+            f"point or outline at -179.6 stays off them); {how}")
+
+
 _UNIT_SHORT = {"metre": "m", "meter": "m", "degree": "degrees", "foot": "ft",
                "US survey foot": "US ft", "kilometre": "km"}
 
@@ -218,13 +257,47 @@ def bounds_in_other_units(crs: str, bounds: tuple[float, float, float, float],
                 "[west, south, east, north], or set 'crs' to the CRS they were written for")
     degree_like = all(abs(v) <= 180 for v in (left, right)) and \
         all(abs(v) <= 90 for v in (bottom, top))
-    if degree_like and (right - left < resolution or top - bottom < resolution):
+    if degree_like and (right - left < resolution or top - bottom < resolution
+                        or _degrees_not_metres(crs_obj, bounds)):
         unit = crs_obj.axis_info[0].unit_name if crs_obj.axis_info else "metre"
+        span = f"they span {right - left:g} x {top - bottom:g} {unit}s"
+        why = f"{span}, under one cell of {resolution:g}" if \
+            (right - left < resolution or top - bottom < resolution) else \
+            f"as degrees they lie in the area {crs} is made for, as {unit}s far from it"
         return (f"bounds {list(bounds)} look like longitudes and latitudes in degrees, but "
-                f"{crs} is in {unit}s (they span {right - left:g} x {top - bottom:g} "
-                f"{unit}s, under one cell of {resolution:g}); give them in {crs}'s own "
-                "units, or set 'crs' to a geographic CRS such as 'EPSG:4326'")
+                f"{crs} is in {unit}s ({why}); give them in {crs}'s own units (and the "
+                f"resolution in {unit}s), or set 'crs' to a geographic CRS such as "
+                "'EPSG:4326'")
     return ""
+
+
+def _degrees_not_metres(crs: CRS, bounds: tuple[float, float, float, float]) -> bool:
+    """Whether ``bounds`` (small numbers, in a projected ``crs``) lie inside the CRS's area
+    of use when read as longitudes and latitudes, and wholly outside it when read in the
+    CRS's own units: degrees, not metres.
+
+    ``[5.6, 51.9, 5.7, 52.0]`` (Wageningen) given to RD New with a resolution of 0.01 made
+    a 10 x 10 grid of centimetre cells in France, a few degrees from the Netherlands (too
+    near for the area-of-use check); ``[-68.42, 12.02, -68.19, 12.31]`` (Bonaire) given to
+    UTM 19N was "extends 1.49 degrees past the UTM zone ... set cross_zone". A region near
+    a projected CRS's false origin in its own units lies in its area of use, and passes.
+    """
+    area = crs.area_of_use
+    if area is None:
+        return False
+    a_west, a_south, a_east, a_north = area.bounds
+    left, bottom, right, top = bounds
+    as_degrees = a_west <= left and right <= a_east and a_south <= bottom and top <= a_north
+    if not as_degrees:
+        return False
+    try:
+        to_ll = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+        west, south, east, north = to_ll.transform_bounds(*bounds, densify_pts=5)
+    except ProjError:
+        return True
+    if not all(math.isfinite(v) for v in (west, south, east, north)):
+        return True
+    return east < a_west or west > a_east or north < a_south or south > a_north
 
 
 AREA_OF_USE_SLACK_DEG = 5.0
@@ -313,6 +386,9 @@ class RegionConfig(StrictModel):
                 "bounds must be [left, bottom, right, top] with right > left, top > bottom"
                 f"{_across_antimeridian(info.data.get('crs'), value)}"
             )
+        past = _past_antimeridian(info.data.get("crs"), value)
+        if past:
+            raise ValueError(past)
         return value
 
     @model_validator(mode="after")

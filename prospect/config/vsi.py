@@ -144,6 +144,11 @@ def gdal_name(written: str, base: Path | None) -> str:
         if not archive_text.startswith(("/", "~")) and Path("/" + archive_text).is_file():
             hint = (f"; /{archive_text} exists: an absolute archive path takes two slashes "
                     f"after /{kind}/ (/{kind}//{archive_text}/...)")
+        if not hint:
+            from prospect.config._base import written_for_elsewhere
+
+            elsewhere = written_for_elsewhere(archive_text)
+            hint = f" ({elsewhere})" if elsewhere else ""
         if not hint and not Path(archive_text).expanduser().is_absolute():
             hint = " (a relative archive path is taken from the config file's folder)"
         raise ValueError(f"the archive {archive} {why}{hint}")
