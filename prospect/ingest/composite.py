@@ -34,7 +34,7 @@ from prospect.config.sources import RasterSource
 from prospect.errors import ConfigError, DataError, DataWarning, InputFileError
 from prospect.grid import ChunkWindow, RegionGrid
 from prospect.ingest.cloudmask import drop_names, kind_fits_product
-from prospect.ingest.landsat import BandCalibration, slc_off_fill
+from prospect.ingest.landsat import BandCalibration, Saturation, slc_off_fill
 from prospect.ingest.layers import Layer
 from prospect.ingest.masked import (
     GAP_SHARE,
@@ -95,6 +95,8 @@ class ScenePart:
     product tells; empty otherwise."""
     units: str = ""
     """The units the item states (or its product implies), if any."""
+    saturation: Saturation | None = None
+    """The item's ``QA_RADSAT`` layer and the band's bits in it (those pixels: no data)."""
 
     def describe(self) -> dict[str, Any]:
         """JSON-friendly summary for provenance (credentials removed from URLs)."""
@@ -108,6 +110,9 @@ class ScenePart:
             out["other_nodata"] = self.other_nodata
         if self.quantity:
             out["quantity"] = self.quantity
+        if self.saturation is not None:
+            out["saturation"] = {**self.saturation.describe(),
+                                 "file": redact(self.saturation.path)}
         return out
 
 
@@ -232,7 +237,8 @@ class CompositeLayer(Layer):
         return read_masked_band(part.info, 1, mask, grid, window, nodata=part.nodata,
                                 scale=part.scale, offset=part.offset,
                                 resampling=part.resampling, valid_range=part.valid_range,
-                                saturate=part.saturate, other_nodata=part.other_nodata)
+                                saturate=part.saturate, other_nodata=part.other_nodata,
+                                saturation=part.saturation)
 
     def stack_reported(self, grid: RegionGrid, window: ChunkWindow
                        ) -> tuple[np.ndarray, dict[str, str]]:
@@ -334,6 +340,7 @@ def _part(scene: StacScene, var: str, info: RasterInfo, source: RasterSource,
                                      source_res=_res_in_grid_units(info, grid),
                                      target_res=grid.resolution, override=source.resampling),
         valid_range=cal.valid_range, saturate=cal.saturate, quantity=cal.quantity,
+        saturation=cal.saturation,
         units=cal.units if (scale, offset) == (cal.scale, cal.offset) or cal.unstated else "")
 
 

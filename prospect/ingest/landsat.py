@@ -20,23 +20,37 @@ clips reflectance and temperature to the range, so both ends are clipped values;
 way they read as no data (:attr:`BandCalibration.saturate`, ``valid_range``). The file's
 product id (or pre-collection scene id) in its name is checked against the MTL: another
 scene's or another level's MTL is an error naming both.
+
+Collection 2 products flag saturated pixels in ``QA_RADSAT`` (a bit per band, USGS's
+layout per sensor: :func:`radsat_bits`; terrain occlusion on Landsat 8-9, dropped pixels
+on 1-7). A band calibrated from an MTL that lists that layer, found beside the MTL or the
+band, carries it (:attr:`BandCalibration.saturation`) and the pixels it marks are no data;
+how many (of the scene) is said once per band. A Level-2 MTL whose layer is absent is
+said once too, and its saturated pixels go in as before. Coefficients that make no
+physical quantity over the band's DNs (reflectance beyond -0.5..2, temperature beyond
+100..450 K) are refused.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import functools
 import math
 import re
+import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from prospect.errors import DataError, InputFileError
+from prospect.errors import DataError, DataWarning, InputFileError
 
 __all__ = [
     "BandCalibration",
     "LandsatId",
     "MtlMetadata",
+    "Saturation",
     "band_number",
     "band_words",
     "calibration",
@@ -44,6 +58,8 @@ __all__ = [
     "daytime_sine",
     "finite",
     "landsat_id",
+    "radsat_bits",
+    "radsat_count",
     "read_mtl",
     "slc_off_fill",
 ]
@@ -54,6 +70,11 @@ ESUN = {
     "LANDSAT_5": {1: 1983.0, 2: 1796.0, 3: 1536.0, 4: 1031.0, 5: 220.0, 7: 83.44},
     "LANDSAT_7": {1: 1997.0, 2: 1812.0, 3: 1533.0, 4: 1039.0, 5: 230.8, 7: 84.90, 8: 1362.0},
 }
+EARTH_SUN_AU = (0.98, 1.02)
+"""The Earth-Sun distance in astronomical units over a year (perihelion 0.9833, aphelion
+1.0167), with a margin."""
+MSS_ONLY = frozenset({"LANDSAT_1", "LANDSAT_2", "LANDSAT_3"})
+"""Spacecraft that carried MSS alone (Landsat 4 and 5 carried TM and MSS)."""
 THERMAL = {"LANDSAT_4": {6}, "LANDSAT_5": {6}, "LANDSAT_7": {6}, "LANDSAT_8": {10, 11},
            "LANDSAT_9": {10, 11}}
 _LINE = re.compile(r"^\s*([A-Z0-9_]+)\s*=\s*(.*?)\s*$")
@@ -244,6 +265,78 @@ def file_level(name: str) -> str | None:
 
 
 @dataclass(frozen=True)
+class Saturation:
+    """A Landsat Collection 2 ``QA_RADSAT`` layer and the bits that make a band's pixel no
+    data: the band's radiometric saturation (and, where the layer has them, terrain
+    occlusion or a dropped pixel). A saturated Level-1 DN is no measurement, and the
+    Level-2 product made from it keeps a value that is not one either."""
+
+    path: str
+    bits: int
+    what: str
+    """The bits, for messages (``band 4 saturation, terrain occlusion``)."""
+
+    def drops(self, codes: Any) -> Any:
+        """True where a block of the layer's codes has one of :attr:`bits` set."""
+        import numpy as np
+
+        return (np.asarray(codes).astype(np.uint32) & np.uint32(self.bits)) != 0
+
+    def describe(self) -> dict[str, object]:
+        """JSON-friendly summary for provenance."""
+        return {"file": self.path, "bits": [b for b in range(16) if self.bits >> b & 1],
+                "drops": self.what}
+
+
+_OLI_RADSAT = {1: 0, 2: 1, 3: 2, 4: 3, 5: 4, 6: 5, 7: 6, 9: 8}
+"""Landsat 8-9 Collection 2 ``QA_RADSAT``: band -> its saturation bit (USGS, Landsat 8-9
+Collection 2 Level-2 Science Product Guide, QA_RADSAT table; bit 7 and the pan and TIRS
+bands have none); bit 11 is terrain occlusion, for every band."""
+_TM_RADSAT = {1: 0, 2: 1, 3: 2, 4: 3, 5: 4, 6: 5, 7: 6}
+"""Landsat 4-7 Collection 2 ``QA_RADSAT``: band -> its saturation bit (USGS, Landsat 4-7
+Collection 2 Level-2 Science Product Guide: bit 5 is TM's band 6, ETM+'s band 6 low gain
+(VCID 1); bit 8 ETM+'s band 6 high gain (VCID 2); bit 9 a dropped pixel, for every band).
+There is no terrain-occlusion bit."""
+OLI_TERRAIN_OCCLUSION = 11
+DROPPED_PIXEL = 9
+
+
+def radsat_bits(satellite: int | None, band: int, *, sensor: str = "",
+                high_gain: bool = False) -> tuple[int, str] | None:
+    """``(bits, what)`` of the Collection 2 ``QA_RADSAT`` layer that make a pixel of
+    ``band`` no data, or ``None`` where the layout of the satellite is not known.
+
+    Landsat 8-9: the band's saturation bit (bands 1-7 bits 0-6, band 9 bit 8) and bit 11,
+    terrain occlusion. Landsat 4-7 (TM, ETM+): bands 1-5 bits 0-4, band 6 bit 5 (ETM+ high
+    gain, VCID 2: bit 8), band 7 bit 6, and bit 9, a dropped pixel. MSS (Landsat 1-5):
+    its four bands in order on bits 0-3 (bands 4-7 of Landsat 1-3, 1-4 of Landsat 4-5),
+    and bit 9."""
+    parts: list[tuple[int, str]] = []
+    if satellite is None:
+        return None
+    if sensor.upper() == "M" or satellite in (1, 2, 3):
+        first = 4 if satellite in (1, 2, 3) else 1
+        if first <= band < first + 4:
+            parts.append((band - first, f"band {band} saturation"))
+        parts.append((DROPPED_PIXEL, "dropped pixel"))
+    elif satellite >= 8:
+        if band in _OLI_RADSAT:
+            parts.append((_OLI_RADSAT[band], f"band {band} saturation"))
+        parts.append((OLI_TERRAIN_OCCLUSION, "terrain occlusion"))
+    elif satellite in (4, 5, 7):
+        bit = 8 if band == 6 and high_gain and satellite == 7 else _TM_RADSAT.get(band)
+        if bit is not None:
+            parts.append((bit, f"band {band}{' high gain' if bit == 8 else ''} saturation"))
+        parts.append((DROPPED_PIXEL, "dropped pixel"))
+    else:
+        return None
+    bits = 0
+    for bit, _ in parts:
+        bits |= 1 << bit
+    return bits, ", ".join(what for _, what in parts)
+
+
+@dataclass(frozen=True)
 class BandCalibration:
     """``value = scale * DN + offset``, what the value is, and the product's fill DN."""
 
@@ -262,6 +355,9 @@ class BandCalibration:
     """The ``(scale, offset)`` the product defines for these DNs where the item that
     describes them states none (a Collection 2 Level-2 or Sentinel-2 band without
     ``raster:bands`` scale): the config must give it, else DNs are read as values."""
+    saturation: Saturation | None = None
+    """The product's ``QA_RADSAT`` layer and this band's bits in it: pixels it marks are
+    no data (read on the band's own pixels, before resampling)."""
 
 
 @dataclass(frozen=True)
@@ -278,6 +374,8 @@ class MtlMetadata:
     level: str = ""
     """``PROCESSING_LEVEL`` (Collection 2) or ``DATA_TYPE`` (older): ``L1TP``, ``L2SP``..."""
     ident: LandsatId | None = None
+    told: set[str] = field(default_factory=set, compare=False, repr=False)
+    """What this MTL's scene was already warned of (once per scene, not per band)."""
 
     @property
     def level2(self) -> bool:
@@ -392,7 +490,137 @@ class MtlMetadata:
             "M" if "MSS" in sensor_id else "")
         check_band_word(band_key, file, band_words(sat, band, sensor), f"band {band}",
                         self.spacecraft.replace("_", " ").title() or "a Landsat scene")
-        return calibration(self, band)
+        vcid = self._vcid(band_key, file, band)
+        cal = calibration(self, band, vcid=vcid)
+        bits = radsat_bits(sat, band, sensor=sensor, high_gain=vcid == 2)
+        if bits is None:
+            return cal
+        layer = self._radsat_layer(file, band)
+        if layer is None:
+            return cal
+        mask = Saturation(path=layer, bits=bits[0], what=bits[1])
+        self._warn_saturated(mask, band)
+        return dataclasses.replace(cal, saturation=mask)
+
+    def _vcid(self, band_key: str, file: str, band: int) -> int | None:
+        """Which gain of Landsat 7's band 6 ``file`` holds (``1`` low, ``2`` high), from
+        the MTL's listing or the file name, else the config's band name (``B6_VCID_2``);
+        ``None`` for any other band.
+
+        Raises
+        ------
+        DataError
+            The config names the file as the other gain than it is.
+        """
+        said = re.search(r"_VCID_([12])$", band_key.upper())
+        held = re.search(r"_VCID_([12])(?:\.|$)", Path(file).name.upper())
+        for values in self.groups.values():
+            for key, value in values.items():
+                m = re.match(rf"^FILE_NAME_BAND_{band}_VCID_([12])$", key)
+                if m and value.strip().lower() == Path(file).name.lower():
+                    held = m
+        if said and held and said.group(1) != held.group(1):
+            raise DataError(
+                f"{file}: the config names it {band_key!r}, but it is band {band} VCID_"
+                f"{held.group(1)} ({'high' if held.group(1) == '2' else 'low'} gain) of "
+                f"{self.describe()}; the two gains have their own coefficients: map each "
+                "band name to its own file")
+        got = held or said
+        return int(got.group(1)) if got else None
+
+    def _radsat_layer(self, file: str, band: int) -> str | None:
+        """The scene's ``QA_RADSAT`` file (the one the MTL lists, beside the band file or
+        the MTL), or ``None``: where the MTL lists one that is not there, or is a Level-2
+        MTL, the scene is warned of once (its saturated pixels go in as values); a
+        pre-Collection Level-1 scene has none and needs none (its saturated DN,
+        ``QUANTIZE_CAL_MAX``, is no data already). A band the MTL states has no saturated
+        pixel (``SATURATION_BAND_4 = "N"``) needs no layer."""
+        name = (self.groups.get("PRODUCT_CONTENTS", {}).get(_RADSAT_KEY)
+                or self.value(_RADSAT_KEY, ()) or "").strip()
+        if (self.value(f"SATURATION_BAND_{band}", ()) or "").strip().upper() == "N":
+            return None
+        if not name and not self.level2:
+            return None
+        folders = [Path(self.path).parent]
+        if "://" not in file and not file.startswith("/vsi"):
+            folders.insert(0, Path(file).parent)
+        for folder in folders:
+            if name and (folder / Path(name).name).is_file():
+                return str(folder / Path(name).name)
+        if "radsat" not in self.told:
+            self.told.add("radsat")
+            listed = (f"the QA_RADSAT layer the MTL lists ({Path(name).name}) is not beside "
+                      "it or the band files" if name else "the MTL lists no QA_RADSAT layer")
+            warnings.warn(DataWarning(
+                f"{self.path}: {listed}, so the saturated pixels of {self.describe()} are "
+                "not masked and go in as values (as before); put the product's QA_RADSAT "
+                "file beside its MTL to read them as no data"), stacklevel=4)
+        return None
+
+    def _warn_saturated(self, mask: Saturation, band: int) -> None:
+        """Warn once per band of how many pixels of the scene ``mask`` drops."""
+        key = f"radsat:{band}"
+        if key in self.told:
+            return
+        self.told.add(key)
+        dropped, total = radsat_count(mask)
+        if dropped:
+            warnings.warn(DataWarning(
+                f"{mask.path}: QA_RADSAT marks {dropped} pixel(s) of band {band} of "
+                f"{self.describe()} ({dropped / total:.2%} of the scene; {mask.what}): "
+                "they are no data, not values"), stacklevel=4)
+
+
+_RADSAT_KEY = "FILE_NAME_QUALITY_L1_RADIOMETRIC_SATURATION"
+
+
+@functools.lru_cache(maxsize=32)
+def _radsat_histogram(path: str, stamp: tuple[int, int]) -> tuple[Any, int]:
+    """How many pixels of the ``QA_RADSAT`` file hold each 16-bit code, and how many
+    pixels it has (read in blocks: memory bounded by a block, not the scene)."""
+    import numpy as np
+    import rasterio
+    from rasterio.errors import RasterioError
+
+    hist = np.zeros(1 << 16, dtype=np.int64)
+    try:
+        with rasterio.open(path) as src:
+            bare = src.transform.is_identity and src.crs is None and not src.gcps[0]
+            if src.count != 1 or src.dtypes[0] not in ("uint16", "uint8") or bare:
+                raise DataError(
+                    f"{path}: not a QA_RADSAT layer ({src.count} band(s) of "
+                    f"{src.dtypes[0]}{', without georeferencing' if bare else ''}; "
+                    "QA_RADSAT is one georeferenced band of 16-bit flags); put the "
+                    "product's own QA_RADSAT file beside its MTL")
+            for _, window in src.block_windows(1):
+                codes = src.read(1, window=window)
+                hist += np.bincount(codes.ravel(), minlength=1 << 16)[: 1 << 16]
+            total = src.width * src.height
+    except (OSError, RasterioError) as exc:
+        raise InputFileError(f"{path}: cannot read the QA_RADSAT layer: {exc}") from None
+    return hist, total
+
+
+def radsat_count(mask: Saturation) -> tuple[int, int]:
+    """``(pixels the layer drops, pixels of the layer)`` over the whole scene.
+
+    Raises
+    ------
+    InputFileError
+        The layer cannot be read.
+    DataError
+        It is not one band of 16-bit flags.
+    """
+    import numpy as np
+
+    try:
+        st = Path(mask.path).stat()
+    except OSError as exc:
+        raise InputFileError(f"{mask.path}: cannot read the QA_RADSAT layer: "
+                             f"{exc.strerror}") from None
+    hist, total = _radsat_histogram(mask.path, (st.st_mtime_ns, st.st_size))
+    codes = np.arange(1 << 16, dtype=np.uint32)
+    return int(hist[(codes & np.uint32(mask.bits)) != 0].sum()), int(total)
 
 
 _LISTED = re.compile(r"^FILE_NAME_BAND_(?:ST_B)?(\d{1,2})(?:_VCID_\d)?$")
@@ -489,6 +717,12 @@ def read_mtl(path: Path | str) -> MtlMetadata:
             groups[stack[-1]][key] = value
     if not groups:
         raise InputFileError(f"{path}: not a Landsat MTL file (no 'GROUP = ...' blocks)")
+    if structured is None and not any(g.endswith("METADATA_FILE") for g in groups):
+        shown = ", ".join(list(groups)[:4]) + (" ..." if len(groups) > 4 else "")
+        raise InputFileError(
+            f"{path}: an ODL file whose groups ({shown}) are not a Landsat MTL's (its "
+            "outer group is LANDSAT_METADATA_FILE or L1_METADATA_FILE): an angle "
+            "coefficient file (*_ANG.txt) or another product's?; give the scene's *_MTL.txt")
 
     def find(key: str) -> str | None:
         for values in groups.values():
@@ -521,6 +755,11 @@ def _mtl(path: Path, groups: dict[str, dict[str, str]],
         d = finite(dist)
         if d <= 0:
             raise ValueError(f"EARTH_SUN_DISTANCE {dist} is not a positive number")
+        if not EARTH_SUN_AU[0] <= d <= EARTH_SUN_AU[1]:
+            raise ValueError(
+                f"EARTH_SUN_DISTANCE {dist} is no Earth-Sun distance in astronomical units "
+                f"({EARTH_SUN_AU[0]:g} to {EARTH_SUN_AU[1]:g}; kilometres, or another "
+                "key's value?): reflectance from radiance scales with its square")
     elif date is not None:
         doy = date.timetuple().tm_yday
         d = 1.0 - 0.01672 * math.cos(math.radians(0.9856 * (doy - 4)))
@@ -533,17 +772,31 @@ def _mtl(path: Path, groups: dict[str, dict[str, str]],
              or find("PROCESSING_LEVEL") or find("DATA_TYPE") or "")
     return MtlMetadata(
         path=str(path), spacecraft=(find("SPACECRAFT_ID") or "").upper(), date=date,
-        cloud_cover=finite(cloud) if cloud not in (None, "") else None,
+        cloud_cover=_cloud_cover(cloud),
         sun_elevation=finite(sun), earth_sun_distance=d, groups=groups, level=level.upper(),
         ident=ident,
     )
+
+
+def _cloud_cover(text: str | None) -> float | None:
+    """``CLOUD_COVER`` in percent, or ``None`` where the MTL states none or USGS's -1
+    ("not computed": a night or ocean scene). -1 was taken as the clearest scene of all,
+    so ``least_cloudy`` put a scene of unknown cloud first."""
+    if text in (None, ""):
+        return None
+    value = finite(text)
+    if value == -1.0:
+        return None
+    if not 0.0 <= value <= 100.0:
+        raise ValueError(f"CLOUD_COVER {text} is not a percentage (0-100, or -1: unknown)")
+    return value
 
 
 def band_number(name: str, path: Path | str | None = None) -> int:
     """Landsat band number from a band key (``B4``, ``SR_B4``, ``ST_B10``, ``sr_band4``) or a
     file name (``..._B4.TIF``)."""
     for text in (name, Path(path).name.split(".")[0] if path else ""):
-        m = re.search(r"(?:^|_)B(?:AND)?_?(\d{1,2})$", text, re.IGNORECASE)
+        m = re.search(r"(?:^|_)B(?:AND)?_?(\d{1,2})(?:_VCID_[12])?$", text, re.IGNORECASE)
         if m:
             return int(m.group(1))
     raise DataError(
@@ -568,10 +821,15 @@ def _level2(mtl: MtlMetadata, band: int) -> BandCalibration:
             raise DataError(
                 f"{mtl.path}: Level-2 MTL without TEMPERATURE_MULT/ADD_BAND_ST_B{band}")
         st = mtl.groups.get(groups[0], {})
+        clip = _clip_range(st, f"QUANTIZE_CAL_MAXIMUM_BAND_ST_B{band}",
+                           f"QUANTIZE_CAL_MINIMUM_BAND_ST_B{band}")
+        _check_physical(mtl, band, finite(m), finite(a), clip or (1.0, 65535.0),
+                        "TEMPERATURE", TEMPERATURE_SPAN_K)
+        _check_stated(mtl, f"BAND_ST_B{band}", finite(m), finite(a), clip, "TEMPERATURE",
+                      st.get(f"TEMPERATURE_MINIMUM_BAND_ST_B{band}"),
+                      st.get(f"TEMPERATURE_MAXIMUM_BAND_ST_B{band}"))
         return BandCalibration(finite(m), finite(a), "surface_temperature", "K", fill=0.0,
-                               valid_range=_clip_range(
-                                   st, f"QUANTIZE_CAL_MAXIMUM_BAND_ST_B{band}",
-                                   f"QUANTIZE_CAL_MINIMUM_BAND_ST_B{band}"))
+                               valid_range=clip)
     groups = ("LEVEL2_SURFACE_REFLECTANCE_PARAMETERS",)
     sr = mtl.groups.get(groups[0], {})
     m = sr.get(f"REFLECTANCE_MULT_BAND_{band}")
@@ -581,16 +839,79 @@ def _level2(mtl: MtlMetadata, band: int) -> BandCalibration:
             f"{mtl.path}: Level-2 MTL without REFLECTANCE_MULT/ADD_BAND_{band} in "
             "LEVEL2_SURFACE_REFLECTANCE_PARAMETERS"
         )
+    clip = _clip_range(sr, f"QUANTIZE_CAL_MAX_BAND_{band}", f"QUANTIZE_CAL_MIN_BAND_{band}")
+    _check_physical(mtl, band, finite(m), finite(a), clip or (1.0, 65535.0), "REFLECTANCE",
+                    REFLECTANCE_SPAN)
+    _check_stated(mtl, f"BAND_{band}", finite(m), finite(a), clip, "REFLECTANCE",
+                  sr.get(f"REFLECTANCE_MINIMUM_BAND_{band}"),
+                  sr.get(f"REFLECTANCE_MAXIMUM_BAND_{band}"))
     return BandCalibration(finite(m), finite(a), "surface_reflectance", "1", fill=0.0,
-                           valid_range=_clip_range(sr, f"QUANTIZE_CAL_MAX_BAND_{band}",
-                                                   f"QUANTIZE_CAL_MIN_BAND_{band}"))
+                           valid_range=clip)
 
 
-def calibration(mtl: MtlMetadata, band: int) -> BandCalibration:
+REFLECTANCE_SPAN = (-0.5, 2.0)
+"""Reflectance a product's rescaling may give over its DN range (Collection 2 Level-2:
+-0.2 to 1.6; Level-1 OLI TOA before the sun's sine: -0.1 to 1.2; TM/ETM+ less): beyond it
+the MTL misstates the coefficients (another product's, a digit lost)."""
+TEMPERATURE_SPAN_K = (100.0, 450.0)
+"""Kelvin a Level-2 surface temperature rescaling may give over its DN range (USGS's
+0.00341802 x DN + 149.0: 149 to 373 K); an offset of 0, or one in degrees Celsius, is not
+it."""
+
+
+_L1_REFLECTANCE = ("LEVEL1_MIN_MAX_REFLECTANCE", "MIN_MAX_REFLECTANCE")
+_L1_RADIANCE = ("LEVEL1_MIN_MAX_RADIANCE", "MIN_MAX_RADIANCE")
+STATED_TOLERANCE = 0.02
+"""Share of the stated value range by which ``MULT * QUANTIZE_CAL + ADD`` may miss the
+MTL's own ``*_MAXIMUM``/``*_MINIMUM`` (older MTLs round the multiplier to 3 digits: up
+to 0.7 %)."""
+
+
+def _check_stated(mtl: MtlMetadata, suffix: str, mult: float, add: float,
+                  dns: tuple[float, float] | None, key: str, low: str | None,
+                  high: str | None) -> None:
+    """Refuse a rescaling that contradicts the MTL's own extremes: USGS states, beside
+    ``{key}_MULT/ADD_{suffix}``, the values its DN range makes (``{key}_MINIMUM`` and
+    ``_MAXIMUM``), so a coefficient changed by a digit (2.57e-5 for 2.75e-5: 7 % off,
+    still a reflectance) is told. Skipped where the MTL states no extremes or DN range."""
+    if dns is None or low is None or high is None:
+        return
+    lo_s, hi_s = finite(low), finite(high)
+    lo, hi = mult * dns[0] + add, mult * dns[1] + add
+    slack = STATED_TOLERANCE * abs(hi_s - lo_s) + 1e-9
+    if abs(lo - lo_s) <= slack and abs(hi - hi_s) <= slack:
+        return
+    raise DataError(
+        f"{mtl.path}: {key}_MULT_{suffix} {mult:g} and {key}_ADD_{suffix} {add:g} make its "
+        f"DNs {dns[0]:g}..{dns[1]:g} into {lo:g}..{hi:g}, but the MTL states "
+        f"{key}_MINIMUM/MAXIMUM_{suffix} {lo_s:g}..{hi_s:g}: one of them is misstated (a "
+        "digit changed?), so the values cannot be trusted; use the MTL as delivered with "
+        "the scene")
+
+
+def _check_physical(mtl: MtlMetadata, band: int, mult: float, add: float,
+                    dns: tuple[float, float], key: str, span: tuple[float, float]) -> None:
+    """Refuse a rescaling that gives values no surface or sensor has over the band's DNs
+    (every value would be wrong by the same factor, without a word)."""
+    lo, hi = mult * dns[0] + add, mult * dns[1] + add
+    if mult > 0 and span[0] <= lo and hi <= span[1]:
+        return
+    unit = " K" if key == "TEMPERATURE" else ""
+    raise DataError(
+        f"{mtl.path}: {key}_MULT {mult:g} and {key}_ADD {add:g} of band {band} make its DNs "
+        f"{dns[0]:g}..{dns[1]:g} into {lo:g}..{hi:g}{unit}, which no "
+        f"{'surface temperature' if unit else 'reflectance'} is ({span[0]:g} to "
+        f"{span[1]:g}{unit}): the MTL misstates them (USGS's Level-2 pair is "
+        f"{'0.00341802 and 149.0' if unit else '2.75e-05 and -0.2'}); use the MTL as "
+        "delivered with the scene")
+
+
+def calibration(mtl: MtlMetadata, band: int, *, vcid: int | None = None) -> BandCalibration:
     """Scale and offset turning DN of ``band`` into what the MTL's product level holds.
 
     Level-2: surface reflectance (thermal: surface temperature in K). Level-1: TOA
-    reflectance (thermal: TOA radiance).
+    reflectance (thermal: TOA radiance). ``vcid`` picks Landsat 7's thermal band 6 low
+    (1) or high (2) gain, whose Level-1 coefficients differ.
 
     Raises
     ------
@@ -598,7 +919,7 @@ def calibration(mtl: MtlMetadata, band: int) -> BandCalibration:
         The MTL lacks the band's coefficients or holds a malformed number.
     """
     try:
-        return _calibration(mtl, band)
+        return _calibration(mtl, band, vcid)
     except DataError:
         raise
     except ValueError as exc:
@@ -633,16 +954,32 @@ def daytime_sine(elevation: float, *, said: str, what: str, daytime: str) -> flo
     return sin_e
 
 
-def _calibration(mtl: MtlMetadata, band: int) -> BandCalibration:
+def _calibration(mtl: MtlMetadata, band: int, vcid: int | None = None) -> BandCalibration:
     if mtl.level2:
         return _level2(mtl, band)
-    qmax = mtl.value(f"QUANTIZE_CAL_MAX_BAND_{band}",
+    sfx = f"_VCID_{vcid}" if vcid else ""
+    qmax = mtl.value(f"QUANTIZE_CAL_MAX_BAND_{band}{sfx}",
                      ("LEVEL1_MIN_MAX_PIXEL_VALUE", "MIN_MAX_PIXEL_VALUE"))
     saturate = finite(qmax) if qmax is not None else None  # a saturated detector
-    rad_m, rad_a = mtl.value(f"RADIANCE_MULT_BAND_{band}"), mtl.value(f"RADIANCE_ADD_BAND_{band}")
+    rad_m, rad_a = (mtl.value(f"RADIANCE_MULT_BAND_{band}{sfx}"),
+                    mtl.value(f"RADIANCE_ADD_BAND_{band}{sfx}"))
+    qmin = mtl.value(f"QUANTIZE_CAL_MIN_BAND_{band}{sfx}",
+                     ("LEVEL1_MIN_MAX_PIXEL_VALUE", "MIN_MAX_PIXEL_VALUE"))
+    dns = (finite(qmin), finite(qmax)) if qmin is not None and qmax is not None else None
+    if rad_m is not None and rad_a is not None:
+        _check_stated(mtl, f"BAND_{band}{sfx}", finite(rad_m), finite(rad_a), dns,
+                      "RADIANCE", mtl.value(f"RADIANCE_MINIMUM_BAND_{band}{sfx}", _L1_RADIANCE),
+                      mtl.value(f"RADIANCE_MAXIMUM_BAND_{band}{sfx}", _L1_RADIANCE))
     if band in THERMAL.get(mtl.spacecraft, set()):
         if rad_m is None or rad_a is None:
-            raise DataError(f"{mtl.path}: no RADIANCE_MULT/ADD for thermal band {band}")
+            two = [k for k in (1, 2) if mtl.value(f"RADIANCE_MULT_BAND_{band}_VCID_{k}")]
+            if two and not vcid:
+                raise DataError(
+                    f"{mtl.path}: band {band} of {mtl.describe()} is two bands, low gain "
+                    "(VCID_1) and high gain (VCID_2), each with its own RADIANCE_MULT/ADD; "
+                    f"name the band B{band}_VCID_1 or B{band}_VCID_2 as its file is")
+            raise DataError(f"{mtl.path}: no RADIANCE_MULT/ADD{f' ({sfx[1:]})' if sfx else ''}"
+                            f" for thermal band {band}")
         return BandCalibration(finite(rad_m), finite(rad_a), "toa_radiance", "W m-2 sr-1 um-1",
                                fill=0.0, saturate=saturate)
     sin_e = daytime_sine(mtl.sun_elevation, said=f"{mtl.path}: SUN_ELEVATION",
@@ -650,19 +987,40 @@ def _calibration(mtl: MtlMetadata, band: int) -> BandCalibration:
     ref_m, ref_a = (mtl.value(f"REFLECTANCE_MULT_BAND_{band}"),
                     mtl.value(f"REFLECTANCE_ADD_BAND_{band}"))
     if ref_m is not None and ref_a is not None:
+        oli = mtl.ident.satellite >= 8 if mtl.ident is not None else \
+            mtl.spacecraft in ("LANDSAT_8", "LANDSAT_9")
+        _check_physical(mtl, band, finite(ref_m), finite(ref_a),
+                        (1.0, saturate if saturate is not None else
+                         65535.0 if oli else 255.0), "REFLECTANCE", REFLECTANCE_SPAN)
+        _check_stated(mtl, f"BAND_{band}", finite(ref_m), finite(ref_a), dns, "REFLECTANCE",
+                      mtl.value(f"REFLECTANCE_MINIMUM_BAND_{band}", _L1_REFLECTANCE),
+                      mtl.value(f"REFLECTANCE_MAXIMUM_BAND_{band}", _L1_REFLECTANCE))
         return BandCalibration(finite(ref_m) / sin_e, finite(ref_a) / sin_e, "toa_reflectance",
                                "1", fill=0.0, saturate=saturate)
-    mss = "MSS" in (mtl.value("SENSOR_ID", ()) or "").upper() or (
-        mtl.ident is not None and mtl.ident.sensor == "M")
+    sensor_id = (mtl.value("SENSOR_ID", ()) or "").upper()
+    code = mtl.ident.sensor if mtl.ident is not None else ""
+    mss = "MSS" in sensor_id or code == "M" or mtl.spacecraft in MSS_ONLY
+    tm = sensor_id in ("TM", "ETM", "ETM+") or code in ("T", "E") or \
+        mtl.spacecraft == "LANDSAT_7"
     if mss and (rad_m is not None and rad_a is not None):
         # ESUN is TM's for Landsat 4 and 5: an MSS band 1 (green) took TM band 1's (blue)
         # irradiance, its band 3 (NIR) TM band 3's (red): reflectance 7-20 % low
         raise DataError(
             f"{mtl.path}: an MSS scene without REFLECTANCE_MULT/ADD for band {band}: its "
-            "radiance cannot be made reflectance here (no MSS solar irradiance table; the "
-            f"{mtl.spacecraft or 'Landsat'} ESUN values are TM's, of other bands); use the "
-            "scene's Collection 2 MTL, which states the reflectance rescaling, or ingest "
-            "radiance without 'metadata:' and give 'scale:'/'offset:' yourself")
+            "radiance cannot be made reflectance here (no MSS solar irradiance table: "
+            "Chander et al. (2009)'s ESUN values are TM's and ETM+'s, of other bands, and "
+            "an MSS band given one would be 7-20 % off); use the scene's Collection 2 MTL, "
+            "which states the reflectance rescaling, or ingest radiance without "
+            "'metadata:' and give 'scale:'/'offset:' yourself")
+    if not tm and mtl.spacecraft in ESUN and rad_m is not None and rad_a is not None and \
+            "sensor" not in mtl.told:
+        mtl.told.add("sensor")
+        warnings.warn(DataWarning(
+            f"{mtl.path}: a {mtl.spacecraft} scene whose MTL states neither SENSOR_ID nor "
+            "a scene or product id: taken as TM, whose solar irradiance (Chander et al. "
+            "2009) makes its radiance reflectance; if it is MSS (Landsat 4 and 5 carried "
+            "both), its reflectance is 7-20 % off: use the MTL as delivered with the "
+            "scene, which names the sensor"), stacklevel=4)
     esun = ESUN.get(mtl.spacecraft, {}).get(band)
     if rad_m is None or rad_a is None or esun is None:
         raise DataError(

@@ -25,8 +25,8 @@ from affine import Affine
 from prospect.errors import DataError, DataWarning, ProspectError
 from prospect.grid import ChunkWindow, RegionGrid
 from prospect.ingest.cloudmask import FILL_CODE, dropped, foreign_codes, foreign_name, grow, is_fill
-from prospect.ingest.landsat import file_level, landsat_id
-from prospect.io.raster import RasterInfo
+from prospect.ingest.landsat import Saturation, file_level, landsat_id
+from prospect.io.raster import RasterInfo, file_stamp
 from prospect.io.warp import (
     _aligned_offset,
     read_aligned,
@@ -75,14 +75,16 @@ def read_masked_band(info: RasterInfo, band: int, mask: SceneMask | None, grid: 
                      offset: float, resampling: str,
                      valid_range: tuple[float, float] | None = None,
                      saturate: float | None = None,
-                     other_nodata: float | None = None) -> np.ndarray:
+                     other_nodata: float | None = None,
+                     saturation: Saturation | None = None) -> np.ndarray:
     """``scale * DN + offset`` of ``band`` on one chunk, dropped pixels NaN before resampling.
 
     No data (``nodata``, else the file's, and ``other_nodata``: the second of two fills
     the product's metadata and the file disagree on), DNs outside ``valid_range`` or at
     either end of it (the product clips to it), the ``saturate`` DN and the pixels
-    ``mask`` drops (and the quality layer's fill) are NaN in the source block; the block
-    is then warped onto the chunk (copied when on the same pixel grid).
+    ``mask`` drops (and the quality layer's fill) and those the product's ``QA_RADSAT``
+    layer marks saturated (``saturation``) are NaN in the source block; the block is then
+    warped onto the chunk (copied when on the same pixel grid).
 
     Raises
     ------
@@ -107,6 +109,11 @@ def read_masked_band(info: RasterInfo, band: int, mask: SceneMask | None, grid: 
             block[~((block > lo) & (block < hi))] = np.nan  # NaN stays NaN
     if saturate is not None:
         block[block == saturate] = np.nan
+    if saturation is not None:
+        flags = read_aligned(_radsat_info(saturation.path, file_stamp(saturation.path),
+                                          info.crs), 1, info.crs, transform,
+                             block.shape, nodata=0)
+        block[saturation.drops(flags)] = np.nan
     if mask is not None:
         codes = read_aligned(mask.info, 1, info.crs, transform, block.shape,
                              nodata=FILL_CODE[mask.kind])
@@ -125,6 +132,16 @@ def read_masked_band(info: RasterInfo, band: int, mask: SceneMask | None, grid: 
         block += np.float32(offset)
     return warp_block(block, transform, info.crs, grid, window,
                       resampling=resampling_enum(resampling))
+
+
+@functools.lru_cache(maxsize=64)
+def _radsat_info(path: str, stamp: object, crs: str) -> RasterInfo:
+    """The header of a ``QA_RADSAT`` layer (every chunk of every band of the scene asks;
+    ``stamp`` tells a replaced file); a layer without a CRS is in its band's ``crs``, as
+    the scene's files are."""
+    from prospect.io.raster import raster_info
+
+    return raster_info(path, crs=crs)
 
 
 # --- what can be checked at planning: the layer's name, scene, extent and codes ------------
@@ -357,17 +374,17 @@ class BandValues(Protocol):
     def saturate(self) -> float | None: ...
 
 
-def _band_valid(band: BandValues, raw: np.ndarray, masked: np.ndarray | None,
-                file_nodata: float | None) -> np.ndarray:
-    """Where ``raw`` DNs of ``band`` are values: not its no data (the config's or the
-    item's, else the file's; the second fill), not NaN, not the file's mask band's no
+def _band_valid(band: BandValues, raw: np.ndarray, masked: np.ndarray | None
+                ) -> np.ndarray:
+    """Where ``raw`` DNs of ``band`` are values: none of the values its reads drop (the
+    config's or the item's no data, else the file's, the second fill, each as the band
+    holds them: :meth:`RasterInfo.dropped`), not NaN, not the file's mask band's no
     data, inside the product's valid range and not its saturated DN (as the chunks read
     them, :func:`read_masked_band`)."""
     valid = np.ones(raw.shape, dtype=bool)
     if raw.dtype.kind == "f":
         valid &= ~np.isnan(raw)
-    fill = band.nodata if band.nodata is not None else file_nodata
-    for value in (fill, band.other_nodata, band.saturate):
+    for value in (*band.info.dropped(1, band.nodata, band.other_nodata), band.saturate):
         if value is not None and not np.isnan(value):
             valid &= raw != value
     if band.valid_range is not None:
@@ -396,7 +413,7 @@ def sample_valid(band: BandValues, grid: RegionGrid, xs: np.ndarray, ys: np.ndar
     if got is None:
         return valid, None
     raw, inside, ri, ci, _, masked = got
-    valid[inside] = _band_valid(band, raw, masked, band.info.nodata[0])[ri, ci]
+    valid[inside] = _band_valid(band, raw, masked)[ri, ci]
     return valid, raw
 
 
@@ -431,7 +448,7 @@ def any_valid(band: BandValues, grid: RegionGrid, *, rows: int = 512) -> bool:
                 w = Window(c0, r, c1 - c0, min(rows, r1 - r))
                 raw = src.read(1, window=w)
                 masked = src.read_masks(1, window=w) == 0 if info.has_mask(1) else None
-                if _band_valid(band, raw, masked, src.nodatavals[0]).any():
+                if _band_valid(band, raw, masked).any():
                     return True
     except (OSError, RasterioError, ValueError):
         return True  # cannot tell: no refusal
@@ -712,7 +729,8 @@ def _warn_remote_fills(where: str, names: Sequence[str],
         if found is None:
             continue
         value = found.value
-        if band.other_nodata == value or band.saturate == value or (
+        if value in band.info.dropped(1, band.nodata, band.other_nodata) \
+                or band.saturate == value or (
                 band.valid_range is not None
                 and not band.valid_range[0] < value < band.valid_range[1]):
             continue  # dropped by the read anyway

@@ -30,6 +30,12 @@ from prospect.ingest.landsat import (
 
 __all__ = ["Sentinel2Metadata", "read_sentinel2", "s2_band_key", "s2_file_date"]
 
+S2_QUANTIFICATION = 10000.0
+"""ESA's ``QUANTIFICATION_VALUE`` (L1C) and ``BOA_QUANTIFICATION_VALUE`` (L2A), every
+processing baseline."""
+S2_ADD_OFFSETS = (-1000.0, 0.0)
+"""The ``BOA_ADD_OFFSET`` / ``RADIO_ADD_OFFSET`` values of ESA's products from baseline
+04.00 on: -1000 (every band so far), 0 where a band carries none."""
 _URI = re.compile(r"(S2[ABCD])_MSI(L1C|L2A)_(\d{8}T\d{6})_N(\d{4})_R\d{3}_T(\w{5})_")
 _BAND_FILE = re.compile(r"T(\w{5})_(\d{8}T\d{6})_(B\d[\dA])")
 
@@ -142,13 +148,26 @@ class Sentinel2Metadata:
             raise DataError(f"cannot tell the Sentinel-2 band of {band_key!r} ({file}); "
                             "name bands B01..B12, B8A")
         offset = 0.0
+        name = f"{'BOA' if self.level == 'L2A' else 'RADIO'}_ADD_OFFSET"
         if self.baseline >= 4.0:
             if key not in self.offsets:
                 raise DataError(
                     f"{self.path}: processing baseline {self.baseline:05.2f} but no "
-                    f"{'BOA' if self.level == 'L2A' else 'RADIO'}_ADD_OFFSET for {key}"
+                    f"{name} for {key}"
                 )
             offset = self.offsets[key]
+            if offset not in S2_ADD_OFFSETS:
+                raise DataError(
+                    f"{self.path}: {name} {offset:g} for {key}, but ESA shifts DNs by "
+                    f"{S2_ADD_OFFSETS[0]:g} from processing baseline 04.00 on (reflectance "
+                    f"would be {(offset - S2_ADD_OFFSETS[0]) / self.quantification:+g} "
+                    "off); use the product XML as ESA delivers it")
+        elif self.offsets.get(key, 0.0) != 0.0:
+            raise DataError(
+                f"{self.path}: {name} {self.offsets[key]:g} for {key}, but the processing "
+                f"baseline {self.baseline:05.2f} is older than 04.00, whose DNs carry no "
+                "offset: the XML contradicts itself (a baseline or offsets edited in?); "
+                "use the product XML as ESA delivers it")
         q = self.quantification
         quantity = "surface_reflectance" if self.level == "L2A" else "toa_reflectance"
         return BandCalibration(1.0 / q, offset / q, quantity, "1", fill=self.nodata,
@@ -229,6 +248,13 @@ def _parse(root: ET.Element, path: Path, level: str) -> Sentinel2Metadata:
     quantification = finite(q)
     if quantification <= 0:
         raise ValueError(f"the quantification value {q} is not a positive number")
+    if quantification != S2_QUANTIFICATION:
+        key = "BOA_QUANTIFICATION_VALUE" if level == "L2A" else "QUANTIFICATION_VALUE"
+        raise DataError(
+            f"{path}: {key} {q}, but ESA quantifies Sentinel-2 reflectance by "
+            f"{S2_QUANTIFICATION:g} in every baseline (1000 is the AOT and water vapour "
+            f"layers'): every reflectance would be {S2_QUANTIFICATION / quantification:g} "
+            "times the product's; use the product XML as ESA delivers it")
     offsets = {s2_band_key(band_ids.get(i, "")) or i: v for i, v in raw_offsets.items()}
     uri = _URI.search(text.get("PRODUCT_URI", ""))
     start = text.get("PRODUCT_START_TIME") or text.get("DATATAKE_SENSING_START")

@@ -24,6 +24,7 @@ composite counted the scene twice.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import json
@@ -39,7 +40,7 @@ import pystac
 from pystac.stac_io import DefaultStacIO
 
 from prospect.errors import DataError, DataWarning, InputFileError
-from prospect.ingest.landsat import BandCalibration, daytime_sine
+from prospect.ingest.landsat import BandCalibration, Saturation, daytime_sine, radsat_bits
 from prospect.ingest.sentinel2 import s2_band_key
 from prospect.io.raster import value_fits
 from prospect.io.remote import read_failure
@@ -360,11 +361,22 @@ def _baseline(props: dict[str, Any]) -> float | None:
 
 
 def _item_date(item: pystac.Item) -> dt.date | None:
+    """The item's acquisition date in UTC (``datetime``, else ``start_datetime``).
+
+    RFC 3339 lets a time carry its zone's offset: ``2020-05-18T23:30:00-05:00`` is 19 May
+    in UTC, the day every other item, the overpass key and the recorded dates count in
+    (it was read as 18 May: one overpass counted as two looks, a date a day off). A time
+    without an offset is UTC, as STAC states."""
     when = item.datetime
     if when is None and item.properties.get("start_datetime"):
         when = dt.datetime.fromisoformat(
             str(item.properties["start_datetime"]).replace("Z", "+00:00"))
-    return when.date() if when else None
+    return _utc(when).date() if when is not None else None
+
+
+def _utc(when: dt.datetime) -> dt.datetime:
+    """``when`` in UTC (a time without an offset is UTC, as STAC states)."""
+    return when.astimezone(dt.UTC) if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
 
 
 def _s2_offset_dn(item: pystac.Item) -> float:
@@ -442,7 +454,8 @@ def asset_calibration(item: pystac.Item, asset: pystac.Asset, key: str = "") -> 
     if product == "landsat-l2":
         valid_range = LANDSAT_L2_CLIP
         if ("scale" in first or "offset" in first) and spectral:
-            _check_landsat_l2(scale, offset)  # not the ST_* helper layers: scaled otherwise
+            # not the ST_* helper layers: scaled otherwise
+            _check_landsat_l2(scale, offset, _landsat_l2_kind(asset, key))
         elif spectral:
             unstated = LANDSAT_L2_COEFFICIENTS[
                 "surface temperature (K)" if _is_thermal(asset, key) else "surface reflectance"]
@@ -553,19 +566,50 @@ def _is_thermal(asset: pystac.Asset, key: str = "") -> bool:
                .lower().startswith("lwir") for b in bands)
 
 
-def _check_landsat_l2(scale: float, offset: float) -> None:
+_REFLECTIVE = frozenset({"coastal", "blue", "green", "red", "nir", "nir08", "swir16",
+                         "swir22", "pan", "cirrus"})
+
+
+def _landsat_l2_kind(asset: pystac.Asset, key: str) -> str | None:
+    """Which Collection 2 Level-2 quantity an asset holds (a key of
+    :data:`LANDSAT_L2_COEFFICIENTS`), where its key, ``eo:bands`` name or common name
+    tells (``ST_B10``/``lwir11``: temperature; ``SR_B4``/``red``: reflectance); else
+    ``None``."""
+    first = _first_band(asset, "eo:bands", "bands")
+    name = str(first.get("name") or "")
+    common = str(first.get("common_name") or first.get("eo:common_name") or "").lower()
+    if _is_thermal(asset, key) or re.match(r"^ST_B\d{1,2}$", name, re.IGNORECASE):
+        return "surface temperature (K)"
+    if common in _REFLECTIVE or key.lower() in _REFLECTIVE or any(
+            re.match(r"^SR_B\d{1,2}$", n, re.IGNORECASE) for n in (name, key)):
+        return "surface reflectance"
+    return None
+
+
+def _check_landsat_l2(scale: float, offset: float, kind: str | None = None) -> None:
     """Refuse a Collection 2 Level-2 asset whose stated ``raster:bands`` scale and offset
     are not the product's (:data:`LANDSAT_L2_COEFFICIENTS`): ESPA's 1e-4 copied into an
-    item made reflectance 0.55 x too low and 0.2 too high, without a word.
+    item made reflectance 0.55 x too low and 0.2 too high, without a word. Where the
+    asset's ``kind`` is known, the pair must be that quantity's: the temperature pair on
+    a reflectance band read 149 to 373 as reflectance, the reflectance pair on the
+    temperature band -0.2 to 1.6 as kelvin.
 
     Raises
     ------
     DataError
         Naming the stated pair and the product's (the caller names the item).
     """
-    for a, b in LANDSAT_L2_COEFFICIENTS.values():
+    for what, (a, b) in LANDSAT_L2_COEFFICIENTS.items():
         if math.isclose(scale, a, rel_tol=1e-4) and math.isclose(offset, b, abs_tol=1e-6):
-            return
+            if kind is None or kind == what:
+                return
+            own = LANDSAT_L2_COEFFICIENTS[kind]
+            raise DataError(
+                f"raster:bands scale {scale:g} and offset {offset:g} are Landsat Collection "
+                f"2 Level-2's {what} pair, but the asset holds {kind} (its band name says "
+                f"so), whose pair is {own[0]:g} and {own[1]:g}: every value would be "
+                "another quantity's; fix raster:bands, or map the variable to the asset of "
+                "its own band")
     pairs = ", ".join(f"{a:g} and {b:g} ({what})" for what, (a, b) in
                       LANDSAT_L2_COEFFICIENTS.items())
     raise DataError(
@@ -709,6 +753,25 @@ def _known_crs(text: str) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=256)
+def _earth_crs(text: str) -> bool:
+    """Whether PROJ can put the CRS ``text`` on the earth (a transformation to WGS 84):
+    ``IAU_2015:30100`` (the Moon) parses, but no Earth region can be reached from it. A
+    grid stated in such a CRS is not taken: read as the file's, the composite's error
+    named it the file's CRS, though the file's own header may hold another."""
+    from pyproj import CRS, Transformer
+    from pyproj.exceptions import CRSError, ProjError
+
+    try:
+        crs = CRS.from_user_input(text)
+        if crs.is_engineering:
+            return False
+        Transformer.from_crs(crs, CRS.from_epsg(4326), always_xy=True)
+    except (CRSError, ProjError, TypeError, ValueError):
+        return False
+    return True
+
+
 def _asset_grid(item: pystac.Item, asset: pystac.Asset) -> AssetGrid | None:
     """The asset's grid from ``proj:*`` (asset fields over item properties), else ``None``."""
     fields = {**item.properties, **asset.extra_fields}
@@ -722,11 +785,14 @@ def _asset_grid(item: pystac.Item, asset: pystac.Asset) -> AssetGrid | None:
         return None
     if rows <= 0 or cols <= 0 or a == 0 or e == 0 or _two_crs(fields):
         return None
+    crs = _crs_of(fields)
+    if crs is not None and not _earth_crs(crs):
+        return None  # the file's header says where it is; the item's word is warned of
     try:
         dtype = _raster_fields(asset).get("data_type")
     except ValueError:  # refused, naming the item, where its calibration is read
         dtype = None
-    return AssetGrid(crs=_crs_of(fields), transform=(a, b, c, d, e, f), shape=(rows, cols),
+    return AssetGrid(crs=crs, transform=(a, b, c, d, e, f), shape=(rows, cols),
                      dtype=str(dtype) if dtype else None)
 
 
@@ -844,7 +910,24 @@ def read_stac_scenes(href: str, assets: dict[str, str], *, mask_asset: str | Non
             "would have counted the scene twice (search one collection, or remove the "
             "repeats)"), stacklevel=2)
     _check_levels(href, scenes)
+    _warn_unsaturated(href, scenes)
     return scenes
+
+
+def _warn_unsaturated(href: str, scenes: list[StacScene]) -> None:
+    """Say once when Landsat Collection 2 Level-2 items have no ``qa_radsat`` asset: their
+    saturated pixels cannot be told (Level-2 has no saturated DN of its own, as Level-1's
+    65535 or 255 is) and go in as values, as before."""
+    bare = [s.item_id for s in scenes if s.product == "landsat-l2" and s.calibration
+            and all(c.saturation is None for c in s.calibration.values())]
+    if not bare:
+        return
+    shown = ", ".join(repr(b) for b in bare[:3]) + (" ..." if len(bare) > 3 else "")
+    warnings.warn(DataWarning(
+        f"{href}: {len(bare)} Landsat Collection 2 Level-2 item(s) ({shown}) have no "
+        "qa_radsat asset, so their saturated pixels are not masked and go in as values (as "
+        "before); items with the product's qa_radsat asset read them as no data"),
+        stacklevel=3)
 
 
 def _aster_swir(item: pystac.Item, assets: dict[str, str]) -> str | None:
@@ -889,7 +972,7 @@ def _acquisition(item: pystac.Item) -> tuple[str, ...] | None:
         tile = f"WRS {props['landsat:wrs_path']}/{props['landsat:wrs_row']}"
     if not tile or item.datetime is None:
         return None
-    return (str(props.get("platform") or ""), str(tile), item.datetime.isoformat())
+    return (str(props.get("platform") or ""), str(tile), _utc(item.datetime).isoformat())
 
 
 COMMON_NAMES = frozenset({
@@ -1027,6 +1110,7 @@ def _scene(href: str, item: pystac.Item, assets: dict[str, str],
                 raise DataError(
                     f"{href}: item {item.id!r}: a malformed value ({exc}) in asset {key!r}; "
                     "fix the item or leave the field out") from None
+        calibration = _with_radsat(href, item, product, assets, calibration)
     except DataError:
         raise
     except (TypeError, ValueError) as exc:
@@ -1042,6 +1126,60 @@ def _scene(href: str, item: pystac.Item, assets: dict[str, str],
         product=product, level=_level(item, product),
         overpass=_overpass(item, when),
     )
+
+
+_LANDSAT_COMMON: dict[str, dict[str, int]] = {
+    "oli": {"coastal": 1, "blue": 2, "green": 3, "red": 4, "nir08": 5, "nir": 5,
+            "swir16": 6, "swir22": 7, "pan": 8, "cirrus": 9, "lwir11": 10, "lwir12": 11},
+    "tm": {"blue": 1, "green": 2, "red": 3, "nir08": 4, "nir": 4, "swir16": 5, "lwir": 6,
+           "lwir11": 6, "swir22": 7, "pan": 8}}
+"""Landsat band numbers by STAC ``eo`` common name: OLI/TIRS (Landsat 8, 9), TM/ETM+."""
+
+
+def _landsat_band(item: pystac.Item, asset: pystac.Asset, key: str, satellite: int
+                  ) -> int | None:
+    """The Landsat band number an asset holds: its ``eo:bands`` name (``SR_B4``), its key,
+    else its common name as the satellite numbers it; ``None`` where none tells."""
+    first = _first_band(asset, "eo:bands", "bands")
+    for name in (str(first.get("name") or ""), key):
+        number = _band_id("landsat-l2", re.sub(r"_VCID_[12]$", "", name, flags=re.I))
+        if number is not None:
+            return int(number)
+    common = str(first.get("common_name") or first.get("eo:common_name") or key).lower()
+    return _LANDSAT_COMMON["oli" if satellite >= 8 else "tm"].get(common)
+
+
+def _with_radsat(href: str, item: pystac.Item, product: str | None, assets: dict[str, str],
+                 calibration: dict[str, BandCalibration]) -> dict[str, BandCalibration]:
+    """Each spectral band's calibration with the item's ``qa_radsat`` asset (Landsat
+    Collection 2's radiometric saturation flags) and the band's bits in it
+    (:func:`~prospect.ingest.landsat.radsat_bits`): those pixels are no data. Items
+    without the asset, or of other products, are read as before."""
+    if product not in ("landsat-l1", "landsat-l2"):
+        return calibration
+    key = next((k for k in item.assets if k.lower() == "qa_radsat"), None)
+    if key is None or not str(item.assets[key].href or "").strip():
+        return calibration
+    props = item.properties
+    digits = "".join(ch for ch in str(props.get("platform", "")) if ch.isdigit())
+    if not digits:
+        return calibration
+    satellite = int(digits)
+    instruments = " ".join(str(i) for i in props.get("instruments") or []).lower()
+    layer = _gdal_href(_asset_href(href, item.assets[key]))
+    out = dict(calibration)
+    for var, akey in assets.items():
+        asset = item.assets[akey]
+        if var not in out or not (_is_spectral(asset) or _is_band_key(product, akey)):
+            continue
+        band = _landsat_band(item, asset, akey, satellite) or 0
+        name = str(_first_band(asset, "eo:bands", "bands").get("name") or "")
+        bits = radsat_bits(satellite, band, sensor="M" if "mss" in instruments else "",
+                           high_gain="VCID_2" in f"{name} {akey}".upper())
+        if bits is not None:
+            out[var] = dataclasses.replace(out[var], saturation=Saturation(
+                path=layer, bits=bits[0], what=bits[1]))
+    return out
 
 
 def _overpass(item: pystac.Item, when: dt.date | None) -> tuple[str, str] | None:
