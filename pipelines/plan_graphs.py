@@ -7,7 +7,10 @@ one task per chunk, as :func:`prospect.io.cube.open_cube` reads a stored chunk).
 real library code builds the real graphs:
 
 * indices (:func:`index_tasks`): one task per chunk computing and writing every index
-  (:func:`pipelines.stages.indices.index_writes`), on the bands;
+  (:func:`pipelines.stages.indices.index_writes`), on the bands; on bands that are not
+  plain 2-D chunks (stacked dates), the stage's own graph of that path
+  (:func:`pipelines.stages.indices.counted_layers`, stored as
+  :func:`prospect.io.cube.write_graph` stores it);
 * train (:func:`train_tasks`): the feature spec (:func:`prospect.models.training.
   select_features`), the sampling of the labelled cells and of the seeded background
   draw (:func:`prospect.features.sample_cells` at the cells
@@ -332,7 +335,8 @@ def index_tasks(job: JobConfig, grid: RegionGrid, ds: xr.Dataset) -> tuple[int, 
     """Tasks of the indices stage on stand-in cube ``ds`` (the bands it reads), how many
     of them are made once per job, and how many indices it writes: one task per chunk
     that reads the bands, computes and writes every index and takes the reflectance
-    sample (:func:`pipelines.stages.indices.index_writes`), and the one gathering them."""
+    sample (:func:`pipelines.stages.indices.index_writes`), and the one gathering them;
+    on bands that are not plain 2-D chunks, those of :func:`_unfused_index_tasks`."""
     from pipelines.stages.indices import _plain_bands, index_writes
     from prospect.indices.bands import load_sensor
     from prospect.indices.plan import plan_indices
@@ -354,9 +358,12 @@ def index_tasks(job: JobConfig, grid: RegionGrid, ds: xr.Dataset) -> tuple[int, 
 
 def _unfused_index_tasks(job: JobConfig, grid: RegionGrid, bands: xr.Dataset,
                          plan: Any) -> tuple[int, int]:
-    """The indices stage on bands that are not plain 2-D chunks: the reflectance sample in
-    one computation, then xarray's index graph stored by
-    :func:`prospect.io.cube.add_variables`."""
+    """The indices stage on bands that are not plain 2-D chunks (e.g. stacked dates): the
+    reflectance sample in one computation, then the graph the stage stores with
+    :func:`prospect.io.cube.add_variables` and computes with it: the masked layers'
+    write and their figures (:func:`pipelines.stages.indices.counted_layers`, one mask
+    and one count task per block beside the indices)."""
+    from pipelines.stages.indices import counted_layers
     from prospect.indices import compute_indices
     from prospect.indices.ranges import reflectance_samples
     from prospect.io.cube import write_graph
@@ -369,7 +376,9 @@ def _unfused_index_tasks(job: JobConfig, grid: RegionGrid, bands: xr.Dataset,
     out = compute_indices(bands, cfg.names, sensor=cfg.sensor, custom=dict(cfg.custom),
                           bands=dict(cfg.bands), constants=dict(cfg.constants),
                           backend=cfg.backend, nodata=cfg.nodata, allow_out_of_range=True)
-    more, fixed = client_tasks(write_graph(grid, out))
+    layers, counts = counted_layers(bands, plan, out, [str(n) for n in out.data_vars],
+                                    nodata=cfg.nodata)
+    more, fixed = client_tasks(write_graph(grid, layers), counts)
     return tasks + more, once + fixed
 
 

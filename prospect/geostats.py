@@ -57,7 +57,9 @@ class LooResult:
         return self.predicted - self.observed
 
     def summary(self) -> dict[str, Any]:
-        """RMSE, MAE, mean error (bias), and for kriging the standardised-error checks."""
+        """RMSE, MAE, mean error (bias), and for kriging the standardised-error checks
+        (``None`` when no point has a kriging variance above 0, with the count of such
+        points, which the checks leave out)."""
         e = self.errors
         out: dict[str, Any] = {
             "method": self.method, "n": len(e),
@@ -67,9 +69,13 @@ class LooResult:
         if self.sd is not None:
             ok = self.sd > 0
             zscore = e[ok] / self.sd[ok]
-            out["mean_standardised_error"] = float(np.mean(zscore))
-            out["msdr"] = float(np.mean(zscore**2))
-            out["share_within_2sd"] = float(np.mean(np.abs(zscore) <= 2))
+            if ok.any():
+                out["mean_standardised_error"] = float(np.mean(zscore))
+                out["msdr"] = float(np.mean(zscore**2))
+                out["share_within_2sd"] = float(np.mean(np.abs(zscore) <= 2))
+            else:  # no kriging variance above 0: the standardised checks are undefined
+                out.update(mean_standardised_error=None, msdr=None, share_within_2sd=None)
+            out["points_without_variance"] = int((~ok).sum())
         return out
 
 

@@ -14,6 +14,7 @@ from pipelines.commands._common import (
     ForceOpt,
     SchedulerOpt,
     WorkersOpt,
+    config_file,
     json_text,
     literal,
     names_output,
@@ -47,7 +48,8 @@ def _list(sensor: str | None, domain: str | None, as_json: bool) -> None:
 
 def indices(
     config: Annotated[Path | None, typer.Argument(
-        help="Job config (YAML); not needed with --list.", dir_okay=False)] = None,
+        help="Job config (YAML); not needed with --list.", dir_okay=False,
+        callback=config_file)] = None,
     out: Annotated[Path | None, typer.Option(
         "--out", "-o", help="Output directory holding the job's cube.", parser=out_path,
         callback=names_output)] = None,
@@ -66,6 +68,14 @@ def indices(
 ) -> None:
     """Compute the job's spectral and mineral indices into the cube, or list the catalogue."""
     if list_:
+        given = [what for what, there in ((f"the job config {config}", config is not None),
+                                          ("--out", out is not None)) if there]
+        if given:  # the listing is the whole catalogue's: the job's indices were not shown
+            raise ConfigError(
+                f"--list lists the whole catalogue and takes no job: {' and '.join(given)} "
+                "would be ignored; the indices a job computes are its config's 'indices' "
+                "section (prospect plan job.yaml shows them); for the catalogue give --list "
+                "alone, with --sensor or --domain to filter it")
         _list(sensor, domain, as_json)
         return
     listing = [opt for opt, given in (("--sensor", sensor is not None),

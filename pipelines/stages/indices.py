@@ -30,7 +30,7 @@ from prospect.errors import ConfigError, StageError
 from prospect.grid import ChunkWindow, RegionGrid
 from prospect.indices import compute_indices
 from prospect.indices.bands import load_sensor
-from prospect.indices.blocks import compute_arrays, mask_outside_ranges
+from prospect.indices.blocks import compute_arrays, compute_dask, mask_outside_ranges
 from prospect.indices.plan import IndexPlan, PlannedIndex, check_distinct_case, plan_indices
 from prospect.indices.ranges import (
     check_percent_units,
@@ -48,7 +48,8 @@ from prospect.io.cube import (
     synthetic_attr,
 )
 
-__all__ = ["UNDEFINED_SHARE", "held_cells", "index_writes", "run", "undefined_cells"]
+__all__ = ["UNDEFINED_SHARE", "chunk_counts", "counted_indices", "counted_layers",
+           "held_cells", "index_writes", "run", "undefined_cells"]
 
 
 IndexCount = tuple[int, int, int, dict[str, int]]
@@ -92,18 +93,92 @@ def _index_chunk(*blocks: np.ndarray, plan: IndexPlan, backend: str, nodata: flo
         window = ChunkWindow(iy, ix, slice(r0, r1), slice(c0, c1))
         for part, k in zip(parts, slots, strict=True):
             part.write_chunk(window, stacked[k])
-        used = sorted({plan.inputs.index(v) for k in slots for _, v in plan.indices[k].bands})
-        held = dict(zip(used, held_cells([blocks[i] for i in used], nodata), strict=True))
-        below = {i: int((held[i] & (_host(blocks[i]) < 0)).sum())
-                 if any(outside[k] for k in slots) else 0 for i in used}
-        counts = [(*undefined_cells(stacked[k], [held[plan.inputs.index(v)]
-                                                 for _, v in plan.indices[k].bands]),
-                   outside[k], {v: below[plan.inputs.index(v)]
-                                for _, v in plan.indices[k].bands})
-                  for k in slots]
+        counts = chunk_counts(stacked, outside, blocks, plan, slots, nodata)
     out = np.empty((1, 1), dtype=object)
     out[0, 0] = [*samples, counts]
     return out
+
+
+def chunk_counts(stacked: np.ndarray, outside: Sequence[int], blocks: Sequence[Any],
+                 plan: IndexPlan, slots: Sequence[int],
+                 nodata: float | None) -> list[IndexCount]:
+    """Each index at ``slots``' figures (:data:`IndexCount`) in one chunk, on either path.
+
+    Parameters
+    ----------
+    stacked
+        The chunk's indices, ``(n_indices, ...)`` in ``plan``'s order, values outside their
+        valid range already set to NaN (:func:`~prospect.indices.blocks.mask_outside_ranges`).
+    outside
+        Per index of ``plan``, the cells so set (what that function returned).
+    blocks
+        The chunk of each of ``plan.inputs``, in order, shaped like one index of
+        ``stacked``: 2-D on the fused path, ``(time, y, x)`` for stacked dates.
+    plan, slots
+        The indices computed and the positions of those written.
+    nodata
+        The job's band value for no data.
+    """
+    used = sorted({plan.inputs.index(v) for k in slots for _, v in plan.indices[k].bands})
+    held = dict(zip(used, held_cells([blocks[i] for i in used], nodata), strict=True))
+    below = {i: int((held[i] & (_host(blocks[i]) < 0)).sum())
+             if any(outside[k] for k in slots) else 0 for i in used}
+    return [(*undefined_cells(stacked[k], [held[plan.inputs.index(v)]
+                                           for _, v in plan.indices[k].bands]),
+             outside[k], {v: below[plan.inputs.index(v)] for _, v in plan.indices[k].bands})
+            for k in slots]
+
+
+def _counted_block(raw: np.ndarray, *blocks: np.ndarray, plan: IndexPlan,
+                   slots: Sequence[int], nodata: float | None) -> np.ndarray:
+    """One block of stacked dates (a task): :func:`chunk_counts` of the indices of ``raw``
+    (unmasked, shared with the write's task, so masked here on a copy), in a 1 x ... x 1
+    object array."""
+    masked = np.array(_host(raw), dtype=np.float32, copy=True)
+    outside = mask_outside_ranges(masked, plan)
+    out = np.empty((1,) * raw.ndim, dtype=object)
+    out[(0,) * raw.ndim] = chunk_counts(masked, outside, blocks, plan, slots, nodata)
+    return out
+
+
+def _masked_block(raw: np.ndarray, *, plan: IndexPlan) -> np.ndarray:
+    """A copy of the block ``raw`` of indices, values outside their ranges set to NaN."""
+    masked = raw.copy()
+    mask_outside_ranges(masked, plan)
+    return masked
+
+
+def counted_indices(bands: Sequence[Any], plan: IndexPlan, backend: str, *,
+                    nodata: float | None, slots: Sequence[int]) -> tuple[Any, Any]:
+    """Indices of bands of any shape (stacked dates ``(time, y, x)``, chunks off the grid)
+    and their figures, lazily: the path of the stage that is not one task per chunk.
+
+    Each block's indices are computed once (unmasked) and read by two tasks: one masks the
+    values outside each index's range (what is written), one counts them and the cells
+    undefined where the bands hold data (:func:`chunk_counts`, as the fused path does), so
+    both paths warn alike (:func:`_warn_undefined`).
+
+    Returns
+    -------
+    tuple
+        The masked dask array ``(n_indices, *shape)`` and a dask object array over the
+        blocks, each holding the list of :data:`IndexCount` of ``slots``.
+    """
+    import dask.array as dsa
+
+    chunked = next((b for b in bands if hasattr(b, "dask")), None)
+    arrays = [b if hasattr(b, "dask") else dsa.from_array(
+        b, chunks=chunked.chunks if chunked is not None else b.shape) for b in bands]
+    arrays = [a if a.chunks == arrays[0].chunks else a.rechunk(arrays[0].chunks)
+              for a in arrays]
+    raw = compute_dask(plan, arrays, backend, nodata=nodata, mask_ranges=False)
+    masked = raw.map_blocks(_masked_block, plan=plan, dtype=np.float32, meta=raw._meta,
+                            token="prospect-indices-masked")
+    counts = dsa.map_blocks(
+        _counted_block, raw, *arrays, plan=plan, slots=tuple(slots), nodata=nodata,
+        dtype=object, chunks=tuple((1,) * len(c) for c in raw.chunks),
+        meta=np.empty((0,) * raw.ndim, dtype=object), token="prospect-indices-counts")
+    return masked, counts
 
 
 def _host(band: Any) -> np.ndarray:
@@ -236,6 +311,41 @@ def _write_indices(ctx: RunContext, cube: xr.Dataset, plan: IndexPlan, out: xr.D
     _warn_undefined(plan, todo, [s[-1] for s in samples.flat])
 
 
+def counted_layers(cube: xr.Dataset, plan: IndexPlan, out: xr.Dataset, todo: Sequence[str],
+                   *, nodata: float | None) -> tuple[xr.Dataset, Any]:
+    """The indices ``todo`` of ``out`` (:func:`~prospect.indices.compute_indices`'s result,
+    whose attributes they keep) on the stage's path for bands that are not one task per
+    chunk, and their figures: (the layers to store, the lazy counts of
+    :func:`counted_indices`). ``prospect plan`` counts the tasks of both."""
+    backend = read_provenance(out[todo[0]].attrs["provenance"])["backend"]
+    slots = [plan.names.index(n) for n in todo]
+    masked, counts = counted_indices([cube[v].data for v in plan.inputs], plan, backend,
+                                     nodata=nodata, slots=slots)
+    layers = xr.Dataset({name: out[name].copy(data=masked[k])
+                         for name, k in zip(todo, slots, strict=True)}, coords=out.coords)
+    return layers, counts
+
+
+def _add_counted(ctx: RunContext, cube: xr.Dataset, plan: IndexPlan, out: xr.Dataset,
+                 todo: list[str], description: str) -> None:
+    """Publish the indices ``todo`` of bands that are not one task per chunk (stacked dates
+    ``(time, y, x)``, chunks off the grid) with :func:`~prospect.io.cube.add_variables`,
+    counting their undefined cells and values outside their ranges in the same compute
+    (:func:`counted_indices`), and warn as the fused path does."""
+    cfg = ctx.job.indices
+    assert cfg is not None
+    layers, counts = counted_layers(cube, plan, out, todo, nodata=cfg.nodata)
+    found: list[Any] = []
+
+    def write(graph: Any) -> Any:
+        written, figures = compute((graph, counts), ctx, description)
+        found.extend(figures.flat)
+        return written
+
+    add_variables(ctx.cube_path, layers, overwrite=True, compute=write)
+    _warn_undefined(plan, todo, found)
+
+
 def _plain_bands(cube: xr.Dataset, grid: RegionGrid, names: list[str]) -> bool:
     """Whether every input band is a 2-D dask array on the cube's grid (else the indices
     are computed by xarray and stored by :func:`~prospect.io.cube.add_variables`)."""
@@ -322,8 +432,7 @@ def run(ctx: RunContext) -> StageResult:
     if todo and fused:
         _write_indices(ctx, cube, plan, out, todo, description)
     elif todo:
-        add_variables(ctx.cube_path, out[todo], overwrite=True,
-                      compute=lambda write: compute(write, ctx, description))
+        _add_counted(ctx, cube, plan, out, todo, description)
     seconds = time.perf_counter() - start
     result.outputs["cube"] = str(ctx.cube_path)
     result.outputs.update({name: f"{ctx.cube_path}/{name}" for name in todo})

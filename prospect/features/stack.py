@@ -168,6 +168,7 @@ def make_spec(
         )
     if not chosen:
         raise DataError("no feature variables: the cube has no data variables besides outputs")
+    _check_plain_layers(ds, chosen)
     categorical = [v for v in chosen if _is_categorical(ds[v])]
     if focal_radii:
         fvars = list(focal_variables) if focal_variables is not None else \
@@ -186,7 +187,72 @@ def make_spec(
         focal_stats=tuple(focal_stats), resolution=float(resolution),
     )
     _check_focal_radii(ds, spec)  # here too, so plan and train say it before any work
+    _check_focal_windows(spec)
     return spec
+
+
+def _check_focal_windows(spec: FeatureSpec) -> None:
+    """Refuse focal radii that are not the windows they name: a radius under half a cell
+    (``4`` on 10 m cells was a window of half-width 10, stored as ``..._r4``), and radii
+    that round to one window (``15`` and ``25`` on 10 m cells are both 2 cells: the same
+    feature twice under two names)."""
+    if not spec.focal_variables:
+        return
+    res = spec.resolution
+    small = [r for r in spec.focal_radii if r < res / 2]
+    if small:
+        raise ConfigError(
+            f"model.focal.radii: {', '.join(f'{r:g}' for r in small)} is under half a cell "
+            f"({res:g} CRS units): the smallest window has a half-width of one cell, "
+            f"{res:g}, not the radius named; give radii of at least {res:g}")
+    windows: dict[int, list[float]] = {}
+    for r in spec.focal_radii:
+        windows.setdefault(spec.radius_cells(r), []).append(r)
+    same = {n: rs for n, rs in windows.items() if len(rs) > 1}
+    if same:
+        words = "; ".join(f"{' and '.join(f'{r:g}' for r in rs)} are all {n} cell(s) "
+                          f"({n * res:g} CRS units)" for n, rs in same.items())
+        raise ConfigError(
+            f"model.focal.radii: {words} on cells of {res:g}: one window, the same feature "
+            "under two names; give radii a cell or more apart (whole multiples of the cell "
+            "size say what they compute)")
+
+
+def _check_plain_layers(ds: xr.Dataset, names: Sequence[str]) -> None:
+    """Refuse a feature variable that is not one ``(y, x)`` layer: indices of stacked dates
+    (``(time, y, x)``) stopped the stack with dask's "chunks and shape must be of the same
+    length" (an internal error); a model takes one value per cell and feature."""
+    odd = [(v, ds[v].dims) for v in names if ds[v].dims != ("y", "x")]
+    if odd:
+        shown = ", ".join(f"{v!r} {tuple(map(str, dims))}" for v, dims in odd)
+        raise DataError(
+            f"feature variable(s) {shown} are not one (y, x) layer; a feature is one value "
+            "per cell: use a layer of one date or of the change between dates "
+            "(timeseries.difference), or leave the variable out of model.features")
+
+
+def _cell_size(ds: xr.Dataset) -> float | None:
+    """The cube's cell size from its ``x``/``y`` coordinates (``None`` when they give
+    none: fewer than 2 cells, no coordinates)."""
+    sizes = []
+    for dim in ("x", "y"):
+        if dim in ds.coords and ds.sizes.get(dim, 0) >= 2:
+            values = np.asarray(ds[dim].values, dtype="f8")
+            sizes.append(abs(float(values[1] - values[0])))
+    return sizes[0] if sizes else None
+
+
+def _check_focal_resolution(ds: xr.Dataset, spec: FeatureSpec) -> None:
+    """Refuse focal statistics on a cube whose cells are not the spec's: the radii (CRS
+    units) were turned into cells with ``spec.resolution``, so a 60 m radius of a model
+    trained at 30 m was a window of 20 m on a cube of 10 m cells, without a word."""
+    size = _cell_size(ds) if spec.focal_variables else None
+    if size is not None and not np.isclose(size, spec.resolution, rtol=1e-6, atol=0.0):
+        raise DataError(
+            f"the focal statistics' radii ({', '.join(f'{r:g}' for r in spec.focal_radii)} "
+            f"CRS units) were set for cells of {spec.resolution:g}, but the cube's cells are "
+            f"{size:g}: each window would cover another area; score a cube on the model's "
+            "grid, or train the model again on this one")
 
 
 def _check_focal_radii(ds: xr.Dataset, spec: FeatureSpec) -> None:
@@ -230,6 +296,14 @@ def build_stack(ds: xr.Dataset, spec: FeatureSpec) -> xr.DataArray:
     """The ``(feature, y, x)`` float32 stack of ``spec`` on cube ``ds``, lazily.
 
     The result has one chunk along ``feature`` and the cube's chunks along ``y``/``x``.
+
+    Raises
+    ------
+    DataError
+        A variable the cube lacks or that is not one ``(y, x)`` layer; focal statistics on
+        a cube whose cell size is not ``spec.resolution``.
+    ConfigError
+        A focal radius wider than a chunk of the cube.
     """
     missing = [v for v in spec.variables if v not in ds.data_vars]
     if missing:
@@ -237,6 +311,8 @@ def build_stack(ds: xr.Dataset, spec: FeatureSpec) -> xr.DataArray:
             f"the cube lacks variable(s) {missing} the model needs; cube variables: "
             f"{sorted(str(v) for v in ds.data_vars)}"
         )
+    _check_plain_layers(ds, spec.variables)
+    _check_focal_resolution(ds, spec)
     layers = [_layer(ds, v, v in spec.categorical) for v in spec.variables]
     chunks = layers[0].chunks
     layers = [layer.rechunk(chunks) for layer in layers]

@@ -131,10 +131,12 @@ def _check_inputs(ds: xr.Dataset, plan: IndexPlan, sensor: SensorConfig) -> xr.D
     if missing:
         needs = {v: [p.name for p in plan.indices if v in dict(p.bands).values()]
                  for v in missing}
+        hints = _variants(missing, [str(v) for v in ds.data_vars], plan)
         raise DataError(
             f"band variable(s) {missing} not in the dataset (needed by {needs}, sensor "
-            f"{sensor.name!r}); variables present: {sorted(map(str, ds.data_vars))}; run "
-            f"ingest with those bands or map the common names with indices.bands"
+            f"{sensor.name!r}); variables present: {sorted(map(str, ds.data_vars))}; "
+            + (f"{hints}; " if hints else "")
+            + "run ingest with those bands or map the common names with indices.bands"
         )
     for v in plan.inputs:
         if ds[v].dtype.kind not in "biuf":  # complex, dates, text: no reflectance
@@ -153,6 +155,30 @@ def _check_inputs(ds: xr.Dataset, plan: IndexPlan, sensor: SensorConfig) -> xr.D
                 f"one grid first"
             )
     return template
+
+
+_VARIANTS = {
+    "B6": ("B6_VCID_1", "B6_VCID_2",
+           "Landsat 7's thermal band comes as two gains: B6_VCID_1 (low gain, the whole "
+           "range, never saturated over hot ground) and B6_VCID_2 (high gain, finer steps, "
+           "saturated above about 320 K)"),
+}
+"""Cube variables that hold a sensor's band under a product's own name, and what each is."""
+
+
+def _variants(missing: Sequence[str], present: Sequence[str], plan: IndexPlan) -> str:
+    """Words naming the variables of ``present`` that hold a ``missing`` band under a
+    product's name (Landsat 7's ``B6_VCID_1``/``B6_VCID_2`` for ``B6``), with the mapping
+    that reads one: '' when there is none."""
+    out = []
+    for variable in missing:
+        *names, words = _VARIANTS.get(variable, ("",))
+        found = [n for n in names if n in present]
+        if found:
+            commons = sorted({c for p in plan.indices for c, v in p.bands if v == variable})
+            out.append(f"{words}: the cube holds {', '.join(map(repr, found))}; choose one "
+                       f"with indices.bands ({', '.join(f'{c}: {found[0]}' for c in commons)})")
+    return "; ".join(out)
 
 
 def _is_synthetic(ds: xr.Dataset, plan: IndexPlan) -> bool:

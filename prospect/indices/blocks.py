@@ -130,19 +130,22 @@ def mask_outside_ranges(stacked: Any, plan: IndexPlan) -> list[int]:
 
 
 def _block(*blocks: Any, plan: IndexPlan, backend: str, to_host: bool,
-           nodata: float | None) -> Any:
-    out = compute_arrays(plan, blocks, backend, parallel=False, nodata=nodata)
+           nodata: float | None, mask_ranges: bool = True) -> Any:
+    out = compute_arrays(plan, blocks, backend, parallel=False, nodata=nodata,
+                         mask_ranges=mask_ranges)
     if to_host and backend == "cupy":
         return out.get()
     return out
 
 
 def compute_dask(plan: IndexPlan, arrays: Sequence[Any], backend: str, *,
-                 nodata: float | None = None) -> Any:
+                 nodata: float | None = None, mask_ranges: bool = True) -> Any:
     """A lazy dask array ``(n_indices, *shape)`` computing ``plan`` block by block.
 
     One task per block computes every index (a fused kernel call); numpy blocks stay numpy
     (backend ``cupy`` copies each block to the GPU and back), cupy blocks stay on the GPU.
+    ``mask_ranges=False`` keeps values outside an index's valid range (the caller masks
+    and counts them, as the indices stage does for stacked dates).
     """
     import dask.array as da
 
@@ -157,6 +160,7 @@ def compute_dask(plan: IndexPlan, arrays: Sequence[Any], backend: str, *,
         meta = np.empty((0,) * (first.ndim + 1), dtype=np.float32)
     return da.map_blocks(
         _block, *arrays, plan=plan, backend=backend, to_host=not on_gpu, nodata=nodata,
-        new_axis=0, chunks=((len(plan.indices),), *first.chunks), dtype=np.float32,
-        meta=meta, token=f"prospect-indices-{backend}",
+        mask_ranges=mask_ranges, new_axis=0, chunks=((len(plan.indices),), *first.chunks),
+        dtype=np.float32,
+        meta=meta, token=f"prospect-indices-{backend}{'' if mask_ranges else '-raw'}",
     )

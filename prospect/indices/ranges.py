@@ -186,11 +186,18 @@ def scene_platform(text: str) -> tuple[str, str] | None:
     return ("sentinel2", product.group(0)) if product else None
 
 
+_ASTER_BACKWARD = re.compile(r"(?:ImageData|Band|_B)0*3B(?![0-9A-Za-z])|VNIR_Backward",
+                            re.IGNORECASE)
+"""ASTER's band 3B as a granule's file or subdataset names it (``ImageData3B``,
+``VNIR_Backward``, ``..._B3B.tif``): the backward-looking stereo view."""
+
+
 def _file_band(platform: str, text: str) -> str | None:
     """The band variable (in ``platform``'s naming: ``B4`` for Landsat, ``B04`` or ``B8A``
-    for Sentinel-2) that a scene file's name states, or ``None``."""
-    if platform == "aster":  # granule files name their bands in many ways: not read
-        return None
+    for Sentinel-2, ``B3B`` for ASTER's backward view) that a scene file's name states, or
+    ``None``."""
+    if platform == "aster":  # granule files name their bands in many ways: 3B only
+        return "B3B" if _ASTER_BACKWARD.search(text) else None
     name = text.replace("\\", "/").rsplit("/", 1)[-1]
     found = _FILE_BAND.findall(name)
     if not found:
@@ -243,6 +250,8 @@ def check_scene_bands(ds: xr.Dataset, plan: IndexPlan) -> None:
         for common, variable in index.bands:
             if variable not in ds:
                 continue
+            if variable == "B3B" and is_sensor(plan.sensor, "aster"):
+                _refuse_backward(variable, common, index.name, "")
             for text, is_file in _scene_texts(ds[variable].attrs):
                 named = scene_platform(text)
                 if named is None:
@@ -250,6 +259,9 @@ def check_scene_bands(ds: xr.Dataset, plan: IndexPlan) -> None:
                 platform, ident = named
                 other = load_sensor(platform)
                 band = (_file_band(platform, text) if is_file else None) or variable
+                if platform == "aster" and band == "B3B":
+                    _refuse_backward(variable, common, index.name,
+                                     f" (scene {ident}, {text.rsplit('/', 1)[-1]!r})")
                 meant = [c for c, b in other.bands.items() if b.variable == band]
                 if not meant or common in meant:
                     continue
@@ -268,6 +280,16 @@ def check_scene_bands(ds: xr.Dataset, plan: IndexPlan) -> None:
                     f"{plan.sensor!r}) holds band {band} of {_PLATFORMS[platform]} scene "
                     f"{ident} ({where}), which is {'/'.join(meant)} on that sensor, not "
                     f"{common}: {', or '.join(fixes)}")
+
+
+def _refuse_backward(variable: str, common: str, index: str, where: str) -> None:
+    """ASTER band 3B read by an index: refused (see :func:`check_scene_bands`)."""
+    raise DataError(
+        f"band {variable!r}{where} (read as {common} by index {index!r}) is ASTER band 3B, "
+        "the backward-looking stereo view 27.6 degrees off nadir: over relief its cells lie "
+        "tens of metres from the same cells of the nadir bands 1, 2 and 3N, so an index "
+        "mixing them reads other ground; ingest the granule's band 3N (nadir) as B3N and "
+        f"map {common} to it (indices.bands.{common})")
 
 
 _ASTER_SWIR = frozenset({"S1", "S2", "SW5", "SW6", "SW7", "SW8", "SW9"})
