@@ -262,7 +262,8 @@ def _dropped(ref: BandRef | _BandRead, value: float) -> bool:
     """Whether the band's read drops ``value`` anyway: its second fill (a NetCDF's
     ``missing_value`` beside its ``_FillValue``), its saturated DN or a value outside its
     valid range."""
-    if ref.other_nodata is not None and _same(ref.other_nodata, value):
+    if _same(ref.other_nodata, value) or value in ref.info.dropped(
+            ref.band, ref.nodata, ref.other_nodata):  # the one rule of the reads
         return True
     if ref.saturate is not None and _same(ref.saturate, value):
         return True

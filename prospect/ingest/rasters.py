@@ -24,7 +24,7 @@ from prospect.errors import ConfigError, CRSError, DataError, DataWarning
 from prospect.grid import ChunkWindow, RegionGrid, parse_crs
 from prospect.indices.bands import load_sensor
 from prospect.ingest.cloudmask import drop_names
-from prospect.ingest.landsat import BandCalibration, landsat_id, slc_off_fill
+from prospect.ingest.landsat import BandCalibration, Saturation, landsat_id, slc_off_fill
 from prospect.ingest.layers import Layer, unit_key
 from prospect.ingest.masked import (
     SceneMask,
@@ -87,6 +87,9 @@ class BandRef:
     other_nodata: float | None = None
     """A second fill, where the product's metadata and the file state different ones
     (:func:`band_nodata`): both are no data."""
+    saturation: Saturation | None = None
+    """The product's ``QA_RADSAT`` layer and the band's bits in it: those pixels are no
+    data (:attr:`BandCalibration.saturation`)."""
 
     def describe(self) -> dict[str, Any]:
         """JSON-friendly summary for provenance."""
@@ -103,6 +106,8 @@ class BandRef:
             out["valid_range"] = list(self.valid_range)
         if self.saturate is not None:
             out["saturate"] = self.saturate
+        if self.saturation is not None:
+            out["saturation"] = self.saturation.describe()
         return out
 
     def read(self, grid: RegionGrid, window: ChunkWindow) -> np.ndarray:
@@ -115,11 +120,12 @@ class BandRef:
             +-3.4e38 (a float64 fill such as -1.8e308), which the cube cannot hold.
         """
         if self.mask is not None or self.valid_range is not None or self.saturate is not None \
-                or self.other_nodata is not None:
+                or self.other_nodata is not None or self.saturation is not None:
             block = read_masked_band(self.info, self.band, self.mask, grid, window,
                                      nodata=self.nodata, scale=self.scale, offset=self.offset,
                                      resampling=self.resampling, valid_range=self.valid_range,
-                                     saturate=self.saturate, other_nodata=self.other_nodata)
+                                     saturate=self.saturate, other_nodata=self.other_nodata,
+                                     saturation=self.saturation)
         else:
             block = read_warped_window(self.info, self.band, grid, window,
                                        resampling=resampling_enum(self.resampling),
@@ -373,6 +379,7 @@ def band_nodata(
         ``repr`` of the ``(file's, product's)`` pairs already warned of; updated.
     """
     own = info.nodata[band - 1] if band <= len(info.nodata) else None
+    stated = fill  # the reads mark every value the band holds for it (RasterInfo.dropped)
     if fill is not None and value_fits(fill, info.band_dtype(band), info.band_nbits(band)):
         fill = info.stored(band, fill)[0]  # compared as the band holds it, as ``own`` is
     if source.nodata is not None and np.isnan(source.nodata) and own is not None and \
@@ -393,7 +400,7 @@ def band_nodata(
             f"{fill:g} for it; both are read as no data: fix the one that is wrong, or give "
             f"the fill with 'nodata:' in source {source.name!r}"), stacklevel=3)
     dtype = info.band_dtype(band)
-    return own, (fill if value_fits(fill, dtype, info.band_nbits(band)) else None)
+    return own, (stated if value_fits(fill, dtype, info.band_nbits(band)) else None)
 
 
 def _cf_missing(source: RasterSource, info: RasterInfo, band: int, nodata: float | None,
@@ -525,7 +532,9 @@ def _codes_layer_type(source: RasterSource, refs: list[BandRef]) -> tuple[str, i
     """Scan the codes of every scene of a categorical variable: dtype, fill and code range."""
     lo, hi = None, None
     for ref in refs:
-        rng = code_range(ref.info, ref.band, nodata=ref.nodata)
+        rng = code_range(ref.info, ref.band, nodata=ref.nodata, missing=(
+            (ref.other_nodata,) if ref.other_nodata is not None else ()),
+            valid_range=ref.valid_range)
         if rng is None:
             continue
         lo = rng[0] if lo is None else min(lo, rng[0])
@@ -781,7 +790,8 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
                 BandRef(info=info, band=band, scale=scale, offset=offset, nodata=nodata,
                         resampling=resampling, mask=mask, quantity=quantity,
                         valid_range=valid_range, saturate=saturate,
-                        other_nodata=other_nodata)
+                        other_nodata=other_nodata,
+                        saturation=cal.saturation if cal is not None else None)
             )
             if first is None and band == 1:  # the cover check reads a file's first band
                 first = per_var[var][-1]

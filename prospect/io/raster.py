@@ -261,6 +261,7 @@ def grid_from_raster(
             file_crs = src.crs
             transform, shape = src.transform, (src.height, src.width)
     except RasterioIOError as exc:
+        _refuse_point_table(path, gdal_reason(exc))
         raise InputFileError(f"{path}: cannot read as a raster: {exc}") from None
     if file_crs is None and crs is None:
         raise CRSError(
@@ -275,9 +276,15 @@ def grid_from_raster(
         raise GridError(f"{path}: {exc}") from None
 
 
-def code_range(info: RasterInfo, band: int, *, nodata: float | None
-               ) -> tuple[int, int] | None:
-    """Lowest and highest class code of ``band`` (nodata and NaN left out), block by block.
+def code_range(info: RasterInfo, band: int, *, nodata: float | None,
+               missing: tuple[float, ...] = (),
+               valid_range: tuple[float, float] | None = None) -> tuple[int, int] | None:
+    """Lowest and highest class code of ``band``, block by block, leaving out what the
+    read leaves out: ``nodata`` and ``missing`` (a second fill: a CF ``missing_value``
+    beside ``_FillValue``) by :meth:`RasterInfo.dropped`, raw codes not strictly inside
+    ``valid_range`` (a CF ``valid_min``/``valid_max`` as the read applies it) and NaN. A
+    ``missing_value = -128`` code had made the span -128..9, and a layer whose codes
+    reach it refused or typed wider than its codes need.
 
     Memory is bounded by the file's block size. ``None`` when the band holds no codes.
 
@@ -294,8 +301,10 @@ def code_range(info: RasterInfo, band: int, *, nodata: float | None
             for _, win in src.block_windows(band):
                 block = src.read(band, window=win)
                 valid = np.ones(block.shape, dtype=bool)
-                if nodata is not None and not np.isnan(nodata):
-                    valid &= block != nodata
+                for value in info.dropped(band, nodata, *missing[:1]):
+                    valid &= block != value
+                if valid_range is not None:
+                    valid &= (block > valid_range[0]) & (block < valid_range[1])
                 if block.dtype.kind == "f":
                     valid &= np.isfinite(block)
                     bad = valid & (block != np.round(block))
@@ -541,6 +550,26 @@ class RasterInfo:
         nodata value to compare with what a read returns (:func:`stored_values`)."""
         return stored_values(value, self.band_dtype(band), self.band_nbits(band))
 
+    def dropped(self, band: int, nodata: float | None,
+                other_nodata: float | None = None) -> tuple[float, ...]:
+        """Every raw value a read of 1-based ``band`` marks as no data: ``nodata`` (else
+        the file's own) and ``other_nodata`` (a second fill) as the band holds them (both
+        half-float neighbours, :meth:`stored`), and where the file's own nodata is in
+        force, its other stated ones too (:meth:`cf_missing`: each CF ``missing_value``,
+        the half float's second neighbour). The one rule of every read and check: a
+        second fill had been one value, so a band stating ``missing_value = -9999,
+        -8888`` had its -8888 cells ingested, and a half-float product fill kept one of
+        its neighbours. NaN is left out (no data in every float read)."""
+        own = self.nodata[band - 1] if band <= len(self.nodata) else None
+        values: list[float] = []
+        for value in (nodata if nodata is not None else own, other_nodata):
+            if value is not None:
+                values.extend(self.stored(band, value))
+        if nodata is None or (own is not None and (nodata == own or (
+                math.isnan(nodata) and math.isnan(own)))):
+            values.extend(self.cf_missing(band))
+        return tuple(dict.fromkeys(float(v) for v in values if v == v))
+
     def band_codes(self, band: int) -> str | None:
         """Why 1-based ``band`` holds class codes by the file's own word, else ``None``."""
         return self.codes[band - 1] if band <= len(self.codes) else None
@@ -656,6 +685,11 @@ def _half(dtype: str, nbits: int | None) -> bool:
     return str(dtype) == "float16" or (np.dtype(dtype).kind == "f" and nbits == 16)
 
 
+_SENTINEL = 1e30
+"""Magnitude from which a float64 nodata is a sentinel that may have passed through
+float32 (:func:`stored_values`)."""
+
+
 def stored_values(value: float, dtype: str, nbits: int | None = None) -> tuple[float, ...]:
     """The values a band of ``dtype`` (``nbits``: see :func:`value_fits`) holds where
     ``value`` was written to it, as the float64 numbers a read of the band compares.
@@ -666,7 +700,10 @@ def stored_values(value: float, dtype: str, nbits: int | None = None) -> tuple[f
     at all: GDAL writes -9992 (it cuts toward zero), numpy and most other writers -10000
     (the nearest), and its nodata compared as -9999 never matched, so the fill was read
     as values. Both neighbours of a value a half float cannot hold are returned (the one
-    GDAL writes first); beyond 65504 a half float holds 65504 or an infinity.
+    GDAL writes first); beyond 65504 a half float holds 65504 or an infinity. A float64
+    band's sentinel (magnitude 1e30 or more) is returned with its float32 rounding too:
+    a Surfer grid's blank stated as 1.70141e38 but written 1.701410009187828e+38 (the
+    float32 blank printed in full) was ingested as a value.
 
     Returns
     -------
@@ -680,6 +717,13 @@ def stored_values(value: float, dtype: str, nbits: int | None = None) -> tuple[f
     kind = np.dtype(dtype).kind
     if kind != "f" or not value_fits(value, dtype, nbits):
         return (value,)
+    if np.dtype(dtype).itemsize == 8 and abs(value) >= _SENTINEL:
+        with np.errstate(over="ignore"):
+            single = float(np.float32(value))
+        # a float64 grid's sentinel fill that passed through float32 (a Surfer blank
+        # 1.70141e38 written as 1.701410009187828e+38, ArcGIS's -3.4028235e+38 as
+        # float32's lowest): both are the fill
+        return (value, single) if math.isfinite(single) and single != value else (value,)
     if not _half(dtype, nbits):
         return (float(np.asarray(value, dtype=dtype)),)
     with np.errstate(over="ignore"):
@@ -873,15 +917,44 @@ _XYZ_POINT = re.compile(rb"^\s*[-+.\d][^\s,;]*[\s,;]+[-+.\d][^\s,;]*[\s,;]+[-+.\
 """A line of an XYZ grid that holds a point (x, y and a value), not a header."""
 
 
+def _open_bytes(name: Path | str) -> Any:
+    """``name`` opened for reading its bytes: a local file, or a member of a local zip or
+    gzip file GDAL reads through ``/vsizip/`` or ``/vsigzip/`` (the text checks of a grid
+    read it as GDAL does); ``None`` for anything else (a remote file, a nested archive) or
+    what cannot be opened."""
+    import gzip
+    import zipfile
+
+    text = str(name)
+    if "://" in text:
+        return None
+    try:
+        if text.startswith("/vsigzip/"):
+            inner = text[len("/vsigzip/"):]
+            return None if inner.startswith("/vsi") else gzip.open(inner, "rb")
+        if text.startswith("/vsizip/"):
+            inner = text[len("/vsizip/"):]
+            found = (re.match(r"\{(.+?)\}/(.+)$", inner) or
+                     re.match(r"(.+?\.zip)/(.+)$", inner, re.IGNORECASE))
+            if found is None or found.group(1).startswith("/vsi"):
+                return None
+            with zipfile.ZipFile(found.group(1)) as archive:
+                return archive.open(found.group(2).strip("/"))  # keeps the file open
+        return None if text.startswith("/vsi") else open(text, "rb")
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return None
+
+
 def _refuse_xyz_gaps(src: Any, path: Path | str) -> None:
     """Refuse an XYZ grid that lists fewer points than its cells: GDAL reads a cell
     without a point as 0 (it states no nodata), and an export that leaves out its empty
     cells (most do) had its gaps ingested as 0 values, exit 0."""
-    if src.driver != "XYZ" or str(path).startswith("/vsi") or "://" in str(path):
+    opened = _open_bytes(path) if src.driver == "XYZ" else None
+    if opened is None:
         return
     points = 0
     try:
-        with open(path, "rb") as fh:
+        with opened as fh:
             for block in iter(lambda: fh.read(1 << 22), b""):
                 tail = b"" if block.endswith(b"\n") else fh.readline()
                 points += len(_XYZ_POINT.findall(block + tail))
@@ -907,18 +980,38 @@ _ASCII_HEADER = re.compile(rb"\s*(ncols|nrows|xllcorner|xllcenter|yllcorner|yllc
                            rb"cellsize|dx|dy|nodata_value)\b", re.IGNORECASE)
 
 
-def _refuse_ascii_words(src: Any, path: Path | str) -> None:
-    """Refuse an ESRI ASCII grid with a cell that is no number: GDAL reads ``NA`` (what R
-    writes for a missing value), ``n/a``, ``*`` or a typed ``x`` as 0, which was ingested
-    as a value, exit 0. Reads the text once (GDAL reads it all anyway)."""
-    if src.driver != "AAIGrid" or str(path).startswith("/vsi") or "://" in str(path):
-        return
-    line_no = 0
+ASCII_DEFAULT_NODATA = -9999.0
+"""An ESRI ASCII grid's nodata where its header has no ``NODATA_value`` line (ESRI's
+format: the line is optional, its default -9999)."""
+
+
+def _refuse_ascii_words(src: Any, path: Path | str) -> bool:
+    """Refuse an ESRI ASCII grid with a cell that is no number, or a row of another
+    length than ``ncols``: GDAL reads ``NA`` (what R writes for a missing value), ``n/a``,
+    ``*`` or a typed ``x`` as 0, which was ingested as a value, exit 0; and it reads the
+    cells as one stream, so a row short of one value (or long by one) moved every later
+    cell one place, exit 0. Rows wrapped over several lines of whole rows' worth are
+    read as they are meant. Reads the text once (GDAL reads it all anyway).
+
+    Returns
+    -------
+    bool
+        ``False`` for an ESRI ASCII grid read whose header has no ``NODATA_value`` line
+        (its nodata is the format's default, :data:`ASCII_DEFAULT_NODATA`, which GDAL
+        does not apply); ``True`` otherwise.
+    """
+    opened = _open_bytes(path) if src.driver == "AAIGrid" else None
+    if opened is None:
+        return True
+    line_no, row, partial, start = 0, 0, 0, 0
+    ncols = src.width
+    stated = False
     try:
-        with open(path, "rb") as fh:
+        with opened as fh:
             for line in fh:
                 line_no += 1
                 if line_no <= 8 and _ASCII_HEADER.match(line):
+                    stated = stated or line.strip().lower().startswith(b"nodata")
                     continue
                 found = _ASCII_WORD.search(line)
                 if found:
@@ -928,8 +1021,41 @@ def _refuse_ascii_words(src: Any, path: Path | str) -> None:
                         "GDAL reads it as 0, which would be ingested as a value; write the "
                         "grid's NODATA_value there (e.g. sed 's/\\bNA\\b/-9999/g', with "
                         "NODATA_value -9999 in its header), or fix the cell")
+                count = len(line.split())
+                if not count:
+                    continue
+                start = start if partial else line_no
+                if partial + count <= ncols:
+                    partial = (partial + count) % ncols
+                    row += partial == 0
+                elif partial == 0 and count % ncols == 0:
+                    row += count // ncols
+                elif partial:  # the row begun at line ``start`` ends short
+                    _refuse_ascii_row(path, start, line_no - 1, partial, ncols)
+                else:
+                    _refuse_ascii_row(path, line_no, line_no, count, ncols)
+            if partial:
+                _refuse_ascii_row(path, start, line_no, partial, ncols)
     except OSError:
-        return
+        return True
+    if row != src.height:
+        raise DataError(
+            f"{path}: the grid holds {row} rows of {ncols} values where its header says "
+            f"nrows {src.height}, and GDAL would read the cells out of place or as 0; fix "
+            "nrows in its header, or export the grid again")
+    return stated
+
+
+def _refuse_ascii_row(path: Path | str, start: int, end: int, count: int,
+                      ncols: int) -> None:
+    """Refuse an ESRI ASCII grid row of ``count`` values (lines ``start``..``end``) where
+    the header says ``ncols``: GDAL would move every later cell."""
+    lines = f"line {start} holds" if start == end else f"lines {start}-{end} hold"
+    raise DataError(
+        f"{path}: {lines} a row of {count} values where its header says ncols "
+        f"{ncols}, and GDAL reads the cells as one stream, so every later cell would be "
+        "read one or more places off; fix that row (a value left out or written twice), or "
+        "export the grid again")
 
 
 _RAW_DRIVERS = frozenset({"ENVI", "EHdr", "GenBin", "PAux", "ISCE", "ROI_PAC", "MFF",
@@ -973,6 +1099,281 @@ def _refuse_cut_short(src: Any, path: Path | str) -> None:
             f"{path}: its data file {data.name} {why}: the file was cut short (a download "
             "or copy that stopped), and GDAL reads the missing cells as 0; download or "
             "copy it again", path=path)
+
+
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eEdD][-+]?\d+)?|[-+]?(?:nan|inf(?:inity)?)",
+                     re.IGNORECASE)
+"""A number as a header states one (``-9999``, ``1.0e+001``, ``nan``)."""
+
+_ENVI_NUMBERS: dict[str, tuple[int, ...] | None] = {
+    "samples": None, "lines": None, "bands": None, "header offset": None,
+    "data type": None, "byte order": None, "data ignore value": None,
+    "data gain values": None, "data offset values": None, "x start": None,
+    "y start": None, "pixel size": (0, 1), "map info": (1, 2, 3, 4, 5, 6),
+}
+"""ENVI header keys GDAL reads as numbers (with C's ``atof``/``atoi``, so a word is 0),
+and which of a list's items are numbers (``None``: every item)."""
+
+_EHDR_NUMBERS = frozenset({"nrows", "ncols", "nbands", "nbits", "bandrowbytes",
+                           "totalrowbytes", "bandgapbytes", "skipbytes", "ulxmap", "ulymap",
+                           "xdim", "ydim", "nodata", "nodata_value"})
+"""ESRI ``.hdr`` (EHdr) keys GDAL reads as numbers."""
+
+_EHDR_WORDS = {"byteorder": ("I", "M", "LSBFIRST", "MSBFIRST"),
+               "layout": ("BIL", "BIP", "BSQ"),
+               "pixeltype": ("SIGNEDINT", "UNSIGNEDINT", "FLOAT")}
+"""ESRI ``.hdr`` keys GDAL reads as one of a few words (another is taken as a default)."""
+
+
+def _header_lines(text: str, sep: str) -> Iterator[tuple[int, str, str]]:
+    """``(line number, key, value)`` of a ``key = value`` (ENVI, ``{...}`` over several
+    lines) or ``KEY value`` (``sep=" "``, ESRI ``.hdr``) header."""
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        line, at = lines[i], i + 1
+        i += 1
+        if sep == "=":
+            if "=" not in line:
+                continue
+            key, value = (part.strip() for part in line.split("=", 1))
+            if value.startswith("{"):
+                while "}" not in value and i < len(lines):
+                    value += " " + lines[i].strip()
+                    i += 1
+                value = value.strip("{} ")
+        else:
+            parts = line.split(None, 1)
+            if len(parts) < 2:
+                continue
+            key, value = parts[0], parts[1].strip()
+        yield at, key.lower(), value
+
+
+def _refuse_header_words(src: Any, path: Path | str) -> None:
+    """Refuse a raw grid whose header states a word where GDAL reads a number: GDAL's C
+    ``atof``/``atoi`` read ``data ignore value = abc`` as nodata 0, ``header offset =
+    1o`` as 1 (every cell read one byte off) and ``byte order = big`` as 0 (little
+    endian), without a word, exit 0. Checks ENVI headers and ESRI ``.hdr`` (EHdr)."""
+    if src.driver not in ("ENVI", "EHdr"):
+        return
+    headers = [f for f in (src.files or []) if f.lower().endswith(".hdr")]
+    for name in headers:
+        opened = _open_bytes(name)
+        if opened is None:
+            continue
+        try:
+            with opened as fh:
+                text = fh.read(1 << 20).decode(errors="replace")
+        except OSError:
+            continue
+        header = Path(name)
+        envi = src.driver == "ENVI"
+        offset = 0
+        for at, key, value in _header_lines(text, "=" if envi else " "):
+            items = [v.strip() for v in value.split(",")] if envi else [value.split()[0]]
+            if envi and key == "header offset" and items[0].isdigit():
+                offset = int(items[0])
+            if envi and key in _ENVI_NUMBERS:
+                picks = _ENVI_NUMBERS[key]
+                checked = [(n, items[n]) for n in (picks or range(len(items)))
+                           if n < len(items)]
+                bad = next(((n, v) for n, v in checked if not _NUMBER.fullmatch(v)), None)
+                if key == "byte order" and bad is None and items[0] not in ("0", "1"):
+                    bad = (0, items[0])
+                want = "0 (little endian) or 1 (big endian)" if key == "byte order" \
+                    else "a number"
+            elif not envi and key in _EHDR_NUMBERS:
+                bad = None if _NUMBER.fullmatch(items[0]) else (0, items[0])
+                want = "a number"
+            elif not envi and key in _EHDR_WORDS:
+                words = _EHDR_WORDS[key]
+                bad = None if items[0].upper() in words else (0, items[0])
+                want = " or ".join(words)
+            else:
+                continue
+            if bad is None:
+                continue
+            item = f" (item {bad[0] + 1})" if envi and len(items) > 1 else ""
+            raise DataError(
+                f"{path}: its header {header.name}, line {at}: {key} = {value[:60]!r}"
+                f"{item} holds {bad[1][:20]!r} where {want} is meant, and GDAL reads "
+                f"{'a word as 0' if envi or want == 'a number' else 'it as its default'} "
+                "without a word (a nodata of 0, or a data offset, type or byte order "
+                "that reads every cell wrong); write the value the data was stored with "
+                "there")
+        if envi:
+            _refuse_longer_than_header(src, path, header.name, offset)
+
+
+def _refuse_longer_than_header(src: Any, path: Path | str, header: str, offset: int) -> None:
+    """Refuse an ENVI data file longer than its header's ``samples`` x ``lines`` x
+    ``bands`` of its ``data type`` after ``header offset`` take: the header is not the
+    file's (another grid's, or edited), and GDAL reads each row from the wrong place. A
+    header of 39 samples on a 40-column file made every row one more cell off, exit 0.
+    (A file shorter than its header is cut short: :func:`_refuse_cut_short`.)"""
+    data = src.files[0] if src.files else ""
+    if not data or str(data).startswith("/vsi") or "://" in str(data):
+        return
+    try:
+        size = Path(data).stat().st_size
+    except OSError:
+        return
+    need = offset + src.width * src.height * sum(np.dtype(d).itemsize for d in src.dtypes)
+    if size > need:
+        raise DataError(
+            f"{path}: its data file is {size} bytes, more than the {need} its header "
+            f"{header} describes ({src.width} samples x {src.height} lines x {src.count} "
+            f"band(s) of {src.dtypes[0]}, after a header offset of {offset}), so the header "
+            "is not this file's (another grid's, or edited) and GDAL would read every row "
+            "from the wrong place; give the header the file was written with (samples, "
+            "lines, bands, data type, header offset)")
+
+
+_SPARSE_SCAN = 1_000_000
+"""Blocks of a GeoTIFF band past which :func:`_refuse_sparse` looks at a sample."""
+
+
+def _missing_blocks(src: Any, band: int) -> tuple[int, int]:
+    """``(unwritten, blocks)``: the blocks of 1-based ``band`` of a GeoTIFF that are not
+    in the file (offset or byte count 0, what GDAL's ``SPARSE_OK=TRUE`` leaves out)."""
+    rows, cols = src.block_shapes[band - 1]
+    first = src.get_tag_item("BLOCK_OFFSET_0_0", "TIFF", bidx=band)
+    if rows == 1 and src.height > 1 and first is not None and \
+            src.get_tag_item("BLOCK_OFFSET_0_1", "TIFF", bidx=band) is None:
+        return 0, 1  # one strip, read by GDAL line by line (block_bytes)
+    across, down = -(-src.width // cols), -(-src.height // rows)
+    blocks = across * down
+    step = max(1, blocks // _SPARSE_SCAN)
+    missing = sum(step for k in range(0, blocks, step) if src.get_tag_item(
+        f"BLOCK_OFFSET_{k % across}_{k // across}", "TIFF", bidx=band) is None)
+    return min(missing, blocks), blocks
+
+
+def _refuse_sparse(src: Any, path: Path | str, nodata: tuple[float | None, ...]) -> None:
+    """Refuse a sparse GeoTIFF (blocks left out of the file) whose band states no nodata:
+    GDAL reads an unwritten block as 0, which was ingested as values, exit 0. A left-out
+    block is either cells never written or, from GDAL's ``SPARSE_OK=TRUE``, cells that
+    were all 0; the file does not say which. With a nodata GDAL reads them as no data."""
+    if src.driver != "GTiff":
+        return
+    pixel = str(src.tags(ns="IMAGE_STRUCTURE").get("INTERLEAVE", "")).upper() == "PIXEL"
+    for band in range(1, src.count + 1):
+        if (band <= len(nodata) and nodata[band - 1] is not None) or \
+                src.colorinterp[band - 1] == ColorInterp.alpha or \
+                _MASKING & set(src.mask_flag_enums[band - 1]):
+            continue  # an alpha or mask band says which cells are data
+        try:
+            missing, blocks = _missing_blocks(src, 1 if pixel else band)
+        except (rasterio.errors.RasterioError, ValueError):
+            return
+        if missing:
+            raise DataError(
+                f"{path}: band {band}: {missing} of its {blocks} blocks are not in the file "
+                "(a sparse GeoTIFF) and it states no nodata, so GDAL reads their cells as "
+                "0, which would be ingested as values; if they are no data, state a nodata "
+                "value (gdal_edit.py -a_nodata -9999 file.tif: GDAL then reads them as "
+                "no data), or if they are zeros, write them (gdal_translate -co "
+                "SPARSE_OK=FALSE file.tif dense.tif)")
+
+
+_VRT_COVER_SOURCES = 2000
+"""Sources of a VRT band past which :func:`_refuse_vrt_unmarked` does not work out their
+cover (its grid of source edges grows with their square)."""
+_VRT_NODATA_FILES = 64
+"""Source files of a VRT band whose headers :func:`_refuse_vrt_unmarked` opens for a
+nodata the VRT does not state."""
+
+
+def _uncovered(rects: list[tuple[float, float, float, float]], width: int,
+               height: int) -> int:
+    """Cells of a ``width`` x ``height`` raster under none of ``rects`` (``x, y, w, h`` in
+    cells), exactly, on the grid of the rectangles' own edges."""
+    xs = np.unique(np.clip([0, width, *(v for r in rects for v in (r[0], r[0] + r[2]))],
+                           0, width))
+    ys = np.unique(np.clip([0, height, *(v for r in rects for v in (r[1], r[1] + r[3]))],
+                           0, height))
+    covered = np.zeros((len(ys) - 1, len(xs) - 1), dtype=bool)
+    for x, y, w, h in rects:
+        c0, c1 = np.searchsorted(xs, [max(x, 0), min(x + w, width)])
+        r0, r1 = np.searchsorted(ys, [max(y, 0), min(y + h, height)])
+        covered[r0:r1, c0:c1] = True
+    area = np.outer(np.diff(ys), np.diff(xs))
+    return round(float(area[~covered].sum()))
+
+
+def _refuse_vrt_unmarked(src: Any, path: Path | str) -> None:
+    """Refuse a VRT band that states no ``NoDataValue`` (and has no mask) where GDAL would
+    read cells that hold no data as values: cells under none of its sources (a mosaic of
+    tiles with gaps; GDAL fills them with 0), a ``ComplexSource``'s ``<NODATA>`` cells
+    (skipped, so 0 again), or a source file's own nodata copied as a value by a source
+    that does not state it (a hand-written ``SimpleSource``: -9999 read as -9999). Each
+    was ingested as values, exit 0. Local VRT files only; the XML alone, and the headers
+    of up to :data:`_VRT_NODATA_FILES` of a band's source files."""
+    import xml.etree.ElementTree as ET
+
+    if src.driver != "VRT" or str(path).startswith("/vsi") or "://" in str(path):
+        return
+    try:
+        root = ET.fromstring(Path(path).read_text(errors="replace"))
+    except (OSError, ET.ParseError):
+        return
+    if root.get("subClass") or root.find("MaskBand") is not None:
+        return  # a warped VRT (its own nodata handling), or a mask of the whole dataset
+    fix = ("state the band's no data (gdalbuildvrt -srcnodata <value> -vrtnodata <value>, "
+           "or <NoDataValue>-9999</NoDataValue> in its VRTRasterBand)")
+    for element in root.findall("VRTRasterBand"):
+        band = int(element.get("band", "0") or 0)
+        if element.get("subClass") or element.find("NoDataValue") is not None or \
+                element.find("MaskBand") is not None or not 1 <= band <= src.count or \
+                src.colorinterp[band - 1] == ColorInterp.alpha:
+            continue
+        sources = [child for child in element if child.tag.endswith("Source")]
+        rects: list[tuple[float, float, float, float]] = []
+        opened = 0
+        for child in sources:
+            dst = child.find("DstRect")
+            try:
+                x, y, w, h = ((0.0, 0.0, float(src.width), float(src.height)) if dst is None
+                              else (float(dst.get(k, "0")) for k in
+                                    ("xOff", "yOff", "xSize", "ySize")))
+            except ValueError:
+                return
+            rects.append((x, y, w, h))
+            name = (child.findtext("SourceFilename") or "").strip()
+            if child.find("NODATA") is not None:
+                raise DataError(
+                    f"{path}: band {band}: its source {name} skips its <NODATA> "
+                    f"{child.findtext('NODATA')} cells, but the VRT states no NoDataValue, "
+                    "so GDAL reads them as 0, which would be ingested as values; " + fix)
+            own = None
+            if name and opened < _VRT_NODATA_FILES and "://" not in name and \
+                    not name.startswith("/vsi"):
+                file = Path(name)
+                relative = child.find("SourceFilename")
+                file = file if file.is_absolute() or relative is None or relative.get(
+                    "relativeToVRT", "0") != "1" else Path(path).parent / name
+                opened += 1
+                try:
+                    with rasterio.open(file) as part:
+                        sb = int((child.findtext("SourceBand") or "1").strip())
+                        own = part.nodatavals[sb - 1] if 1 <= sb <= part.count else None
+                except (RasterioIOError, rasterio.errors.RasterioError, ValueError):
+                    own = None
+            if own is not None:
+                raise DataError(
+                    f"{path}: band {band}: its source {name} states nodata {own:g}, but "
+                    f"the VRT states no NoDataValue, so GDAL reads that file's no-data "
+                    f"cells as the value {own:g}, which would be ingested; " + fix)
+        if len(rects) > _VRT_COVER_SOURCES:
+            continue
+        gaps = _uncovered(rects, src.width, src.height)
+        if gaps:
+            raise DataError(
+                f"{path}: band {band}: {gaps} of its {src.width * src.height} cells lie "
+                "under none of its sources (a mosaic with gaps), and the VRT states no "
+                "NoDataValue, so GDAL reads them as 0, which would be ingested as values; "
+                + fix)
 
 
 def _usable_nodata(src: Any) -> tuple[tuple[float | None, ...], tuple[float | None, ...]]:
@@ -1177,17 +1578,160 @@ def _cf_missing_data(src: Any, nodata: tuple[float | None, ...]
     return tuple(missing), tuple(valid)
 
 
+def _refuse_unapplied_packing(src: Any, path: Path | str) -> None:
+    """Refuse a netCDF variable whose ``scale_factor`` or ``add_offset`` GDAL does not
+    apply: one written as text (``scale_factor = "0.01"``, a string attribute some
+    writers and hand edits leave) is listed in the metadata but read as no scale, so
+    int16 values of heat flow in 0.01 mW/m2 were ingested a hundred times too large,
+    exit 0. CF has both attributes numbers of the unpacked type."""
+    if src.driver != "netCDF":
+        return
+    for band in range(1, src.count + 1):
+        tags = src.tags(band)
+        applied = {"scale_factor": float(src.scales[band - 1]) if src.scales else 1.0,
+                   "add_offset": float(src.offsets[band - 1]) if src.offsets else 0.0}
+        for key, used in applied.items():
+            if key not in tags:
+                continue
+            stated = _cf_numbers(tags[key])
+            if stated is not None and len(stated) == 1 and (
+                    abs(stated[0] - used) <= 1e-6 * max(abs(stated[0]), abs(used), 1e-30)):
+                continue
+            name = tags.get("NETCDF_VARNAME", "the variable")
+            shown = str(tags[key])[:40]
+            number = f"{stated[0]:g}" if stated and len(stated) == 1 else "<number>"
+            raise DataError(
+                f"{path}: variable {name!r} states {key} {shown!r}, which GDAL does not "
+                f"apply (it reads {key} {used:g}: the attribute is text, not a number, or "
+                f"not one number), so every value would be read with {key} {used:g}; "
+                f"write it as a number (ncatted -O -a {key},{name},o,f,{number} in.nc)")
+
+
 _NCATTED_TYPES = {"i1": "b", "u1": "ub", "i2": "s", "u2": "us", "i4": "i", "u4": "ui",
                   "i8": "ll", "u8": "ull"}
 """Integer types as ``ncatted`` names them (its ``-a name,var,o,<type>,...``)."""
 
 
+_GDAL_KINDS = {1: "u1", 2: "u2", 3: "i2", 4: "u4", 5: "i4", 6: "f4", 7: "f8", 12: "u8",
+               13: "i8", 14: "i1"}
+"""GDAL's ``GDALDataType`` numbers as numpy ``kind`` + size."""
+
+_GDAL_C: list[Any] = []
+
+
+def _gdal_c() -> Any:
+    """The GDAL library rasterio runs on, through ``ctypes`` (its multidimensional API,
+    which rasterio does not wrap); ``None`` where it cannot be found."""
+    if _GDAL_C:
+        return _GDAL_C[0]
+    import ctypes
+
+    lib = None
+    try:  # the copy already loaded: rasterio's own where a wheel bundles it (another
+        # package's bundled GDAL, pyogrio's, may be loaded too, without the same drivers)
+        with open("/proc/self/maps") as fh:
+            loaded = sorted({ln.split()[-1] for ln in fh
+                             if ln.split() and "libgdal" in Path(ln.split()[-1]).name})
+        bundled = str(Path(rasterio.__file__).parent.parent / "rasterio.libs") + os.sep
+        own = [f for f in loaded if f.startswith(bundled)]
+        found = own[0] if own else loaded[0] if len(loaded) == 1 else None
+        lib = ctypes.CDLL(found) if found else None
+    except (OSError, IndexError):
+        lib = None
+    if lib is not None:
+        vp, cp = ctypes.c_void_p, ctypes.c_char_p
+        for fn, args, res in (
+                ("GDALOpenEx", [cp, ctypes.c_uint, vp, vp, vp], vp),
+                ("GDALDatasetGetRootGroup", [vp], vp),
+                ("GDALGroupOpenMDArray", [vp, cp, vp], vp),
+                ("GDALGroupOpenMDArrayFromFullname", [vp, cp, vp], vp),
+                ("GDALMDArrayGetDataType", [vp], vp),
+                ("GDALMDArrayGetAttribute", [vp, cp], vp),
+                ("GDALAttributeGetDataType", [vp], vp),
+                ("GDALExtendedDataTypeGetClass", [vp], ctypes.c_int),
+                ("GDALExtendedDataTypeGetNumericDataType", [vp], ctypes.c_int),
+                ("GDALExtendedDataTypeRelease", [vp], None),
+                ("GDALAttributeRelease", [vp], None),
+                ("GDALMDArrayRelease", [vp], None),
+                ("GDALGroupRelease", [vp], None),
+                ("GDALClose", [vp], None),
+                ("GDALAllRegister", [], None)):
+            func = getattr(lib, fn, None)
+            if func is None:
+                lib = None
+                break
+            func.argtypes, func.restype = args, res
+    if lib is not None:
+        lib.GDALAllRegister()  # as rasterio does on its first open; registers once
+    _GDAL_C.append(lib)
+    return lib
+
+
+def _kind_of(lib: Any, edt: Any) -> str | None:
+    """An extended data type's numpy ``kind`` + size (numeric types only); releases it."""
+    if not edt:
+        return None
+    try:
+        if lib.GDALExtendedDataTypeGetClass(edt) != 0:  # GEDTC_NUMERIC
+            return None
+        return _GDAL_KINDS.get(lib.GDALExtendedDataTypeGetNumericDataType(edt))
+    finally:
+        lib.GDALExtendedDataTypeRelease(edt)
+
+
+def _hdf5_types(path: str, name: str) -> tuple[str, dict[str, str]] | None:
+    """:func:`_variable_types` of a netCDF-4 (HDF5) file, through GDAL's multidimensional
+    API, which keeps each attribute's type (the classic API's metadata text does not)."""
+    lib = _gdal_c()
+    if lib is None:
+        return None
+    ds = lib.GDALOpenEx(path.encode(), 0x10, None, None, None)  # GDAL_OF_MULTIDIM_RASTER
+    if not ds:
+        return None
+    root = arr = None
+    try:
+        root = lib.GDALDatasetGetRootGroup(ds)
+        if not root:
+            return None
+        arr = (lib.GDALGroupOpenMDArrayFromFullname(root, name.encode(), None)
+               if name.startswith("/") else lib.GDALGroupOpenMDArray(root, name.encode(), None))
+        if not arr:
+            return None
+        own = _kind_of(lib, lib.GDALMDArrayGetDataType(arr))
+        if own is None:
+            return None
+        attrs: dict[str, str] = {}
+        for key in ("valid_range", "valid_min", "valid_max", "_FillValue", "missing_value",
+                    "scale_factor", "add_offset"):
+            attr = lib.GDALMDArrayGetAttribute(arr, key.encode())
+            if attr:
+                kind = _kind_of(lib, lib.GDALAttributeGetDataType(attr))
+                lib.GDALAttributeRelease(attr)
+                if kind is not None:
+                    attrs[key] = kind
+        return own, attrs
+    finally:
+        if arr:
+            lib.GDALMDArrayRelease(arr)
+        if root:
+            lib.GDALGroupRelease(root)
+        lib.GDALClose(ds)
+
+
 def _variable_types(path: str, name: str) -> tuple[str, dict[str, str]] | None:
-    """The type of variable ``name`` of a netCDF-3 file and of each of its attributes
-    (numpy ``kind`` + size, ``"i2"``, ``"f4"``), read from the header alone; ``None``
-    where the file is no netCDF-3 file (a netCDF-4 file is HDF5: no reader here)."""
+    """The type of variable ``name`` of a netCDF file and of each of its attributes
+    (numpy ``kind`` + size, ``"i2"``, ``"f4"``), read from the header alone: a netCDF-3
+    file's by scipy, a netCDF-4 (HDF5) file's through GDAL's multidimensional API
+    (:func:`_hdf5_types`); ``None`` where neither reads it."""
     from scipy.io import netcdf_file
 
+    try:
+        with open(path, "rb") as fh:
+            hdf5 = fh.read(8) == b"\x89HDF\r\n\x1a\n"
+    except OSError:
+        return None
+    if hdf5:
+        return _hdf5_types(path, name)
     try:
         nc = netcdf_file(path, "r", mmap=True, maskandscale=False)
     except Exception:  # any file scipy cannot parse: its types are unknown
@@ -1215,8 +1759,9 @@ def _unpacked_bounds(src: Any, band: int) -> tuple[str, ...]:
     packed variable's type; a file whose bounds are of a float type (the type of
     ``scale_factor``, wider than the packed integers) states them in unpacked units, as
     netCDF-Java and older COARDS files read them. GDAL's metadata text does not carry the
-    type (``{0,5}`` either way), so it is read from the file's header (netCDF-3 only;
-    ``()`` for a netCDF-4 file, whose bounds are taken as packed, as CF has them).
+    type (``{0,5}`` either way), so it is read from the file's header
+    (:func:`_variable_types`; ``()`` where it cannot be read: bounds taken as packed, as
+    CF has them).
     """
     if src.driver != "netCDF" or np.dtype(src.dtypes[band - 1]).kind not in "iu":
         return ()
@@ -1229,6 +1774,8 @@ def _unpacked_bounds(src: Any, band: int) -> tuple[str, ...]:
     name = tags.get("NETCDF_VARNAME")
     file = _DRIVER_NAME.match(src.name)
     path = (file.group(1) or file.group(2)) if file else src.name
+    full = src.name.rsplit(":", 1)[-1] if file else ""
+    name = full if full.startswith("/") and full.endswith("/" + str(name)) else name
     types = _variable_types(path, name) if name else None
     if types is None:
         return ()
@@ -1368,6 +1915,62 @@ def _refuse_archive(path: Path | str) -> None:
         raise InputFileError(
             f"{path}: a gzip-compressed file, not a raster; decompress it first (e.g. "
             f"gunzip -k {Path(path).name}) and give {inner} as 'path:'")
+
+
+_TABLE_NUMBER = re.compile(r"[-+]?(\d+[.,]?\d*|[.,]\d+)([eEdD][-+]?\d+)?")
+"""A number in a text table (a decimal comma too)."""
+
+
+def _refuse_point_table(path: Path | str, reason: str) -> None:
+    """Say so when a file GDAL cannot open as a raster is a table of points (``lon lat
+    li`` over rows of numbers, as a ``heat.asc`` or ``.xyz`` export of samples), not
+    a grid of cells: GDAL's XYZ driver answered "Couldn't determine X spacing", which
+    named neither what the file is nor how to give it. An ESRI ASCII grid (an ``ncols``
+    header) is never one."""
+    from prospect.io.points import ascii_grid_header
+
+    if str(path).startswith("/vsi") or "://" in str(path):
+        return
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(8192)
+    except OSError:
+        return
+    if b"\x00" in raw or ascii_grid_header(raw) is not None:
+        return
+    lines = [line for line in raw.removeprefix(b"\xef\xbb\xbf").decode("latin-1")
+             .splitlines() if line.strip()]
+    if len(raw) == 8192:
+        lines = lines[:-1]  # the last line read may be cut short
+    if len(lines) < 2:
+        return
+    sep = max(",;\t", key=lines[0].count)  # a delimiter, else runs of blanks
+    rows = [[cell.strip().strip('"') for cell in (line.split(sep) if sep in lines[0]
+                                                  else line.split())]
+            for line in lines[:50]]
+    header = None if all(_TABLE_NUMBER.fullmatch(c) for c in rows[0]) else rows[0]
+    data = rows[1:] if header else rows
+    width = len(data[0])
+    if width < 2 or any(len(r) != width or not all(_TABLE_NUMBER.fullmatch(c) for c in r)
+                        for r in data) or (header is not None and len(header) != width):
+        return
+    if header is None:
+        said, keys = f"{width} columns and no header", "x, y, crs, columns"
+        keys += " and interpolate: [idw], after adding a header line that names the columns"
+    else:
+        def named(*starts: str) -> str | None:
+            return next((c for c in header if c.lower().startswith(starts)), None)
+
+        x = named("lon", "x", "east", "utm_e") or header[0]
+        y = named("lat", "y", "north", "utm_n") or header[1 if header[0] != x else 0]
+        values = [c for c in header if c not in (x, y)]
+        said = f"columns {', '.join(header)}"
+        keys = (f"x: {x}, y: {y}, its crs, columns: [{', '.join(values)}] and "
+                "interpolate: [idw]")
+    raise InputFileError(
+        f"{path}: not a raster but a table of points ({said}; GDAL: {reason}): give it as "
+        f"a points source ('kind: points', with {keys}), which makes a layer of its values, "
+        "or grid it first (gdal_grid) and give the grid as the raster")
 
 
 def _steps(src: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -1790,12 +2393,17 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
                 stats=_stated_stats(src),
             )
             if src.driver in _CF_DRIVERS:
+                _refuse_unapplied_packing(src, path)
                 nodata, unheld = _packed_fills(src, nodata, unheld)
                 info["nodata"], info["unheld_nodata"] = nodata, unheld
                 info["missing"], info["valid"] = _cf_missing_data(src, nodata)
                 info["missing"] = tuple(_packed(src, b + 1, v) for b, v in
                                         enumerate(info["missing"]))
-                info["nodata"] = _as_stored(src, nodata)[0]
+                held, second = _as_stored(src, nodata)
+                info["nodata"] = held
+                info["missing"] = tuple(  # and the second value a band holds for its fill
+                    tuple(dict.fromkeys((*m, *more))) for m, more in
+                    zip(info["missing"], second, strict=True))
                 info["steps"] = _steps(src)
             info["codes"] = _coded_bands(src)
             info["alpha"] = tuple(i + 1 for i, ci in enumerate(src.colorinterp)
@@ -1803,7 +2411,13 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
             info["read_bytes"] = _check_blocks(src, path)
             _refuse_xyz_gaps(src, path)
             _refuse_cut_short(src, path)
-            _refuse_ascii_words(src, path)
+            if not _refuse_ascii_words(src, path) and info["nodata"][0] is None:
+                # ESRI's default where the header states none; GDAL applies no nodata,
+                # and the -9999 cells were ingested as values
+                info["nodata"] = (ASCII_DEFAULT_NODATA,)
+            _refuse_header_words(src, path)
+            _refuse_sparse(src, path, nodata)
+            _refuse_vrt_unmarked(src, path)
             gcps, rpcs = src.gcps[0], src.rpcs
             gridless = tuple(src.transform)[:6] == (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
             coordinates = _coordinates(src, path) if gridless else None
@@ -1816,6 +2430,7 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
             _refuse_variable(path, variable)
         _refuse_archive(path)
         reason = gdal_reason(exc)
+        _refuse_point_table(path, reason)
         from prospect.io.remote import read_failure  # the one reading of GDAL's words
 
         if read_failure(reason).startswith("no credentials"):  # no S3/GS/Azure keys

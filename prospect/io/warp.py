@@ -508,9 +508,8 @@ def read_source_block(
     if fill is None:  # a description from metadata that does not state it: the file's
         fill = src.nodatavals[band - 1]
     block = raw.astype(np.float32)
-    for value in (fill, other_nodata):
-        if value is not None and not np.isnan(value):
-            block[raw == value] = np.nan
+    for value in info.dropped(band, fill, other_nodata):
+        block[raw == value] = np.nan
     if masked is not None:  # a mask band (internal, .msk, alpha): its 0 is no data
         block[masked] = np.nan
     if _own_nodata(info, band, nodata):

@@ -127,7 +127,7 @@ def test_plan_counts_the_decoded_block_in_the_memory_per_task(
     from rasterio.transform import from_origin
 
     _write(sandbox.root / "big.tif", None, shape=(8192, 8192), tiled=True,
-           blockxsize=4096, blockysize=4096, sparse_ok=True,
+           blockxsize=4096, blockysize=4096, sparse_ok=True, nodata=float("nan"),
            transform=from_origin(X0, Y0 + 400, 0.05, 0.05))
     sandbox.write_job(sources=_source("big.tif"))
     result = cli("plan", sandbox.job_path, "--json")
