@@ -136,6 +136,7 @@ def read_outline(
                       keep=None if names is None else named,
                       crs=None if _has_crs(path, layer) else "EPSG:4326")
     _warn_read(path, gdf)
+    _refuse_not_lonlat(path, layer, gdf)
     if names is not None:
         missing = sorted(set(names) - set(gdf[name_column]))
         if missing:
@@ -145,6 +146,40 @@ def read_outline(
     _warn_not_polygons(path, gdf.geometry, found=bool(polys))
     # Natural Earth has a few self-touching rings (e.g. in the Mekong delta): repair first
     return shapely.union_all([shapely.make_valid(p) for p in polys])
+
+
+def _refuse_not_lonlat(path: Path, layer: str | None, gdf: Any) -> None:
+    """Refuse an outline whose coordinates, as longitude/latitude, are no place: written
+    latitude before longitude (a GeoJSON against RFC 7946: Vietnam's y up to 109), or
+    projected metres in a file that states no CRS (read as WGS 84). Either outline was
+    read without a word, and masked every cell of the region as sea.
+
+    Raises
+    ------
+    DataError
+        Naming the coordinates and the fix for the file's format.
+    """
+    from prospect.io.points import swapped_axes_fix
+    from prospect.io.vector import has_geometry
+
+    present = gdf[has_geometry(gdf.geometry)]
+    if not len(present):
+        return
+    west, south, east, north = (float(b) for b in present.total_bounds)
+    if not all(np.isfinite([west, south, east, north])):
+        return
+    if max(abs(south), abs(north)) <= 90 and west >= -180 and east <= 360:
+        return
+    where = (f"{path}: the outline's coordinates (x {west:.10g} to {east:.10g}, y "
+             f"{south:.10g} to {north:.10g}) are no longitude/latitude")
+    if max(abs(west), abs(east)) <= 90 and max(abs(south), abs(north)) <= 180:
+        raise DataError(f"{where}, but would be with x and y swapped: "
+                        + swapped_axes_fix(path, layer=layer))
+    raise DataError(
+        f"{where}, yet the file states no other CRS (a GeoJSON without a 'crs' member is "
+        "read as WGS 84, RFC 7946): projected metres; write the file with the CRS they are "
+        f"in (e.g. ogr2ogr -a_srs EPSG:32619 outline.gpkg {Path(str(path)).name}) and give "
+        "that file")
 
 
 def _names_meant(path: Path, layer: str | None, column: str, missing: list[str]) -> str:

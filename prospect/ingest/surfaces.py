@@ -26,10 +26,11 @@ from prospect.ingest.layers import Layer, unit_key
 from prospect.io.companions import concentration_unit
 from prospect.io.points import (
     SHEET_SUFFIXES,
-    TEXT_SUFFIXES,
     PointTable,
+    is_text_table,
     read_points,
     source_options,
+    swapped_axes_fix,
 )
 from prospect.io.vector import dataset_files
 
@@ -244,15 +245,34 @@ def _in_region(table: PointTable, grid: RegionGrid) -> int:
                 & (table.y <= top)).sum())
 
 
-def _swapped_hint(table: PointTable, grid: RegionGrid, source: PointSource) -> str:
+def _tabled(source: PointSource) -> bool:
+    """Whether the source's points come from columns of a table (text, also compressed
+    or zipped, or a spreadsheet), not a vector file's geometries."""
+    return is_text_table(source.path, source.layer) or \
+        Path(source.path).suffix.lower() in SHEET_SUFFIXES
+
+
+def _swap_fix(source: PointSource, crs: Any) -> str:
+    """How to give the source's points with their axes the other way round: a table's
+    ``x:``/``y:``, a vector file's rewrite (:func:`prospect.io.points.swapped_axes_fix`)."""
+    if _tabled(source):
+        return (f"set x: {source.y} and y: {source.x} if the columns are the other way "
+                "round")
+    return swapped_axes_fix(source.path, x=source.x, y=source.y, layer=source.layer,
+                            crs=crs)
+
+
+def _swapped_hint(table: PointTable, grid: RegionGrid, source: PointSource,
+                  crs: Any = None) -> str:
     """``"; with x and y swapped, N would: ..."`` when longitude and latitude (or eastings
-    and northings) were given the other way round (the table's columns swapped), else
-    ``""``."""
+    and northings) were given the other way round (a table's columns swapped, a vector
+    file written latitude, longitude), else ``""``. ``crs`` is the points' own CRS
+    (default: the source's ``crs``), the fix the one of the source's format."""
     from pyproj import Transformer
 
     from prospect.grid import parse_crs
 
-    crs = parse_crs(source.crs)
+    crs = parse_crs(crs if crs is not None else source.crs)
     if not crs.is_geographic:  # eastings and northings swapped (a UTM table's columns)
         xs, ys = Transformer.from_crs(grid.crs_obj, crs, always_xy=True).transform(
             table.x, table.y)
@@ -263,8 +283,7 @@ def _swapped_hint(table: PointTable, grid: RegionGrid, source: PointSource) -> s
                                         crs=grid.crs, path=table.path), grid)
         if not swapped:
             return ""
-        return (f"; with x and y swapped, {swapped} would: set x: {source.y} and y: "
-                f"{source.x} if the columns are the other way round")
+        return f"; with x and y swapped, {swapped} would: {_swap_fix(source, crs)}"
     lon, lat = Transformer.from_crs(grid.crs_obj, crs, always_xy=True).transform(
         table.x, table.y)
     west, south, east, north = grid.lonlat_bounds()
@@ -279,8 +298,8 @@ def _swapped_hint(table: PointTable, grid: RegionGrid, source: PointSource) -> s
                         "and south latitudes are negative (give them with '-', or set the "
                         "sign in the table)")
         return ""
-    return (f"; with longitude and latitude swapped, {swapped} would: set x: {source.y} "
-            f"and y: {source.x} if the columns are the other way round")
+    return (f"; with longitude and latitude swapped, {swapped} would: "
+            f"{_swap_fix(source, crs)}")
 
 
 def _outside_hint(table: PointTable, grid: RegionGrid, source: PointSource) -> str:
@@ -292,12 +311,17 @@ def _outside_hint(table: PointTable, grid: RegionGrid, source: PointSource) -> s
 
     from prospect.grid import parse_crs
 
-    if Path(source.path).suffix.lower() in TEXT_SUFFIXES | SHEET_SUFFIXES:
+    if _tabled(source):
         return (f"check the coordinate columns ({source.x}, {source.y}) and crs ({source.crs})"
                 + _swapped_hint(table, grid, source))
+    # a vector file written latitude, longitude in a CRS whose area is the world's (the
+    # point reader refuses it where the region's CRS is made for a smaller area)
+    swapped = _swapped_hint(table, grid, source, table.source_crs).removeprefix("; ") \
+        if table.source_crs else ""
+    swapped += "; " if swapped else ""
     if "crs" in source.model_fields_set:
-        return (f"check 'crs: {source.crs}' in the source, which overrides the file's own "
-                "CRS")
+        return (f"{swapped}check 'crs: {source.crs}' in the source, which overrides the "
+                "file's own CRS")
     if not table.source_crs:
         return "check the file's CRS, or give the right one with 'crs:' in the source"
     own = parse_crs(table.source_crs)
@@ -310,7 +334,7 @@ def _outside_hint(table: PointTable, grid: RegionGrid, source: PointSource) -> s
     if fits and not own.equals(grid.crs_obj):
         said += (f"; read in the region's CRS, {fits} of them would lie in it "
                  f"('crs: \"{grid.crs}\"')")
-    return said
+    return swapped + said
 
 
 FAR_SIDES = 2.0
@@ -424,7 +448,7 @@ def _drop_far_outside(table: PointTable, grid: RegionGrid, source: PointSource) 
         return table
     at = drop.nonzero()[0]
     lines = table.lines if table.lines is not None else np.arange(len(table)) + 1
-    text = Path(source.path).suffix.lower() in TEXT_SUFFIXES
+    text = is_text_table(source.path, source.layer)
     word = "line" if text else "row" if Path(source.path).suffix.lower() in SHEET_SUFFIXES \
         else "feature"
     shown = ", ".join(str(int(n)) for n in lines[at][:5]) + (", ..." if at.size > 5 else "")

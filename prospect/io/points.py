@@ -34,6 +34,15 @@ A table is a CSV/TXT/TSV file with coordinate columns, or any vector file GDAL r
   delimiters alone are blank, Fortran's ``1.5D+03`` is a number; a workbook (``.xlsx``,
   ``.ods``) is read as a table; a file that is no text (a workbook or database under a
   ``.csv`` name, NUL bytes) is refused naming what it is, or where;
+* **containers**: a compressed table (``.csv.gz``, ``.bz2``, ``.xz``, or a ``.csv`` saved
+  still gzip-encoded), a ``.zip`` holding one table and no vector file (``layer:`` picks
+  one of several), and GDAL's ``/vsizip/``/``/vsigzip/`` names of them are read as the
+  table inside; a raster given as points (an ESRI ASCII grid ``.asc``, a GeoTIFF, a
+  NetCDF) is refused naming it, and a point table named ``.asc`` is a table;
+* **records**: records that repeat an earlier one exactly (:func:`repeated_records`, the
+  labels' rule too) are warned of with their lines; a vector file whose axes are swapped
+  (a GeoJSON written lat, lon) is refused with that format's fix
+  (:func:`swapped_axes_fix`);
 * **CRS**: a CSV's coordinates are in the configured ``crs`` (default WGS 84 lon/lat); a
   vector file's own CRS is used unless the config names one (then the config wins, for
   files whose ``.prj`` is wrong); a vector file that carries none needs the config's
@@ -52,7 +61,7 @@ import re
 import unicodedata
 import warnings
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,21 +81,22 @@ from prospect.io.companions import (
     below_limits,
     qualifier_column,
     refuse_mixed_rows,
-    related_columns,
 )
 from prospect.io.files import why_unreadable
 from prospect.io.vector import (
+    check_columns,
     crs_replaced_message,
     ground_shift,
     has_geometry,
-    layer_fields,
     layer_info,
     list_layers,
+    near_column,
     read_vector,
 )
 
-__all__ = ["POINT_FILLS", "PointTable", "column_values", "read_features", "read_points",
-           "read_table", "source_options", "valid_in_crs"]
+__all__ = ["POINT_FILLS", "PointTable", "ascii_grid_header", "column_values", "is_text_table",
+           "raster_kind", "read_features", "read_points", "read_table", "refuse_swapped_axes",
+           "repeated_records", "source_options", "swapped_axes_fix", "valid_in_crs"]
 
 TEXT_SUFFIXES = {".csv", ".txt", ".tsv", ".dat", ".xyz", ".prn"}
 """Text tables: CSV and TSV, and the names survey software gives them (a logger's or a
@@ -142,8 +152,13 @@ def source_options(source: Any) -> dict[str, Any]:
             "nodata": source.nodata_values(), "flags": flags}
 
 
-def read_table(path: Path | str, *, decimal: str | None = None) -> pd.DataFrame:
+def read_table(path: Path | str, *, decimal: str | None = None,
+               member: str | None = None) -> pd.DataFrame:
     """A text table with the module's encoding, delimiter and number rules.
+
+    A compressed table (``.csv.gz``, ``.bz2``, ``.xz``) is read as its text, and a ``.zip``
+    holding one table (or the one ``member`` names) as that table, as pandas and GDAL
+    (``/vsigzip/``, ``/vsizip/``) read them.
 
     ``decimal`` is the decimal separator of the table's numbers (``"."``, or ``","`` with
     ``.`` separating thousands); ``None`` takes it from the numbers themselves. The frame's
@@ -158,11 +173,9 @@ def read_table(path: Path | str, *, decimal: str | None = None) -> pd.DataFrame:
         The file is empty.
     """
     path = Path(path)
-    sep = "\t" if path.suffix.lower() == ".tsv" else None
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputFileError(f"{path}: cannot read the table: {exc.strerror or exc}") from None
+    raw, inner = _table_bytes(path, member)
+    sep = "\t" if inner.suffix.lower() == ".tsv" else None
+    _refuse_grid(raw, path)
     text = _decode(raw, path)
     _refuse_markup(text, path)
     text, sep, skipped = _layout(text, sep, path)
@@ -170,7 +183,11 @@ def read_table(path: Path | str, *, decimal: str | None = None) -> pd.DataFrame:
         with _wide_fields():
             frame, header = _read_csv(text, path, sep, decimal)
     except pd.errors.EmptyDataError:
-        raise DataError(f"{path}: the point table is empty") from None
+        raise DataError(
+            f"{path}: the point table is empty"
+            + (" (0 bytes): a download or copy that did not finish? export or copy it again"
+               if not raw else ": it holds no header and no rows (only blank lines); "
+               "export the table again")) from None
     except (pd.errors.ParserError, csv.Error) as exc:
         raise InputFileError(f"{path}: cannot read as a table: {exc}") from None
     _refuse_mixed_delimiters(frame, path)
@@ -179,6 +196,196 @@ def read_table(path: Path | str, *, decimal: str | None = None) -> pd.DataFrame:
     frame.columns = [str(c).strip() for c in frame.columns]
     frame.attrs["repeated_columns"] = sorted(n for n, k in Counter(header).items() if k > 1)
     return _without_units_row(frame, path)
+
+
+COMPRESSED = {".gz": "gzip", ".bz2": "bz2", ".xz": "lzma"}
+"""Suffixes of a compressed text table (``wells.csv.gz``) and the module that opens it."""
+UNPACKED_BYTES_MAX = 2**31
+"""Most bytes a compressed or zipped table may unpack to (a table is read whole): more is
+refused as an archive bomb or a table to give unpacked."""
+
+
+def is_text_table(path: Path | str, layer: str | None = None) -> bool:
+    """Whether ``path`` is read as a text table (:data:`TEXT_SUFFIXES`, ``.asc``), also
+    compressed (``.csv.gz``) or zipped alone (a ``.zip`` holding a table and no vector
+    file): its records are lines, counted from the header as line 1."""
+    if _vsi_table(str(path)) is not None:
+        return True
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in TEXT_SUFFIXES or suffix == ".asc":
+        return True
+    if suffix in COMPRESSED:
+        inner = Path(path.stem).suffix.lower()
+        return inner in TEXT_SUFFIXES or inner in ("", ".asc")
+    if suffix == ".zip" and path.is_file():
+        return _zipped_table(path, layer) is not None
+    return False
+
+
+def _zip_names(path: Path) -> list[str]:
+    from prospect.io.vector import zip_members
+
+    return list(zip_members(path))
+
+
+def _zipped_table(path: Path, layer: str | None) -> str | None:
+    """The text table a ``.zip`` holding no vector file is read at (its one table, or the
+    one ``layer`` names), ``None`` when it holds a vector file or no table; several
+    tables and no ``layer`` are refused naming them."""
+    from prospect.io.vector import zip_datasets
+
+    try:
+        members = _zip_names(path)
+    except InputFileError:
+        return None  # the vector reader names a damaged archive
+    if zip_datasets(tuple(members)):
+        return None
+    tables = [m for m in members if Path(m).suffix.lower() in TEXT_SUFFIXES | {".asc"}]
+    if not tables:
+        return None
+    if layer is not None:
+        named = [m for m in tables if m == layer or Path(m).stem == layer
+                 or Path(m).name == layer]
+        if len(named) == 1:
+            return named[0]
+        raise DataError(f"{path}: the archive holds no table {layer!r} ('layer:'); its "
+                        f"tables are {tables[:10]}")
+    if len(tables) > 1:
+        raise DataError(
+            f"{path}: the archive holds {len(tables)} tables ({', '.join(tables[:6])}"
+            f"{', ...' if len(tables) > 6 else ''}); name the one to read with 'layer:' "
+            "(its file name), or extract it and give the table itself")
+    return tables[0]
+
+
+def _vsi_table(name: str) -> tuple[Path, str | None] | None:
+    """``(archive, member)`` of a GDAL name of a text table in a local archive
+    (``/vsizip/wells.zip/wells.csv``: the member; ``/vsigzip/wells.csv.gz``: ``None``), as
+    GDAL reads the table there; ``None`` for any other name. Such a name was "point table
+    not found". A missing archive is refused naming it."""
+    from prospect.config.vsi import archive_file
+
+    head = name[1:].partition("/")[0].lower()
+    if head not in ("vsizip", "vsigzip"):
+        return None
+    archive = archive_file(name)
+    if archive is None:
+        return None
+    inner = name.split(archive, 1)[-1].strip("/")
+    kind = Path(inner).suffix.lower() if head == "vsizip" else \
+        Path(Path(archive).stem).suffix.lower()
+    if kind not in TEXT_SUFFIXES | {".asc"}:
+        return None
+    if not Path(archive).is_file():
+        raise InputFileError(f"{archive}: {why_unreadable(Path(archive), 'archive')}")
+    return Path(archive), inner if head == "vsizip" else None
+
+
+def _table_bytes(path: Path, member: str | None) -> tuple[bytes, Path]:
+    """The bytes of a text table and the name whose suffix tells its kind: the file, the
+    text inside a compressed file (``wells.csv.gz``: ``wells.csv``), or a zip's ``member``
+    (its one table when ``None``). Unpacking stops past :data:`UNPACKED_BYTES_MAX`."""
+    import bz2
+    import gzip
+    import lzma
+    import zipfile
+
+    suffix = path.suffix.lower()
+    try:
+        if suffix in COMPRESSED:
+            openers: dict[str, Callable[..., Any]] = {".gz": gzip.open, ".bz2": bz2.open,
+                                                      ".xz": lzma.open}
+            opener = openers[suffix]
+            inner = Path(path.stem)
+            with opener(path, "rb") as fh:
+                raw = fh.read(UNPACKED_BYTES_MAX + 1)
+        elif suffix == ".zip":
+            name = member or _zipped_table(path, None)
+            if name is None:
+                raise InputFileError(f"{path}: the archive holds no text table")
+            inner = Path(name)
+            with zipfile.ZipFile(path) as archive, archive.open(name) as fh:
+                raw = fh.read(UNPACKED_BYTES_MAX + 1)
+        else:
+            raw = path.read_bytes()
+            if not raw.startswith(b"\x1f\x8b"):
+                return raw, path
+            # a download saved still gzip-encoded under the table's own name
+            suffix, inner = ".gz", path
+            with gzip.open(io.BytesIO(raw), "rb") as fh:
+                raw = fh.read(UNPACKED_BYTES_MAX + 1)
+    except (OSError, EOFError, lzma.LZMAError, zipfile.BadZipFile, KeyError) as exc:
+        what = {".zip": "zip archive"}.get(suffix, f"{COMPRESSED.get(suffix, '')} file")
+        raise InputFileError(
+            f"{path}: cannot unpack the table ({getattr(exc, 'strerror', None) or exc}): "
+            f"the {what} is damaged or cut short (a download that did not finish?); download "
+            "or copy it again, or give the table unpacked") from None
+    if len(raw) > UNPACKED_BYTES_MAX:
+        raise InputFileError(
+            f"{path}: the table unpacks to more than {UNPACKED_BYTES_MAX // 2**30} GiB (an "
+            "archive bomb, or a table too large to read whole): cut it to the region, or "
+            "give it as a GeoPackage")
+    return raw, inner
+
+
+_GRID_KEYS = ("ncols", "nrows", "xllcorner", "yllcorner", "xllcenter", "yllcenter",
+              "cellsize", "nodata_value", "dx", "dy")
+_RASTER_MAGIC = ((b"II*\x00", "a GeoTIFF (TIFF)"), (b"MM\x00*", "a GeoTIFF (TIFF)"),
+                 (b"II+\x00", "a BigTIFF"), (b"MM\x00+", "a BigTIFF"),
+                 (b"CDF\x01", "a NetCDF file"), (b"CDF\x02", "a NetCDF file"),
+                 (b"\x89HDF", "an HDF5 / NetCDF-4 file"), (b"DSBB", "a Surfer binary grid"),
+                 (b"DSRB", "a Surfer 7 grid"), (b"DSAA", "a Surfer ASCII grid"),
+                 (b"EHFA_HEADER_TAG", "an ERDAS Imagine image"),
+                 (b"\x00\x00\x00\x0cjP  ", "a JPEG 2000 image"))
+"""Leading bytes of rasters that are given where a point table or vector file is meant."""
+
+
+def ascii_grid_header(raw: bytes) -> dict[str, str] | None:
+    """The header of an ESRI ASCII grid (``ncols 120``, ``nrows 80``, ``xllcorner``,
+    ``cellsize``, ``NODATA_value``) at the start of ``raw``, lower-cased key -> value;
+    ``None`` when the text is no such grid (a table named ``.asc``)."""
+    head: dict[str, str] = {}
+    for line in raw[:2048].decode("latin-1").splitlines():
+        parts = line.split()
+        if not parts:
+            continue
+        if len(parts) != 2 or parts[0].lower() not in _GRID_KEYS:
+            break
+        head[parts[0].lower()] = parts[1]
+    return head if {"ncols", "nrows"} <= head.keys() else None
+
+
+def raster_kind(raw: bytes) -> str | None:
+    """What raster ``raw`` (a file's first bytes) is: ``"an ESRI ASCII grid (ncols 3,
+    nrows 2, cellsize 10)"``, ``"a GeoTIFF (TIFF)"``...; ``None`` for anything else."""
+    grid = ascii_grid_header(raw)
+    if grid is not None:
+        said = ", ".join(f"{k} {grid[k]}" for k in ("ncols", "nrows", "cellsize") if k in grid)
+        return f"an ESRI ASCII grid ({said})"
+    return next((what for magic, what in _RASTER_MAGIC if raw.startswith(magic)), None)
+
+
+def _refuse_raster(path: Path) -> None:
+    """:func:`_refuse_grid` of a file given as a vector file (a GeoTIFF, a NetCDF)."""
+    try:
+        with path.open("rb") as fh:
+            raw = fh.read(2048)
+    except OSError:
+        return  # the read proper names why
+    _refuse_grid(raw, path)
+
+
+def _refuse_grid(raw: bytes, path: Path) -> None:
+    """Refuse a raster given where a point table is meant (an ESRI ASCII grid named
+    ``.asc``, a GeoTIFF): it was "cannot read as a vector file (corrupt?)", and a
+    grid's rows of numbers could pass for a table."""
+    what = raster_kind(raw)
+    if what is not None:
+        raise InputFileError(
+            f"{path}: not a point table but {what}, a raster of cells; give it as a raster "
+            "source ('kind: raster'), or export its cells as points (gdal2xyz.py) to read "
+            "them as a table")
 
 
 _UNIT_CELL = re.compile(r"[\[(]?\s*(?=[^\d\s])[A-Za-zµμ%‰°/.\-\s^²³·*0-9]{1,20}[\])]?")
@@ -417,6 +624,7 @@ def _read_csv(text: str, path: Path, sep: str | None, decimal: str | None
     notation = _notation(scan, decimal, path)
     # numbers in decimal commas are read as text, then by column_values
     kw: dict[str, Any] = {"engine": "python", "index_col": False,
+                          "keep_default_na": False, "na_values": _NA_TEXT,
                           **({"dtype": str} if notation.decimal == "," else {})}
     try:
         frame = pd.read_csv(source(), sep=sep, **kw)
@@ -439,6 +647,13 @@ def _read_csv(text: str, path: Path, sep: str | None, decimal: str | None
     frame.attrs["undecided"] = {columns[i]: why for i, why in notation.undecided.items()
                                 if i < len(columns)}
     return frame, [str(c).strip() for c in first.iloc[0]] if len(first) else []
+
+
+_NA_TEXT = sorted({"", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>",
+                   "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"})
+"""Cells read as missing without a word: pandas' own list without a spreadsheet's error
+``#N/A`` (``#N/A N/A``, ``#NA``), which a failed lookup formula writes: it was a value
+missing silently, now counted with the spreadsheet's other errors."""
 
 
 @dataclass
@@ -720,16 +935,12 @@ def column_values(frame: pd.DataFrame, column: str, path: Path | str, *,
     bad = ~np.isfinite(values) & (series.notna() & ~empty).to_numpy() & keep
     if bad.any():
         at = bad.nonzero()[0]
-        limits = text[bad].str.match(_LIMIT_SIGN).to_numpy()
         warnings.warn(DataWarning(
             f"{path}: {len(at)} of {int(keep.sum())} value(s) in column {column!r} are not "
             f"finite numbers and are read as missing ({_listed(numbers, at, what)}; e.g. "
             f"{series.iloc[int(at[0])]!r})"
             + ("" if strict else "; a label without a grade is never a positive")
-            + (f"; {int(limits.sum())} are detection limits ({text[bad][limits].iloc[0]!r}): "
-               "give them as numbers (e.g. half the limit) or leave them empty"
-               if limits.any() else "; write numbers only (units belong in the header)")),
-            stacklevel=3)
+            + _what_cells_are(text[bad])), stacklevel=3)
     values = np.where(bad, np.nan, values)
     if nodata:
         hit = np.zeros(len(values), bool)
@@ -835,8 +1046,50 @@ _HEMISPHERE = re.compile(r"\s*[NSEWnsew]\s*[-+]?\d+(?:[.,]\d+)?\s*"
 _WITH_UNIT = re.compile(r"\s*[-+−]?(?:\d[\d.,\s]*)(?:[eE][-+]?\d+)?\s*[A-Za-zµμ%‰°/][^<>]*")
 _LIMIT_SIGN = r"[<>≤≥]=?\s*[\d.,]"
 """A detection limit's sign before its number (``<0.5``, ``>= 2000``)."""
-_LIMIT = re.compile(rf"\s*(?:{_LIMIT_SIGN}+.*|n\.?d\.?|b\.?d\.?l\.?|<\s*dl)\s*",
-                    re.IGNORECASE)
+_LIMIT = re.compile(
+    rf"\s*(?:{_LIMIT_SIGN}+.*|n\.?d\.?|b\.?d\.?l\.?|<\s*(?:dl|lod|loq|ld|mdl|lld|d\.l\.)"
+    r"|lod|loq|below\s+(?:the\s+)?detection(?:\s+limit)?|not\s+detected|tr(?:ace)?\.?)\s*",
+    re.IGNORECASE)
+_SHEET_ERROR = re.compile(
+    r"\s*(?:#(?:N/?A|VALUE!|DIV/0!|REF!|NAME\?|NUM!|NULL!|SPILL!|CALC!|FIELD!|BLOCKED!|"
+    r"CONNECT!|BUSY!|UNKNOWN!|GETTING_DATA|ERROR!?)|=[A-Za-z(+\-$].*)\s*", re.IGNORECASE)
+"""A spreadsheet's error value (``#DIV/0!``, ``#N/A``, ``#VALUE!``) or a formula saved as
+its text (``=A2*1000``): a formula that failed, or was exported instead of its value."""
+_MONTHS = (r"(?:jan|feb|f[eé]v|mar|m[aä]r|mrt|mrz|apr|avr|may|mai|mei|jun|jui|jul|aug|ao[uû]|"
+           r"sep|oct|okt|nov|dec|d[eé]c|dez)[a-zé]*\.?")
+_SHEET_DATE = re.compile(
+    rf"\s*(?:\d{{1,2}}[-. /]{_MONTHS}(?:[-. /]\d{{2,4}})?|{_MONTHS}[-. /]\d{{1,4}}"
+    r"|\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?|\d{1,2}/\d{1,2}/\d{2,4})\s*",
+    re.IGNORECASE)
+"""A date where a number was typed (``5-Dec``, ``Dec-05``, ``05.Dez``, ``2021-12-05``):
+a spreadsheet's reading of ``5.12`` or ``12/5`` as a day and month."""
+
+
+def _what_cells_are(cells: pd.Series) -> str:
+    """What a value column's cells that are no number are, with the fix for each kind:
+    detection limits (``<0.5``, ``BDL``, ``n.d.``), spreadsheet errors and formulas
+    (``#DIV/0!``, ``#N/A``, ``=A2*2``), dates a spreadsheet made of numbers (``5-Dec``);
+    the rest "numbers only". Each was "write numbers only (units belong in the header)"."""
+    kinds = (
+        (_LIMIT, "are detection limits", "give them as numbers (e.g. half the limit) or "
+         "leave them empty"),
+        (_SHEET_ERROR, "are spreadsheet errors or formulas", "the sheet's formulas failed "
+         "or were saved as text: fix them and export the values (not the formulas)"),
+        (_SHEET_DATE, "look like dates", "a spreadsheet turned numbers such as 5.12 into "
+         "dates (day and month): format the column as Number (or Text) before typing or "
+         "importing the values, and export them again"),
+    )
+    said = []
+    left = np.ones(len(cells), bool)
+    for pattern, what, fix in kinds:
+        hit = left & cells.map(lambda c, p=pattern: p.fullmatch(c) is not None).to_numpy(bool)
+        if hit.any():
+            said.append(f"{int(hit.sum())} {what} ({cells[hit].iloc[0]!r}): {fix}")
+            left &= ~hit
+    if left.any():
+        said.append(("the rest: " if said else "") + "write numbers only (units belong in "
+                    "the header)")
+    return "; " + "; ".join(said)
 
 
 def _decorated(series: pd.Series) -> str | None:
@@ -859,6 +1112,13 @@ def _decorated(series: pd.Series) -> str | None:
     if limits.mean() > 0.5:
         return ("these are detection limits: give them as numbers (e.g. half the limit) or "
                 "leave them empty")
+    if cells.map(lambda c: _SHEET_ERROR.fullmatch(c) is not None).mean() > 0.5:
+        return ("these are spreadsheet errors or formulas: the sheet's formulas failed or "
+                "were saved as text; fix them and export the values (not the formulas)")
+    if cells.map(lambda c: _SHEET_DATE.fullmatch(c) is not None).mean() > 0.5:
+        return ("these look like dates: a spreadsheet turned numbers such as 5.12 into "
+                "dates (day and month); format the column as Number (or Text) before "
+                "typing or importing the values, and export them again")
     if cells.map(lambda c: _WITH_UNIT.fullmatch(c) is not None).mean() > 0.5:
         return ("these are numbers with a unit: write numbers only (the unit belongs in the "
                 "header, e.g. 'li [mg/L]', or in 'units:')")
@@ -1070,13 +1330,41 @@ def _refuse_degrees_as_metres(xs: np.ndarray, ys: np.ndarray, crs: str, path: Pa
         return
     swapped = as_latlon > as_lonlat
     read_as = "latitude/longitude" if swapped else "longitude/latitude"
+    named = f"the coordinates {x}/{y}" if x else "the features' coordinates"
     raise DataError(
-        f"{path}: the coordinates {x}/{y} (e.g. {px[0]:g}, {py[0]:g}) are read as metres of "
+        f"{path}: {named} (e.g. {px[0]:g}, {py[0]:g}) are read as metres of "
         f"{crs!r} ({target.name}), which puts every point within 180 m of its origin and "
         f"outside the area it is made for; as {read_as} "
         f"{max(as_lonlat, as_latlon)} of {px.size} would lie in that area: set 'crs: "
         "\"EPSG:4326\"' in the points source (the coordinates' own CRS, not the region's)"
-        + (f" and x: {y!r}, y: {x!r}" if swapped else ""))
+        + ((f" and x: {y!r}, y: {x!r}" if x else
+            "; " + swapped_axes_fix(path, crs="EPSG:4326")) if swapped else ""))
+
+
+def _metres_hint(xs: np.ndarray, ys: np.ndarray, crs: Any, target: Any) -> str:
+    """Why coordinates read as degrees are no place: they are metres of a projected CRS
+    (x up to 151 000), with the CRS to set when they lie in the area the target CRS is
+    made for read in it (the region's own, RD New); ``""`` otherwise. A table of RD New
+    coordinates read in the default WGS 84 was "no row's coordinates are valid" alone."""
+    if not getattr(crs, "is_geographic", False):
+        return ""
+    finite = np.isfinite(xs) & np.isfinite(ys)
+    px, py = xs[finite], ys[finite]
+    if not px.size or not ((np.abs(px) > 360) | (np.abs(py) > 90)).mean() > 0.5:
+        return ""
+    said = (f"; they look like metres of a projected CRS (x {px.min():.10g} to "
+            f"{px.max():.10g}, y {py.min():.10g} to {py.max():.10g}), not degrees")
+    area = getattr(target, "area_of_use", None)
+    if not target.is_geographic and area is not None:
+        with contextlib.suppress(Exception):
+            inside = _in_area(*_lonlat(px, py, target), area)
+            epsg = target.to_epsg()
+            if inside.mean() >= 0.5 and epsg:
+                return (f"{said}: read in EPSG:{epsg} ({target.name}), {int(inside.sum())} of "
+                        f"{px.size} lie in the area it is made for; set 'crs: \"EPSG:{epsg}\"' "
+                        "in the points source if that is their CRS")
+    return (f"{said}: set 'crs:' in the points source to the CRS they are in (e.g. the "
+            "EPSG code of their UTM zone or national grid)")
 
 
 def _without_null_island(gdf: gpd.GeoDataFrame, path: Path, what: str) -> gpd.GeoDataFrame:
@@ -1141,15 +1429,24 @@ def read_features(
     CRSError
         A vector file without a CRS and none configured.
     """
-    path = Path(path)
+    path = path if isinstance(path, Path) else Path(path)  # a GdalPath keeps its name
+    vsi = _vsi_table(str(path))
     columns = list(columns or [])
-    if not path.is_file():
+    if vsi is None and not str(path).startswith("/vsi") and not path.is_file():
         raise InputFileError(f"{path}: {why_unreadable(path, 'point table')}")
-    table = path.suffix.lower() not in TEXT_SUFFIXES | SHEET_SUFFIXES and \
+    text = vsi is not None or is_text_table(path, layer)
+    if not text and path.suffix.lower() not in SHEET_SUFFIXES and path.is_file():
+        _refuse_raster(path)
+    table = not text and path.suffix.lower() not in SHEET_SUFFIXES and \
         _attribute_table(path, layer)
-    if path.suffix.lower() in TEXT_SUFFIXES | SHEET_SUFFIXES or table:
-        frame = read_table(path, decimal=decimal) if path.suffix.lower() in TEXT_SUFFIXES \
-            else _read_sheet(path, layer)
+    if text or path.suffix.lower() in SHEET_SUFFIXES or table:
+        if vsi is not None:
+            frame = read_table(vsi[0], decimal=decimal, member=vsi[1])
+        elif text:
+            member = _zipped_table(path, layer) if path.suffix.lower() == ".zip" else None
+            frame = read_table(path, decimal=decimal, member=member)
+        else:
+            frame = _read_sheet(path, layer)
         missing = [c for c in (x, y, *columns) if c not in frame.columns]
         twice = [c for c in dict.fromkeys((x, y, *columns))
                  if c in frame.attrs.get("repeated_columns", [])]
@@ -1158,9 +1455,12 @@ def read_features(
                 f"{path}: column(s) {twice} appear more than once in the header; rename "
                 "or remove the extra one so the column to read is clear")
         if missing:
+            near = "".join(near_column(c, list(map(str, frame.columns))).replace(
+                " (did you mean", f" ({c!r}: did you mean") for c in missing)
             raise DataError(
-                f"{path}: no column(s) {missing}; columns are {list(frame.columns)[:30]}; "
-                "set x/y (coordinates), columns or flags in the points source"
+                f"{path}: no column(s) {missing}; columns are {list(frame.columns)[:30]}"
+                f"{near}; set x/y (coordinates), columns or flags in the points source with "
+                "the headers exactly as the table writes them"
                 + (_coordinates_meant(list(frame.columns), [c for c in (x, y) if c in missing])
                    or _geometry_text(frame, [c for c in (x, y) if c in missing]))
             )
@@ -1173,18 +1473,27 @@ def read_features(
         gdf = gpd.GeoDataFrame(frame, geometry=geometry, crs=parse_crs(crs or "EPSG:4326"))
         for key in ("lines", "decimal", "undecided", "units"):
             gdf.attrs[key] = frame.attrs.get(key)
+        # the header again below the first (two exports joined one after another)
+        again = (frame[x].astype(str).str.strip() == x) & \
+            (frame[y].astype(str).str.strip() == y)
+        gdf.attrs["header_again"] = [int(i) for i in np.flatnonzero(again.to_numpy())]
         gdf.attrs["table"] = "layer" if table else "file"  # rows of a table, not features
         return _without_null_island(gdf, path, f"coordinates {x}/{y}")
-    if columns:  # with the columns that say how to read them (qualifiers, units...)
-        with contextlib.suppress(Exception):  # read_vector names what is wrong with it
-            columns += related_columns(columns, layer_fields(path, layer=layer))
+    # every field (the columns beside a value column that say how to read it, and the
+    # whole record for telling repeated records), then the ones named must be there
     try:
-        gdf = read_vector(path, layer=layer, columns=columns or None,
-                          crs=crs if override_crs else None)
+        gdf = read_vector(path, layer=layer, crs=crs if override_crs else None)
     except CRSError:  # the file carries no CRS: use the one the config names, if any
         if crs is None or not override_crs:  # never the CSV default (lon/lat) unasked
             raise
-        gdf = read_vector(path, layer=layer, columns=columns or None, crs=crs)
+        gdf = read_vector(path, layer=layer, crs=crs)
+    check_columns(gdf, columns, path, layer=layer)
+    if crs is not None and override_crs and len(gdf):
+        geoms = np.asarray(gdf.geometry.to_numpy(), dtype=object)
+        points = shapely.get_type_id(geoms) == 0
+        if points.any():
+            _refuse_degrees_as_metres(shapely.get_x(geoms[points]),
+                                      shapely.get_y(geoms[points]), crs, path, "", "")
     if decimal is not None:  # a text field of numbers ('0,5' in a .dbf) is read in it
         gdf.attrs["decimal"] = decimal
     replaced = crs_replaced_message(path, layer=layer, crs=crs,
@@ -1192,6 +1501,141 @@ def read_features(
     if replaced:
         warnings.warn(DataWarning(replaced), stacklevel=2)
     return _without_null_island(gdf, path, "geometry")
+
+
+def repeated_records(gdf: pd.DataFrame, ignore: tuple[str, ...] = ()) -> np.ndarray:
+    """For each record, the position of the first earlier record it repeats exactly (the
+    same geometry and the same value in every column but ``ignore``), or -1.
+
+    Two records at one site with anything else different (a sample number, a depth, a
+    date) are two records; a row pasted or exported twice is one. Rows are hashed column
+    by column (vectorised) and only rows sharing a hash are compared value by value. The
+    one rule of a repeated record: the point reader warns of them, the labels count them.
+    """
+    columns = [c for c in gdf.columns if c not in ignore]
+    out = np.full(len(gdf), -1, "i8")
+    if not len(gdf):
+        return out
+    geometry = gdf.geometry.name if isinstance(gdf, gpd.GeoDataFrame) else None
+    key = pd.DataFrame({str(i): gdf[c].to_wkb() if c == geometry else gdf.iloc[:, i]
+                        for i, c in enumerate(gdf.columns) if c in columns})
+    hashed = pd.util.hash_pandas_object(key, index=False).to_numpy()
+    candidates = np.flatnonzero(pd.Series(hashed).duplicated(keep=False).to_numpy())
+    if not candidates.size:
+        return out
+    exact = key.iloc[candidates].map(repr)
+    codes = exact.groupby(list(exact.columns), sort=False, dropna=False).ngroup().to_numpy()
+    first = pd.Series(candidates).groupby(codes).transform("min").to_numpy()
+    out[candidates] = np.where(first < candidates, first, -1)
+    return out
+
+
+def _warn_repeated(gdf: gpd.GeoDataFrame, keep: np.ndarray, path: Path,
+                   numbers: np.ndarray, what: str) -> None:
+    """Warn of records that repeat an earlier one exactly (:func:`repeated_records`):
+    each copy weighs its place again (IDW weighs the place twice, kriging fits it twice),
+    and nothing said so."""
+    rows = np.flatnonzero(keep)
+    same = repeated_records(gdf.iloc[rows])
+    copies = np.flatnonzero(same >= 0)
+    if not copies.size:
+        return
+    shown = ", ".join(f"{int(numbers[rows[i]])} (= {int(numbers[rows[same[i]]])})"
+                      for i in copies[:5]) + (", ..." if copies.size > 5 else "")
+    warnings.warn(DataWarning(
+        f"{path}: {copies.size} of {rows.size} record(s) repeat an earlier record exactly "
+        f"(the same place and the same value in every column; {what}s {shown}): each copy "
+        "weighs its place again in the surfaces; remove the copies (a row pasted or exported "
+        "twice), or tell the records apart (a sample number, a depth)"), stacklevel=3)
+
+
+def swapped_axes_fix(path: Path | str, *, x: str = "lon", y: str = "lat",
+                     layer: str | None = None, crs: Any = None) -> str:
+    """How to give a point file whose coordinates are the other way round (latitude
+    before longitude, northing before easting), for its format: a table's ``x:``/``y:``;
+    a vector file (a GeoJSON written lat, lon against RFC 7946's lon, lat; a GeoPackage,
+    Shapefile, KML) written again with its axes swapped, for which no config key exists."""
+    path = Path(path)
+    if is_text_table(path, layer) or path.suffix.lower() in SHEET_SUFFIXES:
+        return f"set x: {y!r} and y: {x!r} in the points source"
+    name = path.name
+    srs = "EPSG:4326"
+    with contextlib.suppress(Exception):
+        parsed = parse_crs(crs) if crs is not None else None
+        epsg = parsed.to_epsg() if parsed is not None else None
+        srs = f"EPSG:{epsg}" if epsg else srs
+    out = f"fixed{path.suffix.lower() if path.suffix.lower() != '.zip' else '.gpkg'}"
+    said = ("GeoJSON (RFC 7946) writes longitude, latitude; this file writes latitude, "
+            "longitude (its exporter's axis order)" if path.suffix.lower() in
+            (".geojson", ".json") else "the file's geometries have x and y the other way "
+            "round (latitude before longitude, or northing before easting)")
+    return (f"{said}: write it again with the axes swapped, e.g. ogr2ogr -s_srs {srs} "
+            f"-t_srs {srs} -ct '+proj=axisswap +order=2,1' {out} {name} (QGIS: 'Swap X and "
+            "Y coordinates'), and give that file")
+
+
+def _lonlat(xs: np.ndarray, ys: np.ndarray, crs: Any) -> tuple[np.ndarray, np.ndarray]:
+    with np.errstate(all="ignore"):
+        lon, lat = Transformer.from_crs(crs, "EPSG:4326", always_xy=True).transform(xs, ys)
+    return np.asarray(lon, "f8"), np.asarray(lat, "f8")
+
+
+def _in_area(lon: np.ndarray, lat: np.ndarray, area: Any) -> np.ndarray:
+    west, south, east, north = area.bounds
+    lon = np.where(lon > 180, lon - 360, lon)
+    with np.errstate(invalid="ignore"):
+        in_lon = ((lon >= west) | (lon <= east)) if west > east else \
+            (lon >= west) & (lon <= east)
+        return np.asarray(in_lon & (lat >= south) & (lat <= north))
+
+
+def refuse_swapped_axes(xs: np.ndarray, ys: np.ndarray, crs: Any, target: Any, path: Path,
+                         layer: str | None, numbers: np.ndarray, what: str) -> None:
+    """Refuse a vector point file whose coordinates are the other way round (``xs``, ``ys``
+    in its own ``crs``; ``numbers`` name the features in messages): as read, its
+    latitudes pass 90 (none would, swapped), or no point lies in the area the target
+    CRS is made for while most would, swapped. A GeoJSON written lat, lon (RFC 7946 says
+    lon, lat) was read in the Indian Ocean and projected to the region's CRS without a
+    word; only the region's far-outside check caught it, with a table's ``x:``/``y:``
+    fix, which a vector file has no use for.
+
+    Raises
+    ------
+    DataError
+        Naming what shows the swap and the fix for the file's format
+        (:func:`swapped_axes_fix`).
+    """
+    finite = np.isfinite(xs) & np.isfinite(ys)
+    if finite.sum() == 0:
+        return
+    px, py = xs[finite], ys[finite]
+    why = ""
+    if getattr(crs, "is_geographic", False):
+        bad = np.abs(py) > 90
+        if bad.any() and (np.abs(px) <= 90).all() and (np.abs(py) <= 360).all():
+            at = np.flatnonzero(finite)[np.flatnonzero(bad)]
+            why = (f"{bad.sum()} of {px.size} latitude(s) pass 90 ({_listed(numbers, at, what)}"
+                   f"; e.g. x={px[bad][0]:g}, y={py[bad][0]:g}), and every x is one")
+    area = getattr(target, "area_of_use", None)
+    if not why and area is not None:
+        west, south, east, north = area.bounds
+        width = east - west if east >= west else east + 360 - west
+        if width < 90 and north - south < 90:  # a region's CRS, not the world's
+            try:
+                as_read = _in_area(*_lonlat(px, py, crs), area)
+                if getattr(crs, "is_geographic", False):
+                    swapped = _in_area(py, px, area) & (np.abs(px) <= 90)
+                else:
+                    swapped = _in_area(*_lonlat(py, px, crs), area)
+            except Exception:  # a CRS PROJ cannot use is named by the read proper
+                return
+            if not as_read.any() and swapped.sum() >= 0.5 * px.size:
+                why = (f"none of its {px.size} point(s) lies in the area {target.name!r} is "
+                       f"made for, while {int(swapped.sum())} would with x and y swapped "
+                       f"(e.g. x={px[0]:g}, y={py[0]:g})")
+    if why:
+        raise DataError(f"{path}: the coordinates look swapped: {why}; "
+                        + swapped_axes_fix(path, layer=layer, crs=crs))
 
 
 def _single_points(gdf: gpd.GeoDataFrame, keep: np.ndarray) -> gpd.GeoDataFrame:
@@ -1270,7 +1714,7 @@ def read_points(
     DataError
         Empty table, missing or non-numeric columns, non-point geometry.
     """
-    path = Path(path)
+    path = path if isinstance(path, Path) else Path(path)  # a GdalPath keeps its name
     columns = list(columns or [])
     target = parse_crs(to_crs)
     flags = dict(flags or {})
@@ -1279,10 +1723,9 @@ def read_points(
                             [*columns, *(str(qualifier_column(f)) for f in flags.values())])),
                         override_crs=override_crs, decimal=decimal)
     keep = has_geometry(gdf.geometry)
-    text = path.suffix.lower() in TEXT_SUFFIXES | SHEET_SUFFIXES or \
-        bool(gdf.attrs.get("table"))
-    what = "feature" if not text else "line" if path.suffix.lower() in TEXT_SUFFIXES \
-        else "row"
+    lined = is_text_table(path, layer)
+    text = lined or path.suffix.lower() in SHEET_SUFFIXES or bool(gdf.attrs.get("table"))
+    what = "feature" if not text else "line" if lined else "row"
     numbers = gdf.attrs.get("lines") if text else None  # the file's physical lines
     if numbers is None:  # the header is line 1; features (and a layer's rows) count from 1
         numbers = np.arange(len(gdf)) + (2 if text and gdf.attrs.get("table") != "layer"
@@ -1292,11 +1735,17 @@ def read_points(
     unsaid[gdf.attrs.get("no_place", [])] = False
     if keep.any() and unsaid.any():
         rows = [int(numbers[i]) for i in unsaid.nonzero()[0]]
+        again = [int(numbers[i]) for i in gdf.attrs.get("header_again") or [] if unsaid[i]]
         warnings.warn(DataWarning(
             f"{path}: {len(rows)} of {len(keep)} row(s) without usable {coords} "
             f"dropped ({what}{'s' if len(rows) > 1 else ''} {', '.join(map(str, rows[:5]))}"
-            f"{', ...' if len(rows) > 5 else ''})"), stacklevel=2)
+            f"{', ...' if len(rows) > 5 else ''})"
+            + (f"; {_listed(np.asarray(again), np.arange(len(again)), what)} repeat"
+               f"{'s' if len(again) == 1 else ''} the header (tables joined one after "
+               "another?): check that no rows of either table are missing" if again else "")),
+            stacklevel=2)
     gdf = _single_points(gdf, keep)
+    _warn_repeated(gdf, keep, path, np.asarray(numbers), what)
     kinds = sorted(set(gdf.geom_type[keep]))
     if kinds and kinds != ["Point"]:
         other = keep & (gdf.geom_type != "Point").to_numpy()
@@ -1308,9 +1757,18 @@ def read_points(
             "feature (multi-points split, e.g. ogr2ogr -explodecollections; "
             "polygons as their centroids)")
     if not keep.any():
-        raise DataError(f"{path}: the point table is empty (no rows with {coords})")
+        raise DataError(
+            f"{path}: the point table is empty (no rows with {coords})"
+            + ("" if len(gdf) else
+               ": it holds a header and no rows (an export of an empty selection?); export "
+               "the rows again" if text else
+               f": layer {layer or '(first)'} holds no features (an export of an empty "
+               "selection, or another layer meant?)"))
     points = gdf.geometry[keep]
     xs, ys = points.x.to_numpy(dtype="f8"), points.y.to_numpy(dtype="f8")
+    if not text:
+        refuse_swapped_axes(xs, ys, gdf.crs, target, path, layer,
+                             np.asarray(numbers)[keep], what)
     values = {c: column_values(gdf, c, path, keep=keep, numbers=numbers, what=what,
                                nodata=tuple(nodata), flag=flags.get(c)) for c in columns}
     check_transformable(gdf.crs, target, where=str(path))
@@ -1323,10 +1781,11 @@ def read_points(
             said = "the crs" if text else \
                 "the crs (the file's own, or WGS 84 for a GeoJSON without one: give 'crs:')"
             raise DataError(
-                f"{path}: no row's {coords} are valid in {gdf.crs.name} (e.g. "
-                f"{xs[0]:g}, {ys[0]:g}); check the coordinate columns and {said}"
-                if text else f"{path}: no feature's coordinates are valid in {gdf.crs.name} "
-                f"(e.g. {xs[0]:g}, {ys[0]:g}); check {said}")
+                (f"{path}: no row's {coords} are valid in {gdf.crs.name} (e.g. "
+                 f"{xs[0]:g}, {ys[0]:g}); check the coordinate columns and {said}"
+                 if text else f"{path}: no feature's coordinates are valid in "
+                 f"{gdf.crs.name} (e.g. {xs[0]:g}, {ys[0]:g}); check {said}")
+                + _metres_hint(xs, ys, gdf.crs, target))
         warnings.warn(DataWarning(
             f"{path}: {len(rows)} of {len(keep)} row(s) with {coords} outside what "
             f"{gdf.crs.name} allows dropped ({what}{'s' if len(rows) > 1 else ''} "

@@ -27,11 +27,12 @@ from prospect.errors import CRSError, DataError, InputFileError
 from prospect.grid import parse_crs
 from prospect.io.files import why_unreadable
 
-__all__ = ["COORDINATE_LIMIT", "check_coordinates", "crs_replaced_message", "dataset_files",
-           "file_version", "gdal_messages", "gdal_said_message", "ground_shift",
-           "has_geometry", "layer_crs", "layer_fields", "list_layers", "no_geometry_message",
-           "not_lonlat_hint", "read_attribute", "read_units", "read_vector",
-           "recoded_message", "unit_name", "utf8_read_as_code_page"]
+__all__ = ["COORDINATE_LIMIT", "check_columns", "check_coordinates", "crs_replaced_message",
+           "dataset_files", "file_version", "gdal_messages", "gdal_said_message",
+           "ground_shift", "has_geometry", "layer_crs", "layer_fields", "list_layers",
+           "near_column", "no_geometry_message", "not_lonlat_hint", "read_attribute",
+           "read_units", "read_vector", "recoded_message", "unit_name",
+           "utf8_read_as_code_page", "zip_datasets", "zip_members"]
 
 
 def quiet_measured() -> None:
@@ -178,15 +179,17 @@ class _Source:
                  or (not inner and "/" not in m))]
 
 
-def _zip_members(archive: Path) -> tuple[str, ...]:
+def zip_members(archive: Path) -> tuple[str, ...]:
     """The files of a zip, without folders and the macOS resource forks a zip made on a
     Mac carries (``__MACOSX/``, ``._geo.shp``: no vector data)."""
     try:
         with zipfile.ZipFile(archive) as zf:
             names = zf.namelist()
     except zipfile.BadZipFile as exc:
-        raise InputFileError(f"{archive}: is no zip archive ({exc}); check the download, or "
-                             "give the vector file itself") from None
+        said = _what_instead(_Source(str(archive), str(archive)))
+        raise InputFileError(f"{archive}: is no zip archive ({exc})" + (
+            f": {said}" if said else "; check the download, or give the vector file itself")
+            ) from None
     except OSError as exc:
         raise InputFileError(f"{archive}: cannot read the archive ({exc.strerror or exc})"
                              ) from None
@@ -194,7 +197,7 @@ def _zip_members(archive: Path) -> tuple[str, ...]:
                  and not n.rsplit("/", 1)[-1].startswith("._"))
 
 
-def _datasets(members: tuple[str, ...]) -> list[str]:
+def zip_datasets(members: tuple[str, ...]) -> list[str]:
     """The vector datasets among an archive's files (a ``.gdb`` folder counts once)."""
     out: list[str] = []
     for member in members:
@@ -219,12 +222,13 @@ def _in_zip(archive: Path, members: tuple[str, ...], layer: str | None) -> str:
     """What GDAL opens of a zip: its one vector file, the folder of its Shapefiles (each a
     layer, picked by ``layer:``), or the Shapefile ``layer:`` names."""
     root = f"/vsizip/{archive.resolve()}"
-    found = _datasets(members)
+    found = zip_datasets(members)
     if not found:
         raise InputFileError(
             f"{archive}: the archive holds no vector file GDAL reads (its files: "
             f"{_shown(members) or 'none'}); "
-            + ("a text table is read unzipped: extract it and give the table itself"
+            + ("a text table is no vector map: give the archive as a points source "
+               "(a table is read zipped), or the archive of the map"
                if any(Path(m).suffix.lower() in (".csv", ".txt", ".tsv", ".dat", ".xyz")
                       for m in members) else
                "give the archive of the vector file (a Shapefile with its .shx, .dbf and "
@@ -252,12 +256,12 @@ def _source(path: Path | str, layer: str | None = None) -> _Source:
     text = str(path)
     if text.startswith("/vsi"):
         archive = archive_file(text)
-        members = _zip_members(Path(archive)) if archive is not None and \
+        members = zip_members(Path(archive)) if archive is not None and \
             text.lower().startswith("/vsizip/") and Path(archive).is_file() else None
         return _Source(text, text, Path(archive) if archive else None, members)
     local = Path(text)
     if local.suffix.lower() == ".zip" and local.is_file():
-        members = _zip_members(local)
+        members = zip_members(local)
         return _Source(text, _in_zip(local, members, layer), local, members)
     return _Source(text, text)
 
@@ -599,8 +603,44 @@ def list_layers(path: Path | str, layer: str | None = None) -> list[str]:
         with gdal_messages():  # the read reports them
             return [str(row[0]) for row in pyogrio.list_layers(src.name)]
     except (DataSourceError, DataLayerError) as exc:
-        raise InputFileError(f"{src.shown}: cannot read as a vector file (corrupt?): {exc}"
-                             ) from None
+        raise InputFileError(f"{src.shown}: " + (_what_instead(src) or
+                             f"cannot read as a vector file (corrupt?): {exc}")) from None
+
+
+def _what_instead(src: _Source) -> str:
+    """What a file GDAL does not read as a vector file is instead, with the fix: a web
+    page (a download that returned an error or sign-in page), a raster, a text table
+    under a vector file's name; ``""`` when it cannot be told. Each was "cannot read as a
+    vector file (corrupt?): ... not recognized as being in a supported file format"."""
+    from prospect.io.points import raster_kind
+
+    local = Path(src.shown)
+    if src.archive is not None or not local.is_file():
+        return ""
+    try:
+        with local.open("rb") as fh:
+            raw = fh.read(4096)
+    except OSError:
+        return ""
+    head = raw.lstrip(b"\xef\xbb\xbf \t\r\n")[:400].decode("utf-8", "replace").lower()
+    grid = raster_kind(raw)
+    if grid is not None:
+        return (f"not a vector file but {grid}, a raster of cells; give it as a raster "
+                "source ('kind: raster')")
+    if head.startswith(("<!doctype html", "<html")) or "<body" in head[:200]:
+        return ("not a vector file but an HTML page (a download that returned an error or "
+                "sign-in page instead of the file?); download it again, signed in, from its "
+                "own link")
+    if head.startswith(("{", "[")):
+        return ("a JSON document that is no GeoJSON GDAL reads (no 'type': "
+                "'FeatureCollection' with features?); check the download (a web service's "
+                "error answer?), or export the layer as GeoJSON again")
+    first = head.split("\n", 1)[0]
+    if first and all(c.isprintable() or c in "\t\r" for c in first) and \
+            any(d in first for d in ",;\t"):
+        return ("not a vector file but a text table (its first line: "
+                f"{first.strip()[:60]!r}); give it a table's name (.csv) to read it as one")
+    return ""
 
 
 def _check_layer(path: Path | str, layer: str | None) -> _Source:
@@ -892,15 +932,7 @@ def read_vector(
             f"{path}: layer {layer or '(first)'} holds no geometries (a table of attributes "
             f"only; layers: {', '.join(list_layers(path, layer))}); give the layer of the "
             "features with 'layer:', or a layer with geometries")
-    for col in columns or []:
-        if col not in gdf.columns:
-            have = [str(c) for c in gdf.columns if c != "geometry"]
-            if not len(gdf) and not have:  # a GeoJSON of no feature has no fields either
-                raise DataError(f"{path}: layer {layer or '(first)'} holds no features (so no "
-                                f"column {col!r}); check the file: an export of an empty "
-                                "selection, or another layer meant")
-            raise DataError(f"{path}: no column {col!r}; columns are {have}"
-                            f"{_nearest(col, have)}")
+    check_columns(gdf, columns or [], path, layer=layer)
     if gdf.crs is None:
         if crs is None:
             raise _no_crs(src)
@@ -914,6 +946,50 @@ def read_vector(
     if to_crs is not None:
         gdf = gdf.to_crs(parse_crs(to_crs).to_wkt())
     return gdf
+
+
+def check_columns(gdf: pd.DataFrame, columns: list[str], path: Path | str, *,
+                  layer: str | None = None) -> None:
+    """Refuse a layer read without one of ``columns``, naming the columns it has and the
+    one meant (a case or a unit in brackets apart: ``'Li (ppm)'`` for ``li``).
+
+    Raises
+    ------
+    DataError
+        A column is missing (or the layer holds no features, so no columns).
+    """
+    for col in columns:
+        if col not in gdf.columns:
+            have = [str(c) for c in gdf.columns if c != "geometry"]
+            if not len(gdf) and not have:  # a GeoJSON of no feature has no fields either
+                raise DataError(f"{path}: layer {layer or '(first)'} holds no features (so no "
+                                f"column {col!r}); check the file: an export of an empty "
+                                "selection, or another layer meant")
+            raise DataError(f"{path}: no column {col!r}; columns are {have[:30]}"
+                            f"{near_column(col, have)}")
+
+
+def near_column(name: str, names: list[str]) -> str:
+    """``" (did you mean 'Li (ppm)'?)"`` for the column meant by ``name``: the same name
+    but for letter case, accents, spaces, or a unit in brackets or after ``_`` (``Li (ppm)``,
+    ``LI_PPM``, ``li [mg/L]`` for ``li``), else a near spelling; ``""`` when none is."""
+    import re
+    import unicodedata
+
+    def plain(text: str) -> str:
+        text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
+        return re.sub(r"[^a-z0-9]", "", text.lower())
+
+    def bare(text: str) -> str:  # without a unit: 'Li (ppm)', 'Li_ppm', 'li [mg/L]'
+        text = re.sub(r"\s*[\[(].*?[\])]\s*$", "", str(text))
+        return plain(re.sub(r"[_ ](ppm|ppb|pct|percent|wt|mg/?l|mgl|ug/?l|g/?t|mw/?m2|degc|"
+                            r"c|m|km|nt|mgal)$", "", text, flags=re.IGNORECASE))
+
+    for key in (plain, bare):
+        same = [n for n in names if key(n) and key(n) == key(name)]
+        if same:
+            return f" (did you mean {same[0]!r}?)"
+    return _nearest(name, names)
 
 
 def has_geometry(geoms: gpd.GeoSeries) -> np.ndarray:

@@ -18,7 +18,15 @@ import pandas as pd
 from prospect.errors import DataError, InputFileError
 from prospect.grid import RegionGrid
 from prospect.io.companions import Qualifier
-from prospect.io.points import TEXT_SUFFIXES, column_values, read_features, valid_in_crs
+from prospect.io.points import (
+    SHEET_SUFFIXES,
+    column_values,
+    is_text_table,
+    read_features,
+    refuse_swapped_axes,
+    repeated_records,
+    valid_in_crs,
+)
 from prospect.io.vector import has_geometry
 
 __all__ = [
@@ -126,9 +134,27 @@ def snap_points(
     pos = np.ones(x.shape, bool) if positive is None else np.asarray(positive, bool)
     fid = np.arange(x.size) if feature_id is None else np.asarray(feature_id)
     rows, cols = grid.rowcol(x, y)
+    # the region holds its bounds: a point on its east or south edge (a well at a round
+    # coordinate the region's bounds were drawn on) is in the last cell, as one on the
+    # west or north edge is in the first; floor() put it one cell outside
+    west, north, res = grid.bounds[0], grid.bounds[3], grid.resolution
+    east, south = west + grid.width * res, north - grid.height * res
+    tol = 1e-6 * res
+    on_edge = ((cols == grid.width) & (np.abs(x - east) <= tol)) | \
+        ((rows == grid.height) & (np.abs(y - south) <= tol))
+    cols = np.where((cols == grid.width) & (np.abs(x - east) <= tol), cols - 1, cols)
+    rows = np.where((rows == grid.height) & (np.abs(y - south) <= tol), rows - 1, rows)
     inside = grid.contains(rows, cols)
+    # records just outside (within half a cell of the bounds: rounded coordinates, bounds
+    # drawn a little tight) are likely meant to be in; they are said, not silently dropped
+    beyond = np.maximum.reduce([west - x, x - east, south - y, y - north, np.zeros_like(x)])
+    near = ~inside & np.isfinite(beyond) & (beyond <= 0.5 * res)
     n_records = int(np.unique(fid).size)
     outside_records = int(np.setdiff1d(np.unique(fid[~inside]), np.unique(fid[inside])).size)
+    near_at = [[float(a), float(b)] for a, b in zip(x[near][:5], y[near][:5], strict=True)]
+    edge_counts = {"on_closing_edge": int((on_edge & inside).sum()),
+                   "just_outside_grid": int(np.unique(fid[near]).size),
+                   "just_outside_grid_at": near_at}
     rows, cols, pos, fid = rows[inside], cols[inside], pos[inside], fid[inside]
     flat = rows * grid.width + cols
     frame = pd.DataFrame({"cell": flat, "pos": pos, "fid": fid})
@@ -143,6 +169,7 @@ def snap_points(
         "cells": int(cells.size),
         "positive_cells": int((label == 1).sum()),
         "negative_cells": int((label == 0).sum()),
+        **edge_counts,
     }
     return LabelSet(rows=cells // grid.width, cols=cells % grid.width, label=label,
                     counts=counts)
@@ -295,14 +322,15 @@ def read_occurrences(
         representative point when the centroid lies outside it), so that a large outline
         weighs as one occurrence.
     """
-    path = Path(path)
-    if not path.exists():
+    path = path if isinstance(path, Path) else Path(path)  # a GdalPath keeps its name
+    if not str(path).startswith("/vsi") and not path.exists():
         raise InputFileError(f"{path}: occurrence file not found; check the labels source path")
     gdf = read_features(path, x=x, y=y, crs=crs, layer=layer, override_crs=override_crs,
                         decimal=decimal)
     n_records = len(gdf)
+    text = is_text_table(path, layer)  # its records are lines (also compressed or zipped)
     gdf["_value"] = _values(gdf, value_column, path, tuple(nodata),
-                            (flags or {}).get(value_column or ""))
+                            (flags or {}).get(value_column or ""), text=text)
     stray = [key for key in flags or {} if key not in gdf.columns]
     if stray:  # a source without layers may flag the grade column without 'columns'
         raise DataError(
@@ -310,14 +338,19 @@ def read_occurrences(
             f"(model.labels.value_column is {value_column!r}); use the column headers exactly "
             "as in the table")
     gdf["_fid"] = np.arange(len(gdf))
-    gdf["_same_as"] = _repeated_records(gdf)
-    text = path.suffix.lower() in TEXT_SUFFIXES
+    gdf["_same_as"] = repeated_records(gdf, ignore=("_value", "_fid", "_same_as"))
     lines = gdf.attrs.get("lines") if text else None
+    # a vector file's geometries may have their axes swapped (a table's are its columns)
+    vector = not (text or path.suffix.lower() in SHEET_SUFFIXES or gdf.attrs.get("table"))
     gdf = gdf[has_geometry(gdf.geometry)]
     points = (gdf.geom_type == "Point").to_numpy()  # a latitude of 200 is no place
+    px = gdf.geometry[points].x.to_numpy("f8")
+    py = gdf.geometry[points].y.to_numpy("f8")
+    if vector and points.any():
+        refuse_swapped_axes(px, py, gdf.crs, grid.crs_obj, path, layer,
+                            gdf["_fid"].to_numpy()[points] + 1, "feature")
     bad = np.zeros(len(gdf), dtype=bool)
-    bad[points] = ~valid_in_crs(gdf.geometry[points].x.to_numpy("f8"),
-                                gdf.geometry[points].y.to_numpy("f8"), gdf.crs)
+    bad[points] = ~valid_in_crs(px, py, gdf.crs)
     gdf = gdf[~bad]
     n_dropped = n_records - len(gdf)
     if len(gdf) == 0:
@@ -374,30 +407,6 @@ def read_occurrences(
         polygon=np.arange(total) >= n_point if len(polys) else None,
         duplicate=duplicate, duplicates=duplicates,
     )
-
-
-def _repeated_records(gdf: pd.DataFrame) -> np.ndarray:
-    """For each record, the position of the first earlier record it repeats exactly (the
-    same geometry and the same value in every column of the table), or -1.
-
-    Two records at one site with anything else different (a sample number, a depth, a
-    date) are two occurrences; a row pasted twice is one. Rows are hashed column by column
-    (vectorised) and only rows sharing a hash are compared value by value."""
-    columns = [c for c in gdf.columns if c not in ("_value", "_fid", "_same_as")]
-    out = np.full(len(gdf), -1, "i8")
-    if not len(gdf):
-        return out
-    geometry = gdf.geometry.name
-    key = pd.DataFrame({c: gdf[c].to_wkb() if c == geometry else gdf[c] for c in columns})
-    hashed = pd.util.hash_pandas_object(key, index=False).to_numpy()
-    candidates = np.flatnonzero(pd.Series(hashed).duplicated(keep=False).to_numpy())
-    if not candidates.size:
-        return out
-    exact = key.iloc[candidates].map(repr)
-    codes = exact.groupby(list(exact.columns), sort=False, dropna=False).ngroup().to_numpy()
-    first = pd.Series(candidates).groupby(codes).transform("min").to_numpy()
-    out[candidates] = np.where(first < candidates, first, -1)
-    return out
 
 
 def occurrence_groups(occ: Occurrences, grid: RegionGrid, rows: np.ndarray,
@@ -465,8 +474,8 @@ def _warn_other_geometries(path: Path, gdf: pd.DataFrame, n_records: int) -> Non
 
 
 def _values(frame: pd.DataFrame, column: str | None, path: Path,
-            nodata: tuple[float, ...] = (), flag: str | Qualifier | None = None
-            ) -> np.ndarray:
+            nodata: tuple[float, ...] = (), flag: str | Qualifier | None = None, *,
+            text: bool = False) -> np.ndarray:
     """The grade column as numbers in the table's notation: NaN where empty, not a finite
     number (an 'inf' grade is no grade) or a declared ``nodata`` (counted in a warning);
     a common fill value read as a grade is a warning (:func:`column_values`)."""
@@ -480,7 +489,6 @@ def _values(frame: pd.DataFrame, column: str | None, path: Path,
     flags = flag_values(frame[column])
     if flags is not None:  # yes/no, true/false: a presence flag, read as 1/0
         return flags
-    text = path.suffix.lower() in TEXT_SUFFIXES
     lines = frame.attrs.get("lines") if text else None
     numbers = lines if lines is not None else np.arange(len(frame)) + (2 if text else 1)
     return column_values(frame, column, path, numbers=numbers,

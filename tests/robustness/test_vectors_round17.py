@@ -367,15 +367,17 @@ def test_text_tables_under_survey_software_names_are_read(tmp_path: Path,
     np.testing.assert_array_equal(table.lines, [2, 3])
 
 
-def test_a_zipped_text_table_is_named(tmp_path: Path) -> None:
-    """Before: "give the archive of the geology map" of a zipped well table."""
+def test_a_zipped_text_table_is_read(tmp_path: Path) -> None:
+    """Before: "give the archive of the geology map" of a zipped well table; it was then
+    refused as "a text table is read unzipped", and is now read as the table inside."""
     import zipfile
 
     with zipfile.ZipFile(tmp_path / "wells.zip", "w") as archive:
-        archive.writestr("wells.csv", "lon,lat,li\n5.1,52.1,1\n")
-    with pytest.raises(Exception, match="a text table is read unzipped") as caught:
-        read_points(tmp_path / "wells.zip", to_crs="EPSG:4326", columns=["li"])
-    assert "geology" not in str(caught.value)
+        archive.writestr("wells.csv", "lon,lat,li\n5.1,52.1,1\n5.2,52.2,2.5\n")
+    table = read_points(tmp_path / "wells.zip", to_crs="EPSG:4326", columns=["li"])
+    np.testing.assert_allclose(table.values["li"], [1, 2.5])
+    np.testing.assert_allclose(np.column_stack([table.x, table.y]), [[5.1, 52.1], [5.2, 52.2]])
+    np.testing.assert_array_equal(table.lines, [2, 3])
 
 
 @pytest.mark.parametrize(("rows", "needles"), [
