@@ -356,8 +356,11 @@ def test_shell_completion_completes_commands_and_options(tmp_path: Any) -> None:
     # shell completed 'prospect pl<TAB>'
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path),
            "SHELL": "/bin/bash"}
-    shown = subprocess.run([*PROSPECT_SCRIPT, "--show-completion", "bash"], cwd=REPO,
-                           env=env, capture_output=True, text=True, timeout=120)
+    # typer detects the shell from the process tree (a word after the option is ignored):
+    # run it from bash, as a user's terminal does, not from whatever started pytest (sh)
+    shown = subprocess.run(["bash", "-c", '"$@"; exit $?', "bash", *PROSPECT_SCRIPT,
+                            "--show-completion"], cwd=REPO, env=env, capture_output=True,
+                           text=True, timeout=120)
     assert shown.returncode == 0, shown.stderr
     assert "_PROSPECT_COMPLETE" in shown.stdout
     for words, cword, expected in (("prospect pl", "1", "plan"),

@@ -392,7 +392,7 @@ def test_a_download_the_client_has_is_a_304(served: httpx.Client) -> None:
 @pytest.mark.parametrize(("text", "words"), [
     ("key:\n- agency: ministry\n  key_sha256: " + "a" * 64 + "\n", ("unknown key 'key'",
                                                                       "'keys'")),
-    ("keys: 5\n", ("key 'keys'", "5", "valid list")),
+    ("keys: 5\n", ("key 'keys'", "5", "takes a list")),
     ("keys:\n- agency: ministry\n  key_sha256: abc\n", ("keys.0.key_sha256", "'abc'")),
 ])
 def test_a_keys_file_that_does_not_validate_names_the_file_and_key(
