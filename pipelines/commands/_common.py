@@ -18,6 +18,7 @@ from prospect.errors import data_warnings
 
 HEATFLOW_JOB = "configs/jobs/nl-geothermal-heatflow.yaml"
 MEUSE_JOB = "configs/jobs/meuse-zinc.yaml"
+WAGENINGEN_JOB = "configs/jobs/nl-wageningen-imagery.yaml"
 
 EXAMPLES: dict[str, tuple[str, ...]] = {
     "plan": (f"prospect plan {HEATFLOW_JOB}",
@@ -32,6 +33,9 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "regions": ("prospect regions",),
     "jobs": ("prospect jobs",),
     "demo": ("prospect demo -o out/demo --workers 2",),
+    "indices": ("prospect indices --list --sensor landsat8 --domain mineral",
+                f"prospect indices {WAGENINGEN_JOB} -o out/wageningen"),
+    "serve-key": ("prospect serve-key ministry --layers probability --expires 2027-06-30",),
 }
 """Example command lines shown under each command's ``--help`` (from the repository's
 folder, where ``configs/jobs`` is; a stage after ``ingest`` runs on what earlier stages

@@ -15,6 +15,7 @@ from pipelines.commands._common import (
     SchedulerOpt,
     WorkersOpt,
     config_file,
+    examples,
     json_text,
     literal,
     names_output,
@@ -102,4 +103,4 @@ def indices(
 
 def register(app: typer.Typer) -> None:
     """Add ``indices`` to ``app``."""
-    app.command("indices")(indices)
+    app.command("indices", epilog=examples("indices"))(indices)

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
-from pipelines.commands._common import config_file
+from pipelines.commands._common import config_file, examples
 
 ServeConfigArg = Annotated[
     Path, typer.Argument(help="Tile-server config (YAML), e.g. configs/serve/example.yaml.",
@@ -147,5 +147,5 @@ def _check_key_entry(agency: str, digest: str, layers: list[str], expires: str |
 def register(app: typer.Typer) -> None:
     """Add ``serve`` and ``serve-key`` to ``app``."""
     app.command("serve")(serve)
-    app.command("serve-key")(serve_key)
+    app.command("serve-key", epilog=examples("serve-key"))(serve_key)
 

@@ -293,10 +293,11 @@ def test_a_region_file_keeps_its_anchors_under_an_x_key(sandbox: Sandbox, cli: A
 # -- every command's --help shows examples that run -----------------------------------------
 
 COMMANDS = ("plan", "run", "ingest", "screen", "train", "score", "tiles", "regions", "jobs",
-            "demo")
-"""The commands of ``pipelines/commands/{stages,plan,regions,jobs,demo}.py``."""
+            "demo", "indices", "serve-key")
+"""The commands of ``pipelines/commands/{stages,plan,regions,jobs,demo}.py``, ``indices``
+and ``serve-key``."""
 
-RUN_AS_IS = ("regions", "jobs", "plan")
+RUN_AS_IS = ("regions", "jobs", "plan", "indices")
 """Commands whose examples are run as they are (seconds, nothing written); the examples of
 the others are parsed, and the job they name is planned."""
 
