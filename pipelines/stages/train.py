@@ -11,6 +11,7 @@ here or on the job's cluster and writes the results.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,19 @@ __all__ = ["MODEL_DIR", "run"]
 MODEL_DIR = "model"
 
 
+def _unmade_features(ds: Any, variables: Sequence[str]) -> list[str]:
+    """Warnings for default features no Prospect stage made: a variable another tool or a
+    user added to the cube carries no ``prospect_fingerprint`` (no source, no provenance),
+    and was taken as evidence without a word because ``model.features`` names none."""
+    unmade = [v for v in variables if "prospect_fingerprint" not in ds[v].attrs]
+    if not unmade:
+        return []
+    return [f"train: cube variable(s) {unmade} were made by no Prospect stage (no "
+            "fingerprint or provenance in the cube: another tool or a hand added them) and "
+            "are taken as features because model.features names none; list model.features "
+            "to choose the evidence, or remove them from the cube"]
+
+
 def run(ctx: RunContext) -> StageResult:
     """Train the job's model; see the module docstring for what is written."""
     from prospect.registry import save_model
@@ -76,6 +90,9 @@ def run(ctx: RunContext) -> StageResult:
     source = labels_source(ctx.job.sources, cfg)
     leaks = find_label_surfaces(ds, cfg, sources=ctx.job.sources, grid=grid)
     spec = select_features(ds, cfg, labels_path=source.path, leaks=leaks)
+    unmade = _unmade_features(ds, spec.variables) if cfg.features is None else []
+    for line in unmade:  # said before the work: a wrong feature costs the whole training
+        warnings.warn(DataWarning(line), stacklevel=1)
     names = spec.names()
     ctx.console.print(f"  features ({len(names)}): {', '.join(names)}")
     leak_facts = [{"variable": f.variable, "source": f.source, "reason": f.reason,
@@ -128,7 +145,7 @@ def run(ctx: RunContext) -> StageResult:
         warnings.warn(DataWarning(line), stacklevel=1)
     # what makes the figures less than they read, for the report and the card (the
     # calibration's own doubts were warned of where they were found)
-    doubts = doubts + list(calibration.get("warnings", []))
+    doubts = doubts + list(calibration.get("warnings", [])) + unmade
     facts["warnings"] = doubts
     card = model_card(
         cfg=cfg, ts=ts, ds=ds, spec=spec, results=results, calibration=calibration, grid=grid,

@@ -9,6 +9,7 @@ four-stripe geology map, ingested once per module) and train on copies.
 from __future__ import annotations
 
 import json
+import shutil
 import warnings
 from pathlib import Path
 from typing import Any
@@ -507,3 +508,31 @@ def test_the_prediction_rate_area_is_exact_ties_shared(levels: int | None) -> No
     assert success_rate_area(pos, area) == pytest.approx(auc, abs=1e-12)
     m = classification_metrics(y, np.r_[pos, area])
     assert m["prediction_rate_auc"] == pytest.approx(m["roc_auc"], abs=1e-12)
+
+
+# -- a cube variable no stage made -------------------------------------------------------------
+
+def test_a_default_feature_no_stage_made_is_named_before_training(
+    sandbox: Sandbox, cli: Any, scheduler: str, ingested: Path,  # noqa: F811
+) -> None:
+    """Before: a layer another tool (or a hand) wrote into the cube, without the source,
+    provenance or fingerprint a stage writes, was taken as evidence by a model whose
+    ``model.features`` names none, without a word. Now the console, ``metrics.json`` and
+    the card say so, naming that variable alone (the stages' ``signal`` and ``geo`` are
+    the control)."""
+    _job(sandbox, _table(PLACES), features=None)
+    shutil.copytree(ingested, sandbox.out, ignore=shutil.ignore_patterns(".*.published-*"))
+    cube = sandbox.out / "cube.zarr"
+    ds = xr.open_zarr(cube)
+    extra = xr.Dataset({"user_layer": (("y", "x"), np.random.default_rng(3).random(
+        (ds.sizes["y"], ds.sizes["x"])).astype("f4"))}, coords={"y": ds.y, "x": ds.x})
+    ds.close()
+    extra.to_zarr(cube, mode="a")
+    result = cli("train", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
+    assert result.code == 0, (result.out + result.err)[-3000:]
+    assert _said(result, "['user_layer'] were made by no Prospect stage")
+    said = [w for w in _metrics(sandbox)["warnings"] if "made by no Prospect stage" in w]
+    assert len(said) == 1 and "user_layer" in said[0], said
+    assert "signal" not in said[0] and "geo'" not in said[0]
+    card = json.loads((sandbox.out / "model" / "card.json").read_text())
+    assert any("user_layer" in w for w in card["limitations"])
