@@ -323,3 +323,43 @@ def test_plan_counts_the_tasks_of_stacked_dates_indices_exactly(
     ran = {name: stage["cluster"]["tasks"] for name, stage in stages.items()}
     assert ran["indices"] > 0
     assert planned["indices"] == ran["indices"], (planned, ran)
+
+
+# -- focal std where a window's spread is tiny beside the block's range --------------------
+
+def _window_std(values: np.ndarray, radius: int) -> np.ndarray:
+    """Each cell's window std by brute force (numpy's two-pass nanstd), float64."""
+    import warnings
+
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    size = 2 * radius + 1
+    padded = np.pad(values.astype("f8"), radius, constant_values=np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanstd(sliding_window_view(padded, (size, size)), axis=(2, 3))
+
+
+@pytest.mark.parametrize("radius", [1, 3, 6])
+def test_focal_std_beside_a_large_step_is_the_windows_own_spread(radius: int) -> None:
+    """Before: a layer stepping from 0 to 1e6 (a SYNTHETIC contact) with a spread of 0.001
+    read a focal std off by 0.04-0.05 away from the step (window sums cancelling in
+    float64); now within 1e-6 of each window's own std, through the dask path too, and a
+    flat window is 0."""
+    import dask.array as da
+
+    from prospect.features.focal import focal_stats, focal_stats_numpy
+
+    rng = np.random.default_rng(0)
+    values = np.where(np.arange(120)[None, :] < 60, 0.0, 1e6) \
+        + rng.random((120, 120)) * 0.001
+    values[5:9, 5:9] = np.nan
+    values[100:, :20] = 42.0  # a flat corner
+    want = _window_std(values, radius)
+    small = want < 1  # windows on one side of the step: spreads of about 3e-4
+    for got in (focal_stats_numpy(values, radius, ("std",))[0],
+                np.asarray(focal_stats(da.from_array(values, chunks=40), radius,
+                                       ("std",))[0])):
+        np.testing.assert_allclose(got[small], want[small], atol=1e-6)
+        np.testing.assert_allclose(got[~small], want[~small], rtol=1e-6)
+        assert (got[100 + radius:, :20 - radius] == 0).all()
