@@ -263,7 +263,16 @@ def _source(path: Path | str, layer: str | None = None) -> _Source:
     if local.suffix.lower() == ".zip" and local.is_file():
         members = zip_members(local)
         return _Source(text, _in_zip(local, members, layer), local, members)
+    if local.suffix.lower() == ".gz" and Path(local.stem).suffix.lower() in _GZIPPED \
+            and local.is_file():  # GDAL reads a gzipped file only through /vsigzip/
+        return _Source(text, f"/vsigzip/{local.resolve()}", local)
     return _Source(text, text)
+
+
+_GZIPPED = frozenset({".geojson", ".json", ".geojsonl", ".geojsons", ".kml", ".gml", ".fgb",
+                      ".gpx"})
+"""Vector formats read from a gzipped file (``pts.geojson.gz``: GDAL's own name for it is
+``/vsigzip/pts.geojson.gz``; before, "not recognized as being in a supported format")."""
 
 
 def dataset_files(path: Path | str) -> tuple[str, ...]:

@@ -657,3 +657,27 @@ def test_a_point_table_given_as_a_raster_is_refused_by_ingest(sandbox: Sandbox, 
     assert_clean_error(result, 1, "heat.asc", "a table of points", "kind: points",
                        "x: x, y: y")
     assert sandbox.untouched()
+
+
+# -- a gzipped vector file ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("suffix", [".geojson", ".kml"])
+def test_a_gzipped_vector_file_is_read_through_vsigzip(tmp_path: Path, suffix: str) -> None:
+    """Before: ``wells.geojson.gz`` was "not recognized as being in a supported file format"
+    (GDAL reads a gzipped file only when named ``/vsigzip/...``); now its points and values
+    are read, as the plain file's (the control)."""
+    from prospect.io.points import read_points
+    from prospect.io.vector import read_vector
+
+    plain = tmp_path / f"wells{suffix}"
+    gdf = gpd.GeoDataFrame({"li": [5.0, 7.5]},
+                           geometry=gpd.points_from_xy([5.5, 5.7], [51.3, 51.4]),
+                           crs="EPSG:4326")
+    gdf.to_file(plain, driver="GeoJSON" if suffix == ".geojson" else "KML")
+    packed = tmp_path / f"wells{suffix}.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    got, want = read_vector(packed), read_vector(plain)
+    assert len(got) == 2 and list(got.geometry.x) == list(want.geometry.x)
+    if suffix == ".geojson":
+        table = read_points(packed, columns=["li"], to_crs="EPSG:28992")
+        np.testing.assert_array_equal(table.values["li"], [5.0, 7.5])
