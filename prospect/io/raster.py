@@ -883,6 +883,15 @@ _TRANSPOSED = (
     "(e.g. ncpdq -a y,x in.nc out.nc, or xarray's .transpose('y', 'x'))")
 
 
+_RPCS_BESIDE = (
+    "{path}: holds RPC coefficients (a sensor model) beside its geotransform and is placed "
+    "by the geotransform, as GDAL warps it by default: if the image is not orthorectified "
+    "its cells lie off by the relief's parallax (tens of metres and more); orthorectify it "
+    "first (gdalwarp -rpc -to RPC_DEM=dem.tif -t_srs <the region's CRS> in.tif ortho.tif), "
+    "or, if it is orthorectified, drop the RPCs (gdal_edit.py -unsetrpc in.tif)")
+"""A file with both a grid and a sensor model: which one places it was not said."""
+
+
 def _refuse_ungridded(path: Path | str, *, gcps: int, rpcs: bool,
                       coordinates: str | None = None) -> None:
     """A raster without a geotransform has no grid to warp from: say what it has instead
@@ -2443,6 +2452,8 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
     if info["transform"] == (1.0, 0.0, 0.0, 0.0, 1.0, 0.0):
         _refuse_ungridded(path, gcps=len(gcps), rpcs=rpcs is not None,
                           coordinates=coordinates)
+    if rpcs is not None and info["transform"] != (1.0, 0.0, 0.0, 0.0, 1.0, 0.0):
+        warnings.warn(DataWarning(_RPCS_BESIDE.format(path=path)), stacklevel=2)
     if misplaced == "transposed":
         raise DataError(_TRANSPOSED.format(path=path))
     if misplaced is not None:

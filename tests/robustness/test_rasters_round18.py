@@ -10,6 +10,7 @@ real ``prospect`` CLI (2026-12-02). Every file here is small and SYNTHETIC.
 from __future__ import annotations
 
 import ctypes
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -507,3 +508,44 @@ def test_an_ascii_grid_without_a_nodata_line_takes_esris_default(
     cube = _cube(sandbox)
     assert np.isnan(cube[:3]).all()
     np.testing.assert_allclose(cube[3:], np.round(VALUES[3:], 3), atol=2e-3)
+
+
+# -- a sensor model beside a geotransform ------------------------------------------------------
+
+_RPC = dict(height_off=0.0, height_scale=500.0, lat_off=51.3, lat_scale=0.1,
+            line_den_coeff=[1.0] + [0.0] * 19, line_num_coeff=[0.0, 0.0, -1.0] + [0.0] * 17,
+            line_off=50.0, line_scale=50.0,
+            long_off=5.5, long_scale=0.1, samp_den_coeff=[1.0] + [0.0] * 19,
+            samp_num_coeff=[0.0, 1.0] + [0.0] * 18, samp_off=50.0, samp_scale=50.0)
+
+
+@pytest.mark.parametrize("with_rpcs", [True, False])
+def test_rpcs_beside_a_geotransform_are_said(tmp_path: Path, with_rpcs: bool) -> None:
+    """Before: a GeoTIFF holding RPC coefficients and a geotransform (an image that may not
+    be orthorectified) was placed by its geotransform without a word; now a warning says
+    which places it and how to orthorectify. The same file without RPCs says nothing."""
+    import rasterio
+    from rasterio.rpc import RPC
+    from rasterio.transform import from_origin
+
+    from prospect.errors import DataWarning
+    from prospect.io.raster import raster_info
+
+    path = tmp_path / "scene.tif"
+    profile: dict[str, Any] = dict(driver="GTiff", width=100, height=100, count=1,
+                                   dtype="float32", crs="EPSG:4326",
+                                   transform=from_origin(5.45, 51.35, 0.001, 0.001))
+    if with_rpcs:
+        profile["rpcs"] = RPC(**_RPC)
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(np.ones((1, 100, 100), dtype="float32"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        info = raster_info(path)
+    said = [str(w.message) for w in caught if issubclass(w.category, DataWarning)
+            and "RPC" in str(w.message)]
+    assert info.transform[0] == pytest.approx(0.001)
+    if with_rpcs:
+        assert len(said) == 1 and "orthorectif" in said[0] and "-unsetrpc" in said[0], said
+    else:
+        assert said == []
