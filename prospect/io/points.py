@@ -223,6 +223,25 @@ def is_text_table(path: Path | str, layer: str | None = None) -> bool:
     return False
 
 
+def record_numbers(gdf: Any, path: Path | str, layer: str | None = None
+                   ) -> tuple[np.ndarray, str]:
+    """How messages name each record of ``gdf`` as read from ``path``: its number and the
+    word for it, as the user finds it in the file. A text table's records are lines (``line``:
+    the file's physical lines, the header line 1, also compressed or zipped), a
+    spreadsheet's rows (``row``: the header row 1, as the sheet shows them), a vector file's
+    features (``feature``, from 1). The point reader and the labels reader number alike: the
+    labels had called a spreadsheet's row 2 "feature 1"."""
+    lined = is_text_table(path, layer)
+    table = lined or Path(str(path)).suffix.lower() in SHEET_SUFFIXES \
+        or bool(gdf.attrs.get("table"))
+    what = "feature" if not table else "line" if lined else "row"
+    numbers = gdf.attrs.get("lines") if table else None  # the file's physical lines
+    if numbers is None:  # the header is line 1; features (and a layer's rows) count from 1
+        numbers = np.arange(len(gdf)) + (2 if table and gdf.attrs.get("table") != "layer"
+                                         else 1)
+    return np.asarray(numbers, dtype="i8"), what
+
+
 def _zip_names(path: Path) -> list[str]:
     from prospect.io.vector import zip_members
 
@@ -1723,13 +1742,8 @@ def read_points(
                             [*columns, *(str(qualifier_column(f)) for f in flags.values())])),
                         override_crs=override_crs, decimal=decimal)
     keep = has_geometry(gdf.geometry)
-    lined = is_text_table(path, layer)
-    text = lined or path.suffix.lower() in SHEET_SUFFIXES or bool(gdf.attrs.get("table"))
-    what = "feature" if not text else "line" if lined else "row"
-    numbers = gdf.attrs.get("lines") if text else None  # the file's physical lines
-    if numbers is None:  # the header is line 1; features (and a layer's rows) count from 1
-        numbers = np.arange(len(gdf)) + (2 if text and gdf.attrs.get("table") != "layer"
-                                         else 1)
+    numbers, what = record_numbers(gdf, path, layer)
+    text = what != "feature"
     coords = f"coordinates {x}/{y}" if text else "coordinates"  # a vector file: its geometry
     unsaid = ~keep  # rows at 0, 0 have had their own warning
     unsaid[gdf.attrs.get("no_place", [])] = False

@@ -19,10 +19,9 @@ from prospect.errors import DataError, InputFileError
 from prospect.grid import RegionGrid
 from prospect.io.companions import Qualifier
 from prospect.io.points import (
-    SHEET_SUFFIXES,
     column_values,
-    is_text_table,
     read_features,
+    record_numbers,
     refuse_swapped_axes,
     repeated_records,
     valid_in_crs,
@@ -328,9 +327,9 @@ def read_occurrences(
     gdf = read_features(path, x=x, y=y, crs=crs, layer=layer, override_crs=override_crs,
                         decimal=decimal)
     n_records = len(gdf)
-    text = is_text_table(path, layer)  # its records are lines (also compressed or zipped)
+    numbers, what = record_numbers(gdf, path, layer)  # as the user finds them in the file
     gdf["_value"] = _values(gdf, value_column, path, tuple(nodata),
-                            (flags or {}).get(value_column or ""), text=text)
+                            (flags or {}).get(value_column or ""), numbers=numbers, what=what)
     stray = [key for key in flags or {} if key not in gdf.columns]
     if stray:  # a source without layers may flag the grade column without 'columns'
         raise DataError(
@@ -339,9 +338,8 @@ def read_occurrences(
             "as in the table")
     gdf["_fid"] = np.arange(len(gdf))
     gdf["_same_as"] = repeated_records(gdf, ignore=("_value", "_fid", "_same_as"))
-    lines = gdf.attrs.get("lines") if text else None
     # a vector file's geometries may have their axes swapped (a table's are its columns)
-    vector = not (text or path.suffix.lower() in SHEET_SUFFIXES or gdf.attrs.get("table"))
+    vector = what == "feature"
     gdf = gdf[has_geometry(gdf.geometry)]
     points = (gdf.geom_type == "Point").to_numpy()  # a latitude of 200 is no place
     px = gdf.geometry[points].x.to_numpy("f8")
@@ -389,10 +387,8 @@ def read_occurrences(
     same_as = gdf.set_index("_fid")["_same_as"]
     repeated = same_as[same_as >= 0]
     duplicate = np.isin(fid_all, repeated.index.to_numpy()) if len(repeated) else None
-    def number(fid: int) -> int:  # the table's line, or the feature's number
-        if lines is not None and fid < len(lines):
-            return int(lines[fid])
-        return fid + (2 if text else 1)
+    def number(fid: int) -> int:  # the table's line or row, or the feature's number
+        return int(numbers[fid])
 
     duplicates = []
     for fid, first in repeated.items():
@@ -475,7 +471,7 @@ def _warn_other_geometries(path: Path, gdf: pd.DataFrame, n_records: int) -> Non
 
 def _values(frame: pd.DataFrame, column: str | None, path: Path,
             nodata: tuple[float, ...] = (), flag: str | Qualifier | None = None, *,
-            text: bool = False) -> np.ndarray:
+            numbers: np.ndarray, what: str) -> np.ndarray:
     """The grade column as numbers in the table's notation: NaN where empty, not a finite
     number (an 'inf' grade is no grade) or a declared ``nodata`` (counted in a warning);
     a common fill value read as a grade is a warning (:func:`column_values`)."""
@@ -489,10 +485,7 @@ def _values(frame: pd.DataFrame, column: str | None, path: Path,
     flags = flag_values(frame[column])
     if flags is not None:  # yes/no, true/false: a presence flag, read as 1/0
         return flags
-    lines = frame.attrs.get("lines") if text else None
-    numbers = lines if lines is not None else np.arange(len(frame)) + (2 if text else 1)
-    return column_values(frame, column, path, numbers=numbers,
-                         what="line" if text else "feature", nodata=nodata,
+    return column_values(frame, column, path, numbers=numbers, what=what, nodata=nodata,
                          strict=False, flag=flag)
 
 

@@ -681,3 +681,25 @@ def test_a_gzipped_vector_file_is_read_through_vsigzip(tmp_path: Path, suffix: s
     if suffix == ".geojson":
         table = read_points(packed, columns=["li"], to_crs="EPSG:28992")
         np.testing.assert_array_equal(table.values["li"], [5.0, 7.5])
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_labels_number_a_spreadsheets_rows_as_the_sheet_shows_them(
+        tmp_path: Path, suffix: str) -> None:
+    """Before: the labels called a workbook's repeated sheet row 5 "feature 4, same as
+    feature 1" where the point reader (and the sheet) say rows from 2 under the header;
+    now rows 5 and 2, as a CSV's lines 5 and 2 (the control)."""
+    import pandas as pd
+    import pyogrio
+
+    rows = [(500_105.0, 1_350_105.0, 1.0), (500_205.0, 1_350_205.0, 2.0),
+            (500_305.0, 1_350_305.0, 3.0)]
+    frame = pd.DataFrame(rows + [rows[0]], columns=["x", "y", "li"])
+    path = tmp_path / f"mines{suffix}"
+    if suffix == ".xlsx":
+        pyogrio.write_dataframe(frame, path, driver="XLSX")
+    else:
+        frame.to_csv(path, index=False)
+    occ, error = _occurrences(path, x="x", y="y", crs="EPSG:32619", value_column="li")
+    assert error is None, error
+    assert [(d["record"], d["same_as"]) for d in occ.duplicates] == [(5, 2)]
