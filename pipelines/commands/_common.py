@@ -36,6 +36,12 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "indices": ("prospect indices --list --sensor landsat8 --domain mineral",
                 f"prospect indices {WAGENINGEN_JOB} -o out/wageningen"),
     "serve-key": ("prospect serve-key ministry --layers probability --expires 2027-06-30",),
+    "serve": ("prospect serve configs/serve/example.yaml",
+              "prospect serve configs/serve/example.yaml --port 8080"),
+    "model": ("prospect model import out/meuse/model --name meuse-zinc",
+              "prospect model list",
+              "prospect model show meuse-zinc --json",
+              "prospect model score meuse-zinc -c out/other/cube.zarr -o out/other/scored.zarr"),
 }
 """Example command lines shown under each command's ``--help`` (from the repository's
 folder, where ``configs/jobs`` is; a stage after ``ingest`` runs on what earlier stages

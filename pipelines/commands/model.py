@@ -23,6 +23,7 @@ from rich.text import Text
 
 from pipelines.commands._common import (
     SchedulerOpt,
+    examples,
     json_text,
     literal,
     names_output,
@@ -37,7 +38,7 @@ __all__ = ["model_app", "register"]
 
 model_app = typer.Typer(
     help="Reuse trained models: a versioned registry of safe (skops) models with cards.",
-    no_args_is_help=True,
+    no_args_is_help=True, epilog=examples("model"),
 )
 
 RegistryOpt = Annotated[

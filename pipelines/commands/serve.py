@@ -146,6 +146,6 @@ def _check_key_entry(agency: str, digest: str, layers: list[str], expires: str |
 
 def register(app: typer.Typer) -> None:
     """Add ``serve`` and ``serve-key`` to ``app``."""
-    app.command("serve")(serve)
+    app.command("serve", epilog=examples("serve"))(serve)
     app.command("serve-key", epilog=examples("serve-key"))(serve_key)
 

@@ -694,7 +694,7 @@ def test_labels_number_a_spreadsheets_rows_as_the_sheet_shows_them(
 
     rows = [(500_105.0, 1_350_105.0, 1.0), (500_205.0, 1_350_205.0, 2.0),
             (500_305.0, 1_350_305.0, 3.0)]
-    frame = pd.DataFrame(rows + [rows[0]], columns=["x", "y", "li"])
+    frame = pd.DataFrame([*rows, rows[0]], columns=["x", "y", "li"])
     path = tmp_path / f"mines{suffix}"
     if suffix == ".xlsx":
         pyogrio.write_dataframe(frame, path, driver="XLSX")
