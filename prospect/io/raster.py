@@ -1896,17 +1896,25 @@ def _check_vrt_sources(path: Path) -> None:
                 f"{where}); restore that file or fix the VRT's SourceFilename")
 
 
+def _local_head(path: Path | str, size: int) -> bytes | None:
+    """The first ``size`` bytes of a local file, for a refusal to say what it is; ``None``
+    for a ``/vsi`` or remote name, or a file that cannot be read."""
+    if str(path).startswith("/vsi") or "://" in str(path):
+        return None
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(size)
+    except OSError:
+        return None
+
+
 def _refuse_archive(path: Path | str) -> None:
     """Say so when a file GDAL cannot open is a zip or gzip archive (a raster as
     downloaded), instead of "corrupt, truncated or not a raster"."""
     import zipfile
 
-    if str(path).startswith("/vsi") or "://" in str(path):
-        return
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(4)
-    except OSError:
+    head = _local_head(path, 4)
+    if head is None:
         return
     if head.startswith(b"PK\x03\x04") and zipfile.is_zipfile(path):
         try:
@@ -1938,12 +1946,8 @@ def _refuse_point_table(path: Path | str, reason: str) -> None:
     header) is never one."""
     from prospect.io.points import ascii_grid_header
 
-    if str(path).startswith("/vsi") or "://" in str(path):
-        return
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read(8192)
-    except OSError:
+    raw = _local_head(path, 8192)
+    if raw is None:
         return
     if b"\x00" in raw or ascii_grid_header(raw) is not None:
         return
