@@ -88,6 +88,16 @@ PACKING = {"scale_factor": np.float32(0.01), "add_offset": np.float32(0),
            "_FillValue": np.int16(-9999)}
 
 
+def assert_raw_unpacked(sandbox: Sandbox) -> None:
+    """The cube holds :data:`RAW` unpacked by :data:`PACKING` (0.01), its two fill cells
+    (-9999 at 0, 0 and 700 at 5, 7) no data."""
+    cube = _cube(sandbox)
+    assert np.isnan(cube[0, 0]) and np.isnan(cube[5, 7])
+    assert np.isnan(cube).sum() == 2
+    keep = (RAW != -9999) & (RAW != 700)
+    np.testing.assert_allclose(cube[keep], RAW[keep] * np.float32(0.01), rtol=1e-6)
+
+
 @pytest.mark.parametrize("bounds", [
     {"valid_range": np.array([0, 5], dtype="f4")},
     {"valid_min": np.float32(0), "valid_max": np.float32(5)},
@@ -118,11 +128,7 @@ def test_packed_bounds_by_their_type_keep_the_grid(
     _netcdf(sandbox.root / "heat.nc", RAW, dtype="i2", attrs={**PACKING, **bounds})
     result = _ingest(sandbox, cli, scheduler, sources=_source("heat.nc"))
     assert result.code == 0, result.err[-2000:]
-    cube = _cube(sandbox)
-    assert np.isnan(cube[0, 0]) and np.isnan(cube[5, 7])
-    assert np.isnan(cube).sum() == 2
-    keep = (RAW != -9999) & (RAW != 700)
-    np.testing.assert_allclose(cube[keep], RAW[keep] * np.float32(0.01), rtol=1e-6)
+    assert_raw_unpacked(sandbox)
 
 
 def test_unpacked_bounds_at_the_types_limits_still_read(sandbox: Sandbox, cli,

@@ -22,7 +22,7 @@ from .test_inputs_round11 import _netcdf
 from .test_point_tables import X0, Y0, _ingest
 from .test_rasters_round15 import _cube, _source
 from .test_rasters_round16 import _write
-from .test_rasters_round17 import PACKING, RAW, VALUES
+from .test_rasters_round17 import PACKING, RAW, VALUES, assert_raw_unpacked
 
 # --- sparse GeoTIFF blocks --------------------------------------------------------------------
 
@@ -214,11 +214,7 @@ def test_a_netcdf4_variables_bounds_are_told_by_their_type(
         assert_clean_error(result, 1, "heat.nc", "packed", "unpacked units", "500")
         return
     assert result.code == 0, result.err[-2000:]
-    cube = _cube(sandbox)
-    assert np.isnan(cube[0, 0]) and np.isnan(cube[5, 7])
-    assert np.isnan(cube).sum() == 2
-    keep = (RAW != -9999) & (RAW != 700)
-    np.testing.assert_allclose(cube[keep], RAW[keep] * np.float32(0.01), rtol=1e-6)
+    assert_raw_unpacked(sandbox)
 
 
 # --- class codes beside a CF missing_value ----------------------------------------------------
