@@ -174,9 +174,14 @@ def check_held(out_dir: Path) -> None:
     process does not lock."""
     beat = _HELD.get(os.path.realpath(out_dir))
     if beat is not None and beat.lost is not None:
-        raise OutputBusyError(
-            f"{out_dir}: in use by {beat.lost}; this job stopped and left the directory "
-            "to it: wait for it to finish, or give another -o")
+        raise _left_to_other(out_dir, beat.lost)
+
+
+def _left_to_other(out_dir: Path, lost: str) -> OutputBusyError:
+    """The refusal of a job that found ``lost`` writing ``out_dir`` and stopped."""
+    return OutputBusyError(
+        f"{out_dir}: in use by {lost}; this job stopped and left the directory "
+        "to it: wait for it to finish, or give another -o")
 
 
 def _can_create(out_dir: Path) -> bool:
@@ -279,9 +284,7 @@ def output_lock(out_dir: Path, *, say: Callable[[str], None] | None = None
         except KeyboardInterrupt as exc:  # the heartbeat's interrupt: say who writes here
             if beat.lost is None:
                 raise
-            raise OutputBusyError(
-                f"{out_dir}: in use by {beat.lost}; this job stopped and left the "
-                "directory to it: wait for it to finish, or give another -o") from exc
+            raise _left_to_other(out_dir, beat.lost) from exc
         finally:
             beat.stop()
             _HELD.pop(key, None)

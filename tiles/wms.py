@@ -430,11 +430,12 @@ def exception_mode(q: Mapping[str, str], version: str) -> str:
     text = q.get("EXCEPTIONS", "")
     if not text:
         return "xml"
+    asked = text.strip().lower()
     for names in EXCEPTION_FORMATS.values():
         for name, mode in zip(names, ("xml", "inimage", "blank"), strict=True):
-            if text.strip().lower() == name.lower():
+            if asked == name.lower():
                 return mode
-    if text.strip().lower() == "text/xml":  # 1.3.0's exception media type, as some send it
+    if asked == "text/xml":  # 1.3.0's exception media type, as some send it
         return "xml"
     raise ApiError(400, f"EXCEPTIONS {text[:40]!r} is not served; WMS {version} answers "
                         f"EXCEPTIONS={', '.join(EXCEPTION_FORMATS[version])} (a "
@@ -547,13 +548,16 @@ def _background(q: dict[str, str]) -> tuple[bool, tuple[int, int, int]]:
     return transparent.upper() == "TRUE", (rgb >> 16, (rgb >> 8) & 0xFF, rgb & 0xFF)
 
 
-def exception_canvas(q: dict[str, str], *, formats: Sequence[str] = MAP_FORMATS
+def exception_canvas(q: dict[str, str], *, formats: Sequence[str] | None = None
                      ) -> tuple[int, int, str, bool, tuple[int, int, int]] | None:
     """``(width, height, format, transparent, bgcolor)`` of the image an ``INIMAGE`` or
     ``BLANK`` refusal of request ``q`` is drawn in, or ``None`` when the request's own
     WIDTH, HEIGHT, FORMAT, TRANSPARENT or BGCOLOR cannot make one (the refusal is then
-    XML). GetLegendGraphic's size defaults to the legend's (320 x 84)."""
+    XML). GetLegendGraphic's size defaults to the legend's (320 x 84), its ``formats``
+    (when not given) to PNG, a map's to :data:`MAP_FORMATS`."""
     legend = "LAYER" in q and "LAYERS" not in q
+    if formats is None:
+        formats = ("image/png",) if legend else MAP_FORMATS
     try:
         width = _int(q, "WIDTH", MAX_SIZE) if "WIDTH" in q or not legend else 320
         height = _int(q, "HEIGHT", MAX_SIZE) if "HEIGHT" in q or not legend else 84

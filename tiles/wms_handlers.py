@@ -33,7 +33,6 @@ from tiles.source import LayerDataError
 from tiles.wms import (
     EXCEPTION_TYPES,
     INFO_FORMATS,
-    MAP_FORMATS,
     VERSIONS,
     MapRequest,
     WmsLayer,
@@ -79,8 +78,7 @@ def _image_refusal(exc: ApiError, q: dict[str, str], mode: str) -> Response | No
     it; a refusal with a meaning of its own keeps its status and headers (401's challenge,
     429's and 503's Retry-After). Never cached: the image is not a map.
     """
-    canvas = exception_canvas(q, formats=("image/png",) if "LAYER" in q and "LAYERS" not in q
-                              else MAP_FORMATS)
+    canvas = exception_canvas(q)
     if canvas is None:
         return None
     width, height, fmt, transparent, bgcolor = canvas

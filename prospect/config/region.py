@@ -69,6 +69,13 @@ Bounds = tuple[Coordinate, Coordinate, Coordinate, Coordinate]
 """``[left, bottom, right, top]``: finite numbers."""
 
 
+def _utm_epsg(longitude: float, latitude: float) -> int:
+    """The EPSG code of the WGS 84 UTM zone of a point (a longitude in any turn: 190 is
+    -170)."""
+    zone = int(((longitude + 180) % 360) // 6) + 1
+    return (32600 if latitude >= 0 else 32700) + zone
+
+
 def _across_antimeridian(crs: str | None, bounds: tuple[float, float, float, float]) -> str:
     """Why bounds with ``left > right`` in a geographic CRS are no mistake of order: they
     cross the antimeridian (Fiji, Tuvalu, the Aleutians), which a grid in longitudes
@@ -81,9 +88,7 @@ def _across_antimeridian(crs: str | None, bounds: tuple[float, float, float, flo
             return ""
     except CRSError:
         return ""
-    middle = (left + right + 360) / 2
-    zone = int(((middle + 180) % 360) // 6) + 1
-    code = (32600 if (bottom + top) / 2 >= 0 else 32700) + zone
+    code = _utm_epsg((left + right + 360) / 2, (bottom + top) / 2)
     return (f"; west {left:g} and east {right:g} cross the antimeridian (180 degrees), which "
             f"a grid in longitudes cannot: lay the region out in a projected CRS of the area, "
             f"such as its UTM zone EPSG:{code}, with bounds in its metres")
@@ -113,9 +118,7 @@ def _past_antimeridian(crs: str | None, bounds: tuple[float, float, float, float
         return ""
     past = [f"{name} {v:g}" for name, v in (("west", left), ("east", right))
             if not -180 <= v <= 180]
-    middle = ((left + right) / 2 + 180) % 360 - 180
-    zone = int((middle + 180) // 6) % 60 + 1
-    code = (32600 if (bottom + top) / 2 >= 0 else 32700) + zone
+    code = _utm_epsg((left + right) / 2, (bottom + top) / 2)
     crosses = left < 180 < right or left < -180 < right
     wrapped = [f"{((v + 180) % 360) - 180:g}" for v in (left, right)]
     how = (f"the region crosses the antimeridian (180 degrees), which a grid in longitudes "

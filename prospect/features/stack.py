@@ -234,12 +234,11 @@ def _check_plain_layers(ds: xr.Dataset, names: Sequence[str]) -> None:
 def _cell_size(ds: xr.Dataset) -> float | None:
     """The cube's cell size from its ``x``/``y`` coordinates (``None`` when they give
     none: fewer than 2 cells, no coordinates)."""
-    sizes = []
     for dim in ("x", "y"):
         if dim in ds.coords and ds.sizes.get(dim, 0) >= 2:
-            values = np.asarray(ds[dim].values, dtype="f8")
-            sizes.append(abs(float(values[1] - values[0])))
-    return sizes[0] if sizes else None
+            first = np.asarray(ds[dim].values[:2], dtype="f8")
+            return abs(float(first[1] - first[0]))
+    return None
 
 
 def _check_focal_resolution(ds: xr.Dataset, spec: FeatureSpec) -> None:

@@ -311,9 +311,9 @@ def radsat_bits(satellite: int | None, band: int, *, sensor: str = "",
     gain, VCID 2: bit 8), band 7 bit 6, and bit 9, a dropped pixel. MSS (Landsat 1-5):
     its four bands in order on bits 0-3 (bands 4-7 of Landsat 1-3, 1-4 of Landsat 4-5),
     and bit 9."""
-    parts: list[tuple[int, str]] = []
     if satellite is None:
         return None
+    parts: list[tuple[int, str]] = []
     if sensor.upper() == "M" or satellite in (1, 2, 3):
         first = 4 if satellite in (1, 2, 3) else 1
         if first <= band < first + 4:
@@ -330,10 +330,7 @@ def radsat_bits(satellite: int | None, band: int, *, sensor: str = "",
         parts.append((DROPPED_PIXEL, "dropped pixel"))
     else:
         return None
-    bits = 0
-    for bit, _ in parts:
-        bits |= 1 << bit
-    return bits, ", ".join(what for _, what in parts)
+    return sum(1 << bit for bit, _ in parts), ", ".join(what for _, what in parts)
 
 
 @dataclass(frozen=True)

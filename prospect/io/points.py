@@ -242,23 +242,17 @@ def record_numbers(gdf: Any, path: Path | str, layer: str | None = None
     return np.asarray(numbers, dtype="i8"), what
 
 
-def _zip_names(path: Path) -> list[str]:
-    from prospect.io.vector import zip_members
-
-    return list(zip_members(path))
-
-
 def _zipped_table(path: Path, layer: str | None) -> str | None:
     """The text table a ``.zip`` holding no vector file is read at (its one table, or the
     one ``layer`` names), ``None`` when it holds a vector file or no table; several
     tables and no ``layer`` are refused naming them."""
-    from prospect.io.vector import zip_datasets
+    from prospect.io.vector import zip_datasets, zip_members
 
     try:
-        members = _zip_names(path)
+        members = zip_members(path)
     except InputFileError:
         return None  # the vector reader names a damaged archive
-    if zip_datasets(tuple(members)):
+    if zip_datasets(members):
         return None
     tables = [m for m in members if Path(m).suffix.lower() in TEXT_SUFFIXES | {".asc"}]
     if not tables:

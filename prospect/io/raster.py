@@ -298,10 +298,11 @@ def code_range(info: RasterInfo, band: int, *, nodata: float | None,
     hi: int | None = None
     try:
         with rasterio.open(info.path) as src:
+            dropped = info.dropped(band, nodata, *missing[:1])
             for _, win in src.block_windows(band):
                 block = src.read(band, window=win)
                 valid = np.ones(block.shape, dtype=bool)
-                for value in info.dropped(band, nodata, *missing[:1]):
+                for value in dropped:
                     valid &= block != value
                 if valid_range is not None:
                     valid &= (block > valid_range[0]) & (block < valid_range[1])
@@ -1284,6 +1285,8 @@ def _refuse_sparse(src: Any, path: Path | str, nodata: tuple[float | None, ...])
                 "value (gdal_edit.py -a_nodata -9999 file.tif: GDAL then reads them as "
                 "no data), or if they are zeros, write them (gdal_translate -co "
                 "SPARSE_OK=FALSE file.tif dense.tif)")
+        if pixel:  # every band of a pixel-interleaved file has band 1's blocks
+            return
 
 
 _VRT_COVER_SOURCES = 2000
@@ -1311,22 +1314,24 @@ def _uncovered(rects: list[tuple[float, float, float, float]], width: int,
     return round(float(area[~covered].sum()))
 
 
-def _refuse_vrt_unmarked(src: Any, path: Path | str) -> None:
+def _refuse_vrt_unmarked(src: Any, path: Path | str, root: Any = None) -> None:
     """Refuse a VRT band that states no ``NoDataValue`` (and has no mask) where GDAL would
     read cells that hold no data as values: cells under none of its sources (a mosaic of
     tiles with gaps; GDAL fills them with 0), a ``ComplexSource``'s ``<NODATA>`` cells
     (skipped, so 0 again), or a source file's own nodata copied as a value by a source
     that does not state it (a hand-written ``SimpleSource``: -9999 read as -9999). Each
     was ingested as values, exit 0. Local VRT files only; the XML alone, and the headers
-    of up to :data:`_VRT_NODATA_FILES` of a band's source files."""
+    of up to :data:`_VRT_NODATA_FILES` of a band's source files; ``root`` is the VRT's
+    XML where :func:`_check_vrt_sources` has parsed it already."""
     import xml.etree.ElementTree as ET
 
     if src.driver != "VRT" or str(path).startswith("/vsi") or "://" in str(path):
         return
-    try:
-        root = ET.fromstring(Path(path).read_text(errors="replace"))
-    except (OSError, ET.ParseError):
-        return
+    if root is None:
+        try:
+            root = ET.fromstring(Path(path).read_text(errors="replace"))
+        except (OSError, ET.ParseError):
+            return
     if root.get("subClass") or root.find("MaskBand") is not None:
         return  # a warped VRT (its own nodata handling), or a mask of the whole dataset
     fix = ("state the band's no data (gdalbuildvrt -srcnodata <value> -vrtnodata <value>, "
@@ -1860,21 +1865,22 @@ def _why_no_crs(src: Any, path: Path | str) -> str:
     return "it may sit in a non-standard attribute"
 
 
-def _check_vrt_sources(path: Path) -> None:
+def _check_vrt_sources(path: Path) -> Any:
     """Refuse a VRT whose source files are paths relative to the folder Prospect runs in
     (``relativeToVRT="0"`` with a relative path, as ``gdalbuildvrt`` writes one built in
     another folder): the layer would depend on where it is run (and on each worker's
     folder), and a same-named file there would be read instead without a word. A source
-    that is missing is named with where it was looked for."""
+    that is missing is named with where it was looked for. Returns the parsed XML (for
+    :func:`_refuse_vrt_unmarked`), ``None`` where it was not parsed."""
     import xml.etree.ElementTree as ET
 
     try:
         text = path.read_text(errors="replace")
         root = ET.fromstring(text) if text.lstrip().startswith("<VRTDataset") else None
     except (OSError, ET.ParseError):
-        return  # GDAL says what is wrong with it
+        return None  # GDAL says what is wrong with it
     if root is None:
-        return
+        return None
     for element in root.iter("SourceFilename"):
         source = (element.text or "").strip()
         if not source or source.startswith("/vsi") or "://" in source or \
@@ -1894,6 +1900,7 @@ def _check_vrt_sources(path: Path) -> None:
             raise InputFileError(
                 f"{path}: the VRT's source {source}: No such file or directory (looked for "
                 f"{where}); restore that file or fix the VRT's SourceFilename")
+    return root
 
 
 def _local_head(path: Path | str, size: int) -> bytes | None:
@@ -2374,9 +2381,10 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
     # warning printed a library path and source line before it (a filter, not a
     # catch_warnings block: that would race the warnings of other threads)
     warnings.filterwarnings("ignore", category=NotGeoreferencedWarning)
+    vrt_root = None
     if str(path).lower().endswith(".vrt") and not str(path).startswith("/vsi") and \
             "://" not in str(path):
-        _check_vrt_sources(Path(path))
+        vrt_root = _check_vrt_sources(Path(path))
     try:
         with _gdal_listening() as heard, rasterio.open(name) as src:
             file_crs = src.crs
@@ -2430,7 +2438,7 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
                 info["nodata"] = (ASCII_DEFAULT_NODATA,)
             _refuse_header_words(src, path)
             _refuse_sparse(src, path, nodata)
-            _refuse_vrt_unmarked(src, path)
+            _refuse_vrt_unmarked(src, path, vrt_root)
             gcps, rpcs = src.gcps[0], src.rpcs
             gridless = tuple(src.transform)[:6] == (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
             coordinates = _coordinates(src, path) if gridless else None

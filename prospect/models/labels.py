@@ -139,10 +139,10 @@ def snap_points(
     west, north, res = grid.bounds[0], grid.bounds[3], grid.resolution
     east, south = west + grid.width * res, north - grid.height * res
     tol = 1e-6 * res
-    on_edge = ((cols == grid.width) & (np.abs(x - east) <= tol)) | \
-        ((rows == grid.height) & (np.abs(y - south) <= tol))
-    cols = np.where((cols == grid.width) & (np.abs(x - east) <= tol), cols - 1, cols)
-    rows = np.where((rows == grid.height) & (np.abs(y - south) <= tol), rows - 1, rows)
+    on_east = (cols == grid.width) & (np.abs(x - east) <= tol)
+    on_south = (rows == grid.height) & (np.abs(y - south) <= tol)
+    on_edge = on_east | on_south
+    cols, rows = cols - on_east, rows - on_south
     inside = grid.contains(rows, cols)
     # records just outside (within half a cell of the bounds: rounded coordinates, bounds
     # drawn a little tight) are likely meant to be in; they are said, not silently dropped
@@ -387,13 +387,11 @@ def read_occurrences(
     same_as = gdf.set_index("_fid")["_same_as"]
     repeated = same_as[same_as >= 0]
     duplicate = np.isin(fid_all, repeated.index.to_numpy()) if len(repeated) else None
-    def number(fid: int) -> int:  # the table's line or row, or the feature's number
-        return int(numbers[fid])
-
-    duplicates = []
+    duplicates = []  # named by the table's line or row, or the feature's number
     for fid, first in repeated.items():
         at = np.flatnonzero(fid_all == fid)
-        duplicates.append({"record": number(int(fid)), "same_as": number(int(first)),
+        duplicates.append({"record": int(numbers[int(fid)]),
+                           "same_as": int(numbers[int(first)]),
                            "x": float(x_all[at[0]]) if at.size else None,
                            "y": float(y_all[at[0]]) if at.size else None})
     return Occurrences(

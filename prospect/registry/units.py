@@ -88,7 +88,7 @@ def _tokens(text: str) -> list[tuple[str, str]]:
         m = _TOKEN.match(text, pos)
         if not m or m.end() == pos:
             raise _Unreadable(text)
-        kind = m.lastgroup if m.lastgroup != "exp" else "sym"
+        kind = m.lastgroup  # "exp" only follows a "sym", which comes first here
         if m.group("sym") is not None:
             out.append(("sym", m.group("sym") + (m.group("exp") or "")))
         elif kind is not None:
