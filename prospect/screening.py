@@ -9,8 +9,8 @@ is written resumably and published atomically like every other variable.
 
 from __future__ import annotations
 
-import re
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -32,6 +32,7 @@ from prospect.economics import (
 from prospect.errors import DataError, DataWarning
 from prospect.grid import ChunkWindow, RegionGrid
 from prospect.ingest.layers import Layer
+from prospect.registry.units import Canonical, canonical_units
 
 __all__ = [
     "CONCENTRATION_UNITS",
@@ -53,26 +54,55 @@ ECONOMIC_OUTPUTS: dict[str, str] = {
 """Output -> cube variable name."""
 
 CONCENTRATION_UNITS: dict[str, tuple[str, float | None]] = {
-    "mg/l": ("mg/L", 1.0), "g/m3": ("mg/L", 1.0), "ug/l": ("ug/L", 1e-3),
+    "mg/L": ("mg/L", 1.0), "g/m3": ("mg/L", 1.0), "ug/L": ("ug/L", 1e-3),
     "ppm": ("ppm", None), "mg/kg": ("mg/kg", None),
 }
-"""Lithium concentration units (normalised spelling) -> (name, factor to mg/L); ``None``:
-a mass fraction, times the brine density (kg/L)."""
+"""Lithium concentration units -> (name, factor to mg/L); ``None``: a mass fraction, times
+the brine density (kg/L). A cube's ``units`` match an entry when
+:func:`prospect.registry.units.canonical_units` reads both as one unit (``mg l-1``,
+``mg.L^-1`` and ``mg·L⁻¹`` are ``mg/L``; ``µg/L`` is ``ug/L``)."""
 
 _FIX = ("set the lithium column's units on its points source (`units: {column: mg/L}`; "
         "mg/L, ug/L, ppm or mg/kg) and ingest again, or name the lithium surface in "
         "economics.concentration")
 
 
-def _normalise(units: str) -> str:
-    """``units`` in one spelling: lower case, no spaces, ``x-1`` as ``/x``, micro as ``u``."""
-    u = units.strip().lower().replace("\u00b5", "u").replace("\u03bc", "u")
-    u = re.sub(r"[\s\u00b7*.]+", "", u)
-    return re.sub(r"(l|kg|m3)\^?-1$", r"/\1", u)
+def _square(form: Canonical) -> Canonical:
+    """The canonical form of a unit squared."""
+    return float(f"{form[0] ** 2:.12g}"), tuple((s, 2 * p) for s, p in form[1])
+
+
+def _readings() -> tuple[dict[Canonical, tuple[str, float | None]],
+                         dict[Canonical, tuple[str, float | None]]]:
+    """Canonical forms of :data:`CONCENTRATION_UNITS` and of their squares."""
+    plain, squared = {}, {}
+    for spelling, hit in CONCENTRATION_UNITS.items():
+        form = canonical_units(spelling)
+        assert form is not None, spelling  # the table is written in the grammar
+        plain[form], squared[_square(form)] = hit, hit
+    return plain, squared
+
+
+_PLAIN, _SQUARED = _readings()
+
+
+def _lookup(units: str, table: Mapping[Canonical, tuple[str, float | None]],
+            density: float) -> tuple[str, float] | None:
+    form = canonical_units(units)
+    hit = None if form is None else table.get(form)
+    if hit is None:
+        return None
+    name, factor = hit
+    return name, density if factor is None else factor
 
 
 def to_mg_per_l(units: str, density: float) -> tuple[str, float] | None:
     """The concentration units ``units`` as (name, factor to mg/L); None when not one.
+
+    ``units`` is read as the model registry reads units (UDUNITS-2's product of powers,
+    :func:`prospect.registry.units.canonical_units`), case and prefixes kept: ``Mg/L``
+    (megagrams) or ``mg/mL`` is not ``mg/L``. Unlike the registry's schema check, which
+    converts nothing, screening converts the concentrations of its table to mg/L.
 
     Parameters
     ----------
@@ -81,17 +111,13 @@ def to_mg_per_l(units: str, density: float) -> tuple[str, float] | None:
     density
         Brine density (kg/L), used only for mass fractions (ppm, mg/kg).
     """
-    hit = CONCENTRATION_UNITS.get(_normalise(units))
-    if hit is None:
-        return None
-    name, factor = hit
-    return name, density if factor is None else factor
+    return _lookup(units, _PLAIN, density)
 
 
-def _squared_inner(units: str) -> str | None:
-    """``X`` of a squared unit ``(X)2``, ``(X)^2`` or ``(X)**2``; None otherwise."""
-    m = re.fullmatch(r"\s*\((.+)\)\s*(\^|\*\*)?\s*2\s*", units)
-    return m.group(1) if m else None
+def _variance_units(units: str, density: float) -> tuple[str, float] | None:
+    """(name, factor to mg/L) of the concentration whose square ``units`` is (``(mg/L)2``,
+    ``mg2 L-2``, ``(ug/L)^2``); None when ``units`` is not such a square."""
+    return _lookup(units, _SQUARED, density)
 
 
 def confidence_level(z: float) -> float:
@@ -177,8 +203,7 @@ def _variance_scale(name: str, attrs: Any, concentration: str, density: float) -
     """Factor from the variance variable's units to (mg/L)2; DataError unless its units are
     the square of a lithium concentration's (a kriging variance)."""
     units = str(attrs.get("units", ""))
-    inner = _squared_inner(units)
-    hit = None if inner is None else to_mg_per_l(inner, density)
+    hit = _variance_units(units, density)
     if name == concentration or hit is None:
         raise DataError(
             f"economics: variance {name!r} (units {units!r}) is not the kriging variance of "

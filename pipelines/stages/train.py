@@ -35,6 +35,7 @@ from prospect.models.summary import (
     input_schema,
     model_card,
     model_warnings,
+    spread_warnings,
     training_facts,
 )
 from prospect.models.training import (
@@ -140,7 +141,7 @@ def run(ctx: RunContext) -> StageResult:
     facts["metrics"]["cv_spatial_beats_baseline"] = facts["baseline"]["beats"]
     ctx.console.print(f"  {facts['baseline']['verdict']}")
     doubts = cv_warnings(facts["metrics"]) + model_warnings(final, names) + \
-        importance_warnings(facts)
+        spread_warnings(final, ts.X) + importance_warnings(facts)
     for line in doubts:  # the summary's and the manifest's warning notes
         warnings.warn(DataWarning(line), stacklevel=1)
     # what makes the figures less than they read, for the report and the card (the

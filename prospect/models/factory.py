@@ -101,6 +101,20 @@ def _check_members(name: str, clf: Any) -> None:
             f"model.params.n_estimators = {members}: the uncertainty map of {name} is the "
             "spread of its members, and one member has none (it would read 0 in every "
             f"cell); use at least 2 (default {default})")
+    if name == "random_forest" and getattr(clf, "bootstrap", True) is False and \
+            _every_column(getattr(clf, "max_features", "sqrt")):
+        raise ConfigError(
+            f"model.params: bootstrap = false with max_features = {clf.max_features!r}: every "
+            "tree of the random forest is grown on every row and chooses among every column, "
+            "so the trees are one tree repeated and the uncertainty map (the spread of the "
+            "trees) would read 0 in every cell; keep bootstrap: true (the default) or set "
+            "max_features below 1.0 (default 'sqrt')")
+
+
+def _every_column(max_features: Any) -> bool:
+    """Whether a forest's ``max_features`` lets each split choose among every column, for
+    any number of columns (``None``, or a share of 1.0 or more)."""
+    return max_features is None or (isinstance(max_features, float) and max_features >= 1.0)
 
 
 def make_estimator(

@@ -150,11 +150,17 @@ def _key(f: float) -> str:
 def prediction_area(
     positive_scores: np.ndarray, area_scores: np.ndarray, *, n_points: int = 101,
 ) -> dict[str, Any]:
-    """Prediction-area curves and their intersection.
+    """Prediction-area curves and their intersection (Yousefi and Carranza 2015).
 
-    Returns ``thresholds``, ``occurrence_pct`` (share of positives ``>= t``),
-    ``area_pct`` (share of area ``>= t``) and, where occurrence % meets 100 - area %,
-    ``intersection_threshold`` and ``intersection_occurrence_pct``.
+    Returns ``thresholds``, ``occurrence_pct`` (share of positives ``>= t``) and
+    ``area_pct`` (share of area ``>= t``) at up to ``n_points`` quantiles, for the plot,
+    and the intersection, where occurrence % meets 100 - area %:
+    ``intersection_occurrence_pct`` and ``intersection_threshold`` (the score at which it
+    is reached). The intersection is exact: on the success-rate curve with cells tied at
+    a score shared in proportion (as :func:`top_area_capture` shares them), the point
+    where captured share + area share = 1. It was the nearest of the plot's quantile
+    thresholds, its two sides averaged: up to 4 points off where scores are tied (a
+    classed map, weights of evidence).
     """
     pos = np.sort(_clean(positive_scores))
     area = np.sort(_clean(area_scores))
@@ -166,13 +172,27 @@ def prediction_area(
     thresholds = np.unique(np.quantile(both, np.linspace(0, 1, n_points)))
     occ = 100.0 * (1.0 - np.searchsorted(pos, thresholds, side="left") / pos.size)
     ar = 100.0 * (1.0 - np.searchsorted(area, thresholds, side="left") / area.size)
-    gap = occ - (100.0 - ar)  # decreasing in t
-    k = int(np.argmin(np.abs(gap)))
+    level, pct = _pa_intersection(pos, area)
     return {
         "thresholds": thresholds.tolist(), "occurrence_pct": occ.tolist(),
-        "area_pct": ar.tolist(), "intersection_threshold": float(thresholds[k]),
-        "intersection_occurrence_pct": float((occ[k] + 100.0 - ar[k]) / 2.0),
+        "area_pct": ar.tolist(), "intersection_threshold": level,
+        "intersection_occurrence_pct": pct,
     }
+
+
+def _pa_intersection(pos: np.ndarray, area: np.ndarray) -> tuple[float, float]:
+    """(score, occurrence %) where the share of positives captured plus the share of area
+    taken reaches 1, cells and positives tied at a score taken in the same proportion."""
+    levels = np.unique(np.concatenate([pos, area]))[::-1]  # highest first
+    pos_share = np.bincount(np.searchsorted(-levels, -pos), minlength=levels.size) / pos.size
+    area_share = np.bincount(np.searchsorted(-levels, -area),
+                             minlength=levels.size) / area.size
+    captured = np.concatenate([[0.0], np.cumsum(pos_share)])
+    gap = captured + np.concatenate([[0.0], np.cumsum(area_share)]) - 1.0  # -1 .. 1, rising
+    k = max(int(np.searchsorted(gap, 0.0, side="left")), 1)  # gap[0] = -1 < 0
+    step = gap[k] - gap[k - 1]
+    q = -gap[k - 1] / step if step > 0 else 1.0  # share of class k - 1 taken
+    return float(levels[k - 1]), float(100.0 * (captured[k - 1] + q * pos_share[k - 1]))
 
 
 def classification_metrics(

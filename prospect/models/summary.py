@@ -36,6 +36,7 @@ __all__ = [
     "limitations",
     "model_card",
     "model_warnings",
+    "spread_warnings",
     "training_facts",
 ]
 
@@ -184,6 +185,35 @@ def model_warnings(final: BaseEstimator, names: list[str]) -> list[str]:
             + "; set model.params.evidence.<layer>.type (categorical classes) or .threshold, "
             "or check the layer against the occurrences (a layer drawn from them leaks)")
     return lines
+
+
+def spread_warnings(final: BaseEstimator, X: np.ndarray) -> list[str]:
+    """A line when the uncertainty of ``final`` (the spread of its members) is 0 at every
+    training row: its members are one model repeated (a random forest without bootstrap
+    whose splits see every column, members given one sample), so the uncertainty map would
+    read "certain" in every cell.
+
+    Parameters
+    ----------
+    final
+        The fitted model (a pipeline or classifier).
+    X
+        The training rows.
+    """
+    from prospect.models.uncertainty import predict_with_uncertainty
+
+    model = final.steps[-1][1] if isinstance(final, Pipeline) else final
+    members = getattr(model, "estimators_", None)
+    if not isinstance(members, list) or len(members) < 2 or len(X) == 0:
+        return []
+    _, s = predict_with_uncertainty(final, X)
+    if not np.isfinite(s).any() or float(np.nanmax(s)) > 0.0:
+        return []
+    return [f"uncertainty: the {len(members)} members of {type(model).__name__} give the same "
+            f"probability at every one of the {len(X)} training cells (their spread is 0): "
+            "they are one model repeated, so the uncertainty map reads 0 (certain) where "
+            "nothing is known of the spread; let the members differ (bootstrap: true, "
+            "max_features below 1.0) or do not read the uncertainty map"]
 
 
 def _barren_line(b: dict[str, Any]) -> str:

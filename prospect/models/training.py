@@ -22,6 +22,7 @@ Public functions::
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -68,6 +69,7 @@ __all__ = [
     "ComputeFn",
     "Folds",
     "TrainingSet",
+    "base_rates",
     "build_training_set",
     "calibrate",
     "cv_schemes",
@@ -847,14 +849,25 @@ def calibrate(
     reliability facts before and after calibration, on the spatial out-of-fold rows
     (``X``, ``y``: the training rows)."""
     tested = spatial.fold >= 0
+    rates = base_rates(y, cfg)
     facts: dict[str, Any] = {
         "method": cfg.calibration,
         "spatial_oof_before": reliability(y[tested], spatial.oof[tested]),
         "note": "probabilities are relative scores: the background is a sample of the area "
-                f"at {cfg.labels.background_ratio:g} cells per positive, so their base rate "
-                "is not the deposit density of the region",
+                f"at {cfg.labels.background_ratio:g} cells per positive (a base rate of "
+                f"{rates['sample']:.4g}), so their base rate is not the deposit density of "
+                "the region",
+        "base_rate_sample": rates["sample"],
     }
+    if rates["weighted"] is not None:
+        facts["class_weight"] = rates["class_weight"]
+        facts["base_rate_weighted"] = rates["weighted"]
     if cfg.calibration == "none":
+        if rates["weighted"] is not None and \
+                not math.isclose(rates["weighted"], rates["sample"], rel_tol=1e-3):
+            line = _weighted_rate_line(rates)
+            warnings.warn(DataWarning(line), stacklevel=2)
+            facts["warnings"] = [line]
         return final, facts
     model = CalibratedModel(model=final, method=cfg.calibration).fit(
         X[tested], y[tested], scores=spatial.oof[tested])
@@ -880,6 +893,44 @@ def calibrate(
     facts["note_after"] = ("calibration map fitted on the spatial out-of-fold "
                            "probabilities (its after-figures are in-sample)")
     return model, facts
+
+
+def base_rates(y: np.ndarray, cfg: ModelConfig) -> dict[str, Any]:
+    """The share of positives among the training rows (``sample``) and, when
+    ``model.params.class_weight`` weighs the classes, the share the weighted fit sees
+    (``weighted``: ``w1 P / (w1 P + w0 N)``, 0.5 for ``balanced``; None without weights or
+    for estimators that take none).
+
+    A weight multiplies the odds the estimator learns by ``w1 / w0`` (Elkan 2001, "The
+    foundations of cost-sensitive learning"; King and Zeng 2001's prior correction), so an
+    uncalibrated map's probabilities centre on the weighted share, not the sample's.
+    """
+    y = np.asarray(y)
+    pos, neg = float((y == 1).sum()), float((y != 1).sum())
+    sample = pos / (pos + neg) if pos + neg else math.nan
+    weights = cfg.params.get("class_weight")
+    out: dict[str, Any] = {"sample": round(sample, 6), "weighted": None, "class_weight": None}
+    if weights is None or cfg.estimator in ("weights_of_evidence", "bagging_pu"):
+        return out
+    if isinstance(weights, str):  # 'balanced', 'balanced_subsample': n / (2 n_class) each
+        w1, w0 = (1.0 / pos if pos else 0.0), (1.0 / neg if neg else 0.0)
+    elif isinstance(weights, dict):
+        w1, w0 = float(weights.get(1, 1.0)), float(weights.get(0, 1.0))
+    else:
+        return out
+    total = w1 * pos + w0 * neg
+    out.update(weighted=round(w1 * pos / total, 6) if total else math.nan,
+               class_weight=weights)
+    return out
+
+
+def _weighted_rate_line(rates: dict[str, Any]) -> str:
+    return (f"class weights: model.params.class_weight {rates['class_weight']!r} weighs the "
+            f"positives against the background so that the fit sees a base rate of "
+            f"{rates['weighted']:.4g}, not the training rows' {rates['sample']:.4g}: the "
+            "map's probabilities are raised accordingly (odds times w1 / w0) and are no "
+            "more comparable with another model's than ranks; set model.calibration: sigmoid "
+            "to bring them back to the rows' base rate, or leave class_weight out")
 
 
 ISOTONIC_LEAST_ROWS = 1000

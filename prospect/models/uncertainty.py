@@ -21,7 +21,8 @@ from sklearn.ensemble import BaggingClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-__all__ = ["CalibratedModel", "ProbabilisticClassifier", "predict_with_uncertainty"]
+__all__ = ["PROBABILITY_ROUNDING", "CalibratedModel", "ProbabilisticClassifier",
+           "checked_probabilities", "predict_with_uncertainty"]
 
 
 @runtime_checkable
@@ -36,9 +37,78 @@ class ProbabilisticClassifier(Protocol):
 def predict_with_uncertainty(
     model: ProbabilisticClassifier, X: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Probability of the positive class and its uncertainty (standard deviation)."""
+    """Probability of the positive class and its uncertainty (standard deviation).
+
+    Raises
+    ------
+    ModelError
+        The model gave a probability outside [0, 1] (beyond rounding), a non-number for a
+        row it was given, or a negative or infinite uncertainty: a classifier from
+        elsewhere (``--trust``) whose ``predict_proba`` returns scores, not probabilities.
+        Values within rounding of 0 or 1 are clipped to them.
+    """
+    p, s = _predict(model, X)
+    return checked_probabilities(model, p, s)
+
+
+PROBABILITY_ROUNDING = 1e-9
+"""How far past 0 or 1 a probability may lie by rounding (clipped, not refused)."""
+
+
+def checked_probabilities(model: Any, p: np.ndarray, s: np.ndarray
+                          ) -> tuple[np.ndarray, np.ndarray]:
+    """``p`` clipped to [0, 1] where it is within rounding of it, and ``s``; ModelError
+    naming the estimator and the values when any ``p`` is outside or not a number, or any
+    ``s`` is negative or infinite (a NaN ``s`` is an unknown uncertainty, kept)."""
+    from prospect.errors import ModelError
+
+    p, s = np.asarray(p, dtype="f8"), np.asarray(s, dtype="f8")
+    bad = ~((p >= -PROBABILITY_ROUNDING) & (p <= 1.0 + PROBABILITY_ROUNDING))  # NaN too
+    bad_s = (s < 0) | np.isinf(s)
+    if bad.any() or bad_s.any():
+        name = _estimator_name(model)
+        what = (f"{int(bad.sum())} of {p.size} probabilities outside [0, 1] or not a number "
+                f"(e.g. {', '.join(f'{v:.6g}' for v in p[bad][:3])})" if bad.any() else
+                f"{int(bad_s.sum())} of {s.size} uncertainties negative or infinite (e.g. "
+                f"{', '.join(f'{v:.6g}' for v in s[bad_s][:3])})")
+        raise ModelError(
+            f"the model's estimator ({name}) gave {what}: a map of probabilities takes a "
+            "classifier whose predict_proba returns class probabilities (shares in [0, 1]); "
+            "nothing was written for these cells. Fit the estimator's scores to "
+            "probabilities (a calibrated classifier) and save it again")
+    return np.clip(p, 0.0, 1.0), s
+
+
+def _estimator_name(model: Any) -> str:
+    last = model.steps[-1][1] if isinstance(model, Pipeline) else model
+    cls = type(last)
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _positive_column(model: Any, proba: Any, rows: int) -> np.ndarray:
+    """Column of the positive class (label 1, else the second of two) of ``proba``;
+    ModelError when ``proba`` is not one row per input row and a column per class."""
+    from prospect.errors import ModelError
+
+    proba = np.asarray(proba)
+    found = getattr(model, "classes_", None)
+    classes = [] if found is None else list(found)
+    if proba.ndim != 2 or proba.shape[0] != rows or proba.shape[1] < 2:
+        raise ModelError(
+            f"the model's estimator ({_estimator_name(model)}).predict_proba gave an array "
+            f"of shape {proba.shape} for {rows} rows; a classifier's probabilities are one "
+            "row per input row and one column per class (two: background, occurrence)")
+    col = classes.index(1) if 1 in classes and len(classes) == proba.shape[1] else 1
+    out: np.ndarray = proba[:, col]
+    return out
+
+
+def _predict(
+    model: ProbabilisticClassifier, X: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`predict_with_uncertainty` before its values are checked."""
     if isinstance(model, CalibratedModel):
-        p, s = predict_with_uncertainty(model.model_, X)
+        p, s = _predict(model.model_, X)
         lo = model.calibrate(np.clip(p - s, 0.0, 1.0))
         hi = model.calibrate(np.clip(p + s, 0.0, 1.0))
         return model.calibrate(p), np.abs(hi - lo) / 2.0
@@ -48,14 +118,15 @@ def predict_with_uncertainty(
             if step is None or step == "passthrough":
                 continue
             Xt = step.transform(Xt)
-        return predict_with_uncertainty(model.steps[-1][1], Xt)
+        return _predict(model.steps[-1][1], Xt)
     members = getattr(model, "estimators_", None)
     if hasattr(model, "predict_proba_std"):
         return model.predict_proba(X)[:, 1], model.predict_proba_std(X)
     if members is not None and isinstance(members, list) and members and \
             hasattr(members[0], "predict_proba"):
         return _member_spread(model, X)
-    return model.predict_proba(X)[:, 1], np.full(X.shape[0], np.nan)
+    return _positive_column(model, model.predict_proba(X), X.shape[0]), \
+        np.full(X.shape[0], np.nan)
 
 
 def _member_spread(model: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -11,20 +11,32 @@ map from the wrong features without a word.
 input schema (``input_schema``: features, CRS and cell size) and its ``region`` with
 ``schema.json``, the schema's feature spec with its feature order, the number of columns
 the schema makes with the number the estimator takes (and the card says it takes), the
-categorical columns the schema names with the ones the estimator's encoder was fitted on,
-and the estimator class the card records with the one in ``model.skops``. Facts a file does
-not record (older models) are not compared.
+names of the columns the estimator was fitted on (recorded in ``model.skops`` when it was
+saved, :func:`record_columns`) with the schema's, the categorical columns the schema names
+with the ones the estimator's encoder was fitted on, and the estimator class the card
+records with the one in ``model.skops``. Facts a file does not record (older models) are
+not compared.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Mapping
 from typing import Any
 
 from prospect.errors import ModelError
 
-__all__ = ["check_parts", "n_features_in", "part_differences", "schema_columns"]
+__all__ = ["COLUMNS_ATTRIBUTE", "check_parts", "n_features_in", "part_differences",
+           "record_columns", "recorded_columns", "schema_columns"]
+
+COLUMNS_ATTRIBUTE = "prospect_columns_"
+"""The attribute :func:`record_columns` sets on an estimator before it is saved: the names
+of the columns it was fitted on, in order. It travels inside ``model.skops`` (a list of
+strings), so a ``schema.json`` and card whose ``feature_order`` were both reordered by hand
+(checksums written again) no longer pass for the estimator's. Not scikit-learn's
+``feature_names_in_``: setting that on an estimator fitted on arrays would make every
+``predict`` on an array warn. Models saved before carry none and are not compared."""
 
 
 def schema_columns(schema: Mapping[str, Any]) -> tuple[list[str], list[int]]:
@@ -77,6 +89,30 @@ def n_features_in(estimator: Any) -> int | None:
     except Exception:  # a property of an unfitted step
         return None
     return int(n) if n is not None and hasattr(n, "__index__") else None
+
+
+def record_columns(estimator: Any, columns: list[str]) -> None:
+    """Record on ``estimator`` the names of the columns it takes, in order, to be saved
+    with it (:data:`COLUMNS_ATTRIBUTE`). An object that takes no attribute is left as is.
+
+    Parameters
+    ----------
+    estimator
+        The fitted estimator about to be saved.
+    columns
+        Its column names in order (:func:`schema_columns` of its input schema).
+    """
+    with contextlib.suppress(AttributeError, TypeError):  # __slots__: nothing recorded
+        setattr(estimator, COLUMNS_ATTRIBUTE, [str(c) for c in columns])
+
+
+def recorded_columns(estimator: Any) -> list[str] | None:
+    """The column names recorded in a saved estimator (``None``: a model saved before
+    they were recorded, or a value that is not a list of names)."""
+    names = getattr(estimator, COLUMNS_ATTRIBUTE, None)
+    if not isinstance(names, list | tuple) or not all(isinstance(n, str) for n in names):
+        return None
+    return list(names)
 
 
 def _encoded_columns(estimator: Any) -> list[int] | None:
@@ -183,6 +219,10 @@ def part_differences(card: Mapping[str, Any], schema: Mapping[str, Any],
     n_in = n_features_in(estimator)
     if n_in is not None and n_in != len(columns):
         diffs.append(f"model.skops takes {n_in} columns, schema.json gives {len(columns)}")
+    fitted = recorded_columns(estimator)
+    if fitted is not None and fitted != columns:
+        diffs.append(_compare("the columns model.skops was fitted on",
+                              "the columns schema.json gives", fitted, columns))
     encoded = _encoded_columns(estimator)
     if encoded is not None and spec_data and encoded != sorted(categorical):
         diffs.append(f"model.skops encodes columns {encoded} as categories, schema.json's "

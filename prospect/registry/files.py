@@ -51,7 +51,7 @@ from prospect.registry.compat import (
     quiet_library_version_warnings,
     refuse_major,
 )
-from prospect.registry.consistency import check_parts
+from prospect.registry.consistency import check_parts, record_columns, schema_columns
 from prospect.registry.reproducible import reproducible_skops
 from prospect.registry.schema import SCHEMA_FORMAT
 from prospect.registry.sniff import HEAD_BYTES, refuse_unless_skops, sniff_file
@@ -180,6 +180,9 @@ def save_model(
     full_schema = _check_schema_shape(schema)
     full_card = complete_card(card, estimator, full_schema)
     check_parts(str(directory), full_card, full_schema, estimator)  # never saved unusable
+    # the column names travel inside model.skops: a schema and card reordered together by
+    # hand then disagree with the estimator itself
+    record_columns(estimator, schema_columns(full_schema)[0])
     directory.parent.mkdir(parents=True, exist_ok=True)
     import skops.io as sio  # here: its import loads every scikit-learn module (~1.5 s)
 

@@ -5,7 +5,8 @@ Two spellings of one unit (``mW/m2``, ``mW m-2``, ``mW/m^2``, ``mW·m⁻²``; ``
 on one takes a cube holding the other. This module reads a units string as UDUNITS-2's
 grammar writes a product of powers (terms joined by spaces, ``.``, ``*`` or ``·``;
 ``/`` or ``per`` divides by the next term or a parenthesised group; exponents as ``2``,
-``^2``, ``**2``, ``-1``, ``^-1`` or superscripts; ``µ``/``μ``/``u`` for micro) and gives
+``^2``, ``**2``, ``-1``, ``^-1`` or superscripts, also after a parenthesised group:
+``(mg/L)2``; ``µ``/``μ``/``u`` for micro) and gives
 each a canonical form: a numeric factor and the symbols with their summed powers, in
 order. Spelling aliases of one symbol (``l``/``L``/``litre``, ``%``/``percent``,
 ``°C``/``degC``/``degree_Celsius``) are one symbol.
@@ -23,7 +24,7 @@ from __future__ import annotations
 import math
 import re
 
-__all__ = ["canonical_units", "same_units", "units_hint"]
+__all__ = ["Canonical", "canonical_units", "same_units", "units_hint"]
 
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
 _MICRO = ("\u00b5", "\u03bc")
@@ -47,7 +48,9 @@ _TOKEN = re.compile(
     r"|(?P<num>[0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?)"
     r"|(?P<sym>[A-Za-zµμ°%℃_]+[A-Za-z_]*)"
     r"(?P<exp>(?:\^|\*\*)?[-+]?[0-9]+)?)")
-_EXPONENT = re.compile(r"\s*(?:\^|\*\*)\s*([-+]?[0-9]+)")
+_EXPONENT = re.compile(r"\s*(?:\^|\*\*)\s*([-+]?[0-9]+)|([-+]?[0-9]+)")
+"""A parenthesised group's exponent: ``^2``, ``**2``, or (UDUNITS-2's ``basic_exp INT``)
+digits right after the ``)``: ``(mg/L)2``."""
 
 Canonical = tuple[float, tuple[tuple[str, int], ...]]
 _HIGHEST_POWER = 12
@@ -97,7 +100,7 @@ def _tokens(text: str) -> list[tuple[str, str]]:
         if out and out[-1][0] == "close":
             e = _EXPONENT.match(text, pos)
             if e:
-                out.append(("gexp", e.group(1)))
+                out.append(("gexp", e.group(1) or e.group(2)))
                 pos = e.end()
     return out
 
