@@ -10,14 +10,16 @@ The dates are the config's, so they are checked against what the cube's variable
 (their provenance): a variable whose scenes' files are all of one acquisition date
 (a Landsat product or scene id, a Sentinel-2 band file name) must be listed under that
 date, and the variables stacked into one band must hold the same kind of value (the same
-quantity, units and value kind). Dates swapped between two scenes reversed every change
-without a word; a surface reflectance stacked with a TOA reflectance made a change of
-the atmosphere.
+quantity, units and value kind; a variable without a recorded quantity is taken at
+what its files' product names state, and Landsat scenes of two collections are not
+stacked). Dates swapped between two scenes reversed every change without a word; a
+surface reflectance stacked with a TOA reflectance made a change of the atmosphere.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -42,15 +44,53 @@ def _file_date(path: str) -> tuple[str, dt.date] | None:
     return s2_file_date(name)
 
 
+def _named_quantity(path: str) -> str | None:
+    """The quantity a band file's product name says it holds (a Collection 2 Level-2
+    ``SR_B4`` surface reflectance, a Sentinel-2 L1C band top-of-atmosphere reflectance, a
+    Landsat Level-1 band...; :func:`~prospect.ingest.products.named_product`), or
+    ``None``."""
+    from prospect.ingest.landsat import THERMAL, file_level
+    from prospect.ingest.products import named_product
+
+    named = named_product(path)
+    if named is not None:
+        return named.quantity
+    name = PurePosixPath(path).name
+    ident = landsat_id(name)
+    if ident is None or file_level(name) != "L1":
+        return None
+    number = re.search(r"_B(\d{1,2})(?:_VCID_[12])?$", name.split(".")[0])
+    thermal = number is not None and int(number.group(1)) in THERMAL.get(
+        f"LANDSAT_{ident.satellite}", set())
+    return "toa_radiance" if thermal else "toa_reflectance"
+
+
+def _collection(path: str) -> str | None:
+    """The Landsat collection of a band file by its name (``Collection 2``, or
+    ``pre-collection`` for a scene id), or ``None`` where the name is no Landsat id."""
+    ident = landsat_id(PurePosixPath(path).name)
+    if ident is None:
+        return None
+    if not ident.processing:
+        return "pre-collection"
+    return f"Collection {int(ident.processing.split()[1])}"
+
+
 def _recorded(var: xr.DataArray) -> dict[str, Any]:
-    """What a variable's provenance records: its scenes' dates (by file name) and quantity."""
+    """What a variable's provenance records: its scenes' dates (by file name), quantity
+    (recorded, else the one its files' product names state) and Landsat collections."""
     prov = read_provenance(var.attrs.get("provenance"))
     scenes = prov.get("scenes")
-    dated = [d for s in scenes if isinstance(s, dict) and (d := _file_date(str(s.get("file",
-                                                                                   ""))))
+    files = [str(s.get("file", "")) for s in scenes if isinstance(s, dict)
              ] if isinstance(scenes, list) else []
-    return {"dates": dated, "quantity": prov.get("quantity"),
-            "units": var.attrs.get("units"), "kind": var.attrs.get("prospect_kind")}
+    dated = [d for f in files if (d := _file_date(f))]
+    quantity = prov.get("quantity")
+    if not quantity and files:
+        named = {_named_quantity(f) for f in files}
+        quantity = named.pop() if len(named) == 1 else None
+    return {"dates": dated, "quantity": quantity,
+            "units": var.attrs.get("units"), "kind": var.attrs.get("prospect_kind"),
+            "collection": ", ".join(sorted({c for f in files if (c := _collection(f))}))}
 
 
 def _check_dates(cube: xr.Dataset, cfg: TimeSeriesConfig, band: str) -> None:
@@ -81,6 +121,15 @@ def _check_dates(cube: xr.Dataset, cfg: TimeSeriesConfig, band: str) -> None:
                     f"{name!r} ({key} {b}); a change between them is not a change of the "
                     "ground: stack variables of one quantity (e.g. surface reflectance of "
                     "both dates)")
+        a, b = first[1]["collection"], rec["collection"]
+        if a and b and a != b:
+            raise DataError(
+                f"timeseries: band {band!r} stacks {first[0]!r} (Landsat {a}) with "
+                f"{name!r} (Landsat {b}); the collections differ in calibration, "
+                "geometry and (at Level-2) algorithm, so a change between them is partly "
+                "one of processing (USGS advises against mixing them in a time series): "
+                "use the same collection's products for every date (Collection 2 holds "
+                "every Landsat scene)")
 
 
 def _check_order(cube: xr.Dataset, cfg: TimeSeriesConfig, band: str) -> None:
@@ -117,7 +166,7 @@ def stack_dates(cube: xr.Dataset, cfg: TimeSeriesConfig) -> xr.Dataset:
         A per-date variable is missing from the cube, is listed under another date than
         its scene's (or, for composites, in another order than their scenes' dates), or
         holds another quantity, units or kind of value than the other
-        dates' variables of its band.
+        dates' variables of its band, or Landsat scenes of another collection.
     """
     times = np.array([np.datetime64(d.date, "ns") for d in cfg.dates])
     out = {}

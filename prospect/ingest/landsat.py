@@ -80,7 +80,7 @@ THERMAL = {"LANDSAT_4": {6}, "LANDSAT_5": {6}, "LANDSAT_7": {6}, "LANDSAT_8": {1
 _LINE = re.compile(r"^\s*([A-Z0-9_]+)\s*=\s*(.*?)\s*$")
 # LC08_L2SP_224078_20200127_20200823_02_T1 (Collection 1/2 product id)
 _PRODUCT_ID = re.compile(
-    r"(L[COTEM])(\d{2})_(L1TP|L1GT|L1GS|L2SP|L2SR)_(\d{3})(\d{3})_(\d{8})_\d{8}_(\d{2})_"
+    r"(L[COTEM])(\d{2})_(L1TP|L1GT|L1GS|L2SP|L2SR)_(\d{3})(\d{3})_(\d{8})_(\d{8})_(\d{2})_"
     r"(T1|T2|RT)")
 # LC81970242014109LGN00 (pre-collection scene id: sensor, satellite, path, row, year, doy)
 _SCENE_ID = re.compile(r"(L[COTEM])(\d)(\d{3})(\d{3})(\d{4})(\d{3})([A-Z]{3}\d{2})")
@@ -116,11 +116,21 @@ class LandsatId:
     """``L1TP``, ``L2SP``... for collection ids; ``None`` for pre-collection scene ids."""
     sensor: str = ""
     """``C`` (OLI/TIRS), ``O``, ``T`` (TIRS), ``E`` (ETM+), ``T`` (TM) or ``M`` (MSS)."""
+    processing: str = ""
+    """What a collection product id says of the product's making: its processing date,
+    collection number and tier (``20200823 02 T1``); empty for pre-collection scene ids."""
 
     def same_scene(self, other: LandsatId) -> bool:
         """Same satellite, WRS path/row and acquisition date."""
         return (self.satellite, self.path, self.row, self.date) == (
             other.satellite, other.path, other.row, other.date)
+
+
+def _processing(ident: LandsatId) -> str:
+    """A product id's processing in words (``Collection 2, tier T1, processed 2020-08-23``)."""
+    day, number, tier = ident.processing.split()
+    return (f"Collection {int(number)}, tier {tier}, processed "
+            f"{day[:4]}-{day[4:6]}-{day[6:]}")
 
 
 def landsat_id(text: str) -> LandsatId | None:
@@ -130,7 +140,8 @@ def landsat_id(text: str) -> LandsatId | None:
         return LandsatId(text=m.group(0), satellite=int(m.group(2)), path=int(m.group(4)),
                          row=int(m.group(5)),
                          date=dt.datetime.strptime(m.group(6), "%Y%m%d").date(),
-                         level=m.group(3), sensor=m.group(1)[1])
+                         level=m.group(3), sensor=m.group(1)[1],
+                         processing=f"{m.group(7)} {m.group(8)} {m.group(9)}")
     m = _SCENE_ID.search(text)
     if m:
         day = dt.date(int(m.group(5)), 1, 1) + dt.timedelta(days=int(m.group(6)) - 1)
@@ -414,6 +425,17 @@ class MtlMetadata:
         if fid is not None and fid.level is not None and self.level and (
                 fid.level[:2] != self.level[:2]):
             mismatch = True
+        if not mismatch and fid is not None and self.ident is not None and \
+                fid.processing and self.ident.processing and \
+                fid.processing != self.ident.processing:
+            raise DataError(
+                f"{file}: the file is {fid.text}, but its metadata file {self.path} "
+                f"describes {self.ident.text}: the same scene and level from another "
+                f"processing ({_processing(fid)} against {_processing(self.ident)}), "
+                "whose calibration, geometry and quality layers are another product's "
+                "(Collection 2 recalibrated and re-registered Collection 1; a "
+                "reprocessing changes them too); give the MTL delivered with the file (the "
+                "one whose LANDSAT_PRODUCT_ID is the file's)")
         if (flevel == "L2" and not self.level2) or (flevel == "L1" and self.level2):
             mismatch = True
         if flevel == "S2":

@@ -13,7 +13,9 @@ from __future__ import annotations
 import functools
 import math
 import re
+import threading
 import warnings
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -35,8 +37,9 @@ from prospect.io.warp import (
     warp_block,
 )
 
-__all__ = ["BandValues", "SceneMask", "any_valid", "buffer_pixels", "check_clear_cover",
-           "check_scene_mask", "read_masked_band", "sample_clear", "sample_valid"]
+__all__ = ["BandValues", "SceneMask", "aligned_codes", "any_valid", "buffer_pixels",
+           "check_clear_cover", "check_scene_mask", "read_masked_band", "sample_clear",
+           "sample_valid"]
 
 
 @dataclass(frozen=True)
@@ -110,13 +113,13 @@ def read_masked_band(info: RasterInfo, band: int, mask: SceneMask | None, grid: 
     if saturate is not None:
         block[block == saturate] = np.nan
     if saturation is not None:
-        flags = read_aligned(_radsat_info(saturation.path, file_stamp(saturation.path),
-                                          info.crs), 1, info.crs, transform,
-                             block.shape, nodata=0)
+        flags = aligned_codes(_radsat_info(saturation.path, file_stamp(saturation.path),
+                                           info.crs), info.crs, transform, block.shape,
+                              nodata=0)
         block[saturation.drops(flags)] = np.nan
     if mask is not None:
-        codes = read_aligned(mask.info, 1, info.crs, transform, block.shape,
-                             nodata=FILL_CODE[mask.kind])
+        codes = aligned_codes(mask.info, info.crs, transform, block.shape,
+                              nodata=FILL_CODE[mask.kind])
         wrong = foreign_name(mask.kind, mask.info.path) or foreign_codes(
             mask.kind, codes, mask.info.nodata[0])
         if wrong is not None:
@@ -132,6 +135,40 @@ def read_masked_band(info: RasterInfo, band: int, mask: SceneMask | None, grid: 
         block += np.float32(offset)
     return warp_block(block, transform, info.crs, grid, window,
                       resampling=resampling_enum(resampling))
+
+
+LAYER_CACHE_BYTES = 64 * 1024 * 1024
+"""Bytes of quality-layer blocks (cloud masks, ``QA_RADSAT``) each thread keeps for the
+other bands of their scene: one block per scene and chunk, shared by its bands."""
+_layers = threading.local()
+
+
+def aligned_codes(info: RasterInfo, crs: str, transform: Affine, shape: tuple[int, int], *,
+                  nodata: float) -> np.ndarray:
+    """Band 1 of the quality layer ``info`` on a band's source block
+    (:func:`~prospect.io.warp.read_aligned`), read once per scene and block: every band
+    of a scene masked by its cloud mask or its ``QA_RADSAT`` layer asks for the same
+    block on the same pixels (a composite's bands, a scene's variables), which was read
+    (and warped) again for each. Kept per thread, at most :data:`LAYER_CACHE_BYTES`, the
+    least recently used dropped first; keyed by the file's stamp, so a file replaced
+    under its name is read again. The block returned is read-only (shared)."""
+    key = (info.path, file_stamp(info.path), info.crs, tuple(info.transform[:6]), crs,
+           tuple(transform[:6]), tuple(shape), float(nodata))
+    cache: OrderedDict[tuple[object, ...], np.ndarray] | None = getattr(_layers, "cache",
+                                                                         None)
+    if cache is None:
+        cache = _layers.cache = OrderedDict()
+    got = cache.get(key)
+    if got is not None:
+        cache.move_to_end(key)
+        return got
+    got = read_aligned(info, 1, crs, transform, shape, nodata=nodata)
+    got.flags.writeable = False
+    cache[key] = got
+    held = sum(a.nbytes for a in cache.values())
+    while held > LAYER_CACHE_BYTES and len(cache) > 1:
+        held -= cache.popitem(last=False)[1].nbytes
+    return got
 
 
 @functools.lru_cache(maxsize=64)

@@ -21,19 +21,21 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
-from pathlib import Path
+import re
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Protocol
 
 from prospect.errors import ConfigError, DataError, InputFileError
 from prospect.ingest.espa import read_espa
-from prospect.ingest.landsat import BandCalibration, read_mtl
-from prospect.ingest.sentinel2 import read_sentinel2
+from prospect.ingest.landsat import BandCalibration, landsat_id, read_mtl
+from prospect.ingest.sentinel2 import read_sentinel2, s2_file_date
 
 if TYPE_CHECKING:
     from prospect.config.sources import RasterSource
 
-__all__ = ["ProductMetadata", "band_coefficients", "check_same_quantity",
-           "read_product_metadata"]
+__all__ = ["NamedProduct", "ProductMetadata", "band_coefficients", "check_same_quantity",
+           "named_product", "read_product_metadata"]
 
 DN_FACTOR = 1e-3
 """A config ``scale`` below this (in magnitude) turns DNs into a quantity (reflectance's
@@ -193,6 +195,10 @@ def band_coefficients(source: RasterSource, var: str, cal: BandCalibration | Non
     given_scale, given_offset = s != 1.0, o != 0.0
     if cal is not None and cal.unstated is None and (cal.scale, cal.offset) == (1.0, 0.0):
         cal = None  # states a fill or units only: no calibration
+    if cal is None:  # nothing states it: the file's name may name a product that does
+        named = named_product(file)
+        if named is not None:
+            return _by_name(source, var, file, named)
     if cal is None or not (given_scale or given_offset):
         if cal is None:
             return s, o
@@ -324,3 +330,175 @@ def _refuse(source: RasterSource, var: str, file: str, stated_by: str, ignore: s
         + (f", or {ignore}" if ignore else "")
         + "; to change the units of the product's quantity, state the new 'units:' as well"
         " (e.g. 'scale: 100' with 'units: \"%\"')")
+
+
+# --- products whose file names define their DNs --------------------------------------------
+
+S2_OFFSET_FROM = dt.date(2022, 1, 25)
+"""Every Sentinel-2 product acquired from this day on is of processing baseline 04.00 or
+later, whose DNs carry +1000 (reflectance = (DN - 1000) / 10000); earlier acquisitions
+exist both ways (the original baselines without the offset, the reprocessed collection
+with it)."""
+
+
+@dataclass(frozen=True)
+class NamedProduct:
+    """What a band file's own name says its DNs are, where the product defines them."""
+
+    what: str
+    """The product, for messages (``a Landsat Collection 2 Level-2 SR_B4 file``)."""
+    quantity: str
+    units: str
+    scale: float | None
+    """``value = scale * DN + offset``, or ``None``: DNs that are no linear quantity
+    (ASTER Level-1T: radiance needs each band's and gain's coefficient, reflectance the
+    sun's angle)."""
+    offset: float | None = 0.0
+    """``None`` where the name cannot tell it (a Sentinel-2 band acquired before
+    :data:`S2_OFFSET_FROM` whose path states no processing baseline)."""
+    dn_offset: float = 0.0
+    """The offset in DN (Sentinel-2 from baseline 04.00: -1000), for messages."""
+    needs_scale: bool = True
+    """Whether DNs read without a ``scale:`` are refused (ESPA files without their XML have
+    been read as DNs with a config scale or none, and still are)."""
+
+
+_C2_L2 = re.compile(r"_(SR|ST)_B(\d{1,2})$", re.IGNORECASE)
+_ESPA = re.compile(r"_(sr|toa|bt)_band(\d{1,2})$", re.IGNORECASE)
+_S2_SAFE = re.compile(r"S2[A-D]_MSI(L1C|L2A)_\d{8}T\d{6}_N(\d{2})(\d{2})_", re.IGNORECASE)
+_S2_BAND = re.compile(r"(?:^|_)T\d{2}[A-Z]{3}_\d{8}T\d{6}_(B\d[\dA])(?:_(\d{2})m)?$")
+_ASTER = re.compile(r"^AST_(L1T|L1B|07XT|07|05|08|09T|09XT|09)_", re.IGNORECASE)
+
+
+def named_product(file: str) -> NamedProduct | None:
+    """The product a band file's name states, where that product defines its DNs, else
+    ``None``: a Landsat Collection 2 Level-2 ``SR_B*`` (2.75e-5, -0.2) or ``ST_B*``
+    (0.00341802, +149 K) file, an ESPA ``sr_band*``/``toa_band*`` (1e-4) or ``bt_band*``
+    (0.1 K) file, a Sentinel-2 band file of ESA's naming (1e-4; the -1000 DN offset of
+    baseline 04.00 where the ``.SAFE`` path states the baseline, or the acquisition is from
+    :data:`S2_OFFSET_FROM` on), an ASTER ``AST_07``/``AST_07XT`` surface reflectance
+    granule (0.001) or ``AST_L1T``/``AST_L1B`` DNs (no linear quantity)."""
+    text = str(file).replace("\\", "/")
+    name = PurePosixPath(text).name
+    stem = name.split(".")[0]
+    m = _C2_L2.search(stem)
+    ident = landsat_id(stem)
+    if m is not None and ident is not None and ident.level in ("L2SP", "L2SR"):
+        if m.group(1).upper() == "SR":
+            return NamedProduct("a Landsat Collection 2 Level-2 surface reflectance file",
+                                "surface_reflectance", "1", 2.75e-5, -0.2)
+        return NamedProduct("a Landsat Collection 2 Level-2 surface temperature file",
+                            "surface_temperature", "K", 0.00341802, 149.0)
+    m = _ESPA.search(stem)
+    if m is not None and ident is not None:
+        kind = m.group(1).lower()
+        if kind == "bt":
+            return NamedProduct("an ESPA brightness temperature file",
+                                "brightness_temperature", "K", 0.1, needs_scale=False)
+        return NamedProduct(
+            f"an ESPA {'surface' if kind == 'sr' else 'top-of-atmosphere'} reflectance file",
+            f"{'surface' if kind == 'sr' else 'toa'}_reflectance", "1", 1e-4,
+            needs_scale=False)
+    m = _S2_BAND.search(stem)
+    if m is not None:
+        safe = _S2_SAFE.search(text)
+        dated = s2_file_date(name)
+        level = (safe.group(1).upper() if safe else "L2A" if m.group(2) else "L1C")
+        quantity = "surface_reflectance" if level == "L2A" else "toa_reflectance"
+        if safe is not None:
+            baseline = int(safe.group(2)) + int(safe.group(3)) / 100
+            said = f"baseline {baseline:05.2f} (its .SAFE folder's N{safe.group(2)}" \
+                   f"{safe.group(3)})"
+        elif dated is not None and dated[1] >= S2_OFFSET_FROM:
+            baseline, said = 4.0, f"acquired {dated[1]}, so of baseline 04.00 or later"
+        else:
+            return NamedProduct(f"a Sentinel-2 {level} band file", quantity, "1", 1e-4, None)
+        dn = -1000.0 if baseline >= 4.0 else 0.0
+        return NamedProduct(f"a Sentinel-2 {level} band file ({said})", quantity,
+                            "1", 1e-4, dn * 1e-4, dn_offset=dn)
+    m = _ASTER.search(name)
+    if m is not None:
+        code = m.group(1).upper()
+        if code in ("07", "07XT"):
+            return NamedProduct(f"an ASTER AST_{code} surface reflectance granule",
+                                "surface_reflectance", "1", 1e-3)
+        if code in ("L1T", "L1B"):
+            return NamedProduct(f"an ASTER AST_{code} granule", "dn", "", None)
+    return None
+
+
+def _by_name(source: RasterSource, var: str, file: str, named: NamedProduct
+             ) -> tuple[float, float]:
+    """``(scale, offset)`` of a band file that no metadata calibrates but whose name states
+    a product that defines its DNs (:func:`named_product`): the config's ``scale`` must be
+    the product's (or a change of units of it, said with ``units:``), and the product's
+    offset applies at it, as for a STAC item that states none.
+
+    Before, a Collection 2 Level-2 file given ``scale: 2.75e-5`` lost its -0.2 (reflectance
+    0.2 high), ESPA's or Sentinel-2's ``scale: 0.0001`` on it was taken (3.6 x high), a
+    Sentinel-2 band of baseline 04.00 given ``scale: 0.0001`` alone read 0.1 high, and an
+    ASTER AST_L1T granule's DNs went in labelled as reflectance (``scale: 0.001``, AST_07's,
+    made them look like one).
+
+    Raises
+    ------
+    DataError
+        No ``scale:`` for a product whose DNs are no values.
+    ConfigError
+        Another scale or offset than the product's, or ASTER Level-1 DNs labelled as a
+        quantity they are not.
+    """
+    name = Path(file).name
+    s, o = source.scale, source.offset
+    converts = ("units" in source.model_fields_set
+                and _unit_word(source.units) != _unit_word(named.units))
+    if named.scale is None:  # DNs that no one pair makes a quantity
+        if "units" in source.model_fields_set and _unit_word(source.units) != "1":
+            return s, o  # what the DNs are made, said with 'units:'
+        raise ConfigError(
+            f"source {source.name!r}, band {var!r}: {name} is {named.what}, which holds "
+            "DNs: radiance is (DN - 1) x the unit conversion coefficient of its band and "
+            "gain, and reflectance needs the sun's angle too, so "
+            + (f"'scale: {s:g}'" + (f" and 'offset: {o:g}'" if o else "") + " labelled "
+               f"{source.units!r} would read them as a quantity they are not"
+               if (s, o) != (1.0, 0.0) else
+               f"read as they are they would be labelled {source.units!r} (reflectance)")
+            + "; use the AST_07XT surface reflectance product, or state what you ingest "
+            "with 'units:' (e.g. 'units: DN', or 'units: W m-2 sr-1 um-1' with the band's "
+            "coefficient as 'scale:' and 'offset:')")
+    a, b = named.scale, named.offset
+    if converts and s != 1.0:  # a change of units of the product's quantity, said
+        if abs(s) >= 1.0:  # a factor on the product's values ('scale: 100' for percent)
+            return s * a, s * (b or 0.0) + o
+        # a factor on the DNs ('scale: 0.00275' for percent), the product's offset at it,
+        # and a shift of the units' zero if given ('offset: -273.15' for degrees C)
+        at = (b or 0.0) * s / a
+        return s, at + (0.0 if math.isclose(o, at, rel_tol=1e-6, abs_tol=1e-9) else o)
+    what = f"value = {a:g} x DN" + (f" {'-' if b < 0 else '+'} {abs(b):g}" if b else
+                                    " + its baseline's offset" if b is None else "")
+    if s == 1.0 and not named.needs_scale:
+        return s, o
+    if s == 1.0:
+        raise DataError(
+            f"source {source.name!r}, band {var!r}: {name} is {named.what}, whose DNs are "
+            f"no values ({what}), but no metadata and no 'scale:' calibrate it, so the DNs "
+            f"would be read as {named.quantity.replace('_', ' ')}; give 'scale: {a:g}'"
+            + (f" and 'offset: {b:g}'" if b else
+               " and, from processing baseline 04.00 on, 'offset: -0.1'" if b is None
+               else "") + " in the source, or the product's metadata file with 'metadata:'")
+    if not math.isclose(s, a, rel_tol=1e-6):
+        raise ConfigError(
+            f"source {source.name!r}, band {var!r}: {name} is {named.what} ({what}), but "
+            f"the config's 'scale: {s:g}' is another product's, so every value would be "
+            f"{s / a:.3g} times wrong; give 'scale: {a:g}' (to change the units, state the "
+            f"new 'units:' as well, e.g. 'scale: {a * 100:g}' with 'units: \"%\"')")
+    if b is None:  # the offset cannot be told from the name: the config's holds
+        return s, o
+    expected = b * s / a  # the product's offset at the config's scale
+    if o != 0.0 and not math.isclose(o, expected, rel_tol=1e-6, abs_tol=1e-9):
+        raise ConfigError(
+            f"source {source.name!r}, band {var!r}: {name} is {named.what} ({what}), so "
+            f"its offset at scale {s:g} is {expected:g}, but the config gives 'offset: "
+            f"{o:g}', which would shift every value by the difference; remove 'offset:' "
+            "from the source (the product's own offset applies)")
+    return s, expected

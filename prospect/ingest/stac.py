@@ -32,7 +32,7 @@ import math
 import re
 import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
@@ -566,8 +566,17 @@ def _is_thermal(asset: pystac.Asset, key: str = "") -> bool:
                .lower().startswith("lwir") for b in bands)
 
 
-_REFLECTIVE = frozenset({"coastal", "blue", "green", "red", "nir", "nir08", "swir16",
-                         "swir22", "pan", "cirrus"})
+_LANDSAT_COMMON: dict[str, dict[str, int]] = {
+    "oli": {"coastal": 1, "blue": 2, "green": 3, "red": 4, "nir08": 5, "nir": 5,
+            "swir16": 6, "swir22": 7, "pan": 8, "cirrus": 9, "lwir11": 10, "lwir12": 11},
+    "tm": {"blue": 1, "green": 2, "red": 3, "nir08": 4, "nir": 4, "swir16": 5, "lwir": 6,
+           "lwir11": 6, "swir22": 7, "pan": 8}}
+"""Landsat band numbers by STAC ``eo`` common name: OLI/TIRS (Landsat 8, 9), TM/ETM+."""
+
+
+_REFLECTIVE = frozenset(name for numbers in _LANDSAT_COMMON.values() for name in numbers
+                        if not name.startswith("lwir"))
+"""The common names of Landsat's reflective bands (every one but the thermal ``lwir*``)."""
 
 
 def _landsat_l2_kind(asset: pystac.Asset, key: str) -> str | None:
@@ -785,6 +794,8 @@ def _asset_grid(item: pystac.Item, asset: pystac.Asset) -> AssetGrid | None:
         return None
     if rows <= 0 or cols <= 0 or a == 0 or e == 0 or _two_crs(fields):
         return None
+    if not _own_grid(item, asset, abs(a)):
+        return None  # another resolution than the item's grid: the file's header decides
     crs = _crs_of(fields)
     if crs is not None and not _earth_crs(crs):
         return None  # the file's header says where it is; the item's word is warned of
@@ -794,6 +805,31 @@ def _asset_grid(item: pystac.Item, asset: pystac.Asset) -> AssetGrid | None:
         dtype = None
     return AssetGrid(crs=crs, transform=(a, b, c, d, e, f), shape=(rows, cols),
                      dtype=str(dtype) if dtype else None)
+
+
+PAN_CELL_M = 15.0
+"""The cell of Landsat 7 ETM+ and 8-9 OLI panchromatic bands (the others: 30 m)."""
+
+
+def _own_grid(item: pystac.Item, asset: pystac.Asset, size: float) -> bool:
+    """Whether a grid of ``size`` cells can be the asset's: the asset states it itself, or
+    takes the item's ``proj:*`` and neither its ``gsd`` nor its band (a Landsat
+    panchromatic band: 15 m beside 30 m) says it has other pixels. An item stating one
+    grid for assets of several resolutions gave the 15 m pan band the 30 m bands' grid
+    (refused only when a chunk read it, in a worker)."""
+    own = asset.extra_fields
+    if "proj:shape" in own and "proj:transform" in own:
+        return True
+    gsd = own.get("gsd")
+    if isinstance(gsd, int | float) and not isinstance(gsd, bool) and gsd > 0 and \
+            size > 0.5 and not math.isclose(float(gsd), size, rel_tol=0.01):  # metres
+        return False
+    first = _first_band(asset, "eo:bands", "bands")
+    common = str(first.get("common_name") or first.get("eo:common_name") or "").lower()
+    name = str(first.get("name") or "").upper()
+    pan = common == "pan" or (_product(item) in ("landsat-l1", "landsat-l2")
+                              and name in ("B8", "B08"))
+    return not pan or math.isclose(size, PAN_CELL_M, rel_tol=0.01)
 
 
 FOOTPRINT_SLACK_DEG = 0.5
@@ -1110,6 +1146,7 @@ def _scene(href: str, item: pystac.Item, assets: dict[str, str],
                 raise DataError(
                     f"{href}: item {item.id!r}: a malformed value ({exc}) in asset {key!r}; "
                     "fix the item or leave the field out") from None
+        calibration = _with_mtl(href, item, product, assets, calibration)
         calibration = _with_radsat(href, item, product, assets, calibration)
     except DataError:
         raise
@@ -1128,14 +1165,6 @@ def _scene(href: str, item: pystac.Item, assets: dict[str, str],
     )
 
 
-_LANDSAT_COMMON: dict[str, dict[str, int]] = {
-    "oli": {"coastal": 1, "blue": 2, "green": 3, "red": 4, "nir08": 5, "nir": 5,
-            "swir16": 6, "swir22": 7, "pan": 8, "cirrus": 9, "lwir11": 10, "lwir12": 11},
-    "tm": {"blue": 1, "green": 2, "red": 3, "nir08": 4, "nir": 4, "swir16": 5, "lwir": 6,
-           "lwir11": 6, "swir22": 7, "pan": 8}}
-"""Landsat band numbers by STAC ``eo`` common name: OLI/TIRS (Landsat 8, 9), TM/ETM+."""
-
-
 def _landsat_band(item: pystac.Item, asset: pystac.Asset, key: str, satellite: int
                   ) -> int | None:
     """The Landsat band number an asset holds: its ``eo:bands`` name (``SR_B4``), its key,
@@ -1147,6 +1176,90 @@ def _landsat_band(item: pystac.Item, asset: pystac.Asset, key: str, satellite: i
             return int(number)
     common = str(first.get("common_name") or first.get("eo:common_name") or key).lower()
     return _LANDSAT_COMMON["oli" if satellite >= 8 else "tm"].get(common)
+
+
+_MTL_ASSET = re.compile(r"(?:^|_)MTL(?:\.(?:txt|json|xml))?$", re.IGNORECASE)
+
+
+def _mtl_asset(href: str, item: pystac.Item) -> str | None:
+    """The local file of a Landsat item's MTL asset (``mtl.txt``, ``MTL``, a href ending in
+    ``_MTL.txt``/``.json``/``.xml``), or ``None`` (none, or a remote one: planning reads no
+    file over the network for it)."""
+    for key, asset in item.assets.items():
+        target = str(asset.href or "").strip()
+        name = PurePosixPath(target.split("?")[0]).name
+        if not (_MTL_ASSET.search(key) or re.search(r"_MTL\.(?:txt|json|xml)$", name,
+                                                     re.IGNORECASE)):
+            continue
+        path = _asset_href(href, asset)
+        if path.startswith("file://"):
+            path = path[len("file://"):]
+        if "://" not in path and Path(path).is_file():
+            return path
+    return None
+
+
+def _with_mtl(href: str, item: pystac.Item, product: str | None, assets: dict[str, str],
+              calibration: dict[str, BandCalibration]) -> dict[str, BandCalibration]:
+    """Each spectral band's calibration checked against (or, where the item states none,
+    taken from) the item's own MTL asset, where it is a local file: the MTL is the
+    product's metadata, so an item whose ``raster:bands`` state other coefficients
+    (another scene's Level-1 gains, a sun elevation other than the MTL's, ESPA's 1e-4)
+    describes other DNs than its files hold. Before, the item's pair was applied without
+    a look at the MTL beside it.
+
+    Raises
+    ------
+    DataError
+        The item's pair is not the MTL's, or a band file is not of the MTL's scene and
+        level (:meth:`~prospect.ingest.landsat.MtlMetadata.check_file`).
+    """
+    if product not in ("landsat-l1", "landsat-l2"):
+        return calibration
+    path = _mtl_asset(href, item)
+    if path is None:
+        return calibration
+    from prospect.ingest.landsat import read_mtl
+
+    try:
+        mtl = read_mtl(path)
+    except (DataError, InputFileError) as exc:
+        raise DataError(f"{href}: item {item.id!r}: its MTL asset: {exc}") from None
+    out = dict(calibration)
+    for var, key in assets.items():
+        asset = item.assets[key]
+        if var not in out or not (_is_spectral(asset) or _is_band_key(product, key)):
+            continue
+        first = _first_band(asset, "eo:bands", "bands")
+        band_key = next((n for n in (str(first.get("name") or ""), key, var)
+                         if re.search(r"(?:^|_)B\d{1,2}(?:_VCID_[12])?$", n, re.I)), var)
+        file = _gdal_href(_asset_href(href, asset))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DataWarning)  # its QA_RADSAT: the item's asset
+            try:
+                own = mtl.calibrate(band_key, file)
+            except DataError as exc:
+                raise DataError(f"{href}: item {item.id!r}, asset {key!r} against its MTL "
+                                f"asset: {exc}") from None
+        cal = out[var]
+        stated = cal.unstated is None and (cal.scale, cal.offset) != (1.0, 0.0)
+        if not stated:
+            out[var] = dataclasses.replace(
+                cal, scale=own.scale, offset=own.offset, quantity=own.quantity,
+                units=cal.units or own.units, unstated=None,
+                valid_range=cal.valid_range or own.valid_range,
+                saturate=cal.saturate if cal.saturate is not None else own.saturate)
+        elif not (math.isclose(cal.scale, own.scale, rel_tol=1e-4)
+                  and math.isclose(cal.offset, own.offset, rel_tol=1e-4, abs_tol=1e-6)):
+            raise DataError(
+                f"{href}: item {item.id!r}, asset {key!r}: the item's raster:bands give "
+                f"value = {cal.scale:g} x DN + "
+                f"{cal.offset:g}, but its own MTL asset {path} ({mtl.describe()}) gives "
+                f"{own.scale:g} x DN + {own.offset:g} ({own.quantity.replace('_', ' ')}) "
+                "for this band: the item describes other DNs than the product's (another "
+                "scene's or product's coefficients, or another sun elevation); fix the "
+                "item's raster:bands, or leave them out and the MTL's apply")
+    return out
 
 
 def _with_radsat(href: str, item: pystac.Item, product: str | None, assets: dict[str, str],
