@@ -1,7 +1,10 @@
 """Point and polygon tables (wells, samples, occurrences): the one reader of every stage.
 
 A table is a CSV/TXT/TSV file with coordinate columns, or any vector file GDAL reads
-(GeoPackage, Shapefile, GeoJSON). One rule for each thing that can differ between readers:
+(GeoPackage, Shapefile, GeoJSON, KML, GPX, FlatGeobuf), or GeoParquet
+(:mod:`prospect.io.geoparquet`; a Parquet file without its ``geo`` metadata is a table read
+by its ``x``/``y`` columns, as a CSV). One rule for each thing that can differ between
+readers:
 
 * **encoding**: UTF-8 with or without a byte-order mark, UTF-16 with one (Excel's
   "Unicode text"), else Windows-1252 (an ANSI file); a file with NUL bytes and no UTF-16
@@ -39,6 +42,9 @@ A table is a CSV/TXT/TSV file with coordinate columns, or any vector file GDAL r
   one of several), and GDAL's ``/vsizip/``/``/vsigzip/`` names of them are read as the
   table inside; a raster given as points (an ESRI ASCII grid ``.asc``, a GeoTIFF, a
   NetCDF) is refused naming it, and a point table named ``.asc`` is a table;
+* **geometry twice**: a WKT column (``POINT (5.1 52.1)``) beside the ``x``/``y`` columns
+  that places rows elsewhere (beyond the decimals either writes) is refused naming the
+  rows; a multi-point whose parts are one place is that point;
 * **records**: records that repeat an earlier one exactly (:func:`repeated_records`, the
   labels' rule too) are warned of with their lines; a vector file whose axes are swapped
   (a GeoJSON written lat, lon) is refused with that format's fix
@@ -83,6 +89,7 @@ from prospect.io.companions import (
     refuse_mixed_rows,
 )
 from prospect.io.files import why_unreadable
+from prospect.io.geoparquet import is_parquet, read_parquet, wkb_hint
 from prospect.io.vector import (
     check_columns,
     crs_replaced_message,
@@ -1204,6 +1211,14 @@ _WKT = re.compile(r"\s*(?:SRID=\d+;\s*)?(?:MULTI)?(?:POINT|LINESTRING|POLYGON|GE
                   r"\s*(?:Z|M|ZM)?\s*(?:\(|EMPTY).*", re.IGNORECASE | re.DOTALL)
 
 
+def _text_cells(series: pd.Series) -> pd.Series:
+    """A column's cells as text, bytes (a BLOB field of a GeoPackage, a binary column of
+    a Parquet table) decoded as UTF-8 with stand-ins for what is no UTF-8: ``astype(str)``
+    decoded them strictly (``internal error: UnicodeDecodeError``)."""
+    return series.map(lambda v: bytes(v).decode("utf-8", "replace")
+                      if isinstance(v, bytes | bytearray | memoryview) else v).astype(str)
+
+
 def _geometry_text(frame: pd.DataFrame, missing: list[str]) -> str:
     """How to read a table whose geometries are text (a column of WKT, ``POINT (5.1
     52.1)``, as QGIS and PostGIS export a layer to CSV) when its coordinate columns are
@@ -1211,7 +1226,7 @@ def _geometry_text(frame: pd.DataFrame, missing: list[str]) -> str:
     if not missing:
         return ""
     for i, column in enumerate(frame.columns):  # by position: a name may repeat
-        cells = frame.iloc[:, i].dropna().astype(str).head(50)
+        cells = _text_cells(frame.iloc[:, i].dropna()).head(50)
         if len(cells) and cells.map(lambda c: _WKT.fullmatch(c) is not None).mean() > 0.5:
             return (f"; column {column!r} holds the geometries as WKT text (e.g. "
                     f"{cells.iloc[0][:40]!r}): save the table as a vector file and give that "
@@ -1219,6 +1234,66 @@ def _geometry_text(frame: pd.DataFrame, missing: list[str]) -> str:
                     "-oo KEEP_GEOM_COLUMNS=NO -oo AUTODETECT_TYPE=YES -a_srs EPSG:4326, with "
                     "the table's CRS), or export the coordinates as x/y columns")
     return ""
+
+
+_NUMBER_TEXT = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+_WKT_POINT = re.compile(rf"\s*(?:SRID=\d+;\s*)?POINT\s*(?:Z|M|ZM)?\s*\(\s*({_NUMBER_TEXT})\s+"
+                        rf"({_NUMBER_TEXT})(?:\s+{_NUMBER_TEXT}){{0,2}}\s*\)\s*", re.IGNORECASE)
+"""A WKT or EWKT point (``POINT (5.1 52.1)``, ``SRID=4326;POINT Z (5.1 52.1 3)``)."""
+
+
+def _half_step(cells: pd.Series) -> np.ndarray:
+    """Half the last written decimal place of each number as text (``5.12``: 0.005)."""
+    text = cells.astype(str).str.strip().str.replace(",", ".", regex=False)
+    decimals = text.str.extract(r"\.(\d*)", expand=False).fillna("").str.len()
+    exponent = pd.to_numeric(text.str.extract(r"[eE]([-+]?\d+)", expand=False),
+                             errors="coerce").fillna(0)
+    return 0.5 * 10.0 ** (exponent.to_numpy(dtype="f8") - decimals.to_numpy(dtype="f8"))
+
+
+def _refuse_geometry_disagreeing(frame: pd.DataFrame, path: Path, x: str, y: str,
+                                 xs: np.ndarray, ys: np.ndarray, what: str) -> None:
+    """Refuse a table whose WKT geometry column (``POINT (5.1 52.1)``, as QGIS and PostGIS
+    export a layer with its coordinates as columns too) places rows elsewhere than its
+    ``x``/``y`` columns: only the columns were read, the WKT unseen, so one of the two was
+    wrong without a word (a column edited, a WKT of another CRS, x and y swapped in one).
+    Numbers agree within half the last decimal either writes."""
+    lines = frame.attrs.get("lines")
+    numbers = np.asarray(lines) if lines is not None else np.arange(len(frame)) + 2
+    for i, column in enumerate(frame.columns):  # by position: a name may repeat
+        if column in (x, y) or pd.api.types.is_numeric_dtype(frame.iloc[:, i].dtype):
+            continue
+        cells = _text_cells(frame.iloc[:, i]).where(frame.iloc[:, i].notna(), "")
+        sample = cells[cells.str.strip() != ""].head(50)
+        if not len(sample) or sample.map(
+                lambda c: _WKT.fullmatch(c) is not None).mean() <= 0.5:
+            continue
+        parts = cells.str.extract(_WKT_POINT.pattern, flags=re.IGNORECASE)
+        wx = pd.to_numeric(parts[0], errors="coerce").to_numpy(dtype="f8")
+        wy = pd.to_numeric(parts[1], errors="coerce").to_numpy(dtype="f8")
+        both = np.isfinite(wx) & np.isfinite(wy) & np.isfinite(xs) & np.isfinite(ys)
+        if not both.any():
+            continue
+        with np.errstate(invalid="ignore"):
+            tx = np.maximum(_half_step(parts[0].fillna("")), _half_step(frame[x])) * 1.000001
+            ty = np.maximum(_half_step(parts[1].fillna("")), _half_step(frame[y])) * 1.000001
+            off = both & ((np.abs(wx - xs) > tx + 1e-12 * np.abs(xs))
+                          | (np.abs(wy - ys) > ty + 1e-12 * np.abs(ys)))
+        if not off.any():
+            continue
+        at = np.flatnonzero(off)
+        k = int(at[0])
+        swapped = bool(np.all(np.isclose(wx[off], ys[off]) & np.isclose(wy[off], xs[off])))
+        why = (": the WKT writes x and y the other way round" if swapped else
+               ": every row, the WKT in another CRS than the columns?"
+               if off.sum() == both.sum() else "")
+        raise DataError(
+            f"{path}: column {column!r} holds each row's geometry as WKT, and it places "
+            f"{int(off.sum())} of {int(both.sum())} row(s) elsewhere than the coordinate "
+            f"columns {x}/{y} ({_listed(numbers, at, what)}; e.g. {what} {int(numbers[k])}: "
+            f"{cells.iloc[k].strip()[:60]!r} but {x}={xs[k]:.10g}, {y}={ys[k]:.10g}){why}; "
+            "which place is meant cannot be told: correct the one that is wrong, or remove "
+            f"the WKT column (or the {x}/{y} columns and read the WKT as a vector file)")
 
 
 _CRS_COLUMNS = frozenset((
@@ -1256,7 +1331,7 @@ def _refuse_crs_column(frame: pd.DataFrame, path: Path, crs: str, xs: np.ndarray
     for i, column in enumerate(frame.columns):  # by position: a name may repeat
         if _plain(column) not in _CRS_COLUMNS:
             continue
-        cells = frame.iloc[:, i].dropna().astype(str).str.strip()
+        cells = _text_cells(frame.iloc[:, i].dropna()).str.strip()
         cells = cells[(cells != "") & ~cells.str.fullmatch(r"<\s*null\s*>", case=False)]
         if not len(cells) or cells.nunique() > 50:
             continue  # not a column of a few CRSs
@@ -1445,7 +1520,8 @@ def read_features(
     path = path if isinstance(path, Path) else Path(path)  # a GdalPath keeps its name
     vsi = _vsi_table(str(path))
     columns = list(columns or [])
-    if vsi is None and not str(path).startswith("/vsi") and not path.is_file():
+    if vsi is None and not str(path).startswith("/vsi") and not path.is_file() and \
+            not is_parquet(path):  # (a partitioned GeoParquet dataset is a folder)
         raise InputFileError(f"{path}: {why_unreadable(path, 'point table')}")
     text = vsi is not None or is_text_table(path, layer)
     if not text and path.suffix.lower() not in SHEET_SUFFIXES and path.is_file():
@@ -1458,6 +1534,8 @@ def read_features(
         elif text:
             member = _zipped_table(path, layer) if path.suffix.lower() == ".zip" else None
             frame = read_table(path, decimal=decimal, member=member)
+        elif is_parquet(path):  # a Parquet table without GeoParquet metadata
+            frame = _parquet_table(path)
         else:
             frame = _read_sheet(path, layer)
         missing = [c for c in (x, y, *columns) if c not in frame.columns]
@@ -1476,10 +1554,15 @@ def read_features(
                 "the headers exactly as the table writes them"
                 + (_coordinates_meant(list(frame.columns), [c for c in (x, y) if c in missing])
                    or _geometry_text(frame, [c for c in (x, y) if c in missing]))
+                + ("; it is a Parquet file without GeoParquet metadata (no 'geo' key, so no "
+                   "geometries): name its coordinate columns with x:/y: (and crs:), or write "
+                   "it as GeoParquet" + frame.attrs.get("wkb_hint", "")
+                   if is_parquet(path) and {x, y} & set(missing) else "")
             )
         xs = _numeric(frame[x], path, x, frame.attrs)
         ys = _numeric(frame[y], path, y, frame.attrs)
         _refuse_crs_column(frame, path, crs or "EPSG:4326", xs, ys)
+        _refuse_geometry_disagreeing(frame, path, x, y, xs, ys, "line" if text else "row")
         _refuse_degrees_as_metres(xs, ys, crs or "EPSG:4326", path, x, y)
         geometry = gpd.points_from_xy(xs, ys)
         geometry[~(np.isfinite(xs) & np.isfinite(ys))] = None
@@ -1569,7 +1652,8 @@ def swapped_axes_fix(path: Path | str, *, x: str = "lon", y: str = "lat",
     a vector file (a GeoJSON written lat, lon against RFC 7946's lon, lat; a GeoPackage,
     Shapefile, KML) written again with its axes swapped, for which no config key exists."""
     path = Path(path)
-    if is_text_table(path, layer) or path.suffix.lower() in SHEET_SUFFIXES:
+    if is_text_table(path, layer) or path.suffix.lower() in SHEET_SUFFIXES or \
+            (is_parquet(path) and not _geoparquet(path)):
         return f"set x: {y!r} and y: {x!r} in the points source"
     name = path.name
     srs = "EPSG:4326"
@@ -1585,6 +1669,16 @@ def swapped_axes_fix(path: Path | str, *, x: str = "lon", y: str = "lat",
     return (f"{said}: write it again with the axes swapped, e.g. ogr2ogr -s_srs {srs} "
             f"-t_srs {srs} -ct '+proj=axisswap +order=2,1' {out} {name} (QGIS: 'Swap X and "
             "Y coordinates'), and give that file")
+
+
+def _geoparquet(path: Path) -> bool:
+    """Whether a Parquet file carries GeoParquet metadata (geometries)."""
+    from prospect.io.geoparquet import geo_metadata
+
+    try:
+        return geo_metadata(path) is not None
+    except Exception:  # the read proper names what is wrong with the file
+        return False
 
 
 def _lonlat(xs: np.ndarray, ys: np.ndarray, crs: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -1652,23 +1746,51 @@ def refuse_swapped_axes(xs: np.ndarray, ys: np.ndarray, crs: Any, target: Any, p
 
 
 def _single_points(gdf: gpd.GeoDataFrame, keep: np.ndarray) -> gpd.GeoDataFrame:
-    """The table with each multi-point or collection of one point as that point.
+    """The table with each multi-point or collection of one point (or of one place, its
+    point repeated) as that point.
 
     ArcGIS writes a Multipoint Shapefile, and GeoJSON exporters a MultiPoint, with one
-    point a feature: exactly points, yet refused as "expected point geometries". One of
-    several points stays refused (which one is meant cannot be told)."""
+    point a feature: exactly points, yet refused as "expected point geometries". Several
+    points at different places stay refused (which one is meant cannot be told)."""
     geoms = np.asarray(gdf.geometry.to_numpy(), dtype=object)
     kinds = shapely.get_type_id(geoms)
-    multi = keep & np.isin(kinds, (4, 7)) & (shapely.get_num_geometries(geoms) == 1)
+    multi = keep & np.isin(kinds, (4, 7))
     if not multi.any():
         return gdf
-    parts = shapely.get_geometry(geoms[multi], 0)
-    multi[multi] = shapely.get_type_id(parts) == 0
+    for i in np.flatnonzero(multi):  # parts all points, at one place (a vertex written twice)
+        parts = shapely.get_parts(geoms[i])
+        multi[i] = bool(parts.size) and bool((shapely.get_type_id(parts) == 0).all()) and \
+            np.unique(shapely.get_coordinates(parts), axis=0).shape[0] == 1
     if not multi.any():
         return gdf
     gdf = gdf.copy()
     gdf.loc[multi, gdf.geometry.name] = shapely.get_geometry(geoms[multi], 0)
     return gdf
+
+
+def _kind_said(geom: Any) -> str:
+    """A geometry's type, with how many places a multi-point or collection holds (``a
+    MultiPoint of 3 places``)."""
+    kind = str(geom.geom_type)
+    if kind not in ("MultiPoint", "GeometryCollection"):
+        return kind
+    places = np.unique(shapely.get_coordinates(geom), axis=0).shape[0]
+    return f"a {kind} of {places} place{'s' if places != 1 else ''}"
+
+
+def _parquet_table(path: Path) -> pd.DataFrame:
+    """A Parquet file without GeoParquet metadata as a table, its binary columns (WKB
+    geometries written without ``geo``) as hexadecimal text: as bytes, every check that
+    reads a column as text decoded them as UTF-8 (``internal error:
+    UnicodeDecodeError``). ``attrs["wkb_hint"]`` says which column holds WKB."""
+    frame = read_parquet(path, read_geometry=False)
+    frame.attrs["wkb_hint"] = wkb_hint(frame)
+    for column in frame.columns:
+        if frame[column].map(lambda v: isinstance(v, bytes | bytearray)).any():
+            frame[column] = frame[column].map(
+                lambda v: v.hex() if isinstance(v, bytes | bytearray) else v)
+    frame.attrs["repeated_columns"] = []
+    return frame
 
 
 def _attribute_table(path: Path, layer: str | None) -> bool:
@@ -1761,7 +1883,7 @@ def read_points(
         raise DataError(
             f"{path}: expected point geometries, found {kinds}: {len(at)} of {int(keep.sum())} "
             f"{what}(s) are no point ({_listed(numbers, at, what)}: "
-            f"{gdf.geom_type.iloc[int(at[0])]}); give one point per "
+            f"{_kind_said(gdf.geometry.iloc[int(at[0])])}); give one point per "
             "feature (multi-points split, e.g. ogr2ogr -explodecollections; "
             "polygons as their centroids)")
     if not keep.any():

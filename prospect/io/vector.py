@@ -1,4 +1,10 @@
-"""Vector files (GeoPackage, Shapefile, GeoJSON...) read through pyogrio/geopandas."""
+"""Vector files (GeoPackage, Shapefile, GeoJSON...) read through pyogrio/geopandas.
+
+GeoParquet, which the GDAL that pyogrio carries cannot open, is read by
+:mod:`prospect.io.geoparquet` behind the same functions (one layer, named by its stem). A
+GPX file whose one filled layer is its waypoints is read at it without ``layer:``; a KML
+that only links to others (a ``NetworkLink``) is named as such.
+"""
 
 from __future__ import annotations
 
@@ -26,12 +32,20 @@ from shapely.errors import GEOSException
 from prospect.errors import CRSError, DataError, InputFileError
 from prospect.grid import parse_crs
 from prospect.io.files import why_unreadable
+from prospect.io.geoparquet import (
+    geo_metadata,
+    is_parquet,
+    parquet_info,
+    parquet_parts,
+    plain_parquet_fix,
+    read_parquet,
+)
 
 __all__ = ["COORDINATE_LIMIT", "check_columns", "check_coordinates", "crs_replaced_message",
-           "dataset_files", "file_version", "gdal_messages", "gdal_said_message",
-           "ground_shift", "has_geometry", "layer_crs", "layer_fields", "list_layers",
-           "near_column", "no_geometry_message", "not_lonlat_hint", "read_attribute",
-           "read_units", "read_vector", "recoded_message", "unit_name",
+           "dataset_files", "described_hint", "file_version", "gdal_messages",
+           "gdal_said_message", "gpx_layer", "ground_shift", "has_geometry", "layer_crs",
+           "layer_fields", "list_layers", "near_column", "no_geometry_message", "not_lonlat_hint",
+           "read_attribute", "read_units", "read_vector", "recoded_message", "unit_name",
            "utf8_read_as_code_page", "zip_datasets", "zip_members"]
 
 
@@ -153,7 +167,7 @@ def _tally(messages: list[str]) -> dict[str, int]:
 # --- what a path names: a file, a Shapefile and its parts, a member of a zip ---------------
 
 VECTOR_SUFFIXES = (".shp", ".gpkg", ".geojson", ".json", ".fgb", ".kml", ".kmz", ".gml",
-                   ".sqlite", ".tab", ".mif", ".topojson", ".gdb")
+                   ".sqlite", ".tab", ".mif", ".topojson", ".gdb", ".gpx")
 """Files (and ``.gdb`` folders) in a zip that are taken for a vector dataset."""
 
 
@@ -278,9 +292,11 @@ _GZIPPED = frozenset({".geojson", ".json", ".geojsonl", ".geojsons", ".kml", ".g
 def dataset_files(path: Path | str) -> tuple[str, ...]:
     """The files a vector path reads, for its checksums: a Shapefile's ``.shp`` and the
     files beside it (``.dbf``, ``.shx``, ``.prj``, ``.cpg``: a unit renamed in the ``.dbf``
-    changes no byte of the ``.shp``), the archive of a ``.zip`` or ``/vsizip/`` name (that
-    name itself), any other path alone."""
+    changes no byte of the ``.shp``), the parts of a partitioned GeoParquet folder, the
+    archive of a ``.zip`` or ``/vsizip/`` name (that name itself), any other path alone."""
     text = str(path)
+    if not text.startswith("/vsi") and Path(text).is_dir() and is_parquet(text):
+        return parquet_parts(Path(text))  # a partitioned GeoParquet dataset: every part
     if text.startswith("/vsi") or not text.lower().endswith(".shp"):
         return (text,)
     local = Path(text)
@@ -556,6 +572,8 @@ def _read(src: _Source, layer: str | None, **kwargs: Any) -> Any:
     :func:`check_coordinates`); GDAL's warnings collected (:func:`gdal_messages`) into
     ``df.attrs["gdal"]`` (message -> times) instead of GDAL's stderr."""
     path = Path(src.shown)
+    if is_parquet(src.name):  # GDAL here has no Parquet driver: pyarrow reads it
+        return read_parquet(path, **kwargs)
     example = utf8_read_as_code_page(src, layer)
     encoding = "UTF-8" if example else None
     quiet_measured()
@@ -607,6 +625,9 @@ def list_layers(path: Path | str, layer: str | None = None) -> list[str]:
     src = _source(path, layer)
     _exists(src)
     _check_shapefile(src)
+    if is_parquet(src.name):  # one layer, named by the file's stem
+        geo_metadata(src.name)  # a damaged file, or metadata GeoParquet does not define
+        return [Path(src.name).stem]
     try:
         quiet_measured()
         with gdal_messages():  # the read reports them
@@ -666,7 +687,58 @@ def _check_layer(path: Path | str, layer: str | None) -> _Source:
     return src
 
 
+GPX_POINT_LAYERS = ("waypoints", "route_points", "track_points")
+"""GDAL's layers of a GPX file that hold points (it lists routes and tracks beside them,
+empty or not)."""
+
+
+def gpx_layer(path: Path | str) -> str | None:
+    """The layer of a GPX file read when none is named: its one point layer holding
+    features (a handheld's waypoints), ``None`` for any other file or when that cannot be
+    told. GDAL lists every GPX file's five layers, so a file of waypoints alone was
+    refused as "holds 5 layers (waypoints, routes, tracks, route_points, track_points)"."""
+    if Path(str(path)).suffix.lower() != ".gpx" or str(path).startswith("/vsi"):
+        return None
+    try:
+        quiet_measured()
+        with gdal_messages():
+            filled = [name for name in list_layers(path) if int(pyogrio.read_info(
+                str(path), layer=name, force_feature_count=True).get("features") or 0) > 0]
+    except Exception:  # the read proper names what is wrong with the file
+        return None
+    points = [name for name in filled if name in GPX_POINT_LAYERS]
+    return points[0] if len(points) == 1 and len(filled) == 1 else None
+
+
+def _refuse_network_link(path: Path) -> None:
+    """Refuse a KML without features that links to others (a ``NetworkLink``, as Google
+    Earth saves a layer served from the web): its placemarks are not in the file, and it was
+    "holds no features (an export of an empty selection?)"."""
+    if path.suffix.lower() != ".kml" or not path.is_file():
+        return
+    try:
+        text = path.read_bytes()[:1_000_000].decode("utf-8", "replace")
+    except OSError:
+        return
+    import html
+    import re
+
+    if not re.search(r"<(?:\w+:)?NetworkLink[\s>]", text):
+        return
+    from prospect.redact import redact
+
+    hrefs = [redact(html.unescape(h))  # a link's token is no part of a message
+             for h in re.findall(r"<(?:\w+:)?href>\s*([^<\s]+)\s*<", text)]
+    raise DataError(
+        f"{path}: the KML holds no features but a NetworkLink to "
+        f"{', '.join(hrefs[:3]) or 'another file'}{', ...' if len(hrefs) > 3 else ''}: its "
+        "features are loaded from there when Google Earth opens it, and are not in this "
+        "file; download the linked file (a .kml or .kmz) and give that")
+
+
 def _info(src: _Source, layer: str | None) -> dict[str, Any]:
+    if is_parquet(src.name):
+        return parquet_info(src.name)
     quiet_measured()
     with gdal_messages():  # the read reports them
         info: dict[str, Any] = pyogrio.read_info(src.name, layer=layer)
@@ -928,6 +1000,7 @@ def read_vector(
         Unknown layer or column; a coordinate that is not finite or beyond
         :data:`COORDINATE_LIMIT`.
     """
+    layer = layer if layer is not None else gpx_layer(path)
     src = _check_layer(path, layer)
     path = Path(src.shown)
     try:
@@ -936,11 +1009,15 @@ def read_vector(
         if isinstance(exc, InputFileError | DataError | UnicodeDecodeError):
             raise
         raise DataError(f"{path}: {exc}") from None
+    if not isinstance(gdf, gpd.GeoDataFrame) and is_parquet(src.name):
+        raise DataError(plain_parquet_fix(path))
     if not isinstance(gdf, gpd.GeoDataFrame):  # pyogrio's frame of an attribute table
         raise DataError(
             f"{path}: layer {layer or '(first)'} holds no geometries (a table of attributes "
             f"only; layers: {', '.join(list_layers(path, layer))}); give the layer of the "
             "features with 'layer:', or a layer with geometries")
+    if not len(gdf):
+        _refuse_network_link(path)
     check_columns(gdf, columns or [], path, layer=layer)
     if gdf.crs is None:
         if crs is None:
@@ -975,7 +1052,33 @@ def check_columns(gdf: pd.DataFrame, columns: list[str], path: Path | str, *,
                                 f"column {col!r}); check the file: an export of an empty "
                                 "selection, or another layer meant")
             raise DataError(f"{path}: no column {col!r}; columns are {have[:30]}"
-                            f"{near_column(col, have)}")
+                            f"{near_column(col, have) or described_hint(gdf, col)}")
+
+
+
+def described_hint(frame: pd.DataFrame, column: str) -> str:
+    """Where a KML's attribute ``column`` is when its placemarks carry their attributes in
+    an HTML table in their description (ArcGIS's Layer To KML, Google My Maps exports
+    write them so), which GDAL reads as one text field: ``""`` when none does. Such a file
+    was "no column 'li'; columns are ['Name', 'description', ...]" alone."""
+    import re
+
+    names = [c for c in frame.columns if str(c).lower() == "description"]
+    if not names:
+        return ""
+    cells = frame[names[0]].dropna().astype(str).head(50)
+    wanted = column.strip().lower()
+    tagged = re.compile(r"<t[dh][^>]*>(.*?)</t[dh]>", re.IGNORECASE | re.DOTALL)
+    found = sum(any(re.sub(r"<[^>]+>", "", cell).strip().lower() == wanted
+                    for cell in tagged.findall(text)) for text in cells)
+    if not found:
+        return ""
+    return (f"; the placemarks' descriptions hold {column!r} in an HTML table ({found} of "
+            f"{len(cells)} read), which GDAL reads as one text field: export the layer from "
+            "its source with its attributes as fields (a GeoPackage, or KML with "
+            "ExtendedData: QGIS's Export > Save Features As keeps them), or expand the "
+            "description into fields (QGIS plugin 'KML Tools': Expand HTML description "
+            "field) and give that file")
 
 
 def near_column(name: str, names: list[str]) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import shapely
 
 from prospect.errors import DataError, InputFileError
 from prospect.grid import RegionGrid
@@ -26,7 +27,7 @@ from prospect.io.points import (
     repeated_records,
     valid_in_crs,
 )
-from prospect.io.vector import has_geometry
+from prospect.io.vector import described_hint, has_geometry
 
 __all__ = [
     "LabelSet",
@@ -341,14 +342,16 @@ def read_occurrences(
     # a vector file's geometries may have their axes swapped (a table's are its columns)
     vector = what == "feature"
     gdf = gdf[has_geometry(gdf.geometry)]
-    points = (gdf.geom_type == "Point").to_numpy()  # a latitude of 200 is no place
-    px = gdf.geometry[points].x.to_numpy("f8")
-    py = gdf.geometry[points].y.to_numpy("f8")
-    if vector and points.any():
-        refuse_swapped_axes(px, py, gdf.crs, grid.crs_obj, path, layer,
-                            gdf["_fid"].to_numpy()[points] + 1, "feature")
+    places = _one_place_each(gdf.geometry)
+    if vector and len(gdf):  # multi-points and polygons too: all were placed as read
+        refuse_swapped_axes(shapely.get_x(places), shapely.get_y(places), gdf.crs,
+                            grid.crs_obj, path, layer, gdf["_fid"].to_numpy() + 1, "feature")
+    # a latitude of 200 is no place: a record with such a vertex is dropped (PROJ made it
+    # infinite, and a multi-point's other parts, or a polygon, were placed as if whole)
+    coords, at = shapely.get_coordinates(np.asarray(gdf.geometry.to_numpy(), dtype=object),
+                                         return_index=True)
     bad = np.zeros(len(gdf), dtype=bool)
-    bad[points] = ~valid_in_crs(px, py, gdf.crs)
+    np.logical_or.at(bad, at, ~valid_in_crs(coords[:, 0], coords[:, 1], gdf.crs))
     gdf = gdf[~bad]
     n_dropped = n_records - len(gdf)
     if len(gdf) == 0:
@@ -439,6 +442,18 @@ def occurrence_groups(occ: Occurrences, grid: RegionGrid, rows: np.ndarray,
     return group if np.unique(group).size < n else None
 
 
+def _one_place_each(geoms: Any) -> np.ndarray:
+    """One point per geometry, for telling where a file places its records: a point
+    itself, a multi-point's first part, any other geometry's point on its surface."""
+    arr = np.asarray(geoms.to_numpy(), dtype=object)
+    kinds = shapely.get_type_id(arr)
+    out = shapely.point_on_surface(arr)
+    out[kinds == 0] = arr[kinds == 0]
+    multi = kinds == 4
+    out[multi] = shapely.get_geometry(arr[multi], 0)
+    return np.asarray(out, dtype=object)
+
+
 def _polygon_centre(geom: Any) -> tuple[np.ndarray, np.ndarray]:
     """A polygon's centroid, or its representative point when the centroid lies outside
     it (a C-shaped outline): one point for the whole polygon."""
@@ -479,6 +494,7 @@ def _values(frame: pd.DataFrame, column: str | None, path: Path,
         raise DataError(
             f"{path}: value column {column!r} not found; columns are "
             f"{[c for c in frame.columns if c != 'geometry'][:30]}"
+            + described_hint(frame, column)
         )
     flags = flag_values(frame[column])
     if flags is not None:  # yes/no, true/false: a presence flag, read as 1/0

@@ -1,0 +1,434 @@
+"""GeoParquet (1.0, 1.1) and plain Parquet tables, read with pyarrow and shapely.
+
+The GDAL that pyogrio carries has no Parquet driver: a GeoParquet file of occurrences or
+geology was "not recognized as being in a supported file format". This module reads one
+as the GeoParquet specification says:
+
+* the file's ``geo`` key (JSON) names the ``primary_column`` and, per geometry column, its
+  ``encoding`` (``WKB``, or 1.1's GeoArrow ``point``, ``polygon``...) and ``crs``: PROJJSON;
+  absent, OGC:CRS84 (longitude, latitude); ``null``, unknown (the config's ``crs`` is
+  then needed, as for a Shapefile without ``.prj``);
+* a ``covering`` ``bbox`` column (1.1) is a per-row box: a ``bbox`` query reads only the
+  rows whose box meets it, a box that does not hold its row's geometry is refused (the
+  file was edited or written wrong), and the box column is no attribute;
+* a Parquet file without ``geo`` is a table of attributes (no vector layer): a points
+  source reads it by its ``x``/``y`` columns, as a CSV.
+
+A file is one layer, named by its stem. :func:`is_parquet` tells one by its suffix or its
+leading bytes (``PAR1``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import warnings
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from prospect.errors import CRSError, DataError, DataWarning, InputFileError
+
+__all__ = ["PARQUET_SUFFIXES", "geo_metadata", "is_parquet", "parquet_info", "parquet_parts",
+           "plain_parquet_fix", "read_parquet", "wkb_hint"]
+
+PARQUET_SUFFIXES = (".parquet", ".geoparquet", ".pq")
+"""Names of (Geo)Parquet files."""
+_MAGIC = b"PAR1"
+_NATIVE = {"point": "Point", "linestring": "LineString", "polygon": "Polygon",
+           "multipoint": "MultiPoint", "multilinestring": "MultiLineString",
+           "multipolygon": "MultiPolygon"}
+"""GeoParquet 1.1's GeoArrow encodings and the geometry type each holds."""
+
+
+def is_parquet(path: Path | str) -> bool:
+    """Whether ``path`` is a local (Geo)Parquet file: its suffix
+    (:data:`PARQUET_SUFFIXES`), or a file starting with Parquet's ``PAR1``."""
+    text = str(path)
+    if text.startswith("/vsi"):
+        return False
+    local = Path(text)
+    if local.is_dir():
+        return bool(_parts(local))
+    if local.suffix.lower() in PARQUET_SUFFIXES:
+        return True
+    try:
+        with local.open("rb") as fh:
+            return fh.read(4) == _MAGIC
+    except OSError:
+        return False
+
+
+def _parts(folder: Path) -> list[Path]:
+    """The Parquet files of a partitioned dataset (a folder of ``part-0.parquet``...,
+    also in Hive's ``key=value`` folders, as Spark, Dask and DuckDB write one), in name
+    order; ``[]`` when the folder holds other files too, or none."""
+    try:
+        files = sorted(p for p in folder.rglob("*") if p.is_file()
+                       and not p.name.startswith((".", "_")))
+    except OSError:
+        return []
+    if not files or any(p.suffix.lower() not in PARQUET_SUFFIXES for p in files):
+        return []
+    return files
+
+
+def parquet_parts(folder: Path) -> tuple[str, ...]:
+    """The files of a partitioned (Geo)Parquet dataset, for its checksums: a part
+    rewritten changes no byte of the folder itself."""
+    return tuple(str(p) for p in _parts(folder))
+
+
+def _dataset(path: Path) -> Any:
+    """A pyarrow dataset of a file or a partitioned folder (Hive's ``key=value`` folder
+    names become columns)."""
+    import pyarrow.dataset as ds
+
+    try:
+        return ds.dataset(path, format="parquet", partitioning="hive")
+    except Exception as exc:  # pyarrow's ArrowInvalid, OSError: a damaged file
+        raise InputFileError(
+            f"{path}: cannot read as Parquet ({str(exc).splitlines()[0][:160]}): a damaged "
+            "file or a copy cut short; copy or export it again") from None
+
+
+def _pq() -> Any:
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:  # pragma: no cover - a dependency; said for a partial install
+        raise InputFileError("reading (Geo)Parquet needs pyarrow: pip install pyarrow"
+                             ) from None
+    return pq
+
+
+def _same_geo(folder: Path) -> None:
+    """Refuse a partitioned dataset whose parts state different GeoParquet metadata
+    (another CRS, another geometry column): read as one, some parts would be misplaced."""
+    pq = _pq()
+    seen: dict[bytes | None, Path] = {}
+    for part in _parts(folder):
+        try:
+            raw = (pq.read_schema(part).metadata or {}).get(b"geo")
+        except Exception:
+            raise InputFileError(f"{part}: cannot read as Parquet: a damaged file or a copy "
+                                 "cut short; copy or export it again") from None
+        key = None
+        if raw is not None:
+            with contextlib.suppress(ValueError, AttributeError, KeyError, TypeError):
+                geo = json.loads(raw)
+                primary = geo.get("primary_column")
+                meta = geo["columns"][primary]
+                key = json.dumps([primary, meta.get("encoding"), meta.get("crs", "CRS84")],
+                                 sort_keys=True).encode()
+            key = key or raw
+        seen.setdefault(key, part)
+    if len(seen) > 1:
+        first, other = list(seen.values())[:2]
+        raise InputFileError(
+            f"{folder}: its parts state different GeoParquet metadata ({first.name} and "
+            f"{other.name}: another CRS, geometry column or encoding, or none), so they "
+            "cannot be read as one layer: write the parts again alike, or give them as "
+            "separate sources")
+
+
+def _schema(path: Path) -> Any:
+    """The file's (or partitioned folder's) Arrow schema, with its key-value metadata."""
+    if path.is_dir():
+        parts = _parts(path)
+        schema = _dataset(path).schema
+        if parts and schema.metadata is None:  # the first part's metadata says the layout
+            schema = schema.with_metadata(_pq().read_schema(parts[0]).metadata or {})
+        return schema
+    pq = _pq()
+    try:
+        return pq.read_schema(path)
+    except OSError as exc:
+        empty = path.is_file() and not path.stat().st_size
+        raise InputFileError(
+            f"{path}: {'the file is empty (0 bytes)' if empty else 'cannot read as Parquet'}"
+            f" ({str(exc).splitlines()[0][:160]}): a download or copy that did not finish, or "
+            "no Parquet file; copy or export it again") from None
+    except Exception as exc:  # pyarrow's ArrowInvalid and kin: a damaged file
+        raise InputFileError(
+            f"{path}: cannot read as Parquet ({str(exc).splitlines()[0][:160]}): a damaged "
+            "file or a copy cut short; copy or export it again") from None
+
+
+def geo_metadata(path: Path | str) -> dict[str, Any] | None:
+    """The checked ``geo`` metadata of a Parquet file, ``None`` when it has none.
+
+    Raises
+    ------
+    InputFileError
+        The ``geo`` value is no JSON, or names no geometry column the file holds, or an
+        encoding GeoParquet does not define.
+    """
+    path = Path(path)
+    schema = _schema(path)
+    if path.is_dir():
+        _same_geo(path)
+    raw = (schema.metadata or {}).get(b"geo")
+    if raw is None:
+        return None
+    where = f"{path}: its GeoParquet metadata ('geo')"
+    try:
+        geo = json.loads(raw)
+    except ValueError as exc:
+        raise InputFileError(f"{where} is no JSON ({exc}); write the file again "
+                             "(e.g. geopandas' to_parquet, ogr2ogr -f Parquet)") from None
+    if not isinstance(geo, dict) or not isinstance(geo.get("columns"), dict) or \
+            not geo["columns"]:
+        raise InputFileError(f"{where} names no geometry columns ('columns'); write the "
+                             "file again as GeoParquet")
+    primary = geo.get("primary_column") or next(iter(geo["columns"]))
+    if primary not in geo["columns"]:
+        raise InputFileError(f"{where} names primary_column {primary!r}, which its "
+                             f"'columns' do not describe ({list(geo['columns'])})")
+    names = schema.names
+    for name, meta in geo["columns"].items():
+        if name not in names:
+            raise InputFileError(f"{where} describes geometry column {name!r}, which the "
+                                 f"file does not hold (columns: {names[:20]}); write it "
+                                 "again")
+        encoding = str((meta or {}).get("encoding", "")).lower()
+        if encoding != "wkb" and encoding not in _NATIVE:
+            raise InputFileError(
+                f"{where}: column {name!r} has encoding {meta.get('encoding')!r}; "
+                "GeoParquet defines WKB and the GeoArrow encodings point, linestring, "
+                "polygon, multipoint, multilinestring, multipolygon: write it as WKB")
+    geo["primary_column"] = primary
+    return geo
+
+
+def _crs(meta: dict[str, Any], path: Path) -> Any:
+    """The CRS of a geometry column's metadata: absent is OGC:CRS84, ``null`` none."""
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError as ProjError
+
+    if "crs" not in meta:
+        return CRS.from_user_input("OGC:CRS84")
+    said = meta["crs"]
+    if said is None:
+        return None
+    try:
+        return CRS.from_json_dict(said) if isinstance(said, dict) else \
+            CRS.from_user_input(said)
+    except (ProjError, TypeError, ValueError) as exc:
+        raise CRSError(f"{path}: its GeoParquet 'crs' is no CRS PROJ reads ({exc}); give the "
+                       "CRS in the source config (e.g. crs: 'EPSG:28992')") from None
+
+
+def _covering(meta: dict[str, Any]) -> dict[str, tuple[str, str]] | None:
+    """``{"xmin": (column, field), ...}`` of a column's covering bbox, or ``None``."""
+    box = (meta.get("covering") or {}).get("bbox")
+    if not isinstance(box, dict):
+        return None
+    try:
+        return {k: (str(box[k][0]), str(box[k][1])) for k in ("xmin", "ymin", "xmax", "ymax")}
+    except (KeyError, IndexError, TypeError):
+        return None
+
+
+def parquet_info(path: Path | str) -> dict[str, Any]:
+    """pyogrio's ``read_info`` of a (Geo)Parquet file: ``crs`` (WKT, or ``None``),
+    ``fields``, ``geometry_type`` (``None`` for a plain Parquet table), ``features``,
+    ``total_bounds`` (from the metadata's ``bbox``, else ``None``), ``geometry_name``."""
+    path = Path(path)
+    schema = _schema(path)
+    geo = geo_metadata(path)
+    pq = _pq()
+    try:
+        features = _dataset(path).count_rows() if path.is_dir() else \
+            pq.ParquetFile(path).metadata.num_rows
+    except Exception:
+        features = None
+    if geo is None:
+        return {"crs": None, "fields": np.asarray(schema.names, dtype=object),
+                "geometry_type": None, "features": features, "total_bounds": None,
+                "geometry_name": "", "encoding": "UTF-8", "layer_metadata": None,
+                "dataset_metadata": None, "fid_column": "", "capabilities": {}}
+    primary = geo["primary_column"]
+    meta = geo["columns"][primary] or {}
+    crs = _crs(meta, path)
+    types = [str(t).removesuffix(" Z") for t in meta.get("geometry_types") or []]
+    native = _NATIVE.get(str(meta.get("encoding", "")).lower())
+    kind = native or (types[0] if len(set(types)) == 1 else "Unknown")
+    hidden = _hidden_columns(geo)
+    bbox = meta.get("bbox")
+    bounds: tuple[float, ...] | None = None
+    if isinstance(bbox, list) and len(bbox) in (4, 6):  # [x0, y0, (z0,) x1, y1, (z1)]
+        half = len(bbox) // 2
+        bounds = tuple(float(v) for v in (bbox[0], bbox[1], bbox[half], bbox[half + 1]))
+    return {"crs": crs.to_wkt() if crs is not None else None,
+            "fields": np.asarray([n for n in schema.names if n not in hidden], dtype=object),
+            "geometry_type": kind, "features": features, "total_bounds": bounds,
+            "geometry_name": primary, "encoding": "UTF-8", "layer_metadata": None,
+            "dataset_metadata": None, "fid_column": "", "capabilities": {}}
+
+
+def _hidden_columns(geo: dict[str, Any]) -> set[str]:
+    """Columns that are no attributes: every geometry column and covering box column."""
+    hidden = set(geo["columns"])
+    for meta in geo["columns"].values():
+        box = _covering(meta or {})
+        if box is not None:
+            hidden |= {column for column, _ in box.values()}
+    return hidden
+
+
+def wkb_hint(frame: pd.DataFrame) -> str:
+    """``"; column 'geom' holds WKB geometries ..."`` for a plain Parquet table with a
+    column of WKB (DuckDB's and pandas' exports of a layer write one without the ``geo``
+    metadata that states its CRS), ``""`` otherwise."""
+    for column in frame.columns:
+        cells = frame[column].dropna().head(20)
+        if not len(cells) or not all(isinstance(c, bytes) for c in cells):
+            continue
+        try:
+            shapely.from_wkb(list(cells))
+        except Exception:  # no WKB
+            continue
+        return (f"; column {column!r} holds WKB geometries, but without GeoParquet metadata "
+                "their CRS is not stated: write the file as GeoParquet with its CRS (e.g. "
+                f"gpd.GeoDataFrame(df, geometry=gpd.GeoSeries.from_wkb(df[{column!r}]), "
+                "crs='EPSG:4326').to_parquet(...), or DuckDB's spatial extension's COPY ... "
+                "(FORMAT parquet))")
+    return ""
+
+
+def plain_parquet_fix(path: Path | str) -> str:
+    """What to do with a Parquet file without GeoParquet metadata given as a vector layer."""
+    try:
+        hint = wkb_hint(read_parquet(path, read_geometry=False).head(20))
+    except Exception:  # the hint is a courtesy; the refusal stands without it
+        hint = ""
+    return (f"{path}: a Parquet file without GeoParquet metadata (no 'geo' key), so no "
+            "geometries: write it as GeoParquet (geopandas' to_parquet, or ogr2ogr -f "
+            "Parquet), or give it as a points source naming its coordinate columns with "
+            f"x:/y: (and crs:), as for a CSV{hint}")
+
+
+def read_parquet(path: Path | str, *, columns: list[str] | None = None,
+                 bbox: tuple[float, float, float, float] | None = None,
+                 read_geometry: bool = True) -> pd.DataFrame:
+    """A (Geo)Parquet file as a GeoDataFrame in its own CRS (a DataFrame without
+    geometries for a plain Parquet file, or with ``read_geometry=False``).
+
+    ``columns`` limits the attributes (each must exist); ``bbox`` (in the file's CRS) keeps
+    the rows whose geometry meets it (by the covering box column when the file has one).
+    A geometry that is no WKB is refused naming its row (rows numbered from 1).
+
+    Raises
+    ------
+    InputFileError
+        Not a Parquet file, a damaged one, or a geometry that cannot be read.
+    DataError
+        A named column is missing; a row's covering box does not hold its geometry.
+    CRSError
+        A ``crs`` PROJ cannot read.
+    """
+    path = Path(path)
+    pq = _pq()
+    geo = geo_metadata(path)
+    schema = _schema(path)
+    hidden = _hidden_columns(geo) if geo is not None else set()
+    fields = [n for n in schema.names if n not in hidden]
+    missing = [c for c in columns or [] if c not in fields]
+    if missing:
+        raise DataError(f"{path}: no column(s) {missing}; columns are {fields[:30]}")
+    wanted = list(columns) if columns is not None else fields
+    primary = geo["primary_column"] if geo is not None and read_geometry else None
+    meta = (geo["columns"][primary] or {}) if geo is not None and primary is not None \
+        else {}
+    box = _covering(meta) if primary is not None else None
+    read = list(dict.fromkeys([*wanted, *([primary] if primary else []),
+                               *({c for c, _ in box.values()} if box else set())]))
+    try:
+        table = _dataset(path).to_table(columns=read) if path.is_dir() else \
+            pq.read_table(path, columns=read)
+    except InputFileError:
+        raise
+    except Exception as exc:  # pyarrow's ArrowInvalid, OSError: a damaged file
+        raise InputFileError(f"{path}: cannot read the Parquet data "
+                             f"({str(exc).splitlines()[0][:160]}): a damaged file or a copy "
+                             "cut short; copy or export it again") from None
+    frame = table.select(wanted).to_pandas()
+    frame.columns = [str(c) for c in frame.columns]
+    if primary is None:
+        return frame
+    geoms = _geometries(table.column(primary), meta, path, primary)
+    if box is not None:
+        _check_covering(table, box, geoms, path)
+    gdf = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms), crs=_crs(meta, path))
+    if str(meta.get("edges", "planar")).lower() == "spherical" and \
+            not np.all(shapely.get_type_id(geoms[~shapely.is_missing(geoms)]) == 0):
+        warnings.warn(DataWarning(
+            f"{path}: its GeoParquet metadata says column {primary!r} has spherical edges "
+            "(great-circle arcs between vertices); they are read as straight lines in "
+            "longitude/latitude, which differ for long edges: densify the edges, or write "
+            "them planar"), stacklevel=2)
+    if bbox is not None:
+        meets = shapely.intersects(geoms, shapely.box(*bbox))
+        gdf = gdf[np.asarray(meets, bool)]
+    return gdf
+
+
+def _geometries(column: Any, meta: dict[str, Any], path: Path, name: str) -> np.ndarray:
+    """Shapely geometries of a geometry column (WKB, or a GeoArrow encoding)."""
+    encoding = str(meta.get("encoding", "")).lower()
+    if encoding == "wkb":
+        values = column.to_pylist()
+        out = np.empty(len(values), dtype=object)
+        for i, value in enumerate(values):
+            if value is None:
+                continue
+            try:
+                out[i] = shapely.from_wkb(value)
+            except (shapely.errors.GEOSException, TypeError, ValueError) as exc:
+                raise InputFileError(
+                    f"{path}: row {i + 1} of geometry column {name!r} is no WKB geometry "
+                    f"({exc}): write the file again") from None
+        return out
+    from geopandas.io._geoarrow import construct_shapely_array  # GeoArrow's one decoder
+
+    try:
+        return np.asarray(construct_shapely_array(column.combine_chunks(),
+                                                  f"geoarrow.{encoding}"), dtype=object)
+    except Exception as exc:
+        raise InputFileError(
+            f"{path}: geometry column {name!r} is not the GeoArrow {encoding!r} the "
+            f"metadata says ({str(exc).splitlines()[0][:120]}); write the file again") \
+            from None
+
+
+def _check_covering(table: Any, box: dict[str, tuple[str, str]], geoms: np.ndarray,
+                    path: Path) -> None:
+    """Refuse rows whose covering box does not hold their geometry's bounds: a bbox
+    query would skip them, and the box column was written for other geometries."""
+    try:
+        sides = {k: np.asarray(table.column(c).combine_chunks().field(f).to_numpy(
+            zero_copy_only=False), dtype="f8") for k, (c, f) in box.items()}
+    except Exception:  # a covering that names no struct field: said by the spec's check
+        raise InputFileError(f"{path}: its GeoParquet 'covering' bbox names fields the file "
+                             "does not hold; write it again") from None
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if not present.any():
+        return
+    bounds = shapely.bounds(geoms[present])
+    tol = 1e-6 * max(1.0, float(np.nanmax(np.abs(bounds))))
+    outside = ((bounds[:, 0] < sides["xmin"][present] - tol)
+               | (bounds[:, 1] < sides["ymin"][present] - tol)
+               | (bounds[:, 2] > sides["xmax"][present] + tol)
+               | (bounds[:, 3] > sides["ymax"][present] + tol))
+    if outside.any():
+        rows = np.flatnonzero(present)[outside] + 1
+        raise DataError(
+            f"{path}: {outside.sum()} of {present.sum()} row(s) have a covering bbox that "
+            f"does not hold their geometry (rows {', '.join(map(str, rows[:5]))}"
+            f"{', ...' if rows.size > 5 else ''}, numbered from 1): the box column was "
+            "written for other geometries (an edited file?), and a bbox query would skip "
+            "them; write the file again (geopandas' to_parquet(write_covering_bbox=True))")
