@@ -1,11 +1,17 @@
-"""One-file delivery: a PMTiles archive of a pyramid, and TileJSON documents.
+"""One-file delivery: a PMTiles or MBTiles archive of a pyramid, and TileJSON documents.
 
-The archive is written with the ``pmtiles`` package (tiles in tile-id order, so the
-archive is clustered); TileJSON 3.0.0 describes a pyramid, an archive or a served layer.
+The PMTiles archive is written with the ``pmtiles`` package (tiles in tile-id order, so the
+archive is clustered) for web maps (MapLibre, OpenLayers, ``pmtiles serve``); the MBTiles
+archive (an SQLite file, MBTiles 1.3) for desktop GIS: GDAL's MBTiles driver (QGIS, and
+GDAL's tools) reads raster MBTiles, while its PMTiles driver (GDAL 3.8 and later) reads
+vector tiles only. TileJSON 3.0.0 describes a pyramid, an archive or a served layer.
 """
 
 from __future__ import annotations
 
+import json
+import math
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +22,10 @@ from prospect.config.tiles import TileLayerConfig
 from prospect.io.files import staged_file
 from tiles.metadata import LayerMeta, center_zoom
 
-__all__ = ["tilejson", "write_pmtiles"]
+__all__ = ["ARCHIVE_FORMATS", "tilejson", "write_mbtiles", "write_pmtiles"]
+
+ARCHIVE_FORMATS = ("pmtiles", "mbtiles")
+"""One-file archives the tiles stage writes (``tiles.archive_formats``), by file suffix."""
 
 _TILE_TYPES = {"png": TileType.PNG, "webp": TileType.WEBP}
 
@@ -71,10 +80,12 @@ def write_pmtiles(
         "tile_compression": Compression.NONE,
         "min_zoom": min(zooms),
         "max_zoom": max(zooms),
-        "min_lon_e7": int(west * 1e7),
-        "min_lat_e7": int(south * 1e7),
-        "max_lon_e7": int(east * 1e7),
-        "max_lat_e7": int(north * 1e7),
+        # outward to the 1e-7 degree grid: int() truncates toward 0, which put a negative
+        # west or south bound (the Caribbean's longitudes) about 1 cm inside the data
+        "min_lon_e7": math.floor(west * 1e7),
+        "min_lat_e7": math.floor(south * 1e7),
+        "max_lon_e7": math.ceil(east * 1e7),
+        "max_lat_e7": math.ceil(north * 1e7),
         "center_zoom": center_zoom(min(zooms), max(zooms)),
         "center_lon_e7": int((west + east) / 2 * 1e7),
         "center_lat_e7": int((south + north) / 2 * 1e7),
@@ -85,6 +96,72 @@ def write_pmtiles(
         for tile_id, _z, _x, _y, tile_path in tiles:
             writer.write_tile(tile_id, tile_path.read_bytes())
         writer.finalize(header, metadata or {})
+    return path
+
+
+def write_mbtiles(
+    pyramid_dir: str | Path, path: str | Path, *, fmt: str = "png",
+    bounds: tuple[float, float, float, float], name: str, description: str = "",
+    attribution: str = "", metadata: dict[str, Any] | None = None,
+) -> Path:
+    """Pack the XYZ pyramid under ``pyramid_dir`` into one MBTiles 1.3 file, atomically.
+
+    The ``metadata`` table holds what MBTiles 1.3 asks for: ``name`` and ``format`` (must),
+    ``bounds``, ``center``, ``minzoom`` and ``maxzoom`` (should: the zooms the archive
+    holds, its centre zoom as :func:`tiles.metadata.center_zoom`, the bounds as the
+    TileJSON states them), ``attribution``, ``description``, ``type`` (``overlay``) and
+    ``version``; ``prospect`` keeps ``metadata`` (the layer's TileJSON, with its colour
+    range and the synthetic flag) as JSON. Rows are TMS-numbered (``tile_row`` counted
+    from the south), as the specification says: the pyramid's XYZ ``y`` is flipped.
+
+    Parameters
+    ----------
+    pyramid_dir
+        Root holding ``{z}/{x}/{y}.{fmt}``.
+    path
+        The ``.mbtiles`` file to write.
+    fmt
+        Tile image format (``png`` or ``webp``).
+    bounds
+        Lon/lat ``(west, south, east, north)`` of the data.
+    name, description, attribution
+        The layer's title, description and attribution.
+    metadata
+        JSON kept in the ``prospect`` row (e.g. the layer's TileJSON).
+    """
+    root, path = Path(pyramid_dir), Path(path)
+    tiles = _pyramid_tiles(root, fmt)
+    if not tiles:
+        raise ValueError(f"{root}: no .{fmt} tiles to archive")
+    zooms = [t[1] for t in tiles]
+    lo, hi = min(zooms), max(zooms)
+    west, south, east, north = bounds
+    rows = {
+        "name": name, "format": fmt, "bounds": ",".join(map(repr, (west, south, east, north))),
+        "center": f"{(west + east) / 2!r},{(south + north) / 2!r},{center_zoom(lo, hi)}",
+        "minzoom": str(lo), "maxzoom": str(hi), "attribution": attribution,
+        "description": description, "type": "overlay", "version": "1.0.0",
+        "prospect": json.dumps(metadata or {}, allow_nan=False),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with staged_file(path) as tmp:
+        db = sqlite3.connect(tmp)
+        try:
+            with db:
+                # "MPBX": MBTiles' application id in SQLite's register (magic.txt)
+                db.execute("PRAGMA application_id = 0x4d504258")
+                db.execute("CREATE TABLE metadata (name TEXT, value TEXT)")
+                db.execute("CREATE UNIQUE INDEX name ON metadata (name)")
+                db.execute("CREATE TABLE tiles (zoom_level INTEGER, tile_column INTEGER, "
+                           "tile_row INTEGER, tile_data BLOB)")
+                db.execute("CREATE UNIQUE INDEX tile_index ON tiles "
+                           "(zoom_level, tile_column, tile_row)")
+                db.executemany("INSERT INTO metadata VALUES (?, ?)", rows.items())
+                db.executemany("INSERT INTO tiles VALUES (?, ?, ?, ?)", (
+                    (z, x, (1 << z) - 1 - y, sqlite3.Binary(f.read_bytes()))
+                    for _, z, x, y, f in tiles))
+        finally:
+            db.close()
     return path
 
 

@@ -2,7 +2,9 @@
 with ``/vsicurl/``) and a STAC item describing it.
 
 ``GET /download/{layer}.tif`` serves the file itself (``Accept-Ranges: bytes``, ``206`` for
-``Range`` requests as RFC 9110 defines them, :mod:`tiles.ranges`; ``HEAD``);
+``Range`` requests as RFC 9110 defines them, :mod:`tiles.ranges`; ``HEAD``; the
+conditional requests ``If-None-Match``/``If-Modified-Since`` (304) and ``If-Match``/
+``If-Unmodified-Since`` (412));
 ``GET /stac/{layer}.json`` is a STAC 1.0 item whose ``data`` asset points at that URL
 (with the caller's key carried on). Keys are checked exactly as for tiles; cube layers
 have no COG to download (404).
@@ -19,7 +21,7 @@ from datetime import UTC, datetime
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tiles.http import ApiError, etag_matches, unmodified_since
+from tiles.http import ApiError, etag_matches, precondition_refusal, unmodified_since
 from tiles.ranges import PinnedFileResponse
 from tiles.service import Layer, TileService
 from tiles.source import LayerDataError
@@ -60,6 +62,13 @@ async def cog_download(svc: TileService, request: Request) -> Response:
     # the conditional GET every data endpoint answers (the whole file was sent again); a
     # client that mirrors by date (wget -N, curl -z, a browser's cache) got the whole COG
     # for If-Modified-Since too. If-None-Match, when sent, decides alone (RFC 9110 13.2.2).
+    # If-Match and If-Unmodified-Since first (RFC 9110 13.2.2): a range resumed across a
+    # republication would append the new file's bytes to the old copy
+    refusal = precondition_refusal(request.headers, response.headers["etag"],
+                                   response.headers.get("last-modified"))
+    if refusal is not None:
+        response.close()
+        raise refusal
     inm = request.headers.get("if-none-match")
     if etag_matches(inm, response.headers["etag"]) or (inm is None and unmodified_since(
             request.headers.get("if-modified-since"), response.headers.get("last-modified"))):

@@ -25,7 +25,7 @@ import morecantile
 import pyproj
 
 __all__ = ["DEFAULT_TMS", "KNOWN_TMS", "data_zooms", "footprint", "grid_gap", "matrix_shape",
-           "tile_matrix_set", "tms_for_crs"]
+           "tile_matrix_set", "tms_for_crs", "world_pieces", "world_span"]
 
 DEFAULT_TMS = "WebMercatorQuad"
 """The grid every layer is served in."""
@@ -83,6 +83,75 @@ def matrix_shape(name: str, z: int) -> tuple[int, int]:
     (memoised: looked up on every tile request)."""
     m = tile_matrix_set(name).matrix(z)
     return int(m.matrixWidth), int(m.matrixHeight)
+
+
+_REPEATING = frozenset({"Popular Visualisation Pseudo Mercator", "Mercator (variant A)",
+                        "Mercator (variant B)", "Mercator", "Equidistant Cylindrical",
+                        "Equidistant Cylindrical (Spherical)"})
+"""Projection methods whose x is linear in longitude, so the world repeats along x every
+360 degrees (the maps web clients draw with world copies: EPSG:3857, World Mercator)."""
+
+
+@lru_cache(maxsize=64)
+def world_span(crs: str) -> tuple[float, float] | None:
+    """``(west, east)``: the x range of one copy of the world in ``crs`` (a CRS that
+    repeats with longitude), or ``None`` for a CRS that does not (UTM, RD New, a polar
+    grid).
+
+    A geographic CRS in degrees spans -180..180; a cylindrical projection whose x is
+    linear in longitude (:data:`_REPEATING`: Web Mercator, Mercator, Plate Carree) spans
+    its central meridian +-180 degrees, i.e. ``4 x (x(lon0 + 90) - x(lon0))`` wide.
+
+    Parameters
+    ----------
+    crs
+        A CRS any reader of PROJ accepts (``EPSG:3857``, ``OGC:CRS84``, WKT).
+    """
+    try:
+        found = pyproj.CRS.from_user_input(crs)
+    except pyproj.exceptions.CRSError:
+        return None
+    if found.is_geographic:
+        units = {a.unit_name for a in found.axis_info}
+        return (-180.0, 180.0) if units == {"degree"} else None
+    op = found.coordinate_operation
+    if not found.is_projected or op is None or op.method_name not in _REPEATING:
+        return None
+    lon0 = float(next((p.value for p in op.params if "longitude" in p.name.lower()), 0.0))
+    to_xy = pyproj.Transformer.from_crs(found.geodetic_crs, found, always_xy=True)
+    x0 = to_xy.transform(lon0, 0.0)[0]
+    quarter = to_xy.transform(lon0 + 90.0, 0.0)[0] - x0
+    if not (math.isfinite(x0) and math.isfinite(quarter) and quarter > 0):
+        return None
+    return x0 - 2 * quarter, x0 + 2 * quarter
+
+
+def world_pieces(bbox: tuple[float, float, float, float], span: tuple[float, float],
+                 width: int) -> list[tuple[float, int, int]] | None:
+    """How a map of ``width`` pixels over ``bbox`` falls on copies of the world ``span``
+    (:func:`world_span`) wide: ``(shift, first_column, end_column)`` per copy, where the
+    columns ``first..end`` (end exclusive) show the world shifted by ``shift`` (read the
+    data at ``x - shift``). ``None`` when the map lies within the one world (no copy).
+
+    A web client that pans east of the antimeridian asks for longitudes beyond 180
+    (a map of 190..200 E shows 170..160 W again); the layer is drawn in each copy, as
+    MapServer and GeoServer draw it. Adjacent copies share the column their edge falls in.
+    """
+    west, east = span
+    w = east - west
+    left, _, right, _ = bbox
+    if left >= west - w * 1e-12 and right <= east + w * 1e-12:  # rounding of an edge tile
+        return None
+    px = (right - left) / width
+    first, last = math.floor((left - west) / w), math.ceil((right - west) / w) - 1
+    pieces = []
+    for k in range(first, last + 1):
+        a, b = max(left, west + k * w), min(right, west + (k + 1) * w)
+        c0 = max(0, math.floor((a - left) / px + 1e-9))
+        c1 = min(width, math.ceil((b - left) / px - 1e-9))
+        if c1 > c0:
+            pieces.append((k * w, c0, c1))
+    return pieces
 
 
 def footprint(

@@ -24,6 +24,7 @@ from tiles.grids import DEFAULT_TMS, matrix_shape, tile_matrix_set
 from tiles.http import (
     ApiError,
     etag_matches,
+    ignored_dimensions,
     refusal_headers,
     refuse_repeated,
     unreadable,
@@ -161,14 +162,35 @@ async def layer_list(svc: TileService, request: Request) -> Response:
 
 
 async def serve_tile(svc: TileService, request: Request, layer: Layer, tms: str,
-                     z: int, x: int, y: int, size: int, fmt: str) -> Response:
-    """One rendered tile of ``layer`` in ``tms``, through the conditional-GET path."""
+                     z: int, x: int, y: int, size: int, fmt: str,
+                     extra: dict[str, str] | None = None) -> Response:
+    """One rendered tile of ``layer`` in ``tms``, through the conditional-GET path
+    (``extra``: headers added, e.g. the Warning of :func:`_wmts_dimensions`)."""
     etag = svc.etag(layer, "tile", tms, z, x, y, size, fmt)
     if etag_matches(request.headers.get("if-none-match"), etag):
         # the client has it: nothing is rendered (respond answers 304)
-        return svc.respond(request, layer, etag, b"", f"image/{fmt}")
+        return svc.respond(request, layer, etag, b"", f"image/{fmt}", extra)
     body = await svc.tile_bytes(layer, z, x, y, size, fmt, tms)
-    return svc.respond(request, layer, etag, body, f"image/{fmt}")
+    return svc.respond(request, layer, etag, body, f"image/{fmt}", extra)
+
+
+_WMTS_OWN = frozenset({"SERVICE", "REQUEST", "VERSION", "LAYER", "STYLE", "FORMAT",
+                       "TILEMATRIXSET", "TILEMATRIX", "TILEROW", "TILECOL", "KEY"})
+"""The parameters of a WMTS KVP GetTile (07-057r7 table 26) and the agency key."""
+
+
+def _wmts_dimensions(request: Request, *, binding: str) -> dict[str, str]:
+    """The ``Warning`` header (:func:`tiles.http.ignored_dimensions`, the rule WMS's maps
+    follow) naming the sample dimensions a WMTS GetTile asks for, which no layer here
+    declares (the capabilities list no ``Dimension``): the tile is the layer as served.
+
+    In the KVP binding every parameter besides GetTile's own (and the key) names a sample
+    dimension (07-057r7 table 26: "the name of the parameter is the dimension identifier");
+    the REST binding has none in its query, so any parameter there but the key is one
+    asked for in a form this server cannot apply. ``Time=2020`` was dropped without a word.
+    """
+    own = _WMTS_OWN if binding == "kvp" else {"KEY"}
+    return ignored_dimensions([k for k in request.query_params if k.upper() not in own])
 
 
 async def tile(svc: TileService, request: Request) -> Response:
@@ -208,7 +230,8 @@ async def wmts_tile(svc: TileService, request: Request) -> Response:
     tail = f"{p['row']}{'@2x' if size == 512 else ''}.{ext}"
     z, x, y, size, fmt = parse_tile(p["z"], col, tail, svc.config, tms, form="wmts",
                                     advertised=lambda: svc.meta(layer).zooms(base))
-    return await serve_tile(svc, request, layer, base, z, x, y, size, fmt)
+    return await serve_tile(svc, request, layer, base, z, x, y, size, fmt,
+                            _wmts_dimensions(request, binding="rest"))
 
 
 _KVP_TILE_KEYS = ("LAYER", "TILEMATRIXSET", "TILEMATRIX", "TILEROW", "TILECOL")
@@ -308,7 +331,8 @@ async def _wmts_kvp(svc: TileService, request: Request) -> Response:
     z, x, y, size, fmt = parse_tile(q.get("TILEMATRIX", ""), q.get("TILECOL", ""), tail,
                                     svc.config, tms, form="kvp",
                                     advertised=lambda: svc.meta(layer).zooms(base))
-    return await serve_tile(svc, request, layer, base, z, x, y, size, fmt)
+    return await serve_tile(svc, request, layer, base, z, x, y, size, fmt,
+                            _wmts_dimensions(request, binding="kvp"))
 
 
 async def tilejson_doc(svc: TileService, request: Request) -> Response:

@@ -7,7 +7,8 @@ conditional-GET helper that every data endpoint answers through.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -24,8 +25,10 @@ __all__ = [
     "conditional_response",
     "error_response",
     "etag_matches",
+    "ignored_dimensions",
     "json_refusal",
     "origin_form",
+    "precondition_refusal",
     "refuse_repeated",
     "unmodified_since",
     "unreadable",
@@ -147,6 +150,83 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
     return any(_opaque(tag) == want for tag in if_none_match.split(","))
 
 
+def _http_date(text: str | None) -> datetime | None:
+    """``text`` as an aware datetime when it is an HTTP-date (GMT), else ``None``."""
+    from email.utils import parsedate_to_datetime
+
+    if not text:
+        return None
+    try:
+        found = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return found if found.tzinfo is not None else None
+
+
+def precondition_refusal(headers: Mapping[str, str], etag: str,
+                         last_modified: str | None = None) -> ApiError | None:
+    """The 412 of a request whose ``If-Match`` or ``If-Unmodified-Since`` is false for the
+    representation ``etag`` (modified at ``last_modified``), else ``None`` (RFC 9110 13.1.1,
+    13.1.4, evaluated in the order of 13.2.2: before ``If-None-Match`` and ``Range``).
+
+    Both were ignored: a client resuming a download (``Range`` with ``If-Match`` or
+    ``If-Unmodified-Since``, as download managers and ``wget -c`` style tools send it) after
+    the layer was republished got bytes of the new file to append to the old, a file of two
+    versions passed for the layer. ``If-Match`` compares strongly (a weak tag never
+    matches) and ``*`` matches any current representation; ``If-Unmodified-Since`` is asked
+    only without ``If-Match``, only where a modification date is known, and a value that
+    is not an HTTP-date is ignored, as RFC 9110 says.
+
+    Parameters
+    ----------
+    headers
+        The request's headers (names in any case).
+    etag
+        The strong ETag of the representation that would be sent.
+    last_modified
+        Its ``Last-Modified`` (an HTTP-date), or ``None`` when it has none.
+    """
+    lowered = {k.lower(): v for k, v in headers.items()}
+    if_match = lowered.get("if-match")
+    if if_match is not None:
+        tags = [t.strip() for t in if_match.split(",") if t.strip()]
+        if if_match.strip() == "*" or any(
+                not t.startswith("W/") and t == etag.strip() for t in tags):
+            return None
+        return ApiError(412, f"If-Match {if_match[:80]!r} does not name the current "
+                             f"version (ETag {etag}): it changed since your copy was made; "
+                             "fetch it again whole, without If-Match (a range appended to "
+                             "the old copy would mix two versions)",
+                        {"ETag": etag, "Cache-Control": "no-store"})
+    since = _http_date(lowered.get("if-unmodified-since"))
+    modified = _http_date(last_modified)
+    if since is None or modified is None or modified <= since:
+        return None
+    return ApiError(412, f"If-Unmodified-Since {lowered['if-unmodified-since'][:40]!r}: it "
+                         f"changed since (modified {last_modified}); fetch it again whole, "
+                         "without If-Unmodified-Since (a range appended to the old copy would "
+                         "mix two versions)", {"ETag": etag, "Cache-Control": "no-store"})
+
+
+def ignored_dimensions(names: Sequence[str]) -> dict[str, str]:
+    """A ``Warning`` header (``299``, RFC 7234 5.5) naming the dimension parameters of a
+    request (``TIME``, ``ELEVATION``, ``DIM_*`` in WMS; any sample dimension in WMTS) that
+    no layer here declares, so were not applied; ``{}`` when there are none.
+
+    WMS (1.3.0 6.8.1 and annex C) and WMTS (07-057r7 7.2.4.7) draw a layer without a
+    dimension it does not declare, as MapServer and GeoServer do; the header says so, so a
+    client's log shows that the value asked for was not applied (a map of "2020" that is
+    the layer as served). One rule for both protocols: each handler names what its
+    standard reads as a dimension.
+    """
+    if not names:
+        return {}
+    listed = ", ".join(n[:40] for n in names[:4]) + (", ..." if len(names) > 4 else "")
+    return {"Warning": f'299 prospect "{listed} ignored: no layer here declares that '
+                       'dimension (GetCapabilities lists none); the map is the layer as '
+                       'served"'}
+
+
 def unmodified_since(if_modified_since: str | None, last_modified: str | None) -> bool:
     """Does ``If-Modified-Since`` say the client has the file (RFC 9110 13.1.3)?
 
@@ -176,6 +256,8 @@ def conditional_response(
     """``200`` with ``body``, or ``304`` (same headers, no body) when the client has it.
 
     ``headers`` must carry the caching headers (Cache-Control, Vary); the ETag is added.
+    A false ``If-Match`` raises the 412 of :func:`precondition_refusal` (an
+    :class:`ApiError`, answered in the endpoint's own format).
     A text body (XML, JSON, HTML) of at least :data:`GZIP_MIN_BYTES` goes gzip-compressed
     to a client that accepts it (:func:`accepts_gzip`), under its own ETag (``-gzip``
     added: RFC 9110 8.8.3, two representations never share a strong validator) and with
@@ -190,6 +272,9 @@ def conditional_response(
     gzipped = compressible and accepts_gzip(request.headers.get("accept-encoding"))
     if gzipped:
         all_headers["ETag"] = etag[:-1] + '-gzip"' if etag.endswith('"') else etag + "-gzip"
+    refusal = precondition_refusal(request.headers, etag)
+    if refusal is not None and precondition_refusal(request.headers, all_headers["ETag"]):
+        raise refusal  # If-Match first (RFC 9110 13.2.2): a 412, never a 304
     asked = request.headers.get("if-none-match")
     if etag_matches(asked, etag) or etag_matches(asked, all_headers["ETag"]):
         return Response(status_code=304, headers=all_headers)

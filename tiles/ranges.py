@@ -29,6 +29,8 @@ from starlette.responses import FileResponse, Response
 from starlette.staticfiles import NotModifiedResponse, StaticFiles
 from starlette.types import Message, Receive, Scope, Send
 
+from tiles.http import error_response, precondition_refusal
+
 __all__ = ["MAX_RANGES", "FileChangedWhileSent", "PinnedFileResponse", "RangeFileResponse",
            "RangeStaticFiles", "byte_ranges"]
 
@@ -235,12 +237,18 @@ class PinnedFileResponse(RangeFileResponse):
 
 class RangeStaticFiles(StaticFiles):
     """Starlette's :class:`~starlette.staticfiles.StaticFiles`, answering through
-    :class:`RangeFileResponse`."""
+    :class:`RangeFileResponse`; a false ``If-Match`` or ``If-Unmodified-Since`` is the
+    412 of :func:`tiles.http.precondition_refusal` (Starlette ignored both)."""
 
     def file_response(self, full_path: str | os.PathLike[str], stat_result: os.stat_result,
                       scope: Scope, status_code: int = 200) -> Response:
         response = RangeFileResponse(full_path, status_code=status_code,
                                      stat_result=stat_result)
-        if self.is_not_modified(response.headers, Headers(scope=scope)):
+        request_headers = Headers(scope=scope)
+        refusal = precondition_refusal(request_headers, response.headers["etag"],
+                                       response.headers.get("last-modified"))
+        if refusal is not None:  # before If-None-Match and Range (RFC 9110 13.2.2)
+            return error_response(refusal.status, refusal.message, refusal.headers)
+        if self.is_not_modified(response.headers, request_headers):
             return NotModifiedResponse(response.headers)
         return response

@@ -73,9 +73,12 @@ __all__ = ["MAX_URL_LENGTH", "Layer", "create_app", "install_sighup", "listen_so
 
 Handler = Callable[[TileService, Request], Awaitable[Response]]
 
-CORS_REQUEST_HEADERS = ("X-API-Key", "If-None-Match", "If-Modified-Since", "Range")
-"""Request headers a page of another origin may send: the key, the conditional GET, and
-``Range``, with which browser COG readers (geotiff.js in OpenLayers) read ``/download``."""
+CORS_REQUEST_HEADERS = ("X-API-Key", "If-None-Match", "If-Modified-Since", "Range", "If-Range",
+                        "If-Match", "If-Unmodified-Since")
+"""Request headers a page of another origin may send: the key, the conditional requests
+(``If-Match`` and ``If-Unmodified-Since`` are answered too: a 412 when the file changed), and
+``Range`` and ``If-Range``, with which browser COG readers (geotiff.js in OpenLayers) and
+downloaders read ``/download``."""
 
 CORS_EXPOSED = ("ETag", "Content-Range", "Accept-Ranges", "Content-Disposition",
                 "Retry-After", "Warning", "WWW-Authenticate")

@@ -359,7 +359,9 @@ class TileService:
         return f"{scheme}://{host}:{port}" if port else f"{scheme}://{host}"
 
     def layer_for(self, request: Request, name: str) -> Layer:
-        """The configured layer ``name`` if the caller may read it; else an :class:`ApiError`."""
+        """The configured layer ``name`` if the caller may read it; else an :class:`ApiError`,
+        or a :class:`~tiles.source.LayerDataError` (503) when its data are not whole now
+        (:meth:`~tiles.source.LayerSource.check_whole`)."""
         if not _NAME.match(name):
             raise ApiError(400, "layer names are letters, digits, '_' and '-' only")
         key = self.key_of(request)
@@ -373,6 +375,12 @@ class TileService:
         decision: Decision = self.keys.check(key, name)
         if not decision.allowed:
             raise ApiError(decision.status, decision.message)
+        # a COG being written in place (a job writing onto the served path): its header
+        # and overviews are there before its last block, and XYZ tiles, TileJSON and the
+        # STAC item were served from it (200) while the capabilities and maps left it out
+        # (503). Every request for the layer now finds it whole or is the 503 of a layer
+        # that cannot be read (checked once per data version: one block read).
+        layer.source.check_whole()
         return layer
 
     def visible(self, request: Request) -> list[Layer]:

@@ -41,7 +41,7 @@ from rioxarray.exceptions import NoDataInBounds, RioXarrayError
 from zarr.errors import BaseZarrError
 
 from prospect.errors import DataError, InputFileError, ProspectError
-from tiles.grids import data_zooms, footprint
+from tiles.grids import data_zooms, footprint, world_pieces, world_span
 
 __all__ = ["NO_DATA_HERE", "WEB_MERCATOR", "LayerDataError", "LayerSource",
            "LayerVariableError", "cog_source", "cube_source", "is_damage"]
@@ -428,10 +428,41 @@ class LayerSource:
         falls between the pixel centres a warp samples, and came back blank as if it had no
         data: such a layer is drawn on the pixels it covers, each the mean of the layer's
         values inside it (:meth:`_subpixel`).
+
+        In a CRS whose world repeats along x (degrees, Web Mercator:
+        :func:`tiles.grids.world_span`), a ``bbox`` reaching past the antimeridian is drawn
+        copy by copy (:func:`tiles.grids.world_pieces`), each copy showing the layer at its
+        longitude plus or minus 360 degrees, as web clients' world copies and MapServer
+        and GeoServer show them.
         """
         from rasterio.crs import CRS
 
         dst = WEB_MERCATOR.rasterio_crs if crs is None else CRS.from_user_input(crs)
+        span = world_span(dst.to_wkt()) if crs is not None else world_span("EPSG:3857")
+        pieces = world_pieces(bbox, span, width) if span is not None else None
+        if pieces is None:
+            return self._read_world(bbox, dst, width=width, height=height,
+                                    resampling=resampling)
+        # a map reaching past the antimeridian (a web client's world copy, lon 190..200):
+        # the data were drawn once at their own longitude and the copy left blank
+        left, bottom, right, top = bbox
+        px = (right - left) / width
+        values = np.full((height, width), np.nan, dtype="f4")
+        empty = np.ones((height, width), dtype=bool)
+        for shift, c0, c1 in pieces:
+            part = self._read_world((left + c0 * px - shift, bottom, left + c1 * px - shift,
+                                     top), dst, width=c1 - c0, height=height,
+                                    resampling=resampling)
+            take = empty[:, c0:c1] & ~np.ma.getmaskarray(part)
+            values[:, c0:c1][take] = np.ma.getdata(part)[take]
+            empty[:, c0:c1] &= ~take
+        return np.ma.masked_array(values, mask=empty)
+
+    def _read_world(
+        self, bbox: tuple[float, float, float, float], dst: Any, *, width: int, height: int,
+        resampling: str,
+    ) -> np.ma.MaskedArray:
+        """:meth:`read_mercator` of a ``bbox`` within one copy of the world."""
         out = self._read_window(bbox, dst, width=width, height=height, resampling=resampling)
         if out.count() == 0:
             return self._subpixel(bbox, dst, width=width, height=height,

@@ -30,7 +30,7 @@ from tiles.xmltext import escape, quoteattr
 
 __all__ = [
     "EXCEPTION_FORMATS", "EXCEPTION_TYPES", "MAP_FORMATS", "MAX_DRAWN_PIXELS", "MAX_LAYERS",
-    "MAX_SIZE", "VERSIONS", "MapRequest", "WmsLayer", "capabilities_xml",
+    "MAX_SIZE", "MAX_WORLD_COPIES", "VERSIONS", "MapRequest", "WmsLayer", "capabilities_xml",
     "capabilities_xml_111", "check_crs", "crs_problem", "exception_canvas", "exception_mode",
     "exception_xml", "layer_names", "negotiate_version", "offered_crs", "offered_format",
     "parse_map_request", "query_params", "request_version",
@@ -46,6 +46,11 @@ MAX_DRAWN_PIXELS = MAX_SIZE * MAX_SIZE
 """Most pixels one GetMap draws over all its layers (WIDTH x HEIGHT x layers): each layer is
 read and warped at the full image size, so fourteen layers at 4096 x 4096 kept the server
 busy for minutes."""
+
+MAX_WORLD_COPIES = 16
+"""Most copies of the world one GetMap BBOX may span (in a CRS whose world repeats along x:
+:func:`tiles.grids.world_span`). Each copy is read apart; a web map at zoom 0 on a wide
+screen shows about 15."""
 
 MAP_FORMATS = ("image/png", "image/webp")
 INFO_FORMATS = ("application/json", "text/plain", "text/html")
@@ -509,6 +514,26 @@ def _check_latitudes(crs: str, box: Sequence[float], *, version: str, north_firs
                    locator="BBOX")
 
 
+def _check_world_copies(crs: str, box: Sequence[float], *, text: str) -> None:
+    """Refuse a BBOX spanning more than :data:`MAX_WORLD_COPIES` copies of the world.
+
+    A BBOX past the antimeridian is drawn copy by copy (:func:`tiles.grids.world_pieces`);
+    a BBOX of a million degrees would be thousands of reads for a map in which the world
+    is less than a pixel wide.
+    """
+    from tiles.grids import world_span
+
+    span = world_span(crs)
+    if span is None:
+        return
+    copies = (box[2] - box[0]) / (span[1] - span[0])
+    if copies > MAX_WORLD_COPIES:
+        raise ApiError(400, f"BBOX {text[:80]!r} spans {copies:.3g} copies of the world (one "
+                            f"is {span[1] - span[0]:.10g} wide in {crs[:40]}); a map shows at "
+                            f"most {MAX_WORLD_COPIES}: ask for a narrower BBOX",
+                       locator="BBOX")
+
+
 def _int(q: dict[str, str], name: str, hi: int) -> int:
     text = q.get(name, "")
     value = url_integer(text)
@@ -631,6 +656,8 @@ def parse_map_request(q: dict[str, str], *, layer_key: str = "LAYERS") -> MapReq
         raise ApiError(400, "BBOX must have min < max on both axes", locator="BBOX")
     _check_latitudes(crs, box_xy, version=version, north_first=north_first,
                      text=q.get("BBOX", ""))
+    _check_world_copies("OGC:CRS84" if crs.upper() == "CRS:84" else crs, box_xy,
+                        text=q.get("BBOX", ""))
     fmt = q.get("FORMAT", "image/png")
     if layer_key == "LAYERS":
         fmt = offered_format(fmt, MAP_FORMATS, name="FORMAT")

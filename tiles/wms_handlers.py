@@ -27,7 +27,14 @@ from starlette.responses import Response
 from prospect.canonical import jsonable
 from tiles.colormap import ImageFormat, encode_image, render_rgba
 from tiles.handlers import legend_for
-from tiles.http import ApiError, refusal_headers, refuse_repeated, unreadable, url_integer
+from tiles.http import (
+    ApiError,
+    ignored_dimensions,
+    refusal_headers,
+    refuse_repeated,
+    unreadable,
+    url_integer,
+)
 from tiles.service import Layer, TileService
 from tiles.source import LayerDataError
 from tiles.wms import (
@@ -269,20 +276,12 @@ async def _get_map(svc: TileService, request: Request, q: dict[str, str]) -> Res
 
 
 def _ignored_dimensions(q: dict[str, str]) -> dict[str, str]:
-    """A ``Warning`` header naming the dimension parameters (TIME, ELEVATION, DIM_*) of
-    request ``q``, which no layer here declares.
-
-    WMS (1.3.0 6.8.1 and annex C; 1.1.1 6.5.1) has a server ignore a parameter it does not
-    know, and a dimension a layer does not declare is not applied, so the map is drawn
-    without it, as MapServer and GeoServer draw it; the header says so, so that a
-    client's log shows that the value asked for was not applied."""
-    names = [k for k in q if k in ("TIME", "ELEVATION") or k.startswith("DIM_")]
-    if not names:
-        return {}
-    listed = ", ".join(n[:40] for n in names[:4])
-    return {"Warning": f'299 prospect "{listed} ignored: no layer here declares that '
-                       'dimension (GetCapabilities lists none); the map is the layer as '
-                       'served"'}
+    """The ``Warning`` header (:func:`tiles.http.ignored_dimensions`) naming the dimension
+    parameters of request ``q`` (WMS's: TIME, ELEVATION and DIM_*, 1.3.0 annex C; 1.1.1
+    annex C), which no layer here declares: the map (or the value) is the layer as served,
+    as WMS 6.8.1 has a server answer."""
+    return ignored_dimensions([k for k in q if k in ("TIME", "ELEVATION")
+                               or k.startswith("DIM_")])
 
 
 def _shown(value: Any) -> str:
@@ -325,6 +324,9 @@ async def _feature_info(svc: TileService, request: Request, q: dict[str, str]) -
     if not (math.isfinite(lon) and math.isfinite(lat)):
         raise ApiError(400, f"pixel {a}={i}, {b}={j} lies outside the area where CRS "
                             f"{m.crs[:40]!r} is defined; give a BBOX within it")
+    # a pixel of a world copy (lon 291.6 is 68.4 W): the value of the place it shows, as
+    # the map draws it there (a layer in degrees was read at 291.6 and had none)
+    lon = (lon + 180.0) % 360.0 - 180.0
     # refused before any layer is read; the media type is compared without case
     fmt = offered_format(q.get("INFO_FORMAT", "application/json"), INFO_FORMATS,
                          name="INFO_FORMAT")
@@ -349,4 +351,4 @@ async def _feature_info(svc: TileService, request: Request, q: dict[str, str]) -
         body = f"<html><body><table>{rows}</table></body></html>"
     etag = svc.etag(layers[0], "wmsinfo", m.layers, m.crs, m.bbox, m.width, m.height, i, j,
                     fmt)
-    return svc.respond(request, layers, etag, body.encode(), fmt)
+    return svc.respond(request, layers, etag, body.encode(), fmt, _ignored_dimensions(q))

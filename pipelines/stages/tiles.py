@@ -5,7 +5,8 @@ renders ``out/tiles/<layer>/{z}/{x}/{y}.png`` from ``out/score/<variable>.tif`` 
 that COG is absent, from the cube variable) at the zooms that suit the data (its
 resolution and extent, narrowed by the job's ``min_zoom``/``max_zoom``), then writes
 ``legend.png`` and ``tilejson.json`` beside the tiles and ``out/tiles/<layer>.pmtiles``
-(their zooms and centre are what the pyramid holds), and
+(and ``.mbtiles`` with ``archive_formats: [pmtiles, mbtiles]``, for desktop GIS; their
+zooms and centre are what the pyramid holds), and
 ``out/viewer/``: a Leaflet page (shipped offline in ``viewer/static``) that opens from
 disk with relative tile URLs, a layer switcher, opacity, legends, the uncertainty toggle
 and click values from a coarse value grid (``viewer/values.js``). Every layer and the
@@ -43,7 +44,7 @@ from prospect.io.files import (
     write_json,
     write_text,
 )
-from tiles.archive import tilejson, write_pmtiles
+from tiles.archive import tilejson, write_mbtiles, write_pmtiles
 from tiles.legend import legend_png
 from tiles.metadata import (
     VALUE_SAMPLE_MAX,
@@ -176,7 +177,8 @@ def _render_layer(
     ctx: RunContext, cfg: TilesConfig, layer: TileLayerConfig, staging: Path, bar: Progress,
 ) -> tuple[ViewerLayer, dict[str, Any], dict[str, Any], str]:
     """Render one layer whole into ``staging`` (its pyramid, legend and TileJSON in
-    ``staging/layer``, its archive as ``staging/layer.pmtiles``): :func:`_publish` puts
+    ``staging/layer``, its archives as ``staging/layer.pmtiles`` and ``layer.mbtiles``):
+    :func:`_publish` puts
     them in place once every layer is rendered."""
     source, where = layer_source(ctx, layer.variable)
     name = layer.layer_name
@@ -224,9 +226,14 @@ def _render_layer(
             layer, national, tiles_url=f"{root}{grid}/{{z}}/{{x}}/{{y}}.{cfg.format}",
             tile_size=cfg.tile_size, legend_url=f"{root}legend.png", tile_matrix_set=grid,
         ), indent=2, newline=False)
-    if cfg.archive:
-        write_pmtiles(layer_dir, staging / "layer.pmtiles", fmt=cfg.format,
-                      bounds=meta.bounds, metadata=doc)
+    for kind in _archives(cfg):
+        if kind == "pmtiles":
+            write_pmtiles(layer_dir, staging / "layer.pmtiles", fmt=cfg.format,
+                          bounds=meta.bounds, metadata=doc)
+        else:  # desktop GIS: GDAL's MBTiles driver reads raster tiles, its PMTiles none
+            write_mbtiles(layer_dir, staging / "layer.mbtiles", fmt=cfg.format,
+                          bounds=meta.bounds, name=meta.label, description=meta.description,
+                          attribution=meta.attribution, metadata=doc)
     viewer_layer = ViewerLayer(
         config=layer, tiles=f"../tiles/{name}/{{z}}/{{x}}/{{y}}.{cfg.format}",
         legend=f"../tiles/{name}/legend.png", bounds=meta.bounds,
@@ -243,22 +250,27 @@ def _render_layer(
     return viewer_layer, metrics, values, where
 
 
-def _publish(staging: Path, tiles_dir: Path, name: str, *, archive: bool) -> None:
-    """Put layer ``name``'s staged pyramid folder (with its legend and TileJSON) and its
-    archive in place, in an order that never shows a mixed layer.
+def _archives(cfg: TilesConfig) -> list[str]:
+    """The archive formats (file suffixes) the stage writes for each layer."""
+    return list(cfg.archive_formats) if cfg.archive else []
 
-    The old archive goes first, then the folder is swapped whole (the old one renamed
+
+def _publish(staging: Path, tiles_dir: Path, name: str, *, archives: list[str]) -> None:
+    """Put layer ``name``'s staged pyramid folder (with its legend and TileJSON) and its
+    archives (``archives``: their suffixes) in place, in an order that never shows a mixed
+    layer.
+
+    The old archives go first, then the folder is swapped whole (the old one renamed
     aside, the new one renamed in: :func:`~prospect.io.files.publish_dir`), then the new
-    archive is renamed in. A reader of ``tiles/`` (a static server) sees the old layer,
-    then the old folder without an archive, the new folder without one, and the new
+    archives are renamed in. A reader of ``tiles/`` (a static server) sees the old layer,
+    then the old folder without archives, the new folder without them, and the new
     layer: never new tiles beside an old legend, TileJSON or archive.
     """
-    archive_path = tiles_dir / f"{name}.pmtiles"
-    if archive:
-        remove_aside(archive_path)
+    for kind in archives:
+        remove_aside(tiles_dir / f"{name}.{kind}")
     publish_dir(staging / "layer", tiles_dir / name)
-    if archive:
-        os.replace(staging / "layer.pmtiles", archive_path)
+    for kind in archives:
+        os.replace(staging / f"layer.{kind}", tiles_dir / f"{name}.{kind}")
 
 
 def job_outline_geojson(ctx: RunContext) -> dict[str, Any] | None:
@@ -320,14 +332,14 @@ def run(ctx: RunContext) -> StageResult:
         viewer_staging = stack.enter_context(scratch_dir(viewer_dir))
         _stage_viewer(ctx, viewer_staging, viewer_layers, grids)
         for layer, staging in zip(layers, staged, strict=True):
-            _publish(staging, tiles_dir, layer.layer_name, archive=cfg.archive)
+            _publish(staging, tiles_dir, layer.layer_name, archives=_archives(cfg))
         publish_dir(viewer_staging, viewer_dir)
     for layer, (_, metrics, _, where) in zip(layers, rendered, strict=True):
         name = layer.layer_name
         result.inputs[name] = where
         result.outputs[name] = str(tiles_dir / name)
-        if cfg.archive:
-            result.outputs[f"{name}.pmtiles"] = str(tiles_dir / f"{name}.pmtiles")
+        for kind in _archives(cfg):
+            result.outputs[f"{name}.{kind}"] = str(tiles_dir / f"{name}.{kind}")
         result.metrics[f"{name}_tiles"] = metrics["tiles"]
         if metrics["range_warning"]:
             result.notes.append(f"warning: {metrics['range_warning']}")

@@ -174,6 +174,13 @@ def _check_tms_list(names: list[str]) -> list[str]:
     return checked
 
 
+ArchiveFormat = Literal["pmtiles", "mbtiles"]
+
+
+def _default_archives() -> list[ArchiveFormat]:
+    return ["pmtiles"]
+
+
 def _default_layers() -> list[TileLayerConfig]:
     return [
         TileLayerConfig(variable="probability", colormap="viridis"),
@@ -195,6 +202,13 @@ class TilesConfig(StrictModel):
                     "UTM{zone}WGS84Quad, e.g. UTM19WGS84Quad",
     )
     archive: bool = True
+    archive_formats: list[ArchiveFormat] = Field(
+        default_factory=_default_archives, min_length=1,
+        description="One-file archives written with 'archive: true': pmtiles (web maps: "
+                    "MapLibre, OpenLayers, 'pmtiles serve') and/or mbtiles (desktop GIS: "
+                    "QGIS and GDAL read raster MBTiles; GDAL's PMTiles driver reads vector "
+                    "tiles only)",
+    )
     public_url: str | None = Field(
         default=None, pattern=r"^https?://[^\s?#]+[^/\s?#]$",
         description="Root URL where out/tiles/ is published; static TileJSON then carries "
@@ -219,6 +233,9 @@ class TilesConfig(StrictModel):
         dupes = repeated(layer.layer_name for layer in self.layers)
         if dupes:
             raise ValueError(f"layer names must be unique; repeated: {dupes}")
+        dupes = repeated(self.archive_formats)
+        if dupes:
+            raise ValueError(f"archive_formats must be unique; repeated: {dupes}")
         return self
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -48,7 +49,10 @@ def test_pmtiles_holds_every_pyramid_tile(pyramid, tmp_path: Path) -> None:
         reader = Reader(MmapSource(fh))
         header, meta = reader.header(), reader.metadata()
     assert (header["min_zoom"], header["max_zoom"]) == (11, 14)
-    assert header["min_lon_e7"] == int(pyramid.bounds[0] * 1e7)
+    # bounds rounded outward: a negative west bound is not truncated toward 0 (inside)
+    assert header["min_lon_e7"] == math.floor(pyramid.bounds[0] * 1e7)
+    assert header["max_lat_e7"] == math.ceil(pyramid.bounds[3] * 1e7)
+    assert header["min_lon_e7"] / 1e7 <= pyramid.bounds[0]
     assert meta["name"] == "probability"
     assert [p.name for p in tmp_path.iterdir()] == ["p.pmtiles"]
 
