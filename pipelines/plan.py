@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,11 +40,12 @@ from typing import Any
 from prospect.config import JobConfig
 from prospect.config._base import repeated
 from prospect.config.sources import PointSource, RasterSource, VectorSource
-from prospect.errors import ConfigError, ProspectError
+from prospect.errors import ConfigError, DataError, DataWarning, ProspectError
 from prospect.grid import RegionGrid
 
-__all__ = ["JobPlan", "StagePlan", "count_layers", "format_bytes", "later_variables",
-           "plan_job", "refuse_too_many_folds", "refuse_unmade_variables",
+__all__ = ["JobPlan", "StagePlan", "count_layers", "files_here", "format_bytes",
+           "later_variables", "plan_job", "refuse_outputs_as_inputs",
+           "refuse_too_many_folds", "refuse_unmade_variables",
            "warn_labels_of_another_commodity"]
 
 PROCESS_BYTES = 500 * 2**20
@@ -124,10 +126,18 @@ def count_layers(source: Any, grid: RegionGrid) -> tuple[int, str]:
     return n, how
 
 
-def _source_layers(source: Any, grid: RegionGrid) -> tuple[int, str, float, list[Any]]:
+def _source_layers(source: Any, grid: RegionGrid, *, refuse_here: bool = False,
+                   where: str = "") -> tuple[int, str, float, list[Any]]:
     """:func:`count_layers`, the largest bytes per cell one of its layers holds while
     computing a chunk (:attr:`~prospect.ingest.Layer.memory_per_cell`), and the layers
-    (none when counted from the config)."""
+    (none when counted from the config).
+
+    With ``refuse_here``, a source whose files are all here (:func:`files_here`) and
+    which the readers refuse is refused as the run's ingest refuses it
+    (:func:`_run_would_stop`, ``where`` naming its place in the config); files that read
+    but do not fit the job (a :class:`~prospect.errors.DataError`: none in the region)
+    are a :class:`~prospect.errors.DataWarning` saying the run stops on them, and counted
+    from the config, as a file not here yet, a remote one or a search not yet made."""
     from prospect.ingest import plan_source
 
     try:
@@ -135,11 +145,152 @@ def _source_layers(source: Any, grid: RegionGrid) -> tuple[int, str, float, list
     except ConfigError:  # the config contradicts its files: the run refuses it, so does plan
         raise
     except (ProspectError, OSError) as exc:  # files absent or unreadable
+        if refuse_here and files_here(source):
+            stop = _run_would_stop(source, exc, grid, where)
+            if not isinstance(stop, DataError):  # the file itself: no plan can count it
+                raise stop from None
+            # files that read but do not fit (another region, band count): said as the
+            # run's coming error, and the layers counted from the config
+            warnings.warn(str(stop), DataWarning, stacklevel=2)
         return (_layers_from_config(source), f"config: {str(exc).splitlines()[0][:300]}",
                 _config_cell_bytes(source), [])
     _check_stated_blocks(layers)
     return (len(layers), "headers",
             max((la.memory_per_cell for la in layers), default=LAYER_CELL_BYTES), layers)
+
+
+_REMOTE_PREFIXES = ("/vsicurl", "/vsis3", "/vsigs", "/vsiaz", "/vsiadls", "/vsioss",
+                    "/vsiswift", "/vsihdfs", "/vsiwebhdfs")
+
+
+def _named_files(value: Any) -> list[str]:
+    """Every path a source's config names (its fields, scenes and cloud masks, walked),
+    as written after loading: a file path, a GDAL name or a URL."""
+    from pydantic import BaseModel
+
+    if isinstance(value, Path):
+        return [str(value)]
+    if isinstance(value, BaseModel):
+        return [f for name in type(value).model_fields
+                for f in _named_files(getattr(value, name))]
+    if isinstance(value, dict):
+        return [f for v in value.values() for f in _named_files(v)]
+    if isinstance(value, list | tuple):
+        return [f for v in value for f in _named_files(v)]
+    return []
+
+
+def files_here(source: Any) -> bool:
+    """Whether every file ``source`` reads is a local file that exists now, so that what
+    the readers say of it is what the run's ingest will say: ``False`` for a STAC
+    catalog or search (its items name other files, often remote), a URL or a remote GDAL
+    name, and a file not there (yet)."""
+    from prospect.config.vsi import archive_file
+
+    if getattr(source, "stac", None) is not None or \
+            getattr(source, "stac_search", None) is not None:
+        return False
+    files = _named_files(source)
+    for name in files:
+        if "://" in name or name.lower().startswith(_REMOTE_PREFIXES):
+            return False
+        local = archive_file(name) if name.startswith("/vsi") else name
+        if local is None or not Path(local).exists():
+            return False
+    return bool(files)
+
+
+def _run_would_stop(source: Any, exc: BaseException, grid: RegionGrid,
+                    where: str) -> ProspectError:
+    """The error a run's ingest stops with on ``source`` (``exc``, of the same kind: exit
+    1), with the source's place in the config and, where the region's bounds were written
+    in the files' own CRS, that CRS (:func:`prospect.config.region.bounds_written_in`)."""
+    from prospect.config.region import bounds_written_in
+    from prospect.errors import InputFileError
+
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    hint = bounds_written_in(grid, _file_extents(source)) if isinstance(exc, DataError) \
+        else ""
+    kind = DataError if isinstance(exc, DataError) else InputFileError
+    return kind(f"{text}{'; ' + hint if hint else ''} (source {source.name!r}"
+                f"{' at ' + where if where else ''}: a run of this job stops at ingest on "
+                "it; fix the file or the config and plan again)")
+
+
+def _file_extents(source: Any) -> list[tuple[str, tuple[float, float, float, float]]]:
+    """``(CRS, bounds)`` of each raster file of ``source`` whose header reads (no pixels)."""
+    import rasterio
+
+    found = []
+    for name in _named_files(source):
+        try:
+            with rasterio.open(name) as src:
+                if src.crs is not None:
+                    b = src.bounds
+                    found.append((src.crs.to_string(), (b.left, b.bottom, b.right, b.top)))
+        except (rasterio.errors.RasterioError, OSError):
+            continue
+    return found
+
+
+def _source_lines(job_path: Path | None) -> dict[int, int]:
+    """Line of each source in the job's file, by index (``{}`` without the file)."""
+    from prospect.config._base import ConfigData, load_yaml
+
+    if job_path is None:
+        return {}
+    try:
+        data = load_yaml(job_path)
+    except ProspectError:
+        return {}
+    places = data.places if isinstance(data, ConfigData) else {}
+    return {key[1]: place.line for key, place in places.items()
+            if len(key) == 2 and key[0] == "sources" and isinstance(key[1], int)}
+
+
+def refuse_outputs_as_inputs(job: JobConfig, out_dir: Path, job_path: Path | None = None
+                             ) -> None:
+    """Refuse a source reading a file this job writes in ``out_dir``: its cube and
+    manifest, and the folders of its stages (``score`` and ``model`` with a model,
+    ``tiles`` and ``viewer`` with tiles, ``screen`` with economics).
+
+    A previous run's ``score/probability.tif`` given as a source with the same ``-o``
+    was read by ingest and then rewritten by score: every rerun saw a changed input and
+    ran again, and the model was trained on its own earlier output.
+
+    Raises
+    ------
+    ConfigError
+        Naming the source, its line in the config, the file, and the ways out.
+    """
+    try:
+        out = out_dir.resolve()
+    except OSError:
+        return
+    parts = ["manifest.json", *(["score", "model"] if job.model is not None else []),
+             *(["tiles", "viewer"] if job.tiles is not None else []),
+             *(["screen"] if job.economics is not None else [])]
+    owned = [out / job.outputs.cube, *(out / part for part in parts)]
+    lines = _source_lines(job_path)
+    for index, source in enumerate(job.sources):
+        for name in _named_files(source):
+            if "://" in name or name.startswith("/vsi"):
+                continue
+            try:
+                path = Path(name).resolve()
+            except OSError:
+                continue
+            hit = next((o for o in owned if path == o or o in path.parents), None)
+            if hit is None:
+                continue
+            where = f"{job_path}:{lines[index]}: " if index in lines else \
+                (f"{job_path}: " if job_path else "")
+            raise ConfigError(
+                f"{where}source {source.name!r} reads {name}, inside {hit.name} of the "
+                f"output folder {out_dir}, which this job writes: a run would replace its "
+                "own input" + (" (and train on its own earlier output)" if job.model else "")
+                + "; copy the file out of that folder and point the source at the copy, "
+                "or give the job another -o")
 
 
 def _stated(layer: Any) -> list[Any]:
@@ -281,7 +432,7 @@ def _tile_tasks(job: JobConfig, grid: RegionGrid) -> int:
 
 def plan_job(job: JobConfig, grid: RegionGrid, *, workers: int = 1,
              threads_per_worker: int = 1, out_dir: Path | None = None,
-             job_path: Path | None = None) -> JobPlan:
+             job_path: Path | None = None, refuse_unreadable: bool = False) -> JobPlan:
     """Plan ``job`` on ``grid`` for ``workers`` processes of ``threads_per_worker`` threads.
 
     Nothing is computed and no pixel is read; raster headers are read when the files exist.
@@ -289,10 +440,18 @@ def plan_job(job: JobConfig, grid: RegionGrid, *, workers: int = 1,
     (the job's output folder) for this grid; without them its layers are counted from the
     config (no search is made). Variables the config names that no stage makes are refused
     where the headers tell (:func:`refuse_unmade_variables`), and a mask outline with no
-    land in the region; ``job_path`` names the config in those messages.
+    land in the region; ``job_path`` names the config in those messages. With
+    ``refuse_unreadable`` (``prospect plan``), a source whose files are all here and which
+    the readers refuse is refused, as the run refuses it, and one whose files read but do
+    not fit the job is a warning of the run's coming error; else it is counted from the
+    config and said in the notes.
 
     Raises
     ------
+    InputFileError
+        With ``refuse_unreadable``: a source's local files, all here, that the readers
+        refuse (the error the run's ingest stops with, and where the source is written);
+        files that read but do not fit the job are a ``DataWarning`` of that error.
     ConfigError
         A tile layer or economics surface naming a variable no stage of the job makes, or
         a custom index named like an ingested variable.
@@ -303,7 +462,10 @@ def plan_job(job: JobConfig, grid: RegionGrid, *, workers: int = 1,
     # the largest chunk (a grid smaller than one chunk is one smaller chunk)
     cells = min(grid.chunks[0], grid.shape[0]) * min(grid.chunks[1], grid.shape[1])
     chunk_bytes = cells * FLOAT32
-    counted = [_source_layers(s, grid) for s in job.sources]
+    lines = _source_lines(job_path) if refuse_unreadable else {}
+    counted = [_source_layers(s, grid, refuse_here=refuse_unreadable,
+                              where=f"{job_path}:{lines[i]}" if i in lines else "")
+               for i, s in enumerate(job.sources)]
     masked, shipped = _shipped_layers(job, grid, [la for *_, ls in counted for la in ls])
     n_layers = sum(c for c, _, _, _ in counted) + masked
     how = {h.split(":")[0] for _, h, _, _ in counted}

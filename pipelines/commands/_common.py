@@ -124,9 +124,28 @@ def config_file(value: Path | None) -> Path | None:
         value = value.expanduser()
     if value is not None and str(value) == "-" and not value.exists():
         raise ConfigError(f"-: {STDIN_CONFIG}")
-    if value is not None and value.exists() and not value.is_file() and not value.is_dir():
+    if value is not None and value.is_dir():
+        raise ConfigError(f"{value}: {folder_not_config(value)}")
+    if value is not None and value.exists() and not value.is_file():
         raise ConfigError(f"{value}: not a regular file (a device or a pipe); {STDIN_CONFIG}")
     return value
+
+
+def folder_not_config(folder: Path) -> str:
+    """Why a folder given as a config is refused, with the configs inside it to choose
+    from (click's "file 'configs/jobs' is a directory" named none, and its usage text
+    hid the line)."""
+    try:
+        found = sorted(p.name for p in folder.iterdir()
+                       if p.suffix.lower() in (".yaml", ".yml") and p.is_file())
+    except OSError:
+        found = []
+    if not found:
+        return ("a folder, not a config file; give the path of the job's YAML file (no "
+                ".yaml or .yml file is in this folder)")
+    shown = ", ".join(found[:8]) + (f", ... ({len(found)} in all)" if len(found) > 8 else "")
+    return (f"a folder, not a config file; give the path of one YAML file in it "
+            f"({shown}), e.g. {folder / found[0]}")
 
 
 STDIN_CONFIG = ("a config is read from a file, not from standard input or a pipe: its "
@@ -138,8 +157,7 @@ file not found", and a pipe "not a regular file" without the way out."""
 
 
 ConfigArg = Annotated[
-    Path, typer.Argument(help="Job config (YAML).", exists=False, dir_okay=False,
-                         callback=config_file)
+    Path, typer.Argument(help="Job config (YAML).", exists=False, callback=config_file)
 ]
 
 

@@ -48,6 +48,10 @@ def plan(
         raise ConfigError("--region is empty; give a shipped region's name (see 'prospect "
                           "regions'), or leave it out to plan on the job's own region")
     job = load_job(config)
+    if out is not None:  # a source reading what the run would write there
+        from pipelines.plan import refuse_outputs_as_inputs
+
+        refuse_outputs_as_inputs(job, out, config)
     # what the headers tell while planning (fills, units...): one 'warning:' line each on
     # stderr, as a run prints them, not Python's warning with a library path
     with warning_lines(Console(stderr=True, highlight=False)):
@@ -62,8 +66,11 @@ def plan(
             warnings.warn(snapped, DataWarning, stacklevel=1)
         if region is None:  # the folds the job's own labels and region can fill
             refuse_too_many_folds(job, grid, job_path=config)
+        # a source whose files are here and refused stops the run at ingest: the plan
+        # says so and exits as the run would (on another region, its files may lie
+        # outside it: counted from the config, as before)
         p = plan_job(job, grid, workers=workers, threads_per_worker=threads, out_dir=out,
-                     job_path=config)
+                     job_path=config, refuse_unreadable=region is None)
     too_many = _workers_warning(workers)
     if too_many:
         Console(stderr=True, highlight=False).print(Text(f"warning: {too_many}"),

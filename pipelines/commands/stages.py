@@ -37,12 +37,22 @@ def _resumable() -> None:
     on_stop(RESUME_NOTE)
 
 
+def _inputs_not_outputs(config: Path, out: Path, job: Any = None) -> None:
+    """Refuse a job reading what it writes in ``out`` before anything is made
+    (:func:`pipelines.plan.refuse_outputs_as_inputs`)."""
+    from pipelines.plan import refuse_outputs_as_inputs
+    from prospect.config import load_job
+
+    refuse_outputs_as_inputs(job if job is not None else load_job(config), out, config)
+
+
 def _make(stage: str) -> Callable[..., None]:
     def command(config: ConfigArg, out: OutOpt, scheduler: SchedulerOpt = None,
                 workers: WorkersOpt = None, cluster: ClusterOpt = None,
                 force: ForceOpt = False) -> None:
         _resumable()
         check_engine_options(scheduler=scheduler, workers=workers, cluster=cluster)
+        _inputs_not_outputs(config, out)
         from pipelines.runner import print_summary, run_job
 
         console = Console(stderr=True)
@@ -88,6 +98,7 @@ def train(config: ConfigArg, out: OutOpt, scheduler: SchedulerOpt = None,
             raise ConfigError(f"{config}: --estimator/--param need a model section in the job")
         job = job.model_copy(update={"model": model_overrides(
             job.model, estimator=estimator, params=tuple(param or ()))})
+    _inputs_not_outputs(config, out, None if isinstance(job, Path) else job)
     results = run_job(job, out, stages=["train"], scheduler=scheduler, workers=workers,
                       console=console, cluster=cluster, force=force,
                       job_path=Path(config).resolve())
@@ -99,6 +110,7 @@ def run(config: ConfigArg, out: OutOpt, scheduler: SchedulerOpt = None,
     """Run every stage the job config asks for, in order."""
     _resumable()
     check_engine_options(scheduler=scheduler, workers=workers, cluster=cluster)
+    _inputs_not_outputs(config, out)
     from pipelines.runner import print_summary, run_job
 
     console = Console(stderr=True)

@@ -1060,8 +1060,6 @@ def format_validation_error(exc: ValidationError, source: str,
         msg = err["msg"].removeprefix("Value error, ")
         written, msg = _as_written(value, place.written if exact and place else None, msg)
         shown = written if written is not None else repr(value)
-        if len(shown) > 80:
-            shown = shown[:77] + "..."
         line = _problem_line(err, where, loc, value, shown, msg, model)
         if err["type"] == "extra_forbidden":
             line = _anchor_home(line, err["loc"], place if exact else None)
@@ -1136,7 +1134,12 @@ def _one_per_union(errors: list[Any], data: Any) -> list[Any]:
 def _problem_line(err: Any, source: str, loc: str, value: Any, shown: str, msg: str,
                   model: type[BaseModel] | None) -> str:
     """The line of one pydantic error (see :func:`format_validation_error`)."""
-    if isinstance(value, dict) and err["type"] == "value_error":  # a whole section
+    whole = shown
+    if len(shown) > 80:
+        shown = shown[:77] + "..."
+    # a whole section, or a list too long to show (2 000 sources)
+    if err["type"] == "value_error" and (isinstance(value, dict) or (
+            isinstance(value, list) and len(whole) > 80)):
         return f"{source}: key '{loc}': {msg}" if loc else f"{source}: {msg}"
     if err["type"] in ("union_tag_not_found", "union_tag_invalid"):  # a source's kind
         ctx = err.get("ctx") or {}

@@ -46,15 +46,64 @@ from prospect.errors import ConfigError, CRSError, GridError
 from prospect.grid import RegionGrid
 
 __all__ = [
+    "MAX_SOURCES_DEFAULT",
     "JobConfig",
     "ReferenceRegion",
+    "check_source_count",
     "config_dir",
     "list_regions",
     "load_job",
     "load_region",
+    "max_sources",
+    "other_config_kind",
     "resolve_grid",
     "shipped_region_name",
 ]
+
+
+MAX_SOURCES_DEFAULT = 1000
+"""Sources a job may list before it is refused (``$PROSPECT_MAX_SOURCES`` overrides).
+
+Each source is at least one cube variable, and ``prospect plan`` and the ingest stage read
+every source's headers before anything is said (about 2 ms a local file, far more a remote
+one): 2 000 sources were planned for 8 s of CPU without a word. Jobs list tens; files of
+one layer belong in one source (``scenes``, ``stac``, ``bands``), not in a source each."""
+
+
+def max_sources() -> int:
+    """The source limit of a job: ``$PROSPECT_MAX_SOURCES`` or :data:`MAX_SOURCES_DEFAULT`.
+
+    Raises
+    ------
+    ConfigError
+        The variable is set to no whole number above zero.
+    """
+    value = os.environ.get("PROSPECT_MAX_SOURCES", "").strip()
+    if not value:
+        return MAX_SOURCES_DEFAULT
+    try:
+        limit = int(value)
+    except ValueError:
+        limit = 0
+    if limit < 1:
+        raise ConfigError(f"PROSPECT_MAX_SOURCES={value!r} is no whole number above 0; set "
+                          f"it to the most sources a job may list (default "
+                          f"{MAX_SOURCES_DEFAULT}), or unset it")
+    return limit
+
+
+def check_source_count(count: int) -> None:
+    """Refuse a job listing more than :func:`max_sources` sources, saying why and what to
+    write instead (a ``ValueError``: the loader names the file and the line of
+    ``sources``)."""
+    limit = max_sources()
+    if count > limit:
+        raise ValueError(
+            f"{count} sources, more than the {limit} a job may list: every source is read "
+            "(its headers) before the job starts and makes at least one cube variable. "
+            "Give the files of one layer to one source (its 'scenes', 'bands' or a 'stac' "
+            "catalog), split the work into several jobs, or raise the limit with "
+            "PROSPECT_MAX_SOURCES if this many are meant")
 
 
 def config_dir() -> Path:
@@ -306,6 +355,14 @@ class JobConfig(StrictModel):
             check_params(value)  # a ConfigError is a ValueError: at key 'model'
         return value
 
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _not_too_many(cls, value: Any) -> Any:
+        """Refuse more sources than :func:`max_sources` before any is validated."""
+        if isinstance(value, list):
+            check_source_count(len(value))
+        return value
+
     @field_validator("sources")
     @classmethod
     def _unique_names(cls, value: list[Any]) -> list[Any]:
@@ -358,7 +415,40 @@ def load_job(path: str | Path) -> JobConfig:
     """Load and validate a job config; relative paths are taken from the file's folder."""
     path = Path(path)
     data = load_yaml(path)
+    other = other_config_kind(data)
+    if other:
+        raise ConfigError(f"{path}: {other}")
     return validate_mapping(JobConfig, data, source=str(path), base_dir=path.parent.resolve())
+
+
+def other_config_kind(data: dict[str, Any]) -> str:
+    """What another kind of Prospect config given where a job is meant is, and where it
+    belongs; ``""`` for anything that may be a job (it holds ``region`` or ``sources``).
+
+    A region file, a sensor's band file, a tile server's config or the cluster settings
+    given to ``prospect plan``/``run`` were a wall of "unknown key" lines, each listing a
+    job's keys, with no word of what the file is.
+    """
+    keys = {k for k in data if isinstance(k, str)}
+    if keys & {"region", "sources"}:
+        return ""
+    kind = data.get("kind")
+    if kind == "region" or {"crs", "resolution", "bounds"} <= keys:
+        return ("a region file (a grid: crs, resolution, bounds), not a job config; a job "
+                "names it under 'region:' (region: path/to/this.yaml, or a shipped "
+                "region's name, see 'prospect regions') beside its 'sources'; give the "
+                "job's config (examples: configs/jobs/)")
+    if "bands" in keys and keys & {"aliases", "title", "wavelengths"}:
+        return ("a sensor's band file, not a job config; a job names a sensor under "
+                "indices.sensor (a shipped name or this file's path); give the job's config "
+                "(examples: configs/jobs/)")
+    if "layers" in keys and keys & {"host", "port", "keys", "attribution", "cache_mb"}:
+        return ("a tile server's config, not a job config; serve it with 'prospect serve "
+                "<this file>', and give 'prospect plan'/'run' the job's config")
+    if keys & {"jobqueue", "kubernetes"}:
+        return ("cluster settings, not a job config; 'run --cluster slurm|pbs|kubernetes' "
+                "reads them from cluster/ or $PROSPECT_CLUSTER_DIR; give the job's config")
+    return ""
 
 
 def shipped_region_name(job: JobConfig) -> str | None:

@@ -13,7 +13,8 @@ from prospect.config._base import StrictModel
 from prospect.errors import CRSError, GridError
 from prospect.grid import RegionGrid, datum_guessed, parse_crs
 
-__all__ = ["MAX_CHUNKS", "RegionConfig", "bounds_in_other_units", "check_chunk_count",
+__all__ = ["MAX_CHUNKS", "RegionConfig", "bounds_in_other_units", "bounds_written_in",
+           "check_chunk_count",
            "check_grid_crs", "resolution_text", "snapped_bounds_note", "utm_zone_overflow"]
 
 PositiveInt = Annotated[int, Field(gt=0)]
@@ -271,6 +272,54 @@ def bounds_in_other_units(crs: str, bounds: tuple[float, float, float, float],
                 f"{crs} is in {unit}s ({why}); give them in {crs}'s own units (and the "
                 f"resolution in {unit}s), or set 'crs' to a geographic CRS such as "
                 "'EPSG:4326'")
+    return ""
+
+
+def bounds_written_in(grid: RegionGrid,
+                      extents: list[tuple[str, tuple[float, float, float, float]]]) -> str:
+    """Which files' CRS the region's bounds were written in, when no file lies in the
+    region but the bounds, read as that CRS's coordinates, cover files written in it.
+
+    Saba's UTM 20N metres given to a UTM 19N region (a Bonaire config copied, its
+    bounds changed, its CRS kept) lie in zone 19 and on the Earth, so the region loads:
+    in the sea 600 km west, where ingest found no file ("none of its files overlap").
+
+    Parameters
+    ----------
+    grid
+        The job's grid.
+    extents
+        ``(CRS, bounds)`` of each file a source reads, in that file's own CRS.
+
+    Returns
+    -------
+    str
+        What was meant and the fix (``set region.crs: 'EPSG:32620'``); ``""`` when the
+        bounds cover no file that way, or the files share the region's CRS.
+    """
+    try:
+        own = CRS.from_user_input(grid.crs)
+    except ProjError:
+        return ""
+    left, bottom, right, top = grid.bounds
+    area = max((right - left) * (top - bottom), 0.0)
+    for crs_text, (x0, y0, x1, y1) in extents:
+        try:
+            other = CRS.from_user_input(crs_text)
+        except ProjError:
+            continue
+        if other == own or other.is_geographic != own.is_geographic:
+            continue
+        wide = max(0.0, min(right, x1) - max(left, x0))
+        high = max(0.0, min(top, y1) - max(bottom, y0))
+        if area <= 0 or wide * high < 0.5 * min(area, (x1 - x0) * (y1 - y0)):
+            continue
+        code = other.to_epsg()
+        name = f"EPSG:{code}" if code else crs_text
+        return (f"the region's bounds, read in the files' own CRS {name} ({other.name}) "
+                f"instead of the region's {grid.crs} ({own.name}), cover them: they seem "
+                f"written in {name}'s coordinates; set region.crs to '{name}', or give "
+                f"the bounds in {own.name}'s")
     return ""
 
 
