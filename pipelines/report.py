@@ -14,6 +14,7 @@ from typing import Any
 import matplotlib
 
 from prospect.io.files import staged_dir, write_text
+from prospect.models.summary import PR_AUC_IS
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -237,14 +238,16 @@ def _write_report(staging: Path, facts: dict[str, Any]) -> None:
     sp = cv.get("spatial_block", {}).get("metrics", {})
     rd = cv.get("random", {}).get("metrics", {})
     for key in ("fold_roc_auc_mean", "fold_roc_auc_std", "roc_auc", "pr_auc",
-                "prediction_rate_auc", "top5_capture", "top10_capture", "top20_capture",
-                "pa_intersection_pct", "n", "n_positive"):
-        lines.append(f"| {key} | {_fmt(sp.get(key))} | {_fmt(rd.get(key))} |")
+                "pr_auc_no_skill", "prediction_rate_auc", "top5_capture", "top10_capture",
+                "top20_capture", "pa_intersection_pct", "n", "n_positive"):
+        held = "prevalence" if key == "pr_auc_no_skill" else key  # what a PR AUC reads against
+        lines.append(f"| {key} | {_fmt(sp.get(held))} | {_fmt(rd.get(held))} |")
     lines += ["", "Out-of-fold figures: `roc_auc`, `pr_auc` and `prediction_rate_auc` pool the "
               "held-out scores of all folds; top-k capture is the share of held-out "
               "occurrences in the top k % of the area (estimated by the held-out background "
               "sample; cells tied at the cut-off shared in proportion). Every held-out score "
-              "is in `oof_predictions.csv` beside `metrics.json`.", ""]
+              "is in `oof_predictions.csv` beside `metrics.json`.", "",
+              f"`pr_auc` is {PR_AUC_IS}.", ""]
     if "variogram" in files:
         lines += [f"![labels' variogram]({files['variogram']})", ""]
     if "curves" in files:
@@ -274,6 +277,15 @@ def _write_report(staging: Path, facts: dict[str, Any]) -> None:
               f"spatial out-of-fold probabilities: "
               f"{_fmt(cal.get('spatial_oof_before', {}).get('brier'))}. {cal.get('note', '')}",
               ""]
+    if cal.get("base_rate_sample") is not None:
+        lines += [f"Base rate of the training sample (positives among the rows): "
+                  f"{_fmt(cal.get('base_rate_sample'))}"
+                  + (f"; as the classifier sees it with `class_weight` "
+                     f"{_fmt(cal.get('class_weight'))}: {_fmt(cal.get('base_rate_weighted'))} "
+                     "(an uncalibrated map is centred there)"
+                     if cal.get("base_rate_weighted") is not None else "") + ".", ""]
+    for line in cal.get("warnings") or []:
+        lines += [f"> **Warning**: {line}", ""]
     if "reliability" in files:
         lines += [f"![reliability diagram]({files['reliability']})", ""]
     if "importance" in files:
@@ -363,8 +375,30 @@ def _woe_section(out: Path, woe: dict[str, Any]) -> list[str]:
                 lines.append("")
     ci = woe.get("conditional_independence", {})
     if ci:
-        lines += ["", *_ci_lines(ci), ""]
+        lines += ["", *_ci_lines(ci), "", *_pairwise_lines(ci.get("pairwise") or [])]
     return lines
+
+
+def _pairwise_lines(pairs: list[dict[str, Any]]) -> list[str]:
+    """The pairwise conditional-independence tests of the evidence layers (Bonham-Carter
+    1994: a contingency table of the deposits over two layers' states), one row a pair."""
+    if not pairs:
+        return []
+    lines = ["Pairwise tests of conditional independence (deposits over each pair of "
+             "layers' states; chi-square, or Fisher's exact test for a 2 x 2 table with an "
+             "expected count below 5). Each pair is tested at 5 % on its own, without a "
+             "correction for the number of pairs, as published: with many pairs some "
+             "reject by chance.", "",
+             "| layer a | layer b | deposits | test | p | rejected at 5 % | note |",
+             "|---|---|---|---|---|---|---|"]
+    for p in pairs:
+        rejected = p.get("rejected_at_5pct")
+        verdict = "n/a" if rejected is None else ("**yes**" if rejected else "no")
+        lines.append(f"| `{p.get('feature_a')}` | `{p.get('feature_b')}` | "
+                     f"{_fmt(p.get('deposits'))} | {p.get('test') or 'none'} | "
+                     f"{_fmt(p.get('p_value'))} | {verdict} | "
+                     f"{str(p.get('why') or '').replace('|', '/')} |")
+    return [*lines, ""]
 
 
 def _ci_lines(ci: dict[str, Any]) -> list[str]:
@@ -440,9 +474,16 @@ def write_score_report(directory: Path, *, quicklooks: dict[str, str],
     lines += [f"| {k} | {_fmt(v)} |" for k, v in facts.get("metrics", {}).items()]
     for problem in facts.get("problems") or []:
         lines += ["", f"> **Not computed**: {problem}"]
+    metrics = facts.get("metrics", {})
     lines += ["", "`map_top*_capture` are in-sample success-rate figures: the training "
               "occurrences against the map of the model fitted on them (cells tied at the "
-              "cut-off shared in proportion).", ""]
+              "cut-off shared in proportion)"
+              + (f", as shares of the {metrics['map_capture_positives']} training "
+                 "positive(s) with a value on the map"
+                 if metrics.get("map_capture_positives") is not None else "")
+              + (f"; {metrics['map_capture_positives_without_value']} positive(s) fall on "
+                 "cells without a value and are left out"
+                 if metrics.get("map_capture_positives_without_value") else "") + ".", ""]
     for name, png in quicklooks.items():
         lines += [f"## {name}", "", f"![{name}]({png})", "",
                   f"COG: `{facts.get('outputs', {}).get(name, '')}`", ""]

@@ -107,7 +107,9 @@ def compute_indices(
     else:
         stacked = compute_arrays(plan, arrays, concrete, nodata=nodata)
     synthetic = _is_synthetic(ds, plan)
-    out = xr.Dataset(coords=template.coords)
+    # built once from a dict: adding variables one by one copies the Dataset each time
+    # (1 000 custom indices took 11 s to plan, 3 000 over 8 minutes)
+    layers: dict[str, xr.DataArray] = {}
     for k, item in enumerate(plan.indices):
         provenance = item.provenance(backend=concrete, sensor=sensor_cfg.name)
         if synthetic:
@@ -121,9 +123,9 @@ def compute_indices(
         attrs.update(cf_range_attrs(item.valid_range))
         if synthetic:
             attrs.update(synthetic_attr(True))
-        out[item.name] = xr.DataArray(stacked[k], dims=template.dims, coords=template.coords,
-                                      name=item.name, attrs=attrs)
-    return out
+        layers[item.name] = xr.DataArray(stacked[k], dims=template.dims,
+                                         coords=template.coords, name=item.name, attrs=attrs)
+    return xr.Dataset(layers, coords=template.coords)
 
 
 def _check_inputs(ds: xr.Dataset, plan: IndexPlan, sensor: SensorConfig) -> xr.DataArray:

@@ -89,6 +89,11 @@ def test_train_writes_model_card_schema_metrics_and_report(trained, scene) -> No
         assert (out / "model" / "report" / png).stat().st_size > 1000
     metrics = json.loads((out / "model" / "metrics.json").read_text())
     assert set(metrics["cv"]) == {"spatial_block", "random"}
+    # a PR AUC is printed beside its no-skill value, and the sample's base rate is said
+    no_skill = metrics["cv"]["spatial_block"]["metrics"]["prevalence"]
+    row = next(line for line in report.splitlines() if line.startswith("| pr_auc_no_skill |"))
+    assert row.split("|")[2].strip() == f"{no_skill:.3f}" and "a model without skill" in report
+    assert "Base rate of the training sample" in report
     assert metrics["cv"]["spatial_block"]["importance"]
 
 
@@ -148,6 +153,8 @@ def test_cogs_match_the_cube_and_stac_items_describe_them(trained) -> None:
         assert -68.5 < west < east < -68.0 and 12.0 < south < north < 12.4
     assert results["score"].metrics["scored_share"] > 0.9
     score_md = (out / "score" / "score.md").read_text()
+    n_capture = results["score"].metrics["map_capture_positives"]
+    assert f"as shares of the {n_capture} training positive(s)" in score_md
     for name in ("probability", "uncertainty"):
         assert f"]({name}_quicklook.png)" in score_md
         assert (out / "score" / f"{name}_quicklook.png").stat().st_size > 1000
@@ -188,6 +195,10 @@ def test_other_estimators_train_and_score_on_the_same_cube(trained, scene, tmp_p
         assert isinstance(ci["agterberg_cheng_mc_seed"], int)  # the run's seed
         assert "Agterberg & Cheng (2002) statistic" in report and "conservative" in report
         assert "Calibrated test of the same statistic: Monte Carlo p" in report
+        # every pairwise test is a row of the report, named by its layers
+        pairs = ci["pairwise"]
+        assert pairs and "Pairwise tests of conditional independence" in report
+        assert all(f"| `{p['feature_a']}` | `{p['feature_b']}` |" in report for p in pairs)
     else:  # calibrated on the spatial out-of-fold probabilities
         cal = metrics["calibration"]
         assert cal["method"] == "isotonic" and cal["spatial_oof_after"]["mean_predicted"]
