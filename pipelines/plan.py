@@ -265,7 +265,7 @@ def refuse_outputs_as_inputs(job: JobConfig, out_dir: Path, job_path: Path | Non
     """
     try:
         out = out_dir.resolve()
-    except OSError:
+    except (OSError, RuntimeError):  # RuntimeError: a symbolic link loop (Python < 3.13)
         return
     parts = ["manifest.json", *(["score", "model"] if job.model is not None else []),
              *(["tiles", "viewer"] if job.tiles is not None else []),
@@ -278,7 +278,7 @@ def refuse_outputs_as_inputs(job: JobConfig, out_dir: Path, job_path: Path | Non
                 continue
             try:
                 path = Path(name).resolve()
-            except OSError:
+            except (OSError, RuntimeError):  # the reader names a link loop in its words
                 continue
             hit = next((o for o in owned if path == o or o in path.parents), None)
             if hit is None:

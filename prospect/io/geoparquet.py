@@ -56,6 +56,8 @@ def is_parquet(path: Path | str) -> bool:
         return bool(_parts(local))
     if local.suffix.lower() in PARQUET_SUFFIXES:
         return True
+    if not local.is_file():  # a FIFO or device would block the read below; not Parquet
+        return False
     try:
         with local.open("rb") as fh:
             return fh.read(4) == _MAGIC
