@@ -12,6 +12,7 @@ integer type that holds them.
 
 from __future__ import annotations
 
+import json
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -169,12 +170,21 @@ class RasterLayer(Layer):
     categorical: bool = False
     code_span: tuple[int, ...] = ()
     """``(lowest, highest)`` class code found in the files (categorical layers)."""
+    classes: tuple[tuple[int, str], ...] = ()
+    """The class name of each code the files state (their raster attribute tables or
+    category names), as ``(code, name)`` pairs (categorical layers)."""
 
     def extra_attrs(self) -> dict[str, Any]:
-        """Categorical layers: the code range as a CF ``valid_range`` pair."""
+        """Categorical layers: the code range as a CF ``valid_range`` pair, and the code
+        table the files state (``categories``, JSON code -> class name, as geology layers
+        write theirs; a model records it and refuses a cube whose codes name other
+        classes)."""
+        attrs: dict[str, Any] = {}
         if self.categorical and self.code_span:
-            return {"valid_range": [int(v) for v in self.code_span]}
-        return {}
+            attrs["valid_range"] = [int(v) for v in self.code_span]
+        if self.categorical and self.classes:
+            attrs["categories"] = json.dumps({str(c): n for c, n in self.classes})
+        return attrs
 
     def read_bytes(self) -> int:
         """The largest block one of the scenes (or their quality layers) is read in, when
@@ -550,6 +560,31 @@ def _codes_layer_type(source: RasterSource, refs: list[BandRef]) -> tuple[str, i
     return dtype, fill, [lo, hi]
 
 
+def _class_table(source: RasterSource, refs: list[BandRef]) -> tuple[tuple[int, str], ...]:
+    """The class name of each code of a categorical variable, from its files' raster
+    attribute tables or category names (:meth:`RasterInfo.band_classes`).
+
+    Raises
+    ------
+    DataError
+        Two files of the variable name one code as different classes: a mosaic of them
+        would mix the classes under one code without a word.
+    """
+    table: dict[int, tuple[str, str]] = {}
+    for ref in refs:
+        here = Path(str(ref.info.path)).name
+        for code, name in ref.info.band_classes(ref.band):
+            seen = table.setdefault(code, (name, here))
+            if seen[0] != name:
+                raise DataError(
+                    f"source {source.name!r}: class code {code} is {seen[0]!r} in "
+                    f"{seen[1]} but {name!r} in {here} (their attribute tables or "
+                    "category names), so the mosaic would give one code two classes; "
+                    "renumber one file's codes to the other's classes (e.g. gdal_calc.py, "
+                    "or gdal_translate with a lookup VRT) and state the same table in both")
+    return tuple(sorted((code, name) for code, (name, _) in table.items()))
+
+
 def _steps_message(path: str, info: RasterInfo, source: RasterSource,
                    names: list[str] | None) -> str:
     """The error for a NetCDF/HDF variable whose bands are steps of a non-spatial
@@ -818,8 +853,10 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
     categorical = source.values == "categorical"
     for var, refs in per_var.items():
         dtype, fill, code_span = "float32", float("nan"), list[int]()
+        classes: tuple[tuple[int, str], ...] = ()
         if categorical:
             dtype, fill, code_span = _codes_layer_type(source, refs)
+            classes = _class_table(source, refs)
         settings: dict[str, Any] = {
             "source": source.name, "mosaic": source.mosaic if len(refs) > 1 else None,
             "scenes": [r.describe() for r in refs]}
@@ -834,6 +871,6 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
             kind="categorical" if categorical else "continuous",
             inputs=tuple(sorted(inputs[var])),
             settings=settings, refs=tuple(refs), categorical=categorical,
-            code_span=tuple(code_span), dtype=dtype, fill_value=fill,
+            code_span=tuple(code_span), classes=classes, dtype=dtype, fill_value=fill,
         ))
     return layers

@@ -503,6 +503,10 @@ class RasterInfo:
     codes: tuple[str | None, ...] = ()
     """Per band: why the file says its numbers are class codes, not measurements (``"a
     colour table"``, ``"1-bit values"``, ``"LAYER_TYPE=thematic"``), else ``None``."""
+    classes: tuple[tuple[tuple[int, str], ...], ...] = ()
+    """Per band: the class name of each code the file states (its raster attribute table
+    or category names) as ``(code, name)`` pairs, ``()`` where it states none; ``()`` for
+    a file without any. A categorical layer records them as its code table."""
     alpha: tuple[int, ...] = ()
     """The 1-based bands that are alpha bands (GDAL's colour interpretation): each the mask
     of the others (:attr:`masked`), no data of its own."""
@@ -574,6 +578,10 @@ class RasterInfo:
     def band_codes(self, band: int) -> str | None:
         """Why 1-based ``band`` holds class codes by the file's own word, else ``None``."""
         return self.codes[band - 1] if band <= len(self.codes) else None
+
+    def band_classes(self, band: int) -> tuple[tuple[int, str], ...]:
+        """The ``(code, name)`` pairs 1-based ``band`` states (:attr:`classes`)."""
+        return self.classes[band - 1] if band <= len(self.classes) else ()
 
     def band_units(self, band: int) -> str:
         """The unit the file states for 1-based ``band``, ``""`` where none."""
@@ -893,6 +901,33 @@ _RPCS_BESIDE = (
 """A file with both a grid and a sensor model: which one places it was not said."""
 
 
+_GRID_FILES = (".tfw", ".tifw", ".wld", ".jgw", ".pgw", ".pngw", ".gfw", ".bpw", ".aux.xml",
+               ".hdr")
+"""Files beside a raster that may state its grid (world files, GDAL's ``.aux.xml``, an
+ENVI or ``.hdr`` header)."""
+
+
+def _refuse_degenerate(path: Path | str, transform: tuple[float, ...],
+                       files: list[str]) -> None:
+    """Refuse a geotransform that places no cells: a term that is not a number (NaN, an
+    infinity) or cells of no area (a pixel size of 0, or rows and columns along one
+    line). GDAL opens such a file; it was said to overlap no region ("none of its files
+    overlap"), or, in a mosaic beside other files, left out of it without a word."""
+    a, b, c, d, e, f = transform
+    finite = all(math.isfinite(v) for v in transform)
+    if finite and a * e - b * d != 0:
+        return
+    how = ("holds a term that is not a number" if not finite else
+           "gives its cells no area (a cell size of 0, or rows and columns along one line)")
+    stated = [Path(n).name for n in files[1:] if n.lower().endswith(_GRID_FILES)]
+    where = f" (stated by {', '.join(stated)})" if stated else ""
+    raise DataError(
+        f"{path}: its geotransform{where} [origin {c:.10g}, {f:.10g}; cell {a:.10g} x "
+        f"{e:.10g}; rotation {b:.10g}, {d:.10g}] {how}, so its cells have no place on the "
+        "ground; give it its grid (gdal_edit.py -a_ullr <left> <top> <right> <bottom> "
+        "file, or correct the world file or header that states it)")
+
+
 def _refuse_ungridded(path: Path | str, *, gcps: int, rpcs: bool,
                       coordinates: str | None = None) -> None:
     """A raster without a geotransform has no grid to warp from: say what it has instead
@@ -907,6 +942,13 @@ def _refuse_ungridded(path: Path | str, *, gcps: int, rpcs: bool,
     if coordinates == "uneven":
         raise DataError(f"{path}: its x/y coordinate variables are not evenly spaced, so "
                         f"GDAL places no grid {_UNEVEN}; {_REGRID}")
+    if 0 < gcps < 3:
+        raise DataError(
+            f"{path}: georeferenced by {gcps} ground control point(s) only, fewer than the 3 "
+            "a warp needs: a tie point without a cell size (a GeoTIFF whose "
+            "ModelPixelScale is missing or 0, or a world file of cell size 0); give it its "
+            "grid (gdal_translate -a_ullr <left> <top> <right> <bottom> -a_srs <its CRS> "
+            "in.tif gridded.tif)")
     if gcps:
         raise DataError(
             f"{path}: georeferenced by {gcps} ground control points only, not a grid; warp it "
@@ -916,15 +958,51 @@ def _refuse_ungridded(path: Path | str, *, gcps: int, rpcs: bool,
             f"{path}: georeferenced by RPC coefficients only (an image not yet "
             "orthorectified); orthorectify it first (e.g. gdalwarp -rpc -t_srs <the region's "
             "CRS> in.tif gridded.tif, with a DEM: -to RPC_DEM=dem.tif)")
+    world = _world_file(path)
+    if world is not None:
+        raise DataError(
+            f"{path}: its world file {world.name} places no cells (GDAL ignores one whose "
+            "cell size is 0 or whose six lines are not all numbers), and the raster has no "
+            "other georeferencing; correct the world file (cell width, 0, 0, negative "
+            "cell height, then the centre of the top-left cell) or give the grid with "
+            "gdal_translate -a_ullr <left> <top> <right> <bottom> -a_srs <its CRS>")
     raise DataError(
         f"{path}: the raster has no georeferencing (no geotransform, ground control points "
         "or RPCs); give it its grid first (e.g. gdal_translate -a_ullr <left> <top> <right> "
         "<bottom> -a_srs <its CRS> in.tif gridded.tif)")
 
 
+def _world_file(path: Path | str) -> Path | None:
+    """The world file beside a local raster (``heat.tfw``, ``heat.tifw``, ``heat.wld``,
+    ``heat.pgw`` of ``heat.png``...), as GDAL looks for one; ``None`` where there is none."""
+    if str(path).startswith("/vsi") or "://" in str(path):
+        return None
+    here = Path(path)
+    ext = here.suffix.lstrip(".")
+    if not ext:
+        return None
+    names = {f"{ext[0]}{ext[-1]}w", f"{ext}w", "wld"}
+    for name in sorted(names):
+        for case in (name, name.upper()):
+            beside = here.with_suffix("." + case)
+            if beside.is_file():
+                return beside
+    return None
+
+
 _XYZ_POINT = re.compile(rb"^\s*[-+.\d][^\s,;]*[\s,;]+[-+.\d][^\s,;]*[\s,;]+[-+.\dnN]",
                         re.MULTILINE)
 """A line of an XYZ grid that holds a point (x, y and a value), not a header."""
+
+
+def _zip_member(name: str) -> tuple[str, str] | None:
+    """``(archive, member)`` of a ``/vsizip/`` name of a member of a local zip file."""
+    inner = name[len("/vsizip/"):]
+    found = (re.match(r"\{(.+?)\}/(.+)$", inner) or
+             re.match(r"(.+?\.zip)/(.+)$", inner, re.IGNORECASE))
+    if found is None or found.group(1).startswith("/vsi") or "://" in found.group(1):
+        return None
+    return found.group(1), found.group(2).strip("/")
 
 
 def _open_bytes(name: Path | str) -> Any:
@@ -943,13 +1021,11 @@ def _open_bytes(name: Path | str) -> Any:
             inner = text[len("/vsigzip/"):]
             return None if inner.startswith("/vsi") else gzip.open(inner, "rb")
         if text.startswith("/vsizip/"):
-            inner = text[len("/vsizip/"):]
-            found = (re.match(r"\{(.+?)\}/(.+)$", inner) or
-                     re.match(r"(.+?\.zip)/(.+)$", inner, re.IGNORECASE))
-            if found is None or found.group(1).startswith("/vsi"):
+            found = _zip_member(text)
+            if found is None:
                 return None
-            with zipfile.ZipFile(found.group(1)) as archive:
-                return archive.open(found.group(2).strip("/"))  # keeps the file open
+            with zipfile.ZipFile(found[0]) as archive:
+                return archive.open(found[1])  # keeps the file open
         return None if text.startswith("/vsi") else open(text, "rb")
     except (OSError, KeyError, ValueError, zipfile.BadZipFile):
         return None
@@ -1077,27 +1153,111 @@ _END_MARKS = {"PNG": (b"IEND\xaeB`\x82", "IEND chunk")}
 """How a complete file of these formats ends (a PNG: its IEND chunk)."""
 
 
-def _refuse_cut_short(src: Any, path: Path | str) -> None:
-    """Refuse a file cut short (a download or copy that stopped) that GDAL reads anyway:
-    a raw binary grid (ENVI, ``.hdr`` BIL/BSQ/BIP...) shorter than its cells, or a PNG
-    without its end chunk, read its missing rows as 0 without a word, exit 0."""
-    if str(path).startswith("/vsi") or "://" in str(path) or not src.files:
-        return
-    data = Path(src.files[0])
+def _data_size(name: str) -> int | None:
+    """Bytes GDAL reads under ``name``: a local file's size, or a member's of a local zip
+    (its stated size) or gzip file (the size its trailer states, where the file is too
+    small for that to have wrapped at 4 GiB); ``None`` for anything else."""
+    import zipfile
+
+    text = str(name)
+    if "://" in text:
+        return None
     try:
-        size = data.stat().st_size
-    except OSError:
+        if text.startswith("/vsigzip/"):
+            inner = text[len("/vsigzip/"):]
+            if inner.startswith("/vsi"):
+                return None
+            packed = os.stat(inner).st_size
+            if packed < 18 or packed * 1032 >= 1 << 32:  # deflate packs 1032:1 at most
+                return None
+            with open(inner, "rb") as fh:
+                fh.seek(-4, os.SEEK_END)
+                return int.from_bytes(fh.read(4), "little")
+        if text.startswith("/vsizip/"):
+            found = _zip_member(text)
+            if found is None:
+                return None
+            with zipfile.ZipFile(found[0]) as archive:
+                return archive.getinfo(found[1]).file_size
+        return None if text.startswith("/vsi") else os.stat(text).st_size
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return None
+
+
+_END_SCAN = 65_536
+"""Blocks of a GeoTIFF past which :func:`_blocks_end` looks at a sample (with the first
+and last of each band, which a writer puts last in the file)."""
+
+
+def _blocks_end(src: Any) -> tuple[int, str, int, Window] | None:
+    """The byte at which the furthest block of the open GeoTIFF ``src`` ends (offset plus
+    size, from the ``BLOCK_OFFSET_x_y``/``BLOCK_SIZE_x_y`` GDAL reports; no pixel is
+    read), which block it is (in words, its band and its window); ``None`` where GDAL
+    does not say."""
+    pixel = str(src.tags(ns="IMAGE_STRUCTURE").get("INTERLEAVE", "")).upper() == "PIXEL"
+    bands = [1] if pixel else list(range(1, src.count + 1))
+    worst: tuple[int, str, int, Window] | None = None
+    try:
+        for band in bands:
+            rows, cols = src.block_shapes[band - 1]
+            if rows == 1 and src.height > 1 and src.get_tag_item(
+                    "BLOCK_OFFSET_0_1", "TIFF", bidx=band) is None:
+                rows = src.height  # one strip, which GDAL reads line by line
+            across, down = -(-src.width // cols), -(-src.height // rows)
+            blocks = across * down
+            step = max(1, blocks * len(bands) // _END_SCAN)
+            for k in {*range(0, blocks, step), blocks - 1}:
+                x, y = k % across, k // across
+                offset = src.get_tag_item(f"BLOCK_OFFSET_{x}_{y}", "TIFF", bidx=band)
+                count = src.get_tag_item(f"BLOCK_SIZE_{x}_{y}", "TIFF", bidx=band)
+                if offset is None or count is None:
+                    continue
+                end = int(offset) + int(count)
+                if worst is None or end > worst[0]:
+                    worst = (end, f"block {x},{y} of band {band}", band,
+                             Window(x * cols, y * rows, min(cols, src.width - x * cols),
+                                    min(rows, src.height - y * rows)))
+    except (rasterio.errors.RasterioError, ValueError):
+        return None
+    return worst
+
+
+def _refuse_cut_short(src: Any, path: Path | str) -> None:
+    """Refuse a file cut short (a download or copy that stopped): a raw binary grid
+    (ENVI, ``.hdr`` BIL/BSQ/BIP...) shorter than its cells, or a PNG without its end
+    chunk, read its missing rows as 0 without a word, exit 0; a GeoTIFF whose blocks lie
+    past its end opened, and failed only where a chunk task or the fill check's sample
+    read a lost block (its last block may lie early in the file). A file GDAL reads from
+    a local zip or gzip archive is checked as one outside it."""
+    if "://" in str(path) or not src.files:
+        return
+    data = str(src.files[0])
+    size = _data_size(data)
+    if size is None:
         return
     why = ""
-    if src.driver in _RAW_DRIVERS:
+    if src.driver == "GTiff":
+        end = _blocks_end(src)
+        if end is not None and end[0] > size:
+            try:  # GDAL's own words for the lost block (one block read)
+                src.read(end[2], window=end[3])
+                said = ""
+            except (RasterioIOError, rasterio.errors.RasterioError) as exc:
+                said = f"; GDAL: {gdal_reason(exc)}"
+            why = (f"is {size} bytes, but its blocks reach byte {end[0]} ({end[1]}{said}), "
+                   "so reading it would fail part way through ingest")
+    elif src.driver in _RAW_DRIVERS:
         need = src.width * src.height * sum(np.dtype(d).itemsize for d in src.dtypes)
         if size < need:
             why = (f"is {size} bytes, fewer than the {need} its {src.width} x {src.height} "
                    f"cells of {src.count} band(s) take")
     elif src.driver in _END_MARKS:
         mark, label = _END_MARKS[src.driver]
+        opened = _open_bytes(data)
+        if opened is None:
+            return
         try:
-            with open(data, "rb") as fh:
+            with opened as fh:
                 fh.seek(max(0, size - 64))
                 tail = fh.read()
         except OSError:
@@ -1105,10 +1265,10 @@ def _refuse_cut_short(src: Any, path: Path | str) -> None:
         if mark not in tail:
             why = f"does not end as a {src.driver} file ends (no {label} at its end)"
     if why:
+        zeros = "" if src.driver == "GTiff" else ", and GDAL reads the missing cells as 0"
         raise CorruptFileError(
-            f"{path}: its data file {data.name} {why}: the file was cut short (a download "
-            "or copy that stopped), and GDAL reads the missing cells as 0; download or "
-            "copy it again", path=path)
+            f"{path}: its data file {Path(data).name} {why}: the file was cut short (a "
+            f"download or copy that stopped){zeros}; download or copy it again", path=path)
 
 
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eEdD][-+]?\d+)?|[-+]?(?:nan|inf(?:inity)?)",
@@ -1222,12 +1382,8 @@ def _refuse_longer_than_header(src: Any, path: Path | str, header: str, offset: 
     file's (another grid's, or edited), and GDAL reads each row from the wrong place. A
     header of 39 samples on a 40-column file made every row one more cell off, exit 0.
     (A file shorter than its header is cut short: :func:`_refuse_cut_short`.)"""
-    data = src.files[0] if src.files else ""
-    if not data or str(data).startswith("/vsi") or "://" in str(data):
-        return
-    try:
-        size = Path(data).stat().st_size
-    except OSError:
+    size = _data_size(str(src.files[0])) if src.files else None
+    if size is None:
         return
     need = offset + src.width * src.height * sum(np.dtype(d).itemsize for d in src.dtypes)
     if size > need:
@@ -1289,22 +1445,24 @@ def _refuse_sparse(src: Any, path: Path | str, nodata: tuple[float | None, ...])
             return
 
 
-_VRT_COVER_SOURCES = 2000
-"""Sources of a VRT band past which :func:`_refuse_vrt_unmarked` does not work out their
-cover (its grid of source edges grows with their square)."""
-_VRT_NODATA_FILES = 64
-"""Source files of a VRT band whose headers :func:`_refuse_vrt_unmarked` opens for a
-nodata the VRT does not state."""
+_VRT_COVER_EDGES = 16_000_000
+"""Cells of the grid of a VRT band's source edges (unique left/right edges x unique
+top/bottom edges) past which :func:`_refuse_vrt_unmarked` cannot work out their cover
+cheaply, and refuses a band that states no ``NoDataValue`` instead."""
 
 
 def _uncovered(rects: list[tuple[float, float, float, float]], width: int,
-               height: int) -> int:
+               height: int) -> int | None:
     """Cells of a ``width`` x ``height`` raster under none of ``rects`` (``x, y, w, h`` in
-    cells), exactly, on the grid of the rectangles' own edges."""
+    cells), exactly, on the grid of the rectangles' own edges; ``None`` where that grid
+    holds more than :data:`_VRT_COVER_EDGES` cells (a mosaic of many tiles on a regular
+    layout has few distinct edges, one of as many tiles placed anywhere has many)."""
     xs = np.unique(np.clip([0, width, *(v for r in rects for v in (r[0], r[0] + r[2]))],
                            0, width))
     ys = np.unique(np.clip([0, height, *(v for r in rects for v in (r[1], r[1] + r[3]))],
                            0, height))
+    if (len(xs) - 1) * (len(ys) - 1) > _VRT_COVER_EDGES:
+        return None
     covered = np.zeros((len(ys) - 1, len(xs) - 1), dtype=bool)
     for x, y, w, h in rects:
         c0, c1 = np.searchsorted(xs, [max(x, 0), min(x + w, width)])
@@ -1314,77 +1472,202 @@ def _uncovered(rects: list[tuple[float, float, float, float]], width: int,
     return round(float(area[~covered].sum()))
 
 
-def _refuse_vrt_unmarked(src: Any, path: Path | str, root: Any = None) -> None:
-    """Refuse a VRT band that states no ``NoDataValue`` (and has no mask) where GDAL would
-    read cells that hold no data as values: cells under none of its sources (a mosaic of
-    tiles with gaps; GDAL fills them with 0), a ``ComplexSource``'s ``<NODATA>`` cells
-    (skipped, so 0 again), or a source file's own nodata copied as a value by a source
-    that does not state it (a hand-written ``SimpleSource``: -9999 read as -9999). Each
-    was ingested as values, exit 0. Local VRT files only; the XML alone, and the headers
-    of up to :data:`_VRT_NODATA_FILES` of a band's source files; ``root`` is the VRT's
-    XML where :func:`_check_vrt_sources` has parsed it already."""
+def _vrt_xml(src: Any, path: Path | str) -> Any:
+    """The parsed XML of the open VRT ``src``: the local file's text, or what GDAL gives
+    (``xml:VRT`` metadata) for one read through GDAL (``/vsizip/``, ``/vsigzip/``,
+    ``/vsicurl/``); ``None`` where there is none or it does not parse."""
     import xml.etree.ElementTree as ET
 
-    if src.driver != "VRT" or str(path).startswith("/vsi") or "://" in str(path):
+    try:
+        local = not str(path).startswith("/vsi") and "://" not in str(path)
+        text = Path(path).read_text(errors="replace") if local else \
+            (src.tags(ns="xml:VRT") or {}).get("xml:VRT")
+        return ET.fromstring(text) if text else None
+    except (OSError, ET.ParseError):
+        return None
+
+
+def _vrt_source_name(path: Path | str, element: Any) -> str:
+    """The name GDAL opens for a VRT's ``SourceFilename`` ``element``: relative names
+    (``relativeToVRT="1"``) beside the VRT, in GDAL's name space for a VRT read through
+    ``/vsi...`` (a member of the same archive)."""
+    import posixpath
+
+    text = (element.text or "").strip()
+    if element.get("relativeToVRT", "0") != "1" or text.startswith("/vsi") or \
+            "://" in text or Path(text).is_absolute():
+        return text
+    if str(path).startswith("/vsi") or "://" in str(path):
+        return posixpath.join(posixpath.dirname(str(path)), text)
+    return str(Path(path).parent / text)
+
+
+def _same_nodata(a: float, b: float) -> bool:
+    return (math.isnan(a) and math.isnan(b)) or a == b
+
+
+def _refuse_vrt_rescaled(where: str, band: int, shown: str, source: Any,
+                         own: tuple[float, float], stated: tuple[float, float]) -> None:
+    """Refuse a VRT source that copies its file's numbers as they are (no ``ScaleRatio``
+    or ``ScaleOffset`` of its own) from a file whose band states a scale or offset other
+    than the VRT band's: GDAL applies neither on read, and Prospect applies the VRT band's
+    (``<Scale>``/``<Offset>``, none in a hand-written mosaic), so that file's DNs would be
+    ingested as values, 100 x too large for a scale of 0.01, exit 0."""
+    if source.find("ScaleRatio") is not None or source.find("ScaleOffset") is not None or \
+            own == (1.0, 0.0) or (math.isclose(own[0], stated[0], rel_tol=1e-9) and
+                                  math.isclose(own[1], stated[1], rel_tol=1e-9, abs_tol=1e-12)):
         return
-    if root is None:
-        try:
-            root = ET.fromstring(Path(path).read_text(errors="replace"))
-        except (OSError, ET.ParseError):
-            return
-    if root.get("subClass") or root.find("MaskBand") is not None:
+    raise DataError(
+        f"{where}: band {band}: its source {shown} states scale {own[0]:g} and offset "
+        f"{own[1]:g}, the VRT band scale {stated[0]:g} and offset {stated[1]:g}; GDAL "
+        "applies neither when it reads, so that file's numbers would be ingested with the "
+        "VRT band's coefficients; give the VRT band the file's (<Scale>"
+        f"{own[0]:g}</Scale><Offset>{own[1]:g}</Offset>, as gdalbuildvrt writes them), or "
+        "mosaic only files of one scale and offset")
+
+
+def _refuse_vrt_unmarked(src: Any, path: Path | str, root: Any = None, *,
+                         within: str = "", depth: int = 0,
+                         seen: set[str] | None = None) -> None:
+    """Refuse a VRT band where GDAL would read cells that hold no data as values, exit 0
+    each before:
+
+    * cells under none of its sources (a mosaic of tiles with gaps; GDAL fills them with
+      0) of a band that states no ``NoDataValue`` (nor a mask);
+    * a ``ComplexSource``'s ``<NODATA>`` cells (skipped, so 0 again) there;
+    * a source file's own nodata copied as a value by a source that does not state it (a
+      hand-written ``SimpleSource``, or a ``ComplexSource`` without ``<NODATA>``): -9999
+      read as -9999, whether the band states no ``NoDataValue`` or another one;
+    * any of these inside a VRT that is a source of this one (its 0s are values to the
+      outer VRT, whatever the outer states).
+
+    Every source of every band, local VRTs and VRTs read through GDAL from a local
+    archive (``/vsizip/``, ``/vsigzip/``, ``/vsitar/``; their XML from GDAL) alike: the
+    XML, and the header of each distinct source file once (about 1 ms each). Of a VRT
+    read over a network the headers of the first :data:`_REMOTE_VRT_SOURCES` source
+    files are opened (a request each). A band whose sources' cover cannot be worked out
+    cheaply (:data:`_VRT_COVER_EDGES`) and that states no ``NoDataValue`` is refused,
+    naming why. ``root`` is the VRT's XML where :func:`_check_vrt_sources` has parsed it
+    already."""
+    from prospect.config.vsi import archive_file
+
+    if src.driver != "VRT":
+        return
+    name = str(path)
+    remote = "://" in name or (name.startswith("/vsi") and archive_file(name) is None)
+    root = _vrt_xml(src, path) if root is None else root
+    if root is None or root.get("subClass") or root.find("MaskBand") is not None:
         return  # a warped VRT (its own nodata handling), or a mask of the whole dataset
+    seen = set() if seen is None else seen
+    if name in seen or depth >= _VRT_DEPTH:
+        return  # a VRT that reads itself is refused by the block check (_vrt_sources)
+    seen.add(name)
+    where = f"{within}{path}"
     fix = ("state the band's no data (gdalbuildvrt -srcnodata <value> -vrtnodata <value>, "
            "or <NoDataValue>-9999</NoDataValue> in its VRTRasterBand)")
+    headers: dict[str, tuple[tuple[float | None, float, float], ...] | None] = {}
+
+    def source_header(file: str, band: int) -> tuple[float | None, float, float] | None:
+        """The source file's nodata, scale and offset of ``band`` (its header opened once)."""
+        if file not in headers:
+            if remote and len(headers) >= _REMOTE_VRT_SOURCES:
+                return None
+            with contextlib.ExitStack() as stack:
+                try:
+                    part = stack.enter_context(rasterio.open(file))
+                    headers[file] = tuple(zip(part.nodatavals, part.scales, part.offsets,
+                                              strict=True))
+                except (RasterioIOError, rasterio.errors.RasterioError):
+                    headers[file] = None
+                if headers[file] is not None and part.driver == "VRT":
+                    # its own gaps and no-data cells are values to this VRT
+                    _refuse_vrt_unmarked(part, file, within=f"{where}: its source ",
+                                         depth=depth + 1, seen=seen)
+        values = headers[file]
+        return values[band - 1] if values and 1 <= band <= len(values) else None
+
     for element in root.findall("VRTRasterBand"):
         band = int(element.get("band", "0") or 0)
-        if element.get("subClass") or element.find("NoDataValue") is not None or \
-                element.find("MaskBand") is not None or not 1 <= band <= src.count or \
-                src.colorinterp[band - 1] == ColorInterp.alpha:
+        if element.get("subClass") or element.find("MaskBand") is not None or \
+                not 1 <= band <= src.count or src.colorinterp[band - 1] == ColorInterp.alpha:
             continue
-        sources = [child for child in element if child.tag.endswith("Source")]
+        try:
+            stated = float(element.findtext("NoDataValue").strip()) \
+                if element.find("NoDataValue") is not None else None
+        except ValueError:
+            stated = None
+        try:
+            scale = float((element.findtext("Scale") or "1").strip())
+            offset = float((element.findtext("Offset") or "0").strip())
+        except ValueError:
+            scale, offset = 1.0, 0.0
         rects: list[tuple[float, float, float, float]] = []
-        opened = 0
-        for child in sources:
+        for child in (c for c in element if c.tag.endswith("Source")):
             dst = child.find("DstRect")
             try:
                 x, y, w, h = ((0.0, 0.0, float(src.width), float(src.height)) if dst is None
                               else (float(dst.get(k, "0")) for k in
                                     ("xOff", "yOff", "xSize", "ySize")))
+                rects.append((x, y, w, h))
+                sb = int((child.findtext("SourceBand") or "1").strip())
             except ValueError:
                 return
-            rects.append((x, y, w, h))
-            name = (child.findtext("SourceFilename") or "").strip()
-            if child.find("NODATA") is not None:
+            shown = (child.findtext("SourceFilename") or "").strip()
+            skipped = child.findtext("NODATA")
+            if skipped is not None and stated is None:
                 raise DataError(
-                    f"{path}: band {band}: its source {name} skips its <NODATA> "
-                    f"{child.findtext('NODATA')} cells, but the VRT states no NoDataValue, "
-                    "so GDAL reads them as 0, which would be ingested as values; " + fix)
-            own = None
-            if name and opened < _VRT_NODATA_FILES and "://" not in name and \
-                    not name.startswith("/vsi"):
-                file = Path(name)
-                relative = child.find("SourceFilename")
-                file = file if file.is_absolute() or relative is None or relative.get(
-                    "relativeToVRT", "0") != "1" else Path(path).parent / name
-                opened += 1
+                    f"{where}: band {band}: its source {shown} skips its <NODATA> "
+                    f"{skipped.strip()} cells, but the VRT states no NoDataValue, so GDAL "
+                    "reads them as 0, which would be ingested as values; " + fix)
+            if (child.findtext("UseMaskBand") or "").strip().lower() == "true" or \
+                    child.find("SourceFilename") is None or not shown:
+                continue
+            found = source_header(_vrt_source_name(path, child.find("SourceFilename")), sb)
+            if found is None:
+                continue
+            _refuse_vrt_rescaled(where, band, shown, child, found[1:], (scale, offset))
+            if found[0] is None:
+                continue
+            own = found[0]
+            if skipped is not None:
                 try:
-                    with rasterio.open(file) as part:
-                        sb = int((child.findtext("SourceBand") or "1").strip())
-                        own = part.nodatavals[sb - 1] if 1 <= sb <= part.count else None
-                except (RasterioIOError, rasterio.errors.RasterioError, ValueError):
-                    own = None
-            if own is not None:
+                    if _same_nodata(own, float(skipped.strip())):
+                        continue
+                except ValueError:
+                    continue
                 raise DataError(
-                    f"{path}: band {band}: its source {name} states nodata {own:g}, but "
+                    f"{where}: band {band}: its source {shown} skips its <NODATA> "
+                    f"{skipped.strip()} cells, but that file states nodata {own:g}, whose "
+                    f"cells GDAL copies as the value {own:g}, which would be ingested; give "
+                    f"the source the file's own <NODATA>{own:g}</NODATA> (gdalbuildvrt "
+                    f"-srcnodata {own:g}), or write the file's no-data cells as "
+                    f"{skipped.strip()} first")
+            if stated is not None and _same_nodata(own, stated):
+                continue
+            if stated is None:
+                raise DataError(
+                    f"{where}: band {band}: its source {shown} states nodata {own:g}, but "
                     f"the VRT states no NoDataValue, so GDAL reads that file's no-data "
                     f"cells as the value {own:g}, which would be ingested; " + fix)
-        if len(rects) > _VRT_COVER_SOURCES:
+            raise DataError(
+                f"{where}: band {band}: its source {shown} states nodata {own:g}, another "
+                f"than the VRT's NoDataValue {stated:g}, and the source copies its cells "
+                f"as they are (a {child.tag} without <NODATA>), so that file's no-data "
+                f"cells would be ingested as the value {own:g}; give the source "
+                f"<NODATA>{own:g}</NODATA> in a ComplexSource (gdalbuildvrt -srcnodata "
+                f"{own:g} -vrtnodata {stated:g} rebuilds it so)")
+        if stated is not None:
             continue
         gaps = _uncovered(rects, src.width, src.height)
+        if gaps is None:
+            raise DataError(
+                f"{where}: band {band}: its {len(rects)} sources are placed on too many "
+                "distinct edges to work out cheaply whether they cover every cell, and "
+                "the VRT states no NoDataValue, so cells under none of them would be read "
+                "as 0 and ingested as values; " + fix)
         if gaps:
             raise DataError(
-                f"{path}: band {band}: {gaps} of its {src.width * src.height} cells lie "
+                f"{where}: band {band}: {gaps} of its {src.width * src.height} cells lie "
                 "under none of its sources (a mosaic with gaps), and the VRT states no "
                 "NoDataValue, so GDAL reads them as 0, which would be ingested as values; "
                 + fix)
@@ -1945,6 +2228,27 @@ _TABLE_NUMBER = re.compile(r"[-+]?(\d+[.,]?\d*|[.,]\d+)([eEdD][-+]?\d+)?")
 """A number in a text table (a decimal comma too)."""
 
 
+_MISSING_CODEC = re.compile(r"missing codec (\w+)|codec (\w+) is not (?:available|supported)|"
+                            r"(\w+) compression support is not configured", re.IGNORECASE)
+"""GDAL's words for a file compressed with a codec its build cannot decode."""
+
+
+def _refuse_missing_codec(path: Path | str, reason: str) -> None:
+    """Say so when GDAL cannot open a file because its build lacks the file's codec (a
+    GeoTIFF written with JPEG-XL by a newer GDAL), instead of "corrupt, truncated or not
+    a raster": the file is sound, and the fix is to rewrite it with a common codec."""
+    found = _MISSING_CODEC.search(reason)
+    if found is None:
+        return
+    codec = next(g for g in found.groups() if g)
+    raise InputFileError(
+        f"{path}: compressed with {codec}, a codec the GDAL Prospect reads with (GDAL "
+        f"{rasterio.__gdal_version__}, rasterio's own) cannot decode; rewrite it with a "
+        f"common codec where a GDAL built with {codec} is at hand (gdal_translate -co "
+        f"COMPRESS=DEFLATE -co TILED=YES {Path(str(path)).name} deflate.tif) and give that "
+        "file")
+
+
 def _refuse_point_table(path: Path | str, reason: str) -> None:
     """Say so when a file GDAL cannot open as a raster is a table of points (``lon lat
     li`` over rows of numbers, as a ``heat.asc`` or ``.xyz`` export of samples), not
@@ -2048,6 +2352,76 @@ def _coded_bands(src: Any) -> tuple[str | None, ...]:
             why = "LAYER_TYPE=thematic"
         out.append(why)
     return tuple(out)
+
+
+_RAT_VALUE, _RAT_NAME = 5, 2
+"""A raster attribute table's field usages (GDAL's ``GFU_MinMax``, ``GFU_Name``)."""
+
+
+def _rat_classes(table: Any) -> tuple[tuple[int, str], ...]:
+    """``(code, name)`` pairs of a raster attribute table (GDAL's XML of one): codes from
+    its value column (``GFU_MinMax``), else its linear bins (``Row0Min``, ``BinSize``), else
+    the row numbers; names from its name column (``GFU_Name``), else its first column of
+    text. Rows of a range of values (``GFU_Min``/``GFU_Max``) name no code: none."""
+    fields = {int(f.get("index", "-1")): (int(f.findtext("Type") or -1),
+                                          int(f.findtext("Usage") or -1))
+              for f in table.findall("FieldDefn")}
+    value = next((i for i, (_, u) in fields.items() if u == _RAT_VALUE), None)
+    name = next((i for i, (_, u) in fields.items() if u == _RAT_NAME), None)
+    if name is None:
+        name = next((i for i, (t, _) in sorted(fields.items()) if t == 2), None)
+    if name is None or (value is None and any(u in (3, 4) for _, u in fields.values())):
+        return ()
+    start, step = table.get("Row0Min"), table.get("BinSize")
+    out = []
+    for row in table.findall("Row"):
+        cells = [c.text or "" for c in row.findall("F")]
+        index = int(row.get("index", "0"))
+        try:
+            code = float(cells[value]) if value is not None else \
+                float(start) + index * float(step) if start and step else float(index)
+        except (ValueError, IndexError):
+            return ()
+        if code != int(code) or name >= len(cells):
+            return ()
+        if cells[name].strip():
+            out.append((int(code), cells[name].strip()))
+    return tuple(out)
+
+
+def _class_names(src: Any, codes: tuple[str | None, ...]
+                 ) -> tuple[tuple[tuple[int, str], ...], ...]:
+    """Per band: the class name of each code the file states (``(code, name)`` pairs, from
+    its raster attribute table, else its category names), ``()`` where none. From the
+    dataset's VRT description (no pixel read), only for a file that may hold them: a
+    band of class codes (``codes``, :func:`_coded_bands`), an ``.aux.xml`` beside it, or
+    an ERDAS Imagine or KEA file."""
+    import xml.etree.ElementTree as ET
+
+    from rasterio.io import MemoryFile
+    from rasterio.shutil import copy as rio_copy
+
+    if not any(codes) and src.driver not in ("HFA", "KEA") and \
+            not any(str(f).lower().endswith(".aux.xml") for f in src.files or []):
+        return ()
+    try:
+        with MemoryFile(ext=".vrt") as mem:
+            rio_copy(src, mem.name, driver="VRT")
+            root = ET.fromstring(mem.read())
+    except (rasterio.errors.RasterioError, ET.ParseError, OSError):
+        return ()
+    out: list[tuple[tuple[int, str], ...]] = [()] * src.count
+    for band in root.iter("VRTRasterBand"):
+        at = int(band.get("band", "0")) - 1
+        if not 0 <= at < src.count:
+            continue
+        table = band.find("GDALRasterAttributeTable")
+        found = _rat_classes(table) if table is not None else ()
+        if not found:
+            names = [c.text or "" for c in band.findall("CategoryNames/Category")]
+            found = tuple((i, n.strip()) for i, n in enumerate(names) if n.strip())
+        out[at] = found
+    return tuple(out) if any(out) else ()
 
 
 def _gdal_nodata(src: Any) -> dict[int, float]:
@@ -2365,14 +2739,17 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
     Raises
     ------
     InputFileError
-        Missing, corrupt or truncated file, a zip or gzip archive, or a VRT whose source
-        is missing.
+        Missing, corrupt or truncated file (a GeoTIFF whose blocks lie past its end, a
+        raw grid shorter than its cells, in an archive too), a zip or gzip archive, a
+        codec GDAL lacks, or a VRT whose source is missing.
     CRSError
         The file has no CRS and none is given, or the given CRS is unknown.
     DataError
-        Complex-valued bands, no georeferencing, a ``variable`` the file lacks, a VRT
-        whose sources are relative to the working folder, or blocks (tiles, strips,
-        chunks; a VRT's sources' too) larger than :func:`max_block_bytes` to read.
+        Complex-valued bands, no georeferencing or a geotransform that places no cell,
+        a ``variable`` the file lacks, a VRT whose sources are relative to the working
+        folder or whose cells GDAL would read as values they are not (gaps, other
+        nodata, other scales; nested VRTs too), or blocks (tiles, strips, chunks; a
+        VRT's sources' too) larger than :func:`max_block_bytes` to read.
     """
     name = gdal_path(path, variable)
     if not str(path).startswith("/vsi") and not Path(path).is_file():
@@ -2427,6 +2804,7 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
                     zip(info["missing"], second, strict=True))
                 info["steps"] = _steps(src)
             info["codes"] = _coded_bands(src)
+            info["classes"] = _class_names(src, info["codes"])
             info["alpha"] = tuple(i + 1 for i, ci in enumerate(src.colorinterp)
                                   if ci == ColorInterp.alpha)
             info["read_bytes"] = _check_blocks(src, path)
@@ -2439,7 +2817,7 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
             _refuse_header_words(src, path)
             _refuse_sparse(src, path, nodata)
             _refuse_vrt_unmarked(src, path, vrt_root)
-            gcps, rpcs = src.gcps[0], src.rpcs
+            gcps, rpcs, files = src.gcps[0], src.rpcs, list(src.files or [])
             gridless = tuple(src.transform)[:6] == (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
             coordinates = _coordinates(src, path) if gridless else None
             misplaced = None if gridless else _misplaced(src, path)
@@ -2452,6 +2830,7 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
         _refuse_archive(path)
         reason = gdal_reason(exc)
         _refuse_point_table(path, reason)
+        _refuse_missing_codec(path, reason)
         from prospect.io.remote import read_failure  # the one reading of GDAL's words
 
         if read_failure(reason).startswith("no credentials"):  # no S3/GS/Azure keys
@@ -2464,6 +2843,7 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
     if info["transform"] == (1.0, 0.0, 0.0, 0.0, 1.0, 0.0):
         _refuse_ungridded(path, gcps=len(gcps), rpcs=rpcs is not None,
                           coordinates=coordinates)
+    _refuse_degenerate(path, info["transform"], files)
     if rpcs is not None and info["transform"] != (1.0, 0.0, 0.0, 0.0, 1.0, 0.0):
         warnings.warn(DataWarning(_RPCS_BESIDE.format(path=path)), stacklevel=2)
     if misplaced == "transposed":
