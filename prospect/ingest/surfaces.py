@@ -255,9 +255,6 @@ def _tabled(source: PointSource) -> bool:
 def _swap_fix(source: PointSource, crs: Any) -> str:
     """How to give the source's points with their axes the other way round: a table's
     ``x:``/``y:``, a vector file's rewrite (:func:`prospect.io.points.swapped_axes_fix`)."""
-    if _tabled(source):
-        return (f"set x: {source.y} and y: {source.x} if the columns are the other way "
-                "round")
     return swapped_axes_fix(source.path, x=source.x, y=source.y, layer=source.layer,
                             crs=crs)
 

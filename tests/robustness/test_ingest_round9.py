@@ -236,7 +236,7 @@ def test_swapped_eastings_and_northings_are_named(sandbox: Sandbox, cli,
     _table(sandbox, rows, "x,y,li")
     result = _ingest(sandbox, cli, scheduler, sources=[WELLS])
     assert_clean_error(result, 1, "wells.csv", "with x and y swapped, 20 would",
-                       "set x: y and y: x")
+                       "set x: 'y' and y: 'x'")
     assert sandbox.untouched()
 
 

@@ -358,7 +358,7 @@ def test_longitude_and_latitude_given_the_other_way_round_are_named(sandbox: San
                                 "columns": ["li"], "distance": True}])
     result = cli("ingest", sandbox.job_path, "-o", sandbox.out)
     assert_clean_error(result, 1, "wells.csv", "none of its 3 points",
-                       "with longitude and latitude swapped, 3 would", "x: lat")
+                       "with longitude and latitude swapped, 3 would", "x: 'lat'")
 
 
 # --- rasters without a grid, or on a grid GDAL does not read as PROJ does ----------------
