@@ -211,6 +211,8 @@ def _run_would_stop(source: Any, exc: BaseException, grid: RegionGrid,
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     hint = bounds_written_in(grid, _file_extents(source)) if isinstance(exc, DataError) \
         else ""
+    if hint and hint in text:  # ingest's own error names the CRS meant already
+        hint = ""
     kind = DataError if isinstance(exc, DataError) else InputFileError
     return kind(f"{text}{'; ' + hint if hint else ''} (source {source.name!r}"
                 f"{' at ' + where if where else ''}: a run of this job stops at ingest on "

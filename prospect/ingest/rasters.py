@@ -726,6 +726,7 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
     any_overlap = False
     masked: list[tuple[str, SceneMask | None]] = []
     masked_bands: list[BandRef | None] = []  # a masked scene's first band, for its fill
+    headers: list[RasterInfo] = []  # every scene's files, for the no-overlap hint
     for scene in scenes:
         first: BandRef | None = None
         _check_band_names(source, list(scene.files))
@@ -834,17 +835,23 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
             check_same_quantity(source.name, var, quantity, path, first_quantity)
             if quantity:
                 quantities[var] = quantity
+        headers.extend(infos.values())
         if mask is not None:  # what a mask without product metadata can show
             check_scene_mask(mask, {v: infos[p] for v, (p, _) in scene.files.items()}, grid,
                              where=f"source {source.name!r}")
             masked.append((Path(mask.info.path).name, mask))
             masked_bands.append(first)
     if not any_overlap:
+        from prospect.config.region import bounds_written_in
+
         lo = grid.lonlat_bounds()
+        # the region's numbers written in the files' own CRS (Saba's UTM 20N metres in a
+        # UTM 19N region lie in the sea 600 km west): name the CRS to set
+        zone = bounds_written_in(grid, [(i.crs, i.extent()) for i in headers if i.crs])
         raise DataError(
             f"source {source.name!r}: none of its files overlap the region {grid.name!r} "
-            f"(lon/lat {lo[0]:.3f},{lo[1]:.3f} .. {lo[2]:.3f},{lo[3]:.3f}); check the files, "
-            "their CRS or the region"
+            f"(lon/lat {lo[0]:.3f},{lo[1]:.3f} .. {lo[2]:.3f},{lo[3]:.3f}); "
+            + (f"{zone}" if zone else "check the files, their CRS or the region")
         )
     check_clear_cover(f"source {source.name!r}", masked, grid, what="mosaic",
                       extents=[b.info if b is not None else None for b in masked_bands],

@@ -160,6 +160,17 @@ def test_saba_s_utm_20n_bounds_given_to_a_utm_19n_region_name_the_zone_meant(
     assert sandbox.untouched()
 
 
+def test_the_run_names_the_zone_meant_too(sandbox: Sandbox) -> None:
+    # Before: the run's ingest said "none of its files overlap ...; check the files, their
+    # CRS or the region", with no word of the zone the bounds were written in
+    _saba_raster(sandbox.root / "saba.tif")
+    sandbox.write_job(SABA.format(crs="EPSG:32619"))
+    result = run_prospect("ingest", sandbox.job_path, "-o", sandbox.out)
+    said = assert_clean_error(result, 1, "none of its files overlap", "UTM zone 20N",
+                              "set region.crs to 'EPSG:32620'")
+    assert said.count("set region.crs") == 1, said
+
+
 def test_saba_s_bounds_in_its_own_zone_still_plan(sandbox: Sandbox) -> None:
     # Control: the same bounds with the zone they were written in
     _saba_raster(sandbox.root / "saba.tif")
