@@ -15,6 +15,7 @@ the middle of a stage into one clear :class:`~prospect.errors.StageError`.
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import shutil
@@ -351,11 +352,20 @@ def _quiet_logs() -> None:
 class _SaidByTheRun(logging.Filter):
     """Drops distributed's log lines that the run's own error line says better: a lost
     scheduler printed a timestamped "distributed.client - ERROR - Failed to reconnect to
-    scheduler after 10.00 seconds" above the run's "lost the dask scheduler at ..."."""
+    scheduler after 10.00 seconds" above the run's "lost the dask scheduler at ...", and,
+    lost while the client was still trying to reconnect (``kill -9`` of a ``dask
+    scheduler`` during score), an empty "distributed.client - ERROR -" with the traceback
+    of that reconnect cancelled as the client closed."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return os.environ.get("PROSPECT_DEBUG") == "1" or not str(record.msg).startswith(
-            "Failed to reconnect to scheduler")
+        if os.environ.get("PROSPECT_DEBUG") == "1":
+            return True
+        if str(record.msg).startswith("Failed to reconnect to scheduler"):
+            return False
+        import asyncio
+
+        cancelled = record.exc_info[1] if record.exc_info else record.msg
+        return not isinstance(cancelled, asyncio.CancelledError)
 
 
 _SAID_BY_THE_RUN = _SaidByTheRun()
@@ -658,6 +668,11 @@ def local_cluster(n_workers: int, *, threads_per_worker: int = 1,
             )
         except Exception as exc:
             cause = errors[0] if errors else exc
+            if isinstance(cause, OSError) and cause.errno in (errno.EMFILE, errno.ENFILE):
+                from pipelines.faults import os_error_line
+
+                raise StageError("the local dask cluster did not start: "  # not a setting's
+                                 + os_error_line(cause)) from None
             raise StageError(
                 f"the local dask cluster did not start: {type(cause).__name__}"
                 + (f": {cause}" if str(cause) else "") + "; " + _settings_hint()

@@ -32,10 +32,12 @@ __all__ = [
     "StopRequest",
     "Stopped",
     "disk_fault_within",
+    "gdal_disk_fault",
     "killed_worker_error",
     "name_output",
     "named_outputs",
     "on_stop",
+    "open_file_limit",
     "os_error_line",
     "output_fault",
     "portable_gdal_errors",
@@ -156,6 +158,12 @@ _OS_HINTS = {
     errno.EEXIST: "it exists already and is in the way; move it or {point} elsewhere",
     errno.EISDIR: "a folder is where a file is to be written; give a file name, or move "
                   "the folder",
+    errno.EMFILE: "too many open files: this process may hold {limit} at once (ulimit -n); "
+                  "raise the limit (ulimit -n 4096), then run the same command again to "
+                  "resume (finished work is kept)",
+    errno.ENFILE: "too many open files on this machine (its table of open files is full, "
+                  "fs.file-max); close other programs or raise it, then run the same "
+                  "command again to resume (finished work is kept)",
 }
 """The cause and the fix of each error a user can mend; ``{point}`` names what chose the
 path (:func:`name_output`)."""
@@ -222,6 +230,32 @@ def _first_copy_error(exc: OSError) -> OSError:
     return OSError(int(found.group(1)), found.group(2), str(dst))
 
 
+_NO_INODES = ("the disk has no free inodes (room for no more files, though it may have "
+              "space: df -i); remove files there, or {point} to a file system with more "
+              "inodes, then run the same command again to resume (finished work is kept)")
+"""ENOSPC where the file system's inodes, not its blocks, are used up."""
+
+
+def _out_of_inodes(path: str) -> bool:
+    """Whether the file system holding ``path`` (or its nearest existing folder) has
+    (almost) no free inodes left while more than 1 % of its space is free: "No space left
+    on device" then means too many files, and "free space" is no fix (``df -h`` shows
+    plenty)."""
+    folder = Path(path) if path else None
+    while folder is not None and not folder.exists():
+        folder = folder.parent if folder.parent != folder else None
+    if folder is None:
+        return False
+    try:
+        st = os.statvfs(folder)
+    except OSError:
+        return False
+    # a few inodes are freed again by the time this is asked (the failed write's own
+    # temporary files removed): "few" is under 64, or 0.1 % of the file system's
+    few = max(64, st.f_files // 1000)
+    return st.f_files > 0 and st.f_favail < few and st.f_bavail * 100 > st.f_blocks
+
+
 def os_error_line(exc: OSError, *, where: str | Path | None = None) -> str:
     """One line for an operating-system error: the path, then the cause and what to do.
 
@@ -235,12 +269,71 @@ def os_error_line(exc: OSError, *, where: str | Path | None = None) -> str:
     second = str(target_of(exc.filename2)) if exc.filename2 else ""
     path = f"{first} -> {second}" if second and second != first else first
     hint = _OS_HINTS.get(exc.errno or -1)
+    if exc.errno == errno.ENOSPC and _out_of_inodes(first):
+        hint = _NO_INODES
     if hint is not None:
         given_by = _given_by(first) or _given_by(second)
-        cause = hint.format(point=f"point {given_by}" if given_by else "write")
+        cause = hint.format(point=f"point {given_by}" if given_by else "write",
+                            limit=_soft_open_files())
     else:
         cause = exc.strerror or str(exc) or type(exc).__name__
     return f"{path}: {cause}" if path else cause
+
+
+OPEN_FILES_NEEDED = 64
+"""The fewest open files a job can run with (its dask cluster's sockets and pipes, the
+libraries' own files, an input and an output); a limit under it is refused at once."""
+
+OPEN_FILES_WANTED = 8192
+"""What the soft limit of open files is raised to, where the hard limit allows."""
+
+
+def _soft_open_files() -> str:
+    """This process's soft limit of open files, as text (``?`` where it cannot be read)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not on POSIX
+        return "?"
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    return "unlimited" if soft == resource.RLIM_INFINITY else str(soft)
+
+
+def open_file_limit() -> int | None:
+    """Raise this process's soft limit of open files to its hard limit
+    (:data:`OPEN_FILES_WANTED` at most), which the workers of the embedded cluster
+    inherit; returns the soft limit then (``None``: unlimited, or not POSIX).
+
+    A shell's ``ulimit -n`` (or a service's, a container's) low enough for the job's
+    dask cluster ended in 30 s of tornado's and psutil's tracebacks, then "the local
+    dask cluster did not start ... check the dask settings"; lower still, in "~/.config/
+    dask: Too many open files", exit 74, naming the dask settings that were not at
+    fault. A soft limit under the hard one is raised (that is what a soft limit is for);
+    a hard limit under :data:`OPEN_FILES_NEEDED` is refused at once, before anything is
+    started or written: :class:`~prospect.errors.OutputWriteError`, as the file-size
+    limit (``ulimit -f``) is.
+    """
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not on POSIX
+        return None
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    unlimited = resource.RLIM_INFINITY
+    want = OPEN_FILES_WANTED if hard == unlimited else min(hard, OPEN_FILES_WANTED)
+    if soft != unlimited and soft < want:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+            soft = want
+        except (ValueError, OSError):
+            pass
+    if soft == unlimited:
+        return None
+    if soft < OPEN_FILES_NEEDED:
+        raise OutputWriteError(
+            f"the limit of open files is {soft} (ulimit -n), under the {OPEN_FILES_NEEDED} "
+            "a job needs at least (its dask cluster, its inputs and outputs); raise it "
+            "(ulimit -n 4096 in the shell; LimitNOFILE= for a systemd service, --ulimit "
+            "nofile= for a container), then run the same command again")
+    return int(soft)
 
 
 def output_fault(exc: OSError, out_dir: Path) -> OutputWriteError:
@@ -276,8 +369,26 @@ def disk_fault_within(exc: BaseException) -> OSError | None:
         seen.add(id(current))
         if isinstance(current, OSError) and current.errno in DISK_ERRNOS:
             return current
+        code = getattr(current, "disk_errno", None)  # a GDAL error from a worker
+        if code in DISK_ERRNOS:
+            return OSError(code, os.strerror(code))
         current = current.__cause__ or current.__context__
     return None
+
+
+def gdal_disk_fault(exc: BaseException, target: Path) -> OSError | None:
+    """The disk error behind GDAL's own error ``exc`` (a rasterio ``CPLE_*`` error of a
+    write: "IO error writing tag data", "Write failed"), naming ``target`` where it names
+    no file: as a worker said it (:func:`_reduce_cple`), or as libtiff said it in this
+    thread (:func:`said_disk_error`); ``None`` for any other error."""
+    if not type(exc).__name__.startswith("CPLE_"):
+        return None
+    found = disk_fault_within(exc)
+    if found is not None:
+        return OSError(found.errno, found.strerror, found.filename or str(target))
+    if "writ" not in str(exc).lower():
+        return None
+    return said_disk_error(target)
 
 
 PROBE_BYTES = 2**30
@@ -360,9 +471,37 @@ def quiet_libtiff() -> bool:
         return bool(_TIFF_INSTALLED)
 
 
-def _reduce_cple(error: BaseException) -> tuple[type, tuple[object, ...]]:
-    """Rebuild a rasterio ``CPLE_*`` error from its three arguments."""
-    return type(error), tuple(error.args)
+def _reduce_cple(error: BaseException
+                 ) -> tuple[type, tuple[object, ...]] | tuple[type, tuple[object, ...],
+                                                             dict[str, Any]]:
+    """Rebuild a rasterio ``CPLE_*`` error from its three arguments, with the disk error
+    libtiff said of a write it failed in this process (:func:`_disk_said_lately`) as its
+    ``disk_errno``.
+
+    A full disk under a COG written on a worker could reach the job as GDAL's own
+    ``CPLE_AppDefinedError('TIFFWriteDirectoryTagData:IO error writing tag data')`` with
+    no errno, its cause only in libtiff's message in the worker's memory: "internal
+    error", exit 70, instead of the disk's one line (exit 74). The job reads it back
+    with :func:`disk_fault_within`.
+    """
+    code = _disk_said_lately() if "writ" in str(error).lower() else None
+    if code is None:
+        return type(error), tuple(error.args)
+    return type(error), tuple(error.args), {"disk_errno": code}
+
+
+def _disk_said_lately(within: float = 60.0) -> int | None:
+    """The errno of the disk error (full, over quota, read-only, over the file-size
+    limit) libtiff said in any thread of this process in the last ``within`` seconds
+    (kept for :func:`said_disk_error`, which still finds it)."""
+    now, found = time.monotonic(), None
+    with _TIFF_LOCK:
+        for _, when, text in _TIFF_SAID:
+            if now - when <= within:
+                for words, code in _DISK_STRERRORS.items():
+                    if words in text:
+                        found = code
+    return found
 
 
 def portable_gdal_errors() -> None:

@@ -37,7 +37,7 @@ from pipelines.lock import check_held
 from prospect.config import JobConfig
 from prospect.errors import StageError
 from prospect.io.files import file_sha256, write_bytes, write_json
-from prospect.nonfinite import restore_non_finite, strict_document
+from prospect.nonfinite import NON_FINITE_KEY, restore_non_finite, strict_document
 from prospect.redact import redact_tree
 from prospect.versions import library_versions
 
@@ -80,6 +80,13 @@ MANIFEST_FORMAT = 1
 """The layout of ``manifest.json`` this version writes (its ``format``; absent in older
 manifests, which are format 1). A manifest of a later format is refused, never rewritten:
 records whose meaning this version does not know would be misjudged and dropped."""
+
+_OWN_KEYS = frozenset({
+    "format", "job", "config_path", "config_hash", "config", "synthetic", "versions", "host",
+    "started", "run_id", "stages", "inputs", "runs", "removing", "removing_for", "workers",
+    "engine", NON_FINITE_KEY})
+"""The top-level keys of the manifest this version writes; any other (a Prospect of the
+same format that records more) is kept as it was."""
 
 _ALL_AGAIN = "the record of finished stages is lost, so every stage runs again"
 _STAGE_MAPPINGS = ("settings", "input_files", "outputs", "files", "verify", "metrics",
@@ -180,6 +187,16 @@ def _removal_folder(value: Any) -> str | None:
     return value
 
 
+def _removal_stages(value: Any, stages: dict[str, Any]) -> list[str] | None:
+    """The stages whose moves into the recorded removal folder are not done (a manifest's
+    ``removing_for``), those of them that still have a record (a stage whose record is
+    gone, its config changed, can never finish them); ``None`` when the manifest does not
+    say (one written before ``removing_for``)."""
+    if not isinstance(value, list):
+        return None
+    return [s for s in dict.fromkeys(value) if isinstance(s, str) and s in stages]
+
+
 def _refuse_later_format(path: Path, found: Any) -> None:
     """:class:`StageError` for a manifest written in a later format than
     :data:`MANIFEST_FORMAT` (by a newer Prospect): an older one rewrote it in its own
@@ -230,6 +247,9 @@ class Manifest:
             "inputs": previous.get("inputs", {}) if same_job else {},
             "runs": previous.get("runs", []) if same_job else [],
         }
+        if same_job:  # what a Prospect of this format records and this one does not know
+            self.data.update({key: value for key, value in previous.items()
+                              if key not in _OWN_KEYS})
         self.run: dict[str, Any] = {"run_id": self.run_id, "started": self.data["started"],
                                     "ran": [], "skipped": [], "status": "running"}
         if previous and not same_job:
@@ -241,8 +261,11 @@ class Manifest:
         if self.damaged:
             self.run["note"] = self.damaged
         removing = _removal_folder(previous.get("removing"))
-        if removing is not None:  # a run stopped while it moved outputs there
+        pending = _removal_stages(previous.get("removing_for"), self.data["stages"])
+        if removing is not None and pending != []:  # a run stopped while it moved there
             self.data["removing"] = removing
+            if pending is not None:
+                self.data["removing_for"] = pending
         self.data["runs"].append(self.run)
 
     damaged: str | None = None
@@ -500,32 +523,52 @@ class Manifest:
         )
 
     # -- outputs taken away ------------------------------------------------------------
-    def removal_folder(self, new: str) -> str:
-        """The folder (relative to ``-o``) that outputs the job no longer makes are moved
+    def removal_folder(self, new: str, *, stage: str) -> str:
+        """The folder (relative to ``-o``) that outputs ``stage`` no longer makes are moved
         into: the one a run stopped while it moved them recorded, else ``new``, recorded
         (and written) before anything is moved.
 
         A run stopped (killed, out of disk) while it moved a deleted section's outputs into
         ``removed/<time>-<run>/`` left some there, and the next run moved the rest into a
         folder of its own: one removal split over two folders. The folder is now in the
-        manifest (``removing``) from before the first move until the move is done
-        (:meth:`removal_done`), so the next run finishes it in the same folder.
+        manifest (``removing``) from before the first move until the move is done, with
+        the stages whose moves into it are not done yet (``removing_for``): it is let go
+        only once each of them has finished its moves (:meth:`removal_done`), whatever
+        runs in between (a run of other stages alone kept it for no stage and let it go,
+        and the next run of the stopped stage moved the rest into a folder of its own).
         """
         folder = self.data.get("removing") or self.run.get("removed_to") or new
-        if self.data.get("removing") != folder:
+        pending = self.data.get("removing_for")
+        pending = list(pending) if isinstance(pending, list) else []
+        if self.data.get("removing") != folder or stage not in pending:
             self.data["removing"] = folder
+            self.data["removing_for"] = [*pending, stage] if stage not in pending \
+                else pending
             self.write()
         self.run["removed_to"] = folder
         return str(folder)
 
-    def removal_done(self) -> bool:
-        """Say that this run's moves into :meth:`removal_folder` are finished: a later run
-        gets a folder of its own (written with the manifest's next write). A folder an
-        earlier run recorded that this run has not moved into yet is kept (the stage that
-        was moving outputs there has not run again). Returns whether one was let go."""
-        if "removing" not in self.data or self.run.get("removed_to") != self.data["removing"]:
+    def removal_done(self, stage: str) -> bool:
+        """Say that ``stage`` has finished its moves into :meth:`removal_folder` (or had
+        none left); once no stage has moves left there, a later run gets a folder of its
+        own (written with the manifest's next write). Returns whether the folder was let
+        go.
+
+        A manifest that does not say which stages were moving (written before
+        ``removing_for``) lets its folder go once this run has moved into it, as before.
+        """
+        if "removing" not in self.data:
             return False
-        del self.data["removing"]
+        pending = self.data.get("removing_for")
+        if not isinstance(pending, list):
+            if self.run.get("removed_to") != self.data["removing"]:
+                return False
+        elif stage in pending:
+            pending.remove(stage)
+        if pending:
+            return False
+        self.data.pop("removing", None)
+        self.data.pop("removing_for", None)
         return True
 
     # -- stage records ------------------------------------------------------------------
@@ -606,8 +649,13 @@ class Manifest:
         self.write()
 
     def close(self, status: str = "done") -> None:
-        """Mark this run finished (every removal it began or took up is done)."""
-        self.data.pop("removing", None)
+        """Mark this run finished. A removal folder that a stage this run did not run
+        still has moves into is kept (:meth:`removal_folder`); one recorded without its
+        stages (an older manifest) is let go, as before."""
+        if not isinstance(self.data.get("removing_for"), list) or \
+                not self.data["removing_for"]:
+            self.data.pop("removing", None)
+            self.data.pop("removing_for", None)
         self.run["status"] = status
         self.run["finished"] = _now()
         self.write()

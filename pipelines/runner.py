@@ -27,7 +27,9 @@ from pipelines.cluster import (
 from pipelines.context import RunContext, StageResult, timed
 from pipelines.faults import (
     disk_fault_within,
+    gdal_disk_fault,
     killed_worker_error,
+    open_file_limit,
     output_fault,
     prepare_gdal,
     removed_output,
@@ -86,6 +88,7 @@ def run_job(
     if unknown:
         raise ConfigError(f"unknown stage(s) {unknown}; stages are {list(STAGE_ORDER)}")
     refuse_idle_stages(job, wanted, source=job_path)
+    open_file_limit()  # raised where the shell's is low; one too low for a job is refused
     out_dir = prepare_out_dir(out_dir)
     ctx = RunContext(job=job, out_dir=out_dir, grid=resolve_grid(job), job_path=job_path)
     if console is not None:
@@ -97,13 +100,14 @@ def run_job(
             if not writable:
                 return _read_only_rerun(ctx, wanted, force=force)
             left = sweep_leftovers(out_dir)  # by runs killed mid-write (we hold the lock)
+            from prospect.io.cube import check_cube_grid, sweep_cube_leftovers
+
+            left += sweep_cube_leftovers(ctx.cube_path)  # beside it, when linked elsewhere
             if left:
                 ctx.console.print(f"[dim]removed {len(left)} temporary file(s) or folder(s) "
                                   "left by an interrupted run[/dim]")
             # another job's cube (another grid) is refused before this job's manifest
             # replaces that job's: its record of finished stages would be lost
-            from prospect.io.cube import check_cube_grid
-
             check_cube_grid(ctx.cube_path, ctx.grid)
             other = other_job(out_dir, job)  # the same grid, another job: its record too
             if other is not None:
@@ -127,6 +131,11 @@ def run_job(
                 raise
             raise output_fault(said, out_dir) from exc
         raise output_fault(exc, out_dir) from exc
+    except Exception as exc:  # GDAL's own error of a write ("IO error writing tag data")
+        disk = gdal_disk_fault(exc, out_dir)
+        if disk is None:
+            raise
+        raise output_fault(disk, out_dir) from exc
 
 
 def _plan_before_cluster(ctx: RunContext, stages: Sequence[str], *, force: bool) -> None:
@@ -306,7 +315,7 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
                 result.metrics["data_warnings"] = len(noted)
             _drop_unmade(ctx, manifest, name, makes=result.variables, made=made_vars)
             _drop_unmade_files(ctx, manifest, name, made_before, result.outputs)
-            manifest.removal_done()  # written with the stage's record
+            manifest.removal_done(name)  # written with the stage's record
             inventory = verify.inventory(ctx.out_dir, result.outputs)
             _empty_variables(inventory, result, warned_empty, ctx.out_dir)
         except KeyboardInterrupt as exc:
@@ -419,29 +428,29 @@ def _drop_removed_stages(ctx: RunContext, manifest: Manifest, running: Sequence[
                            files=record.get("files"))
         del manifest.data["stages"][stage]
         manifest.run.setdefault("dropped", []).append(stage)
+        manifest.removal_done(stage)  # its moves are done: written with its record's end
         manifest.write()
         ctx.console.print(f"  the {stage} stage is no longer in the job config: its record "
                           "is dropped from the manifest")
-    if manifest.removal_done():  # every move done: a later removal gets its own folder
-        manifest.write()
 
 
-def _removed_folder(ctx: RunContext, manifest: Manifest) -> Path:
-    """This run's folder for the outputs it takes away (:data:`pipelines.verify.REMOVED_DIR`
-    ``/<UTC time>-<run id>``; the run id keeps it new when the clock was set back), or the
-    folder a run stopped while it moved outputs had recorded
-    (:meth:`Manifest.removal_folder`: one removal, one folder)."""
+def _removed_folder(ctx: RunContext, manifest: Manifest, stage: str) -> Path:
+    """This run's folder for the outputs ``stage`` takes away
+    (:data:`pipelines.verify.REMOVED_DIR` ``/<UTC time>-<run id>``; the run id keeps it
+    new when the clock was set back), or the folder a run stopped while it moved outputs
+    had recorded (:meth:`Manifest.removal_folder`: one removal, one folder)."""
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     return ctx.out_dir / manifest.removal_folder(
-        f"{verify.REMOVED_DIR}/{stamp}-{manifest.run_id}")
+        f"{verify.REMOVED_DIR}/{stamp}-{manifest.run_id}", stage=stage)
 
 
-def _take_away(ctx: RunContext, manifest: Manifest, path: Path) -> bool:
-    """Move output ``path`` into this run's :func:`_removed_folder` (``False``: nothing
-    there; :func:`pipelines.verify.set_aside`), and remove the folders that leaves empty."""
+def _take_away(ctx: RunContext, manifest: Manifest, path: Path, stage: str) -> bool:
+    """Move output ``path`` of ``stage`` into this run's :func:`_removed_folder`
+    (``False``: nothing there; :func:`pipelines.verify.set_aside`), and remove the folders
+    that leaves empty."""
     if not (path.exists() or path.is_symlink()):
         return False
-    if verify.set_aside(ctx.out_dir, path, _removed_folder(ctx, manifest)) is None:
+    if verify.set_aside(ctx.out_dir, path, _removed_folder(ctx, manifest, stage)) is None:
         return False
     parent = path.parent  # folders left empty (tiles/, viewer/), never -o itself
     while parent != ctx.out_dir and ctx.out_dir in parent.parents:
@@ -493,7 +502,7 @@ def _drop_unmade_files(ctx: RunContext, manifest: Manifest, stage: str,
             continue
         if extra:
             gone = [f for f in verify.recorded_files(ctx.out_dir, path, files[label])
-                    if _take_away(ctx, manifest, f)]
+                    if _take_away(ctx, manifest, f, stage)]
             for folder in sorted({f.parent for f in gone}, key=lambda p: -len(p.parts)):
                 while folder != path and path in folder.parents:  # left empty: removed
                     try:
@@ -505,7 +514,7 @@ def _drop_unmade_files(ctx: RunContext, manifest: Manifest, stage: str,
                               f"{shown} ({escape(label)}), which the job no longer makes; "
                               f"kept the files it did not write: "
                               f"{escape(', '.join(k.removeprefix('./') for k in extra))}")
-        elif not _take_away(ctx, manifest, path):
+        elif not _take_away(ctx, manifest, path, stage):
             continue
         else:
             ctx.console.print(f"  removed {shown}: the {stage} stage made it "

@@ -25,16 +25,25 @@ import os
 __all__ = ["HeartbeatNoise", "StartFailureNoise"]
 
 
+_TASK_NOISE = ("Compute Failed", "Worker stream died during communication",
+               "failed during get data with")
+"""Worker records (each with a traceback) of what the job's process reports itself: a task
+that raised, and a transfer between two workers cut off (the job stopped by Ctrl-C or
+SIGTERM while one worker fetched a block from another: four tracebacks under the job's
+"interrupted" line; a worker killed mid-stage, which the scheduler answers by running
+its tasks again, or, if it keeps dying, the job reports in one line)."""
+
+
 class HeartbeatNoise(logging.Filter):
-    """Drops distributed's heartbeat-failure record (and its traceback), and its "Compute
-    Failed" record of a task that raised (with the task's traceback): the job's process
-    gets that exception and reports it in one line (``PROSPECT_DEBUG=1`` keeps them)."""
+    """Drops distributed's heartbeat-failure record (and its traceback), and the records
+    of :data:`_TASK_NOISE` (with their tracebacks): the job's process reports what matters
+    of them in one line (``PROSPECT_DEBUG=1`` keeps them)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         text = str(record.msg)
         if text.startswith("Failed to communicate with scheduler during heartbeat"):
             return False
-        return not (text.startswith("Compute Failed") and not os.environ.get("PROSPECT_DEBUG"))
+        return not (text.startswith(_TASK_NOISE) and not os.environ.get("PROSPECT_DEBUG"))
 
 
 class StartFailureNoise(logging.Filter):

@@ -18,7 +18,7 @@ import numpy as np
 import xarray as xr
 
 from pipelines.context import RunContext, StageResult
-from pipelines.faults import probe_disk
+from pipelines.faults import gdal_disk_fault, probe_disk
 from pipelines.progress import compute, track
 from pipelines.report import write_quicklook, write_score_report
 from prospect.config.model import ModelConfig
@@ -278,6 +278,12 @@ def deliver_map(cube: Path, name: str, score_dir: Path, grid: RegionGrid,
     except OSError as exc:  # GDAL's "Write failed" keeps a full disk to its log
         fault = None if exc.errno is not None else \
             probe_disk(target, var.dtype.itemsize * var.size)
+        if fault is None:
+            raise
+        raise fault from None
+    except Exception as exc:  # GDAL's own CPLE_* error of a write ("IO error writing tag
+        # data"): the disk's error behind it, naming this COG rather than -o
+        fault = gdal_disk_fault(exc, target)
         if fault is None:
             raise
         raise fault from None

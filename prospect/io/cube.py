@@ -27,6 +27,7 @@ import contextlib
 import functools
 import json
 import os
+import re
 import shutil
 import threading
 import uuid
@@ -50,6 +51,8 @@ from prospect.io.files import (
     publish_dir,
     scratch_dir,
     staged_dir,
+    sweep_leftovers,
+    temp_name,
     write_bytes,
     write_json,
     write_text,
@@ -75,6 +78,8 @@ __all__ = [
     "read_provenance",
     "rebuild_cube_metadata",
     "removed_later",
+    "run_variables",
+    "sweep_cube_leftovers",
     "synthetic_attr",
     "write_graph",
 ]
@@ -474,12 +479,14 @@ class PartialVariable:
 
     A partial variable is only reused when its ``fingerprint`` (the sources, their
     checksums and the processing settings) matches; otherwise it starts afresh.
+    ``folder``: the folder's name under ``.<cube>.partial/`` when it is not ``name`` (a
+    variable of one run alone, :func:`run_variables`).
     """
 
-    def __init__(self, cube: Path, name: str) -> None:
+    def __init__(self, cube: Path, name: str, *, folder: str | None = None) -> None:
         self.cube = Path(cube)
         self.name = name
-        self.root = _partial_root(self.cube) / name
+        self.root = _partial_root(self.cube) / (folder or name)
         self.store = self.root / "store"
         self.done_dir = self.root / "done"
 
@@ -570,9 +577,11 @@ class PartialVariable:
         publish_dir(self.array_path, target, aside=_beside(self.cube))
         if consolidated:
             consolidate(self.cube)
-        if leftovers is not None:
-            os.replace(self.root, leftovers / self.name)
-        else:
+        try:
+            if leftovers is None:
+                raise FileNotFoundError
+            os.replace(self.root, leftovers / self.root.name)
+        except FileNotFoundError:  # no leftovers folder, or it was removed meanwhile
             shutil.rmtree(self.root, ignore_errors=True)
         with contextlib.suppress(OSError):
             self.root.parent.rmdir()  # only when no other variable is in progress
@@ -754,7 +763,9 @@ def removed_later(cube: Path) -> Iterator[Path]:
     and folders) took 0.1-0.15 s after the stage's last task (``benchmarks/bench_scale.py``,
     issue 19 point 2); one rename each is all that is left on the stage's path. The
     interpreter waits for the thread before it exits; a folder left by a killed process
-    is removed the next time this is used on the same cube.
+    is removed the next time this is used on the same cube (a folder still in use, as
+    another job's on a file system that does not share ``flock``, costs that job
+    nothing: :meth:`PartialVariable.publish` removes its leftovers itself then).
     """
     cube = Path(cube)
     for stale in _beside(cube).glob(f".{cube.name}.published-*"):
@@ -778,11 +789,28 @@ def run_variables(cube: Path, variables: Mapping[str, Mapping[str, Any]], *,
     block writes their chunks; when it ends they are published (one rename each, then one
     consolidated-metadata rewrite), and if it fails they are discarded: a reader never
     sees half a variable.
+
+    Each is begun in a folder of this run's own (``.<cube>.partial/.<name>.staging-<8
+    hex>``), never under the variable's plain name: two jobs on one output directory
+    (where ``flock`` is not shared between hosts, the job that lost the directory before
+    it saw so) began the same folder, each discarding the other's chunks, and the job
+    that stopped discarded the other's partial maps on its way out. A run discards only
+    its own; a folder left by a killed run is removed by the next job's sweep under the
+    output lock (:func:`sweep_cube_leftovers`).
     """
     run_id = uuid.uuid4().hex
-    parts = [begin_variable(cube, str(name), attrs=attrs, fingerprint=f"{stage}-{run_id}",
-                            grid=grid, fingerprint_attr=False)
-             for name, attrs in variables.items()]
+    parts: list[PartialVariable] = []
+    try:
+        for name, attrs in variables.items():
+            part = PartialVariable(cube, str(name),
+                                   folder=temp_name(Path(str(name)), "staging").name)
+            parts.append(part)
+            _start(part, grid, dtype="float32", fill_value=np.nan, attrs=attrs,
+                   fingerprint=f"{stage}-{run_id}", fingerprint_attr=False)
+    except BaseException:
+        for part in parts:
+            part.discard()
+        raise
     try:
         yield parts
     except BaseException:
@@ -835,13 +863,55 @@ def begin_variable(
         return part
     grid = grid if grid is not None else cube_grid(open_cube(cube))
     part.discard()
+    _start(part, grid, dtype=dtype, fill_value=fill_value, attrs=attrs,
+           fingerprint=fingerprint, fingerprint_attr=fingerprint_attr)
+    return part
+
+
+def _start(part: PartialVariable, grid: RegionGrid, *, dtype: str, fill_value: float,
+           attrs: Mapping[str, Any], fingerprint: str, fingerprint_attr: bool) -> None:
+    """Create ``part``'s empty folder (its group, array metadata and fingerprint)."""
     part.root.mkdir(parents=True)
     part.array_path.mkdir(parents=True)
     (part.store / "zarr.json").write_text(json.dumps(_GROUP_METADATA))
     part.done_dir.mkdir()
     part.stamp(grid, dtype=dtype, fill_value=fill_value, attrs=attrs,
                fingerprint=fingerprint, fingerprint_attr=fingerprint_attr)
-    return part
+
+
+def sweep_cube_leftovers(cube: Path) -> list[Path]:
+    """Remove what killed writers left beside the cube at ``cube`` that a sweep of the
+    output directory may not reach: the partial variables of runs that never resume
+    (:func:`run_variables`) and, for a cube linked to another disk, the hidden staging
+    and set-aside copies beside its real folder there. Resumable partial variables
+    (ingest's) are kept. Returns the paths removed.
+
+    Only under the output lock, before any stage runs: no writer of this job uses them
+    then, and a job that lost its directory to another job never sweeps that job's.
+    """
+    cube = Path(cube)
+    beside = _beside(cube)
+    removed: list[Path] = []
+    if os.path.realpath(cube.parent) != str(beside) and beside.is_dir():
+        # beside a linked cube, outside -o: only what this cube's own writers name
+        # (temp_name's hidden names: ``.<cube>.<tmp|staging|old>-<8 hex>``)
+        mine = re.compile(rf"\.{re.escape(cube.name)}\.(tmp|staging|old)-[0-9a-f]{{8}}")
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(beside):
+                if not mine.fullmatch(entry.name):
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(entry.path)
+                removed.append(Path(entry.path))
+    partial = _partial_root(cube)
+    if partial.is_dir():
+        removed += sweep_leftovers(partial)
+        with contextlib.suppress(OSError):
+            partial.rmdir()  # only when no variable is in progress
+    return removed
 
 
 def add_time_slice(
