@@ -1245,7 +1245,7 @@ def _refuse_cut_short(src: Any, path: Path | str) -> None:
             except (RasterioIOError, rasterio.errors.RasterioError) as exc:
                 said = f"; GDAL: {gdal_reason(exc)}"
             why = (f"is {size} bytes, but its blocks reach byte {end[0]} ({end[1]}{said}), "
-                   "so reading it would fail part way through ingest")
+                   "so a read of its last blocks would fail part way through")
     elif src.driver in _RAW_DRIVERS:
         need = src.width * src.height * sum(np.dtype(d).itemsize for d in src.dtypes)
         if size < need:
