@@ -30,7 +30,7 @@ import numpy as np
 import pytest
 import shapely
 
-from prospect.errors import DataError, InputFileError
+from prospect.errors import CRSError, DataError, InputFileError
 from prospect.io.points import read_points
 from prospect.outlines import read_outline
 
@@ -48,7 +48,7 @@ def _read(path: Path, **options: Any) -> tuple[Any, list[str], Exception | None]
         warnings.simplefilter("always")
         try:
             table, error = read_points(path, **options), None
-        except (DataError, InputFileError) as exc:
+        except (DataError, InputFileError, CRSError) as exc:
             table, error = None, exc
     return table, [" ".join(str(w.message).split()) for w in caught], error
 

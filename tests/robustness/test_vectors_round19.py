@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -25,30 +24,15 @@ import pytest
 import shapely
 
 from prospect.errors import CRSError, DataError, InputFileError
-from prospect.io.points import read_points
 from prospect.io.vector import read_vector
 from prospect.outlines import read_outline
 
 from .conftest import TINY_REGION, Sandbox
 from .test_point_tables import PLACES, WELLS, _at_points, _ingest
+from .test_vectors_round18 import NL, _read
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
-
-NL = [(5.1, 52.1), (5.2, 52.2), (5.3, 52.3)]
-
-
-def _read(path: Path, **options: Any) -> tuple[Any, list[str], Exception | None]:
-    """``read_points`` of ``path``: the table (or ``None``), every warning's text, the error."""
-    options = {"to_crs": "EPSG:28992", "columns": ["li"], **options}
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            table, error = read_points(path, **options), None
-        except (DataError, InputFileError, CRSError) as exc:
-            table, error = None, exc
-    return table, [" ".join(str(w.message).split()) for w in caught], error
-
 
 def _wells(crs: Any = "EPSG:4326") -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({"li": [1.0, 2.0, 3.0]},
