@@ -1549,10 +1549,10 @@ def _refuse_vrt_unmarked(src: Any, path: Path | str, root: Any = None, *,
     cheaply (:data:`_VRT_COVER_EDGES`) and that states no ``NoDataValue`` is refused,
     naming why. ``root`` is the VRT's XML where :func:`_check_vrt_sources` has parsed it
     already."""
-    from prospect.config.vsi import archive_file
-
     if src.driver != "VRT":
         return
+    from prospect.config.vsi import archive_file  # (not for every other file's header)
+
     name = str(path)
     remote = "://" in name or (name.startswith("/vsi") and archive_file(name) is None)
     root = _vrt_xml(src, path) if root is None else root
