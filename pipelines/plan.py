@@ -31,8 +31,10 @@ flight. ``benchmarks/country_run.py`` measures them against a real run.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -127,14 +129,14 @@ def count_layers(source: Any, grid: RegionGrid) -> tuple[int, str]:
 
 
 def _source_layers(source: Any, grid: RegionGrid, *, refuse_here: bool = False,
-                   where: str = "") -> tuple[int, str, float, list[Any]]:
+                   where: Callable[[], str] = lambda: "") -> tuple[int, str, float, list[Any]]:
     """:func:`count_layers`, the largest bytes per cell one of its layers holds while
     computing a chunk (:attr:`~prospect.ingest.Layer.memory_per_cell`), and the layers
     (none when counted from the config).
 
     With ``refuse_here``, a source whose files are all here (:func:`files_here`) and
     which the readers refuse is refused as the run's ingest refuses it
-    (:func:`_run_would_stop`, ``where`` naming its place in the config); files that read
+    (:func:`_run_would_stop`, ``where()`` naming its place in the config); files that read
     but do not fit the job (a :class:`~prospect.errors.DataError`: none in the region)
     are a :class:`~prospect.errors.DataWarning` saying the run stops on them, and counted
     from the config, as a file not here yet, a remote one or a search not yet made."""
@@ -146,7 +148,7 @@ def _source_layers(source: Any, grid: RegionGrid, *, refuse_here: bool = False,
         raise
     except (ProspectError, OSError) as exc:  # files absent or unreadable
         if refuse_here and files_here(source):
-            stop = _run_would_stop(source, exc, grid, where)
+            stop = _run_would_stop(source, exc, grid, where())
             if not isinstance(stop, DataError):  # the file itself: no plan can count it
                 raise stop from None
             # files that read but do not fit (another region, band count): said as the
@@ -250,6 +252,13 @@ def _source_lines(job_path: Path | None) -> dict[int, int]:
             if len(key) == 2 and key[0] == "sources" and isinstance(key[1], int)}
 
 
+def _source_place(job_path: Path | None, index: int) -> str:
+    """``file:line`` of source ``index`` in the job's file (``""`` where not found): the
+    file is read only for a message that names it."""
+    line = _source_lines(job_path).get(index)
+    return f"{job_path}:{line}" if line is not None else ""
+
+
 def refuse_outputs_as_inputs(job: JobConfig, out_dir: Path, job_path: Path | None = None
                              ) -> None:
     """Refuse a source reading a file this job writes in ``out_dir``: its cube and
@@ -273,7 +282,6 @@ def refuse_outputs_as_inputs(job: JobConfig, out_dir: Path, job_path: Path | Non
              *(["tiles", "viewer"] if job.tiles is not None else []),
              *(["screen"] if job.economics is not None else [])]
     owned = [out / job.outputs.cube, *(out / part for part in parts)]
-    lines = _source_lines(job_path)
     for index, source in enumerate(job.sources):
         for name in _named_files(source):
             if "://" in name or name.startswith("/vsi"):
@@ -285,6 +293,7 @@ def refuse_outputs_as_inputs(job: JobConfig, out_dir: Path, job_path: Path | Non
             hit = next((o for o in owned if path == o or o in path.parents), None)
             if hit is None:
                 continue
+            lines = _source_lines(job_path)  # the file read again only for the message
             where = f"{job_path}:{lines[index]}: " if index in lines else \
                 (f"{job_path}: " if job_path else "")
             raise ConfigError(
@@ -464,9 +473,8 @@ def plan_job(job: JobConfig, grid: RegionGrid, *, workers: int = 1,
     # the largest chunk (a grid smaller than one chunk is one smaller chunk)
     cells = min(grid.chunks[0], grid.shape[0]) * min(grid.chunks[1], grid.shape[1])
     chunk_bytes = cells * FLOAT32
-    lines = _source_lines(job_path) if refuse_unreadable else {}
     counted = [_source_layers(s, grid, refuse_here=refuse_unreadable,
-                              where=f"{job_path}:{lines[i]}" if i in lines else "")
+                              where=functools.partial(_source_place, job_path, i))
                for i, s in enumerate(job.sources)]
     masked, shipped = _shipped_layers(job, grid, [la for *_, ls in counted for la in ls])
     n_layers = sum(c for c, _, _, _ in counted) + masked

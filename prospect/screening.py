@@ -67,19 +67,14 @@ _FIX = ("set the lithium column's units on its points source (`units: {column: m
         "economics.concentration")
 
 
-def _square(form: Canonical) -> Canonical:
-    """The canonical form of a unit squared."""
-    return float(f"{form[0] ** 2:.12g}"), tuple((s, 2 * p) for s, p in form[1])
-
-
 def _readings() -> tuple[dict[Canonical, tuple[str, float | None]],
                          dict[Canonical, tuple[str, float | None]]]:
     """Canonical forms of :data:`CONCENTRATION_UNITS` and of their squares."""
     plain, squared = {}, {}
     for spelling, hit in CONCENTRATION_UNITS.items():
-        form = canonical_units(spelling)
-        assert form is not None, spelling  # the table is written in the grammar
-        plain[form], squared[_square(form)] = hit, hit
+        form, square = canonical_units(spelling), canonical_units(f"({spelling})2")
+        assert form is not None and square is not None, spelling  # written in the grammar
+        plain[form], squared[square] = hit, hit
     return plain, squared
 
 

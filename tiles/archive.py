@@ -22,10 +22,7 @@ from prospect.config.tiles import TileLayerConfig
 from prospect.io.files import staged_file
 from tiles.metadata import LayerMeta, center_zoom
 
-__all__ = ["ARCHIVE_FORMATS", "tilejson", "write_mbtiles", "write_pmtiles"]
-
-ARCHIVE_FORMATS = ("pmtiles", "mbtiles")
-"""One-file archives the tiles stage writes (``tiles.archive_formats``), by file suffix."""
+__all__ = ["tilejson", "write_mbtiles", "write_pmtiles"]
 
 _TILE_TYPES = {"png": TileType.PNG, "webp": TileType.WEBP}
 
@@ -45,6 +42,16 @@ def _pyramid_tiles(root: Path, fmt: str) -> list[tuple[int, int, int, int, Path]
                     found.append((zxy_to_tileid(z, x, y), z, x, y, f))
     found.sort()
     return found
+
+
+def _archive_tiles(root: Path, fmt: str) -> tuple[list[tuple[int, int, int, int, Path]], int, int]:
+    """The pyramid's tiles (:func:`_pyramid_tiles`) with the lowest and highest zoom they
+    hold, for either archive; :class:`ValueError` when there are none."""
+    tiles = _pyramid_tiles(root, fmt)
+    if not tiles:
+        raise ValueError(f"{root}: no .{fmt} tiles to archive")
+    zooms = [t[1] for t in tiles]
+    return tiles, min(zooms), max(zooms)
 
 
 def write_pmtiles(
@@ -70,23 +77,20 @@ def write_pmtiles(
         JSON metadata stored in the archive (e.g. the TileJSON and the legend range).
     """
     root, path = Path(pyramid_dir), Path(path)
-    tiles = _pyramid_tiles(root, fmt)
-    if not tiles:
-        raise ValueError(f"{root}: no .{fmt} tiles to archive")
-    zooms = [t[1] for t in tiles]
+    tiles, lo, hi = _archive_tiles(root, fmt)
     west, south, east, north = bounds
     header = {
         "tile_type": _TILE_TYPES[fmt],
         "tile_compression": Compression.NONE,
-        "min_zoom": min(zooms),
-        "max_zoom": max(zooms),
+        "min_zoom": lo,
+        "max_zoom": hi,
         # outward to the 1e-7 degree grid: int() truncates toward 0, which put a negative
         # west or south bound (the Caribbean's longitudes) about 1 cm inside the data
         "min_lon_e7": math.floor(west * 1e7),
         "min_lat_e7": math.floor(south * 1e7),
         "max_lon_e7": math.ceil(east * 1e7),
         "max_lat_e7": math.ceil(north * 1e7),
-        "center_zoom": center_zoom(min(zooms), max(zooms)),
+        "center_zoom": center_zoom(lo, hi),
         "center_lon_e7": int((west + east) / 2 * 1e7),
         "center_lat_e7": int((south + north) / 2 * 1e7),
     }
@@ -130,11 +134,7 @@ def write_mbtiles(
         JSON kept in the ``prospect`` row (e.g. the layer's TileJSON).
     """
     root, path = Path(pyramid_dir), Path(path)
-    tiles = _pyramid_tiles(root, fmt)
-    if not tiles:
-        raise ValueError(f"{root}: no .{fmt} tiles to archive")
-    zooms = [t[1] for t in tiles]
-    lo, hi = min(zooms), max(zooms)
+    tiles, lo, hi = _archive_tiles(root, fmt)
     west, south, east, north = bounds
     rows = {
         "name": name, "format": fmt, "bounds": ",".join(map(repr, (west, south, east, north))),

@@ -37,13 +37,18 @@ def _resumable() -> None:
     on_stop(RESUME_NOTE)
 
 
-def _inputs_not_outputs(config: Path, out: Path, job: Any = None) -> None:
+def _inputs_not_outputs(config: Path, out: Path, job: Any = None) -> Any:
     """Refuse a job reading what it writes in ``out`` before anything is made
-    (:func:`pipelines.plan.refuse_outputs_as_inputs`)."""
+    (:func:`pipelines.plan.refuse_outputs_as_inputs`); the job, loaded as
+    :func:`~pipelines.runner.run_job` loads it when not given, to be run without
+    reading the file again."""
     from pipelines.plan import refuse_outputs_as_inputs
     from prospect.config import load_job
 
-    refuse_outputs_as_inputs(job if job is not None else load_job(config), out, config)
+    if job is None:
+        job = load_job(Path(config).resolve())
+    refuse_outputs_as_inputs(job, out, config)
+    return job
 
 
 def _make(stage: str) -> Callable[..., None]:
@@ -52,12 +57,13 @@ def _make(stage: str) -> Callable[..., None]:
                 force: ForceOpt = False) -> None:
         _resumable()
         check_engine_options(scheduler=scheduler, workers=workers, cluster=cluster)
-        _inputs_not_outputs(config, out)
+        job = _inputs_not_outputs(config, out)
         from pipelines.runner import print_summary, run_job
 
         console = Console(stderr=True)
-        results = run_job(config, out, stages=[stage], scheduler=scheduler, workers=workers,
-                          console=console, cluster=cluster, force=force)
+        results = run_job(job, out, stages=[stage], scheduler=scheduler, workers=workers,
+                          console=console, cluster=cluster, force=force,
+                          job_path=Path(config).resolve())
         print_summary(results, console)
 
     command.__doc__ = HELP[stage]
@@ -98,7 +104,7 @@ def train(config: ConfigArg, out: OutOpt, scheduler: SchedulerOpt = None,
             raise ConfigError(f"{config}: --estimator/--param need a model section in the job")
         job = job.model_copy(update={"model": model_overrides(
             job.model, estimator=estimator, params=tuple(param or ()))})
-    _inputs_not_outputs(config, out, None if isinstance(job, Path) else job)
+    job = _inputs_not_outputs(config, out, None if isinstance(job, Path) else job)
     results = run_job(job, out, stages=["train"], scheduler=scheduler, workers=workers,
                       console=console, cluster=cluster, force=force,
                       job_path=Path(config).resolve())
@@ -110,12 +116,12 @@ def run(config: ConfigArg, out: OutOpt, scheduler: SchedulerOpt = None,
     """Run every stage the job config asks for, in order."""
     _resumable()
     check_engine_options(scheduler=scheduler, workers=workers, cluster=cluster)
-    _inputs_not_outputs(config, out)
+    job = _inputs_not_outputs(config, out)
     from pipelines.runner import print_summary, run_job
 
     console = Console(stderr=True)
-    results = run_job(config, out, scheduler=scheduler, workers=workers, console=console,
-                      cluster=cluster, force=force)
+    results = run_job(job, out, scheduler=scheduler, workers=workers, console=console,
+                      cluster=cluster, force=force, job_path=Path(config).resolve())
     print_summary(results, console)
 
 

@@ -302,7 +302,9 @@ def bounds_written_in(grid: RegionGrid,
     except ProjError:
         return ""
     left, bottom, right, top = grid.bounds
-    area = max((right - left) * (top - bottom), 0.0)
+    area = (right - left) * (top - bottom)
+    if area <= 0:
+        return ""
     for crs_text, (x0, y0, x1, y1) in extents:
         try:
             other = CRS.from_user_input(crs_text)
@@ -312,7 +314,7 @@ def bounds_written_in(grid: RegionGrid,
             continue
         wide = max(0.0, min(right, x1) - max(left, x0))
         high = max(0.0, min(top, y1) - max(bottom, y0))
-        if area <= 0 or wide * high < 0.5 * min(area, (x1 - x0) * (y1 - y0)):
+        if wide * high < 0.5 * min(area, (x1 - x0) * (y1 - y0)):
             continue
         code = other.to_epsg()
         name = f"EPSG:{code}" if code else crs_text

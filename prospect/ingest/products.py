@@ -334,13 +334,6 @@ def _refuse(source: RasterSource, var: str, file: str, stated_by: str, ignore: s
 
 # --- products whose file names define their DNs --------------------------------------------
 
-S2_OFFSET_FROM = dt.date(2022, 1, 25)
-"""Every Sentinel-2 product acquired from this day on is of processing baseline 04.00 or
-later, whose DNs carry +1000 (reflectance = (DN - 1000) / 10000); earlier acquisitions
-exist both ways (the original baselines without the offset, the reprocessed collection
-with it)."""
-
-
 @dataclass(frozen=True)
 class NamedProduct:
     """What a band file's own name says its DNs are, where the product defines them."""
@@ -355,7 +348,8 @@ class NamedProduct:
     sun's angle)."""
     offset: float | None = 0.0
     """``None`` where the name cannot tell it (a Sentinel-2 band acquired before
-    :data:`S2_OFFSET_FROM` whose path states no processing baseline)."""
+    :data:`~prospect.ingest.stac.S2_BASELINE_04_START` whose path states no processing
+    baseline)."""
     dn_offset: float = 0.0
     """The offset in DN (Sentinel-2 from baseline 04.00: -1000), for messages."""
     needs_scale: bool = True
@@ -376,8 +370,16 @@ def named_product(file: str) -> NamedProduct | None:
     (0.00341802, +149 K) file, an ESPA ``sr_band*``/``toa_band*`` (1e-4) or ``bt_band*``
     (0.1 K) file, a Sentinel-2 band file of ESA's naming (1e-4; the -1000 DN offset of
     baseline 04.00 where the ``.SAFE`` path states the baseline, or the acquisition is from
-    :data:`S2_OFFSET_FROM` on), an ASTER ``AST_07``/``AST_07XT`` surface reflectance
-    granule (0.001) or ``AST_L1T``/``AST_L1B`` DNs (no linear quantity)."""
+    :data:`~prospect.ingest.stac.S2_BASELINE_04_START` on), an ASTER
+    ``AST_07``/``AST_07XT`` surface reflectance granule (0.001) or ``AST_L1T``/``AST_L1B``
+    DNs (no linear quantity)."""
+    from prospect.ingest.stac import (
+        LANDSAT_L2_COEFFICIENTS,
+        S2_ADD_OFFSET_DN,
+        S2_BASELINE_04_START,
+        S2_REFLECTANCE_SCALE,
+    )
+
     text = str(file).replace("\\", "/")
     name = PurePosixPath(text).name
     stem = name.split(".")[0]
@@ -386,9 +388,11 @@ def named_product(file: str) -> NamedProduct | None:
     if m is not None and ident is not None and ident.level in ("L2SP", "L2SR"):
         if m.group(1).upper() == "SR":
             return NamedProduct("a Landsat Collection 2 Level-2 surface reflectance file",
-                                "surface_reflectance", "1", 2.75e-5, -0.2)
+                                "surface_reflectance", "1",
+                                *LANDSAT_L2_COEFFICIENTS["surface reflectance"])
         return NamedProduct("a Landsat Collection 2 Level-2 surface temperature file",
-                            "surface_temperature", "K", 0.00341802, 149.0)
+                            "surface_temperature", "K",
+                            *LANDSAT_L2_COEFFICIENTS["surface temperature (K)"])
     m = _ESPA.search(stem)
     if m is not None and ident is not None:
         kind = m.group(1).lower()
@@ -409,13 +413,15 @@ def named_product(file: str) -> NamedProduct | None:
             baseline = int(safe.group(2)) + int(safe.group(3)) / 100
             said = f"baseline {baseline:05.2f} (its .SAFE folder's N{safe.group(2)}" \
                    f"{safe.group(3)})"
-        elif dated is not None and dated[1] >= S2_OFFSET_FROM:
+        elif dated is not None and dated[1] >= S2_BASELINE_04_START:
             baseline, said = 4.0, f"acquired {dated[1]}, so of baseline 04.00 or later"
         else:
-            return NamedProduct(f"a Sentinel-2 {level} band file", quantity, "1", 1e-4, None)
-        dn = -1000.0 if baseline >= 4.0 else 0.0
+            return NamedProduct(f"a Sentinel-2 {level} band file", quantity, "1",
+                                S2_REFLECTANCE_SCALE, None)
+        dn = S2_ADD_OFFSET_DN if baseline >= 4.0 else 0.0
         return NamedProduct(f"a Sentinel-2 {level} band file ({said})", quantity,
-                            "1", 1e-4, dn * 1e-4, dn_offset=dn)
+                            "1", S2_REFLECTANCE_SCALE, dn * S2_REFLECTANCE_SCALE,
+                            dn_offset=dn)
     m = _ASTER.search(name)
     if m is not None:
         code = m.group(1).upper()

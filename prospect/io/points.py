@@ -1226,7 +1226,7 @@ def _geometry_text(frame: pd.DataFrame, missing: list[str]) -> str:
     if not missing:
         return ""
     for i, column in enumerate(frame.columns):  # by position: a name may repeat
-        cells = _text_cells(frame.iloc[:, i].dropna()).head(50)
+        cells = _text_cells(frame.iloc[:, i].dropna().head(50))
         if len(cells) and cells.map(lambda c: _WKT.fullmatch(c) is not None).mean() > 0.5:
             return (f"; column {column!r} holds the geometries as WKT text (e.g. "
                     f"{cells.iloc[0][:40]!r}): save the table as a vector file and give that "
@@ -1251,6 +1251,12 @@ def _half_step(cells: pd.Series) -> np.ndarray:
     return 0.5 * 10.0 ** (exponent.to_numpy(dtype="f8") - decimals.to_numpy(dtype="f8"))
 
 
+def _filled_head(cells: pd.Series) -> pd.Series:
+    """The first 50 of ``cells`` (none missing) as text that are not blank."""
+    text = _text_cells(cells)
+    return text[text.str.strip() != ""].head(50)
+
+
 def _refuse_geometry_disagreeing(frame: pd.DataFrame, path: Path, x: str, y: str,
                                  xs: np.ndarray, ys: np.ndarray, what: str) -> None:
     """Refuse a table whose WKT geometry column (``POINT (5.1 52.1)``, as QGIS and PostGIS
@@ -1263,11 +1269,14 @@ def _refuse_geometry_disagreeing(frame: pd.DataFrame, path: Path, x: str, y: str
     for i, column in enumerate(frame.columns):  # by position: a name may repeat
         if column in (x, y) or pd.api.types.is_numeric_dtype(frame.iloc[:, i].dtype):
             continue
-        cells = _text_cells(frame.iloc[:, i]).where(frame.iloc[:, i].notna(), "")
-        sample = cells[cells.str.strip() != ""].head(50)
+        present = frame.iloc[:, i].dropna()
+        sample = _filled_head(present.head(1000))  # a text column read whole only if WKT
+        if len(sample) < 50 and len(present) > 1000:
+            sample = _filled_head(present)
         if not len(sample) or sample.map(
                 lambda c: _WKT.fullmatch(c) is not None).mean() <= 0.5:
             continue
+        cells = _text_cells(frame.iloc[:, i]).where(frame.iloc[:, i].notna(), "")
         parts = cells.str.extract(_WKT_POINT.pattern, flags=re.IGNORECASE)
         wx = pd.to_numeric(parts[0], errors="coerce").to_numpy(dtype="f8")
         wy = pd.to_numeric(parts[1], errors="coerce").to_numpy(dtype="f8")

@@ -1005,6 +1005,23 @@ def _zip_member(name: str) -> tuple[str, str] | None:
     return found.group(1), found.group(2).strip("/")
 
 
+def _local_source(name: Path | str) -> tuple[str, str, str] | None:
+    """Where GDAL reads ``name`` on this machine: ``("file", path, "")`` for a local file,
+    ``("gzip", path, "")`` for a local gzip file under ``/vsigzip/``, ``("zip", archive,
+    member)`` for a member of a local zip file under ``/vsizip/``; ``None`` for anything
+    else (a remote file, a nested archive)."""
+    text = str(name)
+    if "://" in text:
+        return None
+    if text.startswith("/vsigzip/"):
+        inner = text[len("/vsigzip/"):]
+        return None if inner.startswith("/vsi") else ("gzip", inner, "")
+    if text.startswith("/vsizip/"):
+        found = _zip_member(text)
+        return None if found is None else ("zip", *found)
+    return None if text.startswith("/vsi") else ("file", text, "")
+
+
 def _open_bytes(name: Path | str) -> Any:
     """``name`` opened for reading its bytes: a local file, or a member of a local zip or
     gzip file GDAL reads through ``/vsizip/`` or ``/vsigzip/`` (the text checks of a grid
@@ -1013,20 +1030,17 @@ def _open_bytes(name: Path | str) -> Any:
     import gzip
     import zipfile
 
-    text = str(name)
-    if "://" in text:
+    source = _local_source(name)
+    if source is None:
         return None
+    kind, where, member = source
     try:
-        if text.startswith("/vsigzip/"):
-            inner = text[len("/vsigzip/"):]
-            return None if inner.startswith("/vsi") else gzip.open(inner, "rb")
-        if text.startswith("/vsizip/"):
-            found = _zip_member(text)
-            if found is None:
-                return None
-            with zipfile.ZipFile(found[0]) as archive:
-                return archive.open(found[1])  # keeps the file open
-        return None if text.startswith("/vsi") else open(text, "rb")
+        if kind == "gzip":
+            return gzip.open(where, "rb")
+        if kind == "zip":
+            with zipfile.ZipFile(where) as archive:
+                return archive.open(member)  # keeps the file open
+        return open(where, "rb")
     except (OSError, KeyError, ValueError, zipfile.BadZipFile):
         return None
 
@@ -1159,27 +1173,22 @@ def _data_size(name: str) -> int | None:
     small for that to have wrapped at 4 GiB); ``None`` for anything else."""
     import zipfile
 
-    text = str(name)
-    if "://" in text:
+    source = _local_source(name)
+    if source is None:
         return None
+    kind, where, member = source
     try:
-        if text.startswith("/vsigzip/"):
-            inner = text[len("/vsigzip/"):]
-            if inner.startswith("/vsi"):
-                return None
-            packed = os.stat(inner).st_size
+        if kind == "gzip":
+            packed = os.stat(where).st_size
             if packed < 18 or packed * 1032 >= 1 << 32:  # deflate packs 1032:1 at most
                 return None
-            with open(inner, "rb") as fh:
+            with open(where, "rb") as fh:
                 fh.seek(-4, os.SEEK_END)
                 return int.from_bytes(fh.read(4), "little")
-        if text.startswith("/vsizip/"):
-            found = _zip_member(text)
-            if found is None:
-                return None
-            with zipfile.ZipFile(found[0]) as archive:
-                return archive.getinfo(found[1]).file_size
-        return None if text.startswith("/vsi") else os.stat(text).st_size
+        if kind == "zip":
+            with zipfile.ZipFile(where) as archive:
+                return archive.getinfo(member).file_size
+        return os.stat(where).st_size
     except (OSError, KeyError, ValueError, zipfile.BadZipFile):
         return None
 
@@ -1229,7 +1238,8 @@ def _refuse_cut_short(src: Any, path: Path | str) -> None:
     past its end opened, and failed only where a chunk task or the fill check's sample
     read a lost block (its last block may lie early in the file). A file GDAL reads from
     a local zip or gzip archive is checked as one outside it."""
-    if "://" in str(path) or not src.files:
+    if "://" in str(path) or not src.files or not (
+            src.driver == "GTiff" or src.driver in _RAW_DRIVERS or src.driver in _END_MARKS):
         return
     data = str(src.files[0])
     size = _data_size(data)

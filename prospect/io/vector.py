@@ -1055,7 +1055,6 @@ def check_columns(gdf: pd.DataFrame, columns: list[str], path: Path | str, *,
                             f"{near_column(col, have) or described_hint(gdf, col)}")
 
 
-
 def described_hint(frame: pd.DataFrame, column: str) -> str:
     """Where a KML's attribute ``column`` is when its placemarks carry their attributes in
     an HTML table in their description (ArcGIS's Layer To KML, Google My Maps exports

@@ -63,9 +63,13 @@ def checked_probabilities(model: Any, p: np.ndarray, s: np.ndarray
     from prospect.errors import ModelError
 
     p, s = np.asarray(p, dtype="f8"), np.asarray(s, dtype="f8")
-    bad = ~((p >= -PROBABILITY_ROUNDING) & (p <= 1.0 + PROBABILITY_ROUNDING))  # NaN too
+    # Two reductions on every block; the masks only when something is wrong. A NaN makes
+    # min and max NaN, which fails both comparisons.
+    lo, hi = (p.min(), p.max()) if p.size else (0.0, 1.0)
+    p_ok = lo >= -PROBABILITY_ROUNDING and hi <= 1.0 + PROBABILITY_ROUNDING
     bad_s = (s < 0) | np.isinf(s)
-    if bad.any() or bad_s.any():
+    if not p_ok or bad_s.any():
+        bad = ~((p >= -PROBABILITY_ROUNDING) & (p <= 1.0 + PROBABILITY_ROUNDING))  # NaN too
         name = _estimator_name(model)
         what = (f"{int(bad.sum())} of {p.size} probabilities outside [0, 1] or not a number "
                 f"(e.g. {', '.join(f'{v:.6g}' for v in p[bad][:3])})" if bad.any() else
@@ -76,7 +80,7 @@ def checked_probabilities(model: Any, p: np.ndarray, s: np.ndarray
             "classifier whose predict_proba returns class probabilities (shares in [0, 1]); "
             "nothing was written for these cells. Fit the estimator's scores to "
             "probabilities (a calibrated classifier) and save it again")
-    return np.clip(p, 0.0, 1.0), s
+    return (np.clip(p, 0.0, 1.0) if lo < 0.0 or hi > 1.0 else p), s
 
 
 def _estimator_name(model: Any) -> str:
