@@ -11,6 +11,7 @@ JOB | head``) stops the command quietly with exit code 141, as SIGPIPE stops a U
 from __future__ import annotations
 
 import _thread
+import codecs
 import contextlib
 import errno
 import io
@@ -27,6 +28,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from pipelines.commands._common import file_name_fix
 from pipelines.faults import (
     STOP_NOTE,
     Stopped,
@@ -393,6 +395,52 @@ def _say(err: Console, text: str, *, markup: bool = False) -> None:
         err.print(text, markup=markup, soft_wrap=True)
 
 
+def _is_stdout(obj: object) -> bool:
+    """Whether ``obj`` (a stream, or a Rich console) writes to standard output."""
+    if isinstance(obj, Console):
+        obj = obj.file
+    if obj is None or not hasattr(obj, "fileno"):
+        return False
+    if obj is sys.stdout or obj is sys.__stdout__:
+        return True
+    try:
+        return bool(obj.fileno() == 1)
+    except (OSError, ValueError, AttributeError):  # a StringIO, a closed stream
+        return False
+
+
+def _stdout_error_line(exc: OSError) -> str | None:
+    """The error line of a write to standard output that failed (``prospect regions
+    >/dev/full``, a redirect onto a full or read-only disk); ``None`` for any other
+    ``OSError``.
+
+    Such an error names no file, and was told as a job's: "the disk is full; ... run the
+    same command again to resume (finished work is kept)", for a listing that has nothing
+    to resume and wrote nothing but its output.
+    """
+    if exc.filename is not None:
+        return None
+    tb = exc.__traceback__
+    while tb is not None:  # the frames that wrote: Rich's console, click's echo, print
+        local = tb.tb_frame.f_locals
+        if any(_is_stdout(local.get(name)) for name in ("self", "file", "stream")):
+            why = exc.strerror or str(exc)
+            return (f"standard output could not be written ({why}), so what this command "
+                    "printed is cut short: send it to a file on a disk with room, or to "
+                    "/dev/null if it is not wanted")
+        tb = tb.tb_next
+    return None
+
+
+def _file_name_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is a file name this process could not encode or decode (not a
+    file's content: those are read as UTF-8 and named by their readers)."""
+    if not isinstance(exc, UnicodeError):
+        return False
+    utf8 = codecs.lookup(sys.getfilesystemencoding()).name == "utf-8"
+    return not utf8 or "surrogates not allowed" in str(exc)
+
+
 def _main(argv: list[str] | None, err: Console, closed: threading.Event) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = os.environ.get("PROSPECT_DEBUG") == "1"
@@ -439,12 +487,17 @@ def _main(argv: list[str] | None, err: Console, closed: threading.Event) -> int:
     except OSError as exc:  # disk full, read-only, file-size limit...: the path and the cause
         if debug or (isinstance(exc, BrokenPipeError) and _output_broken()):
             raise  # a reader closed standard output (a print outside Rich): main() says
-        _say(err, f"[bold red]error:[/bold red] {escape(redact(os_error_line(exc)))}",
-             markup=True)
+        line = _stdout_error_line(exc) or os_error_line(exc)
+        _say(err, f"[bold red]error:[/bold red] {escape(redact(line))}", markup=True)
         return 74  # EX_IOERR
     except Exception as exc:  # a traceback is a bug: show one line, keep the details
         if debug:
             raise
+        if _file_name_error(exc):  # the locale's, not a bug: say how to set it
+            _say(err, "[bold red]error:[/bold red] a file name holds characters this "
+                 f"process cannot encode ({escape(str(exc))}); {escape(file_name_fix())}",
+                 markup=True)
+            return 2
         _say(err, f"[bold red]internal error:[/bold red] {type(exc).__name__}: "
              f"{escape(redact(str(exc)))}\n"
              "  this is a bug in Prospect; rerun with --debug for the traceback and report it",

@@ -45,7 +45,8 @@ from prospect.config.sources import PointSource, RasterSource, VectorSource
 from prospect.errors import ConfigError, DataError, DataWarning, ProspectError
 from prospect.grid import RegionGrid
 
-__all__ = ["JobPlan", "StagePlan", "count_layers", "files_here", "format_bytes",
+__all__ = ["JobPlan", "StagePlan", "another_config_note", "count_layers", "files_here",
+           "format_bytes",
            "later_variables", "plan_job", "refuse_outputs_as_inputs",
            "refuse_too_many_folds", "refuse_unmade_variables",
            "warn_labels_of_another_commodity"]
@@ -816,6 +817,62 @@ def _saved_searches(job: JobConfig, grid: RegionGrid, out_dir: Path | None) -> J
                                               offline=True)
         sources.append(source)
     return job.model_copy(update={"sources": sources})
+
+
+def another_config_note(job: JobConfig, job_path: Path | None, out_dir: Path) -> str | None:
+    """One line saying that ``out_dir`` holds ``job``'s name run from another config file,
+    and what a run of this one there reruns and keeps; ``None`` otherwise.
+
+    Two config files with one ``name:`` are one job to the manifest: a run of the second
+    into the first's ``-o`` is taken as that job edited (copying a config and editing it
+    is how a user continues a job), its changed stages rerun and replace the first's
+    outputs. That was done without a word; a copy meant as a new job lost the first's
+    maps. Nothing is refused: the line names both files and the stages, and how to keep
+    both.
+
+    Parameters
+    ----------
+    job
+        The job about to run (or be planned).
+    job_path
+        Its config file.
+    out_dir
+        The ``-o`` given.
+    """
+    import json
+
+    if job_path is None:
+        return None
+    try:
+        data = json.loads((Path(out_dir) / "manifest.json").read_bytes())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("job") != job.name:
+        return None  # another job's folder is refused by the run, a new one says nothing
+    before = data.get("config_path")
+    if not isinstance(before, str) or not before or data.get("config_hash") == \
+            job.config_hash():
+        return None
+    here = Path(job_path).absolute()
+    with contextlib.suppress(OSError):
+        if Path(before).resolve() == here.resolve():
+            return None  # the same file, edited: the run's own note says what changed
+    recorded = data.get("stages")
+    stages: dict[str, Any] = recorded if isinstance(recorded, dict) else {}
+    rerun: list[str] = []
+    kept: list[str] = []
+    for stage, rec in stages.items():
+        if not isinstance(rec, dict) or rec.get("status") != "done":
+            continue
+        same = rec.get("settings_hash") == job.settings_hash(stage)
+        (kept if same else rerun).append(stage)
+    what = (f"a run reruns {', '.join(rerun)} with this config's settings, replacing that "
+            "run's outputs" if rerun else "no finished stage's settings differ")
+    if kept:
+        what += f"; {', '.join(kept)} kept"
+    return (f"{out_dir} holds job {job.name!r} as run from {before}; {here} has the same "
+            f"name, so it is taken as that job edited: {what}; give it another -o (or "
+            "another name) to keep both")
 
 
 def format_bytes(n: float) -> str:

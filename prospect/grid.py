@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import math
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -18,7 +17,8 @@ from affine import Affine
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError as ProjCRSError
 
-from prospect.errors import CRSError, GridError
+from prospect.env import positive_limit
+from prospect.errors import ConfigError, CRSError, GridError
 
 __all__ = [
     "MAX_CELLS_DEFAULT",
@@ -131,11 +131,8 @@ MAX_CELLS_DEFAULT = 2**34
 
 def max_cells() -> int:
     """The cell limit per variable: ``$PROSPECT_MAX_CELLS`` or :data:`MAX_CELLS_DEFAULT`."""
-    value = os.environ.get("PROSPECT_MAX_CELLS", "")
-    try:
-        return int(value) if value.strip() else MAX_CELLS_DEFAULT
-    except ValueError:
-        raise GridError(f"PROSPECT_MAX_CELLS={value!r} is not a whole number of cells") from None
+    return positive_limit("PROSPECT_MAX_CELLS", MAX_CELLS_DEFAULT, "cells a variable may hold",
+                          ConfigError)
 
 
 def _check_cells(width: float, height: float, resolution: float) -> None:

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import codecs
+import contextlib
+import fcntl
 import json
 import math
+import os
+import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -128,7 +133,21 @@ def config_file(value: Path | None) -> Path | None:
         raise ConfigError(f"{value}: {folder_not_config(value)}")
     if value is not None and value.exists() and not value.is_file():
         raise ConfigError(f"{value}: not a regular file (a device or a pipe); {STDIN_CONFIG}")
+    if value is not None and not os.path.lexists(value):  # '$JOBS/a.yaml', 'C:\\a.yaml'
+        hint = _shell_hint(str(value))
+        if hint:
+            raise ConfigError(f"{value}: config file not found; {hint}")
     return value
+
+
+def _shell_hint(text: str) -> str:
+    """Why a path from the command line that does not exist was written for another shell
+    or system (:func:`prospect.config._base.written_for_elsewhere`, worded for the
+    command line); ``""`` if it was not."""
+    from prospect.config._base import written_for_elsewhere
+
+    return written_for_elsewhere(text).replace("config paths", "paths").replace(
+        " (a relative path is taken from the config file's folder)", "")
 
 
 def folder_not_config(folder: Path) -> str:
@@ -154,6 +173,20 @@ STDIN_CONFIG = ("a config is read from a file, not from standard input or a pipe
                 "its path")
 """Why ``prospect plan -`` (and ``/dev/stdin``, ``<(...)``) is refused: ``-`` was "config
 file not found", and a pipe "not a regular file" without the way out."""
+
+
+def file_name_fix() -> str:
+    """How to make file names that this process cannot encode or decode work."""
+    encoding = sys.getfilesystemencoding()
+    if codecs.lookup(encoding).name == "utf-8":
+        return ("the name is not UTF-8 (written on a system of another encoding, e.g. "
+                "Latin-1): rename it in UTF-8 (convmv -f latin1 -t utf8 --notest NAME) or "
+                "give another path")
+    setting = next((f"{var}={os.environ[var]}" for var in ("LC_ALL", "LC_CTYPE", "LANG")
+                    if os.environ.get(var)), "no LANG")
+    return (f"Python reads file names here as {encoding} ({setting}, with Python's UTF-8 "
+            "mode off), which holds no accented letter: run with LC_ALL=C.UTF-8 (or "
+            "PYTHONUTF8=1) and the same command again")
 
 
 ConfigArg = Annotated[
@@ -184,14 +217,10 @@ def _as_shell_meant(text: str) -> Path:
     config's paths; a path that does not exist and was written for another shell or
     system (``$VAR``, ``%VAR%``, ``C:\``, ``\``, ``file://``) is refused, saying why.
     """
-    from prospect.config._base import written_for_elsewhere
-
     path = Path(text).expanduser() if text.startswith("~") else Path(text)
     if not path.exists():
-        hint = written_for_elsewhere(text)
+        hint = _shell_hint(text)
         if hint:
-            hint = hint.replace("config paths", "paths").replace(
-                " (a relative path is taken from the config file's folder)", "")
             raise typer.BadParameter(f"{text!r}: {hint}")
     return path
 
@@ -206,13 +235,78 @@ def names_output(param: typer.CallbackParam, value: Path | None) -> Path | None:
     if value is not None:
         from pipelines.faults import name_output
 
-        name_output(value, "/".join(sorted(param.opts, key=len)))
+        option = "/".join(sorted(param.opts, key=len))
+        refuse_file_in_the_way(value, option)
+        name_output(value, option)
     return value
+
+
+def file_in_the_way(path: Path) -> Path | None:
+    """The file (not a folder) that stands where ``path`` needs a folder: ``path``'s
+    nearest existing parent, when that is not a directory; ``None`` when there is none.
+
+    ``path`` itself may be a file (``model export -o model.onnx``, ``--cog map.tif``);
+    what matters here are the folders above it, which the command would have to create.
+    """
+    for parent in Path(path).expanduser().absolute().parents:
+        try:
+            if parent.is_dir():
+                return None
+            if parent.exists():
+                return parent
+        except OSError:  # a parent the process may not look into: left to the writer
+            return None
+    return None
+
+
+def refuse_file_in_the_way(path: Path, option: str, *, folder: bool = False) -> None:
+    """Refuse an output path below a file, before anything is created (exit 2).
+
+    ``-o thesis.txt`` was a config error (exit 2), while ``-o thesis.txt/out`` got as far
+    as ``mkdir`` and was a write error (exit 74, the code of a full disk): one mistake, a
+    file where a folder is wanted, and two codes and wordings. Both are exit 2 now, each
+    naming the file in the way.
+
+    Parameters
+    ----------
+    path
+        The output path given.
+    option
+        The option that gave it (``-o/--out``), named in the error.
+    folder
+        The option names a folder (a job's output directory): ``path`` itself being a
+        file is refused too.
+
+    Raises
+    ------
+    ConfigError
+        A parent of ``path`` (or, with ``folder``, ``path`` itself) exists and is a file.
+    """
+    from prospect.errors import ConfigError
+
+    target = Path(path).expanduser()
+    blocking = target if folder and target.exists() and not target.is_dir() else \
+        file_in_the_way(target)
+    if blocking == target:
+        raise ConfigError(f"{path}: an existing file, not a directory; {option} names a "
+                          "folder (created if missing): move the file or give another path")
+    if blocking is not None:
+        raise ConfigError(
+            f"{path}: {blocking} is an existing file, not a directory, so nothing can be made "
+            f"below it; move the file or give {option} another path")
+
+
+def names_output_folder(param: typer.CallbackParam, value: Path | None) -> Path | None:
+    """Callback of an option naming an output folder (a job's ``-o``): as
+    :func:`names_output`, and an existing file given as the folder is refused too."""
+    if value is not None:
+        refuse_file_in_the_way(value, "/".join(sorted(param.opts, key=len)), folder=True)
+    return names_output(param, value)
 
 
 OutOpt = Annotated[
     Path, typer.Option("--out", "-o", help="Output directory (created if missing).",
-                       parser=out_path, callback=names_output)
+                       parser=out_path, callback=names_output_folder)
 ]
 SchedulerOpt = Annotated[
     str | None,
@@ -250,6 +344,54 @@ ForceOpt = Annotated[
         help="Recompute stages that an earlier run of the same config already finished.",
     ),
 ]
+
+
+@contextmanager
+def nothing_left_when_refused(out: Path) -> Iterator[None]:
+    """Within the block (a job command's run), a refusal leaves ``out`` as it was.
+
+    The runner takes the output lock (``out/.prospect.lock``, creating ``out``) before it
+    checks where the job computes: an unreachable ``--scheduler``, a ``--scheduler`` that
+    is no address or more ``--workers`` than the machine holds left a new ``out`` holding
+    only the lock file, a folder that looked like a run's. Where the block ends in an exception and
+    ``out`` holds nothing but what it held before and the lock file this command made
+    (no manifest: no stage started), the lock file goes, and so do ``out`` and the
+    folders above it that the command created. A lock another job holds is left alone.
+    """
+    from pipelines.lock import LOCK_FILE
+
+    target = Path(out).expanduser().absolute()
+    made = [p for p in (target, *target.parents) if not os.path.lexists(p)]
+    lock = target / LOCK_FILE
+    before: set[str] | None = None
+    if not made and target.is_dir() and not os.path.lexists(lock):
+        with contextlib.suppress(OSError):
+            before = set(os.listdir(target))
+    try:
+        yield
+    except BaseException:
+        if made or before is not None:
+            with contextlib.suppress(OSError):
+                _remove_unused(target, lock, before or set(), made)
+        raise
+
+
+def _remove_unused(target: Path, lock: Path, before: set[str], made: list[Path]) -> None:
+    """Remove ``lock`` when ``target`` holds nothing else new and no job holds it, then
+    the folders of ``made`` (deepest first) that are empty."""
+    new = set(os.listdir(target)) - before if os.path.isdir(target) else set()
+    if new - {lock.name}:
+        return  # a stage's record or output: the run's own error says what it kept
+    if new:
+        fd = os.open(lock, os.O_RDWR | os.O_NOFOLLOW)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # BlockingIOError: another job's
+            os.unlink(lock)
+        finally:
+            os.close(fd)
+    for folder in made:
+        if os.path.lexists(folder):  # gone already (the command removed its own)
+            os.rmdir(folder)  # OSError once a folder holds something: left as it is
 
 
 @contextmanager

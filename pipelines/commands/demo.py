@@ -12,14 +12,15 @@ from pipelines.commands._common import (
     WorkersOpt,
     check_engine_options,
     examples,
-    names_output,
+    names_output_folder,
     out_path,
 )
 
 
 def demo(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.",
-                                      parser=out_path, callback=names_output)] = Path("out/demo"),
+    out: Annotated[Path, typer.Option(
+        "--out", "-o", help="Output directory.", parser=out_path,
+        callback=names_output_folder)] = Path("out/demo"),
     seed: Annotated[int, typer.Option(help="Seed of the synthetic scene.")] = 0,
     size: Annotated[float, typer.Option(help="Edge of the square demo area, metres.")] = 6000.0,
     scheduler: SchedulerOpt = None,

@@ -14,6 +14,7 @@ from pipelines.commands._common import (
     ForceOpt,
     SchedulerOpt,
     WorkersOpt,
+    check_engine_options,
     config_file,
     examples,
     json_text,
@@ -49,8 +50,7 @@ def _list(sensor: str | None, domain: str | None, as_json: bool) -> None:
 
 def indices(
     config: Annotated[Path | None, typer.Argument(
-        help="Job config (YAML); not needed with --list.", dir_okay=False,
-        callback=config_file)] = None,
+        help="Job config (YAML); not needed with --list.", callback=config_file)] = None,
     out: Annotated[Path | None, typer.Option(
         "--out", "-o", help="Output directory holding the job's cube.", parser=out_path,
         callback=names_output)] = None,
@@ -91,14 +91,13 @@ def indices(
     if config is None or out is None:
         raise ConfigError("give a job config and --out DIR, or --list to see the catalogue "
                           "(prospect indices job.yaml -o out/ | prospect indices --list)")
-    from pipelines.faults import RESUME_NOTE, on_stop
-    from pipelines.runner import print_summary, run_job
+    from pipelines.commands.stages import _inputs_not_outputs, _resumable, _run
 
-    on_stop(RESUME_NOTE)
-    console = Console(stderr=True)
-    results = run_job(config, out, stages=["indices"], scheduler=scheduler, workers=workers,
-                      console=console, cluster=cluster, force=force)
-    print_summary(results, console)
+    _resumable()
+    check_engine_options(scheduler=scheduler, workers=workers, cluster=cluster)
+    job = _inputs_not_outputs(config, out)
+    _run(job, out, config, ["indices"], scheduler=scheduler, workers=workers,
+         cluster=cluster, force=force)
 
 
 def register(app: typer.Typer) -> None:

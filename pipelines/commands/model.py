@@ -27,6 +27,7 @@ from pipelines.commands._common import (
     json_text,
     literal,
     names_output,
+    nothing_left_when_refused,
     out_path,
     table_console,
     warning_lines,
@@ -237,9 +238,10 @@ def score(
                            mineral=model.card.get("mineral") or None, synthetic=synthetic)
     attrs = {"model": f"{name}/{version}",
              **({"model_warning": model.version_warning} if model.version_warning else {})}
-    share = _write_scores(out, grid, maps, attrs, synthetic=synthetic, scheduler=scheduler,
-                          workers=workers,
-                          nothing_scored=lambda: _no_scored_cells(cube, ds, model.schema))
+    with nothing_left_when_refused(out.parent):  # no folders made, no lock left
+        share = _write_scores(out, grid, maps, attrs, synthetic=synthetic,
+                              scheduler=scheduler, workers=workers,
+                              nothing_scored=lambda: _no_scored_cells(cube, ds, model.schema))
     if cog is not None:
         from prospect.io.raster import write_cog
 

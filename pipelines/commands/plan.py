@@ -75,6 +75,13 @@ def plan(
     if too_many:
         Console(stderr=True, highlight=False).print(Text(f"warning: {too_many}"),
                                                     soft_wrap=True)
+    if out is not None:  # the same name from another config file: taken as an edit
+        from pipelines.plan import another_config_note
+
+        note = another_config_note(job, Path(config).resolve(), out)
+        if note:
+            Console(stderr=True, highlight=False).print(Text(f"note: {note}"),
+                                                        soft_wrap=True)
     removed = would_remove(job, out) if out is not None else []
     if as_json:
         typer.echo(json_text({**p.to_dict(), "would_remove": removed}))

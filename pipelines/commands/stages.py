@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from pipelines.commands._common import (
     ClusterOpt,
@@ -18,6 +19,7 @@ from pipelines.commands._common import (
     WorkersOpt,
     check_engine_options,
     examples,
+    nothing_left_when_refused,
 )
 from prospect.errors import ConfigError
 
@@ -51,6 +53,26 @@ def _inputs_not_outputs(config: Path, out: Path, job: Any = None) -> Any:
     return job
 
 
+def _run(job: Any, out: Path, config: Path, stages: list[str] | None, **engine: Any) -> None:
+    """Run ``stages`` of ``job`` (all it asks for when ``None``) into ``out`` and print the
+    summary: a job of the same name from another config file there is said first
+    (:func:`pipelines.plan.another_config_note`), and a refusal before any stage started
+    leaves ``out`` as it was (:func:`nothing_left_when_refused`)."""
+    from pipelines.plan import another_config_note
+    from pipelines.runner import print_summary, run_job
+
+    console = Console(stderr=True)
+    job_path = Path(config).resolve()
+    note = another_config_note(job, job_path, out)
+    if note:
+        console.print(f"[yellow]note:[/yellow] {escape(note)}", soft_wrap=True,
+                      highlight=False)
+    with nothing_left_when_refused(out):
+        results = run_job(job, out, stages=stages, console=console, job_path=job_path,
+                          **engine)
+    print_summary(results, console)
+
+
 def _make(stage: str) -> Callable[..., None]:
     def command(config: ConfigArg, out: OutOpt, scheduler: SchedulerOpt = None,
                 workers: WorkersOpt = None, cluster: ClusterOpt = None,
@@ -58,13 +80,8 @@ def _make(stage: str) -> Callable[..., None]:
         _resumable()
         check_engine_options(scheduler=scheduler, workers=workers, cluster=cluster)
         job = _inputs_not_outputs(config, out)
-        from pipelines.runner import print_summary, run_job
-
-        console = Console(stderr=True)
-        results = run_job(job, out, stages=[stage], scheduler=scheduler, workers=workers,
-                          console=console, cluster=cluster, force=force,
-                          job_path=Path(config).resolve())
-        print_summary(results, console)
+        _run(job, out, config, [stage], scheduler=scheduler, workers=workers,
+             cluster=cluster, force=force)
 
     command.__doc__ = HELP[stage]
     return command
@@ -92,11 +109,9 @@ def train(config: ConfigArg, out: OutOpt, scheduler: SchedulerOpt = None,
     """
     _resumable()
     check_engine_options(scheduler=scheduler, workers=workers, cluster=cluster)
-    from pipelines.runner import print_summary, run_job
     from prospect.config import load_job
     from prospect.config.model import model_overrides
 
-    console = Console(stderr=True)
     job: Any = config
     if estimator is not None or param:
         job = load_job(config)
@@ -105,10 +120,8 @@ def train(config: ConfigArg, out: OutOpt, scheduler: SchedulerOpt = None,
         job = job.model_copy(update={"model": model_overrides(
             job.model, estimator=estimator, params=tuple(param or ()))})
     job = _inputs_not_outputs(config, out, None if isinstance(job, Path) else job)
-    results = run_job(job, out, stages=["train"], scheduler=scheduler, workers=workers,
-                      console=console, cluster=cluster, force=force,
-                      job_path=Path(config).resolve())
-    print_summary(results, console)
+    _run(job, out, config, ["train"], scheduler=scheduler, workers=workers, cluster=cluster,
+         force=force)
 
 
 def run(config: ConfigArg, out: OutOpt, scheduler: SchedulerOpt = None,
@@ -117,12 +130,8 @@ def run(config: ConfigArg, out: OutOpt, scheduler: SchedulerOpt = None,
     _resumable()
     check_engine_options(scheduler=scheduler, workers=workers, cluster=cluster)
     job = _inputs_not_outputs(config, out)
-    from pipelines.runner import print_summary, run_job
-
-    console = Console(stderr=True)
-    results = run_job(job, out, scheduler=scheduler, workers=workers, console=console,
-                      cluster=cluster, force=force, job_path=Path(config).resolve())
-    print_summary(results, console)
+    _run(job, out, config, None, scheduler=scheduler, workers=workers, cluster=cluster,
+         force=force)
 
 
 def register(app: typer.Typer) -> None:

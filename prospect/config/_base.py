@@ -1168,9 +1168,14 @@ def _problem_line(err: Any, source: str, loc: str, value: Any, shown: str, msg: 
     shape = _shape_hint(err, value, model)
     if shape:
         return f"{source}: key '{loc}' {shape}"
-    if isinstance(value, bool) and err["type"] == "string_type":
+    if err["type"] == "path_type":  # pydantic's "not a valid path for <class ...>"
+        msg = re.sub(r"Input is not a valid path for <class '[^']*'>", "a path is text", msg)
+    if isinstance(value, bool) and err["type"] in ("string_type", "path_type"):
         msg += (" (YAML reads yes, no, on, off, true and false unquoted as true or "
                 "false: quote the text, e.g. 'no')")
+    elif isinstance(value, int | float) and err["type"] in ("string_type", "path_type") \
+            and not loc.endswith("crs"):  # 'name: 2024', 'units: 1', 'path: 1990'
+        msg += f"; YAML reads {shown} unquoted as a number: quote it ('{shown}') if it is text"
     hint = copied_characters(value) if isinstance(value, str) else ""
     if isinstance(value, int) and not isinstance(value, bool) and loc.endswith("crs") and \
             err["type"] == "string_type":  # 'crs: 28992', the code without its authority

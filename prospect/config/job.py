@@ -42,6 +42,7 @@ from prospect.config.region import (
 from prospect.config.sources import SourceConfig
 from prospect.config.tiles import TilesConfig
 from prospect.config.timeseries import TimeSeriesConfig
+from prospect.env import positive_limit
 from prospect.errors import ConfigError, CRSError, GridError
 from prospect.grid import RegionGrid
 
@@ -78,18 +79,8 @@ def max_sources() -> int:
     ConfigError
         The variable is set to no whole number above zero.
     """
-    value = os.environ.get("PROSPECT_MAX_SOURCES", "").strip()
-    if not value:
-        return MAX_SOURCES_DEFAULT
-    try:
-        limit = int(value)
-    except ValueError:
-        limit = 0
-    if limit < 1:
-        raise ConfigError(f"PROSPECT_MAX_SOURCES={value!r} is no whole number above 0; set "
-                          f"it to the most sources a job may list (default "
-                          f"{MAX_SOURCES_DEFAULT}), or unset it")
-    return limit
+    return positive_limit("PROSPECT_MAX_SOURCES", MAX_SOURCES_DEFAULT,
+                          "sources a job may list", ConfigError)
 
 
 def check_source_count(count: int) -> None:
@@ -115,7 +106,7 @@ def config_dir() -> Path:
     """
     env = os.environ.get("PROSPECT_CONFIG_DIR")
     if env:
-        return Path(env)
+        return _config_dir_from_env(env)
     shipped = resources.files("prospect").joinpath("configs")
     if not isinstance(shipped, Path):
         raise ConfigError(
@@ -123,6 +114,32 @@ def config_dir() -> Path:
             "set PROSPECT_CONFIG_DIR to a copy of the repository's configs/ folder"
         )
     return shipped.resolve()
+
+
+CONFIG_FOLDERS = ("regions", "jobs", "sensors", "outlines")
+"""The folders of the shipped configs (``configs/``), any of which a folder given as
+``$PROSPECT_CONFIG_DIR`` holds."""
+
+
+def _config_dir_from_env(value: str) -> Path:
+    """``$PROSPECT_CONFIG_DIR`` as a folder of configs, or refused saying what it is.
+
+    A folder that is not there, a file, or a folder without any of the configs' folders
+    made ``prospect regions`` and ``prospect jobs`` print empty tables (exit 0) and every
+    shipped region "unknown", without a word of the variable.
+    """
+    path = Path(value).expanduser()
+    fix = ("set it to a copy of the repository's configs/ folder (holding "
+           f"{', '.join(f'{f}/' for f in CONFIG_FOLDERS)}), or unset it to use the shipped "
+           "configs")
+    if not path.exists():
+        raise ConfigError(f"PROSPECT_CONFIG_DIR={value!r}: no such folder; {fix}")
+    if not path.is_dir():
+        raise ConfigError(f"PROSPECT_CONFIG_DIR={value!r}: a file, not a folder; {fix}")
+    if not any((path / name).is_dir() for name in CONFIG_FOLDERS):
+        raise ConfigError(f"PROSPECT_CONFIG_DIR={value!r}: holds none of the configs' "
+                          f"folders; {fix}")
+    return path
 
 
 def list_regions() -> list[str]:

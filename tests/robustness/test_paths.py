@@ -92,7 +92,7 @@ def test_out_naming_an_existing_file_is_a_clear_error(sandbox: Sandbox, cli) -> 
 def test_out_below_an_existing_file_is_a_clear_error(sandbox: Sandbox, cli) -> None:
     target = sandbox.precious / "thesis.txt" / "out"
     result = cli("ingest", sandbox.job_path, "-o", target)
-    assert_clean_error(result, 74, "thesis.txt", "not a directory")
+    assert_clean_error(result, 2, "thesis.txt", "not a directory")
     assert sandbox.untouched()
 
 

@@ -142,3 +142,16 @@ def test_the_list_names_a_pipelines_model_by_the_jobs_estimator() -> None:
     assert estimator_label({"estimator": steps}) == "RandomForestClassifier"
     assert estimator_label({"estimator": {"class": "a.B"}}) == "B"
     assert estimator_label({}) == ""
+
+
+def test_score_refused_at_the_scheduler_leaves_no_folder_or_lock(setup, capsys) -> None:
+    """An unreachable --scheduler refuses the scoring after the output's folder and the
+    job folder's lock were made: neither may be left behind (it looked like a run's)."""
+    reg = setup["reg"]
+    assert _run(["model", "import", str(setup["model"]), "--name", "m"], reg) == 0
+    out = setup["root"] / "new" / "deeper" / "scored.zarr"
+    assert _run(["model", "score", "m", "--cube", str(setup["cube"]), "--out", str(out),
+                 "--scheduler", "tcp://127.0.0.1:9"], reg) != 0
+    err = _err(capsys)
+    assert "127.0.0.1:9" in err and "Traceback" not in err
+    assert not (setup["root"] / "new").exists()
