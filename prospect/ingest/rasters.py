@@ -269,6 +269,30 @@ def _warn_other_units(path: str, band: int, source: RasterSource, stated: str) -
         "and 'offset:'), else fix the file's units"), stacklevel=3)
 
 
+_LENGTHS = frozenset({"m", "km", "cm", "mm", "dm", "ft", "foot", "feet", "ftUS", "us_ft",
+                      "yd", "yard", "mi", "fathom", "inch", "in"})
+"""Symbols of a unit of length (:func:`unit_key`'s), which a band of heights may be in."""
+
+
+def _warn_other_heights(path: str, vertical: str, source: RasterSource) -> None:
+    """Warn when a band that states no unit lies in a compound CRS whose heights are in
+    another length than the config's ``units`` (a DEM in NAVD88 height (ftUS) configured
+    as ``m``): such a band likely holds heights in its CRS's unit. A config unit that is
+    no length (``mW/m2``, ``nT``) is another quantity than heights: nothing to say (GDAL
+    gave such a band the vertical unit as its own, and it was warned as one the file
+    states)."""
+    key = unit_key(source.units)
+    if isinstance(key, str) or len(key) != 1 or key[0][1] != 1 or \
+            key[0][0] not in _LENGTHS or unit_key(vertical) == key:
+        return
+    warnings.warn(DataWarning(
+        f"{path}: its CRS measures heights in {vertical!r} and the file states no unit of "
+        f"its bands, but source {source.name!r} says 'units: {source.units}'; the cube "
+        f"records {source.units!r} and no value is converted: if the bands hold heights in "
+        f"the CRS's unit, set 'units: {vertical}' (or convert with 'scale:'), else state "
+        "the bands' unit in the file (gdal_edit.py -units)"), stacklevel=3)
+
+
 def _check_band_names(source: RasterSource, names: list[str]) -> None:
     if source.sensor is None:
         return
@@ -782,6 +806,9 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
                 elif stated not in told:
                     told.add(stated)
                     _warn_other_units(path, band, source, stated)
+            elif not stated and info.vertical_unit and info.vertical_unit not in told:
+                told.add(info.vertical_unit)
+                _warn_other_heights(path, info.vertical_unit, source)
             quantity, valid_range, saturate = None, None, None
             cal = meta.calibrate(var, path) if meta is not None else (
                 scene.calibration or {}).get(var)

@@ -23,6 +23,7 @@ from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 from rasterio.warp import transform_bounds
 from rasterio.windows import Window
 
+from prospect.env import positive_limit
 from prospect.errors import (
     ConfigError,
     CorruptFileError,
@@ -479,6 +480,11 @@ class RasterInfo:
     units: tuple[str, ...] = ()
     """Per band: the unit the file states (GDAL's unit type: a NetCDF's ``units``, a
     GeoTIFF's band metadata), ``""`` where none."""
+    vertical_unit: str = ""
+    """The unit of the vertical axis of the file's compound CRS (``metre`` for RD + NAP,
+    EPSG:7415), ``""`` where the CRS has none: the unit of heights a band may hold, never
+    one the band states (GDAL's GeoTIFF driver gives it to a band without a unit of its
+    own; :attr:`units` holds the file's own alone)."""
     stated_by: str | None = None
     """Who described the file instead of its header (``item 'x' asset 'red'``: a STAC
     item stating the asset's grid in full), else ``None``. Such a grid is checked against
@@ -848,6 +854,14 @@ def _misplaced(src: Any, path: Path | str) -> str | None:
     coords = _read_axes(src, path)
     t = src.transform
     x_axis, y_axis = (src.width, t.a, t.c), (src.height, t.e, t.f)
+    for axis, (ratio, unit) in _axis_ratios(src, path).items():
+        values, grid = coords[axis], x_axis if axis == "x" else y_axis
+        if values is None:
+            continue
+        if not _off_grid(values * ratio, *grid, rows=axis == "y"):
+            coords[axis] = values * ratio  # GDAL converted them to the CRS's unit
+        elif not _off_grid(values, *grid, rows=axis == "y"):
+            return f"units:{axis}:{unit}"  # GDAL placed the cells by the numbers
     wrong = [axis for axis, grid, rows in (("x", x_axis, False), ("y", y_axis, True))
              if coords[axis] is not None and _off_grid(coords[axis], *grid, rows=rows)]
     if not wrong:
@@ -857,6 +871,43 @@ def _misplaced(src: Any, path: Path | str) -> str | None:
             not _off_grid(coords["y"], *x_axis, rows=False):
         return "transposed"
     return wrong[0]
+
+
+_LENGTH_METRES = {"m": 1.0, "metre": 1.0, "meter": 1.0, "metres": 1.0, "meters": 1.0,
+                  "km": 1000.0, "kilometre": 1000.0, "kilometer": 1000.0,
+                  "kilometres": 1000.0, "kilometers": 1000.0, "cm": 0.01, "dm": 0.1,
+                  "ft": 0.3048, "foot": 0.3048, "feet": 0.3048,
+                  "us_survey_foot": 1200 / 3937, "ftus": 1200 / 3937}
+"""Metres in a unit of length a projected coordinate variable's ``units`` may state."""
+
+
+def _axis_ratios(src: Any, path: Path | str) -> dict[str, tuple[float, str]]:
+    """Axis -> (the CRS's units in one unit of its coordinate variable's ``units``, that
+    unit) where the two differ (``km`` coordinates of a CRS in metres: 1000), for a
+    projected CRS; empty where they agree or either is unknown. GDAL drops the ``units``
+    of coordinates it converted from the dataset's metadata; the variable's own keeps
+    them."""
+    if src.crs is None or not src.crs.is_projected:
+        return {}
+    try:
+        crs_metres = float(src.crs.linear_units_factor[1])
+    except (rasterio.errors.CRSError, TypeError, ValueError, IndexError):
+        return {}
+    tags = src.tags()
+    out = {}
+    for axis, name in _axis_variables(src).items():
+        unit = str(tags.get(f"{name}#units", "")).strip()
+        if not unit:
+            try:
+                with rasterio.open(f'NETCDF:"{path}":{name}') as var:
+                    unit = str(var.tags().get(f"{name}#units", "")).strip()
+            except (RasterioIOError, rasterio.errors.RasterioError, ValueError):
+                continue
+        metres = _LENGTH_METRES.get(unit.lower().replace(" ", "_"))
+        if metres is not None and crs_metres > 0 and \
+                not math.isclose(metres, crs_metres, rel_tol=1e-6):
+            out[axis] = (metres / crs_metres, unit)
+    return out
 
 
 def _read_axes(src: Any, path: Path | str) -> dict[str, np.ndarray | None]:
@@ -1045,6 +1096,99 @@ def _open_bytes(name: Path | str) -> Any:
         return None
 
 
+_XYZ_AXES = (("x", ("lon", "east")), ("y", ("lat", "north")), ("z", ("alt",)))
+"""GDAL's XYZ driver's header names of each column (its documentation): the name, or
+names starting with these; ``height`` is a ``z`` too."""
+
+
+_PAGES_OPENED = 64
+"""Pages of a multi-page TIFF whose headers are opened to tell a layer from a preview."""
+
+
+def _refuse_pages(src: Any, path: Path | str) -> None:
+    """Refuse a multi-page TIFF with another page of the first page's size (an ImageJ or
+    instrument stack, a layer per page): GDAL reads the first page alone and lists the
+    others as subdatasets (``GTIFF_DIR:2:file``), so every other layer was left out
+    without a word. Pages of other sizes (a preview, a thumbnail) are not layers."""
+    pages = [s for s in (src.subdatasets or []) if s.upper().startswith("GTIFF_DIR:")] \
+        if src.driver == "GTiff" else []
+    if len(pages) < 2:
+        return
+    alike = []
+    for page in pages[1:_PAGES_OPENED]:
+        try:
+            with rasterio.open(page) as other:
+                if (other.width, other.height) == (src.width, src.height):
+                    alike.append(page.split(":")[1])
+        except (RasterioIOError, rasterio.errors.RasterioError):
+            continue
+    if not alike:
+        return
+    name = Path(str(path)).name
+    raise DataError(
+        f"{path}: a TIFF of {len(pages)} pages, {len(alike) + 1} of them grids of "
+        f"{src.width} x {src.height} cells (pages 1, {', '.join(alike[:8])}"
+        f"{', ...' if len(alike) > 8 else ''}), and GDAL reads the first page alone: the "
+        "others would be left out; write each page to a file of its own (gdal_translate "
+        f"GTIFF_DIR:2:{name} page2.tif, and so on) and give each as a source, or stack them "
+        f"as bands (gdalbuildvrt -separate stack.vrt page1.tif page2.tif ...) with "
+        "'band_names:'")
+
+
+def _refuse_xyz_columns(src: Any, path: Path | str) -> None:
+    """Refuse a text table of more than three columns that GDAL's XYZ driver reads as a
+    grid because its points lie on one: GDAL reads one value column (``z``, ``alt`` or
+    ``height`` by name, else the third) and drops the others without a word, so ``x y li
+    cu`` became a layer of lithium named as the config's ``heat``, and ``easting northing
+    depth heat`` a layer of depths. A grid of three columns is a raster and reads; a table
+    of several value columns is points (or one grid per value column)."""
+    opened = _open_bytes(path) if src.driver == "XYZ" else None
+    if opened is None:
+        return
+    try:
+        with opened as fh:
+            raw = fh.read(8192)
+    except OSError:
+        return
+    lines = [ln for ln in raw.removeprefix(b"\xef\xbb\xbf").decode("latin-1").splitlines()
+             if ln.strip()][:2]
+    if len(lines) < 2:
+        return
+    rows = [[c.strip('"') for c in re.split(r"[\s,;]+", ln.strip())] for ln in lines]
+    header = None if all(_TABLE_NUMBER.fullmatch(c) for c in rows[0]) else rows[0]
+    width = len(rows[1] if header else rows[0])
+    if width <= 3:
+        return
+    names = header if header and len(header) == width else \
+        [f"column {i + 1}" for i in range(width)]
+    found = {}
+    for axis, starts in _XYZ_AXES:
+        found[axis] = next((i for i, n in enumerate(names) if n.lower() == axis or
+                            n.lower().startswith(starts) or
+                            (axis == "z" and n.lower() == "height")), None)
+    x, y, z = (found["x"], found["y"], found["z"]) if None not in found.values() \
+        else (0, 1, 2)
+    values = [n for i, n in enumerate(names) if i not in (x, y)]
+
+    def label(i: int) -> str:
+        return repr(names[i]) if header else str(i + 1)
+
+    dropped = [label(i) for i in range(width) if i not in (x, y, z)]
+    if header:
+        points = (f"x: {names[x]}, y: {names[y]}, its crs, columns: [{', '.join(values)}] "
+                  "and interpolate: [idw]")
+    else:
+        points = ("x, y, crs, columns and interpolate: [idw], after adding a header line "
+                  "that names the columns")
+    raise DataError(
+        f"{path}: a table of {width} columns ({', '.join(names)}) whose points lie on a "
+        f"grid, which GDAL's XYZ driver reads as a raster of column {label(z)} alone, "
+        f"dropping {'column' if len(dropped) == 1 else 'columns'} {', '.join(dropped)}; "
+        f"give it as a points source ('kind: points', with {points}) to make a layer of "
+        "each value column, or write one file of x, y and one value column per layer "
+        f"(e.g. cut -d' ' -f{x + 1},{y + 1},{z + 1}) to read it as a grid")
+
+
 def _refuse_xyz_gaps(src: Any, path: Path | str) -> None:
     """Refuse an XYZ grid that lists fewer points than its cells: GDAL reads a cell
     without a point as 0 (it states no nodata), and an export that leaves out its empty
@@ -1231,6 +1375,115 @@ def _blocks_end(src: Any) -> tuple[int, str, int, Window] | None:
     return worst
 
 
+_NC_TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 4, 6: 8, 7: 1, 8: 2, 9: 4, 10: 8, 11: 8}
+"""Bytes of each netCDF classic ``nc_type`` (byte, char, short, int, float, double; CDF-5's
+ubyte, ushort, uint, int64, uint64)."""
+
+
+def _netcdf_classic_end(name: str) -> int | None:
+    """The byte where a netCDF classic file's (CDF-1, -2 or -5) last value ends, from its
+    header (each variable's ``begin`` and shape; record variables by the record count);
+    ``None`` for another file, a header over 4 MiB or one that does not parse."""
+    import struct
+
+    opened = _open_bytes(name)
+    if opened is None:
+        return None
+    try:
+        with opened as fh:
+            head = fh.read(4 << 20)
+    except OSError:
+        return None
+    if head[:3] != b"CDF" or head[3:4] not in (b"\x01", b"\x02", b"\x05"):
+        return None
+    version = head[3]
+    big = version == 5
+    pos = 4
+
+    def num(size: int | None = None) -> int:
+        nonlocal pos
+        width = size or (8 if big else 4)
+        value = int.from_bytes(head[pos:pos + width], "big")
+        if pos + width > len(head):
+            raise ValueError("past the header read")
+        pos += width
+        return value
+
+    def name_() -> None:
+        nonlocal pos
+        n = num()
+        pos += (n + 3) // 4 * 4
+
+    def attributes() -> None:
+        nonlocal pos
+        tag, count = num(4), num()
+        if tag not in (0, 0x0C):
+            raise ValueError("no attribute list")
+        for _ in range(count):
+            name_()
+            kind, n = num(4), num()
+            pos += (n * _NC_TYPE_SIZES[kind] + 3) // 4 * 4
+
+    try:
+        records = num(4 if version != 5 else 8)
+        tag, count = num(4), num()
+        if tag not in (0, 0x0A):
+            return None
+        dims = []
+        for _ in range(count):
+            name_()
+            dims.append(num())
+        attributes()
+        tag, count = num(4), num()
+        if tag not in (0, 0x0B):
+            return None
+        end, record_end, record_size, record_vars, record_one = 0, 0, 0, 0, 0
+        for _ in range(count):
+            name_()
+            ids = [num() for _ in range(num())]
+            attributes()
+            kind, vsize = num(4), num()
+            begin = num(8 if version in (2, 5) else 4)
+            shape = [dims[i] for i in ids]
+            raw = int(np.prod([d for d in shape if d], dtype=np.int64)) * _NC_TYPE_SIZES[kind]
+            if shape and shape[0] == 0:  # a record variable: raw is one record's
+                record_vars += 1
+                record_size += vsize
+                record_one = raw
+                record_end = max(record_end, begin + raw)
+            else:
+                end = max(end, begin + raw)
+    except (ValueError, KeyError, IndexError, struct.error):
+        return None
+    if records == (1 << (64 if big else 32)) - 1:  # streaming: the count is not known
+        records = 0
+    if record_vars == 1:
+        record_size = record_one  # a single record variable's records are not padded
+    if record_vars and records:
+        end = max(end, record_end + (records - 1) * record_size)
+    return end
+
+
+def _refuse_netcdf_cut_short(path: Path | str, reason: str) -> None:
+    """Say so when GDAL cannot open a netCDF classic file cut short within its header or
+    before its values end, instead of "not recognized as being in a supported file
+    format" (:func:`_netcdf_classic_end`)."""
+    size = _data_size(str(path))
+    head = _local_head(path, 4)
+    if size is None or head is None or head[:3] != b"CDF" or \
+            head[3:4] not in (b"\x01", b"\x02", b"\x05"):
+        return
+    end = _netcdf_classic_end(str(path))
+    if end is not None and size >= end:
+        return
+    if end is None and size >= 4 << 20:  # a header too long to read, not one cut short
+        return
+    where = f"before byte {end}, where its values end" if end else "within its header"
+    raise CorruptFileError(
+        f"{path}: a netCDF file of {size} bytes cut short {where} (a download or copy "
+        f"that stopped; GDAL: {reason}); download or copy it again", path=path)
+
+
 def _refuse_cut_short(src: Any, path: Path | str) -> None:
     """Refuse a file cut short (a download or copy that stopped): a raw binary grid
     (ENVI, ``.hdr`` BIL/BSQ/BIP...) shorter than its cells, or a PNG without its end
@@ -1239,7 +1492,8 @@ def _refuse_cut_short(src: Any, path: Path | str) -> None:
     read a lost block (its last block may lie early in the file). A file GDAL reads from
     a local zip or gzip archive is checked as one outside it."""
     if "://" in str(path) or not src.files or not (
-            src.driver == "GTiff" or src.driver in _RAW_DRIVERS or src.driver in _END_MARKS):
+            src.driver in ("GTiff", "netCDF") or src.driver in _RAW_DRIVERS or
+            src.driver in _END_MARKS):
         return
     data = str(src.files[0])
     size = _data_size(data)
@@ -1256,6 +1510,11 @@ def _refuse_cut_short(src: Any, path: Path | str) -> None:
                 said = f"; GDAL: {gdal_reason(exc)}"
             why = (f"is {size} bytes, but its blocks reach byte {end[0]} ({end[1]}{said}), "
                    "so a read of its last blocks would fail part way through")
+    elif src.driver == "netCDF":
+        need = _netcdf_classic_end(data)
+        if need is not None and size < need:
+            why = (f"is {size} bytes, but its header places its variables' values up to "
+                   f"byte {need}")
     elif src.driver in _RAW_DRIVERS:
         need = src.width * src.height * sum(np.dtype(d).itemsize for d in src.dtypes)
         if size < need:
@@ -1275,7 +1534,8 @@ def _refuse_cut_short(src: Any, path: Path | str) -> None:
         if mark not in tail:
             why = f"does not end as a {src.driver} file ends (no {label} at its end)"
     if why:
-        zeros = "" if src.driver == "GTiff" else ", and GDAL reads the missing cells as 0"
+        zeros = "" if src.driver in ("GTiff", "netCDF") else \
+            ", and GDAL reads the missing cells as 0"
         raise CorruptFileError(
             f"{path}: its data file {Path(data).name} {why}: the file was cut short (a "
             f"download or copy that stopped){zeros}; download or copy it again", path=path)
@@ -1885,6 +2145,61 @@ def _cf_missing_data(src: Any, nodata: tuple[float | None, ...]
     return tuple(missing), tuple(valid)
 
 
+def _refuse_reversed_bounds(src: Any, path: Path | str) -> None:
+    """Refuse a CF ``valid_range`` or ``valid_min``/``valid_max`` whose minimum lies above
+    its maximum (the two written the wrong way round): no value can be valid by it. GDAL
+    ignores such a ``valid_range`` and kept every value, fills beyond it too; Prospect
+    applied such ``valid_min``/``valid_max`` and dropped every cell, leaving an empty
+    layer with a warning that did not say why."""
+    for band in range(1, src.count + 1):
+        tags = src.tags(band)
+        pair = _cf_numbers(tags.get("valid_range")) or ()
+        lo, hi = _cf_numbers(tags.get("valid_min")), _cf_numbers(tags.get("valid_max"))
+        var = tags.get("NETCDF_VARNAME") or "<variable>"
+        if len(pair) == 2 and pair[0] > pair[1]:
+            said = f"valid_range {pair[0]:g}, {pair[1]:g}"
+            fix = f"-a valid_range,{var},o,f,'{pair[1]:g},{pair[0]:g}'"
+        elif lo and hi and lo[0] > hi[0]:
+            said = f"valid_min {lo[0]:g} and valid_max {hi[0]:g}"
+            fix = f"-a valid_min,{var},o,f,{hi[0]:g} -a valid_max,{var},o,f,{lo[0]:g}"
+        else:
+            continue
+        raise DataError(
+            f"{path}: variable {var!r} (band {band}) states {said}, a minimum above its "
+            "maximum, by which no value is valid (CF reads the bounds in that order); "
+            f"write them in order (ncatted -O {fix} in.nc), or remove them if the values "
+            "need no bounds")
+
+
+def _refuse_degenerate_scales(src: Any, path: Path | str) -> None:
+    """Refuse a band whose scale is 0 or not a finite number, or whose offset is not: a
+    scale of 0 (a packing whose ``scale_factor`` was written as 0, a ``gdal_edit.py -scale
+    0``) read every cell as the offset, a constant layer, exit 0; a NaN or infinite
+    coefficient made every cell no data or infinite, and a NetCDF's was said to be "text,
+    not a number"."""
+    for band, (scale, offset) in enumerate(zip(src.scales, src.offsets, strict=False), 1):
+        scale, offset = float(scale), float(offset)
+        if scale != 0 and math.isfinite(scale) and math.isfinite(offset):
+            continue
+        bad = f"scale {scale:g}" if scale == 0 or not math.isfinite(scale) else \
+            f"offset {offset:g}"
+        reads = (f"every cell as {offset:g}, one value for the whole layer" if scale == 0
+                 and math.isfinite(offset) else "every cell as not a number or infinite")
+        if src.driver in _CF_DRIVERS:
+            key = "scale_factor" if bad.startswith("scale") else "add_offset"
+            var = next((k.split("#")[0] for k in src.tags() if k.endswith(f"#{key}")),
+                       "<variable>")
+            fix = (f"write the packing's true {key} (ncatted -O -a {key},{var},o,f,"
+                   "<value> in.nc), or unpack the file where it was made")
+        else:
+            fix = (f"set the band's true scale and offset (gdal_edit.py -scale <value> "
+                   f"-offset <value> {Path(str(path)).name}), or remove both "
+                   "(-scale 1 -offset 0) if the values are stored unscaled")
+        raise DataError(
+            f"{path}: band {band} states {bad}, which reads {reads}: no measurement would "
+            f"survive; {fix}")
+
+
 def _refuse_unapplied_packing(src: Any, path: Path | str) -> None:
     """Refuse a netCDF variable whose ``scale_factor`` or ``add_offset`` GDAL does not
     apply: one written as text (``scale_factor = "0.01"``, a string attribute some
@@ -2155,7 +2470,61 @@ def _why_no_crs(src: Any, path: Path | str) -> str:
     if world:
         return (f"it is placed by the world file {world[0]}, which holds a grid but never "
                 "a CRS")
+    if src.driver in _CF_DRIVERS:
+        return _why_no_cf_crs(src)
     return "it may sit in a non-standard attribute"
+
+
+_CRS_ATTRIBUTES = ("crs", "proj4", "proj4text", "proj4_string", "spatial_ref", "epsg",
+                   "epsg_code", "srs")
+"""Attributes outside CF that writers put a CRS in (xarray's and rasterio's older
+``crs = "+init=epsg:32719"``, ``proj4``, ``epsg_code``)."""
+
+
+def _crs_attribute(tags: dict[str, str]) -> str:
+    """A CRS a NetCDF's variable or global attribute outside CF states, for the error
+    (``"'crs' = '+init=epsg:32719' in an attribute GDAL does not read: if it is right,
+    give crs: 'EPSG:32719'"``); ``""`` where none reads as a CRS with an EPSG code."""
+    from pyproj.exceptions import CRSError as ProjCRSError
+
+    for key, value in tags.items():
+        attr = key.rpartition("#")[2]
+        if attr.lower() not in _CRS_ATTRIBUTES:
+            continue
+        text = str(value).strip()
+        try:
+            code = CRS.from_user_input(f"EPSG:{text}" if text.isdigit() else text).to_epsg()
+        except ProjCRSError:
+            continue
+        if code:
+            return (f"{attr!r} = {text!r} in an attribute GDAL does not read: if it is "
+                    f"right, give crs: 'EPSG:{code}'")
+    return ""
+
+
+def _why_no_cf_crs(src: Any) -> str:
+    """:func:`_why_no_crs` of a NetCDF/HDF variable: no ``grid_mapping`` attribute (CF's
+    way to state a CRS; longitude/latitude coordinates then have a datum CF leaves
+    unsaid), one that names no variable of the file, or a grid-mapping variable GDAL
+    reads no CRS from."""
+    tags = src.tags()
+    maps = [str(v).strip() for k, v in tags.items() if k.endswith("#grid_mapping")]
+    if not maps:
+        units = {str(tags.get(f"{n}#units", "")).lower() for n in _axis_variables(src).values()}
+        said = "its variable has no 'grid_mapping' attribute, CF's way to state a CRS"
+        stated = _crs_attribute(tags)
+        if stated:
+            said += f"; it states {stated}"
+        elif any(u.startswith("degree") for u in units):
+            said += (", and its coordinates are longitude/latitude in degrees, whose datum "
+                     "CF then leaves unsaid (WGS 84 is crs: 'EPSG:4326')")
+        return said
+    mapping = maps[0].split(":")[0].split()[0] if maps[0] else ""
+    if not any(k.startswith(f"{mapping}#") for k in tags):
+        return (f"its grid_mapping attribute names {mapping!r}, a variable the file does "
+                "not hold")
+    return (f"its grid_mapping variable {mapping!r} states no CRS GDAL reads (no crs_wkt, "
+            "spatial_ref or CF grid_mapping_name with its parameters)")
 
 
 def _check_vrt_sources(path: Path) -> Any:
@@ -2206,6 +2575,113 @@ def _local_head(path: Path | str, size: int) -> bytes | None:
             return fh.read(size)
     except OSError:
         return None
+
+
+_GDAL_METADATA_TAG = 42112
+"""The TIFF tag GDAL writes its own band metadata in (``UNITTYPE``, scale, offset)."""
+
+
+def _tiff_tag_text(name: Path | str, tag: int) -> str | None:
+    """The text of an ASCII ``tag`` in a TIFF's first directory (classic or BigTIFF, either
+    byte order), read from the file's bytes (:func:`_open_bytes`); ``""`` when the
+    directory has no such tag, ``None`` when the file cannot be read so (a remote file,
+    no TIFF)."""
+    import struct
+
+    opened = _open_bytes(name)
+    if opened is None:
+        return None
+    try:
+        with opened as fh:
+            head = fh.read(16)
+            order = {b"II": "<", b"MM": ">"}.get(head[:2])
+            if order is None or len(head) < 16:
+                return None
+            big = struct.unpack(order + "H", head[2:4])[0] == 43
+            count_fmt, entry, inline, word = ("Q", 20, 8, "Q") if big else ("H", 12, 4, "I")
+            fh.seek(struct.unpack(order + word, head[8:16] if big else head[4:8])[0])
+            size = struct.calcsize(count_fmt)
+            entries = struct.unpack(order + count_fmt, fh.read(size))[0]
+            table = fh.read(entries * entry)
+            for i in range(entries):
+                raw = table[i * entry:(i + 1) * entry]
+                if len(raw) < entry or struct.unpack(order + "H", raw[:2])[0] != tag:
+                    continue
+                count = struct.unpack(order + word, raw[4:4 + inline])[0]
+                value = raw[4 + inline:]
+                if count > inline:
+                    fh.seek(struct.unpack(order + word, value)[0])
+                    value = fh.read(min(count, 1 << 24))
+                return value[:count].rstrip(b"\0").decode("utf-8", "replace")
+    except (OSError, struct.error, ValueError):
+        return None
+    return ""
+
+
+def _vertical_unit(src: Any) -> str:
+    """:attr:`RasterInfo.vertical_unit` of an open dataset."""
+    if src.crs is None:
+        return ""
+    from pyproj.exceptions import CRSError as ProjCRSError
+
+    try:
+        crs = CRS.from_user_input(src.crs.to_wkt())
+    except ProjCRSError:  # a CRS PROJ cannot parse: no vertical axis to read
+        return ""
+    if not crs.is_vertical:
+        return ""
+    return next((a.unit_name for part in (crs.sub_crs_list or [crs]) if part.is_vertical
+                 for a in part.axis_info if a.direction in ("up", "down")), "")
+
+
+def _own_units(src: Any, path: Path | str) -> tuple[str, ...]:
+    """Per band: the unit the file states for it (:attr:`RasterInfo.units`).
+
+    GDAL's GeoTIFF driver gives a band that states no unit of its own the vertical unit
+    of the file's compound CRS (RD + NAP, EPSG:7415: ``metre``), so a heat-flow grid in
+    such a CRS was warned "states its units as 'metre'" against ``units: mW/m2``. Where
+    the CRS has a vertical part, a band's unit is kept only where the file states it: in
+    GDAL's metadata tag (``UNITTYPE``) or its ``.aux.xml``; a file whose tags cannot be
+    read keeps GDAL's units.
+    """
+    units = tuple((u or "").strip() for u in src.units)
+    if src.driver not in ("GTiff", "COG") or not any(units) or not _vertical_unit(src):
+        return units
+    import xml.etree.ElementTree as ET
+
+    stated: dict[int, str] = {}
+    text = _tiff_tag_text(path, _GDAL_METADATA_TAG)
+    if text is None:
+        return units
+    try:
+        for item in ET.fromstring(text).iter("Item") if text else ():
+            if item.get("role") == "unittype" and item.get("sample", "").isdigit():
+                stated[int(item.get("sample", "0"))] = (item.text or "").strip()
+    except ET.ParseError:
+        return units
+    aux = Path(f"{path}.aux.xml")
+    if not str(path).startswith("/vsi") and aux.is_file():
+        try:
+            for band in ET.parse(aux).getroot().iter("PAMRasterBand"):
+                if band.get("band", "").isdigit() and band.findtext("UnitType"):
+                    stated[int(band.get("band", "1")) - 1] = \
+                        (band.findtext("UnitType") or "").strip()
+        except (ET.ParseError, OSError):
+            return units
+    return tuple(stated.get(i, "") for i in range(len(units)))
+
+
+def _refuse_empty(path: Path | str) -> None:
+    """Refuse a file of 0 bytes (a download or copy that stopped before it wrote
+    anything, a full disk) by what it is: GDAL said "not recognized as being in a
+    supported file format", which sent the user looking for a driver, not a new copy.
+    A member of a local zip or gzip file is judged by its own size."""
+    if _data_size(str(path)) != 0:
+        return
+    raise CorruptFileError(
+        f"{path}: the file is empty (0 bytes), not a raster: a download or copy that "
+        "stopped before it wrote anything (or a full disk)? download or copy it again and "
+        "check its size", path=path)
 
 
 def _refuse_archive(path: Path | str) -> None:
@@ -2307,6 +2783,32 @@ def _refuse_point_table(path: Path | str, reason: str) -> None:
         "or grid it first (gdal_grid) and give the grid as the raster")
 
 
+def _refuse_spatial_steps(src: Any, path: Path | str) -> None:
+    """Refuse a NetCDF/HDF variable whose x or y dimension is not one of its last two
+    (stored (y, x, time), as some MATLAB and Fortran exports write it): GDAL reads the
+    last two dimensions as the grid whatever their names, so (y, x, time) became a grid
+    of x by time with one band per row, and the error said the coordinates were not
+    evenly spaced."""
+    dims = [d.strip() for d in src.tags().get("NETCDF_DIM_EXTRA", "").strip("{}").split(",")
+            if d.strip()]
+    if not dims:
+        return
+    axes = _axis_variables(src)
+    named = {name: axis for axis, name in axes.items()}
+    for dim in dims:
+        axis = named.get(dim) or next((a for a, (_, _, usual) in _AXIS_NAMES.items()
+                                       if dim.lower() in usual), None)
+        if axis is None:
+            continue
+        y, x = axes.get("y", "y"), axes.get("x", "x")
+        raise DataError(
+            f"{path}: the variable's {dim!r} dimension, its {axis} axis, is not one of its "
+            "last two, which GDAL reads as the grid whatever their names: the cells would "
+            f"be read along the wrong axes, with {dim!r} as bands; reorder the dimensions "
+            f"so that {y} and {x} come last (e.g. ncpdq -a time,{y},{x} in.nc out.nc, its "
+            f"other dimensions first, or xarray's .transpose(..., '{y}', '{x}'))")
+
+
 def _steps(src: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """The non-spatial dimensions GDAL's netCDF driver turns into bands
     (``NETCDF_DIM_EXTRA``), each with its values as text (:func:`_step_labels`)."""
@@ -2360,8 +2862,29 @@ def _coded_bands(src: Any) -> tuple[str | None, ...]:
             why = "a colour table (palette)"
         elif str(src.tags(band).get("LAYER_TYPE", "")).lower() == "thematic":
             why = "LAYER_TYPE=thematic"
+        elif src.driver in _CF_DRIVERS:
+            why = _cf_flags(src.tags(band))[0] or None
         out.append(why)
     return tuple(out)
+
+
+def _cf_flags(tags: dict[str, str]) -> tuple[str, tuple[tuple[int, str], ...]]:
+    """Why a NetCDF/HDF band's CF attributes say it holds class codes (``flag_values``,
+    with the class names of ``flag_meanings``, or bit fields of ``flag_masks``), ``""``
+    where they do not; and its ``(code, name)`` pairs (``flag_values`` with as many
+    ``flag_meanings``), ``()`` where none."""
+    values = _cf_numbers(tags.get("flag_values"))
+    if values:
+        names = str(tags.get("flag_meanings", "")).split()
+        pairs = tuple((int(v), n) for v, n in zip(values, names, strict=False)
+                      if float(v).is_integer()) if len(names) == len(values) else ()
+        shown = ", ".join(f"{c} {n}" for c, n in pairs[:4]) or \
+            ", ".join(f"{v:g}" for v in values[:6])
+        more = ", ..." if len(values) > (4 if pairs else 6) else ""
+        return f"CF flag_values ({shown}{more})", pairs
+    if _cf_numbers(tags.get("flag_masks")):
+        return "CF flag_masks (bit fields)", ()
+    return "", ()
 
 
 _RAT_VALUE, _RAT_NAME = 5, 2
@@ -2411,6 +2934,9 @@ def _class_names(src: Any, codes: tuple[str | None, ...]
     from rasterio.io import MemoryFile
     from rasterio.shutil import copy as rio_copy
 
+    if src.driver in _CF_DRIVERS:  # CF's flag_values and flag_meanings
+        flags = tuple(_cf_flags(src.tags(b))[1] for b in range(1, src.count + 1))
+        return flags if any(flags) else ()
     if not any(codes) and src.driver not in ("HFA", "KEA") and \
             not any(str(f).lower().endswith(".aux.xml") for f in src.files or []):
         return ()
@@ -2475,12 +3001,8 @@ def max_block_bytes() -> int:
     ConfigError
         The variable is not a whole number of bytes.
     """
-    value = os.environ.get("PROSPECT_MAX_BLOCK_BYTES", "")
-    try:
-        return int(value) if value.strip() else MAX_BLOCK_BYTES_DEFAULT
-    except ValueError:
-        raise ConfigError(f"PROSPECT_MAX_BLOCK_BYTES={value!r} is not a whole number of "
-                          "bytes") from None
+    return positive_limit("PROSPECT_MAX_BLOCK_BYTES", MAX_BLOCK_BYTES_DEFAULT,
+                          "bytes a block read may take", ConfigError)
 
 
 def _size_text(n: float) -> str:
@@ -2764,6 +3286,7 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
     name = gdal_path(path, variable)
     if not str(path).startswith("/vsi") and not Path(path).is_file():
         raise InputFileError(f"{path}: {why_unreadable(path, 'raster file')}")
+    _refuse_empty(path)
     # a file without a grid is refused below, in one line with the fix: rasterio's own
     # warning printed a library path and source line before it (a filter, not a
     # catch_warnings block: that would race the warnings of other threads)
@@ -2793,15 +3316,18 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
             info = dict(
                 transform=tuple(src.transform)[:6], width=src.width, height=src.height,
                 count=src.count, dtype=src.dtypes[0] if src.count else "float32",
-                dtypes=tuple(src.dtypes), units=tuple(u or "" for u in src.units),
+                dtypes=tuple(src.dtypes), units=_own_units(src, path),
+                vertical_unit=_vertical_unit(src),
                 nodata=nodata, unheld_nodata=unheld, descriptions=tuple(src.descriptions),
                 scales=tuple(src.scales), offsets=tuple(src.offsets),
                 masked=tuple(bool(_MASKING & set(flags)) for flags in src.mask_flag_enums),
                 nbits=_nbits(src), missing=second if any(second) else (),
                 stats=_stated_stats(src),
             )
+            _refuse_degenerate_scales(src, path)
             if src.driver in _CF_DRIVERS:
                 _refuse_unapplied_packing(src, path)
+                _refuse_reversed_bounds(src, path)
                 nodata, unheld = _packed_fills(src, nodata, unheld)
                 info["nodata"], info["unheld_nodata"] = nodata, unheld
                 info["missing"], info["valid"] = _cf_missing_data(src, nodata)
@@ -2812,12 +3338,15 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
                 info["missing"] = tuple(  # and the second value a band holds for its fill
                     tuple(dict.fromkeys((*m, *more))) for m, more in
                     zip(info["missing"], second, strict=True))
+                _refuse_spatial_steps(src, path)
                 info["steps"] = _steps(src)
             info["codes"] = _coded_bands(src)
             info["classes"] = _class_names(src, info["codes"])
             info["alpha"] = tuple(i + 1 for i, ci in enumerate(src.colorinterp)
                                   if ci == ColorInterp.alpha)
             info["read_bytes"] = _check_blocks(src, path)
+            _refuse_pages(src, path)
+            _refuse_xyz_columns(src, path)
             _refuse_xyz_gaps(src, path)
             _refuse_cut_short(src, path)
             if not _refuse_ascii_words(src, path) and info["nodata"][0] is None:
@@ -2839,6 +3368,7 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
             _refuse_variable(path, variable)
         _refuse_archive(path)
         reason = gdal_reason(exc)
+        _refuse_netcdf_cut_short(path, reason)
         _refuse_point_table(path, reason)
         _refuse_missing_codec(path, reason)
         from prospect.io.remote import read_failure  # the one reading of GDAL's words
@@ -2850,6 +3380,7 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
             f"{reason}", path=path,
         ) from None
     _warn_heard(path, heard)
+    _warn_stale_aux(path, files)
     if info["transform"] == (1.0, 0.0, 0.0, 0.0, 1.0, 0.0):
         _refuse_ungridded(path, gcps=len(gcps), rpcs=rpcs is not None,
                           coordinates=coordinates)
@@ -2858,6 +3389,16 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
         warnings.warn(DataWarning(_RPCS_BESIDE.format(path=path)), stacklevel=2)
     if misplaced == "transposed":
         raise DataError(_TRANSPOSED.format(path=path))
+    if misplaced is not None and misplaced.startswith("units:"):
+        _, axis, unit = misplaced.split(":", 2)
+        crs_unit = file_crs.linear_units if file_crs is not None else "its CRS's unit"
+        raise DataError(
+            f"{path}: its {axis} coordinate variable states units {unit!r} but its CRS "
+            f"measures in {crs_unit!r}, and GDAL places the cells by the numbers as "
+            f"{crs_unit}: every cell would land far from where it is; convert the "
+            f"coordinates to {crs_unit} (e.g. "
+            "ncap2 -s 'x=x*1000;y=y*1000' in.nc out.nc, then ncatted -a units,x,o,c,m -a "
+            "units,y,o,c,m out.nc, for km)")
     if misplaced is not None:
         raise DataError(f"{path}: its {misplaced} coordinates are not evenly spaced {_UNEVEN}, "
                         "and GDAL would place the cells on an even grid, most of them "
@@ -2873,6 +3414,46 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
         )
     epsg = use_crs.to_epsg() if crs is not None else _unique_epsg(use_crs)
     return RasterInfo(path=name, crs=f"EPSG:{epsg}" if epsg else use_crs.to_wkt(), **info)
+
+
+_AUX_STATES = (("NoDataValue", "nodata"), ("Scale", "scale"), ("Offset", "offset"),
+               ("UnitType", "units"), ("SRS", "CRS"), ("GeoTransform", "grid"),
+               ("STATISTICS_MINIMUM", "statistics"))
+"""What a GDAL ``.aux.xml`` may state of a file (its XML element or metadata key), which
+GDAL applies to the file it lies beside."""
+
+
+def _warn_stale_aux(path: Path | str, files: list[str]) -> None:
+    """Warn when the ``.aux.xml`` GDAL read beside a local file is older than the file and
+    states its nodata, scale, offset, units, CRS, grid or statistics: GDAL applies them to
+    the file as it is now, so a file rewritten since (a new export over the old name; GDAL
+    removes the ``.aux.xml`` when it writes a file itself, other tools do not) was read
+    with the old file's nodata or scale without a word, and its old statistics refused
+    its new values part way through ingest."""
+    aux = next((Path(f) for f in files[1:] if str(f).lower().endswith(".aux.xml")), None)
+    if aux is None or not files or str(files[0]).startswith("/vsi"):
+        return
+    try:
+        older = Path(files[0]).stat().st_mtime - aux.stat().st_mtime
+        text = aux.read_text(errors="replace")
+    except OSError:
+        return
+    stated = [what for key, what in _AUX_STATES if key in text]
+    if older <= 1.0 or not stated:
+        return
+    warnings.warn(DataWarning(
+        f"{path}: {aux.name} beside it is {_age_text(older)} older than the file, and GDAL "
+        f"applies the {', '.join(dict.fromkeys(stated))} it states to the file as it is "
+        f"now; if the file was rewritten since, remove {aux.name} (or set them again: "
+        "gdal_edit.py, gdalinfo -stats)"), stacklevel=3)
+
+
+def _age_text(seconds: float) -> str:
+    """``seconds`` as a reader takes it in: ``"3 days"``, ``"5 hours"``, ``"40 s"``."""
+    for size, unit in ((86400, "days"), (3600, "hours"), (60, "minutes")):
+        if seconds >= 2 * size:
+            return f"{seconds / size:.0f} {unit}"
+    return f"{seconds:.0f} s"
 
 
 def _warn_heard(path: Path | str, heard: _ThreadWarnings) -> None:

@@ -76,7 +76,7 @@ def _truncated_tif(path: Path) -> bytes:
 @pytest.mark.parametrize(("content", "needles"), [
     (lambda p: b"<html><body>503 Service Unavailable</body></html>",
      ["cannot read as a raster"]),
-    (lambda p: b"", ["cannot read"]),
+    (lambda p: b"", ["is empty (0 bytes)"]),
     (_truncated_tif, ["cut short"]),
 ], ids=["html-page", "empty", "truncated"])
 def test_plan_of_a_source_whose_file_the_reader_refuses_fails_as_the_run_does(
