@@ -579,7 +579,7 @@ def plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
         raise DataError(
             f"{path}: no feature of layer {source.layer or '(first)'} lies in the region "
             f"{grid.name!r}; check the file, its CRS or the region bounds"
-            + not_lonlat_hint(path, layer=source.layer, crs=source.crs))
+            + not_lonlat_hint(path, layer=source.layer, crs=source.crs, region=grid))
     base = {"source": source.name, "layer": source.layer, "method": "rasterio.features"}
     out: list[Layer] = []
     if whole is not None and whole.absent:

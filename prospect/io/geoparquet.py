@@ -15,14 +15,18 @@ as the GeoParquet specification says:
   source reads it by its ``x``/``y`` columns, as a CSV.
 
 A file is one layer, named by its stem. :func:`is_parquet` tells one by its suffix or its
-leading bytes (``PAR1``).
+leading bytes (``PAR1``). A file inside a zip (``/vsizip/a.zip/pts.parquet``, or a ``.zip``
+whose one vector file it is) is read from the archive: Parquet is read by seeking, so the
+member is unpacked into memory (at most :data:`UNPACKED_BYTES_MAX`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import warnings
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -45,12 +49,87 @@ _NATIVE = {"point": "Point", "linestring": "LineString", "polygon": "Polygon",
 """GeoParquet 1.1's GeoArrow encodings and the geometry type each holds."""
 
 
+UNPACKED_BYTES_MAX = 2**31
+"""Most bytes a zipped (Geo)Parquet file may unpack to (it is read in memory)."""
+
+
+def _zip_member(path: Path | str) -> tuple[Path, str] | None:
+    """``(archive, member)`` of a GDAL name of a (Geo)Parquet file in a local zip
+    (``/vsizip//abs/a.zip/data/pts.parquet``), ``None`` for any other name."""
+    from prospect.config.vsi import archive_file
+
+    text = str(path)
+    if not text.lower().startswith("/vsizip/"):
+        return None
+    archive = archive_file(text)
+    if archive is None:
+        return None
+    member = text.split(archive, 1)[-1].strip("/")
+    if Path(member).suffix.lower() not in PARQUET_SUFFIXES:
+        return None
+    return Path(archive), member
+
+
+@functools.lru_cache(maxsize=2)
+def _member_bytes(archive: str, member: str, _version: tuple[int, int]) -> bytes:
+    """A zip member's bytes (cached while the archive's mtime and size stay)."""
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            info = zf.getinfo(member)
+            if info.file_size > UNPACKED_BYTES_MAX:
+                raise InputFileError(
+                    f"{archive}: {member} unpacks to {info.file_size / 2**30:.1f} GiB, more "
+                    f"than {UNPACKED_BYTES_MAX // 2**30} GiB read in memory: extract it and "
+                    "give the file itself")
+            with zf.open(info) as fh:
+                return fh.read()
+    except KeyError:
+        names: list[str] = []
+        with contextlib.suppress(Exception), zipfile.ZipFile(archive) as zf:
+            names = [n for n in zf.namelist() if not n.endswith("/")]
+        raise InputFileError(f"{archive}: the archive holds no file {member!r}; its "
+                             f"files: {', '.join(names[:8]) or 'none'}") from None
+    except (OSError, EOFError, zipfile.BadZipFile, zipfile.LargeZipFile) as exc:
+        raise InputFileError(
+            f"{archive}: cannot unpack {member} ({getattr(exc, 'strerror', None) or exc}): "
+            "the zip archive is damaged or cut short (a download that did not finish?); "
+            "download or copy it again, or give the file unpacked") from None
+
+
+def _named(path: Path | str) -> Path | str:
+    """``path`` as this module names it: a GDAL name kept as written (``Path`` folds the
+    ``//`` of ``/vsizip//abs/a.zip``), any other as a :class:`~pathlib.Path`."""
+    text = str(path)
+    return text if text.startswith("/vsi") else Path(text)
+
+
+def _is_dir(path: Path | str) -> bool:
+    return isinstance(path, Path) and not str(path).startswith("/vsi") and path.is_dir()
+
+
+def _opened(path: Path | str) -> Any:
+    """What pyarrow reads for ``path``: the file, or a zipped file's bytes in memory."""
+    zipped = _zip_member(path)
+    if zipped is None:
+        return path
+    import pyarrow as pa
+
+    archive, member = zipped
+    try:
+        st = archive.stat()
+    except OSError as exc:
+        raise InputFileError(f"{archive}: cannot read the archive ({exc.strerror or exc})"
+                             ) from None
+    return pa.BufferReader(_member_bytes(str(archive), member, (st.st_mtime_ns, st.st_size)))
+
+
 def is_parquet(path: Path | str) -> bool:
     """Whether ``path`` is a local (Geo)Parquet file: its suffix
-    (:data:`PARQUET_SUFFIXES`), or a file starting with Parquet's ``PAR1``."""
+    (:data:`PARQUET_SUFFIXES`), or a file starting with Parquet's ``PAR1``; or such a file
+    in a local zip, by GDAL's name (``/vsizip//abs/a.zip/pts.parquet``)."""
     text = str(path)
     if text.startswith("/vsi"):
-        return False
+        return _zip_member(text) is not None
     local = Path(text)
     if local.is_dir():
         return bool(_parts(local))
@@ -137,9 +216,9 @@ def _same_geo(folder: Path) -> None:
             "separate sources")
 
 
-def _schema(path: Path) -> Any:
+def _schema(path: Path | str) -> Any:
     """The file's (or partitioned folder's) Arrow schema, with its key-value metadata."""
-    if path.is_dir():
+    if isinstance(path, Path) and _is_dir(path):
         parts = _parts(path)
         schema = _dataset(path).schema
         if parts and schema.metadata is None:  # the first part's metadata says the layout
@@ -147,9 +226,11 @@ def _schema(path: Path) -> Any:
         return schema
     pq = _pq()
     try:
-        return pq.read_schema(path)
+        return pq.read_schema(_opened(path))
+    except InputFileError:
+        raise
     except OSError as exc:
-        empty = path.is_file() and not path.stat().st_size
+        empty = isinstance(path, Path) and path.is_file() and not path.stat().st_size
         raise InputFileError(
             f"{path}: {'the file is empty (0 bytes)' if empty else 'cannot read as Parquet'}"
             f" ({str(exc).splitlines()[0][:160]}): a download or copy that did not finish, or "
@@ -169,9 +250,9 @@ def geo_metadata(path: Path | str) -> dict[str, Any] | None:
         The ``geo`` value is no JSON, or names no geometry column the file holds, or an
         encoding GeoParquet does not define.
     """
-    path = Path(path)
+    path = _named(path)
     schema = _schema(path)
-    if path.is_dir():
+    if isinstance(path, Path) and _is_dir(path):
         _same_geo(path)
     raw = (schema.metadata or {}).get(b"geo")
     if raw is None:
@@ -206,7 +287,7 @@ def geo_metadata(path: Path | str) -> dict[str, Any] | None:
     return geo
 
 
-def _crs(meta: dict[str, Any], path: Path) -> Any:
+def _crs(meta: dict[str, Any], path: Path | str) -> Any:
     """The CRS of a geometry column's metadata: absent is OGC:CRS84, ``null`` none."""
     from pyproj import CRS
     from pyproj.exceptions import CRSError as ProjError
@@ -239,13 +320,13 @@ def parquet_info(path: Path | str) -> dict[str, Any]:
     """pyogrio's ``read_info`` of a (Geo)Parquet file: ``crs`` (WKT, or ``None``),
     ``fields``, ``geometry_type`` (``None`` for a plain Parquet table), ``features``,
     ``total_bounds`` (from the metadata's ``bbox``, else ``None``), ``geometry_name``."""
-    path = Path(path)
+    path = _named(path)
     schema = _schema(path)
     geo = geo_metadata(path)
     pq = _pq()
     try:
-        features = _dataset(path).count_rows() if path.is_dir() else \
-            pq.ParquetFile(path).metadata.num_rows
+        features = _dataset(path).count_rows() if isinstance(path, Path) and _is_dir(path) \
+            else pq.ParquetFile(_opened(path)).metadata.num_rows
     except Exception:
         features = None
     if geo is None:
@@ -333,7 +414,7 @@ def read_parquet(path: Path | str, *, columns: list[str] | None = None,
     CRSError
         A ``crs`` PROJ cannot read.
     """
-    path = Path(path)
+    path = _named(path)
     pq = _pq()
     geo = geo_metadata(path)
     schema = _schema(path)
@@ -350,8 +431,9 @@ def read_parquet(path: Path | str, *, columns: list[str] | None = None,
     read = list(dict.fromkeys([*wanted, *([primary] if primary else []),
                                *({c for c, _ in box.values()} if box else set())]))
     try:
-        table = _dataset(path).to_table(columns=read) if path.is_dir() else \
-            pq.read_table(path, columns=read)
+        table = _dataset(path).to_table(columns=read) \
+            if isinstance(path, Path) and _is_dir(path) else \
+            pq.read_table(_opened(path), columns=read)
     except InputFileError:
         raise
     except Exception as exc:  # pyarrow's ArrowInvalid, OSError: a damaged file
@@ -379,7 +461,7 @@ def read_parquet(path: Path | str, *, columns: list[str] | None = None,
     return gdf
 
 
-def _geometries(column: Any, meta: dict[str, Any], path: Path, name: str) -> np.ndarray:
+def _geometries(column: Any, meta: dict[str, Any], path: Path | str, name: str) -> np.ndarray:
     """Shapely geometries of a geometry column (WKB, or a GeoArrow encoding)."""
     encoding = str(meta.get("encoding", "")).lower()
     if encoding == "wkb":
@@ -408,7 +490,7 @@ def _geometries(column: Any, meta: dict[str, Any], path: Path, name: str) -> np.
 
 
 def _check_covering(table: Any, box: dict[str, tuple[str, str]], geoms: np.ndarray,
-                    path: Path) -> None:
+                    path: Path | str) -> None:
     """Refuse rows whose covering box does not hold their geometry's bounds: a bbox
     query would skip them, and the box column was written for other geometries."""
     try:

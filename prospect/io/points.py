@@ -93,15 +93,18 @@ from prospect.io.geoparquet import is_parquet, read_parquet, wkb_hint
 from prospect.io.vector import (
     check_columns,
     crs_replaced_message,
+    dbf_overflows,
     ground_shift,
     has_geometry,
     layer_info,
     list_layers,
     near_column,
     read_vector,
+    source_name,
 )
 
-__all__ = ["POINT_FILLS", "PointTable", "ascii_grid_header", "column_values", "is_text_table",
+__all__ = ["POINT_FILLS", "PointTable", "ascii_grid_header", "column_values",
+           "coordinates_without_geometry", "is_text_table",
            "raster_kind", "read_features", "read_points", "read_table", "refuse_swapped_axes",
            "repeated_records", "source_options", "swapped_axes_fix", "valid_in_crs"]
 
@@ -109,7 +112,7 @@ TEXT_SUFFIXES = {".csv", ".txt", ".tsv", ".dat", ".xyz", ".prn"}
 """Text tables: CSV and TSV, and the names survey software gives them (a logger's or a
 lab's ``.dat``, Geosoft's and Surfer's ``.xyz``, a fixed-width ``.prn``): GDAL opens none
 of the last three, and they were "cannot read as a vector file (corrupt?)"."""
-SHEET_SUFFIXES = {".xlsx", ".ods", ".xls"}
+SHEET_SUFFIXES = {".xlsx", ".xlsm", ".ods", ".xls"}
 """Spreadsheets, read as tables with coordinate columns (their first row the header)."""
 
 
@@ -418,6 +421,9 @@ def _without_units_row(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     coordinates dropped", and each unit a value that is no number."""
     if len(frame) < 2 or frame.shape[1] < 2:
         return frame
+    unnamed = sum(str(c).strip() == "" or str(c).startswith("Unnamed:") for c in frame.columns)
+    if unnamed > 1:  # a title over the header ('Wells of 1991,,'), no header with units
+        return frame
     first = frame.iloc[0]
     cells = [str(c).strip() for c in first if isinstance(c, str) and str(c).strip()]
     if len(cells) < max(2, frame.shape[1] // 2) or not all(
@@ -473,11 +479,40 @@ def _layout(text: str, sep: str | None, path: Path) -> tuple[str, str | None, in
     if sep is None and named is not None:
         return rest, named.group(1), 1
     lines = text.split("\n")
+    _refuse_title_line(lines, sep, path)
     header = next((line for line in lines if line.strip()), "")
     if sep is None and not any(d in header for d in _DELIMITERS) and \
             re.search(r"^ +\S|\S {2,}\S", header):
         return "\n".join(" ".join(line.split()) for line in lines), " ", 0
     return text, sep, 0
+
+
+def _refuse_title_line(lines: list[str], sep: str | None, path: Path) -> None:
+    """Refuse a table whose first line holds no delimiter while a line within the next few
+    does, with rows of the same width below it: a title over the header. It was "the
+    header has 1 columns but every row fills only the first ... different delimiters"."""
+    if sep is not None:
+        return
+    filled = [(i, line.rstrip("\r")) for i, line in enumerate(lines[:TITLE_ROWS_MAX + 1])
+              if line.strip()]
+    if len(filled) < 3 or any(d in filled[0][1] for d in _DELIMITERS):
+        return
+    words = len(filled[0][1].split())
+    if words > 1 and all(len(line.split()) == words for _, line in filled[1:6]):
+        return  # a table separated by single spaces ('x y li' over '5,1 52,1 3')
+    for k, (i, line) in enumerate(filled[1:], 1):
+        found = [d for d in _DELIMITERS if d in line]
+        if not found:
+            continue
+        d = found[0]
+        below = [other for _, other in filled[k + 1:k + 6]]
+        if below and all(other.count(d) == line.count(d) for other in below):
+            raise InputFileError(
+                f"{path}: line 1 ({filled[0][1].strip()[:60]!r}) is no header: it holds no "
+                f"delimiter, and the table's header looks to be line {i + 1} "
+                f"({line.strip()[:60]!r}: a title above the table?); delete the lines above "
+                "the header, so that it is the first")
+        return
 
 
 def _decode(raw: bytes, path: Path) -> str:
@@ -843,12 +878,20 @@ def _numbers(series: pd.Series, path: Path, column: str,
     series = _without_grouping(series, attrs.get("decimal", "."))
     series = _fortran_exponents(series)
     if attrs.get("decimal", ".") == ",":
+        # a cell that is a number already (a spreadsheet's number cell beside text cells)
+        # is that number: as text, 5.1 read in decimal commas was 51 or nothing
+        real = series.map(lambda v: isinstance(v, int | float | np.number)
+                          and not isinstance(v, bool)).to_numpy(bool)
         text = series.astype("string").str.strip()
         ok = text.str.fullmatch(_COMMA_NUMBER.pattern).fillna(False) & \
             text.str.contains(r"\d", regex=True).fillna(False)
         plain = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-        values = pd.to_numeric(plain.where(ok), errors="coerce")
-        return values.to_numpy(dtype="f8", na_value=np.nan)
+        values = pd.to_numeric(plain.where(ok), errors="coerce").to_numpy(
+            dtype="f8", na_value=np.nan)
+        if real.any():
+            values[real] = pd.to_numeric(series[real], errors="coerce").to_numpy(
+                dtype="f8", na_value=np.nan)
+        return values
     return pd.to_numeric(series, errors="coerce").to_numpy(dtype="f8")
 
 
@@ -962,6 +1005,7 @@ def column_values(frame: pd.DataFrame, column: str, path: Path | str, *,
             + ("" if strict else "; a label without a grade is never a positive")
             + _what_cells_are(text[bad])), stacklevel=3)
     values = np.where(bad, np.nan, values)
+    _warn_overflow(frame, column, keep, path, numbers, what)
     if nodata:
         hit = np.zeros(len(values), bool)
         for v in nodata:
@@ -994,6 +1038,27 @@ def column_values(frame: pd.DataFrame, column: str, path: Path | str, *,
     if strict:
         _warn_zero_spike(values, keep, path, column, numbers, what)
     return values[keep]
+
+
+def _warn_overflow(frame: pd.DataFrame, column: str, keep: np.ndarray, path: Path,
+                   numbers: np.ndarray, what: str) -> None:
+    """Warn of a Shapefile's values written as asterisks (:func:`vector.dbf_overflows`),
+    which GDAL reads as empty: each was a measured value missing without a word."""
+    over = (frame.attrs.get("overflow") or {}).get(column)
+    if over is None or not len(over):
+        return
+    hit = np.zeros(len(keep), bool)
+    hit[over[over < len(keep)]] = True
+    hit &= keep
+    if not hit.any():
+        return
+    at = hit.nonzero()[0]
+    warnings.warn(DataWarning(
+        f"{path}: {len(at)} of {int(keep.sum())} value(s) in column {column!r} are written "
+        f"as asterisks in the .dbf ({_listed(numbers, at, what)}): a number too wide for "
+        "the field (dBase and ArcGIS write '****' when a value does not fit its width), "
+        "read as missing; export the layer with a wider field, or as a GeoPackage"),
+        stacklevel=4)
 
 
 ZERO_SHARE = 0.05
@@ -1083,6 +1148,114 @@ _SHEET_DATE = re.compile(
     re.IGNORECASE)
 """A date where a number was typed (``5-Dec``, ``Dec-05``, ``05.Dez``, ``2021-12-05``):
 a spreadsheet's reading of ``5.12`` or ``12/5`` as a day and month."""
+
+
+_MARKS = str.maketrans({"º": "°", "˚": "°", "′": "'", "’": "'", "‘": "'", "´": "'",
+                        "″": '"', "”": '"', "“": '"', _MINUS: "-"})
+_NUM = r"\d+(?:[.,]\d+)?"
+_DEGREES_TEXT = re.compile(
+    rf"(?P<pre>[NSEW])?\s*(?P<sign>[-+])?\s*(?P<d>{_NUM})"
+    rf"(?P<dm>\s*(?:°|deg\b)\s*|\s*:\s*|\s+)?"
+    rf"(?:(?P<m>{_NUM})(?P<mm>\s*(?:'|min\b)\s*|\s*:\s*|\s+)?"
+    rf"(?:(?P<s>{_NUM})(?P<sm>\s*(?:\"|''|sec\b))?)?)?\s*(?P<post>[NSEW])?\.?",
+    re.IGNORECASE)
+"""A coordinate written as text in degrees: decimal degrees with a hemisphere letter
+(``68.3 W``, ``N12.2``), degrees and decimal minutes (``N52°05.2'``), degrees, minutes and
+seconds (``52°05'12"N``, ``52 05 12 N``, ``52:05:12``, ``52 deg 05 min 12 sec N``). A
+letter after the seconds is the hemisphere (``12S`` is south, never "seconds")."""
+_AXIS_LETTERS = {"x": "EW", "y": "NS"}
+
+
+def _degree_cell(cell: str, axis: str) -> tuple[float, str, bool] | None:
+    """``(value, why not, has a hemisphere letter)`` of a cell written in degrees as text
+    (``why not`` empty when the value stands); ``None`` for a plain number or a cell that
+    is no coordinate at all."""
+    text = cell.strip().translate(_MARKS)
+    match = _DEGREES_TEXT.fullmatch(text)
+    if match is None:
+        return None
+    pre, post = match["pre"], match["post"]
+    marked = any(match[k] and match[k].strip() for k in ("dm", "mm", "sm"))
+    parts = bool(match["m"])
+    if not (pre or post or marked or parts):
+        return None  # a plain number: the table's notation reads it
+    if parts and not (pre or post or marked):
+        return None  # numbers separated by spaces alone ('52 05'): no coordinate told
+    letter = (pre or post or "").upper()
+
+    def number(part: str | None) -> float:
+        return float(part.replace(",", ".")) if part else 0.0
+
+    d, m, sec = number(match["d"]), number(match["m"]), number(match["s"])
+    value = d + m / 60 + sec / 3600
+    why = ""
+    if pre and post:
+        why = "a hemisphere letter before and after"
+    elif letter and match["sign"] == "-":
+        why = f"both a minus sign and the hemisphere letter {letter}"
+    elif letter and letter not in _AXIS_LETTERS[axis]:
+        why = (f"the hemisphere letter {letter} in a column of "
+               f"{'longitudes (E/W)' if axis == 'x' else 'latitudes (N/S)'}: x and y swapped?")
+    elif m >= 60 or sec >= 60:
+        why = "minutes or seconds of 60 or more"
+    elif (match["s"] and not float(m).is_integer()) or \
+            (match["m"] and not float(d).is_integer()):
+        why = "a fraction before the last part (decimal degrees with minutes?)"
+    negative = match["sign"] == "-" or letter in ("S", "W")
+    return (-value if negative else value), why, bool(letter)
+
+
+def _degrees_text(series: pd.Series, path: Path, column: str, axis: str,
+                  numbers: np.ndarray, what: str, attrs: dict[str, Any]) -> pd.Series:
+    """A coordinate column written in degrees as text (:data:`_DEGREES_TEXT`) as signed
+    decimal degrees; any other column as it is. Each such column was refused as "these
+    look like degrees, minutes and seconds: convert them"; the hemisphere letter (N/S for
+    a latitude, E/W for a longitude) or a sign says each cell's side unambiguously.
+
+    Raises
+    ------
+    DataError
+        Cells that cannot be read unambiguously, naming them: a letter of the other axis,
+        a sign and a letter, minutes or seconds of 60 or more, or no letter where the
+        column's other cells give one (a letter lost: which side cannot be told).
+    """
+    if series.dtype != object and not isinstance(series.dtype, pd.StringDtype):
+        return series
+    text = _text_cells(series)
+    maybe = text.str.contains(r"[°º˚'′’\"″”:NSEWnsew]", regex=True).to_numpy(bool)
+    if not maybe.any():
+        return series
+    read: dict[int, tuple[float, str, bool]] = {}
+    for i in np.flatnonzero(maybe).tolist():
+        cell = _degree_cell(text.iloc[i], axis)
+        if cell is not None:
+            read[i] = cell
+    if not read:
+        return series
+    lettered = any(r[2] for r in read.values())
+    bad: list[tuple[int, str]] = [(i, r[1]) for i, r in read.items() if r[1]]
+    plain = series.where(~pd.Series(maybe, index=series.index), None)
+    out = _numbers(plain, path, column, attrs).copy()
+    for i, r in read.items():
+        out[i] = r[0]
+    if lettered:  # a cell without a letter (a number, or degrees text) has lost its side
+        blank = (text.str.strip() == "") | series.isna().to_numpy()
+        for row in np.flatnonzero(~blank.to_numpy(bool)).tolist():
+            got = read.get(row)
+            if (got is None and np.isfinite(out[row]) and out[row] >= 0) or \
+                    (got is not None and not got[2] and not got[1] and got[0] >= 0):
+                bad.append((row, "no hemisphere letter where the other rows give one"))
+    if bad:
+        bad.sort()
+        shown = "; ".join(f"{what} {int(numbers[i])} ({text.iloc[i].strip()!r}: {why})"
+                          for i, why in bad[:5]) + ("; ..." if len(bad) > 5 else "")
+        raise DataError(
+            f"{path}: column {column!r} writes coordinates in degrees as text, read as decimal "
+            f"degrees, but {len(bad)} of {len(series)} cannot be read unambiguously: "
+            f"{shown}; write each with its hemisphere letter ({_AXIS_LETTERS[axis][0]} or "
+            f"{_AXIS_LETTERS[axis][1]}) or a sign, minutes and seconds below 60, or give the "
+            "column as signed decimal degrees (negative west and south)")
+    return pd.Series(out, index=series.index, dtype="f8")
 
 
 def _what_cells_are(cells: pd.Series) -> str:
@@ -1505,6 +1678,61 @@ def _without_null_island(gdf: gpd.GeoDataFrame, path: Path, what: str) -> gpd.Ge
     return gdf
 
 
+TITLE_ROWS_MAX = 20
+"""Rows below the first in which a header under a title is looked for."""
+
+
+def _refuse_header_below(frame: pd.DataFrame, path: Path, x: str, y: str, what: str) -> None:
+    """Refuse a table whose header is not its first row but one of the next few (a title
+    above it: ``Wells of the 1991 survey``, as a sheet or a report's export writes one),
+    naming the header's line: it was "no column(s) ['lon', 'lat']", or the header taken
+    for a row of units."""
+    head = frame.head(TITLE_ROWS_MAX)
+    for i in range(len(head)):
+        cells = {str(v).strip() for v in head.iloc[i].tolist() if v is not None}
+        if x in cells and y in cells:
+            lines = frame.attrs.get("lines")
+            line = int(lines[i]) if lines is not None else i + 2
+            title = ", ".join(str(c) for c in frame.columns
+                              if str(c).strip() and not str(c).startswith("Unnamed:"))
+            raise DataError(
+                f"{path}: the header ({x!r}, {y!r}...) is {what} {line}, not the first "
+                f"{what} ({title[:60]!r}: a title above the table?); delete the "
+                f"{what}s above the header, so that it is the first")
+
+
+def _refuse_header_reordered(frame: pd.DataFrame, path: Path, x: str, y: str,
+                             numbers: np.ndarray, what: str) -> None:
+    """Refuse a table holding a second header whose columns are in another order (two
+    exports joined one after another, ``lat,lon,li`` under ``lon,lat,li``): the rows
+    below it were read in the first header's order, their latitudes as longitudes,
+    while only the header line itself was "a row without usable coordinates". A second
+    header in the same order is warned of where its row is dropped."""
+    names = [str(c).strip() for c in frame.columns]
+    known = set(names)
+    candidates = np.zeros(len(frame), bool)
+    for column in (x, y):
+        cells = frame[column]
+        if cells.dtype == object or isinstance(cells.dtype, pd.StringDtype):
+            candidates |= _text_cells(cells).str.strip().isin(known).to_numpy(bool)
+    for i in np.flatnonzero(candidates):
+        row = [str(v).strip() if v is not None and not (isinstance(v, float) and np.isnan(v))
+               else "" for v in frame.iloc[int(i)].tolist()]
+        filled = [c for c in row if c]
+        if len(filled) < 2 or not set(filled) <= known or row[:len(filled)] == \
+                names[:len(filled)]:
+            continue
+        below = int(len(frame) - i - 1)
+        moved = [(a, b) for a, b in zip(row, names, strict=False) if a and a != b]
+        shown = ", ".join(f"its {a!r} as {b!r}" for a, b in moved[:3])
+        raise DataError(
+            f"{path}: {what} {int(numbers[i])} repeats the header in another column order "
+            f"({','.join(filled)!r} under {','.join(names)!r}: tables joined one after "
+            f"another?): the {below} {what}(s) below it would be read in the first header's "
+            f"order ({shown}); write every row in one column order, or split the table at "
+            f"{what} {int(numbers[i])} and give each part as its own source")
+
+
 def read_features(
     path: Path | str, *, x: str = "lon", y: str = "lat", crs: str | None = "EPSG:4326",
     layer: str | None = None, columns: list[str] | None = None, override_crs: bool = False,
@@ -1537,16 +1765,17 @@ def read_features(
         _refuse_raster(path)
     table = not text and path.suffix.lower() not in SHEET_SUFFIXES and \
         _attribute_table(path, layer)
+    parquet = _parquet_name(path, layer) if table else None
     if text or path.suffix.lower() in SHEET_SUFFIXES or table:
         if vsi is not None:
             frame = read_table(vsi[0], decimal=decimal, member=vsi[1])
         elif text:
             member = _zipped_table(path, layer) if path.suffix.lower() == ".zip" else None
             frame = read_table(path, decimal=decimal, member=member)
-        elif is_parquet(path):  # a Parquet table without GeoParquet metadata
-            frame = _parquet_table(path)
         else:
-            frame = _read_sheet(path, layer)
+            frame = _parquet_table(parquet) if parquet is not None else \
+                _read_sheet(path, layer, x, y)  # (a Parquet table: no GeoParquet metadata)
+            _cells_notation(frame, decimal, path)
         missing = [c for c in (x, y, *columns) if c not in frame.columns]
         twice = [c for c in dict.fromkeys((x, y, *columns))
                  if c in frame.attrs.get("repeated_columns", [])]
@@ -1555,6 +1784,7 @@ def read_features(
                 f"{path}: column(s) {twice} appear more than once in the header; rename "
                 "or remove the extra one so the column to read is clear")
         if missing:
+            _refuse_header_below(frame, path, x, y, "line" if text else "row")
             near = "".join(near_column(c, list(map(str, frame.columns))).replace(
                 " (did you mean", f" ({c!r}: did you mean") for c in missing)
             raise DataError(
@@ -1566,10 +1796,16 @@ def read_features(
                 + ("; it is a Parquet file without GeoParquet metadata (no 'geo' key, so no "
                    "geometries): name its coordinate columns with x:/y: (and crs:), or write "
                    "it as GeoParquet" + frame.attrs.get("wkb_hint", "")
-                   if is_parquet(path) and {x, y} & set(missing) else "")
+                   if parquet is not None and {x, y} & set(missing) else "")
             )
-        xs = _numeric(frame[x], path, x, frame.attrs)
-        ys = _numeric(frame[y], path, y, frame.attrs)
+        lines = frame.attrs.get("lines")
+        rows = np.asarray(lines, "i8") if lines is not None else np.arange(len(frame)) + 2
+        said = "line" if text else "row"
+        _refuse_header_reordered(frame, path, x, y, rows, said)
+        xs = _numeric(_degrees_text(frame[x], path, x, "x", rows, said, frame.attrs), path,
+                      x, frame.attrs)
+        ys = _numeric(_degrees_text(frame[y], path, y, "y", rows, said, frame.attrs), path,
+                      y, frame.attrs)
         _refuse_crs_column(frame, path, crs or "EPSG:4326", xs, ys)
         _refuse_geometry_disagreeing(frame, path, x, y, xs, ys, "line" if text else "row")
         _refuse_degrees_as_metres(xs, ys, crs or "EPSG:4326", path, x, y)
@@ -1601,6 +1837,7 @@ def read_features(
                                       shapely.get_y(geoms[points]), crs, path, "", "")
     if decimal is not None:  # a text field of numbers ('0,5' in a .dbf) is read in it
         gdf.attrs["decimal"] = decimal
+    gdf.attrs["overflow"] = dbf_overflows(path, layer)
     replaced = crs_replaced_message(path, layer=layer, crs=crs,
                                     bounds=gdf.total_bounds) if override_crs else ""
     if replaced:
@@ -1787,7 +2024,21 @@ def _kind_said(geom: Any) -> str:
     return f"a {kind} of {places} place{'s' if places != 1 else ''}"
 
 
-def _parquet_table(path: Path) -> pd.DataFrame:
+def _parquet_name(path: Path, layer: str | None) -> Path | str | None:
+    """The (Geo)Parquet file ``path`` reads (itself, or the one inside a ``.zip``), or
+    ``None`` when it reads none."""
+    if is_parquet(path):
+        return path
+    if path.suffix.lower() != ".zip":
+        return None
+    try:
+        name = source_name(path, layer)
+    except Exception:  # the read proper names what is wrong with the archive
+        return None
+    return name if is_parquet(name) else None
+
+
+def _parquet_table(path: Path | str) -> pd.DataFrame:
     """A Parquet file without GeoParquet metadata as a table, its binary columns (WKB
     geometries written without ``geo``) as hexadecimal text: as bytes, every check that
     reads a column as text decoded them as UTF-8 (``internal error:
@@ -1815,25 +2066,114 @@ def _attribute_table(path: Path, layer: str | None) -> bool:
         return False
 
 
-def _read_sheet(path: Path, layer: str | None) -> pd.DataFrame:
-    """A spreadsheet's sheet (``layer``, else the first) as a table, its first row the
-    header. A workbook was read as a vector layer without geometries: "internal error:
-    AttributeError: 'DataFrame' object has no attribute 'crs'"."""
+def _cells_notation(frame: pd.DataFrame, decimal: str | None, path: Path) -> None:
+    """Set ``frame.attrs`` ``decimal`` and ``undecided`` (as :func:`read_table` does for a
+    text table) for a table read by another reader (a spreadsheet, a Parquet or
+    GeoPackage attribute table): its number cells are numbers, but numbers typed or
+    imported as text (``'5,1'`` in a Dutch sheet) are read in the source's ``decimal``,
+    else in the notation its text cells show. Before, such a sheet was "these look like
+    decimal commas: set 'decimal: \",\"'", and setting it changed nothing."""
+    if decimal is not None:
+        frame.attrs["decimal"], frame.attrs["undecided"] = decimal, {}
+        return
+    names = [str(c) for c in frame.columns]
+    scan = _Scan(np.empty(0, "i8"), names, "\t", None, {}, {}, {})
+    for i in range(frame.shape[1]):
+        column = frame.iloc[:, i]
+        if column.dtype != object and not isinstance(column.dtype, pd.StringDtype):
+            continue
+        text = column[column.map(lambda v: isinstance(v, str))].astype(str).str.strip()
+        text = text[text.str.contains(r"\d[.,]\d", regex=True)].head(1000)
+        for kind, pattern in ((scan.comma, _COMMA_DECIMAL), (scan.point, _POINT_DECIMAL),
+                              (scan.either, _EITHER)):
+            hit = text.map(_ungrouped).str.fullmatch(pattern.pattern)
+            if hit.any():
+                at = int(np.flatnonzero(hit.to_numpy(bool))[0])
+                kind[i] = (text.iloc[at], int(text.index[at]) + 2)
+    if scan.comma or scan.point:
+        scan.either.clear()  # numbers that read either way matter only when nothing tells
+    notation = _notation(scan, None, path)
+    frame.attrs["decimal"] = notation.decimal or "."
+    frame.attrs["undecided"] = {names[i]: why for i, why in notation.undecided.items()}
+
+
+def _read_sheet(path: Path, layer: str | None, x: str = "lon", y: str = "lat"
+                ) -> pd.DataFrame:
+    """A spreadsheet's sheet (``layer``; else its one sheet, or the one sheet holding the
+    ``x``/``y`` columns) as a table, its first row the header. A workbook was read as a
+    vector layer without geometries: "internal error: AttributeError: 'DataFrame' object
+    has no attribute 'crs'"; a workbook of several sheets was read at its first sheet
+    without a word (the rows of a second sheet of wells lost; a README sheet first was
+    "no column(s) ['lon', 'lat']" naming no other sheet).
+
+    Raises
+    ------
+    InputFileError
+        GDAL cannot read the workbook.
+    DataError
+        ``layer`` names no sheet; several sheets hold the coordinate columns and none is
+        named (each named with its rows).
+    """
     import pyogrio
 
     pyogrio.set_gdal_config_options({"OGR_XLSX_HEADERS": "FORCE",
                                      "OGR_ODS_HEADERS": "FORCE"})
+
+    def read(sheet: str | None) -> pd.DataFrame:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # pyogrio's "more than one"
+                frame = pyogrio.read_dataframe(path, layer=sheet, read_geometry=False)
+        except Exception as exc:  # GDAL's reasons are many: each is named
+            raise InputFileError(
+                f"{path}: cannot read the spreadsheet{f' sheet {sheet!r}' if sheet else ''}"
+                f": {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}; save "
+                "the sheet as CSV (UTF-8)") from None
+        frame.columns = [str(c).strip() for c in frame.columns]
+        counts = Counter(frame.columns)
+        frame.attrs["repeated_columns"] = sorted(n for n, k in counts.items() if k > 1)
+        return frame
+
     try:
-        frame = pyogrio.read_dataframe(path, layer=layer, read_geometry=False)
-    except Exception as exc:  # GDAL's reasons are many: each is named
-        raise InputFileError(
-            f"{path}: cannot read the spreadsheet{f' sheet {layer!r}' if layer else ''}: "
-            f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}; save the sheet "
-            "as CSV (UTF-8)") from None
-    frame.columns = [str(c).strip() for c in frame.columns]
-    counts = Counter(frame.columns)
-    frame.attrs["repeated_columns"] = sorted(n for n, k in counts.items() if k > 1)
-    return frame
+        sheets = [str(row[0]) for row in pyogrio.list_layers(path)]
+    except Exception:  # the read names what is wrong with the workbook
+        sheets = []
+    if layer is not None:
+        if sheets and layer not in sheets:
+            raise DataError(f"{path}: no sheet {layer!r}; its sheets are {sheets}: name one "
+                            "with 'layer:'")
+        return read(layer)
+    if len(sheets) <= 1:
+        return read(None)
+    frames = {name: read(name) for name in sheets}
+    placed = [n for n, f in frames.items() if x in f.columns and y in f.columns and len(f)]
+    if len(placed) == 1:
+        return frames[placed[0]]
+    def described(name: str, frame: pd.DataFrame) -> str:
+        rows = f"{len(frame)} row{'s' if len(frame) != 1 else ''}"
+        if x in frame.columns and y in frame.columns:
+            return f"{name!r} ({rows})"
+        return f"{name!r} ({rows}; columns {list(frame.columns)[:6]})"
+
+    said = ", ".join(described(n, f) for n, f in frames.items())
+    raise DataError(
+        f"{path}: the workbook holds {len(sheets)} sheets: {said}; "
+        + (f"{len(placed)} hold the coordinate columns {x!r}/{y!r}: name the one to read "
+           "with 'layer:' (the sheet's name), or copy their rows into one sheet, so that no "
+           "sheet's rows are left out" if placed else
+           f"none holds the coordinate columns {x!r}/{y!r}: name the sheet to read with "
+           "'layer:' and its coordinate columns with x:/y:"))
+
+
+def coordinates_without_geometry(path: Path | str, n: int, x: str, y: str) -> str:
+    """The refusal of a vector layer none of whose ``n`` features has a geometry while its
+    columns ``x``/``y`` hold coordinates (a GeoPackage exported without writing the points
+    from its columns): it was "the point table is empty (no rows with coordinates)"."""
+    return (f"{path}: none of the layer's {n} feature(s) has a geometry, but its columns "
+            f"{x!r}/{y!r} hold coordinates (an export that did not write the points from "
+            "them?): give the layer as a table (export it as CSV, its coordinates in "
+            f"{x!r}/{y!r} and 'crs:'), or write its points from them (QGIS: Create Points "
+            "Layer from Table)")
 
 
 def read_points(
@@ -1896,6 +2236,8 @@ def read_points(
             "feature (multi-points split, e.g. ogr2ogr -explodecollections; "
             "polygons as their centroids)")
     if not keep.any():
+        if not text and len(gdf) and x in gdf.columns and y in gdf.columns:
+            raise DataError(coordinates_without_geometry(path, len(gdf), x, y))
         raise DataError(
             f"{path}: the point table is empty (no rows with {coords})"
             + ("" if len(gdf) else

@@ -16,6 +16,7 @@ import math
 import threading
 import warnings
 import zipfile
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,7 @@ from prospect.errors import CRSError, DataError, InputFileError
 from prospect.grid import parse_crs
 from prospect.io.files import why_unreadable
 from prospect.io.geoparquet import (
+    PARQUET_SUFFIXES,
     geo_metadata,
     is_parquet,
     parquet_info,
@@ -42,10 +44,11 @@ from prospect.io.geoparquet import (
 )
 
 __all__ = ["COORDINATE_LIMIT", "check_columns", "check_coordinates", "crs_replaced_message",
-           "dataset_files", "described_hint", "file_version", "gdal_messages",
+           "dataset_files", "dbf_overflows", "described_hint", "file_version", "gdal_messages",
            "gdal_said_message", "gpx_layer", "ground_shift", "has_geometry", "layer_crs",
            "layer_fields", "list_layers", "near_column", "no_geometry_message", "not_lonlat_hint",
-           "read_attribute", "read_units", "read_vector", "recoded_message", "unit_name",
+           "read_attribute", "read_units", "read_vector", "recoded_message", "source_name",
+           "unit_name",
            "utf8_read_as_code_page", "zip_datasets", "zip_members"]
 
 
@@ -219,7 +222,7 @@ def zip_datasets(members: tuple[str, ...]) -> list[str]:
         gdb = next((i for i, p in enumerate(parts[:-1]) if p.lower().endswith(".gdb")), None)
         if gdb is not None:
             found = "/".join(parts[:gdb + 1])
-        elif Path(member).suffix.lower() in VECTOR_SUFFIXES:
+        elif Path(member).suffix.lower() in VECTOR_SUFFIXES + PARQUET_SUFFIXES:
             found = member
         else:
             continue
@@ -281,6 +284,12 @@ def _source(path: Path | str, layer: str | None = None) -> _Source:
             and local.is_file():  # GDAL reads a gzipped file only through /vsigzip/
         return _Source(text, f"/vsigzip/{local.resolve()}", local)
     return _Source(text, text)
+
+
+def source_name(path: Path | str, layer: str | None = None) -> str:
+    """The name GDAL (or the GeoParquet reader) opens for ``path``: the vector file inside
+    a ``.zip`` (``/vsizip//abs/a.zip/pts.parquet``), else ``path`` as written."""
+    return _source(path, layer).name
 
 
 _GZIPPED = frozenset({".geojson", ".json", ".geojsonl", ".geojsons", ".kml", ".gml", ".fgb",
@@ -420,6 +429,62 @@ def _check_records(src: _Source, shp: str) -> None:
             f"{Path(shp).with_suffix('.dbf').name} holds {records} record(s): the files are "
             "not of one Shapefile (one copied from another version?); copy the .shp, .shx "
             "and .dbf of one export together, or use a GeoPackage")
+
+
+DBF_SCANNED_MAX = 2**28
+"""Largest ``.dbf`` scanned for numbers written as asterisks (it is read whole)."""
+
+
+def dbf_overflows(path: Path | str, layer: str | None = None) -> dict[str, np.ndarray]:
+    """Numeric fields of a Shapefile's ``.dbf`` (in its folder or its zip) holding values
+    written as asterisks, each with the records (0-based) that hold them.
+
+    dBase writes ``********`` where a number does not fit its field's width (ArcGIS, a
+    grade of 123456.78 in a field of 8): GDAL reads such a cell as null, so the measured
+    value was missing without a word, as if never given. ``{}`` for any other file."""
+    try:
+        src = _source(path, layer)
+        shps = src.shapefiles
+        if len(shps) > 1 and layer is not None:
+            shps = [p for p in shps if Path(p).stem == layer]
+        if len(shps) != 1:
+            return {}
+        head = _part_head(src, shps[0], ".dbf", 32 * 256 + 33)
+        if head is None or head[1] > DBF_SCANNED_MAX or len(head[0]) < 32:
+            return {}
+        raw = head[0]
+        records = int.from_bytes(raw[4:8], "little")
+        header = int.from_bytes(raw[8:10], "little")
+        width = int.from_bytes(raw[10:12], "little")
+        fields: list[tuple[str, int, int]] = []  # name, offset in the record, length
+        offset = 1  # the deletion flag
+        for at in range(32, min(header, len(raw)) - 31, 32):
+            if raw[at] == 0x0D:
+                break
+            name = raw[at:at + 11].split(b"\0", 1)[0].decode("latin-1").strip()
+            length = raw[at + 16]
+            if chr(raw[at + 11]) in "NF":
+                fields.append((name, offset, length))
+            offset += length
+        if not fields or not records or not width:
+            return {}
+        whole = _part_head(src, shps[0], ".dbf", head[1])
+        if whole is None:
+            return {}
+        body = np.frombuffer(whole[0], np.uint8, count=min(
+            records * width, max(len(whole[0]) - header, 0)), offset=min(header, len(whole[0])))
+        rows = body[:body.size // width * width].reshape(-1, width)
+    except Exception:  # the read proper names what is wrong with the file
+        return {}
+    out: dict[str, np.ndarray] = {}
+    alive = rows[:, 0] != ord("*")  # a record flagged '*' is deleted: GDAL skips it
+    position = np.cumsum(alive) - 1  # each live record's row in what GDAL reads
+    for name, offset, length in fields:
+        cells = rows[:, offset:offset + length]
+        starred = np.flatnonzero((cells == ord("*")).any(axis=1) & alive)
+        if starred.size:
+            out[name] = position[starred]
+    return out
 
 
 def _no_crs(src: _Source) -> CRSError:
@@ -573,7 +638,7 @@ def _read(src: _Source, layer: str | None, **kwargs: Any) -> Any:
     ``df.attrs["gdal"]`` (message -> times) instead of GDAL's stderr."""
     path = Path(src.shown)
     if is_parquet(src.name):  # GDAL here has no Parquet driver: pyarrow reads it
-        return read_parquet(path, **kwargs)
+        return read_parquet(src.name if src.archive is not None else path, **kwargs)
     example = utf8_read_as_code_page(src, layer)
     encoding = "UTF-8" if example else None
     quiet_measured()
@@ -682,9 +747,76 @@ def _check_layer(path: Path | str, layer: str | None) -> _Source:
     if layer is not None and layer not in layers:
         raise DataError(f"{src.shown}: no layer {layer!r}; layers are {layers}")
     if layer is None and len(layers) > 1:
-        raise DataError(f"{src.shown}: holds {len(layers)} layers ({', '.join(layers)}); "
-                        "name the one to read with 'layer:' in the config")
+        kinds = _layer_kinds(src, layers)
+        merge = ""
+        if src.name.lower().endswith((".kml", ".kmz")) and \
+                sum(1 for k in kinds.values() if k and "point" in k) > 1:
+            merge = ("; to read the points of every folder as one layer, write them into "
+                     "one file first (ogr2ogr -f GPKG points.gpkg "
+                     f"'{Path(src.shown).name}' -where \"OGR_GEOMETRY='POINT'\" -nln points "
+                     "-append) and give that file")
+        shown = ", ".join(f"{n!r} ({kinds[n]})" if kinds.get(n) else repr(n)
+                          for n in layers[:_LAYERS_DESCRIBED])
+        more = f", ... ({len(layers)} in all)" if len(layers) > _LAYERS_DESCRIBED else ""
+        folders = " (the KML's folders)" if src.name.lower().endswith((".kml", ".kmz")) \
+            else ""
+        raise DataError(f"{src.shown}: holds {len(layers)} layers ({', '.join(layers)})"
+                        f"{folders}: {shown}{more}; name the one to read with 'layer:' in "
+                        f"the config (e.g. layer: {_first_filled(layers, kinds)!r}){merge}")
     return src
+
+
+_LAYERS_DESCRIBED = 12
+"""Layers whose features are counted in the message that asks for ``layer:``."""
+_KINDS_READ_MAX = 200_000
+"""Most features of a layer of unstated geometry type (a KML folder) read to count its
+points, lines and polygons."""
+
+
+def _layer_kinds(src: _Source, layers: list[str]) -> dict[str, str]:
+    """What each of the first layers holds, as said to a user choosing one (``'2 points'``,
+    ``'1 polygon'``, ``'no features'``); a layer that cannot be told is left out. A KML's
+    folders state no geometry type ("Unknown"): their geometries are read and counted."""
+    out: dict[str, str] = {}
+    if is_parquet(src.name):
+        return out
+    for name in layers[:_LAYERS_DESCRIBED]:
+        try:
+            quiet_measured()
+            with gdal_messages():
+                info = pyogrio.read_info(src.name, layer=name, force_feature_count=True)
+                count = int(info.get("features") or 0)
+                kind = str(info.get("geometry_type") or "")
+                if not count:
+                    out[name] = "no features"
+                    continue
+                if kind in ("", "None"):
+                    out[name] = f"{count} row{'s' if count != 1 else ''} without geometry"
+                    continue
+                if kind == "Unknown" and count <= _KINDS_READ_MAX:
+                    geoms = pyogrio.read_dataframe(src.name, layer=name, columns=[]).geometry
+                    kinds = Counter(str(t) for t in geoms.geom_type.dropna())
+                else:
+                    kinds = Counter({kind.removesuffix(" Z").removesuffix(" M"): count})
+        except Exception:  # a layer that cannot be told is named without its count
+            continue
+        out[name] = ", ".join(f"{n} {_kind_word(k, n)}" for k, n in kinds.most_common()) \
+            or f"{count} feature{'s' if count != 1 else ''} without geometry"
+    return out
+
+
+def _kind_word(kind: str, n: int) -> str:
+    """``'point'``/``'points'``, ``'polygon'``, ``'line'``... for a geometry type."""
+    word = {"Point": "point", "MultiPoint": "multi-point", "LineString": "line",
+            "MultiLineString": "multi-line", "Polygon": "polygon",
+            "MultiPolygon": "multi-polygon", "GeometryCollection": "geometry collection"
+            }.get(kind, kind)
+    return word + ("s" if n != 1 else "")
+
+
+def _first_filled(layers: list[str], kinds: dict[str, str]) -> str:
+    """The first layer holding features (the example ``layer:`` given)."""
+    return next((n for n in layers if kinds.get(n) and kinds[n] != "no features"), layers[0])
 
 
 GPX_POINT_LAYERS = ("waypoints", "route_points", "track_points")
@@ -767,25 +899,58 @@ def layer_info(path: Path | str, *, layer: str | None = None) -> dict[str, Any]:
 
 
 def not_lonlat_hint(path: Path | str, *, layer: str | None = None,
-                    crs: str | None = None) -> str:
+                    crs: str | None = None, region: Any = None) -> str:
     """Why a layer said to be in longitude/latitude lies nowhere: its coordinates are
     projected (x up to 500 400), as in a GeoJSON without a ``crs`` member (GDAL takes WGS 84,
-    as RFC 7946 says) holding UTM coordinates; ``""`` otherwise."""
+    as RFC 7946 says) holding UTM coordinates; or, given the ``region`` (a
+    :class:`~prospect.grid.RegionGrid`) it should lie in, they are latitude, longitude (a
+    GeoJSON written lat, lon), which would lie in it swapped; ``""`` otherwise."""
     try:
         info = layer_info(path, layer=layer)
         said = parse_crs(crs or info["crs"]) if (crs or info.get("crs")) else None
         bounds = info.get("total_bounds")
+        if bounds is None and region is not None:
+            bounds = read_vector(path, layer=layer, crs=crs).total_bounds
     except Exception:  # the read proper names what is wrong with the file
         return ""
     if said is None or not said.is_geographic or bounds is None:
         return ""
     west, south, east, north = (float(b) for b in bounds)
     if max(abs(west), abs(east)) <= 360 and max(abs(south), abs(north)) <= 90:
-        return ""
+        return _swapped_hint(path, layer, said, (west, south, east, north), region)
     return (f"; its coordinates (x {west:.10g} to {east:.10g}, y {south:.10g} to "
             f"{north:.10g}) are no longitude/latitude, yet the layer's CRS is {said.name!r} "
             "(a GeoJSON without a 'crs' member is read as WGS 84, RFC 7946): give the CRS "
             "they are in with 'crs:' in the source config (e.g. crs: 'EPSG:32619')")
+
+
+def _swapped_hint(path: Path | str, layer: str | None, crs: Any,
+                  bounds: tuple[float, float, float, float], region: Any) -> str:
+    """``"; its coordinates look swapped ..."`` when a layer in longitude/latitude lies
+    outside ``region`` as read and within it with x and y swapped (a GeoJSON of geology
+    polygons written lat, lon: "no feature lies in the region" alone); ``""`` otherwise."""
+    if region is None:
+        return ""
+    from pyproj import Transformer
+
+    from prospect.io.points import swapped_axes_fix
+
+    west, south, east, north = bounds
+    if max(abs(west), abs(east)) > 90:
+        return ""  # an x past 90 is no latitude
+    box = shapely.box(*region.bounds)
+    try:
+        to_region = Transformer.from_crs(crs, region.crs_obj, always_xy=True)
+        with np.errstate(all="ignore"):
+            as_read = shapely.box(*to_region.transform_bounds(west, south, east, north))
+            swapped = shapely.box(*to_region.transform_bounds(south, west, north, east))
+    except Exception:  # a CRS PROJ cannot use is named by the read proper
+        return ""
+    if as_read.intersects(box) or not swapped.intersects(box):
+        return ""
+    return (f"; its coordinates look swapped (x {west:.6g} to {east:.6g}, y {south:.6g} to "
+            f"{north:.6g}: read as y, x they lie in the region): "
+            + swapped_axes_fix(path, layer=layer, crs=crs))
 
 
 def ground_shift(file_crs: Any, config_crs: Any,
@@ -1010,7 +1175,7 @@ def read_vector(
             raise
         raise DataError(f"{path}: {exc}") from None
     if not isinstance(gdf, gpd.GeoDataFrame) and is_parquet(src.name):
-        raise DataError(plain_parquet_fix(path))
+        raise DataError(plain_parquet_fix(src.name if src.archive is not None else path))
     if not isinstance(gdf, gpd.GeoDataFrame):  # pyogrio's frame of an attribute table
         raise DataError(
             f"{path}: layer {layer or '(first)'} holds no geometries (a table of attributes "

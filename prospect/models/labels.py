@@ -21,6 +21,7 @@ from prospect.grid import RegionGrid
 from prospect.io.companions import Qualifier
 from prospect.io.points import (
     column_values,
+    coordinates_without_geometry,
     read_features,
     record_numbers,
     refuse_swapped_axes,
@@ -327,6 +328,7 @@ def read_occurrences(
         raise InputFileError(f"{path}: occurrence file not found; check the labels source path")
     gdf = read_features(path, x=x, y=y, crs=crs, layer=layer, override_crs=override_crs,
                         decimal=decimal)
+    gdf = _collections_as_multi(gdf)
     n_records = len(gdf)
     numbers, what = record_numbers(gdf, path, layer)  # as the user finds them in the file
     gdf["_value"] = _values(gdf, value_column, path, tuple(nodata),
@@ -341,7 +343,10 @@ def read_occurrences(
     gdf["_same_as"] = repeated_records(gdf, ignore=("_value", "_fid", "_same_as"))
     # a vector file's geometries may have their axes swapped (a table's are its columns)
     vector = what == "feature"
-    gdf = gdf[has_geometry(gdf.geometry)]
+    placed = has_geometry(gdf.geometry)
+    if vector and len(gdf) and not placed.any() and x in gdf.columns and y in gdf.columns:
+        raise DataError(coordinates_without_geometry(path, len(gdf), x, y))
+    gdf = gdf[placed]
     places = _one_place_each(gdf.geometry)
     if vector and len(gdf):  # multi-points and polygons too: all were placed as read
         refuse_swapped_axes(shapely.get_x(places), shapely.get_y(places), gdf.crs,
@@ -454,6 +459,34 @@ def _one_place_each(geoms: Any) -> np.ndarray:
     return np.asarray(out, dtype=object)
 
 
+def _collections_as_multi(gdf: Any) -> Any:
+    """The table with each GeometryCollection of points only as a MultiPoint, and of
+    polygons only as their union (a KML placemark's MultiGeometry is read so): each was
+    "not points or polygons" and left out of the labels. A collection mixing kinds (an
+    icon's point beside an outline) stays one, warned of: which part is the occurrence
+    cannot be told."""
+    geoms = np.asarray(gdf.geometry.to_numpy(), dtype=object)
+    collections = np.flatnonzero(shapely.get_type_id(geoms) == 7)
+    if not collections.size:
+        return gdf
+    out = geoms.copy()
+    for i in collections:
+        parts = shapely.get_parts(geoms[i])
+        while (shapely.get_type_id(parts) == 7).any():  # collections inside collections
+            parts = shapely.get_parts(parts)
+        parts = parts[~shapely.is_empty(parts)]
+        kinds = set(shapely.get_type_id(parts).tolist())
+        if not parts.size:
+            continue
+        if kinds <= {0, 4}:  # points, multi-points
+            out[i] = shapely.multipoints(shapely.get_coordinates(parts))
+        elif kinds <= {3, 6}:  # polygons, multi-polygons
+            out[i] = shapely.union_all(shapely.make_valid(parts))
+    gdf = gdf.copy()
+    gdf[gdf.geometry.name] = out
+    return gdf
+
+
 def _polygon_centre(geom: Any) -> tuple[np.ndarray, np.ndarray]:
     """A polygon's centroid, or its representative point when the centroid lies outside
     it (a C-shaped outline): one point for the whole polygon."""
@@ -479,7 +512,11 @@ def _warn_other_geometries(path: Path, gdf: pd.DataFrame, n_records: int) -> Non
         f"{path}: {int(other.sum())} of {n_records} occurrence feature(s) are "
         f"{', '.join(sorted(set(kinds[other])))}, not points or polygons, and are left out "
         f"of the labels (features {first}); give those occurrences as points (e.g. each "
-        "line's midpoint) or as polygons"), stacklevel=3)
+        "line's midpoint) or as polygons"
+        + ("; a GeometryCollection of several kinds (a KML MultiGeometry of an icon's "
+           "point and an outline?) is not read, as which part is the occurrence cannot be "
+           "told: keep one kind in each" if (kinds[other] == "GeometryCollection").any()
+           else "")), stacklevel=3)
 
 
 def _values(frame: pd.DataFrame, column: str | None, path: Path,

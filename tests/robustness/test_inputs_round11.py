@@ -207,14 +207,16 @@ def test_a_geojson_unit_column_of_mixed_types_prints_no_library_warning(
 
 def test_coordinates_in_degrees_minutes_and_seconds_are_named(sandbox: Sandbox, cli,
                                                               scheduler: str) -> None:
-    """Before: "column 'lon' holds no numbers (e.g. '69°0\\'0"W'); pick a numeric column",
-    the column the config means: the fix is to convert them to decimal degrees."""
-    rows = [f"69°0'{i}\"W,12°12'{i}\"N,{i}" for i in range(20)]
+    """Before: "column 'lon' holds no numbers (e.g. '69°0\\'0"W'); pick a numeric column".
+    Since round 20 degrees, minutes and seconds whose side a letter or sign gives are read
+    as decimal degrees; a cell whose side cannot be told (no letter where the others have
+    one) is refused naming its line."""
+    rows = [f"69°0'{i}\"{'W' if i else ''},12°12'{i}\"N,{i}" for i in range(20)]
     (sandbox.root / "wells.csv").write_text("lon,lat,li\n" + "\n".join(rows) + "\n")
     result = _ingest(sandbox, cli, scheduler, sources=[
         {**WELLS, "x": "lon", "y": "lat", "crs": "EPSG:4326"}])
-    line = assert_clean_error(result, 1, "wells.csv", "'lon'", "degrees, minutes and seconds",
-                              "decimal degrees")
+    line = assert_clean_error(result, 1, "wells.csv", "'lon'", "no hemisphere letter",
+                              "line 2")
     assert "pick a numeric column" not in line
     assert sandbox.untouched()
 

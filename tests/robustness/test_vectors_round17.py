@@ -229,17 +229,20 @@ def test_a_column_of_wkt_geometries_is_named(tmp_path: Path) -> None:
         assert needle in str(error), error
 
 
-@pytest.mark.parametrize("cells", [("68.3 W", "12.2 N"), ("W68.3", "N12.2"), ("5.1E", "52.1N")])
-def test_degrees_with_a_hemisphere_letter_are_named(tmp_path: Path,
-                                                    cells: tuple[str, str]) -> None:
-    """Before: "these are numbers with a unit: ... the unit belongs in the header"."""
+@pytest.mark.parametrize(("cells", "place"), [(("68.3 W", "12.2 N"), (-68.3, 12.2)),
+                                              (("W68.3", "N12.2"), (-68.3, 12.2)),
+                                              (("5.1E", "52.1N"), (5.1, 52.1))])
+def test_degrees_with_a_hemisphere_letter_are_read_signed(
+        tmp_path: Path, cells: tuple[str, str], place: tuple[float, float]) -> None:
+    """Before round 17: "these are numbers with a unit: ... the unit belongs in the
+    header"; round 17 refused them naming the hemisphere letter; since round 20 a letter
+    that gives the side is read as the sign (west and south negative)."""
     (tmp_path / "wells.csv").write_text(
         "lon,lat,li\n" + f"{cells[0]},{cells[1]},1\n" * 3)
-    _, _, error = _read(tmp_path / "wells.csv")
-    assert error is not None
-    for needle in ("hemisphere letter", "negative west and south", "'68.3 W' is -68.3"):
-        assert needle in str(error), error
-    assert "numbers with a unit" not in str(error)
+    table, _, error = _read(tmp_path / "wells.csv")
+    assert error is None and table is not None, error
+    np.testing.assert_allclose(table.x, [place[0]] * 3)
+    np.testing.assert_allclose(table.y, [place[1]] * 3)
 
 
 # --- geometries of a point file -----------------------------------------------------------
