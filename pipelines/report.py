@@ -375,28 +375,39 @@ def _woe_section(out: Path, woe: dict[str, Any]) -> list[str]:
                 lines.append("")
     ci = woe.get("conditional_independence", {})
     if ci:
-        lines += ["", *_ci_lines(ci), "", *_pairwise_lines(ci.get("pairwise") or [])]
+        lines += ["", *_ci_lines(ci), "", *_pairwise_lines(ci.get("pairwise") or [],
+                                                       ci.get("pairwise_summary"))]
     return lines
 
 
-def _pairwise_lines(pairs: list[dict[str, Any]]) -> list[str]:
+def _pairwise_lines(pairs: list[dict[str, Any]],
+                    summary: dict[str, Any] | None = None) -> list[str]:
     """The pairwise conditional-independence tests of the evidence layers (Bonham-Carter
-    1994: a contingency table of the deposits over two layers' states), one row a pair."""
+    1994: a contingency table of the deposits over two layers' states), one row a pair,
+    with each pair's Holm-adjusted p-value beside the published per-pair one."""
     if not pairs:
         return []
     lines = ["Pairwise tests of conditional independence (deposits over each pair of "
              "layers' states; chi-square, or Fisher's exact test for a 2 x 2 table with an "
-             "expected count below 5). Each pair is tested at 5 % on its own, without a "
-             "correction for the number of pairs, as published: with many pairs some "
-             "reject by chance.", "",
-             "| layer a | layer b | deposits | test | p | rejected at 5 % | note |",
-             "|---|---|---|---|---|---|---|"]
+             "expected count below 5). Each pair is tested at 5 % on its own, as published "
+             "(Bonham-Carter 1994); with many pairs some reject by chance, so Holm's (1979) "
+             "step-down correction over the pairs tested is given beside it."]
+    if summary:
+        lines[0] += (f" {_fmt(summary.get('pairs'))} pairs, {_fmt(summary.get('tested'))} "
+                     f"tested; {_fmt(summary.get('rejected_at_5pct'))} reject at 5 % each on "
+                     f"its own, {_fmt(summary.get('rejected_at_5pct_holm'))} after Holm's "
+                     "correction.")
+    lines += ["", "| layer a | layer b | deposits | test | p | rejected at 5 % | p (Holm) "
+              "| rejected at 5 % (Holm) | note |", "|---|---|---|---|---|---|---|---|---|"]
+
+    def verdict(rejected: Any) -> str:
+        return "n/a" if rejected is None else ("**yes**" if rejected else "no")
+
     for p in pairs:
-        rejected = p.get("rejected_at_5pct")
-        verdict = "n/a" if rejected is None else ("**yes**" if rejected else "no")
         lines.append(f"| `{p.get('feature_a')}` | `{p.get('feature_b')}` | "
                      f"{_fmt(p.get('deposits'))} | {p.get('test') or 'none'} | "
-                     f"{_fmt(p.get('p_value'))} | {verdict} | "
+                     f"{_fmt(p.get('p_value'))} | {verdict(p.get('rejected_at_5pct'))} | "
+                     f"{_fmt(p.get('p_holm'))} | {verdict(p.get('rejected_at_5pct_holm'))} | "
                      f"{str(p.get('why') or '').replace('|', '/')} |")
     return [*lines, ""]
 
@@ -474,6 +485,13 @@ def write_score_report(directory: Path, *, quicklooks: dict[str, str],
     lines += [f"| {k} | {_fmt(v)} |" for k, v in facts.get("metrics", {}).items()]
     for problem in facts.get("problems") or []:
         lines += ["", f"> **Not computed**: {problem}"]
+    for warning in facts.get("evidence_warnings") or []:
+        lines += ["", f"> **Evidence**: {warning}"]
+    if metrics_share := (facts.get("metrics") or {}).get("outside_training_range_share"):
+        lines += ["", f"`outside_training_range_share` ({_fmt(metrics_share)}): the share of "
+                  "the sampled cells whose value of some continuous layer lies outside that "
+                  "layer's training minimum..maximum (the model extrapolates there; a range "
+                  "check standing in for the area of applicability of Meyer & Pebesma 2021)."]
     metrics = facts.get("metrics", {})
     lines += ["", "`map_top*_capture` are in-sample success-rate figures: the training "
               "occurrences against the map of the model fitted on them (cells tied at the "

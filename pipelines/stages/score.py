@@ -36,7 +36,7 @@ from prospect.io.files import write_json
 from prospect.io.raster import write_cog
 from prospect.models.metrics import top_capture_binned
 from prospect.models.training import labels_source, read_labels
-from prospect.registry.applicability import input_warnings
+from prospect.registry.applicability import input_comparison
 from prospect.registry.scoring import OUTPUTS, model_feature_spec, score_model
 
 __all__ = ["publish_maps", "run", "stac_item"]
@@ -190,7 +190,7 @@ def run(ctx: RunContext) -> StageResult:
     # The cube's evidence against the training evidence (a few chunks read in this
     # process) is read while the cluster scores, not before: it was serial work.
     with ThreadPoolExecutor(1, thread_name_prefix="input-check") as pool:
-        compared = pool.submit(input_warnings, ds, loaded.schema)
+        compared = pool.submit(input_comparison, ds, loaded.schema)
         maps = score_model(loaded.estimator, loaded.schema, ds, provenance=provenance,
                            mineral=cfg.mineral, synthetic=synthetic,
                            check_inputs=False)
@@ -200,7 +200,8 @@ def run(ctx: RunContext) -> StageResult:
         ctx.console.print(f"  scoring {grid.shape[0]} x {grid.shape[1]} cells in "
                           f"{grid.n_chunks} blocks")
         publish_maps(ctx, maps)
-        unlike = compared.result()
+        comparison = compared.result()
+    unlike = comparison["lines"]
     for line in unlike:
         warnings.warn(DataWarning(line), stacklevel=2)
     ds = open_cube(ctx.cube_path)
@@ -235,6 +236,11 @@ def run(ctx: RunContext) -> StageResult:
         outputs[f"{name}_stac"] = str(score_dir / f"{name}.json")
         outputs[f"{name}_quicklook"] = str(score_dir / delivered[name]["quicklook"])
     metrics, problems = _map_metrics(delivered["probability"], ctx, positives)
+    found = comparison["extrapolation"]
+    if found is not None:  # None: the training evidence itself, not compared
+        # sampled cells outside the training range of a continuous layer (extrapolated)
+        metrics["outside_training_range_share"] = found["share"]
+        metrics["outside_training_range_sampled_cells"] = found["cells"]
     for problem in problems:
         ctx.console.print(f"  [yellow]{problem}[/yellow]")
     report = write_score_report(
@@ -242,7 +248,8 @@ def run(ctx: RunContext) -> StageResult:
             "mineral": cfg.mineral, "job": ctx.job.name, "synthetic": synthetic,
             "region": grid.describe(), "model": str(model_dir), "metrics": metrics,
             "headline": (card.get("cv") or {}).get("headline") or {}, "scale": scale,
-            "outputs": dict(outputs), "problems": problems})
+            "outputs": dict(outputs), "problems": problems,
+            "evidence_warnings": list(unlike)})
     outputs["report"] = str(report)
     return StageResult(name="score", outputs=outputs, metrics=metrics,
                        inputs={"model": str(model_dir), "cube": str(ctx.cube_path)},

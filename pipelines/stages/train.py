@@ -28,6 +28,7 @@ from prospect.io.cube import cube_grid, is_synthetic, open_cube
 from prospect.io.files import file_sha256, write_json, write_text
 from prospect.models import fit_fold, make_estimator, pool_folds, uses_area_weights
 from prospect.models.baselines import compare_to_baseline
+from prospect.models.cv import adjacent_positives
 from prospect.models.evaluate import CVResult, oof_table
 from prospect.models.summary import (
     cv_warnings,
@@ -112,6 +113,9 @@ def run(ctx: RunContext) -> StageResult:
     sw = ts.weight if uses_area_weights(cfg.estimator) else None
     cv = resolve_cv(ts, cfg, resolution=grid.resolution)
     schemes = cv_schemes(ts, cfg, cv=cv)
+    adjacent = adjacent_positives(ts.coords, ts.y, schemes["spatial_block"],
+                                  resolution=grid.resolution, buffer=cv["buffer"])
+    cv["positives_next_to_training"] = {k: v for k, v in adjacent.items() if k != "warning"}
     fold_X = fold_matrices(ts, schemes, fold_surfaces(spec, leaks, sources=ctx.job.sources,
                                                       grid=grid),
                            cv=cv, resolution=grid.resolution) \
@@ -141,7 +145,8 @@ def run(ctx: RunContext) -> StageResult:
     facts["metrics"]["cv_spatial_beats_baseline"] = facts["baseline"]["beats"]
     ctx.console.print(f"  {facts['baseline']['verdict']}")
     doubts = cv_warnings(facts["metrics"]) + model_warnings(final, names) + \
-        spread_warnings(final, ts.X) + importance_warnings(facts)
+        spread_warnings(final, ts.X) + importance_warnings(facts) + \
+        ([adjacent["warning"]] if adjacent["warning"] else [])
     for line in doubts:  # the summary's and the manifest's warning notes
         warnings.warn(DataWarning(line), stacklevel=1)
     # what makes the figures less than they read, for the report and the card (the

@@ -18,8 +18,8 @@ from sklearn.model_selection import StratifiedKFold
 from prospect.errors import ConfigError, ModelError
 
 __all__ = [
-    "SpatialBlockCV", "assign_blocks", "auto_block_size", "group_blocks", "label_variogram",
-    "random_folds", "refuse_unfilled_folds",
+    "SpatialBlockCV", "adjacent_positives", "assign_blocks", "auto_block_size", "group_blocks",
+    "label_variogram", "random_folds", "refuse_unfilled_folds",
 ]
 
 
@@ -356,3 +356,60 @@ def auto_block_size(
         edge = max(2.0 * resolution, float(np.floor(edge / 1.25 / resolution)) * resolution)
         capped = True
     return edge, {"variogram": vg, "range": vg["range"], "block_size": edge, "capped": capped}
+
+
+def adjacent_positives(coords: np.ndarray, y: np.ndarray,
+                       folds: list[tuple[np.ndarray, np.ndarray]], *, resolution: float,
+                       buffer: float) -> dict[str, Any]:
+    """Test positives with a training positive in a neighbouring cell, over the folds.
+
+    Spatial blocks without a buffer leave occurrences that cluster across a block edge on
+    both sides of it: a test positive whose neighbouring cell (within 1.5 cells, the
+    eight around it) is a training positive is scored by a model that saw that very
+    occurrence's neighbour, and the spatial figures read higher than on new ground
+    (Roberts et al. 2017, Ecography 40: 913-929; Valavi et al. 2019, blockCV). The
+    automatic buffer (1.5 cells) removes those training rows; a smaller ``cv.buffer``
+    keeps them.
+
+    Parameters
+    ----------
+    coords
+        ``(n, 2)`` cell centres of the training rows.
+    y
+        Their labels (1: positive).
+    folds
+        ``(train, test)`` row indices of each spatial fold.
+    resolution
+        The cell size (CRS units).
+    buffer
+        The CV's buffer (CRS units).
+
+    Returns
+    -------
+    dict
+        ``test_positives`` (over the folds), ``next_to_training`` (how many of them have a
+        training positive within 1.5 cells), ``within`` (that distance) and ``warning``
+        (a line when any do and the buffer is under 1.5 cells, else ``None``).
+    """
+    coords, y = np.asarray(coords, "f8"), np.asarray(y)
+    within = 1.5 * float(resolution)
+    tested = near = 0
+    for train, test in folds:
+        test_pos = test[y[test] == 1]
+        train_pos = train[y[train] == 1]
+        tested += int(test_pos.size)
+        if not test_pos.size or not train_pos.size:
+            continue
+        dist, _ = cKDTree(coords[train_pos]).query(coords[test_pos], k=1,
+                                                   distance_upper_bound=within * (1 + 1e-9))
+        near += int(np.isfinite(dist).sum())
+    warning = None
+    if near and buffer < within:
+        warning = (
+            f"spatial CV: {near} of the {tested} test positives have a training positive in "
+            f"a neighbouring cell (within {within:g}, 1.5 cells) with model.cv.buffer "
+            f"{buffer:g}: occurrences clustered across block edges are on both sides of "
+            "the split, so the spatial figures read higher than on new ground; set "
+            "model.cv.buffer: auto (1.5 cells) or larger")
+    return {"test_positives": tested, "next_to_training": near, "within": within,
+            "warning": warning}

@@ -28,6 +28,7 @@ __all__ = [
     "correlated_features",
     "curves",
     "cv_warnings",
+    "feature_encoding",
     "feature_facts",
     "finite",
     "headline",
@@ -324,8 +325,41 @@ def finite(d: dict[str, Any]) -> dict[str, Any]:
     return {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in d.items()}
 
 
-def feature_facts(ds: xr.Dataset, spec: FeatureSpec) -> list[dict[str, Any]]:
-    """Name, units, long name, kind and provenance of every feature of ``spec`` on ``ds``."""
+def feature_encoding(cfg: ModelConfig, spec: FeatureSpec) -> dict[str, str]:
+    """How the model takes each feature of ``spec``, in words (for the card).
+
+    A categorical layer's codes are classes (one-hot or target encoded, or a weight per
+    class in weights of evidence); every other feature is a number, ordered, which a class
+    code is not: a geology map ingested without ``values: categorical`` is taken as one.
+    """
+    categorical = set(spec.categorical_indices())
+    scaled = cfg.estimator in ("logistic_regression", "mlp")
+    out = {}
+    for j, name in enumerate(spec.names()):
+        if cfg.estimator == "weights_of_evidence":
+            out[name] = ("classes: a weight per class (weights of evidence)" if j in categorical
+                         else "number: inside or outside a cumulative threshold (weights of "
+                              "evidence)")
+        elif j in categorical:
+            out[name] = ("classes: target encoded (cross-fitted mean label per class)"
+                         if cfg.categorical == "target" else
+                         "classes: one-hot (a column per class seen in training)")
+        else:
+            out[name] = "number: ordered" + (", standardised" if scaled else "")
+    return out
+
+
+def feature_facts(ds: xr.Dataset, spec: FeatureSpec,
+                  encoding: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """Name, units, long name, kind and provenance of every feature of ``spec`` on ``ds``,
+    and how the model takes it (``encoding``, :func:`feature_encoding`) when given."""
+    facts = _feature_facts(ds, spec)
+    for fact in facts if encoding else []:
+        fact["encoding"] = encoding.get(fact["name"], "") if encoding else ""
+    return facts
+
+
+def _feature_facts(ds: xr.Dataset, spec: FeatureSpec) -> list[dict[str, Any]]:
     facts = []
     for name in spec.names():
         if name in spec.variables:
@@ -383,7 +417,7 @@ def model_card(
         "synthetic": synthetic, "region": grid.describe(),
         "training_data": training_data,
         "labels": ts.counts,
-        "features": feature_facts(ds, spec),
+        "features": feature_facts(ds, spec, feature_encoding(cfg, spec)),
         # the headline's scheme: spatial blocks whatever cv.kind says (kind: random runs
         # random folds beside them, as compare_random does; their figures are optimistic)
         "cv": {"scheme": "spatial_block", "kind_asked": cfg.cv.kind,

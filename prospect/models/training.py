@@ -537,6 +537,7 @@ def _screen_features(X: np.ndarray, y: np.ndarray, spec: FeatureSpec) -> dict[st
 
     names, categorical = spec.names(), set(spec.categorical_indices())
     constant: list[str] = []
+    coded: dict[str, int] = {}
     alone: dict[str, float] = {}
     pos, neg = y == 1, y == 0
     for j, name in enumerate(names):
@@ -547,6 +548,10 @@ def _screen_features(X: np.ndarray, y: np.ndarray, spec: FeatureSpec) -> dict[st
         if np.ptp(col[ok]) == 0:
             constant.append(name)
             continue
+        if j not in categorical:
+            n_codes = _integer_levels(col[ok])
+            if n_codes:
+                coded[name] = n_codes
         p, n = col[ok & pos], col[ok & neg]
         if p.size < 5 or n.size < 5:
             continue
@@ -565,6 +570,14 @@ def _screen_features(X: np.ndarray, y: np.ndarray, spec: FeatureSpec) -> dict[st
             f"feature(s) {constant} hold one value at every one of the {y.size} training "
             "cells: they carry no evidence (importance 0); check the layer(s), or leave them "
             "out of model.features"), stacklevel=3)
+    for name, n_codes in coded.items():
+        warnings.warn(DataWarning(
+            f"feature {name!r} holds only {n_codes} whole numbers at the {y.size} training "
+            "cells and is not a categorical layer: the model takes it as a number (ordered: "
+            "code 3 lies between 2 and 4, and trees split it by thresholds); if these are "
+            "class codes (a geology map), set values: categorical on its source and ingest "
+            "again, so that each class is one-hot encoded (target encoded with "
+            "model.categorical: target); counts or ranks are right as numbers"), stacklevel=3)
     for name, auc in alone.items():
         warnings.warn(DataWarning(
             f"feature {name!r} alone separates the {int(pos.sum())} positive cells from the "
@@ -572,7 +585,23 @@ def _screen_features(X: np.ndarray, y: np.ndarray, spec: FeatureSpec) -> dict[st
             "the occurrences (a rasterised deposit map, a buffer of the mines) leaks the "
             "answer, and every skill figure with it; check its provenance, or leave it out "
             "of model.features"), stacklevel=3)
-    return {"features_constant": constant, "features_separating_alone": alone}
+    return {"features_constant": constant, "features_separating_alone": alone,
+            "features_whole_numbers_as_numeric": coded}
+
+
+CODE_LEVELS = (3, 32)
+"""A non-categorical feature whose training values are this many distinct whole numbers
+(least, most) is warned of as possible class codes read as numbers. Two levels (0/1: a
+presence layer) order nothing wrongly; more than 32 are more likely counts or values."""
+
+
+def _integer_levels(values: np.ndarray) -> int:
+    """The number of distinct values when they are all whole numbers within
+    :data:`CODE_LEVELS`, else 0."""
+    if not np.array_equal(values, np.round(values)):
+        return 0
+    n = int(np.unique(values).size)
+    return n if CODE_LEVELS[0] <= n <= CODE_LEVELS[1] else 0
 
 
 COORDINATE_RANK_R = 0.999

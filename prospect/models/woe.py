@@ -52,6 +52,8 @@ __all__ = [
     "binary_weights",
     "categorical_weights",
     "cumulative_weights",
+    "holm_adjusted",
+    "pairwise_summary",
 ]
 
 
@@ -506,7 +508,11 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
         * ``pairwise``: per pair of layers (categorical ones too), the contingency table of
           their states over the deposits, tested by chi-square where its expected counts
           allow it and by Fisher's exact test where a 2 x 2 table's do not
-          (:meth:`_pairwise`), each named by its features.
+          (:meth:`_pairwise`), each named by its features, with its own p-value and
+          5 % verdict as published and Holm's family-wise adjusted p-value over the pairs
+          whose test holds (``p_holm``, ``rejected_at_5pct_holm``; :func:`holm_adjusted`);
+          ``pairwise_summary`` counts them. With many layers some pairs reject at 5 % by
+          chance alone; the Holm verdict controls that.
         """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype="float64")
@@ -534,6 +540,7 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
         if draws and math.isfinite(z):
             mc = self._monte_carlo(states, area, deposits, z, draws)
         mc_p = mc["agterberg_cheng_mc_p"]
+        pairs = self._pairwise(X, deposits)
         return {
             "observed_deposits": observed,
             "predicted_deposits": predicted,
@@ -547,7 +554,8 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
             "agterberg_cheng_mc_draws": draws,
             "agterberg_cheng_mc_seed": self.random_state,
             "ci_rejected_at_5pct": bool(mc_p < 0.05) if math.isfinite(mc_p) else None,
-            "pairwise": self._pairwise(X, deposits),
+            "pairwise": pairs,
+            "pairwise_summary": pairwise_summary(pairs),
         }
 
     def _monte_carlo(self, states: np.ndarray, area: np.ndarray, deposits: np.ndarray,
@@ -685,7 +693,7 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
                               "deposits": float(table.sum()),
                               "deposits_without_evidence": float(deposits[has & ~ok].sum()),
                               **_pair_test(table)})
-        return pairs
+        return holm_adjusted(pairs)
 
 
 def _pair_test(table: np.ndarray) -> dict[str, Any]:
@@ -714,6 +722,57 @@ def _pair_test(table: np.ndarray) -> dict[str, Any]:
                       "the chi-square p-value does not hold; group classes "
                       "(evidence.<layer>.groups) or add deposits")
     return out
+
+
+def holm_adjusted(pairs: list[dict[str, Any]], alpha: float = 0.05) -> list[dict[str, Any]]:
+    """``pairs`` with Holm's (1979) step-down adjusted p-value of each valid test.
+
+    The family is the pairs whose test holds (``valid``, a finite ``p_value``): with ``m``
+    of them sorted by p-value, ``p_holm(i) = max_{j <= i} min(1, (m - j + 1) p(j))``, and
+    a pair is rejected at ``alpha`` family-wise when ``p_holm < alpha``. Each pair keeps
+    its own p-value and ``rejected_at_5pct`` as published (Bonham-Carter 1994); pairs
+    outside the family get ``p_holm`` None.
+
+    Parameters
+    ----------
+    pairs
+        The pairwise tests (:meth:`WeightsOfEvidenceClassifier.conditional_independence`).
+    alpha
+        The family-wise error rate (5 %).
+
+    Returns
+    -------
+    list of dict
+        The same pairs with ``p_holm``, ``rejected_at_5pct_holm`` and ``holm_family``
+        (``m``) added.
+    """
+    family = [i for i, p in enumerate(pairs)
+              if p.get("valid") and math.isfinite(float(p.get("p_value", math.nan)))]
+    m = len(family)
+    order = sorted(family, key=lambda i: float(pairs[i]["p_value"]))
+    adjusted: dict[int, float] = {}
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * float(pairs[i]["p_value"])))
+        adjusted[i] = running
+    out = []
+    for i, pair in enumerate(pairs):
+        p_holm = adjusted.get(i)
+        out.append({**pair, "p_holm": p_holm, "holm_family": m,
+                    "rejected_at_5pct_holm": None if p_holm is None else bool(p_holm < alpha)})
+    return out
+
+
+def pairwise_summary(pairs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Counts over the pairwise tests: tested (valid), rejected each at 5 % on its own
+    (as published), and rejected at 5 % family-wise (Holm)."""
+    return {
+        "pairs": len(pairs),
+        "tested": sum(1 for p in pairs if p.get("p_holm") is not None),
+        "rejected_at_5pct": sum(1 for p in pairs if p.get("rejected_at_5pct")),
+        "rejected_at_5pct_holm": sum(1 for p in pairs if p.get("rejected_at_5pct_holm")),
+        "correction": "Holm (1979) step-down over the pairs whose test holds",
+    }
 
 
 #: Most combinations of the layers' states the Monte Carlo CI test draws counts over.

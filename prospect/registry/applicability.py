@@ -10,11 +10,13 @@ The train stage records what each cube variable held at the training cells
 one) in the schema entry's ``training``. :func:`input_warnings` compares a cube with it
 before scoring, in the job's process: the values of each continuous layer on a sample of
 its chunks (its spread a factor of :data:`SPREAD_FACTOR` or more off, or most of it outside
-the training range), and the codes of each categorical layer (its code table first; codes
-the model never saw are counted over every cell: a one-hot encoder scores them as "none of
-the known classes"). A variable made from the same inputs with the same settings on the
-same grid as at training (the same ``prospect_fingerprint``, :func:`same_evidence`: the
-usual train-then-score job) is the training evidence itself and is not read. Schemas saved
+the training range), the share of sampled cells outside the training range of any of
+those layers at once (:func:`extrapolation`, from :data:`EXTRAPOLATED_SHARE`), and the
+codes of each categorical layer (its code table first; codes the model never saw are
+counted over every cell: a one-hot encoder scores them as "none of the known classes").
+A variable made from the same inputs with the same settings on the same grid as at
+training (the same ``prospect_fingerprint``, :func:`same_evidence`: the usual
+train-then-score job) is the training evidence itself and is not read. Schemas saved
 before the record was kept are not compared.
 """
 
@@ -27,8 +29,12 @@ import numpy as np
 import xarray as xr
 
 __all__ = [
+    "EXTRAPOLATED_SHARE",
     "OUTSIDE_SHARE",
     "SPREAD_FACTOR",
+    "extrapolation",
+    "extrapolation_lines",
+    "input_comparison",
     "input_warnings",
     "same_evidence",
     "training_values",
@@ -42,6 +48,9 @@ training is warned of (percent vs fraction is 100, ppm vs % 10 000)."""
 OUTSIDE_SHARE = 0.5
 """A continuous layer with at least this share of its sampled cells outside the training
 range (widened by 5 % of it on each side) is warned of."""
+EXTRAPOLATED_SHARE = 0.05
+"""A cube with at least this share of its sampled cells outside the training range of
+one or more continuous layers at once is warned of (the map there is extrapolated)."""
 SAMPLE_CHUNKS = 4
 """Chunks of each continuous layer read for the comparison (evenly spread over the grid;
 read in the job's process, so few)."""
@@ -89,13 +98,6 @@ def _code(value: float) -> int | float:
     return int(value) if float(value).is_integer() else float(value)
 
 
-def _chunk_sample(block: np.ndarray) -> np.ndarray:
-    """Up to :data:`CELLS_PER_CHUNK` finite cells of a 2-D block, on a regular stride."""
-    step = max(1, int(np.ceil(np.sqrt(block.size / CELLS_PER_CHUNK))))
-    part = np.asarray(block[::step, ::step], dtype="f8").ravel()
-    return part[np.isfinite(part)]
-
-
 def _load(da: xr.DataArray) -> np.ndarray:
     """The values of ``da``, read in this process (off the cluster: a few chunks, so the
     score stage's tasks stay those ``prospect plan`` counts)."""
@@ -117,15 +119,79 @@ def _windows(da: xr.DataArray) -> list[dict[str, slice]]:
     return [dict(zip(dims, cells[i], strict=True)) for i in pick]
 
 
-def _sample(da: xr.DataArray) -> np.ndarray:
-    """A sample of ``da``: :data:`SAMPLE_CHUNKS` of its chunks spread over the grid, each
-    on a stride."""
+def _strided(da: xr.DataArray) -> list[np.ndarray]:
+    """Per sampled chunk window of ``da`` (:func:`_windows`), up to
+    :data:`CELLS_PER_CHUNK` of its cells on a regular stride, missing ones kept as NaN:
+    the same cells, in the same order, for every variable of one grid and chunking."""
     import dask
 
     blocks = dask.compute(*(da.isel(window).data for window in _windows(da)),
                           scheduler="synchronous")  # in this process (see _load)
-    parts = [_chunk_sample(np.asarray(b).reshape(-1, np.shape(b)[-1])) for b in blocks]
-    return np.concatenate(parts) if parts else np.empty(0)
+    out = []
+    for b in blocks:
+        block = np.asarray(b).reshape(-1, np.shape(b)[-1])
+        step = max(1, int(np.ceil(np.sqrt(block.size / CELLS_PER_CHUNK))))
+        out.append(np.asarray(block[::step, ::step], dtype="f8").ravel())
+    return out
+
+
+def extrapolation(samples: Mapping[str, np.ndarray],
+                  seen: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """The share of sampled cells whose evidence lies outside the training range.
+
+    A cell is outside when any continuous layer's value lies below the least or above the
+    greatest value at the training cells (``seen``, :func:`training_values`): a model
+    scores such a cell by extrapolation (a tree holds its last leaf, a linear model keeps
+    its slope), where it was never checked. This is the range-based form of the "area of
+    applicability" (Meyer & Pebesma 2021, Methods Ecol. Evol. 12: 1620-1633), whose
+    dissimilarity index needs the training rows themselves, which a saved model does not
+    carry; a cell inside every range may still be unlike any training cell.
+
+    Parameters
+    ----------
+    samples
+        Per variable, the same sampled cells (NaN where missing).
+    seen
+        Per variable, its training record (``min``, ``max``).
+
+    Returns
+    -------
+    dict
+        ``cells`` (sampled cells with a value in every layer), ``outside`` (of them,
+        outside one training range or more), ``share`` and ``by_variable`` (each layer's
+        share outside its own range, over the same cells).
+    """
+    names = [n for n in samples if {"min", "max"} <= set(seen.get(n) or {})]
+    if not names:
+        return {"cells": 0, "outside": 0, "share": None, "by_variable": {}}
+    stack = np.vstack([np.asarray(samples[n], "f8") for n in names])
+    valued = np.isfinite(stack).all(axis=0)
+    stack = stack[:, valued]
+    lo = np.array([float(seen[n]["min"]) for n in names])[:, None]
+    hi = np.array([float(seen[n]["max"]) for n in names])[:, None]
+    out_of = (stack < lo) | (stack > hi)
+    cells = int(stack.shape[1])
+    outside = int(out_of.any(axis=0).sum())
+    return {"cells": cells, "outside": outside,
+            "share": outside / cells if cells else None,
+            "by_variable": {n: (float(out_of[i].mean()) if cells else None)
+                            for i, n in enumerate(names)}}
+
+
+def extrapolation_lines(found: Mapping[str, Any]) -> list[str]:
+    """The warning for an :func:`extrapolation` share of :data:`EXTRAPOLATED_SHARE` or
+    more, or ``[]``."""
+    share = found.get("share")
+    if share is None or share < EXTRAPOLATED_SHARE:
+        return []
+    worst = sorted(found["by_variable"].items(), key=lambda kv: -(kv[1] or 0.0))[:3]
+    layers = ", ".join(f"{n!r} {v:.0%}" for n, v in worst if v)
+    return [f"{share:.0%} of the cube's sampled cells ({found['outside']} of "
+            f"{found['cells']}) hold a value outside the range a continuous layer had at "
+            f"the training cells (by layer: {layers}): the map there is extrapolated "
+            "beyond the model's area of applicability (Meyer & Pebesma 2021); read it "
+            "there as unsupported, or retrain with occurrences and background that span "
+            "this evidence"]
 
 
 def _unseen(da: xr.DataArray, known: Sequence[float]) -> dict[float, int]:
@@ -200,6 +266,13 @@ def same_evidence(da: xr.DataArray, spec: Mapping[str, Any]) -> bool:
 
 
 def input_warnings(cube: xr.Dataset, schema: Mapping[str, Any]) -> list[str]:
+    """Each way ``cube``'s evidence is unlike the model's training evidence, in words
+    (the ``lines`` of :func:`input_comparison`)."""
+    lines: list[str] = input_comparison(cube, schema)["lines"]
+    return lines
+
+
+def input_comparison(cube: xr.Dataset, schema: Mapping[str, Any]) -> dict[str, Any]:
     """Each way ``cube``'s evidence is unlike the model's training evidence, in words.
 
     Read in this process, not on the cluster: :data:`SAMPLE_CHUNKS` chunks of each
@@ -216,11 +289,16 @@ def input_warnings(cube: xr.Dataset, schema: Mapping[str, Any]) -> list[str]:
 
     Returns
     -------
-    list[str]
-        One line per variable, continuous layers first.
+    dict
+        ``lines``: one line per variable, continuous layers first, then the share of
+        cells outside the training range (:func:`extrapolation_lines`);
+        ``extrapolation``: that share's figures (:func:`extrapolation`), ``None`` when no
+        continuous layer was compared (the training cube itself).
     """
     values: list[str] = []
     codes: list[str] = []
+    samples: dict[str, np.ndarray] = {}
+    records: dict[str, Mapping[str, Any]] = {}
     for spec in schema.get("variables") or []:
         seen = spec.get("training") if isinstance(spec, Mapping) else None
         name = spec.get("name") if isinstance(spec, Mapping) else None
@@ -232,5 +310,14 @@ def input_warnings(cube: xr.Dataset, schema: Mapping[str, Any]) -> list[str]:
             codes += unseen_code_lines(name, _unseen(cube[name], [float(c) for c in known]),
                                        known)
         else:
-            values += value_lines(name, seen, _sample(cube[name]))
-    return values + codes
+            parts = _strided(cube[name])
+            sample = np.concatenate(parts) if parts else np.empty(0)
+            said = value_lines(name, seen, sample[np.isfinite(sample)])
+            values += said
+            if not said:  # a layer in other units is said as such, not as extrapolation
+                samples[name], records[name] = sample, seen
+    found = None
+    if len({s.size for s in samples.values()}) == 1:  # one grid, one chunking: same cells
+        found = extrapolation(samples, records)
+        values += extrapolation_lines(found)
+    return {"lines": values + codes, "extrapolation": found}

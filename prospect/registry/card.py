@@ -195,8 +195,8 @@ def card_markdown(card: Mapping[str, Any]) -> str:
     for item in card.get("training_data") or []:
         lines.append(f"| {_fmt(item.get('path'))} | `{item.get('sha256', '')}` |")
     lines += ["", "## Features (input order)", "",
-              "| name | units | kind | long name | formula | bands / source |",
-              "|---|---|---|---|---|---|"]
+              "| name | units | kind | taken as | long name | formula | bands / source |",
+              "|---|---|---|---|---|---|---|"]
     for feat in card.get("features") or []:
         prov = feat.get("provenance") or {}
         prov = prov if isinstance(prov, Mapping) else {}
@@ -204,7 +204,8 @@ def card_markdown(card: Mapping[str, Any]) -> str:
         bands = prov.get("bands") or prov.get("source") or prov.get("sources") or ""
         lines.append(
             f"| {feat.get('name')} | {_fmt(feat.get('units'))} | {_fmt(feat.get('prospect_kind'))}"
-            f" | {_fmt(feat.get('long_name'))} | {_fmt(formula) if formula else ''}"
+            f" | {_fmt(feat.get('encoding'))} | {_fmt(feat.get('long_name'))}"
+            f" | {_fmt(formula) if formula else ''}"
             f" | {_fmt(bands) if bands else ''} |"
         )
     cv = card.get("cv")

@@ -407,7 +407,9 @@ def load_model(
 
             estimator = sio.loads(data, trusted=accepted)
         except Exception as exc:
-            raise ModelError(f"{directory / MODEL_FILE}: skops could not load it: {exc}") from None
+            why = f"; {note}" if note is not None else ""  # another version's state
+            raise ModelError(f"{directory / MODEL_FILE}: skops could not load it: {exc}"
+                             f"{why}") from None
     if in_file and note is None:  # the file says what its card does not
         refuse_major(label, in_file, allow_version_mismatch)
         note = mismatch_line(label, in_file)

@@ -132,19 +132,62 @@ def _cube_crs(cube: xr.Dataset) -> CRS | None:
 
 def _cube_resolution(cube: xr.Dataset) -> float | None:
     try:
-        res_x, res_y = cube.rio.resolution(recalc=True)
-    except Exception:
+        res_x, res_y = _cell_size(cube)
+    except ValueError:
         return None
     return float(abs(res_x)) if math.isclose(abs(res_x), abs(res_y), rel_tol=1e-9) else None
+
+
+def _cell_size(cube: xr.Dataset) -> tuple[float, float]:
+    """The cube's cell width and height: from its geotransform or x/y coordinates
+    (rioxarray), else, for a cube of one row or one column (one coordinate on an axis
+    gives no spacing) without a ``GeoTransform``, from the ``grid`` attribute Prospect
+    records, where its resolution is the spacing of the axis that has one.
+
+    Raises
+    ------
+    ValueError
+        No cell size can be read; the message says why and what gives one.
+    """
+    try:
+        res_x, res_y = (abs(float(r)) for r in cube.rio.resolution(recalc=True))
+        return res_x, res_y
+    except Exception:  # rioxarray raises its own errors for coordinates without spacing
+        pass
+    sizes = {axis: int(cube.sizes.get(axis, 0)) for axis in ("x", "y")}
+    single = [axis for axis, n in sizes.items() if n == 1]
+    if not single:
+        raise ValueError("the cube's x/y coordinates give no regular cell size")
+    if len(single) == 2:
+        spacing = None
+    else:
+        other = "y" if single == ["x"] else "x"
+        step = np.diff(np.asarray(cube[other].values, dtype="f8"))
+        if not step.size or not np.allclose(step, step[0], rtol=1e-9):
+            raise ValueError(f"the cube's {other} coordinates are not evenly spaced")
+        spacing = abs(float(step[0]))
+    recorded = read_provenance(cube.attrs.get("grid")).get("resolution")
+    if isinstance(recorded, int | float) and not isinstance(recorded, bool) and \
+            math.isfinite(recorded) and recorded > 0 and \
+            (spacing is None or math.isclose(float(recorded), spacing, rel_tol=1e-9)):
+        return float(recorded), float(recorded)
+    what = " and ".join(f"one {'column' if a == 'x' else 'row'}" for a in single)
+    known = f"; its cells are {spacing:g} along the other axis" if spacing is not None else ""
+    raise ValueError(
+        f"the cube has {what}, so its coordinates give no cell "
+        f"{'width' if 'x' in single else 'height'}{known}, and its spatial_ref has no "
+        "GeoTransform (nor its attributes a 'grid' record) to take it from: write the cube "
+        "with its geotransform (rioxarray's write_transform) or score a window of at "
+        "least 2 x 2 cells")
 
 
 def _resolution_words(cube: xr.Dataset) -> str:
     """The cube's cell size in words, for a message: ``10.0``, ``10 x 20 (cells not
     square ...)``, or why there is none."""
     try:
-        res_x, res_y = (abs(float(r)) for r in cube.rio.resolution(recalc=True))
-    except Exception:
-        return "unknown (the cube's x/y coordinates give no regular cell size)"
+        res_x, res_y = _cell_size(cube)
+    except ValueError as err:
+        return f"unknown ({err})"
     if math.isclose(res_x, res_y, rel_tol=1e-9):
         return str(res_x)
     return f"{res_x:g} x {res_y:g} (cells not square: resample it to square cells)"

@@ -11,20 +11,20 @@ one only the ``feature_order`` of cube variables. Either way the stack is built 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import xarray as xr
 
-from prospect.errors import DataWarning, ModelError
+from prospect.errors import DataWarning, ModelError, ProspectError
 from prospect.features import FeatureSpec, build_stack
 from prospect.io.cube import provenance_attr, synthetic_attr
-from prospect.models.predict import predict_map
+from prospect.models.predict import predict_block, predict_map
 from prospect.models.uncertainty import CalibratedModel, ProbabilisticClassifier
 from prospect.registry.applicability import input_warnings
 from prospect.registry.consistency import n_features_in
 
-__all__ = ["OUTPUTS", "model_feature_spec", "score_model"]
+__all__ = ["OUTPUTS", "model_feature_spec", "probe_model", "score_model"]
 
 OUTPUTS: dict[str, tuple[str, str]] = {
     "probability": ("probability", "relative prospectivity (uncalibrated score, not a "
@@ -50,6 +50,72 @@ def model_feature_spec(schema: Mapping[str, Any], cube: xr.Dataset) -> FeatureSp
     from prospect.io.cube import cube_grid
 
     return FeatureSpec(variables=tuple(order), resolution=cube_grid(cube).resolution)
+
+
+PROBE_CELLS = 16
+"""Side of each square window of cells :func:`probe_model` scores before the map."""
+
+
+def probe_model(estimator: ProbabilisticClassifier, stack: xr.DataArray, *,
+                base: Sequence[int], version_note: str | None = None) -> int:
+    """Score a few windows of ``stack`` with the map's own predict path, before the map.
+
+    A model whose ``predict_proba`` gives no probabilities (a margin, one column, a
+    wrong shape) was refused only inside the map's dask tasks, after the chunks before
+    the first bad one had been read and scored. Three windows of
+    ``PROBE_CELLS`` x ``PROBE_CELLS`` cells (at the first cell of the first, the middle
+    and the last chunk, so each reads one chunk of a layer; a focal feature reads the
+    chunks around it) are read here, in this process, and scored by
+    :func:`prospect.models.predict.predict_block`, which refuses what the map would.
+
+    An estimator that fails there (a model saved by another scikit-learn whose state
+    this one reads otherwise, a ``--trust``-ed class with a bug) is one ModelError naming
+    it, the cells and ``version_note`` (the load's version mismatch line), where the map's
+    tasks gave an internal error.
+
+    Returns
+    -------
+    int
+        The number of cells scored (0 when every probed cell lacks a value; the map's
+        own check then stands).
+
+    Raises
+    ------
+    ModelError
+        As :func:`prospect.models.uncertainty.predict_with_uncertainty`, or the estimator
+        raised.
+    """
+    import numpy as np
+
+    from prospect.models.uncertainty import _estimator_name
+
+    version_hint = f" ({version_note})" if version_note else ""
+
+    side = PROBE_CELLS
+    firsts = []  # the first cell of the first, middle and last chunk along each axis:
+    for axis, dim in ((1, "y"), (2, "x")):  # each window inside one chunk
+        sizes = stack.data.chunks[axis] if getattr(stack.data, "chunks", None) \
+            else (int(stack.sizes[dim]),)
+        edges = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(int)
+        firsts.append([int(edges[0]), int(edges[len(edges) // 2]), int(edges[-1])])
+    scored = 0
+    for y0, x0 in sorted(set(zip(*firsts, strict=True))):
+        # read in this process, off the cluster: the stage's tasks stay those `prospect
+        # plan` counts
+        window = np.asarray(stack.isel(y=slice(y0, y0 + side), x=slice(x0, x0 + side))
+                            .compute(scheduler="synchronous").values)
+        try:
+            out = predict_block(window, estimator, base)
+        except ProspectError:
+            raise
+        except Exception as exc:  # in a dask task it was an internal error, mid-map
+            raise ModelError(
+                f"the model's estimator ({_estimator_name(estimator)}) failed on "
+                f"{window.shape[1]} x {window.shape[2]} cells of the cube at row {y0}, "
+                f"column {x0}: {type(exc).__name__}: {exc}{version_hint}; nothing was "
+                "written") from None
+        scored += int(np.isfinite(out[0]).sum())
+    return scored
 
 
 def score_model(
@@ -107,7 +173,11 @@ def score_model(
         )
     for line in input_warnings(cube, schema) if check_inputs else []:  # was silent
         warnings.warn(DataWarning(line), stacklevel=2)
-    maps = predict_map(build_stack(cube, spec), estimator, base=spec.base_indices())
+    stack = build_stack(cube, spec)
+    note = (provenance or {}).get("version_warning")
+    probe_model(estimator, stack, base=spec.base_indices(),  # not after chunks are spent
+                version_note=note if isinstance(note, str) else None)
+    maps = predict_map(stack, estimator, base=spec.base_indices())
     prov = provenance_attr(provenance or {})
     for name, (kind, long_name) in OUTPUTS.items():
         attrs: dict[str, Any] = {

@@ -199,6 +199,12 @@ def test_other_estimators_train_and_score_on_the_same_cube(trained, scene, tmp_p
         pairs = ci["pairwise"]
         assert pairs and "Pairwise tests of conditional independence" in report
         assert all(f"| `{p['feature_a']}` | `{p['feature_b']}` |" in report for p in pairs)
+        # each beside its Holm-adjusted p, and the counts of the family said once
+        summary = ci["pairwise_summary"]
+        assert "| p (Holm) | rejected at 5 % (Holm) |" in report
+        assert (f"{summary['rejected_at_5pct_holm']} after Holm's correction"
+                in " ".join(report.split()))
+        assert all(p["p_holm"] is None or p["p_holm"] >= p["p_value"] for p in pairs)
     else:  # calibrated on the spatial out-of-fold probabilities
         cal = metrics["calibration"]
         assert cal["method"] == "isotonic" and cal["spatial_oof_after"]["mean_predicted"]

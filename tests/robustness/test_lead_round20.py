@@ -61,3 +61,18 @@ def test_ingest_names_a_geology_map_written_lat_lon(sandbox: Sandbox, cli,
     result = cli("ingest", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
     line = assert_clean_error(result, 1, "geology.geojson", "no feature")
     assert "look swapped" in line, line
+
+
+def test_the_score_report_says_the_evidence_warnings_and_the_extrapolated_share(
+        tmp_path) -> None:
+    """The score stage passed its evidence warnings and the share of cells outside the
+    training range to the report, which printed neither (only the console said them)."""
+    from pipelines.report import write_score_report
+
+    path = write_score_report(tmp_path, quicklooks={}, facts={
+        "mineral": "lithium", "job": "j", "metrics": {"outside_training_range_share": 0.12},
+        "evidence_warnings": ["layer 'heat' lies outside its training range in 12 % of "
+                              "the sampled cells"]})
+    text = " ".join(path.read_text().split())
+    assert "> **Evidence**: layer 'heat' lies outside its training range" in text
+    assert "`outside_training_range_share` (0.12" in text and "Meyer & Pebesma" in text
