@@ -23,6 +23,7 @@ from tiles.archive import tilejson
 from tiles.grids import DEFAULT_TMS, matrix_shape, tile_matrix_set
 from tiles.http import (
     ApiError,
+    conditional_response,
     etag_matches,
     ignored_dimensions,
     refusal_headers,
@@ -57,11 +58,51 @@ _FORMS = {
            "non-negative integers z, x, y",
     "wmts": "WMTS tile URLs are /wmts/1.0.0/{layer}/default/{TileMatrixSet}/{TileMatrix}/"
             "{TileRow}/{TileCol}.png (or .webp) with non-negative integers TileMatrix, "
-            "TileRow, TileCol",
+            "TileRow, TileCol; 512 px (@2x) tiles are those of the TileMatrixSet named "
+            "with 512 (WebMercatorQuad512)",
     "kvp": "GetTile needs non-negative integers TILEMATRIX, TILEROW and TILECOL and FORMAT "
            "image/png or image/webp",
 }
 """How a malformed tile request is described, in the terms of the form it came in."""
+
+_PADDED = re.compile(r"^0+(?=[0-9])")
+"""The leading zeros of a tile coordinate written with them (``01``, ``007@2x.png``)."""
+
+
+def _canonical_tile(svc: TileService, request: Request, layer: Layer,
+                   kvp: bool = False) -> Response | None:
+    """A ``301`` to the tile's canonical URL when a coordinate was written with leading
+    zeros (``/tiles/p/01/0/0.png``; ``TILEMATRIX=01`` in WMTS KVP) or percent-encoded in
+    the path (``/tiles/p/%31/0/0.png``); ``None`` otherwise.
+
+    One rule for every tile route (XYZ, national grids, WMTS REST and KVP), asked once the
+    tile is known to exist: each tile has one URL, so a padded one is sent to it. It was
+    answered as the number, the same tile under many URLs (each a separate entry in every
+    cache between; WMTS names a TileMatrix by its identifier, which ``01`` is not). The
+    ``Location`` is made as every redirect's here (:meth:`TileService.redirect_url`).
+    """
+    if kvp:
+        items = request.query_params.multi_items()
+        coords = ("TILEMATRIX", "TILEROW", "TILECOL")
+        if not any(k.upper() in coords and _PADDED.match(v) for k, v in items):
+            return None
+        fixed = [(k, _PADDED.sub("", v) if k.upper() in coords else v) for k, v in items]
+        from urllib.parse import urlencode
+
+        location = f"{request.url.path}?{urlencode(fixed)}"
+    else:
+        # the coordinates as decoded (checked digits: "%31%34" is 14) and written without
+        # leading zeros; the rest of the path as sent
+        canonical = [_PADDED.sub("", part) for part in request.url.path.rsplit("/", 3)[1:]]
+        raw = (request.scope.get("raw_path") or request.url.path.encode()).decode("latin-1")
+        head, *sent = raw.rsplit("/", 3)
+        if sent == canonical:
+            return None
+        query = request.scope.get("query_string", b"").decode("latin-1")
+        location = "/".join([head, *canonical]) + (f"?{query}" if query else "")
+    return Response(status_code=301, headers={
+        "Location": svc.redirect_url(location),
+        **svc.cache_headers(request, public=layer.config.public)})
 
 
 def _json(value: object) -> bytes:
@@ -201,6 +242,9 @@ async def tile(svc: TileService, request: Request) -> Response:
     tms = svc.tms_for(layer, tms_name)
     z, x, y, size, fmt = parse_tile(p["z"], p["x"], p["tail"], svc.config, tms,
                                     advertised=lambda: svc.meta(layer).zooms(tms_name))
+    redirect = _canonical_tile(svc, request, layer)
+    if redirect is not None:
+        return redirect
     return await serve_tile(svc, request, layer, tms_name, z, x, y, size, fmt)
 
 
@@ -230,6 +274,9 @@ async def wmts_tile(svc: TileService, request: Request) -> Response:
     tail = f"{p['row']}{'@2x' if size == 512 else ''}.{ext}"
     z, x, y, size, fmt = parse_tile(p["z"], col, tail, svc.config, tms, form="wmts",
                                     advertised=lambda: svc.meta(layer).zooms(base))
+    redirect = _canonical_tile(svc, request, layer)
+    if redirect is not None:
+        return redirect
     return await serve_tile(svc, request, layer, base, z, x, y, size, fmt,
                             _wmts_dimensions(request, binding="rest"))
 
@@ -331,6 +378,9 @@ async def _wmts_kvp(svc: TileService, request: Request) -> Response:
     z, x, y, size, fmt = parse_tile(q.get("TILEMATRIX", ""), q.get("TILECOL", ""), tail,
                                     svc.config, tms, form="kvp",
                                     advertised=lambda: svc.meta(layer).zooms(base))
+    redirect = _canonical_tile(svc, request, layer, kvp=True)
+    if redirect is not None:
+        return redirect
     return await serve_tile(svc, request, layer, base, z, x, y, size, fmt,
                             _wmts_dimensions(request, binding="kvp"))
 
@@ -437,6 +487,8 @@ async def viewer(svc: TileService, request: Request) -> Response:
     html = viewer_html(entries, title=cfg.title, static_url=f"{base}/static",
                        synthetic=any(e.synthetic for e in entries))
     private = bool(suffix) or not all(layer.config.public for layer in visible)
-    return Response(html, media_type="text/html", headers={
+    # a validator, so a reload is a 304 (it was the whole page each time, with no-cache)
+    etag = svc.etag(None, "viewer", hashlib.sha256(html.encode()).hexdigest())
+    return conditional_response(request, etag, html, "text/html", {
         "Cache-Control": "private, no-cache" if private else "no-cache", "Vary": "X-API-Key",
     })

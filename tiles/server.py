@@ -40,14 +40,16 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, cast
+from urllib.parse import parse_qsl, urlencode
 
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match, Mount, Route
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from prospect.config.tiles import ServeConfig
 from prospect.errors import ConfigError
@@ -85,6 +87,61 @@ CORS_EXPOSED = ("ETag", "Content-Range", "Accept-Ranges", "Content-Disposition",
 """Response headers a page of another origin may read: a COG reader needs Content-Range
 for the file's length (it saw none and failed), a client Retry-After to wait, the key
 challenge and the map's warnings."""
+
+
+class _Cors(CORSMiddleware):
+    """Starlette's CORS middleware whose refused preflight is answered in the endpoint's own
+    format (:func:`_protocol_refusal`: JSON, a WMS ServiceExceptionReport, an OWS
+    ExceptionReport) saying what was refused and how to fix it: it was a plain-text 400
+    "Disallowed CORS origin", which no client of those endpoints reads."""
+
+    def __init__(self, app: ASGIApp, /, *, refusal: Callable[[Scope, ApiError], Response],
+                 **options: Any) -> None:
+        super().__init__(app, **options)
+        self.refusal = refusal
+
+    def preflight_refusal(self, scope: Scope, headers: Headers) -> Response | None:
+        """The refusal of a preflight with request ``headers``; ``None`` when it is allowed."""
+        answer = self.preflight_response(request_headers=headers)
+        if answer.status_code < 400:
+            return None
+        origin = headers["origin"][:100]
+        method = headers["access-control-request-method"][:20]
+        asked = [h.strip() for h in headers.get("access-control-request-headers", "").split(",")
+                 if h.strip()]
+        why = []
+        if not self.is_allowed_origin(origin=origin):
+            why.append(f"pages of origin {origin!r} may not read this server (it is not among "
+                       "the serve config's cors_origins; its operator adds it there, or the "
+                       "page loads the data from its own server)")
+        if method not in self.allow_methods:
+            why.append(f"method {method!r} is not allowed; this server answers GET and HEAD")
+        refused = [h[:40] for h in asked if h.lower() not in self.allow_headers]
+        if refused:
+            why.append(f"request header(s) {', '.join(refused[:4])} not allowed; a page may "
+                       f"send {', '.join(CORS_REQUEST_HEADERS)} (and the CORS-safelisted ones)")
+        if "access-control-request-private-network" in headers:
+            why.append("requests from a public page to a private network are not allowed")
+        if not why:
+            why.append("the preflight was refused")
+        # never an image: a preflight of a GetMap asking EXCEPTIONS=INIMAGE got a 200 PNG
+        query = [(k, v) for k, v in parse_qsl(scope.get("query_string", b"").decode("latin-1"),
+                                              keep_blank_values=True)
+                 if k.upper() != "EXCEPTIONS"]
+        response = self.refusal({**scope, "query_string": urlencode(query).encode()},
+                                ApiError(400, "CORS preflight refused: " + "; ".join(why)))
+        response.headers["Vary"] = answer.headers.get("vary", "Origin")
+        return response
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "OPTIONS":
+            headers = Headers(scope=scope)
+            if "origin" in headers and "access-control-request-method" in headers:
+                refused = self.preflight_refusal(scope, headers)
+                if refused is not None:
+                    await refused(scope, receive, send)
+                    return
+        await super().__call__(scope, receive, send)
 
 
 def _json_refusal(exc: ApiError) -> Response:
@@ -187,7 +244,8 @@ async def _not_found(request: Request, exc: Exception) -> Response:
     status = getattr(exc, "status_code", 404)
     twin = _slash_twin(request) if status == 404 else None
     if twin is not None:
-        return Response(status_code=307, headers={"Location": twin})
+        svc: TileService = request.app.state.service
+        return Response(status_code=307, headers={"Location": svc.redirect_url(twin)})
     if _is_wmts_rest(request.scope.get("path", "")):  # a WMTS client reads only its XML
         return handlers.wmts_refusal(ApiError(
             status, f"no such WMTS resource {request.url.path[:100]!r}; tiles are "
@@ -207,8 +265,6 @@ def _protocol_refusal(scope: Scope, exc: ApiError) -> Response:
     answered in JSON reached their users as a parse error."""
     path = scope.get("path", "")
     if path == "/wms":
-        from urllib.parse import parse_qsl
-
         params = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
         return wms_refusal(exc, params)
     if path == "/wmts" or _is_wmts_rest(path):
@@ -274,7 +330,8 @@ def create_app(config: ServeConfig, *, config_path: str | Path | None = None) ->
                        refusal=_protocol_refusal)
     if config.cors_origins:  # outermost, so browser preflights are answered before the limits
         app.add_middleware(
-            CORSMiddleware, allow_origins=config.cors_origins, allow_methods=["GET", "HEAD"],
+            _Cors, refusal=_protocol_refusal, allow_origins=config.cors_origins,
+            allow_methods=["GET", "HEAD"],
             allow_headers=list(CORS_REQUEST_HEADERS), expose_headers=list(CORS_EXPOSED),
             max_age=3600,
         )
@@ -320,6 +377,12 @@ def uvicorn_config(app: Any, config: ServeConfig, *, host: str | None = None,
     ``keep_alive_s`` of idle time between requests; at most ``max_idle_connections`` may
     wait for a request head at once (beyond that the longest waiting is closed), so slow
     or half-open clients cannot crowd out the others.
+
+    Proxy headers (``X-Forwarded-Proto``, ``X-Forwarded-For``, ``Forwarded``) are not read:
+    uvicorn trusts them from loopback by default, and one request with
+    ``X-Forwarded-Proto: https`` made every link of the capabilities, TileJSON and viewer
+    ``https://`` on a server that speaks HTTP (answers shared caches keep). Links come from
+    ``public_url`` (a proxy's address is configured there), else from the socket.
     """
     import uvicorn
 
@@ -333,5 +396,6 @@ def uvicorn_config(app: Any, config: ServeConfig, *, host: str | None = None,
         # uvicorn waits float seconds (loop.call_later); its annotation says int
         timeout_keep_alive=cast(int, config.keep_alive_s),
         limit_concurrency=config.max_idle_connections + 1024,
-        h11_max_incomplete_event_size=16384, server_header=False, **extra,
+        h11_max_incomplete_event_size=16384, server_header=False, proxy_headers=False,
+        **extra,
     )

@@ -358,6 +358,15 @@ class TileService:
             host = f"[{host}]"
         return f"{scheme}://{host}:{port}" if port else f"{scheme}://{host}"
 
+    def redirect_url(self, path_and_query: str) -> str:
+        """The ``Location`` of a redirect to ``path_and_query`` (``/layers?key=...``) on this
+        server: under ``public_url`` when one is configured (a proxy serving the server
+        under a path, ``https://maps.example.org/prospect``: a bare ``/layers`` left it),
+        else relative, never from the ``Host`` header."""
+        if self.config.public_url:
+            return self.config.public_url + path_and_query
+        return path_and_query
+
     def layer_for(self, request: Request, name: str) -> Layer:
         """The configured layer ``name`` if the caller may read it; else an :class:`ApiError`,
         or a :class:`~tiles.source.LayerDataError` (503) when its data are not whole now

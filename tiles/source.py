@@ -470,7 +470,7 @@ class LayerSource:
         return out
 
     _SUBPIXEL_MAX = 8
-    """Largest side, in output pixels, of a layer drawn by :meth:`_subpixel`."""
+    """Largest short side, in output pixels, of a layer drawn by :meth:`_subpixel`."""
 
     _SUBPIXEL_READ = 512
     """Most values a side that :meth:`_subpixel` reads (at the layer's own cell size)."""
@@ -480,8 +480,9 @@ class LayerSource:
         resampling: str, empty: np.ma.MaskedArray,
     ) -> np.ma.MaskedArray:
         """A blank read of a layer that covers at most :data:`_SUBPIXEL_MAX` output pixels
-        a side, drawn again: the layer is read at its own cell size (at most
-        :data:`_SUBPIXEL_READ` values a side) and each output pixel it touches is the mean
+        on one side at least, drawn again: the layer is read at its own cell size (at most
+        :data:`_SUBPIXEL_READ` values a side, and at least one per output pixel it covers)
+        and each output pixel it touches is the mean
         of its values inside that pixel (no data where none has data), as an average
         resampling defines it. ``empty`` is returned for any other layer."""
         try:
@@ -497,12 +498,14 @@ class LayerSource:
         c1 = min(width, math.ceil((fe - left) / px))
         r0 = max(0, math.floor((top - fn) / py))
         r1 = min(height, math.ceil((top - fs) / py))
-        if not (0 < c1 - c0 <= self._SUBPIXEL_MAX and 0 < r1 - r0 <= self._SUBPIXEL_MAX):
+        if not (c1 > c0 and r1 > r0 and min(c1 - c0, r1 - r0) <= self._SUBPIXEL_MAX):
             return empty  # a layer this size is sampled by the warp: blank means no data
         w, s = max(fw, left), max(fs, bottom)
         e, n = min(fe, right), min(fn, top)
-        nx = min(self._SUBPIXEL_READ, max(1, math.ceil((e - w) / cell)))
-        ny = min(self._SUBPIXEL_READ, max(1, math.ceil((n - s) / cell)))
+        # at least one value per output pixel along a long side (a layer a few pixels wide
+        # and many tall: it fell between the column centres and was blank)
+        nx = max(c1 - c0, min(self._SUBPIXEL_READ, max(1, math.ceil((e - w) / cell))))
+        ny = max(r1 - r0, min(self._SUBPIXEL_READ, max(1, math.ceil((n - s) / cell))))
         fine = self._read_window((w, s, e, n), dst, width=nx, height=ny, resampling=resampling)
         xs = w + (np.arange(nx) + 0.5) * (e - w) / nx  # each value's centre
         ys = n - (np.arange(ny) + 0.5) * (n - s) / ny
@@ -623,7 +626,10 @@ class LayerSource:
         return data_zooms(tms, *self.native_footprint(tms.rasterio_crs))
 
     def point(self, lon: float, lat: float) -> float | None:
-        """The value of the cell at ``lon, lat`` (WGS 84), or ``None`` outside / no data."""
+        """The value of the cell at ``lon, lat`` (WGS 84), or ``None`` outside / no data.
+
+        A value stored in fewer than 64 bits is given as its shortest decimal (the digits
+        its type holds), not the binary expansion a float64 conversion prints."""
         with self._reading(), self.reader() as rdr, warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
@@ -633,6 +639,11 @@ class LayerSource:
         value = np.ma.asarray(pt.array)[0]
         if np.ma.is_masked(value) or not np.isfinite(float(value)):
             return None
+        kind = np.asarray(value).dtype
+        if kind.kind == "f" and kind.itemsize < 8:
+            # the shortest decimal that is this float32 (0.47262153): float() of it was
+            # printed 0.47262153029441833, ten digits the data do not hold
+            return float(np.format_float_positional(value, unique=True, trim="-"))
         return float(value)
 
 

@@ -30,10 +30,11 @@ from tiles.xmltext import escape, quoteattr
 
 __all__ = [
     "EXCEPTION_FORMATS", "EXCEPTION_TYPES", "MAP_FORMATS", "MAX_DRAWN_PIXELS", "MAX_LAYERS",
-    "MAX_SIZE", "MAX_WORLD_COPIES", "VERSIONS", "MapRequest", "WmsLayer", "capabilities_xml",
-    "capabilities_xml_111", "check_crs", "crs_problem", "exception_canvas", "exception_mode",
-    "exception_xml", "layer_names", "negotiate_version", "offered_crs", "offered_format",
-    "parse_map_request", "query_params", "request_version",
+    "MAX_SIZE", "MAX_WORLD_COPIES", "VERSIONS", "WEB_MERCATOR_ALIASES", "MapRequest",
+    "WmsLayer", "capabilities_xml", "capabilities_xml_111", "check_crs", "crs_alias",
+    "crs_problem", "exception_canvas", "exception_mode", "exception_xml", "layer_names",
+    "negotiate_version", "offered_crs", "offered_format", "parse_map_request", "query_params",
+    "request_version",
 ]
 
 MAX_SIZE = 4096
@@ -150,6 +151,23 @@ def crs_problem(crs: str) -> str | None:
     except pyproj.exceptions.ProjError:
         return "has no transformation to WGS 84 (EPSG:4326): it is not a CRS of the Earth"
     return None
+
+
+WEB_MERCATOR_ALIASES = frozenset({
+    "EPSG:900913", "EPSG:102100", "EPSG:102113", "EPSG:3785", "EPSG:41001",
+    "ESRI:102100", "ESRI:102113", "OSGEO:41001",
+})
+"""Names clients give Web Mercator besides EPSG:3857: Google's ``900913``, ArcGIS's
+``102100`` and ``102113`` (sent in the EPSG namespace), the withdrawn ``3785`` and OSGeo's
+``41001``. Each is drawn as EPSG:3857, as GeoServer and MapServer do: ``EPSG:102113`` and
+``EPSG:41001`` were refused as unknown CRSs, and the others printed GDAL's "not a valid CRS
+code" / "deprecated" warnings into the server's log on every map."""
+
+
+def crs_alias(crs: str) -> str:
+    """``crs`` with a Web Mercator alias (:data:`WEB_MERCATOR_ALIASES`) read as
+    ``EPSG:3857``; any other value unchanged."""
+    return "EPSG:3857" if crs.strip().upper() in WEB_MERCATOR_ALIASES else crs
 
 
 def check_crs(crs: str, *, name: str = "CRS") -> None:
@@ -477,12 +495,19 @@ def offered_format(text: str, offered: Sequence[str], *, name: str) -> str:
     ``InvalidFormat`` naming the parameter ``name``.
 
     Media types are compared without case (RFC 6838: ``image/PNG`` is ``image/png``); the
-    offered spelling is returned, for the answer's Content-Type.
+    offered spelling is returned, for the answer's Content-Type. JPEG is refused saying
+    why (lossy colours, no transparency) and what draws an opaque map instead.
     """
-    found = {f.lower(): f for f in offered}.get(text.strip().lower())
+    asked = text.strip().lower()
+    found = {f.lower(): f for f in offered}.get(asked)
     if found is None:
-        raise ApiError(400, f"{name} must be one of {', '.join(offered)}, got {text[:40]!r}",
-                       code="InvalidFormat", locator=name)
+        why = (" (JPEG is not served: it is lossy, so its colours no longer match the "
+               "legend's values, and it has no transparency; image/png with "
+               "TRANSPARENT=FALSE and BGCOLOR draws an opaque map)"
+               if asked in ("image/jpeg", "image/jpg") else
+               " (GetCapabilities lists the formats)")
+        raise ApiError(400, f"{name} must be one of {', '.join(offered)}, got {text[:40]!r}"
+                       + why, code="InvalidFormat", locator=name)
     return found
 
 
@@ -538,7 +563,9 @@ def _int(q: dict[str, str], name: str, hi: int) -> int:
     text = q.get(name, "")
     value = url_integer(text)
     if value is None or not 1 <= value <= hi:
-        raise ApiError(400, f"{name} must be an integer 1..{hi}, got {text[:16]!r}")
+        limit = f" (Max{name.title()} in the capabilities)" if hi == MAX_SIZE else ""
+        raise ApiError(400, f"{name} must be an integer 1..{hi}{limit}, got {text[:16]!r}",
+                       locator=name)
     return value
 
 
@@ -553,10 +580,11 @@ def _check_styles(q: dict[str, str], names: list[str]) -> None:
     if unknown:
         raise ApiError(400, f"unknown style {unknown[0][:40]!r} in STYLES; every layer's only "
                             "style is 'default' (STYLES= asks for the default of each)",
-                       code="StyleNotDefined")
+                       code="StyleNotDefined", locator="STYLES")
     if len(styles) != len(names):
         raise ApiError(400, f"STYLES lists {len(styles)} styles for {len(names)} LAYERS; give "
-                            "one per layer, or STYLES= for the default of each")
+                            "one per layer, or STYLES= for the default of each",
+                       locator="STYLES")
 
 
 def _background(q: dict[str, str]) -> tuple[bool, tuple[int, int, int]]:
@@ -564,11 +592,12 @@ def _background(q: dict[str, str]) -> tuple[bool, tuple[int, int, int]]:
     both say) and ``BGCOLOR`` (``0xRRGGBB``)."""
     transparent = q.get("TRANSPARENT", "FALSE")
     if transparent.upper() not in ("TRUE", "FALSE"):
-        raise ApiError(400, f"TRANSPARENT must be TRUE or FALSE, got {transparent[:16]!r}")
+        raise ApiError(400, f"TRANSPARENT must be TRUE or FALSE, got {transparent[:16]!r}",
+                       locator="TRANSPARENT")
     colour = q.get("BGCOLOR", "0xFFFFFF")
     if not re.fullmatch(r"0[xX][0-9A-Fa-f]{6}", colour):
         raise ApiError(400, "BGCOLOR must be a colour written 0xRRGGBB (e.g. 0xFFFFFF for "
-                            f"white), got {colour[:16]!r}")
+                            f"white), got {colour[:16]!r}", locator="BGCOLOR")
     rgb = int(colour[2:], 16)
     return transparent.upper() == "TRUE", (rgb >> 16, (rgb >> 8) & 0xFF, rgb & 0xFF)
 
@@ -621,7 +650,7 @@ def parse_map_request(q: dict[str, str], *, layer_key: str = "LAYERS") -> MapReq
         raise ApiError(400, f"missing {layer_key}", locator=layer_key)
     if len(names) > MAX_LAYERS:
         raise ApiError(400, f"{layer_key} names {len(names)} layers; one request draws at most "
-                            f"{MAX_LAYERS} (LayerLimit in the capabilities)")
+                            f"{MAX_LAYERS} (LayerLimit in the capabilities)", locator=layer_key)
     map_layers = layer_names(q, "LAYERS")
     if layer_key != "LAYERS":
         if not map_layers:
@@ -634,7 +663,7 @@ def parse_map_request(q: dict[str, str], *, layer_key: str = "LAYERS") -> MapReq
                            code="LayerNotQueryable", locator="QUERY_LAYERS")
     _check_styles(q, map_layers or names)
     crs_name = "SRS" if version == "1.1.1" else "CRS"
-    crs = q.get(crs_name, "")
+    crs = crs_alias(q.get(crs_name, ""))
     if not crs and crs_name == "SRS" and "CRS" in q:
         raise ApiError(400, "WMS 1.1.1 names the map's CRS in SRS, not CRS (give "
                             "SRS=EPSG:4326, or VERSION=1.3.0 with CRS=)", locator="SRS")
@@ -648,7 +677,7 @@ def parse_map_request(q: dict[str, str], *, layer_key: str = "LAYERS") -> MapReq
     if len(box) != 4 or not all(v is not None and math.isfinite(v) for v in box):
         # inf drew a map; "1_000" was read as 1000
         raise ApiError(400, "BBOX must be four numbers minx,miny,maxx,maxy, got "
-                            f"{q.get('BBOX', '')[:80]!r}")
+                            f"{q.get('BBOX', '')[:80]!r}", locator="BBOX")
     box_xy = [float(v) for v in box if v is not None]
     if north_first:
         box_xy = [box_xy[1], box_xy[0], box_xy[3], box_xy[2]]

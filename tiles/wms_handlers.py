@@ -167,7 +167,8 @@ async def wms(svc: TileService, request: Request) -> Response:
         svc.check_rate(request)  # a 429 in the client's XML too (it was JSON)
         refuse_repeated(request)
         if q.get("SERVICE", "WMS").upper() != "WMS":
-            raise ApiError(400, "SERVICE must be WMS")
+            raise ApiError(400, f"SERVICE must be WMS, got {q['SERVICE'][:40]!r}",
+                           locator="SERVICE")
         req = q.get("REQUEST", "").lower()
         if req == "getcapabilities":
             return await _capabilities(svc, request, version)
@@ -179,7 +180,7 @@ async def wms(svc: TileService, request: Request) -> Response:
             return await _legend_graphic(svc, request, q)
         raise ApiError(400, "REQUEST must be GetCapabilities, GetMap, GetFeatureInfo or "
                             f"GetLegendGraphic, got {q.get('REQUEST', '')[:40]!r}",
-                       code="OperationNotSupported")
+                       code="OperationNotSupported", locator="REQUEST")
     except ApiError as exc:
         return _exception(exc, version, mode, q)
     except LayerDataError as exc:  # the operator's log names the file, the client not
@@ -225,7 +226,7 @@ async def _legend_graphic(svc: TileService, request: Request, q: dict[str, str])
     offered_format(q.get("FORMAT", "image/png"), ("image/png",), name="FORMAT")
     if q.get("STYLE", "default") not in ("", "default"):
         raise ApiError(400, f"unknown STYLE {q['STYLE'][:40]!r}; every layer's only style is "
-                            "'default'", code="StyleNotDefined")
+                            "'default'", code="StyleNotDefined", locator="STYLE")
     return await legend_for(svc, request, layer)
 
 

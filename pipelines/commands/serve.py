@@ -64,6 +64,10 @@ def serve(
         console.print("config and layers OK")
         return
     sock = listen_socket(bind_host, bind_port)
+    if bind_host in ("0.0.0.0", "::"):  # a browser cannot open http://0.0.0.0 (Chrome blocks it)
+        console.print(Text(f"listening on every address of this machine ({bind_host}); "
+                           "other machines use its name or address in these URLs"))
+        shown = "127.0.0.1" if bind_host == "0.0.0.0" else "[::1]"
     root = f"http://{shown}:{sock.getsockname()[1]}"  # the port chosen, with --port 0
     console.print(Text(f"viewer: {root}/viewer/\nWMTS:   {root}/wmts/1.0.0/WMTSCapabilities.xml\n"
                        f"XYZ:    {root}/tiles/<layer>/{{z}}/{{x}}/{{y}}.png"))

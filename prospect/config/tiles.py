@@ -233,6 +233,13 @@ class TilesConfig(StrictModel):
         dupes = repeated(layer.layer_name for layer in self.layers)
         if dupes:
             raise ValueError(f"layer names must be unique; repeated: {dupes}")
+        folded = repeated(layer.layer_name.casefold() for layer in self.layers)
+        if folded:  # one folder, one archive on macOS and Windows: a layer drawn over another
+            same = [la.layer_name for la in self.layers if la.layer_name.casefold() in folded]
+            raise ValueError(f"layer names {same} differ only in case; each layer is written "
+                             "to tiles/<name>/ and <name>.pmtiles, which are one file on "
+                             "macOS and Windows disks: give names that differ in more than "
+                             "case (the 'name' field keeps the variable)")
         dupes = repeated(self.archive_formats)
         if dupes:
             raise ValueError(f"archive_formats must be unique; repeated: {dupes}")
@@ -329,7 +336,9 @@ class ServeConfig(StrictModel):
                       description="Address to listen on ('' listened on every interface)")
     public_url: str | None = Field(
         default=None, pattern=r"^https?://[^\s?#]+[^/\s?#]$",
-        description="External root URL (behind a proxy); default: the request's own",
+        description="External root URL (behind a proxy, with its path if any): links and "
+                    "redirects are made from it; default: the address the server listens "
+                    "on, never a request header",
     )
     port: int = Field(default=8080, ge=0, le=65535)
     min_zoom: int = Field(default=0, ge=0, le=24)
