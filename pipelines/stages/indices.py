@@ -49,7 +49,7 @@ from prospect.io.cube import (
 )
 
 __all__ = ["UNDEFINED_SHARE", "chunk_counts", "counted_indices", "counted_layers",
-           "held_cells", "index_writes", "run", "undefined_cells"]
+           "held_cells", "index_writes", "outside_cells", "run", "undefined_cells"]
 
 
 IndexCount = tuple[int, int, int, dict[str, int]]
@@ -100,8 +100,9 @@ def _index_chunk(*blocks: np.ndarray, plan: IndexPlan, backend: str, nodata: flo
 
 
 def chunk_counts(stacked: np.ndarray, outside: Sequence[int], blocks: Sequence[Any],
-                 plan: IndexPlan, slots: Sequence[int],
-                 nodata: float | None) -> list[IndexCount]:
+                 plan: IndexPlan, slots: Sequence[int], nodata: float | None, *,
+                 flagged: Sequence[np.ndarray | None] | None = None
+                 ) -> list[IndexCount]:
     """Each index at ``slots``' figures (:data:`IndexCount`) in one chunk, on either path.
 
     Parameters
@@ -118,13 +119,18 @@ def chunk_counts(stacked: np.ndarray, outside: Sequence[int], blocks: Sequence[A
         The indices computed and the positions of those written.
     nodata
         The job's band value for no data.
+    flagged
+        Where ``stacked`` is not masked: per index of ``plan``, the cells outside its
+        valid range (:func:`outside_cells`), counted as undefined as the masked block's NaN
+        there would be.
     """
     used = sorted({plan.inputs.index(v) for k in slots for _, v in plan.indices[k].bands})
     held = dict(zip(used, held_cells([blocks[i] for i in used], nodata), strict=True))
     below = {i: int((held[i] & (_host(blocks[i]) < 0)).sum())
              if any(outside[k] for k in slots) else 0 for i in used}
     return [(*undefined_cells(stacked[k], [held[plan.inputs.index(v)]
-                                           for _, v in plan.indices[k].bands]),
+                                           for _, v in plan.indices[k].bands],
+                              also=flagged[k] if flagged is not None else None),
              outside[k], {v: below[plan.inputs.index(v)] for _, v in plan.indices[k].bands})
             for k in slots]
 
@@ -132,13 +138,41 @@ def chunk_counts(stacked: np.ndarray, outside: Sequence[int], blocks: Sequence[A
 def _counted_block(raw: np.ndarray, *blocks: np.ndarray, plan: IndexPlan,
                    slots: Sequence[int], nodata: float | None) -> np.ndarray:
     """One block of stacked dates (a task): :func:`chunk_counts` of the indices of ``raw``
-    (unmasked, shared with the write's task, so masked here on a copy), in a 1 x ... x 1
-    object array."""
-    masked = np.array(_host(raw), dtype=np.float32, copy=True)
-    outside = mask_outside_ranges(masked, plan)
+    (unmasked, shared with the write's task, which masks it: :func:`_masked_block`), in a
+    1 x ... x 1 object array.
+
+    The block is not masked a second time here (a float32 copy of it masked as the write's
+    task masks it): the cells outside each index's range are found by comparison
+    (:func:`outside_cells`) and counted as undefined with the formula's NaN, which is what
+    the masked block holds there."""
+    values = _host(raw)
+    outside = outside_cells(values, plan, slots)
     out = np.empty((1,) * raw.ndim, dtype=object)
-    out[(0,) * raw.ndim] = chunk_counts(masked, outside, blocks, plan, slots, nodata)
+    out[(0,) * raw.ndim] = chunk_counts(values, [int(o.sum()) if o is not None else 0
+                                                 for o in outside], blocks, plan, slots,
+                                        nodata, flagged=outside)
     return out
+
+
+def outside_cells(stacked: np.ndarray, plan: IndexPlan,
+                  slots: Sequence[int]) -> list[np.ndarray | None]:
+    """Per index of ``plan``, where its values in ``stacked`` (``(n_indices, ...)``, not
+    masked) fall outside its valid range, as
+    :func:`~prospect.indices.blocks.mask_outside_ranges` would set them to NaN; ``None`` for
+    an index not at ``slots`` or without a range."""
+    found: list[np.ndarray | None] = []
+    for k, item in enumerate(plan.indices):
+        low, high = item.valid_range
+        if k not in slots or (low is None and high is None):
+            found.append(None)
+            continue
+        values = stacked[k, ...]
+        with np.errstate(invalid="ignore"):
+            if low is not None and high is not None:
+                found.append((values < low) | (values > high))
+            else:
+                found.append(values < low if low is not None else values > high)
+    return found
 
 
 def _masked_block(raw: np.ndarray, *, plan: IndexPlan) -> np.ndarray:
@@ -154,7 +188,8 @@ def counted_indices(bands: Sequence[Any], plan: IndexPlan, backend: str, *,
     and their figures, lazily: the path of the stage that is not one task per chunk.
 
     Each block's indices are computed once (unmasked) and read by two tasks: one masks the
-    values outside each index's range (what is written), one counts them and the cells
+    values outside each index's range (what is written), one finds them by comparison
+    (without masking the block again) and counts them and the cells
     undefined where the bands hold data (:func:`chunk_counts`, as the fused path does), so
     both paths warn alike (:func:`_warn_undefined`).
 
@@ -200,12 +235,18 @@ def held_cells(bands: Sequence[Any], nodata: float | None) -> list[np.ndarray]:
     return out
 
 
-def undefined_cells(index: np.ndarray, held: Sequence[np.ndarray]) -> tuple[int, int]:
+def undefined_cells(index: np.ndarray, held: Sequence[np.ndarray],
+                    also: np.ndarray | None = None) -> tuple[int, int]:
     """(cells where every band of ``held`` (:func:`held_cells`) holds data but ``index`` is
-    NaN, cells where every one of them holds data): NaN there is the formula's (a division
-    by 0, a log or root of a negative, a value beyond float32), not the bands' no data."""
+    NaN, or is flagged in ``also`` (cells an unmasked index would have set to NaN), cells
+    where every one of them holds data): NaN there is the formula's (a division by 0, a
+    log or root of a negative, a value beyond float32) or its range's, not the bands' no
+    data."""
     every = np.logical_and.reduce(held) if held else np.ones(index.shape, dtype=bool)
-    return int((every & ~np.isfinite(index)).sum()), int(every.sum())
+    lost = ~np.isfinite(index)
+    if also is not None:
+        lost |= also
+    return int((every & lost).sum()), int(every.sum())
 
 
 UNDEFINED_SHARE = 0.01

@@ -221,13 +221,26 @@ _LAYER_NAMES: tuple[tuple[re.Pattern[str], str | None, str], ...] = (
 """Quality layers by their product file names: the kind that reads them (``None``: no
 kind does) and what they are, for a message."""
 
+_HLS_FMASK = re.compile(r"^HLS\.(?:L30|S30)\..*\.Fmask(?:\.|$)", re.IGNORECASE)
+_HLS_FMASK_WHAT = (
+    "the Fmask flags of HLS (Harmonized Landsat Sentinel-2: bit 0 cirrus, 1 cloud, 2 "
+    "adjacent to cloud, 3 cloud shadow, 4 snow/ice, 5 water, 6-7 aerosol), whose bits are "
+    "not Collection 2's QA_PIXEL flags (there bit 3 is cloud, 4 shadow, 6 clear) nor "
+    "CFmask's or SCL's classes, so no kind reads them; mask the bands before ingest, or "
+    "use the Landsat Collection 2 or Sentinel-2 L2A product with its own quality layer")
+"""An HLS v2.0 ``Fmask`` layer by its file name (HLS names hold dots, so the stem is not
+the part before the first one)."""
+
 
 def name_kind(path: str) -> tuple[str | None, str] | None:
     """``(kind, what)`` of a quality layer whose file name shows its product layer
     (``..._SCL_20m.jp2``, ``..._QA_PIXEL.TIF``, ``..._cfmask.tif``, ``..._pixel_qa.tif``,
     ``MSK_CLDPRB_20m.jp2``...): the kind that reads it (``None`` where no kind does) and
     what it is; ``None`` when the name does not tell."""
-    stem = PurePosixPath(str(path)).name.split(".")[0]
+    name = PurePosixPath(str(path)).name
+    if _HLS_FMASK.search(name):
+        return None, _HLS_FMASK_WHAT
+    stem = name.split(".")[0]
     for pattern, kind, what in _LAYER_NAMES:
         if pattern.search(stem):
             return kind, what

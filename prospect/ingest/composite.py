@@ -332,7 +332,7 @@ def _part(scene: StacScene, var: str, info: RasterInfo, source: RasterSource,
     who, ignore = stated_by(None, scene.item_id, info, 1, stated)
     scale, offset = band_coefficients(  # plan_raster's rule, the file's tags too
         source, var, file_coefficients(source, info, 1, stated, f"item {scene.item_id!r}"),
-        who, info.path, ignore)
+        who, info.path, ignore, dtype=info.dtype)
     return ScenePart(
         item_id=scene.item_id, info=info, scale=scale, offset=offset, nodata=nodata,
         other_nodata=other_nodata,

@@ -286,7 +286,6 @@ class Saturation:
     bits: int
     what: str
     """The bits, for messages (``band 4 saturation, terrain occlusion``)."""
-
     def drops(self, codes: Any) -> Any:
         """True where a block of the layer's codes has one of :attr:`bits` set."""
         import numpy as np
@@ -377,6 +376,8 @@ class MtlMetadata:
     date: dt.date | None
     cloud_cover: float | None
     sun_elevation: float
+    """``SUN_ELEVATION`` in degrees; NaN where a Level-2 MTL states none (its values are
+    calibrated without the sun's angle; a Level-1 MTL without it is refused when read)."""
     earth_sun_distance: float
     groups: dict[str, dict[str, str]]
     level: str = ""
@@ -764,7 +765,9 @@ def _mtl(path: Path, groups: dict[str, dict[str, str]],
          find: Callable[[str], str | None]) -> MtlMetadata:
     """The MTL's parsed groups as :class:`MtlMetadata` (``ValueError`` if malformed)."""
     sun = find("SUN_ELEVATION")
-    if sun is None:
+    level = (groups.get("PRODUCT_CONTENTS", {}).get("PROCESSING_LEVEL")
+             or find("PROCESSING_LEVEL") or find("DATA_TYPE") or "")
+    if sun is None and not level.upper().startswith("L2"):
         raise DataError(f"{path}: the MTL has no SUN_ELEVATION; cannot compute reflectance")
     date_text = find("DATE_ACQUIRED") or find("ACQUISITION_DATE")
     date = dt.date.fromisoformat(date_text) if date_text else None
@@ -787,12 +790,11 @@ def _mtl(path: Path, groups: dict[str, dict[str, str]],
     product = groups.get("PRODUCT_CONTENTS", {}).get("LANDSAT_PRODUCT_ID") or find(
         "LANDSAT_PRODUCT_ID")
     ident = landsat_id(product or "") or landsat_id(find("LANDSAT_SCENE_ID") or "")
-    level = (groups.get("PRODUCT_CONTENTS", {}).get("PROCESSING_LEVEL")
-             or find("PROCESSING_LEVEL") or find("DATA_TYPE") or "")
     return MtlMetadata(
         path=str(path), spacecraft=(find("SPACECRAFT_ID") or "").upper(), date=date,
         cloud_cover=_cloud_cover(cloud),
-        sun_elevation=finite(sun), earth_sun_distance=d, groups=groups, level=level.upper(),
+        sun_elevation=finite(sun) if sun is not None else math.nan, earth_sun_distance=d,
+        groups=groups, level=level.upper(),
         ident=ident,
     )
 
@@ -836,6 +838,13 @@ def _level2(mtl: MtlMetadata, band: int) -> BandCalibration:
         groups = ("LEVEL2_SURFACE_TEMPERATURE_PARAMETERS",)
         m = mtl.value(f"TEMPERATURE_MULT_BAND_ST_B{band}", groups)
         a = mtl.value(f"TEMPERATURE_ADD_BAND_ST_B{band}", groups)
+        if (m is None or a is None) and mtl.level.upper() == "L2SR":
+            raise DataError(
+                f"{mtl.path}: band {band} of {mtl.describe()}: an L2SR product holds surface "
+                "reflectance only, no surface temperature (USGS makes L2SR where the "
+                "temperature cannot be retrieved), so it has no ST_B"
+                f"{band} and no TEMPERATURE_MULT/ADD_BAND_ST_B{band}; take the thermal band "
+                "from an L2SP product, or leave it out")
         if m is None or a is None:
             raise DataError(
                 f"{mtl.path}: Level-2 MTL without TEMPERATURE_MULT/ADD_BAND_ST_B{band}")

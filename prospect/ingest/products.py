@@ -143,7 +143,8 @@ _UNIT_ALIASES = {"kelvin": "k", "degrees kelvin": "k", "degk": "k", "percent": "
 
 
 def band_coefficients(source: RasterSource, var: str, cal: BandCalibration | None,
-                      stated_by: str, file: str, ignore: str = "") -> tuple[float, float]:
+                      stated_by: str, file: str, ignore: str = "", *,
+                      dtype: str | None = None) -> tuple[float, float]:
     """``(scale, offset)`` that turn a band's DNs into its values, the product's calibration
     and the config's ``scale``/``offset`` applied once between them.
 
@@ -184,6 +185,9 @@ def band_coefficients(source: RasterSource, var: str, cal: BandCalibration | Non
     ignore
         How to ignore the metadata's calibration instead, where the config can (``drop
         'metadata:'``), for the message.
+    dtype
+        The band's data type, where the caller has read the header (else it is read here
+        when a file name states a product whose DNs need it, :func:`_by_name`).
 
     Raises
     ------
@@ -198,7 +202,7 @@ def band_coefficients(source: RasterSource, var: str, cal: BandCalibration | Non
     if cal is None:  # nothing states it: the file's name may name a product that does
         named = named_product(file)
         if named is not None:
-            return _by_name(source, var, file, named)
+            return _by_name(source, var, file, named, dtype)
     if cal is None or not (given_scale or given_offset):
         if cal is None:
             return s, o
@@ -352,9 +356,10 @@ class NamedProduct:
     baseline)."""
     dn_offset: float = 0.0
     """The offset in DN (Sentinel-2 from baseline 04.00: -1000), for messages."""
-    needs_scale: bool = True
-    """Whether DNs read without a ``scale:`` are refused (ESPA files without their XML have
-    been read as DNs with a config scale or none, and still are)."""
+    dtype: str | None = None
+    """The data type the product writes its DNs in, where a file of that type without a
+    ``scale:`` is read at the product's documented scale (ESPA's ``int16``: the name and
+    the type make the product certain); ``None``: DNs without a ``scale:`` are refused."""
 
 
 _C2_L2 = re.compile(r"_(SR|ST)_B(\d{1,2})$", re.IGNORECASE)
@@ -362,6 +367,13 @@ _ESPA = re.compile(r"_(sr|toa|bt)_band(\d{1,2})$", re.IGNORECASE)
 _S2_SAFE = re.compile(r"S2[A-D]_MSI(L1C|L2A)_\d{8}T\d{6}_N(\d{2})(\d{2})_", re.IGNORECASE)
 _S2_BAND = re.compile(r"(?:^|_)T\d{2}[A-Z]{3}_\d{8}T\d{6}_(B\d[\dA])(?:_(\d{2})m)?$")
 _ASTER = re.compile(r"^AST_(L1T|L1B|07XT|07|05|08|09T|09XT|09)_", re.IGNORECASE)
+_HLS = re.compile(r"^HLS\.(L30|S30)\.T\d{2}[A-Z]{3}\.\d{7}T\d{6}\.v\d+\.\d+\.(B\d[\dA])\.",
+                  re.IGNORECASE)
+HLS_SCALE = 1e-4
+"""HLS v2.0 surface reflectance: ``int16`` DN x 1e-4, fill -9999 (HLS User Guide v2.0)."""
+HLS_THERMAL_SCALE = 0.01
+"""HLS v2.0 L30 thermal bands B10/B11: brightness temperature in degrees Celsius, DN x
+0.01 (HLS User Guide v2.0), not reflectance."""
 
 
 def named_product(file: str) -> NamedProduct | None:
@@ -370,7 +382,8 @@ def named_product(file: str) -> NamedProduct | None:
     (0.00341802, +149 K) file, an ESPA ``sr_band*``/``toa_band*`` (1e-4) or ``bt_band*``
     (0.1 K) file, a Sentinel-2 band file of ESA's naming (1e-4; the -1000 DN offset of
     baseline 04.00 where the ``.SAFE`` path states the baseline, or the acquisition is from
-    :data:`~prospect.ingest.stac.S2_BASELINE_04_START` on), an ASTER
+    :data:`~prospect.ingest.stac.S2_BASELINE_04_START` on), an HLS v2.0 ``L30``/``S30``
+    band file (1e-4; the L30 thermal ``B10``/``B11`` 0.01 degrees Celsius), an ASTER
     ``AST_07``/``AST_07XT`` surface reflectance granule (0.001) or ``AST_L1T``/``AST_L1B``
     DNs (no linear quantity)."""
     from prospect.ingest.stac import (
@@ -398,11 +411,11 @@ def named_product(file: str) -> NamedProduct | None:
         kind = m.group(1).lower()
         if kind == "bt":
             return NamedProduct("an ESPA brightness temperature file",
-                                "brightness_temperature", "K", 0.1, needs_scale=False)
+                                "brightness_temperature", "K", 0.1, dtype="int16")
         return NamedProduct(
             f"an ESPA {'surface' if kind == 'sr' else 'top-of-atmosphere'} reflectance file",
             f"{'surface' if kind == 'sr' else 'toa'}_reflectance", "1", 1e-4,
-            needs_scale=False)
+            dtype="int16")
     m = _S2_BAND.search(stem)
     if m is not None:
         safe = _S2_SAFE.search(text)
@@ -422,6 +435,15 @@ def named_product(file: str) -> NamedProduct | None:
         return NamedProduct(f"a Sentinel-2 {level} band file ({said})", quantity,
                             "1", S2_REFLECTANCE_SCALE, dn * S2_REFLECTANCE_SCALE,
                             dn_offset=dn)
+    m = _HLS.search(name)
+    if m is not None:
+        kind, band = m.group(1).upper(), m.group(2).upper()
+        if kind == "L30" and band in ("B10", "B11"):
+            return NamedProduct(f"an HLS {kind} thermal band file (brightness temperature "
+                                "in degrees Celsius)", "brightness_temperature", "degC",
+                                HLS_THERMAL_SCALE)
+        return NamedProduct(f"an HLS {kind} surface reflectance file",
+                            "surface_reflectance", "1", HLS_SCALE)
     m = _ASTER.search(name)
     if m is not None:
         code = m.group(1).upper()
@@ -433,8 +455,20 @@ def named_product(file: str) -> NamedProduct | None:
     return None
 
 
-def _by_name(source: RasterSource, var: str, file: str, named: NamedProduct
-             ) -> tuple[float, float]:
+def _file_dtype(file: str) -> str | None:
+    """The first band's data type of ``file`` (``None`` where it cannot be read: the read
+    that follows names the fault)."""
+    import rasterio
+
+    try:
+        with rasterio.open(file) as src:
+            return str(src.dtypes[0])
+    except Exception:  # the band's own read reports it
+        return None
+
+
+def _by_name(source: RasterSource, var: str, file: str, named: NamedProduct,
+             dtype: str | None = None) -> tuple[float, float]:
     """``(scale, offset)`` of a band file that no metadata calibrates but whose name states
     a product that defines its DNs (:func:`named_product`): the config's ``scale`` must be
     the product's (or a change of units of it, said with ``units:``), and the product's
@@ -445,6 +479,13 @@ def _by_name(source: RasterSource, var: str, file: str, named: NamedProduct
     Sentinel-2 band of baseline 04.00 given ``scale: 0.0001`` alone read 0.1 high, and an
     ASTER AST_L1T granule's DNs went in labelled as reflectance (``scale: 0.001``, AST_07's,
     made them look like one).
+
+    An ESPA ``sr_band``/``toa_band``/``bt_band`` file without its XML and without a
+    ``scale:`` went in as DNs labelled reflectance (``units: 1``, values to 10 000); where
+    its data type is ESPA's own (``int16``, :attr:`NamedProduct.dtype`) it is read at
+    ESPA's documented scale (1e-4, 0.1 K), else refused as other products' files are. A
+    ``units:`` other than the product's with no ``scale:`` keeps the DNs, said to be what
+    the config says they are (``units: DN``).
 
     Raises
     ------
@@ -482,8 +523,11 @@ def _by_name(source: RasterSource, var: str, file: str, named: NamedProduct
         return s, at + (0.0 if math.isclose(o, at, rel_tol=1e-6, abs_tol=1e-9) else o)
     what = f"value = {a:g} x DN" + (f" {'-' if b < 0 else '+'} {abs(b):g}" if b else
                                     " + its baseline's offset" if b is None else "")
-    if s == 1.0 and not named.needs_scale:
-        return s, o
+    if s == 1.0 and named.dtype is not None and converts:
+        return s, o  # the DNs, labelled what the config says they are ('units: DN')
+    if s == 1.0 and named.dtype is not None and o == 0.0 and (
+            dtype or _file_dtype(file)) == named.dtype:
+        return a, b or 0.0  # the product is certain: its name and its data type
     if s == 1.0:
         raise DataError(
             f"source {source.name!r}, band {var!r}: {name} is {named.what}, whose DNs are "

@@ -493,8 +493,12 @@ def test_a_landsat_mtl_in_xml_form_is_read_as_an_mtl(tmp_path):
     xml.write_text('<?xml version="1.0" encoding="UTF-8"?>\n<LANDSAT_METADATA_FILE>'
                    "<PRODUCT_CONTENTS><PROCESSING_LEVEL>L2SP</PROCESSING_LEVEL>"
                    "</PRODUCT_CONTENTS></LANDSAT_METADATA_FILE>\n")
+    # read as an MTL since round 12b; a Level-2 MTL needs no SUN_ELEVATION (round 20), a
+    # Level-1 one cut as short is refused for the lack of it
+    assert read_product_metadata(xml).describe().endswith("(L2SP)")
+    xml.write_text(xml.read_text().replace("L2SP", "L1TP"))
     with pytest.raises(DataError, match=r"_MTL\.xml: the MTL has no SUN_ELEVATION"):
-        read_product_metadata(xml)  # read as an MTL since round 12b (this one is cut short)
+        read_product_metadata(xml)
 
 
 def test_a_landsat_file_with_a_sentinel2_product_xml_is_refused(scene):

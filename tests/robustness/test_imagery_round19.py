@@ -267,9 +267,12 @@ def test_a_product_file_given_another_products_calibration_is_refused(tmp_path, 
 
 
 def test_an_espa_file_without_its_xml_or_a_scale_reads_as_before(tmp_path):
-    # control: ESPA bands without their XML are read as their DNs (earlier rounds pin it)
+    # control, changed in round 20: ESPA bands without their XML were read as their DNs
+    # labelled reflectance; a file of another type than ESPA's int16 is now refused (the
+    # int16 ones read at ESPA's scale: test_imagery_round20.py), a scale given still reads
     path = _named_file(tmp_path, f"{L8}_sr_band4.tif", dn=3000, dtype="uint16")
-    assert _value(path) == 3000
+    with pytest.raises(DataError, match=r"no metadata and no 'scale:' calibrate it"):
+        _value(path)
     assert _value(path, scale=1e-4) == pytest.approx(0.3, abs=1e-6)
 
 
