@@ -12,6 +12,7 @@ integer type that holds them.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import warnings
 from dataclasses import dataclass
@@ -36,10 +37,12 @@ from prospect.ingest.masked import (
 from prospect.ingest.products import (
     band_coefficients,
     check_same_quantity,
+    named_product,
     read_product_metadata,
 )
 from prospect.ingest.stac import StacScene, read_stac_scenes
 from prospect.io.raster import RasterInfo, code_range, pixel_at, raster_info, value_fits
+from prospect.io.remote import gdal_http_options, is_network_name
 from prospect.io.warp import (
     WARP_CACHE_BYTES,
     choose_resampling,
@@ -173,6 +176,9 @@ class RasterLayer(Layer):
     classes: tuple[tuple[int, str], ...] = ()
     """The class name of each code the files state (their raster attribute tables or
     category names), as ``(code, name)`` pairs (categorical layers)."""
+    gdal_options: tuple[tuple[str, str | int], ...] = ()
+    """GDAL's HTTP settings (timeouts, retries: :func:`~prospect.io.remote.gdal_http_options`
+    of the source's ``remote:``) for a layer read over a network; empty for local files."""
 
     def extra_attrs(self) -> dict[str, Any]:
         """Categorical layers: the code range as a CF ``valid_range`` pair, and the code
@@ -196,7 +202,17 @@ class RasterLayer(Layer):
         return largest if largest > WARP_CACHE_BYTES else 0
 
     def compute(self, grid: RegionGrid, window: ChunkWindow) -> np.ndarray:
-        """Warp each scene onto the chunk and keep the first valid value per cell."""
+        """Warp each scene onto the chunk and keep the first valid value per cell (under
+        the source's HTTP settings where its files are read over a network: GDAL's are per
+        thread, and without a timeout a server that never answers held the task forever)."""
+        if self.gdal_options:
+            import rasterio
+
+            with rasterio.Env(**dict(self.gdal_options)):
+                return self._compute(grid, window)
+        return self._compute(grid, window)
+
+    def _compute(self, grid: RegionGrid, window: ChunkWindow) -> np.ndarray:
         out = np.asarray(self.refs[0].read(grid, window), dtype=np.float32)
         for ref in self.refs[1:]:  # a mosaic: later scenes fill the gaps left so far
             gap = np.isnan(out)
@@ -722,8 +738,25 @@ def stated_by(mtl: Path | str | None, item_id: str | None, info: RasterInfo, ban
             "the config alone")
 
 
+def _network_options(source: RasterSource, scenes: list[_Scene]) -> dict[str, str | int] | None:
+    """GDAL's HTTP settings of ``source.remote`` where a file of ``scenes`` (or their
+    quality layers) is read over a network; ``None`` for local files."""
+    names = [f for sc in scenes for f, _ in sc.files.values()]
+    names += [sc.mask_file for sc in scenes if sc.mask_file]
+    if not any(is_network_name(n) for n in names):
+        return None
+    remote = source.remote
+    return gdal_http_options(timeout_s=remote.timeout_s, retries=remote.retries,
+                             retry_delay_s=remote.retry_delay_s)
+
+
 def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
     """One :class:`RasterLayer` per band of ``source``, checked against ``grid``.
+
+    Files read over a network (URLs, ``/vsicurl/``...) are opened under the source's
+    ``remote:`` timeout and retries, at planning and in every task
+    (:attr:`RasterLayer.gdal_options`): GDAL's own default waits for ever on a server that
+    accepts a connection and never answers.
 
     A band's value is ``source.scale * (product_scale * DN + product_offset) +
     source.offset``: the product's own coefficients (from ``metadata:``, a STAC item's
@@ -740,6 +773,20 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
         categorical, or a source that does not overlap the region.
     """
     scenes = _order(source, _scenes(source))
+    options = _network_options(source, scenes)
+    if options is None:
+        return _plan_scenes(source, grid, scenes)
+    import rasterio
+
+    with rasterio.Env(**options):
+        layers = _plan_scenes(source, grid, scenes)
+    frozen = tuple(sorted(options.items()))
+    return [dataclasses.replace(layer, gdal_options=frozen) for layer in layers]
+
+
+def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
+                 ) -> list[RasterLayer]:
+    """:func:`plan_raster` of ``source``'s ordered ``scenes``."""
     per_var: dict[str, list[BandRef]] = {}
     units: dict[str, str] = {}
     told: set[str] = set()  # units files stated that were warned of (once each: a mosaic)
@@ -832,11 +879,18 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
                 raise DataError(gaps)
             who, ignore = stated_by(scene.mtl, scene.item.item_id if scene.item else None,
                                     info, band, cal)
+            stated_cal = file_coefficients(
+                source, info, band, cal,
+                str(scene.mtl) if scene.mtl is not None else "the STAC item")
             scale, offset = band_coefficients(  # the one rule, every product path
-                source, var, file_coefficients(
-                    source, info, band, cal,
-                    str(scene.mtl) if scene.mtl is not None else "the STAC item"),
-                who, path, ignore)
+                source, var, stated_cal, who, path, ignore, dtype=info.band_dtype(band))
+            named = named_product(path) if stated_cal is None else None
+            if named is not None and named.scale is not None:
+                # the file's name states the product: its quantity for provenance, and its
+                # units where the config gives none (an ST_B10 given only 'scale:' was '1')
+                quantity = quantity or named.quantity
+                if "units" not in source.model_fields_set:
+                    unit = named.units
             _check_longitudes(info, grid)
             if not _overlaps(info, grid):  # refuses a CRS PROJ can only guess a shift of
                 continue

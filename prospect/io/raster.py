@@ -3005,6 +3005,22 @@ def max_block_bytes() -> int:
                           "bytes a block read may take", ConfigError)
 
 
+def _refuse_network_failure(path: str, reason: str) -> None:
+    """A file read over a network that the network failed to bring (a timeout, no
+    connection, an unknown host, an HTTP error status) is said as such: it was "cannot
+    read as a raster (corrupt, truncated or not a raster)", for a file never received."""
+    from prospect.io.remote import is_network_name, read_failure
+
+    if not is_network_name(path):
+        return
+    why = read_failure(reason)
+    if why in ("timeout", "no connection", "host not found") or why.startswith("HTTP "):
+        raise InputFileError(
+            f"{path}: cannot read over the network: {why} ({reason.splitlines()[0][:200]}); "
+            "check the URL and that the server answers, or raise the source's "
+            "remote.timeout_s or remote.retries") from None
+
+
 def _size_text(n: float) -> str:
     """``n`` bytes for a message (``1.5 GiB``)."""
     for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
@@ -3375,6 +3391,7 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
 
         if read_failure(reason).startswith("no credentials"):  # no S3/GS/Azure keys
             raise InputFileError(f"{path}: cannot read: {read_failure(reason)}") from None
+        _refuse_network_failure(path, reason)
         raise CorruptFileError(
             f"{path}: cannot read as a raster (corrupt, truncated or not a raster): "
             f"{reason}", path=path,

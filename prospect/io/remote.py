@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 
-__all__ = ["gdal_http_options", "read_failure"]
+__all__ = ["gdal_http_options", "is_network_name", "read_failure"]
 
 
 def gdal_http_options(*, timeout_s: float, retries: int, retry_delay_s: float
@@ -32,6 +32,18 @@ def gdal_http_options(*, timeout_s: float, retries: int, retry_delay_s: float
         "GDAL_CACHEMAX": 16 * 2**20,  # bytes (rasterio wants an int)
         "VSI_CACHE": "FALSE",
     }
+
+
+#: GDAL's virtual file systems that read over a network.
+_NETWORK_VSI = ("/vsicurl", "/vsis3", "/vsigs", "/vsiaz", "/vsiadls", "/vsioss", "/vsiswift",
+                "/vsihdfs", "/vsiwebhdfs")
+
+
+def is_network_name(name: str) -> bool:
+    """Whether GDAL reads ``name`` over a network (a URL, or a ``/vsicurl/``,
+    ``/vsis3/``... name, also inside an archive's: ``/vsizip//vsicurl/https://...``)."""
+    text = str(name)
+    return "://" in text or any(kind in text for kind in _NETWORK_VSI)
 
 
 _HTTP_CODE = re.compile(r"HTTP (?:response )?(?:code|error|status)?:?\s*(\d{3})", re.IGNORECASE)

@@ -76,3 +76,72 @@ def test_the_score_report_says_the_evidence_warnings_and_the_extrapolated_share(
     text = " ".join(path.read_text().split())
     assert "> **Evidence**: layer 'heat' lies outside its training range" in text
     assert "`outside_training_range_share` (0.12" in text and "Meyer & Pebesma" in text
+
+
+def test_a_raster_url_whose_server_never_answers_ends_at_the_sources_timeout(
+        sandbox: Sandbox) -> None:
+    """A plain raster source read from a URL was opened without the source's ``remote:``
+    settings: a server that accepts the connection and never answers held ``prospect
+    plan`` (and ingest's tasks) for ever. Now the source's timeout holds: one error line
+    naming the URL, well within a minute."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from .conftest import run_prospect
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    silent = subprocess.Popen([sys.executable, "-c", (
+        "import socket, time\n"
+        "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+        f"s.bind(('127.0.0.1', {port})); s.listen(16)\n"
+        "held = []\n"
+        "while True:\n"
+        "    c, _ = s.accept(); held.append(c)\n")])
+    try:
+        time.sleep(0.5)
+        url = f"http://127.0.0.1:{port}/heat.tif"
+        sandbox.write_job(sources=[{"kind": "raster", "name": "heat", "path": url,
+                                    "units": "1", "crs": "EPSG:32619",
+                                    "remote": {"timeout_s": 2, "retries": 0}}])
+        began = time.monotonic()
+        plan = run_prospect("plan", sandbox.job_path, timeout=90)
+        planned = time.monotonic() - began
+        began = time.monotonic()
+        run = run_prospect("ingest", sandbox.job_path, "-o", sandbox.out, "--workers", "1",
+                           timeout=120)
+        ran = time.monotonic() - began
+    finally:
+        silent.kill()
+        silent.wait()
+    # the plan counts a remote source from its config, saying why it could not look
+    assert planned < 45 and plan.code == 0, (planned, plan.err[-2000:])
+    assert "cannot read over the network: timeout" in " ".join(plan.out.split())
+    assert ran < 60, ran
+    line = assert_clean_error(run, 1, f"127.0.0.1:{port}/heat.tif",
+                              "cannot read over the network: timeout", "remote.timeout_s")
+    assert "corrupt" not in line
+
+
+def test_a_band_file_named_by_its_product_records_its_quantity_and_units(tmp_path) -> None:
+    """A Collection 2 Level-2 ``ST_B10`` file given only its ``scale:`` went into the cube
+    labelled ``1`` with no quantity in its provenance, though its name states surface
+    temperature in kelvin; its units are now the product's where the config gives none
+    (a config's own ``units:`` still wins: a change of units said with it)."""
+    from prospect.ingest.rasters import plan_raster
+
+    from .test_imagery_round19 import L2_ID, _grid, _named_file, _quiet
+
+    st = _named_file(tmp_path, f"{L2_ID}_ST_B10.TIF", dn=40000)
+    layer, = _quiet(plan_raster, {"name": "p", "bands": {"st": str(st)},
+                                  "scale": 0.00341802}, _grid(st))
+    assert layer.units == "K"
+    assert layer.settings["quantity"] == "surface_temperature"
+    assert layer.refs[0].describe()["quantity"] == "surface_temperature"
+    layer, = _quiet(plan_raster, {"name": "p", "bands": {"st": str(st)},
+                                  "scale": 0.00341802, "offset": -273.15, "units": "degC"},
+                    _grid(st))
+    assert layer.units == "degC"
