@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pipelines.faults import debugging
 from prospect.errors import ConfigError, StageError
 
 if TYPE_CHECKING:
@@ -358,7 +359,7 @@ class _SaidByTheRun(logging.Filter):
     of that reconnect cancelled as the client closed."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if os.environ.get("PROSPECT_DEBUG") == "1":
+        if debugging():
             return True
         if str(record.msg).startswith("Failed to reconnect to scheduler"):
             return False
@@ -659,24 +660,61 @@ def local_cluster(n_workers: int, *, threads_per_worker: int = 1,
     from distributed import LocalCluster
 
     config = _local_cluster_config()
-    with dask.config.set(config), _pre_spawn_environ(config), _start_errors() as errors:
-        try:
-            return LocalCluster(
-                n_workers=n_workers, threads_per_worker=threads_per_worker, processes=True,
-                host="127.0.0.1", memory_limit=memory_limit,
-                dashboard_address=dashboard_address, silence_logs=logging.ERROR,
-            )
-        except Exception as exc:
-            cause = errors[0] if errors else exc
-            if isinstance(cause, OSError) and cause.errno in (errno.EMFILE, errno.ENFILE):
-                from pipelines.faults import os_error_line
+    for attempt in range(START_ATTEMPTS):
+        with dask.config.set(config), _pre_spawn_environ(config), _start_errors() as errors:
+            try:
+                return LocalCluster(
+                    n_workers=n_workers, threads_per_worker=threads_per_worker,
+                    processes=True, host="127.0.0.1", memory_limit=memory_limit,
+                    dashboard_address=dashboard_address, silence_logs=logging.ERROR,
+                )
+            except Exception as exc:
+                died = not errors and _worker_died_starting(exc)
+                if died and attempt + 1 < START_ATTEMPTS:
+                    continue  # killed as it started (the OOM killer, a user): once more
+                _refuse_start(exc, errors, died=died, n_workers=n_workers)
+    raise AssertionError("unreachable")  # pragma: no cover - each attempt returns or raises
 
-                raise StageError("the local dask cluster did not start: "  # not a setting's
-                                 + os_error_line(cause)) from None
-            raise StageError(
-                f"the local dask cluster did not start: {type(cause).__name__}"
-                + (f": {cause}" if str(cause) else "") + "; " + _settings_hint()
-            ) from None
+
+START_ATTEMPTS = 2
+"""Starts of the embedded cluster tried when a worker process dies as it starts."""
+
+
+def _worker_died_starting(exc: BaseException) -> bool:
+    """Whether ``exc`` (a failed ``LocalCluster`` start) says a worker process died before
+    it reported ready (distributed's "Nanny failed to start worker process")."""
+    seen: set[int] = set()
+    found: BaseException | None = exc
+    while found is not None and id(found) not in seen:
+        seen.add(id(found))
+        if "failed to start worker process" in str(found):
+            return True
+        found = found.__cause__ or found.__context__
+    return False
+
+
+def _refuse_start(exc: Exception, errors: list[BaseException], *, died: bool,
+                  n_workers: int) -> None:
+    """Raise the one-line :class:`StageError` of an embedded cluster that did not start:
+    a worker process that died as it started (killed: out of memory, or by a user, on
+    each of :data:`START_ATTEMPTS` starts), a limit of open files, or a setting."""
+    if died:
+        raise StageError(
+            f"the local dask cluster did not start: a worker process died as it started, "
+            f"on each of {START_ATTEMPTS} tries (killed: out of memory, or by a user or "
+            f"the system?); nothing was computed. Check the free memory (free -h) and "
+            f"the system log (dmesg) for the OOM killer, or start fewer workers than "
+            f"{n_workers} (--workers), then run the same command again") from None
+    cause = errors[0] if errors else exc
+    if isinstance(cause, OSError) and cause.errno in (errno.EMFILE, errno.ENFILE):
+        from pipelines.faults import os_error_line
+
+        raise StageError("the local dask cluster did not start: "  # not a setting's
+                         + os_error_line(cause)) from None
+    raise StageError(
+        f"the local dask cluster did not start: {type(cause).__name__}"
+        + (f": {cause}" if str(cause) else "") + "; " + _settings_hint()
+    ) from None
 
 
 @contextlib.contextmanager
@@ -689,7 +727,7 @@ def _start_errors() -> Iterator[list[BaseException]]:
 
     class Keep(logging.Filter):
         def filter(self, record: logging.LogRecord) -> bool:
-            if record.levelno < logging.ERROR or os.environ.get("PROSPECT_DEBUG"):
+            if record.levelno < logging.ERROR or debugging():
                 return True
             if record.exc_info and record.exc_info[1] is not None:
                 found.append(record.exc_info[1])

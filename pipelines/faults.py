@@ -31,14 +31,17 @@ __all__ = [
     "STOP_NOTE",
     "StopRequest",
     "Stopped",
+    "debugging",
     "disk_fault_within",
     "gdal_disk_fault",
+    "hangup_proof_tracker",
     "killed_worker_error",
     "name_output",
     "named_outputs",
     "on_stop",
     "open_file_limit",
     "os_error_line",
+    "out_of_memory_error",
     "output_fault",
     "portable_gdal_errors",
     "prepare_gdal",
@@ -143,6 +146,40 @@ def stop_signals_interrupt() -> Iterator[StopRequest]:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+def debugging() -> bool:
+    """Whether ``PROSPECT_DEBUG=1`` asks for tracebacks and the raw lines of libraries,
+    the one test of it everywhere (the command line's, the workers' filters, libtiff's
+    lines, the client's log).
+
+    Some places asked only whether the variable was set: ``PROSPECT_DEBUG=0`` (or
+    ``false``, or empty) printed the workers' "Compute Failed" tracebacks and libtiff's
+    lines while the command line printed none, a half-debug that read as a crash.
+    """
+    return os.environ.get("PROSPECT_DEBUG") == "1"
+
+
+def hangup_proof_tracker() -> None:
+    """Start multiprocessing's resource tracker (once per process) with SIGHUP blocked,
+    so that a closed terminal, which sends SIGHUP to the job's whole process group, does
+    not end it.
+
+    The tracker ignores SIGINT and SIGTERM but not SIGHUP: it died with the terminal, the
+    job (which stops cleanly on SIGHUP, exit 129) started a new one as it closed its
+    cluster, and the new tracker printed a ``KeyError`` traceback for every semaphore it
+    was asked to forget (a dozen, ``'/loky-<pid>-...'``) below the job's one line. A
+    blocked signal stays blocked in the tracker (it unblocks only SIGINT and SIGTERM).
+    """
+    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - not POSIX
+        return
+    from multiprocessing import resource_tracker
+
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGHUP})
+    try:
+        resource_tracker.ensure_running()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 _OS_HINTS = {
@@ -430,7 +467,7 @@ def _tiff_said(module: bytes | None, fmt: bytes | None, args: int | None) -> Non
             text = f"{module.decode('utf-8', errors='replace')}: {text}"
         _TIFF_SAID.append((threading.get_ident(), time.monotonic(), text))
         _TIFF_LOG.debug("%s", text)
-        if os.environ.get("PROSPECT_DEBUG"):
+        if debugging():
             print(text, file=sys.stderr)
     except Exception:  # never raise into C
         pass
@@ -614,6 +651,38 @@ def killed_worker_error(exc: BaseException, stage: str) -> StageError | None:
         "worker more memory (fewer --workers, or larger workers on a cluster) or use "
         "smaller chunks (the region's chunk size), check 'prospect plan', then run the "
         "same command again")
+
+
+def out_of_memory_error(exc: BaseException, stage: str) -> StageError | None:
+    """``exc`` as one line when a task, or the job itself, ran out of memory or threads;
+    ``None`` for any other exception.
+
+    A ``MemoryError`` (numpy's "Unable to allocate 977. MiB for an array with shape
+    (16000, 16000)", under ``ulimit -v``, a container's or a batch job's memory limit
+    without swap, or a worker without a nanny) and Python's "can't start new thread" (the
+    same limits, or the number of processes, ``ulimit -u``) ended the job as "internal
+    error: MemoryError" (exit 70), a bug to report, with no word of what to change. The
+    chain of causes is searched, as a worker's error reaches the job wrapped.
+    """
+    seen: set[int] = set()
+    found: BaseException | None = exc
+    while found is not None and id(found) not in seen:
+        seen.add(id(found))
+        if isinstance(found, MemoryError):
+            what = str(found).strip() or "MemoryError"
+            return StageError(
+                f"stage {stage}: out of memory ({what[:160]}); finished chunks are kept. "
+                "Use smaller chunks (the region's chunk size; 'prospect plan' shows the memory"
+                " each worker needs), fewer --workers, or give the job more memory "
+                "(ulimit -v, the batch job's --mem), then run the same command again")
+        if isinstance(found, RuntimeError) and "can't start new thread" in str(found):
+            return StageError(
+                f"stage {stage}: the system refused a new thread ({found}): the job's "
+                "memory (ulimit -v, a container's limit) or its number of processes "
+                "(ulimit -u) is too low; finished chunks are kept. Raise the limit or use "
+                "fewer --workers, then run the same command again")
+        found = found.__cause__ or found.__context__
+    return None
 
 
 def removed_output(exc: OSError, out_dir: Path) -> bool:

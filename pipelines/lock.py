@@ -42,9 +42,10 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from prospect.errors import OutputBusyError, OutputWriteError
-from prospect.io.files import temp_name
+from prospect.io.files import add_publish_guard, temp_name
 
-__all__ = ["FOREIGN_WAIT", "HEARTBEAT", "LOCK_FILE", "SETTLE", "check_held", "output_lock"]
+__all__ = ["FOREIGN_WAIT", "HEARTBEAT", "LOCK_FILE", "SETTLE", "check_held", "output_lock",
+           "publish_check"]
 
 LOCK_FILE = ".prospect.lock"
 _READ_ONLY = (errno.EROFS, errno.EACCES, errno.EPERM)
@@ -78,6 +79,16 @@ def _read_info(path: Path) -> dict[str, object]:
     finally:
         os.close(fd)
     return info if isinstance(info, dict) else {}
+
+
+def written_by_this_process(path: Path | str) -> bool:
+    """Whether the lock file at ``path`` holds no record or this process's own: a file
+    naming another job (another host's, whose ``flock`` this kernel does not see) is
+    that job's and must never be removed by this one."""
+    info = _read_info(Path(path))
+    if not info:
+        return True
+    return info.get("pid") == os.getpid() and info.get("host") == platform.node()
 
 
 def _foreign_holder(path: Path, info: dict[str, object],
@@ -131,7 +142,11 @@ class _Heartbeat:
     def _taken(self, *, interrupt: bool = True) -> bool:
         """Whether the lock file now holds another job's unreleased record (a job on a
         host that does not share ``flock`` with this one, started as this one was); then
-        the job's main thread is interrupted (``interrupt``) and :attr:`lost` says who."""
+        the job's main thread is interrupted (``interrupt``) and :attr:`lost` says who.
+        Found once, it is never interrupted again (the main thread may have found it
+        itself, before a publish, and be unwinding: :func:`check_held`)."""
+        if self.lost is not None:
+            return True
         now = _read_info(self.path)
         if not now or now.get("token") == self.info["token"] or now.get("released") \
                 or "pid" not in now:
@@ -168,13 +183,40 @@ class _Heartbeat:
 
 
 def check_held(out_dir: Path) -> None:
-    """Raise :class:`OutputBusyError` when this process held the lock of ``out_dir`` and
-    found another job writing it (:class:`_Heartbeat`): nothing more may be written there
+    """Raise :class:`OutputBusyError` when this process holds the lock of ``out_dir`` and
+    another job writes there now (:class:`_Heartbeat`): nothing more may be written there
     (the manifest is the other job's). Nothing otherwise, and nothing for a directory this
-    process does not lock."""
+    process does not lock.
+
+    The lock file is read anew (one ``open`` and ``pread``, tens of microseconds), not
+    only the heartbeat's last finding: a job that lost the directory in the heartbeat's
+    read-back window (two jobs started in the same second, :data:`SETTLE`; a job resumed
+    after a suspension, whose main thread ran on before its heartbeat thread woke) wrote
+    its manifest, or published a finished output, over the other job's before it saw so.
+    Called right before each publish (:func:`publish_check`).
+    """
     beat = _HELD.get(os.path.realpath(out_dir))
-    if beat is not None and beat.lost is not None:
+    if beat is None:
+        return
+    if beat.lost is None:
+        beat._taken(interrupt=False)
+    if beat.lost is not None:
         raise _left_to_other(out_dir, beat.lost)
+
+
+def publish_check(target: Path | str) -> None:
+    """:func:`check_held` for the output directory this process locks that holds
+    ``target`` (a file or folder about to be published there); nothing for a path in no
+    such directory. Cheap enough for every rename that publishes an output."""
+    if not _HELD:
+        return
+    paths = {os.path.abspath(target), os.path.realpath(target)}  # -o given through a link
+    for held in list(_HELD):
+        if any(p == held or p.startswith(held.rstrip(os.sep) + os.sep) for p in paths):
+            check_held(Path(held))
+
+
+add_publish_guard(publish_check)  # every publish of prospect.io.files checks the lock
 
 
 def _left_to_other(out_dir: Path, lost: str) -> OutputBusyError:

@@ -41,7 +41,7 @@ from prospect.nonfinite import NON_FINITE_KEY, restore_non_finite, strict_docume
 from prospect.redact import redact_tree
 from prospect.versions import library_versions
 
-__all__ = ["Manifest", "library_versions"]
+__all__ = ["DAMAGED_MANIFEST", "Manifest", "keep_damaged", "library_versions"]
 
 
 
@@ -150,7 +150,33 @@ def _damaged_stages(data: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 DAMAGED_MANIFEST = "manifest.damaged.json"
-"""Where a ``manifest.json`` that no longer parses is copied before it is replaced."""
+"""Where a ``manifest.json`` that no longer parses is copied before it is replaced (the
+first; later ones are numbered: :func:`keep_damaged`)."""
+
+
+def keep_damaged(path: Path, raw: bytes, *, most: int = 1000) -> Path | None:
+    """Keep the bytes ``raw`` of the damaged manifest ``path`` beside it, atomically;
+    returns the copy's path (``None``: :data:`DAMAGED_MANIFEST` and ``most - 1``
+    numbered copies, ``manifest.damaged-<n>.json``, are there already).
+
+    The first copy is :data:`DAMAGED_MANIFEST`; a later damaged manifest with other bytes
+    goes to the next free number: each one's copy replaced the last, so the record a user
+    wanted to mend by hand was lost to the next damage. The same bytes read again (each
+    run reads its manifest more than once) are not copied again. A link placed at a
+    name is replaced, never written through.
+    """
+    for number in range(1, most + 1):
+        keep = path.with_name(DAMAGED_MANIFEST if number == 1
+                              else f"manifest.damaged-{number}.json")
+        if keep.is_symlink() or not keep.exists():
+            write_bytes(keep, raw)
+            return keep
+        try:
+            if keep.is_file() and keep.stat().st_size == len(raw) and keep.read_bytes() == raw:
+                return keep
+        except OSError:
+            continue
+    return None
 
 
 def other_job(out_dir: Path, job: JobConfig | str) -> str | None:
@@ -300,10 +326,9 @@ class Manifest:
         data = restore_non_finite(data) if why is None else data
         if why is None and not lost:
             return data
-        keep = self.path.with_name(DAMAGED_MANIFEST)
-        try:
-            write_bytes(keep, raw)  # atomic, and never through a link placed there
-            kept = f"; the damaged file is kept as {keep.name}"
+        try:  # atomic, never through a link placed there, never over an earlier copy
+            keep = keep_damaged(self.path, raw)
+            kept = f"; the damaged file is kept as {keep.name}" if keep is not None else ""
         except OSError:
             kept = ""
         if why is not None:

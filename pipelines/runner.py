@@ -28,14 +28,16 @@ from pipelines.context import RunContext, StageResult, timed
 from pipelines.faults import (
     disk_fault_within,
     gdal_disk_fault,
+    hangup_proof_tracker,
     killed_worker_error,
     open_file_limit,
+    out_of_memory_error,
     output_fault,
     prepare_gdal,
     removed_output,
     said_disk_error,
 )
-from pipelines.lock import output_lock
+from pipelines.lock import check_held, output_lock
 from pipelines.manifest import Manifest, other_job
 from pipelines.progress import StageMonitor
 from pipelines.stages import STAGE_ORDER, get_stage
@@ -94,11 +96,13 @@ def run_job(
     if console is not None:
         ctx.console = console
     prepare_gdal()  # libtiff's raw lines (a full disk) are said once, by the job's error
+    hangup_proof_tracker()  # before any worker or pool: a closed terminal must not end it
     try:
         with output_lock(out_dir, say=lambda line: ctx.console.print(
                 f"[dim]{escape(line)}[/dim]")) as writable:
             if not writable:
                 return _read_only_rerun(ctx, wanted, force=force)
+            check_held(out_dir)  # another host's job wrote the lock file since: its files
             left = sweep_leftovers(out_dir)  # by runs killed mid-write (we hold the lock)
             from prospect.io.cube import check_cube_grid, sweep_cube_leftovers
 
@@ -327,7 +331,8 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
                 raise lost_scheduler_error(address or "?", stage=name, manifest=manifest.path,
                                            cause=exc) from None
             damage = _damaged_chunk_error(ctx, manifest, exc) or \
-                _damaged_output_error(ctx, manifest, exc) or killed_worker_error(exc, name)
+                _damaged_output_error(ctx, manifest, exc) or killed_worker_error(exc, name) \
+                or out_of_memory_error(exc, name)
             if damage is not None:
                 raise damage from None
             raise
@@ -352,10 +357,19 @@ def _mend_unrecorded(ctx: RunContext, manifest: Manifest) -> None:
     cube = ctx.cube_path
     if not cube.is_dir():
         return
+    check_held(ctx.out_dir)  # what it removes or rewrites must still be this job's
     rel = str(verify.relative_to(ctx.out_dir, str(cube)))
     recorded = rel in manifest.latest_record(made_by=STAGE_ORDER)  # _repair's to mend
     damaged = None if recorded else verify.unreadable_metadata(cube)
-    if damaged:
+    from prospect.io.cube import stray_root_metadata
+
+    stray = stray_root_metadata(cube, ctx.grid)  # another cube's root over this job's arrays
+    if stray:
+        ctx.console.print(f"[yellow]warning:[/yellow] {escape(str(cube / 'zarr.json'))} is "
+                          f"another cube's ({escape(stray)}) while the cube's arrays are on "
+                          "the job's grid; written again from the job's grid")
+        _rebuild_cube(ctx, cube)
+    elif damaged:
         ctx.console.print(f"[yellow]warning:[/yellow] cube metadata {damaged}; written "
                           "again from the job's grid")
         _rebuild_cube(ctx, cube)
@@ -393,6 +407,8 @@ def _drop_unmade(ctx: RunContext, manifest: Manifest, stage: str, *,
     if made is None:
         made = _made_variables(ctx, manifest, stage)
     stale = sorted(made - set(makes))
+    if stale:
+        check_held(ctx.out_dir)  # a job that lost -o removes none of the other job's
     for var in verify.remove_variables(cube, stale) if stale and cube.is_dir() else ():
         ctx.console.print(f"  removed cube variable {var!r}: the {stage} stage made it and "
                           "the job no longer does")
@@ -450,6 +466,7 @@ def _take_away(ctx: RunContext, manifest: Manifest, path: Path, stage: str) -> b
     that leaves empty."""
     if not (path.exists() or path.is_symlink()):
         return False
+    check_held(ctx.out_dir)  # a job that lost -o moves none of the other job's outputs
     if verify.set_aside(ctx.out_dir, path, _removed_folder(ctx, manifest, stage)) is None:
         return False
     parent = path.parent  # folders left empty (tiles/, viewer/), never -o itself
@@ -543,6 +560,7 @@ def _repair(ctx: RunContext, manifest: Manifest, name: str, stages: Sequence[str
     with the newest record too.
     """
     own = manifest.latest_record(made_by=[name])
+    check_held(ctx.out_dir)  # what it removes or rewrites must still be this job's
     for what in verify.repair(ctx.out_dir, own, deep=deep,
                               rebuild=lambda cube: _rebuild_cube(ctx, cube)):
         ctx.console.print(f"  {what}: damaged since the last run; recomputing it")

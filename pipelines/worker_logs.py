@@ -20,7 +20,6 @@ errors made able to reach the job's process with their type
 from __future__ import annotations
 
 import logging
-import os
 
 __all__ = ["HeartbeatNoise", "StartFailureNoise"]
 
@@ -43,7 +42,7 @@ class HeartbeatNoise(logging.Filter):
         text = str(record.msg)
         if text.startswith("Failed to communicate with scheduler during heartbeat"):
             return False
-        return not (text.startswith(_TASK_NOISE) and not os.environ.get("PROSPECT_DEBUG"))
+        return not (text.startswith(_TASK_NOISE) and not debugging())
 
 
 class StartFailureNoise(logging.Filter):
@@ -53,7 +52,7 @@ class StartFailureNoise(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return not (str(record.msg).startswith("Failed to initialize worker")
-                    and not os.environ.get("PROSPECT_DEBUG"))
+                    and not debugging())
 
 
 for _name, _kind in (("distributed.worker", HeartbeatNoise),
@@ -62,6 +61,6 @@ for _name, _kind in (("distributed.worker", HeartbeatNoise),
     if not any(isinstance(f, _kind) for f in _logger.filters):
         _logger.addFilter(_kind())
 
-from pipelines.faults import prepare_gdal  # noqa: E402 - after the filters, which need nothing
+from pipelines.faults import debugging, prepare_gdal  # noqa: E402 - the filters call it later
 
 prepare_gdal()

@@ -48,6 +48,7 @@ from xarray.backends.zarr import encode_zarr_attr_value
 from prospect.errors import DataError, InputFileError
 from prospect.grid import ChunkWindow, RegionGrid
 from prospect.io.files import (
+    before_publish,
     publish_dir,
     scratch_dir,
     staged_dir,
@@ -79,6 +80,7 @@ __all__ = [
     "rebuild_cube_metadata",
     "removed_later",
     "run_variables",
+    "stray_root_metadata",
     "sweep_cube_leftovers",
     "synthetic_attr",
     "write_graph",
@@ -213,7 +215,60 @@ def check_cube_grid(path: Path, grid: RegionGrid) -> None:
         existing = cube_grid(open_cube(path))
     except (InputFileError, DataError, KeyError, ValueError):
         return  # not a cube on any grid: ingest says what it is
+    if stray_root_metadata(path, grid) is not None:
+        return  # this job's arrays under another cube's root zarr.json: the run rebuilds it
     _refuse_other_grid(path, existing, grid)
+
+
+def stray_root_metadata(path: Path, grid: RegionGrid) -> str | None:
+    """What differs when the root ``zarr.json`` of the cube at ``path`` says another grid
+    than ``grid`` while the cube's own arrays (``x``, ``y``, ``spatial_ref`` and each
+    variable's ``zarr.json``, read without the consolidated copy) lie on ``grid``;
+    ``None`` otherwise (the root agrees, the arrays are on another grid as well, or they
+    do not read).
+
+    Another cube's root ``zarr.json`` copied over this one (a sync tool, a copy of the
+    wrong folder, a restore) made the job refuse its own cube as "on another grid" and
+    tell the user to remove it: every chunk computed, lost. Only the root is foreign: the
+    run writes it again from the job's grid (:func:`rebuild_cube_metadata`).
+    """
+    path = Path(path)
+    now = json.loads(json.dumps(grid.describe()))
+    try:
+        root = json.loads(json.loads((path / "zarr.json").read_bytes())["attributes"]["grid"])
+    except (OSError, ValueError, TypeError, KeyError):
+        return None  # no Prospect root to judge (damaged metadata is mended elsewhere)
+    if not isinstance(root, dict) or root | {"name": ""} == now | {"name": ""}:
+        return None  # agrees: nothing opened (every run asks)
+    try:
+        ds = xr.open_dataset(path, engine="zarr", consolidated=False, zarr_format=3,
+                             chunks={}, decode_coords="all")
+    except Exception:  # zarr and xarray raise many kinds; damaged metadata is mended elsewhere
+        return None
+    try:
+        ds.attrs = {}  # the root's attributes are what is in question: the arrays decide
+        arrays = cube_grid(ds).describe()
+    except (DataError, KeyError, ValueError):
+        return None
+    finally:
+        ds.close()
+    arrays = json.loads(json.dumps(arrays))
+    ignore = {"name"} | (set() if _has_data_arrays(path) else {"chunks"})
+    if any(arrays.get(k) != now.get(k) for k in now if k not in ignore):
+        return None
+    differ = [f"{key} {root.get(key)} there, {now.get(key)} in the job"
+              for key in now if key != "name" and root.get(key) != now.get(key)]
+    return "; ".join(differ) or None
+
+
+def _has_data_arrays(path: Path) -> bool:
+    """Whether the cube at ``path`` holds an array besides its grid's own."""
+    with contextlib.suppress(OSError):
+        return any(entry.is_dir() and not entry.name.startswith(".")
+                   and entry.name not in GRID_ARRAYS
+                   and os.path.isfile(os.path.join(entry.path, "zarr.json"))
+                   for entry in os.scandir(path))
+    return False
 
 
 def _refuse_other_grid(path: Path, existing: RegionGrid, grid: RegionGrid) -> None:
@@ -260,6 +315,7 @@ def rebuild_cube_metadata(path: Path, grid: RegionGrid, *,
         _cube_template(grid, attrs).to_zarr(tmp, mode="w", zarr_format=3, consolidated=False)
         for name in GRID_ARRAYS:
             publish_dir(tmp / name, path / name, aside=_beside(path))
+        before_publish(path / "zarr.json")
         os.replace(tmp / "zarr.json", path / "zarr.json")
     consolidate(path)
 
@@ -763,14 +819,20 @@ def removed_later(cube: Path) -> Iterator[Path]:
     and folders) took 0.1-0.15 s after the stage's last task (``benchmarks/bench_scale.py``,
     issue 19 point 2); one rename each is all that is left on the stage's path. The
     interpreter waits for the thread before it exits; a folder left by a killed process
-    is removed the next time this is used on the same cube (a folder still in use, as
-    another job's on a file system that does not share ``flock``, costs that job
-    nothing: :meth:`PartialVariable.publish` removes its leftovers itself then).
+    (a hidden set-aside name, ``.<cube>.old-<8 hex>``) is removed by the next job's sweep
+    under the output lock (:func:`prospect.io.files.sweep_leftovers`,
+    :func:`sweep_cube_leftovers`). Folders of an older version's name
+    (``.<cube>.published-<12 hex>``) are removed here (one still in use, as another job's
+    on a file system that does not share ``flock``, costs that job nothing:
+    :meth:`PartialVariable.publish` removes its leftovers itself then).
     """
     cube = Path(cube)
-    for stale in _beside(cube).glob(f".{cube.name}.published-*"):
+    for stale in _beside(cube).glob(f".{cube.name}.published-*"):  # an older version's
         shutil.rmtree(stale, ignore_errors=True)
-    folder = _beside(cube) / f".{cube.name}.published-{uuid.uuid4().hex[:12]}"
+    # a set-aside name (``.<cube>.old-<8 hex>``): an error on it names the cube
+    # (:func:`prospect.io.files.target_of`), not a hidden folder, and a killed run's is
+    # swept under the lock with the other leftovers
+    folder = _beside(cube) / temp_name(Path(cube.name), "old").name
     folder.mkdir()
     try:
         yield folder
@@ -909,8 +971,33 @@ def sweep_cube_leftovers(cube: Path) -> list[Path]:
     partial = _partial_root(cube)
     if partial.is_dir():
         removed += sweep_leftovers(partial)
+        removed += _sweep_run_only(cube)
         with contextlib.suppress(OSError):
             partial.rmdir()  # only when no variable is in progress
+    return removed
+
+
+_RUN_ONLY = re.compile(r"[a-z]+-[0-9a-f]{32}")
+"""A fingerprint no later run resumes: :func:`run_variables`' ``<stage>-<run id>`` and
+ingest's ``provisional-<hex>`` (a resumable variable's is a SHA-256, 64 hex)."""
+
+
+def _sweep_run_only(cube: Path) -> list[Path]:
+    """Remove the partial variables of ``cube`` begun with a fingerprint no run
+    resumes (:data:`_RUN_ONLY`), whatever their folder's name.
+
+    A score or indices run killed under an older version left its partial map under the
+    variable's plain name (``.cube.zarr.partial/probability``), which no sweep matched
+    and no later run took up or discarded: litter beside the cube for ever (never read).
+    """
+    removed: list[Path] = []
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(_partial_root(cube)):
+            if not entry.is_dir(follow_symlinks=False):
+                continue
+            if _RUN_ONLY.fullmatch(PartialVariable(cube, entry.name).fingerprint() or ""):
+                shutil.rmtree(entry.path, ignore_errors=True)
+                removed.append(Path(entry.path))
     return removed
 
 
@@ -945,6 +1032,7 @@ def add_time_slice(
             ds.to_zarr(staged, mode="w", zarr_format=3, consolidated=False,
                        encoding={name: {"chunks": (1, *grid.chunks),
                                         "compressors": [COMPRESSOR]}})
+            before_publish(path / name)
             os.replace(staged / name, path / name)
             os.replace(staged / "time", path / "time")
             consolidate(path)
