@@ -33,6 +33,7 @@ from pipelines.faults import (
     STOP_NOTE,
     Stopped,
     StopRequest,
+    debugging,
     named_outputs,
     os_error_line,
     stop_signals_interrupt,
@@ -443,7 +444,7 @@ def _file_name_error(exc: BaseException) -> bool:
 
 def _main(argv: list[str] | None, err: Console, closed: threading.Event) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    debug = os.environ.get("PROSPECT_DEBUG") == "1"
+    debug = debugging()
     if "--debug" in args:
         args.remove("--debug")
         debug = True

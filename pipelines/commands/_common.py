@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
-from prospect.errors import data_warnings
+from prospect.errors import OutputBusyError, data_warnings
 
 HEATFLOW_JOB = "configs/jobs/nl-geothermal-heatflow.yaml"
 MEUSE_JOB = "configs/jobs/meuse-zinc.yaml"
@@ -369,6 +369,8 @@ def nothing_left_when_refused(out: Path) -> Iterator[None]:
             before = set(os.listdir(target))
     try:
         yield
+    except OutputBusyError:
+        raise  # another job's directory (and lock file): nothing here is this command's
     except BaseException:
         if made or before is not None:
             with contextlib.suppress(OSError):
@@ -383,6 +385,10 @@ def _remove_unused(target: Path, lock: Path, before: set[str], made: list[Path])
     if new - {lock.name}:
         return  # a stage's record or output: the run's own error says what it kept
     if new:
+        from pipelines.lock import written_by_this_process
+
+        if not written_by_this_process(lock):
+            return  # another job's record (another host's): its lock, not this command's
         fd = os.open(lock, os.O_RDWR | os.O_NOFOLLOW)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # BlockingIOError: another job's

@@ -24,7 +24,7 @@ import re
 import shutil
 import stat
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -108,7 +108,32 @@ def temp_name(target: Path | str, tag: str = "tmp") -> Path:
 
 
 _LEFTOVER = re.compile(r"^\..+\.(tmp|staging|old)-[0-9a-f]{8}$")
-_TEMP_PART = re.compile(r"^\.(.+)\.(?:tmp|staging|old)-[0-9a-f]{8}$")
+_TEMP_PART = re.compile(r"^\.(.+)\.(?:(?:tmp|staging|old)-[0-9a-f]{8}|partial)$")
+
+_PUBLISH_GUARDS: list[Callable[[Path], None]] = []
+"""Checks run right before anything is published (renamed into place) or removed aside;
+each raises to stop it (:func:`add_publish_guard`)."""
+
+
+def add_publish_guard(check: Callable[[Path], None]) -> Callable[[], None]:
+    """Run ``check(target)`` right before each publish of this module (:func:`staged_file`,
+    :func:`publish_dir`, :func:`remove_aside`) and of :func:`before_publish`'s callers;
+    returns a function that removes it. The job's output lock registers one: a job that
+    lost its output directory to another job publishes nothing more there."""
+    _PUBLISH_GUARDS.append(check)
+
+    def remove() -> None:
+        with contextlib.suppress(ValueError):
+            _PUBLISH_GUARDS.remove(check)
+
+    return remove
+
+
+def before_publish(target: Path | str) -> None:
+    """Run the publish guards (:func:`add_publish_guard`) for ``target``; whatever they
+    raise stops the publish before anything is moved."""
+    for check in list(_PUBLISH_GUARDS):
+        check(Path(target))
 
 
 def target_of(path: Path | str) -> Path:
@@ -176,6 +201,7 @@ def staged_file(path: Path | str) -> Iterator[Path]:
     try:
         with _naming(path):
             yield tmp
+            before_publish(path)
             os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -261,6 +287,7 @@ def publish_dir(staging: Path, target: Path, *, aside: Path | None = None,
     is never touched: the rename fails with :class:`OSError` instead.
     """
     staging, target = Path(staging), Path(target)
+    before_publish(target)
     if not replace:
         os.rename(staging, target)
     elif target.exists():
@@ -283,6 +310,7 @@ def remove_aside(path: Path | str) -> bool:
     if not (path.exists() or path.is_symlink()):
         return False
     trash = temp_name(path, "old")
+    before_publish(path)
     os.replace(path, trash)
     _discard(trash)
     return True

@@ -145,3 +145,46 @@ def test_a_band_file_named_by_its_product_records_its_quantity_and_units(tmp_pat
                                   "scale": 0.00341802, "offset": -273.15, "units": "degC"},
                     _grid(st))
     assert layer.units == "degC"
+
+
+def test_a_job_that_lost_its_directory_publishes_no_file_or_folder_there(tmp_path) -> None:
+    """The lock's check was only called before manifest writes: a finished map, a COG or
+    a variable was still renamed into place over the other job's in the heartbeat's
+    read-back window. Every publish of ``prospect.io.files`` (a staged file, a staged
+    folder, a removal aside) now checks the lock first: refused, nothing moved."""
+    import json
+
+    from pipelines.lock import output_lock
+    from prospect.errors import OutputBusyError
+    from prospect.io.files import publish_dir, remove_aside, staged_file, write_text
+
+    out = tmp_path / "out"
+    out.mkdir()
+    write_text(out / "kept.txt", "the other job's\n")
+    other = {"pid": 31337, "host": "node-17.cluster.example", "token": "f" * 32,
+             "started": "2026-12-03T07:00:00+00:00", "beat": 0}
+    with pytest.raises(OutputBusyError), output_lock(out):
+        write_text(out / "mine.txt", "before\n")  # held: published
+        (out / ".prospect.lock").write_text(json.dumps(other))
+        with pytest.raises(OutputBusyError, match="pid 31337"), \
+                staged_file(out / "map.tif") as tmp:
+            tmp.write_bytes(b"new map")
+        staging = tmp_path / "staging"
+        staging.mkdir()
+        with pytest.raises(OutputBusyError, match="pid 31337"):
+            publish_dir(staging, out / "cube.zarr")
+        with pytest.raises(OutputBusyError, match="pid 31337"):
+            remove_aside(out / "kept.txt")
+        write_text(tmp_path / "elsewhere.txt", "outside -o: not this lock's\n")
+    assert (out / "mine.txt").read_text() == "before\n"
+    assert not (out / "map.tif").exists() and not (out / "cube.zarr").exists()
+    assert (out / "kept.txt").read_text() == "the other job's\n"
+    assert (tmp_path / "elsewhere.txt").exists()
+    assert sorted(p.name for p in out.iterdir()) == [".prospect.lock", "kept.txt", "mine.txt"]
+
+
+def test_a_partial_folders_name_reads_as_the_name_it_stands_for() -> None:
+    from prospect.io.files import target_of
+
+    assert str(target_of("out/.cube.zarr.partial/probability")) == "out/cube.zarr/probability"
+    assert str(target_of("out/.cube.zarr.staging-1a2b3c4d/x")) == "out/cube.zarr/x"
