@@ -694,6 +694,9 @@ METRIC_CAVEATS = {
     "map_top": "in-sample success rate: the training occurrences against the map of the "
                "model fitted on them, not a skill estimate; train.cv_spatial_* and "
                "train.top*_capture are the spatially cross-validated figures",
+    "outside_training_range": "share of the sampled cells (a few chunks per layer) whose "
+                              "value of some continuous layer lies outside that layer's "
+                              "training minimum..maximum: the model extrapolates there",
 }
 
 

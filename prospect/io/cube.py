@@ -352,6 +352,9 @@ def cube_grid(ds: xr.Dataset) -> RegionGrid:
     if crs is None:
         raise DataError("cube has no CRS in its spatial_ref variable")
     transform = ds.rio.transform(recalc=True)
+    if min(ds.sizes["y"], ds.sizes["x"]) == 1 and "GeoTransform" not in \
+            ds["spatial_ref"].attrs:
+        transform = _thin_transform(ds, info)
     chunks = info.get("chunks")
     if not (isinstance(chunks, list | tuple) and len(chunks) == 2
             and all(isinstance(c, int) and not isinstance(c, bool) and c > 0 for c in chunks)):
@@ -362,6 +365,39 @@ def cube_grid(ds: xr.Dataset) -> RegionGrid:
         chunks=(int(chunks[0]), int(chunks[1])),
         name=name if isinstance(name, str) and name else "region",
     )
+
+
+def _thin_transform(ds: xr.Dataset, info: dict[str, Any]) -> Any:
+    """The transform of a cube of one row or one column whose ``spatial_ref`` states no
+    GeoTransform (rioxarray cannot work a cell size out of one coordinate, and its guess
+    read as "the grid must be north-up"): the cube's ``grid`` record's where it places the
+    cells at the coordinates, else square cells of the other axis's spacing.
+
+    Raises
+    ------
+    DataError
+        A single cell, with neither: its size cannot be told.
+    """
+    from affine import Affine
+
+    xs, ys = np.asarray(ds["x"].values, "f8"), np.asarray(ds["y"].values, "f8")
+    recorded = info.get("transform")
+    if isinstance(recorded, list | tuple) and len(recorded) >= 6 and all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in recorded[:6]):
+        a, b, c, d, e, f = (float(v) for v in recorded[:6])
+        if a > 0 and e < 0 and b == d == 0 and np.allclose(
+                xs, c + a * (np.arange(xs.size) + 0.5), rtol=0, atol=a * 1e-6) and \
+                np.allclose(ys, f + e * (np.arange(ys.size) + 0.5), rtol=0, atol=-e * 1e-6):
+            return Affine(a, b, c, d, e, f)
+    steps = np.abs(np.diff(xs if xs.size > 1 else ys))
+    if steps.size and steps[0] > 0 and np.allclose(steps, steps[0], rtol=1e-9):
+        res = float(steps[0])
+        return Affine(res, 0.0, float(xs[0]) - res / 2, 0.0, -res, float(ys[0]) + res / 2)
+    raise DataError(
+        f"the cube has {ds.sizes['y']} row(s) and {ds.sizes['x']} column(s) and states no "
+        "GeoTransform in its spatial_ref variable, nor a grid record placing its cells, so "
+        "its cell size cannot be told: write the cube again with Prospect (prospect "
+        "ingest), or set spatial_ref's GeoTransform")
 
 
 def _array_chunks(ds: xr.Dataset) -> tuple[int, int] | None:

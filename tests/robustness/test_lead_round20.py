@@ -188,3 +188,24 @@ def test_a_partial_folders_name_reads_as_the_name_it_stands_for() -> None:
 
     assert str(target_of("out/.cube.zarr.partial/probability")) == "out/cube.zarr/probability"
     assert str(target_of("out/.cube.zarr.staging-1a2b3c4d/x")) == "out/cube.zarr/x"
+
+
+@pytest.mark.parametrize("record", [True, False])
+def test_the_grid_of_a_cube_of_one_row_is_read(tmp_path, record: bool) -> None:
+    """A cube of one row whose spatial_ref states no GeoTransform was "the grid must be
+    north-up" (rioxarray's guess at a cell size from one coordinate): its grid comes from
+    the record where it places the cells, else from the other axis's spacing; a single
+    cell with neither is refused saying why."""
+    from prospect.errors import DataError
+    from prospect.io.cube import cube_grid
+
+    from .test_models_round20 import _one_row
+
+    cube = _one_row(tmp_path, record=record)
+    grid = cube_grid(cube)
+    assert grid.shape == (1, cube.sizes["x"]) and grid.resolution == 100.0
+    assert grid.transform.f == pytest.approx(float(cube["y"][0]) + 50.0)
+    single = cube.isel(x=slice(0, 1))
+    single.attrs.pop("grid", None)
+    with pytest.raises(DataError, match=r"1 row\(s\) and 1 column\(s\).*GeoTransform"):
+        cube_grid(single)
