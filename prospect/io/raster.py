@@ -1166,7 +1166,8 @@ def _refuse_xyz_columns(src: Any, path: Path | str) -> None:
         found[axis] = next((i for i, n in enumerate(names) if n.lower() == axis or
                             n.lower().startswith(starts) or
                             (axis == "z" and n.lower() == "height")), None)
-    x, y, z = (found["x"], found["y"], found["z"]) if None not in found.values() \
+    fx, fy, fz = found["x"], found["y"], found["z"]
+    x, y, z = (fx, fy, fz) if fx is not None and fy is not None and fz is not None \
         else (0, 1, 2)
     values = [n for i, n in enumerate(names) if i not in (x, y)]
 
@@ -3391,7 +3392,7 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
 
         if read_failure(reason).startswith("no credentials"):  # no S3/GS/Azure keys
             raise InputFileError(f"{path}: cannot read: {read_failure(reason)}") from None
-        _refuse_network_failure(path, reason)
+        _refuse_network_failure(str(path), reason)
         raise CorruptFileError(
             f"{path}: cannot read as a raster (corrupt, truncated or not a raster): "
             f"{reason}", path=path,
