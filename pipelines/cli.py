@@ -36,6 +36,7 @@ from pipelines.faults import (
     debugging,
     named_outputs,
     os_error_line,
+    stop_behind,
     stop_signals_interrupt,
 )
 from prospect.errors import ProspectError
@@ -462,6 +463,28 @@ def _main(argv: list[str] | None, err: Console, closed: threading.Event) -> int:
             return stop.exit_code
         if type(code) is int:  # typer.Exit(n) raised by a command
             return code
+    except Exception as exc:  # raised by a clean-up while a stop unwound: the stop
+        stopped = stop_behind(exc)
+        if stopped is None or debug:
+            return _said(exc, err, debug)
+        if closed.is_set():
+            raise OutputClosed() from None
+        stop = StopRequest(getattr(stopped, "signum", None))
+        _say(err, stop.line())
+        return stop.exit_code
+    except OutputClosed:
+        raise
+    except KeyboardInterrupt as exc:  # before or after the command ran
+        stop = StopRequest(getattr(exc, "signum", None))
+        _say(err, stop.line())
+        return stop.exit_code
+    return 0
+
+
+def _said(error: Exception, err: Console, debug: bool) -> int:
+    """Say ``error`` (raised by a command) as one line; returns the exit code."""
+    try:
+        raise error
     except ProspectError as exc:
         if debug:
             raise
@@ -479,12 +502,6 @@ def _main(argv: list[str] | None, err: Console, closed: threading.Event) -> int:
         with contextlib.suppress(OSError):
             exc.show()
         return exc.exit_code
-    except OutputClosed:
-        raise
-    except KeyboardInterrupt as exc:  # before or after the command ran
-        stop = StopRequest(getattr(exc, "signum", None))
-        _say(err, stop.line())
-        return stop.exit_code
     except OSError as exc:  # disk full, read-only, file-size limit...: the path and the cause
         if debug or (isinstance(exc, BrokenPipeError) and _output_broken()):
             raise  # a reader closed standard output (a print outside Rich): main() says
@@ -504,7 +521,6 @@ def _main(argv: list[str] | None, err: Console, closed: threading.Event) -> int:
              "  this is a bug in Prospect; rerun with --debug for the traceback and report it",
              markup=True)
         return 70
-    return 0
 
 
 if __name__ == "__main__":

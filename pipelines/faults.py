@@ -69,6 +69,26 @@ class Stopped(KeyboardInterrupt):
         super().__init__(signal.Signals(signum).name)
 
 
+def stop_behind(exc: BaseException) -> Stopped | None:
+    """The stop signal (:class:`Stopped`: Ctrl-C, SIGTERM, SIGHUP) that ``exc`` was raised
+    while unwinding from, if any: an error of a clean-up that ran as a stop unwound (a
+    temporary folder another thread still wrote into: "Directory not empty") replaced
+    the stop, so the run said that error and recorded the stage ``failed``, not
+    ``interrupted``. Only implicit contexts are followed (at most 32 links): an error
+    raised ``from`` an interrupt on purpose (the lock's heartbeat turning its own
+    interrupt into "in use by ...") is that error."""
+    seen: BaseException | None = exc
+    for _ in range(32):
+        if seen is None:
+            return None
+        if isinstance(seen, Stopped):
+            return seen
+        if seen.__cause__ is not None or seen.__suppress_context__:
+            return None
+        seen = seen.__context__
+    return None
+
+
 RESUME_NOTE = "completed work is kept, run the same command again to resume"
 """What a stopped job command can promise: its stages resume where they stopped."""
 

@@ -36,6 +36,7 @@ from pipelines.faults import (
     prepare_gdal,
     removed_output,
     said_disk_error,
+    stop_behind,
 )
 from pipelines.lock import check_held, output_lock
 from pipelines.manifest import Manifest, other_job
@@ -326,6 +327,10 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
             _stage_stopped(ctx, manifest, name, exc, noted)
             raise
         except BaseException as exc:
+            stop = stop_behind(exc)
+            if stop is not None:  # a clean-up's error while a stop unwound: the stop
+                _stage_stopped(ctx, manifest, name, stop, noted)
+                raise stop from None
             _stage_stopped(ctx, manifest, name, exc, noted)
             if ctx.client is not None and scheduler_lost(ctx.client):
                 raise lost_scheduler_error(address or "?", stage=name, manifest=manifest.path,

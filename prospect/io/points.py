@@ -1174,6 +1174,8 @@ def _degree_cell(cell: str, axis: str) -> tuple[float, str, bool] | None:
     match = _DEGREES_TEXT.fullmatch(text)
     if match is None:
         return None
+    if (match["m"] and match["dm"] is None) or (match["s"] and match["mm"] is None):
+        return None  # digits split without a mark ("500'065.0": Swiss thousands, 50|0|065)
     pre, post = match["pre"], match["post"]
     marked = any(match[k] and match[k].strip() for k in ("dm", "mm", "sm"))
     parts = bool(match["m"])

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import warnings
 from pathlib import Path
 from typing import Any
@@ -164,12 +165,29 @@ def test_cli_a_mosaic_of_a_level1_and_a_level2_scene_is_one_line(scene, grid, tm
                        "surface reflectance")
 
 
-def test_a_mosaic_of_a_calibrated_and_a_raw_scene_is_refused(scene, grid):
+def test_a_mosaic_of_a_calibrated_and_a_raw_scene_is_refused(scene, grid, tmp_path):
+    # a file whose name states no product, without metadata, holds values as read
+    raw = tmp_path / "red.tif"
+    shutil.copyfile(scene["red"], raw)
     src = RasterSource.model_validate({"name": "l8", "scenes": [
-        {"bands": {"red": str(scene["red"])}},
+        {"bands": {"red": str(raw)}},
         {"bands": {"red": str(scene["red"])}, "metadata": str(scene["xml"])}]})
     with pytest.raises(DataError, match=r"no product metadata.*surface reflectance"):
         plan_raster(src, grid)  # DN 0..10000 beside reflectance 0..1
+
+
+def test_a_mosaic_of_an_espa_file_with_and_without_its_xml_reads_as_one_quantity(scene, grid):
+    """Since round 20 an ESPA ``sr_band`` file without its XML is read at ESPA's
+    documented scale (its name and int16 type make the product certain) and records the
+    product's quantity, so beside the same product with its XML it is one quantity, read
+    alike (it was refused as DNs beside reflectance)."""
+    src = RasterSource.model_validate({"name": "l8", "scenes": [
+        {"bands": {"red": str(scene["red"])}},
+        {"bands": {"red": str(scene["red"])}, "metadata": str(scene["xml"])}]})
+    layer, = plan_raster(src, grid)
+    assert layer.settings["quantity"] == "surface_reflectance"
+    assert [(r.scale, r.quantity) for r in layer.refs] == [
+        (pytest.approx(1e-4), "surface_reflectance")] * 2
 
 
 def test_a_mosaic_of_two_espa_scenes_reads(scene, grid, tmp_path):  # control

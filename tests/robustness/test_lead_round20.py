@@ -209,3 +209,55 @@ def test_the_grid_of_a_cube_of_one_row_is_read(tmp_path, record: bool) -> None:
     single.attrs.pop("grid", None)
     with pytest.raises(DataError, match=r"1 row\(s\) and 1 column\(s\).*GeoTransform"):
         cube_grid(single)
+
+
+def test_a_clean_up_error_while_a_stop_unwinds_is_said_as_the_stop(
+        sandbox: Sandbox, cli, scheduler: str, monkeypatch) -> None:
+    """SIGTERM reached ingest while a temporary folder was being written (zarr's threads
+    still writing into it): its clean-up raised "Directory not empty", which replaced the
+    stop, so the run said "error: /tmp/tmp...: Directory not empty" and recorded the stage
+    failed (the SLURM batch-script test caught it once in CI). The stop behind a clean-up's
+    error is the stop: one line, exit 143, the stage ``interrupted``."""
+    import errno
+    import json
+    import os
+    import signal
+    import time
+
+    import pipelines.stages.ingest as ingest
+
+    def stopped_mid_clean_up(ctx):
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)  # the stop handler raises Stopped here
+            time.sleep(5)
+        finally:  # a clean-up that fails as the stop unwinds
+            raise OSError(errno.ENOTEMPTY, "Directory not empty", "/tmp/tmpv8a44y21")
+
+    monkeypatch.setattr(ingest, "run", stopped_mid_clean_up)
+    result = cli("ingest", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
+    text = result.out + result.err
+    assert result.code == 143, text[-3000:]
+    assert "stopped by SIGTERM" in text and "Directory not empty" not in text, text[-3000:]
+    stages = json.loads((sandbox.out / "manifest.json").read_text())["stages"]
+    assert stages["ingest"]["status"] == "interrupted", stages
+
+
+def test_an_error_raised_from_an_interrupt_on_purpose_stays_that_error() -> None:
+    from pipelines.faults import Stopped, stop_behind
+    from prospect.errors import OutputBusyError
+
+    try:
+        try:
+            raise KeyboardInterrupt  # the lock heartbeat's own interrupt
+        except KeyboardInterrupt as exc:
+            raise OutputBusyError("in use by another job") from exc
+    except OutputBusyError as busy:
+        assert stop_behind(busy) is None
+    stop = Stopped(15)
+    try:
+        try:
+            raise stop
+        except Stopped:
+            raise OSError("clean-up failed") from None
+    except OSError as hidden:
+        assert stop_behind(hidden) is None  # context suppressed on purpose
