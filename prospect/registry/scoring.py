@@ -65,7 +65,9 @@ def probe_model(estimator: ProbabilisticClassifier, stack: xr.DataArray, *,
     the first bad one had been read and scored. Three windows of
     ``PROBE_CELLS`` x ``PROBE_CELLS`` cells (at the first cell of the first, the middle
     and the last chunk, so each reads one chunk of a layer; a focal feature reads the
-    chunks around it) are read here, in this process, and scored by
+    chunks around it) are read here, in this process, one after the other until one
+    holds cells with every feature (usually the first: one chunk of each layer read and a
+    256-cell predict before the map), and scored by
     :func:`prospect.models.predict.predict_block`, which refuses what the map would.
 
     An estimator that fails there (a model saved by another scikit-learn whose state
@@ -115,6 +117,8 @@ def probe_model(estimator: ProbabilisticClassifier, stack: xr.DataArray, *,
                 f"column {x0}: {type(exc).__name__}: {exc}{version_hint}; nothing was "
                 "written") from None
         scored += int(np.isfinite(out[0]).sum())
+        if scored:  # the model has answered on cells of the cube: one window is enough
+            break
     return scored
 
 
