@@ -356,19 +356,28 @@ def test_model_score_of_a_margin_classifier_publishes_nothing(
     """Through ``prospect model score --trust``: before, the margin classifier's map of
     -1.5..1.5 was published as ``probability`` (exit 0); now one line naming the
     estimator (exit 1), no traceback, and no output cube."""
+    from .conftest import assert_clean_error
+
+    result, out = score_trusted(cli, tmp_path, MarginClassifier)
+    assert_clean_error(result, 1, "MarginClassifier", "outside [0, 1]")
+    assert not out.exists()
+
+
+def score_trusted(cli: Any, tmp_path: Path, estimator: type) -> tuple[Any, Path]:
+    """``prospect model score --trust`` of an ``estimator`` class fitted on two rows and
+    saved in a registry under ``tmp_path`` over a small SYNTHETIC cube of layers a and b;
+    returns the outcome and the output cube's path."""
     from prospect.io.cube import open_cube
     from prospect.registry import save_model, schema_from_cube
 
-    from .conftest import assert_clean_error
     from .test_registry_round10 import _write_cube
 
     cube = _write_cube(tmp_path / "cube.zarr")
-    model = MarginClassifier().fit(np.zeros((2, 2)), [0, 1])
+    model = estimator().fit(np.zeros((2, 2)), [0, 1])
     schema = schema_from_cube(open_cube(cube), ["a", "b"])
     save_model(model, tmp_path / "reg" / "li" / "1", schema=schema,
                card={"mineral": "lithium", "synthetic": True})
     out = tmp_path / "scored.zarr"
     result = cli("model", "score", "li", "-c", cube, "-o", out, "-r", tmp_path / "reg",
-                 "--trust", f"{MarginClassifier.__module__}.MarginClassifier")
-    assert_clean_error(result, 1, "MarginClassifier", "outside [0, 1]")
-    assert not out.exists()
+                 "--trust", f"{estimator.__module__}.{estimator.__name__}")
+    return result, out

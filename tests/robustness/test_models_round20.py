@@ -147,19 +147,10 @@ def test_model_score_of_an_estimator_that_fails_is_one_line_before_the_map(
     came from inside the map's dask tasks as an internal error (exit 70, "this is a bug
     in Prospect"). Now the probe names the estimator, the cells and the error (exit 1), and no
     output cube is left."""
-    from prospect.io.cube import open_cube
-    from prospect.registry import save_model, schema_from_cube
-
     from .conftest import assert_clean_error
+    from .test_models_round19 import score_trusted
 
-    cube = _write_cube(tmp_path / "cube.zarr")
-    model = StaleStateClassifier().fit(np.zeros((2, 2)), [0, 1])
-    schema = schema_from_cube(open_cube(cube), ["a", "b"])
-    save_model(model, tmp_path / "reg" / "li" / "1", schema=schema,
-               card={"mineral": "lithium", "synthetic": True})
-    out = tmp_path / "scored.zarr"
-    result = cli("model", "score", "li", "-c", cube, "-o", out, "-r", tmp_path / "reg",
-                 "--trust", f"{StaleStateClassifier.__module__}.StaleStateClassifier")
+    result, out = score_trusted(cli, tmp_path, StaleStateClassifier)
     assert_clean_error(result, 1, "StaleStateClassifier", "failed on 16 x 16 cells",
                        "AttributeError", "missing_in_this_version_")
     assert not out.exists()
