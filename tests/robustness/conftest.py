@@ -129,7 +129,20 @@ def run_in_process(*args: str | Path) -> Outcome:
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = main([str(a) for a in args])
+    removals_finished()
     return Outcome(code, out.getvalue(), err.getvalue())
+
+
+def removals_finished(timeout: float = 60) -> None:
+    """Wait for the folders a run set aside to be removed, as the interpreter does before
+    a ``prospect`` process exits (:func:`prospect.io.cube.removed_later` removes published
+    leftovers in a thread of its own after the stage returns). Run in this process, the
+    command returns first: an output copied at once met the folder vanishing under it."""
+    import threading
+
+    for thread in threading.enumerate():
+        if thread.name == "prospect-removal":
+            thread.join(timeout=timeout)
 
 
 @pytest.fixture()

@@ -41,18 +41,17 @@ def _job(box: Sandbox, table: str, labels: dict, *, cv: dict | None = None,
 def ingested(tmp_path_factory: pytest.TempPathFactory, scheduler: str) -> Path:
     """The output folder of the tiny job ingested once (the label table makes no layer, so
     every case's cube is this one; each case trains on a copy)."""
-    from pipelines.cli import main
+    from .conftest import run_in_process
 
     box = Sandbox(tmp_path_factory.mktemp("models10") / "box")
     _job(box, "x,y\n" + "\n".join(f"{x},{y}" for x, y in PLACES) + "\n", {})
-    assert main(["ingest", str(box.job_path), "-o", str(box.out), "--scheduler",
-                 scheduler]) == 0
+    result = run_in_process("ingest", box.job_path, "-o", box.out, "--scheduler", scheduler)
+    assert result.code == 0, result.err[-3000:]
     return box.out
 
 
 def _train(box: Sandbox, cli, scheduler: str, ingested: Path):
-    # ingest's published leftovers are removed by a thread of their own after it returns
-    shutil.copytree(ingested, box.out, ignore=shutil.ignore_patterns(".*.published-*"))
+    shutil.copytree(ingested, box.out)
     return cli("train", box.job_path, "-o", box.out, "--scheduler", scheduler)
 
 

@@ -106,7 +106,7 @@ def _sha(path: Path) -> str:
 
 
 def _copy(finished: tuple[Sandbox, Outcome], box: Sandbox) -> None:
-    shutil.copytree(finished[0].out, box.out, ignore=shutil.ignore_patterns(".*.published-*"))
+    shutil.copytree(finished[0].out, box.out)
 
 
 # -- 1. the same inputs, the same model bytes -------------------------------------------

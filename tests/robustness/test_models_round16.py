@@ -73,7 +73,7 @@ def ingested(tmp_path_factory: pytest.TempPathFactory, scheduler: str) -> Path:
 
 
 def _train(box: Sandbox, cli: Any, scheduler: str, ingested: Path) -> Any:
-    shutil.copytree(ingested, box.out, ignore=shutil.ignore_patterns(".*.published-*"))
+    shutil.copytree(ingested, box.out)
     return cli("train", box.job_path, "-o", box.out, "--scheduler", scheduler)
 
 

@@ -521,7 +521,7 @@ def test_a_default_feature_no_stage_made_is_named_before_training(
     the card say so, naming that variable alone (the stages' ``signal`` and ``geo`` are
     the control)."""
     _job(sandbox, _table(PLACES), features=None)
-    shutil.copytree(ingested, sandbox.out, ignore=shutil.ignore_patterns(".*.published-*"))
+    shutil.copytree(ingested, sandbox.out)
     cube = sandbox.out / "cube.zarr"
     ds = xr.open_zarr(cube)
     extra = xr.Dataset({"user_layer": (("y", "x"), np.random.default_rng(3).random(
