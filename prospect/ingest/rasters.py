@@ -44,6 +44,7 @@ from prospect.ingest.stac import StacScene, read_stac_scenes
 from prospect.io.raster import RasterInfo, code_range, pixel_at, raster_info, value_fits
 from prospect.io.remote import gdal_http_options, is_network_name
 from prospect.io.warp import (
+    CODE_RESAMPLINGS,
     WARP_CACHE_BYTES,
     choose_resampling,
     read_warped_window,
@@ -112,6 +113,10 @@ class BandRef:
             out["saturate"] = self.saturate
         if self.saturation is not None:
             out["saturation"] = self.saturation.describe()
+        if self.info.lossy:  # what the values are: the codec's approximation
+            out["lossy_compression"] = self.info.lossy
+        if self.info.area_or_point.lower() == "point":  # where GDAL placed its cells
+            out["area_or_point"] = "Point"
         return out
 
     def read(self, grid: RegionGrid, window: ChunkWindow) -> np.ndarray:
@@ -670,6 +675,106 @@ def _check_coded(path: str, info: RasterInfo, band: int, source: RasterSource) -
         "'values: continuous' if its numbers are measurements)")
 
 
+def _same_crs(info: RasterInfo, grid: RegionGrid) -> bool:
+    """Whether a file's CRS is the region's (by name, else as PROJ compares them)."""
+    if info.crs == grid.crs:
+        return True
+    from pyproj import CRS
+
+    try:
+        return bool(CRS.from_user_input(info.crs) == grid.crs_obj)
+    except Exception:  # a CRS PROJ cannot read: not the region's
+        return False
+
+
+def _warn_off_grid(path: str, info: RasterInfo, grid: RegionGrid, resampling: str,
+                   source: RasterSource, told: set[str]) -> None:
+    """Warn when a file of the region's CRS and cell size lies off the region's grid by
+    part of a cell: every value is then resampled (bilinear interpolates between four
+    cells, nearest moves each by up to half a cell) where an aligned region would read
+    the file's own numbers. A GeoTIFF flagged ``AREA_OR_POINT=Point`` is the usual cause
+    of half a cell: GDAL places its tie point at a cell centre, half a cell from where an
+    ``Area`` file of the same numbers lies; the warning names the flag and how to read a
+    mislabelled file as ``Area``. Once per source and offset (the tiles of a mosaic
+    share one)."""
+    a, b, c, d, e, f = info.transform
+    res = grid.resolution
+    same_size = np.isclose(abs(a), res, rtol=1e-9, atol=0) and \
+        np.isclose(abs(e), res, rtol=1e-9, atol=0)
+    if b or d or not same_size:
+        return
+    if not _same_crs(info, grid):
+        return
+    left, _, _, top = grid.bounds
+    shift = [(c - left) / res, (top - f) / res]
+    off = [float(v - round(v)) for v in shift]
+    if max(abs(v) for v in off) <= 1e-3:
+        return
+    east, south = off[0] * res, off[1] * res
+    key = f"off-grid {source.name} {east:.6g} {south:.6g}"
+    if key in told:
+        return
+    told.add(key)
+    axes = grid.crs_obj.axis_info
+    unit = {"metre": "m", "degree": "degrees"}.get(axes[0].unit_name, axes[0].unit_name) \
+        if axes else ""
+    said = " and ".join(f"{abs(v):g} {unit} {way}".replace("  ", " ") for v, way in (
+        (east, "east" if east > 0 else "west"), (south, "south" if south > 0 else "north"))
+        if abs(v) > 1e-3 * res)
+    far = f"{np.hypot(east, south):.3g} {unit}".strip()
+    how = (f"each cell of the cube takes the number of a file cell whose centre lies up to "
+           f"{far} from its own ({resampling})" if resampling in CODE_RESAMPLINGS else
+           f"every value in the cube is interpolated between the file's cells around it "
+           f"({resampling}), none of them a number of the file")
+    bounds = ", ".join(f"{v:.15g}" for v in (
+        grid.bounds[0] + east, grid.bounds[1] - south, grid.bounds[2] + east,
+        grid.bounds[3] - south))
+    point = ""
+    if info.area_or_point.lower() == "point":
+        point = (" The file states AREA_OR_POINT=Point: GDAL puts its tie point at a cell "
+                 "centre, half a cell from where a file of the same numbers stating Area "
+                 "lies; if its tie point is in fact a cell corner, rewrite it as Area "
+                 "without that shift (gdal_translate --config GTIFF_POINT_GEO_IGNORE TRUE "
+                 "-mo AREA_OR_POINT=Area in.tif fixed.tif).")
+    warnings.warn(DataWarning(
+        f"{path}: its cells are the region's size ({res:g} {unit}) but lie {said} of the "
+        f"grid of region {grid.name!r} ({max(abs(v) for v in off):.2f} of a cell), so {how}; "
+        f"to read the file's own numbers on its own cells, move the region's bounds onto "
+        f"the file's grid (bounds: [{bounds}]), or regrid the file once onto the region's "
+        f"on purpose (gdalwarp -te <the region's bounds> -tr {res:g} {res:g})."
+        + point), stacklevel=3)
+
+
+def _check_lossy(path: str, info: RasterInfo, source: RasterSource, told: set[str]) -> None:
+    """Refuse class codes, and warn of measurements, that a lossy codec stored
+    (:attr:`RasterInfo.lossy`: JPEG, lossy WebP or JPEG 2000, LERC with an error): a JPEG
+    geology map had most of its codes changed into other classes, and a JPEG geophysics
+    grid read values tens of units off, exit 0, without a word. Codes are refused (no
+    value read can tell which class a cell was); measurements are read, with a warning
+    naming the codec and the error it guarantees where it states one (once per source
+    and codec: the tiles of a mosaic share one)."""
+    if not info.lossy:
+        return
+    fix = ("get the data stored losslessly (e.g. gdal_translate -co COMPRESS=DEFLATE from "
+           "the original; recompressing this file cannot restore its values)")
+    if source.values == "categorical":
+        raise DataError(
+            f"{path}: stored with {info.lossy}, which changes values, so its class codes "
+            f"are not the codes written (a cell of one class reads as another); source "
+            f"{source.name!r} is 'values: categorical': {fix}")
+    key = f"lossy {source.name} {info.lossy}"  # once per source: a mosaic's tiles share it
+    if key in told:
+        return
+    told.add(key)
+    bound = (f"up to {info.lossy_error:g} off per cell" if info.lossy_error is not None
+             else "off by an error the codec does not bound (tens of units of a byte "
+                  "band are common)")
+    warnings.warn(DataWarning(
+        f"{path}: stored with {info.lossy}: its values are the codec's approximation of "
+        f"those written, {bound}, and source {source.name!r} reads them as measurements; "
+        f"if they must be exact, {fix}"), stacklevel=3)
+
+
 def _check_band_order(path: str, names: list[str],
                       descriptions: tuple[str | None, ...]) -> None:
     """Refuse ``band_names`` that are the file's own band descriptions in another order
@@ -778,6 +883,11 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
         return _plan_scenes(source, grid, scenes)
     import rasterio
 
+    from prospect.io.remote import forget_cached
+
+    # what the server holds now, not GDAL's ranges of an earlier plan of this process
+    forget_cached([str(name) for scene in scenes for name in (
+        *(path for path, _ in scene.files.values()), scene.mask_file, scene.mtl) if name])
     with rasterio.Env(**options):
         layers = _plan_scenes(source, grid, scenes)
     frozen = tuple(sorted(options.items()))
@@ -845,6 +955,7 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
             if band > count:
                 raise DataError(f"{path}: has {count} band(s){alpha}, band {band} requested")
             _check_coded(path, info, band, source)
+            _check_lossy(path, info, source, told)
             unit = source.units
             stated = info.band_units(band)  # the file's own (a NetCDF's 'units')
             if stated and (source.scale, source.offset) == (1.0, 0.0):
@@ -891,6 +1002,10 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
                 quantity = quantity or named.quantity
                 if "units" not in source.model_fields_set:
                     unit = named.units
+                # and its DN limits, as its metadata would state them (an ESPA band read
+                # without its XML: a clipped 16000 went in as reflectance 1.6)
+                valid_range = valid_range if valid_range is not None else named.valid_range
+                saturate = saturate if saturate is not None else named.saturate
             _check_longitudes(info, grid)
             if not _overlaps(info, grid):  # refuses a CRS PROJ can only guess a shift of
                 continue
@@ -903,6 +1018,7 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
             except ConfigError as exc:
                 raise ConfigError(f"source {source.name!r} (values: {source.values}): "
                                   f"{exc}") from None
+            _warn_off_grid(path, info, grid, resampling, source, told)
             per_var.setdefault(var, []).append(
                 BandRef(info=info, band=band, scale=scale, offset=offset, nodata=nodata,
                         resampling=resampling, mask=mask, quantity=quantity,

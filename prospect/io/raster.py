@@ -11,6 +11,7 @@ import threading
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -55,6 +56,7 @@ __all__ = [
     "gdal_said",
     "gdal_said_message",
     "grid_from_raster",
+    "lossy_compression",
     "max_block_bytes",
     "pixel_at",
     "raster_info",
@@ -521,6 +523,18 @@ class RasterInfo:
     ``STATISTICS_MINIMUM``/``STATISTICS_MAXIMUM``, written by ``gdalinfo -stats``, the COG
     driver or an ``.aux.xml``; not approximate ones), else ``None``. A value read beyond
     them is refused (:func:`check_within_stats`)."""
+    area_or_point: str = ""
+    """The file's ``AREA_OR_POINT`` metadata (``"Area"``, ``"Point"``), ``""`` where none.
+    GDAL has placed a ``Point`` GeoTIFF's cells half a cell up and left of its tie point
+    (the tie point is a cell centre), as the GeoTIFF standard has it."""
+    lossy: str = ""
+    """How the file's codec altered its values where it is lossy (``"JPEG compression
+    (quality 75)"``, ``"LERC compression of maximum error 2.0"``, ``"lossy JPEG 2000
+    compression"``), else ``""``: every cell read is the codec's approximation of the
+    value written, and class codes become other codes (:func:`lossy_compression`)."""
+    lossy_error: float | None = None
+    """The largest error per cell the codec guarantees (LERC's ``MAX_Z_ERROR``), where
+    :attr:`lossy` is set and it states one; ``None``: no bound (JPEG, WebP, JPEG 2000)."""
     nbits: tuple[int | None, ...] = ()
     """Per band: the bits the file stores of each value where fewer than its type's (a
     GeoTIFF's ``NBITS``: a half-float band read as float32, a 4-bit band read as uint8),
@@ -668,6 +682,49 @@ _MASKING = {MaskFlags.per_dataset, MaskFlags.alpha}
 """GDAL mask flags of a band masked by a mask band, not by its nodata value."""
 
 
+_LOSSY_CODECS = {"JPEG": "JPEG", "JP2OpenJPEG": "JPEG 2000", "JP2KAK": "JPEG 2000",
+                 "JP2ECW": "JPEG 2000", "JP2MrSID": "JPEG 2000", "JPEG2000": "JPEG 2000",
+                 "WEBP": "WebP", "JPEGXL": "JPEG XL", "ECW": "ECW", "MrSID": "MrSID"}
+"""GDAL drivers of lossy codecs (the name said), by driver."""
+
+
+def lossy_compression(src: Any) -> tuple[str, float | None]:
+    """How an open dataset's codec alters its values, and the largest error per cell it
+    guarantees: ``("JPEG compression (quality 75)", None)``, ``("LERC compression of
+    maximum error 2.0", 2.0)``; ``("", None)`` for a lossless file.
+
+    GDAL says it in the ``IMAGE_STRUCTURE`` metadata: ``COMPRESSION_REVERSIBILITY=LOSSY``
+    (JPEG 2000, WebP, JPEG XL), a GeoTIFF's ``COMPRESSION`` (``JPEG``, ``YCbCr JPEG``:
+    always lossy; ``WEBP`` unless ``WEBP_LOSSLESS``) and LERC's ``MAX_Z_ERROR`` (lossless
+    below half a unit of an integer band, and at 0); a JPEG file is always lossy. A JPEG
+    geophysics grid read values up to 40 units off and a JPEG geology map had 1 252 of
+    its 1 600 codes changed into others, exit 0, without a word.
+    """
+    structure = src.tags(ns="IMAGE_STRUCTURE")
+    compression = str(structure.get("COMPRESSION", "")).upper()
+    reversibility = str(structure.get("COMPRESSION_REVERSIBILITY", "")).upper()
+    quality = structure.get("JPEG_QUALITY") or structure.get("WEBP_LEVEL")
+    said = f" (quality {quality})" if quality else ""
+    if compression.startswith("LERC"):
+        try:
+            error = float(structure.get("MAX_Z_ERROR", 0.0))
+        except ValueError:
+            return "", None
+        whole = all(np.dtype(d).kind in "iub" for d in src.dtypes)
+        if error <= 0 or (whole and error < 0.5) or not np.isfinite(error):
+            return "", None
+        return f"{compression} compression of maximum error {error:g}", error
+    if src.driver == "JPEG" or "JPEG" in compression.split():  # "JPEG", "YCbCr JPEG"
+        return f"JPEG compression{said}", None
+    if reversibility == "LOSSY":
+        codec = _LOSSY_CODECS.get(src.driver, compression.title() or src.driver)
+        return f"lossy {codec} compression{said}", None
+    if compression == "WEBP" and str(structure.get("WEBP_LOSSLESS", "")).upper() != "TRUE" \
+            and not reversibility.startswith("LOSSLESS"):
+        return f"lossy WebP compression{said}", None
+    return "", None
+
+
 def value_fits(value: float, dtype: str, nbits: int | None = None) -> bool:
     """Whether a band of ``dtype`` can hold ``value``: a nodata value that cannot occur in
     the band marks nothing (an integer band holds no -9999.5, no NaN, nothing beyond its
@@ -754,10 +811,37 @@ def stored_values(value: float, dtype: str, nbits: int | None = None) -> tuple[f
 
 
 def gdal_path(path: Path | str, variable: str | None = None) -> str:
-    """The GDAL dataset name of ``path``, or of one NetCDF/HDF variable in it."""
+    """The GDAL dataset name of ``path``, or of one NetCDF/HDF variable in it.
+
+    A variable in a netCDF-4 group is named by its full path from the root
+    (``/geophysics/heat``), as GDAL lists it; ``geophysics/heat`` is the same variable,
+    and is named so here: GDAL opens both, but the header checks that look the variable
+    up by name (the types of its bounds) found none under the short spelling."""
     if variable:
+        if "/" in variable.strip("/") and not variable.startswith("/"):
+            variable = "/" + variable
         return f'NETCDF:"{path}":{variable}'
     return str(path)
+
+
+def _group_of(src: Any) -> str:
+    """The netCDF-4 group of an open variable (``/geophysics`` of
+    ``NETCDF:"f.nc":/geophysics/heat``), ``""`` for the root group or a whole file. GDAL
+    keys the attributes of the group's other variables by their full names
+    (``/geophysics/time#units``); those of the root group's by their names alone."""
+    name = _DRIVER_NAME.match(src.name)
+    var = src.name.rsplit(":", 1)[-1] if name else ""
+    return var.rsplit("/", 1)[0] if var.startswith("/") and "/" in var[1:] else ""
+
+
+def _attribute(src: Any, tags: dict[str, str], variable: str, attr: str) -> str | None:
+    """Attribute ``attr`` of ``variable`` (a name in the opened variable's own group, or a
+    full path), from GDAL's ``name#attribute`` metadata."""
+    found = tags.get(f"{variable}#{attr}")
+    group = _group_of(src)
+    if found is None and group and not variable.startswith("/"):
+        found = tags.get(f"{group}/{variable}#{attr}")
+    return found
 
 
 def _refuse_variable(path: Path | str, variable: str) -> None:
@@ -770,11 +854,21 @@ def _refuse_variable(path: Path | str, variable: str) -> None:
         with rasterio.open(str(path)) as src:
             names = [s.rsplit(":", 1)[-1] for s in src.subdatasets]
             driver = src.driver
+            if not names and driver in _CF_DRIVERS and src.count:
+                # a file of one variable opens as that variable: name it, with its group
+                own = str(src.tags(1).get("NETCDF_VARNAME", "")).strip()
+                names = sorted({k.split("#", 1)[0] for k in src.tags()
+                                if k.split("#", 1)[0].endswith("/" + own) and own} or
+                               ({own} if own else set()))
     except (RasterioIOError, rasterio.errors.RasterioError):
         return  # the file itself is unreadable: the caller says so
     if names:
+        grouped = [n for n in names if n.startswith("/") and
+                   n.rsplit("/", 1)[-1] == variable.rsplit("/", 1)[-1]]
+        hint = (f" (a variable in a netCDF-4 group is named by its path from the root: "
+                f"variable: {grouped[0]})" if grouped else "")
         raise DataError(f"{path}: no variable {variable!r}; variables are "
-                        f"{', '.join(names)}; fix 'variable:' in the source config")
+                        f"{', '.join(names)}; fix 'variable:' in the source config{hint}")
     raise DataError(f"{path}: a {driver} file holds no variables; 'variable: {variable}' is "
                     "for NetCDF/HDF files: remove it from the source config")
 
@@ -1799,7 +1893,8 @@ def _refuse_vrt_rescaled(where: str, band: int, shown: str, source: Any,
 
 def _refuse_vrt_unmarked(src: Any, path: Path | str, root: Any = None, *,
                          within: str = "", depth: int = 0,
-                         seen: set[str] | None = None) -> None:
+                         seen: set[str] | None = None,
+                         lossy: list[tuple[str, float | None]] | None = None) -> None:
     """Refuse a VRT band where GDAL would read cells that hold no data as values, exit 0
     each before:
 
@@ -1819,7 +1914,9 @@ def _refuse_vrt_unmarked(src: Any, path: Path | str, root: Any = None, *,
     files are opened (a request each). A band whose sources' cover cannot be worked out
     cheaply (:data:`_VRT_COVER_EDGES`) and that states no ``NoDataValue`` is refused,
     naming why. ``root`` is the VRT's XML where :func:`_check_vrt_sources` has parsed it
-    already."""
+    already. Each source file a lossy codec stored (:func:`lossy_compression`) is added
+    to ``lossy``, as ``("JPEG compression (quality 75) of its source t.tif", None)``: the
+    VRT's own header says nothing of its sources' codecs."""
     if src.driver != "VRT":
         return
     from prospect.config.vsi import archive_file  # (not for every other file's header)
@@ -1850,10 +1947,14 @@ def _refuse_vrt_unmarked(src: Any, path: Path | str, root: Any = None, *,
                                               strict=True))
                 except (RasterioIOError, rasterio.errors.RasterioError):
                     headers[file] = None
+                if headers[file] is not None and lossy is not None:
+                    codec, error = lossy_compression(part)
+                    if codec:
+                        lossy.append((f"{codec} of its source {file}", error))
                 if headers[file] is not None and part.driver == "VRT":
                     # its own gaps and no-data cells are values to this VRT
                     _refuse_vrt_unmarked(part, file, within=f"{where}: its source ",
-                                         depth=depth + 1, seen=seen)
+                                         depth=depth + 1, seen=seen, lossy=lossy)
         values = headers[file]
         return values[band - 1] if values and 1 <= band <= len(values) else None
 
@@ -2521,7 +2622,8 @@ def _why_no_cf_crs(src: Any) -> str:
                      "CF then leaves unsaid (WGS 84 is crs: 'EPSG:4326')")
         return said
     mapping = maps[0].split(":")[0].split()[0] if maps[0] else ""
-    if not any(k.startswith(f"{mapping}#") for k in tags):
+    group = _group_of(src)
+    if not any(k.startswith((f"{mapping}#", f"{group}/{mapping}#")) for k in tags):
         return (f"its grid_mapping attribute names {mapping!r}, a variable the file does "
                 "not hold")
     return (f"its grid_mapping variable {mapping!r} states no CRS GDAL reads (no crs_wkt, "
@@ -2778,10 +2880,44 @@ def _refuse_point_table(path: Path | str, reason: str) -> None:
         said = f"columns {', '.join(header)}"
         keys = (f"x: {x}, y: {y}, its crs, columns: [{', '.join(values)}] and "
                 "interpolate: [idw]")
+        order = [header.index(x), header.index(y)]
+        if width == 3 and order != [0, 1] and _on_grid(data, *order):
+            # a grid whose columns GDAL cannot place: its value column comes first
+            value = 3 - sum(order)
+            awk = f"awk -F'{sep}' -v OFS='{sep}' " if sep in lines[0] else "awk "
+            raise InputFileError(
+                f"{path}: a grid of points in the column order {', '.join(header)}, which "
+                f"GDAL's XYZ driver cannot read as a raster (GDAL: {reason}): it reads x, y "
+                f"and the value in that order; write the columns as {x}, {y}, "
+                f"{header[value]} (e.g. {awk}'{{print ${order[0] + 1}, ${order[1] + 1}, "
+                f"${value + 1}}}' in.xyz > grid.xyz, keeping the header line) and give "
+                "that file as the raster, or give this one as a points source ('kind: "
+                f"points', with {keys})")
     raise InputFileError(
         f"{path}: not a raster but a table of points ({said}; GDAL: {reason}): give it as "
         f"a points source ('kind: points', with {keys}), which makes a layer of its values, "
         "or grid it first (gdal_grid) and give the grid as the raster")
+
+
+def _on_grid(rows: list[list[str]], xi: int, yi: int) -> bool:
+    """Whether the points of ``rows`` (text cells; ``xi``/``yi`` their x and y columns)
+    run along a grid's rows as an XYZ grid lists them: one y to each run of at least two
+    points, x stepping by one spacing within each run, every run on the same columns."""
+    try:
+        points = [(float(r[xi].replace(",", ".")), float(r[yi].replace(",", ".")))
+                  for r in rows]
+    except (ValueError, IndexError):
+        return False
+    runs: list[list[float]] = []
+    for i, (x, y) in enumerate(points):
+        if i and y == points[i - 1][1]:
+            runs[-1].append(x)
+        else:
+            runs.append([x])
+    complete = runs[:-1] if len(runs) > 1 else runs  # the last run may be cut short
+    steps = {round(b - a, 9) for run in complete for a, b in pairwise(run)}
+    return (len(complete[0]) >= 2 and len(steps) == 1 and 0 not in steps and
+            all(run[0] == complete[0][0] for run in complete))
 
 
 def _refuse_spatial_steps(src: Any, path: Path | str) -> None:
@@ -2801,7 +2937,7 @@ def _refuse_spatial_steps(src: Any, path: Path | str) -> None:
                                        if dim.lower() in usual), None)
         if axis is None:
             continue
-        y, x = axes.get("y", "y"), axes.get("x", "x")
+        y, x = (axes.get(a, a).rsplit("/", 1)[-1] for a in ("y", "x"))  # names, not paths
         raise DataError(
             f"{path}: the variable's {dim!r} dimension, its {axis} axis, is not one of its "
             "last two, which GDAL reads as the grid whatever their names: the cells would "
@@ -2819,8 +2955,8 @@ def _steps(src: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
     out = []
     for dim in dims:
         values = _cf_numbers(tags.get(f"NETCDF_DIM_{dim}_VALUES")) or ()
-        out.append((dim, _step_labels(values, tags.get(f"{dim}#units"),
-                                      tags.get(f"{dim}#calendar"))))
+        out.append((dim, _step_labels(values, _attribute(src, tags, dim, "units"),
+                                      _attribute(src, tags, dim, "calendar"))))
     return tuple(out)
 
 
@@ -3172,12 +3308,18 @@ def file_stamp(path: str) -> tuple[object, ...]:
     one) of the file itself: the file a driver's name of a variable reads
     (``NETCDF:"f.nc":var``), the archive a ``/vsizip/`` name reads, and a VRT's every
     source file, through nested VRTs. For a key of handles kept open between chunks and
-    runs. ``()`` for a URL or a view's VRT text (which carries its source's stamp).
+    runs. A file read over the network has no stamp: its key is the number of times this
+    process dropped GDAL's cache of it (:func:`prospect.io.remote.network_epoch`; each plan
+    does), so a handle opened before a file was replaced on its server is not used after.
+    ``()`` for a view's VRT text (which carries its source's stamp).
     """
     from prospect.config.vsi import archive_file
+    from prospect.io.remote import is_network_name, network_epoch
 
-    if path.lstrip().startswith("<") or "://" in path:
+    if path.lstrip().startswith("<"):
         return ()
+    if "://" in path or is_network_name(path):
+        return (network_epoch(path),)
     found = _DRIVER_NAME.match(path)
     name = (found.group(1) or found.group(2)) if found else (archive_file(path) or path)
     stamp = _stat(name)
@@ -3341,6 +3483,8 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
                 nbits=_nbits(src), missing=second if any(second) else (),
                 stats=_stated_stats(src),
             )
+            info["lossy"], info["lossy_error"] = lossy_compression(src)
+            info["area_or_point"] = str(src.tags().get("AREA_OR_POINT", "")).strip()
             _refuse_degenerate_scales(src, path)
             if src.driver in _CF_DRIVERS:
                 _refuse_unapplied_packing(src, path)
@@ -3372,7 +3516,15 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
                 info["nodata"] = (ASCII_DEFAULT_NODATA,)
             _refuse_header_words(src, path)
             _refuse_sparse(src, path, nodata)
-            _refuse_vrt_unmarked(src, path, vrt_root)
+            vrt_lossy: list[tuple[str, float | None]] = []
+            _refuse_vrt_unmarked(src, path, vrt_root, lossy=vrt_lossy)
+            if vrt_lossy and not info["lossy"]:
+                errors = [e for _, e in vrt_lossy]
+                info["lossy"] = vrt_lossy[0][0] + (
+                    f" and {len(vrt_lossy) - 1} more of its sources" if len(vrt_lossy) > 1
+                    else "")
+                info["lossy_error"] = None if None in errors else max(
+                    e for e in errors if e is not None)
             gcps, rpcs, files = src.gcps[0], src.rpcs, list(src.files or [])
             gridless = tuple(src.transform)[:6] == (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
             coordinates = _coordinates(src, path) if gridless else None
