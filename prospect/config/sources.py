@@ -184,6 +184,39 @@ def _aster_swir_refused(source: RasterSource) -> str | None:
     return None
 
 
+_ASTER_L1 = re.compile(r"AST_?L1[ABT]_", re.IGNORECASE)
+_ASTER_BAND_FILE = re.compile(r"(?:ImageData|_B|Band)0?(\d{1,2}[NB]?)(?![\dA-Za-z])",
+                              re.IGNORECASE)
+"""An ASTER Level-1 band file's band (``..._ImageData3N.tif``, ``..._B04.tif``)."""
+
+
+def _aster_one_coefficient(source: RasterSource) -> str | None:
+    """Why one ``scale:``/``offset:`` cannot turn the ASTER Level-1 DNs of ``source``'s
+    bands into values, or ``None``: ASTER radiance is ``(DN - 1) x`` a unit conversion
+    coefficient of each band and gain (VNIR, SWIR and TIR bands' differ several-fold), so
+    one pair for files of two or more bands is one band's coefficient applied to the
+    others."""
+    if (source.scale, source.offset) == (1.0, 0.0):
+        return None
+    found: dict[str, str] = {}
+    for bands in [source.bands, *(s.bands for s in source.scenes or [])]:
+        for f in (bands or {}).values():
+            name = Path(str(f)).name
+            band = _ASTER_BAND_FILE.search(name) if _ASTER_L1.search(name) else None
+            if band is not None:
+                found.setdefault(band.group(1).upper().lstrip("0"), name)
+    if len(found) < 2:
+        return None
+    return (f"ASTER Level-1 files of bands {sorted(found)} take one 'scale: "
+            f"{source.scale:g}'" + (f" and 'offset: {source.offset:g}'" if source.offset
+                                    else "")
+            + ", but ASTER radiance is (DN - 1) x each band's own unit conversion "
+            "coefficient, which also depends on the band's gain (HGH, NOR, LO1, LO2 in the "
+            "granule's metadata), so all bands but one would be wrong; give each band "
+            "its own source with its coefficient as 'scale:' and minus it as 'offset:', "
+            "or use the AST_07XT surface reflectance product")
+
+
 class RasterSource(StrictModel):
     """Raster layers: one file per band (``bands``) or one multi-band file (``path``).
 
@@ -321,8 +354,9 @@ class RasterSource(StrictModel):
     @model_validator(mode="after")
     def _no_aster_swir_after_2008(self) -> RasterSource:
         """ASTER SWIR bands of a scene acquired after the detector failed are refused
-        (:func:`_aster_swir_refused`): their values are present, and garbage."""
-        why = _aster_swir_refused(self)
+        (:func:`_aster_swir_refused`): their values are present, and garbage; so is one
+        ``scale:`` for ASTER Level-1 files of several bands (:func:`_aster_one_coefficient`)."""
+        why = _aster_swir_refused(self) or _aster_one_coefficient(self)
         if why is not None:
             raise ValueError(why)
         return self

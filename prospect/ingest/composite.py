@@ -43,7 +43,7 @@ from prospect.ingest.masked import (
     check_scene_mask,
     read_masked_band,
 )
-from prospect.ingest.products import band_coefficients
+from prospect.ingest.products import band_coefficients, product_limits
 from prospect.ingest.rasters import (
     _overlaps,
     _res_in_grid_units,
@@ -54,9 +54,9 @@ from prospect.ingest.rasters import (
     stated_by,
     warn_stated_crs,
 )
-from prospect.ingest.stac import AssetGrid, StacScene, read_stac_scenes
+from prospect.ingest.stac import AssetGrid, StacScene, check_day_and_night, read_stac_scenes
 from prospect.io.raster import RasterInfo, value_fits
-from prospect.io.remote import gdal_http_options, read_failure
+from prospect.io.remote import forget_cached, gdal_http_options, read_failure
 from prospect.io.warp import choose_resampling
 from prospect.redact import redact
 
@@ -333,13 +333,16 @@ def _part(scene: StacScene, var: str, info: RasterInfo, source: RasterSource,
     scale, offset = band_coefficients(  # plan_raster's rule, the file's tags too
         source, var, file_coefficients(source, info, 1, stated, f"item {scene.item_id!r}"),
         who, info.path, ignore, dtype=info.dtype)
+    # the item's clipped and saturated DNs, else those the file's name states (an ESPA
+    # file's 16000 and 20000 went in as reflectance 1.6 and 2.0)
+    valid_range, saturate = product_limits(cal, info.path)
     return ScenePart(
         item_id=scene.item_id, info=info, scale=scale, offset=offset, nodata=nodata,
         other_nodata=other_nodata,
         resampling=choose_resampling("continuous",
                                      source_res=_res_in_grid_units(info, grid),
                                      target_res=grid.resolution, override=source.resampling),
-        valid_range=cal.valid_range, saturate=cal.saturate, quantity=cal.quantity,
+        valid_range=valid_range, saturate=saturate, quantity=cal.quantity,
         saturation=cal.saturation,
         units=cal.units if (scale, offset) == (cal.scale, cal.offset) or cal.unstated else "")
 
@@ -381,6 +384,7 @@ def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
     scenes = read_stac_scenes(source.stac, dict(source.assets),
                               mask_asset=cm.asset if cm is not None else None,
                               timeout_s=remote.timeout_s)
+    check_day_and_night(f"source {source.name!r}", scenes, comp.method)
     if cm is not None:
         for scene in scenes:
             why = kind_fits_product(cm.kind, scene.product)
@@ -394,6 +398,10 @@ def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
     failed: dict[str, str] = {}
     outside: list[str] = []
     told: set[tuple[str, str]] = set()  # fills that disagreed, warned of once
+    # what GDAL kept of the items' remote files (from an earlier plan in this process) is
+    # dropped: a file replaced on its server is read as it is now, not as it was
+    forget_cached([f for s in scenes for f in (*(s.bands[v] for v in variables), s.mask)
+                   if f])
 
     def headers(scene: StacScene) -> tuple[dict[str, RasterInfo], RasterInfo | None] | str:
         """The scene's grids from its item, else its headers, or why they cannot be read
@@ -446,6 +454,8 @@ def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
     used = [p.item_id for p in parts[variables[0]]]
     by_id = {scene.item_id: scene for scene in scenes}
     dates = sorted({d.isoformat() for i in used if (d := by_id[i].date) is not None})
+    # items that are mosaics of weeks (dated by their midpoint): their ranges
+    spans = {i: list(span) for i in used if (span := by_id[i].span) is not None}
     keys = [by_id[i].overpass or ("item", i) for i in used]
     index = {k: n for n, k in enumerate(dict.fromkeys(keys))}
     overpasses = tuple(index[k] for k in keys) if len(index) < len(keys) else ()
@@ -492,6 +502,7 @@ def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
     settings = {
         "source": source.name, "composite": comp.method, "percentile": comp.percentile,
         "min_count": comp.min_count, "items": used, "dates": dates,
+        **({"date_ranges": spans} if spans else {}),
         "items_failed": failed,
         "items_outside": outside,
         "cloud_mask": {"kind": cm.kind, "asset": cm.asset, "drop": list(drop),

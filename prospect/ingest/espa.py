@@ -26,6 +26,7 @@ from prospect.ingest.landsat import (
     band_number,
     band_words,
     check_band_word,
+    check_footprint,
     file_level,
     finite,
     landsat_id,
@@ -60,6 +61,9 @@ class EspaMetadata:
     ident: LandsatId | None
     bands: dict[str, EspaBand]
     cloud_cover: float | None = None
+    footprint: tuple[str, tuple[float, float, float, float]] | None = None
+    """The product's UTM CRS and extent of pixel centres (``projection_information``'s
+    UL and LR corners), or ``None`` where the XML states no UTM grid."""
 
     def describe(self) -> str:
         """The scene id and product, for messages."""
@@ -75,6 +79,7 @@ class EspaMetadata:
             The file belongs to another scene or another product (a Collection or
             Sentinel-2 file name), or the XML has no such band.
         """
+        check_footprint(file, self.footprint, self.describe(), "ESPA XML")
         name = Path(file).name
         fid = landsat_id(name)
         other = {"L1": f"a Landsat Level-1 file ({fid.text if fid else name})",
@@ -238,5 +243,26 @@ def read_espa(path: Path | str) -> EspaMetadata:
         path=str(path), satellite=(glob["satellite"].text or "").strip()
         if "satellite" in glob else "",
         date=date,
-        ident=ident, bands=bands,
+        ident=ident, bands=bands, footprint=_footprint(root),
     )
+
+
+def _footprint(root: ET.Element) -> tuple[str, tuple[float, float, float, float]] | None:
+    """The global ``projection_information``: its UTM zone (negative in the south) and
+    UL/LR corner points, as ``(CRS, (left, bottom, right, top))``; ``None`` otherwise."""
+    info = next((e for e in root.iter() if _strip(e.tag) == "projection_information"),
+                None)
+    if info is None or (info.get("projection") or "").upper() != "UTM":
+        return None
+    corners = {c.get("location"): c for c in info.iter() if _strip(c.tag) == "corner_point"}
+    zone = next((e.text for e in info.iter() if _strip(e.tag) == "zone_code"), None)
+    try:
+        z = int(str(zone).strip())
+        ul, lr = corners["UL"], corners["LR"]
+        left, top = float(ul.get("x", "")), float(ul.get("y", ""))
+        right, bottom = float(lr.get("x", "")), float(lr.get("y", ""))
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not 1 <= abs(z) <= 60:
+        return None
+    return f"EPSG:{(32700 if z < 0 else 32600) + abs(z)}", (left, bottom, right, top)

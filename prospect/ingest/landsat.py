@@ -55,6 +55,7 @@ __all__ = [
     "band_words",
     "calibration",
     "check_band_word",
+    "check_footprint",
     "daytime_sine",
     "finite",
     "landsat_id",
@@ -410,14 +411,38 @@ class MtlMetadata:
         name = self.ident.text if self.ident else Path(self.path).name
         return f"{name} ({self.level or 'unknown level'})"
 
+    def footprint(self) -> tuple[str, tuple[float, float, float, float]] | None:
+        """The product's CRS and extent ``(left, bottom, right, top)`` of its pixel
+        centres, from the MTL's ``UTM_ZONE`` and ``CORNER_UL/LR_PROJECTION_*_PRODUCT``
+        (southern scenes in the northern zone, with negative northings, as USGS writes
+        them); ``None`` where the MTL states no UTM grid."""
+        where = ("PROJECTION_ATTRIBUTES", "PRODUCT_METADATA", "PROJECTION_PARAMETERS",
+                 "LEVEL1_PROJECTION_PARAMETERS")
+        texts = [self.value(k, where) for k in (
+            "UTM_ZONE", "CORNER_UL_PROJECTION_X_PRODUCT", "CORNER_LR_PROJECTION_Y_PRODUCT",
+            "CORNER_LR_PROJECTION_X_PRODUCT", "CORNER_UL_PROJECTION_Y_PRODUCT")]
+        projection = (self.value("MAP_PROJECTION", where) or "UTM").strip('"').upper()
+        if projection != "UTM" or any(t is None for t in texts):
+            return None
+        try:
+            zone, *box = (float(str(t).strip('"')) for t in texts)
+        except ValueError:
+            return None
+        if not (1 <= abs(zone) <= 60 and all(map(math.isfinite, box))):
+            return None
+        return f"EPSG:{(32700 if zone < 0 else 32600) + int(abs(zone))}", (
+            box[0], box[1], box[2], box[3])
+
     def check_file(self, file: str) -> None:
         """Refuse a band file of another scene or another product level than this MTL's.
 
         Raises
         ------
         DataError
-            Naming the file's id and level and the MTL's.
+            Naming the file's id and level and the MTL's; a file whose name states no
+            scene but which lies mostly outside the MTL's product (:func:`check_footprint`).
         """
+        check_footprint(file, self.footprint(), self.describe(), "MTL")
         name = Path(file).name
         fid, flevel = landsat_id(name), file_level(name)
         mismatch = False
@@ -955,6 +980,74 @@ def calibration(mtl: MtlMetadata, band: int, *, vcid: int | None = None) -> Band
             f"{mtl.path}: a malformed number for band {band} ({exc}); use the MTL as "
             "delivered with the scene"
         ) from None
+
+
+FOOTPRINT_OUTSIDE = 0.5
+"""A band file whose name states no scene and of which more than this share lies outside
+the product its metadata describes is of another scene (adjacent WRS rows and paths
+overlap by about a tenth; a clip of the scene lies inside; a scene reprojected by the
+user sticks out by its rotation, a few per cent)."""
+FOOTPRINT_MARGIN_M = 1000.0
+"""Metres the metadata's extent (of pixel centres) is grown by before the share outside
+is taken."""
+
+
+def check_footprint(file: str, footprint: tuple[str, tuple[float, float, float, float]]
+                    | None, describe: str, what: str) -> None:
+    """Refuse a band file whose name states no scene (``red.tif``, ``B4.TIF``) but whose
+    header places it mostly outside the product its metadata file describes.
+
+    A band file's name that carries a Landsat id is checked against the metadata's id
+    (:meth:`MtlMetadata.check_file`); a renamed band had nothing checked, so another
+    scene's band took this scene's coefficients, sun elevation and date (a wrong
+    reflectance, not an error). Network files are not opened here (no request more).
+
+    Parameters
+    ----------
+    file
+        The band file.
+    footprint
+        The metadata's CRS and extent ``(left, bottom, right, top)``, or ``None``.
+    describe
+        The metadata's product, for the message.
+    what
+        The metadata file's kind (``MTL``, ``ESPA XML``), for the message.
+
+    Raises
+    ------
+    DataError
+        More than :data:`FOOTPRINT_OUTSIDE` of the file outside the footprint.
+    """
+    from prospect.io.remote import is_network_name
+
+    if footprint is None or landsat_id(Path(file).name) is not None or \
+            is_network_name(file) or str(file).lstrip().startswith("<"):
+        return
+    import rasterio
+    from rasterio.warp import transform_bounds
+
+    crs, (left, bottom, right, top) = footprint
+    try:
+        with rasterio.open(file) as src:
+            if src.crs is None:
+                return
+            box = transform_bounds(src.crs, crs, *src.bounds)
+    except Exception:  # unreadable or untransformable: the band's own read says why
+        return
+    area = (box[2] - box[0]) * (box[3] - box[1])
+    if not (area > 0 and math.isfinite(area)):
+        return
+    m = FOOTPRINT_MARGIN_M
+    inside_w = max(0.0, min(box[2], right + m) - max(box[0], left - m))
+    inside_h = max(0.0, min(box[3], top + m) - max(box[1], bottom - m))
+    outside = 1.0 - inside_w * inside_h / area
+    if outside > FOOTPRINT_OUTSIDE:
+        raise DataError(
+            f"{file}: the file's name states no scene, and {outside:.0%} of it lies outside "
+            f"the product its {what} describes ({describe}: {crs}, x {left:.0f}..{right:.0f},"
+            f" y {bottom:.0f}..{top:.0f}), so it is another scene's band, which this "
+            f"scene's coefficients, sun and date would calibrate wrongly; give the {what} "
+            "delivered with the band (or the band of this scene)")
 
 
 def daytime_sine(elevation: float, *, said: str, what: str, daytime: str) -> float:

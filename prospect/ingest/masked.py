@@ -14,10 +14,11 @@ import functools
 import math
 import re
 import threading
+import uuid
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any, Protocol
 
@@ -29,6 +30,7 @@ from prospect.grid import ChunkWindow, RegionGrid
 from prospect.ingest.cloudmask import FILL_CODE, dropped, foreign_codes, foreign_name, grow, is_fill
 from prospect.ingest.landsat import Saturation, file_level, landsat_id
 from prospect.io.raster import RasterInfo, file_stamp
+from prospect.io.remote import forget_cached, is_network_name
 from prospect.io.warp import (
     _aligned_offset,
     read_aligned,
@@ -50,6 +52,14 @@ class SceneMask:
     kind: str
     drop: tuple[str, ...]
     buffer_m: float
+    token: str | None = field(default=None, compare=False)
+    """For a layer read over the network, what tells this plan's reads from an earlier
+    plan's in the same process (a URL has no file stamp: a layer replaced on its server
+    was served from the blocks kept of the old one); set when the plan makes the mask."""
+
+    def __post_init__(self) -> None:
+        if self.token is None and is_network_name(self.info.path):
+            object.__setattr__(self, "token", uuid.uuid4().hex)
 
     def describe(self) -> dict[str, object]:
         """JSON-friendly summary for provenance."""
@@ -119,7 +129,7 @@ def read_masked_band(info: RasterInfo, band: int, mask: SceneMask | None, grid: 
         block[saturation.drops(flags)] = np.nan
     if mask is not None:
         codes = aligned_codes(mask.info, info.crs, transform, block.shape,
-                              nodata=FILL_CODE[mask.kind])
+                              nodata=FILL_CODE[mask.kind], token=mask.token)
         wrong = foreign_name(mask.kind, mask.info.path) or foreign_codes(
             mask.kind, codes, mask.info.nodata[0])
         if wrong is not None:
@@ -144,16 +154,21 @@ _layers = threading.local()
 
 
 def aligned_codes(info: RasterInfo, crs: str, transform: Affine, shape: tuple[int, int], *,
-                  nodata: float) -> np.ndarray:
+                  nodata: float, token: str | None = None) -> np.ndarray:
     """Band 1 of the quality layer ``info`` on a band's source block
     (:func:`~prospect.io.warp.read_aligned`), read once per scene and block: every band
     of a scene masked by its cloud mask or its ``QA_RADSAT`` layer asks for the same
     block on the same pixels (a composite's bands, a scene's variables), which was read
     (and warped) again for each. Kept per thread, at most :data:`LAYER_CACHE_BYTES`, the
     least recently used dropped first; keyed by the file's stamp, so a file replaced
-    under its name is read again. The block returned is read-only (shared)."""
-    key = (info.path, file_stamp(info.path), info.crs, tuple(info.transform[:6]), crs,
-           tuple(transform[:6]), tuple(shape), float(nodata))
+    under its name is read again; a layer read over the network (no stamp) by the plan's
+    ``token`` (:attr:`SceneMask.token`): a new plan's first read in a process drops what
+    GDAL kept of the URL, so a layer replaced on its server is read anew. The block
+    returned is read-only (shared)."""
+    if token is not None:
+        _forget_once(info.path, token)
+    key = (info.path, file_stamp(info.path), token, info.crs, tuple(info.transform[:6]),
+           crs, tuple(transform[:6]), tuple(shape), float(nodata))
     cache: OrderedDict[tuple[object, ...], np.ndarray] | None = getattr(_layers, "cache",
                                                                          None)
     if cache is None:
@@ -169,6 +184,24 @@ def aligned_codes(info: RasterInfo, crs: str, transform: Affine, shape: tuple[in
     while held > LAYER_CACHE_BYTES and len(cache) > 1:
         held -= cache.popitem(last=False)[1].nbytes
     return got
+
+
+_TOKENS: dict[str, str] = {}
+_TOKENS_LOCK = threading.Lock()
+
+
+def _forget_once(path: str, token: str) -> None:
+    """Drop GDAL's cache of the network layer ``path`` the first time this process reads
+    it for the plan ``token`` (a worker process of a cluster keeps GDAL's cache between
+    runs as the planning process does)."""
+    with _TOKENS_LOCK:
+        if _TOKENS.get(path) == token:
+            return
+        _TOKENS[path] = token
+        if len(_TOKENS) > 4096:
+            _TOKENS.clear()
+            _TOKENS[path] = token
+    forget_cached([path])
 
 
 @functools.lru_cache(maxsize=64)
@@ -247,6 +280,8 @@ def check_scene_mask(mask: SceneMask, bands: Mapping[str, RasterInfo], grid: Reg
         Naming the layer, the bands and what does not fit.
     """
     path = mask.info.path
+    if mask.token is not None:  # a layer over the network: this plan reads what it holds now
+        _forget_once(path, mask.token)
     wrong = foreign_codes(mask.kind, np.empty(0, dtype=mask.info.band_dtype(1)),
                           mask.info.nodata[0]) or foreign_name(mask.kind, path)
     if wrong is not None:

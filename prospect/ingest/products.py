@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from prospect.config.sources import RasterSource
 
 __all__ = ["NamedProduct", "ProductMetadata", "band_coefficients", "check_same_quantity",
-           "named_product", "read_product_metadata"]
+           "named_product", "product_limits", "read_product_metadata"]
 
 DN_FACTOR = 1e-3
 """A config ``scale`` below this (in magnitude) turns DNs into a quantity (reflectance's
@@ -78,10 +78,17 @@ def read_product_metadata(path: Path | str) -> ProductMetadata:
         Missing, unreadable, or none of the known kinds.
     """
     path = Path(path)
+    if path.is_dir():
+        raise InputFileError(_folder_given(path))
     try:
         head = path.read_bytes()[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
     except OSError as exc:
-        raise InputFileError(f"{path}: cannot read the metadata file: {exc.strerror}") from None
+        safe = next((p for p in path.parents if p.name.upper().endswith(".SAFE")), None)
+        hint = (f"; the .SAFE folder {safe} lacks it: an incomplete download or unzip? "
+                "download the product again" if safe is not None and safe.is_dir()
+                and not path.exists() else "")
+        raise InputFileError(f"{path}: cannot read the metadata file: {exc.strerror}"
+                             f"{hint}") from None
     if head.startswith(b"<"):
         if b"espa_metadata" in head:
             return read_espa(path)
@@ -89,11 +96,54 @@ def read_product_metadata(path: Path | str) -> ProductMetadata:
             return read_sentinel2(path)
         if b"LANDSAT_METADATA_FILE" in head:
             return read_mtl(path)  # the MTL's XML form
+        tile = _S2_TILE_XML.search(head)
+        if tile is not None:
+            raise InputFileError(_granule_given(path, tile.group(1).decode()))
         raise InputFileError(
             f"{path}: an XML file that is neither ESPA (espa_metadata) nor a Sentinel-2 "
             "product XML (MTD_MSIL2A/MTD_MSIL1C); give the product's metadata file"
         )
     return read_mtl(path)
+
+
+_S2_TILE_XML = re.compile(rb"Level-(1C|2A)_Tile_ID")
+"""The root of a Sentinel-2 granule's ``MTD_TL.xml`` (tile geometry and angles)."""
+_METADATA_NAME = re.compile(r"MTD_MSIL(?:1C|2A)\.xml|.+_MTL\.(?:txt|json|xml)|"
+                            r"L[CTEMO]\d{14}[A-Z]{3}\d{2}\.xml", re.IGNORECASE)
+"""The names product metadata files are delivered under (S2, Landsat MTL, ESPA XML)."""
+
+
+def _folder_given(path: Path) -> str:
+    """What to say of a folder given as a product's metadata file: its metadata file, or
+    that it holds none (a ``.SAFE`` folder without its ``MTD_MSIL2A.xml``)."""
+    try:
+        found = sorted(p.name for p in path.iterdir() if _METADATA_NAME.fullmatch(p.name))
+    except OSError:
+        found = []
+    if found:
+        return (f"{path}: a folder, not a metadata file; give the product's metadata file "
+                f"inside it with 'metadata:': {', '.join(str(path / f) for f in found[:3])}")
+    safe = path.name.upper().endswith(".SAFE")
+    level = "L1C" if "MSIL1C" in path.name.upper() else "L2A"
+    return (f"{path}: a folder, not a metadata file, and it holds no product metadata file"
+            + (f" (a .SAFE product's MTD_MSI{level}.xml lies at its top: this one is "
+               "incomplete, an interrupted download or unzip? download the product again)"
+               if safe else
+               " (a Landsat *_MTL.txt, an ESPA .xml or a Sentinel-2 MTD_MSIL2A.xml)")
+            + "; give the metadata file with 'metadata:'")
+
+
+def _granule_given(path: Path, level: str) -> str:
+    """What to say of a Sentinel-2 granule's ``MTD_TL.xml`` given as the product's XML."""
+    safe = next((p for p in path.parents if p.name.upper().endswith(".SAFE")), None)
+    product = safe / f"MTD_MSIL{level}.xml" if safe is not None else None
+    where = (f" ({product})" if product is not None and product.is_file() else
+             f" ({safe} holds none: an incomplete download? download the product again)"
+             if safe is not None else "")
+    return (f"{path}: a Sentinel-2 Level-{level} granule's tile metadata (MTD_TL.xml: its "
+            "geometry and angles), which states no quantification or offsets; give the "
+            f"product's MTD_MSIL{level}.xml at the top of the .SAFE folder{where} with "
+            "'metadata:'")
 
 
 def check_same_quantity(source: str, var: str, quantity: str | None, file: str,
@@ -360,6 +410,22 @@ class NamedProduct:
     """The data type the product writes its DNs in, where a file of that type without a
     ``scale:`` is read at the product's documented scale (ESPA's ``int16``: the name and
     the type make the product certain); ``None``: DNs without a ``scale:`` are refused."""
+    valid_range: tuple[float, float] | None = None
+    """The DN range the product clips to (either end, and beyond, no data), as its own
+    metadata would state it (ESPA's XML ``valid_range``; Collection 2's
+    ``QUANTIZE_CAL_MIN/MAX``)."""
+    saturate: float | None = None
+    """The DN the product writes for a saturated pixel (ESPA's ``saturate_value`` 20000,
+    Sentinel-2's ``SATURATED`` 65535): no data."""
+
+
+ESPA_VALID_RANGE = {"sr": (-2000.0, 16000.0), "toa": (-2000.0, 16000.0),
+                    "bt": (1500.0, 3500.0)}
+"""ESPA's ``valid_range`` of its surface and top-of-atmosphere reflectance (1e-4) and
+brightness temperature (0.1 K) bands (ESPA product guides for LEDAPS and LaSRC): the
+product clips to it, so a DN at either end is no measurement."""
+ESPA_SATURATE = 20000.0
+"""ESPA's ``saturate_value`` of every image band."""
 
 
 _C2_L2 = re.compile(r"_(SR|ST)_B(\d{1,2})$", re.IGNORECASE)
@@ -387,10 +453,12 @@ def named_product(file: str) -> NamedProduct | None:
     ``AST_07``/``AST_07XT`` surface reflectance granule (0.001) or ``AST_L1T``/``AST_L1B``
     DNs (no linear quantity)."""
     from prospect.ingest.stac import (
+        LANDSAT_L2_CLIP,
         LANDSAT_L2_COEFFICIENTS,
         S2_ADD_OFFSET_DN,
         S2_BASELINE_04_START,
         S2_REFLECTANCE_SCALE,
+        SENTINEL2_SATURATED,
     )
 
     text = str(file).replace("\\", "/")
@@ -402,20 +470,23 @@ def named_product(file: str) -> NamedProduct | None:
         if m.group(1).upper() == "SR":
             return NamedProduct("a Landsat Collection 2 Level-2 surface reflectance file",
                                 "surface_reflectance", "1",
-                                *LANDSAT_L2_COEFFICIENTS["surface reflectance"])
+                                *LANDSAT_L2_COEFFICIENTS["surface reflectance"],
+                                valid_range=LANDSAT_L2_CLIP)
         return NamedProduct("a Landsat Collection 2 Level-2 surface temperature file",
                             "surface_temperature", "K",
-                            *LANDSAT_L2_COEFFICIENTS["surface temperature (K)"])
+                            *LANDSAT_L2_COEFFICIENTS["surface temperature (K)"],
+                            valid_range=LANDSAT_L2_CLIP)
     m = _ESPA.search(stem)
     if m is not None and ident is not None:
         kind = m.group(1).lower()
         if kind == "bt":
             return NamedProduct("an ESPA brightness temperature file",
-                                "brightness_temperature", "K", 0.1, dtype="int16")
+                                "brightness_temperature", "K", 0.1, dtype="int16",
+                                valid_range=ESPA_VALID_RANGE[kind], saturate=ESPA_SATURATE)
         return NamedProduct(
             f"an ESPA {'surface' if kind == 'sr' else 'top-of-atmosphere'} reflectance file",
             f"{'surface' if kind == 'sr' else 'toa'}_reflectance", "1", 1e-4,
-            dtype="int16")
+            dtype="int16", valid_range=ESPA_VALID_RANGE[kind], saturate=ESPA_SATURATE)
     m = _S2_BAND.search(stem)
     if m is not None:
         safe = _S2_SAFE.search(text)
@@ -430,11 +501,11 @@ def named_product(file: str) -> NamedProduct | None:
             baseline, said = 4.0, f"acquired {dated[1]}, so of baseline 04.00 or later"
         else:
             return NamedProduct(f"a Sentinel-2 {level} band file", quantity, "1",
-                                S2_REFLECTANCE_SCALE, None)
+                                S2_REFLECTANCE_SCALE, None, saturate=SENTINEL2_SATURATED)
         dn = S2_ADD_OFFSET_DN if baseline >= 4.0 else 0.0
         return NamedProduct(f"a Sentinel-2 {level} band file ({said})", quantity,
                             "1", S2_REFLECTANCE_SCALE, dn * S2_REFLECTANCE_SCALE,
-                            dn_offset=dn)
+                            dn_offset=dn, saturate=SENTINEL2_SATURATED)
     m = _HLS.search(name)
     if m is not None:
         kind, band = m.group(1).upper(), m.group(2).upper()
@@ -453,6 +524,41 @@ def named_product(file: str) -> NamedProduct | None:
         if code in ("L1T", "L1B"):
             return NamedProduct(f"an ASTER AST_{code} granule", "dn", "", None)
     return None
+
+
+def product_limits(cal: BandCalibration | None, file: str
+                   ) -> tuple[tuple[float, float] | None, float | None]:
+    """``(valid_range, saturate)`` of a band's DNs: what its metadata states (``cal``: a
+    product metadata file, a STAC item), else what the product its file's name states
+    defines (:func:`named_product`).
+
+    An ESPA band file read without its XML took ESPA's scale from its name but not its
+    ``valid_range`` (-2000..16000) or ``saturate_value`` (20000): a clipped DN of 16000
+    went in as reflectance 1.6, a saturated 20000 as 2.0; a Collection 2 Level-2 file's
+    clipped 65535 as 1.6 (and Sentinel-2's saturated 65535 as 6.5) in the same way.
+
+    Parameters
+    ----------
+    cal
+        The calibration the band's metadata states, if any.
+    file
+        The band's file (its name may state the product).
+
+    Returns
+    -------
+    tuple
+        The valid DN range (exclusive at both ends) and the saturated DN, each ``None``
+        where neither the metadata nor the name states one.
+    """
+    valid_range = cal.valid_range if cal is not None else None
+    saturate = cal.saturate if cal is not None else None
+    if valid_range is not None and saturate is not None:
+        return valid_range, saturate
+    named = named_product(file)
+    if named is None or named.scale is None:
+        return valid_range, saturate
+    return (valid_range if valid_range is not None else named.valid_range,
+            saturate if saturate is not None else named.saturate)
 
 
 def _file_dtype(file: str) -> str | None:

@@ -45,7 +45,8 @@ from prospect.ingest.sentinel2 import s2_band_key
 from prospect.io.raster import value_fits
 from prospect.io.remote import read_failure
 
-__all__ = ["AssetGrid", "StacScene", "asset_calibration", "read_stac_scenes"]
+__all__ = ["AssetGrid", "StacScene", "asset_calibration", "check_day_and_night", "item_span",
+           "read_stac_scenes"]
 
 LANDSAT_L2_CLIP = (1.0, 65535.0)
 """Collection 2 Level-2 ``QUANTIZE_CAL_MIN/MAX`` of every reflectance and temperature band
@@ -110,6 +111,12 @@ class StacScene:
     """``(platform/orbit, UTC date)`` where the item states its platform: items of one
     platform and orbit on one day are one overpass (adjacent tiles or WRS rows of it
     overlap, holding the same observation twice); ``None`` where not stated."""
+    span: tuple[str, str] | None = None
+    """``(start, end)`` (ISO 8601, UTC) of an item that is a mosaic of acquisitions over
+    more than a day (:func:`item_span`): ``date`` is its midpoint."""
+    sun_elevation: float | None = None
+    """``view:sun_elevation`` in degrees where the item states it (at or below 0: a night
+    acquisition)."""
 
 
 def _gdal_href(href: str) -> str:
@@ -360,17 +367,55 @@ def _baseline(props: dict[str, Any]) -> float | None:
     return number
 
 
+ACQUISITION_SPAN = dt.timedelta(days=1)
+"""An item whose ``start_datetime``..``end_datetime`` (and no ``datetime``) spans more than
+this is a mosaic of many acquisitions (a monthly or seasonal product), not one overpass."""
+
+
+def _stac_time(value: object) -> dt.datetime:
+    return _utc(dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")))
+
+
+def item_span(item: pystac.Item) -> tuple[dt.datetime, dt.datetime] | None:
+    """``(start, end)`` in UTC of an item that states no ``datetime`` but a
+    ``start_datetime``..``end_datetime`` range longer than :data:`ACQUISITION_SPAN` (a
+    mosaic of weeks or months); ``None`` for an item of one acquisition.
+
+    Raises
+    ------
+    DataError
+        ``end_datetime`` before ``start_datetime``.
+    """
+    props = item.properties
+    if item.datetime is not None or not props.get("start_datetime") \
+            or not props.get("end_datetime"):
+        return None
+    start, end = _stac_time(props["start_datetime"]), _stac_time(props["end_datetime"])
+    if end < start:
+        raise DataError(
+            f"item {item.id!r}: end_datetime {props['end_datetime']} is before "
+            f"start_datetime {props['start_datetime']}; fix the item (the range of its "
+            "acquisitions is start..end)")
+    return (start, end) if end - start > ACQUISITION_SPAN else None
+
+
 def _item_date(item: pystac.Item) -> dt.date | None:
-    """The item's acquisition date in UTC (``datetime``, else ``start_datetime``).
+    """The item's acquisition date in UTC (``datetime``, else ``start_datetime``; the
+    midpoint of a range longer than :data:`ACQUISITION_SPAN`, :func:`item_span`).
 
     RFC 3339 lets a time carry its zone's offset: ``2020-05-18T23:30:00-05:00`` is 19 May
     in UTC, the day every other item, the overpass key and the recorded dates count in
     (it was read as 18 May: one overpass counted as two looks, a date a day off). A time
-    without an offset is UTC, as STAC states."""
+    without an offset is UTC, as STAC states. A mosaic of weeks (``datetime: null``,
+    ``2020-06-01``..``2020-06-30``) was dated by its first day: a ``most_recent`` mosaic
+    and a time series took June's product for 1 June; it is dated by its midpoint, and its
+    range is recorded (:attr:`StacScene.span`)."""
+    span = item_span(item)
+    if span is not None:
+        return (span[0] + (span[1] - span[0]) / 2).date()
     when = item.datetime
     if when is None and item.properties.get("start_datetime"):
-        when = dt.datetime.fromisoformat(
-            str(item.properties["start_datetime"]).replace("Z", "+00:00"))
+        when = _stac_time(item.properties["start_datetime"])
     return _utc(when).date() if when is not None else None
 
 
@@ -926,6 +971,14 @@ def read_stac_scenes(href: str, assets: dict[str, str], *, mask_asset: str | Non
             continue
         if when is not None:
             acquired[when] = item.id
+        try:
+            item_span(item)  # a range that ends before it starts dates nothing
+        except DataError as exc:
+            raise DataError(f"{href}: {exc}") from None
+        except (TypeError, ValueError) as exc:
+            raise DataError(
+                f"{href}: item {item.id!r}: a malformed start_datetime or end_datetime "
+                f"({exc}); give RFC 3339 times, e.g. 2024-04-01T00:00:00Z") from None
         why = _aster_swir(item, assets)
         if why is not None:
             raise DataError(f"{href}: item {item.id!r}: {why}")
@@ -947,7 +1000,24 @@ def read_stac_scenes(href: str, assets: dict[str, str], *, mask_asset: str | Non
             "repeats)"), stacklevel=2)
     _check_levels(href, scenes)
     _warn_unsaturated(href, scenes)
+    _warn_spans(href, scenes)
     return scenes
+
+
+def _warn_spans(href: str, scenes: list[StacScene]) -> None:
+    """Say once which items are mosaics of acquisitions over more than a day, and the
+    date each is given (its range's midpoint; it was dated by its first day)."""
+    spread = [s for s in scenes if s.span is not None]
+    if not spread:
+        return
+    shown = ", ".join(f"{s.item_id!r} ({s.span[0][:10]}..{s.span[1][:10]}, dated "
+                      f"{s.date})" for s in spread[:3] if s.span is not None)
+    warnings.warn(DataWarning(
+        f"{href}: {len(spread)} STAC item(s) state no datetime but a start_datetime.."
+        f"end_datetime range of more than a day, so each is a mosaic of acquisitions over "
+        f"that range, not one scene: {shown}{' ...' if len(spread) > 3 else ''}; each is "
+        "dated by its range's midpoint (for 'most_recent', time series and the recorded "
+        "dates) and its range is recorded"), stacklevel=3)
 
 
 def _warn_unsaturated(href: str, scenes: list[StacScene]) -> None:
@@ -1148,6 +1218,7 @@ def _scene(href: str, item: pystac.Item, assets: dict[str, str],
                     "fix the item or leave the field out") from None
         calibration = _with_mtl(href, item, product, assets, calibration)
         calibration = _with_radsat(href, item, product, assets, calibration)
+        span = item_span(item)
     except DataError:
         raise
     except (TypeError, ValueError) as exc:
@@ -1162,7 +1233,50 @@ def _scene(href: str, item: pystac.Item, assets: dict[str, str],
         mask_grid=mask_grid,
         product=product, level=_level(item, product),
         overpass=_overpass(item, when),
+        span=(span[0].isoformat(), span[1].isoformat()) if span is not None else None,
+        sun_elevation=_sun_elevation(props),
     )
+
+
+def _sun_elevation(props: dict[str, Any]) -> float | None:
+    """``view:sun_elevation`` as a number of degrees (-90..90), else ``None``."""
+    sun = props.get("view:sun_elevation")
+    if sun is None or isinstance(sun, bool):
+        return None
+    try:
+        value = float(sun)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) and -90.0 <= value <= 90.0 else None
+
+
+def check_day_and_night(where: str, scenes: list[StacScene], method: str) -> None:
+    """Refuse a composite of day and night acquisitions (items whose
+    ``view:sun_elevation`` lies on both sides of the horizon, such as Landsat's night
+    thermal scenes found by a search with the day's): a median or percentile of their
+    temperatures mixes the surface at noon and at night (10-30 K apart), a number no one
+    acquisition or season holds; night scenes hold no reflectance at all.
+
+    Raises
+    ------
+    DataError
+        Naming the items of each side.
+    """
+    day = [s.item_id for s in scenes if s.sun_elevation is not None and s.sun_elevation > 0]
+    night = [s.item_id for s in scenes if s.sun_elevation is not None
+             and s.sun_elevation <= 0]
+    if not (day and night):
+        return
+
+    def some(ids: list[str]) -> str:
+        return ", ".join(repr(i) for i in ids[:3]) + (" ..." if len(ids) > 3 else "")
+
+    raise DataError(
+        f"{where}: its items hold day and night acquisitions ({len(day)} with the sun "
+        f"above the horizon: {some(day)}; {len(night)} at or below it: {some(night)}), so "
+        f"a {method} of their values would mix day and night surface temperatures (night "
+        "scenes hold no reflectance); composite them as two sources, or search with a "
+        "filter on the sun (stac_search.properties: {'view:sun_elevation': {gt: 0}})")
 
 
 def _landsat_band(item: pystac.Item, asset: pystac.Asset, key: str, satellite: int

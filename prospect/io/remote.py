@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
+import threading
+from collections.abc import Iterable
+from typing import Any
 
-__all__ = ["gdal_http_options", "is_network_name", "read_failure"]
+__all__ = ["forget_cached", "gdal_http_options", "is_network_name", "network_epoch",
+           "read_failure"]
 
 
 def gdal_http_options(*, timeout_s: float, retries: int, retry_delay_s: float
@@ -70,3 +75,94 @@ def read_failure(message: str) -> str:
         if word in lowered:
             return reason
     return message.splitlines()[0][:120] if message else "unreadable"
+
+
+def _gdal_name(name: str) -> str:
+    """The name GDAL's cache of ``name`` is kept under (a URL is read as ``/vsicurl/URL``);
+    an archive's member (``/vsizip//vsicurl/https://...``) is cached as its archive's."""
+    text = str(name)
+    inner = text.find("/vsi", 1)
+    if text.startswith("/vsi") and inner > 0 and any(
+            text.startswith(k, inner) for k in _NETWORK_VSI):
+        text = text[inner:]
+    if text.startswith(("http://", "https://", "ftp://")):
+        return "/vsicurl/" + text
+    scheme, sep, rest = text.partition("://")
+    if sep and scheme.lower() in _SCHEMES:  # as rasterio opens them: s3://b/k is /vsis3/b/k
+        return f"{_SCHEMES[scheme.lower()]}/{rest}"
+    return text
+
+
+_SCHEMES = {"s3": "/vsis3", "gs": "/vsigs", "az": "/vsiaz", "oss": "/vsioss",
+            "adl": "/vsiadls"}
+
+
+_CLEAR: list[Any] = []
+_CLEAR_LOCK = threading.Lock()
+_EPOCHS: dict[str, int] = {}
+_DROPS = itertools.count(1)
+
+
+def network_epoch(name: str) -> int:
+    """A number that changes each time this process drops GDAL's cache of the network
+    file ``name`` (:func:`forget_cached`; 0 before the first): a URL has no file stamp,
+    so handles and blocks kept open between chunks and runs can be keyed by this instead
+    (a new plan, a new epoch)."""
+    return _EPOCHS.get(_gdal_name(name), 0)
+
+
+def _clear_function() -> Any:
+    """GDAL's ``VSICurlPartialClearCache`` (its C API, through the library rasterio runs
+    on: rasterio does not wrap it), or ``None`` where it cannot be found."""
+    with _CLEAR_LOCK:
+        if not _CLEAR:
+            import ctypes
+
+            from prospect.io.raster import _gdal_c
+
+            lib = _gdal_c()
+            func = getattr(lib, "VSICurlPartialClearCache", None) if lib is not None \
+                else None
+            if func is not None:
+                func.argtypes, func.restype = [ctypes.c_char_p], None
+            _CLEAR.append(func)
+        return _CLEAR[0]
+
+
+def forget_cached(names: Iterable[str]) -> int:
+    """Drop what GDAL's ``/vsicurl/`` cache holds of the HTTP(S) files ``names`` (also
+    inside an archive's name): their headers, sizes and downloaded ranges.
+
+    GDAL keeps the ranges it downloaded for the life of the process, so a file replaced on
+    its server (a quality layer or band re-uploaded under its URL) was served as it was
+    when first read by every later plan and run of that process. Planning calls this for
+    a source's remote files, so each run reads what the server holds now. Local names are
+    left alone (their stamp tells a replaced file).
+
+    Parameters
+    ----------
+    names
+        GDAL names or URLs of the files.
+
+    Returns
+    -------
+    int
+        How many HTTP(S) names were cleared (0 where GDAL's function cannot be found;
+        object-store names, ``/vsis3/``..., are left: see the comment in the code).
+    """
+    # HTTP(S) only: GDAL's clear of a /vsis3/ name builds a request URL of its own and
+    # prints "URL rejected" where no endpoint is configured
+    network = sorted({g for n in names if is_network_name(n)
+                      and (g := _gdal_name(n)).startswith("/vsicurl/")})
+    if not network:
+        return 0
+    func = _clear_function()
+    if func is None:
+        return 0
+    with _CLEAR_LOCK:
+        for name in network:
+            func(name.encode())
+            _EPOCHS[name] = next(_DROPS)  # never a value this name had before
+        if len(_EPOCHS) > 65536:  # a bound: a name dropped from it reads 0 until its next
+            _EPOCHS.clear()  # drop, whose number is new
+    return len(network)
