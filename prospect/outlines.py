@@ -211,8 +211,13 @@ def _fold(name: str) -> str:
 
 
 def _warn_read(path: Path, gdf: Any) -> None:
-    """Data warnings of what the reader repaired: rings it closed, UTF-8 text it re-read."""
-    from prospect.io.vector import gdal_said_message, recoded_message
+    """Data warnings of what the reader repaired: rings it closed, UTF-8 text it re-read,
+    invalid polygons it made valid (a hole outside its polygon is land)."""
+    from prospect.io.vector import gdal_said_message, recoded_message, repaired_message
+
+    repaired = repaired_message(path, gdf, "outline")
+    if repaired:
+        warnings.warn(DataWarning(repaired), stacklevel=3)
 
     if gdf.attrs.get("closed"):
         warnings.warn(DataWarning(

@@ -44,6 +44,7 @@ from prospect.io.vector import (
     read_units,
     read_vector,
     recoded_message,
+    repaired_message,
     unit_name,
 )
 
@@ -568,13 +569,9 @@ def plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
     if inside.attrs.get("recoded"):
         warnings.warn(DataWarning(recoded_message(path, inside.attrs["recoded"])),
                       stacklevel=2)
-    repaired = inside.attrs.get("repaired", [])
+    repaired = repaired_message(path, inside, "geology")  # each one's reason and reading
     if repaired:
-        warnings.warn(DataWarning(
-            f"{path}: {len(repaired)} invalid geometr{'y' if len(repaired) == 1 else 'ies'} "
-            f"in the region repaired with shapely.make_valid (features "
-            f"{', '.join(map(str, repaired[:5]))}{', ...' if len(repaired) > 5 else ''})"),
-            stacklevel=2)
+        warnings.warn(DataWarning(repaired), stacklevel=2)
     if inside.empty:
         raise DataError(
             f"{path}: no feature of layer {source.layer or '(first)'} lies in the region "

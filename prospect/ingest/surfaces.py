@@ -572,7 +572,7 @@ def plan_points(source: PointSource, grid: RegionGrid) -> list[Layer]:
                                  "found; check the path in the config")
         return []
     table = read_points(source.path, **source_options(source), columns=source.columns,
-                        to_crs=grid.crs)
+                        to_crs=grid.crs, cell=grid.resolution)
     if _in_region(table, grid) == 0:
         raise DataError(
             f"{source.path}: none of its {len(table)} points lies in the region {grid.name!r}; "

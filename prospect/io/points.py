@@ -103,10 +103,11 @@ from prospect.io.vector import (
     source_name,
 )
 
-__all__ = ["POINT_FILLS", "PointTable", "ascii_grid_header", "column_values",
-           "coordinates_without_geometry", "is_text_table",
+__all__ = ["POINT_FILLS", "PointTable", "ascii_grid_header", "coarse_degrees",
+           "column_values", "coordinates_without_geometry", "is_text_table",
            "raster_kind", "read_features", "read_points", "read_table", "refuse_swapped_axes",
-           "repeated_records", "source_options", "swapped_axes_fix", "valid_in_crs"]
+           "repeated_records", "source_options", "swapped_axes_fix", "valid_in_crs",
+           "warn_coarse_coordinates"]
 
 TEXT_SUFFIXES = {".csv", ".txt", ".tsv", ".dat", ".xyz", ".prn"}
 """Text tables: CSV and TSV, and the names survey software gives them (a logger's or a
@@ -163,12 +164,13 @@ def source_options(source: Any) -> dict[str, Any]:
 
 
 def read_table(path: Path | str, *, decimal: str | None = None,
-               member: str | None = None) -> pd.DataFrame:
+               member: str | None = None, skip: int = 0) -> pd.DataFrame:
     """A text table with the module's encoding, delimiter and number rules.
 
     A compressed table (``.csv.gz``, ``.bz2``, ``.xz``) is read as its text, and a ``.zip``
     holding one table (or the one ``member`` names) as that table, as pandas and GDAL
-    (``/vsigzip/``, ``/vsizip/``) read them.
+    (``/vsigzip/``, ``/vsizip/``) read them. ``skip`` lines above the header (a title) are
+    not read; lines keep their numbers in the file.
 
     ``decimal`` is the decimal separator of the table's numbers (``"."``, or ``","`` with
     ``.`` separating thousands); ``None`` takes it from the numbers themselves. The frame's
@@ -188,7 +190,10 @@ def read_table(path: Path | str, *, decimal: str | None = None,
     _refuse_grid(raw, path)
     text = _decode(raw, path)
     _refuse_markup(text, path)
+    if skip:
+        text = "\n".join(text.split("\n")[skip:])
     text, sep, skipped = _layout(text, sep, path)
+    skipped += skip
     try:
         with _wide_fields():
             frame, header = _read_csv(text, path, sep, decimal)
@@ -479,27 +484,34 @@ def _layout(text: str, sep: str | None, path: Path) -> tuple[str, str | None, in
     if sep is None and named is not None:
         return rest, named.group(1), 1
     lines = text.split("\n")
-    _refuse_title_line(lines, sep, path)
+    above = _title_lines(lines, sep, path)
+    if above:
+        lines = lines[above:]
+        text = "\n".join(lines)
     header = next((line for line in lines if line.strip()), "")
     if sep is None and not any(d in header for d in _DELIMITERS) and \
             re.search(r"^ +\S|\S {2,}\S", header):
-        return "\n".join(" ".join(line.split()) for line in lines), " ", 0
-    return text, sep, 0
+        return "\n".join(" ".join(line.split()) for line in lines), " ", above
+    return text, sep, above
 
 
-def _refuse_title_line(lines: list[str], sep: str | None, path: Path) -> None:
-    """Refuse a table whose first line holds no delimiter while a line within the next few
-    does, with rows of the same width below it: a title over the header. It was "the
-    header has 1 columns but every row fills only the first ... different delimiters"."""
+def _title_lines(lines: list[str], sep: str | None, path: Path) -> int:
+    """How many lines above the header a table's title takes: its first line holds no
+    delimiter while a line within the next few does, with rows of the same width below
+    it (``Wells of the 1991 survey`` over ``lon,lat,li``). They are skipped with a warning
+    quoting them (a line of text above a table holds no record, and a note such as the
+    CRS is shown, not lost); the table was refused ("delete the lines above the header"),
+    and before that "the header has 1 columns but every row fills only the first ...
+    different delimiters"."""
     if sep is not None:
-        return
+        return 0
     filled = [(i, line.rstrip("\r")) for i, line in enumerate(lines[:TITLE_ROWS_MAX + 1])
               if line.strip()]
     if len(filled) < 3 or any(d in filled[0][1] for d in _DELIMITERS):
-        return
+        return 0
     words = len(filled[0][1].split())
     if words > 1 and all(len(line.split()) == words for _, line in filled[1:6]):
-        return  # a table separated by single spaces ('x y li' over '5,1 52,1 3')
+        return 0  # a table separated by single spaces ('x y li' over '5,1 52,1 3')
     for k, (i, line) in enumerate(filled[1:], 1):
         found = [d for d in _DELIMITERS if d in line]
         if not found:
@@ -507,12 +519,21 @@ def _refuse_title_line(lines: list[str], sep: str | None, path: Path) -> None:
         d = found[0]
         below = [other for _, other in filled[k + 1:k + 6]]
         if below and all(other.count(d) == line.count(d) for other in below):
-            raise InputFileError(
-                f"{path}: line 1 ({filled[0][1].strip()[:60]!r}) is no header: it holds no "
-                f"delimiter, and the table's header looks to be line {i + 1} "
-                f"({line.strip()[:60]!r}: a title above the table?); delete the lines above "
-                "the header, so that it is the first")
-        return
+            _warn_title(path, [text for _, text in filled[:k]], i + 1, "line")
+            return i
+        return 0
+    return 0
+
+
+def _warn_title(path: Path, title: list[str], header: int, what: str) -> None:
+    """Warn that the ``what``s above the header (``header``, its number in the file) were
+    read as a title and skipped, quoting them."""
+    shown = "; ".join(repr(t.strip()[:60]) for t in title[:3] if t.strip()) + \
+        ("; ..." if len(title) > 3 else "")
+    warnings.warn(DataWarning(
+        f"{path}: the header is {what} {header}, not {what} 1: the {what}(s) above it "
+        f"({shown}) hold no record and are read as a title and skipped; check that they "
+        "say nothing the config must (a CRS, units)"), stacklevel=4)
 
 
 def _decode(raw: bytes, path: Path) -> str:
@@ -951,6 +972,95 @@ def _listed(numbers: np.ndarray, at: np.ndarray, what: str) -> str:
     rows = [int(numbers[i]) for i in at]
     return (f"{what}{'s' if len(rows) > 1 else ''} {', '.join(map(str, rows[:5]))}"
             f"{', ...' if len(rows) > 5 else ''}")
+
+
+DEGREE_M = 111_320.0
+"""Metres of a degree of latitude (and of longitude at the equator), for saying a step in
+degrees on the ground."""
+COARSE_STEPS = ((1.0, "whole degrees", True), (0.1, "1 decimal of a degree", True),
+                (1 / 60, "whole minutes of arc", False), (0.01, "2 decimals of a degree", True),
+                (0.001, "3 decimals of a degree", True))
+"""Steps an export rounds degrees to, coarsest first, how to name each, and whether the
+step is a decimal one (written exactly) or whole minutes (written cut to some decimals)."""
+
+
+def coarse_degrees(xs: np.ndarray, ys: np.ndarray, crs: Any, cell_m: float
+                   ) -> tuple[np.ndarray, float, str]:
+    """Each point's step (degrees) when its longitude and latitude are both rounded to a
+    step coarser than twice a cell (``cell_m``, metres), else ``inf``; the step of the
+    table (the finest of theirs: the decimals it writes); and the names of the steps, finest
+    first (a table joined from sources of 2 decimals and of whole minutes says both). Every
+    step is ``inf`` outside a geographic CRS.
+
+    A coordinate is on a step of ``10**-d`` degrees when it has at most ``d`` decimals, on
+    whole minutes when it lies within half its last written decimal of one (``51.0833``:
+    5' converted and cut to 4 decimals). A place rounded so is known only to half the
+    step (0.01 degree: +-557 m), and such a point may fall in another cell than the one
+    it was measured in."""
+    none = np.full(len(xs), np.inf)
+    if crs is None or not getattr(crs, "is_geographic", False) or not cell_m > 0:
+        return none, 0.0, ""
+    xs, ys = np.asarray(xs, "f8"), np.asarray(ys, "f8")
+    finite = np.isfinite(xs) & np.isfinite(ys)
+    step = np.full(len(xs), np.inf)
+    names: dict[float, str] = {}
+    for value, name, decimal in COARSE_STEPS:
+        if value * DEGREE_M / 2 <= cell_m:
+            continue  # rounding finer than the cells moves no point to another cell
+        names[value] = name
+        scaled = np.stack([xs, ys]) / value
+        off = np.abs(scaled - np.round(scaled))
+        # a decimal step is written exactly; whole minutes are cut to 4 decimals or more
+        on = (off < 1e-6 if decimal else off * value <= 0.5e-4 + 1e-9).all(axis=0)
+        step = np.where(on & finite & np.isinf(step), value, step)  # the coarsest it is on
+    coarse = np.isfinite(step)
+    if not coarse.any():
+        return none, 0.0, ""
+    finest = float(step[coarse].min())
+    # the finest step, and another that holds many of the points (a table joined from
+    # sources in 2 decimals and in whole minutes); a coarser step a few points are on by
+    # chance (a 2-decimal value ending in 0) is not named
+    shares = {v: float(np.mean(step[coarse] == v)) for v in set(step[coarse].tolist())}
+    said = [names[v] for v in sorted(shares) if v == finest or shares[v] >= 0.4]
+    return step, finest, " or ".join(said)
+
+
+def warn_coarse_coordinates(xs: np.ndarray, ys: np.ndarray, crs: Any, cell: float | None,
+                            cell_crs: Any, path: Path | str, numbers: np.ndarray,
+                            what: str) -> None:
+    """Warn of a table or file whose longitudes and latitudes are rounded (by an export,
+    a spreadsheet's format, a conversion from whole minutes) to a step coarser than twice
+    the region's cells (``cell``, in ``cell_crs``'s units): each point is known only to
+    half the step (1 decimal: +-5.6 km), while the surfaces and the labels placed it in
+    one cell without a word. Said when at least 3 points, and half of them, are rounded
+    so (a measured place has its last decimal 0 one time in ten). Coordinates in metres
+    are never said (a metre CRS's 1 decimal is a decimetre)."""
+    if cell is None or len(xs) < 3:
+        return
+    target = parse_crs(cell_crs) if isinstance(cell_crs, str) else cell_crs
+    if target is None:
+        return
+    if target.is_geographic:
+        cell_m = float(cell) * DEGREE_M
+    else:
+        factor = target.axis_info[0].unit_conversion_factor if target.axis_info else 1.0
+        cell_m = float(cell) * float(factor or 1.0)
+    steps, step, name = coarse_degrees(xs, ys, crs, cell_m)
+    coarse = np.isfinite(steps)
+    n = int(coarse.sum())
+    if n < 3 or 2 * n < len(xs):
+        return
+    half = step * DEGREE_M / 2
+    said = f"{half / 1000:.1f} km" if half >= 1000 else f"{half:.0f} m"
+    at = np.flatnonzero(coarse)
+    shown = int(np.flatnonzero(steps == step)[0])  # a point on the finest step
+    warnings.warn(DataWarning(
+        f"{path}: {n} of {len(xs)} point(s) have their longitude and latitude rounded to "
+        f"{name} ({_listed(np.asarray(numbers), at, what)}; e.g. {xs[shown]:g}, "
+        f"{ys[shown]:g}): each place is known only to +-{said} north-south "
+        f"({half / cell_m:.1f} times the cells' {cell_m:g} m), and is placed in one cell as "
+        "if exact; give the coordinates as measured (more decimals, or the survey's "
+        "projected metres), or use cells as coarse as the places"), stacklevel=3)
 
 
 def _text(value: float) -> str:
@@ -1565,13 +1675,15 @@ def _refuse_crs_column(frame: pd.DataFrame, path: Path, crs: str, xs: np.ndarray
             "points source if the column is right")
 
 
-def _refuse_degrees_as_metres(xs: np.ndarray, ys: np.ndarray, crs: str, path: Path,
-                              x: str, y: str) -> None:
+def _refuse_degrees_as_metres(xs: np.ndarray, ys: np.ndarray, crs: Any, path: Path,
+                              x: str, y: str, *, stated: bool = False) -> None:
     """Refuse longitudes and latitudes read as metres of a projected ``crs``: every point
     within +-180 by +-90 of the CRS's origin, none inside the CRS's area of use, while as
     longitude/latitude they would lie in it. A table of lon/lat given ``crs: EPSG:28992``
     (the region's CRS, copied onto the source) was read as a patch 180 m wide in France,
-    without a word from the reader."""
+    without a word from the reader; so was a vector file whose own CRS (``stated``: a
+    GeoJSON's ``crs`` member left from an earlier export, a ``.prj`` copied from another
+    file) is metres over degrees, placed there by the labels without a word."""
     finite = np.isfinite(xs) & np.isfinite(ys)
     if not finite.any():
         return
@@ -1603,12 +1715,15 @@ def _refuse_degrees_as_metres(xs: np.ndarray, ys: np.ndarray, crs: str, path: Pa
     swapped = as_latlon > as_lonlat
     read_as = "latitude/longitude" if swapped else "longitude/latitude"
     named = f"the coordinates {x}/{y}" if x else "the features' coordinates"
+    said = f"the file's own CRS, {target.name}" if stated else f"{crs!r} ({target.name})"
     raise DataError(
         f"{path}: {named} (e.g. {px[0]:g}, {py[0]:g}) are read as metres of "
-        f"{crs!r} ({target.name}), which puts every point within 180 m of its origin and "
+        f"{said}, which puts every point within 180 m of its origin and "
         f"outside the area it is made for; as {read_as} "
         f"{max(as_lonlat, as_latlon)} of {px.size} would lie in that area: set 'crs: "
         "\"EPSG:4326\"' in the points source (the coordinates' own CRS, not the region's)"
+        + (", which replaces the file's, or write the file with its real CRS (ogr2ogr "
+           "-a_srs EPSG:4326)" if stated else "")
         + ((f" and x: {y!r}, y: {x!r}" if x else
             "; " + swapped_axes_fix(path, crs="EPSG:4326")) if swapped else ""))
 
@@ -1684,23 +1799,76 @@ TITLE_ROWS_MAX = 20
 """Rows below the first in which a header under a title is looked for."""
 
 
-def _refuse_header_below(frame: pd.DataFrame, path: Path, x: str, y: str, what: str) -> None:
-    """Refuse a table whose header is not its first row but one of the next few (a title
-    above it: ``Wells of the 1991 survey``, as a sheet or a report's export writes one),
-    naming the header's line: it was "no column(s) ['lon', 'lat']", or the header taken
-    for a row of units."""
+_GENERATED_NAME = re.compile(r"|Unnamed: \d+|[Ff]ield_?\d+")
+"""The name pandas (``Unnamed: 1``) or GDAL (``Field2``, ``field_2``) gives an empty
+header cell."""
+_GDAL_NUMBER = re.compile(r"-?\d+(\.\d+)?([eE][-+]?\d+)?")
+"""A number cell as GDAL gives it in a text column of a sheet (``5.1``, ``1e-05``)."""
+
+
+def _cell_text(value: Any) -> str:
+    """A cell as text, ``""`` for an empty one."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    return str(value).strip()
+
+
+def _header_below(frame: pd.DataFrame, path: Path, x: str, y: str, what: str,
+                  decimal: str | None) -> int | None:
+    """The row of ``frame`` that is the table's header when its first row is not (a title
+    above it: ``Wells of the 1991 survey``, as a sheet or a report's export writes one);
+    ``None`` when no row of the first few holds both ``x`` and ``y``.
+
+    The rows above are a title, skipped with a warning quoting them, when none of them
+    holds a number in both the ``x`` and the ``y`` column (a row that does could be a
+    record, and is not dropped: the table is refused naming the header's line). A sheet
+    read in a given ``decimal: ","`` is refused too: below a title GDAL gives its number
+    cells as text, and ``5.125`` would read as 5125. It was "no column(s) ['lon',
+    'lat']", or the header taken for a row of units; then a refusal ("delete the rows
+    above the header")."""
     head = frame.head(TITLE_ROWS_MAX)
-    for i in range(len(head)):
-        cells = {str(v).strip() for v in head.iloc[i].tolist() if v is not None}
-        if x in cells and y in cells:
-            lines = frame.attrs.get("lines")
-            line = int(lines[i]) if lines is not None else i + 2
-            title = ", ".join(str(c) for c in frame.columns
-                              if str(c).strip() and not str(c).startswith("Unnamed:"))
+    names = [str(c).strip() for c in frame.columns]
+    named = ["" if _GENERATED_NAME.fullmatch(n) else n for n in names]
+    rows = [[_cell_text(v) for v in head.iloc[i].tolist()] for i in range(len(head))]
+    for i, cells in enumerate(rows):
+        if x not in cells or y not in cells:
+            continue
+        lines = frame.attrs.get("lines")
+        line = int(lines[i]) if lines is not None else i + 2
+        at = (cells.index(x), cells.index(y))
+        # a row whose x and y cells both hold a number (a place) could be a record
+        record = any(all(re.search(r"\d", row[k]) for k in at) for row in [named, *rows[:i]])
+        if record or (what == "row" and decimal == ","):
+            first = ", ".join(n for n in named if n)
             raise DataError(
                 f"{path}: the header ({x!r}, {y!r}...) is {what} {line}, not the first "
-                f"{what} ({title[:60]!r}: a title above the table?); delete the "
+                f"{what} ({first[:60]!r}: a title above the table?); delete the "
                 f"{what}s above the header, so that it is the first")
+        title = [" ".join(c for c in row if c) for row in [named, *rows[:i]]]
+        _warn_title(path, [t for t in title if t], line, what)
+        return i
+    return None
+
+
+def _reheaded(frame: pd.DataFrame, row: int) -> pd.DataFrame:
+    """A sheet's ``frame`` whose header is its row ``row`` (the rows above it a title),
+    its rows numbered as the sheet shows them; a column of number cells (GDAL gave them as
+    text below the title's text) is numbers again."""
+    header = [_cell_text(v) or f"Unnamed: {k}" for k, v in enumerate(frame.iloc[row].tolist())]
+    out = frame.iloc[row + 1:].reset_index(drop=True)
+    out.columns = header
+    for name in dict.fromkeys(header):
+        cells = out[name]
+        if not isinstance(cells, pd.Series):
+            continue  # a name twice: refused by the caller
+        filled = cells.map(_cell_text)
+        text = filled[filled != ""]
+        if len(text) and text.str.fullmatch(_GDAL_NUMBER.pattern).all():
+            out[name] = pd.to_numeric(filled.where(filled != ""), errors="coerce")
+    out.attrs = {key: value for key, value in frame.attrs.items() if key != "lines"}
+    out.attrs["lines"] = np.arange(len(out)) + row + 3  # the header is the sheet's row + 2
+    out.attrs["repeated_columns"] = sorted(n for n, k in Counter(header).items() if k > 1)
+    return out
 
 
 def _refuse_header_reordered(frame: pd.DataFrame, path: Path, x: str, y: str,
@@ -1769,14 +1937,26 @@ def read_features(
         _attribute_table(path, layer)
     parquet = _parquet_name(path, layer) if table else None
     if text or path.suffix.lower() in SHEET_SUFFIXES or table:
+        member = _zipped_table(path, layer) if text and vsi is None and \
+            path.suffix.lower() == ".zip" else None
         if vsi is not None:
             frame = read_table(vsi[0], decimal=decimal, member=vsi[1])
         elif text:
-            member = _zipped_table(path, layer) if path.suffix.lower() == ".zip" else None
             frame = read_table(path, decimal=decimal, member=member)
         else:
             frame = _parquet_table(parquet) if parquet is not None else \
                 _read_sheet(path, layer, x, y)  # (a Parquet table: no GeoParquet metadata)
+        below = _header_below(frame, path, x, y, "line" if text else "row", decimal) \
+            if x not in frame.columns or y not in frame.columns else None
+        if below is not None and text:  # read again from the header's line
+            lines = frame.attrs.get("lines")
+            skip = int(lines[below]) - 1 if lines is not None else below + 1
+            frame = read_table(vsi[0], decimal=decimal, member=vsi[1], skip=skip) \
+                if vsi is not None else read_table(path, decimal=decimal, member=member,
+                                                   skip=skip)
+        elif below is not None:
+            frame = _reheaded(frame, below)
+        if not text:
             _cells_notation(frame, decimal, path)
         missing = [c for c in (x, y, *columns) if c not in frame.columns]
         twice = [c for c in dict.fromkeys((x, y, *columns))
@@ -1786,7 +1966,6 @@ def read_features(
                 f"{path}: column(s) {twice} appear more than once in the header; rename "
                 "or remove the extra one so the column to read is clear")
         if missing:
-            _refuse_header_below(frame, path, x, y, "line" if text else "row")
             near = "".join(near_column(c, list(map(str, frame.columns))).replace(
                 " (did you mean", f" ({c!r}: did you mean") for c in missing)
             raise DataError(
@@ -1831,12 +2010,15 @@ def read_features(
             raise
         gdf = read_vector(path, layer=layer, crs=crs)
     check_columns(gdf, columns, path, layer=layer)
-    if crs is not None and override_crs and len(gdf):
+    if len(gdf) and ((crs is not None and override_crs) or gdf.crs is not None):
         geoms = np.asarray(gdf.geometry.to_numpy(), dtype=object)
         points = shapely.get_type_id(geoms) == 0
-        if points.any():
+        if points.any():  # (a file's own metre CRS over degrees: a stale crs member)
+            stated = crs is None or not override_crs
             _refuse_degrees_as_metres(shapely.get_x(geoms[points]),
-                                      shapely.get_y(geoms[points]), crs, path, "", "")
+                                      shapely.get_y(geoms[points]),
+                                      gdf.crs if stated else crs, path, "", "",
+                                      stated=stated)
     if decimal is not None:  # a text field of numbers ('0,5' in a .dbf) is read in it
         gdf.attrs["decimal"] = decimal
     gdf.attrs["overflow"] = dbf_overflows(path, layer)
@@ -2080,6 +2262,7 @@ def _cells_notation(frame: pd.DataFrame, decimal: str | None, path: Path) -> Non
         return
     names = [str(c) for c in frame.columns]
     scan = _Scan(np.empty(0, "i8"), names, "\t", None, {}, {}, {})
+    lines = frame.attrs.get("lines")  # a sheet's rows below a title keep their numbers
     for i in range(frame.shape[1]):
         column = frame.iloc[:, i]
         if column.dtype != object and not isinstance(column.dtype, pd.StringDtype):
@@ -2091,7 +2274,8 @@ def _cells_notation(frame: pd.DataFrame, decimal: str | None, path: Path) -> Non
             hit = text.map(_ungrouped).str.fullmatch(pattern.pattern)
             if hit.any():
                 at = int(np.flatnonzero(hit.to_numpy(bool))[0])
-                kind[i] = (text.iloc[at], int(text.index[at]) + 2)
+                row = int(text.index[at])
+                kind[i] = (text.iloc[at], int(lines[row]) if lines is not None else row + 2)
     if scan.comma or scan.point:
         scan.either.clear()  # numbers that read either way matter only when nothing tells
     notation = _notation(scan, None, path)
@@ -2148,7 +2332,13 @@ def _read_sheet(path: Path, layer: str | None, x: str = "lon", y: str = "lat"
     if len(sheets) <= 1:
         return read(None)
     frames = {name: read(name) for name in sheets}
-    placed = [n for n, f in frames.items() if x in f.columns and y in f.columns and len(f)]
+
+    def holds(frame: pd.DataFrame) -> bool:  # (its header may be below a title)
+        head = [{_cell_text(v) for v in row} for row in frame.head(TITLE_ROWS_MAX).to_numpy()]
+        return bool(len(frame)) and ({x, y} <= set(frame.columns)
+                                     or any({x, y} <= cells for cells in head))
+
+    placed = [n for n, f in frames.items() if holds(f)]
     if len(placed) == 1:
         return frames[placed[0]]
     def described(name: str, frame: pd.DataFrame) -> str:
@@ -2182,7 +2372,7 @@ def read_points(
     path: Path | str, *, x: str = "lon", y: str = "lat", crs: str = "EPSG:4326",
     columns: list[str] | None = None, layer: str | None = None, to_crs: str,
     override_crs: bool = False, decimal: str | None = None, nodata: tuple[float, ...] = (),
-    flags: dict[str, str | Qualifier] | None = None,
+    flags: dict[str, str | Qualifier] | None = None, cell: float | None = None,
 ) -> PointTable:
     """Read a point table (:func:`read_features`) and project it to ``to_crs``.
 
@@ -2191,7 +2381,9 @@ def read_points(
     ``flags`` (value column -> its qualifier column, or a
     :class:`~prospect.io.companions.Qualifier` with its codes) or a companion column found
     by name marks below or above a detection limit). The table keeps each point's line
-    and the units a second header row of units gives.
+    and the units a second header row of units gives. ``cell`` is the region's cell size
+    in ``to_crs``'s units: longitudes and latitudes rounded to a step coarser than it are
+    warned of (:func:`warn_coarse_coordinates`).
 
     Raises
     ------
@@ -2252,6 +2444,8 @@ def read_points(
     if not text:
         refuse_swapped_axes(xs, ys, gdf.crs, target, path, layer,
                              np.asarray(numbers)[keep], what)
+    warn_coarse_coordinates(xs, ys, gdf.crs, cell, target, path, np.asarray(numbers)[keep],
+                            what)
     values = {c: column_values(gdf, c, path, keep=keep, numbers=numbers, what=what,
                                nodata=tuple(nodata), flag=flags.get(c)) for c in columns}
     check_transformable(gdf.crs, target, where=str(path))

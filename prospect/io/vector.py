@@ -47,9 +47,10 @@ __all__ = ["COORDINATE_LIMIT", "check_columns", "check_coordinates", "crs_replac
            "dataset_files", "dbf_overflows", "described_hint", "file_version", "gdal_messages",
            "gdal_said_message", "gpx_layer", "ground_shift", "has_geometry", "layer_crs",
            "layer_fields", "list_layers", "near_column", "no_geometry_message", "not_lonlat_hint",
-           "read_attribute", "read_units", "read_vector", "recoded_message", "source_name",
-           "unit_name",
-           "utf8_read_as_code_page", "zip_datasets", "zip_members"]
+           "read_attribute", "read_units", "read_vector", "recoded_message",
+           "repaired_message", "source_name", "undefined_srs", "unit_name",
+           "utf8_read_as_code_page", "western_read_as_other_code_page", "zip_datasets",
+           "zip_members"]
 
 
 def quiet_measured() -> None:
@@ -487,10 +488,34 @@ def dbf_overflows(path: Path | str, layer: str | None = None) -> dict[str, np.nd
     return out
 
 
-def _no_crs(src: _Source) -> CRSError:
-    """The error for a vector file without a CRS (a Shapefile's missing ``.prj`` named)."""
+UNDEFINED_SRS = {"Undefined geographic SRS": 0, "Undefined Cartesian SRS": -1}
+"""The CRSs GDAL gives a GeoPackage layer whose ``srs_id`` is 0 or -1 (the two "undefined"
+systems the GeoPackage standard reserves), each with its ``srs_id``."""
+
+
+def undefined_srs(crs: Any) -> str:
+    """The name of ``crs`` when it is a GeoPackage's undefined system (``srs_id`` 0: a
+    geographic CRS of no datum; -1: a local Cartesian one), else ``""``. GDAL gives them as
+    CRSs: ``0`` read as lon/lat on an unknown datum (labels placed 100 m or more off without
+    a word), ``-1`` as local metres (``ProjError: Error creating Transformer``). They state
+    no CRS, and are read as a file without one."""
+    if crs is None:
+        return ""
+    try:
+        name = crs.name if hasattr(crs, "name") else parse_crs(crs).name
+    except Exception:  # a CRS PROJ cannot read is named by the reader
+        return ""
+    return name if name in UNDEFINED_SRS else ""
+
+
+def _no_crs(src: _Source, undefined: str = "") -> CRSError:
+    """The error for a vector file without a CRS (a Shapefile's missing ``.prj`` named; a
+    GeoPackage layer's undefined system named with its ``srs_id``)."""
     why = ""
-    for shp in src.shapefiles[:1]:
+    if undefined:
+        why = (f" (the layer's spatial reference is GDAL's {undefined!r}: srs_id "
+               f"{UNDEFINED_SRS[undefined]} in the GeoPackage, which states none)")
+    for shp in src.shapefiles[:1 if not undefined else 0]:
         lost = _member_beside(src.members, shp, ".prj") is None if src.members is not None \
             else _sidecar(Path(shp), ".prj") is None
         if lost:
@@ -613,8 +638,91 @@ def utf8_read_as_code_page(path: Path | str | _Source, layer: str | None = None)
     return _utf8_in_code_page(src.name, file_version(src.shown), layer)
 
 
+_SCRIPTS = ("CYRILLIC", "GREEK", "HEBREW", "ARABIC", "THAI")
+"""Scripts a single-byte code page other than Western European puts among Latin letters."""
+
+
+def _mixed_word(text: str) -> bool:
+    """Whether a word of ``text`` mixes Latin letters with letters of another script
+    (``Brйda``: Latin-1 ``Bréda`` read in Windows-1251), which no one writes."""
+    import re
+    import unicodedata
+
+    for word in re.findall(r"\w+", text):
+        names = {unicodedata.name(c, "").split(" ")[0] for c in word if c.isalpha()}
+        if "LATIN" in names and names & set(_SCRIPTS):
+            return True
+    return False
+
+
+def _cpg_codec(cpg: Path | None) -> str:
+    """Python's codec of a ``.cpg``'s code page (``1251``, ``ANSI 1251``, ``CP1251``,
+    ``8859-5``), ``""`` when it names none Python knows."""
+    import codecs
+    import re
+
+    if cpg is None:
+        return ""
+    try:
+        text = cpg.read_text(errors="replace").strip()
+    except OSError:
+        return ""
+    digits = re.sub(r"^(ANSI|CP|WINDOWS)[\s_-]*", "", text, flags=re.IGNORECASE)
+    iso = re.fullmatch(r"(?:ISO[\s_-]*)?8859[\s_-]*(\d+)", digits, flags=re.IGNORECASE)
+    for name in ([f"iso8859_{iso.group(1)}"] if iso else []) + [f"cp{digits}", text]:
+        try:
+            return codecs.lookup(name).name
+        except (LookupError, ValueError):
+            continue
+    return ""
+
+
+@functools.lru_cache(maxsize=32)
+def _western_in_other_code_page(name: str, cpg: str | None, _version: tuple[int, ...],
+                                layer: str | None) -> str:
+    codec = _cpg_codec(Path(cpg) if cpg else None)
+    if not codec or codec in ("cp1252", "latin_1", "iso8859-1", "utf-8", "ascii"):
+        return ""
+    quiet_measured()
+    try:
+        with gdal_messages():  # the read proper reports them
+            df = pyogrio.read_dataframe(name, layer=layer, read_geometry=False)
+    except Exception:  # the read proper names what is wrong with the file
+        return ""
+    texts = {v for column in df.columns
+             if df[column].dtype == object or pd.api.types.is_string_dtype(df[column])
+             for v in df[column].head(10_000).tolist()
+             if isinstance(v, str) and not v.isascii()}
+    scripted = [t for t in texts if any(c.isalpha() and not c.isascii() for c in t)]
+    if not scripted or not all(_mixed_word(t) for t in scripted):
+        return ""
+    try:
+        western = [t.encode(codec).decode("cp1252") for t in scripted]
+    except UnicodeError:
+        return ""
+    return "" if any(_mixed_word(t) for t in western) else min(scripted)
+
+
+def western_read_as_other_code_page(path: Path | str | _Source,
+                                    layer: str | None = None) -> str:
+    """A text of a Shapefile whose ``.cpg`` names a code page of another script (``1251``,
+    Cyrillic) while its ``.dbf`` holds Western European text: every word read so mixes
+    scripts (``Brйda`` for ``Bréda``), and every one is Latin read as Windows-1252; else
+    ``""``. Such a layer's unit names went into the code table and the legend mangled,
+    and a mask's ``names:`` matched none, without a word. Decided once per file version."""
+    src = path if isinstance(path, _Source) else _source(path, layer)
+    if not src.shapefiles or src.members is not None:
+        return ""
+    cpg = _sidecar(Path(src.shapefiles[0]), ".cpg")
+    if cpg is None:
+        return ""
+    return _western_in_other_code_page(src.name, str(cpg), file_version(src.shown), layer)
+
+
 def recoded_message(path: Path | str, example: str) -> str:
-    """The data warning for a Shapefile's UTF-8 text read as UTF-8 against its ``.cpg``."""
+    """The data warning for a Shapefile's text read against its ``.cpg``: UTF-8 read as
+    UTF-8 (``example`` is its text as the code page read it), or Western European text
+    read as Windows-1252 where the ``.cpg`` names another script's code page."""
     path = Path(path)
     cpg = _sidecar(path, ".cpg")
     said = "no .cpg is beside it"
@@ -623,6 +731,13 @@ def recoded_message(path: Path | str, example: str) -> str:
             said = f"its {cpg.name} says {cpg.read_text(errors='replace').strip()!r}"
         except OSError:
             said = f"its {cpg.name} cannot be read"
+    codec = _cpg_codec(cpg)
+    if not _mojibake(example) and codec:
+        good = example.encode(codec, errors="ignore").decode("cp1252", errors="replace")
+        return (f"{path}: its attribute text is Western European (Windows-1252) but {said}, "
+                f"a code page of another script, in which every word with an accent mixes "
+                f"scripts ({example!r} for {good!r}); it is read as Windows-1252: write 1252 "
+                f"in {path.with_suffix('.cpg').name} to say so")
     good = example.encode("cp1252", errors="ignore").decode("utf-8", errors="replace")
     return (f"{path}: its attribute text is UTF-8 but {said}, so GDAL read it in a "
             f"single-byte code page ({example!r} for {good!r}); it is read as UTF-8: write "
@@ -641,6 +756,9 @@ def _read(src: _Source, layer: str | None, **kwargs: Any) -> Any:
         return read_parquet(src.name if src.archive is not None else path, **kwargs)
     example = utf8_read_as_code_page(src, layer)
     encoding = "UTF-8" if example else None
+    if not example:
+        example = western_read_as_other_code_page(src, layer)
+        encoding = "cp1252" if example else None
     quiet_measured()
     try:
         with np.errstate(invalid="ignore"), gdal_messages() as said:
@@ -663,6 +781,10 @@ def _read(src: _Source, layer: str | None, **kwargs: Any) -> Any:
         raise InputFileError(f"{path}: a geometry of layer {layer or '(first)'} cannot be "
                              f"read ({exc}); repair the file (e.g. ogr2ogr -makevalid)"
                              ) from None
+    undefined = undefined_srs(getattr(df, "crs", None))
+    if undefined:  # (a GeoPackage's srs_id 0 or -1): no CRS, as the file states none
+        df = df.set_crs(None, allow_override=True)
+        df.attrs["undefined_srs"] = undefined
     if closed:
         df.attrs["closed"] = closed
     if example:
@@ -670,6 +792,25 @@ def _read(src: _Source, layer: str | None, **kwargs: Any) -> Any:
     if said:
         df.attrs["gdal"] = _tally(said)
     return df
+
+
+def _read_across(src: _Source, layer: str | None, columns: list[str] | None,
+                 bbox: tuple[float, float, float, float]) -> Any:
+    """:func:`_read` of the features meeting a box of longitudes across the antimeridian
+    (west > east: a chunk of a Fiji or Aleutian grid read from a lon/lat file). GDAL's
+    filter takes such a box as empty: a geology map cut at 180 as RFC 7946 says gave no
+    unit to any cell of the chunk, without a word. The box is read as its spans west of
+    180, east of -180 and past 180 (a file written in 0..360), each feature once."""
+    west, south, east, north = bbox
+    spans = [(west, south, 180.0, north), (-180.0, south, east, north),
+             (180.0, south, east + 360.0, north)]
+    # each feature's id: GDAL's fid, or a GeoParquet row's number (pyarrow's frame index)
+    ids = {} if is_parquet(src.name) else {"fid_as_index": True}
+    parts = [_read(src, layer, columns=columns, bbox=span, **ids) for span in spans]
+    gdf = pd.concat(parts)
+    gdf = gdf[~gdf.index.duplicated()].sort_index()
+    gdf.attrs = {key: value for part in parts for key, value in part.attrs.items()}
+    return gdf.reset_index(drop=True)
 
 
 def _exists(src: _Source) -> None:
@@ -874,6 +1015,9 @@ def _info(src: _Source, layer: str | None) -> dict[str, Any]:
     quiet_measured()
     with gdal_messages():  # the read reports them
         info: dict[str, Any] = pyogrio.read_info(src.name, layer=layer)
+    undefined = undefined_srs(info.get("crs"))
+    if undefined:  # states no CRS (:func:`undefined_srs`)
+        info = {**info, "crs": None, "undefined_srs": undefined}
     return info
 
 
@@ -884,7 +1028,7 @@ def layer_crs(path: Path | str, *, layer: str | None = None, crs: str | None = N
         return parse_crs(crs).to_wkt()
     info = _info(src, layer)
     if info.get("crs") is None:
-        raise _no_crs(src)
+        raise _no_crs(src, info.get("undefined_srs", ""))
     return parse_crs(info["crs"]).to_wkt()
 
 
@@ -1169,7 +1313,8 @@ def read_vector(
     src = _check_layer(path, layer)
     path = Path(src.shown)
     try:
-        gdf = _read(src, layer, columns=columns, bbox=bbox)
+        gdf = _read_across(src, layer, columns, bbox) if bbox is not None and \
+            bbox[0] > bbox[2] else _read(src, layer, columns=columns, bbox=bbox)
     except ValueError as exc:
         if isinstance(exc, InputFileError | DataError | UnicodeDecodeError):
             raise
@@ -1186,7 +1331,7 @@ def read_vector(
     check_columns(gdf, columns or [], path, layer=layer)
     if gdf.crs is None:
         if crs is None:
-            raise _no_crs(src)
+            raise _no_crs(src, gdf.attrs.get("undefined_srs", ""))
         gdf = gdf.set_crs(parse_crs(crs).to_wkt(), allow_override=True)
     elif crs is not None:
         gdf = gdf.set_crs(parse_crs(crs).to_wkt(), allow_override=True)
@@ -1298,6 +1443,56 @@ def _repair(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         gdf = gdf.copy()
         if flat.any():
             gdf.attrs["flat_lines"] = [int(i) for i in flat.nonzero()[0]]
+        at = invalid.nonzero()[0]
+        arr = np.asarray(geoms.to_numpy(), dtype=object)
+        # each feature's number in the file, from 1 (rows picked by 'keep' keep their index)
+        index = gdf.index.to_numpy()
+        number = index + 1 if index.dtype.kind in "iu" else np.arange(len(gdf)) + 1
+        gdf.attrs["repaired_why"] = {int(number[i]): str(shapely.is_valid_reason(arr[i]))
+                                     for i in at[:REPAIRS_SAID]}
         gdf.loc[invalid, gdf.geometry.name] = geoms[invalid].make_valid()
-        gdf.attrs["repaired"] = [int(i) + 1 for i in invalid.nonzero()[0]]
+        gdf.attrs["repaired"] = [int(number[i]) for i in at]
     return gdf
+
+
+REPAIRS_SAID = 5
+"""Repaired features whose reason :func:`repaired_message` names (the rest are counted)."""
+_REPAIRS = (
+    ("Hole lies outside shell", "a hole outside its polygon (a part written as a hole?): "
+     "read as part of the feature, its area counted"),
+    ("Nested shells", "a polygon inside another of the same feature: read as one"),
+    ("Holes are nested", "a hole inside another hole: read as the land between them"),
+    ("Interior is disconnected", "holes that cut the polygon in two: read as its pieces"),
+    ("Ring Self-intersection", "a ring that touches itself: read as its pieces"),
+    ("Self-intersection", "edges that cross (a bow-tie): read as its pieces, each once"),
+    ("Too few points", "a ring of fewer than 4 points: read as what it can be"),
+    ("Duplicate Rings", "the same ring twice: read once"),
+)
+"""GEOS's reasons a polygon is invalid, and what :func:`_repair` (``make_valid``) reads
+each as."""
+
+
+def repaired_message(path: Path | str, gdf: Any, what: str) -> str:
+    """A warning of the invalid geometries :func:`read_vector` repaired (``gdf.attrs``
+    ``repaired``, ``repaired_why``), naming each feature's reason and what it was read as
+    (a hole drawn outside its polygon becomes land; a bow-tie its two triangles); ``""``
+    when none was. The geology layer said only "repaired with shapely.make_valid"; an
+    outline's or a label's repairs were not said at all, while a hole outside its shell
+    became land (or labelled cells) without a word."""
+    repaired = list(gdf.attrs.get("repaired") or [])
+    if not repaired:
+        return ""
+    why = gdf.attrs.get("repaired_why") or {}
+    said = []
+    for feature, reason in list(why.items())[:REPAIRS_SAID]:
+        place = reason.partition("[")[2].rstrip("]").split()
+        at = f" at {float(place[0]):.6g}, {float(place[1]):.6g}" if len(place) >= 2 else ""
+        read = next((text for key, text in _REPAIRS if reason.startswith(key)),
+                    reason.partition("[")[0].strip().lower() or "invalid")
+        said.append(f"feature {feature}{at}: {read}")
+    more = f"; {len(repaired) - len(said)} more" if len(repaired) > len(said) else ""
+    n = len(repaired)
+    return (f"{path}: {n} invalid geometr{'y' if n == 1 else 'ies'} of {what} features "
+            f"repaired with shapely.make_valid ({'; '.join(said)}{more}); check that each "
+            "is read as meant, and repair the file where it is not (QGIS: Fix Geometries, "
+            "or ogr2ogr -makevalid)")
