@@ -241,6 +241,7 @@ def run(ctx: RunContext) -> StageResult:
         # sampled cells outside the training range of a continuous layer (extrapolated)
         metrics["outside_training_range_share"] = found["share"]
         metrics["outside_training_range_sampled_cells"] = found["cells"]
+        metrics["outside_training_range_method"] = found["method"]
     for problem in problems:
         ctx.console.print(f"  [yellow]{problem}[/yellow]")
     report = write_score_report(

@@ -28,7 +28,7 @@ from prospect.io.cube import cube_grid, is_synthetic, open_cube
 from prospect.io.files import file_sha256, write_json, write_text
 from prospect.models import fit_fold, make_estimator, pool_folds, uses_area_weights
 from prospect.models.baselines import compare_to_baseline
-from prospect.models.cv import adjacent_positives
+from prospect.models.cv import adjacent_positives, blocks_below_range
 from prospect.models.evaluate import CVResult, oof_table
 from prospect.models.summary import (
     cv_warnings,
@@ -116,6 +116,8 @@ def run(ctx: RunContext) -> StageResult:
     adjacent = adjacent_positives(ts.coords, ts.y, schemes["spatial_block"],
                                   resolution=grid.resolution, buffer=cv["buffer"])
     cv["positives_next_to_training"] = {k: v for k, v in adjacent.items() if k != "warning"}
+    ranged = blocks_below_range(ts.coords, ts.y, cv, resolution=grid.resolution, seed=cfg.seed)
+    cv["block_size_below_range"] = {k: v for k, v in ranged.items() if k != "warning"}
     fold_X = fold_matrices(ts, schemes, fold_surfaces(spec, leaks, sources=ctx.job.sources,
                                                       grid=grid),
                            cv=cv, resolution=grid.resolution) \
@@ -140,13 +142,14 @@ def run(ctx: RunContext) -> StageResult:
                            categorical=spec.categorical_indices())
     # the skill a map of known occurrences has without any model, on the same folds
     facts["baseline"] = compare_to_baseline(ts.coords, ts.y, schemes["spatial_block"],
-                                            results["spatial_block"].oof)
+                                            results["spatial_block"].oof,
+                                            area_rows=ts.background)
     facts["metrics"]["cv_spatial_baseline_roc_auc"] = facts["baseline"]["baseline"]["roc_auc"]
     facts["metrics"]["cv_spatial_beats_baseline"] = facts["baseline"]["beats"]
     ctx.console.print(f"  {facts['baseline']['verdict']}")
     doubts = cv_warnings(facts["metrics"]) + model_warnings(final, names) + \
         spread_warnings(final, ts.X) + importance_warnings(facts) + \
-        ([adjacent["warning"]] if adjacent["warning"] else [])
+        [line for line in (adjacent["warning"], ranged["warning"]) if line]
     for line in doubts:  # the summary's and the manifest's warning notes
         warnings.warn(DataWarning(line), stacklevel=1)
     # what makes the figures less than they read, for the report and the card (the
@@ -221,9 +224,10 @@ def _fit_folds(
     final = ex.submit(fit_final, estimator, X, y, w, rows_f)
     every = [f for fs in [*futures.values(), *seed_futures.values()] for f in fs] + [final]
     track(every, ctx, f"train: {len(every)} fits (CV folds, estimator seeds, final model)")
-    results = {scheme: pool_folds(ex.gather(fs), ts.y, scheme=scheme, feature_names=names)
+    results = {scheme: pool_folds(ex.gather(fs), ts.y, scheme=scheme, feature_names=names,
+                                  area_rows=ts.background)
                for scheme, fs in futures.items()}
     by_seed = {cfg.seed: results["spatial_block"]} | {
-        seed: pool_folds(ex.gather(fs), ts.y, scheme="spatial_block")
+        seed: pool_folds(ex.gather(fs), ts.y, scheme="spatial_block", area_rows=ts.background)
         for seed, fs in seed_futures.items()}
     return results, final.result(), by_seed

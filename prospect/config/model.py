@@ -203,6 +203,39 @@ class ModelConfig(StrictModel):
         return self
 
     @model_validator(mode="after")
+    def _area_for_weights_of_evidence(self) -> ModelConfig:
+        # weights of evidence counts the study area in unit cells: the prior is
+        # N(D) / N(T) and every weight a ratio of areas (Bonham-Carter 1994, ch. 9). With
+        # the low-grade sites as the only negatives its rows are sample sites, so N(T) was
+        # the number of sites and the prior, each weight and the posterior "probability"
+        # were shares of sites (16 of 155 Meuse samples: a prior of 0.10), not of unit
+        # cells, without a word.
+        if self.estimator == "weights_of_evidence" and \
+                self.labels.negatives == "below_threshold":
+            raise ValueError(
+                "model.estimator: weights_of_evidence counts the study area in unit cells "
+                "(Bonham-Carter 1994: prior N(D) / N(T), each weight a ratio of the areas "
+                "of its pattern), but model.labels.negatives: below_threshold gives it the "
+                "sample sites only, so N(T) would be the number of sites and every weight "
+                "and probability a share of sites, not of area; use negatives: both (the "
+                "background cells stand for the rest of the area, the low-grade sites stay "
+                "negatives) or negatives: background")
+        if self.estimator == "weights_of_evidence" and self.labels.background_exclusion > 0:
+            # the background rows are the sample of the study area whose unit cells every
+            # weight counts; a zone without background around the deposits left the
+            # ground next to them out of that sample: the patterns there held less area
+            # than they have, and W+ read higher than the data give
+            raise ValueError(
+                "model.estimator: weights_of_evidence counts every unit cell of the study "
+                "area (Bonham-Carter 1994) and its background cells are the sample of that "
+                f"area, but model.labels.background_exclusion = "
+                f"{self.labels.background_exclusion:g} keeps them off the ground around the "
+                "positives, so the patterns near the deposits would hold less area than "
+                "they have and their W+ would read high; leave background_exclusion out "
+                "(0) for weights of evidence")
+        return self
+
+    @model_validator(mode="after")
     def _features_listed_once(self) -> ModelConfig:
         if self.features is None:
             return self

@@ -54,20 +54,23 @@ def nearest_positive_oof(
 
 def compare_to_baseline(
     coords: np.ndarray, y: np.ndarray, splits: Sequence[tuple[np.ndarray, np.ndarray]],
-    model_oof: np.ndarray,
+    model_oof: np.ndarray, *, area_rows: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """The model's out-of-fold skill against the nearest-positive baseline on the same rows.
 
     Both are scored on the rows both have a score for, with the same metrics; ``beats``
     says whether the model's ROC AUC is higher and above chance (0.5), and ``verdict``
-    says so in words.
+    says so in words. ``area_rows`` flags the rows that sample the area (background
+    cells), the area axis of the capture figures (see
+    :func:`~prospect.models.metrics.classification_metrics`).
     """
     base = nearest_positive_oof(coords, y, splits)
     model_oof = np.asarray(model_oof, "f8")
     both = np.isfinite(base) & np.isfinite(model_oof)
     y = np.asarray(y).ravel()
-    mb = classification_metrics(y[both], base[both])
-    mm = classification_metrics(y[both], model_oof[both])
+    sampled = None if area_rows is None else np.asarray(area_rows, bool)[both]
+    mb = classification_metrics(y[both], base[both], area_rows=sampled)
+    mm = classification_metrics(y[both], model_oof[both], area_rows=sampled)
     auc_m, auc_b = mm.get("roc_auc", float("nan")), mb.get("roc_auc", float("nan"))
     pr_m, pr_b = mm.get("pr_auc", float("nan")), mb.get("pr_auc", float("nan"))
     # a model no better than chance beats nothing, whatever a worse baseline scored

@@ -18,8 +18,9 @@ from sklearn.model_selection import StratifiedKFold
 from prospect.errors import ConfigError, ModelError
 
 __all__ = [
-    "SpatialBlockCV", "adjacent_positives", "assign_blocks", "auto_block_size", "group_blocks",
-    "label_variogram", "random_folds", "refuse_unfilled_folds",
+    "SpatialBlockCV", "adjacent_positives", "assign_blocks", "auto_block_size",
+    "blocks_below_range", "group_blocks", "label_variogram", "random_folds",
+    "refuse_unfilled_folds",
 ]
 
 
@@ -413,3 +414,58 @@ def adjacent_positives(coords: np.ndarray, y: np.ndarray,
             "model.cv.buffer: auto (1.5 cells) or larger")
     return {"test_positives": tested, "next_to_training": near, "within": within,
             "warning": warning}
+
+
+def blocks_below_range(coords: np.ndarray, y: np.ndarray, cv: dict[str, Any], *,
+                       resolution: float, seed: int = 0) -> dict[str, Any]:
+    """Whether the spatial CV's blocks are smaller than the labels' autocorrelation range.
+
+    Blocks smaller than the range over which the labels are correlated leave test cells
+    within that range of training cells, so the "spatial" figures read as skill what is
+    proximity (Roberts et al. 2017; Valavi et al. 2019, blockCV, size blocks by the
+    range). ``block_size: auto`` takes the range (:func:`auto_block_size`) unless it was
+    capped so that every fold gets blocks; a ``block_size`` from the config was not
+    compared with anything. The range is that of the spherical model fitted to the labels'
+    indicator variogram (:func:`label_variogram`, the one ``auto`` uses); a pure nugget or
+    a failed fit has no range to compare with.
+
+    Parameters
+    ----------
+    coords, y
+        Cell centres and labels of the training rows.
+    cv
+        The resolved CV facts (:func:`prospect.models.training.resolve_cv`):
+        ``block_size``, ``block_size_from``, ``n_splits`` and, for ``auto``, ``variogram``
+        and ``block_size_capped``.
+    resolution
+        The cell size (CRS units).
+    seed
+        Seed of the variogram's pair subsample (as ``auto``'s).
+
+    Returns
+    -------
+    dict
+        ``labels_range`` (``None`` without a structured fit), ``below`` and ``warning`` (a
+        line when the blocks are smaller than the range, else ``None``).
+    """
+    vg = cv.get("variogram") or label_variogram(coords, y, seed=seed)
+    structured = bool(vg.get("fitted") and vg.get("structured"))
+    reach = float(vg["range"]) if structured else None
+    edge = float(cv["block_size"])
+    below = reach is not None and edge < reach
+    warning = None
+    if below:
+        assert reach is not None
+        least = float(np.ceil(reach / resolution)) * resolution
+        why = (f"they were capped below it so that {cv.get('n_splits')} folds get blocks; "
+               "lower model.cv.n_splits, or add occurrences elsewhere"
+               if cv.get("block_size_capped") else
+               f"set model.cv.block_size to at least {least:g} (or auto), with fewer "
+               "model.cv.n_splits if the region then holds too few blocks")
+        warning = (
+            f"spatial CV: blocks of {edge:g} CRS units are smaller than the range of the "
+            f"labels' spatial autocorrelation ({reach:.6g}, the spherical model of their "
+            "indicator variogram): test cells lie within that range of training cells, so "
+            "the spatial CV figures read proximity to known occurrences as skill and are "
+            f"optimistic (Roberts et al. 2017; Valavi et al. 2019); {why}")
+    return {"labels_range": reach, "below": below, "warning": warning}

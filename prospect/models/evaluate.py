@@ -97,10 +97,22 @@ def fit_fold(
 
 def pool_folds(
     folds: Sequence[FoldResult | None], y: np.ndarray, *, scheme: str,
-    feature_names: Sequence[str] | None = None,
+    feature_names: Sequence[str] | None = None, area_rows: np.ndarray | None = None,
 ) -> CVResult:
-    """Pool fitted folds (in split order) into out-of-fold scores and metrics."""
+    """Pool fitted folds (in split order) into out-of-fold scores and metrics.
+
+    ``area_rows`` flags the rows that sample the study area (the background cells): the
+    area figures of each fold and of the pool take their area axis from those only
+    (:func:`~prospect.models.metrics.classification_metrics`); ``None``: every negative.
+    """
     y = np.asarray(y)
+    if area_rows is not None:  # each fold's area figures over the area sample only
+        area_rows = np.asarray(area_rows, bool)
+        folds = [None if f is None else FoldResult(
+            k=f.k, test=f.test, oof=f.oof, importance=f.importance,
+            metrics={**f.metrics, **classification_metrics(
+                y[f.test], f.oof, area_rows=area_rows[f.test])})
+            for f in folds]
     oof = np.full(len(y), np.nan)
     fold = np.full(len(y), -1, dtype="i8")
     fold_metrics = []
@@ -114,7 +126,8 @@ def pool_folds(
         if f.importance is not None:
             imps.append(f.importance)
     tested = fold >= 0
-    metrics = classification_metrics(y[tested], oof[tested])
+    metrics = classification_metrics(
+        y[tested], oof[tested], area_rows=None if area_rows is None else area_rows[tested])
     aucs = [m["roc_auc"] for m in fold_metrics if np.isfinite(m.get("roc_auc", np.nan))]
     metrics["fold_roc_auc_mean"] = float(np.mean(aucs)) if aucs else float("nan")
     metrics["fold_roc_auc_std"] = float(np.std(aucs)) if aucs else float("nan")
@@ -137,6 +150,7 @@ def cross_validate(
     *, scheme: str, sample_weight: np.ndarray | None = None,
     feature_names: Sequence[str] | None = None, importance_repeats: int = 0, seed: int = 0,
     fold_X: Sequence[np.ndarray] | None = None, fit_rows: dict[str, np.ndarray] | None = None,
+    area_rows: np.ndarray | None = None,
 ) -> CVResult:
     """Fit a clone of ``estimator`` per split and score the held-out rows.
 
@@ -156,6 +170,9 @@ def cross_validate(
         One feature matrix per split, used instead of ``X`` in that fold (surfaces
         re-interpolated from the fold's training points:
         :func:`prospect.models.foldaware.fold_features`).
+    area_rows
+        Rows that sample the study area (background cells), for the area figures
+        (:func:`pool_folds`).
 
     The folds run one after another here; a pipeline on a cluster submits
     :func:`fit_fold` per split and pools the results with :func:`pool_folds`.
@@ -164,7 +181,8 @@ def cross_validate(
                       sample_weight=sample_weight, importance_repeats=importance_repeats,
                       seed=seed, fit_rows=fit_rows)
              for k, (train, test) in enumerate(splits)]
-    return pool_folds(folds, y, scheme=scheme, feature_names=feature_names)
+    return pool_folds(folds, y, scheme=scheme, feature_names=feature_names,
+                      area_rows=area_rows)
 
 
 def permutation_importance(

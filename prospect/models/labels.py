@@ -8,6 +8,7 @@ points.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from prospect.errors import DataError, InputFileError
-from prospect.grid import RegionGrid
+from prospect.errors import DataError, DataWarning, InputFileError
+from prospect.grid import RegionGrid, check_transformable
 from prospect.io.companions import Qualifier
 from prospect.io.points import (
     column_values,
@@ -27,8 +28,9 @@ from prospect.io.points import (
     refuse_swapped_axes,
     repeated_records,
     valid_in_crs,
+    warn_coarse_coordinates,
 )
-from prospect.io.vector import described_hint, has_geometry
+from prospect.io.vector import described_hint, has_geometry, repaired_message
 
 __all__ = [
     "LabelSet",
@@ -223,9 +225,13 @@ def sample_background(
         around the positives only: background within reach of an occurrence may hold an
         unrecorded one (the reason for the zone; Barbet-Massin et al. 2012, VanDerWal et
         al. 2009), while a measured low-grade site says nothing of its neighbours, and a
-        zone around it would bias the background, a sample of the whole area (the area
-        of every prediction-rate and weights-of-evidence figure), away from the places
-        surveyed. Labelled cells themselves are never drawn.
+        zone around it would bias the background, a sample of the area (the area of
+        every prediction-rate and weights-of-evidence figure), away from the places
+        surveyed. With ``exclusion`` above 0 the sample is of the region less the zone
+        around the positives, not of the whole area: the area figures then cover only
+        the rest of the region and read high (the train stage says so, with the zone's
+        estimated share; weights of evidence refuse an exclusion zone). Labelled cells
+        themselves are never drawn.
 
     Returns
     -------
@@ -328,6 +334,9 @@ def read_occurrences(
         raise InputFileError(f"{path}: occurrence file not found; check the labels source path")
     gdf = read_features(path, x=x, y=y, crs=crs, layer=layer, override_crs=override_crs,
                         decimal=decimal)
+    repaired = repaired_message(path, gdf, "occurrence")  # (a hole outside: its cells)
+    if repaired:
+        warnings.warn(DataWarning(repaired), stacklevel=2)
     gdf = _collections_as_multi(gdf)
     n_records = len(gdf)
     numbers, what = record_numbers(gdf, path, layer)  # as the user finds them in the file
@@ -358,9 +367,18 @@ def read_occurrences(
     bad = np.zeros(len(gdf), dtype=bool)
     np.logical_or.at(bad, at, ~valid_in_crs(coords[:, 0], coords[:, 1], gdf.crs))
     gdf = gdf[~bad]
+    places = places[~bad]
+    pointed = np.isin(shapely.get_type_id(np.asarray(gdf.geometry.to_numpy(), dtype=object)),
+                      (0, 4))  # (a polygon's place is no measured one)
+    warn_coarse_coordinates(shapely.get_x(places[pointed]), shapely.get_y(places[pointed]),
+                            gdf.crs, grid.resolution, grid.crs_obj, path,
+                            numbers[gdf["_fid"].to_numpy()[pointed]], what)
     n_dropped = n_records - len(gdf)
     if len(gdf) == 0:
         raise DataError(f"{path}: no usable occurrence geometries")
+    # a CRS of no datum, or a local one, is refused as the point reader refuses it (it was
+    # placed by PROJ's ballpark, 100 m or more off, or failed inside pyproj)
+    check_transformable(gdf.crs, grid.crs_obj, where=str(path))
     gdf = gdf.to_crs(grid.crs_obj)
     xs_out: list[np.ndarray] = []
     ys_out: list[np.ndarray] = []

@@ -24,6 +24,7 @@ import numpy as np
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 __all__ = [
+    "AREA_FIGURES",
     "bootstrap_auc_ci",
     "capture_curve",
     "classification_metrics",
@@ -195,16 +196,30 @@ def _pa_intersection(pos: np.ndarray, area: np.ndarray) -> tuple[float, float]:
     return float(levels[k - 1]), float(100.0 * (captured[k - 1] + q * pos_share[k - 1]))
 
 
+AREA_FIGURES: tuple[str, ...] = ("prediction_rate_auc", "top5_capture", "top10_capture",
+                                 "top20_capture", "pa_intersection_pct")
+"""The figures whose axis is a share of the study area (Chung & Fabbri 2003): they need
+rows that sample the area, never the labelled sample sites."""
+
+
 def classification_metrics(
     y: np.ndarray, scores: np.ndarray, *, area_scores: np.ndarray | None = None,
+    area_rows: np.ndarray | None = None,
 ) -> dict[str, float]:
     """ROC AUC, PR AUC, prediction-rate area, top 5/10/20 % capture and the P-A intersection.
 
-    ``area_scores`` defaults to the scores of the negative (background) rows.
+    ``area_scores`` defaults to the scores of the negative rows that sample the area:
+    ``area_rows`` (one flag per row, the background cells drawn at random over the
+    region), or every negative row when it is ``None`` (every negative a background cell).
+    The area figures (:data:`AREA_FIGURES`) are shares of the study area; low-grade sample
+    sites (``negatives: below_threshold`` or ``both``) are no area sample -- they lie where
+    someone sampled -- so they are left out of the area axis, and without any area row
+    those figures are NaN (``area_rows`` 0), not shares of sites read as shares of area.
     """
     y = np.asarray(y).ravel()
     s = np.asarray(scores, dtype="f8").ravel()
     ok = np.isfinite(s)
+    sampled = None if area_rows is None else np.asarray(area_rows, bool).ravel()[ok]
     y, s = y[ok], s[ok]
     out: dict[str, float] = {"n": float(y.size), "n_positive": float((y > 0).sum())}
     if np.unique(y).size < 2:
@@ -213,7 +228,15 @@ def classification_metrics(
     out["roc_auc"] = float(roc_auc_score(y, s))
     out["pr_auc"] = float(average_precision_score(y, s))
     out["prevalence"] = float(np.mean(y > 0))
-    area = s[y == 0] if area_scores is None else area_scores
+    if area_scores is not None:
+        area = np.asarray(area_scores, "f8")
+    else:
+        area = s[(y == 0) & (True if sampled is None else sampled)]
+    if sampled is not None:
+        out["area_rows"] = float(area.size)
+    if area.size == 0:  # nothing samples the area: shares of it are unknown
+        out.update({name: float("nan") for name in AREA_FIGURES})
+        return out
     # out-of-fold scores: the area under the prediction-rate curve (Chung & Fabbri, 2003)
     out["prediction_rate_auc"] = success_rate_area(s[y > 0], area)
     out.update(top_area_capture(s[y > 0], area))

@@ -28,6 +28,7 @@ __all__ = [
     "correlated_features",
     "curves",
     "cv_warnings",
+    "exclusion_facts",
     "feature_encoding",
     "feature_facts",
     "finite",
@@ -111,8 +112,39 @@ def headline(results: dict[str, CVResult], *, ci: dict[str, Any] | None = None,
     for name in ("top5_capture", "top10_capture", "top20_capture", "pa_intersection_pct"):
         if name in sm:
             out[name] = _round(sm[name])
+    if sm.get("area_rows") == 0:  # no background cell: no share of the area is known
+        out["cv_area_figures_undefined_because"] = AREA_UNDEFINED
     out["n_positive"] = int(sm.get("n_positive", 0))
     return out
+
+
+AREA_UNDEFINED = (
+    "no background cell was drawn (model.labels.negatives: below_threshold): the prediction-"
+    "rate area, the top 5/10/20 % captures and the P-A intersection are shares of the "
+    "study area (Chung & Fabbri 2003), and the low-grade sample sites are no sample of it "
+    "(they lie where someone sampled), so these figures are undefined here; use negatives: "
+    "both for them, or read the score stage's success-rate figures over the whole map")
+"""Why the area figures of the spatial CV are left undefined (headline and warning)."""
+
+
+def exclusion_facts(counts: dict[str, Any]) -> dict[str, Any]:
+    """The headline's note on area figures whose area sample lacks the ground around the
+    positives (``background_exclusion``), from the training counts; ``{}`` without a
+    zone. The background is the sample of the area the prediction-rate area, the top
+    captures and the P-A intersection rank; a zone without background around the
+    occurrences leaves out the cells that score highest, so "the top 10 % of the area"
+    takes a lower cut-off than the whole area's and captures more: the figures read
+    higher than over the whole region."""
+    share = counts.get("background_exclusion_share")
+    if not share:
+        return {}
+    return {"cv_area_figures_exclude": (
+        f"the area figures (prediction-rate area, top 5/10/20 % captures, P-A intersection) "
+        f"rank the background, which model.labels.background_exclusion "
+        f"({counts.get('background_exclusion', 0):g} CRS units) keeps off about "
+        f"{100 * share:.3g} % of the region, the ground next to the positives where scores "
+        "are highest: they are figures of the rest of the region and read higher than over "
+        "all of it; set background_exclusion: 0 for figures of the whole area")}
 
 
 def cv_warnings(metrics: dict[str, Any]) -> list[str]:
@@ -160,6 +192,10 @@ def cv_warnings(metrics: dict[str, Any]) -> list[str]:
             f"out-of-fold ROC AUC's bootstrap 95 % interval ({low:.3f} to {high:.3f}): the "
             "folds disagree (too few positives in each to rank); read the pooled ROC AUC "
             f"({shown}) and treat the skill as unknown")
+    if metrics.get("cv_area_figures_undefined_because"):
+        out.append(f"spatial CV: {metrics['cv_area_figures_undefined_because']}")
+    if metrics.get("cv_area_figures_exclude"):
+        out.append(f"spatial CV: {metrics['cv_area_figures_exclude']}")
     return out
 
 
@@ -174,6 +210,7 @@ def model_warnings(final: BaseEstimator, names: list[str]) -> list[str]:
     if not isinstance(model, WeightsOfEvidenceClassifier):
         return []
     lines = [_barren_line(b) for b in model.barren_classes(names)]
+    lines += [_saturated_line(b) for b in model.saturated_classes(names)]
     out = model.layers_left_out(names)
     if out:
         every = len(out) == len(names)
@@ -228,6 +265,22 @@ def _barren_line(b: dict[str, Any]) -> str:
             f"above those of class(es) {outranked}, which hold deposits; group the barren "
             f"classes with like ones (model.params.evidence.{b['feature']}.groups), as ArcSDM "
             "generalizes classes of low confidence into one")
+
+
+def _saturated_line(b: dict[str, Any]) -> str:
+    """A categorical layer's classes whose every unit cell holds a deposit
+    (:meth:`~prospect.models.woe.WeightsOfEvidenceClassifier.saturated_classes`), in
+    words."""
+    above = ", ".join(f"{_codes([o['class']])} (W+ {o['w_plus']:.3f})"
+                      for o in b["outranked_by"])
+    return (f"weights of evidence: layer {b['feature']!r}: class(es) {_codes(b['classes'])} "
+            f"hold a deposit in every unit cell ({b['deposits']:g} deposit(s) in "
+            f"{b['area']:.6g} unit cells), so N(B & ~D) = 0 and W+ is infinite, undefined: "
+            "it weighs 0 (the prior), the strongest evidence taken as none"
+            + (f", and their cells score below those of class(es) {above}" if above else "")
+            + f"; group them with like classes (model.params.evidence.{b['feature']}.groups)"
+            ", or give a smaller model.params.unit_cell_area so that the class holds cells "
+            "without a deposit")
 
 
 def _codes(classes: list[Any]) -> str:
@@ -299,10 +352,14 @@ def _round(v: Any) -> float | None:
     return round(float(v), 4) if v is not None and np.isfinite(v) else None
 
 
-def curves(y: np.ndarray, results: dict[str, CVResult]) -> dict[str, Any]:
+def curves(y: np.ndarray, results: dict[str, CVResult],
+           area_rows: np.ndarray | None = None) -> dict[str, Any]:
     """ROC, precision-recall, prediction-rate and prediction-area curves of the out-of-fold
     scores of every scheme (out-of-fold: the capture curve is the *prediction-rate* curve;
-    the in-sample *success-rate* curve of the map is the score stage's)."""
+    the in-sample *success-rate* curve of the map is the score stage's). The area axis is
+    the background rows (``area_rows``; ``None``: every negative), as in the figures
+    (:func:`~prospect.models.metrics.classification_metrics`); without any, the two area
+    curves are ``None``."""
     from sklearn.metrics import precision_recall_curve, roc_curve
 
     out = {}
@@ -311,12 +368,16 @@ def curves(y: np.ndarray, results: dict[str, CVResult]) -> dict[str, Any]:
         yy, ss = y[ok], res.oof[ok]
         fpr, tpr, _ = roc_curve(yy, ss)
         prec, rec, _ = precision_recall_curve(yy, ss)
-        ax, cy = capture_curve(ss[yy == 1], ss[yy == 0])
-        pa = prediction_area(ss[yy == 1], ss[yy == 0])
+        area = ss[(yy == 0) & (True if area_rows is None else np.asarray(area_rows)[ok])]
+        rate: dict[str, Any] | None = None
+        pa: dict[str, Any] | None = None
+        if area.size:
+            ax, cy = capture_curve(ss[yy == 1], area)
+            rate = {"area": ax.tolist(), "captured": cy.tolist()}
+            pa = prediction_area(ss[yy == 1], area)
         out[scheme] = {"roc": {"fpr": fpr.tolist(), "tpr": tpr.tolist()},
                        "pr": {"precision": prec.tolist(), "recall": rec.tolist()},
-                       "prediction_rate": {"area": ax.tolist(), "captured": cy.tolist()},
-                       "prediction_area": pa}
+                       "prediction_rate": rate, "prediction_area": pa}
     return out
 
 
@@ -489,6 +550,7 @@ def training_facts(
         est = final.named_steps["model"] if isinstance(final, Pipeline) else final
         cell_area = grid.resolution ** 2
         woe = {"weights": est.weights_table(names), "barren_classes": est.barren_classes(names),
+               "saturated_classes": est.saturated_classes(names),
                "cumulative_tables": est.cumulative_tables(names),
                "conditional_independence": est.conditional_independence(
                    ts.X, ts.y, sample_weight, n_points=ts.n_points),
@@ -501,13 +563,14 @@ def training_facts(
         "config_hash": config_hash, "region": grid.describe(),
         "labels": ts.counts, "features": names,
         "cv_config": {**cfg.cv.model_dump(), **cv},
-        "metrics": headline(results, ci=ci, seeds=seeds, n_splits=cfg.cv.n_splits),
+        "metrics": headline(results, ci=ci, seeds=seeds, n_splits=cfg.cv.n_splits)
+        | exclusion_facts(ts.counts),
         "seed_spread": seeds,
         "bootstrap_ci": ci, "label_surfaces": leaks or [],
         "fold_aware_interpolation": cfg.fold_aware_interpolation,
         "cv": {k: {"metrics": finite(v.metrics), "folds": [finite(f) for f in v.fold_metrics],
                    "importance": v.importance} for k, v in results.items()},
         "correlated_features": correlated_features(ts.X, names, categorical),
-        "curves": curves(ts.y, results), "calibration": calibration,
+        "curves": curves(ts.y, results, ts.background), "calibration": calibration,
         "partial_dependence": pdp, "weights_of_evidence": woe,
     }

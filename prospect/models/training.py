@@ -73,6 +73,7 @@ __all__ = [
     "build_training_set",
     "calibrate",
     "cv_schemes",
+    "exclusion_share",
     "find_label_surfaces",
     "fit_all",
     "fit_final",
@@ -121,6 +122,10 @@ class TrainingSet:
         Group of each row for cross-validation: the cells one occurrence polygon covers
         share one (kept in one fold), every other row has its own; ``None`` when every row
         is its own (point occurrences).
+    background
+        True for the background cells drawn over the region: the rows that sample the
+        study area, the area axis of the capture figures (low-grade sample sites are no
+        area sample); ``None``: every negative row.
     """
 
     X: np.ndarray
@@ -132,6 +137,7 @@ class TrainingSet:
     counts: dict[str, Any]
     n_points: np.ndarray | None = None
     groups: np.ndarray | None = None
+    background: np.ndarray | None = None
 
 
 def labels_source(sources: Iterable[Any], cfg: ModelConfig) -> PointSource:
@@ -401,6 +407,10 @@ def build_training_set(
         if groups is not None:  # each background cell its own group
             groups = np.concatenate([groups, groups.max() + 1 + np.arange(br.size)])
     is_bg = np.arange(y.size) >= n_labelled
+    if bg["drawn"] and lab.background_exclusion > 0:
+        counts["background_exclusion_share"] = exclusion_share(
+            grid, labels.rows[labels.label == 1], labels.cols[labels.label == 1],
+            lab.background_exclusion, seed=cfg.seed)
     counts.update(
         background_drawn=bg["drawn"], background_without_data=bg["without_data"],
         background_strategy=lab.background if bg["drawn"] else "none",
@@ -432,7 +442,43 @@ def build_training_set(
         _check_unit_cells(source.path, n_points if cfg.params.get("count") == "points"
                           else (y == 1).astype("f8"), coords, cfg, grid)
     return TrainingSet(X=X, y=y, rows=r, cols=c, coords=coords, weight=weight, counts=counts,
-                       n_points=n_points, groups=groups)
+                       n_points=n_points, groups=groups, background=is_bg)
+
+
+EXCLUSION_SAMPLE = 20_000
+"""Cells drawn to estimate the share of a region within ``background_exclusion`` of a
+positive (every cell of a smaller region)."""
+
+
+def exclusion_share(grid: RegionGrid, rows: np.ndarray, cols: np.ndarray, exclusion: float,
+                    *, seed: int = 0) -> float:
+    """Share of the region's cells within ``exclusion`` of a positive cell ``(rows, cols)``:
+    the ground ``background_exclusion`` keeps the background off, which the area axis of
+    the capture figures then lacks. Every cell of a region of up to
+    :data:`EXCLUSION_SAMPLE` cells, else that many drawn at random (seeded).
+
+    Parameters
+    ----------
+    grid
+        The region grid.
+    rows, cols
+        The positive cells.
+    exclusion
+        The exclusion distance (CRS units), as ``sample_background`` applies it.
+    seed
+        Seed of the draw.
+    """
+    from scipy.spatial import cKDTree
+
+    total = grid.height * grid.width
+    if not len(rows) or exclusion <= 0 or total == 0:
+        return 0.0
+    cells = np.arange(total) if total <= EXCLUSION_SAMPLE else \
+        np.random.default_rng(seed).choice(total, EXCLUSION_SAMPLE, replace=False)
+    tree = cKDTree(np.column_stack([grid.x[np.asarray(cols)], grid.y[np.asarray(rows)]]))
+    dist, _ = tree.query(np.column_stack([grid.x[cells % grid.width],
+                                          grid.y[cells // grid.width]]), k=1)
+    return round(float(np.mean(dist <= exclusion)), 6)
 
 
 def _check_unit_cells(path: Any, n_points: np.ndarray, coords: np.ndarray, cfg: ModelConfig,
@@ -859,7 +905,7 @@ def fit_all(
     results = {scheme: cross_validate(
         estimator, ts.X, ts.y, folds, scheme=scheme, sample_weight=sample_weight,
         feature_names=feature_names, importance_repeats=importance_repeats(scheme, cfg),
-        seed=cfg.seed, fold_X=fx.get(scheme), fit_rows=rows)
+        seed=cfg.seed, fold_X=fx.get(scheme), fit_rows=rows, area_rows=ts.background)
         for scheme, folds in schemes.items()}
     by_seed = {cfg.seed: results["spatial_block"]}
     for seed, est in (seeds or {}).items():
@@ -867,7 +913,7 @@ def fit_all(
             by_seed[seed] = cross_validate(
                 est, ts.X, ts.y, schemes["spatial_block"], scheme="spatial_block",
                 sample_weight=sample_weight, seed=seed, fold_X=fx.get("spatial_block"),
-                fit_rows=rows)
+                fit_rows=rows, area_rows=ts.background)
     return results, fit_final(estimator, ts.X, ts.y, sample_weight, rows), by_seed
 
 

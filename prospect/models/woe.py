@@ -442,6 +442,39 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
                                   "deposits": float(r["deposits"])} for r in below]})
         return out
 
+    def saturated_classes(self, feature_names: list[str] | None = None
+                          ) -> list[dict[str, Any]]:
+        """Categorical classes every unit cell of which holds a deposit.
+
+        Such a class has ``N(B & ~D) = 0``: its ``W+ = ln[P(B|D) / 0]`` is infinite, the
+        strongest evidence a class can give, but undefined by the convention of
+        :mod:`~prospect.models.woe_tables` it weighs 0 (the prior), so its cells scored
+        below those of every class with a positive weight -- a small mapped unit holding
+        mines ranked under a large one holding a few, without a word. Returns, per layer
+        where this happens, the classes, their area and deposits (unit cells) and the
+        classes with a defined positive ``W+`` that outrank them.
+        """
+        check_is_fitted(self)
+        names = feature_names or self._names(len(self.evidence_))
+        out = []
+        for name, ev in zip(names, self.evidence_, strict=True):
+            if ev["kind"] != "categorical":
+                continue
+            table = ev["table"]
+            full = [r for r in table if not r["defined_plus"] and r["deposits"] > 0
+                    and r["area"] - r["deposits"] <= 1e-9 * max(1.0, r["area"])]
+            if full:
+                key = "group" if ev.get("groups") else "class"
+                above = [r for r in table if r["defined_plus"] and r["w_plus"] > 0]
+                out.append({
+                    "feature": name, "classes": [r.get(key, r["class"]) for r in full],
+                    "area": float(sum(r["area"] for r in full)),
+                    "deposits": float(sum(r["deposits"] for r in full)),
+                    "outranked_by": [{"class": r.get(key, r["class"]),
+                                      "w_plus": float(r["w_plus"]),
+                                      "deposits": float(r["deposits"])} for r in above]})
+        return out
+
     def weights_table(self, feature_names: list[str] | None = None) -> list[dict[str, Any]]:
         """The weights in use per layer: one row per class, or the chosen threshold's row.
 

@@ -30,6 +30,7 @@ import xarray as xr
 
 __all__ = [
     "EXTRAPOLATED_SHARE",
+    "EXTRAPOLATION_METHOD",
     "OUTSIDE_SHARE",
     "SPREAD_FACTOR",
     "extrapolation",
@@ -51,6 +52,12 @@ range (widened by 5 % of it on each side) is warned of."""
 EXTRAPOLATED_SHARE = 0.05
 """A cube with at least this share of its sampled cells outside the training range of
 one or more continuous layers at once is warned of (the map there is extrapolated)."""
+EXTRAPOLATION_METHOD = (
+    "share of sampled cells with a negative MESS (Elith et al. 2010): a value outside the "
+    "training min..max of at least one continuous layer; not the dissimilarity-index area "
+    "of applicability of Meyer & Pebesma 2021 (no importance weights, no distance to the "
+    "training rows, no cross-validated threshold)")
+"""What :func:`extrapolation`'s share is, as recorded beside it."""
 SAMPLE_CHUNKS = 4
 """Chunks of each continuous layer read for the comparison (evenly spread over the grid;
 read in the job's process, so few)."""
@@ -142,11 +149,24 @@ def extrapolation(samples: Mapping[str, np.ndarray],
     A cell is outside when any continuous layer's value lies below the least or above the
     greatest value at the training cells (``seen``, :func:`training_values`): a model
     scores such a cell by extrapolation (a tree holds its last leaf, a linear model keeps
-    its slope), where it was never checked. This is the range-based form of the "area of
-    applicability" (Meyer & Pebesma 2021, Methods Ecol. Evol. 12: 1620-1633), whose
-    dissimilarity index needs the training rows themselves, which a saved model does not
-    carry; a cell inside every range may still be unlike any training cell.
+    its slope), where it was never checked.
 
+    What the figure is: the share of sampled cells whose multivariate environmental
+    similarity (MESS; Elith, Kearney & Phillips 2010, Methods Ecol. Evol. 1: 330-342) to
+    the training rows is negative -- MESS is below 0 exactly where one variable lies
+    outside its reference range -- over the continuous layers (categorical ones: their
+    unseen codes are counted apart), on the cells :func:`input_comparison` samples.
+
+    What it is not: the area of applicability of Meyer & Pebesma (2021, Methods Ecol.
+    Evol. 12: 1620-1633). Their dissimilarity index is the distance, in standardized
+    feature space weighted by each feature's importance, from a cell to its nearest
+    training row, over the mean distance between training rows, thresholded at the
+    upper whisker of the training rows' own index under cross-validation. That needs the
+    training rows, which a saved model does not carry, and it differs both ways: a cell
+    outside the range of a layer the model does not use (importance 0) may lie inside
+    their area, and a cell inside every range may be far from every training row (a
+    combination of values never seen together) and lie outside it. The result says so in
+    ``method``.
     Parameters
     ----------
     samples
@@ -163,7 +183,8 @@ def extrapolation(samples: Mapping[str, np.ndarray],
     """
     names = [n for n in samples if {"min", "max"} <= set(seen.get(n) or {})]
     if not names:
-        return {"cells": 0, "outside": 0, "share": None, "by_variable": {}}
+        return {"cells": 0, "outside": 0, "share": None, "by_variable": {},
+                "method": EXTRAPOLATION_METHOD}
     stack = np.vstack([np.asarray(samples[n], "f8") for n in names])
     valued = np.isfinite(stack).all(axis=0)
     stack = stack[:, valued]
@@ -175,7 +196,8 @@ def extrapolation(samples: Mapping[str, np.ndarray],
     return {"cells": cells, "outside": outside,
             "share": outside / cells if cells else None,
             "by_variable": {n: (float(out_of[i].mean()) if cells else None)
-                            for i, n in enumerate(names)}}
+                            for i, n in enumerate(names)},
+            "method": EXTRAPOLATION_METHOD}
 
 
 def extrapolation_lines(found: Mapping[str, Any]) -> list[str]:
@@ -188,10 +210,12 @@ def extrapolation_lines(found: Mapping[str, Any]) -> list[str]:
     layers = ", ".join(f"{n!r} {v:.0%}" for n, v in worst if v)
     return [f"{share:.0%} of the cube's sampled cells ({found['outside']} of "
             f"{found['cells']}) hold a value outside the range a continuous layer had at "
-            f"the training cells (by layer: {layers}): the map there is extrapolated "
-            "beyond the model's area of applicability (Meyer & Pebesma 2021); read it "
-            "there as unsupported, or retrain with occurrences and background that span "
-            "this evidence"]
+            f"the training cells (by layer: {layers}; a negative MESS, Elith et al. "
+            "2010): the map there is extrapolated beyond the evidence the model was "
+            "checked on; read it there as unsupported, or retrain with occurrences and "
+            "background that span this evidence (a range check, not the area of "
+            "applicability of Meyer & Pebesma 2021: cells inside every range may still be "
+            "unlike any training cell)"]
 
 
 def _unseen(da: xr.DataArray, known: Sequence[float]) -> dict[float, int]:

@@ -28,6 +28,13 @@ def read_checksums(directory: Path, *, required: Iterable[str]) -> dict[str, str
         sums = {str(k): str(v) for k, v in files.items()}
     except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
         raise SecurityError(f"{path}: not a valid checksum file ({exc}); refused") from None
+    algorithm = data.get("algorithm", "sha256")
+    if algorithm != "sha256":  # another digest was "tampered or corrupt" for every file
+        raise SecurityError(
+            f"{path}: checksums in {str(algorithm)[:40]!r}, but this Prospect verifies "
+            "SHA-256 only ('algorithm': 'sha256'), so it cannot tell these files are the "
+            "ones saved; a later Prospect may have written this model: upgrade Prospect, "
+            "or save the model again with this one; refused")
     missing = sorted(set(required) - set(sums))
     if missing:
         raise SecurityError(f"{path}: no checksum for {', '.join(missing)}; refused")

@@ -65,6 +65,7 @@ __all__ = [
     "SCHEMA_FILE",
     "LoadedModel",
     "audit_model_dir",
+    "check_format",
     "is_model_dir",
     "load_model",
     "model_fingerprint",
@@ -286,18 +287,83 @@ def _check_types(data: dict[str, Any], types: Mapping[str, tuple[type, ...]],
     return data
 
 
+def _format_number(text: str, expected: str) -> int | None:
+    """The version number of a format string of ``expected``'s kind (``kind/N``), else
+    ``None`` (another kind of file, or no number)."""
+    kind = expected.rpartition("/")[0]
+    found_kind, sep, found_number = text.rpartition("/")
+    if not sep or found_kind != kind or not found_number.isdigit():
+        return None
+    return int(found_number)
+
+
+def check_format(path: Path, found: Any, expected: str, *, writer: str | None = None,
+                 missing_ok: bool = False) -> None:
+    """Refuse a model file whose ``format`` is not the one this Prospect reads.
+
+    A later Prospect that changes what a key of ``card.json`` or ``schema.json`` means
+    writes a new format number; read with the rules of format 1 such a file would be
+    taken by what it no longer says. A newer number is refused naming both numbers, the
+    Prospect version that wrote the model (the card's ``versions.prospect``) and the fix
+    (upgrade Prospect, or retrain with this one); anything else is "not a Prospect ...".
+
+    Parameters
+    ----------
+    path
+        The file, for messages.
+    found
+        Its ``format`` value (``None`` when absent).
+    expected
+        The format this Prospect writes and reads (``prospect-model-card/1``).
+    writer
+        The Prospect version recorded with the model, if any.
+    missing_ok
+        Take a file without ``format`` as this one (schemas assembled by hand).
+    """
+    if found == expected or (found is None and missing_ok):
+        return
+    from prospect.versions import library_versions
+
+    running = library_versions().get("prospect", "unknown")
+    current = _format_number(expected, expected)
+    number = _format_number(found, expected) if isinstance(found, str) else None
+    by = f" (written by Prospect {writer})" if writer else ""
+    if number is not None and current is not None and number > current:
+        raise ModelError(
+            f"{path}: format {found!r}{by} is newer than this Prospect {running} reads "
+            f"({expected!r}): a later Prospect wrote this model, and reading it by the "
+            f"rules of format {current} could take its keys for what they no longer mean; "
+            "upgrade Prospect to a version that reads it, or retrain the model with this "
+            "one")
+    raise ModelError(
+        f"{path}: format {found!r}{by} is not one this Prospect {running} reads "
+        f"({expected!r}); give a model directory written by prospect.registry.save_model "
+        "(prospect train, prospect model import)")
+
+
+def _writer(card: Mapping[str, Any]) -> str | None:
+    versions = card.get("versions")
+    value = versions.get("prospect") if isinstance(versions, Mapping) else None
+    return value if isinstance(value, str) and value.strip() else None
+
+
 def read_card(directory: Path) -> dict[str, Any]:
-    """The model card of a *verified* model directory (keys of the wrong type refused)."""
+    """The model card of a *verified* model directory (keys of the wrong type refused,
+    a format of a newer Prospect refused with the fix)."""
     card = _read_json(Path(directory) / CARD_JSON)
-    if card.get("format") != CARD_FORMAT:
-        raise ModelError(f"{directory}/{CARD_JSON}: unknown card format {card.get('format')!r}")
+    check_format(Path(directory) / CARD_JSON, card.get("format"), CARD_FORMAT,
+                 writer=_writer(card))
     return _check_types(card, _CARD_TYPES, Path(directory) / CARD_JSON)
 
 
-def read_schema(directory: Path) -> dict[str, Any]:
-    """The input schema of a *verified* model directory (keys of the wrong type refused)."""
+def read_schema(directory: Path, *, writer: str | None = None) -> dict[str, Any]:
+    """The input schema of a *verified* model directory (keys of the wrong type refused,
+    a format of a newer Prospect refused; ``writer``: the Prospect version of the card,
+    for that message)."""
     path = Path(directory) / SCHEMA_FILE
-    schema = _check_types(_read_json(path), _SCHEMA_TYPES, path)
+    data = _read_json(path)
+    check_format(path, data.get("format"), SCHEMA_FORMAT, writer=writer, missing_ok=True)
+    schema = _check_types(data, _SCHEMA_TYPES, path)
     bad = [v for v in schema.get("variables") or [] if not isinstance(v, dict)
            or not isinstance(v.get("name"), str)]
     bad += [n for n in schema.get("feature_order") or [] if not isinstance(n, str)]
@@ -395,7 +461,8 @@ def load_model(
             f"{directory}: fingerprint {actual} is not the expected {fingerprint}; this is "
             "not the model you pinned (replaced or re-saved); refused"
         )
-    card, schema = read_card(directory), read_schema(directory)
+    card = read_card(directory)
+    schema = read_schema(directory, writer=_writer(card))
     note = check_versions(card, label, allow_version_mismatch=allow_version_mismatch)
     data = (directory / MODEL_FILE).read_bytes()
     if bytes_sha256(data) != sums[MODEL_FILE]:  # changed between verification and reading
