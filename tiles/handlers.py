@@ -31,7 +31,8 @@ from tiles.http import (
     unreadable,
     url_number,
 )
-from tiles.service import Layer, TileService
+from tiles.legend import LEGEND_SIZE
+from tiles.service import Layer, TileService, case_hint
 from tiles.source import LayerDataError
 from tiles.viewer import ViewerLayer, viewer_html
 from tiles.wmts import (
@@ -178,8 +179,13 @@ async def health(svc: TileService, request: Request) -> Response:
 
 
 async def root(svc: TileService, request: Request) -> Response:
-    """``/`` redirects to the viewer."""
-    return Response(status_code=307, headers={"Location": "/viewer/"})
+    """``/`` redirects to the viewer, query kept (``/?key=...`` opens the viewer of the
+    agency's layers), under ``public_url`` as every redirect here: it was ``/viewer/``
+    always, which behind a proxy serving under a path (``https://maps.example.org/
+    prospect/``) left the path, and which dropped the key."""
+    query = request.url.query
+    return Response(status_code=307, headers={
+        "Location": svc.redirect_url("/viewer/" + (f"?{query}" if query else ""))})
 
 
 async def layer_list(svc: TileService, request: Request) -> Response:
@@ -260,7 +266,9 @@ async def wmts_tile(svc: TileService, request: Request) -> Response:
         exc.locator = exc.locator or "Layer"
         raise
     if p["style"] != "default":
-        raise ApiError(400, f"unknown style {p['style'][:40]!r}; the only style is 'default'",
+        raise ApiError(400, f"unknown style {p['style'][:40]!r}"
+                            f"{case_hint(p['style'], ['default'])}; the only style is "
+                            "'default'",
                        locator="Style")
     base, size = split_matrix_set(p["tms"])
     try:
@@ -360,7 +368,9 @@ async def _wmts_kvp(svc: TileService, request: Request) -> Response:
         exc.locator = exc.locator or "LAYER"
         raise
     if q.get("STYLE", "default") not in ("default", ""):
-        raise ApiError(400, f"unknown STYLE {q['STYLE'][:40]!r}; the only style is 'default'",
+        raise ApiError(400, f"unknown STYLE {q['STYLE'][:40]!r}"
+                            f"{case_hint(q['STYLE'], ['default'])}; the only style is "
+                            "'default'",
                        locator="STYLE")
     # a media type is compared without case (RFC 6838): image/PNG was refused
     fmt = {"image/png": "png", "image/webp": "webp"}.get(
@@ -447,10 +457,15 @@ async def legend(svc: TileService, request: Request) -> Response:
     return svc.respond(request, layer, svc.etag(layer, "legend"), body, "image/png")
 
 
-async def legend_for(svc: TileService, request: Request, layer: Layer) -> Response:
-    """The legend of an already checked layer."""
-    body = await run_in_threadpool(svc.legend, layer)
-    return svc.respond(request, layer, svc.etag(layer, "legend"), body, "image/png")
+async def legend_for(svc: TileService, request: Request, layer: Layer,
+                     size: tuple[int, int] = LEGEND_SIZE) -> Response:
+    """The legend of an already checked layer, ``size`` (width, height) pixels: the
+    default one cached, another drawn a few at a time as WMS maps are."""
+    if size == LEGEND_SIZE:
+        body = await run_in_threadpool(svc.legend, layer)
+        return svc.respond(request, layer, svc.etag(layer, "legend"), body, "image/png")
+    body = await svc.draw(svc.legend, layer, size)
+    return svc.respond(request, layer, svc.etag(layer, "legend", *size), body, "image/png")
 
 
 async def point(svc: TileService, request: Request) -> Response:

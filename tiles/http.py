@@ -8,7 +8,7 @@ conditional-GET helper that every data endpoint answers through.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -233,18 +233,15 @@ def unmodified_since(if_modified_since: str | None, last_modified: str | None) -
     True when both are valid HTTP dates and the file's ``Last-Modified`` is not later than
     the client's date. A date that does not parse is ignored (False), as RFC 9110 says;
     the caller asks only when the request carries no ``If-None-Match``, which takes
-    precedence.
+    precedence. A date later than the server's clock is ignored too (RFC 2616 14.25 calls
+    it invalid; Apache ignores it): a client whose clock runs ahead, or ``curl -z`` of a
+    local file stamped in the future, got 304 for every later republication, the old map
+    kept as if it were current.
     """
-    from email.utils import parsedate_to_datetime
-
-    if not if_modified_since or not last_modified:
+    since, modified = _http_date(if_modified_since), _http_date(last_modified)
+    if since is None or modified is None:  # not an HTTP-date (GMT)
         return False
-    try:
-        since = parsedate_to_datetime(if_modified_since)
-        modified = parsedate_to_datetime(last_modified)
-    except (TypeError, ValueError, IndexError):
-        return False
-    if since.tzinfo is None or modified.tzinfo is None:  # not an HTTP-date (GMT)
+    if since > datetime.now(UTC):
         return False
     return modified <= since
 

@@ -9,11 +9,18 @@ import numpy as np
 from prospect.config.tiles import TileLayerConfig
 from tiles.colormap import colormap_lut
 
-__all__ = ["legend_png"]
+__all__ = ["LEGEND_SIZE", "MAX_LEGEND_SIZE", "legend_png"]
+
+LEGEND_SIZE = (320, 84)
+"""Width and height (pixels) of a legend when no size is asked (each LegendURL says so)."""
+
+MAX_LEGEND_SIZE = 2048
+"""Largest WIDTH / HEIGHT of a GetLegendGraphic image."""
 
 
-def legend_png(layer: TileLayerConfig, *, title: str | None = None, width: int = 320,
-               height: int = 84, units: str | None = None) -> bytes:
+def legend_png(layer: TileLayerConfig, *, title: str | None = None,
+               width: int = LEGEND_SIZE[0], height: int = LEGEND_SIZE[1],
+               units: str | None = None) -> bytes:
     """A PNG legend: horizontal colour bar from ``vmin`` to ``vmax`` with ticks and title.
 
     ``title`` (e.g. :attr:`tiles.metadata.LayerMeta.label`, which says "synthetic data"

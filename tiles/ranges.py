@@ -29,7 +29,7 @@ from starlette.responses import FileResponse, Response
 from starlette.staticfiles import NotModifiedResponse, StaticFiles
 from starlette.types import Message, Receive, Scope, Send
 
-from tiles.http import error_response, precondition_refusal
+from tiles.http import error_response, etag_matches, precondition_refusal, unmodified_since
 
 __all__ = ["MAX_RANGES", "FileChangedWhileSent", "PinnedFileResponse", "RangeFileResponse",
            "RangeStaticFiles", "byte_ranges"]
@@ -252,3 +252,14 @@ class RangeStaticFiles(StaticFiles):
         if self.is_not_modified(response.headers, request_headers):
             return NotModifiedResponse(response.headers)
         return response
+
+    def is_not_modified(self, response_headers: Headers, request_headers: Headers) -> bool:
+        """The conditional GET every other endpoint answers (:func:`tiles.http.
+        etag_matches`, :func:`tiles.http.unmodified_since`): Starlette's compared dates
+        without their zone and took a date past the server's clock (or the year 10000),
+        so a client whose clock ran ahead was told 304 for every later version."""
+        inm = request_headers.get("if-none-match")
+        if inm is not None:
+            return etag_matches(inm, response_headers["etag"])
+        return unmodified_since(request_headers.get("if-modified-since"),
+                                response_headers.get("last-modified"))

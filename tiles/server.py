@@ -376,7 +376,9 @@ def uvicorn_config(app: Any, config: ServeConfig, *, host: str | None = None,
     A connection gets ``header_timeout_s`` to send each request head and
     ``keep_alive_s`` of idle time between requests; at most ``max_idle_connections`` may
     wait for a request head at once (beyond that the longest waiting is closed), so slow
-    or half-open clients cannot crowd out the others.
+    or half-open clients cannot crowd out the others. A client that takes none of its
+    answer for ``send_timeout_s`` is closed, and the answers stalled clients have not taken
+    hold at most ``max_unsent_mb`` (beyond it the longest stalled is closed).
 
     Proxy headers (``X-Forwarded-Proto``, ``X-Forwarded-For``, ``Forwarded``) are not read:
     uvicorn trusts them from loopback by default, and one request with
@@ -392,7 +394,9 @@ def uvicorn_config(app: Any, config: ServeConfig, *, host: str | None = None,
         app, host=config.host if host is None else host,
         port=config.port if port is None else port,
         http=guarded_h11(header_timeout=config.header_timeout_s,
-                         max_waiting=config.max_idle_connections),
+                         max_waiting=config.max_idle_connections,
+                         send_timeout=config.send_timeout_s,
+                         max_unsent=config.max_unsent_mb * 1024 * 1024),
         # uvicorn waits float seconds (loop.call_later); its annotation says int
         timeout_keep_alive=cast(int, config.keep_alive_s),
         limit_concurrency=config.max_idle_connections + 1024,

@@ -36,11 +36,11 @@ from tiles.cache import TileCache
 from tiles.colormap import encode_image, encode_indexed, render_indexed
 from tiles.grids import DEFAULT_TMS, grid_gap, tile_matrix_set, tms_for_crs
 from tiles.http import ApiError, conditional_response
-from tiles.legend import legend_png
+from tiles.legend import LEGEND_SIZE, legend_png
 from tiles.metadata import LayerMeta, colour_layer, layer_meta, range_warning, value_sample
 from tiles.source import LayerDataError, LayerSource, cog_source, cube_source
 
-__all__ = ["MAP_SLOTS", "Layer", "TileService", "build_layers"]
+__all__ = ["MAP_SLOTS", "Layer", "TileService", "build_layers", "case_hint"]
 
 T = TypeVar("T")
 
@@ -85,6 +85,14 @@ def build_layers(config: ServeConfig) -> dict[str, Layer]:
         _ = source.lonlat_bounds  # opens the data now: a bad path fails at start-up
         layers[cfg.name] = Layer(cfg, source)
     return layers
+
+
+def case_hint(name: str, choices: list[str]) -> str:
+    """`` (did you mean 'X'? ...)`` when ``name`` is one of ``choices`` but for case, else
+    ``""``: WMTS and OWS identifiers (layers, styles, tile matrix sets) are compared with
+    case, as the standards say, and ``webmercatorquad`` was refused naming nothing near."""
+    near = [c for c in choices if c.casefold() == name.casefold() and c != name]
+    return (f" (did you mean {near[0]!r}? names are compared with case)" if near else "")
 
 
 class TileService:
@@ -320,8 +328,10 @@ class TileService:
     def tms_for(self, layer: Layer, name: str) -> Any:
         """The tile matrix set ``name`` if ``layer`` is served in it; else a 404."""
         if name not in self.matrix_sets(layer):
+            sets = self.matrix_sets(layer)
             raise ApiError(404, f"layer {layer.name!r} is not served in tile matrix set "
-                                f"{name[:40]!r}; it is in {', '.join(self.matrix_sets(layer))}")
+                                f"{name[:40]!r}{case_hint(name, sets)}; it is in "
+                                f"{', '.join(sets)}")
         return tile_matrix_set(name)
 
     # -- who is asking --------------------------------------------------------------
@@ -380,7 +390,9 @@ class TileService:
             who = self.keys.identify(key) if key else None
             if who is not None and not who.allowed:
                 raise ApiError(who.status, who.message)
-            raise ApiError(404, f"unknown layer {name!r}; GET /layers lists the layers")
+            readable = [n for n in self.layers if self.keys.check(key, n).allowed]
+            raise ApiError(404, f"unknown layer {name[:64]!r}{case_hint(name, readable)}; "
+                                "GET /layers lists the layers")
         decision: Decision = self.keys.check(key, name)
         if not decision.allowed:
             raise ApiError(decision.status, decision.message)
@@ -508,9 +520,17 @@ class TileService:
             )
         return self._blank[(size, fmt)]
 
-    def legend(self, layer: Layer) -> bytes:
-        """Legend PNG of ``layer`` (rendered once)."""
+    def legend(self, layer: Layer, size: tuple[int, int] = LEGEND_SIZE) -> bytes:
+        """Legend PNG of ``layer``, ``size`` (width, height) pixels; the default size (the
+        one every LegendURL names) is rendered once, another (a GetLegendGraphic's WIDTH
+        and HEIGHT) each time it is asked: a cache of every size a client names would
+        grow without bound."""
+        def render() -> bytes:
+            return legend_png(layer.config, title=self.meta(layer).label,
+                              units=self.meta(layer).units, width=size[0], height=size[1])
+
+        if size != LEGEND_SIZE:
+            return render()
         if layer.name not in self._legends:
-            self._legends[layer.name] = legend_png(layer.config, title=self.meta(layer).label,
-                                                  units=self.meta(layer).units)
+            self._legends[layer.name] = render()
         return self._legends[layer.name]

@@ -658,12 +658,47 @@ def cog_source(path: str | Path) -> LayerSource:
                              "and 'variable:'")
     if not path.is_file():
         raise InputFileError(f"{path}: layer COG not found; run the score stage or fix the path")
+    archive = _tile_archive_kind(path)
+    if archive is not None:  # GDAL read an MBTiles as 3 colour bands; a PMTiles not at all
+        article = "an" if archive == "MBTiles" else "a"
+        raise InputFileError(
+            f"{path}: is {article} {archive} tile archive (map tiles already drawn in "
+            "colours, as the tiles stage writes them), not the layer's values: a layer is "
+            "served from the COG it was drawn from (out/score/<layer>.tif, or a cube with "
+            "'cube:' and 'variable:'); publish the archive itself as a static file")
     # header and last block read now: a truncated or corrupt COG is refused when the layer
     # is set up, not answered with internal errors (and dropped connections) tile by tile
     info = raster_info(path)
     if info.count > 1:
         _check_one_band(path, info.count)
     return LayerSource(path=path)
+
+
+def _tile_archive_kind(path: Path) -> str | None:
+    """``"PMTiles"`` or ``"MBTiles"`` when ``path`` is such a tile archive (by its first
+    bytes and, for SQLite, the MBTiles application id or its ``tiles`` and ``metadata``
+    tables), else ``None``. A GeoPackage is left to GDAL: it may hold gridded values."""
+    import sqlite3
+    from contextlib import closing
+
+    with path.open("rb") as f:
+        head = f.read(72)
+    if head.startswith(b"PMTiles"):
+        return "PMTiles"
+    if not head.startswith(b"SQLite format 3\x00") or len(head) < 72:
+        return None
+    app_id = int.from_bytes(head[68:72], "big")
+    if app_id == 0x4D504258:  # 'MPBX', MBTiles 1.3
+        return "MBTiles"
+    if app_id != 0:  # GeoPackage ('GPKG') and others
+        return None
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            names = {row[0] for row in db.execute(
+                "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
+    except sqlite3.Error:
+        return None
+    return "MBTiles" if {"tiles", "metadata"} <= names else None
 
 
 def _check_one_band(path: Path, count: int) -> None:

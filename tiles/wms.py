@@ -29,11 +29,34 @@ from tiles.http import ApiError, url_integer, url_number
 from tiles.xmltext import escape, quoteattr
 
 __all__ = [
-    "EXCEPTION_FORMATS", "EXCEPTION_TYPES", "MAP_FORMATS", "MAX_DRAWN_PIXELS", "MAX_LAYERS",
-    "MAX_SIZE", "MAX_WORLD_COPIES", "VERSIONS", "WEB_MERCATOR_ALIASES", "MapRequest",
-    "WmsLayer", "capabilities_xml", "capabilities_xml_111", "check_crs", "crs_alias",
-    "crs_problem", "exception_canvas", "exception_mode", "exception_xml", "layer_names",
-    "negotiate_version", "offered_crs", "offered_format", "parse_map_request", "query_params",
+    "EXCEPTION_FORMATS",
+    "EXCEPTION_TYPES",
+    "MAP_FORMATS",
+    "MAX_DRAWN_PIXELS",
+    "MAX_LAYERS",
+    "MAX_SIZE",
+    "MAX_WORLD_COPIES",
+    "VERSIONS",
+    "WEB_MERCATOR_ALIASES",
+    "MapRequest",
+    "WmsLayer",
+    "capabilities_xml",
+    "capabilities_xml_111",
+    "check_crs",
+    "crs_alias",
+    "crs_problem",
+    "exception_canvas",
+    "exception_mode",
+    "exception_xml",
+    "geographic_crs",
+    "layer_names",
+    "legend_size",
+    "negotiate_version",
+    "north_first",
+    "offered_crs",
+    "offered_format",
+    "parse_map_request",
+    "query_params",
     "request_version",
 ]
 
@@ -54,7 +77,11 @@ MAX_WORLD_COPIES = 16
 screen shows about 15."""
 
 MAP_FORMATS = ("image/png", "image/webp")
-INFO_FORMATS = ("application/json", "text/plain", "text/html")
+INFO_FORMATS = ("application/json", "text/plain", "text/html", "application/vnd.ogc.gml",
+                "text/xml")
+"""GetFeatureInfo's formats: GeoJSON, text, HTML and GML 2 (a ``wfs:FeatureCollection``,
+as MapServer and GeoServer answer ``application/vnd.ogc.gml`` and ``text/xml``; the
+format QGIS and ArcGIS ask first)."""
 BASE_CRS = ("CRS:84", "EPSG:4326", "EPSG:3857")
 VERSIONS = ("1.1.1", "1.3.0")
 """The WMS versions served, oldest first."""
@@ -213,7 +240,7 @@ def request_version(q: Mapping[str, str]) -> str:
 
 
 @lru_cache(maxsize=64)
-def _north_first(crs: str) -> bool:
+def north_first(crs: str) -> bool:
     """Does ``crs`` list northing/latitude first (so WMS 1.3.0 BBOX is y, x)?
 
     ``crs`` must have passed :func:`check_crs`.
@@ -235,7 +262,7 @@ def offered_crs(crs: str) -> list[str]:
 
 def _bbox_attrs(crs: str, bounds: tuple[float, float, float, float]) -> str:
     x0, y0, x1, y1 = bounds
-    if _north_first(crs):
+    if north_first(crs):
         x0, y0, x1, y1 = y0, x0, y1, x1
     return f'CRS={quoteattr(crs)} minx="{x0!r}" miny="{y0!r}" maxx="{x1!r}" maxy="{y1!r}"'
 
@@ -403,6 +430,8 @@ def capabilities_xml_111(
         + request("GetCapabilities", ("application/vnd.ogc.wms_xml",))
         + request("GetMap", MAP_FORMATS)
         + request("GetFeatureInfo", INFO_FORMATS)
+        # the SLD profile's operation, in the DTD's Request (ArcGIS reads it from here)
+        + request("GetLegendGraphic", ("image/png",))
         + "</Request><Exception>"
         + "".join(f"<Format>{f}</Format>" for f in EXCEPTION_FORMATS["1.1.1"])
         + "</Exception>"
@@ -512,7 +541,7 @@ def offered_format(text: str, offered: Sequence[str], *, name: str) -> str:
 
 
 @lru_cache(maxsize=64)
-def _geographic(crs: str) -> bool:
+def geographic_crs(crs: str) -> bool:
     """Is ``crs`` (one :func:`check_crs` passed) a geographic CRS (latitude, longitude)?"""
     return bool(pyproj.CRS.from_user_input(crs).is_geographic)
 
@@ -526,7 +555,7 @@ def _check_latitudes(crs: str, box: Sequence[float], *, version: str, north_firs
     back blank, 200, as if the layer had no data there (Vietnam's 103-108 E read as
     latitudes).
     """
-    if crs.upper() != "CRS:84" and not _geographic(crs):
+    if crs.upper() != "CRS:84" and not geographic_crs(crs):
         return
     south, north = box[1], box[3]
     if south >= -90.0 and north <= 90.0:
@@ -550,12 +579,53 @@ def _check_world_copies(crs: str, box: Sequence[float], *, text: str) -> None:
 
     span = world_span(crs)
     if span is None:
+        _check_area(crs, box, text=text)
         return
     copies = (box[2] - box[0]) / (span[1] - span[0])
     if copies > MAX_WORLD_COPIES:
         raise ApiError(400, f"BBOX {text[:80]!r} spans {copies:.3g} copies of the world (one "
                             f"is {span[1] - span[0]:.10g} wide in {crs[:40]}); a map shows at "
                             f"most {MAX_WORLD_COPIES}: ask for a narrower BBOX",
+                       locator="BBOX")
+
+
+@lru_cache(maxsize=64)
+def _area_extent(crs: str) -> float | None:
+    """The larger side, in ``crs``'s units, of the area where ``crs`` is defined (its
+    EPSG area of use, projected); ``None`` when it states none."""
+    parsed = pyproj.CRS.from_user_input(crs)
+    area = parsed.area_of_use
+    if area is None:
+        return None
+    try:
+        x0, y0, x1, y1 = pyproj.Transformer.from_crs(
+            "OGC:CRS84", parsed, always_xy=True).transform_bounds(*area.bounds,
+                                                                  densify_pts=21)
+    except pyproj.exceptions.ProjError:
+        return None
+    side = max(x1 - x0, y1 - y0)
+    return side if math.isfinite(side) and side > 0 else None
+
+
+def _check_area(crs: str, box: Sequence[float], *, text: str) -> None:
+    """Refuse a BBOX of a CRS whose world does not repeat (UTM, a national grid) that is
+    more than :data:`MAX_WORLD_COPIES` times as wide or tall as the whole area where the
+    CRS is defined.
+
+    ``BBOX=-1e300,-1e300,1e300,1e300`` in UTM 19N drew a blank map, 200, over a layer
+    inside it: no place of the Earth is a pixel of such a map (one pixel of it is
+    billions of Earths), and a web map's widest view of a national grid is a few times
+    its area. In CRSs whose world repeats the copies are counted instead.
+    """
+    side = _area_extent(crs)
+    if side is None:
+        return
+    times = max(box[2] - box[0], box[3] - box[1]) / side
+    if times > MAX_WORLD_COPIES:
+        raise ApiError(400, f"BBOX {text[:80]!r} is {times:.3g} times as large as the whole "
+                            f"area where {crs[:40]} is defined ({side:.10g} across in its "
+                            f"units); a map shows at most {MAX_WORLD_COPIES} times that: give "
+                            "the BBOX in the CRS's own units, or a narrower one",
                        locator="BBOX")
 
 
@@ -602,6 +672,29 @@ def _background(q: dict[str, str]) -> tuple[bool, tuple[int, int, int]]:
     return transparent.upper() == "TRUE", (rgb >> 16, (rgb >> 8) & 0xFF, rgb & 0xFF)
 
 
+def legend_size(q: Mapping[str, str]) -> tuple[int, int]:
+    """The ``(width, height)`` of a GetLegendGraphic image: ``WIDTH`` and ``HEIGHT`` (SLD
+    1.1 10.2: the size of the legend image in pixels), each 1..:data:`MAX_LEGEND_SIZE`;
+    left out, the size every LegendURL names (:data:`tiles.legend.LEGEND_SIZE`). Both were
+    ignored: the legend was always 320 x 84, and ``WIDTH=abc`` drew it."""
+    from tiles.legend import LEGEND_SIZE, MAX_LEGEND_SIZE
+
+    size = []
+    for name, default in zip(("WIDTH", "HEIGHT"), LEGEND_SIZE, strict=True):
+        text = q.get(name)
+        if text is None:
+            size.append(default)
+            continue
+        value = url_integer(text)
+        if value is None or not 1 <= value <= MAX_LEGEND_SIZE:
+            raise ApiError(400, f"GetLegendGraphic {name} must be an integer 1.."
+                                f"{MAX_LEGEND_SIZE} (pixels), got {text[:16]!r}; leave it "
+                                f"out for the legend's own size ({LEGEND_SIZE[0]} x "
+                                f"{LEGEND_SIZE[1]})", locator=name)
+        size.append(value)
+    return size[0], size[1]
+
+
 def exception_canvas(q: dict[str, str], *, formats: Sequence[str] | None = None
                      ) -> tuple[int, int, str, bool, tuple[int, int, int]] | None:
     """``(width, height, format, transparent, bgcolor)`` of the image an ``INIMAGE`` or
@@ -613,8 +706,10 @@ def exception_canvas(q: dict[str, str], *, formats: Sequence[str] | None = None
     if formats is None:
         formats = ("image/png",) if legend else MAP_FORMATS
     try:
-        width = _int(q, "WIDTH", MAX_SIZE) if "WIDTH" in q or not legend else 320
-        height = _int(q, "HEIGHT", MAX_SIZE) if "HEIGHT" in q or not legend else 84
+        if legend:
+            width, height = legend_size(q)
+        else:
+            width, height = _int(q, "WIDTH", MAX_SIZE), _int(q, "HEIGHT", MAX_SIZE)
         fmt = offered_format(q.get("FORMAT", "image/png"), formats, name="FORMAT")
         transparent, bgcolor = _background(q)
     except ApiError:
@@ -672,18 +767,25 @@ def parse_map_request(q: dict[str, str], *, layer_key: str = "LAYERS") -> MapReq
                             "CRS=EPSG:4326 with BBOX in latitude, longitude order, or "
                             "VERSION=1.1.1 with SRS=)", code="InvalidCRS", locator="CRS")
     check_crs(crs, name=crs_name)
-    north_first = version == "1.3.0" and _north_first(crs)
+    other = "CRS" if crs_name == "SRS" else "SRS"
+    if q.get(other) and crs_alias(q[other]).strip().upper() != crs.strip().upper():
+        # one was drawn, the other dropped without a word: a BBOX meant for the other
+        raise ApiError(400, f"{other}={q[other][:40]!r} and {crs_name}={crs[:40]!r} name two "
+                            f"CRSs; WMS {version} reads {crs_name} (1.3.0 names the map's CRS "
+                            "CRS, 1.1.1 SRS): give the one of your VERSION, or both alike",
+                       locator=other)
+    lat_first = version == "1.3.0" and north_first(crs)
     box = [url_number(v) for v in q.get("BBOX", "").split(",")]
     if len(box) != 4 or not all(v is not None and math.isfinite(v) for v in box):
         # inf drew a map; "1_000" was read as 1000
         raise ApiError(400, "BBOX must be four numbers minx,miny,maxx,maxy, got "
                             f"{q.get('BBOX', '')[:80]!r}", locator="BBOX")
     box_xy = [float(v) for v in box if v is not None]
-    if north_first:
+    if lat_first:
         box_xy = [box_xy[1], box_xy[0], box_xy[3], box_xy[2]]
     if not (box_xy[0] < box_xy[2] and box_xy[1] < box_xy[3]):
         raise ApiError(400, "BBOX must have min < max on both axes", locator="BBOX")
-    _check_latitudes(crs, box_xy, version=version, north_first=north_first,
+    _check_latitudes(crs, box_xy, version=version, north_first=lat_first,
                      text=q.get("BBOX", ""))
     _check_world_copies("OGC:CRS84" if crs.upper() == "CRS:84" else crs, box_xy,
                         text=q.get("BBOX", ""))

@@ -48,11 +48,15 @@ from tiles.wms import (
     exception_canvas,
     exception_mode,
     exception_xml,
+    geographic_crs,
+    legend_size,
     negotiate_version,
+    north_first,
     offered_format,
     parse_map_request,
     query_params,
 )
+from tiles.xmltext import escape, quoteattr
 
 __all__ = ["wms", "wms_refusal"]
 
@@ -227,7 +231,7 @@ async def _legend_graphic(svc: TileService, request: Request, q: dict[str, str])
     if q.get("STYLE", "default") not in ("", "default"):
         raise ApiError(400, f"unknown STYLE {q['STYLE'][:40]!r}; every layer's only style is "
                             "'default'", code="StyleNotDefined", locator="STYLE")
-    return await legend_for(svc, request, layer)
+    return await legend_for(svc, request, layer, legend_size(q))
 
 
 def _render_map(svc: TileService, layers: list[Layer], m: MapRequest) -> bytes:
@@ -273,7 +277,37 @@ async def _get_map(svc: TileService, request: Request, q: dict[str, str]) -> Res
     etag = svc.etag(layers[0], "wms", *m.layers[1:], m.crs, m.bbox, m.width, m.height, m.fmt,
                     m.transparent, m.bgcolor, *(la.source.token for la in layers[1:]))
     # the x/y BBOX, so a 1.1.1 and a 1.3.0 request for one map share the ETag
-    return svc.respond(request, layers, etag, body, m.fmt, _ignored_dimensions(q))
+    warnings = [w for w in (_ignored_dimensions(q).get("Warning"),
+                            _swapped_axes(svc, layers, m)) if w]
+    return svc.respond(request, layers, etag, body, m.fmt,
+                       {"Warning": ", ".join(warnings)} if warnings else None)
+
+
+def _overlaps(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _swapped_axes(svc: TileService, layers: list[Layer], m: MapRequest) -> str | None:
+    """A ``Warning`` value when a map in a geographic CRS covers none of its layers but
+    would cover one with its BBOX's axes swapped: the usual cause of a blank map is a
+    longitude given as the latitude (1.3.0's EPSG:4326 is latitude first), and Bonaire's
+    ``-68.4,12.1,...`` given lon-first is a valid place in the South Atlantic, drawn blank
+    without a word. The map is drawn as asked (it is a place); the header says why it may
+    be empty."""
+    if m.crs != "OGC:CRS84" and not geographic_crs(m.crs):
+        return None
+    box = m.bbox
+    swapped = (box[1], box[0], box[3], box[2])
+    bounds = {la.name: svc.meta(la).bounds for la in layers}
+    if any(_overlaps(box, b) for b in bounds.values()):
+        return None
+    hit = [name for name, b in bounds.items() if _overlaps(swapped, b)]
+    if not hit:
+        return None
+    order = ("latitude, longitude" if m.version == "1.3.0" and m.crs != "OGC:CRS84"
+             and north_first(m.crs) else "longitude, latitude")
+    return (f'299 prospect "BBOX covers no layer; with its axes swapped it would cover '
+            f"{hit[0]!r}: in WMS {m.version} with {m.crs} the BBOX is in {order} order\"")
 
 
 def _ignored_dimensions(q: dict[str, str]) -> dict[str, str]:
@@ -293,6 +327,38 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
+GML_NS = "urn:x-prospect:wms"
+"""Namespace of the ``prospect:`` elements of a GetFeatureInfo GML answer."""
+
+
+def _gml(features: list[dict[str, Any]]) -> str:
+    """GetFeatureInfo's ``features`` as GML 2: a ``wfs:FeatureCollection`` of one
+    ``prospect:cell`` per layer (layer, title, value, units and the point, lon/lat), as
+    MapServer and GeoServer answer ``application/vnd.ogc.gml``. A cell without data has
+    an empty ``value`` (never the text ``nan``). Layer names may start with a digit, which
+    no XML element name may, so each is the ``layer`` element's text."""
+    members = []
+    for f in features:
+        p = f["properties"]
+        lon, lat = f["geometry"]["coordinates"]
+        value = p["value"]
+        text = "" if value is None or (isinstance(value, float) and not math.isfinite(value)) \
+            else str(value)
+        members.append(
+            "<gml:featureMember><prospect:cell>"
+            f"<prospect:layer>{escape(p['layer'])}</prospect:layer>"
+            f"<prospect:title>{escape(str(p['title']))}</prospect:title>"
+            f"<prospect:value>{escape(text)}</prospect:value>"
+            f"<prospect:units>{escape(str(p['units'] or ''))}</prospect:units>"
+            "<prospect:location><gml:Point srsName=\"EPSG:4326\">"
+            f"<gml:coordinates>{lon!r},{lat!r}</gml:coordinates></gml:Point>"
+            "</prospect:location></prospect:cell></gml:featureMember>")
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<wfs:FeatureCollection xmlns:wfs="http://www.opengis.net/wfs" '
+            f'xmlns:gml="http://www.opengis.net/gml" xmlns:prospect={quoteattr(GML_NS)}>'
+            + "".join(members) + "</wfs:FeatureCollection>\n")
+
+
 async def _feature_info(svc: TileService, request: Request, q: dict[str, str]) -> Response:
     m = parse_map_request(q, layer_key="QUERY_LAYERS")
     layers = _layers(svc, request, m.layers, "QUERY_LAYERS")
@@ -303,6 +369,12 @@ async def _feature_info(svc: TileService, request: Request, q: dict[str, str]) -
                             f"{other_b} (give {a}= and {b}=, or VERSION="
                             f"{'1.3.0' if m.version == '1.1.1' else '1.1.1'})",
                        code="InvalidPoint", locator=a)
+    for mine, theirs in ((a, other_a), (b, other_b)):
+        if q.get(theirs) and q.get(mine) and q[theirs] != q[mine]:  # one was read, silently
+            raise ApiError(400, f"{theirs}={q[theirs][:16]!r} and {mine}={q[mine][:16]!r} name "
+                                f"two pixels; WMS {m.version} reads {a} and {b} (1.3.0 names "
+                                "the pixel I and J, 1.1.1 X and Y): give the ones of your "
+                                "VERSION", code="InvalidPoint", locator=theirs)
     i, j = url_integer(q.get(a, "")), url_integer(q.get(b, ""))
     if i is None or j is None:  # int() took "1_0" as 10 and " 5" as 5
         raise ApiError(400, f"{a} and {b} must be integer pixel positions (0 or more), got "
@@ -345,6 +417,8 @@ async def _feature_info(svc: TileService, request: Request, q: dict[str, str]) -
     elif fmt == "text/plain":
         body = "".join(f"{f['properties']['layer']} = {_shown(f['properties']['value'])}\n"
                        for f in features)
+    elif fmt in ("application/vnd.ogc.gml", "text/xml"):
+        body = _gml(features)
     else:  # text/html
         rows = "".join(
             f"<tr><td>{html.escape(str(f['properties']['title']))}</td>"

@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from prospect.config._base import (
     ConfigPath,
@@ -210,7 +210,7 @@ class TilesConfig(StrictModel):
                     "tiles only)",
     )
     public_url: str | None = Field(
-        default=None, pattern=r"^https?://[^\s?#]+[^/\s?#]$",
+        default=None,
         description="Root URL where out/tiles/ is published; static TileJSON then carries "
                     "absolute tile and legend URLs (default: relative ones)",
     )
@@ -221,6 +221,11 @@ class TilesConfig(StrictModel):
     @classmethod
     def _tms_known(cls, value: list[str]) -> list[str]:
         return _check_tms_list(value)
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url_is_a_root(cls, value: str | None) -> str | None:
+        return None if value is None else check_public_url(value)
 
     @model_validator(mode="after")
     def _zooms_and_names(self) -> TilesConfig:
@@ -268,6 +273,34 @@ class ServeLayerConfig(TileLayerConfig):
         return self
 
 
+_PUBLIC_URL = r"https?://[^\s?#/]+(/[^\s?#]*[^/\s?#])?"
+"""A root URL links are made under: scheme and host, a path if any, no trailing slash."""
+
+
+def check_public_url(text: str) -> str:
+    """``text`` if it is a root URL links can be made under (:data:`_PUBLIC_URL`).
+
+    Links are ``public_url + "/tiles/..."``: a trailing slash (``https://maps.example.org/
+    prospect/``, as most people write a folder) made every link ``...//tiles``, a query or
+    fragment put the path inside it. It was refused with the bare regular expression; the
+    refusal now says what is wrong and the value to write.
+    """
+    import re
+
+    if re.fullmatch(_PUBLIC_URL, text):
+        return text
+    hint = text.strip()
+    if not re.match(r"(?i)https?://", hint):
+        hint = "https://" + hint.lstrip("/")
+    hint = re.sub(r"(?i)^(https?)://", lambda m: m.group(1).lower() + "://", hint)
+    hint = re.split(r"[?#\s]", hint, maxsplit=1)[0].rstrip("/")
+    raise ValueError(
+        "not a root URL that links can be made under (public_url + '/tiles/...'): give the "
+        "scheme (http:// or https://, in lower case), the host and the path if any, with no "
+        f"trailing slash, query, fragment or spaces, e.g. {hint!r}"
+    )
+
+
 def _check_origin(text: str) -> str:
     """``text`` if it is ``*`` or a browser origin, ``scheme://host[:port]`` (RFC 6454).
 
@@ -292,6 +325,22 @@ def _check_origin(text: str) -> str:
     )
 
 
+_NOT_A_DIGEST = "(not shown: it may be a key; "
+"""Starts what stands in for a ``key_sha256`` that is no digest (with its length), so that
+no refusal shows it."""
+
+
+def _is_digest(value: str) -> str:
+    """Refuse :data:`_NOT_A_DIGEST` (what a ``key_sha256`` that is no digest became)."""
+    if value.startswith(_NOT_A_DIGEST):
+        raise ValueError(
+            "key_sha256 is the key's SHA-256 digest, 64 hex digits, never the key; if the "
+            "key itself is written here, remove it (the config keeps only hashes) and write "
+            "its digest: 'prospect serve-key AGENCY' prints a new key and its digest, "
+            "'printf %s KEY | sha256sum' the digest of a key you have")
+    return value
+
+
 class AgencyKeyConfig(StrictModel):
     """One agency's API key, kept only as its SHA-256 hex digest, and its layer rights.
 
@@ -300,7 +349,8 @@ class AgencyKeyConfig(StrictModel):
     """
 
     agency: str = Field(min_length=1, max_length=100)
-    key_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    key_sha256: Annotated[str, AfterValidator(_is_digest)] = Field(
+        description="SHA-256 hex digest of the key (never the key)")
     layers: list[str] = Field(default_factory=list)
     revoked: bool = False
     expires: datetime | None = Field(
@@ -311,6 +361,19 @@ class AgencyKeyConfig(StrictModel):
         description="Rate limit of this key (429 with Retry-After beyond it); unset: none",
     )
 
+    @field_validator("key_sha256", mode="before")
+    @classmethod
+    def _digest_not_shown(cls, value: Any) -> Any:
+        """A digest in capitals is the same digest (lower case, as keys are hashed); any
+        other text may be the key itself, pasted where its hash goes, and is replaced
+        before a refusal can show it (it was echoed in the config error: a secret in a
+        terminal and a log)."""
+        import re
+
+        if isinstance(value, str) and re.fullmatch(r"[0-9a-fA-F]{64}", value):
+            return value.lower()
+        return f"{_NOT_A_DIGEST}{len(value)} characters)" if isinstance(value, str) else value
+
 
 class ServeConfig(StrictModel):
     """The tile server: its layers, zoom limits, caching and agency keys."""
@@ -320,7 +383,8 @@ class ServeConfig(StrictModel):
     attribution: str = "Prospect"
     licence: str | None = None
     provider: str = "Prospect"
-    provider_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
+    provider_url: str | None = Field(default=None,
+                                     description="Web address of the provider (http(s)://)")
     contact_email: str | None = None
     access_constraints: str = Field(
         default="Layers that are not public need an agency API key (X-API-Key or ?key=)",
@@ -335,7 +399,7 @@ class ServeConfig(StrictModel):
     host: str = Field(default="127.0.0.1", min_length=1,
                       description="Address to listen on ('' listened on every interface)")
     public_url: str | None = Field(
-        default=None, pattern=r"^https?://[^\s?#]+[^/\s?#]$",
+        default=None,
         description="External root URL (behind a proxy, with its path if any): links and "
                     "redirects are made from it; default: the address the server listens "
                     "on, never a request header",
@@ -361,6 +425,16 @@ class ServeConfig(StrictModel):
     max_idle_connections: int = Field(
         default=256, ge=1, le=65536,
         description="Connections waiting for a request head at once; beyond it the oldest closes",
+    )
+    send_timeout_s: float = Field(
+        default=60.0, gt=0, le=3600,
+        description="Seconds a client may take none of its answer (a large map it does not "
+                    "read) before its connection is closed",
+    )
+    max_unsent_mb: int = Field(
+        default=256, ge=1, le=65536,
+        description="Megabytes of answers that stalled clients have not taken, held in all; "
+                    "beyond it the connection stalled longest is closed",
     )
     max_header_bytes: int = Field(
         default=8192, ge=1024, le=16384,
@@ -391,6 +465,22 @@ class ServeConfig(StrictModel):
     def _origins_are_origins(cls, value: list[str]) -> list[str]:
         return [_check_origin(v) for v in value]
 
+    @field_validator("public_url")
+    @classmethod
+    def _public_url_is_a_root(cls, value: str | None) -> str | None:
+        return None if value is None else check_public_url(value)
+
+    @field_validator("provider_url")
+    @classmethod
+    def _provider_url_is_a_web_address(cls, value: str | None) -> str | None:
+        import re
+
+        if value is None or re.fullmatch(r"https?://\S+", value):
+            return value
+        raise ValueError("provider_url is a web address starting http:// or https:// (in "
+                         "lower case) with no spaces, e.g. 'https://www.example.org' (it was "
+                         "refused with a regular expression)")
+
     @model_validator(mode="after")
     def _consistent(self) -> ServeConfig:
         if self.max_zoom < self.min_zoom:
@@ -399,6 +489,14 @@ class ServeConfig(StrictModel):
         dupes = repeated(names)
         if dupes:
             raise ValueError(f"layer names must be unique; repeated: {dupes}")
+        folded = repeated(name.casefold() for name in names)
+        if folded:  # the tiles stage refuses them too: one name to a cache on most disks
+            same = [name for name in names if name.casefold() in folded]
+            raise ValueError(f"layer names {same} differ only in case; clients and tile "
+                             "caches (QGIS's, MapProxy's, a browser's on macOS and Windows "
+                             "disks) keep tiles in a folder per layer name, where the two "
+                             "are one folder and one layer is shown as the other: give "
+                             "names that differ in more than case")
         for key in self.keys:
             unknown = sorted(set(key.layers) - set(names) - {"*"})
             if unknown:
