@@ -32,7 +32,7 @@ from prospect.ingest.landsat import landsat_id
 from prospect.ingest.sentinel2 import s2_file_date
 from prospect.io.cube import provenance_attr, read_provenance
 
-__all__ = ["change", "stack_dates"]
+__all__ = ["change", "recorded_quantity", "stack_dates"]
 
 
 def _file_date(path: str) -> tuple[str, dt.date] | None:
@@ -76,6 +76,21 @@ def _collection(path: str) -> str | None:
     return f"Collection {int(ident.processing.split()[1])}"
 
 
+def recorded_quantity(var: xr.DataArray) -> str | None:
+    """The quantity a cube variable holds (``surface_reflectance``, ``toa_reflectance``,
+    ``toa_radiance``...): the one its provenance records, else the one every one of its
+    files' product names states; ``None`` when neither says."""
+    prov = read_provenance(var.attrs.get("provenance"))
+    quantity = prov.get("quantity")
+    if quantity:
+        return str(quantity)
+    scenes = prov.get("scenes")
+    files = [str(s.get("file", "")) for s in scenes if isinstance(s, dict)
+             ] if isinstance(scenes, list) else []
+    named = {_named_quantity(f) for f in files}
+    return named.pop() if len(named) == 1 else None
+
+
 def _recorded(var: xr.DataArray) -> dict[str, Any]:
     """What a variable's provenance records: its scenes' dates (by file name), quantity
     (recorded, else the one its files' product names state) and Landsat collections."""
@@ -84,11 +99,7 @@ def _recorded(var: xr.DataArray) -> dict[str, Any]:
     files = [str(s.get("file", "")) for s in scenes if isinstance(s, dict)
              ] if isinstance(scenes, list) else []
     dated = [d for f in files if (d := _file_date(f))]
-    quantity = prov.get("quantity")
-    if not quantity and files:
-        named = {_named_quantity(f) for f in files}
-        quantity = named.pop() if len(named) == 1 else None
-    return {"dates": dated, "quantity": quantity,
+    return {"dates": dated, "quantity": recorded_quantity(var),
             "units": var.attrs.get("units"), "kind": var.attrs.get("prospect_kind"),
             "collection": ", ".join(sorted({c for f in files if (c := _collection(f))}))}
 

@@ -30,6 +30,7 @@ __all__ = [
     "check_aster_swir_dates",
     "check_input_kinds",
     "check_percent_units",
+    "check_reflectance_levels",
     "check_reflectance_ranges",
     "check_scene_bands",
     "judge_samples",
@@ -124,8 +125,50 @@ def check_input_kinds(ds: xr.Dataset, plan: IndexPlan, *,
     _warn_one_variable_twice(plan)
     check_aster_swir_dates(ds, plan)
     check_scene_bands(ds, plan)
+    check_reflectance_levels(ds, plan)
     if not allow_out_of_range:
         check_percent_units(ds, plan)
+
+
+_REFLECTANCES = {"surface_reflectance": "surface reflectance (Level-2)",
+                 "toa_reflectance": "top-of-atmosphere reflectance (Level-1)"}
+
+
+def check_reflectance_levels(ds: xr.Dataset, plan: IndexPlan) -> None:
+    """Refuse an index whose bands hold reflectance of two processing levels, as their
+    provenance records them (or their product file names state): NDVI of a Level-2A red
+    and a Level-1C near infrared (surface against top-of-atmosphere reflectance: the
+    atmosphere's path radiance is in one band and not the other) was computed as if they
+    were one product. A custom formula gets a :class:`~prospect.errors.DataWarning`.
+
+    Raises
+    ------
+    DataError
+        Naming each band, its variable and level, the index and the fix.
+    """
+    import warnings
+
+    from prospect.timeseries import recorded_quantity
+
+    for index in plan.indices:
+        levels: dict[str, list[str]] = {}
+        for common, variable in index.bands:
+            if variable not in ds:
+                continue
+            quantity = recorded_quantity(ds[variable])
+            if quantity in _REFLECTANCES:
+                levels.setdefault(quantity, []).append(f"{common} ({variable!r})")
+        if len(levels) < 2:
+            continue
+        held = "; ".join(f"{_REFLECTANCES[q]}: {', '.join(bands)}"
+                         for q, bands in sorted(levels.items()))
+        text = (f"index {index.name!r} reads reflectance of two processing levels ({held}): "
+                "a ratio of surface and top-of-atmosphere reflectance is neither; ingest "
+                "every band the index reads from one product level (all Level-2 surface "
+                "reflectance, or all Level-1)")
+        if index.source != "custom":
+            raise DataError(text)
+        warnings.warn(DataWarning(text), stacklevel=3)
 
 
 def _warn_one_variable_twice(plan: IndexPlan) -> None:
