@@ -604,21 +604,28 @@ def _mojibake(text: str) -> bool:
     return False
 
 
-@functools.lru_cache(maxsize=32)
-def _utf8_in_code_page(name: str, _version: tuple[int, ...], layer: str | None) -> str:
+def _non_ascii_texts(name: str, layer: str | None, limit: int = 10_000) -> set[str]:
+    """The layer's attribute texts that are not ASCII (stopping once past ``limit``), as
+    GDAL decodes them; none where the layer cannot be read (the read proper names why)."""
     quiet_measured()
     try:
         with gdal_messages():  # the read proper reports them
             df = pyogrio.read_dataframe(name, layer=layer, read_geometry=False)
     except Exception:  # the read proper names what is wrong with the file
-        return ""
+        return set()
     texts: set[str] = set()
     for column in df.columns:
         if df[column].dtype == object or pd.api.types.is_string_dtype(df[column]):
             texts.update(v for v in df[column].tolist()
                          if isinstance(v, str) and not v.isascii())
-        if len(texts) > 10_000:
+        if len(texts) > limit:
             break
+    return texts
+
+
+@functools.lru_cache(maxsize=32)
+def _utf8_in_code_page(name: str, _version: tuple[int, ...], layer: str | None) -> str:
+    texts = _non_ascii_texts(name, layer)
     # every non-ASCII text, not one: Latin-1 names that happen to form UTF-8 are rare, all
     # of a column's accented names doing so is not chance
     if not texts or not all(_mojibake(t) for t in texts):
@@ -683,16 +690,7 @@ def _western_in_other_code_page(name: str, cpg: str | None, _version: tuple[int,
     codec = _cpg_codec(Path(cpg) if cpg else None)
     if not codec or codec in ("cp1252", "latin_1", "iso8859-1", "utf-8", "ascii"):
         return ""
-    quiet_measured()
-    try:
-        with gdal_messages():  # the read proper reports them
-            df = pyogrio.read_dataframe(name, layer=layer, read_geometry=False)
-    except Exception:  # the read proper names what is wrong with the file
-        return ""
-    texts = {v for column in df.columns
-             if df[column].dtype == object or pd.api.types.is_string_dtype(df[column])
-             for v in df[column].head(10_000).tolist()
-             if isinstance(v, str) and not v.isascii()}
+    texts = _non_ascii_texts(name, layer)
     scripted = [t for t in texts if any(c.isalpha() and not c.isascii() for c in t)]
     if not scripted or not all(_mixed_word(t) for t in scripted):
         return ""
