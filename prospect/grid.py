@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -44,8 +45,27 @@ def parse_crs(value: object) -> CRS:
         return CRS.from_user_input(value)
     except ProjCRSError as exc:
         raise CRSError(
-            f"unknown CRS {value!r}; give an EPSG code such as 'EPSG:32619' or WKT"
-        ) from exc
+            f"unknown CRS {value!r}; {_spelled_code(value)}give an EPSG code such as "
+            "'EPSG:32619' or WKT") from exc
+
+
+def _spelled_code(value: object) -> str:
+    """``did you mean 'EPSG:28992'? `` for an authority code PROJ knows written with
+    spaces (``EPSG 28992``, ``EPSG : 28992``), else ``""``."""
+    meant = _CODE_SPELLED.match(value) if isinstance(value, str) else None
+    if meant is None:
+        return ""
+    code = f"{meant.group(1).upper()}:{meant.group(2)}"
+    try:
+        CRS.from_user_input(code)
+    except ProjCRSError:
+        return ""
+    return f"did you mean '{code}'? "
+
+
+_CODE_SPELLED = re.compile(r"^\s*(EPSG|ESRI)\s*(?:[: ]\s*)+(\d+)\s*$", re.IGNORECASE)
+"""An authority code written with spaces (``EPSG 28992``, ``EPSG : 28992``): not read by
+PROJ, and nearly right."""
 
 
 def check_transformable(src: object, dst: object, *, where: str) -> None:
@@ -149,8 +169,8 @@ def _check_cells(width: float, height: float, resolution: float) -> None:
     limit = max_cells()
     if width * height > limit:
         raise GridError(
-            f"the grid has {height} x {width} = {width * height:.3g} cells per variable, over "
-            f"the limit of {limit:.3g}; use a coarser resolution or smaller bounds (or raise "
+            f"the grid has {height} x {width} = {float(width) * height:.3g} cells per variable, "
+            f"over the limit of {limit:.3g}; use a coarser resolution or smaller bounds (or raise "
             "PROSPECT_MAX_CELLS)"
         )
 

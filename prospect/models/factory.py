@@ -145,9 +145,14 @@ def make_estimator(
     allowed = clf.get_params(deep=False)
     unknown = sorted(set(config.params) - set(allowed))
     if unknown:
+        import difflib
+
+        meant = [f"{key!r} -> {close[0]!r}" for key in unknown
+                 if (close := difflib.get_close_matches(key, list(allowed), n=1, cutoff=0.8))]
+        hint = f"did you mean {', '.join(meant)}? " if meant else ""
         raise ConfigError(
-            f"model.params {unknown} are not parameters of {config.estimator}; allowed: "
-            f"{sorted(allowed)}"
+            f"model.params {unknown} are not parameters of {config.estimator}; {hint}"
+            f"allowed: {sorted(allowed)}"
         )
     try:
         clf.set_params(**config.params)

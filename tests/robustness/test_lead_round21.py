@@ -119,3 +119,38 @@ def test_a_remote_plain_raster_replaced_on_its_server_is_read_anew(tmp_path: Any
         d.write(np.full((d.height, d.width), 70, "int16"), 1)  # the same size, new values
     again = _read(_quiet(plan_raster, source, grid)[0], grid)
     assert np.nanmin(again) == np.nanmax(again) == 70
+
+
+@pytest.mark.parametrize(("value", "hint"), [
+    ("EPSG 28992", "did you mean 'EPSG:28992'?"), ("EPSG : 28992", "did you mean 'EPSG:28992'?"),
+    ("epsg  4326", "did you mean 'EPSG:4326'?"), ("EPSG:99999999", None), ("RD New", None),
+], ids=["space", "spaced-colon", "lower-case", "unknown-code", "a-name"])
+def test_an_authority_code_written_with_spaces_is_named(value: str, hint: str | None) -> None:
+    """Before: 'EPSG 28992' was "unknown CRS" with no word of the colon PROJ wants."""
+    from prospect.errors import CRSError
+    from prospect.grid import parse_crs
+
+    with pytest.raises(CRSError) as info:
+        parse_crs(value)
+    text = str(info.value)
+    if hint is None:
+        assert "did you mean" not in text, text
+    else:
+        assert hint in text, text
+
+
+def test_a_misspelt_estimator_parameter_names_the_nearest() -> None:
+    """Before: 'n_estimatos' listed the nineteen parameters of a random forest and left the
+    user to find the one meant."""
+    from prospect.config.model import ModelConfig
+    from prospect.errors import ConfigError
+    from prospect.models.factory import make_estimator
+
+    cfg = ModelConfig.model_validate({"mineral": "lithium", "estimator": "random_forest",
+                                      "labels": {"source": "wells"}})
+    cfg = cfg.model_copy(update={"params": {"n_estimatos": 10, "zzz": 1}})
+    with pytest.raises(ConfigError) as info:
+        make_estimator(cfg, n_features=2)
+    text = str(info.value)
+    assert "did you mean 'n_estimatos' -> 'n_estimators'?" in text, text
+    assert "'zzz' ->" not in text and "allowed: [" in text, text
