@@ -149,6 +149,53 @@ def _option_values(command: Any, args: list[str]) -> dict[str, list[str]]:
     return given
 
 
+def _command_at(args: list[str]) -> tuple[Any, list[str], list[str]]:
+    """The click command ``args`` name (down the groups: ``model score ...``), the words
+    that named it after ``prospect``, and the arguments left for it; a group where the
+    next word names none of its commands (or none is given)."""
+    from typer.main import get_command
+
+    command: Any = get_command(app)
+    path: list[str] = []
+    rest = list(args)
+    while hasattr(command, "commands"):
+        name = next((a for a in rest if not a.startswith("-")), None)
+        if name is None or name not in command.commands:
+            break
+        path.append(name)
+        rest = rest[rest.index(name) + 1:]
+        command = command.commands[name]
+    return command, path, rest
+
+
+_COMPLETE_VAR = "_PROSPECT_COMPLETE"
+"""Set by the shell completion script: the command line is being completed, not run."""
+
+
+def _refuse_missing_command(args: list[str]) -> None:
+    """A group called without a command (``prospect``, ``prospect model``) is a usage
+    error, said as every other one: the usage line, where the help is, and what to give.
+
+    Groups printed their whole help on standard output and exited 2 with a blank line on
+    standard error: the code of a mistake, with no word of one, and a screen of help in
+    the output a script reads. ``--help`` asks for the help (exit 0); a script that left a
+    command out stops with exit 2 and says what was missing, not a page of text.
+    """
+    if os.environ.get(_COMPLETE_VAR):
+        return  # the shell asks for completions (prospect <TAB>): click answers
+    command, path, rest = _command_at(args)
+    if rest or not hasattr(command, "commands"):
+        return  # options (--help, --version) or a word that is no command: click says
+    from typer.core import TyperGroup
+
+    named = " ".join(["prospect", *path])
+    ctx = TyperGroup.context_class(command, info_name=named)
+    commands = [n for n, c in command.commands.items() if not getattr(c, "hidden", False)]
+    raise ClickUsageError(
+        f"no command given: '{named}' takes one of {', '.join(commands)} (e.g. "
+        f"'{named} {commands[0]} --help' for that command's options)", ctx=ctx)
+
+
 def _refuse_repeated_options(args: list[str]) -> None:
     """A single-valued option given twice with different values is a command-line error.
 
@@ -156,16 +203,9 @@ def _refuse_repeated_options(args: list[str]) -> None:
     (an option added to a script's line) wrote the job somewhere the first ``-o`` did not
     say, and ``--workers 4 --workers 16`` ran on 16 without a word.
     """
-    from typer.main import get_command
-
-    command: Any = get_command(app)
-    rest = list(args)
-    while hasattr(command, "commands"):  # down the groups: 'model score ...'
-        name = next((a for a in rest if not a.startswith("-")), None)
-        if name is None or name not in command.commands:
-            return
-        rest = rest[rest.index(name) + 1:]
-        command = command.commands[name]
+    command, _, rest = _command_at(args)
+    if hasattr(command, "commands"):
+        return
     for option, values in _option_values(command, rest).items():
         if len(set(values)) > 1:
             shown = ", ".join(repr(v) for v in values)
@@ -453,6 +493,7 @@ def _main(argv: list[str] | None, err: Console, closed: threading.Event) -> int:
     try:
         with stop_signals_interrupt() as stop:
             _register()  # the command modules' imports: a stop here is one line too
+            _refuse_missing_command(args)
             _refuse_repeated_options(args)
             # typer turns an interrupt that leaves a command into Exit(130), which it returns
             code = app(args=args, prog_name="prospect", standalone_mode=False)

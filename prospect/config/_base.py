@@ -388,6 +388,37 @@ reused with ``*defaults`` or ``<<: *defaults``. Anywhere else such a key is unkn
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _OCTAL = re.compile(r"^[-+]?0[0-7_]+$")
 
+_CORE_SCHEMA: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (f"tag:yaml.org,2002:{tag}", re.compile(pattern)) for tag, pattern in (
+        ("null", r"^(?:~|null|Null|NULL|)$"),
+        ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$"),
+        ("int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"),
+        ("float", r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+                  r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
+        ("merge", r"^<<$"),  # no part of YAML 1.2's schemas, but read by its parsers too
+    ))
+"""How YAML 1.2's core schema reads a plain scalar (YAML 1.2.2, section 10.3.2); anything
+else is text. A config that declares ``%YAML 1.2`` is read by it: ``yes``, ``on`` and
+``2024-01-01`` are text, ``017`` is 17, ``0o17`` is 15, ``1e3`` is a number."""
+
+
+def _yaml_12(loader: yaml.SafeLoader) -> bool:
+    """Whether the document ``loader`` reads declared ``%YAML 1.2`` (or a later 1.x)."""
+    version = getattr(loader, "yaml_version", None)
+    return version is not None and tuple(version) >= (1, 2)
+
+
+def _int_12(text: str, line: int) -> int:
+    """A YAML 1.2 core-schema int: decimal (leading zeros and all), ``0o`` octal, ``0x``."""
+    try:
+        if text.startswith(("0o", "0x")):
+            return int(text[2:], 8 if text[1] == "o" else 16)
+        return int(text, 10)
+    except ValueError:  # past Python's digit limit for int(text): no config's number
+        raise _Refused(
+            f"value at line {line} is a whole number of {len(text)} digits, past any "
+            "number a config takes; write the number meant (in decimal)") from None
+
 
 def _int_scalar(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
     """A YAML int, refusing the YAML 1.1 forms that read a number other than written.
@@ -398,6 +429,8 @@ def _int_scalar(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
     """
     text = str(node.value)
     line = node.start_mark.line + 1
+    if _yaml_12(loader):
+        return _int_12(text, line)
     if ":" in text:
         raise _Refused(
             f"value {text!r} at line {line} is read by YAML 1.1 as a base-60 number "
@@ -422,7 +455,7 @@ def _int_scalar(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
 def _float_scalar(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> float:
     """A YAML float, refusing YAML 1.1's base-60 form (``1:30.5`` is 90.5)."""
     text = str(node.value)
-    if ":" in text:
+    if ":" in text and not _yaml_12(loader):
         raise _Refused(
             f"value {text!r} at line {node.start_mark.line + 1} is read by YAML 1.1 as a "
             f"base-60 number ({loader.construct_yaml_float(node)}), not as written; quote it "
@@ -479,7 +512,8 @@ class _ConfigLoader(yaml.SafeLoader):
 
     def compose_document(self) -> Any:
         # the composer forgets its anchors at the document's end: keep which node has one
-        self.get_event()
+        start = self.get_event()
+        self.yaml_version = getattr(start, "version", None)  # a '%YAML 1.2' directive's
         node = self.compose_node(None, None)
         self.get_event()
         self.anchored = {id(n): name for name, n in self.anchors.items()}
@@ -499,6 +533,19 @@ class _ConfigLoader(yaml.SafeLoader):
             for key in [k for k in data if isinstance(k, str) and k.startswith(EXTENSION_PREFIX)]:
                 del data[key]  # a home for anchors (&defaults), as docker-compose's x- keys
         return data
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        """The tag of a node; a plain scalar of a document that declares ``%YAML 1.2`` by
+        YAML 1.2's core schema (:data:`_CORE_SCHEMA`).
+
+        PyYAML reads every document as YAML 1.1, its directive or not: in a file declaring
+        1.2, ``enabled: on`` was true, ``date: 2024-01-01`` a date and ``seed: 017`` was
+        refused as YAML 1.1's octal, where the file's own version reads text, text and 17.
+        """
+        if kind is yaml.ScalarNode and implicit[0] and _yaml_12(self):
+            return next((tag for tag, pattern in _CORE_SCHEMA if pattern.match(value)),
+                        "tag:yaml.org,2002:str")
+        return super().resolve(kind, value, implicit)
 
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
         seen: dict[Any, int] = {}
@@ -796,10 +843,12 @@ def load_yaml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: the config is empty (or only comments); write its keys, "
                           "as in the examples under configs/")
     if not isinstance(data, dict):
+        got = "a list (lines starting with '- ')" if isinstance(data, list) else \
+            f"one value ({str(data)[:40]!r})"
         raise ConfigError(
-            f"{path}: the top level must be a mapping of keys to values, got "
-            f"{type(data).__name__}"
-        )
+            f"{path}: the top level must be a mapping of keys to values ('name: ...', "
+            f"'region: ...'), got {got}; write the keys without '- ', as in the examples "
+            "under configs/")
     return data
 
 
@@ -1051,7 +1100,8 @@ def format_validation_error(exc: ValidationError, source: str,
     value's union members are one line at its key (:func:`_one_per_union`).
     """
     lines = []
-    for err in _one_per_union(exc.errors(), data):
+    errors = _one_per_tuple(_one_per_union(exc.errors(), data), data)
+    for err in _misspelt_not_missing(errors, model):
         loc = ".".join(str(p) for p in err["loc"]
                        if not str(p).startswith("function-after") and p not in _UNION_TAGS)
         place, exact = _place(err["loc"], places) if places else (None, False)
@@ -1131,6 +1181,142 @@ def _one_per_union(errors: list[Any], data: Any) -> list[Any]:
     return out
 
 
+def _misspelt_not_missing(errors: list[Any], model: type[BaseModel] | None) -> list[Any]:
+    """``errors`` without a required key's "missing" where an unknown key beside it is that
+    key misspelt: ``cr:`` for ``crs`` was two lines, "missing required key 'region.crs'"
+    and "unknown key 'region.cr' (did you mean 'crs'?)"; the second says it all."""
+    if model is None:
+        return errors
+    meant = set()
+    for err in errors:
+        if err["type"] == "extra_forbidden" and err["loc"]:
+            key, parent = err["loc"][-1], tuple(err["loc"][:-1])
+            close = difflib.get_close_matches(
+                str(key), allowed_keys(model, [*parent, "?"]), n=1, cutoff=0.6)
+            if close:
+                meant.add((*parent, close[0]))
+    return [e for e in errors if not (e["type"] == "missing" and tuple(e["loc"]) in meant)]
+
+
+def _value_at(data: Any, loc: Sequence[Any]) -> tuple[bool, Any]:
+    """``(found, value)`` at ``loc`` in ``data`` (a tagged union's tag passed over)."""
+    node = data
+    for part in loc:
+        if (isinstance(node, dict) and part in node) or (
+                isinstance(node, list | tuple) and isinstance(part, int)
+                and 0 <= part < len(node)):
+            node = node[part]
+        elif part in _UNION_TAGS or (isinstance(part, str) and _MEMBER_TAG.match(part)):
+            continue
+        else:
+            return False, None
+    return True, node
+
+
+def _one_per_tuple(errors: list[Any], data: Any) -> list[Any]:
+    """``errors`` with the positions a fixed-length list lacks as one error at its key.
+
+    ``chunks: [20]`` was "missing required key 'region.chunks.1'" (a key no config has:
+    the second of two numbers), and ``bounds:`` of three numbers "missing ... bounds.3".
+    One error, of type ``tuple_length``, at the list's key, with the number of values it
+    holds and the number it takes.
+    """
+    out: list[Any] = []
+    merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for err in errors:
+        loc = tuple(err["loc"])
+        if err["type"] == "missing" and loc and isinstance(loc[-1], int):
+            found, value = _value_at(data, loc[:-1])
+            if found and isinstance(value, list | tuple) and loc[-1] >= len(value):
+                known = merged.get(loc[:-1])
+                if known is not None:
+                    known["ctx"]["expected"] = max(known["ctx"]["expected"], loc[-1] + 1)
+                    continue
+                merged[loc[:-1]] = {
+                    "type": "tuple_length", "loc": loc[:-1], "input": value,
+                    "msg": "", "ctx": {"expected": loc[-1] + 1, "actual": len(value)}}
+                out.append(merged[loc[:-1]])
+                continue
+        if err["type"] in ("too_long", "too_short") and \
+                (err.get("ctx") or {}).get("field_type") == "Tuple":
+            ctx = err["ctx"]
+            expected = ctx.get("max_length", ctx.get("min_length"))
+            err = {**err, "type": "tuple_length",
+                   "ctx": {"expected": expected, "actual": ctx.get("actual_length")}}
+        out.append(err)
+    for err in out:
+        if err["type"] == "tuple_length":
+            expected, actual = err["ctx"]["expected"], err["ctx"]["actual"]
+            key = str(err["loc"][-1]) if err["loc"] else ""
+            order = _TUPLE_ORDER.get(key, "")
+            err["msg"] = (f"{actual} value{'s' if actual != 1 else ''}, but the key takes "
+                          f"{expected}" + (f", {order}" if order else "") +
+                          (": one for each, in brackets" if not order else ""))
+    return out
+
+
+_TUPLE_ORDER = {
+    "bounds": "[left, bottom, right, top] in the CRS's units",
+    "chunks": "[rows, columns] of cells",
+}
+"""What each number of a fixed-length list key is, said where their count is wrong."""
+
+
+_PATTERN = re.compile(r"^\^\[([^\]]+)\]\[([^\]]+)\](?:\*|\{0,(\d+)\})\$$")
+"""A name's pattern: a first character, then more of a class (up to a count)."""
+
+
+def _characters(klass: str) -> tuple[str, set[str]]:
+    """The characters of a regex class (``A-Za-z0-9_.-``) in words, and as a set."""
+    ranges = {"A-Z": "upper-case letters", "a-z": "lower-case letters", "0-9": "digits"}
+    words, chars, rest = [], set(), klass
+    for span, word in ranges.items():
+        if span in rest:
+            rest = rest.replace(span, "")
+            words.append(word)
+            chars |= {chr(c) for c in range(ord(span[0]), ord(span[2]) + 1)}
+    if "upper-case letters" in words and "lower-case letters" in words:
+        words = ["letters", *[w for w in words if "letters" not in w]]
+    literal = [c for c in rest.replace("\\", "") if c]
+    chars |= set(literal)
+    shown = words + [f"'{c}'" for c in literal]
+    return (", ".join(shown[:-1]) + " and " + shown[-1]) if len(shown) > 1 else shown[0], chars
+
+
+def _pattern_hint(pattern: str, value: Any) -> str:
+    """A name's pattern in words, and a name that fits made from ``value``; ``""`` for a
+    pattern that is no name's (a URL's, a hash's).
+
+    ``name: my job`` was "String should match pattern '^[A-Za-z0-9][A-Za-z0-9_.-]*$'": a
+    regular expression, and no word of what to write.
+    """
+    match = _PATTERN.match(pattern)
+    if not match:
+        return ""
+    first_words, first = _characters(match.group(1))
+    rest_words, rest = _characters(match.group(2))
+    most = int(match.group(3)) + 1 if match.group(3) else None
+    singular = first_words.replace("letters", "letter").replace("digits", "digit") \
+        .replace(" and ", " or ")
+    said = (f"a name here is {rest_words}, starting with "
+            f"{'one of them' if first == rest else 'a ' + singular}"
+            + (f", at most {most} characters" if most else "")
+            + " (it names files, variables or records)")
+    if not isinstance(value, str):
+        return said
+    plain = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
+    if not any(c.isupper() for c in rest):
+        plain = plain.lower()
+    sep = "-" if "-" in rest else "_" if "_" in rest else ""
+    fitted = "".join(c if c in rest else sep for c in plain.strip())
+    if sep:
+        fitted = re.sub(f"{re.escape(sep)}+", sep, fitted)
+    fitted = fitted.lstrip("".join(rest - first))[:most].rstrip(sep or " ")
+    if fitted and re.fullmatch(pattern, fitted) and fitted != value:
+        said += f": e.g. '{fitted}'"
+    return said
+
+
 def _problem_line(err: Any, source: str, loc: str, value: Any, shown: str, msg: str,
                   model: type[BaseModel] | None) -> str:
     """The line of one pydantic error (see :func:`format_validation_error`)."""
@@ -1149,7 +1335,10 @@ def _problem_line(err: Any, source: str, loc: str, value: Any, shown: str, msg: 
         tags = ", ".join(allowed)
         where = f"{loc}.{tag}" if loc else tag
         if err["type"] == "union_tag_not_found":
-            return f"{source}: missing required key '{where}' (one of {tags})"
+            keys = [k for k in value if isinstance(k, str)] if isinstance(value, dict) else []
+            close = difflib.get_close_matches(tag, keys, n=1, cutoff=0.6)
+            meant = f"; '{close[0]}' is written: did you mean '{tag}'?" if close else ""
+            return f"{source}: missing required key '{where}' (one of {tags}){meant}"
         got = ctx.get("tag", "")
         close = difflib.get_close_matches(str(got), allowed, n=1, cutoff=0.6)
         hint = f"did you mean '{close[0]}'?" if close else f"one of {tags}"
@@ -1168,6 +1357,12 @@ def _problem_line(err: Any, source: str, loc: str, value: Any, shown: str, msg: 
     shape = _shape_hint(err, value, model)
     if shape:
         return f"{source}: key '{loc}' {shape}"
+    if err["type"] == "string_pattern_mismatch":
+        said = _pattern_hint(str((err.get("ctx") or {}).get("pattern", "")), value)
+        if said:
+            return f"{source}: key '{loc}' has bad value {shown}: {said}"
+    if err["type"] in ("too_long", "too_short"):  # pydantic's "... after validation, not 5"
+        msg = msg.replace(" after validation", "")
     if err["type"] == "path_type":  # pydantic's "not a valid path for <class ...>"
         msg = re.sub(r"Input is not a valid path for <class '[^']*'>", "a path is text", msg)
     if isinstance(value, bool) and err["type"] in ("string_type", "path_type"):
@@ -1215,6 +1410,27 @@ def _shape_hint(err: Any, value: Any, model: type[BaseModel] | None) -> str:
         inner = value.strip().removeprefix("[").removesuffix("]")
         return (f"has bad value {value!r}: it is text, but the key takes a list; write it "
                 f"in brackets without quotes, [{inner}]")
+    scalar = kind.endswith(("_type", "_parsing")) and kind not in (
+        "list_type", "tuple_type", "dict_type", "model_type", "model_attributes_type")
+    if scalar and isinstance(value, list | tuple | dict) and not value:
+        empty = "[]" if isinstance(value, list | tuple) else "{}"
+        return (f"has bad value {empty}: an empty {'list' if empty == '[]' else 'mapping'}, "
+                "but the key takes one value: write the value, or leave the key out for "
+                "its default (where it has one)")
+    if scalar and isinstance(value, list | tuple) and all(
+            isinstance(v, str | int | float) for v in value):
+        if len(value) == 1:
+            one = value[0]
+            return (f"has bad value [{one}]: a list of one value, but the key takes the "
+                    f"value itself: write {one} without the brackets")
+        return (f"has bad value {list(value)}: a list, but the key takes one value"
+                + ("; a grid's cells are square: one resolution serves both axes"
+                   if err["loc"] and err["loc"][-1] == "resolution" else
+                   ": write the one value meant"))
+    if scalar and isinstance(value, list | tuple | dict):
+        what = "a mapping of keys" if isinstance(value, dict) else "a list of lists"
+        return (f"is {what}, but it takes one value: write the value itself on the key's "
+                "line ('key: value')")
     if kind in ("list_type", "tuple_type") and isinstance(value, int | float) and \
             not isinstance(value, bool):
         return (f"has bad value {value}: one number, but the key takes a list of values in "

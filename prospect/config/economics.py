@@ -68,7 +68,7 @@ class EconomicsConfig(StrictModel):
     density_kg_per_l: float = Field(default=1.0, gt=0)
     flow_m3_per_h: float = Field(default=150.0, gt=0)
     hours_per_year: float = Field(default=8000.0, gt=0, le=8784)
-    recovery: float = Field(default=0.8, gt=0, le=1)
+    recovery: float = Field(default=0.8, gt=0)
     cutoff_t_lce_per_year: float = Field(default=500.0, gt=0)
     confidence_z: float = Field(default=1.645, gt=0)
 
@@ -89,6 +89,17 @@ class EconomicsConfig(StrictModel):
                 f"{value:g} m3/h is no doublet's brine flow (doublets produce about 50-500 "
                 f"m3/h; at most {MAX_FLOW_M3_PER_H:g}): a flow in m3/day divided by 24, or "
                 "in L/s times 3.6, is m3/h")
+        return value
+
+    @field_validator("recovery")
+    @classmethod
+    def _recovery_a_share(cls, value: float) -> float:
+        """A share of 1 at most; ``recovery: 80`` (a percentage) was "Input should be less
+        than or equal to 1", no word of the form meant."""
+        if value > 1:
+            share = f": {value:g} % is {value / 100:g}" if value <= 100 else ""
+            raise ValueError(f"{value:g} is no share of the lithium recovered: give it from "
+                             f"0 to 1, not as a percentage{share}")
         return value
 
     @field_validator("hours_per_year")

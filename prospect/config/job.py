@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 from importlib import resources
 from pathlib import Path
@@ -255,9 +256,16 @@ class OutputsConfig(StrictModel):
 def _region_form(value: Any) -> str:
     """Which form of ``region`` the user wrote, so errors speak of that form alone."""
     if isinstance(value, dict):
-        if "reference" in value:
+        keys = [k for k in value if isinstance(k, str)]
+        # the form a misspelt key of it was meant for ('bae:', 'refrence:'): its errors say
+        # "did you mean 'base'?", not the inline form's missing name, crs and bounds
+        if "reference" in value or (not {"base", "bounds", "resolution"} & set(keys) and
+                                    difflib.get_close_matches("reference", keys, cutoff=0.75)):
             return "region:reference"
-        return "region:override" if "base" in value else "region:inline"
+        if "base" in value or ("crs" not in keys and
+                               difflib.get_close_matches("base", keys, cutoff=0.75)):
+            return "region:override"
+        return "region:inline"
     if isinstance(value, RegionConfig):
         return "region:inline"
     if isinstance(value, RegionOverride):

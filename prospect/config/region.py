@@ -95,6 +95,29 @@ def _across_antimeridian(crs: str | None, bounds: tuple[float, float, float, flo
             f"such as its UTM zone EPSG:{code}, with bounds in its metres")
 
 
+def _bounds_order_hint(bounds: tuple[float, float, float, float]) -> str:
+    """Which pair of ``bounds`` is out of order or equal, and the bounds to write.
+
+    "bounds must be [left, bottom, right, top] with right > left, top > bottom" named
+    neither the pair nor the fix: left and right given the other way round, a north-up
+    copy (top first), and a region of no width or height (a point or a line) read alike.
+    """
+    left, bottom, right, top = bounds
+    problems = []
+    for low, high, axis, size in ((left, right, "left and right", "width"),
+                                  (bottom, top, "bottom and top", "height")):
+        if high == low:
+            problems.append(f"{axis} are both {low:.12g}: the region has no {size}")
+        elif high < low:
+            problems.append(f"{axis} are the other way round ({low:.12g} > {high:.12g})")
+    if not problems:
+        return ""
+    fixed = [min(left, right), min(bottom, top), max(left, right), max(bottom, top)]
+    if fixed[0] == fixed[2] or fixed[1] == fixed[3]:
+        return f"; {'; '.join(problems)}: give the region's extent"
+    return f"; {'; '.join(problems)}: write [{', '.join(f'{v:.12g}' for v in fixed)}]"
+
+
 def _past_antimeridian(crs: str | None, bounds: tuple[float, float, float, float]) -> str:
     """Why bounds in a geographic CRS with a longitude past +-180 cannot make a grid; ``""``
     for any other bounds.
@@ -359,6 +382,39 @@ AREA_OF_USE_SLACK_DEG = 5.0
 the wrong CRS (national grids are used a little past their borders, offshore included)."""
 
 
+def _not_mapped_back(crs: str, bounds: tuple[float, float, float, float],
+                     tolerance: float) -> str:
+    """Which corner of ``bounds`` (or their centre) ``crs`` does not map back to itself
+    through longitude and latitude within ``tolerance`` (half a cell), and where it went;
+    ``""`` when every one does.
+
+    Far past a projection's reach PROJ returns a place anyway, not an error: UTM 19N's
+    ``x = 1e308`` came back as its central meridian, RD New's as 175 W, and the region was
+    taken as lying there (its cell count then overflowed the message that refused it:
+    ``internal error: OverflowError``). A point the CRS maps comes back to within a
+    millimetre.
+    """
+    try:
+        parsed = parse_crs(crs)
+        to_ll = Transformer.from_crs(parsed, "EPSG:4326", always_xy=True)
+        back = Transformer.from_crs("EPSG:4326", parsed, always_xy=True)
+    except (CRSError, ProjError):
+        return ""
+    left, bottom, right, top = bounds
+    for x, y in ((left, bottom), (left, top), (right, bottom), (right, top),
+                 ((left + right) / 2, (bottom + top) / 2)):
+        try:
+            lon, lat = to_ll.transform(x, y, errcheck=True)
+            x2, y2 = back.transform(lon, lat, errcheck=True)
+        except ProjError:
+            return f"PROJ cannot place the point ({x:.12g}, {y:.12g})"
+        if not (math.isfinite(x2) and math.isfinite(y2)) or \
+                max(abs(x2 - x), abs(y2 - y)) > tolerance:
+            return (f"the point ({x:.12g}, {y:.12g}) is read as lon/lat {lon:.3f},{lat:.3f}, "
+                    f"which is ({x2:.12g}, {y2:.12g}) in {crs}, not the point given")
+    return ""
+
+
 def _lon_spans(west: float, east: float) -> list[tuple[float, float]]:
     """A longitude interval as spans that do not cross the antimeridian."""
     return [(west, 180.0), (-180.0, east)] if west > east else [(west, east)]
@@ -390,6 +446,32 @@ def outside_area_of_use(crs: str, lonlat: tuple[float, float, float, float]) -> 
     name = area.name.rstrip(".")
     return (f"far from the area {crs} is made for ({name}: lon/lat {a_west:g},{a_south:g} .. "
             f"{a_east:g},{a_north:g})")
+
+
+def past_area_of_use(crs: str, lonlat: tuple[float, float, float, float]) -> str:
+    """Why a region whose footprint is ``lonlat`` (west, south, east, north) reaches too far
+    out of ``crs``'s area of use: more than :data:`AREA_OF_USE_SLACK_DEG` past it on a
+    side; ``""`` when it stays within, for a CRS that states no area, for a UTM zone (its
+    own zone rule and ``cross_zone`` decide), and where either crosses the antimeridian.
+
+    :func:`outside_area_of_use` refuses a region wholly away from the area; one that
+    overlaps it and reaches on was taken: ``[163500, 430590, 50000000, 452100]`` in RD New
+    (a right bound 50 000 km out, a typo of 181200) planned a band round the Earth in a
+    projection made for the Netherlands.
+    """
+    parsed = parse_crs(crs)
+    area = parsed.area_of_use
+    if area is None or parsed.utm_zone:
+        return ""
+    a_west, a_south, a_east, a_north = area.bounds
+    west, south, east, north = lonlat
+    if a_west > a_east or west > east:
+        return ""
+    past = max(a_west - west, east - a_east, a_south - south, north - a_north)
+    if past <= AREA_OF_USE_SLACK_DEG:
+        return ""
+    return (f"{past:.1f} degrees past the area {crs} is made for ({area.name.rstrip('.')}: "
+            f"lon/lat {a_west:g},{a_south:g} .. {a_east:g},{a_north:g})")
 
 
 class RegionConfig(StrictModel):
@@ -436,9 +518,10 @@ class RegionConfig(StrictModel):
     ) -> tuple[float, float, float, float]:
         left, bottom, right, top = value
         if not (right > left and top > bottom):
+            across = _across_antimeridian(info.data.get("crs"), value)
             raise ValueError(
                 "bounds must be [left, bottom, right, top] with right > left, top > bottom"
-                f"{_across_antimeridian(info.data.get('crs'), value)}"
+                f"{across or _bounds_order_hint(value)}"
             )
         past = _past_antimeridian(info.data.get("crs"), value)
         if past:
@@ -465,12 +548,25 @@ class RegionConfig(StrictModel):
                 f"bounds {list(self.bounds)} lie outside the Earth in {self.crs} (lon/lat "
                 f"{west:.3f},{south:.3f} .. {east:.3f},{north:.3f}): give them in the CRS's "
                 "own units and axis order, [left, bottom, right, top]")
+        lost = _not_mapped_back(self.crs, self.bounds, self.resolution / 2)
+        if lost:
+            raise ValueError(
+                f"bounds {list(self.bounds)} reach past where {self.crs} maps the Earth: "
+                f"{lost}; give them in the CRS's own units and axis order, [left, bottom, "
+                "right, top]")
         far = outside_area_of_use(self.crs, (west, south, east, north))
         if far:
             raise ValueError(
                 f"bounds {list(self.bounds)} lie at lon/lat {west:.3f},{south:.3f} .. "
                 f"{east:.3f},{north:.3f}, {far}: bounds given in another CRS? give them in "
                 f"{self.crs}'s own units and axis order, or choose the region's own CRS")
+        reach = past_area_of_use(self.crs, (west, south, east, north))
+        if reach:
+            raise ValueError(
+                f"bounds {list(self.bounds)} reach lon/lat {west:.3f},{south:.3f} .. "
+                f"{east:.3f},{north:.3f}, {reach}: a bound mistyped, or given in another "
+                f"CRS? check each of [left, bottom, right, top], or choose a CRS made for "
+                "the whole region")
         over = utm_zone_overflow(self.crs, self.bounds)
         if over and not self.cross_zone:
             raise ValueError(

@@ -46,6 +46,18 @@ class DateBands(StrictModel):
         except ValueError as exc:
             raise ValueError(f"{value!r} is no date ({exc}); write YYYY-MM-DD") from None
 
+    @field_validator("date")
+    @classmethod
+    def _taken(cls, value: dt.date) -> dt.date:
+        """A scene's date is one that has been: ``2204-04-19`` (a year's digits swapped)
+        was taken, and the change layers and the report dated with it."""
+        today = dt.datetime.now(dt.UTC).date()
+        if value > today:
+            raise ValueError(f"{value.isoformat()} is in the future (today is "
+                             f"{today.isoformat()}): give the date the scene was taken, "
+                             "YYYY-MM-DD")
+        return value
+
 
 class TimeSeriesConfig(StrictModel):
     """Stack per-date variables along ``time`` and difference what is computed on them.
