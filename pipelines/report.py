@@ -490,8 +490,9 @@ def write_score_report(directory: Path, *, quicklooks: dict[str, str],
     if metrics_share := (facts.get("metrics") or {}).get("outside_training_range_share"):
         lines += ["", f"`outside_training_range_share` ({_fmt(metrics_share)}): the share of "
                   "the sampled cells whose value of some continuous layer lies outside that "
-                  "layer's training minimum..maximum (the model extrapolates there; a range "
-                  "check standing in for the area of applicability of Meyer & Pebesma 2021)."]
+                  "layer's training minimum..maximum: the share with a negative MESS "
+                  "(Elith et al. 2010), where the model extrapolates; not the area of "
+                  "applicability of Meyer & Pebesma 2021, which can be larger or smaller)."]
     metrics = facts.get("metrics", {})
     lines += ["", "`map_top*_capture` are in-sample success-rate figures: the training "
               "occurrences against the map of the model fitted on them (cells tied at the "
