@@ -20,6 +20,7 @@ import logging
 import os
 import shutil
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CLUSTER_KINDS",
     "LOCAL_CLUSTER_CONFIG",
+    "StallWatch",
     "check_engine",
     "check_local_workers",
     "cluster_dir",
@@ -46,6 +48,7 @@ __all__ = [
     "scheduler_address",
     "scheduler_lost",
     "ship",
+    "task_timeout",
     "worker_count",
 ]
 
@@ -345,9 +348,10 @@ def _quiet_logs() -> None:
 
     for noisy in ("distributed", "bokeh", "tornado", "dask_jobqueue", "kopf", "kr8s"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
-    client_log = logging.getLogger("distributed.client")
-    if _SAID_BY_THE_RUN not in client_log.filters:
-        client_log.addFilter(_SAID_BY_THE_RUN)
+    for said in ("distributed.client", "asyncio"):
+        log = logging.getLogger(said)
+        if _SAID_BY_THE_RUN not in log.filters:
+            log.addFilter(_SAID_BY_THE_RUN)
 
 
 class _SaidByTheRun(logging.Filter):
@@ -356,7 +360,10 @@ class _SaidByTheRun(logging.Filter):
     scheduler after 10.00 seconds" above the run's "lost the dask scheduler at ...", and,
     lost while the client was still trying to reconnect (``kill -9`` of a ``dask
     scheduler`` during score), an empty "distributed.client - ERROR -" with the traceback
-    of that reconnect cancelled as the client closed."""
+    of that reconnect cancelled as the client closed. A stage stopped while it gathered
+    results (a hung task named by :class:`StallWatch`, a stop) left asyncio's "Task
+    exception was never retrieved" with the traceback of distributed's ``AllExit``, the
+    sentinel of a gather given up."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if debugging():
@@ -366,6 +373,8 @@ class _SaidByTheRun(logging.Filter):
         import asyncio
 
         cancelled = record.exc_info[1] if record.exc_info else record.msg
+        if type(cancelled).__name__ == "AllExit":
+            return False
         return not isinstance(cancelled, asyncio.CancelledError)
 
 
@@ -828,3 +837,191 @@ def lost_scheduler_error(address: str, *, stage: str, manifest: Path, cause: Bas
         f"(see {manifest}); restart the scheduler (or drop --scheduler) and run the same "
         "command again to resume"
     )
+
+
+TASK_TIMEOUT_VAR = "PROSPECT_TASK_TIMEOUT"
+"""Seconds one cluster task may run before the job calls it hung (unset: derived)."""
+
+STALL_FLOOR = 600.0
+"""A task is never called hung before it has run this many seconds, unless
+:data:`TASK_TIMEOUT_VAR` says otherwise."""
+
+STALL_FACTOR = 10.0
+"""A task is called hung once it has run this many times as long as the slowest
+finished task of its kind (and :data:`STALL_FLOOR` seconds)."""
+
+STALL_EVERY = 5.0
+"""Seconds between two looks at the tasks running on the cluster."""
+
+_TIMES = "prospect-task-times"
+
+
+def task_timeout() -> float | None:
+    """The seconds ``PROSPECT_TASK_TIMEOUT`` allows one cluster task (``None``: unset, the
+    bound is derived by :class:`StallWatch`).
+
+    Raises
+    ------
+    ConfigError
+        The variable holds no whole number of seconds above 0 (the runner asks before
+        anything starts).
+    """
+    from prospect.env import positive_limit
+
+    seconds = positive_limit(TASK_TIMEOUT_VAR, 0, "seconds one cluster task may run before "
+                             "the job calls it hung (0: unset, derived)", ConfigError)
+    return float(seconds) if seconds else None
+
+
+def _make_task_times() -> Any:
+    """A scheduler plugin keeping, for each kind of task (its key's prefix: the function),
+    how many finished and the longest compute time of one (defined here so it pickles by
+    value: the scheduler need not import Prospect)."""
+    from distributed.diagnostics.plugin import SchedulerPlugin
+    from distributed.utils import key_split
+
+    class TaskTimes(SchedulerPlugin):
+        name = _TIMES
+
+        def __init__(self) -> None:
+            self.kinds: dict[str, list[float]] = {}  # prefix -> [finished, longest s]
+
+        def transition(self, key: Any, start: str, finish: str, *args: Any,
+                       **kwargs: Any) -> None:
+            if start != "processing" or finish != "memory":
+                return
+            seconds = sum(s.get("stop", 0) - s.get("start", 0)
+                          for s in kwargs.get("startstops") or ()
+                          if s.get("action") == "compute")
+            kind = self.kinds.setdefault(key_split(key), [0, 0.0])
+            kind[0] += 1
+            kind[1] = max(kind[1], seconds)
+
+    return TaskTimes()
+
+
+def _running_tasks(dask_scheduler: Any = None) -> dict[str, Any]:
+    """On the scheduler: each task executing now (key, its kind, worker, seconds, as the
+    workers' heartbeats say) and the plugin's figures of each kind."""
+    from distributed.utils import key_split
+
+    plugin = dask_scheduler.plugins.get(_TIMES)
+    running = [(str(ts.key), key_split(ts.key), address, float(seconds))
+               for address, ws in dask_scheduler.workers.items()
+               for ts, seconds in ws.executing.items()]
+    return {"running": running, "kinds": dict(plugin.kinds) if plugin is not None else None}
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+
+
+class StallWatch:
+    """Stop a stage whose cluster task hangs, naming the task.
+
+    A worker that hung on a task (a read of a network file system or URL that never
+    returns, a deadlock in a library) held the job until someone stopped it: nothing
+    failed, nothing was said, and a batch job used its whole time limit. A thread looks at
+    the tasks running on the cluster every :data:`STALL_EVERY` seconds. A task is hung
+    once it has run :data:`STALL_FACTOR` times as long as the slowest finished task of
+    its kind, and at least :data:`STALL_FLOOR` seconds (ten minutes; tasks of a kind none
+    of which has finished yet are not judged), or longer than ``PROSPECT_TASK_TIMEOUT``
+    seconds where that is set (any task). The main thread is then stopped as on Ctrl-C
+    (:func:`pipelines.faults.interrupt_main_thread`) and :attr:`stalled` says which task,
+    where and how long, for the stage's one-line error; finished work is kept.
+
+    Best effort, as the stage monitor: a scheduler that refuses the plugin judges only
+    against ``PROSPECT_TASK_TIMEOUT``.
+    """
+
+    def __init__(self, client: Client | None, stage: str, *, every: float | None = None,
+                 floor: float | None = None, factor: float | None = None) -> None:
+        self.client, self.stage = client, stage
+        self.every = STALL_EVERY if every is None else every
+        self.floor = STALL_FLOOR if floor is None else floor
+        self.factor = STALL_FACTOR if factor is None else factor
+        self.timeout = task_timeout()
+        self.stalled: str | None = None
+        """Why the stage was stopped (``None``: it was not)."""
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._began: dict[str, float] = {}  # task key -> when it began (this monotonic clock)
+        self._looked = time.monotonic()
+
+    def __enter__(self) -> StallWatch:
+        if self.client is None:
+            return self
+        self._looked = time.monotonic()
+        with contextlib.suppress(Exception):  # best effort: judged by the timeout alone
+            if self.client.run_on_scheduler(_running_tasks)["kinds"] is None:
+                self.client.register_plugin(_make_task_times(), name=_TIMES)
+        self._thread = threading.Thread(target=self._watch, name="prospect-stall-watch",
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2)
+
+    def _watch(self) -> None:
+        from pipelines.faults import interrupt_main_thread
+
+        while not self._stop.wait(self.every):
+            if getattr(self.client, "status", "running") != "running":
+                return
+            try:
+                now = self.client.run_on_scheduler(_running_tasks)  # type: ignore[union-attr]
+            except Exception:  # a scheduler gone: the stage says so
+                continue
+            found = self.judge(self._timed(now))
+            if found is not None and not self._stop.is_set():
+                self.stalled = found
+                interrupt_main_thread()
+                return
+
+    def _timed(self, now: dict[str, Any]) -> dict[str, Any]:
+        """``now`` with each task's seconds measured on this process's monotonic clock.
+
+        The workers time a task by the wall clock (``time.time``): the clock set forward
+        a day (an NTP step after a suspended VM, a fixed RTC) made every running task a
+        day old. A task first seen in this look began after the last look (or the watch's
+        start), so it is given at most that interval; from then on its age is this
+        clock's alone."""
+        at, last = time.monotonic(), self._looked
+        self._looked = at
+        running = []
+        for key, kind, worker, seconds in now.get("running") or ():
+            began = self._began.setdefault(key, at - max(0.0, min(seconds, at - last)))
+            running.append((key, kind, worker, at - began))
+        for gone in set(self._began) - {r[0] for r in running}:
+            del self._began[gone]
+        return {**now, "running": running}
+
+    def judge(self, now: dict[str, Any]) -> str | None:
+        """The stall line for the longest-running hung task in ``now`` (what
+        :func:`_running_tasks` read), or ``None``."""
+        kinds = now.get("kinds") or {}
+        for key, kind, worker, seconds in sorted(now.get("running") or (),
+                                                 key=lambda t: -t[3]):
+            if self.timeout is not None:
+                if seconds > self.timeout:
+                    return (f"task {key} has run {_minutes(seconds)} on worker {worker}, "
+                            f"over {TASK_TIMEOUT_VAR}={self.timeout:g} s")
+                continue
+            finished, longest = kinds.get(kind, (0, 0.0))
+            if finished and seconds > max(self.floor, self.factor * longest):
+                return (f"task {key} has run {_minutes(seconds)} on worker {worker}, "
+                        f"while the {int(finished)} finished task(s) of its kind took at most "
+                        f"{longest:.1f} s")
+        return None
+
+    def error(self) -> StageError:
+        """The stage's one-line error for :attr:`stalled`."""
+        return StageError(
+            f"{self.stage}: {self.stalled}: it looks hung (a read of a network file "
+            "system or URL that never returns, a deadlock) and the job stopped; finished "
+            "work is kept: run the same command again to resume, or, if a task may take "
+            f"that long, set {TASK_TIMEOUT_VAR} to the seconds one may run")
+

@@ -29,12 +29,15 @@ from prospect.io.files import target_of
 __all__ = [
     "RESUME_NOTE",
     "STOP_NOTE",
+    "Interrupted",
     "StopRequest",
     "Stopped",
     "debugging",
     "disk_fault_within",
     "gdal_disk_fault",
     "hangup_proof_tracker",
+    "interrupt_main_thread",
+    "interruptible_main_thread",
     "killed_worker_error",
     "name_output",
     "named_outputs",
@@ -178,6 +181,60 @@ def debugging() -> bool:
     lines while the command line printed none, a half-debug that read as a crash.
     """
     return os.environ.get("PROSPECT_DEBUG") == "1"
+
+
+_WAKE = signal.SIGURG
+"""The signal a helper thread stops the main thread with (:func:`interrupt_main_thread`):
+ignored by default, sent by nobody else to a Python process."""
+
+_WAKE_ASKED = threading.Event()
+
+
+class Interrupted(KeyboardInterrupt):
+    """Raised in the main thread by :func:`interrupt_main_thread` (a helper thread that
+    found the job cannot go on: its output directory taken, a task hung); unwinds as a
+    stop does, and the helper says why."""
+
+
+def _wake(signum: int, frame: FrameType | None) -> None:
+    """The handler of :data:`_WAKE`: raise :class:`Interrupted` when a helper asked."""
+    if _WAKE_ASKED.is_set():
+        _WAKE_ASKED.clear()
+        raise Interrupted(signal.Signals(signum).name)
+
+
+@contextmanager
+def interruptible_main_thread() -> Iterator[None]:
+    """Within the block, :func:`interrupt_main_thread` stops the main thread.
+
+    Helper threads stopped the job with ``_thread.interrupt_main()``, which runs the
+    SIGINT handler: nothing at all where SIGINT is ignored, as it is for a command a
+    batch script starts in the background (``cluster/prospect-job.sbatch``, ``nohup ...
+    &`` under ``sh``), and it did not wake a main thread blocked in a wait. A signal of
+    its own (:data:`_WAKE`) does both. Nothing changes outside the main thread.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    _WAKE_ASKED.clear()
+    previous = signal.signal(_WAKE, _wake)
+    try:
+        yield
+    finally:
+        signal.signal(_WAKE, previous)
+        _WAKE_ASKED.clear()
+
+
+def interrupt_main_thread() -> None:
+    """Raise :class:`Interrupted` in the main thread (from a helper thread), inside
+    :func:`interruptible_main_thread`; elsewhere, as Ctrl-C (``_thread.interrupt_main``)."""
+    if signal.getsignal(_WAKE) is _wake:
+        _WAKE_ASKED.set()
+        signal.pthread_kill(threading.main_thread().ident or 0, _WAKE)
+        return
+    import _thread
+
+    _thread.interrupt_main()
 
 
 def hangup_proof_tracker() -> None:

@@ -34,6 +34,7 @@ import fcntl
 import json
 import os
 import platform
+import sys
 import threading
 import time
 import uuid
@@ -44,8 +45,8 @@ from pathlib import Path
 from prospect.errors import OutputBusyError, OutputWriteError
 from prospect.io.files import add_publish_guard, temp_name
 
-__all__ = ["FOREIGN_WAIT", "HEARTBEAT", "LOCK_FILE", "SETTLE", "check_held", "output_lock",
-           "publish_check"]
+__all__ = ["FOREIGN_WAIT", "HEARTBEAT", "LOCK_FILE", "SETTLE", "check_held", "lock_on_workers",
+           "output_lock", "publish_check"]
 
 LOCK_FILE = ".prospect.lock"
 _READ_ONLY = (errno.EROFS, errno.EACCES, errno.EPERM)
@@ -157,9 +158,9 @@ class _Heartbeat:
                      "one was suspended; this file system does not share locks between "
                      "hosts)")
         if interrupt and self._main:  # the job stops as on Ctrl-C, then says why
-            import _thread
+            from pipelines.faults import interrupt_main_thread
 
-            _thread.interrupt_main()
+            interrupt_main_thread()
         return True
 
     def _run(self) -> None:
@@ -198,22 +199,124 @@ def check_held(out_dir: Path) -> None:
     beat = _HELD.get(os.path.realpath(out_dir))
     if beat is None:
         return
+    _still_there(out_dir, beat)
     if beat.lost is None:
         beat._taken(interrupt=False)
     if beat.lost is not None:
         raise _left_to_other(out_dir, beat.lost)
 
 
+def _still_there(out_dir: Path, beat: _Heartbeat) -> None:
+    """Raise :class:`OutputWriteError` when the lock file this job holds is no longer
+    ``out_dir``'s (the directory, or the folder a link given as ``-o`` points to, deleted
+    or replaced while the job ran).
+
+    Removed between two stages, the directory was made again by the next manifest write
+    (an atomic writer creates its folder): the manifest said the stage was done with its
+    outputs gone, the next stage said "no cube yet; run 'prospect ingest'", and the new
+    folder had no lock, so another job could take it while this one still wrote there.
+    One ``lstat``, with every publish and manifest write.
+    """
+    try:
+        there = os.lstat(Path(out_dir) / LOCK_FILE)
+    except FileNotFoundError:
+        there = None
+    except OSError:
+        return  # unreadable now (a lost server): the write itself says why
+    held = os.fstat(beat.fd)
+    if there is None or (there.st_dev, there.st_ino) != (held.st_dev, held.st_ino):
+        raise OutputWriteError(
+            f"{out_dir}: removed while the job ran, or replaced by another folder (was the "
+            "output directory, or the folder a link given as -o points to, deleted or "
+            "moved?); nothing more is written there: run the same command again to resume")
+
+
 def publish_check(target: Path | str) -> None:
     """:func:`check_held` for the output directory this process locks that holds
     ``target`` (a file or folder about to be published there); nothing for a path in no
-    such directory. Cheap enough for every rename that publishes an output."""
-    if not _HELD:
+    such directory. Cheap enough for every rename that publishes an output.
+
+    In a dask worker, the same for the output directories of the jobs whose tasks it runs
+    (:func:`lock_on_workers`): a worker holds no lock, so a file it publishes (score's
+    COGs) was renamed over another job's even after the job had lost its directory."""
+    if not _HELD and not _WORKER_JOBS:
         return
     paths = {os.path.abspath(target), os.path.realpath(target)}  # -o given through a link
+
+    def within(folder: str) -> bool:
+        return any(p == folder or p.startswith(folder.rstrip(os.sep) + os.sep) for p in paths)
+
     for held in list(_HELD):
-        if any(p == held or p.startswith(held.rstrip(os.sep) + os.sep) for p in paths):
+        if within(held):
             check_held(Path(held))
+    for folder, tokens in list(_WORKER_JOBS.items()):
+        if within(folder):
+            _check_for_worker(Path(folder), tokens)
+
+
+_WORKER_JOBS: dict[str, set[str]] = {}
+"""In a dask worker: the output directories (real paths) of the jobs whose tasks it runs,
+each with the tokens of those jobs' lock records (:func:`lock_on_workers`)."""
+
+
+def _check_for_worker(out_dir: Path, tokens: set[str]) -> None:
+    """Raise :class:`OutputBusyError` when the lock file of ``out_dir`` now names another
+    job (an unreleased record whose token is none of ``tokens``)."""
+    now = _read_info(out_dir / LOCK_FILE)
+    if not now or now.get("token") in tokens or now.get("released") or "pid" not in now:
+        return  # the job's own record, released, or cut short mid-write
+    raise _left_to_other(out_dir, (
+        f"Prospect job pid {now.get('pid', '?')} on {now.get('host', '?')}, started "
+        f"{now.get('started', '?')} (it wrote the lock file after this job did; this file "
+        "system does not share locks between hosts)"))
+
+
+class _WorkerLock:
+    """A worker plugin: the tasks of the job that holds ``out_dir`` with ``token`` check
+    that it still does before each publish there (:func:`publish_check`)."""
+
+    def __init__(self, out_dir: str, token: str) -> None:
+        self.out_dir, self.token = out_dir, token
+        self.name = f"prospect-lock-{token[:16]}"
+
+    def setup(self, worker: object) -> None:
+        _WORKER_JOBS.setdefault(self.out_dir, set()).add(self.token)
+
+    def teardown(self, worker: object) -> None:
+        tokens = _WORKER_JOBS.get(self.out_dir, set())
+        tokens.discard(self.token)
+        if not tokens:
+            _WORKER_JOBS.pop(self.out_dir, None)
+
+
+@contextmanager
+def lock_on_workers(client: object, out_dir: Path) -> Iterator[None]:
+    """For the ``with`` block, every worker of ``client`` (and any that joins later)
+    checks the lock of ``out_dir``, held by this process, before it publishes a file
+    there: one that now names another job is refused with :class:`OutputBusyError`, as
+    this process's own publishes are (:func:`check_held`).
+
+    Best effort: a cluster whose workers cannot take the plugin (workers without
+    Prospect) publishes as before; nothing happens for a directory this process does not
+    lock, or without a client.
+    """
+    beat = _HELD.get(os.path.realpath(out_dir))
+    if client is None or beat is None:
+        yield
+        return
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    plugin = type("WorkerLock", (_WorkerLock, WorkerPlugin), {})(
+        os.path.realpath(out_dir), str(beat.info["token"]))
+    registered = False
+    with suppress(Exception):  # best effort, as above
+        client.register_plugin(plugin, name=plugin.name)  # type: ignore[attr-defined]
+        registered = True
+    yield
+    if registered:  # a job that stopped leaves it (its workers may be gone: a broadcast
+        # to them is logged as an error; a stale token only lets more through)
+        with suppress(Exception):
+            client.unregister_worker_plugin(plugin.name)  # type: ignore[attr-defined]
 
 
 add_publish_guard(publish_check)  # every publish of prospect.io.files checks the lock
@@ -247,6 +350,21 @@ def _can_create(out_dir: Path) -> bool:
     with suppress(OSError):
         os.unlink(probe)
     return True
+
+
+def _removals_done() -> None:
+    """Wait for the folders this process's stages set aside to be removed
+    (:func:`prospect.io.cube.removals_done`), when the cube module was ever loaded.
+
+    They were removed by a thread of their own that the interpreter joined only on its
+    way out, after the lock was let go: another job that took the directory at once (the
+    next job of a notebook or a library caller, another process) met a folder vanishing
+    under it, and its sweep took this job's removal for an interrupted run's leftovers.
+    A stop while waiting unwinds as any stop (what is left is swept by the next job).
+    """
+    cube = sys.modules.get("prospect.io.cube")
+    if cube is not None:
+        cube.removals_done()
 
 
 def _holder(fd: int) -> str:
@@ -328,6 +446,7 @@ def output_lock(out_dir: Path, *, say: Callable[[str], None] | None = None
                 raise
             raise _left_to_other(out_dir, beat.lost) from exc
         finally:
+            _removals_done()  # what the job set aside is gone before another job comes
             beat.stop()
             _HELD.pop(key, None)
         if beat.lost is not None:  # found as the job ended: its outputs are not its own

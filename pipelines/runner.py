@@ -16,19 +16,23 @@ from rich.table import Table
 
 from pipelines import verify
 from pipelines.cluster import (
+    StallWatch,
     check_engine,
     dashboard_link,
     dask_client,
     lost_scheduler_error,
     scheduler_address,
     scheduler_lost,
+    task_timeout,
     worker_count,
 )
 from pipelines.context import RunContext, StageResult, timed
 from pipelines.faults import (
+    Interrupted,
     disk_fault_within,
     gdal_disk_fault,
     hangup_proof_tracker,
+    interruptible_main_thread,
     killed_worker_error,
     open_file_limit,
     out_of_memory_error,
@@ -38,7 +42,7 @@ from pipelines.faults import (
     said_disk_error,
     stop_behind,
 )
-from pipelines.lock import check_held, output_lock
+from pipelines.lock import check_held, lock_on_workers, output_lock
 from pipelines.manifest import Manifest, other_job
 from pipelines.progress import StageMonitor
 from pipelines.stages import STAGE_ORDER, get_stage
@@ -92,15 +96,18 @@ def run_job(
         raise ConfigError(f"unknown stage(s) {unknown}; stages are {list(STAGE_ORDER)}")
     refuse_idle_stages(job, wanted, source=job_path)
     open_file_limit()  # raised where the shell's is low; one too low for a job is refused
+    task_timeout()  # a PROSPECT_TASK_TIMEOUT that is no number is refused before anything
     out_dir = prepare_out_dir(out_dir)
     ctx = RunContext(job=job, out_dir=out_dir, grid=resolve_grid(job), job_path=job_path)
     if console is not None:
         ctx.console = console
     prepare_gdal()  # libtiff's raw lines (a full disk) are said once, by the job's error
     hangup_proof_tracker()  # before any worker or pool: a closed terminal must not end it
-    try:
-        with output_lock(out_dir, say=lambda line: ctx.console.print(
-                f"[dim]{escape(line)}[/dim]")) as writable:
+    def say(line: str) -> None:
+        ctx.console.print(f"[dim]{escape(line)}[/dim]")
+
+    try:  # helper threads (the lock's heartbeat, the hang watch) can stop the main thread
+        with interruptible_main_thread(), output_lock(out_dir, say=say) as writable:
             if not writable:
                 return _read_only_rerun(ctx, wanted, force=force)
             check_held(out_dir)  # another host's job wrote the lock file since: its files
@@ -121,7 +128,8 @@ def run_job(
                     "give this job its own -o (or remove that folder to reuse it)")
             check_engine(scheduler=scheduler, cluster=cluster, workers=workers)
             _plan_before_cluster(ctx, wanted, force=force)
-            with dask_client(scheduler=scheduler, workers=workers, cluster=cluster) as client:
+            with dask_client(scheduler=scheduler, workers=workers, cluster=cluster) as client, \
+                    lock_on_workers(client, out_dir):  # score's COGs are published there
                 ctx.client = client
                 return run_stages(ctx, wanted, force=force, cluster=cluster)
     except ProspectError as exc:  # as it is, unless a write the disk refused is its cause
@@ -309,9 +317,10 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
         _repair(ctx, manifest, name, stages, deep=force)
         manifest.begin(name, reason)
         monitor = StageMonitor(ctx, name)
+        watch = StallWatch(ctx.client, name)  # a hung task stops the stage, named
         noted: list[str] = []  # the stage's data warnings, whether it finishes or not
         try:
-            with data_warnings("warning: ") as noted, monitor:
+            with data_warnings("warning: ") as noted, monitor, watch:
                 for line in manifest.stale_before(name, running=stages, order=STAGE_ORDER):
                     warnings.warn(line, DataWarning, stacklevel=1)
                 result = timed(name, get_stage(name), ctx)
@@ -324,6 +333,10 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
             inventory = verify.inventory(ctx.out_dir, result.outputs)
             _empty_variables(inventory, result, warned_empty, ctx.out_dir)
         except KeyboardInterrupt as exc:
+            if watch.stalled is not None and isinstance(exc, Interrupted):
+                hung = watch.error()
+                _stage_stopped(ctx, manifest, name, hung, noted)
+                raise hung from exc
             _stage_stopped(ctx, manifest, name, exc, noted)
             raise
         except BaseException as exc:

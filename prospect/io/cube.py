@@ -30,6 +30,7 @@ import os
 import re
 import shutil
 import threading
+import time
 import uuid
 import warnings
 from collections.abc import Callable, Iterator, Mapping
@@ -78,6 +79,7 @@ __all__ = [
     "provenance_attr",
     "read_provenance",
     "rebuild_cube_metadata",
+    "removals_done",
     "removed_later",
     "run_variables",
     "stray_root_metadata",
@@ -873,8 +875,35 @@ def removed_later(cube: Path) -> Iterator[Path]:
     try:
         yield folder
     finally:
-        threading.Thread(target=shutil.rmtree, args=(folder,), kwargs={"ignore_errors": True},
-                         name="prospect-removal").start()
+        thread = threading.Thread(target=shutil.rmtree, args=(folder,),
+                                  kwargs={"ignore_errors": True}, name="prospect-removal")
+        with _REMOVALS_LOCK:
+            _REMOVALS[:] = [t for t in _REMOVALS if t.is_alive()]
+            _REMOVALS.append(thread)
+        thread.start()
+
+
+_REMOVALS: list[threading.Thread] = []
+"""The threads :func:`removed_later` started in this process (finished ones dropped)."""
+_REMOVALS_LOCK = threading.Lock()
+
+
+def removals_done(timeout: float | None = None) -> bool:
+    """Wait until the folders :func:`removed_later` set aside in this process are removed
+    (at most ``timeout`` seconds in all); whether they are.
+
+    The output lock waits for them before it lets the directory go: released first (as
+    the interpreter joined the thread only on its way out), another job that took the
+    directory at once (a notebook's or a library caller's next job, another process) met
+    a folder vanishing under it, and its sweep reported this job's finished removal as
+    leftovers of an interrupted run.
+    """
+    with _REMOVALS_LOCK:
+        pending = [t for t in _REMOVALS if t.is_alive()]
+    deadline = None if timeout is None else time.monotonic() + timeout
+    for thread in pending:
+        thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+    return not any(t.is_alive() for t in pending)
 
 
 @contextlib.contextmanager
