@@ -714,7 +714,9 @@ METRIC_CAVEATS = {
                "train.top*_capture are the spatially cross-validated figures",
     "outside_training_range": "share of the sampled cells (a few chunks per layer) whose "
                               "value of some continuous layer lies outside that layer's "
-                              "training minimum..maximum: the model extrapolates there",
+                              "training minimum..maximum (a negative MESS, Elith et al. "
+                              "2010): the model extrapolates there; not the area of "
+                              "applicability of Meyer & Pebesma 2021",
 }
 
 
@@ -740,9 +742,9 @@ def print_summary(results: Sequence[StageResult], console: Console) -> None:
                 console.print(f"  {r.name}.{key} = not defined")
             elif isinstance(value, float):
                 console.print(f"  {r.name}.{key} = {value:.3f}")
-            elif isinstance(value, int | str):
+            elif isinstance(value, int) or (isinstance(value, str) and len(value) <= 60):
                 console.print(f"  {r.name}.{key} = {value}")
-            else:
+            else:  # prose (what a figure is, why it is undefined): the warnings say it
                 continue
             for prefix, caveat in METRIC_CAVEATS.items():
                 if key.startswith(prefix):

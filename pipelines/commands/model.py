@@ -372,6 +372,7 @@ def _write_scores(out: Path, grid: Any, maps: Any, attrs: dict[str, Any], *, syn
 
     import xarray as xr
 
+    from pipelines.faults import interruptible_main_thread
     from pipelines.lock import output_lock
     from pipelines.progress import compute
     from prospect.io.cube import add_variables, create_cube, open_cube, synthetic_attr
@@ -380,6 +381,10 @@ def _write_scores(out: Path, grid: Any, maps: Any, attrs: dict[str, Any], *, syn
     with contextlib.ExitStack() as stack:
         job_dir = _job_dir(out)
         if job_dir is not None:
+            # the lock's heartbeat stops this thread where SIGINT is ignored too (a batch
+            # script's 'prospect model score ... &'); the workers write only into scratch
+            # here, the job's process publishes, so they need no lock check of their own
+            stack.enter_context(interruptible_main_thread())
             stack.enter_context(output_lock(job_dir))
         if out.exists():  # made while the model loaded, or by the job that held the lock
             raise InputFileError(f"{out}: already exists; choose a new output path (-o/--out)")

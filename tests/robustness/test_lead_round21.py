@@ -154,3 +154,25 @@ def test_a_misspelt_estimator_parameter_names_the_nearest() -> None:
     text = str(info.value)
     assert "did you mean 'n_estimatos' -> 'n_estimators'?" in text, text
     assert "'zzz' ->" not in text and "allowed: [" in text, text
+
+
+def test_the_run_summary_prints_figures_not_prose() -> None:
+    """The models round added text metrics (why the area figures are undefined, what the
+    range share is): the run summary printed each paragraph as a 'metric'; they are in
+    metrics.json and said once in the warnings. Short texts (zoom ranges) still print."""
+    import io
+
+    from rich.console import Console
+
+    from pipelines.context import StageResult
+    from pipelines.runner import print_summary
+
+    prose = "the area figures rank background cells; with low-grade sample sites " * 2
+    buffer = io.StringIO()
+    print_summary([StageResult("train", metrics={
+        "cv_spatial_roc_auc": 0.81, "cv_area_figures_undefined_because": prose,
+        "zooms": "8-14", "positives": 12})], Console(file=buffer, width=200))
+    text = buffer.getvalue()
+    assert "train.cv_spatial_roc_auc = 0.810" in text and "train.zooms = 8-14" in text, text
+    assert "train.positives = 12" in text, text
+    assert "cv_area_figures_undefined_because" not in text, text
