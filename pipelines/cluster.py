@@ -968,11 +968,14 @@ class StallWatch:
     def _watch(self) -> None:
         from pipelines.faults import interrupt_main_thread
 
+        client = self.client
+        if client is None:
+            return
         while not self._stop.wait(self.every):
-            if getattr(self.client, "status", "running") != "running":
+            if getattr(client, "status", "running") != "running":
                 return
             try:
-                now = self.client.run_on_scheduler(_running_tasks)  # type: ignore[union-attr]
+                now = client.run_on_scheduler(_running_tasks)
             except Exception:  # a scheduler gone: the stage says so
                 continue
             found = self.judge(self._timed(now))

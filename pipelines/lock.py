@@ -41,9 +41,13 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from prospect.errors import OutputBusyError, OutputWriteError
 from prospect.io.files import add_publish_guard, temp_name
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 __all__ = ["FOREIGN_WAIT", "HEARTBEAT", "LOCK_FILE", "SETTLE", "check_held", "lock_on_workers",
            "output_lock", "publish_check"]
@@ -290,7 +294,7 @@ class _WorkerLock:
 
 
 @contextmanager
-def lock_on_workers(client: object, out_dir: Path) -> Iterator[None]:
+def lock_on_workers(client: Client | None, out_dir: Path) -> Iterator[None]:
     """For the ``with`` block, every worker of ``client`` (and any that joins later)
     checks the lock of ``out_dir``, held by this process, before it publishes a file
     there: one that now names another job is refused with :class:`OutputBusyError`, as
@@ -310,13 +314,13 @@ def lock_on_workers(client: object, out_dir: Path) -> Iterator[None]:
         os.path.realpath(out_dir), str(beat.info["token"]))
     registered = False
     with suppress(Exception):  # best effort, as above
-        client.register_plugin(plugin, name=plugin.name)  # type: ignore[attr-defined]
+        client.register_plugin(plugin, name=plugin.name)
         registered = True
     yield
     if registered:  # a job that stopped leaves it (its workers may be gone: a broadcast
         # to them is logged as an error; a stale token only lets more through)
         with suppress(Exception):
-            client.unregister_worker_plugin(plugin.name)  # type: ignore[attr-defined]
+            client.unregister_worker_plugin(plugin.name)
 
 
 add_publish_guard(publish_check)  # every publish of prospect.io.files checks the lock

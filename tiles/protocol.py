@@ -39,13 +39,12 @@ class _GuardedH11(H11Protocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        state = self.server_state
-        if not hasattr(state, "prospect_waiting"):
-            state.prospect_waiting = OrderedDict()  # type: ignore[attr-defined]
-        if not hasattr(state, "prospect_stalled"):
-            state.prospect_stalled = OrderedDict()  # type: ignore[attr-defined]
-        self._waiting: OrderedDict[_GuardedH11, None] = state.prospect_waiting  # type: ignore[attr-defined]
-        self._stalled: OrderedDict[_GuardedH11, None] = state.prospect_stalled  # type: ignore[attr-defined]
+        # one of each per server, kept on uvicorn's shared server state
+        shared = vars(self.server_state)
+        self._waiting: OrderedDict[_GuardedH11, None] = shared.setdefault(
+            "prospect_waiting", OrderedDict())
+        self._stalled: OrderedDict[_GuardedH11, None] = shared.setdefault(
+            "prospect_stalled", OrderedDict())
         self._head_timer: asyncio.TimerHandle | None = None
         self._send_timer: asyncio.TimerHandle | None = None
 
