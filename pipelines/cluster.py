@@ -847,14 +847,11 @@ STALL_FLOOR = 600.0
 :data:`TASK_TIMEOUT_VAR` says otherwise."""
 
 STALL_FACTOR = 10.0
-"""A task is called hung once it has run this many times as long as the slowest
-finished task of its kind (and :data:`STALL_FLOOR` seconds)."""
+"""A task is called hung once it has run this many times as long as the mean of the
+finished tasks of its kind (and :data:`STALL_FLOOR` seconds)."""
 
 STALL_EVERY = 5.0
 """Seconds between two looks at the tasks running on the cluster."""
-
-_TIMES = "prospect-task-times"
-
 
 def task_timeout() -> float | None:
     """The seconds ``PROSPECT_TASK_TIMEOUT`` allows one cluster task (``None``: unset, the
@@ -873,43 +870,26 @@ def task_timeout() -> float | None:
     return float(seconds) if seconds else None
 
 
-def _make_task_times() -> Any:
-    """A scheduler plugin keeping, for each kind of task (its key's prefix: the function),
-    how many finished and the longest compute time of one (defined here so it pickles by
-    value: the scheduler need not import Prospect)."""
-    from distributed.diagnostics.plugin import SchedulerPlugin
-    from distributed.utils import key_split
-
-    class TaskTimes(SchedulerPlugin):
-        name = _TIMES
-
-        def __init__(self) -> None:
-            self.kinds: dict[str, list[float]] = {}  # prefix -> [finished, longest s]
-
-        def transition(self, key: Any, start: str, finish: str, *args: Any,
-                       **kwargs: Any) -> None:
-            if start != "processing" or finish != "memory":
-                return
-            seconds = sum(s.get("stop", 0) - s.get("start", 0)
-                          for s in kwargs.get("startstops") or ()
-                          if s.get("action") == "compute")
-            kind = self.kinds.setdefault(key_split(key), [0, 0.0])
-            kind[0] += 1
-            kind[1] = max(kind[1], seconds)
-
-    return TaskTimes()
-
-
 def _running_tasks(dask_scheduler: Any = None) -> dict[str, Any]:
     """On the scheduler: each task executing now (key, its kind, worker, seconds, as the
-    workers' heartbeats say) and the plugin's figures of each kind."""
+    workers' heartbeats say) and, for each kind of those (its key's prefix: the function),
+    how many of its tasks finished and their mean compute time, from the figures the
+    scheduler keeps anyway (its ``TaskPrefix``; a plugin of our own on every transition
+    cost the two-worker run a fifth of its speed-up, ``benchmarks/bench_scale.py``)."""
     from distributed.utils import key_split
 
-    plugin = dask_scheduler.plugins.get(_TIMES)
     running = [(str(ts.key), key_split(ts.key), address, float(seconds))
                for address, ws in dask_scheduler.workers.items()
                for ts, seconds in ws.executing.items()]
-    return {"running": running, "kinds": dict(plugin.kinds) if plugin is not None else None}
+    kinds: dict[str, list[float]] = {}
+    for _, kind, _, _ in running:
+        prefix = dask_scheduler.task_prefixes.get(kind)
+        if prefix is None or kind in kinds:
+            continue
+        finished = int(getattr(prefix, "state_counts", {}).get("memory", 0))
+        spent = float(prefix.all_durations.get("compute", 0.0))
+        kinds[kind] = [finished, spent / finished if finished else 0.0]
+    return {"running": running, "kinds": kinds}
 
 
 def _minutes(seconds: float) -> str:
@@ -923,15 +903,16 @@ class StallWatch:
     returns, a deadlock in a library) held the job until someone stopped it: nothing
     failed, nothing was said, and a batch job used its whole time limit. A thread looks at
     the tasks running on the cluster every :data:`STALL_EVERY` seconds. A task is hung
-    once it has run :data:`STALL_FACTOR` times as long as the slowest finished task of
-    its kind, and at least :data:`STALL_FLOOR` seconds (ten minutes; tasks of a kind none
-    of which has finished yet are not judged), or longer than ``PROSPECT_TASK_TIMEOUT``
-    seconds where that is set (any task). The main thread is then stopped as on Ctrl-C
+    once it has run :data:`STALL_FACTOR` times as long as the finished tasks of its kind
+    took on average (the scheduler's own figures), and at least :data:`STALL_FLOOR`
+    seconds (ten minutes; tasks of a kind none of which has finished yet are not
+    judged), or longer than ``PROSPECT_TASK_TIMEOUT`` seconds where that is set (any
+    task). The main thread is then stopped as on Ctrl-C
     (:func:`pipelines.faults.interrupt_main_thread`) and :attr:`stalled` says which task,
     where and how long, for the stage's one-line error; finished work is kept.
 
-    Best effort, as the stage monitor: a scheduler that refuses the plugin judges only
-    against ``PROSPECT_TASK_TIMEOUT``.
+    Best effort, as the stage monitor: a scheduler that cannot run the look (one without
+    Prospect) judges nothing; ``PROSPECT_TASK_TIMEOUT`` needs the same look.
     """
 
     def __init__(self, client: Client | None, stage: str, *, every: float | None = None,
@@ -952,9 +933,6 @@ class StallWatch:
         if self.client is None:
             return self
         self._looked = time.monotonic()
-        with contextlib.suppress(Exception):  # best effort: judged by the timeout alone
-            if self.client.run_on_scheduler(_running_tasks)["kinds"] is None:
-                self.client.register_plugin(_make_task_times(), name=_TIMES)
         self._thread = threading.Thread(target=self._watch, name="prospect-stall-watch",
                                         daemon=True)
         self._thread.start()
@@ -1013,11 +991,11 @@ class StallWatch:
                     return (f"task {key} has run {_minutes(seconds)} on worker {worker}, "
                             f"over {TASK_TIMEOUT_VAR}={self.timeout:g} s")
                 continue
-            finished, longest = kinds.get(kind, (0, 0.0))
-            if finished and seconds > max(self.floor, self.factor * longest):
+            finished, mean = kinds.get(kind, (0, 0.0))
+            if finished and seconds > max(self.floor, self.factor * mean):
                 return (f"task {key} has run {_minutes(seconds)} on worker {worker}, "
-                        f"while the {int(finished)} finished task(s) of its kind took at most "
-                        f"{longest:.1f} s")
+                        f"while the {int(finished)} finished task(s) of its kind took "
+                        f"{mean:.1f} s each on average")
         return None
 
     def error(self) -> StageError:
