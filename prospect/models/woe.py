@@ -29,7 +29,7 @@ the cells, and counts a record repeating another exactly once.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
 import numpy as np
@@ -412,6 +412,16 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
         return [names[j] for j, ev in enumerate(self.evidence_)
                 if not np.asarray(ev["defined"], bool).any()]
 
+    def _categorical_tables(self, feature_names: list[str] | None
+                            ) -> Iterator[tuple[str, list[dict[str, Any]], str]]:
+        """Each categorical layer's name, weights table and the key its rows are labelled
+        by (``group`` where classes were grouped, else ``class``)."""
+        check_is_fitted(self)
+        names = feature_names or self._names(len(self.evidence_))
+        for name, ev in zip(names, self.evidence_, strict=True):
+            if ev["kind"] == "categorical":
+                yield name, ev["table"], "group" if ev.get("groups") else "class"
+
     def barren_classes(self, feature_names: list[str] | None = None) -> list[dict[str, Any]]:
         """Categorical classes without a deposit that outrank classes holding deposits.
 
@@ -422,18 +432,12 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
         (``evidence.<layer>.groups``). Returns, per layer where this happens, the barren
         classes, their area (unit cells) and the classes they outrank with their ``W+``.
         """
-        check_is_fitted(self)
-        names = feature_names or self._names(len(self.evidence_))
         out = []
-        for name, ev in zip(names, self.evidence_, strict=True):
-            if ev["kind"] != "categorical":
-                continue
-            table = ev["table"]
+        for name, table, key in self._categorical_tables(feature_names):
             barren = [r for r in table if not r["defined_plus"] and r["deposits"] <= 0
                       and r["area"] > 0]
             below = [r for r in table if r["defined_plus"] and r["w_plus"] < 0]
             if barren and below:
-                key = "group" if ev.get("groups") else "class"
                 out.append({
                     "feature": name, "classes": [r.get(key, r["class"]) for r in barren],
                     "area": float(sum(r["area"] for r in barren)),
@@ -454,17 +458,11 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
         where this happens, the classes, their area and deposits (unit cells) and the
         classes with a defined positive ``W+`` that outrank them.
         """
-        check_is_fitted(self)
-        names = feature_names or self._names(len(self.evidence_))
         out = []
-        for name, ev in zip(names, self.evidence_, strict=True):
-            if ev["kind"] != "categorical":
-                continue
-            table = ev["table"]
+        for name, table, key in self._categorical_tables(feature_names):
             full = [r for r in table if not r["defined_plus"] and r["deposits"] > 0
                     and r["area"] - r["deposits"] <= 1e-9 * max(1.0, r["area"])]
             if full:
-                key = "group" if ev.get("groups") else "class"
                 above = [r for r in table if r["defined_plus"] and r["w_plus"] > 0]
                 out.append({
                     "feature": name, "classes": [r.get(key, r["class"]) for r in full],
