@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipelines.faults import debugging
+from pipelines.faults import debugging, signal_handlers_kept
 from prospect.errors import ConfigError, StageError
 
 if TYPE_CHECKING:
@@ -144,7 +144,8 @@ def jobqueue_cluster(kind: str, *, path: Path | None = None, dashboard: str = ":
     """
     section, scale = jobqueue_settings(kind, path)
     try:
-        import dask_jobqueue
+        with signal_handlers_kept():  # it sets SIGINT to sys.exit() on import
+            import dask_jobqueue
     except ImportError:
         raise StageError(f"--cluster {kind} needs dask-jobqueue; {_INSTALL_HINT}") from None
     cls = getattr(dask_jobqueue, _JOBQUEUE_CLASSES[kind])
@@ -322,7 +323,8 @@ def _kubernetes_cluster() -> tuple[Any, dict[str, Any]]:
     if not spec.is_file():
         raise ConfigError(f"{spec}: no DaskCluster manifest; set PROSPECT_CLUSTER_DIR")
     try:
-        from dask_kubernetes.operator import KubeCluster
+        with signal_handlers_kept():  # as for dask-jobqueue: a library's import sets none
+            from dask_kubernetes.operator import KubeCluster
     except ImportError:
         raise StageError(f"--cluster kubernetes needs dask-kubernetes; {_INSTALL_HINT}") from None
     try:

@@ -52,6 +52,7 @@ __all__ = [
     "quiet_libtiff",
     "removed_output",
     "said_disk_error",
+    "signal_handlers_kept",
     "stop_signals_interrupt",
 ]
 
@@ -169,6 +170,29 @@ def stop_signals_interrupt() -> Iterator[StopRequest]:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+@contextmanager
+def signal_handlers_kept() -> Iterator[None]:
+    """Within the block, an import that sets stop-signal handlers has them put back.
+
+    ``dask_jobqueue`` sets SIGINT to ``sys.exit()`` when it is imported
+    (``dask_jobqueue/runner.py``). Imported mid-job (``--cluster slurm``/``pbs``), it took
+    the job's handler away: Ctrl-C then ended the job as a success, exit code 0, without
+    the line a stopped job prints, and an output directory lost to another job could no
+    longer stop it. The handlers found when the block starts stand when it ends (in the
+    main thread; elsewhere nothing changes, as no handler can be set there).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    kept = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, handler in kept.items():
+            if handler is not None and signal.getsignal(signum) is not handler:
+                signal.signal(signum, handler)
 
 
 def debugging() -> bool:

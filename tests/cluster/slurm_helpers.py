@@ -30,7 +30,10 @@ def unavailable() -> str | None:
     if missing:
         return f"{', '.join(missing)} not found: apt-get install slurm-wlm munge"
     try:
-        import dask_jobqueue  # noqa: F401
+        from pipelines.faults import signal_handlers_kept
+
+        with signal_handlers_kept():  # its import sets SIGINT to sys.exit()
+            import dask_jobqueue  # noqa: F401
     except ImportError:
         return "dask-jobqueue is not installed (pip install 'prospect[cluster]')"
     return None

@@ -16,6 +16,7 @@ import yaml
 
 from pipelines.cli import main
 from pipelines.cluster import dask_client, jobqueue_cluster, jobqueue_settings
+from pipelines.faults import signal_handlers_kept
 from prospect.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -34,7 +35,8 @@ def _load(path: Path) -> dict[str, Any]:
 @functools.lru_cache(maxsize=4)
 def _crd_schema(kind: str) -> dict[str, Any]:
     """The openAPIV3Schema of a dask-kubernetes operator CRD, as shipped with the package."""
-    dk = pytest.importorskip("dask_kubernetes")
+    with signal_handlers_kept():
+        dk = pytest.importorskip("dask_kubernetes")
     crds = Path(dk.__file__).parent / "operator" / "deployment" / "helm" / \
         "dask-kubernetes-operator" / "crds"
     crd = _load(crds / f"{kind.lower()}.yaml")
@@ -126,7 +128,8 @@ def test_pvc_is_shared_between_pods() -> None:
 @pytest.mark.parametrize("kind,directive", [("slurm", "#SBATCH"), ("pbs", "#PBS")])
 def test_jobqueue_settings_make_a_job_script(kind: str, directive: str) -> None:
     """dask-jobqueue itself turns the settings into a batch script (nothing is submitted)."""
-    pytest.importorskip("dask_jobqueue")
+    with signal_handlers_kept():  # its import sets SIGINT to sys.exit() in this process
+        pytest.importorskip("dask_jobqueue")
     cluster, scale = jobqueue_cluster(kind, dashboard=":0")
     assert scale["jobs"] >= 1 and scale["wait_for_workers"] >= 1
     try:
@@ -247,7 +250,8 @@ def test_cli_without_the_batch_system_says_so(kind: str, submit: str, tmp_path: 
 
 def test_cli_kubernetes_without_credentials_says_so(tmp_path: Path) -> None:
     """In a process of its own, so dask-kubernetes' exit-time reaper runs too."""
-    pytest.importorskip("dask_kubernetes")
+    with signal_handlers_kept():
+        pytest.importorskip("dask_kubernetes")
     import subprocess
     import sys
 

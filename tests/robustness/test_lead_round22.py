@@ -1,0 +1,65 @@
+"""Round 22, the lead's cases: a library that takes a job's stop signals when imported
+(see docs/robustness.md, "Round 22")."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_a_slurm_job_interrupted_after_dask_jobqueue_loads_stops_as_interrupted() -> None:
+    """``dask_jobqueue`` sets SIGINT to ``sys.exit()`` when it is imported, which the job
+    did mid-run for ``--cluster slurm``/``pbs``: Ctrl-C then ended the job as a success
+    (``SystemExit``, exit code 0) and a helper thread that found the output directory taken
+    could not stop it (it stopped a CI run's own test process instead). The job's handler
+    now stands after the import: the interrupt is a stop, as everywhere else."""
+    pytest.importorskip("dask_jobqueue")
+    script = textwrap.dedent("""
+        import os, signal, time
+        from pipelines.cluster import jobqueue_cluster
+        from pipelines.faults import Stopped, stop_signals_interrupt
+
+        try:
+            with stop_signals_interrupt():
+                cluster, _ = jobqueue_cluster("slurm", dashboard=":0")
+                cluster.close()
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(30)
+                print("not stopped")
+        except Stopped:
+            print("stopped")
+        except SystemExit:
+            print("exited")
+    """)
+    run = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True,
+                         text=True, timeout=120,
+                         env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert run.stdout.strip().splitlines()[-1:] == ["stopped"], run.stdout + run.stderr
+
+
+def test_the_handlers_before_an_import_stand_after_it() -> None:
+    """The mechanism itself, in this process: a handler the block found is put back
+    whatever the code in it set, and one set by nobody stays as it was."""
+    import signal
+
+    from pipelines.faults import signal_handlers_kept
+
+    def mine(signum: int, frame: object) -> None:  # pragma: no cover - never sent
+        pass
+
+    before = signal.signal(signal.SIGTERM, mine)
+    try:
+        with signal_handlers_kept():
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        assert signal.getsignal(signal.SIGTERM) is mine
+        assert signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGTERM, before)
