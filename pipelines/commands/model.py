@@ -8,6 +8,7 @@ and types are verified (see :mod:`prospect.registry`).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -236,21 +237,41 @@ def score(
     with warning_lines(console):  # evidence unlike the training evidence
         maps = score_model(model.estimator, model.schema, ds, provenance=provenance,
                            mineral=model.card.get("mineral") or None, synthetic=synthetic)
+    _name_calibrated_scale(maps, model)
     attrs = {"model": f"{name}/{version}",
              **({"model_warning": model.version_warning} if model.version_warning else {})}
-    with nothing_left_when_refused(out.parent):  # no folders made, no lock left
+    with contextlib.ExitStack() as refused:  # no folders made, no lock left
+        refused.enter_context(nothing_left_when_refused(out.parent))
+        if cog is not None and cog.parent.absolute() != out.parent.absolute():
+            refused.enter_context(nothing_left_when_refused(cog.parent))
         share = _write_scores(out, grid, maps, attrs, synthetic=synthetic,
                               scheduler=scheduler, workers=workers,
-                              nothing_scored=lambda: _no_scored_cells(cube, ds, model.schema))
+                              nothing_scored=lambda: _no_scored_cells(cube, ds, model.schema),
+                              cog=cog, cog_tags={"model": f"{name}/{version}",
+                                                 "synthetic": synthetic})
     if cog is not None:
-        from prospect.io.raster import write_cog
-
-        write_cog(open_cube(out)["probability"], cog, grid=grid,
-                  tags={"model": f"{name}/{version}", "synthetic": synthetic})
         console.print(Text(f"wrote {cog}"))
     console.print(Text(f"scored {cube} with {name}/{version} -> {out} "
                        f"({', '.join(str(v) for v in maps.data_vars)}; "
                        f"{share:.1%} of the cells scored)"))
+
+
+def _name_calibrated_scale(maps: Any, model: Any) -> None:
+    """Name a calibrated model's ``probability`` as the job's score stage does: the base
+    rate it is calibrated to (positives per training row, set by the background drawn),
+    which is not the chance that a cell holds a deposit (it was "probability (calibrated,
+    isotonic, on spatial out-of-fold scores)" here, the base rate unsaid)."""
+    from pipelines.stages.score import map_scale
+    from prospect.models.uncertainty import CalibratedModel
+
+    if not isinstance(model.estimator, CalibratedModel):
+        return
+    scale, name = map_scale(model.card, None)
+    if scale != "calibrated probability":  # a card without its calibration: left as it is
+        return
+    mineral = model.card.get("mineral") or None
+    maps["probability"].attrs.update(long_name=f"{mineral} {name}" if mineral else name,
+                                     prospect_scale=scale)
 
 
 def _no_scored_cells(cube: Path, ds: Any, schema: dict[str, Any]) -> Exception:
@@ -360,16 +381,21 @@ def _check_new_file(path: Path, option: str, *, cube: Path | None = None,
 
 def _write_scores(out: Path, grid: Any, maps: Any, attrs: dict[str, Any], *, synthetic: bool,
                   scheduler: str | None, workers: int | None,
-                  nothing_scored: Callable[[], Exception]) -> float:
+                  nothing_scored: Callable[[], Exception], cog: Path | None = None,
+                  cog_tags: dict[str, Any] | None = None) -> float:
     """Write ``maps`` as the cube ``out``: built under a hidden name beside it and renamed
     into place when complete (a stop or an error leaves nothing at ``out``), holding the
-    lock of the job output directory ``out`` lies in, as the job's stages do.
+    lock of the job output directory ``out`` lies in, as the job's stages do; and the
+    probability map as the COG ``cog`` (``--cog``), holding the lock of the job output
+    directory that lies in too.
+
+    Both locks are taken before anything is written: the COG was written after the cube's
+    lock was let go, and without the lock of the job directory it was written into, so a
+    map was published into a directory another job held (over that job's own map).
 
     Returns the share of the grid's cells with a probability; a map without any is not
     published (an all-NaN cube passed for a result): ``nothing_scored()`` is raised.
     """
-    import contextlib
-
     import xarray as xr
 
     from pipelines.faults import interruptible_main_thread
@@ -379,15 +405,19 @@ def _write_scores(out: Path, grid: Any, maps: Any, attrs: dict[str, Any], *, syn
     from prospect.io.files import publish_dir, scratch_dir
 
     with contextlib.ExitStack() as stack:
-        job_dir = _job_dir(out)
-        if job_dir is not None:
+        job_dirs = {d.resolve(): d for d in (_job_dir(out), cog and _job_dir(cog)) if d}
+        if job_dirs:
             # the lock's heartbeat stops this thread where SIGINT is ignored too (a batch
             # script's 'prospect model score ... &'); the workers write only into scratch
-            # here, the job's process publishes, so they need no lock check of their own
+            # here, the job's process publishes (the COG too), so they need no lock check
             stack.enter_context(interruptible_main_thread())
+        for job_dir in job_dirs.values():
             stack.enter_context(output_lock(job_dir))
         if out.exists():  # made while the model loaded, or by the job that held the lock
             raise InputFileError(f"{out}: already exists; choose a new output path (-o/--out)")
+        if cog is not None and (cog.is_file() or cog.is_symlink()):  # the same, for --cog
+            raise InputFileError(f"{cog}: already exists; --cog writes a new file, choose a "
+                                 "new path (or remove the old file first)")
         staged = stack.enter_context(scratch_dir(out)) / out.name
         create_cube(staged, grid, attrs={**synthetic_attr(synthetic), **attrs})
         with contextlib.ExitStack() as cluster:
@@ -401,6 +431,10 @@ def _write_scores(out: Path, grid: Any, maps: Any, attrs: dict[str, Any], *, syn
         if scored == 0:
             raise nothing_scored()
         publish_dir(staged, out, replace=False)
+        if cog is not None:
+            from prospect.io.raster import write_cog
+
+            write_cog(open_cube(out)["probability"], cog, grid=grid, tags=cog_tags)
     return scored / max(1, int(grid.shape[0]) * int(grid.shape[1]))
 
 

@@ -42,13 +42,15 @@ from prospect.registry.scoring import OUTPUTS, model_feature_spec, score_model
 __all__ = ["publish_maps", "run", "stac_item"]
 
 
-def map_scale(card: dict[str, Any], grid: RegionGrid) -> tuple[str, str]:
+def map_scale(card: dict[str, Any], grid: RegionGrid | None) -> tuple[str, str]:
     """What the ``probability`` layer is, in words: ``(scale, long name)``.
 
     A probability only when the model is calibrated (isotonic or Platt on its spatial
     out-of-fold scores); the long name then states the base rate it is calibrated to (the
-    share of positives among the training rows) beside the region's density of positive
-    cells. Otherwise the layer is a *relative prospectivity*: a ranking, not a probability.
+    share of positives among the training rows) beside the training region's density of
+    positive cells (``grid``: the job's region; ``None`` for a cube that may be another
+    region's, ``prospect model score``, which says so instead). Otherwise the layer is a
+    *relative prospectivity*: a ranking, not a probability.
     """
     method = (card.get("calibration") or {}).get("method", "none")
     if method in (None, "none"):
@@ -56,12 +58,14 @@ def map_scale(card: dict[str, Any], grid: RegionGrid) -> tuple[str, str]:
     labels = card.get("labels") or {}
     pos, n = labels.get("positives") or 0, labels.get("samples") or 0
     base = pos / n if n else float("nan")
-    density = pos / float(np.prod(grid.shape))
     name = "Platt (sigmoid)" if method == "sigmoid" else method
+    where = (f"; the region holds {pos / float(np.prod(grid.shape)):.3g} positive cells per "
+             "cell") if grid is not None else (
+        ", set by the background drawn per positive: not the chance that a cell holds a "
+        "deposit, here or in the training region")
     return "calibrated probability", (
         f"probability calibrated ({name} on spatial out-of-fold scores) to the training "
-        f"base rate {base:.3g} (positives per training row); the region holds {density:.3g} "
-        "positive cells per cell")
+        f"base rate {base:.3g} (positives per training row){where}")
 
 
 def check_mineral(card: dict[str, Any], mineral: str, model_dir: Path) -> None:
@@ -250,7 +254,9 @@ def run(ctx: RunContext) -> StageResult:
             "region": grid.describe(), "model": str(model_dir), "metrics": metrics,
             "headline": (card.get("cv") or {}).get("headline") or {}, "scale": scale,
             "outputs": dict(outputs), "problems": problems,
-            "evidence_warnings": list(unlike)})
+            "evidence_warnings": list(unlike),
+            # what the uncertainty map is a spread of, over how many members, its units
+            "uncertainty_meaning": str(ds["uncertainty"].attrs.get("prospect_uncertainty", ""))})
     outputs["report"] = str(report)
     return StageResult(name="score", outputs=outputs, metrics=metrics,
                        inputs={"model": str(model_dir), "cube": str(ctx.cube_path)},

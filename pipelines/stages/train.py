@@ -47,6 +47,7 @@ from prospect.models.training import (
     cv_schemes,
     find_label_surfaces,
     fit_final,
+    fit_matrix,
     fit_rows,
     fold_matrices,
     fold_surfaces,
@@ -98,12 +99,16 @@ def run(ctx: RunContext) -> StageResult:
     names = spec.names()
     ctx.console.print(f"  features ({len(names)}): {', '.join(names)}")
     leak_facts = [{"variable": f.variable, "source": f.source, "reason": f.reason,
-                   "use": "rebuilt inside each CV fold" if f.variable in names
+                   "use": "rebuilt inside each CV fold; training rows read it without "
+                          "the points of their own cell" if f.variable in names
                    else "left out (made from the label points)"} for f in leaks]
     for f in leak_facts:
         ctx.console.print(f"  [yellow]{f['variable']}: {f['use']}[/yellow]")
+    surfaces = fold_surfaces(spec, leaks, sources=ctx.job.sources, grid=grid) \
+        if cfg.fold_aware_interpolation else {}
     ts = build_training_set(build_stack(ds, spec), spec, grid=grid, source=source, cfg=cfg,
-                            compute=lambda lazy, what: compute(lazy, ctx, f"train: {what}"))
+                            compute=lambda lazy, what: compute(lazy, ctx, f"train: {what}"),
+                            rebuilt=[s.name for s in surfaces.values()])
 
     def make(c: ModelConfig) -> BaseEstimator:
         return make_estimator(c, n_features=len(names), categorical=spec.categorical_indices(),
@@ -118,10 +123,10 @@ def run(ctx: RunContext) -> StageResult:
     cv["positives_next_to_training"] = {k: v for k, v in adjacent.items() if k != "warning"}
     ranged = blocks_below_range(ts.coords, ts.y, cv, resolution=grid.resolution, seed=cfg.seed)
     cv["block_size_below_range"] = {k: v for k, v in ranged.items() if k != "warning"}
-    fold_X = fold_matrices(ts, schemes, fold_surfaces(spec, leaks, sources=ctx.job.sources,
-                                                      grid=grid),
-                           cv=cv, resolution=grid.resolution) \
-        if cfg.fold_aware_interpolation else None
+    fold_X = fold_matrices(ts, schemes, surfaces, cv=cv, resolution=grid.resolution)
+    # the final model's rows read the surfaces without their own cell's points, as each
+    # fold's training rows do: never the value that made the row's label
+    ts = fit_matrix(ts, surfaces, resolution=grid.resolution)
     seeds = seed_estimators(cfg, make)
     ctx.console.print(f"  {ts.counts['positives']} positives, {ts.counts['negatives']} "
                       f"negatives; spatial CV ({cfg.cv.n_splits} folds of {cv['block_size']:g} "

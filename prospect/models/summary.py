@@ -7,6 +7,7 @@ caller's job.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -114,6 +115,11 @@ def headline(results: dict[str, CVResult], *, ci: dict[str, Any] | None = None,
             out[name] = _round(sm[name])
     if sm.get("area_rows") == 0:  # no background cell: no share of the area is known
         out["cv_area_figures_undefined_because"] = AREA_UNDEFINED
+    elif sm.get("area_rows"):  # the area sample the area figures rank, and how loosely
+        out["cv_area_rows"] = int(sm["area_rows"])
+        loose = area_sample_note(int(sm["area_rows"]))
+        if loose:
+            out["cv_area_figures_loose_because"] = loose
     out["n_positive"] = int(sm.get("n_positive", 0))
     return out
 
@@ -125,6 +131,34 @@ AREA_UNDEFINED = (
     "(they lie where someone sampled), so these figures are undefined here; use negatives: "
     "both for them, or read the score stage's success-rate figures over the whole map")
 """Why the area figures of the spatial CV are left undefined (headline and warning)."""
+
+
+AREA_SHARES = (0.05, 0.10, 0.20)
+"""The top shares of the area whose captures the headline reports."""
+
+
+def area_sample_note(n: int) -> str | None:
+    """Why the top-area captures read loosely on an area sample of ``n`` background
+    cells, or ``None``.
+
+    The area figures rank a sample of the area, not every cell (Chung & Fabbri 2003 rank
+    the whole map): "the top 5 %" is the share above a cut-off among ``n`` cells, so the
+    share of the *region* above that cut-off has the binomial standard error
+    ``sqrt(f (1 - f) / n)``. Where that is more than half of ``f`` (``n`` below 76 for
+    5 %, 36 for 10 %, 16 for 20 %: few positives at the default ``background_ratio``),
+    the captures of those shares were printed as if exact; now said, with the error.
+    """
+    loose = [(f, math.sqrt(f * (1.0 - f) / n)) for f in AREA_SHARES if n > 0]
+    loose = [(f, se) for f, se in loose if se > f / 2.0]
+    if not loose:
+        return None
+    said = "the top " + ", the top ".join(
+        f"{100 * f:g} %" + (" of it stands" if i == 0 else "") +
+        f" for {100 * f:g} ± {100 * se:.2g} %" for i, (f, se) in enumerate(loose))
+    return (f"the area figures rank {n} background cells, a sample of the area, not the "
+            f"area: {said} of the region (binomial standard error of a share of {n} cells), "
+            "so their captures and the P-A intersection read that loosely; draw more "
+            "background (model.labels.background_ratio) for figures that hold")
 
 
 def exclusion_facts(counts: dict[str, Any]) -> dict[str, Any]:
@@ -194,6 +228,8 @@ def cv_warnings(metrics: dict[str, Any]) -> list[str]:
             f"({shown}) and treat the skill as unknown")
     if metrics.get("cv_area_figures_undefined_because"):
         out.append(f"spatial CV: {metrics['cv_area_figures_undefined_because']}")
+    if metrics.get("cv_area_figures_loose_because"):
+        out.append(f"spatial CV: {metrics['cv_area_figures_loose_because']}")
     if metrics.get("cv_area_figures_exclude"):
         out.append(f"spatial CV: {metrics['cv_area_figures_exclude']}")
     return out

@@ -11,6 +11,7 @@ Public functions::
     select_features(ds, cfg, labels_path=, leaks=) -> FeatureSpec
     fold_surfaces(spec, leaks, sources=, grid=) -> {column: PointSurface}
     fold_matrices(ts, schemes, surfaces, cv=, resolution=) -> {scheme: [X per fold]}
+    fit_matrix(ts, surfaces, resolution=) -> TrainingSet the final model is fitted on
     read_labels(source, grid, cfg) -> (LabelSet, Occurrences, threshold)
     build_training_set(stack, spec, grid=, source=, cfg=) -> TrainingSet
     resolve_cv(ts, cfg, resolution=) -> block size (variogram range), buffer, facts
@@ -25,7 +26,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -46,7 +47,7 @@ from prospect.models.cv import (
     refuse_unfilled_folds,
 )
 from prospect.models.evaluate import CVResult, cross_validate, reliability
-from prospect.models.foldaware import PointSurface, fold_features, surface_of
+from prospect.models.foldaware import PointSurface, fit_features, fold_features, surface_of
 from prospect.models.labels import (
     LabelSet,
     Occurrences,
@@ -77,6 +78,7 @@ __all__ = [
     "find_label_surfaces",
     "fit_all",
     "fit_final",
+    "fit_matrix",
     "fit_rows",
     "fold_matrices",
     "fold_surfaces",
@@ -228,8 +230,39 @@ def fold_matrices(
     return {scheme: fold_features(
         ts.X, ts.coords, surfaces, folds, resolution=resolution,
         block_size=cv["block_size"] if scheme == "spatial_block" else None,
-        buffer=cv["buffer"] if scheme == "spatial_block" else 0.0)
+        buffer=cv["buffer"] if scheme == "spatial_block" else 0.0, own_cells=True)
         for scheme, folds in schemes.items()}
+
+
+def fit_matrix(ts: TrainingSet, surfaces: dict[int, PointSurface], *,
+               resolution: float) -> TrainingSet:
+    """``ts`` with the feature rows the final model is fitted on: each of the ``surfaces``
+    read, at a row whose cell holds one of its points, without the points of that cell
+    (:func:`prospect.models.foldaware.fit_features`), as every fold's training rows read
+    it (:func:`fold_matrices`). ``ts`` itself where there is nothing to rebuild.
+
+    The cube's surface holds each point's own value in its cell (an exact interpolator):
+    fitted on it, the model learnt a cut between the labels' own values and everything
+    else that no unsampled cell meets. Call it after :func:`fold_matrices`, which reads
+    the cube's surface (``ts.X``).
+    """
+    if not surfaces:
+        return ts
+    from prospect.models.metrics import _pair_auc
+
+    X = fit_features(ts.X, ts.coords, surfaces, resolution=resolution)
+    pos, neg = ts.y == 1, ts.y == 0
+    alone = dict(ts.counts.get("features_separating_alone") or {})
+    for j, surface in surfaces.items():  # judged on the values the model is fitted on
+        ok = np.isfinite(X[:, j])
+        p, n = X[ok & pos, j], X[ok & neg, j]
+        if p.size < 5 or n.size < 5:
+            continue
+        auc = _pair_auc(p, n)
+        if max(auc, 1.0 - auc) >= SEPARATES_ALONE:
+            alone[surface.name] = round(auc, 4)
+            _warn_separating(surface.name, auc, pos, neg, rebuilt=True)
+    return replace(ts, X=X, counts={**ts.counts, "features_separating_alone": alone})
 
 
 def read_labels(
@@ -316,7 +349,7 @@ def _refuse_ungraded_absences(path: Any, column: str, values: np.ndarray) -> Non
 
 def build_training_set(
     stack: xr.DataArray, spec: FeatureSpec, *, grid: RegionGrid, source: PointSource,
-    cfg: ModelConfig, compute: ComputeFn | None = None,
+    cfg: ModelConfig, compute: ComputeFn | None = None, rebuilt: Sequence[str] = (),
 ) -> TrainingSet:
     """Snap the occurrences, sample the background and read the features of every cell.
 
@@ -335,6 +368,11 @@ def build_training_set(
         The model config (labels, negatives, background and seed).
     compute
         Computes the sampled cells (see :data:`ComputeFn`); default ``.compute()``.
+    rebuilt
+        Features that are surfaces of the label points rebuilt per fold (fold-aware
+        interpolation): the cube's values there hold each label's own point, so whether
+        such a feature separates the labels on its own is judged by :func:`fit_matrix`
+        on the values the model is fitted on, not here.
     """
     lab = cfg.labels
     labels, occ, threshold = read_labels(source, grid, lab)
@@ -434,7 +472,7 @@ def build_training_set(
         rest = max(grid.height * grid.width * valid_share - n_labelled, is_bg.sum())
         weight[is_bg] = rest / is_bg.sum()
     counts.update(samples=int(y.size), positives=n_pos, negatives=int((y == 0).sum()))
-    counts.update(_screen_features(X, y, spec))
+    counts.update(_screen_features(X, y, spec, rebuilt=rebuilt))
     coords = np.column_stack([grid.x[c], grid.y[r]])
     counts["features_coordinates"] = _coordinate_features(X, coords, spec)
     n_points = _points_per_cell(occ, lab, grid, r, c) * (y == 1)
@@ -574,11 +612,13 @@ SEPARATES_ALONE = 0.99
 and no negative) is warned of as drawn from the occurrences."""
 
 
-def _screen_features(X: np.ndarray, y: np.ndarray, spec: FeatureSpec) -> dict[str, Any]:
+def _screen_features(X: np.ndarray, y: np.ndarray, spec: FeatureSpec, *,
+                     rebuilt: Sequence[str] = ()) -> dict[str, Any]:
     """Warn of features that carry no evidence (one value at every training cell) and of
     features that separate the positives from the negatives on their own (a rasterised
     deposit map, a buffer of the mines: the answer, not evidence); both went without a
-    word, the second with a spatial ROC AUC of 1.000. Returns the counts for the card."""
+    word, the second with a spatial ROC AUC of 1.000. Returns the counts for the card.
+    The ``rebuilt`` features are not screened for the second here (:func:`fit_matrix`)."""
     from prospect.models.metrics import _pair_auc
 
     names, categorical = spec.names(), set(spec.categorical_indices())
@@ -599,7 +639,7 @@ def _screen_features(X: np.ndarray, y: np.ndarray, spec: FeatureSpec) -> dict[st
             if n_codes:
                 coded[name] = n_codes
         p, n = col[ok & pos], col[ok & neg]
-        if p.size < 5 or n.size < 5:
+        if p.size < 5 or n.size < 5 or name in rebuilt:
             continue
         if j in categorical:  # ranked by each class's share of positives: a copy of the
             # labels as classes (a deposit map with a stray background cell in a deposit
@@ -625,14 +665,24 @@ def _screen_features(X: np.ndarray, y: np.ndarray, spec: FeatureSpec) -> dict[st
             "again, so that each class is one-hot encoded (target encoded with "
             "model.categorical: target); counts or ranks are right as numbers"), stacklevel=3)
     for name, auc in alone.items():
-        warnings.warn(DataWarning(
-            f"feature {name!r} alone separates the {int(pos.sum())} positive cells from the "
-            f"{int(neg.sum())} negatives (ROC AUC {auc:.3f} on its own): a layer drawn from "
-            "the occurrences (a rasterised deposit map, a buffer of the mines) leaks the "
-            "answer, and every skill figure with it; check its provenance, or leave it out "
-            "of model.features"), stacklevel=3)
+        _warn_separating(name, auc, pos, neg)
     return {"features_constant": constant, "features_separating_alone": alone,
             "features_whole_numbers_as_numeric": coded}
+
+
+def _warn_separating(name: str, auc: float, pos: np.ndarray, neg: np.ndarray, *,
+                     rebuilt: bool = False) -> None:
+    """The data warning of a feature that separates the labels on its own."""
+    why = ("a surface of the label points read without each row's own point (fold-aware "
+           "interpolation): the occurrences' neighbours alone tell them apart, which the "
+           "spatial CV measures; check that this is evidence you mean to use"
+           if rebuilt else
+           "a layer drawn from the occurrences (a rasterised deposit map, a buffer of the "
+           "mines) leaks the answer, and every skill figure with it; check its provenance, "
+           "or leave it out of model.features")
+    warnings.warn(DataWarning(
+        f"feature {name!r} alone separates the {int(pos.sum())} positive cells from the "
+        f"{int(neg.sum())} negatives (ROC AUC {auc:.3f} on its own): {why}"), stacklevel=4)
 
 
 CODE_LEVELS = (3, 32)

@@ -22,7 +22,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 __all__ = ["PROBABILITY_ROUNDING", "CalibratedModel", "ProbabilisticClassifier",
-           "checked_probabilities", "predict_with_uncertainty"]
+           "checked_probabilities", "predict_with_uncertainty", "uncertainty_meaning"]
 
 
 @runtime_checkable
@@ -131,6 +131,59 @@ def _predict(
         return _member_spread(model, X)
     return _positive_column(model, model.predict_proba(X), X.shape[0]), \
         np.full(X.shape[0], np.nan)
+
+
+def uncertainty_meaning(model: Any) -> tuple[str, int | None]:
+    """What the uncertainty :func:`predict_with_uncertainty` gives for ``model`` is: a
+    spread of what, over how many members, in which units.
+
+    The map's one name for every estimator ("standard deviation of the ensemble members'
+    scores") was wrong for weights of evidence (no members: Bonham-Carter's standard
+    deviation of the posterior due to the weights), for a calibrated model (the spread
+    mapped through the calibration curve, not a spread of calibrated members) and for an
+    estimator without members (no value at all); and it never said how many members.
+
+    Returns
+    -------
+    tuple
+        The sentence (dispatched as :func:`_predict` dispatches), and the number of
+        members the spread is taken over (``None`` where it is no spread of members).
+    """
+    if isinstance(model, CalibratedModel):
+        inner, n = uncertainty_meaning(getattr(model, "model_", model.model))
+        return (f"{inner}, mapped through the {model.method} calibration curve (half the "
+                "distance between the calibrated probabilities of the score minus and plus "
+                "that spread), in probability units", n)
+    if isinstance(model, Pipeline):
+        return uncertainty_meaning(model.steps[-1][1])
+    name = type(model).__name__
+    members = getattr(model, "estimators_", None)
+    if hasattr(model, "predict_proba_std"):
+        from prospect.models.pu import BaggingPUClassifier
+        from prospect.models.woe import WeightsOfEvidenceClassifier
+
+        if isinstance(model, WeightsOfEvidenceClassifier):
+            return ("standard deviation of the posterior probability due to the variances "
+                    "of the weights and of the prior (Bonham-Carter 1994, "
+                    "s(P) = sqrt[(1/N(D) + sum s2(W)) P2], at most sqrt(P(1 - P)); not the "
+                    "missing-data variance; no ensemble), in probability units", None)
+        if isinstance(model, BaggingPUClassifier):
+            n = len(getattr(model, "estimators_", []) or [])
+            if n < 2:
+                return f"none: {name} has one bag, which has no spread (NaN)", n
+            return (f"standard deviation of the {n} bags' probabilities (population s.d.), "
+                    "in the units of the score", n)
+        return (f"{name}.predict_proba_std (the estimator's own spread), in the units of "
+                "the score", None)
+    if isinstance(members, list) and members and hasattr(members[0], "predict_proba"):
+        n = len(members)
+        what = "bootstrap members' probabilities" if isinstance(model, BaggingClassifier) \
+            else "trees' probabilities (each the class share of its leaf)"
+        if n < 2:
+            return f"none: {name} has one member, which has no spread (NaN)", n
+        return (f"standard deviation of the {n} {what} about their mean, the score "
+                "(population s.d.), in the units of the score", n)
+    return f"none: {name} has no members to spread (NaN)", None
 
 
 def _member_spread(model: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -20,7 +20,11 @@ from prospect.errors import DataWarning, ModelError, ProspectError
 from prospect.features import FeatureSpec, build_stack
 from prospect.io.cube import provenance_attr, synthetic_attr
 from prospect.models.predict import predict_block, predict_map
-from prospect.models.uncertainty import CalibratedModel, ProbabilisticClassifier
+from prospect.models.uncertainty import (
+    CalibratedModel,
+    ProbabilisticClassifier,
+    uncertainty_meaning,
+)
 from prospect.registry.applicability import input_warnings
 from prospect.registry.consistency import n_features_in
 
@@ -29,8 +33,8 @@ __all__ = ["OUTPUTS", "model_feature_spec", "probe_model", "score_model"]
 OUTPUTS: dict[str, tuple[str, str]] = {
     "probability": ("probability", "relative prospectivity (uncalibrated score, not a "
                                    "probability)"),
-    "uncertainty": ("uncertainty", "uncertainty: standard deviation of the ensemble members' "
-                                   "scores"),
+    "uncertainty": ("uncertainty", "uncertainty (what it is a spread of, and over how many "
+                                   "members, is the variable's prospect_uncertainty)"),
 }
 """Output variable -> its ``prospect_kind`` and long name."""
 
@@ -190,6 +194,11 @@ def score_model(
         if synthetic is not None:
             attrs.update(synthetic_attr(synthetic))
         maps[name].attrs = attrs
+    meaning, members = uncertainty_meaning(estimator)  # of what, over how many members
+    maps["uncertainty"].attrs.update(
+        long_name=f"{mineral + ' ' if mineral else ''}uncertainty: {meaning}",
+        prospect_uncertainty=meaning,
+        **({"prospect_uncertainty_members": members} if members is not None else {}))
     if isinstance(estimator, CalibratedModel):  # a probability only when calibrated
         maps["probability"].attrs.update(
             long_name=f"{mineral + ' ' if mineral else ''}probability (calibrated, "
