@@ -299,7 +299,7 @@ def fit_features(
 def fold_features(
     X: np.ndarray, coords: np.ndarray, surfaces: Mapping[int, PointSurface],
     splits: Sequence[tuple[np.ndarray, np.ndarray]], *, resolution: float,
-    block_size: float | None = None, buffer: float = 0.0, own_cells: bool = False,
+    block_size: float | None = None, buffer: float = 0.0, own_cells: bool = True,
 ) -> list[np.ndarray]:
     """One feature matrix per fold, its surface columns rebuilt from training-side points.
 
@@ -319,7 +319,9 @@ def fold_features(
     own_cells
         Training rows whose cell holds a training-side point read the surface without it
         (:func:`own_cell_values`), as the final model's rows do (:func:`fit_features`);
-        the test rows' own points are held out anyway. The train stage sets it.
+        the test rows' own points are held out anyway. On by default (the train stage's
+        reading); ``False`` gives every training row the surface of all training-side
+        points, its own included (distance 0 at each positive: a leak the CV folds share).
     """
     out = []
     for _, test in splits:

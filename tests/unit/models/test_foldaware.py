@@ -48,7 +48,8 @@ def test_fold_features_rebuild_the_surface_from_training_points_only() -> None:
     X = np.column_stack([surface.values(xy), other])
     X[3, 0] = np.nan  # no data stays no data
     splits = list(SpatialBlockCV(n_splits=4, block_size=2500.0).split(xy, y))
-    folds = fold_features(X, xy, {0: surface}, splits, resolution=10.0, block_size=2500.0)
+    folds = fold_features(X, xy, {0: surface}, splits, resolution=10.0, block_size=2500.0,
+                          own_cells=False)  # every training-side point, own cell included
     assert len(folds) == 4
     for (train, test), Xf in zip(splits, folds, strict=True):
         held = held_out_points(xy, xy, test, resolution=10.0, block_size=2500.0)
