@@ -35,8 +35,11 @@ readers:
   is refused;
 * **layout**: a second header row of units is skipped (a warning names them), rows of
   delimiters alone are blank, Fortran's ``1.5D+03`` is a number; a workbook (``.xlsx``,
-  ``.ods``) is read as a table; a file that is no text (a workbook or database under a
-  ``.csv`` name, NUL bytes) is refused naming what it is, or where;
+  ``.ods``) is read as a table (an ``.xlsx`` sheet's number cells stay numbers beside
+  text numbers, a header cell merged down fills each row, one merged across the columns
+  read is refused, its hidden rows are said; date cells are dates, never numbers); a
+  file that is no text (a workbook or database under a ``.csv`` name, NUL bytes) is
+  refused naming what it is, or where;
 * **containers**: a compressed table (``.csv.gz``, ``.bz2``, ``.xz``, or a ``.csv`` saved
   still gzip-encoded), a ``.zip`` holding one table and no vector file (``layer:`` picks
   one of several), and GDAL's ``/vsizip/``/``/vsigzip/`` names of them are read as the
@@ -101,13 +104,15 @@ from prospect.io.vector import (
     near_column,
     read_vector,
     source_name,
+    text_coordinates,
+    text_coordinates_said,
 )
 
 __all__ = ["POINT_FILLS", "PointTable", "ascii_grid_header", "coarse_degrees",
-           "column_values", "coordinates_without_geometry", "is_text_table",
+           "column_values", "coordinates_without_geometry", "is_text_table", "metres_hint",
            "raster_kind", "read_features", "read_points", "read_table", "refuse_swapped_axes",
            "repeated_records", "source_options", "swapped_axes_fix", "valid_in_crs",
-           "warn_coarse_coordinates"]
+           "warn_coarse_coordinates", "warn_coarse_vertices"]
 
 TEXT_SUFFIXES = {".csv", ".txt", ".tsv", ".dat", ".xyz", ".prn"}
 """Text tables: CSV and TSV, and the names survey software gives them (a logger's or a
@@ -1063,6 +1068,60 @@ def warn_coarse_coordinates(xs: np.ndarray, ys: np.ndarray, crs: Any, cell: floa
         "projected metres), or use cells as coarse as the places"), stacklevel=3)
 
 
+def warn_coarse_vertices(geoms: np.ndarray, crs: Any, cell: float | None, cell_crs: Any,
+                         path: Path | str, numbers: np.ndarray, what: str) -> None:
+    """Warn of polygons (occurrence outlines) whose every vertex lies on a step of degrees
+    coarser than twice the region's cells (``cell`` in ``cell_crs``'s units), as
+    :func:`warn_coarse_coordinates` warns of points: an outline exported in 2 decimals
+    is known only to +-557 m, and the cells it labels are off by as much, without a
+    word. A polygon is said when it has at least 4 distinct vertices and an edge that is
+    neither north-south nor east-west: a block drawn on whole minutes or a licence grid
+    (every edge along a meridian or a parallel) is exact as drawn, not rounded.
+    ``numbers[i]`` names ``geoms[i]``."""
+    if cell is None or not len(geoms) or not getattr(crs, "is_geographic", False):
+        return
+    geoms = np.asarray(geoms, dtype=object)
+    polygonal = np.isin(shapely.get_type_id(geoms), (3, 6))
+    if not polygonal.any():
+        return
+    target = parse_crs(cell_crs) if isinstance(cell_crs, str) else cell_crs
+    if target is None:
+        return
+    factor = DEGREE_M if target.is_geographic else float(
+        (target.axis_info[0].unit_conversion_factor if target.axis_info else 1.0) or 1.0)
+    cell_m = float(cell) * factor
+    at = np.flatnonzero(polygonal)
+    coords, owner = shapely.get_coordinates(geoms[at], return_index=True)
+    steps, _, _ = coarse_degrees(coords[:, 0], coords[:, 1], crs, cell_m)
+    names = {value: name for value, name, _ in COARSE_STEPS}
+    rounded: list[tuple[int, float]] = []
+    for k in range(at.size):
+        mine = owner == k
+        if not np.isfinite(steps[mine]).all():
+            continue
+        xy = coords[mine]
+        if np.unique(xy, axis=0).shape[0] < 4:
+            continue
+        dx, dy = np.diff(xy[:, 0]), np.diff(xy[:, 1])
+        if not ((np.abs(dx) > 1e-9) & (np.abs(dy) > 1e-9)).any():
+            continue  # edges along meridians and parallels only: a block, exact as drawn
+        rounded.append((int(at[k]), float(steps[mine].min())))  # (the finest all are on)
+    if not rounded:
+        return
+    step = min(s for _, s in rounded)
+    half = step * DEGREE_M / 2
+    said = f"{half / 1000:.1f} km" if half >= 1000 else f"{half:.0f} m"
+    shown = np.asarray([i for i, _ in rounded])
+    x0, y0 = shapely.get_coordinates(geoms[shown[0]])[0]
+    warnings.warn(DataWarning(
+        f"{path}: {len(rounded)} of {at.size} polygon(s) have every vertex rounded to "
+        f"{names.get(step, f'{step:g} degree')} ({_listed(np.asarray(numbers), shown, what)}"
+        f"; e.g. {x0:g}, {y0:g}): each outline is known only to +-{said} "
+        f"({half / cell_m:.1f} times the cells' {cell_m:g} m), and the cells it labels are "
+        "off by as much; give the outlines as drawn (more decimals, or the survey's "
+        "projected metres), or use cells as coarse as the outlines"), stacklevel=3)
+
+
 def _text(value: float) -> str:
     return str(int(value)) if float(value).is_integer() and abs(value) < 2**53 else repr(value)
 
@@ -1254,7 +1313,7 @@ _MONTHS = (r"(?:jan|feb|f[eé]v|mar|m[aä]r|mrt|mrz|apr|avr|may|mai|mei|jun|jui|
            r"sep|oct|okt|nov|dec|d[eé]c|dez)[a-zé]*\.?")
 _SHEET_DATE = re.compile(
     rf"\s*(?:\d{{1,2}}[-. /]{_MONTHS}(?:[-. /]\d{{2,4}})?|{_MONTHS}[-. /]\d{{1,4}}"
-    r"|\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?|\d{1,2}/\d{1,2}/\d{2,4})\s*",
+    r"|\d{4}[-/]\d{2}[-/]\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?|\d{1,2}/\d{1,2}/\d{2,4})\s*",
     re.IGNORECASE)
 """A date where a number was typed (``5-Dec``, ``Dec-05``, ``05.Dez``, ``2021-12-05``):
 a spreadsheet's reading of ``5.12`` or ``12/5`` as a day and month."""
@@ -1728,7 +1787,7 @@ def _refuse_degrees_as_metres(xs: np.ndarray, ys: np.ndarray, crs: Any, path: Pa
             "; " + swapped_axes_fix(path, crs="EPSG:4326")) if swapped else ""))
 
 
-def _metres_hint(xs: np.ndarray, ys: np.ndarray, crs: Any, target: Any) -> str:
+def metres_hint(xs: np.ndarray, ys: np.ndarray, crs: Any, target: Any) -> str:
     """Why coordinates read as degrees are no place: they are metres of a projected CRS
     (x up to 151 000), with the CRS to set when they lie in the area the target CRS is
     made for read in it (the region's own, RD New); ``""`` otherwise. A table of RD New
@@ -1821,11 +1880,12 @@ def _header_below(frame: pd.DataFrame, path: Path, x: str, y: str, what: str,
 
     The rows above are a title, skipped with a warning quoting them, when none of them
     holds a number in both the ``x`` and the ``y`` column (a row that does could be a
-    record, and is not dropped: the table is refused naming the header's line). A sheet
-    read in a given ``decimal: ","`` is refused too: below a title GDAL gives its number
-    cells as text, and ``5.125`` would read as 5125. It was "no column(s) ['lon',
-    'lat']", or the header taken for a row of units; then a refusal ("delete the rows
-    above the header")."""
+    record, and is not dropped: the table is refused naming the header's line). An
+    ``.ods`` or ``.xls`` sheet read in a given ``decimal: ","`` is refused too: below a
+    title GDAL gives its number cells as text, and ``5.125`` would read as 5125 (an
+    ``.xlsx`` sheet's number cells are known from its XML: :func:`_xlsx_number_cells`).
+    It was "no column(s) ['lon', 'lat']", or the header taken for a row of units; then a
+    refusal ("delete the rows above the header")."""
     head = frame.head(TITLE_ROWS_MAX)
     names = [str(c).strip() for c in frame.columns]
     named = ["" if _GENERATED_NAME.fullmatch(n) else n for n in names]
@@ -1838,7 +1898,8 @@ def _header_below(frame: pd.DataFrame, path: Path, x: str, y: str, what: str,
         at = (cells.index(x), cells.index(y))
         # a row whose x and y cells both hold a number (a place) could be a record
         record = any(all(re.search(r"\d", row[k]) for k in at) for row in [named, *rows[:i]])
-        if record or (what == "row" and decimal == ","):
+        if record or (what == "row" and decimal == "," and
+                      not frame.attrs.get("number_cells")):  # (an .ods: its cells unknown)
             first = ", ".join(n for n in named if n)
             raise DataError(
                 f"{path}: the header ({x!r}, {y!r}...) is {what} {line}, not the first "
@@ -1903,6 +1964,23 @@ def _refuse_header_reordered(frame: pd.DataFrame, path: Path, x: str, y: str,
             f"{what} {int(numbers[i])} and give each part as its own source")
 
 
+def _warn_hidden_rows(frame: pd.DataFrame, path: Path, rows: np.ndarray) -> None:
+    """Warn of a sheet's hidden rows among its records (rows a filter hid, or hidden by
+    hand: a sheet filtered to its lithium wells and saved so): every reader reads them as
+    any other row, while the sheet as seen does not show them."""
+    hidden = np.intersect1d(np.asarray(frame.attrs.get("hidden_rows") or [], "i8"), rows)
+    filled = [int(r) for r in hidden
+              if any(_cell_text(v) for v in frame.iloc[int(np.flatnonzero(rows == r)[0])])]
+    if not filled:
+        return
+    warnings.warn(DataWarning(
+        f"{path}: {len(filled)} of {len(rows)} row(s) of the sheet are hidden (rows "
+        f"{', '.join(map(str, filled[:8]))}{', ...' if len(filled) > 8 else ''}: a filter, "
+        "or rows hidden by hand) and are read as every other row; if they are not meant, "
+        "delete them from the sheet (hiding or filtering them is not enough)"),
+        stacklevel=3)
+
+
 def read_features(
     path: Path | str, *, x: str = "lon", y: str = "lat", crs: str | None = "EPSG:4326",
     layer: str | None = None, columns: list[str] | None = None, override_crs: bool = False,
@@ -1957,6 +2035,8 @@ def read_features(
         elif below is not None:
             frame = _reheaded(frame, below)
         if not text:
+            _refuse_merged_header(frame, path, 1 if below is None else below + 2,
+                                  [x, y, *columns])
             _cells_notation(frame, decimal, path)
         missing = [c for c in (x, y, *columns) if c not in frame.columns]
         twice = [c for c in dict.fromkeys((x, y, *columns))
@@ -1982,6 +2062,7 @@ def read_features(
         lines = frame.attrs.get("lines")
         rows = np.asarray(lines, "i8") if lines is not None else np.arange(len(frame)) + 2
         said = "line" if text else "row"
+        _warn_hidden_rows(frame, path, rows)
         _refuse_header_reordered(frame, path, x, y, rows, said)
         xs = _numeric(_degrees_text(frame[x], path, x, "x", rows, said, frame.attrs), path,
                       x, frame.attrs)
@@ -2021,6 +2102,9 @@ def read_features(
                                       stated=stated)
     if decimal is not None:  # a text field of numbers ('0,5' in a .dbf) is read in it
         gdf.attrs["decimal"] = decimal
+    absent = np.flatnonzero(~has_geometry(gdf.geometry)) if len(gdf) else np.empty(0, "i8")
+    if absent.size:  # why GDAL gave them none, where it can be told (text coordinates)
+        gdf.attrs["text_coordinates"] = text_coordinates(path, absent)
     gdf.attrs["overflow"] = dbf_overflows(path, layer)
     replaced = crs_replaced_message(path, layer=layer, crs=crs,
                                     bounds=gdf.total_bounds) if override_crs else ""
@@ -2127,9 +2211,12 @@ def _in_area(lon: np.ndarray, lat: np.ndarray, area: Any) -> np.ndarray:
 
 
 def refuse_swapped_axes(xs: np.ndarray, ys: np.ndarray, crs: Any, target: Any, path: Path,
-                         layer: str | None, numbers: np.ndarray, what: str) -> None:
-    """Refuse a vector point file whose coordinates are the other way round (``xs``, ``ys``
-    in its own ``crs``; ``numbers`` name the features in messages): as read, its
+                        layer: str | None, numbers: np.ndarray, what: str, *,
+                        x: str = "lon", y: str = "lat") -> None:
+    """Refuse a point file whose coordinates are the other way round (``xs``, ``ys``
+    in its own ``crs``; ``numbers`` name the features in messages; ``x``/``y`` a
+    table's coordinate columns, for its fix). A table's swapped columns were placed in the
+    Indian Ocean by the labels without a word, as a vector file's were: as read, its
     latitudes pass 90 (none would, swapped), or no point lies in the area the target
     CRS is made for while most would, swapped. A GeoJSON written lat, lon (RFC 7946 says
     lon, lat) was read in the Indian Ocean and projected to the region's CRS without a
@@ -2172,7 +2259,7 @@ def refuse_swapped_axes(xs: np.ndarray, ys: np.ndarray, crs: Any, target: Any, p
                        f"(e.g. x={px[0]:g}, y={py[0]:g})")
     if why:
         raise DataError(f"{path}: the coordinates look swapped: {why}; "
-                        + swapped_axes_fix(path, layer=layer, crs=crs))
+                        + swapped_axes_fix(path, x=x, y=y, layer=layer, crs=crs))
 
 
 def _single_points(gdf: gpd.GeoDataFrame, keep: np.ndarray) -> gpd.GeoDataFrame:
@@ -2283,6 +2370,201 @@ def _cells_notation(frame: pd.DataFrame, decimal: str | None, path: Path) -> Non
     frame.attrs["undecided"] = {names[i]: why for i, why in notation.undecided.items()}
 
 
+def _cell_ref(ref: str) -> tuple[int, int] | None:
+    """(row from 1, column from 0) of a cell reference (``C12``), or ``None``."""
+    hit = re.fullmatch(r"([A-Z]{1,3})(\d+)", ref.strip().upper())
+    if hit is None:
+        return None
+    col = 0
+    for letter in hit.group(1):
+        col = col * 26 + ord(letter) - 64
+    return int(hit.group(2)), col - 1
+
+
+def _with_merged_cells(frame: pd.DataFrame, merged: list[str]) -> pd.DataFrame:
+    """``frame`` (a sheet read with its first row the header) with its cells merged down
+    the first rows (a header merged over a title row and the header row) filled as the
+    sheet shows them, the text of the merged cell in each row it spans: GDAL gives it to
+    the first row only, and ``li`` so merged was a column without a name ("no column(s)
+    ['li']"). Cells merged across columns are not filled (a title merged over the table
+    is no header of each column); they are kept in ``attrs["merged_across"]`` (row from 1,
+    first and last column from 0, reference, text) for :func:`_refuse_merged_header`."""
+    across: list[tuple[int, int, int, str, str]] = []
+    names = [str(c) for c in frame.columns]
+    for ref in merged:
+        first, _, last = ref.partition(":")
+        a, b = _cell_ref(first), _cell_ref(last or first)
+        if a is None or b is None or a[0] > TITLE_ROWS_MAX + 2 or a == b or \
+                a[1] >= frame.shape[1]:
+            continue
+        (r1, c1), (r2, c2) = a, b
+        top = names[c1] if r1 == 1 else (_cell_text(frame.iat[r1 - 2, c1])
+                                         if r1 - 2 < len(frame) else "")
+        if not top or _GENERATED_NAME.fullmatch(top):
+            continue
+        if c2 > c1:
+            across.append((r1, c1, min(c2, frame.shape[1] - 1), ref, top))
+        for r in range(max(r1, 2), min(r2, len(frame) + 1) + 1):  # down its first column
+            if not _cell_text(frame.iat[r - 2, c1]):
+                if frame.iloc[:, c1].dtype != object:
+                    frame.isetitem(c1, frame.iloc[:, c1].astype(object))
+                frame.iat[r - 2, c1] = top
+    frame.attrs["merged_across"] = across
+    return frame
+
+
+def _refuse_merged_header(frame: pd.DataFrame, path: Path, header: int,
+                          read: list[str]) -> None:
+    """Refuse a sheet whose header row (``header``, from 1) has a cell merged across
+    columns over a column read (``read``): ``Li`` merged over a value column and its flag
+    column named the first only, the flag (``<``) nameless and never read, and the row of
+    sub-headers below it (``ppm``, ``flag``) was dropped as a record without
+    coordinates."""
+    names = [str(c) for c in frame.columns]
+    for row, c1, c2, ref, top in frame.attrs.get("merged_across") or []:
+        spanned = names[c1:c2 + 1]
+        if row != header or not set(spanned) & set(read):
+            continue
+        raise DataError(
+            f"{path}: the header's cell {ref} ({top!r}) is merged across {len(spanned)} "
+            f"columns, so only the first is named {top!r} and the others are read without a "
+            "name (a header of two rows, its second naming the parts?); write one header "
+            "row with a name in every column (unmerge the cells, e.g. 'Li ppm' and "
+            "'Li flag' for a value and its flag)")
+
+
+def _dates_as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """A sheet's columns of date cells (a column a spreadsheet formatted as dates: GDAL
+    gives them as dates) as the dates' text (``2023-12-07``), which the readers of a
+    coordinate or value column name as dates a spreadsheet made of numbers. As dates,
+    a value column was read as milliseconds since 1970 (``-2.2e12`` for Excel's 1 as
+    a date), without a word."""
+    for j in range(frame.shape[1]):
+        column = frame.iloc[:, j]
+        if not pd.api.types.is_datetime64_any_dtype(column.dtype):
+            continue
+        stamps = pd.to_datetime(column)
+        whole = bool((stamps.dropna() == stamps.dropna().dt.normalize()).all())
+        text = stamps.dt.strftime("%Y-%m-%d" if whole else "%Y-%m-%d %H:%M:%S")
+        frame.isetitem(j, text.astype(object).where(stamps.notna(), None))
+    return frame
+
+
+XLSX_CELLS_READ_MAX = 2**28
+"""The largest worksheet part (bytes, unpacked) whose cell types are read."""
+
+
+def _xlsx_number_cells(path: Path, sheet: str | None
+                       ) -> tuple[dict[tuple[int, int], str], list[int], list[str]] | None:
+    """The number cells of an ``.xlsx``/``.xlsm`` sheet (``sheet``; ``None``: the first):
+    (row from 1, column from 0) -> the value as stored; the sheet's hidden rows (from 1);
+    its merged cells (``C1:D1``). ``None`` when the workbook's parts cannot be read so
+    (GDAL's read names what is wrong), or for another format.
+
+    GDAL gives a column that mixes number cells and text cells as text, every number cell
+    printed: which cell was a number (``5.1``) and which text a person typed (``'5,1'``,
+    or ``1.125`` meaning 1125 in a Dutch sheet) cannot be told from what it gives. The
+    cell's type in the sheet's XML tells it."""
+    import posixpath
+    import zipfile
+    from xml.etree import ElementTree
+
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        return None
+    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    rel = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+    try:
+        with zipfile.ZipFile(path) as zf:
+            book = ElementTree.fromstring(zf.read("xl/workbook.xml"))
+            sheets = [(e.get("name"), e.get(f"{rel}id")) for e in book.iter(f"{main}sheet")]
+            named = [s for s in sheets if sheet is None or s[0] == sheet][:1]
+            if not named:
+                return None
+            links = ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+            target = next((e.get("Target") for e in links
+                           if e.get("Id") == named[0][1]), None)
+            if target is None:
+                return None
+            part = target.lstrip("/") if target.startswith("/") else \
+                posixpath.normpath(posixpath.join("xl", target))
+            if zf.getinfo(part).file_size > XLSX_CELLS_READ_MAX:
+                return None
+            out: dict[tuple[int, int], str] = {}
+            hidden: list[int] = []
+            merged: list[str] = []
+            with zf.open(part) as fh:
+                for _, element in ElementTree.iterparse(fh):
+                    if element.tag == f"{main}mergeCell":
+                        merged.append(element.get("ref") or "")
+                    if element.tag == f"{main}row" and element.get("hidden") in ("1", "true"):
+                        with contextlib.suppress(TypeError, ValueError):
+                            hidden.append(int(element.get("r")))  # type: ignore[arg-type]
+                    if element.tag != f"{main}c":
+                        continue
+                    ref, kind = element.get("r") or "", element.get("t", "n")
+                    value = element.find(f"{main}v")
+                    hit = re.fullmatch(r"([A-Z]+)(\d+)", ref)
+                    if kind == "n" and value is not None and value.text and hit:
+                        col = 0
+                        for letter in hit.group(1):
+                            col = col * 26 + ord(letter) - 64
+                        out[(int(hit.group(2)), col - 1)] = value.text.strip()
+                    if element.tag == f"{main}c":
+                        element.clear()
+            return out, hidden, merged
+    except (OSError, KeyError, zipfile.BadZipFile, ElementTree.ParseError):
+        return None
+
+
+def _with_number_cells(frame: pd.DataFrame, cells: dict[tuple[int, int], str]
+                       ) -> pd.DataFrame:
+    """``frame`` (a sheet read with its first row the header) with the cells that are
+    number cells in the sheet (:func:`_xlsx_number_cells`) as numbers in its text columns,
+    where GDAL printed them as numbers: a column mixing number cells with text numbers in
+    decimal commas was refused as written "in both notations", and below a title (where
+    GDAL gives every cell as text) could not be read in ``decimal: ","``."""
+    frame.attrs["number_cells"] = True
+    for j in range(frame.shape[1]):
+        column = frame.iloc[:, j]
+        if column.dtype != object and not isinstance(column.dtype, pd.StringDtype):
+            continue
+        rows = [i for i in range(len(frame)) if (i + 2, j) in cells]
+        if not rows:
+            continue
+        restored = column.astype(object).copy()
+        for i in rows:
+            shown = restored.iat[i]
+            if isinstance(shown, str) and _GDAL_NUMBER.fullmatch(shown.strip()):
+                with contextlib.suppress(ValueError):
+                    restored.iat[i] = float(cells[(i + 2, j)])
+        frame.isetitem(j, restored)
+    return frame
+
+
+def _warn_other_sheets(path: Path, read: str, frames: dict[str, pd.DataFrame], x: str,
+                       y: str) -> None:
+    """Warn of the other sheets of a workbook that hold coordinates under other names
+    (``Longitude``/``Latitude``, ``X_RD``/``Y_RD``) beside the sheet read (the one holding
+    the ``x``/``y`` columns): a second sheet of wells was left out without a word."""
+    others = []
+    for name, frame in frames.items():
+        if name == read or not len(frame):
+            continue
+        cells = [str(c) for c in frame.columns] + [
+            _cell_text(v) for row in frame.head(TITLE_ROWS_MAX).to_numpy() for v in row]
+        kinds = {_coordinate_kind(c): c for c in cells if c and _coordinate_kind(c)}
+        if {"x", "y"} <= set(kinds):
+            others.append(f"{name!r} ({len(frame)} row{'s' if len(frame) != 1 else ''}; "
+                          f"columns {kinds['x']!r}, {kinds['y']!r})")
+    if others:
+        warnings.warn(DataWarning(
+            f"{path}: the sheet {read!r} is read (it holds the coordinate columns {x!r}/"
+            f"{y!r}); {len(others)} other sheet(s) hold coordinates too and are not read: "
+            f"{', '.join(others[:4])}; copy their rows into the sheet read (in its "
+            "columns), or give each as its own source with 'layer:' (the sheet's name) "
+            "and x:/y:"), stacklevel=4)
+
+
 def _read_sheet(path: Path, layer: str | None, x: str = "lon", y: str = "lat"
                 ) -> pd.DataFrame:
     """A spreadsheet's sheet (``layer``; else its one sheet, or the one sheet holding the
@@ -2310,6 +2592,12 @@ def _read_sheet(path: Path, layer: str | None, x: str = "lon", y: str = "lat"
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)  # pyogrio's "more than one"
                 frame = pyogrio.read_dataframe(path, layer=sheet, read_geometry=False)
+            cells = _xlsx_number_cells(path, sheet)
+            if cells is not None:
+                frame = _with_number_cells(frame, cells[0])
+                frame.attrs["hidden_rows"] = cells[1]
+                frame = _with_merged_cells(frame, cells[2])
+            frame = _dates_as_text(frame)
         except Exception as exc:  # GDAL's reasons are many: each is named
             raise InputFileError(
                 f"{path}: cannot read the spreadsheet{f' sheet {sheet!r}' if sheet else ''}"
@@ -2340,6 +2628,7 @@ def _read_sheet(path: Path, layer: str | None, x: str = "lon", y: str = "lat"
 
     placed = [n for n, f in frames.items() if holds(f)]
     if len(placed) == 1:
+        _warn_other_sheets(path, placed[0], frames, x, y)
         return frames[placed[0]]
     def described(name: str, frame: pd.DataFrame) -> str:
         rows = f"{len(frame)} row{'s' if len(frame) != 1 else ''}"
@@ -2413,6 +2702,7 @@ def read_points(
             f"{path}: {len(rows)} of {len(keep)} row(s) without usable {coords} "
             f"dropped ({what}{'s' if len(rows) > 1 else ''} {', '.join(map(str, rows[:5]))}"
             f"{', ...' if len(rows) > 5 else ''})"
+            + text_coordinates_said(gdf.attrs.get("text_coordinates") or {}, numbers, what)
             + (f"; {_listed(np.asarray(again), np.arange(len(again)), what)} repeat"
                f"{'s' if len(again) == 1 else ''} the header (tables joined one after "
                "another?): check that no rows of either table are missing" if again else "")),
@@ -2438,12 +2728,13 @@ def read_points(
                ": it holds a header and no rows (an export of an empty selection?); export "
                "the rows again" if text else
                f": layer {layer or '(first)'} holds no features (an export of an empty "
-               "selection, or another layer meant?)"))
+               "selection, or another layer meant?)")
+            + text_coordinates_said(gdf.attrs.get("text_coordinates") or {}, numbers, what))
     points = gdf.geometry[keep]
     xs, ys = points.x.to_numpy(dtype="f8"), points.y.to_numpy(dtype="f8")
-    if not text:
+    if not text:  # (a table's are said by ingest's surfaces, which name its rows)
         refuse_swapped_axes(xs, ys, gdf.crs, target, path, layer,
-                             np.asarray(numbers)[keep], what)
+                            np.asarray(numbers)[keep], what, x=x, y=y)
     warn_coarse_coordinates(xs, ys, gdf.crs, cell, target, path, np.asarray(numbers)[keep],
                             what)
     values = {c: column_values(gdf, c, path, keep=keep, numbers=numbers, what=what,
@@ -2462,7 +2753,7 @@ def read_points(
                  f"{xs[0]:g}, {ys[0]:g}); check the coordinate columns and {said}"
                  if text else f"{path}: no feature's coordinates are valid in "
                  f"{gdf.crs.name} (e.g. {xs[0]:g}, {ys[0]:g}); check {said}")
-                + _metres_hint(xs, ys, gdf.crs, target))
+                + metres_hint(xs, ys, gdf.crs, target))
         warnings.warn(DataWarning(
             f"{path}: {len(rows)} of {len(keep)} row(s) with {coords} outside what "
             f"{gdf.crs.name} allows dropped ({what}{'s' if len(rows) > 1 else ''} "

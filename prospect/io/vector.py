@@ -48,7 +48,8 @@ __all__ = ["COORDINATE_LIMIT", "check_columns", "check_coordinates", "crs_replac
            "gdal_said_message", "gpx_layer", "ground_shift", "has_geometry", "layer_crs",
            "layer_fields", "list_layers", "near_column", "no_geometry_message", "not_lonlat_hint",
            "read_attribute", "read_units", "read_vector", "recoded_message",
-           "repaired_message", "source_name", "undefined_srs", "unit_name",
+           "repaired_message", "source_name", "text_coordinates", "text_coordinates_said",
+           "undefined_srs", "unit_name",
            "utf8_read_as_code_page", "western_read_as_other_code_page", "zip_datasets",
            "zip_members"]
 
@@ -662,17 +663,30 @@ def _mixed_word(text: str) -> bool:
     return False
 
 
-def _cpg_codec(cpg: Path | None) -> str:
+def _cpg(src: _Source) -> tuple[str, str] | None:
+    """The name and text of the ``.cpg`` of the Shapefile ``src`` reads (beside it, or
+    beside it in its zip), or ``None`` when it has none (or it cannot be read)."""
+    if not src.shapefiles:
+        return None
+    shp = src.shapefiles[0]
+    head = _part_head(src, shp, ".cpg", 256)
+    if head is None:
+        return None
+    name = Path(shp).with_suffix(".cpg").name
+    if src.members is not None:
+        name = Path(_member_beside(src.members, shp, ".cpg") or name).name
+    else:
+        name = getattr(_sidecar(Path(shp), ".cpg"), "name", name)
+    return name, head[0].decode("latin-1").strip()
+
+
+def _cpg_codec(text: str | None) -> str:
     """Python's codec of a ``.cpg``'s code page (``1251``, ``ANSI 1251``, ``CP1251``,
     ``8859-5``), ``""`` when it names none Python knows."""
     import codecs
     import re
 
-    if cpg is None:
-        return ""
-    try:
-        text = cpg.read_text(errors="replace").strip()
-    except OSError:
+    if not text:
         return ""
     digits = re.sub(r"^(ANSI|CP|WINDOWS)[\s_-]*", "", text, flags=re.IGNORECASE)
     iso = re.fullmatch(r"(?:ISO[\s_-]*)?8859[\s_-]*(\d+)", digits, flags=re.IGNORECASE)
@@ -687,7 +701,7 @@ def _cpg_codec(cpg: Path | None) -> str:
 @functools.lru_cache(maxsize=32)
 def _western_in_other_code_page(name: str, cpg: str | None, _version: tuple[int, ...],
                                 layer: str | None) -> str:
-    codec = _cpg_codec(Path(cpg) if cpg else None)
+    codec = _cpg_codec(cpg)
     if not codec or codec in ("cp1252", "latin_1", "iso8859-1", "utf-8", "ascii"):
         return ""
     texts = _non_ascii_texts(name, layer)
@@ -709,12 +723,10 @@ def western_read_as_other_code_page(path: Path | str | _Source,
     ``""``. Such a layer's unit names went into the code table and the legend mangled,
     and a mask's ``names:`` matched none, without a word. Decided once per file version."""
     src = path if isinstance(path, _Source) else _source(path, layer)
-    if not src.shapefiles or src.members is not None:
-        return ""
-    cpg = _sidecar(Path(src.shapefiles[0]), ".cpg")
+    cpg = _cpg(src)  # (beside the .shp, or beside it in its zip)
     if cpg is None:
         return ""
-    return _western_in_other_code_page(src.name, str(cpg), file_version(src.shown), layer)
+    return _western_in_other_code_page(src.name, cpg[1], file_version(src.shown), layer)
 
 
 def recoded_message(path: Path | str, example: str) -> str:
@@ -722,24 +734,29 @@ def recoded_message(path: Path | str, example: str) -> str:
     UTF-8 (``example`` is its text as the code page read it), or Western European text
     read as Windows-1252 where the ``.cpg`` names another script's code page."""
     path = Path(path)
-    cpg = _sidecar(path, ".cpg")
+    try:
+        src: _Source | None = _source(path)
+    except (InputFileError, DataError):  # (a zip of several Shapefiles: its first)
+        src = None
+    cpg = _cpg(src) if src is not None else None
     said = "no .cpg is beside it"
     if cpg is not None:
-        try:
-            said = f"its {cpg.name} says {cpg.read_text(errors='replace').strip()!r}"
-        except OSError:
-            said = f"its {cpg.name} cannot be read"
-    codec = _cpg_codec(cpg)
+        said = f"its {cpg[0]} says {cpg[1]!r}"
+    target = cpg[0] if cpg is not None else path.with_suffix(".cpg").name
+    if src is not None and src.archive is not None:  # a zipped Shapefile: say where
+        said += f" (in {src.archive.name})"
+        target += f" in {src.archive.name}"
+    codec = _cpg_codec(cpg[1] if cpg is not None else None)
     if not _mojibake(example) and codec:
         good = example.encode(codec, errors="ignore").decode("cp1252", errors="replace")
         return (f"{path}: its attribute text is Western European (Windows-1252) but {said}, "
                 f"a code page of another script, in which every word with an accent mixes "
                 f"scripts ({example!r} for {good!r}); it is read as Windows-1252: write 1252 "
-                f"in {path.with_suffix('.cpg').name} to say so")
+                f"in {target} to say so")
     good = example.encode("cp1252", errors="ignore").decode("utf-8", errors="replace")
     return (f"{path}: its attribute text is UTF-8 but {said}, so GDAL read it in a "
             f"single-byte code page ({example!r} for {good!r}); it is read as UTF-8: write "
-            f"UTF-8 in {path.with_suffix('.cpg').name} to say so")
+            f"UTF-8 in {target} to say so")
 
 
 def _read(src: _Source, layer: str | None, **kwargs: Any) -> Any:
@@ -1421,6 +1438,67 @@ def has_geometry(geoms: gpd.GeoSeries) -> np.ndarray:
     arr = np.asarray(geoms.to_numpy(), dtype=object)
     mask: np.ndarray = ~(shapely.is_missing(arr) | shapely.is_empty(arr))
     return mask
+
+
+TEXT_COORDINATES_READ_MAX = 2**28
+"""The largest GeoJSON (bytes) read again to tell why features have no geometry."""
+
+
+def text_coordinates(path: Path | str, absent: np.ndarray) -> dict[int, str]:
+    """The features of a GeoJSON file among ``absent`` (their positions, file order)
+    whose coordinates are written as text (``["5.1", "52.1"]``), each with its first
+    position as written. RFC 7946 coordinates are numbers: GDAL gives such a feature no
+    geometry, and it was dropped as "without usable coordinates" without saying why.
+    Empty for other formats, or when ``path`` cannot be read as JSON (the read proper
+    has read it)."""
+    import json
+
+    text = str(path)
+    if text.startswith("/vsi") or Path(text).suffix.lower() not in (".geojson", ".json"):
+        return {}
+    wanted = {int(i) for i in np.asarray(absent).ravel()}
+    try:
+        if not wanted or Path(text).stat().st_size > TEXT_COORDINATES_READ_MAX:
+            return {}
+        doc = json.loads(Path(text).read_bytes())
+    except (OSError, ValueError):
+        return {}
+    features = doc.get("features") if isinstance(doc, dict) else None
+    if not isinstance(features, list):
+        return {}
+
+    def first_text(coords: Any) -> list[Any] | None:  # the first position holding text
+        if isinstance(coords, list) and coords and not isinstance(coords[0], list):
+            return coords if any(isinstance(c, str) for c in coords) else None
+        for part in coords if isinstance(coords, list) else []:
+            found = first_text(part)
+            if found is not None:
+                return found
+        return None
+
+    out: dict[int, str] = {}
+    for i in sorted(wanted):
+        feature = features[i] if i < len(features) else None
+        geometry = feature.get("geometry") if isinstance(feature, dict) else None
+        coords = geometry.get("coordinates") if isinstance(geometry, dict) else None
+        found = first_text(coords)
+        if found is not None:
+            out[i] = json.dumps(found, ensure_ascii=False)
+    return out
+
+
+def text_coordinates_said(found: dict[int, str], numbers: np.ndarray | None = None,
+                          what: str = "feature") -> str:
+    """The reason given for features :func:`text_coordinates` found (``""`` for none):
+    their numbers (``numbers[i]``, else ``i + 1``), an example and the fix."""
+    if not found:
+        return ""
+    at = [int(numbers[i]) if numbers is not None else i + 1 for i in found]
+    shown = ", ".join(map(str, at[:5])) + (", ..." if len(at) > 5 else "")
+    return (f"; {len(found)} of them ({what}{'s' if len(found) > 1 else ''} {shown}) write "
+            f"their coordinates as text in quotes ({next(iter(found.values()))}), which "
+            "GeoJSON does not read as a place (RFC 7946 coordinates are numbers): write "
+            "them as numbers, without the quotes (e.g. [5.1, 52.1])")
 
 
 def _repair(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

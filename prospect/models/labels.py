@@ -8,7 +8,9 @@ points.
 
 from __future__ import annotations
 
+import re
 import warnings
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,18 +25,26 @@ from prospect.io.companions import Qualifier
 from prospect.io.points import (
     column_values,
     coordinates_without_geometry,
+    metres_hint,
     read_features,
     record_numbers,
     refuse_swapped_axes,
     repeated_records,
     valid_in_crs,
     warn_coarse_coordinates,
+    warn_coarse_vertices,
 )
-from prospect.io.vector import described_hint, has_geometry, repaired_message
+from prospect.io.vector import (
+    described_hint,
+    has_geometry,
+    repaired_message,
+    text_coordinates_said,
+)
 
 __all__ = [
     "LabelSet",
     "Occurrences",
+    "commodity_column",
     "flag_values",
     "grade_positives",
     "occurrence_groups",
@@ -71,6 +81,9 @@ class Occurrences:
         Each repeated record: ``{"record", "same_as", "x", "y"}`` (record numbers as
         :func:`read_occurrences` counts them: the table's line, or the feature number;
         coordinates in the grid CRS).
+    other_commodity
+        Records left out because their commodity column names only other commodities
+        than the model's (:func:`read_occurrences`'s ``mineral``).
     """
 
     x: np.ndarray
@@ -83,6 +96,7 @@ class Occurrences:
     polygon: np.ndarray | None = None
     duplicate: np.ndarray | None = None
     duplicates: list[dict[str, Any]] = field(default_factory=list)
+    other_commodity: int = 0
 
 
 @dataclass
@@ -285,11 +299,153 @@ def sample_background(
     return divmod(candidates[:want], grid.width)
 
 
+_COMMODITY_COLUMN = re.compile(
+    r"(?:(?:main|primary|principal|major|minor|secondary|first|second|third)_?)?"
+    r"(?:commod(?:ity|ities|s)?|commodit(?:y|ies)_?(?:name|type|list)?|minerals?|metals?)"
+    r"_?\d?", re.IGNORECASE)
+"""Names of a column saying each occurrence's commodity (USGS MRDS ``commod1``, the USGS
+lithium database's ``Commodity``, ``main_commodity``, ``Minerals``)."""
+
+_ORE_MINERALS: dict[str, str] = {
+    "spodumene": "lithium", "lepidolite": "lithium", "petalite": "lithium",
+    "amblygonite": "lithium", "zinnwaldite": "lithium", "jadarite": "lithium",
+    "hectorite": "lithium", "wolframite": "tungsten", "scheelite": "tungsten",
+    "ferberite": "tungsten", "huebnerite": "tungsten", "hubnerite": "tungsten",
+    "cassiterite": "tin", "columbite": "niobium", "pyrochlore": "niobium",
+    "tantalite": "tantalum", "coltan": "tantalum", "monazite": "rare earths",
+    "bastnaesite": "rare earths", "bastnasite": "rare earths", "bastnäsite": "rare earths",
+    "xenotime": "rare earths", "pyrolusite": "manganese", "rhodochrosite": "manganese",
+    "psilomelane": "manganese", "pentlandite": "nickel", "garnierite": "nickel",
+    "stibnite": "antimony", "magnesite": "magnesium", "brucite": "magnesium",
+    "vanadinite": "vanadium", "germanite": "germanium", "borax": "boron",
+    "colemanite": "boron", "ulexite": "boron", "kernite": "boron", "borates": "boron",
+    "sylvite": "potash", "carnallite": "potash", "beryl": "beryllium", "chromite": "chromium",
+    "molybdenite": "molybdenum", "cinnabar": "mercury", "uraninite": "uranium",
+    "pitchblende": "uranium", "sphalerite": "zinc", "galena": "lead",
+    "chalcopyrite": "copper", "cobaltite": "cobalt", "celestine": "strontium",
+    "celestite": "strontium", "ilmenite": "titanium", "rutile": "titanium",
+    "zircon": "zirconium",
+}
+"""Ore minerals a commodity cell may name instead of their commodity."""
+
+
+def _commodities(cell: Any) -> set[str]:
+    """The commodities a commodity cell names (``'lithium; bromine'``, ``'Li, B'``,
+    ``'LITHIUM '``, ``'spodumene'``, ``'lithium carbonate'``), in their listed names."""
+    from prospect.config.commodities import commodity_name
+
+    if cell is None or (isinstance(cell, float) and np.isnan(cell)):
+        return set()
+    out: set[str] = set()
+    for part in re.split(r"[;,/&+|]|\band\b", str(cell)):
+        part = part.strip()
+        if not part:
+            continue
+        whole = commodity_name(part) or _ORE_MINERALS.get(part.lower())
+        if whole is not None:
+            out.add(whole)
+            continue
+        for word in re.findall(r"[^\W\d_]{4,}", part.lower()):  # (no symbols: 'of', 'as')
+            found = commodity_name(word) or _ORE_MINERALS.get(word) or (
+                commodity_name(word[:-1]) if word.endswith("s") else None)
+            if found is not None:
+                out.add(found)
+        if "-" in part and not out:  # symbols joined by hyphens (MRDS's 'Li-Be-Ta')
+            out.update(c for c in map(commodity_name, part.split("-")) if c is not None)
+    return out
+
+
+def commodity_column(frame: pd.DataFrame) -> str | None:
+    """The column of ``frame`` naming each record's commodity: named so
+    (:data:`_COMMODITY_COLUMN`) and with a known commodity in most of its filled cells;
+    ``None`` when there is none (or more than one: which is meant cannot be told)."""
+    found = []
+    for name in frame.columns:
+        if not isinstance(name, str) or not _COMMODITY_COLUMN.fullmatch(name.strip(" *")):
+            continue
+        cells = frame[name]
+        if pd.api.types.is_numeric_dtype(cells.dtype):
+            continue
+        filled = [c for c in cells.tolist() if isinstance(c, str) and c.strip()]
+        named = sum(bool(_commodities(c)) for c in filled[:2000])
+        if filled and named >= 0.5 * min(len(filled), 2000):
+            found.append(name)
+    return found[0] if len(found) == 1 else None
+
+
+def _other_commodity(gdf: pd.DataFrame, path: Path, mineral: str | None,
+                     value_column: str | None, numbers: np.ndarray, what: str) -> np.ndarray:
+    """Which records name only other commodities than ``mineral`` in the table's commodity
+    column (left out of the labels, with a warning); with no ``mineral``, none, and a
+    column naming several commodities is warned of. A table graded by a ``value_column``
+    labels by grade: its commodity column is not read. Every record of a table of lithium
+    and bromine sites was a lithium occurrence (the real USGS lithium database's
+    ``Loc_Pt`` table: 27 of 61 features name bromine, boron or salt only), without a word.
+
+    Raises
+    ------
+    DataError
+        No record names ``mineral``.
+    """
+    from prospect.config.commodities import _RELATED as related
+    from prospect.config.commodities import commodity_name
+
+    out = np.zeros(len(gdf), bool)
+    column = commodity_column(gdf) if value_column is None and len(gdf) else None
+    if column is None:
+        return out
+    named = [_commodities(c) for c in gdf[column].tolist()]
+    counts = Counter(c for cells in named for c in cells)
+    meant = commodity_name(mineral) if mineral else None
+    shown = ", ".join(f"{c} {n}" for c, n in counts.most_common(6)) + (
+        ", ..." if len(counts) > 6 else "")
+    if meant is None:
+        if len(counts) > 1 and any(len(cells) and not cells & {counts.most_common(1)[0][0]}
+                                   for cells in named):
+            warnings.warn(DataWarning(
+                f"{path}: column {column!r} names several commodities ({shown} records), and "
+                "every record is read as an occurrence of the model's mineral; keep only "
+                "the records of that commodity (e.g. ogr2ogr -where, or a filtered copy)"),
+                stacklevel=3)
+        return out
+    kin = {meant}.union(*(g for g in related if meant in g))
+    spellings = sorted({part.strip() for c, cells in zip(gdf[column].tolist(), named,
+                                                         strict=True) if cells & kin
+                        for part in re.split(r"[;,/&+|]|\band\b", str(c))
+                        if _commodities(part) & kin}, key=str.lower)
+    out = np.array([bool(cells) and not cells & kin for cells in named])
+    # a cell naming no commodity known ('LCT pegmatite') may be of the mineral: kept, said
+    unnamed = sorted({str(c).strip() for c, cells in zip(gdf[column].tolist(), named,
+                                                         strict=True)
+                      if not cells and isinstance(c, str) and c.strip()})
+    if not any(cells & kin for cells in named):
+        raise DataError(
+            f"{path}: no record's {column!r} names {meant} (it names {shown or 'nothing known'}"
+            f"): the table holds occurrences of other commodities; give a table of {meant} "
+            "occurrences, or set model.mineral to the commodity of these")
+    if out.any():
+        at = np.flatnonzero(out)
+        others = Counter(c for i in at for c in named[i])
+        said = ", ".join(f"{c} {n}" for c, n in others.most_common(5)) or "none known"
+        warnings.warn(DataWarning(
+            f"{path}: {at.size} of {len(gdf)} record(s) name only other commodities than "
+            f"{meant} in column {column!r} ({said}; {what}{'s' if at.size > 1 else ''} "
+            f"{', '.join(str(int(numbers[i])) for i in at[:5])}{', ...' if at.size > 5 else ''}"
+            f") and are left out of the labels; read as {meant}: "
+            f"{', '.join(repr(v) for v in spellings[:6])}{', ...' if len(spellings) > 6 else ''}"
+            + (f"; kept, naming no commodity known: {', '.join(map(repr, unnamed[:4]))}"
+               if unnamed else "")
+            + "; to label them too, set model.mineral to their commodity or give a table "
+            "without them"), stacklevel=3)
+    return out
+
+
 def read_occurrences(
     path: Path, grid: RegionGrid, *, x: str = "lon", y: str = "lat", crs: str | None = None,
     layer: str | None = None, value_column: str | None = None, override_crs: bool = False,
     decimal: str | None = None, nodata: tuple[float, ...] = (),
     flags: dict[str, str | Qualifier] | None = None, polygons: str = "cells",
+    mineral: str | None = None,
 ) -> Occurrences:
     """Read occurrence points or polygons and return them in the grid CRS.
 
@@ -328,6 +484,14 @@ def read_occurrences(
         representative point if none); ``centroid``: one point, its centroid (its
         representative point when the centroid lies outside it), so that a large outline
         weighs as one occurrence.
+    mineral
+        The model's commodity (``model.mineral``). Where the table has a commodity column
+        (``Commodity``, ``commod1``...: :func:`commodity_column`) and no ``value_column``
+        grades the records, the records whose commodity cell names only other
+        commodities (a bromine well in a table of lithium and bromine sites) are left
+        out, with a warning counting them; names are read in any spelling (``Li``,
+        ``lithium``, ``LITHIUM ``, an ore mineral such as ``spodumene``). Without it,
+        a commodity column naming several commodities is warned of.
     """
     path = path if isinstance(path, Path) else Path(path)  # a GdalPath keeps its name
     if not str(path).startswith("/vsi") and not path.exists():
@@ -348,24 +512,51 @@ def read_occurrences(
             f"{path}: 'flags' names value column(s) {stray}, which the table does not have "
             f"(model.labels.value_column is {value_column!r}); use the column headers exactly "
             "as in the table")
+    other_commodity = _other_commodity(gdf, path, mineral, value_column, numbers, what)
     gdf["_fid"] = np.arange(len(gdf))
     gdf["_same_as"] = repeated_records(gdf, ignore=("_value", "_fid", "_same_as"))
-    # a vector file's geometries may have their axes swapped (a table's are its columns)
+    # a vector file's geometries, or a table's columns, may have their axes swapped
     vector = what == "feature"
     placed = has_geometry(gdf.geometry)
     if vector and len(gdf) and not placed.any() and x in gdf.columns and y in gdf.columns:
         raise DataError(coordinates_without_geometry(path, len(gdf), x, y))
-    gdf = gdf[placed]
+    if len(gdf) and placed.any() and not placed.all():  # (none placed: refused below)
+        absent = np.flatnonzero(~placed)
+        warnings.warn(DataWarning(
+            f"{path}: {absent.size} of {len(gdf)} occurrence record(s) have no usable "
+            f"coordinates ({what}{'s' if absent.size > 1 else ''} "
+            f"{', '.join(str(int(numbers[i])) for i in absent[:5])}"
+            f"{', ...' if absent.size > 5 else ''}) and are left out of the labels"
+            + text_coordinates_said(gdf.attrs.get("text_coordinates") or {}, numbers, what)),
+            stacklevel=2)
+    said = text_coordinates_said(gdf.attrs.get("text_coordinates") or {}, numbers, what)
+    gdf = gdf[placed & ~other_commodity]
     places = _one_place_each(gdf.geometry)
-    if vector and len(gdf):  # multi-points and polygons too: all were placed as read
+    if len(gdf):  # a table's columns, multi-points and polygons too: placed as read
         refuse_swapped_axes(shapely.get_x(places), shapely.get_y(places), gdf.crs,
-                            grid.crs_obj, path, layer, gdf["_fid"].to_numpy() + 1, "feature")
+                            grid.crs_obj, path, layer, numbers[gdf["_fid"].to_numpy()], what,
+                            x=x, y=y)
     # a latitude of 200 is no place: a record with such a vertex is dropped (PROJ made it
     # infinite, and a multi-point's other parts, or a polygon, were placed as if whole)
     coords, at = shapely.get_coordinates(np.asarray(gdf.geometry.to_numpy(), dtype=object),
                                          return_index=True)
     bad = np.zeros(len(gdf), dtype=bool)
-    np.logical_or.at(bad, at, ~valid_in_crs(coords[:, 0], coords[:, 1], gdf.crs))
+    invalid = ~valid_in_crs(coords[:, 0], coords[:, 1], gdf.crs)
+    np.logical_or.at(bad, at, invalid)
+    if bad.any():  # (they were left out without a word; all: "no usable geometries")
+        hint = metres_hint(coords[:, 0], coords[:, 1], gdf.crs, grid.crs_obj)
+        at_bad = gdf["_fid"].to_numpy()[bad]
+        message = (f"{path}: {int(bad.sum())} of {len(gdf)} occurrence record(s) have "
+                   f"coordinates outside what {gdf.crs.name} allows ({what}"
+                   f"{'s' if at_bad.size > 1 else ''} "
+                   f"{', '.join(str(int(numbers[i])) for i in at_bad[:5])}"
+                   f"{', ...' if at_bad.size > 5 else ''}; e.g. "
+                   f"{coords[invalid][0, 0]:g}, {coords[invalid][0, 1]:g}){hint}")
+        if bad.all():
+            raise DataError(message + ("" if hint else "; check the coordinate columns and "
+                                       "the crs of the labels source"))
+        warnings.warn(DataWarning(message + "; they are left out of the labels"),
+                      stacklevel=2)
     gdf = gdf[~bad]
     places = places[~bad]
     pointed = np.isin(shapely.get_type_id(np.asarray(gdf.geometry.to_numpy(), dtype=object)),
@@ -373,9 +564,12 @@ def read_occurrences(
     warn_coarse_coordinates(shapely.get_x(places[pointed]), shapely.get_y(places[pointed]),
                             gdf.crs, grid.resolution, grid.crs_obj, path,
                             numbers[gdf["_fid"].to_numpy()[pointed]], what)
-    n_dropped = n_records - len(gdf)
+    warn_coarse_vertices(np.asarray(gdf.geometry.to_numpy(), dtype=object), gdf.crs,
+                         grid.resolution, grid.crs_obj, path, numbers[gdf["_fid"].to_numpy()],
+                         what)
+    n_dropped = n_records - len(gdf) - int((placed & other_commodity).sum())
     if len(gdf) == 0:
-        raise DataError(f"{path}: no usable occurrence geometries")
+        raise DataError(f"{path}: no usable occurrence geometries" + said)
     # a CRS of no datum, or a local one, is refused as the point reader refuses it (it was
     # placed by PROJ's ballpark, 100 m or more off, or failed inside pyproj)
     check_transformable(gdf.crs, grid.crs_obj, where=str(path))
@@ -426,6 +620,7 @@ def read_occurrences(
         source=str(path),
         polygon=np.arange(total) >= n_point if len(polys) else None,
         duplicate=duplicate, duplicates=duplicates,
+        other_commodity=int((placed & other_commodity).sum()),
     )
 
 

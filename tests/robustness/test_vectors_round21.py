@@ -147,23 +147,27 @@ def test_labels_read_a_sheet_below_its_title(tmp_path: Path) -> None:
     assert [s for s in said if "the header is row 3" in s], said
 
 
-@pytest.mark.parametrize(("text", "options"), [
-    ("Wells of the 1991 survey,,\n5.0,52.0,\nlon,lat,li\n5.1,52.1,1\n5.2,52.2,2\n", {}),
-    ("sheet", {"decimal": ","}),
-], ids=["a-row-above-fills-x-and-y", "sheet-in-decimal-commas"])
-def test_control_a_title_that_could_hide_a_record_is_still_refused(
-        tmp_path: Path, text: str, options: dict[str, Any]) -> None:
+def test_control_a_title_that_could_hide_a_record_is_still_refused(tmp_path: Path) -> None:
     """A row above the header that fills both coordinate columns could be a record (not
-    dropped); a sheet read in decimal commas below a title has its number cells as text
-    (``5.125`` would read 5125): both keep the refusal."""
-    if text == "sheet":
-        path = _xlsx(tmp_path / "wells.xlsx", TITLED_ROWS)
-    else:
-        path = tmp_path / "wells.csv"
-        path.write_text(text)
-    _, _, error = _read(path, to_crs="EPSG:4326", **options)
+    dropped): the refusal stands."""
+    path = tmp_path / "wells.csv"
+    path.write_text("Wells of the 1991 survey,,\n5.0,52.0,\nlon,lat,li\n5.1,52.1,1\n"
+                    "5.2,52.2,2\n")
+    _, _, error = _read(path, to_crs="EPSG:4326")
     assert isinstance(error, DataError), error
     assert "delete the" in str(error) and "above the header" in str(error), error
+
+
+def test_a_sheet_in_decimal_commas_below_a_title_reads_its_number_cells_as_numbers(
+        tmp_path: Path) -> None:
+    """A sheet read with ``decimal: ","`` below a title had its number cells as text
+    (``5.125`` would read 5125), so it was refused; the sheet's own cell types now say which
+    cells are numbers (round 22): the numbers stay as they are."""
+    path = _xlsx(tmp_path / "wells.xlsx", TITLED_ROWS)
+    table, _, error = _read(path, to_crs="EPSG:4326", decimal=",")
+    assert error is None, error
+    np.testing.assert_allclose(table.x, [5.1234, 5.2345, 5.3456])
+    np.testing.assert_allclose(table.values["li"], [1.0, 2.5, np.nan])
 
 
 # --- coordinates rounded by an export (left by round 20) ------------------------------------
