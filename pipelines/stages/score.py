@@ -314,7 +314,8 @@ def _positive_probabilities(ctx: RunContext, cfg: ModelConfig) -> np.ndarray | s
     (:func:`prospect.models.training.read_labels`); only the chunks holding them are read.
     """
     try:
-        labels, _, _ = read_labels(labels_source(ctx.job.sources, cfg), ctx.grid, cfg.labels)
+        labels, _, _ = read_labels(labels_source(ctx.job.sources, cfg), ctx.grid, cfg.labels,
+                                   mineral=cfg.mineral)
     except ProspectError as exc:
         return f"map capture metrics not computed: the labels cannot be read: {exc}"
     keep = labels.label == 1

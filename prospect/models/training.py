@@ -266,15 +266,19 @@ def fit_matrix(ts: TrainingSet, surfaces: dict[int, PointSurface], *,
 
 
 def read_labels(
-    source: PointSource, grid: RegionGrid, labels: LabelsConfig,
+    source: PointSource, grid: RegionGrid, labels: LabelsConfig, *,
+    mineral: str | None = None,
 ) -> tuple[LabelSet, Occurrences, float | None]:
     """The labelled cells of ``source`` on ``grid``: occurrences read, graded and snapped.
 
-    A CRS given in the source's config overrides the file's own (its ``.prj``).
+    A CRS given in the source's config overrides the file's own (its ``.prj``). With
+    ``mineral`` (``model.mineral``), records naming only other commodities are left out
+    (:func:`prospect.models.labels.read_occurrences`).
     Returns the cells, the occurrences read and the grade threshold used.
     """
     occ = read_occurrences(source.path, grid, **source_options(source),
-                           value_column=labels.value_column, polygons=labels.polygons)
+                           value_column=labels.value_column, polygons=labels.polygons,
+                           mineral=mineral)
     graded = labels.threshold is not None or labels.threshold_quantile is not None
     if graded and not np.isfinite(occ.values).any():
         raise DataError(f"{source.path}: column {labels.value_column!r} holds no numeric "
@@ -375,8 +379,9 @@ def build_training_set(
         on the values the model is fitted on, not here.
     """
     lab = cfg.labels
-    labels, occ, threshold = read_labels(source, grid, lab)
+    labels, occ, threshold = read_labels(source, grid, lab, mineral=cfg.mineral)
     counts: dict[str, Any] = {**labels.counts, "records_without_geometry": occ.n_dropped,
+                              "records_of_other_commodities": occ.other_commodity,
                               "grade_threshold": threshold}
     if labels.n_positive < 2:
         seen = labels.counts
