@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from pathlib import Path
 from typing import Annotated, Literal
@@ -558,11 +559,23 @@ class PointSource(StrictModel):
         # a key that names no column did nothing: the surface went out without units
         stray = [key for key in self.units if key not in self.columns]
         if stray:
+            meant = [f"{key!r} -> {close[0]!r}" for key in stray
+                     if (close := _nearest(key, self.columns))]
             raise ValueError(
                 f"'units' names column(s) {stray} that 'columns' does not list "
-                f"({self.columns or 'none'}); use the column headers exactly as in "
-                "'columns'")
+                f"({self.columns or 'none'})"
+                + (f"; did you mean {', '.join(meant)}?" if meant else "")
+                + "; use the column headers exactly as in 'columns'")
         return self
+
+
+def _nearest(key: str, columns: list[str]) -> list[str]:
+    """The listed column nearest a misspelt ``key`` (case aside), if one is near."""
+    lowered = {c.lower(): c for c in columns}
+    close = difflib.get_close_matches(key, columns, n=1, cutoff=0.6) or [
+        lowered[c] for c in difflib.get_close_matches(key.lower(), list(lowered), n=1,
+                                                     cutoff=0.6)]
+    return close
 
 
 SourceConfig = Annotated[RasterSource | VectorSource | PointSource, Field(discriminator="kind")]

@@ -208,8 +208,10 @@ class CloudMask(StrictModel):
     ``kind`` names the layer's encoding: Sentinel-2 L2A scene classification (``scl``),
     Landsat Collection 2 ``QA_PIXEL`` bit flags (``qa_pixel``) or ESPA CFmask classes
     (``cfmask``). ``drop`` lists the classes (or flags) dropped; the default drops fill,
-    cloud, cloud shadow, cirrus and snow and keeps water. ``buffer_m`` grows every dropped
-    area by that distance (cloud edges), in metres on the ground.
+    cloud, cloud shadow, cirrus and snow and keeps water; a listed ``drop`` is the classes
+    dropped besides the fill and SCL's saturated or defective pixels, which are always
+    dropped. ``buffer_m`` grows every dropped area by that distance (cloud edges), in
+    metres on the ground.
     """
 
     kind: MaskKind

@@ -28,8 +28,9 @@ import numpy as np
 
 from prospect.errors import ConfigError
 
-__all__ = ["CFMASK", "DEFAULT_DROP", "FILL_CODE", "QA_PIXEL_BITS", "SCL", "drop_names", "dropped",
-           "foreign_codes", "foreign_name", "grow", "is_fill", "kind_fits_product", "name_kind"]
+__all__ = ["ALWAYS_DROP", "CFMASK", "DEFAULT_DROP", "FILL_CODE", "QA_PIXEL_BITS", "SCL",
+           "drop_names", "dropped", "foreign_codes", "foreign_name", "grow", "is_fill",
+           "kind_fits_product", "name_kind"]
 
 SCL: dict[str, int] = {
     "no_data": 0, "saturated_or_defective": 1, "dark_area": 2, "cloud_shadow": 3,
@@ -60,8 +61,15 @@ DEFAULT_DROP: dict[str, tuple[str, ...]] = {
 _NAMES = {"scl": SCL, "qa_pixel": QA_PIXEL_BITS, "cfmask": CFMASK}
 
 
+ALWAYS_DROP: dict[str, tuple[str, ...]] = {"scl": ("saturated_or_defective",)}
+"""Classes dropped whatever ``drop`` lists, as the fill is (:func:`is_fill`): SCL's
+saturated or defective pixels hold no measurement (a ``drop`` list of clouds only kept
+them as values)."""
+
+
 def drop_names(kind: str, names: Sequence[str] | None) -> tuple[str, ...]:
-    """The class/flag names dropped, checked against ``kind``'s names.
+    """The class/flag names dropped, checked against ``kind``'s names, with the classes
+    that hold no measurement (:data:`ALWAYS_DROP`) added to a list that leaves them out.
 
     Raises
     ------
@@ -74,7 +82,7 @@ def drop_names(kind: str, names: Sequence[str] | None) -> tuple[str, ...]:
     if unknown:
         raise ConfigError(f"cloud_mask.drop: unknown {kind} name(s) {unknown}; {kind} has "
                           f"{', '.join(table)}")
-    return chosen
+    return chosen + tuple(n for n in ALWAYS_DROP.get(kind, ()) if n not in chosen)
 
 
 def dropped(kind: str, codes: np.ndarray, names: Sequence[str]) -> np.ndarray:
@@ -217,6 +225,11 @@ _LAYER_NAMES: tuple[tuple[re.Pattern[str], str | None, str], ...] = (
            "(saturation, aerosol, cloud or snow probability...); use the product's own "
            "classification: SCL (Sentinel-2 L2A), QA_PIXEL (Landsat Collection 2) or "
            "cfmask (ESPA)"),
+    (re.compile(r"(?:^|_)GM_B\d{1,2}(?:_VCID_[12])?$", re.IGNORECASE), None,
+     "a Landsat 7 scan-line gap mask (which pixels of one band are SLC-off gaps, 0 or 1: "
+     "read as classes, every pixel is 'clear' or 'water'), not cloud classes; the band's "
+     "fill marks the gaps (declare it with 'metadata:' or 'nodata: 0'), and the scene's "
+     "cloud layer is its CFmask (ESPA) or QA_PIXEL (Collection 2)"),
 )
 """Quality layers by their product file names: the kind that reads them (``None``: no
 kind does) and what they are, for a message."""

@@ -45,6 +45,7 @@ from prospect.ingest.masked import (
 )
 from prospect.ingest.products import band_coefficients, product_limits
 from prospect.ingest.rasters import (
+    _check_lossy,
     _overlaps,
     _res_in_grid_units,
     band_nodata,
@@ -398,6 +399,7 @@ def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
     failed: dict[str, str] = {}
     outside: list[str] = []
     told: set[tuple[str, str]] = set()  # fills that disagreed, warned of once
+    lossy_told: set[str] = set()  # lossy codecs, warned of once per source and codec
     # what GDAL kept of the items' remote files (from an earlier plan in this process) is
     # dropped: a file replaced on its server is read as it is now, not as it was
     forget_cached([f for s in scenes for f in (*(s.bands[v] for v in variables), s.mask)
@@ -438,6 +440,8 @@ def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
             outside.append(scene.item_id)
             continue
         for v in variables:
+            # the plain rasters' rule: codes of a lossy file refused, values warned of
+            _check_lossy(infos[v].path, infos[v], source, lossy_told)
             parts[v].append(_part(scene, v, infos[v], source, grid, told))
         mask = (SceneMask(info=minfo, kind=cm.kind, drop=drop, buffer_m=cm.buffer_m)
                 if cm is not None and minfo is not None else None)
@@ -522,10 +526,16 @@ def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
     )
     label = (f"{comp.percentile:g}th percentile" if comp.percentile is not None
              else {"median": "median", "geomedian": "geometric median"}[comp.method])
+    if len(index) == 1:  # nothing to reduce: the one overpass's own values, said so
+        label = (f"one overpass's own values ({len(used)} scene"
+                 f"{'s' if len(used) > 1 else ''}, no {label} of several dates)")
+        label_of = label
+    else:
+        label_of = f"{label} of {len(used)} scenes"
     layers: list[Layer] = [
         CompositeLayer(
             name=v, units=_units(source, parts[v]),
-            long_name=source.long_name or f"{label} of {len(used)} scenes, {v}",
+            long_name=source.long_name or f"{label_of}, {v}",
             settings={**settings, "band": v, **_quantity(parts[v]),
                       "scenes": [p.describe() for p in parts[v]]},
             band_index=i, **common,

@@ -56,6 +56,7 @@ __all__ = [
     "calibration",
     "check_band_word",
     "check_footprint",
+    "check_not_gap_mask",
     "daytime_sine",
     "finite",
     "landsat_id",
@@ -260,6 +261,38 @@ def slc_off_fill(path: str, source: str, *, sensor: str | None = None,
             "with 'metadata:'")
 
 
+_GAP_MASK = re.compile(r"(?:^|_)GM_B(\d{1,2})(?:_VCID_[12])?$", re.IGNORECASE)
+"""A Landsat 7 SLC-off gap mask (``..._GM_B3.TIF``, the ``gap_mask`` folder of Collection 1
+and pre-collection Level-1 products): which pixels of a band are scan-line gaps."""
+
+
+def check_not_gap_mask(file: str, where: str = "") -> None:
+    """Refuse a Landsat 7 gap-mask file given as a band file.
+
+    Collection 1 and pre-collection ETM+ Level-1 products of SLC-off scenes ship a
+    ``gap_mask`` folder of one file per band, named as the band with ``GM_`` before the
+    band number (``..._GM_B3.TIF``). Its name ends as band 3's does, so it was read as
+    band 3: the MTL's band-3 coefficients (or a config ``scale:``) turned its 0/1 gap flags
+    into a reflectance, without a word (a glob of ``*_B3.TIF`` over an unpacked product
+    finds both).
+
+    Raises
+    ------
+    DataError
+        Naming the file, the band it masks and the fix.
+    """
+    stem = Path(str(file)).name.split(".")[0]
+    m = _GAP_MASK.search(stem)
+    if m is None:
+        return
+    band = m.group(1)
+    raise DataError(
+        f"{where}{file}: a Landsat 7 scan-line gap mask (GM_B{band}: which pixels of band "
+        f"{band} are SLC-off gaps), not band {band}'s DNs: its flags would be calibrated as "
+        f"reflectance; give the band file (the same name without 'GM_'), whose fill marks "
+        "the gaps (declare it with 'metadata:' or 'nodata: 0')")
+
+
 def file_level(name: str) -> str | None:
     """The product level a band file's name shows: ``L2`` (``SR_B4``/``ST_B10``), ``L1``
     (``_B4``), ``ESPA`` (``sr_band4``), ``S2`` (a Sentinel-2 band file), or ``None`` when
@@ -440,8 +473,10 @@ class MtlMetadata:
         ------
         DataError
             Naming the file's id and level and the MTL's; a file whose name states no
-            scene but which lies mostly outside the MTL's product (:func:`check_footprint`).
+            scene but which lies mostly outside the MTL's product (:func:`check_footprint`);
+            a gap-mask file (:func:`check_not_gap_mask`).
         """
+        check_not_gap_mask(file)
         check_footprint(file, self.footprint(), self.describe(), "MTL")
         name = Path(file).name
         fid, flevel = landsat_id(name), file_level(name)

@@ -236,17 +236,47 @@ def _stem(path: str) -> str:
     return PurePosixPath(str(path)).name.split(".")[0]
 
 
-def _scene_of(path: str) -> tuple[str, str] | None:
-    """``(what, key)`` naming the acquisition a file name states: a Landsat id (satellite,
-    path/row, date) or a Sentinel-2 tile and datatake; ``None`` when the name states none."""
-    stem = _stem(path)
-    ident = landsat_id(stem)
-    if ident is not None:
-        return ident.text, f"L{ident.satellite}/{ident.path:03d}{ident.row:03d}/{ident.date}"
-    m = _S2_LAYER.search(stem)
-    if m is not None:
-        return f"T{m.group(1)}_{m.group(2)}", f"S2/{m.group(1)}/{m.group(2)}"
+_S2_ITEM = re.compile(r"^S2[ABCD]_(\d{2}[A-Z]{3})_(\d{8})_\d+_L(?:1C|2A)$")
+"""Earth Search's Sentinel-2 item id, the folder of its COGs (``S2A_31UFT_20220301_0_L2A/
+SCL.tif``, ``.../B04.tif``): the files' own names state no acquisition."""
+_S2_PRODUCT = re.compile(r"^S2[ABCD]_MSIL(?:1C|2A)_(\d{8}T\d{6})_N\d{4}_R\d{3}_"
+                         r"T(\d{2}[A-Z]{3})_")
+"""ESA's product name (a ``.SAFE`` folder)."""
+_SCENE_FOLDERS = 5
+"""Folders above a file searched for its acquisition where its own name states none."""
+
+
+def _scene_of(path: str) -> tuple[str, tuple[str, ...]] | None:
+    """``(what, key)`` naming the acquisition a file states: a Landsat id (satellite,
+    path/row, date) or a Sentinel-2 tile and datatake (or date), in its name, else in the
+    name of a folder above it (an Earth Search item's folder of COGs named ``B04.tif`` and
+    ``SCL.tif``, a ``.SAFE`` product); ``None`` when none states one."""
+    parts = PurePosixPath(str(path).replace("\\", "/")).parts
+    for n, text in enumerate([_stem(path), *reversed(parts[-1 - _SCENE_FOLDERS:-1])]):
+        ident = landsat_id(text)
+        if ident is not None:
+            return ident.text, (f"L{ident.satellite}", f"{ident.path:03d}{ident.row:03d}",
+                                str(ident.date))
+        m = _S2_LAYER.search(text) if n == 0 else None
+        if m is not None:
+            return f"T{m.group(1)}_{m.group(2)}", ("S2", m.group(1), m.group(2))
+        m = _S2_ITEM.match(text)
+        if m is not None:
+            return text, ("S2", m.group(1), m.group(2))
+        m = _S2_PRODUCT.match(text)
+        if m is not None:
+            return text, ("S2", m.group(2), m.group(1))
     return None
+
+
+def _same_scene(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """Whether two acquisition keys of :func:`_scene_of` can be one: a datatake time
+    against a date (an item folder's) compares the date."""
+    if a[:2] != b[:2]:
+        return False
+    if a[0] == "S2" and len(a[2]) != len(b[2]):
+        return a[2][:8] == b[2][:8]
+    return a == b
 
 
 def check_scene_mask(mask: SceneMask, bands: Mapping[str, RasterInfo], grid: RegionGrid, *,
@@ -258,7 +288,9 @@ def check_scene_mask(mask: SceneMask, bands: Mapping[str, RasterInfo], grid: Reg
     file read as CFmask, ESPA's ``pixel_qa``, a cloud-probability layer), the bands' file
     names against the kind (a Sentinel-2 band masked by "CFmask"), the acquisition the
     layer's and the bands' names state (another Landsat path/row or date, another
-    Sentinel-2 tile or datatake), and the layer's extent: one that leaves part of its
+    Sentinel-2 tile or datatake), a layer stored with a lossy codec (JPEG, lossy WebP or
+    JPEG 2000, LERC with an error: its codes are not the codes written), and the layer's
+    extent: one that leaves part of its
     bands' area in the region uncovered reads there as fill, which is dropped, so those
     pixels were lost without a word (a layer of another scene or grid). The codes are
     checked on a sample by :func:`sample_clear`.
@@ -282,6 +314,13 @@ def check_scene_mask(mask: SceneMask, bands: Mapping[str, RasterInfo], grid: Reg
     path = mask.info.path
     if mask.token is not None:  # a layer over the network: this plan reads what it holds now
         _forget_once(path, mask.token)
+    if mask.info.lossy:  # codes, as a categorical source's: no value read tells its class
+        raise DataError(
+            f"{where}: the quality layer {path} is stored with {mask.info.lossy}, which "
+            f"changes values, so its {mask.kind} codes are not the codes written (a cloud "
+            "can read as clear, clear land as cloud); get the layer stored losslessly (e.g. "
+            "gdal_translate -co COMPRESS=DEFLATE from the original; recompressing this file "
+            "cannot restore its codes)")
     wrong = foreign_codes(mask.kind, np.empty(0, dtype=mask.info.band_dtype(1)),
                           mask.info.nodata[0]) or foreign_name(mask.kind, path)
     if wrong is not None:
@@ -301,7 +340,7 @@ def check_scene_mask(mask: SceneMask, bands: Mapping[str, RasterInfo], grid: Reg
     if layer_scene is not None:
         for var, info in bands.items():
             band_scene = _scene_of(info.path)
-            if band_scene is not None and band_scene[1] != layer_scene[1]:
+            if band_scene is not None and not _same_scene(band_scene[1], layer_scene[1]):
                 raise DataError(
                     f"{where}: the quality layer {path} is of {layer_scene[0]}, but band "
                     f"{var!r} ({info.path}) is of {band_scene[0]}: another scene's clouds "

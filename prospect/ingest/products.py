@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from prospect.errors import ConfigError, DataError, InputFileError
 from prospect.ingest.espa import read_espa
-from prospect.ingest.landsat import BandCalibration, landsat_id, read_mtl
+from prospect.ingest.landsat import BandCalibration, check_not_gap_mask, landsat_id, read_mtl
 from prospect.ingest.sentinel2 import read_sentinel2, s2_file_date
 
 if TYPE_CHECKING:
@@ -245,6 +245,7 @@ def band_coefficients(source: RasterSource, var: str, cal: BandCalibration | Non
         The config's ``scale``/``offset`` would apply on top of a calibration the metadata
         already applies.
     """
+    check_not_gap_mask(file, f"source {source.name!r}, band {var!r}: ")
     s, o = source.scale, source.offset
     given_scale, given_offset = s != 1.0, o != 0.0
     if cal is not None and cal.unstated is None and (cal.scale, cal.offset) == (1.0, 0.0):

@@ -8,7 +8,8 @@ offset so that dark surfaces keep their noise: reflectance is
 DN (``NODATA``, 0) and the saturated DN (``SATURATED``, 65535); both read as no data (0 when
 the XML lists none, as in every product ESA ships). Band files
 (``T31UFT_20220101T104439_B04_10m.jp2``) are checked against the product's tile and
-datatake time.
+datatake time; a band file renamed without its tile (``red.tif``) is checked against the
+tile's extent, which the tile's MGRS id defines (:func:`tile_extent`).
 """
 
 from __future__ import annotations
@@ -23,12 +24,14 @@ from prospect.errors import DataError, InputFileError
 from prospect.ingest.landsat import (
     BandCalibration,
     check_band_word,
+    check_footprint,
     file_level,
     finite,
     landsat_id,
 )
 
-__all__ = ["Sentinel2Metadata", "read_sentinel2", "s2_band_key", "s2_file_date"]
+__all__ = ["Sentinel2Metadata", "read_sentinel2", "s2_band_key", "s2_file_date",
+           "tile_extent"]
 
 S2_QUANTIFICATION = 10000.0
 """ESA's ``QUANTIFICATION_VALUE`` (L1C) and ``BOA_QUANTIFICATION_VALUE`` (L2A), every
@@ -133,6 +136,9 @@ class Sentinel2Metadata:
                 f"{self.path} describes {self.describe()}; give the product XML of the same "
                 "tile and datatake"
             )
+        if not m and self.tile:  # renamed: its header must lie on the product's tile
+            check_footprint(file, tile_extent(self.tile), f"{self.describe()}, tile "
+                            f"T{self.tile}", "product XML")
         named = s2_band_key(band_key)
         held = s2_band_key(m.group(3)) if m else s2_band_key(Path(file).name.split(".")[0])
         if named is not None and held is not None and named != held:
@@ -179,6 +185,52 @@ _L2A_BAND_NAME = re.compile(r"_B\d[\dA]_\d{2}m$")
 _L1C_BAND_NAME = re.compile(r"(?:^|_)T\d{2}[A-Z]{3}_\d{8}T\d{6}_B\d[\dA]$")
 """An L1C granule's band file (``T31UFT_20220301T104021_B04``): no resolution suffix."""
 """An L2A band file's name ends in its resolution (``..._B04_10m``); L1C's do not."""
+
+
+_MGRS_BANDS = "CDEFGHJKLMNPQRSTUVWX"
+"""MGRS latitude bands, 8 degrees each from 80 S (X: 72-84 N)."""
+_MGRS_COLUMNS = ("STUVWXYZ", "ABCDEFGH", "JKLMNPQR")
+"""100 km column letters by UTM zone modulo 3: eastings 100 000..800 000."""
+_MGRS_ROWS = "ABCDEFGHJKLMNPQRSTUV"
+"""100 km row letters, repeating every 2 000 km of northing (the AA scheme of WGS 84:
+row A at northing 0 in odd zones, row F in even ones)."""
+S2_TILE_SIDE_M = 109800.0
+"""A Sentinel-2 tile's side: its 100 km MGRS square and 9.8 km of overlap to the south
+and east (origin at the square's north-west corner)."""
+
+
+def tile_extent(tile: str) -> tuple[str, tuple[float, float, float, float]] | None:
+    """The UTM CRS and extent ``(left, bottom, right, top)`` of a Sentinel-2 tile
+    (``31UFT``), from its MGRS id alone; ``None`` for an id that is no MGRS square.
+
+    The zone number gives the CRS, the latitude band the hemisphere and the 2 000 km
+    cycle of the row letter, the column and row letters the 100 km square; the tile spans
+    :data:`S2_TILE_SIDE_M` east and south from the square's north-west corner.
+    """
+    m = re.fullmatch(r"(\d{1,2})([C-X])([A-Z])([A-V])", tile.upper())
+    if not m or not 1 <= int(m.group(1)) <= 60 or m.group(2) not in _MGRS_BANDS:
+        return None
+    zone, band = int(m.group(1)), m.group(2)
+    columns = _MGRS_COLUMNS[zone % 3]
+    if m.group(3) not in columns or m.group(4) not in _MGRS_ROWS:
+        return None
+    import math
+
+    from pyproj import Transformer
+
+    south = band < "N"
+    epsg = (32700 if south else 32600) + zone
+    lat = -80.0 + 8.0 * _MGRS_BANDS.index(band) + 4.0  # the band's middle
+    _, north_mid = Transformer.from_crs(4326, epsg, always_xy=True).transform(
+        zone * 6 - 183, lat)
+    if not math.isfinite(north_mid):
+        return None
+    row = (_MGRS_ROWS.index(m.group(4)) - (0 if zone % 2 else 5)) % 20 * 100000.0
+    cycle = round((north_mid - row - 50000.0) / 2000000.0)
+    south_edge = row + cycle * 2000000.0
+    left = (columns.index(m.group(3)) + 1) * 100000.0
+    top = south_edge + 100000.0
+    return (f"EPSG:{epsg}", (left, top - S2_TILE_SIDE_M, left + S2_TILE_SIDE_M, top))
 
 
 def _file_level(file: str) -> str | None:

@@ -46,7 +46,7 @@ from prospect.io.raster import value_fits
 from prospect.io.remote import read_failure
 
 __all__ = ["AssetGrid", "StacScene", "asset_calibration", "check_day_and_night", "item_span",
-           "read_stac_scenes"]
+           "offset_applied", "read_stac_scenes"]
 
 LANDSAT_L2_CLIP = (1.0, 65535.0)
 """Collection 2 Level-2 ``QUANTIZE_CAL_MIN/MAX`` of every reflectance and temperature band
@@ -352,6 +352,34 @@ def _is_spectral(asset: pystac.Asset) -> bool:
         for b in bands))
 
 
+_OFFSET_APPLIED = ("earthsearch:boa_offset_applied", "sentinel:boa_offset_applied")
+"""Earth Search's item property (v1; v0's name) saying its COGs' DNs were shifted back by
+the product's ``BOA_ADD_OFFSET`` (harmonised with the baselines before 04.00)."""
+
+
+def offset_applied(props: dict[str, Any]) -> bool:
+    """Whether a Sentinel-2 item says its catalogue already applied ``BOA_ADD_OFFSET`` to
+    its DNs (:data:`_OFFSET_APPLIED` true): then ``DN / 10000`` is the reflectance and no
+    offset is applied again.
+
+    Raises
+    ------
+    ValueError
+        The property is neither a boolean nor ``"true"``/``"false"``.
+    """
+    for key in _OFFSET_APPLIED:
+        value = props.get(key)
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("true", "false"):
+            return text == "true"
+        raise ValueError(f"{key} {value!r} is not true or false")
+    return False
+
+
 def _baseline(props: dict[str, Any]) -> float | None:
     """``s2:processing_baseline`` ("05.10"; Earth Search v0: ``sentinel:processing_baseline``)
     as a number; ``None`` when the item leaves it out."""
@@ -520,7 +548,12 @@ def asset_calibration(item: pystac.Item, asset: pystac.Asset, key: str = "") -> 
             _check_sentinel2(scale, offset)
         if "offset" in first and spectral and offset != 0:
             _check_s2_baseline_offset(item, offset)
-        if "offset" not in first and spectral:
+        if spectral and offset_applied(item.properties):
+            # the catalogue shifted the DNs back by BOA_ADD_OFFSET itself (harmonised to
+            # the older baselines): no offset is left to apply, whatever raster:bands
+            # says (Earth Search's items state -0.1 either way: 0.1 low, applied twice)
+            offset = 0.0
+        elif "offset" not in first and spectral:
             # From baseline 04.00 every DN carries +1000 (BOA_ADD_OFFSET / RADIO_ADD_OFFSET
             # -1000 in the product XML). Earth Search states it as raster:bands offset
             # -0.1; catalogues that leave it out (Planetary Computer) serve the same DNs.
@@ -827,8 +860,23 @@ def _earth_crs(text: str) -> bool:
 
 
 def _asset_grid(item: pystac.Item, asset: pystac.Asset) -> AssetGrid | None:
-    """The asset's grid from ``proj:*`` (asset fields over item properties), else ``None``."""
+    """The asset's grid from ``proj:*`` (asset fields over item properties), else ``None``.
+
+    The shape and the transform come from one place: an asset that states either states
+    its own grid, and the other is not taken from the item (a 20 m band's own
+    ``proj:transform`` under the item's 10 m ``proj:shape`` made a grid twice the tile,
+    refused only when a chunk read it, in a worker); an asset stating a CRS of its own,
+    other than the item's, takes no grid of the item's (whose numbers are in the item's
+    CRS). Where the asset leaves
+    part of its grid out, its file's header decides.
+    """
     fields = {**item.properties, **asset.extra_fields}
+    own = asset.extra_fields
+    if ("proj:shape" in own) != ("proj:transform" in own):
+        return None
+    if "proj:shape" not in own and any(k in own for k in _CRS_KEYS) and (
+            _crs_of(own) != _crs_of(item.properties) or _crs_of(own) is None):
+        return None
     shape, transform = fields.get("proj:shape"), fields.get("proj:transform")
     if not isinstance(shape, list | tuple) or not isinstance(transform, list | tuple):
         return None
@@ -850,6 +898,10 @@ def _asset_grid(item: pystac.Item, asset: pystac.Asset) -> AssetGrid | None:
         dtype = None
     return AssetGrid(crs=crs, transform=(a, b, c, d, e, f), shape=(rows, cols),
                      dtype=str(dtype) if dtype else None)
+
+
+_CRS_KEYS = ("proj:epsg", "proj:code", "proj:wkt2", "proj:projjson")
+"""The projection extension's fields that state a CRS."""
 
 
 PAN_CELL_M = 15.0
@@ -1001,7 +1053,36 @@ def read_stac_scenes(href: str, assets: dict[str, str], *, mask_asset: str | Non
     _check_levels(href, scenes)
     _warn_unsaturated(href, scenes)
     _warn_spans(href, scenes)
+    _warn_offset_applied(href, items, scenes, assets)
     return scenes
+
+
+def _warn_offset_applied(href: str, items: list[pystac.Item], scenes: list[StacScene],
+                         assets: dict[str, str]) -> None:
+    """Say once which Sentinel-2 items state a ``raster:bands`` offset that their own
+    ``earthsearch:boa_offset_applied: true`` says was applied to the DNs already: the
+    offset is not applied again (it was: every reflectance 0.1 low)."""
+    read = {s.item_id for s in scenes}
+
+    def said(item: pystac.Item) -> bool:
+        try:
+            return offset_applied(item.properties)
+        except ValueError:  # a malformed flag: its spectral assets were refused
+            return False
+
+    both = [item.id for item in items if item.id in read
+            and _product(item) == "sentinel-2" and said(item)
+            and any(_raster_band(item.assets[k])[1] != 0 for k in assets.values()
+                    if k in item.assets and "offset" in _raster_fields(item.assets[k]))]
+    if not both:
+        return
+    shown = ", ".join(repr(i) for i in both[:3]) + (" ..." if len(both) > 3 else "")
+    warnings.warn(DataWarning(
+        f"{href}: {len(both)} Sentinel-2 item(s) ({shown}) say earthsearch:"
+        "boa_offset_applied: true (the catalogue shifted their DNs back by BOA_ADD_OFFSET) "
+        "but state a raster:bands offset too; it is not applied again, so reflectance is "
+        "DN x 1e-4 (both would read every reflectance 0.1 low). If their DNs still carry "
+        "the +1000 (the property is wrong), fix the items' property"), stacklevel=3)
 
 
 def _warn_spans(href: str, scenes: list[StacScene]) -> None:
@@ -1409,12 +1490,20 @@ def _with_radsat(href: str, item: pystac.Item, product: str | None, assets: dict
     return out
 
 
+_ESA_ORBIT = re.compile(r"^S2[ABCD]_MSI(?:L1C|L2A)_\d{8}T\d{6}_N\d{4}_R(\d{3})_")
+"""The relative orbit in ESA's Sentinel-2 product id."""
+
+
 def _overpass(item: pystac.Item, when: dt.date | None) -> tuple[str, str] | None:
     """``(platform and orbit, UTC date)``: the items of one overpass (see
-    :attr:`StacScene.overpass`). The orbit (``sat:relative_orbit``, a Landsat WRS path)
-    keeps apart two passes of one day (consecutive orbits overlap at high latitudes)."""
+    :attr:`StacScene.overpass`). The orbit (``sat:relative_orbit``, a Landsat WRS path,
+    else the relative orbit an ESA product id states, ``_R051_``) keeps apart two passes
+    of one day (consecutive orbits overlap at high latitudes): items stating no orbit
+    field but ESA's ids were one overpass, and their two looks counted one."""
     props = item.properties
     if not props.get("platform") or when is None or item.datetime is None:
         return None
     orbit = props.get("sat:relative_orbit", props.get("landsat:wrs_path", ""))
+    if orbit == "" and (m := _ESA_ORBIT.search(str(item.id))) is not None:
+        orbit = int(m.group(1))
     return f"{str(props['platform']).lower()}/{orbit}", when.isoformat()

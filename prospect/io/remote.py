@@ -77,14 +77,26 @@ def read_failure(message: str) -> str:
     return message.splitlines()[0][:120] if message else "unreadable"
 
 
+_ARCHIVE_END = re.compile(r"\.(?:zip|kmz|tar|tgz|tar\.gz|gz|7z|rar)(?=/|$)", re.IGNORECASE)
+"""Where an archive's name ends inside a GDAL archive name (its members follow)."""
+
+
 def _gdal_name(name: str) -> str:
     """The name GDAL's cache of ``name`` is kept under (a URL is read as ``/vsicurl/URL``);
-    an archive's member (``/vsizip//vsicurl/https://...``) is cached as its archive's."""
+    an archive's member (``/vsizip//vsicurl/https://.../a.zip/b.tif``, or the braced
+    ``/vsizip/{/vsicurl/https://.../a.zip}/b.tif``) is cached as its archive's: a clear of
+    the member's longer name dropped nothing, and a zip replaced on its server was read
+    as it was."""
     text = str(name)
     inner = text.find("/vsi", 1)
     if text.startswith("/vsi") and inner > 0 and any(
             text.startswith(k, inner) for k in _NETWORK_VSI):
+        braced = text[inner - 1] == "{" and "}" in text[inner:]
         text = text[inner:]
+        if braced:
+            text = text[:text.index("}")]
+        elif (end := _ARCHIVE_END.search(text)) is not None:
+            text = text[:end.end()]
     if text.startswith(("http://", "https://", "ftp://")):
         return "/vsicurl/" + text
     scheme, sep, rest = text.partition("://")
@@ -113,7 +125,8 @@ def network_epoch(name: str) -> int:
 
 def _clear_function() -> Any:
     """GDAL's ``VSICurlPartialClearCache`` (its C API, through the library rasterio runs
-    on: rasterio does not wrap it), or ``None`` where it cannot be found."""
+    on: rasterio does not wrap it), called under GDAL's quiet error handler; ``None``
+    where it cannot be found."""
     with _CLEAR_LOCK:
         if not _CLEAR:
             import ctypes
@@ -125,19 +138,58 @@ def _clear_function() -> Any:
                 else None
             if func is not None:
                 func.argtypes, func.restype = [ctypes.c_char_p], None
+                func = _quietly(lib, func)
             _CLEAR.append(func)
         return _CLEAR[0]
 
 
+def _quietly(lib: Any, func: Any) -> Any:
+    """``func(name)`` under GDAL's quiet error handler (this thread's), its error state
+    reset after: clearing an object store's name where GDAL cannot build its URL
+    (``/vsiaz/`` without an account) prints "URL rejected" on stderr, though the read
+    itself, under the same settings, names what is missing."""
+    import ctypes
+
+    push = getattr(lib, "CPLPushErrorHandler", None)
+    pop = getattr(lib, "CPLPopErrorHandler", None)
+    quiet = getattr(lib, "CPLQuietErrorHandler", None)
+    reset = getattr(lib, "CPLErrorReset", None)
+    if push is None or pop is None or quiet is None or reset is None:
+        return func
+    push.argtypes, push.restype = [ctypes.c_void_p], None
+    pop.argtypes, pop.restype = [], None
+    reset.argtypes, reset.restype = [], None
+    handler = ctypes.cast(quiet, ctypes.c_void_p)
+
+    def call(name: bytes) -> None:
+        push(handler)
+        try:
+            func(name)
+        finally:
+            reset()
+            pop()
+
+    return call
+
+
+#: GDAL's file systems whose ranges ``VSICurlPartialClearCache`` drops: ``/vsicurl/`` and
+#: the object stores read through it (not HDFS's own).
+_CACHED = ("/vsicurl/", "/vsis3/", "/vsigs/", "/vsiaz/", "/vsiadls/", "/vsioss/",
+           "/vsiswift/", "/vsiwebhdfs/")
+
+
 def forget_cached(names: Iterable[str]) -> int:
-    """Drop what GDAL's ``/vsicurl/`` cache holds of the HTTP(S) files ``names`` (also
-    inside an archive's name): their headers, sizes and downloaded ranges.
+    """Drop what GDAL's network caches hold of the files ``names``: HTTP(S) URLs and
+    object-store names (``/vsis3/``, ``s3://``, ``/vsigs/``, ``gs://``, ``/vsiaz/``...),
+    also inside an archive's name: their headers, sizes and downloaded ranges.
 
     GDAL keeps the ranges it downloaded for the life of the process, so a file replaced on
-    its server (a quality layer or band re-uploaded under its URL) was served as it was
-    when first read by every later plan and run of that process. Planning calls this for
-    a source's remote files, so each run reads what the server holds now. Local names are
-    left alone (their stamp tells a replaced file).
+    its server or in its bucket (a quality layer or band re-uploaded under its name) was
+    served as it was when first read by every later plan and run of that process.
+    Planning calls this for a source's remote files, so each run reads what the server
+    holds now. Local names are left alone (their stamp tells a replaced file). An object
+    store's name is cleared under the settings its read takes from the environment
+    (``AWS_S3_ENDPOINT``, ``AWS_VIRTUAL_HOSTING``...), from which GDAL builds its URL.
 
     Parameters
     ----------
@@ -147,13 +199,10 @@ def forget_cached(names: Iterable[str]) -> int:
     Returns
     -------
     int
-        How many HTTP(S) names were cleared (0 where GDAL's function cannot be found;
-        object-store names, ``/vsis3/``..., are left: see the comment in the code).
+        How many network names were cleared (0 where GDAL's function cannot be found).
     """
-    # HTTP(S) only: GDAL's clear of a /vsis3/ name builds a request URL of its own and
-    # prints "URL rejected" where no endpoint is configured
     network = sorted({g for n in names if is_network_name(n)
-                      and (g := _gdal_name(n)).startswith("/vsicurl/")})
+                      and (g := _gdal_name(n)).startswith(_CACHED)})
     if not network:
         return 0
     func = _clear_function()
