@@ -22,6 +22,7 @@ import shutil
 import subprocess
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,6 +42,7 @@ __all__ = [
     "cluster_dir",
     "dashboard_link",
     "dask_client",
+    "home_known",
     "jobqueue_cluster",
     "jobqueue_settings",
     "local_cluster",
@@ -152,9 +154,17 @@ def jobqueue_cluster(kind: str, *, path: Path | None = None, dashboard: str = ":
     kwargs = {("job_name" if key == "name" else key.replace("-", "_")): value
               for key, value in section.items() if value is not None}
     kwargs["scheduler_options"] = {"dashboard_address": dashboard,
+                                   **_scheduler_options(dashboard),
                                    **(kwargs.get("scheduler_options") or {})}
     try:
-        cluster = cls(**kwargs)
+        with warnings.catch_warnings():
+            # a second job's scheduler on this machine (a login node) finds the
+            # dashboard's port taken and takes another: the link printed with the worker
+            # count says which, where distributed's four-line UserWarning said the file
+            # and line of its own code
+            warnings.filterwarnings("ignore", message=r"Port \d+ is already in use",
+                                    category=UserWarning)
+            cluster = cls(**kwargs)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"jobqueue.{kind} settings in {path or cluster_dir() / 'jobqueue.yaml'}"
                           f" are not valid for dask-jobqueue: {exc}") from None
@@ -663,6 +673,8 @@ def local_cluster(n_workers: int, *, threads_per_worker: int = 1,
     """The embedded default: a ``LocalCluster`` of worker processes on this machine.
 
     Its scheduler, workers and dashboard listen on loopback (127.0.0.1) only.
+    ``dashboard_address=None`` starts no dashboard, nor does a process without a home
+    folder (:func:`_scheduler_options`).
 
     Started with :data:`LOCAL_CLUSTER_CONFIG` (where not set otherwise); the benchmarks
     start theirs here too, so they measure what a job gets.
@@ -678,6 +690,7 @@ def local_cluster(n_workers: int, *, threads_per_worker: int = 1,
                     n_workers=n_workers, threads_per_worker=threads_per_worker,
                     processes=True, host="127.0.0.1", memory_limit=memory_limit,
                     dashboard_address=dashboard_address, silence_logs=logging.ERROR,
+                    scheduler_kwargs=_scheduler_options(dashboard_address),
                 )
             except Exception as exc:
                 died = not errors and _worker_died_starting(exc)
@@ -689,6 +702,36 @@ def local_cluster(n_workers: int, *, threads_per_worker: int = 1,
 
 START_ATTEMPTS = 2
 """Starts of the embedded cluster tried when a worker process dies as it starts."""
+
+
+def home_known() -> bool:
+    """Whether this process has a home folder (``$HOME``, or the user's entry in the
+    password database): a container started with an arbitrary user id (OpenShift, ``docker
+    run --user 12345``) or a service with ``HOME`` unset has none."""
+    try:
+        Path.home()
+    except (RuntimeError, KeyError, OSError):
+        return False
+    return True
+
+
+def _scheduler_options(dashboard_address: str | None) -> dict[str, Any]:
+    """Settings of a scheduler Prospect starts in this process, beside its address.
+
+    Without a home folder, no dashboard: bokeh reads ``~/.bokeh`` as it is imported, and
+    the scheduler's start failed ("Cluster failed to start: Could not determine home
+    directory.; check the dask settings"), so no job could run there at all. Without a
+    dashboard address (a test session's, a benchmark's cluster), none either: its HTTP
+    server (health, metrics) still starts, on a free loopback port, where distributed's
+    default (8787) made a second such cluster on the machine print "Port 8787 is already
+    in use" and take another.
+    """
+    options: dict[str, Any] = {}
+    if dashboard_address is None:
+        options["dashboard_address"] = "127.0.0.1:0"
+    if dashboard_address is None or not home_known():
+        options["dashboard"] = False
+    return options
 
 
 def _worker_died_starting(exc: BaseException) -> bool:
@@ -710,12 +753,14 @@ def _refuse_start(exc: Exception, errors: list[BaseException], *, died: bool,
     a worker process that died as it started (killed: out of memory, or by a user, on
     each of :data:`START_ATTEMPTS` starts), a limit of open files, or a setting."""
     if died:
+        fewer = (f", or start fewer workers than {n_workers} (--workers)" if n_workers > 1
+                 else " (one worker, --workers 1, is the fewest a job can start)")
         raise StageError(
             f"the local dask cluster did not start: a worker process died as it started, "
             f"on each of {START_ATTEMPTS} tries (killed: out of memory, or by a user or "
             f"the system?); nothing was computed. Check the free memory (free -h) and "
-            f"the system log (dmesg) for the OOM killer, or start fewer workers than "
-            f"{n_workers} (--workers), then run the same command again") from None
+            f"the system log (dmesg) for the OOM killer{fewer}, then run the same command "
+            "again") from None
     cause = errors[0] if errors else exc
     if isinstance(cause, OSError) and cause.errno in (errno.EMFILE, errno.ENFILE):
         from pipelines.faults import os_error_line
@@ -788,6 +833,8 @@ def ship(client: Client, value: Any, *, replicate: bool = False) -> Any:
 def dashboard_link(client: Client | None) -> str | None:
     """The dashboard URL of the client's scheduler (``None`` without bokeh or a client)."""
     if client is None:
+        return None
+    if not home_known():  # bokeh cannot even be imported (_scheduler_options)
         return None
     try:
         import bokeh  # noqa: F401

@@ -28,10 +28,12 @@ from prospect.io.files import target_of
 
 __all__ = [
     "RESUME_NOTE",
+    "STAGED_AFFIX",
     "STOP_NOTE",
     "Interrupted",
     "StopRequest",
     "Stopped",
+    "check_name_room",
     "debugging",
     "disk_fault_within",
     "gdal_disk_fault",
@@ -39,6 +41,7 @@ __all__ = [
     "interrupt_main_thread",
     "interruptible_main_thread",
     "killed_worker_error",
+    "name_max",
     "name_output",
     "named_outputs",
     "on_stop",
@@ -46,6 +49,7 @@ __all__ = [
     "os_error_line",
     "out_of_memory_error",
     "output_fault",
+    "path_max",
     "portable_gdal_errors",
     "prepare_gdal",
     "probe_disk",
@@ -172,6 +176,10 @@ def stop_signals_interrupt() -> Iterator[StopRequest]:
             signal.signal(signum, handler)
 
 
+_CATCHABLE = tuple(sorted(set(signal.Signals) - {signal.SIGKILL, signal.SIGSTOP}))
+"""Every signal a handler can be set for (SIGKILL and SIGSTOP take none)."""
+
+
 @contextmanager
 def signal_handlers_kept() -> Iterator[None]:
     """Within the block, an import that sets stop-signal handlers has them put back.
@@ -181,12 +189,15 @@ def signal_handlers_kept() -> Iterator[None]:
     the job's handler away: Ctrl-C then ended the job as a success, exit code 0, without
     the line a stopped job prints, and an output directory lost to another job could no
     longer stop it. The handlers found when the block starts stand when it ends (in the
-    main thread; elsewhere nothing changes, as no handler can be set there).
+    main thread; elsewhere nothing changes, as no handler can be set there): every
+    signal's, not only the stop signals', since a job relies on others too (SIGURG, with
+    which a helper thread stops the main thread: :func:`interrupt_main_thread`; SIGPIPE,
+    with which the command line stops quietly when its reader went away).
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    kept = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
+    kept = {signum: signal.getsignal(signum) for signum in _CATCHABLE}
     try:
         yield
     finally:
@@ -374,6 +385,120 @@ _NO_INODES = ("the disk has no free inodes (room for no more files, though it ma
 """ENOSPC where the file system's inodes, not its blocks, are used up."""
 
 
+STAGED_AFFIX = len(".") + len(".staging-") + 8
+"""The most a hidden working name adds to the name it stands for (``.<name>.staging-<8
+hex>``; ``.<name>.tmp-<8 hex>`` and ``.<name>.old-<8 hex>`` add less): an output's name
+must leave this much room under the file system's longest name (``NAME_MAX``)."""
+
+
+def name_max(path: str | Path) -> int:
+    """The longest name (in bytes) the file system holding ``path`` takes (``NAME_MAX``:
+    255 on most; the nearest folder that exists is asked)."""
+    folder = Path(os.path.abspath(path))
+    while not folder.exists() and folder.parent != folder:
+        folder = folder.parent
+    try:
+        return int(os.pathconf(folder, "PC_NAME_MAX"))
+    except (OSError, ValueError):  # pragma: no cover - a file system that will not say
+        return 255
+
+
+def path_max(path: str | Path) -> int:
+    """The longest path (in bytes) a system call takes below ``path`` (``PATH_MAX``:
+    4096 on Linux)."""
+    folder = Path(os.path.abspath(path))
+    while not folder.exists() and folder.parent != folder:
+        folder = folder.parent
+    try:
+        return int(os.pathconf(folder, "PC_PATH_MAX"))
+    except (OSError, ValueError):  # pragma: no cover
+        return 4096
+
+
+def _too_long(path: str | Path, other: str | Path | None = None) -> str:
+    """The cause and the fix of ENAMETOOLONG on ``path`` (or ``other``, a rename's
+    target): the name that is too long (its own, not a hidden working name's), or the
+    whole path."""
+    for each in (path, other):
+        if not each:
+            continue
+        full = os.fsencode(os.path.abspath(each))
+        longest = name_max(os.fsdecode(full))
+        parts = [part for part in full.split(b"/") if part]
+        over = [part for part in parts if len(part) > longest]
+        if over:
+            shown = os.fsdecode(over[0])
+            real = target_of(shown).name  # a hidden working name: the output's own
+            allowed = longest - STAGED_AFFIX
+            real_text = repr(_short(real)).replace("{", "{{").replace("}", "}}")
+            return (f"the name {real_text} is {len(os.fsencode(real))} bytes: this file "
+                    f"system takes names of at most {longest}, and the hidden working "
+                    f"names Prospect writes beside an output add up to {STAGED_AFFIX}; "
+                    f"shorten it to {allowed} bytes or fewer (the config's name, or "
+                    "{point} to a folder of shorter names), then run the same command again")
+        if len(full) >= path_max(os.fsdecode(full)):
+            return (f"the path is {len(full)} bytes, over the {path_max(os.fsdecode(full))} "
+                    "this system takes; {point} to a folder nearer the root (a shorter "
+                    "path), then run the same command again")
+    return ("a name or the whole path is longer than the file system takes; shorten the "
+            "name, or {point} to a folder nearer the root")
+
+
+def _short(name: str, keep: int = 24) -> str:
+    """``name`` cut to its first and last characters where it is long."""
+    return name if len(name) <= 2 * keep + 3 else f"{name[:keep]}...{name[-keep:]}"
+
+
+def check_name_room(out_dir: Path, names: dict[str, str]) -> None:
+    """Refuse, before anything is written, an output name too long for ``out_dir``'s file
+    system once a hidden working name is made of it, or an ``out_dir`` too deep for the
+    paths written below it.
+
+    A cube named with 240 characters fits a file system's 255, but its staging folder
+    ``.<cube>.staging-<8 hex>`` does not: the job started, then ended "File name too
+    long" naming the cube, with no word of the limit or by how much.
+
+    Parameters
+    ----------
+    out_dir
+        The job's output directory (it need not exist yet).
+    names
+        Each output name the config gives, by the key that gives it
+        (``{"outputs.cube": "cube.zarr", "sources[0].name": "heat"}``).
+
+    Raises
+    ------
+    ConfigError
+        A name with less than :data:`STAGED_AFFIX` bytes of room, naming its key.
+    OutputWriteError
+        An ``out_dir`` too deep for the longest path a job writes below it.
+    """
+    from prospect.errors import ConfigError
+
+    longest = name_max(out_dir)
+    allowed = longest - STAGED_AFFIX
+    for key, name in names.items():
+        size = len(os.fsencode(name))
+        if size > allowed:
+            raise ConfigError(
+                f"{key}: {_short(name)!r} is {size} bytes, too long for a name in {out_dir}:"
+                f" its file system takes names of at most {longest} bytes, and the hidden "
+                f"working names a job writes beside an output add up to {STAGED_AFFIX}; "
+                f"shorten it to {allowed} bytes or fewer")
+    # below -o: a cube's staging folder, a variable's staging folder in it, the
+    # variable, its chunk folders (c/<row>/<col>) and zarr's own temporary names
+    # (<name>.<32 hex>.partial), or a tile's z/x/y: 128 for the rest
+    room = sum(len(os.fsencode(n)) + STAGED_AFFIX for n in sorted(
+        names.values(), key=lambda n: -len(os.fsencode(n)))[:2]) + 128
+    full = len(os.fsencode(os.path.abspath(out_dir)))
+    limit = path_max(out_dir)
+    if full + room >= limit:
+        raise OutputWriteError(
+            f"{out_dir}: the output directory's path is {full} bytes, and the paths a job "
+            f"writes below it (its names: {room} bytes more) would pass the {limit} this "
+            "system takes; point -o to a folder nearer the root (a shorter path)")
+
+
 def _out_of_inodes(path: str) -> bool:
     """Whether the file system holding ``path`` (or its nearest existing folder) has
     (almost) no free inodes left while more than 1 % of its space is free: "No space left
@@ -409,6 +534,8 @@ def os_error_line(exc: OSError, *, where: str | Path | None = None) -> str:
     hint = _OS_HINTS.get(exc.errno or -1)
     if exc.errno == errno.ENOSPC and _out_of_inodes(first):
         hint = _NO_INODES
+    if exc.errno == errno.ENAMETOOLONG:
+        hint = _too_long(exc.filename or first, exc.filename2)
     if hint is not None:
         given_by = _given_by(first) or _given_by(second)
         cause = hint.format(point=f"point {given_by}" if given_by else "write",

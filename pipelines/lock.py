@@ -49,8 +49,8 @@ from prospect.io.files import add_publish_guard, temp_name
 if TYPE_CHECKING:
     from distributed import Client
 
-__all__ = ["FOREIGN_WAIT", "HEARTBEAT", "LOCK_FILE", "SETTLE", "check_held", "lock_on_workers",
-           "output_lock", "publish_check"]
+__all__ = ["FOREIGN_WAIT", "HEARTBEAT", "LOCK_FILE", "SETTLE", "check_held", "cube_lock",
+           "lock_on_workers", "output_lock", "publish_check"]
 
 LOCK_FILE = ".prospect.lock"
 _READ_ONLY = (errno.EROFS, errno.EACCES, errno.EPERM)
@@ -381,6 +381,57 @@ def _holder(fd: int) -> str:
         return "another Prospect job"
     return (f"Prospect job pid {info['pid']} on {info.get('host', '?')}, "
             f"started {info.get('started', '?')}")
+
+
+@contextmanager
+def cube_lock(out_dir: Path, cube: Path) -> Iterator[None]:
+    """Hold a lock of the cube itself for the ``with`` block where ``cube`` is a link out
+    of ``out_dir`` (``cube.zarr -> /bigdisk/cube.zarr``, written through on purpose).
+
+    The output lock is ``out_dir``'s: two jobs with two output folders whose cubes link
+    to one folder (an output folder copied with ``cp -a`` to start a variant, two configs
+    pointed at one big disk) both ran, wrote the same variables at once, and each one's
+    sweep of leftovers beside the real cube removed the other's staging folders. A lock
+    file beside the real cube (``.<cube>.prospect.lock``, ``flock``) lets one job at a
+    time write it. Nothing happens for a cube inside ``out_dir``, nor on a disk where the
+    lock file cannot be made (read-only: no job writes there).
+
+    Raises
+    ------
+    OutputBusyError
+        At once, when another job holds the cube, naming it and the link.
+    """
+    real = Path(os.path.realpath(cube))
+    home = os.path.realpath(out_dir)
+    if str(real) == home or str(real).startswith(home.rstrip(os.sep) + os.sep) \
+            or not real.parent.is_dir():
+        yield
+        return
+    path = real.parent / f".{real.name}.prospect.lock"
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    except OSError as exc:
+        if exc.errno not in _READ_ONLY:
+            raise
+        yield
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OutputBusyError(
+                f"{cube}: links to {real}, the cube {_holder(fd)} writes through an output "
+                "directory of its own; one job per cube: wait for it to finish, or give "
+                "this job a cube of its own (remove the link)") from None
+        record = json.dumps({"pid": os.getpid(), "host": platform.node(),
+                             "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                             "out": home})
+        with suppress(OSError):  # the record only names the holder to the next job
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, record.encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 @contextmanager

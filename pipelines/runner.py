@@ -8,7 +8,7 @@ import math
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from rich.console import Console
 from rich.markup import escape
@@ -29,6 +29,7 @@ from pipelines.cluster import (
 from pipelines.context import RunContext, StageResult, timed
 from pipelines.faults import (
     Interrupted,
+    check_name_room,
     disk_fault_within,
     gdal_disk_fault,
     hangup_proof_tracker,
@@ -40,9 +41,10 @@ from pipelines.faults import (
     prepare_gdal,
     removed_output,
     said_disk_error,
+    signal_handlers_kept,
     stop_behind,
 )
-from pipelines.lock import check_held, lock_on_workers, output_lock
+from pipelines.lock import check_held, cube_lock, lock_on_workers, output_lock
 from pipelines.manifest import Manifest, other_job
 from pipelines.progress import StageMonitor
 from pipelines.stages import STAGE_ORDER, get_stage
@@ -59,7 +61,8 @@ from prospect.errors import (
 )
 from prospect.io.files import sweep_leftovers
 
-__all__ = ["prepare_out_dir", "print_summary", "refuse_idle_stages", "run_job", "run_stages"]
+__all__ = ["output_names", "prepare_out_dir", "print_summary", "refuse_idle_stages", "run_job",
+           "run_stages"]
 
 
 def run_job(
@@ -97,6 +100,8 @@ def run_job(
     refuse_idle_stages(job, wanted, source=job_path)
     open_file_limit()  # raised where the shell's is low; one too low for a job is refused
     task_timeout()  # a PROSPECT_TASK_TIMEOUT that is no number is refused before anything
+    # a name whose hidden working names outgrow the file system's, or an -o too deep
+    check_name_room(Path(out_dir).expanduser().absolute(), output_names(job))
     out_dir = prepare_out_dir(out_dir)
     ctx = RunContext(job=job, out_dir=out_dir, grid=resolve_grid(job), job_path=job_path)
     if console is not None:
@@ -110,28 +115,9 @@ def run_job(
         with interruptible_main_thread(), output_lock(out_dir, say=say) as writable:
             if not writable:
                 return _read_only_rerun(ctx, wanted, force=force)
-            check_held(out_dir)  # another host's job wrote the lock file since: its files
-            left = sweep_leftovers(out_dir)  # by runs killed mid-write (we hold the lock)
-            from prospect.io.cube import check_cube_grid, sweep_cube_leftovers
-
-            left += sweep_cube_leftovers(ctx.cube_path)  # beside it, when linked elsewhere
-            if left:
-                ctx.console.print(f"[dim]removed {len(left)} temporary file(s) or folder(s) "
-                                  "left by an interrupted run[/dim]")
-            # another job's cube (another grid) is refused before this job's manifest
-            # replaces that job's: its record of finished stages would be lost
-            check_cube_grid(ctx.cube_path, ctx.grid)
-            other = other_job(out_dir, job)  # the same grid, another job: its record too
-            if other is not None:
-                raise ConfigError(
-                    f"{out_dir}: holds the outputs of job {other}, not of {job.name!r}; "
-                    "give this job its own -o (or remove that folder to reuse it)")
-            check_engine(scheduler=scheduler, cluster=cluster, workers=workers)
-            _plan_before_cluster(ctx, wanted, force=force)
-            with dask_client(scheduler=scheduler, workers=workers, cluster=cluster) as client, \
-                    lock_on_workers(client, out_dir):  # score's COGs are published there
-                ctx.client = client
-                return run_stages(ctx, wanted, force=force, cluster=cluster)
+            # a cube linked out of -o: one job at a time writes it, whatever its -o
+            return _run_locked(ctx, wanted, force=force, scheduler=scheduler,
+                               workers=workers, cluster=cluster)
     except ProspectError as exc:  # as it is, unless a write the disk refused is its cause
         disk = None if isinstance(exc, OutputWriteError) else disk_fault_within(exc)
         if disk is None:
@@ -149,6 +135,38 @@ def run_job(
         if disk is None:
             raise
         raise output_fault(disk, out_dir) from exc
+
+
+def _run_locked(ctx: RunContext, wanted: Sequence[str], *, force: bool,
+                scheduler: str | None, workers: int | None, cluster: str | None
+                ) -> list[StageResult]:
+    """The body of :func:`run_job` once ``-o`` is locked: the cube locked too where it is
+    a link out of ``-o`` (:func:`~pipelines.lock.cube_lock`), leftovers swept, the cube
+    and manifest checked, then the stages on the job's dask client."""
+    out_dir = ctx.out_dir
+    check_held(out_dir)  # another host's job wrote the lock file since: its files
+    with cube_lock(out_dir, ctx.cube_path):  # before its sweep: another job's staging
+        left = sweep_leftovers(out_dir)  # by runs killed mid-write (we hold the lock)
+        from prospect.io.cube import check_cube_grid, sweep_cube_leftovers
+
+        left += sweep_cube_leftovers(ctx.cube_path)  # beside it, when linked elsewhere
+        if left:
+            ctx.console.print(f"[dim]removed {len(left)} temporary file(s) or folder(s) "
+                              "left by an interrupted run[/dim]")
+        # another job's cube (another grid) is refused before this job's manifest
+        # replaces that job's: its record of finished stages would be lost
+        check_cube_grid(ctx.cube_path, ctx.grid)
+        other = other_job(out_dir, ctx.job)  # the same grid, another job: its record too
+        if other is not None:
+            raise ConfigError(
+                f"{out_dir}: holds the outputs of job {other}, not of {ctx.job.name!r}; "
+                "give this job its own -o (or remove that folder to reuse it)")
+        check_engine(scheduler=scheduler, cluster=cluster, workers=workers)
+        _plan_before_cluster(ctx, wanted, force=force)
+        with dask_client(scheduler=scheduler, workers=workers, cluster=cluster) as client, \
+                lock_on_workers(client, out_dir):  # score's COGs are published there
+            ctx.client = client
+            return run_stages(ctx, wanted, force=force, cluster=cluster)
 
 
 def _plan_before_cluster(ctx: RunContext, stages: Sequence[str], *, force: bool) -> None:
@@ -180,6 +198,42 @@ def _plan_before_cluster(ctx: RunContext, stages: Sequence[str], *, force: bool)
         raise
     made.warned = warned
     ctx.prepared["ingest"] = made
+
+
+def output_names(job: JobConfig) -> dict[str, str]:
+    """Every name the config gives an output (a file, folder or cube variable under
+    ``-o``), by the key that gives it (``outputs.cube``, ``sources[0].name``,
+    ``indices.custom``'s keys, ``tiles.layers[1].name``): the config's plain names
+    (:data:`prospect.config.PlainName`) and the ``name`` of each item of a list."""
+    from pydantic import BaseModel
+
+    found: dict[str, str] = {}
+
+    def walk(model: BaseModel, key: str) -> None:
+        for field, info in type(model).model_fields.items():
+            value = getattr(model, field, None)
+            where = f"{key}.{field}" if key else field
+            plain = "check_plain_name" in repr(info.annotation) + repr(info.metadata)
+            if isinstance(value, BaseModel):
+                walk(value, where)
+            elif isinstance(value, str) and (plain or (field == "name" and key.endswith("]"))):
+                found[where] = value
+            elif isinstance(value, list | tuple):
+                for i, item in enumerate(value):
+                    if isinstance(item, BaseModel):
+                        walk(item, f"{where}[{i}]")
+                    elif isinstance(item, str) and plain:
+                        found[f"{where}[{i}]"] = item
+            elif isinstance(value, dict) and plain:  # its keys, its values, or both
+                key_type, value_type = (*get_args(info.annotation), None, None)[:2]
+                for name, item in value.items():
+                    if isinstance(name, str) and "check_plain_name" in repr(key_type):
+                        found[f"{where}[{name!r}]"] = name
+                    if isinstance(item, str) and "check_plain_name" in repr(value_type):
+                        found[f"{where}[{name!r}]"] = item
+
+    walk(job, "")
+    return found
 
 
 def prepare_out_dir(out_dir: Path) -> Path:
@@ -320,7 +374,9 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
         watch = StallWatch(ctx.client, name)  # a hung task stops the stage, named
         noted: list[str] = []  # the stage's data warnings, whether it finishes or not
         try:
-            with data_warnings("warning: ") as noted, monitor, watch:
+            # a library a stage imports (or calls) that takes a signal the job relies on
+            # (dask-jobqueue took SIGINT) has it put back as the stage ends, at the latest
+            with data_warnings("warning: ") as noted, monitor, watch, signal_handlers_kept():
                 for line in manifest.stale_before(name, running=stages, order=STAGE_ORDER):
                     warnings.warn(line, DataWarning, stacklevel=1)
                 result = timed(name, get_stage(name), ctx)

@@ -826,8 +826,14 @@ _GROUP_METADATA = {"attributes": {}, "zarr_format": 3, "consolidated_metadata": 
 @functools.lru_cache(maxsize=32)
 def _metadata_template(shape: tuple[int, int], chunks: tuple[int, int], dtype: str,
                        fill: str) -> str:
-    """``fill`` is the fill value's ``repr`` (a NaN key would never hit the cache)."""
-    import tempfile
+    """``fill`` is the fill value's ``repr`` (a NaN key would never hit the cache).
+
+    Written to a store in memory, never to ``TMPDIR``: a job's temporary folder can be
+    full, out of inodes, unwritable, or removed under a running job (a batch system's
+    per-job ``/tmp/slurm.<id>``, a cleaner of ``/tmp``), and the cube's writes must not
+    depend on it (an error there named a ``/tmp/tmp...`` folder as the job's output).
+    """
+    from zarr.storage import MemoryStore
 
     fill_value = float(fill)
 
@@ -835,10 +841,10 @@ def _metadata_template(shape: tuple[int, int], chunks: tuple[int, int], dtype: s
                        dims=("y", "x"))
     var.encoding = {"coordinates": "spatial_ref"}
     encoding = {"v": {"chunks": chunks, "compressors": [COMPRESSOR], "_FillValue": fill_value}}
-    with tempfile.TemporaryDirectory() as tmp:
-        xr.Dataset({"v": var}).to_zarr(tmp, mode="w", zarr_format=3, consolidated=False,
-                                       encoding=encoding, compute=False)
-        return (Path(tmp) / "v" / "zarr.json").read_text()
+    written: dict[str, Any] = {}
+    xr.Dataset({"v": var}).to_zarr(MemoryStore(store_dict=written), mode="w", zarr_format=3,
+                                   consolidated=False, encoding=encoding, compute=False)
+    return bytes(written["v/zarr.json"].to_bytes()).decode("utf-8")
 
 
 def _array_metadata(shape: tuple[int, int], chunks: tuple[int, int], dtype: str,
