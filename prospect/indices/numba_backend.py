@@ -722,25 +722,37 @@ def _private(path: Path) -> bool:
     return st.st_uid == os.getuid() and not st.st_mode & 0o022
 
 
+def _cache_base() -> Path | None:
+    """``PROSPECT_CACHE_DIR``, else ``$XDG_CACHE_HOME/prospect``, else ``~/.cache/prospect``;
+    ``None`` for a user without a home folder (a container's arbitrary uid, ``HOME``
+    unset), where ``Path.home()`` raises."""
+    env = os.environ.get("PROSPECT_CACHE_DIR")
+    if env:
+        return Path(env)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    if xdg:
+        return Path(xdg) / "prospect"
+    try:
+        return Path.home() / ".cache" / "prospect"
+    except RuntimeError:  # "Could not determine home directory"
+        return None
+
+
 def kernel_cache_dir() -> Path:
     """Folder for generated kernel modules: the user's cache folder when it is private,
     else a private temporary folder for this process."""
-    env = os.environ.get("PROSPECT_CACHE_DIR")
-    if env:
-        base = Path(env)
-    else:
-        xdg = os.environ.get("XDG_CACHE_HOME")
-        base = (Path(xdg) if xdg else Path.home() / ".cache") / "prospect"
-    path = base / "kernels"
-    try:
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if _private(path):
-            probe = path / f".probe-{os.getpid()}"
-            probe.write_text("")
-            probe.unlink()
-            return path
-    except OSError:
-        pass
+    base = _cache_base()
+    if base is not None:
+        path = base / "kernels"
+        try:
+            path.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if _private(path):
+                probe = path / f".probe-{os.getpid()}"
+                probe.write_text("")
+                probe.unlink()
+                return path
+        except OSError:
+            pass
     if not _PRIVATE_DIR:
         _PRIVATE_DIR.append(Path(tempfile.mkdtemp(prefix="prospect-kernels-")))
     return _PRIVATE_DIR[0]
