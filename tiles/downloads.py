@@ -33,7 +33,7 @@ def _cog_layer(svc: TileService, request: Request, name: str, ext: str) -> Layer
     if not name.endswith(ext):
         raise ApiError(400, f"URLs are /download/{{layer}}.tif and /stac/{{layer}}.json, "
                             f"got {name[:60]!r}")
-    layer = svc.layer_for(request, name[: -len(ext)])
+    layer = svc.layer_for(request, svc.readable_spelling(request, name[: -len(ext)]))
     if layer.source.variable is not None:
         raise ApiError(404, f"layer {layer.name!r} is read from a zarr cube; there is no COG "
                             "to download (serve its COG with 'cog:' to offer one)")
@@ -42,7 +42,11 @@ def _cog_layer(svc: TileService, request: Request, name: str, ext: str) -> Layer
 
 async def cog_download(svc: TileService, request: Request) -> Response:
     """``/download/{layer}.tif``: the layer's COG, with range requests."""
-    layer = _cog_layer(svc, request, request.path_params["name"], ".tif")
+    name = request.path_params["name"]
+    layer = _cog_layer(svc, request, name, ".tif")
+    redirect = svc.respelled(request, layer, name[:-4], f"{layer.name}.tif")
+    if redirect is not None:  # /download/Probability.tif: sent to the layer's one URL
+        return redirect
     svc.meta(layer)  # a damaged or cut-short file is a 503 as on every other endpoint,
     layer.source.check_whole()  # never sent as if it were the layer's data
     try:  # opened now: the headers and every byte sent come from this one file
@@ -83,7 +87,11 @@ async def stac_item(svc: TileService, request: Request) -> Response:
     """``/stac/{layer}.json``: a STAC 1.0 item for the layer's COG."""
     import pystac
 
-    layer = _cog_layer(svc, request, request.path_params["name"], ".json")
+    name = request.path_params["name"]
+    layer = _cog_layer(svc, request, name, ".json")
+    redirect = svc.respelled(request, layer, name[:-5], f"{layer.name}.json")
+    if redirect is not None:
+        return redirect
     meta = svc.meta(layer)
     base, q = svc.base_url(request), svc.key_query(request)
     suffix = f"?{q}" if q else ""

@@ -32,7 +32,7 @@ from tiles.http import (
     url_number,
 )
 from tiles.legend import LEGEND_SIZE
-from tiles.service import Layer, TileService, case_hint
+from tiles.service import Layer, TileService, case_hint, spelled
 from tiles.source import LayerDataError
 from tiles.viewer import ViewerLayer, viewer_html
 from tiles.wmts import (
@@ -50,8 +50,10 @@ __all__ = [
     "wmts_capabilities", "wmts_kvp", "wmts_refusal", "wmts_tile",
 ]
 
-_INT = re.compile(r"^[0-9]{1,8}$")
-_TILE_TAIL = re.compile(r"^([0-9]{1,8})(@2x)?\.(png|webp)$")
+# any run of digits is a number (the URL's length bounds it): one of nine digits or more was
+# refused as "not a non-negative integer" where it is a tile past the matrix or the zooms
+_INT = re.compile(r"^[0-9]{1,64}$")
+_TILE_TAIL = re.compile(r"^([0-9]{1,64})(@2x)?\.(png|webp)$")
 
 
 _FORMS = {
@@ -71,7 +73,7 @@ _PADDED = re.compile(r"^0+(?=[0-9])")
 
 
 def _canonical_tile(svc: TileService, request: Request, layer: Layer,
-                   kvp: bool = False) -> Response | None:
+                   kvp: bool = False, names: list[str] | None = None) -> Response | None:
     """A ``301`` to the tile's canonical URL when a coordinate was written with leading
     zeros (``/tiles/p/01/0/0.png``; ``TILEMATRIX=01`` in WMTS KVP) or percent-encoded in
     the path (``/tiles/p/%31/0/0.png``); ``None`` otherwise.
@@ -81,6 +83,12 @@ def _canonical_tile(svc: TileService, request: Request, layer: Layer,
     answered as the number, the same tile under many URLs (each a separate entry in every
     cache between; WMTS names a TileMatrix by its identifier, which ``01`` is not). The
     ``Location`` is made as every redirect's here (:meth:`TileService.redirect_url`).
+
+    ``names`` (XYZ routes) are the path's identifiers before the coordinates as served
+    (the layer, and the tile matrix set of a national grid): a URL that wrote one in
+    another letter case (``/tiles/Probability/...``, ``.../netherlandsrdnewquad/...``) is
+    sent to the one URL too. WMTS identifiers are not: OWS Common compares them with case,
+    and its refusal names the one meant.
     """
     if kvp:
         items = request.query_params.multi_items()
@@ -97,6 +105,11 @@ def _canonical_tile(svc: TileService, request: Request, layer: Layer,
         canonical = [_PADDED.sub("", part) for part in request.url.path.rsplit("/", 3)[1:]]
         raw = (request.scope.get("raw_path") or request.url.path.encode()).decode("latin-1")
         head, *sent = raw.rsplit("/", 3)
+        if names:
+            parts = head.split("/")
+            spelt = "/".join([*parts[:-len(names)], *names])
+            if spelt != head:
+                head, sent = spelt, []  # an identifier respelled: sent to the one URL
         if sent == canonical:
             return None
         query = request.scope.get("query_string", b"").decode("latin-1")
@@ -243,12 +256,13 @@ def _wmts_dimensions(request: Request, *, binding: str) -> dict[str, str]:
 async def tile(svc: TileService, request: Request) -> Response:
     """``/tiles/{layer}/{z}/{x}/{y}.png`` (Web Mercator) or ``/tiles/{layer}/{tms}/...``."""
     p = request.path_params
-    layer = svc.layer_for(request, p["layer"])
-    tms_name = p.get("tms", DEFAULT_TMS)
+    layer = svc.layer_for(request, svc.readable_spelling(request, p["layer"]))
+    tms_name = spelled(p.get("tms", DEFAULT_TMS), svc.matrix_sets(layer))
     tms = svc.tms_for(layer, tms_name)
     z, x, y, size, fmt = parse_tile(p["z"], p["x"], p["tail"], svc.config, tms,
                                     advertised=lambda: svc.meta(layer).zooms(tms_name))
-    redirect = _canonical_tile(svc, request, layer)
+    redirect = _canonical_tile(svc, request, layer,
+                               names=[layer.name, tms_name] if "tms" in p else [layer.name])
     if redirect is not None:
         return redirect
     return await serve_tile(svc, request, layer, tms_name, z, x, y, size, fmt)
@@ -400,8 +414,11 @@ async def tilejson_doc(svc: TileService, request: Request) -> Response:
     name = request.path_params["name"]
     if not name.endswith(".json"):
         raise ApiError(400, "TileJSON URLs are /tilejson/{layer}.json")
-    layer = svc.layer_for(request, name[:-5])
-    tms = request.query_params.get("tms", DEFAULT_TMS)
+    layer = svc.layer_for(request, svc.readable_spelling(request, name[:-5]))
+    tms = spelled(request.query_params.get("tms", DEFAULT_TMS), svc.matrix_sets(layer))
+    redirect = svc.respelled(request, layer, name[:-5], f"{layer.name}.json", {"tms": tms})
+    if redirect is not None:
+        return redirect
     svc.tms_for(layer, tms)
     base, suffix = svc.base_url(request), _suffix(svc, request)
     part = "" if tms == DEFAULT_TMS else f"/{tms}"
@@ -452,7 +469,10 @@ async def legend(svc: TileService, request: Request) -> Response:
     name = request.path_params["name"]
     if not name.endswith(".png"):
         raise ApiError(400, "legend URLs are /legend/{layer}.png")
-    layer = svc.layer_for(request, name[:-4])
+    layer = svc.layer_for(request, svc.readable_spelling(request, name[:-4]))
+    redirect = svc.respelled(request, layer, name[:-4], f"{layer.name}.png")
+    if redirect is not None:
+        return redirect
     body = await run_in_threadpool(svc.legend, layer)
     return svc.respond(request, layer, svc.etag(layer, "legend"), body, "image/png")
 
@@ -470,7 +490,11 @@ async def legend_for(svc: TileService, request: Request, layer: Layer,
 
 async def point(svc: TileService, request: Request) -> Response:
     """``/point/{layer}?lon=&lat=``: the cell value at a WGS 84 point."""
-    layer = svc.layer_for(request, request.path_params["layer"])
+    sent = request.path_params["layer"]
+    layer = svc.layer_for(request, svc.readable_spelling(request, sent))
+    redirect = svc.respelled(request, layer, sent, layer.name)
+    if redirect is not None:
+        return redirect
     lon = float_param(request, "lon", -180.0, 180.0)
     lat = float_param(request, "lat", -85.06, 85.06)
     value = await run_in_threadpool(layer.source.point, lon, lat)

@@ -16,19 +16,56 @@ and the buffers of connections stalled so (the transport has paused writing) hol
 that has just stalled: one answer larger than the budget still goes to a client that reads
 it). Either closing is one line in the server's log; the client sees an answer cut short
 of its Content-Length, never one that passes for whole.
+
+A request head HTTP/1.1 cannot parse (no ``Host``, two ``Content-Length``, a line that is
+no header, HTTP/0.9) is answered in the server's JSON refusal format naming what is wrong
+(it was uvicorn's plain ``Invalid HTTP request received.``); an ``Upgrade`` header
+(``websocket``, ``h2c``) is ignored, as RFC 9110 7.8 lets a server do, and the request
+answered as HTTP/1.1 (a WebSocket handshake was a bare 403 with no body: no endpoint here
+takes one). A request answered before its body ended (no endpoint takes a body: 413, 405)
+has ``header_timeout`` more seconds to finish sending it, then its connection is closed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import re
 from collections import OrderedDict
+from http import HTTPStatus
 from typing import Any
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 __all__ = ["guarded_h11"]
+
+
+class _Connection(h11.Connection):
+    """h11's server connection, keeping the protocol error a request head raised."""
+
+    error: h11.RemoteProtocolError | None = None
+
+    def next_event(self) -> Any:
+        try:
+            return super().next_event()
+        except h11.RemoteProtocolError as exc:
+            self.error = exc
+            raise
+
+
+def _head_refusal(error: h11.RemoteProtocolError | None) -> tuple[int, bytes]:
+    """The status and JSON body answering a request head h11 could not parse: what is
+    wrong in h11's words, without the bytes the client sent (a header line may hold a
+    key), and what a request must be."""
+    status = getattr(error, "error_status_hint", 400) if error is not None else 400
+    what = str(error) if error is not None else "unreadable request head"
+    what = re.sub(r"""(bytearray\()?b(['"]).*?\2\)?""", "(not shown)", what)[:160]
+    message = (f"malformed HTTP/1.1 request: {what}; send a request line (GET /path "
+               "HTTP/1.1), 'Name: value' header lines with one Host header, and no body")
+    return status, json.dumps({"error": message, "status": status},
+                              separators=(",", ":")).encode()
 
 
 class _GuardedH11(H11Protocol):
@@ -39,6 +76,9 @@ class _GuardedH11(H11Protocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        size = self.config.h11_max_incomplete_event_size
+        self.conn = _Connection(h11.SERVER, **({} if size is None else
+                                               {"max_incomplete_event_size": size}))
         # one of each per server, kept on uvicorn's shared server state
         shared = vars(self.server_state)
         self._waiting: OrderedDict[_GuardedH11, None] = shared.setdefault(
@@ -47,6 +87,7 @@ class _GuardedH11(H11Protocol):
             "prospect_stalled", OrderedDict())
         self._head_timer: asyncio.TimerHandle | None = None
         self._send_timer: asyncio.TimerHandle | None = None
+        self._body_timer: asyncio.TimerHandle | None = None
 
     # -- a client that does not take its answer --------------------------------------
     def _unsent(self) -> int:
@@ -115,6 +156,39 @@ class _GuardedH11(H11Protocol):
         if self.conn.their_state is h11.IDLE:  # still no complete request head
             self._drop()
 
+    # -- a request body still coming after its answer -------------------------------
+    # No endpoint takes a body: a request announcing one is answered (413, 405) at once,
+    # and the rest of the body is read and dropped. Each byte of it cancelled uvicorn's
+    # keep-alive timer, which nothing re-armed, so a client trickling a body (or sending
+    # one byte of it and then nothing) held its connection for ever.
+    def _stop_body(self) -> None:
+        if self._body_timer is not None:
+            self._body_timer.cancel()
+            self._body_timer = None
+
+    def _body_timed_out(self) -> None:
+        self._body_timer = None
+        if self.conn.their_state is h11.SEND_BODY and not self.transport.is_closing():
+            self.transport.close()
+
+    # -- request heads HTTP/1.1 cannot read; upgrades ---------------------------------
+    def send_400_response(self, msg: str) -> None:
+        status, body = _head_refusal(getattr(self.conn, "error", None))
+        event = h11.Response(status_code=status, reason=HTTPStatus(status).phrase.encode(),
+                             headers=[(b"content-type", b"application/json"),
+                                                (b"content-length", str(len(body)).encode()),
+                                                (b"connection", b"close")])
+        try:
+            self.transport.write(self.conn.send(event) or b"")
+            self.transport.write(self.conn.send(h11.Data(data=body)) or b"")
+            self.transport.write(self.conn.send(h11.EndOfMessage()) or b"")
+        except h11.LocalProtocolError:  # h11 cannot answer in this state: close only
+            pass
+        self.transport.close()
+
+    def _should_upgrade(self) -> bool:
+        return False  # no WebSocket or HTTP/2 endpoint: answered as HTTP/1.1
+
     # -- uvicorn hooks --------------------------------------------------------------
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -123,17 +197,26 @@ class _GuardedH11(H11Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop_waiting()
         self._stop_stalled()
+        self._stop_body()
         super().connection_lost(exc)
 
     def handle_events(self) -> None:
         super().handle_events()
         if self.conn.their_state is not h11.IDLE:
             self._stop_waiting()
+        elif self._body_timer is not None and not self.transport.is_closing():
+            self._stop_body()  # the body ended in time: the next request head is awaited
+            self._start_waiting()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        if not self.transport.is_closing() and self.conn.their_state is h11.IDLE:
+        if self.transport.is_closing():
+            return
+        if self.conn.their_state is h11.IDLE:
             self._start_waiting()
+        elif self.conn.their_state is h11.SEND_BODY:  # answered before its body ended
+            self._stop_body()
+            self._body_timer = self.loop.call_later(self.header_timeout, self._body_timed_out)
 
 
 def guarded_h11(*, header_timeout: float, max_waiting: int, send_timeout: float = 60.0,

@@ -40,7 +40,7 @@ from tiles.legend import LEGEND_SIZE, legend_png
 from tiles.metadata import LayerMeta, colour_layer, layer_meta, range_warning, value_sample
 from tiles.source import LayerDataError, LayerSource, cog_source, cube_source
 
-__all__ = ["MAP_SLOTS", "Layer", "TileService", "build_layers", "case_hint"]
+__all__ = ["MAP_SLOTS", "Layer", "TileService", "build_layers", "case_hint", "spelled"]
 
 T = TypeVar("T")
 
@@ -93,6 +93,15 @@ def case_hint(name: str, choices: list[str]) -> str:
     case, as the standards say, and ``webmercatorquad`` was refused naming nothing near."""
     near = [c for c in choices if c.casefold() == name.casefold() and c != name]
     return (f" (did you mean {near[0]!r}? names are compared with case)" if near else "")
+
+
+def spelled(name: str, choices: list[str]) -> str:
+    """The one of ``choices`` that ``name`` writes in another letter case (``Probability``
+    for ``probability``), else ``name`` itself."""
+    if name in choices or not name.isascii():  # 'teſt' folds to 'test': not a spelling
+        return name
+    near = [c for c in choices if c.lower() == name.lower()]
+    return near[0] if len(near) == 1 else name
 
 
 class TileService:
@@ -377,12 +386,46 @@ class TileService:
             return self.config.public_url + path_and_query
         return path_and_query
 
+    def readable_spelling(self, request: Request, name: str) -> str:
+        """``name``, or the layer it names in another letter case when the caller may read
+        that layer (a layer the caller may not read is never found by its spelling: its
+        refusal stays the unknown layer's 404). XYZ-style URLs only: WMTS and WMS
+        identifiers are compared with case."""
+        if name in self.layers:
+            return name
+        key = self.key_of(request)
+        return spelled(name, [n for n in self.layers if self.keys.check(key, n).allowed])
+
+    def respelled(self, request: Request, layer: Layer, sent: str, segment: str,
+                  query: dict[str, str] | None = None) -> Response | None:
+        """A ``301`` to the same URL with ``layer``'s name where the path wrote ``sent``
+        (its other-case spelling) as the last ``segment`` (``Probability.json``), and the
+        query parameters in ``query`` set to their spelling (``tms=UTM19WGS84Quad``);
+        ``None`` when the URL named everything as it is spelled. One URL per resource, as
+        tiles with padded coordinates are sent to theirs."""
+        items = request.query_params.multi_items()
+        fixed = [(k, (query or {}).get(k, v)) for k, v in items]
+        if sent == layer.name and fixed == items:
+            return None
+        head, _, _ = request.url.path.rpartition("/")
+        if fixed == items:  # the query as sent
+            text = request.scope.get("query_string", b"").decode("latin-1")
+        else:
+            text = urlencode(fixed)
+        location = f"{head}/{segment}" + (f"?{text}" if text else "")
+        return Response(status_code=301, headers={
+            "Location": self.redirect_url(location),
+            **self.cache_headers(request, public=layer.config.public)})
+
     def layer_for(self, request: Request, name: str) -> Layer:
         """The configured layer ``name`` if the caller may read it; else an :class:`ApiError`,
         or a :class:`~tiles.source.LayerDataError` (503) when its data are not whole now
         (:meth:`~tiles.source.LayerSource.check_whole`)."""
         if not _NAME.match(name):
-            raise ApiError(400, "layer names are letters, digits, '_' and '-' only")
+            # the name as received (decoded), so a client sees what its URL became
+            raise ApiError(400, f"layer names are ASCII letters, digits, '_' and '-' only "
+                                f"(at most 64), got {name[:64]!r}; GET /layers lists the "
+                                "layers")
         key = self.key_of(request)
         layer = self.layers.get(name)
         if layer is None:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -37,6 +38,7 @@ __all__ = [
     "read_pmtiles_tile",
     "serve_process",
     "values_from_rgba",
+    "wms_130_schema",
 ]
 
 BONAIRE_BOUNDS = (565000.0, 1340000.0, 571000.0, 1346000.0)
@@ -208,3 +210,40 @@ def read_pmtiles_tile(path: str | Path, z: int, x: int, y: int) -> bytes | None:
         source = MmapSource(f)
         data = PMReader(source).get(z, x, y)
         return bytes(data) if data is not None else None
+
+
+_SLD_CAPABILITIES_XSD = """<?xml version="1.0" encoding="UTF-8"?>
+<xsd:schema targetNamespace="http://www.opengis.net/sld" xmlns:sld="http://www.opengis.net/sld"
+  xmlns:wms="http://www.opengis.net/wms" xmlns:xsd="http://www.w3.org/2001/XMLSchema"
+  elementFormDefault="qualified" attributeFormDefault="unqualified">
+  <xsd:import namespace="http://www.opengis.net/wms" schemaLocation="{wms}"/>
+  <xsd:element name="DescribeLayer" type="wms:OperationType"
+    substitutionGroup="wms:_ExtendedOperation"/>
+  <xsd:element name="GetLegendGraphic" type="wms:OperationType"
+    substitutionGroup="wms:_ExtendedOperation"/>
+</xsd:schema>
+"""
+"""The operations SLD 1.1's ``sld_capabilities.xsd`` (OGC 05-078r4) adds to WMS 1.3.0's
+``<Request>``, declared as that schema declares them (its other declarations, styles and
+symbolisation, are not used here)."""
+
+
+def wms_130_schema(schemas: str | Path) -> Any:
+    """The WMS 1.3.0 capabilities schema with SLD 1.1's extended operations, for lxml.
+
+    A WMS 1.3.0 document lists GetLegendGraphic as ``sld:GetLegendGraphic``, declared by
+    the SLD schema it names in ``xsi:schemaLocation`` beside the WMS one; a validator
+    given the WMS schema alone refuses it. ``schemas`` is an offline copy of
+    schemas.opengis.net (``wms/1.3.0/capabilities_1_3_0.xsd`` under it).
+
+    Returns
+    -------
+    lxml.etree.XMLSchema
+        Validates ``WMS_Capabilities`` documents, no network used.
+    """
+    from lxml import etree
+
+    wms = (Path(schemas) / "wms" / "1.3.0" / "capabilities_1_3_0.xsd").resolve()
+    parser = etree.XMLParser(no_network=True)
+    doc = etree.fromstring(_SLD_CAPABILITIES_XSD.format(wms=wms.as_uri()).encode(), parser)
+    return etree.XMLSchema(doc)

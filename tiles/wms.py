@@ -4,7 +4,9 @@ GetFeatureInfo.
 Each layer is offered in CRS:84, EPSG:4326 (latitude first, as WMS 1.3.0 requires),
 EPSG:3857 and its own CRS. The capabilities document follows ``capabilities_1_3_0.xsd``
 (checked in the tests against the official schemas); GetLegendGraphic (the SLD extension
-QGIS and ArcGIS use) is served and each style's LegendURL points at it.
+QGIS and ArcGIS use) is served, listed in ``<Request>`` (``sld:GetLegendGraphic`` in 1.3.0,
+whose schema takes extended operations from the SLD 1.1 schema it names beside its own)
+and each style's LegendURL points at it.
 
 WMS 1.1.1, which many clients (ArcGIS among them) still send, is served too: its
 capabilities (``WMT_MS_Capabilities``), ``SRS=`` in place of ``CRS=``, BBOX always in x/y
@@ -307,6 +309,12 @@ def _layer_xml(layer: WmsLayer) -> str:
     )
 
 
+SLD_NAMESPACE = "http://www.opengis.net/sld"
+SLD_CAPABILITIES_SCHEMA = "http://schemas.opengis.net/sld/1.1.0/sld_capabilities.xsd"
+"""Where WMS 1.3.0's ``sld:GetLegendGraphic`` is declared (SLD 1.1, OGC 05-078r4): the
+capabilities name it in ``xsi:schemaLocation`` beside the WMS schema."""
+
+
 def _request(name: str, formats: tuple[str, ...], href: str) -> str:
     return (
         f"<{name}>" + "".join(f"<Format>{f}</Format>" for f in formats)
@@ -343,9 +351,11 @@ def capabilities_xml(
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<WMS_Capabilities version="1.3.0" xmlns="http://www.opengis.net/wms" '
         'xmlns:xlink="http://www.w3.org/1999/xlink" '
+        'xmlns:sld="http://www.opengis.net/sld" '
         'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
         'xsi:schemaLocation="http://www.opengis.net/wms '
-        'http://schemas.opengis.net/wms/1.3.0/capabilities_1_3_0.xsd">'
+        'http://schemas.opengis.net/wms/1.3.0/capabilities_1_3_0.xsd '
+        f'{SLD_NAMESPACE} {SLD_CAPABILITIES_SCHEMA}">'
         "<Service><Name>WMS</Name>"
         f"<Title>{escape(title)}</Title>"
         + (f"<Abstract>{escape(abstract)}</Abstract>" if abstract else "")
@@ -359,6 +369,9 @@ def capabilities_xml(
         + _request("GetCapabilities", ("text/xml",), href)
         + _request("GetMap", MAP_FORMATS, href)
         + _request("GetFeatureInfo", INFO_FORMATS, href)
+        # an extended operation: the SLD 1.1 schema declares it in wms:_ExtendedOperation's
+        # substitution group, so a validator reads it with both schemas (schemaLocation)
+        + _request("sld:GetLegendGraphic", ("image/png",), href)
         + "</Request><Exception>"
         + "".join(f"<Format>{f}</Format>" for f in EXCEPTION_FORMATS["1.3.0"])
         + "</Exception>"

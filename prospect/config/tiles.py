@@ -42,8 +42,11 @@ def _check_colormap(name: str) -> str:
     import matplotlib
 
     if name not in matplotlib.colormaps:
+        # matplotlib's names keep their case ('Greys', 'viridis'): 'Viridis' named none near
+        near = [c for c in matplotlib.colormaps if c.casefold() == name.casefold()]
+        hint = f"did you mean {near[0]!r}? names are compared with case; " if near else ""
         raise ValueError(
-            f"unknown colormap {name!r}; use a matplotlib colormap name such as "
+            f"unknown colormap {name!r}; {hint}use a matplotlib colormap name such as "
             "'viridis', 'magma', 'cividis', 'RdYlGn_r' or 'Greys'"
         )
     return name
@@ -263,6 +266,37 @@ class ServeLayerConfig(TileLayerConfig):
     cog: ConfigPath | None = None
     cube: ConfigPath | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_tile_archive(cls, data: Any) -> Any:
+        # a tile archive as a layer source was "unknown key 'layers.0.pmtiles' (did you
+        # mean 'title'?)"; the server draws values, an archive holds drawn colours
+        if isinstance(data, dict):
+            given = [k for k in ("pmtiles", "mbtiles", "archive") if k in data]
+            if given:
+                raise ValueError(
+                    f"{given[0]!r} is not a layer source: the server draws each layer from "
+                    "its values ('cog:' the COG the tiles were made from, e.g. "
+                    "out/score/probability.tif, or 'cube:' with 'variable:'), so maps, "
+                    "feature info and /point give values; a tile archive holds drawn "
+                    "colours. Hand the archive over as a file instead (QGIS opens "
+                    ".mbtiles; any web server with range requests serves .pmtiles)")
+        return data
+
+    @field_validator("cog", "cube", mode="before")
+    @classmethod
+    def _local_file(cls, value: Any) -> Any:
+        # a URL was joined to the config's folder: "<dir>/https:/host/x.tif: not found"
+        text = str(value) if isinstance(value, str | Path) else ""
+        scheme = text.split("://", 1)[0].lower() if "://" in text else ""
+        if scheme or text.lower().startswith("/vsicurl"):
+            raise ValueError(
+                "a URL; the server reads each layer from a local file (every tile and map "
+                "reads a window of it): copy it first (a COG: gdal_translate /vsicurl/URL "
+                "probability.tif; a zarr cube: its folder) or mount the bucket, and give "
+                "the path")
+        return value
+
     @model_validator(mode="after")
     def _one_source(self) -> ServeLayerConfig:
         if (self.cog is None) == (self.cube is None):
@@ -416,8 +450,9 @@ class ServeConfig(StrictModel):
         default=False, description="RGBA PNG tiles instead of paletted ones (same colours)",
     )
     header_timeout_s: float = Field(
-        default=10.0, gt=0, le=300,
-        description="Seconds a connection has to send a complete request head",
+        default=10.0, ge=1, le=300,
+        description="Seconds a connection has to send a complete request head (at least 1: "
+                    "a client on a slow link needs that long for its first packets)",
     )
     keep_alive_s: float = Field(
         default=5.0, gt=0, le=300, description="Idle seconds before a keep-alive connection closes"

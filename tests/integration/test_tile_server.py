@@ -211,7 +211,7 @@ def _error_text(r: httpx.Response) -> str:
 @pytest.mark.parametrize(("path", "status", "words"), [
     ("/tiles/nope/14/1/1.png", 404, "unknown layer"),
     ("/tiles/probability/99/1/1.png", 404, "outside the served range"),
-    ("/tiles/probability/999999999999/1/1.png", 400, "integers"),
+    ("/tiles/probability/999999999999/1/1.png", 404, "outside the served range"),
     ("/tiles/probability/14/99999/1.png", 400, "does not exist"),
     ("/tiles/probability/14/-1/1.png", 400, "integers"),
     ("/tiles/probability/14/1/1.gif", 400, "png"),
