@@ -16,7 +16,7 @@ from prospect.grid import ChunkWindow, RegionGrid
 from prospect.io.files import file_sha256
 from prospect.redact import redact_tree
 
-__all__ = ["Layer", "provenance_json", "unit_key"]
+__all__ = ["Layer", "provenance_json", "unit_factor", "unit_key"]
 
 
 _UNIT_WORDS: dict[str, str] = {
@@ -79,6 +79,59 @@ def unit_key(units: str) -> tuple[tuple[str, int], ...] | str:
                 powers[symbol] = powers.get(symbol, 0) + power
     key = tuple(sorted((k, v) for k, v in powers.items() if v))
     return _MASS_RATIOS.get(key, key)
+
+
+_PREFIXES = {"p": 1e-12, "n": 1e-9, "u": 1e-6, "m": 1e-3, "c": 1e-2, "d": 1e-1, "": 1.0,
+             "k": 1e3, "M": 1e6, "G": 1e9}
+"""SI prefixes a unit symbol may carry (``u`` for micro, as :func:`unit_key` spells it)."""
+
+_BASES: dict[str, tuple[float, tuple[tuple[str, int], ...]]] = {
+    "T": (1.0, (("T", 1),)), "Gal": (1e-2, (("m", 1), ("s", -2))),
+    "m": (1.0, (("m", 1),)), "s": (1.0, (("s", 1),)), "g": (1e-3, (("kg", 1),)),
+    "W": (1.0, (("W", 1),)), "Pa": (1.0, (("Pa", 1),)), "S": (1.0, (("S", 1),)),
+    "V": (1.0, (("V", 1),)), "A": (1.0, (("A", 1),)), "Hz": (1.0, (("s", -1),)),
+    "ohm": (1.0, (("ohm", 1),)), "L": (1e-3, (("m", 3),)),
+}
+"""Unit symbols a prefix may scale: the factor to SI and the SI dimensions (``Gal`` is
+cm/s2, a gravity survey's unit)."""
+
+_RATIOS = {"%": 1e-2, "wt%": 1e-2, "ppm": 1e-6, "ppb": 1e-9, "permil": 1e-3}
+"""Dimensionless ratios, as parts of one."""
+
+
+def _in_si(key: tuple[tuple[str, int], ...]) -> tuple[float, tuple[tuple[str, int], ...]] | None:
+    """A :func:`unit_key` as a factor to SI and SI dimensions; ``None`` for a symbol not
+    known here (a temperature: its scales have offsets)."""
+    factor, dims = 1.0, dict[str, int]()
+    for symbol, power in key:
+        if symbol in _RATIOS:
+            factor *= _RATIOS[symbol] ** power
+            continue
+        for prefix, scale in sorted(_PREFIXES.items(), key=lambda kv: -len(kv[0])):
+            base = symbol[len(prefix):] if symbol.startswith(prefix) else None
+            if base in _BASES and (prefix or base == symbol):
+                to_si, base_dims = _BASES[base]
+                factor *= (scale * to_si) ** power
+                for dim, p in base_dims:
+                    dims[dim] = dims.get(dim, 0) + p * power
+                break
+        else:
+            return None
+    return factor, tuple(sorted((k, v) for k, v in dims.items() if v))
+
+
+def unit_factor(stated: str, wanted: str) -> float | None:
+    """The factor that turns values in ``stated`` units into ``wanted`` units where the
+    two measure one quantity in other sizes (``pT`` -> ``nT``: 0.001; ``mGal`` ->
+    ``um/s2``: 10; ``ppb`` -> ``ppm``: 0.001; ``%`` -> ``ppm``: 10 000), else ``None``
+    (other quantities, one unit, or a unit not known here, such as a temperature)."""
+    a, b = unit_key(stated), unit_key(wanted)
+    if isinstance(a, str) or isinstance(b, str) or a == b:
+        return None
+    sa, sb = _in_si(a), _in_si(b)
+    if sa is None or sb is None or sa[1] != sb[1]:
+        return None
+    return float(f"{sa[0] / sb[0]:.12g}")
 
 
 def provenance_json(**items: Any) -> str:

@@ -27,7 +27,7 @@ from prospect.grid import ChunkWindow, RegionGrid, parse_crs
 from prospect.indices.bands import load_sensor
 from prospect.ingest.cloudmask import drop_names
 from prospect.ingest.landsat import BandCalibration, Saturation, landsat_id, slc_off_fill
-from prospect.ingest.layers import Layer, unit_key
+from prospect.ingest.layers import Layer, unit_factor, unit_key
 from prospect.ingest.masked import (
     SceneMask,
     check_clear_cover,
@@ -128,6 +128,15 @@ class BandRef:
             A cell is infinite: an infinity in the file, or a value beyond float32's
             +-3.4e38 (a float64 fill such as -1.8e308), which the cube cannot hold.
         """
+        # a value x scale beyond float32 is an infinity, refused below naming the cell:
+        # numpy's own "overflow encountered" line (a library path) is not printed
+        with np.errstate(over="ignore"):
+            block = self._scaled(grid, window)
+        _refuse_infinite(block, self, grid, window)
+        return block
+
+    def _scaled(self, grid: RegionGrid, window: ChunkWindow) -> np.ndarray:
+        """:meth:`read` before its check for infinite cells."""
         if self.mask is not None or self.valid_range is not None or self.saturate is not None \
                 or self.other_nodata is not None or self.saturation is not None:
             block = read_masked_band(self.info, self.band, self.mask, grid, window,
@@ -142,7 +151,6 @@ class BandRef:
             if self.scale != 1.0 or self.offset != 0.0:
                 block = (block * np.float32(self.scale) + np.float32(self.offset)).astype(
                     np.float32)
-        _refuse_infinite(block, self, grid, window)
         return block
 
 
@@ -283,11 +291,15 @@ def _warn_other_units(path: str, band: int, source: RasterSource, stated: str) -
     and ``kelvin``, ``mW/m2`` and ``mW m-2``) are the same."""
     if unit_key(stated) == unit_key(source.units):
         return
+    factor = unit_factor(stated, source.units)
+    convert = (f"'scale: {factor:g}' to convert them to {source.units} (1 {stated} = "
+               f"{factor:g} {source.units})" if factor is not None else
+               "'scale:' and 'offset:' to convert them")
     warnings.warn(DataWarning(
         f"{path}: band {band} states its units as {stated!r}, but source {source.name!r} "
         f"says 'units: {source.units}'; the cube records {source.units!r} and no value is "
-        f"converted: if the file is right, set 'units: {stated}' (or convert with 'scale:' "
-        "and 'offset:'), else fix the file's units"), stacklevel=3)
+        f"converted: if the file is right, set 'units: {stated}' (or {convert}), else "
+        "fix the file's units"), stacklevel=3)
 
 
 _LENGTHS = frozenset({"m", "km", "cm", "mm", "dm", "ft", "foot", "feet", "ftUS", "us_ft",
@@ -396,6 +408,38 @@ def _check_longitudes(info: RasterInfo, grid: RegionGrid) -> None:
             f"region {grid.name!r} (longitude {west:.3f}..{east:.3f}) lies in its part beyond "
             "180, which GDAL does not wrap; shift the file to -180..180 first (e.g. gdalwarp "
             "-t_srs EPSG:4326 --config CENTER_LONG 0 in.tif shifted.tif)")
+
+
+def _touching(headers: list[RasterInfo], grid: RegionGrid) -> str:
+    """Say which file only touches the region, an edge or corner in common and no cell
+    inside (a map sheet of the neighbouring area; a region drawn to the sheet's edge on
+    the wrong side), with the region's edge and the file's span; ``""`` where none
+    does."""
+    g = grid.bounds
+    for info in headers:
+        if not info.crs:
+            continue
+        try:
+            left, bottom, right, top = info.bounds_in(grid.crs_obj)
+        except Exception:  # a CRS PROJ cannot transform: said by the caller's hint
+            continue
+        near = 1e-3 * grid.resolution  # the same line, as a reprojection leaves it
+        if not (left <= g[2] + near and right >= g[0] - near and bottom <= g[3] + near
+                and top >= g[1] - near):
+            continue
+        edges = [name for name, hit in (
+            (f"east (x = {g[2]:.10g})", abs(left - g[2]) <= near),
+            (f"west (x = {g[0]:.10g})", abs(right - g[0]) <= near),
+            (f"north (y = {g[3]:.10g})", abs(bottom - g[3]) <= near),
+            (f"south (y = {g[1]:.10g})", abs(top - g[1]) <= near)) if hit]
+        if not edges:
+            continue
+        return (f"{info.path} only touches the region's {' and '.join(edges)} edge: the "
+                f"two share an edge or corner, and no cell of the file lies inside the "
+                f"region (the file spans {left:.10g}, {bottom:.10g} .. {right:.10g}, "
+                f"{top:.10g} in the region's CRS); if the file is the one meant, move the "
+                f"region's bounds onto it, else name the file of the region's area")
+    return ""
 
 
 def _overlaps(info: RasterInfo, grid: RegionGrid) -> bool:
@@ -745,6 +789,142 @@ def _warn_off_grid(path: str, info: RasterInfo, grid: RegionGrid, resampling: st
         + point), stacklevel=3)
 
 
+COARSE_RATIO = 4.0
+"""File cells this many times the region's (per side) or more are said to be
+interpolated (:func:`_warn_coarse`): 16 cube cells or more per file cell."""
+
+
+def _warn_coarse(path: str, info: RasterInfo, grid: RegionGrid, resampling: str,
+                 source: RasterSource, told: set[str]) -> None:
+    """Warn when a file's cells are :data:`COARSE_RATIO` or more times the region's and a
+    blending resampling fills the cube's cells between them: every cube value is then
+    interpolated, detail the file does not hold. A file of the region's CRS and cell
+    size off its grid is said by :func:`_warn_off_grid`; a 1 km grid of another CRS in a
+    100 m region had every value interpolated across 100 cube cells a file cell, exit
+    0, without a word (its cells compared in the region's CRS, as the resampling's
+    choice compares them). Once per source (the tiles of a mosaic share one)."""
+    if resampling in CODE_RESAMPLINGS:
+        return
+    res = _res_in_grid_units(info, grid)
+    ratio = res / grid.resolution
+    if not ratio >= COARSE_RATIO:
+        return
+    key = f"coarse {source.name}"
+    if key in told:
+        return
+    told.add(key)
+    axes = grid.crs_obj.axis_info
+    unit = {"metre": "m", "degree": "degrees"}.get(axes[0].unit_name, axes[0].unit_name) \
+        if axes else ""
+    other = "" if _same_crs(info, grid) else f" (in {info.crs}, measured in the region's CRS)"
+    warnings.warn(DataWarning(
+        f"{path}: its cells are about {res:.4g} {unit}{other}, {ratio:.3g} times the cells "
+        f"of region {grid.name!r} ({grid.resolution:g} {unit}), so each file cell spans "
+        f"about {ratio * ratio:.0f} cube cells whose values are interpolated between the "
+        f"file's cells ({resampling}): detail finer than {res:.4g} {unit} in layer "
+        f"{source.name!r} is the interpolation's, not the file's. To read the file's own "
+        f"numbers, set 'resampling: nearest' in source {source.name!r}, or give the region "
+        f"cells nearer the file's"), stacklevel=3)
+
+
+_OVERLAP_SIDE = 256
+"""Cells per side of the sample :func:`_warn_sheet_overlaps` compares of an overlap
+(every n-th row and column of both files alike beyond it)."""
+
+
+def _sheet_values(ref: BandRef, bounds: tuple[float, float, float, float],
+                  shape: tuple[int, int]) -> np.ndarray | None:
+    """``ref``'s values (scale and offset applied, no data NaN) over ``bounds`` of its
+    file's CRS, read as ``shape`` cells (every n-th cell); ``None`` where unreadable."""
+    import rasterio
+    from rasterio.windows import from_bounds
+
+    try:
+        with rasterio.open(ref.info.path) as src:
+            win = from_bounds(*bounds, transform=src.transform).round_offsets().round_lengths()
+            raw = src.read(ref.band, window=win, out_shape=shape, boundless=False)
+            masked = src.read_masks(ref.band, window=win, out_shape=shape) == 0 \
+                if ref.info.has_mask(ref.band) else None
+    except Exception:  # any reading failure is the read's to name, not this check's
+        return None
+    out = raw.astype(np.float64) * ref.scale + ref.offset
+    for value in ref.info.dropped(ref.band, ref.nodata, ref.other_nodata):
+        out[raw == value] = np.nan
+    if masked is not None:
+        out[masked] = np.nan
+    return out
+
+
+def _warn_sheet_overlaps(source: RasterSource, refs: list[BandRef], grid: RegionGrid) -> None:
+    """Warn when two files of one mosaic (adjacent map sheets, surveys flown apart) lie
+    on one grid, overlap inside the region and hold different values there: the mosaic
+    takes the first listed (``mosaic: first_valid``) where it has a value, so a
+    seam runs along its edge, and which sheet won was not said (two magnetic sheets 1 nT
+    and 2 nT apart over 20 columns, exit 0). One warning per pair, naming both files,
+    how many of the cells compared differ and by how much, and which one the cube holds.
+    Files of different CRS or cell sizes, or not on one grid, and files read over a
+    network are not compared (their cells are not the same cells)."""
+    from rasterio.warp import transform_bounds
+
+    local = [r for r in refs if not is_network_name(r.info.path) and r.info.crs]
+    extents = [r.info.extent() for r in local]
+    regions: dict[str, tuple[float, float, float, float] | None] = {}
+    for i, first in enumerate(local):
+        for j in range(i + 1, len(local)):
+            later, ea, eb = local[j], extents[i], extents[j]
+            if not (ea[0] < eb[2] and eb[0] < ea[2] and ea[1] < eb[3] and eb[1] < ea[3]):
+                continue  # apart (most pairs of a large mosaic): nothing to compare
+            a, b = first.info, later.info
+            if a.crs != b.crs or a.transform[1] or a.transform[3] or b.transform[1] or \
+                    b.transform[3] or not np.isclose(a.transform[0], b.transform[0]) or \
+                    not np.isclose(a.transform[4], b.transform[4]):
+                continue
+            cell_x, cell_y = abs(a.transform[0]), abs(a.transform[4])
+            shift = ((b.transform[2] - a.transform[2]) / cell_x,
+                     (b.transform[5] - a.transform[5]) / cell_y)
+            if any(abs(v - round(v)) > 1e-3 for v in shift):
+                continue
+            if a.crs not in regions:
+                try:
+                    regions[a.crs] = tuple(transform_bounds(grid.crs, a.crs, *grid.bounds,
+                                                            densify_pts=21))
+                except Exception:  # the planning names a CRS it cannot transform
+                    regions[a.crs] = None
+            region = regions[a.crs]
+            if region is None:
+                continue
+            left, bottom = max(ea[0], eb[0], region[0]), max(ea[1], eb[1], region[1])
+            right, top = min(ea[2], eb[2], region[2]), min(ea[3], eb[3], region[3])
+            cols, rows = round((right - left) / cell_x), round((top - bottom) / cell_y)
+            if cols < 1 or rows < 1:
+                continue
+            left = a.transform[2] + round((left - a.transform[2]) / cell_x) * cell_x
+            top = a.transform[5] - round((a.transform[5] - top) / cell_y) * cell_y
+            right, bottom = left + cols * cell_x, top - rows * cell_y
+            step = max(1, -(-max(rows, cols) // _OVERLAP_SIDE))
+            shape = (-(-rows // step), -(-cols // step))
+            va = _sheet_values(first, (left, bottom, right, top), shape)
+            vb = _sheet_values(later, (left, bottom, right, top), shape)
+            if va is None or vb is None:
+                continue
+            both = np.isfinite(va) & np.isfinite(vb)
+            if not both.any():
+                continue
+            diff = np.abs(va[both] - vb[both])
+            off = diff > 1e-6 * np.maximum(1.0, np.maximum(np.abs(va[both]), np.abs(vb[both])))
+            if not off.any():
+                continue
+            warnings.warn(DataWarning(
+                f"source {source.name!r}: {a.path} and {b.path} overlap over {rows} x "
+                f"{cols} of their cells inside the region and disagree there: "
+                f"{int(off.sum())} of {int(both.sum())} cells compared differ, by up to "
+                f"{float(diff.max()):.6g} (median {float(np.median(diff[off])):.6g}); the "
+                f"cube holds {a.path}'s value wherever it has one (mosaic: first_valid, the "
+                "scene listed first wins), so a seam runs along its edge. If the sheets "
+                "should agree, level one to the other (or clip the overlap from the one "
+                "that is wrong); to take the other's values, list it first"), stacklevel=3)
+
+
 def _check_lossy(path: str, info: RasterInfo, source: RasterSource, told: set[str]) -> None:
     """Refuse class codes, and warn of measurements, that a lossy codec stored
     (:attr:`RasterInfo.lossy`: JPEG, lossy WebP or JPEG 2000, LERC with an error): a JPEG
@@ -937,13 +1117,17 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
             if not scene.multiband and count != 1:
                 raise DataError(
                     f"{path}: has {count} bands{alpha}, but '{var}' in source {source.name!r} "
-                    "needs a single-band file; for a multi-band file use 'path:' with "
-                    "'band_names:'"
+                    "needs a single-band file, and which band is meant is not said; for a "
+                    "multi-band file use 'path:' with 'band_names:' (a layer each), or take "
+                    f"the one band out first (gdal_translate -b <n> {Path(path).name} "
+                    f"{Path(path).stem}_b<n>.tif)"
                 )
             if scene.multiband and names is None and count > 1:
                 raise DataError(
                     f"{path}: has {count} bands{alpha}; name each one with 'band_names: "
-                    f"[...]' in source {source.name!r} (or use 'bands:' for one file per band)"
+                    f"[...]' in source {source.name!r} (or use 'bands:' for one file per band; "
+                    f"for one band alone: gdal_translate -b <n> {Path(path).name} "
+                    f"{Path(path).stem}_b<n>.tif)"
                 )
             if scene.multiband and names is not None and count != len(names):
                 raise DataError(
@@ -1019,6 +1203,7 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
                 raise ConfigError(f"source {source.name!r} (values: {source.values}): "
                                   f"{exc}") from None
             _warn_off_grid(path, info, grid, resampling, source, told)
+            _warn_coarse(path, info, grid, resampling, source, told)
             per_var.setdefault(var, []).append(
                 BandRef(info=info, band=band, scale=scale, offset=offset, nodata=nodata,
                         resampling=resampling, mask=mask, quantity=quantity,
@@ -1048,11 +1233,17 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
         raise DataError(
             f"source {source.name!r}: none of its files overlap the region {grid.name!r} "
             f"(lon/lat {lo[0]:.3f},{lo[1]:.3f} .. {lo[2]:.3f},{lo[3]:.3f}); "
-            + (f"{zone}" if zone else "check the files, their CRS or the region")
+            + (f"{zone}" if zone else _touching(headers, grid)
+               or "check the files, their CRS or the region")
         )
     check_clear_cover(f"source {source.name!r}", masked, grid, what="mosaic",
                       extents=[b.info if b is not None else None for b in masked_bands],
                       bands=masked_bands)
+    sheets = source.mosaic == "first_valid" and not source.sensor and not any(
+        sc.date or sc.mtl or sc.cloud_cover is not None or sc.calibration for sc in scenes)
+    for refs in per_var.values():
+        if len(refs) > 1 and sheets:  # scenes of dates differ by nature: sheets should not
+            _warn_sheet_overlaps(source, refs, grid)
     layers = []
     categorical = source.values == "categorical"
     for var, refs in per_var.items():

@@ -757,9 +757,37 @@ def _half(dtype: str, nbits: int | None) -> bool:
     return str(dtype) == "float16" or (np.dtype(dtype).kind == "f" and nbits == 16)
 
 
-_SENTINEL = 1e30
+_SENTINEL = 1e20
 """Magnitude from which a float64 nodata is a sentinel that may have passed through
-float32 (:func:`stored_values`)."""
+float32 (:func:`stored_values`): NCL's and CESM's 1e20 fill, Surfer's 1.70141e38, float32's
+limits. A float64 grid stating 1e20 whose fill was written through float32
+(1.0000000200408773e20) had its fill called data by the fill check while GDAL's warper
+dropped it."""
+
+
+def _rounded_limit(value: float, dtype: str) -> tuple[float, ...]:
+    """The largest magnitude a float band of ``dtype`` holds (float32's +-3.4028235e38,
+    and float64's for a float64 band), with ``value``'s sign, where ``value`` is that
+    limit rounded to the significant digits it is written with (2 or more): a nodata
+    stated as ``-3.4e38`` or ``-3.40282e+38`` over a fill written as float32's lowest.
+    Compared as float32, ``-3.4e38`` is -3.39999995e38, which no cell holds: the fill
+    check called the fill "data" while GDAL's warper dropped it, and reads that compare
+    exactly (a cloud-masked block) kept -3.4e38 as a value. ``()`` otherwise."""
+    if not abs(value) >= _SENTINEL or not math.isfinite(value):
+        return ()
+    texts = [repr(abs(value))]  # as written, or as float32 prints the float32 read of it
+    if abs(value) <= float(np.finfo(np.float32).max) and float(np.float32(value)) == value:
+        texts.append(np.format_float_scientific(np.float32(abs(value)), unique=True))
+    limits = [float(np.finfo(np.float32).max)]
+    if np.dtype(dtype).itemsize == 8:
+        limits.append(float(np.finfo(np.float64).max))
+    found: list[float] = []
+    for text in texts:
+        mantissa = text.lower().split("e")[0].replace(".", "").lstrip("0").rstrip("0")
+        digits = len(mantissa)
+        found += [math.copysign(top, value) for top in limits if digits >= 2 and
+                  top != abs(value) and float(f"{top:.{digits - 1}e}") == float(text)]
+    return tuple(dict.fromkeys(found))
 
 
 def stored_values(value: float, dtype: str, nbits: int | None = None) -> tuple[float, ...]:
@@ -773,7 +801,7 @@ def stored_values(value: float, dtype: str, nbits: int | None = None) -> tuple[f
     (the nearest), and its nodata compared as -9999 never matched, so the fill was read
     as values. Both neighbours of a value a half float cannot hold are returned (the one
     GDAL writes first); beyond 65504 a half float holds 65504 or an infinity. A float64
-    band's sentinel (magnitude 1e30 or more) is returned with its float32 rounding too:
+    band's sentinel (magnitude 1e20 or more) is returned with its float32 rounding too:
     a Surfer grid's blank stated as 1.70141e38 but written 1.701410009187828e+38 (the
     float32 blank printed in full) was ingested as a value.
 
@@ -789,15 +817,17 @@ def stored_values(value: float, dtype: str, nbits: int | None = None) -> tuple[f
     kind = np.dtype(dtype).kind
     if kind != "f" or not value_fits(value, dtype, nbits):
         return (value,)
+    limit = _rounded_limit(value, dtype)
     if np.dtype(dtype).itemsize == 8 and abs(value) >= _SENTINEL:
         with np.errstate(over="ignore"):
             single = float(np.float32(value))
         # a float64 grid's sentinel fill that passed through float32 (a Surfer blank
         # 1.70141e38 written as 1.701410009187828e+38, ArcGIS's -3.4028235e+38 as
         # float32's lowest): both are the fill
-        return (value, single) if math.isfinite(single) and single != value else (value,)
+        held = (value, single) if math.isfinite(single) and single != value else (value,)
+        return tuple(dict.fromkeys((*held, *limit)))
     if not _half(dtype, nbits):
-        return (float(np.asarray(value, dtype=dtype)),)
+        return tuple(dict.fromkeys((float(np.asarray(value, dtype=dtype)), *limit)))
     with np.errstate(over="ignore"):
         nearest = float(np.float16(value))
     if nearest == value or not np.isfinite(value):
@@ -842,6 +872,18 @@ def _attribute(src: Any, tags: dict[str, str], variable: str, attr: str) -> str 
     if found is None and group and not variable.startswith("/"):
         found = tags.get(f"{group}/{variable}#{attr}")
     return found
+
+
+def _nc_variable(src: Any, tags: dict[str, str], default: str) -> str:
+    """The name NCO's tools (``ncatted``, ``ncks``) take for the open variable: its path
+    from the root for a variable in a netCDF-4 group (``/geophysics/heat``), where
+    GDAL's ``NETCDF_VARNAME`` holds its name alone, which ``ncatted`` looks up in the root
+    group and does not find; ``default`` where GDAL names no variable."""
+    name = str(tags.get("NETCDF_VARNAME") or "").strip()
+    if not name:
+        return default
+    group = _group_of(src)
+    return f"{group}/{name}" if group else name
 
 
 def _refuse_variable(path: Path | str, variable: str) -> None:
@@ -1891,6 +1933,63 @@ def _refuse_vrt_rescaled(where: str, band: int, shown: str, source: Any,
         "mosaic only files of one scale and offset")
 
 
+@dataclass(frozen=True)
+class _SourceHeader:
+    """What :func:`_refuse_vrt_unmarked` needs of one source file's header."""
+
+    bands: tuple[tuple[float | None, float, float], ...]
+    """Each band's nodata, scale and offset."""
+    lossy: str
+    lossy_error: float | None
+    vrt: bool
+
+
+def remote_vrt_sources() -> int:
+    """How many source files of a VRT read over a network have their headers opened:
+    ``$PROSPECT_REMOTE_VRT_SOURCES`` or :data:`_REMOTE_VRT_SOURCES` (a request each, 16
+    at a time)."""
+    return positive_limit("PROSPECT_REMOTE_VRT_SOURCES", _REMOTE_VRT_SOURCES,
+                          "source files of a remote VRT to open", ConfigError)
+
+
+def _remote_headers(where: str, files: list[str]) -> dict[str, _SourceHeader | None]:
+    """The headers of a network VRT's distinct source ``files``, opened 16 at a time
+    under the caller's GDAL options (a source's timeout and retries); ``None`` for one
+    that does not open (the read names it). Past :func:`remote_vrt_sources` files the
+    rest are not opened, and one warning says how many and what was not checked: a
+    VRT's first 64 had been opened and the others' codecs and nodata left unchecked
+    without a word."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from rasterio.env import getenv, hasenv
+
+    names = list(dict.fromkeys(files))
+    cap = remote_vrt_sources()
+    if len(names) > cap:
+        warnings.warn(DataWarning(
+            f"{where}: read over a network, it has {len(names)} source files, and the "
+            f"headers of the first {cap} were opened: the other {len(names) - cap} were "
+            "not checked for a lossy codec, a nodata its sources do not mark or a scale of "
+            "their own; copy the VRT and its files to a local disk to check them all, or "
+            f"set PROSPECT_REMOTE_VRT_SOURCES to {len(names)} (a request each)"),
+            stacklevel=4)
+        names = names[:cap]
+    options = dict(getenv()) if hasenv() else {}
+
+    def peek(file: str) -> _SourceHeader | None:
+        try:
+            with rasterio.Env(**options), rasterio.open(file) as part:
+                codec, error = lossy_compression(part)
+                return _SourceHeader(
+                    bands=tuple(zip(part.nodatavals, part.scales, part.offsets, strict=True)),
+                    lossy=codec, lossy_error=error, vrt=part.driver == "VRT")
+        except (RasterioIOError, rasterio.errors.RasterioError):
+            return None
+
+    with ThreadPoolExecutor(max_workers=min(16, max(1, len(names)))) as pool:
+        return dict(zip(names, pool.map(peek, names), strict=True))
+
+
 def _refuse_vrt_unmarked(src: Any, path: Path | str, root: Any = None, *,
                          within: str = "", depth: int = 0,
                          seen: set[str] | None = None,
@@ -1910,8 +2009,9 @@ def _refuse_vrt_unmarked(src: Any, path: Path | str, root: Any = None, *,
     Every source of every band, local VRTs and VRTs read through GDAL from a local
     archive (``/vsizip/``, ``/vsigzip/``, ``/vsitar/``; their XML from GDAL) alike: the
     XML, and the header of each distinct source file once (about 1 ms each). Of a VRT
-    read over a network the headers of the first :data:`_REMOTE_VRT_SOURCES` source
-    files are opened (a request each). A band whose sources' cover cannot be worked out
+    read over a network the headers of up to :func:`remote_vrt_sources` source files
+    are opened, 16 requests at a time, and a warning says how many were not
+    (:func:`_remote_headers`). A band whose sources' cover cannot be worked out
     cheaply (:data:`_VRT_COVER_EDGES`) and that states no ``NoDataValue`` is refused,
     naming why. ``root`` is the VRT's XML where :func:`_check_vrt_sources` has parsed it
     already. Each source file a lossy codec stored (:func:`lossy_compression`) is added
@@ -1934,12 +2034,28 @@ def _refuse_vrt_unmarked(src: Any, path: Path | str, root: Any = None, *,
     fix = ("state the band's no data (gdalbuildvrt -srcnodata <value> -vrtnodata <value>, "
            "or <NoDataValue>-9999</NoDataValue> in its VRTRasterBand)")
     headers: dict[str, tuple[tuple[float | None, float, float], ...] | None] = {}
+    fetched: dict[str, _SourceHeader | None] = {}
+    if remote:  # a request each: opened together, not one after another
+        fetched = _remote_headers(where, [
+            _vrt_source_name(path, child.find("SourceFilename"))
+            for element in root.findall("VRTRasterBand")
+            for child in element if child.tag.endswith("Source")
+            and (child.findtext("SourceFilename") or "").strip()
+            and (child.findtext("UseMaskBand") or "").strip().lower() != "true"])
 
     def source_header(file: str, band: int) -> tuple[float | None, float, float] | None:
         """The source file's nodata, scale and offset of ``band`` (its header opened once)."""
+        if file not in headers and remote:
+            peek = fetched.get(file)
+            headers[file] = peek.bands if peek is not None else None
+            if peek is not None and peek.lossy and lossy is not None:
+                lossy.append((f"{peek.lossy} of its source {file}", peek.lossy_error))
+            if peek is not None and peek.vrt:
+                with contextlib.suppress(RasterioIOError, rasterio.errors.RasterioError), \
+                        rasterio.open(file) as part:  # its own gaps are values here
+                    _refuse_vrt_unmarked(part, file, within=f"{where}: its source ",
+                                         depth=depth + 1, seen=seen, lossy=lossy)
         if file not in headers:
-            if remote and len(headers) >= _REMOTE_VRT_SOURCES:
-                return None
             with contextlib.ExitStack() as stack:
                 try:
                     part = stack.enter_context(rasterio.open(file))
@@ -2257,7 +2373,7 @@ def _refuse_reversed_bounds(src: Any, path: Path | str) -> None:
         tags = src.tags(band)
         pair = _cf_numbers(tags.get("valid_range")) or ()
         lo, hi = _cf_numbers(tags.get("valid_min")), _cf_numbers(tags.get("valid_max"))
-        var = tags.get("NETCDF_VARNAME") or "<variable>"
+        var = _nc_variable(src, tags, "<variable>")
         if len(pair) == 2 and pair[0] > pair[1]:
             said = f"valid_range {pair[0]:g}, {pair[1]:g}"
             fix = f"-a valid_range,{var},o,f,'{pair[1]:g},{pair[0]:g}'"
@@ -2289,8 +2405,8 @@ def _refuse_degenerate_scales(src: Any, path: Path | str) -> None:
                  and math.isfinite(offset) else "every cell as not a number or infinite")
         if src.driver in _CF_DRIVERS:
             key = "scale_factor" if bad.startswith("scale") else "add_offset"
-            var = next((k.split("#")[0] for k in src.tags() if k.endswith(f"#{key}")),
-                       "<variable>")
+            var = _nc_variable(src, src.tags(band), next(
+                (k.split("#")[0] for k in src.tags() if k.endswith(f"#{key}")), "<variable>"))
             fix = (f"write the packing's true {key} (ncatted -O -a {key},{var},o,f,"
                    "<value> in.nc), or unpack the file where it was made")
         else:
@@ -2321,7 +2437,7 @@ def _refuse_unapplied_packing(src: Any, path: Path | str) -> None:
             if stated is not None and len(stated) == 1 and (
                     abs(stated[0] - used) <= 1e-6 * max(abs(stated[0]), abs(used), 1e-30)):
                 continue
-            name = tags.get("NETCDF_VARNAME", "the variable")
+            name = _nc_variable(src, tags, "the variable")
             shown = str(tags[key])[:40]
             number = f"{stated[0]:g}" if stated and len(stated) == 1 else "<number>"
             raise DataError(
@@ -2520,7 +2636,7 @@ def _refuse_unpacked_range(src: Any, band: int, unpacked: tuple[str, ...],
     tags = src.tags(band)
     if "valid_range" not in unpacked and not {"valid_min", "valid_max"} <= set(unpacked):
         return None
-    name = tags.get("NETCDF_VARNAME", "the variable")
+    name = _nc_variable(src, tags, "the variable")
     dtype = np.dtype(src.dtypes[band - 1])
     scale, offset = float(src.scales[band - 1]), float(src.offsets[band - 1])
     key = "valid_range" if "valid_range" in unpacked else "valid_min/valid_max"
@@ -3337,9 +3453,10 @@ def file_stamp(path: str) -> tuple[object, ...]:
     return tuple(out)
 
 
-_REMOTE_VRT_SOURCES = 64
-"""Sources of a VRT read through GDAL whose XML GDAL does not give (``xml:VRT``) whose
-headers are opened: a request each; the first ones tell how the set was written."""
+_REMOTE_VRT_SOURCES = 1024
+"""Source files of a VRT read over a network whose headers are opened (16 requests at a
+time), and of one read through GDAL whose XML GDAL does not give (``xml:VRT``); past it,
+:func:`_remote_headers` says how many were not (``$PROSPECT_REMOTE_VRT_SOURCES``)."""
 
 _GDAL_TYPES = {"Byte": "uint8", "Int8": "int8", "UInt16": "uint16", "Int16": "int16",
                "UInt32": "uint32", "Int32": "int32", "UInt64": "uint64", "Int64": "int64",
@@ -3381,7 +3498,7 @@ def _check_blocks(src: Any, path: Path | str, *, within: str = "") -> int:
             xml = (src.tags(ns="xml:VRT") or {}).get("xml:VRT")
             sources = _vrt_sources(local, xml=xml) if xml else {
                 f: (f"{path}: its source ", True)
-                for f in list(src.files or [])[1:_REMOTE_VRT_SOURCES + 1]}
+                for f in list(src.files or [])[1:remote_vrt_sources() + 1]}
         for source, (how, must) in sources.items():
             if not must:
                 continue
@@ -3414,6 +3531,25 @@ def _check_blocks(src: Any, path: Path | str, *, within: str = "") -> int:
         "raise PROSPECT_MAX_BLOCK_BYTES")
 
 
+def _grid_folder(path: Path | str) -> str:
+    """What a folder given as a raster holds where it is an ESRI binary grid (an ArcInfo
+    coverage: ``hdr.adf``, ``w001001.adf``... in a folder named after the grid), with the
+    file to name; ``""`` for any other folder. The folder was "a folder, not a raster
+    file; give the path of the file inside it", which did not say which of its eight
+    files GDAL reads the grid by."""
+    here = Path(path)
+    try:
+        header = next((f for f in here.iterdir() if f.name.lower() == "hdr.adf"), None) \
+            if here.is_dir() else None
+    except OSError:
+        return ""
+    if header is None:
+        return ""
+    return (f"a folder holding an ESRI binary grid (ArcInfo/ArcGIS grid, {header.name} and "
+            f"its w001001.adf); GDAL reads the grid by its header: give 'path: "
+            f"{Path(str(path)) / header.name}' in the config")
+
+
 def raster_info(path: Path | str, *, crs: str | None = None, variable: str | None = None
                 ) -> RasterInfo:
     """Open ``path`` (header only) and describe it; a clear error for every unusable file.
@@ -3444,7 +3580,7 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
     """
     name = gdal_path(path, variable)
     if not str(path).startswith("/vsi") and not Path(path).is_file():
-        raise InputFileError(f"{path}: {why_unreadable(path, 'raster file')}")
+        raise InputFileError(f"{path}: {_grid_folder(path) or why_unreadable(path, 'raster file')}")
     _refuse_empty(path)
     # a file without a grid is refused below, in one line with the fix: rasterio's own
     # warning printed a library path and source line before it (a filter, not a
@@ -3526,6 +3662,7 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
                 info["lossy_error"] = None if None in errors else max(
                     e for e in errors if e is not None)
             gcps, rpcs, files = src.gcps[0], src.rpcs, list(src.files or [])
+            driver = src.driver
             gridless = tuple(src.transform)[:6] == (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
             coordinates = _coordinates(src, path) if gridless else None
             misplaced = None if gridless else _misplaced(src, path)
@@ -3551,6 +3688,7 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
         ) from None
     _warn_heard(path, heard)
     _warn_stale_aux(path, files)
+    _warn_two_grids(path, driver, info["transform"], files)
     if info["transform"] == (1.0, 0.0, 0.0, 0.0, 1.0, 0.0):
         _refuse_ungridded(path, gcps=len(gcps), rpcs=rpcs is not None,
                           coordinates=coordinates)
@@ -3616,6 +3754,110 @@ def _warn_stale_aux(path: Path | str, files: list[str]) -> None:
         f"applies the {', '.join(dict.fromkeys(stated))} it states to the file as it is "
         f"now; if the file was rewritten since, remove {aux.name} (or set them again: "
         "gdal_edit.py, gdalinfo -stats)"), stacklevel=3)
+
+
+_GEOREF_SOURCES = (("PAM", "{aux}"), ("INTERNAL", "the GeoTIFF's own tags"),
+                   ("WORLDFILE", "{world}"))
+"""Where a GeoTIFF's grid may be stated (GDAL's ``GDAL_GEOREF_SOURCES`` names, in GDAL's
+default order of priority: an ``.aux.xml`` first, then the file's own tags, then a world
+file), and how each is named."""
+
+
+def _warn_aux_crs(path: Path | str, aux: str, stated: Any, file: str) -> None:
+    """Warn when an ``.aux.xml`` states a CRS, and no grid, other than the GeoTIFF's own
+    (:func:`_warn_two_grids`): GDAL takes the ``.aux.xml``'s, so a UTM 19N file beside an
+    ``.aux.xml`` of UTM 20N was placed 600 km away, exit 0, without a word."""
+    try:
+        with rasterio.Env(GDAL_GEOREF_SOURCES="INTERNAL"), rasterio.open(file) as one:
+            own = one.crs
+    except (RasterioIOError, rasterio.errors.RasterioError):
+        return
+    if own is None or own == stated:
+        return
+    warnings.warn(DataWarning(
+        f"{path}: its CRS is stated twice and the two disagree: {aux} states "
+        f"{stated.to_string()}, the GeoTIFF's own tags {own.to_string()}; GDAL takes "
+        f"{aux}'s, so the cells are placed in {stated.to_string()}. If that is right, write "
+        f"it into the file (gdal_edit.py -a_srs {stated.to_string()} "
+        f"{Path(str(file)).name}) and remove its <SRS> from {aux}; else remove the <SRS> "
+        f"from {aux}"), stacklevel=4)
+
+
+def _warn_two_grids(path: Path | str, driver: str, used: tuple[float, ...],
+                    files: list[str]) -> None:
+    """Warn when a local GeoTIFF's grid is stated twice and the two disagree: its own
+    tags and a world file beside it (``heat.tfw``), or an ``.aux.xml`` stating a
+    ``GeoTransform`` or ``SRS``. GDAL takes one without a word (an ``.aux.xml`` over the
+    file's own tags, those over a world file), so a file beside a sidecar another tool
+    wrote for another version of it was placed by whichever GDAL ranks first, exit 0.
+    The warning names both grids, the one GDAL took and how to keep the other. The
+    sources are opened one by one only where such a file lies beside it (a header each)."""
+    if driver != "GTiff" or not files or str(files[0]).startswith("/vsi") or \
+            "://" in str(files[0]):
+        return
+    world = _world_file(files[0])
+    aux = Path(f"{files[0]}.aux.xml")
+    try:
+        aux_grid = aux.is_file() and any(k in aux.read_text(errors="replace")
+                                         for k in ("<GeoTransform", "<SRS"))
+    except OSError:
+        aux_grid = False
+    if world is None and not aux_grid:
+        return
+    names = {"aux": aux.name, "world": world.name if world is not None else ""}
+    stated: list[tuple[str, str, tuple[float, ...], Any]] = []
+    crs_only: Any = None
+    for key, label in _GEOREF_SOURCES:
+        if (key == "WORLDFILE" and world is None) or (key == "PAM" and not aux_grid):
+            continue
+        try:
+            with rasterio.Env(GDAL_GEOREF_SOURCES=key), warnings.catch_warnings():
+                warnings.simplefilter("ignore", NotGeoreferencedWarning)
+                with rasterio.open(files[0]) as one:
+                    grid, crs = tuple(one.transform)[:6], one.crs
+        except (RasterioIOError, rasterio.errors.RasterioError):
+            continue
+        if grid != (1.0, 0.0, 0.0, 0.0, 1.0, 0.0):
+            stated.append((key, label.format(**names), grid, crs))
+        elif key == "PAM" and crs is not None:
+            crs_only = crs  # an .aux.xml stating a CRS and no grid: GDAL takes it
+    if crs_only is not None:
+        _warn_aux_crs(path, aux.name, crs_only, files[0])
+    cell = max(abs(used[0]), abs(used[4]), 1e-300)
+
+    def differs(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+        return any(abs(x - y) > 1e-6 * cell for x, y in zip(a, b, strict=True))
+
+    taken = next((s for s in stated if not differs(s[2], used)), None)
+    other = next((s for s in stated if taken is not None and s is not taken and (
+        differs(s[2], taken[2]) or (s[3] is not None and taken[3] is not None
+                                    and s[3] != taken[3]))), None)
+    if taken is None or other is None:
+        return
+
+    def shown(grid: tuple[float, ...], crs: Any) -> str:
+        a, _, c, _, e, f = grid
+        return (f"origin {c:.12g}, {f:.12g} with cells {a:.10g} x {e:.10g}"
+                + (f" in {crs.to_string()}" if crs is not None else ""))
+
+    same_cells = not differs(other[2][:2] + other[2][3:5], taken[2][:2] + taken[2][3:5])
+    east = (other[2][2] - taken[2][2]) / abs(taken[2][0])
+    south = (taken[2][5] - other[2][5]) / abs(taken[2][4])
+    moved = [f"{abs(v):.6g} {unit} {way[v < 0]}" for v, unit, way in (
+        (east, "columns", ("east", "west")), (south, "rows", ("south", "north"))) if v]
+    apart = f" ({' and '.join(moved)} of it)" if same_cells and moved else ""
+    keep = f"remove {other[1]}" if other[0] != "INTERNAL" else (
+        f"remove {taken[1]}" if taken[0] == "WORLDFILE" else
+        f"remove the grid {taken[1]} states (its <GeoTransform> and <SRS>)")
+    name = Path(str(files[0])).name
+    sources = other[0] if other[0] == "INTERNAL" else f"{other[0]},INTERNAL"  # its CRS
+    warnings.warn(DataWarning(
+        f"{path}: its grid is stated twice and the two disagree: {taken[1]} put it at "
+        f"{shown(taken[2], taken[3])}, {other[1]} at {shown(other[2], other[3])}{apart}; "
+        f"GDAL takes {taken[1]}, so the cells are placed there. If that is right, {keep}; "
+        f"if the grid of {other[1]} is right, write it into a copy (gdal_translate --config "
+        f"GDAL_GEOREF_SOURCES {sources} {name} fixed.tif) and read the copy"),
+        stacklevel=3)
 
 
 def _age_text(seconds: float) -> str:
