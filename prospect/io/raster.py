@@ -377,11 +377,15 @@ def write_cog(
                 dst.set_band_description(1, str(da.attrs["long_name"]))
         out_profile = cog_profiles.get(profile)
         out_profile.update({"blockxsize": blocksize, "blockysize": blocksize})
+        # rio-cogeo writes its own scratch file beside its target: a visible tmpXXXX.tif
+        # beside the maps that a kill -9 left for good, so its target is the scratch folder
+        cog = tmp_dir / "cog.tif"
         cog_translate(
-            str(raw), str(staged), out_profile, nodata=nodata,
+            str(raw), str(cog), out_profile, nodata=nodata,
             overview_resampling=resampling,  # type: ignore[arg-type]
             quiet=True, in_memory=False, additional_cog_metadata=tags or None,
         )
+        os.replace(cog, staged)
     return path
 
 

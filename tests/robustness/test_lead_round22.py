@@ -91,3 +91,41 @@ def test_indices_of_a_user_without_a_home_folder_compile_into_a_private_folder(
                     "virtual environment's packages")
     assert run.returncode == 0, run.stderr[-3000:]
     assert "cache /tmp/prospect-kernels-" in run.stdout, run.stdout
+
+
+_OPENED: list[str] | None = None
+
+
+def _record_opens(event: str, args: tuple) -> None:
+    if _OPENED is not None and event == "open" and isinstance(args[0], (str, Path)):
+        _OPENED.append(str(args[0]))
+
+
+def test_a_cogs_scratch_files_are_never_visible_beside_the_maps(tmp_path: Path) -> None:
+    """rio-cogeo writes its scratch file beside its target (``tempfile`` in the target's
+    folder): ``score/tmpk3j2_x.tif`` beside the maps while a COG was made, left there for
+    good by a ``kill -9`` (no sweep knows the name). Every file Python opens while a COG is
+    written is now inside the hidden scratch folder (the interpreter's own audit events
+    list them)."""
+    global _OPENED
+    import numpy as np
+    import xarray as xr
+
+    from prospect.grid import RegionGrid
+    from prospect.io.raster import write_cog
+
+    grid = RegionGrid(crs="EPSG:28992", resolution=100.0,
+                      bounds=(120_000.0, 440_000.0, 126_400.0, 446_400.0))
+    da = xr.DataArray(np.random.default_rng(2).random((64, 64)).astype("f4"),
+                      dims=("y", "x"))
+    sys.addaudithook(_record_opens)  # stays for the process; records only inside the block
+    _OPENED = []
+    try:
+        write_cog(da, tmp_path / "score" / "probability.tif", grid=grid)
+        opened = list(_OPENED)
+    finally:
+        _OPENED = None
+    beside = [p for p in opened if Path(p).parent == tmp_path / "score"
+              and not Path(p).name.startswith(".")]
+    assert opened and not beside, beside
+    assert sorted(p.name for p in (tmp_path / "score").iterdir()) == ["probability.tif"]
