@@ -45,10 +45,10 @@ from prospect.ingest.masked import (
 )
 from prospect.ingest.products import band_coefficients, product_limits
 from prospect.ingest.rasters import (
-    _check_lossy,
     _overlaps,
     _res_in_grid_units,
     band_nodata,
+    check_lossy,
     check_nodata,
     file_coefficients,
     stac_header,
@@ -441,7 +441,7 @@ def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
             continue
         for v in variables:
             # the plain rasters' rule: codes of a lossy file refused, values warned of
-            _check_lossy(infos[v].path, infos[v], source, lossy_told)
+            check_lossy(infos[v].path, infos[v], source, lossy_told)
             parts[v].append(_part(scene, v, infos[v], source, grid, told))
         mask = (SceneMask(info=minfo, kind=cm.kind, drop=drop, buffer_m=cm.buffer_m)
                 if cm is not None and minfo is not None else None)

@@ -52,7 +52,7 @@ from prospect.io.warp import (
 )
 from prospect.redact import redact
 
-__all__ = ["SENSOR_BANDS", "BandRef", "RasterLayer", "band_nodata", "plan_raster",
+__all__ = ["SENSOR_BANDS", "BandRef", "RasterLayer", "band_nodata", "check_lossy", "plan_raster",
            "stac_header", "warn_stated_crs"]
 
 SENSOR_BANDS: dict[str, tuple[str, ...]] = {
@@ -925,7 +925,7 @@ def _warn_sheet_overlaps(source: RasterSource, refs: list[BandRef], grid: Region
                 "that is wrong); to take the other's values, list it first"), stacklevel=3)
 
 
-def _check_lossy(path: str, info: RasterInfo, source: RasterSource, told: set[str]) -> None:
+def check_lossy(path: str, info: RasterInfo, source: RasterSource, told: set[str]) -> None:
     """Refuse class codes, and warn of measurements, that a lossy codec stored
     (:attr:`RasterInfo.lossy`: JPEG, lossy WebP or JPEG 2000, LERC with an error): a JPEG
     geology map had most of its codes changed into other classes, and a JPEG geophysics
@@ -1139,7 +1139,7 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
             if band > count:
                 raise DataError(f"{path}: has {count} band(s){alpha}, band {band} requested")
             _check_coded(path, info, band, source)
-            _check_lossy(path, info, source, told)
+            check_lossy(path, info, source, told)
             unit = source.units
             stated = info.band_units(band)  # the file's own (a NetCDF's 'units')
             if stated and (source.scale, source.offset) == (1.0, 0.0):

@@ -263,7 +263,7 @@ def test_scl_saturated_or_defective_pixels_are_dropped_whatever_drop_lists(s2, t
 
 def test_a_composite_band_stored_lossily_is_warned_once(scene, grid, tmp_path):
     # before: an item's band stored with LERC of maximum error 50 (DN: 0.005 reflectance)
-    # was composited without a word; plain sources warned (rasters._check_lossy, reused)
+    # was composited without a word; plain sources warned (rasters.check_lossy, reused)
     lerc = _recompressed(scene["red"], tmp_path / scene["red"].name, compress="LERC",
                          max_z_error=50)
     items = [_item(scene, i, props={"datetime": f"2014-04-{d}T10:30:00Z"},
