@@ -22,7 +22,8 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any
+from pathlib import Path
+from typing import Any, get_args
 
 import typer
 from rich.console import Console
@@ -118,23 +119,22 @@ def _register() -> None:
             _registered.append(module)
 
 
-def _option_values(command: Any, args: list[str]) -> dict[str, list[str]]:
-    """The values each single-valued option of ``command`` was given in ``args`` (a
-    command's own arguments), by the option's names (``--out/-o``)."""
-    given: dict[str, list[str]] = {}
+def _option_uses(command: Any, args: list[str]) -> Iterator[tuple[Any, list[str], str]]:
+    """Each use of a single-valued option of ``command`` in ``args`` (a command's own
+    arguments), in order: the option, its names (``--out``, ``-o``) and the value given
+    (``-o VALUE``, ``--out=VALUE``, ``-oVALUE``; ``""`` when the line ends first)."""
     for param in getattr(command, "params", ()):
         if getattr(param, "param_type_name", "") != "option" or param.multiple or \
                 param.is_flag or param.count:
             continue
         names = [*param.opts, *param.secondary_opts]
-        values: list[str] = []
         i = 0
         while i < len(args):
             arg = args[i]
             if arg == "--":
                 break
             if arg in names:
-                values.append(args[i + 1] if i + 1 < len(args) else "")
+                yield param, names, args[i + 1] if i + 1 < len(args) else ""
                 i += 2
                 continue
             long = next((n for n in names if n.startswith("--") and arg.startswith(n + "=")),
@@ -142,11 +142,50 @@ def _option_values(command: Any, args: list[str]) -> dict[str, list[str]]:
             short = next((n for n in names if len(n) == 2 and n != arg and
                           arg.startswith(n) and not arg.startswith("--")), None)
             if long or short:
-                values.append(arg[len(long) + 1:] if long else arg[2:])
+                yield param, names, arg[len(long) + 1:] if long else arg[2:]
             i += 1
-        if len(values) > 1:
-            given["/".join(sorted(names, key=len))] = values
-    return given
+
+
+def _option_values(command: Any, args: list[str]) -> dict[str, list[str]]:
+    """The values each single-valued option of ``command`` given more than once was given
+    in ``args`` (a command's own arguments), by the option's names (``--out/-o``)."""
+    given: dict[str, list[str]] = {}
+    for _, names, value in _option_uses(command, args):
+        given.setdefault("/".join(sorted(names, key=len)), []).append(value)
+    return {option: values for option, values in given.items() if len(values) > 1}
+
+
+def _refuse_options_as_values(args: list[str]) -> None:
+    """An option's value that is another option's name, or a path that reads as an
+    option, is a command-line error.
+
+    Click takes the word after an option as its value, whatever it is: ``prospect run
+    job.yaml -o --force`` ran the job into a folder named ``--force`` (a value left out
+    of a script's line: ``-o $OUT --force`` with ``OUT`` unset), ``--scheduler -o out``
+    was "Missing option '--out'", and ``-o -x`` made a folder ``-x`` that ``rm`` and
+    ``cd`` then take for options. A negative number (``--workers -1``) is left to the
+    option's own check.
+    """
+    command, _, rest = _command_at(args)
+    if hasattr(command, "commands"):
+        return
+    known = {"--help", "--debug", "--version"}
+    for param in getattr(command, "params", ()):
+        known.update([*getattr(param, "opts", ()), *getattr(param, "secondary_opts", ())])
+    for param, names, value in _option_uses(command, rest):
+        option = "/".join(sorted(names, key=len))
+        if value.split("=", 1)[0] in known:
+            raise ClickUsageError(
+                f"{option} took {value!r}, the name of an option, as its value: the value of "
+                f"{option} is missing (a variable empty in a script, e.g. -o \"$OUT\"?); give "
+                f"{option} its value")
+        descriptor = getattr(param, "type_descriptor", None)
+        annotation = getattr(descriptor, "annotation", None)
+        if value.startswith("-") and (annotation is Path or Path in get_args(annotation)):
+            raise ClickUsageError(
+                f"{option} was given {value!r}, which reads as an option (or, alone, as "
+                "standard input or output, which no path option takes); a file or folder "
+                f"whose name starts with '-' is written ./{value}")
 
 
 def _command_at(args: list[str]) -> tuple[Any, list[str], list[str]]:
@@ -172,6 +211,24 @@ _COMPLETE_VAR = "_PROSPECT_COMPLETE"
 """Set by the shell completion script: the command line is being completed, not run."""
 
 
+def _refuse_windows_line_ends(args: list[str]) -> None:
+    """An argument holding a carriage return is a command-line error: the line came from
+    a script saved with Windows line ends (CRLF), which the shell does not strip.
+
+    The last word of such a line carries the ``\\r``: ``prospect plan job.yaml\\r`` was
+    "config file not found" printed over itself (the carriage return moved the cursor back)
+    with a hint about spaces, ``--region bonaire\\r`` an unknown region, and ``-o out\\r``
+    made a folder whose name ends in one.
+    """
+    for number, arg in enumerate(args, start=1):
+        if "\r" in arg:
+            raise ClickUsageError(
+                f"argument {number} ({arg.replace(chr(13), '')!r} and a carriage return) "
+                "holds a carriage return: the command comes from a script saved with "
+                "Windows line ends (CRLF); convert the script (dos2unix script.sh, or save "
+                "it with Unix line ends) and run it again")
+
+
 def _refuse_missing_command(args: list[str]) -> None:
     """A group called without a command (``prospect``, ``prospect model``) is a usage
     error, said as every other one: the usage line, where the help is, and what to give.
@@ -194,6 +251,26 @@ def _refuse_missing_command(args: list[str]) -> None:
     raise ClickUsageError(
         f"no command given: '{named}' takes one of {', '.join(commands)} (e.g. "
         f"'{named} {commands[0]} --help' for that command's options)", ctx=ctx)
+
+
+def _check_environment(args: list[str], err: Console) -> None:
+    """Refuse a ``PROSPECT_*`` limit the environment sets to no whole number above 0 (exit
+    2, one line naming the variable), and note a ``PROSPECT_DEBUG`` that is neither 1 nor
+    0, before a command runs (:func:`prospect.env.check_environment`); not for ``--help``,
+    ``--version`` or the shell's completion, which run nothing.
+
+    A limit was read where it was used: ``PROSPECT_MAX_CELLS=abc`` was said as the config's
+    ``key 'region'``, ``PROSPECT_MAX_SOURCES=0`` as ``key 'sources' has bad value [...]``,
+    a ``PROSPECT_TASK_TIMEOUT`` of 400 digits was ``internal error: OverflowError`` after
+    the cluster had started, and ``PROSPECT_DEBUG=true`` turned nothing on without a word.
+    """
+    words = args[:args.index("--")] if "--" in args else args
+    if os.environ.get(_COMPLETE_VAR) or any(a in ("--help", "--version") for a in words):
+        return
+    from prospect.env import check_environment
+
+    for note in check_environment():
+        _say(err, f"warning: {escape(note)}")
 
 
 def _refuse_repeated_options(args: list[str]) -> None:
@@ -493,8 +570,11 @@ def _main(argv: list[str] | None, err: Console, closed: threading.Event) -> int:
     try:
         with stop_signals_interrupt() as stop:
             _register()  # the command modules' imports: a stop here is one line too
+            _refuse_windows_line_ends(args)
             _refuse_missing_command(args)
             _refuse_repeated_options(args)
+            _refuse_options_as_values(args)
+            _check_environment(args, err)
             # typer turns an interrupt that leaves a command into Exit(130), which it returns
             code = app(args=args, prog_name="prospect", standalone_mode=False)
         if code == 130:
@@ -546,7 +626,10 @@ def _said(error: Exception, err: Console, debug: bool) -> int:
     except OSError as exc:  # disk full, read-only, file-size limit...: the path and the cause
         if debug or (isinstance(exc, BrokenPipeError) and _output_broken()):
             raise  # a reader closed standard output (a print outside Rich): main() says
-        line = _stdout_error_line(exc) or os_error_line(exc)
+        try:
+            line = _stdout_error_line(exc) or os_error_line(exc)
+        except Exception:  # the line's own look at the path failed: say the error itself
+            line = f"{exc.filename}: {exc.strerror or exc}" if exc.filename else str(exc)
         _say(err, f"[bold red]error:[/bold red] {escape(redact(line))}", markup=True)
         return 74  # EX_IOERR
     except Exception as exc:  # a traceback is a bug: show one line, keep the details

@@ -11,6 +11,7 @@ from rich.console import Console
 from pipelines.context import StageResult
 from pipelines.lock import output_lock
 from pipelines.manifest import other_job
+from pipelines.plan import refuse_foreign_manifest, refuse_shared_output_folder
 from pipelines.runner import prepare_out_dir, print_summary, run_job
 from prospect.errors import ConfigError
 from prospect.io.cube import open_cube
@@ -31,6 +32,36 @@ def recovery_auc(probability: np.ndarray, hidden: np.ndarray, *, top: float = 0.
     return float(roc_auc_score(truth, probability[valid]))
 
 
+def _refuse_other_files(out_dir: Path) -> None:
+    """Refuse an ``out_dir`` where the demo would write over what is not its own: the
+    root, the home folder or another job's outputs
+    (:func:`pipelines.plan.refuse_shared_output_folder`), another tool's
+    ``manifest.json``, and a ``job.yaml`` or ``scene/`` that is not the demo's (the demo
+    writes both: ``prospect demo -o .`` in a project folder replaced its job config)."""
+    from prospect.config._base import load_yaml
+    from prospect.errors import ProspectError
+
+    refuse_shared_output_folder(out_dir, "demo")
+    refuse_foreign_manifest(out_dir, "demo")
+    job = Path(out_dir).expanduser() / "job.yaml"
+    if (job.parent / "manifest.json").is_file():
+        return  # a run's folder: the demo's own, or another job's (refused under the lock)
+    try:
+        name = load_yaml(job).get("name") if job.is_file() else None
+    except ProspectError:
+        name = "?"
+    scene = job.parent / "scene"
+    theirs = [p for p, ok in ((job, not job.exists() or name == DEMO_JOB),
+                              (scene, name == DEMO_JOB or not scene.exists() or
+                               (scene.is_dir() and not any(scene.iterdir()))))
+              if not ok]
+    if theirs:
+        raise ConfigError(
+            f"-o {out_dir}: holds {' and '.join(p.name for p in theirs)}, not the demo's "
+            "(the demo writes its scene and job.yaml there, over files of those names); "
+            f"give the demo a folder of its own, e.g. {Path(out_dir) / 'demo'}")
+
+
 def run_demo(
     out_dir: Path, *, seed: int = 0, size_m: float = 6000.0, workers: int | None = None,
     scheduler: str | None = None, console: Console | None = None,
@@ -41,6 +72,7 @@ def run_demo(
     score of the model against the scene's hidden field.
     """
     console = console or Console(stderr=True)
+    _refuse_other_files(out_dir)
     out_dir = prepare_out_dir(out_dir)
     start = time.perf_counter()
     console.rule("[bold]demo: synthetic scene")

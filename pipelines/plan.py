@@ -45,11 +45,23 @@ from prospect.config.sources import PointSource, RasterSource, VectorSource
 from prospect.errors import ConfigError, DataError, DataWarning, ProspectError
 from prospect.grid import RegionGrid
 
-__all__ = ["JobPlan", "StagePlan", "another_config_note", "count_layers", "files_here",
-           "format_bytes",
-           "later_variables", "plan_job", "refuse_outputs_as_inputs",
-           "refuse_too_many_folds", "refuse_unmade_variables",
-           "warn_labels_of_another_commodity"]
+__all__ = [
+    "JobPlan",
+    "StagePlan",
+    "another_config_note",
+    "count_layers",
+    "files_here",
+    "format_bytes",
+    "later_variables",
+    "plan_job",
+    "refuse_foreign_manifest",
+    "refuse_outputs_as_inputs",
+    "refuse_shared_output_folder",
+    "refuse_too_many_folds",
+    "refuse_unmade_variables",
+    "refuse_unsafe_output_folder",
+    "warn_labels_of_another_commodity",
+]
 
 PROCESS_BYTES = 500 * 2**20
 """A dask worker process once the stages' libraries are loaded (numpy, GDAL/rasterio,
@@ -260,6 +272,14 @@ def _source_place(job_path: Path | None, index: int) -> str:
     return f"{job_path}:{line}" if line is not None else ""
 
 
+def _stage_folders(job: JobConfig) -> list[str]:
+    """The folders of ``-o`` the job's stages write whole: ``score`` and ``model`` with a
+    model, ``tiles`` and ``viewer`` with tiles, ``screen`` with economics."""
+    return [*(["score", "model"] if job.model is not None else []),
+            *(["tiles", "viewer"] if job.tiles is not None else []),
+            *(["screen"] if job.economics is not None else [])]
+
+
 def refuse_outputs_as_inputs(job: JobConfig, out_dir: Path, job_path: Path | None = None
                              ) -> None:
     """Refuse a source reading a file this job writes in ``out_dir``: its cube and
@@ -279,9 +299,7 @@ def refuse_outputs_as_inputs(job: JobConfig, out_dir: Path, job_path: Path | Non
         out = out_dir.resolve()
     except (OSError, RuntimeError):  # RuntimeError: a symbolic link loop (Python < 3.13)
         return
-    parts = ["manifest.json", *(["score", "model"] if job.model is not None else []),
-             *(["tiles", "viewer"] if job.tiles is not None else []),
-             *(["screen"] if job.economics is not None else [])]
+    parts = ["manifest.json", *_stage_folders(job)]
     owned = [out / job.outputs.cube, *(out / part for part in parts)]
     for index, source in enumerate(job.sources):
         for name in _named_files(source):
@@ -303,6 +321,196 @@ def refuse_outputs_as_inputs(job: JobConfig, out_dir: Path, job_path: Path | Non
                 "own input" + (" (and train on its own earlier output)" if job.model else "")
                 + "; copy the file out of that folder and point the source at the copy, "
                 "or give the job another -o")
+
+
+STAGE_FOLDERS = ("score", "model", "tiles", "viewer", "screen")
+"""The folders of ``-o`` that a job's stages write whole (and replace on a rerun)."""
+
+MANIFEST_KEYS = ("format", "runs", "stages", "job")
+"""Keys every manifest a Prospect run writes holds (a JSON object with none of them, and
+other keys, is another tool's ``manifest.json``)."""
+
+
+def _json_object(path: Path) -> dict[str, Any] | None:
+    """The JSON object in the file ``path``; ``None`` when absent, unreadable or no
+    object (a manifest that does not parse is kept aside by the run, not lost)."""
+    import json
+
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _foreign_manifest(path: Path) -> bool:
+    """Whether ``path`` is another tool's ``manifest.json``: a JSON object with keys, none
+    of them a Prospect manifest's (``{}`` is an empty record, not foreign)."""
+    data = _json_object(path)
+    return bool(data) and not any(key in data for key in MANIFEST_KEYS)
+
+
+def _prospect_manifest(folder: Path) -> dict[str, Any] | None:
+    """The manifest of a Prospect run in ``folder``; ``None`` where there is none."""
+    data = _json_object(folder / "manifest.json")
+    return data if data and any(key in data for key in MANIFEST_KEYS) else None
+
+
+def _is_prospect_cube(path: Path) -> bool:
+    """Whether ``path`` is a cube a Prospect ingest wrote (its zarr group's
+    ``prospect_format``), or an empty folder."""
+    try:
+        if path.is_dir() and not any(path.iterdir()):
+            return True
+    except OSError:  # a folder that may not be read: the writer names it
+        return True
+    data = _json_object(path / "zarr.json")
+    attrs = data.get("attributes") if data else None
+    return isinstance(attrs, dict) and "prospect_format" in attrs
+
+
+def _other_job_output(out: Path) -> str:
+    """What of another job's outputs ``out`` lies inside (its cube or a stage's folder,
+    under a folder holding a Prospect manifest), or inside any zarr store; ``""`` if
+    none."""
+    for parent in out.parents:
+        try:
+            in_store = (parent / "zarr.json").is_file() or (parent / ".zgroup").is_file()
+        except OSError:  # a folder above that may not be looked into
+            continue
+        if in_store:
+            return (f"inside the zarr store {parent}, which its writer replaces and reads "
+                    "as arrays")
+        manifest = _prospect_manifest(parent)
+        if manifest is None:
+            continue
+        config = manifest.get("config") if isinstance(manifest.get("config"), dict) else {}
+        outputs = config.get("outputs") if isinstance(config.get("outputs"), dict) else {}
+        cube = outputs.get("cube") if isinstance(outputs.get("cube"), str) else "cube.zarr"
+        job = manifest.get("job") if isinstance(manifest.get("job"), str) else "another job"
+        for name in (cube, *STAGE_FOLDERS):
+            if parent / name == out or parent / name in out.parents:
+                return (f"inside {name} of the output folder {parent} of job {job!r}, "
+                        "which that job's runs replace (with everything in it)")
+    return ""
+
+
+def refuse_shared_output_folder(out_dir: Path, name: str, job_path: Path | None = None
+                                ) -> None:
+    """Refuse an output folder that is no folder of one job's own, before anything is
+    written: the root of the file system (``-o "$OUT/"`` with ``OUT`` unset), the home
+    folder itself (``-o "$HOME/$RUN"``, ``RUN`` unset), and a folder inside another job's
+    cube or stage folder (or inside any zarr store), which that job's next run replaces
+    with everything in it. A run writes its cube, manifest, lock and stage folders into
+    ``-o`` itself.
+
+    Parameters
+    ----------
+    out_dir
+        The output folder given.
+    name
+        The job's name, for the folder suggested.
+    job_path
+        The job's config file, named in the message where given.
+
+    Raises
+    ------
+    ConfigError
+        Naming ``-o``, what it is, and a folder to give instead.
+    """
+    given = out_dir
+    try:
+        out = Path(out_dir).expanduser().resolve()
+    except (OSError, RuntimeError):  # a link loop: the writer names it
+        return
+    fix = "give -o a folder of the job's own (created if missing), e.g. "
+    if out == Path(out.anchor):
+        raise ConfigError(
+            f"-o {given}: the root of the file system; a run writes its cube, manifest, "
+            f"lock and stage folders into -o itself: {fix}/scratch/runs/{name} (was it "
+            "-o \"$OUT/\" with OUT unset?)")
+    try:
+        home = Path.home().resolve()
+    except (RuntimeError, KeyError, OSError):  # no home folder known
+        home = None
+    if out == home:
+        raise ConfigError(
+            f"-o {given}: the home folder itself; a run writes its cube, manifest, lock "
+            f"and stage folders into -o, among the files there: {fix}~/runs/{name} (was "
+            "it -o \"$HOME/$RUN\" with RUN unset?)")
+    inside = _other_job_output(out)
+    if inside:
+        where = f"{job_path}: " if job_path else ""
+        raise ConfigError(f"{where}-o {given}: {inside}; {fix}a folder beside it")
+
+
+def refuse_foreign_manifest(out_dir: Path, name: str) -> None:
+    """Refuse ``out_dir`` holding a ``manifest.json`` of another tool (a download's list
+    of files), which a run replaced with its own without a word.
+
+    Raises
+    ------
+    ConfigError
+        Naming the file and what to do.
+    """
+    out = Path(out_dir).expanduser()
+    if _foreign_manifest(out / "manifest.json"):
+        raise ConfigError(
+            f"-o {out_dir}: holds a manifest.json that no Prospect run wrote (another tool's: "
+            "it has none of a run manifest's keys), which a run would replace with its own; "
+            "move that file, or give -o a folder of the job's own (created if missing), e.g. "
+            f"{out / name}")
+
+
+def refuse_unsafe_output_folder(job: JobConfig, out_dir: Path, job_path: Path | None = None
+                                ) -> None:
+    """Refuse an output folder where a run would write over what no Prospect run made, or
+    that is no folder of a job's own, before anything is written.
+
+    :func:`refuse_shared_output_folder` and :func:`refuse_foreign_manifest`, and a cube
+    path (``outputs.cube``) that holds something other than a Prospect cube, into which
+    ingest wrote its arrays. ``-o`` may be the config's folder or the data's: the run
+    writes beside the files there, over none of them.
+
+    Raises
+    ------
+    ConfigError
+        Naming ``-o``, what is in the way, and what to give instead.
+    """
+    refuse_shared_output_folder(out_dir, job.name, job_path)
+    out = Path(out_dir).expanduser()
+    try:
+        if not out.is_dir():
+            return
+    except OSError:  # a name too long, a folder above that may not be entered: the writer
+        return
+    refuse_foreign_manifest(out_dir, job.name)
+    cube = out / job.outputs.cube
+    if (cube.exists() or cube.is_symlink()) and _prospect_manifest(out) is None and \
+            not _is_prospect_cube(cube):
+        where = f"{job_path}: " if job_path else ""
+        raise ConfigError(
+            f"{where}-o {out_dir}: {job.outputs.cube} there is not a cube a Prospect run "
+            "wrote (a file, or a folder of other files), and ingest would write the job's "
+            "cube into it; move it, set outputs.cube to another name, or give -o a folder "
+            f"of the job's own, e.g. {out / job.name}")
+    if _prospect_manifest(out) is not None:
+        return  # an earlier run's folders: its outputs, replaced as such
+    for name in _stage_folders(job):
+        folder = out / name
+        try:
+            theirs = (folder.is_dir() and any(folder.iterdir())) or \
+                (folder.exists() and not folder.is_dir())
+        except OSError:
+            continue
+        if theirs:
+            where = f"{job_path}: " if job_path else ""
+            raise ConfigError(
+                f"{where}-o {out_dir}: {name}/ there holds files no Prospect run recorded "
+                "(-o has no run manifest), and a stage of the job replaces that folder "
+                f"whole; move it, or give -o a folder of the job's own, e.g. "
+                f"{out / job.name} (an earlier run's whose manifest.json is gone: remove "
+                "it)")
 
 
 def _stated(layer: Any) -> list[Any]:

@@ -1,16 +1,63 @@
-"""Limits a user sets through the environment, read one way.
+"""Settings a user gives through the environment, read one way.
 
-``PROSPECT_MAX_CELLS``, ``PROSPECT_MAX_SOURCES`` and ``PROSPECT_MAX_BLOCK_BYTES`` each
-cap something: unset or blank means the default; anything but a whole number above zero
-is refused naming the variable, its value, the default and how to unset it (a limit of
--5 cells read "over the limit of -5", a limit of 0 refused every job for its size).
+``PROSPECT_MAX_CELLS``, ``PROSPECT_MAX_SOURCES``, ``PROSPECT_MAX_BLOCK_BYTES`` and
+``PROSPECT_TASK_TIMEOUT`` each cap something: unset or blank means the default; anything
+but a whole number from 1 to 2^53 is refused naming the variable, its value, the default
+and how to unset it (a limit of -5 cells read "over the limit of -5", a limit of 0
+refused every job for its size, a timeout of 10^400 seconds was ``internal error:
+OverflowError``). ``PROSPECT_DEBUG`` is ``1`` (tracebacks and libraries' raw lines) or
+``0``/unset; any other value is said once and taken as ``0``. The command line checks them
+all before a command runs (:func:`check_environment`), so a bad value is named as the
+environment's, not as the config key whose check read it.
 """
 
 from __future__ import annotations
 
 import os
 
-from prospect.errors import ProspectError
+from prospect.errors import ConfigError, ProspectError
+
+__all__ = ["DEBUG_VARIABLE", "LIMIT_VARIABLES", "MAX_LIMIT", "check_environment",
+           "debug_value_note", "positive_limit"]
+
+MAX_LIMIT = 2 ** 53
+"""Largest limit a variable may hold: every whole number up to it is exact as a float (a
+timeout is used in seconds as one); past it a limit means nothing a machine could reach."""
+
+LIMIT_VARIABLES = ("PROSPECT_MAX_CELLS", "PROSPECT_MAX_SOURCES", "PROSPECT_MAX_BLOCK_BYTES",
+                   "PROSPECT_TASK_TIMEOUT")
+"""The variables read by :func:`positive_limit` (each by the module it limits)."""
+
+DEBUG_VARIABLE = "PROSPECT_DEBUG"
+
+
+def _shown(name: str, value: str) -> str:
+    """``NAME='value'`` for a message, a long value cut in the middle with its length."""
+    if len(value) <= 40:
+        return f"{name}={value!r}"
+    return f"{name}={value[:24] + '...' + value[-8:]!r} ({len(value)} characters)"
+
+
+def _limit_problem(name: str, value: str) -> str:
+    """What is wrong with ``value`` as a limit (``""``: nothing); ``value`` not blank."""
+    text = value.strip().replace("_", "")
+    try:
+        limit = int(text)
+    except ValueError:
+        try:
+            number = float(text)
+        except ValueError:
+            return "is no whole number above 0"
+        if MAX_LIMIT < number < float("inf"):
+            return f"is larger than the most accepted ({MAX_LIMIT})"
+        if not 1 <= number <= MAX_LIMIT or number != int(number):  # NaN, inf, 1.5, -1e3
+            return "is no whole number above 0"
+        return f"is written as a decimal number: write it as a whole number ({int(number)})"
+    if limit < 1:
+        return "is no whole number above 0"
+    if limit > MAX_LIMIT:
+        return f"is larger than the most accepted ({MAX_LIMIT})"
+    return ""
 
 
 def positive_limit(name: str, default: int, what: str, error: type[ProspectError]) -> int:
@@ -21,7 +68,7 @@ def positive_limit(name: str, default: int, what: str, error: type[ProspectError
     name
         The environment variable (``PROSPECT_MAX_CELLS``).
     default
-        The limit when the variable is unset or blank.
+        The limit when the variable is unset or blank (0: none is set by default).
     what
         What the limit counts, for the refusal (``"cells a variable may hold"``).
     error
@@ -30,16 +77,51 @@ def positive_limit(name: str, default: int, what: str, error: type[ProspectError
     Raises
     ------
     ProspectError
-        ``error``, when the value is not a whole number above zero.
+        ``error``, when the value is not a whole number from 1 to :data:`MAX_LIMIT`.
     """
     value = os.environ.get(name, "")
     if not value.strip():
         return default
-    try:
-        limit = int(value.strip().replace("_", ""))
-    except ValueError:
-        limit = 0
-    if limit < 1:
-        raise error(f"{name}={value!r} is no whole number above 0; set it to the most "
-                    f"{what} (default {default}), or unset it")
-    return limit
+    problem = _limit_problem(name, value)
+    if problem:
+        usual = f"default {default}" if default > 0 else "unset by default"
+        raise error(f"{_shown(name, value)} {problem}; set it to the most {what} ({usual}), "
+                    "or unset it")
+    return int(value.strip().replace("_", ""))
+
+
+def debug_value_note() -> str:
+    """A note on a ``$PROSPECT_DEBUG`` that is neither ``1``, ``0`` nor blank (``true``,
+    ``yes``: taken as off, as the one test of it, ``== "1"``, reads them); ``""`` when
+    the value is one of those."""
+    value = os.environ.get(DEBUG_VARIABLE, "")
+    if value.strip() in ("", "0", "1"):
+        return ""
+    return (f"{_shown(DEBUG_VARIABLE, value)} is read as 0 (off): it is 1 for tracebacks and "
+            "libraries' raw lines, 0 or unset for none (or give --debug)")
+
+
+def check_environment() -> list[str]:
+    """Check every setting Prospect reads from the environment before a command runs.
+
+    Returns
+    -------
+    list of str
+        Notes to print (a ``PROSPECT_DEBUG`` value that is neither 1 nor 0).
+
+    Raises
+    ------
+    ConfigError
+        A limit variable (:data:`LIMIT_VARIABLES`) holding anything but a whole number
+        from 1 to :data:`MAX_LIMIT`, named with its value and how to unset it.
+    """
+    for name in LIMIT_VARIABLES:
+        value = os.environ.get(name, "")
+        if not value.strip():
+            continue
+        problem = _limit_problem(name, value)
+        if problem:
+            raise ConfigError(f"environment variable {_shown(name, value)} {problem}; set "
+                              "it to a whole number above 0, or unset it for the default")
+    note = debug_value_note()
+    return [note] if note else []

@@ -9,6 +9,7 @@ import json
 import math
 import os
 import sys
+import unicodedata
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -111,6 +112,24 @@ SSH client) Rich shrank every column of ``prospect plan``'s table to ``…``; la
 columns and wrapped by the terminal, each value stays whole."""
 
 
+def refuse_listed(refused: list[tuple[Path, str]], kind: str) -> None:
+    """After a listing, the configs of ``kind`` that did not load: one ``error:`` line
+    each on standard error, then exit 2 (the others were listed).
+
+    One region or job file being edited in a copy of ``configs/`` (a NUL byte, a bracket
+    left open) made ``prospect regions`` and ``prospect jobs`` list nothing but that
+    file's error.
+    """
+    if not refused:
+        return
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    for _path, why in refused:
+        err.print(Text(f"error: {why}"))
+    err.print(Text(f"{len(refused)} {kind} config(s) above are not listed: fix them (or "
+                   "move them out of the folder) and list again"))
+    raise typer.Exit(2)
+
+
 def table_console(min_width: int = MIN_TABLE_WIDTH) -> Console:
     """The stdout console of a command that prints a table: the terminal's width, at
     least ``min_width`` columns (a pipe or a batch log is 80 unless more are asked for)."""
@@ -127,6 +146,9 @@ def config_file(value: Path | None) -> Path | None:
 
     if value is not None and str(value).startswith("~"):  # '--config=~/a.yaml', quoted
         value = value.expanduser()
+    too_long = _name_too_long(value) if value is not None else ""
+    if too_long:
+        raise ConfigError(f"{str(value)[:60]}...: {too_long}")
     if value is not None and str(value) == "-" and not value.exists():
         raise ConfigError(f"-: {STDIN_CONFIG}")
     if value is not None and value.is_dir():
@@ -217,12 +239,32 @@ def _as_shell_meant(text: str) -> Path:
     config's paths; a path that does not exist and was written for another shell or
     system (``$VAR``, ``%VAR%``, ``C:\``, ``\``, ``file://``) is refused, saying why.
     """
+    control = next((i for i, ch in enumerate(text) if unicodedata.category(ch) == "Cc"), None)
+    if control is not None:  # a line break or tab pasted with the path
+        char = text[control]
+        what = {"\n": "a line break", "\r": "a carriage return (a Windows line end)",
+                "\t": "a tab"}.get(char, f"the control character U+{ord(char):04X}")
+        raise typer.BadParameter(
+            f"{text!r}: character {control + 1} is {what}, which a folder's name never "
+            "needs (copied with the path?); give the path without it")
     path = Path(text).expanduser() if text.startswith("~") else Path(text)
-    if not path.exists():
+    too_long = _name_too_long(path)
+    if too_long:
+        raise typer.BadParameter(too_long)
+    if not os.path.exists(path):
         hint = _shell_hint(text)
         if hint:
             raise typer.BadParameter(f"{text!r}: {hint}")
     return path
+
+
+def _name_too_long(path: Path) -> str:
+    """Why the file system cannot hold ``path`` (:func:`prospect.config._base.path_too_long`):
+    ``-o`` with a name of 300 characters (a title pasted in) was a traceback, the look at
+    the folder and the error line's own look at it raising ENAMETOOLONG."""
+    from prospect.config._base import path_too_long
+
+    return path_too_long(path)
 
 
 def names_output(param: typer.CallbackParam, value: Path | None) -> Path | None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 from rich.table import Table
 from rich.text import Text
 
-from pipelines.commands._common import examples, literal, table_console
+from pipelines.commands._common import examples, literal, refuse_listed, table_console
 
 
 def jobs() -> None:
@@ -14,7 +16,8 @@ def jobs() -> None:
     from pipelines.runner import default_stages
     from prospect.config.catalogue import list_jobs
 
-    entries = list_jobs()
+    refused: list[tuple[Path, str]] = []  # a copy of configs/ with a job being edited
+    entries = list_jobs(refused=refused)
     table = Table(title="Shipped example jobs (prospect run configs/jobs/NAME.yaml -o out/NAME)")
     for col in ("name", "region", "data", "minerals", "stages", "data present"):
         table.add_column(col, overflow="fold")
@@ -31,6 +34,7 @@ def jobs() -> None:
             console.print(Text(f"  missing: {e.missing[0]}" + (
                 f" (+{len(e.missing) - 1} more)" if len(e.missing) > 1 else "")
                 + "; put ../shared/data beside the checkout"), highlight=False)
+    refuse_listed(refused, "job")
 
 
 def register(app: typer.Typer) -> None:

@@ -16,6 +16,7 @@ from pipelines.commands._common import (
     examples,
     json_text,
     literal,
+    out_path,
     table_console,
     warning_lines,
 )
@@ -36,7 +37,7 @@ def plan(
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
     out: Annotated[Path | None, typer.Option(
         "-o", "--out", help="The job's output folder: a STAC search an earlier run saved "
-        "there is planned from its items (nothing is written).")] = None,
+        "there is planned from its items (nothing is written).", parser=out_path)] = None,
 ) -> None:
     """Plan a job without computing it: chunk and task counts, cube size, memory per worker."""
     from pipelines.plan import format_bytes, plan_job, refuse_too_many_folds
@@ -49,9 +50,10 @@ def plan(
                           "regions'), or leave it out to plan on the job's own region")
     job = load_job(config)
     if out is not None:  # a source reading what the run would write there
-        from pipelines.plan import refuse_outputs_as_inputs
+        from pipelines.plan import refuse_outputs_as_inputs, refuse_unsafe_output_folder
 
         refuse_outputs_as_inputs(job, out, config)
+        refuse_unsafe_output_folder(job, out, config)
     # what the headers tell while planning (fills, units...): one 'warning:' line each on
     # stderr, as a run prints them, not Python's warning with a library path
     with warning_lines(Console(stderr=True, highlight=False)):

@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from pipelines.commands._common import examples, literal, table_console
+from pipelines.commands._common import examples, literal, refuse_listed, table_console
+from prospect.errors import ProspectError
 
 
 def regions(
@@ -19,6 +20,7 @@ def regions(
 ) -> None:
     """List the shipped region configs with their CRS, resolution, size, chunks and land."""
     from prospect.config import list_regions, load_region
+    from prospect.config.job import config_dir
     from prospect.outlines import (
         clip_to_grid,
         list_outlines,
@@ -41,8 +43,14 @@ def regions(
     for col in ("name", "title", "crs", "resolution", "cells (rows x cols)", "chunks",
                 "land (km2, Natural Earth)"):
         table.add_column(col, overflow="fold", no_wrap=col in ("name", "crs", "chunks"))
+    refused: list[tuple[Path, str]] = []  # a copy of configs/ with a region being edited
     for name in list_regions():
-        region = load_region(name)
+        try:
+            region = load_region(name)
+        except ProspectError as exc:
+            refused.append((config_dir() / "regions" / f"{name}.yaml",
+                            str(exc).splitlines()[0]))
+            continue
         grid = region.to_grid()
         land = "no outline"
         if name in shipped:
@@ -52,6 +60,7 @@ def regions(
                                f"{grid.height} x {grid.width}",
                                f"{grid.chunks[0]} x {grid.chunks[1]}", land))
     table_console(120).print(table)  # names and CRSs whole, in a batch log too
+    refuse_listed(refused, "region")
 
 
 def register(app: typer.Typer) -> None:

@@ -40,16 +40,19 @@ def _resumable() -> None:
 
 
 def _inputs_not_outputs(config: Path, out: Path, job: Any = None) -> Any:
-    """Refuse a job reading what it writes in ``out`` before anything is made
-    (:func:`pipelines.plan.refuse_outputs_as_inputs`); the job, loaded as
+    """Refuse a job reading what it writes in ``out``, or ``out`` where a run would write
+    over what no Prospect run made, before anything is made
+    (:func:`pipelines.plan.refuse_outputs_as_inputs`,
+    :func:`pipelines.plan.refuse_unsafe_output_folder`); the job, loaded as
     :func:`~pipelines.runner.run_job` loads it when not given, to be run without
     reading the file again."""
-    from pipelines.plan import refuse_outputs_as_inputs
+    from pipelines.plan import refuse_outputs_as_inputs, refuse_unsafe_output_folder
     from prospect.config import load_job
 
     if job is None:
         job = load_job(Path(config).resolve())
     refuse_outputs_as_inputs(job, out, config)
+    refuse_unsafe_output_folder(job, out, config)
     return job
 
 

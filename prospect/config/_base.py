@@ -6,6 +6,7 @@ import contextlib
 import datetime
 import difflib
 import math
+import os
 import re
 import unicodedata
 from collections import Counter
@@ -42,10 +43,12 @@ __all__ = [
     "allowed_keys",
     "check_not_reserved",
     "check_plain_name",
+    "config_folder",
     "copied_characters",
     "format_validation_error",
     "load_yaml",
     "number_text_hint",
+    "path_too_long",
     "repeated",
     "validate_mapping",
     "written_for_elsewhere",
@@ -142,6 +145,49 @@ def repeated(names: Iterable[str]) -> list[str]:
     return sorted(n for n, k in Counter(names).items() if k > 1)
 
 
+def config_folder(path: Path | str) -> Path:
+    """The folder a config's relative paths are taken from: that of the file ``path``
+    names, symbolic links followed (``jobs/current.yaml -> ../bonaire/job.yaml``: the
+    paths are the job's, beside its real file).
+
+    ``prospect plan`` took them from the link's folder and the stage commands from the
+    real file's (they load the config by its resolved path): the same config planned
+    "raster file not found, counted from the config" and ran on the files beside the
+    target.
+    """
+    return Path(path).expanduser().resolve().parent
+
+
+def path_too_long(path: Path | str) -> str:
+    """Why the file system cannot hold ``path``: a name in it longer than ``NAME_MAX``
+    bytes, or the whole path longer than ``PATH_MAX`` (asked of the nearest folder that
+    exists); ``""`` when it can.
+
+    A look at such a path raises ENAMETOOLONG: a config's source path of 300 characters
+    was "File name too long" with exit 74 (outputs cannot be written), and ``-o`` a
+    traceback.
+    """
+    full = os.path.abspath(os.fspath(path))
+    folder = full
+    while not os.path.exists(folder) and os.path.dirname(folder) != folder:
+        folder = os.path.dirname(folder)
+    try:
+        longest = int(os.pathconf(folder, "PC_NAME_MAX"))
+        whole = int(os.pathconf(folder, "PC_PATH_MAX"))
+    except (OSError, ValueError):
+        longest, whole = 255, 4096
+    for part in full.split(os.sep):
+        size = len(os.fsencode(part))
+        if size > longest:
+            shown = part if len(part) <= 40 else part[:24] + "..." + part[-8:]
+            return (f"the name {shown!r} is {size} bytes: this file system takes names of "
+                    f"at most {longest}; give a shorter one")
+    if len(os.fsencode(full)) >= whole:
+        return (f"the path is {len(os.fsencode(full))} bytes, over the {whole} a path may "
+                "have here; give a shorter one")
+    return ""
+
+
 def _resolve_path(value: Path, info: ValidationInfo) -> Path:
     """Relative paths in a config file are relative to that file's folder."""
     from prospect.config.vsi import GdalPath
@@ -153,7 +199,10 @@ def _resolve_path(value: Path, info: ValidationInfo) -> Path:
     value = Path(value).expanduser()
     if base is not None and not value.is_absolute():
         value = Path(base) / value
-    if not value.exists():
+    too_long = path_too_long(value)
+    if too_long:
+        raise ValueError(too_long)
+    if not os.path.exists(value):
         hint = written_for_elsewhere(written)
         if hint:
             raise ValueError(hint)
@@ -524,7 +573,7 @@ class _ConfigLoader(yaml.SafeLoader):
         node = self.get_single_node()
         if node is None:
             return None
-        _expanded_size(node, {})
+        _expanded_size(node, {}, getattr(self, "anchored", {}))
         self.cut_values = _cut_by_comment(node, self.buffer)
         data = self.construct_document(node)  # merge keys (<<) are flattened into the nodes
         if isinstance(data, dict):
@@ -731,17 +780,31 @@ _ConfigLoader.add_constructor("tag:yaml.org,2002:float", _float_scalar)
 _ConfigLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_scalar)
 
 
-def _expanded_size(node: yaml.Node, memo: dict[int, tuple[int, int]]) -> tuple[int, int]:
-    """(values, depth) of ``node`` with every alias expanded; refuses either over its cap."""
+_OPEN = (-1, -1)
+""":func:`_expanded_size`'s mark of a value whose children are being counted."""
+
+
+def _expanded_size(node: yaml.Node, memo: dict[int, tuple[int, int]],
+                   anchored: dict[int, str] | None = None) -> tuple[int, int]:
+    """(values, depth) of ``node`` with every alias expanded; refuses either over its cap,
+    and a value that holds itself (``a: &a [*a]``: "nested too deeply", no line)."""
     known = memo.get(id(node))
+    if known == _OPEN:
+        name = (anchored or {}).get(id(node))
+        alias = f" (the alias *{name} inside its own anchor &{name})" if name else ""
+        raise _Refused(
+            f"the value at line {node.start_mark.line + 1} holds itself{alias}, a value "
+            "without end; an alias can repeat a value written before it, not the value "
+            "it stands in")
     if known is not None:
         return known
     size, depth = 1, 0
     if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+        memo[id(node)] = _OPEN
         items = node.value if isinstance(node, yaml.SequenceNode) else \
             [n for pair in node.value for n in pair]
         for child in items:
-            child_size, child_depth = _expanded_size(child, memo)
+            child_size, child_depth = _expanded_size(child, memo, anchored)
             size += child_size
             depth = max(depth, child_depth + 1)
             if size > MAX_NODES:
@@ -756,6 +819,22 @@ def _expanded_size(node: yaml.Node, memo: dict[int, tuple[int, int]]) -> tuple[i
     return size, depth
 
 
+def _without_mark(head: bytes) -> str:
+    """``head`` as UTF-16 or UTF-32 text saved without a byte-order mark (ASCII letters
+    with one or three NUL bytes each, the NULs at one end of every 2 or 4 bytes): what it
+    is and how to convert it; ``""`` when it is not."""
+    for width in (4, 2):
+        units = [head[i:i + width] for i in range(0, len(head) - width + 1, width)]
+        if len(units) < 4:
+            continue
+        for order, pad in (("LE", slice(1, None)), ("BE", slice(None, -1))):
+            if sum(1 for u in units if not any(u[pad])) * 10 >= len(units) * 9:
+                return (f"saved as UTF-{width * 8} without its byte-order mark (NUL bytes "
+                        f"between the letters); save it as UTF-8 (e.g. iconv -f "
+                        f"UTF-{width * 8}{order} -t UTF-8 old.yaml > new.yaml)")
+    return ""
+
+
 def _not_utf8(exc: UnicodeDecodeError) -> str:
     """Where a config stops being UTF-8, and how to convert it.
 
@@ -763,17 +842,67 @@ def _not_utf8(exc: UnicodeDecodeError) -> str:
     Windows editor's UTF-16, or Latin-1 for an accented name in a description).
     """
     raw = bytes(exc.object)
+    if raw.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        return ("saved as UTF-32; save it as UTF-8 (e.g. iconv -f UTF-32 -t UTF-8 old.yaml > "
+                "new.yaml)")
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return ("saved as UTF-16 (a Windows editor's 'Unicode'); save it as UTF-8 (e.g. "
                 "iconv -f UTF-16 -t UTF-8 old.yaml > new.yaml)")
     head = raw[:4096]
+    wide = _without_mark(head)
+    if wide:
+        return wide
     if b"\x00" in head or sum(b < 9 or 13 < b < 32 for b in head) > len(head) // 20:
         return ("a binary file, not a text config (a raster or archive given in its place?); "
                 "give the YAML job config")
     line = raw[:exc.start].count(b"\n") + 1
-    return (f"not UTF-8 text: byte 0x{raw[exc.start]:02x} at line {line} (Latin-1 or a "
+    byte = raw[exc.start]
+    if 0x80 <= byte <= 0x9F:  # no letter in Latin-1: Windows-1252's quotes, dashes, euro
+        return (f"not UTF-8 text: byte 0x{byte:02x} at line {line} (Windows-1252: curly "
+                "quotes, dashes or the euro sign from a Windows editor?); save it as UTF-8 "
+                "(e.g. iconv -f CP1252 -t UTF-8 old.yaml > new.yaml)")
+    return (f"not UTF-8 text: byte 0x{byte:02x} at line {line} (Latin-1 or a "
             "Windows code page?); save it as UTF-8 (e.g. iconv -f LATIN1 -t UTF-8 old.yaml "
             "> new.yaml)")
+
+
+_YAML_PROBLEM_HINTS = (
+    ("but found another document",
+     ": a config is one YAML document; remove the second '---' (a file pasted below "
+     "another?) or give each config a file of its own"),
+    ("found incompatible YAML document",
+     ": a config is YAML 1.1, or 1.2 with '%YAML 1.2'; write that or leave the directive out"),
+    ("found unhashable key",
+     ": a key is a name, not a list or mapping ('? [a, b]' or '[a, b]: ...'); write the "
+     "name"),
+)
+"""PyYAML's problems that say what, not how to fix it: the fix, by the problem's start."""
+
+
+def _unreadable_character(text: str, exc: yaml.reader.ReaderError) -> str:
+    """Where a character YAML does not allow in a text file stands (a NUL byte, a control
+    character), what it is and how to remove it; a file whose every other byte is NUL is
+    UTF-16 saved without its byte-order mark.
+
+    "not valid YAML: unacceptable character #x0000: special characters are not allowed"
+    named no line, and the character is invisible in most editors.
+    """
+    position = max(0, min(int(exc.position), len(text)))
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + 1
+    code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or
+                                                                      "\0")
+    wide = _without_mark(text[:4096].encode("utf-8", "surrogateescape")) if code == 0 else ""
+    if wide:
+        return wide
+    name = "a NUL byte" if code == 0 else "a control character"
+    count = sum(1 for ch in text if ord(ch) == code)
+    more = f" ({count} in the file)" if count > 1 else ""
+    octal = f"\\{code:03o}" if code < 0o400 else f"\\u{code:04x}"
+    return (f"not valid YAML at line {line}, column {column}: {name} (U+{code:04X}){more}, "
+            "which YAML does not allow in a text file and most editors do not show (a file "
+            f"cut or joined by a tool?); delete it, e.g. tr -d '{octal}' < old.yaml > "
+            "new.yaml, and check the line")
 
 
 def _yaml_error_hint(text: str, mark: Any) -> str:
@@ -812,6 +941,10 @@ def load_yaml(path: Path) -> dict[str, Any]:
     """
     path = Path(path)
     if not path.is_file():
+        from prospect.io.files import why_unreadable
+
+        if os.path.lexists(path) or path.exists():  # a link to nothing, a loop, a FIFO
+            raise ConfigError(f"{path}: {why_unreadable(path, 'config file')}")
         raise ConfigError(f"{path}: config file not found")
     try:
         size = path.stat().st_size
@@ -827,10 +960,18 @@ def load_yaml(path: Path) -> dict[str, Any]:
             loader.dispose()
     except _Refused as exc:
         raise ConfigError(f"{path}: {exc}") from None
+    except yaml.reader.ReaderError as exc:
+        raise ConfigError(f"{path}: {_unreadable_character(text, exc)}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
+        context = getattr(exc, "context_mark", None)
+        problem += next((hint for start, hint in _YAML_PROBLEM_HINTS if
+                         problem.startswith(start)), "")
+        if "for merging" in problem and context is not None:  # '<<: *list' names the anchor
+            problem = (f"the merge key '<<' of the mapping at line {context.line + 1} takes a "
+                       "mapping (an alias of one, or a list of them): " + problem)
         raise ConfigError(f"{path}: not valid YAML{where}: {problem}"
                           f"{_yaml_error_hint(text, mark)}") from None
     except UnicodeDecodeError as exc:

@@ -120,7 +120,28 @@ def _dataset(path: Path) -> str:
     return path.parent.name
 
 
-def list_jobs(folder: Path | None = None) -> list[JobEntry]:
-    """Every shipped job (``configs/jobs/*.yaml``), sorted by name."""
+def list_jobs(folder: Path | None = None, *,
+              refused: list[tuple[Path, str]] | None = None) -> list[JobEntry]:
+    """Every shipped job (``configs/jobs/*.yaml``), sorted by name.
+
+    Parameters
+    ----------
+    folder
+        The folder of job configs (default: the shipped ``jobs/``).
+    refused
+        Where given, a job that does not load is added to it (its file and the error)
+        and the others are listed; otherwise its :class:`~prospect.errors.ConfigError`
+        is raised.
+    """
+    from prospect.errors import ProspectError
+
     folder = folder or config_dir() / "jobs"
-    return [describe_job(p) for p in sorted(folder.glob("*.yaml"))]
+    entries = []
+    for path in sorted(folder.glob("*.yaml")):
+        try:
+            entries.append(describe_job(path))
+        except ProspectError as exc:
+            if refused is None:
+                raise
+            refused.append((path, str(exc).splitlines()[0] if str(exc) else repr(exc)))
+    return entries

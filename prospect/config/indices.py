@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
@@ -9,6 +10,36 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 from prospect.config._base import PlainName, StrictModel, check_not_reserved
 
 __all__ = ["IndicesConfig", "SensorBand", "SensorConfig"]
+
+
+def _check_sensor_file(path: Path) -> None:
+    """Refuse a sensor path that names no readable file (a broken link says so) or a job
+    config (the job itself: a reference that comes back to where it started).
+
+    A broken link was "<its target>: config file not found", naming a file the config
+    does not; ``sensor: job.yaml`` "missing required key 'bands'" and one "unknown key"
+    line for each of the job's keys.
+    """
+    import os
+
+    from prospect.config._base import load_yaml
+    from prospect.errors import ProspectError
+    from prospect.io.files import why_unreadable
+
+    if not path.is_file():
+        why = why_unreadable(path, "sensor file") if (os.path.lexists(path) or path.exists()) \
+            else "not found"
+        raise ValueError(f"sensor file {str(path)!r}: {why} (a relative path is taken from "
+                         "the job file's folder; or give a shipped sensor's name)")
+    try:
+        data = load_yaml(path)
+    except ProspectError:
+        return  # load_sensor names the file's own problem
+    if "bands" not in data and ({"region", "sources"} & set(data)):
+        raise ValueError(
+            f"sensor file {str(path)!r} is a job config (it has region and sources), not a "
+            "sensor's band file (name, bands: {common name: {variable: ...}}, as in "
+            "configs/sensors/); give a shipped sensor's name or the sensor YAML")
 
 
 class IndicesConfig(StrictModel):
@@ -95,6 +126,8 @@ class IndicesConfig(StrictModel):
             path = Path(value).expanduser()
             if not path.is_absolute():
                 value = str(Path(base) / path)
+        if value.endswith((".yaml", ".yml")):
+            _check_sensor_file(Path(value))
         load_sensor(value)  # an unknown sensor is named at this key (a ConfigError)
         return value
 

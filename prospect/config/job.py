@@ -25,6 +25,7 @@ from prospect.config._base import (
     StrictModel,
     _resolve_path,
     check_not_reserved,
+    config_folder,
     load_yaml,
     repeated,
     validate_mapping,
@@ -49,10 +50,12 @@ from prospect.grid import RegionGrid
 
 __all__ = [
     "MAX_SOURCES_DEFAULT",
+    "YAML_SUFFIXES",
     "JobConfig",
     "ReferenceRegion",
     "check_source_count",
     "config_dir",
+    "is_yaml_name",
     "list_regions",
     "load_job",
     "load_region",
@@ -105,8 +108,8 @@ def config_dir() -> Path:
     ``prospect/configs`` links to the repository's top-level ``configs/`` folder, and a
     wheel (``pip install .``) carries the files themselves.
     """
-    env = os.environ.get("PROSPECT_CONFIG_DIR")
-    if env:
+    env = os.environ.get("PROSPECT_CONFIG_DIR", "")
+    if env.strip():  # blank is unset, as for every PROSPECT_* variable
         return _config_dir_from_env(env)
     shipped = resources.files("prospect").joinpath("configs")
     if not isinstance(shipped, Path):
@@ -151,7 +154,7 @@ def list_regions() -> list[str]:
 def load_region(name_or_path: str | Path) -> RegionConfig:
     """Load a region config by shipped name (``bonaire``) or by YAML path."""
     path = Path(name_or_path)
-    if path.suffix not in (".yaml", ".yml"):
+    if not is_yaml_name(str(path)):
         path = config_dir() / "regions" / f"{name_or_path}.yaml"
         if not path.is_file():
             raise ConfigError(
@@ -285,6 +288,32 @@ Region = Annotated[
 """A job's region in one of four forms; validated as the form written (no alternatives)."""
 
 
+YAML_SUFFIXES = (".yaml", ".yml")
+"""The endings of a config file's name, in any case (``area.YAML`` from Windows too)."""
+
+
+def is_yaml_name(value: str) -> bool:
+    """Whether ``value`` names a YAML file by its ending (``.yaml``/``.yml``, any case)."""
+    return Path(value).suffix.lower() in YAML_SUFFIXES
+
+
+def _unknown_region(value: str, info: ValidationInfo) -> str:
+    """Why ``value`` is no region: no shipped region of that name, or a file that is no
+    YAML region file by its name (``area.json``, ``./area``: "unknown region" with the
+    list of shipped regions, as if the file were not there)."""
+    path = Path(value).expanduser()
+    base = (info.context or {}).get("base_dir")
+    if base is not None and not path.is_absolute():
+        path = Path(base) / path
+    if os.path.lexists(path) or any(sep in value for sep in ("/", "\\")):
+        there = "names the file" if os.path.lexists(path) else "reads as the path"
+        return (f"{value!r} {there} {str(path)!r}, not a shipped region; a region file is "
+                "read by its name's ending: save it (or link it) as a .yaml or .yml file "
+                "and give that path")
+    return (f"unknown region {value!r}; shipped regions: {', '.join(list_regions())}; or "
+            "give a path to a region YAML")
+
+
 def _region_file(value: str, info: ValidationInfo) -> str:
     """A region YAML path resolved like every path of a job (from the job file's folder).
 
@@ -295,9 +324,13 @@ def _region_file(value: str, info: ValidationInfo) -> str:
     if path.is_dir():
         raise ValueError(f"region file {str(path)!r} is a folder; give the region's YAML "
                          "file (a relative path is taken from the job file's folder)")
+    if not path.is_file() and (os.path.lexists(path) or path.exists()):
+        from prospect.io.files import why_unreadable
+
+        raise ValueError(f"region file {str(path)!r}: {why_unreadable(path, 'region file')}")
     if not path.is_file():
         raise ValueError(f"region file {str(path)!r} not found (a relative path is taken "
-                         "from the job file's folder)")
+                         "from the job file's folder, symbolic links followed)")
     return str(path)
 
 
@@ -351,15 +384,13 @@ class JobConfig(StrictModel):
     @field_validator("region")
     @classmethod
     def _region_valid(cls, value: Any, info: ValidationInfo) -> Any:
-        if isinstance(value, str) and Path(value).suffix not in (".yaml", ".yml") and \
+        if isinstance(value, str) and not is_yaml_name(value) and \
                 not (config_dir() / "regions" / f"{value}.yaml").is_file():
-            raise ValueError(f"unknown region {value!r}; shipped regions: "
-                             f"{', '.join(list_regions())}; or give a path to a region YAML")
-        if isinstance(value, str) and Path(value).suffix in (".yaml", ".yml"):
+            raise ValueError(_unknown_region(value, info))
+        if isinstance(value, str) and is_yaml_name(value):
             # a region YAML: like every path of the job, from the job file's folder
             value = _region_file(value, info)
-        if isinstance(value, RegionOverride) and \
-                Path(value.base).suffix in (".yaml", ".yml"):
+        if isinstance(value, RegionOverride) and is_yaml_name(value.base):
             value = value.model_copy(update={"base": _region_file(value.base, info)})
         if isinstance(value, RegionOverride):
             base = load_region(value.base)
@@ -437,13 +468,14 @@ STAGE_SETTINGS: dict[str, tuple[str, ...]] = {
 
 
 def load_job(path: str | Path) -> JobConfig:
-    """Load and validate a job config; relative paths are taken from the file's folder."""
+    """Load and validate a job config; relative paths are taken from the folder of the file
+    (of the file a symbolic link names: :func:`~prospect.config._base.config_folder`)."""
     path = Path(path)
     data = load_yaml(path)
     other = other_config_kind(data)
     if other:
         raise ConfigError(f"{path}: {other}")
-    return validate_mapping(JobConfig, data, source=str(path), base_dir=path.parent.resolve())
+    return validate_mapping(JobConfig, data, source=str(path), base_dir=config_folder(path))
 
 
 def other_config_kind(data: dict[str, Any]) -> str:
@@ -480,7 +512,7 @@ def shipped_region_name(job: JobConfig) -> str | None:
     """The shipped region a job's grid comes from (its name, or an override's base)."""
     region = job.region
     if isinstance(region, str):
-        return region if Path(region).suffix not in (".yaml", ".yml") else None
+        return region if not is_yaml_name(region) else None
     if isinstance(region, RegionOverride):
         return region.base
     if isinstance(region, RegionConfig) and region.name in list_regions():

@@ -15,7 +15,8 @@ from prospect.grid import RegionGrid, datum_guessed, parse_crs
 
 __all__ = ["MAX_CHUNKS", "RegionConfig", "bounds_in_other_units", "bounds_written_in",
            "check_chunk_count",
-           "check_grid_crs", "resolution_text", "snapped_bounds_note", "utm_zone_overflow"]
+           "check_grid_crs", "resolution_text", "snapped_bounds_note", "unstated_area_reach",
+           "utm_zone_overflow"]
 
 PositiveInt = Annotated[int, Field(gt=0)]
 CHUNK_SIDE_MIN = 16
@@ -474,6 +475,117 @@ def past_area_of_use(crs: str, lonlat: tuple[float, float, float, float]) -> str
             f"lon/lat {a_west:g},{a_south:g} .. {a_east:g},{a_north:g})")
 
 
+TM_HALF_ZONE_DEG = 3.0
+"""Degrees either side of its central meridian a transverse Mercator zone covers (UTM's
+6-degree zones; Gauss-Krueger and VN-2000's 3-degree zones are narrower)."""
+
+MAX_SCALE_ERROR = 0.05
+"""Largest departure of a projection's scale from 1 (5 % on lengths) accepted where a CRS
+states no area of use and is no transverse Mercator: a grid placed where its projection
+stretches lengths more than this is taken as placed in the wrong CRS."""
+
+
+def _sample_lonlat(crs: CRS, bounds: tuple[float, float, float, float]
+                   ) -> list[tuple[float, float]]:
+    """Longitude and latitude, in ``crs``'s own geographic CRS, of the corners, edge
+    midpoints and centre of ``bounds`` (points PROJ cannot place are left out)."""
+    left, bottom, right, top = bounds
+    to_ll = Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True)
+    points = []
+    for x in (left, (left + right) / 2, right):
+        for y in (bottom, (bottom + top) / 2, top):
+            try:
+                lon, lat = to_ll.transform(x, y, errcheck=True)
+            except ProjError:
+                continue
+            if math.isfinite(lon) and math.isfinite(lat):
+                points.append((float(lon), float(lat)))
+    return points
+
+
+def _central_meridian(crs: CRS) -> float | None:
+    """The central meridian of a transverse Mercator ``crs`` (``+proj=tmerc``, ``etmerc``,
+    south-oriented); ``None`` for any other projection."""
+    op = crs.coordinate_operation
+    if op is None or not op.method_name.startswith("Transverse Mercator"):
+        return None
+    return next((float(p.value) for p in op.params
+                 if p.name in ("Longitude of natural origin", "Longitude of origin")), None)
+
+
+def unstated_area_reach(crs: str, bounds: tuple[float, float, float, float]) -> str:
+    """Why ``bounds`` lie too far from where a projected ``crs`` that states no area of use
+    (a PROJ string, a custom WKT) is made for; ``""`` when they do not, or the CRS states
+    an area (:func:`outside_area_of_use` and :func:`past_area_of_use` judge those), is
+    geographic, or is a UTM zone (the zone rule judges it).
+
+    A transverse Mercator CRS is made for a few degrees either side of its central
+    meridian: a region more than :data:`TM_HALF_ZONE_DEG` plus
+    :data:`AREA_OF_USE_SLACK_DEG` degrees of arc from it (measured across the meridian,
+    so narrower in longitude near the equator than near the poles) is refused, as a UTM
+    zone's region past its zone and the slack is. Any other projection is judged by its
+    scale: lengths stretched or shrunk by more than :data:`MAX_SCALE_ERROR` at a corner,
+    an edge's middle or the centre. ``+proj=tmerc +lon_0=105.75 ...`` with bounds 2 000 km
+    east of the meridian planned (exit 0) with only "no file overlaps".
+    """
+    try:
+        parsed = parse_crs(crs)
+    except CRSError:
+        return ""
+    base = parsed.source_crs if parsed.is_bound and parsed.source_crs is not None else parsed
+    if parsed.area_of_use is not None or base.area_of_use is not None or \
+            not base.is_projected or base.utm_zone:
+        return ""
+    try:
+        points = _sample_lonlat(base, bounds)
+    except ProjError:
+        return ""
+    if not points:
+        return ""
+    meridian = _central_meridian(base)
+    if meridian is not None:
+        arcs = []
+        for lon, lat in points:
+            apart = (lon - meridian + 180.0) % 360.0 - 180.0
+            if abs(apart) >= 90.0:
+                arcs.append(90.0)
+                continue
+            arcs.append(math.degrees(math.asin(min(1.0, abs(
+                math.cos(math.radians(lat)) * math.sin(math.radians(apart)))))))
+        far = max(arcs)
+        limit = TM_HALF_ZONE_DEG + AREA_OF_USE_SLACK_DEG
+        if far <= limit:
+            return ""
+        lon, lat = points[arcs.index(far)]
+        return (f"the point at lon/lat {lon:.3f},{lat:.3f} lies {far:.1f} degrees from the "
+                f"central meridian ({meridian:g}) of this transverse Mercator CRS, which "
+                f"states no area of use: such a grid is made for a few degrees either side "
+                f"of its meridian (refused past {limit:g})")
+    from pyproj import Proj
+
+    try:
+        proj = Proj(base)
+    except (CRSError, ProjError):
+        return ""
+    worst, where = 0.0, points[0]
+    for lon, lat in points:
+        try:
+            factors = proj.get_factors(lon, lat, errcheck=True)
+            scales = (float(factors.meridional_scale), float(factors.parallel_scale))
+        except (ProjError, ValueError):
+            continue
+        error = max((abs(s - 1.0) if math.isfinite(s) else math.inf) for s in scales)
+        if error > worst:
+            worst, where = error, (lon, lat)
+    if worst <= MAX_SCALE_ERROR:
+        return ""
+    stretch = "infinitely" if not math.isfinite(worst) else f"by {worst:.1%}"
+    method = base.coordinate_operation.method_name if base.coordinate_operation else base.name
+    return (f"at lon/lat {where[0]:.3f},{where[1]:.3f} this projection ({method}), which "
+            f"states no area of use, distorts lengths {stretch} (refused past "
+            f"{MAX_SCALE_ERROR:.0%}): it is not made for this place")
+
+
 class RegionConfig(StrictModel):
     """A region: the grid every layer of its cubes shares.
 
@@ -567,6 +679,14 @@ class RegionConfig(StrictModel):
                 f"{east:.3f},{north:.3f}, {reach}: a bound mistyped, or given in another "
                 f"CRS? check each of [left, bottom, right, top], or choose a CRS made for "
                 "the whole region")
+        unstated = unstated_area_reach(self.crs, self.bounds)
+        if unstated:
+            raise ValueError(
+                f"bounds {list(self.bounds)} lie at lon/lat {west:.3f},{south:.3f} .. "
+                f"{east:.3f},{north:.3f}: {unstated}; bounds given in another CRS? give them "
+                f"in the CRS's own units and axis order, or centre the projection on the "
+                "region (+lon_0 in a PROJ string), or use the EPSG code of the area's UTM "
+                "zone or national grid")
         over = utm_zone_overflow(self.crs, self.bounds)
         if over and not self.cross_zone:
             raise ValueError(
