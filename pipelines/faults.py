@@ -395,7 +395,7 @@ def name_max(path: str | Path) -> int:
     """The longest name (in bytes) the file system holding ``path`` takes (``NAME_MAX``:
     255 on most; the nearest folder that exists is asked)."""
     folder = Path(os.path.abspath(path))
-    while not folder.exists() and folder.parent != folder:
+    while not os.path.exists(folder) and folder.parent != folder:
         folder = folder.parent
     try:
         return int(os.pathconf(folder, "PC_NAME_MAX"))
@@ -407,7 +407,7 @@ def path_max(path: str | Path) -> int:
     """The longest path (in bytes) a system call takes below ``path`` (``PATH_MAX``:
     4096 on Linux)."""
     folder = Path(os.path.abspath(path))
-    while not folder.exists() and folder.parent != folder:
+    while not os.path.exists(folder) and folder.parent != folder:
         folder = folder.parent
     try:
         return int(os.pathconf(folder, "PC_PATH_MAX"))

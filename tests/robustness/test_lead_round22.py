@@ -129,3 +129,15 @@ def test_a_cogs_scratch_files_are_never_visible_beside_the_maps(tmp_path: Path) 
               and not Path(p).name.startswith(".")]
     assert opened and not beside, beside
     assert sorted(p.name for p in (tmp_path / "score").iterdir()) == ["probability.tif"]
+
+
+def test_the_name_limits_of_a_path_too_long_to_stat_are_read_from_its_nearest_folder(
+        tmp_path: Path) -> None:
+    """``name_max``/``path_max`` are asked exactly of paths too long for the file system;
+    ``Path.exists`` raised ENAMETOOLONG on them (a traceback wherever a caller did not
+    catch it). The nearest folder that can be asked answers now."""
+    from pipelines.faults import name_max, path_max
+
+    long = tmp_path / ("a" * 300) / "b"
+    assert name_max(long) == name_max(tmp_path) > 0
+    assert path_max(long) == path_max(tmp_path) > 0
