@@ -802,8 +802,10 @@ def _warn_coarse(path: str, info: RasterInfo, grid: RegionGrid, resampling: str,
     size off its grid is said by :func:`_warn_off_grid`; a 1 km grid of another CRS in a
     100 m region had every value interpolated across 100 cube cells a file cell, exit
     0, without a word (its cells compared in the region's CRS, as the resampling's
-    choice compares them). Once per source (the tiles of a mosaic share one)."""
-    if resampling in CODE_RESAMPLINGS:
+    choice compares them). Once per source (the tiles of a mosaic share one). A source
+    that states its ``resampling:`` has chosen it: a survey's 1 km geophysics blended onto
+    a 30 m grid on purpose is not warned of on every run."""
+    if resampling in CODE_RESAMPLINGS or source.resampling is not None:
         return
     res = _res_in_grid_units(info, grid)
     ratio = res / grid.resolution

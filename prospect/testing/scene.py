@@ -87,8 +87,10 @@ class SyntheticScene:
                 {"kind": "raster", "name": "s2", "sensor": "sentinel2", "units": "1",
                  "long_name": "Sentinel-2 L2A surface reflectance (synthetic)",
                  "bands": {b: rel(p) for b, p in self.bands.items()}},
+                # a regional grid about 10 times the scene's cells, blended on purpose
                 {"kind": "raster", "name": "heatflow", "path": rel(self.heatflow),
-                 "units": "mW m-2", "long_name": "surface heat flow (synthetic)"},
+                 "units": "mW m-2", "long_name": "surface heat flow (synthetic)",
+                 "resampling": "bilinear"},
                 {"kind": "vector", "name": "geology", "path": rel(self.geology),
                  "layer": "units", "attribute": "unit", "distance_to_contacts": True,
                  "faults_layer": "faults"},

@@ -237,6 +237,18 @@ def test_control_class_codes_of_a_coarse_map_are_not_said(sandbox: Sandbox, cli,
     assert not _said(sandbox, "times the cells")
 
 
+def test_control_a_coarse_file_whose_resampling_is_stated_is_not_said(
+        sandbox: Sandbox, cli, scheduler: str) -> None:
+    """Control: a source that states ``resampling: bilinear`` chose the blend (a survey's
+    regional grid on a fine region, every run): no warning."""
+    from rasterio.transform import from_origin
+
+    _write(sandbox.root / "m.tif", VALUES[:10, :10], transform=from_origin(X0, Y0 + 400, 40, 40))
+    result = _ingest(sandbox, cli, scheduler, sources=_source("m.tif", resampling="bilinear"))
+    assert result.code == 0, result.err[-3000:]
+    assert not _said(sandbox, "times the cells")
+
+
 @pytest.mark.parametrize(("left", "top", "edge"), [
     (X0 + 400, Y0 + 400, "east (x = 500400)"),
     (X0 - 400, Y0, "west (x = 500000) and south (y = 1350000)"),
