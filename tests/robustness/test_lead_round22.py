@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -141,3 +142,19 @@ def test_the_name_limits_of_a_path_too_long_to_stat_are_read_from_its_nearest_fo
     long = tmp_path / ("a" * 300) / "b"
     assert name_max(long) == name_max(tmp_path) > 0
     assert path_max(long) == path_max(tmp_path) > 0
+
+
+def test_a_cube_linked_to_another_disk_before_the_first_run_is_written_there(
+        sandbox: Any, cli: Any, scheduler: str, tmp_path: Path) -> None:
+    """Control: ``ln -s /bigdisk/cube.zarr out/cube.zarr`` to an empty folder before a
+    first run puts the cube on another disk (docs/robustness.md, round 16); the round's
+    refusal of an ``-o`` whose cube is no Prospect cube lets it through (a link to
+    nothing yet stays the cube writer's one-line refusal, as since round 16)."""
+    target = tmp_path / "bigdisk" / "cube.zarr"
+    target.mkdir(parents=True)
+    sandbox.out.mkdir()
+    (sandbox.out / "cube.zarr").symlink_to(target)
+    result = cli("ingest", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
+    assert result.code == 0, result.err[-3000:]
+    assert (sandbox.out / "cube.zarr").is_symlink()
+    assert (target / "zarr.json").is_file()
