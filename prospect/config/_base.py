@@ -324,6 +324,12 @@ def _file_only(value: Any) -> Any:
             f"{value!r} is a GDAL virtual path, which only a raster source's 'path' and "
             "'bands' and a vector source's 'path' are read through; extract the file first "
             "(e.g. unzip the archive) and give its path")
+    if isinstance(value, str) and re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", value):
+        # joined to the config's folder as a relative path, it was "not found" later
+        raise ValueError(
+            f"{value!r} is a URL, and this file is read by Prospect itself, not through "
+            "GDAL's network readers (only a raster source's 'path' and 'bands' and a vector "
+            "source's 'path' are); download it first and give its local path")
     return value
 
 

@@ -158,3 +158,20 @@ def test_a_cube_linked_to_another_disk_before_the_first_run_is_written_there(
     assert result.code == 0, result.err[-3000:]
     assert (sandbox.out / "cube.zarr").is_symlink()
     assert (target / "zarr.json").is_file()
+
+
+@pytest.mark.parametrize("url", ["https://data.example.org/wells.csv",
+                                 "s3://survey-bucket/wells.csv"])
+def test_a_url_where_prospect_reads_the_file_itself_is_refused_as_a_url(
+        sandbox: Any, cli: Any, url: str) -> None:
+    """A point table (or an outline, keys file, MTL) given as a URL was joined to the
+    config's folder as a relative path (``<folder>/https:/data.example.org/wells.csv``)
+    and was "not found" at the stage that read it. Refused at load now, as a URL, with
+    what to do (found by serving22 for serve layers, whose fix was its own)."""
+    from .conftest import assert_clean_error
+
+    sources = sandbox.job()["sources"] + [{"kind": "points", "name": "wells", "path": url}]
+    sandbox.write_job(sources=sources)
+    result = cli("plan", sandbox.job_path)
+    assert_clean_error(result, 2, "is a URL", "download it first")
+    assert not sandbox.out.exists() and sandbox.untouched()
