@@ -506,4 +506,7 @@ def write_score_report(directory: Path, *, quicklooks: dict[str, str],
     for name, png in quicklooks.items():
         lines += [f"## {name}", "", f"![{name}]({png})", "",
                   f"COG: `{facts.get('outputs', {}).get(name, '')}`", ""]
+        if name == "uncertainty" and facts.get("uncertainty_meaning"):
+            # a spread of what, over how many members, in which units
+            lines += [f"What this map is: {facts['uncertainty_meaning']}.", ""]
     return write_text(directory / "score.md", "\n".join(lines) + "\n")

@@ -158,6 +158,10 @@ def test_cogs_match_the_cube_and_stac_items_describe_them(trained) -> None:
     for name in ("probability", "uncertainty"):
         assert f"]({name}_quicklook.png)" in score_md
         assert (out / "score" / f"{name}_quicklook.png").stat().st_size > 1000
+    # what the uncertainty map is a spread of, over how many members (the COG says it too)
+    with rasterio.open(out / "score" / "uncertainty.tif") as src:
+        meaning = src.tags()["long_name"].split("uncertainty: ", 1)[1]
+    assert meaning and f"What this map is: {meaning}." in score_md
 
 
 @pytest.mark.parametrize("estimator", ["weights_of_evidence", "bagging_pu"])
