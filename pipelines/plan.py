@@ -943,7 +943,8 @@ def refuse_too_many_folds(job: JobConfig, grid: RegionGrid, occurrences: Any = N
     try:
         source = labels_source(job.sources, cfg)
         occ = occurrences if occurrences is not None else read_occurrences(
-            source.path, grid, **source_options(source), value_column=lab.value_column)
+            source.path, grid, **source_options(source), value_column=lab.value_column,
+            mineral=cfg.mineral)
         positive, threshold = grade_positives(occ.values, threshold=lab.threshold,
                                               quantile=lab.threshold_quantile)
     except (ProspectError, OSError):  # unreadable or ungraded: the stages say so

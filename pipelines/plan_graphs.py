@@ -250,7 +250,7 @@ def train_tasks(job: JobConfig, grid: RegionGrid, ds: xr.Dataset) -> TrainTasks:
     lab = cfg.labels
     every = _chunk_centres(grid)
     try:
-        labels, _, _ = read_labels(source, grid, lab)
+        labels, _, _ = read_labels(source, grid, lab, mineral=cfg.mineral)
         n_pos = labels.n_positive
     except (ProspectError, OSError):  # no labels file yet: every chunk touched, at most
         n_pos = 0
