@@ -18,6 +18,7 @@ from prospect.config._base import (
     ConfigPath,
     PlainName,
     StrictModel,
+    config_folder,
     load_yaml,
     repeated,
     validate_mapping,
@@ -553,10 +554,11 @@ class AgencyKeysFile(StrictModel):
 
 
 def load_serve_config(path: str | Path) -> ServeConfig:
-    """Load and validate a tile-server config; relative paths are taken from its folder."""
+    """Load and validate a tile-server config; relative paths are taken from its folder
+    (the real file's, links followed: :func:`prospect.config._base.config_folder`)."""
     path = Path(path)
     data = load_yaml(path)
-    return validate_mapping(ServeConfig, data, source=str(path), base_dir=path.parent.resolve())
+    return validate_mapping(ServeConfig, data, source=str(path), base_dir=config_folder(path))
 
 
 def load_agency_keys(path: str | Path) -> list[AgencyKeyConfig]:

@@ -175,3 +175,24 @@ def test_a_url_where_prospect_reads_the_file_itself_is_refused_as_a_url(
     result = cli("plan", sandbox.job_path)
     assert_clean_error(result, 2, "is a URL", "download it first")
     assert not sandbox.out.exists() and sandbox.untouched()
+
+
+def test_a_serve_config_given_through_a_link_reads_its_layers_beside_the_real_file(
+        tmp_path: Path) -> None:
+    """Job configs take relative paths from the real file's folder, links followed (round
+    22); a serve config took them from the link's folder (``path.parent.resolve()``), so
+    ``serve/current.yaml -> ../bonaire/serve.yaml`` served layers that were not beside it
+    ("layer COG not found"). Both follow the link now."""
+    import yaml
+
+    from prospect.config.tiles import load_serve_config
+
+    real = tmp_path / "bonaire" / "serve.yaml"
+    real.parent.mkdir()
+    real.write_text(yaml.safe_dump({"title": "t", "layers": [
+        {"name": "probability", "public": True, "cog": "score/probability.tif"}]}))
+    link = tmp_path / "serve" / "current.yaml"
+    link.parent.mkdir()
+    link.symlink_to(Path("..") / "bonaire" / "serve.yaml")
+    layer = load_serve_config(link).layers[0]
+    assert layer.cog == real.parent / "score" / "probability.tif"
