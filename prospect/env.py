@@ -25,7 +25,7 @@ MAX_LIMIT = 2 ** 53
 timeout is used in seconds as one); past it a limit means nothing a machine could reach."""
 
 LIMIT_VARIABLES = ("PROSPECT_MAX_CELLS", "PROSPECT_MAX_SOURCES", "PROSPECT_MAX_BLOCK_BYTES",
-                   "PROSPECT_TASK_TIMEOUT")
+                   "PROSPECT_TASK_TIMEOUT", "PROSPECT_REMOTE_VRT_SOURCES")
 """The variables read by :func:`positive_limit` (each by the module it limits)."""
 
 DEBUG_VARIABLE = "PROSPECT_DEBUG"

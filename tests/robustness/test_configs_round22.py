@@ -70,6 +70,7 @@ def test_a_custom_projection_used_where_it_is_made_for_still_plans(
     ("PROSPECT_TASK_TIMEOUT", "1e3", "write it as a whole number (1000)"),
     ("PROSPECT_MAX_CELLS", "-5", "no whole number above 0"),
     ("PROSPECT_TASK_TIMEOUT", "1.5", "no whole number above 0"),
+    ("PROSPECT_REMOTE_VRT_SOURCES", "many", "no whole number above 0"),
 ])
 def test_a_bad_limit_in_the_environment_is_named_as_the_environment_s(
         sandbox: Sandbox, cli: Any, monkeypatch: pytest.MonkeyPatch, name: str, value: str,
