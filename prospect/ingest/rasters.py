@@ -731,6 +731,13 @@ def _same_crs(info: RasterInfo, grid: RegionGrid) -> bool:
         return False
 
 
+def _grid_unit(grid: RegionGrid) -> str:
+    """The unit of the region's CRS as the warnings write it (``m``, ``degrees``)."""
+    axes = grid.crs_obj.axis_info
+    return {"metre": "m", "degree": "degrees"}.get(axes[0].unit_name, axes[0].unit_name) \
+        if axes else ""
+
+
 def _warn_off_grid(path: str, info: RasterInfo, grid: RegionGrid, resampling: str,
                    source: RasterSource, told: set[str]) -> None:
     """Warn when a file of the region's CRS and cell size lies off the region's grid by
@@ -759,9 +766,7 @@ def _warn_off_grid(path: str, info: RasterInfo, grid: RegionGrid, resampling: st
     if key in told:
         return
     told.add(key)
-    axes = grid.crs_obj.axis_info
-    unit = {"metre": "m", "degree": "degrees"}.get(axes[0].unit_name, axes[0].unit_name) \
-        if axes else ""
+    unit = _grid_unit(grid)
     said = " and ".join(f"{abs(v):g} {unit} {way}".replace("  ", " ") for v, way in (
         (east, "east" if east > 0 else "west"), (south, "south" if south > 0 else "north"))
         if abs(v) > 1e-3 * res)
@@ -815,9 +820,7 @@ def _warn_coarse(path: str, info: RasterInfo, grid: RegionGrid, resampling: str,
     if key in told:
         return
     told.add(key)
-    axes = grid.crs_obj.axis_info
-    unit = {"metre": "m", "degree": "degrees"}.get(axes[0].unit_name, axes[0].unit_name) \
-        if axes else ""
+    unit = _grid_unit(grid)
     other = "" if _same_crs(info, grid) else f" (in {info.crs}, measured in the region's CRS)"
     warnings.warn(DataWarning(
         f"{path}: its cells are about {res:.4g} {unit}{other}, {ratio:.3g} times the cells "
