@@ -347,7 +347,7 @@ def _foreign_manifest(path: Path) -> bool:
     """Whether ``path`` is another tool's ``manifest.json``: a JSON object with keys, none
     of them a Prospect manifest's (``{}`` is an empty record, not foreign)."""
     data = _json_object(path)
-    return bool(data) and not any(key in data for key in MANIFEST_KEYS)
+    return data is not None and bool(data) and not any(key in data for key in MANIFEST_KEYS)
 
 
 def _prospect_manifest(folder: Path) -> dict[str, Any] | None:
@@ -369,6 +369,16 @@ def _is_prospect_cube(path: Path) -> bool:
     return isinstance(attrs, dict) and "prospect_format" in attrs
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    """``value`` where it is a JSON object, else an empty one."""
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: Any, default: str) -> str:
+    """``value`` where it is a string, else ``default``."""
+    return value if isinstance(value, str) else default
+
+
 def _other_job_output(out: Path) -> str:
     """What of another job's outputs ``out`` lies inside (its cube or a stage's folder,
     under a folder holding a Prospect manifest), or inside any zarr store; ``""`` if
@@ -384,10 +394,10 @@ def _other_job_output(out: Path) -> str:
         manifest = _prospect_manifest(parent)
         if manifest is None:
             continue
-        config = manifest.get("config") if isinstance(manifest.get("config"), dict) else {}
-        outputs = config.get("outputs") if isinstance(config.get("outputs"), dict) else {}
-        cube = outputs.get("cube") if isinstance(outputs.get("cube"), str) else "cube.zarr"
-        job = manifest.get("job") if isinstance(manifest.get("job"), str) else "another job"
+        config = _mapping(manifest.get("config"))
+        outputs = _mapping(config.get("outputs"))
+        cube = _text(outputs.get("cube"), "cube.zarr")
+        job = _text(manifest.get("job"), "another job")
         for name in (cube, *STAGE_FOLDERS):
             if parent / name == out or parent / name in out.parents:
                 return (f"inside {name} of the output folder {parent} of job {job!r}, "

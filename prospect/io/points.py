@@ -2497,8 +2497,8 @@ def _xlsx_number_cells(path: Path, sheet: str | None
                     if element.tag == f"{main}mergeCell":
                         merged.append(element.get("ref") or "")
                     if element.tag == f"{main}row" and element.get("hidden") in ("1", "true"):
-                        with contextlib.suppress(TypeError, ValueError):
-                            hidden.append(int(element.get("r")))  # type: ignore[arg-type]
+                        with contextlib.suppress(ValueError):  # a row without its number
+                            hidden.append(int(element.get("r") or ""))
                     if element.tag != f"{main}c":
                         continue
                     ref, kind = element.get("r") or "", element.get("t", "n")
