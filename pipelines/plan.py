@@ -356,6 +356,17 @@ def _prospect_manifest(folder: Path) -> dict[str, Any] | None:
     return data if data and any(key in data for key in MANIFEST_KEYS) else None
 
 
+def _prospect_ran_here(folder: Path) -> bool:
+    """Whether a Prospect run held ``folder`` as its output folder: its lock file holds a
+    run's record (pid and token; the file stays after the lock is released). A folder
+    whose manifest alone was lost (removed, cut short) is an earlier run's: its stages
+    recompute what they cannot trust, as they always did."""
+    from pipelines.lock import LOCK_FILE
+
+    data = _json_object(folder / LOCK_FILE)
+    return data is not None and "pid" in data and "token" in data
+
+
 def _is_prospect_cube(path: Path) -> bool:
     """Whether ``path`` is a cube a Prospect ingest wrote (its zarr group's
     ``prospect_format``), or an empty folder."""
@@ -495,17 +506,16 @@ def refuse_unsafe_output_folder(job: JobConfig, out_dir: Path, job_path: Path | 
     except OSError:  # a name too long, a folder above that may not be entered: the writer
         return
     refuse_foreign_manifest(out_dir, job.name)
+    if _prospect_manifest(out) is not None or _prospect_ran_here(out):
+        return  # an earlier run's folders (its manifest lost, perhaps): replaced as such
     cube = out / job.outputs.cube
-    if (cube.exists() or cube.is_symlink()) and _prospect_manifest(out) is None and \
-            not _is_prospect_cube(cube):
+    if (cube.exists() or cube.is_symlink()) and not _is_prospect_cube(cube):
         where = f"{job_path}: " if job_path else ""
         raise ConfigError(
             f"{where}-o {out_dir}: {job.outputs.cube} there is not a cube a Prospect run "
             "wrote (a file, or a folder of other files), and ingest would write the job's "
             "cube into it; move it, set outputs.cube to another name, or give -o a folder "
             f"of the job's own, e.g. {out / job.name}")
-    if _prospect_manifest(out) is not None:
-        return  # an earlier run's folders: its outputs, replaced as such
     for name in _stage_folders(job):
         folder = out / name
         try:
