@@ -367,6 +367,15 @@ def _prospect_ran_here(folder: Path) -> bool:
     return data is not None and "pid" in data and "token" in data
 
 
+def _is_zarr_store(path: Path) -> bool:
+    """Whether ``path`` is a zarr store (v3 ``zarr.json`` or v2 ``.zgroup``), whoever wrote
+    it: the run's cube check (:func:`prospect.io.cube.check_cube_grid`) judges it."""
+    try:
+        return (path / "zarr.json").is_file() or (path / ".zgroup").is_file()
+    except OSError:
+        return False
+
+
 def _is_prospect_cube(path: Path) -> bool:
     """Whether ``path`` is a cube a Prospect ingest wrote (its zarr group's
     ``prospect_format``), or an empty folder."""
@@ -395,11 +404,7 @@ def _other_job_output(out: Path) -> str:
     under a folder holding a Prospect manifest), or inside any zarr store; ``""`` if
     none."""
     for parent in out.parents:
-        try:
-            in_store = (parent / "zarr.json").is_file() or (parent / ".zgroup").is_file()
-        except OSError:  # a folder above that may not be looked into
-            continue
-        if in_store:
+        if _is_zarr_store(parent):
             return (f"inside the zarr store {parent}, which its writer replaces and reads "
                     "as arrays")
         manifest = _prospect_manifest(parent)
@@ -509,7 +514,8 @@ def refuse_unsafe_output_folder(job: JobConfig, out_dir: Path, job_path: Path | 
     if _prospect_manifest(out) is not None or _prospect_ran_here(out):
         return  # an earlier run's folders (its manifest lost, perhaps): replaced as such
     cube = out / job.outputs.cube
-    if (cube.exists() or cube.is_symlink()) and not _is_prospect_cube(cube):
+    if (cube.exists() or cube.is_symlink()) and not _is_prospect_cube(cube) and \
+            not _is_zarr_store(cube):  # another tool's zarr: the grid check names both grids
         where = f"{job_path}: " if job_path else ""
         raise ConfigError(
             f"{where}-o {out_dir}: {job.outputs.cube} there is not a cube a Prospect run "
