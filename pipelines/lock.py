@@ -330,6 +330,15 @@ def lock_on_workers(client: Client | None, out_dir: Path) -> Iterator[None]:
 add_publish_guard(publish_check)  # every publish of prospect.io.files checks the lock
 
 
+def _flock_or_refuse(fd: int, refusal: Callable[[str], str]) -> None:
+    """Take the exclusive lock of the open lock file ``fd`` at once, or raise
+    :class:`OutputBusyError` with ``refusal(holder)``, the holder as its record names it."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise OutputBusyError(refusal(_holder(fd))) from None
+
+
 def _left_to_other(out_dir: Path, lost: str) -> OutputBusyError:
     """The refusal of a job that found ``lost`` writing ``out_dir`` and stopped."""
     return OutputBusyError(
@@ -420,13 +429,10 @@ def cube_lock(out_dir: Path, cube: Path) -> Iterator[None]:
         yield
         return
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise OutputBusyError(
-                f"{cube}: links to {real}, the cube {_holder(fd)} writes through an output "
-                "directory of its own; one job per cube: wait for it to finish, or give "
-                "this job a cube of its own (remove the link)") from None
+        _flock_or_refuse(fd, lambda holder: (
+            f"{cube}: links to {real}, the cube {holder} writes through an output "
+            "directory of its own; one job per cube: wait for it to finish, or give "
+            "this job a cube of its own (remove the link)"))
         record = json.dumps({"pid": os.getpid(), "host": platform.node(),
                              "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                              "out": home})
@@ -481,13 +487,9 @@ def output_lock(out_dir: Path, *, say: Callable[[str], None] | None = None
         yield False
         return
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise OutputBusyError(
-                f"{out_dir}: in use by {_holder(fd)}; one job per output directory: wait "
-                "for it to finish, or give another -o"
-            ) from None
+        _flock_or_refuse(fd, lambda holder: (
+            f"{out_dir}: in use by {holder}; one job per output directory: wait "
+            "for it to finish, or give another -o"))
         foreign = _foreign_holder(path, _read_info(path), say)
         if foreign is not None:
             raise OutputBusyError(

@@ -184,14 +184,11 @@ except RuntimeError:
 """
 
 
-def test_a_job_of_a_user_without_a_home_folder_starts_its_cluster(tmp_path: Path) -> None:
-    """A container started with an arbitrary user id (OpenShift; ``docker run --user``),
-    or a service without ``HOME``: no home folder. bokeh reads ``~/.bokeh`` when the
-    scheduler's dashboard imports it, and every job ended "the local dask cluster did not
-    start: RuntimeError: Cluster failed to start: Could not determine home directory.;
-    check the dask settings". The cluster starts without its dashboard now. Run as a
-    user id without an entry in the password database (as root; the system's Python of
-    the virtual environment's version runs it, which every user may run)."""
+def run_as_homeless_user(script: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``script`` run as a user id without an entry in the password database, so without
+    a home folder (as root, with the system's Python of this version, which every user
+    may run, on this checkout and the virtual environment's packages); skips where that
+    cannot be arranged or the user has a home after all (``script`` prints "has a home")."""
     import shutil
 
     python = Path(f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}")
@@ -200,11 +197,23 @@ def test_a_job_of_a_user_without_a_home_folder_starts_its_cluster(tmp_path: Path
     site = next(p for p in sys.path if p.endswith("site-packages"))
     run = subprocess.run(
         ["setpriv", "--reuid", "54321", "--regid", "54321", "--clear-groups", str(python),
-         "-c", _AS_NOBODY], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+         "-c", script], cwd=cwd, capture_output=True, text=True, timeout=120,
         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": f"{REPO}{os.pathsep}{site}"})
     if "has a home" in run.stdout or "ModuleNotFoundError" in run.stderr:
         pytest.skip("this user has a home here, or the system's Python cannot load the "
                     "virtual environment's packages")
+    return run
+
+
+def test_a_job_of_a_user_without_a_home_folder_starts_its_cluster(tmp_path: Path) -> None:
+    """A container started with an arbitrary user id (OpenShift; ``docker run --user``),
+    or a service without ``HOME``: no home folder. bokeh reads ``~/.bokeh`` when the
+    scheduler's dashboard imports it, and every job ended "the local dask cluster did not
+    start: RuntimeError: Cluster failed to start: Could not determine home directory.;
+    check the dask settings". The cluster starts without its dashboard now. Run as a
+    user id without an entry in the password database (as root; the system's Python of
+    the virtual environment's version runs it, which every user may run)."""
+    run = run_as_homeless_user(_AS_NOBODY, tmp_path)
     assert run.returncode == 0 and "started" in run.stdout, run.stderr[-3000:]
 
 

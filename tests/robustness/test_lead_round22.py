@@ -73,23 +73,13 @@ def test_indices_of_a_user_without_a_home_folder_compile_into_a_private_folder(
     a private temporary folder, as where the cache folder is not private. Run as a user id
     without an entry in the password database (as root, with the system's Python of this
     version, as ``test_faults_round22`` does for the cluster)."""
-    import shutil
+    from .test_faults_round22 import run_as_homeless_user
 
-    python = Path(f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}")
-    if os.geteuid() != 0 or shutil.which("setpriv") is None or not python.is_file():
-        pytest.skip("needs root, setpriv and the system's Python of this version")
-    site = next(p for p in sys.path if p.endswith("site-packages"))
     script = ("from pathlib import Path\n"
               "try:\n    Path.home(); print('has a home')\nexcept RuntimeError:\n    pass\n"
               "from prospect.indices.numba_backend import kernel_cache_dir\n"
               "print('cache', kernel_cache_dir())\n")
-    run = subprocess.run(
-        ["setpriv", "--reuid", "54321", "--regid", "54321", "--clear-groups", str(python),
-         "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": f"{REPO}{os.pathsep}{site}"})
-    if "has a home" in run.stdout or "ModuleNotFoundError" in run.stderr:
-        pytest.skip("this user has a home here, or the system's Python cannot load the "
-                    "virtual environment's packages")
+    run = run_as_homeless_user(script, tmp_path)
     assert run.returncode == 0, run.stderr[-3000:]
     assert "cache /tmp/prospect-kernels-" in run.stdout, run.stdout
 
