@@ -313,18 +313,44 @@ def lock_on_workers(client: Client | None, out_dir: Path) -> Iterator[None]:
     plugin = type("WorkerLock", (_WorkerLock, WorkerPlugin), {})(
         os.path.realpath(out_dir), str(beat.info["token"]))
     registered = False
-    with suppress(Exception):  # best effort, as above
+    try:
         client.register_plugin(plugin, name=plugin.name)
         registered = True
-    yield
-    if registered:  # a job that stopped leaves it (its workers may be gone: a broadcast
-        # to them is logged as an error; a stale token only lets more through)
-        for _ in range(3):  # a broadcast that timed out under load left the check behind
-            try:
-                client.unregister_worker_plugin(plugin.name)
-                break
-            except Exception:  # best effort, as above
-                continue
+    except KeyboardInterrupt:  # stopped while the plugin went out: take it back
+        _unregister(client, plugin.name)
+        raise
+    except Exception:  # best effort, as above
+        pass
+    try:
+        yield
+    finally:  # a job that stopped, failed or lost -o leaves it as well
+        if registered:
+            _unregister(client, plugin.name)
+
+
+def _unregister(client: Client, name: str) -> None:
+    """Remove the worker plugin ``name`` from ``client``'s cluster, best effort.
+
+    The heartbeat stops a job that lost its directory by interrupting the main thread
+    (:func:`pipelines.faults.interrupt_main_thread`), wherever it is: an interrupt in the
+    ``with`` block skipped the removal (then outside a ``finally``), and one during the
+    removal cut it short; either way the workers of a cluster that outlives the job
+    (``--scheduler``) went on refusing every later publish in that directory. The
+    removal is tried three times (a broadcast that timed out under load), then the
+    interrupt, if one came, is raised. Workers already gone are logged by dask, and a
+    stale token only lets more through.
+    """
+    interrupted: BaseException | None = None
+    for _ in range(3):
+        try:
+            client.unregister_worker_plugin(name)
+            break
+        except KeyboardInterrupt as exc:  # the stop arrived now: finish the removal first
+            interrupted = exc
+        except Exception:  # best effort, as above
+            continue
+    if interrupted is not None:
+        raise interrupted
 
 
 add_publish_guard(publish_check)  # every publish of prospect.io.files checks the lock

@@ -69,6 +69,39 @@ def test_a_file_a_worker_publishes_checks_the_output_lock(tmp_path: Path,
             "published"
 
 
+
+def test_a_job_stopped_by_its_heartbeat_leaves_no_lock_check_on_the_workers(
+        tmp_path: Path, scheduler: str) -> None:
+    """The heartbeat stops a job that lost ``-o`` by interrupting its main thread wherever
+    it is; the workers' lock check was taken back only when the ``with`` block ended
+    normally, so an interrupt inside it left the check on the cluster's workers, and a
+    cluster that outlives the job (``--scheduler``, this session's) refused every later
+    publish in that directory (the round's first test failed so, one run in five under
+    load). The check is now taken back however the job ends."""
+    from distributed import Client
+
+    from pipelines.lock import lock_on_workers, output_lock
+    from prospect.errors import OutputBusyError
+
+    out = tmp_path / "out"
+    out.mkdir()
+    later = out / "score" / "later.tif"
+    with pytest.raises(OutputBusyError, match=r"pid 31337"), output_lock(out), \
+            Client(scheduler) as client, lock_on_workers(client, out):
+        (out / ".prospect.lock").write_text(json.dumps(_OTHER_JOB))
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # the heartbeat's read-back stops this loop
+            time.sleep(0.05)
+        pytest.fail("the heartbeat did not stop the job that lost its directory")
+    (out / ".prospect.lock").unlink()  # the other job over, its directory free
+    with Client(scheduler) as client:
+        plugins = client.run(lambda dask_worker: sorted(dask_worker.plugins))
+        assert not [n for names in plugins.values() for n in names
+                    if n.startswith("prospect-lock-")], plugins
+        assert client.submit(_publish_in_worker, str(later), pure=False).result(60) == \
+            "published"
+    assert later.read_bytes() == b"a map"
+
 # -- 2. what a stage set aside is removed before the lock is let go ------------------------
 
 def test_what_a_stage_set_aside_is_gone_before_another_job_takes_the_directory(
