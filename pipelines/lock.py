@@ -323,9 +323,16 @@ def lock_on_workers(client: Client | None, out_dir: Path) -> Iterator[None]:
         pass
     try:
         yield
-    finally:  # a job that stopped, failed or lost -o leaves it as well
-        if registered:
+    except BaseException:
+        # a job that failed, was stopped or lost -o: the check stays behind on a cluster
+        # that outlives the job (a running scheduler, ``--scheduler``); one the job started
+        # goes with it, its workers perhaps dying now (a closed terminal signals the whole
+        # process group), where a broadcast to them printed the scheduler's tracebacks
+        if registered and getattr(client, "cluster", None) is None:
             _unregister(client, plugin.name)
+        raise
+    if registered:
+        _unregister(client, plugin.name)
 
 
 def _unregister(client: Client, name: str) -> None:
@@ -333,22 +340,24 @@ def _unregister(client: Client, name: str) -> None:
 
     The heartbeat stops a job that lost its directory by interrupting the main thread
     (:func:`pipelines.faults.interrupt_main_thread`), wherever it is: an interrupt in the
-    ``with`` block skipped the removal (then outside a ``finally``), and one during the
-    removal cut it short; either way the workers of a cluster that outlives the job
-    (``--scheduler``) went on refusing every later publish in that directory. The
-    removal is tried three times (a broadcast that timed out under load), then the
-    interrupt, if one came, is raised. Workers already gone are logged by dask, and a
-    stale token only lets more through.
+    ``with`` block of :func:`lock_on_workers` skipped the removal, and one during the
+    removal cut it short; either way the workers of a cluster that outlives the job went
+    on refusing every later publish in that directory. An interrupt during the removal is
+    held while it is tried once more, then raised. No retry otherwise: the scheduler
+    forgets the plugin before it tells the workers, so a second try only logs that the
+    plugin does not exist. Workers already gone are logged by dask, and a stale token
+    only lets more through.
     """
     interrupted: BaseException | None = None
-    for _ in range(3):
+    for _ in range(2):
         try:
             client.unregister_worker_plugin(name)
-            break
         except KeyboardInterrupt as exc:  # the stop arrived now: finish the removal first
             interrupted = exc
-        except Exception:  # best effort, as above
             continue
+        except Exception:  # best effort, as above
+            pass
+        break
     if interrupted is not None:
         raise interrupted
 
