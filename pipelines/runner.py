@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import math
+import os
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -133,6 +135,10 @@ def run_job(
     except Exception as exc:  # GDAL's own error of a write ("IO error writing tag data")
         disk = gdal_disk_fault(exc, out_dir)
         if disk is None:
+            if not Path(out_dir).is_dir():  # -o deleted under the job: a worker's read of
+                # it (zarr's ArrayNotFoundError) failed before any write said so, exit 70
+                gone = FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(out_dir))
+                raise output_fault(gone, out_dir) from exc
             raise
         raise output_fault(disk, out_dir) from exc
 
