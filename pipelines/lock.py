@@ -348,19 +348,14 @@ def _unregister(client: Client, name: str) -> None:
     plugin does not exist. Workers already gone are logged by dask, and a stale token
     only lets more through.
     """
-    interrupted: BaseException | None = None
-    for _ in range(2):
-        try:
+    try:
+        client.unregister_worker_plugin(name)
+    except KeyboardInterrupt:  # the stop arrived now: finish the removal first
+        with suppress(Exception):
             client.unregister_worker_plugin(name)
-        except KeyboardInterrupt as exc:  # the stop arrived now: finish the removal first
-            interrupted = exc
-            continue
-        except Exception:  # best effort, as above
-            pass
-        break
-    if interrupted is not None:
-        raise interrupted
-
+        raise
+    except Exception:  # best effort, as above
+        pass
 
 add_publish_guard(publish_check)  # every publish of prospect.io.files checks the lock
 

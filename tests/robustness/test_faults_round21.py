@@ -69,7 +69,6 @@ def test_a_file_a_worker_publishes_checks_the_output_lock(tmp_path: Path,
             "published"
 
 
-
 def test_a_job_stopped_by_its_heartbeat_leaves_no_lock_check_on_the_workers(
         tmp_path: Path, scheduler: str) -> None:
     """The heartbeat stops a job that lost ``-o`` by interrupting its main thread wherever
@@ -101,6 +100,7 @@ def test_a_job_stopped_by_its_heartbeat_leaves_no_lock_check_on_the_workers(
         assert client.submit(_publish_in_worker, str(later), pure=False).result(60) == \
             "published"
     assert later.read_bytes() == b"a map"
+
 
 # -- 2. what a stage set aside is removed before the lock is let go ------------------------
 
