@@ -34,7 +34,7 @@ import contextlib
 import functools
 import math
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -824,6 +824,23 @@ def plan_job(job: JobConfig, grid: RegionGrid, *, workers: int = 1,
     )
 
 
+_CASE_FOLDERS = ("each variable is a folder of the cube, and a disk that ignores case (macOS, "
+                 "Windows, network shares) holds the two as one, so one would overwrite "
+                 "the other without a word")
+
+
+def case_twins(names: Iterable[str]) -> tuple[str, str] | None:
+    """The first two of ``names`` that differ only in case (``heat`` and ``Heat``), or
+    ``None``. Each cube variable is a folder of the zarr store: on a disk that ignores
+    case the second one's chunks were written into the first's."""
+    seen: dict[str, str] = {}
+    for name in names:
+        other = seen.setdefault(name.lower(), name)
+        if other != name:
+            return other, name
+    return None
+
+
 def refuse_unmade_variables(job: JobConfig, ingested: list[str],
                              job_path: Path | None) -> None:
     """Variables the config names that no stage makes, or makes twice, from the ingest
@@ -870,6 +887,11 @@ def refuse_unmade_variables(job: JobConfig, ingested: list[str],
         raise ConfigError(f"{where}sources: two sources make the same variable(s) {twice} "
                           "(a band, a composite's '<source>_count', the land mask 'land'); "
                           "rename a source or its bands")
+    twins = case_twins(ingested)
+    if twins:
+        raise ConfigError(f"{where}sources: two sources make variables {twins[0]!r} and "
+                          f"{twins[1]!r}, which differ only in case; {_CASE_FOLDERS}: "
+                          "rename a source or its bands")
     made = later_variables(job)
     clash = sorted(set(made) & set(ingested))
     if clash:
@@ -878,6 +900,13 @@ def refuse_unmade_variables(job: JobConfig, ingested: list[str],
             f"{where}{made[name]} makes a variable {name!r}, and so does the ingest stage (a "
             f"source or band of that name): one would replace the other in the cube without "
             f"a word; rename one of them (clashing: {clash})")
+    lower = {name.lower(): name for name in ingested}
+    for name in sorted(made):
+        if name.lower() in lower:
+            raise ConfigError(
+                f"{where}{made[name]} makes a variable {name!r}, and the ingest stage "
+                f"{lower[name.lower()]!r} (a source or band of that name), which differ only "
+                f"in case; {_CASE_FOLDERS}: rename one of them")
     unmade = unmade_layers(job, ingested)
     if unmade:
         raise ConfigError(

@@ -17,8 +17,8 @@ import os
 
 from prospect.errors import ConfigError, ProspectError
 
-__all__ = ["DEBUG_VARIABLE", "LIMIT_VARIABLES", "MAX_LIMIT", "check_environment",
-           "debug_value_note", "positive_limit"]
+__all__ = ["CACHE_VARIABLE", "DEBUG_VARIABLE", "LIMIT_VARIABLES", "MAX_LIMIT",
+           "cache_dir_note", "check_environment", "debug_value_note", "positive_limit"]
 
 MAX_LIMIT = 2 ** 53
 """Largest limit a variable may hold: every whole number up to it is exact as a float (a
@@ -123,5 +123,58 @@ def check_environment() -> list[str]:
         if problem:
             raise ConfigError(f"environment variable {_shown(name, value)} {problem}; set "
                               "it to a whole number above 0, or unset it for the default")
-    note = debug_value_note()
-    return [note] if note else []
+    notes = [debug_value_note(), cache_dir_note()]
+    return [note for note in notes if note]
+
+
+CACHE_VARIABLE = "PROSPECT_CACHE_DIR"
+
+
+def _cache_dir_problem(value: str) -> str:
+    """Why the index kernels cannot be kept in ``$PROSPECT_CACHE_DIR`` (``""``: they can),
+    as :func:`prospect.indices.numba_backend.kernel_cache_dir` decides: its ``kernels``
+    folder made if missing, ours, and writable by no one else."""
+    from pathlib import Path
+
+    path = Path(value) / "kernels"
+    existing = path
+    while not os.path.lexists(existing) and existing != existing.parent:
+        existing = existing.parent
+    try:
+        if not existing.is_dir():
+            what = "a broken link" if not existing.exists() else "a file"
+            return f"is {what}, not a folder" if existing == path.parent else \
+                f"cannot be made: {existing} is {what}"
+        if not os.access(existing, os.W_OK | os.X_OK):
+            return "is a folder this user cannot write to"
+        st = existing.stat()
+        if existing == path and (st.st_uid != os.getuid() or st.st_mode & 0o022):
+            return (f"holds a folder {path} that others can write to (compiled kernels are "
+                    "loaded from it: only a folder of the user's own is used)")
+    except OSError as exc:
+        return f"cannot be looked into ({exc.strerror or exc})"
+    return ""
+
+
+def cache_dir_note() -> str:
+    """A note on a ``$PROSPECT_CACHE_DIR`` where compiled index kernels cannot be kept
+    (``""`` when unset, blank or usable).
+
+    Such a value (a file, a folder of another user or of none's writing) sent the kernels
+    to a temporary folder without a word: every run compiled them again (seconds per
+    index), and the user saw no reason why the cache set never filled.
+    """
+    value = os.environ.get(CACHE_VARIABLE, "")
+    if not value.strip():
+        return ""
+    if value.startswith("~"):
+        return (f"{_shown(CACHE_VARIABLE, value)} starts with '~', which the shell expands "
+                "only unquoted at a word's start: compiled index kernels are kept in a "
+                "folder named '~' in the working directory; write the home folder's path "
+                "($HOME/...) instead")
+    problem = _cache_dir_problem(value)
+    if not problem:
+        return ""
+    return (f"{_shown(CACHE_VARIABLE, value)} {problem}: compiled index kernels go to a "
+            "temporary folder and are compiled again by every run; set it to a folder of "
+            "your own (made if missing), or unset it for ~/.cache/prospect")

@@ -350,9 +350,58 @@ OutOpt = Annotated[
     Path, typer.Option("--out", "-o", help="Output directory (created if missing).",
                        parser=out_path, callback=names_output_folder)
 ]
+SCHEDULER_SCHEMES = ("tcp", "tls", "ucx", "ws", "wss")
+"""The schemes of a scheduler address another process can reach (distributed's own, less
+``inproc``, which names a scheduler inside one process)."""
+
+
+def scheduler_address(value: str) -> str:
+    """A ``--scheduler`` address as given, or refused when it cannot be a scheduler's.
+
+    The dashboard's web address (``http://host:8787/status``, what a browser shows) was
+    "unknown address scheme 'http'", exit 1, as if the scheduler were down; ``inproc://x``
+    "not enough values to unpack (expected 3, got 1)"; ``tcp://host:port`` with a port
+    that is no number, a space in the address, or an empty one (``--scheduler
+    "$SCHED"``, ``SCHED`` unset) each failed after the connection attempt or with no word
+    of the address. Each is a usage error now, at once.
+    """
+    text = value.strip()
+    fix = "give the scheduler's address as tcp://host:8786 (what 'dask scheduler' prints)"
+    if not text:
+        raise typer.BadParameter(f"an empty address; {fix}, or leave --scheduler out for a "
+                                 "local cluster")
+    if any(ch.isspace() for ch in text):
+        raise typer.BadParameter(f"{value!r}: an address holds no spaces; {fix}")
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        scheme, rest = "tcp", text
+    scheme = scheme.lower()
+    if scheme in ("http", "https"):
+        host = rest.split("/", 1)[0].rpartition(":")[0] or rest.split("/", 1)[0] or "host"
+        raise typer.BadParameter(
+            f"{value!r} is a web address (the dashboard's, port 8787 by default), not the "
+            f"scheduler's; give tcp://{host}:8786 (the address 'dask scheduler' prints as "
+            "'Scheduler at:')")
+    if scheme == "inproc":
+        raise typer.BadParameter(f"{value!r} names a scheduler inside one process (a "
+                                 f"test's), which prospect cannot reach; {fix}")
+    if scheme not in SCHEDULER_SCHEMES:
+        raise typer.BadParameter(f"{value!r}: unknown scheme '{scheme}://' (one of "
+                                 f"{', '.join(SCHEDULER_SCHEMES)}); {fix}")
+    host_port = rest.split("/", 1)[0]
+    if host_port.startswith("["):  # [IPv6]:port
+        port = host_port.partition("]")[2].removeprefix(":")
+    else:  # host:port (a bare IPv6 address, of many colons, is left to distributed)
+        port = host_port.partition(":")[2] if host_port.count(":") == 1 else ""
+    if port and not port.isdigit():
+        raise typer.BadParameter(f"{value!r}: the port {port!r} is no number; {fix}")
+    return text
+
+
 SchedulerOpt = Annotated[
     str | None,
-    typer.Option("--scheduler", help="Address of a running dask scheduler (tcp://host:8786)."),
+    typer.Option("--scheduler", help="Address of a running dask scheduler (tcp://host:8786).",
+                 parser=scheduler_address),
 ]
 WorkersOpt = Annotated[
     int | None,

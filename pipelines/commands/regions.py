@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from pipelines.commands._common import examples, literal, refuse_listed, table_console
-from prospect.errors import ProspectError
+from prospect.errors import DataError, InputFileError, ProspectError
 
 
 def regions(
@@ -31,13 +31,24 @@ def regions(
         write_outline,
     )
 
+    rebuilt: list[str] = []
     if outlines_from is not None:
+        if outlines_from.is_dir():
+            raise InputFileError(
+                f"{outlines_from}: a folder, not an outline file; give the Natural Earth "
+                "file itself (--outlines-from .../prospect_regions_countries_10m.geojson)")
         source = read_outline(outlines_from)
+        clipped = {name: clip_to_grid(source, load_region(name).to_grid())
+                   for name in list_regions()}
+        rebuilt = [name for name, outline in clipped.items() if not outline.is_empty]
+        if not rebuilt:
+            raise DataError(
+                f"{outlines_from}: none of its polygons reaches a shipped region "
+                f"({', '.join(clipped)}), so no outline was rebuilt (the old ones are "
+                "kept); give a file covering the regions, in longitude and latitude")
         outline_dir().mkdir(parents=True, exist_ok=True)
-        for name in list_regions():
-            clipped = clip_to_grid(source, load_region(name).to_grid())
-            if not clipped.is_empty:
-                write_outline(outline_dir() / f"{name}.geojson", clipped, name=name)
+        for name in rebuilt:
+            write_outline(outline_dir() / f"{name}.geojson", clipped[name], name=name)
     shipped = set(list_outlines())
     table = Table(title="Shipped regions")
     for col in ("name", "title", "crs", "resolution", "cells (rows x cols)", "chunks",
@@ -60,7 +71,24 @@ def regions(
                                f"{grid.height} x {grid.width}",
                                f"{grid.chunks[0]} x {grid.chunks[1]}", land))
     table_console(120).print(table)  # names and CRSs whole, in a batch log too
+    if outlines_from is not None:
+        _say_rebuilt(outlines_from, rebuilt, sorted(set(list_regions()) - set(rebuilt)))
     refuse_listed(refused, "region")
+
+
+def _say_rebuilt(source: Path, rebuilt: list[str], kept: list[str]) -> None:
+    """Say on standard error which outlines ``--outlines-from`` rebuilt and which it kept:
+    a file reaching none of the regions (or some) left the old outlines without a word,
+    exit 0, as though they had been rebuilt from it."""
+    from rich.console import Console
+    from rich.text import Text
+
+    err = Console(stderr=True, highlight=False)
+    err.print(Text(f"rebuilt the outlines of {len(rebuilt)} region(s) from {source}: "
+                   f"{', '.join(rebuilt)}"), soft_wrap=True)
+    if kept:
+        err.print(Text(f"warning: no polygon of {source} reaches {', '.join(kept)}: their "
+                       "outlines are left as they were"), soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -1080,6 +1080,71 @@ _INCLUDE_KEYS = frozenset({"include", "import", "extend", "inherit", "template",
 does: they were "unknown key" with every key of the place listed."""
 
 
+def _sections_holding(key: str, model: type[BaseModel], loc: Sequence[Any]) -> list[str]:
+    """The fields of the section at ``loc`` whose own section takes ``key`` (``region``
+    for ``resolution`` at a job's top level): sections first, then lists of them (a
+    source's ``bands``), each in the order the section lists them."""
+    sections: list[str] = []
+    lists: list[str] = []
+    for member in _types_at(model, loc):
+        if not _is_model(member):
+            continue
+        for name in member.model_fields:
+            for inner in _types_at(model, [*loc, name]):
+                if _is_model(inner) and key in inner.model_fields:
+                    sections.append(name)
+                elif get_origin(inner) in (list, tuple, dict) and any(
+                        _is_model(m) and key in m.model_fields
+                        for m in _members(get_args(inner)[-1])):
+                    lists.append(name)
+    return list(dict.fromkeys(sections + [s for s in lists if s not in sections]))
+
+
+def _config_kinds() -> dict[str, type[BaseModel]]:
+    """The kinds of config file, by what a message calls them."""
+    from prospect.config.indices import SensorConfig
+    from prospect.config.job import JobConfig
+    from prospect.config.region import RegionConfig
+
+    return {"a job config": JobConfig, "a region file": RegionConfig,
+            "a sensor's band file": SensorConfig}
+
+
+def _home_of_key(key: str, model: type[BaseModel], loc: Sequence[Any]) -> str:
+    """Where a key that is no key of its place belongs, when that is a section beside it,
+    inside it or a section of another kind of config file: ``resolution`` at a job's top
+    level (it was "did you mean 'region'?"), ``min_zoom`` in the ``region`` section,
+    ``sources`` in a region file (each was "unknown key" with the keys of its place)."""
+    place = list(loc[:-1])
+    inside = [s for s in _sections_holding(key, model, place) if s != key][:3]
+    if inside:
+        ats = [".".join(str(p) for p in [*place, s] if p not in _UNION_TAGS) for s in inside]
+        if len(inside) == 1:
+            return f"'{key}' is a key of '{ats[0]}': write it indented under '{inside[0]}:'"
+        return (f"'{key}' is a key of " + " or ".join(f"'{a}'" for a in ats) +
+                ": write it indented under the section meant")
+    named = [p for p in place if isinstance(p, str) and p not in _UNION_TAGS]
+    if named:
+        parent = place[:place.index(named[-1])]
+        if named[-1] in _sections_holding(key, model, parent):
+            return ""  # a key of another form of this section (a region's): said as such
+        beside = [s for s in _sections_holding(key, model, parent) if s != named[-1]]
+        if beside:
+            at = ".".join(str(p) for p in [*parent, beside[0]] if p not in _UNION_TAGS)
+            return (f"'{key}' is a key of '{at}', not of '{named[-1]}': move it under "
+                    f"'{beside[0]}:'")
+        return ""
+    kinds = _config_kinds()
+    this = next((what for what, kind in kinds.items() if kind is model), None)
+    if this is None:
+        return ""
+    for what, kind in kinds.items():
+        if kind is not model and key in kind.model_fields:
+            return (f"'{key}' is a key of {what}, not of {this}; is this file the one "
+                    f"meant here?")
+    return ""
+
+
 def _suggestion(key: Any, model: type[BaseModel] | None, loc: Sequence[Any]) -> str:
     """``"did you mean 'x'?"`` for a misspelt key, or the keys allowed there."""
     if model is None or not isinstance(key, str):
@@ -1093,6 +1158,9 @@ def _suggestion(key: Any, model: type[BaseModel] | None, loc: Sequence[Any]) -> 
                 "(see configs/README.md)")
     close = difflib.get_close_matches(key, keys, n=1, cutoff=0.6) or \
         difflib.get_close_matches(key.lower(), [k.lower() for k in keys], n=1, cutoff=0.6)
+    home = _home_of_key(key, model, loc) if key not in keys else ""
+    if home:
+        return home + (f", or did you mean '{close[0]}'?" if close else "")
     if close:
         return f"did you mean '{close[0]}'?"
     if keys:

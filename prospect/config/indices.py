@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any, Literal
 
@@ -9,7 +10,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from prospect.config._base import PlainName, StrictModel, check_not_reserved
 
-__all__ = ["IndicesConfig", "SensorBand", "SensorConfig"]
+__all__ = ["IndicesConfig", "SensorBand", "SensorConfig", "known_sensor"]
 
 
 def _check_sensor_file(path: Path) -> None:
@@ -35,11 +36,43 @@ def _check_sensor_file(path: Path) -> None:
         data = load_yaml(path)
     except ProspectError:
         return  # load_sensor names the file's own problem
-    if "bands" not in data and ({"region", "sources"} & set(data)):
+    from prospect.config.job import kind_of_config
+
+    kinds = {"job": "a job config (it has region and sources)",
+             "region": "a region file (a grid: crs, resolution, bounds)",
+             "serve": "a tile server's config", "cluster": "cluster settings"}
+    kind = kind_of_config(data) if "bands" not in data else ""
+    if kind in kinds:
         raise ValueError(
-            f"sensor file {str(path)!r} is a job config (it has region and sources), not a "
-            "sensor's band file (name, bands: {common name: {variable: ...}}, as in "
-            "configs/sensors/); give a shipped sensor's name or the sensor YAML")
+            f"sensor file {str(path)!r} is {kinds[kind]}, not a sensor's band file (name, "
+            "bands: {common name: {variable: ...}}, as in configs/sensors/); give a "
+            "shipped sensor's name or the sensor YAML")
+
+
+def known_sensor(value: str, base: Path | str | None) -> str:
+    """``value``, a shipped sensor's name or alias, or a sensor YAML's path (a relative one
+    taken from the config file's folder, ``base``, and returned joined to it); refused
+    when it names no sensor.
+
+    A source's ``sensor: my-sensor.yaml`` was looked up in the working directory (the
+    indices section's beside the config), so a job run from another folder read another
+    file or none; a file ending in ``.YAML`` (a Windows editor's) was "unknown sensor",
+    as though it were a name (:func:`~prospect.indices.bands.load_sensor` reads it now).
+
+    Raises
+    ------
+    ValueError
+        (a :class:`~prospect.errors.ConfigError` among them) naming the sensor or file.
+    """
+    from prospect.indices.bands import load_sensor
+
+    if Path(value).suffix.lower() in (".yaml", ".yml"):
+        path = Path(value).expanduser()
+        if not path.is_absolute() and base is not None:
+            value = str(Path(base) / path)
+        _check_sensor_file(Path(value))
+    load_sensor(value)  # an unknown sensor is named at this key (a ConfigError)
+    return value
 
 
 class IndicesConfig(StrictModel):
@@ -117,19 +150,7 @@ class IndicesConfig(StrictModel):
     def _sensor_file_beside_config(cls, value: str, info: ValidationInfo) -> str:
         """A shipped sensor, or a sensor YAML, which a relative path finds beside the config
         like every other path in it (it was looked up in the working directory)."""
-        from pathlib import Path
-
-        from prospect.indices.bands import load_sensor
-
-        base = (info.context or {}).get("base_dir")
-        if value.endswith((".yaml", ".yml")) and base is not None:
-            path = Path(value).expanduser()
-            if not path.is_absolute():
-                value = str(Path(base) / path)
-        if value.endswith((".yaml", ".yml")):
-            _check_sensor_file(Path(value))
-        load_sensor(value)  # an unknown sensor is named at this key (a ConfigError)
-        return value
+        return known_sensor(value, (info.context or {}).get("base_dir"))
 
     @field_validator("names")
     @classmethod
@@ -187,10 +208,67 @@ class SensorConfig(StrictModel):
     aliases
         Other names accepted for this sensor (``landsat9`` for ``landsat8``).
     bands
-        Common band name -> :class:`SensorBand`.
+        Common band name -> :class:`SensorBand`. A band's ``wavelength_nm`` must lie in
+        (or within 5 % of) the range of its common name in the Awesome Spectral Indices
+        (``N`` 760-900 nm): a list whose names contradict its wavelengths (red and near
+        infrared swapped) is refused, as is a wavelength in micrometres.
     """
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     title: str = ""
     aliases: list[str] = Field(default_factory=list)
     bands: dict[str, SensorBand]
+
+    @field_validator("bands")
+    @classmethod
+    def _wavelengths_fit_names(cls, value: dict[str, SensorBand]) -> dict[str, SensorBand]:
+        """Refuse a band whose wavelength contradicts its common name (it was taken: a
+        copied sensor file with ``R`` and ``N`` swapped computed every NDVI with the sign
+        turned, and ``wavelength_nm: 0.865``, micrometres, made ``lambdaN`` 1000 times too
+        small, each without a word)."""
+        problems = [p for common, band in value.items()
+                    if (p := _wavelength_problem(common, band.wavelength_nm))]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
+
+
+WAVELENGTH_SLACK = 0.05
+"""How far (a share of the nearer edge) a band's wavelength may lie outside its common
+name's range: ASTER's band 14 (11 318 nm) serves as ``T2`` (11 500-12 510 nm), 1.6 % below;
+red and near infrared swapped lie 10 % or more outside."""
+
+
+@functools.cache
+def _band_ranges() -> dict[str, tuple[float, float, str]]:
+    """Common band name -> (shortest, longest wavelength in nm, long name), from the
+    Awesome Spectral Indices' ``bands.json`` (shipped with :mod:`prospect.indices`)."""
+    import json
+    from importlib.resources import files
+
+    data = files("prospect.indices") / "data" / "bands.json"
+    raw = json.loads(data.read_text(encoding="utf-8"))
+    return {name: (float(b["min_wavelength"]), float(b["max_wavelength"]),
+                   str(b.get("long_name") or name)) for name, b in raw.items()}
+
+
+def _wavelength_problem(common: str, wavelength: float | None) -> str:
+    """What is wrong with ``wavelength`` (nm) for the band named ``common`` (``""``:
+    nothing, or a name without a range, such as ``VV`` or ``SW5``)."""
+    ranges = _band_ranges()
+    if wavelength is None or common not in ranges:
+        return ""
+    low, high, long_name = ranges[common]
+    if wavelength < 100:  # no optical or thermal band is shorter than 100 nm
+        return (f"band {common!r}: wavelength_nm {wavelength:g} is no wavelength in "
+                f"nanometres ({long_name} is {low:g}-{high:g} nm); micrometres? write "
+                f"{wavelength * 1000:g}")
+    if low * (1 - WAVELENGTH_SLACK) <= wavelength <= high * (1 + WAVELENGTH_SLACK):
+        return ""
+    other = [f"{name} ({lo:g}-{hi:g} nm)" for name, (lo, hi, _) in ranges.items()
+             if lo <= wavelength <= hi]
+    where = f"; {wavelength:g} nm is {', '.join(other)}" if other else ""
+    return (f"band {common!r}: wavelength_nm {wavelength:g} is outside {common}'s range "
+            f"({long_name}, {low:g}-{high:g} nm){where}: the band list contradicts its "
+            f"wavelengths (two bands swapped, or a band mapped to the wrong name?); map "
+            f"{common} to the sensor's band in {low:g}-{high:g} nm")

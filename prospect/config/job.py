@@ -158,9 +158,13 @@ def load_region(name_or_path: str | Path) -> RegionConfig:
         path = config_dir() / "regions" / f"{name_or_path}.yaml"
         if not path.is_file():
             raise ConfigError(
-                f"unknown region {str(name_or_path)!r}; shipped regions: "
-                f"{', '.join(list_regions())}; or give a path to a region YAML"
-            )
+                f"unknown region {str(name_or_path)!r}{_meant_region(str(name_or_path))}; "
+                f"shipped regions: {', '.join(list_regions())}; or give a path to a region "
+                "YAML")
+    elif not os.path.lexists(path) and len(path.parts) == 1 and \
+            _meant_region(str(path)):  # 'bonaire.yaml' for the shipped 'bonaire'
+        raise ConfigError(f"{path}: no such region file here{_meant_region(str(path))} "
+                          "(a shipped region is named without '.yaml')")
     data = load_yaml(path)
     _refuse_other_kinds(data, path)
     return validate_mapping(RegionConfig, data, source=str(path))
@@ -178,6 +182,14 @@ def _refuse_other_kinds(data: dict[str, Any], path: Path) -> None:
     """
     if "crs" in data:
         return
+    other = kind_of_config(data)
+    if other in ("sensor", "serve"):
+        what = ("a sensor's band file (common band names to a sensor's bands)"
+                if other == "sensor" else "a tile server's config")
+        raise ConfigError(
+            f"{path}: is {what}, not a region file; a job's 'region:' names a region file "
+            "(kind: region, with name, crs, resolution and bounds, as in configs/regions/) "
+            "or a shipped region (see 'prospect regions')")
     if any(k in data for k in _JOB_KEYS):
         keys = ", ".join(repr(k) for k in _JOB_KEYS if k in data)
         raise ConfigError(
@@ -297,6 +309,20 @@ def is_yaml_name(value: str) -> bool:
     return Path(value).suffix.lower() in YAML_SUFFIXES
 
 
+def _meant_region(value: str) -> str:
+    """``"; did you mean 'bonaire'?"`` for a shipped region written in another case, with
+    spaces around it, with its file's ending or misspelt (``BONAIRE``, ``bonaire.yaml``,
+    ``bonair``); ``""`` when none is near. They were "unknown region" or "config file
+    not found" alone, though sensor names are read in any case."""
+    shipped = list_regions()
+    text = value.strip().lower()
+    for ending in (".yaml", ".yml"):
+        text = text.removesuffix(ending)
+    close = [text] if text in shipped else \
+        difflib.get_close_matches(text, shipped, n=1, cutoff=0.8)
+    return f"; did you mean '{close[0]}'?" if close and close[0] != value else ""
+
+
 def _unknown_region(value: str, info: ValidationInfo) -> str:
     """Why ``value`` is no region: no shipped region of that name, or a file that is no
     YAML region file by its name (``area.json``, ``./area``: "unknown region" with the
@@ -310,8 +336,8 @@ def _unknown_region(value: str, info: ValidationInfo) -> str:
         return (f"{value!r} {there} {str(path)!r}, not a shipped region; a region file is "
                 "read by its name's ending: save it (or link it) as a .yaml or .yml file "
                 "and give that path")
-    return (f"unknown region {value!r}; shipped regions: {', '.join(list_regions())}; or "
-            "give a path to a region YAML")
+    return (f"unknown region {value!r}{_meant_region(value)}; shipped regions: "
+            f"{', '.join(list_regions())}; or give a path to a region YAML")
 
 
 def _region_file(value: str, info: ValidationInfo) -> str:
@@ -329,8 +355,11 @@ def _region_file(value: str, info: ValidationInfo) -> str:
 
         raise ValueError(f"region file {str(path)!r}: {why_unreadable(path, 'region file')}")
     if not path.is_file():
+        meant = _meant_region(value) if len(Path(value).parts) == 1 else ""
         raise ValueError(f"region file {str(path)!r} not found (a relative path is taken "
-                         "from the job file's folder, symbolic links followed)")
+                         "from the job file's folder, symbolic links followed)" +
+                         (f"{meant} (a shipped region is named without '.yaml')"
+                          if meant else ""))
     return str(path)
 
 
@@ -476,6 +505,25 @@ def load_job(path: str | Path) -> JobConfig:
     if other:
         raise ConfigError(f"{path}: {other}")
     return validate_mapping(JobConfig, data, source=str(path), base_dir=config_folder(path))
+
+
+def kind_of_config(data: dict[str, Any]) -> str:
+    """Which kind of Prospect config ``data`` looks like: ``"job"``, ``"region"``,
+    ``"sensor"``, ``"serve"``, ``"cluster"``, or ``""`` when none is clear (by the keys
+    each kind alone has, so that a file given where another kind is meant is named as
+    what it is)."""
+    keys = {k for k in data if isinstance(k, str)}
+    if keys & {"region", "sources"}:
+        return "job"
+    if data.get("kind") == "region" or {"crs", "resolution", "bounds"} <= keys:
+        return "region"
+    if "bands" in keys and keys & {"aliases", "title", "wavelengths"}:
+        return "sensor"
+    if "layers" in keys and keys & {"host", "port", "keys", "attribution", "cache_mb"}:
+        return "serve"
+    if keys & {"jobqueue", "kubernetes"}:
+        return "cluster"
+    return ""
 
 
 def other_config_kind(data: dict[str, Any]) -> str:

@@ -58,12 +58,13 @@ def _known_crs(value: str) -> str:
     return value
 
 
-def _known_sensor(value: str) -> str:
-    """``value`` if it is a shipped sensor, an alias or a sensor YAML."""
-    from prospect.indices.bands import load_sensor
+def _known_sensor(value: str, info: ValidationInfo) -> str:
+    """``value`` if it is a shipped sensor or an alias; a sensor YAML's path, a relative
+    one taken from the config file's folder as the indices section's is
+    (:func:`prospect.config.indices.known_sensor`)."""
+    from prospect.config.indices import known_sensor
 
-    load_sensor(value)  # ConfigError is a ValueError
-    return value
+    return known_sensor(value, (info.context or {}).get("base_dir"))
 
 
 KnownCrs = Annotated[str, AfterValidator(_known_crs)]

@@ -49,7 +49,7 @@ def load_sensor(name_or_path: str | Path) -> SensorConfig:
         When the sensor is unknown; the message lists the shipped sensors.
     """
     text = str(name_or_path)
-    if text.endswith((".yaml", ".yml")):
+    if Path(text).suffix.lower() in (".yaml", ".yml"):  # S2.YAML from a Windows share too
         return _load_path(Path(text).resolve())
     key = text.lower()
     path = _sensor_dir() / f"{key}.yaml"
