@@ -37,11 +37,13 @@ __all__ = ["FillFinding", "dominant_fill", "merged_in_float32", "variable_has_da
 COMMON_FILLS = (0.0, -1.0, 255.0, -99.0, -999.0, -999.25, -9999.0, -99999.0, -32768.0,
                 32767.0, 65535.0, -2147483648.0, 2147483647.0, 4294967295.0,
                 -3.4028234663852886e38, 3.4028234663852886e38, -1e20, 1e20, -1e30, 1e30,
-                9.969209968386869e36, -1.7976931348623157e308, 1.7976931348623157e308)
+                9.969209968386869e36, -1.7976931348623157e308, 1.7976931348623157e308,
+                -1e32, 1e32, 1.70141e38)
 """Values that data producers use to mark no data (plus each integer type's limits, and
 float32's and float64's: ArcGIS fills a float64 raster with -1.8e308; -999.25 is the
-LAS well-log fill, +-1e30 that of many gridding and modelling codes). Point tables use
-them too (:data:`prospect.io.points.POINT_FILLS`)."""
+LAS well-log fill, +-1e30 that of many gridding and modelling codes, -1e32 Geosoft's
+dummy and 1.70141e38 Surfer's blank, as their XYZ and ASCII exports write them). Point
+tables use them too (:data:`prospect.io.points.POINT_FILLS`)."""
 
 FILL_SHARE = 0.05
 """A common fill value at the corners is reported from this share of the cells."""
@@ -147,8 +149,15 @@ def _same(a: float | None, b: float) -> bool:
     return a is not None and (a == b or (math.isnan(a) and math.isnan(b)))
 
 
-def _text(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() and abs(value) < 2**53 else repr(value)
+def _text(value: float, dtype: str | None = None) -> str:
+    """``value`` as a config states it: a whole number as one, a float32 band's value as
+    float32's shortest spelling (``-1e+32``, not ``-1.0000000331813535e+32``, which a
+    ``nodata:`` of either spelling matches)."""
+    if float(value).is_integer() and abs(value) < 2**53:
+        return str(int(value))
+    if dtype == "float32" and math.isfinite(value):
+        return str(np.float32(value))
+    return repr(value)
 
 
 def warn_fills(layers: Iterable[Layer], *, configured: Mapping[str, float | None] = {}
@@ -278,7 +287,7 @@ def _message(layer: Layer, ref: BandRef | _BandRead, found: FillFinding,
     info, band, nodata = ref.info, ref.band, ref.nodata
     source = str(layer.settings.get("source", layer.name))
     where = f"{found.corners} of 4 corners and " if found.corners else ""
-    value = _text(found.value)
+    value = _text(found.value, info.band_dtype(band))
     if nodata is None:
         declared = "declares no nodata"
     else:

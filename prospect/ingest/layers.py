@@ -32,9 +32,18 @@ _UNIT_WORDS: dict[str, str] = {
     "ml": "mL", "ul": "uL", "percent": "%", "pct": "%", "ppm": "ppm", "ppb": "ppb",
     **dict.fromkeys(("nanotesla", "nanoteslas", "gamma"), "nT"),
     **dict.fromkeys(("ohm", "ohms", "\u03c9", "\u2126"), "ohm"),
+    **dict.fromkeys(("hfu", "heatflowunit", "heatflowunits"), "HFU"),
+    **dict.fromkeys(("gu", "g.u.", "gravityunit", "gravityunits"), "gu"),
     **dict.fromkeys(("1", "-", "none", "dimensionless", "unitless"), ""),
 }
-"""Unit words and symbols (lower case, spaces and ``_`` dropped) -> one spelling."""
+"""Unit words and symbols (lower case, spaces and ``_`` dropped) -> one spelling (``HFU``:
+the heat-flow unit of older surveys, 1 ucal/cm2/s; ``gu``: the gravity unit, 1 um/s2)."""
+
+_COMPOUND_WORDS: dict[str, tuple[tuple[str, int], ...]] = dict.fromkeys(
+    ("ohm-m", "ohmm", "ohm-metre", "ohm-metres", "ohm-meter", "ohm-meters", "ohmmetre",
+     "ohmmeter", "\u03c9-m", "\u2126-m", "\u03c9m", "\u2126m"), (("m", 1), ("ohm", 1)))
+"""Spellings of a product of units written as one word (resistivity's ``ohm-m``, as
+geophysics exports write it) -> :func:`unit_key`'s key."""
 
 _MASS_RATIOS: dict[tuple[tuple[str, int], ...], tuple[tuple[str, int], ...]] = {
     (("kg", -1), ("mg", 1)): (("ppm", 1),),  # mg/kg
@@ -65,6 +74,9 @@ def unit_key(units: str) -> tuple[tuple[str, int], ...] | str:
     word = _UNIT_WORDS.get(re.sub(r"[\s_]+", "", text).lower())
     if word is not None:
         return ((word, 1),) if word else ()
+    compound = _COMPOUND_WORDS.get(re.sub(r"[\s_]+", "", text).lower())
+    if compound is not None:
+        return compound
     powers: dict[str, int] = {}
     for i, part in enumerate(text.split("/")):
         for factor in re.split(r"[\s*\u00b7.]+", part.strip()):
@@ -90,13 +102,18 @@ _BASES: dict[str, tuple[float, tuple[tuple[str, int], ...]]] = {
     "m": (1.0, (("m", 1),)), "s": (1.0, (("s", 1),)), "g": (1e-3, (("kg", 1),)),
     "W": (1.0, (("W", 1),)), "Pa": (1.0, (("Pa", 1),)), "S": (1.0, (("S", 1),)),
     "V": (1.0, (("V", 1),)), "A": (1.0, (("A", 1),)), "Hz": (1.0, (("s", -1),)),
-    "ohm": (1.0, (("ohm", 1),)), "L": (1e-3, (("m", 3),)),
+    "ohm": (1.0, (("ohm", 1),)), "L": (1e-3, (("m", 3),)), "K": (1.0, (("K", 1),)),
+    "HFU": (4.1868e-2, (("W", 1), ("m", -2))), "gu": (1e-6, (("m", 1), ("s", -2))),
 }
 """Unit symbols a prefix may scale: the factor to SI and the SI dimensions (``Gal`` is
 cm/s2, a gravity survey's unit)."""
 
 _RATIOS = {"%": 1e-2, "wt%": 1e-2, "ppm": 1e-6, "ppb": 1e-9, "permil": 1e-3}
 """Dimensionless ratios, as parts of one."""
+
+_DEGREES = {"degC": 1.0, "degF": 5.0 / 9.0}
+"""Degrees of a temperature scale with an offset, as kelvins of a difference: their size
+where they are a factor of a compound unit (a gradient's ``degC/km``, ``W/(m K)``)."""
 
 
 def _in_si(key: tuple[tuple[str, int], ...]) -> tuple[float, tuple[tuple[str, int], ...]] | None:
@@ -106,6 +123,10 @@ def _in_si(key: tuple[tuple[str, int], ...]) -> tuple[float, tuple[tuple[str, in
     for symbol, power in key:
         if symbol in _RATIOS:
             factor *= _RATIOS[symbol] ** power
+            continue
+        if symbol in _DEGREES and len(key) > 1:  # a temperature difference: no offset
+            factor *= _DEGREES[symbol] ** power
+            dims["K"] = dims.get("K", 0) + power
             continue
         for prefix, scale in sorted(_PREFIXES.items(), key=lambda kv: -len(kv[0])):
             base = symbol[len(prefix):] if symbol.startswith(prefix) else None

@@ -166,7 +166,7 @@ def _refuse_infinite(block: np.ndarray, ref: BandRef, grid: RegionGrid,
     scaled = f" x scale {ref.scale:g}" if ref.scale != 1.0 else ""
     raw = pixel_at(ref.info, ref.band, x, y, grid.crs_obj)
     fix = (f"if {raw!r} marks no data, set 'nodata: {raw!r}' in the source config"
-           if raw is not None and np.isfinite(raw) and abs(raw) > np.finfo("float32").max
+           if raw is not None and np.isfinite(raw) and abs(raw) > float(np.finfo("float32").max)
            else "if it marks no data, give that value as 'nodata:' in the source config")
     raise DataError(
         f"{ref.info.path}: band {ref.band} gives the infinite value {block[r, c]:g} at "
@@ -292,6 +292,8 @@ def _warn_other_units(path: str, band: int, source: RasterSource, stated: str) -
     if unit_key(stated) == unit_key(source.units):
         return
     factor = unit_factor(stated, source.units)
+    if factor == 1.0:  # one size spelt two ways: mK/m and degC/km
+        return
     convert = (f"'scale: {factor:g}' to convert them to {source.units} (1 {stated} = "
                f"{factor:g} {source.units})" if factor is not None else
                "'scale:' and 'offset:' to convert them")
@@ -387,27 +389,36 @@ def check_nodata(source: RasterSource, info: RasterInfo, band: int, *,
     )
 
 
-def _check_longitudes(info: RasterInfo, grid: RegionGrid) -> None:
-    """Refuse a lon/lat file on 0..360 longitudes when the region lies beyond 180 in it.
+def _wrapped_longitudes(info: RasterInfo, grid: RegionGrid) -> RasterInfo:
+    """``info`` read on longitudes wrapped to 0..360 where it is a lon/lat file on 0..360
+    longitudes and the region reaches west of longitude 0 or across 180.
 
-    PROJ wraps such longitudes, so the file seemed to overlap the region, but GDAL's
-    warper does not: every cell came out as no data, with a warning that said nothing
-    of why.
+    PROJ gives the region's longitudes in -180..180, and GDAL's warped view of the file
+    (and the source windows of masked reads) then look for them left of the file:
+    a region in its part beyond 180 came out as no data (it was refused, with a
+    ``gdalwarp --config CENTER_LONG 0`` line, where gdalwarp itself reads it), and one
+    across 180 read the file's part west of 180 and left the rest no data, exit 0,
+    without a word. The file's CRS with PROJ's ``+lon_wrap=180`` gives them in 0..360,
+    where the file's cells are. Any other file is returned as it is (its reads unchanged).
     """
-    if not parse_crs(info.crs).is_geographic:
-        return
+    crs = parse_crs(info.crs) if info.crs else None
+    if crs is None or not crs.is_geographic:
+        return info
     left, _, right, _ = info.extent()
     if right <= 180:
-        return
+        return info
     west, _, east, _ = grid.lonlat_bounds()
-    if left <= west and east <= right and east <= 180:
-        return  # the region lies in the file's -180..180 part (a half cell over 180)
-    if west + 360 < right and east + 360 > max(left, 180):
-        raise DataError(
-            f"{info.path}: its longitudes run {left:g}..{right:g} (a 0..360 grid) and the "
-            f"region {grid.name!r} (longitude {west:.3f}..{east:.3f}) lies in its part beyond "
-            "180, which GDAL does not wrap; shift the file to -180..180 first (e.g. gdalwarp "
-            "-t_srs EPSG:4326 --config CENTER_LONG 0 in.tif shifted.tif)")
+    if west <= east and (west >= 0 or left <= west):
+        # the region lies east of 0, or in the file's -180..180 part (a file a half cell
+        # over 180): the file's own longitudes reach it
+        return info
+    with warnings.catch_warnings():  # pyproj: "You will likely lose ... information"
+        warnings.simplefilter("ignore", UserWarning)
+        proj4 = crs.to_proj4()
+    if not proj4 or "+proj=longlat" not in proj4 or "+lon_wrap" in proj4:
+        return info
+    wrapped = proj4.replace(" +type=crs", "") + " +lon_wrap=180"
+    return dataclasses.replace(info, crs=wrapped)
 
 
 def _touching(headers: list[RasterInfo], grid: RegionGrid) -> str:
@@ -1112,6 +1123,7 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
                     inputs.setdefault(var, set()).add(str(extra))
             inputs.setdefault(var, set()).add(path)
             info = infos[path]
+            inputs[var].update(info.companions)  # a raw grid's header, a grid's .prj
             names = scene.band_names
             if info.steps and info.count > 1 and (
                     not scene.multiband or names is None or info.count != len(names)):
@@ -1195,7 +1207,7 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
                 # without its XML: a clipped 16000 went in as reflectance 1.6)
                 valid_range = valid_range if valid_range is not None else named.valid_range
                 saturate = saturate if saturate is not None else named.saturate
-            _check_longitudes(info, grid)
+            info = _wrapped_longitudes(info, grid)
             if not _overlaps(info, grid):  # refuses a CRS PROJ can only guess a shift of
                 continue
             any_overlap = True

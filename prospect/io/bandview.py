@@ -14,7 +14,7 @@ import dataclasses
 from xml.sax.saxutils import escape
 
 from prospect.errors import DataError
-from prospect.io.raster import RasterInfo, file_stamp
+from prospect.io.raster import RasterInfo, files_stamp
 
 __all__ = ["band_view"]
 
@@ -31,8 +31,9 @@ def _source(path: str, band: int, *, mask: bool = False) -> str:
             f"<SourceBand>{which}</SourceBand></SimpleSource>")
 
 
-def _stamp(path: str) -> str:
-    return escape(repr(file_stamp(path))).replace("--", "- -")  # an XML comment's text
+def _stamp(info: RasterInfo) -> str:
+    # an XML comment's text: the file's stamp and its companions' (a raw grid's header)
+    return escape(repr(files_stamp(info.path, info.companions))).replace("--", "- -")
 
 
 def band_view(info: RasterInfo, band: int, *, nodata: float | None) -> RasterInfo:
@@ -71,7 +72,7 @@ def band_view(info: RasterInfo, band: int, *, nodata: float | None) -> RasterInf
     mask = ('<VRTRasterBand dataType="Byte" band="2"><ColorInterp>Alpha</ColorInterp>'
             f"{_source(info.path, band, mask=True)}</VRTRasterBand>") if masked else ""
     xml = (f'<VRTDataset rasterXSize="{info.width}" rasterYSize="{info.height}">'
-           f"<!-- {_stamp(info.path)} -->"
+           f"<!-- {_stamp(info)} -->"
            f"<SRS>{escape(info.crs)}</SRS><GeoTransform>{geo}</GeoTransform>"
            f'<VRTRasterBand dataType="{gtype}" band="1">{_source(info.path, band)}'
            f"</VRTRasterBand>{mask}</VRTDataset>")

@@ -548,6 +548,13 @@ class RasterInfo:
     """The memory GDAL holds to read any window of one band, however small: the decoded
     block (tile, strip, NetCDF chunk) and its compressed bytes (:func:`block_bytes`). Every
     chunk task that reads the file holds it, on top of the chunk's own working set."""
+    companions: tuple[str, ...] = ()
+    """The other local files GDAL reads of a format that keeps a grid in several (a raw
+    grid's header or cells: ENVI's ``.hdr``, ER Mapper's cells beside its ``.ers``, MFF's
+    band files; an ESRI binary grid's ``.adf`` files; the ``.prj`` holding an ASCII, XYZ or
+    Surfer grid's CRS), which a run's checksums cover beside :attr:`path`: an edit of the
+    header alone (its nodata, its grid) left the checksums as they were, and a rerun
+    kept the cube of the old header as "inputs unchanged" (:func:`companion_files`)."""
 
     @property
     def data_count(self) -> int:
@@ -1330,6 +1337,22 @@ def _refuse_xyz_columns(src: Any, path: Path | str) -> None:
         f"(e.g. cut -d' ' -f{x + 1},{y + 1},{z + 1}) to read it as a grid")
 
 
+def _refuse_xyz_value_words(src: Any, path: Path | str) -> None:
+    """Refuse an XYZ grid with a value that is no number: GDAL reads ``NA``, ``-`` or a
+    typed ``x`` as 0, ingested as a value, exit 0 (and skips a ``*``, whose cells were
+    then told as "without a point"). ``NaN`` reads as no data and is not refused."""
+    found = _xyz_word(path, allowed=("nan",)) if src.driver == "XYZ" else None
+    if found is None:
+        return
+    line_no, word = found
+    raise DataError(
+        f"{path}: line {line_no} holds {word!r} as its value, which is no number, and "
+        "GDAL reads it as 0 (or leaves its cell out), which would be ingested as a value; "
+        "write a number for the cells without a value (e.g. sed "
+        f"'s/{re.escape(word).replace('/', chr(92) + '/')}$/-9999/') and state it with "
+        "'nodata: -9999' in the source config")
+
+
 def _refuse_xyz_gaps(src: Any, path: Path | str) -> None:
     """Refuse an XYZ grid that lists fewer points than its cells: GDAL reads a cell
     without a point as 0 (it states no nodata), and an export that leaves out its empty
@@ -1363,6 +1386,30 @@ _ASCII_WORD = re.compile(rb"(?:(?<=\s)|^)(?!(?:" + _ASCII_NUMBER + rb")(?:\s|$))
 ``x``, ``*``); GDAL reads it as 0."""
 _ASCII_HEADER = re.compile(rb"\s*(ncols|nrows|xllcorner|xllcenter|yllcorner|yllcenter|"
                            rb"cellsize|dx|dy|nodata_value)\b", re.IGNORECASE)
+_ASCII_LONG = re.compile(rb"(?:(?<=\s)|^)[-+]?\d{10,}(?=\s|$)")
+"""A whole number of 10 or more digits in an ESRI ASCII grid: beyond Int32 from
+2 147 483 648, which GDAL reads an ASCII grid of whole numbers as."""
+
+
+def _refuse_ascii_int32(src: Any, path: Path | str, line_no: int, line: bytes) -> None:
+    """Refuse an ESRI ASCII grid of whole numbers GDAL reads as Int32 (it has no decimal
+    point) with a cell beyond Int32: GDAL wrapped 4 791 000 000 to 496 032 704, ingested
+    as that, exit 0, without a word."""
+    if src.dtypes[0] != "int32":
+        return
+    info = np.iinfo(np.int32)
+    for found in _ASCII_LONG.finditer(line):
+        value = int(found.group(0))
+        if info.min <= value <= info.max:
+            continue
+        name = Path(str(path)).name
+        raise DataError(
+            f"{path}: line {line_no} holds {value}, beyond the 32-bit integers GDAL reads "
+            f"an ASCII grid of whole numbers as ({info.min}..{info.max}); GDAL would read "
+            f"it as {int(np.int64(value).astype(np.int32))}, a wrong number ingested as a "
+            f"value; convert it with the values as floating point (gdal_translate "
+            f"--config AAIGRID_DATATYPE Float64 {name} {Path(name).stem}.tif) and ingest "
+            "that")
 
 
 ASCII_DEFAULT_NODATA = -9999.0
@@ -1409,6 +1456,7 @@ def _refuse_ascii_words(src: Any, path: Path | str) -> bool:
                 count = len(line.split())
                 if not count:
                     continue
+                _refuse_ascii_int32(src, path, line_no, line)
                 start = start if partial else line_no
                 if partial + count <= ncols:
                     partial = (partial + count) % ncols
@@ -1625,6 +1673,43 @@ def _refuse_netcdf_cut_short(path: Path | str, reason: str) -> None:
         f"that stopped; GDAL: {reason}); download or copy it again", path=path)
 
 
+_RAW_SIDECARS = (".ers", ".hdr", ".aux", ".aux.xml", ".prj", ".xml", ".lbl", ".stx",
+                 ".clr", ".rrd", ".ovr", ".tfw", ".wld", ".msk", ".rep", ".sta", ".dbf")
+"""Names of the headers and sidecars GDAL lists beside a raw grid's cells (ER Mapper's
+``.ers``, Vexcel MFF's and ENVI's ``.hdr``, PCI's ``.aux``, ISCE's ``.xml``, PDS's
+``.lbl``...), which hold none of its cells."""
+
+
+def _raw_data_files(files: list[str]) -> list[str]:
+    """The files of a raw binary grid that hold its cells (GDAL lists ER Mapper's and
+    Vexcel MFF's header first, then the cells' file; MFF keeps each band in a file of
+    its own): every file GDAL lists but the headers and sidecars, else the first."""
+    cells = [str(f) for f in files if not str(f).lower().endswith(_RAW_SIDECARS)]
+    return cells or [str(files[0])]
+
+
+def _raw_need(src: Any, dtypes: Any) -> int:
+    """Bytes ``src``'s cells of bands of ``dtypes`` take."""
+    return int(src.width * src.height * sum(np.dtype(d).itemsize for d in dtypes))
+
+
+def _raw_shortest(src: Any) -> tuple[str, int | None, int]:
+    """The file of a raw binary grid's cells most short of what its bands take, its size
+    and that need (``None`` size: a size not known); one file of each band (MFF) is
+    measured against its band."""
+    files = _raw_data_files(src.files)
+    groups = [(f, (d,)) for f, d in zip(files, src.dtypes, strict=True)] if \
+        len(files) == src.count > 1 else [(files[0], tuple(src.dtypes))]
+    worst: tuple[str, int | None, int] = (files[0], None, 0)
+    for name, dtypes in groups:
+        size, need = _data_size(name), _raw_need(src, dtypes)
+        if size is None:
+            return name, None, need
+        if worst[1] is None or size - need < worst[1] - worst[2]:
+            worst = (name, size, need)
+    return worst
+
+
 def _refuse_cut_short(src: Any, path: Path | str) -> None:
     """Refuse a file cut short (a download or copy that stopped): a raw binary grid
     (ENVI, ``.hdr`` BIL/BSQ/BIP...) shorter than its cells, or a PNG without its end
@@ -1637,7 +1722,9 @@ def _refuse_cut_short(src: Any, path: Path | str) -> None:
             src.driver in _END_MARKS):
         return
     data = str(src.files[0])
-    size = _data_size(data)
+    size, raw_need = _data_size(data), 0
+    if src.driver in _RAW_DRIVERS:  # its cells' files: not a header GDAL lists first
+        data, size, raw_need = _raw_shortest(src)
     if size is None:
         return
     why = ""
@@ -1657,10 +1744,10 @@ def _refuse_cut_short(src: Any, path: Path | str) -> None:
             why = (f"is {size} bytes, but its header places its variables' values up to "
                    f"byte {need}")
     elif src.driver in _RAW_DRIVERS:
-        need = src.width * src.height * sum(np.dtype(d).itemsize for d in src.dtypes)
-        if size < need:
-            why = (f"is {size} bytes, fewer than the {need} its {src.width} x {src.height} "
-                   f"cells of {src.count} band(s) take")
+        if size < raw_need:
+            bands = src.count if raw_need == _raw_need(src, src.dtypes) else 1
+            why = (f"is {size} bytes, fewer than the {raw_need} its {src.width} x "
+                   f"{src.height} cells of {bands} band(s) take")
     elif src.driver in _END_MARKS:
         mark, label = _END_MARKS[src.driver]
         opened = _open_bytes(data)
@@ -2678,6 +2765,52 @@ _PRJ_FORMATS = {"AAIGrid": "an ESRI ASCII grid", "XYZ": "an XYZ grid",
 """Drivers of formats that hold no CRS of their own (at most a ``.prj`` beside them)."""
 
 
+_SPLIT_FORMATS = frozenset({"AIG"}) | _RAW_DRIVERS
+"""Drivers of formats that keep one grid in several files (:attr:`RasterInfo.companions`);
+a GeoTIFF's or NetCDF's sidecars (``.aux.xml``, world files) are not among them."""
+
+
+def companion_files(src: Any, path: Path | str) -> tuple[str, ...]:
+    """:attr:`RasterInfo.companions` of the open ``src`` read from ``path``: the other
+    files GDAL lists of a format kept in several (not the ``.aux.xml`` GDAL may write
+    itself), and the ``.prj`` beside a format that keeps its CRS there (read by GDAL or
+    by :func:`_prj_crs`); local files only."""
+    if str(path).startswith("/vsi") or "://" in str(path):
+        return ()
+    own = os.path.abspath(str(path))
+    found: list[str] = []
+    if src.driver in _SPLIT_FORMATS:
+        found += [str(f) for f in src.files or []
+                  if not str(f).lower().endswith(".aux.xml") and Path(f).is_file()]
+    if src.driver in _PRJ_FORMATS:
+        prj = Path(path).with_suffix(".prj")
+        if prj.is_file():
+            found.append(str(prj))
+    return tuple(dict.fromkeys(f for f in found if os.path.abspath(f) != own))
+
+
+def _prj_crs(src: Any, path: Path | str) -> CRS | None:
+    """The CRS of the ``.prj`` beside a grid of a format that keeps its CRS there, where
+    GDAL's driver does not read it: GDAL reads an ESRI ASCII grid's ``.prj``, but not an
+    XYZ grid's or a Surfer grid's (Surfer writes one beside its ``.grd``), so a file
+    whose ``.prj`` stated its CRS in ESRI's or OGC's WKT was refused as having none, the
+    ``.prj`` said to "hold no CRS GDAL reads". ``None`` where there is none, it does
+    not parse, or the format is another."""
+    if src.driver not in _PRJ_FORMATS or str(path).startswith("/vsi") or "://" in str(path):
+        return None
+    prj = Path(path).with_suffix(".prj")
+    try:
+        text = prj.read_text(errors="strict").strip() if prj.is_file() else ""
+    except (OSError, UnicodeDecodeError):
+        return None
+    if not text or len(text) > 1 << 16:
+        return None
+    try:
+        return CRS.from_user_input(text)
+    except Exception:  # a .prj PROJ cannot read: the error below names it
+        return None
+
+
 def _why_no_crs(src: Any, path: Path | str) -> str:
     """Why a raster GDAL opens has no CRS, for the error: a format that keeps it in a
     ``.prj`` beside the file (named), a grid placed by a world file (which holds none),
@@ -2956,6 +3089,93 @@ def _refuse_missing_codec(path: Path | str, reason: str) -> None:
         f"common codec where a GDAL built with {codec} is at hand (gdal_translate -co "
         f"COMPRESS=DEFLATE -co TILED=YES {Path(str(path)).name} deflate.tif) and give that "
         "file")
+
+
+_XYZ_SCAN = 64 << 20
+"""Bytes of a text grid GDAL refused that :func:`_refuse_xyz_words` looks through."""
+
+
+def _refuse_xyz_words(path: Path | str, reason: str) -> None:
+    """Say which cell stopped GDAL when an XYZ grid (``x y value`` rows) holds a value that
+    is no number: Geosoft's dummy ``*``, ``NaN``, ``NA`` or ``-`` where a cell has no
+    value made GDAL answer "not recognized as being in a supported file format", which
+    named neither the line nor the fix. Rows whose first two cells are numbers and whose
+    value is a word are told by line; anything else is left to the other checks."""
+    found = _xyz_word(path)
+    if found is None:
+        return
+    line_no, word = found
+    raise InputFileError(
+        f"{path}: line {line_no} holds {word!r} as its value, which is no number, and "
+        f"GDAL's XYZ reader refuses the file for it (GDAL: {reason}); write a number for "
+        f"the cells without a value (e.g. sed 's/{re.escape(word).replace('/', chr(92) + '/')}"
+        "$/-9999/') and state it with 'nodata: -9999' in the source config")
+
+
+_XYZ_NUMBER_BYTES = b"0123456789eEdD.,;+- \t\r\n"
+"""The bytes of an XYZ text of numbers alone (a word's letter or a ``*`` is none)."""
+_XYZ_LONE_SIGN = re.compile(rb"[-+](?![0-9.])")
+"""A sign that starts no number (a ``-`` written for a missing value)."""
+
+
+def _xyz_suspect(path: Path | str, allowed: tuple[str, ...]) -> bool:
+    """Whether the text of ``path`` (read as GDAL reads it, in blocks, past its first
+    line, which may be a header) holds a byte no number holds (:data:`_XYZ_NUMBER_BYTES`;
+    the words ``allowed`` left out) or a sign alone: a grid of numbers alone is told so
+    at the speed of a byte translation (a line-by-line reading took 12 s for 35 MB)."""
+    words = re.compile(rb"(?i)(?<![^\s,;])(?:" + b"|".join(
+        re.escape(w.encode()) for w in allowed) + rb")(?![^\s,;])") if allowed else None
+    opened = _open_bytes(path)
+    if opened is None:
+        return False
+    try:
+        with opened as fh:
+            first = True
+            for block in iter(lambda: fh.read(1 << 22), b""):
+                block += b"" if block.endswith(b"\n") else fh.readline()
+                if first:
+                    block, first = block.partition(b"\n")[2], False
+                rest = block.translate(None, _XYZ_NUMBER_BYTES)
+                if rest and words is not None:
+                    rest = words.sub(b"", block).translate(None, _XYZ_NUMBER_BYTES)
+                if rest or _XYZ_LONE_SIGN.search(block):
+                    return True
+    except OSError:
+        return False
+    return False
+
+
+def _xyz_word(path: Path | str, allowed: tuple[str, ...] = ()) -> tuple[int, str] | None:
+    """The first line (number, value) of ``x y value`` rows whose value is a word (other
+    than the lower-case words ``allowed``) in the text of ``path``; ``None`` where there
+    is none or the rows are not such rows (read line by line only where a first quick
+    pass, :func:`_xyz_suspect`, finds a character no number holds)."""
+    opened = _open_bytes(path) if _xyz_suspect(path, allowed) else None
+    if opened is None:
+        return None
+    numbers = seen = 0
+    try:
+        with opened as fh:
+            for line_no, raw in enumerate(fh, 1):
+                if fh.tell() > _XYZ_SCAN:
+                    return None
+                cells = re.split(r"[\s,;]+", raw.decode("latin-1").strip())
+                if cells == [""]:
+                    continue
+                seen += 1
+                if len(cells) != 3 or not all(_TABLE_NUMBER.fullmatch(c) for c in cells[:2]):
+                    if seen > 1 or any(_TABLE_NUMBER.fullmatch(c) for c in cells):
+                        return None  # not x y value rows (a header line is passed over)
+                    continue
+                if _TABLE_NUMBER.fullmatch(cells[2]) or cells[2].lower() in allowed:
+                    numbers += 1
+                elif numbers or seen <= 2:
+                    return line_no, cells[2][:20]
+                else:
+                    return None
+    except OSError:
+        return None
+    return None
 
 
 def _refuse_point_table(path: Path | str, reason: str) -> None:
@@ -3457,6 +3677,13 @@ def file_stamp(path: str) -> tuple[object, ...]:
     return tuple(out)
 
 
+def files_stamp(path: str, companions: tuple[str, ...] = ()) -> tuple[object, ...]:
+    """:func:`file_stamp` of ``path`` and the stamps of its :attr:`RasterInfo.companions`
+    (a raw grid's header or cells), for the handles kept open of a grid kept in several
+    files: an edited header beside unchanged cells is another grid."""
+    return file_stamp(path) + tuple(_stat(c) for c in companions)
+
+
 _REMOTE_VRT_SOURCES = 1024
 """Source files of a VRT read over a network whose headers are opened (16 requests at a
 time), and of one read through GDAL whose XML GDAL does not give (``xml:VRT``); past it,
@@ -3597,7 +3824,8 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
     try:
         with _gdal_listening() as heard, rasterio.open(name) as src:
             file_crs = src.crs
-            no_crs = _why_no_crs(src, path) if file_crs is None else ""
+            beside = _prj_crs(src, path) if file_crs is None and crs is None else None
+            no_crs = _why_no_crs(src, path) if file_crs is None and beside is None else ""
             if src.count == 0 and src.subdatasets:
                 subs = ", ".join(s.rsplit(":", 1)[-1] for s in src.subdatasets)
                 raise InputFileError(
@@ -3624,6 +3852,7 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
                 stats=_stated_stats(src),
             )
             info["lossy"], info["lossy_error"] = lossy_compression(src)
+            info["companions"] = companion_files(src, path)
             info["area_or_point"] = str(src.tags().get("AREA_OR_POINT", "")).strip()
             _refuse_degenerate_scales(src, path)
             if src.driver in _CF_DRIVERS:
@@ -3648,6 +3877,7 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
             info["read_bytes"] = _check_blocks(src, path)
             _refuse_pages(src, path)
             _refuse_xyz_columns(src, path)
+            _refuse_xyz_value_words(src, path)
             _refuse_xyz_gaps(src, path)
             _refuse_cut_short(src, path)
             if not _refuse_ascii_words(src, path) and info["nodata"][0] is None:
@@ -3680,6 +3910,7 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
         reason = gdal_reason(exc)
         _refuse_netcdf_cut_short(path, reason)
         _refuse_point_table(path, reason)
+        _refuse_xyz_words(path, reason)
         _refuse_missing_codec(path, reason)
         from prospect.io.remote import read_failure  # the one reading of GDAL's words
 
@@ -3691,7 +3922,7 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
             f"{reason}", path=path,
         ) from None
     _warn_heard(path, heard)
-    _warn_stale_aux(path, files)
+    _warn_stale_aux(path, files, info.get("companions", ()))
     _warn_two_grids(path, driver, info["transform"], files)
     if info["transform"] == (1.0, 0.0, 0.0, 0.0, 1.0, 0.0):
         _refuse_ungridded(path, gcps=len(gcps), rpcs=rpcs is not None,
@@ -3719,6 +3950,8 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
         use_crs = parse_crs(crs)
     elif file_crs is not None:
         use_crs = CRS.from_user_input(file_crs.to_wkt())
+    elif beside is not None:
+        use_crs = beside
     else:
         raise CRSError(
             f"{path}: the raster has no CRS GDAL can read ({no_crs}); give it with 'crs:' in "
@@ -3735,18 +3968,22 @@ _AUX_STATES = (("NoDataValue", "nodata"), ("Scale", "scale"), ("Offset", "offset
 GDAL applies to the file it lies beside."""
 
 
-def _warn_stale_aux(path: Path | str, files: list[str]) -> None:
+def _warn_stale_aux(path: Path | str, files: list[str], companions: tuple[str, ...] = ()
+                    ) -> None:
     """Warn when the ``.aux.xml`` GDAL read beside a local file is older than the file and
     states its nodata, scale, offset, units, CRS, grid or statistics: GDAL applies them to
     the file as it is now, so a file rewritten since (a new export over the old name; GDAL
     removes the ``.aux.xml`` when it writes a file itself, other tools do not) was read
     with the old file's nodata or scale without a word, and its old statistics refused
-    its new values part way through ingest."""
+    its new values part way through ingest. Of a grid kept in several files (an ENVI
+    grid's ``.hdr``: ``companions``), the newest of them counts: a header edited to state
+    another nodata was read with the ``.aux.xml``'s old one, which GDAL ranks first."""
     aux = next((Path(f) for f in files[1:] if str(f).lower().endswith(".aux.xml")), None)
     if aux is None or not files or str(files[0]).startswith("/vsi"):
         return
     try:
-        older = Path(files[0]).stat().st_mtime - aux.stat().st_mtime
+        newest = max(Path(f).stat().st_mtime for f in (files[0], *companions))
+        older = newest - aux.stat().st_mtime
         text = aux.read_text(errors="replace")
     except OSError:
         return

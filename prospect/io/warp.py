@@ -44,6 +44,7 @@ from prospect.io.raster import (
     damaged_blocks_refused,
     driver_file,
     file_stamp,
+    files_stamp,
     gdal_reason,
     value_fits,
 )
@@ -153,7 +154,7 @@ def _cached_vrt(info: RasterInfo, grid: RegionGrid, resampling: Resampling,
     if key in cache:
         cache.move_to_end(key)
         return cache[key][1]
-    _close_stale(origin)
+    _close_stale(origin, info.companions)
     src = rasterio.open(info.path)
     try:
         vrt = WarpedVRT(
@@ -183,14 +184,15 @@ def _alpha_options(info: RasterInfo) -> dict[str, Any]:
     return {"src_alpha": info.alpha[0], "UNIFIED_SRC_NODATA": "NO"}
 
 
-def _close_stale(path: str) -> None:
-    """Close this thread's views and handles of ``path`` opened before it was rewritten.
+def _close_stale(path: str, companions: tuple[str, ...] = ()) -> None:
+    """Close this thread's views and handles of ``path`` opened before it (or one of its
+    ``companions``: a raw grid's header) was rewritten.
 
     Some drivers share an open file by its name (the netCDF library: a second open of
     ``f.nc`` while one is open reads the first one's file, even after ``f.nc`` was
     replaced), so a new stamp's handle is opened only once the old ones are closed.
     """
-    stamp = file_stamp(path)
+    stamp = files_stamp(path, companions)
     stamps: dict[str, object] = _local.__dict__.setdefault("stamps", {})
     if stamps.get(path, stamp) != stamp:
         vrts = getattr(_local, "vrts", None) or {}
@@ -254,7 +256,7 @@ def close_warped_views() -> None:
 _MAX_OPEN_SOURCES = 256
 
 
-def _open_source(path: str) -> Any:
+def _open_source(path: str, companions: tuple[str, ...] = ()) -> Any:
     """``rasterio.open(path)``, kept open per thread (LRU of 256).
 
     A composite reads the same scenes for every chunk; over HTTP each open is a round
@@ -263,11 +265,11 @@ def _open_source(path: str) -> Any:
     cache: OrderedDict[tuple[str, object], Any] | None = getattr(_local, "sources", None)
     if cache is None:
         cache = _local.sources = OrderedDict()
-    key = (path, file_stamp(path))
+    key = (path, files_stamp(path, companions))
     if key in cache:
         cache.move_to_end(key)
         return cache[key]
-    _close_stale(path)
+    _close_stale(path, companions)
     src = cache[key] = rasterio.open(current_name(path))
     while len(cache) > _MAX_OPEN_SOURCES:
         cache.popitem(last=False)[1].close()
@@ -495,7 +497,7 @@ def read_source_block(
         return None
     win = Window(cols.start, rows.start, cols.stop - cols.start, rows.stop - rows.start)
     try:
-        src = _open_source(info.path)
+        src = _open_source(info.path, info.companions)
         check_stated_grid(info, src)
         with damaged_blocks_refused(info.path, band, "reading"):
             raw = src.read(band, window=win)
@@ -545,7 +547,7 @@ def read_aligned(info: RasterInfo, band: int, crs: str, transform: Affine,
     if not value_fits(nodata, dtype):
         dtype = "int32"
     try:
-        src = _open_source(info.path)
+        src = _open_source(info.path, info.companions)
         check_stated_grid(info, src)
         with WarpedVRT(
             src, src_crs=RioCRS.from_user_input(info.crs), crs=RioCRS.from_user_input(crs),
