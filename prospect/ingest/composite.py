@@ -43,7 +43,7 @@ from prospect.ingest.masked import (
     check_scene_mask,
     read_masked_band,
 )
-from prospect.ingest.products import band_coefficients, product_limits
+from prospect.ingest.products import _unit_word, band_coefficients, product_limits
 from prospect.ingest.rasters import (
     _overlaps,
     _res_in_grid_units,
@@ -56,7 +56,7 @@ from prospect.ingest.rasters import (
     warn_stated_crs,
 )
 from prospect.ingest.stac import AssetGrid, StacScene, check_day_and_night, read_stac_scenes
-from prospect.io.raster import RasterInfo, value_fits
+from prospect.io.raster import RasterInfo, pixel_at, value_fits
 from prospect.io.remote import forget_cached, gdal_http_options, read_failure
 from prospect.io.warp import choose_resampling
 from prospect.redact import redact
@@ -234,12 +234,24 @@ class CompositeLayer(Layer):
 
     def _read(self, part: ScenePart, mask: SceneMask | None, grid: RegionGrid,
               window: ChunkWindow) -> np.ndarray:
-        """One scene's band on the chunk, cloudy pixels dropped before resampling."""
-        return read_masked_band(part.info, 1, mask, grid, window, nodata=part.nodata,
-                                scale=part.scale, offset=part.offset,
-                                resampling=part.resampling, valid_range=part.valid_range,
-                                saturate=part.saturate, other_nodata=part.other_nodata,
-                                saturation=part.saturation)
+        """One scene's band on the chunk, cloudy pixels dropped before resampling.
+
+        Raises
+        ------
+        DataError
+            A cell is infinite (:func:`_refuse_infinite`).
+        """
+        # a DN x scale beyond float32 is an infinity, refused below naming the cell:
+        # numpy's own "overflow encountered" line (a library path) is not printed
+        with np.errstate(over="ignore"):
+            block = read_masked_band(part.info, 1, mask, grid, window, nodata=part.nodata,
+                                     scale=part.scale, offset=part.offset,
+                                     resampling=part.resampling,
+                                     valid_range=part.valid_range, saturate=part.saturate,
+                                     other_nodata=part.other_nodata,
+                                     saturation=part.saturation)
+        _refuse_infinite(block, part, self.source, grid, window)
+        return block
 
     def stack_reported(self, grid: RegionGrid, window: ChunkWindow
                        ) -> tuple[np.ndarray, dict[str, str]]:
@@ -300,6 +312,39 @@ class CompositeLayer(Layer):
         return self.compute_reported(grid, window)[0]
 
 
+def _refuse_infinite(block: np.ndarray, part: ScenePart, source: str, grid: RegionGrid,
+                     window: ChunkWindow) -> None:
+    """An infinite cell is no observation: an infinity in the file, or a DN the scale
+    takes past float32 (a float64 fill such as -1.8e308 with no nodata stated). The
+    composite took it as one: a median of -inf and a value is NaN (the count still saying
+    two looks), of three looks the value beside it, a percentile NaN or the infinity
+    itself (plain raster sources refuse it as :class:`~prospect.ingest.rasters.BandRef`
+    does).
+
+    Raises
+    ------
+    DataError
+        Naming the item, the file, the cell, its value in the file and the fix.
+    """
+    bad = np.isinf(block)
+    if not bad.any():
+        return
+    r, c = (int(i) for i in np.argwhere(bad)[0])
+    x, y = float(grid.x[window.cols][c]), float(grid.y[window.rows][r])
+    scaled = f" x scale {part.scale:g}" if part.scale != 1.0 else ""
+    raw = pixel_at(part.info, 1, x, y, grid.crs_obj)
+    fix = (f"if {raw!r} marks no data, set 'nodata: {raw!r}' in source {source!r} (or "
+           "the item's raster:bands nodata)"
+           if raw is not None and np.isfinite(raw) and abs(raw) > float(np.finfo("float32").max)
+           else f"if it marks no data, give that value as 'nodata:' in source {source!r}")
+    raise DataError(
+        f"item {part.item_id!r}: {redact(part.info.path)}: band 1 gives the infinite value "
+        f"{block[r, c]:g} at x={x:.10g}, y={y:.10g} ({int(bad.sum())} cell(s) of this "
+        f"chunk): an infinity in the file, or a value{scaled} beyond what float32 holds "
+        f"(+-3.4e38, e.g. a float64 fill of -1.8e308), which the composite would take as "
+        f"an observation; {fix}, else rescale with 'scale:' or fix the file")
+
+
 def _part(scene: StacScene, var: str, info: RasterInfo, source: RasterSource,
           grid: RegionGrid, told: set[tuple[str, str]]) -> ScenePart:
     """One scene's band: ``value = scale * (product_scale * DN + product_offset) + offset``
@@ -355,6 +400,34 @@ def _units(source: RasterSource, parts: list[ScenePart]) -> str:
     if "units" in source.model_fields_set or len(found) != 1 or "" in found:
         return source.units
     return found.pop()
+
+
+def _check_one_unit(source: str, parts: dict[str, list[ScenePart]]) -> None:
+    """Refuse a geometric median of bands in other units: it minimises the sum of
+    Euclidean distances over the bands, so a surface temperature in K (about 300) beside
+    reflectances (0-1) decided alone which scene each cell took; the median and
+    percentiles reduce each band on its own and take any units.
+
+    Raises
+    ------
+    ConfigError
+        Naming the variables of each unit.
+    """
+    units: dict[str, tuple[str, list[str]]] = {}  # a unit's word -> its label, variables
+    for var, ps in parts.items():
+        for p in ps:
+            if p.units:
+                named = units.setdefault(_unit_word(p.units), (p.units, []))[1]
+                if var not in named:
+                    named.append(var)
+    if len(units) > 1:
+        said = "; ".join(f"{', '.join(vs)} in {u!r}" for u, vs in units.values())
+        raise ConfigError(
+            f"source {source!r}: composite.method 'geomedian' takes the scene nearest to "
+            f"every band at once, but its items state the bands in other units ({said}), "
+            "so the band of the largest numbers would choose alone; composite the bands of "
+            "one unit by geomedian (e.g. the reflectances) and the others in a source of "
+            "their own, or use method 'median'")
 
 
 def _quantity(parts: list[ScenePart]) -> dict[str, str]:
@@ -455,6 +528,8 @@ def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
             f"source {source.name!r}: none of its {len(scenes)} STAC item(s) overlap the "
             f"region {grid.name!r}" + (f" ({len(failed)} could not be read)" if failed else "")
         )
+    if comp.method == "geomedian":
+        _check_one_unit(source.name, parts)
     used = [p.item_id for p in parts[variables[0]]]
     by_id = {scene.item_id: scene for scene in scenes}
     dates = sorted({d.isoformat() for i in used if (d := by_id[i].date) is not None})

@@ -214,6 +214,24 @@ _AUX = re.compile(r"_(QA_PIXEL|QA_RADSAT|SR_QA_AEROSOL|SR_ATMOS_OPACITY|SR_CLOUD
                   re.IGNORECASE)
 """Quality and auxiliary layers of a Landsat product: not bands the MTL calibrates."""
 
+C2_L2_AUX: dict[str, tuple[str, str, str, float]] = {
+    "ST_ATRAN": ("atmospheric transmittance", "atmospheric_transmittance", "1", 1e-4),
+    "ST_CDIST": ("distance to the nearest cloud", "cloud_distance", "km", 0.01),
+    "ST_DRAD": ("downwelled radiance", "downwelled_radiance", "W m-2 sr-1 um-1", 1e-3),
+    "ST_EMIS": ("emissivity", "emissivity", "1", 1e-4),
+    "ST_EMSD": ("emissivity standard deviation", "emissivity_standard_deviation", "1",
+                1e-4),
+    "ST_QA": ("surface temperature uncertainty", "surface_temperature_uncertainty", "K",
+              0.01),
+    "ST_TRAD": ("thermal radiance", "thermal_radiance", "W m-2 sr-1 um-1", 1e-3),
+    "ST_URAD": ("upwelled radiance", "upwelled_radiance", "W m-2 sr-1 um-1", 1e-3),
+    "SR_ATMOS_OPACITY": ("atmospheric opacity", "atmospheric_opacity", "1", 1e-3),
+}
+"""Collection 2 Level-2 auxiliary layers of values (not flags): ``(what, quantity, units,
+scale)``, ``value = scale * DN`` (int16, fill -9999; USGS Landsat 4-7 and 8-9 Collection 2
+Level-2 Science Product Guides). Their MTL calibrates none of them, so a file read without
+its scale went in as DNs (an emissivity of 9700 labelled '1')."""
+
 
 _S2_FILE = re.compile(r"(?:^|_)T\d{2}[A-Z]{3}_\d{8}T\d{6}_B\d[\dA](?:_\d{2}m)?$")
 """A Sentinel-2 band file (``T31UFT_20220101T104439_B04_10m``)."""
@@ -399,6 +417,11 @@ class BandCalibration:
     saturation: Saturation | None = None
     """The product's ``QA_RADSAT`` layer and this band's bits in it: pixels it marks are
     no data (read on the band's own pixels, before resampling)."""
+    dn_only: str = ""
+    """Where the item defines its DNs as no value without the product's own metadata (a
+    Landsat Level-1 band whose item states no ``raster:bands`` scale and has no local MTL:
+    each scene and band has its own coefficients, and reflectance needs the sun), what
+    they are, for the refusal of DNs read as values; empty: no such rule."""
 
 
 @dataclass(frozen=True)
@@ -543,9 +566,12 @@ class MtlMetadata:
         aux = _AUX.search(Path(file).name.split(".")[0])
         if aux is not None:
             layer = aux.group(1).upper()
+            aux_scale = C2_L2_AUX.get(layer)
             how = ("name it in 'cloud_mask:' (kind qa_pixel)" if layer == "QA_PIXEL" else
                    "read it as its own source without 'metadata:', with the scale the "
-                   "Collection 2 product guide gives it")
+                   "Collection 2 product guide gives it"
+                   + (f" ('scale: {aux_scale[3]:g}', {aux_scale[0]} in "
+                      f"{aux_scale[2]!r})" if aux_scale is not None else ""))
             raise DataError(
                 f"{file}: the {layer} layer of {self.describe()}, not a spectral band the "
                 f"MTL calibrates; {how}")

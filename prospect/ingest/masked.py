@@ -29,7 +29,7 @@ from prospect.errors import DataError, DataWarning, ProspectError
 from prospect.grid import ChunkWindow, RegionGrid
 from prospect.ingest.cloudmask import FILL_CODE, dropped, foreign_codes, foreign_name, grow, is_fill
 from prospect.ingest.landsat import Saturation, file_level, landsat_id
-from prospect.io.raster import RasterInfo, file_stamp
+from prospect.io.raster import RasterInfo, file_stamp, lossy_compression
 from prospect.io.remote import forget_cached, is_network_name
 from prospect.io.warp import (
     _aligned_offset,
@@ -315,12 +315,7 @@ def check_scene_mask(mask: SceneMask, bands: Mapping[str, RasterInfo], grid: Reg
     if mask.token is not None:  # a layer over the network: this plan reads what it holds now
         _forget_once(path, mask.token)
     if mask.info.lossy:  # codes, as a categorical source's: no value read tells its class
-        raise DataError(
-            f"{where}: the quality layer {path} is stored with {mask.info.lossy}, which "
-            f"changes values, so its {mask.kind} codes are not the codes written (a cloud "
-            "can read as clear, clear land as cloud); get the layer stored losslessly (e.g. "
-            "gdal_translate -co COMPRESS=DEFLATE from the original; recompressing this file "
-            "cannot restore its codes)")
+        raise DataError(f"{where}: {_lossy_layer(path, mask.kind, mask.info.lossy)}")
     wrong = foreign_codes(mask.kind, np.empty(0, dtype=mask.info.band_dtype(1)),
                           mask.info.nodata[0]) or foreign_name(mask.kind, path)
     if wrong is not None:
@@ -397,8 +392,18 @@ def lattice(grid: RegionGrid, side: int = COVER_SIDE) -> tuple[np.ndarray, np.nd
     return np.meshgrid(xs, ys)
 
 
+def _lossy_layer(path: str, kind: str, how: str) -> str:
+    """Why a quality layer stored with the lossy codec ``how`` is refused (for a message
+    that the caller prefixes with the source and item)."""
+    return (f"the quality layer {path} is stored with {how}, which changes values, so its "
+            f"{kind} codes are not the codes written (a cloud can read as clear, clear land "
+            "as cloud); get the layer stored losslessly (e.g. gdal_translate -co "
+            "COMPRESS=DEFLATE from the original; recompressing this file cannot restore its "
+            "codes)")
+
+
 def _decimated(info: RasterInfo, grid: RegionGrid, xs: np.ndarray, ys: np.ndarray,
-               pad: float = 0.0, *, with_mask: bool = False
+               pad: float = 0.0, *, with_mask: bool = False, codes_of: str | None = None
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float,
                           np.ndarray | None] | None:
     """Band 1 of ``info`` read decimated (overviews where the file has them) over the
@@ -406,7 +411,17 @@ def _decimated(info: RasterInfo, grid: RegionGrid, xs: np.ndarray, ys: np.ndarra
     ``(block, inside, ri, ci, step, masked)``, the block's row and column of each point
     inside the file, the file's pixels per block pixel and, with ``with_mask`` for a file
     with a mask band of its own, where that mask says no data; ``None`` when no point is
-    inside the file."""
+    inside the file.
+
+    ``codes_of``: the file is a quality layer of that kind, whose codec is checked here
+    where its item states its grid (planned without its header, so
+    :func:`check_scene_mask` saw no codec: a JPEG SCL went in as codes).
+
+    Raises
+    ------
+    DataError
+        A quality layer (``codes_of``) stored with a lossy codec.
+    """
     import rasterio
     from pyproj import Transformer
     from rasterio.enums import Resampling
@@ -435,6 +450,11 @@ def _decimated(info: RasterInfo, grid: RegionGrid, xs: np.ndarray, ys: np.ndarra
     masked = None
     try:
         with rasterio.open(info.path) as src:
+            how = lossy_compression(src)[0] if (
+                codes_of is not None and info.stated_by is not None) else ""
+            if how:  # the header is open: no extra read
+                raise DataError(f"{info.stated_by}: "
+                                f"{_lossy_layer(info.path, codes_of or '', how)}")
             block = src.read(1, window=win, out_shape=(oh, ow),
                              resampling=Resampling.nearest)
             if with_mask and info.has_mask(1):
@@ -456,7 +476,7 @@ def _sample_block(mask: SceneMask, grid: RegionGrid, xs: np.ndarray, ys: np.ndar
     point is inside. Codes not of the kind are refused (the whole block read, not only
     the points')."""
     info = mask.info
-    got = _decimated(info, grid, xs, ys, pad)
+    got = _decimated(info, grid, xs, ys, pad, codes_of=mask.kind)
     if got is None:
         return None
     block, inside, ri, ci, step, _ = got

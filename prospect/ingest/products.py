@@ -28,7 +28,13 @@ from typing import TYPE_CHECKING, Protocol
 
 from prospect.errors import ConfigError, DataError, InputFileError
 from prospect.ingest.espa import read_espa
-from prospect.ingest.landsat import BandCalibration, check_not_gap_mask, landsat_id, read_mtl
+from prospect.ingest.landsat import (
+    C2_L2_AUX,
+    BandCalibration,
+    check_not_gap_mask,
+    landsat_id,
+    read_mtl,
+)
 from prospect.ingest.sentinel2 import read_sentinel2, s2_file_date
 
 if TYPE_CHECKING:
@@ -244,10 +250,24 @@ def band_coefficients(source: RasterSource, var: str, cal: BandCalibration | Non
     ConfigError
         The config's ``scale``/``offset`` would apply on top of a calibration the metadata
         already applies.
+    DataError
+        DNs that no one pair makes values (``cal.dn_only``: a Landsat Level-1 item's band
+        without its MTL) and neither a ``scale:`` nor other ``units:`` in the config.
     """
     check_not_gap_mask(file, f"source {source.name!r}, band {var!r}: ")
     s, o = source.scale, source.offset
     given_scale, given_offset = s != 1.0, o != 0.0
+    if cal is not None and cal.dn_only and not (given_scale or given_offset) and not (
+            "units" in source.model_fields_set and _unit_word(source.units) != "1"):
+        raise DataError(
+            f"source {source.name!r}, band {var!r}: {Path(file).name} "
+            f"({stated_by.split(' (')[0]}) "
+            f"{cal.dn_only}; neither the item's raster:bands nor the source gives a scale, "
+            f"so the DNs would be read as values labelled {source.units!r}; add the "
+            "scene's MTL to the item as a local asset (its coefficients apply), state "
+            "raster:bands scale and offset (the MTL's, with view:sun_elevation), give "
+            "'scale:' and 'offset:' in the source, or say 'units: DN' to take the DNs as "
+            "they are")
     if cal is not None and cal.unstated is None and (cal.scale, cal.offset) == (1.0, 0.0):
         cal = None  # states a fill or units only: no calibration
     if cal is None:  # nothing states it: the file's name may name a product that does
@@ -418,6 +438,9 @@ class NamedProduct:
     saturate: float | None = None
     """The DN the product writes for a saturated pixel (ESPA's ``saturate_value`` 20000,
     Sentinel-2's ``SATURATED`` 65535): no data."""
+    in_metadata: bool = True
+    """Whether the product's metadata file calibrates it (a Collection 2 MTL does not
+    calibrate its auxiliary layers), for the message's fix."""
 
 
 ESPA_VALID_RANGE = {"sr": (-2000.0, 16000.0), "toa": (-2000.0, 16000.0),
@@ -430,9 +453,19 @@ ESPA_SATURATE = 20000.0
 
 
 _C2_L2 = re.compile(r"_(SR|ST)_B(\d{1,2})$", re.IGNORECASE)
+_C2_L2_AUX = re.compile(r"_(" + "|".join(C2_L2_AUX) + r")$", re.IGNORECASE)
 _ESPA = re.compile(r"_(sr|toa|bt)_band(\d{1,2})$", re.IGNORECASE)
 _S2_SAFE = re.compile(r"S2[A-D]_MSI(L1C|L2A)_\d{8}T\d{6}_N(\d{2})(\d{2})_", re.IGNORECASE)
 _S2_BAND = re.compile(r"(?:^|_)T\d{2}[A-Z]{3}_\d{8}T\d{6}_(B\d[\dA])(?:_(\d{2})m)?$")
+_S2_AUX = re.compile(r"(?:^|_)T\d{2}[A-Z]{3}_\d{8}T\d{6}_(AOT|WVP)_\d{2}m$")
+S2_AUX: dict[str, tuple[str, str, str, float]] = {
+    "AOT": ("aerosol optical thickness at 550 nm", "aerosol_optical_thickness", "1", 1e-3),
+    "WVP": ("water vapour", "water_vapour", "cm", 1e-3),
+}
+"""Sentinel-2 L2A ``AOT`` and ``WVP`` layers: ``(what, quantity, units, scale)``, DN /
+``AOT_QUANTIFICATION_VALUE`` / ``WVP_QUANTIFICATION_VALUE`` (1000 in every baseline, no
+offset; ESA's L2A product specification). Read without a scale, their DNs went in as
+values (an aerosol optical thickness of 120)."""
 _ASTER = re.compile(r"^AST_(L1T|L1B|07XT|07|05|08|09T|09XT|09)_", re.IGNORECASE)
 _HLS = re.compile(r"^HLS\.(L30|S30)\.T\d{2}[A-Z]{3}\.\d{7}T\d{6}\.v\d+\.\d+\.(B\d[\dA])\.",
                   re.IGNORECASE)
@@ -446,10 +479,13 @@ HLS_THERMAL_SCALE = 0.01
 def named_product(file: str) -> NamedProduct | None:
     """The product a band file's name states, where that product defines its DNs, else
     ``None``: a Landsat Collection 2 Level-2 ``SR_B*`` (2.75e-5, -0.2) or ``ST_B*``
-    (0.00341802, +149 K) file, an ESPA ``sr_band*``/``toa_band*`` (1e-4) or ``bt_band*``
-    (0.1 K) file, a Sentinel-2 band file of ESA's naming (1e-4; the -1000 DN offset of
-    baseline 04.00 where the ``.SAFE`` path states the baseline, or the acquisition is from
-    :data:`~prospect.ingest.stac.S2_BASELINE_04_START` on), an HLS v2.0 ``L30``/``S30``
+    (0.00341802, +149 K) file or auxiliary layer of values (``ST_EMIS``, ``ST_QA``...:
+    :data:`~prospect.ingest.landsat.C2_L2_AUX`), an ESPA ``sr_band*``/``toa_band*``
+    (1e-4) or ``bt_band*`` (0.1 K) file, a Sentinel-2 L2A ``AOT``/``WVP`` layer (1e-3:
+    :data:`S2_AUX`), a Sentinel-2 band file of ESA's naming (1e-4;
+    the -1000 DN offset of baseline 04.00 where the ``.SAFE`` path states the baseline,
+    or the acquisition is from :data:`~prospect.ingest.stac.S2_BASELINE_04_START` on), an
+    HLS v2.0 ``L30``/``S30``
     band file (1e-4; the L30 thermal ``B10``/``B11`` 0.01 degrees Celsius), an ASTER
     ``AST_07``/``AST_07XT`` surface reflectance granule (0.001) or ``AST_L1T``/``AST_L1B``
     DNs (no linear quantity)."""
@@ -477,6 +513,11 @@ def named_product(file: str) -> NamedProduct | None:
                             "surface_temperature", "K",
                             *LANDSAT_L2_COEFFICIENTS["surface temperature (K)"],
                             valid_range=LANDSAT_L2_CLIP)
+    m = _C2_L2_AUX.search(stem)
+    if m is not None and ident is not None and ident.level in ("L2SP", "L2SR"):
+        what, quantity, units, scale = C2_L2_AUX[m.group(1).upper()]
+        return NamedProduct(f"the Landsat Collection 2 Level-2 {m.group(1).upper()} layer "
+                            f"({what})", quantity, units, scale, in_metadata=False)
     m = _ESPA.search(stem)
     if m is not None and ident is not None:
         kind = m.group(1).lower()
@@ -507,6 +548,11 @@ def named_product(file: str) -> NamedProduct | None:
         return NamedProduct(f"a Sentinel-2 {level} band file ({said})", quantity,
                             "1", S2_REFLECTANCE_SCALE, dn * S2_REFLECTANCE_SCALE,
                             dn_offset=dn, saturate=SENTINEL2_SATURATED)
+    m = _S2_AUX.search(stem)
+    if m is not None:
+        what, quantity, units, scale = S2_AUX[m.group(1)]
+        return NamedProduct(f"the Sentinel-2 L2A {m.group(1)} layer ({what})", quantity,
+                            units, scale, in_metadata=False)
     m = _HLS.search(name)
     if m is not None:
         kind, band = m.group(1).upper(), m.group(2).upper()
@@ -642,7 +688,9 @@ def _by_name(source: RasterSource, var: str, file: str, named: NamedProduct,
             f"would be read as {named.quantity.replace('_', ' ')}; give 'scale: {a:g}'"
             + (f" and 'offset: {b:g}'" if b else
                " and, from processing baseline 04.00 on, 'offset: -0.1'" if b is None
-               else "") + " in the source, or the product's metadata file with 'metadata:'")
+               else "") + " in the source"
+            + (", or the product's metadata file with 'metadata:'" if named.in_metadata
+               else " (the product's guide's; its metadata file does not calibrate it)"))
     if not math.isclose(s, a, rel_tol=1e-6):
         raise ConfigError(
             f"source {source.name!r}, band {var!r}: {name} is {named.what} ({what}), but "

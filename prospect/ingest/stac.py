@@ -110,7 +110,9 @@ class StacScene:
     overpass: tuple[str, str] | None = None
     """``(platform/orbit, UTC date)`` where the item states its platform: items of one
     platform and orbit on one day are one overpass (adjacent tiles or WRS rows of it
-    overlap, holding the same observation twice); ``None`` where not stated."""
+    overlap, holding the same observation twice), and so are those of a pass that
+    crosses midnight UTC (:func:`_join_midnight`: the later item takes the earlier's
+    key); ``None`` where not stated."""
     span: tuple[str, str] | None = None
     """``(start, end)`` (ISO 8601, UTC) of an item that is a mosaic of acquisitions over
     more than a day (:func:`item_span`): ``date`` is its midpoint."""
@@ -521,6 +523,7 @@ def asset_calibration(item: pystac.Item, asset: pystac.Asset, key: str = "") -> 
     saturate: float | None = None
     dtype = _data_type(asset)
     unstated: tuple[float, float] | None = None
+    dn_only = ""
     if spectral and scale < 0:
         raise ValueError(f"raster:bands scale {scale:g} is negative: every bright pixel "
                          "would read dark and the reverse (no product scales its bands so)")
@@ -542,6 +545,14 @@ def asset_calibration(item: pystac.Item, asset: pystac.Asset, key: str = "") -> 
         saturate = 255.0 if eight_bit else 65535.0
         if spectral and not _is_thermal(asset, key) and (scale, offset) != (1.0, 0.0):
             scale, offset = _toa_sun_corrected(item, scale, offset)
+        elif spectral and "scale" not in first and "offset" not in first:
+            # each scene and band has its own Level-1 coefficients (the MTL's), so no one
+            # pair can be assumed: the DNs went in as values (labelled reflectance, '1')
+            dn_only = (
+                "holds Landsat Level-1 DNs, which no one pair makes values: TOA "
+                "reflectance is (REFLECTANCE_MULT x DN + REFLECTANCE_ADD) / sin(sun "
+                "elevation) and radiance RADIANCE_MULT x DN + RADIANCE_ADD, with the "
+                "scene's own MTL coefficients for each band")
     elif product == "sentinel-2" and dtype in (None, "uint16"):
         saturate = SENTINEL2_SATURATED
         if "scale" in first and "offset" in first and spectral:
@@ -567,7 +578,8 @@ def asset_calibration(item: pystac.Item, asset: pystac.Asset, key: str = "") -> 
     quantity, units = _quantity(item, asset, product, units, key=key, spectral=spectral,
                                 calibrated=unstated is not None or (scale, offset) != (1, 0))
     return BandCalibration(scale, offset, quantity, units, fill=nodata,
-                           valid_range=valid_range, saturate=saturate, unstated=unstated)
+                           valid_range=valid_range, saturate=saturate, unstated=unstated,
+                           dn_only=dn_only)
 
 
 def _quantity(item: pystac.Item, asset: pystac.Asset, product: str | None, units: str, *,
@@ -1008,6 +1020,7 @@ def read_stac_scenes(href: str, assets: dict[str, str], *, mask_asset: str | Non
     if not items:
         raise DataError(f"{href}: the STAC catalog holds no items")
     scenes = []
+    read: list[pystac.Item] = []  # the item of each scene
     seen: dict[tuple[str | None, str], int] = {}
     acquired: dict[tuple[str, ...], str] = {}
     twins: list[tuple[str, str]] = []
@@ -1035,6 +1048,8 @@ def read_stac_scenes(href: str, assets: dict[str, str], *, mask_asset: str | Non
         if why is not None:
             raise DataError(f"{href}: item {item.id!r}: {why}")
         scenes.append(_scene(href, item, assets, mask_asset))
+        read.append(item)
+    scenes = _join_midnight(read, scenes)
     repeated = {k[1]: n for k, n in seen.items() if n > 1}
     if repeated:
         named = ", ".join(f"{k!r} ({n} times)" for k, n in list(repeated.items())[:5])
@@ -1055,6 +1070,35 @@ def read_stac_scenes(href: str, assets: dict[str, str], *, mask_asset: str | Non
     _warn_spans(href, scenes)
     _warn_offset_applied(href, items, scenes, assets)
     return scenes
+
+
+OVERPASS_GAP = dt.timedelta(minutes=30)
+"""Items of one platform and orbit this close in time are one pass: a pass over a region
+takes minutes (WRS rows 24 s apart, Sentinel-2 granules seconds), the next orbit comes
+about 100 minutes later and the same orbit days later."""
+
+
+def _join_midnight(items: list[pystac.Item], scenes: list[StacScene]) -> list[StacScene]:
+    """``scenes`` with the overpass key of a pass that crosses midnight UTC made one.
+
+    Overpasses are keyed by the UTC date (:func:`_overpass`), so two WRS rows of one
+    Landsat path over eastern Australia (10:00 local is 00:00 UTC at 150 E), acquired at
+    23:59:50 and 00:00:14 UTC, were two overpasses: one look counted twice in
+    ``<source>_count`` (``min_count`` met by it) and weighed twice in the median. Items
+    of one platform and orbit less than :data:`OVERPASS_GAP` apart take the key of the
+    earliest of them; every other key is left as it is.
+    """
+    timed = sorted(
+        ((scene.overpass[0], _utc(item.datetime), n) for n, (item, scene) in
+         enumerate(zip(items, scenes, strict=True))
+         if scene.overpass is not None and item.datetime is not None and scene.span is None),
+        key=lambda t: (t[0], t[1]))
+    out = list(scenes)
+    for (orbit, when, n), (prev_orbit, prev_when, m) in zip(timed[1:], timed, strict=False):
+        if orbit == prev_orbit and when - prev_when < OVERPASS_GAP and \
+                out[n].overpass != out[m].overpass:
+            out[n] = dataclasses.replace(out[n], overpass=out[m].overpass)
+    return out
 
 
 def _warn_offset_applied(href: str, items: list[pystac.Item], scenes: list[StacScene],
@@ -1441,7 +1485,7 @@ def _with_mtl(href: str, item: pystac.Item, product: str | None, assets: dict[st
         if not stated:
             out[var] = dataclasses.replace(
                 cal, scale=own.scale, offset=own.offset, quantity=own.quantity,
-                units=cal.units or own.units, unstated=None,
+                units=cal.units or own.units, unstated=None, dn_only="",
                 valid_range=cal.valid_range or own.valid_range,
                 saturate=cal.saturate if cal.saturate is not None else own.saturate)
         elif not (math.isclose(cal.scale, own.scale, rel_tol=1e-4)
