@@ -61,7 +61,8 @@ _ALIASES: dict[str, str] = {
     "hree": "heavy rare earths", "lree": "light rare earths", "pge": "platinum group metals",
     "platinum group elements": "platinum group metals", "natural graphite": "graphite",
     "silicon metal": "silicon", "titanium metal": "titanium", "phosphate": "phosphate rock",
-    "borate": "boron", "alumina": "aluminium",
+    "borate": "boron", "alumina": "aluminium", "treo": "rare earths", "reo": "rare earths",
+    "lce": "lithium",
 }
 
 
@@ -131,6 +132,35 @@ def _names_commodity(word: str, first: bool) -> str | None:
     return None
 
 
+_SYMBOL_TEXT = (
+    "H He Li Be B C N O F Ne Na Mg Al Si P S Cl Ar K Ca Sc Ti V Cr Mn Fe Co Ni Cu Zn Ga Ge "
+    "As Se Br Kr Rb Sr Y Zr Nb Mo Tc Ru Rh Pd Ag Cd In Sn Sb Te I Xe Cs Ba La Ce Pr Nd Pm "
+    "Sm Eu Gd Tb Dy Ho Er Tm Yb Lu Hf Ta W Re Os Ir Pt Au Hg Tl Pb Bi Po At Rn Fr Ra Ac Th "
+    "Pa U Np Pu")
+_SYMBOLS = frozenset(_SYMBOL_TEXT.split())
+"""The chemical elements' symbols, for telling a formula (``WO3``, ``LiCl``) in a name."""
+
+
+def _formula_commodity(token: str) -> tuple[bool, str | None]:
+    """``(is a formula, the commodity it is a grade of)`` for one part of a column name:
+    a chemical formula of two or more elements, written with a digit or in symbol case
+    (``WO3``, ``TiO2``, ``LiCl``, ``Li2CO3``, ``MnO``; not ``PPM`` or ``ID``), names the
+    commodity of its first element that is one (``LiCl``: lithium; ``CO2``: none)."""
+    import re
+
+    parts = re.findall(r"([A-Z][a-z]?)(\d*)", token)
+    if len(parts) < 2 or "".join(a + b for a, b in parts) != token or \
+            not all(a in _SYMBOLS for a, _ in parts) or \
+            not re.search(r"\d|[a-z]", token):
+        return False, None
+    for symbol, _ in parts:
+        if symbol not in ("O", "C", "H", "N", "Cl", "F"):
+            found = commodity_name(symbol)
+            if found is not None:
+                return True, found
+    return True, None
+
+
 def column_commodity(column: str) -> str | None:
     """The commodity a grade column's name is a grade of (``LI_PPM``, ``total_Li_ppm``,
     ``ppm_Li`` and ``Li2O_pct`` -> ``lithium``; ``P2O5_pct`` -> ``phosphorus``), or
@@ -140,15 +170,26 @@ def column_commodity(column: str) -> str | None:
     later one as a name (``zinc``) or a symbol of two letters in symbol case (``Li``) or
     one case (``li``, ``LI``), so units and English after it (``mg`` in ``li_mg_l``,
     ``in`` in ``grade_in_ppm``, the ``g`` and ``t`` of ``g_t``) name no commodity. It was
-    the first word only: ``total_Li_ppm`` and ``ppm_Li`` named none.
+    the first word only: ``total_Li_ppm`` and ``ppm_Li`` named none. A chemical formula
+    (``WO3_pct``, ``TiO2``, ``MnO``, ``LiCl``: :func:`_formula_commodity`) names the
+    commodity of its element: they named none (``WO3``, ``LiCl``), or another
+    (``CO2_ppm`` was cobalt).
     """
     import re
 
-    words = [w for w in re.split(r"[^A-Za-z]+", column) if w]
-    for i, word in enumerate(words):
-        found = _names_commodity(word, i == 0)
-        if found is not None:
-            return found
+    i = 0
+    for token in (t for t in re.split(r"[^A-Za-z0-9]+", column) if t):
+        formula, found = _formula_commodity(token)
+        if formula:
+            if found is not None:
+                return found
+            i += 1
+            continue
+        for word in (w for w in re.split(r"[^A-Za-z]+", token) if w):
+            found = _names_commodity(word, i == 0)
+            i += 1
+            if found is not None:
+                return found
     return None
 
 

@@ -532,7 +532,10 @@ def _title_lines(lines: list[str], sep: str | None, path: Path) -> int:
 
 def _warn_title(path: Path, title: list[str], header: int, what: str) -> None:
     """Warn that the ``what``s above the header (``header``, its number in the file) were
-    read as a title and skipped, quoting them."""
+    read as a title and skipped, quoting them; none when they are blank (a sheet whose
+    table starts lower down: nothing is skipped, and the warning quoted nothing, "()")."""
+    if not any(t.strip() for t in title):
+        return
     shown = "; ".join(repr(t.strip()[:60]) for t in title[:3] if t.strip()) + \
         ("; ..." if len(title) > 3 else "")
     warnings.warn(DataWarning(
@@ -1160,6 +1163,16 @@ def column_values(frame: pd.DataFrame, column: str, path: Path | str, *,
     from prospect.ingest.layers import unit_key
 
     refuse_mixed_rows(frame, column, keep, path, unit_key=lambda u: str(unit_key(u)))
+    series = _percent_text(series, frame, column, keep, path, numbers, what)
+    plain = (frame.attrs.get("percent_mixed") or {}).get(column)
+    if plain:
+        raise DataError(
+            f"{path}: column {column!r} holds cells formatted as percentages (shown "
+            f"'1.2%', stored 0.012) and plain number cells (row"
+            f"{'s' if len(plain) > 1 else ''} {', '.join(map(str, plain[:5]))}"
+            f"{', ...' if len(plain) > 5 else ''}), which cannot both be the unit the "
+            "column means (is 0.8 there 0.8 % or 80 %?); format the whole column one way "
+            "(all as Percent, or all as Number in the unit the header names)")
     values = (_numeric if strict else _numbers)(series, path, column, frame.attrs)
     text = series.astype(str).str.strip()
     # an empty cell, or ArcGIS's spelling of one ('<Null>'): missing without a word
@@ -1207,6 +1220,46 @@ def column_values(frame: pd.DataFrame, column: str, path: Path | str, *,
     if strict:
         _warn_zero_spike(values, keep, path, column, numbers, what)
     return values[keep]
+
+
+_PERCENT_TEXT = re.compile(r"\s*([-+−]?(?:\d[\d.,\s']*)?\d(?:[eE][-+]?\d+)?)\s*%\s*")
+"""A number written with a percent sign (``1.2%``, ``1,2 %``)."""
+
+
+def _percent_text(series: pd.Series, frame: pd.DataFrame, column: str, keep: np.ndarray,
+                  path: Path, numbers: np.ndarray, what: str) -> pd.Series:
+    """``series`` with the percent signs of a column of percentages written as text
+    (``1.2%``, as a spreadsheet exports a column formatted as Percent to CSV) taken off,
+    its units ``%`` in ``frame.attrs["units"]`` (a header or ``units:`` naming another
+    unit is warned of): such a column was refused as "numbers with a unit", while a
+    sheet's percentage cells are read (:func:`_with_percent_cells`). A column mixing
+    such cells with plain numbers (is 0.8 there 0.8 % or 80 %?) is refused."""
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        return series
+    text = _text_cells(series).where(series.notna(), "").str.strip()
+    filled = (text != "").to_numpy() & keep
+    if not filled.any():
+        return series
+    hit = text.map(lambda c: _PERCENT_TEXT.fullmatch(c) is not None).to_numpy(bool) & filled
+    if not hit.any():
+        return series
+    bare = text.str.extract(_PERCENT_TEXT.pattern, expand=False)
+    plain = filled & ~hit & pd.to_numeric(
+        text.str.replace(",", ".", regex=False), errors="coerce").notna().to_numpy()
+    if plain.any():
+        at = plain.nonzero()[0]
+        raise DataError(
+            f"{path}: column {column!r} holds numbers with a percent sign ("
+            f"{text.iloc[int(hit.nonzero()[0][0])]!r}) and plain numbers ("
+            f"{_listed(numbers, at, what)}: {text.iloc[int(at[0])]!r}), which cannot both be "
+            "the unit the column means (is 0.8 there 0.8 % or 80 %?); write the whole column "
+            "one way (all with '%', or all as numbers in the unit the header names)")
+    if hit.sum() < 0.5 * filled.sum():
+        return series  # (a few such cells among text: said as cells with a unit)
+    units = dict(frame.attrs.get("units") or {})
+    units.setdefault(column, "%")
+    frame.attrs["units"] = units
+    return series.where(~hit, bare.str.replace(" ", "", regex=False))
 
 
 def _warn_overflow(frame: pd.DataFrame, column: str, keep: np.ndarray, path: Path,
@@ -1429,11 +1482,26 @@ def _degrees_text(series: pd.Series, path: Path, column: str, axis: str,
     return pd.Series(out, index=series.index, dtype="f8")
 
 
+_COMMA_CELL = re.compile(r"\s*[-+]?\d+,\d+\s*")
+"""A number in a decimal comma (``1,5``), where the file's notation is decimal points."""
+_UNCERTAIN = re.compile(r"\s*[-+]?\d+(?:[.,]\d+)?\s*(?:±|\+/-|\+-)\s*\d+(?:[.,]\d+)?\s*"
+                        r"(?:%|[A-Za-zµμ/]+)?\s*")
+"""A value and its uncertainty (``1.5±0.2``, ``2.5 +/- 0.3``)."""
+_RANGE = re.compile(r"\s*(?:~|≈|ca\.?|approx\.?|circa)\s*\d+(?:[.,]\d+)?\s*"
+                    r"|\s*\d+(?:[.,]\d+)?\s*(?:-|–|—|to)\s*\d+(?:[.,]\d+)?\s*",
+                    re.IGNORECASE)
+"""A range (``0.5-1.0``, ``2 to 3``) or an approximation (``~3``, ``ca. 3``)."""
+
+
 def _what_cells_are(cells: pd.Series) -> str:
     """What a value column's cells that are no number are, with the fix for each kind:
     detection limits (``<0.5``, ``BDL``, ``n.d.``), spreadsheet errors and formulas
     (``#DIV/0!``, ``#N/A``, ``=A2*2``), dates a spreadsheet made of numbers (``5-Dec``);
-    the rest "numbers only". Each was "write numbers only (units belong in the header)"."""
+    the rest "numbers only". Each was "write numbers only (units belong in the header)";
+    so were numbers in decimal commas in a file of decimal points (``'1,5'``, a GeoJSON
+    property written as text), values with their uncertainty (``1.5±0.2``), ranges
+    (``0.5-1.0``) and approximations (``~3``, ``ca. 3``), whose units were never the
+    matter."""
     kinds = (
         (_LIMIT, "are detection limits", "give them as numbers (e.g. half the limit) or "
          "leave them empty"),
@@ -1442,6 +1510,12 @@ def _what_cells_are(cells: pd.Series) -> str:
         (_SHEET_DATE, "look like dates", "a spreadsheet turned numbers such as 5.12 into "
          "dates (day and month): format the column as Number (or Text) before typing or "
          "importing the values, and export them again"),
+        (_COMMA_CELL, "are written with a decimal comma", "set 'decimal: \",\"' in the "
+         "source if the file writes decimal commas, or write them with decimal points"),
+        (_UNCERTAIN, "give a value with its uncertainty", "give the value alone (its "
+         "uncertainty in a column of its own)"),
+        (_RANGE, "are ranges or approximations", "give one number for each (or leave it "
+         "empty), and say in a note how it was chosen"),
     )
     said = []
     left = np.ones(len(cells), bool)
@@ -1578,6 +1652,83 @@ def _geometry_text(frame: pd.DataFrame, missing: list[str]) -> str:
                     "-oo KEEP_GEOM_COLUMNS=NO -oo AUTODETECT_TYPE=YES -a_srs EPSG:4326, with "
                     "the table's CRS), or export the coordinates as x/y columns")
     return ""
+
+
+def _wkt_column(frame: pd.DataFrame) -> str | None:
+    """The one column of a table that holds its geometries as WKT or EWKT text (most of
+    its first 50 filled cells: ``POINT (5.1 52.1)``, ``SRID=28992;POLYGON ((...))``, as
+    QGIS, PostGIS and GDAL write a layer to CSV); ``None`` when none does, or several
+    do (which one is meant is then not clear)."""
+    found = []
+    for i, column in enumerate(frame.columns):  # by position: a name may repeat
+        cells = _text_cells(frame.iloc[:, i].dropna().head(50))
+        cells = cells[cells.str.strip() != ""]
+        if len(cells) and cells.map(lambda c: _WKT.fullmatch(c) is not None).mean() > 0.5:
+            found.append(str(column))
+    return found[0] if len(found) == 1 and \
+        list(map(str, frame.columns)).count(found[0]) == 1 else None
+
+
+_SRID = re.compile(r"\s*SRID\s*=\s*(\d+)\s*;", re.IGNORECASE)
+
+
+def _wkt_features(frame: pd.DataFrame, path: Path, column: str, crs: str | None,
+                  override_crs: bool, rows: np.ndarray, said: str,
+                  table: bool) -> gpd.GeoDataFrame:
+    """The records of a table whose geometries are the WKT text of ``column``
+    (:func:`_wkt_column`), in the CRS an EWKT ``SRID=`` prefix states (when the points
+    source states none; one stating another is refused) or else ``crs``. A cell that is
+    no geometry WKT reads is a record without one (dropped and counted by the readers).
+    Such a table was refused with an ``ogr2ogr`` line, where GDAL's CSV driver reads a
+    column named ``WKT`` by itself."""
+    text = _text_cells(frame[column]).where(frame[column].notna(), "")
+    srid = text.str.extract(_SRID.pattern, flags=re.IGNORECASE, expand=False)
+    stated = sorted({int(v) for v in srid.dropna()})
+    if len(stated) > 1:
+        first = {v: int(rows[int(np.flatnonzero((srid == str(v)).to_numpy())[0])])
+                 for v in stated}
+        raise DataError(
+            f"{path}: column {column!r} gives its geometries in {len(stated)} CRSs ("
+            + ", ".join(f"SRID={v} from {said} {first[v]}" for v in stated[:4])
+            + "); write them all in one CRS (e.g. ogr2ogr -t_srs EPSG:4326, or ST_Transform "
+            "in the query that exported them)")
+    given = parse_crs(crs or "EPSG:4326")
+    if stated:
+        own = parse_crs(f"EPSG:{stated[0]}")
+        if override_crs and not own.equals(given):
+            raise DataError(
+                f"{path}: column {column!r} says its geometries are in EPSG:{stated[0]} "
+                f"({own.name}: 'SRID={stated[0]};' before the WKT), but the points source "
+                f"says crs {crs!r} ({given.name}); remove 'crs:' from the points source, or "
+                "set it to the one the geometries are written in")
+        given = own
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (shapely's warning of a cell it cannot read)
+        cells = text.str.replace(_SRID.pattern, "", regex=True, flags=re.IGNORECASE)
+        geometry = shapely.from_wkt(np.array([c.strip() or None for c in cells], object),
+                                    on_invalid="ignore")
+    points = shapely.get_type_id(geometry) == 0
+    xs = np.where(points, shapely.get_x(geometry), np.nan)
+    ys = np.where(points, shapely.get_y(geometry), np.nan)
+    _refuse_crs_column(frame, path, crs or "EPSG:4326", xs, ys)
+    if not stated:
+        _refuse_degrees_as_metres(xs, ys, crs or "EPSG:4326", path, "", "")
+    geometry[~has_geometry(gpd.GeoSeries(geometry))] = None
+    gdf = gpd.GeoDataFrame(frame.drop(columns=[column]), geometry=geometry, crs=given)
+    for key in ("lines", "decimal", "undecided", "units", "percent_mixed"):
+        gdf.attrs[key] = frame.attrs.get(key)
+    again = text.str.strip() == column
+    gdf.attrs["header_again"] = [int(i) for i in np.flatnonzero(again.to_numpy())]
+    gdf.attrs["table"] = "layer" if table else "file"
+    gdf.attrs["wkt_column"] = column
+    unread = np.flatnonzero(shapely.is_missing(geometry) & (text.str.strip() != "").to_numpy()
+                            & ~again.to_numpy())
+    if unread.size:
+        gdf.attrs["wkt_unread"] = (
+            f"; {_listed(rows, unread, said)} hold{'s' if unread.size == 1 else ''} no WKT "
+            f"geometry (e.g. {text.iloc[int(unread[0])][:40]!r}): write each as WKT "
+            "('POINT (5.1 52.1)')")
+    return _without_null_island(gdf, path, f"geometries in column {column}")
 
 
 _NUMBER_TEXT = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
@@ -2038,7 +2189,11 @@ def read_features(
             _refuse_merged_header(frame, path, 1 if below is None else below + 2,
                                   [x, y, *columns])
             _cells_notation(frame, decimal, path)
+            _percent_units(frame)
         missing = [c for c in (x, y, *columns) if c not in frame.columns]
+        wkt = _wkt_column(frame) if x in missing and y in missing else None
+        if wkt is not None:  # the geometries as text, as GDAL's CSV driver reads them
+            missing = [c for c in missing if c not in (x, y)]
         twice = [c for c in dict.fromkeys((x, y, *columns))
                  if c in frame.attrs.get("repeated_columns", [])]
         if twice:
@@ -2063,6 +2218,8 @@ def read_features(
         rows = np.asarray(lines, "i8") if lines is not None else np.arange(len(frame)) + 2
         said = "line" if text else "row"
         _warn_hidden_rows(frame, path, rows)
+        if wkt is not None:
+            return _wkt_features(frame, path, wkt, crs, override_crs, rows, said, table)
         _refuse_header_reordered(frame, path, x, y, rows, said)
         xs = _numeric(_degrees_text(frame[x], path, x, "x", rows, said, frame.attrs), path,
                       x, frame.attrs)
@@ -2074,7 +2231,7 @@ def read_features(
         geometry = gpd.points_from_xy(xs, ys)
         geometry[~(np.isfinite(xs) & np.isfinite(ys))] = None
         gdf = gpd.GeoDataFrame(frame, geometry=geometry, crs=parse_crs(crs or "EPSG:4326"))
-        for key in ("lines", "decimal", "undecided", "units"):
+        for key in ("lines", "decimal", "undecided", "units", "percent_mixed"):
             gdf.attrs[key] = frame.attrs.get(key)
         # the header again below the first (two exports joined one after another)
         again = (frame[x].astype(str).str.strip() == x) & \
@@ -2454,12 +2611,126 @@ XLSX_CELLS_READ_MAX = 2**28
 """The largest worksheet part (bytes, unpacked) whose cell types are read."""
 
 
-def _xlsx_number_cells(path: Path, sheet: str | None
-                       ) -> tuple[dict[tuple[int, int], str], list[int], list[str]] | None:
-    """The number cells of an ``.xlsx``/``.xlsm`` sheet (``sheet``; ``None``: the first):
-    (row from 1, column from 0) -> the value as stored; the sheet's hidden rows (from 1);
-    its merged cells (``C1:D1``). ``None`` when the workbook's parts cannot be read so
-    (GDAL's read names what is wrong), or for another format.
+@dataclass
+class SheetCells:
+    """What a sheet's XML says of its cells and GDAL's read does not (:func:`_sheet_cells`).
+
+    ``numbers``: the number cells, (row from 1, column from 0) -> the value as stored;
+    ``hidden``: the hidden rows (from 1); ``merged``: the merged cells (``C1:D1``);
+    ``percent``: the number cells formatted as percentages (the sheet shows ``1.2%`` and
+    stores 0.012)."""
+
+    numbers: dict[tuple[int, int], str]
+    hidden: list[int]
+    merged: list[str]
+    percent: set[tuple[int, int]] = field(default_factory=set)
+
+
+def _sheet_cells(path: Path, sheet: str | None) -> SheetCells | None:
+    """The cells of a workbook's sheet (``sheet``; ``None``: the first) as its XML types
+    them (:class:`SheetCells`): an ``.xlsx``/``.xlsm`` (:func:`_xlsx_number_cells`) or an
+    ``.ods`` (:func:`_ods_cells`) sheet; ``None`` for another format, or when the parts
+    cannot be read so (GDAL's read names what is wrong)."""
+    if path.suffix.lower() == ".ods":
+        return _ods_cells(path, sheet)
+    return _xlsx_number_cells(path, sheet)
+
+
+def _cell_name(row: int, col: int) -> str:
+    """The reference of a cell (row from 1, column from 0): ``C12``."""
+    letters = ""
+    col += 1
+    while col:
+        col, rest = divmod(col - 1, 26)
+        letters = chr(65 + rest) + letters
+    return f"{letters}{row}"
+
+
+ODS_REPEAT_MAX = 10_000
+"""The most repeated rows or columns of an ``.ods`` sheet whose cells are taken one by one
+(a sheet's last row or column is often repeated to the sheet's end, empty)."""
+
+
+def _ods_cells(path: Path, sheet: str | None) -> SheetCells | None:
+    """The cells of an ``.ods`` sheet (``sheet``; ``None``: the first) as its
+    ``content.xml`` types them (:class:`SheetCells`): its ``float``, ``percentage`` and
+    ``currency`` cells, its rows hidden (``collapse``) or filtered out (``filter``), its
+    cells spanning several columns or rows. Only an ``.xlsx`` sheet's were read: an
+    ``.ods`` column mixing number cells with text numbers in decimal commas was refused
+    as "both notations" (and below a title could not be read in ``decimal: ","``), its
+    hidden rows were read without a word, a header cell merged across a value and its
+    flag column named the value only, the flag (``<``) never read."""
+    import zipfile
+    from xml.etree import ElementTree
+
+    table = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+    office = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+    numbers: dict[tuple[int, int], str] = {}
+    percent: set[tuple[int, int]] = set()
+    hidden: list[int] = []
+    merged: list[str] = []
+
+    def count(element: Any, key: str) -> int:
+        try:
+            return max(1, int(element.get(f"{table}{key}") or 1))
+        except ValueError:
+            return 1
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            if zf.getinfo("content.xml").file_size > XLSX_CELLS_READ_MAX:
+                return None
+            depth, found, row = 0, False, 0  # depth: inside the sheet read (its tables)
+            with zf.open("content.xml") as fh:
+                for event, element in ElementTree.iterparse(fh, ("start", "end")):
+                    if element.tag == f"{table}table":
+                        if event == "start" and not found and depth == 0 and \
+                                (sheet is None or element.get(f"{table}name") == sheet):
+                            found, depth = True, 1
+                        elif event == "start" and depth:
+                            depth += 1  # a table inside a cell: not the sheet's rows
+                        elif event == "end" and depth:
+                            depth -= 1
+                            if depth == 0:
+                                break
+                        continue
+                    if event != "end" or element.tag != f"{table}table-row" or depth != 1:
+                        continue
+                    repeat = count(element, "number-rows-repeated")
+                    col = 0
+                    for cell in element:
+                        across = count(cell, "number-columns-repeated")
+                        kind = cell.get(f"{office}value-type")
+                        value = cell.get(f"{office}value")
+                        if kind in ("float", "percentage", "currency") and value and \
+                                across * repeat <= ODS_REPEAT_MAX:
+                            for r in range(row + 1, row + repeat + 1):
+                                for c in range(col, col + across):
+                                    numbers[(r, c)] = value.strip()
+                                    if kind == "percentage":
+                                        percent.add((r, c))
+                        wide = count(cell, "number-columns-spanned")
+                        tall = count(cell, "number-rows-spanned")
+                        if wide > 1 or tall > 1:
+                            merged.append(f"{_cell_name(row + 1, col)}:"
+                                          f"{_cell_name(row + tall, col + wide - 1)}")
+                        col += across
+                    if element.get(f"{table}visibility") in ("collapse", "filter") and \
+                            repeat <= ODS_REPEAT_MAX:
+                        hidden.extend(range(row + 1, row + repeat + 1))
+                    row += repeat
+                    element.clear()
+            return SheetCells(numbers, hidden, merged, percent) if found else None
+    except (OSError, KeyError, zipfile.BadZipFile, ElementTree.ParseError):
+        return None
+
+
+def _xlsx_number_cells(path: Path, sheet: str | None) -> SheetCells | None:
+    """The number cells of an ``.xlsx``/``.xlsm`` sheet (``sheet``; ``None``: the first)
+    (:class:`SheetCells`): (row from 1, column from 0) -> the value as stored, those of a
+    percentage format among them; the sheet's hidden rows (from 1); its merged cells
+    (``C1:D1``). ``None`` when the workbook's parts cannot be read so (GDAL's read names
+    what is wrong), or for another format.
 
     GDAL gives a column that mixes number cells and text cells as text, every number cell
     printed: which cell was a number (``5.1``) and which text a person typed (``'5,1'``,
@@ -2492,6 +2763,8 @@ def _xlsx_number_cells(path: Path, sheet: str | None
             out: dict[tuple[int, int], str] = {}
             hidden: list[int] = []
             merged: list[str] = []
+            percent: set[tuple[int, int]] = set()
+            styles = _xlsx_percent_styles(zf)
             with zf.open(part) as fh:
                 for _, element in ElementTree.iterparse(fh):
                     if element.tag == f"{main}mergeCell":
@@ -2509,11 +2782,44 @@ def _xlsx_number_cells(path: Path, sheet: str | None
                         for letter in hit.group(1):
                             col = col * 26 + ord(letter) - 64
                         out[(int(hit.group(2)), col - 1)] = value.text.strip()
+                        if element.get("s") in styles:
+                            percent.add((int(hit.group(2)), col - 1))
                     if element.tag == f"{main}c":
                         element.clear()
-            return out, hidden, merged
+            return SheetCells(out, hidden, merged, percent)
     except (OSError, KeyError, zipfile.BadZipFile, ElementTree.ParseError):
         return None
+
+
+_XLSX_PERCENT_FORMATS = {9, 10}
+"""Excel's built-in number formats of percentages (``0%``, ``0.00%``)."""
+
+
+def _xlsx_percent_styles(zf: Any) -> set[str]:
+    """The cell styles (indices into ``cellXfs``, as a cell's ``s`` writes them) of an
+    ``.xlsx`` workbook (an open :class:`zipfile.ZipFile`) that format a number as a
+    percentage: a built-in one, or a format of the workbook's own with ``%`` outside its
+    quoted text and escapes (``0.0%``, not ``0.0" %"``)."""
+    from xml.etree import ElementTree
+
+    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    try:
+        styles = ElementTree.fromstring(zf.read("xl/styles.xml"))
+    except (KeyError, ElementTree.ParseError):  # (GDAL's read names a damaged part)
+        return set()
+    own = set()
+    for fmt in styles.iter(f"{main}numFmt"):
+        code = re.sub(r'"[^"]*"|\\.|\[[^]]*\]', "", fmt.get("formatCode") or "")
+        if "%" in code:
+            with contextlib.suppress(ValueError):
+                own.add(int(fmt.get("numFmtId") or ""))
+    xfs = styles.find(f"{main}cellXfs")
+    out = set()
+    for i, xf in enumerate(xfs if xfs is not None else []):
+        with contextlib.suppress(ValueError):
+            if int(xf.get("numFmtId") or 0) in _XLSX_PERCENT_FORMATS | own:
+                out.add(str(i))
+    return out
 
 
 def _with_number_cells(frame: pd.DataFrame, cells: dict[tuple[int, int], str]
@@ -2539,6 +2845,61 @@ def _with_number_cells(frame: pd.DataFrame, cells: dict[tuple[int, int], str]
                     restored.iat[i] = float(cells[(i + 2, j)])
         frame.isetitem(j, restored)
     return frame
+
+
+def _with_percent_cells(frame: pd.DataFrame, cells: SheetCells) -> pd.DataFrame:
+    """``frame`` (a sheet read with its first row the header) with its cells formatted as
+    percentages read as the sheet shows them (``1.2%``: 1.2, not the 0.012 stored), each
+    such column's position in ``attrs["percent"]`` with the rows of its other number
+    cells (:func:`_percent_units`). GDAL gives the stored fraction: ``Li2O`` shown as
+    ``1.2%`` under a header or ``units:`` saying ``%`` was read as 0.012 %, a hundredth of
+    the grade, without a word."""
+    from decimal import Decimal, InvalidOperation
+
+    columns: dict[int, list[int]] = {}
+    for (row, j), stored in sorted(cells.numbers.items()):
+        i = row - 2
+        if not 0 <= i < len(frame) or j >= frame.shape[1]:
+            continue
+        if (row, j) not in cells.percent:
+            columns.setdefault(j, [])
+            columns[j].append(row)  # (a plain number cell among them)
+            continue
+        try:
+            shown = float(Decimal(stored).scaleb(2))
+        except InvalidOperation:
+            continue
+        if frame.iloc[:, j].dtype != object:
+            frame.isetitem(j, frame.iloc[:, j].astype(object))
+        frame.iat[i, j] = shown
+        columns.setdefault(j, []).insert(0, -row)  # (negative: a percentage cell)
+    frame.attrs["percent"] = {j: [r for r in rows if r > 0] for j, rows in columns.items()
+                              if any(r < 0 for r in rows)}
+    for j in frame.attrs["percent"]:
+        column = frame.iloc[:, j]
+        if column.map(lambda v: isinstance(v, float | int) or v is None).all():
+            frame.isetitem(j, pd.to_numeric(column, errors="coerce"))
+    return frame
+
+
+def _percent_units(frame: pd.DataFrame) -> None:
+    """Name the columns of percentage cells (:func:`_with_percent_cells`) in the frame's
+    ``attrs``, by their headers as read (below a title too): ``units`` ``%`` for a column
+    of percentages only (a header or ``units:`` saying another unit is then warned of),
+    ``percent_mixed`` (header -> the rows of its plain number cells) for one mixing them
+    with plain numbers, which :func:`column_values` refuses."""
+    names = [str(c) for c in frame.columns]
+    units = dict(frame.attrs.get("units") or {})
+    mixed = {}
+    for j, plain in (frame.attrs.get("percent") or {}).items():
+        if j >= len(names):
+            continue
+        if plain:
+            mixed[names[j]] = plain
+        else:
+            units.setdefault(names[j], "%")
+    frame.attrs["units"] = units or frame.attrs.get("units")
+    frame.attrs["percent_mixed"] = mixed
 
 
 def _warn_other_sheets(path: Path, read: str, frames: dict[str, pd.DataFrame], x: str,
@@ -2592,11 +2953,12 @@ def _read_sheet(path: Path, layer: str | None, x: str = "lon", y: str = "lat"
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)  # pyogrio's "more than one"
                 frame = pyogrio.read_dataframe(path, layer=sheet, read_geometry=False)
-            cells = _xlsx_number_cells(path, sheet)
+            cells = _sheet_cells(path, sheet)
             if cells is not None:
-                frame = _with_number_cells(frame, cells[0])
-                frame.attrs["hidden_rows"] = cells[1]
-                frame = _with_merged_cells(frame, cells[2])
+                frame = _with_number_cells(frame, cells.numbers)
+                frame = _with_percent_cells(frame, cells)
+                frame.attrs["hidden_rows"] = cells.hidden
+                frame = _with_merged_cells(frame, cells.merged)
             frame = _dates_as_text(frame)
         except Exception as exc:  # GDAL's reasons are many: each is named
             raise InputFileError(
@@ -2693,6 +3055,8 @@ def read_points(
     numbers, what = record_numbers(gdf, path, layer)
     text = what != "feature"
     coords = f"coordinates {x}/{y}" if text else "coordinates"  # a vector file: its geometry
+    if gdf.attrs.get("wkt_column"):
+        coords = f"geometry (column {gdf.attrs['wkt_column']!r}, WKT)"
     unsaid = ~keep  # rows at 0, 0 have had their own warning
     unsaid[gdf.attrs.get("no_place", [])] = False
     if keep.any() and unsaid.any():
@@ -2703,6 +3067,7 @@ def read_points(
             f"dropped ({what}{'s' if len(rows) > 1 else ''} {', '.join(map(str, rows[:5]))}"
             f"{', ...' if len(rows) > 5 else ''})"
             + text_coordinates_said(gdf.attrs.get("text_coordinates") or {}, numbers, what)
+            + gdf.attrs.get("wkt_unread", "")
             + (f"; {_listed(np.asarray(again), np.arange(len(again)), what)} repeat"
                f"{'s' if len(again) == 1 else ''} the header (tables joined one after "
                "another?): check that no rows of either table are missing" if again else "")),
