@@ -111,7 +111,12 @@ def _plots(out: Path, facts: dict[str, Any]) -> dict[str, str]:
         axes[0].plot(c["roc"]["fpr"], c["roc"]["tpr"], color=col, label=lab)
         axes[1].plot(c["pr"]["recall"], c["pr"]["precision"], color=col, label=lab)
         rate = c.get("prediction_rate") or c.get("success") or {}
-        axes[2].plot(rate.get("area", []), rate.get("captured", []), color=col, label=lab)
+        axes[2].plot(rate.get("area", []), rate.get("captured", []), color=col,
+                     label=f"{lab}, pooled")
+        own = c.get("prediction_rate_within_folds") or {}
+        if own:
+            axes[2].plot(own["area"], own["captured"], color=col, ls="--",
+                         label=f"{lab}, within folds")
     axes[0].plot([0, 1], [0, 1], "k:", lw=0.8)
     axes[2].plot([0, 1], [0, 1], "k:", lw=0.8)
     axes[0].set(title="ROC (out of fold)", xlabel="false positive rate",
@@ -242,8 +247,14 @@ def _write_report(staging: Path, facts: dict[str, Any]) -> None:
                 "top20_capture", "pa_intersection_pct", "n", "n_positive"):
         held = "prevalence" if key == "pr_auc_no_skill" else key  # what a PR AUC reads against
         lines.append(f"| {key} | {_fmt(sp.get(held))} | {_fmt(rd.get(held))} |")
+    for key in ("prediction_rate_auc", "top5_capture", "top10_capture", "top20_capture"):
+        own = f"{key}_within_folds"  # each held-out occurrence against its own fold's area
+        lines.append(f"| {own} | {_fmt(sp.get(own))} | {_fmt(rd.get(own))} |")
     lines += ["", "Out-of-fold figures: `roc_auc`, `pr_auc` and `prediction_rate_auc` pool the "
-              "held-out scores of all folds; top-k capture is the share of held-out "
+              "held-out scores of all folds, each scored by its own fold's model; "
+              "the `..._within_folds` figures rank each held-out occurrence against its "
+              "own fold's held-out background only (dashed in the prediction-rate plot); "
+              "top-k capture is the share of held-out "
               "occurrences in the top k % of the area (estimated by the held-out background "
               "sample; cells tied at the cut-off shared in proportion). Every held-out score "
               "is in `oof_predictions.csv` beside `metrics.json`.", "",

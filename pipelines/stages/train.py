@@ -28,7 +28,11 @@ from prospect.io.cube import cube_grid, is_synthetic, open_cube
 from prospect.io.files import file_sha256, write_json, write_text
 from prospect.models import fit_fold, make_estimator, pool_folds, uses_area_weights
 from prospect.models.baselines import compare_to_baseline
-from prospect.models.cv import adjacent_positives, blocks_below_range
+from prospect.models.cv import (
+    adjacent_positives,
+    blocks_below_range,
+    classes_unseen_in_folds,
+)
 from prospect.models.evaluate import CVResult, oof_table
 from prospect.models.summary import (
     cv_warnings,
@@ -123,6 +127,9 @@ def run(ctx: RunContext) -> StageResult:
     cv["positives_next_to_training"] = {k: v for k, v in adjacent.items() if k != "warning"}
     ranged = blocks_below_range(ts.coords, ts.y, cv, resolution=grid.resolution, seed=cfg.seed)
     cv["block_size_below_range"] = {k: v for k, v in ranged.items() if k != "warning"}
+    unseen = classes_unseen_in_folds(ts.X, ts.y, schemes["spatial_block"],
+                                     categorical=spec.categorical_indices(), names=names)
+    cv["classes_unseen_in_training"] = {k: v for k, v in unseen.items() if k != "warning"}
     fold_X = fold_matrices(ts, schemes, surfaces, cv=cv, resolution=grid.resolution)
     # the final model's rows read the surfaces without their own cell's points, as each
     # fold's training rows do: never the value that made the row's label
@@ -154,7 +161,8 @@ def run(ctx: RunContext) -> StageResult:
     ctx.console.print(f"  {facts['baseline']['verdict']}")
     doubts = cv_warnings(facts["metrics"]) + model_warnings(final, names) + \
         spread_warnings(final, ts.X) + importance_warnings(facts) + \
-        [line for line in (adjacent["warning"], ranged["warning"]) if line]
+        [line for line in (adjacent["warning"], ranged["warning"], unseen["warning"])
+         if line]
     for line in doubts:  # the summary's and the manifest's warning notes
         warnings.warn(DataWarning(line), stacklevel=1)
     # what makes the figures less than they read, for the report and the card (the

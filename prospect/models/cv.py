@@ -19,8 +19,8 @@ from prospect.errors import ConfigError, ModelError
 
 __all__ = [
     "SpatialBlockCV", "adjacent_positives", "assign_blocks", "auto_block_size",
-    "blocks_below_range", "group_blocks", "label_variogram", "random_folds",
-    "refuse_unfilled_folds",
+    "blocks_below_range", "classes_unseen_in_folds", "group_blocks", "label_variogram",
+    "random_folds", "refuse_unfilled_folds",
 ]
 
 
@@ -469,3 +469,75 @@ def blocks_below_range(coords: np.ndarray, y: np.ndarray, cv: dict[str, Any], *,
             "the spatial CV figures read proximity to known occurrences as skill and are "
             f"optimistic (Roberts et al. 2017; Valavi et al. 2019); {why}")
     return {"labels_range": reach, "below": below, "warning": warning}
+
+
+def classes_unseen_in_folds(X: np.ndarray, y: np.ndarray,
+                            folds: list[tuple[np.ndarray, np.ndarray]], *,
+                            categorical: list[int], names: list[str]) -> dict[str, Any]:
+    """Test rows of a class that the fold's training rows never hold, over the folds.
+
+    Spatial blocks put a mapped unit that lies in one block (a small intrusion, say) in
+    that fold's test rows only: the fold's model never saw the class and scores its cells
+    as no class it knows (one-hot encoding: every class column 0; target encoding: the
+    training mean; weights of evidence: weight 0). The spatial figures then measure the
+    model on a class it could not learn, which the final model, fitted on every row, did
+    see. Roberts et al. (2017) name it extrapolation in blocked cross-validation.
+
+    Parameters
+    ----------
+    X, y
+        The training rows (class codes in the ``categorical`` columns) and their labels.
+    folds
+        ``(train, test)`` row indices of each spatial fold.
+    categorical
+        The categorical columns.
+    names
+        The names of the columns.
+
+    Returns
+    -------
+    dict
+        ``rows`` and ``positives`` (test rows, and positives among them, of a class unseen
+        in their fold's training rows, over the folds), ``classes`` (per layer: class ->
+        ``{"folds": [...], "rows", "positives"}``) and ``warning`` (a line when such rows
+        hold a positive or are 1 % of the rows or more, else ``None``).
+    """
+    X, y = np.asarray(X, "f8"), np.asarray(y)
+    found: dict[str, dict[float, dict[str, Any]]] = {}
+    rows = positives = 0
+    for k, (train, test) in enumerate(folds):
+        for j in categorical:
+            seen = np.unique(X[train, j][np.isfinite(X[train, j])])
+            codes = X[test, j]
+            new = np.isfinite(codes) & ~np.isin(codes, seen)
+            if not new.any():
+                continue
+            rows += int(new.sum())
+            positives += int((y[test][new] == 1).sum())
+            for code in np.unique(codes[new]):
+                at = new & (codes == code)
+                entry = found.setdefault(names[j], {}).setdefault(
+                    float(code), {"folds": [], "rows": 0, "positives": 0})
+                entry["folds"].append(k)
+                entry["rows"] += int(at.sum())
+                entry["positives"] += int((y[test][at] == 1).sum())
+    warning = None
+    if positives or rows >= 0.01 * len(y):  # a few background cells of a rare unit: not said
+        listed = "; ".join(
+            f"{name}: " + ", ".join(f"class {c:g} ({e['rows']} rows, {e['positives']} "
+                                    f"positive(s), fold {', '.join(map(str, e['folds']))})"
+                                    for c, e in sorted(classes.items())[:5])
+            + (f" and {len(classes) - 5} more" if len(classes) > 5 else "")
+            for name, classes in found.items())
+        warning = (
+            f"spatial CV: {rows} test rows ({positives} positive) hold a class their fold's "
+            f"training rows never do ({listed}): that fold's model scores them as no class "
+            "it knows (one-hot: no class column set; target encoding: the mean; weights of "
+            "evidence: weight 0), so the spatial figures include a class the model could "
+            "not learn, which the final model did see (Roberts et al. 2017); group rare "
+            "classes with like ones, or use larger blocks (model.cv.block_size) so that "
+            "each class lies in several folds")
+    return {"rows": rows, "positives": positives,
+            "classes": {name: {f"{c:g}": e for c, e in classes.items()}
+                        for name, classes in found.items()},
+            "warning": warning}

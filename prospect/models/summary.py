@@ -20,7 +20,7 @@ from prospect.features import FeatureSpec
 from prospect.grid import RegionGrid
 from prospect.io.cube import provenance_attr
 from prospect.models.cv import SpatialBlockCV
-from prospect.models.evaluate import CVResult, partial_dependence_curves
+from prospect.models.evaluate import CVResult, partial_dependence_curves, within_fold_rate_curve
 from prospect.models.metrics import bootstrap_auc_ci, capture_curve, prediction_area
 from prospect.models.training import TrainingSet
 
@@ -56,6 +56,19 @@ PR_AUC_IS = (
     "model.labels.background_ratio sets, not the region's deposit density: compare it with "
     "that value, never with 0.5 or across background ratios")
 """What the headline's ``pr_auc`` figures are, said beside them."""
+
+PREDICTION_RATE_IS = (
+    "prediction_rate_auc pools the folds: every fold's held-out occurrences ranked against "
+    "every fold's held-out background, each scored by its own fold's model, so it mixes "
+    "the fold models' score scales (Forman & Scholz 2010); prediction_rate_auc_within_folds "
+    "ranks each held-out occurrence against its own fold's held-out background only (the "
+    "folds' own prediction-rate areas, Chung & Fabbri 2003, weighted by their "
+    "occurrences), the figure one fold model over its own area gives; the top 5/10/20 % "
+    "captures likewise (top5_capture pooled, top5_capture_within_folds within folds)")
+"""What the two prediction-rate areas of the cross-validation are, said beside them."""
+
+RATE_GAP = 0.05
+"""Pooled and within-fold prediction-rate areas further apart than this are warned of."""
 
 
 def headline(results: dict[str, CVResult], *, ci: dict[str, Any] | None = None,
@@ -102,6 +115,10 @@ def headline(results: dict[str, CVResult], *, ci: dict[str, Any] | None = None,
         for name in ("roc_auc", "pr_auc", "prediction_rate_auc"):
             if name in m:
                 out[f"cv_{key}_{name}"] = _round(m[name])
+        if "prediction_rate_auc" in m and "prediction_rate_auc_within_folds" in m:
+            out[f"cv_{key}_prediction_rate_auc_within_folds"] = \
+                _round(m["prediction_rate_auc_within_folds"])
+            out["prediction_rate_auc_is"] = PREDICTION_RATE_IS
         if "pr_auc" in m and "prevalence" in m:  # a PR AUC reads only against its no-skill
             # value, the share of positives among the rows scored (Saito & Rehmsmeier 2015)
             out[f"cv_{key}_pr_auc_no_skill"] = _round(m["prevalence"])
@@ -113,6 +130,8 @@ def headline(results: dict[str, CVResult], *, ci: dict[str, Any] | None = None,
     for name in ("top5_capture", "top10_capture", "top20_capture", "pa_intersection_pct"):
         if name in sm:
             out[name] = _round(sm[name])
+        if name in sm and f"{name}_within_folds" in sm:
+            out[f"{name}_within_folds"] = _round(sm[f"{name}_within_folds"])
     if sm.get("area_rows") == 0:  # no background cell: no share of the area is known
         out["cv_area_figures_undefined_because"] = AREA_UNDEFINED
     elif sm.get("area_rows"):  # the area sample the area figures rank, and how loosely
@@ -226,6 +245,17 @@ def cv_warnings(metrics: dict[str, Any]) -> list[str]:
             f"out-of-fold ROC AUC's bootstrap 95 % interval ({low:.3f} to {high:.3f}): the "
             "folds disagree (too few positives in each to rank); read the pooled ROC AUC "
             f"({shown}) and treat the skill as unknown")
+    rate, within = (metrics.get("cv_spatial_prediction_rate_auc"),
+                    metrics.get("cv_spatial_prediction_rate_auc_within_folds"))
+    if rate is not None and within is not None and abs(rate - within) > RATE_GAP:
+        out.append(
+            f"spatial CV: the pooled prediction-rate area ({rate:.3f}) and the within-fold "
+            f"one ({within:.3f}) differ by {abs(rate - within):.3f}: pooling ranks one "
+            "fold's occurrences against the other folds' background, scored by other fold "
+            "models whose scores need not share a scale; read the within-fold figure (each "
+            "occurrence against its own fold's area; per fold in metrics.json), and the "
+            "pooled ROC AUC and top-area captures (their within-fold figures: the fold-mean "
+            "ROC AUC, top*_capture_within_folds) with the same doubt")
     if metrics.get("cv_area_figures_undefined_because"):
         out.append(f"spatial CV: {metrics['cv_area_figures_undefined_because']}")
     if metrics.get("cv_area_figures_loose_because"):
@@ -391,7 +421,9 @@ def _round(v: Any) -> float | None:
 def curves(y: np.ndarray, results: dict[str, CVResult],
            area_rows: np.ndarray | None = None) -> dict[str, Any]:
     """ROC, precision-recall, prediction-rate and prediction-area curves of the out-of-fold
-    scores of every scheme (out-of-fold: the capture curve is the *prediction-rate* curve;
+    scores of every scheme (out-of-fold: the capture curve is the *prediction-rate* curve,
+    pooled over the folds, and ``prediction_rate_within_folds`` the same with each
+    occurrence ranked against its own fold's background only;
     the in-sample *success-rate* curve of the map is the score stage's). The area axis is
     the background rows (``area_rows``; ``None``: every negative), as in the figures
     (:func:`~prospect.models.metrics.classification_metrics`); without any, the two area
@@ -411,9 +443,12 @@ def curves(y: np.ndarray, results: dict[str, CVResult],
             ax, cy = capture_curve(ss[yy == 1], area)
             rate = {"area": ax.tolist(), "captured": cy.tolist()}
             pa = prediction_area(ss[yy == 1], area)
+        within = within_fold_rate_curve(y, res.oof, res.fold, area_rows)
         out[scheme] = {"roc": {"fpr": fpr.tolist(), "tpr": tpr.tolist()},
                        "pr": {"precision": prec.tolist(), "recall": rec.tolist()},
-                       "prediction_rate": rate, "prediction_area": pa}
+                       "prediction_rate": rate, "prediction_area": pa,
+                       "prediction_rate_within_folds": None if within is None else
+                       {"area": within[0].tolist(), "captured": within[1].tolist()}}
     return out
 
 

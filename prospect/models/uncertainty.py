@@ -165,8 +165,11 @@ def uncertainty_meaning(model: Any) -> tuple[str, int | None]:
         if isinstance(model, WeightsOfEvidenceClassifier):
             return ("standard deviation of the posterior probability due to the variances "
                     "of the weights and of the prior (Bonham-Carter 1994, "
-                    "s(P) = sqrt[(1/N(D) + sum s2(W)) P2], at most sqrt(P(1 - P)); not the "
-                    "missing-data variance; no ensemble), in probability units", None)
+                    "(1/N(D) + sum s2(W)) P2) and, where a layer has no evidence or a class "
+                    "unseen at training, to the missing data (Agterberg, Bonham-Carter & "
+                    "Wright 1990: sum over the missing layers' states of their area share "
+                    "times (P(D|state) - P)2), at most sqrt(P(1 - P)); no ensemble), in "
+                    "probability units", None)
         if isinstance(model, BaggingPUClassifier):
             n = len(getattr(model, "estimators_", []) or [])
             if n < 2:

@@ -4,8 +4,10 @@ Geoscientists*, ch. 9), as a scikit-learn classifier.
 The tables (W+, W-, contrast, their variances, undefined weights) are in
 :mod:`prospect.models.woe_tables`. Posterior logit = prior logit ``ln[N(D) / (N(T) - N(D))]``
 plus the weights that apply in a cell; posterior probability ``P = e^L / (1 + e^L)`` with
-``s2(P) = [1/N(D) + sum s2(W)] P^2`` (the variance due to the weights). Undefined weights
-(a class without deposits, say) and missing evidence contribute 0 to both sums.
+``s2(P) = [1/N(D) + sum s2(W)] P^2`` (the variance due to the weights) plus, in cells where a
+layer has no evidence, the variance due to the missing data (Agterberg, Bonham-Carter &
+Wright 1990: :meth:`WeightsOfEvidenceClassifier.missing_data_variance`). Undefined weights
+(a class without deposits, say) and missing evidence contribute 0 to the weights' sums.
 
 Each column is one evidence layer of a type: ``categorical`` (one weight per class, or per
 group of classes), ``ascending`` (pattern ``x <= t``, e.g. distance to faults),
@@ -382,19 +384,63 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
         return np.column_stack([1.0 - p, p])
 
     def predict_proba_std(self, X: Any) -> np.ndarray:
-        """Standard deviation of the posterior probability due to the weights.
+        """Standard deviation of the posterior probability: the weights and the missing data.
 
-        Bonham-Carter's (1994) ``s(P) = sqrt([1/N(D) + sum s²(W)] P²)``, an approximation
-        for small P (odds about P), bounded by ``sqrt(P (1 - P))``, the largest standard
-        deviation any quantity in 0..1 with mean P can have: with many correlated layers
-        and P near 1 the approximation exceeded 1.
+        Bonham-Carter's (1994) ``s2(P) = [1/N(D) + sum s²(W)] P²`` (the variance due to the
+        weights, an approximation for small P: odds about P) plus the variance due to
+        missing evidence (:meth:`missing_data_variance`, 0 where every layer has
+        evidence), as ArcSDM's total standard deviation; bounded by ``sqrt(P (1 - P))``,
+        the largest standard deviation any quantity in 0..1 with mean P can have: with
+        many correlated layers and P near 1 the approximation exceeded 1.
         """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype="float64")
         total, var = self._weights(X)
-        p = _expit(self.prior_logit_ + total)
-        return np.minimum(np.sqrt((1.0 / self.n_deposits_ + var) * p**2),
-                          np.sqrt(p * (1.0 - p)))
+        logit = self.prior_logit_ + total
+        p = _expit(logit)
+        var_p = (1.0 / self.n_deposits_ + var) * p**2 + self.missing_data_variance(X, logit)
+        return np.minimum(np.sqrt(var_p), np.sqrt(p * (1.0 - p)))
+
+    def missing_data_variance(self, X: Any, logit: np.ndarray | None = None) -> np.ndarray:
+        """Variance of the posterior probability due to missing evidence, per row.
+
+        Agterberg, Bonham-Carter & Wright (1990); Bonham-Carter (1994, ch. 9), as ArcSDM's
+        Calculate Response adds it to the variance due to the weights: a layer without
+        evidence in a cell weighs 0, but the cell lies in one of the layer's patterns,
+        each with the probability of its share of the area where the layer is known, so
+
+        ``s2_md(P) = sum_j sum_s P(s_j) [P(D | s_j) - P]^2``
+
+        over the layers ``j`` missing in the row and their states ``s`` (inside or outside
+        the pattern of a cumulative layer, each class of a categorical one), with
+        ``P(D | s_j)`` the posterior with that state's weight added. A class the layer did
+        not hold at training (no weight) counts as missing evidence too. Undefined
+        weights (0) add nothing. 0 in rows where every layer has evidence.
+
+        Parameters
+        ----------
+        X
+            Evidence per row.
+        logit
+            The rows' posterior logits, when already computed.
+        """
+        check_is_fitted(self)
+        X = np.asarray(X, dtype="float64")
+        states = self._states(X)
+        if logit is None:
+            logit = self.prior_logit_ + self._weights(X)[0]
+        p = _expit(logit)
+        out = np.zeros(X.shape[0])
+        for j, ev in enumerate(self.evidence_):
+            missing = states[:, j] < 0
+            shares = _state_shares(ev)
+            if shares is None or not missing.any():
+                continue
+            lm = logit[missing]
+            for share, weight in zip(shares, ev["weights"], strict=True):
+                if share > 0 and weight != 0:
+                    out[missing] += share * (_expit(lm + weight) - p[missing]) ** 2
+        return out
 
     def predict(self, X: Any) -> np.ndarray:
         """Class with the larger posterior probability."""
@@ -808,6 +854,32 @@ def pairwise_summary(pairs: list[dict[str, Any]]) -> dict[str, Any]:
 
 #: Most combinations of the layers' states the Monte Carlo CI test draws counts over.
 _MC_MAX_COMBINATIONS = 100_000
+
+
+def _state_shares(ev: Mapping[str, Any]) -> np.ndarray | None:
+    """Share of the area where a layer is known taken by each of its states, in the order
+    of its ``weights`` (classes; inside then outside a cumulative pattern), from the
+    fitted tables (models saved before the shares were used carry them too); ``None`` for
+    a layer without data."""
+    table = ev.get("table") or []
+    try:
+        if ev["kind"] == "categorical":
+            areas = np.array([float(r["area"]) for r in table], "f8")
+        elif ev["kind"] in ("ascending", "descending") and table:
+            known = max(float(r["area"]) for r in table)  # the widest pattern: every known cell
+            at = [r for r in table if r["threshold"] == ev["threshold"]]  # the chosen row
+            if not at:
+                return None
+            inside = float(at[0]["area"])
+            areas = np.array([inside, max(known - inside, 0.0)])
+        else:
+            return None
+    except (KeyError, TypeError, ValueError):  # a table without areas: no shares to weigh
+        return None
+    total = float(areas.sum())
+    if areas.size != ev["weights"].size or not total > 0:
+        return None
+    return areas / total
 
 
 def _unique_rows(states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

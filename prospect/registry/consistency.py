@@ -27,8 +27,8 @@ from typing import Any
 
 from prospect.errors import ModelError
 
-__all__ = ["COLUMNS_ATTRIBUTE", "check_parts", "n_features_in", "part_differences",
-           "record_columns", "recorded_columns", "schema_columns"]
+__all__ = ["COLUMNS_ATTRIBUTE", "check_parts", "markdown_differences", "n_features_in",
+           "part_differences", "record_columns", "recorded_columns", "schema_columns"]
 
 COLUMNS_ATTRIBUTE = "prospect_columns_"
 """The attribute :func:`record_columns` sets on an estimator before it is saved: the names
@@ -252,3 +252,38 @@ def check_parts(where: str, card: Mapping[str, Any], schema: Mapping[str, Any],
             f"model?): {'; '.join(diffs)}; re-save the model, or import the files it was "
             "saved with"
         )
+
+
+def markdown_differences(card: Mapping[str, Any], text: str) -> dict[str, list[str]]:
+    """Lines of a model's ``card.md`` (``text``) that its ``card.json`` (``card``) does not
+    render, and lines it renders that ``card.md`` lacks.
+
+    ``card.md`` is the card for people and ``card.json`` the one the model is loaded and
+    checked with; both are checksummed, so a folder assembled or edited by hand (and
+    checksummed again, as ``prospect model import`` does) could show people a skill, a
+    region or limitations the model does not have. The lines are compared as a multiset:
+    ``card.json`` is written with sorted keys, so a table of a mapping may come back in
+    another order, never with other lines. An older Prospect's layout differs too.
+
+    Returns
+    -------
+    dict
+        ``only_in_markdown`` and ``only_in_json``, each in the order of its file (empty
+        lists when they agree).
+    """
+    from collections import Counter
+
+    from prospect.registry.card import card_markdown
+
+    have, want = text.splitlines(), card_markdown(card).splitlines()
+    extra, missing = Counter(have) - Counter(want), Counter(want) - Counter(have)
+
+    def ordered(lines: list[str], counts: Counter[str]) -> list[str]:
+        out = []
+        for line in lines:
+            if counts[line] > 0:
+                counts[line] -= 1
+                out.append(line)
+        return out
+
+    return {"only_in_markdown": ordered(have, extra), "only_in_json": ordered(want, missing)}

@@ -36,9 +36,10 @@ from fsspec.implementations.local import LocalFileSystem
 
 from prospect.errors import ModelError, ProspectError, SecurityError
 from prospect.io.files import staged_dir
+from prospect.registry.card import card_markdown
 from prospect.registry.checksums import CHECKSUMS_FILE
 from prospect.registry.compat import ModelVersionWarning, check_versions
-from prospect.registry.consistency import check_parts
+from prospect.registry.consistency import check_parts, markdown_differences
 from prospect.registry.files import (
     MODEL_FILES,
     LoadedModel,
@@ -428,8 +429,33 @@ class ModelRegistry:
             return card
 
     def markdown(self, name: str, version: str | None = None) -> str:
-        """The Markdown model card of ``name``/``version``, after verifying the checksums."""
+        """The Markdown model card of ``name``/``version``, after verifying the checksums.
+
+        The version's ``card.md`` when it says what its ``card.json`` says (the card the
+        model is loaded and checked with); otherwise ``card.json`` rendered, under a note
+        that names the first differing lines (:func:`markdown_differences`): a ``card.md``
+        edited by hand and checksummed again showed people another skill, region or
+        limitations than the model has.
+        """
         version = self.resolve(name, version)
         with self._local_copy(name, version) as directory:
-            audit_model_dir(directory, check_types=False)
-            return (directory / "card.md").read_text(encoding="utf-8")
+            try:
+                audit_model_dir(directory, check_types=False)
+                card = read_card(directory)
+            except ProspectError as exc:
+                raise type(exc)(f"{name} version {version}: {exc}") from None
+            text = (directory / "card.md").read_text(encoding="utf-8")
+            differ = markdown_differences(card, text)
+            if not differ["only_in_markdown"] and not differ["only_in_json"]:
+                return text
+            said = "; ".join(
+                f"{what}: {lines[0].strip()!r}" + (f" and {len(lines) - 1} more line(s)"
+                                                   if len(lines) > 1 else "")
+                for what, lines in (("card.md alone says", differ["only_in_markdown"]),
+                                    ("card.json alone says", differ["only_in_json"]))
+                if lines)
+            note = (f"> Note: {name} version {version}: card.md does not say what card.json "
+                    f"says ({said}); card.md was edited after the model was saved, or "
+                    "written in an older Prospect's layout. Shown below is card.json, the "
+                    "card the model is loaded and checked with, rendered by this Prospect.")
+            return f"{note}\n\n{card_markdown(card)}"
