@@ -23,17 +23,17 @@ from starlette.responses import Response
 
 from tiles.http import ApiError, etag_matches, precondition_refusal, unmodified_since
 from tiles.ranges import PinnedFileResponse
-from tiles.service import Layer, TileService
+from tiles.service import Layer, TileService, file_name
 from tiles.source import LayerDataError
 
 __all__ = ["cog_download", "stac_item"]
 
 
 def _cog_layer(svc: TileService, request: Request, name: str, ext: str) -> Layer:
-    if not name.endswith(ext):
-        raise ApiError(400, f"URLs are /download/{{layer}}.tif and /stac/{{layer}}.json, "
-                            f"got {name[:60]!r}")
-    layer = svc.layer_for(request, svc.readable_spelling(request, name[: -len(ext)]))
+    served = "the layer's GeoTIFF (COG)" if ext == "tif" else "a STAC item (JSON)"
+    stem = file_name(name, ext, "URLs are /download/{layer}.tif and /stac/{layer}.json",
+                     aliases=("tiff",) if ext == "tif" else (), served=served)
+    layer = svc.layer_for(request, svc.readable_spelling(request, stem))
     if layer.source.variable is not None:
         raise ApiError(404, f"layer {layer.name!r} is read from a zarr cube; there is no COG "
                             "to download (serve its COG with 'cog:' to offer one)")
@@ -43,9 +43,9 @@ def _cog_layer(svc: TileService, request: Request, name: str, ext: str) -> Layer
 async def cog_download(svc: TileService, request: Request) -> Response:
     """``/download/{layer}.tif``: the layer's COG, with range requests."""
     name = request.path_params["name"]
-    layer = _cog_layer(svc, request, name, ".tif")
-    redirect = svc.respelled(request, layer, name[:-4], f"{layer.name}.tif")
-    if redirect is not None:  # /download/Probability.tif: sent to the layer's one URL
+    layer = _cog_layer(svc, request, name, "tif")
+    redirect = svc.respelled(request, layer, name, f"{layer.name}.tif")
+    if redirect is not None:  # /download/Probability.TIFF: sent to the layer's one URL
         return redirect
     svc.meta(layer)  # a damaged or cut-short file is a 503 as on every other endpoint,
     layer.source.check_whole()  # never sent as if it were the layer's data
@@ -88,8 +88,8 @@ async def stac_item(svc: TileService, request: Request) -> Response:
     import pystac
 
     name = request.path_params["name"]
-    layer = _cog_layer(svc, request, name, ".json")
-    redirect = svc.respelled(request, layer, name[:-5], f"{layer.name}.json")
+    layer = _cog_layer(svc, request, name, "json")
+    redirect = svc.respelled(request, layer, name, f"{layer.name}.json")
     if redirect is not None:
         return redirect
     meta = svc.meta(layer)

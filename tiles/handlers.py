@@ -32,7 +32,14 @@ from tiles.http import (
     url_number,
 )
 from tiles.legend import LEGEND_SIZE
-from tiles.service import Layer, TileService, case_hint, spelled
+from tiles.service import (
+    Layer,
+    TileService,
+    case_hint,
+    file_name,
+    spelled,
+    unserved_format,
+)
 from tiles.source import LayerDataError
 from tiles.viewer import ViewerLayer, viewer_html
 from tiles.wmts import (
@@ -53,7 +60,10 @@ __all__ = [
 # any run of digits is a number (the URL's length bounds it): one of nine digits or more was
 # refused as "not a non-negative integer" where it is a tile past the matrix or the zooms
 _INT = re.compile(r"^[0-9]{1,64}$")
-_TILE_TAIL = re.compile(r"^([0-9]{1,64})(@2x)?\.(png|webp)$")
+# the extension and "@2x" in any letter case (".PNG", "@2X"): sent to the tile's one URL
+_TILE_TAIL = re.compile(r"^([0-9]{1,64})(@2x)?\.(png|webp)$", re.IGNORECASE)
+_OTHER_TAIL = re.compile(r"^[0-9]{1,64}(?:@2x)?\.([A-Za-z0-9]{1,16})$", re.IGNORECASE)
+"""A tile URL asking for another format (``.jpg``, ``.pbf``): refused saying so."""
 
 
 _FORMS = {
@@ -75,8 +85,9 @@ _PADDED = re.compile(r"^0+(?=[0-9])")
 def _canonical_tile(svc: TileService, request: Request, layer: Layer,
                    kvp: bool = False, names: list[str] | None = None) -> Response | None:
     """A ``301`` to the tile's canonical URL when a coordinate was written with leading
-    zeros (``/tiles/p/01/0/0.png``; ``TILEMATRIX=01`` in WMTS KVP) or percent-encoded in
-    the path (``/tiles/p/%31/0/0.png``); ``None`` otherwise.
+    zeros (``/tiles/p/01/0/0.png``; ``TILEMATRIX=01`` in WMTS KVP), percent-encoded in
+    the path (``/tiles/p/%31/0/0.png``) or with its extension in another letter case
+    (``0.PNG``, ``0@2X.png``: they were refused as malformed); ``None`` otherwise.
 
     One rule for every tile route (XYZ, national grids, WMTS REST and KVP), asked once the
     tile is known to exist: each tile has one URL, so a padded one is sent to it. It was
@@ -103,7 +114,10 @@ def _canonical_tile(svc: TileService, request: Request, layer: Layer,
         # the coordinates as decoded (checked digits: "%31%34" is 14) and written without
         # leading zeros; the rest of the path as sent
         canonical = [_PADDED.sub("", part) for part in request.url.path.rsplit("/", 3)[1:]]
+        canonical[-1] = canonical[-1].lower()  # ".PNG", "@2X": the extension as served
         raw = (request.scope.get("raw_path") or request.url.path.encode()).decode("latin-1")
+        if raw.count("/") != request.url.path.count("/"):  # an encoded "/": as decoded
+            raw = request.url.path
         head, *sent = raw.rsplit("/", 3)
         if names:
             parts = head.split("/")
@@ -141,6 +155,10 @@ def parse_tile(
     """
     m = _TILE_TAIL.match(tail)
     if not (_INT.match(z_text) and _INT.match(x_text) and m):
+        other = _OTHER_TAIL.match(tail)
+        if other and _INT.match(z_text) and _INT.match(x_text):
+            raise ApiError(400, f"{unserved_format(other.group(1), 'PNG or WebP tiles')}; "
+                                f"{_FORMS[form]}")
         raise ApiError(400, _FORMS[form])
     z, x, y = int(z_text), int(x_text), int(m.group(1))
     xyz = form == "xyz"
@@ -163,7 +181,7 @@ def parse_tile(
                             f"TileMatrix {z}, TileCol is 0..{width - 1} and TileRow "
                             f"0..{height - 1}", code="TileOutOfRange",
                        locator="TILEROW" if y >= height else "TILECOL")
-    return z, x, y, 512 if m.group(2) else 256, m.group(3)
+    return z, x, y, 512 if m.group(2) else 256, m.group(3).lower()
 
 
 def float_param(request: Request, name: str, lo: float, hi: float) -> float:
@@ -373,8 +391,12 @@ async def _wmts_kvp(svc: TileService, request: Request) -> Response:
                             f"{', '.join(_KVP_TILE_KEYS)})", code="MissingParameterValue",
                        locator=missing[0])
     bad = [k for k in _KVP_TILE_KEYS[2:] if not (q[k].isascii() and q[k].isdigit())]
-    if bad:
-        raise ApiError(400, "TILEMATRIX, TILEROW and TILECOL must be non-negative integers",
+    if bad:  # the value sent, and what an identifier is here (GeoWebCache's "EPSG:3857:14")
+        raise ApiError(400, "TILEMATRIX, TILEROW and TILECOL must be non-negative integers"
+                            f", got {bad[0]}={q[bad[0]][:40]!r}"
+                            + ("; a TileMatrix identifier here is its zoom level as the "
+                               "capabilities list it ('0', '1', ...), without the set's name"
+                               if bad[0] == "TILEMATRIX" else ""),
                        locator=bad[0])
     try:
         layer = svc.layer_for(request, q["LAYER"])
@@ -386,12 +408,16 @@ async def _wmts_kvp(svc: TileService, request: Request) -> Response:
                             f"{case_hint(q['STYLE'], ['default'])}; the only style is "
                             "'default'",
                        locator="STYLE")
-    # a media type is compared without case (RFC 6838): image/PNG was refused
-    fmt = {"image/png": "png", "image/webp": "webp"}.get(
-        q.get("FORMAT", "image/png").strip().lower())
+    # a media type is compared without case (RFC 6838): image/PNG was refused; with
+    # parameters (GeoServer's "image/png; mode=8bit") too; JPEG is refused saying why
+    asked = q.get("FORMAT", "image/png").partition(";")[0].strip().lower()
+    fmt = {"image/png": "png", "image/webp": "webp"}.get(asked)
     if fmt is None:
+        jpeg = asked in ("image/jpeg", "image/jpg")
         raise ApiError(400, f"FORMAT must be image/png or image/webp, got "
-                            f"{q['FORMAT'][:40]!r}", locator="FORMAT")
+                            f"{q['FORMAT'][:40]!r}"
+                            + (f" ({unserved_format('jpeg', 'PNG or WebP tiles')})"
+                               if jpeg else ""), locator="FORMAT")
     base, size = split_matrix_set(q.get("TILEMATRIXSET", ""))
     try:
         tms = svc.tms_for(layer, base)
@@ -412,11 +438,11 @@ async def _wmts_kvp(svc: TileService, request: Request) -> Response:
 async def tilejson_doc(svc: TileService, request: Request) -> Response:
     """``/tilejson/{layer}.json[?tms=NAME]``: TileJSON 3.0.0 with absolute links."""
     name = request.path_params["name"]
-    if not name.endswith(".json"):
-        raise ApiError(400, "TileJSON URLs are /tilejson/{layer}.json")
-    layer = svc.layer_for(request, svc.readable_spelling(request, name[:-5]))
+    stem = file_name(name, "json", "TileJSON URLs are /tilejson/{layer}.json",
+                     served="TileJSON (JSON)")
+    layer = svc.layer_for(request, svc.readable_spelling(request, stem))
     tms = spelled(request.query_params.get("tms", DEFAULT_TMS), svc.matrix_sets(layer))
-    redirect = svc.respelled(request, layer, name[:-5], f"{layer.name}.json", {"tms": tms})
+    redirect = svc.respelled(request, layer, name, f"{layer.name}.json", {"tms": tms})
     if redirect is not None:
         return redirect
     svc.tms_for(layer, tms)
@@ -467,10 +493,9 @@ async def wmts_capabilities(svc: TileService, request: Request, binding: str = "
 async def legend(svc: TileService, request: Request) -> Response:
     """``/legend/{layer}.png``: the legend image."""
     name = request.path_params["name"]
-    if not name.endswith(".png"):
-        raise ApiError(400, "legend URLs are /legend/{layer}.png")
-    layer = svc.layer_for(request, svc.readable_spelling(request, name[:-4]))
-    redirect = svc.respelled(request, layer, name[:-4], f"{layer.name}.png")
+    stem = file_name(name, "png", "legend URLs are /legend/{layer}.png", served="PNG")
+    layer = svc.layer_for(request, svc.readable_spelling(request, stem))
+    redirect = svc.respelled(request, layer, name, f"{layer.name}.png")
     if redirect is not None:
         return redirect
     body = await run_in_threadpool(svc.legend, layer)

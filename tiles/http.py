@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -344,18 +345,68 @@ def origin_form(scope: Scope) -> Scope:
     return {**scope, "path": new_path, "raw_path": new_raw}
 
 
+def clean_path(path: str) -> str:
+    """``path`` (decoded) without dot segments (RFC 3986 5.2.4: ``/a/./b``, ``/a/x/../b``)
+    and empty ones (``//a``), never above ``/``; a trailing slash is kept (also where the
+    last segment was ``.`` or ``..``). A path not starting with ``/`` is returned as is."""
+    if not path.startswith("/"):
+        return path
+    segments = path.split("/")[1:]
+    kept: list[str] = []
+    for segment in segments:
+        if segment == "..":
+            if kept:
+                kept.pop()
+        elif segment not in ("", "."):
+            kept.append(segment)
+    trailing = bool(kept) and segments[-1] in ("", ".", "..")
+    return "/" + "/".join(kept) + ("/" if trailing else "")
+
+
+def _unclean(scope: Scope, known: Callable[[str], bool]) -> str | None:
+    """The path and query to send a request to when its path is not in its one form: dot
+    segments or empty segments (``/tiles/./p/...``, ``/tiles/x/../p/...``, ``//layers``) or
+    a ``/`` percent-encoded (``%2F``, which the router took for a separator), as Go's
+    ``ServeMux`` does, when the clean path names an endpoint (``known``); else ``None``
+    (the path is answered as written: ``/static/../../etc/passwd`` stays a 404, never a
+    redirect to a path that names nothing).
+
+    Such paths were routed as written: ``/tiles/./p/14/1/2.png`` as layer ``.`` in a
+    national grid ``p``, ``/tiles/x/../p/...`` a 404, and ``/tiles/p%2F14/1/2.png`` (the
+    layer and zoom in one segment) a ``301`` to ``/p/14/1/2.png``, out of the tiles. The
+    cleaned path never rises above ``/`` and never starts with ``//`` (which a client
+    would read as another host).
+    """
+    path = scope.get("path", "")
+    raw = scope.get("raw_path") or b""
+    cleaned = clean_path(path)
+    if (cleaned == path and b"%2f" not in raw.lower()) or not known(cleaned):
+        return None
+    query = scope.get("query_string", b"").decode("latin-1")
+    return quote(cleaned, safe="/-_.~!$&'()*+,;=:@") + (f"?{query}" if query else "")
+
+
 class RequestLimits:
-    """ASGI middleware: only GET/HEAD, no request bodies, bounded URL and header sizes.
+    """ASGI middleware: only GET/HEAD, no request bodies, bounded URL and header sizes,
+    and paths in their one form (a ``301`` from ``/a/./b``, ``/a/x/../b``, ``//a`` and an
+    encoded ``/`` to a clean path that names an endpoint, :func:`_unclean`).
 
     ``refusal`` answers what it refuses (default: JSON; the tile server answers a WMS or
-    WMTS KVP request in that protocol's XML, which its clients read).
+    WMTS KVP request in that protocol's XML, which its clients read). ``redirect`` makes
+    a redirect's ``Location`` from a path and query (default: relative; the tile server's
+    is under its ``public_url``); ``known`` says whether a clean path names an endpoint
+    (default: none does, so no path is redirected).
     """
 
     def __init__(self, app: ASGIApp, *, max_header_bytes: int = MAX_HEADER_BYTES,
-                 refusal: Refusal = json_refusal) -> None:
+                 refusal: Refusal = json_refusal,
+                 redirect: Callable[[str], str] = lambda location: location,
+                 known: Callable[[str], bool] = lambda path: False) -> None:
         self.app = app
         self.max_header_bytes = max_header_bytes
         self.refusal = refusal
+        self.redirect = redirect
+        self.known = known
 
     def _refusal(self, scope: Scope) -> tuple[int, str]:
         raw_path = scope.get("raw_path") or scope["path"].encode()
@@ -381,5 +432,10 @@ class RequestLimits:
         if status:
             extra = {"Allow": "GET, HEAD"} if status == 405 else {}
             await self.refusal(scope, ApiError(status, message, extra))(scope, receive, send)
+            return
+        location = _unclean(scope, self.known)
+        if location is not None:
+            await Response(status_code=301, headers={
+                "Location": self.redirect(location)})(scope, receive, send)
             return
         await self.app(scope, receive, send)

@@ -24,6 +24,15 @@ no header, HTTP/0.9) is answered in the server's JSON refusal format naming what
 answered as HTTP/1.1 (a WebSocket handshake was a bare 403 with no body: no endpoint here
 takes one). A request answered before its body ended (no endpoint takes a body: 413, 405)
 has ``header_timeout`` more seconds to finish sending it, then its connection is closed.
+Each such refusal is one line in the server's log, naming the client and the fault (uvicorn
+wrote its own "Invalid HTTP request received." beside it, naming neither).
+
+A client speaking HTTP/2 with prior knowledge (``curl --http2-prior-knowledge``, gRPC-style
+clients, a proxy configured for ``h2c`` upstream) opens with HTTP/2's preface, which HTTP/1.1
+reads as a request ``PRI *`` (it was answered 405, then 400 for the rest of the preface,
+in HTTP/1.1 text the client cannot read). It is answered in HTTP/2: a SETTINGS frame and a
+GOAWAY with ``HTTP_1_1_REQUIRED`` (RFC 9113 7), whose debug data say to use HTTP/1.1; then
+the connection is closed.
 """
 
 from __future__ import annotations
@@ -32,14 +41,15 @@ import asyncio
 import json
 import logging
 import re
+import struct
 from collections import OrderedDict
 from http import HTTPStatus
-from typing import Any
+from typing import Any, cast
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-__all__ = ["guarded_h11"]
+__all__ = ["H2_PREFACE", "guarded_h11", "h2_refusal"]
 
 
 class _Connection(h11.Connection):
@@ -61,11 +71,55 @@ def _head_refusal(error: h11.RemoteProtocolError | None) -> tuple[int, bytes]:
     key), and what a request must be."""
     status = getattr(error, "error_status_hint", 400) if error is not None else 400
     what = str(error) if error is not None else "unreadable request head"
+    hint = ""
+    line = re.search(r"""b(['"])(.*)\1""", what) if what.startswith("illegal request") else None
+    if line is not None:  # what is wrong in the request line, never the line itself
+        if re.search(r"\\x[89a-f][0-9a-f]", line.group(2)):
+            hint = ("; the URL holds characters outside ASCII as raw bytes: percent-encode "
+                    "them (UTF-8), 'é' as %C3%A9, as browsers do")
+        elif re.search(r"\\x[01][0-9a-f]|\\x7f|\\[tr]", line.group(2)):
+            hint = "; the URL holds a control character: percent-encode it"
+        elif line.group(2).count(" ") >= 3:  # GET /a b HTTP/1.1
+            hint = "; the URL holds a space: write it as %20"
     what = re.sub(r"""(bytearray\()?b(['"]).*?\2\)?""", "(not shown)", what)[:160]
-    message = (f"malformed HTTP/1.1 request: {what}; send a request line (GET /path "
+    message = (f"malformed HTTP/1.1 request: {what}{hint}; send a request line (GET /path "
                "HTTP/1.1), 'Name: value' header lines with one Host header, and no body")
     return status, json.dumps({"error": message, "status": status},
                               separators=(",", ":")).encode()
+
+
+_LOG = logging.getLogger("prospect.tiles")
+
+H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+"""The first bytes of an HTTP/2 connection (RFC 9113 3.4)."""
+
+_H2_MESSAGE = (b"this server speaks HTTP/1.1 only (no HTTP/2, no h2c): send the request "
+               b"as HTTP/1.1 (curl --http1.1; a proxy's upstream as HTTP/1.1)")
+
+
+def h2_refusal(message: bytes = _H2_MESSAGE) -> bytes:
+    """The HTTP/2 frames answering an HTTP/2 preface: an empty SETTINGS frame (a server's
+    own preface, RFC 9113 3.4) and a GOAWAY of error ``HTTP_1_1_REQUIRED`` (0xd) with
+    ``message`` as its debug data, so the client says why (curl prints the error)."""
+
+    def frame(kind: int, payload: bytes) -> bytes:
+        return struct.pack(">I", len(payload))[1:] + bytes([kind, 0]) + \
+            struct.pack(">I", 0) + payload
+
+    return frame(0x4, b"") + frame(0x7, struct.pack(">II", 0, 0xD) + message)
+
+
+class _HeadLog(logging.LoggerAdapter):
+    """uvicorn's logger, without its own line for a request head it could not parse
+    (:meth:`_GuardedH11.send_400_response` logs one naming the client and the fault)."""
+
+    @property
+    def level(self) -> int:  # uvicorn reads its logger's level
+        return self.logger.level
+
+    def warning(self, msg: object, *args: Any, **kwargs: Any) -> None:
+        if msg != "Invalid HTTP request received.":
+            super().warning(msg, *args, **kwargs)
 
 
 class _GuardedH11(H11Protocol):
@@ -88,6 +142,8 @@ class _GuardedH11(H11Protocol):
         self._head_timer: asyncio.TimerHandle | None = None
         self._send_timer: asyncio.TimerHandle | None = None
         self._body_timer: asyncio.TimerHandle | None = None
+        self._first_data = True
+        self.logger = cast(logging.Logger, _HeadLog(self.logger, {}))
 
     # -- a client that does not take its answer --------------------------------------
     def _unsent(self) -> int:
@@ -103,10 +159,8 @@ class _GuardedH11(H11Protocol):
         unsent = self._unsent()
         self._stop_stalled()
         if not self.transport.is_closing():
-            who = f"{self.client[0]}:{self.client[1]}" if self.client else "a client"
-            logging.getLogger("prospect.tiles").warning(
-                "closed the connection of %s: %s, with %d bytes of its answer not taken",
-                who, why, unsent)
+            _LOG.warning("closed the connection of %s: %s, with %d bytes of its answer not "
+                         "taken", self._who(), why, unsent)
             self.transport.abort()  # frees the buffer now; close() would wait to send it
 
     def _send_timed_out(self) -> None:
@@ -172,8 +226,13 @@ class _GuardedH11(H11Protocol):
             self.transport.close()
 
     # -- request heads HTTP/1.1 cannot read; upgrades ---------------------------------
+    def _who(self) -> str:
+        return f"{self.client[0]}:{self.client[1]}" if self.client else "a client"
+
     def send_400_response(self, msg: str) -> None:
         status, body = _head_refusal(getattr(self.conn, "error", None))
+        _LOG.warning("refused the request head of %s (%d): %s", self._who(), status,
+                     json.loads(body)["error"])
         event = h11.Response(status_code=status, reason=HTTPStatus(status).phrase.encode(),
                              headers=[(b"content-type", b"application/json"),
                                                 (b"content-length", str(len(body)).encode()),
@@ -188,6 +247,18 @@ class _GuardedH11(H11Protocol):
 
     def _should_upgrade(self) -> bool:
         return False  # no WebSocket or HTTP/2 endpoint: answered as HTTP/1.1
+
+    # -- HTTP/2 with prior knowledge ---------------------------------------------------
+    def data_received(self, data: bytes) -> None:
+        first, self._first_data = self._first_data, False
+        if first and data[:14] == H2_PREFACE[:14]:  # "PRI * HTTP/2.0": never HTTP/1.1
+            self._stop_waiting()
+            _LOG.warning("refused an HTTP/2 connection of %s (prior knowledge; this server "
+                         "speaks HTTP/1.1): answered GOAWAY HTTP_1_1_REQUIRED", self._who())
+            self.transport.write(h2_refusal())
+            self.transport.close()
+            return
+        super().data_received(data)
 
     # -- uvicorn hooks --------------------------------------------------------------
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]

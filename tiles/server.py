@@ -240,6 +240,12 @@ def _slash_twin(request: Request) -> str | None:
     return "/" + raw_twin.lstrip("/") + (f"?{query}" if query else "")
 
 
+def _names_endpoint(app: Starlette, path: str) -> bool:
+    """Does ``path`` name one of ``app``'s routes (the ``/static`` mount included)?"""
+    scope = {"type": "http", "path": path, "method": "GET", "root_path": ""}
+    return any(route.matches(scope)[0] is Match.FULL for route in app.router.routes)
+
+
 async def _not_found(request: Request, exc: Exception) -> Response:
     status = getattr(exc, "status_code", 404)
     twin = _slash_twin(request) if status == 404 else None
@@ -327,7 +333,8 @@ def create_app(config: ServeConfig, *, config_path: str | Path | None = None) ->
     app.state.service = svc
     app.state.colour_notes = colour_notes
     app.add_middleware(RequestLimits, max_header_bytes=config.max_header_bytes,
-                       refusal=_protocol_refusal)
+                       refusal=_protocol_refusal, redirect=svc.redirect_url,
+                       known=lambda path: _names_endpoint(app, path))
     if config.cors_origins:  # outermost, so browser preflights are answered before the limits
         app.add_middleware(
             _Cors, refusal=_protocol_refusal, allow_origins=config.cors_origins,

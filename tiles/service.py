@@ -40,7 +40,8 @@ from tiles.legend import LEGEND_SIZE, legend_png
 from tiles.metadata import LayerMeta, colour_layer, layer_meta, range_warning, value_sample
 from tiles.source import LayerDataError, LayerSource, cog_source, cube_source
 
-__all__ = ["MAP_SLOTS", "Layer", "TileService", "build_layers", "case_hint", "spelled"]
+__all__ = ["MAP_SLOTS", "Layer", "TileService", "build_layers", "case_hint", "file_name",
+           "spelled", "unserved_format"]
 
 T = TypeVar("T")
 
@@ -102,6 +103,46 @@ def spelled(name: str, choices: list[str]) -> str:
         return name
     near = [c for c in choices if c.lower() == name.lower()]
     return near[0] if len(near) == 1 else name
+
+
+OTHER_FORMATS = {
+    "jpg": "JPEG", "jpeg": "JPEG", "jpe": "JPEG", "gif": "GIF", "bmp": "BMP", "avif": "AVIF",
+    "jxl": "JPEG XL", "pbf": "vector tiles (PBF)", "mvt": "vector tiles (MVT)",
+    "geojson": "GeoJSON", "tif": "GeoTIFF", "tiff": "GeoTIFF", "json": "JSON", "png": "PNG",
+    "webp": "WebP", "txt": "text", "xml": "XML", "html": "HTML",
+}
+"""Names of the formats a URL's extension may ask for, for the refusal of one not served."""
+
+
+def unserved_format(ext: str, served: str) -> str:
+    """What a refusal says of a URL asking for the format of file-name extension ``ext``
+    where ``served`` (``"PNG or WebP"``) is what the endpoint answers: JPEG (the usual
+    ask: tile clients default to it) is refused saying why, as WMS's FORMAT is."""
+    what = OTHER_FORMATS.get(ext.lower(), f"'.{ext[:16]}'")
+    why = (" (lossy colours no longer match the legend's values, and JPEG has no "
+           "transparency)" if what == "JPEG" else "")
+    return f"{what}: not served here{why}; this URL serves {served}"
+
+
+def file_name(segment: str, ext: str, form: str, *, aliases: tuple[str, ...] = (),
+              served: str = "") -> str:
+    """The layer name of a URL's last path segment ``{layer}.{ext}`` (``probability.png``),
+    or a 400 refusal saying the URL's ``form`` (and, for another format's extension, that
+    it is not served).
+
+    The extension is matched without case, as are its ``aliases`` (``tiff`` for ``tif``):
+    ``probability.PNG`` names the legend as ``probability.png`` does (the handler then
+    sends the client to the one URL, :meth:`TileService.respelled`). A layer name holds
+    no ``.``, so the last one starts the extension. ``.PNG``, ``.TIF``, ``.tiff`` and
+    ``.JSON`` were refused as malformed URLs, ``.jpg`` too, without saying that JPEG is
+    not served.
+    """
+    stem, dot, sent = segment.rpartition(".")
+    if dot and stem and sent.lower() in (ext, *aliases):
+        return stem
+    if dot and stem and served and sent.isascii() and sent.isalnum():
+        raise ApiError(400, f"{unserved_format(sent, served)}; {form}")
+    raise ApiError(400, form + (f", got {segment[:60]!r}" if segment else ""))
 
 
 class TileService:
@@ -398,14 +439,15 @@ class TileService:
 
     def respelled(self, request: Request, layer: Layer, sent: str, segment: str,
                   query: dict[str, str] | None = None) -> Response | None:
-        """A ``301`` to the same URL with ``layer``'s name where the path wrote ``sent``
-        (its other-case spelling) as the last ``segment`` (``Probability.json``), and the
+        """A ``301`` to the same URL with ``segment`` (``probability.json``) where the path
+        wrote ``sent`` as its last segment (``Probability.json``, ``probability.JSON``:
+        the layer or the extension in another letter case, ``.tiff`` for ``.tif``), and the
         query parameters in ``query`` set to their spelling (``tms=UTM19WGS84Quad``);
         ``None`` when the URL named everything as it is spelled. One URL per resource, as
         tiles with padded coordinates are sent to theirs."""
         items = request.query_params.multi_items()
         fixed = [(k, (query or {}).get(k, v)) for k, v in items]
-        if sent == layer.name and fixed == items:
+        if sent == segment and fixed == items:
             return None
         head, _, _ = request.url.path.rpartition("/")
         if fixed == items:  # the query as sent

@@ -537,10 +537,13 @@ def offered_format(text: str, offered: Sequence[str], *, name: str) -> str:
     ``InvalidFormat`` naming the parameter ``name``.
 
     Media types are compared without case (RFC 6838: ``image/PNG`` is ``image/png``); the
-    offered spelling is returned, for the answer's Content-Type. JPEG is refused saying
-    why (lossy colours, no transparency) and what draws an opaque map instead.
+    offered spelling is returned, for the answer's Content-Type. Parameters after a ``;``
+    are ignored (GeoServer's and MapProxy's ``image/png; mode=8bit``, QGIS's
+    ``image/png;mode=32bit``: a PNG either way; they were ``InvalidFormat``). JPEG is
+    refused saying why (lossy colours, no transparency) and what draws an opaque map
+    instead.
     """
-    asked = text.strip().lower()
+    asked = text.partition(";")[0].strip().lower()
     found = {f.lower(): f for f in offered}.get(asked)
     if found is None:
         why = (" (JPEG is not served: it is lossy, so its colours no longer match the "

@@ -226,6 +226,30 @@ class TilesConfig(StrictModel):
     def _tms_known(cls, value: list[str]) -> list[str]:
         return _check_tms_list(value)
 
+    @field_validator("format", mode="before")
+    @classmethod
+    def _format_spelled(cls, value: Any) -> Any:
+        """``PNG``, ``.webp``, ``image/png``: the format as written (they were "Input should
+        be 'png' or 'webp'", as tile URLs in capitals were refused); JPEG says why not."""
+        if not isinstance(value, str):
+            return value
+        low = value.strip().lower().removeprefix("image/").lstrip(".")
+        if low in ("jpg", "jpeg"):
+            raise ValueError("JPEG tiles are not written (lossy colours no "
+                             "longer match the legend's values, and JPEG has no "
+                             "transparency); use png or webp (lossless, smaller)")
+        return low if low in ("png", "webp") else value
+
+    @field_validator("archive_formats", mode="before")
+    @classmethod
+    def _archives_spelled(cls, value: Any) -> Any:
+        """``MBTiles``, ``PMTiles`` (as their specifications write them): the formats."""
+        if not isinstance(value, list):
+            return value
+        known = ("pmtiles", "mbtiles")
+        return [v.strip().lower().lstrip(".") if isinstance(v, str)
+                and v.strip().lower().lstrip(".") in known else v for v in value]
+
     @field_validator("public_url")
     @classmethod
     def _public_url_is_a_root(cls, value: str | None) -> str | None:
