@@ -20,6 +20,7 @@ import logging
 import os
 import shutil
 import subprocess
+import sys
 import threading
 import time
 import warnings
@@ -683,6 +684,7 @@ def local_cluster(n_workers: int, *, threads_per_worker: int = 1,
     from distributed import LocalCluster
 
     config = _local_cluster_config()
+    failed: tuple[Exception, list[BaseException], bool] | None = None
     for attempt in range(START_ATTEMPTS):
         with dask.config.set(config), _pre_spawn_environ(config), _start_errors() as errors:
             try:
@@ -696,8 +698,13 @@ def local_cluster(n_workers: int, *, threads_per_worker: int = 1,
                 died = not errors and _worker_died_starting(exc)
                 if died and attempt + 1 < START_ATTEMPTS:
                     continue  # killed as it started (the OOM killer, a user): once more
-                _refuse_start(exc, errors, died=died, n_workers=n_workers)
-    raise AssertionError("unreachable")  # pragma: no cover - each attempt returns or raises
+                failed = (exc, list(errors), died)
+        break
+    assert failed is not None  # each attempt returns, tries again or fails
+    # raised outside the handler: nothing the start met is chained to the refusal, so no
+    # disk error of /dev/shm or the temporary folder is taken for one of the job's -o
+    _refuse_start(failed[0], failed[1], died=failed[2], n_workers=n_workers)
+    raise AssertionError("unreachable")  # pragma: no cover - _refuse_start raises
 
 
 START_ATTEMPTS = 2
@@ -752,6 +759,16 @@ def _refuse_start(exc: Exception, errors: list[BaseException], *, died: bool,
     """Raise the one-line :class:`StageError` of an embedded cluster that did not start:
     a worker process that died as it started (killed: out of memory, or by a user, on
     each of :data:`START_ATTEMPTS` starts), a limit of open files, or a setting."""
+    cause = errors[0] if errors else exc
+    script = _unguarded_main_script() \
+        if died or "bootstrapping phase" in str(cause) else None
+    if script is not None:
+        raise StageError(
+            "the local dask cluster did not start: its worker processes begin by importing "
+            f"the script that started the job, {script}, and that script starts the job "
+            "again as it is imported (it has no 'if __name__ == \"__main__\":'); put the "
+            "job's call under that line (Python's multiprocessing: safe importing of the "
+            "main module), then run it again") from None
     if died:
         fewer = (f", or start fewer workers than {n_workers} (--workers)" if n_workers > 1
                  else " (one worker, --workers 1, is the fewest a job can start)")
@@ -761,7 +778,14 @@ def _refuse_start(exc: Exception, errors: list[BaseException], *, died: bool,
             f"the system?); nothing was computed. Check the free memory (free -h) and "
             f"the system log (dmesg) for the OOM killer{fewer}, then run the same command "
             "again") from None
-    cause = errors[0] if errors else exc
+    shm = _semaphores_refused(cause)
+    if shm is not None:
+        raise StageError(
+            "the local dask cluster did not start: its worker processes share POSIX "
+            f"semaphores through /dev/shm, which this system refused ({shm}); give it a "
+            "writable /dev/shm (a container: docker run --shm-size=256m or --ipc=host; "
+            "Kubernetes: an emptyDir volume with medium: Memory mounted at /dev/shm), or run "
+            "the job on a dask cluster started elsewhere (--scheduler)") from None
     if isinstance(cause, OSError) and cause.errno in (errno.EMFILE, errno.ENFILE):
         from pipelines.faults import os_error_line
 
@@ -771,6 +795,47 @@ def _refuse_start(exc: Exception, errors: list[BaseException], *, died: bool,
         f"the local dask cluster did not start: {type(cause).__name__}"
         + (f": {cause}" if str(cause) else "") + "; " + _settings_hint()
     ) from None
+
+
+def _unguarded_main_script() -> str | None:
+    """The script this process runs as ``__main__`` when its text has no
+    ``if __name__ == "__main__":`` guard (``None``: a module run with ``-m``, an
+    interactive session, a guarded script such as the ``prospect`` entry point).
+
+    A worker process starts by importing that script (multiprocessing's spawn); one that
+    starts a job at its top level starts the job again in each worker, which fails ("An
+    attempt has been made to start a new process before the current process has finished
+    its bootstrapping phase"): every worker died as it started, and the job blamed the
+    OOM killer."""
+    main = sys.modules.get("__mp_main__") or sys.modules.get("__main__")  # as a worker
+    path = getattr(main, "__file__", None)  # imports it: its run is not over yet
+    if main is None or getattr(main, "__spec__", None) is not None or not path:
+        return None
+    try:
+        text = Path(path).read_text(errors="replace")
+    except OSError:
+        return None
+    return None if "__main__" in text else str(path)
+
+
+def _semaphores_refused(cause: BaseException) -> str | None:
+    """Why this system refuses the POSIX semaphores a worker process needs (``None``: it
+    gives them), asked only of a start that failed with an :class:`OSError` or an
+    :class:`ImportError`: ``/dev/shm`` missing, read-only or full (a container or a
+    sandbox without it), or no ``sem_open`` at all (``ENOSYS``: AWS Lambda). Those failed
+    the start as "OSError: [Errno 30] Read-only file system", which the job then took
+    for its own output directory's disk."""
+    if not isinstance(cause, OSError | ImportError):
+        return None
+    import multiprocessing
+
+    try:
+        multiprocessing.get_context("spawn").Lock()  # made and unlinked at once
+    except (OSError, ImportError) as exc:
+        if isinstance(exc, OSError) and exc.strerror:
+            return f"[Errno {exc.errno}] {exc.strerror}"
+        return str(exc) or type(exc).__name__
+    return None
 
 
 @contextlib.contextmanager

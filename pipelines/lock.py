@@ -132,6 +132,9 @@ class _Heartbeat:
         self.info = dict(info, token=uuid.uuid4().hex, beat=0)
         self.lost: str | None = None
         """Who else writes this lock file (``None``: nobody found)."""
+        self.removed: OutputWriteError | None = None
+        """What the job is told when its output directory was removed or replaced under
+        it (``None``: it is there): :meth:`_gone`."""
         self._stop = threading.Event()
         self._main = threading.main_thread().ident == threading.get_ident()
         self._write()
@@ -167,11 +170,29 @@ class _Heartbeat:
             interrupt_main_thread()
         return True
 
+    def _gone(self) -> bool:
+        """Whether the output directory was removed, moved or replaced since the job took
+        it (:func:`_removed_under`, one ``lstat``); then the job's main thread is
+        interrupted and :attr:`removed` says what happened.
+
+        Found only at the job's next write before: a stage that computes for long without
+        writing under ``-o`` (train's cross-validation, a big score) ran on to its end for
+        nothing, tens of seconds on the demo job, hours on a region."""
+        if self.removed is None:
+            self.removed = _removed_under(self.path.parent, self)
+            if self.removed is not None and self._main:
+                from pipelines.faults import interrupt_main_thread
+
+                interrupt_main_thread()
+        return self.removed is not None
+
     def _run(self) -> None:
         beats, wait = 0, SETTLE
         while not self._stop.wait(wait):
             if self._taken():
                 return  # never written again: the other job's record stands
+            if self._gone():
+                return  # the job stops: nothing of it is there to write to
             beats, wait = beats + 1, HEARTBEAT
             self.info["beat"] = beats
             with suppress(OSError):  # a full disk or a lost server: the run itself says
@@ -221,18 +242,67 @@ def _still_there(out_dir: Path, beat: _Heartbeat) -> None:
     folder had no lock, so another job could take it while this one still wrote there.
     One ``lstat``, with every publish and manifest write.
     """
+    gone = _removed_under(out_dir, beat)
+    if gone is not None:
+        raise gone
+
+
+def _removed_under(out_dir: Path, beat: _Heartbeat) -> OutputWriteError | None:
+    """The error :func:`_still_there` raises, or ``None`` while ``out_dir`` is the folder
+    whose lock file this job holds. A file put where ``-o`` was (``ENOTDIR``) is a
+    replacement too; any other unreadable state (a lost server) is left to the write
+    itself to say."""
     try:
-        there = os.lstat(Path(out_dir) / LOCK_FILE)
-    except FileNotFoundError:
+        there: os.stat_result | None = os.lstat(Path(out_dir) / LOCK_FILE)
+    except (FileNotFoundError, NotADirectoryError):
         there = None
     except OSError:
-        return  # unreadable now (a lost server): the write itself says why
+        return None
     held = os.fstat(beat.fd)
-    if there is None or (there.st_dev, there.st_ino) != (held.st_dev, held.st_ino):
-        raise OutputWriteError(
-            f"{out_dir}: removed while the job ran, or replaced by another folder (was the "
-            "output directory, or the folder a link given as -o points to, deleted or "
-            "moved?); nothing more is written there: run the same command again to resume")
+    if there is not None and (there.st_dev, there.st_ino) == (held.st_dev, held.st_ino):
+        return None
+    return OutputWriteError(
+        f"{out_dir}: removed while the job ran, or replaced by another folder or a file (was "
+        "the output directory, or the folder a link given as -o points to, deleted or "
+        "moved?); nothing more is written there: run the same command again to resume")
+
+
+REMOVAL_GRACE = 1.0
+"""Seconds a job that met an output missing waits for its lock file to go too (an
+``rm -r`` of ``-o`` under way) before it says the error it met."""
+
+
+def _names_missing_output(exc: BaseException, out_dir: Path) -> bool:
+    """Whether ``exc`` (or an error it was raised from) names a path under ``out_dir``
+    that is not there now: what a job meets first while ``-o`` is being removed (the
+    cube's ``zarr.json``, a map the next stage reads), before the lock file goes."""
+    import re
+
+    root = str(out_dir)
+    named = re.compile(re.escape(root) + r"(?:/[^\s:;,'\"()]*)?")
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        names = [m.group(0) for m in named.finditer(str(current))]
+        if isinstance(current, OSError) and isinstance(current.filename, str):
+            names.append(current.filename)
+        if any((n == root or n.startswith(root + os.sep)) and not os.path.lexists(n)
+               for n in names):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _removal_finished(out_dir: Path, beat: _Heartbeat) -> OutputWriteError | None:
+    """:func:`_removed_under`, asked again for up to :data:`REMOVAL_GRACE` seconds."""
+    deadline = time.monotonic() + REMOVAL_GRACE
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        gone = _removed_under(out_dir, beat)
+        if gone is not None:
+            return gone
+    return None
 
 
 def publish_check(target: Path | str) -> None:
@@ -533,9 +603,24 @@ def output_lock(out_dir: Path, *, say: Callable[[str], None] | None = None
         try:
             yield True
         except KeyboardInterrupt as exc:  # the heartbeat's interrupt: say who writes here
-            if beat.lost is None:
+            if beat.lost is None:  # or that -o is gone
+                from pipelines.faults import Interrupted
+
+                if beat.removed is not None and isinstance(exc, Interrupted):
+                    raise beat.removed from exc
                 raise
             raise _left_to_other(out_dir, beat.lost) from exc
+        except OutputBusyError:
+            raise
+        except Exception as exc:  # whichever read or write met it first (a worker's zarr
+            # read of a removed variable, a stage's "no cube", a file in -o's place):
+            # -o removed or replaced under the job is what happened, exit 74
+            gone = _removed_under(out_dir, beat)
+            if gone is None and _names_missing_output(exc, out_dir):
+                gone = _removal_finished(out_dir, beat)  # an rm -r still under way
+            if gone is None:
+                raise
+            raise gone from exc
         finally:
             _removals_done()  # what the job set aside is gone before another job comes
             beat.stop()
