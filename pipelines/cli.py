@@ -567,6 +567,9 @@ def _main(argv: list[str] | None, err: Console, closed: threading.Event) -> int:
         args.remove("--debug")
         debug = True
     _redact_logs()
+    from prospect.env import library_settings
+
+    library_settings(debug=debug)  # before the command modules import matplotlib, joblib
     try:
         with stop_signals_interrupt() as stop:
             _register()  # the command modules' imports: a stop here is one line too

@@ -14,11 +14,13 @@ environment's, not as the config key whose check read it.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from prospect.errors import ConfigError, ProspectError
 
 __all__ = ["CACHE_VARIABLE", "DEBUG_VARIABLE", "LIMIT_VARIABLES", "MAX_LIMIT",
-           "cache_dir_note", "check_environment", "debug_value_note", "positive_limit"]
+           "cache_dir_note", "check_environment", "debug_value_note", "library_settings",
+           "positive_limit"]
 
 MAX_LIMIT = 2 ** 53
 """Largest limit a variable may hold: every whole number up to it is exact as a float (a
@@ -178,3 +180,47 @@ def cache_dir_note() -> str:
     return (f"{_shown(CACHE_VARIABLE, value)} {problem}: compiled index kernels go to a "
             "temporary folder and are compiled again by every run; set it to a folder of "
             "your own (made if missing), or unset it for ~/.cache/prospect")
+
+
+def _writable_or_creatable(path: Path) -> bool:
+    """Whether ``path`` is a folder this process may write in, or could be made as one
+    (its nearest existing ancestor is a writable folder); nothing is created."""
+    for candidate in (path, *path.parents):
+        if os.path.lexists(candidate):
+            return candidate.is_dir() and os.access(candidate, os.W_OK | os.X_OK)
+    return False
+
+
+def library_settings(*, debug: bool = False) -> None:
+    """Settings of the libraries the pipeline loads, made before they are imported.
+
+    Under a read-only or absent home folder (a container's arbitrary user, a locked-down
+    batch node) matplotlib printed two raw lines at import ("mkdir -p failed for path
+    ~/.config/matplotlib", "Matplotlib created a temporary cache directory ... it is highly
+    recommended to set the MPLCONFIGDIR environment variable") on every command: its
+    configuration folder is then a private temporary one, removed at exit, which the
+    workers inherit. With no usable ``/dev/shm`` joblib warned "[Errno 30] Read-only file
+    system. joblib will operate in serial mode" as a raw ``UserWarning``; the cluster's own
+    start names ``/dev/shm`` with its remedies, so the line is kept for ``--debug`` only.
+    An ``MPLCONFIGDIR`` the user set is left alone.
+    """
+    import warnings
+
+    if not debug:
+        warnings.filterwarnings("ignore", message=r".*joblib will operate in serial mode",
+                                category=UserWarning)
+    if os.environ.get("MPLCONFIGDIR"):
+        return
+    try:
+        base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    except RuntimeError:  # no home folder at all
+        base = None
+    if base is not None and base.is_absolute() and _writable_or_creatable(base / "matplotlib"):
+        return
+    import atexit
+    import shutil
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="prospect-matplotlib-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    os.environ["MPLCONFIGDIR"] = folder

@@ -580,9 +580,26 @@ class AgencyKeysFile(StrictModel):
 def load_serve_config(path: str | Path) -> ServeConfig:
     """Load and validate a tile-server config; relative paths are taken from its folder
     (the real file's, links followed: :func:`prospect.config._base.config_folder`)."""
+    from prospect.config.job import kind_of_config
+    from prospect.errors import ConfigError
+
     path = Path(path)
     data = load_yaml(path)
+    kind = kind_of_config(data)
+    if kind in _OTHER_KINDS:  # was a wall of "unknown key" lines, one per key of the file
+        raise ConfigError(f"{path}: {_OTHER_KINDS[kind]}, not a tile server's config; a "
+                          "serve config lists the maps to serve under 'layers:' (cog: a "
+                          "job's score/probability.tif, or cube: its cube.zarr with "
+                          "variable:); see configs/serve/example.yaml")
     return validate_mapping(ServeConfig, data, source=str(path), base_dir=config_folder(path))
+
+
+_OTHER_KINDS = {"job": "a job config (run it with 'prospect run', then serve the maps it writes)",
+                "region": "a region file (a grid: crs, resolution, bounds)",
+                "sensor": "a sensor's band file",
+                "cluster": "cluster settings"}
+"""What a file of another config kind given to ``prospect serve`` is
+(:func:`~prospect.config.job.kind_of_config`)."""
 
 
 def load_agency_keys(path: str | Path) -> list[AgencyKeyConfig]:
