@@ -249,11 +249,11 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
 
     def _fit_column(self, x: np.ndarray, deposits: np.ndarray, area: np.ndarray,
                     spec: Mapping[str, Any]) -> dict[str, Any]:
-        kw = {"area_total": self.area_total_, "deposits_total": self.n_deposits_}
         if spec["type"] == "categorical":
             groups = spec.get("groups")
             codes = group_codes(x, groups) if groups else x
-            table = categorical_weights(codes, deposits, area, **kw)
+            table = categorical_weights(codes, deposits, area,
+                                        **_known_totals(codes, deposits, area))
             if groups:
                 labels = [*groups, "other"]
                 for r in table:
@@ -277,6 +277,7 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
         directions: list[Literal["ascending", "descending"]] = (
             ["ascending", "descending"] if spec["type"] == "auto" else [spec["type"]]
         )
+        kw = _known_totals(x, deposits, area)
         tables = {d: cumulative_weights(x, deposits, area, direction=d, thresholds=thresholds,
                                         **kw) for d in directions}
         best: tuple[tuple[bool, float], Literal["ascending", "descending"], int] | None = None
@@ -697,8 +698,8 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
         (draws x combinations of the states in ``combos``; ``area_k`` may be one row).
 
         Mirrors :meth:`fit` from sums per pattern: the prior from ``n``, per layer the
-        weights of its fitted patterns (classes, or inside / outside the fitted threshold;
-        cells with missing evidence count in the area and outside every pattern), a weight
+        weights of its fitted patterns (classes, or inside / outside the fitted threshold),
+        over the area and deposits where the layer has evidence (:func:`_known_totals`), a weight
         applied only where defined (a cumulative layer's pair only where both are, unless
         its threshold is manual). Sums per pattern and per combination are products with
         the combinations x patterns membership matrix.
@@ -722,12 +723,17 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
         with np.errstate(divide="ignore", invalid="ignore"):
             for ev, at, size in layout:
                 cols = slice(at, at + size)
+                # the layer's own totals: where it has evidence (a state of its patterns)
+                known = m[:, cols].sum(axis=1)
+                n_j, a_j = d @ known, area_k @ known
+                nd_j = a_j - n_j
                 if ev["kind"] == "categorical":
-                    w, v = _refit_weight(d_in[:, cols], a_in[:, cols] - d_in[:, cols], n, nd)
+                    w, v = _refit_weight(d_in[:, cols], a_in[:, cols] - d_in[:, cols], n_j, nd_j)
                 else:
-                    plus, v_plus = _refit_weight(d_in[:, at], a_in[:, at] - d_in[:, at], n, nd)
-                    out_d = n - d_in[:, at]
-                    minus, v_minus = _refit_weight(out_d, a_total - a_in[:, at] - out_d, n, nd)
+                    plus, v_plus = _refit_weight(d_in[:, at], a_in[:, at] - d_in[:, at], n_j,
+                                                 nd_j)
+                    out_d = n_j - d_in[:, at]
+                    minus, v_minus = _refit_weight(out_d, a_j - a_in[:, at] - out_d, n_j, nd_j)
                     if ev.get("selection") != "manual":  # the pair only when both defined
                         both = np.isfinite(plus) & np.isfinite(minus)
                         plus, minus = np.where(both, plus, np.nan), np.where(both, minus, np.nan)
@@ -854,6 +860,22 @@ def pairwise_summary(pairs: list[dict[str, Any]]) -> dict[str, Any]:
 
 #: Most combinations of the layers' states the Monte Carlo CI test draws counts over.
 _MC_MAX_COMBINATIONS = 100_000
+
+
+def _known_totals(x: np.ndarray, deposits: np.ndarray, area: np.ndarray) -> dict[str, float]:
+    """``N(T)`` and ``N(D)`` of a layer's weights: the area and deposits where the layer has
+    evidence (Bonham-Carter 1994, ch. 9; ArcSDM's Calculate Weights leaves the missing-data
+    class out of both totals).
+
+    The weights counted a layer's missing area and the deposits in it outside every
+    pattern: W- of a layer missing over half the area was -0.18 where its known area gives
+    -0.46, and the posterior summed over the cells (``T``) exceeded the deposits, so the
+    Agterberg-Cheng test rejected conditional independence that held. Missing evidence
+    weighs 0 in the posterior and adds its own variance (:meth:`WeightsOfEvidenceClassifier.
+    missing_data_variance`); the prior stays the whole study area's."""
+    known = np.isfinite(x)
+    return {"area_total": float(area[known].sum()),
+            "deposits_total": float(deposits[known].sum())}
 
 
 def _state_shares(ev: Mapping[str, Any]) -> np.ndarray | None:

@@ -112,7 +112,8 @@ def cumulative_weights(
     """Weights table of cumulative patterns ``x <= t`` (ascending) or ``x >= t`` (descending).
 
     ``area`` is the unit-cell area of each row; ``positive`` the deposits of each row (0 for
-    background rows). Rows with NaN belong to no pattern (and are outside every pattern).
+    background rows). Rows with NaN belong to no pattern; ``area_total`` and
+    ``deposits_total`` are those of the rows with evidence (Bonham-Carter 1994, ch. 9).
     """
     rows = []
     with np.errstate(invalid="ignore"):

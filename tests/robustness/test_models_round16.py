@@ -194,9 +194,12 @@ def test_headline_names_the_folds_asked_and_run() -> None:
     short = pool_folds(folds[:2], y, scheme="random")
     facts = headline({"spatial_block": full, "random": short}, n_splits=3)
     assert facts["cv_folds_asked"] == 3 and facts["cv_random_folds"] == 2
-    lines = cv_warnings(facts)
+    # only the folds' warnings: round 23 added one for pooled and within-fold prediction
+    # rates that differ, which these random rows also meet
+    lines = [line for line in cv_warnings(facts) if "folds ran" in line]
     assert len(lines) == 1 and lines[0].startswith("random CV: 2 folds ran of the 3 asked")
-    assert cv_warnings(headline({"spatial_block": full}, n_splits=3)) == []
+    assert not [line for line in cv_warnings(headline({"spatial_block": full}, n_splits=3))
+                if "folds ran" in line]
 
 
 # -- 3. the background exclusion zone is drawn around positives ---------------------------
