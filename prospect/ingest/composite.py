@@ -51,12 +51,13 @@ from prospect.ingest.rasters import (
     check_lossy,
     check_nodata,
     file_coefficients,
+    infinite_cell,
     stac_header,
     stated_by,
     warn_stated_crs,
 )
 from prospect.ingest.stac import AssetGrid, StacScene, check_day_and_night, read_stac_scenes
-from prospect.io.raster import RasterInfo, pixel_at, value_fits
+from prospect.io.raster import RasterInfo, value_fits
 from prospect.io.remote import forget_cached, gdal_http_options, read_failure
 from prospect.io.warp import choose_resampling
 from prospect.redact import redact
@@ -326,20 +327,16 @@ def _refuse_infinite(block: np.ndarray, part: ScenePart, source: str, grid: Regi
     DataError
         Naming the item, the file, the cell, its value in the file and the fix.
     """
-    bad = np.isinf(block)
-    if not bad.any():
+    cell = infinite_cell(block, part.info, 1, grid, window)
+    if cell is None:
         return
-    r, c = (int(i) for i in np.argwhere(bad)[0])
-    x, y = float(grid.x[window.cols][c]), float(grid.y[window.rows][r])
     scaled = f" x scale {part.scale:g}" if part.scale != 1.0 else ""
-    raw = pixel_at(part.info, 1, x, y, grid.crs_obj)
-    fix = (f"if {raw!r} marks no data, set 'nodata: {raw!r}' in source {source!r} (or "
-           "the item's raster:bands nodata)"
-           if raw is not None and np.isfinite(raw) and abs(raw) > float(np.finfo("float32").max)
+    fix = (f"if {cell.fill!r} marks no data, set 'nodata: {cell.fill!r}' in source "
+           f"{source!r} (or the item's raster:bands nodata)" if cell.fill is not None
            else f"if it marks no data, give that value as 'nodata:' in source {source!r}")
     raise DataError(
         f"item {part.item_id!r}: {redact(part.info.path)}: band 1 gives the infinite value "
-        f"{block[r, c]:g} at x={x:.10g}, y={y:.10g} ({int(bad.sum())} cell(s) of this "
+        f"{cell.value:g} at x={cell.x:.10g}, y={cell.y:.10g} ({cell.count} cell(s) of this "
         f"chunk): an infinity in the file, or a value{scaled} beyond what float32 holds "
         f"(+-3.4e38, e.g. a float64 fill of -1.8e308), which the composite would take as "
         f"an observation; {fix}, else rescale with 'scale:' or fix the file")

@@ -154,25 +154,50 @@ class BandRef:
         return block
 
 
+@dataclass(frozen=True)
+class InfiniteCell:
+    """The first infinite cell of a chunk (:func:`infinite_cell`): where, its value, how
+    many the chunk holds, and the file's value there when it is a finite one beyond what
+    float32 holds (a float64 fill such as -1.8e308: the ``nodata:`` to give)."""
+
+    x: float
+    y: float
+    value: float
+    count: int
+    fill: float | None
+
+
+def infinite_cell(block: np.ndarray, info: RasterInfo, band: int, grid: RegionGrid,
+                  window: ChunkWindow) -> InfiniteCell | None:
+    """The first infinite cell of ``block`` (a chunk read from band ``band`` of ``info``),
+    or ``None``: what plain raster sources and composites refuse alike."""
+    bad = np.isinf(block)
+    if not bad.any():
+        return None
+    r, c = (int(i) for i in np.argwhere(bad)[0])
+    x, y = float(grid.x[window.cols][c]), float(grid.y[window.rows][r])
+    raw = pixel_at(info, band, x, y, grid.crs_obj)
+    fill = (raw if raw is not None and np.isfinite(raw)
+            and abs(raw) > float(np.finfo("float32").max) else None)
+    return InfiniteCell(x, y, float(block[r, c]), int(bad.sum()), fill)
+
+
 def _refuse_infinite(block: np.ndarray, ref: BandRef, grid: RegionGrid,
                      window: ChunkWindow) -> None:
     """An infinite cell is no value: the cube (float32) would hold it as one, and it would
     pass for no data downstream (every model drops non-finite cells) without a word."""
-    bad = np.isinf(block)
-    if not bad.any():
+    cell = infinite_cell(block, ref.info, ref.band, grid, window)
+    if cell is None:
         return
-    r, c = (int(i) for i in np.argwhere(bad)[0])
-    x, y = float(grid.x[window.cols][c]), float(grid.y[window.rows][r])
     scaled = f" x scale {ref.scale:g}" if ref.scale != 1.0 else ""
-    raw = pixel_at(ref.info, ref.band, x, y, grid.crs_obj)
-    fix = (f"if {raw!r} marks no data, set 'nodata: {raw!r}' in the source config"
-           if raw is not None and np.isfinite(raw) and abs(raw) > float(np.finfo("float32").max)
+    fix = (f"if {cell.fill!r} marks no data, set 'nodata: {cell.fill!r}' in the source config"
+           if cell.fill is not None
            else "if it marks no data, give that value as 'nodata:' in the source config")
     raise DataError(
-        f"{ref.info.path}: band {ref.band} gives the infinite value {block[r, c]:g} at "
-        f"x={x:.10g}, y={y:.10g} ({int(bad.sum())} cell(s) of this chunk): an infinity in the "
-        f"file, or a value{scaled} beyond what float32 holds (+-3.4e38, e.g. a float64 fill "
-        f"of -1.8e308); {fix}, else rescale with 'scale:' or fix the file")
+        f"{ref.info.path}: band {ref.band} gives the infinite value {cell.value:g} at "
+        f"x={cell.x:.10g}, y={cell.y:.10g} ({cell.count} cell(s) of this chunk): an infinity "
+        f"in the file, or a value{scaled} beyond what float32 holds (+-3.4e38, e.g. a float64 "
+        f"fill of -1.8e308); {fix}, else rescale with 'scale:' or fix the file")
 
 
 @dataclass(frozen=True, kw_only=True)
