@@ -295,13 +295,24 @@ def _names_missing_output(exc: BaseException, out_dir: Path) -> bool:
 
 
 def _removal_finished(out_dir: Path, beat: _Heartbeat) -> OutputWriteError | None:
-    """:func:`_removed_under`, asked again for up to :data:`REMOVAL_GRACE` seconds."""
+    """:func:`_removed_under`, asked again for up to :data:`REMOVAL_GRACE` seconds.
+
+    The heartbeat may find the removal first, while this waits, and interrupt the main
+    thread (:meth:`_Heartbeat._gone`): that interrupt is its finding, not a stop (it was
+    told as Ctrl-C, "interrupted", exit 130, in one suite run under load)."""
+    from pipelines.faults import Interrupted
+
     deadline = time.monotonic() + REMOVAL_GRACE
-    while time.monotonic() < deadline:
-        time.sleep(0.05)
-        gone = _removed_under(out_dir, beat)
-        if gone is not None:
-            return gone
+    try:
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+            gone = beat.removed or _removed_under(out_dir, beat)
+            if gone is not None:
+                return gone
+    except Interrupted:
+        if beat.removed is None:
+            raise
+        return beat.removed
     return None
 
 
@@ -601,30 +612,32 @@ def output_lock(out_dir: Path, *, say: Callable[[str], None] | None = None
         key = os.path.realpath(out_dir)
         _HELD[key] = beat
         try:
-            yield True
-        except KeyboardInterrupt as exc:  # the heartbeat's interrupt: say who writes here
-            if beat.lost is None:  # or that -o is gone
-                from pipelines.faults import Interrupted
+            try:
+                yield True
+            except OutputBusyError:
+                raise
+            except Exception as exc:  # whichever read or write met it first (a worker's
+                # zarr read of a removed variable, a stage's "no cube", a file in -o's
+                # place): -o removed or replaced under the job is what happened, exit 74
+                gone = _removed_under(out_dir, beat)
+                if gone is None and _names_missing_output(exc, out_dir):
+                    gone = _removal_finished(out_dir, beat)  # an rm -r still under way
+                if gone is None:
+                    raise
+                raise gone from exc
+            finally:
+                _removals_done()  # what the job set aside is gone before another job comes
+                beat.stop()
+                _HELD.pop(key, None)
+        except KeyboardInterrupt as exc:  # the heartbeat's interrupt (in the job, or while
+            # an error above was told): say who writes here, or that -o is gone
+            if beat.lost is not None:
+                raise _left_to_other(out_dir, beat.lost) from exc
+            from pipelines.faults import Interrupted
 
-                if beat.removed is not None and isinstance(exc, Interrupted):
-                    raise beat.removed from exc
-                raise
-            raise _left_to_other(out_dir, beat.lost) from exc
-        except OutputBusyError:
+            if beat.removed is not None and isinstance(exc, Interrupted):
+                raise beat.removed from exc
             raise
-        except Exception as exc:  # whichever read or write met it first (a worker's zarr
-            # read of a removed variable, a stage's "no cube", a file in -o's place):
-            # -o removed or replaced under the job is what happened, exit 74
-            gone = _removed_under(out_dir, beat)
-            if gone is None and _names_missing_output(exc, out_dir):
-                gone = _removal_finished(out_dir, beat)  # an rm -r still under way
-            if gone is None:
-                raise
-            raise gone from exc
-        finally:
-            _removals_done()  # what the job set aside is gone before another job comes
-            beat.stop()
-            _HELD.pop(key, None)
         if beat.lost is not None:  # found as the job ended: its outputs are not its own
             raise OutputBusyError(
                 f"{out_dir}: in use by {beat.lost}; this job's outputs there may be mixed "

@@ -187,3 +187,40 @@ def test_an_output_directory_met_missing_while_its_removal_is_under_way(
     result = run_job(cli, config, out, scheduler, "indices", "--force")
     rest[0].join()
     assert_clean_error(result, 74, str(out), "removed while the job ran")
+
+
+def test_a_removal_the_heartbeat_finds_while_the_job_waits_for_it_is_said_so(
+        job: tuple[dict[str, Any], Path], cli, scheduler: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """SYNTHETIC demo scene. The case above, with the heartbeat finding the removal before
+    the job's own look (the interleaving one suite run under load met): its interrupt
+    reached the job while it waited for the lock file to go, and the job said
+    "interrupted", exit 130, as on Ctrl-C. The job's own looks are held back here and the
+    heartbeat beats every 0.1 s, so the heartbeat finds it first every time; exit 74."""
+    import threading
+
+    from pipelines import lock
+    from pipelines.manifest import Manifest
+
+    config, out = job
+    begin, real = Manifest.begin, lock._removed_under
+    rest: list[threading.Timer] = []
+
+    def begin_then_remove(self: Manifest, name: str, reason: str = "") -> None:
+        begin(self, name, reason)
+        if name == "indices":
+            shutil.rmtree(out / "cube.zarr")
+            rest.append(threading.Timer(0.3, shutil.rmtree, (out,)))
+            rest[0].start()
+
+    def heartbeat_first(out_dir: Path, beat: Any) -> Any:
+        if threading.current_thread() is threading.main_thread():
+            return None  # the job's own look comes after the heartbeat's
+        return real(out_dir, beat)
+
+    monkeypatch.setattr(Manifest, "begin", begin_then_remove)
+    monkeypatch.setattr(lock, "_removed_under", heartbeat_first)
+    monkeypatch.setattr(lock, "HEARTBEAT", 0.1)
+    result = run_job(cli, config, out, scheduler, "indices", "--force")
+    rest[0].join()
+    assert_clean_error(result, 74, str(out), "removed while the job ran")
