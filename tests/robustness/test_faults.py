@@ -168,6 +168,15 @@ def _wait_stopped(group: int, timeout: float = 10.0) -> None:
         time.sleep(0.01)
 
 
+def _as_from_a_terminal() -> None:
+    """In the child before it runs: SIGHUP's default action, as a job started from a
+    terminal has (a suite run under ``nohup`` passes SIGHUP ignored to every child, and
+    the job rightly keeps ignoring it)."""
+    import signal
+
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
 def _frozen_mid_ingest(command: str, job: Path, out: Path,
                        act: Callable[[subprocess.Popen[str]], object]
                        ) -> tuple[subprocess.Popen[str], str, str]:
@@ -182,7 +191,8 @@ def _frozen_mid_ingest(command: str, job: Path, out: Path,
     env = {k: v for k, v in os.environ.items() if k != "PROSPECT_DEBUG"}
     proc = subprocess.Popen([*PROSPECT, command, str(job), "-o", str(out), "--workers", "1"],
                             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True, env=env)
+                            text=True, start_new_session=True, env=env,
+                            preexec_fn=_as_from_a_terminal)
     partial = out / ".cube.zarr.partial"
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and proc.poll() is None:

@@ -56,14 +56,16 @@ def test_the_handlers_before_an_import_stand_after_it() -> None:
         pass
 
     before = signal.signal(signal.SIGTERM, mine)
+    hangup = signal.signal(signal.SIGHUP, signal.SIG_DFL)  # as a terminal starts it (not nohup)
     try:
         with signal_handlers_kept():
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
             signal.signal(signal.SIGHUP, signal.SIG_IGN)
         assert signal.getsignal(signal.SIGTERM) is mine
-        assert signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN
+        assert signal.getsignal(signal.SIGHUP) is signal.SIG_DFL
     finally:
         signal.signal(signal.SIGTERM, before)
+        signal.signal(signal.SIGHUP, hangup)
 
 
 def test_indices_of_a_user_without_a_home_folder_compile_into_a_private_folder(
