@@ -69,6 +69,12 @@ def _headline_section(facts: dict[str, Any]) -> list[str]:
              f"± {_fmt(m.get('cv_spatial_fold_roc_auc_std'))} (s.d. over folds)",
              f"- Pooled out-of-fold ROC AUC {_fmt(m.get('cv_spatial_roc_auc'))}, "
              f"{_interval(ci)}"]
+    if m.get("cv_spatial_fold_pr_auc_mean") is not None:  # within folds, then pooled
+        lines.append(
+            f"- Fold-mean PR AUC {_fmt(m.get('cv_spatial_fold_pr_auc_mean'))} (no skill "
+            f"{_fmt(m.get('cv_spatial_fold_pr_auc_no_skill_mean'))}); pooled out-of-fold "
+            f"PR AUC {_fmt(m.get('cv_spatial_pr_auc'))} (no skill "
+            f"{_fmt(m.get('cv_spatial_pr_auc_no_skill'))})")
     asked = m.get("cv_folds_asked")
     if asked:
         ran = [f"{m[key]} {what}" for key, what in (("cv_spatial_folds", "spatial"),
@@ -242,9 +248,10 @@ def _write_report(staging: Path, facts: dict[str, Any]) -> None:
     cv = facts.get("cv", {})
     sp = cv.get("spatial_block", {}).get("metrics", {})
     rd = cv.get("random", {}).get("metrics", {})
-    for key in ("fold_roc_auc_mean", "fold_roc_auc_std", "roc_auc", "pr_auc",
-                "pr_auc_no_skill", "prediction_rate_auc", "top5_capture", "top10_capture",
-                "top20_capture", "pa_intersection_pct", "n", "n_positive"):
+    for key in ("fold_roc_auc_mean", "fold_roc_auc_std", "roc_auc", "fold_pr_auc_mean",
+                "fold_pr_auc_no_skill_mean", "pr_auc", "pr_auc_no_skill",
+                "prediction_rate_auc", "top5_capture", "top10_capture", "top20_capture",
+                "pa_intersection_pct", "n", "n_positive"):
         held = "prevalence" if key == "pr_auc_no_skill" else key  # what a PR AUC reads against
         lines.append(f"| {key} | {_fmt(sp.get(held))} | {_fmt(rd.get(held))} |")
     for key in ("prediction_rate_auc", "top5_capture", "top10_capture", "top20_capture"):
@@ -252,6 +259,8 @@ def _write_report(staging: Path, facts: dict[str, Any]) -> None:
         lines.append(f"| {own} | {_fmt(sp.get(own))} | {_fmt(rd.get(own))} |")
     lines += ["", "Out-of-fold figures: `roc_auc`, `pr_auc` and `prediction_rate_auc` pool the "
               "held-out scores of all folds, each scored by its own fold's model; "
+              "`fold_roc_auc_mean` and `fold_pr_auc_mean` are the ROC and PR AUCs within "
+              "each fold (its model ranking its own held-out rows), averaged over the folds; "
               "the `..._within_folds` figures rank each held-out occurrence against its "
               "own fold's held-out background only (dashed in the prediction-rate plot); "
               "top-k capture is the share of held-out "

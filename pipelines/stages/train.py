@@ -40,6 +40,7 @@ from prospect.models.summary import (
     input_schema,
     model_card,
     model_warnings,
+    separation_warnings,
     spread_warnings,
     training_facts,
 )
@@ -160,7 +161,8 @@ def run(ctx: RunContext) -> StageResult:
     facts["metrics"]["cv_spatial_beats_baseline"] = facts["baseline"]["beats"]
     ctx.console.print(f"  {facts['baseline']['verdict']}")
     doubts = cv_warnings(facts["metrics"]) + model_warnings(final, names) + \
-        spread_warnings(final, ts.X) + importance_warnings(facts) + \
+        spread_warnings(final, ts.X) + separation_warnings(final, ts.X, ts.y) + \
+        importance_warnings(facts) + \
         [line for line in (adjacent["warning"], ranged["warning"], unseen["warning"])
          if line]
     for line in doubts:  # the summary's and the manifest's warning notes

@@ -133,6 +133,13 @@ def pool_folds(
     aucs = [m["roc_auc"] for m in fold_metrics if np.isfinite(m.get("roc_auc", np.nan))]
     metrics["fold_roc_auc_mean"] = float(np.mean(aucs)) if aucs else float("nan")
     metrics["fold_roc_auc_std"] = float(np.std(aucs)) if aucs else float("nan")
+    # the PR AUC's within-fold figure beside its pooled one, as the ROC AUC's (each fold
+    # model ranks its own held-out rows); read against the folds' mean no-skill value
+    scored = [m for m in fold_metrics if np.isfinite(m.get("pr_auc", np.nan))]
+    metrics["fold_pr_auc_mean"] = float(np.mean([m["pr_auc"] for m in scored])) \
+        if scored else float("nan")
+    metrics["fold_pr_auc_no_skill_mean"] = float(np.mean([m["prevalence"] for m in scored])) \
+        if scored else float("nan")
     metrics["n_folds"] = float(len(fold_metrics))
     metrics.update(within_fold_prediction_rate(fold_metrics))
     # a test fold of one class (no positive, or no background) has no ROC AUC: the fold

@@ -39,6 +39,7 @@ __all__ = [
     "limitations",
     "model_card",
     "model_warnings",
+    "separation_warnings",
     "spread_warnings",
     "training_facts",
 ]
@@ -66,6 +67,15 @@ PREDICTION_RATE_IS = (
     "occurrences), the figure one fold model over its own area gives; the top 5/10/20 % "
     "captures likewise (top5_capture pooled, top5_capture_within_folds within folds)")
 """What the two prediction-rate areas of the cross-validation are, said beside them."""
+
+ROC_AUC_IS = (
+    "roc_auc and pr_auc pool the folds: every fold's held-out occurrences ranked against "
+    "every fold's held-out background, each scored by its own fold's model, so they mix "
+    "the fold models' score scales (Forman & Scholz 2010); fold_roc_auc_mean and "
+    "fold_pr_auc_mean are their within-fold figures, each fold model ranking its own "
+    "held-out rows, averaged over the folds that hold both classes (the PR AUC's against "
+    "fold_pr_auc_no_skill_mean, the folds' mean share of positives)")
+"""What the pooled and the within-fold ROC and PR AUCs of the cross-validation are."""
 
 RATE_GAP = 0.05
 """Pooled and within-fold prediction-rate areas further apart than this are warned of."""
@@ -123,6 +133,10 @@ def headline(results: dict[str, CVResult], *, ci: dict[str, Any] | None = None,
             # value, the share of positives among the rows scored (Saito & Rehmsmeier 2015)
             out[f"cv_{key}_pr_auc_no_skill"] = _round(m["prevalence"])
             out["pr_auc_is"] = PR_AUC_IS
+        if "roc_auc" in m and "fold_pr_auc_mean" in m:  # pooled and within-fold, named
+            for name in ("fold_pr_auc_mean", "fold_pr_auc_no_skill_mean"):
+                out[f"cv_{key}_{name}"] = _round(m[name])
+            out["roc_auc_is"] = ROC_AUC_IS
         if scheme == "random":
             for name in ("fold_roc_auc_mean", "fold_roc_auc_std"):
                 out[f"cv_random_{name}"] = _round(m.get(name))
@@ -289,6 +303,50 @@ def model_warnings(final: BaseEstimator, names: list[str]) -> list[str]:
             + "; set model.params.evidence.<layer>.type (categorical classes) or .threshold, "
             "or check the layer against the occurrences (a layer drawn from them leaks)")
     return lines
+
+
+SEPARATION_EPS = 10 * float(np.finfo("f8").eps)
+"""A fitted probability within this of 0 or 1 is numerically 0 or 1 (R's ``glm.fit``)."""
+
+
+def separation_warnings(final: BaseEstimator, X: np.ndarray, y: np.ndarray) -> list[str]:
+    """A line when a logistic regression's fitted probabilities are numerically 0 or 1 at
+    training rows, as R's ``glm.fit`` warns ("fitted probabilities numerically 0 or 1
+    occurred"): the classes are (quasi-)separated (Albert & Anderson 1984), the
+    maximum-likelihood coefficients grow without bound and only the penalty holds them,
+    so with a weak penalty (``model.params.C`` large) the map is a step of 0s and 1s
+    that read as certainties, without a warning from scikit-learn.
+
+    Parameters
+    ----------
+    final
+        The fitted model (a pipeline or classifier).
+    X, y
+        The training rows and their labels.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    model = final.steps[-1][1] if isinstance(final, Pipeline) else final
+    if not isinstance(model, LogisticRegression) or len(X) == 0:
+        return []
+    p = np.asarray(final.predict_proba(X))[:, 1]
+    extreme = int(((p <= SEPARATION_EPS) | (p >= 1.0 - SEPARATION_EPS)).sum())
+    if not extreme:
+        return []
+    y = np.asarray(y)
+    pos, neg = p[y == model.classes_[1]], p[y != model.classes_[1]]
+    complete = bool(pos.size and neg.size and pos.min() > neg.max())
+    coef = float(np.abs(model.coef_).max()) if getattr(model, "coef_", None) is not None \
+        else float("nan")
+    return [f"logistic regression: {extreme} of {len(p)} training cells have fitted "
+            "probabilities numerically 0 or 1 (as R's glm.fit warns), the largest "
+            f"coefficient is {coef:.3g} per unit of its (scaled) feature"
+            + (" and the score separates the training classes completely" if complete else
+               " (quasi-complete separation, or extreme feature values)")
+            + ": the likelihood has no finite maximum there, only the penalty "
+            f"(model.params.C = {model.C:g}) bounds the coefficients, and the map's 0s and "
+            "1s are no probabilities; keep the penalty (C: 1.0, the default, or lower) and "
+            "check for a layer drawn from the occurrences (a leak)"]
 
 
 def spread_warnings(final: BaseEstimator, X: np.ndarray) -> list[str]:

@@ -563,7 +563,10 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
           below about 0.85 suggest a violation).
         * The published Agterberg-Cheng (2002) test: ``T`` sums ``A_k P_k`` over the
           *unique combinations* ``k`` of evidence (each with area ``A_k`` in unit cells and
-          one posterior ``P_k``), and its variance ``s2(T) = sum A_k^2 s2(P_k)``;
+          one posterior ``P_k``), and its variance ``s2(T) = sum A_k^2 s2(P_k)``, with
+          ``s2(P_k)`` the posterior's total variance as the uncertainty map's (that due to
+          the weights, plus the missing-data variance where a layer has no evidence, as
+          ArcSDM's test reads Calculate Response's total standard deviation);
           ``z = (T - n) / s(T)`` with the one-sided p-value (``agterberg_cheng_z``,
           ``agterberg_cheng_p``), as ArcSDM computes them. This test is conservative:
           ``T`` is fitted on the same deposits as ``n``, so under CI ``T - n`` varies far
@@ -604,8 +607,12 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
         first = np.zeros(combos.shape[0], dtype="i8")
         first[inverse[::-1]] = np.arange(len(inverse))[::-1]
         total, var = self._weights(X[first])
-        p_k = _expit(self.prior_logit_ + total)
-        s2p_k = (1.0 / self.n_deposits_ + var) * p_k**2
+        logit_k = self.prior_logit_ + total
+        p_k = _expit(logit_k)
+        # the posterior's total variance, as the map's uncertainty: where a layer has no
+        # evidence, its missing-data variance too (0 where every layer is known)
+        s2p_k = (1.0 / self.n_deposits_ + var) * p_k**2 + \
+            self.missing_data_variance(X[first], logit_k)
         area_k = np.bincount(inverse, weights=area, minlength=combos.shape[0])
         predicted = float((area_k * p_k).sum())
         sd_t = float(math.sqrt(((area_k**2) * s2p_k).sum()))
@@ -701,8 +708,10 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
         weights of its fitted patterns (classes, or inside / outside the fitted threshold),
         over the area and deposits where the layer has evidence (:func:`_known_totals`), a weight
         applied only where defined (a cumulative layer's pair only where both are, unless
-        its threshold is manual). Sums per pattern and per combination are products with
-        the combinations x patterns membership matrix.
+        its threshold is manual), and ``s2(P)`` with the missing-data variance of the
+        combinations without a layer (the draw's own weights and pattern shares), as the
+        observed ``s(T)``. Sums per pattern and per combination are products with the
+        combinations x patterns membership matrix.
         """
         layout: list[tuple[dict[str, Any], int, int]] = []
         member: list[np.ndarray] = []
@@ -741,8 +750,19 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
                 ok = np.isfinite(w)
                 wts[:, cols], var[:, cols] = np.where(ok, w, 0.0), np.where(ok, v, 0.0)
             # prior logit (-inf without deposits: P = 0, T = 0)
-            p = _expit(np.log(n / nd)[:, None] + wts @ m.T)  # draws x combinations
+            logit = np.log(n / nd)[:, None] + wts @ m.T  # draws x combinations
+            p = _expit(logit)
             s2p = (1.0 / np.maximum(n, 1e-300)[:, None] + var @ m.T) * p**2
+            for _, at, size in layout:  # missing-data variance, as the observed s(T)'s
+                cols = slice(at, at + size)
+                missing = m[:, cols].sum(axis=1) == 0  # combinations without the layer
+                if not missing.any():
+                    continue
+                shares = a_in[:, cols] / a_in[:, cols].sum(axis=1, keepdims=True)
+                lm, pm = logit[:, missing], p[:, missing]
+                for s in range(size):
+                    share = np.where(np.isfinite(shares[:, s]), shares[:, s], 0.0)[:, None]
+                    s2p[:, missing] += share * (_expit(lm + wts[:, at + s, None]) - pm) ** 2
         t = (p * area_k).sum(axis=1)
         sd = np.sqrt((area_k**2 * s2p).sum(axis=1))
         return t, n, sd
