@@ -99,9 +99,33 @@ def _recorded(var: xr.DataArray) -> dict[str, Any]:
     files = [str(s.get("file", "")) for s in scenes if isinstance(s, dict)
              ] if isinstance(scenes, list) else []
     dated = [d for f in files if (d := _file_date(f))]
-    return {"dates": dated, "quantity": recorded_quantity(var),
+    return {"dates": dated, "files": files, "quantity": recorded_quantity(var),
             "units": var.attrs.get("units"), "kind": var.attrs.get("prospect_kind"),
             "collection": ", ".join(sorted({c for f in files if (c := _collection(f))}))}
+
+
+def _check_band_words(name: str, date: dt.date, band: str, files: list[str]) -> None:
+    """Refuse a time-series band named for one band (``nir``, ``swir1``) whose variable of
+    ``date`` holds files of another band (band numbers differ between sensors: OLI's band
+    4 is red, TM's NIR; a ``nir`` stacked from ``tm_b4`` and ``oli_b4`` made its change
+    OLI red minus TM NIR, without a word)."""
+    from prospect.ingest.landsat import BAND_WORDS
+    from prospect.ingest.products import named_band
+
+    words = {w for w in re.split(r"[^a-z0-9]+", band.lower()) if w in BAND_WORDS}
+    if not words:
+        return
+    for file in files:
+        held = named_band(file)
+        if held is None or words & held[0]:
+            continue
+        names, which, product, numbering = held
+        raise DataError(
+            f"timeseries: band {band!r} of {date} is {name!r}, whose file "
+            f"{PurePosixPath(file).name} is {which} of {product}, which is "
+            f"{'/'.join(sorted(names))}, not {'/'.join(sorted(words))} (band numbers "
+            f"differ between sensors: {numbering}); name under {band!r} each date's "
+            "variable of that band")
 
 
 def _check_dates(cube: xr.Dataset, cfg: TimeSeriesConfig, band: str) -> None:
@@ -111,6 +135,7 @@ def _check_dates(cube: xr.Dataset, cfg: TimeSeriesConfig, band: str) -> None:
     for d in cfg.dates:
         name = d.bands[band]
         rec = _recorded(cube[name])
+        _check_band_words(name, d.date, band, rec["files"])
         days = {day for _, day in rec["dates"]}
         if len(days) == 1 and d.date not in days:
             ident, day = rec["dates"][0]

@@ -38,6 +38,7 @@ from prospect.ingest.landsat import BandCalibration, Saturation, slc_off_fill
 from prospect.ingest.layers import Layer
 from prospect.ingest.masked import (
     GAP_SHARE,
+    LOSSY_BAND_MARK,
     SceneMask,
     check_clear_cover,
     check_scene_mask,
@@ -567,9 +568,15 @@ def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
             extents=[p.info for p in parts[variables[0]]], bands=parts[variables[0]],
             overpasses=overpasses)
     count_name = f"{source.name}_count"
+    lossy = [w for w in caught if LOSSY_BAND_MARK in str(w.message)]
     for w in caught:
         text = str(w.message)
-        if issubclass(w.category, DataWarning) and not comp.count_variable \
+        if LOSSY_BAND_MARK in text:  # once per source: the items of a product share a codec
+            if w is not lossy[0]:
+                continue
+            if len(lossy) > 1:
+                text += f" ({len(lossy) - 1} more item(s) of source {source.name!r} likewise)"
+        elif issubclass(w.category, DataWarning) and not comp.count_variable \
                 and short >= GAP_SHARE:
             text += (f"; the variable {count_name!r} (valid observations per cell) is "
                      "written to show where, though composite.count_variable is false")

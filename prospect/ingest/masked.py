@@ -402,6 +402,23 @@ def _lossy_layer(path: str, kind: str, how: str) -> str:
             "codes)")
 
 
+LOSSY_BAND_MARK = "its values are the codec's approximation of those written"
+"""The words of :func:`_lossy_band`'s warning, by which a composite tells it once."""
+
+
+def _lossy_band(info: RasterInfo, how: str, error: float | None) -> str:
+    """Why a band of values planned from its item's stated grid (no header read, so
+    :func:`~prospect.ingest.rasters.check_lossy` saw no codec) but stored with the lossy
+    codec ``how`` is read with a warning (a plain raster source's rule)."""
+    bound = (f"up to {error:g} off per cell" if error is not None
+             else "off by an error the codec does not bound")
+    return (f"{info.stated_by}: {info.path}: stored with {how}: {LOSSY_BAND_MARK}, "
+            f"{bound}, and they are read as measurements; if they must be "
+            "exact, get the data stored losslessly (e.g. gdal_translate -co "
+            "COMPRESS=DEFLATE from the original; recompressing this file cannot restore "
+            "its values)")
+
+
 def _decimated(info: RasterInfo, grid: RegionGrid, xs: np.ndarray, ys: np.ndarray,
                pad: float = 0.0, *, with_mask: bool = False, codes_of: str | None = None
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float,
@@ -415,7 +432,9 @@ def _decimated(info: RasterInfo, grid: RegionGrid, xs: np.ndarray, ys: np.ndarra
 
     ``codes_of``: the file is a quality layer of that kind, whose codec is checked here
     where its item states its grid (planned without its header, so
-    :func:`check_scene_mask` saw no codec: a JPEG SCL went in as codes).
+    :func:`check_scene_mask` saw no codec: a JPEG SCL went in as codes). A band of values
+    (no ``codes_of``) of a stated grid stored with a lossy codec is warned of here
+    (:func:`_lossy_band`), as a plain raster's is.
 
     Raises
     ------
@@ -450,11 +469,13 @@ def _decimated(info: RasterInfo, grid: RegionGrid, xs: np.ndarray, ys: np.ndarra
     masked = None
     try:
         with rasterio.open(info.path) as src:
-            how = lossy_compression(src)[0] if (
-                codes_of is not None and info.stated_by is not None) else ""
-            if how:  # the header is open: no extra read
+            how, error = lossy_compression(src) if info.stated_by is not None else (
+                "", None)
+            if how and codes_of is not None:  # the header is open: no extra read
                 raise DataError(f"{info.stated_by}: "
                                 f"{_lossy_layer(info.path, codes_of or '', how)}")
+            if how:  # a band of values: read, as a plain raster's, and warned of
+                warnings.warn(DataWarning(_lossy_band(info, how, error)), stacklevel=2)
             block = src.read(1, window=win, out_shape=(oh, ow),
                              resampling=Resampling.nearest)
             if with_mask and info.has_mask(1):

@@ -22,20 +22,24 @@ import dataclasses
 import datetime as dt
 import math
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Protocol
 
-from prospect.errors import ConfigError, DataError, InputFileError
+from prospect.errors import ConfigError, DataError, DataWarning, InputFileError
 from prospect.ingest.espa import read_espa
 from prospect.ingest.landsat import (
     C2_L2_AUX,
+    LANDSAT_NUMBERING,
     BandCalibration,
+    band_words,
+    check_band_word,
     check_not_gap_mask,
     landsat_id,
     read_mtl,
 )
-from prospect.ingest.sentinel2 import read_sentinel2, s2_file_date
+from prospect.ingest.sentinel2 import S2_WORDS, read_sentinel2, s2_file_date
 
 if TYPE_CHECKING:
     from prospect.config.sources import RasterSource
@@ -252,9 +256,20 @@ def band_coefficients(source: RasterSource, var: str, cal: BandCalibration | Non
         already applies.
     DataError
         DNs that no one pair makes values (``cal.dn_only``: a Landsat Level-1 item's band
-        without its MTL) and neither a ``scale:`` nor other ``units:`` in the config.
+        without its MTL) and neither a ``scale:`` nor other ``units:`` in the config; or
+        a file whose product name states another band than the variable's name
+        (:func:`named_band`: a TM ``SR_B4``, NIR, named ``red``).
+
+    Warns
+    -----
+    DataWarning
+        A Landsat Level-1 band file read as DNs without its MTL, ``scale:`` or
+        ``units:`` (:func:`level1_band`).
     """
     check_not_gap_mask(file, f"source {source.name!r}, band {var!r}: ")
+    held = named_band(file)
+    if held is not None:  # a band's file read by its name alone: its number is the sensor's
+        check_band_word(var, f"source {source.name!r}: {file}", *held)
     s, o = source.scale, source.offset
     given_scale, given_offset = s != 1.0, o != 0.0
     if cal is not None and cal.dn_only and not (given_scale or given_offset) and not (
@@ -276,6 +291,8 @@ def band_coefficients(source: RasterSource, var: str, cal: BandCalibration | Non
             return _by_name(source, var, file, named, dtype)
     if cal is None or not (given_scale or given_offset):
         if cal is None:
+            if not (given_scale or given_offset):
+                _warn_level1_dns(source, var, file)
             return s, o
         if cal.unstated is None:
             if _other_units(source, cal):
@@ -408,6 +425,94 @@ def _refuse(source: RasterSource, var: str, file: str, stated_by: str, ignore: s
 
 
 # --- products whose file names define their DNs --------------------------------------------
+
+_NAMED_BAND = re.compile(r"_(?:SR_|ST_|TOA_|BT_)?B(?:AND)?(\d{1,2})(?:_VCID_[12])?$",
+                         re.IGNORECASE)
+_S2_NAMED_BAND = re.compile(r"_(B\d[\dA])(?:_\d{2}m)?$")
+S2_NUMBERING = "B08 is NIR and B04 red on Sentinel-2, band 4 NIR on Landsat 4-7"
+
+
+def named_band(file: str) -> tuple[frozenset[str], str, str, str] | None:
+    """What band a Landsat or Sentinel-2 band file's product name says it holds: ``(the
+    names it goes by, the band, the product, how numberings differ)`` for
+    :func:`~prospect.ingest.landsat.check_band_word`, or ``None`` where the name does not
+    tell (a renamed file, a quality layer, MSS). Landsat by its product or scene id and
+    band number (``..._SR_B4``, ``..._sr_band4``, ``..._B4``), Sentinel-2 by ESA's tile and
+    time (``T31UFT_20220301T104021_B8A_20m``), HLS by its product (``L30`` numbered as OLI,
+    ``S30`` as Sentinel-2).
+
+    Band numbers differ between sensors (band 4 is red on OLI, NIR on TM and ETM+), and a
+    file read by its name alone (no MTL, ESPA XML or product XML, whose readers check
+    it) was taken for the band the config named it: ``red`` of a TM scene's ``SR_B4`` was
+    its NIR."""
+    name = PurePosixPath(str(file).replace("\\", "/")).name
+    stem = name.split(".")[0]
+    hls = _HLS.search(name)
+    if hls is not None:
+        key = hls.group(2).upper()
+        if hls.group(1).upper() == "S30":
+            words = S2_WORDS.get("B8A" if key == "B8A" else f"B{int(key[1:]):02d}")
+            return (words, key, "HLS S30", S2_NUMBERING) if words else None
+        words = band_words(8, int(key[1:]), "C") if key[1:].isdigit() else None
+        return (words, key, "HLS L30 (OLI numbering)", LANDSAT_NUMBERING) if words else None
+    ident = landsat_id(stem)
+    if ident is not None:
+        m = _NAMED_BAND.search(stem)
+        words = band_words(ident.satellite, int(m.group(1)), ident.sensor) if m else None
+        if m is None or words is None:
+            return None
+        return words, f"band {int(m.group(1))}", f"Landsat {ident.satellite}", \
+            LANDSAT_NUMBERING
+    m = _S2_NAMED_BAND.search(stem)
+    if m is None or s2_file_date(name) is None or m.group(1).upper() not in S2_WORDS:
+        return None
+    return S2_WORDS[m.group(1).upper()], m.group(1).upper(), "Sentinel-2", S2_NUMBERING
+
+
+_L1_BAND = re.compile(r"_B(\d{1,2})(?:_VCID_\d)?$", re.IGNORECASE)
+
+
+def level1_band(file: str) -> tuple[str, bool] | None:
+    """What a Landsat Level-1 band file's name says it is (``a Landsat 8 L1TP band 4
+    file``) and whether the band is thermal (TM/ETM+ band 6, TIRS 10/11), else ``None``:
+    a collection product id of ``L1TP``/``L1GT``/``L1GS`` or a pre-collection scene id
+    (``LE72240782010138EDC00``), followed by ``_B<n>``. Their DNs are calibrated counts,
+    no quantity: TOA reflectance is the MTL's ``REFLECTANCE_MULT/ADD_BAND_n`` divided by
+    the sine of the sun's elevation."""
+    stem = PurePosixPath(str(file).replace("\\", "/")).name.split(".")[0]
+    m = _L1_BAND.search(stem)
+    ident = landsat_id(stem)
+    if m is None or ident is None or ident.level not in (None, "L1TP", "L1GT", "L1GS"):
+        return None
+    band = int(m.group(1))
+    thermal = band in ((10, 11) if ident.satellite >= 8 else (6,))
+    return (f"a Landsat {ident.satellite} {ident.level or 'Level-1'} band {band} file",
+            thermal)
+
+
+def _warn_level1_dns(source: RasterSource, var: str, file: str) -> None:
+    """Warn that a Landsat Level-1 band read without its MTL and without ``scale:`` or
+    ``units:`` goes in as its DNs (labelled as the source's default units, reflectance's
+    ``'1'``): a STAC item of that band is refused (its ``dn_only``), but plain band files
+    of the real Parana scene are read as DNs by configs that say nothing else, so the
+    values stay and the warning names the fix."""
+    if "units" in source.model_fields_set:
+        return  # the config says what the DNs are ('units: DN')
+    named = level1_band(file)
+    if named is None:
+        return
+    what, thermal = named
+    fix = ("the MTL's RADIANCE_MULT_BAND_n and RADIANCE_ADD_BAND_n (radiance; brightness "
+           "temperature needs its K1/K2 constants too)" if thermal else
+           "the MTL's REFLECTANCE_MULT_BAND_n and REFLECTANCE_ADD_BAND_n, divided by the "
+           "sine of its SUN_ELEVATION")
+    warnings.warn(DataWarning(
+        f"source {source.name!r}, band {var!r}: {Path(file).name} is {what}, whose DNs "
+        "(calibrated counts) are no values, but no 'metadata:' and no 'scale:' "
+        f"calibrate it, so its DNs go in as values labelled {source.units!r}; give the "
+        "scene's MTL as 'metadata:', or 'scale:' and 'offset:' (" + fix + "), or say "
+        "'units: DN' to keep the DNs"), stacklevel=3)
+
 
 @dataclass(frozen=True)
 class NamedProduct:

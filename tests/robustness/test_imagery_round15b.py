@@ -251,7 +251,8 @@ def test_an_slc_off_scene_with_nodata_reads_the_gaps_as_no_data(shared_data, tmp
 @pytest.mark.parametrize("stem", [LE07.format("20020518"), PARANA])
 def test_landsat_before_the_slc_failure_or_other_sensors_read_as_before(shared_data,
                                                                         tmp_path, stem):
-    red = _slc_off(shared_data, tmp_path, stem)  # controls: no gaps to expect
+    # controls: no gaps to expect; the red band is B3 on ETM+, B4 on OLI
+    red = _slc_off(shared_data, tmp_path, stem, band="B4" if stem == PARANA else "B3")
     got = _values(RasterSource.model_validate({"name": "etm", "bands": {"red": str(red)}}),
                   _cut_grid(red))
     assert np.isfinite(got).all()

@@ -164,9 +164,9 @@ def test_an_espa_band_without_its_xml_drops_its_clipped_dns(shared_data, tmp_pat
                       chunks=(30, 40), name="l5-cut")
     item = {"type": "Feature", "stac_version": "1.0.0", "id": "l5", "geometry": None,
             "properties": {"datetime": "1990-04-08T10:00:00Z", "proj:epsg": 32631},
-            "assets": {"green": {"href": str(band), "roles": ["data"]}}, "links": []}
+            "assets": {"red": {"href": str(band), "roles": ["data"]}}, "links": []}
     layers, _ = _plan({"name": "l5", "stac": _collection(tmp_path / "items.json", item),
-                       "assets": {"green": "green"}, "composite": {"method": "median"}},
+                       "assets": {"red": "red"}, "composite": {"method": "median"}},
                       grid)
     got = _whole(layers[0], grid)
     clipped = dn >= 16000
