@@ -24,7 +24,7 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -473,8 +473,7 @@ def _clients(*, scheduler: str | None, workers: int | None, cluster: str | None,
         try:
             yield client
         finally:
-            with contextlib.suppress(Exception):
-                client.close(timeout=5)
+            _close_all(lambda: client.close(timeout=5))
         return
     if cluster:
         made, scale = (_kubernetes_cluster() if cluster == "kubernetes"
@@ -485,10 +484,7 @@ def _clients(*, scheduler: str | None, workers: int | None, cluster: str | None,
             _wait_for_workers(client, made, cluster, scale)
             yield client
         finally:
-            with contextlib.suppress(Exception):
-                client.close(timeout=5)
-            with contextlib.suppress(Exception):
-                made.close()
+            _close_all(lambda: client.close(timeout=5), made.close)
         return
     n_workers = workers or max(1, os.cpu_count() or 1)
     local = local_cluster(n_workers, threads_per_worker=threads_per_worker,
@@ -497,10 +493,31 @@ def _clients(*, scheduler: str | None, workers: int | None, cluster: str | None,
     try:
         yield client
     finally:
-        with contextlib.suppress(Exception):
-            client.close(timeout=5)
-        with contextlib.suppress(Exception):
-            local.close(timeout=10)
+        _close_all(lambda: client.close(timeout=5), lambda: local.close(timeout=10))
+
+
+def _close_all(*closers: Callable[[], Any]) -> None:
+    """Call each of ``closers`` (the client's close, then its cluster's), best effort,
+    every one even when a stop lands in another.
+
+    A stop (Ctrl-C, SIGTERM as a batch system's grace period began) or a helper thread's
+    interrupt (the lock's heartbeat finding ``-o`` gone, :func:`pipelines.faults.
+    interrupt_main_thread`) met in the client's close skipped the cluster's: a SLURM or
+    PBS cluster's worker jobs held their nodes to their wall time, the embedded cluster's
+    processes outlived a notebook's job. The first such stop is raised once all are
+    closed (a later one is ignored as the job unwinds anyway); errors are dropped, as a
+    close of a cluster already gone fails.
+    """
+    stop: KeyboardInterrupt | None = None
+    for close in closers:
+        try:
+            close()
+        except KeyboardInterrupt as exc:
+            stop = stop or exc
+        except Exception:  # already gone, a close that timed out: nothing more to do
+            pass
+    if stop is not None:
+        raise stop
 
 
 class _QuietLibtiff:
@@ -682,11 +699,13 @@ def local_cluster(n_workers: int, *, threads_per_worker: int = 1,
     """
     import dask.config
     from distributed import LocalCluster
+    from distributed.deploy.spec import SpecCluster
 
     config = _local_cluster_config()
     failed: tuple[Exception, list[BaseException], bool] | None = None
     for attempt in range(START_ATTEMPTS):
         with dask.config.set(config), _pre_spawn_environ(config), _start_errors() as errors:
+            before = set(SpecCluster._instances)
             try:
                 return LocalCluster(
                     n_workers=n_workers, threads_per_worker=threads_per_worker,
@@ -694,6 +713,9 @@ def local_cluster(n_workers: int, *, threads_per_worker: int = 1,
                     dashboard_address=dashboard_address, silence_logs=logging.ERROR,
                     scheduler_kwargs=_scheduler_options(dashboard_address),
                 )
+            except KeyboardInterrupt:  # a stop while it started: nothing of it outlives it
+                _close_half_started(set(SpecCluster._instances) - before)
+                raise
             except Exception as exc:
                 died = not errors and _worker_died_starting(exc)
                 if died and attempt + 1 < START_ATTEMPTS:
@@ -709,6 +731,36 @@ def local_cluster(n_workers: int, *, threads_per_worker: int = 1,
 
 START_ATTEMPTS = 2
 """Starts of the embedded cluster tried when a worker process dies as it starts."""
+
+
+def _close_half_started(clusters: set[Any]) -> None:
+    """Close ``clusters``, whose start a stop cut short (Ctrl-C, SIGTERM, a helper
+    thread's interrupt while the embedded cluster started).
+
+    The start goes on in the cluster's event loop thread after the stop: its worker
+    processes outlived a library caller's stopped job, and at the process's end
+    distributed's own exit hook closed the cluster while its workers still started and
+    printed a 30-line traceback (``AssertionError: Status.closing_gracefully``) under
+    the job's one-line stop. The start is let finish, then the cluster is closed, every
+    step best effort and bounded by dask's timeouts; a stop met meanwhile is the same
+    stop (raised by the caller).
+    """
+    for cluster in clusters:
+        with contextlib.suppress(Exception, KeyboardInterrupt):
+            cluster.sync(cluster._start, callback_timeout=30)
+        with contextlib.suppress(Exception, KeyboardInterrupt):
+            cluster.sync(_close_workers, cluster, callback_timeout=30)
+        with contextlib.suppress(Exception, KeyboardInterrupt):
+            cluster.close(timeout=10)
+
+
+async def _close_workers(cluster: Any) -> None:
+    """Close every worker (nanny) ``cluster`` made, started or still starting: a stop
+    cancels the start's wait for them, so the cluster does not know them as its own."""
+    import asyncio
+
+    await asyncio.gather(*(w.close() for w in list(cluster._created)),
+                         return_exceptions=True)
 
 
 def home_known() -> bool:
@@ -1039,6 +1091,7 @@ class StallWatch:
         self.stalled: str | None = None
         """Why the stage was stopped (``None``: it was not)."""
         self._stop = threading.Event()
+        self._held = threading.Lock()  # a stop of the watch and its interrupt: one at a time
         self._thread: threading.Thread | None = None
         self._began: dict[str, float] = {}  # task key -> when it began (this monotonic clock)
         self._looked = time.monotonic()
@@ -1053,7 +1106,8 @@ class StallWatch:
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        self._stop.set()
+        with self._held:  # no interrupt of the watch's can land after its block now
+            self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=2)
 
@@ -1071,10 +1125,15 @@ class StallWatch:
             except Exception:  # a scheduler gone: the stage says so
                 continue
             found = self.judge(self._timed(now))
-            if found is not None and not self._stop.is_set():
-                self.stalled = found
-                interrupt_main_thread()
-                return
+            if found is None:
+                continue
+            with self._held:  # the stage may have ended since the look: then not a word
+                # (the interrupt landed after the block, in the finished stage's record
+                # or the next stage, and nothing there could say it)
+                if not self._stop.is_set():
+                    self.stalled = found
+                    interrupt_main_thread()
+            return
 
     def _timed(self, now: dict[str, Any]) -> dict[str, Any]:
         """``now`` with each task's seconds measured on this process's monotonic clock.

@@ -199,8 +199,22 @@ class _Heartbeat:
                 self._write()
 
     def stop(self) -> None:
+        """End the thread and mark the file ``released`` (unless another job's now).
+
+        A stop (Ctrl-C, SIGTERM) or this heartbeat's own interrupt met in the join is
+        held until the thread ended and the file says so: cut short there, the thread
+        beat on after the job, into whichever file next took the closed descriptor's
+        number, and the record was never marked released."""
         self._stop.set()
-        self._thread.join()
+        try:
+            self._thread.join()
+        except KeyboardInterrupt:
+            self._thread.join()
+            self._release()
+            raise
+        self._release()
+
+    def _release(self) -> None:
         if self.lost is not None or self._taken(interrupt=False):
             return  # the file is the other job's now (a job quicker than SETTLE: found here)
         self.info["released"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -626,9 +640,11 @@ def output_lock(out_dir: Path, *, say: Callable[[str], None] | None = None
                     raise
                 raise gone from exc
             finally:
-                _removals_done()  # what the job set aside is gone before another job comes
-                beat.stop()
-                _HELD.pop(key, None)
+                try:
+                    _removals_done()  # what the job set aside is gone before another job
+                finally:  # comes; a stop met in that wait still ends the heartbeat
+                    _HELD.pop(key, None)
+                    beat.stop()
         except KeyboardInterrupt as exc:  # the heartbeat's interrupt (in the job, or while
             # an error above was told): say who writes here, or that -o is gone
             if beat.lost is not None:
