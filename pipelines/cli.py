@@ -52,12 +52,18 @@ ClickUsageError = _click_errors.UsageError
 
 __all__ = ["OutputClosed", "app", "closed_output_stops", "main"]
 
+HELP_OPTIONS = ("-h", "--help")
+"""The options that print a command's help (exit 0)."""
+
 app = typer.Typer(
     name="prospect",
     help="Prospect: satellite imagery and survey layers to prospectivity maps.",
     no_args_is_help=True,
     add_completion=True,
     pretty_exceptions_enable=False,
+    # ``-h`` as git, GDAL's tools, pip and docker take it (it was "No such option: -h",
+    # exit 2); every command inherits the names from this context
+    context_settings={"help_option_names": list(HELP_OPTIONS)},
 )
 
 
@@ -169,7 +175,7 @@ def _refuse_options_as_values(args: list[str]) -> None:
     command, _, rest = _command_at(args)
     if hasattr(command, "commands"):
         return
-    known = {"--help", "--debug", "--version"}
+    known = {*HELP_OPTIONS, "--debug", "--version"}
     for param in getattr(command, "params", ()):
         known.update([*getattr(param, "opts", ()), *getattr(param, "secondary_opts", ())])
     for param, names, value in _option_uses(command, rest):
@@ -265,7 +271,7 @@ def _check_environment(args: list[str], err: Console) -> None:
     the cluster had started, and ``PROSPECT_DEBUG=true`` turned nothing on without a word.
     """
     words = args[:args.index("--")] if "--" in args else args
-    if os.environ.get(_COMPLETE_VAR) or any(a in ("--help", "--version") for a in words):
+    if os.environ.get(_COMPLETE_VAR) or any(a in (*HELP_OPTIONS, "--version") for a in words):
         return
     from prospect.env import check_environment
 

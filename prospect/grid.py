@@ -41,6 +41,8 @@ def parse_crs(value: object) -> CRS:
     """
     if value is None or value == "":
         raise CRSError("no CRS given; set it as e.g. 'EPSG:28992'")
+    if isinstance(value, str) and (wms := _WMS_CODE.match(value)) is not None:
+        value = f"OGC:CRS{wms.group(1)}"  # PROJ knows these only by their OGC names
     try:
         return CRS.from_user_input(value)
     except ProjCRSError as exc:
@@ -62,6 +64,10 @@ def _spelled_code(value: object) -> str:
         return ""
     return f"did you mean '{code}'? "
 
+
+_WMS_CODE = re.compile(r"^\s*CRS\s*:\s*(84|83|27)\s*$", re.IGNORECASE)
+"""WMS 1.3's names for lon/lat WGS 84, NAD83 and NAD27 (``CRS:84``), which GDAL reads and
+PROJ knows as ``OGC:CRS84``, ``OGC:CRS83`` and ``OGC:CRS27``."""
 
 _CODE_SPELLED = re.compile(r"^\s*(EPSG|ESRI)\s*(?:[: ]\s*)+(\d+)\s*$", re.IGNORECASE)
 """An authority code written with spaces (``EPSG 28992``, ``EPSG : 28992``): not read by

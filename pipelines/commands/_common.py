@@ -398,6 +398,34 @@ def scheduler_address(value: str) -> str:
     return text
 
 
+MAX_WORKERS = 1_000_000
+"""The most worker processes ``--workers`` takes: the largest batch clusters hold a few
+hundred thousand cores, so a count past this is a slip of the keyboard."""
+
+MAX_THREADS = 8192
+"""The most threads per worker process ``--threads`` takes: Linux's largest build
+(``NR_CPUS``) runs at most 8192 logical CPUs on one machine."""
+
+
+def _at_most(limit: int, what: str) -> Any:
+    """A click callback refusing a count past ``limit`` as no machine's or cluster's."""
+
+    def check(ctx: Any, param: Any, value: int | None) -> int | None:
+        if value is not None and value > limit:
+            raise typer.BadParameter(
+                f"{value} is more {what} than any machine or cluster runs (at most "
+                f"{limit:,}); give the count you mean, e.g. this machine's "
+                f"{os.cpu_count() or 1} cores")
+        return value
+
+    return check
+
+
+workers_at_most = _at_most(MAX_WORKERS, "worker processes")
+"""The ``--workers`` options' callback (:data:`MAX_WORKERS`)."""
+threads_at_most = _at_most(MAX_THREADS, "threads per worker")
+"""The ``--threads`` options' callback (:data:`MAX_THREADS`)."""
+
 SchedulerOpt = Annotated[
     str | None,
     typer.Option("--scheduler", help="Address of a running dask scheduler (tcp://host:8786).",
@@ -406,7 +434,8 @@ SchedulerOpt = Annotated[
 WorkersOpt = Annotated[
     int | None,
     typer.Option(
-        "--workers", min=1, help="Worker processes of the local cluster (default: cores)."
+        "--workers", min=1, callback=workers_at_most,
+        help="Worker processes of the local cluster (default: cores)."
     ),
 ]
 ClusterOpt = Annotated[

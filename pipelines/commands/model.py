@@ -32,6 +32,7 @@ from pipelines.commands._common import (
     out_path,
     table_console,
     warning_lines,
+    workers_at_most,
 )
 from prospect.errors import InputFileError, ModelError, ProspectError
 from prospect.io.files import staged_file
@@ -193,7 +194,7 @@ def score(
     registry: RegistryOpt = None,
     scheduler: SchedulerOpt = None,
     workers: Annotated[int | None, typer.Option(
-        "--workers", min=1,
+        "--workers", min=1, callback=workers_at_most,
         help="Score on a local dask cluster of this many processes (default: threads).")] = None,
     allow_version_mismatch: AllowVersionsOpt = False,
 ) -> None:

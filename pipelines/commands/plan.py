@@ -18,7 +18,9 @@ from pipelines.commands._common import (
     literal,
     out_path,
     table_console,
+    threads_at_most,
     warning_lines,
+    workers_at_most,
 )
 from prospect.errors import DataWarning
 
@@ -28,9 +30,9 @@ if TYPE_CHECKING:
 
 def plan(
     config: ConfigArg,
-    workers: Annotated[int, typer.Option("--workers", min=1,
+    workers: Annotated[int, typer.Option("--workers", min=1, callback=workers_at_most,
                                          help="Worker processes to size memory for.")] = 1,
-    threads: Annotated[int, typer.Option("--threads", min=1,
+    threads: Annotated[int, typer.Option("--threads", min=1, callback=threads_at_most,
                                          help="Threads per worker process.")] = 1,
     region: Annotated[str | None, typer.Option(
         "--region", help="Plan the job on another shipped region (e.g. netherlands).")] = None,
@@ -90,7 +92,7 @@ def plan(
         return
     console = table_console()
     console.print(Text.assemble((f"plan of job {p.job}", "bold"),  # names from files: literal
-                                f" on {p.region} ({p.crs}, "
+                                f" on {p.region} ({_crs_label(p.crs)}, "
                                 f"{resolution_text(p.crs, p.resolution)})"))
     console.print(f"  grid: {p.shape[0]} x {p.shape[1]} cells, chunks {p.chunks[0]} x "
               f"{p.chunks[1]} -> {p.n_chunks} chunks")
@@ -171,6 +173,23 @@ def would_remove(job: JobConfig, out_dir: Path) -> list[str]:
                 lines.append(f"{relative_to(out_dir, str(path))} ({label}; the {stage} "
                              "stage made it and the job no longer has it)")
     return lines
+
+
+def _crs_label(crs: str) -> str:
+    """``crs`` as the plan's heading names it: a WKT or PROJJSON grid CRS (``OGC:CRS84``
+    is kept as WKT, having no EPSG code) by its authority's code or its name; it printed
+    the whole WKT, five lines of it, in the heading."""
+    if len(crs) <= 60 and not any(c in crs for c in "[{"):
+        return crs
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+
+    try:
+        parsed = CRS.from_user_input(crs)
+    except CRSError:
+        return crs
+    found = parsed.to_authority(min_confidence=90)
+    return ":".join(found) if found else parsed.name
 
 
 def _workers_warning(workers: int) -> str | None:

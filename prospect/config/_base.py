@@ -27,7 +27,7 @@ from pydantic import (
     model_validator,
 )
 
-from prospect.errors import ConfigError
+from prospect.errors import ConfigError, ProspectError
 
 __all__ = [
     "EXTENSION_PREFIX",
@@ -50,6 +50,7 @@ __all__ = [
     "number_text_hint",
     "path_too_long",
     "repeated",
+    "shadowing_file",
     "validate_mapping",
     "written_for_elsewhere",
 ]
@@ -156,6 +157,62 @@ def config_folder(path: Path | str) -> Path:
     target.
     """
     return Path(path).expanduser().resolve().parent
+
+
+def shadowing_file(name: str, base: Path | str | None, folder: str, shipped: Path,
+                   keys: Sequence[str] | None = None) -> str:
+    """Why a shipped config's ``name`` is ambiguous: a file of that name beside the config
+    (``NAME.yaml`` or ``FOLDER/NAME.yaml`` in its folder, ``base``) holds other values of
+    ``keys`` (every key but the words ``description``, ``title`` and ``aliases`` when
+    ``None``) than the shipped file; ``""`` when there is none or it is a copy.
+
+    ``region: bonaire`` or ``sensor: sentinel2`` read the shipped file even where the
+    user had copied and edited ``bonaire.yaml`` or ``sentinel2.yaml`` beside the job: the
+    job ran on a grid or bands the user had not written, without a word.
+    """
+    if base is None or not shipped.is_file():
+        return ""
+    words = ("description", "title", "aliases", "kind")
+    for sub in ("", folder):
+        for ending in (".yaml", ".yml", ".YAML", ".YML"):
+            path = Path(base) / sub / f"{name}{ending}"
+            try:
+                if not path.is_file() or path.resolve() == shipped.resolve():
+                    continue
+                data, own = load_yaml(path), load_yaml(shipped)
+            except (ProspectError, OSError):
+                continue  # not readable as a config: not the one meant by a name
+            if not isinstance(data, dict) or not any(k in data for k in own if
+                                                     k not in words and k != "name"):
+                continue  # another kind of file (the job itself, named after its region)
+            wanted = keys if keys is not None else sorted(
+                {*data, *own} - {*words, "name"})
+            differ = [k for k in wanted if data.get(k) != own.get(k)]
+            if not differ:
+                continue
+            shown = "; ".join(_difference(k, data.get(k), own.get(k)) for k in differ[:3])
+            return (f"{name!r} names the shipped file ({shipped}), but a file of that name "
+                    f"lies beside the config ({path}) with other values ({shown}); a name "
+                    f"reads the shipped file: write its path ('{path.relative_to(base)}') "
+                    "for the file beside the config, or rename that file if the shipped "
+                    "one is meant")
+    return ""
+
+
+def _difference(key: str, there: Any, shipped: Any) -> str:
+    """The first place two values of ``key`` differ, down their mappings:
+    ``"bands.N.variable 'B8A' there, 'B08' shipped"``."""
+    if isinstance(there, dict) and isinstance(shipped, dict):
+        for sub in [*shipped, *(k for k in there if k not in shipped)]:
+            if there.get(sub) != shipped.get(sub):
+                return _difference(f"{key}.{sub}", there.get(sub), shipped.get(sub))
+    return f"{key} {_brief(there)} there, {_brief(shipped)} shipped"
+
+
+def _brief(value: Any) -> str:
+    """``value`` for a one-line error: its repr, cut at 40 characters."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def path_too_long(path: Path | str) -> str:
@@ -1123,6 +1180,9 @@ def _home_of_key(key: str, model: type[BaseModel], loc: Sequence[Any]) -> str:
             return f"'{key}' is a key of '{ats[0]}': write it indented under '{inside[0]}:'"
         return (f"'{key}' is a key of " + " or ".join(f"'{a}'" for a in ats) +
                 ": write it indented under the section meant")
+    sibling = _sibling_kind_holding(key, model, place)
+    if sibling:
+        return sibling
     named = [p for p in place if isinstance(p, str) and p not in _UNION_TAGS]
     if named:
         parent = place[:place.index(named[-1])]
@@ -1143,6 +1203,28 @@ def _home_of_key(key: str, model: type[BaseModel], loc: Sequence[Any]) -> str:
             return (f"'{key}' is a key of {what}, not of {this}; is this file the one "
                     f"meant here?")
     return ""
+
+
+def _sibling_kind_holding(key: str, model: type[BaseModel], place: Sequence[Any]) -> str:
+    """The other kinds of a ``kind``-tagged item that take ``key``, when ``place`` ends in
+    the tag of the kind written: ``x:`` in a raster source is a key of a ``points`` source
+    (it was "unknown key" with the raster's keys); ``""`` otherwise."""
+    if not place or not isinstance(place[-1], str) or place[-1] in _UNION_TAGS:
+        return ""
+    written = place[-1]
+    kinds = [m for m in _types_at(model, place[:-1]) if _is_model(m)
+             and "kind" in m.model_fields and isinstance(m.model_fields["kind"].default, str)]
+    if written not in [m.model_fields["kind"].default for m in kinds]:
+        return ""
+    takers = [m.model_fields["kind"].default for m in kinds
+              if m.model_fields["kind"].default != written and key in m.model_fields]
+    if not takers:
+        return ""
+    others = " or ".join(f"'kind: {k}'" for k in takers)
+    fields = [p for p in place[:-1] if isinstance(p, str) and p not in _UNION_TAGS]
+    noun = fields[-1].removesuffix("s") if fields else "item"
+    return (f"'{key}' is a key of a {' or '.join(takers)} {noun}, not of a {written} one "
+            f"(kind: {written}): set {others} if the {noun} is one, or remove '{key}'")
 
 
 def _suggestion(key: Any, model: type[BaseModel] | None, loc: Sequence[Any]) -> str:
@@ -1344,7 +1426,9 @@ def _anchor_home(line: str, loc: Sequence[Any], place: Place | None) -> str:
                 "top level of the file: move it there)")
     if place is None or place.anchor is None:
         return line
-    name = key if key.startswith(EXTENSION_PREFIX) else f"{EXTENSION_PREFIX}{key}"
+    # 'X-grid' and 'x_grid' were told to become 'x-X-grid' and 'x-x_grid'
+    stem = key[2:] if key[:2].lower() in (EXTENSION_PREFIX, "x_") and key[2:] else key
+    name = key if key.startswith(EXTENSION_PREFIX) else f"{EXTENSION_PREFIX}{stem}"
     where = "rename it" if top else "move it to the top level of the file"
     return (f"{head} (it holds the anchor &{place.anchor}: values kept for reuse go under a "
             f"top-level key starting with '{EXTENSION_PREFIX}', which a config leaves out: "
@@ -1597,6 +1681,20 @@ def _problem_line(err: Any, source: str, loc: str, value: Any, shown: str, msg: 
     return f"{source}: key '{loc}' has bad value {shown}: {msg}"
 
 
+_LIST_SEPARATORS = re.compile(r"\s*[;x\u00d7*]\s*|\s+", re.IGNORECASE)
+
+
+def _numbers_in_text(text: str) -> list[str]:
+    """The numbers of a list written as text with separators no YAML list has
+    (``'20x20'``, ``'500000 1350000 500400 1350400'``, ``'20;20'``, ``(20 20)``), or
+    ``[]`` when it is not two or more numbers so."""
+    inner = text.strip().strip("[]()").strip()
+    parts = [p for p in _LIST_SEPARATORS.split(inner) if p]
+    if len(parts) < 2 or not all(_NUMBER_TEXT.match(p) for p in parts):
+        return []
+    return parts
+
+
 def _shape_hint(err: Any, value: Any, model: type[BaseModel] | None) -> str:
     """What to write where a list was given for a section of keys, or a mapping for a list;
     ``""`` for any other error.
@@ -1625,6 +1723,11 @@ def _shape_hint(err: Any, value: Any, model: type[BaseModel] | None) -> str:
         inner = value.strip().removeprefix("[").removesuffix("]")
         return (f"has bad value {value!r}: it is text, but the key takes a list; write it "
                 f"in brackets without quotes, [{inner}]")
+    numbers = _numbers_in_text(value) if kind in ("list_type", "tuple_type") and \
+        isinstance(value, str) else []
+    if numbers:
+        return (f"has bad value {value!r}: it is text, but the key takes a list; write it "
+                f"in brackets, the values apart by commas, [{', '.join(numbers)}]")
     scalar = kind.endswith(("_type", "_parsing")) and kind not in (
         "list_type", "tuple_type", "dict_type", "model_type", "model_attributes_type")
     if scalar and isinstance(value, list | tuple | dict) and not value:

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from prospect.config._base import PlainName, StrictModel, check_not_reserved
+from prospect.config._base import PlainName, StrictModel, check_not_reserved, shadowing_file
 
 __all__ = ["IndicesConfig", "SensorBand", "SensorConfig", "known_sensor"]
 
@@ -72,6 +72,14 @@ def known_sensor(value: str, base: Path | str | None) -> str:
             value = str(Path(base) / path)
         _check_sensor_file(Path(value))
     load_sensor(value)  # an unknown sensor is named at this key (a ConfigError)
+    if Path(value).suffix.lower() not in (".yaml", ".yml"):
+        from prospect.config.job import config_dir
+
+        # an edited copy of the shipped file beside the config, under the same name
+        why = shadowing_file(value, base, "sensors", config_dir() / "sensors" /
+                             f"{value}.yaml")
+        if why:
+            raise ValueError(why)
     return value
 
 

@@ -28,6 +28,7 @@ from prospect.config._base import (
     config_folder,
     load_yaml,
     repeated,
+    shadowing_file,
     validate_mapping,
 )
 from prospect.config.economics import EconomicsConfig
@@ -340,6 +341,21 @@ def _unknown_region(value: str, info: ValidationInfo) -> str:
             f"{', '.join(list_regions())}; or give a path to a region YAML")
 
 
+GRID_KEYS = ("crs", "resolution", "bounds", "chunks")
+"""The keys that make a region's grid."""
+
+
+def _refuse_shadowed_region(name: str, info: ValidationInfo) -> None:
+    """Refuse a shipped region's name where a region file of that name, with another grid,
+    lies beside the job (``bonaire.yaml`` or ``regions/bonaire.yaml`` in the job file's
+    folder; :func:`~prospect.config._base.shadowing_file`). A copy with the same grid is
+    taken."""
+    why = shadowing_file(name, (info.context or {}).get("base_dir"), "regions",
+                         config_dir() / "regions" / f"{name}.yaml", GRID_KEYS)
+    if why:
+        raise ValueError(why)
+
+
 def _region_file(value: str, info: ValidationInfo) -> str:
     """A region YAML path resolved like every path of a job (from the job file's folder).
 
@@ -416,6 +432,10 @@ class JobConfig(StrictModel):
         if isinstance(value, str) and not is_yaml_name(value) and \
                 not (config_dir() / "regions" / f"{value}.yaml").is_file():
             raise ValueError(_unknown_region(value, info))
+        named = value if isinstance(value, str) else \
+            value.base if isinstance(value, RegionOverride) else None
+        if named is not None and not is_yaml_name(named):
+            _refuse_shadowed_region(named, info)
         if isinstance(value, str) and is_yaml_name(value):
             # a region YAML: like every path of the job, from the job file's folder
             value = _region_file(value, info)

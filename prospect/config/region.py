@@ -346,6 +346,46 @@ def bounds_written_in(grid: RegionGrid,
                 f"instead of the region's {grid.crs} ({own.name}), cover them: they seem "
                 f"written in {name}'s coordinates; set region.crs to '{name}', or give "
                 f"the bounds in {own.name}'s")
+    return _axes_swapped(own, grid.bounds, extents)
+
+
+def _axes_swapped(own: CRS, bounds: tuple[float, float, float, float],
+                  extents: list[tuple[str, tuple[float, float, float, float]]]) -> str:
+    """The fix when ``bounds`` cover no file but, their two axes swapped, cover the files
+    (in ``own``'s coordinates), ``""`` if not.
+
+    EPSG:4326's axis order is latitude, longitude, and GIS tools, web maps and papers write
+    both: Bonaire as ``[12.0, -68.4, 12.3, -68.2]`` (south, west, north, east) is a valid
+    place in Antarctica, so the region loads and ingest said only that no file overlaps.
+    """
+    left, bottom, right, top = bounds
+    if own.is_geographic and not (all(abs(v) <= 90 for v in (left, right))
+                                  and all(abs(v) <= 180 for v in (bottom, top))):
+        return ""
+    area = (right - left) * (top - bottom)
+    if area <= 0:
+        return ""
+    for crs_text, extent in extents:
+        try:
+            other = CRS.from_user_input(crs_text)
+            x0, y0, x1, y1 = extent if other == own else Transformer.from_crs(
+                other, own, always_xy=True).transform_bounds(*extent, densify_pts=21,
+                                                             errcheck=True)
+        except ProjError:
+            continue
+        wide = max(0.0, min(top, x1) - max(bottom, x0))
+        high = max(0.0, min(right, y1) - max(left, y0))
+        if wide * high < 0.5 * min(area, (x1 - x0) * (y1 - y0)):
+            continue
+        swapped = [bottom, left, top, right]
+        first, second = ("latitude", "longitude") if own.is_geographic else \
+            (own.axis_info[1].abbrev if len(own.axis_info) > 1 else "y",
+             own.axis_info[0].abbrev if own.axis_info else "x")
+        order = "west, south, east, north" if own.is_geographic else \
+            "left, bottom, right, top"
+        return (f"the region's bounds {[left, bottom, right, top]}, read with their two axes "
+                f"swapped ({first} before {second}), cover the files: write them "
+                f"[{order}] as {swapped}")
     return ""
 
 
@@ -586,6 +626,66 @@ def unstated_area_reach(crs: str, bounds: tuple[float, float, float, float]) -> 
             f"{MAX_SCALE_ERROR:.0%}): it is not made for this place")
 
 
+def _placement_problem(crs: str, bounds: tuple[float, float, float, float],
+                       resolution: float, cross_zone: bool) -> str:
+    """Why ``bounds`` cannot be a region in ``crs``: in another CRS's units, outside the
+    Earth, past where the CRS maps it or is made for, or across UTM zones; ``""`` if
+    none of these."""
+    other = bounds_in_other_units(crs, bounds, resolution)
+    if other:
+        return other
+    # where the bounds lie, then the zone, then the grid's size: bounds from another
+    # CRS were "35 degrees past the UTM zone ... set 'cross_zone: true'" (which led to
+    # the next refusal), a region across zones with small chunks "too many chunks"
+    try:
+        to_ll = Transformer.from_crs(parse_crs(crs), "EPSG:4326", always_xy=True)
+        west, south, east, north = (float(v) for v in to_ll.transform_bounds(
+            *bounds, densify_pts=21))
+    except ProjError:
+        west = south = east = north = math.inf
+    if not all(math.isfinite(v) for v in (west, south, east, north)) or \
+            south < -90 or north > 90:
+        return (
+            f"bounds {list(bounds)} lie outside the Earth in {crs} (lon/lat "
+            f"{west:.3f},{south:.3f} .. {east:.3f},{north:.3f}): give them in the CRS's "
+            "own units and axis order, [left, bottom, right, top]")
+    lost = _not_mapped_back(crs, bounds, resolution / 2)
+    if lost:
+        return (
+            f"bounds {list(bounds)} reach past where {crs} maps the Earth: "
+            f"{lost}; give them in the CRS's own units and axis order, [left, bottom, "
+            "right, top]")
+    far = outside_area_of_use(crs, (west, south, east, north))
+    if far:
+        return (
+            f"bounds {list(bounds)} lie at lon/lat {west:.3f},{south:.3f} .. "
+            f"{east:.3f},{north:.3f}, {far}: bounds given in another CRS? give them in "
+            f"{crs}'s own units and axis order, or choose the region's own CRS")
+    reach = past_area_of_use(crs, (west, south, east, north))
+    if reach:
+        return (
+            f"bounds {list(bounds)} reach lon/lat {west:.3f},{south:.3f} .. "
+            f"{east:.3f},{north:.3f}, {reach}: a bound mistyped, or given in another "
+            f"CRS? check each of [left, bottom, right, top], or choose a CRS made for "
+            "the whole region")
+    unstated = unstated_area_reach(crs, bounds)
+    if unstated:
+        return (
+            f"bounds {list(bounds)} lie at lon/lat {west:.3f},{south:.3f} .. "
+            f"{east:.3f},{north:.3f}: {unstated}; bounds given in another CRS? give them "
+            f"in the CRS's own units and axis order, or centre the projection on the "
+            "region (+lon_0 in a PROJ string), or use the EPSG code of the area's UTM "
+            "zone or national grid")
+    over = utm_zone_overflow(crs, bounds)
+    if over and not cross_zone:
+        return (
+            f"region extends {over:.2f} degrees past the UTM zone of {crs} (lon/lat "
+            f"{west:.3f} .. {east:.3f}); choose the zone most of it lies in (an inline "
+            "region with that zone's CRS and bounds), or set 'cross_zone: true' to accept "
+            "the distortion")
+    return ""
+
+
 class RegionConfig(StrictModel):
     """A region: the grid every layer of its cubes shares.
 
@@ -642,58 +742,22 @@ class RegionConfig(StrictModel):
 
     @model_validator(mode="after")
     def _zone_choice(self) -> RegionConfig:
-        other = bounds_in_other_units(self.crs, self.bounds, self.resolution)
-        if other:
-            raise ValueError(other)
-        # where the bounds lie, then the zone, then the grid's size: bounds from another
-        # CRS were "35 degrees past the UTM zone ... set 'cross_zone: true'" (which led to
-        # the next refusal), a region across zones with small chunks "too many chunks"
-        try:
-            to_ll = Transformer.from_crs(parse_crs(self.crs), "EPSG:4326", always_xy=True)
-            west, south, east, north = (float(v) for v in to_ll.transform_bounds(
-                *self.bounds, densify_pts=21))
-        except ProjError:
-            west = south = east = north = math.inf
-        if not all(math.isfinite(v) for v in (west, south, east, north)) or \
-                south < -90 or north > 90:
-            raise ValueError(
-                f"bounds {list(self.bounds)} lie outside the Earth in {self.crs} (lon/lat "
-                f"{west:.3f},{south:.3f} .. {east:.3f},{north:.3f}): give them in the CRS's "
-                "own units and axis order, [left, bottom, right, top]")
-        lost = _not_mapped_back(self.crs, self.bounds, self.resolution / 2)
-        if lost:
-            raise ValueError(
-                f"bounds {list(self.bounds)} reach past where {self.crs} maps the Earth: "
-                f"{lost}; give them in the CRS's own units and axis order, [left, bottom, "
-                "right, top]")
-        far = outside_area_of_use(self.crs, (west, south, east, north))
-        if far:
-            raise ValueError(
-                f"bounds {list(self.bounds)} lie at lon/lat {west:.3f},{south:.3f} .. "
-                f"{east:.3f},{north:.3f}, {far}: bounds given in another CRS? give them in "
-                f"{self.crs}'s own units and axis order, or choose the region's own CRS")
-        reach = past_area_of_use(self.crs, (west, south, east, north))
-        if reach:
-            raise ValueError(
-                f"bounds {list(self.bounds)} reach lon/lat {west:.3f},{south:.3f} .. "
-                f"{east:.3f},{north:.3f}, {reach}: a bound mistyped, or given in another "
-                f"CRS? check each of [left, bottom, right, top], or choose a CRS made for "
-                "the whole region")
-        unstated = unstated_area_reach(self.crs, self.bounds)
-        if unstated:
-            raise ValueError(
-                f"bounds {list(self.bounds)} lie at lon/lat {west:.3f},{south:.3f} .. "
-                f"{east:.3f},{north:.3f}: {unstated}; bounds given in another CRS? give them "
-                f"in the CRS's own units and axis order, or centre the projection on the "
-                "region (+lon_0 in a PROJ string), or use the EPSG code of the area's UTM "
-                "zone or national grid")
-        over = utm_zone_overflow(self.crs, self.bounds)
-        if over and not self.cross_zone:
-            raise ValueError(
-                f"region extends {over:.2f} degrees past the UTM zone of {self.crs} (lon/lat "
-                f"{west:.3f} .. {east:.3f}); choose the zone most of it lies in (an inline "
-                "region with that zone's CRS and bounds), or set 'cross_zone: true' to accept "
-                "the distortion")
+        problem = _placement_problem(self.crs, self.bounds, self.resolution, self.cross_zone)
+        if problem:
+            left, bottom, right, top = self.bounds
+            swapped = (bottom, left, top, right)
+            try:
+                fits = not _placement_problem(self.crs, swapped, self.resolution,
+                                              self.cross_zone)
+            except (ProjError, ArithmeticError, ValueError):
+                fits = False
+            if fits:
+                # northing and easting written the other way round (it was "extends 4.77
+                # degrees past the UTM zone ... set 'cross_zone: true'"): said first
+                problem = (f"bounds {list(self.bounds)} look written with x and y swapped: "
+                           f"as {list(swapped)} they lie where {self.crs} is made for; write "
+                           f"them [left, bottom, right, top] so (read as given: {problem})")
+            raise ValueError(problem)
         try:  # units, empty grids, the cell and chunk limits, before anything is allocated
             check_chunk_count(self.to_grid())
         except GridError as exc:

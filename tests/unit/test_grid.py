@@ -95,3 +95,12 @@ def test_lonlat_bounds_of_bonaire_grid() -> None:
 def test_parse_crs_accepts_epsg_int_and_wkt() -> None:
     assert parse_crs(28992).to_epsg() == 28992
     assert parse_crs(parse_crs("EPSG:3405").to_wkt()).to_epsg() == 3405
+
+
+@pytest.mark.parametrize(("given", "meant"), [("CRS:84", "OGC:CRS84"), ("crs:84", "OGC:CRS84"),
+                                              ("CRS:83", "OGC:CRS83"), ("CRS:27", "OGC:CRS27")])
+def test_parse_crs_reads_the_wms_names_gdal_reads(given: str, meant: str) -> None:
+    """``CRS:84`` (WMS 1.3's lon/lat WGS 84, read by GDAL) was "unknown CRS": PROJ knows
+    it only as ``OGC:CRS84``; it is the same CRS, longitude first."""
+    assert parse_crs(given) == parse_crs(meant)
+    assert parse_crs(given).axis_info[0].direction == "east"
