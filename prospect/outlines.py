@@ -175,11 +175,13 @@ def _refuse_not_lonlat(path: Path, layer: str | None, gdf: Any) -> None:
     if max(abs(west), abs(east)) <= 90 and max(abs(south), abs(north)) <= 180:
         raise DataError(f"{where}, but would be with x and y swapped: "
                         + swapped_axes_fix(path, layer=layer))
+    from prospect.io.vector import metre_crs_example
+
     raise DataError(
         f"{where}, yet the file states no other CRS (a GeoJSON without a 'crs' member is "
         "read as WGS 84, RFC 7946): projected metres; write the file with the CRS they are "
-        f"in (e.g. ogr2ogr -a_srs EPSG:32619 outline.gpkg {Path(str(path)).name}) and give "
-        "that file")
+        f"in (ogr2ogr -a_srs <CRS> outline.gpkg {Path(str(path)).name}; <CRS>: "
+        f"{metre_crs_example((west, south, east, north))}) and give that file")
 
 
 def _names_meant(path: Path, layer: str | None, column: str, missing: list[str]) -> str:

@@ -13,11 +13,12 @@ is accepted with ``model.allow_unlisted_mineral: true``.
 from __future__ import annotations
 
 import difflib
+import re
 
 from prospect.errors import ConfigError
 
 __all__ = ["COMMODITIES", "CRITICAL_RAW_MATERIALS", "check_commodity", "column_commodity",
-           "commodity_name", "grade_of_another"]
+           "column_ratio", "commodity_name", "grade_of_another"]
 
 CRITICAL_RAW_MATERIALS: tuple[str, ...] = (
     "aluminium", "antimony", "arsenic", "baryte", "bauxite", "beryllium", "bismuth", "boron",
@@ -161,6 +162,48 @@ def _formula_commodity(token: str) -> tuple[bool, str | None]:
     return True, None
 
 
+_ELEMENT_NAMES: dict[str, str] = {name: symbol for name, symbol in _ELEMENTS.items()
+                                   if " " not in name}
+_RATIO_WORD = re.compile(r"(?:^|[^A-Za-z])(?:ratios?|quotient|index)(?:$|[^A-Za-z])",
+                         re.IGNORECASE)
+_BETWEEN = re.compile(r"\s*(?:[/:÷]|_?(?:to|over|vs|per)_?|\s(?:to|over|vs)\s)\s*")
+
+
+def _element(word: str) -> str | None:
+    """The element symbol ``word`` names as a part of a ratio: a symbol in symbol case
+    (``Li``, ``Mg``, ``K``) or an element's name in any case (``lithium``)."""
+    if word in _SYMBOLS:
+        return word
+    return _ELEMENT_NAMES.get(word.lower()) or (
+        "K" if word.lower() == "potassium" else "Na" if word.lower() == "sodium" else None)
+
+
+def column_ratio(column: str) -> tuple[str, str] | None:
+    """The two elements a column's name is a ratio of (``Mg_Li_ratio``, ``Li/Mg``,
+    ``Mg:Li``, ``Li_to_Mg``, ``K_Na``: ``("Mg", "Li")`` and so on; a name saying ``ratio``
+    or ``index`` over fewer than two elements gives ``("", "")``), or ``None`` for a name
+    that is no ratio (``Li_ppm``, ``Li (mg/L)``, ``Na_K_geothermometer_C``).
+
+    A ratio is no grade: ``Mg_Li_ratio`` was read as a magnesium grade and ``Li/Mg`` as a
+    lithium one (:func:`column_commodity`), so a lithium model trained on the Mg/Li ratio
+    of brines (low where lithium is worth extracting) was warned of as one of magnesium,
+    or not at all.
+    """
+    words = [w for w in re.split(r"[^A-Za-z0-9]+", column) if w]
+    elements = [e for e in map(_element, words) if e is not None]
+    if _RATIO_WORD.search(column):
+        return (elements[0], elements[1]) if len(elements) >= 2 else ("", "")
+    found = re.fullmatch(r"\s*([A-Za-z]+)" + _BETWEEN.pattern + r"([A-Za-z]+)\s*", column)
+    if found is not None:
+        a, b = _element(found.group(1)), _element(found.group(2))
+        if a is not None and b is not None:
+            return a, b
+    if len(words) == 2 and all(w in _SYMBOLS for w in words) and "_" in column and \
+            not any(w in ("C", "N", "O", "S") for w in words):  # K_Na (not Cu_S, ...)
+        return words[0], words[1]
+    return None
+
+
 def column_commodity(column: str) -> str | None:
     """The commodity a grade column's name is a grade of (``LI_PPM``, ``total_Li_ppm``,
     ``ppm_Li`` and ``Li2O_pct`` -> ``lithium``; ``P2O5_pct`` -> ``phosphorus``), or
@@ -173,10 +216,11 @@ def column_commodity(column: str) -> str | None:
     the first word only: ``total_Li_ppm`` and ``ppm_Li`` named none. A chemical formula
     (``WO3_pct``, ``TiO2``, ``MnO``, ``LiCl``: :func:`_formula_commodity`) names the
     commodity of its element: they named none (``WO3``, ``LiCl``), or another
-    (``CO2_ppm`` was cobalt).
+    (``CO2_ppm`` was cobalt). A ratio (:func:`column_ratio`: ``Mg_Li_ratio``, ``Li/Mg``)
+    is a grade of no commodity.
     """
-    import re
-
+    if column_ratio(column) is not None:
+        return None
     i = 0
     for token in (t for t in re.split(r"[^A-Za-z0-9]+", column) if t):
         formula, found = _formula_commodity(token)

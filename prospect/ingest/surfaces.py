@@ -44,24 +44,38 @@ _HEADER_UNITS = re.compile(r"[(\[]\s*([^()\[\]]+?)\s*[)\]]\s*$")
 """Units written at the end of a header: ``Li (mg/L)``, ``heat flow [mW/m2]``."""
 
 
-def column_units(source: PointSource, column: str, table_units: str | None = None) -> str:
+def column_units(source: PointSource, column: str, table_units: str | None = None,
+                 table_where: str = "in the table's row of units") -> str:
     """The units of a point column's surface: the config's ``units`` for it, else those
     its header states (``Li (mg/L)`` -> ``mg/L``), else those of the table's second header
-    row of units (``table_units``: ``m,m,mg/L`` under ``x,y,li``), else ``""``.
+    row of units (``table_units``: ``m,m,mg/L`` under ``x,y,li``) or of its cells
+    (``1.2 ppm``, percentage cells; ``table_where`` says where, for the warnings), else
+    ``""``.
 
     Units the table states (in the header, a unit word ending it, or the units row) that
     differ from the config's, or from each other, are a :class:`DataWarning`: one of them
-    is wrong; the cube records the config's, else the header's.
+    is wrong; the cube records the config's, else those of the cells (the unit the
+    numbers are written in: ``Li (ppm)`` over cells of ``1.2%`` is recorded ``%``; it
+    was ppm), else the header's.
     """
     found = _HEADER_UNITS.search(column)
     header = found.group(1) if found else None
     stated = source.units.get(column)
+    if stated is None and table_units and table_where.startswith("in its cells"):
+        named = header if header is not None else concentration_unit(column)
+        if named is not None and unit_key(named) != unit_key(table_units):
+            warnings.warn(DataWarning(
+                f"source {source.name!r}: column {column!r} states {named} in its header "
+                f"but {table_units} {table_where}; the surface records {table_units!r}, the "
+                "unit its numbers are written in: correct the header, or give the units in "
+                "'units:'"), stacklevel=2)
+        return table_units
     if stated is None and header is None:
         word = concentration_unit(column)  # Li_ppm over a row of 'ppb': one is wrong
         if word is not None and table_units and unit_key(word) != unit_key(table_units):
             warnings.warn(DataWarning(
                 f"source {source.name!r}: column {column!r} states {word} in its header but "
-                f"{table_units} in the table's row of units; the surface records "
+                f"{table_units} {table_where}; the surface records "
                 f"{table_units!r}: correct the table, or give the units in 'units:'"),
                 stacklevel=2)
         return table_units or ""
@@ -70,7 +84,7 @@ def column_units(source: PointSource, column: str, table_units: str | None = Non
     recorded = stated if stated is not None else str(header)
     said = "'units' gives" if stated is not None else "its header states"
     for where, unit in (("in its header", header if stated is not None else None),
-                        ("in the table's row of units", table_units)):
+                        (table_where, table_units)):
         if unit is not None and unit_key(unit) != unit_key(recorded):
             warnings.warn(DataWarning(
                 f"source {source.name!r}: column {column!r} states {unit} {where} but "
@@ -605,7 +619,8 @@ def plan_points(source: PointSource, grid: RegionGrid) -> list[Layer]:
         _refuse_unheld(path, col, cz)
         _warn_conflicting(path, col, cxy, cz, grid)
         both = len(source.interpolate) > 1
-        unit = column_units(source, col, table.units.get(col))
+        unit = column_units(source, col, table.units.get(col),
+                            table.units_where.get(col, "in the table's row of units"))
         if "idw" in source.interpolate:
             out.append(IdwLayer(
                 name=f"{source.name}_{_safe(col)}" + ("_idw" if both else ""), units=unit,

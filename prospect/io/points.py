@@ -86,6 +86,7 @@ from prospect.errors import CRSError, DataError, DataWarning, InputFileError
 from prospect.grid import check_transformable, parse_crs
 from prospect.ingest.fills import COMMON_FILLS
 from prospect.io.companions import (
+    CONCENTRATION_UNITS,
     Qualifier,
     below_limits,
     qualifier_column,
@@ -136,7 +137,11 @@ class PointTable:
     lines: np.ndarray | None = None
     """Each point's line in a text table (row of a sheet, feature of a vector file)."""
     units: dict[str, str] = field(default_factory=dict)
-    """Column -> the units a second header row of units gives it (``m,m,mg/L``)."""
+    """Column -> the units a second header row of units gives it (``m,m,mg/L``), or its
+    cells (``1.2 ppm``, a sheet's percentage cells)."""
+    units_where: dict[str, str] = field(default_factory=dict)
+    """Column -> where :attr:`units` are stated when not in a units row (``"in its cells
+    ('1.2 ppm')"``), for the messages naming them."""
 
     def __len__(self) -> int:
         return int(self.x.size)
@@ -1164,6 +1169,7 @@ def column_values(frame: pd.DataFrame, column: str, path: Path | str, *,
 
     refuse_mixed_rows(frame, column, keep, path, unit_key=lambda u: str(unit_key(u)))
     series = _percent_text(series, frame, column, keep, path, numbers, what)
+    series = _unit_text(series, frame, column, keep, path, numbers, what)
     plain = (frame.attrs.get("percent_mixed") or {}).get(column)
     if plain:
         raise DataError(
@@ -1256,10 +1262,86 @@ def _percent_text(series: pd.Series, frame: pd.DataFrame, column: str, keep: np.
             "one way (all with '%', or all as numbers in the unit the header names)")
     if hit.sum() < 0.5 * filled.sum():
         return series  # (a few such cells among text: said as cells with a unit)
-    units = dict(frame.attrs.get("units") or {})
-    units.setdefault(column, "%")
-    frame.attrs["units"] = units
+    _cell_units(frame, column, "%", f"in its cells ({text.iloc[int(hit.nonzero()[0][0])]!r})")
     return series.where(~hit, bare.str.replace(" ", "", regex=False))
+
+
+def _cell_units(frame: pd.DataFrame, column: str, unit: str, where: str) -> None:
+    """Record ``unit`` as ``column``'s units in ``frame.attrs["units"]`` (unless a units
+    row gave them) and where the table states it (``attrs["units_where"]``), so that a
+    header naming another unit is warned of with the place each is stated."""
+    units = dict(frame.attrs.get("units") or {})
+    if column in units:
+        return
+    units[column] = unit
+    frame.attrs["units"] = units
+    frame.attrs["units_where"] = {**(frame.attrs.get("units_where") or {}), column: where}
+
+
+_UNIT_TEXT = re.compile(r"\s*([-+−]?(?:\d[\d.,']*)?\d(?:[eE][-+]?\d+)?)\s*"
+                        r"([A-Za-zµμ%‰][A-Za-zµμ%/ 0-9-]*?)\s*")
+"""A number written with a unit after it (``1.2 ppm``, ``350 mg/l``, ``0,5 mg L-1``)."""
+
+
+def _cell_unit(cell: str) -> tuple[str, str] | None:
+    """``(number, unit)`` of a cell written as a number and a concentration unit
+    (:data:`~prospect.io.companions.CONCENTRATION_UNITS`), else ``None``."""
+    found = _UNIT_TEXT.fullmatch(cell)
+    if found is None:
+        return None
+    unit = found.group(2)
+    key = unit.casefold().replace("μ", "µ").replace(" ", "")
+    if key not in {u.replace(" ", "").replace("μ", "µ") for u in
+                   CONCENTRATION_UNITS}:
+        return None
+    return found.group(1), unit
+
+
+def _unit_text(series: pd.Series, frame: pd.DataFrame, column: str, keep: np.ndarray,
+               path: Path, numbers: np.ndarray, what: str) -> pd.Series:
+    """``series`` with the unit taken off a column whose every filled cell (detection
+    limits aside) is a number written with one and the same concentration unit
+    (``1.2 ppm``, ``350 mg/l``, as a lab's export writes them), its unit recorded as the
+    column's (:func:`_cell_units`; a header or ``units:`` naming another is warned of).
+    Such a column was refused ("numbers with a unit: write numbers only"), or read as
+    missing, where a mature tool reads it. Cells of several units (``1.2 ppm`` and
+    ``350 ppb``: a number each of another size) are refused naming both and their lines;
+    a column with some plain numbers keeps them and counts its unit cells as missing.
+
+    Raises
+    ------
+    DataError
+        The cells name units of another size.
+    """
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        return series
+    from prospect.ingest.layers import unit_key
+
+    text = _text_cells(series).where(series.notna(), "").str.strip()
+    filled = (text != "").to_numpy() & keep
+    limit = text.map(lambda c: _LIMIT.fullmatch(c) is not None).to_numpy(bool)
+    read = {i: r for i, (c, f) in enumerate(zip(text.tolist(), filled, strict=True))
+            if f and (r := _cell_unit(c)) is not None}
+    hit = np.zeros(len(text), bool)
+    hit[list(read)] = True
+    if not read or (filled & ~limit & ~hit).any():
+        return series
+    kinds: dict[Any, list[int]] = {}
+    for i, (_, unit) in read.items():
+        kinds.setdefault(unit_key(unit), []).append(i)
+    if len(kinds) > 1:
+        shown = "; ".join(f"{read[at[0]][1]!r} ({_listed(numbers, np.asarray(at), what)})"
+                          for at in kinds.values())
+        raise DataError(
+            f"{path}: column {column!r} holds numbers written with different units "
+            f"({shown}), each a number of another size; convert them to one unit and "
+            "write it in the header (e.g. 'li [ppm]'), or in 'units:', with the numbers alone "
+            "in the cells")
+    first = min(read)
+    _cell_units(frame, column, read[first][1], f"in its cells ({text.iloc[first]!r})")
+    bare = pd.Series([read[i][0] if i in read else None for i in range(len(text))],
+                     index=series.index)
+    return series.where(~hit, bare)
 
 
 def _warn_overflow(frame: pd.DataFrame, column: str, keep: np.ndarray, path: Path,
@@ -1557,9 +1639,13 @@ def _decorated(series: pd.Series) -> str | None:
         return ("these look like dates: a spreadsheet turned numbers such as 5.12 into "
                 "dates (day and month); format the column as Number (or Text) before "
                 "typing or importing the values, and export them again")
+    if cells.map(lambda c: _RANGE.fullmatch(c) is not None).mean() > 0.5:
+        return ("these are ranges or approximations ('2 to 3', '~3'): give one number for "
+                "each (or leave it empty), and say in a note how it was chosen")
     if cells.map(lambda c: _WITH_UNIT.fullmatch(c) is not None).mean() > 0.5:
-        return ("these are numbers with a unit: write numbers only (the unit belongs in the "
-                "header, e.g. 'li [mg/L]', or in 'units:')")
+        return ("these are numbers with a unit (only a concentration unit, such as ppm, "
+                "mg/L or %, is read from the cells): write numbers only (the unit belongs "
+                "in the header, e.g. 'li [mg/L]', or in 'units:')")
     return None
 
 
@@ -2316,6 +2402,52 @@ def _warn_repeated(gdf: gpd.GeoDataFrame, keep: np.ndarray, path: Path,
         "twice), or tell the records apart (a sample number, a depth)"), stacklevel=3)
 
 
+_ID_NAMES = frozenset((
+    "id", "sample", "sampleid", "samplenumber", "samplenr", "sampleno", "samplecode",
+    "samplename", "labid", "labno", "labnumber", "well", "wellid", "wellname", "wellno",
+    "uwi", "api", "station", "stationid", "siteid", "sitecode", "monster", "monsternummer",
+    "monsterid", "putcode", "putid", "nitgcode", "boreholeid",
+))
+"""Plain names (:func:`_plain`) of a column naming each sample, well or station once."""
+
+
+def _warn_ids_at_several_places(gdf: gpd.GeoDataFrame, keep: np.ndarray, path: Path,
+                                numbers: np.ndarray, what: str) -> None:
+    """Warn of a sample (well, station) ID given at two or more places in a table whose
+    ID column (:data:`_ID_NAMES`) names records once: coordinates copied onto the wrong
+    row, or an ID reused, each read as a sample of its own at its place without a word.
+    A column whose IDs repeat on half its records or more (a site shared by many
+    samples) is no ID column;
+    records repeating an ID at one place (samples of one well at several depths) are
+    the surfaces' "two or more records at one place" warning."""
+    names = [c for c in gdf.columns if c != gdf.geometry.name and _plain(str(c)) in _ID_NAMES]
+    rows = np.flatnonzero(keep)
+    if len(names) != 1 or rows.size < 3:
+        return
+    ids = _text_cells(pd.Series(gdf[names[0]].iloc[rows]).reset_index(drop=True))
+    ids = ids.where(pd.Series(gdf[names[0]].iloc[rows]).reset_index(drop=True).notna(), "")
+    ids = ids.str.strip()
+    filled = (ids != "") & (ids.str.lower() != "nan")
+    if filled.sum() < 3 or ids[filled].nunique() < 0.5 * filled.sum():
+        return
+    geoms = gdf.geometry.iloc[rows].to_numpy()
+    place = pd.Series([f"{x:.9g} {y:.9g}" for x, y in zip(
+        shapely.get_x(geoms), shapely.get_y(geoms), strict=True)])
+    frame = pd.DataFrame({"id": ids, "place": place})[filled.to_numpy()]
+    places = frame.groupby("id", sort=False)["place"].nunique()
+    several = places[places > 1].index.tolist()
+    if not several:
+        return
+    first = frame.index[frame["id"] == several[0]].to_numpy()
+    shown = "; ".join(f"{what} {int(numbers[rows[i]])} at {place[i].replace(' ', ', ')}"
+                      for i in first[:3])
+    warnings.warn(DataWarning(
+        f"{path}: {len(several)} ID(s) in column {names[0]!r} are given at two or more "
+        f"places (e.g. {several[0]!r}: {shown}), each record read as a sample of its own "
+        "there: coordinates copied onto the wrong row, or an ID used twice; correct the "
+        "coordinates, or give each sample its own ID"), stacklevel=3)
+
+
 def swapped_axes_fix(path: Path | str, *, x: str = "lon", y: str = "lat",
                      layer: str | None = None, crs: Any = None) -> str:
     """How to give a point file whose coordinates are the other way round (latitude
@@ -2896,8 +3028,10 @@ def _percent_units(frame: pd.DataFrame) -> None:
             continue
         if plain:
             mixed[names[j]] = plain
-        else:
-            units.setdefault(names[j], "%")
+        elif names[j] not in units:
+            units[names[j]] = "%"
+            frame.attrs["units_where"] = {**(frame.attrs.get("units_where") or {}),
+                                          names[j]: "in its cells formatted as percentages"}
     frame.attrs["units"] = units or frame.attrs.get("units")
     frame.attrs["percent_mixed"] = mixed
 
@@ -3074,6 +3208,7 @@ def read_points(
             stacklevel=2)
     gdf = _single_points(gdf, keep)
     _warn_repeated(gdf, keep, path, np.asarray(numbers), what)
+    _warn_ids_at_several_places(gdf, keep, path, np.asarray(numbers), what)
     kinds = sorted(set(gdf.geom_type[keep]))
     if kinds and kinds != ["Point"]:
         other = keep & (gdf.geom_type != "Point").to_numpy()
@@ -3128,7 +3263,9 @@ def read_points(
         values = {c: v[fits] for c, v in values.items()}
     epsg = target.to_epsg()
     units = {c: u for c, u in (gdf.attrs.get("units") or {}).items() if c in columns}
+    where = {c: w for c, w in (gdf.attrs.get("units_where") or {}).items() if c in units}
     return PointTable(x=tx, y=ty, values=values,
                       crs=f"EPSG:{epsg}" if epsg else target.to_wkt(), path=str(path),
                       source_crs=gdf.crs.to_string(),
-                      lines=np.asarray(numbers)[keep.nonzero()[0][fits]], units=units)
+                      lines=np.asarray(numbers)[keep.nonzero()[0][fits]], units=units,
+                      units_where=where)

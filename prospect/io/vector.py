@@ -43,15 +43,42 @@ from prospect.io.geoparquet import (
     read_parquet,
 )
 
-__all__ = ["COORDINATE_LIMIT", "check_columns", "check_coordinates", "crs_replaced_message",
-           "dataset_files", "dbf_overflows", "described_hint", "file_version", "gdal_messages",
-           "gdal_said_message", "gpx_layer", "ground_shift", "has_geometry", "layer_crs",
-           "layer_fields", "list_layers", "near_column", "no_geometry_message", "not_lonlat_hint",
-           "read_attribute", "read_units", "read_vector", "recoded_message",
-           "repaired_message", "source_name", "text_coordinates", "text_coordinates_said",
-           "undefined_srs", "unit_name",
-           "utf8_read_as_code_page", "western_read_as_other_code_page", "zip_datasets",
-           "zip_members"]
+__all__ = [
+    "COORDINATE_LIMIT",
+    "check_columns",
+    "check_coordinates",
+    "crs_replaced_message",
+    "dataset_files",
+    "dbf_overflows",
+    "described_hint",
+    "file_version",
+    "gdal_messages",
+    "gdal_said_message",
+    "gpx_layer",
+    "ground_shift",
+    "has_geometry",
+    "layer_crs",
+    "layer_fields",
+    "list_layers",
+    "near_column",
+    "no_geometry_message",
+    "not_lonlat_hint",
+    "read_attribute",
+    "read_units",
+    "read_vector",
+    "recoded_message",
+    "refuse_partial_prj",
+    "repaired_message",
+    "source_name",
+    "text_coordinates",
+    "text_coordinates_said",
+    "undefined_srs",
+    "unit_name",
+    "utf8_read_as_code_page",
+    "western_read_as_other_code_page",
+    "zip_datasets",
+    "zip_members",
+]
 
 
 def quiet_measured() -> None:
@@ -1036,6 +1063,39 @@ def _info(src: _Source, layer: str | None) -> dict[str, Any]:
     return info
 
 
+def refuse_partial_prj(path: Path | str) -> None:
+    """Refuse a shapefile whose ``.prj`` is in ArcInfo's keywords and states what GDAL
+    reads only in part (:func:`prospect.io.raster.esri_keyword_gap`).
+
+    OGR read ``Projection UTM`` / ``Zone -19`` (ArcInfo's southern zone) as UTM zone 30
+    north, so a geology map, a deposit shapefile or a label layer was placed 6000 km away
+    ("no feature in the region") or, of a zone next to the region's, overlapped it in the
+    wrong place without a word. Every vector read without a config ``crs:`` checks it.
+
+    Raises
+    ------
+    CRSError
+        Naming the ``.prj``, what GDAL reads only in part and the fix.
+    """
+    from prospect.io.raster import esri_keyword_gap
+
+    path = str(path)
+    if path.startswith("/vsi") or "://" in path or not path.lower().endswith(".shp"):
+        return
+    prj = Path(path).with_suffix(".prj")
+    try:
+        text = prj.read_text(errors="replace")[:1 << 16] if prj.is_file() else ""
+    except OSError:
+        return
+    gap = esri_keyword_gap(text)
+    if gap:
+        raise CRSError(
+            f"{path}: its CRS file {prj.name} is in ArcInfo's keywords and {gap}: the "
+            "features would be placed by a CRS GDAL filled in; give the CRS with 'crs:' in "
+            "the source config (e.g. crs: 'EPSG:32719' for WGS 84 / UTM zone 19 south), or "
+            f"write {prj.name} as WKT (gdalsrsinfo -o wkt_esri EPSG:<code> > {prj.name})")
+
+
 def layer_crs(path: Path | str, *, layer: str | None = None, crs: str | None = None) -> str:
     """WKT of a layer's CRS (``crs`` when given or when the file carries none)."""
     src = _check_layer(path, layer)
@@ -1044,6 +1104,7 @@ def layer_crs(path: Path | str, *, layer: str | None = None, crs: str | None = N
     info = _info(src, layer)
     if info.get("crs") is None:
         raise _no_crs(src, info.get("undefined_srs", ""))
+    refuse_partial_prj(path)
     return parse_crs(info["crs"]).to_wkt()
 
 
@@ -1055,6 +1116,51 @@ def layer_fields(path: Path | str, *, layer: str | None = None) -> list[str]:
 def layer_info(path: Path | str, *, layer: str | None = None) -> dict[str, Any]:
     """pyogrio's ``read_info`` of a layer (of the vector file inside a ``.zip``)."""
     return _info(_source(path, layer), layer)
+
+
+_NATIONAL_GRIDS: tuple[str, ...] = (
+    "EPSG:28992", "EPSG:3067", "EPSG:3006", "EPSG:2154", "EPSG:27700", "EPSG:31370",
+    "EPSG:2056", "EPSG:2193",
+)
+"""Projected CRSs of national grids whose extents tell them apart from most others (RD
+New, TM35FIN, SWEREF99 TM, Lambert-93, British National Grid, Belgian Lambert 72, Swiss
+LV95, NZTM), offered when metres in a file without a CRS lie within one of them (UTM
+zones are not: every zone holds the same numbers)."""
+
+
+@functools.cache
+def _grid_extent(code: str) -> tuple[str, tuple[float, float, float, float]] | None:
+    """A national grid's name and the extent of its area of use in its own metres."""
+    import pyproj
+
+    with contextlib.suppress(Exception):
+        crs = pyproj.CRS(code)
+        area = crs.area_of_use
+        if area is not None:
+            return crs.name, pyproj.Transformer.from_crs(
+                "EPSG:4326", crs, always_xy=True).transform_bounds(*area.bounds)
+    return None
+
+
+def metre_crs_example(bounds: tuple[float, float, float, float]) -> str:
+    """The CRS to offer for projected metres of ``bounds`` (west, south, east, north) in a
+    file that states none: the national grids of :data:`_NATIONAL_GRIDS` whose extent
+    holds them (``'EPSG:28992 (Amersfoort / RD New)'``, possibly several), and the form of
+    a UTM zone's code (``EPSG:326NN``). It was ``EPSG:32619`` (UTM zone 19N, off Venezuela)
+    whatever the place: an outline of the Netherlands in RD New was told to be written so."""
+    west, south, east, north = bounds
+    fits = []
+    for code in _NATIONAL_GRIDS:
+        found = _grid_extent(code)
+        if found is not None:
+            x0, y0, x1, y1 = found[1]
+            if x0 <= west and east <= x1 and y0 <= south and north <= y1:
+                fits.append(f"{code} ({found[0]})")
+    utm = "EPSG:326NN for UTM zone NN north, EPSG:327NN south, NN the zone of the place"
+    if fits:
+        return (f"{' or '.join(fits[:3])} if the data lie there, else the code of the CRS "
+                f"they are in ({utm})")
+    return f"the code of the CRS they are in ({utm}, or a national grid's)"
 
 
 def not_lonlat_hint(path: Path | str, *, layer: str | None = None,
@@ -1080,7 +1186,8 @@ def not_lonlat_hint(path: Path | str, *, layer: str | None = None,
     return (f"; its coordinates (x {west:.10g} to {east:.10g}, y {south:.10g} to "
             f"{north:.10g}) are no longitude/latitude, yet the layer's CRS is {said.name!r} "
             "(a GeoJSON without a 'crs' member is read as WGS 84, RFC 7946): give the CRS "
-            "they are in with 'crs:' in the source config (e.g. crs: 'EPSG:32619')")
+            "they are in with 'crs:' in the source config (e.g. crs: "
+            f"{metre_crs_example((west, south, east, north))})")
 
 
 def _swapped_hint(path: Path | str, layer: str | None, crs: Any,
@@ -1348,7 +1455,9 @@ def read_vector(
         if crs is None:
             raise _no_crs(src, gdf.attrs.get("undefined_srs", ""))
         gdf = gdf.set_crs(parse_crs(crs).to_wkt(), allow_override=True)
-    elif crs is not None:
+    elif crs is None:
+        refuse_partial_prj(path)
+    else:
         gdf = gdf.set_crs(parse_crs(crs).to_wkt(), allow_override=True)
     if keep is not None:
         gdf = gdf[keep(gdf)]

@@ -512,6 +512,7 @@ def read_occurrences(
             f"{path}: 'flags' names value column(s) {stray}, which the table does not have "
             f"(model.labels.value_column is {value_column!r}); use the column headers exactly "
             "as in the table")
+    _warn_ratio(path, value_column, mineral)
     other_commodity = _other_commodity(gdf, path, mineral, value_column, numbers, what)
     gdf["_fid"] = np.arange(len(gdf))
     gdf["_same_as"] = repeated_records(gdf, ignore=("_value", "_fid", "_same_as"))
@@ -732,6 +733,24 @@ def _warn_other_geometries(path: Path, gdf: pd.DataFrame, n_records: int) -> Non
            else "")), stacklevel=3)
 
 
+def _warn_ratio(path: Path, column: str | None, mineral: str | None) -> None:
+    """Warn when the grade column is a ratio or an index (``Mg_Li_ratio``, ``Li/Mg``,
+    :func:`prospect.config.commodities.column_ratio`): its labels are cells where the
+    ratio passes ``min_value``, no grade of ``mineral`` (the Mg/Li ratio of a brine is low
+    where its lithium is worth extracting). It was read as a grade without a word."""
+    from prospect.config.commodities import column_ratio
+
+    if column is None or (ratio := column_ratio(column)) is None:
+        return
+    of = f" (of {ratio[0]} to {ratio[1]})" if all(ratio) else ""
+    warnings.warn(DataWarning(
+        f"{path}: the grade column {column!r} is a ratio or an index{of}, not a grade"
+        + (f" of {mineral}" if mineral else "") + ": a record is a positive where the "
+        "ratio reaches min_value, whatever its grade (a high Mg/Li ratio is a poor brine); "
+        "give the grade column in 'value_column' (e.g. 'Li_ppm'), or keep the ratio if "
+        "that is what the labels should say"), stacklevel=3)
+
+
 def _values(frame: pd.DataFrame, column: str | None, path: Path,
             nodata: tuple[float, ...] = (), flag: str | Qualifier | None = None, *,
             numbers: np.ndarray, what: str) -> np.ndarray:
@@ -749,8 +768,30 @@ def _values(frame: pd.DataFrame, column: str | None, path: Path,
     flags = flag_values(frame[column])
     if flags is not None:  # yes/no, true/false: a presence flag, read as 1/0
         return flags
-    return column_values(frame, column, path, numbers=numbers, what=what, nodata=nodata,
-                         strict=False, flag=flag)
+    values = column_values(frame, column, path, numbers=numbers, what=what, nodata=nodata,
+                           strict=False, flag=flag)
+    _warn_cell_units(frame, column, path)
+    return values
+
+
+def _warn_cell_units(frame: pd.DataFrame, column: str, path: Path) -> None:
+    """Warn when the grade column's cells state a unit (``1.2 ppm``, percentage cells)
+    other than its header's (``Li_ppb``, ``Li (ppm)``): ``min_value`` is compared with the
+    numbers as the cells write them, in the cells' unit. A sheet's percentage cells
+    under ``Li_ppm`` were so compared with a threshold in ppm, without a word."""
+    from prospect.ingest.layers import unit_key
+    from prospect.io.companions import concentration_unit
+
+    where = (frame.attrs.get("units_where") or {}).get(column)
+    unit = (frame.attrs.get("units") or {}).get(column)
+    named = concentration_unit(column)
+    if where is None or unit is None or named is None or unit_key(named) == unit_key(unit):
+        return
+    warnings.warn(DataWarning(
+        f"{path}: the grade column {column!r} states {named} in its header but {unit} "
+        f"{where}; its grades are read in {unit}, as the cells write them, and min_value "
+        f"is compared with them: give min_value in {unit}, or correct the header"),
+        stacklevel=4)
 
 
 _FLAG_WORDS = {"yes": 1.0, "no": 0.0, "y": 1.0, "n": 0.0, "true": 1.0, "false": 0.0}

@@ -222,7 +222,7 @@ def test_coordinates_in_degrees_minutes_and_seconds_are_named(sandbox: Sandbox, 
 
 
 @pytest.mark.parametrize(("cells", "needle"), [
-    ([f"{i} mg/l" for i in range(20)], "numbers with a unit"),
+    ([f"{i} mS/cm" for i in range(20)], "numbers with a unit"),
     ([f"<{i % 3 + 1}" for i in range(20)], "detection limits"),
     (["n.d."] * 10 + ["<0.5"] * 10, "detection limits"),
 ], ids=["units", "below-limit", "nd"])

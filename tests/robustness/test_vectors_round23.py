@@ -16,7 +16,6 @@ grade, in ``.ods`` and ``.xlsx`` alike; a CSV whose only geometry is a column of
 from __future__ import annotations
 
 import json
-import warnings
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -25,24 +24,12 @@ from xml.sax.saxutils import escape, quoteattr
 import numpy as np
 import pytest
 
-from prospect.errors import CRSError, DataError, InputFileError
+from prospect.errors import DataError
 from prospect.io.points import read_points
 from prospect.models.labels import read_occurrences
 
 from .test_vectors_round21 import _xlsx
-from .test_vectors_round22 import RD
-
-
-def _caught(call: Any) -> tuple[Any, list[str], Exception | None]:
-    """``call()``'s result (or ``None``), every warning's text and the error."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            out, error = call(), None
-        except (DataError, CRSError, InputFileError) as exc:
-            out, error = None, exc
-    return out, [" ".join(str(w.message).split()) for w in caught], error
-
+from .test_vectors_round22 import RD, _caught
 
 _ODS_NS = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
            'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
