@@ -44,6 +44,7 @@ from prospect.io.vector import (
     read_units,
     read_vector,
     recoded_message,
+    refuse_partial_prj,
     repaired_message,
     unit_name,
 )
@@ -542,6 +543,8 @@ def plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
     if source.faults_layer is not None and source.faults_layer not in layers_in_file:
         raise DataError(f"{path}: no faults layer {source.faults_layer!r}; layers are "
                         f"{layers_in_file}")
+    if source.crs is None:
+        refuse_partial_prj(path)
     src_crs = _source_crs(path, source.layer, source.crs)
     check_transformable(src_crs, grid.crs_obj, where=path)
     replaced = crs_replaced_message(path, layer=source.layer, crs=source.crs)

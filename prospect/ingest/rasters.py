@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -710,6 +711,34 @@ def _class_table(source: RasterSource, refs: list[BandRef]) -> tuple[tuple[int, 
     return tuple(sorted((code, name) for code, (name, _) in table.items()))
 
 
+_UNCLASSIFIED = re.compile(r"(un|not|no)[ _-]?class(ified)?|no[ _-]?data|null|none|"
+                           r"masked|background|unknown|undefined", re.IGNORECASE)
+"""Class names a classifier gives the cells it put in no class (ENVI's class 0
+``Unclassified``, a raster attribute table's ``NoData`` or ``Background`` row)."""
+
+
+def _warn_unclassified(source: RasterSource, refs: list[BandRef],
+                       classes: tuple[tuple[int, str], ...], span: list[int]) -> None:
+    """Warn when a categorical variable's class table names a code as no class
+    (:data:`_UNCLASSIFIED`) that none of its files drops as no data: an ENVI
+    classification's class 0 ``Unclassified`` (GDAL reads its class names, and no nodata)
+    was ingested as a class of its own, one a model then learns from like any rock unit,
+    without a word. GDAL and QGIS keep it a value, so it stays one; the warning names the
+    code and ``nodata:``, which makes it no data. A code outside the codes the files hold
+    (``span``: lowest and highest) is not said."""
+    dropped = {ref.nodata for ref in refs} | {ref.other_nodata for ref in refs}
+    for code, name in classes:
+        if len(span) == 2 and not span[0] <= code <= span[1]:
+            continue
+        if _UNCLASSIFIED.fullmatch(name.strip()) and float(code) not in dropped:
+            files = sorted({Path(str(ref.info.path)).name for ref in refs})
+            warnings.warn(DataWarning(
+                f"{', '.join(files)}: class code {code} is named {name!r}, the cells a "
+                f"classifier put in no class, but layer {source.name!r} reads them as a "
+                f"class of their own (a model learns from it like any unit); to make them "
+                f"no data set 'nodata: {code}' in source {source.name!r}"), stacklevel=3)
+
+
 def _steps_message(path: str, info: RasterInfo, source: RasterSource,
                    names: list[str] | None) -> str:
     """The error for a NetCDF/HDF variable whose bands are steps of a non-spatial
@@ -1294,6 +1323,7 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
         if categorical:
             dtype, fill, code_span = _codes_layer_type(source, refs)
             classes = _class_table(source, refs)
+            _warn_unclassified(source, refs, classes, code_span)
         settings: dict[str, Any] = {
             "source": source.name, "mosaic": source.mosaic if len(refs) > 1 else None,
             "scenes": [r.describe() for r in refs]}

@@ -85,7 +85,7 @@ def why_unreadable(path: Path | str, what: str) -> str:
         if path.is_symlink():
             return (f"a symbolic link to {os.readlink(path)}, which does not exist; point it "
                     f"at the {what}")
-        return f"{what} not found; check the path in the config"
+        return f"{what} not found; check the path in the config{_other_case(path)}"
     except PermissionError:
         return "cannot be reached (permission denied on it or a folder above it)"
     except OSError as exc:  # ELOOP: a link that points at itself, directly or not
@@ -94,6 +94,24 @@ def why_unreadable(path: Path | str, what: str) -> str:
     if stat.S_ISDIR(mode):
         return f"a folder, not a {what}; give the path of the file inside it in the config"
     return f"not a regular file (a FIFO, socket or device); give the path of the {what}"
+
+
+def _other_case(path: Path) -> str:
+    """``" ('heat.tif' is there, ...)"`` naming a file beside ``path`` whose name differs
+    from it only in case (``HEAT.TIF`` written for ``heat.tif``: names are case-sensitive
+    on Linux, not on the Windows or macOS machine the config was written on), else ``""``."""
+    try:
+        with os.scandir(path.parent) as entries:
+            want = path.name.casefold()
+            for n, entry in enumerate(entries):
+                if n >= 100_000:  # a folder that large is not listed for a hint
+                    break
+                if entry.name != path.name and entry.name.casefold() == want:
+                    return (f" ({entry.name!r} is there, its name in another case: names "
+                            "are case-sensitive here; write it as it is on disk)")
+    except OSError:
+        pass
+    return ""
 
 
 def bytes_sha256(data: bytes) -> str:

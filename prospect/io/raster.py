@@ -50,6 +50,7 @@ __all__ = [
     "code_range",
     "damaged_blocks_refused",
     "driver_file",
+    "esri_keyword_gap",
     "file_stamp",
     "gdal_path",
     "gdal_reason",
@@ -316,8 +317,9 @@ def code_range(info: RasterInfo, band: int, *, nodata: float | None,
                         r, c = np.argwhere(bad)[0]
                         raise DataError(
                             f"{info.path}: band {band} is declared categorical but holds the "
-                            f"non-integer value {block[r, c]!r} (row {win.row_off + r}, column "
-                            f"{win.col_off + c}); class codes must be integers: use "
+                            f"non-integer value {float(block[r, c]):.9g} (row "
+                            f"{win.row_off + r}, column {win.col_off + c}); class codes "
+                            "must be integers: use "
                             "'values: continuous' or recode the raster"
                         )
                 vals = block[valid]
@@ -552,7 +554,8 @@ class RasterInfo:
     """The other local files GDAL reads of a format that keeps a grid in several (a raw
     grid's header or cells: ENVI's ``.hdr``, ER Mapper's cells beside its ``.ers``, MFF's
     band files; an ESRI binary grid's ``.adf`` files; the ``.prj`` holding an ASCII, XYZ or
-    Surfer grid's CRS), which a run's checksums cover beside :attr:`path`: an edit of the
+    Surfer grid's CRS; any file's ``.aux.xml`` stating a nodata, scale, offset or grid,
+    world file or ``.msk`` mask), which a run's checksums cover beside :attr:`path`: an edit of the
     header alone (its nodata, its grid) left the checksums as they were, and a rerun
     kept the cube of the old header as "inputs unchanged" (:func:`companion_files`)."""
 
@@ -1793,6 +1796,66 @@ _EHDR_WORDS = {"byteorder": ("I", "M", "LSBFIRST", "MSBFIRST"),
 """ESRI ``.hdr`` keys GDAL reads as one of a few words (another is taken as a default)."""
 
 
+_GDAL_NODATA_TAG = 42113
+"""The TIFF tag GDAL keeps a GeoTIFF's nodata in, as text."""
+
+_LEADING_NUMBER = re.compile(r"\s*[-+]?(?:\d|[.,]\d|nan|inf)", re.IGNORECASE)
+"""The start of a text C's ``atof`` (GDAL's ``CPLAtofM``) reads a number from; any other
+text it reads as 0."""
+
+
+def _refuse_nodata_words(src: Any, path: Path | str) -> None:
+    """Refuse a file whose nodata GDAL reads from a text that is no number: a GeoTIFF's
+    ``GDAL_NODATA`` tag, a VRT's ``NoDataValue`` (or a source's ``NODATA``) or an
+    ``.aux.xml``'s ``NoDataValue`` stating ``None``, ``NA``, ``none`` or ``null`` (a
+    Python writer's ``str(None)``, R's missing value, a hand edit). GDAL reads such a
+    text with C's ``atof``, as 0: every cell of 0 (a concentration below detection, a
+    heat flow of 0, class 0) was dropped as no data, exit 0, without a word. An ENVI or
+    ``.hdr`` header's are refused by :func:`_refuse_header_words`."""
+    import xml.etree.ElementTree as ET
+
+    stated: list[tuple[str, str]] = []
+    if src.driver in ("GTiff", "COG"):
+        text = _tiff_tag_text(path, _GDAL_NODATA_TAG)
+        if text and text.strip():
+            stated.append((f"its GDAL_NODATA tag (TIFF tag {_GDAL_NODATA_TAG})", text))
+    if src.driver == "VRT" and str(path).lower().endswith(".vrt") and \
+            not str(path).startswith("/vsi") and "://" not in str(path):
+        try:
+            tree = ET.parse(str(path)).getroot()
+        except (ET.ParseError, OSError):
+            tree = None
+        for band in tree.iter("VRTRasterBand") if tree is not None else ():
+            for key in ("NoDataValue", "NODATA"):  # the band's, a ComplexSource's
+                for element in band.iter(key):
+                    if element.text and element.text.strip():
+                        stated.append((f"its <{key}> of band {band.get('band', '1')}",
+                                       element.text))
+    aux = next((Path(f) for f in (src.files or [])[1:]
+                if str(f).lower().endswith(".aux.xml") and not str(f).startswith("/vsi")),
+               None)
+    if aux is not None:
+        try:
+            root = ET.parse(aux).getroot()
+        except (ET.ParseError, OSError):
+            root = None
+        for band in root.iter("PAMRasterBand") if root is not None else ():
+            text = band.findtext("NoDataValue")
+            if text is not None and text.strip():
+                stated.append((f"{aux.name}'s NoDataValue of band {band.get('band', '1')}",
+                               text))
+    for where, text in stated:
+        if _LEADING_NUMBER.match(text):  # atof reads its number (a decimal comma too)
+            continue
+        raise DataError(
+            f"{path}: {where} states {text.strip()[:40]!r} where a number is meant, and "
+            "GDAL reads a word as nodata 0: every cell of 0 would be dropped as no data; "
+            "state the nodata the file was written with (gdal_translate -a_nodata <value>, "
+            "or -a_nodata none where it has none)"
+            + (f", or correct the NoDataValue in {aux.name}"
+               if aux is not None and where.startswith(aux.name) else ""))
+
+
 def _header_lines(text: str, sep: str) -> Iterator[tuple[int, str, str]]:
     """``(line number, key, value)`` of a ``key = value`` (ENVI, ``{...}`` over several
     lines) or ``KEY value`` (``sep=" "``, ESRI ``.hdr``) header."""
@@ -2773,8 +2836,9 @@ a GeoTIFF's or NetCDF's sidecars (``.aux.xml``, world files) are not among them.
 def companion_files(src: Any, path: Path | str) -> tuple[str, ...]:
     """:attr:`RasterInfo.companions` of the open ``src`` read from ``path``: the other
     files GDAL lists of a format kept in several (not the ``.aux.xml`` GDAL may write
-    itself), and the ``.prj`` beside a format that keeps its CRS there (read by GDAL or
-    by :func:`_prj_crs`); local files only."""
+    itself), the ``.prj`` beside a format that keeps its CRS there (read by GDAL or by
+    :func:`_prj_crs`), and the sidecars whose content GDAL applies to any file
+    (:func:`_applied_sidecars`); local files only."""
     if str(path).startswith("/vsi") or "://" in str(path):
         return ()
     own = os.path.abspath(str(path))
@@ -2786,7 +2850,41 @@ def companion_files(src: Any, path: Path | str) -> tuple[str, ...]:
         prj = Path(path).with_suffix(".prj")
         if prj.is_file():
             found.append(str(prj))
+    found += _applied_sidecars(src.files or [])
     return tuple(dict.fromkeys(f for f in found if os.path.abspath(f) != own))
+
+
+_APPLIED_AUX = ("NoDataValue", "Scale", "Offset", "UnitType", "SRS", "GeoTransform",
+                "LAYER_TYPE", "CategoryNames", "GDALRasterAttributeTable", "ColorTable",
+                "AREA_OR_POINT")
+"""What an ``.aux.xml`` states that GDAL applies to a file's values or placing (statistics
+are not: GDAL writes them itself, so an ``.aux.xml`` of statistics alone is no input)."""
+
+
+def _applied_sidecars(files: list[str]) -> list[str]:
+    """The sidecars among a file's ``files`` whose content GDAL applies to its values or
+    placing: an ``.aux.xml`` stating a nodata, scale, offset, CRS, grid or classes
+    (:data:`_APPLIED_AUX`), a world file, an external ``.msk`` mask.
+
+    They are inputs of the layer (:attr:`RasterInfo.companions`): an ``.aux.xml`` edited
+    between two runs into the same ``-o`` (another scale, offset or nodata) or a world
+    file moved east was not seen, the rerun said "config and inputs unchanged" and kept
+    the cube of the old values, exit 0."""
+    out: list[str] = []
+    for f in files[1:]:
+        name = str(f).lower()
+        if name.startswith("/vsi") or not Path(f).is_file():
+            continue
+        if name.endswith(".aux.xml"):
+            try:
+                text = Path(f).read_text(errors="replace")
+            except OSError:
+                continue
+            if any(key in text for key in _APPLIED_AUX):
+                out.append(str(f))
+        elif Path(name).suffix in _WORLD_FILES or name.endswith(".msk"):
+            out.append(str(f))
+    return out
 
 
 def _prj_crs(src: Any, path: Path | str) -> CRS | None:
@@ -2807,8 +2905,131 @@ def _prj_crs(src: Any, path: Path | str) -> CRS | None:
         return None
     try:
         return CRS.from_user_input(text)
-    except Exception:  # a .prj PROJ cannot read: the error below names it
+    except Exception:  # a .prj PROJ cannot read: ArcInfo's keywords, else said below
+        return _esri_keyword_crs(text)
+
+
+_ESRI_KEYWORDS = re.compile(r"^\s*projection\s+\S", re.IGNORECASE | re.MULTILINE)
+"""The first line of an ArcInfo (Workstation) ``.prj`` of keywords (``Projection UTM``,
+``Zone 19``, ``Datum WGS84``, ``Parameters``), which PROJ does not read."""
+
+
+def _esri_keyword_crs(text: str) -> CRS | None:
+    """The CRS of an ArcInfo ``.prj`` of keywords (``Projection UTM`` / ``Zone 19`` /
+    ``Datum WGS84`` ...), as GDAL reads one beside an ESRI ASCII grid (its
+    ``OSRImportFromESRI``), else ``None``.
+
+    ArcInfo Workstation, older Geosoft and many survey archives wrote a grid's ``.prj``
+    in these keywords, not in WKT; PROJ reads neither the keywords nor their
+    ``Parameters`` block, so an XYZ or Surfer grid beside such a ``.prj`` was refused as
+    having "no CRS GDAL can read" although GDAL reads the same ``.prj`` beside an ESRI
+    ASCII grid. GDAL is asked through a one-cell ESRI ASCII grid in its memory file
+    system with the ``.prj`` beside it."""
+    if not _ESRI_KEYWORDS.search(text):
         return None
+    from rasterio.io import MemoryFile
+
+    folder = f"prospect-prj-{os.getpid()}-{threading.get_ident()}-{id(text)}"
+    cell = b"ncols 1\nnrows 1\nxllcorner 0\nyllcorner 0\ncellsize 1\n0\n"
+    try:
+        with (MemoryFile(cell, dirname=folder, filename="grid.asc") as grid,
+              MemoryFile(text.encode(), dirname=folder, filename="grid.prj"),
+              warnings.catch_warnings(), rasterio.Env(CPL_LOG="OFF")):
+            warnings.simplefilter("ignore")
+            with grid.open() as probe:
+                found = probe.crs
+        read = CRS.from_wkt(found.to_wkt()) if found else None
+    except Exception:  # GDAL reads no CRS from it either: said as before
+        return None
+    # a projection GDAL does not know is read as a local (engineering) system: no CRS
+    return None if read is None or read.is_engineering else read
+
+
+def _esri_keywords(text: str) -> tuple[dict[str, str], list[str]]:
+    """An ArcInfo keyword ``.prj``'s keywords (lower case -> the rest of their line, as
+    written) and the lines of its ``Parameters`` block."""
+    keywords: dict[str, str] = {}
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        word, _, rest = line.strip().partition(" ")
+        if word.lower() == "parameters":
+            return keywords, [x.strip() for x in lines[i + 1:] if x.strip()]
+        if word:
+            keywords.setdefault(word.lower(), rest.strip())
+    return keywords, []
+
+
+_FULL_ESRI_PROJECTIONS = frozenset({"GEOGRAPHIC", "UTM", "STATEPLANE", "GREATBRITAIN_GRID",
+                                    "ALBERS", "LAMBERT", "TRANSVERSE", "MERCATOR",
+                                    "POLAR", "POLYCONIC", "EQUIDISTANT_CONIC", "STEREOGRAPHIC",
+                                    "LAMBERT_AZIMUTHAL", "AZIMUTHAL_EQUIDISTANT",
+                                    "ORTHOGRAPHIC", "GNOMONIC", "ROBINSON", "SINUSOIDAL",
+                                    "EQUIRECTANGULAR", "MILLER", "VANDERGRINTEN",
+                                    "HOTINE", "KROVAK", "NEW_ZEALAND_MAP_GRID"})
+"""ArcInfo projections; those of :data:`_PARAMETER_FREE` need no ``Parameters`` block."""
+
+_PARAMETER_FREE = frozenset({"GEOGRAPHIC", "UTM", "STATEPLANE", "GREATBRITAIN_GRID"})
+
+
+def esri_keyword_gap(text: str) -> str | None:
+    """What an ArcInfo keyword ``.prj`` states that GDAL reads only in part, or ``None``:
+    a UTM ``Zone`` missing or negative (ArcInfo's southern zones: GDAL 3.6 reads both
+    as zone 30 north), an ``Xshift``/``Yshift`` other than 0 (GDAL drops the shift), or
+    a projection with no ``Parameters`` (GDAL fills its standard parallels, origin and
+    false easting with 0). Each placed a grid hundreds of kilometres or a shift away,
+    and then "none of its files overlap" the region, or worse, overlap it.
+
+    Parameters
+    ----------
+    text
+        The ``.prj``'s text.
+    """
+    if not _ESRI_KEYWORDS.search(text):
+        return None
+    keywords, parameters = _esri_keywords(text)
+    projection = keywords.get("projection", "").split(" ")[0].upper()
+    if projection == "UTM":
+        zone = keywords.get("zone", "")
+        if not zone:
+            return ("states 'Projection UTM' without a 'Zone' line, and GDAL then takes a "
+                    "zone of its own choosing")
+        if not zone.isdigit() or not 1 <= int(zone) <= 60:
+            return (f"states 'Zone {zone}' (ArcInfo writes a southern zone as negative), "
+                    "which GDAL reads as another zone")
+    for key in ("xshift", "yshift"):
+        try:
+            shift = float(keywords.get(key, "0") or 0)
+        except ValueError:
+            shift = 0.0
+        if shift != 0:
+            return (f"states '{key.capitalize()} {keywords[key]}', a shift of every "
+                    "coordinate GDAL does not apply")
+    if projection in _FULL_ESRI_PROJECTIONS - _PARAMETER_FREE and not parameters:
+        return (f"states 'Projection {projection}' without the 'Parameters' it needs "
+                "(standard parallels, origin, false easting), and GDAL reads each as 0")
+    return None
+
+
+def _refuse_partial_prj(src: Any, path: Path | str) -> None:
+    """Refuse a grid whose ``.prj`` (of a format that keeps its CRS there) is in
+    ArcInfo's keywords and states what GDAL reads only in part (:func:`esri_keyword_gap`):
+    GDAL's ESRI ASCII and ``.hdr`` grid drivers read such a ``.prj`` themselves, and
+    :func:`_prj_crs` reads it as they do for XYZ and Surfer grids, so the grid was placed
+    by a CRS GDAL had filled in, without a word."""
+    if src.driver not in _PRJ_FORMATS or str(path).startswith("/vsi") or "://" in str(path):
+        return
+    prj = Path(path).with_suffix(".prj")
+    try:
+        text = prj.read_text(errors="replace") if prj.is_file() else ""
+    except OSError:
+        return
+    gap = esri_keyword_gap(text[:1 << 16])
+    if gap:
+        raise CRSError(
+            f"{path}: its CRS file {prj.name} is in ArcInfo's keywords and {gap}: the grid "
+            "would be placed by a CRS GDAL filled in; give the CRS with 'crs:' in the "
+            "source config (e.g. crs: 'EPSG:32719' for WGS 84 / UTM zone 19 south), or "
+            f"write {prj.name} as WKT (gdalsrsinfo -o wkt_esri EPSG:<code> > {prj.name})")
 
 
 def _why_no_crs(src: Any, path: Path | str) -> str:
@@ -3345,6 +3566,24 @@ def _coded_bands(src: Any) -> tuple[str | None, ...]:
     return tuple(out)
 
 
+def _named_codes(codes: tuple[str | None, ...],
+                 classes: tuple[tuple[tuple[int, str], ...], ...]) -> tuple[str | None, ...]:
+    """``codes`` (:func:`_coded_bands`) with a band whose file names its classes
+    (``classes``: a raster attribute table, category names) marked as class codes too.
+
+    A geology map of codes 1..3 whose ``.aux.xml`` attribute table names them granite,
+    basalt and shale (as ArcGIS and QGIS write one), or an ENVI file of ``class names``
+    without a ``class lookup``, read by default as continuous values had its codes
+    resampled into values between two classes (bilinear: 1.5, half granite and half
+    basalt), exit 0, without a word: the names said codes as plainly as a colour table."""
+    out = list(codes)
+    for at, pairs in enumerate(classes):
+        if at < len(out) and out[at] is None and pairs:
+            shown = ", ".join(f"{code} {name}" for code, name in pairs[:4])
+            out[at] = f"class names ({shown}{', ...' if len(pairs) > 4 else ''})"
+    return tuple(out)
+
+
 def _cf_flags(tags: dict[str, str]) -> tuple[str, tuple[tuple[int, str], ...]]:
     """Why a NetCDF/HDF band's CF attributes say it holds class codes (``flag_values``,
     with the class names of ``flag_meanings``, or bit fields of ``flag_masks``), ``""``
@@ -3405,7 +3644,7 @@ def _class_names(src: Any, codes: tuple[str | None, ...]
     its raster attribute table, else its category names), ``()`` where none. From the
     dataset's VRT description (no pixel read), only for a file that may hold them: a
     band of class codes (``codes``, :func:`_coded_bands`), an ``.aux.xml`` beside it, or
-    an ERDAS Imagine or KEA file."""
+    an ERDAS Imagine, KEA or ENVI file (an ENVI classification's ``class names``)."""
     import xml.etree.ElementTree as ET
 
     from rasterio.io import MemoryFile
@@ -3414,7 +3653,7 @@ def _class_names(src: Any, codes: tuple[str | None, ...]
     if src.driver in _CF_DRIVERS:  # CF's flag_values and flag_meanings
         flags = tuple(_cf_flags(src.tags(b))[1] for b in range(1, src.count + 1))
         return flags if any(flags) else ()
-    if not any(codes) and src.driver not in ("HFA", "KEA") and \
+    if not any(codes) and src.driver not in ("HFA", "KEA", "ENVI") and \
             not any(str(f).lower().endswith(".aux.xml") for f in src.files or []):
         return ()
     try:
@@ -3824,6 +4063,8 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
     try:
         with _gdal_listening() as heard, rasterio.open(name) as src:
             file_crs = src.crs
+            if crs is None:
+                _refuse_partial_prj(src, path)
             beside = _prj_crs(src, path) if file_crs is None and crs is None else None
             no_crs = _why_no_crs(src, path) if file_crs is None and beside is None else ""
             if src.count == 0 and src.subdatasets:
@@ -3872,6 +4113,7 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
                 info["steps"] = _steps(src)
             info["codes"] = _coded_bands(src)
             info["classes"] = _class_names(src, info["codes"])
+            info["codes"] = _named_codes(info["codes"], info["classes"])
             info["alpha"] = tuple(i + 1 for i, ci in enumerate(src.colorinterp)
                                   if ci == ColorInterp.alpha)
             info["read_bytes"] = _check_blocks(src, path)
@@ -3885,6 +4127,7 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
                 # and the -9999 cells were ingested as values
                 info["nodata"] = (ASCII_DEFAULT_NODATA,)
             _refuse_header_words(src, path)
+            _refuse_nodata_words(src, path)
             _refuse_sparse(src, path, nodata)
             vrt_lossy: list[tuple[str, float | None]] = []
             _refuse_vrt_unmarked(src, path, vrt_root, lossy=vrt_lossy)
@@ -3982,7 +4225,8 @@ def _warn_stale_aux(path: Path | str, files: list[str], companions: tuple[str, .
     if aux is None or not files or str(files[0]).startswith("/vsi"):
         return
     try:
-        newest = max(Path(f).stat().st_mtime for f in (files[0], *companions))
+        newest = max(Path(f).stat().st_mtime for f in (files[0], *companions)
+                     if os.path.abspath(f) != os.path.abspath(aux))
         older = newest - aux.stat().st_mtime
         text = aux.read_text(errors="replace")
     except OSError:
