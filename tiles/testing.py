@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xarray as xr
@@ -27,12 +27,16 @@ from prospect.io.raster import write_cog
 from prospect.testing.servers import bound_socket, free_port, serving
 from tiles.colormap import N_COLOURS, colormap_palette
 
+if TYPE_CHECKING:
+    import httpx
+
 __all__ = [
     "BONAIRE_BOUNDS",
     "LiveServer",
     "TileFixture",
     "field_values",
     "free_port",
+    "http_client",
     "live_server",
     "make_tile_fixture",
     "read_pmtiles_tile",
@@ -113,12 +117,31 @@ def make_tile_fixture(
     return TileFixture(root, grid, prob, unc, path, key, revoked, other)
 
 
+def http_client(url: str, *, keep_alive_s: float = 5.0, **kwargs: Any) -> httpx.Client:
+    """An ``httpx.Client`` on ``url`` that drops an idle connection before the server does.
+
+    httpx keeps an idle connection for 5 s, the server's default ``keep_alive_s``: a request
+    sent on it just as the server closed it met "Connection reset by peer" (a suite run
+    under load did). Browsers and curl retry such a request; httpx does not, so its pooled
+    connections expire at a fifth of the server's idle limit.
+    """
+    import httpx  # a test dependency (the dev extra)
+
+    limits = httpx.Limits(keepalive_expiry=keep_alive_s / 5)
+    return httpx.Client(base_url=url, limits=limits, **kwargs)
+
+
 @dataclass(frozen=True)
 class LiveServer:
-    """A running server: its root URL and port."""
+    """A running server: its root URL, port and idle limit for keep-alive connections."""
 
     url: str
     port: int
+    keep_alive_s: float = 5.0
+
+    def client(self, **kwargs: Any) -> httpx.Client:
+        """An ``httpx.Client`` on this server (see :func:`http_client`)."""
+        return http_client(self.url, keep_alive_s=self.keep_alive_s, **kwargs)
 
 
 @contextmanager
@@ -138,7 +161,8 @@ def live_server(config_path: str | Path, *, port: int | None = None) -> Iterator
     server = uvicorn.Server(uvicorn_config(app, cfg, host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="off"))
     with serving(server, name="tile server", timeout_s=20, sock=sock):
-        yield LiveServer(url=f"http://127.0.0.1:{port}", port=port)
+        yield LiveServer(url=f"http://127.0.0.1:{port}", port=port,
+                         keep_alive_s=cfg.keep_alive_s)
 
 
 @contextmanager

@@ -29,7 +29,7 @@ def served(tmp_path_factory: pytest.TempPathFactory):
     from tiles.testing import live_server, make_tile_fixture
 
     fx = make_tile_fixture(tmp_path_factory.mktemp("ogc"))
-    with live_server(fx.config) as server, httpx.Client(base_url=server.url, timeout=30) as c:
+    with live_server(fx.config) as server, server.client(timeout=30) as c:
         yield fx, server, c
 
 

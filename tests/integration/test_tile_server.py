@@ -29,7 +29,7 @@ def served(tmp_path_factory: pytest.TempPathFactory):
     from tiles.testing import live_server, make_tile_fixture
 
     fx = make_tile_fixture(tmp_path_factory.mktemp("server"))
-    with live_server(fx.config) as server, httpx.Client(base_url=server.url, timeout=30) as c:
+    with live_server(fx.config) as server, server.client(timeout=30) as c:
         yield fx, server, c
 
 
@@ -547,7 +547,7 @@ def test_range_requests_are_logged_as_sent_and_gdal_reads_multipart(served, tmp_
     (tmp_path / "serve.yaml").write_text(yaml.safe_dump(cfg))
     size = fx.uncertainty.stat().st_size
     with live_server(tmp_path / "serve.yaml") as server, \
-            httpx.Client(base_url=server.url, params={"key": fx.key}) as c:
+            server.client(params={"key": fx.key}) as c:
         for header in ("bytes=100-1099", "bytes=abc", f"bytes={size}-"):
             c.get("/download/uncertainty.tif", headers={"Range": header})
         # GDAL reading a column of blocks asks for their two runs of bytes in one request
@@ -599,7 +599,7 @@ def test_a_republished_layer_is_served_at_the_next_request(tmp_path) -> None:
         "layers": [{"name": "p", "cog": "p.tif", "public": True},
                    {"name": "u", "cube": "c.zarr", "variable": "u", "public": True}]}))
     with live_server(tmp_path / "serve.yaml") as server, \
-            httpx.Client(base_url=server.url, timeout=30) as c:
+            server.client(timeout=30) as c:
         def state() -> tuple[str, str, str, float, str]:
             wmts = c.get("/wmts/1.0.0/WMTSCapabilities.xml")
             wms = c.get("/wms", params={"SERVICE": "WMS", "REQUEST": "GetCapabilities"})

@@ -19,7 +19,7 @@ import yaml
 from pyproj import Transformer
 
 from tiles.source import WEB_MERCATOR
-from tiles.testing import live_server, make_tile_fixture, serve_process
+from tiles.testing import http_client, live_server, make_tile_fixture, serve_process
 
 BOUNDS = (566000.0, 1341000.0, 568000.0, 1343000.0)  # 2 km x 2 km on Bonaire
 
@@ -72,7 +72,7 @@ def test_damaged_or_removed_layer_files_are_one_clear_503_and_the_rest_is_served
     fx, cube, config, centre = layers
     original = fx.probability.read_bytes()
     chunk = next(p for p in sorted((cube / "probability" / "c").rglob("*")) if p.is_file())
-    with serve_process(config) as (proc, url), httpx.Client(base_url=url, timeout=30) as c:
+    with serve_process(config) as (proc, url), http_client(url, timeout=30) as c:
         for layer in ("cog", "cube", "other"):
             assert c.get(f"/tiles/{layer}/{_tile(centre, 15)}").status_code == 200
         # damaged in place (same size), then truncated, then removed
@@ -116,7 +116,7 @@ def test_an_in_process_server_reads_a_damaged_file_without_rasterio_noise(
     is a context variable that the server thread lacked) and an unraisable traceback."""
     fx, _, config, centre = layers
     original = fx.probability.read_bytes()
-    with live_server(config) as server, httpx.Client(base_url=server.url, timeout=30) as c, \
+    with live_server(config) as server, server.client(timeout=30) as c, \
             caplog.at_level(logging.ERROR, logger="prospect.tiles"):
         assert c.get(f"/tiles/cog/{_tile(centre, 15)}").status_code == 200
         third = len(original) // 3
@@ -160,7 +160,7 @@ def test_one_unreadable_layer_leaves_the_capabilities_and_downloads_of_the_other
         return {e.findtext("{http://www.opengis.net/wms}Name") for e in root.iter(
             "{http://www.opengis.net/wms}Layer")} - {None}
 
-    with serve_process(config) as (proc, url), httpx.Client(base_url=url, timeout=30) as c:
+    with serve_process(config) as (proc, url), http_client(url, timeout=30) as c:
         assert wmts_layers(c) == {"cog", "cube", "other"}
         assert c.get("/download/cog.tif").content == original
         fx.probability.write_bytes(original[: len(original) // 3])

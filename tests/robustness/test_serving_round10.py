@@ -100,7 +100,7 @@ def served(site: dict[str, Any]):
          "title": "Uncertainty\x01 of the \x0bmodel", "description": "made\x1f here"},
         {"name": "laea", "cog": str(site["laea"]), "public": True},
     ], title="Tiles\x02 for partners", tile_matrix_sets=["UTM19WGS84Quad", "WorldCRS84Quad"])
-    with live_server(path) as server, httpx.Client(base_url=server.url, timeout=60) as c:
+    with live_server(path) as server, server.client(timeout=60) as c:
         yield c
 
 
@@ -151,7 +151,7 @@ def test_a_cube_variable_removed_under_the_server_is_a_503_not_a_blank_map_or_a_
         {"name": "cog", "cog": str(site["fx"].probability), "public": True}])
     z, x, y = site["tile"]
     lon, lat = site["centre"]
-    with live_server(path) as server, httpx.Client(base_url=server.url, timeout=60) as c:
+    with live_server(path) as server, server.client(timeout=60) as c:
         assert c.get(f"/tiles/cube/{z}/{x}/{y}.png").status_code == 200
         if damage == "folder removed":
             shutil.rmtree(cube / "probability")
@@ -365,7 +365,7 @@ def test_a_config_zoom_range_beyond_the_data_serves_the_zooms_its_documents_offe
         {"name": "p", "cog": str(site["fx"].probability), "public": True}],
         min_zoom=20, max_zoom=24)
     z, x, y = site["tile"]
-    with live_server(path) as server, httpx.Client(base_url=server.url, timeout=60) as c:
+    with live_server(path) as server, server.client(timeout=60) as c:
         doc = c.get("/tilejson/p.json").json()
         assert doc["minzoom"] <= z <= doc["maxzoom"], doc
         assert c.get(f"/tiles/p/{z}/{x}/{y}.png").status_code == 200

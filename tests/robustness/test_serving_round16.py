@@ -51,7 +51,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def served(site: dict[str, Any]):
     with live_server(site["fx"].config) as server, \
-            httpx.Client(base_url=server.url, timeout=60) as c:
+            server.client(timeout=60) as c:
         yield c
 
 
@@ -451,7 +451,7 @@ def test_rate_limit_on_wms_and_wmts_kvp_is_their_own_xml(site: dict[str, Any],
     cfg["keys"][0]["requests_per_minute"] = 2
     path = tmp_path / "serve.yaml"
     path.write_text(yaml.safe_dump(cfg))
-    with live_server(path) as server, httpx.Client(base_url=server.url, timeout=60,
+    with live_server(path) as server, server.client(timeout=60,
                                                     headers={"X-API-Key": fx.key}) as c:
         for _ in range(2):
             assert _wms(c, REQUEST="GetCapabilities").status_code == 200

@@ -396,7 +396,7 @@ def test_a_cog_rewritten_in_place_while_downloaded_stops_short_without_a_traceba
         for logger in loggers:
             logger.addHandler(handler)
         try:
-            with httpx.Client(base_url=server.url, timeout=60) as c, \
+            with server.client(timeout=60) as c, \
                     c.stream("GET", "/download/big.tif") as r:
                 assert r.status_code == 200
                 length = int(r.headers["content-length"])

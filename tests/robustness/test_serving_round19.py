@@ -182,7 +182,7 @@ def republished(tmp_path: Path, site: dict[str, Any]):
     config = tmp_path / "serve.yaml"
     config.write_text(yaml.safe_dump({"layers": [{"name": "p", "cog": str(cog),
                                                   "public": True}]}))
-    with live_server(config) as server, httpx.Client(base_url=server.url, timeout=60) as c:
+    with live_server(config) as server, server.client(timeout=60) as c:
         yield c, cog
 
 

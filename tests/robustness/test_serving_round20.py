@@ -47,7 +47,7 @@ def guarded(site: dict[str, Any]):
     path = site["fx"].config.with_name("serve_cors.yaml")
     path.write_text(yaml.safe_dump({**config, "cors_origins": [ORIGIN], "public_url": PROXY},
                                    sort_keys=False))
-    with live_server(path) as server, httpx.Client(base_url=server.url, timeout=60) as c:
+    with live_server(path) as server, server.client(timeout=60) as c:
         yield c
 
 

@@ -551,7 +551,7 @@ def proxied(site: dict[str, Any]):
     config = yaml.safe_load(site["fx"].config.read_text())
     path = site["fx"].config.with_name("serve_proxied.yaml")
     path.write_text(yaml.safe_dump({**config, "public_url": PROXY}, sort_keys=False))
-    with live_server(path) as server, httpx.Client(base_url=server.url, timeout=60) as c:
+    with live_server(path) as server, server.client(timeout=60) as c:
         yield c
 
 

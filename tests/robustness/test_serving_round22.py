@@ -447,7 +447,7 @@ def test_rd_new_tiles_in_web_mercator_agree_with_gdalwarp(tmp_path: Path) -> Non
     config.write_text(yaml.safe_dump({"title": "RD New (synthetic)", "min_zoom": 0,
                                       "max_zoom": 18, "layers": [
                                           {"name": "waves", "cog": cog.name, "public": True}]}))
-    with live_server(config) as server, httpx.Client(base_url=server.url, timeout=30) as c:
+    with live_server(config) as server, server.client(timeout=30) as c:
         tj = c.get("/tilejson/waves.json").json()
         t = WEB.tile(*tj["center"][:2], tj["maxzoom"])
         r = c.get(f"/tiles/waves/{t.z}/{t.x}/{t.y}.png")

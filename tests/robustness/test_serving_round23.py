@@ -373,7 +373,7 @@ def test_a_clean_path_redirect_stays_under_the_proxys_path(
     path = tmp_path / "serve.yaml"
     path.write_text(yaml.safe_dump(config))
     z, x, y = _tile(site)
-    with live_server(path) as server, httpx.Client(base_url=server.url) as c:
+    with live_server(path) as server, server.client() as c:
         status, location, _ = _get_raw(c, f"/tiles/x/../probability/{z}/{x}/{y}.png?v=1")
     assert (status, location) == (
         301, f"https://maps.example.org/prospect/tiles/probability/{z}/{x}/{y}.png?v=1")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 
-import httpx
 import numpy as np
 import yaml
 from PIL import Image
@@ -27,7 +26,7 @@ def test_cube_and_cog_layers_serve_the_same_map(tile_fixture, tile_cube, tmp_pat
     w, s, e, n = Transformer.from_crs(32619, 4326, always_xy=True).transform_bounds(
         *tile_fixture.grid.bounds)
     t = WEB_MERCATOR.tile((w + e) / 2, (s + n) / 2, 15)
-    with live_server(path) as server, httpx.Client(base_url=server.url) as c:
+    with live_server(path) as server, server.client() as c:
         tiles = {}
         for name in ("from-cog", "from-cube"):
             r = c.get(f"/tiles/{name}/15/{t.x}/{t.y}.png")
@@ -86,7 +85,7 @@ def test_a_cube_layer_serves_blank_tiles_and_maps_outside_its_data(
     path.write_text(yaml.safe_dump(cfg))
     w, s, e, n = Transformer.from_crs(32619, 4326, always_xy=True).transform_bounds(
         *tile_fixture.grid.bounds)
-    with live_server(path) as server, httpx.Client(base_url=server.url) as c, \
+    with live_server(path) as server, server.client() as c, \
             caplog.at_level(logging.ERROR, logger="prospect.tiles"):
         for z, x, y in _outside_tiles((w, s, e, n)):
             r = c.get(f"/tiles/from-cube/{z}/{x}/{y}.png")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-import httpx
 import pytest
 import yaml
 
@@ -38,7 +37,7 @@ def test_grids_that_miss_a_layer_are_left_out_for_it_with_a_warning(tile_fixture
                           "public": True}]}
     path = tmp_path / "serve.yaml"
     path.write_text(yaml.safe_dump(config))
-    with live_server(path) as server, httpx.Client(base_url=server.url) as c:
+    with live_server(path) as server, server.client() as c:
         for name in FAR_GRIDS:
             r = c.get("/tilejson/probability.json", params={"tms": name})
             assert r.status_code == 404 and "not served in tile matrix set" in r.text, name

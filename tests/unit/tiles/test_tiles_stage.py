@@ -154,7 +154,6 @@ def test_zooms_and_centre_follow_the_data_everywhere(tmp_path: Path) -> None:
     those zooms; with a public URL the static TileJSON's URLs are absolute."""
     import xml.etree.ElementTree as ET
 
-    import httpx
     from pmtiles.reader import MmapSource, Reader
 
     from tiles.grids import tile_matrix_set
@@ -190,7 +189,7 @@ def test_zooms_and_centre_follow_the_data_everywhere(tmp_path: Path) -> None:
     config = json.loads(re.search(r'id="prospect-config">(.*?)</script>', html, re.S).group(1))
     assert (config["layers"][0]["minzoom"], config["layers"][0]["maxzoom"]) == (12, 14)
     # the server (configured 0-18) says the same through the same rule
-    with live_server(fx.config) as server, httpx.Client(base_url=server.url) as c:
+    with live_server(fx.config) as server, server.client() as c:
         served = c.get("/tilejson/probability.json").json()
         caps = ET.fromstring(c.get("/wmts/1.0.0/WMTSCapabilities.xml").content)
     assert (served["minzoom"], served["maxzoom"], served["center"]) == (
