@@ -395,18 +395,23 @@ class RequestLimits:
     WMTS KVP request in that protocol's XML, which its clients read). ``redirect`` makes
     a redirect's ``Location`` from a path and query (default: relative; the tile server's
     is under its ``public_url``); ``known`` says whether a clean path names an endpoint
-    (default: none does, so no path is redirected).
+    (default: none does, so no path is redirected); ``redirect_headers`` gives a redirect's
+    caching headers from the request's scope (the tile server's are its Cache-Control and
+    Vary: a ``301`` without them is cacheable for ever, RFC 9111 4.2.2).
     """
 
     def __init__(self, app: ASGIApp, *, max_header_bytes: int = MAX_HEADER_BYTES,
                  refusal: Refusal = json_refusal,
                  redirect: Callable[[str], str] = lambda location: location,
-                 known: Callable[[str], bool] = lambda path: False) -> None:
+                 known: Callable[[str], bool] = lambda path: False,
+                 redirect_headers: Callable[[Scope], dict[str, str]] = lambda scope: {},
+                 ) -> None:
         self.app = app
         self.max_header_bytes = max_header_bytes
         self.refusal = refusal
         self.redirect = redirect
         self.known = known
+        self.redirect_headers = redirect_headers
 
     def _refusal(self, scope: Scope) -> tuple[int, str]:
         raw_path = scope.get("raw_path") or scope["path"].encode()
@@ -436,6 +441,7 @@ class RequestLimits:
         location = _unclean(scope, self.known)
         if location is not None:
             await Response(status_code=301, headers={
-                "Location": self.redirect(location)})(scope, receive, send)
+                "Location": self.redirect(location), **self.redirect_headers(scope)})(
+                    scope, receive, send)
             return
         await self.app(scope, receive, send)

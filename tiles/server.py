@@ -334,7 +334,9 @@ def create_app(config: ServeConfig, *, config_path: str | Path | None = None) ->
     app.state.colour_notes = colour_notes
     app.add_middleware(RequestLimits, max_header_bytes=config.max_header_bytes,
                        refusal=_protocol_refusal, redirect=svc.redirect_url,
-                       known=lambda path: _names_endpoint(app, path))
+                       known=lambda path: _names_endpoint(app, path),
+                       redirect_headers=lambda scope: svc.cache_headers(
+                           Request(scope), public=True))
     if config.cors_origins:  # outermost, so browser preflights are answered before the limits
         app.add_middleware(
             _Cors, refusal=_protocol_refusal, allow_origins=config.cors_origins,

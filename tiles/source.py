@@ -395,7 +395,8 @@ class LayerSource:
         return self.zoom_range(WEB_MERCATOR)[1]
 
     def check_whole(self) -> None:
-        """Raise :class:`LayerDataError` when the COG is cut short (checked once per version).
+        """Raise :class:`LayerDataError` when the COG is cut short, or is no longer one
+        band of values (:func:`_check_replaced_cog`); checked once per version.
 
         A COG stores its full-resolution blocks last, the bottom-right block at the end of
         the file: reading that one block finds a file truncated anywhere in its data,
@@ -407,7 +408,9 @@ class LayerSource:
         from rasterio.windows import Window
 
         with self._reading():
+            _check_replaced_cog(self.path)
             ds = self._dataset(-1)
+            _check_replaced_cog(self.path, ds.count)
             bh, bw = ds.block_shapes[0]
             row, col = (ds.height - 1) // bh * bh, (ds.width - 1) // bw * bw
             ds.read(1, window=Window(col, row, ds.width - col, ds.height - row))
@@ -583,11 +586,16 @@ class LayerSource:
         ds = self._dataset(level)
         out = np.full((height, width), np.nan, dtype="f4")
         src_nodata = ds.nodata if ds.nodata is not None else np.nan
+        alpha = alpha_band(self._dataset(-1))
         reproject(
             rasterio.band(ds, 1), out, src_nodata=src_nodata, dst_nodata=np.nan,
             dst_transform=from_bounds(left, bottom, right, top, width, height), dst_crs=dst,
             resampling=Resampling[resampling], init_dest_nodata=True,
+            **({"src_alpha": alpha} if alpha else {}),
         )
+        packing = band_packing(self._dataset(-1))  # an overview's dataset states none
+        if packing is not None:
+            out = unpack(out, packing)
         return np.ma.masked_invalid(out, copy=False)
 
     def read_tile(
@@ -630,25 +638,94 @@ class LayerSource:
 
         A value stored in fewer than 64 bits is given as its shortest decimal (the digits
         its type holds), not the binary expansion a float64 conversion prints."""
+        packing = None
+        if self.variable is None:
+            with self._reading():
+                ds = self._dataset(-1)
+                alpha, packing = alpha_band(ds), band_packing(ds)
+            if alpha:
+                return self._alpha_point(lon, lat, alpha, packing)
         with self._reading(), self.reader() as rdr, warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
                 pt = rdr.point(lon, lat)
             except NO_DATA_HERE:
                 return None
-        value = np.ma.asarray(pt.array)[0]
-        if np.ma.is_masked(value) or not np.isfinite(float(value)):
-            return None
-        kind = np.asarray(value).dtype
-        if kind.kind == "f" and kind.itemsize < 8:
-            # the shortest decimal that is this float32 (0.47262153): float() of it was
-            # printed 0.47262153029441833, ten digits the data do not hold
-            return float(np.format_float_positional(value, unique=True, trim="-"))
-        return float(value)
+        return _cell_value(np.ma.asarray(pt.array)[0], packing)
+
+    def _alpha_point(self, lon: float, lat: float, alpha: int,
+                     packing: tuple[float, float] | None) -> float | None:
+        """:meth:`point` of a COG whose band ``alpha`` says where it has data (``gdalwarp
+        -dstalpha`` writes one, Float32 beside Float32 values): no data where it is 0.
+
+        rio-tiler takes such a band for opaque only at its type's maximum (3.4e38 for
+        Float32, never written), so every cell was "outside", and GDAL uses it as the mask
+        only for Byte and UInt16 bands."""
+        from pyproj import Transformer
+
+        with self._reading():
+            ds = self._dataset(-1)
+            x, y = Transformer.from_crs("EPSG:4326", ds.crs, always_xy=True).transform(lon, lat)
+            if not all(map(math.isfinite, (x, y))):
+                return None
+            row, col = ds.index(x, y)
+            if not (0 <= row < ds.height and 0 <= col < ds.width):
+                return None
+            window = ((row, row + 1), (col, col + 1))
+            if ds.read(alpha, window=window)[0, 0] == 0:
+                return None
+            value = ds.read(1, window=window, masked=True)[0, 0]
+        return _cell_value(value, packing)
+
+
+def alpha_band(ds: Any) -> int | None:
+    """The index of ``ds``'s alpha band (the band that says where the data are), if any."""
+    from rasterio.enums import ColorInterp
+
+    found = [i + 1 for i, ci in enumerate(ds.colorinterp) if ci == ColorInterp.alpha]
+    return found[0] if found else None
+
+
+def band_packing(ds: Any) -> tuple[float, float] | None:
+    """``(scale, offset)`` of ``ds``'s first band when its values are packed (GDAL's
+    band scale and offset: value = stored * scale + offset), else ``None``."""
+    scale = float(ds.scales[0]) if ds.scales else 1.0
+    offset = float(ds.offsets[0]) if ds.offsets else 0.0
+    return None if (scale, offset) == (1.0, 0.0) else (scale, offset)
+
+
+def unpack(stored: np.ndarray, packing: tuple[float, float]) -> np.ndarray:
+    """The values of ``stored`` cells of a packed band (:func:`band_packing`), as float32
+    (the type the pipeline reads a packed band into; NaN stays NaN).
+
+    A COG of probabilities stored as UInt16 with scale 0.0001 (``gdal_translate -ot
+    UInt16 -scale 0 1 0 10000``, then ``gdal_edit.py -scale 0.0001``, as many producers
+    pack) was served as its stored counts: ``/point`` said 5000 where the value is 0.5,
+    and every tile was drawn in the ramp's top colour. ``prospect serve`` refuses a scale
+    of 0 or not finite at start-up (:func:`prospect.io.raster.raster_info`)."""
+    scale, offset = packing
+    return (np.asarray(stored, dtype="f8") * scale + offset).astype("f4")
+
+
+def _cell_value(value: Any, packing: tuple[float, float] | None = None) -> float | None:
+    """One cell's value as :meth:`LayerSource.point` gives it: ``None`` where masked or not
+    finite; unpacked (:func:`unpack`) when ``packing`` is given; a value stored in fewer
+    than 64 bits as its shortest decimal."""
+    if np.ma.is_masked(value) or not np.isfinite(float(value)):
+        return None
+    if packing is not None:
+        value = unpack(np.asarray(value), packing)[()]
+    kind = np.asarray(value).dtype
+    if kind.kind == "f" and kind.itemsize < 8:
+        # the shortest decimal that is this float32 (0.47262153): float() of it was
+        # printed 0.47262153029441833, ten digits the data do not hold
+        return float(np.format_float_positional(value, unique=True, trim="-"))
+    return float(value)
 
 
 def cog_source(path: str | Path) -> LayerSource:
     """A layer read from a GeoTIFF/COG file."""
+    from prospect.errors import CRSError as MissingCRSError
     from prospect.io.raster import raster_info
 
     path = Path(path)
@@ -658,6 +735,28 @@ def cog_source(path: str | Path) -> LayerSource:
                              "and 'variable:'")
     if not path.is_file():
         raise InputFileError(f"{path}: layer COG not found; run the score stage or fix the path")
+    _check_not_archive(path)
+    # header and last block read now: a truncated or corrupt COG is refused when the layer
+    # is set up, not answered with internal errors (and dropped connections) tile by tile
+    try:
+        info = raster_info(path)
+    except MissingCRSError as exc:
+        if "has no CRS" not in str(exc):
+            raise
+        # the reader's fix names a 'crs:' key, which a serve layer does not take
+        detail = str(exc).split(": ", 1)[-1].split("; give", 1)[0]
+        raise MissingCRSError(
+            f"{path}: {detail}; a served layer's COG carries its own CRS (a serve layer takes "
+            f"no 'crs:'): write it into the file, e.g. gdal_edit.py -a_srs EPSG:28992 "
+            f"{path.name}, or gdal_translate -a_srs EPSG:<code> -of COG in.tif out.tif and "
+            "give out.tif") from None
+    if info.count > 1:
+        _check_one_band(path, info.count)
+    return LayerSource(path=path)
+
+
+def _check_not_archive(path: Path) -> None:
+    """Refuse a tile archive given (or put) where a layer's COG belongs."""
     archive = _tile_archive_kind(path)
     if archive is not None:  # GDAL read an MBTiles as 3 colour bands; a PMTiles not at all
         article = "an" if archive == "MBTiles" else "a"
@@ -666,12 +765,26 @@ def cog_source(path: str | Path) -> LayerSource:
             "colours, as the tiles stage writes them), not the layer's values: a layer is "
             "served from the COG it was drawn from (out/score/<layer>.tif, or a cube with "
             "'cube:' and 'variable:'); publish the archive itself as a static file")
-    # header and last block read now: a truncated or corrupt COG is refused when the layer
-    # is set up, not answered with internal errors (and dropped connections) tile by tile
-    info = raster_info(path)
-    if info.count > 1:
-        _check_one_band(path, info.count)
-    return LayerSource(path=path)
+
+
+def _check_replaced_cog(path: Path, count: int | None = None) -> None:
+    """:func:`cog_source`'s checks of what the file is, made again on each new version of
+    a served COG: a file renamed over it while the server runs (an RGB quick-look, a
+    stack of layers, a tile archive) was served as if it were the layer's values, its
+    first band in the layer's colours, or called damaged (the checks ran only at
+    start-up). Without ``count`` (before GDAL opens it) whether it is a tile archive;
+    with ``count`` (its bands) whether it holds one band of values. Raises
+    :class:`LayerDataError` (the layer's 503) saying what the file now is."""
+    try:
+        if count is None:
+            _check_not_archive(path)
+        elif count > 1:
+            _check_one_band(path, count)
+    except LayerDataError:
+        raise
+    except InputFileError as exc:
+        raise LayerDataError(f"{exc} (the file was replaced while the server runs; the "
+                             "layer is served again once its COG is back)") from None
 
 
 def _tile_archive_kind(path: Path) -> str | None:

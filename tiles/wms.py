@@ -163,6 +163,9 @@ def crs_problem(crs: str) -> str | None:
         return None
     if not crs:
         return "is missing"
+    if crs.upper().startswith(("AUTO2:", "AUTO:")):  # WMS's own, refused as "not a CRS"
+        return ("is an automatic projection (WMS 1.3.0 annex B, AUTO2:42001 for UTM and "
+                "the like), which this server does not offer (its capabilities list none)")
     if not _IDENTIFIER.fullmatch(crs):  # " +proj=longlat" (a '+' read as a space): a 500
         return ("is not a CRS identifier: WMS names a CRS as AUTHORITY:CODE (EPSG:4326, "
                 "CRS:84), not as a PROJ string, WKT or URL")

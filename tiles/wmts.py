@@ -10,8 +10,10 @@ offered at 256 px and, as ``<name>512``, at 512 px (the ``@2x`` tiles).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Literal
 
 import morecantile
@@ -82,6 +84,26 @@ def exception_report(code: str, message: str, locator: str | None = None) -> str
     )
 
 
+def _decimal_text(value: float) -> str:
+    """``value`` as written where it is a short decimal with float noise: ``12288000`` for
+    RD New's level 0, computed as ``12288000.000000002`` (3440.64 m / 0.28 mm; PDOK and the
+    Dutch NL profile write ``12288000``), when a decimal of at most
+    :data:`_SHORT_DIGITS` significant digits reads back within one unit in the last
+    place; else Python's shortest repr, so a value that needs its digits (Web Mercator's
+    ``559082264.0287178``, the GoogleMapsCompatible scale set's) is written as before."""
+    if not math.isfinite(value):
+        return repr(value)
+    for digits in range(1, _SHORT_DIGITS + 1):
+        text = f"{value:.{digits}g}"
+        if abs(float(text) - value) <= math.ulp(value):
+            return format(Decimal(text), "f")
+    return repr(value)
+
+
+_SHORT_DIGITS = 12
+"""Most significant digits of a value taken for a short decimal with float noise."""
+
+
 def _crs_urn(tms: morecantile.TileMatrixSet) -> str:
     epsg = tms.crs.to_epsg()
     return f"urn:ogc:def:crs:EPSG::{epsg}" if epsg else tms.crs.srs
@@ -102,7 +124,8 @@ def _matrix_set_xml(name: str, max_zoom: int) -> str:
         parts.append(
             "<TileMatrix>"
             f"<ows:Identifier>{z}</ows:Identifier>"
-            f"<ScaleDenominator>{m.scaleDenominator * factor!r}</ScaleDenominator>"
+            f"<ScaleDenominator>{_decimal_text(m.scaleDenominator * factor)}"
+            "</ScaleDenominator>"
             f"<TopLeftCorner>{ox!r} {oy!r}</TopLeftCorner>"
             f"<TileWidth>{size}</TileWidth><TileHeight>{size}</TileHeight>"
             f"<MatrixWidth>{m.matrixWidth}</MatrixWidth>"
