@@ -153,6 +153,18 @@ class IndicesConfig(StrictModel):
                          refuse_undefined=True)
         return self
 
+    @model_validator(mode="after")
+    def _constant_keys(self) -> IndicesConfig:
+        """A constant named like a band (``N: 0.3`` replaced band N by 0.3 in every cell)
+        or one an index does not read (``SAVI: {l: 0.5}`` left SAVI's L at 1): refused when
+        the job loads, naming the key, for catalogue and custom indices alike."""
+        from prospect.indices.plan import check_job_constants
+
+        if self.constants:
+            check_job_constants(self.names, self.custom, self.constants, sensor=self.sensor,
+                                bands=self.bands)  # ConfigError: a ValueError
+        return self
+
     @field_validator("sensor")
     @classmethod
     def _sensor_file_beside_config(cls, value: str, info: ValidationInfo) -> str:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import xarray as xr
 
 from prospect.config.indices import SensorConfig
-from prospect.errors import ConfigError, DataError
+from prospect.errors import ConfigError, DataError, DataWarning
 from prospect.indices.bands import load_sensor
 from prospect.indices.blocks import compute_arrays, compute_dask, resolve_backend
 from prospect.indices.catalogue import IndexEntry, load_catalogue
@@ -94,6 +95,7 @@ def compute_indices(
     if not plan.indices:
         return xr.Dataset(coords=ds.coords)
     template = _check_inputs(ds, plan, sensor_cfg)
+    _warn_nodata_unheld(ds, plan, nodata)
     check_input_kinds(ds, plan, allow_out_of_range=allow_out_of_range)
     check_reflectance_ranges(ds, plan, nodata=nodata, allow_out_of_range=allow_out_of_range)
     arrays = [ds[v].data for v in plan.inputs]
@@ -134,8 +136,12 @@ def _check_inputs(ds: xr.Dataset, plan: IndexPlan, sensor: SensorConfig) -> xr.D
         needs = {v: [p.name for p in plan.indices if v in dict(p.bands).values()]
                  for v in missing}
         hints = _variants(missing, [str(v) for v in ds.data_vars], plan)
+        commons = ", ".join(
+            f"{v} = {'/'.join(sorted({c for p in plan.indices for c, w in p.bands if w == v}))}"
+            for v in missing)
         raise DataError(
-            f"band variable(s) {missing} not in the dataset (needed by {needs}, sensor "
+            f"band variable(s) {missing} (common names {commons}) not in the dataset "
+            f"(needed by {needs}, sensor "
             f"{sensor.name!r}); variables present: {sorted(map(str, ds.data_vars))}; "
             + (f"{hints}; " if hints else "")
             + "run ingest with those bands or map the common names with indices.bands"
@@ -159,6 +165,33 @@ def _check_inputs(ds: xr.Dataset, plan: IndexPlan, sensor: SensorConfig) -> xr.D
     return template
 
 
+def _warn_nodata_unheld(ds: xr.Dataset, plan: IndexPlan, nodata: float | None) -> None:
+    """A :class:`~prospect.errors.DataWarning` naming each integer input band that cannot
+    hold ``nodata`` (``-1`` or ``70000`` for uint16, ``0.5`` for any integer): compared in
+    the band's dtype it matches no cell, so the no-data cells (65535, 0...) were computed
+    as values, without a word (GDAL warns of such a nodata value too)."""
+    import warnings
+
+    import numpy as np
+
+    if nodata is None or math.isnan(nodata):
+        return
+    unheld = []
+    for v in plan.inputs:
+        dtype = ds[v].dtype
+        if dtype.kind not in "iu":
+            continue
+        info = np.iinfo(dtype)
+        if not (nodata == int(nodata) and info.min <= nodata <= info.max) \
+                if math.isfinite(nodata) else True:
+            unheld.append(f"{v!r} ({dtype}, {info.min}..{info.max})")
+    if unheld:
+        warnings.warn(DataWarning(
+            f"indices.nodata {nodata:g} is no value of band(s) {', '.join(unheld)}, so no "
+            "cell of theirs is taken as no data; give the value the bands' files use for "
+            "no data (their GDAL nodata, e.g. 0 or 65535 for uint16)"), stacklevel=3)
+
+
 _VARIANTS = {
     "B6": ("B6_VCID_1", "B6_VCID_2",
            "Landsat 7's thermal band comes as two gains: B6_VCID_1 (low gain, the whole "
@@ -173,9 +206,17 @@ def _variants(missing: Sequence[str], present: Sequence[str], plan: IndexPlan) -
     product's name (Landsat 7's ``B6_VCID_1``/``B6_VCID_2`` for ``B6``), with the mapping
     that reads one: '' when there is none."""
     out = []
+    folded = {p.lower(): p for p in present}
     for variable in missing:
         *names, words = _VARIANTS.get(variable, ("",))
         found = [n for n in names if n in present]
+        if not found and variable.lower() in folded:  # 'b04' for B04: names are cased
+            held = folded[variable.lower()]
+            commons = sorted({c for p in plan.indices for c, v in p.bands if v == variable})
+            out.append(f"the cube holds {variable!r} as {held!r} (variable names are "
+                       "case-sensitive): read it with indices.bands "
+                       f"({', '.join(f'{c}: {held}' for c in commons)})")
+            continue
         if found:
             commons = sorted({c for p in plan.indices for c, v in p.bands if v == variable})
             out.append(f"{words}: the cube holds {', '.join(map(repr, found))}; choose one "

@@ -155,7 +155,7 @@ def parse_formula(formula: str, *, name: str = "formula") -> Expr:
             f"parser (at most {_MAX_DEPTH} levels are allowed); write it without repeated "
             "signs or chained powers"
         ) from None
-    return _convert(tree.body, formula, name, 0)
+    return _convert(tree.body, formula, name, 0, lead)
 
 
 def _syntax_where(text: str, exc: SyntaxError, lead: int) -> str:
@@ -211,15 +211,79 @@ def _refuse_non_ascii(formula: str, name: str) -> None:
         )
 
 
-def _refuse(node: ast.AST, formula: str, name: str, why: str) -> FormulaError:
+def _refuse(node: ast.AST, formula: str, name: str, why: str, *, lead: int = 0,
+            column: int | None = None, hint: str = "") -> FormulaError:
+    """The error for a node off the whitelist: what it is, its column in the formula as
+    written (``lead``: the blanks Python's parse did not see) and, when known, the fix."""
+    offset = getattr(node, "col_offset", None)
+    end = getattr(node, "end_col_offset", None)
+    if column is None and offset is not None:
+        column = offset + lead + 1
+    token = (" ".join(formula[offset + lead:end + lead].split())
+             if offset is not None and end is not None and getattr(node, "lineno", 1) == 1
+             and getattr(node, "end_lineno", 1) == 1 else _token(node))
+    where = f" at column {column}" if column is not None else ""
+    fix = f"; {hint}" if hint else ""
     return FormulaError(
-        f"index {name!r}: {why} {_token(node)!r} is not allowed in formula {formula!r}; "
-        f"allowed are numbers, band/constant names, + - * / **, parentheses and "
-        f"{', '.join(sorted(FUNCTIONS))}"
+        f"index {name!r}: {why} {token or _token(node)!r}{where} is not allowed in formula "
+        f"{formula!r}{fix}; allowed are numbers, band/constant names, + - * / **, "
+        f"parentheses and {', '.join(sorted(FUNCTIONS))}"
     )
 
 
-def _convert(node: ast.AST, formula: str, name: str, depth: int) -> Expr:
+_OPERATOR_FIXES: dict[type[ast.AST], tuple[str, str]] = {
+    ast.BitXor: ("^", "write ** for a power (N ** 2); '^' is Python's bitwise xor"),
+    ast.FloorDiv: ("//", "write / (a floor division drops the fraction of a ratio)"),
+    ast.Mod: ("%", "a remainder is no index operation; write / for a ratio"),
+    ast.MatMult: ("@", "write * for a product"),
+    ast.BitAnd: ("&", "write * for a product, or minimum(a, b)"),
+    ast.BitOr: ("|", "write maximum(a, b)"),
+    ast.LShift: ("<<", "write * 2 ** k for a scale"),
+    ast.RShift: (">>", "write / 2 ** k for a scale"),
+    ast.Invert: ("~", "write - for a negative"),
+    ast.Not: ("not", "write 1 - x for a complement"),
+}
+"""Operators off the whitelist: their symbol as written, and the fix."""
+
+_FUNCTION_FIXES = {
+    "ln": "write log(x): log is the natural logarithm",
+    "log2": "write log(x) / log(2)", "log1p": "write log(1 + x)",
+    "min": "write minimum(a, b)", "max": "write maximum(a, b)",
+    "pow": "write a ** b", "power": "write a ** b", "sqr": "write x ** 2 (sqrt(x) is "
+    "the square root)", "square": "write x ** 2", "fabs": "write abs(x)",
+    "exp10": "write 10 ** x", "amin": "write minimum(a, b)", "amax": "write maximum(a, b)",
+    "fmin": "write minimum(a, b)", "fmax": "write maximum(a, b)",
+}
+"""Functions written as another language or library names them, and the whitelist's form."""
+
+
+def _operator_column(node: ast.BinOp, formula: str, symbol: str, lead: int) -> int | None:
+    """The column of ``node``'s operator ``symbol`` in ``formula`` as written: the first
+    one between its two operands (the ast gives no position for an operator)."""
+    start = getattr(node.left, "end_col_offset", None)
+    end = getattr(node.right, "col_offset", None)
+    if start is None or end is None:
+        return None
+    found = formula.find(symbol, start + lead, end + lead)
+    return found + 1 if found >= 0 else None
+
+
+def _function_fix(node: ast.AST) -> str:
+    """The fix for a call of a function off the whitelist: the whitelist's form
+    (``ln`` -> ``log``), a library prefix dropped (``np.log`` -> ``log``), or the nearest
+    name (``sqr`` is ``x ** 2``, ``sqrtt`` is ``sqrt``)."""
+    import difflib
+
+    called = node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", "")
+    if called in _FUNCTION_FIXES:
+        return _FUNCTION_FIXES[called]
+    if called in FUNCTIONS:  # np.log, math.sqrt: no prefixes
+        return f"write {called}(...) without the prefix"
+    near = difflib.get_close_matches(str(called).lower(), list(FUNCTIONS), n=1, cutoff=0.6)
+    return f"did you mean {near[0]}()?" if near else ""
+
+
+def _convert(node: ast.AST, formula: str, name: str, depth: int, lead: int = 0) -> Expr:
     if depth > _MAX_DEPTH:
         raise FormulaError(f"index {name!r}: formula {_shown(formula)} is nested too deeply "
                            f"(at most {_MAX_DEPTH} levels; each operator of a chain such as "
@@ -228,43 +292,67 @@ def _convert(node: ast.AST, formula: str, name: str, depth: int) -> Expr:
     if isinstance(node, ast.Constant):
         value = node.value
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise _refuse(node, formula, name, "constant")
+            raise _refuse(node, formula, name, "constant", lead=lead)
         try:
             number = float(value)
         except OverflowError:  # an integer literal beyond float64: was an internal error
-            raise _refuse(node, formula, name, "constant beyond float64's range") from None
+            raise _refuse(node, formula, name, "constant beyond float64's range",
+                          lead=lead) from None
         if not math.isfinite(number):
-            raise _refuse(node, formula, name, "non-finite constant")
+            raise _refuse(node, formula, name, "non-finite constant", lead=lead)
         return Const(number)
     if isinstance(node, ast.Name):
         return Var(node.id)
     if isinstance(node, ast.UnaryOp):
-        operand = _convert(node.operand, formula, name, depth + 1)
+        operand = _convert(node.operand, formula, name, depth + 1, lead)
         if isinstance(node.op, ast.USub):
             return Const(-operand.value) if isinstance(operand, Const) else Neg(operand)
         if isinstance(node.op, ast.UAdd):
             return operand
-        raise _refuse(node, formula, name, "operator")
+        symbol, fix = _OPERATOR_FIXES.get(type(node.op), ("", ""))
+        raise _refuse(node, formula, name, f"operator {symbol!r} in" if symbol else
+                      "operator", lead=lead, hint=fix)
     if isinstance(node, ast.BinOp):
         op = _BINOPS.get(type(node.op))
         if op is None:
-            raise _refuse(node, formula, name, "operator in")
-        return BinOp(op, _convert(node.left, formula, name, depth + 1),
-                     _convert(node.right, formula, name, depth + 1))
+            symbol, fix = _OPERATOR_FIXES.get(type(node.op), ("", ""))
+            column = _operator_column(node, formula, symbol, lead) if symbol else None
+            raise _refuse(node, formula, name,
+                          f"operator {symbol!r} in" if symbol else "operator in",
+                          lead=lead, column=column, hint=fix)
+        return BinOp(op, _convert(node.left, formula, name, depth + 1, lead),
+                     _convert(node.right, formula, name, depth + 1, lead))
     if isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
-            raise _refuse(node.func, formula, name, "function")
+            raise _refuse(node.func, formula, name, "function", lead=lead,
+                          hint=_function_fix(node.func))
         if node.keywords:
-            raise _refuse(node, formula, name, "keyword argument in")
+            raise _refuse(node, formula, name, "keyword argument in", lead=lead)
         arity = FUNCTIONS[node.func.id]
         if len(node.args) != arity or any(isinstance(a, ast.Starred) for a in node.args):
             raise FormulaError(
-                f"index {name!r}: {node.func.id}() takes {arity} argument(s) in formula "
-                f"{formula!r}"
+                f"index {name!r}: {node.func.id}() at column {node.col_offset + lead + 1} "
+                f"takes {arity} argument(s), not {len(node.args)}, in formula {formula!r}"
+                + ("; for another base write log(x) / log(b)" if node.func.id == "log" else "")
             )
         return Call(node.func.id,
-                    tuple(_convert(a, formula, name, depth + 1) for a in node.args))
-    raise _refuse(node, formula, name, "expression")
+                    tuple(_convert(a, formula, name, depth + 1, lead) for a in node.args))
+    if isinstance(node, ast.Tuple) and node.elts:  # '1,5 * N': a decimal comma
+        first = getattr(node.elts[0], "end_col_offset", 0) + lead
+        comma = formula.find(",", first)
+        raise _refuse(node, formula, name, "comma in", lead=lead,
+                      column=comma + 1 if comma >= 0 else None,
+                      hint="write decimals with a point (1.5, not 1,5); a formula is one "
+                      "expression, without commas outside a function's arguments")
+    raise _refuse(node, formula, name, "expression", lead=lead,
+                  hint=_CHOICE_FIX if isinstance(node, ast.Compare | ast.IfExp | ast.BoolOp)
+                  else "")
+
+
+_CHOICE_FIX = ("an index is one number per cell, without comparisons or conditions: for a "
+               "cap write minimum(x, 1), for a floor maximum(x, 0), for the larger of two "
+               "maximum(a, b)")
+"""The fix for a comparison, a conditional or a boolean operator in a formula."""
 
 
 def _walk(expr: Expr) -> Iterator[Expr]:

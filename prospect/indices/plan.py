@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import json
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -45,9 +46,9 @@ from prospect.indices.formula import (
     variables,
 )
 
-__all__ = ["IndexPlan", "PlannedIndex", "check_distinct_case", "check_index_names",
-           "constant_powers", "fold_constants", "plan_indices", "self_cancelling",
-           "undefined_parts"]
+__all__ = ["IndexPlan", "PlannedIndex", "check_constant_keys", "check_distinct_case",
+           "check_index_names", "check_job_constants", "constant_powers", "fold_constants",
+           "plan_indices", "self_cancelling", "undefined_parts"]
 
 _NAME_OK = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.")
 
@@ -414,6 +415,7 @@ def plan_indices(
     band_map = band_variables(sensor_cfg, dict(bands or {}))
     values: dict[str, float | str | None] = {**constant_defaults(), **wavelengths(sensor_cfg)}
     glob, per_index = _constant_values(entries, constants)
+    check_constant_keys(entries, constants or {}, band_map)
     values.update(glob)
     _refuse_unused_names(entries, bands or {}, glob, {
         *constant_defaults(), *wavelengths(sensor_cfg),
@@ -422,6 +424,9 @@ def plan_indices(
     planned: list[PlannedIndex] = []
     inputs: dict[str, None] = {}
     for entry in entries:
+        given = {*glob, *per_index.get(entry.name, {})}
+        if entry.source == "custom":
+            _refuse_constants_for_bands(entry, band_map, values, given)
         planned.append(_plan_one(entry, sensor_cfg, band_map,
                                  {**values, **per_index.get(entry.name, {})}, known_bands,
                                  refuse_undefined=refuse_undefined))
@@ -446,6 +451,118 @@ _NOT_BANDS = {
 _SPELLED_BANDS = {"BLUE": "B", "GREEN": "G", "RED": "R", "NIR": "N", "SWIR1": "S1",
                   "SWIR2": "S2", "REDEDGE1": "RE1", "REDEDGE2": "RE2", "REDEDGE3": "RE3"}
 """Band names written out, and the common name meant."""
+
+
+def _uses(entry: IndexEntry) -> set[str]:
+    """The constants and names ``entry``'s formula reads: its variables, the catalogue's
+    list of its constants, and ``sigma`` when it reads a kernel term (``kNR``)."""
+    names = set(variables(entry.expr)) | set(entry.constants)
+    if any(is_kernel_term(n) for n in names):
+        names.add("sigma")
+    return names
+
+
+def check_constant_keys(entries: Sequence[IndexEntry],
+                        constants: Mapping[str, object],
+                        band_map: Mapping[str, str]) -> None:
+    """Refuse keys of ``indices.constants`` that would be taken without effect, or in a
+    band's place.
+
+    A key that is a band (``constants: {N: 0.3}``, or ``{NDVI: {N: 0.3}}``) replaced the
+    band's values by the number in every cell: NDVI became ``(0.3 - R) / (0.3 + R)``,
+    without a word. A key under an index's name that its formula does not read
+    (``{SAVI: {l: 0.5}}``, ``{EVI: {G: 2.0}}``: EVI's gain is ``g``) left the index at its
+    default, without a word; the same key for every index was already refused
+    (:func:`_refuse_unused_names`).
+
+    Raises
+    ------
+    ConfigError
+        Naming the key (``indices.constants.SAVI.l``), what the index reads and the fix.
+    """
+    common = set(common_band_names()) | set(band_map)
+    by_name = {e.name: e for e in entries}
+    for key, value in constants.items():
+        inner = value.items() if isinstance(value, Mapping) else ()
+        where = [(f"indices.constants.{key}", str(key), None)] if not inner else [
+            (f"indices.constants.{key}.{name}", str(name), by_name.get(str(key)))
+            for name, _ in inner]
+        for path, name, entry in where:
+            if name in common:
+                held = f" (the sensor reads it from {band_map[name]!r})" \
+                    if name in band_map else ""
+                cased = [c for c in (entry.constants if entry else ())
+                         if c.lower() == name.lower()]
+                meant = (f"; index {entry.name!r}'s constant is {cased[0]!r} (names are "
+                         f"case-sensitive)" if entry and cased else "")
+                raise ConfigError(
+                    f"{path}: {name!r} is a band{held}, not a constant: a number there "
+                    f"would replace the band's values in every cell{meant}; map the band "
+                    f"to a cube variable with indices.bands.{name}, or remove the key")
+            if entry is None:
+                continue
+            uses = _uses(entry)
+            if name in uses:
+                continue
+            own = sorted(n for n in uses if n not in common and not is_kernel_term(n))
+            near = [a for a in own if a.lower() == name.lower()] or \
+                difflib.get_close_matches(name, own, n=1)
+            hint = f"did you mean {near[0]!r}? " if near else ""
+            raise ConfigError(
+                f"{path}: index {entry.name!r} ({entry.formula}) does not use {name!r}, so "
+                f"the value would be ignored; {hint}"
+                + (f"its constants: {', '.join(own)}" if own else "it has no constants"))
+
+
+def check_job_constants(names: Sequence[str], custom: Mapping[str, str],
+                        constants: Mapping[str, object], *, sensor: str | SensorConfig,
+                        bands: Mapping[str, str] | None = None) -> None:
+    """:func:`check_constant_keys` for a job's ``indices`` section when it loads (the
+    catalogue indices are otherwise planned by the indices stage, after ingest)."""
+    sensor_cfg = sensor if isinstance(sensor, SensorConfig) else load_sensor(sensor)
+    catalogue = load_catalogue()
+    entries = [catalogue[n] for n in names if n in catalogue]
+    entries += [_custom_entry(n, f) for n, f in custom.items()]
+    check_constant_keys(entries, constants, band_variables(sensor_cfg, dict(bands or {})))
+    known = {*constant_defaults(), *wavelengths(sensor_cfg),
+             *(c for e in catalogue.values() for c in e.constants)}
+    read = {n for e in entries for n in _uses(e)}
+    for key, value in constants.items():
+        if isinstance(value, Mapping) or key not in known or key in read:
+            continue  # a name no index knows is the stage's "no index uses" refusal
+        readers = sorted(n for n, e in catalogue.items() if key in _uses(e))
+        shown = ", ".join(readers[:6]) + (", ..." if len(readers) > 6 else "")
+        raise ConfigError(
+            f"indices.constants.{key}: no index of this job "
+            f"({', '.join(e.name for e in entries)}) reads {key!r}, so the value would be "
+            f"ignored; " + (f"indices that read it: {shown}; " if readers else "")
+            + "remove the key, or list the index meant in indices.names")
+
+
+def _refuse_constants_for_bands(entry: IndexEntry, band_map: Mapping[str, str],
+                                values: Mapping[str, float | str | None],
+                                given: set[str]) -> None:
+    """Refuse a custom formula's name that is a catalogue constant differing from a band
+    only in case, left at its default: ``(n - R) / (n + R)`` read spyndex's constant
+    ``n`` = 5 for band ``N``, ``g - N`` EVI's gain 2.5 for band ``G``, without a word.
+    A constant given in ``indices.constants`` is taken as meant."""
+    folded = {b.lower(): b for b in band_map}
+    for n in variables(entry.expr):
+        band = folded.get(n.lower())
+        if band is None or n == band or n not in values or n in given:
+            continue
+        value = values[n]
+        shown = f" = {value:g}" if isinstance(value, float) else ""
+        raise ConfigError(
+            f"index {entry.name!r} ({entry.formula}): {n!r} is the catalogue constant "
+            f"{n}{shown}, not band {band!r} (names are case-sensitive); write {band} for "
+            f"the band, or set indices.constants.{n} to use the constant")
+
+
+def _band_key(name: str) -> str:
+    """A sensor band's name compared as written by hand: case and zero padding aside
+    (``B8``, ``b08`` and ``B08`` are one)."""
+    return re.sub(r"(?<=[A-Za-z])0+(?=\d)", "", name).upper()
 
 
 def _refuse_unused_names(entries: Sequence[IndexEntry], bands: Mapping[str, str],
@@ -500,6 +617,14 @@ def _plan_one(entry: IndexEntry, sensor: SensorConfig, band_map: Mapping[str, st
             used_bands[n] = band_map[n]
         else:
             hint = _NOT_BANDS.get(n.lower(), "")
+            cased = [b for b in band_map if b.lower() == n.lower()]
+            if cased and not hint:  # 'r' for R: band names are case-sensitive
+                hint = f" (band names are case-sensitive: did you mean {cased[0]!r}?)"
+            held = [(c, v) for c, v in band_map.items() if _band_key(v) == _band_key(n)]
+            if held and not hint:  # 'B8' or 'B08': the sensor's own band name
+                c, v = held[0]
+                hint = (f" (the sensor's band {v!r} is read under its common name {c!r} "
+                        f"in a formula: write {c})")
             raise ConfigError(
                 f"index {entry.name!r} ({entry.formula}) needs band {n!r}{hint}, which sensor "
                 f"{sensor.name!r} does not map; map it with indices.bands.{n}: <cube variable>"

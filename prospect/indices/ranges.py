@@ -23,6 +23,7 @@ from prospect.errors import DataError, DataWarning
 from prospect.indices.plan import IndexPlan
 
 __all__ = [
+    "PLAUSIBLE_MEDIAN",
     "RADAR_LIMITS",
     "REFLECTANCE_LIMITS",
     "acquisition_dates",
@@ -572,6 +573,7 @@ def judge_samples(users: dict[str, tuple[str, list[str]]], samples: list[Any], *
         lo, hi = REFLECTANCE_LIMITS
         if math.isnan(m) or lo <= m <= hi:
             _warn_flat(variable, common, names, sample, nodata)
+            _warn_implausible_median(variable, common, names, m)
             continue
         raise DataError(
             f"band {variable!r} ({common}) has a median of {m:.6g}, outside {lo}..{hi} for "
@@ -596,6 +598,34 @@ def _judge_radar(variable: str, common: str, names: list[str], median: float) ->
         f"linear radar backscatter (needed by {', '.join(names)}): these look like {looks}; "
         "ingest the band as linear power (sigma0 or gamma0; from dB: 10 ** (dB / 10)), "
         "write the formula under indices.custom, or set indices.allow_out_of_range: true")
+
+
+PLAUSIBLE_MEDIAN = (-0.05, 1.0)
+"""A reflective band whose median lies outside this, but inside :data:`REFLECTANCE_LIMITS`,
+is warned of: reflectance is 0..1, and no scene is mostly above 1 (brighter than a white
+reflector) or mostly below 0 (a little below 0 over water is atmospheric correction's
+noise)."""
+
+
+def _warn_implausible_median(variable: str, common: str, names: list[str],
+                             median: float) -> None:
+    """A :class:`~prospect.errors.DataWarning` when a reflective band's median is outside
+    :data:`PLAUSIBLE_MEDIAN`: a band of median 1.2 or -0.1 passed the refusal's wide limits
+    (meant for digital numbers) and its indices were computed without a word (NDWI of a
+    green band of median 1.4 and NIR 0.4 is 0.56, "water" everywhere)."""
+    import warnings
+
+    lo, hi = PLAUSIBLE_MEDIAN
+    if math.isnan(median) or lo <= median <= hi:
+        return
+    side = ("above 1: brighter than a white reflector over most of the scene"
+            if median > hi else "below 0: reflectance is never negative over most of a scene")
+    warnings.warn(DataWarning(
+        f"band {variable!r} ({common}, read by {', '.join(names)}) has a median reflectance "
+        f"of {median:.6g}, {side}; a wrong scale or offset in the ingest settings (an offset "
+        "left out or applied twice, a scale of another product) would give this, and the "
+        "indices read from it are not the band's; check the band's ingest settings"),
+        stacklevel=3)
 
 
 def _warn_flat(variable: str, common: str, names: list[str], sample: Any,
