@@ -63,12 +63,34 @@ def examples(command: str) -> str:
         f"  {line}" for line in lines)
 
 
+_CONTROLS = {**{c: f"\\x{c:02x}" for c in (*range(0x00, 0x20), *range(0x7f, 0xa0))
+                 if chr(c) not in "\n\t"},
+             **{c: f"\\u{c:04x}" for c in (0x200e, 0x200f, *range(0x202a, 0x202f),
+                                          *range(0x2066, 0x206a))}}
+"""Characters a terminal obeys rather than shows (C0 and C1 controls but line feed and
+tab, DEL, and the bidirectional overrides), each to its escape as text."""
+_JSON_CONTROLS = {c: f"\\u{c:04x}" for c in _CONTROLS}
+"""The same, each to its JSON escape (inside a JSON string, ``\\x1b`` is no escape)."""
+
+
+def shown(text: str, *, as_json: bool = False) -> str:
+    """``text`` from a file or an option as a terminal will show it: control characters as
+    their escapes (``\\x1b``, ``\\u202e``).
+
+    A card from another institute is text its author wrote: ``ESC [2J`` in its mineral
+    cleared the screen from ``model list``, an OSC 8 sequence in its limitations printed a
+    link to another address than the one shown (``model show``), ``ESC [8m`` hid the lines
+    after it, and a right-to-left override turned the words after it around.
+    """
+    return text.translate(_JSON_CONTROLS if as_json else _CONTROLS)
+
+
 def literal(*values: object) -> list[Text]:
     """``values`` as Rich text shown as it is: text from files and options (a card's
     ``"lithium [/bold]"``, a path with ``[b]``) is never read as Rich markup. A value that
     is not there (``None``: a card without ``created``) is shown as ``-``, not as the
-    word ``None``."""
-    return [Text("-" if v is None else str(v)) for v in values]
+    word ``None``. Control characters are shown as their escapes (:func:`shown`)."""
+    return [Text("-" if v is None else shown(str(v))) for v in values]
 
 
 NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
@@ -248,6 +270,11 @@ def _as_shell_meant(text: str) -> Path:
             f"{text!r}: character {control + 1} is {what}, which a folder's name never "
             "needs (copied with the path?); give the path without it")
     path = Path(text).expanduser() if text.startswith("~") else Path(text)
+    if "::" in text and "://" not in text:  # zarr hands such a path to fsspec as a chain
+        raise typer.BadParameter(
+            f"{text!r}: '::' in a local path is read by zarr and fsspec as URLs chained "
+            "('a::b' opens b through a), so the cube would be written elsewhere or not at "
+            "all; give a path without '::' (e.g. with '-' or '_' in its place)")
     too_long = _name_too_long(path)
     if too_long:
         raise typer.BadParameter(too_long)

@@ -30,6 +30,7 @@ from pipelines.commands._common import (
     names_output,
     nothing_left_when_refused,
     out_path,
+    shown,
     table_console,
     warning_lines,
     workers_at_most,
@@ -96,6 +97,8 @@ def _given_by(url: str | None) -> str | None:
             if os.environ.get(REGISTRY_ENV) else None)
 
 
+
+
 @model_app.command("list")
 def list_models(registry: RegistryOpt = None) -> None:
     """List the models in the registry with their versions."""
@@ -111,6 +114,9 @@ def list_models(registry: RegistryOpt = None) -> None:
                        "publish that did not finish), not listed and never loaded; remove "
                        "it and publish the model again"), soft_wrap=True)
     if not names:  # a mistyped location is told from an empty registry
+        other = reg.misplaced() if reg.exists() else None
+        if other is not None:  # a model folder given as -r was "no models in ..."
+            raise ModelError(f"{reg.url}: no models: {other}")
         console.print(Text(f"no models in {reg.url}" + (
             "" if reg.exists() else " (no registry folder there yet: nothing was "
             f"imported to it; check {_given_by(registry) or 'the location'} if one was)")))
@@ -132,18 +138,21 @@ def list_models(registry: RegistryOpt = None) -> None:
                 err.print("warning: " + "; ".join(str(exc).splitlines()), markup=False,
                           soft_wrap=True)
         all_broken += [f"{name}/{v}" for v in reversed(broken)]
-        shown = [f"{v} (broken)" if v in broken else v for v in versions]
+        listed = [f"{v} (broken)" if v in broken else v for v in versions]
         if card is None:
-            table.add_row(*literal(name, ", ".join(shown), "-", "", "", "", ""))
+            table.add_row(*literal(name, ", ".join(listed), "-", "", "", "", ""))
             continue
         est = estimator_label(card)
-        table.add_row(*literal(name, ", ".join(shown), version, card.get("mineral") or "", est,
-                              "yes" if card.get("synthetic") else "no", card.get("created")))
+        table.add_row(*literal(name, ", ".join(listed), version,
+                               shown(str(card.get("mineral") or "")), shown(est),
+                               "yes" if card.get("synthetic") else "no",
+                               None if card.get("created") is None
+                               else shown(str(card.get("created")))))
         note = check_versions(card, f"{name}/{version}", allow_version_mismatch=True)
         mismatched += [note] if note else []
     console.print(table)
     for note in mismatched:
-        err.print(Text(f"warning: {note}"), soft_wrap=True)
+        err.print(Text(f"warning: {shown(note)}"), soft_wrap=True)
     if all_broken:  # everything is listed, but a broken version is never a silent success
         raise ModelError(f"{reg.url}: broken model version(s) {', '.join(all_broken)} (see the "
                          "warnings above); the other versions are listed")
@@ -164,13 +173,13 @@ def show(
         card = reg.card(name, version)
         card["fingerprint"] = reg.fingerprint(name, version)
         card["version_warning"] = note
-        typer.echo(json_text(card, sort_keys=True))
+        typer.echo(shown(json_text(card, sort_keys=True), as_json=True))
     else:
-        typer.echo(reg.markdown(name, version))
+        typer.echo(shown(reg.markdown(name, version)))
         typer.echo(f"Fingerprint (SHA-256 of checksums.json, pin it with --fingerprint): "
                    f"{reg.fingerprint(name, version)}")
         if note:
-            typer.echo(f"Warning: {note}")
+            typer.echo(f"Warning: {shown(note)}")
 
 
 @model_app.command("score")
@@ -550,8 +559,34 @@ def import_model(
             new = _publish(reg, source, name, version, trust)
     finally:  # said even when the publish then failed: the sweep is done either way
         _said_swept(console, reg)
+    fingerprint = reg.fingerprint(name, new)
     console.print(Text(f"imported {source} as {name}/{new} in {reg.url}; "
-                       f"fingerprint {reg.fingerprint(name, new)}"), soft_wrap=True)
+                       f"fingerprint {fingerprint}"), soft_wrap=True)
+    same = _same_model(reg, name, new, fingerprint)
+    if same:  # imported twice: two versions of one model, said nowhere
+        console.print(Text(f"note: {name}/{new} is the same model as {name}/"
+                           f"{', '.join(same)} (the same fingerprint); both are kept, and "
+                           "'prospect model list' shows each"), soft_wrap=True)
+
+
+def _same_model(reg: Any, name: str, version: str, fingerprint: str) -> list[str]:
+    """The other versions of ``name`` whose fingerprint is ``fingerprint`` (read from
+    their ``checksums.json`` alone; one that cannot be read is not the same)."""
+    import hashlib
+
+    from prospect.registry.checksums import CHECKSUMS_FILE
+
+    same = []
+    for other in reg.versions(name):
+        if other == version:
+            continue
+        try:
+            data = reg.fs.cat_file(f"{reg.location(name, other)}/{CHECKSUMS_FILE}")
+        except (OSError, ValueError):
+            continue
+        if hashlib.sha256(data).hexdigest() == fingerprint:
+            same.append(other)
+    return same
 
 
 def _said_swept(console: Console, reg: Any) -> None:

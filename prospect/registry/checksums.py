@@ -14,6 +14,20 @@ __all__ = ["CHECKSUMS_FILE", "read_checksums", "verify_checksums"]
 CHECKSUMS_FILE = "checksums.json"
 
 
+def _digest(value: object) -> str:
+    """A SHA-256 as written (``AB12...``, ``sha256:ab12...``) in the form this module
+    computes (64 lower-case hex digits); other text is kept as it is (and then differs).
+
+    A ``checksums.json`` whose digests were written in upper case (``certutil``,
+    ``Get-FileHash``) refused every file as "tampered or corrupt".
+    """
+    text = str(value).strip()
+    plain = text.lower().removeprefix("sha256:").strip()
+    if len(plain) == 64 and all(c in "0123456789abcdef" for c in plain):
+        return plain
+    return text
+
+
 def read_checksums(directory: Path, *, required: Iterable[str]) -> dict[str, str]:
     """Read ``checksums.json`` of ``directory`` and check it lists every required file."""
     path = Path(directory) / CHECKSUMS_FILE
@@ -25,7 +39,8 @@ def read_checksums(directory: Path, *, required: Iterable[str]) -> dict[str, str
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         files = data["files"]
-        sums = {str(k): str(v) for k, v in files.items()}
+        # as sha256sum and other tools write them: upper case, ``sha256:``, spaces
+        sums = {str(k): _digest(v) for k, v in files.items()}
     except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
         raise SecurityError(f"{path}: not a valid checksum file ({exc}); refused") from None
     algorithm = data.get("algorithm", "sha256")

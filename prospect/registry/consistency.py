@@ -12,10 +12,11 @@ input schema (``input_schema``: features, CRS and cell size) and its ``region`` 
 ``schema.json``, the schema's feature spec with its feature order, the number of columns
 the schema makes with the number the estimator takes (and the card says it takes), the
 names of the columns the estimator was fitted on (recorded in ``model.skops`` when it was
-saved, :func:`record_columns`) with the schema's, the categorical columns the schema names
-with the ones the estimator's encoder was fitted on, and the estimator class the card
-records with the one in ``model.skops``. Facts a file does not record (older models) are
-not compared.
+saved, :func:`record_columns`, and scikit-learn's own ``feature_names_in_`` of a model
+fitted on a table, :func:`fitted_names`) with the schema's, the categorical columns the
+schema names with the ones the estimator's encoder was fitted on, and the estimator class
+and class labels the card records with the ones in ``model.skops``. Facts a file does not
+record (older models) are not compared.
 """
 
 from __future__ import annotations
@@ -27,8 +28,9 @@ from typing import Any
 
 from prospect.errors import ModelError
 
-__all__ = ["COLUMNS_ATTRIBUTE", "check_parts", "markdown_differences", "n_features_in",
-           "part_differences", "record_columns", "recorded_columns", "schema_columns"]
+__all__ = ["COLUMNS_ATTRIBUTE", "check_parts", "fitted_names", "markdown_differences",
+           "n_features_in", "part_differences", "record_columns", "recorded_columns",
+           "schema_columns"]
 
 COLUMNS_ATTRIBUTE = "prospect_columns_"
 """The attribute :func:`record_columns` sets on an estimator before it is saved: the names
@@ -113,6 +115,38 @@ def recorded_columns(estimator: Any) -> list[str] | None:
     if not isinstance(names, list | tuple) or not all(isinstance(n, str) for n in names):
         return None
     return list(names)
+
+
+def fitted_names(estimator: Any) -> list[str] | None:
+    """The column names scikit-learn recorded when ``estimator`` was fitted on a table
+    (``feature_names_in_``; ``None``: fitted on an array, as Prospect's training does).
+
+    A model fitted elsewhere on a data frame whose columns are the cube's variables in
+    another order takes them in *that* order, while the map's path gives it arrays in the
+    schema's order: scikit-learn checks the names only when it is given a table, so
+    every column was read as another without a word.
+    """
+    try:
+        names = getattr(estimator, "feature_names_in_", None)
+    except Exception:  # a pipeline whose first step has none: its property raises
+        return None
+    if names is None or isinstance(names, str | bytes):
+        return None
+    try:
+        return [str(n) for n in list(names)]
+    except TypeError:
+        return None
+
+
+def _classes(estimator: Any) -> list[Any] | None:
+    """The estimator's class labels as ``card.json`` records them (``None``: none)."""
+    from prospect.canonical import canonical
+
+    try:
+        found = getattr(estimator, "classes_", None)
+        return None if found is None else list(canonical(list(found)))
+    except Exception:  # a property of an unfitted step, labels that are no list
+        return None
 
 
 def _encoded_columns(estimator: Any) -> list[int] | None:
@@ -223,10 +257,19 @@ def part_differences(card: Mapping[str, Any], schema: Mapping[str, Any],
     if fitted is not None and fitted != columns:
         diffs.append(_compare("the columns model.skops was fitted on",
                               "the columns schema.json gives", fitted, columns))
+    named = fitted_names(estimator)
+    if named is not None and named != columns:
+        diffs.append(_compare("the columns model.skops was fitted on (scikit-learn's "
+                              "feature_names_in_)", "the columns schema.json gives",
+                              named, columns))
     encoded = _encoded_columns(estimator)
     if encoded is not None and spec_data and encoded != sorted(categorical):
         diffs.append(f"model.skops encodes columns {encoded} as categories, schema.json's "
                      f"categorical columns are {sorted(categorical)}")
+    said, held = facts.get("classes"), _classes(estimator)
+    if isinstance(said, list) and held is not None and said != held:
+        diffs.append(f"card.json's estimator has classes {str(said)[:60]}, model.skops's "
+                     f"{str(held)[:60]}")
     klass = facts.get("class")
     if isinstance(klass, str) and klass and klass != _class_path(estimator):
         diffs.append(f"card.json describes a {klass}, model.skops holds a "

@@ -55,7 +55,7 @@ from prospect.registry.consistency import check_parts, record_columns, schema_co
 from prospect.registry.reproducible import reproducible_skops
 from prospect.registry.schema import SCHEMA_FORMAT
 from prospect.registry.sniff import HEAD_BYTES, refuse_unless_skops, sniff_file
-from prospect.registry.trust import split_untrusted
+from prospect.registry.trust import missing_here, split_untrusted
 
 __all__ = [
     "CARD_JSON",
@@ -66,6 +66,7 @@ __all__ = [
     "LoadedModel",
     "audit_model_dir",
     "check_format",
+    "folder_kind",
     "is_model_dir",
     "load_model",
     "model_fingerprint",
@@ -208,8 +209,77 @@ def save_model(
     return directory
 
 
+def _model_folders(directory: Path) -> list[str]:
+    """Names of the folders directly under ``directory`` that are model directories."""
+    try:
+        return sorted(p.name for p in directory.iterdir()
+                      if not p.name.startswith(".") and is_model_dir(p))
+    except OSError:
+        return []
+
+
+def folder_kind(directory: Path) -> str | None:
+    """What a folder that is no model directory is, with the fix, when it holds models
+    (``None``: it holds none).
+
+    A registry's folder of one model (its versions ``1``, ``2``) or the registry itself,
+    given where a model directory is wanted, read as "no model.skops; files there: none"
+    (or a lock file): as if the model were missing.
+    """
+    directory = Path(directory)
+    versions = _model_folders(directory)
+    if versions:
+        shown = ", ".join(versions[:10]) + (", ..." if len(versions) > 10 else "")
+        return (f"a folder of model versions ({shown}), as a registry keeps one model; give "
+                f"one version's folder (e.g. {directory / versions[-1]}), or use it from the "
+                f"registry: -r {directory.parent} with the name {directory.name!r}")
+    try:
+        names = sorted(p.name for p in directory.iterdir()
+                       if not p.name.startswith(".") and p.is_dir() and _model_folders(p))
+    except OSError:
+        return None
+    if names:
+        shown = ", ".join(names[:10]) + (", ..." if len(names) > 10 else "")
+        return (f"a model registry (models: {shown}); give one model version's folder "
+                f"(e.g. {directory / names[0] / _model_folders(directory / names[0])[-1]}),"
+                f" or use the registry with -r {directory}")
+    return None
+
+
+def _archive_kind(path: Path) -> str | None:
+    """``path`` described as an archive of a model directory (zip or tar, whose member
+    names end in ``checksums.json``), else ``None``. Only the archive's list of names is
+    read, nothing is unpacked or loaded."""
+    import tarfile
+    import zipfile
+
+    try:
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as zf:
+                names, kind = zf.namelist(), "zip"
+        elif tarfile.is_tarfile(path):
+            with tarfile.open(path) as tf:
+                names, kind = tf.getnames(), "tar"
+        else:
+            return None
+    except (OSError, EOFError, ValueError, tarfile.TarError, zipfile.BadZipFile):
+        return None
+    if not any(n.rstrip("/").rsplit("/", 1)[-1] == CHECKSUMS_FILE for n in names):
+        return None
+    return (f"a {kind} archive of a model directory; unpack it (and check what it holds: "
+            "Prospect does not unpack archives), then give the unpacked model folder")
+
+
 def _refuse_plain_file(path: Path) -> None:
+    archive = _archive_kind(path)
+    if archive is not None:  # was "a bare zip file", or a gzip read as a joblib pickle
+        raise ModelError(f"{path}: {archive}")
     kind = sniff_file(path)
+    if path.name in (*MODEL_FILES, CHECKSUMS_FILE) and is_model_dir(path.parent) and not (
+            kind.startswith("pickle") or "pickle?" in kind or "joblib" in kind):
+        # a model's card.json was "not a skops model file (format: unknown)"
+        raise ModelError(f"{path}: one file of the model directory {path.parent}; give "
+                         f"the folder itself: {path.parent}")
     with open(path, "rb") as fh:
         refuse_unless_skops(fh.read(HEAD_BYTES), source=str(path))
     raise ModelError(
@@ -244,6 +314,9 @@ def verify_model_dir(directory: Path) -> dict[str, str]:
             if name.endswith((".pkl", ".pickle", ".joblib", ".sav", ".pt")):
                 with open(directory / name, "rb") as fh:
                     refuse_unless_skops(fh.read(HEAD_BYTES), source=str(directory / name))
+        kind = folder_kind(directory)
+        if kind is not None:
+            raise ModelError(f"{directory}: no {MODEL_FILE}: {kind}")
         raise ModelError(f"{directory}: no {MODEL_FILE}; files there: {others or 'none'}")
     sums = read_checksums(directory, required=MODEL_FILES)
     verify_checksums(directory, sums)
@@ -341,6 +414,13 @@ def check_format(path: Path, found: Any, expected: str, *, writer: str | None = 
         "(prospect train, prospect model import)")
 
 
+def _saved_with(card: Mapping[str, Any]) -> str | None:
+    """The scikit-learn version ``card`` records (``None``: none)."""
+    versions = card.get("versions")
+    value = versions.get("scikit-learn") if isinstance(versions, Mapping) else None
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
 def _writer(card: Mapping[str, Any]) -> str | None:
     versions = card.get("versions")
     value = versions.get("prospect") if isinstance(versions, Mapping) else None
@@ -389,8 +469,39 @@ def audit_model_dir(
     return _accepted_types(directory / MODEL_FILE, (directory / MODEL_FILE).read_bytes(), trusted)
 
 
-def _accepted_types(path: Path, data: bytes, trusted: Sequence[str] | None) -> list[str]:
+MAX_INFLATION = 100
+"""How many times its own size a skops file's members may hold, past
+:data:`INFLATION_FLOOR`. Prospect and skops store members uncompressed (1x); arrays of a
+fitted model deflate a few times at most; a zip bomb holds thousands of times its size."""
+INFLATION_FLOOR = 64 * 2**20
+"""Bytes of members any skops file may hold whatever its compression."""
+
+
+def _refuse_inflation(path: Path, data: bytes) -> None:
+    """Refuse a skops file whose members, unpacked, would hold far more than the file
+    (a zip bomb: skops reads each member whole into memory, so a file of a few megabytes
+    could exhaust the machine before any type was checked). Only the zip's directory is
+    read."""
+    import io
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            total = sum(max(int(info.file_size), 0) for info in zf.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise ModelError(f"{path}: not a readable skops file: {exc}") from None
+    if total > INFLATION_FLOOR and total > MAX_INFLATION * len(data):
+        raise SecurityError(
+            f"{path}: refused: its {len(data):,} bytes unpack to {total:,} bytes "
+            f"({total / max(len(data), 1):,.0f} times its size; a model file holds at most "
+            f"{MAX_INFLATION} times): a zip bomb, or a file damaged on the way; nothing "
+            "was unpacked. Ask its author for the model folder as saved")
+
+
+def _accepted_types(path: Path, data: bytes, trusted: Sequence[str] | None, *,
+                    saved_with: str | None = None) -> list[str]:
     refuse_unless_skops(data[:HEAD_BYTES], source=str(path))
+    _refuse_inflation(path, data)
     try:
         import skops.io as sio
 
@@ -398,6 +509,18 @@ def _accepted_types(path: Path, data: bytes, trusted: Sequence[str] | None) -> l
     except Exception as exc:
         raise ModelError(f"{path}: not a readable skops file: {exc}") from None
     accepted, refused = split_untrusted(untrusted, trusted=trusted)
+    if refused and all(missing_here(t) for t in refused):
+        # scikit-learn's own classes, moved or added by another release: "not trusted,
+        # --trust it" sent the user to a flag that then failed inside skops
+        from prospect.registry.compat import SKLEARN, _installed
+
+        running = _installed(SKLEARN) or "not installed"
+        saved = f"scikit-learn {saved_with}" if saved_with else "another scikit-learn"
+        pin = f"scikit-learn=={saved_with}" if saved_with else "the scikit-learn it was saved with"
+        raise ModelError(
+            f"{path}: holds classes the installed scikit-learn {running} does not have: "
+            f"{', '.join(refused)}; the model was saved with {saved}. To fix: install {pin} "
+            "or retrain the model with this one")
     if refused:
         raise SecurityError(
             f"{path}: refused: it holds types that are not trusted: {', '.join(refused)}. "
@@ -467,7 +590,8 @@ def load_model(
     data = (directory / MODEL_FILE).read_bytes()
     if bytes_sha256(data) != sums[MODEL_FILE]:  # changed between verification and reading
         raise SecurityError(f"{directory / MODEL_FILE}: changed while loading; refused")
-    accepted = _accepted_types(directory / MODEL_FILE, data, trusted)
+    accepted = _accepted_types(directory / MODEL_FILE, data, trusted,
+                               saved_with=_saved_with(card))
     with quiet_library_version_warnings() as in_file:
         try:
             import skops.io as sio

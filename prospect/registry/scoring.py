@@ -28,7 +28,7 @@ from prospect.models.uncertainty import (
 from prospect.registry.applicability import input_warnings
 from prospect.registry.consistency import n_features_in
 
-__all__ = ["OUTPUTS", "model_feature_spec", "probe_model", "score_model"]
+__all__ = ["OUTPUTS", "class_problem", "model_feature_spec", "probe_model", "score_model"]
 
 OUTPUTS: dict[str, tuple[str, str]] = {
     "probability": ("probability", "relative prospectivity (uncalibrated score, not a "
@@ -54,6 +54,56 @@ def model_feature_spec(schema: Mapping[str, Any], cube: xr.Dataset) -> FeatureSp
     from prospect.io.cube import cube_grid
 
     return FeatureSpec(variables=tuple(order), resolution=cube_grid(cube).resolution)
+
+
+_POSITIVE_PAIRS: tuple[frozenset[str], ...] = (
+    frozenset({"0", "1"}), frozenset({"-1", "1"}), frozenset({"false", "true"}))
+"""Class labels (as text, lower case) whose occurrence class a map can tell: 1 (or true)
+against 0 (or -1, or false), the labels Prospect's training and scikit-learn's own binary
+metrics (``pos_label=1``) take."""
+
+
+def _label_text(label: Any) -> str:
+    """A class label as text: ``1``, ``1.0``, ``np.int64(1)`` and ``"1"`` alike."""
+    if isinstance(label, bool) or type(label).__name__ == "bool_":
+        return str(bool(label)).lower()
+    try:
+        number = float(label)
+    except (TypeError, ValueError):
+        return str(label).strip().lower()
+    return str(int(number)) if number.is_integer() else str(number)
+
+
+def class_problem(estimator: Any) -> str | None:
+    """Why a map of ``estimator`` could not say which class it is the probability of
+    (``None``: two classes, one of them the occurrence class 1 or true).
+
+    The map is the probability of the class labelled 1 (else of the second of two). A
+    model of three classes (barren, minor, major) mapped the probability of class 1
+    alone; one of two labels such as ``deposit``/``non-deposit`` or 1/2 (1 absent, 2
+    present) mapped whichever sorts second, which may be the background: an inverted
+    map, without a word. Scikit-learn's binary metrics refuse such labels likewise
+    unless told the positive one.
+    """
+    try:
+        found = getattr(estimator, "classes_", None)
+        classes = None if found is None else list(found)
+    except Exception:  # a property of an unfitted step, labels that are no list
+        return None
+    if classes is None:
+        return None
+    shown = ", ".join(repr(_label_text(c)) for c in classes[:6]) + \
+        (", ..." if len(classes) > 6 else "")
+    if len(classes) != 2:
+        return (f"the model's estimator is a classifier of {len(classes)} classes ({shown});"
+                " a prospectivity map is the probability of one class against the rest, "
+                "so it needs two: 0 (background) and 1 (occurrence); retrain it on those "
+                "labels")
+    if frozenset(_label_text(c) for c in classes) not in _POSITIVE_PAIRS:
+        return (f"the model's estimator has the classes {shown}: which of them is the "
+                "occurrence cannot be told (the map would be the probability of whichever "
+                "sorts second); retrain it with labels 0 (background) and 1 (occurrence)")
+    return None
 
 
 PROBE_CELLS = 16
@@ -164,13 +214,17 @@ def score_model(
     Raises
     ------
     ModelError
-        The estimator gives no probabilities, or the schema names no features.
+        The estimator gives no probabilities, not of two classes one of which is the
+        occurrence (:func:`class_problem`), or the schema names no features.
     """
     if not isinstance(estimator, ProbabilisticClassifier):
         raise ModelError(
             f"{type(estimator).__name__} gives no probabilities (no predict_proba); only "
             "classifiers can make a prospectivity map"
         )
+    problem = class_problem(estimator)
+    if problem is not None:
+        raise ModelError(problem)
     spec = model_feature_spec(schema, cube)
     n_in = n_features_in(estimator)
     if n_in is not None and n_in != len(spec.names()):  # scikit-learn's error came mid-map

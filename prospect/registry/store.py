@@ -72,6 +72,41 @@ def _first_line(exc: BaseException) -> str:
     return (str(exc).splitlines() or [type(exc).__name__])[0][:200]
 
 
+def _refuse_other_files(model_dir: Path) -> None:
+    """Refuse a model directory whose ``checksums.json`` lists files besides the model's.
+
+    A version keeps the model's files only, with ``checksums.json`` as it is (its SHA-256
+    is the fingerprint): a ``notes.txt`` listed there was left behind, and the version
+    just published failed its own checksums ever after ("notes.txt: missing"; listed as
+    broken), while the import said "tampered or corrupt" after writing it.
+    """
+    from prospect.registry.checksums import read_checksums
+
+    extra = sorted(set(read_checksums(model_dir, required=MODEL_FILES)) - set(MODEL_FILES))
+    if extra:
+        raise ModelError(
+            f"{model_dir / CHECKSUMS_FILE}: lists {', '.join(extra[:5])}"
+            f"{', ...' if len(extra) > 5 else ''} beside the model's files; a registry "
+            f"version keeps {', '.join(MODEL_FILES)} and {CHECKSUMS_FILE} only, so it "
+            "could never be verified there. Remove those entries from checksums.json (the "
+            "fingerprint changes with it), or save the model again; nothing was published")
+
+
+def _filesystem(url: str, storage_options: dict[str, Any]) -> tuple[Any, str]:
+    """The fsspec filesystem and path of a registry location.
+
+    A location without ``://`` is a local folder, whatever it holds: fsspec reads ``::``
+    as a chain of filesystems, so ``-r /data/run::2/models`` published into
+    ``/data/run/...``, another folder than the one named.
+    """
+    if "://" not in url and "::" in url:
+        from fsspec.implementations.local import make_path_posix
+
+        return LocalFileSystem(**storage_options), make_path_posix(url)
+    fs, path = fsspec.core.url_to_fs(url, **storage_options)
+    return fs, str(path)
+
+
 def _version_key(version: str) -> tuple[Any, ...]:
     """Natural order: ``2 < 10``, ``1.2 < 1.10``."""
     return tuple((0, int(p), "") if p.isdigit() else (1, 0, p)
@@ -96,7 +131,7 @@ class ModelRegistry:
             raise ModelError("the registry location is empty (an unset variable?); give the "
                              "registry's folder or URL, or '.' for the current folder")
         try:
-            fs, path = fsspec.core.url_to_fs(self.url, **storage_options)
+            fs, path = _filesystem(self.url, storage_options)
         except (ValueError, ImportError) as exc:  # an unknown protocol, a missing backend
             raise ModelError(f"{self.url}: cannot open this registry location: "
                              f"{_first_line(exc)}; give a folder or a URL fsspec can open "
@@ -168,8 +203,30 @@ class ModelRegistry:
                 raise ModelError(f"{self.url}: no model named {name!r}: nothing is at this "
                                  "registry location (no such folder); check the registry")
             known = ", ".join(self.names()) or "none"
-            raise ModelError(f"{self.url}: no model named {name!r}; models here: {known}")
+            other = self.misplaced()
+            raise ModelError(f"{self.url}: no model named {name!r}; " + (
+                other if other is not None else f"models here: {known}"))
         return versions[-1]
+
+    def misplaced(self) -> str | None:
+        """What the registry location is instead, with the fix, when it is a model
+        directory or one model's folder of versions (``None``: neither).
+
+        ``-r`` given the model folder itself, or ``<registry>/<name>``, read as an empty
+        registry ("models here: none", "no models in ..."), as if the model were missing.
+        """
+        if self.fs.exists(self._join(CHECKSUMS_FILE)):
+            return (f"this folder is a model directory, not a registry of models; import it "
+                    f"into one (prospect model import {self.url} --name NAME -r REGISTRY), "
+                    "or give -r the registry it was published in")
+        versions = sorted(child for child in self._children(self.root)
+                          if self.fs.exists(self._join(child, CHECKSUMS_FILE)))
+        if versions:
+            parent = self.url.rstrip("/").rpartition("/")[0] or "/"
+            return (f"this folder holds the versions of one model ({', '.join(versions[:10])}"
+                    f"), not models: give -r the registry above it ({parent}) and the "
+                    f"model's name ({self.url.rstrip('/').rpartition('/')[2]!r})")
+        return None
 
     def exists(self) -> bool:
         """Whether the registry's root folder exists (a registry nothing was published to
@@ -230,8 +287,15 @@ class ModelRegistry:
                                    f"{name} version", "version")
         with warnings.catch_warnings():  # what loading refuses is refused before publishing
             warnings.simplefilter("ignore", ModelVersionWarning)  # said once, below
-            card = load_model(Path(model_dir), trusted=trusted,
-                              allow_version_mismatch=True).card
+            loaded = load_model(Path(model_dir), trusted=trusted,
+                                allow_version_mismatch=True)
+        card = loaded.card
+        _refuse_other_files(Path(model_dir))
+        from prospect.registry.scoring import class_problem
+
+        problem = class_problem(loaded.estimator)  # a version no map could be made of
+        if problem is not None:
+            raise ModelError(f"{model_dir}: {problem}; nothing was published")
         version = version or self._next_version(name)
         note = check_versions(card, f"{name}/{version}", allow_version_mismatch=True)
         target = self._join(name, version)

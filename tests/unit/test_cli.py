@@ -140,3 +140,15 @@ def test_a_stop_while_the_command_line_loads_is_one_line(signum: int) -> None:
     assert "Traceback" not in err and proc.returncode == 128 + signum, err
     how = "interrupted" if signum == signal.SIGINT else "stopped by SIGTERM"
     assert err.strip() == f"{how}; it did not finish; run the same command again"
+
+
+def test_table_text_from_files_shows_control_characters_as_escapes() -> None:
+    """Text from files in a table (a region's title, a job's datasets, an index's formula)
+    went to the terminal raw: ``ESC [2J`` cleared the screen, a right-to-left override
+    turned the words after it. ``literal`` shows them as escapes (the registry's ``shown``,
+    now one function for every table); line feeds and tabs stay."""
+    from pipelines.commands._common import literal
+
+    (title, kept, missing) = literal("Bonaire\x1b[2J \u202eevil", "a\nb\tc", None)
+    assert title.plain == "Bonaire\\x1b[2J \\u202eevil"
+    assert kept.plain == "a\nb\tc" and missing.plain == "-"
