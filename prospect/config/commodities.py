@@ -63,7 +63,7 @@ _ALIASES: dict[str, str] = {
     "platinum group elements": "platinum group metals", "natural graphite": "graphite",
     "silicon metal": "silicon", "titanium metal": "titanium", "phosphate": "phosphate rock",
     "borate": "boron", "alumina": "aluminium", "treo": "rare earths", "reo": "rare earths",
-    "lce": "lithium",
+    "lce": "lithium", "tree": "rare earths", "tre": "rare earths",
 }
 
 
@@ -121,9 +121,16 @@ _NOT_A_SYMBOL = frozenset({"in", "as", "at", "be", "by", "co", "is", "no", "of",
 (``value_in_ppm``, ``li_mg_l``): a later word counts as one only written ``In``, ``Mg``."""
 
 
+_EQUIVALENTS: dict[str, str | None] = {"eU": "uranium", "eTh": "thorium", "eK": None}
+"""The equivalent grades of gamma-ray spectrometry (``eU``, ``eTh``: uranium and thorium
+from the counts of their daughters; ``eK``): ``eU`` was europium."""
+
+
 def _names_commodity(word: str, first: bool) -> str | None:
     """The commodity ``word`` names at its place in a column name (see
     :func:`column_commodity`)."""
+    if word in _EQUIVALENTS:
+        return _EQUIVALENTS[word]
     if first or len(word) > 2:
         return commodity_name(word)
     if word[0].isupper() and word[1:].islower():  # symbol case: Li, Zn, V, In
@@ -217,7 +224,8 @@ def column_commodity(column: str) -> str | None:
     (``WO3_pct``, ``TiO2``, ``MnO``, ``LiCl``: :func:`_formula_commodity`) names the
     commodity of its element: they named none (``WO3``, ``LiCl``), or another
     (``CO2_ppm`` was cobalt). A ratio (:func:`column_ratio`: ``Mg_Li_ratio``, ``Li/Mg``)
-    is a grade of no commodity.
+    is a grade of no commodity. A radiometric survey's ``eU`` and ``eTh`` are uranium and
+    thorium (``eU`` was europium), ``TREE`` rare earths (as ``TREO`` is).
     """
     if column_ratio(column) is not None:
         return None

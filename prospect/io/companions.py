@@ -33,6 +33,7 @@ that holds numbers only is refused, naming the fix.
 
 from __future__ import annotations
 
+import itertools
 import re
 import warnings
 from collections import Counter
@@ -46,7 +47,8 @@ import pandas as pd
 from prospect.errors import DataError, DataWarning
 
 __all__ = ["Qualifier", "below_limits", "companion_names", "concentration_unit",
-           "qualifier_column", "refuse_mixed_rows", "related_columns"]
+           "is_concentration", "qualifier_column", "refuse_mixed_rows", "related_columns",
+           "stated_concentration"]
 
 _SPLIT = re.compile(r"[\s_.\-()\[\]/,:;]+")
 QUALIFIER_WORDS = frozenset({"q", "qual", "qualifier", "qualif", "flag", "flg", "f", "t",
@@ -186,6 +188,59 @@ def _kind(code: str, qualifier: Qualifier | None = None) -> str:
     return "other"
 
 
+_PER_MASS = re.compile(r"[pnumck]?g|t|oz")
+"""Masses a concentration in solids is given per (``g/t``, ``µg/g``, ``mg/kg``)."""
+_PER_VOLUME = re.compile(r"[mud]?[lL]|m3")
+"""Volumes a concentration in water is given per (``mg/L``, ``µg L-1``)."""
+_AMOUNT = re.compile(r"[pnumk]?(?:g|mol|eq)|oz")
+"""Amounts a concentration gives (``mg``, ``µg``, ``mmol``, ``meq``)."""
+
+
+def is_concentration(unit: str) -> bool:
+    """Whether ``unit`` is a concentration (which is never negative): a mass ratio
+    (``ppm``, ``%``, ``µg/g``, ``mg kg-1``, ``g/t``) or an amount per volume (``mg/L``,
+    ``µg L-1``, ``meq/L``), in any spelling :func:`prospect.ingest.layers.unit_key`
+    reads."""
+    from prospect.ingest.layers import unit_key
+
+    if unit.casefold().replace(" ", "").replace("μ", "µ") in {
+            u.replace(" ", "").replace("μ", "µ") for u in CONCENTRATION_UNITS}:
+        return True
+    key = unit_key(unit)
+    if isinstance(key, str) or not key:
+        return False
+    symbols = dict(key)
+    if set(symbols) <= {"ppm", "ppb", "ppt", "%", "wt%", "wt"}:  # (wt.%: wt times %)
+        return set(symbols) != {"wt"} and all(v == 1 for v in symbols.values())
+    over = [s for s, v in symbols.items() if v == -1]
+    amount = [s for s, v in symbols.items() if v == 1]
+    return (len(symbols) == 2 and len(over) == 1 and len(amount) == 1
+            and _AMOUNT.fullmatch(amount[0]) is not None
+            and (_PER_MASS.fullmatch(over[0]) is not None
+                 or _PER_VOLUME.fullmatch(over[0]) is not None))
+
+
+def stated_concentration(column: str, stated: str | None = None) -> str | None:
+    """The concentration unit ``column``'s values are in, where its negative values mean
+    "below the detection limit": the unit the table or config states (``stated``: a row
+    of units, the cells' ``1.2 ppm``, percentage cells, ``units:``) when it states one,
+    else one its header names (:func:`concentration_unit`, and ``Li (µg/g)``,
+    ``Li_ug_g``, ``Li_mg_per_l``). ``None`` where neither is a concentration."""
+    if stated is not None and stated.strip():
+        return stated.strip() if is_concentration(stated) else None
+    named = concentration_unit(column)
+    if named is not None:
+        return named
+    found = re.search(r"[(\[]\s*([^()\[\]]+?)\s*[)\]]\s*$", column)
+    if found and is_concentration(found.group(1)):
+        return found.group(1)
+    words = [w for w in _words(column)[1:] if w != "per"]
+    for top, bottom in itertools.pairwise(words):
+        if is_concentration(f"{top}/{bottom}"):
+            return f"{top}/{bottom}"
+    return None
+
+
 def concentration_unit(column: str) -> str | None:
     """The concentration unit a header names (``Li_ppm`` -> ``ppm``; ``Li (mg/L)``)."""
     found = re.search(r"[(\[]\s*([^()\[\]]+?)\s*[)\]]\s*$", column)
@@ -201,7 +256,8 @@ def concentration_unit(column: str) -> str | None:
 def below_limits(frame: pd.DataFrame, column: str, values: np.ndarray, keep: np.ndarray,
                  path: Path, listed: Listed, *, flag: str | Qualifier | None = None,
                  read: Callable[[str], np.ndarray] | None = None,
-                 fills: tuple[float, ...] = ()) -> np.ndarray:
+                 fills: tuple[float, ...] = (), unit: str | None = None,
+                 above_as_limit: bool = False) -> np.ndarray:
     """``values`` (all rows) with those a companion column marks below or above a limit
     read as missing, and one :class:`DataWarning` saying what was done.
 
@@ -226,6 +282,14 @@ def below_limits(frame: pd.DataFrame, column: str, values: np.ndarray, keep: np.
         Reads a column of ``frame`` as numbers in the table's notation (detection limits).
     fills
         Common fill values, which a negative concentration is not taken for.
+    unit
+        The column's units where the table or config states them (a row of units, the
+        cells' unit, ``units:``); a header's are read from ``column``
+        (:func:`stated_concentration`).
+    above_as_limit
+        Keep a value flagged above the upper limit (the limit: the least it is), as
+        occurrence labels want it (a label's grade at least the limit), where a surface
+        reads it as missing.
     """
     names = [str(c) for c in frame.columns]
     named = Qualifier(flag) if isinstance(flag, str) else flag
@@ -262,7 +326,7 @@ def below_limits(frame: pd.DataFrame, column: str, values: np.ndarray, keep: np.
             at_limit |= measured & np.isclose(values, limit, rtol=1e-9, atol=0)
         shown.append(name)
     negative = np.zeros(len(values), bool)
-    unit = concentration_unit(column)
+    unit = stated_concentration(column, unit)
     if unit is not None:
         with np.errstate(invalid="ignore"):
             negative = measured & (values < 0) & ~below & ~above
@@ -285,14 +349,18 @@ def below_limits(frame: pd.DataFrame, column: str, values: np.ndarray, keep: np.
     if flagged.any():
         parts.append(f"{int(flagged.sum())} are flagged below the detection limit by "
                      f"{where} ({listed(flagged.nonzero()[0])})")
-    if above.any():
-        parts.append(f"{int(above.sum())} are flagged above the upper limit by {where} "
+    flagged_above = (f"{int(above.sum())} are flagged above the upper limit by {where} "
                      f"({listed(above.nonzero()[0])})")
+    if above.any() and not above_as_limit:
+        parts.append(flagged_above)
     parts += said
     text = "; ".join(parts)
-    if below.any() or above.any():
+    if below.any() or (above.any() and not above_as_limit):
         text += (": they are read as missing, not as measurements; give them as numbers "
                  "(e.g. half the limit) without the flag to use them")
+    if above.any() and above_as_limit:
+        text += ("; " if text else "") + (
+            f"{flagged_above}: each is read as its value, the limit, the least it is")
     if other:
         listing = ", ".join(f"{c!r} on {n}" for c, n in other.most_common(4))
         text += ("; " if text else "") + (
@@ -303,7 +371,7 @@ def below_limits(frame: pd.DataFrame, column: str, values: np.ndarray, keep: np.
             f"{int(at_limit.sum())} equal their row's detection limit in {where}: read as "
             "measured (if they mean 'below the limit', flag them or leave them empty)")
     warnings.warn(DataWarning(f"{lead}, {text}"), stacklevel=4)
-    return np.where(below | above, np.nan, values)
+    return np.where(below | (above & (not above_as_limit)), np.nan, values)
 
 
 def _refuse_numeric_codes(series: pd.Series, name: str, column: str, keep: np.ndarray,

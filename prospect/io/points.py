@@ -89,6 +89,7 @@ from prospect.io.companions import (
     CONCENTRATION_UNITS,
     Qualifier,
     below_limits,
+    is_concentration,
     qualifier_column,
     refuse_mixed_rows,
 )
@@ -162,15 +163,17 @@ def valid_in_crs(xs: np.ndarray, ys: np.ndarray, crs: Any) -> np.ndarray:
 
 def source_options(source: Any) -> dict[str, Any]:
     """Reader arguments of a points source config (``x``, ``y``, ``crs``, ``layer``,
-    ``override_crs``, ``decimal``, ``nodata``, ``flags``): a ``crs`` written in the config
-    overrides the file's own; a ``flags`` entry with codes is a
-    :class:`~prospect.io.companions.Qualifier`."""
+    ``override_crs``, ``decimal``, ``nodata``, ``flags``, ``units``): a ``crs`` written in
+    the config overrides the file's own; a ``flags`` entry with codes is a
+    :class:`~prospect.io.companions.Qualifier`; ``units`` say which columns are
+    concentrations (never negative)."""
     flags = {key: flag if isinstance(flag, str) else
              Qualifier.of(flag.column, flag.below, flag.above)
              for key, flag in source.flags.items()}
     return {"x": source.x, "y": source.y, "crs": source.crs, "layer": source.layer,
             "override_crs": "crs" in source.model_fields_set, "decimal": source.decimal,
-            "nodata": source.nodata_values(), "flags": flags}
+            "nodata": source.nodata_values(), "flags": flags,
+            "units": dict(getattr(source, "units", None) or {})}
 
 
 def read_table(path: Path | str, *, decimal: str | None = None,
@@ -430,10 +433,33 @@ _UNIT_CELL = re.compile(r"[\[(]?\s*(?=[^\d\s])[A-Za-zµμ%‰°/.\-\s^²³·*0-9
 """A cell of a header's second row of units (``mg/L``, ``[ppm]``, ``m``, ``wt%``)."""
 
 
-def _without_units_row(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+_NO_VALUE = re.compile(r"\s*(?:[-\u2013\u2014]+|n/?a|n\.a\.|nan|none|null|missing)\s*",
+                       re.IGNORECASE)
+"""A cell saying "no value" (``-``, ``n/a``, ``NA``): a record's, never a unit."""
+
+
+def _is_number_cell(cell: Any) -> bool:
+    """Whether a cell is a finite number, or text of one (``5.1``, ``52,1``)."""
+    if isinstance(cell, bool) or cell is None:
+        return False
+    if isinstance(cell, int | float | np.number):
+        return bool(np.isfinite(float(cell)))
+    text = str(cell).strip().replace(",", ".")
+    try:
+        return bool(np.isfinite(float(text)))
+    except ValueError:
+        return False
+
+
+def _without_units_row(frame: pd.DataFrame, path: Path, what: str = "line") -> pd.DataFrame:
     """The table without a second header row of units (``x,y,li`` over ``m,m,mg/L``,
     as lab sheets write them), with a warning naming them: it was "a row without usable
-    coordinates dropped", and each unit a value that is no number."""
+    coordinates dropped", and each unit a value that is no number; a row naming only the
+    grades' concentration units (``,,ppm``) is one too. ``what`` names a
+    record's place (a text table's ``line``, a sheet's ``row``). A row holding a number
+    (its place), a detection limit (``n.d.``, ``bdl``) or a word of no value (``-``,
+    ``NA``) is a record: a first sample below detection in every grade was dropped, place
+    and all, and ``n.d.`` recorded as its columns' units."""
     if len(frame) < 2 or frame.shape[1] < 2:
         return frame
     unnamed = sum(str(c).strip() == "" or str(c).startswith("Unnamed:") for c in frame.columns)
@@ -441,26 +467,34 @@ def _without_units_row(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
         return frame
     first = frame.iloc[0]
     cells = [str(c).strip() for c in first if isinstance(c, str) and str(c).strip()]
-    if len(cells) < max(2, frame.shape[1] // 2) or not all(
-            _UNIT_CELL.fullmatch(c) for c in cells):
+    # a row of fewer units (',,ppm': the grade's alone) only where each is a concentration
+    few = len(cells) < max(2, frame.shape[1] // 2)
+    if not cells or not all(_UNIT_CELL.fullmatch(c) for c in cells) or (
+            few and not all(is_concentration(c.strip("[]() ")) for c in cells)):
         return frame
+    if any(_is_number_cell(c) for c in first) or any(
+            _LIMIT.fullmatch(c) or _NO_VALUE.fullmatch(c) for c in cells):
+        return frame  # a sample's record: its place, its values below detection (n.d.)
     rest = frame.iloc[1:]
     numeric = [c for c, v in first.items() if isinstance(v, str) and v.strip()
                and pd.to_numeric(rest[c], errors="coerce").notna().mean() >= 0.5]
-    if len(numeric) < 2:
+    if len(numeric) < (1 if few else 2):
         return frame
-    line = int(frame.attrs["lines"][0]) if frame.attrs.get("lines") is not None else 2
+    lines = frame.attrs.get("lines")
+    lines = np.asarray(lines) if lines is not None else np.arange(len(frame)) + 2
     shown = ", ".join(f"{c}: {str(first[c]).strip()}" for c in numeric[:6])
     warnings.warn(DataWarning(
-        f"{path}: line {line} holds units ({shown}), not values: read as a second header "
-        "row and skipped; its units are the columns' units where 'units:' gives none"),
-        stacklevel=3)
+        f"{path}: {what} {int(lines[0])} holds units ({shown}), not values: read as a "
+        "second header row and skipped; its units are the columns' units where 'units:' "
+        "gives none"), stacklevel=3)
     out = rest.reset_index(drop=True)
     out.attrs = dict(frame.attrs)
-    out.attrs["units"] = {str(c).strip(): str(first[c]).strip().strip("[]()").strip()
-                          for c in numeric}
-    if out.attrs.get("lines") is not None:
-        out.attrs["lines"] = out.attrs["lines"][1:]
+    stated = {str(c).strip(): str(first[c]).strip().strip("[]()").strip() for c in numeric}
+    # (a sheet's percentage cells were recorded before: the row of units is said over them)
+    out.attrs["units"] = {**(frame.attrs.get("units") or {}), **stated}
+    out.attrs["units_where"] = {c: w for c, w in (frame.attrs.get("units_where") or {}).items()
+                                if c not in stated}
+    out.attrs["lines"] = lines[1:]
     return out
 
 
@@ -560,6 +594,9 @@ def _decode(raw: bytes, path: Path) -> str:
             return raw.decode("utf-16")
         except UnicodeDecodeError:
             raise InputFileError(f"{path}: not valid UTF-16 text") from None
+    bomless = _bomless_utf16(raw)
+    if bomless is not None:
+        return bomless
     _refuse_binary(raw, path)
     try:
         return raw.decode("utf-8-sig")
@@ -612,6 +649,27 @@ _MARKUP = (
      "export the table as CSV, or a GeoJSON as .geojson"),
 )
 """Text that is a document, not a table, under a table's name (``.csv``)."""
+
+
+def _bomless_utf16(raw: bytes) -> str | None:
+    """The text of UTF-16 written without a byte-order mark (a .NET or Java program's
+    ``Encoding.Unicode`` bytes), where it tells itself: every other byte NUL (the high
+    bytes of Latin text, on the odd places for little-endian, the even for big-endian),
+    none of the others, and no NUL character once decoded; ``None`` otherwise. It was
+    refused ("UTF-16 text without a byte-order mark; save it as CSV (UTF-8)"), where
+    its reading is not in doubt."""
+    if len(raw) < 4 or len(raw) % 2:
+        return None
+    head = raw[:4096]
+    for codec, high, low in (("utf-16-le", head[1::2], head[0::2]),
+                             ("utf-16-be", head[0::2], head[1::2])):
+        if high.count(0) >= 0.5 * len(high) and low.count(0) == 0:
+            try:
+                text = raw.decode(codec)
+            except UnicodeDecodeError:
+                return None
+            return None if "\0" in text else text
+    return None
 
 
 def _refuse_markup(text: str, path: Path) -> None:
@@ -769,7 +827,8 @@ _COMMA_DECIMAL = re.compile(
     rf"{_EXP}|{_D}[1-9]\d{{0,2}}(?:\.\d{{3}}){{2,}}")
 _POINT_DECIMAL = re.compile(
     rf"{_D}(?:\d*\.(?:\d{{1,2}}|\d{{4,}})|\d{{4,}}\.\d+|0?\.\d+|[1-9]\d{{0,2}}(?:,\d{{3}})+\.\d+"
-    rf"|\d+\.\d*[eE][-+]?\d+)|{_D}[1-9]\d{{0,2}}(?:,\d{{3}}){{2,}}")
+    rf"|\d+\.\d*[eE][-+]?\d+)|{_D}[1-9]\d{{0,2}}(?:,\d{{3}}){{2,}}"
+    rf"|{_D}[1-9]\d?(?:,\d\d)+,\d{{3}}(?:\.\d+)?")
 _EITHER = re.compile(rf"{_D}[1-9]\d{{0,2}}[.,]\d{{3}}")
 """``1.250``: 1.25 with a decimal point, 1250 with a thousands point (and ``1,250``)."""
 _COMMA_NUMBER = re.compile(rf"{_D}(?:[1-9]\d{{0,2}}(?:\.\d{{3}})+|\d*)(?:,\d*)?{_EXP}")
@@ -946,9 +1005,11 @@ def _fortran_exponents(series: pd.Series) -> pd.Series:
     return series.where(~fortran, text.str.replace(r"[dD]", "E", regex=True))
 
 
-_COMMA_GROUPED = re.compile(rf"[-+]?[1-9]\d{{0,2}}(?:,\d{{3}})+(?:\.\d+)?{_EXP}")
+_COMMA_GROUPED = re.compile(rf"[-+]?(?:[1-9]\d{{0,2}}(?:,\d{{3}})+|[1-9]\d?(?:,\d\d)+,\d{{3}})"
+                            rf"(?:\.\d+)?{_EXP}")
 """A number in decimal points with commas grouping its thousands (``1,250.5``, ``2,100``:
-a quoted cell of a US Excel export)."""
+a quoted cell of a US Excel export), or its lakhs and crores (``1,50,000``, ``12,34,567.5``:
+an Indian export's grouping)."""
 
 
 def _without_grouping(series: pd.Series, decimal: str) -> pd.Series:
@@ -1137,7 +1198,8 @@ def _text(value: float) -> str:
 def column_values(frame: pd.DataFrame, column: str, path: Path | str, *,
                   keep: np.ndarray | None = None, numbers: np.ndarray | None = None,
                   what: str = "line", nodata: tuple[float, ...] = (),
-                  strict: bool = True, flag: str | Qualifier | None = None) -> np.ndarray:
+                  strict: bool = True, flag: str | Qualifier | None = None,
+                  unit: str | None = None, above_as_limit: bool = False) -> np.ndarray:
     """The ``keep`` records of a value column of a table :func:`read_features` read, as
     numbers in the table's decimal notation (every record when ``keep`` is ``None``).
 
@@ -1153,7 +1215,11 @@ def column_values(frame: pd.DataFrame, column: str, path: Path | str, *,
     its qualifier column (``flag``, or one found by name) or its detection-limit column
     marks below or above a limit, and a negative value of a concentration, are missing,
     counted in a warning; a unit column naming several units, or an analyte column
-    naming several analytes (a long lab table), is refused.
+    naming several analytes (a long lab table), is refused. A column is a concentration
+    where ``unit`` (the config's ``units:``), else the units the table states for it (a
+    row of units, its cells' ``1.2 ppm`` or percentages), else its header names one
+    (:func:`~prospect.io.companions.stated_concentration`). ``above_as_limit`` keeps
+    a value its qualifier flags above the upper limit, as its limit (a label's grade).
     """
     path = Path(path)
     series = pd.Series(frame[column]).reset_index(drop=True)
@@ -1170,6 +1236,7 @@ def column_values(frame: pd.DataFrame, column: str, path: Path | str, *,
     refuse_mixed_rows(frame, column, keep, path, unit_key=lambda u: str(unit_key(u)))
     series = _percent_text(series, frame, column, keep, path, numbers, what)
     series = _unit_text(series, frame, column, keep, path, numbers, what)
+    refuse_uncomputed(frame, path, [column])
     plain = (frame.attrs.get("percent_mixed") or {}).get(column)
     if plain:
         raise DataError(
@@ -1211,7 +1278,8 @@ def column_values(frame: pd.DataFrame, column: str, path: Path | str, *,
         frame, column, values, keep, path, lambda at: _listed(numbers, at, what), flag=flag,
         read=lambda name: _numbers(pd.Series(frame[name]).reset_index(drop=True), path,
                                    name, frame.attrs),
-        fills=POINT_FILLS)
+        fills=POINT_FILLS, unit=unit or (frame.attrs.get("units") or {}).get(column),
+        above_as_limit=above_as_limit)
     for fill in POINT_FILLS:
         hit = keep & np.isclose(values, fill, rtol=1e-6, atol=0)
         # a fill of 1e20 or more is no measurement even on one row (-1e30, float32's max)
@@ -1426,15 +1494,21 @@ def _numeric(series: pd.Series, path: Path, column: str,
     return values
 
 
-_DMS = re.compile(r"\s*[NSEWnsew]?\s*[-+]?\d+(?:[.,]\d+)?\s*(?:°|º|˚|deg)\s*"
+_DMS = re.compile(r"\s*[NSEWnsew]?\s*[-+]?\d+(?:[.,]\d+)?\s*(?:°|º|˚|deg|d)\s*"
                   r"(?:\d+(?:[.,]\d+)?\s*(?:'|′|’|min)\s*)?"
                   r"(?:\d+(?:[.,]\d+)?\s*(?:\"|″|”|''|sec)\s*)?[NSEWnsew]?\s*")
+_OUEST = re.compile(r"\s*[Oo]\s*[-+]?\d[\d.,°º˚'′’\"″” ]*|[-+]?\d[\d.,°º˚'′’\"″” ]*[Oo]\s*")
+"""Degrees with the letter O for a hemisphere (west in Spanish, French, Portuguese; east in
+German and Dutch)."""
 _HEMISPHERE = re.compile(r"\s*[NSEWnsew]\s*[-+]?\d+(?:[.,]\d+)?\s*"
                          r"|\s*[-+]?\d+(?:[.,]\d+)?\s*[NSEWnsew]\.?\s*")
 """Decimal degrees with a hemisphere letter instead of a sign (``68.3 W``, ``N12.2``)."""
 _WITH_UNIT = re.compile(r"\s*[-+−]?(?:\d[\d.,\s]*)(?:[eE][-+]?\d+)?\s*[A-Za-zµμ%‰°/][^<>]*")
 _LIMIT_SIGN = r"[<>≤≥]=?\s*[\d.,]"
 """A detection limit's sign before its number (``<0.5``, ``>= 2000``)."""
+_ABOVE_CELL = re.compile(r"\s*[>≥]=?\s*[\d.,].*")
+"""A value above the upper limit of determination (``>1000``): at least the limit, where
+half of it (a value below detection's usual stand-in) would be far off."""
 _LIMIT = re.compile(
     rf"\s*(?:{_LIMIT_SIGN}+.*|n\.?d\.?|b\.?d\.?l\.?|<\s*(?:dl|lod|loq|ld|mdl|lld|d\.l\.)"
     r"|lod|loq|below\s+(?:the\s+)?detection(?:\s+limit)?|not\s+detected|tr(?:ace)?\.?)\s*",
@@ -1459,14 +1533,15 @@ _MARKS = str.maketrans({"º": "°", "˚": "°", "′": "'", "’": "'", "‘": "
 _NUM = r"\d+(?:[.,]\d+)?"
 _DEGREES_TEXT = re.compile(
     rf"(?P<pre>[NSEW])?\s*(?P<sign>[-+])?\s*(?P<d>{_NUM})"
-    rf"(?P<dm>\s*(?:°|deg\b)\s*|\s*:\s*|\s+)?"
+    rf"(?P<dm>\s*(?:°|deg\b|d(?![a-z]))\s*|\s*:\s*|\s+)?"
     rf"(?:(?P<m>{_NUM})(?P<mm>\s*(?:'|min\b)\s*|\s*:\s*|\s+)?"
     rf"(?:(?P<s>{_NUM})(?P<sm>\s*(?:\"|''|sec\b))?)?)?\s*(?P<post>[NSEW])?\.?",
     re.IGNORECASE)
 """A coordinate written as text in degrees: decimal degrees with a hemisphere letter
 (``68.3 W``, ``N12.2``), degrees and decimal minutes (``N52°05.2'``), degrees, minutes and
-seconds (``52°05'12"N``, ``52 05 12 N``, ``52:05:12``, ``52 deg 05 min 12 sec N``). A
-letter after the seconds is the hemisphere (``12S`` is south, never "seconds")."""
+seconds (``52°05'12"N``, ``52 05 12 N``, ``52:05:12``, ``52 deg 05 min 12 sec N``, and
+``52d05'12"N`` as PROJ's ``cs2cs`` and GDAL's ``gdalinfo`` write them). A letter after the
+seconds is the hemisphere (``12S`` is south, never "seconds")."""
 _AXIS_LETTERS = {"x": "EW", "y": "NS"}
 
 
@@ -1585,6 +1660,8 @@ def _what_cells_are(cells: pd.Series) -> str:
     (``0.5-1.0``) and approximations (``~3``, ``ca. 3``), whose units were never the
     matter."""
     kinds = (
+        (_ABOVE_CELL, "are above an upper limit", "each grade is at least its limit: give "
+         "the re-assayed grades, or the limit itself where a lower bound will do"),
         (_LIMIT, "are detection limits", "give them as numbers (e.g. half the limit) or "
          "leave them empty"),
         (_SHEET_ERROR, "are spreadsheet errors or formulas", "the sheet's formulas failed "
@@ -1621,6 +1698,11 @@ def _decorated(series: pd.Series) -> str | None:
     cells = cells[cells != ""]
     if not len(cells):
         return None
+    if cells.map(lambda c: _OUEST.fullmatch(c) is not None).mean() > 0.5:
+        return (f"these are degrees with the hemisphere letter O ({cells.iloc[0]!r}), which "
+                "is west in Spanish, French and Portuguese (oeste, ouest) but east in German "
+                "and Dutch (Ost, oost): write W or E (or signed decimal degrees, negative "
+                "west)")
     if cells.map(lambda c: _DMS.fullmatch(c) is not None).mean() > 0.5:
         return ("these look like degrees, minutes and seconds: convert them to decimal "
                 "degrees (degrees + minutes / 60 + seconds / 3600, negative west and south)")
@@ -1892,7 +1974,34 @@ _CRS_COLUMNS = frozenset((
     "coordref", "refsys", "referencesystem", "projection", "datum", "horizontaldatum",
     "hdatum", "utmzone", "zoneutm"))
 """Names of a column that states each row's coordinate system (``EPSG``, ``datum``...)."""
+_ZONE_COLUMNS = frozenset(("zone", "zona", "huso", "fuseau", "utm", "utmzn", "zn", "zoneno",
+                           "zonenumber", "utmzonenumber", "utmzoneno", "gridzone"))
+"""Names of a column that may state each row's UTM zone (``Zone``, Spanish ``Huso``, French
+``Fuseau``), and may name something else (an ore zone): read as UTM zones only where every
+cell is one (``31``, ``32U``) and the source's ``crs`` is the UTM zone of some rows."""
 _CRS_KEYS = ("EPSG:", "PROJCRS", "GEOGCRS", "BOUNDCRS", "COMPOUNDCRS", "PROJCS", "GEOGCS")
+
+
+_ZONE_CELL = re.compile(r"\d{1,2}\s*[A-Za-z]?")
+"""A UTM zone as a table writes it: ``31``, ``31N``, ``32U`` (an MGRS latitude band)."""
+
+
+def _zone_key(cell: str) -> str:
+    """One spelling of a UTM zone cell: its number, with ``S`` for the southern
+    hemisphere (``31``, ``31N`` and ``31U``, a latitude band, are one zone: ``'31'``)."""
+    text = cell.strip()
+    number = int(re.sub(r"\D", "", text) or 0)
+    return f"{number}{'S' if text[-1:].upper() == 'S' else ''}"
+
+
+def _utm_zone(crs: str) -> str | None:
+    """The UTM zone of ``crs`` as :func:`_zone_key` writes it (``31``, ``19S``), else
+    ``None``."""
+    try:
+        zone = parse_crs(crs).utm_zone
+    except CRSError:
+        return None
+    return None if zone is None else _zone_key(zone)
 
 
 def _crs_key(value: str) -> str:
@@ -1918,17 +2027,23 @@ def _refuse_crs_column(frame: pd.DataFrame, path: Path, crs: str, xs: np.ndarray
     the source's ``crs`` (by a metre or more, :func:`prospect.io.vector.ground_shift`) is
     refused too (:func:`prospect.io.vector.crs_replaced_message` warns of the same for a
     vector file's own CRS, which the config's ``crs`` may correct)."""
+    given_zone = _utm_zone(crs)
     for i, column in enumerate(frame.columns):  # by position: a name may repeat
-        if _plain(column) not in _CRS_COLUMNS:
+        generic = _plain(column) in _ZONE_COLUMNS
+        if _plain(column) not in _CRS_COLUMNS and not generic:
             continue
         cells = _text_cells(frame.iloc[:, i].dropna()).str.strip()
         cells = cells[(cells != "") & ~cells.str.fullmatch(r"<\s*null\s*>", case=False)]
+        cells = cells.str.replace(r"\.0+$", "", regex=True)  # (31.0: a number column)
         if not len(cells) or cells.nunique() > 50:
             continue  # not a column of a few CRSs
-        keys = cells.map({v: _crs_key(v) for v in cells.unique()})
-        zones = _plain(column) in ("utmzone", "zoneutm")
-        if not (cells.str.fullmatch(r"\d{1,2}\s*[A-Za-z]?").all() if zones else
-                keys.str.startswith(_CRS_KEYS).all()):
+        zones = generic or _plain(column) in ("utmzone", "zoneutm")
+        if zones and not cells.str.fullmatch(_ZONE_CELL.pattern).all():
+            continue  # not every cell is a zone
+        keys = cells.map({v: _zone_key(v) if zones else _crs_key(v) for v in cells.unique()})
+        if generic and (given_zone is None or given_zone not in set(keys)):
+            continue  # an ore zone, or zones the source's crs is none of
+        if not zones and not keys.str.startswith(_CRS_KEYS).all():
             continue  # not every cell is a CRS (a Dutch 'Datum' is a date)
         counts = Counter(keys)
         lines = frame.attrs.get("lines")
@@ -1953,6 +2068,16 @@ def _refuse_crs_column(frame: pd.DataFrame, path: Path, crs: str, xs: np.ndarray
                 "into one source per coordinate system (each with its 'crs:'), or convert "
                 "the coordinates to one")
         key = next(iter(counts))
+        if zones and given_zone is not None and key != given_zone:
+            apart = abs(int(key.rstrip("S")) - int(given_zone.rstrip("S"))) * 6
+            raise DataError(
+                f"{path}: column {column!r} says the coordinates are in UTM zone "
+                f"{cells.iloc[0]!r}, but the points source reads them in {crs!r} (UTM zone "
+                f"{given_zone}), which places them "
+                + (f"{apart}° of longitude off" if apart else "in the other hemisphere")
+                + "; set 'crs:' in the points source to the EPSG code of the column's zone "
+                "(e.g. EPSG:326NN north of the equator, EPSG:327NN south, in WGS 84) if the "
+                "column is right")
         if zones:
             continue  # a zone alone does not say the datum: nothing to compare
         try:
@@ -2276,6 +2401,8 @@ def read_features(
                                   [x, y, *columns])
             _cells_notation(frame, decimal, path)
             _percent_units(frame)
+            refuse_uncomputed(frame, path, [x, y, *columns])
+            frame = _without_units_row(frame, path, "row")
         missing = [c for c in (x, y, *columns) if c not in frame.columns]
         wkt = _wkt_column(frame) if x in missing and y in missing else None
         if wkt is not None:  # the geometries as text, as GDAL's CSV driver reads them
@@ -2750,12 +2877,14 @@ class SheetCells:
     ``numbers``: the number cells, (row from 1, column from 0) -> the value as stored;
     ``hidden``: the hidden rows (from 1); ``merged``: the merged cells (``C1:D1``);
     ``percent``: the number cells formatted as percentages (the sheet shows ``1.2%`` and
-    stores 0.012)."""
+    stores 0.012); ``uncomputed``: the formula cells saved without the value they
+    compute (a workbook a program wrote and no spreadsheet has recalculated)."""
 
     numbers: dict[tuple[int, int], str]
     hidden: list[int]
     merged: list[str]
     percent: set[tuple[int, int]] = field(default_factory=set)
+    uncomputed: list[tuple[int, int]] = field(default_factory=list)
 
 
 def _sheet_cells(path: Path, sheet: str | None) -> SheetCells | None:
@@ -2896,6 +3025,7 @@ def _xlsx_number_cells(path: Path, sheet: str | None) -> SheetCells | None:
             hidden: list[int] = []
             merged: list[str] = []
             percent: set[tuple[int, int]] = set()
+            uncomputed: list[tuple[int, int]] = []
             styles = _xlsx_percent_styles(zf)
             with zf.open(part) as fh:
                 for _, element in ElementTree.iterparse(fh):
@@ -2909,16 +3039,18 @@ def _xlsx_number_cells(path: Path, sheet: str | None) -> SheetCells | None:
                     ref, kind = element.get("r") or "", element.get("t", "n")
                     value = element.find(f"{main}v")
                     hit = re.fullmatch(r"([A-Z]+)(\d+)", ref)
+                    col = 0
+                    for letter in hit.group(1) if hit else "":
+                        col = col * 26 + ord(letter) - 64
+                    if value is None and hit and element.find(f"{main}f") is not None:
+                        uncomputed.append((int(hit.group(2)), col - 1))
                     if kind == "n" and value is not None and value.text and hit:
-                        col = 0
-                        for letter in hit.group(1):
-                            col = col * 26 + ord(letter) - 64
                         out[(int(hit.group(2)), col - 1)] = value.text.strip()
                         if element.get("s") in styles:
                             percent.add((int(hit.group(2)), col - 1))
                     if element.tag == f"{main}c":
                         element.clear()
-            return SheetCells(out, hidden, merged, percent)
+            return SheetCells(out, hidden, merged, percent, uncomputed)
     except (OSError, KeyError, zipfile.BadZipFile, ElementTree.ParseError):
         return None
 
@@ -3014,6 +3146,44 @@ def _with_percent_cells(frame: pd.DataFrame, cells: SheetCells) -> pd.DataFrame:
     return frame
 
 
+def _uncomputed(frame: pd.DataFrame, cells: SheetCells) -> dict[int, list[str]]:
+    """The formula cells saved without their value (:class:`SheetCells`), by the position
+    of their column (its cells' references, ``C2``; a position, as a header below a title
+    renames the columns): GDAL reads such a cell as empty, so a workbook written by a
+    program (openpyxl, a database's report) and never opened in a spreadsheet, which
+    computes its formulas, was read as missing values without a word.
+    :func:`column_values` refuses a column read holding them, and
+    :func:`read_features` the coordinate columns (:func:`refuse_uncomputed`)."""
+    out: dict[int, list[str]] = {}
+    for row, j in sorted(cells.uncomputed):
+        if 0 <= j < frame.shape[1]:
+            out.setdefault(j, []).append(_cell_name(row, j))
+    return out
+
+
+def refuse_uncomputed(frame: pd.DataFrame, path: Path | str, columns: list[str]) -> None:
+    """Refuse when any of ``columns`` of a sheet holds formula cells saved without their
+    value (:func:`_uncomputed`), which would be read as missing.
+
+    Raises
+    ------
+    DataError
+        Naming the cells and the fix.
+    """
+    names = [str(c) for c in frame.columns]
+    found = {names[j]: refs for j, refs in (frame.attrs.get("uncomputed") or {}).items()
+             if j < len(names) and names[j] in columns}
+    if not found:
+        return
+    column, refs = next(iter(found.items()))
+    raise DataError(
+        f"{path}: column {column!r} holds {len(refs)} formula cell(s) saved without the "
+        f"value they compute ({', '.join(refs[:5])}{', ...' if len(refs) > 5 else ''}): "
+        "the workbook was written by a program and never recalculated, and each would be "
+        "read as missing; open it in Excel or LibreOffice and save it again (which computes "
+        "the formulas), or write the values instead of the formulas")
+
+
 def _percent_units(frame: pd.DataFrame) -> None:
     """Name the columns of percentage cells (:func:`_with_percent_cells`) in the frame's
     ``attrs``, by their headers as read (below a title too): ``units`` ``%`` for a column
@@ -3034,6 +3204,25 @@ def _percent_units(frame: pd.DataFrame) -> None:
                                           names[j]: "in its cells formatted as percentages"}
     frame.attrs["units"] = units or frame.attrs.get("units")
     frame.attrs["percent_mixed"] = mixed
+
+
+def _hidden_sheets(path: Path) -> set[str]:
+    """The sheets an ``.xlsx`` workbook hides (``state="hidden"`` or ``"veryHidden"`` in
+    its ``xl/workbook.xml``); none for another format, or where the part cannot be read
+    (GDAL's read names what is wrong)."""
+    import zipfile
+    from xml.etree import ElementTree
+
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        return set()
+    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    try:
+        with zipfile.ZipFile(path) as zf:
+            book = ElementTree.fromstring(zf.read("xl/workbook.xml"))
+    except (OSError, KeyError, zipfile.BadZipFile, ElementTree.ParseError):
+        return set()
+    return {str(e.get("name")) for e in book.iter(f"{main}sheet")
+            if e.get("state") in ("hidden", "veryHidden")}
 
 
 def _warn_other_sheets(path: Path, read: str, frames: dict[str, pd.DataFrame], x: str,
@@ -3092,6 +3281,7 @@ def _read_sheet(path: Path, layer: str | None, x: str = "lon", y: str = "lat"
                 frame = _with_number_cells(frame, cells.numbers)
                 frame = _with_percent_cells(frame, cells)
                 frame.attrs["hidden_rows"] = cells.hidden
+                frame.attrs["uncomputed"] = _uncomputed(frame, cells)
                 frame = _with_merged_cells(frame, cells.merged)
             frame = _dates_as_text(frame)
         except Exception as exc:  # GDAL's reasons are many: each is named
@@ -3123,11 +3313,22 @@ def _read_sheet(path: Path, layer: str | None, x: str = "lon", y: str = "lat"
                                      or any({x, y} <= cells for cells in head))
 
     placed = [n for n, f in frames.items() if holds(f)]
+    hidden = _hidden_sheets(path)
     if len(placed) == 1:
         _warn_other_sheets(path, placed[0], frames, x, y)
+        if placed[0] in hidden:
+            visible = [n for n in sheets if n not in hidden]
+            warnings.warn(DataWarning(
+                f"{path}: the sheet {placed[0]!r} is read (the one holding the coordinate "
+                f"columns {x!r}/{y!r}), but the workbook hides it (its visible sheet"
+                f"{'s' if len(visible) != 1 else ''}: {', '.join(map(repr, visible[:4]))}): "
+                "a sheet kept out of sight is often an old or raw copy; name the sheet to "
+                "read with 'layer:' to say it is the one meant"), stacklevel=3)
         return frames[placed[0]]
     def described(name: str, frame: pd.DataFrame) -> str:
         rows = f"{len(frame)} row{'s' if len(frame) != 1 else ''}"
+        if name in hidden:
+            rows += ", hidden"
         if x in frame.columns and y in frame.columns:
             return f"{name!r} ({rows})"
         return f"{name!r} ({rows}; columns {list(frame.columns)[:6]})"
@@ -3140,6 +3341,34 @@ def _read_sheet(path: Path, layer: str | None, x: str = "lon", y: str = "lat"
            "sheet's rows are left out" if placed else
            f"none holds the coordinate columns {x!r}/{y!r}: name the sheet to read with "
            "'layer:' and its coordinate columns with x:/y:"))
+
+
+def _grouped_degrees_hint(gdf: Any, x: str, y: str) -> str:
+    """Why a table's degrees are no degrees where its coordinate cells read with the
+    table's thousands separator (``5.123`` as 5123 in a table of decimal commas, ``5,123``
+    in one of decimal points), which no degree has: decimal degrees typed in the other
+    notation; ``""`` otherwise. Such a table was told its degrees "look like metres of a
+    projected CRS"."""
+    crs = getattr(gdf, "crs", None)
+    decimal = gdf.attrs.get("decimal")
+    if decimal not in (".", ",") or crs is None or not crs.is_geographic:
+        return ""
+    group = "." if decimal == "," else ","
+    grouped = rf"\s*[-+\u2212]?\d{{1,3}}{re.escape(group)}\d{{3}}\s*"
+    for column in (x, y):
+        if column not in gdf.columns:
+            continue
+        cells = _text_cells(pd.Series(gdf[column]).dropna()).str.strip()
+        hit = cells[cells.str.fullmatch(grouped)]
+        if len(hit):
+            notation = "decimal commas" if decimal == "," else "decimal points"
+            return (f"; column {column!r} writes {hit.iloc[0]!r}, which the table's notation "
+                    f"({notation}, {group!r} grouping thousands) reads as "
+                    f"{hit.iloc[0].replace(group, '').strip()}: if these are decimal degrees "
+                    f"typed with a decimal {'point' if group == '.' else 'comma'}, write them "
+                    f"in {notation} as the table's other numbers are (or export the whole "
+                    "table in one notation and set 'decimal:' to it)")
+    return ""
 
 
 def coordinates_without_geometry(path: Path | str, n: int, x: str, y: str) -> str:
@@ -3158,6 +3387,7 @@ def read_points(
     columns: list[str] | None = None, layer: str | None = None, to_crs: str,
     override_crs: bool = False, decimal: str | None = None, nodata: tuple[float, ...] = (),
     flags: dict[str, str | Qualifier] | None = None, cell: float | None = None,
+    units: dict[str, str] | None = None,
 ) -> PointTable:
     """Read a point table (:func:`read_features`) and project it to ``to_crs``.
 
@@ -3168,7 +3398,8 @@ def read_points(
     by name marks below or above a detection limit). The table keeps each point's line
     and the units a second header row of units gives. ``cell`` is the region's cell size
     in ``to_crs``'s units: longitudes and latitudes rounded to a step coarser than it are
-    warned of (:func:`warn_coarse_coordinates`).
+    warned of (:func:`warn_coarse_coordinates`). ``units`` (the source's ``units:``) say
+    which columns are concentrations, whose negative values are missing.
 
     Raises
     ------
@@ -3238,7 +3469,8 @@ def read_points(
     warn_coarse_coordinates(xs, ys, gdf.crs, cell, target, path, np.asarray(numbers)[keep],
                             what)
     values = {c: column_values(gdf, c, path, keep=keep, numbers=numbers, what=what,
-                               nodata=tuple(nodata), flag=flags.get(c)) for c in columns}
+                               nodata=tuple(nodata), flag=flags.get(c),
+                               unit=(units or {}).get(c)) for c in columns}
     check_transformable(gdf.crs, target, where=str(path))
     tx, ty = Transformer.from_crs(gdf.crs, target, always_xy=True).transform(xs, ys)
     tx, ty = np.asarray(tx, "f8"), np.asarray(ty, "f8")
@@ -3253,7 +3485,7 @@ def read_points(
                  f"{xs[0]:g}, {ys[0]:g}); check the coordinate columns and {said}"
                  if text else f"{path}: no feature's coordinates are valid in "
                  f"{gdf.crs.name} (e.g. {xs[0]:g}, {ys[0]:g}); check {said}")
-                + metres_hint(xs, ys, gdf.crs, target))
+                + (_grouped_degrees_hint(gdf, x, y) or metres_hint(xs, ys, gdf.crs, target)))
         warnings.warn(DataWarning(
             f"{path}: {len(rows)} of {len(keep)} row(s) with {coords} outside what "
             f"{gdf.crs.name} allows dropped ({what}{'s' if len(rows) > 1 else ''} "

@@ -998,8 +998,14 @@ def _kind_word(kind: str, n: int) -> str:
 
 
 def _first_filled(layers: list[str], kinds: dict[str, str]) -> str:
-    """The first layer holding features (the example ``layer:`` given)."""
-    return next((n for n in layers if kinds.get(n) and kinds[n] != "no features"), layers[0])
+    """The first layer holding features (the example ``layer:`` given); of a GPX file's,
+    the first point layer holding features (``tracks`` holds lines, which the point reader
+    refuses: ``track_points`` holds the same fixes as points)."""
+    filled = [n for n in layers if kinds.get(n) and kinds[n] != "no features"]
+    points = [n for n in filled if n in GPX_POINT_LAYERS]
+    if points and {"tracks", "routes"} & set(layers):  # GDAL's five GPX layers
+        return points[0]
+    return next(iter(filled), layers[0])
 
 
 GPX_POINT_LAYERS = ("waypoints", "route_points", "track_points")

@@ -445,7 +445,7 @@ def read_occurrences(
     layer: str | None = None, value_column: str | None = None, override_crs: bool = False,
     decimal: str | None = None, nodata: tuple[float, ...] = (),
     flags: dict[str, str | Qualifier] | None = None, polygons: str = "cells",
-    mineral: str | None = None,
+    mineral: str | None = None, units: dict[str, str] | None = None,
 ) -> Occurrences:
     """Read occurrence points or polygons and return them in the grid CRS.
 
@@ -492,6 +492,10 @@ def read_occurrences(
         out, with a warning counting them; names are read in any spelling (``Li``,
         ``lithium``, ``LITHIUM ``, an ore mineral such as ``spodumene``). Without it,
         a commodity column naming several commodities is warned of.
+    units
+        Column -> its units (a points source's ``units:``): a grade column in a
+        concentration unit reads its negative grades (``-0.5`` for ``<0.5``) as missing,
+        as it does where the header or the table states the unit.
     """
     path = path if isinstance(path, Path) else Path(path)  # a GdalPath keeps its name
     if not str(path).startswith("/vsi") and not path.exists():
@@ -505,7 +509,8 @@ def read_occurrences(
     n_records = len(gdf)
     numbers, what = record_numbers(gdf, path, layer)  # as the user finds them in the file
     gdf["_value"] = _values(gdf, value_column, path, tuple(nodata),
-                            (flags or {}).get(value_column or ""), numbers=numbers, what=what)
+                            (flags or {}).get(value_column or ""), numbers=numbers, what=what,
+                            unit=(units or {}).get(value_column or ""))
     stray = [key for key in flags or {} if key not in gdf.columns]
     if stray:  # a source without layers may flag the grade column without 'columns'
         raise DataError(
@@ -753,7 +758,7 @@ def _warn_ratio(path: Path, column: str | None, mineral: str | None) -> None:
 
 def _values(frame: pd.DataFrame, column: str | None, path: Path,
             nodata: tuple[float, ...] = (), flag: str | Qualifier | None = None, *,
-            numbers: np.ndarray, what: str) -> np.ndarray:
+            numbers: np.ndarray, what: str, unit: str | None = None) -> np.ndarray:
     """The grade column as numbers in the table's notation: NaN where empty, not a finite
     number (an 'inf' grade is no grade) or a declared ``nodata`` (counted in a warning);
     a common fill value read as a grade is a warning (:func:`column_values`)."""
@@ -768,10 +773,44 @@ def _values(frame: pd.DataFrame, column: str | None, path: Path,
     flags = flag_values(frame[column])
     if flags is not None:  # yes/no, true/false: a presence flag, read as 1/0
         return flags
+    frame = _above_limits_as_limits(frame, column, path, numbers, what)
     values = column_values(frame, column, path, numbers=numbers, what=what, nodata=nodata,
-                           strict=False, flag=flag)
+                           strict=False, flag=flag, unit=unit, above_as_limit=True)
     _warn_cell_units(frame, column, path)
     return values
+
+
+_ABOVE_LIMIT = re.compile(r"\s*(?:>=?|≥)\s*(\d[\d.,' ]*)\s*")
+"""A grade above the upper limit of determination, written with its limit (``>1000``,
+``≥ 5``): the grade is at least the limit."""
+
+
+def _above_limits_as_limits(frame: pd.DataFrame, column: str, path: Path,
+                            numbers: np.ndarray, what: str) -> pd.DataFrame:
+    """``frame`` with the grade cells written above an upper limit (``>1000``) read as
+    the limit, the grade's lower bound, with a warning: read as missing (as a surface
+    reads them), the richest samples were never positive, labelled as negatives; at
+    their limit they are positive wherever ``min_value`` is at most it."""
+    cells = frame[column]
+    if pd.api.types.is_numeric_dtype(cells.dtype):
+        return frame
+    text = cells.map(lambda c: c if isinstance(c, str) else "")
+    found = text.str.extract(_ABOVE_LIMIT.pattern, expand=False)
+    hit = text.str.fullmatch(_ABOVE_LIMIT.pattern).fillna(False).to_numpy(bool)
+    if not hit.any():
+        return frame
+    at = hit.nonzero()[0]
+    shown = ", ".join(str(int(numbers[i])) for i in at[:5]) + (", ..." if len(at) > 5 else "")
+    warnings.warn(DataWarning(
+        f"{path}: {len(at)} grade(s) in column {column!r} are above an upper limit of "
+        f"determination ({what}{'s' if len(at) > 1 else ''} {shown}; e.g. "
+        f"{text.iloc[int(at[0])].strip()!r}): each is read as its limit, the least it is, "
+        "so it is a positive wherever min_value is at most the limit (and a negative "
+        "above it); give the re-assayed grades to tell them apart"), stacklevel=5)
+    out = frame.copy()
+    out[column] = cells.where(~hit, found.str.strip())
+    out.attrs = dict(frame.attrs)
+    return out
 
 
 def _warn_cell_units(frame: pd.DataFrame, column: str, path: Path) -> None:

@@ -457,3 +457,14 @@ def test_a_partitioned_geoparquet_folder_is_read_whole(tmp_path: Path) -> None:
     _, _, error = _read(folder)
     assert isinstance(error, InputFileError), error
     assert "parts state different GeoParquet metadata" in str(error), error
+
+
+def test_a_gpx_of_a_track_alone_offers_its_track_points(tmp_path: Path) -> None:
+    """Before (round 24 left it): a GPX holding only a track was refused as several layers
+    with "e.g. layer: 'tracks'", the track's lines, which the point reader then refused in
+    turn; the example is ``track_points``, the same fixes as points."""
+    track = GPX.split("<wpt")[0] + ('<trk><trkseg><trkpt lat="52" lon="5"/><trkpt lat="52.1" '
+                                    'lon="5.1"/></trkseg></trk></gpx>')
+    (tmp_path / "t.gpx").write_text(track)
+    _, _, error = _read(tmp_path / "t.gpx", columns=[])
+    assert error is not None and "layer: 'track_points'" in str(error), error
