@@ -109,10 +109,10 @@ def _check_band_words(name: str, date: dt.date, band: str, files: list[str]) -> 
     ``date`` holds files of another band (band numbers differ between sensors: OLI's band
     4 is red, TM's NIR; a ``nir`` stacked from ``tm_b4`` and ``oli_b4`` made its change
     OLI red minus TM NIR, without a word)."""
-    from prospect.ingest.landsat import BAND_WORDS
+    from prospect.ingest.landsat import band_words_in
     from prospect.ingest.products import named_band
 
-    words = {w for w in re.split(r"[^a-z0-9]+", band.lower()) if w in BAND_WORDS}
+    words = band_words_in(band)
     if not words:
         return
     for file in files:

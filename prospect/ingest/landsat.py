@@ -53,6 +53,7 @@ __all__ = [
     "Saturation",
     "band_number",
     "band_words",
+    "band_words_in",
     "calibration",
     "check_band_word",
     "check_footprint",
@@ -170,6 +171,34 @@ BAND_WORDS = frozenset().union(*_TM_WORDS.values(), *_OLI_WORDS.values(), {
     "rededge", "nir09", "wv", "swir11", "swir12"})
 """The words that name a band in a variable name (``tm_red``, ``oli_swir1``, ``nir``)."""
 
+_PHRASES: dict[str, str] = {"nearinfrared": "nir", "thermalinfrared": "tir"}
+"""Band names written as several words, joined, that are not :data:`BAND_WORDS` as such."""
+
+
+def band_words_in(name: str) -> frozenset[str]:
+    """The band words (:data:`BAND_WORDS`) a variable name holds, its words joined where
+    the joined words name one band: ``s2_red_edge`` is ``rededge`` (not ``red``),
+    ``swir_2`` is ``swir2`` (not any ``swir``), ``nir_08`` is ``nir08``; Earth Search's
+    ``rededge1``..``rededge3`` are ``rededge``. The longest run of up to three words that
+    names a band is taken first."""
+    tokens = [t for t in re.split(r"[^a-z0-9]+", name.lower()) if t]
+    found: set[str] = set()
+    i = 0
+    while i < len(tokens):
+        for k in (3, 2, 1):
+            if i + k > len(tokens):
+                continue
+            joined = "".join(tokens[i:i + k])
+            word = _PHRASES.get(joined) or ("rededge" if re.fullmatch(
+                r"rededge\d", joined) else joined if joined in BAND_WORDS else None)
+            if word is not None:
+                found.add(word)
+                i += k
+                break
+        else:
+            i += 1
+    return frozenset(found)
+
 
 def band_words(satellite: int | None, band: int, sensor: str = "") -> frozenset[str] | None:
     """The names a Landsat band goes by (``red`` for OLI band 4, ``nir`` for TM band 4), or
@@ -200,7 +229,7 @@ def check_band_word(var: str, file: str, held: frozenset[str] | None, band: str,
     """
     if held is None:
         return
-    words = {w for w in re.split(r"[^a-z0-9]+", var.lower()) if w in BAND_WORDS}
+    words = band_words_in(var)
     if not words or words & held:
         return
     raise DataError(

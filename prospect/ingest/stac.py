@@ -1242,6 +1242,16 @@ def _held_words(item: pystac.Item, product: str | None, key: str,
     return band_words(int(digits), int(band)) if digits else None
 
 
+def _common_words(common: str) -> frozenset[str]:
+    """The band words (``swir``, ``swir1``, ``swir16``) of the band a STAC common name
+    (``swir16``) names, in any sensor's tables; empty for a name no table holds."""
+    from prospect.ingest.landsat import _OLI_WORDS, _TM_WORDS
+    from prospect.ingest.sentinel2 import S2_WORDS
+
+    tables = (*_TM_WORDS.values(), *_OLI_WORDS.values(), *S2_WORDS.values())
+    return frozenset().union(*(t for t in tables if common in t))
+
+
 def _check_band(var: str, key: str, asset: pystac.Asset, product: str | None,
                 item: pystac.Item | None = None) -> None:
     """Refuse a variable named as one band (``B04``, ``red``) given the asset of another
@@ -1263,15 +1273,22 @@ def _check_band(var: str, key: str, asset: pystac.Asset, product: str | None,
     if not wrong and item is not None and not common and wanted is None:
         # a variable named for a band (red, nir, swir16) given an asset whose eo:bands (or
         # key) names another band by number only: B08 is NIR, not red
-        from prospect.ingest.landsat import BAND_WORDS
+        from prospect.ingest.landsat import band_words_in
 
-        words = {w for w in re.split(r"[^a-z0-9]+", low) if w in BAND_WORDS}
+        words = band_words_in(low)
         known = _held_words(item, product, key, held, name)
         wrong = bool(words and known and not words & known)
         if wrong and not name:
             name = key
         if wrong and known:
             common = "/".join(sorted(known))
+    if not wrong and common and low not in COMMON_NAMES:
+        # a variable named for a band in words (swir_2, red_edge) given an asset whose
+        # common name is another band's (Earth Search's swir16 is SWIR 1)
+        from prospect.ingest.landsat import band_words_in
+
+        words, known = band_words_in(low), _common_words(common)
+        wrong = bool(words and known and not words & known)
     if wrong:
         shown = " ".join(x for x in (name, f"({common})" if common else "") if x)
         raise DataError(
