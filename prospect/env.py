@@ -5,15 +5,17 @@
 but a whole number from 1 to 2^53 is refused naming the variable, its value, the default
 and how to unset it (a limit of -5 cells read "over the limit of -5", a limit of 0
 refused every job for its size, a timeout of 10^400 seconds was ``internal error:
-OverflowError``). ``PROSPECT_DEBUG`` is ``1`` (tracebacks and libraries' raw lines) or
-``0``/unset; any other value is said once and taken as ``0``. The command line checks them
-all before a command runs (:func:`check_environment`), so a bad value is named as the
-environment's, not as the config key whose check read it.
+OverflowError``); ``PROSPECT_MAX_BLOCK_BYTES`` also takes a size with a unit as dask's
+memory settings do (``1 GB``, ``256MiB``). ``PROSPECT_DEBUG`` is ``1`` (tracebacks and
+libraries' raw lines) or ``0``/unset; any other value is said once and taken as ``0``.
+The command line checks them all before a command runs (:func:`check_environment`), so a
+bad value is named as the environment's, not as the config key whose check read it.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from prospect.errors import ConfigError, ProspectError
@@ -40,9 +42,29 @@ def _shown(name: str, value: str) -> str:
     return f"{name}={value[:24] + '...' + value[-8:]!r} ({len(value)} characters)"
 
 
+_BYTE_UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6,
+               "g": 10**9, "gb": 10**9, "t": 10**12, "tb": 10**12, "ki": 2**10,
+               "kib": 2**10, "mi": 2**20, "mib": 2**20, "gi": 2**30, "gib": 2**30,
+               "ti": 2**40, "tib": 2**40}
+"""Units of a size in bytes as dask's ``parse_bytes`` reads them (``kB``, ``MB``, ``GB``
+decimal; ``KiB``, ``MiB``, ``GiB`` binary), case aside."""
+
+
+def _as_written(name: str, value: str) -> str:
+    """``value`` as a whole number's text: a ``*_BYTES`` variable's size with a unit
+    (``1 GB``, ``256MiB``, as dask's memory settings take it) in bytes; other text as it
+    is, ``_`` aside."""
+    text = value.strip().replace("_", "")
+    sized = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([A-Za-z]+)", text)
+    if name.endswith("_BYTES") and sized and sized.group(2).lower() in _BYTE_UNITS:
+        number = float(sized.group(1)) * _BYTE_UNITS[sized.group(2).lower()]
+        return str(int(number)) if number == int(number) else text
+    return text
+
+
 def _limit_problem(name: str, value: str) -> str:
     """What is wrong with ``value`` as a limit (``""``: nothing); ``value`` not blank."""
-    text = value.strip().replace("_", "")
+    text = _as_written(name, value)
     try:
         limit = int(text)
     except ValueError:
@@ -89,7 +111,7 @@ def positive_limit(name: str, default: int, what: str, error: type[ProspectError
         usual = f"default {default}" if default > 0 else "unset by default"
         raise error(f"{_shown(name, value)} {problem}; set it to the most {what} ({usual}), "
                     "or unset it")
-    return int(value.strip().replace("_", ""))
+    return int(_as_written(name, value))
 
 
 def debug_value_note() -> str:

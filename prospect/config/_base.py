@@ -37,6 +37,7 @@ __all__ = [
     "ConfigPath",
     "Place",
     "PlainName",
+    "PlainText",
     "RasterPath",
     "StrictModel",
     "VectorPath",
@@ -358,6 +359,24 @@ def copied_characters(text: str, *, letters: bool = True) -> str:
         meant = meant[1:-1]
     return (f"it holds {named}, which only looks like plain text (copied from a document "
             f"or typed on another keyboard layout?); retype it as {meant!r}")
+
+
+def _not_in_typographic_quotes(value: Any) -> Any:
+    """Refuse text wrapped in typographic quotes (``units: ‘1’``, ``variable:
+    “heat”``, copied from a report or a word processor): YAML keeps them as part
+    of the text, and the unit ``‘1’`` went into the cube's attributes as written,
+    exit 0. Free text (a description, a title, a long name) is not checked."""
+    if isinstance(value, str) and len(value) > 1 and value[0] in _TYPESET and \
+            value[-1] in _TYPESET and _TYPESET[value[0]] in "'\"" and \
+            _TYPESET[value[-1]] in "'\"":
+        raise ValueError("is wrapped in typographic quotes, which YAML keeps as part of the "
+                         f"text; {copied_characters(value, letters=False)}")
+    return value
+
+
+PlainText = Annotated[str, BeforeValidator(_not_in_typographic_quotes)]
+"""Text a config names something with (a unit, a file's variable): refused when wrapped
+in typographic quotes (:func:`_not_in_typographic_quotes`)."""
 
 
 def _named_path(value: Any) -> Any:
@@ -1659,6 +1678,8 @@ def _problem_line(err: Any, source: str, loc: str, value: Any, shown: str, msg: 
     if err["type"] == "string_pattern_mismatch":
         said = _pattern_hint(str((err.get("ctx") or {}).get("pattern", "")), value)
         if said:
+            copied = copied_characters(value) if isinstance(value, str) else ""
+            said += f"; {copied}" if copied else ""  # '“heat”', copied quotes
             return f"{source}: key '{loc}' has bad value {shown}: {said}"
     if err["type"] in ("too_long", "too_short"):  # pydantic's "... after validation, not 5"
         msg = msg.replace(" after validation", "")
@@ -1676,7 +1697,7 @@ def _problem_line(err: Any, source: str, loc: str, value: Any, shown: str, msg: 
         hint = f"a CRS is written with its authority, e.g. 'EPSG:{value}'"
     if not hint and err["type"].endswith(("_parsing", "_type")):
         hint = number_text_hint(value)
-    if hint:
+    if hint and hint not in msg:  # a validator's own message may already say it
         msg += f"; {hint}"
     return f"{source}: key '{loc}' has bad value {shown}: {msg}"
 

@@ -19,7 +19,14 @@ from pydantic import (
     model_validator,
 )
 
-from prospect.config._base import ConfigLocation, ConfigPath, RasterPath, StrictModel, VectorPath
+from prospect.config._base import (
+    ConfigLocation,
+    ConfigPath,
+    PlainText,
+    RasterPath,
+    StrictModel,
+    VectorPath,
+)
 from prospect.config.stac import CloudMask, Composite, RemoteReads, StacSearch
 
 __all__ = ["FlagCodes", "PointSource", "RasterScene", "RasterSource", "SourceConfig",
@@ -245,7 +252,7 @@ class RasterSource(StrictModel):
         default=None, description="CRS to assume when a file carries none (explicit choice)"
     )
     values: Literal["continuous", "categorical"] = "continuous"
-    units: str = "1"
+    units: PlainText = "1"
     long_name: str | None = None
     scale: float = 1.0
     offset: float = 0.0
@@ -253,7 +260,7 @@ class RasterSource(StrictModel):
         default=None, allow_inf_nan=True,
         description="source no-data value when the file does not declare one",
     )
-    variable: str | None = Field(default=None, description="NetCDF variable to read")
+    variable: PlainText | None = Field(default=None, description="NetCDF variable to read")
     mtl: ConfigPath | None = Field(
         default=None, validation_alias=AliasChoices("metadata", "mtl"),
         description="product metadata (Landsat MTL, ESPA XML, Sentinel-2 MTD XML): DN -> "
@@ -468,7 +475,7 @@ class PointSource(StrictModel):
         default_factory=list,
         description="surfaces to make from each column (off by default: labels must not leak)",
     )
-    units: dict[str, str] = Field(default_factory=dict, description="column -> units")
+    units: dict[str, PlainText] = Field(default_factory=dict, description="column -> units")
     idw_power: float = Field(default=2.0, gt=0)
     neighbours: int = Field(default=16, ge=1, description="points per cell for IDW/kriging")
     variogram: Literal["linear", "power", "gaussian", "spherical", "exponential"] = "spherical"
