@@ -256,15 +256,54 @@ def merged_in_float32(values: np.ndarray, dtype: str, *, nodata: float | None = 
     v = v[keep]
     distinct = np.unique(v)
     if distinct.size < 16:
-        return None
+        return _rounded_in_float32(distinct, dtype)
     kept = np.unique(distinct.astype("f4")).size
     if kept * 2 > distinct.size:
-        return None
+        return _rounded_in_float32(distinct, dtype)
     return (f"holds {dtype} values {_text(float(distinct[0]))} .. {_text(float(distinct[-1]))} "
             f"closer together than the float32 cube can keep: {distinct.size} distinct "
             f"values of a sample become {kept}; subtract a base value in the file first "
             "(e.g. gdal_calc.py --calc 'A - <base>' --type Float32) or give the values in "
             "coarser units")
+
+
+_FLOAT32_WHOLE = 2**24
+"""The largest whole number float32 holds with every smaller one: 24 bits of mantissa."""
+
+
+def _rounded_in_float32(distinct: np.ndarray, dtype: str) -> str | None:
+    """Why the sorted ``distinct`` values of a ``dtype`` band come out of the float32 cube
+    as other numbers although few of them merge, or ``None``: a float64 value past
+    float32's range (read as infinity) or a whole number float32 cannot hold (past 2^24 =
+    16 777 216: a uint32 count of 16 777 217 read 16 777 216, an int64 identifier 255 off
+    past 2^32), named with the largest such value, what the cube holds for it and the step
+    float32 keeps there. Float64 fractions rounded to float32's 7 digits are no finding
+    (every measurement the cube keeps is)."""
+    if distinct.size == 0:
+        return None
+    if dtype == "float64":
+        finite = distinct[np.isfinite(distinct)]
+        big = finite[np.abs(finite) > float(np.finfo("f4").max)]
+        if big.size == 0:
+            return None
+        worst = float(big[np.argmax(np.abs(big))])
+        return (f"holds float64 values past float32's range (+-3.4e38), up to {worst!r}, "
+                "that the float32 cube holds as infinity; give the values in other units "
+                "(e.g. gdal_calc.py --calc 'A * 1e-30' --type Float32) or state such "
+                "cells as no data")
+    with np.errstate(invalid="ignore", over="ignore"):  # 2^63 rounds past int64
+        changed = distinct[distinct.astype("f4").astype(distinct.dtype) != distinct]
+    if changed.size == 0:
+        return None
+    worst = max(int(changed[0]), int(changed[-1]), key=abs)
+    held = int(np.float32(worst))
+    step = int(np.spacing(np.float32(abs(worst))))
+    return (f"holds {dtype} whole numbers past float32's {_FLOAT32_WHOLE} (2^24) that the "
+            f"float32 cube rounds to steps of {step}: {changed.size} distinct values of a "
+            f"sample come out as other numbers ({worst} reads {held}); subtract a base "
+            "value in the file first (e.g. gdal_calc.py --calc 'A - <base>' --type "
+            "Float32), give the values in coarser units, or ingest the layer with "
+            "'values: categorical' where they are codes")
 
 
 def _dropped(ref: BandRef | _BandRead, value: float) -> bool:

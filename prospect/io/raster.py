@@ -1803,6 +1803,14 @@ _LEADING_NUMBER = re.compile(r"\s*[-+]?(?:\d|[.,]\d|nan|inf)", re.IGNORECASE)
 """The start of a text C's ``atof`` (GDAL's ``CPLAtofM``) reads a number from; any other
 text it reads as 0."""
 
+_WHOLE_NUMBER = re.compile(
+    r"\s*[-+]?(?:(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?|nan|inf(?:inity)?|1\.#(?:qnan|snan|ind|inf)"
+    r"|nan\(\w*\))\s*", re.IGNORECASE)
+"""A text GDAL's ``CPLAtofM`` reads whole as one number (Windows' ``1.#QNAN`` too)."""
+
+_ATOF_PREFIX = re.compile(r"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?", re.IGNORECASE)
+"""The part of a text that ``atof`` reads where it stops short of the end."""
+
 
 def _refuse_nodata_words(src: Any, path: Path | str) -> None:
     """Refuse a file whose nodata GDAL reads from a text that is no number: a GeoTIFF's
@@ -1845,7 +1853,10 @@ def _refuse_nodata_words(src: Any, path: Path | str) -> None:
                 stated.append((f"{aux.name}'s NoDataValue of band {band.get('band', '1')}",
                                text))
     for where, text in stated:
-        if _LEADING_NUMBER.match(text):  # atof reads its number (a decimal comma too)
+        if _WHOLE_NUMBER.fullmatch(text):
+            continue
+        if _LEADING_NUMBER.match(text):
+            _refuse_nodata_read_in_part(path, where, text, aux)
             continue
         raise DataError(
             f"{path}: {where} states {text.strip()[:40]!r} where a number is meant, and "
@@ -1854,6 +1865,78 @@ def _refuse_nodata_words(src: Any, path: Path | str) -> None:
             "or -a_nodata none where it has none)"
             + (f", or correct the NoDataValue in {aux.name}"
                if aux is not None and where.startswith(aux.name) else ""))
+
+
+def _refuse_nodata_read_in_part(path: Path | str, where: str, text: str,
+                                 aux: Path | None, what: str = "nodata") -> None:
+    """Refuse a nodata (or ``what``: scale, offset) text of which GDAL's ``atof`` reads
+    only a first part: ``-9999,5`` (a decimal comma: read -9999), ``0x10`` (hexadecimal:
+    read 0), ``-9999 m``, ``1_000``. The cells of the value meant were kept as data and
+    those of the part read (0: a concentration below detection) dropped as no data; an
+    offset of ``100,5`` applied as 100, exit 0, without a word."""
+    found = _ATOF_PREFIX.match(text)
+    read = found.group(0).strip() if found else "0"
+    if found is None or not re.search(r"\d", read):
+        read = "0"
+    stated = text.strip()[:40]
+    hint = (f"; write it with a decimal point ({stated.replace(',', '.')!r})"
+            if re.fullmatch(r"[-+]?\d+,\d+", stated) else "")
+    effect = (f"nodata would be {float(read):g} and the cells of {stated!r} kept as data"
+              if what == "nodata" else f"the {what} applied would be {float(read):g}")
+    fix = ("state the nodata as one number (gdal_translate -a_nodata <value>)"
+           if what == "nodata" else
+           f"state the {what} as one number (gdal_edit.py -{what} <value>)")
+    element = {"nodata": "NoDataValue", "scale": "Scale", "offset": "Offset"}[what]
+    raise DataError(
+        f"{path}: {where} states {stated!r}, of which GDAL reads only {read!r}: {effect}"
+        f"{hint}; {fix}"
+        + (f", or correct the {element} in {aux.name}"
+           if aux is not None and where.startswith(aux.name) else ""))
+
+
+def _refuse_coefficient_texts(src: Any, path: Path | str) -> None:
+    """Refuse a scale or offset text GDAL reads only in part: an ``.aux.xml``'s, a VRT
+    band's or a GeoTIFF's ``GDAL_METADATA`` tag's offset ``100,5`` (a decimal comma) was
+    applied as 100, exit 0, without a word, and ``<Scale>0,5`` read as scale 0 was
+    refused as a file that "states scale 0" (not as the comma it is)."""
+    import xml.etree.ElementTree as ET
+
+    files: list[tuple[Path, str, Path | None]] = []
+    local = not str(path).startswith("/vsi") and "://" not in str(path)
+    if src.driver == "VRT" and str(path).lower().endswith(".vrt") and local:
+        files.append((Path(path), "VRTRasterBand", None))
+    aux = next((Path(f) for f in (src.files or [])[1:]
+                if str(f).lower().endswith(".aux.xml") and not str(f).startswith("/vsi")),
+               None)
+    if aux is not None:
+        files.append((aux, "PAMRasterBand", aux))
+    if src.driver in ("GTiff", "COG"):
+        text = _tiff_tag_text(path, _GDAL_METADATA_TAG)
+        try:
+            root = ET.fromstring(text) if text and text.strip() else None
+        except ET.ParseError:
+            root = None
+        for item in root.iter("Item") if root is not None else ():
+            role = (item.get("role") or "").lower()
+            if role in ("scale", "offset") and item.text and item.text.strip() and \
+                    not _WHOLE_NUMBER.fullmatch(item.text):
+                where = (f"its GDAL_METADATA tag (TIFF tag {_GDAL_METADATA_TAG})'s {role} "
+                         f"of band {int(item.get('sample', '0')) + 1}")
+                _refuse_nodata_read_in_part(path, where, item.text, None, role)
+    for file, tag, named in files:
+        try:
+            root = ET.parse(file).getroot()
+        except (ET.ParseError, OSError):
+            continue
+        for band in root.iter(tag):
+            for key in ("Scale", "Offset"):
+                text = band.findtext(key)
+                if text is None or not text.strip() or _WHOLE_NUMBER.fullmatch(text):
+                    continue
+                where = (f"{named.name}'s {key} of band {band.get('band', '1')}"
+                         if named is not None else
+                         f"its <{key}> of band {band.get('band', '1')}")
+                _refuse_nodata_read_in_part(path, where, text, named, key.lower())
 
 
 def _header_lines(text: str, sep: str) -> Iterator[tuple[int, str, str]]:
@@ -4095,6 +4178,7 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
             info["lossy"], info["lossy_error"] = lossy_compression(src)
             info["companions"] = companion_files(src, path)
             info["area_or_point"] = str(src.tags().get("AREA_OR_POINT", "")).strip()
+            _refuse_coefficient_texts(src, path)
             _refuse_degenerate_scales(src, path)
             if src.driver in _CF_DRIVERS:
                 _refuse_unapplied_packing(src, path)
