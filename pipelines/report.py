@@ -507,6 +507,8 @@ def write_score_report(directory: Path, *, quicklooks: dict[str, str],
         lines += ["", f"> **Not computed**: {problem}"]
     for warning in facts.get("evidence_warnings") or []:
         lines += ["", f"> **Evidence**: {warning}"]
+    for line in facts.get("coverage") or []:  # cells left unscored, or scored without a layer
+        lines += ["", f"> **Coverage**: {line}"]
     if metrics_share := (facts.get("metrics") or {}).get("outside_training_range_share"):
         lines += ["", f"`outside_training_range_share` ({_fmt(metrics_share)}): the share of "
                   "the sampled cells whose value of some continuous layer lies outside that "

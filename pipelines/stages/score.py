@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import dask
 import numpy as np
 import xarray as xr
 
@@ -23,6 +24,7 @@ from pipelines.progress import compute, track
 from pipelines.report import write_quicklook, write_score_report
 from prospect.config.model import ModelConfig
 from prospect.errors import DataWarning, ProspectError, StageError
+from prospect.features import build_stack
 from prospect.grid import ChunkWindow, RegionGrid
 from prospect.io.cube import (
     PartialVariable,
@@ -35,11 +37,12 @@ from prospect.io.cube import (
 from prospect.io.files import write_json
 from prospect.io.raster import write_cog
 from prospect.models.metrics import top_capture_binned
+from prospect.models.predict import scores_missing_evidence, unscored_counts
 from prospect.models.training import labels_source, read_labels
-from prospect.registry.applicability import input_comparison
+from prospect.registry.applicability import input_comparison, same_evidence
 from prospect.registry.scoring import OUTPUTS, model_feature_spec, score_model
 
-__all__ = ["publish_maps", "run", "stac_item"]
+__all__ = ["coverage", "not_compared_lines", "publish_maps", "run", "stac_item"]
 
 
 def map_scale(card: dict[str, Any], grid: RegionGrid | None) -> tuple[str, str]:
@@ -90,6 +93,33 @@ def check_mineral(card: dict[str, Any], mineral: str, model_dir: Path) -> None:
             f"model.mineral is {mineral!r} (its maps would be labelled {mineral!r}); run "
             "'prospect train' on this config first, or give -o the output folder of the "
             "job that trained the model")
+
+
+def not_compared_lines(schema: dict[str, Any], cube: xr.Dataset) -> list[str]:
+    """One line naming the cube variables whose evidence could not be compared with the
+    training evidence: their input schema entry records no training values (a model saved
+    outside ``prospect train``, with :func:`prospect.registry.save_model` and
+    ``schema_from_cube``), else ``[]``.
+
+    Such a cube was scored without a word: a layer in percent against a model of
+    fractions got no applicability warning, and nothing said the comparison was not made.
+    A variable holding the training evidence itself (:func:`same_evidence`) needs none.
+    """
+    names = []
+    for entry in schema.get("variables") or []:
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if not isinstance(name, str) or name not in cube.data_vars or \
+                isinstance(entry.get("training"), dict) or same_evidence(cube[name], entry):
+            continue
+        names.append(name)
+    if not names:
+        return []
+    listed = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+    return [f"{listed}: not compared with the model's training evidence (its input schema "
+            "records no training values: a model saved outside 'prospect train'), so a layer "
+            "in other units or outside the training range (percent against fractions) is "
+            "not warned of; check those layers' units against the training cube's, or "
+            "train the model with 'prospect train', which records them"]
 
 
 def stac_item(
@@ -205,7 +235,7 @@ def run(ctx: RunContext) -> StageResult:
                           f"{grid.n_chunks} blocks")
         publish_maps(ctx, maps)
         comparison = compared.result()
-    unlike = comparison["lines"]
+    unlike = comparison["lines"] + not_compared_lines(loaded.schema, ds)
     for line in unlike:
         warnings.warn(DataWarning(line), stacklevel=2)
     ds = open_cube(ctx.cube_path)
@@ -240,6 +270,9 @@ def run(ctx: RunContext) -> StageResult:
         outputs[f"{name}_stac"] = str(score_dir / f"{name}.json")
         outputs[f"{name}_quicklook"] = str(score_dir / delivered[name]["quicklook"])
     metrics, problems = _map_metrics(delivered["probability"], ctx, positives)
+    covered = _coverage(ctx, ds, loaded, delivered["probability"]["finite"], metrics)
+    for line in covered:
+        ctx.console.print(f"  [yellow]{line}[/yellow]")
     found = comparison["extrapolation"]
     if found is not None:  # None: the training evidence itself, not compared
         # sampled cells outside the training range of a continuous layer (extrapolated)
@@ -254,14 +287,15 @@ def run(ctx: RunContext) -> StageResult:
             "region": grid.describe(), "model": str(model_dir), "metrics": metrics,
             "headline": (card.get("cv") or {}).get("headline") or {}, "scale": scale,
             "outputs": dict(outputs), "problems": problems,
-            "evidence_warnings": list(unlike),
+            "evidence_warnings": list(unlike), "coverage": covered,
             # what the uncertainty map is a spread of, over how many members, its units
             "uncertainty_meaning": str(ds["uncertainty"].attrs.get("prospect_uncertainty", ""))})
     outputs["report"] = str(report)
     return StageResult(name="score", outputs=outputs, metrics=metrics,
                        inputs={"model": str(model_dir), "cube": str(ctx.cube_path)},
                        variables=list(OUTPUTS),
-                       notes=[*problems, f"COGs, STAC items and {report.name} in {score_dir}"])
+                       notes=[*problems, *covered,
+                              f"COGs, STAC items and {report.name} in {score_dir}"])
 
 
 LOGIT_RANGE = 30.0
@@ -372,3 +406,69 @@ def _map_metrics(delivered: dict[str, Any], ctx: RunContext, positives: np.ndarr
     for key, share in top_capture_binned(in_range, hist, bins).items():
         out[f"map_{key}"] = round(share, 4) if np.isfinite(share) else None
     return out, []
+
+
+def _coverage(ctx: RunContext, ds: xr.Dataset, loaded: Any, finite: int,
+              metrics: dict[str, Any]) -> list[str]:
+    """:func:`coverage` of the stage's map (``finite`` scored cells of the job's grid); the
+    counts go into ``metrics``."""
+    lines, counts = coverage(loaded.estimator, loaded.schema, ds, finite=finite,
+                             size=int(np.prod(ctx.grid.shape)))
+    metrics.update(counts)
+    return lines
+
+
+def coverage(estimator: Any, schema: dict[str, Any], cube: xr.Dataset, *, finite: int,
+             size: int) -> tuple[list[str], dict[str, Any]]:
+    """How many cells a map of ``estimator`` over ``cube`` left unscored and why, per layer
+    (and, for a model that scores missing evidence, how many it scored without each
+    layer): lines for the console and the report, and the counts for the metrics
+    (``unscored_cells``, ``unscored_cells_by_layer``, ``scored_without_layer``).
+
+    The map had NaN holes where a layer had a gap, and only ``scored_share`` said so, with
+    no word of which layer. ``finite`` is the map's count of scored cells of ``size``: the
+    layers are read again only when the map has unscored cells, or the model scores cells
+    without a layer (weights of evidence); a map of every cell reads nothing more. They
+    are read in this process (off the cluster, so the stage's tasks stay those ``prospect
+    plan`` counts), chunk by chunk.
+    """
+    woe = scores_missing_evidence(estimator)
+    if finite >= size and not woe:
+        return [], {"unscored_cells": 0}
+    spec = model_feature_spec(schema, cube)
+    names = [spec.names()[i] for i in spec.base_indices()]
+    lazy = unscored_counts(build_stack(cube, spec), estimator, base=spec.base_indices())
+    keys = [k for k, v in lazy.items() if v is not None]
+    counts = dict(zip(keys, dask.compute(*(lazy[k] for k in keys), scheduler="synchronous"),
+                      strict=True))
+    unscored, outside = int(counts["unscored"]), int(counts["no_layer"])
+    missing = dict(zip(names, (int(n) for n in counts["missing"]), strict=True))
+    metrics: dict[str, Any] = {"unscored_cells": unscored}
+    lines = []
+    if unscored:
+        metrics["unscored_cells_by_layer"] = {k: n for k, n in missing.items() if n}
+        rule = ("weights of evidence scores a cell where at least one layer has data"
+                if woe else "this model scores only cells where every layer has data")
+        lines.append(
+            f"{unscored} of {size} cells ({unscored / size:.1%}) are left unscored (NaN): "
+            f"no data in {_per_layer(missing)}"
+            + (f"; {outside} of them have no data in any layer"
+               if outside and len(names) > 1 else "")
+            + f" ({rule}); check those layers' extent and nodata")
+    if woe:
+        without = dict(zip(names, (int(n) for n in counts["scored_without"]), strict=True))
+        metrics["scored_without_layer"] = {k: n for k, n in without.items() if n}
+        if any(without.values()):
+            lines.append(
+                f"weights of evidence scored cells without a layer: {_per_layer(without)} "
+                "cells (W = 0 there: the prior's contribution only, as Bonham-Carter 1994 "
+                "and ArcSDM; the missing-data variance is in the uncertainty map)")
+    return lines, metrics
+
+
+def _per_layer(counts: dict[str, int], most: int = 8) -> str:
+    """``"b at 5, a at 3"``: the layers with a count, largest first (then by name), the
+    first ``most`` of them named."""
+    ranked = sorted(((n, k) for k, n in counts.items() if n), key=lambda t: (-t[0], t[1]))
+    text = ", ".join(f"{k} at {n}" for n, k in ranked[:most])
+    return text + (f" and {len(ranked) - most} more layers" if len(ranked) > most else "")

@@ -44,7 +44,12 @@ from prospect.models.metrics import (
     success_rate_area,
     top_area_capture,
 )
-from prospect.models.predict import predict_block, predict_map
+from prospect.models.predict import (
+    predict_block,
+    predict_map,
+    scores_missing_evidence,
+    unscored_counts,
+)
 from prospect.models.pu import BaggingPUClassifier
 from prospect.models.uncertainty import CalibratedModel, predict_with_uncertainty
 from prospect.models.woe import (
@@ -84,8 +89,10 @@ __all__ = [
     "read_occurrences",
     "reliability",
     "sample_background",
+    "scores_missing_evidence",
     "snap_points",
     "success_rate_area",
     "top_area_capture",
+    "unscored_counts",
     "uses_area_weights",
 ]

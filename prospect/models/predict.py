@@ -2,7 +2,11 @@
 
 Each spatial block of the ``(feature, y, x)`` stack is flattened to rows; rows where any
 cube variable is missing get NaN, the others the model's probability and uncertainty
-(:func:`~prospect.models.uncertainty.predict_with_uncertainty`). The model travels to the
+(:func:`~prospect.models.uncertainty.predict_with_uncertainty`). A model that scores
+missing evidence (weights of evidence: W = 0 for a layer without data, its missing-data
+variance in the uncertainty; Bonham-Carter 1994, as ArcSDM) scores every row where at least
+one cube variable has data (:func:`scores_missing_evidence`); :func:`unscored_counts` says
+how many cells were left unscored, or scored without a layer, per layer. The model travels to the
 workers once (one delayed object), and memory is bounded by the chunk size.
 """
 
@@ -10,21 +14,85 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 import dask
 import dask.array as da
 import numpy as np
 import xarray as xr
 
-from prospect.models.uncertainty import ProbabilisticClassifier, predict_with_uncertainty
+from prospect.models.uncertainty import (
+    CalibratedModel,
+    ProbabilisticClassifier,
+    predict_with_uncertainty,
+)
 
-__all__ = ["predict_block", "predict_map"]
+__all__ = ["predict_block", "predict_map", "scores_missing_evidence", "unscored_counts"]
+
+
+def scores_missing_evidence(model: Any) -> bool:
+    """Whether ``model`` scores a cell where some of its layers have no data.
+
+    True when the final estimator (through a :class:`~sklearn.pipeline.Pipeline` and a
+    :class:`~prospect.models.uncertainty.CalibratedModel`) declares the class attribute
+    ``scores_missing_evidence`` (weights of evidence: a layer without data adds no weight,
+    the prior's contribution only, and its missing-data variance to the uncertainty).
+    Other models leave such cells unscored (NaN): they have no value for a missing layer.
+    """
+    for _ in range(16):  # a wrapper of a wrapper, not a cycle
+        if getattr(type(model), "scores_missing_evidence", False) is True:
+            return True
+        if isinstance(model, CalibratedModel):
+            model = getattr(model, "model_", None) or model.model
+        elif isinstance(getattr(model, "steps", None), list) and model.steps:
+            model = model.steps[-1][1]
+        else:
+            return False
+    return False
+
+
+def _present(flat: np.ndarray, base: Sequence[int], any_layer: bool) -> np.ndarray:
+    """Rows of ``flat`` (``(features, cells)``) to score: every ``base`` column set, or
+    (``any_layer``) at least one; every row when ``base`` is empty."""
+    if not base:
+        return np.ones(flat.shape[1], dtype=bool)
+    if any_layer:
+        ok = np.zeros(flat.shape[1], dtype=bool)
+        for i in base:
+            ok |= np.isfinite(flat[i])
+        return ok
+    ok = np.ones(flat.shape[1], dtype=bool)
+    for i in base:
+        ok &= np.isfinite(flat[i])
+    return ok
+
+
+def _named(model: Any, X: np.ndarray) -> Any:
+    """``X`` as a table with the column names ``model`` was fitted on (scikit-learn's
+    ``feature_names_in_``: a model fitted elsewhere on a data frame), else as it is.
+
+    Such a model given arrays warned "X does not have valid feature names" from every map
+    task, a warning a user cannot act on; the names were compared with the input schema's
+    columns when the model was loaded
+    (:func:`prospect.registry.consistency.part_differences`), so the map's columns are
+    those, in that order. A model fitted on arrays (Prospect's training) gets the array.
+    """
+    try:
+        names = getattr(model, "feature_names_in_", None)
+    except Exception:  # a pipeline whose first step has none: its property raises
+        return X
+    if names is None or len(names) != X.shape[1]:
+        return X
+    import pandas as pd
+
+    return pd.DataFrame(X, columns=[str(n) for n in names], copy=False)
 
 
 def predict_block(block: np.ndarray, model: ProbabilisticClassifier,
                   base: Sequence[int]) -> np.ndarray:
     """``(2, rows, cols)`` float32: probability and uncertainty of a ``(feature, rows, cols)``
-    block; NaN where any of the ``base`` columns is missing.
+    block; NaN where any of the ``base`` columns is missing (a model that
+    :func:`scores_missing_evidence`: where all of them are).
 
     The model gets the scored cells as one C-contiguous ``(cells, features)`` matrix, made
     with one copy (a transposing copy when every cell is scored, else the gather of the
@@ -32,15 +100,13 @@ def predict_block(block: np.ndarray, model: ProbabilisticClassifier,
     """
     n_feat, rows, cols = block.shape
     flat = block.reshape(n_feat, -1)
-    ok = np.ones(flat.shape[1], dtype=bool)
-    for i in base:
-        ok &= np.isfinite(flat[i])
+    ok = _present(flat, list(base), scores_missing_evidence(model))
     out = np.full((2, flat.shape[1]), np.nan, dtype=np.float32)
     if ok.all():
-        p, s = predict_with_uncertainty(model, np.ascontiguousarray(flat.T))
+        p, s = predict_with_uncertainty(model, _named(model, np.ascontiguousarray(flat.T)))
         out[0], out[1] = p, s
     elif ok.any():
-        p, s = predict_with_uncertainty(model, flat.T[ok])
+        p, s = predict_with_uncertainty(model, _named(model, flat.T[ok]))
         out[0, ok] = p
         out[1, ok] = s
     return out.reshape(2, rows, cols)
@@ -58,7 +124,8 @@ def predict_map(stack: xr.DataArray, model: ProbabilisticClassifier, *,
     model
         A fitted pipeline or classifier.
     base
-        Columns that must all be present for a cell to be scored.
+        Columns that must all be present for a cell to be scored (one of them, for a model
+        that :func:`scores_missing_evidence`).
     """
     data = stack.data
     if not isinstance(data, da.Array):
@@ -88,3 +155,32 @@ def _plane(out: da.Array, i: int) -> da.Array:
     both maps: one task per chunk instead of a slice task per map and chunk)."""
     return da.blockwise(_first_plane, "yx", out, "pyx", i, None, dtype=out.dtype,
                         concatenate=None, meta=np.array((), out.dtype))
+
+
+def unscored_counts(stack: xr.DataArray, model: Any, *, base: Sequence[int]) -> dict[str, Any]:
+    """Lazy counts of the cells the map leaves unscored, and why, per layer.
+
+    Returns dask scalars and arrays (compute them together): ``unscored`` (cells without a
+    score), ``no_layer`` (of those, cells where none of the ``base`` layers has data: outside
+    every layer's extent), ``missing`` (per ``base`` layer, the unscored cells it has no
+    data at) and, for a model that :func:`scores_missing_evidence`, ``scored_without``
+    (per layer, the cells scored without it: W = 0 there, its missing-data variance in the
+    uncertainty).
+    """
+    data = stack.data
+    if not isinstance(data, da.Array):
+        data = da.from_array(np.asarray(data), chunks=(-1, 512, 512))
+    if not base:
+        zero = da.zeros((), dtype=np.int64)
+        return {"unscored": zero, "no_layer": zero, "missing": da.zeros(0, dtype=np.int64),
+                "scored_without": None}
+    present = da.isfinite(data[list(base)])
+    any_layer = scores_missing_evidence(model)
+    ok = present.any(axis=0) if any_layer else present.all(axis=0)
+    gap = ~present
+    return {
+        "unscored": (~ok).sum(dtype=np.int64),
+        "no_layer": gap.all(axis=0).sum(dtype=np.int64),
+        "missing": (gap & ~ok).sum(axis=(1, 2), dtype=np.int64),
+        "scored_without": (gap & ok).sum(axis=(1, 2), dtype=np.int64) if any_layer else None,
+    }

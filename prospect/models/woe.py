@@ -129,6 +129,11 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
         weights are ``defined``, the chosen table and (cumulative layers) every table.
     """
 
+    scores_missing_evidence = True
+    """A cell where a layer has no data is scored (W = 0 for that layer, its missing-data
+    variance in :meth:`predict_proba_std`), as Bonham-Carter (1994) and ArcSDM do; read by
+    :func:`prospect.models.predict.scores_missing_evidence`."""
+
     def __init__(
         self, *, categorical_features: list[int] | None = None,
         continuous: Literal["auto", "ascending", "descending"] = "auto",
