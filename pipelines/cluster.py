@@ -506,7 +506,9 @@ def _close_all(*closers: Callable[[], Any]) -> None:
     PBS cluster's worker jobs held their nodes to their wall time, the embedded cluster's
     processes outlived a notebook's job. The first such stop is raised once all are
     closed (a later one is ignored as the job unwinds anyway); errors are dropped, as a
-    close of a cluster already gone fails.
+    close of a cluster already gone fails. A close the stop cut short is called once more
+    (a stop met as the client's close began left the client open: its connection, its
+    threads, dask's default scheduler pointing at it in a notebook's process).
     """
     stop: KeyboardInterrupt | None = None
     for close in closers:
@@ -514,6 +516,8 @@ def _close_all(*closers: Callable[[], Any]) -> None:
             close()
         except KeyboardInterrupt as exc:
             stop = stop or exc
+            with contextlib.suppress(Exception, KeyboardInterrupt):
+                close()  # the stop held: a second close of a closed client does nothing
         except Exception:  # already gone, a close that timed out: nothing more to do
             pass
     if stop is not None:
@@ -843,6 +847,17 @@ def _refuse_start(exc: Exception, errors: list[BaseException], *, died: bool,
 
         raise StageError("the local dask cluster did not start: "  # not a setting's
                          + os_error_line(cause)) from None
+    refused = _refusal_within(exc, errors)
+    limited = None if refused is None else _process_limits(refused)
+    if refused is not None and limited is not None:
+        cause = refused
+        fewer = f", start fewer workers than {n_workers} (--workers)" if n_workers > 1 else ""
+        raise StageError(
+            f"the local dask cluster did not start: this process could not start a "
+            f"{'thread' if isinstance(cause, RuntimeError) else 'process or take memory'} "
+            f"({type(cause).__name__}: {cause}) under its limits: {limited}; raise the "
+            f"limit (a batch job: ask for more memory), run where it is higher{fewer}, or "
+            "run the job on a dask cluster started elsewhere (--scheduler)") from None
     raise StageError(
         f"the local dask cluster did not start: {type(cause).__name__}"
         + (f": {cause}" if str(cause) else "") + "; " + _settings_hint()
@@ -868,6 +883,62 @@ def _unguarded_main_script() -> str | None:
     except OSError:
         return None
     return None if "__main__" in text else str(path)
+
+
+_LIMITS = (("RLIMIT_AS", "address space", "ulimit -v"),
+           ("RLIMIT_DATA", "data memory", "ulimit -d"),
+           ("RLIMIT_NPROC", "processes and threads", "ulimit -u"))
+"""The limits of a process (name in :mod:`resource`, what, the shell's word) under which
+a thread, a worker process or memory can be refused."""
+
+
+def _refused_by_limit(exc: BaseException) -> bool:
+    """Whether ``exc`` is a refusal that a process's limit can cause: a thread ("can't
+    start new thread"), memory, or a process (``EAGAIN``, ``ENOMEM``)."""
+    return (isinstance(exc, RuntimeError) and "can't start new thread" in str(exc)) \
+        or isinstance(exc, MemoryError) \
+        or (isinstance(exc, OSError) and exc.errno in (errno.EAGAIN, errno.ENOMEM))
+
+
+def _refusal_within(exc: BaseException, errors: list[BaseException]) -> BaseException | None:
+    """The first refusal (:func:`_refused_by_limit`) among a failed start's logged
+    ``errors`` and ``exc``'s chain of causes ("Cluster failed to start: " hides it)."""
+    for first in (*errors, exc):
+        seen: set[int] = set()
+        found: BaseException | None = first
+        while found is not None and id(found) not in seen:
+            if _refused_by_limit(found):
+                return found
+            seen.add(id(found))
+            found = found.__cause__ or found.__context__
+    return None
+
+
+def _process_limits(cause: BaseException) -> str | None:
+    """This process's limits that may have refused what ``cause`` says was refused (a
+    thread: "can't start new thread", memory, a process: ``EAGAIN``), as
+    ``"address space (ulimit -v) 1.0 GiB"``; ``None`` where ``cause`` is no such refusal
+    or no such limit is set.
+
+    An address-space limit (``ulimit -v``: a login node's, a batch system's per-task limit)
+    too low for the threads of the cluster's scheduler (each reserves its stack) failed the
+    start as "RuntimeError: can't start new thread; check the dask settings", a setting
+    that had nothing to do with it.
+    """
+    if not _refused_by_limit(cause):
+        return None
+    try:
+        import resource
+    except ImportError:  # not a Unix system: no such limits
+        return None
+    said = []
+    for name, what, shell in _LIMITS:
+        soft = resource.getrlimit(getattr(resource, name))[0]
+        if soft == resource.RLIM_INFINITY:
+            continue
+        amount = str(soft) if name == "RLIMIT_NPROC" else f"{soft / 2**30:.1f} GiB"
+        said.append(f"{what} ({shell}) {amount}")
+    return ", ".join(said) or None
 
 
 def _semaphores_refused(cause: BaseException) -> str | None:
@@ -1117,7 +1188,11 @@ class StallWatch:
         client = self.client
         if client is None:
             return
-        while not self._stop.wait(self.every):
+        while True:
+            waited = time.monotonic()
+            if self._stop.wait(self.every):
+                return
+            self._held_for(time.monotonic() - waited - self.every)
             if getattr(client, "status", "running") != "running":
                 return
             try:
@@ -1134,6 +1209,22 @@ class StallWatch:
                     self.stalled = found
                     interrupt_main_thread()
             return
+
+    def _held_for(self, late: float) -> None:
+        """Leave out of every task's age the ``late`` seconds the watch's wait overran.
+
+        A wait overruns by more than a moment only while this process was held: stopped
+        (Ctrl-Z and ``fg`` again, ``kill -STOP``/``-CONT``, a batch system's suspend), or
+        starved of every core. The embedded cluster's workers were held with it, and a
+        remote cluster's tasks are seen running again at the next look; counting the hold
+        had the first look after ``fg`` stop the stage as hung (a pause of ten minutes, or
+        of ``PROSPECT_TASK_TIMEOUT``), for a task that had not run a second longer.
+        """
+        if late <= max(1.0, self.every):
+            return
+        for key in self._began:
+            self._began[key] += late
+        self._looked += late
 
     def _timed(self, now: dict[str, Any]) -> dict[str, Any]:
         """``now`` with each task's seconds measured on this process's monotonic clock.

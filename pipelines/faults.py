@@ -3,6 +3,7 @@ line each."""
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import logging
@@ -15,15 +16,15 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
+from types import CodeType, FrameType
 from typing import Any
 
-from prospect.errors import OutputWriteError, StageError
+from prospect.errors import OutputWriteError, ProspectError, StageError
 from prospect.io.files import target_of
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "check_name_room",
     "debugging",
     "disk_fault_within",
+    "error_ahead",
     "gdal_disk_fault",
     "hangup_proof_tracker",
     "interrupt_main_thread",
@@ -56,8 +58,10 @@ __all__ = [
     "quiet_libtiff",
     "removed_output",
     "said_disk_error",
+    "say_stop_after",
     "signal_handlers_kept",
     "stop_signals_interrupt",
+    "terminal_gone_proof",
 ]
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -95,6 +99,57 @@ def stop_behind(exc: BaseException) -> Stopped | None:
             return None
         seen = seen.__context__
     return None
+
+
+def error_ahead(stop: BaseException, *, left: Collection[CodeType]) -> Exception | None:
+    """The error a job was already ending on when ``stop`` (a stop signal) arrived, if any.
+
+    A stop met while the job unwound from an error (a stage's failure being recorded, the
+    cluster's close, the output lock's release) replaced that error: the user was told
+    "stopped by SIGTERM", exit 143, and the error itself, what to fix, was only in the
+    manifest's record. The error is the first in ``stop``'s implicit context chain (the
+    reverse of :func:`stop_behind`) whose traceback passes through a frame of one of
+    ``left``, the functions a job's ending error leaves through: an error that code below
+    them caught and dealt with (a retried read) when the stop landed is no job's end.
+    """
+    seen = stop.__context__ if stop.__cause__ is None and not stop.__suppress_context__ \
+        else None
+    for _ in range(32):
+        if seen is None:
+            return None
+        if isinstance(seen, Exception) and _passed_through(seen, left):
+            return seen
+        if seen.__cause__ is not None or seen.__suppress_context__:
+            return None
+        seen = seen.__context__
+    return None
+
+
+def _passed_through(exc: BaseException, codes: Collection[CodeType]) -> bool:
+    """Whether ``exc``'s traceback holds a frame running one of ``codes``."""
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code in codes:
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def say_stop_after(error: BaseException, stop: Stopped) -> None:
+    """Add to ``error`` (the :class:`~prospect.errors.ProspectError` a job ended on) a line
+    saying the stop that arrived as the job unwound from it (:func:`error_ahead`).
+
+    The error's line comes first and its exit code stands: the error is what to fix, and
+    the stop found the job already ending (a batch system that sent SIGTERM as its time
+    limit came records the time-out itself, from its own clock).
+    """
+    if not isinstance(error, ProspectError) or len(error.args) != 1 \
+            or not isinstance(error.args[0], str):
+        return
+    how = ("interrupted (Ctrl-C)" if stop.signum == signal.SIGINT
+           else f"stopped by {signal.Signals(stop.signum).name}")
+    error.args = (f"{error.args[0]}\n{how} as the job was ending on this error, which the "
+                  "exit code reports; completed work is kept",)
 
 
 RESUME_NOTE = "completed work is kept, run the same command again to resume"
@@ -292,6 +347,83 @@ def hangup_proof_tracker() -> None:
         resource_tracker.ensure_running()
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+
+class _TerminalStream:
+    """``sys.stdout`` or ``sys.stderr`` while a job runs, where it was a terminal: a write
+    that meets the terminal gone (``EIO``: it hung up) points the descriptor at
+    ``/dev/null`` and the job goes on (:func:`terminal_gone_proof`)."""
+
+    def __init__(self, stream: Any, fd: int) -> None:
+        self._stream = stream
+        self._fd = fd
+        self.gone = False
+
+    def write(self, text: str) -> int:
+        if not self.gone:
+            try:
+                return int(self._stream.write(text))
+            except OSError as exc:
+                self._hung_up(exc)
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.gone:
+            try:
+                self._stream.flush()
+            except OSError as exc:
+                self._hung_up(exc)
+
+    def _hung_up(self, exc: OSError) -> None:
+        if exc.errno not in (errno.EIO, errno.ENXIO):  # a full disk, a closed pipe: said
+            raise exc
+        self.gone = True
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, self._fd)  # what is still buffered, and later lines, go there
+        finally:
+            os.close(devnull)
+        with contextlib.suppress(OSError, ValueError):
+            self._stream.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+@contextmanager
+def terminal_gone_proof() -> Iterator[None]:
+    """Within the block, a terminal that goes away does not end the job.
+
+    A job started in the background of a shell and left there (``prospect run JOB -o
+    OUT &`` then ``disown``, or ``setsid``; an ``ssh`` session whose job outlives it) keeps
+    running when its terminal closes, with no SIGHUP, but every line it printed after that
+    (a progress bar's refresh, the next stage's heading) failed with ``EIO``: the job ended
+    at once with exit 74, nothing computed, its run left ``running`` in the manifest, and
+    the one line saying why went to the terminal that was gone. Standard output and error
+    that were terminals as the block began are written through a guard that sends them to
+    ``/dev/null`` once the terminal is gone; the job finishes, and its manifest says how.
+    Any other error writing them (a log file's full disk, a closed pipe) is raised as
+    before.
+    """
+    swapped: dict[str, tuple[Any, _TerminalStream]] = {}
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        try:
+            fd = stream.fileno()
+            terminal = os.isatty(fd)
+        except (AttributeError, OSError, ValueError):  # captured, closed: left as it is
+            continue
+        if terminal:
+            guard = _TerminalStream(stream, fd)
+            swapped[name] = (stream, guard)
+            setattr(sys, name, guard)
+    try:
+        yield
+    finally:
+        for name, (stream, guard) in swapped.items():
+            if getattr(sys, name) is guard:
+                setattr(sys, name, stream)
 
 
 _OS_HINTS = {
@@ -903,6 +1035,13 @@ def out_of_memory_error(exc: BaseException, stage: str) -> StageError | None:
                 "Use smaller chunks (the region's chunk size; 'prospect plan' shows the memory"
                 " each worker needs), fewer --workers, or give the job more memory "
                 "(ulimit -v, the batch job's --mem), then run the same command again")
+        said = _library_out_of_memory(found)
+        if said is not None:
+            return StageError(
+                f"stage {stage}: out of memory ({said}); finished chunks are kept. Give the "
+                "job more memory (ulimit -v, a container's or the batch job's --mem), or use "
+                "fewer --workers or smaller chunks (the region's chunk size; 'prospect plan' "
+                "shows the memory each worker needs), then run the same command again")
         if isinstance(found, RuntimeError) and "can't start new thread" in str(found):
             return StageError(
                 f"stage {stage}: the system refused a new thread ({found}): the job's "
@@ -910,6 +1049,41 @@ def out_of_memory_error(exc: BaseException, stage: str) -> StageError | None:
                 "(ulimit -u) is too low; finished chunks are kept. Raise the limit or use "
                 "fewer --workers, then run the same command again")
         found = found.__cause__ or found.__context__
+    return None
+
+
+_NO_MEMORY_WORDS = ("std::bad_alloc", "Out of memory", "out of memory",
+                    os.strerror(errno.ENOMEM))
+"""How C and C++ libraries say an allocation failed: PROJ and GDAL's C++ (``std::bad_alloc``,
+passed on in their error's text), GDAL's ``CPLE_OutOfMemory`` ("Out of memory ...") and
+the system's ``ENOMEM``."""
+
+
+def _library_out_of_memory(exc: BaseException) -> str | None:
+    """What in ``exc`` says a library's allocation failed, in a few words; ``None`` if
+    nothing does.
+
+    Under a memory limit (``ulimit -v``, a batch job's address-space limit) the first
+    allocation to fail is as often one of PROJ's or GDAL's as numpy's, and they say it in
+    their own error: ``pyproj.exceptions.CRSError: Invalid projection: PROJCRS[...3000
+    characters...]: (Internal Proj Error: proj_create: std::bad_alloc)`` (when the cube's
+    grid is made), GDAL's ``CPLE_OutOfMemoryError``, an ``OSError`` of ``ENOMEM`` (a
+    memory map, a fork). The job ended in "internal error" (exit 70), a bug to report,
+    with a CRS read as invalid.
+    """
+    if isinstance(exc, ProspectError):  # said as it is (its causes are looked at)
+        return None
+    if isinstance(exc, OSError) and exc.errno == errno.ENOMEM:
+        return os.strerror(errno.ENOMEM)
+    text = str(exc)
+    if type(exc).__name__ == "CPLE_OutOfMemoryError":
+        return f"GDAL: {text[:120]}"
+    for words in _NO_MEMORY_WORDS:
+        at = text.find(words)
+        if at >= 0:  # the words and what names the library: the tail of a long message
+            start = text.rfind("(", 0, at)
+            start = start if 0 <= at - start <= 80 else at
+            return f"{type(exc).__name__}: {text[start:at + len(words)].lstrip('(')}"
     return None
 
 

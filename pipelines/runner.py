@@ -8,7 +8,7 @@ import errno
 import math
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, get_args
 
@@ -31,8 +31,10 @@ from pipelines.cluster import (
 from pipelines.context import RunContext, StageResult, timed
 from pipelines.faults import (
     Interrupted,
+    Stopped,
     check_name_room,
     disk_fault_within,
+    error_ahead,
     gdal_disk_fault,
     hangup_proof_tracker,
     interruptible_main_thread,
@@ -43,8 +45,10 @@ from pipelines.faults import (
     prepare_gdal,
     removed_output,
     said_disk_error,
+    say_stop_after,
     signal_handlers_kept,
     stop_behind,
+    terminal_gone_proof,
 )
 from pipelines.lock import check_held, cube_lock, lock_on_workers, output_lock
 from pipelines.manifest import Manifest, other_job
@@ -113,13 +117,39 @@ def run_job(
     def say(line: str) -> None:
         ctx.console.print(f"[dim]{escape(line)}[/dim]")
 
+    behind: list[Stopped] = []  # a stop met as the job unwound from its error
+    try:  # a terminal that closes (a job left in the background) does not end it
+        with terminal_gone_proof():
+            return _run_said(ctx, wanted, force=force, scheduler=scheduler,
+                             workers=workers, cluster=cluster, say=say, behind=behind)
+    except ProspectError as exc:  # the error the job ended on, then the stop
+        for stop in behind:
+            say_stop_after(exc, stop)
+        raise
+
+
+def _run_said(ctx: RunContext, wanted: Sequence[str], *, force: bool,
+              scheduler: str | None, workers: int | None, cluster: str | None,
+              say: Callable[[str], None], behind: list[Stopped]) -> list[StageResult]:
+    """The body of :func:`run_job`: the job in its output lock, its error said as the
+    disk's where a write the disk refused is its cause. A stop (Ctrl-C, SIGTERM) met while
+    the job already unwound from an error (in a stage's record, the cluster's close, the
+    lock's release) ends in that error, not the stop, which is put in ``behind``."""
+    out_dir = ctx.out_dir
     try:  # helper threads (the lock's heartbeat, the hang watch) can stop the main thread
-        with interruptible_main_thread(), output_lock(out_dir, say=say) as writable:
-            if not writable:
-                return _read_only_rerun(ctx, wanted, force=force)
-            # a cube linked out of -o: one job at a time writes it, whatever its -o
-            return _run_locked(ctx, wanted, force=force, scheduler=scheduler,
-                               workers=workers, cluster=cluster)
+        try:
+            with interruptible_main_thread(), output_lock(out_dir, say=say) as writable:
+                if not writable:
+                    return _read_only_rerun(ctx, wanted, force=force)
+                # a cube linked out of -o: one job at a time writes it, whatever its -o
+                return _run_locked(ctx, wanted, force=force, scheduler=scheduler,
+                                   workers=workers, cluster=cluster)
+        except Stopped as stop:
+            first = error_ahead(stop, left=_JOB_FRAMES)
+            if first is None:
+                raise
+            behind.append(stop)
+        raise first  # outside the handler: the error's own causes stay as they were
     except ProspectError as exc:  # as it is, unless a write the disk refused is its cause
         disk = None if isinstance(exc, OutputWriteError) else disk_fault_within(exc)
         if disk is None:
@@ -354,73 +384,100 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
     warned_empty: set[str] = set()
     _drop_removed_stages(ctx, manifest, stages)
     _mend_unrecorded(ctx, manifest)
-    for name in sorted(stages, key=STAGE_ORDER.index):
-        ctx.console.rule(f"[bold]{name}")
-        done, reason = (False, "forced") if force else manifest.finished(name, order=STAGE_ORDER)
-        if done:
-            result = manifest.skip(name, reason)
-            result.notes.extend(  # its outputs are whole, but made from out-of-date ones
-                f"warning: {line}"
-                for line in manifest.stale_before(name, running=stages, order=STAGE_ORDER))
+    try:  # a run that ends outside a stage's own record is not left 'running'
+        for name in sorted(stages, key=STAGE_ORDER.index):
+            ctx.console.rule(f"[bold]{name}")
+            done, reason = (False, "forced") if force \
+                else manifest.finished(name, order=STAGE_ORDER)
+            if done:
+                result = manifest.skip(name, reason)
+                result.notes.extend(  # its outputs are whole, but made from out-of-date ones
+                    f"warning: {line}"
+                    for line in manifest.stale_before(name, running=stages, order=STAGE_ORDER))
+                _print_notes(ctx, result.notes)
+                results.append(result)
+                continue
+            if link:
+                ctx.console.print(f"  [dim]dashboard: {link}[/dim]")
+            last = manifest.data["stages"].get(name, {})
+            if last.get("status") == "done":  # finished once, no longer whole or up to date
+                ctx.console.print(f"  running again: {reason}")
+            made_before = dict(last.get("outputs") or {}) if isinstance(last, dict) else {}
+            # what the records say it made, read before its own record is begun (a running
+            # record counts for nothing, and the stage after it may have been dropped)
+            made_vars = _made_variables(ctx, manifest, name)
+            _repair(ctx, manifest, name, stages, deep=force)
+            manifest.begin(name, reason)
+            monitor = StageMonitor(ctx, name)
+            watch = StallWatch(ctx.client, name)  # a hung task stops the stage, named
+            noted: list[str] = []  # the stage's data warnings, whether it finishes or not
+            try:
+                # a library a stage imports (or calls) that takes a signal the job relies on
+                # (dask-jobqueue took SIGINT) has it put back as the stage ends, at the latest
+                with data_warnings("warning: ") as noted, monitor, watch, signal_handlers_kept():
+                    for line in manifest.stale_before(name, running=stages, order=STAGE_ORDER):
+                        warnings.warn(line, DataWarning, stacklevel=1)
+                    result = timed(name, get_stage(name), ctx)
+                result.notes.extend(noted)
+                if noted:
+                    result.metrics["data_warnings"] = len(noted)
+                _drop_unmade(ctx, manifest, name, makes=result.variables, made=made_vars)
+                _drop_unmade_files(ctx, manifest, name, made_before, result.outputs)
+                manifest.removal_done(name)  # written with the stage's record
+                inventory = verify.inventory(ctx.out_dir, result.outputs)
+                _empty_variables(inventory, result, warned_empty, ctx.out_dir)
+            except KeyboardInterrupt as exc:
+                if watch.stalled is not None and isinstance(exc, Interrupted):
+                    hung = watch.error()
+                    _stage_stopped(ctx, manifest, name, hung, noted)
+                    raise hung from exc
+                _stage_stopped(ctx, manifest, name, exc, noted)
+                raise
+            except BaseException as exc:
+                stop = stop_behind(exc)
+                if stop is not None:  # a clean-up's error while a stop unwound: the stop
+                    _stage_stopped(ctx, manifest, name, stop, noted)
+                    raise stop from None
+                _stage_stopped(ctx, manifest, name, exc, noted)
+                if ctx.client is not None and scheduler_lost(ctx.client):
+                    raise lost_scheduler_error(address or "?", stage=name, manifest=manifest.path,
+                                               cause=exc) from None
+                damage = _damaged_chunk_error(ctx, manifest, exc) or \
+                    _damaged_output_error(ctx, manifest, exc) or killed_worker_error(exc, name) \
+                    or out_of_memory_error(exc, name)
+                if damage is not None:
+                    raise damage from None
+                raise
+            manifest.record(result, cluster=monitor.summary, inventory=inventory)
             _print_notes(ctx, result.notes)
             results.append(result)
-            continue
-        if link:
-            ctx.console.print(f"  [dim]dashboard: {link}[/dim]")
-        last = manifest.data["stages"].get(name, {})
-        if last.get("status") == "done":  # finished once, no longer whole or up to date
-            ctx.console.print(f"  running again: {reason}")
-        made_before = dict(last.get("outputs") or {}) if isinstance(last, dict) else {}
-        # what the records say it made, read before its own record is begun (a running
-        # record counts for nothing, and the stage after it may have been dropped)
-        made_vars = _made_variables(ctx, manifest, name)
-        _repair(ctx, manifest, name, stages, deep=force)
-        manifest.begin(name, reason)
-        monitor = StageMonitor(ctx, name)
-        watch = StallWatch(ctx.client, name)  # a hung task stops the stage, named
-        noted: list[str] = []  # the stage's data warnings, whether it finishes or not
-        try:
-            # a library a stage imports (or calls) that takes a signal the job relies on
-            # (dask-jobqueue took SIGINT) has it put back as the stage ends, at the latest
-            with data_warnings("warning: ") as noted, monitor, watch, signal_handlers_kept():
-                for line in manifest.stale_before(name, running=stages, order=STAGE_ORDER):
-                    warnings.warn(line, DataWarning, stacklevel=1)
-                result = timed(name, get_stage(name), ctx)
-            result.notes.extend(noted)
-            if noted:
-                result.metrics["data_warnings"] = len(noted)
-            _drop_unmade(ctx, manifest, name, makes=result.variables, made=made_vars)
-            _drop_unmade_files(ctx, manifest, name, made_before, result.outputs)
-            manifest.removal_done(name)  # written with the stage's record
-            inventory = verify.inventory(ctx.out_dir, result.outputs)
-            _empty_variables(inventory, result, warned_empty, ctx.out_dir)
-        except KeyboardInterrupt as exc:
-            if watch.stalled is not None and isinstance(exc, Interrupted):
-                hung = watch.error()
-                _stage_stopped(ctx, manifest, name, hung, noted)
-                raise hung from exc
-            _stage_stopped(ctx, manifest, name, exc, noted)
-            raise
-        except BaseException as exc:
-            stop = stop_behind(exc)
-            if stop is not None:  # a clean-up's error while a stop unwound: the stop
-                _stage_stopped(ctx, manifest, name, stop, noted)
-                raise stop from None
-            _stage_stopped(ctx, manifest, name, exc, noted)
-            if ctx.client is not None and scheduler_lost(ctx.client):
-                raise lost_scheduler_error(address or "?", stage=name, manifest=manifest.path,
-                                           cause=exc) from None
-            damage = _damaged_chunk_error(ctx, manifest, exc) or \
-                _damaged_output_error(ctx, manifest, exc) or killed_worker_error(exc, name) \
-                or out_of_memory_error(exc, name)
-            if damage is not None:
-                raise damage from None
-            raise
-        manifest.record(result, cluster=monitor.summary, inventory=inventory)
-        _print_notes(ctx, result.notes)
-        results.append(result)
+    except BaseException as exc:
+        _end_run(manifest, exc)
+        raise
     manifest.close()
     return results
+
+
+
+def _end_run(manifest: Manifest, exc: BaseException) -> None:
+    """Record this run ``failed`` (``interrupted``, for a stop) where it ended on ``exc``
+    outside a stage's own record (a stage's failure records it already).
+
+    An error between stages (a stage's repairs, the removal of a dropped stage's outputs,
+    the console) left the run's entry ``running`` in the manifest for good, as if the job
+    were still at work. A manifest that cannot take it (a full disk, the lock taken by
+    another job) is left as it is: the job's own error is what is said.
+    """
+    if manifest.run.get("status") != "running":
+        return
+    with contextlib.suppress(Exception):
+        manifest.close(status="interrupted" if isinstance(exc, KeyboardInterrupt)
+                       else "failed")
+
+_JOB_FRAMES = frozenset({_run_said.__code__, _run_locked.__code__, _plan_before_cluster.__code__,
+                         run_stages.__code__})
+"""The frames an error that ends a job leaves through (:func:`pipelines.faults.error_ahead`):
+an error a stage's own code caught and dealt with never passed through them."""
 
 
 def _mend_unrecorded(ctx: RunContext, manifest: Manifest) -> None:
@@ -730,13 +787,21 @@ def _stage_stopped(ctx: RunContext, manifest: Manifest, name: str, exc: BaseExce
                    noted: Sequence[str]) -> None:
     """Show what stage ``name`` noted before it stopped (its data warnings) and record it
     ``interrupted`` (a stop signal) or ``failed``; a full disk that cannot take the record
-    must not hide the stage's own error."""
+    must not hide the stage's own error. A stop that arrives as the failure is recorded
+    (SIGTERM as a batch system's time limit came) is held while the record is written
+    again, then raised: it had left the stage ``running`` in the manifest, its error said
+    nowhere."""
     _print_notes(ctx, noted)
     if isinstance(exc, KeyboardInterrupt):
         manifest.fail(name, exc, status="interrupted", notes=noted)
         return
-    with contextlib.suppress(OSError):
-        manifest.fail(name, exc, notes=noted)
+    try:
+        with contextlib.suppress(OSError):
+            manifest.fail(name, exc, notes=noted)
+    except KeyboardInterrupt:  # the stop arrived now: the record first
+        with contextlib.suppress(OSError):
+            manifest.fail(name, exc, notes=noted)
+        raise
 
 
 def _print_notes(ctx: RunContext, notes: Sequence[str]) -> None:

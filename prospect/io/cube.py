@@ -86,6 +86,7 @@ __all__ = [
     "sweep_cube_leftovers",
     "synthetic_attr",
     "write_graph",
+    "zarr_store",
 ]
 
 warnings.filterwarnings("ignore", message="Consolidated metadata", module=r"zarr(\..*)?")
@@ -139,6 +140,28 @@ def attr_text(value: Any) -> str:
     return str(value)
 
 
+def zarr_store(path: str | os.PathLike[str], *, read_only: bool = False) -> Any:
+    """The zarr store of the cube or array at ``path``: the local folder of that name.
+
+    zarr takes a path given as text for an fsspec URL when it holds ``::`` (its chain
+    separator) as well as when it holds ``://``: a cube or ``-o`` named ``cube::1.zarr`` or
+    under ``runs::2/`` was written to the folder before the ``::`` (``DIR/.cube/zarr.json:
+    No such file or directory``), or read from there. A path without ``://`` is a local
+    folder whatever its name holds, as it is to GDAL and the shell; a URL is left to zarr.
+
+    Parameters
+    ----------
+    path
+        The folder of a zarr store (or a URL, passed on as it is).
+    read_only
+        Open it for reading only (as zarr does for a path opened with ``mode="r"``).
+    """
+    text = os.fspath(path)
+    if "://" in text:
+        return text
+    return zarr.storage.LocalStore(text, read_only=read_only)
+
+
 def grid_template(grid: RegionGrid) -> xr.Dataset:
     """An empty dataset with the grid's coordinates and its ``spatial_ref`` variable."""
     ds = xr.Dataset(
@@ -181,7 +204,8 @@ def create_cube(
         _refuse_other_grid(path, cube_grid(open_cube(path)), grid)
         return path
     with staged_dir(path, replace=False) as tmp:
-        _cube_template(grid, attrs).to_zarr(tmp, mode="w", zarr_format=3, consolidated=True)
+        _cube_template(grid, attrs).to_zarr(zarr_store(tmp), mode="w", zarr_format=3,
+                                            consolidated=True)
     return path
 
 
@@ -243,8 +267,8 @@ def stray_root_metadata(path: Path, grid: RegionGrid) -> str | None:
     if not isinstance(root, dict) or root | {"name": ""} == now | {"name": ""}:
         return None  # agrees: nothing opened (every run asks)
     try:
-        ds = xr.open_dataset(path, engine="zarr", consolidated=False, zarr_format=3,
-                             chunks={}, decode_coords="all")
+        ds = xr.open_dataset(zarr_store(path, read_only=True), engine="zarr",
+                             consolidated=False, zarr_format=3, chunks={}, decode_coords="all")
     except Exception:  # zarr and xarray raise many kinds; damaged metadata is mended elsewhere
         return None
     try:
@@ -314,7 +338,8 @@ def rebuild_cube_metadata(path: Path, grid: RegionGrid, *,
     """
     path = Path(path)
     with scratch_dir(_beside(path) / path.name) as tmp:
-        _cube_template(grid, attrs).to_zarr(tmp, mode="w", zarr_format=3, consolidated=False)
+        _cube_template(grid, attrs).to_zarr(zarr_store(tmp), mode="w", zarr_format=3,
+                                            consolidated=False)
         for name in GRID_ARRAYS:
             publish_dir(tmp / name, path / name, aside=_beside(path))
         before_publish(path / "zarr.json")
@@ -334,7 +359,7 @@ def open_cube(path: Path, *, chunks: Any = "auto-grid") -> xr.Dataset:
         # each chunk task reads its zarr array itself (inline_array) rather than
         # depending on one task per variable that holds the array and must be sent along
         ds = xr.open_dataset(
-            path, engine="zarr", consolidated=True, zarr_format=3,
+            zarr_store(path, read_only=True), engine="zarr", consolidated=True, zarr_format=3,
             chunks={} if chunks == "auto-grid" else chunks, decode_coords="all",
             inline_array=True,
         )
@@ -489,8 +514,12 @@ def write_graph(grid: RegionGrid, variables: xr.Dataset, store: Any = None) -> A
         str(n): {"chunks": (1, *grid.chunks) if n in timed else grid.chunks,
                  "compressors": [COMPRESSOR]} for n in variables.data_vars
     }
-    return staged.to_zarr(zarr.storage.MemoryStore() if store is None else store, mode="w",
-                          zarr_format=3, consolidated=False, encoding=encoding, compute=False)
+    if store is None:
+        store = zarr.storage.MemoryStore()
+    elif isinstance(store, str | os.PathLike):  # a folder, whatever its name holds
+        store = zarr_store(store)
+    return staged.to_zarr(store, mode="w", zarr_format=3, consolidated=False,
+                          encoding=encoding, compute=False)
 
 
 def _check_time_axis(cube: xr.Dataset, variables: xr.Dataset) -> None:
@@ -714,7 +743,7 @@ class PartialVariable:
 def _open_for_write(array_path: str, fingerprint: str) -> zarr.Array:
     """The partial array opened once per process (its metadata never changes once begun)."""
     del fingerprint  # part of the cache key: a restarted variable is opened afresh
-    return zarr.open_array(array_path, mode="r+", zarr_format=3,
+    return zarr.open_array(zarr_store(array_path), mode="r+", zarr_format=3,
                            config={"write_empty_chunks": False})
 
 
@@ -1100,7 +1129,7 @@ def add_time_slice(
         ds[name] = da
         ds[name].encoding = {}
         with scratch_dir(_beside(path) / path.name) as staged:
-            ds.to_zarr(staged, mode="w", zarr_format=3, consolidated=False,
+            ds.to_zarr(zarr_store(staged), mode="w", zarr_format=3, consolidated=False,
                        encoding={name: {"chunks": (1, *grid.chunks),
                                         "compressors": [COMPRESSOR]}})
             before_publish(path / name)
@@ -1119,5 +1148,6 @@ def add_time_slice(
             "per cube"
         )
     ds = xr.Dataset({name: da})
-    ds.to_zarr(path, mode="a", append_dim="time", zarr_format=3, consolidated=False)
+    ds.to_zarr(zarr_store(path), mode="a", append_dim="time", zarr_format=3,
+               consolidated=False)
     consolidate(path)
