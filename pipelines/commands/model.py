@@ -247,6 +247,7 @@ def score(
     with warning_lines(console):  # evidence unlike the training evidence
         maps = score_model(model.estimator, model.schema, ds, provenance=provenance,
                            mineral=model.card.get("mineral") or None, synthetic=synthetic)
+        _warn_not_compared(model.schema, ds)
     _name_calibrated_scale(maps, model)
     attrs = {"model": f"{name}/{version}",
              **({"model_warning": model.version_warning} if model.version_warning else {})}
@@ -264,6 +265,33 @@ def score(
     console.print(Text(f"scored {cube} with {name}/{version} -> {out} "
                        f"({', '.join(str(v) for v in maps.data_vars)}; "
                        f"{share:.1%} of the cells scored)"))
+    _say_coverage(console, model, ds, grid, share)
+
+
+def _warn_not_compared(schema: dict[str, Any], ds: Any) -> None:
+    """Warn of the layers whose evidence was not compared with the training evidence (a
+    schema without training values: a model saved outside ``prospect train``), as the
+    job's score stage does (:func:`pipelines.stages.score.not_compared_lines`)."""
+    import warnings
+
+    from pipelines.stages.score import not_compared_lines
+    from prospect.errors import DataWarning
+
+    for line in not_compared_lines(schema, ds):
+        warnings.warn(DataWarning(line), stacklevel=2)
+
+
+def _say_coverage(console: Console, model: Any, ds: Any, grid: Any, share: float) -> None:
+    """Say how many cells the map left unscored and which layer lacks data there (and, for
+    weights of evidence, the cells scored without a layer), as the job's score stage does
+    (:func:`pipelines.stages.score.coverage`); only the share was said."""
+    from pipelines.stages.score import coverage
+
+    size = int(grid.shape[0]) * int(grid.shape[1])
+    lines, _ = coverage(model.estimator, model.schema, ds, finite=round(share * size),
+                        size=size)
+    for line in lines:
+        console.print(Text(line, style="yellow"))
 
 
 def _name_calibrated_scale(maps: Any, model: Any) -> None:
@@ -286,7 +314,8 @@ def _name_calibrated_scale(maps: Any, model: Any) -> None:
 
 def _no_scored_cells(cube: Path, ds: Any, schema: dict[str, Any]) -> Exception:
     """The error for a map without a single scored cell, naming the model's variables
-    that hold no data in ``cube`` (a cell is scored only where all of them are set)."""
+    that hold no data in ``cube`` (a cell is scored only where all of them are set; for
+    weights of evidence, where one of them is)."""
     from prospect.errors import DataError
     from prospect.registry import model_feature_spec
 
@@ -295,8 +324,8 @@ def _no_scored_cells(cube: Path, ds: Any, schema: dict[str, Any]) -> Exception:
     why = (f"variable(s) {', '.join(repr(v) for v in empty)} hold no data" if empty else
            "no cell has data in all of the model's variables at once")
     return DataError(f"{cube}: no cell could be scored: {why}; every cell needs all of "
-                     f"{', '.join(variables[:20])}; rebuild the cube with them (nothing "
-                     "was written)")
+                     f"{', '.join(variables[:20])} (weights of evidence: one of them); "
+                     "rebuild the cube with them (nothing was written)")
 
 
 def _check_cube_path(cube: Path, option: str) -> None:

@@ -16,8 +16,10 @@ NDVI_PROV = {"index": "NDVI", "formula": "(N - R) / (N + R)",
 
 
 def make_cube(path: Path, *, crs: str = "EPSG:32619", res: float = 100.0,
-              formula: str = NDVI_PROV["formula"], units_fault: str = "m") -> Path:
-    """A 20 x 20 cube with the three schema variables."""
+              formula: str = NDVI_PROV["formula"], units_fault: str = "m",
+              fault_gap_rows: int = 0) -> Path:
+    """A 20 x 20 cube with the three schema variables (``dist_fault`` without data in its
+    first ``fault_gap_rows`` rows)."""
     left, top = 560000.0, 1332000.0  # inside Bonaire (EPSG:32619)
     grid = RegionGrid(crs, res, (left, top - 20 * res, left + 20 * res, top), chunks=(10, 10),
                       name="unit")
@@ -25,12 +27,15 @@ def make_cube(path: Path, *, crs: str = "EPSG:32619", res: float = 100.0,
     like = open_cube(path)
     rng = np.random.default_rng(1)
     prov = {**NDVI_PROV, "formula": formula}
+    red, ndvi, fault = (rng.random(grid.shape) for _ in range(3))  # drawn in this order
+    fault = fault * 1000
+    fault[:fault_gap_rows] = np.nan
     ds = xr.Dataset({
-        "B04": float_layer(rng.random(grid.shape), name="B04", units="1", long_name="red",
+        "B04": float_layer(red, name="B04", units="1", long_name="red",
                            provenance={"source": "s2"}, like=like),
-        "ndvi": float_layer(rng.random(grid.shape), name="ndvi", units="1", long_name="NDVI",
+        "ndvi": float_layer(ndvi, name="ndvi", units="1", long_name="NDVI",
                             kind="index", provenance=prov, like=like),
-        "dist_fault": float_layer(rng.random(grid.shape) * 1000, name="dist_fault",
+        "dist_fault": float_layer(fault, name="dist_fault",
                                   units=units_fault, long_name="distance to fault",
                                   kind="distance", provenance={"source": "geology"},
                                   like=like),

@@ -155,3 +155,31 @@ def test_score_refused_at_the_scheduler_leaves_no_folder_or_lock(setup, capsys) 
     err = _err(capsys)
     assert "127.0.0.1:9" in err and "Traceback" not in err
     assert not (setup["root"] / "new").exists()
+
+
+def test_score_of_a_cube_with_a_gap_says_its_coverage(setup, capsys, card) -> None:
+    """``prospect model score`` says what the job's score stage says (round 26): the cells
+    a forest leaves unscored and the layer that lacks data there, the cells weights of
+    evidence scores without that layer (W = 0), and that a schema without training values
+    was not compared with the training evidence (SYNTHETIC cube, 20 x 20, 5 gap rows)."""
+    reg, root = setup["reg"], setup["root"]
+    gap = make_cube(root / "gap.zarr", fault_gap_rows=5)
+    assert _run(["model", "import", str(setup["model"]), "--name", "rf"], reg) == 0
+    ds = open_cube(setup["cube"])
+    X = np.stack([ds[f].values.ravel() for f in FEATURES], axis=1)
+    woe = WeightsOfEvidenceClassifier().fit(X, (X[:, 1] > 0.5).astype(int))
+    woe_dir = save_model(woe, root / "woe", card=card, schema=schema_from_cube(ds, FEATURES))
+    assert _run(["model", "import", str(woe_dir), "--name", "woe"], reg) == 0
+    capsys.readouterr()
+    assert _run(["model", "score", "rf", "--cube", str(gap), "--out",
+                 str(root / "rf.zarr")], reg) == 0
+    err = _err(capsys)
+    assert "100 of 400 cells (25.0%) are left unscored (NaN): no data in dist_fault at 100" in err
+    assert "not compared with the model's training evidence" in err
+    assert int(open_cube(root / "rf.zarr")["probability"].isnull().sum()) == 100
+    assert _run(["model", "score", "woe", "--cube", str(gap), "--out",
+                 str(root / "woe.zarr")], reg) == 0
+    err = _err(capsys)
+    assert "weights of evidence scored cells without a layer: dist_fault at 100" in err
+    assert "left unscored" not in err
+    assert int(open_cube(root / "woe.zarr")["probability"].isnull().sum()) == 0
