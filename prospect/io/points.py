@@ -965,9 +965,16 @@ def _numbers(series: pd.Series, path: Path, column: str,
     why = (attrs.get("undecided") or {}).get(column)
     if why is not None:
         raise DataError(f"{path}: column {column!r}: {why}")
-    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(
-            series.dtype):  # numbers already (a vector file's numeric field)
+    if pd.api.types.is_bool_dtype(series.dtype) or (
+            series.dtype == object and len(series) and series.map(_is_bool_cell).all()):
+        # a boolean field (a GeoPackage's, a GeoParquet's) or a sheet's TRUE/FALSE cells:
+        # yes or no, not 1 and 0 of a measurement (a boolean grade read as 1 ppm)
+        return np.full(len(series), np.nan)
+    if pd.api.types.is_numeric_dtype(series.dtype):  # numbers already (a numeric field)
         return series.to_numpy(dtype="f8", na_value=np.nan)
+    booleans = series.map(_is_bool_cell).to_numpy(bool)
+    if booleans.any():  # a sheet's TRUE/FALSE cell among numbers: not a number
+        series = series.where(~booleans, None)
     series = _without_grouping(series, attrs.get("decimal", "."))
     series = _fortran_exponents(series)
     if attrs.get("decimal", ".") == ",":
@@ -986,6 +993,31 @@ def _numbers(series: pd.Series, path: Path, column: str,
                 dtype="f8", na_value=np.nan)
         return values
     return pd.to_numeric(series, errors="coerce").to_numpy(dtype="f8")
+
+
+def gpx_points_meant(path: Path, layer: str | None) -> str:
+    """The fix for a GPX file's ``tracks`` or ``routes`` layer (lines) named as a point
+    table: its fixes as points are GDAL's ``track_points`` or ``route_points`` layer;
+    ``''`` for any other file or layer. The refusal said to split multi-points with
+    ogr2ogr, which a GPX file's lines are not."""
+    if path.suffix.lower() != ".gpx" or layer not in ("tracks", "routes"):
+        return ""
+    meant = f"{layer[:-1]}_points"
+    return (f"the layer {layer!r} of a GPX file holds each {layer[:-1]} as one line; its "
+            f"points (each fix, with its time and elevation) are the layer {meant!r}: "
+            f"set layer: '{meant}'")
+
+
+def _shown(cell: Any) -> str:
+    """A cell as an error shows it: ``TRUE`` for a boolean (not ``np.True_``), else its
+    ``repr``."""
+    return str(bool(cell)).upper() if _is_bool_cell(cell) else repr(cell)
+
+
+def _is_bool_cell(cell: Any) -> bool:
+    """Whether a cell is a boolean (a spreadsheet's ``TRUE``/``FALSE`` cell,
+    :func:`_with_boolean_cells`): ``bool(True)`` is 1 to :func:`pandas.to_numeric`."""
+    return isinstance(cell, bool | np.bool_)
 
 
 _FORTRAN = re.compile(r"\s*[-+]?(?:\d+[.,]?\d*|[.,]\d+)([dD])[-+]?\d+\s*")
@@ -1256,7 +1288,7 @@ def column_values(frame: pd.DataFrame, column: str, path: Path | str, *,
         warnings.warn(DataWarning(
             f"{path}: {len(at)} of {int(keep.sum())} value(s) in column {column!r} are not "
             f"finite numbers and are read as missing ({_listed(numbers, at, what)}; e.g. "
-            f"{series.iloc[int(at[0])]!r})"
+            f"{_shown(series.iloc[int(at[0])])})"
             + ("" if strict else "; a label without a grade is never a positive")
             + _what_cells_are(text[bad])), stacklevel=3)
     values = np.where(bad, np.nan, values)
@@ -1486,7 +1518,7 @@ def _numeric(series: pd.Series, path: Path, column: str,
         example = str(series.iloc[0]).strip()
         comma = re.fullmatch(r"[-+]?\d+,\d+", example) is not None
         raise DataError(
-            f"{path}: column {column!r} holds no numbers (e.g. {series.iloc[0]!r}); "
+            f"{path}: column {column!r} holds no numbers (e.g. {_shown(series.iloc[0])}); "
             + ("these look like decimal commas: set 'decimal: \",\"' in the points source, "
                "or export the table with decimal points"
                if comma and attrs.get("decimal", ".") == "." else
@@ -1694,6 +1726,10 @@ def _decorated(series: pd.Series) -> str | None:
     written with something around them: degrees, minutes and seconds (``52°30'15"N``),
     a unit (``12 mg/l``) or a detection limit (``<0.5``, ``n.d.``); ``None`` otherwise.
     Each was refused as "pick a numeric column", the column the config means."""
+    if len(series.dropna()) and (pd.api.types.is_bool_dtype(series.dtype)
+                                 or series.dropna().map(_is_bool_cell).all()):
+        return ("its cells are booleans (TRUE/FALSE, yes or no), not measurements: name "
+                "the column of numbers meant, or write the values as numbers")
     cells = series.dropna().astype(str).str.strip()
     cells = cells[cells != ""]
     if not len(cells):
@@ -2878,13 +2914,16 @@ class SheetCells:
     ``hidden``: the hidden rows (from 1); ``merged``: the merged cells (``C1:D1``);
     ``percent``: the number cells formatted as percentages (the sheet shows ``1.2%`` and
     stores 0.012); ``uncomputed``: the formula cells saved without the value they
-    compute (a workbook a program wrote and no spreadsheet has recalculated)."""
+    compute (a workbook a program wrote and no spreadsheet has recalculated);
+    ``booleans``: the ``TRUE``/``FALSE`` cells and their value (GDAL gives them as 1 and
+    0 in a column of numbers)."""
 
     numbers: dict[tuple[int, int], str]
     hidden: list[int]
     merged: list[str]
     percent: set[tuple[int, int]] = field(default_factory=set)
     uncomputed: list[tuple[int, int]] = field(default_factory=list)
+    booleans: dict[tuple[int, int], bool] = field(default_factory=dict)
 
 
 def _sheet_cells(path: Path, sheet: str | None) -> SheetCells | None:
@@ -2928,6 +2967,7 @@ def _ods_cells(path: Path, sheet: str | None) -> SheetCells | None:
     office = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
     numbers: dict[tuple[int, int], str] = {}
     percent: set[tuple[int, int]] = set()
+    booleans: dict[tuple[int, int], bool] = {}
     hidden: list[int] = []
     merged: list[str] = []
 
@@ -2970,6 +3010,11 @@ def _ods_cells(path: Path, sheet: str | None) -> SheetCells | None:
                                     numbers[(r, c)] = value.strip()
                                     if kind == "percentage":
                                         percent.add((r, c))
+                        if kind == "boolean" and across * repeat <= ODS_REPEAT_MAX:
+                            truth = (cell.get(f"{office}boolean-value") or "").strip()
+                            for r in range(row + 1, row + repeat + 1):
+                                for c in range(col, col + across):
+                                    booleans[(r, c)] = truth.lower() == "true"
                         wide = count(cell, "number-columns-spanned")
                         tall = count(cell, "number-rows-spanned")
                         if wide > 1 or tall > 1:
@@ -2981,7 +3026,8 @@ def _ods_cells(path: Path, sheet: str | None) -> SheetCells | None:
                         hidden.extend(range(row + 1, row + repeat + 1))
                     row += repeat
                     element.clear()
-            return SheetCells(numbers, hidden, merged, percent) if found else None
+            return SheetCells(numbers, hidden, merged, percent,
+                              booleans=booleans) if found else None
     except (OSError, KeyError, zipfile.BadZipFile, ElementTree.ParseError):
         return None
 
@@ -3026,6 +3072,7 @@ def _xlsx_number_cells(path: Path, sheet: str | None) -> SheetCells | None:
             merged: list[str] = []
             percent: set[tuple[int, int]] = set()
             uncomputed: list[tuple[int, int]] = []
+            booleans: dict[tuple[int, int], bool] = {}
             styles = _xlsx_percent_styles(zf)
             with zf.open(part) as fh:
                 for _, element in ElementTree.iterparse(fh):
@@ -3048,9 +3095,12 @@ def _xlsx_number_cells(path: Path, sheet: str | None) -> SheetCells | None:
                         out[(int(hit.group(2)), col - 1)] = value.text.strip()
                         if element.get("s") in styles:
                             percent.add((int(hit.group(2)), col - 1))
+                    if kind == "b" and value is not None and value.text and hit:
+                        booleans[(int(hit.group(2)), col - 1)] = value.text.strip() in (
+                            "1", "true")
                     if element.tag == f"{main}c":
                         element.clear()
-            return SheetCells(out, hidden, merged, percent, uncomputed)
+            return SheetCells(out, hidden, merged, percent, uncomputed, booleans)
     except (OSError, KeyError, zipfile.BadZipFile, ElementTree.ParseError):
         return None
 
@@ -3084,6 +3134,25 @@ def _xlsx_percent_styles(zf: Any) -> set[str]:
             if int(xf.get("numFmtId") or 0) in _XLSX_PERCENT_FORMATS | own:
                 out.add(str(i))
     return out
+
+
+def _with_boolean_cells(frame: pd.DataFrame, cells: dict[tuple[int, int], bool]
+                        ) -> pd.DataFrame:
+    """``frame`` (a sheet read with its first row the header) with the sheet's
+    ``TRUE``/``FALSE`` cells (:class:`SheetCells`) as booleans, not the 1 and 0 GDAL gives
+    in a column of numbers: a grade column's ``TRUE`` cell was read as a grade of 1,
+    without a word (:func:`column_values` now counts it among the cells that are not
+    numbers)."""
+    for j in range(frame.shape[1]):
+        rows = [i for i in range(len(frame)) if (i + 2, j) in cells]
+        if not rows or pd.api.types.is_bool_dtype(frame.iloc[:, j].dtype):
+            continue
+        restored = frame.iloc[:, j].astype(object).copy()
+        for i in rows:
+            if pd.notna(restored.iat[i]):
+                restored.iat[i] = cells[(i + 2, j)]
+        frame.isetitem(j, restored)
+    return frame
 
 
 def _with_number_cells(frame: pd.DataFrame, cells: dict[tuple[int, int], str]
@@ -3279,6 +3348,7 @@ def _read_sheet(path: Path, layer: str | None, x: str = "lon", y: str = "lat"
             cells = _sheet_cells(path, sheet)
             if cells is not None:
                 frame = _with_number_cells(frame, cells.numbers)
+                frame = _with_boolean_cells(frame, cells.booleans)
                 frame = _with_percent_cells(frame, cells)
                 frame.attrs["hidden_rows"] = cells.hidden
                 frame.attrs["uncomputed"] = _uncomputed(frame, cells)
@@ -3447,9 +3517,9 @@ def read_points(
         raise DataError(
             f"{path}: expected point geometries, found {kinds}: {len(at)} of {int(keep.sum())} "
             f"{what}(s) are no point ({_listed(numbers, at, what)}: "
-            f"{_kind_said(gdf.geometry.iloc[int(at[0])])}); give one point per "
-            "feature (multi-points split, e.g. ogr2ogr -explodecollections; "
-            "polygons as their centroids)")
+            f"{_kind_said(gdf.geometry.iloc[int(at[0])])}); "
+            + (gpx_points_meant(path, layer) or "give one point per feature (multi-points "
+               "split, e.g. ogr2ogr -explodecollections; polygons as their centroids)"))
     if not keep.any():
         if not text and len(gdf) and x in gdf.columns and y in gdf.columns:
             raise DataError(coordinates_without_geometry(path, len(gdf), x, y))

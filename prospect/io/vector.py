@@ -823,6 +823,10 @@ def _read(src: _Source, layer: str | None, **kwargs: Any) -> Any:
         raise InputFileError(f"{path}: a geometry of layer {layer or '(first)'} cannot be "
                              f"read ({exc}); repair the file (e.g. ogr2ogr -makevalid)"
                              ) from None
+    df = _booleans_kept(src.name, layer, df, encoding)
+    if all(kwargs.get(key) is None for key in ("bbox", "where", "mask", "skip_features",
+                                               "max_features")):  # (the whole file)
+        df = _json_booleans(src.name, df)
     undefined = undefined_srs(getattr(df, "crs", None))
     if undefined:  # (a GeoPackage's srs_id 0 or -1): no CRS, as the file states none
         df = df.set_crs(None, allow_override=True)
@@ -833,6 +837,70 @@ def _read(src: _Source, layer: str | None, **kwargs: Any) -> Any:
         df.attrs["recoded"] = example
     if said:
         df.attrs["gdal"] = _tally(said)
+    return df
+
+
+def _booleans_kept(name: str, layer: str | None, df: Any, encoding: str | None) -> Any:
+    """``df`` with its boolean fields that have empty values as ``True``/``False``/``None``
+    cells: pyogrio gives such a field (a GeoJSON's ``true``, ``null``; a GeoPackage's
+    boolean column with NULLs) as floats 1.0/NaN/0.0, and a boolean named as a grade was
+    read as a grade of 1 (a field without NULLs stays of dtype ``bool``)."""
+    floats = [c for c in df.columns if c != "geometry" and getattr(df[c].dtype, "kind", "")
+              == "f"]
+    if not floats:
+        return df
+    try:
+        with gdal_messages():
+            info = pyogrio.read_info(name, layer=layer, encoding=encoding)
+    except Exception:  # (the read itself succeeded: keep what it gave)
+        return df
+    booleans = [f for f, kind in zip(info["fields"], info["dtypes"], strict=False)
+                if kind == "bool" and f in floats]
+    for field in booleans:
+        df[field] = df[field].map(lambda v: None if pd.isna(v) else bool(v)).astype(object)
+    return df
+
+
+JSON_BOOLEANS_READ_MAX = 2**26
+"""The largest GeoJSON (bytes) read again for ``true``/``false`` among a field's numbers."""
+
+
+def _json_booleans(name: str, df: Any) -> Any:
+    """``df`` (a whole GeoJSON file's features, in file order) with the ``true``/``false``
+    values of its number fields as ``True``/``False`` cells: GDAL reads a property that is
+    ``12.5`` in one feature and ``true`` in another as a number field, ``true`` as 1, and
+    a boolean among grades was read as a grade of 1. Other files and frames as they are."""
+    import json
+    import re
+
+    if name.startswith("/vsi") or Path(name).suffix.lower() not in (".geojson", ".json"):
+        return df
+    numeric = [c for c in df.columns if c != "geometry"
+               and getattr(df[c].dtype, "kind", "") in "fiu"]
+    if not numeric:
+        return df
+    try:
+        if Path(name).stat().st_size > JSON_BOOLEANS_READ_MAX:
+            return df
+        raw = Path(name).read_bytes()
+        if re.search(rb'"\s*:\s*(?:true|false)\b', raw) is None:
+            return df
+        doc = json.loads(raw)
+    except (OSError, ValueError):
+        return df
+    features = doc.get("features") if isinstance(doc, dict) else None
+    if not isinstance(features, list) or len(features) != len(df):
+        return df
+    props: list[dict[str, Any]] = [
+        f["properties"] if isinstance(f, dict) and isinstance(f.get("properties"), dict)
+        else {} for f in features]
+    for column in numeric:
+        at = [i for i, p in enumerate(props) if isinstance(p.get(column), bool)]
+        if at:
+            cells = df[column].astype(object)
+            for i in at:
+                cells.iat[i] = props[i][column]
+            df[column] = cells
     return df
 
 
@@ -977,8 +1045,12 @@ def _layer_kinds(src: _Source, layers: list[str]) -> dict[str, str]:
                     out[name] = f"{count} row{'s' if count != 1 else ''} without geometry"
                     continue
                 if kind == "Unknown" and count <= _KINDS_READ_MAX:
-                    geoms = pyogrio.read_dataframe(src.name, layer=name, columns=[]).geometry
-                    kinds = Counter(str(t) for t in geoms.geom_type.dropna())
+                    icon = ["icon"] if "icon" in list(info.get("fields", [])) else []
+                    frame = pyogrio.read_dataframe(src.name, layer=name, columns=icon)
+                    overlay = _overlays(frame)
+                    kinds = Counter(str(t) for t in frame.geometry[~overlay].geom_type.dropna())
+                    if overlay.any():  # (a scanned map placed on the map: no feature)
+                        kinds["ground overlay"] = int(overlay.sum())
                 else:
                     kinds = Counter({kind.removesuffix(" Z").removesuffix(" M"): count})
         except Exception:  # a layer that cannot be told is named without its count
@@ -986,6 +1058,52 @@ def _layer_kinds(src: _Source, layers: list[str]) -> dict[str, str]:
         out[name] = ", ".join(f"{n} {_kind_word(k, n)}" for k, n in kinds.most_common()) \
             or f"{count} feature{'s' if count != 1 else ''} without geometry"
     return out
+
+
+def _overlays(frame: Any) -> np.ndarray:
+    """Which features of a KML layer GDAL (LIBKML) read are ground overlays (an image
+    placed on the map by its ``LatLonBox``): those with an ``icon`` (the image), which
+    LIBKML gives no placemark. GDAL reads each as the polygon of the image's frame."""
+    if "icon" not in getattr(frame, "columns", ()):
+        return np.zeros(len(frame), bool)
+    icon = frame["icon"]
+    return (icon.notna() & (icon.astype(str).str.strip() != "")).to_numpy(bool)
+
+
+def _without_overlays(gdf: Any, path: Path, layer: str | None) -> Any:
+    """``gdf`` without a KML's ground overlays (:func:`_overlays`), said in a warning; a
+    layer of overlays only is refused. An overlay (a scanned map placed on Google Earth)
+    was read as a polygon feature: as labels, every cell of the image's frame was a
+    deposit (185,110 cells of one overlay), as points "expected point geometries"."""
+    if Path(str(path)).suffix.lower() not in (".kml", ".kmz") or not len(gdf):
+        return gdf
+    overlay = _overlays(gdf)
+    if not overlay.any():
+        return gdf
+    names = [str(v) for v in gdf.loc[overlay, "Name"].dropna()][:3] \
+        if "Name" in gdf.columns else []
+    named = f" ({', '.join(map(repr, names))})" if names else ""
+    n = int(overlay.sum())
+    where = f"layer {layer!r}" if layer else "the layer read"
+    if overlay.all():
+        every = list_layers(path)
+        others = [name for name in every if name != (layer or next(iter(every), None))]
+        raise DataError(
+            f"{path}: {where} holds only {n} ground overla{'y' if n == 1 else 'ies'}{named}: "
+            "images placed on the map, not features (GDAL reads each as its frame's "
+            "polygon); "
+            + (f"name the layer of the placemarks with 'layer:' (layers: {others[:10]})"
+               if others else "give the placemarks' file, or the image itself as a raster "
+               "layer (georeferenced: gdal_translate of the KMZ's image with -a_ullr)"))
+    import warnings
+
+    from prospect.errors import DataWarning
+
+    warnings.warn(DataWarning(
+        f"{path}: {n} ground overla{'y' if n == 1 else 'ies'}{named} of {where} left out: "
+        "an image placed on the map is not a feature (GDAL reads it as its frame's "
+        "polygon); the placemarks are read"), stacklevel=3)
+    return gdf[~overlay]
 
 
 def _kind_word(kind: str, n: int) -> str:
@@ -1001,7 +1119,9 @@ def _first_filled(layers: list[str], kinds: dict[str, str]) -> str:
     """The first layer holding features (the example ``layer:`` given); of a GPX file's,
     the first point layer holding features (``tracks`` holds lines, which the point reader
     refuses: ``track_points`` holds the same fixes as points)."""
-    filled = [n for n in layers if kinds.get(n) and kinds[n] != "no features"]
+    filled = [n for n in layers if kinds.get(n) and kinds[n] != "no features"
+              and not (kinds[n].endswith(("ground overlay", "ground overlays"))
+                       and "," not in kinds[n])]  # (images placed on the map only)
     points = [n for n in filled if n in GPX_POINT_LAYERS]
     if points and {"tracks", "routes"} & set(layers):  # GDAL's five GPX layers
         return points[0]
@@ -1456,6 +1576,7 @@ def read_vector(
             "features with 'layer:', or a layer with geometries")
     if not len(gdf):
         _refuse_network_link(path)
+    gdf = _without_overlays(gdf, path, layer)
     check_columns(gdf, columns or [], path, layer=layer)
     if gdf.crs is None:
         if crs is None:
@@ -1639,11 +1760,22 @@ def _repair(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         # each feature's number in the file, from 1 (rows picked by 'keep' keep their index)
         index = gdf.index.to_numpy()
         number = index + 1 if index.dtype.kind in "iu" else np.arange(len(gdf)) + 1
-        gdf.attrs["repaired_why"] = {int(number[i]): str(shapely.is_valid_reason(arr[i]))
+        gdf.attrs["repaired_why"] = {int(number[i]): _invalid_reason(arr[i], bool(flat[i]))
                                      for i in at[:REPAIRS_SAID]}
         gdf.loc[invalid, gdf.geometry.name] = geoms[invalid].make_valid()
         gdf.attrs["repaired"] = [int(number[i]) for i in at]
     return gdf
+
+
+def _invalid_reason(geom: Any, flat: bool) -> str:
+    """GEOS's reason ``geom`` is invalid (``Self-intersection[x y]``); for a line of no
+    length (``flat``: every vertex at one place), ``Line of no length[x y]``: GEOS says
+    "Too few points", which :func:`repaired_message` said as "a ring of fewer than 4
+    points" of a feature that has no ring."""
+    reason = str(shapely.is_valid_reason(geom))
+    if flat:
+        return "Line of no length[" + reason.partition("[")[2]
+    return reason
 
 
 REPAIRS_SAID = 5
@@ -1658,6 +1790,8 @@ _REPAIRS = (
     ("Self-intersection", "edges that cross (a bow-tie): read as its pieces, each once"),
     ("Too few points", "a ring of fewer than 4 points: read as what it can be"),
     ("Duplicate Rings", "the same ring twice: read once"),
+    ("Line of no length", "a line of no length (every vertex at one place): read as the "
+     "point it is at"),
 )
 """GEOS's reasons a polygon is invalid, and what :func:`_repair` (``make_valid``) reads
 each as."""

@@ -25,6 +25,7 @@ from prospect.io.companions import Qualifier
 from prospect.io.points import (
     column_values,
     coordinates_without_geometry,
+    gpx_points_meant,
     metres_hint,
     read_features,
     record_numbers,
@@ -602,10 +603,12 @@ def read_occurrences(
         vals.append(np.full(px.size, value, "f8"))
         fids.append(np.full(px.size, fid, "i8"))
     other = len(gdf) - len(points) - len(polys)
-    if other:  # lines (fault traces, veins) were left out without a word, not even counted
+    if other and (xs_out or not gpx_points_meant(path, layer)):  # (else refused below)
+        # lines (fault traces, veins) were left out without a word, not even counted
         _warn_other_geometries(path, gdf, n_records)
     if not xs_out:
-        raise DataError(f"{path}: no point or polygon geometries (found {sorted(set(geom_type))})")
+        raise DataError(f"{path}: no point or polygon geometries (found {sorted(set(geom_type))})"
+                        + (f"; {meant}" if (meant := gpx_points_meant(path, layer)) else ""))
     n_point = xs_out[0].size if len(points) else 0
     total = sum(a.size for a in xs_out)
     fid_all = np.concatenate(fids)
