@@ -649,11 +649,27 @@ def _said(error: Exception, err: Console, debug: bool) -> int:
                  f"process cannot encode ({escape(str(exc))}); {escape(file_name_fix())}",
                  markup=True)
             return 2
+        if (memory := _out_of_memory_line(exc)) is not None:
+            _say(err, f"[bold red]error:[/bold red] {escape(memory)}", markup=True)
+            return 1
         _say(err, f"[bold red]internal error:[/bold red] {type(exc).__name__}: "
              f"{escape(redact(str(exc)))}\n"
              "  this is a bug in Prospect; rerun with --debug for the traceback and report it",
              markup=True)
         return 70
+
+
+def _out_of_memory_line(exc: BaseException) -> str | None:
+    """``exc`` as the one line of a command that ran out of memory outside a stage (under
+    ``ulimit -v``: a ``MemoryError`` while modules import, or GDAL's library failing to
+    map: ``ImportError: libgdal.so: failed to map segment from shared object``), which
+    ended as "internal error" (exit 70), a bug to report; ``None`` for any other error."""
+    from pipelines.faults import out_of_memory_error
+
+    found = out_of_memory_error(exc, "-")
+    if found is None:
+        return None
+    return str(found).removeprefix("stage -: ")
 
 
 if __name__ == "__main__":

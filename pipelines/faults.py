@@ -1053,10 +1053,11 @@ def out_of_memory_error(exc: BaseException, stage: str) -> StageError | None:
 
 
 _NO_MEMORY_WORDS = ("std::bad_alloc", "Out of memory", "out of memory",
-                    os.strerror(errno.ENOMEM))
+                    os.strerror(errno.ENOMEM), "failed to map segment from shared object")
 """How C and C++ libraries say an allocation failed: PROJ and GDAL's C++ (``std::bad_alloc``,
 passed on in their error's text), GDAL's ``CPLE_OutOfMemory`` ("Out of memory ...") and
-the system's ``ENOMEM``."""
+the system's ``ENOMEM``; the loader's "failed to map segment" (a shared library, GDAL's,
+imported under ``ulimit -v``)."""
 
 
 def _library_out_of_memory(exc: BaseException) -> str | None:

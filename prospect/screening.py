@@ -32,6 +32,7 @@ from prospect.economics import (
 from prospect.errors import DataError, DataWarning
 from prospect.grid import ChunkWindow, RegionGrid
 from prospect.ingest.layers import Layer
+from prospect.io.cube import zarr_store
 from prospect.registry.units import Canonical, canonical_units
 
 __all__ = [
@@ -132,7 +133,7 @@ def confidence_text(z: float) -> str:
 
 def read_window(cube: str | Path, name: str, window: ChunkWindow) -> np.ndarray:
     """One chunk window of a published cube variable, as float64 with NaN for no-data."""
-    arr = zarr.open_group(str(cube), mode="r")[name]
+    arr = zarr.open_group(zarr_store(cube, read_only=True), mode="r")[name]
     if not isinstance(arr, zarr.Array):
         raise DataError(f"{cube}: {name!r} is a group, not a variable")
     block = np.asarray(arr[window.rows, window.cols], dtype="f8")
@@ -247,7 +248,7 @@ def plan_economics(cfg: EconomicsConfig, cube: Path, grid: RegionGrid) -> list[E
         units are not a lithium concentration or the variance's not their square, or the
         variance is another surface's (its provenance names another source or column).
     """
-    group = zarr.open_group(str(cube), mode="r")
+    group = zarr.open_group(zarr_store(cube, read_only=True), mode="r")
     have = sorted(str(k) for k in group.array_keys())
     fingerprints = {}
     for name in (cfg.concentration, cfg.variance_variable):

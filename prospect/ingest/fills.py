@@ -375,7 +375,9 @@ def variable_has_data(array: str | os.PathLike[str], chunk_files: int) -> bool:
     if chunk_files < math.prod(grid):
         return True
     try:
-        arr = zarr.open_array(os.fspath(array), mode="r")
+        from prospect.io.cube import zarr_store  # (io.cube imports ingest)
+
+        arr = zarr.open_array(zarr_store(array, read_only=True), mode="r")
         for block in np.ndindex(*grid):
             values = np.asarray(arr.get_block_selection(block))
             held = ~np.isnan(values) if math.isnan(value) else values != value

@@ -11,7 +11,7 @@ import numpy as np
 import xarray as xr
 import zarr
 
-from prospect.io.cube import provenance_attr
+from prospect.io.cube import provenance_attr, zarr_store
 
 __all__ = ["array_checksums", "float_layer"]
 
@@ -34,7 +34,7 @@ def array_checksums(path: Path) -> dict[str, str]:
 
     Used to show that a resumed run produced the same cube as an uninterrupted one.
     """
-    group = zarr.open_group(str(path), mode="r", zarr_format=3)
+    group = zarr.open_group(zarr_store(path, read_only=True), mode="r", zarr_format=3)
     out = {}
     for name, arr in sorted(group.arrays()):
         h = hashlib.sha256()

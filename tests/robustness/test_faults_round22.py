@@ -146,8 +146,11 @@ def test_a_second_scheduler_on_one_machine_says_no_port_warning(kind: str) -> No
     dashboard (a test session's, a benchmark's) took 8787 all the same, and warned."""
     from pipelines.cluster import jobqueue_cluster, local_cluster
 
-    if kind == "slurm":
-        pytest.importorskip("dask_jobqueue")
+    if kind == "slurm":  # dask-jobqueue installs a SIGINT handler (sys.exit) on import:
+        from pipelines.faults import signal_handlers_kept  # kept out of the test process
+
+        with signal_handlers_kept():
+            pytest.importorskip("dask_jobqueue")
 
     taken = socket.socket()
     try:

@@ -152,3 +152,27 @@ def test_table_text_from_files_shows_control_characters_as_escapes() -> None:
     (title, kept, missing) = literal("Bonaire\x1b[2J \u202eevil", "a\nb\tc", None)
     assert title.plain == "Bonaire\\x1b[2J \\u202eevil"
     assert kept.plain == "a\nb\tc" and missing.plain == "-"
+
+
+@pytest.mark.parametrize("raised", [
+    MemoryError(),
+    ImportError("libgdal.so.32: failed to map segment from shared object"),
+])
+def test_out_of_memory_outside_a_stage_is_one_line_not_a_bug(tmp_path: Path, capsys,
+                                                             monkeypatch, raised) -> None:
+    """Under a low ``ulimit -v`` a command that runs out of memory outside a stage (a
+    ``MemoryError`` as its config loads, GDAL's library failing to map as it is imported)
+    ended as "internal error: MemoryError" (exit 70, "this is a bug"); it is one line
+    saying out of memory and what to change, exit 1."""
+    import prospect.config.tiles as tiles_config
+
+    def fail(path: object) -> None:
+        raise raised
+
+    monkeypatch.setattr(tiles_config, "load_serve_config", fail)
+    cfg = tmp_path / "serve.yaml"
+    cfg.write_text("layers: []\n")
+    assert main(["serve", str(cfg)]) == 1
+    err = " ".join(capsys.readouterr().err.split())
+    assert err.startswith("error: out of memory (") and "ulimit -v" in err, err
+    assert "internal error" not in err and "Traceback" not in err
