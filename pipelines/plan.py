@@ -933,12 +933,21 @@ def warn_labels_of_another_commodity(job: JobConfig, job_path: Path | None) -> N
         return
     import warnings
 
-    from prospect.config.commodities import grade_of_another
+    from prospect.config.commodities import column_ratio, grade_of_another
     from prospect.errors import DataWarning
 
+    where = f"{job_path}: " if job_path is not None else ""
+    if (ratio := column_ratio(cfg.labels.value_column)) is not None:  # no grade at all
+        of = f" (of {ratio[0]} to {ratio[1]})" if all(ratio) else ""
+        warnings.warn(DataWarning(
+            f"{where}model.labels.value_column {cfg.labels.value_column!r} is a ratio or an "
+            f"index{of}, not a grade of {cfg.mineral}: a record is a positive where the ratio "
+            "reaches min_value, whatever its grade (a high Mg/Li ratio is a poor brine); give "
+            "the grade column (e.g. 'Li_ppm'), or keep the ratio if that is what the labels "
+            "should say"), stacklevel=2)
+        return
     other = grade_of_another(cfg.mineral, cfg.labels.value_column)
     if other is not None:
-        where = f"{job_path}: " if job_path is not None else ""
         warnings.warn(DataWarning(
             f"{where}model.mineral is {cfg.mineral!r}, but the labels are grades of {other} "
             f"(model.labels.value_column {cfg.labels.value_column!r}): the maps and the model "

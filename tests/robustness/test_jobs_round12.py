@@ -423,3 +423,19 @@ def test_the_great_basin_job_with_another_mineral_warns(shared_data: Path, sandb
     result = cli("plan", sandbox.job_path)
     assert result.code == 0, result.err[-3000:]
     assert "the labels are grades of lithium" in result.err
+
+
+@pytest.mark.parametrize("column", ["Mg_Li_ratio", "Li/Mg"])
+def test_labels_of_a_ratio_column_are_a_warning_at_planning(
+    sandbox: Sandbox, cli: Any, column: str,
+) -> None:
+    """Round 26: a ratio ``value_column`` (the Mg/Li ratio of a brine: low where lithium is
+    worth extracting) was warned of only when the train stage read the labels; ``prospect
+    plan`` said nothing (SYNTHETIC heat raster and wells)."""
+    sandbox.write_job(sources=[{"kind": "raster", "name": "heat", "path": "heat.tif"},
+                               _wells(sandbox, column)], model=_model(column, "lithium"))
+    result = cli("plan", sandbox.job_path)
+    assert result.code == 0, result.err[-3000:]
+    line = next(ln for ln in result.err.splitlines() if "is a ratio or an index" in ln)
+    assert line.startswith("warning:") and "not a grade of lithium" in line, line
+    assert "the labels are grades of" not in result.err
