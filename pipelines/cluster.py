@@ -931,8 +931,16 @@ def _process_limits(cause: BaseException) -> str | None:
         import resource
     except ImportError:  # not a Unix system: no such limits
         return None
+    # only the limits that can refuse what was refused: memory is refused by the address
+    # space or data limits, a process by the number of processes, a thread by either (its
+    # stack); a MemoryError of a dask setting (a memory target of 'abc') was blamed on the
+    # finite process count every Linux system has
+    thread = isinstance(cause, RuntimeError)
+    memory = isinstance(cause, MemoryError) or getattr(cause, "errno", None) == errno.ENOMEM
     said = []
     for name, what, shell in _LIMITS:
+        if not thread and (name == "RLIMIT_NPROC") == memory:
+            continue
         soft = resource.getrlimit(getattr(resource, name))[0]
         if soft == resource.RLIM_INFINITY:
             continue
