@@ -8,12 +8,13 @@ Lazy (dask) in, lazy out; nothing is read here.
 
 The dates are the config's, so they are checked against what the cube's variables record
 (their provenance): a variable whose scenes' files are all of one acquisition date
-(a Landsat product or scene id, a Sentinel-2 band file name) must be listed under that
-date, and the variables stacked into one band must hold the same kind of value (the same
-quantity, units and value kind; a variable without a recorded quantity is taken at
-what its files' product names state, and Landsat scenes of two collections are not
-stacked). Dates swapped between two scenes reversed every change without a word; a
-surface reflectance stacked with a TOA reflectance made a change of the atmosphere.
+(a Landsat product or scene id, a Sentinel-2 band file name, an ASTER granule id) must
+be listed under that date, and the variables stacked into one band must hold the same
+kind of value (the same quantity, units and value kind; a variable without a recorded
+quantity is taken at what its files' product names state, and Landsat scenes of two
+collections are not stacked). Dates swapped between two scenes reversed every change
+without a word; a surface reflectance stacked with a TOA reflectance made a change of the
+atmosphere.
 """
 
 from __future__ import annotations
@@ -36,11 +37,19 @@ __all__ = ["change", "recorded_quantity", "stack_dates"]
 
 
 def _file_date(path: str) -> tuple[str, dt.date] | None:
-    """The acquisition date a band file's name states (its id and the date), if any."""
+    """The acquisition date a band file's name states (its id and the date), if any: a
+    Landsat product or scene id, a Sentinel-2 band file name, or an ASTER granule id
+    (``AST_07XT_00306202006183523_...``: an ASTER scene listed under another date passed,
+    where a Landsat one was refused)."""
+    from prospect.config.sources import aster_date
+
     name = PurePosixPath(str(path).replace("\\", "/")).name
     ident = landsat_id(name)
     if ident is not None:
         return ident.text, ident.date
+    day = aster_date(name)
+    if day is not None:
+        return f"{name} (an ASTER granule)", day
     return s2_file_date(name)
 
 

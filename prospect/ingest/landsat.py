@@ -156,9 +156,13 @@ def landsat_id(text: str) -> LandsatId | None:
 _TM_WORDS: dict[int, frozenset[str]] = {
     1: frozenset({"blue"}), 2: frozenset({"green"}), 3: frozenset({"red"}),
     4: frozenset({"nir", "nir08"}), 5: frozenset({"swir", "swir1", "swir16"}),
-    6: frozenset({"thermal", "tir", "lwir", "bt"}), 7: frozenset({"swir", "swir2", "swir22"}),
-    8: frozenset({"pan"})}
-"""TM (Landsat 4, 5) and ETM+ (Landsat 7) bands by the names users give them."""
+    6: frozenset({"thermal", "tir", "lwir", "lwir11", "st", "lst", "bt"}),
+    7: frozenset({"swir", "swir2", "swir22"}), 8: frozenset({"pan"})}
+"""TM (Landsat 4, 5) and ETM+ (Landsat 7) bands by the names users give them. Band 6 is
+the thermal band OLI's TIRS band 10 continues: Collection 2 Level-2 makes it surface
+temperature (``ST_B6``) as it makes band 10 (``ST_B10``), so ``lst``, ``st`` and STAC's
+``lwir11`` (the TM common name table of :mod:`prospect.ingest.stac` maps it to 6) name it
+too; a TM ``ST_B6`` named ``lst`` was refused as "another band"."""
 _OLI_WORDS: dict[int, frozenset[str]] = {
     1: frozenset({"coastal", "aerosol"}), 2: frozenset({"blue"}), 3: frozenset({"green"}),
     4: frozenset({"red"}), 5: frozenset({"nir", "nir08"}),

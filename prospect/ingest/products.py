@@ -430,6 +430,20 @@ _NAMED_BAND = re.compile(r"_(?:SR_|ST_|TOA_|BT_)?B(?:AND)?(\d{1,2})(?:_VCID_[12]
                          re.IGNORECASE)
 _S2_NAMED_BAND = re.compile(r"_(B\d[\dA])(?:_\d{2}m)?$")
 S2_NUMBERING = "B08 is NIR and B04 red on Sentinel-2, band 4 NIR on Landsat 4-7"
+ASTER_WORDS: dict[str, frozenset[str]] = {
+    "1": frozenset({"green"}), "2": frozenset({"red"}), "3N": frozenset({"nir", "nir08"}),
+    "3B": frozenset({"nir", "nir08"}), "4": frozenset({"swir", "swir1", "swir16"}),
+    **{str(b): frozenset({"swir", "swir2", "swir22"}) for b in range(5, 10)},
+    **{str(b): frozenset({"thermal", "tir", "bt"}) for b in range(10, 13)},
+    **{str(b): frozenset({"thermal", "tir", "lwir", "bt"}) for b in (13, 14)}}
+"""ASTER bands by the names users give them: VNIR 1 green, 2 red, 3N/3B NIR (nadir and
+backward); SWIR 4 at 1.65 um, 5-9 at 2.15-2.43 um (Landsat's SWIR 2 range); TIR 10-14
+(13 and 14 in STAC's ``lwir`` range)."""
+ASTER_NUMBERING = "band 3 is NIR and band 2 red on ASTER, band 3 red on Landsat 4-7"
+_ASTER_NAMED_BAND = re.compile(r"(?:ImageData|_B|Band)0?(1[0-4]|[1-9]|3[NB])(?![\dA-Za-z])",
+                               re.IGNORECASE)
+"""An ASTER granule's band in its file name (``..._ImageData3N.tif``, ``..._B04.tif``,
+``..._Band13.tif``)."""
 
 
 def named_band(file: str) -> tuple[frozenset[str], str, str, str] | None:
@@ -439,7 +453,8 @@ def named_band(file: str) -> tuple[frozenset[str], str, str, str] | None:
     tell (a renamed file, a quality layer, MSS). Landsat by its product or scene id and
     band number (``..._SR_B4``, ``..._sr_band4``, ``..._B4``), Sentinel-2 by ESA's tile and
     time (``T31UFT_20220301T104021_B8A_20m``), HLS by its product (``L30`` numbered as OLI,
-    ``S30`` as Sentinel-2).
+    ``S30`` as Sentinel-2), ASTER by its granule id and band (``AST_07XT_..._B3N``:
+    :data:`ASTER_WORDS`; ``red`` given band 3N, NIR, read as red).
 
     Band numbers differ between sensors (band 4 is red on OLI, NIR on TM and ETM+), and a
     file read by its name alone (no MTL, ESPA XML or product XML, whose readers check
@@ -463,6 +478,11 @@ def named_band(file: str) -> tuple[frozenset[str], str, str, str] | None:
             return None
         return words, f"band {int(m.group(1))}", f"Landsat {ident.satellite}", \
             LANDSAT_NUMBERING
+    if _ASTER.search(name):
+        found = _ASTER_NAMED_BAND.findall(stem)  # the band is named last
+        key = found[-1].upper() if found else ""
+        return (ASTER_WORDS[key], f"band {key}", "ASTER", ASTER_NUMBERING
+                ) if key in ASTER_WORDS else None
     m = _S2_NAMED_BAND.search(stem)
     if m is None or s2_file_date(name) is None or m.group(1).upper() not in S2_WORDS:
         return None
@@ -572,6 +592,15 @@ S2_AUX: dict[str, tuple[str, str, str, float]] = {
 offset; ESA's L2A product specification). Read without a scale, their DNs went in as
 values (an aerosol optical thickness of 120)."""
 _ASTER = re.compile(r"^AST_(L1T|L1B|07XT|07|05|08|09T|09XT|09)_", re.IGNORECASE)
+ASTER_L2_SCALED: dict[str, tuple[str, str, str, float]] = {
+    "05": ("surface emissivity", "surface_emissivity", "1", 1e-3),
+    "08": ("surface kinetic temperature", "surface_temperature", "K", 0.1),
+    "09T": ("TIR surface radiance", "surface_radiance", "W m-2 sr-1 um-1", 1e-3),
+}
+"""ASTER Level-2 products whose DNs are one linear quantity: ``(what, quantity, units,
+scale)``, value = scale x DN (LP DAAC product pages: AST_05 emissivity 0.001, AST_08
+kinetic temperature 0.1 K, AST_09T TIR radiance 0.001). Read without a scale, an AST_08
+temperature of 300 K went in as 3000 labelled reflectance, without a word."""
 _HLS = re.compile(r"^HLS\.(L30|S30)\.T\d{2}[A-Z]{3}\.\d{7}T\d{6}\.v\d+\.\d+\.(B\d[\dA])\.",
                   re.IGNORECASE)
 HLS_SCALE = 1e-4
@@ -592,7 +621,8 @@ def named_product(file: str) -> NamedProduct | None:
     or the acquisition is from :data:`~prospect.ingest.stac.S2_BASELINE_04_START` on), an
     HLS v2.0 ``L30``/``S30``
     band file (1e-4; the L30 thermal ``B10``/``B11`` 0.01 degrees Celsius), an ASTER
-    ``AST_07``/``AST_07XT`` surface reflectance granule (0.001) or ``AST_L1T``/``AST_L1B``
+    ``AST_07``/``AST_07XT`` surface reflectance granule (0.001), an ASTER ``AST_05``,
+    ``AST_08`` or ``AST_09T`` granule (:data:`ASTER_L2_SCALED`) or ``AST_L1T``/``AST_L1B``
     DNs (no linear quantity)."""
     from prospect.ingest.stac import (
         LANDSAT_L2_CLIP,
@@ -675,6 +705,10 @@ def named_product(file: str) -> NamedProduct | None:
                                 "surface_reflectance", "1", 1e-3)
         if code in ("L1T", "L1B"):
             return NamedProduct(f"an ASTER AST_{code} granule", "dn", "", None)
+        if code in ASTER_L2_SCALED:
+            what, quantity, units, scale = ASTER_L2_SCALED[code]
+            return NamedProduct(f"an ASTER AST_{code} {what} granule", quantity, units,
+                                scale, in_metadata=False)
     return None
 
 

@@ -136,6 +136,7 @@ class Sentinel2Metadata:
                 f"{self.path} describes {self.describe()}; give the product XML of the same "
                 "tile and datatake"
             )
+        self._check_processing(file)
         if not m and self.tile:  # renamed: its header must lie on the product's tile
             check_footprint(file, tile_extent(self.tile), f"{self.describe()}, tile "
                             f"T{self.tile}", "product XML")
@@ -179,7 +180,39 @@ class Sentinel2Metadata:
         return BandCalibration(1.0 / q, offset / q, quantity, "1", fill=self.nodata,
                                saturate=self.saturated)
 
+    def _check_processing(self, file: str) -> None:
+        """Refuse a band file whose ``.SAFE`` folder states a processing baseline on the
+        other side of 04.00 than this XML's: ESA reprocessed its archive (baseline 05.00
+        and later) under the same tile and datatake, so the tile check passes, but the
+        reprocessed product's DNs carry the -1000 offset and the first processing's do
+        not; a band of one with the XML of the other read every reflectance 0.1 off,
+        without a word. A locally processed product (Sen2Cor's ``N9999``) states no
+        ESA baseline and is not compared.
 
+        Raises
+        ------
+        DataError
+            Naming both baselines and the fix.
+        """
+        safe = _SAFE_BASELINE.search(str(file).replace("\\", "/"))
+        if safe is None or safe.group(1) == "9999":
+            return
+        held = int(safe.group(1)) / 100
+        if (held >= 4.0) == (self.baseline >= 4.0):
+            return
+        shifted, plain = (held, self.baseline) if held >= 4.0 else (self.baseline, held)
+        raise DataError(
+            f"{file}: its .SAFE folder is of processing baseline {held:05.2f} "
+            f"(N{safe.group(1)}), but its metadata file {self.path} describes "
+            f"{self.describe()}: another processing of the same datatake (ESA reprocessed "
+            f"the archive), and the DNs of baseline {shifted:05.2f} carry the -1000 offset "
+            f"that those of {plain:05.2f} do not, so every reflectance would be 0.1 off; "
+            "give the MTD XML of the band's own .SAFE product")
+
+
+_SAFE_BASELINE = re.compile(r"S2[A-D]_MSI(?:L1C|L2A)_\d{8}T\d{6}_N(\d{4})_", re.IGNORECASE)
+"""A ``.SAFE`` product name in a band file's path and its processing baseline
+(``N0500``: 05.00)."""
 _LEVEL_IN_PATH = re.compile(r"MSI(L1C|L2A)", re.IGNORECASE)
 _L2A_BAND_NAME = re.compile(r"_B\d[\dA]_\d{2}m$")
 _L1C_BAND_NAME = re.compile(r"(?:^|_)T\d{2}[A-Z]{3}_\d{8}T\d{6}_B\d[\dA]$")
