@@ -72,6 +72,22 @@ warned about: a reflectance scale (or scale and offset) applied twice leaves 0..
 which pass the median rule; no scene of land, water or cloud is that uniform."""
 
 
+_BROADBAND_THERMAL = frozenset({"T", "T1", "T2"})
+"""Landsat's thermal bands (TM/ETM+ band 6, TIRS 10 and 11), whose catalogue formulas take
+kelvin; ASTER's TIR ratios (TIR10..TIR14) are ratios of radiance or emissivity."""
+_RADIANCE_UNITS = frozenset({"w m-2 sr-1 um-1", "w m-2 sr-1 μm-1", "w m-2 sr-1 µm-1",
+                             "w/(m2 sr um)", "w/(m2*sr*um)", "w/m2/sr/um", "w m^-2 sr^-1 um^-1"})
+
+
+def _radiance(var: xr.DataArray, units: str) -> bool:
+    """Whether a band's units or recorded quantity say radiance (a Level-1 thermal band
+    calibrated with its MTL's ``RADIANCE_MULT``/``RADIANCE_ADD``)."""
+    from prospect.timeseries import recorded_quantity
+
+    return " ".join(units.lower().split()) in _RADIANCE_UNITS or \
+        recorded_quantity(var) == "toa_radiance"
+
+
 def thermal_band(common: str) -> bool:
     """A common band name of a thermal infrared band (a brightness temperature)."""
     return common in _THERMAL
@@ -122,6 +138,15 @@ def check_input_kinds(ds: xr.Dataset, plan: IndexPlan, *,
                     f"{where} is in degrees Celsius ({units!r}); the catalogue's formulas "
                     "take brightness temperature in kelvin: ingest the band in K (offset: "
                     "273.15 in the source's config) or write the formula under "
+                    "indices.custom")
+            elif common in _BROADBAND_THERMAL and index.source != "custom" and \
+                    _radiance(ds[variable], units):
+                raise DataError(
+                    f"{where} holds top-of-atmosphere radiance ({units or 'toa_radiance'!r}"
+                    "), not a temperature; the catalogue's formulas take brightness or "
+                    "surface temperature in kelvin (NBRT1 reads T / 10000): ingest the "
+                    "band in K (ESPA's bt_band6, Collection 2 Level-2 ST_B6/ST_B10 with "
+                    "scale: 0.00341802 and offset: 149.0) or write the formula under "
                     "indices.custom")
     _warn_one_variable_twice(plan)
     check_aster_swir_dates(ds, plan)

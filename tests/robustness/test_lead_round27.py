@@ -1,0 +1,55 @@
+"""Round 27: what the lead took from the helpers' reports (docs/robustness.md).
+
+Every array here is SYNTHETIC: a few cells of reflectance and temperature written by hand.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from prospect.errors import DataError
+from prospect.indices.api import compute_indices
+from prospect.io.cube import provenance_attr
+
+
+def _tm_scene(b6_units: str, quantity: str | None, b6: float) -> xr.Dataset:
+    """A TM scene of SWIR 1 (band 5) reflectance and a thermal band 6 (SYNTHETIC)."""
+    shape = (4, 4)
+    b6_attrs: dict[str, str] = {"units": b6_units}
+    if quantity is not None:
+        b6_attrs["provenance"] = provenance_attr({"quantity": quantity})
+    return xr.Dataset(
+        {"B5": (("y", "x"), np.full(shape, 0.2, np.float32), {"units": "1"}),
+         "B6": (("y", "x"), np.full(shape, b6, np.float32), b6_attrs)},
+        attrs={"synthetic": "true"})
+
+
+@pytest.mark.parametrize(("units", "quantity"), [
+    ("W m-2 sr-1 um-1", "toa_radiance"),
+    ("W/(m2 sr um)", None),
+    ("", "toa_radiance"),
+])
+def test_a_thermal_band_in_radiance_is_refused_by_a_catalogue_index(
+        units: str, quantity: str | None) -> None:
+    # NDBaI of SWIR 1 = 0.2 and a TM band 6 of 9.5 W m-2 sr-1 um-1 (its Level-1 MTL's
+    # radiance) was -0.91 without a word: the catalogue's thermal formulas take kelvin
+    with pytest.raises(DataError) as err:
+        compute_indices(_tm_scene(units, quantity, 9.5), ["NDBaI"], sensor="landsat5")
+    text = str(err.value)
+    assert "'B6'" in text and "radiance" in text and "kelvin" in text
+    assert "indices.custom" in text and "ST_B6" in text
+
+
+def test_a_thermal_band_in_kelvin_is_read_as_before() -> None:
+    out = compute_indices(_tm_scene("K", "brightness_temperature", 300.0), ["NDBaI"],
+                          sensor="landsat5")
+    np.testing.assert_allclose(out["NDBaI"].values, (0.2 - 300.0) / (0.2 + 300.0),
+                               rtol=1e-5)
+
+
+def test_a_custom_formula_may_read_thermal_radiance() -> None:
+    out = compute_indices(_tm_scene("W m-2 sr-1 um-1", "toa_radiance", 9.5), [],
+                          sensor="landsat5", custom={"RAD_RATIO": "S1 / T"})
+    np.testing.assert_allclose(out["RAD_RATIO"].values, 0.2 / 9.5, rtol=1e-5)
