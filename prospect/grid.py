@@ -328,6 +328,14 @@ class RegionGrid:
         return self._crs_obj
 
     @property
+    def unit(self) -> str:
+        """Name of the CRS's axis unit (``metre``, ``degree``, ``US survey foot``), the unit of
+        every distance in the grid's CRS (resolution, CV blocks, buffers)."""
+        axes = self._crs_obj.axis_info
+        return (axes[0].unit_name if axes else "") or \
+            ("degree" if self._crs_obj.is_geographic else "metre")
+
+    @property
     def width(self) -> int:
         """Number of columns."""
         return round((self.bounds[2] - self.bounds[0]) / self.resolution)
@@ -388,14 +396,35 @@ class RegionGrid:
         west, south, east, north = tr.transform_bounds(*self.bounds, densify_pts=21)
         return (float(west), float(south), float(east), float(north))
 
-    def rowcol(self, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def rowcol(self, xs: np.ndarray, ys: np.ndarray, *, closed: bool = False
+               ) -> tuple[np.ndarray, np.ndarray]:
         """Row and column of the cells holding points ``(xs, ys)`` in the grid CRS.
 
         Points outside the grid get row/col outside ``[0, height)`` / ``[0, width)``.
+
+        Parameters
+        ----------
+        xs, ys
+            Coordinates in the grid CRS.
+        closed
+            The region holds its bounds: a point on the east or south edge (to 1e-6 of a
+            cell; a well at the round coordinate the bounds were drawn on) is in the last
+            column or row, as one on the west or north edge is in the first. ``False``
+            (half-open cells, ``floor``) puts it one cell outside; every caller that asks
+            which cell holds a point of the labels must agree with
+            :func:`prospect.models.labels.snap_points`, which counts such points in.
         """
-        cols = np.floor((np.asarray(xs, dtype="f8") - self.bounds[0]) / self.resolution)
-        rows = np.floor((self.bounds[3] - np.asarray(ys, dtype="f8")) / self.resolution)
-        return rows.astype("i8"), cols.astype("i8")
+        x, y = np.asarray(xs, dtype="f8"), np.asarray(ys, dtype="f8")
+        cols = np.floor((x - self.bounds[0]) / self.resolution).astype("i8")
+        rows = np.floor((self.bounds[3] - y) / self.resolution).astype("i8")
+        if closed:
+            west, north, res = self.bounds[0], self.bounds[3], self.resolution
+            tol = 1e-6 * res
+            cols = cols - ((cols == self.width)
+                           & (np.abs(x - (west + self.width * res)) <= tol))
+            rows = rows - ((rows == self.height)
+                           & (np.abs(y - (north - self.height * res)) <= tol))
+        return rows, cols
 
     def contains(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """Boolean mask of row/col pairs that fall inside the grid."""

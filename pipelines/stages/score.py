@@ -271,17 +271,15 @@ def run(ctx: RunContext) -> StageResult:
         outputs[f"{name}_stac"] = str(score_dir / f"{name}.json")
         outputs[f"{name}_quicklook"] = str(score_dir / delivered[name]["quicklook"])
     metrics, problems = _map_metrics(delivered["probability"], ctx, positives)
+    # said once, by the runner, with the stage's notes (printed here as well, every line
+    # of the coverage and of the map's problems came twice on the console)
     covered = _coverage(ctx, ds, loaded, delivered["probability"]["finite"], metrics)
-    for line in covered:
-        ctx.console.print(f"  [yellow]{line}[/yellow]")
     found = comparison["extrapolation"]
     if found is not None:  # None: the training evidence itself, not compared
         # sampled cells outside the training range of a continuous layer (extrapolated)
         metrics["outside_training_range_share"] = found["share"]
         metrics["outside_training_range_sampled_cells"] = found["cells"]
         metrics["outside_training_range_method"] = found["method"]
-    for problem in problems:
-        ctx.console.print(f"  [yellow]{problem}[/yellow]")
     report = write_score_report(
         score_dir, quicklooks={name: d["quicklook"] for name, d in delivered.items()}, facts={
             "mineral": cfg.mineral, "job": ctx.job.name, "synthetic": synthetic,

@@ -58,6 +58,7 @@ from prospect.models.training import (
     fold_surfaces,
     importance_repeats,
     labels_source,
+    refuse_subcell_blocks,
     resolve_cv,
     seed_estimators,
     seed_spread,
@@ -95,6 +96,8 @@ def run(ctx: RunContext) -> StageResult:
         raise StageError(f"{ctx.cube_path}: no cube; run 'prospect ingest' on this job first")
     ds = open_cube(ctx.cube_path)
     grid = ctx.grid = ctx.grid.check_cube(cube_grid(ds), path=ctx.cube_path)
+    # said before the features are read: a size in degrees on a grid in metres
+    refuse_subcell_blocks(cfg.cv.block_size, resolution=grid.resolution, unit=grid.unit)
     source = labels_source(ctx.job.sources, cfg)
     leaks = find_label_surfaces(ds, cfg, sources=ctx.job.sources, grid=grid)
     spec = select_features(ds, cfg, labels_path=source.path, leaks=leaks)
@@ -121,7 +124,7 @@ def run(ctx: RunContext) -> StageResult:
 
     estimator = make(cfg)
     sw = ts.weight if uses_area_weights(cfg.estimator) else None
-    cv = resolve_cv(ts, cfg, resolution=grid.resolution)
+    cv = resolve_cv(ts, cfg, resolution=grid.resolution, unit=grid.unit)
     schemes = cv_schemes(ts, cfg, cv=cv)
     adjacent = adjacent_positives(ts.coords, ts.y, schemes["spatial_block"],
                                   resolution=grid.resolution, buffer=cv["buffer"])
@@ -199,7 +202,10 @@ def run(ctx: RunContext) -> StageResult:
                f"{ts.counts['positive_cells']} positive cells"
                + (f", {ts.counts['positives_without_data']} without data: "
                   f"{ts.counts['positives']} used" if ts.counts["positives_without_data"]
-                  else ""),
+                  else "")
+               + (f", {ts.counts['positives_with_a_gap']} on a layer's gap (kept: weights "
+                  "of evidence weighs each layer on its own cells)"
+                  if ts.counts.get("positives_with_a_gap") else ""),
                f"report: {report}"],
     )
 

@@ -28,7 +28,12 @@ from prospect.models.evaluate import (
     pool_folds,
     reliability,
 )
-from prospect.models.factory import ESTIMATORS, make_estimator, uses_area_weights
+from prospect.models.factory import (
+    ESTIMATORS,
+    fits_missing_evidence,
+    make_estimator,
+    uses_area_weights,
+)
 from prospect.models.labels import (
     LabelSet,
     Occurrences,
@@ -77,6 +82,7 @@ __all__ = [
     "cross_validate",
     "cumulative_weights",
     "fit_fold",
+    "fits_missing_evidence",
     "grade_positives",
     "make_estimator",
     "partial_dependence_curves",

@@ -32,7 +32,7 @@ from prospect.models.pu import BaggingPUClassifier
 from prospect.models.woe import WeightsOfEvidenceClassifier
 from prospect.models.woe_tables import check_evidence
 
-__all__ = ["ESTIMATORS", "make_estimator", "uses_area_weights"]
+__all__ = ["ESTIMATORS", "fits_missing_evidence", "make_estimator", "uses_area_weights"]
 
 ESTIMATORS: tuple[str, ...] = (
     "random_forest", "extra_trees", "hist_gradient_boosting", "logistic_regression", "mlp",
@@ -68,6 +68,19 @@ def _classifier(name: str, seed: int, cell_area: float, categorical: Sequence[in
 
 def uses_area_weights(name: str) -> bool:
     """True for estimators that take each row's represented area as ``sample_weight``."""
+    return name == "weights_of_evidence"
+
+
+def fits_missing_evidence(name: str) -> bool:
+    """True for estimators fitted on rows where some (not all) layers have no data.
+
+    Weights of evidence (Bonham-Carter 1994; ArcSDM) weighs each layer on the cells
+    where it has data, counts a deposit on a layer's gap in ``N(D)`` and the prior, and
+    scores a cell without a layer with ``W = 0`` for it
+    (:attr:`~prospect.models.woe.WeightsOfEvidenceClassifier.scores_missing_evidence`):
+    its training keeps such rows, so the fitted model and its map count the same cells.
+    Other estimators need every layer: their rows with a gap are left out, and said.
+    """
     return name == "weights_of_evidence"
 
 

@@ -151,17 +151,14 @@ def snap_points(
     y = np.asarray(y, dtype="f8")
     pos = np.ones(x.shape, bool) if positive is None else np.asarray(positive, bool)
     fid = np.arange(x.size) if feature_id is None else np.asarray(feature_id)
-    rows, cols = grid.rowcol(x, y)
     # the region holds its bounds: a point on its east or south edge (a well at a round
     # coordinate the region's bounds were drawn on) is in the last cell, as one on the
     # west or north edge is in the first; floor() put it one cell outside
+    open_rows, open_cols = grid.rowcol(x, y)
+    rows, cols = grid.rowcol(x, y, closed=True)
+    on_edge = (rows != open_rows) | (cols != open_cols)
     west, north, res = grid.bounds[0], grid.bounds[3], grid.resolution
     east, south = west + grid.width * res, north - grid.height * res
-    tol = 1e-6 * res
-    on_east = (cols == grid.width) & (np.abs(x - east) <= tol)
-    on_south = (rows == grid.height) & (np.abs(y - south) <= tol)
-    on_edge = on_east | on_south
-    cols, rows = cols - on_east, rows - on_south
     inside = grid.contains(rows, cols)
     # records just outside (within half a cell of the bounds: rounded coordinates, bounds
     # drawn a little tight) are likely meant to be in; they are said, not silently dropped
@@ -653,7 +650,7 @@ def occurrence_groups(occ: Occurrences, grid: RegionGrid, rows: np.ndarray,
     n = rows.size
     flat = rows * grid.width + cols
     order = np.argsort(flat, kind="stable")
-    pr, pc = grid.rowcol(occ.x[occ.polygon], occ.y[occ.polygon])
+    pr, pc = grid.rowcol(occ.x[occ.polygon], occ.y[occ.polygon], closed=True)
     inside = grid.contains(pr, pc)
     cells = pr[inside] * grid.width + pc[inside]
     at = np.searchsorted(flat[order], cells)

@@ -139,7 +139,7 @@ def _grid_points(source: Any, grid: Any) -> np.ndarray:
 
     t = read_points(source.path, **source_options(source), to_crs=grid.crs)
     x, y = np.asarray(t.x, "f8"), np.asarray(t.y, "f8")
-    r, c = grid.rowcol(x, y)
+    r, c = grid.rowcol(x, y, closed=True)  # a point on the east/south edge is in
     ok = grid.contains(r, c)
     return np.column_stack([x[ok], y[ok]])
 
@@ -155,7 +155,7 @@ def _shared_sites(labels: np.ndarray, table: np.ndarray, grid: Any, share: float
         return None
 
     def cells(xy: np.ndarray) -> np.ndarray:
-        r, c = grid.rowcol(xy[:, 0], xy[:, 1])
+        r, c = grid.rowcol(xy[:, 0], xy[:, 1], closed=True)
         return np.asarray(r, "i8") * grid.width + np.asarray(c, "i8")
 
     in_label_cells = float(np.isin(cells(table), cells(labels)).mean())

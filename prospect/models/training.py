@@ -47,6 +47,7 @@ from prospect.models.cv import (
     refuse_unfilled_folds,
 )
 from prospect.models.evaluate import CVResult, cross_validate, reliability
+from prospect.models.factory import fits_missing_evidence
 from prospect.models.foldaware import PointSurface, fit_features, fold_features, surface_of
 from prospect.models.labels import (
     LabelSet,
@@ -86,10 +87,12 @@ __all__ = [
     "isotonic_too_few",
     "labels_source",
     "read_labels",
+    "refuse_subcell_blocks",
     "resolve_cv",
     "seed_estimators",
     "seed_spread",
     "select_features",
+    "with_data",
 ]
 
 ComputeFn = Callable[[Any, str], Any]
@@ -363,7 +366,9 @@ def build_training_set(
         The ``(feature, y, x)`` feature stack of ``spec`` (lazy; only the chunks holding
         sampled cells are computed).
     spec
-        Its feature spec (base columns must be present for a row to be kept).
+        Its feature spec (base columns must be present for a row to be kept; for
+        weights of evidence one of them, :func:`with_data`: a deposit on one layer's gap
+        counts in ``N(D)`` and the prior, as the map scores its cell).
     grid
         The grid of the stack.
     source
@@ -413,10 +418,19 @@ def build_training_set(
             picked, f"features of {rows.size} {what} cells"))
 
     X = sample(r, c, "labelled")
-    ok = np.all(np.isfinite(X[:, spec.base_indices()]), axis=1)
+    any_layer = fits_missing_evidence(cfg.estimator)
+    ok = with_data(X, spec.base_indices(), any_layer=any_layer)
     dropped = ~ok & (y == 1)
     if dropped.any():
-        warnings.warn(DataWarning(_without_data(source.path, X, dropped, y, spec)), stacklevel=2)
+        warnings.warn(DataWarning(_without_data(source.path, X, dropped, y, spec,
+                                                any_layer=any_layer)), stacklevel=2)
+    gaps = ok & (y == 1) & ~with_data(X, spec.base_indices(), any_layer=False)
+    counts["positives_with_a_gap"] = int(gaps.sum())  # kept (weights of evidence)
+    counts["positives_on_gaps"] = _gap_counts(X[gaps], spec)  # per layer
+    if gaps.any():
+        warnings.warn(DataWarning(_on_gaps(source.path, counts["positives_on_gaps"],
+                                           int(gaps.sum()), int((y == 1).sum()))),
+                      stacklevel=2)
     counts["positives_without_data"] = int(dropped.sum())
     counts["positives_without_data_at"] = [  # cell centres, grid CRS: where they are
         [float(grid.x[cc]), float(grid.y[rr])] for rr, cc in zip(r[dropped], c[dropped],
@@ -443,7 +457,7 @@ def build_training_set(
     bg = {"drawn": 0, "without_data": 0}
     if lab.negatives in ("background", "both"):
         br, bc, bX, bg = _background(grid, sample, spec, labels, lab, n_pos=int(pos.sum()),
-                                     seed=cfg.seed)
+                                     seed=cfg.seed, any_layer=any_layer)
         r, c = np.concatenate([r, br]), np.concatenate([c, bc])
         X = np.concatenate([X, bX])
         y = np.concatenate([y, np.zeros(br.size, "i8")])
@@ -598,18 +612,49 @@ def _polygon_shares(path: Any, occ: Occurrences, lab: LabelsConfig, y: np.ndarra
     return facts
 
 
-def _without_data(path: Any, X: np.ndarray, dropped: np.ndarray, y: np.ndarray,
-                  spec: FeatureSpec) -> str:
-    """The warning for positive cells left out for lacking evidence: how many, and which
-    features lack data at them (the layers to check)."""
+def with_data(X: np.ndarray, base: Sequence[int], *, any_layer: bool = False) -> np.ndarray:
+    """Rows of ``X`` a model is fitted on: every ``base`` column set, or (``any_layer``,
+    weights of evidence: :func:`~prospect.models.factory.fits_missing_evidence`) at least
+    one, the cells its map scores (:func:`prospect.models.predict.predict_block`)."""
+    finite = np.isfinite(X[:, list(base)])
+    if not finite.shape[1]:
+        return np.ones(X.shape[0], dtype=bool)
+    return finite.any(axis=1) if any_layer else finite.all(axis=1)
+
+
+def _gap_counts(X: np.ndarray, spec: FeatureSpec) -> dict[str, int]:
+    """Rows of ``X`` without data, per base feature (those with any), most first."""
     names, base = spec.names(), spec.base_indices()
-    missing = ~np.isfinite(X[dropped][:, base])
+    missing = ~np.isfinite(X[:, base]) if X.size else np.zeros((0, len(base)), bool)
     per = sorted(((int(missing[:, j].sum()), names[i]) for j, i in enumerate(base)
                   if missing[:, j].any()), reverse=True)
-    return (f"{path}: {int(dropped.sum())} of {int((y == 1).sum())} positive cells have no "
-            f"data in the evidence ({', '.join(f'{n} at {k}' for k, n in per[:5])}) and are "
-            "left out of training, and of every skill figure; check those layers' extent and "
-            "nodata (metrics.json lists the cells: positives_without_data_at)")
+    return {k: n for n, k in per}
+
+
+def _without_data(path: Any, X: np.ndarray, dropped: np.ndarray, y: np.ndarray,
+                  spec: FeatureSpec, *, any_layer: bool = False) -> str:
+    """The warning for positive cells left out for lacking evidence: how many, and which
+    features lack data at them (the layers to check)."""
+    per = _gap_counts(X[dropped], spec)
+    what = "no data in any layer of the evidence" if any_layer else \
+        "no data in the evidence"
+    return (f"{path}: {int(dropped.sum())} of {int((y == 1).sum())} positive cells have "
+            f"{what} ({', '.join(f'{k} at {n}' for k, n in list(per.items())[:5])}) and "
+            "are left out of training, and of every skill figure; check those layers' "
+            "extent and nodata (metrics.json lists the cells: positives_without_data_at)")
+
+
+def _on_gaps(path: Any, per: dict[str, int], n_gaps: int, n_pos: int) -> str:
+    """The warning for positive cells kept by weights of evidence where a layer has no
+    data: counted in ``N(D)`` and the prior, absent from that layer's weights."""
+    layers = ", ".join(f"{k} at {n}" for k, n in list(per.items())[:5])
+    return (f"{path}: {n_gaps} of {n_pos} positive cells have no data in some layers "
+            f"({layers}); weights of evidence keeps them, as Bonham-Carter (1994) and ArcSDM "
+            "count deposits on missing data: they are in N(D) and the prior, each layer's "
+            "weights are from the cells where it has data (so a layer missing at many "
+            "deposits is weighed on the others), and the map scores such cells with W = 0 "
+            "for the missing layer; check those layers' extent and nodata (metrics.json: "
+            "labels.positives_on_gaps)")
 
 
 SEPARATES_ALONE = 0.99
@@ -783,7 +828,9 @@ def _points_per_cell(occ: Occurrences, lab: LabelsConfig, grid: RegionGrid,
                                   quantile=lab.threshold_quantile)
     if occ.duplicate is not None:  # a row pasted twice is one occurrence, not two
         positive = positive & ~occ.duplicate
-    rr, cc = grid.rowcol(occ.x[positive], occ.y[positive])
+    # closed: a point on the east or south edge is in the last cell, as the labels snap it
+    # (it was one cell outside here: its row counted 0 points, N(D) one short)
+    rr, cc = grid.rowcol(occ.x[positive], occ.y[positive], closed=True)
     inside = grid.contains(rr, cc)
     cells = rr[inside] * grid.width + cc[inside]
     fid = np.asarray(occ.feature_id)[positive][inside]
@@ -795,8 +842,10 @@ def _points_per_cell(occ: Occurrences, lab: LabelsConfig, grid: RegionGrid,
 def _background(
     grid: RegionGrid, sample: Callable[[np.ndarray, np.ndarray, str], np.ndarray],
     spec: FeatureSpec, labels: LabelSet, lab: LabelsConfig, *, n_pos: int, seed: int,
+    any_layer: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int]]:
-    """Seeded background cells with data, and their features.
+    """Seeded background cells with data (every layer; ``any_layer``: at least one, see
+    :func:`with_data`), and their features.
 
     When some drawn cells have no data, the draw is repeated once, larger by the share that
     had none, so that ``background_ratio`` holds for cells with data; the counts of the
@@ -817,11 +866,11 @@ def _background(
 
     r, c = draw(n)
     X = sample(r, c, "background")
-    ok = np.all(np.isfinite(X[:, spec.base_indices()]), axis=1)
+    ok = with_data(X, spec.base_indices(), any_layer=any_layer)
     if n is not None and 0 < ok.sum() < n:
         r, c = draw(int(np.ceil(n / ok.mean() * 1.1)) + 10)
         X = sample(r, c, "background")
-        ok = np.all(np.isfinite(X[:, spec.base_indices()]), axis=1)
+        ok = with_data(X, spec.base_indices(), any_layer=any_layer)
     counts = {"drawn": int(r.size), "without_data": int((~ok).sum())}
     keep = np.flatnonzero(ok)[:n] if n is not None else np.flatnonzero(ok)
     if keep.size == 0 or (n is not None and keep.size < n):
@@ -852,14 +901,22 @@ def _short_background(grid: RegionGrid, lab: LabelsConfig, *, got: int, wanted: 
            else "")), stacklevel=3)
 
 
-def resolve_cv(ts: TrainingSet, cfg: ModelConfig, *, resolution: float) -> dict[str, Any]:
+def resolve_cv(ts: TrainingSet, cfg: ModelConfig, *, resolution: float,
+               unit: str = "CRS unit") -> dict[str, Any]:
     """The spatial CV's block size and buffer, resolved, with how they were chosen.
 
     ``block_size: auto`` is the range of the labels' empirical variogram in whole cells
     (:func:`prospect.models.cv.auto_block_size`; the variogram is kept for the report);
     ``buffer: auto`` is 1.5 cells, which drops from training every cell touching a test
-    cell.
+    cell. A ``block_size`` from the config below one cell is refused
+    (:func:`refuse_subcell_blocks`); ``unit`` names the grid CRS's unit for that message.
+
+    Raises
+    ------
+    ConfigError
+        ``model.cv.block_size`` is smaller than a cell.
     """
+    refuse_subcell_blocks(cfg.cv.block_size, resolution=resolution, unit=unit)
     facts: dict[str, Any] = {"n_splits": cfg.cv.n_splits}
     if cfg.cv.block_size == "auto":
         edge, vg = auto_block_size(ts.coords, ts.y, n_splits=cfg.cv.n_splits,
@@ -874,6 +931,42 @@ def resolve_cv(ts: TrainingSet, cfg: ModelConfig, *, resolution: float) -> dict[
     else:
         facts.update(buffer=float(cfg.cv.buffer), buffer_from="config")
     return facts
+
+
+def refuse_subcell_blocks(block_size: float | str, *, resolution: float,
+                          unit: str = "CRS unit") -> None:
+    """Refuse spatial CV blocks smaller than one cell of the grid.
+
+    Blocks are squares of ``block_size`` in the grid CRS's units, cut from the cell
+    centres: below one cell each cell is a block of its own, so the "spatial" CV is a
+    random split of cells (Roberts et al. 2017: the optimism spatial blocks exist to
+    remove) and its figures were reported as spatial without a word. The usual cause is
+    a size in degrees (0.05) on a grid in metres, or in kilometres (5 for 5 km).
+
+    Parameters
+    ----------
+    block_size
+        ``model.cv.block_size`` (``"auto"`` passes: it is a whole number of cells).
+    resolution
+        The grid's cell size, in ``unit``.
+    unit
+        The grid CRS's unit (``metre``, ``degree``).
+
+    Raises
+    ------
+    ConfigError
+        Naming the key, both sizes, the unit and the fix.
+    """
+    if block_size == "auto" or float(block_size) >= resolution * (1 - 1e-9):
+        return
+    b = float(block_size)
+    units = unit[:-4] + "feet" if unit.endswith("foot") else f"{unit}s"
+    raise ConfigError(
+        f"key 'model.cv.block_size' = {b:g} is smaller than one cell of the grid "
+        f"({resolution:g} {units}): block sizes are in the grid CRS's unit ({units}), so "
+        "every cell would be a block of its own and the spatial CV a random split of "
+        f"cells; give the size in {units} (several cells, e.g. {10 * resolution:g}) or "
+        "'auto' (the range of the labels' variogram)")
 
 
 def cv_schemes(ts: TrainingSet, cfg: ModelConfig, *, cv: dict[str, Any]) -> dict[str, Folds]:

@@ -34,7 +34,7 @@ def _tm_scene(b6_units: str, quantity: str | None, b6: float) -> xr.Dataset:
 def test_a_thermal_band_in_radiance_is_refused_by_a_catalogue_index(
         units: str, quantity: str | None) -> None:
     # NDBaI of SWIR 1 = 0.2 and a TM band 6 of 9.5 W m-2 sr-1 um-1 (its Level-1 MTL's
-    # radiance) was -0.91 without a word: the catalogue's thermal formulas take kelvin
+    # radiance) was -0.96 without a word: the catalogue's thermal formulas take kelvin
     with pytest.raises(DataError) as err:
         compute_indices(_tm_scene(units, quantity, 9.5), ["NDBaI"], sensor="landsat5")
     text = str(err.value)
