@@ -20,7 +20,7 @@ from pmtiles.writer import Writer
 
 from prospect.config.tiles import TileLayerConfig
 from prospect.io.files import staged_file
-from tiles.metadata import LayerMeta, center_zoom
+from tiles.metadata import LayerMeta, center_zoom, middle_lon
 
 __all__ = ["tilejson", "write_mbtiles", "write_pmtiles"]
 
@@ -91,7 +91,7 @@ def write_pmtiles(
         "max_lon_e7": math.ceil(east * 1e7),
         "max_lat_e7": math.ceil(north * 1e7),
         "center_zoom": center_zoom(lo, hi),
-        "center_lon_e7": int((west + east) / 2 * 1e7),
+        "center_lon_e7": int(middle_lon(bounds) * 1e7),
         "center_lat_e7": int((south + north) / 2 * 1e7),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -138,7 +138,7 @@ def write_mbtiles(
     west, south, east, north = bounds
     rows = {
         "name": name, "format": fmt, "bounds": ",".join(map(repr, (west, south, east, north))),
-        "center": f"{(west + east) / 2!r},{(south + north) / 2!r},{center_zoom(lo, hi)}",
+        "center": f"{middle_lon(bounds)!r},{(south + north) / 2!r},{center_zoom(lo, hi)}",
         "minzoom": str(lo), "maxzoom": str(hi), "attribution": attribution,
         "description": description, "type": "overlay", "version": "1.0.0",
         "prospect": json.dumps(metadata or {}, allow_nan=False),

@@ -24,8 +24,9 @@ from typing import Any, Protocol
 import morecantile
 import pyproj
 
-__all__ = ["DEFAULT_TMS", "KNOWN_TMS", "data_zooms", "footprint", "grid_gap", "matrix_shape",
-           "tile_matrix_set", "tms_for_crs", "world_pieces", "world_span"]
+__all__ = ["DEFAULT_TMS", "KNOWN_TMS", "crosses_antimeridian", "data_zooms", "footprint",
+           "grid_gap", "matrix_shape", "overlaps_x", "tile_matrix_set", "tms_for_crs",
+           "unwrapped_lon", "world_pieces", "world_span", "wrapped_lon"]
 
 DEFAULT_TMS = "WebMercatorQuad"
 """The grid every layer is served in."""
@@ -163,10 +164,54 @@ def footprint(
     from rasterio.crs import CRS
     from rasterio.warp import transform_bounds
 
-    b = transform_bounds(CRS.from_user_input(src_crs), CRS.from_user_input(dst_crs), *bounds,
-                         densify_pts=21)
+    src, dst = CRS.from_user_input(src_crs), CRS.from_user_input(dst_crs)
+    b = transform_bounds(src, dst, *bounds, densify_pts=21)
+    span = world_span(dst.to_wkt())
+    lon = transform_bounds(src, CRS.from_epsg(4326), *bounds, densify_pts=21)
+    if span is not None and crosses_antimeridian(lon):
+        # across 180 the bounds were the whole world (Web Mercator) or west > east
+        # (degrees): every cell a world wide, a zoom-0 pyramid with no tile
+        to_dst = pyproj.Transformer.from_crs("EPSG:4326", dst.to_wkt(), always_xy=True)
+        mid = (lon[1] + lon[3]) / 2
+        west = to_dst.transform(unwrapped_lon(lon)[0], mid)[0]
+        east = to_dst.transform(unwrapped_lon(lon)[1] - 360.0, mid)[0] + span[1] - span[0]
+        b = (west, b[1], east, b[3])
     cell = ((b[2] - b[0]) / shape[1] + (b[3] - b[1]) / shape[0]) / 2
     return (float(b[0]), float(b[1]), float(b[2]), float(b[3])), float(cell)
+
+
+def crosses_antimeridian(bounds: tuple[float, float, float, float]) -> bool:
+    """Do lon/lat ``bounds`` ``(west, south, east, north)`` cross the antimeridian: written
+    west > east (GDAL's and GeoJSON's way), or with an east beyond 180 (a grid in degrees
+    that runs on past it, 179.5 to 180.5)?"""
+    west, _, east, _ = bounds
+    return west > east or (east > 180.0 and west < 180.0)
+
+
+def unwrapped_lon(bounds: tuple[float, float, float, float]) -> tuple[float, float]:
+    """``(west, east)`` of lon/lat ``bounds`` with east > west: east of the antimeridian
+    counted on past 180 (-179.8 as 180.2), as tile columns and world copies count it."""
+    west, _, east, _ = bounds
+    return (west, east + 360.0) if west > east else (west, east)
+
+
+def overlaps_x(a: tuple[float, float], b: tuple[float, float],
+               span: tuple[float, float] | None) -> bool:
+    """Do x ranges ``a`` (a map's) and ``b`` (data's, as :func:`footprint` gives them)
+    overlap, in a CRS whose world repeats ``span`` (:func:`world_span`) wide or none? Data
+    across the antimeridian run on past the world's east edge, where the world's west
+    begins again: a map there (Fiji's east, at -179.9) meets them one world to the east."""
+    if a[0] < b[1] and b[0] < a[1]:
+        return True
+    if span is None or b[1] <= span[1]:
+        return False
+    shift = span[1] - span[0]
+    return a[0] + shift < b[1] and b[0] < a[1] + shift
+
+
+def wrapped_lon(lon: float) -> float:
+    """``lon`` brought into -180..180 (180.2 as -179.8)."""
+    return lon if -180.0 <= lon <= 180.0 else (lon + 180.0) % 360.0 - 180.0
 
 
 def data_zooms(

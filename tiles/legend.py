@@ -20,13 +20,15 @@ MAX_LEGEND_SIZE = 2048
 
 def legend_png(layer: TileLayerConfig, *, title: str | None = None,
                width: int = LEGEND_SIZE[0], height: int = LEGEND_SIZE[1],
-               units: str | None = None) -> bytes:
+               units: str | None = None, clamped: tuple[bool, bool] = (False, False)) -> bytes:
     """A PNG legend: horizontal colour bar from ``vmin`` to ``vmax`` with ticks and title.
 
     ``title`` (e.g. :attr:`tiles.metadata.LayerMeta.label`, which says "synthetic data"
     when it is) replaces the config's label; ``units`` (e.g.
     :attr:`tiles.metadata.LayerMeta.units`, the data's own when the config gives none)
-    replace the config's.
+    replace the config's. ``clamped`` (below, above: :func:`tiles.metadata.clamped_ends`)
+    says the layer has values beyond ``vmin`` or ``vmax``, drawn in the end colours: that
+    end's label reads "≤ vmin" or "≥ vmax" (a cell of 2 under a 0-1 ramp read as 1).
     """
     import matplotlib
 
@@ -44,7 +46,13 @@ def legend_png(layer: TileLayerConfig, *, title: str | None = None,
         extent=(layer.vmin, layer.vmax, 0, 1),
     )
     ax.set_yticks([])
-    ax.set_xticks(np.linspace(layer.vmin, layer.vmax, 5))
+    ticks = np.linspace(layer.vmin, layer.vmax, 5)
+    ax.set_xticks(ticks)
+    if any(clamped):
+        labels = list(ax.xaxis.get_major_formatter().format_ticks(ticks.tolist()))
+        labels[0] = ("≤ " if clamped[0] else "") + labels[0]
+        labels[-1] = ("≥ " if clamped[1] else "") + labels[-1]
+        ax.set_xticks(ticks, labels)
     ax.tick_params(labelsize=8)
     units = layer.units if units is None else units
     text = (title or layer.label) + (f" ({units})" if units else "")

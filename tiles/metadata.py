@@ -23,13 +23,15 @@ from typing import Any, TypeVar
 import morecantile
 
 from prospect.config.tiles import TileLayerConfig
-from tiles.grids import DEFAULT_TMS, tile_matrix_set
+from tiles.grids import DEFAULT_TMS, tile_matrix_set, unwrapped_lon, wrapped_lon
 from tiles.source import LayerSource
 
 LayerT = TypeVar("LayerT", bound=TileLayerConfig)
 
-__all__ = ["VALUE_SAMPLE_MAX", "LayerMeta", "ValueSample", "center_zoom", "colour_layer",
-           "layer_meta", "value_sample", "zoom_range"]
+__all__ = ["VALUE_SAMPLE_MAX", "LayerMeta", "ValueSample", "center_zoom", "clamped_ends",
+           "colour_layer",
+           "layer_meta", "middle_lon", "one_value_range", "range_origin", "value_sample",
+           "zoom_range"]
 
 VALUE_SAMPLE_MAX = 1024
 """Most cells along a side of a layer's value sample (:func:`value_sample`)."""
@@ -47,6 +49,14 @@ def zoom_range(
     lo = max(native[0], limits[0], tms.minzoom)
     hi = min(native[1], limits[1], tms.maxzoom)
     return min(lo, hi), hi
+
+
+def middle_lon(bounds: tuple[float, float, float, float]) -> float:
+    """The longitude halfway between the west and east of lon/lat ``bounds``; across the
+    antimeridian (west > east) the middle of the data, not of the rest of the world (a
+    centre at 0 put a Fiji layer's TileJSON, archives and viewer in the Gulf of Guinea)."""
+    west, east = unwrapped_lon(bounds)
+    return wrapped_lon((west + east) / 2)
 
 
 def center_zoom(lo: int, hi: int) -> int:
@@ -91,8 +101,8 @@ class LayerMeta:
 
     def center_in(self, tile_matrix_set: str = DEFAULT_TMS) -> list[float]:
         """``[lon, lat, zoom]``: middle of the bounds at :func:`center_zoom`."""
-        w, s, e, n = self.bounds
-        return [(w + e) / 2, (s + n) / 2, center_zoom(*self.zooms(tile_matrix_set))]
+        _, s, _, n = self.bounds
+        return [middle_lon(self.bounds), (s + n) / 2, center_zoom(*self.zooms(tile_matrix_set))]
 
     def narrowed(self, present: Iterable[int],
                  tile_matrix_set: str = DEFAULT_TMS) -> LayerMeta:
@@ -193,7 +203,40 @@ def data_range(values: Any, vmin: float, vmax: float) -> tuple[float, float] | N
     rounded = float(f"{lo:.3g}"), float(f"{hi:.3g}")
     if rounded[1] > rounded[0]:
         return rounded
-    return (lo, hi) if hi > lo else None
+    return (lo, hi) if hi > lo else one_value_range(lo)
+
+
+ONE_VALUE_SPREAD = 0.1
+"""Half the colour range of a layer of one value outside 0-1, as a share of that value."""
+
+
+def one_value_range(value: float) -> tuple[float, float] | None:
+    """The colour range of a layer whose data (their 2-98 %) are all ``value``, outside the
+    default 0-1: ``value`` +- :data:`ONE_VALUE_SPREAD` of it (three significant digits), so
+    the map is the ramp's middle colour and the legend reads the value there. It was left
+    at 0-1: every tile the end colour and the legend saying 1 for a map of 5 (with advice
+    to set the range "5 to 5", which the config refuses). ``None`` when no range holds it."""
+    import math
+
+    half = abs(value) * ONE_VALUE_SPREAD
+    lo, hi = float(f"{value - half:.3g}"), float(f"{value + half:.3g}")
+    if hi > lo and lo <= value <= hi:
+        return lo, hi
+    lo, hi = value - half, value + half
+    return (lo, hi) if math.isfinite(hi - lo) and hi > lo else None
+
+
+def range_origin(values: Any, vmin: float, vmax: float) -> str:
+    """Where a stretched colour range ``vmin``-``vmax`` (:func:`data_range`) comes from, in
+    words: the 2-98 % of the data, or the one value they all have."""
+    import numpy as np
+
+    v = np.asarray(values, dtype="f8").ravel()
+    v = v[np.isfinite(v)]
+    lo, hi = (float(x) for x in np.percentile(v, [2, 98])) if v.size else (vmin, vmax)
+    if hi > lo:
+        return "the 2-98 % of its data"
+    return f"around the one value its data have ({lo:.6g})"
 
 
 @dataclass(frozen=True)
@@ -233,10 +276,12 @@ def value_sample(source: LayerSource, *, max_cells: int = VALUE_SAMPLE_MAX) -> V
 
     west, south, east, north = source.lonlat_bounds
     _, cell_deg = source.native_footprint("EPSG:4326")
-    width = max(1, min(max_cells, math.ceil((east - west) / cell_deg)))
+    # across the antimeridian the grid runs on past 180 (read there as the world's copy)
+    left, right = unwrapped_lon(source.lonlat_bounds)
+    width = max(1, min(max_cells, math.ceil((right - left) / cell_deg)))
     height = max(1, min(max_cells, math.ceil((north - south) / cell_deg)))
     data = source.read_mercator(
-        (west, south, east, north), width=width, height=height, resampling="nearest",
+        (left, south, right, north), width=width, height=height, resampling="nearest",
         crs="EPSG:4326",
     )
     return ValueSample((west, south, east, north), data.filled(np.nan).astype("f4"))
@@ -263,6 +308,19 @@ def stretch_unset_range(layer: LayerT, values: Any) -> tuple[LayerT, bool]:
     return layer.model_copy(update={"vmin": found[0], "vmax": found[1]}), True
 
 
+def clamped_ends(values: Any, vmin: float, vmax: float) -> tuple[bool, bool]:
+    """``(below, above)``: whether a layer's ``values`` (a sample, NaN no data) reach below
+    ``vmin`` or above ``vmax``, where tiles draw them in the ramp's end colours; its legend
+    then labels that end "≤" or "≥" (:func:`tiles.legend.legend_png`)."""
+    import numpy as np
+
+    v = np.asarray(values, dtype="f8").ravel()
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return False, False
+    return bool(v.min() < vmin), bool(v.max() > vmax)
+
+
 def range_warning(name: str, values: Any, vmin: float, vmax: float, units: str = "",
                   *, where: str = "tiles.layers") -> str | None:
     """Why layer ``name``'s map would show mostly one colour, or ``None``.
@@ -275,7 +333,11 @@ def range_warning(name: str, values: Any, vmin: float, vmax: float, units: str =
         return None
     v, outside, lo, hi = found
     unit = f" {units}" if units else ""
+    around = one_value_range(lo) if hi <= lo else None
+    advice = (f"2-98 % of the data: {float(lo):.4g} to {float(hi):.4g}" if hi > lo else
+              f"its values are all {float(lo):.6g}; e.g. {around[0]:g} to {around[1]:g}"
+              if around else f"its values are all {float(lo):.6g}")
     return (f"layer {name!r}: {100 * outside:.0f} % of its values lie outside its colour "
             f"range {vmin:g} to {vmax:g} (data {float(v.min()):.4g} to {float(v.max()):.4g}"
             f"{unit}), so its map is mostly one colour; set vmin and vmax in {where} "
-            f"(2-98 % of the data: {float(lo):.4g} to {float(hi):.4g})")
+            f"({advice})")

@@ -35,7 +35,14 @@ import numpy as np
 
 from prospect.io.files import staged_dir
 from tiles.colormap import ImageFormat, encode_indexed, render_indexed
-from tiles.grids import DEFAULT_TMS, tile_matrix_set
+from tiles.grids import (
+    DEFAULT_TMS,
+    crosses_antimeridian,
+    matrix_shape,
+    tile_matrix_set,
+    world_span,
+    wrapped_lon,
+)
 from tiles.grids import tile_matrix_set as _grid
 from tiles.source import WEB_MERCATOR, LayerSource
 
@@ -106,22 +113,39 @@ def tile_ranges(
     """
     west, south, east, north = bounds
     grid = tile_matrix_set(tms)
+    # data across the antimeridian: columns counted on past the matrix's east edge (its
+    # first columns again), so one range holds both sides (:func:`_wrapped_column`)
+    across = crosses_antimeridian(bounds) and world_span(grid.rasterio_crs.to_wkt()) is not None
     out = {}
     for z in range(min_zoom, max_zoom + 1):
+        m = grid.matrix(z)
         # a hair inside the east/south edges, so an edge on a tile boundary adds no column
         if tms == DEFAULT_TMS or native_bounds is None:
             eps = 1e-9
-            ul = WEB_MERCATOR.tile(west, north, z) if tms == DEFAULT_TMS else grid.tile(
-                west, north, z)
-            lr = (WEB_MERCATOR if tms == DEFAULT_TMS else grid).tile(east - eps, south + eps, z)
+            tiler = WEB_MERCATOR if tms == DEFAULT_TMS else grid
+            ul = tiler.tile(wrapped_lon(west), north, z)
+            lr = tiler.tile(wrapped_lon(east) - eps, south + eps, z)
+            x1 = lr.x + (m.matrixWidth if across else 0)
         else:
             left, bottom, right, top = native_bounds
+            span = world_span(grid.rasterio_crs.to_wkt()) if across else None
             ul = grid._tile(left, top, z)
-            lr = grid._tile(right - 1e-6, bottom + 1e-6, z)
-        m = grid.matrix(z)
-        out[z] = (max(0, ul.x), max(0, ul.y), min(m.matrixWidth - 1, lr.x),
+            # past the world's east edge the tile maths clamp: its first columns again
+            wrap = span[1] - span[0] if span is not None and right > span[1] else 0.0
+            lr = grid._tile(right - wrap - 1e-6, bottom + 1e-6, z)
+            x1 = lr.x + (m.matrixWidth if wrap else 0)
+        x0 = max(0, ul.x)
+        if across and x1 - x0 + 1 >= m.matrixWidth:  # the whole world at this zoom
+            x0, x1 = 0, m.matrixWidth - 1
+        out[z] = (x0, max(0, ul.y), x1 if across else min(m.matrixWidth - 1, x1),
                   min(m.matrixHeight - 1, lr.y))
     return out
+
+
+def _wrapped_column(tms: str, z: int, x: int) -> int:
+    """Tile column ``x`` of zoom ``z`` within the matrix: a column counted on past its east
+    edge (data across the antimeridian, :func:`tile_ranges`) is the world's first again."""
+    return x % matrix_shape(tms, z)[0]
 
 
 def metatiles(
@@ -242,7 +266,7 @@ def _write_tiles(
                 empty += 1
                 continue
             payload = encode_indexed(tile, colormap, fmt, rgba=rgba)
-            folder = root / str(meta.z) / str(meta.x0 + i)
+            folder = root / str(meta.z) / str(_wrapped_column(meta.tms, meta.z, meta.x0 + i))
             folder.mkdir(parents=True, exist_ok=True)
             (folder / f"{meta.y0 + j}.{fmt}").write_bytes(payload)
             written += 1
@@ -289,6 +313,12 @@ def pyramid_jobs(
     still (a few small blocks) are warped on their own from the COG's overviews.
     """
     top = max(min_zoom, max_zoom - AVERAGED_ZOOMS)
+    if crosses_antimeridian(bounds):
+        # a zoom drawn whole-world wide numbers its columns 0..n-1, the zoom below counts
+        # on past the east edge: such a zoom is warped, never averaged from the one below
+        ranges = tile_ranges(bounds, top, max_zoom, tms, native_bounds)
+        while top < max_zoom and ranges[top][::2] == (0, matrix_shape(tms, top)[0] - 1):
+            top += 1
     kw: dict[str, Any] = {"tms": tms, "native_bounds": native_bounds}
     jobs = [_Job(m, max_zoom) for m in metatiles(bounds, top, top, block=1, **kw)]
     if top > min_zoom:

@@ -37,7 +37,15 @@ from tiles.colormap import encode_image, encode_indexed, render_indexed
 from tiles.grids import DEFAULT_TMS, grid_gap, tile_matrix_set, tms_for_crs
 from tiles.http import ApiError, conditional_response
 from tiles.legend import LEGEND_SIZE, legend_png
-from tiles.metadata import LayerMeta, colour_layer, layer_meta, range_warning, value_sample
+from tiles.metadata import (
+    LayerMeta,
+    clamped_ends,
+    colour_layer,
+    layer_meta,
+    range_origin,
+    range_warning,
+    value_sample,
+)
 from tiles.source import LayerDataError, LayerSource, cog_source, cube_source
 
 __all__ = ["MAP_SLOTS", "Layer", "TileService", "build_layers", "case_hint", "file_name",
@@ -163,6 +171,9 @@ class TileService:
         self._reload_requested = False
         self.cache = TileCache(config.cache_mb * 1024 * 1024)
         self._legends: dict[str, bytes] = {}
+        self._clamped: dict[str, tuple[bool, bool]] = {}
+        """Per layer, whether its sampled values reach below / above its colour range
+        (:meth:`colour_ranges`): its legend labels that end "≤" / "≥"."""
         self._inflight: dict[tuple[Any, ...], asyncio.Future[bytes]] = {}
         self._limiter = anyio.CapacityLimiter(max(4, 2 * (os.cpu_count() or 2)))
         self._map_limiter = anyio.CapacityLimiter(MAP_SLOTS)
@@ -340,6 +351,9 @@ class TileService:
                 continue
             values = sample.values
             layer.config, stretched = colour_layer(cfg, sample)
+            self._clamped[layer.name] = clamped_ends(values, layer.config.vmin,
+                                                     layer.config.vmax)
+            self._legends.pop(layer.name, None)
             if stretched:
                 self._meta = {k: v for k, v in self._meta.items() if k[0] != layer.name}
                 self._legends.pop(layer.name, None)
@@ -347,7 +361,9 @@ class TileService:
                     f"layer {cfg.name!r}: colour range {layer.config.vmin:g} to "
                     f"{layer.config.vmax:g} "
                     f"{self.meta(layer).units}".rstrip()
-                    + f" (2-98 % of its data; 0 to 1 would leave most of it outside); set "
+                    + " (" + range_origin(values, layer.config.vmin, layer.config.vmax
+                                          ).removeprefix("the ")
+                    + "; 0 to 1 would leave most of it outside); set "
                     f"vmin and vmax in {where} to choose another")))
                 continue
             text = range_warning(cfg.name, values, cfg.vmin, cfg.vmax,
@@ -612,7 +628,8 @@ class TileService:
         grow without bound."""
         def render() -> bytes:
             return legend_png(layer.config, title=self.meta(layer).label,
-                              units=self.meta(layer).units, width=size[0], height=size[1])
+                              units=self.meta(layer).units, width=size[0], height=size[1],
+                              clamped=self._clamped.get(layer.name, (False, False)))
 
         if size != LEGEND_SIZE:
             return render()

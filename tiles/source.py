@@ -29,7 +29,7 @@ from rasterio._err import CPLE_BaseError, CPLE_IllegalArgError, CPLE_NotSupporte
 from rasterio.enums import Resampling
 from rasterio.errors import CRSError, RasterioError, TransformError, WindowError
 from rasterio.transform import from_bounds
-from rasterio.warp import reproject, transform_bounds
+from rasterio.warp import reproject
 from rio_tiler.errors import (
     EmptyMosaicError,
     PointOutsideBounds,
@@ -41,7 +41,14 @@ from rioxarray.exceptions import NoDataInBounds, RioXarrayError
 from zarr.errors import BaseZarrError
 
 from prospect.errors import DataError, InputFileError, ProspectError
-from tiles.grids import data_zooms, footprint, world_pieces, world_span
+from tiles.grids import (
+    data_zooms,
+    footprint,
+    overlaps_x,
+    world_pieces,
+    world_span,
+    wrapped_lon,
+)
 
 __all__ = ["NO_DATA_HERE", "WEB_MERCATOR", "LayerDataError", "LayerSource",
            "LayerVariableError", "cog_source", "cube_source", "is_damage"]
@@ -338,14 +345,19 @@ class LayerSource:
         if "bounds" not in self._meta:
             with self._reading(), self.reader() as rdr:
                 geo = rdr.get_geographic_bounds(rdr.tms.rasterio_geographic_crs)
-                info = {"bounds": tuple(float(v) for v in geo)}
+                west, south, east, north = (float(v) for v in geo)
+                # a grid in degrees run on past 180 (179.5 to 180.5) is said as GDAL says
+                # one across it, west > east: longitudes past 180 are no place to WMS,
+                # TileJSON or the tile maths, which drew no tile of it
+                info = {"bounds": (wrapped_lon(west), south, wrapped_lon(east), north)}
             with self._lock:
                 self._meta.update(info)
         return self._meta
 
     @property
     def lonlat_bounds(self) -> tuple[float, float, float, float]:
-        """``(west, south, east, north)`` in WGS 84."""
+        """``(west, south, east, north)`` in WGS 84, each longitude within -180..180: data
+        across the antimeridian have west > east (:func:`tiles.grids.crosses_antimeridian`)."""
         return self._metadata()["bounds"]
 
     @property
@@ -559,7 +571,8 @@ class LayerSource:
         found = self._footprints.get(key)
         if found is None:
             ds = self._dataset(-1)
-            b = transform_bounds(ds.crs, dst, *ds.bounds, densify_pts=21)
+            # across the antimeridian the east runs on past the world's edge (footprint)
+            b = footprint(ds.crs, tuple(ds.bounds), (ds.height, ds.width), dst)[0]
             found = (b, (b[2] - b[0]) / ds.width, list(ds.overviews(1)))
             self._footprints[key] = found
         return found
@@ -576,7 +589,8 @@ class LayerSource:
         """
         (fw, fs, fe, fn), cell, factors = self._footprint(dst)
         left, bottom, right, top = bbox
-        if left >= fe or right <= fw or bottom >= fn or top <= fs:
+        if bottom >= fn or top <= fs or not ((left < fe and fw < right) or overlaps_x(
+                (left, right), (fw, fe), world_span(dst.to_wkt()))):
             return np.ma.masked_all((height, width), dtype="f4")
         out_cell = (right - left) / width
         level = -1

@@ -18,7 +18,7 @@ from typing import Literal
 
 import morecantile
 
-from tiles.grids import tile_matrix_set
+from tiles.grids import tile_matrix_set, world_span
 from tiles.xmltext import escape, quoteattr
 
 __all__ = ["FORMATS", "WmtsLayer", "WmtsService", "capabilities_xml", "exception_report",
@@ -139,12 +139,18 @@ def _matrix_set_xml(name: str, max_zoom: int) -> str:
 def _limits(tms: morecantile.TileMatrixSet, bounds: tuple[float, float, float, float],
             min_zoom: int, max_zoom: int) -> str:
     left, bottom, right, top = bounds
+    span = world_span(tms.rasterio_crs.to_wkt())
     out = []
     for z in range(min_zoom, max_zoom + 1):
         m = tms.matrix(z)
         ul = tms._tile(left, top, z)
         lr = tms._tile(right - 1e-6, bottom + 1e-6, z)
         x0, x1 = max(0, ul.x), min(m.matrixWidth - 1, lr.x)
+        if span is not None and right > span[1]:
+            # data across the antimeridian run on past the east edge, into the first
+            # columns: one range of columns holds both sides only as the whole row (the
+            # limits left out the columns east of 180, which QGIS then never asked for)
+            x0, x1 = 0, m.matrixWidth - 1
         y0, y1 = max(0, ul.y), min(m.matrixHeight - 1, lr.y)
         out.append(
             f"<TileMatrixLimits><TileMatrix>{z}</TileMatrix>"

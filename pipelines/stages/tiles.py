@@ -49,8 +49,10 @@ from tiles.legend import legend_png
 from tiles.metadata import (
     VALUE_SAMPLE_MAX,
     ValueSample,
+    clamped_ends,
     colour_layer,
     layer_meta,
+    range_origin,
     range_warning,
     value_sample,
 )
@@ -203,9 +205,12 @@ def _render_layer(
         progress=lambda done, total: bar.update(task_id, completed=done, total=total),
     )
     if result.tiles_written == 0:
-        raise StageError(f"tiles: layer {name!r} ({where}) produced no tile with data")
+        raise StageError(f"tiles: layer {name!r} ({where}) produced no tile with data"
+                         + _why_no_tile(source.lonlat_bounds))
     meta = meta.narrowed(z for z, n in result.per_zoom.items() if n)
-    write_bytes(layer_dir / "legend.png", legend_png(layer, title=meta.label, units=meta.units))
+    write_bytes(layer_dir / "legend.png", legend_png(
+        layer, title=meta.label, units=meta.units,
+        clamped=clamped_ends(data, layer.vmin, layer.vmax)))
     root = f"{cfg.public_url}/{name}/" if cfg.public_url else ""  # absolute when published
     doc = tilejson(
         layer, meta, tiles_url=f"{root}{{z}}/{{x}}/{{y}}.{cfg.format}", tile_size=cfg.tile_size,
@@ -244,10 +249,27 @@ def _render_layer(
     metrics["range_warning"] = range_warning(name, data, layer.vmin, layer.vmax, meta.units)
     unit = f" {meta.units}" if meta.units else ""
     metrics["range_note"] = (
-        f"layer {name!r}: colour range {layer.vmin:g} to {layer.vmax:g}{unit}, the 2-98 % of "
-        "its data: vmin and vmax are not set in tiles.layers, and the default 0 to 1 would "
-        "show one colour" if stretched else None)
+        f"layer {name!r}: colour range {layer.vmin:g} to {layer.vmax:g}{unit}, "
+        f"{range_origin(data, layer.vmin, layer.vmax)}: vmin and vmax are not set in "
+        "tiles.layers, and the default 0 to 1 would show one colour" if stretched else None)
     return viewer_layer, metrics, values, where
+
+
+WEB_MERCATOR_MAX_LAT = 85.0511287798066
+"""Latitude where Web Mercator (XYZ tiles) ends, north and south."""
+
+
+def _why_no_tile(bounds: tuple[float, float, float, float]) -> str:
+    """Why a layer of lon/lat ``bounds`` has no XYZ tile, where it can be said: data wholly
+    beyond Web Mercator's latitudes (the stage said only "produced no tile with data")."""
+    _, south, _, north = bounds
+    if south < WEB_MERCATOR_MAX_LAT and north > -WEB_MERCATOR_MAX_LAT:
+        return ""
+    return (f": its data lie at latitudes {south:.4f} to {north:.4f}, beyond the "
+            f"+-{WEB_MERCATOR_MAX_LAT:.4f} degrees where Web Mercator (XYZ, TileJSON, the "
+            "viewer) ends, so no tile can show them; deliver its COG "
+            "(score/<variable>.tif) or serve it with 'prospect serve', whose WMS draws "
+            "it in EPSG:4326, and leave it out of tiles.layers")
 
 
 def _archives(cfg: TilesConfig) -> list[str]:

@@ -29,13 +29,19 @@
       attribution: "Natural Earth"
     }).addTo(map);
   }
+  // bounds across the antimeridian have west > east: east counted on past 180
+  function across(b) { return b[0] > b[2]; }
+  function east(b) { return across(b) ? b[2] + 360 : b[2]; }
   var opacity = document.getElementById("opacity");
   var leaflets = {};
   cfg.layers.forEach(function (l) {
     leaflets[l.name] = L.tileLayer(l.tiles, {
       minZoom: 0, maxZoom: Math.max(l.maxzoom, 18), minNativeZoom: l.minzoom,
       maxNativeZoom: l.maxzoom, opacity: parseFloat(opacity.value),
-      bounds: L.latLngBounds([l.bounds[1], l.bounds[0]], [l.bounds[3], l.bounds[2]]),
+      // across the antimeridian Leaflet compares tiles east of it by their wrapped
+      // bounds, which such bounds would never overlap: no bounds there
+      bounds: across(l.bounds) ? undefined
+        : L.latLngBounds([l.bounds[1], l.bounds[0]], [l.bounds[3], l.bounds[2]]),
       attribution: (l.attribution || "Prospect") + (l.synthetic || cfg.synthetic ? " (synthetic data)" : ""),
       crossOrigin: false, pane: l.role === "uncertainty" ? "uncertainty" : "tilePane"
     });
@@ -107,7 +113,7 @@
   var first = valueLayers[0] || uncLayers[0];
   if (first) {
     var b = first.bounds;
-    map.fitBounds([[b[1], b[0]], [b[3], b[2]]]);
+    map.fitBounds([[b[1], b[0]], [b[3], east(b)]]);
     if (map.getZoom() < first.minzoom) { map.setZoom(first.minzoom); }
     select(first.name);
   } else {
@@ -122,7 +128,8 @@
   function staticValue(l, lat, lon) {
     var g = values[l.name];
     if (!g) { return undefined; }
-    var col = Math.floor((lon - g.bounds[0]) / (g.bounds[2] - g.bounds[0]) * g.width);
+    if (across(g.bounds) && lon < g.bounds[0]) { lon += 360; }
+    var col = Math.floor((lon - g.bounds[0]) / (east(g.bounds) - g.bounds[0]) * g.width);
     var row = Math.floor((g.bounds[3] - lat) / (g.bounds[3] - g.bounds[1]) * g.height);
     if (col < 0 || row < 0 || col >= g.width || row >= g.height) { return null; }
     return g.data[row * g.width + col];
@@ -143,7 +150,9 @@
     var shown = [active].concat(showUnc ? uncLayers : []).filter(Boolean);
     var box = document.getElementById("value");
     box.textContent = "…";
-    Promise.all(shown.map(function (l) { return lookup(l, e.latlng.lat, e.latlng.lng); }))
+    // a click on a world copy (east of 180 once the map is centred on it) asks for the place
+    var lng = e.latlng.wrap().lng;
+    Promise.all(shown.map(function (l) { return lookup(l, e.latlng.lat, lng); }))
       .then(function (lines) {
         var text = "lat " + e.latlng.lat.toFixed(5) + ", lon " + e.latlng.lng.toFixed(5) + "\n" + lines.join("\n");
         box.textContent = text;
