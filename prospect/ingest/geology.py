@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import unicodedata
 import warnings
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, ClassVar
 
 import numpy as np
@@ -54,6 +56,17 @@ __all__ = ["GeologyCodesLayer", "LineDistanceLayer", "contact_lines", "plan_vect
 
 def _source_crs(path: str, layer: str | None, crs: str | None) -> str:
     return layer_crs(path, layer=layer, crs=crs)
+
+
+def _states_crs(path: str, layer: str | None, crs: str | None) -> bool:
+    """Whether ``layer`` states ``crs`` as its own CRS (a config's ``crs:`` restating it)."""
+    if crs is None:
+        return False
+    try:  # (a CRS of the file's that PROJ cannot read is the config's crs: to replace)
+        own = layer_info(path, layer=layer).get("crs")
+        return own is not None and parse_crs(own) == parse_crs(crs)
+    except Exception:
+        return False
 
 
 def _bbox_in(grid: RegionGrid, window: ChunkWindow | None, crs_wkt: str, pad: float = 0.0
@@ -289,14 +302,25 @@ def nearest_line_distances(lines: _Lines, xs: np.ndarray, ys: np.ndarray) -> np.
 
 
 def contact_lines(gdf: object, attribute: str | None) -> shapely.Geometry:
-    """Boundaries between different units (the outer edge of the map is not a contact)."""
+    """Boundaries between different units (the outer edge of the map is not a contact).
+
+    Features without a unit name (null, or only spaces) are one unit, as in the code
+    table (:func:`prospect.io.vector.unit_name`): they were left out, so no contact was
+    drawn around them, and a map whose units meet only across such a feature had no
+    contact at all (every distance no data), without a word.
+    """
     import geopandas as gpd
 
     assert isinstance(gdf, gpd.GeoDataFrame)
     if attribute is None:
         units = gdf.geometry.to_numpy()
     else:
-        dissolved = gdf[[attribute, "geometry"]].dissolve(by=attribute)
+        names = gdf[attribute]
+        blank = names.map(lambda v: isinstance(v, str) and not v.strip()).astype(bool)
+        if blank.any():
+            names = names.where(~blank, None)
+        dissolved = gdf[["geometry"]].assign(**{attribute: names}).dissolve(
+            by=attribute, dropna=False)
         units = dissolved.geometry.to_numpy()
     boundaries = shapely.union_all(shapely.boundary(units))
     outer = shapely.boundary(shapely.union_all(units))
@@ -363,16 +387,31 @@ def _check_units(path: str, source: VectorSource, inside: object) -> None:
             "lines are meant"), stacklevel=3)
 
 
+_NUMBER = re.compile(r"[+-]?\d+(?:\.\d*)?")
+"""A unit name that is a number written out (a code): ``01``, ``1.0``, ``-3``."""
+
+
 def _folded(unit: str) -> str:
     """A unit name without what a reader cannot see or would not mean: Unicode form
-    (NFKC), letter case and runs of spaces."""
-    return " ".join(unicodedata.normalize("NFKC", unit).casefold().split())
+    (NFKC), letter case, runs of spaces, accents (``Bắc Sơn`` typed ``Bac Son``, as
+    Vietnamese text often is where no Unicode keyboard was at hand) and how a number is
+    written (``01`` and ``1.0`` are code 1: a map joined from a table of text codes and
+    one of number codes)."""
+    folded = " ".join(unicodedata.normalize("NFKC", unit).casefold().split())
+    if not folded.isascii():  # accents: 'Bắc Sơn' typed 'Bac Son' (đ has no decomposition)
+        folded = "".join(c for c in unicodedata.normalize("NFKD", folded.replace("đ", "d"))
+                         if not unicodedata.combining(c))
+    if _NUMBER.fullmatch(folded):
+        number = Decimal(folded)
+        return format(number.normalize(), "f") if number else "0"
+    return folded
 
 
 def _warn_twin_units(path: str, attribute: str, codes: tuple[str, ...]) -> None:
-    """Warn of unit names that differ only in letter case, spaces or Unicode form
-    (``Granite`` and ``granite ``; ``grès`` composed and decomposed): each gets a code of
-    its own, so one unit of the map is split in two without a word."""
+    """Warn of unit names that differ only in letter case, accents, spaces, Unicode form
+    or how a number is written (``Granite`` and ``granite ``; ``grès`` composed and
+    decomposed; ``Bắc Sơn`` and ``Bac Son``; ``01``, ``1`` and ``1.0``): each gets a code
+    of its own, so one unit of the map is split in two without a word."""
     groups: dict[str, list[str]] = {}
     for unit in codes:
         groups.setdefault(_folded(unit), []).append(unit)
@@ -382,7 +421,8 @@ def _warn_twin_units(path: str, attribute: str, codes: tuple[str, ...]) -> None:
     shown = "; ".join(" and ".join(ascii(u) for u in g) for g in twins[:3])
     warnings.warn(DataWarning(
         f"{path}: {len(twins)} set(s) of unit names in {attribute!r} differ only in letter "
-        f"case, spaces or Unicode form ({shown}{'; ...' if len(twins) > 3 else ''}); each "
+        f"case, accents, spaces, Unicode form or how a number is written "
+        f"({shown}{'; ...' if len(twins) > 3 else ''}); each "
         "is a unit of its own code: if they are one unit, write them in one spelling in "
         "the file"), stacklevel=3)
 
@@ -553,6 +593,14 @@ def plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
     if source.faults_layer is not None:
         check_transformable(_source_crs(path, source.faults_layer, source.crs), grid.crs_obj,
                             where=f"{path} (layer {source.faults_layer!r})")
+        # a layer of its own CRS: the one crs: replaced it too (a GeoPackage's faults in
+        # lon/lat under the units' UTM crs: every distance 1 440 km, without a word); a
+        # crs: that restates the units layer's own CRS corrects no .prj of the faults
+        replaced = crs_replaced_message(
+            path, layer=source.faults_layer, crs=source.crs,
+            corrects=not _states_crs(path, source.layer, source.crs))
+        if replaced:
+            warnings.warn(DataWarning(replaced), stacklevel=2)
     zones = _check_faults(path, source) if source.faults_layer is not None else 0
     # the unit column with the geometries when the layer has it (the overlap check's);
     # a missing one is read_units's to name below

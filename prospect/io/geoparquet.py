@@ -166,15 +166,79 @@ def parquet_parts(folder: Path) -> tuple[str, ...]:
 
 def _dataset(path: Path) -> Any:
     """A pyarrow dataset of a file or a partitioned folder (Hive's ``key=value`` folder
-    names become columns)."""
+    names become columns). A folder's columns are of the type all its parts' types
+    promote to (whole numbers in one part and decimals in another: decimals); pyarrow
+    takes the first part's and casts the others to it, so a part of ``2.5`` beside a part
+    of ``1`` was "a damaged file or a copy cut short"."""
+    import pyarrow as pa
     import pyarrow.dataset as ds
 
     try:
-        return ds.dataset(path, format="parquet", partitioning="hive")
+        dataset = ds.dataset(path, format="parquet", partitioning="hive")
+        if _is_dir(path):
+            promoted = _promoted_schema(path)
+            schema = pa.schema([promoted.field(f.name) if f.name in promoted.names else f
+                                for f in dataset.schema], metadata=dataset.schema.metadata)
+            if not schema.equals(dataset.schema):
+                dataset = ds.dataset(path, format="parquet", partitioning="hive",
+                                     schema=schema)
+        return dataset
+    except InputFileError:
+        raise
     except Exception as exc:  # pyarrow's ArrowInvalid, OSError: a damaged file
         raise InputFileError(
             f"{path}: cannot read as Parquet ({str(exc).splitlines()[0][:160]}): a damaged "
             "file or a copy cut short; copy or export it again") from None
+
+
+def _part_schemas(folder: Path) -> list[tuple[Path, Any]]:
+    """Each part of a partitioned dataset with its Arrow schema."""
+    pq = _pq()
+    out = []
+    for part in _parts(folder):
+        try:
+            out.append((part, pq.read_schema(part)))
+        except Exception:
+            raise InputFileError(f"{part}: cannot read as Parquet: a damaged file or a copy "
+                                 "cut short; copy or export it again") from None
+    return out
+
+
+def _promoted_schema(folder: Path) -> Any:
+    """The schema every part's columns promote to (pyarrow's permissive promotion: whole
+    numbers and decimals to decimals, ``null`` to any type).
+
+    Raises
+    ------
+    InputFileError
+        A column is of types that do not promote to one (text in one part, numbers in
+        another), naming the column and two parts: read as one, pyarrow cast one part's
+        values to the other's type (a code ``01`` read as the number 1) or failed.
+    """
+    import pyarrow as pa
+
+    schemas = _part_schemas(folder)
+    seen: dict[str, tuple[Any, Path]] = {}
+    for part, schema in schemas:
+        for field in schema:
+            if field.name not in seen:
+                seen[field.name] = (field.type, part)
+                continue
+            first, where = seen[field.name]
+            try:
+                pa.unify_schemas([pa.schema([(field.name, first)]),
+                                  pa.schema([(field.name, field.type)])],
+                                 promote_options="permissive")
+            except (pa.ArrowTypeError, pa.ArrowInvalid):
+                raise InputFileError(
+                    f"{folder}: its parts hold column {field.name!r} as values of different "
+                    f"kinds ({first} in {where.name}, {field.type} in {part.name}), so they "
+                    "cannot be read as one layer (one part's values would be cast to the "
+                    "other's kind: a code '01' read as 1, or refused): write the column of "
+                    "one type in every part, or give the parts as separate sources"
+                ) from None
+    return pa.unify_schemas([schema.remove_metadata() for _, schema in schemas],
+                            promote_options="permissive")
 
 
 def _pq() -> Any:
@@ -440,7 +504,7 @@ def read_parquet(path: Path | str, *, columns: list[str] | None = None,
         raise InputFileError(f"{path}: cannot read the Parquet data "
                              f"({str(exc).splitlines()[0][:160]}): a damaged file or a copy "
                              "cut short; copy or export it again") from None
-    frame = table.select(wanted).to_pandas()
+    frame = _exact_integers(table.select(wanted), table.select(wanted).to_pandas())
     frame.columns = [str(c) for c in frame.columns]
     if primary is None:
         return frame
@@ -459,6 +523,30 @@ def read_parquet(path: Path | str, *, columns: list[str] | None = None,
         meets = shapely.intersects(geoms, shapely.box(*bbox))
         gdf = gdf[np.asarray(meets, bool)]
     return gdf
+
+
+EXACT_FLOAT_MAX = 2**53
+"""The largest whole number every float64 holds exactly."""
+
+
+def _exact_integers(table: Any, frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (``table`` as pandas) with its integer columns that pandas made floats (a
+    null among them, in a file without pandas' own metadata) as Python ints (``None`` where
+    null) where a number is past :data:`EXACT_FLOAT_MAX`: the floats rounded it, so a unit
+    code column named its units by other numbers in the whole layer than in a chunk of it
+    without the null. Other columns as they are."""
+    import pyarrow.types as pat
+
+    for i, field in enumerate(table.schema):
+        name = str(field.name)
+        if not pat.is_integer(field.type) or name not in frame.columns or \
+                getattr(frame[name].dtype, "kind", "") != "f":
+            continue
+        values = frame[name].to_numpy()
+        if bool((np.abs(values[~np.isnan(values)]) >= EXACT_FLOAT_MAX).any()):
+            frame[name] = pd.Series(table.column(i).to_pylist(), index=frame.index,
+                                    dtype=object)
+    return frame
 
 
 def _geometries(column: Any, meta: dict[str, Any], path: Path | str, name: str) -> np.ndarray:

@@ -362,10 +362,11 @@ def unit_name(value: object) -> str:
     A whole number is named without a decimal point whatever its type: an integer code
     column with one null reads as floats (``1.0``) when read whole and as integers
     (``1``) in a window without the null, and both must name the same unit. A name of
-    only spaces is no name (``""``), as a null is.
+    only spaces is no name (``""``), as a null is; so are pandas' ``NA`` and ``NaT``.
     """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or \
+            value is pd.NA or value is pd.NaT:  # (a nullable column's null, as pyarrow
+        return ""  # gives a GeoParquet's: it was a unit named '<NA>')
     if isinstance(value, str) and not value.strip():
         return ""  # only spaces: no name, not a unit of its own beside the nameless one
     if isinstance(value, float) and value.is_integer():
@@ -632,13 +633,16 @@ def _mojibake(text: str) -> bool:
     return False
 
 
-def _non_ascii_texts(name: str, layer: str | None, limit: int = 10_000) -> set[str]:
+def _non_ascii_texts(name: str, layer: str | None, limit: int = 10_000,
+                     encoding: str | None = None) -> set[str]:
     """The layer's attribute texts that are not ASCII (stopping once past ``limit``), as
-    GDAL decodes them; none where the layer cannot be read (the read proper names why)."""
+    GDAL decodes them (in ``encoding`` where given); none where the layer cannot be read
+    (the read proper names why)."""
     quiet_measured()
     try:
         with gdal_messages():  # the read proper reports them
-            df = pyogrio.read_dataframe(name, layer=layer, read_geometry=False)
+            df = pyogrio.read_dataframe(name, layer=layer, read_geometry=False,
+                                        encoding=encoding)
     except Exception:  # the read proper names what is wrong with the file
         return set()
     texts: set[str] = set()
@@ -653,7 +657,11 @@ def _non_ascii_texts(name: str, layer: str | None, limit: int = 10_000) -> set[s
 
 @functools.lru_cache(maxsize=32)
 def _utf8_in_code_page(name: str, _version: tuple[int, ...], layer: str | None) -> str:
-    texts = _non_ascii_texts(name, layer)
+    # the bytes (ISO-8859-1: a character a byte): GDAL read a .cpg of 1252 dropping the
+    # bytes Windows-1252 has no character for (UTF-8's 'Đ' is C4 90), and of 1258 losing
+    # each text's last character, so those texts could not be told as UTF-8 and the
+    # layer's Vietnamese names went into the code table mangled
+    texts = _non_ascii_texts(name, layer, encoding="ISO-8859-1")
     # every non-ASCII text, not one: Latin-1 names that happen to form UTF-8 are rare, all
     # of a column's accented names doing so is not chance
     if not texts or not all(_mojibake(t) for t in texts):
@@ -670,6 +678,9 @@ def utf8_read_as_code_page(path: Path | str | _Source, layer: str | None = None)
         return ""
     if src.members is None and _sidecar(Path(src.shapefiles[0]), ".dbf") is None:
         return ""
+    cpg = _cpg(src)
+    if cpg is not None and _cpg_codec(cpg[1]) == "utf-8":
+        return ""  # (read as UTF-8; bytes that are not are named by the read)
     return _utf8_in_code_page(src.name, file_version(src.shown), layer)
 
 
@@ -756,6 +767,89 @@ def western_read_as_other_code_page(path: Path | str | _Source,
     return _western_in_other_code_page(src.name, cpg[1], file_version(src.shown), layer)
 
 
+_GDAL_CUTS = {"cp1258": "cp1258", "tcvn": ""}
+"""Code pages GDAL recodes (through iconv, which holds back each text's last character in
+case a combining accent follows and is never asked for it) losing every text's last
+character, with Python's codec of each (``""``: none): Windows-1258 and TCVN 5712, the
+Vietnamese ones."""
+
+
+def cut_code_page(src: _Source | Path | str) -> str:
+    """The code page a Shapefile's ``.cpg`` names when GDAL reads it losing the last
+    character of every text (:data:`_GDAL_CUTS`; ``"tcvn"`` for TCVN 5712), else ``""``.
+
+    GDAL read a ``.cpg`` of ``1258`` so: ``Đá vôi Bắc Sơn`` was ``Đá vôi Bắc Sơ``, the
+    field ``unit`` was ``uni``, and ``Unit A`` and ``Unit B`` were one unit ``Unit ``
+    (one code, one legend entry), without a word."""
+    import re
+
+    try:
+        src = src if isinstance(src, _Source) else _source(src)
+        cpg = _cpg(src)
+    except (InputFileError, DataError):
+        return ""
+    if cpg is None:
+        return ""
+    text = re.sub(r"[\s_-]", "", cpg[1]).lower()
+    if text.startswith("tcvn"):
+        return "tcvn"
+    return "cp1258" if _cpg_codec(cpg[1]) == "cp1258" else ""
+
+
+def _encoding(src: _Source, layer: str | None) -> tuple[str | None, str, str]:
+    """How to read a layer's text: ``(encoding, example, cut)``: the encoding to give
+    pyogrio (``None``: the file's own), a text read wrong the other way (for the caller's
+    warning, :func:`recoded_message`), and the code page of a ``.cpg`` GDAL reads losing
+    each text's last character (:func:`cut_code_page`; the text is then read as bytes,
+    ``ISO-8859-1``, and decoded by :func:`_decoded`)."""
+    example = utf8_read_as_code_page(src, layer)
+    if example:
+        return "UTF-8", example, ""
+    cut = cut_code_page(src)
+    if cut:
+        return "ISO-8859-1", "", cut
+    example = western_read_as_other_code_page(src, layer)
+    return ("cp1252" if example else None), example, ""
+
+
+def _as_bytes(text: str, codec: str) -> str:
+    """``text`` as GDAL gives it read in Latin-1 from a file of ``codec``."""
+    try:
+        return text.encode(_GDAL_CUTS[codec] or "ascii").decode("latin-1")
+    except UnicodeError:
+        return text
+
+
+def _decode_text(value: Any, codec: str, src: _Source) -> Any:
+    """A text GDAL read in Latin-1 (a byte a character) from a file of ``codec``, decoded
+    (Unicode NFC, as text is typed); anything else as it is. TCVN 5712, which Python has
+    no codec of, is refused where the text is not ASCII (ASCII reads as it is)."""
+    import unicodedata
+
+    if not isinstance(value, str) or value.isascii():
+        return value
+    python = _GDAL_CUTS[codec]
+    if not python:
+        raise InputFileError(
+            f"{src.shown}: its .cpg says the text is TCVN 5712 (Vietnamese), which GDAL "
+            f"reads losing the last character of every text, and which Python cannot "
+            f"read ({value!r}, as bytes); write the layer's text in UTF-8 (save it "
+            "again as UTF-8 from the program that made it, or convert the .dbf with a "
+            "TCVN converter such as unikey's) and set its .cpg to UTF-8")
+    return unicodedata.normalize("NFC", value.encode("latin-1").decode(python))
+
+
+def _decoded(df: Any, codec: str, src: _Source) -> Any:
+    """``df`` read in Latin-1 with its texts and column names decoded from ``codec``
+    (:func:`_decode_text`)."""
+    for column in df.columns:
+        if column != "geometry" and (df[column].dtype == object
+                                     or pd.api.types.is_string_dtype(df[column])):
+            df[column] = df[column].map(lambda v: _decode_text(v, codec, src))
+    df.columns = [c if c == "geometry" else _decode_text(c, codec, src) for c in df.columns]
+    return df
+
+
 def recoded_message(path: Path | str, example: str) -> str:
     """The data warning for a Shapefile's text read against its ``.cpg``: UTF-8 read as
     UTF-8 (``example`` is its text as the code page read it), or Western European text
@@ -780,7 +874,10 @@ def recoded_message(path: Path | str, example: str) -> str:
                 f"a code page of another script, in which every word with an accent mixes "
                 f"scripts ({example!r} for {good!r}); it is read as Windows-1252: write 1252 "
                 f"in {target} to say so")
-    good = example.encode("cp1252", errors="ignore").decode("utf-8", errors="replace")
+    try:  # (the bytes as ISO-8859-1, :func:`_utf8_in_code_page`)
+        good = example.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        good = example.encode("cp1252", errors="ignore").decode("utf-8", errors="replace")
     return (f"{path}: its attribute text is UTF-8 but {said}, so GDAL read it in a "
             f"single-byte code page ({example!r} for {good!r}); it is read as UTF-8: write "
             f"UTF-8 in {target} to say so")
@@ -796,11 +893,9 @@ def _read(src: _Source, layer: str | None, **kwargs: Any) -> Any:
     path = Path(src.shown)
     if is_parquet(src.name):  # GDAL here has no Parquet driver: pyarrow reads it
         return read_parquet(src.name if src.archive is not None else path, **kwargs)
-    example = utf8_read_as_code_page(src, layer)
-    encoding = "UTF-8" if example else None
-    if not example:
-        example = western_read_as_other_code_page(src, layer)
-        encoding = "cp1252" if example else None
+    encoding, example, cut = _encoding(src, layer)
+    if cut and kwargs.get("columns"):  # (names as the Latin-1 read gives them)
+        kwargs = {**kwargs, "columns": [_as_bytes(c, cut) for c in kwargs["columns"]]}
     quiet_measured()
     try:
         with np.errstate(invalid="ignore"), gdal_messages() as said:
@@ -823,7 +918,10 @@ def _read(src: _Source, layer: str | None, **kwargs: Any) -> Any:
         raise InputFileError(f"{path}: a geometry of layer {layer or '(first)'} cannot be "
                              f"read ({exc}); repair the file (e.g. ogr2ogr -makevalid)"
                              ) from None
+    if cut:
+        df = _decoded(df, cut, src)
     df = _booleans_kept(src.name, layer, df, encoding)
+    df = _integers_kept(src.name, layer, df, encoding, kwargs)
     if all(kwargs.get(key) is None for key in ("bbox", "where", "mask", "skip_features",
                                                "max_features")):  # (the whole file)
         df = _json_booleans(src.name, df)
@@ -858,6 +956,43 @@ def _booleans_kept(name: str, layer: str | None, df: Any, encoding: str | None) 
                 if kind == "bool" and f in floats]
     for field in booleans:
         df[field] = df[field].map(lambda v: None if pd.isna(v) else bool(v)).astype(object)
+    return df
+
+
+EXACT_FLOAT_MAX = 2**53
+"""The largest whole number every float64 holds exactly."""
+
+
+def _integers_kept(name: str, layer: str | None, df: Any, encoding: str | None,
+                   kwargs: dict[str, Any]) -> Any:
+    """``df`` with its integer fields that have empty values and numbers past
+    :data:`EXACT_FLOAT_MAX` as cells of Python ints (``None`` where empty): pyogrio gives
+    such a field as floats, which round those numbers (9007199254740993 read
+    9007199254740992). A unit code column of such numbers with one null named the units
+    of the whole layer by their rounded numbers and a chunk's (without the null) by their
+    own: ``internal error: KeyError`` in a worker, or two units merged into one code.
+    The columns are read again through Arrow (exact); other frames as they are."""
+    big = [c for c in df.columns if c != "geometry" and getattr(df[c].dtype, "kind", "") == "f"
+           and bool((np.abs(df[c].to_numpy()) >= EXACT_FLOAT_MAX).any())]
+    if not big:
+        return df
+    try:
+        with gdal_messages():
+            info = pyogrio.read_info(name, layer=layer, encoding=encoding)
+            ints = [f for f, kind in zip(info["fields"], info["dtypes"], strict=False)
+                    if str(kind).startswith(("int", "uint")) and f in big]
+            if not ints:
+                return df
+            asked = {k: v for k, v in kwargs.items()
+                     if k in ("bbox", "where", "mask", "skip_features", "max_features")}
+            _meta, table = pyogrio.read_arrow(name, layer=layer, encoding=encoding,
+                                              columns=ints, read_geometry=False, **asked)
+    except Exception:  # (the read itself succeeded: keep what it gave)
+        return df
+    if table.num_rows != len(df):
+        return df
+    for field in ints:
+        df[field] = pd.Series(table.column(field).to_pylist(), index=df.index, dtype=object)
     return df
 
 
@@ -920,6 +1055,28 @@ def _read_across(src: _Source, layer: str | None, columns: list[str] | None,
     gdf = pd.concat(parts)
     gdf = gdf[~gdf.index.duplicated()].sort_index()
     gdf.attrs = {key: value for part in parts for key, value in part.attrs.items()}
+    return gdf.reset_index(drop=True)
+
+
+def _read_box(src: _Source, layer: str | None, columns: list[str] | None,
+              bbox: tuple[float, float, float, float]) -> Any:
+    """:func:`_read` of the features meeting ``bbox``, in the order of the file (as a read
+    of the whole layer gives them). A driver that filters by its spatial index gives them
+    in the index's order: a GeoPackage's R-tree, so where two units overlap, a chunk of
+    a geology map took the unit of whichever feature the R-tree put last, not of the
+    feature later in the file, as the overlap warning says (868 of 1 600 cells of a map
+    of overlapping features), without a word. Such a read is put back in the order of
+    its feature ids (a GeoPackage's rows, a FlatGeobuf's or an indexed Shapefile's
+    records); a read that scans the file (GeoJSON, a Shapefile without ``.qix``) is in
+    the file's order already, whatever ids its features carry."""
+    if is_parquet(src.name):  # (pyarrow reads the rows in order)
+        return _read(src, layer, columns=columns, bbox=bbox)
+    gdf = _read(src, layer, columns=columns, bbox=bbox, fid_as_index=True)
+    if not gdf.index.is_monotonic_increasing and \
+            _info(src, layer).get("capabilities", {}).get("fast_spatial_filter"):
+        attrs = dict(gdf.attrs)
+        gdf = gdf.sort_index(kind="stable")
+        gdf.attrs = attrs
     return gdf.reset_index(drop=True)
 
 
@@ -1181,8 +1338,14 @@ def _info(src: _Source, layer: str | None) -> dict[str, Any]:
     if is_parquet(src.name):
         return parquet_info(src.name)
     quiet_measured()
+    # (the field names as the read gives them: a .cpg GDAL cuts each name of, or wrong)
+    encoding, _, cut = _encoding(src, layer) if src.shapefiles else (None, "", "")
     with gdal_messages():  # the read reports them
-        info: dict[str, Any] = pyogrio.read_info(src.name, layer=layer)
+        info: dict[str, Any] = pyogrio.read_info(
+            src.name, layer=layer, **({"encoding": encoding} if encoding else {}))
+    if cut:
+        info = {**info, "fields": np.array([_decode_text(str(f), cut, src)
+                                            for f in info["fields"]], dtype=object)}
     undefined = undefined_srs(info.get("crs"))
     if undefined:  # states no CRS (:func:`undefined_srs`)
         info = {**info, "crs": None, "undefined_srs": undefined}
@@ -1414,7 +1577,8 @@ def _in_area(crs: Any, x: float, y: float) -> bool | None:
 
 
 def crs_replaced_message(path: Path | str, *, layer: str | None = None,
-                         crs: str | None = None, bounds: Any = None) -> str:
+                         crs: str | None = None, bounds: Any = None,
+                         corrects: bool = True) -> str:
     """The data warning for a source config whose ``crs`` replaces a vector layer's own CRS
     with one that places its features elsewhere; ``""`` when the layer has no CRS of its
     own, no ``crs`` is given, or both place the features within a metre of each other.
@@ -1425,7 +1589,8 @@ def crs_replaced_message(path: Path | str, *, layer: str | None = None,
     states no area while the config's places them inside its own), the config's ``crs``
     is taken for the correction of a wrong ``.prj`` (the real Meuse samples' stereographic
     one) and nothing is said. ``bounds`` (the features' own numbers, as read) is compared
-    where given; else the layer's extent.
+    where given; else the layer's extent. ``corrects=False`` says the config's ``crs`` cannot
+    be such a correction (it is another layer's own CRS, restated): any move is said.
     """
     if crs is None:
         return ""
@@ -1441,7 +1606,7 @@ def crs_replaced_message(path: Path | str, *, layer: str | None = None,
     if moved is None:
         return ""
     metres, x, y = moved
-    if not math.isinf(metres):
+    if corrects and not math.isinf(metres):
         centre = ((float(bounds[0]) + float(bounds[2])) / 2,
                   (float(bounds[1]) + float(bounds[3])) / 2)
         file_in, config_in = _in_area(own, *centre), _in_area(crs, *centre)
@@ -1458,7 +1623,8 @@ def crs_replaced_message(path: Path | str, *, layer: str | None = None,
     far = "no place in the config's crs" if math.isinf(metres) else \
         f"{metres / 1000:.4g} km from where the file's CRS puts it" if metres >= 1000 else \
         f"{metres:.3g} m from where the file's CRS puts it"
-    return (f"{path}: the source config's crs {said_text} replaces the CRS the file states, "
+    where = f"{path} (layer {layer!r})" if layer else f"{path}"
+    return (f"{where}: the source config's crs {said_text} replaces the CRS the file states, "
             f"{own_text}, and places its features elsewhere (x={x:.10g}, y={y:.10g}: "
             f"{far}); "
             "the config's crs is used: if the file's own CRS is right, remove 'crs:' from the "
@@ -1562,7 +1728,8 @@ def read_vector(
     path = Path(src.shown)
     try:
         gdf = _read_across(src, layer, columns, bbox) if bbox is not None and \
-            bbox[0] > bbox[2] else _read(src, layer, columns=columns, bbox=bbox)
+            bbox[0] > bbox[2] else _read_box(src, layer, columns, bbox) if bbox is not None \
+            else _read(src, layer, columns=columns)
     except ValueError as exc:
         if isinstance(exc, InputFileError | DataError | UnicodeDecodeError):
             raise
