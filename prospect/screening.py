@@ -19,7 +19,7 @@ import numpy as np
 import zarr
 from scipy.special import ndtr
 
-from prospect.config.economics import EconomicsConfig
+from prospect.config.economics import MAX_LITHIUM_MG_PER_L, EconomicsConfig
 from prospect.economics import (
     CLASS_NAMES,
     CLASS_NODATA,
@@ -43,6 +43,7 @@ __all__ = [
     "confidence_text",
     "plan_economics",
     "read_window",
+    "surface_maximum",
     "to_mg_per_l",
 ]
 
@@ -54,18 +55,26 @@ ECONOMIC_OUTPUTS: dict[str, str] = {
 }
 """Output -> cube variable name."""
 
+LI_MG_PER_MMOL = 6.941
+"""Molar mass of lithium, g/mol (= mg/mmol), the figure :data:`prospect.economics.LI_TO_LCE`
+is made from."""
+
 CONCENTRATION_UNITS: dict[str, tuple[str, float | None]] = {
     "mg/L": ("mg/L", 1.0), "g/m3": ("mg/L", 1.0), "ug/L": ("ug/L", 1e-3),
+    "g/L": ("g/L", 1e3), "mmol/L": ("mmol/L", LI_MG_PER_MMOL),
+    "mol/m3": ("mmol/L", LI_MG_PER_MMOL), "umol/L": ("umol/L", LI_MG_PER_MMOL * 1e-3),
     "ppm": ("ppm", None), "mg/kg": ("mg/kg", None),
 }
 """Lithium concentration units -> (name, factor to mg/L); ``None``: a mass fraction, times
 the brine density (kg/L). A cube's ``units`` match an entry when
 :func:`prospect.registry.units.canonical_units` reads both as one unit (``mg l-1``,
-``mg.L^-1`` and ``mg·L⁻¹`` are ``mg/L``; ``µg/L`` is ``ug/L``)."""
+``mg.L^-1`` and ``mg·L⁻¹`` are ``mg/L``; ``µg/L`` is ``ug/L``). Molar concentrations (a
+hydrochemist's mmol/L) are lithium's: x 6.941 mg/mmol; they were refused as "not a
+lithium concentration"."""
 
 _FIX = ("set the lithium column's units on its points source (`units: {column: mg/L}`; "
-        "mg/L, ug/L, ppm or mg/kg) and ingest again, or name the lithium surface in "
-        "economics.concentration")
+        f"{', '.join(CONCENTRATION_UNITS)}) and ingest again, or name the lithium surface "
+        "in economics.concentration")
 
 
 def _readings() -> tuple[dict[Canonical, tuple[str, float | None]],
@@ -133,14 +142,59 @@ def confidence_text(z: float) -> str:
 
 def read_window(cube: str | Path, name: str, window: ChunkWindow) -> np.ndarray:
     """One chunk window of a published cube variable, as float64 with NaN for no-data."""
+    return _read(_array(cube, name), window)
+
+
+def _array(cube: str | Path, name: str) -> zarr.Array:
+    """The published cube variable ``name``, opened to read."""
     arr = zarr.open_group(zarr_store(cube, read_only=True), mode="r")[name]
     if not isinstance(arr, zarr.Array):
         raise DataError(f"{cube}: {name!r} is a group, not a variable")
+    return arr
+
+
+def _read(arr: zarr.Array, window: ChunkWindow) -> np.ndarray:
+    """One chunk window of ``arr`` as float64, its fill value as NaN: the CF ``_FillValue``
+    the cube's readers take (xarray), else the zarr array's (a class layer's zarr fill is 0,
+    its ``_FillValue`` 255: "too low" was read as no data)."""
     block = np.asarray(arr[window.rows, window.cols], dtype="f8")
-    fill = arr.metadata.fill_value
+    fill = arr.attrs.get("_FillValue")
+    if isinstance(fill, bool) or not isinstance(fill, int | float):  # xarray's is base64
+        fill = arr.metadata.fill_value
     if fill is not None and np.isfinite(float(fill)):
         block[block == float(fill)] = np.nan
     return block
+
+
+def surface_maximum(cube: str | Path, name: str, grid: RegionGrid) -> float:
+    """Highest value of the cube variable ``name`` (NaN when it holds no data), read chunk
+    by chunk."""
+    arr = _array(cube, name)
+    top = float("nan")
+    for window in grid.chunk_windows():
+        block = _read(arr, window)
+        if np.isfinite(block).any():
+            top = float(np.fmax(top, np.nanmax(block)))
+    return top
+
+
+def _check_plausible(name: str, units: str, scale: float, top: float) -> None:
+    """DataError when the surface's highest value, in mg/L, is more lithium than any brine
+    holds (:data:`~prospect.config.economics.MAX_LITHIUM_MG_PER_L`): a surface of ug/L
+    labelled mg/L made every tonnage 1000 times too large without a word."""
+    if not np.isfinite(top) or top * scale <= MAX_LITHIUM_MG_PER_L:
+        return
+    as_mg = f" = {top * scale:.6g} mg/L" if units != "mg/L" else ""
+    raise DataError(
+        f"economics: concentration {name!r} reaches {top:.6g} {units}{as_mg} of lithium, more "
+        f"than any brine holds (at most {MAX_LITHIUM_MG_PER_L:g} mg/L; the richest salar brines "
+        "hold a few thousand): are its values in ug/L (or ppb)? "
+        + _FIX.replace("units: {column: mg/L}", "units: {column: ug/L}"))
+
+
+def _as_stored(values: np.ndarray) -> np.ndarray:
+    """``values`` as the cube's float32 layers hold them, read back as float64."""
+    return values.astype(np.float32).astype("f8")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -173,9 +227,14 @@ class EconomicLayer(Layer):
             return mean.astype(np.float32)
         if self.output == "sd":
             return sd.astype(np.float32)
+        # the class (and the step of p where sd is 0) of the values the cube stores: from
+        # the float64 ones, a cell whose stored LCE equals the cut-off was "too low" while
+        # the report, counting the stored layers, had it above
+        stored_mean, stored_sd = _as_stored(mean), _as_stored(sd)
         if self.output == "p_above":
-            return probability_above(mean, sd, self.cutoff).astype(np.float32)
-        return screening_class(mean, sd, self.cutoff, z=self.z)
+            step_mean = np.where(sd > 0, mean, stored_mean)
+            return probability_above(step_mean, sd, self.cutoff).astype(np.float32)
+        return screening_class(stored_mean, stored_sd, self.cutoff, z=self.z)
 
     def extra_attrs(self) -> dict[str, Any]:
         """CF flags for the class layer."""
@@ -239,13 +298,15 @@ def plan_economics(cfg: EconomicsConfig, cube: Path, grid: RegionGrid) -> list[E
     """The four screening layers of a job's ``economics`` config on the cube at ``cube``.
 
     The concentration surface's ``units`` choose its conversion to mg/L: mg/L as is, ug/L
-    / 1000, ppm or mg/kg x ``density_kg_per_l``; the variance's the square of that.
+    / 1000, g/L x 1000, mmol/L x 6.941, ppm or mg/kg x ``density_kg_per_l``; the variance's
+    the square of that.
 
     Raises
     ------
     DataError
         The concentration or variance variable is not in the cube, the concentration's
-        units are not a lithium concentration or the variance's not their square, or the
+        units are not a lithium concentration or the variance's not their square, the
+        surface holds more lithium than any brine (a surface in ug/L labelled mg/L), or the
         variance is another surface's (its provenance names another source or column).
     """
     group = zarr.open_group(zarr_store(cube, read_only=True), mode="r")
@@ -259,12 +320,23 @@ def plan_economics(cfg: EconomicsConfig, cube: Path, grid: RegionGrid) -> list[E
         fingerprints[name] = group[name].attrs.get("prospect_fingerprint", "")
     units, scale = _concentration_units(cfg.concentration, group[cfg.concentration].attrs,
                                         cfg.density_kg_per_l)
+    _check_plausible(cfg.concentration, units, scale,
+                     surface_maximum(cube, cfg.concentration, grid))
     if units not in ("ppm", "mg/kg") and "density_kg_per_l" in cfg.model_fields_set \
             and cfg.density_kg_per_l != 1.0:
         warnings.warn(DataWarning(
             f"economics: density_kg_per_l {cfg.density_kg_per_l:g} is not used: "
             f"{cfg.concentration!r} is in {units}, a concentration per litre already (a "
             "density converts mass fractions, ppm or mg/kg)"), stacklevel=2)
+    if units in ("ppm", "mg/kg") and "density_kg_per_l" not in cfg.model_fields_set:
+        # fresh water's 1 kg/L was taken without a word: a brine of 1.2 kg/L holds 20 %
+        # more lithium per litre than its mg/kg, and every tonnage was that much low
+        warnings.warn(DataWarning(
+            f"economics: {cfg.concentration!r} is in {units}, a mass fraction, and "
+            f"economics.density_kg_per_l is not given: {cfg.density_kg_per_l:g} kg/L (fresh "
+            "water) is taken, and every tonnage is 1/density of a denser brine's (17 % low "
+            "at 1.2 kg/L); give the brine's density (geothermal brines are 1.0-1.3 kg/L)"),
+            stacklevel=2)
     variance_scale = _variance_scale(cfg.variance_variable, group[cfg.variance_variable].attrs,
                                      cfg.concentration, cfg.density_kg_per_l)
     _check_same_surface(cfg, group)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from prospect.config._base import PlainName, StrictModel
+from prospect.economics import lce_factor
 
 __all__ = [
     "CONFIDENCE_Z_RANGE",
     "MAX_DENSITY_KG_PER_L",
     "MAX_FLOW_M3_PER_H",
+    "MAX_LITHIUM_MG_PER_L",
     "MIN_HOURS_PER_YEAR",
     "EconomicsConfig",
 ]
@@ -27,6 +29,12 @@ MIN_HOURS_PER_YEAR = 24.0
 """Fewest operating hours a year accepted: ``hours_per_year: 0.91`` (the uptime as a share of
 the year) divided every tonnage by about 8 800 without a word."""
 
+MAX_LITHIUM_MG_PER_L = 10_000.0
+"""Most lithium a brine holds, mg/L (1 %). The richest natural brines, of the Andean salars,
+hold a few thousand mg/L; geothermal and oilfield waters 0.01 to a few hundred. A surface
+above it is one in ug/L labelled mg/L (every tonnage x 1000), and a cut-off that needs more
+is one in kg LCE (every cell "too low")."""
+
 CONFIDENCE_Z_RANGE = (1.0, 6.0)
 """z values accepted for the one-sided bounds: 1 (84.1 %) to 6 (99.9999999 %).
 ``confidence_z: 0.95`` (the level, not its z) classed at 82.9 %, ``confidence_z: 95`` (a
@@ -40,13 +48,15 @@ class EconomicsConfig(StrictModel):
     ----------
     concentration
         Cube variable of lithium in the brine (a kriged surface); its ``units`` must be a
-        lithium concentration: mg/L, ug/L, ppm or mg/kg.
+        lithium concentration: mg/L, ug/L, g/L, mmol/L, umol/L, ppm or mg/kg, and the
+        surface at most :data:`MAX_LITHIUM_MG_PER_L` mg/L.
     variance
         Its kriging variance (default ``<concentration>_variance``), in the square of a
         concentration unit.
     density_kg_per_l
         Brine density: mg/L = mg/kg (ppm) x density. Used only for a surface in ppm or
-        mg/kg; a surface in mg/L or ug/L needs none.
+        mg/kg (a warning when such a surface is screened without it); a surface per litre
+        needs none.
     flow_m3_per_h
         Brine flow per doublet, m3/h (at most 2000). Default 150 m3/h: the production
         tested at the Den Haag Zuidwest doublet (2010), a Dutch geothermal well of ordinary
@@ -57,7 +67,9 @@ class EconomicsConfig(StrictModel):
         Share of the dissolved lithium the extraction recovers (0.8: an assumption for
         direct lithium extraction; set your process's figure).
     cutoff_t_lce_per_year
-        Economic cut-off per doublet (t LCE/yr); an assumption to set per study.
+        Economic cut-off per doublet (t LCE/yr); an assumption to set per study. One that
+        needs more than :data:`MAX_LITHIUM_MG_PER_L` mg/L at the flow, hours and recovery
+        given is refused (a cut-off in kg).
     confidence_z
         One-sided z of the too-low / above classes (1.645: 95 %, 3.09: 99.9 %; the report
         states ``ndtr(z)``), from 1 to 6: a level (0.95) or a percentage (95) is refused.
@@ -129,6 +141,25 @@ class EconomicsConfig(StrictModel):
                 "99.9999999 %): confidence_z is a z, not a percentage: 95 % is 1.645, 99 % "
                 "is 2.326")
         return value
+
+    @model_validator(mode="after")
+    def _cutoff_within_reach(self) -> EconomicsConfig:
+        """A cut-off no brine can reach is refused: ``cutoff_t_lce_per_year: 500000`` (500 t
+        written in kg) classed every cell "too low", and the report called the whole region
+        not economic, without a word."""
+        factor = lce_factor(flow_m3_per_h=self.flow_m3_per_h,
+                            hours_per_year=self.hours_per_year, recovery=self.recovery)
+        needed = self.cutoff_t_lce_per_year / factor
+        if needed > MAX_LITHIUM_MG_PER_L:
+            raise ValueError(
+                f"cutoff_t_lce_per_year {self.cutoff_t_lce_per_year:g} needs {needed:.4g} mg/L "
+                f"of lithium in the brine at {self.flow_m3_per_h:g} m3/h, "
+                f"{self.hours_per_year:g} h/yr and recovery {self.recovery:g} (1 mg/L gives "
+                f"{factor:.4g} t LCE/yr), more than any brine holds (at most "
+                f"{MAX_LITHIUM_MG_PER_L:g} mg/L): the cut-off is in tonnes of lithium "
+                "carbonate equivalent per doublet and year (a figure in kg divided by 1000 "
+                "is t), and the flow, hours and recovery are one doublet's")
+        return self
 
     @property
     def variance_variable(self) -> str:
