@@ -1289,7 +1289,9 @@ def column_values(frame: pd.DataFrame, column: str, path: Path | str, *,
             f"{path}: {len(at)} of {int(keep.sum())} value(s) in column {column!r} are not "
             f"finite numbers and are read as missing ({_listed(numbers, at, what)}; e.g. "
             f"{_shown(series.iloc[int(at[0])])})"
-            + ("" if strict else "; a label without a grade is never a positive")
+            + ("" if strict else "; a label without a grade is never a positive where a "
+               "threshold grades the labels (without one, every record is a positive, "
+               "whatever its grade)")
             + _what_cells_are(text[bad])), stacklevel=3)
     values = np.where(bad, np.nan, values)
     _warn_overflow(frame, column, keep, path, numbers, what)

@@ -773,6 +773,7 @@ def _values(frame: pd.DataFrame, column: str | None, path: Path,
     flags = flag_values(frame[column])
     if flags is not None:  # yes/no, true/false: a presence flag, read as 1/0
         return flags
+    _refuse_words(frame[column], column, path, numbers, what)
     frame = _above_limits_as_limits(frame, column, path, numbers, what)
     values = column_values(frame, column, path, numbers=numbers, what=what, nodata=nodata,
                            strict=False, flag=flag, unit=unit, above_as_limit=True)
@@ -833,28 +834,107 @@ def _warn_cell_units(frame: pd.DataFrame, column: str, path: Path) -> None:
         stacklevel=4)
 
 
-_FLAG_WORDS = {"yes": 1.0, "no": 0.0, "y": 1.0, "n": 0.0, "true": 1.0, "false": 0.0}
+_FLAG_WORDS = {
+    **dict.fromkeys(("yes", "y", "true", "ja", "j", "oui", "si", "sí", "sim", "có",
+                     "positive", "present"), 1.0),
+    **dict.fromkeys(("no", "n", "false", "nee", "nein", "non", "não", "nao", "không",
+                     "khong", "negative", "absent", "barren"), 0.0),
+}
+"""Words of a presence flag: yes/no in English, Dutch, German, French, Spanish,
+Portuguese and Vietnamese, and the words of a label column (positive/negative,
+present/absent, barren)."""
+
+
+def _flag_word(value: Any) -> float | None:
+    """A cell of a presence flag as 1/0 (a flag word, a boolean, or the number 0 or 1
+    written as a number or as text), ``None`` when it is none."""
+    if isinstance(value, bool | np.bool_):
+        return float(value)
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in _FLAG_WORDS:
+            return _FLAG_WORDS[word]
+        value = word.removesuffix(".0")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number in (0.0, 1.0) else None
+
+
+def _filled(column: pd.Series) -> pd.Series:
+    """Whether each cell holds something: not empty, blank text, ``None``, NaN or NA."""
+    return column.map(lambda v: bool(v.strip()) if isinstance(v, str) else bool(pd.notna(v)))
 
 
 def flag_values(column: pd.Series) -> np.ndarray | None:
     """A column of presence flags as 1/0 (NaN where empty), or ``None`` when it is not one.
 
-    A flag column holds only the words yes/no, y/n or true/false (any letter case), or
-    booleans: a CSV's ``True``/``False`` reached the labels as 1/0 while ``yes``/``no``
-    were "no numeric grade in any record".
+    A flag column holds the words yes/no, y/n or true/false (any letter case; also
+    ``ja``/``nee``, ``oui``/``non``, ``sí``/``no``, ``có``/``không``, ``positive``/
+    ``negative``, ``present``/``absent``, ``barren``: :data:`_FLAG_WORDS`), or booleans,
+    with 0s and 1s beside them: a CSV's ``True``/``False`` reached the labels as 1/0 while
+    ``yes``/``no`` were "no numeric grade in any record", and a ``barren`` or ``nee``
+    beside 1s and 0s was read as missing, so that (without a threshold, where every
+    record is a positive) a barren site was a positive.
     """
     if pd.api.types.is_bool_dtype(column.dtype):
         return column.to_numpy("f8")
     if pd.api.types.is_numeric_dtype(column.dtype) or column.dtype.kind == "M":
         return None
-    words = column.map(lambda v: v.strip().lower() if isinstance(v, str) else v)
-    present = words.notna() & (words != "")
-    if not present.any() or not all(isinstance(v, (str, bool, np.bool_)) and
-                                    str(v).lower() in _FLAG_WORDS
-                                    for v in words[present]):
+    present = _filled(column)
+    if not present.any():
         return None
-    return np.array([_FLAG_WORDS[str(v).lower()] if ok else np.nan
-                     for v, ok in zip(words, present, strict=True)], "f8")
+    read = [_flag_word(v) for v in column[present]]
+    worded = any(isinstance(v, bool | np.bool_) or
+                 (isinstance(v, str) and v.strip().lower() in _FLAG_WORDS)
+                 for v in column[present])
+    if any(r is None for r in read) or not worded:  # (0s and 1s alone: numbers)
+        return None
+    out = np.full(len(column), np.nan)
+    out[present.to_numpy(bool)] = np.asarray(read, "f8")
+    return out
+
+
+_WORD = re.compile(r"[^\d]*[^\W\d_][^\d]*")
+"""A cell of words, no digit (``deposit``, ``past producer``)."""
+
+
+def _refuse_words(column: pd.Series, name: str, path: Path, numbers: np.ndarray,
+                  what: str) -> None:
+    """Refuse a grade column whose every filled cell is a word (``deposit``, ``barren``,
+    ``prospect``, ``past producer``: a status column, not grades nor a yes/no flag).
+    Each was read as a missing grade, with a warning that a record without a grade is
+    never a positive; without a threshold every record is one, so the barren sites and
+    the prospects were positives beside the deposits without a word, and with one the
+    job stopped at "no numeric grade". Detection limits (``n.d.``, ``<0.5``) and
+    cells saying no value (``n/a``) are grades of a kind and are left to the grade
+    reader."""
+    from prospect.io.points import _LIMIT, _NO_VALUE
+
+    if pd.api.types.is_numeric_dtype(column.dtype) or column.dtype.kind == "M":
+        return
+    text = column.map(lambda v: v.strip() if isinstance(v, str) else v)
+    filled = _filled(column)
+    if not filled.any():
+        return
+    cells = text[filled]
+    if not all(isinstance(v, str) and _WORD.fullmatch(v) and not _LIMIT.fullmatch(v)
+               and not _NO_VALUE.fullmatch(v) for v in cells):
+        return
+    kinds = Counter(v.lower() for v in cells)
+    shown = ", ".join(f"{word!r} ({n})" for word, n in kinds.most_common(6))
+    at = np.flatnonzero(filled.to_numpy(bool))
+    first = ", ".join(str(int(numbers[i])) for i in at[:3]) + (", ..." if at.size > 3 else "")
+    raise DataError(
+        f"{path}: the grade column {name!r} (model.labels.value_column) holds words, not "
+        f"grades nor a yes/no flag: {shown}{', ...' if len(kinds) > 6 else ''} ({what}"
+        f"{'s' if at.size > 1 else ''} {first}); which of them are occurrences to train "
+        "on cannot be told, and read as grades they are all missing (without a threshold "
+        "every record, a barren one too, would be a positive): add a column of 1 for the "
+        "kinds to train on and 0 for the others (or yes/no, positive/negative) and give it "
+        "as value_column with 'threshold: 1', or leave value_column out if every record "
+        "is an occurrence")
 
 
 def _polygon_cells(geom: Any, grid: RegionGrid) -> tuple[np.ndarray, np.ndarray]:
