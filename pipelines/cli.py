@@ -39,6 +39,7 @@ from pipelines.faults import (
     os_error_line,
     stop_behind,
     stop_signals_interrupt,
+    terminal_gone_proof,
 )
 from prospect.errors import ProspectError
 from prospect.redact import redact
@@ -270,13 +271,48 @@ def _check_environment(args: list[str], err: Console) -> None:
     a ``PROSPECT_TASK_TIMEOUT`` of 400 digits was ``internal error: OverflowError`` after
     the cluster had started, and ``PROSPECT_DEBUG=true`` turned nothing on without a word.
     """
-    words = args[:args.index("--")] if "--" in args else args
-    if os.environ.get(_COMPLETE_VAR) or any(a in (*HELP_OPTIONS, "--version") for a in words):
+    if _runs_nothing(args):
         return
     from prospect.env import check_environment
 
     for note in check_environment():
         _say(err, f"warning: {escape(note)}")
+
+
+def _runs_nothing(args: list[str]) -> bool:
+    """Whether ``args`` ask for help or the version, or the shell completes the line:
+    nothing of a command runs, so nothing it needs is checked."""
+    words = args[:args.index("--")] if "--" in args else args
+    return bool(os.environ.get(_COMPLETE_VAR)) or \
+        any(a in (*HELP_OPTIONS, "--version") for a in words)
+
+
+def _refuse_removed_working_folder(args: list[str]) -> None:
+    """Refuse to run a command from a working folder that no longer exists (exit 2, one
+    line naming it), before anything reads a path.
+
+    A shell left in a folder another shell or a clean-up script removed (or moved) runs
+    commands there: a relative path given to a command was "error: No such file or
+    directory" (exit 74, as if a disk had failed), and a job whose paths were all absolute
+    failed as its local cluster started, "the local dask cluster did not start:
+    FileNotFoundError ...; check the dask settings", which had nothing to do with it (the
+    worker processes start in the working folder). ``--help`` and ``--version`` still
+    answer.
+    """
+    if _runs_nothing(args):
+        return
+    try:
+        os.getcwd()
+    except FileNotFoundError:
+        from prospect.errors import ConfigError
+
+        was = os.environ.get("PWD")
+        named = f" ({was})" if was and os.path.isabs(was) else ""
+        raise ConfigError(
+            f"the working folder{named} no longer exists: it was removed or moved after "
+            "this shell went into it, and commands read relative paths from it and start "
+            "their worker processes in it; cd to a folder that exists (e.g. cd ~), then "
+            "run the command again") from None
 
 
 def _refuse_repeated_options(args: list[str]) -> None:
@@ -499,8 +535,9 @@ def _output_closed_code(err: Console) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``prospect`` script; returns the exit code."""
     _fill_closed_descriptors()
-    # what each output option named, until its error is printed
-    with named_outputs(), closed_output_stops() as closed:
+    # what each output option named, until its error is printed; a terminal that closes
+    # (a command left in the background of a shell that exits) ends no command
+    with named_outputs(), closed_output_stops() as closed, terminal_gone_proof():
         err = Console(stderr=True, highlight=False)
         try:
             code = _main(argv, err, closed)
@@ -580,6 +617,7 @@ def _main(argv: list[str] | None, err: Console, closed: threading.Event) -> int:
         with stop_signals_interrupt() as stop:
             _register()  # the command modules' imports: a stop here is one line too
             _refuse_windows_line_ends(args)
+            _refuse_removed_working_folder(args)
             _refuse_missing_command(args)
             _refuse_repeated_options(args)
             _refuse_options_as_values(args)

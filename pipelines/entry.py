@@ -2,9 +2,10 @@
 
 Loading the command line (typer, rich, the command modules) takes about half a second. A
 stop request in that time (Ctrl-C, or the SIGTERM or SIGHUP that batch systems, ``timeout``
-and a closed terminal send) gave a ``KeyboardInterrupt`` traceback or ended the process
-without a word; here it is the one line any stopped command prints. From the command's own
-start on, :func:`pipelines.faults.stop_signals_interrupt` takes over.
+and a closed terminal send: any of :data:`STOP_SIGNALS`) gave a ``KeyboardInterrupt``
+traceback or ended the process without a word; here it is the one line any stopped
+command prints. From the command's own start on,
+:func:`pipelines.faults.stop_signals_interrupt` takes over.
 """
 
 from __future__ import annotations
@@ -15,9 +16,32 @@ import signal
 import sys
 from types import FrameType
 
-__all__ = ["exit_code", "main"]
+__all__ = ["STOP_SIGNALS", "exit_code", "main", "stopped_how"]
 
-_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2,
+                signal.SIGXCPU)
+"""The signals that stop a command cleanly: Ctrl-C; what batch systems, containers,
+``timeout`` and a closed terminal send; the early warnings a batch system sends ahead of
+its stop when asked (``sbatch --signal=USR1@120``, ``qsub -notify``); and the soft CPU-time
+limit's (``ulimit -S -t``, a login node's limits, PBS ``pcput``). Python's default for each
+but SIGINT ends the process at once: no line, the stage left ``running``."""
+
+_CAUSES = {
+    signal.SIGUSR1: "a batch system's early warning: sbatch --signal, qsub -notify",
+    signal.SIGUSR2: "a batch system's early warning: sbatch --signal, qsub -notify",
+    signal.SIGXCPU: "the CPU-time limit, ulimit -t, was reached",
+}
+"""What sent a stop signal whose name says nothing to most users."""
+
+
+def stopped_how(signum: int | None) -> str:
+    """How a command the stop signal ``signum`` ended is said: "interrupted" (Ctrl-C),
+    "stopped by SIGTERM", "stopped by SIGXCPU (the CPU-time limit, ...)"."""
+    if signum in (None, signal.SIGINT):
+        return "interrupted"
+    name = signal.Signals(signum).name
+    cause = _CAUSES.get(signal.Signals(signum))
+    return f"stopped by {name} ({cause})" if cause else f"stopped by {name}"
 
 
 class _EarlyStop(KeyboardInterrupt):
@@ -33,7 +57,7 @@ def _stop(signum: int, frame: FrameType | None) -> None:
 def main() -> int:
     """Load the command line with stop signals answered, then run it."""
     previous = {}
-    for signum in _SIGNALS:  # one ignored (nohup) or handled by someone else stays so
+    for signum in STOP_SIGNALS:  # one ignored (nohup) or handled by someone else stays so
         if signal.getsignal(signum) in (signal.SIG_DFL, signal.default_int_handler):
             previous[signum] = signal.signal(signum, _stop)
     try:
@@ -42,9 +66,8 @@ def main() -> int:
         for signum in previous:
             signal.signal(signum, signal.SIG_IGN)  # unwinding: a second signal waits
         number = getattr(exc, "signum", signal.SIGINT)
-        how = ("interrupted" if number == signal.SIGINT
-               else f"stopped by {signal.Signals(number).name}")
-        sys.stderr.write(f"{how}; it did not finish; run the same command again\n")
+        sys.stderr.write(f"{stopped_how(number)}; it did not finish; run the same command "
+                         "again\n")
         return 128 + number
     finally:
         for signum, handler in previous.items():

@@ -24,6 +24,7 @@ from pathlib import Path
 from types import CodeType, FrameType
 from typing import Any
 
+from pipelines.entry import STOP_SIGNALS, stopped_how
 from prospect.errors import OutputWriteError, ProspectError, StageError
 from prospect.io.files import target_of
 
@@ -64,12 +65,9 @@ __all__ = [
     "terminal_gone_proof",
 ]
 
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-"""Ctrl-C, and what batch systems, containers, ``timeout`` and a closed terminal send."""
-
-
 class Stopped(KeyboardInterrupt):
-    """The process was asked to stop by ``signum`` (SIGINT, SIGTERM, SIGHUP).
+    """The process was asked to stop by ``signum`` (SIGINT, SIGTERM, SIGHUP, ...:
+    :data:`~pipelines.entry.STOP_SIGNALS`).
 
     A :class:`KeyboardInterrupt`, so a stop request unwinds exactly like Ctrl-C: every
     ``with`` block closes (the embedded cluster, staged writes, the output lock) and the
@@ -147,7 +145,7 @@ def say_stop_after(error: BaseException, stop: Stopped) -> None:
             or not isinstance(error.args[0], str):
         return
     how = ("interrupted (Ctrl-C)" if stop.signum == signal.SIGINT
-           else f"stopped by {signal.Signals(stop.signum).name}")
+           else stopped_how(stop.signum))
     error.args = (f"{error.args[0]}\n{how} as the job was ending on this error, which the "
                   "exit code reports; completed work is kept",)
 
@@ -191,17 +189,17 @@ class StopRequest:
 
     def line(self) -> str:
         """What the user is told: what stopped the command, what is kept, what to do."""
-        how = ("interrupted" if self.signum in (None, signal.SIGINT)
-               else f"stopped by {signal.Signals(self.signum).name}")
         note = _STOP_NOTE.get()
-        return f"{how}; {note[0] if note is not None else STOP_NOTE}"
+        return f"{stopped_how(self.signum)}; {note[0] if note is not None else STOP_NOTE}"
 
 
 @contextmanager
 def stop_signals_interrupt() -> Iterator[StopRequest]:
-    """Within the block, SIGINT, SIGTERM and SIGHUP raise :class:`Stopped` in the main thread.
+    """Within the block, SIGINT, SIGTERM, SIGHUP and the other
+    :data:`~pipelines.entry.STOP_SIGNALS` raise :class:`Stopped` in the main thread.
 
-    Python's default for SIGTERM and SIGHUP ends the process at once: no message, the
+    Python's default for SIGTERM and SIGHUP (and for a batch system's SIGUSR1 or SIGUSR2
+    warning, and the CPU-time limit's SIGXCPU) ends the process at once: no message, the
     manifest left saying ``running``, the embedded cluster's processes torn down without a
     word. The signal is kept in the :class:`StopRequest` yielded, since the command-line
     framework turns the exception into a bare exit code. The first signal raises; later
@@ -228,7 +226,10 @@ def stop_signals_interrupt() -> Iterator[StopRequest]:
         yield request
     finally:
         for signum, handler in previous.items():
-            signal.signal(signum, handler)
+            # the kernel sends SIGXCPU again each second past the soft limit: one more as
+            # the process exits would end it with a core dump, its line said and code lost
+            repeats = signum == request.signum == signal.SIGXCPU
+            signal.signal(signum, signal.SIG_IGN if repeats else handler)
 
 
 _CATCHABLE = tuple(sorted(set(signal.Signals) - {signal.SIGKILL, signal.SIGSTOP}))
@@ -342,7 +343,9 @@ def hangup_proof_tracker() -> None:
         return
     from multiprocessing import resource_tracker
 
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGHUP})
+    # and a batch system's warnings, sent to every process of the job (sbatch --signal)
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGHUP, signal.SIGUSR1,
+                                                    signal.SIGUSR2})
     try:
         resource_tracker.ensure_running()
     finally:
@@ -391,9 +394,28 @@ class _TerminalStream:
         return getattr(self._stream, name)
 
 
+def _terminal_gone(fd: int) -> bool:
+    """Whether ``fd`` is a terminal that hung up before the command began.
+
+    ``isatty`` is false for it (the terminal's settings cannot be read): a command a
+    background script started after its shell had exited (``./all-regions.sh &``,
+    ``disown``, then the ``ssh`` session ends) was taken for one writing to a file, and
+    its first line ended it (``EIO``, exit 74, its work never begun).
+    """
+    import termios
+
+    try:
+        termios.tcgetattr(fd)
+    except termios.error as exc:
+        return bool(exc.args and exc.args[0] in (errno.EIO, errno.ENXIO))
+    except (OSError, ValueError):
+        return False
+    return False
+
+
 @contextmanager
 def terminal_gone_proof() -> Iterator[None]:
-    """Within the block, a terminal that goes away does not end the job.
+    """Within the block, a terminal that goes away does not end the job (or command).
 
     A job started in the background of a shell and left there (``prospect run JOB -o
     OUT &`` then ``disown``, or ``setsid``; an ``ssh`` session whose job outlives it) keeps
@@ -404,17 +426,23 @@ def terminal_gone_proof() -> Iterator[None]:
     that were terminals as the block began are written through a guard that sends them to
     ``/dev/null`` once the terminal is gone; the job finishes, and its manifest says how.
     Any other error writing them (a log file's full disk, a closed pipe) is raised as
-    before.
+    before. The command line enters it for every command (:func:`pipelines.cli.main`): a
+    command's own lines before or after its work (a note, a summary, a table) met the
+    terminal gone just as a job's did, and its work was lost or said as failed (exit 74).
+    Entered again inside, it guards nothing twice. A terminal already gone as the block
+    begins (a script in the background starting its next command) is guarded as well
+    (:func:`_terminal_gone`).
     """
     swapped: dict[str, tuple[Any, _TerminalStream]] = {}
     for name in ("stdout", "stderr"):
         stream = getattr(sys, name)
+        if isinstance(stream, _TerminalStream):  # guarded already (the command's block)
+            continue
         try:
             fd = stream.fileno()
-            terminal = os.isatty(fd)
         except (AttributeError, OSError, ValueError):  # captured, closed: left as it is
             continue
-        if terminal:
+        if os.isatty(fd) or _terminal_gone(fd):
             guard = _TerminalStream(stream, fd)
             swapped[name] = (stream, guard)
             setattr(sys, name, guard)
@@ -422,6 +450,8 @@ def terminal_gone_proof() -> Iterator[None]:
         yield
     finally:
         for name, (stream, guard) in swapped.items():
+            with contextlib.suppress(OSError, ValueError):  # what print() left buffered
+                guard.flush()  # goes while the guard stands; another error: said at exit
             if getattr(sys, name) is guard:
                 setattr(sys, name, stream)
 

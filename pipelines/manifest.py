@@ -41,7 +41,8 @@ from prospect.nonfinite import NON_FINITE_KEY, restore_non_finite, strict_docume
 from prospect.redact import redact_tree
 from prospect.versions import library_versions
 
-__all__ = ["DAMAGED_MANIFEST", "Manifest", "keep_damaged", "library_versions"]
+__all__ = ["DAMAGED_MANIFEST", "Manifest", "changed_while_running", "keep_damaged",
+           "library_versions"]
 
 
 
@@ -74,6 +75,34 @@ def _file_unchanged(record: dict[str, Any], base: Path | None = None) -> bool:
             st.st_ctime_ns == record.get("ctime_ns", st.st_ctime_ns):
         return True
     return path.is_file() and file_sha256(path) == record.get("sha256")
+
+
+def changed_while_running(files: dict[str, str], since_ns: int, *,
+                          out_dir: Path) -> tuple[str, Path, int] | None:
+    """The first input file of a stage (label -> path) that changed after ``since_ns``
+    (the stage's start, ``time.time_ns()``): its label, path and change time; ``None``
+    when none did. Files inside ``out_dir`` (what the job itself writes) and remote
+    inputs are not looked at.
+
+    A stage's input records are taken as it is recorded, at its end: a source file
+    replaced while the stage read it (a colleague's corrected export saved over it, a
+    sync tool, a download again) was recorded with its new checksum, so the next run took
+    the stage as finished on the file as it is, and kept a cube read from the file as it
+    was, or from both, without a word. The change time (ctime) moves with every write and
+    every file renamed into place, whatever mtime a tool keeps (``cp -p``, ``rsync -t``).
+    """
+    out = Path(out_dir).resolve()
+    for label, value in files.items():
+        path = Path(value)
+        try:
+            if out in path.resolve().parents:
+                continue
+            changed = path.stat().st_ctime_ns
+        except (OSError, ValueError):  # a URL, a file gone: the record says so
+            continue
+        if changed > since_ns:
+            return label, path, changed
+    return None
 
 
 MANIFEST_FORMAT = 1

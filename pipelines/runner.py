@@ -7,6 +7,7 @@ import datetime as dt
 import errno
 import math
 import os
+import time
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -51,7 +52,7 @@ from pipelines.faults import (
     terminal_gone_proof,
 )
 from pipelines.lock import check_held, cube_lock, lock_on_workers, output_lock
-from pipelines.manifest import Manifest, other_job
+from pipelines.manifest import Manifest, changed_while_running, other_job
 from pipelines.progress import StageMonitor
 from pipelines.stages import STAGE_ORDER, get_stage
 from pipelines.stages.screen import has_work as screen_has_work
@@ -417,7 +418,9 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
                 with data_warnings("warning: ") as noted, monitor, watch, signal_handlers_kept():
                     for line in manifest.stale_before(name, running=stages, order=STAGE_ORDER):
                         warnings.warn(line, DataWarning, stacklevel=1)
+                    began = time.time_ns()
                     result = timed(name, get_stage(name), ctx)
+                _refuse_inputs_changed(ctx, name, result, began)
                 result.notes.extend(noted)
                 if noted:
                     result.metrics["data_warnings"] = len(noted)
@@ -771,6 +774,33 @@ def _recorded_damage(manifest: Manifest, what: str, owner: str) -> StageError:
         manifest.write()
     return StageError(f"{what}; the {owner} stage made it: run 'prospect {owner}' (or "
                       "'prospect run') to recompute it")
+
+
+def _refuse_inputs_changed(ctx: RunContext, name: str, result: StageResult,
+                           began: int) -> None:
+    """Fail stage ``name`` when one of its input files changed while it ran
+    (:func:`pipelines.manifest.changed_while_running`): what it made may mix the file as
+    it was and as it is, and its record would have called it finished on the file as it
+    is now. Failed, it runs again on the next run, from the file as it is then.
+
+    Raises
+    ------
+    StageError
+        Naming the file, when it changed and when the stage began.
+    """
+    found = changed_while_running(result.inputs, began, out_dir=ctx.out_dir)
+    if found is None:
+        return
+    label, path, changed = found
+
+    def clock(ns: int) -> str:
+        return dt.datetime.fromtimestamp(ns / 1e9, dt.UTC).strftime("%H:%M:%S UTC")
+
+    raise StageError(
+        f"stage {name}: input {label} ({path}) changed while the stage ran (at "
+        f"{clock(changed)}; the stage began at {clock(began)}), so what it made may mix the "
+        "file as it was and as it is; nothing of it is taken as finished. Leave the job's "
+        "input files alone while it runs, then run the same command again")
 
 
 def _rebuild_cube(ctx: RunContext, cube: Path) -> None:

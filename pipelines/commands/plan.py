@@ -16,6 +16,7 @@ from pipelines.commands._common import (
     examples,
     json_text,
     literal,
+    names_output_folder,
     out_path,
     table_console,
     threads_at_most,
@@ -39,7 +40,8 @@ def plan(
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
     out: Annotated[Path | None, typer.Option(
         "-o", "--out", help="The job's output folder: a STAC search an earlier run saved "
-        "there is planned from its items (nothing is written).", parser=out_path)] = None,
+        "there is planned from its items (nothing is written).", parser=out_path,
+        callback=names_output_folder)] = None,
 ) -> None:
     """Plan a job without computing it: chunk and task counts, cube size, memory per worker."""
     from pipelines.plan import format_bytes, plan_job, refuse_too_many_folds
