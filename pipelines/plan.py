@@ -963,6 +963,11 @@ def _region_blocks(grid: RegionGrid, edge: float) -> int:
     return (math.floor(span_x / edge) + 1) * (math.floor(span_y / edge) + 1)
 
 
+def _plural(unit: str) -> str:
+    """``metre`` -> ``metres``, ``US survey foot`` -> ``US survey feet``."""
+    return unit[:-4] + "feet" if unit.endswith("foot") else f"{unit}s"
+
+
 def refuse_too_many_folds(job: JobConfig, grid: RegionGrid, occurrences: Any = None,
                           job_path: Path | None = None) -> None:
     """Refuse ``model.cv.n_splits`` above what the labels and the region can fill, before
@@ -990,17 +995,21 @@ def refuse_too_many_folds(job: JobConfig, grid: RegionGrid, occurrences: Any = N
     from prospect.io.points import source_options
     from prospect.models.cv import assign_blocks, refuse_unfilled_folds
     from prospect.models.labels import grade_positives, read_occurrences, snap_points
-    from prospect.models.training import labels_source
+    from prospect.models.training import labels_source, refuse_subcell_blocks
 
     n = cfg.cv.n_splits
     where = f"{job_path}: " if job_path is not None else ""
     key = f"key 'model.cv.n_splits' = {n}"
     edge = cfg.cv.block_size
+    try:  # a block under one cell is a random split reported as spatial (round 27)
+        refuse_subcell_blocks(edge, resolution=grid.resolution, unit=grid.unit)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}{exc}") from None
     room = _region_blocks(grid, float(edge)) if edge != "auto" else n
     if room < n:
         raise ConfigError(
             f"{where}{key} is more than the {room} spatial "
-            f"block(s) of {float(edge):g} CRS units (model.cv.block_size) that region "
+            f"block(s) of {float(edge):g} {_plural(grid.unit)} (model.cv.block_size) that region "
             f"{grid.name!r} ({grid.shape[1]} x {grid.shape[0]} cells of {grid.resolution:g}) "
             f"can hold; lower model.cv.block_size or model.cv.n_splits")
     lab = cfg.labels

@@ -214,15 +214,17 @@ def test_the_clock_set_back_between_runs_resumes_and_rewrites_the_same_bytes(
 
 @pytest.mark.slow
 @pytest.mark.cluster
+@pytest.mark.parametrize("signame", ["TERM", "USR1"])
 def test_a_stop_sent_to_the_batch_script_stops_the_run_cleanly(
-        finished, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        finished, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, signame: str) -> None:
     """``cluster/prospect-job.sbatch`` on a real single-node SLURM, stopped the way a
     time limit warning (``--signal=B:TERM@120``) or ``scancel --batch --signal=TERM``
     stops it: the signal reaches the batch shell only. Bash died (or went on) without
     passing it on, its clean-up took the dask scheduler and workers away from a run
     still computing, and the run never said it stopped nor recorded a stage
     ``interrupted``. The script passes the stop on now and waits: one line, the stage
-    interrupted (the same command resumes), then the workers and scheduler go."""
+    interrupted (the same command resumes), then the workers and scheduler go. SIGUSR1
+    (``--signal=B:USR1@120``, round 27) killed bash by default: it is passed on too."""
     import os
     import sys
     import tempfile
@@ -259,13 +261,14 @@ def test_a_stop_sent_to_the_batch_script_stops_the_run_cleanly(
             assert time.monotonic() < deadline, "the run did not start"
             time.sleep(0.1)
         time.sleep(0.5)  # a stage under way
-        slurm.cmd("scancel", "--batch", "--signal=TERM", job_id)
+        slurm.cmd("scancel", "--batch", f"--signal={signame}", job_id)
         while job_id in slurm.jobs():
             assert time.monotonic() < deadline, "the batch job did not end"
             time.sleep(0.3)
         text = log.read_text()
-        assert "stopped by SIGTERM; completed work is kept, run the same command again " \
-               "to resume" in text, text[-3000:]
+        assert f"stopped by SIG{signame}" in text, text[-3000:]
+        assert "completed work is kept, run the same command again to resume" in text, \
+            text[-3000:]
         assert "Traceback" not in text, text[-3000:]
         assert slurm.job_state(job_id) != "COMPLETED"
         stages = json.loads((out / "manifest.json").read_text())["stages"]

@@ -53,3 +53,30 @@ def test_a_custom_formula_may_read_thermal_radiance() -> None:
     out = compute_indices(_tm_scene("W m-2 sr-1 um-1", "toa_radiance", 9.5), [],
                           sensor="landsat5", custom={"RAD_RATIO": "S1 / T"})
     np.testing.assert_allclose(out["RAD_RATIO"].values, 0.2 / 9.5, rtol=1e-5)
+
+
+# -- prospect plan refuses CV blocks under one cell (models' hand-over) -------------------
+
+
+def test_plan_refuses_a_block_smaller_than_a_cell(sandbox, cli) -> None:
+    """``model.cv.block_size: 0.05`` (degrees, on a grid of 10 m cells) makes every cell a
+    block of its own, a random split reported as spatial: the train stage refuses it
+    (round 27's models case); ``prospect plan`` now does too, before anything runs, and
+    says the grid's unit where it said "CRS units"."""
+    from .test_configs_round12b import _folds_job
+
+    _folds_job(sandbox, threshold=200, block_size=0.05)
+    result = cli("plan", sandbox.job_path)
+    assert result.code == 2, result.err[-3000:]
+    assert "job.yaml" in result.err and "'model.cv.block_size' = 0.05" in result.err
+    assert "smaller than one cell of the grid" in result.err
+    assert "Traceback" not in result.err
+
+
+def test_plan_says_the_grids_unit_of_blocks_the_region_cannot_hold(sandbox, cli) -> None:
+    from .test_configs_round12b import _folds_job
+
+    _folds_job(sandbox, threshold=200, n_splits=3, block_size=1000.0)
+    result = cli("plan", sandbox.job_path)
+    assert result.code == 2, result.err[-3000:]
+    assert "block(s) of 1000 metres (model.cv.block_size)" in " ".join(result.err.split())
