@@ -1025,18 +1025,72 @@ def check_lossy(path: str, info: RasterInfo, source: RasterSource, told: set[str
         f"if they must be exact, {fix}"), stacklevel=3)
 
 
+def _band_key(text: str) -> str:
+    """A band's name or description as :func:`_check_band_order` compares them: lower
+    case, each run of other characters than letters and digits one ``_``
+    (``Total magnetic intensity`` and ``total_magnetic_intensity`` are one band)."""
+    return re.sub(r"[^0-9a-z]+", "_", text.strip().lower()).strip("_")
+
+
 def _check_band_order(path: str, names: list[str],
                       descriptions: tuple[str | None, ...]) -> None:
-    """Refuse ``band_names`` that are the file's own band descriptions in another order
-    (each band would take another's name: red read as near-infrared)."""
-    own = [(d or "").strip() for d in descriptions]
-    if len(own) != len(names) or not all(own):
+    """Refuse ``band_names`` that give a band the name the file gives another band (its
+    band descriptions, compared by :func:`_band_key`): each such band would be read as
+    the other (red read as near-infrared, gravity as magnetics).
+
+    All names the file's descriptions in another order was refused; a name that is
+    another band's description beside names the file does not use (``[gravity,
+    magnetics, thorium]`` over bands described ``magnetics, gravity, potassium``), or
+    with bands the file leaves undescribed, was read so without a word."""
+    own = [_band_key(d or "") for d in descriptions]
+    keys = [_band_key(n) for n in names]
+    if len(own) != len(names):
         return
-    if sorted(n.lower() for n in names) == sorted(d.lower() for d in own) and \
-            [n.lower() for n in names] != [d.lower() for d in own]:
+    at = {key: i for i, key in enumerate(own) if key}
+    crossed = [(i, at[key]) for i, key in enumerate(keys)
+               if key in at and at[key] != i and key != own[i]]
+    if not crossed:
+        return
+    i, j = crossed[0]
+    shown = ", ".join(d.strip() if d and d.strip() else "(none)" for d in descriptions)
+    raise DataError(
+        f"{path}: 'band_names' are [{', '.join(names)}], but the file names its bands "
+        f"[{shown}] in that order: band {i + 1} would be named {names[i]!r}, the file's "
+        f"name of band {j + 1}; list band_names in the file's order")
+
+
+def _file_names(path: str, band: int, info: RasterInfo | None) -> set[str]:
+    """The names a file gives the band it is read for (:func:`_band_key`): its name
+    without the suffix, and the band's description."""
+    names = {_band_key(Path(path).name.split(".")[0])}
+    if info is not None and band <= len(info.descriptions):
+        names.add(_band_key(info.descriptions[band - 1] or ""))
+    return names - {""}
+
+
+def _check_files_crossed(source: RasterSource, files: dict[str, tuple[str, int]],
+                         infos: dict[str, RasterInfo]) -> None:
+    """Refuse ``bands:`` that give a variable the file of another: a variable named as
+    another variable's file is (by its name or its band's description, compared by
+    :func:`_band_key`) and not as its own. ``bands: {magnetics: gravity.tif, gravity:
+    magnetics.tif}`` read each survey as the other, exit 0, without a word."""
+    named = {var: _file_names(path, band, infos.get(path))
+             for var, (path, band) in files.items()}
+    for var in files:
+        key = _band_key(var)
+        if key in named[var]:
+            continue
+        other = next((w for w in files if w != var and key in named[w]), None)
+        if other is None:
+            continue
+        mine, theirs = files[var][0], files[other][0]
+        if mine == theirs:
+            continue
         raise DataError(
-            f"{path}: 'band_names' are [{', '.join(names)}], but the file names its bands "
-            f"[{', '.join(own)}] in that order; list band_names in the file's order")
+            f"source {source.name!r}: 'bands:' gives {var!r} the file {Path(mine).name}, "
+            f"but {Path(theirs).name}, given to {other!r}, is named as {var!r} (by its "
+            "name or its band's description), so each would be read as the other; give "
+            f"each variable its own file ({var}: {Path(theirs).name})")
 
 
 def file_coefficients(source: RasterSource, info: RasterInfo, band: int,
@@ -1288,6 +1342,8 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
             check_same_quantity(source.name, var, quantity, path, first_quantity)
             if quantity:
                 quantities[var] = quantity
+        if not scene.multiband:
+            _check_files_crossed(source, scene.files, infos)
         headers.extend(infos.values())
         if mask is not None:  # what a mask without product metadata can show
             check_scene_mask(mask, {v: infos[p] for v, (p, _) in scene.files.items()}, grid,

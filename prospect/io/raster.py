@@ -424,7 +424,7 @@ def sample_band(path: str, band: int, *, cells: int = SAMPLE_CELLS
                                                 block[-1, -1]])
             corners = np.array([src.read(band, window=Window(c, r, 1, 1))[0, 0]
                                 for r, c in ((0, 0), (0, w - 1), (h - 1, 0), (h - 1, w - 1))])
-            if src.overviews(band):
+            if src.overviews(band) and not _stale_overviews(path, src.files):
                 f = np.sqrt(h * w / cells)
                 values = src.read(band, out_shape=(max(1, round(h / f)), max(1, round(w / f))))
                 return values.ravel(), corners
@@ -443,6 +443,28 @@ def sample_band(path: str, band: int, *, cells: int = SAMPLE_CELLS
     except (RasterioIOError, rasterio.errors.RasterioError) as exc:
         raise InputFileError(f"{path}: read failed while sampling band {band}: "
                              f"{gdal_reason(exc)}") from None
+
+
+def _stale_overviews(path: str, files: list[str]) -> str | None:
+    """The external overview file (``.ovr``) of ``path`` that is older than the file
+    itself, ``None`` where there is none: the file was rewritten after its overviews were
+    built (``gdaladdo -ro``, then the grid edited or re-exported), so they hold the old
+    values. :func:`sample_band` read such overviews, and the fill check's warnings (a
+    fill read as data, float32 merges) spoke of the old values, or of none where the new
+    file has a fill; the warp reads full resolution, so only the sample is concerned."""
+    try:
+        base = os.stat(path).st_mtime_ns
+    except OSError:
+        return None
+    for file in files or []:
+        if str(file).lower().endswith(".ovr") and os.path.abspath(file) != \
+                os.path.abspath(path):
+            try:
+                if os.stat(file).st_mtime_ns < base:
+                    return str(file)
+            except OSError:
+                continue
+    return None
 
 
 def _sample_masked(src: Any, band: int, cells: int) -> tuple[np.ndarray, np.ndarray]:
@@ -2170,12 +2192,112 @@ def _refuse_vrt_rescaled(where: str, band: int, shown: str, source: Any,
         "mosaic only files of one scale and offset")
 
 
+def _held_exactly(block: np.ndarray, dtype: str) -> np.ndarray:
+    """Where the values of ``block`` are held exactly by the integer ``dtype``."""
+    info = np.iinfo(dtype)
+    with np.errstate(invalid="ignore"):
+        if block.dtype.kind == "f":
+            return np.isfinite(block) & (block == np.round(block)) & \
+                (block >= info.min) & (block <= info.max)
+        return (block >= info.min) & (block <= info.max)
+
+
+def _refuse_vrt_narrowed(where: str, band: int, shown: str, source: Any, file: str,
+                         source_band: int, found: tuple[float | None, float, float, str],
+                         dtype: str) -> None:
+    """Refuse a VRT band of an integer type whose source copies its file's numbers as
+    they are (no ``ScaleRatio``, ``ScaleOffset`` or ``LUT``) from a band of a type the
+    VRT's cannot hold, where the file holds such a value (its cells scanned block by
+    block, its ``<NODATA>`` and own nodata left out): GDAL converts each value to the
+    VRT band's type, clamped to its range and rounded, without a word.
+
+    A VRT that GDAL before 3.7 built over an ``Int8`` file states ``dataType="Byte"``
+    (the signed bytes were then Byte with ``PIXELTYPE=SIGNEDBYTE``): read by a later GDAL,
+    every negative value became 0; a hand-written ``Byte`` band over ``UInt16`` counts
+    made every count past 255 into 255, and an ``Int16`` band over a float grid rounded
+    its values, exit 0 each.
+
+    Raises
+    ------
+    DataError
+        Naming the VRT, its band, the source, both types, a value that changes and what
+        GDAL reads of it, and the fix.
+    """
+    source_dtype = found[3]
+    if np.dtype(dtype).kind not in "iu" or np.can_cast(source_dtype, dtype) or any(
+            source.find(tag) is not None for tag in ("ScaleRatio", "ScaleOffset", "LUT")):
+        return
+    skipped = (source.findtext("NODATA") or "").strip()
+    dropped = [v for v in (found[0], _float_or_none(skipped)) if v is not None]
+    bad: float | None = None
+    try:
+        with rasterio.open(file) as part:
+            rect = _source_rect(source, part.width, part.height)
+            for _, win in part.block_windows(source_band):
+                try:
+                    win = win.intersection(rect)
+                except rasterio.errors.WindowError:
+                    continue  # a block outside the part of the file the VRT reads
+                block = part.read(source_band, window=win)
+                keep = ~_held_exactly(block, dtype)
+                if block.dtype.kind == "f":
+                    keep &= ~np.isnan(block)
+                for value in dropped:
+                    keep &= block != value
+                if keep.any():
+                    bad = float(block[keep].flat[0])
+                    break
+    except (RasterioIOError, rasterio.errors.RasterioError, ValueError):
+        return  # the read names a source that does not open
+    if bad is None:
+        return
+    info = np.iinfo(dtype)
+    read = min(max(math.floor(bad + 0.5), info.min), info.max) if math.isfinite(bad) \
+        else None
+    gdal_type = _GDAL_TYPE_NAMES.get(str(source_dtype), str(source_dtype))
+    whole = "" if np.dtype(source_dtype).kind in "iu" else ", whole numbers"
+    said = f"reads as {read}" if read is not None else "cannot read"
+    old_gdal = ("; a VRT built by GDAL before 3.7 over Int8 files says Byte"
+                if (str(source_dtype), dtype) == ("int8", "uint8") else "")
+    raise DataError(
+        f"{where}: band {band} is {_GDAL_TYPE_NAMES.get(dtype, dtype)}, but its source {shown} "
+        f"copies {gdal_type} values as they are, and GDAL converts each to the VRT band's "
+        f"type: the file holds {bad:g}, which GDAL {said} ({dtype} holds "
+        f"{info.min}..{info.max}{whole}), "
+        f"and would be ingested so; state the source's type in the VRTRasterBand "
+        f"(dataType=\"{gdal_type}\"{old_gdal}), or rebuild it (gdalbuildvrt -ot "
+        f"{gdal_type}), or read the file itself")
+
+
+def _source_rect(source: Any, width: int, height: int) -> Window:
+    """The window of its file a VRT source reads (its ``SrcRect``; the whole file where
+    it states none)."""
+    rect = source.find("SrcRect")
+    if rect is None:
+        return Window(0, 0, width, height)
+    x, y, w, h = (float(rect.get(k, "0")) for k in ("xOff", "yOff", "xSize", "ySize"))
+    return Window(math.floor(x), math.floor(y), math.ceil(w), math.ceil(h))
+
+
+def _float_or_none(text: str) -> float | None:
+    try:
+        return float(text) if text else None
+    except ValueError:
+        return None
+
+
+_GDAL_TYPE_NAMES = {"uint8": "Byte", "int8": "Int8", "uint16": "UInt16", "int16": "Int16",
+                    "uint32": "UInt32", "int32": "Int32", "uint64": "UInt64", "int64": "Int64",
+                    "float32": "Float32", "float64": "Float64"}
+"""GDAL's names of numpy's data types (as a VRT's ``dataType`` writes them)."""
+
+
 @dataclass(frozen=True)
 class _SourceHeader:
     """What :func:`_refuse_vrt_unmarked` needs of one source file's header."""
 
-    bands: tuple[tuple[float | None, float, float], ...]
-    """Each band's nodata, scale and offset."""
+    bands: tuple[tuple[float | None, float, float, str], ...]
+    """Each band's nodata, scale, offset and data type."""
     lossy: str
     lossy_error: float | None
     vrt: bool
@@ -2218,7 +2340,8 @@ def _remote_headers(where: str, files: list[str]) -> dict[str, _SourceHeader | N
             with rasterio.Env(**options), rasterio.open(file) as part:
                 codec, error = lossy_compression(part)
                 return _SourceHeader(
-                    bands=tuple(zip(part.nodatavals, part.scales, part.offsets, strict=True)),
+                    bands=tuple(zip(part.nodatavals, part.scales, part.offsets, part.dtypes,
+                                    strict=True)),
                     lossy=codec, lossy_error=error, vrt=part.driver == "VRT")
         except (RasterioIOError, rasterio.errors.RasterioError):
             return None
@@ -2270,7 +2393,7 @@ def _refuse_vrt_unmarked(src: Any, path: Path | str, root: Any = None, *,
     where = f"{within}{path}"
     fix = ("state the band's no data (gdalbuildvrt -srcnodata <value> -vrtnodata <value>, "
            "or <NoDataValue>-9999</NoDataValue> in its VRTRasterBand)")
-    headers: dict[str, tuple[tuple[float | None, float, float], ...] | None] = {}
+    headers: dict[str, tuple[tuple[float | None, float, float, str], ...] | None] = {}
     fetched: dict[str, _SourceHeader | None] = {}
     if remote:  # a request each: opened together, not one after another
         fetched = _remote_headers(where, [
@@ -2280,8 +2403,9 @@ def _refuse_vrt_unmarked(src: Any, path: Path | str, root: Any = None, *,
             and (child.findtext("SourceFilename") or "").strip()
             and (child.findtext("UseMaskBand") or "").strip().lower() != "true"])
 
-    def source_header(file: str, band: int) -> tuple[float | None, float, float] | None:
-        """The source file's nodata, scale and offset of ``band`` (its header opened once)."""
+    def source_header(file: str, band: int) -> tuple[float | None, float, float, str] | None:
+        """The source file's nodata, scale, offset and data type of ``band`` (its header
+        opened once)."""
         if file not in headers and remote:
             peek = fetched.get(file)
             headers[file] = peek.bands if peek is not None else None
@@ -2297,7 +2421,7 @@ def _refuse_vrt_unmarked(src: Any, path: Path | str, root: Any = None, *,
                 try:
                     part = stack.enter_context(rasterio.open(file))
                     headers[file] = tuple(zip(part.nodatavals, part.scales, part.offsets,
-                                              strict=True))
+                                              part.dtypes, strict=True))
                 except (RasterioIOError, rasterio.errors.RasterioError):
                     headers[file] = None
                 if headers[file] is not None and lossy is not None:
@@ -2347,10 +2471,14 @@ def _refuse_vrt_unmarked(src: Any, path: Path | str, root: Any = None, *,
             if (child.findtext("UseMaskBand") or "").strip().lower() == "true" or \
                     child.find("SourceFilename") is None or not shown:
                 continue
-            found = source_header(_vrt_source_name(path, child.find("SourceFilename")), sb)
+            file = _vrt_source_name(path, child.find("SourceFilename"))
+            found = source_header(file, sb)
             if found is None:
                 continue
-            _refuse_vrt_rescaled(where, band, shown, child, found[1:], (scale, offset))
+            _refuse_vrt_rescaled(where, band, shown, child, found[1:3], (scale, offset))
+            if not remote:  # a scan of the source's cells: local files only
+                _refuse_vrt_narrowed(where, band, shown, child, file, sb, found,
+                                     src.dtypes[band - 1])
             if found[0] is None:
                 continue
             own = found[0]
@@ -3225,6 +3353,34 @@ def _check_vrt_sources(path: Path) -> Any:
     return root
 
 
+def _refuse_vrt_source_band(root: Any, path: Path | str) -> None:
+    """Refuse a local VRT that GDAL did not open because a source names a band its file
+    lacks (``<SourceBand>3</SourceBand>`` of a one-band file, or 0): GDAL's "Illegal band
+    #" was said as a file "corrupt, truncated or not a raster", without the source, the
+    band it names or how many its file has. Only where the VRT failed to open (``root``
+    is its XML, from :func:`_check_vrt_sources`)."""
+    if root is None:
+        return
+    for band in root.iter("VRTRasterBand"):
+        for child in (c for c in band if c.tag.endswith("Source")):
+            element = child.find("SourceFilename")
+            text = (child.findtext("SourceBand") or "1").strip()
+            if element is None or not text.lstrip("-").isdigit():
+                continue  # a mask band (mask,1) or a source GDAL names otherwise
+            file = _vrt_source_name(path, element)
+            try:
+                with rasterio.open(file) as part:
+                    count = part.count
+            except (RasterioIOError, rasterio.errors.RasterioError):
+                continue
+            if not 1 <= int(text) <= count:
+                raise DataError(
+                    f"{path}: band {band.get('band', '?')}: its source "
+                    f"{(element.text or '').strip()} names <SourceBand>{text}</SourceBand>, "
+                    f"but that file has {count} band(s) (1..{count}); give the band of "
+                    "the file meant, or rebuild the VRT (gdalbuildvrt -b <n>)")
+
+
 def _local_head(path: Path | str, size: int) -> bytes | None:
     """The first ``size`` bytes of a local file, for a refusal to say what it is; ``None``
     for a ``/vsi`` or remote name, or a file that cannot be read."""
@@ -3689,22 +3845,46 @@ def _cf_flags(tags: dict[str, str]) -> tuple[str, tuple[tuple[int, str], ...]]:
 _RAT_VALUE, _RAT_NAME = 5, 2
 """A raster attribute table's field usages (GDAL's ``GFU_MinMax``, ``GFU_Name``)."""
 
+_RAT_VALUE_NAMES = frozenset({"value", "values", "val", "pixel_value", "pixelvalue"})
+"""Names of a raster attribute table's column of codes where its usage is generic, as
+ArcGIS, R's ``gdalraster`` and hand-written tables name it (QGIS reads ``VALUE`` so)."""
+
+
+def _rat_value_column(fields: dict[int, tuple[int, int, str]], *, binned: bool
+                      ) -> int | None:
+    """The index of a raster attribute table's column of codes: its ``GFU_MinMax``
+    column, else, where the table states no linear bins (``binned``, which GDAL reads
+    first), a number column of generic usage named ``Value`` (any case,
+    :data:`_RAT_VALUE_NAMES`), else ``None`` (codes are then the rows' bins or numbers).
+
+    A table of codes 1, 2, 3 whose ``Value`` column was written generic (usage 0) had
+    its names given to its row numbers 0, 1, 2: the cube's ``categories`` called code 1
+    by the name of code 2, without a word."""
+    value = next((i for i, (_, u, _) in fields.items() if u == _RAT_VALUE), None)
+    if value is None and not binned:
+        value = next((i for i, (t, u, n) in sorted(fields.items())
+                      if u == 0 and t in (0, 1) and n.strip().lower() in _RAT_VALUE_NAMES),
+                     None)
+    return value
+
 
 def _rat_classes(table: Any) -> tuple[tuple[int, str], ...]:
     """``(code, name)`` pairs of a raster attribute table (GDAL's XML of one): codes from
-    its value column (``GFU_MinMax``), else its linear bins (``Row0Min``, ``BinSize``), else
-    the row numbers; names from its name column (``GFU_Name``), else its first column of
-    text. Rows of a range of values (``GFU_Min``/``GFU_Max``) name no code: none."""
+    its value column (:func:`_rat_value_column`), else its linear bins (``Row0Min``,
+    ``BinSize``), else the row numbers; names from its name column (``GFU_Name``), else its
+    first column of text. Rows of a range of values (``GFU_Min``/``GFU_Max``) name no
+    code: none."""
     fields = {int(f.get("index", "-1")): (int(f.findtext("Type") or -1),
-                                          int(f.findtext("Usage") or -1))
+                                          int(f.findtext("Usage") or -1),
+                                          f.findtext("Name") or "")
               for f in table.findall("FieldDefn")}
-    value = next((i for i, (_, u) in fields.items() if u == _RAT_VALUE), None)
-    name = next((i for i, (_, u) in fields.items() if u == _RAT_NAME), None)
-    if name is None:
-        name = next((i for i, (t, _) in sorted(fields.items()) if t == 2), None)
-    if name is None or (value is None and any(u in (3, 4) for _, u in fields.values())):
-        return ()
     start, step = table.get("Row0Min"), table.get("BinSize")
+    value = _rat_value_column(fields, binned=bool(start and step))
+    name = next((i for i, (_, u, _) in fields.items() if u == _RAT_NAME), None)
+    if name is None:
+        name = next((i for i, (t, _, _) in sorted(fields.items()) if t == 2), None)
+    if name is None or (value is None and any(u in (3, 4) for _, u, _ in fields.values())):
+        return ()
     out = []
     for row in table.findall("Row"):
         cells = [c.text or "" for c in row.findall("F")]
@@ -3736,7 +3916,7 @@ def _class_names(src: Any, codes: tuple[str | None, ...]
     if src.driver in _CF_DRIVERS:  # CF's flag_values and flag_meanings
         flags = tuple(_cf_flags(src.tags(b))[1] for b in range(1, src.count + 1))
         return flags if any(flags) else ()
-    if not any(codes) and src.driver not in ("HFA", "KEA", "ENVI") and \
+    if not any(codes) and src.driver not in ("HFA", "KEA", "ENVI", "VRT") and \
             not any(str(f).lower().endswith(".aux.xml") for f in src.files or []):
         return ()
     try:
@@ -3757,6 +3937,50 @@ def _class_names(src: Any, codes: tuple[str | None, ...]
             found = tuple((i, n.strip()) for i, n in enumerate(names) if n.strip())
         out[at] = found
     return tuple(out) if any(out) else ()
+
+
+def _vrt_source_codes(src: Any, path: Path | str, codes: tuple[str | None, ...],
+                      classes: tuple[tuple[tuple[int, str], ...], ...]
+                      ) -> tuple[tuple[str | None, ...], tuple[tuple[tuple[int, str], ...], ...]]:
+    """``codes`` and ``classes`` of the VRT ``src`` with, for each band that states
+    neither, what its first source's band states (:func:`_coded_bands`,
+    :func:`_class_names`): a source that copies its file's numbers (no ``ScaleRatio``,
+    ``ScaleOffset`` or ``LUT``) gives the VRT its class codes.
+
+    ``gdalbuildvrt`` over a geology map whose class names sit in its ``.aux.xml`` (or
+    whose ``LAYER_TYPE`` is thematic) writes a VRT that states neither, and the VRT was
+    read by default as continuous values: codes 1..3 resampled into 1.5 and 2.5, exit 0,
+    without a word, where the map itself was refused as class codes. One source file is
+    opened per band at most."""
+    root = _vrt_xml(src, path)
+    if root is None:
+        return codes, classes
+    out_codes, out_classes = list(codes), list(classes) or [()] * src.count
+    for element in root.findall("VRTRasterBand"):
+        at = int(element.get("band", "0") or 0) - 1
+        if not 0 <= at < src.count or out_codes[at] or out_classes[at]:
+            continue
+        source = next((c for c in element if c.tag.endswith("Source")), None)
+        name = source.find("SourceFilename") if source is not None else None
+        if source is None or name is None or not (name.text or "").strip() or any(
+                source.find(tag) is not None for tag in ("ScaleRatio", "ScaleOffset", "LUT")):
+            continue
+        try:
+            band = int((source.findtext("SourceBand") or "1").strip())
+            with rasterio.open(_vrt_source_name(path, name)) as part:
+                if not 1 <= band <= part.count:
+                    continue
+                why = _coded_bands(part)[band - 1]
+                named = _class_names(part, _coded_bands(part))
+        except (ValueError, RasterioIOError, rasterio.errors.RasterioError):
+            continue
+        pairs = named[band - 1] if band <= len(named) else ()
+        shown = (name.text or "").strip()
+        if why:
+            out_codes[at] = f"{why} of its source {shown}"
+        if pairs:
+            out_classes[at] = pairs
+    return tuple(out_codes), (tuple(out_classes) if any(out_classes) else ())
 
 
 def _gdal_nodata(src: Any) -> dict[int, float]:
@@ -4084,6 +4308,36 @@ def _check_blocks(src: Any, path: Path | str, *, within: str = "") -> int:
         "raise PROSPECT_MAX_BLOCK_BYTES")
 
 
+_SUBDATASET_NAME = re.compile(
+    r"(?:^|[/\\])(NETCDF|HDF5|HDF4_SDS|HDF4_EOS|HDF4_GR|ZARR|GTIFF_DIR|NITF_IM|GPKG|PDF)"
+    r":(?:\"([^\"]+)\"|([^:]+)):(.+)$", re.IGNORECASE)
+"""GDAL's name of a dataset inside a file (``NETCDF:"heat.nc":heat``,
+``HDF5:"heat.h5"://heat``), as ``gdalinfo`` lists a file's subdatasets."""
+
+
+def _refuse_subdataset_name(path: Path | str) -> None:
+    """Refuse a raster path written as GDAL's name of a dataset inside a file
+    (``NETCDF:"heat.nc":heat``, as ``gdalinfo`` lists subdatasets and Prospect's own
+    messages write them): joined to the config's folder it was a file name no folder
+    holds, refused as "raster file not found; check the path in the config", which sent
+    the user looking for a typo. The file and the variable are named, with the keys that
+    pick them (``path:`` and ``variable:``)."""
+    found = _SUBDATASET_NAME.search(str(path))
+    if found is None:
+        return
+    driver, quoted, bare, inner = found.groups()
+    file = quoted or bare
+    if driver.upper() in ("NETCDF", "HDF5"):
+        variable = inner.lstrip(":").lstrip("/") if driver.upper() == "HDF5" else inner
+        fix = f"give 'path: {file}' and 'variable: {variable}' in the source"
+    else:
+        fix = f"give 'path: {file}' (its first dataset), or extract the one meant first " \
+              f"(gdal_translate '{found.group(0).lstrip('/')}' out.tif)"
+    raise ConfigError(
+        f"{path}: '{found.group(0).lstrip('/')}' is GDAL's name of a dataset inside the file "
+        f"{file}, not a file path; {fix}")
+
+
 def _grid_folder(path: Path | str) -> str:
     """What a folder given as a raster holds where it is an ESRI binary grid (an ArcInfo
     coverage: ``hdr.adf``, ``w001001.adf``... in a folder named after the grid), with the
@@ -4133,6 +4387,7 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
     """
     name = gdal_path(path, variable)
     if not str(path).startswith("/vsi") and not Path(path).is_file():
+        _refuse_subdataset_name(path)
         raise InputFileError(f"{path}: {_grid_folder(path) or why_unreadable(path, 'raster file')}")
     _refuse_empty(path)
     # a file without a grid is refused below, in one line with the fix: rasterio's own
@@ -4197,6 +4452,9 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
                 info["steps"] = _steps(src)
             info["codes"] = _coded_bands(src)
             info["classes"] = _class_names(src, info["codes"])
+            if src.driver == "VRT":  # a VRT's sources say it of the cells they give it
+                info["codes"], info["classes"] = _vrt_source_codes(
+                    src, path, info["codes"], info["classes"])
             info["codes"] = _named_codes(info["codes"], info["classes"])
             info["alpha"] = tuple(i + 1 for i, ci in enumerate(src.colorinterp)
                                   if ci == ColorInterp.alpha)
@@ -4239,6 +4497,7 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
         _refuse_point_table(path, reason)
         _refuse_xyz_words(path, reason)
         _refuse_missing_codec(path, reason)
+        _refuse_vrt_source_band(vrt_root, path)
         from prospect.io.remote import read_failure  # the one reading of GDAL's words
 
         if read_failure(reason).startswith("no credentials"):  # no S3/GS/Azure keys
