@@ -40,15 +40,16 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from prospect.errors import DataError, DataWarning
 
-__all__ = ["Qualifier", "below_limits", "companion_names", "concentration_unit",
-           "is_concentration", "qualifier_column", "refuse_mixed_rows", "related_columns",
-           "stated_concentration"]
+__all__ = ["Limited", "Qualifier", "below_limits", "companion_names", "concentration_unit",
+           "is_concentration", "limited_values", "qualifier_column", "refuse_mixed_rows",
+           "related_columns", "stated_concentration"]
 
 _SPLIT = re.compile(r"[\s_.\-()\[\]/,:;]+")
 QUALIFIER_WORDS = frozenset({"q", "qual", "qualifier", "qualif", "flag", "flg", "f", "t",
@@ -253,13 +254,43 @@ def concentration_unit(column: str) -> str | None:
     return None
 
 
+class Limited(NamedTuple):
+    """A value column read with its companions (:func:`limited_values`)."""
+
+    values: np.ndarray
+    """The values, NaN where missing (below or above a limit among them)."""
+    limit: np.ndarray
+    """Each row's detection limit where it is read below one and the limit is known (a
+    detection-limit column's, or minus a negative concentration); NaN elsewhere."""
+
+
 def below_limits(frame: pd.DataFrame, column: str, values: np.ndarray, keep: np.ndarray,
                  path: Path, listed: Listed, *, flag: str | Qualifier | None = None,
                  read: Callable[[str], np.ndarray] | None = None,
                  fills: tuple[float, ...] = (), unit: str | None = None,
                  above_as_limit: bool = False) -> np.ndarray:
     """``values`` (all rows) with those a companion column marks below or above a limit
-    read as missing, and one :class:`DataWarning` saying what was done.
+    read as missing, and one :class:`DataWarning` saying what was done: the values of
+    :func:`limited_values`, which takes the same arguments."""
+    return limited_values(frame, column, values, keep, path, listed, flag=flag, read=read,
+                          fills=fills, unit=unit, above_as_limit=above_as_limit).values
+
+
+def limited_values(frame: pd.DataFrame, column: str, values: np.ndarray, keep: np.ndarray,
+                   path: Path, listed: Listed, *, flag: str | Qualifier | None = None,
+                   read: Callable[[str], np.ndarray] | None = None,
+                   fills: tuple[float, ...] = (), unit: str | None = None,
+                   above_as_limit: bool = False) -> Limited:
+    """``values`` (all rows) with those a companion column marks below or above a limit
+    read as missing, and one :class:`DataWarning` saying what was done; with each row's
+    detection limit where it is read below a known one.
+
+    The limit of a row below detection is its detection-limit column's (a value under
+    it, or one its qualifier flags), or minus its negative concentration (``-5`` for
+    ``<5``). A qualifier alone gives none: the number beside a flag is the limit in some
+    databases (USGS NGDB), 0 in others (GTK's till data: Zr on 166 samples) and half the
+    limit in others, which read as the limit would make a grade under a higher one a
+    negative.
 
     Parameters
     ----------
@@ -290,6 +321,11 @@ def below_limits(frame: pd.DataFrame, column: str, values: np.ndarray, keep: np.
         Keep a value flagged above the upper limit (the limit: the least it is), as
         occurrence labels want it (a label's grade at least the limit), where a surface
         reads it as missing.
+
+    Returns
+    -------
+    Limited
+        The values, and each row's limit where it is read below a known one.
     """
     names = [str(c) for c in frame.columns]
     named = Qualifier(flag) if isinstance(flag, str) else flag
@@ -315,6 +351,7 @@ def below_limits(frame: pd.DataFrame, column: str, values: np.ndarray, keep: np.
             other[code] += 1
         shown.append(name)
     at_limit = np.zeros(len(values), bool)
+    row_limit = np.full(len(values), np.nan)  # each row's limit, the first column's given
     for name in limits:
         if read is None:
             break
@@ -324,6 +361,7 @@ def below_limits(frame: pd.DataFrame, column: str, values: np.ndarray, keep: np.
         with np.errstate(invalid="ignore"):
             below |= measured & (values < limit * (1 - 1e-9))
             at_limit |= measured & np.isclose(values, limit, rtol=1e-9, atol=0)
+            row_limit = np.where(np.isnan(row_limit) & (limit > 0), limit, row_limit)
         shown.append(name)
     negative = np.zeros(len(values), bool)
     unit = stated_concentration(column, unit)
@@ -340,8 +378,10 @@ def below_limits(frame: pd.DataFrame, column: str, values: np.ndarray, keep: np.
                 f"{example:g}), which a concentration in {unit} never is: exports write a "
                 f"value below the detection limit as minus the limit ({example:g} for "
                 f"'<{-example:g}')")
+    known = np.where(below & np.isfinite(row_limit), row_limit, np.nan)
+    known = np.where(negative & np.isnan(known), -values, known)
     if not (below.any() or above.any() or other or at_limit.any()):
-        return values
+        return Limited(values, known)
     where = f"column {' and '.join(repr(s) for s in shown)}" if shown else ""
     lead = f"{path}: of {int(keep.sum())} value(s) in column {column!r}"
     parts = []
@@ -355,7 +395,14 @@ def below_limits(frame: pd.DataFrame, column: str, values: np.ndarray, keep: np.
         parts.append(flagged_above)
     parts += said
     text = "; ".join(parts)
-    if below.any() or (above.any() and not above_as_limit):
+    if below.any() and above_as_limit:  # (a label's grades: limits read, see the docs)
+        text += (": they are read as missing, not as measurements, each with its limit "
+                 "where it is known (a detection-limit column's, or minus a negative value; "
+                 "a flag alone gives none: add the limits in a column such as "
+                 f"'{column}_DL'): under a threshold, one below a limit at or under it is a "
+                 "negative; do not put half the limit in its place (a made-up grade is "
+                 "labelled as if measured)")
+    elif below.any() or (above.any() and not above_as_limit):
         text += (": they are read as missing, not as measurements; give them as numbers "
                  "(e.g. half the limit) without the flag to use them")
     if above.any() and above_as_limit:
@@ -370,8 +417,8 @@ def below_limits(frame: pd.DataFrame, column: str, values: np.ndarray, keep: np.
         text += ("; " if text else "") + (
             f"{int(at_limit.sum())} equal their row's detection limit in {where}: read as "
             "measured (if they mean 'below the limit', flag them or leave them empty)")
-    warnings.warn(DataWarning(f"{lead}, {text}"), stacklevel=4)
-    return np.where(below | (above & (not above_as_limit)), np.nan, values)
+    warnings.warn(DataWarning(f"{lead}, {text}"), stacklevel=5)
+    return Limited(np.where(below | (above & (not above_as_limit)), np.nan, values), known)
 
 
 def _refuse_numeric_codes(series: pd.Series, name: str, column: str, keep: np.ndarray,

@@ -87,11 +87,13 @@ from prospect.grid import check_transformable, parse_crs
 from prospect.ingest.fills import COMMON_FILLS
 from prospect.io.companions import (
     CONCENTRATION_UNITS,
+    Limited,
     Qualifier,
-    below_limits,
     is_concentration,
+    limited_values,
     qualifier_column,
     refuse_mixed_rows,
+    stated_concentration,
 )
 from prospect.io.files import why_unreadable
 from prospect.io.geoparquet import is_parquet, read_parquet, wkb_hint
@@ -111,7 +113,8 @@ from prospect.io.vector import (
 )
 
 __all__ = ["POINT_FILLS", "PointTable", "ascii_grid_header", "coarse_degrees",
-           "column_values", "coordinates_without_geometry", "is_text_table", "metres_hint",
+           "column_values", "column_values_and_limits", "coordinates_without_geometry",
+           "is_text_table", "metres_hint",
            "raster_kind", "read_features", "read_points", "read_table", "refuse_swapped_axes",
            "repeated_records", "source_options", "swapped_axes_fix", "valid_in_crs",
            "warn_coarse_coordinates", "warn_coarse_vertices"]
@@ -1233,7 +1236,26 @@ def column_values(frame: pd.DataFrame, column: str, path: Path | str, *,
                   strict: bool = True, flag: str | Qualifier | None = None,
                   unit: str | None = None, above_as_limit: bool = False) -> np.ndarray:
     """The ``keep`` records of a value column of a table :func:`read_features` read, as
-    numbers in the table's decimal notation (every record when ``keep`` is ``None``).
+    numbers in the table's decimal notation (every record when ``keep`` is ``None``):
+    the values of :func:`column_values_and_limits`, which takes the same arguments and
+    says how each is read."""
+    return column_values_and_limits(
+        frame, column, path, keep=keep, numbers=numbers, what=what, nodata=nodata,
+        strict=strict, flag=flag, unit=unit, above_as_limit=above_as_limit).values
+
+
+def column_values_and_limits(
+        frame: pd.DataFrame, column: str, path: Path | str, *,
+        keep: np.ndarray | None = None, numbers: np.ndarray | None = None,
+        what: str = "line", nodata: tuple[float, ...] = (), strict: bool = True,
+        flag: str | Qualifier | None = None, unit: str | None = None,
+        above_as_limit: bool = False) -> Limited:
+    """The ``keep`` records of a value column of a table :func:`read_features` read, as
+    numbers in the table's decimal notation (every record when ``keep`` is ``None``),
+    with each record's detection limit where it is read below a known one (NaN
+    elsewhere): a cell written ``<5`` or ``≤ 0,5`` (:func:`_cell_limits`), a detection-limit
+    column's, or minus a negative concentration
+    (:func:`~prospect.io.companions.limited_values`).
 
     A kept cell that is not a finite number, or that equals a declared ``nodata``, becomes
     NaN and a :class:`DataWarning` names how many and where (``numbers``: each record's
@@ -1291,8 +1313,9 @@ def column_values(frame: pd.DataFrame, column: str, path: Path | str, *,
             f"{_shown(series.iloc[int(at[0])])})"
             + ("" if strict else "; a label without a grade is never a positive where a "
                "threshold grades the labels (without one, every record is a positive, "
-               "whatever its grade)")
-            + _what_cells_are(text[bad])), stacklevel=3)
+               "whatever its grade; with one, a grade below a detection limit at or under "
+               "it is a negative)")
+            + _what_cells_are(text[bad], label=not strict)), stacklevel=3)
     values = np.where(bad, np.nan, values)
     _warn_overflow(frame, column, keep, path, numbers, what)
     if nodata:
@@ -1308,12 +1331,14 @@ def column_values(frame: pd.DataFrame, column: str, path: Path | str, *,
                 f"the declared nodata ({shown}) and are read as missing "
                 f"({_listed(numbers, at, what)})"), stacklevel=3)
             values = np.where(hit, np.nan, values)
-    values = below_limits(
+    unit = unit or (frame.attrs.get("units") or {}).get(column)
+    values, limit = limited_values(
         frame, column, values, keep, path, lambda at: _listed(numbers, at, what), flag=flag,
         read=lambda name: _numbers(pd.Series(frame[name]).reset_index(drop=True), path,
                                    name, frame.attrs),
-        fills=POINT_FILLS, unit=unit or (frame.attrs.get("units") or {}).get(column),
-        above_as_limit=above_as_limit)
+        fills=POINT_FILLS, unit=unit, above_as_limit=above_as_limit)
+    written = _cell_limits(series, path, column, frame.attrs, unit)
+    limit = np.where(np.isnan(values) & np.isfinite(written), written, limit)
     for fill in POINT_FILLS:
         hit = keep & np.isclose(values, fill, rtol=1e-6, atol=0)
         # a fill of 1e20 or more is no measurement even on one row (-1e30, float32's max)
@@ -1327,7 +1352,42 @@ def column_values(frame: pd.DataFrame, column: str, path: Path | str, *,
                 f"'nodata: {value}' in the points source"), stacklevel=3)
     if strict:
         _warn_zero_spike(values, keep, path, column, numbers, what)
-    return values[keep]
+    return Limited(values[keep], limit[keep])
+
+
+_BELOW_CELL = re.compile(r"\s*(?:<=?|≤|&lt;=?)\s*(\S.*?)\s*")
+"""A value below a detection limit written with its limit (``<5``, ``< 0,5``, ``≤ 2 ppm``)."""
+
+
+def _cell_limits(series: pd.Series, path: Path, column: str, attrs: dict[str, Any],
+                 unit: str | None) -> np.ndarray:
+    """The limit of each cell written below one (``<5``, ``< 0,5``), in the table's
+    notation, NaN elsewhere. A limit written with a unit (``<5 ppm``) counts where the
+    unit is the column's (``unit``, else its header's); with another, or none known, it
+    is NaN. A limit the value may equal (``<=30``, ``≤ 30``) is given as the next float
+    above it, so that ``limit <= threshold`` holds where the value is below the
+    threshold for certain."""
+    from prospect.ingest.layers import unit_key
+
+    out = np.full(len(series), np.nan)
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        return out
+    text = series.map(lambda c: c if isinstance(c, str) else "")
+    rest = text.map(lambda c: m.group(1) if (m := _BELOW_CELL.fullmatch(c)) else "")
+    found = (rest != "").to_numpy(bool)
+    if not found.any():
+        return out
+    column_unit = stated_concentration(column, unit)
+    bare = rest.copy()
+    for i in np.flatnonzero(found):
+        said = _cell_unit(str(rest.iloc[i]))
+        if said is not None:
+            same = column_unit is not None and unit_key(said[1]) == unit_key(column_unit)
+            bare.iloc[i] = said[0] if same else ""
+    read = _numbers(bare.where(found, ""), path, column, attrs)
+    inclusive = text.str.match(r"\s*(?:<=|≤|&lt;=)").fillna(False).to_numpy(bool)
+    read = np.where(inclusive, np.nextafter(read, np.inf), read)
+    return np.where(found & np.isfinite(read) & (read > 0), read, np.nan)
 
 
 _PERCENT_TEXT = re.compile(r"\s*([-+−]?(?:\d[\d.,\s']*)?\d(?:[eE][-+]?\d+)?)\s*%\s*")
@@ -1449,7 +1509,10 @@ def _unit_text(series: pd.Series, frame: pd.DataFrame, column: str, keep: np.nda
 def _warn_overflow(frame: pd.DataFrame, column: str, keep: np.ndarray, path: Path,
                    numbers: np.ndarray, what: str) -> None:
     """Warn of a Shapefile's values written as asterisks (:func:`vector.dbf_overflows`),
-    which GDAL reads as empty: each was a measured value missing without a word."""
+    which GDAL reads as empty: an empty number as GDAL (geopandas, QGIS) writes it, or
+    one too wide for its field as dBase and ArcGIS write it; which of the two cannot be
+    told from the file, so the warning says both (it called every one too wide, an
+    empty grade of a GDAL export too)."""
     over = (frame.attrs.get("overflow") or {}).get(column)
     if over is None or not len(over):
         return
@@ -1461,9 +1524,10 @@ def _warn_overflow(frame: pd.DataFrame, column: str, keep: np.ndarray, path: Pat
     at = hit.nonzero()[0]
     warnings.warn(DataWarning(
         f"{path}: {len(at)} of {int(keep.sum())} value(s) in column {column!r} are written "
-        f"as asterisks in the .dbf ({_listed(numbers, at, what)}): a number too wide for "
-        "the field (dBase and ArcGIS write '****' when a value does not fit its width), "
-        "read as missing; export the layer with a wider field, or as a GeoPackage"),
+        f"as asterisks in the .dbf ({_listed(numbers, at, what)}), which a .dbf uses for "
+        "an empty number (GDAL, QGIS, geopandas) and for one too wide for its field "
+        "(dBase, ArcGIS): read as missing; if a value was meant, export the layer with a "
+        "wider field, or as a GeoPackage"),
         stacklevel=4)
 
 
@@ -1684,8 +1748,18 @@ _RANGE = re.compile(r"\s*(?:~|≈|ca\.?|approx\.?|circa)\s*\d+(?:[.,]\d+)?\s*"
 """A range (``0.5-1.0``, ``2 to 3``) or an approximation (``~3``, ``ca. 3``)."""
 
 
-def _what_cells_are(cells: pd.Series) -> str:
-    """What a value column's cells that are no number are, with the fix for each kind:
+_LABEL_LIMITS = ("leave each as written with its limit ('<5'): under a threshold, a grade "
+                 "below a limit at or under it is a negative, and one below a higher limit is "
+                 "left out, undecided; do not put half the limit in its place (a made-up "
+                 "grade is labelled as if measured: '<50' as 25 is a negative at 30, though "
+                 "it may be 40)")
+"""The fix for detection limits in a label's grade column (:func:`_what_cells_are`)."""
+
+
+def _what_cells_are(cells: pd.Series, *, label: bool = False) -> str:
+    """What a value column's cells that are no number are, with the fix for each kind
+    (``label``: a label's grade column, whose detection limits are read as such, where a
+    substituted half limit would be a made-up grade):
     detection limits (``<0.5``, ``BDL``, ``n.d.``), spreadsheet errors and formulas
     (``#DIV/0!``, ``#N/A``, ``=A2*2``), dates a spreadsheet made of numbers (``5-Dec``);
     the rest "numbers only". Each was "write numbers only (units belong in the header)";
@@ -1696,8 +1770,8 @@ def _what_cells_are(cells: pd.Series) -> str:
     kinds = (
         (_ABOVE_CELL, "are above an upper limit", "each grade is at least its limit: give "
          "the re-assayed grades, or the limit itself where a lower bound will do"),
-        (_LIMIT, "are detection limits", "give them as numbers (e.g. half the limit) or "
-         "leave them empty"),
+        (_LIMIT, "are detection limits", _LABEL_LIMITS if label else
+         "give them as numbers (e.g. half the limit) or leave them empty"),
         (_SHEET_ERROR, "are spreadsheet errors or formulas", "the sheet's formulas failed "
          "or were saved as text: fix them and export the values (not the formulas)"),
         (_SHEET_DATE, "look like dates", "a spreadsheet turned numbers such as 5.12 into "

@@ -23,7 +23,7 @@ from prospect.errors import DataError, DataWarning, InputFileError
 from prospect.grid import RegionGrid, check_transformable
 from prospect.io.companions import Qualifier
 from prospect.io.points import (
-    column_values,
+    column_values_and_limits,
     coordinates_without_geometry,
     gpx_points_meant,
     metres_hint,
@@ -48,6 +48,7 @@ __all__ = [
     "commodity_column",
     "flag_values",
     "grade_positives",
+    "graded_records",
     "occurrence_groups",
     "read_occurrences",
     "sample_background",
@@ -85,6 +86,16 @@ class Occurrences:
     other_commodity
         Records left out because their commodity column names only other commodities
         than the model's (:func:`read_occurrences`'s ``mineral``).
+    limit
+        Per point, the detection limit its grade is below (``<5``, ``-5`` in a
+        concentration unit, under its row's limit in a detection-limit column: its value
+        is NaN), NaN where the grade is measured, missing, or below a limit not given;
+        ``None`` when not read (:func:`graded_records`).
+    numbers
+        Per point, its record's number as the file counts it (the table's line, or the
+        feature's number: ``what``); ``None`` when not read.
+    what
+        What ``numbers`` count: ``"line"``, ``"row"`` or ``"feature"``.
     """
 
     x: np.ndarray
@@ -98,6 +109,9 @@ class Occurrences:
     duplicate: np.ndarray | None = None
     duplicates: list[dict[str, Any]] = field(default_factory=list)
     other_commodity: int = 0
+    limit: np.ndarray | None = None
+    numbers: np.ndarray | None = None
+    what: str = "line"
 
 
 @dataclass
@@ -208,6 +222,50 @@ def grade_positives(
         threshold = float(np.quantile(values[finite], float(quantile)))  # type: ignore[arg-type]
     with np.errstate(invalid="ignore"):
         return finite & (values >= threshold), float(threshold)
+
+
+def graded_records(values: np.ndarray, limit: np.ndarray | None,
+                   threshold: float | None) -> np.ndarray:
+    """Which points carry a label under ``threshold``: every point without one; with one,
+    each with a measured grade, and each below a detection limit at or under the
+    threshold (``<5`` at a threshold of 30), a negative.
+
+    A grade below a limit that is at or under the threshold is under the threshold,
+    whatever its value (``x < L <= t`` gives ``x < t``; a positive is ``x >= t``), so
+    the record is a negative as surely as a measured low grade; one below a higher limit
+    (``<50`` at 30) may lie either side and is undecided, left out with the points
+    without a grade (not analysed). The limits are as :class:`Occurrences` holds them (a
+    limit the grade may equal, ``<=30``, is stored just above it: undecided at 30). This
+    is plain logic, not a substitution: no value is made up for the censored grade
+    (Helsel 2012, *Statistics for Censored Environmental Data Using Minitab and
+    R*, ch. 1, on substitution), and a quantile threshold is taken over the measured grades only.
+
+    Parameters
+    ----------
+    values
+        Grade per point, NaN where missing or below a detection limit.
+    limit
+        Detection limit per point where its grade is below one (NaN elsewhere), or
+        ``None``: no limits read.
+    threshold
+        The threshold used (:func:`grade_positives`), ``None`` when the labels are not
+        graded.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean per point: labelled (a positive where :func:`grade_positives` says so, a
+        negative otherwise).
+    """
+    values = np.asarray(values, dtype="f8")
+    if threshold is None:
+        return np.ones(values.shape, bool)
+    keep = np.isfinite(values)
+    if limit is not None:
+        limit = np.asarray(limit, dtype="f8")
+        with np.errstate(invalid="ignore"):
+            keep |= ~keep & np.isfinite(limit) & (limit <= threshold)
+    return keep
 
 
 def sample_background(
@@ -506,9 +564,9 @@ def read_occurrences(
     gdf = _collections_as_multi(gdf)
     n_records = len(gdf)
     numbers, what = record_numbers(gdf, path, layer)  # as the user finds them in the file
-    gdf["_value"] = _values(gdf, value_column, path, tuple(nodata),
-                            (flags or {}).get(value_column or ""), numbers=numbers, what=what,
-                            unit=(units or {}).get(value_column or ""))
+    gdf["_value"], gdf["_limit"] = _values(
+        gdf, value_column, path, tuple(nodata), (flags or {}).get(value_column or ""),
+        numbers=numbers, what=what, unit=(units or {}).get(value_column or ""))
     stray = [key for key in flags or {} if key not in gdf.columns]
     if stray:  # a source without layers may flag the grade column without 'columns'
         raise DataError(
@@ -518,7 +576,7 @@ def read_occurrences(
     _warn_ratio(path, value_column, mineral)
     other_commodity = _other_commodity(gdf, path, mineral, value_column, numbers, what)
     gdf["_fid"] = np.arange(len(gdf))
-    gdf["_same_as"] = repeated_records(gdf, ignore=("_value", "_fid", "_same_as"))
+    gdf["_same_as"] = repeated_records(gdf, ignore=("_value", "_limit", "_fid", "_same_as"))
     # a vector file's geometries, or a table's columns, may have their axes swapped
     vector = what == "feature"
     placed = has_geometry(gdf.geometry)
@@ -581,6 +639,7 @@ def read_occurrences(
     xs_out: list[np.ndarray] = []
     ys_out: list[np.ndarray] = []
     vals: list[np.ndarray] = []
+    limits: list[np.ndarray] = []
     fids: list[np.ndarray] = []
     geom_type = gdf.geometry.geom_type
     points = gdf[geom_type.isin(["Point", "MultiPoint"])]
@@ -589,15 +648,18 @@ def read_occurrences(
         xs_out.append(exploded.geometry.x.to_numpy())
         ys_out.append(exploded.geometry.y.to_numpy())
         vals.append(exploded["_value"].to_numpy("f8"))
+        limits.append(exploded["_limit"].to_numpy("f8"))
         fids.append(exploded["_fid"].to_numpy("i8"))
     polys = gdf[geom_type.isin(["Polygon", "MultiPolygon"])]
     if polygons not in ("cells", "centroid"):
         raise DataError(f"polygons must be 'cells' or 'centroid', not {polygons!r}")
-    for geom, value, fid in zip(polys.geometry, polys["_value"], polys["_fid"], strict=True):
+    for geom, value, limit, fid in zip(polys.geometry, polys["_value"], polys["_limit"],
+                                       polys["_fid"], strict=True):
         px, py = _polygon_cells(geom, grid) if polygons == "cells" else _polygon_centre(geom)
         xs_out.append(px)
         ys_out.append(py)
         vals.append(np.full(px.size, value, "f8"))
+        limits.append(np.full(px.size, limit, "f8"))
         fids.append(np.full(px.size, fid, "i8"))
     other = len(gdf) - len(points) - len(polys)
     if other and (xs_out or not gpx_points_meant(path, layer)):  # (else refused below)
@@ -627,6 +689,7 @@ def read_occurrences(
         polygon=np.arange(total) >= n_point if len(polys) else None,
         duplicate=duplicate, duplicates=duplicates,
         other_commodity=int((placed & other_commodity).sum()),
+        limit=np.concatenate(limits), numbers=np.asarray(numbers)[fid_all], what=what,
     )
 
 
@@ -758,12 +821,17 @@ def _warn_ratio(path: Path, column: str | None, mineral: str | None) -> None:
 
 def _values(frame: pd.DataFrame, column: str | None, path: Path,
             nodata: tuple[float, ...] = (), flag: str | Qualifier | None = None, *,
-            numbers: np.ndarray, what: str, unit: str | None = None) -> np.ndarray:
+            numbers: np.ndarray, what: str, unit: str | None = None
+            ) -> tuple[np.ndarray, np.ndarray]:
     """The grade column as numbers in the table's notation: NaN where empty, not a finite
     number (an 'inf' grade is no grade) or a declared ``nodata`` (counted in a warning);
-    a common fill value read as a grade is a warning (:func:`column_values`)."""
+    a common fill value read as a grade is a warning
+    (:func:`~prospect.io.points.column_values`). With each record's detection limit where
+    its grade is below a known one (NaN elsewhere:
+    :func:`~prospect.io.points.column_values_and_limits`)."""
+    none = np.full(len(frame), np.nan)
     if column is None:
-        return np.full(len(frame), np.nan)
+        return none, none
     if column not in frame.columns:
         raise DataError(
             f"{path}: value column {column!r} not found; columns are "
@@ -772,13 +840,14 @@ def _values(frame: pd.DataFrame, column: str | None, path: Path,
         )
     flags = flag_values(frame[column])
     if flags is not None:  # yes/no, true/false: a presence flag, read as 1/0
-        return flags
+        return flags, none
     _refuse_words(frame[column], column, path, numbers, what)
     frame = _above_limits_as_limits(frame, column, path, numbers, what)
-    values = column_values(frame, column, path, numbers=numbers, what=what, nodata=nodata,
-                           strict=False, flag=flag, unit=unit, above_as_limit=True)
+    read = column_values_and_limits(
+        frame, column, path, numbers=numbers, what=what, nodata=nodata, strict=False,
+        flag=flag, unit=unit, above_as_limit=True)
     _warn_cell_units(frame, column, path)
-    return values
+    return read.values, read.limit
 
 
 _ABOVE_LIMIT = re.compile(r"\s*(?:>=?|≥)\s*(\d[\d.,' ]*)\s*")

@@ -53,6 +53,7 @@ from prospect.models.labels import (
     LabelSet,
     Occurrences,
     grade_positives,
+    graded_records,
     occurrence_groups,
     read_occurrences,
     sample_background,
@@ -291,11 +292,14 @@ def read_labels(
         _refuse_ungraded_absences(source.path, labels.value_column, occ.values)
     positive, threshold = grade_positives(occ.values, threshold=labels.threshold,
                                           quantile=labels.threshold_quantile)
-    # a record without a grade (not analysed) is neither above nor below the threshold
-    keep = np.isfinite(occ.values) if threshold is not None else np.ones(len(positive), bool)
+    # a record without a grade (not analysed) is neither above nor below the threshold; one
+    # below a detection limit at or under it is below it (a negative: graded_records)
+    keep = graded_records(occ.values, occ.limit, threshold)
     cells = snap_points(occ.x[keep], occ.y[keep], grid, positive=positive[keep],
                         feature_id=occ.feature_id[keep])
     cells.counts["records_without_grade"] = int((~keep).sum())
+    cells.counts.update(_below_limits(source.path, labels.value_column, occ, keep,
+                                      threshold))
     cells.counts["duplicate_records"] = len(occ.duplicates)
     cells.counts["duplicate_records_at"] = occ.duplicates[:20]
     if occ.duplicates:
@@ -303,6 +307,52 @@ def read_labels(
     if cells.counts["just_outside_grid"]:
         _warn_just_outside(source.path, cells.counts, grid)
     return cells, occ, threshold
+
+
+def _below_limits(path: Any, column: str | None, occ: Occurrences, keep: np.ndarray,
+                  threshold: float | None) -> dict[str, int]:
+    """Count, and warn of, the records whose grade is below a detection limit: those under
+    a limit at or under ``threshold`` are negatives (:func:`graded_records`; they were
+    dropped as records without a grade, so the most barren samples were no negatives),
+    those under a higher limit are left out, undecided. Counts by record (a polygon's
+    points are one)."""
+    limit = np.full(occ.values.shape, np.nan) if occ.limit is None else occ.limit
+    below = ~np.isfinite(occ.values) & np.isfinite(limit)
+    if threshold is None:
+        return {}
+    kept, undecided = below & keep, below & ~keep
+    counts = {"records_below_limit_as_negative": _records(occ, kept),
+              "records_below_limit_undecided": _records(occ, undecided)}
+    t = f"{threshold:g}"
+    for mask, side, said in (
+            (kept, "at or under", f"each is a negative: a grade under a limit at or under {t} "
+             f"is under {t}, whatever its value"),
+            (undecided, "above", f"they are left out of the labels, undecided, as each may "
+             f"lie either side of {t}; give their measured grades (re-assayed at a lower "
+             "limit) to label them")):
+        if mask.any():
+            warnings.warn(DataWarning(
+                f"{path}: {_records(occ, mask)} record(s) of column {column!r} are below a "
+                f"detection limit {side} the threshold {t} ({_where_below(occ, mask)}): "
+                f"{said}"), stacklevel=3)
+    return counts
+
+
+def _records(occ: Occurrences, mask: np.ndarray) -> int:
+    """Records (distinct features) among the points ``mask`` picks."""
+    return int(np.unique(occ.feature_id[mask]).size)
+
+
+def _where_below(occ: Occurrences, mask: np.ndarray) -> str:
+    """The first records ``mask`` picks with their limits (``'line 3: below 5'``)."""
+    at = np.flatnonzero(mask)
+    _, first = np.unique(occ.feature_id[at], return_index=True)
+    at = at[np.sort(first)]
+    limit = occ.limit if occ.limit is not None else np.full(occ.values.shape, np.nan)
+    shown = ", ".join(
+        (f"{occ.what} {int(occ.numbers[i])}: " if occ.numbers is not None else "")
+        + f"below {float(limit[i]):g}" for i in at[:5])
+    return shown + (", ..." if at.size > 5 else "")
 
 
 def _warn_just_outside(path: Any, counts: dict[str, Any], grid: RegionGrid) -> None:
