@@ -994,7 +994,12 @@ def refuse_too_many_folds(job: JobConfig, grid: RegionGrid, occurrences: Any = N
 
     from prospect.io.points import source_options
     from prospect.models.cv import assign_blocks, refuse_unfilled_folds
-    from prospect.models.labels import grade_positives, read_occurrences, snap_points
+    from prospect.models.labels import (
+        grade_positives,
+        graded_records,
+        read_occurrences,
+        snap_points,
+    )
     from prospect.models.training import labels_source, refuse_subcell_blocks
 
     n = cfg.cv.n_splits
@@ -1022,7 +1027,9 @@ def refuse_too_many_folds(job: JobConfig, grid: RegionGrid, occurrences: Any = N
                                               quantile=lab.threshold_quantile)
     except (ProspectError, OSError):  # unreadable or ungraded: the stages say so
         return
-    keep = np.isfinite(occ.values) if threshold is not None else np.ones(len(positive), bool)
+    # train's own rule: a grade below a detection limit at or under the threshold is a
+    # negative (round 27); the plan counted only measured grades and refused jobs train runs
+    keep = graded_records(occ.values, occ.limit, threshold)
     cells = snap_points(occ.x[keep], occ.y[keep], grid, positive=positive[keep],
                         feature_id=occ.feature_id[keep])
     counts = cells.counts

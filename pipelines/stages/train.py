@@ -205,7 +205,10 @@ def run(ctx: RunContext) -> StageResult:
                   else "")
                + (f", {ts.counts['positives_with_a_gap']} on a layer's gap (kept: weights "
                   "of evidence weighs each layer on its own cells)"
-                  if ts.counts.get("positives_with_a_gap") else ""),
+                  if ts.counts.get("positives_with_a_gap") else "")
+               + (f", {ts.counts['records_below_limit_as_negative']} below a detection "
+                  "limit as negatives" if ts.counts.get("records_below_limit_as_negative")
+                  else ""),
                f"report: {report}"],
     )
 

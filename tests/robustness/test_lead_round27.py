@@ -80,3 +80,28 @@ def test_plan_says_the_grids_unit_of_blocks_the_region_cannot_hold(sandbox, cli)
     result = cli("plan", sandbox.job_path)
     assert result.code == 2, result.err[-3000:]
     assert "block(s) of 1000 metres (model.cv.block_size)" in " ".join(result.err.split())
+
+
+# -- prospect plan counts labels by train's rule (limits' hand-over) ----------------------
+
+
+def test_plan_counts_grades_below_a_limit_as_train_does(sandbox, cli) -> None:
+    """SYNTHETIC: 3 wells of 500, 2 of 20 and 25 of ``<5`` at ``threshold: 30`` with
+    ``negatives: below_threshold``: train reads the 25 as negatives too (round 27); the
+    plan's own copy of the label rule counted measured grades only, found 2 negative cells
+    for 3 folds and refused a job that train runs."""
+    from .test_jobs_round12 import PLACES, _model
+
+    grades = ["500"] * 3 + ["20"] * 2 + ["<5"] * (len(PLACES) - 5)
+    rows = [f"{x},{y},{g}" for (x, y), g in zip(PLACES, grades, strict=True)]
+    (sandbox.root / "wells.csv").write_text("x,y,li\n" + "\n".join(rows) + "\n")
+    wells = {"kind": "points", "name": "wells", "path": "wells.csv", "x": "x", "y": "y",
+             "crs": "EPSG:32619", "columns": ["li"]}
+    model = _model()
+    model["labels"]["threshold"] = 30
+    model["cv"] = {"kind": "spatial_block", "n_splits": 3, "block_size": 100.0}
+    sandbox.write_job(sources=[{"kind": "raster", "name": "heat", "path": "heat.tif"}, wells],
+                      model=model)
+    result = cli("plan", sandbox.job_path)
+    assert result.code == 0, result.err[-3000:]
+    assert "negative cell" not in result.err, result.err[-3000:]
