@@ -33,9 +33,55 @@ def _save(fig: Any, path: Path) -> str:
 
 
 def _fmt(v: Any) -> str:
+    """A figure as the reports state it: three decimals, with no more precision than it
+    has and none less than it needs.
+
+    A whole number above 1 (a count, a block size, an area in unit cells) is written
+    whole (``12345``, not ``12345.000``); a figure that is not 0 but would round to
+    ``0.000`` (a PR AUC's no-skill level of 0.0002, a share of 0.0004, a p-value of
+    3e-05) keeps two significant digits (``0.0002``, ``3e-05``) instead of reading as 0.
+    """
     if isinstance(v, float):
-        return f"{v:.3f}" if math.isfinite(v) else "n/a"
+        if not math.isfinite(v):
+            return "n/a"
+        if v.is_integer() and abs(v) > 1:
+            return f"{v:.0f}"
+        if v != 0 and abs(v) < 0.0005:
+            return f"{v:.2g}"
+        return f"{v:.3f}"
     return "n/a" if v is None else str(v)
+
+
+def _pct(v: Any) -> str:
+    """A percentage of held-out occurrences to one decimal: ``78.4``, not ``78.431`` (a
+    hundred times the resolution of the shares beside it, for 51 occurrences)."""
+    if isinstance(v, float) and math.isfinite(v):
+        return f"{v:.1f}"
+    return _fmt(v)
+
+
+def _units(region: dict[str, Any]) -> str:
+    """The unit of the grid's distances (resolution, CV blocks, buffers) in the plural, as
+    the CRS names it (``metres``, ``degrees``, ``US survey feet``; the plan says blocks
+    so), or ``CRS units`` when the CRS cannot be read."""
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+
+    try:
+        axes = CRS.from_user_input(region.get("crs")).axis_info
+    except (CRSError, TypeError, ValueError):
+        return "CRS units"
+    unit = axes[0].unit_name if axes else ""
+    if not unit or unit == "unknown":
+        return "CRS units"
+    return unit[:-4] + "feet" if unit.endswith("foot") else f"{unit}s"
+
+
+def _count(v: Any) -> str:
+    """A count (rows, positives, deposits): whole, ``0`` and ``1`` too, not ``1.000``."""
+    if isinstance(v, float) and math.isfinite(v) and v.is_integer():
+        return f"{v:.0f}"
+    return _fmt(v)
 
 
 def _interval(ci: dict[str, Any]) -> str:
@@ -46,6 +92,18 @@ def _interval(ci: dict[str, Any]) -> str:
         return (f"bootstrap 95 % interval {low:.3f}-{high:.3f} ({ci.get('n_boot', 0)} "
                 f"replicates{_resampled(ci)})")
     why = ci.get("undefined_because")
+    return "bootstrap 95 % interval not defined" + (f": {why}" if why else "")
+
+
+def _headline_interval(head: dict[str, Any]) -> str:
+    """The pooled ROC AUC's bootstrap interval as ``metrics.json`` records it, or why it is
+    undefined (too few blocks holding positives); never ``n/a-n/a``."""
+    low = head.get("cv_spatial_roc_auc_ci95_low")
+    high = head.get("cv_spatial_roc_auc_ci95_high")
+    if isinstance(low, float) and isinstance(high, float) and math.isfinite(low) and \
+            math.isfinite(high):
+        return f"bootstrap 95 % interval {_fmt(low)}-{_fmt(high)}"
+    why = head.get("cv_spatial_roc_auc_ci95_undefined_because")
     return "bootstrap 95 % interval not defined" + (f": {why}" if why else "")
 
 
@@ -107,7 +165,8 @@ def _plots(out: Path, facts: dict[str, Any]) -> dict[str, str]:
             r = np.minimum(h / rng, 1.0)
             ax.plot(h, c0 + (sill - c0) * (1.5 * r - 0.5 * r**3), color="#d1495b",
                     label=f"spherical, range {rng:.0f}")
-        ax.set(title="Indicator variogram of the labels", xlabel="distance (CRS units)",
+        ax.set(title="Indicator variogram of the labels",
+               xlabel=f"distance ({_units(facts.get('region') or {})})",
                ylabel="semivariance")
         ax.legend(fontsize=8)
         files["variogram"] = _save(fig, out / "label_variogram.png")
@@ -214,7 +273,7 @@ def _write_report(staging: Path, facts: dict[str, Any]) -> None:
         f"- Estimator: `{facts.get('estimator')}`; deposit type: "
         f"{facts.get('deposit_type') or 'n/a'}",
         f"- Region: {region.get('name')} ({region.get('crs')}, {region.get('resolution')} "
-        f"units per cell, {region.get('shape')} cells)",
+        f"{_units(region)} per cell, {region.get('shape')} cells)",
         f"- Config hash: `{facts.get('config_hash')}`",
         "",
     ]
@@ -234,13 +293,13 @@ def _write_report(staging: Path, facts: dict[str, Any]) -> None:
         lines.append("")
     cvc = facts.get("cv_config", {})
     lines += ["## Validation: spatial blocks vs random folds", "",
-              f"Spatial blocks of {_fmt(cvc.get('block_size'))} CRS units "
+              f"Spatial blocks of {_fmt(cvc.get('block_size'))} {_units(region)} "
               f"({cvc.get('block_size_from', 'config')}"
               + (f"; fitted variogram range {_fmt(cvc.get('variogram_range'))}"
                  if cvc.get("variogram_range") is not None else "")
               + (", capped so that every fold gets blocks" if cvc.get("block_size_capped")
                  else "")
-              + f"), buffer {_fmt(cvc.get('buffer'))} CRS units "
+              + f"), buffer {_fmt(cvc.get('buffer'))} {_units(region)} "
               f"({cvc.get('buffer_from', 'config')}), {cvc.get('n_splits')} folds balanced by "
               "positives. Random folds put neighbouring cells on both sides of a split and "
               "are optimistic; the spatial figures are the honest estimate.", "",
@@ -253,7 +312,8 @@ def _write_report(staging: Path, facts: dict[str, Any]) -> None:
                 "prediction_rate_auc", "top5_capture", "top10_capture", "top20_capture",
                 "pa_intersection_pct", "n", "n_positive"):
         held = "prevalence" if key == "pr_auc_no_skill" else key  # what a PR AUC reads against
-        lines.append(f"| {key} | {_fmt(sp.get(held))} | {_fmt(rd.get(held))} |")
+        say = _count if key in ("n", "n_positive") else _pct if key.endswith("_pct") else _fmt
+        lines.append(f"| {key} | {say(sp.get(held))} | {say(rd.get(held))} |")
     for key in ("prediction_rate_auc", "top5_capture", "top10_capture", "top20_capture"):
         own = f"{key}_within_folds"  # each held-out occurrence against its own fold's area
         lines.append(f"| {own} | {_fmt(sp.get(own))} | {_fmt(rd.get(own))} |")
@@ -289,9 +349,9 @@ def _write_report(staging: Path, facts: dict[str, Any]) -> None:
     lines += ["## Folds (spatial)", "", "| fold | n_train | n | n_positive | ROC AUC | PR AUC |",
               "|---|---|---|---|---|---|"]
     for f in cv.get("spatial_block", {}).get("folds", []):
-        lines.append(f"| {_fmt(f.get('fold'))} | {_fmt(f.get('n_train'))} | {_fmt(f.get('n'))} "
-                     f"| {_fmt(f.get('n_positive'))} | {_fmt(f.get('roc_auc'))} "
-                     f"| {_fmt(f.get('pr_auc'))} |")
+        lines.append(f"| {_count(f.get('fold'))} | {_count(f.get('n_train'))} "
+                     f"| {_count(f.get('n'))} | {_count(f.get('n_positive'))} "
+                     f"| {_fmt(f.get('roc_auc'))} | {_fmt(f.get('pr_auc'))} |")
     cal = facts.get("calibration", {})
     lines += ["", "## Calibration", "", f"Method: {cal.get('method')}. Brier score of the "
               f"spatial out-of-fold probabilities: "
@@ -322,7 +382,8 @@ def _write_report(staging: Path, facts: dict[str, Any]) -> None:
     if "partial_dependence" in files:
         lines += ["## Partial dependence", "",
                   f"![partial dependence]({files['partial_dependence']})", ""]
-    lines += _woe_section(staging, facts.get("weights_of_evidence") or {})
+    lines += _woe_section(staging, facts.get("weights_of_evidence") or {},
+                          unit=_units(region))
     (staging / "report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -332,12 +393,12 @@ def _w(row: dict[str, Any], key: str) -> str:
     return "undefined" if v is None or (isinstance(v, float) and v != v) else _fmt(v)
 
 
-def _woe_section(out: Path, woe: dict[str, Any]) -> list[str]:
+def _woe_section(out: Path, woe: dict[str, Any], *, unit: str = "CRS units") -> list[str]:
     """Weights in use, every cumulative table (drawn and listed), and the CI checks."""
     if not woe:
         return []
     lines = ["## Weights of evidence (Bonham-Carter 1994)", "",
-             f"Unit cell {_fmt(woe.get('unit_cell_area'))} CRS units² (grid cell "
+             f"Unit cell {_fmt(woe.get('unit_cell_area'))} square {unit} (grid cell "
              f"{_fmt(woe.get('cell_area'))}); study area {_fmt(woe.get('area_unit_cells'))} "
              f"unit cells; {_fmt(woe.get('n_deposits'))} deposits, counted "
              f"{'every occurrence point' if woe.get('count') == 'points' else 'one per cell'}"
@@ -358,7 +419,7 @@ def _woe_section(out: Path, woe: dict[str, Any]) -> list[str]:
             else "no")
         lines.append(
             f"| {r['feature']} | {kind} | {_fmt(tc)} | {_fmt(r['area'])} | "
-            f"{_fmt(r['deposits'])} | {_w(r, 'w_plus')} | {_w(r, 's_w_plus')} | "
+            f"{_count(r['deposits'])} | {_w(r, 'w_plus')} | {_w(r, 's_w_plus')} | "
             f"{_w(r, 'w_minus')} | {_w(r, 's_w_minus')} | {_w(r, 'contrast')} | "
             f"{_w(r, 's_contrast')} | {_w(r, 'studentized_contrast')} | {defined} |")
     tables = woe.get("cumulative_tables") or {}
@@ -388,7 +449,7 @@ def _woe_section(out: Path, woe: dict[str, Any]) -> list[str]:
                     mark = "chosen" if r["threshold"] == tab.get("chosen_threshold") and \
                         direction == tab.get("kind") else ""
                     lines.append(
-                        f"| {_fmt(r['threshold'])} | {_fmt(r['area'])} | {_fmt(r['deposits'])} "
+                        f"| {_fmt(r['threshold'])} | {_fmt(r['area'])} | {_count(r['deposits'])} "
                         f"| {_w(r, 'w_plus')} | {_w(r, 's_w_plus')} | {_w(r, 'w_minus')} | "
                         f"{_w(r, 's_w_minus')} | {_w(r, 'contrast')} | {_w(r, 's_contrast')} | "
                         f"{_w(r, 'studentized_contrast')} | {mark} |")
@@ -425,7 +486,7 @@ def _pairwise_lines(pairs: list[dict[str, Any]],
 
     for p in pairs:
         lines.append(f"| `{p.get('feature_a')}` | `{p.get('feature_b')}` | "
-                     f"{_fmt(p.get('deposits'))} | {p.get('test') or 'none'} | "
+                     f"{_count(p.get('deposits'))} | {p.get('test') or 'none'} | "
                      f"{_fmt(p.get('p_value'))} | {verdict(p.get('rejected_at_5pct'))} | "
                      f"{_fmt(p.get('p_holm'))} | {verdict(p.get('rejected_at_5pct_holm'))} | "
                      f"{str(p.get('why') or '').replace('|', '/')} |")
@@ -439,7 +500,7 @@ def _ci_lines(ci: dict[str, Any]) -> list[str]:
         if rejected is not None else "no verdict (the Monte Carlo test was not run)"
     return [
         f"Conditional independence: {verdict} (by the calibrated test below). Observed / "
-        f"predicted deposits {_fmt(ci.get('ratio'))} (n {_fmt(ci.get('observed_deposits'))}, "
+        f"predicted deposits {_fmt(ci.get('ratio'))} (n {_count(ci.get('observed_deposits'))}, "
         f"T {_fmt(ci.get('predicted_deposits'))}; below ~0.85 suggests a violation).", "",
         f"- Agterberg & Cheng (2002) statistic over {_fmt(ci.get('n_combinations'))} unique "
         f"evidence combinations: z = (T - n) / s(T) = {_fmt(ci.get('agterberg_cheng_z'))} "
@@ -496,10 +557,8 @@ def write_score_report(directory: Path, *, quicklooks: dict[str, str],
         lines += ["## Skill (spatial cross-validation, out of fold)", "",
                   f"Fold-mean ROC AUC {_fmt(head.get('cv_spatial_fold_roc_auc_mean'))} ± "
                   f"{_fmt(head.get('cv_spatial_fold_roc_auc_std'))}; pooled "
-                  f"{_fmt(head.get('cv_spatial_roc_auc'))} (bootstrap 95 % "
-                  f"{_fmt(head.get('cv_spatial_roc_auc_ci95_low'))}-"
-                  f"{_fmt(head.get('cv_spatial_roc_auc_ci95_high'))}); the training report "
-                  "has the rest.", ""]
+                  f"{_fmt(head.get('cv_spatial_roc_auc'))} ({_headline_interval(head)}); the "
+                  "training report has the rest.", ""]
     lines += ["## Map (in-sample success rate: not a skill estimate)", "",
               "| metric | value |", "|---|---|"]
     lines += [f"| {k} | {_fmt(v)} |" for k, v in facts.get("metrics", {}).items()]

@@ -76,17 +76,40 @@ def compare_to_baseline(
     # a model no better than chance beats nothing, whatever a worse baseline scored
     skilled = bool(np.isfinite(auc_m) and auc_m > 0.5)
     beats = bool(skilled and np.isfinite(auc_b) and auc_m > auc_b)
-    verdict = (
+    roc, pr = _pair(auc_m, auc_b), _pair(pr_m, pr_b)
+    verdict = _not_compared(mm, int(both.sum())) if not np.isfinite(auc_m) else (
         f"The model beats the distance-to-nearest-occurrence baseline on spatial blocks: "
-        f"ROC AUC {auc_m:.3f} vs {auc_b:.3f} (PR AUC {pr_m:.3f} vs {pr_b:.3f})."
+        f"ROC AUC {roc} (PR AUC {pr})."
         if beats else
         f"The model shows no skill on spatial blocks: out-of-fold ROC AUC {auc_m:.3f}, no "
         f"better than chance (0.5); the distance-to-nearest-occurrence baseline has "
-        f"{auc_b:.3f} (PR AUC {pr_m:.3f} vs {pr_b:.3f})."
+        f"{auc_b:.3f} (PR AUC {pr})."
         if not skilled else
         f"The model does NOT beat the distance-to-nearest-occurrence baseline on spatial "
-        f"blocks: ROC AUC {auc_m:.3f} vs {auc_b:.3f} (PR AUC {pr_m:.3f} vs {pr_b:.3f}); "
+        f"blocks: ROC AUC {roc} (PR AUC {pr}); "
         "ranking cells by closeness to the known occurrences does as well as the model or "
         "better.")
     return {"name": "distance to the nearest training-fold occurrence", "rows": int(both.sum()),
             "baseline": mb, "model": mm, "beats": beats, "verdict": verdict}
+
+
+def _pair(model: float, baseline: float) -> str:
+    """``model vs baseline`` with as many decimals (3 to 6) as it takes for two different
+    figures to read differently: a model that beats its baseline by 0.0004 was stated as
+    beating it at ``0.750 vs 0.750``."""
+    digits = 3
+    while digits < 6 and model != baseline and \
+            f"{model:.{digits}f}" == f"{baseline:.{digits}f}":
+        digits += 1
+    return f"{model:.{digits}f} vs {baseline:.{digits}f}"
+
+
+def _not_compared(metrics: dict[str, float], rows: int) -> str:
+    """Why the model and the baseline could not be compared: the rows both scored hold
+    one class (no ROC AUC), which said "no skill ... ROC AUC nan" before."""
+    positives = int(metrics.get("n_positive", 0))
+    return (f"The model was not compared with the distance-to-nearest-occurrence baseline: "
+            f"the {rows} held-out row(s) both scored hold {positives} positive(s) and "
+            f"{rows - positives} negative(s), one class only, so neither has a ROC AUC "
+            "(a baseline scores no fold without a training positive); add occurrences in "
+            "more spatial blocks.")

@@ -39,6 +39,7 @@ __all__ = [
     "limitations",
     "model_card",
     "model_warnings",
+    "round_figure",
     "separation_warnings",
     "spread_warnings",
     "training_facts",
@@ -472,8 +473,20 @@ def _r(value: float | None) -> str:
     return "undefined" if value is None else f"{value:.3f}"
 
 
-def _round(v: Any) -> float | None:
-    return round(float(v), 4) if v is not None and np.isfinite(v) else None
+def round_figure(v: Any) -> float | None:
+    """A headline figure for ``metrics.json``: four decimals, or four significant digits
+    where four decimals would leave fewer (a PR AUC's no-skill level of 0.00004, the
+    prevalence of 2 positives among 50 000 rows, was recorded as 0.0); ``None`` when not
+    finite."""
+    if v is None or not np.isfinite(v):
+        return None
+    v = float(v)
+    if v != 0 and abs(v) < 0.001:
+        return float(f"{v:.4g}")
+    return round(v, 4)
+
+
+_round = round_figure
 
 
 def curves(y: np.ndarray, results: dict[str, CVResult],

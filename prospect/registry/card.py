@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -128,10 +129,23 @@ def _fmt(value: Any) -> str:
     if value is None or value == "" or value == [] or value == {}:
         return "_not recorded_"
     if isinstance(value, float):
-        return f"{value:.4g}"
+        return _float(value)
     if isinstance(value, dict | list):
         return "`" + json.dumps(value, sort_keys=True) + "`"
     return str(value).replace("|", "\\|")
+
+
+def _float(value: float) -> str:
+    """A float of the card: four significant digits, a whole number (a count of rows, a
+    block size in metres) whole: ``12345``, not ``1.234e+04`` (off by 5 rows); a figure
+    of 10 000 or more with a fraction to one decimal; not finite as ``n/a``."""
+    if not math.isfinite(value):
+        return "n/a"
+    if value.is_integer():
+        return f"{value:.0f}"
+    if abs(value) >= 1e4:
+        return f"{value:.1f}"
+    return f"{value:.4g}"
 
 
 def _metrics_table(metrics: Any) -> list[str]:
