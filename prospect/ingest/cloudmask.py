@@ -219,12 +219,21 @@ _LAYER_NAMES: tuple[tuple[re.Pattern[str], str | None, str], ...] = (
      "scene's Collection 2 product"),
     (re.compile(r"(?:^|_)(?:cfmask_conf|QA_RADSAT|radsat_qa|SR_QA_AEROSOL|sr_aerosol|"
                 r"SR_CLOUD_QA|sr_cloud_qa|ST_QA|MSK_CLDPRB(?:_\d{2}m)?|CLD_\d{2}m|"
-                r"MSK_SNWPRB(?:_\d{2}m)?|SNW_\d{2}m|AOT_\d{2}m|WVP_\d{2}m|MSK_CLASSI_B00|"
+                r"MSK_SNWPRB(?:_\d{2}m)?|SNW_\d{2}m|AOT_\d{2}m|WVP_\d{2}m|"
                 r"MSK_QUALIT_B\d[\dA])$", re.IGNORECASE),
      None, "a confidence, probability or quality layer, not cloud classes or flags "
            "(saturation, aerosol, cloud or snow probability...); use the product's own "
            "classification: SCL (Sentinel-2 L2A), QA_PIXEL (Landsat Collection 2) or "
            "cfmask (ESPA)"),
+    (re.compile(r"(?:^|_)MSK_CLASSI_B00$", re.IGNORECASE), None,
+     "the cloud flags of Sentinel-2 Level-1C (MSK_CLASSI of processing baseline 04.00 on: "
+     "opaque clouds, cirrus and snow, 0 or 1 each), not the classes or flags of any kind "
+     "(read as SCL, its 0 and 1 are 'no data' and 'saturated or defective': every pixel "
+     "dropped); use the Level-2A product of the scene with its SCL and 'kind: scl'"),
+    (re.compile(r"(?:^|_)MSK_CLOUDS_B00$", re.IGNORECASE), None,
+     "the cloud mask of Sentinel-2 products before processing baseline 04.00, stored as "
+     "GML polygons (a vector file, not a raster), which no kind reads; use the Level-2A "
+     "product of the scene with its SCL and 'kind: scl'"),
     (re.compile(r"(?:^|_)GM_B\d{1,2}(?:_VCID_[12])?$", re.IGNORECASE), None,
      "a Landsat 7 scan-line gap mask (which pixels of one band are SLC-off gaps, 0 or 1: "
      "read as classes, every pixel is 'clear' or 'water'), not cloud classes; the band's "

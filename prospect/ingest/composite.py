@@ -22,6 +22,7 @@ there is refused before any chunk, and a large share without one is warned of.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -38,11 +39,13 @@ from prospect.ingest.landsat import BandCalibration, Saturation, slc_off_fill
 from prospect.ingest.layers import Layer
 from prospect.ingest.masked import (
     GAP_SHARE,
-    LOSSY_BAND_MARK,
+    LossyBandWarning,
     SceneMask,
     check_clear_cover,
+    check_mask_name,
     check_scene_mask,
     read_masked_band,
+    warn_lossy_stated,
 )
 from prospect.ingest.products import _unit_word, band_coefficients, product_limits
 from prospect.ingest.rasters import (
@@ -462,6 +465,9 @@ def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
             why = kind_fits_product(cm.kind, scene.product)
             if why is not None:
                 raise ConfigError(f"source {source.name!r}: item {scene.item_id!r}: {why}")
+            if scene.mask:  # by its name, before its header (a GML mask is no raster)
+                check_mask_name(cm.kind, scene.mask,
+                                where=f"source {source.name!r}: item {scene.item_id!r}")
     options = gdal_http_options(timeout_s=remote.timeout_s, retries=remote.retries,
                                 retry_delay_s=remote.retry_delay_s)
     variables = list(source.assets)
@@ -567,15 +573,20 @@ def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
             min_count=comp.min_count, read=run_all,
             extents=[p.info for p in parts[variables[0]]], bands=parts[variables[0]],
             overpasses=overpasses)
+        # the sample read above told the first variable's lossy codec; the others' assets
+        # of stated grids are opened for theirs (a JPEG nir beside a DEFLATE red)
+        run_all([functools.partial(warn_lossy_stated, p.info)
+                 for v in variables[1:] for p in parts[v] if p.info.stated_by is not None])
     count_name = f"{source.name}_count"
-    lossy = [w for w in caught if LOSSY_BAND_MARK in str(w.message)]
+    lossy = _lossy_groups(caught)
     for w in caught:
         text = str(w.message)
-        if LOSSY_BAND_MARK in text:  # once per source: the items of a product share a codec
-            if w is not lossy[0]:
+        if isinstance(w.message, LossyBandWarning):  # once per source and asset and codec
+            same = lossy[w.message.group]
+            if w is not same[0]:
                 continue
-            if len(lossy) > 1:
-                text += f" ({len(lossy) - 1} more item(s) of source {source.name!r} likewise)"
+            if len(same) > 1:
+                text += f" ({len(same) - 1} more item(s) of source {source.name!r} likewise)"
         elif issubclass(w.category, DataWarning) and not comp.count_variable \
                 and short >= GAP_SHARE:
             text += (f"; the variable {count_name!r} (valid observations per cell) is "
@@ -629,6 +640,17 @@ def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
             settings={**settings, "band": "count"}, band_index=None, **common,
         ))
     return layers
+
+
+def _lossy_groups(caught: list[warnings.WarningMessage]
+                  ) -> dict[tuple[str, str], list[warnings.WarningMessage]]:
+    """The lossy-codec warnings of a plan (:class:`LossyBandWarning`) by asset and codec:
+    each group is told once, with how many more items share it."""
+    groups: dict[tuple[str, str], list[warnings.WarningMessage]] = {}
+    for w in caught:
+        if isinstance(w.message, LossyBandWarning):
+            groups.setdefault(w.message.group, []).append(w)
+    return groups
 
 
 def _stated_infos(scene: StacScene, variables: list[str], crs: str | None, *,

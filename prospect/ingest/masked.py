@@ -27,7 +27,15 @@ from affine import Affine
 
 from prospect.errors import DataError, DataWarning, ProspectError
 from prospect.grid import ChunkWindow, RegionGrid
-from prospect.ingest.cloudmask import FILL_CODE, dropped, foreign_codes, foreign_name, grow, is_fill
+from prospect.ingest.cloudmask import (
+    FILL_CODE,
+    dropped,
+    foreign_codes,
+    foreign_name,
+    grow,
+    is_fill,
+    name_kind,
+)
 from prospect.ingest.landsat import Saturation, file_level, landsat_id
 from prospect.io.raster import RasterInfo, file_stamp, lossy_compression
 from prospect.io.remote import forget_cached, is_network_name
@@ -39,9 +47,9 @@ from prospect.io.warp import (
     warp_block,
 )
 
-__all__ = ["BandValues", "SceneMask", "aligned_codes", "any_valid", "buffer_pixels",
-           "check_clear_cover", "check_scene_mask", "read_masked_band", "sample_clear",
-           "sample_valid"]
+__all__ = ["BandValues", "LossyBandWarning", "SceneMask", "aligned_codes", "any_valid",
+           "buffer_pixels", "check_clear_cover", "check_mask_name", "check_scene_mask",
+           "read_masked_band", "sample_clear", "sample_valid", "warn_lossy_stated"]
 
 
 @dataclass(frozen=True)
@@ -279,6 +287,32 @@ def _same_scene(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     return a == b
 
 
+def _not_of_kind(where: str, path: str, kind: str, why: str) -> DataError:
+    """The refusal of a quality layer that is not a ``kind`` layer, for ``why``."""
+    return DataError(f"{where}: {path}: not a {kind} quality layer: {why}; name the "
+                     "scene's own quality layer in cloud_mask.asset, or its encoding in "
+                     "cloud_mask.kind (scl, qa_pixel, cfmask)")
+
+
+def check_mask_name(kind: str, path: str, *, where: str) -> None:
+    """Refuse a quality layer whose file name shows a layer that no kind reads
+    (:func:`~prospect.ingest.cloudmask.name_kind`), before its header is read: a
+    Sentinel-2 GML cloud mask (``MSK_CLOUDS_B00.gml``, no raster) failed as an
+    unreadable item, "not a raster", where its name tells what it is and what to use.
+    A layer of another kind (a ``cfmask`` file read as ``scl``) is refused by
+    :func:`check_scene_mask`, its header read.
+
+    Raises
+    ------
+    DataError
+        Naming the layer, what its name shows and the fix.
+    """
+    named = name_kind(path)
+    if named is not None and named[0] is None:
+        wrong = foreign_name(kind, path)
+        raise _not_of_kind(where, path, kind, wrong or f"its name shows {named[1]}")
+
+
 def check_scene_mask(mask: SceneMask, bands: Mapping[str, RasterInfo], grid: RegionGrid, *,
                      where: str) -> None:
     """Refuse a quality layer that cannot be the scene's, from what planning can see.
@@ -319,9 +353,7 @@ def check_scene_mask(mask: SceneMask, bands: Mapping[str, RasterInfo], grid: Reg
     wrong = foreign_codes(mask.kind, np.empty(0, dtype=mask.info.band_dtype(1)),
                           mask.info.nodata[0]) or foreign_name(mask.kind, path)
     if wrong is not None:
-        raise DataError(f"{where}: {path}: not a {mask.kind} quality layer: {wrong}; name the "
-                        "scene's own quality layer in cloud_mask.asset, or its encoding in "
-                        "cloud_mask.kind (scl, qa_pixel, cfmask)")
+        raise _not_of_kind(where, path, mask.kind, wrong)
     for var, info in bands.items():
         level = file_level(_stem(info.path))
         own = _PRODUCT_OF_FILE.get(level or "")
@@ -403,20 +435,62 @@ def _lossy_layer(path: str, kind: str, how: str) -> str:
 
 
 LOSSY_BAND_MARK = "its values are the codec's approximation of those written"
-"""The words of :func:`_lossy_band`'s warning, by which a composite tells it once."""
+"""The words of :func:`_lossy_band`'s warning (a composite groups it by
+:attr:`LossyBandWarning.group`)."""
 
 
-def _lossy_band(info: RasterInfo, how: str, error: float | None) -> str:
+class LossyBandWarning(DataWarning):
+    """:func:`_lossy_band`'s warning, with what a composite groups it by (``group``: the
+    item's asset key and the codec), so that each asset is told once per source (a text
+    alone, as ``warnings`` re-raises it, has no group)."""
+
+    def __init__(self, text: str, group: tuple[str, str] = ("", "")) -> None:
+        super().__init__(text)
+        self.group = group
+
+
+def _asset_key(info: RasterInfo) -> str:
+    """The asset key a stated grid's description names (``item 'x' asset 'nir'``:
+    ``'nir'``), or its whole ``stated_by``."""
+    stated = info.stated_by or ""
+    return stated.rsplit(" asset ", 1)[-1]
+
+
+def _lossy_band(info: RasterInfo, how: str, error: float | None) -> LossyBandWarning:
     """Why a band of values planned from its item's stated grid (no header read, so
     :func:`~prospect.ingest.rasters.check_lossy` saw no codec) but stored with the lossy
     codec ``how`` is read with a warning (a plain raster source's rule)."""
     bound = (f"up to {error:g} off per cell" if error is not None
              else "off by an error the codec does not bound")
-    return (f"{info.stated_by}: {info.path}: stored with {how}: {LOSSY_BAND_MARK}, "
-            f"{bound}, and they are read as measurements; if they must be "
-            "exact, get the data stored losslessly (e.g. gdal_translate -co "
-            "COMPRESS=DEFLATE from the original; recompressing this file cannot restore "
-            "its values)")
+    return LossyBandWarning(
+        f"{info.stated_by}: {info.path}: stored with {how}: {LOSSY_BAND_MARK}, "
+        f"{bound}, and they are read as measurements; if they must be "
+        "exact, get the data stored losslessly (e.g. gdal_translate -co "
+        "COMPRESS=DEFLATE from the original; recompressing this file cannot restore "
+        "its values)", (_asset_key(info), how))
+
+
+def warn_lossy_stated(info: RasterInfo) -> None:
+    """Warn (:class:`LossyBandWarning`) when a band of values whose item states its grid
+    is stored with a lossy codec: its header is opened for the codec alone (one request
+    for a remote file). The planning's sample read tells it for the band it samples
+    (:func:`_decimated`); a composite's other bands are told here (a JPEG ``nir`` beside
+    a DEFLATE ``red`` was read without a word). A file that cannot be opened is left to
+    the read, which names why (GDAL's memory of the failed open is dropped, so the read
+    tries afresh)."""
+    import rasterio
+    from rasterio.errors import RasterioError
+
+    if info.stated_by is None:
+        return
+    try:
+        with rasterio.open(info.path) as src:
+            how, error = lossy_compression(src)
+    except (OSError, RasterioError):
+        forget_cached([info.path])
+        return
+    if how:
+        warnings.warn(_lossy_band(info, how, error), stacklevel=2)
 
 
 def _decimated(info: RasterInfo, grid: RegionGrid, xs: np.ndarray, ys: np.ndarray,
@@ -475,7 +549,7 @@ def _decimated(info: RasterInfo, grid: RegionGrid, xs: np.ndarray, ys: np.ndarra
                 raise DataError(f"{info.stated_by}: "
                                 f"{_lossy_layer(info.path, codes_of or '', how)}")
             if how:  # a band of values: read, as a plain raster's, and warned of
-                warnings.warn(DataWarning(_lossy_band(info, how, error)), stacklevel=2)
+                warnings.warn(_lossy_band(info, how, error), stacklevel=2)
             block = src.read(1, window=win, out_shape=(oh, ow),
                              resampling=Resampling.nearest)
             if with_mask and info.has_mask(1):
