@@ -32,6 +32,7 @@ from prospect.ingest.layers import Layer, unit_factor, unit_key
 from prospect.ingest.masked import (
     SceneMask,
     check_clear_cover,
+    check_mask_name,
     check_scene_mask,
     read_masked_band,
 )
@@ -640,6 +641,8 @@ def _mask_of(source: RasterSource, scene: _Scene, meta: Any) -> SceneMask | None
     if cm is None or scene.mask_file is None:
         return None
     path = scene.mask_file
+    # a layer no kind reads, by its name, before its header (a GML mask is no raster)
+    check_mask_name(cm.kind, str(path), where=f"source {source.name!r}")
     minfo = raster_info(path, crs=scene.crs)
     if minfo.count != 1:
         raise DataError(f"{path}: a quality layer is one band; this file has {minfo.count}")

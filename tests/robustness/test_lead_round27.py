@@ -105,3 +105,46 @@ def test_plan_counts_grades_below_a_limit_as_train_does(sandbox, cli) -> None:
     result = cli("plan", sandbox.job_path)
     assert result.code == 0, result.err[-3000:]
     assert "negative cell" not in result.err, result.err[-3000:]
+
+
+# -- a plain source's GML cloud mask (masks' hand-over) -----------------------------------
+
+
+@pytest.mark.parametrize(("name", "needle"), [
+    ("MSK_CLOUDS_B00.gml", "GML polygons (a vector file, not a raster)"),
+    ("T31UFT_20220301T104021_MSK_CLASSI_B00.tif", "opaque clouds, cirrus and snow"),
+])
+def test_a_plain_sources_level1c_cloud_mask_is_refused_as_what_it_is(
+        tmp_path, name: str, needle: str) -> None:
+    """SYNTHETIC: a Sentinel-2 red band with the Level-1C cloud mask of its product as the
+    quality layer of a plain (``bands:``) source. The composites name it since round 27b;
+    a plain source failed as "cannot read as a raster (corrupt, truncated or not a
+    raster)" (the GML) or as "a confidence, probability or quality layer" (MSK_CLASSI),
+    its header read before its name was looked at."""
+    import rasterio
+    from rasterio.transform import from_origin
+
+    from prospect.config.sources import RasterSource
+    from prospect.ingest.rasters import plan_raster
+
+    from .test_masks_round27 import GML, ORIGIN, _grid
+
+    profile = {"driver": "GTiff", "width": 60, "height": 60, "count": 1, "dtype": "uint16",
+               "crs": "EPSG:32631", "nodata": 0,
+               "transform": from_origin(*ORIGIN, 30, 30)}
+    red = tmp_path / "T31UFT_20220301T104021_B04_10m.tif"
+    with rasterio.open(red, "w", **profile) as dst:
+        dst.write(np.full((1, 60, 60), 800, np.uint16))
+    mask = tmp_path / name
+    if name.endswith(".gml"):
+        mask.write_text(GML)
+    else:
+        with rasterio.open(mask, "w", **{**profile, "dtype": "uint8"}) as dst:
+            dst.write(np.ones((1, 60, 60), np.uint8))
+    src = RasterSource.model_validate({
+        "name": "s2", "sensor": "sentinel2", "bands": {"B04": str(red), "qa": str(mask)},
+        "cloud_mask": {"kind": "scl", "asset": "qa"}})
+    with pytest.raises(DataError) as err:
+        plan_raster(src, _grid())
+    assert needle in str(err.value), err.value
+    assert "source 's2'" in str(err.value), err.value
