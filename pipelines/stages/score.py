@@ -377,6 +377,20 @@ def _positive_probabilities(ctx: RunContext, cfg: ModelConfig) -> np.ndarray | s
                                 x=xr.DataArray(labels.cols[keep], dims="p")).values)
 
 
+def _share(part: int, whole: int) -> float:
+    """``part / whole`` to four decimals, with the digits that keep it off 1 while a cell
+    is left out and off 0 while one is in (1 unscored cell of 25 000 read as 1: every
+    cell scored)."""
+    share = part / whole if whole else 0.0
+    rounded = round(share, 4)
+    if (rounded == 1.0 and part < whole) or (rounded == 0.0 and part > 0):
+        digits = 5
+        while round(share, digits) in (0.0, 1.0) and digits < 12:
+            digits += 1
+        rounded = round(share, digits)
+    return rounded
+
+
 def _map_metrics(delivered: dict[str, Any], ctx: RunContext, positives: np.ndarray | str
                  ) -> tuple[dict[str, Any], list[str]]:
     """Coverage and the in-sample success rate of the map (training positives vs all cells),
@@ -390,7 +404,7 @@ def _map_metrics(delivered: dict[str, Any], ctx: RunContext, positives: np.ndarr
     """
     bins, hist = HISTOGRAM_BINS, delivered["hist"]
     size = int(np.prod(ctx.grid.shape))
-    out: dict[str, Any] = {"scored_share": round(delivered["finite"] / size, 4)}
+    out: dict[str, Any] = {"scored_share": _share(delivered["finite"], size)}
     if isinstance(positives, str):
         return out, [positives]
     # a captured share reads only with the count it is a share of (2 positives: 0, 0.5 or

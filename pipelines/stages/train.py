@@ -40,6 +40,7 @@ from prospect.models.summary import (
     input_schema,
     model_card,
     model_warnings,
+    round_figure,
     separation_warnings,
     spread_warnings,
     training_facts,
@@ -160,7 +161,8 @@ def run(ctx: RunContext) -> StageResult:
     facts["baseline"] = compare_to_baseline(ts.coords, ts.y, schemes["spatial_block"],
                                             results["spatial_block"].oof,
                                             area_rows=ts.background)
-    facts["metrics"]["cv_spatial_baseline_roc_auc"] = facts["baseline"]["baseline"]["roc_auc"]
+    facts["metrics"]["cv_spatial_baseline_roc_auc"] = round_figure(
+        facts["baseline"]["baseline"]["roc_auc"])
     facts["metrics"]["cv_spatial_beats_baseline"] = facts["baseline"]["beats"]
     ctx.console.print(f"  {facts['baseline']['verdict']}")
     doubts = cv_warnings(facts["metrics"]) + model_warnings(final, names) + \

@@ -522,7 +522,7 @@ def build_training_set(
         background_drawn=bg["drawn"], background_without_data=bg["without_data"],
         background_strategy=lab.background if bg["drawn"] else "none",
         background_ratio=lab.background_ratio, background_seed=cfg.seed,
-        background_exclusion=lab.background_exclusion, negatives=lab.negatives,
+        background_exclusion=lab.background_exclusion, negatives_from=lab.negatives,
     )
     n_pos = int((y == 1).sum())
     if n_pos < 2 or (y == 0).sum() < 2:

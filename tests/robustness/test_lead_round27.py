@@ -148,3 +148,36 @@ def test_a_plain_sources_level1c_cloud_mask_is_refused_as_what_it_is(
         plan_raster(src, _grid())
     assert needle in str(err.value), err.value
     assert "source 's2'" in str(err.value), err.value
+
+
+# -- figures of the train and score stages (reports' hand-overs) --------------------------
+
+
+def test_a_scored_share_is_never_rounded_to_all_or_none() -> None:
+    """1 unscored cell of 25 000 read ``scored_share`` 1 (every cell scored) and 30 scored
+    cells of a million read 0; four decimals stay where they tell the truth."""
+    from pipelines.stages.score import _share
+
+    assert 0.99996 <= _share(24_999, 25_000) < 1.0
+    assert 0.0 < _share(30, 1_000_000) <= 3e-5
+    assert _share(25_000, 25_000) == 1.0 and _share(0, 25_000) == 0.0
+    assert _share(5_000, 10_000) == 0.5 and _share(1, 3) == 0.3333
+
+
+def test_the_train_metrics_say_which_negatives_and_a_rounded_baseline(sandbox, cli) -> None:
+    """SYNTHETIC: the labels facts said ``negatives`` as a count only (the mode set with
+    ``model.labels.negatives`` was written and then overwritten by the count), and the
+    baseline's ROC AUC was written with 16 decimals beside figures of four."""
+    import json
+
+    from .test_configs_round12b import _folds_job
+
+    _folds_job(sandbox, threshold=200, block_size=100.0)
+    for stage in ("ingest", "train"):
+        result = cli(stage, sandbox.job_path, "-o", sandbox.out, "--workers", "1")
+        assert result.code == 0, result.err[-3000:]
+    metrics = json.loads((sandbox.out / "model" / "metrics.json").read_text())
+    text = json.dumps(metrics)
+    assert '"negatives_from": "below_threshold"' in text, text[:3000]
+    baseline = metrics["metrics"]["cv_spatial_baseline_roc_auc"]
+    assert baseline is None or round(baseline, 4) == baseline, baseline
