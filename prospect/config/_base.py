@@ -47,6 +47,7 @@ __all__ = [
     "config_folder",
     "copied_characters",
     "format_validation_error",
+    "home_expanded",
     "load_yaml",
     "number_text_hint",
     "path_too_long",
@@ -157,7 +158,38 @@ def config_folder(path: Path | str) -> Path:
     "raster file not found, counted from the config" and ran on the files beside the
     target.
     """
-    return Path(path).expanduser().resolve().parent
+    return home_expanded(path).resolve().parent
+
+
+def home_expanded(path: Path | str) -> Path:
+    """``path`` with a leading ``~`` or ``~user`` made the home folder, as a shell does.
+
+    Parameters
+    ----------
+    path : Path or str
+        A path as written in a config (or given for one).
+
+    Returns
+    -------
+    Path
+        The path, its home folder expanded.
+
+    Raises
+    ------
+    ConfigError
+        Where ``~user`` names a user this machine has no home folder for (a path copied
+        from a colleague's config, ``~jdoe/data/heat.tif``): :meth:`Path.expanduser`
+        raised ``RuntimeError``, which reached the user as ``internal error``, exit 70.
+    """
+    try:
+        return Path(path).expanduser()
+    except RuntimeError:
+        head = str(path).replace("\\", "/").split("/", 1)[0]
+        raise ConfigError(
+            f"{str(path)!r} starts with {head!r}, the home folder of the user "
+            f"{head[1:]!r}, whom this machine does not know (a path from another machine's "
+            "config?); write the path itself (a relative path is taken from the config "
+            "file's folder)") from None
 
 
 def shadowing_file(name: str, base: Path | str | None, folder: str, shipped: Path,
@@ -254,7 +286,7 @@ def _resolve_path(value: Path, info: ValidationInfo) -> Path:
         return value
     base = (info.context or {}).get("base_dir")
     written = str(value)
-    value = Path(value).expanduser()
+    value = home_expanded(value)
     if base is not None and not value.is_absolute():
         value = Path(base) / value
     too_long = path_too_long(value)
@@ -276,9 +308,11 @@ def written_for_elsewhere(written: str) -> str:
 
     A config path is read as written (a relative one from the config file's folder; ``~``
     is the home folder): ``$DATA/x.tif`` and ``%DATA%`` are not expanded, ``\\`` is no
-    separator here, ``C:\\`` no drive, ``file://`` no folder, and a space at either end is
-    part of the name. Each was "file not found" at ingest, after ``prospect plan`` had
-    counted the source's layers from the config without a word.
+    separator here, ``C:\\`` no drive, ``\\\\server\\share`` no mounted share, ``file://`` no
+    folder, and a space at either end is part of the name. Each was "file not found" at
+    ingest, after ``prospect plan`` had counted the source's layers from the config without
+    a word (a UNC path was told to be written with ``/``: ``//server/share`` is no share
+    here either).
     """
     var = _ENV_VAR.search(written)
     if var:
@@ -293,6 +327,11 @@ def written_for_elsewhere(written: str) -> str:
     if written.startswith("file:"):
         return ("a file:// URL is no path; give the path without 'file://' (a relative "
                 "path is taken from the config file's folder)")
+    unc = re.match(r"^\\\\([^\\/]+)[\\/]+([^\\/]+)", written)
+    if unc:
+        return (f"a Windows network share (UNC path, \\\\{unc.group(1)}\\{unc.group(2)}), "
+                "which this machine reads only where the share is mounted; give the path "
+                f"under the share's mount point here (e.g. /mnt/{unc.group(2)}/...)")
     if re.match(r"^[A-Za-z]:[\\/]", written):
         return ("a Windows drive path; give the file's path on this machine, "
                 "with '/' between folders")
@@ -744,8 +783,8 @@ def _refuse_cut_paths(path: Path, cuts: list[tuple[int, str, str]]) -> None:
     ingest with no word of the ``#``."""
     for line, value, whole in cuts:
         try:
-            full = (path.parent / Path(whole).expanduser())
-            cut = (path.parent / Path(value).expanduser())
+            full = (path.parent / home_expanded(whole))
+            cut = (path.parent / home_expanded(value))
             if full.exists() and not cut.exists():
                 raise _Refused(
                     f"line {line}: YAML reads {value!r} here, since ' #' starts a comment, but "

@@ -8,7 +8,13 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from prospect.config._base import PlainName, StrictModel, check_not_reserved, shadowing_file
+from prospect.config._base import (
+    PlainName,
+    StrictModel,
+    check_not_reserved,
+    home_expanded,
+    shadowing_file,
+)
 
 __all__ = ["IndicesConfig", "SensorBand", "SensorConfig", "known_sensor"]
 
@@ -67,7 +73,7 @@ def known_sensor(value: str, base: Path | str | None) -> str:
     from prospect.indices.bands import load_sensor
 
     if Path(value).suffix.lower() in (".yaml", ".yml"):
-        path = Path(value).expanduser()
+        path = home_expanded(value)
         if not path.is_absolute() and base is not None:
             value = str(Path(base) / path)
         _check_sensor_file(Path(value))

@@ -26,6 +26,7 @@ from prospect.config._base import (
     _resolve_path,
     check_not_reserved,
     config_folder,
+    home_expanded,
     load_yaml,
     repeated,
     shadowing_file,
@@ -133,7 +134,7 @@ def _config_dir_from_env(value: str) -> Path:
     made ``prospect regions`` and ``prospect jobs`` print empty tables (exit 0) and every
     shipped region "unknown", without a word of the variable.
     """
-    path = Path(value).expanduser()
+    path = home_expanded(value)
     fix = ("set it to a copy of the repository's configs/ folder (holding "
            f"{', '.join(f'{f}/' for f in CONFIG_FOLDERS)}), or unset it to use the shipped "
            "configs")
@@ -328,7 +329,7 @@ def _unknown_region(value: str, info: ValidationInfo) -> str:
     """Why ``value`` is no region: no shipped region of that name, or a file that is no
     YAML region file by its name (``area.json``, ``./area``: "unknown region" with the
     list of shipped regions, as if the file were not there)."""
-    path = Path(value).expanduser()
+    path = home_expanded(value)
     base = (info.context or {}).get("base_dir")
     if base is not None and not path.is_absolute():
         path = Path(base) / path

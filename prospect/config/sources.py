@@ -6,7 +6,7 @@ import datetime as dt
 import difflib
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -78,6 +78,66 @@ KnownCrs = Annotated[str, AfterValidator(_known_crs)]
 """A CRS in a source config, checked when the job loads (an unused source's too)."""
 
 
+def _dataset_name_refused(written: str, *, in_bands: bool) -> str:
+    """Why GDAL's name of a dataset inside a file cannot stand where it is written
+    (``""`` where it is no such name, or a NetCDF/HDF5 variable as a ``path``, which is
+    read as ``path`` plus ``variable``): a page of a TIFF or a dataset of an HDF4 file
+    is not read by its GDAL name, and a file of ``bands`` holds one band."""
+    from prospect.config.vsi import dataset_name_parts, variable_name_parts
+
+    parts = dataset_name_parts(written)
+    if parts is None or (not in_bands and variable_name_parts(written) is not None):
+        return ""
+    driver, file, _ = parts
+    if in_bands and variable_name_parts(written) is not None:
+        file, variable = variable_name_parts(written) or (file, "")
+        return (f"{written!r} is GDAL's name of the variable {variable!r} inside the file "
+                f"{file}, and a file of 'bands' is read at its first band; give the variable "
+                f"a source of its own with 'path: {file}' and 'variable: {variable}'")
+    named = [f for f in re.split(r"[:/]", written[len(driver) + 1:].replace(f'"{file}"', ""))
+             if f.strip() and f.strip('"') != file]
+    out = f"{Path(file).stem}_{re.sub(r'[^A-Za-z0-9]+', '_', named[-1] if named else 'dataset')}"
+    return (f"{written!r} is GDAL's name of a dataset inside the file {file} ({driver}), "
+            "which a source does not read by that name; extract it first "
+            f"(gdal_translate '{written}' {out.strip('_')}.tif) and give that file as "
+            "'path'")
+
+
+def _variable_from_path(data: Any) -> Any:
+    """A raster ``path`` written as GDAL's name of one NetCDF/HDF5 variable
+    (``NETCDF:"survey.nc":cond``, as ``gdalinfo`` lists a file's subdatasets) read as
+    ``path: survey.nc`` and ``variable: cond``: the file is then resolved against the
+    config's folder as every path is. It was refused at ingest, after ``prospect plan``
+    had passed it. GDAL's name of another kind of dataset (an HDF4 grid's field, a page
+    of a TIFF), in ``path`` or ``bands``, is refused here with the file it names
+    (:func:`_dataset_name_refused`), and so is a ``variable:`` naming another variable."""
+    from prospect.config.vsi import variable_name_parts
+
+    if not isinstance(data, dict):
+        return data
+    bands = data.get("bands")
+    for written in (bands.values() if isinstance(bands, dict) else []):
+        why = _dataset_name_refused(written, in_bands=True) if isinstance(written, str) \
+            else ""
+        if why:
+            raise ValueError(why)
+    if not isinstance(data.get("path"), str):
+        return data
+    why = _dataset_name_refused(data["path"], in_bands=False)
+    if why:
+        raise ValueError(why)
+    parts = variable_name_parts(data["path"])
+    if parts is None:
+        return data
+    file, variable = parts
+    given = data.get("variable")
+    if given is not None and str(given).strip("/") != variable.strip("/"):
+        raise ValueError(
+            f"'path: {data['path']}' names the variable {variable!r} of {file}, and "
+            f"'variable: {given}' names another; give 'path: {file}' and the one variable "
+            "meant")
+    return {**data, "path": file, "variable": given if given is not None else variable}
+
 class RasterScene(StrictModel):
     """One scene of a mosaic: its files, and what orders it against the other scenes."""
 
@@ -89,6 +149,11 @@ class RasterScene(StrictModel):
     crs: KnownCrs | None = None
     date: dt.date | None = None
     cloud_cover: float | None = Field(default=None, ge=0, le=100)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _path_names_variable(cls, data: Any) -> Any:
+        return _variable_from_path(data)
 
     @model_validator(mode="after")
     def _one_layout(self) -> RasterScene:
@@ -301,6 +366,11 @@ class RasterSource(StrictModel):
                              "that turns the file's numbers into the quantity (e.g. 0.0001), "
                              "or leave 'scale' out (1)")
         return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _path_names_variable(cls, data: Any) -> Any:
+        return _variable_from_path(data)
 
     @model_validator(mode="after")
     def _one_layout(self) -> RasterSource:

@@ -17,7 +17,14 @@ import zipfile
 from pathlib import Path, PosixPath
 from typing import Any
 
-__all__ = ["GdalPath", "archive_file", "gdal_name", "is_gdal_name"]
+__all__ = [
+    "GdalPath",
+    "archive_file",
+    "dataset_name_parts",
+    "gdal_name",
+    "is_gdal_name",
+    "variable_name_parts",
+]
 
 _LOCAL = ("vsizip", "vsitar", "vsigzip", "vsi7z", "vsirar")
 """Virtual file systems that read an archive (a local file, or one behind another)."""
@@ -135,7 +142,9 @@ def gdal_name(written: str, base: Path | None) -> str:
             f".tgz, .gz, .7z or .rar); write /{kind}/<archive>/<file inside>, or "
             f"/{kind}/{{<archive>}}/<file inside> for an archive of another name")
     archive_text, member = found
-    archive = Path(archive_text).expanduser()
+    from prospect.config._base import home_expanded
+
+    archive = home_expanded(archive_text)
     if not archive.is_absolute() and base is not None:
         archive = Path(base) / archive
     if not archive.is_file():
@@ -149,7 +158,7 @@ def gdal_name(written: str, base: Path | None) -> str:
 
             elsewhere = written_for_elsewhere(archive_text)
             hint = f" ({elsewhere})" if elsewhere else ""
-        if not hint and not Path(archive_text).expanduser().is_absolute():
+        if not hint and not home_expanded(archive_text).is_absolute():
             hint = " (a relative archive path is taken from the config file's folder)"
         raise ValueError(f"the archive {archive} {why}{hint}")
     members = _members(archive, kind)
@@ -180,3 +189,71 @@ def archive_file(name: str) -> str | None:
     if found is None or not found[0].startswith("/"):
         return None
     return found[0]
+
+
+
+_DATASET_NAME = re.compile(
+    r"^\s*(NETCDF|HDF5|HDF4_SDS|HDF4_EOS|HDF4_GR|ZARR|GTIFF_DIR|NITF_IM|GPKG|PDF):(.+?)\s*$",
+    re.IGNORECASE)
+"""GDAL's name of a dataset inside a file, as ``gdalinfo`` lists a file's subdatasets:
+``NETCDF:"heat.nc":heat``, ``HDF5:"heat.h5"://heat``,
+``HDF4_EOS:EOS_GRID:"MOD13.hdf":grid:NDVI``, ``GTIFF_DIR:2:heat.tif``."""
+_FILE_FIELD = {"NETCDF": 0, "HDF5": 0, "ZARR": 0, "GPKG": 0}
+"""Which ``:``-field after the driver holds the file (the others put a kind or a number
+first: ``HDF4_EOS:EOS_GRID:file:...``, ``GTIFF_DIR:2:file``)."""
+
+
+def dataset_name_parts(written: str) -> tuple[str, str, str] | None:
+    """The driver, the file and the rest of GDAL's name of a dataset inside a file
+    (``NETCDF:"survey.nc":cond`` -> ``("NETCDF", "survey.nc", "cond")``;
+    ``HDF4_EOS:EOS_GRID:"MOD13.hdf":grid:NDVI`` -> ``("HDF4_EOS", "MOD13.hdf",
+    "grid:NDVI")``), ``None`` for any other text.
+
+    Parameters
+    ----------
+    written : str
+        A raster's path as written in a config.
+
+    Returns
+    -------
+    tuple of (str, str, str) or None
+        The driver (upper case), the file as written (resolved against the config's
+        folder later, as every path is) and what names the dataset in it.
+    """
+    found = _DATASET_NAME.match(written)
+    if found is None:
+        return None
+    driver, rest = found.group(1).upper(), found.group(2)
+    fields = re.split(r':(?=(?:[^"]*"[^"]*")*[^"]*$)', rest)  # the colons outside quotes
+    where = _FILE_FIELD.get(driver, 1)
+    if len(fields) < 2 or len(fields) <= where:
+        return None
+    file = fields[where].strip('"')
+    inner = ":".join(fields[where + 1:])
+    if not file.strip() or (len(file) == 1 and not fields[where].startswith('"')):
+        return None  # ``NETCDF:C:\\data\\f.nc:v`` unquoted: a drive letter, not a file
+    return driver, file, inner
+
+
+def variable_name_parts(written: str) -> tuple[str, str] | None:
+    """The file and the variable of GDAL's name of a NetCDF/HDF5 variable
+    (``NETCDF:"survey.nc":cond`` -> ``("survey.nc", "cond")``;
+    ``HDF5:"survey.h5"://grp/cond`` -> ``("survey.h5", "grp/cond")``), ``None`` for any
+    other text (:func:`dataset_name_parts`).
+
+    Parameters
+    ----------
+    written : str
+        A raster source's ``path`` as written in the config.
+
+    Returns
+    -------
+    tuple of (str, str) or None
+        The file as written and the variable as ``variable:`` names it.
+    """
+    parts = dataset_name_parts(written)
+    if parts is None or parts[0] not in ("NETCDF", "HDF5"):
+        return None
+    driver, file, inner = parts
+    variable = inner.lstrip(":").lstrip("/") if driver == "HDF5" else inner
+    return (file, variable) if variable else None
