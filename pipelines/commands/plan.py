@@ -46,6 +46,7 @@ def plan(
     """Plan a job without computing it: chunk and task counts, cube size, memory per worker."""
     from pipelines.plan import format_bytes, plan_job, refuse_too_many_folds
     from prospect.config import load_job, load_region, resolve_grid
+    from prospect.config.job import asked_bounds
     from prospect.config.region import resolution_text, snapped_bounds_note
     from prospect.errors import ConfigError
 
@@ -66,7 +67,7 @@ def plan(
             shipped = load_region(region)
             grid, bounds = shipped.to_grid(), shipped.bounds
         else:
-            grid, bounds = resolve_grid(job), getattr(job.region, "bounds", None)
+            grid, bounds = resolve_grid(job), asked_bounds(job)
         snapped = snapped_bounds_note(bounds, grid)
         if snapped:
             warnings.warn(snapped, DataWarning, stacklevel=1)

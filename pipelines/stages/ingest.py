@@ -30,7 +30,7 @@ from pipelines.plan import (
 )
 from pipelines.progress import progress_bar
 from prospect.config import RasterSource, repeated
-from prospect.config.job import shipped_region_name
+from prospect.config.job import asked_bounds, shipped_region_name
 from prospect.config.region import snapped_bounds_note
 from prospect.errors import DataError, DataWarning
 from prospect.grid import ChunkWindow, RegionGrid
@@ -381,7 +381,7 @@ def run(ctx: RunContext) -> StageResult:
         warnings.warn(text, DataWarning, stacklevel=1)
     # the grid's edges where the region's bounds are no whole number of cells: said by
     # prospect plan, and here so that the run's warnings (and its manifest) keep it
-    snapped = snapped_bounds_note(getattr(ctx.job.region, "bounds", None), grid)
+    snapped = snapped_bounds_note(asked_bounds(ctx.job), grid)
     if snapped:
         warnings.warn(snapped, DataWarning, stacklevel=1)
     layers, planned, stac_items = made.layers, made.planned, made.stac_items

@@ -627,6 +627,19 @@ def _refuse_other_crs(region: ReferenceRegion) -> None:
         f"remove it, or fix the raster's CRS (gdal_edit.py -a_srs) if {shown} is wrong")
 
 
+def asked_bounds(job: JobConfig) -> tuple[float, float, float, float] | None:
+    """The bounds a job's region asks for, before its grid snaps them to whole cells: an
+    inline region's, an override's own or else its base region's (a new ``resolution`` on
+    the base's bounds moves the grid's east and south edges as surely as bounds written
+    off the cells do), ``None`` for a shipped region by name or a reference raster."""
+    region = job.region
+    if isinstance(region, RegionConfig):
+        return region.bounds
+    if isinstance(region, RegionOverride):
+        return region.bounds if region.bounds is not None else load_region(region.base).bounds
+    return None
+
+
 def resolve_grid(job: JobConfig) -> RegionGrid:
     """The :class:`RegionGrid` of a job's region (reads the reference raster if one is named)."""
     region = job.region

@@ -181,3 +181,19 @@ def test_the_train_metrics_say_which_negatives_and_a_rounded_baseline(sandbox, c
     assert '"negatives_from": "below_threshold"' in text, text[:3000]
     baseline = metrics["metrics"]["cv_spatial_baseline_roc_auc"]
     assert baseline is None or round(baseline, 4) == baseline, baseline
+
+
+# -- an override's new resolution on its base's bounds (configs' hand-over) ---------------
+
+
+@pytest.mark.parametrize(("resolution", "warned"), [(33, True), (20, False)])
+def test_plan_says_an_overrides_grid_edges_moved(sandbox, cli, resolution: int,
+                                                 warned: bool) -> None:
+    """``region: {base: bonaire, resolution: 33}``: Bonaire's 31 x 40 km are no whole
+    number of 33 m cells, so the grid's east and south edges move out (13 m and 23 m);
+    an inline region of such bounds was warned of, an override (no ``bounds`` of its
+    own) was not. Control: 20 m cells divide the bounds, no warning."""
+    sandbox.write_job(region={"base": "bonaire", "resolution": resolution})
+    result = cli("plan", sandbox.job_path)
+    said = " ".join(result.err.split())
+    assert ("not a whole number of 33 m cells" in said) is warned, result.err[-3000:]
