@@ -22,6 +22,7 @@ number that is not finite is ``null``, listed under ``non_finite_numbers``.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -660,7 +661,13 @@ class Manifest:
         Each cube variable names the stage that made it (``result.variables``; see
         :meth:`owner`). ``inventory``: the stage's :func:`pipelines.verify.inventory`, when
         the caller has just taken it.
+
+        A record the disk refuses (full, over its quota or ``ulimit -f``) is taken back,
+        and the stage recorded ``failed`` with what happened, where that smaller record
+        fits (:meth:`_unrecorded`): it stayed ``running``, the run too, as if a job were
+        still at work on it. The error is raised on either way.
         """
+        stages, inputs = dict(self.data["stages"]), dict(self.data["inputs"])
         files = self.record_inputs(result.inputs)
         if inventory is None:
             inventory = verify.inventory(self.path.parent, result.outputs)
@@ -685,7 +692,23 @@ class Manifest:
             "finished": _now(),
         }
         self.run["ran"].append(result.name)
-        self.write()
+        try:
+            self.write()
+        except OSError as exc:
+            self.data["stages"], self.data["inputs"] = stages, inputs
+            self.run["ran"].pop()
+            self._unrecorded(result, exc)
+            raise
+
+    def _unrecorded(self, result: StageResult, exc: OSError) -> None:
+        """Record stage ``result.name`` ``failed``, its finished record refused by the
+        disk with ``exc``; a disk that refuses this record too leaves it as it was."""
+        why = exc.strerror or str(exc)
+        error = StageError(
+            f"the stage finished, but its record could not be written to {self.path.name} "
+            f"({why}); run the same command again: what it made is checked and kept")
+        with contextlib.suppress(Exception):  # the disk's error is the one said
+            self.fail(result.name, error, notes=result.notes)
 
     def fail(self, name: str, error: BaseException, *, status: str = "failed",
              notes: Sequence[str] = ()) -> None:

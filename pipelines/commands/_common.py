@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import errno
 import fcntl
 import json
 import math
@@ -259,7 +260,11 @@ def _as_shell_meant(text: str) -> Path:
     went to a folder literally named ``~`` or ``$SCRATCH`` in the working directory (and
     ``rm -rf ~`` is how one tidies that up). A leading ``~`` is the home folder, as in a
     config's paths; a path that does not exist and was written for another shell or
-    system (``$VAR``, ``%VAR%``, ``C:\``, ``\``, ``file://``) is refused, saying why.
+    system (``$VAR``, ``%VAR%``, ``C:\``, ``\``, ``file://``) is refused, saying why, and
+    so is a path through a loop of symbolic links (:func:`_link_loop`). A name holding
+    ``::`` is taken as it is (refused from round 25 to 27): every cube, array and model
+    folder is opened through :func:`prospect.io.cube.zarr_store`, a local folder whatever
+    its name holds, so such a job writes the files of any other name.
     """
     control = next((i for i, ch in enumerate(text) if unicodedata.category(ch) == "Cc"), None)
     if control is not None:  # a line break or tab pasted with the path
@@ -269,20 +274,69 @@ def _as_shell_meant(text: str) -> Path:
         raise typer.BadParameter(
             f"{text!r}: character {control + 1} is {what}, which a folder's name never "
             "needs (copied with the path?); give the path without it")
-    path = Path(text).expanduser() if text.startswith("~") else Path(text)
-    if "::" in text and "://" not in text:  # zarr hands such a path to fsspec as a chain
+    if not _encodable(text):
         raise typer.BadParameter(
-            f"{text!r}: '::' in a local path is read by zarr and fsspec as URLs chained "
-            "('a::b' opens b through a), so the cube would be written elsewhere or not at "
-            "all; give a path without '::' (e.g. with '-' or '_' in its place)")
+            f"'{_as_bytes_shown(text)}': {file_name_fix()}; a job writes its output "
+            "folder's name into its records, model card and viewer, which are UTF-8 text")
+    path = Path(text).expanduser() if text.startswith("~") else Path(text)
     too_long = _name_too_long(path)
     if too_long:
         raise typer.BadParameter(too_long)
+    loop = _link_loop(path)
+    if loop is not None:
+        raise typer.BadParameter(
+            f"{text!r}: the symbolic link {loop} leads back to itself (a loop of links), so "
+            f"nothing can be made below it; point the link at a folder (ls -l {loop}) or "
+            "give another path")
     if not os.path.exists(path):
         hint = _shell_hint(text)
         if hint:
             raise typer.BadParameter(f"{text!r}: {hint}")
     return path
+
+
+def _encodable(text: str) -> bool:
+    r"""Whether ``text`` can be written as UTF-8: a name of another encoding (Latin-1
+    bytes, ``caf\xe9``) reaches Python as lone surrogates, which no UTF-8 text holds.
+
+    ``-o`` with such a name ran ingest and indices, then failed in train as the model
+    card was written ("a file name holds characters this process cannot encode", exit 2):
+    half a job, the rest never possible there.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _as_bytes_shown(text: str) -> str:
+    r"""``text`` with the bytes Python could not decode shown as ``\xNN``."""
+    return os.fsencode(text).decode("utf-8", "backslashreplace")
+
+
+def _link_loop(path: Path) -> Path | None:
+    """The symbolic link on ``path`` (itself or a folder above it) that leads back to
+    itself, directly or through other links; ``None`` when there is none.
+
+    ``-o`` on such a link, or below it, was "internal error: RuntimeError: Symlink loop
+    from ..." (exit 70) as the job resolved its output folder.
+    """
+    try:
+        os.stat(path)
+        return None
+    except OSError as exc:
+        if exc.errno != errno.ELOOP:
+            return None
+    full = Path(os.path.abspath(path))
+    for step in [*reversed(full.parents), full]:
+        try:
+            os.stat(step)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                return step
+            return None
+    return full
 
 
 def _name_too_long(path: Path) -> str:
