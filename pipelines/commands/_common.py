@@ -168,7 +168,9 @@ def config_file(value: Path | None) -> Path | None:
     from prospect.errors import ConfigError
 
     if value is not None and str(value).startswith("~"):  # '--config=~/a.yaml', quoted
-        value = value.expanduser()
+        from prospect.config._base import home_expanded
+
+        value = home_expanded(value)  # ~user of no user here: a config error, not internal
     too_long = _name_too_long(value) if value is not None else ""
     if too_long:
         raise ConfigError(f"{str(value)[:60]}...: {too_long}")
@@ -278,7 +280,17 @@ def _as_shell_meant(text: str) -> Path:
         raise typer.BadParameter(
             f"'{_as_bytes_shown(text)}': {file_name_fix()}; a job writes its output "
             "folder's name into its records, model card and viewer, which are UTF-8 text")
-    path = Path(text).expanduser() if text.startswith("~") else Path(text)
+    if text.startswith("~"):
+        from prospect.config._base import home_expanded
+        from prospect.errors import ConfigError
+
+        try:
+            path = home_expanded(text)
+        except ConfigError as exc:  # ~user of no user here: a usage error, not internal
+            raise typer.BadParameter(str(exc).replace(
+                "the config file's folder", "the current folder")) from None
+    else:
+        path = Path(text)
     too_long = _name_too_long(path)
     if too_long:
         raise typer.BadParameter(too_long)

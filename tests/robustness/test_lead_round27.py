@@ -197,3 +197,18 @@ def test_plan_says_an_overrides_grid_edges_moved(sandbox, cli, resolution: int,
     result = cli("plan", sandbox.job_path)
     said = " ".join(result.err.split())
     assert ("not a whole number of 33 m cells" in said) is warned, result.err[-3000:]
+
+
+# -- ~user of no user here on the command line (configs' hand-over) -----------------------
+
+
+def test_a_config_or_out_under_an_unknown_users_home_is_a_usage_error(sandbox, cli) -> None:
+    """``prospect plan ~nouser/job.yaml`` and ``-o ~nouser/out`` printed "internal error:
+    RuntimeError: Could not determine home directory", exit 70."""
+    for args in (("plan", "~nouser_r27/job.yaml"),
+                 ("plan", str(sandbox.job_path), "-o", "~nouser_r27/out")):
+        result = cli(*args)
+        text = result.out + result.err
+        assert result.code == 2, text[-3000:]
+        assert "whom this machine does not know" in " ".join(text.split()), text[-3000:]
+        assert "internal error" not in text and "Traceback" not in text
