@@ -275,7 +275,15 @@ def output_names(job: JobConfig) -> dict[str, str]:
 
 def prepare_out_dir(out_dir: Path) -> Path:
     """``out_dir`` made absolute and created; an existing file there is a clear error."""
-    out_dir = Path(out_dir).expanduser().resolve()
+    from prospect.config._base import home_expanded
+
+    try:
+        out_dir = home_expanded(out_dir).resolve()
+    except RuntimeError:  # Python < 3.13: a loop of symbolic links on the way
+        raise ConfigError(
+            f"{out_dir}: a symbolic link on this path leads back to itself (a loop of "
+            "links), so nothing can be made below it; point the link at a folder (ls -l "
+            "each folder of the path) or give another path") from None
     if out_dir.exists() and not out_dir.is_dir():
         raise ConfigError(f"{out_dir}: -o names an existing file, not a directory; give a "
                           "directory for the job's outputs (created if missing)")

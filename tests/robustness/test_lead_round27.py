@@ -212,3 +212,20 @@ def test_a_config_or_out_under_an_unknown_users_home_is_a_usage_error(sandbox, c
         assert result.code == 2, text[-3000:]
         assert "whom this machine does not know" in " ".join(text.split()), text[-3000:]
         assert "internal error" not in text and "Traceback" not in text
+
+
+def test_a_library_caller_gets_a_link_loop_as_a_config_error(tmp_path) -> None:
+    """``pipelines.runner.prepare_out_dir`` (``run_job``'s first step) on a loop of
+    symbolic links raised Python's ``RuntimeError: Symlink loop`` (the command line
+    refuses such an ``-o`` itself since round 27b)."""
+    import sys
+
+    from pipelines.runner import prepare_out_dir
+    from prospect.errors import ConfigError
+
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    if sys.version_info >= (3, 13):
+        pytest.skip("Path.resolve() no longer raises on loops")
+    with pytest.raises(ConfigError, match="a loop of links"):
+        prepare_out_dir(loop / "out")
