@@ -20,6 +20,7 @@ from pmtiles.writer import Writer
 
 from prospect.config.tiles import TileLayerConfig
 from prospect.io.files import staged_file
+from tiles.grids import crosses_antimeridian
 from tiles.metadata import LayerMeta, center_zoom, middle_lon
 
 __all__ = ["tilejson", "write_mbtiles", "write_pmtiles"]
@@ -72,13 +73,18 @@ def write_pmtiles(
     fmt
         Tile image format (``png`` or ``webp``).
     bounds
-        Lon/lat ``(west, south, east, north)`` of the data.
+        Lon/lat ``(west, south, east, north)`` of the data; across the antimeridian
+        (west > east) the header's longitudes are the whole row, -180 to 180: the spec's
+        min and max longitude have no side of 180, and a reader that keeps tiles within
+        min..max (a map library's tile bounds) found none between 178.4 and -179.6.
     metadata
         JSON metadata stored in the archive (e.g. the TileJSON and the legend range).
     """
     root, path = Path(pyramid_dir), Path(path)
     tiles, lo, hi = _archive_tiles(root, fmt)
     west, south, east, north = bounds
+    if crosses_antimeridian(bounds):
+        west, east = -180.0, 180.0
     header = {
         "tile_type": _TILE_TYPES[fmt],
         "tile_compression": Compression.NONE,

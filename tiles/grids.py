@@ -24,7 +24,8 @@ from typing import Any, Protocol
 import morecantile
 import pyproj
 
-__all__ = ["DEFAULT_TMS", "KNOWN_TMS", "crosses_antimeridian", "data_zooms", "footprint",
+__all__ = ["DEFAULT_TMS", "KNOWN_TMS", "WEB_MERCATOR_MAX_LAT", "beyond_web_mercator",
+           "crosses_antimeridian", "data_zooms", "footprint",
            "grid_gap", "matrix_shape", "overlaps_x", "tile_matrix_set", "tms_for_crs",
            "unwrapped_lon", "world_pieces", "world_span", "wrapped_lon"]
 
@@ -178,6 +179,17 @@ def footprint(
         b = (west, b[1], east, b[3])
     cell = ((b[2] - b[0]) / shape[1] + (b[3] - b[1]) / shape[0]) / 2
     return (float(b[0]), float(b[1]), float(b[2]), float(b[3])), float(cell)
+
+
+WEB_MERCATOR_MAX_LAT = 85.0511287798066
+"""Latitude where Web Mercator (XYZ tiles) ends, north and south."""
+
+
+def beyond_web_mercator(bounds: tuple[float, float, float, float]) -> bool:
+    """Whether data of lon/lat ``bounds`` lie wholly north of :data:`WEB_MERCATOR_MAX_LAT`
+    or wholly south of its negative, where no XYZ tile shows them."""
+    _, south, _, north = bounds
+    return not (south < WEB_MERCATOR_MAX_LAT and north > -WEB_MERCATOR_MAX_LAT)
 
 
 def crosses_antimeridian(bounds: tuple[float, float, float, float]) -> bool:

@@ -546,7 +546,7 @@ async def viewer(svc: TileService, request: Request) -> Response:
             point=f"{base}/point/{layer.name}{suffix}",
             bounds=meta.bounds, min_zoom=meta.min_zoom, max_zoom=meta.max_zoom,
             title=meta.title, attribution=meta.attribution, synthetic=meta.synthetic,
-            units=meta.units,
+            units=meta.units, classes=svc.classes(layer),
         ))
     html = viewer_html(entries, title=cfg.title, static_url=f"{base}/static",
                        synthetic=any(e.synthetic for e in entries))

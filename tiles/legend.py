@@ -1,15 +1,23 @@
-"""Legend images: a colour bar with the layer's fixed value range, title and units."""
+"""Legend images: a colour bar with the layer's fixed value range, title and units, or a
+class map's swatches, each class named."""
 
 from __future__ import annotations
 
 import io
+import math
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from prospect.config.tiles import TileLayerConfig
-from tiles.colormap import colormap_lut
+from tiles.colormap import colormap_lut, render_rgba
 
-__all__ = ["LEGEND_SIZE", "MAX_LEGEND_SIZE", "legend_png"]
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["LEGEND_SIZE", "MAX_LEGEND_SIZE", "class_colours", "class_legend_height",
+           "legend_png"]
 
 LEGEND_SIZE = (320, 84)
 """Width and height (pixels) of a legend when no size is asked (each LegendURL says so)."""
@@ -19,9 +27,11 @@ MAX_LEGEND_SIZE = 2048
 
 
 def legend_png(layer: TileLayerConfig, *, title: str | None = None,
-               width: int = LEGEND_SIZE[0], height: int = LEGEND_SIZE[1],
-               units: str | None = None, clamped: tuple[bool, bool] = (False, False)) -> bytes:
-    """A PNG legend: horizontal colour bar from ``vmin`` to ``vmax`` with ticks and title.
+               width: int = LEGEND_SIZE[0], height: int | None = None,
+               units: str | None = None, clamped: tuple[bool, bool] = (False, False),
+               classes: Mapping[int, str] | None = None) -> bytes:
+    """A PNG legend: horizontal colour bar from ``vmin`` to ``vmax`` with ticks and title,
+    or, for a class map, one swatch per class with its code and name.
 
     ``title`` (e.g. :attr:`tiles.metadata.LayerMeta.label`, which says "synthetic data"
     when it is) replaces the config's label; ``units`` (e.g.
@@ -29,6 +39,10 @@ def legend_png(layer: TileLayerConfig, *, title: str | None = None,
     replace the config's. ``clamped`` (below, above: :func:`tiles.metadata.clamped_ends`)
     says the layer has values beyond ``vmin`` or ``vmax``, drawn in the end colours: that
     end's label reads "≤ vmin" or "≥ vmax" (a cell of 2 under a 0-1 ramp read as 1).
+    ``classes`` (``{code: name}``: :func:`tiles.metadata.layer_classes`) draws a class
+    map's legend (:func:`_class_legend`): a ramp over codes 0-2 named no class.
+    ``height`` unset is :data:`LEGEND_SIZE`'s, or for a class map the height that names
+    every class (:func:`class_legend_height`).
     """
     import matplotlib
 
@@ -36,8 +50,14 @@ def legend_png(layer: TileLayerConfig, *, title: str | None = None,
     from matplotlib.colors import ListedColormap
     from matplotlib.figure import Figure
 
+    if height is None:
+        height = class_legend_height(len(classes), width) if classes else LEGEND_SIZE[1]
     dpi = 100
     fig = Figure(figsize=(width / dpi, height / dpi), dpi=dpi)
+    units = layer.units if units is None else units
+    text = (title or layer.label) + (f" ({units})" if units else "")
+    if classes:
+        return _class_legend(fig, layer, classes, text)
     ax = fig.add_axes((0.05, 0.45, 0.9, 0.25))
     lut = colormap_lut(layer.colormap) / 255.0
     gradient = np.linspace(0, 1, 256)[None, :]
@@ -54,10 +74,58 @@ def legend_png(layer: TileLayerConfig, *, title: str | None = None,
         labels[-1] = ("≥ " if clamped[1] else "") + labels[-1]
         ax.set_xticks(ticks, labels)
     ax.tick_params(labelsize=8)
-    units = layer.units if units is None else units
-    text = (title or layer.label) + (f" ({units})" if units else "")
     ax.set_title(text, fontsize=9)
+    return _png(fig)
+
+
+def _png(fig: Figure) -> bytes:
+    """``fig`` as PNG bytes, its background slightly transparent."""
     fig.patch.set_alpha(0.85)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
+    fig.savefig(buf, format="png", dpi=fig.dpi)
     return buf.getvalue()
+
+
+def class_colours(layer: TileLayerConfig, codes: list[int]) -> np.ndarray:
+    """The ``(n, 4)`` RGBA colours tiles draw ``codes`` in (:func:`tiles.colormap.
+    render_rgba` at the layer's range), so a legend's swatch is its class's colour."""
+    values = np.asarray([codes], dtype="f4")
+    return render_rgba(values, colormap=layer.colormap, vmin=layer.vmin, vmax=layer.vmax)[0]
+
+
+CLASS_ROW_PX, CLASS_COLUMN_PX, CLASS_TITLE_PX = 16, 140, 40
+"""Height of a class legend's row, width of its column and room for its title (pixels)."""
+
+
+def class_legend_height(count: int, width: int = LEGEND_SIZE[0]) -> int:
+    """The height (pixels, at least :data:`LEGEND_SIZE`'s) a class legend ``width`` wide
+    needs to name ``count`` classes: the stage's ``legend.png`` and the server's default
+    legend are drawn this tall, so a geology map of 30 units names all 30 (12 fitted in
+    320 x 84, the rest cut off without a word)."""
+    columns = max(1, width // CLASS_COLUMN_PX)
+    return max(LEGEND_SIZE[1], CLASS_TITLE_PX + CLASS_ROW_PX * math.ceil(count / columns))
+
+
+def _class_legend(fig: Figure, layer: TileLayerConfig, classes: Mapping[int, str],
+                  title: str) -> bytes:
+    """A class map's legend on ``fig``: a swatch in each class's tile colour, named
+    ``code name`` (e.g. ``2 above``), in columns under ``title``. Classes that do not fit
+    the size asked (a GetLegendGraphic's WIDTH and HEIGHT) end in a line saying how many
+    are left out and the height that holds them all (:func:`class_legend_height`)."""
+    from matplotlib.patches import Patch
+
+    width, height = (round(v) for v in fig.get_size_inches() * fig.dpi)
+    codes = sorted(classes)
+    columns = max(1, width // CLASS_COLUMN_PX)
+    rows = max(1, (height - CLASS_TITLE_PX) // CLASS_ROW_PX)
+    shown = codes if len(codes) <= rows * columns else codes[:max(rows * columns - 1, 0)]
+    colours = class_colours(layer, shown) / 255.0 if shown else np.zeros((0, 4))
+    handles = [Patch(facecolor=tuple(c), edgecolor="0.3", label=f"{code} {classes[code]}")
+               for code, c in zip(shown, colours, strict=True)]
+    if len(shown) < len(codes):
+        handles.append(Patch(facecolor="none", edgecolor="none", label=(
+            f"+{len(codes) - len(shown)} more (HEIGHT="
+            f"{class_legend_height(len(codes), width)})")))
+    fig.legend(handles=handles, loc="center", ncol=min(columns, len(handles)),
+               fontsize=8, title=title, title_fontsize=9, frameon=False)
+    return _png(fig)

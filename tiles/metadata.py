@@ -16,7 +16,7 @@ metadata and both viewers read the result.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
@@ -29,7 +29,7 @@ from tiles.source import LayerSource
 LayerT = TypeVar("LayerT", bound=TileLayerConfig)
 
 __all__ = ["VALUE_SAMPLE_MAX", "LayerMeta", "ValueSample", "center_zoom", "clamped_ends",
-           "colour_layer",
+           "class_layer", "colour_layer", "layer_classes",
            "layer_meta", "middle_lon", "one_value_range", "range_origin", "value_sample",
            "zoom_range"]
 
@@ -287,10 +287,69 @@ def value_sample(source: LayerSource, *, max_cells: int = VALUE_SAMPLE_MAX) -> V
     return ValueSample((west, south, east, north), data.filled(np.nan).astype("f4"))
 
 
-def colour_layer(layer: LayerT, sample: ValueSample) -> tuple[LayerT, bool]:
+def layer_classes(tags: Mapping[str, str]) -> dict[int, str] | None:
+    """The classes a categorical layer declares in its CF ``flag_values`` and
+    ``flag_meanings`` tags (the screening's ``lce_screening_class``: 0 too low, 1
+    uncertain, 2 above; a geology unit map), as ``{code: name}`` with the name's
+    underscores read as spaces; ``None`` for a layer of values (no such tags, or tags whose
+    codes are not whole numbers or do not pair one to one with their meanings).
+
+    Parameters
+    ----------
+    tags
+        The layer's tags (:attr:`tiles.source.LayerSource.tags`).
+
+    Returns
+    -------
+    dict or None
+        Each class code and its name, in code order.
+    """
+    import re
+
+    values = tags.get("flag_values", "").strip()
+    meanings = tags.get("flag_meanings", "").split()
+    if not values or not meanings:
+        return None
+    codes: list[int] = []
+    for text in (t for t in re.split(r"[\s,;\[\]()]+", values) if t):
+        try:
+            number = float(text)
+        except ValueError:
+            return None
+        if not number.is_integer():
+            return None
+        codes.append(int(number))
+    if len(codes) != len(meanings) or len(set(codes)) != len(codes):
+        return None
+    return {code: name.replace("_", " ") for code, name in sorted(zip(codes, meanings,
+                                                                      strict=True))}
+
+
+def class_layer(layer: LayerT, classes: Mapping[int, str] | None) -> LayerT:
+    """``layer`` drawn as the class map it is: read with nearest resampling at every zoom
+    (bilinear drew a cell between "too low" (0) and "above" (2) as "uncertain" (1)) and,
+    where its config sets neither ``vmin`` nor ``vmax``, coloured over its codes (from the
+    lowest code to the highest, each code its own colour: at the default 0 to 1, codes 1
+    and 2 were one colour). A layer without ``classes`` is returned as it is."""
+    if not classes:
+        return layer
+    update: dict[str, Any] = {"resampling": "nearest"}
+    if not {"vmin", "vmax"} & layer.model_fields_set:
+        lo, hi = float(min(classes)), float(max(classes))
+        if hi <= lo:  # one class: its code in the ramp's middle
+            lo, hi = lo - 0.5, hi + 0.5
+        update.update(vmin=lo, vmax=hi)
+    return layer.model_copy(update=update)
+
+
+def colour_layer(layer: LayerT, sample: ValueSample,
+                 classes: Mapping[int, str] | None = None) -> tuple[LayerT, bool]:
     """``layer`` with the colour range its tiles are drawn with, from its
-    :func:`value_sample` (:func:`stretch_unset_range`); and whether it was stretched. The
-    tiles stage and ``prospect serve`` both call this, with the same sample."""
+    :func:`value_sample` (:func:`stretch_unset_range`), or over its ``classes``
+    (:func:`layer_classes`, :func:`class_layer`) when it is a class map; and whether it was
+    stretched. The tiles stage and ``prospect serve`` both call this, with the same sample."""
+    if classes:
+        return class_layer(layer, classes), False
     return stretch_unset_range(layer, sample.values)
 
 

@@ -34,13 +34,22 @@ from tiles.accesslog import AccessLog
 from tiles.auth import Decision, KeyStore, RateLimiter, hash_key, retry_after
 from tiles.cache import TileCache
 from tiles.colormap import encode_image, encode_indexed, render_indexed
-from tiles.grids import DEFAULT_TMS, grid_gap, tile_matrix_set, tms_for_crs
+from tiles.grids import (
+    DEFAULT_TMS,
+    WEB_MERCATOR_MAX_LAT,
+    beyond_web_mercator,
+    grid_gap,
+    tile_matrix_set,
+    tms_for_crs,
+)
 from tiles.http import ApiError, conditional_response
-from tiles.legend import LEGEND_SIZE, legend_png
+from tiles.legend import LEGEND_SIZE, class_legend_height, legend_png
 from tiles.metadata import (
     LayerMeta,
     clamped_ends,
+    class_layer,
     colour_layer,
+    layer_classes,
     layer_meta,
     range_origin,
     range_warning,
@@ -288,8 +297,23 @@ class TileService:
         return self._grid_gaps[key]
 
     def grid_warnings(self) -> list[str]:
-        """One line per configured tile matrix set that leaves out a layer it does not cover."""
+        """One line per configured tile matrix set that leaves out a layer it does not cover,
+        and per layer wholly beyond Web Mercator's latitudes (:func:`tiles.grids.
+        beyond_web_mercator`), whose XYZ tiles and viewer are blank: it was offered at
+        zoom 2 without a word, where the tiles stage refuses it saying why."""
         found = []
+        for layer in self.layers.values():
+            try:
+                bounds = layer.source.lonlat_bounds
+            except LayerDataError:  # an unreadable layer is left to its own requests
+                continue
+            if beyond_web_mercator(bounds):
+                found.append(
+                    f"layer {layer.name!r} lies at latitudes {bounds[1]:.4f} to "
+                    f"{bounds[3]:.4f}, beyond the +-{WEB_MERCATOR_MAX_LAT:.4f} degrees where "
+                    "Web Mercator (XYZ tiles, TileJSON, the viewer) ends: its XYZ tiles are "
+                    "blank; read it through WMS in EPSG:4326 or CRS:84 (or list "
+                    "WorldCRS84Quad in tile_matrix_sets for WMTS)")
         for name in self.config.tile_matrix_sets or []:
             for layer in self.layers.values():
                 try:
@@ -301,6 +325,11 @@ class TileService:
                                  "the layer is not offered in it (remove the grid from "
                                  "tile_matrix_sets, or serve that layer from another config)")
         return found
+
+    def classes(self, layer: Layer) -> dict[int, str] | None:
+        """``layer``'s classes when it is a class map (:func:`tiles.metadata.
+        layer_classes` of its data's tags), else ``None``."""
+        return layer_classes(layer.source.tags)
 
     def meta(self, layer: Layer) -> LayerMeta:
         """The layer's resolved metadata (recomputed when its data change)."""
@@ -333,7 +362,16 @@ class TileService:
         """
         found: list[tuple[bool, str]] = []
         for layer in self.layers.values():
-            source, cfg = layer.source, layer.config
+            source = layer.source
+            try:
+                classes = self.classes(layer)
+            except Exception:  # an unreadable layer is left to its own requests
+                continue
+            if classes:  # a class map: nearest, coloured over its codes, named in legends
+                layer.config = class_layer(layer.config, classes)
+                self._legends.pop(layer.name, None)
+                continue
+            cfg = layer.config
             try:
                 if source.variable is not None and source.cells > RANGE_CHECK_CUBE_CELLS:
                     if not {"vmin", "vmax"} & cfg.model_fields_set:
@@ -621,6 +659,15 @@ class TileService:
             )
         return self._blank[(size, fmt)]
 
+    def legend_size(self, layer: Layer) -> tuple[int, int]:
+        """Width and height of ``layer``'s default legend (the one every LegendURL names):
+        :data:`tiles.legend.LEGEND_SIZE`, or for a class map as tall as its classes need
+        (:func:`tiles.legend.class_legend_height`)."""
+        classes = self.classes(layer)
+        if not classes:
+            return LEGEND_SIZE
+        return LEGEND_SIZE[0], class_legend_height(len(classes), LEGEND_SIZE[0])
+
     def legend(self, layer: Layer, size: tuple[int, int] = LEGEND_SIZE) -> bytes:
         """Legend PNG of ``layer``, ``size`` (width, height) pixels; the default size (the
         one every LegendURL names) is rendered once, another (a GetLegendGraphic's WIDTH
@@ -628,8 +675,11 @@ class TileService:
         grow without bound."""
         def render() -> bytes:
             return legend_png(layer.config, title=self.meta(layer).label,
-                              units=self.meta(layer).units, width=size[0], height=size[1],
-                              clamped=self._clamped.get(layer.name, (False, False)))
+                              units=self.meta(layer).units, width=size[0],
+                              # the default size: a class map's legend as tall as its classes
+                              height=None if size == LEGEND_SIZE else size[1],
+                              clamped=self._clamped.get(layer.name, (False, False)),
+                              classes=self.classes(layer))
 
         if size != LEGEND_SIZE:
             return render()

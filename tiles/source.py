@@ -392,8 +392,8 @@ class LayerSource:
             da = self._cube_variable()
             found.update(self._arrays.get("cube_attrs", {}))
             found.update(da.attrs)
-        return {str(k): str(v) for k, v in found.items()
-                if isinstance(v, str | int | float | bool)}
+        texts = {str(k): _tag_text(v) for k, v in found.items()}
+        return {k: v for k, v in texts.items() if v is not None}
 
     @property
     def synthetic(self) -> bool:
@@ -856,3 +856,17 @@ def cube_source(path: str | Path, variable: str) -> LayerSource:
     if not path.is_dir():
         raise InputFileError(f"{path}: zarr cube not found; run the pipeline or fix the path")
     return LayerSource(path=path, variable=variable)
+
+
+def _tag_text(value: Any) -> str | None:
+    """A tag or attribute as text: a scalar as ``str`` gives it, a list or array of
+    scalars (a cube's CF ``flag_values``: ``[0, 1, 2]``) as its items joined by spaces, as
+    a GeoTIFF tag holds them (it was dropped, so a cube's class map had no classes);
+    ``None`` for anything else."""
+    if isinstance(value, str | int | float | bool):
+        return str(value)
+    items = value.tolist() if hasattr(value, "tolist") else value
+    if isinstance(items, list | tuple) and items and all(
+            isinstance(v, str | int | float | bool) for v in items):
+        return " ".join(str(v) for v in items)
+    return None

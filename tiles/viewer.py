@@ -38,6 +38,9 @@ class ViewerLayer:
     synthetic: bool = False
     units: str | None = None
     """Shown units (:attr:`tiles.metadata.LayerMeta.units`); ``None``: the config's."""
+    classes: dict[int, str] | None = None
+    """A class map's ``{code: name}`` (:func:`tiles.metadata.layer_classes`): a click
+    reads the code and its name."""
 
     def as_json(self) -> dict[str, Any]:
         """The entry in the page's embedded config."""
@@ -49,7 +52,7 @@ class ViewerLayer:
             "vmin": c.vmin, "vmax": c.vmax, "colormap": c.colormap, "tiles": self.tiles,
             "legend": self.legend, "point": self.point, "bounds": list(self.bounds),
             "minzoom": self.min_zoom, "maxzoom": self.max_zoom,
-        }
+        } | ({"classes": {str(k): v for k, v in self.classes.items()}} if self.classes else {})
 
 
 _PAGE = """<!DOCTYPE html>

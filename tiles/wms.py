@@ -113,6 +113,9 @@ class WmsLayer:
     legend_url: str
     abstract: str = ""
     attribution: str = ""
+    legend_size: tuple[int, int] = (320, 84)
+    """Width and height of the legend at ``legend_url`` (a class map's is as tall as its
+    classes need: :func:`tiles.legend.class_legend_height`)."""
 
 
 @dataclass(frozen=True)
@@ -305,7 +308,8 @@ def _layer_xml(layer: WmsLayer) -> str:
         + "".join(f"<BoundingBox {_bbox_attrs(c, _crs_bounds(layer, c))}/>" for c in crs_list)
         + attribution
         + "<Style><Name>default</Name><Title>default</Title>"
-        '<LegendURL width="320" height="84"><Format>image/png</Format>'
+        f'<LegendURL width="{layer.legend_size[0]}" height="{layer.legend_size[1]}">'
+        "<Format>image/png</Format>"
         '<OnlineResource xmlns:xlink="http://www.w3.org/1999/xlink" xlink:type="simple" '
         f"xlink:href={quoteattr(layer.legend_url)}/></LegendURL></Style>"
         "</Layer>"
@@ -327,11 +331,21 @@ def _request(name: str, formats: tuple[str, ...], href: str) -> str:
 
 
 def _union_bounds(layers: Sequence[WmsLayer]) -> tuple[float, float, float, float]:
-    """The lon/lat box of every layer of ``layers`` (the whole world when none)."""
+    """The lon/lat box of every layer of ``layers`` (the whole world when none).
+
+    A layer across the antimeridian (west > east: Fiji's 178.4 to -179.6) makes the box
+    run the whole circle of longitudes: the min/max of the layers' wests and easts (-68 to
+    -67 beside a Bonaire layer) held neither Fiji nor, often, the other layers, and a
+    client that reads the root box to zoom to or to ask for the server's layers saw none of
+    Fiji's."""
     if not layers:
         return -180.0, -90.0, 180.0, 90.0
-    return (min(la.bounds[0] for la in layers), min(la.bounds[1] for la in layers),
-            max(la.bounds[2] for la in layers), max(la.bounds[3] for la in layers))
+    south = min(la.bounds[1] for la in layers)
+    north = max(la.bounds[3] for la in layers)
+    if any(la.bounds[0] > la.bounds[2] for la in layers):
+        return -180.0, south, 180.0, north
+    return (min(la.bounds[0] for la in layers), south,
+            max(la.bounds[2] for la in layers), north)
 
 
 def capabilities_xml(
@@ -402,7 +416,8 @@ def _layer_xml_111(layer: WmsLayer) -> str:
         + f'<LatLonBoundingBox minx="{w!r}" miny="{s!r}" maxx="{e!r}" maxy="{n!r}"/>'
         + boxes + attribution
         + "<Style><Name>default</Name><Title>default</Title>"
-        '<LegendURL width="320" height="84"><Format>image/png</Format>'
+        f'<LegendURL width="{layer.legend_size[0]}" height="{layer.legend_size[1]}">'
+        "<Format>image/png</Format>"
         '<OnlineResource xmlns:xlink="http://www.w3.org/1999/xlink" xlink:type="simple" '
         f"xlink:href={quoteattr(layer.legend_url)}/></LegendURL></Style>"
         "</Layer>"

@@ -204,6 +204,7 @@ async def _capabilities(svc: TileService, request: Request, version: str) -> Res
         return WmsLayer(
             name=layer.name, title=meta.label, bounds=meta.bounds, crs=meta.crs,
             native_bounds=native, abstract=meta.description, attribution=meta.attribution,
+            legend_size=svc.legend_size(layer),
             legend_url=(f"{base}/wms?{sep}SERVICE=WMS&VERSION=1.3.0&REQUEST=GetLegendGraphic"
                         f"&FORMAT=image/png&LAYER={layer.name}"),
         )
@@ -319,12 +320,22 @@ def _ignored_dimensions(q: dict[str, str]) -> dict[str, str]:
                                or k.startswith("DIM_")])
 
 
-def _shown(value: Any) -> str:
+def _shown(value: Any, name: str | None = None) -> str:
     """A cell value as GetFeatureInfo's text and HTML show it: ``no data`` where the layer
-    has none (it said Python's ``None``, or ``nan``)."""
+    has none (it said Python's ``None``, or ``nan``); a class map's code with its class
+    ``name`` (``2 (above)``: a code is a whole number, never ``2.0``)."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "no data"
-    return str(value)
+    return f"{int(value)} ({name})" if name else str(value)
+
+
+def _class_of(value: Any, classes: dict[int, str] | None) -> str | None:
+    """The name of the class whose code a cell ``value`` is, when its layer is a class
+    map (:func:`tiles.metadata.layer_classes`) and the value one of its codes."""
+    if not classes or not isinstance(value, int | float) or not math.isfinite(value) \
+            or not float(value).is_integer():
+        return None
+    return classes.get(int(value))
 
 
 GML_NS = "urn:x-prospect:wms"
@@ -349,7 +360,8 @@ def _gml(features: list[dict[str, Any]]) -> str:
             f"<prospect:layer>{escape(p['layer'])}</prospect:layer>"
             f"<prospect:title>{escape(str(p['title']))}</prospect:title>"
             f"<prospect:value>{escape(text)}</prospect:value>"
-            f"<prospect:units>{escape(str(p['units'] or ''))}</prospect:units>"
+            + (f"<prospect:class>{escape(p['class'])}</prospect:class>" if "class" in p else "")
+            + f"<prospect:units>{escape(str(p['units'] or ''))}</prospect:units>"
             "<prospect:location><gml:Point srsName=\"EPSG:4326\">"
             f"<gml:coordinates>{lon!r},{lat!r}</gml:coordinates></gml:Point>"
             "</prospect:location></prospect:cell></gml:featureMember>")
@@ -406,23 +418,29 @@ async def _feature_info(svc: TileService, request: Request, q: dict[str, str]) -
     features: list[dict[str, Any]] = []
     for layer in layers:
         value = await run_in_threadpool(layer.source.point, lon, lat)
+        properties = {"layer": layer.name, "value": value, "units": svc.meta(layer).units,
+                      "title": svc.meta(layer).label}
+        name = _class_of(value, svc.classes(layer))
+        if name is not None:  # a class map's cell: its code and its class's name
+            properties["class"] = name
         features.append({
             "type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
-            "properties": {"layer": layer.name, "value": value, "units": svc.meta(layer).units,
-                           "title": svc.meta(layer).label},
+            "properties": properties,
         })
     if fmt == "application/json":  # strict JSON: no data is null, never a bare NaN
         body = json.dumps(jsonable({"type": "FeatureCollection", "features": features}),
                           allow_nan=False)
     elif fmt == "text/plain":
-        body = "".join(f"{f['properties']['layer']} = {_shown(f['properties']['value'])}\n"
+        body = "".join(f"{f['properties']['layer']} = "
+                       f"{_shown(f['properties']['value'], f['properties'].get('class'))}\n"
                        for f in features)
     elif fmt in ("application/vnd.ogc.gml", "text/xml"):
         body = _gml(features)
     else:  # text/html
         rows = "".join(
             f"<tr><td>{html.escape(str(f['properties']['title']))}</td>"
-            f"<td>{html.escape(_shown(f['properties']['value']))}</td></tr>" for f in features)
+            f"<td>{html.escape(_shown(f['properties']['value'], f['properties'].get('class')))}"
+            "</td></tr>" for f in features)
         body = f"<html><body><table>{rows}</table></body></html>"
     etag = svc.etag(layers[0], "wmsinfo", m.layers, m.crs, m.bbox, m.width, m.height, i, j,
                     fmt)

@@ -45,12 +45,14 @@ from prospect.io.files import (
     write_text,
 )
 from tiles.archive import tilejson, write_mbtiles, write_pmtiles
+from tiles.grids import WEB_MERCATOR_MAX_LAT, beyond_web_mercator
 from tiles.legend import legend_png
 from tiles.metadata import (
     VALUE_SAMPLE_MAX,
     ValueSample,
     clamped_ends,
     colour_layer,
+    layer_classes,
     layer_meta,
     range_origin,
     range_warning,
@@ -188,7 +190,8 @@ def _render_layer(
     sample = value_sample(source)  # one sample: the colour range, as `prospect serve`'s
     values = value_grid(source, sample=sample)
     data = sample.values
-    layer, stretched = colour_layer(layer, sample)
+    classes = layer_classes(source.tags)  # a class map: nearest, coloured by its codes
+    layer, stretched = colour_layer(layer, sample, classes)
     # The zooms follow the data (resolution and extent); the job's range only narrows them,
     # and every document states what the pyramid holds (tiles.metadata).
     meta = layer_meta(layer, source, synthetic=ctx.job.synthetic,
@@ -210,7 +213,7 @@ def _render_layer(
     meta = meta.narrowed(z for z, n in result.per_zoom.items() if n)
     write_bytes(layer_dir / "legend.png", legend_png(
         layer, title=meta.label, units=meta.units,
-        clamped=clamped_ends(data, layer.vmin, layer.vmax)))
+        clamped=clamped_ends(data, layer.vmin, layer.vmax), classes=classes))
     root = f"{cfg.public_url}/{name}/" if cfg.public_url else ""  # absolute when published
     doc = tilejson(
         layer, meta, tiles_url=f"{root}{{z}}/{{x}}/{{y}}.{cfg.format}", tile_size=cfg.tile_size,
@@ -244,6 +247,7 @@ def _render_layer(
         legend=f"../tiles/{name}/legend.png", bounds=meta.bounds,
         min_zoom=meta.min_zoom, max_zoom=meta.max_zoom, title=meta.title,
         attribution=meta.attribution, synthetic=meta.synthetic, units=meta.units,
+        classes=classes,
     )
     metrics: dict[str, Any] = {"tiles": result.tiles_written, "bytes": result.bytes_written}
     metrics["range_warning"] = range_warning(name, data, layer.vmin, layer.vmax, meta.units)
@@ -255,15 +259,11 @@ def _render_layer(
     return viewer_layer, metrics, values, where
 
 
-WEB_MERCATOR_MAX_LAT = 85.0511287798066
-"""Latitude where Web Mercator (XYZ tiles) ends, north and south."""
-
-
 def _why_no_tile(bounds: tuple[float, float, float, float]) -> str:
     """Why a layer of lon/lat ``bounds`` has no XYZ tile, where it can be said: data wholly
     beyond Web Mercator's latitudes (the stage said only "produced no tile with data")."""
     _, south, _, north = bounds
-    if south < WEB_MERCATOR_MAX_LAT and north > -WEB_MERCATOR_MAX_LAT:
+    if not beyond_web_mercator(bounds):
         return ""
     return (f": its data lie at latitudes {south:.4f} to {north:.4f}, beyond the "
             f"+-{WEB_MERCATOR_MAX_LAT:.4f} degrees where Web Mercator (XYZ, TileJSON, the "

@@ -123,7 +123,10 @@
 
   function fmt(v, l, note) {
     if (v === null || v === undefined) { return l.title + ": no data"; }
-    return l.title + ": " + String(v) + (l.units ? " " + l.units : "") + (note || "");
+    // a class map's cell: its code and its class's name ("2 (above)")
+    var name = l.classes ? l.classes[String(v)] : undefined;
+    return l.title + ": " + String(v) + (name ? " (" + name + ")" : "") +
+      (l.units ? " " + l.units : "") + (note || "");
   }
   function staticValue(l, lat, lon) {
     var g = values[l.name];
