@@ -229,3 +229,36 @@ def test_a_library_caller_gets_a_link_loop_as_a_config_error(tmp_path) -> None:
         pytest.skip("Path.resolve() no longer raises on loops")
     with pytest.raises(ConfigError, match="a loop of links"):
         prepare_out_dir(loop / "out")
+
+
+# -- the viewer's popup shows class names as text (legends' report) -----------------------
+
+
+from tests.browser import test_viewer as viewer_tests  # noqa: E402
+
+browser = viewer_tests.browser  # headless Chromium, skipped where it is absent
+
+
+@pytest.mark.browser
+def test_the_viewers_popup_shows_a_class_name_as_text(browser, tmp_path) -> None:
+    """SYNTHETIC: a class map whose class names come from the file's tags; the viewer's
+    click popup took its lines as HTML (titles, units, class names and server errors are
+    data), so a name of ``<img/src=x/onerror=...>`` ran script in a partner's browser. The
+    lines are escaped now and the name shows as written."""
+    from .test_serving_round27b import _class_cog, _run_stage
+
+    names = ["<img/src=x/onerror=window.pwned=0>", "<img/src=y/onerror=window.pwned=1>",
+             "<img/src=z/onerror=window.pwned=2>"]  # every class: whichever is clicked
+    cog = _class_cog(tmp_path / "class.tif", flag_meanings=" ".join(names))
+    _run_stage(tmp_path / "out", cog)
+    browser.get((tmp_path / "out" / "viewer" / "index.html").as_uri())
+    viewer_tests._wait(
+        browser, "return document.querySelectorAll('.leaflet-tile-loaded').length >= 1")
+    viewer_tests._click_map_centre(browser)
+    viewer_tests._wait(browser, "return !!document.querySelector('.leaflet-popup-content')")
+    assert browser.execute_script("return window.pwned === undefined")
+    assert not browser.execute_script(
+        "return document.querySelector('.leaflet-popup-content img')")
+    text = browser.execute_script(
+        "return document.querySelector('.leaflet-popup-content').textContent")
+    assert "LCE screening class" in text and "<img/src=" in text, text

@@ -121,6 +121,11 @@
     document.getElementById("value").textContent = "no layers readable; check the API key";
   }
 
+  function escapeHtml(text) {
+    return String(text).replace(/[&<>"']/g, function (c) {
+      return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c];
+    });
+  }
   function fmt(v, l, note) {
     if (v === null || v === undefined) { return l.title + ": no data"; }
     // a class map's cell: its code and its class's name ("2 (above)")
@@ -160,7 +165,9 @@
         var text = "lat " + e.latlng.lat.toFixed(5) + ", lon " + e.latlng.lng.toFixed(5) + "\n" + lines.join("\n");
         box.textContent = text;
         box.dataset.ready = "1";
-        L.popup().setLatLng(e.latlng).setContent(lines.join("<br>")).openOn(map);
+        // the lines are text (titles, units, class names and server errors come from the
+        // data and config): each is escaped before the popup, which takes HTML
+        L.popup().setLatLng(e.latlng).setContent(lines.map(escapeHtml).join("<br>")).openOn(map);
       })
       .catch(function (err) { box.textContent = "value lookup failed: " + err; });
   });
