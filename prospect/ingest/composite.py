@@ -32,8 +32,15 @@ import numpy as np
 import rasterio
 
 from prospect.config.sources import RasterSource
-from prospect.errors import ConfigError, DataError, DataWarning, InputFileError
-from prospect.grid import ChunkWindow, RegionGrid
+from prospect.errors import (
+    ConfigError,
+    CRSError,
+    DataError,
+    DataWarning,
+    InputFileError,
+    ProspectError,
+)
+from prospect.grid import ChunkWindow, RegionGrid, parse_crs
 from prospect.ingest.cloudmask import drop_names, kind_fits_product
 from prospect.ingest.landsat import BandCalibration, Saturation, slc_off_fill
 from prospect.ingest.layers import Layer
@@ -61,7 +68,7 @@ from prospect.ingest.rasters import (
     warn_stated_crs,
 )
 from prospect.ingest.stac import AssetGrid, StacScene, check_day_and_night, read_stac_scenes
-from prospect.io.raster import RasterInfo, value_fits
+from prospect.io.raster import RasterInfo, raster_info, value_fits
 from prospect.io.remote import forget_cached, gdal_http_options, read_failure
 from prospect.io.warp import choose_resampling
 from prospect.redact import redact
@@ -492,9 +499,9 @@ def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
             return stated
         try:
             with rasterio.Env(**options):  # GDAL's settings are per thread
-                infos = {v: stac_header(scene.bands[v], source.crs, scene.crs)
+                infos = {v: _own_header(scene.bands[v], source.crs, scene.crs)
                          for v in variables}
-                minfo = stac_header(scene.mask, source.crs, scene.crs) \
+                minfo = _own_header(scene.mask, source.crs, scene.crs) \
                     if cm is not None and scene.mask else None
         except InputFileError as exc:
             return read_failure(str(exc))
@@ -653,6 +660,30 @@ def _lossy_groups(caught: list[warnings.WarningMessage]
     return groups
 
 
+def _own_header(path: str, config_crs: str | None, item_crs: str | None) -> RasterInfo:
+    """The header of a composite's asset in the file's own CRS; the config's ``crs`` only
+    for a file without one (what the key is for), else the item's. The config's CRS put
+    over every file placed the scenes of another UTM zone (zone 32 under a config of
+    zone 31: the Netherlands' WRS-2 paths 197/198) a zone away, dropped as outside the
+    region without a word."""
+    if config_crs is None:
+        return stac_header(path, None, item_crs)
+    try:
+        return raster_info(path)
+    except CRSError:
+        return raster_info(path, crs=config_crs)
+
+
+def _same_crs(a: str, b: str) -> bool:
+    """Whether two CRS texts name one CRS (an unknown one: not the same)."""
+    if a == b:
+        return True
+    try:
+        return bool(parse_crs(a) == parse_crs(b))
+    except ProspectError:
+        return False
+
+
 def _stated_infos(scene: StacScene, variables: list[str], crs: str | None, *,
                   with_mask: bool, assets: dict[str, str] | None = None,
                   mask_asset: str | None = None
@@ -660,7 +691,10 @@ def _stated_infos(scene: StacScene, variables: list[str], crs: str | None, *,
     """The scene's assets described from its item alone, or ``None`` when it does not
     state every grid (or its CRS) in full: then the headers must be read.
 
-    The CRS is the config's (``crs``), else the asset's, else the item's. No data is
+    The CRS is the asset's, else the item's, checked against the file's when it is opened;
+    with a config ``crs`` (for files without one, :func:`_own_header`) an item that
+    states none or another is ``None`` too, so its header tells (a zone-32 item of a
+    composite whose config says zone 31 was read in zone 31, a zone away). No data is
     ``raster:bands`` ``nodata`` where stated, else the file's, which the reader takes.
     Each description names its item and asset (``assets``: variable -> asset key;
     ``mask_asset``), and the stated grid is checked against the file when the file is
@@ -669,7 +703,9 @@ def _stated_infos(scene: StacScene, variables: list[str], crs: str | None, *,
     assets = assets or {}
     def info(path: str | None, g: AssetGrid | None, var: str | None,
              asset: str | None) -> RasterInfo | None:
-        use_crs = crs or (g.crs if g is not None else None) or scene.crs
+        use_crs = (g.crs if g is not None else None) or scene.crs
+        if crs is not None and (use_crs is None or not _same_crs(crs, use_crs)):
+            return None  # the config's CRS is for files without one: the header tells
         if path is None or g is None or use_crs is None:
             return None
         cal = scene.calibration.get(var) if var else None
@@ -683,7 +719,7 @@ def _stated_infos(scene: StacScene, variables: list[str], crs: str | None, *,
                           nodata=(nodata,), descriptions=(None,), scales=(coef[0],),
                           offsets=(coef[1],),
                           stated_by=f"item {scene.item_id!r} asset {asset!r}",
-                          stated_crs=crs is None)
+                          stated_crs=True)
 
     infos: dict[str, RasterInfo] = {}
     for v in variables:
