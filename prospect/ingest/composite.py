@@ -34,7 +34,6 @@ import rasterio
 from prospect.config.sources import RasterSource
 from prospect.errors import (
     ConfigError,
-    CRSError,
     DataError,
     DataWarning,
     InputFileError,
@@ -68,7 +67,7 @@ from prospect.ingest.rasters import (
     warn_stated_crs,
 )
 from prospect.ingest.stac import AssetGrid, StacScene, check_day_and_night, read_stac_scenes
-from prospect.io.raster import RasterInfo, raster_info, value_fits
+from prospect.io.raster import RasterInfo, value_fits
 from prospect.io.remote import forget_cached, gdal_http_options, read_failure
 from prospect.io.warp import choose_resampling
 from prospect.redact import redact
@@ -499,9 +498,9 @@ def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
             return stated
         try:
             with rasterio.Env(**options):  # GDAL's settings are per thread
-                infos = {v: _own_header(scene.bands[v], source.crs, scene.crs)
+                infos = {v: stac_header(scene.bands[v], source.crs, scene.crs)
                          for v in variables}
-                minfo = _own_header(scene.mask, source.crs, scene.crs) \
+                minfo = stac_header(scene.mask, source.crs, scene.crs) \
                     if cm is not None and scene.mask else None
         except InputFileError as exc:
             return read_failure(str(exc))
@@ -660,20 +659,6 @@ def _lossy_groups(caught: list[warnings.WarningMessage]
     return groups
 
 
-def _own_header(path: str, config_crs: str | None, item_crs: str | None) -> RasterInfo:
-    """The header of a composite's asset in the file's own CRS; the config's ``crs`` only
-    for a file without one (what the key is for), else the item's. The config's CRS put
-    over every file placed the scenes of another UTM zone (zone 32 under a config of
-    zone 31: the Netherlands' WRS-2 paths 197/198) a zone away, dropped as outside the
-    region without a word."""
-    if config_crs is None:
-        return stac_header(path, None, item_crs)
-    try:
-        return raster_info(path)
-    except CRSError:
-        return raster_info(path, crs=config_crs)
-
-
 def _same_crs(a: str, b: str) -> bool:
     """Whether two CRS texts name one CRS (an unknown one: not the same)."""
     if a == b:
@@ -692,7 +677,8 @@ def _stated_infos(scene: StacScene, variables: list[str], crs: str | None, *,
     state every grid (or its CRS) in full: then the headers must be read.
 
     The CRS is the asset's, else the item's, checked against the file's when it is opened;
-    with a config ``crs`` (for files without one, :func:`_own_header`) an item that
+    with a config ``crs`` (for files without one,
+    :func:`~prospect.ingest.rasters.stac_header`) an item that
     states none or another is ``None`` too, so its header tells (a zone-32 item of a
     composite whose config says zone 31 was read in zone 31, a zone away). No data is
     ``raster:bands`` ``nodata`` where stated, else the file's, which the reader takes.

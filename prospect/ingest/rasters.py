@@ -563,16 +563,20 @@ def _cf_missing(source: RasterSource, info: RasterInfo, band: int, nodata: float
 
 
 def stac_header(path: str, config_crs: str | None, item_crs: str | None) -> RasterInfo:
-    """The header of a STAC asset: in the config's CRS if given, else in the file's own,
-    else (a file without one) in the CRS its item states. The item's ``proj:epsg`` never
-    overrides the file's CRS: an item of another UTM zone than its files was placed a zone
-    away (and dropped as outside the region) without a word; see :func:`warn_stated_crs`."""
-    if config_crs is not None or item_crs is None:
-        return raster_info(path, crs=config_crs)
+    """The header of a STAC asset in the file's own CRS; a file without one in the
+    config's ``crs`` (what the key is for: "a CRS to assume when a file carries none"),
+    else in the CRS its item states. Neither overrides the file's CRS: the config's put
+    the scenes of another UTM zone (zone 32 under a config of zone 31, the Netherlands'
+    WRS-2 paths 197/198) a zone away, and an item's ``proj:epsg`` of another zone than its
+    files did the same; both were dropped as outside the region without a word (see
+    :func:`warn_stated_crs`)."""
+    fallback = config_crs if config_crs is not None else item_crs
+    if fallback is None:
+        return raster_info(path)
     try:
         return raster_info(path)
     except CRSError:
-        return raster_info(path, crs=item_crs)
+        return raster_info(path, crs=fallback)
 
 
 def warn_stated_crs(scene: StacScene, infos: dict[str, RasterInfo],

@@ -262,3 +262,30 @@ def test_the_viewers_popup_shows_a_class_name_as_text(browser, tmp_path) -> None
     text = browser.execute_script(
         "return document.querySelector('.leaflet-popup-content').textContent")
     assert "LCE screening class" in text and "<img/src=" in text, text
+
+
+# -- a STAC mosaic across UTM zones under a config crs (masks' 27c hand-over) -------------
+
+
+def test_a_stac_mosaic_reads_each_file_in_its_own_zone(tmp_path) -> None:
+    """Items of zones 31 and 32 as a mosaic (``stac:`` without ``composite:``) with the
+    source's ``crs: EPSG:32631``: the key (for files without a CRS) was put over every
+    file, the zone-32 scene read in zone 31 and dropped as outside the region, so the
+    mosaic held the zone-31 scene alone, without a word (composites: round 27c)."""
+    import json
+
+    from prospect.config.sources import RasterSource
+    from prospect.grid import ChunkWindow
+    from prospect.ingest.rasters import plan_raster
+
+    from .test_masks_round27c import ZONE_GRID, _zone_item
+
+    items = [_zone_item(tmp_path, 1, 32632, 300, False)]  # the region from zone 32 only
+    coll = tmp_path / "items.json"
+    coll.write_text(json.dumps({"type": "FeatureCollection", "features": items}))
+    src = RasterSource.model_validate({"name": "st", "stac": str(coll),
+                                       "assets": {"red": "red"}, "crs": "EPSG:32631"})
+    layers = plan_raster(src, ZONE_GRID)
+    window = ChunkWindow(0, 0, slice(0, 60), slice(0, 60))
+    values = {layer.name: layer.compute(ZONE_GRID, window) for layer in layers}["red"]
+    np.testing.assert_array_equal(values, np.full((60, 60), 300, np.float32))
