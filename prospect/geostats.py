@@ -22,6 +22,7 @@ __all__ = [
     "loo_kriging",
     "merge_coincident",
     "ok_predict",
+    "structured_share",
     "variogram_curves",
 ]
 
@@ -153,3 +154,41 @@ def variogram_curves(model: Any, *, n: int = 100) -> dict[str, list[float]]:
     fitted = model.variogram_function(model.variogram_model_parameters, h)
     return {"lags": lags.tolist(), "semivariance": gamma.tolist(), "h": h.tolist(),
             "fitted": np.asarray(fitted, dtype="f8").tolist()}
+
+
+PURE_NUGGET_SHARE = 1e-6
+"""A fitted variogram whose spatially structured part is under this share of its
+semivariance at the largest lag is pure nugget (least squares drives the partial sill or
+slope of a structureless fit to ~1e-20, never exactly 0)."""
+
+
+def structured_share(model: Any) -> float:
+    """The share of a fitted pykrige variogram's semivariance at its largest lag that rises
+    above its semivariance at the first lag: ``(gamma(h_max) - gamma(h_1)) / gamma(h_max)``.
+
+    0 means the fitted variogram is flat over the lags the data were fitted at: pure
+    nugget, or a range shorter than the first lag (pykrige's least squares gives either to
+    a structureless experimental variogram). Ordinary kriging of points that far apart is
+    then the equal-weight mean of the neighbours and its variance the same at every place
+    (``gamma * (1 + 1/n)``).
+
+    Parameters
+    ----------
+    model
+        A fitted ``pykrige.ok.OrdinaryKriging``.
+
+    Returns
+    -------
+    float
+        The structured share in [0, 1]; 1.0 where the fitted variogram is 0 throughout
+        or there are no lags.
+    """
+    lags = np.asarray(model.lags, dtype="f8")
+    lags = lags[np.isfinite(lags)]
+    if not lags.size:
+        return 1.0
+    h = np.array([float(lags.min()), float(lags.max())])
+    g = np.asarray(model.variogram_function(model.variogram_model_parameters, h), dtype="f8")
+    if not np.isfinite(g).all() or g[1] <= 0:
+        return 1.0
+    return float(np.clip((g[1] - g[0]) / g[1], 0.0, 1.0))

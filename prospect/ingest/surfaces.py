@@ -20,7 +20,7 @@ from scipy.spatial import cKDTree
 
 from prospect.config.sources import PointSource
 from prospect.errors import DataError, DataWarning, InputFileError
-from prospect.geostats import merge_coincident
+from prospect.geostats import PURE_NUGGET_SHARE, merge_coincident, structured_share
 from prospect.grid import ChunkWindow, RegionGrid
 from prospect.ingest.layers import Layer, unit_key
 from prospect.io.companions import concentration_unit
@@ -518,6 +518,32 @@ def _warn_conflicting(path: str, column: str, xy: np.ndarray, z: np.ndarray,
         stacklevel=3)
 
 
+def _warn_pure_nugget(path: str, column: str, source: PointSource, model: Any,
+                      layer: str) -> None:
+    """Warn where the variogram fitted to ``column`` is flat over the lags fitted (pure
+    nugget, or a range under the first lag): ordinary kriging is then the plain mean of
+    the nearest points and its variance one number in every cell, so the variance layer
+    (and what is made from it, the economics' standard deviation) says nothing of where
+    the data are dense or sparse; the layers were written as 'kriging with its variance'
+    without a word."""
+    if structured_share(model) >= PURE_NUGGET_SHARE:
+        return
+    n = min(source.neighbours, len(np.asarray(model.Z)))
+    lags = np.asarray(model.lags, dtype="f8")
+    sill = float(model.variogram_function(model.variogram_model_parameters,
+                                          np.array([float(lags.max())]))[0])
+    warnings.warn(DataWarning(
+        f"{path}: the {source.variogram} variogram fitted to {column!r} is pure nugget: "
+        f"flat at {sill:.4g} from its first lag ({float(lags.min()):.4g} CRS units) to its "
+        f"last ({float(lags.max()):.4g}), so the values show no spatial correlation at the "
+        f"distances fitted; {layer!r} is then the plain mean of the {n} nearest points and "
+        f"{layer + '_variance'!r} is {sill * (1 + 1 / n):.4g} in every cell, not a measure "
+        "of where the points are dense or sparse; a few extreme values or a pattern finer "
+        "than the first lag often cause this: krige a transformed column (e.g. its "
+        "logarithm, given as another column), try another 'variogram:', or use "
+        "'interpolate: [idw]'"), stacklevel=3)
+
+
 def _refuse_unheld(path: str, column: str, z: np.ndarray) -> None:
     """Refuse values a float32 layer cannot hold (beyond +-3.4e38): the IDW surface was
     infinite around them without a word (a raster's such cell is refused likewise)."""
@@ -644,6 +670,7 @@ def plan_points(source: PointSource, grid: RegionGrid) -> list[Layer]:
                     "and values that vary: check the table, or use 'interpolate: [idw]'")
             model = OrdinaryKriging(kxy[:, 0], kxy[:, 1], kz, variogram_model=source.variogram)
             params = [float(p) for p in model.variogram_model_parameters]
+            _warn_pure_nugget(path, col, source, model, f"{source.name}_{_safe(col)}")
             settings = {**base, "column": col, "method": "ordinary kriging (pykrige)",
                         "variogram": source.variogram, "variogram_parameters": params,
                         "neighbours": source.neighbours, "values": int(ok.sum()),
