@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -35,7 +36,7 @@ from rich.progress import Progress
 from pipelines.context import RunContext, StageResult
 from pipelines.progress import progress_bar
 from prospect.config.tiles import TileLayerConfig, TilesConfig
-from prospect.errors import StageError
+from prospect.errors import DataWarning, StageError
 from prospect.io.files import (
     publish_dir,
     remove_aside,
@@ -197,6 +198,13 @@ def _render_layer(
     meta = layer_meta(layer, source, synthetic=ctx.job.synthetic,
                       zoom_limits=(cfg.min_zoom, cfg.max_zoom))
     lo, hi = meta.zooms()
+    if hi < cfg.min_zoom or lo > cfg.max_zoom:  # the job's zooms hold none of the data's
+        warnings.warn(DataWarning(
+            f"tiles: layer {name!r} ({where}) is tiled at zoom(s) {lo}-{hi}, not the "
+            f"{cfg.min_zoom}-{cfg.max_zoom} of tiles.min_zoom/max_zoom: the data's cell size "
+            "and extent give no zoom in that range (finer zooms would only repeat cells, "
+            f"coarser ones draw the layer under a few pixels); set min_zoom/max_zoom to "
+            f"include {lo}-{hi}"), stacklevel=1)
     # On the job's cluster the pyramid's jobs are its tasks; without one, a thread pool.
     executor = ctx.executor.pool()
     task_id = bar.add_task(f"tiles: {name}", total=None)

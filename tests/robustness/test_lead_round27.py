@@ -289,3 +289,29 @@ def test_a_stac_mosaic_reads_each_file_in_its_own_zone(tmp_path) -> None:
     window = ChunkWindow(0, 0, slice(0, 60), slice(0, 60))
     values = {layer.name: layer.compute(ZONE_GRID, window) for layer in layers}["red"]
     np.testing.assert_array_equal(values, np.full((60, 60), 300, np.float32))
+
+
+# -- tile zooms of a job that hold none of the data's (real jobs' hand-over) --------------
+
+
+@pytest.mark.parametrize(("zooms", "warned"), [((20, 22), True), ((0, 22), False)])
+def test_the_tiles_stage_says_when_the_jobs_zooms_hold_none_of_the_datas(
+        tmp_path, zooms: tuple[int, int], warned: bool) -> None:
+    """SYNTHETIC: the Meuse job asks zooms 12-15 of data whose cells give zoom 11 and got
+    11 without a word (``tiles.metadata.zoom_range`` takes the data's nearest zoom). The
+    stage says so now; a range that holds the data's zooms is quiet (control)."""
+    import warnings
+
+    from prospect.errors import DataWarning
+
+    from .test_serving_round27b import _class_cog, _run_stage
+
+    cog = _class_cog(tmp_path / "class.tif")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _run_stage(tmp_path / "out", cog, min_zoom=zooms[0], max_zoom=zooms[1])
+    said = [str(w.message) for w in caught if issubclass(w.category, DataWarning)
+            and "tiles.min_zoom/max_zoom" in str(w.message)]
+    assert bool(said) is warned, said
+    if warned:
+        assert "not the 20-22" in said[0], said
