@@ -61,6 +61,29 @@ def _map(cube: Path, name: str) -> Any:
     return report_view(open_cube(cube)[name]).values
 
 
+def _pure_nugget_lines(s: dict[str, Any]) -> list[str]:
+    """A paragraph when the fitted variogram is flat over the lags it was fitted at (pure
+    nugget, or a range under the first lag): the surface is then the equal-weight mean of
+    the neighbours and its kriging variance one number everywhere, which the tables above
+    do not say (Great Basin lithium: partial sill 9e-19, the variance 1024 in every cell)."""
+    from prospect.geostats import PURE_NUGGET_SHARE
+
+    c = s.get("curves") or {}
+    h, fitted, lags = c.get("h") or [], c.get("fitted") or [], c.get("lags") or []
+    if not fitted or not lags:
+        return []
+    seen = [f for x, f in zip(h, fitted, strict=False) if x >= min(lags)] or list(fitted)
+    top = max(seen)
+    if top <= 0 or (top - min(seen)) > PURE_NUGGET_SHARE * top:
+        return []
+    return [f"**Pure nugget**: the fitted variogram of {s['column']} is flat over the lags "
+            "it was fitted at (no spatial structure at the points' spacing), so the "
+            f"surface is the equal-weight mean of the {s['neighbours']} nearest points and "
+            f"`{s['variable']}_variance` is one number everywhere: it is no map of where "
+            "the estimate is better known. Krige a log of the column, try another "
+            "`variogram:`, or use `interpolate: [idw]`.", ""]
+
+
 def _surface_plots(out: Path, s: dict[str, Any], cube: Path) -> dict[str, str]:
     files = {}
     c = s["curves"]
@@ -188,6 +211,7 @@ def _write_screen_report(staging: Path, facts: dict[str, Any], cube: Path) -> No
             f"{_fmt(i['mean_error'])} | | |", "",
             f"{verdict} MSDR is the mean squared standardised error; near 1 means the "
             "kriging variance matches the errors, above 1 that it understates them.", "",
+            *_pure_nugget_lines(s),
             f"![leave-one-out]({files['loo']})", "", f"![maps]({files['maps']})", "",
         ]
     e = facts.get("economics")

@@ -315,3 +315,31 @@ def test_the_tiles_stage_says_when_the_jobs_zooms_hold_none_of_the_datas(
     assert bool(said) is warned, said
     if warned:
         assert "not the 20-22" in said[0], said
+
+
+# -- the screening report says a pure-nugget surface (real jobs' hand-over) ---------------
+
+
+def _surface_facts(values: np.ndarray, xy: np.ndarray) -> dict:
+    from pykrige.ok import OrdinaryKriging
+
+    from prospect.geostats import variogram_curves
+
+    model = OrdinaryKriging(xy[:, 0], xy[:, 1], values, variogram_model="spherical")
+    return {"column": "li", "neighbours": 16, "variable": "brine_li",
+            "curves": variogram_curves(model)}
+
+
+def test_the_screening_report_says_a_pure_nugget_surface() -> None:
+    """SYNTHETIC: wells of uncorrelated lithium (the Great Basin job's variogram is flat:
+    partial sill 9e-19, the kriging variance 1024 in every cell); ``screen/report.md``
+    gave its kriging tables without a word that the surface is a mean of the neighbours
+    and its variance one number. A smooth field says nothing (control)."""
+    from pipelines.screen_report import _pure_nugget_lines
+
+    rng = np.random.default_rng(27)
+    xy = rng.uniform(0, 100_000, size=(120, 2))
+    noise = _pure_nugget_lines(_surface_facts(rng.normal(50, 30, 120), xy))
+    assert noise and "Pure nugget" in noise[0] and "brine_li_variance" in noise[0], noise
+    smooth = _pure_nugget_lines(_surface_facts(xy[:, 0] / 1000 + xy[:, 1] / 2000, xy))
+    assert smooth == [], smooth
