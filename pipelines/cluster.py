@@ -39,6 +39,7 @@ __all__ = [
     "LOCAL_CLUSTER_CONFIG",
     "StallWatch",
     "check_engine",
+    "check_jobqueue_section",
     "check_local_workers",
     "cluster_dir",
     "dashboard_link",
@@ -52,6 +53,7 @@ __all__ = [
     "scheduler_lost",
     "ship",
     "task_timeout",
+    "walltime_seconds",
     "worker_count",
 ]
 
@@ -152,6 +154,7 @@ def jobqueue_cluster(kind: str, *, path: Path | None = None, dashboard: str = ":
     except ImportError:
         raise StageError(f"--cluster {kind} needs dask-jobqueue; {_INSTALL_HINT}") from None
     cls = getattr(dask_jobqueue, _JOBQUEUE_CLASSES[kind])
+    check_jobqueue_section(kind, section, path or cluster_dir() / "jobqueue.yaml")
     kwargs = {("job_name" if key == "name" else key.replace("-", "_")): value
               for key, value in section.items() if value is not None}
     kwargs["scheduler_options"] = {"dashboard_address": dashboard,
@@ -170,6 +173,133 @@ def jobqueue_cluster(kind: str, *, path: Path | None = None, dashboard: str = ":
         raise ConfigError(f"jobqueue.{kind} settings in {path or cluster_dir() / 'jobqueue.yaml'}"
                           f" are not valid for dask-jobqueue: {exc}") from None
     return cluster, scale
+
+
+# dask-jobqueue's keys renamed in 0.8 (the old ones are still read, but dropped without a
+# word beside the new one, which the shipped settings all have)
+_RENAMED_KEYS = {"env-extra": "job-script-prologue", "extra": "worker-extra-args",
+                 "job-extra": "job-extra-directives", "header-skip": "job-directives-skip"}
+
+
+def check_jobqueue_section(kind: str, section: dict[str, Any], path: Path) -> None:
+    """Refuse ``jobqueue.<kind>`` settings that dask-jobqueue would take in another sense
+    than written, before any batch job is submitted.
+
+    * a key dask-jobqueue renamed (``extra``, ``env-extra``, ``job-extra``,
+      ``header-skip``): beside the new key the old one was ignored without a word, and
+      alone it printed a FutureWarning of five lines;
+    * a key the installed dask-jobqueue does not know (a misspelling, a newer version's):
+      one line naming it, where dask-jobqueue's error dumped every setting;
+    * a ``memory`` without a unit (``4096``, meant as SLURM's megabytes): dask reads
+      bytes, and the job asked ``--mem=4K`` with workers of one kilobyte;
+    * worker lifetimes (``--lifetime`` and ``--lifetime-stagger`` in
+      ``worker-extra-args``) that outlast the ``walltime``: the batch system killed the
+      workers mid-task instead of their retiring before it.
+
+    Parameters
+    ----------
+    kind
+        ``"slurm"`` or ``"pbs"``.
+    section
+        The ``jobqueue.<kind>`` settings as read.
+    path
+        The settings file, for the message.
+
+    Raises
+    ------
+    ConfigError
+        Naming the setting, the file and what to write instead.
+    """
+    import dask.config
+
+    where = f"'jobqueue.{kind}' in {path}"
+    for key in section:
+        if key in _RENAMED_KEYS:
+            raise ConfigError(
+                f"{where}: '{key}' is dask-jobqueue's old name of '{_RENAMED_KEYS[key]}' "
+                f"(renamed in 0.8; beside '{_RENAMED_KEYS[key]}' it is ignored); move its "
+                f"values to '{_RENAMED_KEYS[key]}'")
+    known = set(dask.config.get(f"jobqueue.{kind}", default={}) or {}) - set(_RENAMED_KEYS)
+    unknown = sorted(str(key) for key in section if key not in known)
+    if known and unknown:
+        from importlib.metadata import version
+
+        raise ConfigError(
+            f"{where}: unknown key(s) {unknown} for dask-jobqueue "
+            f"{version('dask-jobqueue')}; known: {sorted(known)}")
+    memory = section.get("memory")
+    if (isinstance(memory, int | float) and not isinstance(memory, bool)) or (
+            isinstance(memory, str) and _is_number(memory)):
+        raise ConfigError(
+            f"{where}: memory {memory!r} has no unit, and dask-jobqueue reads it as bytes "
+            f"(the job would ask for {memory} bytes); write the unit, e.g. '{memory}MiB' or "
+            "'4GiB'")
+    _check_lifetime(kind, section, where)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text.strip())
+    except ValueError:
+        return False
+    return True
+
+
+def walltime_seconds(kind: str, value: Any) -> float | None:
+    """The seconds of a batch job's ``walltime`` as ``kind`` reads it (``None``: not a
+    form this knows; the batch system judges it).
+
+    SLURM: ``minutes``, ``minutes:seconds``, ``hours:minutes:seconds``, ``days-hours``,
+    ``days-hours:minutes``, ``days-hours:minutes:seconds``. PBS:
+    ``[[hours:]minutes:]seconds``. A bare number is minutes to SLURM, seconds to PBS.
+    """
+    if isinstance(value, bool) or value is None:
+        return None
+    text = str(value).strip()
+    days, _, rest = text.rpartition("-") if kind == "slurm" else ("", "", text)
+    try:
+        parts = [float(part) for part in rest.split(":")]
+        whole_days = int(days) if days else 0
+    except ValueError:
+        return None
+    if not parts or len(parts) > 3 or any(part < 0 for part in parts) or whole_days < 0:
+        return None
+    if kind == "slurm":
+        if days:  # days-hours[:minutes[:seconds]]
+            units = (3600.0, 60.0, 1.0)[: len(parts)]
+        else:  # minutes, minutes:seconds, hours:minutes:seconds
+            units = ((60.0,), (60.0, 1.0), (3600.0, 60.0, 1.0))[len(parts) - 1]
+    else:
+        units = (3600.0, 60.0, 1.0)[3 - len(parts):]
+    return whole_days * 86400.0 + sum(p * u for p, u in zip(parts, units, strict=True))
+
+
+def _check_lifetime(kind: str, section: dict[str, Any], where: str) -> None:
+    """Refuse worker lifetimes that outlast the walltime (see :func:`check_jobqueue_section`)."""
+    from dask.utils import parse_timedelta
+
+    args = [str(arg) for arg in section.get("worker-extra-args") or ()]
+    given: dict[str, float] = {}
+    for i, arg in enumerate(args):
+        name, eq, value = arg.partition("=")
+        if name in ("--lifetime", "--lifetime-stagger"):
+            value = value if eq else (args[i + 1] if i + 1 < len(args) else "")
+            try:
+                given[name] = float(parse_timedelta(value, default="s") or 0)
+            except (ValueError, KeyError, TypeError):
+                raise ConfigError(f"{where}: worker-extra-args {name} {value!r} is not a "
+                                  "duration dask reads; write e.g. 230m or 3h") from None
+    walltime = walltime_seconds(kind, section.get("walltime"))
+    if "--lifetime" not in given or walltime is None:
+        return
+    lasts = given["--lifetime"] + given.get("--lifetime-stagger", 0.0)
+    if lasts >= walltime:
+        raise ConfigError(
+            f"{where}: the workers' --lifetime and --lifetime-stagger in worker-extra-args "
+            f"({_minutes(lasts)}) outlast the walltime {section.get('walltime')!r} "
+            f"({kind.upper()} reads {_minutes(walltime)}), so {kind.upper()} would kill "
+            "them mid-task instead of their retiring before it; set --lifetime a few "
+            "minutes under the walltime (with its stagger), or a longer walltime")
 
 
 _SUBMIT = {"slurm": "sbatch", "pbs": "qsub"}
@@ -1134,7 +1264,11 @@ def _running_tasks(dask_scheduler: Any = None) -> dict[str, Any]:
         finished = int(getattr(prefix, "state_counts", {}).get("memory", 0))
         spent = float(prefix.all_durations.get("compute", 0.0))
         kinds[kind] = [finished, spent / finished if finished else 0.0]
-    return {"running": running, "kinds": kinds}
+    return {"running": running, "kinds": kinds, "workers": len(dask_scheduler.workers),
+            # ready tasks with no worker to take them: queued (the scheduler's queuing)
+            # or no-worker
+            "waiting": len(getattr(dask_scheduler, "queued", ()))
+                       + len(getattr(dask_scheduler, "unrunnable", ()))}
 
 
 def _minutes(seconds: float) -> str:
@@ -1156,6 +1290,13 @@ class StallWatch:
     (:func:`pipelines.faults.interrupt_main_thread`) and :attr:`stalled` says which task,
     where and how long, for the stage's one-line error; finished work is kept.
 
+    A stage whose tasks wait on a cluster with no worker at all is stopped the same way
+    once that has lasted as long (``PROSPECT_TASK_TIMEOUT``, else :data:`STALL_FLOOR`):
+    the batch jobs of every worker ended under the run (killed for memory, SLURM's
+    ``OUT_OF_MEMORY``; their walltime; ``scancel``) and nothing replaced them, or a
+    ``--scheduler`` that no worker ever joined. Such a run waited without a word until
+    someone stopped it.
+
     Best effort, as the stage monitor: a scheduler that cannot run the look (one without
     Prospect) judges nothing; ``PROSPECT_TASK_TIMEOUT`` needs the same look.
     """
@@ -1174,6 +1315,9 @@ class StallWatch:
         self._thread: threading.Thread | None = None
         self._began: dict[str, float] = {}  # task key -> when it began (this monotonic clock)
         self._looked = time.monotonic()
+        self._workerless: float | None = None  # since when tasks wait with no worker at all
+        self.no_workers = False
+        """Whether :attr:`stalled` is the wait of tasks on a cluster without workers."""
 
     def __enter__(self) -> StallWatch:
         if self.client is None:
@@ -1207,7 +1351,7 @@ class StallWatch:
                 now = client.run_on_scheduler(_running_tasks)
             except Exception:  # a scheduler gone: the stage says so
                 continue
-            found = self.judge(self._timed(now))
+            found = self.judge(self._timed(now)) or self._judge_workers(now)
             if found is None:
                 continue
             with self._held:  # the stage may have ended since the look: then not a word
@@ -1233,6 +1377,25 @@ class StallWatch:
         for key in self._began:
             self._began[key] += late
         self._looked += late
+        if self._workerless is not None:
+            self._workerless += late
+
+    def _judge_workers(self, now: dict[str, Any]) -> str | None:
+        """The stall line once tasks have waited on a cluster without a single worker
+        for the bound of a task (see the class), or ``None``."""
+        if now.get("workers", 1) or not now.get("waiting"):
+            self._workerless = None
+            return None
+        at = time.monotonic()
+        if self._workerless is None:
+            self._workerless = at
+        bound = self.timeout if self.timeout is not None else self.floor
+        waited = at - self._workerless
+        if waited <= bound:
+            return None
+        self.no_workers = True
+        return (f"{int(now['waiting'])} task(s) have waited {_minutes(waited)} on a cluster "
+                "with no dask worker")
 
     def _timed(self, now: dict[str, Any]) -> dict[str, Any]:
         """``now`` with each task's seconds measured on this process's monotonic clock.
@@ -1272,6 +1435,14 @@ class StallWatch:
 
     def error(self) -> StageError:
         """The stage's one-line error for :attr:`stalled`."""
+        if self.no_workers:
+            return StageError(
+                f"{self.stage}: {self.stalled}: every worker was lost (batch jobs killed "
+                "for memory, SLURM's OUT_OF_MEMORY, or ended by their walltime or scancel) "
+                "or none ever joined, and nothing replaced them; finished work is kept: "
+                "start workers (with --cluster, set prospect.<kind>.adapt_max_jobs in "
+                "jobqueue.yaml to replace lost jobs, and more memory if they were killed "
+                "for it) and run the same command again to resume")
         return StageError(
             f"{self.stage}: {self.stalled}: it looks hung (a read of a network file "
             "system or URL that never returns, a deadlock) and the job stopped; finished "

@@ -144,6 +144,9 @@ def jobqueue_dir(root: Path, slurm: LocalSlurm, *, jobqueue: dict[str, Any] | No
         "queue": slurm.partition, "interface": "lo", "death-timeout": 30,
         "local-directory": str(root / "spill"), "log-directory": str(root / "logs"),
         "scheduler-options": {"dashboard_address": "127.0.0.1:0"},
+        # workers retire before the walltime, as the shipped 230m before its 4 hours
+        # (a lifetime that outlasts the walltime is refused)
+        "worker-extra-args": ["--lifetime", "8m", "--lifetime-stagger", "1m"],
         **(jobqueue or {}),
     })
     settings["prospect"]["slurm"].update({"jobs": 2, "wait_for_workers": 2,

@@ -189,11 +189,13 @@ def test_worker_jobs_that_end_without_a_worker_stop_the_run_early(
     demo_reference: Reference, idle_slurm: LocalSlurm, tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Worker jobs whose dask worker cannot start (here: a ``--lifetime`` dask cannot
-    parse, as ``cluster/jobqueue.yaml`` once shipped) end at once; the run says so and
-    where their output is, without waiting out ``wait_timeout_s``."""
+    """Worker jobs whose dask worker cannot start (here: a prologue that fails, as a
+    broken environment's; a ``--lifetime`` dask cannot parse, as ``cluster/jobqueue.yaml``
+    once shipped, is refused before submitting since round 27) end at once; the run says
+    so and where their output is, without waiting out ``wait_timeout_s``."""
+    prologue = ["echo 'prospect-test: no such environment' >&2", "exit 3"]
     folder = jobqueue_dir(tmp_path, idle_slurm,
-                          jobqueue={"worker-extra-args": ["--lifetime", "3h50m"]},
+                          jobqueue={"job-script-prologue": prologue},
                           prospect={"wait_timeout_s": 300})
     monkeypatch.setenv("PROSPECT_CLUSTER_DIR", str(folder))
     started = time.monotonic()
@@ -204,7 +206,7 @@ def test_worker_jobs_that_end_without_a_worker_stop_the_run_early(
     assert "worker jobs ended before 2 dask worker(s) joined" in lines[0]
     assert f"'jobqueue.slurm.log-directory' in {folder / 'jobqueue.yaml'}" in lines[0]
     logs = "".join(p.read_text() for p in (tmp_path / "logs").glob("*.err"))
-    assert "could not convert string to float: '3h50'" in logs
+    assert "prospect-test: no such environment" in logs
 
 
 def test_worker_jobs_expiring_mid_stage_are_replaced_when_adapting(
