@@ -26,7 +26,9 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
+import os
 import platform
+import time
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -78,6 +80,20 @@ def _file_unchanged(record: dict[str, Any], base: Path | None = None) -> bool:
     return path.is_file() and file_sha256(path) == record.get("sha256")
 
 
+def file_system_now(folder: Path) -> int:
+    """The time a file made in ``folder`` now is stamped with (``st_ctime_ns``): the clock
+    :func:`changed_while_running` compares the inputs' change times with. The process's
+    own clock may not be it (``faketime``, a clock set back or ahead of the kernel's, a
+    coarse file-system clock); the process's clock when ``folder`` cannot be written."""
+    import tempfile
+
+    try:
+        with tempfile.TemporaryFile(dir=folder, prefix=".clock-") as probe:
+            return os.fstat(probe.fileno()).st_ctime_ns
+    except OSError:
+        return time.time_ns()
+
+
 def changed_while_running(files: dict[str, str], since_ns: int, *,
                           out_dir: Path) -> tuple[str, Path, int] | None:
     """The first input file of a stage (label -> path) that changed after ``since_ns``
@@ -93,10 +109,13 @@ def changed_while_running(files: dict[str, str], since_ns: int, *,
     every file renamed into place, whatever mtime a tool keeps (``cp -p``, ``rsync -t``).
     """
     out = Path(out_dir).resolve()
+    own = Path(os.path.abspath(out_dir))
     for label, value in files.items():
         path = Path(value)
         try:
-            if out in path.resolve().parents:
+            # what the job writes, by its path as written too: a cube linked to another
+            # disk resolves outside -o and changes as its stage writes it
+            if own in Path(os.path.abspath(path)).parents or out in path.resolve().parents:
                 continue
             changed = path.stat().st_ctime_ns
         except (OSError, ValueError):  # a URL, a file gone: the record says so

@@ -7,7 +7,6 @@ import datetime as dt
 import errno
 import math
 import os
-import time
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -52,7 +51,7 @@ from pipelines.faults import (
     terminal_gone_proof,
 )
 from pipelines.lock import check_held, cube_lock, lock_on_workers, output_lock
-from pipelines.manifest import Manifest, changed_while_running, other_job
+from pipelines.manifest import Manifest, changed_while_running, file_system_now, other_job
 from pipelines.progress import StageMonitor
 from pipelines.stages import STAGE_ORDER, get_stage
 from pipelines.stages.screen import has_work as screen_has_work
@@ -426,7 +425,7 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
                 with data_warnings("warning: ") as noted, monitor, watch, signal_handlers_kept():
                     for line in manifest.stale_before(name, running=stages, order=STAGE_ORDER):
                         warnings.warn(line, DataWarning, stacklevel=1)
-                    began = time.time_ns()
+                    began = file_system_now(ctx.out_dir)  # the clock of the files' times
                     result = timed(name, get_stage(name), ctx)
                 _refuse_inputs_changed(ctx, name, result, began)
                 result.notes.extend(noted)
