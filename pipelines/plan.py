@@ -963,11 +963,6 @@ def _region_blocks(grid: RegionGrid, edge: float) -> int:
     return (math.floor(span_x / edge) + 1) * (math.floor(span_y / edge) + 1)
 
 
-def _plural(unit: str) -> str:
-    """``metre`` -> ``metres``, ``US survey foot`` -> ``US survey feet``."""
-    return unit[:-4] + "feet" if unit.endswith("foot") else f"{unit}s"
-
-
 def refuse_too_many_folds(job: JobConfig, grid: RegionGrid, occurrences: Any = None,
                           job_path: Path | None = None) -> None:
     """Refuse ``model.cv.n_splits`` above what the labels and the region can fill, before
@@ -1014,7 +1009,7 @@ def refuse_too_many_folds(job: JobConfig, grid: RegionGrid, occurrences: Any = N
     if room < n:
         raise ConfigError(
             f"{where}{key} is more than the {room} spatial "
-            f"block(s) of {float(edge):g} {_plural(grid.unit)} (model.cv.block_size) that region "
+            f"block(s) of {float(edge):g} {grid.units} (model.cv.block_size) that region "
             f"{grid.name!r} ({grid.shape[1]} x {grid.shape[0]} cells of {grid.resolution:g}) "
             f"can hold; lower model.cv.block_size or model.cv.n_splits")
     lab = cfg.labels

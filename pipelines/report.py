@@ -67,6 +67,8 @@ def _units(region: dict[str, Any]) -> str:
     from pyproj import CRS
     from pyproj.exceptions import CRSError
 
+    from prospect.grid import plural_unit
+
     try:
         axes = CRS.from_user_input(region.get("crs")).axis_info
     except (CRSError, TypeError, ValueError):
@@ -74,7 +76,7 @@ def _units(region: dict[str, Any]) -> str:
     unit = axes[0].unit_name if axes else ""
     if not unit or unit == "unknown":
         return "CRS units"
-    return unit[:-4] + "feet" if unit.endswith("foot") else f"{unit}s"
+    return plural_unit(unit)
 
 
 def _count(v: Any) -> str:

@@ -28,6 +28,7 @@ __all__ = [
     "check_transformable",
     "max_cells",
     "parse_crs",
+    "plural_unit",
 ]
 
 
@@ -233,6 +234,12 @@ class ChunkWindow:
         return (self.rows.stop - self.rows.start, self.cols.stop - self.cols.start)
 
 
+def plural_unit(unit: str) -> str:
+    """A CRS axis unit's name in the plural: ``metre`` -> ``metres``, ``US survey foot`` ->
+    ``US survey feet``."""
+    return unit[:-4] + "feet" if unit.endswith("foot") else f"{unit}s"
+
+
 @dataclass(frozen=True)
 class RegionGrid:
     """A north-up raster grid with square cells.
@@ -334,6 +341,12 @@ class RegionGrid:
         axes = self._crs_obj.axis_info
         return (axes[0].unit_name if axes else "") or \
             ("degree" if self._crs_obj.is_geographic else "metre")
+
+    @property
+    def units(self) -> str:
+        """:attr:`unit` in the plural (``metres``, ``degrees``, ``US survey feet``), as
+        messages and reports state distances."""
+        return plural_unit(self.unit)
 
     @property
     def width(self) -> int:

@@ -38,7 +38,7 @@ from prospect.config.model import LabelsConfig, ModelConfig
 from prospect.config.sources import PointSource
 from prospect.errors import ConfigError, DataError, DataWarning
 from prospect.features import FeatureSpec, default_feature_variables, make_spec, sample_cells
-from prospect.grid import RegionGrid
+from prospect.grid import RegionGrid, plural_unit
 from prospect.io.points import source_options
 from prospect.models.cv import (
     SpatialBlockCV,
@@ -1010,7 +1010,7 @@ def refuse_subcell_blocks(block_size: float | str, *, resolution: float,
     if block_size == "auto" or float(block_size) >= resolution * (1 - 1e-9):
         return
     b = float(block_size)
-    units = unit[:-4] + "feet" if unit.endswith("foot") else f"{unit}s"
+    units = plural_unit(unit)
     raise ConfigError(
         f"key 'model.cv.block_size' = {b:g} is smaller than one cell of the grid "
         f"({resolution:g} {units}): block sizes are in the grid CRS's unit ({units}), so "
