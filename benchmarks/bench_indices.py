@@ -14,7 +14,10 @@ reflectances), every method warmed up once, then alternating runs and medians:
 
 With 100 indices the scene is processed in row strips (same strips for every method) so that
 no method holds 100 full-scene outputs at once. On a machine with cupy and a CUDA device,
-``--gpu`` adds the fused cupy kernel and the device's copy bandwidth.
+``--gpu`` adds the fused cupy kernel and the device's copy bandwidth (``cupy.copyto`` of a
+device array); ``--gpu-only`` times the GPU alone (10 and 100 indices on a larger scene
+made on the device, default 8192 x 8192; the 100 indices also in launches of 64 and 128
+indices beside the default ``MAX_FUSED``), for a device's short lease.
 
 Last line: ``RESULT indices speedup_vs_spyndex=<x> over_bandwidth_bound=<time/bound>``
 (10-index figures).
@@ -23,6 +26,7 @@ Last line: ``RESULT indices speedup_vs_spyndex=<x> over_bandwidth_bound=<time/bo
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import platform
 import statistics
@@ -37,7 +41,6 @@ import numpy as np
 from prospect.indices import list_indices, load_sensor, plan_indices
 from prospect.indices.catalogue import is_kernel_term
 from prospect.indices.formula import variables
-from prospect.indices.numba_backend import _empty_aligned, compute_numba
 from prospect.indices.reference import evaluate_many
 
 TEN = ["NDVI", "EVI", "SAVI", "GNDVI", "NDWI", "MNDWI", "NBR", "NBR2", "NDBI", "DBSI"]
@@ -100,6 +103,8 @@ def median_times(methods: dict[str, Callable[..., Any]], repeats: int) -> dict[s
 def run_case(names: list[str], n: int, repeats: int, strip: int | None,
              copy_src: np.ndarray, copy_dst: np.ndarray, gpu: bool) -> dict[str, float]:
     import spyndex
+
+    from prospect.indices.numba_backend import _empty_aligned, compute_numba
 
     plan = plan_indices(names, sensor="sentinel2")
     arrays = scene(n, list(plan.inputs))
@@ -174,14 +179,57 @@ def _gpu_methods(plan: Any, ordered: list[np.ndarray], copy_bytes: int
     return {"gpu_fused": gpu_fused, "gpu_copy": gpu_copy}
 
 
+def run_gpu_case(plan: Any, n: int, repeats: int) -> dict[str, float]:
+    """The fused cupy kernel alone on an ``n`` x ``n`` scene made on the device."""
+    import cupy
+
+    from prospect.indices.cupy_backend import MAX_FUSED, compute_cupy
+
+    cupy.random.seed(0)
+    dev = [cupy.random.uniform(0.01, 0.6, (n, n), dtype=cupy.float32) for _ in plan.inputs]
+    src = cupy.ones(4 * n * n, dtype=cupy.float32)  # 4 bands' worth, as on the CPU
+    dst = cupy.empty_like(src)
+
+    def timed(fn: Callable[[], Any]) -> float:
+        fn()
+        cupy.cuda.Device().synchronize()
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            fn()
+            cupy.cuda.Device().synchronize()
+            times.append(time.perf_counter() - start)
+        return statistics.median(times)
+
+    t: dict[str, float] = {}
+    t["gpu_copy"] = timed(lambda: cupy.copyto(dst, src))
+    t["gpu_fused"] = timed(lambda: compute_cupy(plan.exprs, plan.inputs, dev))
+    for size in (64, 128):  # fewer, larger launches: fewer reads of the bands
+        if size < len(plan.exprs) + MAX_FUSED:
+            try:
+                t[f"gpu_fused_{size}"] = timed(functools.partial(
+                    compute_cupy, plan.exprs, plan.inputs, dev, max_fused=size))
+            except Exception as exc:  # a kernel over the device's parameter limit
+                print(f"  launches of {size} indices failed: {type(exc).__name__}: {exc}")
+    gbw = 2 * src.nbytes / t["gpu_copy"]
+    t["gpu_bandwidth_gbs"] = gbw / 1e9
+    t["gpu_bound"] = (len(plan.inputs) + len(plan.exprs)) * n * n * 4 / gbw
+    t["n_inputs"] = len(plan.inputs)
+    return t
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2048 x 2048, fewer repeats")
     parser.add_argument("--size", type=int, default=None, help="scene edge (pixels)")
     parser.add_argument("--repeats", type=int, default=None)
     parser.add_argument("--gpu", action="store_true", help="add the cupy kernel (needs CUDA)")
+    parser.add_argument("--gpu-only", action="store_true",
+                        help="only the cupy kernel and the device's copy (needs CUDA)")
     parser.add_argument("--skip-100", action="store_true", help="only the 10-index case")
     args = parser.parse_args()
+    if args.gpu_only:
+        return gpu_only(args)
     n = args.size or (2048 if args.quick else 4096)
     repeats = args.repeats or (3 if args.quick else 5)
     print(f"# machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
@@ -217,9 +265,51 @@ def main() -> None:
                  f" over_bandwidth_bound_100={h['prospect'] / h['bound']:.2f}")
     if args.gpu:
         extra += f" gpu_over_bandwidth_bound={ten['gpu_fused'] / ten['gpu_bound']:.2f}"
+        if "100" in results:
+            h = results["100"]
+            extra += f" gpu_over_bandwidth_bound_100={h['gpu_fused'] / h['gpu_bound']:.2f}"
     print(f"RESULT indices speedup_vs_spyndex={ten['spyndex'] / ten['prospect']:.1f} "
           f"over_bandwidth_bound={ten['prospect'] / ten['bound']:.2f}"
           f" speedup_vs_numpy={ten['numpy'] / ten['prospect']:.1f} size={n}{extra}")
+
+
+def gpu_only(args: argparse.Namespace) -> None:
+    """``--gpu-only``: the fused cupy kernel against the device's own copy bandwidth."""
+    import cupy
+
+    n = args.size or 8192
+    repeats = args.repeats or 20
+    props = cupy.cuda.runtime.getDeviceProperties(0)
+    print(f"# device: {props['name'].decode()}, cupy {cupy.__version__}, "
+          f"CUDA runtime {cupy.cuda.runtime.runtimeGetVersion()}")
+    print(f"# scene: SYNTHETIC {n} x {n} float32 made on the device; repeats={repeats}")
+    results = {}
+    for label, names in [("10", TEN)] + ([] if args.skip_100 else [("100", hundred())]):
+        plan = plan_indices(names, sensor="sentinel2")
+        try:
+            t = run_gpu_case(plan, n, repeats)
+        except Exception as exc:  # report it and go on to the next case
+            print(f"\n## {label} indices: failed: {type(exc).__name__}: {exc}")
+            continue
+        results[label] = t
+        print(f"\n## {label} indices ({t['n_inputs']:.0f} bands in, {len(names)} out)")
+        print(f"  device copy     {t['gpu_bandwidth_gbs']:10.0f} GB/s (read + write)")
+        print(f"  bandwidth bound {t['gpu_bound'] * 1e3:10.2f} ms")
+        print(f"  fused           {t['gpu_fused'] * 1e3:10.2f} ms  time / bound "
+              f"{t['gpu_fused'] / t['gpu_bound']:.2f}")
+        for key in sorted(k for k in t if k.startswith("gpu_fused_")):
+            print(f"  launches of {key.rsplit('_', 1)[1]:>3s} {t[key] * 1e3:9.2f} ms  time / bound "
+                  f"{t[key] / t['gpu_bound']:.2f}")
+    if "10" not in results:
+        raise SystemExit("the 10-index case failed: no RESULT")
+    line = (f"RESULT indices_gpu gpu_over_bandwidth_bound="
+            f"{results['10']['gpu_fused'] / results['10']['gpu_bound']:.2f}")
+    if "100" in results:
+        h = results["100"]
+        line += f" gpu_over_bandwidth_bound_100={h['gpu_fused'] / h['gpu_bound']:.2f}"
+        for key in sorted(k for k in h if k.startswith("gpu_fused_")):
+            line += f" {key.replace('gpu_fused', 'launches')}={h[key] / h['gpu_bound']:.2f}"
+    print(f"{line} device_copy_gbs={results['10']['gpu_bandwidth_gbs']:.0f} size={n}")
 
 
 if __name__ == "__main__":

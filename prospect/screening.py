@@ -271,7 +271,7 @@ def _variance_scale(name: str, attrs: Any, concentration: str, density: float) -
 def _surface_of(attrs: Any) -> tuple[str, str] | None:
     """(points source, column) a kriged layer was made from, from its provenance; None
     for a layer without such a record (another stage's, an older cube's)."""
-    from prospect.io.cube import read_provenance
+    from prospect.provenance import read_provenance
 
     prov = read_provenance(attrs.get("provenance"))
     if "source" in prov and "column" in prov:

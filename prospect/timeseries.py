@@ -31,7 +31,7 @@ from prospect.config.timeseries import TimeSeriesConfig
 from prospect.errors import DataError
 from prospect.ingest.landsat import landsat_id
 from prospect.ingest.sentinel2 import s2_file_date
-from prospect.io.cube import provenance_attr, read_provenance
+from prospect.provenance import provenance_attr, read_provenance
 
 __all__ = ["change", "recorded_quantity", "stack_dates"]
 

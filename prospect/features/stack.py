@@ -20,7 +20,7 @@ import xarray as xr
 
 from prospect.errors import ConfigError, DataError
 from prospect.features.focal import focal_stats
-from prospect.io.cube import read_provenance
+from prospect.provenance import read_provenance
 
 __all__ = [
     "OUTPUT_KINDS",

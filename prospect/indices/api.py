@@ -19,7 +19,7 @@ from prospect.indices.ranges import (
     check_input_kinds,
     check_reflectance_ranges,
 )
-from prospect.io.cube import is_synthetic, provenance_attr, synthetic_attr
+from prospect.provenance import is_synthetic, provenance_attr, synthetic_attr
 
 __all__ = ["available_on", "compute_indices", "list_indices"]
 

@@ -10,7 +10,7 @@ import numpy as np
 from prospect.errors import ConfigError
 from prospect.indices.plan import IndexPlan
 
-__all__ = ["BACKENDS", "compute_arrays", "compute_dask", "mask_outside_ranges",
+__all__ = ["BACKENDS", "compute_arrays", "compute_dask", "host_array", "mask_outside_ranges",
            "resolve_backend"]
 
 BACKENDS = ("auto", "reference", "numba", "cupy")
@@ -20,6 +20,14 @@ BACKENDS = ("auto", "reference", "numba", "cupy")
 def _is_cupy(array: Any) -> bool:
     meta = getattr(array, "_meta", array)
     return type(meta).__module__.split(".")[0] == "cupy"
+
+
+def host_array(array: Any) -> np.ndarray:
+    """``array`` in host memory: a cupy array copied off the device (cupy refuses numpy's
+    implicit conversion), anything else through :func:`numpy.asarray`."""
+    if _is_cupy(array):
+        return np.asarray(array.get())
+    return np.asarray(array)
 
 
 def resolve_backend(backend: str, arrays: Sequence[Any]) -> str:

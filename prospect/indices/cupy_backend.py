@@ -54,14 +54,19 @@ def cupy_available() -> bool:
 
 
 def kernel_operation(exprs: Sequence[Expr], inputs: Sequence[str],
-                     nodata: Sequence[str | None] | None = None) -> tuple[str, str, str]:
+                     nodata: Sequence[str | None] | None = None,
+                     dtypes: Sequence[str] | None = None) -> tuple[str, str, str]:
     """``(in_params, out_params, operation)`` of the ElementwiseKernel for ``exprs``.
 
-    ``nodata`` gives, per input, a float literal that reads as NaN.
+    ``nodata`` gives, per input, a float literal that reads as NaN; ``dtypes``, per input,
+    its numpy dtype name (default ``float32``): cupy takes a parameter's type as a dtype
+    name or a one-letter placeholder, so each input is declared with its own dtype (and the
+    kernel is built once per combination of them).
     """
     names = local_names(inputs)
     nodata = list(nodata) if nodata is not None else [None] * len(inputs)
-    in_params = ", ".join(f"T{i} b{i}" for i in range(len(inputs)))
+    dtypes = list(dtypes) if dtypes is not None else ["float32"] * len(inputs)
+    in_params = ", ".join(f"{dtypes[i]} b{i}" for i in range(len(inputs)))
     out_params = ", ".join(f"float32 o{k}" for k in range(len(exprs)))
     lines = []
     for i in range(len(inputs)):
@@ -76,8 +81,9 @@ def kernel_operation(exprs: Sequence[Expr], inputs: Sequence[str],
 
 
 def _kernel(exprs: Sequence[Expr], inputs: Sequence[str],
-            nodata: Sequence[str | None] | None = None) -> Any:
-    in_params, out_params, operation = kernel_operation(exprs, inputs, nodata)
+            nodata: Sequence[str | None] | None = None,
+            dtypes: Sequence[str] | None = None) -> Any:
+    in_params, out_params, operation = kernel_operation(exprs, inputs, nodata, dtypes)
     digest = hashlib.sha256((in_params + out_params + operation).encode()).hexdigest()[:16]
     kern = _KERNELS.get(digest)
     if kern is None:
@@ -94,11 +100,12 @@ def _kernel(exprs: Sequence[Expr], inputs: Sequence[str],
 
 
 def compute_cupy(exprs: Sequence[Expr], inputs: Sequence[str], arrays: Sequence[Any], *,
-                 nodata: float | None = None) -> Any:
-    """Compute every tree in one fused kernel launch; inputs and output are cupy arrays.
+                 nodata: float | None = None, max_fused: int = MAX_FUSED) -> Any:
+    """Compute every tree in fused kernel launches; inputs and output are cupy arrays.
 
+    One launch per ``max_fused`` indices (each reads the bands its indices use once).
     numpy inputs are copied to the device first. Returns a float32 cupy array of shape
-    ``(len(exprs), *shape)``.
+    ``(len(exprs), *shape)``; every index's value is the same whatever ``max_fused``.
     """
     import cupy
 
@@ -108,10 +115,11 @@ def compute_cupy(exprs: Sequence[Expr], inputs: Sequence[str], arrays: Sequence[
         raise ValueError(f"input arrays differ in shape: {[a.shape for a in arrays]}")
     out = cupy.empty((len(exprs), *shape), dtype=cupy.float32)
     by_name = dict(zip(inputs, arrays, strict=True))
-    for start in range(0, len(exprs), MAX_FUSED):
-        group = list(exprs[start:start + MAX_FUSED])
+    for start in range(0, len(exprs), max(1, max_fused)):
+        group = list(exprs[start:start + max(1, max_fused)])
         used = [name for name in inputs if any(name in variables(e) for e in group)]
         literals = nodata_literals(nodata, [by_name[name].dtype for name in used])
-        _kernel(group, used, literals)(*(by_name[name] for name in used),
+        dtypes = [by_name[name].dtype.name for name in used]
+        _kernel(group, used, literals, dtypes)(*(by_name[name] for name in used),
                                        *[out[start + k] for k in range(len(group))])
     return out

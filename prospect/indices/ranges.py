@@ -280,7 +280,7 @@ def _file_band(platform: str, text: str) -> str | None:
 def _scene_texts(attrs: Mapping[str, Any]) -> list[tuple[str, bool]]:
     """A variable's scenes as its provenance records them: (file name or item id, whether
     it is a file that may state its band)."""
-    from prospect.io.cube import read_provenance
+    from prospect.provenance import read_provenance
 
     prov = read_provenance(attrs.get("provenance"))
     out: list[tuple[str, bool]] = []
@@ -373,7 +373,7 @@ def acquisition_dates(attrs: Mapping[str, Any]) -> list[dt.date]:
     from prospect.config.sources import aster_date
     from prospect.ingest.landsat import landsat_id
     from prospect.ingest.sentinel2 import s2_file_date
-    from prospect.io.cube import read_provenance
+    from prospect.provenance import read_provenance
 
     prov = read_provenance(attrs.get("provenance"))
     found: list[dt.date] = []
@@ -580,7 +580,9 @@ def check_reflectance_ranges(ds: xr.Dataset, plan: IndexPlan, *, nodata: float |
         import dask
 
         samples = list(dask.compute(*samples))
-    return judge_samples(users, samples, nodata=nodata)
+    from prospect.indices.blocks import host_array  # GPU samples: judged on the host
+
+    return judge_samples(users, [host_array(s) for s in samples], nodata=nodata)
 
 
 def judge_samples(users: dict[str, tuple[str, list[str]]], samples: list[Any], *,

@@ -157,7 +157,7 @@ def unit_factor(stated: str, wanted: str) -> float | None:
 
 def provenance_json(**items: Any) -> str:
     """A stable JSON string for a variable's ``provenance`` attribute (:func:`provenance_attr`)."""
-    from prospect.io.cube import provenance_attr  # zarr and xarray: not for computing
+    from prospect.provenance import provenance_attr
 
     return provenance_attr(redact_tree(items))
 

@@ -350,7 +350,7 @@ def write_cog(
     from rio_cogeo.cogeo import cog_translate
     from rio_cogeo.profiles import cog_profiles
 
-    from prospect.io.cube import attr_text
+    from prospect.provenance import attr_text
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from prospect.io.cube import read_provenance
+from prospect.provenance import read_provenance
 
 __all__ = ["LabelSurface", "label_surfaces", "leaks_grade", "refuse_label_surfaces"]
 

@@ -18,11 +18,11 @@ from sklearn.pipeline import Pipeline
 from prospect.config.model import ModelConfig
 from prospect.features import FeatureSpec
 from prospect.grid import RegionGrid
-from prospect.io.cube import provenance_attr
 from prospect.models.cv import SpatialBlockCV
 from prospect.models.evaluate import CVResult, partial_dependence_curves, within_fold_rate_curve
 from prospect.models.metrics import bootstrap_auc_ci, capture_curve, prediction_area
 from prospect.models.training import TrainingSet
+from prospect.provenance import provenance_attr
 
 __all__ = [
     "CORRELATED",

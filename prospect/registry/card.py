@@ -17,7 +17,7 @@ from typing import Any
 
 from prospect.canonical import canonical, config_hash
 from prospect.errors import ConfigError
-from prospect.io.cube import read_provenance
+from prospect.provenance import read_provenance
 from prospect.versions import LIBRARIES, library_versions
 
 __all__ = [

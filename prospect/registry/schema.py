@@ -30,7 +30,7 @@ from pyproj.exceptions import CRSError as ProjCRSError
 from rasterio.enums import Resampling
 
 from prospect.errors import ModelError, SchemaMismatchError
-from prospect.io.cube import read_provenance
+from prospect.provenance import read_provenance
 from prospect.registry.units import same_units, units_hint
 
 __all__ = [

@@ -18,13 +18,13 @@ import xarray as xr
 
 from prospect.errors import DataWarning, ModelError, ProspectError
 from prospect.features import FeatureSpec, build_stack
-from prospect.io.cube import provenance_attr, synthetic_attr
 from prospect.models.predict import predict_block, predict_map
 from prospect.models.uncertainty import (
     CalibratedModel,
     ProbabilisticClassifier,
     uncertainty_meaning,
 )
+from prospect.provenance import provenance_attr, synthetic_attr
 from prospect.registry.applicability import input_warnings
 from prospect.registry.consistency import n_features_in
 

@@ -11,7 +11,8 @@ import numpy as np
 import xarray as xr
 import zarr
 
-from prospect.io.cube import provenance_attr, zarr_store
+from prospect.io.cube import zarr_store
+from prospect.provenance import provenance_attr
 
 __all__ = ["array_checksums", "float_layer"]
 

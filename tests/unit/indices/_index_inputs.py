@@ -34,3 +34,37 @@ def band_arrays(shape: tuple[int, ...], seed: int = 0, dtype: type = np.float32
     for k in RADAR:
         out[k] = rng.uniform(0.005, 0.4, shape).astype(dtype)
     return out
+
+
+# Formulas that meet every IEEE rule (0/0, x/0, NaN, negative radicands and powers)
+SPECIAL_FORMULAS = {
+    "ND": "(N - R) / (N + R)",
+    "RATIO": "N / R",
+    "ROOT": "sqrt(N - R)",
+    "HALF": "(N - R) ** 0.5",
+    "POLY": "R ** 2 - N ** 3 + G ** 4 - 0.5 * R",
+    "LOGS": "exp(N) - log(R) + log10(G - 0.1)",
+    "MINMAX": "minimum(N, R) + maximum(G, 0.1)",
+    "ABS": "abs(-N + R)",
+    "POW": "N ** R",
+    "RPOW": "2 ** N",
+    "NEG": "-N / (R - R)",
+    "CONSTDIV": "N * (1 / 0) - N",
+    "KERNEL": "(kNN - kNR) / (kNN + kNR)",
+}
+
+
+def special_bands(shape: tuple[int, int], seed: int = 0) -> dict[str, np.ndarray]:
+    """Reflectances with NaN, zeros, equal pairs and negatives sprinkled in."""
+    rng = np.random.default_rng(seed)
+    bands = {k: rng.uniform(0.0, 0.7, shape).astype(np.float32) for k in ("N", "R", "G")}
+    flat = {k: v.reshape(-1) for k, v in bands.items()}
+    n = flat["N"].size
+    idx = rng.permutation(n)
+    flat["N"][idx[:20]] = np.nan
+    flat["R"][idx[20:40]] = 0.0
+    flat["N"][idx[20:30]] = 0.0            # 0 / 0 in ND, N / R
+    flat["G"][idx[40:60]] = np.nan
+    flat["R"][idx[60:80]] = flat["N"][idx[60:80]]   # N - R == 0
+    flat["R"][idx[80:100]] = -0.2           # negative radicands, negative powers
+    return bands

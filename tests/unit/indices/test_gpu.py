@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _index_inputs import all_bands_sensor, band_arrays
+from _index_inputs import SPECIAL_FORMULAS, all_bands_sensor, band_arrays, special_bands
 
 from prospect.indices import compute_indices, plan_indices
 from prospect.indices.cupy_backend import cupy_available, kernel_operation
@@ -138,3 +138,71 @@ def test_dask_cupy_chunks_stay_on_the_gpu_and_numpy_chunks_can_use_it() -> None:
     np.testing.assert_allclose(via_gpu["NDVI"].values, ref["NDVI"].values, rtol=1e-6)
     np.testing.assert_allclose(cupy.asnumpy(out["NDVI"].data.compute()),
                                ref["NDVI"].values, rtol=1e-6)
+
+
+def _host(array) -> np.ndarray:
+    import cupy
+
+    return cupy.asnumpy(array) if isinstance(array, cupy.ndarray) else np.asarray(array)
+
+
+@pytest.mark.gpu
+@gpu
+@pytest.mark.parametrize("chunked", [False, True])
+def test_cupy_kernel_keeps_the_ieee_rules_on_special_values(chunked: bool, allbands) -> None:
+    """NaN, 0/0, x/0, negative radicands and powers: as the reference, on the GPU."""
+    import cupy
+    import xarray as xr
+
+    bands = special_bands((61, 47))
+    ds = xr.Dataset({k: (("y", "x"), v) for k, v in bands.items()})
+    ref = compute_indices(ds, [], custom=SPECIAL_FORMULAS, sensor=allbands, backend="reference")
+    gds = ds.copy(data={k: cupy.asarray(v.values) for k, v in ds.data_vars.items()})
+    if chunked:
+        gds = gds.chunk({"y": 17, "x": 23})
+    got = compute_indices(gds, [], custom=SPECIAL_FORMULAS, sensor=allbands, backend="cupy")
+    for name in SPECIAL_FORMULAS:
+        g = _host(got[name].data.compute() if chunked else got[name].data)
+        assert g.dtype == np.float32
+        np.testing.assert_array_equal(np.isnan(g), np.isnan(ref[name].values), err_msg=name)
+        np.testing.assert_allclose(g, ref[name].values, rtol=1e-6, err_msg=name)
+
+
+@pytest.mark.gpu
+@gpu
+def test_every_catalogue_index_on_the_cupy_kernel_matches_the_reference() -> None:
+    """The whole catalogue in one call: several fused launches (more than MAX_FUSED
+    indices), each index as the reference computes it; other group sizes give the same
+    bits (an index's value does not depend on the indices launched beside it)."""
+    import cupy
+    import xarray as xr
+
+    from prospect.indices import load_catalogue
+    from prospect.indices.cupy_backend import MAX_FUSED, compute_cupy
+
+    sensor = all_bands_sensor()
+    names = []
+    for name in sorted(load_catalogue()):
+        try:
+            plan_indices([name], sensor=sensor, constants={"PAR": 1.7})
+        except Exception:
+            continue
+        names.append(name)
+    assert len(names) > 3 * MAX_FUSED
+    bands = band_arrays((41, 37), seed=11)
+    bands["N"][0, :5] = np.nan
+    ds = xr.Dataset({k: (("y", "x"), v) for k, v in bands.items()})
+    ref = compute_indices(ds, names, sensor=sensor, constants={"PAR": 1.7},
+                          backend="reference")
+    gds = ds.copy(data={k: cupy.asarray(v.values) for k, v in ds.data_vars.items()})
+    got = compute_indices(gds, names, sensor=sensor, constants={"PAR": 1.7}, backend="cupy")
+    for name in names:
+        g = _host(got[name].data)
+        r = ref[name].values
+        np.testing.assert_array_equal(np.isnan(g), np.isnan(r), err_msg=name)
+        np.testing.assert_allclose(g, r, rtol=1e-5, atol=1e-30, err_msg=name)
+    plan = plan_indices(names, sensor=sensor, constants={"PAR": 1.7})
+    dev = [cupy.asarray(bands[v]) for v in plan.inputs]
+    grouped = cupy.asnumpy(compute_cupy(plan.exprs, plan.inputs, dev))
+    smaller = cupy.asnumpy(compute_cupy(plan.exprs, plan.inputs, dev, max_fused=24))
+    np.testing.assert_array_equal(grouped.view(np.uint32), smaller.view(np.uint32))
