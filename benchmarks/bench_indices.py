@@ -16,8 +16,8 @@ With 100 indices the scene is processed in row strips (same strips for every met
 no method holds 100 full-scene outputs at once. On a machine with cupy and a CUDA device,
 ``--gpu`` adds the fused cupy kernel and the device's copy bandwidth (``cupy.copyto`` of a
 device array); ``--gpu-only`` times the GPU alone (10 and 100 indices on a larger scene
-made on the device, default 8192 x 8192; the 100 indices also in launches of 64 and 128
-indices beside the default ``MAX_FUSED``), for a device's short lease.
+made on the device, default 8192 x 8192; also in launches of 8, 16 and 64 indices beside
+the default ``MAX_FUSED``), for a device's short lease.
 
 Last line: ``RESULT indices speedup_vs_spyndex=<x> over_bandwidth_bound=<time/bound>``
 (10-index figures).
@@ -204,8 +204,9 @@ def run_gpu_case(plan: Any, n: int, repeats: int) -> dict[str, float]:
     t: dict[str, float] = {}
     t["gpu_copy"] = timed(lambda: cupy.copyto(dst, src))
     t["gpu_fused"] = timed(lambda: compute_cupy(plan.exprs, plan.inputs, dev))
-    for size in (64, 128):  # fewer, larger launches: fewer reads of the bands
-        if size < len(plan.exprs) + MAX_FUSED:
+    n_exprs = len(plan.exprs)
+    for size in (8, 16, 64):  # launches of other sizes: fewer registers or fewer band reads
+        if -(-n_exprs // size) != -(-n_exprs // MAX_FUSED):
             try:
                 t[f"gpu_fused_{size}"] = timed(functools.partial(
                     compute_cupy, plan.exprs, plan.inputs, dev, max_fused=size))

@@ -5,7 +5,8 @@
 #    over several fused launches, dask chunks on the GPU);
 # 2. bench_indices.py --gpu-only: the fused cupy kernel for 10 and 100 indices against the
 #    device's own copy bandwidth (RESULT indices_gpu ...);
-# 3. where Nsight Compute is installed, its DRAM throughput of the kernels (one short pass).
+# 3. where Nsight Compute is installed, its DRAM throughput of the kernels (one short pass;
+#    GPU_CHECK_NCU=0 leaves it out).
 # Logs go to ${OUT:-benchmarks/gpu_out}/. A machine without dask, pydantic or pyproj takes
 # them from wheels in .whl/ (see benchmarks/RESULTS.md, "GPU") into a private folder.
 # Each step runs even when one before it failed; the exit status is the tests'.
@@ -32,7 +33,7 @@ timeout 300 "$PY" -m pytest tests/unit/indices/test_gpu.py -q -rs -p no:cachepro
   2>&1 | tee "$OUT_DIR/pytest_gpu.txt"
 tests=$?
 timeout 240 "$PY" benchmarks/bench_indices.py --gpu-only 2>&1 | tee "$OUT_DIR/bench_gpu.txt"
-if command -v ncu >/dev/null; then
+if [ "${GPU_CHECK_NCU:-1}" = 1 ] && command -v ncu >/dev/null; then
   timeout 150 ncu --clock-control none -k regex:prospect_indices \
     --metrics gpu__time_duration.sum,dram__bytes.sum,dram__throughput.avg.pct_of_peak_sustained_elapsed \
     "$PY" benchmarks/bench_indices.py --gpu-only --size 4096 --repeats 1 \

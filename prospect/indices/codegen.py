@@ -124,11 +124,15 @@ def py_index(expr: Expr, names: dict[str, str]) -> str:
 
 
 def c_index(expr: Expr, names: dict[str, str]) -> str:
-    """CUDA C source of one index's value as a float expression (see :func:`root_division`)."""
+    """CUDA C source of one index's value as a float expression (see :func:`root_division`).
+
+    ``_d2f`` rounds a double to float32 and ``_fdiv`` divides two float32 values, both IEEE
+    with subnormals (the cupy backend's preamble defines them).
+    """
     parts = root_division(expr)
     if parts is not None:
-        return f"(float)({c_expr(parts[0], names)}) / (float)({c_expr(parts[1], names)})"
-    return f"(float)({c_expr(expr, names)})"
+        return f"_fdiv(_d2f({c_expr(parts[0], names)}), _d2f({c_expr(parts[1], names)}))"
+    return f"_d2f({c_expr(expr, names)})"
 
 
 def nodata_literals(nodata: float | None, dtypes: Sequence[object]) -> list[str | None]:

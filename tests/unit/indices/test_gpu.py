@@ -8,7 +8,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _index_inputs import SPECIAL_FORMULAS, all_bands_sensor, band_arrays, special_bands
+from _index_inputs import (
+    HUNDRED,
+    HUNDRED_DIGESTS,
+    SPECIAL_FORMULAS,
+    all_bands_sensor,
+    band_arrays,
+    hundred_inputs,
+    special_bands,
+)
 
 from prospect.indices import compute_indices, plan_indices
 from prospect.indices.cupy_backend import cupy_available, kernel_operation
@@ -206,3 +214,44 @@ def test_every_catalogue_index_on_the_cupy_kernel_matches_the_reference() -> Non
     grouped = cupy.asnumpy(compute_cupy(plan.exprs, plan.inputs, dev))
     smaller = cupy.asnumpy(compute_cupy(plan.exprs, plan.inputs, dev, max_fused=24))
     np.testing.assert_array_equal(grouped.view(np.uint32), smaller.view(np.uint32))
+
+
+@pytest.mark.gpu
+@gpu
+@pytest.mark.parametrize(("case", "dtype", "nodata"), [
+    ("float32", np.float32, None), ("uint16-nodata0", np.uint16, 0.0)])
+def test_hundred_indices_on_the_gpu_give_the_cpu_kernels_bytes(case: str, dtype: type,
+                                                               nodata: float | None) -> None:
+    """The benchmark's 100 indices over zeros, -0, negatives, NaN, infinities, subnormals,
+    huge values and uint16 counts with a no-data value: the GPU writes the bytes the CPU
+    kernel writes (pinned by SHA-256 in test_kernel_bytes.py)."""
+    import hashlib
+
+    import cupy
+
+    from prospect.indices.cupy_backend import compute_cupy
+    from prospect.indices.formula import variables
+
+    plan = plan_indices(HUNDRED, sensor="sentinel2")
+    arrays = hundred_inputs(len(plan.inputs), dtype)
+    got = cupy.asnumpy(compute_cupy(plan.exprs, plan.inputs, arrays, nodata=nodata))
+    if hashlib.sha256(got.tobytes()).hexdigest() == HUNDRED_DIGESTS[case]:
+        return
+    from prospect.indices.numba_backend import compute_numba
+
+    cpu = compute_numba(plan.exprs, plan.inputs, arrays, nodata=nodata)
+    differ = (got.view(np.uint32) != cpu.view(np.uint32)) & ~(np.isnan(got) & np.isnan(cpu))
+    worst = sorted(((int(differ[k].sum()), plan.names[k]) for k in range(len(plan.names))),
+                   reverse=True)[:8]
+    ulps = np.abs(got.view(np.int32).astype(np.int64) - cpu.view(np.int32).astype(np.int64))
+    examples = []
+    for k, *pixel in zip(*np.nonzero(differ), strict=True):
+        if len(examples) == 4:
+            break
+        bands = {v: float(arrays[i][tuple(pixel)]) for i, v in enumerate(plan.inputs)
+                 if v in variables(plan.exprs[k])}
+        examples.append(f"{plan.names[k]} {bands}: gpu {got[(k, *pixel)]!r} "
+                        f"cpu {cpu[(k, *pixel)]!r}")
+    pytest.fail(f"{int(differ.sum())} of {differ.size} values differ from the CPU kernel's "
+                f"(max {int(ulps[differ].max()) if differ.any() else 0} ulp); by index: {worst}; "
+                f"e.g. {examples}")

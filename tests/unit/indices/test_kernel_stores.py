@@ -15,7 +15,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_kernel_bytes import DIGESTS, HUNDRED, _inputs
+from _index_inputs import HUNDRED
+from _index_inputs import HUNDRED_DIGESTS as DIGESTS
+from _index_inputs import hundred_inputs as _inputs
 
 from prospect.indices import numba_backend, plan_indices
 from prospect.indices.numba_backend import compute_numba, streamable
