@@ -255,3 +255,54 @@ def test_hundred_indices_on_the_gpu_give_the_cpu_kernels_bytes(case: str, dtype:
     pytest.fail(f"{int(differ.sum())} of {differ.size} values differ from the CPU kernel's "
                 f"(max {int(ulps[differ].max()) if differ.any() else 0} ulp); by index: {worst}; "
                 f"e.g. {examples}")
+
+
+def _cuda_ptx(tmp_path, custom: dict[str, str], names: list[str]) -> str:
+    """The PTX of the generated kernel for float32 bands, as cupy would build it (its
+    COMPILE_OPTIONS, then the -ftz=true cupy appends), by nvcc; skips without nvcc."""
+    import shutil
+    import subprocess
+
+    from prospect.indices.codegen import nodata_literals
+    from prospect.indices.cupy_backend import _PREAMBLE, COMPILE_OPTIONS
+
+    nvcc = shutil.which("nvcc")
+    if nvcc is None:
+        pytest.skip("no nvcc")
+    plan = plan_indices(names, custom=custom, sensor=all_bands_sensor())
+    n_in = len(plan.inputs)
+    _, _, op = kernel_operation(plan.exprs, plan.inputs,
+                                nodata_literals(-9999.0, [np.float32] * n_in), ["float32"] * n_in)
+    args = ", ".join([f"const float* _b{i}" for i in range(n_in)]
+                     + [f"float* _o{k}" for k in range(len(plan.exprs))])
+    loads = " ".join(f"const float b{i} = _b{i}[i];" for i in range(n_in))
+    refs = " ".join(f"float& o{k} = _o{k}[i];" for k in range(len(plan.exprs)))
+    (tmp_path / "k.cu").write_text(
+        _PREAMBLE + f'\nextern "C" __global__ void k({args}, long n) {{\n'
+        "long i = blockIdx.x * (long)blockDim.x + threadIdx.x; if (i >= n) return;\n"
+        f"{loads} {refs}\n{op}\n}}\n")
+    options = [o.replace("--", "-", 1) for o in COMPILE_OPTIONS]
+    subprocess.run([nvcc, "-arch=sm_90", *options, "-ftz=true", "-ptx", str(tmp_path / "k.cu"),
+                    "-o", str(tmp_path / "k.ptx")], check=True, capture_output=True)
+    return (tmp_path / "k.ptx").read_text()
+
+
+def test_generated_cuda_kernel_keeps_subnormals_under_cupys_ftz(tmp_path) -> None:
+    """cupy compiles every kernel with -ftz=true; the kernel's float32 steps (reading a
+    float32 band, rounding to float32, the root division) must still be the PTX
+    instructions without ``.ftz`` (nvcc where installed: the PTX is checked, nothing runs)."""
+    import re
+
+    ptx = _cuda_ptx(tmp_path, CUSTOM, NAMES)
+    assert re.search(r"\bcvt\.f64\.f32\b", ptx) and re.search(r"\bcvt\.rn\.f32\.f64\b", ptx)
+    assert re.search(r"\bdiv\.rn\.f32\b", ptx)
+    assert not re.search(r"\b(cvt|div)\.[a-z0-9.]*ftz[a-z0-9.]*f32", ptx), "a flushing step"
+    assert not re.search(r"\bdiv\.(approx|full)\.", ptx)
+
+
+def test_generated_cuda_kernel_fuses_no_multiply_add(tmp_path) -> None:
+    """``N - 0.1 * R`` rounds twice on the CPU and in numpy: the GPU must not contract it
+    into one fused multiply-add (nvcc's default)."""
+    ptx = _cuda_ptx(tmp_path, {"C": "N - 0.1 * R", "D": "(N * R + G) / (N + R)"}, [])
+    assert "fma." not in ptx
+    assert "mul.rn.f64" in ptx or "mul.f64" in ptx
