@@ -130,15 +130,20 @@ def read_outline(
                 f"{path}: no column {name_column!r} to pick outlines by name; columns are "
                 f"{have[:30]}" + (f" (did you mean {near[0]!r}?)" if near else "")
                 + ": set 'mask.name_column'")
-        return table[name_column].isin(names).to_numpy()
+        return table[name_column].map(_composed).isin(wanted).to_numpy()
 
+    # names compared as Unicode composes them: a name typed on a Mac (decomposed, 'c'
+    # and a cedilla) is the config's 'Curaçao', which was "no feature named ['Curaçao']
+    # ... did you mean 'Curaçao'?"
+    wanted = {_composed(n) for n in names or []}
     gdf = read_vector(path, layer=layer, to_crs="EPSG:4326",
                       keep=None if names is None else named,
                       crs=None if _has_crs(path, layer) else "EPSG:4326")
     _warn_read(path, gdf)
     _refuse_not_lonlat(path, layer, gdf)
     if names is not None:
-        missing = sorted(set(names) - set(gdf[name_column]))
+        found = {_composed(n) for n in gdf[name_column]}
+        missing = sorted(n for n in set(names) if _composed(n) not in found)
         if missing:
             raise DataError(f"{path}: no feature named {missing} in column {name_column!r}"
                             + _names_meant(path, layer, name_column, missing))
@@ -202,6 +207,13 @@ def _names_meant(path: Path, layer: str | None, column: str, missing: list[str])
         meant += [f"{near[0]!r} for {name!r}" for _ in near[:1]]
     return (f"; did you mean {', '.join(meant)}? ('mask.names' must match exactly)"
             if meant else "")
+
+
+def _composed(name: object) -> object:
+    """A name in Unicode's composed form (NFC); anything else as it is."""
+    import unicodedata
+
+    return unicodedata.normalize("NFC", name) if isinstance(name, str) else name
 
 
 def _fold(name: str) -> str:

@@ -34,6 +34,7 @@ from prospect.io.vector import (
     Units,
     crs_replaced_message,
     dataset_files,
+    field_named,
     file_version,
     gdal_said_message,
     has_geometry,
@@ -48,6 +49,7 @@ from prospect.io.vector import (
     recoded_message,
     refuse_partial_prj,
     repaired_message,
+    retyped_message,
     unit_name,
 )
 
@@ -604,8 +606,8 @@ def plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
     zones = _check_faults(path, source) if source.faults_layer is not None else 0
     # the unit column with the geometries when the layer has it (the overlap check's);
     # a missing one is read_units's to name below
-    unit_column = [source.attribute] if source.attribute is not None and \
-        source.attribute in layer_fields(path, layer=source.layer) else []
+    unit_column = [source.attribute] if source.attribute is not None and field_named(
+        layer_fields(path, layer=source.layer), source.attribute) is not None else []
     inside = read_vector(path, layer=source.layer, columns=unit_column, crs=source.crs,
                          bbox=_bbox_in(grid, None, src_crs))
     # the codes and the contacts are of the whole layer: read it all (names, and which
@@ -620,6 +622,11 @@ def plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
     if inside.attrs.get("recoded"):
         warnings.warn(DataWarning(recoded_message(path, inside.attrs["recoded"])),
                       stacklevel=2)
+    # the whole layer's values stored as another type than their column's (GeoPackage)
+    retyped = retyped_message(path, source.layer, {**inside.attrs.get("retyped", {}),
+                                                   **noted.get("retyped", {})})
+    if retyped:
+        warnings.warn(DataWarning(retyped), stacklevel=2)
     repaired = repaired_message(path, inside, "geology")  # each one's reason and reading
     if repaired:
         warnings.warn(DataWarning(repaired), stacklevel=2)

@@ -14,6 +14,7 @@ import difflib
 import functools
 import math
 import threading
+import unicodedata
 import warnings
 import zipfile
 from collections import Counter
@@ -51,6 +52,7 @@ __all__ = [
     "dataset_files",
     "dbf_overflows",
     "described_hint",
+    "field_named",
     "file_version",
     "gdal_messages",
     "gdal_said_message",
@@ -69,12 +71,14 @@ __all__ = [
     "recoded_message",
     "refuse_partial_prj",
     "repaired_message",
+    "retyped_message",
     "source_name",
     "text_coordinates",
     "text_coordinates_said",
     "undefined_srs",
     "unit_name",
     "utf8_read_as_code_page",
+    "vietnamese_read_as_western",
     "western_read_as_other_code_page",
     "zip_datasets",
     "zip_members",
@@ -796,26 +800,114 @@ def cut_code_page(src: _Source | Path | str) -> str:
     return "cp1258" if _cpg_codec(cpg[1]) == "cp1258" else ""
 
 
+_WESTERN_LDIDS = frozenset({0, 0x03, 0x57, 0x58, 0x59})
+"""Language driver ids (a ``.dbf`` header's byte 29) GDAL reads as Latin-1 or Windows-1252:
+none, Windows ANSI, 0x57 ("the current ANSI code page": that of the Windows the file was
+written on, which the file does not say) and the Western European ones."""
+
+_CP1258_TONES = "\u0300\u0301\u0303\u0309\u0323"
+"""The five Vietnamese tone marks, which Windows-1258 writes as bytes of their own after
+the vowel (``CC EC DE D2 F2``: ``Ì ì Þ Ò ò`` read as Latin-1)."""
+
+_VIETNAMESE_LETTERS = frozenset(
+    unicodedata.normalize("NFC", vowel + tone)
+    for vowel in "aăâeêioôơuưyAĂÂEÊIOÔƠUƯY" for tone in ("", *_CP1258_TONES)) | {"đ", "Đ"}
+"""Every letter of Vietnamese that is not ASCII (a vowel with or without its tone, đ)."""
+
+
+def _vietnamese(text: str) -> str:
+    """``text`` (a ``.dbf``'s bytes read as Latin-1) as Windows-1258 Vietnamese (NFC) when
+    it reads as such: every tone mark composes with a vowel and every letter that is not
+    ASCII is one of Vietnamese; else ``""`` (``così`` would put an acute on an ``s``,
+    ``Curaçao`` holds a ``ç``, Icelandic ``þ`` is ``₫`` inside a word)."""
+    try:
+        decoded = unicodedata.normalize("NFC", text.encode("latin-1").decode("cp1258"))
+    except UnicodeError:
+        return ""
+    for i, c in enumerate(decoded):
+        if c.isascii():
+            continue
+        if unicodedata.combining(c) or (c.isalpha() and c not in _VIETNAMESE_LETTERS) or \
+                (c == "₫" and i and decoded[i - 1].isalpha()):
+            return ""
+    return decoded
+
+
+@functools.lru_cache(maxsize=32)
+def _vietnamese_in_western(name: str, _version: tuple[int, ...], layer: str | None) -> str:
+    # the bytes (ISO-8859-1); every non-ASCII text must read as Vietnamese, and one hold a
+    # tone mark after a vowel: Portuguese 'São Tomé' reads as 'Săo Tomé' too, but no
+    # Western European language writes 'ì', 'ò' or 'Þ' after a vowel as Vietnamese does
+    texts = _non_ascii_texts(name, layer, encoding="ISO-8859-1")
+    if not texts or not all(_vietnamese(t) for t in texts):
+        return ""
+    tones = _CP1258_TONES.encode("cp1258").decode("latin-1")  # 'ÌìÞÒò'
+    toned = [t for t in texts if any(c in tones for c in t)]
+    return min(toned) if toned else ""
+
+
+def _ldid(src: _Source) -> int | None:
+    """The language driver id of the ``.dbf`` of the Shapefile ``src`` reads (byte 29 of
+    its header), or ``None`` where it cannot be read."""
+    if not src.shapefiles:
+        return None
+    head = _part_head(src, src.shapefiles[0], ".dbf", 32)
+    return head[0][29] if head is not None and len(head[0]) >= 30 else None
+
+
+def vietnamese_read_as_western(path: Path | str | _Source, layer: str | None = None) -> str:
+    """A text of a Shapefile in Windows-1258 (Vietnamese) that GDAL reads as Western
+    European, as GDAL reads it (``Ðá phiêìn sét`` for ``Đá phiến sét``), or ``""``: the
+    Shapefile has no ``.cpg`` (one says what the text is) and its ``.dbf`` names no code
+    page of its own (language driver 0, or 0x57, "the writer's Windows code page", as
+    ArcGIS and QGIS on a Vietnamese Windows write it). Such a layer's unit names went
+    into the code table, the legend and a mask's ``names:`` mangled, without a word.
+    Decided once per file version and process."""
+    src = path if isinstance(path, _Source) else _source(path, layer)
+    if not src.shapefiles:
+        return ""
+    if _cpg(src) is not None or _ldid(src) not in _WESTERN_LDIDS:
+        return ""  # (a .cpg of 1252 says the text is Western European: as written)
+    return _vietnamese_in_western(src.name, file_version(src.shown), layer)
+
+
 def _encoding(src: _Source, layer: str | None) -> tuple[str | None, str, str]:
     """How to read a layer's text: ``(encoding, example, cut)``: the encoding to give
     pyogrio (``None``: the file's own), a text read wrong the other way (for the caller's
-    warning, :func:`recoded_message`), and the code page of a ``.cpg`` GDAL reads losing
-    each text's last character (:func:`cut_code_page`; the text is then read as bytes,
-    ``ISO-8859-1``, and decoded by :func:`_decoded`)."""
+    warning, :func:`recoded_message`), and the code page the text is decoded from in
+    Python (the text is then read as bytes, ``ISO-8859-1``, and decoded by
+    :func:`_decoded`): a ``.cpg`` GDAL reads losing each text's last character
+    (:func:`cut_code_page`), or Windows-1258 text the file names no code page of
+    (:func:`vietnamese_read_as_western`, which GDAL could not read whole either)."""
     example = utf8_read_as_code_page(src, layer)
     if example:
         return "UTF-8", example, ""
     cut = cut_code_page(src)
     if cut:
         return "ISO-8859-1", "", cut
+    example = vietnamese_read_as_western(src, layer)
+    if example:
+        return "ISO-8859-1", example, "cp1258"
     example = western_read_as_other_code_page(src, layer)
     return ("cp1252" if example else None), example, ""
 
 
 def _as_bytes(text: str, codec: str) -> str:
-    """``text`` as GDAL gives it read in Latin-1 from a file of ``codec``."""
+    """``text`` as GDAL gives it read in Latin-1 from a file of ``codec``: a letter the
+    code page has no character of is written as its base and its (tone) mark, as
+    Windows-1258 writes ``ị`` (``i`` and the dot below; the field ``đơnvị`` was "no
+    column")."""
+    python = _GDAL_CUTS[codec] or "ascii"
     try:
-        return text.encode(_GDAL_CUTS[codec] or "ascii").decode("latin-1")
+        out = b""
+        for c in unicodedata.normalize("NFC", text):
+            try:
+                out += c.encode(python)
+            except UnicodeEncodeError:
+                parts = unicodedata.normalize("NFD", c)
+                out += (unicodedata.normalize("NFC", parts[:-1]).encode(python)
+                        + parts[-1].encode(python))
+        return out.decode("latin-1")
     except UnicodeError:
         return text
 
@@ -868,6 +960,18 @@ def recoded_message(path: Path | str, example: str) -> str:
         said += f" (in {src.archive.name})"
         target += f" in {src.archive.name}"
     codec = _cpg_codec(cpg[1] if cpg is not None else None)
+    vietnamese = "" if _mojibake(example) else _vietnamese(example)
+    if vietnamese:  # (:func:`vietnamese_read_as_western`)
+        if cpg is None:  # (a .cpg is read as it says)
+            ldid = _ldid(src) if src is not None else None
+            said += (" and its .dbf names no code page" if not ldid else
+                     f" and its .dbf's language driver 0x{ldid:02X} names "
+                     + ("the writer's Windows code page, which the file does not say"
+                        if ldid == 0x57 else "a Western European code page"))
+        return (f"{path}: its attribute text is Vietnamese (Windows-1258) but {said}, so "
+                f"GDAL read it as Western European ({example!r} for {vietnamese!r}); it is "
+                f"read as Windows-1258: write 1258 in {target} to say so (or 1252 if the "
+                "text is Western European)")
     if not _mojibake(example) and codec:
         good = example.encode(codec, errors="ignore").decode("cp1252", errors="replace")
         return (f"{path}: its attribute text is Western European (Windows-1252) but {said}, "
@@ -883,6 +987,143 @@ def recoded_message(path: Path | str, example: str) -> str:
             f"UTF-8 in {target} to say so")
 
 
+_STORED_AS = {"integer": ("integer",), "real": ("real", "integer")}
+"""The storage classes SQLite holds a number column's values in, by the column's affinity."""
+
+
+def _affinity(declared: str) -> str:
+    """SQLite's number affinity of a declared column type (``INTEGER``, ``MEDIUMINT``,
+    ``BOOLEAN``: ``"integer"``; ``REAL``, ``DOUBLE``, ``FLOAT``: ``"real"``), or ``""``."""
+    declared = declared.upper()
+    if "INT" in declared or declared == "BOOLEAN":
+        return "integer"
+    return "real" if declared.startswith(("REAL", "FLOA", "DOUB")) else ""
+
+
+@functools.lru_cache(maxsize=32)
+def _stored_otherwise(name: str, _version: tuple[int, ...], layer: str | None
+                      ) -> dict[str, tuple[str, dict[int, Any]]]:
+    """The number columns of a GeoPackage (SQLite) layer holding values of another type,
+    each with its declared type and those values by feature id: SQLite keeps what was
+    written (``'Q1'`` in an INTEGER column, ``2.5`` in one of whole numbers), GDAL reads
+    them as numbers (0, 2)."""
+    import sqlite3
+    from urllib.parse import quote
+
+    try:
+        with open(name, "rb") as fh:
+            if fh.read(16) != b"SQLite format 3\x00":
+                return {}
+        table = layer or str(pyogrio.list_layers(name)[0][0])
+        con = sqlite3.connect(f"file:{quote(name)}?mode=ro", uri=True)
+    except Exception:  # (the read proper names what is wrong with the file)
+        return {}
+    try:
+        def quoted(name: str) -> str:
+            return '"' + name.replace('"', '""') + '"'
+
+        columns = con.execute(f"PRAGMA table_info({quoted(table)})").fetchall()
+        fid = next((str(c[1]) for c in columns if c[5] == 1), None)
+        # each number column's test of a value of another type: one scan counts them all
+        tests: dict[str, tuple[str, str]] = {}
+        for _, column, declared, *_ in columns:
+            affinity = _affinity(str(declared or ""))
+            if fid is not None and column != fid and affinity:
+                kinds = ", ".join(f"'{kind}'" for kind in ("null", *_STORED_AS[affinity]))
+                tests[str(column)] = (str(declared),
+                                      f"typeof({quoted(str(column))}) NOT IN ({kinds})")
+        if not tests:
+            return {}
+        counts = con.execute("SELECT " + ", ".join(f"total({t})" for _, t in tests.values())
+                             + f" FROM {quoted(table)}").fetchone()
+        out: dict[str, tuple[str, dict[int, Any]]] = {}
+        for (column, (declared, test)), n in zip(tests.items(), counts, strict=True):
+            if n:
+                rows = con.execute(f"SELECT {quoted(fid or '')}, {quoted(column)} FROM "
+                                   f"{quoted(table)} WHERE {test}").fetchall()
+                out[column] = (declared, {int(f): v for f, v in rows})
+        return out
+    except sqlite3.Error:
+        return {}
+    finally:
+        con.close()
+
+
+def _stored_values(src: _Source, layer: str | None, kwargs: dict[str, Any]
+                   ) -> dict[str, tuple[str, dict[int, Any]]]:
+    """:func:`_stored_otherwise` of the columns a read of a local GeoPackage (or another
+    SQLite file: GDAL's SQLite driver reads the same way) asks for."""
+    if src.archive is not None or src.name.startswith("/vsi") or src.shapefiles or \
+            kwargs.get("columns") == [] or not Path(src.name).is_file():
+        return {}
+    found = _stored_otherwise(src.name, file_version(src.name), layer)
+    asked = kwargs.get("columns")
+    return {c: v for c, v in found.items() if asked is None or c in asked}
+
+
+def _as_stored(df: Any, stored: dict[str, tuple[str, dict[int, Any]]]) -> Any:
+    """``df`` (read with its feature ids as index) with the values of :func:`_stored_values`
+    as written; ``df.attrs["retyped"]``: column -> (declared type, count, examples as GDAL
+    read them and as stored) for the caller's warning."""
+    retyped = {}
+    for column, (declared, values) in stored.items():
+        if column not in df.columns:
+            continue
+        at = [i for i in df.index if int(i) in values]
+        gdal = df.loc[at[:3], column].tolist()
+        shown = [values[int(i)] for i in at[:3]] if at else list(values.values())[:3]
+        if at:
+            cells = df[column].astype(object)
+            cells.loc[at] = [values[int(i)] for i in at]
+            df[column] = cells
+        retyped[column] = (declared, len(values), shown, gdal)
+    if retyped:
+        df.attrs["retyped"] = retyped
+    return df
+
+
+def retyped_message(path: Path | str, layer: str | None, retyped: dict[str, Any]) -> str:
+    """The data warning for a GeoPackage's number columns that hold values of another type
+    (:func:`_as_stored`), read as stored; ``""`` when there are none."""
+    if not retyped:
+        return ""
+    said = "; ".join(
+        f"{column!r} is declared {declared} but {n} value(s) are stored otherwise "
+        f"({', '.join(map(repr, shown))}{', ...' if n > len(shown) else ''})"
+        + (f", which GDAL reads as {', '.join(map(repr, gdal))}" if gdal else "")
+        for column, (declared, n, shown, gdal) in retyped.items())
+    return (f"{path}: in layer {layer or '(first)'}, {said}: SQLite keeps a value of any "
+            "type in any column, GDAL reads it as the column's type (text as 0, 2.5 as 2); "
+            "they are read as stored (QGIS and other GDAL readers show the numbers): give "
+            "the column the type of its values, e.g. ogr2ogr -sql 'SELECT CAST(col AS TEXT) "
+            "AS col, ...', or correct the values")
+
+
+def field_named(fields: list[str], name: str) -> str | None:
+    """The field of ``fields`` that ``name`` names: as written, or written in another
+    Unicode form (``unité`` typed with a composed ``é`` in a config, decomposed in a file
+    written on a Mac); ``None`` where none is. The two look the same: a column named so
+    was "no column 'unité' (did you mean 'unité'?)", which no retyping could fix."""
+    if name in fields:
+        return name
+    composed = unicodedata.normalize("NFC", name)
+    return next((f for f in fields if unicodedata.normalize("NFC", f) == composed), None)
+
+
+def _fields_asked(src: _Source, layer: str | None, columns: list[str] | None
+                  ) -> dict[str, str]:
+    """The columns asked for (``columns``) that the layer writes in another Unicode form,
+    each with the layer's name of it (:func:`field_named`); ``{}`` for ASCII names."""
+    if not columns or all(c.isascii() for c in columns):
+        return {}
+    try:
+        fields = [str(f) for f in _info(src, layer)["fields"]]
+    except Exception:  # (the read proper names what is wrong with the file)
+        return {}
+    named = {c: field_named(fields, c) for c in columns if c not in fields}
+    return {c: f for c, f in named.items() if f is not None}
+
+
 def _read(src: _Source, layer: str | None, **kwargs: Any) -> Any:
     """``pyogrio.read_dataframe`` with the reader's repairs: a Shapefile's UTF-8 text read as
     UTF-8 (:func:`utf8_read_as_code_page`); rings that are not closed (GDAL reads them,
@@ -893,9 +1134,16 @@ def _read(src: _Source, layer: str | None, **kwargs: Any) -> Any:
     path = Path(src.shown)
     if is_parquet(src.name):  # GDAL here has no Parquet driver: pyarrow reads it
         return read_parquet(src.name if src.archive is not None else path, **kwargs)
+    renamed = _fields_asked(src, layer, kwargs.get("columns"))
+    if renamed:
+        kwargs = {**kwargs, "columns": [renamed.get(c, c) for c in kwargs["columns"]]}
     encoding, example, cut = _encoding(src, layer)
     if cut and kwargs.get("columns"):  # (names as the Latin-1 read gives them)
         kwargs = {**kwargs, "columns": [_as_bytes(c, cut) for c in kwargs["columns"]]}
+    stored = _stored_values(src, layer, kwargs)  # (by feature id: read with them)
+    fids = kwargs.get("fid_as_index", False)
+    if stored:
+        kwargs = {**kwargs, "fid_as_index": True}
     quiet_measured()
     try:
         with np.errstate(invalid="ignore"), gdal_messages() as said:
@@ -920,6 +1168,12 @@ def _read(src: _Source, layer: str | None, **kwargs: Any) -> Any:
                              ) from None
     if cut:
         df = _decoded(df, cut, src)
+    if stored:
+        df = _as_stored(df, stored)
+        if not fids:
+            df = df.reset_index(drop=True)
+    if renamed:
+        df = df.rename(columns={field: asked for asked, field in renamed.items()})
     df = _booleans_kept(src.name, layer, df, encoding)
     df = _integers_kept(src.name, layer, df, encoding, kwargs)
     if all(kwargs.get(key) is None for key in ("bbox", "where", "mask", "skip_features",
