@@ -350,13 +350,14 @@ def variable_has_data(array: str | os.PathLike[str], chunk_files: int) -> bool:
     files) holds a single data cell.
 
     A chunk zarr does not store is all of the array's ``fill_value``. Where that is the
-    variable's no-data value (its ``_FillValue``: NaN for a float variable), a variable
-    without chunk files holds no data. An integer variable's ``fill_value`` is 0 while its
-    no-data value is another (-1 for unit codes, 255 for the land mask): there a missing
-    chunk is all 0, a value (the first unit of a one-unit map, sea in the land mask), and a
-    stored chunk may be all no data; so a missing chunk means data, and with every chunk
-    stored, the chunks are read (one at a time) until one holds a value other than the
-    no-data value.
+    variable's no-data value (its ``_FillValue``: NaN for a float variable, the no-data
+    code for an integer one since :func:`prospect.io.cube.begin_variable` writes it so), a
+    variable without chunk files holds no data. An integer variable written before that
+    has the ``fill_value`` 0 while its no-data value is another (-1 for unit codes, 255
+    for the land mask): there a missing chunk is all 0, a value (the first unit of a
+    one-unit map, sea in the land mask), and a stored chunk may be all no data; so a
+    missing chunk means data, and with every chunk stored, the chunks are read (one at a
+    time) until one holds a value other than the no-data value.
     """
     import zarr
 

@@ -16,7 +16,7 @@ from prospect.grid import ChunkWindow, RegionGrid
 from prospect.io.files import file_sha256
 from prospect.redact import redact_tree
 
-__all__ = ["Layer", "provenance_json", "unit_factor", "unit_key"]
+__all__ = ["Layer", "distance_units", "provenance_json", "unit_factor", "unit_key"]
 
 
 _UNIT_WORDS: dict[str, str] = {
@@ -30,14 +30,21 @@ _UNIT_WORDS: dict[str, str] = {
     **dict.fromkeys(("kilometre", "kilometres", "kilometer", "kilometers"), "km"),
     **dict.fromkeys(("l", "litre", "litres", "liter", "liters"), "L"),
     "ml": "mL", "ul": "uL", "percent": "%", "pct": "%", "ppm": "ppm", "ppb": "ppb",
-    **dict.fromkeys(("nanotesla", "nanoteslas", "gamma"), "nT"),
+    **dict.fromkeys(("nt", "nanotesla", "nanoteslas", "gamma", "gammas"), "nT"),
+    **dict.fromkeys(("mgal", "mgals", "milligal", "milligals"), "mGal"),
+    **dict.fromkeys(("ugal", "ugals", "microgal", "microgals"), "uGal"),
+    **dict.fromkeys(("foot", "feet"), "ft"),
+    **dict.fromkeys(("ftus", "usft", "ussurveyfoot", "ussurveyfeet"), "ftUS"),
+    "wt%": "wt%",
     **dict.fromkeys(("ohm", "ohms", "\u03c9", "\u2126"), "ohm"),
     **dict.fromkeys(("hfu", "heatflowunit", "heatflowunits"), "HFU"),
     **dict.fromkeys(("gu", "g.u.", "gravityunit", "gravityunits"), "gu"),
     **dict.fromkeys(("1", "-", "none", "dimensionless", "unitless"), ""),
 }
 """Unit words and symbols (lower case, spaces and ``_`` dropped) -> one spelling (``HFU``:
-the heat-flow unit of older surveys, 1 ucal/cm2/s; ``gu``: the gravity unit, 1 um/s2)."""
+the heat-flow unit of older surveys, 1 ucal/cm2/s; ``gu``: the gravity unit, 1 um/s2;
+``NT`` and ``mgal`` as upper- or lower-case exports (Geosoft, older survey grids) write
+``nT`` and ``mGal``: no other unit is spelt so)."""
 
 _COMPOUND_WORDS: dict[str, tuple[tuple[str, int], ...]] = dict.fromkeys(
     ("ohm-m", "ohmm", "ohm-metre", "ohm-metres", "ohm-meter", "ohm-meters", "ohmmetre",
@@ -104,9 +111,11 @@ _BASES: dict[str, tuple[float, tuple[tuple[str, int], ...]]] = {
     "V": (1.0, (("V", 1),)), "A": (1.0, (("A", 1),)), "Hz": (1.0, (("s", -1),)),
     "ohm": (1.0, (("ohm", 1),)), "L": (1e-3, (("m", 3),)), "K": (1.0, (("K", 1),)),
     "HFU": (4.1868e-2, (("W", 1), ("m", -2))), "gu": (1e-6, (("m", 1), ("s", -2))),
+    "ft": (0.3048, (("m", 1),)), "ftUS": (1200 / 3937, (("m", 1),)),
 }
 """Unit symbols a prefix may scale: the factor to SI and the SI dimensions (``Gal`` is
-cm/s2, a gravity survey's unit)."""
+cm/s2, a gravity survey's unit; ``ft`` the international foot and ``ftUS`` the US survey
+foot, a DEM's heights in North American data)."""
 
 _RATIOS = {"%": 1e-2, "wt%": 1e-2, "ppm": 1e-6, "ppb": 1e-9, "permil": 1e-3}
 """Dimensionless ratios, as parts of one."""
@@ -153,6 +162,22 @@ def unit_factor(stated: str, wanted: str) -> float | None:
     if sa is None or sb is None or sa[1] != sb[1]:
         return None
     return float(f"{sa[0] / sb[0]:.12g}")
+
+
+_CRS_UNIT_SYMBOLS = {"metre": "m", "meter": "m", "foot": "ft", "US survey foot": "ftUS",
+                     "degree": "degree", "kilometre": "km"}
+"""A CRS axis unit's name (pyproj's) -> the symbol a cube variable's ``units`` gives it."""
+
+
+def distance_units(grid: RegionGrid) -> str:
+    """The ``units`` of a distance measured on ``grid``'s coordinates: its CRS's axis unit
+    (``m``; ``ftUS`` in a State Plane CRS of US survey feet; ``degree`` in a geographic
+    CRS).
+
+    A distance layer of a region in EPSG:4326 (degrees) or EPSG:2230 (US survey feet)
+    was labelled ``m``: 0.03 degrees or 1002 feet read as metres, without a word.
+    """
+    return _CRS_UNIT_SYMBOLS.get(grid.unit, grid.unit)
 
 
 def provenance_json(**items: Any) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import re
 import warnings
 from dataclasses import dataclass
@@ -321,14 +322,42 @@ def _warn_other_units(path: str, band: int, source: RasterSource, stated: str) -
     factor = unit_factor(stated, source.units)
     if factor == 1.0:  # one size spelt two ways: mK/m and degC/km
         return
-    convert = (f"'scale: {factor:g}' to convert them to {source.units} (1 {stated} = "
-               f"{factor:g} {source.units})" if factor is not None else
+    convert = (f"'scale: {factor:.12g}' to convert them to {source.units} (1 {stated} = "
+               f"{factor:.12g} {source.units})" if factor is not None else
                "'scale:' and 'offset:' to convert them")
     warnings.warn(DataWarning(
         f"{path}: band {band} states its units as {stated!r}, but source {source.name!r} "
         f"says 'units: {source.units}'; the cube records {source.units!r} and no value is "
         f"converted: if the file is right, set 'units: {stated}' (or {convert}), else "
         "fix the file's units"), stacklevel=3)
+
+
+def _warn_inverted_scale(path: str, band: int, info: RasterInfo, source: RasterSource,
+                         stated: str) -> None:
+    """Warn when the config's ``scale:`` converts the units a band states into the
+    config's ``units`` the wrong way round: ``scale: 0.1`` for a grid stating ``mGal``
+    under ``units: um/s2`` (1 mGal = 10 um/s2) made every value a hundred times too
+    small, exit 0, without a word (the units check is silent where a scale is given).
+
+    Only where the stated units are those of the values read: a float band, or one the
+    file calibrates itself (an integer band of packed 0.01 mGal may state ``mGal`` and
+    rightly be given ``scale: 0.1``)."""
+    factor = unit_factor(stated, source.units)
+    if factor is None or factor == 1.0 or source.offset != 0.0 or source.scale == 1.0:
+        return
+    if np.dtype(info.band_dtype(band)).kind not in "fc" and \
+            info.coefficients(band) == (1.0, 0.0):
+        return
+    if not math.isclose(source.scale * factor, 1.0, rel_tol=1e-6):
+        return
+    off = factor * factor
+    how = (f"{off:.6g} times too small" if off > 1 else f"{1 / off:.6g} times too large")
+    warnings.warn(DataWarning(
+        f"{path}: band {band} states its units as {stated!r}, and source {source.name!r} "
+        f"converts them to {source.units} with 'scale: {source.scale:.12g}', but 1 {stated} "
+        f"= {factor:.12g} {source.units}: the scale is the inverse, which makes every "
+        f"value {how}; set 'scale: {factor:.12g}' (or fix the file's units if they are "
+        "not what the band holds)"), stacklevel=3)
 
 
 _LENGTHS = frozenset({"m", "km", "cm", "mm", "dm", "ft", "foot", "feet", "ftUS", "us_ft",
@@ -410,10 +439,32 @@ def check_nodata(source: RasterSource, info: RasterInfo, band: int, *,
     held = f"{dtype} of {bits} bits" if bits else dtype
     raise ConfigError(
         f"source {source.name!r}: nodata {source.nodata:g} cannot occur in {info.path} "
-        f"(band {band} is {held}), so it would mark no pixel; give the value the file "
-        "uses for no data" + (f" (the file states {stated:g})" if stated is not None else
-                              ", or leave 'nodata' out")
+        f"(band {band} is {held}), so it would mark no pixel; "
+        + _nodata_as_stored(source, info, band)
+        + "give the value the file uses for no data"
+        + (f" (the file states {stated:g})" if stated is not None else
+           ", or leave 'nodata' out")
     )
+
+
+def _nodata_as_stored(source: RasterSource, info: RasterInfo, band: int) -> str:
+    """Where a band is scaled (the file's scale/offset, else the config's) and the
+    config's ``nodata`` is a scaled value of a number the band holds, what to say: the
+    nodata is compared with the stored numbers (``nodata: -999.9`` for a fill of -9999
+    under scale 0.1 was refused as "cannot occur", with no word of the scale)."""
+    assert source.nodata is not None
+    for scale, offset, whose in (
+            (*info.coefficients(band), "the file's"), (source.scale, source.offset, "the")):
+        if (scale, offset) == (1.0, 0.0) or scale == 0 or not math.isfinite(source.nodata):
+            continue
+        raw = (source.nodata - offset) / scale
+        whole = round(raw)
+        if abs(raw - whole) <= 1e-6 * max(1.0, abs(raw)) and value_fits(
+                float(whole), info.band_dtype(band), info.band_nbits(band)):
+            return (f"'nodata' is a number as the file stores it, before {whose} scale "
+                    f"{scale:g} and offset {offset:g}, which store {source.nodata:g} as "
+                    f"{whole}: if that is the fill, set 'nodata: {whole}'; else ")
+    return ""
 
 
 def _wrapped_longitudes(info: RasterInfo, grid: RegionGrid) -> RasterInfo:
@@ -912,12 +963,16 @@ _OVERLAP_SIDE = 256
 def _sheet_values(ref: BandRef, bounds: tuple[float, float, float, float],
                   shape: tuple[int, int]) -> np.ndarray | None:
     """``ref``'s values (scale and offset applied, no data NaN) over ``bounds`` of its
-    file's CRS, read as ``shape`` cells (every n-th cell); ``None`` where unreadable."""
+    file's CRS, read as ``shape`` cells (every n-th cell); ``None`` where unreadable.
+
+    Opened without its overviews (``OVERVIEW_LEVEL=NONE``): GDAL serves a decimated read
+    from them, and an overview may hold other values than its band (built before the
+    band was edited in place), so two sheets were compared by their old values."""
     import rasterio
     from rasterio.windows import from_bounds
 
     try:
-        with rasterio.open(ref.info.path) as src:
+        with rasterio.open(ref.info.path, OVERVIEW_LEVEL="NONE") as src:
             win = from_bounds(*bounds, transform=src.transform).round_offsets().round_lengths()
             raw = src.read(ref.band, window=win, out_shape=shape, boundless=False)
             masked = src.read_masks(ref.band, window=win, out_shape=shape) == 0 \
@@ -1112,6 +1167,7 @@ def file_coefficients(source: RasterSource, info: RasterInfo, band: int,
     STAC item``). A ``cal`` that states a fill or units only (scale 1, offset 0) states no
     calibration. One rule for plain rasters and composites' assets.
     """
+    _refuse_unapplied_tags(source, info, band, cal)
     fscale, foffset = info.coefficients(band)
     if (fscale, foffset) == (1.0, 0.0):
         return cal
@@ -1135,6 +1191,37 @@ def file_coefficients(source: RasterSource, info: RasterInfo, band: int,
                 "holds cannot be told: remove the file's scale/offset or the metadata")
         return cal  # the product's coefficients are the file's: applied once
     return BandCalibration(fscale, foffset, "", info.band_units(band) or "")
+
+
+def _refuse_unapplied_tags(source: RasterSource, info: RasterInfo, band: int,
+                           cal: BandCalibration | None) -> None:
+    """Refuse an integer band whose metadata states a ``scale_factor`` or ``add_offset``
+    that GDAL does not apply (:attr:`RasterInfo.unapplied`) where neither the config nor
+    the product's metadata says how to read it: its packed integers were ingested as
+    values (``scale_factor=0.1``: ten times too large), exit 0. A categorical source's
+    codes are kept as they are; a config ``scale:``/``offset:`` or a product's
+    calibration says how the band is read."""
+    held = info.unapplied[band - 1] if band <= len(info.unapplied) else ()
+    if not held or source.values == "categorical" or (source.scale, source.offset) != (
+            1.0, 0.0) or (cal is not None and (cal.scale, cal.offset) != (1.0, 0.0)):
+        return
+    stated = ", ".join(f"{tag} = {value:g} ({where} metadata)" for tag, where, value in held)
+    values = {tag.rpartition("#")[2]: value for tag, _, value in held}
+    scale, offset = values.get("scale_factor", 1.0), values.get("add_offset", 0.0)
+    fscale, foffset = info.coefficients(band)
+    scale, offset = (fscale if "scale_factor" not in values else scale,
+                     foffset if "add_offset" not in values else offset)
+    name = Path(info.path).name
+    drop = " ".join(f"-mo {tag}=" for tag, where, _ in held if where == "dataset")
+    raise DataError(
+        f"{info.path}: band {band} ({info.band_dtype(band)}) states {stated}, which GDAL "
+        f"does not apply, so its stored integers would be read as the values; if they "
+        f"are packed, have GDAL apply it (gdal_edit.py -scale {scale:g} -offset "
+        f"{offset:g} {name}) or give 'scale: {scale:g}'"
+        + (f" and 'offset: {offset:g}'" if offset else "")
+        + f" in source {source.name!r}; if they are values already, remove the "
+        + ("tags" if len(held) > 1 else "tag")
+        + (f" (gdal_edit.py {drop} {name})" if drop else " from the band's metadata"))
 
 
 def stated_by(mtl: Path | str | None, item_id: str | None, info: RasterInfo, band: int,
@@ -1280,6 +1367,9 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
                 elif stated not in told:
                     told.add(stated)
                     _warn_other_units(path, band, source, stated)
+            elif stated and "units" in source.model_fields_set and stated not in told:
+                told.add(stated)
+                _warn_inverted_scale(path, band, info, source, stated)
             elif not stated and info.vertical_unit and info.vertical_unit not in told:
                 told.add(info.vertical_unit)
                 _warn_other_heights(path, info.vertical_unit, source)

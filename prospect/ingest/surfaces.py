@@ -22,7 +22,7 @@ from prospect.config.sources import PointSource
 from prospect.errors import DataError, DataWarning, InputFileError
 from prospect.geostats import PURE_NUGGET_SHARE, merge_coincident, structured_share
 from prospect.grid import ChunkWindow, RegionGrid
-from prospect.ingest.layers import Layer, unit_key
+from prospect.ingest.layers import Layer, distance_units, unit_key
 from prospect.io.companions import concentration_unit
 from prospect.io.points import (
     SHEET_SUFFIXES,
@@ -596,6 +596,21 @@ def _refuse_unfittable(path: str, column: str, places: int) -> None:
             "large, or krige a thinned table (e.g. one sample per cell of the grid)")
 
 
+def _warn_degree_distances(source: PointSource, grid: RegionGrid) -> None:
+    """Warn that ``<name>_dist`` of a region in a geographic CRS is in degrees (recorded
+    so, :func:`~prospect.ingest.layers.distance_units`), not a distance on the ground: a
+    degree of longitude is the cosine of the latitude of a degree of latitude, so cells
+    equally far from a point in metres differ in degrees."""
+    if not grid.crs_obj.is_geographic:
+        return
+    warnings.warn(DataWarning(
+        f"source {source.name!r}: the region {grid.name!r} is in {grid.crs} (degrees), so "
+        f"'{source.name}_dist' holds distances in degrees of longitude and latitude, "
+        "recorded as 'degree', not distances on the ground (east-west degrees are shorter "
+        "than north-south ones away from the equator); for distances in metres give the "
+        "region a projected CRS (its UTM zone)"), stacklevel=3)
+
+
 def plan_points(source: PointSource, grid: RegionGrid) -> list[Layer]:
     """Layers a points source asks for: ``<name>_<col>`` (+ ``_variance``), ``<name>_dist``.
 
@@ -631,8 +646,10 @@ def plan_points(source: PointSource, grid: RegionGrid) -> list[Layer]:
     files = dataset_files(path)  # a Shapefile with its .dbf, .shx, .prj
     out: list[Layer] = []
     if source.distance:
+        _warn_degree_distances(source, grid)
         out.append(DistanceToPointLayer(
-            name=f"{source.name}_dist", units="m", long_name=f"distance to nearest {source.name}",
+            name=f"{source.name}_dist", units=distance_units(grid),
+            long_name=f"distance to nearest {source.name}",
             kind="distance", inputs=files, settings={**base, "method": "scipy cKDTree"}, xy=xy,
         ))
     for col in source.columns if source.interpolate else []:

@@ -5,8 +5,9 @@ A cube is a zarr v3 group with CF / GeoZarr-compatible metadata:
 * dimensions ``(y, x)`` with cell-centre coordinates, and a ``spatial_ref`` grid-mapping
   variable (CF ``grid_mapping_name``, ``crs_wkt``, GDAL ``GeoTransform``);
 * one data variable per band or layer, float32 with NaN for no data (categorical layers:
-  int16 with ``_FillValue`` -1 and a ``categories`` code table), each with ``units``,
-  ``long_name``, ``prospect_kind`` and a JSON ``provenance`` attribute;
+  the smallest integer type that holds their codes and a no-data code, ``_FillValue``
+  and the zarr ``fill_value`` both that code, and a ``categories`` code table), each
+  with ``units``, ``long_name``, ``prospect_kind`` and a JSON ``provenance`` attribute;
 * a ``synthetic`` attribute (a JSON boolean) on the group and on variables made from
   synthetic data;
 * consolidated metadata, refreshed after every change.
@@ -832,10 +833,24 @@ def _metadata_template(shape: tuple[int, int], chunks: tuple[int, int], dtype: s
                        dims=("y", "x"))
     var.encoding = {"coordinates": "spatial_ref"}
     encoding = {"v": {"chunks": chunks, "compressors": [COMPRESSOR], "_FillValue": fill_value}}
+    if np.dtype(dtype).kind in "iu":  # a zarr reader's "empty" is the no-data code too
+        encoding["v"]["fill_value"] = _zarr_fill_value(dtype, fill_value)
     written: dict[str, Any] = {}
     xr.Dataset({"v": var}).to_zarr(MemoryStore(store_dict=written), mode="w", zarr_format=3,
                                    consolidated=False, encoding=encoding, compute=False)
     return bytes(written["v/zarr.json"].to_bytes()).decode("utf-8")
+
+
+def _zarr_fill_value(dtype: str, fill_value: float) -> int:
+    """The zarr ``fill_value`` of an integer cube variable: its no-data code (its CF
+    ``_FillValue``), not zarr's and xarray's default 0.
+
+    With 0 there, a reader that takes the zarr fill value as "no data" (zarr-python's
+    users, xarray's ``use_zarr_fill_value_as_mask``, a zarr-aware GIS) dropped every cell
+    of class 0 (the first unit of a map, sea in the land mask) and read the no-data cells
+    as a class. A float variable's is NaN, as xarray writes it.
+    """
+    return int(np.array(fill_value).astype(dtype))  # as the chunks hold it
 
 
 def _array_metadata(shape: tuple[int, int], chunks: tuple[int, int], dtype: str,

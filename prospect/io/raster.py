@@ -64,6 +64,7 @@ __all__ = [
     "said_at_header",
     "sample_band",
     "stored_values",
+    "unapplied_packing",
     "value_fits",
     "write_cog",
 ]
@@ -399,85 +400,65 @@ def sample_band(path: str, band: int, *, cells: int = SAMPLE_CELLS
                 ) -> tuple[np.ndarray, np.ndarray] | None:
     """About ``cells`` values of ``band`` and its four corner values, read cheaply.
 
-    A band of up to four times ``cells`` is read whole; a larger one from its overviews
-    when it has them (GDAL picks the level), else as whole blocks (tiles or strips) from
-    an even grid of strata, at least 16, so that the values are a fair sample of the
-    band. The four corners are read on their own. What is read is bounded by ``cells``
-    and the block size, whatever the file's size. ``None`` for a remote file (``/vsi...``
-    or a URL): a search may name hundreds, and each sample would cost requests.
+    A band of up to four times ``cells`` is read whole; a larger one as whole blocks
+    (tiles or strips) from an even grid of strata, at least 16, so that the values are a
+    fair sample of the band (:func:`_sample_windows`). A band with a mask band gives the
+    cells its mask keeps (a masked collar is no data, not a fill read as data). The four
+    corners are read on their own. What is read is bounded by ``cells`` and the block
+    size, whatever the file's size. ``None`` for a remote file (``/vsi...`` or a URL): a
+    search may name hundreds, and each sample would cost requests.
+
+    Overviews are never read: GDAL gives a decimated read from them, and an overview may
+    hold other values than its band (an internal one built before the band was edited in
+    place with ``r+``, an ``.ovr`` older than its file, one resampled by ``average`` or
+    the COG driver's default ``cubic``, which blends a fill with its neighbours), so the
+    fill check judged other values than the band holds.
 
     Returns
     -------
     (values, corners)
-        The sampled values (1-D) and the values at the band's four corners.
+        The sampled values (1-D) and the values at the band's four corners (those its
+        mask keeps, for a band with a mask).
     """
     if "/vsi" in path or "://" in path:
         return None
     try:
         with damaged_blocks_refused(path, band, "sampling"), rasterio.open(path) as src:
             h, w = src.height, src.width
-            if _MASKING & set(src.mask_flag_enums[band - 1]):
-                return _sample_masked(src, band, cells)
-            if h * w <= 4 * cells:
-                block = src.read(band)
-                return block.ravel(), np.array([block[0, 0], block[0, -1], block[-1, 0],
-                                                block[-1, -1]])
-            corners = np.array([src.read(band, window=Window(c, r, 1, 1))[0, 0]
-                                for r, c in ((0, 0), (0, w - 1), (h - 1, 0), (h - 1, w - 1))])
-            if src.overviews(band) and not _stale_overviews(path, src.files):
-                f = np.sqrt(h * w / cells)
-                values = src.read(band, out_shape=(max(1, round(h / f)), max(1, round(w / f))))
-                return values.ravel(), corners
-            bh, bw = src.block_shapes[band - 1]
-            nby, nbx = -(-h // bh), -(-w // bw)
-            n = int(np.clip(cells // (bh * bw), 16, 256))
-            ky = min(nby, n if nbx == 1 else int(np.ceil(np.sqrt(n))))
-            kx = min(nbx, -(-n // ky))
-            rows = np.unique(((np.arange(ky) + 0.5) * nby / ky).astype(int))
-            cols = np.unique(((np.arange(kx) + 0.5) * nbx / kx).astype(int))
-            parts = [src.read(band, window=Window(int(c) * bw, int(r) * bh,
-                                                  min(bw, w - int(c) * bw),
-                                                  min(bh, h - int(r) * bh))).ravel()
-                     for r in rows for c in cols]
-            return np.concatenate(parts), corners
+            masked = bool(_MASKING & set(src.mask_flag_enums[band - 1]))
+            windows = _sample_windows(src, band, cells)
+            corner_at = [Window(c, r, 1, 1)
+                         for r, c in ((0, 0), (0, w - 1), (h - 1, 0), (h - 1, w - 1))]
+            values = [src.read(band, window=win) for win in windows]
+            corners = np.array([src.read(band, window=win)[0, 0] for win in corner_at],
+                               dtype=values[0].dtype)
+            if not masked:
+                return np.concatenate([v.ravel() for v in values]), corners
+            keep = [src.read_masks(band, window=win) != 0 for win in windows]
+            kept = np.array([src.read_masks(band, window=win)[0, 0] != 0 for win in corner_at])
+            return np.concatenate([v[k] for v, k in zip(values, keep, strict=True)]), \
+                corners[kept]
     except (RasterioIOError, rasterio.errors.RasterioError) as exc:
         raise InputFileError(f"{path}: read failed while sampling band {band}: "
                              f"{gdal_reason(exc)}") from None
 
 
-def _stale_overviews(path: str, files: list[str]) -> str | None:
-    """The external overview file (``.ovr``) of ``path`` that is older than the file
-    itself, ``None`` where there is none: the file was rewritten after its overviews were
-    built (``gdaladdo -ro``, then the grid edited or re-exported), so they hold the old
-    values. :func:`sample_band` read such overviews, and the fill check's warnings (a
-    fill read as data, float32 merges) spoke of the old values, or of none where the new
-    file has a fill; the warp reads full resolution, so only the sample is concerned."""
-    try:
-        base = os.stat(path).st_mtime_ns
-    except OSError:
-        return None
-    for file in files or []:
-        if str(file).lower().endswith(".ovr") and os.path.abspath(file) != \
-                os.path.abspath(path):
-            try:
-                if os.stat(file).st_mtime_ns < base:
-                    return str(file)
-            except OSError:
-                continue
-    return None
-
-
-def _sample_masked(src: Any, band: int, cells: int) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`sample_band` of a band with a mask band: the cells the mask keeps (a masked
-    collar is no data, not a fill read as data), from an overview-sized read."""
+def _sample_windows(src: Any, band: int, cells: int) -> list[Window]:
+    """The windows :func:`sample_band` reads of ``band``: the whole band when it has up
+    to four times ``cells`` cells, else whole blocks from an even grid of at least 16
+    strata (about ``cells`` cells, at most 256 blocks)."""
     h, w = src.height, src.width
-    f = max(1.0, float(np.sqrt(h * w / cells)))
-    shape = (max(1, round(h / f)), max(1, round(w / f)))
-    values = src.read(band, out_shape=shape)
-    keep = src.read_masks(band, out_shape=shape) != 0
-    corner_at = ((0, 0), (0, -1), (-1, 0), (-1, -1))
-    corners = np.array([values[r, c] for r, c in corner_at if keep[r, c]], dtype=values.dtype)
-    return values[keep], corners
+    if h * w <= 4 * cells:
+        return [Window(0, 0, w, h)]
+    bh, bw = src.block_shapes[band - 1]
+    nby, nbx = -(-h // bh), -(-w // bw)
+    n = int(np.clip(cells // (bh * bw), 16, 256))
+    ky = min(nby, n if nbx == 1 else int(np.ceil(np.sqrt(n))))
+    kx = min(nbx, -(-n // ky))
+    rows = np.unique(((np.arange(ky) + 0.5) * nby / ky).astype(int))
+    cols = np.unique(((np.arange(kx) + 0.5) * nbx / kx).astype(int))
+    return [Window(int(c) * bw, int(r) * bh, min(bw, w - int(c) * bw), min(bh, h - int(r) * bh))
+            for r in rows for c in cols]
 
 
 @dataclass(frozen=True)
@@ -580,6 +561,11 @@ class RasterInfo:
     world file or ``.msk`` mask), which a run's checksums cover beside :attr:`path`: an edit of the
     header alone (its nodata, its grid) left the checksums as they were, and a rerun
     kept the cube of the old header as "inputs unchanged" (:func:`companion_files`)."""
+    unapplied: tuple[tuple[tuple[str, str, float], ...], ...] = ()
+    """Per integer band: the packing its metadata states that GDAL does not apply, as
+    ``(tag, where, value)`` (``("scale_factor", "dataset", 0.1)``: a GeoTIFF tag
+    ``scale_factor`` or ``<variable>#scale_factor`` beside no GDAL scale), ``()`` where
+    none (:func:`unapplied_packing`); ``()`` for a file without any."""
 
     @property
     def data_count(self) -> int:
@@ -2783,6 +2769,50 @@ def _refuse_degenerate_scales(src: Any, path: Path | str) -> None:
             f"survive; {fix}")
 
 
+_PACKING = {"scale_factor": 1.0, "add_offset": 0.0}
+"""CF's packing attributes and what each is where none is stated."""
+
+
+def unapplied_packing(src: Any) -> tuple[tuple[tuple[str, str, float], ...], ...]:
+    """Per band of an open dataset: the ``scale_factor``/``add_offset`` its metadata
+    states as one number that GDAL does not apply to an integer band, as ``(tag, where,
+    value)`` (``where``: ``"band"`` or ``"dataset"``); ``()`` for a band without any.
+
+    A GeoTIFF whose tags say ``scale_factor=0.1`` (a hand edit, ``gdal_edit.py -mo``, a
+    writer that tags its CF attributes, a NetCDF copied with ``gdal_translate`` and its
+    GDAL scale later dropped) while GDAL reads the band with scale 1 had its packed
+    integers ingested as values, ten times too large, exit 0. A netCDF's are refused by
+    :func:`_refuse_unapplied_packing`; a float band's are left (what ``gdal_translate
+    -unscale -ot Float32`` leaves beside values it has unpacked). The dataset's tags are
+    a band's where the file has one band, or where they name the band's NetCDF variable.
+    """
+    dataset = src.tags()
+    found: list[tuple[tuple[str, str, float], ...]] = []
+    for band in range(1, src.count + 1):
+        if np.dtype(src.dtypes[band - 1]).kind not in "iu":
+            found.append(())
+            continue
+        tags = src.tags(band)
+        var = str(tags.get("NETCDF_VARNAME", "")).strip()
+        applied = {"scale_factor": float(src.scales[band - 1]) if src.scales else 1.0,
+                   "add_offset": float(src.offsets[band - 1]) if src.offsets else 0.0}
+        held: list[tuple[str, str, float]] = []
+        for key, none in _PACKING.items():
+            named = [(k, "band", v) for k, v in tags.items()
+                     if k == key or k.endswith(f"#{key}")]
+            named += [(k, "dataset", v) for k, v in dataset.items()
+                      if (k == key or k.endswith(f"#{key}")) and (
+                          src.count == 1 or (var and k == f"{var}#{key}"))]
+            for tag, where, text in named[:1]:
+                stated = _cf_numbers(str(text))
+                if stated is None or len(stated) != 1 or stated[0] == none:
+                    continue
+                if applied[key] == none:  # GDAL applies none: the tag alone states it
+                    held.append((tag, where, stated[0]))
+        found.append(tuple(held))
+    return tuple(found)
+
+
 def _refuse_unapplied_packing(src: Any, path: Path | str) -> None:
     """Refuse a netCDF variable whose ``scale_factor`` or ``add_offset`` GDAL does not
     apply: one written as text (``scale_factor = "0.01"``, a string attribute some
@@ -4435,6 +4465,9 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
             info["area_or_point"] = str(src.tags().get("AREA_OR_POINT", "")).strip()
             _refuse_coefficient_texts(src, path)
             _refuse_degenerate_scales(src, path)
+            if src.driver not in _CF_DRIVERS:  # a CF file's are refused when unapplied
+                unapplied = unapplied_packing(src)
+                info["unapplied"] = unapplied if any(unapplied) else ()
             if src.driver in _CF_DRIVERS:
                 _refuse_unapplied_packing(src, path)
                 _refuse_reversed_bounds(src, path)

@@ -88,8 +88,9 @@ def test_a_large_band_is_sampled_not_read_whole(tmp_path: Path, overviews: bool)
     data = _scene(512, n=2048)  # 4.2 M cells in 64 tiles, a 75 % collar
     path = _write(tmp_path / "big.tif", data, tiled=True, overviews=overviews)
     values, corners = sample_band(str(path), 1, cells=16384)
-    # 16 of the 64 tiles (one per stratum), or an overview level of about 16384 cells
-    assert values.size == (16384 if overviews else 16 * 256 * 256)
+    # 16 of the 64 tiles (one per stratum), with or without overviews: an overview may
+    # hold other values than its band (built before an edit in place), so none is read
+    assert values.size == 16 * 256 * 256
     assert (corners == 0).all()
     found = dominant_fill(values, corners, nodata=-9999.0)
     assert found is not None and found.value == 0
