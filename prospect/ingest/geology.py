@@ -29,7 +29,7 @@ from rasterio.features import rasterize
 from prospect.config.sources import VectorSource
 from prospect.errors import DataError, DataWarning
 from prospect.grid import ChunkWindow, RegionGrid, check_transformable, parse_crs
-from prospect.ingest.layers import Layer
+from prospect.ingest.layers import Layer, distance_units
 from prospect.io.vector import (
     Units,
     crs_replaced_message,
@@ -665,7 +665,7 @@ def plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
         ))
     if source.distance_to_contacts:
         out.append(LineDistanceLayer(
-            name=f"{source.name}_dist_contact", units="m",
+            name=f"{source.name}_dist_contact", units=distance_units(grid),
             long_name=f"distance to nearest {source.name} contact", kind="distance",
             inputs=dataset_files(path), settings={**base, "method": "shapely STRtree nearest",
                                       "lines": "unit boundaries minus map edge"},
@@ -677,7 +677,7 @@ def plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
         if zones:  # recorded (and in the fingerprint) only where there are any
             settings["polygons"] = "fault zones: distance 0 inside"
         out.append(LineDistanceLayer(
-            name=f"{source.name}_dist_fault", units="m",
+            name=f"{source.name}_dist_fault", units=distance_units(grid),
             long_name=f"distance to nearest fault ({source.faults_layer})", kind="distance",
             inputs=dataset_files(path), settings=settings,
             path=path, layer=source.faults_layer, attribute=None, crs=source.crs,
