@@ -228,7 +228,8 @@ class Composite(StrictModel):
     ``median`` and ``percentile`` reduce each band on its own; ``geomedian`` is the
     multi-band geometric median (Weiszfeld iterations), which keeps the bands of a cell
     spectrally consistent. A ``<source>_count`` variable holds the valid observations
-    per cell.
+    per cell: the fewest any band has there (``geomedian``: the scenes valid in every
+    band), so ``count >= min_count`` says every band has a value.
     """
 
     method: Literal["median", "percentile", "geomedian"] = "median"

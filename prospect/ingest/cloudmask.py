@@ -13,7 +13,9 @@ cloud, cloud shadow, cirrus and snow; water and clear land are kept):
 :func:`foreign_codes` says when a block cannot be of the kind named (an SCL code above 11,
 a CFmask class outside its table, 8-bit "QA_PIXEL", a file whose nodata is not the
 kind's fill code): another layer read as this kind
-dropped and kept pixels at random. :func:`kind_fits_product` says whether a kind is the
+dropped and kept pixels at random; :func:`foreign_table` says when the layer's own class
+names or colour table show another encoding (python-fmask's output, whose codes are not
+CFmask's, :data:`PYTHON_FMASK`). :func:`kind_fits_product` says whether a kind is the
 quality layer of a product (SCL of Sentinel-2, ``QA_PIXEL`` of Landsat Collection 2,
 CFmask of the pre-Collection ESPA product).
 """
@@ -28,9 +30,10 @@ import numpy as np
 
 from prospect.errors import ConfigError
 
-__all__ = ["ALWAYS_DROP", "CFMASK", "DEFAULT_DROP", "FILL_CODE", "QA_PIXEL_BITS", "SCL",
-           "drop_names", "dropped", "foreign_codes", "foreign_name", "grow", "is_fill",
-           "kind_fits_product", "name_kind"]
+__all__ = ["ALWAYS_DROP", "CFMASK", "DEFAULT_DROP", "FILL_CODE", "PYTHON_FMASK",
+           "QA_PIXEL_BITS", "SCL", "drop_names", "dropped", "foreign_codes",
+           "foreign_name", "foreign_table", "grow", "is_fill", "kind_fits_product",
+           "name_kind"]
 
 SCL: dict[str, int] = {
     "no_data": 0, "saturated_or_defective": 1, "dark_area": 2, "cloud_shadow": 3,
@@ -48,7 +51,31 @@ QA_PIXEL_BITS: dict[str, int] = {
 
 CFMASK: dict[str, int] = {"clear": 0, "water": 1, "cloud_shadow": 2, "snow": 3, "cloud": 4,
                           "fill": 255}
-"""ESPA CFmask class codes."""
+"""ESPA CFmask class codes (Fmask 4's MATLAB output, ``*_Fmask4.tif``, writes the same)."""
+
+PYTHON_FMASK: dict[str, int] = {"fill": 0, "clear": 1, "cloud": 2, "cloud_shadow": 3,
+                                "snow": 4, "water": 5}
+"""The codes of python-fmask's output (``fmask.fmask.OUTCODE_*``: 0 null, 1 clear land,
+2 cloud, 3 cloud shadow, 4 snow, 5 water), which no kind reads: read as CFmask, its cloud
+is CFmask's shadow, its shadow CFmask's snow and its snow CFmask's cloud. python-fmask
+writes them with nodata 0, a colour table and a ``Classification`` attribute table
+(Null, Valid, Cloud, Cloud Shadow, Snow, Water)."""
+
+PYTHON_FMASK_FIX: dict[str, str] = {
+    "cfmask": "convert it to CFmask's codes first, e.g. gdal_calc.py -A FILE "
+              "--outfile=FILE_cfmask.tif "
+              "--calc=\"255*(A==0)+4*(A==2)+2*(A==3)+3*(A==4)+1*(A==5)\" --type=Byte "
+              "--NoDataValue=255, and read that file with 'kind: cfmask' (or use the "
+              "scene's own quality layer: QA_PIXEL of Landsat Collection 2, SCL of "
+              "Sentinel-2 L2A)",
+    "scl": "convert it to SCL's codes first, e.g. gdal_calc.py -A FILE "
+           "--outfile=FILE_scl.tif "
+           "--calc=\"4*(A==1)+9*(A==2)+3*(A==3)+11*(A==4)+6*(A==5)\" --type=Byte "
+           "--NoDataValue=0 (clear land as SCL's vegetation, 4), and read that file with "
+           "'kind: scl' (or use the scene's Level-2A SCL)",
+}
+"""How a python-fmask layer is made a layer of each class kind (:data:`PYTHON_FMASK` to
+:data:`CFMASK`, its null to CFmask's fill; or to :data:`SCL`)."""
 
 DEFAULT_DROP: dict[str, tuple[str, ...]] = {
     "scl": ("no_data", "saturated_or_defective", "cloud_shadow", "cloud_medium_probability",
@@ -160,8 +187,83 @@ def foreign_codes(kind: str, codes: np.ndarray, nodata: float | None = None) -> 
     found = np.unique(bad)
     shown = ", ".join(f"{v:g}" for v in found[:6].astype(float)) + (
         " ..." if found.size > 6 else "")
+    hint = ""
+    if kind == "cfmask" and set(found.tolist()) <= {PYTHON_FMASK["water"]}:
+        hint = (f"; codes 0-5 with 5 are python-fmask's output ({_PYTHON_FMASK_WORDS}), "
+                f"not CFmask's: {PYTHON_FMASK_FIX['cfmask']}")
     return (f"it holds code(s) {shown}, which {kind} does not have (it has "
-            f"{', '.join(str(v) for v in allowed)})")
+            f"{', '.join(str(v) for v in allowed)}){hint}")
+
+
+_PYTHON_FMASK_WORDS = "0 null, 1 clear, 2 cloud, 3 cloud shadow, 4 snow, 5 water"
+
+_CLASS_WORDS: tuple[tuple[re.Pattern[str], str | None], ...] = tuple(
+    (re.compile(rf"\b(?:{words})\b"), what) for words, what in (
+        (r"dark|topographic|casted|terrain", None),  # SCL 2: no cloud's shadow
+        (r"cloud free|no cloud|cloudless", "clear"),
+        (r"shadows?", "cloud_shadow"), (r"cirrus", "cirrus"), (r"clouds?|cloudy", "cloud"),
+        (r"snow|ice", "snow"), (r"water", "water"),
+        (r"null|no ?data|fill|no observation", "fill"), (r"clear|valid|land", "clear"),
+    ))
+"""A class name's words (lower case, whole words, the first that matches) and the class
+they name (``None``: none that :func:`foreign_table` compares), for
+:func:`foreign_table`."""
+
+_KIND_CLASS: dict[str, dict[int, str]] = {
+    "cfmask": {0: "clear", 1: "water", 2: "cloud_shadow", 3: "snow", 4: "cloud",
+               255: "fill"},
+    "scl": {0: "fill", 3: "cloud_shadow", 4: "clear", 5: "clear", 6: "water", 8: "cloud",
+            9: "cloud", 10: "cirrus", 11: "snow"},
+}
+"""What each code of a class kind is, in :data:`_CLASS_WORDS`' terms (SCL's codes 1, 2
+and 7 name nothing a layer's own table could contradict)."""
+
+
+def _named_class(name: str) -> str | None:
+    """The class a quality layer's class name names (:data:`_CLASS_WORDS`), or ``None``."""
+    low = re.sub(r"[\s_\-/]+", " ", name.strip().lower())
+    return next((what for pattern, what in _CLASS_WORDS if pattern.search(low)), None)
+
+
+def foreign_table(kind: str, classes: Sequence[tuple[int, str]], *, nodata: float | None,
+                  coded: str | None) -> str | None:
+    """``None`` unless the quality layer's own metadata shows another encoding than
+    ``kind``'s, else what it shows (for a message naming the file).
+
+    ``classes`` are the ``(code, name)`` pairs the file states (its raster attribute
+    table or category names, :attr:`~prospect.io.raster.RasterInfo.classes`): a name
+    that says cloud, shadow, snow, water, clear or no data at a code where ``kind`` has
+    another class tells another encoding. ``coded`` says why the file holds codes
+    (:attr:`~prospect.io.raster.RasterInfo.codes`: ``"a colour table (palette)"``): a
+    ``cfmask`` layer with nodata 0 (CFmask's clear) and a colour table is python-fmask's
+    output (:data:`PYTHON_FMASK`), whose attribute table was left behind (a GeoTIFF
+    copied without its ``.aux.xml``); ESPA's CFmask has nodata 255 and no colour table.
+    A layer read as another kind's codes dropped and kept the wrong classes: python-fmask's
+    cloud read as CFmask's shadow, kept by a ``drop`` of clouds alone.
+    """
+    table = _KIND_CLASS.get(kind)
+    if table is None:
+        return None
+    wrong = [(code, name) for code, name in classes
+             if (what := _named_class(name)) is not None and table.get(code) != what]
+    fmask = {code: _named_class(name) for code, name in classes}
+    is_fmask = all(fmask.get(code) == what for what, code in PYTHON_FMASK.items()
+                   if what in ("cloud", "cloud_shadow", "snow"))
+    if wrong:
+        shown = ", ".join(f"{code} {name!r}" for code, name in wrong[:6])
+        own = ", ".join(f"{code} {table[code]}" for code in sorted(table)
+                        if table[code] in {_named_class(n) for _, n in wrong})
+        what = (f"its own class names say {shown}, where {kind} has {own}")
+        if is_fmask:
+            return (f"{what}: it is python-fmask's output ({_PYTHON_FMASK_WORDS}), not "
+                    f"{kind}'s classes; {PYTHON_FMASK_FIX[kind]}")
+        return f"{what}: it holds another product's classes"
+    if kind == "cfmask" and not classes and nodata == 0 and coded is not None \
+            and "colour table" in coded:
+        return ("its nodata is 0 (CFmask's clear land) and it carries a colour table, as "
+                f"python-fmask writes its output ({_PYTHON_FMASK_WORDS}; ESPA's CFmask has "
+                f"nodata 255 and no colour table): {PYTHON_FMASK_FIX['cfmask']}")
+    return None
 
 
 QA_PIXEL_CONTRADICTION_SHARE = 0.01
@@ -194,12 +296,37 @@ def _qa_pixel_contradiction(values: np.ndarray) -> str | None:
     wrong = real & cloudy & clear
     share = wrong.sum() / real.sum()
     if share <= QA_PIXEL_CONTRADICTION_SHARE:
-        return None
+        return _snow_and_water(bits, real)
     example = int(bits[wrong][0])
     return (f"{share:.0%} of its pixels have contradictory flags (e.g. {example}: "
             "clear, bit 6, and cloud, bit 1 or 3, at once, which QA_PIXEL never sets), "
             "so it is not Collection 2 QA_PIXEL (a Collection 1 BQA, ESPA pixel_qa or a "
             "band?)")
+
+
+def _snow_and_water(bits: np.ndarray, real: np.ndarray) -> str | None:
+    """Why flags ``bits`` (``real``: not fill) cannot be Collection 2 ``QA_PIXEL``, from
+    snow (bit 5) and water (bit 7) set at once, or ``None``.
+
+    CFMask, whose classes the bits are, calls a pixel snow only where its near infrared
+    is above 0.11 and water only where it is below (Zhu and Woodcock 2012, tests 5 and
+    20), so no QA_PIXEL value sets both. A Landsat Collection 1 ``BQA`` band sets both on
+    nearly every pixel (bits 5-6, 7-8, 9-10 and 11-12 are its cloud, shadow, snow and
+    cirrus confidences: clear land is 2720 for OLI, 672 for TM and ETM+): renamed (no
+    ``BQA`` in its name), read as QA_PIXEL every pixel was snow, and a ``drop`` without
+    snow kept its clouds (its cloud bit 4 is QA_PIXEL's shadow).
+    """
+    both = real & ((bits & (1 << QA_PIXEL_BITS["snow"])) != 0) & (
+        (bits & (1 << QA_PIXEL_BITS["water"])) != 0)
+    share = both.sum() / real.sum()
+    if share <= QA_PIXEL_CONTRADICTION_SHARE:
+        return None
+    return (f"{share:.0%} of its pixels have snow (bit 5) and water (bit 7) set at once "
+            f"(e.g. {int(bits[both][0])}), which QA_PIXEL never sets (CFMask's snow needs a "
+            "near infrared above 0.11, its water one below), so it is not Collection 2 "
+            "QA_PIXEL: a Landsat Collection 1 BQA band (clear land 2720 for OLI, 672 for "
+            "TM and ETM+: its bits are confidences) reads so; use the scene's Collection 2 "
+            "product and its QA_PIXEL")
 
 
 _COLLECTION_1 = re.compile(r"L[COTEM]\d{2}_L1\w{2}_\d{6}_\d{8}_\d{8}_01_(?:T1|T2|RT)",

@@ -210,10 +210,15 @@ def merge_overpasses(stack: np.ndarray, overpasses: tuple[int, ...]) -> np.ndarr
 
 
 def valid_count(stack: np.ndarray, method: str) -> np.ndarray:
-    """Valid scenes per cell: in the first band, or in every band for ``geomedian``."""
+    """Valid scenes per cell of ``stack`` (scenes, bands, rows, cols): for ``geomedian``
+    the scenes valid in every band (those it reduces), else the fewest any band has (each
+    band's median or percentile is of its own valid scenes), so a count of ``n`` says
+    every band's value is of ``n`` observations or more, and ``count >= min_count`` that
+    every band has one. The first band's alone was the count: a band with gaps of its own
+    (a saturated SWIR band, its own fill) was counted by another band's looks."""
     if method == "geomedian":
         return (~np.isnan(stack).any(axis=1)).sum(axis=0)
-    return (~np.isnan(stack[:, 0])).sum(axis=0)
+    return (~np.isnan(stack)).sum(axis=0).min(axis=0)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -268,8 +273,9 @@ class CompositeLayer(Layer):
                        ) -> tuple[np.ndarray, dict[str, str]]:
         """(scenes, bands, rows, cols) of the bands this layer needs, and the items that
         could not be read for this chunk (id -> why; their scenes are NaN)."""
-        wanted = list(range(len(self.bands))) if self.method == "geomedian" else [
-            self.band_index or 0]
+        # a geomedian needs every band, and so does the count (each band's own looks)
+        wanted = list(range(len(self.bands))) if (
+            self.method == "geomedian" or self.band_index is None) else [self.band_index]
         n = len(self.bands[0])
         out = np.empty((n, len(wanted), *window.shape), dtype=np.float32)
         lost: dict[str, str] = {}
@@ -578,7 +584,7 @@ def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
             f"source {source.name!r}", list(zip(used, masks, strict=True)), grid,
             min_count=comp.min_count, read=run_all,
             extents=[p.info for p in parts[variables[0]]], bands=parts[variables[0]],
-            overpasses=overpasses)
+            overpasses=overpasses, other_bands={v: parts[v] for v in variables[1:]})
         # the sample read above told the first variable's lossy codec; the others' assets
         # of stated grids are opened for theirs (a JPEG nir beside a DEFLATE red)
         run_all([functools.partial(warn_lossy_stated, p.info)

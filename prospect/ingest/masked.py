@@ -32,6 +32,7 @@ from prospect.ingest.cloudmask import (
     dropped,
     foreign_codes,
     foreign_name,
+    foreign_table,
     grow,
     is_fill,
     name_kind,
@@ -354,12 +355,13 @@ def check_scene_mask(mask: SceneMask, bands: Mapping[str, RasterInfo], grid: Reg
 
     Without product metadata (``sensor:``, an MTL, a STAC item's product) nothing else
     checks it: the layer's file name against ``mask.kind`` (:func:`foreign_name`: an SCL
-    file read as CFmask, ESPA's ``pixel_qa``, a cloud-probability layer), the bands' file
-    names against the kind (a Sentinel-2 band masked by "CFmask"), the acquisition the
-    layer's and the bands' names state (another Landsat path/row or date, another
-    Sentinel-2 tile or datatake), a layer stored with a lossy codec (JPEG, lossy WebP or
-    JPEG 2000, LERC with an error: its codes are not the codes written), and the layer's
-    extent: one that leaves part of its
+    file read as CFmask, ESPA's ``pixel_qa``, a cloud-probability layer), the layer's own
+    class names and colour table against the kind (:func:`foreign_table`: python-fmask's
+    output read as CFmask), the bands' file names against the kind (a Sentinel-2 band
+    masked by "CFmask"), the acquisition the layer's and the bands' names state
+    (another Landsat path/row or date, another Sentinel-2 tile or datatake), a layer
+    stored with a lossy codec (JPEG, lossy WebP or JPEG 2000, LERC with an error: its
+    codes are not the codes written), and the layer's extent: one that leaves part of its
     bands' area in the region uncovered reads there as fill, which is dropped, so those
     pixels were lost without a word (a layer of another scene or grid). The codes are
     checked on a sample by :func:`sample_clear`.
@@ -386,7 +388,10 @@ def check_scene_mask(mask: SceneMask, bands: Mapping[str, RasterInfo], grid: Reg
     if mask.info.lossy:  # codes, as a categorical source's: no value read tells its class
         raise DataError(f"{where}: {_lossy_layer(path, mask.kind, mask.info.lossy)}")
     wrong = foreign_codes(mask.kind, np.empty(0, dtype=mask.info.band_dtype(1)),
-                          mask.info.nodata[0]) or foreign_name(mask.kind, path)
+                          mask.info.nodata[0]) or foreign_name(mask.kind, path) or \
+        foreign_table(mask.kind, mask.info.classes[0] if mask.info.classes else (),
+                      nodata=mask.info.nodata[0],
+                      coded=mask.info.codes[0] if mask.info.codes else None)
     if wrong is not None:
         raise _not_of_kind(where, path, mask.kind, wrong)
     for var, info in bands.items():
@@ -529,7 +534,8 @@ def warn_lossy_stated(info: RasterInfo) -> None:
 
 
 def _decimated(info: RasterInfo, grid: RegionGrid, xs: np.ndarray, ys: np.ndarray,
-               pad: float = 0.0, *, with_mask: bool = False, codes_of: str | None = None
+               pad: float = 0.0, *, with_mask: bool = False, codes_of: str | None = None,
+               warn_lossy: bool = True
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float,
                           np.ndarray | None] | None:
     """Band 1 of ``info`` read decimated (overviews where the file has them) over the
@@ -543,7 +549,8 @@ def _decimated(info: RasterInfo, grid: RegionGrid, xs: np.ndarray, ys: np.ndarra
     where its item states its grid (planned without its header, so
     :func:`check_scene_mask` saw no codec: a JPEG SCL went in as codes). A band of values
     (no ``codes_of``) of a stated grid stored with a lossy codec is warned of here
-    (:func:`_lossy_band`), as a plain raster's is.
+    (:func:`_lossy_band`), as a plain raster's is, unless ``warn_lossy`` is false (a
+    band whose codec :func:`warn_lossy_stated` tells).
 
     Raises
     ------
@@ -583,7 +590,9 @@ def _decimated(info: RasterInfo, grid: RegionGrid, xs: np.ndarray, ys: np.ndarra
             if how and codes_of is not None:  # the header is open: no extra read
                 raise DataError(f"{info.stated_by}: "
                                 f"{_lossy_layer(info.path, codes_of or '', how)}")
-            if how:  # a band of values: read, as a plain raster's, and warned of
+            if codes_of is not None and info.stated_by is not None:
+                _refuse_foreign_table(src, info, codes_of)
+            if how and warn_lossy:  # a band of values: read as a plain raster's, warned of
                 warnings.warn(_lossy_band(info, how, error), stacklevel=2)
             block = src.read(1, window=win, out_shape=(oh, ow),
                              resampling=Resampling.nearest)
@@ -595,6 +604,27 @@ def _decimated(info: RasterInfo, grid: RegionGrid, xs: np.ndarray, ys: np.ndarra
     ri = np.clip(((row[inside] - r0) * oh / (r1 - r0)).astype(int), 0, oh - 1)
     ci = np.clip(((col[inside] - c0) * ow / (c1 - c0)).astype(int), 0, ow - 1)
     return block, inside, ri, ci, max((r1 - r0) / oh, (c1 - c0) / ow), masked
+
+
+def _refuse_foreign_table(src: Any, info: RasterInfo, kind: str) -> None:
+    """Refuse the open quality layer ``src`` of a stated grid (planned without its header,
+    so :func:`check_scene_mask` saw neither its class names nor its colour table) when
+    they show another encoding than ``kind`` (:func:`foreign_table`: python-fmask's output
+    in items that state their grids, read as CFmask, kept its clouds).
+
+    Raises
+    ------
+    DataError
+        Naming the item, the layer and what its metadata shows.
+    """
+    from prospect.io.raster import _class_names, _coded_bands
+
+    coded = _coded_bands(src)
+    classes = _class_names(src, coded)
+    wrong = foreign_table(kind, classes[0] if classes else (), nodata=src.nodata,
+                          coded=coded[0] if coded else None)
+    if wrong is not None:
+        raise _not_of_kind(str(info.stated_by), info.path, kind, wrong)
 
 
 def _sample_block(mask: SceneMask, grid: RegionGrid, xs: np.ndarray, ys: np.ndarray,
@@ -657,12 +687,13 @@ def _band_valid(band: BandValues, raw: np.ndarray, masked: np.ndarray | None
     return valid
 
 
-def sample_valid(band: BandValues, grid: RegionGrid, xs: np.ndarray, ys: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray | None]:
+def sample_valid(band: BandValues, grid: RegionGrid, xs: np.ndarray, ys: np.ndarray, *,
+                 warn_lossy: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
     """Where the lattice points hold a value of ``band`` (not its no data, fill or
     clipped DNs), from one decimated read (overviews where the file has them: a few HTTP
     range requests for a remote COG), and the raw DNs read (``None`` when no point lies
-    in the file).
+    in the file). ``warn_lossy``: a lossy codec of a stated grid is warned of
+    (:func:`_decimated`).
 
     Raises
     ------
@@ -670,7 +701,7 @@ def sample_valid(band: BandValues, grid: RegionGrid, xs: np.ndarray, ys: np.ndar
         The band cannot be read.
     """
     valid = np.zeros(xs.shape, dtype=bool)
-    got = _decimated(band.info, grid, xs, ys, with_mask=True)
+    got = _decimated(band.info, grid, xs, ys, with_mask=True, warn_lossy=warn_lossy)
     if got is None:
         return valid, None
     raw, inside, ri, ci, _, masked = got
@@ -807,7 +838,8 @@ def check_clear_cover(where: str, scenes: Sequence[tuple[str, SceneMask | None]]
                       read: Callable[[list[Callable[[], Any]]], list[Any]] | None = None,
                       extents: Sequence[RasterInfo | None] | None = None,
                       bands: Sequence[BandValues | None] | None = None,
-                      overpasses: Sequence[int] = ()
+                      overpasses: Sequence[int] = (),
+                      other_bands: Mapping[str, Sequence[BandValues | None]] | None = None
                       ) -> float:
     """Warn when a large share of the region has no clear observation, refuse when none.
 
@@ -857,6 +889,13 @@ def check_clear_cover(where: str, scenes: Sequence[tuple[str, SceneMask | None]]
     overpasses
         Per scene, the index of its overpass: scenes of one overpass observe a cell once
         between them (as the chunks mosaic them); empty: each scene is its own.
+    other_bands
+        Variable -> per scene, one of its bands (as ``bands``) for each other variable
+        of the source: each is sampled the same way (:func:`_check_other_bands`), so a
+        variable whose bands are no data over the region, or over a large share of it
+        beyond ``bands``', is refused or warned of (only the first variable's bands were
+        sampled: a composite's ``swir22`` of fill in every scene came out all no data,
+        exit 0, without a word).
 
     Returns
     -------
@@ -936,6 +975,9 @@ def check_clear_cover(where: str, scenes: Sequence[tuple[str, SceneMask | None]]
             f"box reaches it, or a failed scene written as fill), so every {what} variable "
             "would be all no data; add scenes that hold values over the region, or check "
             "the items' nodata")
+    if other_bands:
+        _check_other_bands(where, names, other_bands, [c for c, _, _ in got], keys, grid,
+                           short, min_count=min_count, what=what, run=run)
     if not masked:
         if short >= GAP_SHARE:
             place = ("they lie outside the extent of the" if fill_short < GAP_SHARE / 2
@@ -970,6 +1012,69 @@ def check_clear_cover(where: str, scenes: Sequence[tuple[str, SceneMask | None]]
             f"{drop}{grown}){fill}; those cells are no data in every {what} variable: add "
             f"scenes or drop fewer classes{smaller}"), stacklevel=3)
     return short
+
+
+def _check_other_bands(where: str, names: Sequence[str],
+                       other_bands: Mapping[str, Sequence[BandValues | None]],
+                       clears: Sequence[np.ndarray | None], keys: Sequence[int],
+                       grid: RegionGrid, short: float, *, min_count: int, what: str,
+                       run: Callable[[list[Callable[[], Any]]], list[Any]]) -> None:
+    """Refuse a variable whose bands hold no value in the region in any scene, and warn
+    of one whose bands leave :data:`GAP_SHARE` of the region's sampled cells or more
+    without ``min_count`` observations beyond the first variable's ``short`` share (its
+    own no data: a detector or band missing from the scenes, a fill its nodata does not
+    mark being told elsewhere), from the same lattice as :func:`check_clear_cover`
+    (``clears``: each scene's clear points, ``None`` where unknown; ``keys``: each
+    scene's overpass). A band that cannot be read counts as holding values (the chunks
+    name what they cannot read).
+
+    Raises
+    ------
+    DataError
+        No scene's band of a variable holds a value in the region.
+    """
+    from prospect.errors import InputFileError
+
+    xs, ys = lattice(grid)
+
+    def valid_of(band: BandValues | None) -> np.ndarray | None:
+        if band is None:
+            return None
+        try:
+            # the other variables' lossy codecs are told by warn_lossy_stated
+            return sample_valid(band, grid, xs, ys, warn_lossy=False)[0]
+        except InputFileError:
+            return None
+
+    shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+    need = "a value" if min_count == 1 else f"the {min_count} values min_count asks"
+    for var, parts in other_bands.items():
+        valids = run([functools.partial(valid_of, b) for b in parts])
+        looks: dict[int, np.ndarray] = {}
+        for key, clear, valid in zip(keys, clears, valids, strict=True):
+            seen = np.ones(xs.shape, dtype=bool) if clear is None else clear.copy()
+            if valid is not None:
+                seen &= valid
+            looks[key] = looks[key] | seen if key in looks else seen
+        count = np.sum(list(looks.values()), axis=0)
+        own = float((count < min_count).mean())
+        if own >= 1.0 and all(v is not None for v in valids) and all(
+                b is not None for b in parts) and not any(
+                run([functools.partial(any_valid, b, grid) for b in parts if b is not None])):
+            raise DataError(
+                f"{where}: variable {var!r} has no value in region {grid.name!r}: its band "
+                f"in every one of the {len(names)} scene(s) used ({shown}) is no data there "
+                "(its nodata, fill or clipped DNs: a band missing from the scenes, or its "
+                f"asset of another extent), so {var!r} would be all no data; check the "
+                f"asset that {var!r} names and its nodata, or leave {var!r} out")
+        if own - short >= GAP_SHARE:
+            warnings.warn(DataWarning(
+                f"{where}: {own:.0%} of the region's cells (sampled on {xs.size}) lack "
+                f"{need} of variable {var!r} in the {len(names)} scene(s) used ({shown}), "
+                f"against {short:.0%} for the source's first variable: {var!r}'s bands are "
+                "no data there (their nodata, fill or clipped DNs); those cells are no "
+                f"data in {var!r} of the {what}: check the asset {var!r} names and its "
+                "nodata, or add scenes"), stacklevel=4)
 
 
 def _warn_remote_fills(where: str, names: Sequence[str],
