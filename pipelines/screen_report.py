@@ -147,6 +147,23 @@ def _level(e: dict[str, Any]) -> str:
     return str(e.get("confidence_text") or confidence_text(float(e["confidence_z"])))
 
 
+def _flow_source(e: dict[str, Any]) -> str:
+    """Where the flow rate comes from: the job's own figure (said as given, in L/s where
+    so), or the default's source (the default's figure written in the job too). Another
+    flow set in the job was said to be the Den Haag Zuidwest doublet's tested
+    production."""
+    from prospect.config.economics import EconomicsConfig
+
+    default = EconomicsConfig.model_fields["flow_m3_per_h"].default
+    if "flow_m3_per_h" not in e.get("given", ()) or (
+            e["flow_m3_per_h"] == default and e.get("flow_l_per_s") is None):
+        return ("default: production tested at the Den Haag Zuidwest geothermal doublet "
+                "(2010); set per project")
+    if e.get("flow_l_per_s") is not None:
+        return f"set in the job as {e['flow_l_per_s']:g} L/s (x 3.6)"
+    return "set in the job"
+
+
 def _cutoff_concentration(e: dict[str, Any]) -> str:
     """The cut-off as a concentration: mg/L, and in the surface's units when they differ."""
     mg = f"{e['cutoff_mg_per_l']:.3g} mg/L"
@@ -223,12 +240,13 @@ def _write_screen_report(staging: Path, facts: dict[str, Any], cube: Path) -> No
             f"`{e['variance']}`:",
             "", "    LCE (t/yr) = 5.323 x C (mg/L) x Q (m3/h) x hours x recovery x 1e-6", "",
             "| parameter | value | source |", "|---|---|---|",
-            f"| flow rate Q | {e['flow_m3_per_h']:g} m3/h | default: production tested at "
-            "the Den Haag Zuidwest geothermal doublet (2010); set per project |",
+            f"| flow rate Q | {e['flow_m3_per_h']:g} m3/h | {_flow_source(e)} |",
             f"| operating hours | {e['hours_per_year']:g} h/yr | assumption |",
             f"| recovery | {e['recovery']:g} | assumption for direct lithium extraction |",
             f"| cut-off | {e['cutoff_t_lce_per_year']:g} t LCE/yr per doublet = "
-            f"{_cutoff_concentration(e)} | assumption; set per study |",
+            f"{_cutoff_concentration(e)} | assumption; set per study"
+            + (f" (given as {e['cutoff_t_li_per_year']:g} t Li/yr x 5.323)"
+               if e.get("cutoff_t_li_per_year") is not None else "") + " |",
             f"| 1 mg/L gives | {e['t_lce_per_year_per_mg_per_l']:.3g} t LCE/yr | |", "",
             "The kriging standard deviation carries through linearly; a cell is *too low* "
             f"when LCE + {e['confidence_z']:g} sd is under the cut-off, *above* when "

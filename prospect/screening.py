@@ -19,7 +19,11 @@ import numpy as np
 import zarr
 from scipy.special import ndtr
 
-from prospect.config.economics import MAX_LITHIUM_MG_PER_L, EconomicsConfig
+from prospect.config.economics import (
+    MAX_LITHIUM_MG_PER_L,
+    MIN_DOUBLET_FLOW_M3_PER_H,
+    EconomicsConfig,
+)
 from prospect.economics import (
     CLASS_NAMES,
     CLASS_NODATA,
@@ -64,13 +68,18 @@ CONCENTRATION_UNITS: dict[str, tuple[str, float | None]] = {
     "g/L": ("g/L", 1e3), "mmol/L": ("mmol/L", LI_MG_PER_MMOL),
     "mol/m3": ("mmol/L", LI_MG_PER_MMOL), "umol/L": ("umol/L", LI_MG_PER_MMOL * 1e-3),
     "ppm": ("ppm", None), "mg/kg": ("mg/kg", None),
+    "mg/dm3": ("mg/L", 1.0), "ug/dm3": ("ug/L", 1e-3), "ug/mL": ("mg/L", 1.0),
+    "ng/mL": ("ug/L", 1e-3), "mg/m3": ("ug/L", 1e-3), "meq/L": ("mmol/L", LI_MG_PER_MMOL),
 }
 """Lithium concentration units -> (name, factor to mg/L); ``None``: a mass fraction, times
 the brine density (kg/L). A cube's ``units`` match an entry when
 :func:`prospect.registry.units.canonical_units` reads both as one unit (``mg l-1``,
 ``mg.L^-1`` and ``mg·L⁻¹`` are ``mg/L``; ``µg/L`` is ``ug/L``). Molar concentrations (a
 hydrochemist's mmol/L) are lithium's: x 6.941 mg/mmol; they were refused as "not a
-lithium concentration"."""
+lithium concentration". So were the same units written per cubic decimetre (``mg/dm3``,
+as European standards write them), per millilitre (``ug/mL``, ``ng/mL``) or per cubic
+metre (``mg/m3``), and milliequivalents (``meq/L``: lithium's ion is monovalent, one
+milliequivalent a millimole)."""
 
 _FIX = ("set the lithium column's units on its points source (`units: {column: mg/L}`; "
         f"{', '.join(CONCENTRATION_UNITS)}) and ingest again, or name the lithium surface "
@@ -294,6 +303,23 @@ def _check_same_surface(cfg: EconomicsConfig, group: Any) -> None:
         f"{cfg.concentration + '_variance'!r}, or name that surface's variance")
 
 
+def _warn_low_flow(cfg: EconomicsConfig) -> None:
+    """Warn of a ``flow_m3_per_h`` given under a doublet's ordinary range
+    (:data:`~prospect.config.economics.MIN_DOUBLET_FLOW_M3_PER_H`): a flow in L/s written
+    as m3/h (42 L/s is 151 m3/h) screened every tonnage 3.6 times low without a word."""
+    flow = cfg.flow_m3_per_h
+    if cfg.flow_l_per_s is not None or "flow_m3_per_h" not in cfg.model_fields_set or \
+            flow >= MIN_DOUBLET_FLOW_M3_PER_H:
+        return
+    warnings.warn(DataWarning(
+        f"economics: flow_m3_per_h {flow:g} is under the {MIN_DOUBLET_FLOW_M3_PER_H:g}-400 "
+        "m3/h that geothermal doublets produce (the Dutch ones), and every tonnage is "
+        f"screened at {flow:g} m3/h; if the figure is in L/s ({flow:g} L/s is "
+        f"{flow * 3.6:g} m3/h, every tonnage 3.6 times higher), give it as 'flow_l_per_s: "
+        f"{flow:g}' instead; if the doublet's flow is that low, the screening stands"),
+        stacklevel=3)
+
+
 def plan_economics(cfg: EconomicsConfig, cube: Path, grid: RegionGrid) -> list[EconomicLayer]:
     """The four screening layers of a job's ``economics`` config on the cube at ``cube``.
 
@@ -337,6 +363,7 @@ def plan_economics(cfg: EconomicsConfig, cube: Path, grid: RegionGrid) -> list[E
             "water) is taken, and every tonnage is 1/density of a denser brine's (17 % low "
             "at 1.2 kg/L); give the brine's density (geothermal brines are 1.0-1.3 kg/L)"),
             stacklevel=2)
+    _warn_low_flow(cfg)
     variance_scale = _variance_scale(cfg.variance_variable, group[cfg.variance_variable].attrs,
                                      cfg.concentration, cfg.density_kg_per_l)
     _check_same_surface(cfg, group)

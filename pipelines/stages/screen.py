@@ -107,6 +107,7 @@ def _economics(ctx: RunContext, layers: list[EconomicLayer],
     factor = settings["t_lce_per_year_per_mg_per_l"]
     cutoff_mg_per_l = cfg.cutoff_t_lce_per_year / factor
     return {**cfg.model_dump(), "variance": cfg.variance_variable,
+            "given": sorted(cfg.model_fields_set),
             "t_lce_per_year_per_mg_per_l": factor,
             "concentration_units": settings["concentration_units"],
             "mg_per_l_per_unit": settings["mg_per_l_per_unit"],

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import math
+from decimal import Decimal
+from typing import Any
+
 from pydantic import Field, field_validator, model_validator
 
 from prospect.config._base import PlainName, StrictModel
-from prospect.economics import lce_factor
+from prospect.economics import LI_TO_LCE, lce_factor
 
 __all__ = [
     "CONFIDENCE_Z_RANGE",
     "MAX_DENSITY_KG_PER_L",
     "MAX_FLOW_M3_PER_H",
     "MAX_LITHIUM_MG_PER_L",
+    "MIN_DOUBLET_FLOW_M3_PER_H",
     "MIN_HOURS_PER_YEAR",
+    "STATED_UNITS",
     "EconomicsConfig",
 ]
 
@@ -24,6 +30,20 @@ MAX_FLOW_M3_PER_H = 2000.0
 """Largest brine flow accepted per doublet, m3/h. Geothermal doublets produce about 50-500
 m3/h; ``flow_m3_per_h: 3600`` (150 m3/h written per day) multiplied every tonnage by 24
 without a word."""
+
+MIN_DOUBLET_FLOW_M3_PER_H = 100.0
+"""Least brine flow of a geothermal doublet's ordinary range, m3/h (Dutch doublets produce
+about 100-400 m3/h). A flow under it given as ``flow_m3_per_h`` may be one in L/s (28-110
+L/s for those doublets), every tonnage 3.6 times low: the screening warns
+(:func:`prospect.screening.plan_economics`), and ``flow_l_per_s`` states a flow in L/s."""
+
+STATED_UNITS: dict[str, tuple[str, float, str]] = {
+    "flow_l_per_s": ("flow_m3_per_h", 3.6, "L/s"),
+    "cutoff_t_li_per_year": ("cutoff_t_lce_per_year", LI_TO_LCE, "t Li/yr"),
+}
+"""Keys of a figure in another unit -> the key it gives, the factor to its unit and the
+unit: a flow in L/s (x 3.6 is m3/h) and a cut-off in tonnes of lithium (x 5.323 is t LCE)
+were in range under the m3/h and t LCE keys and could not be told apart."""
 
 MIN_HOURS_PER_YEAR = 24.0
 """Fewest operating hours a year accepted: ``hours_per_year: 0.91`` (the uptime as a share of
@@ -61,6 +81,8 @@ class EconomicsConfig(StrictModel):
         Brine flow per doublet, m3/h (at most 2000). Default 150 m3/h: the production
         tested at the Den Haag Zuidwest doublet (2010), a Dutch geothermal well of ordinary
         size.
+    flow_l_per_s
+        The flow in L/s instead (x 3.6 gives ``flow_m3_per_h``, which it sets).
     hours_per_year
         Operating hours a year (8000: about 91 % uptime; an assumption), 24 to 8784.
     recovery
@@ -70,6 +92,9 @@ class EconomicsConfig(StrictModel):
         Economic cut-off per doublet (t LCE/yr); an assumption to set per study. One that
         needs more than :data:`MAX_LITHIUM_MG_PER_L` mg/L at the flow, hours and recovery
         given is refused (a cut-off in kg).
+    cutoff_t_li_per_year
+        The cut-off in tonnes of lithium instead (x 5.323 gives ``cutoff_t_lce_per_year``,
+        which it sets).
     confidence_z
         One-sided z of the too-low / above classes (1.645: 95 %, 3.09: 99.9 %; the report
         states ``ndtr(z)``), from 1 to 6: a level (0.95) or a percentage (95) is refused.
@@ -83,6 +108,41 @@ class EconomicsConfig(StrictModel):
     recovery: float = Field(default=0.8, gt=0)
     cutoff_t_lce_per_year: float = Field(default=500.0, gt=0)
     confidence_z: float = Field(default=1.645, gt=0)
+    flow_l_per_s: float | None = Field(default=None, gt=0,
+                                       exclude_if=lambda v: v is None)
+    cutoff_t_li_per_year: float | None = Field(default=None, gt=0,
+                                               exclude_if=lambda v: v is None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _in_stated_units(cls, data: Any) -> Any:
+        """A figure given in another unit (:data:`STATED_UNITS`) sets the key of its unit:
+        ``flow_l_per_s: 42`` gives ``flow_m3_per_h: 151.2``. Both keys given must agree (a
+        config written back holds both)."""
+        if not isinstance(data, dict):
+            return data
+        out = dict(data)
+        for key, (target, factor, unit) in STATED_UNITS.items():
+            value = out.get(key)
+            if value is None:
+                continue
+            try:  # (a boolean or a word is refused at its own key)
+                number = float(value) if not isinstance(value, bool) else math.nan
+            except (TypeError, ValueError):
+                continue
+            if not math.isfinite(number) or number <= 0:
+                continue
+            # in decimal: 42 L/s is 151.2 m3/h, not 151.20000000000002
+            converted = float(Decimal(repr(number)) * Decimal(repr(factor)))
+            given = out.get(target)
+            if given is not None and not (
+                    isinstance(given, int | float) and not isinstance(given, bool)
+                    and math.isclose(given, converted, rel_tol=1e-9)):
+                raise ValueError(
+                    f"give either {key} ({unit}) or {target}, not both: {key} {number:g} is "
+                    f"{converted:g} in {target}'s unit, and {target} is {given!r}")
+            out[target] = converted
+        return out
 
     @field_validator("density_kg_per_l")
     @classmethod

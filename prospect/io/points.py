@@ -1332,11 +1332,15 @@ def column_values_and_limits(
                 f"({_listed(numbers, at, what)})"), stacklevel=3)
             values = np.where(hit, np.nan, values)
     unit = unit or (frame.attrs.get("units") or {}).get(column)
+    read_values = values
     values, limit = limited_values(
         frame, column, values, keep, path, lambda at: _listed(numbers, at, what), flag=flag,
         read=lambda name: _numbers(pd.Series(frame[name]).reset_index(drop=True), path,
                                    name, frame.attrs),
         fills=POINT_FILLS, unit=unit, above_as_limit=above_as_limit)
+    if above_as_limit:  # a label's grades: a flag alone bounds its grade too
+        limit = _flagged_limits(read_values, values, limit, keep, path, column, numbers,
+                                what)
     written = _cell_limits(series, path, column, frame.attrs, unit)
     limit = np.where(np.isnan(values) & np.isfinite(written), written, limit)
     for fill in POINT_FILLS:
@@ -1353,6 +1357,44 @@ def column_values_and_limits(
     if strict:
         _warn_zero_spike(values, keep, path, column, numbers, what)
     return Limited(values[keep], limit[keep])
+
+
+FLAGGED_LIMIT_FACTOR = 2.0
+"""The most the detection limit is ("twice" in the warning), as a multiple of the number
+beside a flag below it (:func:`_flagged_limits`): the limit itself (USGS NGDB, EQuIS and
+most lab exports), half of it or the limit over the square root of 2 (substitutions;
+Helsel 2012, ch. 1)."""
+
+
+def _flagged_limits(read: np.ndarray, values: np.ndarray, limit: np.ndarray,
+                    keep: np.ndarray, path: Path, column: str, numbers: np.ndarray,
+                    what: str) -> np.ndarray:
+    """``limit`` with a bound for each grade a qualifier flags below a detection limit
+    whose limit no column gives (a ``<`` in ``Li_ppm_Q`` beside ``5``): the number beside
+    the flag is the limit in USGS NGDB, EQuIS and most lab exports, and a value put in its
+    place in others (half the limit, the limit over the square root of 2), so the grade
+    is under :data:`FLAGGED_LIMIT_FACTOR` times it under any of them, and under a
+    threshold at or above that bound it is a negative. Before, each was left out
+    undecided: ``negatives: below_threshold`` lost the most barren samples, and a
+    ``threshold_quantile`` was taken as if they were not sampled. A number of 0 or less
+    beside a flag (GTK writes 0) bounds nothing: left undecided. A warning says what
+    was read (``read``: the numbers before the flags were read; ``values``: after)."""
+    flagged = keep & np.isfinite(read) & np.isnan(values) & np.isnan(limit)
+    bounded = flagged & (read > 0)
+    if not bounded.any():
+        return limit
+    at = bounded.nonzero()[0]
+    example = float(read[at[0]])
+    warnings.warn(DataWarning(
+        f"{path}: {at.size} grade(s) in column {column!r} are flagged below a detection "
+        f"limit that no column gives ({_listed(numbers, at, what)}; e.g. {_text(example)}): "
+        "the number beside such a flag is the limit in most exports (USGS NGDB, EQuIS) and "
+        "half the limit (or the limit over the square root of 2) in others, so each grade "
+        "is read as under twice its number, whichever it is (e.g. "
+        f"under {_text(FLAGGED_LIMIT_FACTOR * example)}): a negative under a threshold at or "
+        "above that, undecided under a lower one; give the limits in a column such as "
+        f"'{column}_DL' to label them by the limits themselves"), stacklevel=4)
+    return np.where(bounded, FLAGGED_LIMIT_FACTOR * read, limit)
 
 
 _BELOW_CELL = re.compile(r"\s*(?:<=?|≤|&lt;=?)\s*(\S.*?)\s*")
@@ -2785,9 +2827,35 @@ def refuse_swapped_axes(xs: np.ndarray, ys: np.ndarray, crs: Any, target: Any, p
                 why = (f"none of its {px.size} point(s) lies in the area {target.name!r} is "
                        f"made for, while {int(swapped.sum())} would with x and y swapped "
                        f"(e.g. x={px[0]:g}, y={py[0]:g})")
+            elif not as_read.any() and getattr(crs, "is_geographic", False):
+                _refuse_lost_signs(px, py, area, target, path, x=x, y=y)
     if why:
         raise DataError(f"{path}: the coordinates look swapped: {why}; "
                         + swapped_axes_fix(path, x=x, y=y, layer=layer, crs=crs))
+
+
+def _refuse_lost_signs(lon: np.ndarray, lat: np.ndarray, area: Any, target: Any,
+                       path: Path, *, x: str, y: str) -> None:
+    """Refuse longitudes (or latitudes) that lost their minus sign: none of the points
+    lies in the area the target CRS is made for, while most would at minus their
+    longitude (latitude). A Caribbean table's west longitudes written positive (68.26
+    for Bonaire's -68.26, the hemisphere letter dropped) were placed in the Arabian Sea:
+    the labels counted every record outside the region and training said only "0
+    positive cells", the point reader read them without a word."""
+    for name, column, turned, side, letter in (
+            ("longitude", x, (-lon, lat), "west of Greenwich", "W"),
+            ("latitude", y, (lon, -lat), "south of the equator", "S")):
+        hits = _in_area(*turned, area)
+        if hits.sum() < 0.5 * lon.size:
+            continue
+        value = lon[0] if name == "longitude" else lat[0]
+        raise DataError(
+            f"{path}: the {name}s look to have lost their sign: none of its {lon.size} "
+            f"point(s) lies in the area {target.name!r} is made for, while "
+            f"{int(hits.sum())} would at minus their {name} (e.g. {column}={value:g} as "
+            f"{-value:g}); {name}s {side} are negative: write column {column!r} with its "
+            f"minus signs (where the table gives the hemisphere, {letter}, in a column or "
+            "letter of its own, apply it)")
 
 
 def _single_points(gdf: gpd.GeoDataFrame, keep: np.ndarray) -> gpd.GeoDataFrame:

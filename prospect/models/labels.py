@@ -21,7 +21,7 @@ import shapely
 
 from prospect.errors import DataError, DataWarning, InputFileError
 from prospect.grid import RegionGrid, check_transformable
-from prospect.io.companions import Qualifier
+from prospect.io.companions import Limited, Qualifier
 from prospect.io.points import (
     column_values_and_limits,
     coordinates_without_geometry,
@@ -47,9 +47,11 @@ __all__ = [
     "Occurrences",
     "commodity_column",
     "flag_values",
+    "grade_occurrences",
     "grade_positives",
     "graded_records",
     "occurrence_groups",
+    "quantile_threshold",
     "read_occurrences",
     "sample_background",
     "snap_points",
@@ -88,9 +90,14 @@ class Occurrences:
         than the model's (:func:`read_occurrences`'s ``mineral``).
     limit
         Per point, the detection limit its grade is below (``<5``, ``-5`` in a
-        concentration unit, under its row's limit in a detection-limit column: its value
-        is NaN), NaN where the grade is measured, missing, or below a limit not given;
-        ``None`` when not read (:func:`graded_records`).
+        concentration unit, under its row's limit in a detection-limit column, or twice
+        the number beside a flag alone: :func:`prospect.io.points.column_values_and_limits`;
+        its value is NaN), NaN where the grade is measured, missing, or below a limit not
+        given; ``None`` when not read (:func:`graded_records`).
+    floor
+        Per point, whether its grade is only known to be at least its value (a grade above
+        an upper limit of determination, ``>1000`` or flagged ``>``: its value is the
+        limit); ``None`` when not read (:func:`graded_records`).
     numbers
         Per point, its record's number as the file counts it (the table's line, or the
         feature's number: ``what``); ``None`` when not read.
@@ -112,6 +119,7 @@ class Occurrences:
     limit: np.ndarray | None = None
     numbers: np.ndarray | None = None
     what: str = "line"
+    floor: np.ndarray | None = None
 
 
 @dataclass
@@ -206,8 +214,13 @@ def snap_points(
 
 def grade_positives(
     values: np.ndarray, *, threshold: float | None = None, quantile: float | None = None,
+    limit: np.ndarray | None = None, record: np.ndarray | None = None,
+    repeated: np.ndarray | None = None, floor: np.ndarray | None = None,
 ) -> tuple[np.ndarray, float | None]:
-    """Positives by grade: ``values >= threshold`` (or >= the ``quantile`` of the values).
+    """Positives by grade: ``values >= threshold`` (or >= the ``quantile`` of the grades:
+    :func:`quantile_threshold` of the records ``record`` and ``repeated`` say, the grades
+    below a detection limit ``limit`` and those above an upper limit ``floor`` among
+    them).
 
     Points with a missing grade are never positive. Without a threshold every point is
     positive. Returns the boolean mask and the threshold used.
@@ -219,13 +232,144 @@ def grade_positives(
     if not finite.any():
         raise DataError("the grade column has no numeric values; check 'value_column'")
     if threshold is None:
-        threshold = float(np.quantile(values[finite], float(quantile)))  # type: ignore[arg-type]
+        threshold = quantile_threshold(values, float(quantile),  # type: ignore[arg-type]
+                                       limit=limit, record=record, repeated=repeated,
+                                       floor=floor)
     with np.errstate(invalid="ignore"):
         return finite & (values >= threshold), float(threshold)
 
 
+def grade_occurrences(occ: Occurrences, *, threshold: float | None = None,
+                      quantile: float | None = None) -> tuple[np.ndarray, float | None]:
+    """:func:`grade_positives` of ``occ``'s points: a ``quantile`` is one of its records
+    (a polygon's cells and a multi-point's parts are one record, a record repeating
+    another exactly is none more), its grades below a detection limit among them."""
+    return grade_positives(occ.values, threshold=threshold, quantile=quantile,
+                           limit=occ.limit, record=occ.feature_id, repeated=occ.duplicate,
+                           floor=occ.floor)
+
+
+def quantile_threshold(values: np.ndarray, quantile: float, *,
+                       limit: np.ndarray | None = None, record: np.ndarray | None = None,
+                       repeated: np.ndarray | None = None,
+                       floor: np.ndarray | None = None) -> float:
+    """The ``quantile`` of the graded records (numpy's default, linear, definition), the
+    grades below a detection limit counted among them.
+
+    A record is one grade, however many points it gives: a polygon's cells and a
+    multi-point's parts (``record``: each point's record) count once, and a record that
+    repeats an earlier one exactly (``repeated``) not again; counted per point, a large
+    outline's grade weighed as many times as it has cells. A grade below a limit
+    (``<5``; ``limit``) is ranked below every measured grade at or above the highest
+    limit: a quantile whose order statistics are such measured grades does not depend on
+    the censored values and is exact (percentiles above the highest detection limit, as
+    Helsel 2012, *Statistics for Censored Environmental Data Using Minitab and R*, reads
+    them without substitution). Left out, as before, the censored grades pushed the
+    quantile up (the 0.9 quantile of 10 grades below 5 and 10 measured was the 0.8 of
+    the measured). One that falls at or below the highest limit depends on the
+    censored values and is refused; no value is made up for them. Likewise a grade
+    above an upper limit (``>1000``; ``floor``, its value the limit) ranks above every
+    measured grade at or under the lowest such limit.
+
+    Parameters
+    ----------
+    values
+        Grade per point, NaN where missing or below a limit.
+    quantile
+        In (0, 1).
+    limit
+        Per point, the detection limit its grade is below (NaN elsewhere), or ``None``.
+    record
+        Per point, its record (default: each point its own).
+    repeated
+        True for the points of a record that repeats an earlier one (or ``None``).
+    floor
+        True for the points whose grade is only known to be at least its value (or
+        ``None``).
+
+    Returns
+    -------
+    float
+        The threshold.
+
+    Raises
+    ------
+    DataError
+        The quantile falls among the grades below a detection limit.
+    """
+    values = np.asarray(values, dtype="f8")
+    limit = np.full(values.shape, np.nan) if limit is None else np.asarray(limit, "f8")
+    use = np.ones(values.shape, bool) if repeated is None else ~np.asarray(repeated, bool)
+    if record is not None:  # the first point of each record
+        first = np.zeros(values.shape, bool)
+        first[np.unique(np.asarray(record), return_index=True)[1]] = True
+        use &= first
+    top = np.zeros(values.shape, bool) if floor is None else np.asarray(floor, bool)
+    graded = values[use & np.isfinite(values)]  # (measured, and at least their limit)
+    atleast = values[use & np.isfinite(values) & top]
+    censored = limit[use & ~np.isfinite(values) & np.isfinite(limit)]
+    if not censored.size and not atleast.size:
+        threshold = float(np.quantile(graded, quantile))
+        _refuse_all_at_or_above(graded, quantile, threshold)
+        return threshold
+    ranked = np.sort(values[use & np.isfinite(values) & ~top])
+    n = graded.size + censored.size
+    h = (n - 1) * quantile
+    low = int(np.floor(h)) - censored.size  # its ranks among the measured
+    high = int(np.ceil(h)) - censored.size
+    if censored.size and not (0 <= low < ranked.size and ranked[low] >= censored.max()):
+        raise DataError(_censored_quantile(quantile, n, censored.size, float(censored.max()),
+                                           "below a detection limit", "limits up to"))
+    if atleast.size and not (0 <= high < ranked.size and ranked[high] <= atleast.min()):
+        raise DataError(_censored_quantile(quantile, n, atleast.size, float(atleast.min()),
+                                           "above an upper limit", "limits from"))
+    # the censored grades in the lowest ranks, as any value under the lowest measured; the
+    # grades above a limit at their limits, at or above the quantile's ranks
+    placed = np.concatenate([np.full(censored.size, ranked[0]), graded])
+    threshold = float(np.quantile(placed, quantile))
+    _refuse_all_at_or_above(graded, quantile, threshold)
+    return threshold
+
+
+def _censored_quantile(quantile: float, n: int, count: int, limit: float, side: str,
+                       limits: str) -> str:
+    """The refusal of a quantile that falls among censored grades."""
+    below = side.startswith("below")
+    return (
+        f"the {quantile:g} quantile (model.labels.threshold_quantile) of {n} graded "
+        f"record(s) falls among the {count} {side} ({limits} {limit:g}): it lies "
+        f"{'at or under' if below else 'at or over'} {limit:g}, where their grades are not "
+        "known, and cannot be computed without making up their values; give 'threshold:' "
+        "a grade" + (f" (a grade of at least {limit:g} labels every one of them a negative)"
+                     if below else f" (a grade of at most {limit:g} labels every one of "
+                     "them a positive)")
+        + ", a " + ("higher" if below else "lower") + " quantile, or their grades "
+        "re-assayed")
+
+
+def _refuse_all_at_or_above(measured: np.ndarray, quantile: float, threshold: float) -> None:
+    """Refuse a quantile that no graded record is below: the lowest grade tied at it (12
+    grades of 0 among 20, the 0.5 quantile 0; the no's of a yes/no column), so that every
+    record, the barren ones too, was a positive (``values >= threshold``), without a
+    word."""
+    if (measured < threshold).any():
+        return
+    tied = int((measured == threshold).sum())
+    flags = bool(np.isin(measured, (0.0, 1.0)).all())
+    fix = ("; the column holds 0/1 (or yes/no) flags, which a quantile cannot grade: set "
+           "'threshold: 1' instead of 'threshold_quantile'" if flags else
+           f"; give 'threshold:' a grade above {threshold:g} instead of 'threshold_quantile'")
+    raise DataError(
+        f"the {quantile:g} quantile (model.labels.threshold_quantile) of the "
+        f"{measured.size} graded record(s) is {threshold:g}, their lowest grade, which "
+        f"{tied} of them hold: no record is below it, so every record, each of the {tied} "
+        f"at {threshold:g} too, would be a positive and none a negative (a quantile cannot "
+        "split tied grades)"
+        + fix)
+
+
 def graded_records(values: np.ndarray, limit: np.ndarray | None,
-                   threshold: float | None) -> np.ndarray:
+                   threshold: float | None, floor: np.ndarray | None = None) -> np.ndarray:
     """Which points carry a label under ``threshold``: every point without one; with one,
     each with a measured grade, and each below a detection limit at or under the
     threshold (``<5`` at a threshold of 30), a negative.
@@ -238,7 +382,11 @@ def graded_records(values: np.ndarray, limit: np.ndarray | None,
     limit the grade may equal, ``<=30``, is stored just above it: undecided at 30). This
     is plain logic, not a substitution: no value is made up for the censored grade
     (Helsel 2012, *Statistics for Censored Environmental Data Using Minitab and
-    R*, ch. 1, on substitution), and a quantile threshold is taken over the measured grades only.
+    R*, ch. 1, on substitution); a quantile threshold ranks them below the measured
+    grades (:func:`quantile_threshold`). Likewise a grade above an upper limit L
+    (``>1000``: ``floor``, its value L) with L under the threshold may lie either side
+    of it and is undecided (it was a negative, though it may be any grade above L); with
+    L at or above the threshold it is a positive.
 
     Parameters
     ----------
@@ -250,6 +398,8 @@ def graded_records(values: np.ndarray, limit: np.ndarray | None,
     threshold
         The threshold used (:func:`grade_positives`), ``None`` when the labels are not
         graded.
+    floor
+        True per point whose grade is only known to be at least its value, or ``None``.
 
     Returns
     -------
@@ -265,6 +415,9 @@ def graded_records(values: np.ndarray, limit: np.ndarray | None,
         limit = np.asarray(limit, dtype="f8")
         with np.errstate(invalid="ignore"):
             keep |= ~keep & np.isfinite(limit) & (limit <= threshold)
+    if floor is not None:
+        with np.errstate(invalid="ignore"):
+            keep &= ~(np.asarray(floor, bool) & (values < threshold))
     return keep
 
 
@@ -564,7 +717,7 @@ def read_occurrences(
     gdf = _collections_as_multi(gdf)
     n_records = len(gdf)
     numbers, what = record_numbers(gdf, path, layer)  # as the user finds them in the file
-    gdf["_value"], gdf["_limit"] = _values(
+    gdf["_value"], gdf["_limit"], gdf["_floor"] = _values(
         gdf, value_column, path, tuple(nodata), (flags or {}).get(value_column or ""),
         numbers=numbers, what=what, unit=(units or {}).get(value_column or ""))
     stray = [key for key in flags or {} if key not in gdf.columns]
@@ -576,7 +729,8 @@ def read_occurrences(
     _warn_ratio(path, value_column, mineral)
     other_commodity = _other_commodity(gdf, path, mineral, value_column, numbers, what)
     gdf["_fid"] = np.arange(len(gdf))
-    gdf["_same_as"] = repeated_records(gdf, ignore=("_value", "_limit", "_fid", "_same_as"))
+    gdf["_same_as"] = repeated_records(gdf, ignore=("_value", "_limit", "_floor", "_fid",
+                                                    "_same_as"))
     # a vector file's geometries, or a table's columns, may have their axes swapped
     vector = what == "feature"
     placed = has_geometry(gdf.geometry)
@@ -640,6 +794,7 @@ def read_occurrences(
     ys_out: list[np.ndarray] = []
     vals: list[np.ndarray] = []
     limits: list[np.ndarray] = []
+    floors: list[np.ndarray] = []
     fids: list[np.ndarray] = []
     geom_type = gdf.geometry.geom_type
     points = gdf[geom_type.isin(["Point", "MultiPoint"])]
@@ -649,17 +804,20 @@ def read_occurrences(
         ys_out.append(exploded.geometry.y.to_numpy())
         vals.append(exploded["_value"].to_numpy("f8"))
         limits.append(exploded["_limit"].to_numpy("f8"))
+        floors.append(exploded["_floor"].to_numpy(bool))
         fids.append(exploded["_fid"].to_numpy("i8"))
     polys = gdf[geom_type.isin(["Polygon", "MultiPolygon"])]
     if polygons not in ("cells", "centroid"):
         raise DataError(f"polygons must be 'cells' or 'centroid', not {polygons!r}")
-    for geom, value, limit, fid in zip(polys.geometry, polys["_value"], polys["_limit"],
-                                       polys["_fid"], strict=True):
+    for geom, value, limit, floor, fid in zip(polys.geometry, polys["_value"],
+                                              polys["_limit"], polys["_floor"], polys["_fid"],
+                                              strict=True):
         px, py = _polygon_cells(geom, grid) if polygons == "cells" else _polygon_centre(geom)
         xs_out.append(px)
         ys_out.append(py)
         vals.append(np.full(px.size, value, "f8"))
         limits.append(np.full(px.size, limit, "f8"))
+        floors.append(np.full(px.size, bool(floor)))
         fids.append(np.full(px.size, fid, "i8"))
     other = len(gdf) - len(points) - len(polys)
     if other and (xs_out or not gpx_points_meant(path, layer)):  # (else refused below)
@@ -690,6 +848,7 @@ def read_occurrences(
         duplicate=duplicate, duplicates=duplicates,
         other_commodity=int((placed & other_commodity).sum()),
         limit=np.concatenate(limits), numbers=np.asarray(numbers)[fid_all], what=what,
+        floor=np.concatenate(floors),
     )
 
 
@@ -822,16 +981,18 @@ def _warn_ratio(path: Path, column: str | None, mineral: str | None) -> None:
 def _values(frame: pd.DataFrame, column: str | None, path: Path,
             nodata: tuple[float, ...] = (), flag: str | Qualifier | None = None, *,
             numbers: np.ndarray, what: str, unit: str | None = None
-            ) -> tuple[np.ndarray, np.ndarray]:
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The grade column as numbers in the table's notation: NaN where empty, not a finite
     number (an 'inf' grade is no grade) or a declared ``nodata`` (counted in a warning);
     a common fill value read as a grade is a warning
     (:func:`~prospect.io.points.column_values`). With each record's detection limit where
     its grade is below a known one (NaN elsewhere:
-    :func:`~prospect.io.points.column_values_and_limits`)."""
+    :func:`~prospect.io.points.column_values_and_limits`), and whether it is only known to
+    be at least its value (above an upper limit: ``>1000``, or flagged ``>``)."""
     none = np.full(len(frame), np.nan)
+    measured = np.zeros(len(frame), bool)
     if column is None:
-        return none, none
+        return none, none, measured
     if column not in frame.columns:
         raise DataError(
             f"{path}: value column {column!r} not found; columns are "
@@ -840,14 +1001,20 @@ def _values(frame: pd.DataFrame, column: str | None, path: Path,
         )
     flags = flag_values(frame[column])
     if flags is not None:  # yes/no, true/false: a presence flag, read as 1/0
-        return flags, none
+        return flags, none, measured
     _refuse_words(frame[column], column, path, numbers, what)
-    frame = _above_limits_as_limits(frame, column, path, numbers, what)
-    read = column_values_and_limits(
-        frame, column, path, numbers=numbers, what=what, nodata=nodata, strict=False,
-        flag=flag, unit=unit, above_as_limit=True)
+    frame, above = _above_limits_as_limits(frame, column, path, numbers, what)
+    def reading(above_as_limit: bool) -> Limited:
+        return column_values_and_limits(
+            frame, column, path, numbers=numbers, what=what, nodata=nodata, strict=False,
+            flag=flag, unit=unit, above_as_limit=above_as_limit)
+
+    read = reading(True)
+    with warnings.catch_warnings():  # (said by the read above) the values flagged above a
+        warnings.simplefilter("ignore")  # limit are those a surface's reading leaves out
+        plain = reading(False).values
     _warn_cell_units(frame, column, path)
-    return read.values, read.limit
+    return read.values, read.limit, above | (np.isfinite(read.values) & np.isnan(plain))
 
 
 _ABOVE_LIMIT = re.compile(r"\s*(?:>=?|≥)\s*(\d[\d.,' ]*)\s*")
@@ -856,31 +1023,35 @@ _ABOVE_LIMIT = re.compile(r"\s*(?:>=?|≥)\s*(\d[\d.,' ]*)\s*")
 
 
 def _above_limits_as_limits(frame: pd.DataFrame, column: str, path: Path,
-                            numbers: np.ndarray, what: str) -> pd.DataFrame:
+                            numbers: np.ndarray, what: str
+                            ) -> tuple[pd.DataFrame, np.ndarray]:
     """``frame`` with the grade cells written above an upper limit (``>1000``) read as
-    the limit, the grade's lower bound, with a warning: read as missing (as a surface
-    reads them), the richest samples were never positive, labelled as negatives; at
-    their limit they are positive wherever ``min_value`` is at most it."""
+    the limit, the grade's lower bound, with a warning, and which cells were: read as
+    missing (as a surface reads them), the richest samples were never positive,
+    labelled as negatives; at their limit they are positive wherever ``min_value`` is at
+    most it, and undecided where it is above (:func:`graded_records`)."""
     cells = frame[column]
+    none = np.zeros(len(frame), bool)
     if pd.api.types.is_numeric_dtype(cells.dtype):
-        return frame
+        return frame, none
     text = cells.map(lambda c: c if isinstance(c, str) else "")
     found = text.str.extract(_ABOVE_LIMIT.pattern, expand=False)
     hit = text.str.fullmatch(_ABOVE_LIMIT.pattern).fillna(False).to_numpy(bool)
     if not hit.any():
-        return frame
+        return frame, none
     at = hit.nonzero()[0]
     shown = ", ".join(str(int(numbers[i])) for i in at[:5]) + (", ..." if len(at) > 5 else "")
     warnings.warn(DataWarning(
         f"{path}: {len(at)} grade(s) in column {column!r} are above an upper limit of "
         f"determination ({what}{'s' if len(at) > 1 else ''} {shown}; e.g. "
         f"{text.iloc[int(at[0])].strip()!r}): each is read as its limit, the least it is, "
-        "so it is a positive wherever min_value is at most the limit (and a negative "
-        "above it); give the re-assayed grades to tell them apart"), stacklevel=5)
+        "so it is a positive wherever min_value is at most the limit (and undecided, left "
+        "out, where it is above: it may lie either side); give the re-assayed grades to "
+        "tell them apart"), stacklevel=5)
     out = frame.copy()
     out[column] = cells.where(~hit, found.str.strip())
     out.attrs = dict(frame.attrs)
-    return out
+    return out, hit
 
 
 def _warn_cell_units(frame: pd.DataFrame, column: str, path: Path) -> None:

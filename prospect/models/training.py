@@ -52,7 +52,7 @@ from prospect.models.foldaware import PointSurface, fit_features, fold_features,
 from prospect.models.labels import (
     LabelSet,
     Occurrences,
-    grade_positives,
+    grade_occurrences,
     graded_records,
     occurrence_groups,
     read_occurrences,
@@ -290,11 +290,11 @@ def read_labels(
                         "table's decimal separator")
     if labels.value_column is not None and not graded:
         _refuse_ungraded_absences(source.path, labels.value_column, occ.values)
-    positive, threshold = grade_positives(occ.values, threshold=labels.threshold,
-                                          quantile=labels.threshold_quantile)
+    # a quantile of the records, with the grades below a detection limit among them
+    positive, threshold = _graded(source.path, occ, labels)
     # a record without a grade (not analysed) is neither above nor below the threshold; one
     # below a detection limit at or under it is below it (a negative: graded_records)
-    keep = graded_records(occ.values, occ.limit, threshold)
+    keep = graded_records(occ.values, occ.limit, threshold, occ.floor)
     cells = snap_points(occ.x[keep], occ.y[keep], grid, positive=positive[keep],
                         feature_id=occ.feature_id[keep])
     cells.counts["records_without_grade"] = int((~keep).sum())
@@ -309,6 +309,17 @@ def read_labels(
     return cells, occ, threshold
 
 
+def _graded(path: Any, occ: Occurrences, labels: LabelsConfig
+            ) -> tuple[np.ndarray, float | None]:
+    """:func:`~prospect.models.labels.grade_occurrences` under ``labels``, a refusal
+    naming the file."""
+    try:
+        return grade_occurrences(occ, threshold=labels.threshold,
+                                 quantile=labels.threshold_quantile)
+    except DataError as exc:
+        raise DataError(f"{path}: column {labels.value_column!r}: {exc}") from None
+
+
 def _below_limits(path: Any, column: str | None, occ: Occurrences, keep: np.ndarray,
                   threshold: float | None) -> dict[str, int]:
     """Count, and warn of, the records whose grade is below a detection limit: those under
@@ -321,8 +332,17 @@ def _below_limits(path: Any, column: str | None, occ: Occurrences, keep: np.ndar
     if threshold is None:
         return {}
     kept, undecided = below & keep, below & ~keep
+    above = np.zeros(occ.values.shape, bool) if occ.floor is None else occ.floor & ~keep
     counts = {"records_below_limit_as_negative": _records(occ, kept),
-              "records_below_limit_undecided": _records(occ, undecided)}
+              "records_below_limit_undecided": _records(occ, undecided),
+              "records_above_limit_undecided": _records(occ, above)}
+    if above.any():  # (a grade of at least L < t was a negative, though it may be any)
+        warnings.warn(DataWarning(
+            f"{path}: {_records(occ, above)} record(s) of column {column!r} are above an "
+            f"upper limit under the threshold {threshold:g} "
+            f"({_where_below(occ, above, 'at least')}): they are left out of the labels, "
+            f"undecided, as each may lie either side of {threshold:g}; give their "
+            "re-assayed grades to label them"), stacklevel=3)
     t = f"{threshold:g}"
     for mask, side, said in (
             (kept, "at or under", f"each is a negative: a grade under a limit at or under {t} "
@@ -343,15 +363,18 @@ def _records(occ: Occurrences, mask: np.ndarray) -> int:
     return int(np.unique(occ.feature_id[mask]).size)
 
 
-def _where_below(occ: Occurrences, mask: np.ndarray) -> str:
-    """The first records ``mask`` picks with their limits (``'line 3: below 5'``)."""
+def _where_below(occ: Occurrences, mask: np.ndarray, side: str = "below") -> str:
+    """The first records ``mask`` picks with their limits (``'line 3: below 5'``; ``side``
+    ``'at least'``: each with its value, the upper limit it is above)."""
     at = np.flatnonzero(mask)
     _, first = np.unique(occ.feature_id[at], return_index=True)
     at = at[np.sort(first)]
     limit = occ.limit if occ.limit is not None else np.full(occ.values.shape, np.nan)
+    if side != "below":
+        limit = occ.values
     shown = ", ".join(
         (f"{occ.what} {int(occ.numbers[i])}: " if occ.numbers is not None else "")
-        + f"below {float(limit[i]):g}" for i in at[:5])
+        + f"{side} {float(limit[i]):g}" for i in at[:5])
     return shown + (", ..." if at.size > 5 else "")
 
 
@@ -874,8 +897,8 @@ def _points_per_cell(occ: Occurrences, lab: LabelsConfig, grid: RegionGrid,
                      rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """Positive records (distinct features, a record repeating another exactly counted
     once) in the cell of each row."""
-    positive, _ = grade_positives(occ.values, threshold=lab.threshold,
-                                  quantile=lab.threshold_quantile)
+    positive, _ = grade_occurrences(occ, threshold=lab.threshold,
+                                    quantile=lab.threshold_quantile)
     if occ.duplicate is not None:  # a row pasted twice is one occurrence, not two
         positive = positive & ~occ.duplicate
     # closed: a point on the east or south edge is in the last cell, as the labels snap it

@@ -129,13 +129,14 @@ def test_undecided_and_measured_grades_read_as_before(
 
 
 def test_a_flag_alone_gives_no_limit(tmp_path: Path) -> None:
-    """Control: a ``<`` flag beside a number, without a detection-limit column, stays
-    undecided: the number is the limit in some databases (USGS NGDB), 0 in others (GTK's
-    till data) and half the limit in others."""
+    """A ``<`` flag beside a number, without a detection-limit column: the number is the
+    limit in some databases (USGS NGDB), 0 in others (GTK's till data) and half the
+    limit in others, so (round 28) the grade is under twice the number whichever it is:
+    8.78 is under 17.56, a negative at 30 (round 27: undecided)."""
     path = _table(tmp_path / "samples.csv", {"Li_ppm": ["500", "8.78", "20", "400"],
                                              "Li_ppm_Q": ["", "<", "", ""]})
     counts, _ = _labels(path, "Li_ppm", threshold=30, negatives="both")
-    assert _cells(counts) == (2, 1, 1), counts
+    assert _cells(counts) == (2, 2, 0), counts
 
 
 def test_without_a_threshold_every_record_stays_a_positive(tmp_path: Path) -> None:
@@ -146,12 +147,13 @@ def test_without_a_threshold_every_record_stays_a_positive(tmp_path: Path) -> No
 
 
 def test_a_quantile_is_of_the_measured_grades(tmp_path: Path) -> None:
-    """SYNTHETIC: ``threshold_quantile: 0.5`` is taken over the measured grades only (500,
-    20, 400: the median 400, as before), and the ``<5`` is a negative under it (before:
-    dropped)."""
+    """SYNTHETIC: ``threshold_quantile: 0.5`` ranks the ``<5`` below the measured grades
+    (round 28: the median of <5, 20, 400, 500 is 210, whatever the censored grade; round
+    27 took the measured grades only, 400), and the ``<5`` is a negative under it
+    (before: dropped)."""
     path = _table(tmp_path / "samples.csv", {"Li_ppm": ["500", "<5", "20", "400"]})
     counts, _ = _labels(path, "Li_ppm", threshold_quantile=0.5, negatives="both")
-    assert counts["threshold"] == 400.0, counts
+    assert counts["threshold"] == 210.0, counts
     assert _cells(counts) == (2, 2, 0), counts
 
 
