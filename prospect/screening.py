@@ -164,8 +164,9 @@ def _array(cube: str | Path, name: str) -> zarr.Array:
 
 def _read(arr: zarr.Array, window: ChunkWindow) -> np.ndarray:
     """One chunk window of ``arr`` as float64, its fill value as NaN: the CF ``_FillValue``
-    the cube's readers take (xarray), else the zarr array's (a class layer's zarr fill is 0,
-    its ``_FillValue`` 255: "too low" was read as no data)."""
+    the cube's readers take (xarray), else the zarr array's (in cubes written before round 28
+    a class layer's zarr fill is 0 beside a ``_FillValue`` of 255: "too low" was read as no
+    data; both are now the no-data code)."""
     block = np.asarray(arr[window.rows, window.cols], dtype="f8")
     fill = arr.attrs.get("_FillValue")
     if isinstance(fill, bool) or not isinstance(fill, int | float):  # xarray's is base64

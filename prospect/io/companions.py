@@ -398,7 +398,9 @@ def limited_values(frame: pd.DataFrame, column: str, values: np.ndarray, keep: n
     if below.any() and above_as_limit:  # (a label's grades: limits read, see the docs)
         text += (": they are read as missing, not as measurements, each with its limit "
                  "where it is known (a detection-limit column's, or minus a negative value; "
-                 "a flag alone gives none: add the limits in a column such as "
+                 "a flag alone bounds the grade by twice the number beside it, which holds whether "
+                 "that number is the limit, half of it or the limit over the square root of "
+                 "two; for the limits themselves add a column such as "
                  f"'{column}_DL'): under a threshold, one below a limit at or under it is a "
                  "negative; do not put half the limit in its place (a made-up grade is "
                  "labelled as if measured)")

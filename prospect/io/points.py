@@ -107,6 +107,7 @@ from prospect.io.vector import (
     list_layers,
     near_column,
     read_vector,
+    retyped_message,
     source_name,
     text_coordinates,
     text_coordinates_said,
@@ -2614,6 +2615,9 @@ def read_features(
         if crs is None or not override_crs:  # never the CSV default (lon/lat) unasked
             raise
         gdf = read_vector(path, layer=layer, crs=crs)
+    retyped = retyped_message(path, layer, gdf.attrs.get("retyped") or {})
+    if retyped:  # a grade column of text that GDAL (and QGIS) read as 0
+        warnings.warn(DataWarning(retyped), stacklevel=2)
     check_columns(gdf, columns, path, layer=layer)
     if len(gdf) and ((crs is not None and override_crs) or gdf.crs is not None):
         geoms = np.asarray(gdf.geometry.to_numpy(), dtype=object)

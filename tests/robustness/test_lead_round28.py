@@ -58,3 +58,49 @@ def test_control_geology_distances_in_a_metre_region_stay_m(tmp_path: Path) -> N
                       bounds=(500000.0, 1350000.0, 500400.0, 1350400.0), chunks=(20, 20))
     path = _units_and_faults(tmp_path, "EPSG:32619", 500000.0, 1350000.0, 400.0)
     assert _distance_units(path, grid) == {"geology_dist_contact": "m", "geology_dist_fault": "m"}
+
+
+def _sql(path: Path, *statements: str) -> None:
+    import subprocess
+
+    for statement in statements:
+        subprocess.run(["ogrinfo", "-q", "-sql", statement, str(path)], check=True,
+                       capture_output=True)
+
+
+def test_a_point_geopackage_grade_column_holding_text_is_said(tmp_path: Path) -> None:
+    """A REAL grade column whose records hold ``n.d.`` and ``2,5`` (SQLite keeps any value
+    in any column; GDAL and QGIS show them as 0): the points are read with the values as
+    stored and a warning names the column (geology helper's hand-over: the vector reader
+    said it for geology maps, the point reader said nothing)."""
+    import numpy as np
+
+    from prospect.io.points import read_points
+
+    path = tmp_path / "samples.gpkg"
+    crs = "EPSG:32619"
+    gpd.GeoDataFrame(
+        {"li": [12.0, 30.0, 45.0, 5.0]},
+        geometry=gpd.points_from_xy([500050.0, 500150.0, 500250.0, 500350.0], [1350050.0] * 4),
+        crs=crs).to_file(path, layer="samples")
+    _sql(path, "UPDATE samples SET li = 'n.d.' WHERE fid = 2")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        table = read_points(path, columns=["li"], to_crs=crs)
+    said = [" ".join(str(w.message).split()) for w in caught]
+    assert any("'li' is declared" in s and "stored otherwise" in s for s in said), said
+    li = np.asarray(table.values["li"], dtype=float)
+    assert li[[0, 2, 3]].tolist() == [12.0, 45.0, 5.0] and np.isnan(li[1]), li
+
+
+def test_control_a_point_geopackage_of_numbers_says_nothing_of_types(tmp_path: Path) -> None:
+    from prospect.io.points import read_points
+
+    path = tmp_path / "samples.gpkg"
+    gpd.GeoDataFrame(
+        {"li": [12.0, 30.0]}, geometry=gpd.points_from_xy([500050.0, 500150.0], [1350050.0] * 2),
+        crs="EPSG:32619").to_file(path, layer="samples")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        read_points(path, columns=["li"], to_crs="EPSG:32619")
+    assert not any("stored otherwise" in str(w.message) for w in caught)
