@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipelines.faults import debugging, signal_handlers_kept
-from prospect.errors import ConfigError, StageError
+from prospect.errors import ConfigError, ProspectError, StageError
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -40,6 +40,7 @@ __all__ = [
     "StallWatch",
     "check_engine",
     "check_jobqueue_section",
+    "check_kubernetes_spec",
     "check_local_workers",
     "cluster_dir",
     "dashboard_link",
@@ -132,7 +133,50 @@ def jobqueue_settings(
     if isinstance(wait, bool) or not isinstance(wait, int | float) or not 0 < wait < 1e7:
         raise ConfigError(f"{path}: 'prospect.{kind}.wait_timeout_s' must be seconds > 0, "
                           f"not {wait!r}")
+    _check_scale(kind, section, scale, path)
     return section, scale
+
+
+def _workers_per_job(kind: str, section: dict[str, Any]) -> int | None:
+    """The dask workers one batch job starts (``processes``, or what dask-jobqueue picks
+    from ``cores``); ``None`` where the settings do not say (refused elsewhere)."""
+    processes = _whole(_setting(kind, section, "processes"))
+    if processes is not None:
+        return processes if processes >= 1 else None
+    cores = _whole(_setting(kind, section, "cores"))
+    if cores is None or cores < 1:
+        return None
+    from distributed.deploy.utils import nprocesses_nthreads
+
+    return int(nprocesses_nthreads(cores)[0])
+
+
+def _check_scale(kind: str, section: dict[str, Any], scale: dict[str, Any],
+                 path: Path) -> None:
+    """Refuse ``prospect.<kind>`` settings that the cluster cannot meet.
+
+    * ``adapt_max_jobs`` below ``jobs``: dask's adaptive scaling keeps ``jobs`` (its
+      minimum wins), so the cap written was never one;
+    * ``wait_for_workers`` above the workers the first ``jobs`` start (``jobs`` x
+      ``processes``; adaptive scaling adds none before a stage gives them work): the run
+      waited ``wait_timeout_s`` and then said that no worker had joined.
+    """
+    jobs, most = scale["jobs"], scale["adapt_max_jobs"]
+    if most is not None and most < jobs:
+        raise ConfigError(
+            f"{path}: 'prospect.{kind}.adapt_max_jobs' {most} is fewer than "
+            f"'prospect.{kind}.jobs' {jobs}: the cluster adapts between jobs and "
+            f"adapt_max_jobs, and keeps {jobs}; set adapt_max_jobs to at least {jobs} (or "
+            f"null for a fixed {jobs}), or lower jobs")
+    per_job = _workers_per_job(kind, section)
+    want = scale["wait_for_workers"]
+    if per_job is not None and want > jobs * per_job:
+        raise ConfigError(
+            f"{path}: 'prospect.{kind}.wait_for_workers' {want} is more dask workers than "
+            f"the first batch jobs start ({jobs} job(s) x {per_job} worker process(es), "
+            f"'jobqueue.{kind}.processes'), so the run would wait "
+            f"{scale['wait_timeout_s']} s and stop; set wait_for_workers to at most "
+            f"{jobs * per_job}, or more jobs")
 
 
 def jobqueue_cluster(kind: str, *, path: Path | None = None, dashboard: str = ":8787"
@@ -169,10 +213,53 @@ def jobqueue_cluster(kind: str, *, path: Path | None = None, dashboard: str = ":
             warnings.filterwarnings("ignore", message=r"Port \d+ is already in use",
                                     category=UserWarning)
             cluster = cls(**kwargs)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"jobqueue.{kind} settings in {path or cluster_dir() / 'jobqueue.yaml'}"
-                          f" are not valid for dask-jobqueue: {exc}") from None
+    except (TypeError, ValueError, RuntimeError, OSError) as exc:
+        raise _start_refusal(kind, exc, path or cluster_dir() / "jobqueue.yaml",
+                             kwargs["scheduler_options"]) from None
     return cluster, scale
+
+
+def _start_refusal(kind: str, exc: BaseException, path: Path,
+                   options: dict[str, Any]) -> ProspectError:
+    """One line for a dask-jobqueue cluster that did not start here, from the first
+    cause of ``exc`` (where dask's own words were "cannot get address of non-running
+    Server" or "Cluster failed to start", or an internal error).
+
+    The scheduler runs in this process, on the login node: a network ``interface`` only
+    the compute nodes have, a ``scheduler-options`` port another job's scheduler holds,
+    or a host that is not this machine's stops it.
+    """
+    chain: list[BaseException] = []
+    cause: BaseException | None = exc
+    while cause is not None and cause not in chain:
+        chain.append(cause)
+        cause = cause.__cause__ or cause.__context__
+    first = chain[-1]
+    where = f"'jobqueue.{kind}' in {path}"
+    said = " ".join(str(first).split())
+    if any("is not a valid network interface" in str(e) for e in chain):
+        said = next(" ".join(str(e).split()) for e in chain
+                    if "is not a valid network interface" in str(e))
+        return ConfigError(
+            f"{where}: the dask scheduler runs on this machine and could not start: "
+            f"{said.removeprefix('Cluster failed to start: ')}; 'interface' is the "
+            "workers' and the scheduler's, so where only the compute nodes have it, give "
+            "the scheduler one of this machine's in scheduler-options: {interface: ...}")
+    if isinstance(first, OSError) and first.errno in (errno.EADDRINUSE, errno.EADDRNOTAVAIL):
+        what = (f"port {options.get('port')}" if first.errno == errno.EADDRINUSE
+                else f"host {options.get('host', options.get('interface'))!r}")
+        fix = ("another job's scheduler on this machine may hold it: give "
+               "scheduler-options port 0 (any free port) or another one"
+               if first.errno == errno.EADDRINUSE else
+               "the scheduler runs on this machine: give one of its own addresses, or "
+               "leave host out")
+        return ConfigError(f"{where}: the dask scheduler could not listen on the {what} of "
+                           f"scheduler-options ({said}); {fix}")
+    if isinstance(exc, TypeError | ValueError) and first is exc:
+        return ConfigError(f"jobqueue.{kind} settings in {path} are not valid for "
+                           f"dask-jobqueue: {exc}")
+    return StageError(f"the dask scheduler of the {kind} cluster could not start on this "
+                      f"machine ({type(first).__name__}: {said}); check {where}")
 
 
 # dask-jobqueue's keys renamed in 0.8 (the old ones are still read, but dropped without a
@@ -192,9 +279,21 @@ def check_jobqueue_section(kind: str, section: dict[str, Any], path: Path) -> No
       one line naming it, where dask-jobqueue's error dumped every setting;
     * a ``memory`` without a unit (``4096``, meant as SLURM's megabytes): dask reads
       bytes, and the job asked ``--mem=4K`` with workers of one kilobyte;
+    * ``cores`` or ``processes`` that make no worker: ``processes`` above ``cores``
+      (``--nthreads 0``), 0 (a ``ZeroDivisionError``), negative (``--nthreads -8`` and a
+      negative memory limit), ``true`` (one process), ``cores`` of a fraction or text;
+    * a ``name``, ``queue`` or ``account`` with a space: the batch system splits its
+      directive line there (sbatch's "Invalid directive found in batch script");
+    * a request that gives the job fewer cores or less memory than its workers use:
+      PBS's ``resource-spec`` (``ncpus``, ``mem``), which replaces the request
+      dask-jobqueue makes from ``cores`` and ``memory``, or SLURM's ``--mem``,
+      ``--mem-per-cpu`` or ``--cpus-per-task`` in ``job-extra-directives``, which
+      override it: the workers' threads shared fewer cores, and the batch system
+      killed workers whose memory limits add up past the job's before dask spilled;
     * worker lifetimes (``--lifetime`` and ``--lifetime-stagger`` in
-      ``worker-extra-args``) that outlast the ``walltime``: the batch system killed the
-      workers mid-task instead of their retiring before it.
+      ``worker-extra-args``) that outlast the ``walltime`` (or the time limit given in
+      ``job-extra-directives``, which replaces it): the batch system killed the workers
+      mid-task instead of their retiring before it.
 
     Parameters
     ----------
@@ -234,6 +333,9 @@ def check_jobqueue_section(kind: str, section: dict[str, Any], path: Path) -> No
             f"{where}: memory {memory!r} has no unit, and dask-jobqueue reads it as bytes "
             f"(the job would ask for {memory} bytes); write the unit, e.g. '{memory}MiB' or "
             "'4GiB'")
+    _check_cores(kind, section, where)
+    _check_words(kind, section, where)
+    _check_request(kind, section, where)
     _check_lifetime(kind, section, where)
 
 
@@ -289,17 +391,214 @@ def _check_lifetime(kind: str, section: dict[str, Any], where: str) -> None:
             except (ValueError, KeyError, TypeError):
                 raise ConfigError(f"{where}: worker-extra-args {name} {value!r} is not a "
                                   "duration dask reads; write e.g. 230m or 3h") from None
-    walltime = walltime_seconds(kind, section.get("walltime"))
+    written, said = section.get("walltime"), ""
+    overriding = _directive_walltime(kind, section)
+    if overriding is not None:  # the batch system takes the last one given
+        written, said = overriding, " in job-extra-directives"
+    walltime = walltime_seconds(kind, written)
     if "--lifetime" not in given or walltime is None:
         return
     lasts = given["--lifetime"] + given.get("--lifetime-stagger", 0.0)
     if lasts >= walltime:
         raise ConfigError(
             f"{where}: the workers' --lifetime and --lifetime-stagger in worker-extra-args "
-            f"({_minutes(lasts)}) outlast the walltime {section.get('walltime')!r} "
+            f"({_minutes(lasts)}) outlast the walltime {written!r}{said} "
             f"({kind.upper()} reads {_minutes(walltime)}), so {kind.upper()} would kill "
             "them mid-task instead of their retiring before it; set --lifetime a few "
             "minutes under the walltime (with its stagger), or a longer walltime")
+
+
+def _directive_walltime(kind: str, section: dict[str, Any]) -> str | None:
+    """The time limit given in ``job-extra-directives`` (SLURM's ``--time``/``-t``, PBS's
+    ``-l walltime=``), which replaces ``walltime``; ``None`` where none is given."""
+    found = None
+    for directive in _setting(kind, section, "job-extra-directives") or ():
+        text = str(directive).strip()
+        if kind == "slurm" and text.startswith("--time="):
+            text = text.replace("=", " ", 1)
+        words = text.split(maxsplit=1)
+        if len(words) != 2:
+            continue
+        if kind == "slurm" and words[0] in ("--time", "-t"):
+            found = words[1].strip()
+        elif kind == "pbs" and words[0] == "-l":
+            for resource in words[1].split(","):
+                name, eq, value = resource.strip().partition("=")
+                if eq and name == "walltime":
+                    found = value
+    return found
+
+
+
+def _whole(value: Any) -> int | None:
+    """``value`` as a whole number (``8``, ``8.0``), or ``None`` (a fraction, text, a
+    boolean)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return int(value) if float(value).is_integer() else None
+
+
+def _setting(kind: str, section: dict[str, Any], key: str) -> Any:
+    """``section[key]``, or where it is null the value dask-jobqueue takes instead (the
+    user's dask config, ``~/.config/dask/jobqueue.yaml``)."""
+    import dask.config
+
+    value = section.get(key)
+    if value is None:
+        value = dask.config.get(f"jobqueue.{kind}.{key}", default=None)
+    return value
+
+
+def _check_cores(kind: str, section: dict[str, Any], where: str) -> None:
+    """Refuse ``cores`` and ``processes`` that make no worker (see
+    :func:`check_jobqueue_section`)."""
+    cores, processes = _setting(kind, section, "cores"), _setting(kind, section, "processes")
+    if cores is None:  # dask-jobqueue's own refusal says it
+        return
+    whole = _whole(cores)
+    if whole is None or whole < 1:
+        said = ("text; write it without quotes" if isinstance(cores, str)
+                else "no whole number of cores (dask-jobqueue writes --cpus-per-task="
+                f"{int(cores) if isinstance(cores, int | float) else cores!r})")
+        raise ConfigError(f"{where}: cores {cores!r} is {said}; cores is the whole number "
+                          "of cores of one batch job, e.g. 8")
+    if processes is None:  # dask-jobqueue picks about sqrt(cores)
+        return
+    count = _whole(processes)
+    if count is None or count < 1:
+        said = ("read as 1 process" if isinstance(processes, bool) else
+                "text; write it without quotes" if isinstance(processes, str) else
+                "no whole number of worker processes")
+        raise ConfigError(
+            f"{where}: processes {processes!r} is {said}; processes is how many dask "
+            f"worker processes share a job's {whole} cores (their threads: cores / "
+            f"processes), e.g. {max(1, whole // 2)}, or null to let dask-jobqueue choose")
+    if count > whole:
+        raise ConfigError(
+            f"{where}: processes {count} is more than cores {whole}: each worker gets "
+            f"cores // processes = 0 threads (--nthreads 0, which dask reads as all the "
+            f"node's cores over the {count} workers); set processes to at most {whole}, "
+            f"or cores to at least {count}")
+
+
+# the settings dask-jobqueue writes as a directive's argument, split there by a space
+_DIRECTIVE_WORDS = {"name": "a job name", "queue": "a queue", "account": "an account"}
+
+
+def _check_words(kind: str, section: dict[str, Any], where: str) -> None:
+    """Refuse a ``name``, ``queue`` or ``account`` holding a space (see
+    :func:`check_jobqueue_section`)."""
+    for key, what in _DIRECTIVE_WORDS.items():
+        value = section.get(key)
+        if isinstance(value, str) and len(value.split()) != 1:
+            joined = "-".join(value.split()) or "<name>"
+            raise ConfigError(
+                f"{where}: {key} {value!r} holds a space, and {kind.upper()} splits the "
+                f"batch job's directive line there (sbatch: 'Invalid directive found in "
+                f"batch script'); {what} is one word: write e.g. {joined!r}, as "
+                f"{'sinfo or sacctmgr' if kind == 'slurm' else 'qstat -Q'} names it")
+
+
+# SLURM's and PBS's sizes are binary (K, M, G, T: 1024, ...); a bare number is MiB to
+# SLURM and bytes to PBS
+_SIZE_UNITS = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40, "p": 2**50}
+
+
+def _batch_bytes(kind: str, text: str) -> int | None:
+    """The bytes of a SLURM (``16G``, ``16384``) or PBS (``32gb``, ``32GB``) size, or
+    ``None`` where it is no size this reads."""
+    import re
+
+    pattern = r"(\d+)([kmgtp]?)" if kind == "slurm" else r"(\d+)([kmgtp]?)(b|w)?"
+    match = re.fullmatch(pattern, text.strip().lower())
+    if match is None:
+        return None
+    unit = _SIZE_UNITS[match.group(2)]
+    if kind == "slurm" and not match.group(2):
+        unit = 2**20
+    if kind == "pbs" and match.groups()[-1] == "w":
+        unit *= 8  # a word of 8 bytes
+    return int(match.group(1)) * unit
+
+
+def _requested(kind: str, section: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    """Where the batch job's cores and memory are asked for, besides ``cores`` and
+    ``memory``: ``{"cores": text, "memory": text, "memory-per-core": text}`` as
+    written, and the setting that says them."""
+    import re
+
+    found: dict[str, str] = {}
+    if kind == "pbs":
+        spec = _setting(kind, section, "resource-spec")
+        if not isinstance(spec, str):
+            return "resource-spec", found
+        for name, value in re.findall(r"(ncpus|ppn|mem)=([^:,+\s]+)", spec):
+            found.setdefault("memory" if name == "mem" else "cores", value)
+        return "resource-spec", found
+    names = {"--mem": "memory", "--mem-per-cpu": "memory-per-core",
+             "--cpus-per-task": "cores", "-c": "cores"}
+    for directive in _setting(kind, section, "job-extra-directives") or ():
+        words = str(directive).replace("=", " ", 1).split()
+        if len(words) == 2 and words[0] in names:
+            found[names[words[0]]] = words[1]  # sbatch takes the last one given
+    return "job-extra-directives", found
+
+
+def _slurm_mem(memory: int | None) -> str:
+    """``memory`` as dask-jobqueue writes it in ``#SBATCH --mem=`` (``""`` if unknown)."""
+    try:
+        from dask_jobqueue.slurm import slurm_format_bytes_ceil
+    except ImportError:
+        return ""
+    return str(slurm_format_bytes_ceil(memory)) if memory is not None else ""
+
+
+def _check_request(kind: str, section: dict[str, Any], where: str) -> None:
+    """Refuse a batch request of fewer cores or less memory than the workers use (see
+    :func:`check_jobqueue_section`)."""
+    from dask.utils import format_bytes, parse_bytes
+
+    setting, found = _requested(kind, section)
+    cores = _whole(_setting(kind, section, "cores")) or 1
+    fix = ("set resource-spec: null, so that dask-jobqueue asks for what cores and "
+           "memory say" if kind == "pbs" else f"remove it from {setting}, so that "
+           "dask-jobqueue asks for what cores and memory say")
+    asked_cores = found.get("cores")
+    if asked_cores is not None and asked_cores.isdigit() and int(asked_cores) < cores:
+        raise ConfigError(
+            f"{where}: {setting} asks for {asked_cores} cores, fewer than cores {cores} "
+            f"that the workers' threads use, and it replaces the request dask-jobqueue "
+            f"makes from cores; {fix}, or make the two agree")
+    memory = _setting(kind, section, "memory")
+    try:
+        workers = int(parse_bytes(memory)) if isinstance(memory, str) else None
+    except ValueError:
+        workers = None
+    skipped = [str(skip) for skip in _setting(kind, section, "job-directives-skip") or ()]
+    per_core = "memory-per-core" in found and "memory" not in found
+    mem_line = f"#SBATCH --mem={_slurm_mem(workers)}"  # as dask-jobqueue writes it
+    if per_core and workers is not None and not any(s in mem_line for s in skipped):
+        raise ConfigError(
+            f"{where}: {setting} asks for --mem-per-cpu={found['memory-per-core']}, and "
+            "dask-jobqueue writes --mem from memory: sbatch refuses the two together "
+            "('--mem, --mem-per-cpu, and --mem-per-gpu are mutually exclusive'); remove "
+            "--mem-per-cpu and set memory to the job's whole memory, or add '--mem' to "
+            "job-directives-skip")
+    asked_text = found.get("memory-per-core" if per_core else "memory")
+    if workers is None or asked_text is None:
+        return
+    asked = _batch_bytes(kind, asked_text)
+    if asked is None or asked == 0:  # not a size read here; 0: all of a node's memory
+        return
+    asked_cores_n = int(asked_cores) if asked_cores and asked_cores.isdigit() else cores
+    total = asked * asked_cores_n if per_core else asked
+    if total < workers:
+        raise ConfigError(
+            f"{where}: {setting} asks for {asked_text}"
+            f"{f' per core ({asked_cores_n} cores)' if per_core else ''}, "
+            f"{format_bytes(total)}, less than memory {memory!r} that the workers' memory "
+            f"limits add up to, so {kind.upper()} would kill them for memory before dask "
+            f"spills to disk; {fix}, or lower memory to {format_bytes(total)}")
 
 
 _SUBMIT = {"slurm": "sbatch", "pbs": "qsub"}
@@ -359,8 +658,152 @@ def check_engine(*, scheduler: str | None = None, cluster: str | None = None,
             f"PATH here; run Prospect on the {cluster.upper()} login node, or start workers "
             "yourself and use --scheduler"
         )
+    if cluster == "kubernetes":
+        spec = cluster_dir() / "kubernetes" / "daskcluster.yaml"
+        if spec.is_file():  # a missing one is said where the cluster is made
+            check_kubernetes_spec(spec)
     if not scheduler and not cluster:
         check_local_workers(workers or max(1, os.cpu_count() or 1))
+
+
+def _cluster_spec(doc: Any) -> dict[str, Any]:
+    """The ``DaskCluster`` spec of a manifest: its ``spec``, or a ``DaskJob``'s
+    ``spec.cluster.spec`` (``{}`` where it is not in the operator's layout: the
+    operator's own check says so)."""
+    spec = doc.get("spec") if isinstance(doc, dict) else None
+    if isinstance(spec, dict) and doc.get("kind") == "DaskJob":
+        cluster = spec.get("cluster")
+        spec = cluster.get("spec") if isinstance(cluster, dict) else None
+    return spec if isinstance(spec, dict) else {}
+
+
+def _dask_containers(doc: Any) -> list[tuple[str, dict[str, Any]]]:
+    """``(role, container)`` of the scheduler and worker pods of a ``DaskCluster`` or
+    ``DaskJob`` manifest."""
+    spec = _cluster_spec(doc)
+    found = []
+    for role in ("scheduler", "worker"):
+        part = spec.get(role)
+        pod = part.get("spec") if isinstance(part, dict) else None
+        containers = pod.get("containers") if isinstance(pod, dict) else None
+        found += [(role, c) for c in containers or () if isinstance(c, dict)]
+    return found
+
+
+def _worker_replicas(doc: Any) -> Any:
+    """``spec.worker.replicas`` of a ``DaskCluster`` or ``DaskJob`` manifest; ``None``
+    where it is not written (the operator's default)."""
+    worker = _cluster_spec(doc).get("worker")
+    return worker.get("replicas") if isinstance(worker, dict) else None
+
+
+def _option(args: list[str], name: str) -> str | None:
+    """The value of ``name`` in a command line (``--name value`` or ``--name=value``)."""
+    for i, arg in enumerate(args):
+        if arg == name and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith(name + "="):
+            return arg[len(name) + 1:]
+    return None
+
+
+def _kubernetes_bytes(text: str, where: str) -> float:
+    """The bytes of a Kubernetes memory quantity, refusing those Kubernetes reads in
+    another sense than a person writes them (see :func:`check_kubernetes_spec`)."""
+    import re
+
+    from kubernetes.utils.quantity import parse_quantity
+
+    written = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgtKMGT])?i?[bB]?\s*", text)
+    meant = f"{written.group(1)}{(written.group(2) or 'M').upper()}i" if written else "8Gi"
+    try:  # the API server's own pattern: parse_quantity also takes spaces
+        if not re.fullmatch(r"[+-]?[0-9.]+[eEinumkKMGTP]*[-+]?[0-9]*", text):
+            raise ValueError(text)
+        value = float(parse_quantity(text))
+    except ValueError:
+        raise ConfigError(
+            f"{where}: {text!r} is no quantity Kubernetes reads (its units are Ki, Mi, "
+            "Gi, Ti, binary, or k, M, G, T, decimal, in this case): the operator makes no "
+            f"pod of it and the run waits for workers that never come; write e.g. "
+            f"{meant!r}") from None
+    if text.strip().endswith("m") or value < 2**20:
+        raise ConfigError(
+            f"{where}: {text!r} is {value:g} byte(s) to Kubernetes ('m' is a thousandth, "
+            "a number without a unit bytes), too little to start a container; write the "
+            f"unit, e.g. {meant!r}")
+    return value
+
+
+def check_kubernetes_spec(path: Path) -> None:
+    """Refuse a ``DaskCluster`` (or ``DaskJob``) manifest whose workers would be killed
+    for memory, or never start, before anything is created.
+
+    * a scheduler's or worker's container memory in a form Kubernetes reads otherwise:
+      ``512m`` is half a byte (``m`` is a thousandth), ``8`` eight bytes, and ``8GB`` or
+      ``8g`` no quantity (the operator made no pod of it);
+    * a worker's ``--memory-limit`` above its container's memory limit (``--memory-limit
+      8GiB`` in a container of ``8G``, 7.45 GiB): the kernel killed the container (exit
+      137, ``OOMKilled``) before dask paused or spilled to disk;
+    * worker ``replicas`` of 0 (or not a whole number): no worker, and the run waited
+      for one.
+
+    Parameters
+    ----------
+    path
+        The manifest (``cluster/kubernetes/daskcluster.yaml`` or another of its kind).
+
+    Raises
+    ------
+    ConfigError
+        Naming the file, the container, the setting and what to write.
+    """
+    import yaml
+    from dask.utils import format_bytes, parse_bytes
+
+    try:  # as the operator's client reads it (YAML 1.1: a volume's defaultMode: 0644)
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return  # the DaskCluster's creation says what it cannot read
+    replicas = _worker_replicas(doc)
+    if replicas is not None and (_whole(replicas) or 0) < 1:
+        raise ConfigError(
+            f"{path}: worker replicas {replicas!r} starts no dask worker, and the run would "
+            f"wait {_SCALE_DEFAULTS['wait_timeout_s']} s for one; set spec.worker.replicas "
+            "to the whole number of workers, e.g. 4")
+    try:
+        import kubernetes.utils.quantity  # noqa: F401
+    except ImportError:  # the cluster extra's import error says what to install
+        return
+    for role, container in _dask_containers(doc):
+        where = f"{path}: {role} container {container.get('name', '?')!r}"
+        resources = container.get("resources")
+        limits: dict[str, tuple[str, float]] = {}
+        for part in ("requests", "limits"):
+            given = resources.get(part) if isinstance(resources, dict) else None
+            memory = given.get("memory") if isinstance(given, dict) else None
+            if memory is not None:
+                limits[part] = (str(memory), _kubernetes_bytes(
+                    str(memory), f"{where}, resources.{part}.memory"))
+        args = [str(arg) for arg in (container.get("command") or []) +
+                (container.get("args") or [])]
+        said = _option(args, "--memory-limit")
+        if role != "worker" or said is None or "limits" not in limits:
+            continue
+        try:
+            worker = float(parse_bytes(said))
+        except ValueError:
+            continue  # "auto", a fraction: dask reads the container's limit
+        limit, most = limits["limits"]
+        if worker > most:
+            mib = -(-int(worker) // 2**20)
+            fits = f"{mib // 1024}Gi" if mib % 1024 == 0 else f"{mib}Mi"
+            raise ConfigError(
+                f"{where}: the worker's --memory-limit {said} ({format_bytes(int(worker))}) "
+                f"is above the container's resources.limits.memory {limit!r} "
+                f"({format_bytes(int(most))}), so Kubernetes would kill the worker "
+                "(OOMKilled) before dask spills to disk; give the container at least "
+                f"{fits} (Kubernetes' Gi and Mi are dask's GiB and MiB; its G and M are "
+                "powers of ten), or a lower --memory-limit")
 
 
 def _scaled_jobqueue_cluster(kind: str) -> tuple[Any, dict[str, Any]]:
