@@ -118,6 +118,23 @@ def _resampled(ci: dict[str, Any]) -> str:
     return ", rows resampled independently" if ci else ""
 
 
+def _fold_spread(head: dict[str, Any]) -> str:
+    """The spread of the fold ROC AUCs as the headline states it: the sample s.d. and the
+    folds it is over (``± 0.110 (sample s.d. over 5 folds)``), or why there is none (one
+    fold scored has no spread: it read ``± 0.000``); a run's figures from before the
+    sample s.d. (no ``fold_roc_auc_std_is``) as they were."""
+    scored = head.get("cv_spatial_folds_scored")
+    sd = head.get("cv_spatial_fold_roc_auc_std")
+    if "fold_roc_auc_std_is" not in head:  # figures of a run before the sample s.d.
+        return f"± {_fmt(sd)} (s.d. over folds)"
+    if sd is None:
+        n = "too few folds" if scored is None else f"{scored} fold" + (
+            "" if scored == 1 else "s")
+        return f"(s.d. over folds not defined: {n} with a ROC AUC, it needs two)"
+    over = f"{scored} folds" if scored is not None else "folds"
+    return f"± {_fmt(sd)} (sample s.d. over {over})"
+
+
 def _headline_section(facts: dict[str, Any]) -> list[str]:
     """The skill figures a reader should quote, first: fold-mean spatial ROC AUC with its
     spread, the bootstrap interval of the pooled out-of-fold AUC, the seed spread."""
@@ -126,7 +143,7 @@ def _headline_section(facts: dict[str, Any]) -> list[str]:
     ci = facts.get("bootstrap_ci") or {}
     lines = ["## Headline (spatial cross-validation, out of fold)", "",
              f"- Fold-mean ROC AUC **{_fmt(m.get('cv_spatial_fold_roc_auc_mean'))}** "
-             f"± {_fmt(m.get('cv_spatial_fold_roc_auc_std'))} (s.d. over folds)",
+             f"{_fold_spread(m)}",
              f"- Pooled out-of-fold ROC AUC {_fmt(m.get('cv_spatial_roc_auc'))}, "
              f"{_interval(ci)}"]
     if m.get("cv_spatial_fold_pr_auc_mean") is not None:  # within folds, then pooled
@@ -328,7 +345,8 @@ def _write_report(staging: Path, facts: dict[str, Any]) -> None:
               "top-k capture is the share of held-out "
               "occurrences in the top k % of the area (estimated by the held-out background "
               "sample; cells tied at the cut-off shared in proportion). Every held-out score "
-              "is in `oof_predictions.csv` beside `metrics.json`.", "",
+              "is in `oof_predictions.csv` beside `metrics.json`. `fold_roc_auc_std` is the "
+              "sample s.d. (n - 1) of the fold ROC AUCs, n/a below two folds scored.", "",
               f"`pr_auc` is {PR_AUC_IS}.", ""]
     if "variogram" in files:
         lines += [f"![labels' variogram]({files['variogram']})", ""]
@@ -551,14 +569,15 @@ def write_score_report(directory: Path, *, quicklooks: dict[str, str],
     if facts.get("synthetic"):
         lines += ["> **SYNTHETIC DATA**: a map of synthetic inputs.", ""]
     grid = facts.get("region", {})
-    lines += [f"Grid {grid.get('name')} ({grid.get('crs')}, {grid.get('resolution')} units "
-              f"per cell, {grid.get('shape')} cells). Model: `{facts.get('model')}`. The "
+    lines += [f"Grid {grid.get('name')} ({grid.get('crs')}, {grid.get('resolution')} "
+              f"{_units(grid)} per cell, {grid.get('shape')} cells). Model: "
+              f"`{facts.get('model')}`. The "
               f"`probability` layer is a {facts.get('scale', 'relative prospectivity')}.", ""]
     head = facts.get("headline") or {}
     if head:
         lines += ["## Skill (spatial cross-validation, out of fold)", "",
-                  f"Fold-mean ROC AUC {_fmt(head.get('cv_spatial_fold_roc_auc_mean'))} ± "
-                  f"{_fmt(head.get('cv_spatial_fold_roc_auc_std'))}; pooled "
+                  f"Fold-mean ROC AUC {_fmt(head.get('cv_spatial_fold_roc_auc_mean'))} "
+                  f"{_fold_spread(head)}; pooled "
                   f"{_fmt(head.get('cv_spatial_roc_auc'))} ({_headline_interval(head)}); the "
                   "training report has the rest.", ""]
     lines += ["## Map (in-sample success rate: not a skill estimate)", "",

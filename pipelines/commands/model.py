@@ -548,9 +548,10 @@ def export(
     with warning_lines(Console(stderr=True)):
         model = reg.load(name, version, trusted=trust,
                          allow_version_mismatch=allow_version_mismatch)
+    order = model.schema.get("feature_names") or model.feature_order
     meta = {
         "prospect_model": f"{name}/{version}",
-        "feature_order": json.dumps(model.schema.get("feature_names") or model.feature_order),
+        "feature_order": json.dumps(order),
         "config_hash": str(model.card.get("config_hash")),
         "synthetic": attr_text(bool(model.card.get("synthetic"))),
     }
@@ -558,7 +559,8 @@ def export(
     out.parent.mkdir(parents=True, exist_ok=True)
     with staged_file(out) as staged:  # published only once onnxruntime agrees
         export_onnx(model.estimator, staged, n_features=_n_features(model), metadata=meta)
-        diff = onnx_agreement(model.estimator, staged, X, atol=atol, label=out)
+        diff = onnx_agreement(model.estimator, staged, X, atol=atol, label=out,
+                              feature_order=order)
     Console(stderr=True).print(Text(
         f"exported {name}/{version} -> {out}; onnxruntime vs scikit-learn max |diff| = "
         f"{diff:.3g} on {len(X)} rows (tolerance {atol:g})"

@@ -41,6 +41,7 @@ from prospect.models.summary import (
     model_card,
     model_warnings,
     round_figure,
+    sample_size_warnings,
     separation_warnings,
     spread_warnings,
     training_facts,
@@ -130,7 +131,8 @@ def run(ctx: RunContext) -> StageResult:
     adjacent = adjacent_positives(ts.coords, ts.y, schemes["spatial_block"],
                                   resolution=grid.resolution, buffer=cv["buffer"])
     cv["positives_next_to_training"] = {k: v for k, v in adjacent.items() if k != "warning"}
-    ranged = blocks_below_range(ts.coords, ts.y, cv, resolution=grid.resolution, seed=cfg.seed)
+    ranged = blocks_below_range(ts.coords, ts.y, cv, resolution=grid.resolution, seed=cfg.seed,
+                                units=grid.units)
     cv["block_size_below_range"] = {k: v for k, v in ranged.items() if k != "warning"}
     unseen = classes_unseen_in_folds(ts.X, ts.y, schemes["spatial_block"],
                                      categorical=spec.categorical_indices(), names=names)
@@ -141,8 +143,9 @@ def run(ctx: RunContext) -> StageResult:
     ts = fit_matrix(ts, surfaces, resolution=grid.resolution)
     seeds = seed_estimators(cfg, make)
     ctx.console.print(f"  {ts.counts['positives']} positives, {ts.counts['negatives']} "
-                      f"negatives; spatial CV ({cfg.cv.n_splits} folds of {cv['block_size']:g} "
-                      f"blocks ({cv['block_size_from']}), buffer {cv['buffer']:g}, "
+                      f"negatives; spatial CV ({cfg.cv.n_splits} folds of blocks of "
+                      f"{cv['block_size']:g} {grid.units} ({cv['block_size_from']}), buffer "
+                      f"{cv['buffer']:g} {grid.units}, "
                       f"{len(seeds)} estimator seed(s))")
     results, final, by_seed = _fit_folds(ctx, estimator, ts, schemes, sw, names, cfg,
                                          fold_X=fold_X, seeds=seeds)
@@ -165,7 +168,8 @@ def run(ctx: RunContext) -> StageResult:
         facts["baseline"]["baseline"]["roc_auc"])
     facts["metrics"]["cv_spatial_beats_baseline"] = facts["baseline"]["beats"]
     ctx.console.print(f"  {facts['baseline']['verdict']}")
-    doubts = cv_warnings(facts["metrics"]) + model_warnings(final, names) + \
+    doubts = sample_size_warnings(int((ts.y > 0).sum()), names, cfg.estimator) + \
+        cv_warnings(facts["metrics"]) + model_warnings(final, names) + \
         spread_warnings(final, ts.X) + separation_warnings(final, ts.X, ts.y) + \
         importance_warnings(facts) + \
         [line for line in (adjacent["warning"], ranged["warning"], unseen["warning"])

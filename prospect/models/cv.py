@@ -130,14 +130,19 @@ class SpatialBlockCV:
         Exclusion distance around the test rows (CRS units); 0 for none.
     random_state
         Seed for tie-breaking.
+    units
+        The CRS's unit in the plural, as messages state block sizes and buffers
+        (:attr:`prospect.grid.RegionGrid.units`: ``metres``, ``degrees``); ``CRS units``
+        where it is not known.
     """
 
     def __init__(self, *, n_splits: int = 5, block_size: float = 1000.0, buffer: float = 0.0,
-                 random_state: int | None = 0) -> None:
+                 random_state: int | None = 0, units: str = "CRS units") -> None:
         self.n_splits = n_splits
         self.block_size = block_size
         self.buffer = buffer
         self.random_state = random_state
+        self.units = units
 
     def get_n_splits(self, X: Any = None, y: Any = None, groups: Any = None) -> int:
         """Number of folds."""
@@ -156,7 +161,7 @@ class SpatialBlockCV:
         n_blocks = int(blocks.max()) + 1
         if n_blocks < self.n_splits:
             raise ModelError(
-                f"spatial CV: only {n_blocks} blocks of {self.block_size:g} CRS units hold "
+                f"spatial CV: only {n_blocks} blocks of {self.block_size:g} {self.units} hold "
                 f"samples, fewer than n_splits={self.n_splits}; lower model.cv.block_size"
             )
         pos = np.bincount(blocks, weights=(y > 0).astype("f8"), minlength=n_blocks)
@@ -231,7 +236,7 @@ class SpatialBlockCV:
             not (before > 0).any() or (before > 0).all())
         if self.buffer > 0 and not one_class:
             raise ModelError(
-                f"spatial CV: the buffer of {self.buffer:g} CRS units around fold {fold}'s "
+                f"spatial CV: the buffer of {self.buffer:g} {self.units} around fold {fold}'s "
                 f"test rows leaves {held} to fit on; lower model.cv.buffer (or "
                 "model.cv.block_size, so that blocks lie farther apart than the buffer)")
         kind = "positive" if positives == 0 else "negative"
@@ -239,7 +244,7 @@ class SpatialBlockCV:
                  if positives == 0 else f"every {kind} lies in its test blocks")
         raise ModelError(
             f"spatial CV: fold {fold}'s training rows hold no {kind} ({held}; {where} of "
-            f"{self.block_size:g} CRS units), so the fold cannot be fitted and no skill can "
+            f"{self.block_size:g} {self.units}), so the fold cannot be fitted and no skill can "
             "be measured; lower model.cv.block_size so that the positives span several "
             "blocks, or add occurrences elsewhere"
             + ("; the cells of one occurrence polygon stay in one fold, so a polygon holding "
@@ -417,7 +422,8 @@ def adjacent_positives(coords: np.ndarray, y: np.ndarray,
 
 
 def blocks_below_range(coords: np.ndarray, y: np.ndarray, cv: dict[str, Any], *,
-                       resolution: float, seed: int = 0) -> dict[str, Any]:
+                       resolution: float, seed: int = 0,
+                       units: str = "CRS units") -> dict[str, Any]:
     """Whether the spatial CV's blocks are smaller than the labels' autocorrelation range.
 
     Blocks smaller than the range over which the labels are correlated leave test cells
@@ -441,6 +447,9 @@ def blocks_below_range(coords: np.ndarray, y: np.ndarray, cv: dict[str, Any], *,
         The cell size (CRS units).
     seed
         Seed of the variogram's pair subsample (as ``auto``'s).
+    units
+        The CRS's unit in the plural, as the warning states distances
+        (:attr:`prospect.grid.RegionGrid.units`).
 
     Returns
     -------
@@ -460,11 +469,11 @@ def blocks_below_range(coords: np.ndarray, y: np.ndarray, cv: dict[str, Any], *,
         why = (f"they were capped below it so that {cv.get('n_splits')} folds get blocks; "
                "lower model.cv.n_splits, or add occurrences elsewhere"
                if cv.get("block_size_capped") else
-               f"set model.cv.block_size to at least {least:g} (or auto), with fewer "
+               f"set model.cv.block_size to at least {least:g} {units} (or auto), with fewer "
                "model.cv.n_splits if the region then holds too few blocks")
         warning = (
-            f"spatial CV: blocks of {edge:g} CRS units are smaller than the range of the "
-            f"labels' spatial autocorrelation ({reach:.6g}, the spherical model of their "
+            f"spatial CV: blocks of {edge:g} {units} are smaller than the range of the "
+            f"labels' spatial autocorrelation ({reach:.6g} {units}, the spherical model of their "
             "indicator variogram): test cells lie within that range of training cells, so "
             "the spatial CV figures read proximity to known occurrences as skill and are "
             f"optimistic (Roberts et al. 2017; Valavi et al. 2019); {why}")

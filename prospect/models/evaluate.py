@@ -14,10 +14,12 @@ from sklearn.metrics import brier_score_loss
 from prospect.models.metrics import classification_metrics
 
 __all__ = [
+    "FOLD_SPREAD_IS",
     "CVResult",
     "FoldResult",
     "cross_validate",
     "fit_fold",
+    "fold_spread",
     "oof_table",
     "partial_dependence_curves",
     "permutation_importance",
@@ -43,7 +45,8 @@ class CVResult:
     fold_metrics
         Metrics of each fold.
     metrics
-        Metrics of the pooled out-of-fold scores, plus the mean and std of fold ROC AUC.
+        Metrics of the pooled out-of-fold scores, plus the mean of the fold ROC AUCs and
+        their sample standard deviation (:func:`fold_spread`).
     importance
         Permutation importance (drop in ROC AUC) per feature: mean and std over folds.
     """
@@ -132,7 +135,7 @@ def pool_folds(
         y[tested], oof[tested], area_rows=None if area_rows is None else area_rows[tested])
     aucs = [m["roc_auc"] for m in fold_metrics if np.isfinite(m.get("roc_auc", np.nan))]
     metrics["fold_roc_auc_mean"] = float(np.mean(aucs)) if aucs else float("nan")
-    metrics["fold_roc_auc_std"] = float(np.std(aucs)) if aucs else float("nan")
+    metrics["fold_roc_auc_std"] = fold_spread(aucs)
     # the PR AUC's within-fold figure beside its pooled one, as the ROC AUC's (each fold
     # model ranks its own held-out rows); read against the folds' mean no-skill value
     scored = [m for m in fold_metrics if np.isfinite(m.get("pr_auc", np.nan))]
@@ -153,6 +156,36 @@ def pool_folds(
                       for j, n in enumerate(names)}
     return CVResult(scheme=scheme, oof=oof, fold=fold, fold_metrics=fold_metrics,
                     metrics=metrics, importance=importance)
+
+
+FOLD_SPREAD_IS = (
+    "sample standard deviation (n - 1 denominator) of the ROC AUCs of the folds scored, as "
+    "R's sd(), caret's and mlr3's resampling summaries and the variance of k-fold "
+    "estimates (Nadeau & Bengio 2003; Bengio & Grandvalet 2004) take it; not defined "
+    "below two folds scored")
+"""What ``fold_roc_auc_std`` is, said beside it in ``metrics.json``."""
+
+
+def fold_spread(values: Sequence[float]) -> float:
+    """The spread of per-fold figures: their sample standard deviation (``ddof=1``).
+
+    The folds are a sample of the ways the data could have been split, and their s.d.
+    estimates how much a fold's figure varies (Nadeau & Bengio 2003); the population
+    s.d. (``ddof=0``, ``numpy.std``'s default) understates it by sqrt((k - 1) / k), 11 %
+    with 5 folds. One fold has no spread to estimate: NaN, never 0.
+
+    Parameters
+    ----------
+    values
+        One figure per fold scored (finite).
+
+    Returns
+    -------
+    float
+        The sample s.d., NaN below two values.
+    """
+    arr = np.asarray(values, dtype="f8")
+    return float(np.std(arr, ddof=1)) if arr.size > 1 else float("nan")
 
 
 WITHIN_FOLDS: tuple[str, ...] = ("prediction_rate_auc", "top5_capture", "top10_capture",

@@ -19,7 +19,12 @@ from prospect.config.model import ModelConfig
 from prospect.features import FeatureSpec
 from prospect.grid import RegionGrid
 from prospect.models.cv import SpatialBlockCV
-from prospect.models.evaluate import CVResult, partial_dependence_curves, within_fold_rate_curve
+from prospect.models.evaluate import (
+    FOLD_SPREAD_IS,
+    CVResult,
+    partial_dependence_curves,
+    within_fold_rate_curve,
+)
 from prospect.models.metrics import bootstrap_auc_ci, capture_curve, prediction_area
 from prospect.models.training import TrainingSet
 from prospect.provenance import provenance_attr
@@ -40,7 +45,9 @@ __all__ = [
     "model_card",
     "model_warnings",
     "round_figure",
+    "sample_size_warnings",
     "separation_warnings",
+    "spread_undefined",
     "spread_warnings",
     "training_facts",
 ]
@@ -82,6 +89,14 @@ RATE_GAP = 0.05
 """Pooled and within-fold prediction-rate areas further apart than this are warned of."""
 
 
+def spread_undefined(scored: int) -> str:
+    """Why the s.d. of the fold ROC AUCs is not given, ``scored`` folds having one."""
+    return (f"{scored} fold{'' if scored == 1 else 's'} of the spatial CV "
+            f"{'has' if scored == 1 else 'have'} a ROC AUC: a spread over folds needs two "
+            "(one is no evidence of a steady figure); more positives, or fewer and larger "
+            "folds (model.cv.n_splits, model.cv.block_size), give folds of both classes")
+
+
 def headline(results: dict[str, CVResult], *, ci: dict[str, Any] | None = None,
              seeds: dict[str, Any] | None = None, n_splits: int | None = None
              ) -> dict[str, Any]:
@@ -105,6 +120,10 @@ def headline(results: dict[str, CVResult], *, ci: dict[str, Any] | None = None,
         out["cv_folds_asked"] = int(n_splits)
     out["cv_spatial_folds"] = int(sm.get("n_folds", 0))
     out["cv_spatial_folds_scored"] = int(sm.get("n_folds_scored", sm.get("n_folds", 0)))
+    out["fold_roc_auc_std_is"] = FOLD_SPREAD_IS
+    if out["cv_spatial_fold_roc_auc_std"] is None:  # one fold has no spread: unknown, not 0
+        out["cv_spatial_fold_roc_auc_std_undefined_because"] = spread_undefined(
+            out["cv_spatial_folds_scored"])
     if ci:
         out["cv_spatial_roc_auc_ci95_low"] = _round(ci.get("low"))
         out["cv_spatial_roc_auc_ci95_high"] = _round(ci.get("high"))
@@ -195,21 +214,22 @@ def area_sample_note(n: int) -> str | None:
             "background (model.labels.background_ratio) for figures that hold")
 
 
-def exclusion_facts(counts: dict[str, Any]) -> dict[str, Any]:
+def exclusion_facts(counts: dict[str, Any], *, units: str = "CRS units") -> dict[str, Any]:
     """The headline's note on area figures whose area sample lacks the ground around the
     positives (``background_exclusion``), from the training counts; ``{}`` without a
     zone. The background is the sample of the area the prediction-rate area, the top
     captures and the P-A intersection rank; a zone without background around the
     occurrences leaves out the cells that score highest, so "the top 10 % of the area"
     takes a lower cut-off than the whole area's and captures more: the figures read
-    higher than over the whole region."""
+    higher than over the whole region. ``units`` is the CRS's unit in the plural
+    (:attr:`prospect.grid.RegionGrid.units`), as the zone's width is stated."""
     share = counts.get("background_exclusion_share")
     if not share:
         return {}
     return {"cv_area_figures_exclude": (
         f"the area figures (prediction-rate area, top 5/10/20 % captures, P-A intersection) "
         f"rank the background, which model.labels.background_exclusion "
-        f"({counts.get('background_exclusion', 0):g} CRS units) keeps off about "
+        f"({counts.get('background_exclusion', 0):g} {units}) keeps off about "
         f"{100 * share:.3g} % of the region, the ground next to the positives where scores "
         "are highest: they are figures of the rest of the region and read higher than over "
         "all of it; set background_exclusion: 0 for figures of the whole area")}
@@ -449,6 +469,36 @@ def correlated_features(X: np.ndarray, names: list[str],
                 pairs.append({"features": [a, b], "spearman": _round(r), "pearson": _round(p),
                               "n": int(count.loc[a, b])})
     return sorted(pairs, key=lambda d: -max(abs(d["spearman"] or 0.0), abs(d["pearson"] or 0.0)))
+
+
+def sample_size_warnings(n_positive: int, features: list[str], estimator: str) -> list[str]:
+    """A line when the model has more input features than positive cells to fit them on.
+
+    With fewer occurrences than features a learner can tell each occurrence apart by some
+    feature of its own (a logistic regression needs about 10 positives per feature,
+    Peduzzi et al. 1996; below one, every learner fits noise), and its CV figures rest on
+    a handful of held-out occurrences: the model trained, scored and reported without a
+    word. Weights of evidence is left out: it weighs each layer on its own counts
+    (Bonham-Carter 1994), and its conditional-independence test reads the layers together.
+
+    Parameters
+    ----------
+    n_positive
+        Positive cells of the training set.
+    features
+        The model's input features (focal statistics included).
+    estimator
+        ``model.estimator``.
+    """
+    if estimator == "weights_of_evidence" or n_positive >= len(features) or n_positive <= 0:
+        return []
+    return [f"model: {len(features)} features for {n_positive} positive cells, fewer "
+            f"occurrences than features ({n_positive / len(features):.2g} per feature; a "
+            "logistic regression needs about 10, Peduzzi et al. 1996): the model can tell "
+            "each occurrence apart by some feature of its own, so its map fits noise and "
+            f"its CV figures rest on {n_positive} held-out occurrences; use fewer features "
+            "(model.features: the layers known to matter for the deposit type) or add "
+            "occurrences"]
 
 
 def importance_warnings(facts: dict[str, Any]) -> list[str]:
@@ -706,7 +756,7 @@ def training_facts(
         "labels": ts.counts, "features": names,
         "cv_config": {**cfg.cv.model_dump(), **cv},
         "metrics": headline(results, ci=ci, seeds=seeds, n_splits=cfg.cv.n_splits)
-        | exclusion_facts(ts.counts),
+        | exclusion_facts(ts.counts, units=grid.units),
         "seed_spread": seeds,
         "bootstrap_ci": ci, "label_surfaces": leaks or [],
         "fold_aware_interpolation": cfg.fold_aware_interpolation,

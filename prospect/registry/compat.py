@@ -7,7 +7,10 @@ give other probabilities. Loading such a model gives one :class:`ModelVersionWar
 line (which model, saved with X, running Y, what to do); a different *major* version of
 scikit-learn is refused unless the user opts in (``allow_version_mismatch=True``, CLI
 ``--allow-version-mismatch``). NumPy is compared too when the card records it: only a
-different major version (1 -> 2 changed how arrays are stored) is worth a warning.
+different major version (1 -> 2 changed how arrays are stored) is worth a warning. A model
+saved with a *newer* Prospect than the installed one is refused likewise (its own
+estimators' state and its card may hold what this release reads wrongly or not at all);
+an older Prospect's model loads as before.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
+
+from packaging.version import InvalidVersion, Version
 
 from prospect.errors import DataWarning, ModelError
 
@@ -33,6 +38,7 @@ __all__ = [
 
 SKLEARN = "scikit-learn"
 NUMPY = "numpy"
+PROSPECT = "prospect"
 
 
 class ModelVersionWarning(DataWarning):
@@ -51,6 +57,24 @@ class VersionMismatch:
     def major(self) -> bool:
         """Whether the major versions differ (``0.24`` vs ``1.5``, ``1.26`` vs ``2.1``)."""
         return _major(self.saved) != _major(self.running)
+
+    @property
+    def newer(self) -> bool:
+        """Whether the version saved with is a later release than the one running, by
+        release number (``0.2.0`` after ``0.1.0``; a development or local build of the
+        same release is not later); a version that is no release number counts as later
+        (unknown)."""
+        try:
+            return Version(self.saved).release > Version(self.running).release
+        except InvalidVersion:
+            return True
+
+    @property
+    def refused(self) -> bool:
+        """Whether loading needs the user's opt-in: another major scikit-learn, or a
+        newer Prospect."""
+        return (self.library == SKLEARN and self.major) or (
+            self.library == PROSPECT and self.newer)
 
 
 def _major(version: str) -> str:
@@ -75,16 +99,17 @@ def _recorded(card: Mapping[str, Any], library: str) -> str | None:
 def version_mismatches(card: Mapping[str, Any]) -> list[VersionMismatch]:
     """The libraries whose recorded version in ``card`` differs from the installed one.
 
-    Scikit-learn: any different version. NumPy: a different major version. Libraries the
-    card does not record (older cards) are not compared.
+    Scikit-learn: any different version. NumPy: a different major version. Prospect: a
+    newer release. Libraries the card does not record (older cards) are not compared.
     """
     found = []
-    for library in (SKLEARN, NUMPY):
+    for library in (SKLEARN, NUMPY, PROSPECT):
         saved, running = _recorded(card, library), _installed(library)
         if saved is None or running is None or saved == running:
             continue
         mismatch = VersionMismatch(library, saved, running)
-        if library == SKLEARN or mismatch.major:
+        if library == SKLEARN or (library == NUMPY and mismatch.major) or \
+                (library == PROSPECT and mismatch.newer):
             found.append(mismatch)
     return found
 
@@ -115,11 +140,19 @@ def check_versions(card: Mapping[str, Any], label: str, *,
 
 
 def refuse_major(label: str, mismatches: list[VersionMismatch], allowed: bool) -> None:
-    """Raise :class:`ModelError` for a scikit-learn major-version difference unless allowed."""
-    major = [m for m in mismatches if m.library == SKLEARN and m.major]
-    if not major or allowed:
+    """Raise :class:`ModelError` for a scikit-learn major-version difference, or a model
+    of a newer Prospect, unless allowed."""
+    refused = [m for m in mismatches if m.refused]
+    if not refused or allowed:
         return
-    m = major[0]
+    m = refused[0]
+    if m.library == PROSPECT:
+        raise ModelError(
+            f"model {label}: saved with Prospect {m.saved}, running {m.running} (a newer "
+            "release, whose model card and estimators this one may read wrongly); refused. "
+            f"To fix: install prospect {m.saved} or later, or retrain the model with this "
+            "one; to use it anyway, pass --allow-version-mismatch "
+            "(allow_version_mismatch=True)")
     raise ModelError(
         f"model {label}: saved with scikit-learn {m.saved}, running {m.running} (another "
         "major version, whose estimators may be read wrongly); refused. To fix: install "

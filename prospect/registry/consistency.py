@@ -8,15 +8,16 @@ ColumnTransformer is expecting 17``), or, with as many columns in another order,
 map from the wrong features without a word.
 
 :func:`part_differences` compares what the files say of each other: the card's copy of the
-input schema (``input_schema``: features, CRS and cell size) and its ``region`` with
-``schema.json``, the schema's feature spec with its feature order, the number of columns
-the schema makes with the number the estimator takes (and the card says it takes), the
-names of the columns the estimator was fitted on (recorded in ``model.skops`` when it was
-saved, :func:`record_columns`, and scikit-learn's own ``feature_names_in_`` of a model
-fitted on a table, :func:`fitted_names`) with the schema's, the categorical columns the
-schema names with the ones the estimator's encoder was fitted on, and the estimator class
-and class labels the card records with the ones in ``model.skops``. Facts a file does not
-record (older models) are not compared.
+input schema (``input_schema``: features, CRS and cell size), its ``region`` and its input
+layers (``features``: names, units and kinds) with ``schema.json``, the schema's feature
+spec with its feature order, the number of columns the schema makes with the number the
+estimator takes (and the card says it takes), the names of the columns the estimator was
+fitted on (recorded in ``model.skops`` when it was saved, :func:`record_columns`, and
+scikit-learn's own ``feature_names_in_`` of a model fitted on a table,
+:func:`fitted_names`) with the schema's, the categorical columns the schema names with the
+ones the estimator's encoder was fitted on, and the estimator class and class labels the
+card records with the ones in ``model.skops``. Facts a file does not record (older models)
+are not compared.
 """
 
 from __future__ import annotations
@@ -206,6 +207,49 @@ def _grid_differences(card: Mapping[str, Any], schema: Mapping[str, Any]) -> lis
     return diffs
 
 
+FEATURE_FACTS: tuple[str, ...] = ("units", "prospect_kind")
+"""What the card's ``features`` and ``schema.json``'s ``variables`` both say of each input
+layer, besides its name: the unit a cube's layer must carry and whether it is read as a
+measurement or as classes."""
+
+
+def _by_name(items: Any) -> dict[str, Mapping[str, Any]] | None:
+    """A list of feature (or variable) records by name; ``None`` when it is not one."""
+    if not isinstance(items, list) or not items or \
+            not all(isinstance(i, Mapping) and isinstance(i.get("name"), str) for i in items):
+        return None
+    return {str(i["name"]): i for i in items}
+
+
+def _feature_differences(card: Mapping[str, Any], schema: Mapping[str, Any]) -> list[str]:
+    """The card's input layers (``features``: what card.md shows a researcher) against
+    ``schema.json``'s (``variables``: what a cube is checked against; and
+    ``feature_names``, the columns they make, focal statistics too): a card feature the
+    schema does not have, a schema variable the card does not list, and the
+    :data:`FEATURE_FACTS` both record of a variable. A card whose layer was renamed, or
+    given another unit or kind, by hand (checksums written again) described other inputs
+    than the ones the cube was refused or scored by, without a word."""
+    said, held = _by_name(card.get("features")), _by_name(schema.get("variables"))
+    if said is None or held is None:
+        return []
+    columns = schema.get("feature_names")
+    known = set(held) | ({str(n) for n in columns} if isinstance(columns, list) else set())
+    extra = [n for n in said if n not in known]
+    missing = [n for n in held if n not in said]
+    if extra or missing:
+        parts = ([f"name {extra[:5]}, which schema.json does not have"] if extra else []) \
+            + ([f"leave out schema.json's variables {missing[:5]}"] if missing else [])
+        return ["card.json's features " + ", and ".join(parts)]
+    diffs = []
+    for name, variable in held.items():
+        for key in FEATURE_FACTS:
+            a, b = said[name].get(key), variable.get(key)
+            if isinstance(a, str) and isinstance(b, str) and a != b:
+                diffs.append(f"card.json gives feature {name!r} {key} {a[:40]!r}, "
+                             f"schema.json {b[:40]!r}")
+    return diffs
+
+
 def part_differences(card: Mapping[str, Any], schema: Mapping[str, Any],
                      estimator: Any = None) -> list[str]:
     """Each way the card, the schema and (when given) the fitted estimator disagree.
@@ -230,6 +274,7 @@ def part_differences(card: Mapping[str, Any], schema: Mapping[str, Any],
         diffs.append(_compare("card.json's input features", "schema.json's feature_order",
                               [str(n) for n in copy["feature_order"]], order))
     diffs += _grid_differences(card, schema)
+    diffs += _feature_differences(card, schema)
     spec_data = schema.get("feature_spec")
     if isinstance(spec_data, Mapping) and isinstance(spec_data.get("variables"), list) and \
             [str(n) for n in spec_data["variables"]] != order:

@@ -52,7 +52,7 @@ from prospect.registry.compat import (
     refuse_major,
 )
 from prospect.registry.consistency import check_parts, record_columns, schema_columns
-from prospect.registry.reproducible import reproducible_skops
+from prospect.registry.reproducible import reproducible_skops, unread_members
 from prospect.registry.schema import SCHEMA_FORMAT
 from prospect.registry.sniff import HEAD_BYTES, refuse_unless_skops, sniff_file
 from prospect.registry.trust import missing_here, split_untrusted
@@ -498,10 +498,27 @@ def _refuse_inflation(path: Path, data: bytes) -> None:
             "was unpacked. Ask its author for the model folder as saved")
 
 
+def _refuse_unread_members(path: Path, data: bytes) -> None:
+    """Refuse a skops file holding members skops never reads (beside ``schema.json`` and
+    the arrays it names) or a member name twice: a file edited after it was saved, whose
+    checksum was written again. Nothing of it is unpacked or built."""
+    stray = unread_members(data)
+    if stray:
+        shown = ", ".join(ascii(name) for name in stray[:5]) + (
+            f" and {len(stray) - 5} more" if len(stray) > 5 else "")
+        raise SecurityError(
+            f"{path}: refused: it holds zip members no part of the model is read from: "
+            f"{shown}. A skops file holds schema.json and the arrays it names, once each, so "
+            "this one was edited or assembled after it was saved; nothing was loaded. Ask "
+            "its author for the model folder as saved (prospect.registry.save_model writes "
+            "it)")
+
+
 def _accepted_types(path: Path, data: bytes, trusted: Sequence[str] | None, *,
                     saved_with: str | None = None) -> list[str]:
     refuse_unless_skops(data[:HEAD_BYTES], source=str(path))
     _refuse_inflation(path, data)
+    _refuse_unread_members(path, data)
     try:
         import skops.io as sio
 

@@ -16,7 +16,8 @@ import numpy as np
 from prospect.errors import ModelError
 from prospect.io.files import write_bytes
 
-__all__ = ["check_rows", "export_onnx", "onnx_agreement", "onnx_predict_proba"]
+__all__ = ["check_inputs", "check_rows", "export_onnx", "onnx_agreement",
+           "onnx_predict_proba"]
 
 
 def export_onnx(
@@ -72,27 +73,119 @@ def _short(exc: BaseException) -> str:
     return "; ".join(parts)
 
 
-def onnx_predict_proba(path: Path, X: np.ndarray) -> np.ndarray:
-    """Class probabilities (or predictions, for regressors) from the ONNX model at ``path``."""
+def _session(path: Path) -> Any:
+    """An onnxruntime session of the file at ``path``; a file that is missing or no ONNX
+    model is refused as such (onnxruntime's own errors reached the user as tracebacks)."""
     import onnxruntime as ort
 
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    outputs = session.run(None, {session.get_inputs()[0].name: np.asarray(X, np.float32)})
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(f"{path}: no such ONNX file; give the .onnx file that 'prospect "
+                         "model export' wrote")
+    try:
+        return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    except Exception as exc:
+        raise ModelError(f"{path}: not a readable ONNX model ({_short(exc)}); export the "
+                         "model again with 'prospect model export'") from None
+
+
+def _recorded_order(session: Any) -> list[str] | None:
+    """The feature order an export records in its metadata (``feature_order``, JSON), or
+    ``None`` when it records none readable."""
+    import json
+
+    text = session.get_modelmeta().custom_metadata_map.get("feature_order")
+    try:
+        order = json.loads(text) if text else None
+    except ValueError:
+        return None
+    return [str(v) for v in order] if isinstance(order, list) else None
+
+
+def check_inputs(session: Any, path: Path, X: np.ndarray,
+                 feature_order: Sequence[str] | None = None) -> None:
+    """Refuse rows ``X`` an ONNX export cannot score as the model it was exported from.
+
+    The export takes one float tensor of as many columns as the model's features, in the
+    order its metadata records (``feature_order``): rows of another width (an export of
+    another model, or of another feature set) were refused by onnxruntime in a traceback,
+    and rows of other features in the same number scored without a word.
+
+    Parameters
+    ----------
+    session
+        The onnxruntime session of the file.
+    path
+        The file, for messages.
+    X
+        The rows, ``(n, k)``.
+    feature_order
+        The names of ``X`` 's columns, when known: compared with the order the file records.
+
+    Raises
+    ------
+    ModelError
+        Another number of inputs or of columns, or another feature order.
+    """
+    inputs = session.get_inputs()
+    if len(inputs) != 1:
+        raise ModelError(f"{path}: takes {len(inputs)} inputs "
+                         f"({', '.join(repr(i.name) for i in inputs)}); Prospect's exports "
+                         "take one, the rows of the model's features: not an export of "
+                         "Prospect's; export the model again with 'prospect model export'")
+    recorded = _recorded_order(session)
+    shape = list(inputs[0].shape or [])
+    width = shape[1] if len(shape) == 2 and isinstance(shape[1], int) else None
+    cols = X.shape[1] if X.ndim == 2 else None
+    if cols is None or (width is not None and cols != width):
+        names = f" ({', '.join(recorded)}, in this order)" if recorded else ""
+        raise ModelError(
+            f"{path}: its input {inputs[0].name!r} takes rows of {width} features{names}, "
+            f"the rows given have {cols if cols is not None else 'no'} columns: the export "
+            "is of another model or feature set; give rows of its features, or export this "
+            "model again with 'prospect model export'")
+    if feature_order is not None and recorded is not None and \
+            list(map(str, feature_order)) != recorded:
+        raise ModelError(
+            f"{path}: exported for the features {recorded}, the rows given are "
+            f"{list(map(str, feature_order))}: another model's export, or the features in "
+            "another order; give the rows in the export's order, or export this model again "
+            "with 'prospect model export'")
+
+
+def onnx_predict_proba(path: Path, X: np.ndarray, *,
+                       feature_order: Sequence[str] | None = None) -> np.ndarray:
+    """Class probabilities (or predictions, for regressors) from the ONNX model at ``path``.
+
+    ``feature_order`` names the columns of ``X``; rows the export cannot score as its
+    model are refused (:func:`check_inputs`).
+    """
+    session = _session(path)
+    X = np.asarray(X, np.float32)
+    check_inputs(session, Path(path), X, feature_order)
+    outputs = session.run(None, {session.get_inputs()[0].name: X})
     names = [o.name for o in session.get_outputs()]
     result = outputs[names.index("probabilities")] if "probabilities" in names else outputs[0]
     return np.asarray(result)
 
 
 def onnx_agreement(estimator: Any, path: Path, X: np.ndarray, *, atol: float = 1e-4,
-                   label: str | Path | None = None) -> float:
+                   label: str | Path | None = None,
+                   feature_order: Sequence[str] | None = None) -> float:
     """Largest absolute difference between onnxruntime's and scikit-learn's outputs.
 
     Raises :class:`ModelError` when it exceeds ``atol``, naming ``label`` (the file the
-    user asked for, when ``path`` is its staged copy) or ``path``.
+    user asked for, when ``path`` is its staged copy) or ``path``, and when the export
+    cannot score ``X`` (whose columns ``feature_order`` names) as its model
+    (:func:`check_inputs`).
     """
     shown = label if label is not None else path
     X32 = np.asarray(X, np.float32)
-    got = onnx_predict_proba(path, X32)
+    n_in = getattr(estimator, "n_features_in_", None)
+    if X32.ndim == 2 and isinstance(n_in, int) and X32.shape[1] != n_in:
+        raise ModelError(f"{shown}: the rows given have {X32.shape[1]} columns, the model "
+                         f"{n_in} features; give rows of the model's features")
+    got = onnx_predict_proba(path, X32, feature_order=feature_order)
     if hasattr(estimator, "predict_proba"):
         want = np.asarray(estimator.predict_proba(X32))
     else:

@@ -18,7 +18,7 @@ import json
 import zipfile
 from typing import Any
 
-__all__ = ["reproducible_skops"]
+__all__ = ["reproducible_skops", "unread_members"]
 
 SCHEMA_MEMBER = "schema.json"
 _EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -120,3 +120,54 @@ def reproducible_skops(data: bytes) -> bytes:
                 dst.writestr(_member(new), src.read(old))
             dst.writestr(_member(SCHEMA_MEMBER), json.dumps(schema, indent=2))
     return out.getvalue()
+
+
+def _named_members(node: Any, found: set[str]) -> set[str]:
+    """The member names (``"file"``) the nodes of a skops ``schema.json`` read, into
+    ``found``."""
+    if isinstance(node, dict):
+        name = node.get("file")
+        if "__loader__" in node and isinstance(name, str):
+            found.add(name)
+        for value in node.values():
+            _named_members(value, found)
+    elif isinstance(node, list):
+        for value in node:
+            _named_members(value, found)
+    return found
+
+
+def unread_members(data: bytes) -> list[str]:
+    """The members of the skops file ``data`` that skops never reads when it loads it.
+
+    skops writes ``schema.json`` and one member per array (or bytes) that a node of the
+    schema names (``"file"``), nothing else; a member beside those, or a name the zip
+    holds twice (each reader picks one of the two), is no part of the saved model: the
+    file was edited or assembled after it was saved. Members are named as the zip gives
+    them, a name given twice once with `` (twice)``; a file without a readable
+    ``schema.json`` is left to skops (which refuses it).
+
+    Parameters
+    ----------
+    data
+        The bytes of a skops file.
+
+    Returns
+    -------
+    list of str
+        The unread members, in the zip's order; empty for a file as skops writes it.
+    """
+    with zipfile.ZipFile(io.BytesIO(data)) as src:
+        names = src.namelist()
+        try:
+            schema = json.loads(src.read(SCHEMA_MEMBER))
+            named = _named_members(schema, set()) | {SCHEMA_MEMBER}
+        except (KeyError, ValueError, RecursionError, zipfile.BadZipFile, OSError):
+            return []  # no schema skops could read: skops refuses the file
+    out: list[str] = []
+    for name in dict.fromkeys(names):
+        if names.count(name) > 1:
+            out.append(f"{name} (twice)")
+        elif name not in named:
+            out.append(name)
+    return out
