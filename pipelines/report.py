@@ -160,7 +160,8 @@ def _headline_section(facts: dict[str, Any]) -> list[str]:
         lines.append(f"- Folds: {asked} asked for (model.cv.n_splits); ran {', '.join(ran)}")
     if seeds:
         lines.append(f"- Over {len(seeds.get('seeds', []))} estimator seed(s): fold-mean ROC "
-                     f"AUC {_fmt(seeds.get('min'))}-{_fmt(seeds.get('max'))} (s.d. "
+                     f"AUC {_fmt(seeds.get('min'))}-{_fmt(seeds.get('max'))} "
+                     f"({'sample ' if seeds.get('std_is') == 'sample' else ''}s.d. "
                      f"{_fmt(seeds.get('std'))})")
     doubts = facts.get("warnings") or []
     if doubts:  # what makes the figures less than they read (also on the console)

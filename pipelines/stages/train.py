@@ -214,7 +214,10 @@ def run(ctx: RunContext) -> StageResult:
                   if ts.counts.get("positives_with_a_gap") else "")
                + (f", {ts.counts['records_below_limit_as_negative']} below a detection "
                   "limit as negatives" if ts.counts.get("records_below_limit_as_negative")
-                  else ""),
+                  else "")
+               + (f", {ts.counts['records_above_limit_undecided']} above an upper limit "
+                  "under the threshold left out (undecided)"
+                  if ts.counts.get("records_above_limit_undecided") else ""),
                f"report: {report}"],
     )
 

@@ -47,7 +47,9 @@ class LabelsConfig(StrictModel):
     )
     threshold_quantile: float | None = Field(
         default=None, gt=0, lt=1,
-        description="a point is a positive when value_column >= this quantile of the values",
+        description="a point is a positive when value_column >= this quantile of the "
+        "records' grades (one per record; those below or above a detection limit ranked by "
+        "it, never given a made-up value)",
     )
     background: Literal["random", "all"] = "random"
     background_ratio: float = Field(default=10.0, gt=0)

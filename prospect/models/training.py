@@ -385,7 +385,7 @@ def _warn_just_outside(path: Any, counts: dict[str, Any], grid: RegionGrid) -> N
     at = ", ".join(f"({x:.6g}, {y:.6g})" for x, y in counts["just_outside_grid_at"][:3])
     warnings.warn(DataWarning(
         f"{path}: {counts['just_outside_grid']} record(s) lie within half a cell "
-        f"({grid.resolution / 2:g} CRS units) outside region {grid.name!r}'s bounds "
+        f"({grid.resolution / 2:g} {grid.units}) outside region {grid.name!r}'s bounds "
         f"{tuple(round(b, 6) for b in grid.bounds)}, at {at}: they are left out of the "
         "labels; if they belong to the region, widen its bounds by a cell (a point on "
         "the bounds themselves is in)"), stacklevel=3)
@@ -958,7 +958,7 @@ def _short_background(grid: RegionGrid, lab: LabelsConfig, *, got: int, wanted: 
     labelled cells and no data): it was "0 negatives remain ... the occurrences may lie
     outside the evidence layers", or fewer background rows without a word."""
     few = "no" if got == 0 else "too few"
-    cause = (f"model.labels.background_exclusion = {lab.background_exclusion:g} CRS units "
+    cause = (f"model.labels.background_exclusion = {lab.background_exclusion:g} {grid.units} "
              f"around the positive cells leaves {few} unlabelled cells with data"
              if lab.background_exclusion > 0 else
              f"the region holds {few} unlabelled cells with data")
@@ -990,7 +990,7 @@ def resolve_cv(ts: TrainingSet, cfg: ModelConfig, *, resolution: float,
         ``model.cv.block_size`` is smaller than a cell.
     """
     refuse_subcell_blocks(cfg.cv.block_size, resolution=resolution, unit=unit)
-    facts: dict[str, Any] = {"n_splits": cfg.cv.n_splits}
+    facts: dict[str, Any] = {"n_splits": cfg.cv.n_splits, "units": plural_unit(unit)}
     if cfg.cv.block_size == "auto":
         edge, vg = auto_block_size(ts.coords, ts.y, n_splits=cfg.cv.n_splits,
                                    resolution=resolution, seed=cfg.seed)
@@ -1048,7 +1048,8 @@ def cv_schemes(ts: TrainingSet, cfg: ModelConfig, *, cv: dict[str, Any]) -> dict
     or instead (``cv.kind: random``). The cells of one occurrence polygon
     (``ts.groups``) are kept in one fold of each scheme."""
     spatial_cv = SpatialBlockCV(n_splits=cfg.cv.n_splits, block_size=cv["block_size"],
-                                buffer=cv["buffer"], random_state=cfg.seed)
+                                buffer=cv["buffer"], random_state=cfg.seed,
+                                units=cv.get("units", "CRS units"))
     schemes: dict[str, Folds] = {"spatial_block": list(spatial_cv.split(ts.coords, ts.y,
                                                                         groups=ts.groups))}
     if cfg.cv.compare_random or cfg.cv.kind == "random":
@@ -1069,13 +1070,15 @@ def seed_spread(results: dict[int, CVResult]) -> dict[str, Any]:
     """Fold-mean spatial ROC AUC per estimator seed and its spread.
 
     The spread of one seed is unknown, not 0 (the seeds agreeing): ``std`` is NaN below two
-    seeds with a fold mean, and ``std_undefined_because`` says why.
+    seeds with a fold mean, and ``std_undefined_because`` says why. ``std`` is the sample
+    s.d. (ddof 1, as the fold spread: ``std_is``).
     """
     per = {seed: float(r.metrics.get("fold_roc_auc_mean", np.nan)) for seed, r in results.items()}
     vals = np.array([v for v in per.values() if np.isfinite(v)])
     out = {"seeds": list(per), "fold_roc_auc_mean": list(per.values()),
            "mean": float(vals.mean()) if vals.size else float("nan"),
-           "std": float(vals.std()) if vals.size > 1 else float("nan"),
+           "std": float(vals.std(ddof=1)) if vals.size > 1 else float("nan"),
+           "std_is": "sample",
            "min": float(vals.min()) if vals.size else float("nan"),
            "max": float(vals.max()) if vals.size else float("nan")}
     if vals.size < 2:

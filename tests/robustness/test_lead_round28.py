@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import shapely
@@ -104,3 +105,53 @@ def test_control_a_point_geopackage_of_numbers_says_nothing_of_types(tmp_path: P
         warnings.simplefilter("always")
         read_points(path, columns=["li"], to_crs="EPSG:32619")
     assert not any("stored otherwise" in str(w.message) for w in caught)
+
+
+def _cv_config(block_size: float) -> Any:
+    from prospect.config.model import ModelConfig
+
+    return ModelConfig(mineral="lithium", estimator="random_forest", params={"n_estimators": 5},
+                       permutation_repeats=0, partial_dependence=0, features=["a"],
+                       cv={"n_splits": 5, "block_size": block_size, "seeds": 1, "bootstrap": 0},
+                       labels={"source": "mines"})
+
+
+def test_a_cv_refusal_of_the_train_stage_names_the_grids_unit() -> None:
+    """Too few blocks for the folds: the train stage's refusal said "blocks of 100 CRS
+    units" on a grid in metres (models helper's hand-over: the CV object was never told
+    the grid's unit by ``cv_schemes``)."""
+    import types
+
+    import numpy as np
+    import pytest
+
+    from prospect.errors import ModelError
+    from prospect.models.training import cv_schemes, resolve_cv
+
+    rng = np.random.default_rng(3)
+    coords = rng.uniform(0, 150, (40, 2))
+    ts = types.SimpleNamespace(coords=coords, y=(np.arange(40) % 4 == 0).astype("f8"),
+                               groups=None)
+    cfg = _cv_config(100.0)
+    cv = resolve_cv(ts, cfg, resolution=10.0, unit="metre")
+    assert cv["units"] == "metres"
+    with pytest.raises(ModelError, match="blocks of 100 metres hold samples"):
+        cv_schemes(ts, cfg, cv=cv)
+
+
+def test_the_seed_spread_is_the_sample_sd_and_the_report_says_so() -> None:
+    """The fold spread became the sample s.d. in round 28; the seed spread beside it in the
+    report was still numpy's population s.d. under "s.d." (models helper's hand-over)."""
+    import types
+
+    import numpy as np
+
+    from pipelines.report import _headline_section
+    from prospect.models.training import seed_spread
+
+    results = {seed: types.SimpleNamespace(metrics={"fold_roc_auc_mean": v})
+               for seed, v in ((1, 0.70), (2, 0.80), (3, 0.90))}
+    spread = seed_spread(results)
+    assert np.isclose(spread["std"], 0.1) and spread["std_is"] == "sample"
+    text = "\n".join(_headline_section({"metrics": {}, "seed_spread": spread}))
+    assert "(sample s.d. 0.100)" in text, text
