@@ -19,17 +19,20 @@ from types import FrameType
 __all__ = ["STOP_SIGNALS", "exit_code", "main", "stopped_how"]
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2,
-                signal.SIGXCPU)
+                signal.SIGXCPU, signal.SIGQUIT)
 """The signals that stop a command cleanly: Ctrl-C; what batch systems, containers,
 ``timeout`` and a closed terminal send; the early warnings a batch system sends ahead of
-its stop when asked (``sbatch --signal=USR1@120``, ``qsub -notify``); and the soft CPU-time
-limit's (``ulimit -S -t``, a login node's limits, PBS ``pcput``). Python's default for each
-but SIGINT ends the process at once: no line, the stage left ``running``."""
+its stop when asked (``sbatch --signal=USR1@120``, ``qsub -notify``); the soft CPU-time
+limit's (``ulimit -S -t``, a login node's limits, PBS ``pcput``); and the terminal's other
+stop key, Ctrl-\\ (SIGQUIT). Python's default for each but SIGINT ends the process at once:
+no line, the stage left ``running`` (SIGQUIT's also dumps a core of the job's memory where
+``ulimit -c`` allows one)."""
 
 _CAUSES = {
     signal.SIGUSR1: "a batch system's early warning: sbatch --signal, qsub -notify",
     signal.SIGUSR2: "a batch system's early warning: sbatch --signal, qsub -notify",
     signal.SIGXCPU: "the CPU-time limit, ulimit -t, was reached",
+    signal.SIGQUIT: "Ctrl-\\, the terminal's quit key",
 }
 """What sent a stop signal whose name says nothing to most users."""
 

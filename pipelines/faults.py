@@ -16,7 +16,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -36,6 +36,7 @@ __all__ = [
     "StopRequest",
     "Stopped",
     "check_name_room",
+    "children_spared",
     "debugging",
     "disk_fault_within",
     "error_ahead",
@@ -328,6 +329,37 @@ def interrupt_main_thread() -> None:
     _thread.interrupt_main()
 
 
+SPARED_SIGNALS = frozenset({signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2, signal.SIGQUIT})
+"""The stop signals a terminal or a batch system sends to every process of the job (a
+closed terminal's SIGHUP, Ctrl-\\'s SIGQUIT, ``sbatch --signal=USR1@120``'s warnings),
+which the job's own processes (:func:`children_spared`) are started with blocked: the
+job stops on them and ends those processes itself. (SIGINT and SIGTERM, the other stop
+signals, each has its own handler in them.)"""
+
+
+@contextmanager
+def children_spared() -> Iterator[None]:
+    """Within the block, the processes and threads started (the embedded cluster's
+    nannies, workers and event-loop thread, multiprocessing's resource tracker) start
+    with :data:`SPARED_SIGNALS` blocked, and keep them blocked; the job's main thread
+    takes them again as the block ends (one that came meanwhile is raised then).
+
+    Python's default for each ends a process at once, and Ctrl-\\'s with a core dump:
+    with a core size limit set (``ulimit -c unlimited``, usual on HPC and development
+    machines), Ctrl-\\ under a job wrote each worker's whole memory to a ``core`` file
+    in the user's working folder (1.3 GB for the one worker of a 2 km test scene), and a
+    batch system's warning killed the workers under the stage before the job could stop.
+    """
+    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - not POSIX
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, SPARED_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 def hangup_proof_tracker() -> None:
     """Start multiprocessing's resource tracker (once per process) with SIGHUP blocked,
     so that a closed terminal, which sends SIGHUP to the job's whole process group, does
@@ -337,20 +369,13 @@ def hangup_proof_tracker() -> None:
     job (which stops cleanly on SIGHUP, exit 129) started a new one as it closed its
     cluster, and the new tracker printed a ``KeyError`` traceback for every semaphore it
     was asked to forget (a dozen, ``'/loky-<pid>-...'``) below the job's one line. A
-    blocked signal stays blocked in the tracker (it unblocks only SIGINT and SIGTERM).
+    blocked signal stays blocked in the tracker (it unblocks only SIGINT and SIGTERM),
+    as do a batch system's warnings and Ctrl-\\'s SIGQUIT (:func:`children_spared`).
     """
-    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - not POSIX
-        return
     from multiprocessing import resource_tracker
 
-    # and a batch system's warnings, sent to every process of the job (sbatch --signal)
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGHUP, signal.SIGUSR1,
-                                                    signal.SIGUSR2})
-    try:
+    with children_spared():
         resource_tracker.ensure_running()
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
-
 
 
 class _TerminalStream:
@@ -681,19 +706,21 @@ def _out_of_inodes(path: str) -> bool:
     return st.f_files > 0 and st.f_favail < few and st.f_bavail * 100 > st.f_blocks
 
 
-def os_error_line(exc: OSError, *, where: str | Path | None = None) -> str:
+def os_error_line(exc: OSError, *, where: str | Path | None = None,
+                  hints: Mapping[int, str] | None = None) -> str:
     """One line for an operating-system error: the path, then the cause and what to do.
 
     The fix names what chose the path (:func:`name_output`: the option, environment
     variable or config key the user gave), never an option of another command. ``where``
     stands for the path when the error names none (errors from inside libraries).
+    ``hints``: the cause said of each ``errno`` (``_OS_HINTS`` when not given).
     """
     exc = _first_copy_error(exc)
     # a writer's hidden temporary name (.m.onnx.tmp-1a2b3c4d) as the file the user asked for
     first = str(target_of(exc.filename)) if exc.filename else str(where or "")
     second = str(target_of(exc.filename2)) if exc.filename2 else ""
     path = f"{first} -> {second}" if second and second != first else first
-    hint = _OS_HINTS.get(exc.errno or -1)
+    hint = (_OS_HINTS if hints is None else hints).get(exc.errno or -1)
     if exc.errno == errno.ENOSPC and _out_of_inodes(first):
         hint = _NO_INODES
     if exc.errno == errno.ENAMETOOLONG:
@@ -763,18 +790,47 @@ def open_file_limit() -> int | None:
     return int(soft)
 
 
-def output_fault(exc: OSError, out_dir: Path) -> OutputWriteError:
+_TURNED_READ_ONLY = (
+    "the file system turned read-only while the job ran (a kernel does so after a disk "
+    "error, errors=remount-ro; dmesg says why); what the job finished is kept: once the "
+    "disk is checked and writable again (fsck, then mount it read-write), run the same "
+    "command again to resume, or {point} to a folder on another disk")
+"""The cause said of a write refused as read-only by a disk the job had begun writing to
+(:func:`output_fault` with ``began_writable``)."""
+
+
+def output_fault(exc: OSError, out_dir: Path, *, began_writable: bool = False
+                 ) -> OutputWriteError:
     """``exc`` (raised while a job wrote to ``out_dir``) as one line naming a path and cause.
 
     Errors from inside a library or a dask worker often carry no file name; then the
-    output directory is the path named.
+    output directory is the path named. ``began_writable``: the job had found ``out_dir``
+    writable and begun writing to it; a read-only file system (``EROFS``) then turned so
+    under the job (a disk error, ``errors=remount-ro``), and "point -o to a folder on a
+    writable disk" alone sent the user to start over elsewhere, hours of finished work
+    left behind on a disk that a check and a remount give back.
     """
     exc = _first_copy_error(exc)
     if removed_output(exc, out_dir):
         return OutputWriteError(
             f"{exc.filename or out_dir}: removed while the job ran (was the output directory "
             f"{out_dir} deleted or moved?); run the same command again to resume")
-    return OutputWriteError(os_error_line(exc, where=out_dir))
+    turned = began_writable and exc.errno == errno.EROFS and \
+        _same_disk(exc.filename if isinstance(exc.filename, str) else out_dir, out_dir)
+    hints = {**_OS_HINTS, errno.EROFS: _TURNED_READ_ONLY} if turned else _OS_HINTS
+    return OutputWriteError(os_error_line(exc, where=out_dir, hints=hints))
+
+
+def _same_disk(path: str | Path, folder: Path) -> bool:
+    """Whether ``path`` (or its nearest existing folder) is on the file system of
+    ``folder``."""
+    here = Path(path)
+    while not here.exists() and here.parent != here:
+        here = here.parent
+    try:
+        return os.stat(here).st_dev == os.stat(folder).st_dev
+    except OSError:
+        return False
 
 
 DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG})

@@ -249,6 +249,30 @@ def other_job(out_dir: Path, job: JobConfig | str) -> str | None:
     return f"{name!r}" + (f" ({config})" if isinstance(config, str) and config else "")
 
 
+UNRECORDED = "unrecorded"
+"""The status of an earlier run that was still ``running`` in the manifest when a new run
+took the output directory (:func:`_ended_unrecorded`)."""
+
+
+def _ended_unrecorded(runs: list[Any], found_by: str) -> list[Any]:
+    """``runs``, an earlier run still ``running`` among them recorded :data:`UNRECORDED`.
+
+    A new run holds the output directory's lock, so no earlier run is at work: one whose
+    entry says ``running`` ended without recording its end (killed by SIGKILL or the
+    out-of-memory killer, a machine that stopped, or a disk that refused the run's last
+    record as it closed). Left so, the entry said for good that a job was in progress.
+    """
+    for run in runs:
+        if isinstance(run, dict) and run.get("status") == "running":
+            run["status"] = UNRECORDED
+            run["ended"] = (
+                f"found by run {found_by}: this run ended without recording its end "
+                "(killed, e.g. by SIGKILL or the out-of-memory killer, a machine that "
+                "stopped, or a disk that refused its last record); each stage's own record "
+                "says what it finished")
+    return runs
+
+
 def _removal_folder(value: Any) -> str | None:
     """``value`` (a manifest's ``removing``) when it names a folder of ``removed/``, one
     level down, as :meth:`Manifest.removal_folder` records it; ``None`` otherwise (an
@@ -320,7 +344,8 @@ class Manifest:
             "run_id": self.run_id,
             "stages": previous.get("stages", {}) if same_job else {},
             "inputs": previous.get("inputs", {}) if same_job else {},
-            "runs": previous.get("runs", []) if same_job else [],
+            "runs": _ended_unrecorded(previous.get("runs", []), self.run_id)
+            if same_job else [],
         }
         if same_job:  # what a Prospect of this format records and this one does not know
             self.data.update({key: value for key, value in previous.items()

@@ -215,6 +215,50 @@ def files_here(source: Any) -> bool:
     return bool(files)
 
 
+def missing_files(source: Any) -> list[str]:
+    """The local files ``source`` names that are not there (a URL, a remote GDAL name and
+    a STAC catalog's or search's items are not judged here: the run fetches them)."""
+    from prospect.config.vsi import archive_file
+
+    if getattr(source, "stac", None) is not None or \
+            getattr(source, "stac_search", None) is not None:
+        return []
+    missing = []
+    for name in _named_files(source):
+        if "://" in name or name.lower().startswith(_REMOTE_PREFIXES):
+            continue
+        local = archive_file(name) if name.startswith("/vsi") else name
+        if local is not None and not Path(local).exists():
+            missing.append(local)
+    return missing
+
+
+def refuse_missing_files(job: JobConfig, job_path: Path | None = None) -> None:
+    """Refuse ``job`` when a source names a local file that is not there
+    (``prospect plan --strict``): a run of it stops at ingest, exit 1, and so does the
+    plan, after its table; without ``--strict`` such a source is counted from the config
+    (a job planned before its data are fetched).
+
+    Raises
+    ------
+    InputFileError
+        Naming each source, where it is written in the config, and its missing files.
+    """
+    from prospect.errors import InputFileError
+
+    found = [(i, s, missing_files(s)) for i, s in enumerate(job.sources)]
+    lost = [(i, s, m) for i, s, m in found if m]
+    if not lost:
+        return
+    said = "; ".join(
+        f"source {s.name!r}{' at ' + _source_place(job_path, i) if job_path else ''}: "
+        + ", ".join(m[:3]) + (f" and {len(m) - 3} more" if len(m) > 3 else "")
+        for i, s, m in lost)
+    raise InputFileError(
+        f"{said}: file(s) not found, so a run of this job stops at ingest (plan --strict); "
+        "fetch the files or fix the paths in the config, then plan again")
+
+
 def _run_would_stop(source: Any, exc: BaseException, grid: RegionGrid,
                     where: str) -> ProspectError:
     """The error a run's ingest stops with on ``source`` (``exc``, of the same kind: exit

@@ -33,6 +33,7 @@ from pipelines.faults import (
     Interrupted,
     Stopped,
     check_name_room,
+    children_spared,
     disk_fault_within,
     error_ahead,
     gdal_disk_fault,
@@ -65,6 +66,7 @@ from prospect.errors import (
     StageError,
     data_warnings,
 )
+from prospect.grid import RegionGrid
 from prospect.io.files import sweep_leftovers
 
 __all__ = ["output_names", "prepare_out_dir", "print_summary", "refuse_idle_stages", "run_job",
@@ -136,11 +138,13 @@ def _run_said(ctx: RunContext, wanted: Sequence[str], *, force: bool,
     the job already unwound from an error (in a stage's record, the cluster's close, the
     lock's release) ends in that error, not the stop, which is put in ``behind``."""
     out_dir = ctx.out_dir
+    began_writable = False  # a read-only disk met after that turned so under the job
     try:  # helper threads (the lock's heartbeat, the hang watch) can stop the main thread
         try:
             with interruptible_main_thread(), output_lock(out_dir, say=say) as writable:
                 if not writable:
                     return _read_only_rerun(ctx, wanted, force=force)
+                began_writable = True
                 # a cube linked out of -o: one job at a time writes it, whatever its -o
                 return _run_locked(ctx, wanted, force=force, scheduler=scheduler,
                                    workers=workers, cluster=cluster)
@@ -154,14 +158,14 @@ def _run_said(ctx: RunContext, wanted: Sequence[str], *, force: bool,
         disk = None if isinstance(exc, OutputWriteError) else disk_fault_within(exc)
         if disk is None:
             raise
-        raise output_fault(disk, out_dir) from exc
+        raise output_fault(disk, out_dir, began_writable=began_writable) from exc
     except OSError as exc:
         if exc.errno is None and not removed_output(exc, out_dir):
             said = said_disk_error(out_dir)  # GDAL's "Write failed" in this process
             if said is None:  # not the disk's
                 raise
-            raise output_fault(said, out_dir) from exc
-        raise output_fault(exc, out_dir) from exc
+            raise output_fault(said, out_dir, began_writable=began_writable) from exc
+        raise output_fault(exc, out_dir, began_writable=began_writable) from exc
     except Exception as exc:  # GDAL's own error of a write ("IO error writing tag data")
         disk = gdal_disk_fault(exc, out_dir)
         if disk is None:
@@ -170,7 +174,7 @@ def _run_said(ctx: RunContext, wanted: Sequence[str], *, force: bool,
                 gone = FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(out_dir))
                 raise output_fault(gone, out_dir) from exc
             raise
-        raise output_fault(disk, out_dir) from exc
+        raise output_fault(disk, out_dir, began_writable=began_writable) from exc
 
 
 def _run_locked(ctx: RunContext, wanted: Sequence[str], *, force: bool,
@@ -199,8 +203,11 @@ def _run_locked(ctx: RunContext, wanted: Sequence[str], *, force: bool,
                 "give this job its own -o (or remove that folder to reuse it)")
         check_engine(scheduler=scheduler, cluster=cluster, workers=workers)
         _plan_before_cluster(ctx, wanted, force=force)
-        with dask_client(scheduler=scheduler, workers=workers, cluster=cluster) as client, \
-                lock_on_workers(client, out_dir):  # score's COGs are published there
+        with contextlib.ExitStack() as engine:
+            with children_spared():  # Ctrl-\ to the whole group stops the job, not a worker
+                client = engine.enter_context(
+                    dask_client(scheduler=scheduler, workers=workers, cluster=cluster))
+            engine.enter_context(lock_on_workers(client, out_dir))  # score's COGs go there
             ctx.client = client
             return run_stages(ctx, wanted, force=force, cluster=cluster)
 
@@ -508,6 +515,7 @@ def _mend_unrecorded(ctx: RunContext, manifest: Manifest) -> None:
     rel = str(verify.relative_to(ctx.out_dir, str(cube)))
     recorded = rel in manifest.latest_record(made_by=STAGE_ORDER)  # _repair's to mend
     damaged = None if recorded else verify.unreadable_metadata(cube)
+    grid_damaged = _damaged_grid(cube, ctx.grid)  # the job's grid, whatever the record
     from prospect.io.cube import stray_root_metadata
 
     stray = stray_root_metadata(cube, ctx.grid)  # another cube's root over this job's arrays
@@ -520,6 +528,10 @@ def _mend_unrecorded(ctx: RunContext, manifest: Manifest) -> None:
         ctx.console.print(f"[yellow]warning:[/yellow] cube metadata {damaged}; written "
                           "again from the job's grid")
         _rebuild_cube(ctx, cube)
+    elif grid_damaged:
+        ctx.console.print(f"[yellow]warning:[/yellow] cube {grid_damaged}; written again "
+                          "from the job's grid")
+        _rebuild_cube(ctx, cube)
     for var in verify.unlist_unreadable(cube):
         ctx.console.print(f"[yellow]warning:[/yellow] cube variable {var!r} is listed in "
                           f"{cube / 'zarr.json'} but its own metadata is missing or "
@@ -529,6 +541,49 @@ def _mend_unrecorded(ctx: RunContext, manifest: Manifest) -> None:
         ctx.console.print(f"[yellow]warning:[/yellow] cube variable {var!r}: {why}; no "
                           "record of the run that wrote it is left, so it is removed and "
                           "the stage that makes it computes it again")
+
+
+def _damaged_grid(cube: Path, grid: RegionGrid) -> str | None:
+    """What of ``cube``'s grid arrays (``x``, ``y``: the cells' places; ``spatial_ref``)
+    does not hold ``grid`` (``None``: they do, or there is no such array to read).
+
+    A disk error (a file system the kernel turned read-only mid-write, then ``fsck``) left
+    a coordinate's chunk file as other bytes, or took it: every open of the cube failed
+    ("cannot open cube: Zstd decompression error"), rerun and ``--force`` alike, until the
+    user found and deleted the cube; and a chunk file lost was read as the fill value,
+    every cell's ``x`` NaN in the cube a rerun called up to date. Each is compared with
+    the job's grid, which writes them again
+    (:func:`prospect.io.cube.rebuild_cube_metadata`).
+    """
+    import numpy as np
+    import zarr
+
+    from prospect.io.cube import GRID_ARRAYS, damaged_array_chunks, zarr_store
+
+    for name in GRID_ARRAYS:
+        bad = damaged_array_chunks(cube / name)
+        if bad is not None:
+            return (f"coordinate {name!r} ({cube / name}): chunk file(s) "
+                    f"{', '.join(bad[0])} do not decode ({bad[1]})")
+    for name, wanted in (("x", grid.x), ("y", grid.y)):
+        if not (cube / name / "zarr.json").is_file():
+            continue  # missing metadata: said by verify.unreadable_metadata
+        try:
+            found = np.asarray(zarr.open_array(zarr_store(cube / name, read_only=True),
+                                               mode="r")[...])
+        except Exception as exc:  # zarr raises many kinds for a damaged array
+            return f"coordinate {name!r} ({cube / name}) does not read ({exc})"
+        if found.shape != np.shape(wanted):
+            return f"coordinate {name!r} ({cube / name}) does not hold the job's grid"
+        # in the array's own type (a float32 coordinate holds the grid rounded so)
+        wanted = np.asarray(wanted).astype(found.dtype)
+        tolerance = abs(float(grid.resolution)) * 1e-6
+        if not np.allclose(found, wanted, rtol=0, atol=tolerance):
+            lost = int(np.isnan(found).sum()) if found.dtype.kind == "f" else 0
+            return (f"coordinate {name!r} ({cube / name}) does not hold the job's grid"
+                    + (f" ({lost} of its {found.size} values lost: a chunk file missing)"
+                       if lost else ""))
+    return None
 
 
 def _made_variables(ctx: RunContext, manifest: Manifest, stage: str) -> set[str]:

@@ -26,6 +26,7 @@ from pipelines.commands._common import (
 from prospect.errors import DataWarning
 
 if TYPE_CHECKING:
+    from pipelines.plan import JobPlan
     from prospect.config import JobConfig
 
 
@@ -42,12 +43,21 @@ def plan(
         "-o", "--out", help="The job's output folder: a STAC search an earlier run saved "
         "there is planned from its items (nothing is written).", parser=out_path,
         callback=names_output_folder)] = None,
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Exit 1, as a run would stop at ingest, when a source's local "
+        "files are not there (without it they are counted from the config).")] = False,
 ) -> None:
-    """Plan a job without computing it: chunk and task counts, cube size, memory per worker."""
-    from pipelines.plan import format_bytes, plan_job, refuse_too_many_folds
+    """Plan a job without computing it: chunk and task counts, cube size, memory per worker.
+
+    A source whose files are not there yet is counted from the config and the plan exits
+    0 (a job planned before its data are fetched); ``--strict`` exits 1 then, as the
+    run's ingest would, after the plan is printed, so that a script can tell from the exit
+    code whether the job can run.
+    """
+    from pipelines.plan import plan_job, refuse_too_many_folds
     from prospect.config import load_job, load_region, resolve_grid
     from prospect.config.job import asked_bounds
-    from prospect.config.region import resolution_text, snapped_bounds_note
+    from prospect.config.region import snapped_bounds_note
     from prospect.errors import ConfigError
 
     if region is not None and not region.strip():
@@ -92,7 +102,19 @@ def plan(
     removed = would_remove(job, out) if out is not None else []
     if as_json:
         typer.echo(json_text({**p.to_dict(), "would_remove": removed}))
-        return
+    else:
+        _print_plan(p, removed, out)
+    if strict:  # after the plan: what can be counted is said, then why the job cannot run
+        from pipelines.plan import refuse_missing_files
+
+        refuse_missing_files(job, config)
+
+
+def _print_plan(p: JobPlan, removed: list[str], out: Path | None) -> None:
+    """The plan's table and notes on standard output."""
+    from pipelines.plan import format_bytes
+    from prospect.config.region import resolution_text
+
     console = table_console()
     console.print(Text.assemble((f"plan of job {p.job}", "bold"),  # names from files: literal
                                 f" on {p.region} ({_crs_label(p.crs)}, "

@@ -157,8 +157,20 @@ def before_publish(target: Path | str) -> None:
 def target_of(path: Path | str) -> Path:
     """``path`` with each hidden temporary name of :func:`temp_name` in it replaced by the
     name it stands for (``out/.cube.zarr.staging-1a2b3c4d/x`` -> ``out/cube.zarr/x``): the
-    path a user asked for, for messages."""
-    parts = [m.group(1) if (m := _TEMP_PART.match(p)) else p for p in Path(path).parts]
+    path a user asked for, for messages.
+
+    A file of a cube variable being written (``.cube.zarr.partial/<folder>/store/<name>/c/0/1``)
+    stands for the variable's file in the cube (``cube.zarr/<name>/c/0/1``); it read
+    ``cube.zarr/<folder>/store/<name>/...``, a path that never exists.
+    """
+    given = Path(path).parts
+    parts: list[str] = []
+    i = 0
+    while i < len(given):
+        found = _TEMP_PART.match(given[i])
+        parts.append(found.group(1) if found else given[i])
+        partial = found is not None and given[i].endswith(".partial")
+        i += 3 if partial and given[i + 2:i + 3] == ("store",) else 1
     return Path(*parts) if parts else Path(path)
 
 
