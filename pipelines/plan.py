@@ -1034,7 +1034,7 @@ def refuse_too_many_folds(job: JobConfig, grid: RegionGrid, occurrences: Any = N
     from prospect.io.points import source_options
     from prospect.models.cv import assign_blocks, refuse_unfilled_folds
     from prospect.models.labels import (
-        grade_positives,
+        grade_occurrences,
         graded_records,
         read_occurrences,
         snap_points,
@@ -1061,14 +1061,15 @@ def refuse_too_many_folds(job: JobConfig, grid: RegionGrid, occurrences: Any = N
         source = labels_source(job.sources, cfg)
         occ = occurrences if occurrences is not None else read_occurrences(
             source.path, grid, **source_options(source), value_column=lab.value_column,
-            mineral=cfg.mineral)
-        positive, threshold = grade_positives(occ.values, threshold=lab.threshold,
-                                              quantile=lab.threshold_quantile)
+            polygons=lab.polygons, mineral=cfg.mineral)
+        # train's rules (round 28): a quantile of the records, censored grades ranked
+        positive, threshold = grade_occurrences(occ, threshold=lab.threshold,
+                                                quantile=lab.threshold_quantile)
     except (ProspectError, OSError):  # unreadable or ungraded: the stages say so
         return
     # train's own rule: a grade below a detection limit at or under the threshold is a
     # negative (round 27); the plan counted only measured grades and refused jobs train runs
-    keep = graded_records(occ.values, occ.limit, threshold)
+    keep = graded_records(occ.values, occ.limit, threshold, occ.floor)
     cells = snap_points(occ.x[keep], occ.y[keep], grid, positive=positive[keep],
                         feature_id=occ.feature_id[keep])
     counts = cells.counts

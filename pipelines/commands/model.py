@@ -462,8 +462,10 @@ def _write_scores(out: Path, grid: Any, maps: Any, attrs: dict[str, Any], *, syn
         with contextlib.ExitStack() as cluster:
             if scheduler or workers:
                 from pipelines.cluster import dask_client
+                from pipelines.faults import children_spared
 
-                cluster.enter_context(dask_client(scheduler=scheduler, workers=workers))
+                with children_spared():  # Ctrl-\ to the group stops the command, not a worker
+                    cluster.enter_context(dask_client(scheduler=scheduler, workers=workers))
             add_variables(staged, xr.Dataset(dict(maps.data_vars)), compute=lambda write: compute(
                 write, None, f"score: {grid.n_chunks} block(s)"))
         scored = int(open_cube(staged)["probability"].notnull().sum().compute())

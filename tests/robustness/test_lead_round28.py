@@ -155,3 +155,27 @@ def test_the_seed_spread_is_the_sample_sd_and_the_report_says_so() -> None:
     assert np.isclose(spread["std"], 0.1) and spread["std_is"] == "sample"
     text = "\n".join(_headline_section({"metrics": {}, "seed_spread": spread}))
     assert "(sample s.d. 0.100)" in text, text
+
+
+def test_plan_grades_a_quantile_over_censored_records_as_train_does(sandbox, cli) -> None:
+    """SYNTHETIC: 20 wells of ``<5`` and 10 of 10..100 with ``threshold_quantile: 0.8``:
+    train ranks the censored grades below the measured ones (round 28) and finds 6
+    positives; the plan's copy of the rule took the quantile of the 10 measured grades
+    (82: 2 positives) and refused 3 folds of a job that train runs (labels helper's
+    hand-over)."""
+    from .test_jobs_round12 import PLACES, _model
+
+    grades = ["<5"] * 20 + [str(10 * k) for k in range(1, 11)]
+    rows = [f"{x},{y},{g}" for (x, y), g in zip(PLACES, grades, strict=True)]
+    (sandbox.root / "wells.csv").write_text("x,y,li\n" + "\n".join(rows) + "\n")
+    wells = {"kind": "points", "name": "wells", "path": "wells.csv", "x": "x", "y": "y",
+             "crs": "EPSG:32619", "columns": ["li"]}
+    model = _model()
+    del model["labels"]["threshold"]
+    model["labels"].update(threshold_quantile=0.8, negatives="background")
+    model["cv"] = {"kind": "spatial_block", "n_splits": 3, "block_size": 100.0}
+    sandbox.write_job(sources=[{"kind": "raster", "name": "heat", "path": "heat.tif"}, wells],
+                      model=model)
+    result = cli("plan", sandbox.job_path)
+    assert result.code == 0, result.err[-3000:]
+    assert "positive cell" not in result.err, result.err[-3000:]
