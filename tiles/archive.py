@@ -20,7 +20,7 @@ from pmtiles.writer import Writer
 
 from prospect.config.tiles import TileLayerConfig
 from prospect.io.files import staged_file
-from tiles.grids import crosses_antimeridian
+from tiles.grids import no_wrap_bounds
 from tiles.metadata import LayerMeta, center_zoom, middle_lon
 
 __all__ = ["tilejson", "write_mbtiles", "write_pmtiles"]
@@ -82,9 +82,7 @@ def write_pmtiles(
     """
     root, path = Path(pyramid_dir), Path(path)
     tiles, lo, hi = _archive_tiles(root, fmt)
-    west, south, east, north = bounds
-    if crosses_antimeridian(bounds):
-        west, east = -180.0, 180.0
+    west, south, east, north = no_wrap_bounds(bounds)
     header = {
         "tile_type": _TILE_TYPES[fmt],
         "tile_compression": Compression.NONE,
@@ -133,7 +131,9 @@ def write_mbtiles(
     fmt
         Tile image format (``png`` or ``webp``).
     bounds
-        Lon/lat ``(west, south, east, north)`` of the data.
+        Lon/lat ``(west, south, east, north)`` of the data; across the antimeridian the
+        ``bounds`` row is the whole row, -180 to 180 (:func:`tiles.grids.no_wrap_bounds`:
+        GDAL refused west > east as invalid and read the tiles' extent).
     name, description, attribution
         The layer's title, description and attribution.
     metadata
@@ -141,7 +141,7 @@ def write_mbtiles(
     """
     root, path = Path(pyramid_dir), Path(path)
     tiles, lo, hi = _archive_tiles(root, fmt)
-    west, south, east, north = bounds
+    west, south, east, north = no_wrap_bounds(bounds)
     rows = {
         "name": name, "format": fmt, "bounds": ",".join(map(repr, (west, south, east, north))),
         "center": f"{middle_lon(bounds)!r},{(south + north) / 2!r},{center_zoom(lo, hi)}",
@@ -177,14 +177,16 @@ def tilejson(
 ) -> dict[str, Any]:
     """A TileJSON 3.0.0 document for one raster layer.
 
-    Zooms, centre, bounds, title, description, attribution and the synthetic flag come
-    from ``meta`` (see :mod:`tiles.metadata`). Besides the standard keys it carries
-    ``prospect``: the colormap, the fixed value range, the units, the role (value or
-    uncertainty), the licence and whether the data are synthetic; for a grid other than
-    Web Mercator also ``tileMatrixSet`` and ``crs`` (as TiTiler does).
+    Zooms, centre, bounds, title, description, attribution and the synthetic flag come from
+    ``meta`` (see :mod:`tiles.metadata`); bounds across the antimeridian are the whole row,
+    -180 to 180, as the specification asks (:func:`tiles.grids.no_wrap_bounds`). Besides the
+    standard keys it carries ``prospect``: the colormap, the fixed value range, the units,
+    the role (value or uncertainty), the licence and whether the data are synthetic; for a
+    grid other than Web Mercator also ``tileMatrixSet`` and ``crs`` (as TiTiler does).
     """
     lo, hi = meta.zooms(tile_matrix_set)
-    west, south, east, north = meta.bounds
+    # TileJSON's bounds never wrap: across 180 the whole row (the centre stays on the data)
+    west, south, east, north = no_wrap_bounds(meta.bounds)
     doc: dict[str, Any] = {
         "tilejson": "3.0.0",
         "name": layer.layer_name,

@@ -28,12 +28,24 @@ __all__ = [
     "encode_indexed",
     "render_indexed",
     "render_rgba",
+    "webp_quality",
 ]
 
 ImageFormat = Literal["png", "webp"]
 
 N_COLOURS = 255
 """Colour levels per layer (palette entries 1..255; entry 0 is no data)."""
+
+
+WEBP_QUALITY = 90
+"""Quality of a layer of values' WebP tiles (lossy: smaller, colours near their level's)."""
+
+
+def webp_quality(resampling: str) -> int:
+    """The WebP quality of the tiles of a layer read with ``resampling``: lossless (100)
+    for ``nearest`` (a class map, drawn in its classes' own colours: lossy compression
+    drew pixels at class borders in colours of no class), else :data:`WEBP_QUALITY`."""
+    return 100 if resampling == "nearest" else WEBP_QUALITY
 
 
 @lru_cache(maxsize=64)
@@ -141,7 +153,7 @@ def _indexed_to_rgba(index: np.ndarray, colormap: str) -> np.ndarray:
 
 
 def encode_indexed(
-    index: np.ndarray, colormap: str, fmt: ImageFormat = "png", *, quality: int = 90,
+    index: np.ndarray, colormap: str, fmt: ImageFormat = "png", *, quality: int = WEBP_QUALITY,
     rgba: bool = False,
 ) -> bytes:
     """Encode palette indices from :func:`render_indexed` as a tile.

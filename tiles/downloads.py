@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from starlette.requests import Request
 from starlette.responses import Response
 
+from tiles.grids import box_geojson
 from tiles.http import ApiError, etag_matches, precondition_refusal, unmodified_since
 from tiles.ranges import PinnedFileResponse
 from tiles.service import Layer, TileService, file_name
@@ -100,8 +101,8 @@ async def stac_item(svc: TileService, request: Request) -> Response:
     epsg = meta.crs.split(":")[1] if meta.crs.startswith("EPSG:") else None
     item = pystac.Item(
         id=layer.name,
-        geometry={"type": "Polygon", "coordinates": [[
-            [west, south], [east, south], [east, north], [west, north], [west, south]]]},
+        # across 180: the bbox west > east (RFC 7946 5.2), the footprint cut in two (3.1.9)
+        geometry=box_geojson(meta.bounds),
         bbox=[west, south, east, north],
         datetime=datetime.fromtimestamp(st.st_mtime, UTC),
         properties={

@@ -25,8 +25,10 @@ import morecantile
 import pyproj
 
 __all__ = ["DEFAULT_TMS", "KNOWN_TMS", "WEB_MERCATOR_MAX_LAT", "beyond_web_mercator",
+           "box_geojson",
            "crosses_antimeridian", "data_zooms", "footprint",
-           "grid_gap", "matrix_shape", "overlaps_x", "tile_matrix_set", "tms_for_crs",
+           "grid_gap", "matrix_shape", "no_wrap_bounds", "overlaps_x", "tile_matrix_set",
+           "tms_for_crs",
            "unwrapped_lon", "world_pieces", "world_span", "wrapped_lon"]
 
 DEFAULT_TMS = "WebMercatorQuad"
@@ -198,6 +200,42 @@ def crosses_antimeridian(bounds: tuple[float, float, float, float]) -> bool:
     that runs on past it, 179.5 to 180.5)?"""
     west, _, east, _ = bounds
     return west > east or (east > 180.0 and west < 180.0)
+
+
+def no_wrap_bounds(bounds: tuple[float, float, float, float]
+                   ) -> tuple[float, float, float, float]:
+    """Lon/lat ``bounds`` as a document that forbids a wrap states them: across the
+    antimeridian (:func:`crosses_antimeridian`) the whole row, -180 to 180, else as they are.
+
+    TileJSON 3.0.0 says bounds "MUST NOT wrap around the ante-meridian" and that a reader
+    treats an invalid value as absent; MBTiles 1.3's bounds are OpenLayers bounds (left <
+    right), which GDAL's MBTiles driver refuses otherwise ("Invalid value for 'bounds'");
+    a map library that keeps tiles within bounds (MapLibre's) finds none between 179.5
+    and -179.5. The PMTiles header, the TileJSON and the MBTiles metadata state this.
+    """
+    if crosses_antimeridian(bounds):
+        return (-180.0, bounds[1], 180.0, bounds[3])
+    return bounds
+
+
+def box_geojson(bounds: tuple[float, float, float, float]) -> dict[str, Any]:
+    """A GeoJSON geometry of lon/lat ``bounds``: a Polygon, or across the antimeridian a
+    MultiPolygon of its two sides, cut at 180 as RFC 7946 (3.1.9) asks.
+
+    A polygon from 179.5 to -179.5 is read by GeoJSON's readers (shapely, a STAC
+    client's search, a map drawing the footprint) as the band of every longitude but its
+    own, 359 degrees wide.
+    """
+    west, south, east, north = bounds
+
+    def ring(w: float, e: float) -> list[list[float]]:
+        return [[w, south], [e, south], [e, north], [w, north], [w, south]]
+
+    if not crosses_antimeridian(bounds):
+        return {"type": "Polygon", "coordinates": [ring(west, east)]}
+    east = east - 360.0 if east > 180.0 else east  # a grid in degrees run on past 180
+    return {"type": "MultiPolygon",
+            "coordinates": [[ring(west, 180.0)], [ring(-180.0, east)]]}
 
 
 def unwrapped_lon(bounds: tuple[float, float, float, float]) -> tuple[float, float]:

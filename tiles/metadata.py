@@ -28,7 +28,8 @@ from tiles.source import LayerSource
 
 LayerT = TypeVar("LayerT", bound=TileLayerConfig)
 
-__all__ = ["VALUE_SAMPLE_MAX", "LayerMeta", "ValueSample", "center_zoom", "clamped_ends",
+__all__ = ["VALUE_SAMPLE_MAX", "LayerMeta", "ValueSample", "blended_overview_warning",
+           "center_zoom", "clamped_ends",
            "class_layer", "colour_layer", "layer_classes",
            "layer_meta", "middle_lon", "one_value_range", "range_origin", "value_sample",
            "zoom_range"]
@@ -340,6 +341,26 @@ def class_layer(layer: LayerT, classes: Mapping[int, str] | None) -> LayerT:
             lo, hi = lo - 0.5, hi + 0.5
         update.update(vmin=lo, vmax=hi)
     return layer.model_copy(update=update)
+
+
+def blended_overview_warning(name: str, source: LayerSource,
+                             classes: Mapping[int, str] | None) -> str | None:
+    """Why class map ``name``'s tiles at low zooms are slow and its COG's own overviews
+    wrong, or ``None``: its overviews average its class codes
+    (:meth:`tiles.source.LayerSource.blended_overview`), so its tiles are read from full
+    resolution, and a desktop GIS reading the COG's overviews draws codes between
+    classes. The tiles stage and ``prospect serve`` both say it."""
+    if not classes:
+        return None
+    factor = source.blended_overview()
+    if factor is None:
+        return None
+    return (f"layer {name!r}: the overviews of {source.path} average its class codes (its "
+            f"{factor}x overview holds values between its classes, as 'gdaladdo -r average' "
+            "builds them), so its tiles at low zooms are read from full resolution, more "
+            "slowly, and a GIS that reads those overviews draws classes that are not there; "
+            "write it again with overviews by mode: gdal_translate -of COG -co "
+            f"OVERVIEWS=IGNORE_EXISTING -co OVERVIEW_RESAMPLING=MODE {source.path} new.tif")
 
 
 def colour_layer(layer: LayerT, sample: ValueSample,

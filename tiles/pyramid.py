@@ -7,11 +7,13 @@ warping each tile on its own, tiles are read in *metatiles* (blocks of up to 4 x
 Only the deepest zoom is warped from the source. The :data:`AVERAGED_ZOOMS` zooms above it
 are built from the float values of the zoom below by 2 x 2 averaging (NaN-aware), the way
 gdal2tiles builds overview tiles from child tiles: the warp, most of the cost, is done once
-instead of once per zoom. The work is cut into jobs, one per tile of the shallowest averaged
-zoom, each rendering its own sub-pyramid depth first (memory: one block per zoom level);
-zooms shallower still are few small blocks, each its own job warped from the COG's overviews.
-Jobs run in a thread pool (or a process pool on request). Memory is bounded by the block
-size times the pyramid depth of one job times the number of workers.
+instead of once per zoom. A layer read with ``nearest`` resampling (a class map) takes
+the 2 x 2 mode instead, so its lower zooms hold only its own codes (:data:`DOWNSAMPLERS`). The
+work is cut into jobs, one per tile of the shallowest averaged zoom, each rendering its own
+sub-pyramid depth first (memory: one block per zoom level); zooms shallower still are few
+small blocks, each its own job warped from the COG's overviews. Jobs run in a thread pool
+(or a process pool on request). Memory is bounded by the block size times the pyramid depth
+of one job times the number of workers.
 """
 
 from __future__ import annotations
@@ -34,7 +36,13 @@ import morecantile
 import numpy as np
 
 from prospect.io.files import staged_dir
-from tiles.colormap import ImageFormat, encode_indexed, render_indexed
+from tiles.colormap import (
+    WEBP_QUALITY,
+    ImageFormat,
+    encode_indexed,
+    render_indexed,
+    webp_quality,
+)
 from tiles.grids import (
     DEFAULT_TMS,
     crosses_antimeridian,
@@ -181,6 +189,30 @@ def downsample_2x2(values: np.ndarray) -> np.ndarray:
     return out
 
 
+def downsample_2x2_mode(values: np.ndarray) -> np.ndarray:
+    """Halve a float array (even shape) by the most common finite value of each 2 x 2
+    block, a tie going to the first of them (top left, top right, bottom left, bottom
+    right); none finite: NaN.
+
+    The lower zooms of a layer read with ``nearest`` resampling (a class map): every
+    value is one of the zoom below's, as GDAL's ``mode`` overviews keep class codes. The
+    2 x 2 mean (:func:`downsample_2x2`) drew "too low" (0) beside "above" (2) as
+    "uncertain" (1), a class that is not there.
+    """
+    quads = np.stack((values[0::2, 0::2], values[0::2, 1::2], values[1::2, 0::2],
+                      values[1::2, 1::2]))
+    # how many of the four each child equals (NaN equals none, itself included)
+    votes = (quads[:, None] == quads[None, :]).sum(axis=1)
+    first = votes.argmax(axis=0)  # argmax: the first of the most common
+    return np.take_along_axis(quads, first[None], axis=0)[0]
+
+
+DOWNSAMPLERS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "bilinear": downsample_2x2, "nearest": downsample_2x2_mode,
+}
+"""How a zoom is built from the zoom below, by the layer's resampling."""
+
+
 @dataclass(frozen=True)
 class _Job:
     """One metatile and its sub-blocks down to ``warp_zoom``: warped there, averaged above."""
@@ -209,7 +241,8 @@ def _block_values(
     """Float values of ``meta`` (NaN: no data), writing its tiles and those of its sub-blocks.
 
     At ``warp_zoom`` the block is warped from the source; above it, the block is the
-    2 x 2 average of its children, rendered first (depth first, so memory holds one
+    2 x 2 average (mode, for ``nearest``: :data:`DOWNSAMPLERS`) of its children, rendered
+    first (depth first, so memory holds one
     block per zoom level).
     """
     nx, ny = meta.x1 - meta.x0 + 1, meta.y1 - meta.y0 + 1
@@ -227,7 +260,7 @@ def _block_values(
             part = _block_values(child, warp_zoom, source, write, ranges,
                                  tile_size=tile_size, resampling=resampling)
             mosaic[r0:r0 + part.shape[0], c0:c0 + part.shape[1]] = part
-        values = downsample_2x2(mosaic)
+        values = DOWNSAMPLERS.get(resampling, downsample_2x2)(mosaic)
     write(meta, values)
     return values
 
@@ -242,7 +275,8 @@ def _render_job(
 
     def write(meta: Metatile, values: np.ndarray) -> None:
         counts.append(_write_tiles(meta, values, root, colormap=colormap, vmin=vmin,
-                                   vmax=vmax, tile_size=tile_size, fmt=fmt, rgba=rgba))
+                                   vmax=vmax, tile_size=tile_size, fmt=fmt, rgba=rgba,
+                                   quality=webp_quality(resampling)))
 
     _block_values(job.meta, job.warp_zoom, source, write, ranges, tile_size=tile_size,
                   resampling=resampling)
@@ -252,8 +286,10 @@ def _render_job(
 def _write_tiles(
     meta: Metatile, values: np.ndarray, root: Path, *, colormap: str, vmin: float,
     vmax: float, tile_size: int, fmt: ImageFormat, rgba: bool = False,
+    quality: int = WEBP_QUALITY,
 ) -> tuple[int, int, int, int]:
-    """Colour one block's values, cut them into tiles and write the tiles holding data."""
+    """Colour one block's values, cut them into tiles and write the tiles holding data
+    (WebP at ``quality``: :func:`tiles.colormap.webp_quality`)."""
     if not np.isfinite(values).any():
         return meta.z, 0, meta.n_tiles, 0
     index = render_indexed(values, vmin=vmin, vmax=vmax)
@@ -265,7 +301,7 @@ def _write_tiles(
             if not tile.any():  # index 0 everywhere: no data in this tile
                 empty += 1
                 continue
-            payload = encode_indexed(tile, colormap, fmt, rgba=rgba)
+            payload = encode_indexed(tile, colormap, fmt, rgba=rgba, quality=quality)
             folder = root / str(meta.z) / str(_wrapped_column(meta.tms, meta.z, meta.x0 + i))
             folder.mkdir(parents=True, exist_ok=True)
             (folder / f"{meta.y0 + j}.{fmt}").write_bytes(payload)
@@ -354,7 +390,8 @@ def write_pyramid(
     fmt
         ``png`` or ``webp``.
     resampling
-        ``bilinear`` or ``nearest`` (for the warp to Web Mercator and overview reads).
+        ``bilinear`` or ``nearest`` (for the warp to Web Mercator and overview reads, and
+        how a zoom is built from the one below: 2 x 2 mean or mode).
     workers
         Blocks rendered in parallel (default: CPU count); 1 renders in this thread.
     executor

@@ -33,7 +33,7 @@ from prospect.errors import ProspectError
 from tiles.accesslog import AccessLog
 from tiles.auth import Decision, KeyStore, RateLimiter, hash_key, retry_after
 from tiles.cache import TileCache
-from tiles.colormap import encode_image, encode_indexed, render_indexed
+from tiles.colormap import encode_image, encode_indexed, render_indexed, webp_quality
 from tiles.grids import (
     DEFAULT_TMS,
     WEB_MERCATOR_MAX_LAT,
@@ -46,6 +46,7 @@ from tiles.http import ApiError, conditional_response
 from tiles.legend import LEGEND_SIZE, class_legend_height, legend_png
 from tiles.metadata import (
     LayerMeta,
+    blended_overview_warning,
     clamped_ends,
     class_layer,
     colour_layer,
@@ -298,15 +299,21 @@ class TileService:
 
     def grid_warnings(self) -> list[str]:
         """One line per configured tile matrix set that leaves out a layer it does not cover,
-        and per layer wholly beyond Web Mercator's latitudes (:func:`tiles.grids.
+        per layer wholly beyond Web Mercator's latitudes (:func:`tiles.grids.
         beyond_web_mercator`), whose XYZ tiles and viewer are blank: it was offered at
-        zoom 2 without a word, where the tiles stage refuses it saying why."""
+        zoom 2 without a word, where the tiles stage refuses it saying why; and per class
+        map whose COG's overviews average its codes (:func:`tiles.metadata.
+        blended_overview_warning`)."""
         found = []
         for layer in self.layers.values():
             try:
                 bounds = layer.source.lonlat_bounds
+                blended = blended_overview_warning(layer.name, layer.source,
+                                                   self.classes(layer))
             except LayerDataError:  # an unreadable layer is left to its own requests
                 continue
+            if blended:  # a class map whose overviews average its codes
+                found.append(blended)
             if beyond_web_mercator(bounds):
                 found.append(
                     f"layer {layer.name!r} lies at latitudes {bounds[1]:.4f} to "
@@ -611,7 +618,8 @@ class TileService:
                 mask=~np.ma.getmaskarray(data),
             )
             body = encode_indexed(index, cfg.colormap, fmt,  # type: ignore[arg-type]
-                                  rgba=self.config.png_rgba)
+                                  rgba=self.config.png_rgba,
+                                  quality=webp_quality(cfg.resampling))
         return body
 
     async def tile_bytes(self, layer: Layer, z: int, x: int, y: int, size: int, fmt: str,

@@ -51,7 +51,7 @@ from tiles.grids import (
 )
 
 __all__ = ["NO_DATA_HERE", "WEB_MERCATOR", "LayerDataError", "LayerSource",
-           "LayerVariableError", "cog_source", "cube_source", "is_damage"]
+           "LayerVariableError", "cog_source", "cube_source", "is_damage", "pixel_modes"]
 
 _OPEN_LOCK = threading.Lock()
 
@@ -429,6 +429,65 @@ class LayerSource:
         with self._lock:
             self._meta["whole"] = True
 
+    BLEND_CHECK_PX = 1024
+    """Most cells along a side of the full-resolution window that :meth:`blended_overview`
+    reads (the overview's window is this over its factor, at most 128 pixels)."""
+
+    def blended_overview(self) -> int | None:
+        """The factor of a COG's overview that holds values none of the cells it covers
+        has (built by averaging: ``gdaladdo -r average``, GDAL's COG driver's default for
+        values), ``None`` where the COG has none, they keep the cells' values (nearest,
+        mode) or the layer is a cube variable; looked at once per version.
+
+        A class map read ``nearest`` from such an overview is drawn with codes between
+        its classes ("too low" and "above" averaged into "uncertain"): its reads then go
+        to full resolution (:meth:`_warp_cog`). The coarsest overview of factor 8 or less
+        (the finest, if none) is compared, in one window at its centre, with the cells
+        below it, give or take one cell for GDAL's rounding of the windows: an average
+        of unlike cells is rarely one of them, a nearest or mode overview always is.
+        """
+        self.refresh()
+        if self.variable is not None:
+            return None
+        if "blended" not in self._meta:
+            with self._reading():
+                found = self._blended_overview()
+            with self._lock:
+                self._meta["blended"] = found
+        return self._meta["blended"]
+
+    def _blended_overview(self) -> int | None:
+        from rasterio.windows import Window
+
+        full = self._dataset(-1)
+        factors = full.overviews(1)
+        if not factors:
+            return None
+        level = max([i for i, f in enumerate(factors) if f <= 8] or [0])
+        ov = self._dataset(level)
+        ry, rx = full.height / ov.height, full.width / ov.width
+        side = max(8, min(128, self.BLEND_CHECK_PX // int(factors[level])))
+        h, w = min(side, ov.height), min(side, ov.width)
+        r0, c0 = (ov.height - h) // 2, (ov.width - w) // 2
+        coarse = ov.read(1, window=Window(c0, r0, w, h), masked=True)
+        # the cells below, one more on each side
+        fr0, fc0 = max(0, math.floor(r0 * ry) - 1), max(0, math.floor(c0 * rx) - 1)
+        fr1 = min(full.height, math.ceil((r0 + h) * ry) + 1)
+        fc1 = min(full.width, math.ceil((c0 + w) * rx) + 1)
+        fine = full.read(1, window=Window(fc0, fr0, fc1 - fc0, fr1 - fr0), masked=True)
+        seen = np.zeros((h, w), dtype=bool)
+        rows = np.floor((r0 + np.arange(h)) * ry).astype(int) - fr0
+        cols = np.floor((c0 + np.arange(w)) * rx).astype(int) - fc0
+        values, held = np.ma.getdata(fine), ~np.ma.getmaskarray(fine)
+        for dy in range(-1, math.ceil(ry) + 1):
+            rr = np.clip(rows + dy, 0, fine.shape[0] - 1)
+            for dx in range(-1, math.ceil(rx) + 1):
+                cc = np.clip(cols + dx, 0, fine.shape[1] - 1)
+                seen |= (values[np.ix_(rr, cc)] == np.ma.getdata(coarse)) & held[np.ix_(rr, cc)]
+        judged = ~np.ma.getmaskarray(coarse)
+        strange = judged & ~seen
+        return int(factors[level]) if strange.sum() > max(1, 0.001 * judged.sum()) else None
+
     # -- reading ----------------------------------------------------------------------
     def read_mercator(
         self, bbox: tuple[float, float, float, float], *, width: int, height: int,
@@ -499,7 +558,9 @@ class LayerSource:
         :data:`_SUBPIXEL_READ` values a side, and at least one per output pixel it covers)
         and each output pixel it touches is the mean
         of its values inside that pixel (no data where none has data), as an average
-        resampling defines it. ``empty`` is returned for any other layer."""
+        resampling defines it; read ``nearest`` (a class map), their most common value
+        (:func:`pixel_modes`: the mean of "too low" and "above" was "uncertain", a class
+        not there). ``empty`` is returned for any other layer."""
         try:
             (fw, fs, fe, fn), cell = self.native_footprint(dst)
         except (CRSError, TransformError, ProjError, ValueError):
@@ -529,10 +590,14 @@ class LayerSource:
         index = (rows[:, None] * width + cols[None, :]).ravel()
         valid = ~np.ma.getmaskarray(fine).ravel()
         counts = np.bincount(index[valid], minlength=width * height)
-        sums = np.bincount(index[valid], weights=fine.compressed().astype("f8"),
-                           minlength=width * height)
-        means = (sums / np.maximum(counts, 1)).astype("f4").reshape(height, width)
-        return np.ma.masked_array(means, mask=(counts == 0).reshape(height, width))
+        if resampling == "nearest":  # a class map: each pixel one of its codes
+            drawn = pixel_modes(index[valid], fine.compressed(), width * height)
+        else:
+            sums = np.bincount(index[valid], weights=fine.compressed().astype("f8"),
+                               minlength=width * height)
+            drawn = sums / np.maximum(counts, 1)
+        return np.ma.masked_array(drawn.astype("f4").reshape(height, width),
+                                  mask=(counts == 0).reshape(height, width))
 
     def _read_window(
         self, bbox: tuple[float, float, float, float], dst: Any, *, width: int, height: int,
@@ -594,7 +659,11 @@ class LayerSource:
             return np.ma.masked_all((height, width), dtype="f4")
         out_cell = (right - left) / width
         level = -1
-        for i, f in enumerate(factors):
+        # a class map (read nearest) is never read from overviews that average its codes
+        usable = factors
+        if resampling == "nearest" and "flag_values" in self.tags and self.blended_overview():
+            usable = []
+        for i, f in enumerate(usable):
             if cell * f <= out_cell * 1.01:
                 level = i
         ds = self._dataset(level)
@@ -690,6 +759,27 @@ class LayerSource:
                 return None
             value = ds.read(1, window=window, masked=True)[0, 0]
         return _cell_value(value, packing)
+
+
+def pixel_modes(index: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """The most common of ``values`` at each of ``n`` pixels (``index``: each value's
+    pixel), a tie going to the lowest value; NaN where a pixel has none.
+
+    How a class map's values are drawn where several fall in one pixel: a mean of class
+    codes is a code of another class, or of none.
+    """
+    out = np.full(n, np.nan, dtype="f8")
+    if index.size == 0:
+        return out
+    order = np.lexsort((values, index))
+    pix, val = index[order], values[order]
+    starts = np.flatnonzero(np.r_[True, (pix[1:] != pix[:-1]) | (val[1:] != val[:-1])])
+    runs = np.diff(np.r_[starts, pix.size])
+    run_pix, run_val = pix[starts], val[starts]
+    best = np.lexsort((-runs, run_pix))  # per pixel, its longest run first (stable: lowest)
+    first = np.r_[True, run_pix[best][1:] != run_pix[best][:-1]]
+    out[run_pix[best][first]] = run_val[best][first]
+    return out
 
 
 def alpha_band(ds: Any) -> int | None:

@@ -27,6 +27,7 @@ import pyproj
 import rasterio.crs
 import rasterio.errors
 
+from tiles.grids import unwrapped_lon
 from tiles.http import ApiError, url_integer, url_number
 from tiles.xmltext import escape, quoteattr
 
@@ -275,11 +276,22 @@ def _bbox_attrs(crs: str, bounds: tuple[float, float, float, float]) -> str:
     return f'CRS={quoteattr(crs)} minx="{x0!r}" miny="{y0!r}" maxx="{x1!r}" maxy="{y1!r}"'
 
 
+def lonlat_envelope(bounds: tuple[float, float, float, float]
+                    ) -> tuple[float, float, float, float]:
+    """Lon/lat ``bounds`` as a ``BoundingBox`` (or 1.1.1's ``LatLonBoundingBox``) states
+    them, min before max: across the antimeridian east counted on past 180 (179.5 to
+    180.5), a BBOX the server draws. West > east was a BBOX that WMS calls invalid (minx
+    > maxx): GDAL's WMS driver (QGIS's) took the layer's 1.3.0 ``CRS:84`` box for its
+    GetMap and could not open the layer."""
+    west, east = unwrapped_lon(bounds)
+    return (west, bounds[1], east, bounds[3])
+
+
 def _crs_bounds(layer: WmsLayer, crs: str) -> tuple[float, float, float, float]:
     if crs == layer.crs:
         return layer.native_bounds
     if crs in ("CRS:84", "EPSG:4326"):
-        return layer.bounds
+        return lonlat_envelope(layer.bounds)
     t = pyproj.Transformer.from_crs("OGC:CRS84", crs, always_xy=True)
     return tuple(float(v) for v in t.transform_bounds(*layer.bounds, densify_pts=21))  # type: ignore[return-value]
 
@@ -401,7 +413,7 @@ def capabilities_xml(
 
 
 def _layer_xml_111(layer: WmsLayer) -> str:
-    w, s, e, n = layer.bounds
+    w, s, e, n = lonlat_envelope(layer.bounds)
     srs_list = [c for c in offered_crs(layer.crs) if c != "CRS:84"]
     attribution = (f"<Attribution><Title>{escape(layer.attribution)}</Title></Attribution>"
                    if layer.attribution else "")

@@ -18,7 +18,7 @@ from typing import Literal
 
 import morecantile
 
-from tiles.grids import tile_matrix_set, world_span
+from tiles.grids import no_wrap_bounds, tile_matrix_set, world_span
 from tiles.xmltext import escape, quoteattr
 
 __all__ = ["FORMATS", "WmtsLayer", "WmtsService", "capabilities_xml", "exception_report",
@@ -180,7 +180,10 @@ def _operation(name: str, href: str, encodings: Sequence[str]) -> str:
 
 def _layer_xml(layer: WmtsLayer, *, base_url: str, q: str, binding: str,
                matrix_sets: list[str]) -> str:
-    west, south, east, north = layer.bounds
+    # OWS 1.1's WGS84BoundingBox is a lower and an upper corner: across 180 the whole row.
+    # GDAL's WMTS driver took 179.5 .. -179.5 for -179.5 .. 179.5, every longitude but the
+    # layer's, and read the layer as an empty raster.
+    west, south, east, north = no_wrap_bounds(layer.bounds)
     legend = ""
     if layer.legend_url:
         legend = (f'<LegendURL format="image/png" xlink:href={quoteattr(layer.legend_url)}/>')

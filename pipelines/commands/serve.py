@@ -58,7 +58,7 @@ def serve(
     for is_warning, line in app.state.colour_notes:  # each layer's colour range, settled
         console.print(f"[yellow]warning: {escape(line)}[/yellow]" if is_warning
                       else escape(line))
-    for line in service.grid_warnings():  # tile matrix sets that leave a layer out
+    for line in service.grid_warnings():  # grids, latitudes and overviews that fail a layer
         console.print(f"[yellow]warning: {escape(line)}[/yellow]")
     if check:
         console.print("config and layers OK")

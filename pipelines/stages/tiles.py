@@ -28,14 +28,14 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 from rich.progress import Progress
 
 from pipelines.context import RunContext, StageResult
 from pipelines.progress import progress_bar
-from prospect.config.tiles import TileLayerConfig, TilesConfig
+from prospect.config.tiles import ArchiveFormat, TileLayerConfig, TilesConfig
 from prospect.errors import DataWarning, StageError
 from prospect.io.files import (
     publish_dir,
@@ -51,6 +51,7 @@ from tiles.legend import legend_png
 from tiles.metadata import (
     VALUE_SAMPLE_MAX,
     ValueSample,
+    blended_overview_warning,
     clamped_ends,
     colour_layer,
     layer_classes,
@@ -192,6 +193,9 @@ def _render_layer(
     values = value_grid(source, sample=sample)
     data = sample.values
     classes = layer_classes(source.tags)  # a class map: nearest, coloured by its codes
+    blended = blended_overview_warning(name, source, classes)  # read past such overviews
+    if blended:
+        warnings.warn(DataWarning(f"tiles: {blended}"), stacklevel=1)
     layer, stretched = colour_layer(layer, sample, classes)
     # The zooms follow the data (resolution and extent); the job's range only narrows them,
     # and every document states what the pyramid holds (tiles.metadata).
@@ -285,18 +289,25 @@ def _archives(cfg: TilesConfig) -> list[str]:
     return list(cfg.archive_formats) if cfg.archive else []
 
 
+ARCHIVE_KINDS: tuple[str, ...] = get_args(ArchiveFormat)
+"""Every archive a layer can have (file suffixes), written this run or an earlier one."""
+
+
 def _publish(staging: Path, tiles_dir: Path, name: str, *, archives: list[str]) -> None:
     """Put layer ``name``'s staged pyramid folder (with its legend and TileJSON) and its
     archives (``archives``: their suffixes) in place, in an order that never shows a mixed
     layer.
 
-    The old archives go first, then the folder is swapped whole (the old one renamed
-    aside, the new one renamed in: :func:`~prospect.io.files.publish_dir`), then the new
-    archives are renamed in. A reader of ``tiles/`` (a static server) sees the old layer,
-    then the old folder without archives, the new folder without them, and the new
-    layer: never new tiles beside an old legend, TileJSON or archive.
+    The old archives go first, every kind (:data:`ARCHIVE_KINDS`), then the folder is
+    swapped whole (the old one renamed aside, the new one renamed in:
+    :func:`~prospect.io.files.publish_dir`), then the new archives are renamed in. A
+    reader of ``tiles/`` (a static server) sees the old layer, then the old folder without
+    archives, the new folder without them, and the new layer: never new tiles beside an
+    old legend, TileJSON or archive. An archive of a kind this run does not write (the
+    config dropped ``mbtiles``, or set ``archive: false``) was left from the run before,
+    the old layer under the new one's name.
     """
-    for kind in archives:
+    for kind in ARCHIVE_KINDS:
         remove_aside(tiles_dir / f"{name}.{kind}")
     publish_dir(staging / "layer", tiles_dir / name)
     for kind in archives:
