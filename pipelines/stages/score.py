@@ -132,9 +132,15 @@ def stac_item(
     from pystac.extensions.projection import ProjectionExtension
     from shapely.geometry import box, mapping
 
+    from tiles.grids import box_geojson, crosses_antimeridian
+
     west, south, east, north = grid.lonlat_bounds()
+    # across 180 (UTM 60, Fiji) a box from 179.8 to -179.8 is the world minus the data
+    geometry = (box_geojson((west, south, east, north))
+                if crosses_antimeridian((west, south, east, north))
+                else mapping(box(west, south, east, north)))
     item = pystac.Item(
-        id=item_id, geometry=mapping(box(west, south, east, north)),
+        id=item_id, geometry=geometry,
         bbox=[west, south, east, north], datetime=dt.datetime.now(dt.UTC),
         properties={"title": attrs.get("long_name", variable), **properties},
     )

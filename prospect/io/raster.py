@@ -336,11 +336,15 @@ def code_range(info: RasterInfo, band: int, *, nodata: float | None,
 
 def write_cog(
     da: xr.DataArray, path: Path, *, grid: RegionGrid, nodata: float = np.nan,
-    resampling: str = "average", tags: dict[str, Any] | None = None,
+    resampling: str | None = None, tags: dict[str, Any] | None = None,
     profile: str = "deflate", blocksize: int = 512,
     on_block: Callable[[np.ndarray], None] | None = None,
 ) -> Path:
     """Write a 2-D array as a Cloud-Optimized GeoTIFF, chunk by chunk, atomically.
+
+    Overviews are built with ``resampling``; by default ``mode`` for a class map
+    (``prospect_kind: categorical`` or CF ``flag_values`` in ``da.attrs``: an average of
+    class codes is a code of another class, or of none) and ``average`` for values.
 
     The array is written window by window into a tiled GeoTIFF (memory bounded by the
     dask chunk size), then turned into a COG with internal overviews by rio-cogeo, and
@@ -356,6 +360,9 @@ def write_cog(
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tags = {k: attr_text(v) for k, v in (tags or {}).items()}
+    if resampling is None:
+        classes = da.attrs.get("prospect_kind") == "categorical" or "flag_values" in da.attrs
+        resampling = "mode" if classes else "average"
     with scratch_dir(path, "tmp") as tmp_dir, staged_file(path) as staged:
         raw = tmp_dir / "raw.tif"
         dtype = np.dtype(da.dtype).name

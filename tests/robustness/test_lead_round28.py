@@ -179,3 +179,64 @@ def test_plan_grades_a_quantile_over_censored_records_as_train_does(sandbox, cli
     result = cli("plan", sandbox.job_path)
     assert result.code == 0, result.err[-3000:]
     assert "positive cell" not in result.err, result.err[-3000:]
+
+
+def test_the_score_stages_stac_footprint_across_180_is_the_data_not_the_world(
+        tmp_path: Path) -> None:
+    """A UTM zone 60 grid across 180 (179.8 to -179.8): the score stage's STAC item's
+    geometry was shapely's box of those bounds, the band of every longitude but the
+    data's (tiles helper's hand-over; the tile service's own items were fixed in round
+    28). Now a MultiPolygon cut at 180, as RFC 7946 asks."""
+    from shapely.geometry import Point, shape
+
+    from pipelines.stages.score import stac_item
+
+    grid = RegionGrid(name="fiji", crs="EPSG:32760", resolution=100.0,
+                      bounds=(810000.0, 8080000.0, 850000.0, 8120000.0), chunks=(100, 100))
+    west, south, east, north = grid.lonlat_bounds()
+    assert west > east  # the grid does cross 180
+    item = stac_item(item_id="x", cog=tmp_path / "p.tif", grid=grid, variable="probability",
+                     attrs={}, properties={})
+    footprint = shape(item["geometry"])
+    lat = (south + north) / 2
+    assert not footprint.contains(Point(0.0, lat))
+    assert footprint.contains(Point(179.95, lat)) and footprint.contains(Point(-179.95, lat))
+    assert item["bbox"] == [west, south, east, north]
+
+
+def test_control_the_score_stages_stac_footprint_elsewhere_is_its_box(tmp_path: Path) -> None:
+    from shapely.geometry import box, shape
+
+    from pipelines.stages.score import stac_item
+
+    grid = RegionGrid(name="m", crs="EPSG:32619", resolution=10.0,
+                      bounds=(500000.0, 1350000.0, 500400.0, 1350400.0), chunks=(20, 20))
+    item = stac_item(item_id="x", cog=tmp_path / "p.tif", grid=grid, variable="probability",
+                     attrs={}, properties={})
+    assert item["geometry"]["type"] == "Polygon"
+    assert shape(item["geometry"]).equals(box(*grid.lonlat_bounds()))
+
+
+def test_a_class_map_written_as_a_cog_gets_overviews_of_its_classes(tmp_path: Path) -> None:
+    """A class map through ``write_cog``'s default: its overviews were averages of class
+    codes (codes 1 and 3 giving 2, a class of its own) for every GDAL reader at small
+    scales (tiles helper's hand-over); now ``mode`` for a categorical array, ``average``
+    for values as before."""
+    import numpy as np
+    import rasterio
+    import xarray as xr
+
+    from prospect.io.raster import write_cog
+
+    grid = RegionGrid(name="m", crs="EPSG:32619", resolution=10.0,
+                      bounds=(500000.0, 1350000.0, 510240.0, 1360240.0), chunks=(512, 512))
+    codes = np.where((np.indices(grid.shape).sum(axis=0) % 2) == 0, 1, 3).astype("int16")
+    classes = xr.DataArray(codes, dims=("y", "x"),
+                           attrs={"prospect_kind": "categorical", "flag_values": [1, 3]})
+    values = xr.DataArray(codes.astype("float32"), dims=("y", "x"))
+    for name, da, wanted in (("classes.tif", classes, {1, 3}),
+                             ("values.tif", values, {2.0})):
+        path = write_cog(da, tmp_path / name, grid=grid, nodata=-1)
+        with rasterio.open(path, overview_level=0) as src:
+            seen = set(np.unique(src.read(1)).tolist())
+        assert seen and seen <= wanted, (name, seen)  # a checkerboard's mode: one class
