@@ -262,6 +262,9 @@ class Limited(NamedTuple):
     limit: np.ndarray
     """Each row's detection limit where it is read below one and the limit is known (a
     detection-limit column's, or minus a negative concentration); NaN elsewhere."""
+    above: np.ndarray | None = None
+    """Which rows a companion column flags above an upper limit (``>``, ``G``): missing
+    among the values, or at their value, the least they are, with ``above_as_limit``."""
 
 
 def below_limits(frame: pd.DataFrame, column: str, values: np.ndarray, keep: np.ndarray,
@@ -381,7 +384,7 @@ def limited_values(frame: pd.DataFrame, column: str, values: np.ndarray, keep: n
     known = np.where(below & np.isfinite(row_limit), row_limit, np.nan)
     known = np.where(negative & np.isnan(known), -values, known)
     if not (below.any() or above.any() or other or at_limit.any()):
-        return Limited(values, known)
+        return Limited(values, known, above)
     where = f"column {' and '.join(repr(s) for s in shown)}" if shown else ""
     lead = f"{path}: of {int(keep.sum())} value(s) in column {column!r}"
     parts = []
@@ -420,7 +423,8 @@ def limited_values(frame: pd.DataFrame, column: str, values: np.ndarray, keep: n
             f"{int(at_limit.sum())} equal their row's detection limit in {where}: read as "
             "measured (if they mean 'below the limit', flag them or leave them empty)")
     warnings.warn(DataWarning(f"{lead}, {text}"), stacklevel=5)
-    return Limited(np.where(below | (above & (not above_as_limit)), np.nan, values), known)
+    return Limited(np.where(below | (above & (not above_as_limit)), np.nan, values), known,
+                   above)
 
 
 def _refuse_numeric_codes(series: pd.Series, name: str, column: str, keep: np.ndarray,

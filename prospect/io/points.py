@@ -1334,11 +1334,12 @@ def column_values_and_limits(
             values = np.where(hit, np.nan, values)
     unit = unit or (frame.attrs.get("units") or {}).get(column)
     read_values = values
-    values, limit = limited_values(
+    limited = limited_values(
         frame, column, values, keep, path, lambda at: _listed(numbers, at, what), flag=flag,
         read=lambda name: _numbers(pd.Series(frame[name]).reset_index(drop=True), path,
                                    name, frame.attrs),
         fills=POINT_FILLS, unit=unit, above_as_limit=above_as_limit)
+    values, limit = limited.values, limited.limit
     if above_as_limit:  # a label's grades: a flag alone bounds its grade too
         limit = _flagged_limits(read_values, values, limit, keep, path, column, numbers,
                                 what)
@@ -1357,7 +1358,8 @@ def column_values_and_limits(
                 f"'nodata: {value}' in the points source"), stacklevel=3)
     if strict:
         _warn_zero_spike(values, keep, path, column, numbers, what)
-    return Limited(values[keep], limit[keep])
+    above = limited.above if limited.above is not None else np.zeros(len(values), bool)
+    return Limited(values[keep], limit[keep], above[keep])
 
 
 FLAGGED_LIMIT_FACTOR = 2.0

@@ -21,7 +21,7 @@ import shapely
 
 from prospect.errors import DataError, DataWarning, InputFileError
 from prospect.grid import RegionGrid, check_transformable
-from prospect.io.companions import Limited, Qualifier
+from prospect.io.companions import Qualifier
 from prospect.io.points import (
     column_values_and_limits,
     coordinates_without_geometry,
@@ -1004,17 +1004,12 @@ def _values(frame: pd.DataFrame, column: str | None, path: Path,
         return flags, none, measured
     _refuse_words(frame[column], column, path, numbers, what)
     frame, above = _above_limits_as_limits(frame, column, path, numbers, what)
-    def reading(above_as_limit: bool) -> Limited:
-        return column_values_and_limits(
-            frame, column, path, numbers=numbers, what=what, nodata=nodata, strict=False,
-            flag=flag, unit=unit, above_as_limit=above_as_limit)
-
-    read = reading(True)
-    with warnings.catch_warnings():  # (said by the read above) the values flagged above a
-        warnings.simplefilter("ignore")  # limit are those a surface's reading leaves out
-        plain = reading(False).values
+    read = column_values_and_limits(
+        frame, column, path, numbers=numbers, what=what, nodata=nodata, strict=False,
+        flag=flag, unit=unit, above_as_limit=True)
     _warn_cell_units(frame, column, path)
-    return read.values, read.limit, above | (np.isfinite(read.values) & np.isnan(plain))
+    flagged = read.above if read.above is not None else np.zeros(len(read.values), bool)
+    return read.values, read.limit, above | flagged
 
 
 _ABOVE_LIMIT = re.compile(r"\s*(?:>=?|≥)\s*(\d[\d.,' ]*)\s*")
