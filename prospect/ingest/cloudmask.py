@@ -23,7 +23,7 @@ CFmask of the pre-Collection ESPA product).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import PurePosixPath
 
 import numpy as np
@@ -32,8 +32,8 @@ from prospect.errors import ConfigError
 
 __all__ = ["ALWAYS_DROP", "CFMASK", "DEFAULT_DROP", "FILL_CODE", "PYTHON_FMASK",
            "QA_PIXEL_BITS", "SCL", "drop_names", "dropped", "foreign_codes",
-           "foreign_name", "foreign_table", "grow", "is_fill", "kind_fits_product",
-           "name_kind"]
+           "foreign_name", "foreign_share", "foreign_table", "grow", "is_fill", "kind_fits_product",
+           "name_kind", "python_fmask_colours"]
 
 SCL: dict[str, int] = {
     "no_data": 0, "saturated_or_defective": 1, "dark_area": 2, "cloud_shadow": 3,
@@ -225,8 +225,23 @@ def _named_class(name: str) -> str | None:
     return next((what for pattern, what in _CLASS_WORDS if pattern.search(low)), None)
 
 
+PYTHON_FMASK_COLOURS: dict[int, tuple[int, int, int]] = {
+    2: (255, 0, 255), 3: (255, 255, 0), 4: (85, 255, 255), 5: (0, 0, 255)}
+"""The colour table python-fmask writes with its output (``fmask.fmask.finalizeAll``: 2
+cloud magenta, 3 cloud shadow yellow, 4 snow cyan, 5 water blue), which stays in the
+GeoTIFF when its ``.aux.xml`` (the class names) is left behind."""
+
+
+def python_fmask_colours(palette: Mapping[int, Sequence[int]] | None) -> bool:
+    """Whether a layer's colour table (code -> RGB(A), rasterio's ``colormap``) is
+    python-fmask's own (:data:`PYTHON_FMASK_COLOURS`, every entry)."""
+    return palette is not None and all(
+        tuple(palette.get(code, ())[:3]) == rgb for code, rgb in PYTHON_FMASK_COLOURS.items())
+
+
 def foreign_table(kind: str, classes: Sequence[tuple[int, str]], *, nodata: float | None,
-                  coded: str | None) -> str | None:
+                  coded: str | None,
+                  palette: Mapping[int, Sequence[int]] | None = None) -> str | None:
     """``None`` unless the quality layer's own metadata shows another encoding than
     ``kind``'s, else what it shows (for a message naming the file).
 
@@ -238,6 +253,11 @@ def foreign_table(kind: str, classes: Sequence[tuple[int, str]], *, nodata: floa
     ``cfmask`` layer with nodata 0 (CFmask's clear) and a colour table is python-fmask's
     output (:data:`PYTHON_FMASK`), whose attribute table was left behind (a GeoTIFF
     copied without its ``.aux.xml``); ESPA's CFmask has nodata 255 and no colour table.
+    ``palette`` is the layer's colour table (code -> RGB(A)), where the caller has it
+    open: python-fmask's own colours (:func:`python_fmask_colours`) tell its output
+    whatever its nodata, under ``kind: scl`` too (SCL's no data is 0 as python-fmask's:
+    its clear land read as "saturated or defective" and dropped, its clouds as "dark
+    area" and kept) and under ``kind: cfmask`` with a nodata re-set to 255.
     A layer read as another kind's codes dropped and kept the wrong classes: python-fmask's
     cloud read as CFmask's shadow, kept by a ``drop`` of clouds alone.
     """
@@ -258,12 +278,51 @@ def foreign_table(kind: str, classes: Sequence[tuple[int, str]], *, nodata: floa
             return (f"{what}: it is python-fmask's output ({_PYTHON_FMASK_WORDS}), not "
                     f"{kind}'s classes; {PYTHON_FMASK_FIX[kind]}")
         return f"{what}: it holds another product's classes"
+    if python_fmask_colours(palette):
+        return ("its colour table is python-fmask's (2 cloud magenta, 3 cloud shadow "
+                "yellow, 4 snow cyan, 5 water blue): it is python-fmask's output "
+                f"({_PYTHON_FMASK_WORDS}), not {kind}'s classes; {PYTHON_FMASK_FIX[kind]}")
     if kind == "cfmask" and not classes and nodata == 0 and coded is not None \
             and "colour table" in coded:
         return ("its nodata is 0 (CFmask's clear land) and it carries a colour table, as "
                 f"python-fmask writes its output ({_PYTHON_FMASK_WORDS}; ESPA's CFmask has "
                 f"nodata 255 and no colour table): {PYTHON_FMASK_FIX['cfmask']}")
     return None
+
+
+DEFECTIVE_SHARE = 0.5
+"""Share of an SCL layer's sampled pixels (fill aside) of class 1, "saturated or
+defective", from which a layer without a code above 5 is python-fmask's output (its clear
+land is 1), :func:`foreign_share`."""
+
+
+def foreign_share(kind: str, held: np.ndarray) -> str | None:
+    """``None`` unless the shares of the codes a quality layer holds over the region
+    (``held``: a sample, fill left out) show another encoding than ``kind``, else what
+    they show (for a message naming the file).
+
+    python-fmask's Sentinel-2 output without its class names and colour table (codes
+    only, nodata 0 as SCL's) holds SCL codes alone (0-5), and its clear land is SCL's
+    class 1, "saturated or defective": read as SCL, that land was dropped and its clouds
+    (2, SCL's dark area) and snow (4, vegetation) kept as values. A real SCL has few
+    saturated or defective pixels and, where it has a cloud or water, codes above 5: a
+    sample mostly of class 1 without any is refused (:data:`DEFECTIVE_SHARE`). Called
+    on the planning's sample of the whole region, not on a chunk (a chunk over a
+    defective detector may be all class 1).
+    """
+    values = np.asarray(held)
+    if kind != "scl" or values.size == 0:
+        return None
+    finite = values[np.isfinite(values)] if values.dtype.kind == "f" else values.ravel()
+    if finite.size == 0 or (finite > PYTHON_FMASK["water"]).any():
+        return None
+    share = float((finite == SCL["saturated_or_defective"]).mean())
+    if share < DEFECTIVE_SHARE:
+        return None
+    return (f"{share:.0%} of its pixels in the region are class 1 (saturated or "
+            "defective) and none holds a code above 5 (no water, cloud, cirrus or snow), "
+            f"as python-fmask's output reads ({_PYTHON_FMASK_WORDS}: its clear land is 1), "
+            f"not an SCL; {PYTHON_FMASK_FIX['scl']}")
 
 
 QA_PIXEL_CONTRADICTION_SHARE = 0.01

@@ -577,10 +577,11 @@ def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
 
     # a region without an observation (clouds, outside every scene, or the scenes' fill:
     # one decimated read of a band per scene, remote items too): warned of, or refused;
-    # the share goes into the variables' provenance too
+    # each variable's share goes into its provenance too (in the place of the first
+    # variable's, which the settings hold), any variable's into the count's
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DataWarning)
-        short = check_clear_cover(
+        cover = check_clear_cover(
             f"source {source.name!r}", list(zip(used, masks, strict=True)), grid,
             min_count=comp.min_count, read=run_all,
             extents=[p.info for p in parts[variables[0]]], bands=parts[variables[0]],
@@ -600,7 +601,7 @@ def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
             if len(same) > 1:
                 text += f" ({len(same) - 1} more item(s) of source {source.name!r} likewise)"
         elif issubclass(w.category, DataWarning) and not comp.count_variable \
-                and short >= GAP_SHARE:
+                and cover.any_short >= GAP_SHARE:
             text += (f"; the variable {count_name!r} (valid observations per cell) is "
                      "written to show where, though composite.count_variable is false")
         warnings.warn_explicit(text if issubclass(w.category, DataWarning) else w.message,
@@ -613,7 +614,7 @@ def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
         "items_outside": outside,
         "cloud_mask": {"kind": cm.kind, "asset": cm.asset, "drop": list(drop),
                        "buffer_m": cm.buffer_m} if cm is not None else None,
-        "gdal_http": options, "no_observation_share": round(short, 4),
+        "gdal_http": options, "no_observation_share": round(cover.short, 4),
         "overpasses": len(index),
     }
     inputs = tuple(sorted({redact(p.info.path) for ps in parts.values() for p in ps}
@@ -638,18 +639,21 @@ def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
         CompositeLayer(
             name=v, units=_units(source, parts[v]),
             long_name=source.long_name or f"{label_of}, {v}",
-            settings={**settings, "band": v, **_quantity(parts[v]),
-                      "scenes": [p.describe() for p in parts[v]]},
+            settings={**settings, "band": v,
+                      "no_observation_share": round(cover.of(v), 4),
+                      **_quantity(parts[v]), "scenes": [p.describe() for p in parts[v]]},
             band_index=i, **common,
         )
         for i, v in enumerate(variables)
     ]
-    if comp.count_variable or short >= GAP_SHARE:  # where the cells lack one: shown
+    if comp.count_variable or cover.any_short >= GAP_SHARE:  # where cells lack one: shown
         layers.append(CompositeLayer(
             name=count_name, units="1",
             long_name=f"valid observations per cell ({len(used)} scenes"
                       + (f", {cm.kind} mask" if cm is not None else "") + ")",
-            settings={**settings, "band": "count"}, band_index=None, **common,
+            settings={**settings, "band": "count",
+                      "no_observation_share": round(cover.any_short, 4)},
+            band_index=None, **common,
         ))
     return layers
 

@@ -32,6 +32,7 @@ from prospect.ingest.cloudmask import (
     dropped,
     foreign_codes,
     foreign_name,
+    foreign_share,
     foreign_table,
     grow,
     is_fill,
@@ -48,7 +49,8 @@ from prospect.io.warp import (
     warp_block,
 )
 
-__all__ = ["BandValues", "LossyBandWarning", "SceneMask", "aligned_codes", "any_valid",
+__all__ = ["BandValues", "ClearCover", "LossyBandWarning", "SceneMask", "aligned_codes",
+           "any_valid",
            "any_within", "buffer_pixels", "check_clear_cover", "check_mask_name",
            "check_scene_mask", "mask_factor", "read_masked_band", "sample_clear",
            "sample_valid", "warn_lossy_stated"]
@@ -75,6 +77,24 @@ class SceneMask:
         """JSON-friendly summary for provenance."""
         return {"file": self.info.path, "kind": self.kind, "drop": list(self.drop),
                 "buffer_m": self.buffer_m}
+
+
+@dataclass(frozen=True)
+class ClearCover:
+    """The sampled shares of a region's cells without ``min_count`` observations
+    (:func:`check_clear_cover`): ``short`` for the first variable (its bands, the
+    quality layers and the scenes' extents), ``others`` for each other variable of the
+    source (its own bands on the same clear cells), and ``any_short`` for a cell that
+    lacks them in any variable (where a composite's count, the fewest any band has, is
+    below ``min_count``)."""
+
+    short: float
+    others: Mapping[str, float] = field(default_factory=dict)
+    any_short: float = 0.0
+
+    def of(self, variable: str) -> float:
+        """The share of ``variable`` (the first variable's where it is not another)."""
+        return self.others.get(variable, self.short)
 
 
 def metres_per_unit(info: RasterInfo) -> float:
@@ -323,9 +343,11 @@ def _same_scene(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     return a == b
 
 
-def _not_of_kind(where: str, path: str, kind: str, why: str) -> DataError:
-    """The refusal of a quality layer that is not a ``kind`` layer, for ``why``."""
-    return DataError(f"{where}: {path}: not a {kind} quality layer: {why}; name the "
+def _not_of_kind(where: str | None, path: str, kind: str, why: str) -> DataError:
+    """The refusal of a quality layer that is not a ``kind`` layer, for ``why``
+    (``where``: the source or item, or ``None`` where the caller names it)."""
+    at = f"{where}: " if where else ""
+    return DataError(f"{at}{path}: not a {kind} quality layer: {why}; name the "
                      "scene's own quality layer in cloud_mask.asset, or its encoding in "
                      "cloud_mask.kind (scl, qa_pixel, cfmask)")
 
@@ -590,7 +612,7 @@ def _decimated(info: RasterInfo, grid: RegionGrid, xs: np.ndarray, ys: np.ndarra
             if how and codes_of is not None:  # the header is open: no extra read
                 raise DataError(f"{info.stated_by}: "
                                 f"{_lossy_layer(info.path, codes_of or '', how)}")
-            if codes_of is not None and info.stated_by is not None:
+            if codes_of is not None:  # the header is open: its table and colours too
                 _refuse_foreign_table(src, info, codes_of)
             if how and warn_lossy:  # a band of values: read as a plain raster's, warned of
                 warnings.warn(_lossy_band(info, how, error), stacklevel=2)
@@ -607,24 +629,42 @@ def _decimated(info: RasterInfo, grid: RegionGrid, xs: np.ndarray, ys: np.ndarra
 
 
 def _refuse_foreign_table(src: Any, info: RasterInfo, kind: str) -> None:
-    """Refuse the open quality layer ``src`` of a stated grid (planned without its header,
-    so :func:`check_scene_mask` saw neither its class names nor its colour table) when
-    they show another encoding than ``kind`` (:func:`foreign_table`: python-fmask's output
-    in items that state their grids, read as CFmask, kept its clouds).
+    """Refuse the open quality layer ``src`` when its class names or colour table show
+    another encoding than ``kind`` (:func:`foreign_table`). A layer of a stated grid is
+    planned without its header, so :func:`check_scene_mask` saw neither (python-fmask's
+    output in items that state their grids, read as CFmask, kept its clouds); no header
+    read keeps a colour table's colours, which alone tell python-fmask's output copied
+    without its class names (under ``kind: scl``, whose no data is 0 as python-fmask's,
+    its clouds went in as values).
 
     Raises
     ------
     DataError
-        Naming the item, the layer and what its metadata shows.
+        Naming the item (a stated grid's), the layer and what its metadata shows.
     """
     from prospect.io.raster import _class_names, _coded_bands
 
-    coded = _coded_bands(src)
-    classes = _class_names(src, coded)
+    if info.stated_by is None:  # the header read them: no second read of the names
+        coded, classes = info.codes, info.classes
+    else:
+        coded = _coded_bands(src)
+        classes = _class_names(src, coded)
     wrong = foreign_table(kind, classes[0] if classes else (), nodata=src.nodata,
-                          coded=coded[0] if coded else None)
+                          coded=coded[0] if coded else None, palette=_palette(src))
     if wrong is not None:
-        raise _not_of_kind(str(info.stated_by), info.path, kind, wrong)
+        raise _not_of_kind(info.stated_by, info.path, kind, wrong)
+
+
+def _palette(src: Any) -> dict[int, tuple[int, ...]] | None:
+    """Band 1's colour table of the open ``src`` (code -> RGBA), or ``None``."""
+    from rasterio.enums import ColorInterp
+
+    if src.colorinterp[0] != ColorInterp.palette:
+        return None
+    try:
+        return dict(src.colormap(1))
+    except ValueError:  # a palette interpretation without a table
+        return None
 
 
 def _sample_block(mask: SceneMask, grid: RegionGrid, xs: np.ndarray, ys: np.ndarray,
@@ -641,7 +681,8 @@ def _sample_block(mask: SceneMask, grid: RegionGrid, xs: np.ndarray, ys: np.ndar
         return None
     block, inside, ri, ci, step, _ = got
     held = block[~is_fill(mask.kind, block)] if block.dtype.kind in "iu" else block.ravel()
-    wrong = foreign_codes(mask.kind, held, info.nodata[0]) if held.size else None
+    wrong = (foreign_codes(mask.kind, held, info.nodata[0])
+             or foreign_share(mask.kind, held)) if held.size else None
     if wrong is not None:  # the whole block read, not only the lattice's points
         raise DataError(f"{info.path}: not a {mask.kind} quality layer: {wrong}; name the "
                         "product's own quality layer in cloud_mask.asset, or its encoding in "
@@ -840,7 +881,7 @@ def check_clear_cover(where: str, scenes: Sequence[tuple[str, SceneMask | None]]
                       bands: Sequence[BandValues | None] | None = None,
                       overpasses: Sequence[int] = (),
                       other_bands: Mapping[str, Sequence[BandValues | None]] | None = None
-                      ) -> float:
+                      ) -> ClearCover:
     """Warn when a large share of the region has no clear observation, refuse when none.
 
     Each scene's quality layer is sampled on a lattice over the region
@@ -895,12 +936,13 @@ def check_clear_cover(where: str, scenes: Sequence[tuple[str, SceneMask | None]]
         variable whose bands are no data over the region, or over a large share of it
         beyond ``bands``', is refused or warned of (only the first variable's bands were
         sampled: a composite's ``swir22`` of fill in every scene came out all no data,
-        exit 0, without a word).
+        exit 0, without a word), and its own share is returned.
 
     Returns
     -------
-    float
-        The sampled share of cells without ``min_count`` clear observations.
+    ClearCover
+        The sampled shares of cells without ``min_count`` clear observations: the first
+        variable's, each other variable's and any variable's.
 
     Raises
     ------
@@ -914,7 +956,7 @@ def check_clear_cover(where: str, scenes: Sequence[tuple[str, SceneMask | None]]
     boxes = list(extents) if extents is not None else [None] * len(scenes)
     values = list(bands) if bands is not None else [None] * len(scenes)
     if not masked and not any(boxes) and not any(values):
-        return 0.0
+        return ClearCover(0.0)
     xs, ys = lattice(grid)
 
     def one(m: SceneMask | None, box: RasterInfo | None, band: BandValues | None
@@ -975,9 +1017,12 @@ def check_clear_cover(where: str, scenes: Sequence[tuple[str, SceneMask | None]]
             f"box reaches it, or a failed scene written as fill), so every {what} variable "
             "would be all no data; add scenes that hold values over the region, or check "
             "the items' nodata")
-    if other_bands:
-        _check_other_bands(where, names, other_bands, [c for c, _, _ in got], keys, grid,
-                           short, min_count=min_count, what=what, run=run)
+    lacking = _check_other_bands(where, names, other_bands or {},
+                                 [c for c, _, _ in got], keys, grid, short,
+                                 min_count=min_count, what=what, run=run)
+    cover = ClearCover(short, {v: float(cells.mean()) for v, cells in lacking.items()},
+                       float(np.logical_or.reduce([count < min_count, *lacking.values()]
+                                                  ).mean()))
     if not masked:
         if short >= GAP_SHARE:
             place = ("they lie outside the extent of the" if fill_short < GAP_SHARE / 2
@@ -989,7 +1034,7 @@ def check_clear_cover(where: str, scenes: Sequence[tuple[str, SceneMask | None]]
                 f"{len(names)} scene(s) used ({shown}); those cells are no data in every "
                 f"{what} variable: add scenes that cover the region, or shrink the region"),
                 stacklevel=3)
-        return short
+        return cover
     kind = masked[0][1].kind
     drop = ", ".join(masked[0][1].drop)
     buffer_m = masked[0][1].buffer_m
@@ -1011,22 +1056,29 @@ def check_clear_cover(where: str, scenes: Sequence[tuple[str, SceneMask | None]]
             f"in the {len(names)} scene(s) used ({shown}) under the {kind} mask (drop: "
             f"{drop}{grown}){fill}; those cells are no data in every {what} variable: add "
             f"scenes or drop fewer classes{smaller}"), stacklevel=3)
-    return short
+    return cover
 
 
 def _check_other_bands(where: str, names: Sequence[str],
                        other_bands: Mapping[str, Sequence[BandValues | None]],
                        clears: Sequence[np.ndarray | None], keys: Sequence[int],
                        grid: RegionGrid, short: float, *, min_count: int, what: str,
-                       run: Callable[[list[Callable[[], Any]]], list[Any]]) -> None:
+                       run: Callable[[list[Callable[[], Any]]], list[Any]]
+                       ) -> dict[str, np.ndarray]:
     """Refuse a variable whose bands hold no value in the region in any scene, and warn
     of one whose bands leave :data:`GAP_SHARE` of the region's sampled cells or more
-    without ``min_count`` observations beyond the first variable's ``short`` share (its
-    own no data: a detector or band missing from the scenes, a fill its nodata does not
-    mark being told elsewhere), from the same lattice as :func:`check_clear_cover`
-    (``clears``: each scene's clear points, ``None`` where unknown; ``keys``: each
-    scene's overpass). A band that cannot be read counts as holding values (the chunks
-    name what they cannot read).
+    without ``min_count`` observations (its own no data: a detector or band missing from
+    the scenes, a fill its nodata does not mark being told elsewhere) where the first
+    variable's ``short`` share was not warned of, or :data:`GAP_SHARE` beyond it where
+    it was (a ``swir22`` of 30 % beside a ``red`` of 15 % was planned without a word),
+    from the same lattice as :func:`check_clear_cover` (``clears``: each scene's clear
+    points, ``None`` where unknown; ``keys``: each scene's overpass). A band that cannot
+    be read counts as holding values (the chunks name what they cannot read).
+
+    Returns
+    -------
+    dict
+        Variable -> where its sampled cells lack ``min_count`` observations.
 
     Raises
     ------
@@ -1048,6 +1100,7 @@ def _check_other_bands(where: str, names: Sequence[str],
 
     shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
     need = "a value" if min_count == 1 else f"the {min_count} values min_count asks"
+    lacking: dict[str, np.ndarray] = {}
     for var, parts in other_bands.items():
         valids = run([functools.partial(valid_of, b) for b in parts])
         looks: dict[int, np.ndarray] = {}
@@ -1057,7 +1110,8 @@ def _check_other_bands(where: str, names: Sequence[str],
                 seen &= valid
             looks[key] = looks[key] | seen if key in looks else seen
         count = np.sum(list(looks.values()), axis=0)
-        own = float((count < min_count).mean())
+        lacking[var] = count < min_count
+        own = float(lacking[var].mean())
         if own >= 1.0 and all(v is not None for v in valids) and all(
                 b is not None for b in parts) and not any(
                 run([functools.partial(any_valid, b, grid) for b in parts if b is not None])):
@@ -1067,7 +1121,7 @@ def _check_other_bands(where: str, names: Sequence[str],
                 "(its nodata, fill or clipped DNs: a band missing from the scenes, or its "
                 f"asset of another extent), so {var!r} would be all no data; check the "
                 f"asset that {var!r} names and its nodata, or leave {var!r} out")
-        if own - short >= GAP_SHARE:
+        if own >= GAP_SHARE and (short < GAP_SHARE or own - short >= GAP_SHARE):
             warnings.warn(DataWarning(
                 f"{where}: {own:.0%} of the region's cells (sampled on {xs.size}) lack "
                 f"{need} of variable {var!r} in the {len(names)} scene(s) used ({shown}), "
@@ -1075,6 +1129,7 @@ def _check_other_bands(where: str, names: Sequence[str],
                 "no data there (their nodata, fill or clipped DNs); those cells are no "
                 f"data in {var!r} of the {what}: check the asset {var!r} names and its "
                 "nodata, or add scenes"), stacklevel=4)
+    return lacking
 
 
 def _warn_remote_fills(where: str, names: Sequence[str],

@@ -173,20 +173,57 @@ def check_same_quantity(source: str, var: str, quantity: str | None, file: str,
         Naming both files and what each holds.
     """
     if var not in seen:
+        _check_one_level(source, var, quantity, file, seen)
         seen[var] = (quantity, file)
         return
     first, where = seen[var]
     if first == quantity:
         return
-
-    def what(q: str | None) -> str:
-        return q.replace("_", " ") if q else "values as read (no product metadata)"
-
+    what = _quantity_words
     raise DataError(
         f"source {source!r}: variable {var!r} mosaics {where} ({what(first)}) with {file} "
         f"({what(quantity)}); one mosaic holds one quantity: use scenes of one product "
         "level (all Level-2, or all Level-1), each with its own 'metadata:', or put them in "
         "separate sources")
+
+
+def _quantity_words(quantity: str | None) -> str:
+    return quantity.replace("_", " ") if quantity else "values as read (no product metadata)"
+
+
+_REFLECTANCE_LEVELS = {"toa_reflectance": "Level-1C or Level-1",
+                       "surface_reflectance": "Level-2A or Level-2"}
+"""The reflectances of two processing levels, which no one source holds together."""
+
+
+def _check_one_level(source: str, var: str, quantity: str | None, file: str,
+                     seen: dict[str, tuple[str | None, str]]) -> None:
+    """Refuse a variable whose reflectance is of another processing level than another
+    variable's of the same source (``seen``: each variable's first scene).
+
+    A source is one product: its bands are combined cell by cell (an index, a feature
+    stack). A Sentinel-2 Level-2A ``B04_10m`` (surface reflectance) beside a Level-1C
+    ``B08`` (top-of-atmosphere) in one source, or a Landsat ``SR_B4`` beside a Level-1
+    ``B5``, made an NDVI of neither, without a word (each variable recorded its own
+    quantity, the source none).
+
+    Raises
+    ------
+    DataError
+        Naming both variables, their files and levels.
+    """
+    if quantity not in _REFLECTANCE_LEVELS:
+        return
+    for other, (held, where) in seen.items():
+        if held in _REFLECTANCE_LEVELS and held != quantity:
+            raise DataError(
+                f"source {source!r}: variable {var!r} ({file}) holds "
+                f"{_quantity_words(quantity)} ({_REFLECTANCE_LEVELS[quantity]}), but "
+                f"variable {other!r} ({where}) holds {_quantity_words(held)} "
+                f"({_REFLECTANCE_LEVELS[held]}): an index of the two (e.g. an NDVI of a "
+                "surface-reflectance red and a top-of-atmosphere nir) is of neither; give "
+                "every band of the source from one product level (all Level-2A/Level-2, "
+                "or all Level-1C/Level-1), or put each level in a source of its own")
 
 
 def _unit_word(units: str) -> str:

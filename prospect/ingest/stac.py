@@ -449,6 +449,32 @@ def _item_date(item: pystac.Item) -> dt.date | None:
     return _utc(when).date() if when is not None else None
 
 
+FUTURE_SLACK = dt.timedelta(days=1)
+"""How far past the clock's now an item's acquisition time may lie (clocks and time zones
+set wrong) before it is refused as in the future (:func:`_in_future`)."""
+
+
+def _in_future(item: pystac.Item) -> str | None:
+    """Why the item's acquisition (``datetime``, else ``start_datetime``) cannot be, or
+    ``None``: a time after now (:data:`FUTURE_SLACK`) is no acquisition, but a typo in a
+    user's own catalogue (``2204`` for ``2024``; rio-stac dates an item from its file's
+    tags or the caller). Taken, it was recorded as the composite's date, counted as its
+    own overpass and won every cell of a ``most_recent`` mosaic, without a word. A mosaic
+    of weeks may end after now (a month in progress): its start is checked."""
+    when = item.datetime
+    if when is None and item.properties.get("start_datetime"):
+        when = _stac_time(item.properties["start_datetime"])
+    if when is None:
+        return None
+    now = dt.datetime.now(dt.UTC)
+    if _utc(when) <= now + FUTURE_SLACK:
+        return None
+    key = "datetime" if item.datetime is not None else "start_datetime"
+    return (f"item {item.id!r}: {key} {_utc(when).isoformat()} is in the future (now is "
+            f"{now:%Y-%m-%dT%H:%MZ}), which no acquisition is; fix the item's {key} (its "
+            "year mistyped?) or leave the item out")
+
+
 def _utc(when: dt.datetime) -> dt.datetime:
     """``when`` in UTC (a time without an offset is UTC, as STAC states)."""
     return when.astimezone(dt.UTC) if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
@@ -1005,8 +1031,8 @@ def read_stac_scenes(href: str, assets: dict[str, str], *, mask_asset: str | Non
     Raises
     ------
     DataError
-        No items, an item lacks one of the asset keys, a malformed value in an item, or
-        items of Level-1 and Level-2 products together.
+        No items, an item lacks one of the asset keys, a malformed value in an item, an
+        item acquired in the future, or items of Level-1 and Level-2 products together.
     InputFileError
         The STAC document cannot be read (or a remote one does not answer in time).
 
@@ -1038,6 +1064,9 @@ def read_stac_scenes(href: str, assets: dict[str, str], *, mask_asset: str | Non
             acquired[when] = item.id
         try:
             item_span(item)  # a range that ends before it starts dates nothing
+            future = _in_future(item)
+            if future is not None:
+                raise DataError(future)
         except DataError as exc:
             raise DataError(f"{href}: {exc}") from None
         except (TypeError, ValueError) as exc:
