@@ -31,8 +31,8 @@ from prospect.ingest.layers import Layer
 if TYPE_CHECKING:
     from prospect.ingest.rasters import BandRef
 
-__all__ = ["FillFinding", "dominant_fill", "merged_in_float32", "variable_has_data",
-           "warn_fills"]
+__all__ = ["FillFinding", "dominant_fill", "merged_in_float32", "stands_apart",
+           "variable_has_data", "warn_fills"]
 
 COMMON_FILLS = (0.0, -1.0, 255.0, -99.0, -999.0, -999.25, -9999.0, -99999.0, -32768.0,
                 32767.0, 65535.0, -2147483648.0, 2147483647.0, 4294967295.0,
@@ -72,6 +72,23 @@ def _is_fill(value: float, dtype: str) -> bool:
         if value in (info.min, info.max):
             return True
     return any(math.isclose(value, f, rel_tol=1e-6) for f in COMMON_FILLS)
+
+
+def stands_apart(values: np.ndarray, value: float, dtype: str) -> bool:
+    """Whether ``value``, held by some of the sampled ``values`` of a ``dtype`` band,
+    looks like a fill rather than a measurement: a common fill value or the type's limit
+    (:data:`COMMON_FILLS`), or the band's lowest or highest value, apart from the others
+    by more than their own spread (-10000 beside 100..149). A value among the others
+    (a reflectance DN of 1000 beside 990..1500) does not."""
+    if _is_fill(float(value), dtype):
+        return True
+    v = np.asarray(values, dtype="f8").ravel()
+    rest = v[np.isfinite(v) & (v != value)]
+    if rest.size == 0:
+        return True
+    lo, hi = float(rest.min()), float(rest.max())
+    gap = lo - value if value < lo else value - hi if value > hi else -1.0
+    return gap > hi - lo
 
 
 def dominant_fill(values: np.ndarray, corners: np.ndarray, *, nodata: float | None,

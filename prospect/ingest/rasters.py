@@ -28,6 +28,7 @@ from prospect.errors import ConfigError, CRSError, DataError, DataWarning
 from prospect.grid import ChunkWindow, RegionGrid, parse_crs
 from prospect.indices.bands import load_sensor
 from prospect.ingest.cloudmask import drop_names
+from prospect.ingest.fills import stands_apart
 from prospect.ingest.landsat import BandCalibration, Saturation, landsat_id, slc_off_fill
 from prospect.ingest.layers import Layer, unit_factor, unit_key
 from prospect.ingest.masked import (
@@ -402,8 +403,14 @@ def _check_band_names(source: RasterSource, names: list[str]) -> None:
 
 
 def _res_in_grid_units(info: RasterInfo, grid: RegionGrid) -> float:
+    """A file's cell size in the region's CRS units, where the file meets the region
+    (:meth:`~prospect.io.raster.RasterInfo.cell_size_in`); the whole file's box over its
+    cells where they do not meet."""
     if info.crs == grid.crs:
         return info.resolution
+    local = info.cell_size_in(grid.crs_obj, grid.bounds)
+    if local is not None:
+        return local
     left, bottom, right, top = info.bounds_in(grid.crs_obj)
     return float(np.sqrt((right - left) * (top - bottom) / (info.width * info.height)))
 
@@ -415,10 +422,14 @@ def check_nodata(source: RasterSource, info: RasterInfo, band: int, *,
     that its band cannot hold (-9999 in uint8) is a :class:`~prospect.errors.DataWarning`
     when nothing else declares one (the config's ``nodata``, a product's ``fill``).
 
+    A configured ``nodata`` the band can hold that is, by the band's sample, the scaled
+    value of its fill is refused too (:func:`_refuse_scaled_nodata`).
+
     Raises
     ------
     ConfigError
-        Naming the source, the file, its type and the nodata the file itself states.
+        Naming the source, the file, its type and the nodata the file itself states; or
+        the stored number to give for a scaled nodata.
     """
     unheld = info.unheld_nodata[band - 1] if band <= len(info.unheld_nodata) else None
     dtype = info.band_dtype(band)
@@ -432,7 +443,10 @@ def check_nodata(source: RasterSource, info: RasterInfo, band: int, *,
             f"cannot occur in a {kind}, so no pixel is marked as no data; if the "
             f"file has a fill value, set 'nodata: <that value>' in source {source.name!r}"),
             stacklevel=2)
-    if source.nodata is None or value_fits(source.nodata, dtype, info.band_nbits(band)):
+    if source.nodata is None:
+        return
+    if value_fits(source.nodata, dtype, info.band_nbits(band)):
+        _refuse_scaled_nodata(source, info, band)
         return
     stated = info.nodata[band - 1] if band <= len(info.nodata) else None
     bits = info.band_nbits(band)
@@ -447,11 +461,12 @@ def check_nodata(source: RasterSource, info: RasterInfo, band: int, *,
     )
 
 
-def _nodata_as_stored(source: RasterSource, info: RasterInfo, band: int) -> str:
-    """Where a band is scaled (the file's scale/offset, else the config's) and the
-    config's ``nodata`` is a scaled value of a number the band holds, what to say: the
-    nodata is compared with the stored numbers (``nodata: -999.9`` for a fill of -9999
-    under scale 0.1 was refused as "cannot occur", with no word of the scale)."""
+def _stored_of_scaled(source: RasterSource, info: RasterInfo, band: int
+                      ) -> tuple[int, float, float, str] | None:
+    """``(stored, scale, offset, whose)`` where band ``band`` is scaled (the file's
+    scale/offset, else the config's) and the config's ``nodata`` is what that scale makes
+    of a whole number the band can hold, ``stored`` (another number than the nodata);
+    else ``None``."""
     assert source.nodata is not None
     for scale, offset, whose in (
             (*info.coefficients(band), "the file's"), (source.scale, source.offset, "the")):
@@ -459,12 +474,70 @@ def _nodata_as_stored(source: RasterSource, info: RasterInfo, band: int) -> str:
             continue
         raw = (source.nodata - offset) / scale
         whole = round(raw)
-        if abs(raw - whole) <= 1e-6 * max(1.0, abs(raw)) and value_fits(
-                float(whole), info.band_dtype(band), info.band_nbits(band)):
-            return (f"'nodata' is a number as the file stores it, before {whose} scale "
-                    f"{scale:g} and offset {offset:g}, which store {source.nodata:g} as "
-                    f"{whole}: if that is the fill, set 'nodata: {whole}'; else ")
-    return ""
+        if abs(raw - whole) <= 1e-6 * max(1.0, abs(raw)) and whole != source.nodata and \
+                value_fits(float(whole), info.band_dtype(band), info.band_nbits(band)):
+            return whole, scale, offset, whose
+    return None
+
+
+def _nodata_as_stored(source: RasterSource, info: RasterInfo, band: int) -> str:
+    """Where a band is scaled (the file's scale/offset, else the config's) and the
+    config's ``nodata`` is a scaled value of a number the band holds, what to say: the
+    nodata is compared with the stored numbers (``nodata: -999.9`` for a fill of -9999
+    under scale 0.1 was refused as "cannot occur", with no word of the scale)."""
+    found = _stored_of_scaled(source, info, band)
+    if found is None:
+        return ""
+    whole, scale, offset, whose = found
+    return (f"'nodata' is a number as the file stores it, before {whose} scale "
+            f"{scale:g} and offset {offset:g}, which store {source.nodata:g} as "
+            f"{whole}: if that is the fill, set 'nodata: {whole}'; else ")
+
+
+def _refuse_scaled_nodata(source: RasterSource, info: RasterInfo, band: int) -> None:
+    """Refuse a config ``nodata`` the band could hold as a stored number but that is, by
+    the band's sample, the scaled value of its fill: the stored equivalent occurs and the
+    number itself never does (``nodata: -5000`` for an int16 band of fill -10000 under
+    scale 0.5, the fill as a viewer shows it). The nodata is compared with the stored
+    numbers, so it marked no cell and every fill cell went into the cube as -5000, exit
+    0, without a word. Only where both readings are possible and the sample tells them
+    apart: the stored number occurs as a fill does (the file's nodata, a common fill, or
+    a value apart from all the others, :func:`~prospect.ingest.fills.stands_apart`) and
+    the nodata never does; a nodata the band holds, or a stored number among the band's
+    values (``nodata: 0`` of a reflectance under offset -0.1, where DN 1000 is
+    reflectance 0), is left as it is.
+
+    Raises
+    ------
+    ConfigError
+        Naming the source, the file, the band, the scale and the ``nodata`` to give.
+    """
+    from prospect.io.raster import sample_band
+
+    if source.nodata is None:
+        return
+    found = _stored_of_scaled(source, info, band)
+    if found is None:
+        return
+    whole, scale, offset, whose = found
+    sample = sample_band(info.path, band)
+    if sample is None:
+        return
+    values = np.asarray(sample[0])
+    if np.isin(values, info.stored(band, source.nodata)).any() or not (values == whole).any():
+        return
+    stated = info.nodata[band - 1] if band <= len(info.nodata) else None
+    if stated != whole and not stands_apart(values, whole, info.band_dtype(band)):
+        return  # a value among the band's others (a reflectance of 0): not a fill
+    raise ConfigError(
+        f"source {source.name!r}: nodata {source.nodata:g} is compared with the numbers "
+        f"{info.path} stores (band {band}, {info.band_dtype(band)}), before {whose} scale "
+        f"{scale:g} and offset {offset:g}; no sampled cell holds {source.nodata:g}, but "
+        f"{int(np.count_nonzero(values == whole))} of {values.size} hold {whole}, which "
+        f"that scale reads as {source.nodata:g}, so the fill would go into the cube as "
+        f"values: if {whole} marks no data, set 'nodata: {whole}'"
+        + (" (the file states it as its nodata: leaving 'nodata' out does the same)"
+           if stated == whole else ""))
 
 
 def _wrapped_longitudes(info: RasterInfo, grid: RegionGrid) -> RasterInfo:
@@ -532,9 +605,16 @@ def _touching(headers: list[RasterInfo], grid: RegionGrid) -> str:
 
 
 def _overlaps(info: RasterInfo, grid: RegionGrid) -> bool:
+    """Whether a file and the region share cells: the file's box in the region's CRS
+    meets the region, or the region's box in the file's CRS meets the file's extent (a
+    file far larger than the region, a world DEM in longitude and latitude under a region
+    in RD New or TM35FIN, has a box in the region's CRS that misses its interior: "none
+    of its files overlap the region", exit 1)."""
     left, bottom, right, top = info.bounds_in(grid.crs_obj)
     g = grid.bounds
-    return left < g[2] and right > g[0] and bottom < g[3] and top > g[1]
+    if left < g[2] and right > g[0] and bottom < g[3] and top > g[1]:
+        return True
+    return not _same_crs(info, grid) and info.part_in(grid.crs_obj, g) is not None
 
 
 def band_nodata(

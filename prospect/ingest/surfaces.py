@@ -597,18 +597,32 @@ def _refuse_unfittable(path: str, column: str, places: int) -> None:
 
 
 def _warn_degree_distances(source: PointSource, grid: RegionGrid) -> None:
-    """Warn that ``<name>_dist`` of a region in a geographic CRS is in degrees (recorded
-    so, :func:`~prospect.ingest.layers.distance_units`), not a distance on the ground: a
-    degree of longitude is the cosine of the latitude of a degree of latitude, so cells
-    equally far from a point in metres differ in degrees."""
-    if not grid.crs_obj.is_geographic:
+    """Warn that the layers of a points source in a region of a geographic CRS measure
+    distances in degrees, not on the ground: ``<name>_dist`` holds them (recorded so,
+    :func:`~prospect.ingest.layers.distance_units`), and the IDW and kriging surfaces
+    weigh their points by them (IDW's ``1 / d**power``, kriging's variogram fitted and
+    solved in degrees). A degree of longitude is the cosine of the latitude of a degree
+    of latitude, so points equally far on the ground weigh differently by their bearing
+    (at 52 N an east-west neighbour counts as 1.6 times as far as a north-south one):
+    the surfaces of a degree region were made so without a word. One warning per
+    source."""
+    if not grid.crs_obj.is_geographic or not (source.distance or source.interpolate):
         return
+    said = []
+    if source.distance:
+        said.append(f"'{source.name}_dist' holds distances in degrees of longitude and "
+                    "latitude, recorded as 'degree', not distances on the ground")
+    if source.interpolate:
+        how = " and ".join({"idw": "IDW", "kriging": "kriging"}.get(m, m)
+                           for m in source.interpolate)
+        said.append(f"its {how} surfaces weigh their points by distances in degrees "
+                    "(the variogram's range in degrees too), so a point east or west of "
+                    "a cell counts as farther than one as far north or south")
     warnings.warn(DataWarning(
         f"source {source.name!r}: the region {grid.name!r} is in {grid.crs} (degrees), so "
-        f"'{source.name}_dist' holds distances in degrees of longitude and latitude, "
-        "recorded as 'degree', not distances on the ground (east-west degrees are shorter "
-        "than north-south ones away from the equator); for distances in metres give the "
-        "region a projected CRS (its UTM zone)"), stacklevel=3)
+        + "; ".join(said) + " (east-west degrees are shorter than north-south ones away "
+        "from the equator); for distances in metres give the region a projected CRS (its "
+        "UTM zone)"), stacklevel=3)
 
 
 def plan_points(source: PointSource, grid: RegionGrid) -> list[Layer]:
@@ -645,8 +659,8 @@ def plan_points(source: PointSource, grid: RegionGrid) -> list[Layer]:
     xy = np.column_stack([table.x, table.y])
     files = dataset_files(path)  # a Shapefile with its .dbf, .shx, .prj
     out: list[Layer] = []
+    _warn_degree_distances(source, grid)
     if source.distance:
-        _warn_degree_distances(source, grid)
         out.append(DistanceToPointLayer(
             name=f"{source.name}_dist", units=distance_units(grid),
             long_name=f"distance to nearest {source.name}",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import json
 import logging
 import math
 import os
@@ -689,6 +691,80 @@ class RasterInfo:
         return tuple(transform_bounds(RioCRS.from_user_input(self.crs),
                                       RioCRS.from_user_input(dst), *self.extent(),
                                       densify_pts=21))
+
+    def part_in(self, crs: CRS | str, bounds: tuple[float, float, float, float]
+                ) -> tuple[float, float, float, float] | None:
+        """The part of the file's extent that ``bounds`` (given in ``crs``: a region)
+        covers, in the file's CRS; ``None`` where they do not meet or PROJ gives no
+        finite box.
+
+        The region's box is small and goes into the file's CRS without trouble, where a
+        file far larger than the region does not go into the region's: the edges of a
+        world DEM in longitude and latitude, taken into a transverse Mercator or
+        stereographic CRS (RD New, TM35FIN, a UTM zone), bound a box that misses their
+        interior (the equator 90 degrees from the central meridian lies at infinity),
+        which :meth:`bounds_in` cannot see.
+        """
+        box = _box_in(crs if isinstance(crs, str) else crs.to_wkt(), self.crs, tuple(bounds))
+        if box is None:
+            return None
+        left, bottom, right, top = self.extent()
+        part = (max(box[0], left), max(box[1], bottom), min(box[2], right), min(box[3], top))
+        if not all(math.isfinite(v) for v in part) or part[0] >= part[2] or \
+                part[1] >= part[3]:
+            return None
+        return part
+
+    def cell_size_in(self, crs: CRS | str, bounds: tuple[float, float, float, float]
+                     ) -> float | None:
+        """The side (square root of the area) of one file cell, in ``crs``'s units, where
+        the file meets ``bounds`` (a region in ``crs``): the cell under the centre of
+        their common part (:meth:`part_in`); ``None`` where they do not meet.
+
+        A cell size measured over the whole file's box in ``crs`` was the region's only
+        where the file is about the region's size: a world DEM of 30 arc-seconds (about
+        730 m at 52 N) measured 10 186 m in RD New and 118 m in UTM 31N, which chose
+        the resampling (a coarsening's ``average``, else ``bilinear``) and the coarse
+        warnings by numbers no cell of the file has.
+        """
+        from rasterio.warp import transform as transform_points
+
+        part = self.part_in(crs, bounds)
+        if part is None:
+            return None
+        a, b, c, d, e, f = self.transform[:6]
+        det = a * e - b * d
+        if det == 0:
+            return None
+        # the file cell holding the centre of the common part, by its four corners
+        cx, cy = (part[0] + part[2]) / 2, (part[1] + part[3]) / 2
+        col = math.floor((e * (cx - c) - b * (cy - f)) / det)
+        row = math.floor((a * (cy - f) - d * (cx - c)) / det)
+        corners = [(col, row), (col + 1, row), (col + 1, row + 1), (col, row + 1)]
+        fx = [c + a * i + b * j for i, j in corners]
+        fy = [f + d * i + e * j for i, j in corners]
+        dst = crs if isinstance(crs, str) else crs.to_wkt()
+        try:  # by GDAL, as its warp takes the cells (pyproj's Transformer: 85 ms to make)
+            xs, ys = transform_points(RioCRS.from_user_input(self.crs),
+                                      RioCRS.from_user_input(dst), fx, fy)
+        except Exception:  # PROJ cannot take the cell into the region's CRS
+            return None
+        area = 0.5 * abs(sum(x0 * y1 - x1 * y0 for x0, y0, x1, y1 in zip(
+            xs, ys, [*xs[1:], xs[0]], [*ys[1:], ys[0]], strict=True)))
+        return math.sqrt(area) if math.isfinite(area) and area > 0 else None
+
+
+@functools.lru_cache(maxsize=64)
+def _box_in(src: str, dst: str, bounds: tuple[float, ...]
+            ) -> tuple[float, float, float, float] | None:
+    """``bounds`` of CRS ``src`` taken into CRS ``dst`` (densified edges), ``None`` where
+    PROJ cannot; kept for the tiles of a mosaic, which share a CRS and the region."""
+    try:
+        box = transform_bounds(RioCRS.from_user_input(src), RioCRS.from_user_input(dst),
+                               *bounds, densify_pts=21)
+    except Exception:  # a region PROJ cannot take into the file's CRS
+        return None
+    return (float(box[0]), float(box[1]), float(box[2]), float(box[3]))
 
 
 def pixel_at(info: RasterInfo, band: int, x: float, y: float, crs: CRS) -> float | None:
@@ -4367,6 +4443,8 @@ def _refuse_subdataset_name(path: Path | str) -> None:
     if driver.upper() in ("NETCDF", "HDF5"):
         variable = inner.lstrip(":").lstrip("/") if driver.upper() == "HDF5" else inner
         fix = f"give 'path: {file}' and 'variable: {variable}' in the source"
+    elif driver.upper() == "ZARR":  # a store is a folder: 'path:' cannot name it
+        fix = _zarr_fix(file, [inner.strip("/")])
     else:
         fix = f"give 'path: {file}' (its first dataset), or extract the one meant first " \
               f"(gdal_translate '{found.group(0).lstrip('/')}' out.tif)"
@@ -4392,6 +4470,85 @@ def _grid_folder(path: Path | str) -> str:
     return (f"a folder holding an ESRI binary grid (ArcInfo/ArcGIS grid, {header.name} and "
             f"its w001001.adf); GDAL reads the grid by its header: give 'path: "
             f"{Path(str(path)) / header.name}' in the config")
+
+
+def _zarr_node(folder: Path) -> str | None:
+    """``"array"`` or ``"group"`` where ``folder`` is a zarr v2 or v3 node (its
+    ``zarr.json``, ``.zarray`` or ``.zgroup``), else ``None``."""
+    try:
+        if (folder / ".zarray").is_file():
+            return "array"
+        if (folder / ".zgroup").is_file() or (folder / ".zmetadata").is_file():
+            return "group"
+        meta = folder / "zarr.json"
+        if meta.is_file():
+            kind = json.loads(meta.read_text(encoding="utf-8")).get("node_type")
+            return kind if kind in ("array", "group") else None
+    except (OSError, ValueError, AttributeError):
+        return None
+    return None
+
+
+def _zarr_arrays(store: Path) -> list[str]:
+    """The arrays of two or more dimensions directly in the zarr group ``store`` (the
+    rasters a store written by xarray or Prospect holds; its 1-D ``x``/``y`` axes left
+    out), sorted."""
+    names = []
+    try:
+        for child in sorted(store.iterdir()):
+            if not child.is_dir() or _zarr_node(child) != "array":
+                continue
+            meta = child / (".zarray" if (child / ".zarray").is_file() else "zarr.json")
+            shape = json.loads(meta.read_text(encoding="utf-8")).get("shape") or []
+            if len(shape) >= 2:
+                names.append(child.name)
+    except (OSError, ValueError, AttributeError):
+        return names
+    return names
+
+
+def _zarr_fix(store: Path | str, arrays: list[str]) -> str:
+    """How to read one array of a zarr store: a GeoTIFF of it by GDAL's Zarr driver
+    (which takes its grid from the store's 1-D ``x``/``y`` coordinates), where the GDAL
+    Prospect reads with opens it; else from Python (GDAL 3.10 reads no zarr v3 array
+    whose codec is named ``bytes``, as zarr-python 3 writes every one)."""
+    name = arrays[0] if arrays else "<array>"
+    gdal_name = f'ZARR:"{store}":/{name}'
+    try:
+        with rasterio.open(gdal_name):
+            pass
+    except (RasterioIOError, rasterio.errors.RasterioError) as exc:
+        return (f"write the array meant as a GeoTIFF and give that file; the GDAL Prospect "
+                f"reads with ({rasterio.__gdal_version__}) cannot read it ({gdal_reason(exc)}), "
+                f"so from Python, e.g. with rioxarray: xarray.open_zarr('{store}')['{name}']"
+                f".rio.write_crs('<its CRS>').rio.to_raster('{name}.tif')")
+    return (f"write the array meant as a GeoTIFF and give that file (gdal_translate "
+            f"'{gdal_name}' {name}.tif; add -a_srs <its CRS> or 'crs:' in the "
+            "source where the store states none)")
+
+
+def _zarr_folder(path: Path | str, variable: str | None = None) -> str:
+    """What a folder given as a raster holds where it is a zarr store or one of its
+    arrays (an xarray or Prospect cube, GDAL's Zarr output), with the fix; ``""`` for
+    any other folder. Such a folder was "a folder, not a raster file; give the path of
+    the file inside it", and no file inside a zarr store is a raster (its chunks are
+    numbered pieces of an array). ``variable`` (the config's) is named in the fix where
+    the store holds it."""
+    here = Path(path)
+    kind = _zarr_node(here) if here.is_dir() else None
+    if kind is None:
+        return ""
+    if kind == "array":
+        store = here.parent
+        arrays = [here.name]
+        what = f"an array of the zarr store {store}"
+    else:
+        store, arrays = here, _zarr_arrays(here)
+        if variable and variable.strip("/") in arrays:  # the one meant, first
+            arrays.insert(0, arrays.pop(arrays.index(variable.strip("/"))))
+        what = "a zarr store" + (f" (arrays {', '.join(arrays)})" if arrays else "")
+    return (f"{what}, not a raster file: a raster source reads a file GDAL opens "
+            f"(GeoTIFF, NetCDF...); {_zarr_fix(store, arrays)}")
 
 
 def raster_info(path: Path | str, *, crs: str | None = None, variable: str | None = None
@@ -4425,7 +4582,8 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
     name = gdal_path(path, variable)
     if not str(path).startswith("/vsi") and not Path(path).is_file():
         _refuse_subdataset_name(path)
-        raise InputFileError(f"{path}: {_grid_folder(path) or why_unreadable(path, 'raster file')}")
+        raise InputFileError(f"{path}: " + (_grid_folder(path) or _zarr_folder(path, variable)
+                                            or why_unreadable(path, "raster file")))
     _refuse_empty(path)
     # a file without a grid is refused below, in one line with the fix: rasterio's own
     # warning printed a library path and source line before it (a filter, not a
