@@ -1385,9 +1385,12 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
     any_overlap = False
     masked: list[tuple[str, SceneMask | None]] = []
     masked_bands: list[BandRef | None] = []  # a masked scene's first band, for its fill
+    # and its other variables' bands, for their own gaps (a band's fill beside a clear sky)
+    masked_others: dict[str, list[BandRef | None]] = {}
     headers: list[RasterInfo] = []  # every scene's files, for the no-overlap hint
     for scene in scenes:
         first: BandRef | None = None
+        refs_here: dict[str, BandRef] = {}
         _check_band_names(source, list(scene.files))
         meta = read_product_metadata(scene.mtl) if scene.mtl else None
         mask = _mask_of(source, scene, meta)
@@ -1515,6 +1518,7 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
             )
             if first is None and band == 1:  # the cover check reads a file's first band
                 first = per_var[var][-1]
+            refs_here[var] = per_var[var][-1]
             units[var] = unit
             check_same_quantity(source.name, var, quantity, path, first_quantity)
             if quantity:
@@ -1527,6 +1531,12 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
                              where=f"source {source.name!r}")
             masked.append((Path(mask.info.path).name, mask))
             masked_bands.append(first)
+            # the first band is sampled as `bands`; the samples read a file's first band
+            for var, ref in refs_here.items():
+                masked_others.setdefault(var, [None] * (len(masked) - 1)).append(
+                    ref if ref is not first and ref.band == 1 else None)
+            for others in masked_others.values():  # a scene without the variable
+                others.extend([None] * (len(masked) - len(others)))
     if not any_overlap:
         from prospect.config.region import bounds_written_in
 
@@ -1542,7 +1552,9 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
         )
     check_clear_cover(f"source {source.name!r}", masked, grid, what="mosaic",
                       extents=[b.info if b is not None else None for b in masked_bands],
-                      bands=masked_bands)
+                      bands=masked_bands,
+                      other_bands={v: refs for v, refs in masked_others.items()
+                                   if any(r is not None for r in refs)})
     sheets = source.mosaic == "first_valid" and not source.sensor and not any(
         sc.date or sc.mtl or sc.cloud_cover is not None or sc.calibration for sc in scenes)
     for refs in per_var.values():
