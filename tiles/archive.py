@@ -181,7 +181,9 @@ def tilejson(
     ``meta`` (see :mod:`tiles.metadata`); bounds across the antimeridian are the whole row,
     -180 to 180, as the specification asks (:func:`tiles.grids.no_wrap_bounds`). Besides the
     standard keys it carries ``prospect``: the colormap, the fixed value range, the units,
-    the role (value or uncertainty), the licence and whether the data are synthetic; for a
+    the role (value or uncertainty), the licence and whether the data are synthetic (and
+    for a class map coloured by the rank of its codes, ``colour_stops``: the codes placed
+    evenly along the colormap, :func:`tiles.colormap.ramp_stops`); for a
     grid other than Web Mercator also ``tileMatrixSet`` and ``crs`` (as TiTiler does).
     """
     lo, hi = meta.zooms(tile_matrix_set)
@@ -212,6 +214,8 @@ def tilejson(
             "licence": meta.licence,
         },
     }
+    if layer.colour_stops is not None:  # a class map coloured by rank, not from vmin to vmax
+        doc["prospect"]["colour_stops"] = list(layer.colour_stops)
     if tile_matrix_set != "WebMercatorQuad":
         doc["tileMatrixSet"] = tile_matrix_set
         doc["crs"] = tile_matrix_set_crs(tile_matrix_set)

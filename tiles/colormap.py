@@ -2,8 +2,10 @@
 
 Pure functions on numpy arrays; no I/O. Values are mapped linearly from ``[vmin, vmax]``
 onto the 255 colours of a palette built from a matplotlib colormap (values outside the
-range are clamped to its ends, so colours mean the same on every tile and zoom); palette
-entry 0 is fully transparent and marks cells that are NaN or masked.
+range are clamped to its ends, so colours mean the same on every tile and zoom), or, for
+a class map whose codes are not evenly spaced, by the rank of its codes
+(:func:`ramp_stops`); palette entry 0 is fully transparent and marks cells that are NaN
+or masked.
 
 Tiles are encoded as *paletted* PNGs (one byte per pixel plus a palette with a
 transparent entry): a quarter of the bytes of RGBA to filter and compress, so encoding is
@@ -14,6 +16,8 @@ the layer can have). WebP tiles are encoded from RGBA.
 from __future__ import annotations
 
 import io
+import math
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Literal
 
@@ -26,6 +30,8 @@ __all__ = [
     "colormap_palette",
     "encode_image",
     "encode_indexed",
+    "ramp_positions",
+    "ramp_stops",
     "render_indexed",
     "render_rgba",
     "webp_quality",
@@ -103,8 +109,43 @@ def colormap_palette(name: str) -> np.ndarray:
     return pal
 
 
+def ramp_stops(values: Sequence[float] | None) -> tuple[float, ...] | None:
+    """The stops a class map's ramp places evenly (its codes, sorted), or ``None`` where a
+    linear ramp from the lowest to the highest already gives each an even share.
+
+    A class map is coloured by the rank of its codes: a geology map of units 1..30 and
+    9999 (a code kept for "water" or "unmapped") drawn linearly from 1 to 9999 put its 30
+    units in one or two colours. Codes evenly spaced (0, 1, 2; 1..30) are coloured as
+    before, linearly, so their tiles are unchanged.
+
+    Raises
+    ------
+    ValueError
+        When a value is not finite or one is given twice.
+    """
+    if values is None:
+        return None
+    stops = tuple(sorted(float(v) for v in values))
+    if not all(math.isfinite(v) for v in stops) or len(set(stops)) != len(stops):
+        raise ValueError(f"ramp stops must be distinct finite numbers, got {values!r}")
+    if len(stops) < 3:
+        return None
+    steps = np.diff(np.asarray(stops, dtype="f8"))
+    return None if bool(np.all(steps == steps[0])) else stops
+
+
+def ramp_positions(values: np.ndarray, stops: Sequence[float]) -> np.ndarray:
+    """``values`` as positions along a ramp of ``stops`` (:func:`ramp_stops`): stop ``i``
+    at ``i``, values between two stops in between, beyond the ends at the ends, NaN kept;
+    float32. The inverse of reading a colour's position back is ``np.interp(position,
+    range(len(stops)), stops)``."""
+    ranks = np.arange(len(stops), dtype="f8")
+    return np.interp(np.asarray(values, dtype="f8"), stops, ranks).astype("f4")
+
+
 def render_indexed(
     values: np.ndarray, *, vmin: float, vmax: float, mask: np.ndarray | None = None,
+    stops: Sequence[float] | None = None,
 ) -> np.ndarray:
     """Palette indices of a 2-D float array: 0 for no data, 1..255 for ``vmin..vmax``.
 
@@ -118,12 +159,19 @@ def render_indexed(
     mask
         Optional boolean array, True where a cell is valid (rio-tiler's convention is
         inverted: pass ``~masked_array.mask``).
+    stops
+        A class map's codes coloured by rank (:func:`ramp_stops`; ``None``: linear from
+        ``vmin`` to ``vmax``): stop ``i`` of ``n`` takes index ``1 + round(254 * i / (n -
+        1))``, values between stops in between (:func:`ramp_positions`).
     """
     data = np.asarray(values, dtype="f4")
     if data.ndim != 2:
         raise ValueError(f"rendering needs a 2-D array, got shape {data.shape}")
     if not vmax > vmin:
         raise ValueError(f"vmax ({vmax}) must be greater than vmin ({vmin})")
+    if stops is not None:
+        data = ramp_positions(data, stops)
+        vmin, vmax = 0.0, float(len(stops) - 1)
     valid = np.isfinite(data)
     if mask is not None:
         valid &= np.asarray(mask, dtype=bool)
@@ -137,13 +185,14 @@ def render_indexed(
 
 def render_rgba(
     values: np.ndarray, *, colormap: str, vmin: float, vmax: float,
-    mask: np.ndarray | None = None,
+    mask: np.ndarray | None = None, stops: Sequence[float] | None = None,
 ) -> np.ndarray:
     """Colour a 2-D float array: ``(h, w)`` values -> ``(h, w, 4)`` uint8 RGBA.
 
     Same colours as :func:`render_indexed` with :func:`colormap_palette`.
     """
-    return _indexed_to_rgba(render_indexed(values, vmin=vmin, vmax=vmax, mask=mask), colormap)
+    index = render_indexed(values, vmin=vmin, vmax=vmax, mask=mask, stops=stops)
+    return _indexed_to_rgba(index, colormap)
 
 
 def _indexed_to_rgba(index: np.ndarray, colormap: str) -> np.ndarray:

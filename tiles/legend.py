@@ -90,7 +90,8 @@ def class_colours(layer: TileLayerConfig, codes: list[int]) -> np.ndarray:
     """The ``(n, 4)`` RGBA colours tiles draw ``codes`` in (:func:`tiles.colormap.
     render_rgba` at the layer's range), so a legend's swatch is its class's colour."""
     values = np.asarray([codes], dtype="f4")
-    return render_rgba(values, colormap=layer.colormap, vmin=layer.vmin, vmax=layer.vmax)[0]
+    return render_rgba(values, colormap=layer.colormap, vmin=layer.vmin, vmax=layer.vmax,
+                       stops=layer.colour_stops)[0]
 
 
 CLASS_ROW_PX, CLASS_COLUMN_PX, CLASS_TITLE_PX = 16, 140, 40

@@ -16,6 +16,7 @@ metadata and both viewers read the result.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
@@ -23,6 +24,7 @@ from typing import Any, TypeVar
 import morecantile
 
 from prospect.config.tiles import TileLayerConfig
+from tiles.colormap import ramp_stops
 from tiles.grids import DEFAULT_TMS, tile_matrix_set, unwrapped_lon, wrapped_lon
 from tiles.source import LayerSource
 
@@ -31,8 +33,8 @@ LayerT = TypeVar("LayerT", bound=TileLayerConfig)
 __all__ = ["VALUE_SAMPLE_MAX", "LayerMeta", "ValueSample", "blended_overview_warning",
            "center_zoom", "clamped_ends",
            "class_layer", "colour_layer", "layer_classes",
-           "layer_meta", "middle_lon", "one_value_range", "range_origin", "value_sample",
-           "zoom_range"]
+           "layer_meta", "middle_lon", "no_data_warning", "one_value_range", "range_origin",
+           "value_sample", "zoom_range"]
 
 VALUE_SAMPLE_MAX = 1024
 """Most cells along a side of a layer's value sample (:func:`value_sample`)."""
@@ -288,12 +290,26 @@ def value_sample(source: LayerSource, *, max_cells: int = VALUE_SAMPLE_MAX) -> V
     return ValueSample((west, south, east, north), data.filled(np.nan).astype("f4"))
 
 
+_CDL_SUFFIX = re.compile(r"(?<=\d)(?:u?[bs]|u?l{1,2}|u)$", re.IGNORECASE)
+"""The type suffix of an integer in CDL (``ncdump``'s notation: ``0b``, ``2s``, ``7UB``)."""
+
+
 def layer_classes(tags: Mapping[str, str]) -> dict[int, str] | None:
     """The classes a categorical layer declares in its CF ``flag_values`` and
     ``flag_meanings`` tags (the screening's ``lce_screening_class``: 0 too low, 1
     uncertain, 2 above; a geology unit map), as ``{code: name}`` with the name's
     underscores read as spaces; ``None`` for a layer of values (no such tags, or tags whose
     codes are not whole numbers or do not pair one to one with their meanings).
+
+    Without those tags, the classes of a ``categories`` tag (JSON, code to name): the code
+    table of a categorical raster in the cube (it was served and tiled as values) and of
+    a COG's raster attribute table or category names (:attr:`tiles.source.LayerSource.
+    tags`).
+
+    The codes are read as GDAL writes a NetCDF variable's array attribute (``{0,1,2}``:
+    a class map converted with ``gdal_translate NETCDF:...`` was taken for a layer of
+    values, its classes averaged into codes of no class and coloured 0 to 1), as lists
+    (``[0, 1, 2]``, ``0 1 2``, ``0,1,2``) and in CDL (``0b, 1b, 2b``).
 
     Parameters
     ----------
@@ -305,16 +321,14 @@ def layer_classes(tags: Mapping[str, str]) -> dict[int, str] | None:
     dict or None
         Each class code and its name, in code order.
     """
-    import re
-
     values = tags.get("flag_values", "").strip()
     meanings = tags.get("flag_meanings", "").split()
     if not values or not meanings:
-        return None
+        return _categories(tags.get("categories", ""))
     codes: list[int] = []
-    for text in (t for t in re.split(r"[\s,;\[\]()]+", values) if t):
+    for text in (t for t in re.split(r"[\s,;\[\]{}()]+", values) if t):
         try:
-            number = float(text)
+            number = float(_CDL_SUFFIX.sub("", text))
         except ValueError:
             return None
         if not number.is_integer():
@@ -326,21 +340,50 @@ def layer_classes(tags: Mapping[str, str]) -> dict[int, str] | None:
                                                                       strict=True))}
 
 
+def _categories(text: str) -> dict[int, str] | None:
+    """The classes of a ``categories`` tag (JSON, code to name: the code table a categorical
+    layer keeps in the cube, :attr:`prospect.io.raster.RasterInfo.classes` of a COG's
+    raster attribute table or category names), ``None`` where it holds none."""
+    import json
+
+    try:
+        table = json.loads(text) if text.strip() else None
+    except ValueError:
+        return None
+    if not isinstance(table, dict) or not table:
+        return None
+    classes: dict[int, str] = {}
+    for code, name in table.items():
+        try:
+            number = float(code)
+        except ValueError:
+            return None
+        if not number.is_integer() or not isinstance(name, str):
+            return None
+        classes[int(number)] = name
+    return dict(sorted(classes.items()))
+
+
 def class_layer(layer: LayerT, classes: Mapping[int, str] | None) -> LayerT:
     """``layer`` drawn as the class map it is: read with nearest resampling at every zoom
     (bilinear drew a cell between "too low" (0) and "above" (2) as "uncertain" (1)) and,
     where its config sets neither ``vmin`` nor ``vmax``, coloured over its codes (from the
     lowest code to the highest, each code its own colour: at the default 0 to 1, codes 1
-    and 2 were one colour). A layer without ``classes`` is returned as it is."""
+    and 2 were one colour), by their rank where they are not evenly spaced
+    (:func:`tiles.colormap.ramp_stops`: units 1..30 and 9999 were drawn linearly from 1 to
+    9999, the 30 units in one or two colours). A layer without ``classes`` is returned as
+    it is."""
     if not classes:
         return layer
     update: dict[str, Any] = {"resampling": "nearest"}
+    stops = None
     if not {"vmin", "vmax"} & layer.model_fields_set:
         lo, hi = float(min(classes)), float(max(classes))
         if hi <= lo:  # one class: its code in the ramp's middle
             lo, hi = lo - 0.5, hi + 0.5
         update.update(vmin=lo, vmax=hi)
-    return layer.model_copy(update=update)
+        stops = ramp_stops(list(classes))
+    return layer.model_copy(update=update).with_colour_stops(stops)
 
 
 def blended_overview_warning(name: str, source: LayerSource,
@@ -399,6 +442,20 @@ def clamped_ends(values: Any, vmin: float, vmax: float) -> tuple[bool, bool]:
     if v.size == 0:
         return False, False
     return bool(v.min() < vmin), bool(v.max() > vmax)
+
+
+def no_data_warning(name: str, source: LayerSource, shape: tuple[int, ...]) -> str:
+    """Why layer ``name``'s tiles, maps and viewer are blank: its value sample (of
+    ``shape`` cells, :func:`value_sample`) held no value, every cell no data. ``prospect
+    serve`` said "config and layers OK" and served it blank, where the tiles stage refuses
+    such a layer ("produced no tile with data")."""
+    where = source.path if source.variable is None else f"{source.path}:{source.variable}"
+    cells = " x ".join(str(n) for n in shape)
+    return (f"layer {name!r}: its data ({where}) hold no value (a sample of {cells} cells "
+            "over its bounds, every one no data: NaN or its nodata value), so its tiles, "
+            "maps and viewer are blank; check that the file is the one meant and that its "
+            "nodata value is not a value of the data (gdalinfo -stats), or take the layer "
+            "out of the config")
 
 
 def range_warning(name: str, values: Any, vmin: float, vmax: float, units: str = "",

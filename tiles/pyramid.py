@@ -269,6 +269,7 @@ def _render_job(
     job: _Job, source: LayerSource, root: Path, *, colormap: str, vmin: float,
     vmax: float, tile_size: int, fmt: ImageFormat, resampling: str,
     ranges: dict[int, tuple[int, int, int, int]], rgba: bool = False,
+    stops: tuple[float, ...] | None = None,
 ) -> list[tuple[int, int, int, int]]:
     """Render one job; per block written, ``(zoom, tiles written, tiles empty, bytes)``."""
     counts: list[tuple[int, int, int, int]] = []
@@ -276,7 +277,7 @@ def _render_job(
     def write(meta: Metatile, values: np.ndarray) -> None:
         counts.append(_write_tiles(meta, values, root, colormap=colormap, vmin=vmin,
                                    vmax=vmax, tile_size=tile_size, fmt=fmt, rgba=rgba,
-                                   quality=webp_quality(resampling)))
+                                   quality=webp_quality(resampling), stops=stops))
 
     _block_values(job.meta, job.warp_zoom, source, write, ranges, tile_size=tile_size,
                   resampling=resampling)
@@ -286,13 +287,13 @@ def _render_job(
 def _write_tiles(
     meta: Metatile, values: np.ndarray, root: Path, *, colormap: str, vmin: float,
     vmax: float, tile_size: int, fmt: ImageFormat, rgba: bool = False,
-    quality: int = WEBP_QUALITY,
+    quality: int = WEBP_QUALITY, stops: tuple[float, ...] | None = None,
 ) -> tuple[int, int, int, int]:
     """Colour one block's values, cut them into tiles and write the tiles holding data
     (WebP at ``quality``: :func:`tiles.colormap.webp_quality`)."""
     if not np.isfinite(values).any():
         return meta.z, 0, meta.n_tiles, 0
-    index = render_indexed(values, vmin=vmin, vmax=vmax)
+    index = render_indexed(values, vmin=vmin, vmax=vmax, stops=stops)
     nx, ny = meta.x1 - meta.x0 + 1, meta.y1 - meta.y0 + 1
     written = empty = nbytes = 0
     for j in range(ny):
@@ -370,7 +371,7 @@ def write_pyramid(
     resampling: str = "bilinear", workers: int | None = None,
     executor: Literal["process", "thread"] | Executor = "thread",
     progress: Callable[[int, int], None] | None = None, tile_matrix_set: str = DEFAULT_TMS,
-    rgba: bool = False,
+    rgba: bool = False, stops: tuple[float, ...] | None = None,
 ) -> PyramidResult:
     """Render ``source`` into an XYZ pyramid ``out_dir/{z}/{x}/{y}.{fmt}``, atomically.
 
@@ -381,8 +382,9 @@ def write_pyramid(
     out_dir
         Pyramid root; replaced as a whole once every tile is written (a half-written
         pyramid is never left where a reader could take it for a result).
-    colormap, vmin, vmax
-        Rendering (see :func:`tiles.colormap.render_rgba`).
+    colormap, vmin, vmax, stops
+        Rendering (see :func:`tiles.colormap.render_rgba`; ``stops``: a class map's codes
+        coloured by rank, :attr:`prospect.config.tiles.TileLayerConfig.colour_stops`).
     min_zoom, max_zoom
         Inclusive zoom range.
     tile_size
@@ -431,7 +433,8 @@ def write_pyramid(
         bounds=bounds, per_zoom={z: 0 for z in range(min_zoom, max_zoom + 1)},
     )
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(jobs) or 1))
-    kwargs: dict[str, Any] = dict(colormap=colormap, vmin=vmin, vmax=vmax, tile_size=tile_size,
+    kwargs: dict[str, Any] = dict(colormap=colormap, vmin=vmin, vmax=vmax, stops=stops,
+                                  tile_size=tile_size,
                                   fmt=fmt, resampling=resampling, rgba=rgba,
                                   ranges=tile_ranges(bounds, min_zoom, max_zoom, tms_name,
                                                      native))

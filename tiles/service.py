@@ -52,6 +52,7 @@ from tiles.metadata import (
     colour_layer,
     layer_classes,
     layer_meta,
+    no_data_warning,
     range_origin,
     range_warning,
     value_sample,
@@ -395,6 +396,9 @@ class TileService:
             except Exception:
                 continue
             values = sample.values
+            if not np.isfinite(values).any():  # blank tiles, maps and viewer, said nowhere
+                found.append((True, no_data_warning(cfg.name, source, values.shape)))
+                continue
             layer.config, stretched = colour_layer(cfg, sample)
             self._clamped[layer.name] = clamped_ends(values, layer.config.vmin,
                                                      layer.config.vmax)
@@ -615,7 +619,7 @@ class TileService:
         else:
             index = render_indexed(
                 data.filled(np.nan), vmin=cfg.vmin, vmax=cfg.vmax,
-                mask=~np.ma.getmaskarray(data),
+                mask=~np.ma.getmaskarray(data), stops=cfg.colour_stops,
             )
             body = encode_indexed(index, cfg.colormap, fmt,  # type: ignore[arg-type]
                                   rgba=self.config.png_rgba,

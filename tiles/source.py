@@ -15,11 +15,11 @@ import threading
 import time
 import warnings
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import morecantile
 import numpy as np
@@ -52,6 +52,8 @@ from tiles.grids import (
 
 __all__ = ["NO_DATA_HERE", "WEB_MERCATOR", "LayerDataError", "LayerSource",
            "LayerVariableError", "cog_source", "cube_source", "is_damage", "pixel_modes"]
+
+T = TypeVar("T")
 
 _OPEN_LOCK = threading.Lock()
 
@@ -287,9 +289,14 @@ class LayerSource:
         return XarrayReader(self._cube_variable(), tms=WEB_MERCATOR)
 
     def _thread_state(self) -> dict[str, Any]:
-        """This thread's readers and dataset handles, reset when the data changed."""
-        self.refresh()
+        """This thread's readers and dataset handles, reset when the data changed, but
+        never within a read (:meth:`_pinned`): the handles a read began with were closed
+        under it when the file was replaced meanwhile ("Dataset is closed")."""
         state: dict[str, Any] | None = getattr(self._local, "state", None)
+        pinned: int = getattr(self._local, "pinned", 0)
+        if state is not None and pinned:
+            return state
+        self.refresh()
         if state is None or state["generation"] != self._generation:
             if state is not None:
                 for ds in state["datasets"].values():
@@ -340,45 +347,62 @@ class LayerSource:
             ) from None
 
     # -- metadata ---------------------------------------------------------------------
-    def _metadata(self) -> dict[str, Any]:
-        self.refresh()
-        if "bounds" not in self._meta:
-            with self._reading(), self.reader() as rdr:
-                geo = rdr.get_geographic_bounds(rdr.tms.rasterio_geographic_crs)
-                west, south, east, north = (float(v) for v in geo)
-                # a grid in degrees run on past 180 (179.5 to 180.5) is said as GDAL says
-                # one across it, west > east: longitudes past 180 are no place to WMS,
-                # TileJSON or the tile maths, which drew no tile of it
-                info = {"bounds": (wrapped_lon(west), south, wrapped_lon(east), north)}
+    def _keep(self, cache: dict[str, Any], key: str, value: Any) -> Any:
+        """``value``, kept in ``cache`` (one of the per-version caches) when this thread
+        reads the current version: a read pinned to the file it began on
+        (:meth:`_again_if_replaced`) must not leave the old file's bounds or tags to the
+        new one's requests."""
+        if self._reads_current():
             with self._lock:
-                self._meta.update(info)
-        return self._meta
+                cache[key] = value
+        return value
+
+    def _reads_current(self) -> bool:
+        """Whether what this thread reads is of the current version of the data: outside
+        a read pinned to its handles (:meth:`_pinned`) every read looks at the files
+        first (:meth:`_thread_state`)."""
+        state = getattr(self._local, "state", None)
+        pinned: int = getattr(self._local, "pinned", 0)
+        return not pinned or state is None or state["generation"] == self._generation
 
     @property
     def lonlat_bounds(self) -> tuple[float, float, float, float]:
         """``(west, south, east, north)`` in WGS 84, each longitude within -180..180: data
         across the antimeridian have west > east (:func:`tiles.grids.crosses_antimeridian`)."""
-        return self._metadata()["bounds"]
+        self.refresh()
+        found = self._meta.get("bounds")
+        if found is None:
+            with self._reading(), self.reader() as rdr:
+                geo = rdr.get_geographic_bounds(rdr.tms.rasterio_geographic_crs)
+                west, south, east, north = (float(v) for v in geo)
+            # a grid in degrees run on past 180 (179.5 to 180.5) is said as GDAL says
+            # one across it, west > east: longitudes past 180 are no place to WMS,
+            # TileJSON or the tile maths, which drew no tile of it
+            found = self._keep(self._meta, "bounds",
+                               (wrapped_lon(west), south, wrapped_lon(east), north))
+        return found
 
     @property
     def crs(self) -> str:
         """The data's own CRS (``EPSG:nnnn`` where it has a code, else WKT)."""
-        if "crs" not in self._meta:
+        found = self._meta.get("crs")
+        if found is None:
             with self._reading():
                 crs = (self._dataset(-1).crs if self.variable is None
                        else self._cube_variable().rio.crs)
             epsg = crs.to_epsg()
-            self._meta["crs"] = f"EPSG:{epsg}" if epsg else crs.to_wkt()
-        return str(self._meta["crs"])
+            found = self._keep(self._meta, "crs", f"EPSG:{epsg}" if epsg else crs.to_wkt())
+        return str(found)
 
     @property
     def tags(self) -> dict[str, str]:
         """Metadata the data carry: COG dataset and band tags (and band description), or
         the cube's and the variable's attributes; values as strings."""
-        if "tags" not in self._meta:
+        found = self._meta.get("tags")
+        if found is None:
             with self._reading():
-                self._meta["tags"] = self._read_tags()
-        return dict(self._meta["tags"])
+                found = self._keep(self._meta, "tags", self._read_tags())
+        return dict(found)
 
     def _read_tags(self) -> dict[str, str]:
         found: dict[str, Any] = {}
@@ -388,6 +412,8 @@ class LayerSource:
             found.update(ds.tags(1))
             if ds.descriptions and ds.descriptions[0]:
                 found.setdefault("long_name", ds.descriptions[0])
+            if not CLASS_TAGS & set(found):
+                found.update(_class_table(self.path))
         else:
             da = self._cube_variable()
             found.update(self._arrays.get("cube_attrs", {}))
@@ -426,8 +452,7 @@ class LayerSource:
             bh, bw = ds.block_shapes[0]
             row, col = (ds.height - 1) // bh * bh, (ds.width - 1) // bw * bw
             ds.read(1, window=Window(col, row, ds.width - col, ds.height - row))
-        with self._lock:
-            self._meta["whole"] = True
+        self._keep(self._meta, "whole", True)
 
     BLEND_CHECK_PX = 1024
     """Most cells along a side of the full-resolution window that :meth:`blended_overview`
@@ -451,9 +476,7 @@ class LayerSource:
             return None
         if "blended" not in self._meta:
             with self._reading():
-                found = self._blended_overview()
-            with self._lock:
-                self._meta["blended"] = found
+                return self._keep(self._meta, "blended", self._blended_overview())
         return self._meta["blended"]
 
     def _blended_overview(self) -> int | None:
@@ -509,6 +532,44 @@ class LayerSource:
         longitude plus or minus 360 degrees, as web clients' world copies and MapServer
         and GeoServer show them.
         """
+        return self._again_if_replaced(lambda: self._read_mercator(
+            bbox, width=width, height=height, resampling=resampling, crs=crs))
+
+    @contextmanager
+    def _pinned(self) -> Iterator[None]:
+        """This thread's handles, on the current version of the data, kept for the whole
+        of the block (:meth:`_thread_state`), even if the data are replaced meanwhile."""
+        self._thread_state()
+        self._local.pinned = getattr(self._local, "pinned", 0) + 1
+        try:
+            yield
+        finally:
+            self._local.pinned -= 1
+
+    def _again_if_replaced(self, read: Callable[[], T]) -> T:
+        """``read()`` on one version of the data: its handles are kept for the whole read
+        (:meth:`_pinned`), and it is made once more when it failed while the data were
+        replaced (a rerun renaming a new COG or cube variable into place). A read that
+        began on the old file found its handles closed under it ("Dataset is closed") and
+        the request was answered 503, "damaged, truncated or removed ... write it again",
+        though both files were whole. A failure on data that did not change is raised."""
+        self.refresh()
+        generation = self._generation
+        try:
+            with self._pinned():
+                return read()
+        except LayerDataError:
+            self.refresh()
+            if self._generation == generation:
+                raise
+        with self._pinned():
+            return read()
+
+    def _read_mercator(
+        self, bbox: tuple[float, float, float, float], *, width: int, height: int,
+        resampling: str, crs: Any,
+    ) -> np.ma.MaskedArray:
+        """:meth:`read_mercator`, once."""
         from rasterio.crs import CRS
 
         dst = WEB_MERCATOR.rasterio_crs if crs is None else CRS.from_user_input(crs)
@@ -639,7 +700,7 @@ class LayerSource:
             # across the antimeridian the east runs on past the world's edge (footprint)
             b = footprint(ds.crs, tuple(ds.bounds), (ds.height, ds.width), dst)[0]
             found = (b, (b[2] - b[0]) / ds.width, list(ds.overviews(1)))
-            self._footprints[key] = found
+            self._keep(self._footprints, key, found)
         return found
 
     def _warp_cog(
@@ -661,7 +722,8 @@ class LayerSource:
         level = -1
         # a class map (read nearest) is never read from overviews that average its codes
         usable = factors
-        if resampling == "nearest" and "flag_values" in self.tags and self.blended_overview():
+        if resampling == "nearest" and CLASS_TAGS & set(self.tags) and \
+                self.blended_overview():
             usable = []
         for i, f in enumerate(usable):
             if cell * f <= out_cell * 1.01:
@@ -708,7 +770,7 @@ class LayerSource:
                 da = self._cube_variable()
                 src_crs, bounds, shape = da.rio.crs, da.rio.bounds(), da.shape[-2:]
             found = footprint(src_crs, bounds, shape, dst)
-            self._footprints[key] = found
+            self._keep(self._footprints, key, found)
         return found
 
     def zoom_range(self, tms: morecantile.TileMatrixSet = WEB_MERCATOR) -> tuple[int, int]:
@@ -721,6 +783,10 @@ class LayerSource:
 
         A value stored in fewer than 64 bits is given as its shortest decimal (the digits
         its type holds), not the binary expansion a float64 conversion prints."""
+        return self._again_if_replaced(lambda: self._point(lon, lat))
+
+    def _point(self, lon: float, lat: float) -> float | None:
+        """:meth:`point`, once."""
         packing = None
         if self.variable is None:
             with self._reading():
@@ -946,6 +1012,34 @@ def cube_source(path: str | Path, variable: str) -> LayerSource:
     if not path.is_dir():
         raise InputFileError(f"{path}: zarr cube not found; run the pipeline or fix the path")
     return LayerSource(path=path, variable=variable)
+
+
+CLASS_TAGS = frozenset({"flag_values", "categories"})
+"""Tags that state a layer's class codes: CF ``flag_values`` (with ``flag_meanings``), or
+``categories`` (JSON, code to name: a categorical layer's code table in the cube, or
+:func:`_class_table` of a COG)."""
+
+
+def _class_table(path: Path) -> dict[str, str]:
+    """``{"categories": JSON}``: the class names a GeoTIFF states other than in CF tags (a
+    raster attribute table or category names, in the file or an ``.aux.xml`` beside it,
+    as ArcGIS and QGIS write a geology or land-cover map's), read as the ingest reads
+    them (:attr:`prospect.io.raster.RasterInfo.classes`); empty where it states none.
+
+    Such a map was served as values: read bilinear (granite and basalt averaged into codes
+    of no unit), coloured over its 2-98 %, its legend a ramp and its feature info
+    unnamed."""
+    import json
+
+    from prospect.io.raster import raster_info
+
+    try:
+        info = raster_info(path)
+    except ProspectError:  # left to the reads, which say what is wrong with the file
+        return {}
+    pairs = info.classes[0] if info.classes else ()
+    return {"categories": json.dumps({str(code): name for code, name in pairs})} if pairs \
+        else {}
 
 
 def _tag_text(value: Any) -> str | None:

@@ -208,11 +208,13 @@ def serve_process(config_path: str | Path, *args: str, timeout_s: float = 60.0
 
 
 def values_from_rgba(
-    rgba: np.ndarray, *, colormap: str, vmin: float, vmax: float
+    rgba: np.ndarray, *, colormap: str, vmin: float, vmax: float,
+    stops: list[float] | None = None,
 ) -> np.ndarray:
     """Invert :func:`render_rgba` up to colour quantisation: nearest palette colour -> value.
 
-    Transparent pixels become NaN. Used by tests, which only have the image.
+    Transparent pixels become NaN. ``stops`` (TileJSON's ``prospect.colour_stops``) reads
+    a class map coloured by rank. Used by tests, which only have the image.
     """
     pal = colormap_palette(colormap)[1:, :3].astype("i4")
     pix = np.asarray(rgba)[..., :3].reshape(-1, 1, 3).astype("i4")
@@ -221,7 +223,11 @@ def values_from_rgba(
     for start in range(0, pix.shape[0], step):
         dist = ((pix[start:start + step] - pal[None, :, :]) ** 2).sum(axis=2)
         nearest[start:start + step] = dist.argmin(axis=1)
-    out = vmin + nearest.astype("f8") * (vmax - vmin) / (N_COLOURS - 1)
+    if stops is not None:  # each stop's own palette index read as the stop, exactly
+        at = np.floor(np.arange(len(stops)) * (N_COLOURS - 1) / (len(stops) - 1) + 0.5)
+        out = np.interp(nearest.astype("f8"), at, np.asarray(stops, dtype="f8"))
+    else:
+        out = vmin + nearest.astype("f8") * (vmax - vmin) / (N_COLOURS - 1)
     out = out.reshape(rgba.shape[:2])
     if rgba.shape[-1] == 4:
         out[np.asarray(rgba)[..., 3] == 0] = np.nan

@@ -245,7 +245,8 @@ def _render_map(svc: TileService, layers: list[Layer], m: MapRequest) -> bytes:
         data = layer.source.read_mercator(m.bbox, width=m.width, height=m.height,
                                           resampling=cfg.resampling, crs=m.crs)
         rgba = render_rgba(data.filled(np.nan), colormap=cfg.colormap, vmin=cfg.vmin,
-                           vmax=cfg.vmax, mask=~np.ma.getmaskarray(data))
+                           vmax=cfg.vmax, mask=~np.ma.getmaskarray(data),
+                           stops=cfg.colour_stops)
         alpha = rgba[..., 3:4].astype(np.float32) / 255.0
         out[..., :3] = (rgba[..., :3] * alpha + out[..., :3] * (1 - alpha)).astype(np.uint8)
         out[..., 3] = np.maximum(out[..., 3], rgba[..., 3])

@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import AfterValidator, Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, PrivateAttr, field_validator, model_validator
 
 from prospect.config._base import (
     ConfigPath,
@@ -97,11 +97,26 @@ class TileLayerConfig(StrictModel):
     role: Literal["value", "uncertainty"] = "value"
     resampling: Literal["nearest", "bilinear"] = "bilinear"
     public: bool = False
+    _colour_stops: tuple[float, ...] | None = PrivateAttr(default=None)
 
     @field_validator("colormap")
     @classmethod
     def _colormap_known(cls, value: str) -> str:
         return _check_colormap(value)
+
+    @property
+    def colour_stops(self) -> tuple[float, ...] | None:
+        """The values its colormap places evenly, lowest to highest (a class map's codes,
+        coloured by rank: :func:`tiles.colormap.ramp_stops`), or ``None`` for a linear
+        ramp from ``vmin`` to ``vmax``. Set from the data, never in a config
+        (:meth:`with_colour_stops`)."""
+        return self._colour_stops
+
+    def with_colour_stops(self, stops: tuple[float, ...] | None) -> Self:
+        """A copy of this layer coloured by ``stops`` (:attr:`colour_stops`)."""
+        copy = self.model_copy()
+        copy._colour_stops = stops
+        return copy
 
     @model_validator(mode="before")
     @classmethod
