@@ -156,11 +156,14 @@ def _flow_source(e: dict[str, Any]) -> str:
 
     default = EconomicsConfig.model_fields["flow_m3_per_h"].default
     if "flow_m3_per_h" not in e.get("given", ()) or (
-            e["flow_m3_per_h"] == default and e.get("flow_l_per_s") is None):
+            e["flow_m3_per_h"] == default and e.get("flow_l_per_s") is None
+            and e.get("flow_m3_per_day") is None):
         return ("default: production tested at the Den Haag Zuidwest geothermal doublet "
                 "(2010); set per project")
     if e.get("flow_l_per_s") is not None:
         return f"set in the job as {e['flow_l_per_s']:g} L/s (x 3.6)"
+    if e.get("flow_m3_per_day") is not None:
+        return f"set in the job as {e['flow_m3_per_day']:g} m3/day (/ 24)"
     return "set in the job"
 
 

@@ -20,6 +20,7 @@ import zarr
 from scipy.special import ndtr
 
 from prospect.config.economics import (
+    MAX_DOUBLET_FLOW_M3_PER_H,
     MAX_LITHIUM_MG_PER_L,
     MIN_DOUBLET_FLOW_M3_PER_H,
     EconomicsConfig,
@@ -305,12 +306,25 @@ def _check_same_surface(cfg: EconomicsConfig, group: Any) -> None:
 
 
 def _warn_low_flow(cfg: EconomicsConfig) -> None:
-    """Warn of a ``flow_m3_per_h`` given under a doublet's ordinary range
-    (:data:`~prospect.config.economics.MIN_DOUBLET_FLOW_M3_PER_H`): a flow in L/s written
-    as m3/h (42 L/s is 151 m3/h) screened every tonnage 3.6 times low without a word."""
+    """Warn of a ``flow_m3_per_h`` given outside a doublet's ordinary range: under
+    :data:`~prospect.config.economics.MIN_DOUBLET_FLOW_M3_PER_H`, a flow in L/s written
+    as m3/h (42 L/s is 151 m3/h) screened every tonnage 3.6 times low without a word;
+    above :data:`~prospect.config.economics.MAX_DOUBLET_FLOW_M3_PER_H`, a flow per day
+    (1200 m3/day is 50 m3/h) screened them 24 times high."""
     flow = cfg.flow_m3_per_h
-    if cfg.flow_l_per_s is not None or "flow_m3_per_h" not in cfg.model_fields_set or \
-            flow >= MIN_DOUBLET_FLOW_M3_PER_H:
+    if cfg.flow_l_per_s is not None or cfg.flow_m3_per_day is not None or \
+            "flow_m3_per_h" not in cfg.model_fields_set:
+        return
+    if flow > MAX_DOUBLET_FLOW_M3_PER_H:
+        warnings.warn(DataWarning(
+            f"economics: flow_m3_per_h {flow:g} is above the 50-{MAX_DOUBLET_FLOW_M3_PER_H:g} "
+            "m3/h that geothermal doublets produce (the most productive about 540 m3/h), "
+            f"and every tonnage is screened at {flow:g} m3/h; if the figure is per day "
+            f"({flow:g} m3/day is {flow / 24:.4g} m3/h, every tonnage 24 times lower), give "
+            f"it as 'flow_m3_per_day: {flow:g}' instead; if the doublet's flow is that high, "
+            "the screening stands"), stacklevel=3)
+        return
+    if flow >= MIN_DOUBLET_FLOW_M3_PER_H:
         return
     warnings.warn(DataWarning(
         f"economics: flow_m3_per_h {flow:g} is under the {MIN_DOUBLET_FLOW_M3_PER_H:g}-400 "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from pydantic import Field, field_validator, model_validator
@@ -14,6 +14,7 @@ from prospect.economics import LI_TO_LCE, lce_factor
 __all__ = [
     "CONFIDENCE_Z_RANGE",
     "MAX_DENSITY_KG_PER_L",
+    "MAX_DOUBLET_FLOW_M3_PER_H",
     "MAX_FLOW_M3_PER_H",
     "MAX_LITHIUM_MG_PER_L",
     "MIN_DOUBLET_FLOW_M3_PER_H",
@@ -37,13 +38,22 @@ about 100-400 m3/h). A flow under it given as ``flow_m3_per_h`` may be one in L/
 L/s for those doublets), every tonnage 3.6 times low: the screening warns
 (:func:`prospect.screening.plan_economics`), and ``flow_l_per_s`` states a flow in L/s."""
 
-STATED_UNITS: dict[str, tuple[str, float, str]] = {
-    "flow_l_per_s": ("flow_m3_per_h", 3.6, "L/s"),
-    "cutoff_t_li_per_year": ("cutoff_t_lce_per_year", LI_TO_LCE, "t Li/yr"),
+STATED_UNITS: dict[str, tuple[str, Fraction, str]] = {
+    "flow_l_per_s": ("flow_m3_per_h", Fraction("3.6"), "L/s"),
+    "flow_m3_per_day": ("flow_m3_per_h", Fraction(1, 24), "m3/day"),
+    "cutoff_t_li_per_year": ("cutoff_t_lce_per_year", Fraction(repr(LI_TO_LCE)), "t Li/yr"),
 }
-"""Keys of a figure in another unit -> the key it gives, the factor to its unit and the
-unit: a flow in L/s (x 3.6 is m3/h) and a cut-off in tonnes of lithium (x 5.323 is t LCE)
-were in range under the m3/h and t LCE keys and could not be told apart."""
+"""Keys of a figure in another unit -> the key it gives, the exact factor to its unit and
+the unit: a flow in L/s (x 3.6 is m3/h) or in m3/day (/ 24, as production logs and
+water permits give it) and a cut-off in tonnes of lithium (x 5.323 is t LCE) were in
+range under the m3/h and t LCE keys and could not be told apart."""
+
+MAX_DOUBLET_FLOW_M3_PER_H = 600.0
+"""Most brine flow of a geothermal doublet's ordinary range, m3/h (the most productive
+wells, in the Bavarian Molasse, about 150 L/s, 540 m3/h). A flow above it given as
+``flow_m3_per_h`` may be one per day (1200 m3/day is 50 m3/h, every tonnage 24 times
+high): the screening warns (:func:`prospect.screening.plan_economics`), and
+``flow_m3_per_day`` states a flow per day."""
 
 MIN_HOURS_PER_YEAR = 24.0
 """Fewest operating hours a year accepted: ``hours_per_year: 0.91`` (the uptime as a share of
@@ -83,6 +93,8 @@ class EconomicsConfig(StrictModel):
         size.
     flow_l_per_s
         The flow in L/s instead (x 3.6 gives ``flow_m3_per_h``, which it sets).
+    flow_m3_per_day
+        The flow in m3/day instead (/ 24 gives ``flow_m3_per_h``, which it sets).
     hours_per_year
         Operating hours a year (8000: about 91 % uptime; an assumption), 24 to 8784.
     recovery
@@ -110,6 +122,8 @@ class EconomicsConfig(StrictModel):
     confidence_z: float = Field(default=1.645, gt=0)
     flow_l_per_s: float | None = Field(default=None, gt=0,
                                        exclude_if=lambda v: v is None)
+    flow_m3_per_day: float | None = Field(default=None, gt=0,
+                                          exclude_if=lambda v: v is None)
     cutoff_t_li_per_year: float | None = Field(default=None, gt=0,
                                                exclude_if=lambda v: v is None)
 
@@ -132,8 +146,8 @@ class EconomicsConfig(StrictModel):
                 continue
             if not math.isfinite(number) or number <= 0:
                 continue
-            # in decimal: 42 L/s is 151.2 m3/h, not 151.20000000000002
-            converted = float(Decimal(repr(number)) * Decimal(repr(factor)))
+            # exactly: 42 L/s is 151.2 m3/h, not 151.20000000000002; 3600 m3/day is 150
+            converted = float(Fraction(repr(number)) * factor)
             given = out.get(target)
             if given is not None and not (
                     isinstance(given, int | float) and not isinstance(given, bool)

@@ -1340,6 +1340,10 @@ def column_values_and_limits(
                                    name, frame.attrs),
         fills=POINT_FILLS, unit=unit, above_as_limit=above_as_limit)
     values, limit = limited.values, limited.limit
+    concentration = stated_concentration(column, unit)
+    if concentration is not None:
+        values = _negative_fills_missing(values, keep, path, column, numbers, what,
+                                         concentration)
     if above_as_limit:  # a label's grades: a flag alone bounds its grade too
         limit = _flagged_limits(read_values, values, limit, keep, path, column, numbers,
                                 what)
@@ -1360,6 +1364,30 @@ def column_values_and_limits(
         _warn_zero_spike(values, keep, path, column, numbers, what)
     above = limited.above if limited.above is not None else np.zeros(len(values), bool)
     return Limited(values[keep], limit[keep], above[keep])
+
+
+def _negative_fills_missing(values: np.ndarray, keep: np.ndarray, path: Path, column: str,
+                            numbers: np.ndarray, what: str, unit: str) -> np.ndarray:
+    """``values`` with a negative common fill (:data:`POINT_FILLS`: ``-9999``, ``-999``)
+    of a concentration column read as missing, with a warning naming it and ``nodata:``.
+    A concentration is never negative, and no detection limit is 9999 ppm: such a cell
+    marks no data. It was read as a measurement of -9999 (a warning only where two rows
+    held it): a label's barren record, a quantile's lowest grade, a surface interpolated
+    through -9999."""
+    hit = np.zeros(len(values), bool)
+    for fill in (f for f in POINT_FILLS if f < 0):
+        hit |= keep & np.isclose(values, fill, rtol=1e-6, atol=0)
+    if not hit.any():
+        return values
+    at = hit.nonzero()[0]
+    found = sorted({_text(float(v)) for v in values[at]})
+    warnings.warn(DataWarning(
+        f"{path}: column {column!r} holds {' and '.join(found)} on {len(at)} of "
+        f"{int(keep.sum())} rows ({_listed(numbers, at, what)}), a value commonly used to "
+        f"mark no data, which a concentration in {unit} never is (nor is it minus a "
+        "detection limit): read as missing, not as a measurement; set 'nodata: "
+        f"{found[0]}' in the points source to say so"), stacklevel=4)
+    return np.where(hit, np.nan, values)
 
 
 FLAGGED_LIMIT_FACTOR = 2.0
@@ -1703,8 +1731,8 @@ def _degree_cell(cell: str, axis: str) -> tuple[float, str, bool] | None:
     parts = bool(match["m"])
     if not (pre or post or marked or parts):
         return None  # a plain number: the table's notation reads it
-    if parts and not (pre or post or marked):
-        return None  # numbers separated by spaces alone ('52 05'): no coordinate told
+    if parts and not (pre or post or marked) and not _spaced_minutes(match, axis):
+        return None  # numbers separated by spaces alone ('152 070'): grouped digits
     letter = (pre or post or "").upper()
 
     def number(part: str | None) -> float:
@@ -1729,6 +1757,26 @@ def _degree_cell(cell: str, axis: str) -> tuple[float, str, bool] | None:
     return (-value if negative else value), why, bool(letter)
 
 
+_TWO_DIGITS = re.compile(r"\d{2}(?:[.,]\d+)?")
+"""Minutes or seconds as degrees-and-minutes text writes them, with two digits before any
+decimals (``07.404``, ``05``): a group of grouped digits has three (``152 070``)."""
+
+
+def _spaced_minutes(match: re.Match[str], axis: str) -> bool:
+    """Whether a cell of numbers separated by spaces alone (``52 07.404``, ``52 05 12``,
+    as GPS units and field sheets write degrees and decimal minutes) is degrees and
+    minutes: whole degrees within the axis's range, then minutes (and seconds) of two
+    digits before any decimals. Digits grouped by spaces (``152 070``, ``1 234``) have
+    three in each group and stay a number; such cells were "no numbers" before."""
+    if match["dm"] is None or ":" in match["dm"] or not match["d"].isdigit():
+        return False
+    if float(match["d"]) > (180 if axis == "x" else 90):
+        return False
+    if not _TWO_DIGITS.fullmatch(match["m"]) or (match["s"] and match["mm"] is None):
+        return False
+    return not match["s"] or bool(_TWO_DIGITS.fullmatch(match["s"]))
+
+
 def _degrees_text(series: pd.Series, path: Path, column: str, axis: str,
                   numbers: np.ndarray, what: str, attrs: dict[str, Any]) -> pd.Series:
     """A coordinate column written in degrees as text (:data:`_DEGREES_TEXT`) as signed
@@ -1746,7 +1794,7 @@ def _degrees_text(series: pd.Series, path: Path, column: str, axis: str,
     if series.dtype != object and not isinstance(series.dtype, pd.StringDtype):
         return series
     text = _text_cells(series)
-    maybe = text.str.contains(r"[°º˚'′’\"″”:NSEWnsew]", regex=True).to_numpy(bool)
+    maybe = text.str.contains(r"[°º˚'′’\"″”:NSEWnsew]|\d\s+\d", regex=True).to_numpy(bool)
     if not maybe.any():
         return series
     read: dict[int, tuple[float, str, bool]] = {}

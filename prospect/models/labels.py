@@ -8,6 +8,7 @@ points.
 
 from __future__ import annotations
 
+import math
 import re
 import warnings
 from collections import Counter
@@ -46,12 +47,14 @@ __all__ = [
     "LabelSet",
     "Occurrences",
     "commodity_column",
+    "concentration_scale",
     "flag_values",
     "grade_occurrences",
     "grade_positives",
     "graded_records",
     "occurrence_groups",
     "quantile_threshold",
+    "quantile_ties",
     "read_occurrences",
     "sample_background",
     "snap_points",
@@ -155,7 +158,8 @@ def snap_points(
     """Snap points to the cells holding them and keep one label per cell.
 
     A cell is positive when any of its points is positive. Counts report records outside
-    the grid and records merged into a cell that already held another record.
+    the grid, records merged into a cell that already held another record, and positive
+    cells holding a record that is not positive.
 
     Parameters
     ----------
@@ -195,7 +199,8 @@ def snap_points(
     rows, cols, pos, fid = rows[inside], cols[inside], pos[inside], fid[inside]
     flat = rows * grid.width + cols
     frame = pd.DataFrame({"cell": flat, "pos": pos, "fid": fid})
-    per_cell = frame.groupby("cell").agg(pos=("pos", "max"), n=("fid", "nunique"))
+    per_cell = frame.groupby("cell").agg(pos=("pos", "max"), low=("pos", "min"),
+                                         n=("fid", "nunique"))
     merged = int((per_cell["n"] - 1).sum())
     cells = per_cell.index.to_numpy(dtype="i8")
     label = per_cell["pos"].to_numpy().astype("i1")
@@ -206,6 +211,9 @@ def snap_points(
         "cells": int(cells.size),
         "positive_cells": int((label == 1).sum()),
         "negative_cells": int((label == 0).sum()),
+        # a positive cell holding a record that is no positive (a well measured twice, 66
+        # and 79 at a threshold of 77): said, as its negative record is in no label
+        "positive_cells_holding_negatives": int((per_cell["pos"] & ~per_cell["low"]).sum()),
         **edge_counts,
     }
     return LabelSet(rows=cells // grid.width, cols=cells % grid.width, label=label,
@@ -299,11 +307,7 @@ def quantile_threshold(values: np.ndarray, quantile: float, *,
     """
     values = np.asarray(values, dtype="f8")
     limit = np.full(values.shape, np.nan) if limit is None else np.asarray(limit, "f8")
-    use = np.ones(values.shape, bool) if repeated is None else ~np.asarray(repeated, bool)
-    if record is not None:  # the first point of each record
-        first = np.zeros(values.shape, bool)
-        first[np.unique(np.asarray(record), return_index=True)[1]] = True
-        use &= first
+    use = _first_points(values.shape, record, repeated)
     top = np.zeros(values.shape, bool) if floor is None else np.asarray(floor, bool)
     graded = values[use & np.isfinite(values)]  # (measured, and at least their limit)
     atleast = values[use & np.isfinite(values) & top]
@@ -329,6 +333,60 @@ def quantile_threshold(values: np.ndarray, quantile: float, *,
     threshold = float(np.quantile(placed, quantile))
     _refuse_all_at_or_above(graded, quantile, threshold)
     return threshold
+
+
+def _first_points(shape: tuple[int, ...], record: np.ndarray | None,
+                  repeated: np.ndarray | None) -> np.ndarray:
+    """The first point of each record, a record repeating an earlier one left out: one
+    point per record (a polygon's cells and a multi-point's parts are one)."""
+    use = np.ones(shape, bool) if repeated is None else ~np.asarray(repeated, bool)
+    if record is not None:
+        first = np.zeros(shape, bool)
+        first[np.unique(np.asarray(record), return_index=True)[1]] = True
+        use &= first
+    return use
+
+
+TIE_EXCESS_SHARE = 0.1
+"""Positives a tie adds beyond an untied sample's, as a share of those, from which it is
+said (at least 2): integer grades (heat flows in mW/m2) tie at any quantile, most by a
+record or two."""
+
+
+def quantile_ties(occ: Occurrences, quantile: float, threshold: float) -> dict[str, int]:
+    """How a ``quantile`` threshold at a tied grade splits ``occ``'s records: the graded
+    records, those at the threshold, those reaching it (the positives) and the most an
+    untied sample gives (``n - floor((n - 1) q)``, numpy's linear quantile).
+
+    A grade many records share (a lab's rounding to 10, a reporting value) makes every one
+    of them a positive where the quantile falls on it: the median of 20 grades of which
+    11 are 50 made 16 positives, not the 10 the quantile names. Empty when the threshold
+    is at no tie or the tie adds fewer positives beyond an untied sample's than
+    :data:`TIE_EXCESS_SHARE` of them (and 2).
+
+    Parameters
+    ----------
+    occ
+        The occurrences graded (one point per record counted: :func:`_first_points`).
+    quantile, threshold
+        ``model.labels.threshold_quantile`` and the threshold it gave.
+
+    Returns
+    -------
+    dict
+        ``records``, ``tied``, ``positive`` and ``named`` (the most an untied sample
+        gives), or empty.
+    """
+    use = _first_points(occ.values.shape, occ.feature_id, occ.duplicate)
+    values = occ.values[use]
+    limit = np.full(values.shape, np.nan) if occ.limit is None else occ.limit[use]
+    n = int(np.isfinite(values).sum() + (~np.isfinite(values) & np.isfinite(limit)).sum())
+    tied = int((values == threshold).sum())
+    reach = int((values >= threshold).sum())
+    most = n - int(np.floor((n - 1) * quantile))
+    if tied < 2 or reach - most < max(2, math.ceil(TIE_EXCESS_SHARE * most)):
+        return {}
+    return {"records": n, "tied": tied, "positive": reach, "named": most}
 
 
 def _censored_quantile(quantile: float, n: int, count: int, limit: float, side: str,
@@ -554,13 +612,15 @@ def _commodities(cell: Any) -> set[str]:
         if whole is not None:
             out.add(whole)
             continue
+        named: set[str] = set()  # (this part's: 'W-Sn, Li-Ta' lost its Li-Ta after W-Sn)
         for word in re.findall(r"[^\W\d_]{4,}", part.lower()):  # (no symbols: 'of', 'as')
             found = commodity_name(word) or _ORE_MINERALS.get(word) or (
                 commodity_name(word[:-1]) if word.endswith("s") else None)
             if found is not None:
-                out.add(found)
-        if "-" in part and not out:  # symbols joined by hyphens (MRDS's 'Li-Be-Ta')
-            out.update(c for c in map(commodity_name, part.split("-")) if c is not None)
+                named.add(found)
+        if "-" in part and not named:  # symbols joined by hyphens (MRDS's 'Li-Be-Ta')
+            named.update(c for c in map(commodity_name, part.split("-")) if c is not None)
+        out |= named
     return out
 
 
@@ -963,7 +1023,7 @@ def _warn_other_geometries(path: Path, gdf: pd.DataFrame, n_records: int) -> Non
 def _warn_ratio(path: Path, column: str | None, mineral: str | None) -> None:
     """Warn when the grade column is a ratio or an index (``Mg_Li_ratio``, ``Li/Mg``,
     :func:`prospect.config.commodities.column_ratio`): its labels are cells where the
-    ratio passes ``min_value``, no grade of ``mineral`` (the Mg/Li ratio of a brine is low
+    ratio passes the threshold, no grade of ``mineral`` (the Mg/Li ratio of a brine is low
     where its lithium is worth extracting). It was read as a grade without a word."""
     from prospect.config.commodities import column_ratio
 
@@ -973,9 +1033,9 @@ def _warn_ratio(path: Path, column: str | None, mineral: str | None) -> None:
     warnings.warn(DataWarning(
         f"{path}: the grade column {column!r} is a ratio or an index{of}, not a grade"
         + (f" of {mineral}" if mineral else "") + ": a record is a positive where the "
-        "ratio reaches min_value, whatever its grade (a high Mg/Li ratio is a poor brine); "
-        "give the grade column in 'value_column' (e.g. 'Li_ppm'), or keep the ratio if "
-        "that is what the labels should say"), stacklevel=3)
+        "ratio reaches the threshold (model.labels.threshold), whatever its grade (a high "
+        "Mg/Li ratio is a poor brine); give the grade column in 'value_column' (e.g. "
+        "'Li_ppm'), or keep the ratio if that is what the labels should say"), stacklevel=3)
 
 
 def _values(frame: pd.DataFrame, column: str | None, path: Path,
@@ -1007,7 +1067,7 @@ def _values(frame: pd.DataFrame, column: str | None, path: Path,
     read = column_values_and_limits(
         frame, column, path, numbers=numbers, what=what, nodata=nodata, strict=False,
         flag=flag, unit=unit, above_as_limit=True)
-    _warn_cell_units(frame, column, path)
+    _warn_cell_units(frame, column, path, unit)
     flagged = read.above if read.above is not None else np.zeros(len(read.values), bool)
     return read.values, read.limit, above | flagged
 
@@ -1023,7 +1083,7 @@ def _above_limits_as_limits(frame: pd.DataFrame, column: str, path: Path,
     """``frame`` with the grade cells written above an upper limit (``>1000``) read as
     the limit, the grade's lower bound, with a warning, and which cells were: read as
     missing (as a surface reads them), the richest samples were never positive,
-    labelled as negatives; at their limit they are positive wherever ``min_value`` is at
+    labelled as negatives; at their limit they are positive wherever the threshold is at
     most it, and undecided where it is above (:func:`graded_records`)."""
     cells = frame[column]
     none = np.zeros(len(frame), bool)
@@ -1040,33 +1100,102 @@ def _above_limits_as_limits(frame: pd.DataFrame, column: str, path: Path,
         f"{path}: {len(at)} grade(s) in column {column!r} are above an upper limit of "
         f"determination ({what}{'s' if len(at) > 1 else ''} {shown}; e.g. "
         f"{text.iloc[int(at[0])].strip()!r}): each is read as its limit, the least it is, "
-        "so it is a positive wherever min_value is at most the limit (and undecided, left "
-        "out, where it is above: it may lie either side); give the re-assayed grades to "
-        "tell them apart"), stacklevel=5)
+        "so it is a positive wherever the threshold (model.labels.threshold) is at most "
+        "the limit (and undecided, left out, where it is above: it may lie either side); "
+        "give the re-assayed grades to tell them apart"), stacklevel=5)
     out = frame.copy()
     out[column] = cells.where(~hit, found.str.strip())
     out.attrs = dict(frame.attrs)
     return out, hit
 
 
-def _warn_cell_units(frame: pd.DataFrame, column: str, path: Path) -> None:
+def _warn_cell_units(frame: pd.DataFrame, column: str, path: Path,
+                     stated: str | None = None) -> None:
     """Warn when the grade column's cells state a unit (``1.2 ppm``, percentage cells)
-    other than its header's (``Li_ppb``, ``Li (ppm)``): ``min_value`` is compared with the
-    numbers as the cells write them, in the cells' unit. A sheet's percentage cells
-    under ``Li_ppm`` were so compared with a threshold in ppm, without a word."""
+    other than its header's (``Li_ppb``, ``Li (ppm)``) or the source's ``units:``
+    (``stated``): the threshold is compared with the numbers as the cells write them, in
+    the cells' unit. A sheet's percentage cells under ``Li_ppm`` were so compared with a
+    threshold in ppm, without a word. Two statements of the unit without the cells (the
+    header, a row of units below it, ``units:``) that give it another scale are refused
+    (:func:`_refuse_unit_statements`)."""
     from prospect.ingest.layers import unit_key
     from prospect.io.companions import concentration_unit
 
     where = (frame.attrs.get("units_where") or {}).get(column)
     unit = (frame.attrs.get("units") or {}).get(column)
     named = concentration_unit(column)
-    if where is None or unit is None or named is None or unit_key(named) == unit_key(unit):
+    if where is None:
+        _refuse_unit_statements(path, column, {"its header": named, "its row of units": unit,
+                                               "the source's 'units:'": stated})
+        return
+    given = [(f"{named} in its header", named), (f"{stated} in the source's 'units:'", stated)]
+    said = [text for text, u in given
+            if u is not None and unit is not None and unit_key(u) != unit_key(unit)]
+    if not said:
         return
     warnings.warn(DataWarning(
-        f"{path}: the grade column {column!r} states {named} in its header but {unit} "
-        f"{where}; its grades are read in {unit}, as the cells write them, and min_value "
-        f"is compared with them: give min_value in {unit}, or correct the header"),
+        f"{path}: the grade column {column!r} states {' and '.join(said)} but {unit} "
+        f"{where}; its grades are read in {unit}, as the cells write them, and the "
+        f"threshold (model.labels.threshold) is compared with them: give the threshold "
+        f"in {unit}, or correct the {'header' if named else 'units'}"),
         stacklevel=4)
+
+
+_MASS_FRACTIONS = {"ppm": 1.0, "ppb": 1e-3, "%": 1e4, "wt%": 1e4, "‰": 1e3}
+"""Mass fractions a grade column is stated in, in ppm (``mg/kg``, ``g/t`` and ``ug/g``
+are ppm; ``pct`` is %: :func:`prospect.ingest.layers.unit_key`)."""
+
+
+def concentration_scale(unit: str) -> tuple[str, float] | None:
+    """``(kind, factor)`` of a concentration unit: a mass fraction in ppm (``%``: 10 000)
+    or an amount per volume in mg/L (``g/m3``: 1, ``ug/L``: 0.001;
+    :data:`prospect.screening.CONCENTRATION_UNITS`); ``None`` for any other unit.
+
+    Parameters
+    ----------
+    unit
+        A units string as a header, a row of units or ``units:`` gives it.
+
+    Returns
+    -------
+    tuple or None
+        ``("mass fraction", ppm per unit)`` or ``("per volume", mg/L per unit)``.
+    """
+    from prospect.ingest.layers import unit_key
+    from prospect.screening import to_mg_per_l
+
+    key = unit_key(unit)
+    for name, factor in _MASS_FRACTIONS.items():
+        if key == unit_key(name):
+            return "mass fraction", factor
+    hit = to_mg_per_l(unit, 1.0)
+    if hit is None or hit[0] in ("ppm", "mg/kg"):
+        return None
+    return "per volume", hit[1]
+
+
+def _refuse_unit_statements(path: Path, column: str, stated: dict[str, str | None]) -> None:
+    """Refuse a grade column whose unit is stated twice on two scales (``Li_ppm`` over a
+    row of units saying ``%``; ``Li_pct`` with ``units: {Li_pct: ppm}``): the threshold
+    is compared with the numbers as written, and which unit they are in cannot be told
+    (a factor of 10 000 between ppm and %). The later statement was taken without a
+    word. Statements of one scale (``mg/L`` and ``g/m3``; ``pct`` and ``%``) and units
+    this cannot scale pass."""
+    scaled = {where: (unit, concentration_scale(unit)) for where, unit in stated.items()
+              if unit is not None}
+    known = {where: (unit, scale) for where, (unit, scale) in scaled.items()
+             if scale is not None}
+    scales = {(kind, round(math.log10(factor), 6)) for _, (kind, factor) in known.values()}
+    if len(scales) < 2 or len({kind for kind, _ in scales}) > 1:
+        return  # (a mass fraction beside an amount per volume: a dilute water's ppm)
+    shown = " but ".join(f"{unit} by {where}" for where, (unit, _) in known.items())
+    factors = [factor for _, (_, factor) in known.values()]
+    raise DataError(
+        f"{path}: the grade column {column!r} (model.labels.value_column) is stated in "
+        f"{shown}, {max(factors) / min(factors):g} times apart: its numbers are in one of "
+        "them, and the threshold is compared with them as written, so which cannot be "
+        "told; correct the one that is wrong (the header, the row of units, or the points "
+        "source's 'units:')")
 
 
 _FLAG_WORDS = {

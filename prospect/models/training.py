@@ -55,6 +55,8 @@ from prospect.models.labels import (
     grade_occurrences,
     graded_records,
     occurrence_groups,
+    quantile_threshold,
+    quantile_ties,
     read_occurrences,
     sample_background,
     snap_points,
@@ -300,6 +302,11 @@ def read_labels(
     cells.counts["records_without_grade"] = int((~keep).sum())
     cells.counts.update(_below_limits(source.path, labels.value_column, occ, keep,
                                       threshold))
+    if threshold is not None:
+        cells.counts.update(_split_threshold(source.path, labels, occ, keep, positive,
+                                             threshold, grid))
+        _warn_both_sides(source.path, occ, keep, positive, grid, threshold,
+                         cells.counts["positive_cells_holding_negatives"])
     cells.counts["duplicate_records"] = len(occ.duplicates)
     cells.counts["duplicate_records_at"] = occ.duplicates[:20]
     if occ.duplicates:
@@ -356,6 +363,122 @@ def _below_limits(path: Any, column: str | None, occ: Occurrences, keep: np.ndar
                 f"detection limit {side} the threshold {t} ({_where_below(occ, mask)}): "
                 f"{said}"), stacklevel=3)
     return counts
+
+
+def _highest_grade(occ: Occurrences, column: str | None) -> str:
+    """``' (the highest grade is 1.2 %)'``: beside a threshold no record reaches, the
+    figure that shows a threshold given in another unit (3000, meant in ppm, over a
+    column in %)."""
+    from prospect.io.companions import concentration_unit
+
+    if not np.isfinite(occ.values).any():
+        return ""
+    unit = concentration_unit(column) if column else None
+    return (f" (the highest grade is {float(np.nanmax(occ.values)):g}"
+            f"{f' {unit}: is the threshold in {unit}?' if unit else ''})")
+
+
+def _warn_quantile_outside(path: Any, occ: Occurrences, quantile: float, threshold: float,
+                           grid: RegionGrid, column: str | None) -> None:
+    """Warn where a quantile threshold is taken over records outside the region: the
+    whole table's quantile grades the region's records (a European heat-flow table's 0.9
+    quantile, 94 mW/m2, over a Dutch region whose own is 92), without a word. The
+    region's own quantile is given beside it where it can be computed."""
+    rows, cols = grid.rowcol(occ.x, occ.y, closed=True)
+    inside = grid.contains(rows, cols)
+    outside = _records(occ, ~inside) - len(np.intersect1d(occ.feature_id[~inside],
+                                                          occ.feature_id[inside]))
+    if not outside:
+        return
+    values = np.where(inside, occ.values, np.nan)
+    limit = None if occ.limit is None else np.where(inside, occ.limit, np.nan)
+    try:
+        own = quantile_threshold(values, quantile, limit=limit, record=occ.feature_id,
+                                 repeated=occ.duplicate, floor=occ.floor)
+    except (DataError, IndexError, ValueError):
+        own = None
+    if own == threshold:
+        return
+    warnings.warn(DataWarning(
+        f"{path}: the {quantile:g} quantile (model.labels.threshold_quantile) of column "
+        f"{column!r}, {threshold:g}, is taken over every record of the table, {outside} of "
+        f"them outside region {grid.name!r}"
+        + (f"; over the region's records alone it is {own:g}" if own is not None else "")
+        + ": to grade by the region's records, cut the table to the region or give "
+        "'threshold:' "
+        + (f"{own:g}" if own is not None else "a grade")
+        + "; to grade by the whole table's, as now, the labels stand"), stacklevel=4)
+
+
+def _split_threshold(path: Any, labels: LabelsConfig, occ: Occurrences, keep: np.ndarray,
+                     positive: np.ndarray, threshold: float, grid: RegionGrid
+                     ) -> dict[str, int]:
+    """Warn where the threshold does not split the graded records as it says: a quantile
+    at a grade many records share makes more positives than the quantile names
+    (:func:`~prospect.models.labels.quantile_ties`), and a ``threshold`` at or under every
+    grade labels every record a positive and none a negative (a threshold in % under a
+    column in ppm: ``threshold: 0.3`` over grades of 100..3000 ppm). Each was silent.
+    Returns ``records_tied_at_threshold`` for a quantile."""
+    column = labels.value_column
+    if labels.threshold_quantile is not None:
+        q = float(labels.threshold_quantile)
+        ties = quantile_ties(occ, q, threshold)
+        if ties:
+            warnings.warn(DataWarning(
+                f"{path}: the {q:g} quantile (model.labels.threshold_quantile) of column "
+                f"{column!r} is {threshold:g}, a grade {ties['tied']} of its "
+                f"{ties['records']} graded record(s) share: all {ties['positive']} "
+                f"record(s) at or above it are positives, where the quantile names about "
+                f"{(1 - q) * ties['records']:.3g} (a quantile cannot split tied grades); "
+                f"give 'threshold:' a grade above {threshold:g} to leave the tied records "
+                "negatives, or keep the quantile if they belong with the positives"),
+                stacklevel=3)
+        _warn_quantile_outside(path, occ, q, threshold, grid, column)
+        return {"records_tied_at_threshold": ties.get("tied", 0)}
+    labelled = keep & (np.isfinite(occ.values) | ~positive)
+    if _records(occ, labelled) < 2 or (~positive & labelled).any():
+        return {}
+    from prospect.io.companions import concentration_unit
+
+    unit = concentration_unit(column) if column else None
+    lowest = float(np.nanmin(occ.values[labelled]))
+    warnings.warn(DataWarning(
+        f"{path}: every one of the {_records(occ, labelled)} graded record(s) of column "
+        f"{column!r} reaches the threshold {threshold:g} (model.labels.threshold; the "
+        f"lowest grade is {lowest:g}{f' {unit}' if unit else ''}): each is a positive and "
+        "none a negative, so the threshold tells no record apart; give it in the column's "
+        f"unit{f' ({unit})' if unit else ''} (a grade's figure in ppm is 10 000 times its "
+        "figure in %), or leave 'threshold' out if every graded record is an occurrence"),
+        stacklevel=3)
+    return {}
+
+
+def _warn_both_sides(path: Any, occ: Occurrences, keep: np.ndarray, positive: np.ndarray,
+                     grid: RegionGrid, threshold: float, count: int) -> None:
+    """Warn of the positive cells that hold a record below ``threshold`` (a well measured
+    twice, 66 and 79 at 77; two samples of one outcrop): the cell is a positive, as any
+    record reaching the threshold makes it, and the record below is in no label, counted
+    before only among the records merged into a shared cell."""
+    if not count:
+        return
+    rows, cols = grid.rowcol(occ.x, occ.y, closed=True)
+    cell = np.where(keep & grid.contains(rows, cols), rows * grid.width + cols, -1)
+    pos_cells = np.unique(cell[keep & positive & (cell >= 0)])
+    low = keep & ~positive & np.isin(cell, pos_cells)
+    shown = []
+    for c in pd.unique(cell[low])[:3]:
+        at = np.flatnonzero(keep & (cell == c))
+        _, first = np.unique(occ.feature_id[at], return_index=True)
+        shown.append(" and ".join(
+            (f"{occ.what} {int(occ.numbers[i])}: " if occ.numbers is not None else "")
+            + f"{occ.values[i]:g}" for i in at[np.sort(first)][:4]))
+    warnings.warn(DataWarning(
+        f"{path}: {count} positive cell(s) also hold a record below the threshold "
+        f"{threshold:g} ({'; '.join(shown)}{'; ...' if count > 3 else ''}): each cell is "
+        "a positive, as a record reaching the threshold makes it, and its records below "
+        "are no negatives (metrics.json: labels.positive_cells_holding_negatives); if they "
+        "are repeated measurements of one site, give the site one grade (their mean, or "
+        "the latest), or use finer cells if they are separate sites"), stacklevel=3)
 
 
 def _records(occ: Occurrences, mask: np.ndarray) -> int:
@@ -464,7 +587,8 @@ def build_training_set(
     if labels.n_positive < 2:
         seen = labels.counts
         graded = "" if threshold is None else \
-            f", a grade of at least {threshold:g} in {lab.value_column!r}"
+            f", a grade of at least {threshold:g} in {lab.value_column!r}" \
+            + _highest_grade(occ, lab.value_column)
         raise DataError(
             f"{source.path}: {labels.n_positive} positive cell(s) on the grid of region "
             f"{grid.name!r} ({seen['records']} record(s), {seen['outside_grid']} outside the "
@@ -505,6 +629,12 @@ def build_training_set(
                                            int(gaps.sum()), int((y == 1).sum()))),
                       stacklevel=2)
     counts["positives_without_data"] = int(dropped.sum())
+    lost = ~ok & (y == 0)  # records graded below the threshold, where no layer reads
+    counts["negatives_without_data"] = int(lost.sum())
+    if lost.any():
+        warnings.warn(DataWarning(_negatives_without_data(source.path, X, lost, y, spec,
+                                                          r, c, grid, any_layer=any_layer)),
+                      stacklevel=2)
     counts["positives_without_data_at"] = [  # cell centres, grid CRS: where they are
         [float(grid.x[cc]), float(grid.y[rr])] for rr, cc in zip(r[dropped], c[dropped],
                                                                   strict=True)]
@@ -715,6 +845,25 @@ def _without_data(path: Any, X: np.ndarray, dropped: np.ndarray, y: np.ndarray,
             f"{what} ({', '.join(f'{k} at {n}' for k, n in list(per.items())[:5])}) and "
             "are left out of training, and of every skill figure; check those layers' "
             "extent and nodata (metrics.json lists the cells: positives_without_data_at)")
+
+
+def _negatives_without_data(path: Any, X: np.ndarray, lost: np.ndarray, y: np.ndarray,
+                            spec: FeatureSpec, rows: np.ndarray, cols: np.ndarray,
+                            grid: RegionGrid, *, any_layer: bool = False) -> str:
+    """The warning for negative cells (records graded below the threshold) left out for
+    lacking evidence: sites in the sea or outside the job's mask, where every layer is
+    no-data. They were left out without a word (positives there were said), so the
+    negatives the labels counted were not those trained on."""
+    per = _gap_counts(X[lost], spec)
+    at = ", ".join(f"({grid.x[cc]:.6g}, {grid.y[rr]:.6g})"
+                   for rr, cc in list(zip(rows[lost], cols[lost], strict=True))[:3])
+    what = "no data in any layer of the evidence" if any_layer else "no data in the evidence"
+    return (f"{path}: {int(lost.sum())} of {int((y == 0).sum())} negative cells (records "
+            f"graded below the threshold) have {what} "
+            f"({', '.join(f'{k} at {n}' for k, n in list(per.items())[:5])}; cells at {at}"
+            f"{', ...' if lost.sum() > 3 else ''}) and are left out of training: sites in the "
+            "sea or outside the job's mask, or layers that stop short of them; check those "
+            "layers' extent and nodata (metrics.json: labels.negatives_without_data)")
 
 
 def _on_gaps(path: Any, per: dict[str, int], n_gaps: int, n_pos: int) -> str:

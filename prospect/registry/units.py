@@ -40,13 +40,15 @@ _ALIASES: dict[str, str] = {
     "watt": "W", "watts": "W", "Watt": "W",
     "degree": "degree", "degrees": "degree", "deg": "degree", "°": "degree",
     "degrees_north": "degrees_north", "degrees_east": "degrees_east",
+    "ohm": "ohm", "ohms": "ohm", "Ohm": "ohm", "Ohms": "ohm", "\u03a9": "ohm", "\u2126": "ohm",
+    "tesla": "T", "nanotesla": "nT", "nanoteslas": "nT",
 }
 """Spellings of one symbol (UDUNITS-2 names and plurals, the CF degree forms)."""
 _PREFIXED_LITRE = re.compile(r"^([munpcdkµ])l$")
 _TOKEN = re.compile(
     r"\s*(?:(?P<open>\()|(?P<close>\))|(?P<div>/|\bper\b|\bPER\b)|(?P<mul>[*.·\u22c5])"
     r"|(?P<num>[0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?)"
-    r"|(?P<sym>[A-Za-zµμ°%℃_]+[A-Za-z_]*)"
+    r"|(?P<sym>[A-Za-zµμ°%℃_\u03a9\u2126]+[A-Za-z_]*)"
     r"(?P<exp>(?:\^|\*\*)?[-+]?[0-9]+)?)")
 _EXPONENT = re.compile(r"\s*(?:\^|\*\*)\s*([-+]?[0-9]+)|([-+]?[0-9]+)")
 """A parenthesised group's exponent: ``^2``, ``**2``, or (UDUNITS-2's ``basic_exp INT``)
@@ -185,6 +187,28 @@ def canonical_units(units: object) -> Canonical | None:
     return float(f"{factor:.12g}"), tuple(sorted((k, v) for k, v in powers.items() if v))
 
 
+_ONE_UNIT: tuple[tuple[str, ...], ...] = (
+    ("ppm", "mg/kg", "ug/g", "g/t"),
+    ("ppb", "ug/kg", "ng/g", "mg/t"),
+    ("mg/L", "g/m3", "mg/dm3", "ug/mL"),
+    ("ug/L", "mg/m3", "ug/dm3", "ng/mL"),
+)
+"""Units of one quantity on one scale that no prefix rule makes one: mass fractions
+(``ppm`` is ``mg/kg``, ``ug/g`` and ``g/t``) and amounts per volume (``mg/L`` is
+``g/m3``), as :data:`prospect.screening.CONCENTRATION_UNITS` converts them. A model
+trained on a cube in ``ppm`` refused one in ``mg/kg`` as of other units."""
+
+
+def _one_unit(c: Canonical | None) -> int | None:
+    """The :data:`_ONE_UNIT` group ``c`` spells, if any."""
+    if c is None:
+        return None
+    for i, group in enumerate(_ONE_UNIT):
+        if c in {canonical_units(u) for u in group}:
+            return i
+    return None
+
+
 def same_units(a: object, b: object) -> bool:
     """Whether two units strings spell the same unit (no conversion: scale counts).
 
@@ -192,13 +216,17 @@ def same_units(a: object, b: object) -> bool:
     ----------
     a, b
         Units strings. Equal text is always the same; otherwise both must read as
-        UDUNITS-2 products with the same canonical form (:func:`canonical_units`).
+        UDUNITS-2 products with the same canonical form (:func:`canonical_units`), or
+        as spellings of one concentration on one scale (:data:`_ONE_UNIT`: ``ppm`` and
+        ``mg/kg``).
     """
     sa, sb = str(a).strip(), str(b).strip()
     if sa == sb:
         return True
     ca, cb = canonical_units(sa), canonical_units(sb)
-    return ca is not None and ca == cb
+    if ca is None or cb is None:
+        return False
+    return ca == cb or (_one_unit(ca) is not None and _one_unit(ca) == _one_unit(cb))
 
 
 _PAIR_HINTS: tuple[tuple[frozenset[str], str], ...] = (

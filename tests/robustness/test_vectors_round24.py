@@ -198,7 +198,7 @@ def test_labels_warn_of_grades_in_another_unit_than_their_header(tmp_path: Path)
     assert error is None, error
     np.testing.assert_allclose(occ.values, [1.2, 0.8, 2, 1, 3, 1])
     found = [s for s in said if "states ppm in its header but %" in s]
-    assert found and "give min_value in %" in found[0], said
+    assert found and "give the threshold in %" in found[0], said
 
 
 # --- the CRS offered for metres in a file without one -------------------------------------
