@@ -113,7 +113,7 @@ def read_outline(
         Unreadable file; no polygon (left) to use.
     """
     from prospect.config.vsi import archive_file
-    from prospect.io.vector import read_vector
+    from prospect.io.vector import field_named, read_vector
 
     path = path if isinstance(path, Path) else Path(path)  # a GdalPath keeps its name
     local = archive_file(str(path)) if str(path).startswith("/vsi") else str(path)
@@ -122,7 +122,8 @@ def read_outline(
                              "'mask.path', or --outlines-from)")
     def named(table: Any) -> Any:
         """The features named in ``names``, picked before the file's geometries are repaired."""
-        if name_column not in table.columns:
+        column = _column(table)
+        if column is None:
             have = [str(c) for c in table.columns if c != table.geometry.name]
             near = [c for c in have if c.lower() == name_column.lower()] or \
                 difflib.get_close_matches(name_column, have, n=1)
@@ -130,7 +131,14 @@ def read_outline(
                 f"{path}: no column {name_column!r} to pick outlines by name; columns are "
                 f"{have[:30]}" + (f" (did you mean {near[0]!r}?)" if near else "")
                 + ": set 'mask.name_column'")
-        return table[name_column].map(_composed).isin(wanted).to_numpy()
+        return table[column].map(_composed).isin(wanted).to_numpy()
+
+    def _column(table: Any) -> str | None:
+        """The column ``name_column`` names, also written in another Unicode form (a
+        decomposed ``nommé`` in a file written on a Mac was "no column 'nommé' ... (did
+        you mean 'nommé'?)", which no retyping fixes)."""
+        return field_named([str(c) for c in table.columns if c != table.geometry.name],
+                           name_column)
 
     # names compared as Unicode composes them: a name typed on a Mac (decomposed, 'c'
     # and a cedilla) is the config's 'Curaçao', which was "no feature named ['Curaçao']
@@ -142,11 +150,12 @@ def read_outline(
     _warn_read(path, gdf)
     _refuse_not_lonlat(path, layer, gdf)
     if names is not None:
-        found = {_composed(n) for n in gdf[name_column]}
+        column = _column(gdf) or name_column
+        found = {_composed(n) for n in gdf[column]}
         missing = sorted(n for n in set(names) if _composed(n) not in found)
         if missing:
             raise DataError(f"{path}: no feature named {missing} in column {name_column!r}"
-                            + _names_meant(path, layer, name_column, missing))
+                            + _names_meant(path, layer, column, missing))
     polys = _polygons(g for g in gdf.geometry if g is not None)
     _warn_not_polygons(path, gdf.geometry, found=bool(polys))
     # Natural Earth has a few self-touching rings (e.g. in the Mekong delta): repair first

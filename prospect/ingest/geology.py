@@ -50,6 +50,7 @@ from prospect.io.vector import (
     refuse_partial_prj,
     repaired_message,
     retyped_message,
+    stale_index_message,
     unit_name,
 )
 
@@ -172,23 +173,23 @@ class _Lines:
 
 
 def _lines_tree(path: str, layer: str | None, attribute: str | None, crs: str | None,
-                grid_crs: str, contacts: bool) -> _Lines | None:
+                grid_crs: str, contacts: bool, gap: float = 0.0) -> _Lines | None:
     """The contact or fault lines in the grid CRS, built once per process per file version
-    (of every file a Shapefile or an archive is made of)."""
+    (of every file a Shapefile or an archive is made of); ``gap``: :func:`contact_lines`'s."""
     return _lines_tree_cached(path, file_version(path), layer, attribute, crs, grid_crs,
-                              contacts)
+                              contacts, gap)
 
 
 @functools.lru_cache(maxsize=8)
 def _lines_tree_cached(path: str, _version: tuple[int, ...], layer: str | None,
-                       attribute: str | None, crs: str | None, grid_crs: str, contacts: bool
-                       ) -> _Lines | None:
+                       attribute: str | None, crs: str | None, grid_crs: str, contacts: bool,
+                       gap: float) -> _Lines | None:
     gdf = read_vector(path, layer=layer, columns=[attribute] if attribute else [], crs=crs,
                       to_crs=grid_crs)
     geoms = gdf.geometry[has_geometry(gdf.geometry)]
     areas = None
     if contacts:
-        lines = contact_lines(gdf.loc[geoms.index], attribute)
+        lines = contact_lines(gdf.loc[geoms.index], attribute, gap=gap)
     else:  # faults: lines, and polygons taken as fault zones (areas: their outline, 0 inside)
         single = shapely.get_parts(shapely.get_parts(geoms.to_numpy()))
         zones = shapely.get_type_id(single) == 3  # Polygon
@@ -303,30 +304,80 @@ def nearest_line_distances(lines: _Lines, xs: np.ndarray, ys: np.ndarray) -> np.
     return out[:h, :w]
 
 
-def contact_lines(gdf: object, attribute: str | None) -> shapely.Geometry:
+def _units(gdf: object, attribute: str | None) -> tuple[np.ndarray, list[str]]:
+    """Each unit's geometry (the features of one unit name dissolved; each feature without
+    ``attribute``) and its name. Features without a unit name (null, or only spaces) are
+    one unit, as in the code table (:func:`prospect.io.vector.unit_name`)."""
+    import geopandas as gpd
+
+    assert isinstance(gdf, gpd.GeoDataFrame)
+    if attribute is None:
+        units = gdf.geometry.to_numpy()
+        return units, [f"feature {i + 1}" for i in range(len(units))]
+    names = gdf[attribute]
+    blank = names.map(lambda v: isinstance(v, str) and not v.strip()).astype(bool)
+    if blank.any():
+        names = names.where(~blank, None)
+    dissolved = gdf[["geometry"]].assign(**{attribute: names}).dissolve(
+        by=attribute, dropna=False)
+    return dissolved.geometry.to_numpy(), [unit_name(v) for v in dissolved.index]
+
+
+def unit_gaps(units: np.ndarray, gap: float) -> list[tuple[int, int, shapely.Geometry]]:
+    """Pairs of units (indices into ``units``) that do not meet but lie closer than ``gap``
+    with no unit between them (a map digitised without snapping: two units 1 mm apart),
+    each with the shortest line between them. Units that touch, or are kept apart by a
+    unit between them (a thin dyke), are no such pair."""
+    units = np.asarray(units, dtype=object)
+    if gap <= 0 or len(units) < 2:
+        return []
+    # boxes within the gap first (cheap), then units that do not touch, then within it
+    boxes = shapely.buffer(shapely.envelope(units), gap, cap_style="square",
+                           join_style="mitre")
+    a, b = shapely.STRtree(units).query(boxes)
+    pick = a < b
+    a, b = a[pick], b[pick]
+    shapely.prepare(units)
+    pick = ~shapely.intersects(units[a], units[b])
+    a, b = a[pick], b[pick]
+    pick = shapely.dwithin(units[a], units[b], gap)
+    a, b = a[pick], b[pick]
+    if not a.size:
+        return []
+    shortest = shapely.shortest_line(units[a], units[b])
+    middle = shapely.line_interpolate_point(shortest, 0.5, normalized=True)
+    covered = set(shapely.STRtree(units).query(middle, predicate="intersects")[0].tolist())
+    return [(int(i), int(j), line) for k, (i, j, line) in enumerate(zip(a, b, shortest,
+                                                                      strict=True))
+            if k not in covered]
+
+
+def contact_lines(gdf: object, attribute: str | None, *, gap: float = 0.0
+                  ) -> shapely.Geometry:
     """Boundaries between different units (the outer edge of the map is not a contact).
 
     Features without a unit name (null, or only spaces) are one unit, as in the code
     table (:func:`prospect.io.vector.unit_name`): they were left out, so no contact was
     drawn around them, and a map whose units meet only across such a feature had no
     contact at all (every distance no data), without a word.
-    """
-    import geopandas as gpd
 
-    assert isinstance(gdf, gpd.GeoDataFrame)
-    if attribute is None:
-        units = gdf.geometry.to_numpy()
-    else:
-        names = gdf[attribute]
-        blank = names.map(lambda v: isinstance(v, str) and not v.strip()).astype(bool)
-        if blank.any():
-            names = names.where(~blank, None)
-        dissolved = gdf[["geometry"]].assign(**{attribute: names}).dissolve(
-            by=attribute, dropna=False)
-        units = dissolved.geometry.to_numpy()
+    Units that do not meet but lie closer than ``gap`` (the grid's half cell) with no unit
+    between them (:func:`unit_gaps`) have their facing boundaries taken as contacts: such
+    a gap made both boundaries the map's edge, so a map digitised without snapping had no
+    contact there (two units 1 mm apart: every distance no data), without a word.
+    """
+    units, _ = _units(gdf, attribute)
     boundaries = shapely.union_all(shapely.boundary(units))
     outer = shapely.boundary(shapely.union_all(units))
-    return shapely.difference(boundaries, shapely.buffer(outer, 1e-6))
+    contacts = shapely.difference(boundaries, shapely.buffer(outer, 1e-6))
+    pairs = unit_gaps(units, gap)
+    if not pairs:
+        return contacts
+    near = sorted({k for a, b, _ in pairs for k in (a, b)})  # each unit buffered once
+    grown = dict(zip(near, shapely.buffer(units[near], gap), strict=True))
+    faces = [shapely.intersection(shapely.boundary(units[i]), grown[j])
+             for a, b, _ in pairs for i, j in ((a, b), (b, a))]
+    return shapely.union_all([contacts, *faces])
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -349,7 +400,8 @@ class LineDistanceLayer(Layer):
     def compute(self, grid: RegionGrid, window: ChunkWindow) -> np.ndarray:
         """Exact nearest-line distances for the chunk's cell centres."""
         lines = _lines_tree(self.path, self.layer, self.attribute, self.crs,
-                            grid.crs_obj.to_wkt(), self.contacts)
+                            grid.crs_obj.to_wkt(), self.contacts,
+                            gap=grid.resolution / 2 if self.contacts else 0.0)
         if lines is None:
             return np.full(window.shape, np.nan, dtype=np.float32)
         xs = np.asarray(grid.x[window.cols], dtype=np.float64)
@@ -467,6 +519,128 @@ def _warn_overlaps(path: str, attribute: str, grid: RegionGrid, inside: Any) -> 
     return int(big.sum())
 
 
+def _meet(units: np.ndarray, reach: float) -> bool:
+    """Whether two of ``units`` meet, or lie within ``reach`` of each other."""
+    if len(units) < 2:
+        return False
+    tree = shapely.STRtree(units)
+    a, b = tree.query(units, predicate="intersects")
+    if (a != b).any():
+        return True
+    a, b = tree.query(units, predicate="dwithin", distance=reach)
+    return bool((a != b).any())
+
+
+def _warn_no_contacts(path: str, source: VectorSource, grid: RegionGrid,
+                      region: tuple[np.ndarray, list[str]] | None) -> None:
+    """Warn of ``distance_to_contacts`` on a layer where no two units meet (or lie within
+    half a cell, :func:`unit_gaps`): a map of one unit (a region inside one unit of a map
+    cut to it), or of islands apart. It has no contact, so the layer is no data in every
+    cell: that was without a word. ``region``: the units in the region
+    (:func:`_region_units`); where two meet, the layer is not read again."""
+    if region is not None and _meet(region[0], grid.resolution / 2):
+        return
+    gdf = read_vector(path, layer=source.layer, columns=[source.attribute]
+                      if source.attribute else [], crs=source.crs,
+                      to_crs=grid.crs_obj.to_wkt())
+    present = gdf[has_geometry(gdf.geometry)]
+    if source.attribute is not None and source.attribute not in present.columns:
+        return  # (named by the read of the units)
+    units, names = _units(present, source.attribute)
+    if _meet(units, grid.resolution / 2):
+        return
+    held = (f"one unit ({names[0]!r})" if len(units) == 1 else
+            f"{len(units)} units, none of which meets another" if len(units) else "no unit")
+    kind = f"in {source.attribute!r}" if source.attribute else "(each feature a unit)"
+    warnings.warn(DataWarning(
+        f"{path}: layer {source.layer or '(first)'} holds {held} {kind}, so it has no "
+        f"contact: {source.name}_dist_contact is no data in every cell; leave out "
+        "'distance_to_contacts', or give the map of the units around them"
+        + ("" if source.attribute else ", with its unit column ('attribute')")),
+        stacklevel=3)
+
+
+def _region_units(attribute: str | None, grid: RegionGrid, inside: Any
+                  ) -> tuple[np.ndarray, list[str]] | None:
+    """The units of the layer's features in the region (``inside``), in the grid's CRS
+    (:func:`_units`); ``None`` for a map of more features than are checked
+    (:data:`OVERLAP_FEATURES`) or without the unit column."""
+    present = inside[has_geometry(inside.geometry)]
+    if len(present) > OVERLAP_FEATURES or (
+            attribute is not None and attribute not in present.columns):
+        return None
+    return _units(present.to_crs(grid.crs_obj.to_wkt()), attribute)
+
+
+def _where_hint(path: str, layer: str | None, crs: str | None, grid: RegionGrid) -> str:
+    """Where a layer that lies nowhere in the region lies instead, for its refusal: under
+    the CRS the file states, where the config's ``crs:`` replaces it and the features lie
+    in the region then ("remove 'crs:'"); else the layer's extent, the place it is at and
+    how far from the region (a Shapefile without ``.prj`` given another CRS's ``crs:``);
+    ``""`` when that cannot be told. Either was "no feature ... lies in the region" alone."""
+    from pyproj import Geod
+
+    try:
+        info = layer_info(path, layer=layer)
+        own, bounds = info.get("crs"), info.get("total_bounds")
+        if bounds is None or not np.all(np.isfinite(np.asarray(bounds, "f8"))):
+            return ""
+        region = shapely.box(*grid.bounds)
+        if crs is not None and own is not None and parse_crs(own) != parse_crs(crs):
+            to_grid = Transformer.from_crs(parse_crs(own), grid.crs_obj, always_xy=True)
+            with np.errstate(all="ignore"):
+                west, south, east, north = (float(b) for b in bounds)
+                there = shapely.box(*to_grid.transform_bounds(west, south, east, north,
+                                                              densify_pts=21))
+            if there.is_valid and there.intersects(region):
+                return (f"; under the CRS the file states ({parse_crs(own).name}), which the "
+                        f"source config's crs {crs!r} replaces, its features lie in the "
+                        "region: remove 'crs:' from the source config if the file's CRS is "
+                        "right")
+        said = parse_crs(crs or own)
+        west, south, east, north = (float(b) for b in bounds)
+        with np.errstate(all="ignore"):
+            lon, lat = Transformer.from_crs(said, "EPSG:4326", always_xy=True).transform(
+                (west + east) / 2, (south + north) / 2)
+        where = f"x {west:.10g} to {east:.10g}, y {south:.10g} to {north:.10g} in {said.name}"
+        if not (np.isfinite(lon) and np.isfinite(lat)) or abs(lat) > 90:
+            return (f"; its features lie at {where}, which places them nowhere on Earth: "
+                    "check the layer's CRS ('crs:' in the source config, or its .prj)")
+        r_west, r_south, r_east, r_north = grid.lonlat_bounds()
+        km = Geod(ellps="WGS84").inv(lon, lat, (r_west + r_east) / 2,
+                                     (r_south + r_north) / 2)[2] / 1000
+    except Exception:  # the refusal stands on its own
+        return ""
+    return (f"; its features lie at {where} (about {abs(lat):.4g} {'N' if lat >= 0 else 'S'}, "
+            f"{abs(lon):.4g} {'E' if lon >= 0 else 'W'}), {km:,.0f} km from the region's "
+            "centre: check the layer's CRS ('crs:' in the source config, or its .prj) and "
+            "the region's bounds")
+
+
+def _warn_gaps(path: str, grid: RegionGrid, region: tuple[np.ndarray, list[str]] | None
+               ) -> int:
+    """Warn of units that do not meet but lie closer than half a cell with no unit between
+    them (:func:`unit_gaps`): their facing boundaries are taken as contacts. ``region``:
+    the units in the region (:func:`_region_units`). Returns the pairs' count."""
+    if region is None:
+        return 0
+    units, names = region
+    pairs = unit_gaps(units, grid.resolution / 2)
+    if not pairs:
+        return 0
+    i, j, line = max(pairs, key=lambda p: p[2].length)
+    x, y = shapely.get_coordinates(line)[0]
+    warnings.warn(DataWarning(
+        f"{path}: {len(pairs)} pair(s) of units do not meet but lie closer than half a cell "
+        f"({grid.resolution / 2:g} {distance_units(grid)}) with no unit between them (e.g. "
+        f"{names[i]!r} and {names[j]!r}, {line.length:.3g} apart at x={x:.10g}, "
+        f"y={y:.10g}): a map digitised without snapping; their facing boundaries are taken "
+        "as contacts (a gap made both the map's edge, with no contact): snap the map's "
+        "topology (e.g. QGIS's Snap Geometries to Layer, or GRASS v.clean) if they are "
+        "meant to meet"), stacklevel=3)
+    return len(pairs)
+
+
 def _check_faults(path: str, source: VectorSource) -> int:
     """Faults are lines, or polygons of fault zones: refuse an empty layer or points.
 
@@ -582,9 +756,14 @@ def plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
     """
     path = str(source.path)
     layers_in_file = list_layers(path, source.layer)
-    if source.faults_layer is not None and source.faults_layer not in layers_in_file:
-        raise DataError(f"{path}: no faults layer {source.faults_layer!r}; layers are "
-                        f"{layers_in_file}")
+    if source.faults_layer is not None and \
+            field_named(layers_in_file, source.faults_layer) is None:
+        raise DataError(
+            f"{path}: no faults layer {source.faults_layer!r}; layers are {layers_in_file}"
+            + ("; a file of one layer (a Shapefile, a GeoJSON) holds the units alone: give "
+               "the faults' own file as a source of its own (kind: vector, path: <the "
+               "faults' file>, faults_layer: <its layer>)" if len(layers_in_file) == 1
+               else ""))
     if source.crs is None:
         refuse_partial_prj(path)
     src_crs = _source_crs(path, source.layer, source.crs)
@@ -603,6 +782,9 @@ def plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
             corrects=not _states_crs(path, source.layer, source.crs))
         if replaced:
             warnings.warn(DataWarning(replaced), stacklevel=2)
+    stale = stale_index_message(path, source.layer)  # (not used: each read scans the file)
+    if stale:
+        warnings.warn(DataWarning(stale), stacklevel=2)
     zones = _check_faults(path, source) if source.faults_layer is not None else 0
     # the unit column with the geometries when the layer has it (the overlap check's);
     # a missing one is read_units's to name below
@@ -634,7 +816,8 @@ def plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
         raise DataError(
             f"{path}: no feature of layer {source.layer or '(first)'} lies in the region "
             f"{grid.name!r}; check the file, its CRS or the region bounds"
-            + not_lonlat_hint(path, layer=source.layer, crs=source.crs, region=grid))
+            + (not_lonlat_hint(path, layer=source.layer, crs=source.crs, region=grid)
+               or _where_hint(path, source.layer, source.crs, grid)))
     base = {"source": source.name, "layer": source.layer, "method": "rasterio.features"}
     out: list[Layer] = []
     if whole is not None and whole.absent:
@@ -664,6 +847,9 @@ def plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
             codes=codes, dtype="int16" if len(codes) <= np.iinfo(np.int16).max else "int32",
         ))
     if source.distance_to_contacts:
+        region = _region_units(source.attribute, grid, inside)
+        _warn_no_contacts(path, source, grid, region)
+        _warn_gaps(path, grid, region)
         out.append(LineDistanceLayer(
             name=f"{source.name}_dist_contact", units=distance_units(grid),
             long_name=f"distance to nearest {source.name} contact", kind="distance",

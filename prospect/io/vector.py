@@ -13,6 +13,7 @@ import ctypes
 import difflib
 import functools
 import math
+import struct
 import threading
 import unicodedata
 import warnings
@@ -73,6 +74,7 @@ __all__ = [
     "repaired_message",
     "retyped_message",
     "source_name",
+    "stale_index_message",
     "text_coordinates",
     "text_coordinates_said",
     "undefined_srs",
@@ -290,7 +292,7 @@ def _in_zip(archive: Path, members: tuple[str, ...], layer: str | None) -> str:
         folder = folders.pop()
         return f"{root}/{folder}" if folder else root  # each Shapefile a layer
     if layer is not None:
-        named = [f for f in found if Path(f).stem == layer]
+        named = [f for f in found if field_named([Path(f).stem], layer) is not None]
         if len(named) == 1:
             return f"{root}/{named[0]}"
     raise DataError(
@@ -420,6 +422,7 @@ def _check_shapefile(src: _Source) -> None:
             where = "beside it"
         if not missing:
             _check_records(src, shp)
+            _check_length(src, shp)
         if missing:
             stem = Path(shp).stem
             raise InputFileError(
@@ -463,6 +466,95 @@ def _check_records(src: _Source, shp: str) -> None:
             f"{Path(shp).with_suffix('.dbf').name} holds {records} record(s): the files are "
             "not of one Shapefile (one copied from another version?); copy the .shp, .shx "
             "and .dbf of one export together, or use a GeoPackage")
+
+
+def _index_stale(src: _Source) -> str:
+    """Why the spatial index beside the Shapefile ``src`` reads (a ``.qix``, GDAL's and
+    MapServer's; a ``.sbn``, ArcGIS's) is not of its ``.shp``, or ``""``: it indexes
+    another number of shapes than the ``.shx`` holds, or an extent the ``.shp``'s does not
+    fit in (an index left from an earlier export when the new one was copied over it).
+    GDAL filters a box by such an index: the features it does not hold were left out of
+    every chunk (half a geology map no data), without a word."""
+    if len(src.shapefiles) != 1:
+        return ""
+    shp = src.shapefiles[0]
+    shx, head = _part_head(src, shp, ".shx", 0), _part_head(src, shp, ".shp", 100)
+    if shx is None or shx[1] < 100 or head is None or len(head[0]) < 100:
+        return ""
+    shapes = (shx[1] - 100) // 8
+    extent = struct.unpack("<4d", head[0][36:68])  # xmin, ymin, xmax, ymax
+    for suffix in (".qix", ".sbn"):
+        index = _part_head(src, shp, suffix, 64)
+        if index is None or len(index[0]) < 64:
+            continue
+        raw = index[0]
+        if suffix == ".qix":  # 'SQT', byte order (1 LSB, 2 MSB), version; count; depth;
+            if raw[:3] != b"SQT" or raw[3] not in (1, 2):  # the root node: offset, extent
+                continue
+            order = "<" if raw[3] == 1 else ">"
+            indexed = struct.unpack(order + "i", raw[8:12])[0]
+            bounds = struct.unpack(order + "4d", raw[20:52])
+        else:  # a .shp-like header: the count (big-endian) at 28 (its extent, ArcGIS's
+            indexed = int.from_bytes(raw[28:32], "big")  # own, is not compared)
+            bounds = extent
+        name = Path(shp).with_suffix(suffix).name
+        if indexed != shapes:
+            return f"its spatial index {name} indexes {indexed} shape(s), the .shp holds " \
+                f"{shapes}"
+        # (a .qix is made with the .shp's extent, and GDAL remakes it when it edits the file)
+        pad = 1e-9 * max(1.0, *(abs(v) for v in extent))
+        if any(abs(b - e) > pad for b, e in zip(bounds, extent, strict=True)):
+            return (f"its spatial index {name} covers x {bounds[0]:.10g} to {bounds[2]:.10g}, "
+                    f"y {bounds[1]:.10g} to {bounds[3]:.10g}, the .shp x {extent[0]:.10g} to "
+                    f"{extent[2]:.10g}, y {extent[1]:.10g} to {extent[3]:.10g}")
+    return ""
+
+
+def stale_index_message(path: Path | str, layer: str | None = None) -> str:
+    """The data warning for a Shapefile whose spatial index is of another version of it
+    (:func:`_index_stale`), which the reader does not use; ``""`` for any other file."""
+    try:
+        src = _source(path, layer)
+        why = _index_stale(src)
+    except (InputFileError, DataError):
+        return ""
+    if not why:
+        return ""
+    index = why.split(" ")[3]
+    return (f"{path}: {why}: the index is of another version of the Shapefile (left from "
+            "an earlier export?), and GDAL, filtering by it, leaves out the features it "
+            "does not hold; it is not used (each read scans the file): delete "
+            f"{index}, or rebuild it (ogrinfo {Path(str(path)).name} -sql 'CREATE SPATIAL "
+            f"INDEX ON {Path(src.shapefiles[0]).stem}')")
+
+
+SHX_SCANNED_MAX = 2**27
+"""Largest ``.shx`` read whole to find where its last shape ends in the ``.shp``."""
+
+
+def _check_length(src: _Source, shp: str) -> None:
+    """Refuse a ``.shp`` shorter than its ``.shx`` says (a download or a copy cut short, or
+    a ``.shx`` of another version): GDAL stopped at the first shape past the end with
+    "cannot read layer None: Error in fread() reading object of size 136 at offset 508
+    from .shp file", which names neither the cause nor the fix. (The ``.shp`` header's own
+    length is not trusted: writers get it wrong; the ``.shx`` is where GDAL reads.)"""
+    head, shx = _part_head(src, shp, ".shp", 0), _part_head(src, shp, ".shx", 0)
+    if head is None or shx is None or not 108 <= shx[1] <= SHX_SCANNED_MAX:
+        return
+    index = _part_head(src, shp, ".shx", shx[1])
+    if index is None or len(index[0]) < 108:
+        return
+    records = np.frombuffer(index[0][100:100 + (len(index[0]) - 100) // 8 * 8],
+                            dtype=">i4").reshape(-1, 2).astype(np.int64)
+    end = int(((records[:, 0] + records[:, 1]) * 2 + 8).max())  # (16-bit words; headers)
+    if head[1] >= end:
+        return
+    raise InputFileError(
+        f"{src.shown}: the Shapefile {Path(shp).name} holds {head[1]} bytes, but its "
+        f"{Path(shp).with_suffix('.shx').name} places shapes up to byte {end}: the .shp was "
+        "cut short (a download or copy that did not finish) or the .shx is of another "
+        "version; copy every file of the Shapefile (.shp, .shx, .dbf, .prj) again from one "
+        "export, or use a GeoPackage")
 
 
 DBF_SCANNED_MAX = 2**28
@@ -763,12 +855,31 @@ def western_read_as_other_code_page(path: Path | str | _Source,
     Cyrillic) while its ``.dbf`` holds Western European text: every word read so mixes
     scripts (``Brйda`` for ``Bréda``), and every one is Latin read as Windows-1252; else
     ``""``. Such a layer's unit names went into the code table and the legend mangled,
-    and a mask's ``names:`` matched none, without a word. Decided once per file version."""
+    and a mask's ``names:`` matched none, without a word. Without a ``.cpg``, the code
+    page the ``.dbf``'s language driver names (:func:`_ldid_code_page`: a ``.dbf`` of a
+    template made on a Russian Windows, filled with French names) is looked at the same
+    way. Decided once per file version."""
     src = path if isinstance(path, _Source) else _source(path, layer)
     cpg = _cpg(src)  # (beside the .shp, or beside it in its zip)
-    if cpg is None:
+    page = cpg[1] if cpg is not None else _ldid_code_page(src)
+    if not page:
         return ""
-    return _western_in_other_code_page(src.name, cpg[1], file_version(src.shown), layer)
+    return _western_in_other_code_page(src.name, page, file_version(src.shown), layer)
+
+
+_LDID_CODE_PAGES = {0x26: "866", 0x65: "866", 0x6A: "737", 0x86: "737", 0xC9: "1251",
+                    0xCB: "1253", 0x7D: "1255", 0x7E: "1256", 0x50: "874", 0x7C: "874"}
+"""Language driver ids (a ``.dbf`` header's byte 29) that name a code page of another
+script than Latin (Cyrillic, Greek, Hebrew, Arabic, Thai), which GDAL reads a ``.dbf``
+without a ``.cpg`` in, with that code page."""
+
+
+def _ldid_code_page(src: _Source) -> str:
+    """The code page of another script the ``.dbf`` of a Shapefile without a ``.cpg``
+    names by its language driver (:data:`_LDID_CODE_PAGES`), else ``""``."""
+    if _cpg(src) is not None:
+        return ""
+    return _LDID_CODE_PAGES.get(_ldid(src) or 0, "")
 
 
 _GDAL_CUTS = {"cp1258": "cp1258", "tcvn": ""}
@@ -866,9 +977,24 @@ def vietnamese_read_as_western(path: Path | str | _Source, layer: str | None = N
     src = path if isinstance(path, _Source) else _source(path, layer)
     if not src.shapefiles:
         return ""
-    if _cpg(src) is not None or _ldid(src) not in _WESTERN_LDIDS:
+    if _cpg(src) is not None:
         return ""  # (a .cpg of 1252 says the text is Western European: as written)
-    return _vietnamese_in_western(src.name, file_version(src.shown), layer)
+    other = _ldid_code_page(src)  # (a language driver of another script: 1251 over 1258)
+    if _ldid(src) not in _WESTERN_LDIDS and not other:
+        return ""
+    found = _vietnamese_in_western(src.name, file_version(src.shown), layer)
+    if found and other and not _mixed_as_read(src.name, file_version(src.shown), layer):
+        return ""  # (text of the driver's own script, as it says)
+    return found
+
+
+@functools.lru_cache(maxsize=32)
+def _mixed_as_read(name: str, _version: tuple[int, ...], layer: str | None) -> bool:
+    """Whether every text of a layer with letters that are not ASCII mixes scripts in a
+    word as GDAL reads it (``Рб phiктn`` for Vietnamese read as Windows-1251)."""
+    texts = [t for t in _non_ascii_texts(name, layer)
+             if any(c.isalpha() and not c.isascii() for c in t)]
+    return bool(texts) and all(_mixed_word(t) for t in texts)
 
 
 def _encoding(src: _Source, layer: str | None) -> tuple[str | None, str, str]:
@@ -959,17 +1085,24 @@ def recoded_message(path: Path | str, example: str) -> str:
     if src is not None and src.archive is not None:  # a zipped Shapefile: say where
         said += f" (in {src.archive.name})"
         target += f" in {src.archive.name}"
-    codec = _cpg_codec(cpg[1] if cpg is not None else None)
+    ldid = _ldid(src) if src is not None and cpg is None else None
+    page = _ldid_code_page(src) if src is not None and cpg is None else ""
+    if page:  # (a .dbf's language driver of another script, :func:`_ldid_code_page`)
+        said += f" and its .dbf's language driver 0x{ldid or 0:02X} names code page {page}"
+    codec = _cpg_codec(cpg[1] if cpg is not None else page or None)
     vietnamese = "" if _mojibake(example) else _vietnamese(example)
     if vietnamese:  # (:func:`vietnamese_read_as_western`)
-        if cpg is None:  # (a .cpg is read as it says)
-            ldid = _ldid(src) if src is not None else None
+        read_as = "Western European"
+        if page:  # (the example is the bytes as ISO-8859-1: as the driver's code page)
+            read_as = f"code page {page}"
+            example = example.encode("latin-1").decode(codec, errors="replace")
+        elif cpg is None:  # (a .cpg is read as it says)
             said += (" and its .dbf names no code page" if not ldid else
                      f" and its .dbf's language driver 0x{ldid:02X} names "
                      + ("the writer's Windows code page, which the file does not say"
                         if ldid == 0x57 else "a Western European code page"))
         return (f"{path}: its attribute text is Vietnamese (Windows-1258) but {said}, so "
-                f"GDAL read it as Western European ({example!r} for {vietnamese!r}); it is "
+                f"GDAL read it as {read_as} ({example!r} for {vietnamese!r}); it is "
                 f"read as Windows-1258: write 1258 in {target} to say so (or 1252 if the "
                 "text is Western European)")
     if not _mojibake(example) and codec:
@@ -1134,6 +1267,7 @@ def _read(src: _Source, layer: str | None, **kwargs: Any) -> Any:
     path = Path(src.shown)
     if is_parquet(src.name):  # GDAL here has no Parquet driver: pyarrow reads it
         return read_parquet(src.name if src.archive is not None else path, **kwargs)
+    layer = _layer_named(src, layer)
     renamed = _fields_asked(src, layer, kwargs.get("columns"))
     if renamed:
         kwargs = {**kwargs, "columns": [renamed.get(c, c) for c in kwargs["columns"]]}
@@ -1159,7 +1293,8 @@ def _read(src: _Source, layer: str | None, **kwargs: Any) -> Any:
                 closed = int(lost.geometry.isna().sum() - df.geometry.isna().sum())
                 said = said[:len(said) // 3]  # the same messages, three reads
     except (DataSourceError, DataLayerError) as exc:
-        raise InputFileError(f"{path}: cannot read layer {layer!r}: {exc}") from None
+        raise InputFileError(f"{path}: cannot read layer {repr(layer) if layer else '(first)'}: "
+                             f"{exc}") from None
     except UnicodeDecodeError as exc:
         raise _not_decoded(path, exc) from None
     except GEOSException as exc:
@@ -1325,6 +1460,13 @@ def _read_box(src: _Source, layer: str | None, columns: list[str] | None,
     the file's order already, whatever ids its features carry."""
     if is_parquet(src.name):  # (pyarrow reads the rows in order)
         return _read(src, layer, columns=columns, bbox=bbox)
+    if src.shapefiles and _index_stale(src):  # (GDAL's filter would use it): a scan
+        gdf = _read(src, layer, columns=columns)
+        attrs = dict(gdf.attrs)
+        boxes = shapely.envelope(np.asarray(gdf.geometry.to_numpy(), dtype=object))
+        gdf = gdf[shapely.intersects(boxes, shapely.box(*bbox))]
+        gdf.attrs = attrs
+        return gdf.reset_index(drop=True)
     gdf = _read(src, layer, columns=columns, bbox=bbox, fid_as_index=True)
     if not gdf.index.is_monotonic_increasing and \
             _info(src, layer).get("capabilities", {}).get("fast_spatial_filter"):
@@ -1400,14 +1542,38 @@ def _what_instead(src: _Source) -> str:
     return ""
 
 
+def _layer_named(src: _Source, layer: str | None) -> str | None:
+    """The layer of ``src`` that ``layer`` names, as the file writes it: as given, or in
+    another Unicode form (a layer named after a file name on a Mac, decomposed, asked for
+    as typed, composed: "no layer 'unités'; layers are ['unités']", which no retyping
+    fixes)."""
+    if layer is None or layer.isascii():
+        return layer
+    try:
+        layers = _layers_of(src.name, file_version(src.shown))
+    except Exception:  # (the read proper names what is wrong with the file)
+        return layer
+    return field_named(layers, layer) or layer
+
+
+@functools.lru_cache(maxsize=32)
+def _layers_of(name: str, _version: tuple[int, ...]) -> list[str]:
+    """The layer names of the dataset GDAL opens as ``name`` (once per file version)."""
+    quiet_measured()
+    with gdal_messages():
+        return [str(row[0]) for row in pyogrio.list_layers(name)]
+
+
 def _check_layer(path: Path | str, layer: str | None) -> _Source:
     """An unknown ``layer`` is refused, and so is ``None`` for a file of several layers
     (GDAL would take the first, another table than meant, with a bare Python warning).
-    Returns what GDAL opens."""
+    A layer named in another Unicode form is the layer (:func:`_layer_named`). Returns
+    what GDAL opens."""
     src = _source(path, layer)
     layers = list_layers(path, layer)
-    if layer is not None and layer not in layers:
-        raise DataError(f"{src.shown}: no layer {layer!r}; layers are {layers}")
+    if layer is not None and field_named(layers, layer) is None:
+        raise DataError(f"{src.shown}: no layer {layer!r}; layers are {layers}"
+                        f"{_nearest(layer, layers)}")
     if layer is None and len(layers) > 1:
         kinds = _layer_kinds(src, layers)
         merge = ""
@@ -1591,6 +1757,7 @@ def _refuse_network_link(path: Path) -> None:
 def _info(src: _Source, layer: str | None) -> dict[str, Any]:
     if is_parquet(src.name):
         return parquet_info(src.name)
+    layer = _layer_named(src, layer)
     quiet_measured()
     # (the field names as the read gives them: a .cpg GDAL cuts each name of, or wrong)
     encoding, _, cut = _encoding(src, layer) if src.shapefiles else (None, "", "")
@@ -2178,24 +2345,40 @@ def _repair(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
             gdf.attrs["flat_lines"] = [int(i) for i in flat.nonzero()[0]]
         at = invalid.nonzero()[0]
         arr = np.asarray(geoms.to_numpy(), dtype=object)
+        valid = np.asarray(geoms[invalid].make_valid().to_numpy(), dtype=object)
+        # a polygon of no area (every vertex on one line: a sliver collapsed by an export's
+        # rounding) is repaired to its lines, which were rasterised as the cells they cross
+        # (31 cells of two other units given a third's code): no cell centre lies inside it
+        collapsed = np.zeros(len(gdf), dtype=bool)
+        collapsed[at] = np.isin(kinds[at], _POLYGON_KINDS) & (shapely.area(valid) == 0)
+        valid[collapsed[at]] = shapely.Polygon()
         # each feature's number in the file, from 1 (rows picked by 'keep' keep their index)
         index = gdf.index.to_numpy()
         number = index + 1 if index.dtype.kind in "iu" else np.arange(len(gdf)) + 1
-        gdf.attrs["repaired_why"] = {int(number[i]): _invalid_reason(arr[i], bool(flat[i]))
-                                     for i in at[:REPAIRS_SAID]}
-        gdf.loc[invalid, gdf.geometry.name] = geoms[invalid].make_valid()
+        gdf.attrs["repaired_why"] = {
+            int(number[i]): _invalid_reason(arr[i], bool(flat[i]), bool(collapsed[i]))
+            for i in at[:REPAIRS_SAID]}
+        gdf.loc[invalid, gdf.geometry.name] = valid
         gdf.attrs["repaired"] = [int(number[i]) for i in at]
     return gdf
 
 
-def _invalid_reason(geom: Any, flat: bool) -> str:
+_POLYGON_KINDS = (3, 6)
+"""Polygon and MultiPolygon (shapely's type ids)."""
+
+
+def _invalid_reason(geom: Any, flat: bool, collapsed: bool = False) -> str:
     """GEOS's reason ``geom`` is invalid (``Self-intersection[x y]``); for a line of no
     length (``flat``: every vertex at one place), ``Line of no length[x y]``: GEOS says
     "Too few points", which :func:`repaired_message` said as "a ring of fewer than 4
-    points" of a feature that has no ring."""
+    points" of a feature that has no ring; for a polygon of no area (``collapsed``),
+    ``Polygon of no area[x y]``: GEOS says "Self-intersection", which was said as a
+    bow-tie "read as its pieces"."""
     reason = str(shapely.is_valid_reason(geom))
     if flat:
         return "Line of no length[" + reason.partition("[")[2]
+    if collapsed:
+        return "Polygon of no area[" + reason.partition("[")[2]
     return reason
 
 
@@ -2213,6 +2396,8 @@ _REPAIRS = (
     ("Duplicate Rings", "the same ring twice: read once"),
     ("Line of no length", "a line of no length (every vertex at one place): read as the "
      "point it is at"),
+    ("Polygon of no area", "a polygon of no area (every vertex on one line): no cell "
+     "centre lies inside it, so it takes no cell (its lines are not burnt in)"),
 )
 """GEOS's reasons a polygon is invalid, and what :func:`_repair` (``make_valid``) reads
 each as."""
