@@ -47,9 +47,12 @@ __all__ = [
     "dask_client",
     "home_known",
     "jobqueue_cluster",
+    "jobqueue_notes",
     "jobqueue_settings",
+    "kubernetes_notes",
     "local_cluster",
     "lost_scheduler_error",
+    "say_warning",
     "scheduler_address",
     "scheduler_lost",
     "ship",
@@ -199,6 +202,8 @@ def jobqueue_cluster(kind: str, *, path: Path | None = None, dashboard: str = ":
         raise StageError(f"--cluster {kind} needs dask-jobqueue; {_INSTALL_HINT}") from None
     cls = getattr(dask_jobqueue, _JOBQUEUE_CLASSES[kind])
     check_jobqueue_section(kind, section, path or cluster_dir() / "jobqueue.yaml")
+    for note in jobqueue_notes(kind, section, path or cluster_dir() / "jobqueue.yaml"):
+        say_warning(note)
     kwargs = {("job_name" if key == "name" else key.replace("-", "_")): value
               for key, value in section.items() if value is not None}
     kwargs["scheduler_options"] = {"dashboard_address": dashboard,
@@ -293,7 +298,16 @@ def check_jobqueue_section(kind: str, section: dict[str, Any], path: Path) -> No
     * worker lifetimes (``--lifetime`` and ``--lifetime-stagger`` in
       ``worker-extra-args``) that outlast the ``walltime`` (or the time limit given in
       ``job-extra-directives``, which replaces it): the batch system killed the workers
-      mid-task instead of their retiring before it.
+      mid-task instead of their retiring before it;
+    * a ``scheduler-options`` key the dask scheduler does not take (``dashboard-address``
+      for ``dashboard_address``), or a ``port`` or ``dashboard_address`` port outside
+      0-65535 (``99999``): the socket took it modulo 65536 and the scheduler listened on
+      another port (34463) without a word;
+    * a ``worker-extra-args`` option that dask-jobqueue writes itself from ``cores``,
+      ``processes`` and ``memory`` (``--nthreads``, ``--nworkers``, ``--memory-limit``,
+      ``--name``): the worker command line takes the last one given, so ``--memory-limit
+      32GiB`` gave each of 4 workers the whole job's memory (the batch system killed them
+      for memory before dask spilled), ``--nthreads 8`` 32 threads on 8 cores.
 
     Parameters
     ----------
@@ -337,6 +351,8 @@ def check_jobqueue_section(kind: str, section: dict[str, Any], path: Path) -> No
     _check_words(kind, section, where)
     _check_request(kind, section, where)
     _check_lifetime(kind, section, where)
+    _check_scheduler_options(kind, section, where)
+    _check_worker_args(kind, section, where)
 
 
 def _is_number(text: str) -> bool:
@@ -479,6 +495,140 @@ def _check_cores(kind: str, section: dict[str, Any], where: str) -> None:
             f"cores // processes = 0 threads (--nthreads 0, which dask reads as all the "
             f"node's cores over the {count} workers); set processes to at most {whole}, "
             f"or cores to at least {count}")
+
+
+def jobqueue_notes(kind: str, section: dict[str, Any], path: Path) -> list[str]:
+    """What ``jobqueue.<kind>`` settings make that their writer may not mean, though it
+    runs: one line each, to print as a warning (``[]`` when nothing).
+
+    * ``cores`` that ``processes`` does not divide: dask-jobqueue gives each worker
+      ``cores // processes`` threads, so ``cores: 8, processes: 3`` makes 3 workers of 2
+      threads and 2 of the 8 cores each batch job holds stay idle.
+
+    Parameters
+    ----------
+    kind
+        ``"slurm"`` or ``"pbs"``.
+    section
+        The ``jobqueue.<kind>`` settings, as :func:`check_jobqueue_section` passed them.
+    path
+        The settings file, for the message.
+    """
+    cores = _whole(_setting(kind, section, "cores"))
+    processes = _whole(_setting(kind, section, "processes"))
+    if cores is None or processes is None or processes < 1 or cores % processes == 0:
+        return []
+    threads = cores // processes
+    idle = cores - threads * processes
+    divisors = [n for n in range(1, cores + 1) if cores % n == 0]
+    return [f"'jobqueue.{kind}' in {path}: processes {processes} does not divide cores "
+            f"{cores}: each of the {processes} workers gets cores // processes = {threads} "
+            f"thread(s), so {idle} of the {cores} cores each batch job holds stay idle; "
+            f"set processes to one of {divisors}, or cores to {threads * processes} (or "
+            f"{(threads + 1) * processes})"]
+
+
+_SAID: set[str] = set()
+
+
+def say_warning(text: str) -> None:
+    """Print ``text`` once per process as one ``warning:`` line on standard error.
+
+    For what the engine's settings make that their writer may not mean (see
+    :func:`jobqueue_notes`, :func:`kubernetes_notes`), said before a job starts its
+    workers: the engine is checked and made more than once in a run.
+    """
+    if text in _SAID:
+        return
+    _SAID.add(text)
+    sys.stderr.write(f"warning: {text}\n")
+    sys.stderr.flush()
+
+
+def _scheduler_keys() -> set[str]:
+    """The keyword arguments a dask ``Scheduler`` (and its ``Server``) takes."""
+    import inspect
+
+    from distributed import Scheduler
+    from distributed.core import Server
+
+    return {name for cls in (Scheduler, Server)
+            for name, param in inspect.signature(cls.__init__).parameters.items()
+            if name != "self" and param.kind is not param.VAR_KEYWORD}
+
+
+def _port_number(value: Any) -> int | float | None:
+    """The number a ``port`` setting (``8786``, ``'8786'``, ``':8787'``, ``host:8787``)
+    says, or ``None`` where it says none this reads (a range, a list, none at all)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, str):
+        tail = value.strip().rpartition(":")[2].strip()
+        try:
+            return float(tail) if "." in tail else int(tail)
+        except ValueError:
+            return None
+    return None
+
+
+# the dask worker options dask-jobqueue writes from its settings: those settings
+_WORKER_OWNED = {
+    "--nthreads": "cores and processes (threads: cores // processes)",
+    "--nworkers": "processes", "--nprocs": "processes",
+    "--memory-limit": "memory (split over the processes)",
+    "--name": "name (each worker is named after its job)",
+}
+
+
+def _check_worker_args(kind: str, section: dict[str, Any], where: str) -> None:
+    """Refuse ``worker-extra-args`` that replace what dask-jobqueue writes from the
+    settings (see :func:`check_jobqueue_section`)."""
+    args = [str(arg) for arg in _setting(kind, section, "worker-extra-args") or ()]
+    for i, arg in enumerate(args):
+        name, eq, _ = arg.partition("=")
+        if name.strip() not in _WORKER_OWNED:
+            continue
+        given = arg if eq or i + 1 >= len(args) else f"{arg} {args[i + 1]}"
+        settings = _WORKER_OWNED[name.strip()]
+        raise ConfigError(
+            f"{where}: worker-extra-args {given!r} replaces the {name.strip()} that "
+            f"dask-jobqueue writes from {settings} (the worker takes the last one given), "
+            f"so the workers would not be the ones the settings describe; remove it and "
+            f"set {settings.partition(' (')[0]} instead")
+
+
+def _check_scheduler_options(kind: str, section: dict[str, Any], where: str) -> None:
+    """Refuse ``scheduler-options`` the dask scheduler would take in another sense, or
+    not at all (see :func:`check_jobqueue_section`)."""
+    options = _setting(kind, section, "scheduler-options")
+    if not isinstance(options, dict) or not options:
+        return
+    known = _scheduler_keys()
+    for key in options:
+        if str(key) not in known:
+            import difflib
+
+            meant = str(key).replace("-", "_")
+            near = difflib.get_close_matches(meant, sorted(known), n=3)
+            hint = (f"write it {meant!r} (the scheduler's options are its Python "
+                    "arguments, with '_')" if meant in known else
+                    f"did you mean {' or '.join(repr(k) for k in near)}?" if near else
+                    f"known: {sorted(known)}")
+            raise ConfigError(f"{where}: scheduler-options {key!r} is no option of the dask "
+                              f"scheduler; {hint}")
+    for key in ("port", "dashboard_address"):
+        value = options.get(key)
+        number = _port_number(value)
+        if number is None or (float(number).is_integer() and 0 <= number <= 65535):
+            continue
+        taken = (f": the socket takes it modulo 65536, so the scheduler would listen on "
+                 f"{int(number) % 65536} without a word" if number > 65535 else "")
+        raise ConfigError(
+            f"{where}: scheduler-options {key} {value!r} is no port (a whole number "
+            f"0-65535){taken}; give a port such as "
+            f"{'8786' if key == 'port' else repr(':8787')}, or 0 for any free one")
 
 
 # the settings dask-jobqueue writes as a directive's argument, split there by a space
@@ -662,6 +812,8 @@ def check_engine(*, scheduler: str | None = None, cluster: str | None = None,
         spec = cluster_dir() / "kubernetes" / "daskcluster.yaml"
         if spec.is_file():  # a missing one is said where the cluster is made
             check_kubernetes_spec(spec)
+            for note in kubernetes_notes(spec):
+                say_warning(note)
     if not scheduler and not cluster:
         check_local_workers(workers or max(1, os.cpu_count() or 1))
 
@@ -804,6 +956,52 @@ def check_kubernetes_spec(path: Path) -> None:
                 "(OOMKilled) before dask spills to disk; give the container at least "
                 f"{fits} (Kubernetes' Gi and Mi are dask's GiB and MiB; its G and M are "
                 "powers of ten), or a lower --memory-limit")
+
+
+def kubernetes_notes(path: Path) -> list[str]:
+    """What a ``DaskCluster`` (or ``DaskJob``) manifest makes that its writer may not
+    mean, though it runs: one line each, to print as a warning (``[]`` when nothing).
+
+    * a worker's ``--nthreads`` above its container's ``resources.limits.cpu``
+      (``--nthreads 4`` in ``cpu: 500m``): the kernel's CPU quota lets the threads run
+      for the limit's share of each period only, so the worker's tasks take about
+      threads / limit times as long as on cores of their own.
+
+    Parameters
+    ----------
+    path
+        The manifest (``cluster/kubernetes/daskcluster.yaml`` or another of its kind).
+    """
+    import yaml
+
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        from kubernetes.utils.quantity import parse_quantity
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, ImportError):
+        return []  # said by check_kubernetes_spec or where the cluster is made
+    notes = []
+    for role, container in _dask_containers(doc):
+        args = [str(arg) for arg in (container.get("command") or []) +
+                (container.get("args") or [])]
+        threads = _option(args, "--nthreads")
+        resources = container.get("resources")
+        limits = resources.get("limits") if isinstance(resources, dict) else None
+        cpu = limits.get("cpu") if isinstance(limits, dict) else None
+        if role != "worker" or threads is None or not threads.isdigit() or cpu is None:
+            continue
+        try:
+            most = float(parse_quantity(str(cpu)))
+        except ValueError:
+            continue  # the API server refuses it
+        if 0 < most < int(threads):
+            notes.append(
+                f"{path}: worker container {container.get('name', '?')!r} runs "
+                f"--nthreads {threads} under resources.limits.cpu {str(cpu)!r} ({most:g} "
+                f"core(s)): Kubernetes throttles its threads to that share, so each task "
+                f"takes about {int(threads) / most:.3g} times as long; give the container "
+                f"cpu: \"{threads}\" (requests and limits), or --nthreads "
+                f"{max(1, int(most))}")
+    return notes
 
 
 def _scaled_jobqueue_cluster(kind: str) -> tuple[Any, dict[str, Any]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["SECRET_PARAMS", "redact", "redact_tree"]
+__all__ = ["SECRET_PARAMS", "redact", "redact_tree", "secret_param"]
 
 SECRET_PARAMS = (
     "token", "access_token", "id_token", "refresh_token", "auth", "authorization", "key",
@@ -20,12 +20,36 @@ SECRET_PARAMS = (
 )
 """Query parameters whose values are credentials (compared case-insensitively)."""
 
-_USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/\s@?#]+)@")
-_QUERY = re.compile(
-    r"(?P<sep>[?&;])(?P<name>" + "|".join(re.escape(p) for p in SECRET_PARAMS) +
-    r")=(?P<value>[^&#\s\"']*)", re.IGNORECASE)
+_SECRET_WORDS = frozenset({
+    "token", "auth", "authorization", "key", "apikey", "password", "passwd", "pwd",
+    "secret", "sig", "signature", "sas", "credential", "credentials", "jwt", "bearer",
+})
+"""Words that make a query parameter a credential wherever they stand in its name
+(``private_token``, ``accessToken``, ``subscription-key``, ``X-Amz-Signature``)."""
+
+# user:password@ of a URL, the password holding '@' too (its last '@' before the path
+# ends it), also inside a percent-encoded URL (GDAL's /vsicurl?url=https%3A%2F%2F...)
+_USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/\s?#]+)@")
+_ENCODED_USERINFO = re.compile(
+    r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*%3A%2F%2F)(?P<userinfo>(?:(?!%2F)[^/\s?#&])+)%40",
+    re.IGNORECASE)
+_PARAM = re.compile(r"(?P<sep>[?&;#])(?P<name>[A-Za-z0-9_.\-]+)=(?P<value>[^&#\s\"']*)")
+_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 
 MASK = "***"
+
+
+def secret_param(name: str) -> bool:
+    """Whether a query parameter named ``name`` holds a credential: one of
+    :data:`SECRET_PARAMS`, or a name with a word of :data:`_SECRET_WORDS` in it (split at
+    ``_``, ``-``, ``.`` and between camel-case words: ``private_token``, ``accessToken``,
+    ``subscription-key``, ``AWSAccessKeyId``; ``keyword`` and ``monkey`` are no such
+    names)."""
+    lowered = name.lower()
+    if lowered in SECRET_PARAMS:
+        return True
+    words = [w.lower() for part in re.split(r"[_.\-]+", name) for w in _WORD.findall(part)]
+    return any(word in _SECRET_WORDS for word in words)
 
 
 def redact(text: str) -> str:
@@ -34,10 +58,12 @@ def redact(text: str) -> str:
     >>> redact("https://me:hunter2@host/x.tif?sig=abc&band=1")
     'https://***@host/x.tif?sig=***&band=1'
     """
-    if "://" not in text and "=" not in text:
+    if "://" not in text and "=" not in text and "%3a%2f%2f" not in text.lower():
         return text
     text = _USERINFO.sub(lambda m: f"{m['scheme']}{MASK}@", text)
-    return _QUERY.sub(lambda m: f"{m['sep']}{m['name']}={MASK}", text)
+    text = _ENCODED_USERINFO.sub(lambda m: f"{m['scheme']}{MASK}%40", text)
+    return _PARAM.sub(lambda m: f"{m['sep']}{m['name']}={MASK}"
+                      if secret_param(m["name"]) else m.group(0), text)
 
 
 def redact_tree(value: Any) -> Any:

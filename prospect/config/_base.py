@@ -293,10 +293,49 @@ def _resolve_path(value: Path, info: ValidationInfo) -> Path:
     if too_long:
         raise ValueError(too_long)
     if not os.path.exists(value):
-        hint = written_for_elsewhere(written)
+        hint = written_for_elsewhere(written) or other_unicode_form(value)
         if hint:
             raise ValueError(hint)
     return value
+
+
+def other_unicode_form(path: Path) -> str:
+    """Why ``path``, which does not exist, names a file that does in another Unicode form;
+    ``""`` when it does not.
+
+    ``café.tif`` can be written with ``é`` as one character (NFC, as Linux tools and most
+    editors write it) or as ``e`` and a combining accent (NFD, as macOS's file system
+    and what is copied from it write it). Linux file names are bytes, so a config written
+    one way did not find a file named the other, and the two look alike in every
+    message: "no such file: café.tif" beside ``ls`` showing ``café.tif``.
+    """
+    import unicodedata
+
+    def nfc(text: str) -> str:
+        return unicodedata.normalize("NFC", text)
+
+    here = Path(path.anchor) if path.is_absolute() else Path()
+    for part in path.parts[len(here.parts):]:
+        if os.path.lexists(here / part):
+            here = here / part
+            continue
+        try:
+            names = os.listdir(here)
+        except OSError:
+            return ""
+        found = [name for name in names if name != part and nfc(name) == nfc(part)]
+        if not found:
+            return ""
+        def form(name: str) -> str:
+            return ("NFC, each accented letter one character" if
+                    unicodedata.is_normalized("NFC", name) else
+                    "NFD, each accent a mark of its own after its letter, as macOS writes")
+
+        return (f"no such file as written: the folder {here} holds {found[0]!r}, the same "
+                f"name in another Unicode form (the config's is {form(part)}; the file's "
+                f"is {form(found[0])}), and the two look alike; write the name as the file "
+                "has it (copy it from 'ls'), or rename the file")
+    return ""
 
 
 _ENV_VAR = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?|%([A-Za-z_][A-Za-z0-9_]*)%")
@@ -324,7 +363,7 @@ def written_for_elsewhere(written: str) -> str:
         return ("environment variables are not expanded in config paths "
                 f"({now}); write the path itself (a relative path is taken from the config "
                 "file's folder)")
-    if written.startswith("file:"):
+    if written.lower().startswith("file:"):  # a URL's scheme is any case: FILE:///data
         return ("a file:// URL is no path; give the path without 'file://' (a relative "
                 "path is taken from the config file's folder)")
     unc = re.match(r"^\\\\([^\\/]+)[\\/]+([^\\/]+)", written)
@@ -482,7 +521,7 @@ def _resolve_location(value: str, info: ValidationInfo) -> str:
     does."""
     from prospect.config.vsi import gdal_name, is_gdal_name
 
-    if value.startswith("file:"):
+    if value.lower().startswith("file:"):
         raise ValueError(written_for_elsewhere(value))
     if is_gdal_name(value):
         return gdal_name(value, (info.context or {}).get("base_dir"))

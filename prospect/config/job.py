@@ -43,7 +43,7 @@ from prospect.config.region import (
     check_chunk_count,
     check_grid_crs,
 )
-from prospect.config.sources import SourceConfig
+from prospect.config.sources import SourceConfig, read_twice
 from prospect.config.tiles import TilesConfig
 from prospect.config.timeseries import TimeSeriesConfig
 from prospect.env import positive_limit
@@ -476,6 +476,9 @@ class JobConfig(StrictModel):
         if dupes:
             raise ValueError(f"source names must be unique; repeated: {dupes}")
         check_not_reserved((s.name for s in value), "source names")
+        twice = read_twice(value)
+        if twice:
+            raise ValueError(twice)
         return value
 
     @model_validator(mode="after")

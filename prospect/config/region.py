@@ -15,8 +15,8 @@ from prospect.grid import RegionGrid, datum_guessed, parse_crs
 
 __all__ = ["MAX_CHUNKS", "RegionConfig", "bounds_in_other_units", "bounds_written_in",
            "check_chunk_count",
-           "check_grid_crs", "resolution_text", "snapped_bounds_note", "unstated_area_reach",
-           "utm_zone_overflow"]
+           "check_grid_crs", "resolution_text", "snapped_bounds_note", "snapped_off_the_earth",
+           "unstated_area_reach", "utm_zone_overflow"]
 
 PositiveInt = Annotated[int, Field(gt=0)]
 CHUNK_SIDE_MIN = 16
@@ -192,6 +192,52 @@ def snapped_bounds_note(asked: tuple[float, float, float, float] | None,
             f"{grid.width} x {grid.height} cells with bounds {[round(b, 9) for b in grid.bounds]}"
             f" (east edge {moved[2]:g} and south edge {moved[1]:g} further out); give bounds "
             "a whole number of cells apart to have the grid end where they do")
+
+
+def snapped_off_the_earth(asked: tuple[float, float, float, float],
+                          grid: RegionGrid) -> str:
+    """Why a grid in longitudes and latitudes whose ``asked`` bounds lie on the Earth
+    cannot be made, once snapped outward to whole cells; ``""`` when it can.
+
+    The grid keeps the top-left corner and takes whole cells, so its east and south
+    edges move out (:func:`snapped_bounds_note`). Bounds up to 180 or -90 that are no
+    whole number of cells (``[179.5, 10, 180, 11]`` at 0.3 degrees) made a grid east to
+    180.1 or south to -90.2 without a word: GDAL's warper wraps a raster at -179.9 onto
+    the cells past 180 (the other side of the Earth), point tables and outlines stay
+    off them, and cells south of the pole are no place at all.
+    """
+    left, bottom, right, top = grid.bounds
+    res, tiny = grid.resolution, 1e-6 * grid.resolution
+    if max(abs(a - g) for a, g in zip(asked, grid.bounds, strict=True)) <= tiny:
+        return ""
+    try:
+        geographic = parse_crs(grid.crs).is_geographic
+    except CRSError:
+        return ""
+    if not geographic:  # a projected CRS that ends at 180 (Web Mercator's x of 20037508)
+        lost = _not_mapped_back(grid.crs, grid.bounds, res / 2)
+        return (f"bounds {list(asked)} are no whole number of "
+                f"{resolution_text(grid.crs, res)} cells, and the grid, which keeps the "
+                f"top-left corner and takes whole cells, would reach {list(grid.bounds)}, "
+                f"past where {grid.crs} maps the Earth: {lost}; give bounds a whole number "
+                "of cells apart, or a resolution that divides them") if lost else ""
+    past = []
+    if right > 180 + tiny and asked[2] <= 180 + tiny:
+        east = left + math.floor((180 - left) / res + 1e-9) * res
+        past.append((f"east edge to {right:.10g}, past 180 degrees (GDAL wraps a raster at "
+                     f"{right - 360:.10g} onto the cells there, a point or outline there "
+                     "stays off them)", f"east {east:.10g}"))
+    if bottom < -90 - tiny and asked[1] >= -90 - tiny:
+        south = top - math.floor((top + 90) / res + 1e-9) * res
+        past.append((f"south edge to {bottom:.10g}, past the South Pole (-90), where no "
+                     "place is", f"south {south:.10g}"))
+    if not past:
+        return ""
+    return (f"bounds {list(asked)} are no whole number of {resolution_text(grid.crs, res)} "
+            f"cells, and the grid, which keeps the top-left corner and takes whole cells, "
+            f"would move its {' and its '.join(what for what, _ in past)}; give bounds a "
+            f"whole number of cells apart that end on the Earth "
+            f"({' and '.join(fix for _, fix in past)}), or a resolution that divides them")
 
 
 def check_grid_crs(value: str) -> str:
@@ -759,9 +805,13 @@ class RegionConfig(StrictModel):
                            f"them [left, bottom, right, top] so (read as given: {problem})")
             raise ValueError(problem)
         try:  # units, empty grids, the cell and chunk limits, before anything is allocated
-            check_chunk_count(self.to_grid())
+            grid = self.to_grid()
+            check_chunk_count(grid)
         except GridError as exc:
             raise ValueError(str(exc)) from None
+        past = snapped_off_the_earth(self.bounds, grid)
+        if past:
+            raise ValueError(past)
         return self
 
     def to_grid(self) -> RegionGrid:

@@ -30,7 +30,7 @@ from prospect.config._base import (
 from prospect.config.stac import CloudMask, Composite, RemoteReads, StacSearch
 
 __all__ = ["FlagCodes", "PointSource", "RasterScene", "RasterSource", "SourceConfig",
-           "VectorSource"]
+           "VectorSource", "read_twice"]
 
 Name = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")]
 
@@ -657,3 +657,68 @@ def _nearest(key: str, columns: list[str]) -> list[str]:
 
 
 SourceConfig = Annotated[RasterSource | VectorSource | PointSource, Field(discriminator="kind")]
+
+
+# what names a source's layers, not what they hold: two sources alike but for these read
+# the same values
+_NAMING_KEYS = frozenset({"name", "long_name", "units", "band_names"})
+
+
+def _reading(source: RasterSource | VectorSource | PointSource) -> str:
+    """What ``source`` reads, and how, with its names left out and every file by its
+    real path (``./a.tif``, ``sub/../a.tif`` and a link to it are one file); the files
+    of ``bands`` as a set (the keys name the layers)."""
+    import json
+    import os
+
+    def real(value: Any) -> Any:
+        if isinstance(value, Path):
+            return os.path.realpath(value)
+        if isinstance(value, dict):
+            return {str(k): real(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [real(v) for v in value]
+        return value
+
+    data = {key: real(value) for key, value in source.model_dump().items()
+            if key not in _NAMING_KEYS}
+    if isinstance(data.get("bands"), dict):
+        data["bands"] = sorted(data["bands"].values())
+    return json.dumps(data, sort_keys=True, default=str)
+
+
+def read_twice(sources: list[Any]) -> str:
+    """Why two of ``sources`` are one source under two names (``""`` when none are).
+
+    The same file read the same way under two names (``dem`` and ``elevation``, a path
+    written ``./dem.tif`` beside ``dem.tif``, a link) made the cube hold one layer twice
+    without a word, and a model count its evidence twice: weights of evidence adds the
+    weights of both (the posterior as if two independent layers agreed), and a forest
+    splits its importance between them.
+    """
+    seen: dict[str, str] = {}
+    for source in sources:
+        key = _reading(source)
+        if key in seen:
+            files = sorted({str(f) for f in _files_of(source)})
+            return (f"sources {seen[key]!r} and {source.name!r} read the same "
+                    f"{'file' if len(files) == 1 else 'files'} {', '.join(files)} the same "
+                    "way: the cube would hold one layer twice under two names, and a model "
+                    "count its evidence twice (weights of evidence adds the weights of "
+                    "both); list it once, or read it another way (other bands, columns, "
+                    "resampling or values)")
+        seen[key] = source.name
+    return ""
+
+
+def _files_of(source: RasterSource | VectorSource | PointSource) -> list[Path | str]:
+    """The files (or catalog) a source names, for a message."""
+    if isinstance(source, RasterSource):
+        if source.stac is not None:
+            return [source.stac]
+        if source.stac_search is not None:
+            return ["its STAC search"]
+        return [path for scene in source.scene_list()
+                for path in ([scene.path] if scene.path is not None
+                             else list((scene.bands or {}).values()))]
+    return [source.path]

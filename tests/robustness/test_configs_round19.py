@@ -20,13 +20,16 @@ import pytest
 from .conftest import REPO, Sandbox, assert_clean_error, run_prospect
 from .test_configs_round18 import JOB
 
-SOURCE_LINES = "- kind: raster\n  name: {name}\n  path: heat.tif\n"
+# each reads heat.tif another way (its offset): the same file read the same way under two
+# names is refused (round 29)
+SOURCE_LINES = "- kind: raster\n  name: {name}\n  path: heat.tif\n  offset: {offset}\n"
 
 
 def _many_sources(count: int) -> str:
-    """The tiny job with ``count`` raster sources (each the sandbox's ``heat.tif``)."""
+    """The tiny job with ``count`` raster sources (each the sandbox's ``heat.tif``, with an
+    offset of its own)."""
     head = JOB.split("sources:\n")[0] + "sources:\n"
-    return head + "".join(SOURCE_LINES.format(name=f"s{i}") for i in range(count))
+    return head + "".join(SOURCE_LINES.format(name=f"s{i}", offset=i) for i in range(count))
 
 
 def _plan_refused(sandbox: Sandbox, code: int, *needles: str,

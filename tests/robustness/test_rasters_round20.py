@@ -11,6 +11,7 @@ SYNTHETIC.
 
 from __future__ import annotations
 
+import shutil
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -49,9 +50,11 @@ def test_a_bands_unit_is_never_its_compound_crss_vertical_unit(
         dst.write(VALUES[None])
         if stated:
             dst.units = (stated,)
+    # a copy for the second source (one file read the same way twice is refused: round 29)
+    shutil.copy(sandbox.root / "heat.tif", sandbox.root / "bare.tif")
     result = _ingest(sandbox, cli, scheduler, region=dict(RD_REGION), sources=[
         {"kind": "raster", "name": "heat", "path": "heat.tif", "units": "mW/m2"},
-        {"kind": "raster", "name": "bare", "path": "heat.tif"}])
+        {"kind": "raster", "name": "bare", "path": "bare.tif"}])
     assert result.code == 0, result.err[-3000:]
     said = " ".join(_notes(sandbox))
     assert "'metre'" not in said, said

@@ -454,8 +454,11 @@ def test_files_given_to_each_others_variables_are_refused(
 def test_control_files_given_to_their_own_variables_read(
     sandbox: Sandbox, cli, scheduler: str
 ) -> None:
-    """Control: each file under its own variable, and under names no file has, reads."""
+    """Control: each file under its own variable, and under names no file has, reads
+    (the second source reads copies: one file read the same way twice is refused)."""
     _two_files(sandbox, ("magnetics", "gravity"))
+    for name in ("magnetics", "gravity"):
+        shutil.copy(sandbox.root / f"{name}.tif", sandbox.root / f"{name}_copy.tif")
     result = _ingest(
         sandbox,
         cli,
@@ -471,7 +474,7 @@ def test_control_files_given_to_their_own_variables_read(
                 "kind": "raster",
                 "name": "other",
                 "units": "1",
-                "bands": {"tmi": "magnetics.tif", "bouguer": "gravity.tif"},
+                "bands": {"tmi": "magnetics_copy.tif", "bouguer": "gravity_copy.tif"},
             },
         ],
     )
