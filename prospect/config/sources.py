@@ -155,6 +155,13 @@ class RasterScene(StrictModel):
     def _path_names_variable(cls, data: Any) -> Any:
         return _variable_from_path(data)
 
+    @field_validator("date")
+    @classmethod
+    def _taken(cls, value: dt.date | None) -> dt.date | None:
+        from prospect.config.timeseries import taken
+
+        return None if value is None else taken(value)
+
     @model_validator(mode="after")
     def _one_layout(self) -> RasterScene:
         if (self.bands is None) == (self.path is None):

@@ -49,14 +49,19 @@ class DateBands(StrictModel):
     @field_validator("date")
     @classmethod
     def _taken(cls, value: dt.date) -> dt.date:
-        """A scene's date is one that has been: ``2204-04-19`` (a year's digits swapped)
-        was taken, and the change layers and the report dated with it."""
-        today = dt.datetime.now(dt.UTC).date()
-        if value > today:
-            raise ValueError(f"{value.isoformat()} is in the future (today is "
-                             f"{today.isoformat()}): give the date the scene was taken, "
-                             "YYYY-MM-DD")
-        return value
+        return taken(value)
+
+
+def taken(value: dt.date) -> dt.date:
+    """A scene's date is one that has been: ``2204-04-19`` (a year's digits swapped) was
+    taken, and the change layers and the report dated with it, and a mosaic's
+    ``most_recent`` scene won every cell with it; raises ``ValueError`` otherwise."""
+    today = dt.datetime.now(dt.UTC).date()
+    if value > today:
+        raise ValueError(f"{value.isoformat()} is in the future (today is "
+                         f"{today.isoformat()}): give the date the scene was taken, "
+                         "YYYY-MM-DD")
+    return value
 
 
 class TimeSeriesConfig(StrictModel):

@@ -9,6 +9,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import pytest
 import rasterio
 from rasterio.transform import from_origin
 
@@ -16,6 +17,8 @@ from prospect.config.sources import RasterSource
 from prospect.errors import DataWarning
 from prospect.grid import RegionGrid
 from prospect.ingest.rasters import plan_raster
+
+from .conftest import Sandbox, assert_clean_error, write_tiny_raster
 
 ORIGIN = (680000.0, 5770000.0)
 N = 20
@@ -66,3 +69,25 @@ def test_control_a_plain_masked_source_without_gaps_is_planned_quietly(
         tmp_path: Path) -> None:
     said = _gap_warnings(tmp_path, swir_gap_rows=0)
     assert not any("swir22" in s for s in said), said
+
+
+# --- a mosaic's scene dated in the future (imagery hand-over) -----------------------------
+
+@pytest.mark.parametrize("date", ["2204-03-01", "2024-03-01"], ids=["future", "control-past"])
+def test_a_mosaic_scene_dated_in_the_future_is_refused(sandbox: Sandbox, cli, date: str
+                                                       ) -> None:
+    """``scenes: [{date: 2204-03-01}, {date: 2024-03-01}]`` under ``mosaic: most_recent``
+    loaded, and the mistyped year's scene won every cell (a STAC item's was refused since
+    this round, a time series' date since round 20); control: a past date plans."""
+    write_tiny_raster(sandbox.root / "old.tif")
+    sandbox.write_job(sources=[{
+        "kind": "raster", "name": "heat", "units": "1", "mosaic": "most_recent",
+        "scenes": [{"path": "heat.tif", "date": date}, {"path": "old.tif",
+                                                         "date": "2020-01-01"}]}])
+    result = cli("plan", sandbox.job_path, "-o", sandbox.out)
+    if date.startswith("2204"):
+        assert_clean_error(result, 2, "2204-03-01", "future")
+        assert not sandbox.out.exists()
+    else:
+        assert result.code == 0, result.err[-3000:]
+    assert sandbox.untouched()
