@@ -41,7 +41,7 @@ from pipelines.faults import (
     stop_signals_interrupt,
     terminal_gone_proof,
 )
-from prospect.errors import ProspectError
+from prospect.errors import ConfigError, ProspectError
 from prospect.redact import redact
 
 try:  # typer >= 0.26 vendors click; older releases use the click package
@@ -532,12 +532,66 @@ def _output_closed_code(err: Console) -> int:
     return stop.exit_code
 
 
+TERMINAL_SIZE_VARIABLES = ("COLUMNS", "LINES")
+"""The variables a shell or a batch script sets to the terminal's size, which Rich and
+click read before the terminal itself."""
+
+TERMINAL_SIZE_MAX = 100_000
+"""The most columns (or lines) a terminal size variable is taken to say: no screen is that
+wide, and a log made wide so that nothing wraps (``COLUMNS=32767``) stays so."""
+
+
+def _terminal_size_used(value: str) -> str | None:
+    """What a terminal size variable holding ``value`` is read as for a command: itself;
+    ``None`` (left out: the terminal's own size is read) for ``0`` and for digits no
+    number is written in (``²``, which Rich takes for one and fails on);
+    :data:`TERMINAL_SIZE_MAX` for more. A value that is no whole number is left to Rich and
+    click, which ignore it."""
+    text = value.strip()
+    if not text.isdigit():
+        return value
+    number = int(text) if text.isdecimal() else 0
+    if number == 0:
+        return None
+    return str(TERMINAL_SIZE_MAX) if number > TERMINAL_SIZE_MAX else value
+
+
+@contextlib.contextmanager
+def terminal_size_given() -> Iterator[None]:
+    """Read ``COLUMNS`` and ``LINES`` for the command's time as a terminal can hold them
+    (:func:`_terminal_size_used`); each is as it was once the command returns.
+
+    Rich takes ``COLUMNS=0`` (a terminal of width 0: a container's or CI runner's
+    pseudo-terminal, a script that exported ``tput cols`` without a terminal) as a console
+    zero columns wide and prints nothing in it: every line of a command was lost, its
+    ``error:`` line too (``prospect run`` of a missing config: exit 2, not a word), and
+    ``-h`` printed blank lines. Python's :func:`shutil.get_terminal_size` leaves such a
+    value out, and so does this. A width past any screen made Rich build each rule and
+    table that wide: ``COLUMNS=99999999999`` ended a job as "out of memory; use smaller
+    chunks", ``COLUMNS=999999999`` held it for minutes in 2 GB of memory before its first
+    stage.
+    """
+    given = {name: os.environ[name] for name in TERMINAL_SIZE_VARIABLES if name in os.environ}
+    for name, value in given.items():
+        used = _terminal_size_used(value)
+        if used is None:
+            del os.environ[name]
+        else:
+            os.environ[name] = used
+    try:
+        yield
+    finally:
+        os.environ.update(given)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``prospect`` script; returns the exit code."""
     _fill_closed_descriptors()
     # what each output option named, until its error is printed; a terminal that closes
-    # (a command left in the background of a shell that exits) ends no command
-    with named_outputs(), closed_output_stops() as closed, terminal_gone_proof():
+    # (a command left in the background of a shell that exits) ends no command; a
+    # terminal of no width prints every line as one of none would
+    with named_outputs(), closed_output_stops() as closed, terminal_gone_proof(), \
+            terminal_size_given():
         err = Console(stderr=True, highlight=False)
         try:
             code = _main(argv, err, closed)
@@ -690,11 +744,32 @@ def _said(error: Exception, err: Console, debug: bool) -> int:
         if (memory := _out_of_memory_line(exc)) is not None:
             _say(err, f"[bold red]error:[/bold red] {escape(memory)}", markup=True)
             return 1
+        if (settings := _dask_config_line(exc)) is not None:
+            _say(err, f"[bold red]error:[/bold red] {escape(redact(settings))}", markup=True)
+            return ConfigError.exit_code
         _say(err, f"[bold red]internal error:[/bold red] {type(exc).__name__}: "
              f"{escape(redact(str(exc)))}\n"
              "  this is a bug in Prospect; rerun with --debug for the traceback and report it",
              markup=True)
         return 70
+
+
+def _dask_config_line(exc: BaseException) -> str | None:
+    """``exc`` as the one line of a command whose import of dask failed on a configuration
+    file dask cannot read (:func:`prospect.env.unreadable_dask_config`): it was "internal
+    error: ValueError: A dask config file at ... is malformed", exit 70, a bug to report;
+    ``None`` for any other error."""
+    if not isinstance(exc, ValueError):
+        return None
+    tb = exc.__traceback__
+    while tb is not None and not tb.tb_frame.f_code.co_filename.endswith(
+            os.path.join("dask", "config.py")):
+        tb = tb.tb_next
+    if tb is None:
+        return None
+    from prospect.env import unreadable_dask_config
+
+    return unreadable_dask_config() or None
 
 
 def _out_of_memory_line(exc: BaseException) -> str | None:

@@ -552,6 +552,22 @@ def _given_by(path: str) -> str | None:
     return " or ".join(above) or None
 
 
+_FOLDER_IN_THE_WAY = ("a folder is where the command writes a file of that name; move the "
+                      "folder out of the way, or {point} elsewhere")
+"""EISDIR on a file a command names itself (a job's ``manifest.json`` or lock file under
+``-o``): the user gave no file name to change, as ``_OS_HINTS``' "give a file name" says."""
+
+
+def _inside_named_output(path: str) -> bool:
+    """Whether ``path`` lies below an output named with :func:`name_output` (not the
+    named path itself): a name the command chose, not the user."""
+    if not path:
+        return False
+    full = os.path.abspath(path)
+    return any(full != root and full.startswith(root.rstrip(os.sep) + os.sep)
+               for root, _ in _NAMED_OUTPUTS.get())
+
+
 def _first_copy_error(exc: OSError) -> OSError:
     """``shutil.copytree``'s :class:`shutil.Error` (a list of ``(source, destination,
     message)``, with no errno nor file name) as the first file's own :class:`OSError`; any
@@ -725,6 +741,8 @@ def os_error_line(exc: OSError, *, where: str | Path | None = None,
         hint = _NO_INODES
     if exc.errno == errno.ENAMETOOLONG:
         hint = _too_long(exc.filename or first, exc.filename2)
+    if exc.errno == errno.EISDIR and _inside_named_output(first):
+        hint = _FOLDER_IN_THE_WAY
     if hint is not None:
         given_by = _given_by(first) or _given_by(second)
         cause = hint.format(point=f"point {given_by}" if given_by else "write",

@@ -55,6 +55,7 @@ __all__ = [
     "later_variables",
     "plan_job",
     "refuse_foreign_manifest",
+    "refuse_foreign_zarr",
     "refuse_outputs_as_inputs",
     "refuse_shared_output_folder",
     "refuse_too_many_folds",
@@ -566,6 +567,10 @@ def refuse_unsafe_output_folder(job: JobConfig, out_dir: Path, job_path: Path | 
             "wrote (a file, or a folder of other files), and ingest would write the job's "
             "cube into it; move it, set outputs.cube to another name, or give -o a folder "
             f"of the job's own, e.g. {out / job.name}")
+    from prospect.config import resolve_grid
+
+    refuse_foreign_zarr(out_dir, job.outputs.cube, lambda: resolve_grid(job), job.name,
+                        job_path)
     for name in _stage_folders(job):
         folder = out / name
         try:
@@ -581,6 +586,67 @@ def refuse_unsafe_output_folder(job: JobConfig, out_dir: Path, job_path: Path | 
                 f"whole; move it, or give -o a folder of the job's own, e.g. "
                 f"{out / job.name} (an earlier run's whose manifest.json is gone: remove "
                 "it)")
+
+
+def _zarr_members(store: Path) -> list[str]:
+    """The names of the arrays and groups directly in the zarr store ``store``, sorted
+    (its entries holding a ``zarr.json`` or a v2 ``.zarray``/``.zgroup``)."""
+    try:
+        return sorted(p.name for p in store.iterdir() if any(
+            (p / meta).is_file() for meta in ("zarr.json", ".zarray", ".zgroup")))
+    except OSError:
+        return []
+
+
+def refuse_foreign_zarr(out_dir: Path, cube_name: str, grid: Callable[[], RegionGrid],
+                       name: str, job_path: Path | None = None) -> None:
+    """Refuse a zarr store at the cube's path (``out_dir / cube_name``) that no Prospect
+    run wrote (another tool's: xarray's, zarr's, GDAL's); for an ``-o`` no Prospect run
+    has used (the caller's to judge).
+
+    Only a store on another grid was refused (by the grid check, which names both grids:
+    it is asked first). One that does not open as a cube on any grid (no CRS, no
+    dimension names, a zarr v2 store) was let through "for ingest to say what it is", and
+    the run's mending of damaged cube metadata wrote the job's ``x``, ``y`` and
+    ``spatial_ref`` into it first: another tool's coordinates overwritten with the job's
+    grid, its dataset no longer opening, then "cannot open cube: ..." (exit 1), rerun and
+    ``--force`` alike. One on the job's grid was taken as the job's cube and written into.
+
+    Parameters
+    ----------
+    out_dir
+        The output folder given (``-o``).
+    cube_name
+        The cube's name in it (``outputs.cube``).
+    grid
+        The job's grid, asked for only when there is such a store.
+    name
+        The job's name, for the folder suggested.
+    job_path
+        The job's config file, named in the message where given.
+
+    Raises
+    ------
+    DataError
+        The store is a cube on another grid (:func:`prospect.io.cube.check_cube_grid`).
+    ConfigError
+        Naming the store, what is in it, and what to give instead.
+    """
+    cube = Path(out_dir).expanduser() / cube_name
+    if not _is_zarr_store(cube) or _is_prospect_cube(cube):
+        return
+    from prospect.io.cube import check_cube_grid
+
+    check_cube_grid(cube, grid())
+    members = _zarr_members(cube)
+    held = f"; it holds {', '.join(members[:6])}{', ...' if len(members) > 6 else ''}" \
+        if members else ""
+    where = f"{job_path}: " if job_path else ""
+    raise ConfigError(
+        f"{where}-o {out_dir}: {cube_name} there is a zarr store no Prospect run wrote (its "
+        f"zarr.json has no prospect_format{held}), and a run would write the job's grid and "
+        "variables into it, over its own coordinates; move it, set outputs.cube to another "
+        f"name, or give -o a folder of the job's own, e.g. {Path(out_dir).expanduser() / name}")
 
 
 def _stated(layer: Any) -> list[Any]:

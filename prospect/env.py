@@ -21,8 +21,8 @@ from pathlib import Path
 from prospect.errors import ConfigError, ProspectError
 
 __all__ = ["CACHE_VARIABLE", "DEBUG_VARIABLE", "LIMIT_VARIABLES", "MAX_LIMIT",
-           "cache_dir_note", "check_environment", "debug_value_note", "library_settings",
-           "positive_limit"]
+           "cache_dir_note", "check_environment", "dask_config_files", "debug_value_note",
+           "library_settings", "positive_limit", "unreadable_dask_config"]
 
 MAX_LIMIT = 2 ** 53
 """Largest limit a variable may hold: every whole number up to it is exact as a float (a
@@ -149,6 +149,81 @@ def check_environment() -> list[str]:
                               "it to a whole number above 0, or unset it for the default")
     notes = [debug_value_note(), cache_dir_note()]
     return [note for note in notes if note]
+
+
+def dask_config_files() -> list[Path]:
+    """The files dask reads its configuration from as it is first imported, in its order:
+    each ``.yaml``, ``.yml`` or ``.json`` file in ``$DASK_ROOT_CONFIG`` (``/etc/dask``),
+    the environment's and Python's ``etc/dask``, ``~/.config/dask`` and ``$DASK_CONFIG``
+    (a folder, or one file of any name), as ``dask.config`` finds them."""
+    import site
+    import sys
+
+    places = [os.environ.get("DASK_ROOT_CONFIG", "/etc/dask"),
+              os.path.join(sys.prefix, "etc", "dask"),
+              *(os.path.join(prefix, "etc", "dask") for prefix in site.PREFIXES),
+              os.path.join(os.path.expanduser("~"), ".config", "dask")]
+    if "DASK_CONFIG" in os.environ:
+        places.append(os.environ["DASK_CONFIG"])
+    files: list[Path] = []
+    for place in dict.fromkeys(reversed(places)):  # dask keeps each place's last mention
+        path = Path(place)
+        try:
+            if path.is_dir():
+                files[:0] = sorted(p for p in path.iterdir()
+                                   if p.suffix.lower() in (".json", ".yaml", ".yml"))
+            elif path.exists():
+                files.insert(0, path)
+        except OSError:  # a folder that may not be read: dask skips it too
+            continue
+    return files
+
+
+def _dask_config_problem(path: Path) -> str:
+    """Why dask cannot take ``path`` as a configuration file (``""``: it can, or it cannot
+    be read, which dask skips)."""
+    import yaml
+
+    try:  # read as dask reads it: in the locale's encoding
+        with open(path) as file:
+            text = file.read()
+    except OSError:
+        return ""
+    except UnicodeDecodeError as exc:
+        return (f"is not text in this locale's encoding, {exc.encoding} (byte "
+                f"{exc.start}: {exc.reason})")
+    try:
+        config = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        return f"is no YAML or JSON dask can read ({what}{where})"
+    if config is not None and not isinstance(config, dict):
+        return (f"holds a {type(config).__name__}, not the mapping of settings a dask "
+                "configuration file is")
+    return ""
+
+
+def unreadable_dask_config() -> str:
+    """What makes dask's configuration unreadable, as one line naming the file, what is
+    wrong in it and the fix; ``""`` when dask can read every file.
+
+    dask reads every such file as it is first imported and raises ``ValueError`` on one
+    it cannot parse (a YAML typo in ``~/.config/dask/distributed.yaml``, ``DASK_CONFIG``
+    pointed at a file that is no configuration): each command that computed ended as
+    "internal error: ValueError: A dask config file at ... is malformed", exit 70, a bug
+    to report. Commands that never import dask (``prospect regions``) are not concerned,
+    so the command line says this where dask's import failed.
+    """
+    for path in dask_config_files():
+        problem = _dask_config_problem(path)
+        if problem:
+            return (f"dask configuration file {path} {problem}; dask reads every .yaml, .yml "
+                    "and .json file in /etc/dask, ~/.config/dask and $DASK_CONFIG as a "
+                    "command first uses it: fix the file, move it out of that folder, or "
+                    "unset DASK_CONFIG where it names the file")
+    return ""
 
 
 CACHE_VARIABLE = "PROSPECT_CACHE_DIR"
