@@ -11,9 +11,8 @@ zooms and centre are what the pyramid holds), and
 disk with relative tile URLs, a layer switcher, opacity, legends, the uncertainty toggle
 and click values from a coarse value grid (``viewer/values.js``). Every layer and the
 viewer are rendered whole into hidden staging folders first and published only when all
-are (:func:`_publish`, then the viewer in one rename; layers an earlier run wrote that
-the config no longer has are removed then, :func:`dropped_layers`), so a static server
-reading ``tiles/`` during a rerun never sees new tiles beside an old legend, TileJSON or archive,
+are (:func:`_publish`, then the viewer in one rename), so a static server reading
+``tiles/`` during a rerun never sees new tiles beside an old legend, TileJSON or archive,
 and a run that fails or is killed while rendering leaves the last run's layers and viewer
 as they were. Each layer's colour range and the viewer's click values come from one
 sample of its data (:func:`tiles.metadata.value_sample`), the one ``prospect serve``
@@ -65,7 +64,7 @@ from tiles.pyramid import write_pyramid
 from tiles.source import LayerSource, cog_source, cube_source
 from tiles.viewer import ViewerLayer, copy_static, viewer_html
 
-__all__ = ["VALUE_GRID_MAX", "dropped_layers", "run", "unmade_layers"]
+__all__ = ["VALUE_GRID_MAX", "run", "unmade_layers"]
 
 VALUE_GRID_MAX = VALUE_SAMPLE_MAX
 """Most cells along a side of the static viewer's click-value grid (data cells up to it)."""
@@ -316,33 +315,6 @@ def _publish(staging: Path, tiles_dir: Path, name: str, *, archives: list[str]) 
         os.replace(staging / f"layer.{kind}", tiles_dir / f"{name}.{kind}")
 
 
-def dropped_layers(tiles_dir: Path, kept: Iterable[str]) -> list[str]:
-    """The layers an earlier run wrote in ``tiles_dir`` that are not among ``kept`` (this
-    run's layer names): a folder holding a ``tilejson.json``, or an archive of a kind the
-    stage writes (:data:`ARCHIVE_KINDS`). Names are compared without case (one folder on
-    macOS and Windows disks); hidden staging folders are left alone."""
-    keep = {name.casefold() for name in kept}
-    found: set[str] = set()
-    if not tiles_dir.is_dir():
-        return []
-    for entry in tiles_dir.iterdir():
-        name, suffix = (entry.name, "") if entry.is_dir() else (entry.stem, entry.suffix)
-        if name.startswith(".") or name.casefold() in keep:
-            continue
-        if (entry.is_dir() and (entry / "tilejson.json").is_file()) or (
-                entry.is_file() and suffix.lstrip(".") in ARCHIVE_KINDS):
-            found.add(name)
-    return sorted(found)
-
-
-def _remove_layer(tiles_dir: Path, name: str) -> None:
-    """Remove layer ``name``'s folder and archives from ``tiles_dir``, the folder first (a
-    static server then offers no tile without its TileJSON and legend)."""
-    remove_aside(tiles_dir / name)
-    for kind in ARCHIVE_KINDS:
-        remove_aside(tiles_dir / f"{name}.{kind}")
-
-
 def job_outline_geojson(ctx: RunContext) -> dict[str, Any] | None:
     """The job's land outline (lon/lat GeoJSON) when its config has a ``mask``."""
     if ctx.job.mask is None:
@@ -404,17 +376,6 @@ def run(ctx: RunContext) -> StageResult:
         for layer, staging in zip(layers, staged, strict=True):
             _publish(staging, tiles_dir, layer.layer_name, archives=_archives(cfg))
         publish_dir(viewer_staging, viewer_dir)
-    # layers an earlier run wrote and this config no longer has: their old maps were still
-    # served from tiles/ (a static server, a QGIS user of the .mbtiles); the viewer just
-    # published no longer lists them
-    dropped = dropped_layers(tiles_dir, (la.layer_name for la in layers))
-    for name in dropped:
-        _remove_layer(tiles_dir, name)
-    if dropped:
-        result.notes.append(
-            f"removed layer(s) {', '.join(repr(n) for n in dropped)} of an earlier run from "
-            f"{tiles_dir}: no longer in tiles.layers (their tiles and archives showed "
-            "the earlier run's data)")
     for layer, (_, metrics, _, where) in zip(layers, rendered, strict=True):
         name = layer.layer_name
         result.inputs[name] = where

@@ -13,13 +13,13 @@ tiles stage runs on them and its tiles are read back by palette index; a real se
 (uvicorn on loopback, in this process) serves them beside the screening's class map
 (codes 0, 1, 2: the control), a layer of values and a layer whose every cell is no data,
 to XYZ, WMS GetMap, GetLegendGraphic and GetFeatureInfo clients; ``prospect serve
---check`` runs in-process. A job is run twice, the second time with one layer fewer. A
+--check`` runs in-process. A
 COG is renamed over again and again while its tiles are read. Each non-control case
 failed before: the geology map was coloured linearly from 1 to 9999, so its 30 units took
 one or two colours in the stage's tiles, the served tiles, WMS maps and the legend; the
 other class maps were drawn as values (bilinear, codes between units); the layer of no
-data was "config and layers OK" and served blank; the dropped layer's folder and archive,
-the earlier run's map, stayed in ``tiles/``; reads in flight were refused as "damaged".
+data was "config and layers OK" and served blank; reads in flight were refused as
+"damaged".
 All data here are SYNTHETIC.
 """
 
@@ -438,32 +438,6 @@ def test_serve_check_says_a_layer_holds_no_data(corpus: dict[str, Any]) -> None:
 
 
 # -- layers a job no longer has -------------------------------------------------------------
-
-
-def test_a_layer_dropped_from_the_config_is_removed_from_tiles(
-    tmp_path: Path, corpus: dict[str, Any]
-) -> None:
-    """A job rerun without one of its layers left that layer's folder and archives, the
-    earlier run's map, in ``tiles/``, where a static server and QGIS still found them.
-    They are removed now, and the run says so; a file of the user's own in ``tiles/`` and
-    a folder without a TileJSON (control) are left alone."""
-    out = tmp_path / "out"
-    cogs = corpus["cogs"]
-    _run_stage(
-        out,
-        {"screen": cogs["screen"], "heat": cogs["heat"]},
-        archive_formats=["pmtiles", "mbtiles"],
-    )
-    tiles = out / "tiles"
-    assert (tiles / "heat" / "tilejson.json").is_file() and (tiles / "heat.mbtiles").is_file()
-    (tiles / "README.txt").write_text("published at https://example.org/tiles/\n")
-    (tiles / "notes").mkdir()
-    (tiles / "notes" / "a.txt").write_text("mine")
-    result = _run_stage(out, {"screen": cogs["screen"]}, archive_formats=["pmtiles", "mbtiles"])
-    left = sorted(p.name for p in tiles.iterdir())
-    assert left == ["README.txt", "notes", "screen", "screen.mbtiles", "screen.pmtiles"], left
-    assert (tiles / "notes" / "a.txt").read_text() == "mine"
-    assert any("'heat'" in note and "removed" in note for note in result.notes), result.notes
 
 
 # -- a layer's COG replaced while it is read --------------------------------------------------
