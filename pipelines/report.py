@@ -19,7 +19,8 @@ from prospect.models.summary import PR_AUC_IS
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-__all__ = ["write_quicklook", "write_report", "write_score_report"]
+__all__ = ["PA_PERCENT_RANGE", "prediction_area_figure", "write_quicklook", "write_report",
+           "write_score_report"]
 
 _LABEL = {"spatial_block": "spatial blocks", "random": "random folds"}
 _COLOR = {"spatial_block": "#1b6ca8", "random": "#d1495b"}
@@ -63,20 +64,10 @@ def _pct(v: Any) -> str:
 def _units(region: dict[str, Any]) -> str:
     """The unit of the grid's distances (resolution, CV blocks, buffers) in the plural, as
     the CRS names it (``metres``, ``degrees``, ``US survey feet``; the plan says blocks
-    so), or ``CRS units`` when the CRS cannot be read."""
-    from pyproj import CRS
-    from pyproj.exceptions import CRSError
+    so), or ``CRS units`` when the CRS cannot be read (:func:`prospect.grid.crs_units`)."""
+    from prospect.grid import crs_units
 
-    from prospect.grid import plural_unit
-
-    try:
-        axes = CRS.from_user_input(region.get("crs")).axis_info
-    except (CRSError, TypeError, ValueError):
-        return "CRS units"
-    unit = axes[0].unit_name if axes else ""
-    if not unit or unit == "unknown":
-        return "CRS units"
-    return plural_unit(unit)
+    return crs_units(region.get("crs"))
 
 
 def _count(v: Any) -> str:
@@ -215,20 +206,8 @@ def _plots(out: Path, facts: dict[str, Any]) -> dict[str, str]:
 
     pa = curves.get("spatial_block", {}).get("prediction_area")
     if pa and pa.get("thresholds"):
-        fig, ax = plt.subplots(figsize=(5.5, 4))
-        ax.plot(pa["thresholds"], pa["occurrence_pct"], color="#1b6ca8",
-                label="occurrences predicted (%)")
-        ax.set_xlabel("probability threshold")
-        ax.set_ylabel("occurrences predicted (%)")
-        ax2 = ax.twinx()
-        ax2.plot(pa["thresholds"], [100 - a for a in pa["area_pct"]], color="#d1495b",
-                 label="100 - area (%)")
-        ax2.set_ylabel("area outside the prospective class (%)")
-        ax.axvline(pa["intersection_threshold"], color="k", ls=":", lw=0.8)
-        ax.set_title(f"Prediction-area plot (spatial CV): "
-                     f"{pa['intersection_occurrence_pct']:.0f}% / "
-                     f"{100 - pa['intersection_occurrence_pct']:.0f}%")
-        files["prediction_area"] = _save(fig, out / "prediction_area.png")
+        files["prediction_area"] = _save(prediction_area_figure(pa),
+                                         out / "prediction_area.png")
 
     cal = facts.get("calibration", {}).get("spatial_oof_before", {})
     if cal.get("mean_predicted"):
@@ -237,7 +216,7 @@ def _plots(out: Path, facts: dict[str, Any]) -> dict[str, str]:
         after = facts.get("calibration", {}).get("spatial_oof_after")
         if after and after.get("mean_predicted"):
             ax.plot(after["mean_predicted"], after["fraction_positive"], "s--",
-                    label="after calibration")
+                    label="after calibration (in-sample)")
         ax.plot([0, 1], [0, 1], "k:", lw=0.8)
         ax.set(title="Reliability", xlabel="mean predicted probability",
                ylabel="observed share of positives")
@@ -268,6 +247,39 @@ def _plots(out: Path, facts: dict[str, Any]) -> dict[str, str]:
                 ax.set(title=name, xlabel="value", ylabel="mean score")
         files["partial_dependence"] = _save(fig, out / "partial_dependence.png")
     return files
+
+
+PA_PERCENT_RANGE = (-2.0, 102.0)
+"""The y range of both axes of the prediction-area plot: 0-100 % and a margin."""
+
+
+def prediction_area_figure(pa: dict[str, Any]) -> Any:
+    """The prediction-area plot (Yousefi & Carranza 2015) of
+    :func:`prospect.models.metrics.prediction_area`'s curves: occurrences predicted (%) on
+    the left axis and the area outside the prospective class (100 - area %) on the right,
+    both over :data:`PA_PERCENT_RANGE`, so that the curves cross where the two shares
+    meet, at the dotted intersection threshold.
+
+    Each axis was scaled to its own curve: occurrences from 40 to 100 % against an area
+    from 0 to 100 % drew the crossing at another threshold and share than the
+    intersection the title and the dotted line state.
+    """
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    ax.plot(pa["thresholds"], pa["occurrence_pct"], color="#1b6ca8",
+            label="occurrences predicted (%)")
+    ax.set_xlabel("score threshold (out-of-fold)")
+    ax.set_ylabel("occurrences predicted (%)")
+    ax2 = ax.twinx()
+    ax2.plot(pa["thresholds"], [100 - a for a in pa["area_pct"]], color="#d1495b",
+             label="100 - area (%)")
+    ax2.set_ylabel("area outside the prospective class (%)")
+    for axis in (ax, ax2):
+        axis.set_ylim(*PA_PERCENT_RANGE)
+    ax.axvline(pa["intersection_threshold"], color="k", ls=":", lw=0.8)
+    ax.set_title(f"Prediction-area plot (spatial CV): "
+                 f"{pa['intersection_occurrence_pct']:.0f}% / "
+                 f"{100 - pa['intersection_occurrence_pct']:.0f}%")
+    return fig
 
 
 def write_report(directory: Path, facts: dict[str, Any]) -> Path:
@@ -389,6 +401,9 @@ def _write_report(staging: Path, facts: dict[str, Any]) -> None:
         lines += [f"> **Warning**: {line}", ""]
     if "reliability" in files:
         lines += [f"![reliability diagram]({files['reliability']})", ""]
+    after = cal.get("spatial_oof_after") or {}
+    if after.get("mean_predicted"):  # on the rows the map was fitted on: near the diagonal
+        lines += [_after_calibration(cal), ""]  # by construction, which went unsaid
     if "importance" in files:
         lines += ["## Permutation importance", "", f"![importance]({files['importance']})", ""]
         pairs = facts.get("correlated_features") or []
@@ -406,6 +421,19 @@ def _write_report(staging: Path, facts: dict[str, Any]) -> None:
     lines += _woe_section(staging, facts.get("weights_of_evidence") or {},
                           unit=_units(region))
     (staging / "report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _after_calibration(cal: dict[str, Any]) -> str:
+    """The words under the reliability diagram's "after calibration" curve: it is drawn
+    on the spatial out-of-fold rows the calibration map was fitted on, so it lies near the
+    diagonal by construction (an isotonic map puts each of its levels at the share of
+    positives of its rows), not as evidence that the map is calibrated elsewhere."""
+    after = cal.get("spatial_oof_after") or {}
+    note = cal.get("note_after") or ("calibration map fitted on the spatial out-of-fold "
+                                     "probabilities (its after-figures are in-sample)")
+    return (f"After calibration (Brier score {_fmt(after.get('brier'))}): {note}; the "
+            "curve lies near the diagonal because the map was fitted on these very rows, "
+            "so it shows the map, not that it is calibrated on other cells or regions.")
 
 
 def _w(row: dict[str, Any], key: str) -> str:

@@ -12,6 +12,7 @@ import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from affine import Affine
@@ -26,6 +27,7 @@ __all__ = [
     "ChunkWindow",
     "RegionGrid",
     "check_transformable",
+    "crs_units",
     "max_cells",
     "parse_crs",
     "plural_unit",
@@ -238,6 +240,26 @@ def plural_unit(unit: str) -> str:
     """A CRS axis unit's name in the plural: ``metre`` -> ``metres``, ``US survey foot`` ->
     ``US survey feet``."""
     return unit[:-4] + "feet" if unit.endswith("foot") else f"{unit}s"
+
+
+def crs_units(crs: Any) -> str:
+    """The unit of distances in ``crs`` (anything :meth:`pyproj.CRS.from_user_input`
+    reads: ``EPSG:32619``, WKT, a rasterio CRS) in the plural, as messages state them
+    (``metres``, ``degrees``, ``US survey feet``), or ``CRS units`` when there is no CRS
+    or it names no unit."""
+    if crs is None:
+        return "CRS units"
+    try:
+        axes = CRS.from_user_input(crs).axis_info
+    except (ProjCRSError, TypeError, ValueError):
+        try:  # a rasterio CRS
+            axes = CRS.from_user_input(crs.to_wkt()).axis_info
+        except Exception:
+            return "CRS units"
+    unit = axes[0].unit_name if axes else ""
+    if not unit or unit == "unknown":
+        return "CRS units"
+    return plural_unit(unit)
 
 
 @dataclass(frozen=True)

@@ -648,6 +648,19 @@ def _publish(reg: Any, source: str, name: str, version: str | None,
     return str(reg.publish(local, name, version=version, trusted=trust))
 
 
+def _model_folder_at(fs: Any, root: str) -> str:
+    """``root``, or its ``model`` folder when ``root`` is a job's output folder (no
+    ``checksums.json`` of its own, one in ``model/``), as a local import takes it: the
+    same folder given by URL was "no model.skops; not a Prospect model directory"."""
+    try:
+        if fs.exists(f"{root}/checksums.json") or \
+                not fs.exists(f"{root}/model/checksums.json"):
+            return root
+    except Exception:  # the reads below say what is wrong with the location
+        return root
+    return f"{root}/model"
+
+
 def _download_model_dir(url: str, dest: Path) -> None:
     import fsspec
 
@@ -659,13 +672,14 @@ def _download_model_dir(url: str, dest: Path) -> None:
         raise InputFileError(f"{url}: cannot open this location: "
                              f"{(str(exc).splitlines() or [''])[0][:200]}; give a model "
                              "folder or a URL fsspec can open") from None
+    base = _model_folder_at(fs, str(root).rstrip("/"))
     for fname in (*MODEL_FILES, "checksums.json"):
-        path = f"{str(root).rstrip('/')}/{fname}"
+        path = f"{base}/{fname}"
         try:
             data = fs.cat_file(path)
         except FileNotFoundError:
-            raise InputFileError(f"{url}: no {fname}; not a Prospect model directory") \
-                from None
+            raise InputFileError(f"{url}: no {fname}; not a Prospect model directory (nor "
+                                 "a job's output folder holding one in model/)") from None
         except OSError as exc:  # a server that does not answer was "no model.skops"
             raise InputFileError(f"{url}: cannot read {fname}: {type(exc).__name__}: "
                                  f"{(str(exc).splitlines() or [''])[0][:200]}; check the "

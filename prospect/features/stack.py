@@ -27,6 +27,7 @@ __all__ = [
     "FeatureSpec",
     "build_stack",
     "default_feature_variables",
+    "distance_units",
     "make_spec",
     "sample_cells",
     "valid_mask",
@@ -187,11 +188,23 @@ def make_spec(
         focal_stats=tuple(focal_stats), resolution=float(resolution),
     )
     _check_focal_radii(ds, spec)  # here too, so plan and train say it before any work
-    _check_focal_windows(spec)
+    _check_focal_windows(spec, units=distance_units(ds))
     return spec
 
 
-def _check_focal_windows(spec: FeatureSpec) -> None:
+def distance_units(ds: xr.Dataset) -> str:
+    """The unit of the cube's distances (cell size, focal radii) in the plural, from its
+    CRS (``metres``, ``degrees``, ``US survey feet``), or ``CRS units`` without one."""
+    from prospect.grid import crs_units
+
+    try:
+        crs = ds.rio.crs
+    except Exception:  # rioxarray's errors for a grid mapping it cannot read
+        return "CRS units"
+    return crs_units(crs)
+
+
+def _check_focal_windows(spec: FeatureSpec, *, units: str = "CRS units") -> None:
     """Refuse focal radii that are not the windows they name: a radius under half a cell
     (``4`` on 10 m cells was a window of half-width 10, stored as ``..._r4``), and radii
     that round to one window (``15`` and ``25`` on 10 m cells are both 2 cells: the same
@@ -203,7 +216,7 @@ def _check_focal_windows(spec: FeatureSpec) -> None:
     if small:
         raise ConfigError(
             f"model.focal.radii: {', '.join(f'{r:g}' for r in small)} is under half a cell "
-            f"({res:g} CRS units): the smallest window has a half-width of one cell, "
+            f"({res:g} {units}): the smallest window has a half-width of one cell, "
             f"{res:g}, not the radius named; give radii of at least {res:g}")
     windows: dict[int, list[float]] = {}
     for r in spec.focal_radii:
@@ -211,7 +224,7 @@ def _check_focal_windows(spec: FeatureSpec) -> None:
     same = {n: rs for n, rs in windows.items() if len(rs) > 1}
     if same:
         words = "; ".join(f"{' and '.join(f'{r:g}' for r in rs)} are all {n} cell(s) "
-                          f"({n * res:g} CRS units)" for n, rs in same.items())
+                          f"({n * res:g} {units})" for n, rs in same.items())
         raise ConfigError(
             f"model.focal.radii: {words} on cells of {res:g}: one window, the same feature "
             "under two names; give radii a cell or more apart (whole multiples of the cell "
@@ -247,9 +260,10 @@ def _check_focal_resolution(ds: xr.Dataset, spec: FeatureSpec) -> None:
     trained at 30 m was a window of 20 m on a cube of 10 m cells, without a word."""
     size = _cell_size(ds) if spec.focal_variables else None
     if size is not None and not np.isclose(size, spec.resolution, rtol=1e-6, atol=0.0):
+        units = distance_units(ds)
         raise DataError(
             f"the focal statistics' radii ({', '.join(f'{r:g}' for r in spec.focal_radii)} "
-            f"CRS units) were set for cells of {spec.resolution:g}, but the cube's cells are "
+            f"{units}) were set for cells of {spec.resolution:g}, but the cube's cells are "
             f"{size:g}: each window would cover another area; score a cube on the model's "
             "grid, or train the model again on this one")
 
@@ -269,7 +283,8 @@ def _check_focal_radii(ds: xr.Dataset, spec: FeatureSpec) -> None:
         raise ConfigError(
             f"model.focal.radii: {', '.join(f'{r:g}' for r in too_wide)} is wider than a "
             f"chunk of the cube ({widest} cells of {spec.resolution:g}); a window's "
-            f"half-width can be at most {widest * spec.resolution:g} (CRS units) on this "
+            f"half-width can be at most {widest * spec.resolution:g} "
+            f"({distance_units(ds)}) on this "
             "grid (a cube with larger chunks takes wider windows)")
 
 

@@ -613,6 +613,9 @@ def feature_facts(ds: xr.Dataset, spec: FeatureSpec,
 
 
 def _feature_facts(ds: xr.Dataset, spec: FeatureSpec) -> list[dict[str, Any]]:
+    from prospect.features import distance_units
+
+    units = distance_units(ds) if spec.focal_variables else "CRS units"
     facts = []
     for name in spec.names():
         if name in spec.variables:
@@ -626,7 +629,7 @@ def _feature_facts(ds: xr.Dataset, spec: FeatureSpec) -> list[dict[str, Any]]:
             stat, radius = rest.split("_r")
             a = ds[var].attrs
             facts.append({"name": name, "units": a.get("units", "") if stat else "",
-                          "long_name": f"focal {stat} of {var} within {radius} CRS units",
+                          "long_name": f"focal {stat} of {var} within {radius} {units}",
                           "prospect_kind": a.get("prospect_kind", "continuous"),
                           "provenance": provenance_attr({
                               "focal": stat, "radius": float(radius), "variable": var,
@@ -634,12 +637,18 @@ def _feature_facts(ds: xr.Dataset, spec: FeatureSpec) -> list[dict[str, Any]]:
     return facts
 
 
+SYNTHETIC_LIMITATION = "trained on SYNTHETIC data; not for real decisions"
+"""The first of a synthetic model's limitations (:func:`limitations`): with the card's
+``synthetic`` flag and its config's, a record that the model was trained on synthetic data
+(:func:`prospect.registry.consistency.part_differences` compares them)."""
+
+
 def limitations(cfg: ModelConfig, ts: TrainingSet, spatial: CVResult, *,
                 synthetic: bool) -> list[str]:
     """The model card's limitations, in words."""
     out = []
     if synthetic:
-        out.append("trained on SYNTHETIC data; not for real decisions")
+        out.append(SYNTHETIC_LIMITATION)
     out.append(f"{ts.counts['positives']} positive cells; metrics from few positives are noisy")
     out.append("background cells are unlabelled, not proven barren (presence-background "
                "learning); the map is a relative prospectivity"

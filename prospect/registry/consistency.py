@@ -15,9 +15,9 @@ estimator takes (and the card says it takes), the names of the columns the estim
 fitted on (recorded in ``model.skops`` when it was saved, :func:`record_columns`, and
 scikit-learn's own ``feature_names_in_`` of a model fitted on a table,
 :func:`fitted_names`) with the schema's, the categorical columns the schema names with the
-ones the estimator's encoder was fitted on, and the estimator class and class labels the
-card records with the ones in ``model.skops``. Facts a file does not record (older models)
-are not compared.
+ones the estimator's encoder was fitted on, the estimator class and class labels the
+card records with the ones in ``model.skops``, and the card's ``synthetic`` flag with its
+config and limitations. Facts a file does not record (older models) are not compared.
 """
 
 from __future__ import annotations
@@ -213,6 +213,38 @@ layer, besides its name: the unit a cube's layer must carry and whether it is re
 measurement or as classes."""
 
 
+def _synthetic_differences(card: Mapping[str, Any]) -> list[str]:
+    """A card whose ``synthetic`` flag is not set while its own config (the job's
+    ``synthetic: true``) or its limitations (the train stage's
+    :data:`~prospect.models.summary.SYNTHETIC_LIMITATION`) say the model was trained on
+    synthetic data.
+
+    The flag, edited to ``false`` by hand (checksums written again), was compared with
+    nothing: ``prospect model score`` of a real cube then wrote maps that did not say
+    they came from a synthetic model, and ``model list`` showed it as real. Synthetic
+    data is labelled synthetic, always. A flag set where nothing else says so is kept: it
+    only labels more.
+    """
+    if card.get("synthetic") is True:
+        return []
+    from prospect.models.summary import SYNTHETIC_LIMITATION
+
+    config = card.get("config")
+    said = []
+    if isinstance(config, Mapping) and config.get("synthetic") is True:
+        said.append("its config (synthetic: true)")
+    notes = card.get("limitations")
+    if isinstance(notes, list) and any(isinstance(n, str) and SYNTHETIC_LIMITATION in n
+                                       for n in notes):
+        said.append(f"its limitations ({SYNTHETIC_LIMITATION!r})")
+    if not said:
+        return []
+    return [f"card.json's synthetic is {card.get('synthetic')!r}, but "
+            f"{' and '.join(said)} say the model was trained on synthetic data (a model "
+            "trained on synthetic data stays synthetic, and so do its maps: set it back to "
+            "true)"]
+
+
 def _by_name(items: Any) -> dict[str, Mapping[str, Any]] | None:
     """A list of feature (or variable) records by name; ``None`` when it is not one."""
     if not isinstance(items, list) or not items or \
@@ -275,6 +307,7 @@ def part_differences(card: Mapping[str, Any], schema: Mapping[str, Any],
                               [str(n) for n in copy["feature_order"]], order))
     diffs += _grid_differences(card, schema)
     diffs += _feature_differences(card, schema)
+    diffs += _synthetic_differences(card)
     spec_data = schema.get("feature_spec")
     if isinstance(spec_data, Mapping) and isinstance(spec_data.get("variables"), list) and \
             [str(n) for n in spec_data["variables"]] != order:

@@ -29,9 +29,24 @@ def _check(value: object, what: str) -> str:
         raise SecurityError(
             f"model {what} {value!r} is refused: use 1-100 letters, digits, '_', '-', '+' or "
             "'.', starting with a letter or digit, and no '..' (no slashes, backslashes, "
-            "drive letters or absolute paths)"
+            "drive letters or absolute paths)" + (_PATH_HINT if what == "name" and
+                                                  _looks_like_a_place(value) else "")
         )
     return value
+
+
+_PATH_HINT = ("; if it is a model folder or URL (the 'model' folder 'prospect train' "
+              "writes): every command but 'model import' takes a registry's model by name, "
+              "so publish it first with 'prospect model import <folder or URL> --name "
+              "<name>' (and -r <registry>), then give that name")
+"""What a refused name that is a path or URL is told: a user scoring the model folder
+``prospect train`` wrote (``out/model``) met only the alphabet of names."""
+
+
+def _looks_like_a_place(value: str) -> bool:
+    """Whether a refused name is a path or URL (a separator, a scheme, a drive)."""
+    return "/" in value or "\\" in value or "://" in value or \
+        bool(re.match(r"^[A-Za-z]:", value))
 
 
 def check_name(name: object) -> str:

@@ -230,8 +230,37 @@ class ModelRegistry:
 
     def exists(self) -> bool:
         """Whether the registry's root folder exists (a registry nothing was published to
-        yet, or a mistyped location, does not)."""
-        return bool(self.fs.exists(self.root))
+        yet, or a mistyped location, does not).
+
+        Raises
+        ------
+        ModelError
+            A remote location that cannot be reached (:meth:`_check_reachable`).
+        """
+        if self.fs.exists(self.root):
+            return True
+        if not self.is_local:
+            self._check_reachable()
+        return False
+
+    def _check_reachable(self) -> None:
+        """Refuse a remote registry whose server cannot be reached at all.
+
+        fsspec's ``exists`` (and HTTP's ``info``) answer ``False`` for any error, so a
+        registry on a server that was down, or a mistyped host, read as an empty registry
+        ("no models in ...: no registry folder there yet", exit 0; "no such folder"). A
+        listing tells the two apart: a location that is not there raises
+        ``FileNotFoundError``, a connection that fails raises the client's own error.
+        """
+        try:
+            self.fs.ls(self.root)
+        except FileNotFoundError:
+            return
+        except Exception as exc:  # aiohttp's, botocore's, gcsfs's own connection errors
+            raise ModelError(
+                f"{self.url}: cannot reach this registry location: {type(exc).__name__}: "
+                f"{_first_line(exc)}; check the address, that the server is up and the "
+                "network (and the credentials, for an object store)") from None
 
     def resolve(self, name: str, version: str | None = None) -> str:
         """``version`` checked to exist, or the latest one when ``None``/``"latest"``."""
