@@ -195,13 +195,33 @@ def _refuse_options_as_values(args: list[str]) -> None:
                 f"whose name starts with '-' is written ./{value}")
 
 
+_click_commands: dict[tuple[str, ...], Any] = {}
+"""The click command typer built from :data:`app`, by the command modules registered."""
+
+
+def click_command() -> Any:
+    """The click command of :data:`app` (its groups and every registered command), built
+    once per process.
+
+    Typer builds it by reading every command's signature and type hints (about 0.1 s of
+    CPU each time); a command line needed it four times (the three checks of the words
+    before click parses them, then the run), a tenth of a second-long ``prospect``
+    call's own time and most of a run in a process that calls :func:`main` many times.
+    """
+    from typer.main import get_command
+
+    key = tuple(_registered)
+    if key not in _click_commands:
+        _click_commands.clear()
+        _click_commands[key] = get_command(app)
+    return _click_commands[key]
+
+
 def _command_at(args: list[str]) -> tuple[Any, list[str], list[str]]:
     """The click command ``args`` name (down the groups: ``model score ...``), the words
     that named it after ``prospect``, and the arguments left for it; a group where the
     next word names none of its commands (or none is given)."""
-    from typer.main import get_command
-
-    command: Any = get_command(app)
+    command: Any = click_command()
     path: list[str] = []
     rest = list(args)
     while hasattr(command, "commands"):
@@ -677,7 +697,7 @@ def _main(argv: list[str] | None, err: Console, closed: threading.Event) -> int:
             _refuse_options_as_values(args)
             _check_environment(args, err)
             # typer turns an interrupt that leaves a command into Exit(130), which it returns
-            code = app(args=args, prog_name="prospect", standalone_mode=False)
+            code = click_command()(args=args, prog_name="prospect", standalone_mode=False)
         if code == 130:
             if closed.is_set():  # the stop was a closed output's (OutputClosed)
                 raise OutputClosed()
