@@ -1629,10 +1629,43 @@ def _refuse_start(exc: Exception, errors: list[BaseException], *, died: bool,
             f"({type(cause).__name__}: {cause}) under its limits: {limited}; raise the "
             f"limit (a batch job: ask for more memory), run where it is higher{fewer}, or "
             "run the job on a dask cluster started elsewhere (--scheduler)") from None
+    unread = _unread_memory_settings() if isinstance(cause, MemoryError) else []
+    if unread:
+        raise StageError(
+            "the local dask cluster did not start: its workers cannot read dask's memory "
+            f"setting{'s' if len(unread) > 1 else ''} {', '.join(unread)} (dask said "
+            "MemoryError, not a lack of memory); give a fraction of the worker's memory "
+            "(0.6), a size (4GiB) or false, or unset it, then run the same command "
+            "again") from None
     raise StageError(
         f"the local dask cluster did not start: {type(cause).__name__}"
         + (f": {cause}" if str(cause) else "") + "; " + _settings_hint()
     ) from None
+
+
+def _unread_memory_settings() -> list[str]:
+    """The ``DASK_*MEMORY*`` variables whose value is no fraction, size or switch
+    (``$NAME=value``): a worker that reads ``...WORKER__MEMORY__TARGET=abc`` fails with a
+    bare ``MemoryError``, which read as the machine's lack of memory."""
+    from dask.utils import parse_bytes
+
+    found = []
+    for name, value in sorted(os.environ.items()):
+        if not name.startswith("DASK_") or "MEMORY" not in name.upper():
+            continue
+        text = value.strip().lower()
+        if text in {"false", "true", "none", "null", "auto", ""}:
+            continue
+        try:
+            float(text)
+            continue
+        except ValueError:
+            pass
+        try:
+            parse_bytes(text)
+        except (ValueError, TypeError):
+            found.append(f"${name}={value!r}")
+    return found
 
 
 def _unguarded_main_script() -> str | None:

@@ -11,7 +11,11 @@ from rich.console import Console
 from pipelines.context import StageResult
 from pipelines.lock import output_lock
 from pipelines.manifest import other_job
-from pipelines.plan import refuse_foreign_manifest, refuse_shared_output_folder
+from pipelines.plan import (
+    refuse_foreign_manifest,
+    refuse_foreign_zarr,
+    refuse_shared_output_folder,
+)
 from pipelines.runner import prepare_out_dir, print_summary, run_job
 from prospect.errors import ConfigError
 from prospect.io.cube import open_cube
@@ -32,12 +36,14 @@ def recovery_auc(probability: np.ndarray, hidden: np.ndarray, *, top: float = 0.
     return float(roc_auc_score(truth, probability[valid]))
 
 
-def _refuse_other_files(out_dir: Path) -> None:
+def _refuse_other_files(out_dir: Path, size_m: float) -> None:
     """Refuse an ``out_dir`` where the demo would write over what is not its own: the
     root, the home folder or another job's outputs
     (:func:`pipelines.plan.refuse_shared_output_folder`), another tool's
-    ``manifest.json``, and a ``job.yaml`` or ``scene/`` that is not the demo's (the demo
-    writes both: ``prospect demo -o .`` in a project folder replaced its job config)."""
+    ``manifest.json``, a ``job.yaml`` or ``scene/`` that is not the demo's (the demo
+    writes both: ``prospect demo -o .`` in a project folder replaced its job config), and
+    another tool's zarr store at ``cube.zarr`` (:func:`pipelines.plan.refuse_foreign_zarr`:
+    the run wrote the demo's grid into it)."""
     from prospect.config._base import load_yaml
     from prospect.errors import ProspectError
 
@@ -46,6 +52,8 @@ def _refuse_other_files(out_dir: Path) -> None:
     job = Path(out_dir).expanduser() / "job.yaml"
     if (job.parent / "manifest.json").is_file():
         return  # a run's folder: the demo's own, or another job's (refused under the lock)
+    refuse_foreign_zarr(job.parent, "cube.zarr",
+                        lambda: demo_grid("bonaire", size_m=size_m), DEMO_JOB)
     try:
         name = load_yaml(job).get("name") if job.is_file() else None
     except ProspectError:
@@ -72,7 +80,7 @@ def run_demo(
     score of the model against the scene's hidden field.
     """
     console = console or Console(stderr=True)
-    _refuse_other_files(out_dir)
+    _refuse_other_files(out_dir, size_m)
     out_dir = prepare_out_dir(out_dir)
     start = time.perf_counter()
     console.rule("[bold]demo: synthetic scene")

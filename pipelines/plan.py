@@ -926,11 +926,18 @@ def plan_job(job: JobConfig, grid: RegionGrid, *, workers: int = 1,
         "memory per worker = process + largest task working set x threads (per stage; "
         "the job's is the largest stage's)",
     ]
+    # a source's note may quote its URL (a fetch that failed): never its credentials, in
+    # the table or in --json, as every error line and the manifest redact them
+    from prospect.redact import redact
+
+    for s in stages:
+        s.note = redact(s.note)
     return JobPlan(
         job=job.name, region=grid.name, crs=grid.crs, resolution=grid.resolution,
         shape=grid.shape, chunks=grid.chunks, n_chunks=n, stages=stages,
         cube_variables=cube_vars, cube_bytes=cube_bytes, workers=workers,
-        threads_per_worker=threads_per_worker, memory_per_worker=memory, notes=notes,
+        threads_per_worker=threads_per_worker, memory_per_worker=memory,
+        notes=[redact(note) for note in notes],
     )
 
 
@@ -1052,9 +1059,9 @@ def warn_labels_of_another_commodity(job: JobConfig, job_path: Path | None) -> N
         warnings.warn(DataWarning(
             f"{where}model.labels.value_column {cfg.labels.value_column!r} is a ratio or an "
             f"index{of}, not a grade of {cfg.mineral}: a record is a positive where the ratio "
-            "reaches min_value, whatever its grade (a high Mg/Li ratio is a poor brine); give "
-            "the grade column (e.g. 'Li_ppm'), or keep the ratio if that is what the labels "
-            "should say"), stacklevel=2)
+            "reaches the threshold (model.labels.threshold), whatever its grade (a high "
+            "Mg/Li ratio is a poor brine); give the grade column (e.g. 'Li_ppm'), or keep "
+            "the ratio if that is what the labels should say"), stacklevel=2)
         return
     other = grade_of_another(cfg.mineral, cfg.labels.value_column)
     if other is not None:

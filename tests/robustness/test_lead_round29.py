@@ -91,3 +91,57 @@ def test_a_mosaic_scene_dated_in_the_future_is_refused(sandbox: Sandbox, cli, da
     else:
         assert result.code == 0, result.err[-3000:]
     assert sandbox.untouched()
+
+
+# --- credentials in plan's notes (configs hand-over) --------------------------------------
+
+def test_plan_never_prints_a_sources_credentials(sandbox: Sandbox, cli) -> None:
+    """A STAC catalog whose fetch fails: ``prospect plan`` quoted its URL in a note, its
+    ``token=`` included (every error line and the manifest redact it)."""
+    sandbox.write_job(sources=[{
+        "kind": "raster", "name": "s2", "units": "1",
+        "stac": "https://catalog.example.invalid/c.json?token=hunter2",
+        "assets": {"B04": "red"}}])
+    for args in (("plan",), ("plan", "--json")):
+        result = cli(*args, sandbox.job_path, "-o", sandbox.out)
+        assert "hunter2" not in result.out + result.err, (result.out + result.err)[-3000:]
+        assert "example.invalid" in result.out + result.err, (result.out + result.err)[-3000:]
+    assert sandbox.untouched()
+
+
+# --- the demo into another tool's zarr store (faults hand-over) ---------------------------
+
+def test_the_demo_never_writes_into_another_tools_zarr_store(tmp_path: Path, cli) -> None:
+    """``prospect demo -o DIR`` with xarray's store (no CRS) at ``DIR/cube.zarr``: the run
+    wrote the demo's grid into it ("conflicting sizes for dimension 'x'") and changed it;
+    ``prospect run`` refuses such a store since this round, the demo now does too."""
+    import hashlib
+
+    import xarray as xr
+
+    store = tmp_path / "theirs" / "cube.zarr"
+    xr.Dataset({"t": (("lat", "lon"), np.arange(12.0).reshape(3, 4))}).to_zarr(store)
+
+    def digest() -> str:
+        return hashlib.sha256(b"".join(
+            p.relative_to(store).as_posix().encode() + p.read_bytes()
+            for p in sorted(store.rglob("*")) if p.is_file())).hexdigest()
+
+    before = digest()
+    result = cli("demo", "-o", tmp_path / "theirs")
+    assert_clean_error(result, 2, "cube.zarr", "no Prospect run wrote")
+    assert digest() == before
+    assert not (tmp_path / "theirs" / "scene").exists()
+
+
+# --- a dask memory setting workers cannot read (faults hand-over) -------------------------
+
+def test_a_dask_memory_setting_workers_cannot_read_is_named_not_out_of_memory(
+        sandbox: Sandbox, cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``DASK_DISTRIBUTED__WORKER__MEMORY__TARGET=abc``: the embedded cluster's start
+    ended "did not start: MemoryError", which reads as the machine's lack of memory."""
+    monkeypatch.setenv("DASK_DISTRIBUTED__WORKER__MEMORY__TARGET", "abc")
+    result = cli("ingest", sandbox.job_path, "-o", sandbox.out, "--workers", "1")
+    line = assert_clean_error(result, 1, "DASK_DISTRIBUTED__WORKER__MEMORY__TARGET", "'abc'")
+    assert "not a lack of memory" in line
+    assert sandbox.untouched()
