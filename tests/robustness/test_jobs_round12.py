@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -73,8 +74,9 @@ def test_a_source_named_like_a_later_stages_variable_is_refused_by_plan(
         {"kind": "raster", "name": "heat", "path": "heat.tif"},
         {"kind": "raster", "name": "cold" if name == "NDVI" else name, "path": "cold.tif"}]
     changes = dict(extra)
-    if name == "NDVI":
-        sources.append({"kind": "raster", "name": "NDVI", "path": "heat.tif"})
+    if name == "NDVI":  # a copy: one file read twice the same way is refused (round 29)
+        shutil.copy(sandbox.root / "heat.tif", sandbox.root / "ndvi.tif")
+        sources.append({"kind": "raster", "name": "NDVI", "path": "ndvi.tif"})
     if changes.pop("model", None):
         sources.append(_wells(sandbox))
         changes["model"] = _model()
@@ -97,10 +99,12 @@ def test_the_ingest_stage_refuses_a_source_named_like_the_score_map(
 
 def test_two_sources_making_one_variable_are_refused_by_plan(sandbox: Sandbox,
                                                             cli: Any) -> None:
-    # the ingest stage refused it (exit 1); 'prospect plan' said nothing
+    # the ingest stage refused it (exit 1); 'prospect plan' said nothing (a copy: one file
+    # read twice the same way is refused, round 29)
+    shutil.copy(sandbox.root / "heat.tif", sandbox.root / "other.tif")
     sandbox.write_job(sources=[
         {"kind": "raster", "name": "heat", "path": "heat.tif"},
-        {"kind": "raster", "name": "other", "path": "heat.tif", "band_names": ["heat"]}])
+        {"kind": "raster", "name": "other", "path": "other.tif", "band_names": ["heat"]}])
     result = cli("plan", sandbox.job_path)
     assert_clean_error(result, 2, "job.yaml", "two sources make the same variable", "heat")
 
