@@ -1229,6 +1229,7 @@ def _clients(*, scheduler: str | None, workers: int | None, cluster: str | None,
     check_engine(scheduler=scheduler, cluster=cluster, workers=workers)
     if scheduler:
         _check_port(scheduler)
+        unreached: StageError | None = None
         try:
             client = Client(scheduler, timeout="10s")
         except Exception as exc:  # no address, no scheduler, a scheme without its settings
@@ -1238,8 +1239,11 @@ def _clients(*, scheduler: str | None, workers: int | None, cluster: str | None,
                 why, hint = "it answers, but not as a dask scheduler", (
                     "check the port: a scheduler listens on 8786 by default (8787 is its "
                     "dashboard)")
-            raise StageError(f"cannot reach the dask scheduler at {scheduler}: {why}; "
-                             f"{hint}") from None
+            unreached = StageError(f"cannot reach the dask scheduler at {scheduler}: {why}; "
+                                   f"{hint}")
+        if unreached is not None:
+            _collect_half_made_client()
+            raise unreached
         _quiet_workers(client)
         try:
             yield client
@@ -1399,6 +1403,20 @@ _SCHEME_HINTS = {
            "address",
 }
 """What to do when a scheduler address of a scheme cannot be used (others: start one)."""
+
+
+def _collect_half_made_client() -> None:
+    """Collect a :class:`~distributed.Client` whose start failed, here and now.
+
+    Its ``__del__`` closes it, which takes the lock all of distributed's loop runners
+    share; left to a later garbage collection, it ran inside another client's start while
+    that start held the lock (a ``ucx://`` scheduler refused, then the next job's client
+    in the same process): the process hung on the lock for good (600 s, until the test
+    corpus's timeout interrupted it).
+    """
+    import gc
+
+    gc.collect()
 
 
 def _check_port(address: str) -> None:

@@ -18,7 +18,7 @@ from prospect.errors import DataWarning
 from prospect.grid import RegionGrid
 from prospect.ingest.rasters import plan_raster
 
-from .conftest import Sandbox, assert_clean_error, run_prospect, write_tiny_raster
+from .conftest import Sandbox, assert_clean_error, write_tiny_raster
 
 ORIGIN = (680000.0, 5770000.0)
 N = 20
@@ -133,16 +133,3 @@ def test_the_demo_never_writes_into_another_tools_zarr_store(tmp_path: Path, cli
     assert digest() == before
     assert not (tmp_path / "theirs" / "scene").exists()
 
-
-# --- a dask memory setting workers cannot read (faults hand-over) -------------------------
-
-def test_a_dask_memory_setting_workers_cannot_read_is_named_not_out_of_memory(
-        sandbox: Sandbox) -> None:
-    """``DASK_DISTRIBUTED__WORKER__MEMORY__TARGET=abc``: the embedded cluster's start
-    ended "did not start: MemoryError", which reads as the machine's lack of memory. (A
-    process of its own: dask reads its variables when it is imported.)"""
-    result = run_prospect("ingest", sandbox.job_path, "-o", sandbox.out, "--workers", "1",
-                          env={"DASK_DISTRIBUTED__WORKER__MEMORY__TARGET": "abc"})
-    line = assert_clean_error(result, 1, "DASK_DISTRIBUTED__WORKER__MEMORY__TARGET", "'abc'")
-    assert "not a lack of memory" in line
-    assert sandbox.untouched()
