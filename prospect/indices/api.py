@@ -44,7 +44,8 @@ def compute_indices(
         Dataset holding the sensor's band variables (e.g. ``B04``, ``B08`` for
         Sentinel-2), all with the same dims; numpy, dask or cupy backed.
     names
-        Catalogue index names (``NDVI``, ``CLAY_HYDROXYL``, ...).
+        Catalogue index names (``NDVI``, ``CLAY_HYDROXYL``, ...); one name alone may be
+        given as a string.
     sensor
         Sensor whose band mapping names the variables (``sentinel2``, ``landsat8``,
         ``landsat7``, ``landsat5``, ``aster``, ``sentinel1``, an alias or a YAML path).

@@ -366,7 +366,7 @@ def plan_indices(
     Parameters
     ----------
     names
-        Catalogue index names.
+        Catalogue index names (one name alone may be given as a string).
     sensor
         Sensor name, alias or path, or a loaded :class:`SensorConfig`.
     custom
@@ -394,6 +394,8 @@ def plan_indices(
     """
     sensor_cfg = sensor if isinstance(sensor, SensorConfig) else load_sensor(sensor)
     catalogue = load_catalogue()
+    if isinstance(names, str):  # one name ("NDVI"), not its letters ("unknown index 'N'")
+        names = [names]
     check_index_names(names, distinct_case=False)  # in memory, BAI and BaI are two
     entries: list[IndexEntry] = [catalogue[n] for n in names]
     folded = {n.lower(): n for n in catalogue}

@@ -149,3 +149,10 @@ def test_missing_band_variable_in_dataset_is_a_data_error() -> None:
     ds = xr.Dataset({"B04": (("y", "x"), np.ones((2, 2), np.float32))})
     with pytest.raises(DataError, match="B08"):
         compute_indices(ds, ["NDVI"])
+
+
+def test_one_index_name_given_as_a_string_is_one_name() -> None:
+    """``plan_indices("NDVI")`` planned the letters ("unknown index 'N'"); a string is one
+    name, as the API's callers write it."""
+    assert [e.name for e in plan_indices("NDVI").indices] == ["NDVI"]
+    assert plan_indices("NDVI").indices == plan_indices(["NDVI"]).indices
