@@ -217,7 +217,14 @@ def run(ctx: RunContext) -> StageResult:
                   else "")
                + (f", {ts.counts['records_above_limit_undecided']} above an upper limit "
                   "under the threshold left out (undecided)"
-                  if ts.counts.get("records_above_limit_undecided") else ""),
+                  if ts.counts.get("records_above_limit_undecided") else "")
+               + (f", {ts.counts['records_tied_at_threshold']} tied at the quantile's "
+                  "grade" if ts.counts.get("records_tied_at_threshold") else "")
+               + (f", {ts.counts['positive_cells_holding_negatives']} positive cells also "
+                  "holding records below the threshold"
+                  if ts.counts.get("positive_cells_holding_negatives") else "")
+               + (f", {ts.counts['negatives_without_data']} negatives without data (left "
+                  "out)" if ts.counts.get("negatives_without_data") else ""),
                f"report: {report}"],
     )
 

@@ -133,6 +133,12 @@ def test_greatbasin_lithium_brine_economics(shared_data, tmp_path) -> None:
     assert labels["records"] == li.size == 2809 and (li >= labels["grade_threshold"]).sum() == 141
     assert labels["records_without_grade"] == 14258 - 2809  # not analysed: neither label
     assert labels["positives"] == 79
+    # the Great Basin's duplicated rows: cells holding records on both sides of the grade
+    # threshold, counted in metrics.json and named in the stage's note (round 29)
+    held = labels["positive_cells_holding_negatives"]
+    assert held > 0
+    assert f"{held} positive cells also holding records below the threshold" in \
+        " ".join(results["train"].notes)
     assert set(card["features"]) == {"waters_TEMP_C", "waters_CL_PPM", "waters_B_PPM",
                                      "waters_GEOTHERMOMETER_QUARTZ_C"}
     rebuilt = {s["variable"] for s in card["label_surfaces"] if "rebuilt" in s["use"]}
