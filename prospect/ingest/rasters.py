@@ -1385,8 +1385,8 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
     any_overlap = False
     masked: list[tuple[str, SceneMask | None]] = []
     masked_bands: list[BandRef | None] = []  # a masked scene's first band, for its fill
-    # and its other variables' bands, for their own gaps (a band's fill beside a clear sky)
-    masked_others: dict[str, list[BandRef | None]] = {}
+    # and its other variables' own files, for their own gaps (a fill beside a clear sky)
+    masked_others: list[dict[str, BandRef]] = []
     headers: list[RasterInfo] = []  # every scene's files, for the no-overlap hint
     for scene in scenes:
         first: BandRef | None = None
@@ -1532,11 +1532,8 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
             masked.append((Path(mask.info.path).name, mask))
             masked_bands.append(first)
             # the first band is sampled as `bands`; the samples read a file's first band
-            for var, ref in refs_here.items():
-                masked_others.setdefault(var, [None] * (len(masked) - 1)).append(
-                    ref if ref is not first and ref.band == 1 else None)
-            for others in masked_others.values():  # a scene without the variable
-                others.extend([None] * (len(masked) - len(others)))
+            masked_others.append({var: ref for var, ref in refs_here.items()
+                                  if ref is not first and ref.band == 1})
     if not any_overlap:
         from prospect.config.region import bounds_written_in
 
@@ -1553,8 +1550,8 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
     check_clear_cover(f"source {source.name!r}", masked, grid, what="mosaic",
                       extents=[b.info if b is not None else None for b in masked_bands],
                       bands=masked_bands,
-                      other_bands={v: refs for v, refs in masked_others.items()
-                                   if any(r is not None for r in refs)})
+                      other_bands={v: [refs.get(v) for refs in masked_others]
+                                   for v in dict.fromkeys(v for r in masked_others for v in r)})
     sheets = source.mosaic == "first_valid" and not source.sensor and not any(
         sc.date or sc.mtl or sc.cloud_cover is not None or sc.calibration for sc in scenes)
     for refs in per_var.values():
