@@ -118,9 +118,10 @@ def write_mbtiles(
     ``bounds``, ``center``, ``minzoom`` and ``maxzoom`` (should: the zooms the archive
     holds, its centre zoom as :func:`tiles.metadata.center_zoom`, the bounds as the
     TileJSON states them), ``attribution``, ``description``, ``type`` (``overlay``) and
-    ``version``; ``prospect`` keeps ``metadata`` (the layer's TileJSON, with its colour
-    range and the synthetic flag) as JSON. Rows are TMS-numbered (``tile_row`` counted
-    from the south), as the specification says: the pyramid's XYZ ``y`` is flipped.
+    ``version`` (a number, as MBTiles 1.3 says: it was ``1.0.0``); ``prospect`` keeps
+    ``metadata`` (the layer's TileJSON, with its colour range and the synthetic flag) as
+    JSON. Rows are TMS-numbered (``tile_row`` counted from the south), as the
+    specification says: the pyramid's XYZ ``y`` is flipped.
 
     Parameters
     ----------
@@ -146,7 +147,8 @@ def write_mbtiles(
         "name": name, "format": fmt, "bounds": ",".join(map(repr, (west, south, east, north))),
         "center": f"{middle_lon(bounds)!r},{(south + north) / 2!r},{center_zoom(lo, hi)}",
         "minzoom": str(lo), "maxzoom": str(hi), "attribution": attribution,
-        "description": description, "type": "overlay", "version": "1.0.0",
+        # MBTiles 1.3's version is a number (the tileset's revision), not TileJSON's semver
+        "description": description, "type": "overlay", "version": "1",
         "prospect": json.dumps(metadata or {}, allow_nan=False),
     }
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -514,18 +514,23 @@ async def legend_for(svc: TileService, request: Request, layer: Layer,
 
 
 async def point(svc: TileService, request: Request) -> Response:
-    """``/point/{layer}?lon=&lat=``: the cell value at a WGS 84 point."""
+    """``/point/{layer}?lon=&lat=``: the cell value at a WGS 84 point (``null`` where the
+    cell has no data) and whether the point is ``inside`` the layer's grid."""
     sent = request.path_params["layer"]
     layer = svc.layer_for(request, svc.readable_spelling(request, sent))
     redirect = svc.respelled(request, layer, sent, layer.name)
     if redirect is not None:
         return redirect
     lon = float_param(request, "lon", -180.0, 180.0)
-    lat = float_param(request, "lat", -85.06, 85.06)
+    # the whole globe: a layer north of Web Mercator's 85.06 degrees (an Arctic survey,
+    # served by WMS in EPSG:4326) was refused a value at every one of its cells
+    lat = float_param(request, "lat", -90.0, 90.0)
     value = await run_in_threadpool(layer.source.point, lon, lat)
+    # within the layer, with no data there (null), or beyond it
+    inside = value is not None or await run_in_threadpool(layer.source.covers, lon, lat)
     body = _json({
         "layer": layer.name, "lon": lon, "lat": lat, "value": value,
-        "units": svc.meta(layer).units, "inside": value is not None,
+        "units": svc.meta(layer).units, "inside": inside,
     })
     return svc.respond(request, layer, svc.etag(layer, "point", lon, lat), body,
                        "application/json")

@@ -121,7 +121,8 @@ def _class_legend(fig: Figure, layer: TileLayerConfig, classes: Mapping[int, str
     rows = max(1, (height - CLASS_TITLE_PX) // CLASS_ROW_PX)
     shown = codes if len(codes) <= rows * columns else codes[:max(rows * columns - 1, 0)]
     colours = class_colours(layer, shown) / 255.0 if shown else np.zeros((0, 4))
-    handles = [Patch(facecolor=tuple(c), edgecolor="0.3", label=f"{code} {classes[code]}")
+    handles = [Patch(facecolor=tuple(c), edgecolor="0.3",
+                     label=f"{code} {classes[code]}".rstrip())  # a coded map's: unnamed
                for code, c in zip(shown, colours, strict=True)]
     if len(shown) < len(codes):
         handles.append(Patch(facecolor="none", edgecolor="none", label=(

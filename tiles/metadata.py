@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 import morecantile
 
 from prospect.config.tiles import TileLayerConfig
-from tiles.colormap import ramp_stops
+from tiles.colormap import N_COLOURS, ramp_stops
 from tiles.grids import DEFAULT_TMS, tile_matrix_set, unwrapped_lon, wrapped_lon
 from tiles.source import LayerSource
 
@@ -33,7 +33,8 @@ LayerT = TypeVar("LayerT", bound=TileLayerConfig)
 __all__ = ["VALUE_SAMPLE_MAX", "LayerMeta", "ValueSample", "blended_overview_warning",
            "center_zoom", "clamped_ends",
            "class_layer", "colour_layer", "layer_classes",
-           "layer_meta", "middle_lon", "no_data_warning", "one_value_range", "range_origin",
+           "layer_meta", "many_classes_warning", "middle_lon", "no_data_warning",
+           "one_value_range", "range_origin",
            "value_sample", "zoom_range"]
 
 VALUE_SAMPLE_MAX = 1024
@@ -444,18 +445,40 @@ def clamped_ends(values: Any, vmin: float, vmax: float) -> tuple[bool, bool]:
     return bool(v.min() < vmin), bool(v.max() > vmax)
 
 
-def no_data_warning(name: str, source: LayerSource, shape: tuple[int, ...]) -> str:
+def no_data_warning(name: str, source: LayerSource, shape: tuple[int, ...] | None) -> str:
     """Why layer ``name``'s tiles, maps and viewer are blank: its value sample (of
-    ``shape`` cells, :func:`value_sample`) held no value, every cell no data. ``prospect
+    ``shape`` cells, :func:`value_sample`) held no value, every cell no data; or, with
+    ``shape`` ``None``, its cube variable stores no chunk (:meth:`tiles.source.
+    LayerSource.stores_chunks`: a variable too large to sample at start-up). ``prospect
     serve`` said "config and layers OK" and served it blank, where the tiles stage refuses
     such a layer ("produced no tile with data")."""
     where = source.path if source.variable is None else f"{source.path}:{source.variable}"
-    cells = " x ".join(str(n) for n in shape)
-    return (f"layer {name!r}: its data ({where}) hold no value (a sample of {cells} cells "
-            "over its bounds, every one no data: NaN or its nodata value), so its tiles, "
+    if shape is None:
+        how = ("its cube variable stores no chunk: every cell is its fill value, no data; "
+               "too large to sample at start-up, it was looked at by its chunk files")
+    else:
+        cells = " x ".join(str(n) for n in shape)
+        how = (f"a sample of {cells} cells over its bounds, every one no data: NaN or its "
+               "nodata value")
+    return (f"layer {name!r}: its data ({where}) hold no value ({how}), so its tiles, "
             "maps and viewer are blank; check that the file is the one meant and that its "
             "nodata value is not a value of the data (gdalinfo -stats), or take the layer "
             "out of the config")
+
+
+def many_classes_warning(name: str, classes: Mapping[int, str] | None) -> str | None:
+    """Why class map ``name``'s classes are not all told apart, or ``None``: it has more
+    classes than a tile's palette has colours (:data:`tiles.colormap.N_COLOURS`), so
+    neighbouring codes share a colour in its tiles, maps and legend. A geology map of 400
+    units was drawn so without a word. The tiles stage and ``prospect serve`` say it."""
+    if not classes or len(classes) <= N_COLOURS:
+        return None
+    return (f"layer {name!r}: its {len(classes)} classes are more than the {N_COLOURS} "
+            "colours a tile's palette holds, so neighbouring codes share a colour in its "
+            "tiles, maps and legend and cannot be told apart by colour (the value a click, "
+            "/point or GetFeatureInfo gives is the cell's own); merge classes, or split "
+            f"the map into layers of at most {N_COLOURS} classes each (gdal_calc.py), so "
+            "that each class has a colour of its own")
 
 
 def range_warning(name: str, values: Any, vmin: float, vmax: float, units: str = "",

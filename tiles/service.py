@@ -52,6 +52,7 @@ from tiles.metadata import (
     colour_layer,
     layer_classes,
     layer_meta,
+    many_classes_warning,
     no_data_warning,
     range_origin,
     range_warning,
@@ -304,7 +305,8 @@ class TileService:
         beyond_web_mercator`), whose XYZ tiles and viewer are blank: it was offered at
         zoom 2 without a word, where the tiles stage refuses it saying why; and per class
         map whose COG's overviews average its codes (:func:`tiles.metadata.
-        blended_overview_warning`)."""
+        blended_overview_warning`) or whose classes outnumber a tile's colours
+        (:func:`tiles.metadata.many_classes_warning`)."""
         found = []
         for layer in self.layers.values():
             try:
@@ -315,6 +317,9 @@ class TileService:
                 continue
             if blended:  # a class map whose overviews average its codes
                 found.append(blended)
+            many = many_classes_warning(layer.name, self.classes(layer))
+            if many:  # more classes than a palette's colours
+                found.append(many)
             if beyond_web_mercator(bounds):
                 found.append(
                     f"layer {layer.name!r} lies at latitudes {bounds[1]:.4f} to "
@@ -364,9 +369,12 @@ class TileService:
         set in the config is kept, with a warning when it misses most of the data
         (:func:`tiles.metadata.range_warning`). A cube variable over
         :data:`RANGE_CHECK_CUBE_CELLS` is not sampled (no overviews: the read would decode
-        every chunk): a warning says its colour range was not checked. An unreadable layer
-        is left to its own requests. Call before serving: metadata and legends made before
-        keep the old range.
+        every chunk): a warning says its colour range was not checked, or that it holds no
+        value where it stores no chunk (:meth:`tiles.source.LayerSource.stores_chunks`).
+        A class map is coloured over its codes (:func:`tiles.metadata.class_layer`) and
+        sampled only to say when it holds no value (:func:`tiles.metadata.
+        no_data_warning`), as every other layer is. An unreadable layer is left to its own
+        requests. Call before serving: metadata and legends made before keep the old range.
         """
         found: list[tuple[bool, str]] = []
         for layer in self.layers.values():
@@ -378,11 +386,12 @@ class TileService:
             if classes:  # a class map: nearest, coloured over its codes, named in legends
                 layer.config = class_layer(layer.config, classes)
                 self._legends.pop(layer.name, None)
-                continue
             cfg = layer.config
             try:
                 if source.variable is not None and source.cells > RANGE_CHECK_CUBE_CELLS:
-                    if not {"vmin", "vmax"} & cfg.model_fields_set:
+                    if not source.stores_chunks():  # no value, looked at by its files
+                        found.append((True, no_data_warning(cfg.name, source, None)))
+                    elif not classes and not {"vmin", "vmax"} & cfg.model_fields_set:
                         found.append((True, (
                             f"layer {cfg.name!r}: its colour range was not checked against "
                             f"its data (a cube variable of {source.cells} cells, too large "
@@ -398,6 +407,8 @@ class TileService:
             values = sample.values
             if not np.isfinite(values).any():  # blank tiles, maps and viewer, said nowhere
                 found.append((True, no_data_warning(cfg.name, source, values.shape)))
+                continue
+            if classes:  # sampled for the warning above only: coloured over its codes
                 continue
             layer.config, stretched = colour_layer(cfg, sample)
             self._clamped[layer.name] = clamped_ends(values, layer.config.vmin,

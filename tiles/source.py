@@ -239,6 +239,16 @@ class LayerSource:
             rows, cols = self._cube_variable().shape[-2:]
             return int(rows) * int(cols)
 
+    def stores_chunks(self) -> bool:
+        """Whether a cube variable stores a chunk file (a COG: always True). The cube
+        writes no chunk whose every cell is its fill value, the variable's no data (zarr's
+        ``write_empty_chunks`` off), so a variable with none holds no value: what a
+        variable too large to sample at start-up is looked at by."""
+        if self.variable is None:
+            return True
+        folder = self.path / self.variable
+        return any(p.name != "zarr.json" and p.is_file() for p in folder.rglob("*"))
+
     # -- readers ----------------------------------------------------------------------
     def _cube_variable(self) -> Any:
         """The cube variable, opened once and shared by all threads (lazy, no dask)."""
@@ -413,7 +423,7 @@ class LayerSource:
             if ds.descriptions and ds.descriptions[0]:
                 found.setdefault("long_name", ds.descriptions[0])
             if not CLASS_TAGS & set(found):
-                found.update(_class_table(self.path))
+                found.update(_class_table(self.path, ds))
         else:
             da = self._cube_variable()
             found.update(self._arrays.get("cube_attrs", {}))
@@ -730,7 +740,11 @@ class LayerSource:
                 level = i
         ds = self._dataset(level)
         out = np.full((height, width), np.nan, dtype="f4")
-        src_nodata = ds.nodata if ds.nodata is not None else np.nan
+        # a band of whole numbers without a nodata value has none to give (NaN was refused,
+        # "src_nodata must be in valid range for source dtype": every tile of a DEM or
+        # class map in Int16 or Byte without one was an internal error)
+        src_nodata = ds.nodata if ds.nodata is not None else (
+            np.nan if np.dtype(ds.dtypes[0]).kind == "f" else None)
         alpha = alpha_band(self._dataset(-1))
         reproject(
             rasterio.band(ds, 1), out, src_nodata=src_nodata, dst_nodata=np.nan,
@@ -785,8 +799,39 @@ class LayerSource:
         its type holds), not the binary expansion a float64 conversion prints."""
         return self._again_if_replaced(lambda: self._point(lon, lat))
 
+    def covers(self, lon: float, lat: float) -> bool:
+        """Whether ``lon, lat`` (WGS 84) falls in a cell of the data's grid, a cell with
+        data or without: ``/point`` said ``"inside": false`` for a no-data cell within the
+        layer (a masked sea, a cloud), as for a place the layer does not reach."""
+        return self._again_if_replaced(lambda: self._grid_lon(lon, lat)) is not None
+
+    def _grid_lon(self, lon: float, lat: float) -> float | None:
+        """The longitude, ``lon`` or its world copy ``lon`` +- 360, at which ``lon, lat``
+        falls in a cell of the data's grid; ``None`` where neither does. A grid in degrees
+        run on past 180 (179.5 to 180.5, a Fiji layer) holds -179.8 as 180.2: its cells
+        there were read as no data, where its tiles draw them."""
+        from pyproj import Transformer
+
+        with self._reading():
+            if self.variable is None:
+                ds = self._dataset(-1)
+                crs, transform, (rows, cols) = ds.crs, ds.transform, (ds.height, ds.width)
+            else:
+                da = self._cube_variable()
+                crs, transform, (rows, cols) = da.rio.crs, da.rio.transform(), da.shape[-2:]
+        to_data = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+        for shift in (0.0, 360.0, -360.0) if crs.is_geographic else (0.0,):
+            x, y = to_data.transform(lon + shift, lat)
+            if not all(map(math.isfinite, (x, y))):
+                return None
+            col, row = ~transform @ (x, y)
+            if 0 <= col < cols and 0 <= row < rows:
+                return lon + shift
+        return None
+
     def _point(self, lon: float, lat: float) -> float | None:
         """:meth:`point`, once."""
+        lon = self._grid_lon(lon, lat) or lon  # a world copy's (180.2 for -179.8)
         packing = None
         if self.variable is None:
             with self._reading():
@@ -1020,15 +1065,21 @@ CLASS_TAGS = frozenset({"flag_values", "categories"})
 :func:`_class_table` of a COG)."""
 
 
-def _class_table(path: Path) -> dict[str, str]:
-    """``{"categories": JSON}``: the class names a GeoTIFF states other than in CF tags (a
-    raster attribute table or category names, in the file or an ``.aux.xml`` beside it,
-    as ArcGIS and QGIS write a geology or land-cover map's), read as the ingest reads
-    them (:attr:`prospect.io.raster.RasterInfo.classes`); empty where it states none.
+def _class_table(path: Path, ds: Any) -> dict[str, str]:
+    """``{"categories": JSON}``: the classes a GeoTIFF states other than in CF tags, read
+    as the ingest reads them (:func:`prospect.io.raster.raster_info`); empty where it
+    states none.
 
-    Such a map was served as values: read bilinear (granite and basalt averaged into codes
-    of no unit), coloured over its 2-98 %, its legend a ramp and its feature info
-    unnamed."""
+    Their names, where a raster attribute table or category names give them (in the file
+    or an ``.aux.xml`` beside it, as ArcGIS and QGIS write a geology or land-cover map's:
+    :attr:`~prospect.io.raster.RasterInfo.classes`); else, where the file says its numbers
+    are codes without naming them (a colour table, ``LAYER_TYPE=thematic``, 1-bit values:
+    :attr:`~prospect.io.raster.RasterInfo.codes`), the codes the band ``ds`` holds,
+    unnamed (:func:`_coded_classes`).
+
+    Such maps were served as values: read bilinear (granite and basalt averaged into codes
+    of no unit: 256 colours in a tile of five units), coloured over their 2-98 %, their
+    legend a ramp and their feature info unnamed."""
     import json
 
     from prospect.io.raster import raster_info
@@ -1038,8 +1089,36 @@ def _class_table(path: Path) -> dict[str, str]:
     except ProspectError:  # left to the reads, which say what is wrong with the file
         return {}
     pairs = info.classes[0] if info.classes else ()
-    return {"categories": json.dumps({str(code): name for code, name in pairs})} if pairs \
-        else {}
+    if pairs:
+        return {"categories": json.dumps({str(code): name for code, name in pairs})}
+    return _coded_classes(ds) if info.codes and info.codes[0] else {}
+
+
+CODED_READ_MAX = 1024
+"""Most cells along a side of the read that finds a coded map's codes
+(:func:`_coded_classes`)."""
+
+
+def _coded_classes(ds: Any, *, max_cells: int = CODED_READ_MAX) -> dict[str, str]:
+    """``{"categories": JSON}`` of the codes a coded band (``ds``'s first: one its file
+    says holds class codes without naming them, :func:`_class_table`) holds, each unnamed
+    (``""``): found in one read of at most ``max_cells`` along a side, nearest (so from an
+    overview where it has one), no data left out; empty for a band of fractions or a
+    packed one (its stored numbers are no codes).
+
+    A code found in no cell of that read (a unit thinner than its cells) is drawn in the
+    colour between its neighbours' and named in no legend."""
+    import json
+
+    from rasterio.enums import Resampling
+
+    if not np.issubdtype(np.dtype(ds.dtypes[0]), np.integer) or band_packing(ds):
+        return {}
+    step = max(1, math.ceil(max(ds.width, ds.height) / max_cells))
+    shape = (max(1, math.ceil(ds.height / step)), max(1, math.ceil(ds.width / step)))
+    data = ds.read(1, out_shape=shape, resampling=Resampling.nearest, masked=True)
+    codes = np.unique(np.ma.compressed(data))
+    return {"categories": json.dumps({str(int(c)): "" for c in codes})} if codes.size else {}
 
 
 def _tag_text(value: Any) -> str | None:

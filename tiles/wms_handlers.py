@@ -422,7 +422,7 @@ async def _feature_info(svc: TileService, request: Request, q: dict[str, str]) -
         properties = {"layer": layer.name, "value": value, "units": svc.meta(layer).units,
                       "title": svc.meta(layer).label}
         name = _class_of(value, svc.classes(layer))
-        if name is not None:  # a class map's cell: its code and its class's name
+        if name:  # a class map's cell: its code and its class's name (a coded map's unnamed)
             properties["class"] = name
         features.append({
             "type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},

@@ -56,6 +56,7 @@ from tiles.metadata import (
     colour_layer,
     layer_classes,
     layer_meta,
+    many_classes_warning,
     range_origin,
     range_warning,
     value_sample,
@@ -196,6 +197,9 @@ def _render_layer(
     blended = blended_overview_warning(name, source, classes)  # read past such overviews
     if blended:
         warnings.warn(DataWarning(f"tiles: {blended}"), stacklevel=1)
+    many = many_classes_warning(name, classes)  # more classes than a palette's colours
+    if many:
+        warnings.warn(DataWarning(f"tiles: {many}"), stacklevel=1)
     layer, stretched = colour_layer(layer, sample, classes)
     # The zooms follow the data (resolution and extent); the job's range only narrows them,
     # and every document states what the pyramid holds (tiles.metadata).
