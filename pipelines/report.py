@@ -442,6 +442,16 @@ def _w(row: dict[str, Any], key: str) -> str:
     return "undefined" if v is None or (isinstance(v, float) and v != v) else _fmt(v)
 
 
+def _defined(row: dict[str, Any]) -> str:
+    """Which of a weights row's weights are defined: ``yes`` (both), ``W+ only``, ``W- only``
+    or ``no``. A class's ``defined`` is its W+ alone (the weight its cells take), so a
+    class holding every deposit, its W- and contrast undefined, read "yes"."""
+    plus, minus = row.get("defined_plus"), row.get("defined_minus")
+    if plus is None and minus is None:  # a table of an older run: its one flag
+        return "yes" if row.get("defined") else "no"
+    return "yes" if plus and minus else "W+ only" if plus else "W- only" if minus else "no"
+
+
 def _woe_section(out: Path, woe: dict[str, Any], *, unit: str = "CRS units") -> list[str]:
     """Weights in use, every cumulative table (drawn and listed), and the CI checks."""
     if not woe:
@@ -457,15 +467,14 @@ def _woe_section(out: Path, woe: dict[str, Any], *, unit: str = "CRS units") -> 
              "| feature | kind | threshold / class | area | deposits | W+ | s(W+) | W- | "
              "s(W-) | C | s(C) | stud. C | defined |", "|" + "---|" * 13]
     for r in woe.get("weights", []):
-        tc = r.get("group") or r.get("threshold", r.get("class"))
+        # a class is a code, written as one (class 1, not "1.000" beside class 2)
+        tc = r.get("group") or (_count(r["class"]) if "class" in r else r.get("threshold"))
         kind = r["kind"]
         if r.get("selection") == "manual":
             kind += " (manual)"
         elif "significant" in r and not r["significant"]:
             kind += " (stud. C < 2)"
-        defined = "yes" if r.get("defined") else (
-            "W+ only" if r.get("defined_plus") else "W- only" if r.get("defined_minus")
-            else "no")
+        defined = _defined(r)
         lines.append(
             f"| {r['feature']} | {kind} | {_fmt(tc)} | {_fmt(r['area'])} | "
             f"{_count(r['deposits'])} | {_w(r, 'w_plus')} | {_w(r, 's_w_plus')} | "
@@ -570,6 +579,16 @@ def _note(ci: dict[str, Any]) -> str:
     return f"; {note}" if note else ""
 
 
+def _scale_words(facts: dict[str, Any]) -> str:
+    """What a probability layer is beyond its scale's name (its base rate, or weights of
+    evidence's prior per unit cell), as its long name says: ``": ..."``, or nothing for a
+    relative prospectivity (a ranking) or a report of an older run."""
+    words = facts.get("scale_words")
+    if not words or facts.get("scale", "relative prospectivity") == "relative prospectivity":
+        return ""
+    return f": {words}"
+
+
 def write_quicklook(directory: Path, name: str, arr: Any) -> str:
     """Save ``<name>_quicklook.png`` (a decimated 2-D map with a colour bar); returns its name."""
     fig, ax = plt.subplots(figsize=(6, 5))
@@ -601,7 +620,8 @@ def write_score_report(directory: Path, *, quicklooks: dict[str, str],
     lines += [f"Grid {grid.get('name')} ({grid.get('crs')}, {grid.get('resolution')} "
               f"{_units(grid)} per cell, {grid.get('shape')} cells). Model: "
               f"`{facts.get('model')}`. The "
-              f"`probability` layer is a {facts.get('scale', 'relative prospectivity')}.", ""]
+              f"`probability` layer is a {facts.get('scale', 'relative prospectivity')}"
+              + _scale_words(facts) + ".", ""]
     head = facts.get("headline") or {}
     if head:
         lines += ["## Skill (spatial cross-validation, out of fold)", "",

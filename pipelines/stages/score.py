@@ -41,23 +41,29 @@ from prospect.models.metrics import top_capture_binned
 from prospect.models.predict import scores_missing_evidence, unscored_counts
 from prospect.models.training import labels_source, read_labels
 from prospect.registry.applicability import input_comparison, same_evidence
-from prospect.registry.scoring import OUTPUTS, model_feature_spec, score_model
+from prospect.registry.scoring import OUTPUTS, model_feature_spec, output_scale, score_model
 
 __all__ = ["coverage", "not_compared_lines", "publish_maps", "run", "stac_item"]
 
 
-def map_scale(card: dict[str, Any], grid: RegionGrid | None) -> tuple[str, str]:
+def map_scale(card: dict[str, Any], grid: RegionGrid | None,
+              estimator: Any = None) -> tuple[str, str]:
     """What the ``probability`` layer is, in words: ``(scale, long name)``.
 
-    A probability only when the model is calibrated (isotonic or Platt on its spatial
+    A probability when the model is calibrated (isotonic or Platt on its spatial
     out-of-fold scores); the long name then states the base rate it is calibrated to (the
     share of positives among the training rows) beside the training region's density of
     positive cells (``grid``: the job's region; ``None`` for a cube that may be another
-    region's, ``prospect model score``, which says so instead). Otherwise the layer is a
-    *relative prospectivity*: a ranking, not a probability.
+    region's, ``prospect model score``, which says so instead). An uncalibrated
+    ``estimator`` names its own scale (:func:`prospect.registry.scoring.output_scale`):
+    weights of evidence's posterior probability per unit cell; any other is a *relative
+    prospectivity*: a ranking, not a probability.
     """
     method = (card.get("calibration") or {}).get("method", "none")
     if method in (None, "none"):
+        if estimator is not None:
+            return output_scale(estimator, units=grid.units if grid is not None
+                                else "CRS units")
         return "relative prospectivity", OUTPUTS["probability"][1]
     labels = card.get("labels") or {}
     pos, n = labels.get("positives") or 0, labels.get("samples") or 0
@@ -235,7 +241,7 @@ def run(ctx: RunContext) -> StageResult:
         maps = score_model(loaded.estimator, loaded.schema, ds, provenance=provenance,
                            mineral=cfg.mineral, synthetic=synthetic,
                            check_inputs=False)
-        scale, scale_name = map_scale(card, grid)
+        scale, scale_name = map_scale(card, grid, loaded.estimator)
         maps["probability"].attrs.update(long_name=f"{cfg.mineral} {scale_name}",
                                          prospect_scale=scale)
         ctx.console.print(f"  scoring {grid.shape[0]} x {grid.shape[1]} cells in "
@@ -291,6 +297,7 @@ def run(ctx: RunContext) -> StageResult:
             "mineral": cfg.mineral, "job": ctx.job.name, "synthetic": synthetic,
             "region": grid.describe(), "model": str(model_dir), "metrics": metrics,
             "headline": (card.get("cv") or {}).get("headline") or {}, "scale": scale,
+            "scale_words": scale_name,
             "outputs": dict(outputs), "problems": problems,
             "evidence_warnings": list(unlike), "coverage": covered,
             # what the uncertainty map is a spread of, over how many members, its units

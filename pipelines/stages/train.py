@@ -42,6 +42,7 @@ from prospect.models.summary import (
     model_warnings,
     round_figure,
     sample_size_warnings,
+    scale_facts,
     separation_warnings,
     spread_warnings,
     training_facts,
@@ -150,6 +151,7 @@ def run(ctx: RunContext) -> StageResult:
     results, final, by_seed = _fit_folds(ctx, estimator, ts, schemes, sw, names, cfg,
                                          fold_X=fold_X, seeds=seeds)
     model, calibration = calibrate(final, results["spatial_block"], ts.X, ts.y, cfg)
+    calibration = scale_facts(calibration, model)  # what its probabilities are
     # a model trained on a synthetic cube is synthetic, whatever the job says now
     synthetic = bool(ctx.job.synthetic) or is_synthetic(ds.attrs)
     model_dir = ctx.out_dir / MODEL_DIR

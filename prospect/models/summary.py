@@ -46,6 +46,7 @@ __all__ = [
     "model_warnings",
     "round_figure",
     "sample_size_warnings",
+    "scale_facts",
     "separation_warnings",
     "spread_undefined",
     "spread_warnings",
@@ -643,6 +644,41 @@ SYNTHETIC_LIMITATION = "trained on SYNTHETIC data; not for real decisions"
 (:func:`prospect.registry.consistency.part_differences` compares them)."""
 
 
+def scale_facts(calibration: dict[str, Any], model: BaseEstimator) -> dict[str, Any]:
+    """The calibration facts of ``model`` (the model saved), with what its probabilities
+    are where that is not a relative prospectivity nor a calibration
+    (:func:`prospect.registry.scoring.output_scale`).
+
+    Weights of evidence's probabilities are Bonham-Carter's posterior probabilities per
+    unit cell, their prior the deposits per unit cell of the training area (the background
+    rows weigh as the area they stand for): the facts' note said they were relative
+    scores whose base rate was the training rows' share of positives (0.09 at 10
+    background cells per positive, where the prior was 0.0075). Now the note says what
+    they are, ``scale`` names it and ``prior_probability`` gives ``N(D) / N(T)``; other
+    models' facts are returned as they are.
+    """
+    from prospect.registry.scoring import POSTERIOR_SCALE, output_scale
+
+    if output_scale(model)[0] != POSTERIOR_SCALE:
+        return calibration
+    woe = model.steps[-1][1] if isinstance(model, Pipeline) else model
+    deposits, area = float(woe.n_deposits_), float(woe.area_total_)
+    prior = deposits / area
+    sample = calibration.get("base_rate_sample")
+    rows = f", not the training rows' share of positives ({sample:.4g})" \
+        if isinstance(sample, float) else ""
+    note = (f"probabilities are weights of evidence's posterior probabilities of a deposit per "
+            f"unit cell (Bonham-Carter 1994): the prior is the deposits per unit cell of the "
+            f"training area, {deposits:g} in {area:g} = {prior:.4g} (each background row "
+            f"weighs as the area it stands for){rows}, updated by the layers' weights; they "
+            "overstate where the layers are not conditionally independent given the "
+            "deposits (the conditional-independence tests); the reliability figures "
+            "compare them with the training rows, where positives are more frequent than "
+            "in the area")
+    return {**calibration, "note": note, "scale": POSTERIOR_SCALE,
+            "prior_probability": round(prior, 6)}
+
+
 def limitations(cfg: ModelConfig, ts: TrainingSet, spatial: CVResult, *,
                 synthetic: bool) -> list[str]:
     """The model card's limitations, in words."""
@@ -650,8 +686,12 @@ def limitations(cfg: ModelConfig, ts: TrainingSet, spatial: CVResult, *,
     if synthetic:
         out.append(SYNTHETIC_LIMITATION)
     out.append(f"{ts.counts['positives']} positive cells; metrics from few positives are noisy")
+    posterior = cfg.estimator == "weights_of_evidence" and cfg.calibration == "none"
     out.append("background cells are unlabelled, not proven barren (presence-background "
-               "learning); the map is a relative prospectivity"
+               "learning); the map is "
+               + ("weights of evidence's posterior probability per unit cell, which holds "
+                  "only where the layers are conditionally independent given the deposits"
+                  if posterior else "a relative prospectivity")
                + ("" if cfg.calibration == "none" else
                   f", calibrated ({cfg.calibration}) to the training base rate only"))
     gap = spatial.metrics.get("roc_auc", np.nan)
@@ -688,13 +728,15 @@ def model_card(
                "variogram_range": cv.get("variogram_range"),
                "buffer": cv["buffer"], "buffer_from": cv.get("buffer_from"),
                "n_splits": cfg.cv.n_splits, "headline": headline_metrics,
+               # what the metrics table's fold_roc_auc_std is, said in card.md under it
+               "fold_roc_auc_std_is": FOLD_SPREAD_IS,
                "metrics": {"spatial_block": finite(spatial.metrics),
                            "random": finite(results["random"].metrics)
                            if "random" in results else None}},
         "calibration": {k: v for k, v in calibration.items() if not isinstance(v, dict)}
         | {"brier_spatial_oof": calibration["spatial_oof_before"].get("brier")},
-        "output_scale": "relative prospectivity" if cfg.calibration == "none"
-        else "calibrated probability",
+        "output_scale": calibration.get("scale") or (
+            "relative prospectivity" if cfg.calibration == "none" else "calibrated probability"),
         "limitations": limitations(cfg, ts, spatial, synthetic=synthetic),
         "config": config, "config_hash": config_hash,
     }

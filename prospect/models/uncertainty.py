@@ -133,6 +133,10 @@ def _predict(
         np.full(X.shape[0], np.nan)
 
 
+_SPREAD_UNITS = (", in probability units", ", in the units of the score")
+"""The units an uncalibrated spread's meaning ends with (:func:`uncertainty_meaning`)."""
+
+
 def uncertainty_meaning(model: Any) -> tuple[str, int | None]:
     """What the uncertainty :func:`predict_with_uncertainty` gives for ``model`` is: a
     spread of what, over how many members, in which units.
@@ -153,6 +157,10 @@ def uncertainty_meaning(model: Any) -> tuple[str, int | None]:
         inner, n = uncertainty_meaning(getattr(model, "model_", model.model))
         if inner.startswith("none:"):  # a layer of NaN: nothing was mapped, no units
             return inner, n
+        # the spread is mapped into probability units: its own units said before that
+        # read "in the units of the score, mapped through ..., in probability units"
+        for units in _SPREAD_UNITS:
+            inner = inner.removesuffix(units)
         return (f"{inner}, mapped through the {model.method} calibration curve (half the "
                 "distance between the calibrated probabilities of the score minus and plus "
                 "that spread), in probability units", n)

@@ -165,6 +165,16 @@ def _metrics_table(metrics: Any) -> list[str]:
             *[f"| {k} | {_fmt(v)} |" for k, v in metrics.items()]]
 
 
+def _spread_note(cv: Mapping[str, Any]) -> list[str]:
+    """What the metrics table's ``fold_roc_auc_std`` is (the sample s.d. over the folds
+    scored), under the table, from the card's ``fold_roc_auc_std_is``; nothing for a card
+    saved without it, whose ``card.md`` was rendered without the line."""
+    said = cv.get("fold_roc_auc_std_is")
+    if not isinstance(said, str) or not said:
+        return []
+    return ["", f"fold_roc_auc_std: {_fmt(said)}"]
+
+
 def estimator_label(card: Mapping[str, Any]) -> str:
     """A card's estimator in a word: the job's ``model.estimator`` (``random_forest``), else
     the fitted model's class, inside a pipeline its last step's (a list of models showed
@@ -228,6 +238,7 @@ def card_markdown(card: Mapping[str, Any]) -> str:
         for key in ("scheme", "block_size", "n_splits"):
             lines.append(f"- {key}: {_fmt(cv.get(key))}")
         lines += _metrics_table(cv.get("metrics") or {})
+        lines += _spread_note(cv)
     else:
         lines.append(f"- {_fmt(cv)}")
     lines += ["", "## Calibration", ""]

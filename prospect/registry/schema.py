@@ -30,6 +30,7 @@ from pyproj.exceptions import CRSError as ProjCRSError
 from rasterio.enums import Resampling
 
 from prospect.errors import ModelError, SchemaMismatchError
+from prospect.grid import crs_units
 from prospect.provenance import read_provenance
 from prospect.registry.units import same_units, units_hint
 
@@ -189,8 +190,21 @@ def _resolution_words(cube: xr.Dataset) -> str:
     except ValueError as err:
         return f"unknown ({err})"
     if math.isclose(res_x, res_y, rel_tol=1e-9):
-        return str(res_x)
+        # to 12 significant digits: a cell of 0.001 degrees from its coordinates' spacing
+        # read "0.0010000000000000189"
+        return str(float(f"{res_x:.12g}"))
     return f"{res_x:g} x {res_y:g} (cells not square: resample it to square cells)"
+
+
+def _resolution_units(have: CRS | None, want: Any) -> str:
+    """The unit of the two cell sizes a resolution difference states: ``" (cell sizes in
+    metres)"``, each its own where the CRSs differ in unit (a cube in degrees against a
+    model in metres), nothing where neither CRS names one. "cube is 20.0, model needs
+    10" named no unit."""
+    have_units, want_units = crs_units(have), crs_units(want) if want else "CRS units"
+    if have_units == want_units:
+        return "" if want_units == "CRS units" else f" (cell sizes in {want_units})"
+    return f" (the cube's cell size in {have_units}, the model's in {want_units})"
 
 
 def _variable_spec(name: str, da: xr.DataArray) -> dict[str, Any]:
@@ -288,7 +302,7 @@ def schema_differences(cube: xr.Dataset, schema: Mapping[str, Any]) -> list[str]
         have_res is None or not math.isclose(have_res, float(want_res), rel_tol=1e-6)
     ):
         diffs.append(f"resolution: cube is {_resolution_words(cube)}, model needs "
-                     f"{float(want_res):g}")
+                     f"{float(want_res):g}{_resolution_units(have_crs, want_crs)}")
     order = list(schema.get("feature_order") or [v["name"] for v in schema.get("variables", [])])
     specs = {v["name"]: v for v in schema.get("variables", [])}
     for name in order:

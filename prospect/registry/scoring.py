@@ -18,6 +18,7 @@ import xarray as xr
 
 from prospect.errors import DataWarning, ModelError, ProspectError
 from prospect.features import FeatureSpec, build_stack
+from prospect.grid import crs_units
 from prospect.models.predict import predict_block, predict_map
 from prospect.models.uncertainty import (
     CalibratedModel,
@@ -28,7 +29,8 @@ from prospect.provenance import provenance_attr, synthetic_attr
 from prospect.registry.applicability import input_warnings
 from prospect.registry.consistency import n_features_in
 
-__all__ = ["OUTPUTS", "class_problem", "model_feature_spec", "probe_model", "score_model"]
+__all__ = ["OUTPUTS", "POSTERIOR_SCALE", "class_problem", "model_feature_spec", "output_scale",
+           "probe_model", "score_model"]
 
 OUTPUTS: dict[str, tuple[str, str]] = {
     "probability": ("probability", "relative prospectivity (uncalibrated score, not a "
@@ -37,6 +39,61 @@ OUTPUTS: dict[str, tuple[str, str]] = {
                                    "members, is the variable's prospect_uncertainty)"),
 }
 """Output variable -> its ``prospect_kind`` and long name."""
+
+POSTERIOR_SCALE = "posterior probability"
+"""The ``prospect_scale`` of a weights-of-evidence map: Bonham-Carter's posterior
+probability of a deposit per unit cell (:func:`output_scale`)."""
+
+
+def _units_of(cube: xr.Dataset) -> str:
+    """The unit of length of ``cube``'s CRS in words (``CRS units`` where none is read)."""
+    try:
+        return crs_units(cube.rio.crs)
+    except Exception:  # rioxarray's own errors (variables of several CRSs): no unit known
+        return "CRS units"
+
+
+def output_scale(estimator: Any, *, units: str = "CRS units") -> tuple[str, str]:
+    """What ``estimator``'s ``probability`` map is, in words: ``(scale, long name)``.
+
+    * a :class:`~prospect.models.uncertainty.CalibratedModel`: a *calibrated probability*
+      (to the training rows' base rate);
+    * weights of evidence (alone or as a pipeline's last step): the *posterior
+      probability* of a deposit per unit cell (Bonham-Carter 1994, ch. 9), its prior the
+      deposits per unit cell of the training area, ``N(D) / N(T)``, the background rows
+      weighing as the area they stand for. It was labelled "relative prospectivity
+      (uncalibrated score, not a probability)" beside an uncertainty layer that called it
+      the posterior probability, and its card gave the training rows' share of positives
+      (0.09 at 10 background cells per positive) as its base rate, where its prior was
+      0.0075;
+    * any other estimator: a *relative prospectivity*, a ranking.
+
+    Parameters
+    ----------
+    estimator
+        The fitted estimator a map is scored with.
+    units
+        The grid's unit of length in the plural (:func:`prospect.grid.crs_units`), for the
+        unit cell's area.
+    """
+    from sklearn.pipeline import Pipeline
+
+    from prospect.models.woe import WeightsOfEvidenceClassifier
+
+    if isinstance(estimator, CalibratedModel):
+        return "calibrated probability", (
+            f"probability (calibrated, {estimator.method}, on spatial out-of-fold scores)")
+    model = estimator.steps[-1][1] if isinstance(estimator, Pipeline) else estimator
+    if isinstance(model, WeightsOfEvidenceClassifier) and hasattr(model, "prior_logit_"):
+        unit_cell = float(model.unit_cell_area or model.cell_area)
+        deposits, area = float(model.n_deposits_), float(model.area_total_)
+        return POSTERIOR_SCALE, (
+            f"posterior probability of a deposit per unit cell of {unit_cell:g} square "
+            f"{units} (weights of evidence, Bonham-Carter 1994: the prior, {deposits:g} "
+            f"deposits in {area:g} unit cells of the training area = {deposits / area:.3g}, "
+            "updated by the layers' weights; it overstates where the layers are not "
+            "conditionally independent given the deposits)")
+    return "relative prospectivity", OUTPUTS["probability"][1]
 
 
 def model_feature_spec(schema: Mapping[str, Any], cube: xr.Dataset) -> FeatureSpec:
@@ -253,11 +310,8 @@ def score_model(
         long_name=f"{mineral + ' ' if mineral else ''}uncertainty: {meaning}",
         prospect_uncertainty=meaning,
         **({"prospect_uncertainty_members": members} if members is not None else {}))
-    if isinstance(estimator, CalibratedModel):  # a probability only when calibrated
-        maps["probability"].attrs.update(
-            long_name=f"{mineral + ' ' if mineral else ''}probability (calibrated, "
-                      f"{estimator.method}, on spatial out-of-fold scores)",
-            prospect_scale="calibrated probability")
-    else:
-        maps["probability"].attrs["prospect_scale"] = "relative prospectivity"
+    # a probability when calibrated, or weights of evidence's posterior; else a ranking
+    scale, words = output_scale(estimator, units=_units_of(cube))
+    maps["probability"].attrs.update(
+        long_name=f"{mineral + ' ' if mineral else ''}{words}", prospect_scale=scale)
     return maps
