@@ -8,6 +8,7 @@ from typing import Any
 import matplotlib
 
 from prospect.io.files import staged_dir
+from prospect.screening import MASS_FRACTION_UNITS, is_mass_fraction
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -173,7 +174,7 @@ def _cutoff_concentration(e: dict[str, Any]) -> str:
     units = e.get("concentration_units", "mg/L")
     if units == "mg/L" or "cutoff_in_units" not in e:
         return mg
-    if units in ("ppm", "mg/kg"):
+    if is_mass_fraction(units):
         return (f"{mg} = {e['cutoff_in_units']:.3g} {units} at density "
                 f"{e['density_kg_per_l']:g} kg/L")
     return f"{mg} = {e['cutoff_in_units']:.3g} {units}"
@@ -184,9 +185,11 @@ def _conversion(e: dict[str, Any]) -> str:
     units = e.get("concentration_units", "mg/L")
     if units == "mg/L":
         return "lithium in mg/L, used as is"
-    if units in ("ppm", "mg/kg"):
-        return (f"lithium in {units}; mg/L = {units} x density {e['density_kg_per_l']:g} "
-                "kg/L")
+    if is_mass_fraction(units):  # ppm and mg/kg are mg/kg; ppb x 0.001, wt% x 10000
+        per_kg = MASS_FRACTION_UNITS[units][1]
+        scaled = f" x {per_kg:g}" if per_kg != 1 else ""
+        return (f"lithium in {units}; mg/L = {units}{scaled} x density "
+                f"{e['density_kg_per_l']:g} kg/L")
     return f"lithium in {units}; mg/L = {units} x {e['mg_per_l_per_unit']:g}"
 
 

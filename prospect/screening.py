@@ -43,9 +43,11 @@ from prospect.registry.units import Canonical, canonical_units
 __all__ = [
     "CONCENTRATION_UNITS",
     "ECONOMIC_OUTPUTS",
+    "MASS_FRACTION_UNITS",
     "EconomicLayer",
     "confidence_level",
     "confidence_text",
+    "is_mass_fraction",
     "plan_economics",
     "read_window",
     "surface_maximum",
@@ -71,27 +73,55 @@ CONCENTRATION_UNITS: dict[str, tuple[str, float | None]] = {
     "ppm": ("ppm", None), "mg/kg": ("mg/kg", None),
     "mg/dm3": ("mg/L", 1.0), "ug/dm3": ("ug/L", 1e-3), "ug/mL": ("mg/L", 1.0),
     "ng/mL": ("ug/L", 1e-3), "mg/m3": ("ug/L", 1e-3), "meq/L": ("mmol/L", LI_MG_PER_MMOL),
+    "mol/L": ("mol/L", LI_MG_PER_MMOL * 1e3),
 }
 """Lithium concentration units -> (name, factor to mg/L); ``None``: a mass fraction, times
-the brine density (kg/L). A cube's ``units`` match an entry when
+the brine density (kg/L) (:data:`MASS_FRACTION_UNITS` holds every mass fraction, with its
+factor to mg/kg). A cube's ``units`` match an entry when
 :func:`prospect.registry.units.canonical_units` reads both as one unit (``mg l-1``,
 ``mg.L^-1`` and ``mg·L⁻¹`` are ``mg/L``; ``µg/L`` is ``ug/L``). Molar concentrations (a
-hydrochemist's mmol/L) are lithium's: x 6.941 mg/mmol; they were refused as "not a
-lithium concentration". So were the same units written per cubic decimetre (``mg/dm3``,
-as European standards write them), per millilitre (``ug/mL``, ``ng/mL``) or per cubic
-metre (``mg/m3``), and milliequivalents (``meq/L``: lithium's ion is monovalent, one
-milliequivalent a millimole)."""
+hydrochemist's mmol/L, a model's mol/L) are lithium's: x 6.941 mg/mmol; they were refused
+as "not a lithium concentration". So were the same units written per cubic decimetre
+(``mg/dm3``, as European standards write them), per millilitre (``ug/mL``, ``ng/mL``) or
+per cubic metre (``mg/m3``), and milliequivalents (``meq/L``: lithium's ion is monovalent,
+one milliequivalent a millimole)."""
+
+MASS_FRACTION_UNITS: dict[str, tuple[str, float]] = {
+    "ppm": ("ppm", 1.0), "mg/kg": ("mg/kg", 1.0), "g/t": ("g/t", 1.0), "ug/g": ("ug/g", 1.0),
+    "ppb": ("ppb", 1e-3), "ug/kg": ("ug/kg", 1e-3), "ng/g": ("ng/g", 1e-3),
+    "%": ("%", 1e4), "wt%": ("wt%", 1e4),
+}
+"""Lithium mass fractions -> (name, factor to mg/kg); times the brine density (kg/L) they
+are mg/L. Only ppm and mg/kg were read: a surface in ppb, ug/kg, g/t, ug/g or wt% (as
+laboratories and geochemical models report brines) was refused as "not a lithium
+concentration"."""
+
+_PER_WATER = "kgw"
+"""The symbol of "per kilogram of water" (PHREEQC's ``mg/kgw``, ``mmol/kgw``): a molality,
+which no density alone converts to mg/L (the brine's salinity is needed too)."""
 
 _FIX = ("set the lithium column's units on its points source (`units: {column: mg/L}`; "
-        f"{', '.join(CONCENTRATION_UNITS)}) and ingest again, or name the lithium surface "
-        "in economics.concentration")
+        f"{', '.join(dict.fromkeys([*CONCENTRATION_UNITS, *MASS_FRACTION_UNITS]))}) and "
+        "ingest again, or name the lithium surface in economics.concentration")
+
+
+def _molality_hint(units: str) -> str:
+    """What to do with a surface per kilogram of water (``mg/kgw``); '' for other units."""
+    form = canonical_units(units)
+    if form is None or not any(symbol == _PER_WATER for symbol, _ in form[1]):
+        return ""
+    return (f"{units} is per kilogram of water (a molality, as PHREEQC writes it), not per "
+            "litre or per kilogram of brine: mg/L = mg/kgw x density x (1 - the brine's "
+            "salinity as a mass fraction), so convert the values with the brine's density "
+            "and salinity first; then ")
 
 
 def _readings() -> tuple[dict[Canonical, tuple[str, float | None]],
                          dict[Canonical, tuple[str, float | None]]]:
     """Canonical forms of :data:`CONCENTRATION_UNITS` and of their squares."""
     plain, squared = {}, {}
-    for spelling, hit in CONCENTRATION_UNITS.items():
+    table = {**CONCENTRATION_UNITS, **MASS_FRACTION_UNITS}
+    for spelling, hit in table.items():
         form, square = canonical_units(spelling), canonical_units(f"({spelling})2")
         assert form is not None and square is not None, spelling  # written in the grammar
         plain[form], squared[square] = hit, hit
@@ -108,7 +138,16 @@ def _lookup(units: str, table: Mapping[Canonical, tuple[str, float | None]],
     if hit is None:
         return None
     name, factor = hit
-    return name, density if factor is None else factor
+    if name in MASS_FRACTION_UNITS:
+        return name, MASS_FRACTION_UNITS[name][1] * density
+    assert factor is not None, name  # (a factor of None is a mass fraction's)
+    return name, factor
+
+
+def is_mass_fraction(units: str) -> bool:
+    """Whether ``units`` (a name :func:`to_mg_per_l` gives) is a mass fraction, which the
+    brine density converts to mg/L."""
+    return units in MASS_FRACTION_UNITS
 
 
 def to_mg_per_l(units: str, density: float) -> tuple[str, float] | None:
@@ -124,7 +163,8 @@ def to_mg_per_l(units: str, density: float) -> tuple[str, float] | None:
     units
         A cube variable's ``units`` attribute (``mg/L``, ``mg l-1``, ``µg/L``, ``ppm``, ...).
     density
-        Brine density (kg/L), used only for mass fractions (ppm, mg/kg).
+        Brine density (kg/L), used only for mass fractions (:data:`MASS_FRACTION_UNITS`:
+        ppm, mg/kg, ppb, wt%, ...).
     """
     return _lookup(units, _PLAIN, density)
 
@@ -261,7 +301,7 @@ def _concentration_units(name: str, attrs: Any, density: float) -> tuple[str, fl
     hit = to_mg_per_l(units, density)
     if hit is None:
         raise DataError(f"economics: concentration {name!r} has units {units!r}, not a lithium "
-                        f"concentration; {_FIX}")
+                        f"concentration; {_molality_hint(units)}{_FIX}")
     return hit
 
 
@@ -363,13 +403,13 @@ def plan_economics(cfg: EconomicsConfig, cube: Path, grid: RegionGrid) -> list[E
                                         cfg.density_kg_per_l)
     _check_plausible(cfg.concentration, units, scale,
                      surface_maximum(cube, cfg.concentration, grid))
-    if units not in ("ppm", "mg/kg") and "density_kg_per_l" in cfg.model_fields_set \
+    if not is_mass_fraction(units) and "density_kg_per_l" in cfg.model_fields_set \
             and cfg.density_kg_per_l != 1.0:
         warnings.warn(DataWarning(
             f"economics: density_kg_per_l {cfg.density_kg_per_l:g} is not used: "
             f"{cfg.concentration!r} is in {units}, a concentration per litre already (a "
             "density converts mass fractions, ppm or mg/kg)"), stacklevel=2)
-    if units in ("ppm", "mg/kg") and "density_kg_per_l" not in cfg.model_fields_set:
+    if is_mass_fraction(units) and "density_kg_per_l" not in cfg.model_fields_set:
         # fresh water's 1 kg/L was taken without a word: a brine of 1.2 kg/L holds 20 %
         # more lithium per litre than its mg/kg, and every tonnage was that much low
         warnings.warn(DataWarning(

@@ -89,10 +89,12 @@ from prospect.io.companions import (
     CONCENTRATION_UNITS,
     Limited,
     Qualifier,
+    companion_names,
     is_concentration,
     limited_values,
     qualifier_column,
     refuse_mixed_rows,
+    related_columns,
     stated_concentration,
 )
 from prospect.io.files import why_unreadable
@@ -115,7 +117,7 @@ from prospect.io.vector import (
 
 __all__ = ["POINT_FILLS", "PointTable", "ascii_grid_header", "coarse_degrees",
            "column_values", "column_values_and_limits", "coordinates_without_geometry",
-           "is_text_table", "metres_hint",
+           "is_text_table", "least_possible", "metres_hint", "no_numbers_hint",
            "raster_kind", "read_features", "read_points", "read_table", "refuse_swapped_axes",
            "repeated_records", "source_options", "swapped_axes_fix", "valid_in_crs",
            "warn_coarse_coordinates", "warn_coarse_vertices"]
@@ -1289,8 +1291,10 @@ def column_values_and_limits(
     from prospect.ingest.layers import unit_key
 
     refuse_mixed_rows(frame, column, keep, path, unit_key=lambda u: str(unit_key(u)))
+    series = _qualified_text(series, keep, path, column, numbers, what)
     series = _percent_text(series, frame, column, keep, path, numbers, what)
     series = _unit_text(series, frame, column, keep, path, numbers, what)
+    _unit_column_units(frame, column, keep)
     refuse_uncomputed(frame, path, [column])
     plain = (frame.attrs.get("percent_mixed") or {}).get(column)
     if plain:
@@ -1341,9 +1345,15 @@ def column_values_and_limits(
         fills=POINT_FILLS, unit=unit, above_as_limit=above_as_limit)
     values, limit = limited.values, limited.limit
     concentration = stated_concentration(column, unit)
-    if concentration is not None:
+    bracketed = re.search(r"[(\[]\s*([^()\[\]]+?)\s*[)\]]\s*$", column)  # 'T (°C)'
+    stated = unit or (frame.attrs.get("units") or {}).get(column) or (
+        bracketed.group(1) if bracketed else None)
+    if concentration is not None or above_as_limit:  # (a label's grade, in any unit)
         values = _negative_fills_missing(values, keep, path, column, numbers, what,
                                          concentration)
+    elif stated is not None and (least := least_possible(stated)) is not None:
+        values = _negative_fills_missing(values, keep, path, column, numbers, what,
+                                         stated, least=least)
     if above_as_limit:  # a label's grades: a flag alone bounds its grade too
         limit = _flagged_limits(read_values, values, limit, keep, path, column, numbers,
                                 what)
@@ -1366,26 +1376,55 @@ def column_values_and_limits(
     return Limited(values[keep], limit[keep], above[keep])
 
 
+_ABSOLUTE_ZERO: dict[Any, float] = {(("degC", 1),): -273.15, (("K", 1),): 0.0,
+                                    (("degF", 1),): -459.67}
+"""Temperature units (:func:`~prospect.ingest.layers.unit_key`) -> absolute zero in them."""
+
+
+def least_possible(unit: str) -> float | None:
+    """The least value a measurement in ``unit`` can take where that is known (absolute zero
+    of a temperature: -273.15 in degC, 0 in K); ``None`` for other units.
+
+    Parameters
+    ----------
+    unit
+        A units string as ``units:``, a header or a row of units gives it.
+    """
+    from prospect.ingest.layers import unit_key
+
+    return _ABSOLUTE_ZERO.get(unit_key(unit))
+
+
 def _negative_fills_missing(values: np.ndarray, keep: np.ndarray, path: Path, column: str,
-                            numbers: np.ndarray, what: str, unit: str) -> np.ndarray:
+                            numbers: np.ndarray, what: str, unit: str | None,
+                            least: float = 0.0) -> np.ndarray:
     """``values`` with a negative common fill (:data:`POINT_FILLS`: ``-9999``, ``-999``)
-    of a concentration column read as missing, with a warning naming it and ``nodata:``.
-    A concentration is never negative, and no detection limit is 9999 ppm: such a cell
-    marks no data. It was read as a measurement of -9999 (a warning only where two rows
-    held it): a label's barren record, a quantile's lowest grade, a surface interpolated
-    through -9999."""
+    of a concentration column, of a label's grade column (``unit`` ``None``: ``Li``,
+    ``grade``, a heat flow), or below ``least`` (a temperature's absolute zero) read as
+    missing, with a warning naming it and ``nodata:``. A concentration is never negative,
+    no detection limit is 9999 ppm and no temperature is -999 degC: such a cell marks no
+    data. It was read as a measurement of -9999 (a warning only where two rows held it): a
+    label's barren record, a quantile's lowest grade, a surface interpolated through -9999;
+    under a grade column whose header names no unit, a label's too, and a well's
+    temperature of -999 degC went into the temperature surface."""
     hit = np.zeros(len(values), bool)
-    for fill in (f for f in POINT_FILLS if f < 0):
+    for fill in (f for f in POINT_FILLS if f < least and f < 0):
         hit |= keep & np.isclose(values, fill, rtol=1e-6, atol=0)
     if not hit.any():
         return values
     at = hit.nonzero()[0]
     found = sorted({_text(float(v)) for v in values[at]})
+    if least < 0 or (unit is not None and least_possible(unit) is not None):
+        never = f"a temperature in {unit} never is (below absolute zero, {least:g} {unit})"
+    elif unit is not None:
+        never = f"a concentration in {unit} never is (nor is it minus a detection limit)"
+    else:
+        never = "no grade is (the labels' grade column, model.labels.value_column)"
     warnings.warn(DataWarning(
         f"{path}: column {column!r} holds {' and '.join(found)} on {len(at)} of "
         f"{int(keep.sum())} rows ({_listed(numbers, at, what)}), a value commonly used to "
-        f"mark no data, which a concentration in {unit} never is (nor is it minus a "
-        "detection limit): read as missing, not as a measurement; set 'nodata: "
+        f"mark no data, which {never}"
+        + ": read as missing, not as a measurement; set 'nodata: "
         f"{found[0]}' in the points source to say so"), stacklevel=4)
     return np.where(hit, np.nan, values)
 
@@ -1463,6 +1502,41 @@ def _cell_limits(series: pd.Series, path: Path, column: str, attrs: dict[str, An
     return np.where(found & np.isfinite(read) & (read > 0), read, np.nan)
 
 
+_QUALIFIED = re.compile(r"\s*([-+]?\d[\d.,]*(?:[eE][-+]?\d+)?)\s*(UJ|U|J)\s*")
+"""A number followed by a laboratory's data qualifier in one cell, as EPA's (CLP) and
+USACE's data exports write them: ``5 U`` (not detected at 5), ``0.5 UJ`` (not detected,
+the limit estimated), ``12 J`` (detected, the value estimated). Capital letters only."""
+
+
+def _qualified_text(series: pd.Series, keep: np.ndarray, path: Path, column: str,
+                    numbers: np.ndarray, what: str) -> pd.Series:
+    """``series`` with the cells a data qualifier follows (:data:`_QUALIFIED`) read as they
+    mean: ``5 U`` as ``<5`` (below a limit of 5, as a ``<`` cell is read) and ``12 J`` as
+    ``12``, with a warning naming them. Each was a cell that is no number, read as
+    missing: a sample not detected at 5 was no negative under a threshold of 30."""
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        return series
+    text = series.map(lambda c: c if isinstance(c, str) else "")
+    found = text.str.extract(_QUALIFIED.pattern, expand=True)
+    hit = text.str.fullmatch(_QUALIFIED.pattern).fillna(False).to_numpy(bool) & keep
+    if not hit.any():
+        return series
+    below = hit & found[1].str.startswith("U").fillna(False).to_numpy(bool)
+    read = np.where(below, "<" + found[0].fillna(""), found[0].fillna(""))
+    said = []
+    for rows, meaning in ((below, "not detected at the number (U, UJ): read as below it"),
+                          (hit & ~below, "an estimated value (J): read as the number")):
+        if rows.any():
+            at = rows.nonzero()[0]
+            said.append(f"{len(at)} {meaning} ({_listed(numbers, at, what)}; e.g. "
+                        f"{text.iloc[int(at[0])].strip()!r})")
+    warnings.warn(DataWarning(
+        f"{path}: column {column!r} holds numbers followed by a laboratory's data "
+        f"qualifier (EPA's): {'; '.join(said)}; if the letters mean something else, give "
+        "them in a qualifier column of their own"), stacklevel=4)
+    return series.where(~hit, pd.Series(read, index=series.index))
+
+
 _PERCENT_TEXT = re.compile(r"\s*([-+−]?(?:\d[\d.,\s']*)?\d(?:[eE][-+]?\d+)?)\s*%\s*")
 """A number written with a percent sign (``1.2%``, ``1,2 %``)."""
 
@@ -1511,6 +1585,35 @@ def _cell_units(frame: pd.DataFrame, column: str, unit: str, where: str) -> None
     units[column] = unit
     frame.attrs["units"] = units
     frame.attrs["units_where"] = {**(frame.attrs.get("units_where") or {}), column: where}
+
+
+UNIT_COLUMN_WHERE = "in its unit column"
+"""How :func:`_unit_column_units` says where a value column's units are stated
+(``attrs["units_where"]``): a statement of the unit, as a row of units is, not the cells'."""
+
+
+def _unit_column_units(frame: pd.DataFrame, column: str, keep: np.ndarray) -> None:
+    """Record the one concentration unit a unit column beside ``column`` names on every kept
+    row (``Li_unit``: ``ppb``) as ``column``'s units, stated ``in its unit column`` (unless
+    a row of units or the cells gave them): it was read only when its rows named several
+    units (refused, :func:`~prospect.io.companions.refuse_mixed_rows`), so ``Li_ppm`` beside
+    ``Li_unit: ppb`` was graded in ppm, and ``li`` beside ``li_unit: ug/L`` made a surface of
+    no units, without a word. A column of words that are no concentration (a geological
+    ``Unit``: ``Qal``, ``Tv``) states nothing."""
+    from prospect.ingest.layers import unit_key
+
+    names = [str(c) for c in frame.columns]
+    qualifiers, limits = companion_names(column, names)
+    for name in related_columns([column], names):
+        if name in (*qualifiers, *limits) or name not in frame.columns:
+            continue
+        cells = Counter(str(c).strip() for c, k in zip(frame[name], keep, strict=True)
+                        if k and isinstance(c, str) and c.strip())
+        unit = cells.most_common(1)[0][0] if cells else ""
+        # (one unit in several spellings, mg/l and mg/L, is one unit)
+        if len({unit_key(c) for c in cells}) == 1 and is_concentration(unit):
+            _cell_units(frame, column, unit, f"{UNIT_COLUMN_WHERE} {name!r}")
+            return
 
 
 _UNIT_TEXT = re.compile(r"\s*([-+−]?(?:\d[\d.,']*)?\d(?:[eE][-+]?\d+)?)\s*"
@@ -1890,6 +1993,19 @@ def _what_cells_are(cells: pd.Series, *, label: bool = False) -> str:
     return "; " + "; ".join(said)
 
 
+def no_numbers_hint(series: pd.Series) -> str | None:
+    """Why a column none of whose cells is a plain number holds none (dates, degrees, units,
+    detection limits, booleans), in words to end a refusal with; ``None`` when the cells
+    are nothing this can name.
+
+    Parameters
+    ----------
+    series
+        The column's cells as read.
+    """
+    return _decorated(series)
+
+
 def _decorated(series: pd.Series) -> str | None:
     """Why a column without a single plain number holds none, when its cells are numbers
     written with something around them: degrees, minutes and seconds (``52°30'15"N``),
@@ -1923,8 +2039,10 @@ def _decorated(series: pd.Series) -> str | None:
         return ("these are spreadsheet errors or formulas: the sheet's formulas failed or "
                 "were saved as text; fix them and export the values (not the formulas)")
     if cells.map(lambda c: _SHEET_DATE.fullmatch(c) is not None).mean() > 0.5:
-        return ("these look like dates: a spreadsheet turned numbers such as 5.12 into "
-                "dates (day and month); format the column as Number (or Text) before "
+        return (f"these look like dates ({cells.iloc[0]!r}): a column of dates (when each "
+                "record was sampled or drilled) holds no measurement, so name the column of "
+                "numbers meant; if numbers were typed there, a spreadsheet turned them (5.12) "
+                "into dates (day and month): format the column as Number (or Text) before "
                 "typing or importing the values, and export them again")
     if cells.map(lambda c: _RANGE.fullmatch(c) is not None).mean() > 0.5:
         return ("these are ranges or approximations ('2 to 3', '~3'): give one number for "

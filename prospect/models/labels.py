@@ -28,6 +28,7 @@ from prospect.io.points import (
     coordinates_without_geometry,
     gpx_points_meant,
     metres_hint,
+    no_numbers_hint,
     read_features,
     record_numbers,
     refuse_swapped_axes,
@@ -106,6 +107,9 @@ class Occurrences:
         feature's number: ``what``); ``None`` when not read.
     what
         What ``numbers`` count: ``"line"``, ``"row"`` or ``"feature"``.
+    no_numbers
+        Where the grade column holds cells but not one number: what its cells are (dates,
+        detection limits, ...: :func:`prospect.io.points.no_numbers_hint`); else ``None``.
     """
 
     x: np.ndarray
@@ -123,6 +127,7 @@ class Occurrences:
     numbers: np.ndarray | None = None
     what: str = "line"
     floor: np.ndarray | None = None
+    no_numbers: str | None = None
 
 
 @dataclass
@@ -780,6 +785,12 @@ def read_occurrences(
     gdf["_value"], gdf["_limit"], gdf["_floor"] = _values(
         gdf, value_column, path, tuple(nodata), (flags or {}).get(value_column or ""),
         numbers=numbers, what=what, unit=(units or {}).get(value_column or ""))
+    # what a grade column without a number holds (dates: a sampling date named as the grade
+    # was "no numeric grade" only); detection limits say themselves (the records' limits)
+    unread = ~np.isfinite(gdf["_value"].to_numpy(float)) & ~np.isfinite(
+        gdf["_limit"].to_numpy(float))
+    no_numbers = (no_numbers_hint(gdf[value_column])
+                  if value_column is not None and unread.all() else None)
     stray = [key for key in flags or {} if key not in gdf.columns]
     if stray:  # a source without layers may flag the grade column without 'columns'
         raise DataError(
@@ -908,7 +919,7 @@ def read_occurrences(
         duplicate=duplicate, duplicates=duplicates,
         other_commodity=int((placed & other_commodity).sum()),
         limit=np.concatenate(limits), numbers=np.asarray(numbers)[fid_all], what=what,
-        floor=np.concatenate(floors),
+        floor=np.concatenate(floors), no_numbers=no_numbers,
     )
 
 
@@ -1116,16 +1127,19 @@ def _warn_cell_units(frame: pd.DataFrame, column: str, path: Path,
     (``stated``): the threshold is compared with the numbers as the cells write them, in
     the cells' unit. A sheet's percentage cells under ``Li_ppm`` were so compared with a
     threshold in ppm, without a word. Two statements of the unit without the cells (the
-    header, a row of units below it, ``units:``) that give it another scale are refused
-    (:func:`_refuse_unit_statements`)."""
+    header, a row of units below it, a unit column naming one unit, ``units:``) that give
+    it another scale are refused (:func:`_refuse_unit_statements`)."""
     from prospect.ingest.layers import unit_key
     from prospect.io.companions import concentration_unit
+    from prospect.io.points import UNIT_COLUMN_WHERE
 
     where = (frame.attrs.get("units_where") or {}).get(column)
     unit = (frame.attrs.get("units") or {}).get(column)
     named = concentration_unit(column)
-    if where is None:
-        _refuse_unit_statements(path, column, {"its header": named, "its row of units": unit,
+    if where is None or where.startswith(UNIT_COLUMN_WHERE):
+        # a unit column states the unit as a row of units does: not the cells' own
+        table = "its row of units" if where is None else where.removeprefix("in ")
+        _refuse_unit_statements(path, column, {"its header": named, table: unit,
                                                "the source's 'units:'": stated})
         return
     given = [(f"{named} in its header", named), (f"{stated} in the source's 'units:'", stated)]
@@ -1162,16 +1176,16 @@ def concentration_scale(unit: str) -> tuple[str, float] | None:
         ``("mass fraction", ppm per unit)`` or ``("per volume", mg/L per unit)``.
     """
     from prospect.ingest.layers import unit_key
-    from prospect.screening import to_mg_per_l
+    from prospect.screening import is_mass_fraction, to_mg_per_l
 
     key = unit_key(unit)
     for name, factor in _MASS_FRACTIONS.items():
         if key == unit_key(name):
             return "mass fraction", factor
     hit = to_mg_per_l(unit, 1.0)
-    if hit is None or hit[0] in ("ppm", "mg/kg"):
+    if hit is None:
         return None
-    return "per volume", hit[1]
+    return ("mass fraction", hit[1]) if is_mass_fraction(hit[0]) else ("per volume", hit[1])
 
 
 def _refuse_unit_statements(path: Path, column: str, stated: dict[str, str | None]) -> None:
@@ -1194,8 +1208,8 @@ def _refuse_unit_statements(path: Path, column: str, stated: dict[str, str | Non
         f"{path}: the grade column {column!r} (model.labels.value_column) is stated in "
         f"{shown}, {max(factors) / min(factors):g} times apart: its numbers are in one of "
         "them, and the threshold is compared with them as written, so which cannot be "
-        "told; correct the one that is wrong (the header, the row of units, or the points "
-        "source's 'units:')")
+        "told; correct the one that is wrong (the header, the row of units or unit "
+        "column, or the points source's 'units:')")
 
 
 _FLAG_WORDS = {

@@ -289,7 +289,8 @@ def read_labels(
     if graded and not np.isfinite(occ.values).any():
         raise DataError(f"{source.path}: column {labels.value_column!r} holds no numeric "
                         "grade in any record; check 'model.labels.value_column' or the "
-                        "table's decimal separator")
+                        "table's decimal separator"
+                        + (f" ({occ.no_numbers})" if occ.no_numbers else ""))
     if labels.value_column is not None and not graded:
         _refuse_ungraded_absences(source.path, labels.value_column, occ.values)
     # a quantile of the records, with the grades below a detection limit among them

@@ -42,8 +42,22 @@ _ALIASES: dict[str, str] = {
     "degrees_north": "degrees_north", "degrees_east": "degrees_east",
     "ohm": "ohm", "ohms": "ohm", "Ohm": "ohm", "Ohms": "ohm", "\u03a9": "ohm", "\u2126": "ohm",
     "tesla": "T", "nanotesla": "nT", "nanoteslas": "nT",
+    "mgal": "mGal", "milligal": "mGal", "milligals": "mGal",
+    "feet": "ft", "foot": "ft",
 }
 """Spellings of one symbol (UDUNITS-2 names and plurals, the CF degree forms)."""
+_SPELLINGS: dict[str, str] = {
+    **dict.fromkeys(("ohm-m", "ohmm", "ohm-metre", "ohm-meter", "ohm-metres", "ohm-meters",
+                     "ωm", "ω-m", "ω.m"), "ohm m"),
+    **dict.fromkeys(("deg c", "degrees c", "degree c", "° c"), "degC"),
+    **dict.fromkeys(("nanotesla", "nanoteslas", "nano tesla", "gamma", "gammas"), "nT"),
+    "parts per million": "ppm", "parts per billion": "ppb", "dimensionless": "1",
+}
+"""Whole units strings, spaces collapsed and case folded, that geophysical and
+geochemical tables write for a unit the grammar reads otherwise: resistivity as
+``ohm-m`` or ``Ωm`` (``ohm m``), ``deg C``, ``nanoTesla``, ``parts per million``
+(``mgal`` for ``mGal`` is a symbol's spelling, :data:`_ALIASES`: ``MGal`` stays apart).
+A model trained on ``ohm m`` refused a cube in ``ohm-m`` as of other units."""
 _PREFIXED_LITRE = re.compile(r"^([munpcdkµ])l$")
 _TOKEN = re.compile(
     r"\s*(?:(?P<open>\()|(?P<close>\))|(?P<div>/|\bper\b|\bPER\b)|(?P<mul>[*.·\u22c5])"
@@ -178,6 +192,7 @@ def canonical_units(units: object) -> Canonical | None:
     text = str(units).strip()
     if not text or len(text) > _LONGEST:
         return None
+    text = _SPELLINGS.get(" ".join(text.split()).casefold(), text)
     try:
         factor, powers = _parse(text)
     except (ValueError, ArithmeticError, RecursionError):  # _Unreadable is a ValueError
