@@ -413,9 +413,10 @@ def run(ctx: RunContext) -> StageResult:
         if cube_later:
             create_cube(ctx.cube_path, grid, exist_ok=True, attrs=ctx.cube_attrs)
         # a fill value the sources do not declare would be ingested as data: warn
-        # (sampled; it decides nothing about the values)
+        # (sampled where the files lie under the region; it decides nothing about the
+        # values)
         warn_fills(planned, configured={s.name: getattr(s, "nodata", None)
-                                        for s in ctx.job.sources})
+                                        for s in ctx.job.sources}, grid=grid)
 
     def meanwhile() -> None:
         chores.append(side.submit(chore))

@@ -29,6 +29,9 @@ from prospect.errors import DataWarning
 from prospect.ingest.layers import Layer
 
 if TYPE_CHECKING:
+    from rasterio.windows import Window
+
+    from prospect.grid import RegionGrid
     from prospect.ingest.rasters import BandRef
 
 __all__ = ["FillFinding", "dominant_fill", "merged_in_float32", "stands_apart",
@@ -177,17 +180,21 @@ def _text(value: float, dtype: str | None = None) -> str:
     return repr(value)
 
 
-def warn_fills(layers: Iterable[Layer], *, configured: Mapping[str, float | None] = {}
-               ) -> int:
+def warn_fills(layers: Iterable[Layer], *, configured: Mapping[str, float | None] = {},
+               grid: RegionGrid | None = None) -> int:
     """Warn of every raster band of ``layers`` whose fill value would be read as data, or
     whose values the float32 cube cannot keep apart (:func:`merged_in_float32`).
 
-    Each (file, band) is sampled once, whatever the number of layers reading it. Layers
-    other than raster layers are passed over. ``configured`` maps source names to the
-    ``nodata`` their config sets (to say where a nodata came from). Returns the number of
-    warnings.
+    Each (file, band) is sampled once, whatever the number of layers reading it; a file
+    larger than ``grid`` (the region) a second time where it lies under the region
+    (:func:`~prospect.io.raster.region_window`), where the whole file's sample finds no
+    fill: a national DEM's voids filled with -9999 under the region went into the cube
+    without a word where its stated nodata -32768 (its sea) occurred elsewhere, or the
+    voids lay on no corner of the file. Layers other than raster layers are passed over.
+    ``configured`` maps source names to the ``nodata`` their config sets (to say where a
+    nodata came from). Returns the number of warnings.
     """
-    from prospect.io.raster import sample_band
+    from prospect.io.raster import region_window, sample_band
 
     seen: set[tuple[str, int]] = set()
     count = 0
@@ -208,12 +215,40 @@ def warn_fills(layers: Iterable[Layer], *, configured: Mapping[str, float | None
                 warnings.warn(DataWarning(f"{ref.info.path}: band {ref.band} ({layer.name!r}) "
                                           + lost), stacklevel=2)
                 count += 1
-            found = dominant_fill(*sample, nodata=ref.nodata, categorical=categorical)
-            if found is None or _dropped(ref, found.value):
+            found = _fill_found(ref, sample, categorical)
+            within = region_window(ref.info, grid) if grid is not None and \
+                found is None else None
+            if within is not None:
+                part = _region_sample(ref.info.path, ref.band, within)
+                found = _fill_found(ref, part, categorical) if part is not None else None
+            if found is None:
                 continue
-            warnings.warn(DataWarning(_message(layer, ref, found, configured)), stacklevel=2)
+            warnings.warn(DataWarning(_message(layer, ref, found, configured,
+                                               region=within is not None)), stacklevel=2)
             count += 1
     return count
+
+
+def _region_sample(path: str, band: int, within: Window
+                   ) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`~prospect.io.raster.sample_band` of the region's part of a band, ``None``
+    where a block of it cannot be read: the chunk task that reads that block says so
+    (once, naming the block), not this second look of a check that decides nothing."""
+    from prospect.errors import InputFileError
+    from prospect.io.raster import sample_band
+
+    try:
+        return sample_band(path, band, within=within)
+    except InputFileError:
+        return None
+
+
+def _fill_found(ref: BandRef | _BandRead, sample: tuple[np.ndarray, np.ndarray],
+                categorical: bool) -> FillFinding | None:
+    """The fill ``sample`` (values, corners) of ``ref``'s band shows that its read does not
+    drop anyway, if any (:func:`dominant_fill`)."""
+    found = dominant_fill(*sample, nodata=ref.nodata, categorical=categorical)
+    return None if found is None or _dropped(ref, found.value) else found
 
 
 @dataclass(frozen=True)
@@ -339,10 +374,11 @@ def _dropped(ref: BandRef | _BandRead, value: float) -> bool:
 
 
 def _message(layer: Layer, ref: BandRef | _BandRead, found: FillFinding,
-             configured: Mapping[str, float | None]) -> str:
+             configured: Mapping[str, float | None], *, region: bool = False) -> str:
     info, band, nodata = ref.info, ref.band, ref.nodata
     source = str(layer.settings.get("source", layer.name))
     where = f"{found.corners} of 4 corners and " if found.corners else ""
+    part = " under the region" if region else ""
     value = _text(found.value, info.band_dtype(band))
     if nodata is None:
         declared = "declares no nodata"
@@ -350,14 +386,14 @@ def _message(layer: Layer, ref: BandRef | _BandRead, found: FillFinding,
         origin = ("the config's" if configured.get(source) is not None else
                   "the file's" if _same(info.nodata[band - 1], nodata) else
                   "the product metadata's")
-        declared = f"declared nodata {_text(nodata)} ({origin}) never occurs"
+        declared = f"declared nodata {_text(nodata)} ({origin}) never occurs{part}"
     item = getattr(ref, "item", "")
     whole = (f"; every sampled cell holds {value} (an empty or failed scene?): drop it"
              + (f" (item {item!r})" if item else "") + ", or "
              if found.share >= 0.999 else "; ")
     return ((f"item {item!r}: " if item else "")
             + f"{info.path} band {band}: {declared} while {value} fills {where}"
-            f"{found.share:.0%} of {found.cells} sampled cells, so it is read as data"
+            f"{found.share:.0%} of {found.cells} sampled cells{part}, so it is read as data"
             + whole + f"if {value} marks no data, set 'nodata: {value}' in source "
             f"{source!r}")
 

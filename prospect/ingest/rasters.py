@@ -333,6 +333,28 @@ def _warn_other_units(path: str, band: int, source: RasterSource, stated: str) -
         "fix the file's units"), stacklevel=3)
 
 
+def _check_sheet_units(source: RasterSource, var: str, path: str, stated: str,
+                       seen: dict[str, tuple[str, str]]) -> None:
+    """Refuse the files of one variable (a mosaic's sheets, a time series' scenes) that
+    state other units, where the config gives none: the layer took the units of the last
+    file, and the sheets' values were mixed in it (a DEM sheet in feet beside one in
+    metres, labelled ``ft``), exit 0, without a word. Spellings of one unit (``m`` and
+    ``metre``) are the same. ``seen`` holds the first file's units of each variable."""
+    first = seen.setdefault(var, (path, stated))
+    factor = unit_factor(stated, first[1])
+    if unit_key(first[1]) == unit_key(stated) or factor == 1.0:  # mK/m and degC/km
+        return
+    convert = (f"gdal_calc.py -A {Path(path).name} --calc \"A*{factor:.12g}\" --outfile "
+               f"{Path(path).stem}_{first[1].replace('/', '_')}.tif, then gdal_edit.py "
+               f"-units {first[1]} on it" if factor is not None else
+               "convert one of them to the other's units")
+    raise DataError(
+        f"source {source.name!r}: its files of {var!r} state other units: {first[0]} "
+        f"{first[1]!r}, {path} {stated!r}; one layer holds one unit, and no value is "
+        f"converted, so the cube would mix them under one label; {convert}, or ingest "
+        "them as sources of their own")
+
+
 def _warn_inverted_scale(path: str, band: int, info: RasterInfo, source: RasterSource,
                          stated: str) -> None:
     """Warn when the config's ``scale:`` converts the units a band states into the
@@ -1379,6 +1401,7 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
     units: dict[str, str] = {}
     told: set[str] = set()  # units files stated that were warned of (once each: a mosaic)
     told_nodata: set[tuple[str, str]] = set()  # fills that disagreed, warned of once
+    sheet_units: dict[str, tuple[str, str]] = {}  # variable -> (file, the units it states)
     quantities: dict[str, str] = {}
     first_quantity: dict[str, tuple[str | None, str]] = {}  # one quantity per mosaic
     inputs: dict[str, set[str]] = {}
@@ -1447,6 +1470,7 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
             if stated and (source.scale, source.offset) == (1.0, 0.0):
                 if "units" not in source.model_fields_set:
                     unit = stated
+                    _check_sheet_units(source, var, path, stated, sheet_units)
                 elif stated not in told:
                     told.add(stated)
                     _warn_other_units(path, band, source, stated)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import json
 import logging
 import math
@@ -59,10 +60,12 @@ __all__ = [
     "gdal_said",
     "gdal_said_message",
     "grid_from_raster",
+    "header_coefficients",
     "lossy_compression",
     "max_block_bytes",
     "pixel_at",
     "raster_info",
+    "region_window",
     "said_at_header",
     "sample_band",
     "stored_values",
@@ -405,9 +408,11 @@ SAMPLE_CELLS = 65536
 """About how many cells :func:`sample_band` reads from a band."""
 
 
-def sample_band(path: str, band: int, *, cells: int = SAMPLE_CELLS
-                ) -> tuple[np.ndarray, np.ndarray] | None:
-    """About ``cells`` values of ``band`` and its four corner values, read cheaply.
+def sample_band(path: str, band: int, *, cells: int = SAMPLE_CELLS,
+                within: Window | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+    """About ``cells`` values of ``band`` and its four corner values, read cheaply; of
+    the part ``within`` (a window of the file's cells: the region's, from
+    :func:`region_window`) where given, else of the whole band.
 
     A band of up to four times ``cells`` is read whole; a larger one as whole blocks
     (tiles or strips) from an even grid of strata, at least 16, so that the values are a
@@ -433,11 +438,13 @@ def sample_band(path: str, band: int, *, cells: int = SAMPLE_CELLS
         return None
     try:
         with damaged_blocks_refused(path, band, "sampling"), rasterio.open(path) as src:
-            h, w = src.height, src.width
+            area = _clipped(within, src.height, src.width)
             masked = bool(_MASKING & set(src.mask_flag_enums[band - 1]))
-            windows = _sample_windows(src, band, cells)
-            corner_at = [Window(c, r, 1, 1)
-                         for r, c in ((0, 0), (0, w - 1), (h - 1, 0), (h - 1, w - 1))]
+            windows = _sample_windows(src, band, cells, area)
+            top, left = int(area.row_off), int(area.col_off)
+            bottom, right = top + int(area.height) - 1, left + int(area.width) - 1
+            corner_at = [Window(c, r, 1, 1) for r, c in
+                         ((top, left), (top, right), (bottom, left), (bottom, right))]
             values = [src.read(band, window=win) for win in windows]
             corners = np.array([src.read(band, window=win)[0, 0] for win in corner_at],
                                dtype=values[0].dtype)
@@ -452,22 +459,75 @@ def sample_band(path: str, band: int, *, cells: int = SAMPLE_CELLS
                              f"{gdal_reason(exc)}") from None
 
 
-def _sample_windows(src: Any, band: int, cells: int) -> list[Window]:
-    """The windows :func:`sample_band` reads of ``band``: the whole band when it has up
-    to four times ``cells`` cells, else whole blocks from an even grid of at least 16
-    strata (about ``cells`` cells, at most 256 blocks)."""
-    h, w = src.height, src.width
+def _clipped(within: Window | None, height: int, width: int) -> Window:
+    """``within`` (whole cells) inside a band of ``height`` x ``width`` cells; the whole
+    band where it is ``None`` or lies outside."""
+    if within is not None:
+        top, left = max(0, int(within.row_off)), max(0, int(within.col_off))
+        bottom = min(height, int(within.row_off) + int(within.height))
+        right = min(width, int(within.col_off) + int(within.width))
+        if bottom > top and right > left:
+            return Window(left, top, right - left, bottom - top)
+    return Window(0, 0, width, height)
+
+
+def _sample_windows(src: Any, band: int, cells: int, area: Window) -> list[Window]:
+    """The windows :func:`sample_band` reads of ``band`` in ``area``: the whole of it
+    when it has up to four times ``cells`` cells, else the blocks it meets (cut to it)
+    from an even grid of at least 16 strata (about ``cells`` cells, at most 256
+    blocks)."""
+    top, left, h, w = int(area.row_off), int(area.col_off), int(area.height), int(area.width)
     if h * w <= 4 * cells:
-        return [Window(0, 0, w, h)]
+        return [area]
     bh, bw = src.block_shapes[band - 1]
-    nby, nbx = -(-h // bh), -(-w // bw)
+    by0, bx0 = top // bh, left // bw
+    nby, nbx = (top + h - 1) // bh - by0 + 1, (left + w - 1) // bw - bx0 + 1
     n = int(np.clip(cells // (bh * bw), 16, 256))
     ky = min(nby, n if nbx == 1 else int(np.ceil(np.sqrt(n))))
     kx = min(nbx, -(-n // ky))
-    rows = np.unique(((np.arange(ky) + 0.5) * nby / ky).astype(int))
-    cols = np.unique(((np.arange(kx) + 0.5) * nbx / kx).astype(int))
-    return [Window(int(c) * bw, int(r) * bh, min(bw, w - int(c) * bw), min(bh, h - int(r) * bh))
-            for r in rows for c in cols]
+    rows = by0 + np.unique(((np.arange(ky) + 0.5) * nby / ky).astype(int))
+    cols = bx0 + np.unique(((np.arange(kx) + 0.5) * nbx / kx).astype(int))
+    out = []
+    for r in rows:
+        for c in cols:
+            r0, c0 = max(top, int(r) * bh), max(left, int(c) * bw)
+            r1, c1 = min(top + h, (int(r) + 1) * bh), min(left + w, (int(c) + 1) * bw)
+            out.append(Window(c0, r0, c1 - c0, r1 - r0))
+    return out
+
+
+def region_window(info: RasterInfo, grid: RegionGrid) -> Window | None:
+    """The window of ``info``'s cells under ``grid`` (every cell the region's box
+    meets), or ``None`` where that is the whole file, they do not meet, or the file's
+    geotransform places no cell.
+
+    The fill check samples a file there too: a world or national grid was sampled over
+    the whole of it only, so a fill in the region's part was missed where the declared
+    nodata occurred elsewhere (a DEM's voids filled with -9999 under a nodata of -32768
+    for the sea).
+    """
+    part = info.part_in(grid.crs_obj, grid.bounds)
+    if part is None:
+        return None
+    a, b, c, d, e, f = info.transform[:6]
+    det = a * e - b * d
+    if det == 0:
+        return None
+    cols, rows = [], []
+    for x, y in ((part[0], part[1]), (part[0], part[3]), (part[2], part[1]),
+                 (part[2], part[3])):
+        cols.append((e * (x - c) - b * (y - f)) / det)
+        rows.append((a * (y - f) - d * (x - c)) / det)
+    eps = 1e-6  # a region's edge on a cell's edge takes no cell beyond it
+    left, top = max(0, math.floor(min(cols) + eps)), max(0, math.floor(min(rows) + eps))
+    right = min(info.width, math.ceil(max(cols) - eps))
+    bottom = min(info.height, math.ceil(max(rows) - eps))
+    if right <= left or bottom <= top or (left, top, right, bottom) == (
+            0, 0, info.width, info.height):
+        return None
+    return Window(left, top, right - left, bottom - top)
+
+
 
 
 @dataclass(frozen=True)
@@ -1587,8 +1647,11 @@ def _refuse_ascii_row(path: Path | str, start: int, end: int, count: int,
 
 _RAW_DRIVERS = frozenset({"ENVI", "EHdr", "GenBin", "PAux", "ISCE", "ROI_PAC", "MFF",
                           "BT", "LAN", "NTv2", "ERS", "BIL", "ISIS2", "PDS", "VICAR", "GSC",
-                          "FAST", "LCP", "Envisat", "NDF", "DOQ2", "SNODAS", "KRO"})
-"""Drivers of raw binary grids: a file of the grid's cells, uncompressed, after a header."""
+                          "FAST", "LCP", "Envisat", "NDF", "DOQ2", "SNODAS", "KRO",
+                          "SAGA", "RST"})
+"""Drivers of raw binary grids: a file of the grid's cells, uncompressed, after a header
+(SAGA's ``.sdat`` beside its ``.sgrd``, Idrisi's ``.rst`` beside its ``.rdc``: a header
+edited between two runs was no input of the layer, and a ``.sdat`` cut short planned)."""
 
 _END_MARKS = {"PNG": (b"IEND\xaeB`\x82", "IEND chunk")}
 """How a complete file of these formats ends (a PNG: its IEND chunk)."""
@@ -1768,7 +1831,8 @@ def _refuse_netcdf_cut_short(path: Path | str, reason: str) -> None:
 
 
 _RAW_SIDECARS = (".ers", ".hdr", ".aux", ".aux.xml", ".prj", ".xml", ".lbl", ".stx",
-                 ".clr", ".rrd", ".ovr", ".tfw", ".wld", ".msk", ".rep", ".sta", ".dbf")
+                 ".clr", ".rrd", ".ovr", ".tfw", ".wld", ".msk", ".rep", ".sta", ".dbf",
+                 ".sgrd", ".rdc", ".ref")
 """Names of the headers and sidecars GDAL lists beside a raw grid's cells (ER Mapper's
 ``.ers``, Vexcel MFF's and ENVI's ``.hdr``, PCI's ``.aux``, ISCE's ``.xml``, PDS's
 ``.lbl``...), which hold none of its cells."""
@@ -1816,6 +1880,8 @@ def _refuse_cut_short(src: Any, path: Path | str) -> None:
             src.driver in _END_MARKS):
         return
     data = str(src.files[0])
+    if data.lower().endswith(".sg-grd-z"):  # SAGA's zip of its grid: its size is packed
+        return
     size, raw_need = _data_size(data), 0
     if src.driver in _RAW_DRIVERS:  # its cells' files: not a header GDAL lists first
         data, size, raw_need = _raw_shortest(src)
@@ -2852,6 +2918,176 @@ def _refuse_degenerate_scales(src: Any, path: Path | str) -> None:
             f"survive; {fix}")
 
 
+def _saga_header(src: Any) -> dict[str, str]:
+    """The ``KEY = value`` lines of a SAGA grid's ``.sgrd`` header (keys upper-cased), the
+    one beside its ``.sdat`` or inside its ``.sg-grd-z`` (a zip); ``{}`` where GDAL lists
+    none or it cannot be read."""
+    import zipfile
+
+    text = None
+    for name in map(str, src.files or []):
+        if name.startswith("/vsi"):
+            continue
+        try:
+            if name.lower().endswith(".sgrd"):
+                text = Path(name).read_text(encoding="latin-1")
+            elif name.lower().endswith(".sg-grd-z"):
+                with zipfile.ZipFile(name) as archive:
+                    member = next((m for m in archive.namelist()
+                                   if m.lower().endswith(".sgrd")), None)
+                    if member is not None:
+                        text = archive.read(member).decode("latin-1")
+        except (OSError, zipfile.BadZipFile):
+            return {}
+        if text is not None:
+            break
+    return {} if text is None else {
+        key.strip().upper(): value.strip() for key, sep, value in
+        (line.partition("=") for line in text.splitlines()) if sep}
+
+
+def _saga_coefficients(src: Any, path: Path | str) -> tuple[float, float] | None:
+    """``(scale, offset)`` of a SAGA grid whose ``.sgrd`` header states a ``Z_FACTOR``
+    other than 1 or a ``Z_OFFSET`` other than 0 (SAGA reads a cell as ``Z_OFFSET +
+    Z_FACTOR * stored``), else ``None``. GDAL applies neither: it reads the stored
+    numbers (of ``Z_FACTOR`` it says only "does not support ZFACTORs other than 1", of
+    ``Z_OFFSET`` nothing), so an int16 DEM SAGA stores in decimetres, or with an offset,
+    was ingested ten times too large, or 100 m too low, exit 0. SAGA's ``NODATA_VALUE``
+    is compared with the stored numbers, as GDAL's nodata is.
+
+    Raises
+    ------
+    DataError
+        A ``Z_FACTOR`` of 0 or a coefficient that is no number (every cell one value),
+        or a no-data range (``NODATA_VALUE = -99;-90``: SAGA's "no data from .. to"),
+        of which GDAL marks the first number alone.
+    """
+    header = _saga_header(src)
+    if not header:
+        return None
+    name = Path(str(path)).name
+    nodata = header.get("NODATA_VALUE", "")
+    if ";" in nodata:
+        lo, _, hi = nodata.partition(";")
+        try:
+            low, high = float(lo), float(hi)
+        except ValueError:
+            low = high = math.nan
+        if low != high or math.isnan(low):
+            a, b = (f"{v:g}" if math.isfinite(v) else t.strip()
+                    for v, t in ((low, lo), (high, hi)))
+            raise DataError(
+                f"{path}: its SAGA header states the no-data range {nodata!r} "
+                f"(NODATA_VALUE: every cell from {a} to {b} is no data), of which GDAL "
+                f"marks {a} alone, so the other cells of the range would be read as "
+                "values; give the range one value in SAGA and save the grid again, or "
+                f"write a copy with one (gdal_calc.py -A {name} --calc "
+                f"\"where((A>={a})*(A<={b}),{a},A)\" --NoDataValue={a} --outfile "
+                "fixed.tif) and read that")
+    stated: dict[str, float] = {}
+    for key, none in (("Z_FACTOR", 1.0), ("Z_OFFSET", 0.0)):
+        if key in header:
+            stated[key] = _stated_number(
+                path, key, header[key], none, where="SAGA header",
+                fix=(f"write the grid's true {key} into "
+                     f"{Path(str(path)).with_suffix('.sgrd').name} (1 for Z_FACTOR, 0 for "
+                     "Z_OFFSET where the cells hold the values themselves)"))
+    scale, offset = stated.get("Z_FACTOR", 1.0), stated.get("Z_OFFSET", 0.0)
+    return None if (scale, offset) == (1.0, 0.0) else (scale, offset)
+
+
+_GRASS_KEYS = frozenset({"north", "south", "east", "west", "rows", "cols", "null", "type",
+                         "multiplier"})
+"""The keys of a GRASS ASCII grid's header."""
+
+
+def _grass_header(path: Path | str) -> dict[str, str]:
+    """The ``key: value`` lines heading a local GRASS ASCII grid (keys lower-cased), up
+    to its first row of cells; ``{}`` where it cannot be read."""
+    out: dict[str, str] = {}
+    if str(path).startswith("/vsi") or "://" in str(path):
+        return out
+    try:
+        with open(path, encoding="latin-1") as fh:
+            for line in itertools.islice(fh, len(_GRASS_KEYS) + 1):
+                key, sep, value = line.partition(":")
+                if not sep or key.strip().lower() not in _GRASS_KEYS:
+                    break
+                out[key.strip().lower()] = value.strip()
+    except OSError:
+        return {}
+    return out
+
+
+def _stated_number(path: Path | str, key: str, text: str, none: float, *, where: str,
+                   fix: str) -> float:
+    """``text``, the number a header states for ``key`` (``none`` where it states that
+    no scaling is done), as a float.
+
+    Raises
+    ------
+    DataError
+        A factor of 0 (every cell one value) or a text that is no finite number.
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if value == none or (math.isfinite(value) and (none == 0.0 or value != 0)):
+        return value
+    raise DataError(
+        f"{path}: its {where} states {key} = {text}, which reads every cell "
+        + ("as one value for the whole layer" if value == 0 else "as not a number")
+        + f": no measurement would survive; {fix}")
+
+
+def header_coefficients(src: Any, path: Path | str) -> tuple[float, float] | None:
+    """``(scale, offset)`` by which a raster's own header says its stored numbers are
+    read (``value = stored * scale + offset``) where GDAL applies neither, else ``None``:
+
+    * a SAGA grid's ``Z_FACTOR`` and ``Z_OFFSET`` (its ``.sgrd``;
+      :func:`_saga_coefficients`);
+    * a GRASS ASCII grid's ``multiplier:`` (``r.in.ascii`` multiplies every value by it);
+    * an ENVI file's ``reflectance scale factor`` (the number its values are divided by
+      to be reflectance, ``10000`` for most: scale 1/10000), where GDAL applies no
+      ``data gain values`` or ``data offset values`` of the header.
+
+    GDAL reads the stored numbers of all three (of SAGA's ``Z_FACTOR`` it says only "does
+    not support ZFACTORs other than 1"), so a grid stored in decimetres was ingested ten
+    times too large, one of ``Z_OFFSET = 100`` 100 m too low, and a reflectance stored
+    as DN 0..10000 as reflectances up to 10000, exit 0. They are the file's own
+    coefficients (:meth:`RasterInfo.coefficients`), as a GeoTIFF's scale tags are.
+
+    Raises
+    ------
+    DataError
+        A factor of 0, a coefficient that is no number, or (SAGA) a no-data range.
+    """
+    if src.driver == "SAGA":
+        return _saga_coefficients(src, path)
+    if any(float(v) != 1.0 for v in src.scales or ()) or any(
+            float(v) != 0.0 for v in src.offsets or ()):
+        return None  # GDAL applies the header's own (ENVI's data gain values)
+    if src.driver == "GRASSASCIIGrid":
+        text = _grass_header(path).get("multiplier")
+        key, where, none = "multiplier", "GRASS ASCII header", 1.0
+        fix = ("write the grid's true multiplier in its header (1 where the cells hold the "
+               "values themselves)")
+    elif src.driver == "ENVI":
+        text = src.tags(ns="ENVI").get("reflectance_scale_factor")
+        key, where, none = "reflectance scale factor", "ENVI header", 1.0
+        fix = (f"write the true factor into {Path(str(path)).with_suffix('.hdr').name} "
+               "(1 where the values are reflectances already), or remove the line")
+    else:
+        return None
+    if text is None:
+        return None
+    factor = _stated_number(path, key, str(text).strip(), none, where=where, fix=fix)
+    if factor == none:
+        return None
+    return (1.0 / factor, 0.0) if src.driver == "ENVI" else (factor, 0.0)
+
+
 _PACKING = {"scale_factor": 1.0, "add_offset": 0.0}
 """CF's packing attributes and what each is where none is stated."""
 
@@ -3151,6 +3387,10 @@ _PRJ_FORMATS = {"AAIGrid": "an ESRI ASCII grid", "XYZ": "an XYZ grid",
                 "EHdr": "an ESRI .hdr grid"}
 """Drivers of formats that hold no CRS of their own (at most a ``.prj`` beside them)."""
 
+
+_SOUTH_UP_TEXT = frozenset({"GSAG", "GSBG", "GS7BG"})
+"""Drivers of grids stored south row first (Surfer's): GDAL's first row is the end of the
+file, read at planning so that a file cut short is refused there."""
 
 _SPLIT_FORMATS = frozenset({"AIG"}) | _RAW_DRIVERS
 """Drivers of formats that keep one grid in several files (:attr:`RasterInfo.companions`);
@@ -4589,7 +4829,7 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
     # warning printed a library path and source line before it (a filter, not a
     # catch_warnings block: that would race the warnings of other threads)
     warnings.filterwarnings("ignore", category=NotGeoreferencedWarning)
-    vrt_root = None
+    vrt_root, moot = None, tuple[str, ...]()
     if str(path).lower().endswith(".vrt") and not str(path).startswith("/vsi") and \
             "://" not in str(path):
         vrt_root = _check_vrt_sources(Path(path))
@@ -4630,6 +4870,11 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
             info["area_or_point"] = str(src.tags().get("AREA_OR_POINT", "")).strip()
             _refuse_coefficient_texts(src, path)
             _refuse_degenerate_scales(src, path)
+            stated = header_coefficients(src, path)
+            if stated is not None:  # a header's scaling GDAL does not apply (SAGA's...)
+                info["scales"], info["offsets"] = ((stated[0],) * src.count,
+                                                   (stated[1],) * src.count)
+                moot = ("ZFACTOR",)  # SAGA's, of which GDAL says "does not support"
             if src.driver not in _CF_DRIVERS:  # a CF file's are refused when unapplied
                 unapplied = unapplied_packing(src)
                 info["unapplied"] = unapplied if any(unapplied) else ()
@@ -4683,9 +4928,14 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
             gridless = tuple(src.transform)[:6] == (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
             coordinates = _coordinates(src, path) if gridless else None
             misplaced = None if gridless else _misplaced(src, path)
-            # Touch the last block so a truncated file fails here, not halfway through ingest.
+            # Touch the last block so a truncated file fails here, not halfway through
+            # ingest; a local file's first block too: a Surfer ASCII grid keeps its rows
+            # south to north, so its first row is the end of the file (one cut short was
+            # planned, and failed in a task, "Can't read portion of grid row 14")
             if src.count:
                 src.read(src.count, window=Window(src.width - 1, src.height - 1, 1, 1))
+                if src.driver in _SOUTH_UP_TEXT:
+                    src.read(src.count, window=Window(0, 0, 1, 1))
     except (RasterioIOError, rasterio.errors.RasterioError) as exc:
         if variable:
             _refuse_variable(path, variable)
@@ -4705,7 +4955,7 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
             f"{path}: cannot read as a raster (corrupt, truncated or not a raster): "
             f"{reason}", path=path,
         ) from None
-    _warn_heard(path, heard)
+    _warn_heard(path, heard, moot=moot)
     _warn_stale_aux(path, files, info.get("companions", ()))
     _warn_two_grids(path, driver, info["transform"], files)
     if info["transform"] == (1.0, 0.0, 0.0, 0.0, 1.0, 0.0):
@@ -4894,10 +5144,13 @@ def _age_text(seconds: float) -> str:
     return f"{seconds:.0f} s"
 
 
-def _warn_heard(path: Path | str, heard: _ThreadWarnings) -> None:
+def _warn_heard(path: Path | str, heard: _ThreadWarnings, *, moot: tuple[str, ...] = ()
+                ) -> None:
     """GDAL's messages while the header was read (any driver's: rasterio logs them, and
     they reached the user as bare log lines or not at all): an error GDAL read past
-    refuses the file, a warning is one data warning naming the file.
+    refuses the file, a warning is one data warning naming the file. A warning holding
+    one of the words in ``moot`` is about what Prospect does itself (a SAGA grid's
+    ``Z_FACTOR``, :func:`_saga_coefficients`): kept from the reads' messages, not said.
 
     Raises
     ------
@@ -4918,6 +5171,7 @@ def _warn_heard(path: Path | str, heard: _ThreadWarnings) -> None:
         if len(_HEADER_SAID) > 4096:
             _HEADER_SAID.clear()
         _HEADER_SAID.update((str(path), m) for m in said)
+    said = [m for m in said if not any(word in m for word in moot)]
     if said:
         shown = "; ".join(said[:5]) + (f"; ... ({len(said)} messages)" if len(said) > 5
                                         else "")
