@@ -457,6 +457,15 @@ def _unit_columns(column: str, names: list[str]) -> list[str]:
     return out
 
 
+def _names_a_unit(cell: str) -> bool:
+    """Whether a cell of a ``Unit`` column names a unit of measure (``mg/L``, ``wt%``,
+    ``degC``), not a geological unit's code (``Qal``, ``Tv``): a sample table's ``Unit``
+    column of the units sampled was refused as "in different units row by row"."""
+    from prospect.registry.units import reads_as_unit
+
+    return is_concentration(cell) or reads_as_unit(cell)
+
+
 def refuse_mixed_rows(frame: pd.DataFrame, column: str, keep: np.ndarray, path: Path,
                       *, unit_key: Callable[[str], str] | None = None) -> None:
     """Refuse a value column whose rows are not one quantity: a unit column naming several
@@ -467,6 +476,8 @@ def refuse_mixed_rows(frame: pd.DataFrame, column: str, keep: np.ndarray, path: 
     for name in _unit_columns(column, names):
         cells = [str(c).strip() for c, k in zip(frame[name], keep, strict=True)
                  if k and _code(c)]
+        if len(_words(name)) == 1 and not all(map(_names_a_unit, cells)):
+            continue  # a sample's geological unit (Qal, Tv), not a unit of measure
         units = Counter(cells)
         kinds = {key(u) for u in units}
         if len(kinds) > 1:

@@ -287,6 +287,29 @@ def _prefixed(c: Canonical) -> tuple[float, tuple[tuple[str, int], ...]]:
     return scale, tuple(sorted((k, v) for k, v in out.items() if v))
 
 
+_OTHER_SYMBOLS = frozenset({*_ALIASES.values(), "ppm", "ppb", "ppt", "percent", "degF",
+                            "mGal", "Gal", "nT", "ft", "in", "t", "1", "API", "meq", "gamma"})
+"""Symbols other than :data:`_SI_BASES` (prefixed or not) that a table's unit names."""
+
+
+def reads_as_unit(text: object) -> bool:
+    """Whether ``text`` names a unit: the grammar reads it and each of its symbols is a
+    known one (an SI base, prefixed or not, or :data:`_OTHER_SYMBOLS`). The grammar alone
+    reads any word as a symbol of its own: a geological unit's code (``Qal``, ``Tv``) in
+    a table's ``Unit`` column was taken for a unit of measure.
+
+    Parameters
+    ----------
+    text
+        A cell of a units column, a header's unit.
+    """
+    c = canonical_units(text)
+    if c is None:
+        return False
+    return all(sym in _OTHER_SYMBOLS or _prefixed((1.0, ((sym, 1),)))[1][0][0] in _SI_BASES
+               for sym, _ in c[1])
+
+
 def units_hint(have: object, want: object) -> str:
     """Why two units strings that are not :func:`same_units` differ, when it is known.
 
