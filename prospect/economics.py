@@ -20,7 +20,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.special import ndtr
 
 __all__ = [
     "CLASS_ABOVE",
@@ -70,6 +69,8 @@ def lce_sd(variance_mg2_per_l2: Any, *, flow_m3_per_h: float, hours_per_year: fl
 
 def probability_above(mean: Any, sd: Any, cutoff: float) -> np.ndarray:
     """P(value >= cutoff) for a normal error with ``sd`` (a step where sd is 0)."""
+    from scipy.special import ndtr  # here: scipy.special costs every command 0.2 s
+
     mean, sd = np.asarray(mean, "f8"), np.asarray(sd, "f8")
     with np.errstate(divide="ignore", invalid="ignore"):
         p = np.where(sd > 0, ndtr((mean - cutoff) / np.where(sd > 0, sd, 1.0)),

@@ -18,51 +18,122 @@ Training from a cube (``prospect.models.training``: ``select_features``,
 modules.
 """
 
-from prospect.models.cv import SpatialBlockCV, assign_blocks, random_folds
-from prospect.models.evaluate import (
-    CVResult,
-    FoldResult,
-    cross_validate,
-    fit_fold,
-    partial_dependence_curves,
-    pool_folds,
-    reliability,
-)
-from prospect.models.factory import (
-    ESTIMATORS,
-    fits_missing_evidence,
-    make_estimator,
-    uses_area_weights,
-)
-from prospect.models.labels import (
-    LabelSet,
-    Occurrences,
-    grade_positives,
-    read_occurrences,
-    sample_background,
-    snap_points,
-)
-from prospect.models.metrics import (
-    capture_curve,
-    classification_metrics,
-    prediction_area,
-    success_rate_area,
-    top_area_capture,
-)
-from prospect.models.predict import (
-    predict_block,
-    predict_map,
-    scores_missing_evidence,
-    unscored_counts,
-)
-from prospect.models.pu import BaggingPUClassifier
-from prospect.models.uncertainty import CalibratedModel, predict_with_uncertainty
-from prospect.models.woe import (
-    WeightsOfEvidenceClassifier,
-    binary_weights,
-    categorical_weights,
-    cumulative_weights,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the names below, for type checkers; at run time each module is
+    # imported on first use (PEP 562), so `import prospect.x.y` costs only its own imports
+    from prospect.models.cv import SpatialBlockCV, assign_blocks, random_folds
+    from prospect.models.evaluate import (
+        CVResult,
+        FoldResult,
+        cross_validate,
+        fit_fold,
+        partial_dependence_curves,
+        pool_folds,
+        reliability,
+    )
+    from prospect.models.factory import (
+        ESTIMATORS,
+        fits_missing_evidence,
+        make_estimator,
+        uses_area_weights,
+    )
+    from prospect.models.labels import (
+        LabelSet,
+        Occurrences,
+        grade_positives,
+        read_occurrences,
+        sample_background,
+        snap_points,
+    )
+    from prospect.models.metrics import (
+        capture_curve,
+        classification_metrics,
+        prediction_area,
+        success_rate_area,
+        top_area_capture,
+    )
+    from prospect.models.predict import (
+        predict_block,
+        predict_map,
+        scores_missing_evidence,
+        unscored_counts,
+    )
+    from prospect.models.pu import BaggingPUClassifier
+    from prospect.models.uncertainty import CalibratedModel, predict_with_uncertainty
+    from prospect.models.woe import (
+        WeightsOfEvidenceClassifier,
+        binary_weights,
+        categorical_weights,
+        cumulative_weights,
+    )
+
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "prospect.models.cv": ("SpatialBlockCV", "assign_blocks", "random_folds"),
+    "prospect.models.evaluate": (
+        "CVResult",
+        "FoldResult",
+        "cross_validate",
+        "fit_fold",
+        "partial_dependence_curves",
+        "pool_folds",
+        "reliability",
+    ),
+    "prospect.models.factory": (
+        "ESTIMATORS",
+        "fits_missing_evidence",
+        "make_estimator",
+        "uses_area_weights",
+    ),
+    "prospect.models.labels": (
+        "LabelSet",
+        "Occurrences",
+        "grade_positives",
+        "read_occurrences",
+        "sample_background",
+        "snap_points",
+    ),
+    "prospect.models.metrics": (
+        "capture_curve",
+        "classification_metrics",
+        "prediction_area",
+        "success_rate_area",
+        "top_area_capture",
+    ),
+    "prospect.models.predict": (
+        "predict_block",
+        "predict_map",
+        "scores_missing_evidence",
+        "unscored_counts",
+    ),
+    "prospect.models.pu": ("BaggingPUClassifier",),
+    "prospect.models.uncertainty": ("CalibratedModel", "predict_with_uncertainty"),
+    "prospect.models.woe": (
+        "WeightsOfEvidenceClassifier",
+        "binary_weights",
+        "categorical_weights",
+        "cumulative_weights",
+    ),
+}
+"""Module -> the public names this package re-exports from it."""
+_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a re-exported name's module on first use (scikit-learn, scipy and xarray
+    only load when a caller needs them)."""
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_WHERE})
+
 
 __all__ = [
     "ESTIMATORS",

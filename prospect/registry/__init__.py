@@ -18,32 +18,84 @@ outside scikit-learn and ``prospect.models`` unless the user trusts them by name
 
 from __future__ import annotations
 
-from prospect.registry.card import card_markdown, config_hash, library_versions
-from prospect.registry.compat import ModelVersionWarning
-from prospect.registry.files import (
-    MODEL_FILES,
-    LoadedModel,
-    audit_model_dir,
-    is_model_dir,
-    load_model,
-    model_fingerprint,
-    read_card,
-    read_schema,
-    save_model,
-    verify_model_dir,
-)
-from prospect.registry.names import check_name, check_version
-from prospect.registry.onnx_export import export_onnx, onnx_agreement, onnx_predict_proba
-from prospect.registry.schema import (
-    align_to_schema,
-    check_schema,
-    schema_differences,
-    schema_from_cube,
-)
-from prospect.registry.scoring import model_feature_spec, score_model
-from prospect.registry.sniff import sniff_format
-from prospect.registry.store import ModelRegistry, default_registry
-from prospect.registry.trust import TRUSTED_PREFIXES
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the names below, for type checkers; at run time each module is
+    # imported on first use (PEP 562), so `import prospect.x.y` costs only its own imports
+    from prospect.registry.card import card_markdown, config_hash, library_versions
+    from prospect.registry.compat import ModelVersionWarning
+    from prospect.registry.files import (
+        MODEL_FILES,
+        LoadedModel,
+        audit_model_dir,
+        is_model_dir,
+        load_model,
+        model_fingerprint,
+        read_card,
+        read_schema,
+        save_model,
+        verify_model_dir,
+    )
+    from prospect.registry.names import check_name, check_version
+    from prospect.registry.onnx_export import export_onnx, onnx_agreement, onnx_predict_proba
+    from prospect.registry.schema import (
+        align_to_schema,
+        check_schema,
+        schema_differences,
+        schema_from_cube,
+    )
+    from prospect.registry.scoring import model_feature_spec, score_model
+    from prospect.registry.sniff import sniff_format
+    from prospect.registry.store import ModelRegistry, default_registry
+    from prospect.registry.trust import TRUSTED_PREFIXES
+
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "prospect.registry.card": ("card_markdown", "config_hash", "library_versions"),
+    "prospect.registry.compat": ("ModelVersionWarning",),
+    "prospect.registry.files": (
+        "MODEL_FILES",
+        "LoadedModel",
+        "audit_model_dir",
+        "is_model_dir",
+        "load_model",
+        "model_fingerprint",
+        "read_card",
+        "read_schema",
+        "save_model",
+        "verify_model_dir",
+    ),
+    "prospect.registry.names": ("check_name", "check_version"),
+    "prospect.registry.onnx_export": ("export_onnx", "onnx_agreement", "onnx_predict_proba"),
+    "prospect.registry.schema": (
+        "align_to_schema",
+        "check_schema",
+        "schema_differences",
+        "schema_from_cube",
+    ),
+    "prospect.registry.scoring": ("model_feature_spec", "score_model"),
+    "prospect.registry.sniff": ("sniff_format",),
+    "prospect.registry.store": ("ModelRegistry", "default_registry"),
+    "prospect.registry.trust": ("TRUSTED_PREFIXES",),
+}
+"""Module -> the public names this package re-exports from it."""
+_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a re-exported name's module on first use (scikit-learn, scipy and xarray
+    only load when a caller needs them)."""
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_WHERE})
+
 
 __all__ = [
     "MODEL_FILES",
