@@ -15,7 +15,9 @@ the middle of a stage into one clear :class:`~prospect.errors.StageError`.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import errno
+import functools
 import logging
 import os
 import shutil
@@ -45,6 +47,7 @@ __all__ = [
     "cluster_dir",
     "dashboard_link",
     "dask_client",
+    "engine_warnings",
     "home_known",
     "jobqueue_cluster",
     "jobqueue_notes",
@@ -528,7 +531,7 @@ def jobqueue_notes(kind: str, section: dict[str, Any], path: Path) -> list[str]:
             f"{(threads + 1) * processes})"]
 
 
-_SAID: set[str] = set()
+_SAID: dict[str, None] = {}  # in the order said
 
 
 def say_warning(text: str) -> None:
@@ -540,9 +543,15 @@ def say_warning(text: str) -> None:
     """
     if text in _SAID:
         return
-    _SAID.add(text)
+    _SAID[text] = None
     sys.stderr.write(f"warning: {text}\n")
     sys.stderr.flush()
+
+
+def engine_warnings() -> list[str]:
+    """The lines :func:`say_warning` printed in this process, in the order said (for a
+    run's summary and manifest, which list the stages' own warnings)."""
+    return list(_SAID)
 
 
 def _scheduler_keys() -> set[str]:
@@ -886,6 +895,92 @@ def _kubernetes_bytes(text: str, where: str) -> float:
     return value
 
 
+@functools.lru_cache(maxsize=4)
+def _operator_schema(kind: str) -> dict[str, Any] | None:
+    """The ``openAPIV3Schema`` of the dask-kubernetes operator's CRD of ``kind``
+    (``DaskCluster``, ``DaskJob``) as the installed package ships it; ``None`` where it
+    does not (no cluster extra, another layout, another kind)."""
+    import importlib.util
+
+    import yaml
+
+    try:
+        found = importlib.util.find_spec("dask_kubernetes")
+    except (ImportError, ValueError):
+        return None
+    if found is None or not found.origin or not isinstance(kind, str):
+        return None
+    crd = Path(found.origin).parent / "operator" / "deployment" / "helm" / \
+        "dask-kubernetes-operator" / "crds" / f"{kind.lower()}.yaml"
+    try:
+        doc = yaml.load(crd.read_text(encoding="utf-8"),  # a safe loader, in C if built
+                        Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        version = next(v for v in doc["spec"]["versions"] if v.get("storage", True))
+        schema = version["schema"]["openAPIV3Schema"]
+    except (OSError, yaml.YAMLError, KeyError, TypeError, StopIteration):
+        return None
+    return schema if isinstance(schema, dict) else None
+
+
+def _unknown_keys_in(value: Any, schema: Any, where: str) -> str:
+    """The first key of ``value`` that ``schema`` (a CRD's structural schema) does not
+    hold, with its place and the nearest key it does (``""`` when every key is known)."""
+    if not isinstance(schema, dict) or schema.get("x-kubernetes-preserve-unknown-fields"):
+        return ""
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _unknown_keys_in(item, schema.get("items"), f"{where}[{index}]")
+            if found:
+                return found
+        return ""
+    if not isinstance(value, dict):
+        return ""
+    known = schema.get("properties")
+    if not isinstance(known, dict):
+        extra = schema.get("additionalProperties")
+        for key, item in value.items():
+            found = _unknown_keys_in(item, extra, f"{where}.{key}")
+            if found:
+                return found
+        return ""
+    for key, item in value.items():
+        here = f"{where}.{key}" if where else str(key)
+        if key not in known:
+            close = difflib.get_close_matches(str(key), list(known), n=1, cutoff=0.6)
+            hint = f"did you mean '{close[0]}'?" if close else \
+                f"keys allowed there: {', '.join(sorted(known))}"
+            return (f"unknown key '{here}': the operator's schema for {where} does not "
+                    "hold it, and Kubernetes drops such a key without a word (the pods are "
+                    f"made as if it were not written); {hint}")
+        found = _unknown_keys_in(item, known[key], here)
+        if found:
+            return found
+    return ""
+
+
+def _unknown_manifest_keys(doc: Any) -> str:
+    """Why a ``DaskCluster`` or ``DaskJob`` manifest holds a key the operator's schema
+    does not (``""`` when it holds none, or the schema is not installed here).
+
+    The API server prunes such keys from a custom resource (structural schemas; a
+    warning at most, which the operator's client does not show): ``replica: 16`` made one
+    worker, ``volumeMount:`` workers that wrote cube chunks into their own containers,
+    lost with them, and ``limit:`` pods without the memory limit the workers' own
+    ``--memory-limit`` was checked against.
+    """
+    if not isinstance(doc, dict):
+        return ""
+    kind = doc.get("kind")
+    schema = _operator_schema(kind) if isinstance(kind, str) else None
+    if schema is None:
+        return ""
+    properties = schema.get("properties")
+    spec = doc.get("spec")
+    if not isinstance(properties, dict) or not isinstance(spec, dict):
+        return ""
+    return _unknown_keys_in(spec, properties.get("spec"), "spec")
+
+
 def check_kubernetes_spec(path: Path) -> None:
     """Refuse a ``DaskCluster`` (or ``DaskJob``) manifest whose workers would be killed
     for memory, or never start, before anything is created.
@@ -897,7 +992,9 @@ def check_kubernetes_spec(path: Path) -> None:
       8GiB`` in a container of ``8G``, 7.45 GiB): the kernel killed the container (exit
       137, ``OOMKilled``) before dask paused or spilled to disk;
     * worker ``replicas`` of 0 (or not a whole number): no worker, and the run waited
-      for one.
+      for one;
+    * a key the operator's schema does not hold (:func:`_unknown_manifest_keys`):
+      Kubernetes drops it without a word.
 
     Parameters
     ----------
@@ -916,6 +1013,9 @@ def check_kubernetes_spec(path: Path) -> None:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return  # the DaskCluster's creation says what it cannot read
+    unknown = _unknown_manifest_keys(doc)
+    if unknown:
+        raise ConfigError(f"{path}: {unknown}")
     replicas = _worker_replicas(doc)
     if replicas is not None and (_whole(replicas) or 0) < 1:
         raise ConfigError(
@@ -1071,6 +1171,61 @@ def _slurm_jobs(cluster: Any) -> dict[str, str] | None:
             for line in done.stdout.splitlines() if line.strip()}
 
 
+# SLURM's reasons (squeue %r) for a job that waits on a limit of its own request: it
+# never starts, however long the queue is watched; the jobqueue setting to change for each
+_NEVER_REASONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("PartitionTimeLimit", "its walltime is above the partition's time limit",
+     ("walltime",)),
+    ("WallDuration", "its walltime is above the time limit of its account or QOS",
+     ("walltime",)),
+    ("PartitionNodeLimit", "it asks for more nodes than the partition gives a job",
+     ("cores", "memory")),
+    ("PartitionConfig", "it asks for more cores or memory than a node of the partition has",
+     ("cores", "memory")),
+    ("BadConstraints", "no node of the partition has the cores, memory or features it asks "
+     "for", ("cores", "memory", "job-extra-directives")),
+    ("InvalidAccount", "its account is not valid on this cluster", ("account",)),
+    ("InvalidQOS", "its QOS is not valid for its account", ("job-extra-directives",)),
+    ("MaxCpuPerJob", "it asks for more cores than its account or QOS gives a job",
+     ("cores",)),
+    ("MaxMemPerJob", "it asks for more memory than its account or QOS gives a job",
+     ("memory",)),
+    ("MaxMemoryPerJob", "it asks for more memory than its account or QOS gives a job",
+     ("memory",)),
+    ("MaxNodePerJob", "it asks for more nodes than its account or QOS gives a job",
+     ("cores", "memory")),
+    ("DependencyNeverSatisfied", "the job it depends on ended as its dependency never "
+     "accepts", ("job-extra-directives",)),
+)
+
+
+def _never_started(jobs: dict[str, str] | None) -> str:
+    """Why SLURM will never start the worker jobs in ``jobs`` (``squeue``'s ``STATE
+    REASON`` by job id) and the setting to change; ``""`` while any of them may start.
+
+    A walltime above the partition's ``MaxTime`` (or cores or memory no node has) is
+    accepted by ``sbatch`` where the site does not enforce partition limits at submission
+    (``EnforcePartLimits=NO``, SLURM's default): the jobs wait ``PENDING
+    PartitionTimeLimit`` for ever, and the run waited out ``wait_timeout_s`` (600 s as
+    shipped) to say only that no worker joined.
+    """
+    if not jobs:
+        return ""
+    found: list[tuple[str, str, tuple[str, ...]]] = []
+    for state_reason in jobs.values():
+        state, _, reason = state_reason.partition(" ")
+        match = next((item for item in _NEVER_REASONS if item[0] in reason), None)
+        if state != "PENDING" or match is None:
+            return ""
+        found.append((reason, match[1], match[2]))
+    reasons = ", ".join(sorted({f"PENDING {reason}" for reason, _, _ in found}))
+    why = "; ".join(dict.fromkeys(why for _, why, _ in found))
+    keys = list(dict.fromkeys(f"'jobqueue.slurm.{key}'" for _, _, names in found
+                              for key in names))
+    settings = keys[0] if len(keys) == 1 else f"{', '.join(keys[:-1])} or {keys[-1]}"
+    return f"{why} (jobs {reasons}): change {settings}"
+
+
 def _wait_for_workers(client: Client, made: Any, kind: str, scale: dict[str, Any]) -> None:
     """Wait for the first workers; stop early, with a clear error, once none can come."""
     want, limit = int(scale["wait_for_workers"]), float(scale["wait_timeout_s"])
@@ -1083,6 +1238,13 @@ def _wait_for_workers(client: Client, made: Any, kind: str, scale: dict[str, Any
         except TimeoutError:
             pass
         jobs = _slurm_jobs(made) if kind == "slurm" else None
+        never = _never_started(jobs)
+        if never:
+            raise StageError(
+                f"the {kind} worker jobs wait for ever: SLURM holds them because {never} in "
+                f"{settings}, or ask the site which partition gives it (sinfo -o '%P %l %c "
+                "%m' lists each partition's time limit, cores and memory per node)"
+            )
         if jobs == {}:
             raise StageError(
                 f"the {kind} worker jobs ended before {want} dask worker(s) joined; see the "

@@ -34,6 +34,11 @@ _ENCODED_USERINFO = re.compile(
     r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*%3A%2F%2F)(?P<userinfo>(?:(?!%2F)[^/\s?#&])+)%40",
     re.IGNORECASE)
 _PARAM = re.compile(r"(?P<sep>[?&;#])(?P<name>[A-Za-z0-9_.\-]+)=(?P<value>[^&#\s\"']*)")
+# a query inside a percent-encoded URL (GDAL's /vsicurl?url=https%3A%2F%2Fh%2Fa.tif%3Fsig%3D..):
+# '?', '&', '#' and '=' written %3F, %26, %23 and %3D, the value up to the next of them
+_ENCODED_PARAM = re.compile(
+    r"(?P<sep>%3F|%26|%23)(?P<name>[A-Za-z0-9_.\-]+)%3D"
+    r"(?P<value>(?:(?!%26|%23)[^&#\s\"'])*)", re.IGNORECASE)
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 
 MASK = "***"
@@ -53,7 +58,8 @@ def secret_param(name: str) -> bool:
 
 
 def redact(text: str) -> str:
-    """``text`` with every URL's ``user:password@`` and secret query values masked.
+    """``text`` with every URL's ``user:password@`` and secret query values masked, also
+    those of a URL written percent-encoded inside another (GDAL's ``/vsicurl?url=``).
 
     >>> redact("https://me:hunter2@host/x.tif?sig=abc&band=1")
     'https://***@host/x.tif?sig=***&band=1'
@@ -62,6 +68,8 @@ def redact(text: str) -> str:
         return text
     text = _USERINFO.sub(lambda m: f"{m['scheme']}{MASK}@", text)
     text = _ENCODED_USERINFO.sub(lambda m: f"{m['scheme']}{MASK}%40", text)
+    text = _ENCODED_PARAM.sub(lambda m: f"{m['sep']}{m['name']}%3D{MASK}"
+                              if secret_param(m["name"]) else m.group(0), text)
     return _PARAM.sub(lambda m: f"{m['sep']}{m['name']}={MASK}"
                       if secret_param(m["name"]) else m.group(0), text)
 

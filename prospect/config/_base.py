@@ -595,6 +595,12 @@ reused with ``*defaults`` or ``<<: *defaults``. Anywhere else such a key is unkn
 
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+def _key_identity(node: yaml.Node) -> tuple[str, Any]:
+    """What makes two key nodes one key: a scalar's tag and text, a collection itself."""
+    return (node.tag, node.value) if isinstance(node, yaml.ScalarNode) else ("", id(node))
+
 _OCTAL = re.compile(r"^[-+]?0[0-7_]+$")
 
 _CORE_SCHEMA: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
@@ -755,6 +761,48 @@ class _ConfigLoader(yaml.SafeLoader):
             return next((tag for tag, pattern in _CORE_SCHEMA if pattern.match(value)),
                         "tag:yaml.org,2002:str")
         return super().resolve(kind, value, implicit)
+
+    def flatten_mapping(self, node: Any) -> None:
+        """Merge the mappings of ``node``'s merge key (``<<``) into it as YAML's merge type
+        says: a key written beside ``<<`` wins, and of a list of mappings
+        (``<<: [*site, *defaults]``) the earlier wins.
+
+        PyYAML 6.0.4 told keys apart by their string object (``id(key.value)``), so two
+        keys of more than one letter were never one key: of ``<<: [*site, *defaults]`` the
+        later list item won (``resolution`` 10 of the defaults, not 20 of the site,
+        without a word; yaml/pyyaml#953), a one-letter key the earlier.
+        """
+        merged: list[tuple[Any, Any]] = []
+        written: list[tuple[Any, Any]] = []
+        for key_node, value_node in node.value:
+            if key_node.tag != _MERGE_TAG:
+                if key_node.tag == "tag:yaml.org,2002:value":  # '=', as the base class
+                    key_node.tag = "tag:yaml.org,2002:str"
+                written.append((key_node, value_node))
+                continue
+            if isinstance(value_node, yaml.MappingNode):
+                sources = [value_node]
+            elif isinstance(value_node, yaml.SequenceNode) and all(
+                    isinstance(item, yaml.MappingNode) for item in value_node.value):
+                sources = list(value_node.value)
+            else:  # the base class names what it found instead of a mapping
+                super().flatten_mapping(node)
+                return
+            for source in sources:
+                self.flatten_mapping(source)
+                merged.extend(source.value)
+        if not merged:
+            return
+        # the first of each merged key counts; a key written beside '<<' comes after them
+        # and wins, where the merged one was (PyYAML's order: a cube's variables follow it)
+        taken: set[tuple[str, Any]] = set()
+        kept = []
+        for key_node, value_node in merged:
+            identity = _key_identity(key_node)
+            if identity not in taken:
+                taken.add(identity)
+                kept.append((key_node, value_node))
+        node.value = kept + written
 
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
         seen: dict[Any, int] = {}

@@ -235,6 +235,15 @@ class ReferenceRegion(StrictModel):
         return None if value is None else check_grid_crs(value)
 
 
+def _names_shipped_region(value: dict[Any, Any]) -> bool:
+    """Whether an inline region's mapping is a shipped region's name with fields to
+    replace, written with ``name:`` for ``base:`` (``{name: limburg, resolution: 20}``):
+    no ``crs`` of its own (which a region given by its keys needs), and a ``name`` of a
+    shipped region."""
+    name = value.get("name")
+    return "crs" not in value and isinstance(name, str) and name in list_regions()
+
+
 class RegionOverride(StrictModel):
     """A shipped region with some of its fields replaced (e.g. a sub-area for a demo)."""
 
@@ -248,6 +257,21 @@ class RegionOverride(StrictModel):
         description="Accept bounds that extend past the base's UTM zone (the explicit "
         "choice a region's own 'cross_zone' is; the refusal asked for it, and the override "
         "form refused the key)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _base_named_as_name(cls, data: Any) -> Any:
+        """``{name: limburg, resolution: 20}`` meant the shipped region ``limburg`` at 20 m:
+        it was refused as an inline region without ``crs`` and ``bounds``, which named
+        neither the form meant nor its key."""
+        if isinstance(data, dict) and "base" not in data and _names_shipped_region(data):
+            name = data["name"]
+            raise ValueError(
+                f"'name: {name}' names the shipped region {name!r}, and a region given "
+                "by its keys needs its own crs, resolution and bounds; to change some "
+                f"fields of the shipped one, write 'base: {name}' beside them (and "
+                "'name:' for the new grid's name, if another)")
+        return data
 
     def changes(self) -> dict[str, Any]:
         """The fields given, to lay over the base region's (``cross_zone`` when set)."""
@@ -281,6 +305,8 @@ def _region_form(value: Any) -> str:
             return "region:reference"
         if "base" in value or ("crs" not in keys and
                                difflib.get_close_matches("base", keys, cutoff=0.75)):
+            return "region:override"
+        if _names_shipped_region(value):
             return "region:override"
         return "region:inline"
     if isinstance(value, RegionConfig):

@@ -156,6 +156,80 @@ def _past_antimeridian(crs: str | None, bounds: tuple[float, float, float, float
             f"point or outline at -179.6 stays off them); {how}")
 
 
+def _cylinder_edges(crs: CRS) -> tuple[float, float, float] | None:
+    """``(x at 180 degrees west, x at 180 degrees east, central meridian)`` of a cylindrical
+    world projection (Mercator, Web Mercator, equidistant or equal-area cylindrical),
+    whose x is the longitude scaled, whatever the latitude; ``None`` for any other CRS."""
+    op = crs.coordinate_operation if crs.is_projected else None
+    method = op.method_name if op is not None else ""
+    if not (("Mercator" in method or "Cylindrical" in method)
+            and not any(w in method for w in ("Transverse", "Oblique", "Gauss"))):
+        return None
+    meridian = next((float(p.value) for p in op.params  # type: ignore[union-attr]
+                     if p.name == "Longitude of natural origin"), 0.0)
+    try:
+        forward = Transformer.from_crs(crs.geodetic_crs, crs, always_xy=True)
+        west = float(forward.transform(meridian - 180.0 + 1e-9, 0.0, errcheck=True)[0])
+        east = float(forward.transform(meridian + 180.0 - 1e-9, 0.0, errcheck=True)[0])
+    except ProjError:
+        return None
+    if not (math.isfinite(west) and math.isfinite(east) and west < east):
+        return None
+    return west, east, meridian
+
+
+def _past_antimeridian_projected(crs: str | None, bounds: tuple[float, float, float, float],
+                                 resolution: float) -> str:
+    """Why bounds in a cylindrical world projection with an x past 180 degrees (more than
+    half a cell beyond where its x ends) cannot make a grid; ``""`` for any other bounds.
+
+    ``[19900000, 0, 20100000, 100000]`` in EPSG:3857 (a region drawn across the
+    antimeridian, whose x runs on past 20037508.34 where the projection wraps to
+    -20037508.34) was refused as "written with x and y swapped", since a strip at 85 N
+    read the other way round fits the projection: the fix it gave put the region near
+    the pole. The rule is the one for longitudes past 180 (:func:`_past_antimeridian`).
+    """
+    left, bottom, right, top = bounds
+    if not crs:
+        return ""
+    try:
+        own = parse_crs(crs)
+    except CRSError:
+        return ""
+    edges = _cylinder_edges(own)
+    if edges is None:
+        return ""
+    west, east, meridian = edges
+    slack = max(resolution, 0.0) / 2
+    past = [f"{name} {v:.12g}" for name, v in (("left", left), ("right", right))
+            if v > east + slack or v < west - slack]
+    if not past:
+        return ""
+    width = east - west
+    wrapped = [v - width if v > east else v + width if v < west else v for v in (left, right)]
+    crosses = wrapped[0] > wrapped[1] or left < east < right or left < west < right
+    try:
+        inverse = Transformer.from_crs(own, own.geodetic_crs, always_xy=True)
+        _, lat = inverse.transform(min(max(wrapped[0], west), east), (bottom + top) / 2)
+    except ProjError:
+        lat = 0.0
+    lon_left = meridian + 180.0 * (2 * (left - west) / width - 1)
+    lon_right = meridian + 180.0 * (2 * (right - west) / width - 1)
+    code = _utm_epsg((lon_left + lon_right) / 2, float(lat) if math.isfinite(lat) else 0.0)
+    edge = (meridian + 360.0) % 360.0 - 180.0 or 180.0  # the meridian x ends at
+    where = "180 degrees" if edge in (180.0, -180.0) else \
+        f"the meridian {edge:g} (opposite {crs}'s central meridian {meridian:g})"
+    how = (f"the region crosses {where}, where {crs} wraps: lay it out in a projected CRS "
+           f"of the area, such as its UTM zone EPSG:{code}, with bounds in its metres"
+           ) if crosses else \
+        f"give them within its x range ([{wrapped[0]:.12g}, {bottom:.12g}, " \
+        f"{wrapped[1]:.12g}, {top:.12g}])"
+    verb = "lie" if len(past) > 1 else "lies"
+    return (f"bounds {list(bounds)}: {' and '.join(past)} {verb} past {where}, where x in "
+            f"{crs} ends ({west:.12g} .. {east:.12g}; GDAL wraps a raster from across that "
+            f"meridian onto such cells, a point or outline there stays off them); {how}")
+
+
 _UNIT_SHORT = {"metre": "m", "meter": "m", "degree": "degrees", "foot": "ft",
                "US survey foot": "US ft", "kilometre": "km"}
 
@@ -781,7 +855,9 @@ class RegionConfig(StrictModel):
                 "bounds must be [left, bottom, right, top] with right > left, top > bottom"
                 f"{across or _bounds_order_hint(value)}"
             )
-        past = _past_antimeridian(info.data.get("crs"), value)
+        past = _past_antimeridian(info.data.get("crs"), value) or \
+            _past_antimeridian_projected(info.data.get("crs"), value,
+                                         info.data.get("resolution") or 0.0)
         if past:
             raise ValueError(past)
         return value

@@ -694,16 +694,47 @@ def _reading(source: RasterSource | VectorSource | PointSource) -> str:
     return json.dumps(data, sort_keys=True, default=str)
 
 
+def _layers(source: RasterSource | VectorSource | PointSource
+            ) -> list[tuple[str, str, str]]:
+    """``(layer, file and band, reading)`` of each layer a one-scene raster source makes
+    from ``path`` or ``bands`` (``[]`` for any other source), the reading with the names
+    and the layout left out: band 1 of ``rgb.tif`` is one reading whether ``path:
+    rgb.tif`` with ``band_names`` or ``bands: {red: rgb.tif}`` names it. Under a product's
+    metadata the layer's name picks the band's coefficients, and stays in the reading."""
+    import json
+    import os
+
+    if not isinstance(source, RasterSource) or (source.path is None and not source.bands):
+        return []
+    mask = source.cloud_mask.asset if source.cloud_mask is not None else None
+    settings = {key: value for key, value in source.model_dump().items()
+                if key not in _NAMING_KEYS | {"bands", "path", "band_names"}}
+    found = []
+    for layer, (path, band) in source.band_files().items():
+        if layer == mask:
+            continue
+        real = os.path.realpath(path)
+        key = {**settings, "file": real, "band": band,
+               "layer": layer if source.mtl is not None else None}
+        found.append((layer, f"band {band} of {real}",
+                      json.dumps(key, sort_keys=True, default=str)))
+    return found
+
+
 def read_twice(sources: list[Any]) -> str:
-    """Why two of ``sources`` are one source under two names (``""`` when none are).
+    """Why two of ``sources``, or two layers of them, are one reading under two names
+    (``""`` when none are).
 
     The same file read the same way under two names (``dem`` and ``elevation``, a path
     written ``./dem.tif`` beside ``dem.tif``, a link) made the cube hold one layer twice
     without a word, and a model count its evidence twice: weights of evidence adds the
     weights of both (the posterior as if two independent layers agreed), and a forest
-    splits its importance between them.
+    splits its importance between them. So did one band named twice in other layouts:
+    ``path: a.tif`` beside ``bands: {b: a.tif}``, band 1 of a multi-band ``path:``
+    beside ``bands:`` naming that file, and one file under two keys of ``bands``.
     """
     seen: dict[str, str] = {}
+    layers: dict[str, tuple[str, str]] = {}
     for source in sources:
         key = _reading(source)
         if key in seen:
@@ -715,6 +746,18 @@ def read_twice(sources: list[Any]) -> str:
                     "both); list it once, or read it another way (other bands, columns, "
                     "resampling or values)")
         seen[key] = source.name
+        for layer, shown, reading in _layers(source):
+            if reading in layers:
+                first_source, first_layer = layers[reading]
+                where = (f"source {source.name!r} reads {shown} twice, as {first_layer!r} "
+                         f"and {layer!r}" if first_source == source.name else
+                         f"sources {first_source!r} and {source.name!r} read {shown} the "
+                         f"same way, as {first_layer!r} and {layer!r}")
+                return (f"{where}: the cube would hold one layer twice under two names, and "
+                        "a model count its evidence twice (weights of evidence adds the "
+                        "weights of both); name the band once, or read it another way "
+                        "(other resampling, values, scale or nodata)")
+            layers[reading] = (source.name, layer)
     return ""
 
 
