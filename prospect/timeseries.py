@@ -30,7 +30,6 @@ import xarray as xr
 from prospect.config.timeseries import TimeSeriesConfig
 from prospect.errors import DataError
 from prospect.ingest.landsat import landsat_id
-from prospect.ingest.sentinel2 import s2_file_date
 from prospect.provenance import provenance_attr, read_provenance
 
 __all__ = ["change", "recorded_quantity", "stack_dates"]
@@ -38,19 +37,15 @@ __all__ = ["change", "recorded_quantity", "stack_dates"]
 
 def _file_date(path: str) -> tuple[str, dt.date] | None:
     """The acquisition date a band file's name states (its id and the date), if any: a
-    Landsat product or scene id, a Sentinel-2 band file name, or an ASTER granule id
+    Landsat product or scene id, a Sentinel-2 band file name, an ASTER granule id
     (``AST_07XT_00306202006183523_...``: an ASTER scene listed under another date passed,
-    where a Landsat one was refused)."""
-    from prospect.config.sources import aster_date
+    where a Landsat one was refused) or an HLS granule id
+    (``HLS.S30.T31UFT.2022060T104021.v2.0``: its date as year and day of the year, which
+    the other patterns did not read, so an HLS scene under another date passed too):
+    :func:`~prospect.ingest.products.file_acquisition`, the one reader of them."""
+    from prospect.ingest.products import file_acquisition
 
-    name = PurePosixPath(str(path).replace("\\", "/")).name
-    ident = landsat_id(name)
-    if ident is not None:
-        return ident.text, ident.date
-    day = aster_date(name)
-    if day is not None:
-        return f"{name} (an ASTER granule)", day
-    return s2_file_date(name)
+    return file_acquisition(path)
 
 
 def _named_quantity(path: str) -> str | None:

@@ -291,9 +291,15 @@ def foreign_table(kind: str, classes: Sequence[tuple[int, str]], *, nodata: floa
 
 
 DEFECTIVE_SHARE = 0.5
+"""Share of an SCL layer's sampled pixels (fill aside) of classes 1-3 ("saturated or
+defective", "dark area", "cloud shadow") from which a layer without a code above 5 and
+with class 1 on :data:`DEFECTIVE_MIN` of them is python-fmask's output (its clear land is
+1, its cloud 2, its cloud shadow 3), :func:`foreign_share`."""
+
+DEFECTIVE_MIN = 0.05
 """Share of an SCL layer's sampled pixels (fill aside) of class 1, "saturated or
-defective", from which a layer without a code above 5 is python-fmask's output (its clear
-land is 1), :func:`foreign_share`."""
+defective", that a real SCL without a cloud (no code above 5) does not hold together with
+:data:`DEFECTIVE_SHARE` of classes 1-3, :func:`foreign_share`."""
 
 
 def foreign_share(kind: str, held: np.ndarray) -> str | None:
@@ -303,12 +309,17 @@ def foreign_share(kind: str, held: np.ndarray) -> str | None:
 
     python-fmask's Sentinel-2 output without its class names and colour table (codes
     only, nodata 0 as SCL's) holds SCL codes alone (0-5), and its clear land is SCL's
-    class 1, "saturated or defective": read as SCL, that land was dropped and its clouds
-    (2, SCL's dark area) and snow (4, vegetation) kept as values. A real SCL has few
-    saturated or defective pixels and, where it has a cloud or water, codes above 5: a
-    sample mostly of class 1 without any is refused (:data:`DEFECTIVE_SHARE`). Called
-    on the planning's sample of the whole region, not on a chunk (a chunk over a
-    defective detector may be all class 1).
+    class 1, "saturated or defective", its cloud SCL's dark area (2), its cloud shadow
+    SCL's (3): read as SCL, its land was dropped and its clouds (and its snow, 4, SCL's
+    vegetation) kept as values. A real SCL has few saturated or defective pixels and,
+    where it has a cloud or water, codes above 5; without any, it saw clear land, which
+    is vegetation (4) or bare (5): a sample without a code above 5 of which classes 1-3
+    are half or more (:data:`DEFECTIVE_SHARE`) and class 1 at least
+    :data:`DEFECTIVE_MIN` is refused (python-fmask's clear land among its clouds; before,
+    only a sample mostly of class 1, a mostly clear region, was). A burnt or shaded
+    region (class 2 beside 4 and 5, hardly any class 1) is an SCL. Called on the
+    planning's sample of the whole region, not on a chunk (a chunk over a defective
+    detector may be all class 1).
     """
     values = np.asarray(held)
     if kind != "scl" or values.size == 0:
@@ -317,12 +328,16 @@ def foreign_share(kind: str, held: np.ndarray) -> str | None:
     if finite.size == 0 or (finite > PYTHON_FMASK["water"]).any():
         return None
     share = float((finite == SCL["saturated_or_defective"]).mean())
-    if share < DEFECTIVE_SHARE:
+    low = float(((finite >= SCL["saturated_or_defective"])
+                 & (finite <= SCL["cloud_shadow"])).mean())
+    if share < DEFECTIVE_MIN or low < DEFECTIVE_SHARE:
         return None
+    cloudy = float((finite == PYTHON_FMASK["cloud"]).mean())
     return (f"{share:.0%} of its pixels in the region are class 1 (saturated or "
-            "defective) and none holds a code above 5 (no water, cloud, cirrus or snow), "
-            f"as python-fmask's output reads ({_PYTHON_FMASK_WORDS}: its clear land is 1), "
-            f"not an SCL; {PYTHON_FMASK_FIX['scl']}")
+            f"defective) and {low:.0%} classes 1-3 ({cloudy:.0%} class 2, dark area), "
+            "and none holds a code above 5 (no water, cloud, cirrus or snow), "
+            f"as python-fmask's output reads ({_PYTHON_FMASK_WORDS}: its clear land is 1, "
+            f"its cloud 2), not an SCL; {PYTHON_FMASK_FIX['scl']}")
 
 
 QA_PIXEL_CONTRADICTION_SHARE = 0.01

@@ -18,11 +18,13 @@ Quality layers (CFmask, SCL, ``QA_PIXEL``) are not calibrated: ``cloud_mask:`` n
 
 from __future__ import annotations
 
+import calendar
 import dataclasses
 import datetime as dt
 import math
 import re
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Protocol
@@ -45,7 +47,8 @@ if TYPE_CHECKING:
     from prospect.config.sources import RasterSource
 
 __all__ = ["NamedProduct", "ProductMetadata", "band_coefficients", "check_same_quantity",
-           "named_product", "product_limits", "read_product_metadata"]
+           "file_acquisition", "hls_file_date", "named_product", "product_limits",
+           "read_product_metadata", "scene_date_conflict"]
 
 DN_FACTOR = 1e-3
 """A config ``scale`` below this (in magnitude) turns DNs into a quantity (reflectance's
@@ -238,6 +241,40 @@ _UNIT_ALIASES = {"kelvin": "k", "degrees kelvin": "k", "degk": "k", "percent": "
                  "pct": "%", "celsius": "degc", "°c": "degc", "deg c": "degc"}
 """Spellings of one unit (a config that restates the product's units is not a change)."""
 
+_DIMENSIONAL = re.compile(r"\b(?:m?w|k|kelvin|deg ?[cf]|sr|um|nm|cm|mm)\b|[µμ]m|m-?\^?-?2\b|/m2")
+"""Words of a physical unit (radiance's ``W m-2 sr-1 um-1``, temperature's ``K`` or
+``degC``, a depth's ``cm``), none of which a scale or offset makes of a unitless
+quantity."""
+
+
+def _check_dimension(source: RasterSource, var: str, file: str, what: str,
+                     units: str) -> None:
+    """Refuse a config whose ``units:`` give a unitless product quantity (``units``:
+    ``1``, a reflectance or an emissivity) the units of a physical quantity.
+
+    A change of units of a reflectance is to ``%`` or ``1``; ``units: W m-2 sr-1 um-1``
+    (or ``K``) on an AST_07XT, Collection 2 ``SR_B*``, ESPA ``sr_band*`` or Sentinel-2
+    band labelled reflectance as radiance (or temperature), and its ``scale:`` (an ASTER
+    Level-1 band's unit conversion coefficient, given to the source for a Level-1T band
+    beside it) multiplied it: reflectance 0.2 went in as "radiance" 13.5, exit 0.
+
+    Raises
+    ------
+    ConfigError
+        Naming the band, its file, the product and the units.
+    """
+    if not units.strip() or _unit_word(units) != "1" or not _DIMENSIONAL.search(
+            _unit_word(source.units)):  # unitless as stated, not for want of a unit
+        return
+    raise ConfigError(
+        f"source {source.name!r}, band {var!r}: {Path(file).name} is {what}, whose values "
+        f"are unitless, but the config's 'units: {source.units}' labels them a physical "
+        "quantity, which no 'scale:' or 'offset:' makes of them (a change of units of a "
+        "reflectance is to '%' or '1'); remove 'units:' (and a 'scale:' that is not the "
+        "product's), or, where the source also holds bands of another product (an ASTER "
+        "Level-1 radiance, a thermal band), put each product in a source of its own with "
+        "its own 'scale:' and 'units:'")
+
 
 def band_coefficients(source: RasterSource, var: str, cal: BandCalibration | None,
                       stated_by: str, file: str, ignore: str = "", *,
@@ -350,6 +387,9 @@ def band_coefficients(source: RasterSource, var: str, cal: BandCalibration | Non
                 and not (given_offset and cal.offset != 0
                          and math.isclose(o, cal.offset, rel_tol=1e-6)))
     if converts:  # a change of units of the product's quantity, said with 'units:'
+        _check_dimension(source, var, file, f"calibrated by {stated_by}"
+                         + (f" as {cal.quantity.replace('_', ' ')}" if cal.quantity else ""),
+                         cal.units)
         return s * cal.scale, s * cal.offset + o
     keys = [k for k, g in (("scale", given_scale), ("offset", given_offset)) if g]
     _refuse(source, var, file, stated_by, ignore,
@@ -394,6 +434,8 @@ def _unstated(source: RasterSource, var: str, file: str, stated_by: str, ignore:
     if same and _other_units(source, cal):
         _relabel(source, var, file, stated_by, dataclasses.replace(cal, scale=a, offset=b))
     item = stated_by.split(" (")[0]
+    _check_dimension(source, var, file, f"defined by {item}" + (
+        f" as {cal.quantity.replace('_', ' ')}" if cal.quantity else ""), cal.units)
     if not same and not ("units" in source.model_fields_set
                          and _unit_word(source.units) != _unit_word(cal.units)):
         raise ConfigError(
@@ -603,6 +645,15 @@ class NamedProduct:
     in_metadata: bool = True
     """Whether the product's metadata file calibrates it (a Collection 2 MTL does not
     calibrate its auxiliary layers), for the message's fix."""
+    unscaled: str = ("radiance is (DN - 1) x the unit conversion coefficient of its band "
+                     "and gain, and reflectance needs the sun's angle too")
+    """Why DNs without a ``scale`` (:attr:`scale` ``None``) are no quantity, for the
+    message (ASTER Level-1T's by default)."""
+    instead: str = ("use the AST_07XT surface reflectance product, or state what you "
+                    "ingest with 'units:' (e.g. 'units: DN', or 'units: W m-2 sr-1 um-1' "
+                    "with the band's coefficient as 'scale:' and 'offset:')")
+    """What to do instead with DNs that are no quantity (:attr:`scale` ``None``), for the
+    message (ASTER Level-1T's by default)."""
 
 
 ESPA_VALID_RANGE = {"sr": (-2000.0, 16000.0), "toa": (-2000.0, 16000.0),
@@ -619,6 +670,13 @@ _C2_L2_AUX = re.compile(r"_(" + "|".join(C2_L2_AUX) + r")$", re.IGNORECASE)
 _ESPA = re.compile(r"_(sr|toa|bt)_band(\d{1,2})$", re.IGNORECASE)
 _S2_SAFE = re.compile(r"S2[A-D]_MSI(L1C|L2A)_\d{8}T\d{6}_N(\d{2})(\d{2})_", re.IGNORECASE)
 _S2_BAND = re.compile(r"(?:^|_)T\d{2}[A-Z]{3}_\d{8}T\d{6}_(B\d[\dA])(?:_(\d{2})m)?$")
+_S2_TCI = re.compile(r"(?:^|_)T\d{2}[A-Z]{3}_\d{8}T\d{6}_TCI(?:_\d{2}m)?$")
+S2_TCI_WHY = ("an 8-bit true-colour preview of B04, B03 and B02 (ESA codes their "
+              "reflectance 1-255, 0 no data, stretched and clipped for display: bright "
+              "surfaces are all 255), no measurement")
+"""What a Sentinel-2 ``TCI`` (true colour image) file holds, for the message: ESA's
+8-bit RGB preview of the red, green and blue bands, which users download as the scene's
+picture. Read as bands, its DNs went in as reflectance 0-255, without a word."""
 _S2_AUX = re.compile(r"(?:^|_)T\d{2}[A-Z]{3}_\d{8}T\d{6}_(AOT|WVP)_\d{2}m$")
 S2_AUX: dict[str, tuple[str, str, str, float]] = {
     "AOT": ("aerosol optical thickness at 550 nm", "aerosol_optical_thickness", "1", 1e-3),
@@ -638,8 +696,74 @@ ASTER_L2_SCALED: dict[str, tuple[str, str, str, float]] = {
 scale)``, value = scale x DN (LP DAAC product pages: AST_05 emissivity 0.001, AST_08
 kinetic temperature 0.1 K, AST_09T TIR radiance 0.001). Read without a scale, an AST_08
 temperature of 300 K went in as 3000 labelled reflectance, without a word."""
+ASTER_L2_UNSCALED: dict[str, str] = {"09": "VNIR/SWIR surface radiance",
+                                     "09XT": "VNIR/SWIR surface radiance (crosstalk corrected)"}
+"""ASTER Level-2 products whose DNs are a quantity at a scale of each band's own, which
+the granule's HDF metadata states and its name does not (AST_09, AST_09XT: surface
+radiance of the VNIR and SWIR bands). Read without a scale, their DNs went in as values
+labelled reflectance (DN 1500 as reflectance 1500), without a word."""
+ASTER_L2_UNSCALED_WHY = ("surface radiance at a scale factor of each band's own, which "
+                         "the granule's HDF metadata states and its file name does not")
 _HLS = re.compile(r"^HLS\.(L30|S30)\.T\d{2}[A-Z]{3}\.\d{7}T\d{6}\.v\d+\.\d+\.(B\d[\dA])\.",
                   re.IGNORECASE)
+_HLS_GRANULE = re.compile(r"^(HLS\.(?:L30|S30)\.T\d{2}[A-Z]{3}\.(\d{4})(\d{3})T\d{6}\.v\d+\.\d+)"
+                          r"\.", re.IGNORECASE)
+
+
+def hls_file_date(name: str) -> tuple[str, dt.date] | None:
+    """``(granule id, acquisition date)`` an HLS v2.0 file's name states
+    (``HLS.S30.T31UFT.2022060T104021.v2.0.B04.tif``: year and day of the year), or
+    ``None`` (another name, or a day the year has not)."""
+    m = _HLS_GRANULE.search(PurePosixPath(str(name).replace("\\", "/")).name)
+    if m is None:
+        return None
+    year, day = int(m.group(2)), int(m.group(3))
+    if year < 1 or not 1 <= day <= 365 + calendar.isleap(year):
+        return None
+    return m.group(1), dt.date(year, 1, 1) + dt.timedelta(days=day - 1)
+
+
+def file_acquisition(path: str) -> tuple[str, dt.date] | None:
+    """The acquisition a band file's product name states: ``(its id, the date)``, from a
+    Landsat product or scene id, an ASTER granule id (``AST_07XT_00306202006183523_...``),
+    an HLS granule id (:func:`hls_file_date`) or a Sentinel-2 band file name
+    (``T31UFT_20220301T104021_B04``); ``None`` for any other name."""
+    from prospect.config.sources import aster_date
+
+    name = PurePosixPath(str(path).replace("\\", "/")).name
+    ident = landsat_id(name)
+    if ident is not None:
+        return ident.text, ident.date
+    day = aster_date(name)
+    if day is not None:
+        return f"{name} (an ASTER granule)", day
+    return hls_file_date(name) or s2_file_date(name)
+
+
+def scene_date_conflict(date: dt.date, files: Iterable[str],
+                        meta: ProductMetadata | None = None) -> str | None:
+    """``None`` unless a scene's stated ``date`` (a plain source's ``date:``) contradicts
+    the acquisition its files' product names state (:func:`file_acquisition`) or its
+    product metadata file states, else what contradicts it, for a message.
+
+    A scene's ``date:`` was taken over both: under ``mosaic: most_recent`` a 2020-01-27
+    Landsat scene listed as ``date: 2021-05-01`` won every cell from the scene of
+    2020-06-01, without a word."""
+    stated = [(f"its metadata file {meta.path}", meta.date)] if (
+        meta is not None and meta.date is not None) else []
+    for file in files:
+        found = file_acquisition(file)
+        if found is not None:
+            stated.append((f"its file {PurePosixPath(str(file)).name} ({found[0]})",
+                           found[1]))
+    for what, day in stated:
+        if day != date:
+            return (f"its 'date: {date.isoformat()}' is not the date {what} states, "
+                    f"{day.isoformat()}, so a 'most_recent' mosaic would rank it by the "
+                    f"wrong date; give 'date: {day.isoformat()}' (the scene's own)")
+    return None
+
+
 HLS_SCALE = 1e-4
 """HLS v2.0 surface reflectance: ``int16`` DN x 1e-4, fill -9999 (HLS User Guide v2.0)."""
 HLS_THERMAL_SCALE = 0.01
@@ -659,8 +783,10 @@ def named_product(file: str) -> NamedProduct | None:
     HLS v2.0 ``L30``/``S30``
     band file (1e-4; the L30 thermal ``B10``/``B11`` 0.01 degrees Celsius), an ASTER
     ``AST_07``/``AST_07XT`` surface reflectance granule (0.001), an ASTER ``AST_05``,
-    ``AST_08`` or ``AST_09T`` granule (:data:`ASTER_L2_SCALED`) or ``AST_L1T``/``AST_L1B``
-    DNs (no linear quantity)."""
+    ``AST_08`` or ``AST_09T`` granule (:data:`ASTER_L2_SCALED`), ``AST_L1T``/``AST_L1B``
+    DNs (no linear quantity), ``AST_09``/``AST_09XT`` DNs (a scale of each band's own
+    that the name does not state: :data:`ASTER_L2_UNSCALED`) or a Sentinel-2 true colour
+    image (``TCI``: a clipped 8-bit preview, :data:`S2_TCI_WHY`)."""
     from prospect.ingest.stac import (
         LANDSAT_L2_CLIP,
         LANDSAT_L2_COEFFICIENTS,
@@ -720,6 +846,13 @@ def named_product(file: str) -> NamedProduct | None:
         return NamedProduct(f"a Sentinel-2 {level} band file ({said})", quantity,
                             "1", S2_REFLECTANCE_SCALE, dn * S2_REFLECTANCE_SCALE,
                             dn_offset=dn, saturate=SENTINEL2_SATURATED)
+    if _S2_TCI.search(stem):
+        return NamedProduct("a Sentinel-2 true colour image (TCI)", "dn", "", None,
+                            unscaled=S2_TCI_WHY, instead=(
+                                "use the product's band files (B04, B03, B02...: value = "
+                                "1e-4 x DN, with baseline 04.00's offset) and their "
+                                "metadata, or say 'units: DN' to take the preview's 8-bit "
+                                "values as they are"))
     m = _S2_AUX.search(stem)
     if m is not None:
         what, quantity, units, scale = S2_AUX[m.group(1)]
@@ -742,6 +875,10 @@ def named_product(file: str) -> NamedProduct | None:
                                 "surface_reflectance", "1", 1e-3)
         if code in ("L1T", "L1B"):
             return NamedProduct(f"an ASTER AST_{code} granule", "dn", "", None)
+        if code in ASTER_L2_UNSCALED:
+            return NamedProduct(f"an ASTER AST_{code} {ASTER_L2_UNSCALED[code]} granule",
+                                "surface_radiance", "W m-2 sr-1 um-1", None,
+                                in_metadata=False, unscaled=ASTER_L2_UNSCALED_WHY)
         if code in ASTER_L2_SCALED:
             what, quantity, units, scale = ASTER_L2_SCALED[code]
             return NamedProduct(f"an ASTER AST_{code} {what} granule", quantity, units,
@@ -833,16 +970,19 @@ def _by_name(source: RasterSource, var: str, file: str, named: NamedProduct,
             return s, o  # what the DNs are made, said with 'units:'
         raise ConfigError(
             f"source {source.name!r}, band {var!r}: {name} is {named.what}, which holds "
-            "DNs: radiance is (DN - 1) x the unit conversion coefficient of its band and "
-            "gain, and reflectance needs the sun's angle too, so "
+            f"DNs: {named.unscaled}, so "
             + (f"'scale: {s:g}'" + (f" and 'offset: {o:g}'" if o else "") + " labelled "
                f"{source.units!r} would read them as a quantity they are not"
                if (s, o) != (1.0, 0.0) else
                f"read as they are they would be labelled {source.units!r} (reflectance)")
-            + "; use the AST_07XT surface reflectance product, or state what you ingest "
-            "with 'units:' (e.g. 'units: DN', or 'units: W m-2 sr-1 um-1' with the band's "
-            "coefficient as 'scale:' and 'offset:')")
+            + f"; {named.instead}")
     a, b = named.scale, named.offset
+    if converts:  # a unitless quantity is made no physical one by a scale
+        _check_dimension(source, var, file, named.what, named.units)
+    if converts and s != 1.0 and math.isclose(s, a, rel_tol=1e-6) and (
+            o == 0.0 or math.isclose(o, (b or 0.0), rel_tol=1e-6, abs_tol=1e-9)):
+        _relabel(source, var, file, f"its name ({named.what})",
+                 BandCalibration(a, b or 0.0, named.quantity, named.units))
     if converts and s != 1.0:  # a change of units of the product's quantity, said
         if abs(s) >= 1.0:  # a factor on the product's values ('scale: 100' for percent)
             return s * a, s * (b or 0.0) + o

@@ -13,6 +13,7 @@ integer type that holds them.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import math
 import re
@@ -43,6 +44,7 @@ from prospect.ingest.products import (
     check_same_quantity,
     named_product,
     read_product_metadata,
+    scene_date_conflict,
 )
 from prospect.ingest.stac import StacScene, read_stac_scenes
 from prospect.io.raster import RasterInfo, code_range, pixel_at, raster_info, value_fits
@@ -779,6 +781,12 @@ def _order(source: RasterSource, scenes: list[_Scene]) -> list[_Scene]:
                 f"source {source.name!r}: mosaic 'most_recent' needs a date for scene {i + 1}; "
                 "give 'date:' or a 'metadata:' file"
             )
+        if source.mosaic == "most_recent" and scene.date is not None and scene.item is None:
+            # a scene's 'date:' ranks it: one its files or metadata contradict won the mosaic
+            stated = scene.date.date() if isinstance(scene.date, dt.datetime) else scene.date
+            why = scene_date_conflict(stated, [f for f, _ in scene.files.values()], meta)
+            if why:
+                raise ConfigError(f"source {source.name!r}, scene {i + 1}: {why}")
         if source.mosaic == "least_cloudy" and cloud is None:
             raise ConfigError(
                 f"source {source.name!r}: mosaic 'least_cloudy' needs 'cloud_cover:' (or a "

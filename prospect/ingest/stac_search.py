@@ -11,17 +11,18 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
 from prospect.config.sources import RasterSource
 from prospect.config.stac import StacSearch
-from prospect.errors import DataError, InputFileError
+from prospect.errors import DataError, DataWarning, InputFileError
 from prospect.grid import RegionGrid
 from prospect.io.files import write_json
 from prospect.redact import redact
 
-__all__ = ["cql2_filter", "resolve_search", "search_items", "search_key"]
+__all__ = ["capped_search", "cql2_filter", "resolve_search", "search_items", "search_key"]
 
 _CQL2_OPS = {"eq": "=", "neq": "<>", "lt": "<", "lte": "<=", "gt": ">", "gte": ">=",
              "in": "in"}
@@ -74,7 +75,27 @@ def _without_link_secrets(item: dict[str, Any]) -> dict[str, Any]:
 
 def search_items(search: StacSearch, bbox: tuple[float, float, float, float]
                  ) -> list[dict[str, Any]]:
-    """Items of ``search`` intersecting ``bbox`` (lon/lat), as STAC item dicts.
+    """Items of ``search`` intersecting ``bbox`` (lon/lat), as STAC item dicts: the first
+    ``max_items`` the API answers, ordered by date then id (:func:`capped_search` says
+    whether it had more).
+
+    Raises
+    ------
+    InputFileError
+        The API cannot be reached, answers with an error, or is not a STAC API.
+    """
+    return capped_search(search, bbox)[0]
+
+
+def capped_search(search: StacSearch, bbox: tuple[float, float, float, float]
+                  ) -> tuple[list[dict[str, Any]], bool]:
+    """``(items, more)``: :func:`search_items`' items, and whether the API had more than
+    ``max_items`` of them (one more is asked for: an API need not state
+    ``numberMatched``, and the stac-fastapi servers do not).
+
+    The search stopped at ``max_items`` without a word: a region of four Sentinel-2
+    tiles over three months holds some 150 items, so the default 100 made a composite of
+    part of the window (the part the API answers first, often the latest dates).
 
     Raises
     ------
@@ -95,10 +116,12 @@ def search_items(search: StacSearch, bbox: tuple[float, float, float, float]
         found = client.search(
             collections=list(search.collections), bbox=list(bbox), datetime=search.datetime,
             filter=cql2_filter(search), filter_lang="cql2-json" if search.properties else None,
-            max_items=search.max_items,
+            max_items=search.max_items + 1,
         )
         items = [_without_link_secrets(item.to_dict(transform_hrefs=False))
                  for item in found.items()]
+        more = len(items) > search.max_items
+        items = items[:search.max_items]  # the first max_items, as the API answered
         # APIs differ in the sort fields they accept: order here, by date then id
         items.sort(key=lambda it: (str(it.get("properties", {}).get("datetime")),
                                    str(it.get("id"))))
@@ -109,11 +132,12 @@ def search_items(search: StacSearch, bbox: tuple[float, float, float, float]
         raise InputFileError(f"STAC API {url}: cannot be read ({type(exc).__name__}: "
                              f"{redact(str(exc))[:200]}); check the URL and the network"
                              ) from None
-    return items
+    return items, more
 
 
-def _saved(path: Path, key: dict[str, Any]) -> list[dict[str, Any]] | None:
-    """The items saved at ``path`` by the same search, or ``None``."""
+def _saved(path: Path, key: dict[str, Any]) -> tuple[list[dict[str, Any]], bool] | None:
+    """The items saved at ``path`` by the same search and whether the search had more
+    (:data:`_MORE`), or ``None``."""
     if not path.is_file():
         return None
     try:
@@ -123,7 +147,23 @@ def _saved(path: Path, key: dict[str, Any]) -> list[dict[str, Any]] | None:
     if not isinstance(data, dict) or data.get("prospect:search") != key:
         return None
     features = data.get("features")
-    return features if isinstance(features, list) else None
+    return (features, data.get(_MORE) is True) if isinstance(features, list) else None
+
+
+_MORE = "prospect:more_than_max_items"
+"""The saved search's key saying the API had more items than ``max_items`` (written only
+then, so a complete search saves what it saved before)."""
+
+
+def _warn_more(source: RasterSource, search: StacSearch, path: Path) -> None:
+    """Say that ``source``'s search kept ``max_items`` of more items."""
+    warnings.warn(DataWarning(
+        f"source {source.name!r}: the STAC search of {redact(search.url)} found more than "
+        f"its max_items ({search.max_items}) items in {search.collections} for "
+        f"{search.datetime} over the region; only the first {search.max_items} the API "
+        f"answered are used (saved in {path}), so the composite leaves out part of the "
+        "window; raise stac_search.max_items (up to 10000), or narrow 'datetime' or "
+        "'properties' (e.g. eo:cloud_cover)"), stacklevel=3)
 
 
 def resolve_search(source: RasterSource, grid: RegionGrid, folder: Path, *,
@@ -158,13 +198,15 @@ def resolve_search(source: RasterSource, grid: RegionGrid, folder: Path, *,
     bbox = grid.lonlat_bounds()
     key = search_key(search, bbox)
     path = Path(folder) / f"{source.name}.json"
-    items = _saved(path, key)
-    reused = items is not None
-    if items is None:
+    saved = _saved(path, key)
+    reused = saved is not None
+    if saved is not None:
+        items, more = saved
+    else:
         if offline:
             raise DataError(f"source {source.name!r}: no saved STAC items at {path}; run "
                             "once with the network to search")
-        items = search_items(search, bbox)
+        items, more = capped_search(search, bbox)
         if not items:
             raise DataError(
                 f"source {source.name!r}: the STAC search of {redact(search.url)} found no "
@@ -174,6 +216,9 @@ def resolve_search(source: RasterSource, grid: RegionGrid, folder: Path, *,
         path.parent.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
         write_json(path, {"type": "FeatureCollection", "features": items,
-                          "prospect:search": key, "prospect:search_sha256": digest})
+                          "prospect:search": key, "prospect:search_sha256": digest,
+                          **({_MORE: True} if more else {})})
+    if more:
+        _warn_more(source, search, path)
     resolved = source.model_copy(update={"stac": str(path), "stac_search": None})
     return resolved, [str(item.get("id")) for item in items], reused
