@@ -4982,6 +4982,8 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
                         f"elsewhere; {_REGRID}")
     if crs is not None:
         use_crs = parse_crs(crs)
+        if file_crs is not None:
+            _warn_crs_replaced(path, crs, use_crs, file_crs)
     elif file_crs is not None:
         use_crs = CRS.from_user_input(file_crs.to_wkt())
     elif beside is not None:
@@ -5037,6 +5039,28 @@ _GEOREF_SOURCES = (("PAM", "{aux}"), ("INTERNAL", "the GeoTIFF's own tags"),
 """Where a GeoTIFF's grid may be stated (GDAL's ``GDAL_GEOREF_SOURCES`` names, in GDAL's
 default order of priority: an ``.aux.xml`` first, then the file's own tags, then a world
 file), and how each is named."""
+
+
+def _warn_crs_replaced(path: Path | str, given: str, used: CRS, file_crs: Any) -> None:
+    """Warn when a source's ``crs:`` replaces another CRS its file states: its cells are
+    placed by their numbers in the config's CRS (a file in UTM 32N under ``crs:
+    EPSG:32631`` landed one zone, about 400 km, west of where it lies, exit 0, without a
+    word). ``crs:`` is for files that state none, or a wrong one: both are named."""
+    from pyproj.exceptions import CRSError as ProjCRSError
+
+    try:
+        own = CRS.from_user_input(file_crs.to_wkt())
+    except ProjCRSError:  # a CRS pyproj cannot read: the config's is the one to use
+        return
+    if own.equals(used, ignore_axis_order=True):
+        return
+    mine = own.to_string()
+    warnings.warn(DataWarning(
+        f"{path}: the source's crs: {given!r} replaces the CRS the file states ({mine}), so "
+        f"its cells are placed as if their coordinates were in {used.to_string()}, wherever "
+        f"they lie in {mine}; if the file's CRS is right, take 'crs:' out of the source (a "
+        "region in another CRS is reprojected to), else write the right one into the file "
+        f"(gdal_edit.py -a_srs {used.to_string()} {Path(str(path)).name})"), stacklevel=3)
 
 
 def _warn_aux_crs(path: Path | str, aux: str, stated: Any, file: str) -> None:
