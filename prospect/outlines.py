@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 import shapely
+import shapely.affinity
 from pyproj import Transformer
 from rasterio.features import rasterize
 from shapely.geometry import box, mapping, shape
@@ -131,7 +132,7 @@ def read_outline(
                 f"{path}: no column {name_column!r} to pick outlines by name; columns are "
                 f"{have[:30]}" + (f" (did you mean {near[0]!r}?)" if near else "")
                 + ": set 'mask.name_column'")
-        return table[column].map(_composed).isin(wanted).to_numpy()
+        return table[column].map(_as_name).isin(wanted).to_numpy()
 
     def _column(table: Any) -> str | None:
         """The column ``name_column`` names, also written in another Unicode form (a
@@ -151,7 +152,7 @@ def read_outline(
     _refuse_not_lonlat(path, layer, gdf)
     if names is not None:
         column = _column(gdf) or name_column
-        found = {_composed(n) for n in gdf[column]}
+        found = {_as_name(n) for n in gdf[column]}
         missing = sorted(n for n in set(names) if _composed(n) not in found)
         if missing:
             raise DataError(f"{path}: no feature named {missing} in column {name_column!r}"
@@ -219,10 +220,25 @@ def _names_meant(path: Path, layer: str | None, column: str, missing: list[str])
 
 
 def _composed(name: object) -> object:
-    """A name in Unicode's composed form (NFC); anything else as it is."""
+    """A name in Unicode's composed form (NFC), without blanks before or after it (a
+    GeoPackage joined from a spreadsheet keeps ``'Bonaire '``, which was "no feature named
+    ['Bonaire'] ... did you mean 'Bonaire ' for 'Bonaire'?"); anything else as it is."""
     import unicodedata
 
-    return unicodedata.normalize("NFC", name) if isinstance(name, str) else name
+    return unicodedata.normalize("NFC", name).strip() if isinstance(name, str) else name
+
+
+def _as_name(value: object) -> object:
+    """A feature's value of the name column as a ``mask.names`` entry reads: text in
+    Unicode's composed form, a number as written (``3`` of an integer or a float column,
+    ``7.5``: :func:`prospect.io.vector.unit_name`). An ID column's 3 was no ``'3'``:
+    "no feature named ['3'] ... did you mean '3' for '3'?", which no config could meet
+    (the config takes text, YAML's unquoted 3 is refused as a number)."""
+    from prospect.io.vector import unit_name
+
+    if isinstance(value, str):
+        return _composed(value)
+    return unit_name(value) or None  # (a null names nothing)
 
 
 def _fold(name: str) -> str:
@@ -322,10 +338,29 @@ def clip_to_grid(outline: shapely.Geometry, grid: RegionGrid, *,
     west, south, east, north = grid.lonlat_bounds()
     dx, dy = (east - west) * margin, (north - south) * margin
     frame = box(west - dx, south - dy, east + dx, north + dy)
-    parts = [p for p in shapely.get_parts(outline) if p.intersects(frame)]
+    parts = [p for p in (_beside(part, frame) for part in shapely.get_parts(outline))
+             if p is not None]
     if not parts:
         return shapely.Polygon()
     return shapely.intersection(shapely.union_all(parts), frame)
+
+
+def _beside(part: shapely.Geometry, frame: shapely.Geometry) -> shapely.Geometry | None:
+    """``part`` where it meets the lon/lat ``frame``: as it is, or a turn of the Earth
+    (360 degrees) west or east (an outline in longitudes 0..360, as climate models and
+    Pacific maps write them, of a region west of Greenwich: it was "no land in the
+    region"); ``None`` where it meets it neither way."""
+    if part.intersects(frame):
+        return part
+    west, _, east, _ = part.bounds
+    left, _, right, _ = frame.bounds
+    for turn in (-360.0, 360.0):
+        if west + turn > right or east + turn < left:  # (its box misses the frame's)
+            continue
+        moved = shapely.affinity.translate(part, xoff=turn)
+        if moved.intersects(frame):
+            return moved
+    return None
 
 
 def to_grid_crs(outline: shapely.Geometry, grid: RegionGrid) -> shapely.Geometry:

@@ -102,11 +102,17 @@ class GeologyCodesLayer(Layer):
     fill_value: float = -1
 
     def extra_attrs(self) -> dict[str, object]:
-        """The code table: ``categories`` (JSON code -> unit) and CF flag attributes."""
+        """The code table: ``categories`` (JSON code -> unit) and CF flag attributes.
+
+        ``flag_meanings`` is one word per code (CF: blank-separated): every blank of a
+        name, a no-break or tab as well as a space, is an underscore. A name with a
+        no-break space (copied from a spreadsheet) was two words, so the meanings no
+        longer paired with the codes and readers of them (the tile server's legend)
+        took the map for one of values."""
         return {
             "categories": json.dumps({str(i): u for i, u in enumerate(self.codes)}),
             "flag_values": list(range(len(self.codes))),
-            "flag_meanings": " ".join(u.replace(" ", "_") or "_" for u in self.codes),
+            "flag_meanings": " ".join(flag_word(u) for u in self.codes),
         }
 
     def compute(self, grid: RegionGrid, window: ChunkWindow) -> np.ndarray:
@@ -129,6 +135,12 @@ class GeologyCodesLayer(Layer):
             rasterize(shapes, out_shape=window.shape, transform=grid.window_transform(window),
                       out=out, fill=-1, dtype=self.dtype)
         return out
+
+
+def flag_word(unit: str) -> str:
+    """A unit name as one word of CF ``flag_meanings``: each blank (``str.isspace``) an
+    underscore, ``_`` for no name."""
+    return "".join("_" if c.isspace() else c for c in unit) or "_"
 
 
 _POLYGONAL = (3, 6)  # Polygon, MultiPolygon
@@ -185,7 +197,7 @@ def _lines_tree_cached(path: str, _version: tuple[int, ...], layer: str | None,
                        attribute: str | None, crs: str | None, grid_crs: str, contacts: bool,
                        gap: float) -> _Lines | None:
     gdf = read_vector(path, layer=layer, columns=[attribute] if attribute else [], crs=crs,
-                      to_crs=grid_crs)
+                      to_crs=grid_crs, collapsed_as_lines=not contacts)
     geoms = gdf.geometry[has_geometry(gdf.geometry)]
     areas = None
     if contacts:
@@ -318,6 +330,9 @@ def _units(gdf: object, attribute: str | None) -> tuple[np.ndarray, list[str]]:
     blank = names.map(lambda v: isinstance(v, str) and not v.strip()).astype(bool)
     if blank.any():
         names = names.where(~blank, None)
+    listed = names.map(lambda v: isinstance(v, list | dict | np.ndarray)).astype(bool)
+    if listed.any():  # (unhashable: grouped by their JSON text, the name they are given)
+        names = names.map(lambda v: unit_name(v) or None)
     dissolved = gdf[["geometry"]].assign(**{attribute: names}).dissolve(
         by=attribute, dropna=False)
     return dissolved.geometry.to_numpy(), [unit_name(v) for v in dissolved.index]
@@ -352,6 +367,135 @@ def unit_gaps(units: np.ndarray, gap: float) -> list[tuple[int, int, shapely.Geo
             if k not in covered]
 
 
+def _thin_holes(units: np.ndarray, gap: float, whole: shapely.Geometry | None
+                ) -> np.ndarray:
+    """The rings of the holes of the map (``whole``: the union of ``units``) narrower than
+    ``gap`` everywhere: no point of one lies ``gap / 2`` from its shore."""
+    whole = shapely.union_all(units) if whole is None else whole
+    polygons = shapely.get_parts(whole)
+    polygons = polygons[shapely.get_type_id(polygons) == 3]  # Polygon
+    counts = shapely.get_num_interior_rings(polygons)
+    if not counts.sum():
+        return np.empty(0, dtype=object)
+    rings = np.asarray([shapely.get_interior_ring(p, k) for p, n in zip(polygons, counts,
+                                                                         strict=True)
+                        for k in range(n)], dtype=object)
+    return rings[shapely.is_empty(shapely.buffer(shapely.polygons(rings), -gap / 2))]
+
+
+def _owners(units: np.ndarray, seg: np.ndarray, step: float) -> np.ndarray:
+    """The unit each segment of a hole's shore (``ax, ay, bx, by`` rows) lies on: the one
+    holding a point ``step`` to either side of its middle (the other side is the hole);
+    -1 where none does. Point-in-polygon on the prepared units, so a map of few large
+    units costs no distance to every vertex of theirs."""
+    dx, dy = seg[:, 2] - seg[:, 0], seg[:, 3] - seg[:, 1]
+    norm = np.hypot(dx, dy)
+    mx, my = (seg[:, 0] + seg[:, 2]) / 2, (seg[:, 1] + seg[:, 3]) / 2
+    nx, ny = -dy / norm * step, dx / norm * step
+    n = len(seg)
+    points = shapely.points(np.concatenate([mx + nx, mx - nx]),
+                            np.concatenate([my + ny, my - ny]))
+    shapely.prepare(units)
+    at, unit = shapely.STRtree(units).query(points)
+    hit = shapely.intersects(units[unit], points[at])
+    owner = np.full(n, -1, dtype=np.int64)
+    owner[at[hit] % n] = unit[hit]
+    return owner
+
+
+def _sliver_faces(units: np.ndarray, gap: float, whole: shapely.Geometry | None
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """The facing stretches of :func:`edge_gaps`, piece by piece: each piece of a thin
+    hole's shore that lies on unit ``i``'s boundary and within ``gap`` of the shore of
+    another unit ``j`` across it, with the hole's number and ``i``, ``j`` (as ``(n, 3)``
+    integers) and the pieces. A shore is taken segment by segment, each segment the unit's
+    it lies on, so the work grows with the slivers, not with the units' size."""
+    none: tuple[np.ndarray, np.ndarray] = (np.empty((0, 3), dtype=np.int64),
+                                           np.empty(0, dtype=object))
+    rings = _thin_holes(units, gap, whole)
+    if not rings.size:
+        return none
+    coords, ring = shapely.get_coordinates(rings, return_index=True)
+    same = ring[1:] == ring[:-1]
+    seg = np.column_stack([coords[:-1][same], coords[1:][same]])
+    ring = ring[1:][same]
+    keep = (seg[:, 0] != seg[:, 2]) | (seg[:, 1] != seg[:, 3])
+    seg, ring = seg[keep], ring[keep]
+    # a step off each segment far inside the thinnest sliver, far outside float rounding
+    step = max(gap * 1e-7, 1e3 * float(np.spacing(np.abs(seg).max())))
+    owner = _owners(units, seg, step)
+    seg, ring, owner = seg[owner >= 0], ring[owner >= 0], owner[owner >= 0]
+    lines = shapely.linestrings(seg.reshape(-1, 2, 2))
+    s, t = shapely.STRtree(lines).query(lines, predicate="dwithin", distance=gap)
+    pick = (ring[s] == ring[t]) & (owner[s] != owner[t])
+    s, t = s[pick], t[pick]
+    if not s.size:
+        return none
+    pieces = shapely.intersection(lines[s], shapely.buffer(lines[t], gap))
+    real = shapely.length(pieces) > 0  # (a segment meets the stadium of another once)
+    s, t, pieces = s[real], t[real], pieces[real]
+    if not s.size:
+        return none
+    start, end = _along(seg[s], shapely.get_point(pieces, 0), shapely.get_point(pieces, -1))
+    s, t, start, end = _merged(s, t, start, end)
+    a, b = seg[s, :2], seg[s, 2:]
+    first = np.where((start == 0)[:, None], a, a + start[:, None] * (b - a))
+    last = np.where((end == 1)[:, None], b, a + end[:, None] * (b - a))
+    faces = shapely.linestrings(np.stack([first, last], axis=1))
+    return np.column_stack([ring[s], owner[s], owner[t]]), faces
+
+
+def _along(seg: np.ndarray, p: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where points ``p`` and ``q`` (on the segments ``seg``) lie along them, from 0 (the
+    start) to 1 (the end), in order."""
+    a, d = seg[:, :2], seg[:, 2:] - seg[:, :2]
+    length2 = (d * d).sum(axis=1)
+    u = [np.clip(((shapely.get_coordinates(pt) - a) * d).sum(axis=1) / length2, 0.0, 1.0)
+         for pt in (p, q)]
+    return np.minimum(*u), np.maximum(*u)
+
+
+def _merged(s: np.ndarray, t: np.ndarray, start: np.ndarray, end: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The stretches ``[start, end]`` along each segment ``s`` merged where they overlap
+    (a segment within reach of several across: each part of it once), each with the
+    ``t`` of its first stretch."""
+    order = np.lexsort((start, s))
+    s, t, start, end = s[order], t[order], start[order], end[order]
+    shift = 2.0 * s  # each segment's stretches apart from the next's: one running maximum
+    reach = np.maximum.accumulate(end + shift)
+    new = np.r_[True, (start + shift)[1:] > reach[:-1]]
+    heads = np.flatnonzero(new)
+    ends = np.maximum.reduceat(end + shift, heads) - shift[heads]
+    return s[heads], t[heads], start[heads], ends
+
+
+def edge_gaps(units: np.ndarray, gap: float, whole: shapely.Geometry | None = None
+              ) -> list[tuple[int, int, shapely.Geometry]]:
+    """Stretches where units that meet elsewhere lie a gap apart (crossing lines of a map
+    digitised without snapping: the units meet, part 1 mm, meet again): each stretch of
+    unit ``i``'s boundary (indices into ``units``) that faces unit ``j`` across such a
+    sliver, as ``(i, j, line)``.
+
+    A sliver is a hole of the map (``whole``: the union of the units, when the caller has
+    it) narrower than ``gap`` everywhere (no point of it lies ``gap / 2`` from its shore)
+    with two units or more on its shore. Each such stretch was the map's edge, so the
+    contact there was missing and a cell beside it measured to the nearest place the units
+    meet. A wider hole (a lake) keeps its shore as the map's edge.
+    """
+    units = np.asarray(units, dtype=object)
+    if gap <= 0 or len(units) < 2:
+        return []
+    keys, pieces = _sliver_faces(units, gap, whole)
+    if not len(keys):
+        return []
+    groups, which = np.unique(keys, axis=0, return_inverse=True)
+    order = np.argsort(which.ravel(), kind="stable")
+    runs = np.split(pieces[order], np.flatnonzero(np.diff(which.ravel()[order])) + 1)
+    return [(int(i), int(j), shapely.line_merge(shapely.union_all(run)))
+            for (_, i, j), run in zip(groups, runs, strict=True)]
+
+
 def contact_lines(gdf: object, attribute: str | None, *, gap: float = 0.0
                   ) -> shapely.Geometry:
     """Boundaries between different units (the outer edge of the map is not a contact).
@@ -364,20 +508,25 @@ def contact_lines(gdf: object, attribute: str | None, *, gap: float = 0.0
     Units that do not meet but lie closer than ``gap`` (the grid's half cell) with no unit
     between them (:func:`unit_gaps`) have their facing boundaries taken as contacts: such
     a gap made both boundaries the map's edge, so a map digitised without snapping had no
-    contact there (two units 1 mm apart: every distance no data), without a word.
+    contact there (two units 1 mm apart: every distance no data), without a word. Units
+    that meet in places and lie such a gap apart elsewhere (:func:`edge_gaps`) have the
+    stretches between taken as contacts too.
     """
     units, _ = _units(gdf, attribute)
     boundaries = shapely.union_all(shapely.boundary(units))
-    outer = shapely.boundary(shapely.union_all(units))
+    whole = shapely.union_all(units)
+    outer = shapely.boundary(whole)
     contacts = shapely.difference(boundaries, shapely.buffer(outer, 1e-6))
     pairs = unit_gaps(units, gap)
-    if not pairs:
+    stretches = _sliver_faces(units, gap, whole)[1] if gap > 0 and len(units) > 1 \
+        else np.empty(0, dtype=object)
+    if not pairs and not len(stretches):
         return contacts
     near = sorted({k for a, b, _ in pairs for k in (a, b)})  # each unit buffered once
     grown = dict(zip(near, shapely.buffer(units[near], gap), strict=True))
     faces = [shapely.intersection(shapely.boundary(units[i]), grown[j])
              for a, b, _ in pairs for i, j in ((a, b), (b, a))]
-    return shapely.union_all([contacts, *faces])
+    return shapely.union_all([contacts, *faces, *stretches])
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -447,11 +596,13 @@ _NUMBER = re.compile(r"[+-]?\d+(?:\.\d*)?")
 
 def _folded(unit: str) -> str:
     """A unit name without what a reader cannot see or would not mean: Unicode form
-    (NFKC), letter case, runs of spaces, accents (``Bắc Sơn`` typed ``Bac Son``, as
-    Vietnamese text often is where no Unicode keyboard was at hand) and how a number is
-    written (``01`` and ``1.0`` are code 1: a map joined from a table of text codes and
-    one of number codes)."""
-    folded = " ".join(unicodedata.normalize("NFKC", unit).casefold().split())
+    (NFKC), invisible format characters (a soft hyphen, a zero-width space or a byte
+    order mark copied in with the name), letter case, runs of spaces, accents (``Bắc
+    Sơn`` typed ``Bac Son``, as Vietnamese text often is where no Unicode keyboard was at
+    hand) and how a number is written (``01`` and ``1.0`` are code 1: a map joined from a
+    table of text codes and one of number codes)."""
+    visible = "".join(c for c in unit if unicodedata.category(c) != "Cf")  # (format)
+    folded = " ".join(unicodedata.normalize("NFKC", visible).casefold().split())
     if not folded.isascii():  # accents: 'Bắc Sơn' typed 'Bac Son' (đ has no decomposition)
         folded = "".join(c for c in unicodedata.normalize("NFKD", folded.replace("đ", "d"))
                          if not unicodedata.combining(c))
@@ -475,7 +626,8 @@ def _warn_twin_units(path: str, attribute: str, codes: tuple[str, ...]) -> None:
     shown = "; ".join(" and ".join(ascii(u) for u in g) for g in twins[:3])
     warnings.warn(DataWarning(
         f"{path}: {len(twins)} set(s) of unit names in {attribute!r} differ only in letter "
-        f"case, accents, spaces, Unicode form or how a number is written "
+        f"case, accents, spaces, invisible characters, Unicode form or how a number is "
+        "written "
         f"({shown}{'; ...' if len(twins) > 3 else ''}); each "
         "is a unit of its own code: if they are one unit, write them in one spelling in "
         "the file"), stacklevel=3)
@@ -625,6 +777,7 @@ def _warn_gaps(path: str, grid: RegionGrid, region: tuple[np.ndarray, list[str]]
     if region is None:
         return 0
     units, names = region
+    _warn_slivers(path, grid, units, names)
     pairs = unit_gaps(units, grid.resolution / 2)
     if not pairs:
         return 0
@@ -641,8 +794,80 @@ def _warn_gaps(path: str, grid: RegionGrid, region: tuple[np.ndarray, list[str]]
     return len(pairs)
 
 
-def _check_faults(path: str, source: VectorSource) -> int:
-    """Faults are lines, or polygons of fault zones: refuse an empty layer or points.
+def _warn_slivers(path: str, grid: RegionGrid, units: np.ndarray, names: list[str]) -> int:
+    """Warn of units that meet in places and lie a gap apart elsewhere, a sliver narrower
+    than half a cell between them (:func:`edge_gaps`): the stretches along it are taken as
+    contacts. Returns the stretches' count."""
+    if len(units) < 2:
+        return 0
+    keys, pieces = _sliver_faces(np.asarray(units, dtype=object), grid.resolution / 2, None)
+    if not len(keys):
+        return 0
+    groups, which = np.unique(keys, axis=0, return_inverse=True)
+    which = which.ravel()
+    longest = int(np.argmax(np.bincount(which, weights=shapely.length(pieces))))
+    _, i, j = (int(k) for k in groups[longest])
+    line = shapely.line_merge(shapely.union_all(pieces[which == longest]))
+    x, y = shapely.get_coordinates(line)[0]
+    warnings.warn(DataWarning(
+        f"{path}: {len(groups)} stretch(es) of unit boundaries face another unit across a "
+        f"hole of the map narrower than half a cell ({grid.resolution / 2:g} "
+        f"{distance_units(grid)}) that no unit covers (e.g. {names[i]!r} facing "
+        f"{names[j]!r} over {line.length:.4g} {distance_units(grid)} from x={x:.10g}, "
+        f"y={y:.10g}): a map digitised without snapping (lines that cross); the stretches "
+        "are taken as contacts (the sliver made them the map's edge, with no contact): snap "
+        "the map's topology (e.g. QGIS's Snap Geometries to Layer, or GRASS v.clean) if the "
+        "units are meant to meet there"), stacklevel=4)
+    return len(groups)
+
+
+def _boxes(bbox: tuple[float, float, float, float]) -> list[shapely.Geometry]:
+    """A box of the file's CRS as boxes: one, or (longitudes across the antimeridian, west
+    > east) its spans west of 180, east of -180 and past 180 (a file in 0..360)."""
+    west, south, east, north = bbox
+    if west <= east:
+        return [shapely.box(*bbox)]
+    return [shapely.box(west, south, 180.0, north), shapely.box(-180.0, south, east, north),
+            shapely.box(180.0, south, east + 360.0, north)]
+
+
+def _warn_faults_away(path: str, source: VectorSource, grid: RegionGrid, gdf: Any) -> None:
+    """Warn of a faults layer none of whose features lies in the region or within the
+    region's width of it (faults of another sheet or area, or of another CRS than
+    stated): every cell's distance was measured to faults far outside the region, a
+    smooth ramp of tens of kilometres, without a word. A region between faults a little
+    way outside it is no such case."""
+    layer = source.faults_layer
+    geoms = gdf.geometry[has_geometry(gdf.geometry)]
+    if geoms.empty:
+        return
+    src_crs = _source_crs(path, layer, source.crs)
+    arr = np.asarray(geoms.to_numpy(), dtype=object)
+    if any(shapely.intersects(arr, b).any() for b in _boxes(_bbox_in(grid, None, src_crs))):
+        return
+    try:
+        moved = geoms.to_crs(grid.crs_obj.to_wkt()).to_numpy()
+        with np.errstate(all="ignore"):
+            far = float(np.nanmin(shapely.distance(np.asarray(moved, dtype=object),
+                                                   shapely.box(*grid.bounds))))
+    except Exception:  # the warning stands without the distance
+        far = np.nan
+    west, south, east, north = grid.bounds
+    if far <= max(east - west, north - south):
+        return
+    nearest = f" (the nearest is {far:,.0f} {distance_units(grid)} from it)" \
+        if np.isfinite(far) else ""
+    warnings.warn(DataWarning(
+        f"{path}: none of the {len(geoms)} feature(s) of the faults layer {layer!r} lies in "
+        f"the region {grid.name!r}{nearest}: {source.name}_dist_fault measures every cell "
+        "to faults outside the region; check that the layer covers the region and its CRS "
+        "('crs:' in the source config, or the file's), or leave 'faults_layer' out"),
+        stacklevel=4)
+
+
+def _check_faults(path: str, source: VectorSource, grid: RegionGrid) -> int:
+    """Faults are lines, or polygons of fault zones: refuse an empty layer or points; warn
+    of a layer with no feature in the region (:func:`_warn_faults_away`).
 
     Returns the number of features holding polygons (taken as areas: a cell inside one
     is at distance 0; a warning says so). A layer that declares a line type is not read.
@@ -655,8 +880,9 @@ def _check_faults(path: str, source: VectorSource) -> int:
                         "lines, or leave 'faults_layer' out")
     # read whole (a declared line type too): its coordinates are checked by the reader, and
     # a line of no length is a point in disguise
-    gdf = read_vector(path, layer=layer, columns=[], crs=source.crs)
+    gdf = read_vector(path, layer=layer, columns=[], crs=source.crs, collapsed_as_lines=True)
     _warn_closed(path, gdf.attrs)
+    _warn_collapsed(path, layer, gdf.attrs.get("collapsed", []))
     _warn_gdal(path, layer, gdf.attrs.get("gdal", {}))
     _check_present(path, layer, gdf, "the distances to a fault", what="the faults layer")
     flat = gdf.attrs.get("flat_lines", [])
@@ -678,6 +904,7 @@ def _check_faults(path: str, source: VectorSource) -> int:
             f"{path}: the faults layer {layer!r} holds points ({points} of {len(geoms)} "
             "feature(s)); a distance to a fault is measured to fault lines or fault-zone "
             "polygons, not to points; give the layer of fault lines, or remove the points")
+    _warn_faults_away(path, source, grid, gdf)
     if str(info.get("geometry_type") or "").split(" ")[0] in _LINE_TYPES:
         return 0
     zones = np.unique(feature[kind == 3]).size  # Polygon
@@ -688,6 +915,21 @@ def _check_faults(path: str, source: VectorSource) -> int:
             "distance 0, a cell outside at its distance to the zone; give fault lines if "
             "they are not zones"), stacklevel=3)
     return zones
+
+
+def _warn_collapsed(path: str, layer: str | None, numbers: list[int]) -> None:
+    """Warn of a faults layer's polygons of no area (every vertex on one line: a fault
+    line drawn as a polygon, or closed back on itself), measured as the lines they trace.
+    They were read as empty: left out of every distance, and said to have "no geometry
+    (null or empty)", or a layer of them refused as an attribute table."""
+    if not numbers:
+        return
+    shown = ", ".join(map(str, numbers[:8])) + (", ..." if len(numbers) > 8 else "")
+    warnings.warn(DataWarning(
+        f"{path}: {len(numbers)} feature(s) of the faults layer {layer!r} are polygons of "
+        f"no area (every vertex on one line: features {shown}, numbered from 1 in file "
+        "order): each is measured as the fault line it traces; draw them as lines (e.g. "
+        "QGIS's Polygons to Lines), or as fault-zone polygons with an area"), stacklevel=4)
 
 
 def _warn_gdal(path: str, layer: str | None, said: dict[str, int]) -> None:
@@ -785,7 +1027,7 @@ def plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
     stale = stale_index_message(path, source.layer)  # (not used: each read scans the file)
     if stale:
         warnings.warn(DataWarning(stale), stacklevel=2)
-    zones = _check_faults(path, source) if source.faults_layer is not None else 0
+    zones = _check_faults(path, source, grid) if source.faults_layer is not None else 0
     # the unit column with the geometries when the layer has it (the overlap check's);
     # a missing one is read_units's to name below
     unit_column = [source.attribute] if source.attribute is not None and field_named(
@@ -854,7 +1096,8 @@ def plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
             name=f"{source.name}_dist_contact", units=distance_units(grid),
             long_name=f"distance to nearest {source.name} contact", kind="distance",
             inputs=dataset_files(path), settings={**base, "method": "shapely STRtree nearest",
-                                      "lines": "unit boundaries minus map edge"},
+                                      "lines": "unit boundaries minus map edge, holes under half "
+                                               "a cell between units as contacts"},
             path=path, layer=source.layer, attribute=source.attribute, crs=source.crs,
             contacts=True,
         ))

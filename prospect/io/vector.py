@@ -377,7 +377,20 @@ def unit_name(value: object) -> str:
         return ""  # only spaces: no name, not a unit of its own beside the nameless one
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, list | tuple | dict | np.ndarray):
+        return listed_name(value)
     return str(value)
+
+
+def listed_name(value: Any) -> str:
+    """A list or an object (a GeoJSON property holding ``["granite", "gneiss"]`` or
+    ``{"code": 1}``, read as a NumPy array or a dict) as a unit name: its JSON text, as
+    QGIS shows it. It was Python's ``repr`` in the code table, and ``internal error:
+    TypeError: unhashable type`` where the units' contacts were drawn."""
+    import json
+
+    plain = value.tolist() if isinstance(value, np.ndarray) else value
+    return json.dumps(plain, ensure_ascii=False, default=str)
 
 
 SHAPEFILE_PARTS = {".shx": "the shape index", ".dbf": "the attribute table"}
@@ -1521,6 +1534,9 @@ def _what_instead(src: _Source) -> str:
             raw = fh.read(4096)
     except OSError:
         return ""
+    archive = _archive_said(local, raw)
+    if archive:
+        return archive
     head = raw.lstrip(b"\xef\xbb\xbf \t\r\n")[:400].decode("utf-8", "replace").lower()
     grid = raster_kind(raw)
     if grid is not None:
@@ -1540,6 +1556,38 @@ def _what_instead(src: _Source) -> str:
         return ("not a vector file but a text table (its first line: "
                 f"{first.strip()[:60]!r}); give it a table's name (.csv) to read it as one")
     return ""
+
+
+_OTHER_ARCHIVES = {b"7z\xbc\xaf\x27\x1c": "7-Zip", b"Rar!\x1a\x07": "RAR"}
+"""The first bytes of archives GDAL does not read, and their names."""
+
+
+def _archive_said(local: Path, raw: bytes) -> str:
+    """What an archive given as a vector file holds and how to read it: a tar archive
+    (``.tar``, ``.tar.gz``, ``.tgz``) through GDAL's ``/vsitar/`` at the vector file
+    inside, a 7-Zip or RAR archive extracted first; ``""`` for no archive. Each was
+    "cannot read as a vector file (corrupt?)", of a sound download."""
+    import tarfile
+
+    kind = next((k for magic, k in _OTHER_ARCHIVES.items() if raw.startswith(magic)), None)
+    if kind is not None:
+        return (f"not a vector file but a {kind} archive, which GDAL does not read; "
+                "extract it and give the vector file inside (or a .zip of it)")
+    try:
+        if not tarfile.is_tarfile(local):
+            return ""
+        with tarfile.open(local) as tar:
+            members = tuple(m.name for m in tar.getmembers() if m.isfile())
+    except (OSError, tarfile.TarError, EOFError):
+        return ""
+    found = zip_datasets(tuple(m for m in members
+                               if not m.rsplit("/", 1)[-1].startswith("._")))
+    if not found:
+        return (f"not a vector file but a tar archive holding no vector file GDAL reads "
+                f"(its files: {_shown(members) or 'none'}); give the archive of the map")
+    inside = ", ".join(f"/vsitar/{local.resolve()}/{f}" for f in found[:3])
+    return ("not a vector file but a tar archive; give the vector file inside as the path "
+            f"(GDAL's name for it: {inside}{', ...' if len(found) > 3 else ''}), or extract it")
 
 
 def _layer_named(src: _Source, layer: str | None) -> str | None:
@@ -1873,6 +1921,19 @@ def metre_crs_example(bounds: tuple[float, float, float, float]) -> str:
     return f"the code of the CRS they are in ({utm}, or a national grid's)"
 
 
+def _lonlat_why(path: Path | str) -> str:
+    """Why a file's layer is in longitude/latitude, by its format: a GeoJSON without a
+    ``crs`` member (RFC 7946), a GeoParquet file whose metadata states no ``crs`` (its
+    specification's OGC:CRS84; it was said to be a GeoJSON), else the file's own CRS."""
+    name = str(path).lower().removesuffix(".gz").removesuffix(".zip")
+    if name.endswith((".geojson", ".json", ".geojsonl", ".geojsons")):
+        return "a GeoJSON without a 'crs' member is read as WGS 84, RFC 7946"
+    if is_parquet(path):
+        return ("a GeoParquet file whose metadata states no 'crs' is in OGC:CRS84, as "
+                "GeoParquet's specification says")
+    return "as the file states it" + (" in its .prj" if name.endswith(".shp") else "")
+
+
 def not_lonlat_hint(path: Path | str, *, layer: str | None = None,
                     crs: str | None = None, region: Any = None) -> str:
     """Why a layer said to be in longitude/latitude lies nowhere: its coordinates are
@@ -1895,8 +1956,8 @@ def not_lonlat_hint(path: Path | str, *, layer: str | None = None,
         return _swapped_hint(path, layer, said, (west, south, east, north), region)
     return (f"; its coordinates (x {west:.10g} to {east:.10g}, y {south:.10g} to "
             f"{north:.10g}) are no longitude/latitude, yet the layer's CRS is {said.name!r} "
-            "(a GeoJSON without a 'crs' member is read as WGS 84, RFC 7946): give the CRS "
-            "they are in with 'crs:' in the source config (e.g. crs: "
+            f"({_lonlat_why(path) if crs is None else 'the crs: of the source config'}): "
+            "give the CRS they are in with 'crs:' in the source config (e.g. crs: "
             f"{metre_crs_example((west, south, east, north))})")
 
 
@@ -2106,7 +2167,7 @@ def read_vector(
     path: Path | str, *, layer: str | None = None, columns: list[str] | None = None,
     crs: str | None = None, to_crs: str | None = None,
     bbox: tuple[float, float, float, float] | None = None,
-    keep: Callable[[gpd.GeoDataFrame], Any] | None = None,
+    keep: Callable[[gpd.GeoDataFrame], Any] | None = None, collapsed_as_lines: bool = False,
 ) -> gpd.GeoDataFrame:
     """Read a vector layer, optionally only features meeting ``bbox`` (in the file's CRS).
 
@@ -2126,6 +2187,9 @@ def read_vector(
         Only the rows this function of the table selects (a boolean mask), chosen before
         invalid geometries are repaired: picking one country of a world file repaired the
         52 invalid countries of Natural Earth's first (~5 s), now only those kept.
+    collapsed_as_lines
+        Read a polygon of no area (every vertex on one line) as the lines it traces (a
+        fault drawn as a polygon), not as empty (a unit's sliver: it takes no cell).
 
     A ``.zip`` is read at the vector file inside it (a folder of Shapefiles: one per
     layer). Rings whose last point is not their first are closed (their count in
@@ -2177,7 +2241,7 @@ def read_vector(
     if keep is not None:
         gdf = gdf[keep(gdf)]
     check_coordinates(gdf.geometry, path, layer=layer)
-    gdf = _repair(gdf)
+    gdf = _repair(gdf, as_lines=collapsed_as_lines)
     if to_crs is not None:
         gdf = gdf.to_crs(parse_crs(to_crs).to_wkt())
     return gdf
@@ -2325,12 +2389,14 @@ def text_coordinates_said(found: dict[int, str], numbers: np.ndarray | None = No
             "them as numbers, without the quotes (e.g. [5.1, 52.1])")
 
 
-def _repair(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def _repair(gdf: gpd.GeoDataFrame, *, as_lines: bool = False) -> gpd.GeoDataFrame:
     """Invalid geometries (self-intersections, bad rings) made valid with ``make_valid``.
 
     The count and the first row numbers go to ``gdf.attrs["repaired"]`` for the caller's
-    warning, and the positions of lines of no length among them (repaired to points) to
-    ``gdf.attrs["flat_lines"]``; GEOS never sees an invalid geometry downstream.
+    warning, the positions of lines of no length among them (repaired to points) to
+    ``gdf.attrs["flat_lines"]``, and the numbers of polygons of no area to
+    ``gdf.attrs["collapsed"]``: each read as empty, or (``as_lines``: a faults layer) as
+    the lines it traces; GEOS never sees an invalid geometry downstream.
     """
     geoms = gdf.geometry
     present = has_geometry(geoms)
@@ -2351,7 +2417,8 @@ def _repair(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         # (31 cells of two other units given a third's code): no cell centre lies inside it
         collapsed = np.zeros(len(gdf), dtype=bool)
         collapsed[at] = np.isin(kinds[at], _POLYGON_KINDS) & (shapely.area(valid) == 0)
-        valid[collapsed[at]] = shapely.Polygon()
+        if not as_lines:
+            valid[collapsed[at]] = shapely.Polygon()
         # each feature's number in the file, from 1 (rows picked by 'keep' keep their index)
         index = gdf.index.to_numpy()
         number = index + 1 if index.dtype.kind in "iu" else np.arange(len(gdf)) + 1
@@ -2360,6 +2427,8 @@ def _repair(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
             for i in at[:REPAIRS_SAID]}
         gdf.loc[invalid, gdf.geometry.name] = valid
         gdf.attrs["repaired"] = [int(number[i]) for i in at]
+        if collapsed.any():
+            gdf.attrs["collapsed"] = [int(number[i]) for i in np.flatnonzero(collapsed)]
     return gdf
 
 
