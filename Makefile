@@ -20,9 +20,13 @@ demo: setup
 # once), files handed out in collection order (the SLURM tests first: tests/conftest.py):
 # while one worker waits on SLURM (walltimes, worker jobs starting) the other computes.
 # pytest's exit code 5 (no tests collected) is a failure, not a pass; the 30 slowest tests
-# are listed at the end (the suite must stay well under 10 minutes on 2 cores).
+# are listed at the end (the suite must stay well under 10 minutes on 2 cores). Bytecode is
+# cached even where PYTHONDONTWRITEBYTECODE is set: the suite starts hundreds of
+# interpreters (commands, dask workers) that would each compile prospect/ and pipelines/
+# again, and pytest rewrites every test module's asserts once per worker.
 test: setup
-	@$(BIN)/pytest -q -n 2 --dist loadfile --no-loadscope-reorder --durations=30; rc=$$?; \
+	@env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest -q -n 2 --dist loadfile --no-loadscope-reorder \
+	  --durations=30; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 
 # `make lint`: ruff on the whole tree, mypy on prospect/, pipelines/ and tiles/ (pyproject's
