@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from prospect.config._base import PlainName, StrictModel, number_text_hint, repeated
 
@@ -60,6 +60,17 @@ class LabelsConfig(StrictModel):
         description="polygon occurrences: every cell they cover (kept in one CV fold), or "
                     "one cell at the centroid",
     )
+
+    @field_validator("threshold_quantile", mode="before")
+    @classmethod
+    def _quantile_a_share(cls, value: Any) -> Any:
+        """A share from 0 to 1; ``threshold_quantile: 90`` (a percentile) was "Input should
+        be less than 1", no word of the form meant."""
+        if isinstance(value, int | float) and not isinstance(value, bool) and value >= 1:
+            share = f": the {value:g}th percentile is {value / 100:g}" if value < 100 else ""
+            raise ValueError(f"{value:g} is no quantile: give it as a share from 0 to 1, not "
+                             f"as a percentile{share}")
+        return value
 
     @model_validator(mode="after")
     def _threshold_rules(self) -> LabelsConfig:

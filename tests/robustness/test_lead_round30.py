@@ -47,3 +47,25 @@ def test_a_source_crs_replacing_the_files_own_is_said(
     if warned:
         assert "take 'crs:' out of the source" in result.err
         assert "gdal_edit.py -a_srs EPSG:32631 zone.tif" in result.err
+
+
+@pytest.mark.parametrize(("given", "needle"), [
+    (90, "the 90th percentile is 0.9"),
+    (99.5, "the 99.5th percentile is 0.995"),
+    (1, "as a share from 0 to 1"),
+    (0.9, None),  # control
+])
+def test_a_threshold_quantile_given_as_a_percentile_says_so(given: float, needle: str | None
+                                                              ) -> None:
+    """``threshold_quantile: 90``. Before: "Input should be less than 1", no word that a
+    quantile is a share (``LabelsConfig._quantile_a_share``)."""
+    from pydantic import ValidationError
+
+    from prospect.config.model import LabelsConfig
+
+    config = {"source": "wells", "value_column": "li", "threshold_quantile": given}
+    if needle is None:
+        assert LabelsConfig.model_validate(config).threshold_quantile == given
+        return
+    with pytest.raises(ValidationError, match=needle):
+        LabelsConfig.model_validate(config)
