@@ -34,6 +34,7 @@ import fcntl
 import json
 import os
 import platform
+import stat
 import sys
 import threading
 import time
@@ -50,7 +51,7 @@ if TYPE_CHECKING:
     from distributed import Client
 
 __all__ = ["FOREIGN_WAIT", "HEARTBEAT", "LOCK_FILE", "SETTLE", "check_held", "cube_lock",
-           "lock_on_workers", "output_lock", "publish_check"]
+           "holder_now", "lock_on_workers", "output_lock", "publish_check"]
 
 LOCK_FILE = ".prospect.lock"
 _READ_ONLY = (errno.EROFS, errno.EACCES, errno.EPERM)
@@ -119,6 +120,80 @@ def _foreign_holder(path: Path, info: dict[str, object],
                     f"started {now.get('started', '?')} (its lock file is rewritten as it "
                     "runs; this file system does not share locks between hosts)")
     return None
+
+
+def _flock_held(st: os.stat_result, locks: str) -> int | None:
+    """The pid holding an ``flock`` of the file of ``st``, as the kernel lists it in
+    ``locks`` (the text of ``/proc/locks``: ``1: FLOCK  ADVISORY  WRITE 1234
+    fe:00:5678 0 EOF``, the device's major and minor numbers in hex); ``None`` when none
+    is held (a waiter's ``->`` line holds nothing)."""
+    wanted = (os.major(st.st_dev), os.minor(st.st_dev), st.st_ino)
+    for line in locks.splitlines():
+        fields = line.split()
+        if len(fields) < 6 or fields[1] != "FLOCK" or "->" in fields[:2]:
+            continue
+        try:
+            major, minor, inode = fields[5].split(":")
+            where = (int(major, 16), int(minor, 16), int(inode))
+        except ValueError:
+            continue
+        if where == wanted:
+            return int(fields[4]) if fields[4].isdigit() else 0
+    return None
+
+
+def _alive(pid: object) -> bool:
+    """Whether a process of ``pid`` runs on this host (one of another user counts)."""
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def holder_now(out_dir: Path) -> str | None:
+    """Who holds the lock of ``out_dir`` now, found without taking it (``prospect plan
+    -o``, which writes nothing); ``None`` when no job does.
+
+    A look that takes no lock: a shared ``flock`` probe would refuse a run that starts
+    in that instant. On this host the kernel's own list of ``flock`` holders is read
+    (``/proc/locks``; where there is none, the recorded pid is asked whether it runs); a
+    record of another host (a network file system that does not share ``flock``) counts
+    while its holder still rewrites it (:data:`HEARTBEAT`) and has not released it: its
+    last write within :data:`FOREIGN_WAIT` by the clock of the file system it is on (a
+    hidden probe file made and removed there, the file server's clock, whatever this
+    host's says). A record left by a killed job (not released, no lock held) is nobody's.
+    """
+    path = Path(out_dir) / LOCK_FILE
+    try:
+        st = os.stat(path, follow_symlinks=False)
+    except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    info = _read_info(path)
+    named = (f"Prospect job pid {info['pid']} on {info.get('host', '?')}, started "
+             f"{info.get('started', '?')}") if "pid" in info else "another Prospect job"
+    host = info.get("host")
+    if isinstance(host, str) and host != platform.node():
+        if info.get("released") or "pid" not in info:
+            return None
+        from pipelines.manifest import file_system_now  # the file server's clock
+
+        fresh = abs(file_system_now(path.parent) - st.st_mtime_ns) <= FOREIGN_WAIT * 1e9
+        return f"{named} (its lock file is still rewritten as it runs)" if fresh else None
+    try:
+        with open("/proc/locks", encoding="ascii", errors="replace") as locks:
+            held = _flock_held(st, locks.read())
+    except OSError:  # no /proc (another system): the recorded holder, if it runs
+        return named if not info.get("released") and _alive(info.get("pid")) else None
+    if held is None:
+        return None
+    return named if "pid" in info else f"Prospect job pid {held}"
 
 
 class _Heartbeat:

@@ -28,9 +28,10 @@ import hashlib
 import json
 import os
 import platform
+import stat
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +45,8 @@ from prospect.nonfinite import NON_FINITE_KEY, restore_non_finite, strict_docume
 from prospect.redact import redact_tree
 from prospect.versions import library_versions
 
-__all__ = ["DAMAGED_MANIFEST", "Manifest", "changed_while_running", "keep_damaged",
-           "library_versions"]
+__all__ = ["DAMAGED_MANIFEST", "Manifest", "changed_while_running", "file_stamps",
+           "keep_damaged", "library_versions", "moved_files"]
 
 
 
@@ -94,12 +95,36 @@ def file_system_now(folder: Path) -> int:
         return time.time_ns()
 
 
-def changed_while_running(files: dict[str, str], since_ns: int, *,
-                          out_dir: Path) -> tuple[str, Path, int] | None:
-    """The first input file of a stage (label -> path) that changed after ``since_ns``
-    (the stage's start, ``time.time_ns()``): its label, path and change time; ``None``
-    when none did. Files inside ``out_dir`` (what the job itself writes) and remote
-    inputs are not looked at.
+def _stamp(st: os.stat_result) -> tuple[int, int, int, int, int]:
+    """What tells one state of a file from another without a clock: the file it is
+    (device, inode), its size, its mtime and its change time (ctime)."""
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def file_stamps(paths: Iterable[str | Path]) -> dict[str, tuple[int, int, int, int, int]]:
+    """Each of ``paths`` that is a file now, by its real path, with its :func:`_stamp`:
+    what :func:`changed_while_running` compares a stage's input files with at its end
+    (a path that is no file, or not there, is left out)."""
+    stamps = {}
+    for value in paths:
+        try:
+            st = os.stat(value)
+            if stat.S_ISREG(st.st_mode):
+                stamps[os.path.realpath(value)] = _stamp(st)
+        except (OSError, ValueError):
+            continue
+    return stamps
+
+
+def changed_while_running(files: dict[str, str], since_ns: int, *, out_dir: Path,
+                          before: dict[str, tuple[int, int, int, int, int]] | None = None,
+                          ) -> tuple[str, Path, int] | None:
+    """The first input file of a stage (label -> path) that changed while it ran: its
+    label, path and change time; ``None`` when none did. A file ``before`` holds (its
+    :func:`file_stamps` as the stage began) changed when its stamp is another now; any
+    other file when its change time is after ``since_ns`` (the stage's start, by the
+    clock of ``out_dir``'s file system: :func:`file_system_now`). Files inside
+    ``out_dir`` (what the job itself writes) and remote inputs are not looked at.
 
     A stage's input records are taken as it is recorded, at its end: a source file
     replaced while the stage read it (a colleague's corrected export saved over it, a
@@ -107,6 +132,12 @@ def changed_while_running(files: dict[str, str], since_ns: int, *,
     the stage as finished on the file as it is, and kept a cube read from the file as it
     was, or from both, without a word. The change time (ctime) moves with every write and
     every file renamed into place, whatever mtime a tool keeps (``cp -p``, ``rsync -t``).
+
+    A file on another file system is stamped by that file system's clock (an NFS or SMB
+    server's): one running ahead of ``out_dir``'s stamped a file written a moment before
+    the run after the stage's start, and the stage failed "changed while the stage ran"
+    on every run until the clocks' difference had passed. Its stamp as the stage began
+    needs no clock.
     """
     out = Path(out_dir).resolve()
     own = Path(os.path.abspath(out_dir))
@@ -117,12 +148,97 @@ def changed_while_running(files: dict[str, str], since_ns: int, *,
             # disk resolves outside -o and changes as its stage writes it
             if own in Path(os.path.abspath(path)).parents or out in path.resolve().parents:
                 continue
-            changed = path.stat().st_ctime_ns
+            st = path.stat()
+            known = (before or {}).get(os.path.realpath(path))
         except (OSError, ValueError):  # a URL, a file gone: the record says so
             continue
-        if changed > since_ns:
-            return label, path, changed
+        if known is not None:
+            if _stamp(st) != known:
+                return label, path, st.st_ctime_ns
+        elif st.st_ctime_ns > since_ns:
+            return label, path, st.st_ctime_ns
     return None
+
+
+def _differing_strings(old: Any, new: Any) -> list[tuple[str, str]] | None:
+    """The ``(old, new)`` text pairs in which the settings ``old`` and ``new`` (JSON)
+    differ, when they differ in nothing else (keys, lengths, numbers, switches); ``None``
+    otherwise. A number that is not a number (``nodata: .nan``) equals itself."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        if set(old) != set(new):
+            return None
+        items = [(old[key], new[key]) for key in old]
+    elif isinstance(old, list) and isinstance(new, list):
+        if len(old) != len(new):
+            return None
+        items = list(zip(old, new, strict=True))
+    elif isinstance(old, str) and isinstance(new, str):
+        return [] if old == new else [(old, new)]
+    else:
+        same = type(old) is type(new) and (old == new or (
+            isinstance(old, float) and old != old and new != new))
+        return [] if same else None
+    pairs: list[tuple[str, str]] = []
+    for a, b in items:
+        found = _differing_strings(a, b)
+        if found is None:
+            return None
+        pairs += found
+    return pairs
+
+
+def _recorded_sha256(path: str, records: Iterable[Any], out_dir: Path) -> str | None:
+    """The SHA-256 an input record of ``records`` gives the file at ``path`` (by its real
+    path); ``None`` when none records it."""
+    real = os.path.realpath(path)
+    for record in records:
+        if isinstance(record, dict) and isinstance(record.get("path"), str) and \
+                os.path.realpath(verify.resolve(out_dir, record["path"])) == real:
+            sha = record.get("sha256")
+            return sha if isinstance(sha, str) else None
+    return None
+
+
+def moved_files(record: Any, job: JobConfig, stage: str, inputs: Iterable[Any],
+                out_dir: Path) -> list[tuple[str, str]] | None:
+    """The files stage ``stage``'s ``record`` was made from that ``job``'s config names at
+    another path now, as ``(was, now)`` pairs, when that is all that differs in the
+    settings it reads: each path now names the same file (one real path: ``..``, a link
+    to the folder) or a file of the checksum an input record (``inputs``) gives it (a
+    project folder moved or renamed, a data disk mounted elsewhere). ``[]`` when the
+    settings are the same; ``None`` when they differ otherwise (or a file is another).
+
+    A config's paths are absolute once loaded: a project folder moved or renamed, a data
+    disk mounted at another path, or a path written ``../data/x.tif`` for ``x.tif``
+    made every stage's settings another, and the run made the whole job again from the
+    same files (hours, on a region), saying "its settings changed (sources)".
+    """
+    if not isinstance(record, dict):
+        return None
+    if record.get("settings_hash") == job.settings_hash(stage):
+        return []
+    pairs = _differing_strings(record.get("settings"), job.stage_settings(stage))
+    if not pairs:
+        return None
+    records = list(inputs)
+    for was, now in pairs:
+        if not os.path.isabs(now) or not os.path.isfile(now):
+            return None
+        if os.path.realpath(was) == os.path.realpath(now):
+            continue
+        sha = _recorded_sha256(was, records, out_dir)
+        if sha is None or _sha256_or_none(now) != sha:
+            return None
+    return pairs
+
+
+def _sha256_or_none(path: str) -> str | None:
+    """The SHA-256 of the file at ``path``; ``None`` when it cannot be read (the stage
+    that reads it says why)."""
+    try:
+        return file_sha256(path)
+    except OSError:
+        return None
 
 
 MANIFEST_FORMAT = 1
@@ -273,6 +389,58 @@ def _ended_unrecorded(runs: list[Any], found_by: str) -> list[Any]:
     return runs
 
 
+def _judged_by_stage(stages: dict[str, Any]) -> bool:
+    """Whether the finished stages' records of a manifest each carry the hash of the
+    settings they read, so that a config change is judged stage by stage (a manifest
+    written before they did is not: each of its stages runs again).
+
+    A stage that failed or was stopped is recorded without a hash (it finished nothing,
+    and runs again whatever the config says), and one such record made every finished
+    stage count for nothing: a train that failed on the model's settings, fixed in the
+    config, reran ingest and indices from the start ("config changed; earlier stages
+    discarded"), as did a Ctrl-C in indices followed by an edit of the indices section.
+    """
+    return all("settings_hash" in rec for rec in stages.values()
+               if isinstance(rec, dict) and rec.get("status") == "done")
+
+
+def _versions_kept(stages: dict[str, Any], previous: dict[str, Any]) -> None:
+    """Give each stage record of the ``previous`` manifest that names no versions (one
+    written before records did) the versions it was made with, where the manifest knows
+    them: those of its top level, which are the last run's, for the stages that run made.
+
+    The top-level ``versions`` is rewritten by every run: a run that resumed a job after
+    an upgrade (of Prospect, scikit-learn, GDAL...) kept stages an earlier release made,
+    and the manifest then named the new release for all of them; the versions that made
+    the kept cube and model were said nowhere.
+    """
+    versions, runs = previous.get("versions"), previous.get("runs")
+    if not isinstance(versions, dict) or not isinstance(runs, list) or not runs or \
+            not isinstance(runs[-1], dict):
+        return
+    last = runs[-1].get("run_id")
+    for record in stages.values():
+        if isinstance(record, dict) and "versions" not in record and \
+                record.get("run_id") == last:
+            record["versions"] = dict(versions)
+
+
+def _made_by_other(versions: Any, *, most: int = 3) -> str:
+    """``" by ..."`` naming each library whose version in ``versions`` (a stage
+    record's) is not this process's, with this process's; ``""`` when they are the same
+    or the record does not say."""
+    if not isinstance(versions, dict):
+        return ""
+    now = library_versions()
+    other = [f"{lib} {versions[lib]} (this run: {now[lib]})" for lib in now
+             if lib in versions and versions[lib] != now[lib]]
+    if not other:
+        return ""
+    more = f" and {len(other) - most} more (the record's 'versions')" \
+        if len(other) > most else ""
+    return f" by {', '.join(other[:most])}{more}"
+
+
 def _removal_folder(value: Any) -> str | None:
     """``value`` (a manifest's ``removing``) when it names a folder of ``removed/``, one
     level down, as :meth:`Manifest.removal_folder` records it; ``None`` otherwise (an
@@ -328,8 +496,7 @@ class Manifest:
         # stage records carry the hash of the settings they read (settings_hash); earlier
         # records are kept for the same job name and judged stage by stage
         same_job = previous.get("config_hash") == job.config_hash() or (
-            previous.get("job") == job.name and all(
-                "settings_hash" in rec for rec in previous.get("stages", {}).values()))
+            previous.get("job") == job.name and _judged_by_stage(previous.get("stages", {})))
         self.run_id = uuid.uuid4().hex[:12]
         self.data: dict[str, Any] = {
             "format": MANIFEST_FORMAT,
@@ -347,11 +514,15 @@ class Manifest:
             "runs": _ended_unrecorded(previous.get("runs", []), self.run_id)
             if same_job else [],
         }
+        if same_job:  # the versions each kept stage was made with, where known
+            _versions_kept(self.data["stages"], previous)
         if same_job:  # what a Prospect of this format records and this one does not know
             self.data.update({key: value for key, value in previous.items()
                               if key not in _OWN_KEYS})
         self.run: dict[str, Any] = {"run_id": self.run_id, "started": self.data["started"],
                                     "ran": [], "skipped": [], "status": "running"}
+        if same_job:  # the same files at other paths: the records name them there
+            self.moved = tuple(self._moved_files(Path(out_dir)))
         if previous and not same_job:
             self.run["note"] = (f"config changed (was {previous.get('config_hash', '?')[:12]}); "
                                 "earlier stages discarded")
@@ -371,6 +542,41 @@ class Manifest:
     damaged: str | None = None
     """What of an existing ``manifest.json`` was not usable and what that costs (``None``:
     absent, or read whole)."""
+
+    moved: tuple[tuple[str, str], ...] = ()
+    """The files the config names at another path than the records do, the same files
+    (:func:`moved_files`), as ``(was, now)``: the records now name them where they are."""
+
+    def _moved_files(self, out_dir: Path) -> list[tuple[str, str]]:
+        """Take each stage record whose settings differ from the config's only in the
+        paths of the same files (:func:`moved_files`) as made from the files where they
+        are now: its settings, its hash and its input records name them there. Returns
+        the ``(was, now)`` pairs, each once."""
+        stages, inputs = self.data["stages"], self.data["inputs"]
+        moved: dict[tuple[str, str], None] = {}
+        for stage, record in stages.items():
+            if not isinstance(record, dict) or record.get("settings_hash") == \
+                    self.job.settings_hash(stage):
+                continue
+            files = [*inputs.values(), *(record.get("input_files") or {}).values()]
+            pairs = moved_files(record, self.job, stage, files, out_dir)
+            if not pairs:
+                continue
+            record["settings"] = self.job.stage_settings(stage)
+            record["settings_hash"] = self.job.settings_hash(stage)
+            now = {os.path.realpath(was): where for was, where in pairs}
+            for table in (record.get("input_files") or {}, inputs):
+                for label, entry in table.items():
+                    path = entry.get("path") if isinstance(entry, dict) else None
+                    where = now.get(os.path.realpath(verify.resolve(out_dir, path))) \
+                        if isinstance(path, str) else None
+                    if where is not None and _sha256_or_none(where) == entry.get("sha256"):
+                        table[label] = dict(_file_record(Path(where), entry["sha256"]),
+                                            path=verify.relative_to(out_dir, where))
+            moved.update(dict.fromkeys(pairs))
+        if moved:
+            self.run["moved"] = [f"{was} -> {now}" for was, now in moved]
+        return list(moved)
 
     def _read(self) -> dict[str, Any]:
         """The previous manifest; ``{}`` when there is none or it is damaged, without the
@@ -468,7 +674,8 @@ class Manifest:
         damaged, _ = verify.check(self.path.parent, self.verify_record(name, made_by=made_here))
         if damaged:
             return False, damaged
-        return True, f"finished in run {rec.get('run_id', '?')} at {rec.get('finished', '?')}"
+        return True, (f"finished in run {rec.get('run_id', '?')} at "
+                      f"{rec.get('finished', '?')}{_made_by_other(rec.get('versions'))}")
 
     def files_changed(self, name: str) -> str | None:
         """Why finished stage ``name``'s file outputs (a model folder, COGs, tiles) are no
@@ -734,6 +941,7 @@ class Manifest:
             "settings": self.job.stage_settings(result.name),
             "cluster": dict(cluster or {}),
             "finished": _now(),
+            "versions": library_versions(),
         }
         self.run["ran"].append(result.name)
         try:

@@ -216,22 +216,29 @@ def files_here(source: Any) -> bool:
     return bool(files)
 
 
-def missing_files(source: Any) -> list[str]:
-    """The local files ``source`` names that are not there (a URL, a remote GDAL name and
-    a STAC catalog's or search's items are not judged here: the run fetches them)."""
+def local_files(value: Any) -> list[str]:
+    """The local files a config, or a part of it (a source), names, each once: an
+    archive's GDAL name (``/vsizip/a.zip/b.tif``) as its archive; a URL and a remote GDAL
+    name left out."""
     from prospect.config.vsi import archive_file
 
-    if getattr(source, "stac", None) is not None or \
-            getattr(source, "stac_search", None) is not None:
-        return []
-    missing = []
-    for name in _named_files(source):
+    found: list[str] = []
+    for name in _named_files(value):
         if "://" in name or name.lower().startswith(_REMOTE_PREFIXES):
             continue
         local = archive_file(name) if name.startswith("/vsi") else name
-        if local is not None and not Path(local).exists():
-            missing.append(local)
-    return missing
+        if local is not None:
+            found.append(local)
+    return list(dict.fromkeys(found))
+
+
+def missing_files(source: Any) -> list[str]:
+    """The local files ``source`` names that are not there (a URL, a remote GDAL name and
+    a STAC catalog's or search's items are not judged here: the run fetches them)."""
+    if getattr(source, "stac", None) is not None or \
+            getattr(source, "stac_search", None) is not None:
+        return []
+    return [local for local in local_files(source) if not Path(local).exists()]
 
 
 def refuse_missing_files(job: JobConfig, job_path: Path | None = None) -> None:
@@ -1243,12 +1250,17 @@ def another_config_note(job: JobConfig, job_path: Path | None, out_dir: Path) ->
     """
     import json
 
+    from pipelines.manifest import moved_files
+    from prospect.nonfinite import restore_non_finite
+
     if job_path is None:
         return None
     try:
         data = json.loads((Path(out_dir) / "manifest.json").read_bytes())
     except (OSError, ValueError):
         return None
+    if isinstance(data, dict):  # a source's nodata: .nan, as the run reads its records
+        data = restore_non_finite(data)
     if not isinstance(data, dict) or data.get("job") != job.name:
         return None  # another job's folder is refused by the run, a new one says nothing
     before = data.get("config_path")
@@ -1263,10 +1275,14 @@ def another_config_note(job: JobConfig, job_path: Path | None, out_dir: Path) ->
     stages: dict[str, Any] = recorded if isinstance(recorded, dict) else {}
     rerun: list[str] = []
     kept: list[str] = []
+    found = data.get("inputs")
+    inputs: dict[str, Any] = found if isinstance(found, dict) else {}
     for stage, rec in stages.items():
         if not isinstance(rec, dict) or rec.get("status") != "done":
             continue
-        same = rec.get("settings_hash") == job.settings_hash(stage)
+        files = [*inputs.values(), *(rec.get("input_files") or {}).values()] \
+            if isinstance(rec.get("input_files") or {}, dict) else list(inputs.values())
+        same = moved_files(rec, job, stage, files, Path(out_dir)) is not None
         (kept if same else rerun).append(stage)
     what = (f"a run reruns {', '.join(rerun)} with this config's settings, replacing that "
             "run's outputs" if rerun else "no finished stage's settings differ")

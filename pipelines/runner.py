@@ -52,7 +52,13 @@ from pipelines.faults import (
     terminal_gone_proof,
 )
 from pipelines.lock import check_held, cube_lock, lock_on_workers, output_lock
-from pipelines.manifest import Manifest, changed_while_running, file_system_now, other_job
+from pipelines.manifest import (
+    Manifest,
+    changed_while_running,
+    file_stamps,
+    file_system_now,
+    other_job,
+)
 from pipelines.progress import StageMonitor
 from pipelines.stages import STAGE_ORDER, get_stage
 from pipelines.stages.screen import has_work as screen_has_work
@@ -307,9 +313,18 @@ class _ReadOnlyManifest(Manifest):
 def _warn_damaged_manifest(ctx: RunContext, manifest: Manifest) -> None:
     """Say that a damaged ``manifest.json`` costs the record of finished stages: without
     it each stage runs again (nothing is taken on trust), which on a large region is
-    hours of work the user should not discover from the wall clock."""
+    hours of work the user should not discover from the wall clock; and which input files
+    the records now name at another path (:attr:`Manifest.moved`)."""
     if manifest.damaged:
         ctx.console.print(f"[yellow]warning:[/yellow] {escape(manifest.damaged)}")
+    if manifest.moved:
+        was, now = manifest.moved[0]
+        more = f" and {len(manifest.moved) - 1} more" if len(manifest.moved) > 1 else ""
+        ctx.console.print(
+            f"note: the config names {len(manifest.moved)} input file(s) at another path "
+            f"than the manifest's records ({escape(was)} is now {escape(now)}{more}): the "
+            "same files (one real path, or the recorded checksums), so what was made from "
+            "them is kept", soft_wrap=True)
 
 
 def _read_only_rerun(ctx: RunContext, stages: Sequence[str], *,
@@ -387,18 +402,13 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
     same command resumes.
     """
     manifest = Manifest(ctx.out_dir, ctx.job, job_path=ctx.job_path)
-    _warn_damaged_manifest(ctx, manifest)
-    link = dashboard_link(ctx.client)
-    n_workers = worker_count(ctx.client)
-    address = scheduler_address(ctx.client) if ctx.client is not None else None
-    manifest.set_engine(workers=n_workers, cluster=cluster, dashboard=link, scheduler=address)
-    if ctx.client is not None:
-        ctx.console.print(f"[dim]dask: {n_workers} workers"
-                          + (f", dashboard {link}" if link else "") + "[/dim]")
+    try:  # a run that ends before its first stage is not left 'running' either
+        link, address = _open_run(ctx, manifest, stages, cluster=cluster)
+    except BaseException as exc:
+        _end_run(manifest, exc)
+        raise
     results = []
     warned_empty: set[str] = set()
-    _drop_removed_stages(ctx, manifest, stages)
-    _mend_unrecorded(ctx, manifest)
     try:  # a run that ends outside a stage's own record is not left 'running'
         for name in sorted(stages, key=STAGE_ORDER.index):
             ctx.console.rule(f"[bold]{name}")
@@ -432,9 +442,10 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
                 with data_warnings("warning: ") as noted, monitor, watch, signal_handlers_kept():
                     for line in manifest.stale_before(name, running=stages, order=STAGE_ORDER):
                         warnings.warn(line, DataWarning, stacklevel=1)
+                    stamps = _config_file_stamps(ctx.job)  # no clock: as they are now
                     began = file_system_now(ctx.out_dir)  # the clock of the files' times
                     result = timed(name, get_stage(name), ctx)
-                _refuse_inputs_changed(ctx, name, result, began)
+                _refuse_inputs_changed(ctx, name, result, began, stamps)
                 result.notes.extend(noted)
                 if noted:
                     result.metrics["data_warnings"] = len(noted)
@@ -474,6 +485,31 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
     manifest.close()
     return results
 
+
+
+def _open_run(ctx: RunContext, manifest: Manifest, stages: Sequence[str], *,
+              cluster: str | None) -> tuple[str | None, str | None]:
+    """Record the run's engine, say it, take away what the job no longer makes and mend
+    the cube where no record can, before the first stage; returns the dashboard's link
+    and the scheduler's address.
+
+    The manifest holds the run as ``running`` from the engine's record on: an end met here
+    (the console's standard error on a full disk, ``2> run.log`` with the log's quota
+    spent, a closed terminal; a stop signal or a disk error while outputs were taken away
+    or the cube mended) left it so for good, as if a job were still at work, until a
+    later run found it (:func:`_end_run` records it now).
+    """
+    _warn_damaged_manifest(ctx, manifest)
+    link = dashboard_link(ctx.client)
+    n_workers = worker_count(ctx.client)
+    address = scheduler_address(ctx.client) if ctx.client is not None else None
+    manifest.set_engine(workers=n_workers, cluster=cluster, dashboard=link, scheduler=address)
+    if ctx.client is not None:
+        ctx.console.print(f"[dim]dask: {n_workers} workers"
+                          + (f", dashboard {link}" if link else "") + "[/dim]")
+    _drop_removed_stages(ctx, manifest, stages)
+    _mend_unrecorded(ctx, manifest)
+    return link, address
 
 
 def _end_run(manifest: Manifest, exc: BaseException) -> None:
@@ -838,19 +874,31 @@ def _recorded_damage(manifest: Manifest, what: str, owner: str) -> StageError:
                       "'prospect run') to recompute it")
 
 
+def _config_file_stamps(job: JobConfig) -> dict[str, tuple[int, int, int, int, int]]:
+    """The stamps of the local files ``job``'s config names, as a stage begins
+    (:func:`pipelines.manifest.file_stamps`)."""
+    from pipelines.plan import local_files
+
+    return file_stamps(local_files(job))
+
+
 def _refuse_inputs_changed(ctx: RunContext, name: str, result: StageResult,
-                           began: int) -> None:
+                           began: int, stamps: dict[str, tuple[int, int, int, int, int]]
+                           ) -> None:
     """Fail stage ``name`` when one of its input files changed while it ran
-    (:func:`pipelines.manifest.changed_while_running`): what it made may mix the file as
-    it was and as it is, and its record would have called it finished on the file as it
-    is now. Failed, it runs again on the next run, from the file as it is then.
+    (:func:`pipelines.manifest.changed_while_running`; ``stamps``: the files the config
+    names as the stage began, :func:`pipelines.manifest.file_stamps`): what it made may
+    mix the file as it was and as it is, and its record would have called it finished on
+    the file as it is now. Failed, it runs again on the next run, from the file as it is
+    then.
 
     Raises
     ------
     StageError
         Naming the file, when it changed and when the stage began.
     """
-    found = changed_while_running(result.inputs, began, out_dir=ctx.out_dir)
+    found = changed_while_running(result.inputs, began, out_dir=ctx.out_dir,
+                                  before=stamps)
     if found is None:
         return
     label, path, changed = found

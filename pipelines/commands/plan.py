@@ -45,14 +45,16 @@ def plan(
         callback=names_output_folder)] = None,
     strict: Annotated[bool, typer.Option(
         "--strict", help="Exit 1, as a run would stop at ingest, when a source's local "
-        "files are not there (without it they are counted from the config).")] = False,
+        "files are not there (without it they are counted from the config); exit 75, as "
+        "a run would be refused, while another job runs in -o.")] = False,
 ) -> None:
     """Plan a job without computing it: chunk and task counts, cube size, memory per worker.
 
     A source whose files are not there yet is counted from the config and the plan exits
     0 (a job planned before its data are fetched); ``--strict`` exits 1 then, as the
     run's ingest would, after the plan is printed, so that a script can tell from the exit
-    code whether the job can run.
+    code whether the job can run. Another job at work in ``-o`` is said in a warning (a
+    run there now is refused); ``--strict`` exits 75 then, as the run would.
     """
     from pipelines.plan import plan_job, refuse_too_many_folds
     from prospect.config import load_job, load_region, resolve_grid
@@ -69,6 +71,7 @@ def plan(
 
         refuse_outputs_as_inputs(job, out, config)
         refuse_unsafe_output_folder(job, out, config)
+    holder = _held_by(out) if out is not None else None
     # what the headers tell while planning (fills, units...): one 'warning:' line each on
     # stderr, as a run prints them, not Python's warning with a library path
     with warning_lines(Console(stderr=True, highlight=False)):
@@ -104,10 +107,21 @@ def plan(
         typer.echo(json_text({**p.to_dict(), "would_remove": removed}))
     else:
         _print_plan(p, removed, out)
+    if holder is not None and out is not None:
+        Console(stderr=True, highlight=False).print(Text(
+            f"warning: {out}: in use by {holder}; a run of this job there now is refused "
+            "(one job per output directory) until that job finishes, and what this plan "
+            "read there (the manifest, saved STAC items) is that job's as it stands: wait "
+            "for it to finish, or give another -o"), soft_wrap=True)
     if strict:  # after the plan: what can be counted is said, then why the job cannot run
         from pipelines.plan import refuse_missing_files
+        from prospect.errors import OutputBusyError
 
-        refuse_missing_files(job, config)
+        refuse_missing_files(job, config)  # for good: before a wait that would not help
+        if holder is not None:
+            raise OutputBusyError(f"{out}: in use by {holder}, so a run of this job there "
+                                  "now is refused (plan --strict; exit 75, as the run's): "
+                                  "wait for it to finish and plan again, or give another -o")
 
 
 def _print_plan(p: JobPlan, removed: list[str], out: Path | None) -> None:
@@ -198,6 +212,18 @@ def would_remove(job: JobConfig, out_dir: Path) -> list[str]:
                 lines.append(f"{relative_to(out_dir, str(path))} ({label}; the {stage} "
                              "stage made it and the job no longer has it)")
     return lines
+
+
+def _held_by(out: Path) -> str | None:
+    """Who holds ``out``'s lock now, read without taking it
+    (:func:`pipelines.lock.holder_now`); ``None`` when no job does.
+
+    The plan said nothing of a job at work there (exit 0) and counted from the folder as
+    that job left it; the run then was refused, exit 75.
+    """
+    from pipelines.lock import holder_now
+
+    return holder_now(out)
 
 
 def _crs_label(crs: str) -> str:
