@@ -161,11 +161,13 @@ def _cylinder_edges(crs: CRS) -> tuple[float, float, float] | None:
     world projection (Mercator, Web Mercator, equidistant or equal-area cylindrical),
     whose x is the longitude scaled, whatever the latitude; ``None`` for any other CRS."""
     op = crs.coordinate_operation if crs.is_projected else None
-    method = op.method_name if op is not None else ""
+    if op is None:
+        return None
+    method = op.method_name
     if not (("Mercator" in method or "Cylindrical" in method)
             and not any(w in method for w in ("Transverse", "Oblique", "Gauss"))):
         return None
-    meridian = next((float(p.value) for p in op.params  # type: ignore[union-attr]
+    meridian = next((float(p.value) for p in op.params
                      if p.name == "Longitude of natural origin"), 0.0)
     try:
         forward = Transformer.from_crs(crs.geodetic_crs, crs, always_xy=True)
