@@ -22,7 +22,6 @@ from pipelines.cluster import (
     check_engine,
     dashboard_link,
     dask_client,
-    engine_warnings,
     lost_scheduler_error,
     scheduler_address,
     scheduler_lost,
@@ -504,9 +503,6 @@ def _open_run(ctx: RunContext, manifest: Manifest, stages: Sequence[str], *,
     link = dashboard_link(ctx.client)
     n_workers = worker_count(ctx.client)
     address = scheduler_address(ctx.client) if ctx.client is not None else None
-    said = engine_warnings()  # the batch system's settings, said as the cluster started
-    if said:
-        manifest.run["engine_warnings"] = said
     manifest.set_engine(workers=n_workers, cluster=cluster, dashboard=link, scheduler=address)
     if ctx.client is not None:
         ctx.console.print(f"[dim]dask: {n_workers} workers"
@@ -992,14 +988,10 @@ METRIC_CAVEATS = {
 
 
 def print_summary(results: Sequence[StageResult], console: Console) -> None:
-    """A table of stages, timings and outputs, each stage's metrics, then the data warnings
-    and the engine's.
+    """A table of stages, timings and outputs, each stage's metrics, then the data warnings.
 
-    The data warnings are the stages' ``warning:`` notes (:class:`~prospect.errors.
-    DataWarning` s and empty variables), a skipped stage's from the run that computed it;
-    the engine's are what the batch system's settings made this process say
-    (:func:`pipelines.cluster.engine_warnings`: a walltime shorter than a stage, workers
-    that cannot start), which went to standard error alone, above the stages.
+    The warnings are the stages' ``warning:`` notes (:class:`~prospect.errors.DataWarning`
+    s and empty variables), a skipped stage's from the run that computed it.
     """
     table = Table(title="Prospect run summary")
     table.add_column("stage")
@@ -1032,8 +1024,3 @@ def print_summary(results: Sequence[StageResult], console: Console) -> None:
         console.print(f"[yellow]{len(found)} data warning(s):[/yellow]")
         for stage, text in found:
             console.print(f"  [yellow]{stage}:[/yellow] {escape(text)}", highlight=False)
-    said = engine_warnings()  # standard error's lines above the stages, said once again
-    if said:
-        console.print(f"[yellow]{len(said)} engine warning(s):[/yellow]")
-        for text in said:
-            console.print(f"  [yellow]engine:[/yellow] {escape(text)}", highlight=False)

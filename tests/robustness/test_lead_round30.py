@@ -71,27 +71,3 @@ def test_a_threshold_quantile_given_as_a_percentile_says_so(given: float, needle
     with pytest.raises(ValidationError, match=needle):
         LabelsConfig.model_validate(config)
 
-
-def test_the_engines_warnings_are_in_the_runs_summary(monkeypatch: pytest.MonkeyPatch) -> None:
-    """What the batch system's settings made the job say (``cluster.say_warning``: a
-    walltime shorter than a stage) went to standard error alone, above the stages; the
-    run's summary, where the data warnings are listed, said nothing of it
-    (``runner.print_summary``; the manifest's run entry keeps them too)."""
-    import io
-
-    from rich.console import Console
-
-    from pipelines import cluster
-    from pipelines.context import StageResult
-    from pipelines.runner import print_summary
-
-    def summary() -> str:
-        buffer = io.StringIO()
-        print_summary([StageResult("ingest")], Console(file=buffer, width=300))
-        return buffer.getvalue()
-
-    monkeypatch.setattr(cluster, "_SAID", {})
-    assert "engine warning" not in summary()  # control: none said
-    monkeypatch.setattr(cluster, "_SAID", {"walltime 00:10:00 is shorter than ingest": None})
-    text = summary()
-    assert "1 engine warning(s):" in text and "walltime 00:10:00 is shorter" in text, text
