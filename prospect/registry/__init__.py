@@ -18,8 +18,9 @@ outside scikit-learn and ``prospect.models`` unless the user trusts them by name
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from prospect.lazy import lazy_exports
 
 if TYPE_CHECKING:  # the names below, for type checkers; at run time each module is
     # imported on first use (PEP 562), so `import prospect.x.y` costs only its own imports
@@ -79,22 +80,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "prospect.registry.trust": ("TRUSTED_PREFIXES",),
 }
 """Module -> the public names this package re-exports from it."""
-_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
-
-
-def __getattr__(name: str) -> Any:
-    """Import a re-exported name's module on first use (scikit-learn, scipy and xarray
-    only load when a caller needs them)."""
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_WHERE})
+__getattr__, __dir__, _WHERE = lazy_exports(__name__, _EXPORTS)
 
 
 __all__ = [

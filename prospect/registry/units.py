@@ -272,16 +272,20 @@ _SI_BASES = frozenset({"m", "g", "L", "W", "T", "s", "Pa", "V", "A", "J", "Hz", 
                        "Bq", "Gy", "Sv", "ohm", "N"})
 
 
+def _base(sym: str) -> tuple[str, float]:
+    """``sym`` with its SI prefix taken off, and the prefix's factor (``km`` -> m, 1000)."""
+    if sym not in _SI_BASES:
+        for prefix, factor in _PREFIXES.items():
+            if sym.startswith(prefix) and sym[len(prefix):] in _SI_BASES:
+                return sym[len(prefix):], factor
+    return sym, 1.0
+
+
 def _prefixed(c: Canonical) -> tuple[float, tuple[tuple[str, int], ...]]:
     """``c`` with SI prefixes taken off its symbols: (scale, base symbols), for a hint."""
     scale, out = c[0], dict[str, int]()
     for sym, power in c[1]:
-        base, f = sym, 1.0
-        if sym not in _SI_BASES:
-            for prefix, factor in _PREFIXES.items():
-                if sym.startswith(prefix) and sym[len(prefix):] in _SI_BASES:
-                    base, f = sym[len(prefix):], factor
-                    break
+        base, f = _base(sym)
         scale *= f ** power
         out[base] = out.get(base, 0) + power
     return scale, tuple(sorted((k, v) for k, v in out.items() if v))
@@ -306,8 +310,7 @@ def reads_as_unit(text: object) -> bool:
     c = canonical_units(text)
     if c is None:
         return False
-    return all(sym in _OTHER_SYMBOLS or _prefixed((1.0, ((sym, 1),)))[1][0][0] in _SI_BASES
-               for sym, _ in c[1])
+    return all(sym in _OTHER_SYMBOLS or _base(sym)[0] in _SI_BASES for sym, _ in c[1])
 
 
 def units_hint(have: object, want: object) -> str:
