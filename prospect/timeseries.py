@@ -31,6 +31,7 @@ from prospect.config.timeseries import TimeSeriesConfig
 from prospect.errors import DataError
 from prospect.ingest.landsat import landsat_id
 from prospect.provenance import provenance_attr, read_provenance
+from prospect.registry.units import same_units
 
 __all__ = ["change", "recorded_quantity", "stack_dates"]
 
@@ -155,7 +156,8 @@ def _check_dates(cube: xr.Dataset, cfg: TimeSeriesConfig, band: str) -> None:
             continue
         for key in ("quantity", "units", "kind"):
             a, b = first[1][key], rec[key]
-            if a and b and a != b:
+            # units spelt apart are one unit (Planetary Computer's 'kelvin', a file's 'K')
+            if a and b and (not same_units(a, b) if key == "units" else a != b):
                 raise DataError(
                     f"timeseries: band {band!r} stacks {first[0]!r} ({key} {a}) with "
                     f"{name!r} ({key} {b}); a change between them is not a change of the "

@@ -71,6 +71,7 @@ from prospect.io.raster import RasterInfo, value_fits
 from prospect.io.remote import forget_cached, gdal_http_options, read_failure
 from prospect.io.warp import choose_resampling
 from prospect.redact import redact
+from prospect.registry.units import same_units
 
 __all__ = ["CompositeLayer", "ScenePart", "merge_overpasses", "plan_composite",
            "reduce_stack"]
@@ -408,11 +409,15 @@ def _part(scene: StacScene, var: str, info: RasterInfo, source: RasterSource,
 
 def _units(source: RasterSource, parts: list[ScenePart]) -> str:
     """The config's ``units:`` where given, else the one the items state for every scene
-    of the band (a Collection 2 temperature in K was labelled ``1``), else the default."""
-    found = {p.units for p in parts}
-    if "units" in source.model_fields_set or len(found) != 1 or "" in found:
+    of the band (a Collection 2 temperature in K was labelled ``1``), in the first
+    scene's spelling where they spell it apart (Planetary Computer's ``kelvin`` beside
+    another catalogue's ``K``: a median of temperatures was labelled ``1``), else the
+    default."""
+    found = [p.units for p in parts]
+    if "units" in source.model_fields_set or not found or "" in found or not all(
+            same_units(found[0], u) for u in found[1:]):
         return source.units
-    return found.pop()
+    return found[0]
 
 
 def _check_one_unit(source: str, parts: dict[str, list[ScenePart]]) -> None:

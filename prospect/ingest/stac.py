@@ -31,6 +31,7 @@ import json
 import math
 import re
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -40,7 +41,13 @@ import pystac
 from pystac.stac_io import DefaultStacIO
 
 from prospect.errors import DataError, DataWarning, InputFileError
-from prospect.ingest.landsat import BandCalibration, Saturation, daytime_sine, radsat_bits
+from prospect.ingest.landsat import (
+    BandCalibration,
+    Saturation,
+    daytime_sine,
+    landsat_id,
+    radsat_bits,
+)
 from prospect.ingest.sentinel2 import s2_band_key
 from prospect.io.raster import value_fits
 from prospect.io.remote import read_failure
@@ -382,19 +389,38 @@ def offset_applied(props: dict[str, Any]) -> bool:
     return False
 
 
-def _baseline(props: dict[str, Any]) -> float | None:
-    """``s2:processing_baseline`` ("05.10"; Earth Search v0: ``sentinel:processing_baseline``)
-    as a number; ``None`` when the item leaves it out."""
-    value = props.get("s2:processing_baseline", props.get("sentinel:processing_baseline"))
-    if value is None:
-        return None
+def _baseline(item: pystac.Item) -> float | None:
+    """A Sentinel-2 item's processing baseline as a number, from
+    ``s2:processing_baseline`` ("05.10"; Earth Search v0: ``sentinel:processing_baseline``),
+    else the processing extension's ``processing:version`` in ESA's form (``05.12``: the
+    Copernicus Data Space catalogue's only field for it), else the ``N0512`` of an ESA
+    product id (:data:`_ESA_BASELINE`); ``None`` when the item states none. The
+    Copernicus Data Space items (no ``raster:bands`` offsets: the collection holds them)
+    were refused for want of ``s2:processing_baseline``, stating their baseline twice."""
+    props = item.properties
+    for key in ("s2:processing_baseline", "sentinel:processing_baseline"):
+        if props.get(key) is not None:
+            return _baseline_number(key, props[key])
+    version = props.get("processing:version")
+    if isinstance(version, str) and re.fullmatch(r"\d{2}\.\d{2}", version.strip()):
+        return _baseline_number("processing:version", version)
+    named = _ESA_BASELINE.search(str(item.id))
+    return int(named.group(1)) + int(named.group(2)) / 100 if named else None
+
+
+def _baseline_number(key: str, value: Any) -> float:
+    """``value`` of the field ``key`` as a baseline number (``ValueError`` if none)."""
     try:
         number = float(str(value))
     except ValueError:
-        raise ValueError(f"s2:processing_baseline {value!r} is not a number") from None
+        raise ValueError(f"{key} {value!r} is not a number") from None
     if not math.isfinite(number) or number < 0:
-        raise ValueError(f"s2:processing_baseline {value!r} is not a baseline (e.g. '05.10')")
+        raise ValueError(f"{key} {value!r} is not a baseline (e.g. '05.10')")
     return number
+
+
+_ESA_BASELINE = re.compile(r"^S2[A-D]_MSI(?:L1C|L2A)_\d{8}T\d{6}_N(\d{2})(\d{2})_")
+"""The processing baseline in an ESA product id (``S2A_MSIL2A_20240613T100031_N0510_...``)."""
 
 
 ACQUISITION_SPAN = dt.timedelta(days=1)
@@ -490,14 +516,15 @@ def _s2_offset_dn(item: pystac.Item) -> float:
         The item states no baseline: the offset cannot be told (not from the date either:
         a reprocessed 05.xx product of 2018 has it, a harmonised product of 2023 not).
     """
-    baseline = _baseline(item.properties)
+    baseline = _baseline(item)
     if baseline is not None:
         return S2_ADD_OFFSET_DN if baseline >= 4.0 else 0.0
     when = _item_date(item)
     recent = ", as this one was" if when and when >= S2_BASELINE_04_START else ""
     raise DataError(
         "a Sentinel-2 band without a raster:bands offset in an item without "
-        "s2:processing_baseline: its DNs carry +1000 from baseline 04.00 on (every product "
+        "a processing baseline (s2:processing_baseline, processing:version or an ESA "
+        "product id's N0400): its DNs carry +1000 from baseline 04.00 on (every product "
         f"acquired since 2022-01-25{recent}, and reprocessed older ones), not before and "
         "not in harmonised products, so its "
         "reflectance cannot be told; add the product's s2:processing_baseline (or the "
@@ -505,10 +532,16 @@ def _s2_offset_dn(item: pystac.Item) -> float:
 
 
 def _product(item: pystac.Item) -> str | None:
-    """``landsat-l2``, ``landsat-l1`` or ``sentinel-2`` when the item says so, else None."""
+    """``landsat-l2``, ``landsat-l1`` or ``sentinel-2`` when the item says so, else None.
+
+    Sentinel-2 by its ``platform`` in any spelling (``sentinel-2a``, ``Sentinel2A``,
+    ``S2A``), constellation, collection, ``s2:`` fields or an ESA product id
+    (:data:`_ESA_PRODUCT`): an item of a user's own catalogue stating none of the first,
+    its id ``S2A_MSIL2A_..._N0510_...``, was no Sentinel-2 item, so baseline 04.00's
+    -1000 DN offset was not applied to its bands (reflectance 0.1 high, exit 0)."""
     props = item.properties
     collection = str(item.collection_id or props.get("collection") or "").lower()
-    platform = str(props.get("platform") or "").lower()
+    platform = re.sub(r"[^a-z0-9]", "", str(props.get("platform") or "").lower())
     constellation = str(props.get("constellation") or "").lower()
     correction = str(props.get("landsat:correction") or "").upper()
     if "hls" in collection:
@@ -517,10 +550,15 @@ def _product(item: pystac.Item) -> str | None:
         return "landsat-l2"
     if correction.startswith("L1") or "c2-l1" in collection or "c2l1" in collection:
         return "landsat-l1"
-    if platform.startswith("sentinel-2") or constellation == "sentinel-2" or \
-            "sentinel-2" in collection or any(k.startswith("s2:") for k in props):
+    if platform.startswith("sentinel2") or re.fullmatch(r"s2[a-d]", platform) or \
+            constellation == "sentinel-2" or "sentinel-2" in collection or \
+            any(k.startswith("s2:") for k in props) or _ESA_PRODUCT.match(str(item.id)):
         return "sentinel-2"
     return None
+
+
+_ESA_PRODUCT = re.compile(r"^S2[A-D]_MSI(?:L1C|L2A)_\d{8}T\d{6}_")
+"""An ESA Sentinel-2 product id (``S2A_MSIL2A_20240613T100031_N0510_R122_T31UFT_...``)."""
 
 
 def asset_calibration(item: pystac.Item, asset: pystac.Asset, key: str = "") -> BandCalibration:
@@ -777,11 +815,11 @@ def _check_s2_baseline_offset(item: pystac.Item, offset: float) -> None:
     DataError
         Naming the baseline, the stated offset and the fix.
     """
-    baseline = _baseline(item.properties)
+    baseline = _baseline(item)
     if baseline is None or baseline >= 4.0:
         return
     raise DataError(
-        f"raster:bands offset {offset:g}, but the item's s2:processing_baseline "
+        f"raster:bands offset {offset:g}, but the item's processing baseline "
         f"{baseline:05.2f} is older than 04.00, whose DNs carry no offset (every "
         f"reflectance would read {-offset:g} too low); fix the item's offset (0) or its "
         "baseline (a reprocessed product's)")
@@ -796,7 +834,9 @@ def _level(item: pystac.Item, product: str | None) -> str | None:
     props = item.properties
     said = " ".join(str(v) for v in (item.collection_id, props.get("collection"),
                                      props.get("s2:product_type"),
-                                     props.get("processing:level")) if v).upper()
+                                     props.get("processing:level"),
+                                     item.id if _ESA_PRODUCT.match(str(item.id)) else None)
+                    if v).upper()
     if "L2A" in said or "MSI2A" in said:
         return "L2"
     if "L1C" in said or "MSI1C" in said:
@@ -1241,12 +1281,19 @@ COMMON_NAMES = frozenset({
     "lwir12", "pan"})
 """STAC ``eo`` common band names: a variable so named must hold that band."""
 _LANDSAT_BAND = re.compile(r"^(?:SR_|ST_)?B(\d{1,2})$", re.IGNORECASE)
+_S2_RESOLUTION = re.compile(r"_\d{2}m$", re.IGNORECASE)
+"""The resolution ending a Sentinel-2 band's name (``B04_10m``)."""
 
 
 def _band_id(product: str | None, name: str) -> str | None:
-    """A band name as the product numbers it (``B04`` for Sentinel-2, ``4`` for Landsat)."""
+    """A band name as the product numbers it (``B04`` for Sentinel-2, ``4`` for Landsat).
+
+    A Sentinel-2 name may end in its resolution (``B04_10m``, ``B8A_20m``: the asset keys
+    of the Copernicus Data Space catalogue, as ESA names the band files): such an asset
+    without ``eo:bands`` was no band, so a baseline 04.00 item's -1000 DN offset was not
+    applied (reflectance 0.1 high, without a word)."""
     if product == "sentinel-2":
-        return s2_band_key(name)
+        return s2_band_key(_S2_RESOLUTION.sub("", name))
     if product in ("landsat-l1", "landsat-l2"):
         m = _LANDSAT_BAND.match(name)
         return str(int(m.group(1))) if m else None
@@ -1264,7 +1311,7 @@ def _held_words(item: pystac.Item, product: str | None, key: str,
     if band is None:
         return None
     if product == "sentinel-2":  # ESA's own spelling only: "B5" may be Landsat's numbering
-        text = name if held else key
+        text = _S2_RESOLUTION.sub("", name if held else key)
         padded = re.fullmatch(r"B(?:0\d|1[0-2]|8A)", text, re.IGNORECASE)
         return S2_WORDS.get(band) if padded else None
     digits = "".join(ch for ch in str(item.properties.get("platform", "")) if ch.isdigit())
@@ -1403,7 +1450,7 @@ def _scene(href: str, item: pystac.Item, assets: dict[str, str],
         if mask_asset else None, grids=grids,
         mask_grid=mask_grid,
         product=product, level=_level(item, product),
-        overpass=_overpass(item, when),
+        overpass=_overpass(item, when) or _named_pass(item, bands.values(), when),
         span=(span[0].isoformat(), span[1].isoformat()) if span is not None else None,
         sun_elevation=_sun_elevation(props),
     )
@@ -1582,6 +1629,55 @@ def _with_radsat(href: str, item: pystac.Item, product: str | None, assets: dict
 
 _ESA_ORBIT = re.compile(r"^S2[ABCD]_MSI(?:L1C|L2A)_\d{8}T\d{6}_N\d{4}_R(\d{3})_")
 """The relative orbit in ESA's Sentinel-2 product id."""
+_S2_DATATAKE = re.compile(r"(?:^|[_/])(?:S2[ABCD]_MSI(?:L1C|L2A)|T\d{2}[A-Z]{3})_"
+                          r"(\d{8}T\d{6})_", re.IGNORECASE)
+"""The datatake's sensing start in a Sentinel-2 product id or band file name
+(``S2A_MSIL2A_20220301T104021_...``, ``T31UFT_20220301T104021_B04_10m``): the same in
+every tile of one pass."""
+_HLS_PASS = re.compile(r"^HLS\.(L30|S30)\.T\d{2}[A-Z]{3}\.(\d{7}T\d{6})\.", re.IGNORECASE)
+"""An HLS granule id's product and acquisition time (``HLS.S30.T31UFT.2022060T104021``)."""
+
+
+def _named_pass(item: pystac.Item, files: Iterable[str],
+                when: dt.date | None) -> tuple[str, str] | None:
+    """The overpass of an item that states no platform (a user's own catalogue, as
+    rio-stac writes it; NASA's CMR-STAC HLS items), from the pass its id or its files'
+    product names state (:func:`_pass_of_name`) on the item's own date ``when``; ``None``
+    where none does (or names another day: the item's date is kept, a look of its own).
+    Two tiles of one datatake, or two WRS rows of one path, overlap, holding one look
+    twice: without a platform they were two overpasses, that look counted twice in
+    ``<source>_count`` and weighed twice in the median, without a word."""
+    for name in (str(item.id), *(PurePosixPath(str(f).replace("\\", "/")).name
+                                 for f in files)):
+        found = _pass_of_name(name)
+        if found is not None:
+            return found if when is not None and found[1] == when.isoformat() else None
+    return None
+
+
+def _pass_of_name(name: str) -> tuple[str, str] | None:
+    """``(pass, UTC date)`` a product name states: a Landsat product or scene id (its
+    satellite and WRS path on its date: the rows of one path), an HLS granule id (L30:
+    its day, as one Landsat satellite sees a place once a day; S30: its sensing time) or
+    a Sentinel-2 product id or band file name (the datatake's sensing start, the same in
+    every tile of one pass); ``None`` for any other name or a time the calendar has
+    not."""
+    ident = landsat_id(name)
+    if ident is not None:
+        return f"landsat-{ident.satellite}/{ident.path}", ident.date.isoformat()
+    try:
+        if (m := _HLS_PASS.search(name)) is not None:
+            taken = dt.datetime.strptime(m.group(2), "%Y%jT%H%M%S")
+            if taken.year != int(m.group(2)[:4]):  # day 366 of a year of 365
+                return None
+            day, kind = taken.date().isoformat(), m.group(1).lower()
+            return f"hls-{kind}/{day if kind == 'l30' else m.group(2)}", day
+        if (m := _S2_DATATAKE.search(name)) is not None:
+            taken = dt.datetime.strptime(m.group(1), "%Y%m%dT%H%M%S")
+            return f"sentinel-2/{m.group(1)}", taken.date().isoformat()
+    except ValueError:  # a time the calendar has not
+        return None
+    return None
 
 
 def _overpass(item: pystac.Item, when: dt.date | None) -> tuple[str, str] | None:

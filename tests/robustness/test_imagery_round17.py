@@ -385,7 +385,7 @@ def test_a_sentinel2_offset_older_baselines_never_had_is_refused(scene, grid, tm
     with pytest.raises(DataError) as err:
         _plan(source, grid)
     assert re.search(rf"item 's2'.*raster:bands offset -0\.1, but the item's "
-                     rf"s2:processing_baseline {baseline} is older than 04\.00",
+                     rf"processing baseline {baseline} is older than 04\.00",
                      str(err.value)), str(err.value)
 
 
