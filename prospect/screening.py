@@ -9,6 +9,7 @@ is written resumably and published atomically like every other variable.
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ from prospect.registry.units import Canonical, canonical_units
 __all__ = [
     "CONCENTRATION_UNITS",
     "ECONOMIC_OUTPUTS",
+    "LITHIUM_COMPOUNDS",
     "MASS_FRACTION_UNITS",
     "EconomicLayer",
     "confidence_level",
@@ -131,9 +133,18 @@ def _readings() -> tuple[dict[Canonical, tuple[str, float | None]],
 _PLAIN, _SQUARED = _readings()
 
 
+_AS_LITHIUM = re.compile(r"\s*(?:\bas\s+)?(?<![A-Za-z])Li(?![A-Za-z0-9])\s*")
+"""The element a hydrochemist's unit names (``mg Li/L``, ``mg/L as Li``, ``ppm Li``):
+lithium, the element screened; a compound (``mg/L Li2O``) is no match."""
+
+
 def _lookup(units: str, table: Mapping[Canonical, tuple[str, float | None]],
             density: float) -> tuple[str, float] | None:
-    form = canonical_units(units)
+    """(name, factor to mg/L) of ``units`` in ``table``; the lithium it names, if it does
+    (:data:`_AS_LITHIUM`), read as the element screened: ``mg Li/L`` was "not a lithium
+    concentration"."""
+    named = _AS_LITHIUM.sub(" ", units).strip()
+    form = canonical_units(named if named and named != units.strip() else units)
     hit = None if form is None else table.get(form)
     if hit is None:
         return None
@@ -345,6 +356,48 @@ def _check_same_surface(cfg: EconomicsConfig, group: Any) -> None:
         f"{cfg.concentration + '_variance'!r}, or name that surface's variance")
 
 
+LITHIUM_COMPOUNDS: dict[str, float] = {
+    "Li2O": 2 * LI_MG_PER_MMOL / (2 * LI_MG_PER_MMOL + 15.999),
+    "Li2CO3": 2 * LI_MG_PER_MMOL / (2 * LI_MG_PER_MMOL + 12.011 + 3 * 15.999),
+    "LCE": 2 * LI_MG_PER_MMOL / (2 * LI_MG_PER_MMOL + 12.011 + 3 * 15.999),
+    "LiCl": LI_MG_PER_MMOL / (LI_MG_PER_MMOL + 35.45),
+    "LiOH": LI_MG_PER_MMOL / (LI_MG_PER_MMOL + 15.999 + 1.008),
+}
+"""Lithium compounds a grade column may be of -> lithium's mass share of each (Li2O
+0.4646, Li2CO3 and LCE 0.1879, LiCl 0.1637, LiOH 0.2898; IUPAC atomic weights)."""
+
+
+def _compound(name: str) -> str | None:
+    """The lithium compound (:data:`LITHIUM_COMPOUNDS`) a column's name states its grade
+    in (``Li2O_ppm``, ``LiCl (mg/L)``, ``lce_mg_l``), or ``None``."""
+    keys = {key.casefold(): key for key in LITHIUM_COMPOUNDS}
+    for word in re.split(r"[^A-Za-z0-9]+", name):  # (in any case: LI2O, li2o)
+        if word.casefold() in keys:
+            return keys[word.casefold()]
+    return None
+
+
+def _check_lithium(cfg: EconomicsConfig, attrs: Any) -> None:
+    """DataError when the concentration surface is a grade of a lithium compound, not of
+    lithium (its column, the variable's name or its units say ``Li2O``, ``Li2CO3``,
+    ``LCE``, ``LiCl`` or ``LiOH``: ``mg/L Li2O``): every tonnage was taken as lithium's,
+    2.15 times too high for Li2O and 5.3 times for Li2CO3, without a word."""
+    surface = _surface_of(attrs)
+    column = surface[1] if surface is not None else cfg.concentration
+    units = str(attrs.get("units", ""))
+    compound = _compound(column) or _compound(cfg.concentration) or _compound(units)
+    if compound is None:
+        return
+    share = LITHIUM_COMPOUNDS[compound]
+    raise DataError(
+        f"economics: concentration {cfg.concentration!r} is a grade of {compound} (column "
+        f"{column!r}, units {units!r}), not of lithium: the screening takes it as lithium "
+        f"and every tonnage would be {1 / share:.3g} times too high; convert the column to "
+        f"lithium (Li = "
+        f"{compound} x {share:.4f}) in the points table, krige it, and name that surface in "
+        "economics.concentration")
+
+
 def _warn_low_flow(cfg: EconomicsConfig) -> None:
     """Warn of a ``flow_m3_per_h`` given outside a doublet's ordinary range: under
     :data:`~prospect.config.economics.MIN_DOUBLET_FLOW_M3_PER_H`, a flow in L/s written
@@ -399,6 +452,7 @@ def plan_economics(cfg: EconomicsConfig, cube: Path, grid: RegionGrid) -> list[E
                             "concentration surface and its variance (a points source with "
                             f"interpolate: [kriging]); variables are {have}")
         fingerprints[name] = group[name].attrs.get("prospect_fingerprint", "")
+    _check_lithium(cfg, group[cfg.concentration].attrs)
     units, scale = _concentration_units(cfg.concentration, group[cfg.concentration].attrs,
                                         cfg.density_kg_per_l)
     _check_plausible(cfg.concentration, units, scale,

@@ -18,7 +18,7 @@ import re
 from prospect.errors import ConfigError
 
 __all__ = ["COMMODITIES", "CRITICAL_RAW_MATERIALS", "check_commodity", "column_commodity",
-           "column_ratio", "commodity_name", "grade_of_another"]
+           "column_ratio", "commodity_name", "grade_of_another", "symbols_named"]
 
 CRITICAL_RAW_MATERIALS: tuple[str, ...] = (
     "aluminium", "antimony", "arsenic", "baryte", "bauxite", "beryllium", "bismuth", "boron",
@@ -243,6 +243,41 @@ def column_commodity(column: str) -> str | None:
             if found is not None:
                 return found
     return None
+
+
+_GROUP_SYMBOLS = frozenset({"REE", "HREE", "LREE", "PGE", "PGM", "TREO", "TREE"})
+"""Upper-case names of element groups a text may write among symbols (``REE (Nd, Pr)``)."""
+
+
+def symbols_named(text: str) -> set[str]:
+    """The commodities a free text names by chemical symbol or formula, written in symbol
+    case (``Li``, ``Ge``, ``W``; ``Li2O``, ``LiCl``; ``REE``): ``'Sn-W (Li)'`` is tin,
+    tungsten and lithium, ``'Ge in sphalerite'`` germanium, ``'Cu Zn Pb'`` copper, zinc
+    and lead. Symbols that are English words or units (:data:`_NOT_A_SYMBOL`: ``In``,
+    ``As``, ``Be``...) and single letters (``W``, ``I``) count only where every word of
+    ``text`` is a symbol (``'Sn W'``, ``'Au As'``); lower-case words never (``in``).
+
+    Parameters
+    ----------
+    text
+        One part of a commodity cell (its lists already split at ``,`` and ``;``).
+    """
+    words = [w for w in re.split(r"[^A-Za-z0-9]+", text) if w]
+    every = bool(words) and all(w in _SYMBOLS or w in _GROUP_SYMBOLS or
+                                _formula_commodity(w)[0] for w in words)
+    out: set[str] = set()
+    for word in words:
+        formula, found = _formula_commodity(word)
+        if formula:
+            if found is not None:
+                out.add(found)
+            continue
+        if word in _GROUP_SYMBOLS or (word in _SYMBOLS and (
+                every or (len(word) == 2 and word.lower() not in _NOT_A_SYMBOL))):
+            found = commodity_name(word)
+            if found is not None:
+                out.add(found)
+    return out
 
 
 def grade_of_another(mineral: str, column: str) -> str | None:

@@ -65,6 +65,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
+import functools
 import io
 import re
 import unicodedata
@@ -116,11 +117,11 @@ from prospect.io.vector import (
 )
 
 __all__ = ["POINT_FILLS", "PointTable", "ascii_grid_header", "coarse_degrees",
-           "column_values", "column_values_and_limits", "coordinates_without_geometry",
+           "column_values", "column_values_and_limits", "coordinates_without_geometry", "crs_meant",
            "is_text_table", "least_possible", "metres_hint", "no_numbers_hint",
            "raster_kind", "read_features", "read_points", "read_table", "refuse_swapped_axes",
            "repeated_records", "source_options", "swapped_axes_fix", "valid_in_crs",
-           "warn_coarse_coordinates", "warn_coarse_vertices"]
+           "warn_coarse_coordinates", "warn_coarse_vertices", "warn_ids_at_several_places"]
 
 TEXT_SUFFIXES = {".csv", ".txt", ".tsv", ".dat", ".xyz", ".prn"}
 """Text tables: CSV and TSV, and the names survey software gives them (a logger's or a
@@ -1808,14 +1809,17 @@ _NUM = r"\d+(?:[.,]\d+)?"
 _DEGREES_TEXT = re.compile(
     rf"(?P<pre>[NSEW])?\s*(?P<sign>[-+])?\s*(?P<d>{_NUM})"
     rf"(?P<dm>\s*(?:°|deg\b|d(?![a-z]))\s*|\s*:\s*|\s+)?"
-    rf"(?:(?P<m>{_NUM})(?P<mm>\s*(?:'|min\b)\s*|\s*:\s*|\s+)?"
-    rf"(?:(?P<s>{_NUM})(?P<sm>\s*(?:\"|''|sec\b))?)?)?\s*(?P<post>[NSEW])?\.?",
+    rf"(?:(?P<m>{_NUM})(?P<mm>\s*(?:'|min\b|m(?=[\d\s]|[NSEW]?\.?$))\s*|\s*:\s*|\s+)?"
+    rf"(?:(?P<s>{_NUM})(?P<sm>\s*(?:\"|''|sec\b|s(?=\s|[NSEW]?\.?$)))?)?)?"
+    r"\s*(?P<post>[NSEW])?\.?",
     re.IGNORECASE)
 """A coordinate written as text in degrees: decimal degrees with a hemisphere letter
 (``68.3 W``, ``N12.2``), degrees and decimal minutes (``N52°05.2'``), degrees, minutes and
 seconds (``52°05'12"N``, ``52 05 12 N``, ``52:05:12``, ``52 deg 05 min 12 sec N``, and
-``52d05'12"N`` as PROJ's ``cs2cs`` and GDAL's ``gdalinfo`` write them). A letter after the
-seconds is the hemisphere (``12S`` is south, never "seconds")."""
+``52d05'12"N`` as PROJ's ``cs2cs`` and GDAL's ``gdalinfo`` write them, and ``52d05m12s``,
+``5d03m00sE`` with letters for every mark, as GPS exports write them). A letter after
+seconds written with the other marks (``52°05'12S``) is the hemisphere, never "seconds";
+after minutes marked ``m`` an ``s`` is the seconds' mark (:func:`_letter_marks`)."""
 _AXIS_LETTERS = {"x": "EW", "y": "NS"}
 
 
@@ -1830,6 +1834,11 @@ def _degree_cell(cell: str, axis: str) -> tuple[float, str, bool] | None:
     if (match["m"] and match["dm"] is None) or (match["s"] and match["mm"] is None):
         return None  # digits split without a mark ("500'065.0": Swiss thousands, 50|0|065)
     pre, post = match["pre"], match["post"]
+    seconds_letter = _letter_marks(match)
+    if seconds_letter:  # 52°05'12S: unmarked seconds, then the hemisphere
+        if post:
+            return None  # two letters after the seconds: no coordinate read here
+        post = seconds_letter
     marked = any(match[k] and match[k].strip() for k in ("dm", "mm", "sm"))
     parts = bool(match["m"])
     if not (pre or post or marked or parts):
@@ -1858,6 +1867,20 @@ def _degree_cell(cell: str, axis: str) -> tuple[float, str, bool] | None:
         why = "a fraction before the last part (decimal degrees with minutes?)"
     negative = match["sign"] == "-" or letter in ("S", "W")
     return (-value if negative else value), why, bool(letter)
+
+
+def _letter_marks(match: re.Match[str]) -> str:
+    """The hemisphere letter a :data:`_DEGREES_TEXT` match read as the seconds' mark, or
+    ''. ``s`` marks seconds only where the minutes were marked ``m`` (``52d05m12s``,
+    ``5d03m00sE``: letters for every mark, as GPS exports write them; they were refused
+    as "numbers with a unit"); after minutes marked otherwise (``52°05'12S``) it is the
+    hemisphere, as it was. Where an ``s`` read as seconds was meant as south, every
+    latitude is read north of the equator, and the readers refuse a table whose points
+    would lie in the region only south of it (their sign lost)."""
+    seconds = (match["sm"] or "").strip()
+    if seconds.lower() != "s" or (match["mm"] or "").strip().lower() == "m":
+        return ""
+    return seconds
 
 
 _TWO_DIGITS = re.compile(r"\d{2}(?:[.,]\d+)?")
@@ -1897,7 +1920,8 @@ def _degrees_text(series: pd.Series, path: Path, column: str, axis: str,
     if series.dtype != object and not isinstance(series.dtype, pd.StringDtype):
         return series
     text = _text_cells(series)
-    maybe = text.str.contains(r"[°º˚'′’\"″”:NSEWnsew]|\d\s+\d", regex=True).to_numpy(bool)
+    maybe = text.str.contains(r"[°º˚'′’\"″”:NSEWnsew]|\d\s+\d|\d\s*[dD]\s*\d",
+                              regex=True).to_numpy(bool)
     if not maybe.any():
         return series
     read: dict[int, tuple[float, str, bool]] = {}
@@ -2472,6 +2496,73 @@ def _refuse_degrees_as_metres(xs: np.ndarray, ys: np.ndarray, crs: Any, path: Pa
             "; " + swapped_axes_fix(path, crs="EPSG:4326")) if swapped else ""))
 
 
+def _crs_candidates(grid: Any) -> list[Any]:
+    """The projected CRSs a survey's table near ``grid`` is likely written in: the
+    region's own, WGS 84 / UTM of the region's zone and the zones beside it (its
+    hemisphere), the national grids the vector reader offers (RD New, TM35FIN, ...),
+    ETRS89-LAEA (EPSG:3035, European statistics) and Web Mercator."""
+    from pyproj import CRS
+
+    from prospect.io.vector import _NATIONAL_GRIDS  # (the vector reader's list: one list)
+
+    west, south, east, north = grid.lonlat_bounds()
+    zone = int(np.floor(((west + east) / 2 + 180) / 6)) % 60 + 1
+    base = 32600 if (south + north) / 2 >= 0 else 32700
+    codes = [f"EPSG:{base + (zone + step - 1) % 60 + 1}" for step in (0, -1, 1)]
+    out = [grid.crs_obj, *(CRS.from_user_input(code) for code in (*codes, "EPSG:3857"))]
+    for code in (*_NATIONAL_GRIDS, "EPSG:3035"):  # those made for the region's area
+        crs = CRS.from_user_input(code)
+        area = crs.area_of_use
+        if area is not None and area.west < east and west < area.east and \
+                area.south < north and south < area.north and \
+                not any(crs.equals(other) for other in out):
+            out.append(crs)
+    return out
+
+
+@functools.cache
+def _to_grid(source: str, target: str) -> Any:
+    """A transformer from ``source`` to ``target`` (WKT), made once: each takes PROJ 0.01
+    to 0.1 s to make, and :func:`crs_meant` tries a dozen."""
+    from pyproj import Transformer
+
+    return Transformer.from_crs(source, target, always_xy=True)
+
+
+def crs_meant(xs: np.ndarray, ys: np.ndarray, crs: Any, grid: Any) -> str:
+    """``'; read in EPSG:28992 (Amersfoort / RD New), 10 of 10 would lie in region 'nl':
+    set 'crs: "EPSG:28992"' if that is their CRS'`` where coordinates ``xs``, ``ys``
+    (as the file gives them, in its stated ``crs``) lie outside the region but most would
+    lie in it read in another projected CRS (:func:`_crs_candidates`); ``''`` otherwise. A
+    table of RD New metres under 'crs: EPSG:32631' (or UTM metres under RD New) was "0
+    positive cell(s) ... check the crs" alone, no word of the CRS that fits."""
+    from pyproj import CRS
+
+    finite = np.isfinite(xs) & np.isfinite(ys)
+    px, py = np.asarray(xs, "f8")[finite], np.asarray(ys, "f8")[finite]
+    stated = CRS.from_user_input(crs)
+    if not px.size or stated.is_geographic:  # (degrees read as metres: metres_hint)
+        return ""
+    best: tuple[int, Any] = (0, None)
+    for candidate in _crs_candidates(grid):
+        if candidate.equals(stated):
+            continue
+        with np.errstate(all="ignore"):
+            gx, gy = _to_grid(candidate.to_wkt(), grid.crs_obj.to_wkt()).transform(px, py)
+            gx, gy = np.asarray(gx, "f8"), np.asarray(gy, "f8")
+            ok = np.isfinite(gx) & np.isfinite(gy)
+            rows, cols = grid.rowcol(gx[ok], gy[ok], closed=True)
+        inside = int(grid.contains(rows, cols).sum())
+        if inside > best[0]:
+            best = (inside, candidate)
+    inside, candidate = best
+    if candidate is None or inside < 0.5 * px.size:
+        return ""
+    code = candidate.to_string()
+    return (f"; read in {code} ({candidate.name}), {inside} of {px.size} would lie in region "
+            f"{grid.name!r}: set 'crs: \"{code}\"' in the points source if that is their CRS")
+
+
 def metres_hint(xs: np.ndarray, ys: np.ndarray, crs: Any, target: Any) -> str:
     """Why coordinates read as degrees are no place: they are metres of a projected CRS
     (x up to 151 000), with the CRS to set when they lie in the area the target CRS is
@@ -2864,18 +2955,21 @@ _ID_NAMES = frozenset((
 """Plain names (:func:`_plain`) of a column naming each sample, well or station once."""
 
 
-def _warn_ids_at_several_places(gdf: gpd.GeoDataFrame, keep: np.ndarray, path: Path,
-                                numbers: np.ndarray, what: str) -> None:
+def warn_ids_at_several_places(gdf: gpd.GeoDataFrame, keep: np.ndarray, path: Path,
+                               numbers: np.ndarray, what: str) -> None:
     """Warn of a sample (well, station) ID given at two or more places in a table whose
     ID column (:data:`_ID_NAMES`) names records once: coordinates copied onto the wrong
     row, or an ID reused, each read as a sample of its own at its place without a word.
+    The one check of both readers: the point reader's surfaces and the labels
+    (:func:`prospect.models.labels.read_occurrences`, where a well listed twice at two
+    places was two occurrences, each a positive, without a word).
     A column whose IDs repeat on half its records or more (a site shared by many
     samples) is no ID column;
     records repeating an ID at one place (samples of one well at several depths) are
     the surfaces' "two or more records at one place" warning."""
     names = [c for c in gdf.columns if c != gdf.geometry.name and _plain(str(c)) in _ID_NAMES]
     rows = np.flatnonzero(keep)
-    if len(names) != 1 or rows.size < 3:
+    if len(names) != 1 or rows.size < 3 or _other_record_ids(gdf, names[0], rows):
         return
     ids = _text_cells(pd.Series(gdf[names[0]].iloc[rows]).reset_index(drop=True))
     ids = ids.where(pd.Series(gdf[names[0]].iloc[rows]).reset_index(drop=True).notna(), "")
@@ -2899,6 +2993,31 @@ def _warn_ids_at_several_places(gdf: gpd.GeoDataFrame, keep: np.ndarray, path: P
         f"places (e.g. {several[0]!r}: {shown}), each record read as a sample of its own "
         "there: coordinates copied onto the wrong row, or an ID used twice; correct the "
         "coordinates, or give each sample its own ID"), stacklevel=3)
+
+
+_ROW_NUMBERS = frozenset(("id", "fid", "oid", "objectid", "ogcfid", "rowid", "gid"))
+"""Plain names of the row numbers GIS software writes on every record (ArcGIS's
+``OBJECTID``, GDAL's ``ogc_fid``): unique whatever the records are."""
+
+
+def _other_record_ids(gdf: gpd.GeoDataFrame, name: str, rows: np.ndarray) -> bool:
+    """Whether a column other than ``name`` whose name ends in ``id`` (``Ftr_ID``,
+    ``feature_id``; not a row number, :data:`_ROW_NUMBERS`) names each of ``rows`` once:
+    then ``name`` names a group of records (the USGS lithium database's ``Site_ID``, a
+    site of several mapped features), not each record, and one ID at several places is no
+    copying error."""
+    for column in gdf.columns:
+        plain = _plain(str(column))
+        if column in (name, gdf.geometry.name) or not plain.endswith("id") or \
+                plain in _ROW_NUMBERS:
+            continue
+        cells = _text_cells(pd.Series(gdf[column].iloc[rows]).reset_index(drop=True))
+        cells = cells.where(pd.Series(gdf[column].iloc[rows]).reset_index(drop=True).notna(),
+                            "").str.strip()
+        filled = cells[(cells != "") & (cells.str.lower() != "nan")]
+        if filled.size == rows.size and filled.is_unique:
+            return True
+    return False
 
 
 def swapped_axes_fix(path: Path | str, *, x: str = "lon", y: str = "lat",
@@ -2954,7 +3073,7 @@ def _in_area(lon: np.ndarray, lat: np.ndarray, area: Any) -> np.ndarray:
 
 def refuse_swapped_axes(xs: np.ndarray, ys: np.ndarray, crs: Any, target: Any, path: Path,
                         layer: str | None, numbers: np.ndarray, what: str, *,
-                        x: str = "lon", y: str = "lat") -> None:
+                        x: str = "lon", y: str = "lat", grid: Any = None) -> None:
     """Refuse a point file whose coordinates are the other way round (``xs``, ``ys``
     in its own ``crs``; ``numbers`` name the features in messages; ``x``/``y`` a
     table's coordinate columns, for its fix). A table's swapped columns were placed in the
@@ -2965,11 +3084,17 @@ def refuse_swapped_axes(xs: np.ndarray, ys: np.ndarray, crs: Any, target: Any, p
     word; only the region's far-outside check caught it, with a table's ``x:``/``y:``
     fix, which a vector file has no use for.
 
+    With the ``grid`` of the region the points are for, metres of another projected CRS
+    (RD New under 'crs: EPSG:32631') are told from swapped axes: swapped, RD New's
+    (131 870, 451 352) lie in UTM 31N's area too, and the table was "swapped" (the fix
+    offered put its points near the equator); where the swapped points miss the region
+    and another CRS puts them in it (:func:`crs_meant`), that CRS is named instead.
+
     Raises
     ------
     DataError
         Naming what shows the swap and the fix for the file's format
-        (:func:`swapped_axes_fix`).
+        (:func:`swapped_axes_fix`), or the CRS the points lie in the region in.
     """
     finite = np.isfinite(xs) & np.isfinite(ys)
     if finite.sum() == 0:
@@ -2996,6 +3121,7 @@ def refuse_swapped_axes(xs: np.ndarray, ys: np.ndarray, crs: Any, target: Any, p
             except Exception:  # a CRS PROJ cannot use is named by the read proper
                 return
             if not as_read.any() and swapped.sum() >= 0.5 * px.size:
+                _refuse_other_crs(px, py, crs, grid, path, target)
                 why = (f"none of its {px.size} point(s) lies in the area {target.name!r} is "
                        f"made for, while {int(swapped.sum())} would with x and y swapped "
                        f"(e.g. x={px[0]:g}, y={py[0]:g})")
@@ -3004,6 +3130,30 @@ def refuse_swapped_axes(xs: np.ndarray, ys: np.ndarray, crs: Any, target: Any, p
     if why:
         raise DataError(f"{path}: the coordinates look swapped: {why}; "
                         + swapped_axes_fix(path, x=x, y=y, layer=layer, crs=crs))
+
+
+def _refuse_other_crs(px: np.ndarray, py: np.ndarray, crs: Any, grid: Any, path: Path,
+                      target: Any) -> None:
+    """Refuse projected points that look swapped in ``target``'s area but are metres of
+    another projected CRS: swapped they miss the ``grid``'s region, and read in that CRS
+    (:func:`crs_meant`) most lie in it. Nothing without a grid, or for degrees."""
+    if grid is None or getattr(crs, "is_geographic", False):
+        return
+    from pyproj import Transformer
+
+    with np.errstate(all="ignore"):
+        gx, gy = Transformer.from_crs(crs, grid.crs_obj, always_xy=True).transform(py, px)
+        gx, gy = np.asarray(gx, "f8"), np.asarray(gy, "f8")
+        ok = np.isfinite(gx) & np.isfinite(gy)
+        rows, cols = grid.rowcol(gx[ok], gy[ok], closed=True)
+    if grid.contains(rows, cols).sum() >= 0.5 * px.size:
+        return  # swapped, they lie in the region: the swap it is
+    hint = crs_meant(px, py, crs, grid)
+    if hint:
+        raise DataError(
+            f"{path}: none of its {px.size} point(s) lies in the area {target.name!r} is "
+            f"made for, nor in region {grid.name!r} with x and y swapped (e.g. "
+            f"x={px[0]:g}, y={py[0]:g}, read in {crs.name}){hint}")
 
 
 def _refuse_lost_signs(lon: np.ndarray, lat: np.ndarray, area: Any, target: Any,
@@ -3825,7 +3975,7 @@ def read_points(
             stacklevel=2)
     gdf = _single_points(gdf, keep)
     _warn_repeated(gdf, keep, path, np.asarray(numbers), what)
-    _warn_ids_at_several_places(gdf, keep, path, np.asarray(numbers), what)
+    warn_ids_at_several_places(gdf, keep, path, np.asarray(numbers), what)
     kinds = sorted(set(gdf.geom_type[keep]))
     if kinds and kinds != ["Point"]:
         other = keep & (gdf.geom_type != "Point").to_numpy()

@@ -26,6 +26,7 @@ from prospect.io.companions import Qualifier
 from prospect.io.points import (
     column_values_and_limits,
     coordinates_without_geometry,
+    crs_meant,
     gpx_points_meant,
     metres_hint,
     no_numbers_hint,
@@ -36,6 +37,7 @@ from prospect.io.points import (
     valid_in_crs,
     warn_coarse_coordinates,
     warn_coarse_vertices,
+    warn_ids_at_several_places,
 )
 from prospect.io.vector import (
     described_hint,
@@ -110,6 +112,14 @@ class Occurrences:
     no_numbers
         Where the grade column holds cells but not one number: what its cells are (dates,
         detection limits, ...: :func:`prospect.io.points.no_numbers_hint`); else ``None``.
+    unit
+        The grade column's unit as the table or config states it (:func:`_stated_unit`:
+        its cells, a row of units or a unit column, the source's ``units:``, its
+        header); ``None`` where none does.
+    crs_hint
+        Where most records lie outside the grid but would lie in it read in another
+        projected CRS: the hint naming it (:func:`~prospect.io.points.crs_meant`);
+        else ``''``.
     """
 
     x: np.ndarray
@@ -128,6 +138,8 @@ class Occurrences:
     what: str = "line"
     floor: np.ndarray | None = None
     no_numbers: str | None = None
+    unit: str | None = None
+    crs_hint: str = ""
 
 
 @dataclass
@@ -603,8 +615,12 @@ _ORE_MINERALS: dict[str, str] = {
 
 def _commodities(cell: Any) -> set[str]:
     """The commodities a commodity cell names (``'lithium; bromine'``, ``'Li, B'``,
-    ``'LITHIUM '``, ``'spodumene'``, ``'lithium carbonate'``), in their listed names."""
-    from prospect.config.commodities import commodity_name
+    ``'LITHIUM '``, ``'spodumene'``, ``'lithium carbonate'``), in their listed names, and
+    the symbols among its words (:func:`~prospect.config.commodities.symbols_named`:
+    ``'Sn-W (Li)'`` was tin alone, so a lithium or tungsten model left it out as "another
+    commodity"; ``'Ge in sphalerite'`` was zinc alone, and ``'Cu Zn Pb'`` none, kept as a
+    lithium occurrence)."""
+    from prospect.config.commodities import commodity_name, symbols_named
 
     if cell is None or (isinstance(cell, float) and np.isnan(cell)):
         return set()
@@ -625,7 +641,7 @@ def _commodities(cell: Any) -> set[str]:
                 named.add(found)
         if "-" in part and not named:  # symbols joined by hyphens (MRDS's 'Li-Be-Ta')
             named.update(c for c in map(commodity_name, part.split("-")) if c is not None)
-        out |= named
+        out |= named | symbols_named(part)
     return out
 
 
@@ -782,7 +798,7 @@ def read_occurrences(
     gdf = _collections_as_multi(gdf)
     n_records = len(gdf)
     numbers, what = record_numbers(gdf, path, layer)  # as the user finds them in the file
-    gdf["_value"], gdf["_limit"], gdf["_floor"] = _values(
+    gdf["_value"], gdf["_limit"], gdf["_floor"], unit = _values(
         gdf, value_column, path, tuple(nodata), (flags or {}).get(value_column or ""),
         numbers=numbers, what=what, unit=(units or {}).get(value_column or ""))
     # what a grade column without a number holds (dates: a sampling date named as the grade
@@ -818,11 +834,15 @@ def read_occurrences(
             stacklevel=2)
     said = text_coordinates_said(gdf.attrs.get("text_coordinates") or {}, numbers, what)
     gdf = gdf[placed & ~other_commodity]
+    # a well listed twice at two places was two occurrences without a word (the point
+    # reader's surfaces said so); one check for both
+    warn_ids_at_several_places(gdf, np.ones(len(gdf), dtype=bool), path,
+                               np.asarray(numbers)[gdf["_fid"].to_numpy()], what)
     places = _one_place_each(gdf.geometry)
     if len(gdf):  # a table's columns, multi-points and polygons too: placed as read
         refuse_swapped_axes(shapely.get_x(places), shapely.get_y(places), gdf.crs,
                             grid.crs_obj, path, layer, numbers[gdf["_fid"].to_numpy()], what,
-                            x=x, y=y)
+                            x=x, y=y, grid=grid)
     # a latitude of 200 is no place: a record with such a vertex is dropped (PROJ made it
     # infinite, and a multi-point's other parts, or a polygon, were placed as if whole)
     coords, at = shapely.get_coordinates(np.asarray(gdf.geometry.to_numpy(), dtype=object),
@@ -860,7 +880,9 @@ def read_occurrences(
     # a CRS of no datum, or a local one, is refused as the point reader refuses it (it was
     # placed by PROJ's ballpark, 100 m or more off, or failed inside pyproj)
     check_transformable(gdf.crs, grid.crs_obj, where=str(path))
+    stated = gdf.crs
     gdf = gdf.to_crs(grid.crs_obj)
+    crs_hint = _crs_hint(path, places, gdf, stated, grid)
     xs_out: list[np.ndarray] = []
     ys_out: list[np.ndarray] = []
     vals: list[np.ndarray] = []
@@ -919,8 +941,29 @@ def read_occurrences(
         duplicate=duplicate, duplicates=duplicates,
         other_commodity=int((placed & other_commodity).sum()),
         limit=np.concatenate(limits), numbers=np.asarray(numbers)[fid_all], what=what,
-        floor=np.concatenate(floors), no_numbers=no_numbers,
+        floor=np.concatenate(floors), no_numbers=no_numbers, unit=unit, crs_hint=crs_hint,
     )
+
+
+def _crs_hint(path: Path, places: Any, gdf: Any, stated: Any, grid: RegionGrid) -> str:
+    """Where most records lie outside the region but would lie in it read in another
+    projected CRS (:func:`~prospect.io.points.crs_meant`: RD New metres under 'crs:
+    EPSG:32631'), a warning naming it, and the hint for the refusal of too few positives;
+    ``''`` otherwise. ``places`` are the records' places in their ``stated`` CRS, ``gdf``
+    the records in the grid's. Such a table was counted outside the region without a
+    word (the score stage's capture metrics of no label), and training said "check the
+    crs" alone."""
+    at = _one_place_each(gdf.geometry)
+    rows, cols = grid.rowcol(shapely.get_x(at), shapely.get_y(at), closed=True)
+    if grid.contains(rows, cols).sum() >= 0.5 * len(gdf):
+        return ""
+    hint = crs_meant(shapely.get_x(places), shapely.get_y(places), stated, grid)
+    if hint:
+        warnings.warn(DataWarning(
+            f"{path}: {int((~grid.contains(rows, cols)).sum())} of {len(gdf)} occurrence "
+            f"record(s) lie outside region {grid.name!r} in the source's CRS, "
+            f"{stated.name}{hint}"), stacklevel=3)
+    return hint
 
 
 def occurrence_groups(occ: Occurrences, grid: RegionGrid, rows: np.ndarray,
@@ -1052,18 +1095,19 @@ def _warn_ratio(path: Path, column: str | None, mineral: str | None) -> None:
 def _values(frame: pd.DataFrame, column: str | None, path: Path,
             nodata: tuple[float, ...] = (), flag: str | Qualifier | None = None, *,
             numbers: np.ndarray, what: str, unit: str | None = None
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, str | None]:
     """The grade column as numbers in the table's notation: NaN where empty, not a finite
     number (an 'inf' grade is no grade) or a declared ``nodata`` (counted in a warning);
     a common fill value read as a grade is a warning
     (:func:`~prospect.io.points.column_values`). With each record's detection limit where
     its grade is below a known one (NaN elsewhere:
     :func:`~prospect.io.points.column_values_and_limits`), and whether it is only known to
-    be at least its value (above an upper limit: ``>1000``, or flagged ``>``)."""
+    be at least its value (above an upper limit: ``>1000``, or flagged ``>``), and the
+    unit its grades are read in (:func:`_stated_unit`)."""
     none = np.full(len(frame), np.nan)
     measured = np.zeros(len(frame), bool)
     if column is None:
-        return none, none, measured
+        return none, none, measured, None
     if column not in frame.columns:
         raise DataError(
             f"{path}: value column {column!r} not found; columns are "
@@ -1072,7 +1116,7 @@ def _values(frame: pd.DataFrame, column: str | None, path: Path,
         )
     flags = flag_values(frame[column])
     if flags is not None:  # yes/no, true/false: a presence flag, read as 1/0
-        return flags, none, measured
+        return flags, none, measured, None
     _refuse_words(frame[column], column, path, numbers, what)
     frame, above = _above_limits_as_limits(frame, column, path, numbers, what)
     read = column_values_and_limits(
@@ -1080,7 +1124,20 @@ def _values(frame: pd.DataFrame, column: str | None, path: Path,
         flag=flag, unit=unit, above_as_limit=True)
     _warn_cell_units(frame, column, path, unit)
     flagged = read.above if read.above is not None else np.zeros(len(read.values), bool)
-    return read.values, read.limit, above | flagged
+    return read.values, read.limit, above | flagged, _stated_unit(frame, column, unit)
+
+
+def _stated_unit(frame: pd.DataFrame, column: str, stated: str | None) -> str | None:
+    """The unit the grade column's numbers are read in, as the table or config states it:
+    its cells' or a row of units' or a unit column's (the table's ``units`` attribute,
+    which :func:`_warn_cell_units` holds to the others), else the source's ``units:``
+    (``stated``), else its header's (``Li_ppm``); ``None`` where none states one. The
+    threshold's messages named the header's alone: a column ``Li`` under ``units: {Li:
+    "%"}`` was said to be in no unit."""
+    from prospect.io.companions import concentration_unit
+
+    table = (frame.attrs.get("units") or {}).get(column)
+    return table or stated or concentration_unit(column)
 
 
 _ABOVE_LIMIT = re.compile(r"\s*(?:>=?|≥)\s*(\d[\d.,' ]*)\s*")

@@ -370,11 +370,9 @@ def _highest_grade(occ: Occurrences, column: str | None) -> str:
     """``' (the highest grade is 1.2 %)'``: beside a threshold no record reaches, the
     figure that shows a threshold given in another unit (3000, meant in ppm, over a
     column in %)."""
-    from prospect.io.companions import concentration_unit
-
     if not np.isfinite(occ.values).any():
         return ""
-    unit = concentration_unit(column) if column else None
+    unit = occ.unit
     return (f" (the highest grade is {float(np.nanmax(occ.values)):g}"
             f"{f' {unit}: is the threshold in {unit}?' if unit else ''})")
 
@@ -439,9 +437,7 @@ def _split_threshold(path: Any, labels: LabelsConfig, occ: Occurrences, keep: np
     labelled = keep & (np.isfinite(occ.values) | ~positive)
     if _records(occ, labelled) < 2 or (~positive & labelled).any():
         return {}
-    from prospect.io.companions import concentration_unit
-
-    unit = concentration_unit(column) if column else None
+    unit = occ.unit
     lowest = float(np.nanmin(occ.values[labelled]))
     warnings.warn(DataWarning(
         f"{path}: every one of the {_records(occ, labelled)} graded record(s) of column "
@@ -596,7 +592,8 @@ def build_training_set(
             f"region, {seen['merged_into_shared_cell']} sharing a cell with another{graded}); "
             "training needs at least 2: "
             + ("lower the threshold, " if threshold is not None else "")
-            + "add occurrences, or check the coordinate columns and the crs of the source")
+            + "add occurrences, or check the coordinate columns and the crs of the source"
+            + occ.crs_hint)
     if lab.negatives == "below_threshold" and int((labels.label == 0).sum()) < 2:
         raise DataError(
             f"{source.path}: {int((labels.label == 0).sum())} negative cell(s): "
