@@ -20,6 +20,7 @@ import errno
 import functools
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -292,6 +293,10 @@ def check_jobqueue_section(kind: str, section: dict[str, Any], path: Path) -> No
       negative memory limit), ``true`` (one process), ``cores`` of a fraction or text;
     * a ``name``, ``queue`` or ``account`` with a space: the batch system splits its
       directive line there (sbatch's "Invalid directive found in batch script");
+    * a ``log-directory`` (or a ``job-extra-directives`` value) holding an environment
+      variable or ``~``, which no shell expands in a directive line: dask-jobqueue made
+      a folder named ``$SCRATCH`` (or ``~``) in the working directory and the jobs' logs
+      went there, not where the setting pointed;
     * a request that gives the job fewer cores or less memory than its workers use:
       PBS's ``resource-spec`` (``ncpus``, ``mem``), which replaces the request
       dask-jobqueue makes from ``cores`` and ``memory``, or SLURM's ``--mem``,
@@ -352,6 +357,7 @@ def check_jobqueue_section(kind: str, section: dict[str, Any], path: Path) -> No
             "'4GiB'")
     _check_cores(kind, section, where)
     _check_words(kind, section, where)
+    _check_directive_paths(kind, section, where)
     _check_request(kind, section, where)
     _check_lifetime(kind, section, where)
     _check_scheduler_options(kind, section, where)
@@ -658,6 +664,61 @@ def _check_words(kind: str, section: dict[str, Any], where: str) -> None:
                 f"{'sinfo or sacctmgr' if kind == 'slurm' else 'qstat -Q'} names it")
 
 
+_VARIABLE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
+_DIRECTIVE = {"slurm": "#SBATCH", "pbs": "#PBS"}
+
+
+def _unexpanded(text: str) -> str:
+    """The first environment variable (``$SCRATCH``, ``${SCRATCH}``) or leading ``~`` of
+    ``text`` (of a path or a directive's value), ``""`` where it holds none."""
+    found = _VARIABLE.search(text)
+    if found:
+        return f"${found.group(1)}"
+    value = text.partition("=")[2] if text.startswith("-") else text
+    words = [value, *text.split()[1:]] if text.startswith("-") else [text]
+    return "~" if any(word.strip().startswith("~") for word in words) else ""
+
+
+def _check_directive_paths(kind: str, section: dict[str, Any], where: str) -> None:
+    """Refuse a ``log-directory`` or ``job-extra-directives`` entry that a shell would have
+    to expand (see :func:`check_jobqueue_section`).
+
+    dask-jobqueue writes both into the job script's directive lines (``#SBATCH -o
+    $SCRATCH/logs/...``), which the batch system reads as they are, and makes the log
+    folder itself with ``os.makedirs``: ``log-directory: $SCRATCH/logs`` made a folder
+    named ``$SCRATCH`` in the working directory, where the jobs' logs went.
+    """
+    given: list[tuple[str, str]] = []
+    logs = _setting(kind, section, "log-directory")
+    if isinstance(logs, str):
+        given.append(("log-directory", logs))
+    given += [("job-extra-directives", str(d))
+              for d in _setting(kind, section, "job-extra-directives") or ()]
+    for key, value in given:
+        name = _unexpanded(value)
+        if not name:
+            continue
+        if name == "~":
+            here = f"'~' (the home folder, {Path.home()}, here)"
+        elif name[1:] in os.environ:
+            here = f"{name} ({os.environ[name[1:]]!r} here)"
+        else:
+            here = f"{name} (not set here)"
+        literal = value.partition("=")[2] if key != "log-directory" and "=" in value \
+            else value
+        made = (f"dask-jobqueue would make a folder named {literal!r} in "
+                f"{Path.cwd()} and the jobs' logs would go there"
+                if key == "log-directory" else
+                f"{_SUBMIT[kind]} would read {literal!r} as it is written")
+        expanded = os.path.expanduser(os.path.expandvars(value))
+        example = f", e.g. {expanded!r}" if not _unexpanded(expanded) else ""
+        raise ConfigError(
+            f"{where}: {key} {value!r} holds {here}, and dask-jobqueue writes it into the "
+            f"job script's {_DIRECTIVE[kind]} lines, which {kind.upper()} reads as written "
+            f"(no shell expands a variable or '~' there): {made}; write the path "
+            f"itself{example}")
+
+
 # SLURM's and PBS's sizes are binary (K, M, G, T: 1024, ...); a bare number is MiB to
 # SLURM and bytes to PBS
 _SIZE_UNITS = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40, "p": 2**50}
@@ -851,6 +912,64 @@ def _dask_containers(doc: Any) -> list[tuple[str, dict[str, Any]]]:
     return found
 
 
+# variables the dask-kubernetes operator adds to the env of the pods it makes
+_OPERATOR_ENV = frozenset({"DASK_WORKER_NAME", "DASK_SCHEDULER_ADDRESS"})
+_SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ash"})
+_K8S_REFERENCE = re.compile(r"(?<!\$)\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)")
+_SHELL_REFERENCE = re.compile(r"(?<!\$)\$(\{?)([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _job_containers(doc: Any) -> list[tuple[str, dict[str, Any]]]:
+    """``("job", container)`` of a ``DaskJob`` manifest's job pod (``[]`` for others)."""
+    spec = doc.get("spec") if isinstance(doc, dict) and doc.get("kind") == "DaskJob" else None
+    job = spec.get("job") if isinstance(spec, dict) else None
+    pod = job.get("spec") if isinstance(job, dict) else None
+    containers = pod.get("containers") if isinstance(pod, dict) else None
+    return [("job", c) for c in containers or () if isinstance(c, dict)]
+
+
+def _unexpanded_word(word: str, defined: set[str] | None) -> str:
+    """What of one ``command``/``args`` word Kubernetes leaves as written, with the fix;
+    ``""`` for none. ``defined``: the container's variables (``None``: not known, as with
+    ``envFrom``)."""
+    for found in _K8S_REFERENCE.finditer(word):
+        if defined is not None and found.group(1) not in defined:
+            return (f"$({found.group(1)}), a variable its env does not define, which "
+                    f"Kubernetes leaves as written; add {found.group(1)} to the container's "
+                    "env, or write the value itself")
+    shell = _SHELL_REFERENCE.search(_K8S_REFERENCE.sub("", word))
+    if shell:
+        name = shell.group(2)
+        return (f"a shell's ${'{' if shell.group(1) else ''}{name}"
+                f"{'}' if shell.group(1) else ''}, which no shell expands here (Kubernetes "
+                f"expands $(NAME) alone, of a variable in the container's env); write "
+                f"$({name}) with {name} in the container's env, or the value itself")
+    if word.startswith("~") or word.partition("=")[2].startswith("~"):
+        return ("'~', which no shell expands here (Kubernetes passes args to the program as "
+                "written); write the path itself")
+    return ""
+
+
+def _unexpanded_args(doc: Any) -> str:
+    """The first ``command``/``args`` word of a ``DaskCluster``'s or ``DaskJob``'s
+    containers that Kubernetes passes on unexpanded (see :func:`check_kubernetes_spec`),
+    said with its container and the fix; ``""`` for none. A container run through a shell
+    (``sh -c``) is left to its shell."""
+    for role, container in [*_dask_containers(doc), *_job_containers(doc)]:
+        words = [str(w) for w in (container.get("command") or []) +
+                 (container.get("args") or [])]
+        if any(Path(w).name in _SHELLS for w in words[:2]):
+            continue
+        env = container.get("env")
+        defined: set[str] | None = None if container.get("envFrom") else {
+            str(e.get("name")) for e in env or () if isinstance(e, dict)} | _OPERATOR_ENV
+        for word in words:
+            said = _unexpanded_word(word, defined)
+            if said:
+                return f"{role} container {container.get('name', '?')!r}: {word!r} holds {said}"
+    return ""
+
+
 def _worker_replicas(doc: Any) -> Any:
     """``spec.worker.replicas`` of a ``DaskCluster`` or ``DaskJob`` manifest; ``None``
     where it is not written (the operator's default)."""
@@ -994,7 +1113,12 @@ def check_kubernetes_spec(path: Path) -> None:
     * worker ``replicas`` of 0 (or not a whole number): no worker, and the run waited
       for one;
     * a key the operator's schema does not hold (:func:`_unknown_manifest_keys`):
-      Kubernetes drops it without a word.
+      Kubernetes drops it without a word;
+    * a container's ``command`` or ``args`` holding a shell's ``$NAME``, ``${NAME}`` or
+      ``~``, or ``$(NAME)`` of a variable its ``env`` does not define
+      (:func:`_unexpanded_args`): Kubernetes passed them to the program as written, and
+      ``--local-directory $TMPDIR`` spilled into a folder named ``$TMPDIR`` in the
+      container's own file system.
 
     Parameters
     ----------
@@ -1016,6 +1140,9 @@ def check_kubernetes_spec(path: Path) -> None:
     unknown = _unknown_manifest_keys(doc)
     if unknown:
         raise ConfigError(f"{path}: {unknown}")
+    unexpanded = _unexpanded_args(doc)
+    if unexpanded:
+        raise ConfigError(f"{path}: {unexpanded}")
     replicas = _worker_replicas(doc)
     if replicas is not None and (_whole(replicas) or 0) < 1:
         raise ConfigError(
@@ -1117,7 +1244,11 @@ def _scaled_jobqueue_cluster(kind: str) -> tuple[Any, dict[str, Any]]:
                 job.status = Status.failed
         with contextlib.suppress(Exception):
             cluster.close()
-        raise _refused_error(kind, exc) from None
+        try:
+            section = jobqueue_settings(kind)[0]
+        except ProspectError:
+            section = {}
+        raise _refused_error(kind, exc, section) from None
     if scale["adapt_max_jobs"]:
         cluster.adapt(minimum_jobs=scale["jobs"], maximum_jobs=int(scale["adapt_max_jobs"]))
     return cluster, scale
@@ -1137,14 +1268,65 @@ _REFUSALS = (("account", "account"), ("partition", "queue"), ("queue", "queue"),
              ("time limit", "walltime"), ("walltime", "walltime"))
 
 
-def _refused_error(kind: str, exc: BaseException) -> StageError:
-    """One line for a worker job the batch system refused: its words and the setting."""
+# the batch system's options each setting is written as, which a job-extra-directives
+# entry of the same option replaces (written after them: sbatch and qsub take the last)
+_OPTIONS_OF: dict[str, dict[str, tuple[str, ...]]] = {
+    "slurm": {"queue": ("-p", "--partition"), "account": ("-A", "--account"),
+              "memory": ("--mem", "--mem-per-cpu", "--mem-per-gpu"),
+              "cores": ("-c", "--cpus-per-task", "-n", "--ntasks", "--ntasks-per-node",
+                        "-N", "--nodes"),
+              "walltime": ("-t", "--time")},
+    "pbs": {"queue": ("-q",), "account": ("-A",), "memory": ("mem=",),
+            "cores": ("ncpus=", "ppn=", "nodes=", "select="), "walltime": ("walltime=",)},
+}
+# words of a refusal of a request no setting makes, and the options that make it
+_DIRECTIVE_REFUSALS = (("feature", ("-C", "--constraint")), ("constraint", ("-C", "--constraint")),
+                       ("gres", ("--gres", "--gpus", "-G")), ("qos", ("-q", "--qos")),
+                       ("reservation", ("--reservation",)))
+
+
+def _sets_option(kind: str, directive: str, options: tuple[str, ...]) -> bool:
+    """Whether a ``job-extra-directives`` entry (``--partition=gpu``, ``-p gpu``, ``-l
+    walltime=1:00:00``) is one of ``options``."""
+    if kind == "pbs":
+        return any(option in directive for option in options)
+    first = directive.strip().split("=", 1)[0].split()[0] if directive.strip() else ""
+    return any(first == option or (len(option) == 2 and first.startswith(option) and
+                                   not first.startswith("--")) for option in options)
+
+
+def _refused_directive(kind: str, key: str | None, text: str,
+                       directives: list[str]) -> str | None:
+    """The ``job-extra-directives`` entry the batch system's refusal ``text`` is of: the
+    last that replaces setting ``key``, or that makes a request no setting makes (a
+    constraint, a generic resource, a QOS); ``None`` where none is."""
+    options = _OPTIONS_OF[kind].get(key or "", ()) or tuple(
+        option for word, opts in _DIRECTIVE_REFUSALS if word in text for option in opts)
+    return next((d for d in reversed(directives) if options and _sets_option(kind, d, options)),
+                None)
+
+
+def _refused_error(kind: str, exc: BaseException,
+                   section: dict[str, Any] | None = None) -> StageError:
+    """One line for a worker job the batch system refused: its words and the setting.
+
+    A request written in ``job-extra-directives`` (``--partition=gpu``, ``--mem=900G``) is
+    named there: the refusal named ``queue`` or ``memory``, settings the user had left
+    as shipped, and a ``--constraint`` or ``--gres`` the five settings of the generic fix.
+    """
     said = [line.split("error:")[-1].strip()
             for line in str(exc).split("stderr:")[-1].splitlines() if line.strip()]
     text = " ".join(said).lower()
     key = next((key for word, key in _REFUSALS if word in text), None)
+    directives = [str(d) for d in (section or {}).get("job-extra-directives") or ()]
+    directive = _refused_directive(kind, key, text, directives)
     setting = (f"'jobqueue.{kind}.{key}'" if key else
                f"the 'jobqueue.{kind}' settings (queue, account, cores, memory, walltime)")
+    if directive is not None:
+        setting = (f"{directive!r} in 'jobqueue.{kind}.job-extra-directives'" +
+                   (f" (it replaces the request made from '{key}')" if key else ""))
+    elif directives and not key:
+        setting += f" or 'jobqueue.{kind}.job-extra-directives' ({directives})"
     return StageError(
         f"{_SUBMIT[kind]} refused the dask worker job ({'; '.join(said) or exc}); change "
         f"{setting} in {cluster_dir() / 'jobqueue.yaml'}"

@@ -1420,6 +1420,8 @@ def _prefixed_hint(text: str, match: re.Match[str]) -> str:
 
 _WITH_UNIT = re.compile(r"^([-+]?\d+(?:\.\d+)?)\s*(m|metres?|meters?|km|cm|mm|ft|deg|"
                         r"degrees?|\u00b0|px|cells?|ppm|%)$", re.ASCII | re.IGNORECASE)
+_OTHER_LENGTHS = {"km": 1000.0, "cm": 0.01, "mm": 0.001, "ft": 0.3048}
+"""Metres in each unit of :data:`_WITH_UNIT` that is a length other than the metre."""
 _DECIMAL_COMMA = re.compile(r"^[-+]?\d+,\d+$", re.ASCII)
 _GROUPED = re.compile(r"^[-+]?\d{1,3}(?:[ ,'\u00a0\u202f]\d{3})+(?:\.\d+)?$")
 
@@ -1429,6 +1431,12 @@ def _written_number_hint(text: str) -> str:
     groups (``500 000``) is text, and the number to write; ``""`` for anything else."""
     unit = _WITH_UNIT.match(text)
     if unit:
+        metres = _OTHER_LENGTHS.get(unit.group(2).lower())
+        if metres is not None:  # '1 km' was "write 1 alone": 1 m in a key of metres
+            number = float(unit.group(1)) * metres
+            return (f"the unit is no part of the value: write the number in the key's unit "
+                    f"({text} is {number:.10g} m: write {number:.10g} where the key is in "
+                    "metres; a region's resolution and bounds are in its CRS's units)")
         return (f"the unit is no part of the value: write {unit.group(1)} alone (a key's "
                 "unit is fixed: a region's resolution and bounds are in its CRS's units)")
     if _DECIMAL_COMMA.match(text):
@@ -1821,7 +1829,8 @@ def _problem_line(err: Any, source: str, loc: str, value: Any, shown: str, msg: 
     if isinstance(value, int) and not isinstance(value, bool) and loc.endswith("crs") and \
             err["type"] == "string_type":  # 'crs: 28992', the code without its authority
         hint = f"a CRS is written with its authority, e.g. 'EPSG:{value}'"
-    if not hint and err["type"].endswith(("_parsing", "_type")):
+    if not hint and (err["type"].endswith(("_parsing", "_type")) or (
+            err["type"] == "union_member" and "valid number" in msg)):  # 'float | auto'
         hint = number_text_hint(value)
     if hint and hint not in msg:  # a validator's own message may already say it
         msg += f"; {hint}"

@@ -14,6 +14,7 @@ from pydantic import (
     Tag,
     ValidationError,
     ValidationInfo,
+    ValidatorFunctionWrapHandler,
     field_validator,
     model_validator,
 )
@@ -42,6 +43,7 @@ from prospect.config.region import (
     RegionConfig,
     check_chunk_count,
     check_grid_crs,
+    resolution_with_unit,
 )
 from prospect.config.sources import SourceConfig, read_twice
 from prospect.config.tiles import TilesConfig
@@ -272,6 +274,25 @@ class RegionOverride(StrictModel):
                 f"fields of the shipped one, write 'base: {name}' beside them (and "
                 "'name:' for the new grid's name, if another)")
         return data
+
+    @field_validator("resolution", mode="wrap")
+    @classmethod
+    def _number_without_unit(cls, value: Any, handler: ValidatorFunctionWrapHandler,
+                             info: ValidationInfo) -> Any:
+        """``resolution: "20 ft"`` said "write 20 alone" (20 m in a base region in
+        metres): the number to write is said in the base region's CRS unit (a wrap
+        validator, so that ``resolution: yes`` is still refused as a boolean)."""
+        base = info.data.get("base")
+        if isinstance(value, str) and isinstance(base, str) and base in list_regions():
+            try:
+                crs: str | None = load_region(base).crs
+            except (ConfigError, OSError):
+                crs = None
+            said = resolution_with_unit(value, crs)
+            if said:
+                raise ValueError(said.replace("a region's resolution", "the resolution of "
+                                              f"region {base!r}", 1))
+        return handler(value)
 
     def changes(self) -> dict[str, Any]:
         """The fields given, to lay over the base region's (``cross_zone`` when set)."""

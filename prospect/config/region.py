@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    Field,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
 from pyproj import CRS, Transformer
 from pyproj.exceptions import ProjError
 
@@ -15,7 +23,8 @@ from prospect.grid import RegionGrid, datum_guessed, parse_crs
 
 __all__ = ["MAX_CHUNKS", "RegionConfig", "bounds_in_other_units", "bounds_written_in",
            "check_chunk_count",
-           "check_grid_crs", "resolution_text", "snapped_bounds_note", "snapped_off_the_earth",
+           "check_grid_crs", "resolution_text", "resolution_with_unit", "snapped_bounds_note",
+           "snapped_off_the_earth",
            "unstated_area_reach", "utm_zone_overflow"]
 
 PositiveInt = Annotated[int, Field(gt=0)]
@@ -248,6 +257,74 @@ def resolution_text(crs: str, resolution: float) -> str:
     except CRSError:
         unit = "metre"
     return f"{resolution:g} {_UNIT_SHORT.get(unit, unit)}"
+
+
+_WRITTEN_LENGTH = re.compile(
+    r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([a-z\u00b0][a-z\u00b0 -]*?)\.?\s*$",
+    re.IGNORECASE)
+# metres in one of each unit a length is written in; "ft" is the CRS's own foot where the
+# CRS is in feet (international or US survey), else the international foot
+_LENGTHS = {"m": 1.0, "metre": 1.0, "metres": 1.0, "meter": 1.0, "meters": 1.0,
+            "km": 1000.0, "kilometre": 1000.0, "kilometres": 1000.0, "kilometer": 1000.0,
+            "kilometers": 1000.0, "cm": 0.01, "mm": 0.001, "ft": 0.3048, "foot": 0.3048,
+            "feet": 0.3048, "us ft": 1200 / 3937, "ftus": 1200 / 3937, "us-ft": 1200 / 3937,
+            "us survey foot": 1200 / 3937, "us survey feet": 1200 / 3937}
+_FOOT_WORDS = ("ft", "foot", "feet")
+_DEGREE_WORDS = ("deg", "degree", "degrees", "\u00b0")
+_METRES_PER_DEGREE = 111_320.0
+"""Metres in a degree of latitude (and of longitude at the equator), for a hint only."""
+
+
+def resolution_with_unit(value: object, crs: object) -> str:
+    """Why a resolution written with its unit (``"10 m"``, ``"30ft"``) is refused, with the
+    number to write in the unit of ``crs``; ``""`` for any other value.
+
+    A region's resolution is a number in its CRS's unit. The refusal said "write 10
+    alone" for ``"10 ft"`` in RD New (10 m cells, 3.3 times the length meant), for
+    ``"0.01 km"`` (0.01 m cells) and for ``"30 m"`` in a CRS in US survey feet (cells of
+    30 ft, 9.1 m): the fix it gave made another grid than the one written.
+
+    Parameters
+    ----------
+    value
+        The ``resolution`` as written.
+    crs
+        The region's CRS, as written (unknown or ``None``: ``""``, for the generic hint).
+    """
+    if not isinstance(value, str) or not isinstance(crs, str):
+        return ""
+    match = _WRITTEN_LENGTH.match(value)
+    if match is None:
+        return ""
+    number, word = float(match.group(1)), " ".join(match.group(2).lower().split())
+    if word not in _LENGTHS and word not in _DEGREE_WORDS:
+        return ""
+    try:
+        axis = parse_crs(crs).axis_info
+    except CRSError:
+        return ""
+    if not axis:
+        return ""
+    unit, factor = axis[0].unit_name, axis[0].unit_conversion_factor
+    units = unit[:-4] + "feet" if unit.endswith("foot") else f"{unit}s"
+    angular = axis[0].unit_code in ("9102", "9122") or unit.startswith(("degree", "arc"))
+    lead = ("the unit is no part of the value (a region's resolution is a number in its "
+            f"CRS's unit, {unit} for {crs})")
+    if word in _DEGREE_WORDS:
+        if angular:
+            return f"{lead}: write {number:.12g} alone"
+        return (f"{lead}, not degrees: write the cell's side in {units} (a degree of "
+                f"latitude is about {_METRES_PER_DEGREE / factor:,.0f} {units})")
+    if angular:
+        return (f"{lead}: a grid in degrees has no cells of {number:g} {word}; write the "
+                f"resolution in degrees ({number:g} {word} is about "
+                f"{number * _LENGTHS[word] / _METRES_PER_DEGREE:.3g} degrees of latitude), "
+                "or lay the region out in a projected CRS in metres, such as its UTM zone")
+    metres = _LENGTHS[word] if not (word in _FOOT_WORDS and "foot" in unit.lower()) else factor
+    own = number * metres / factor
+    said = " alone" if math.isclose(own, number, rel_tol=1e-12) else \
+        f" ({value.strip()} in {units})"
+    return f"{lead}: write {own:.10g}{said}"
 
 
 def snapped_bounds_note(asked: tuple[float, float, float, float] | None,
@@ -844,6 +921,17 @@ class RegionConfig(StrictModel):
     @classmethod
     def _known_crs(cls, value: str) -> str:
         return check_grid_crs(value)
+
+    @field_validator("resolution", mode="wrap")
+    @classmethod
+    def _number_without_unit(cls, value: object, handler: ValidatorFunctionWrapHandler,
+                             info: ValidationInfo) -> float:
+        # wrap, not before: a 'before' validator sees a YAML boolean as written, and the
+        # models' refusal of 'resolution: yes' (a 1 m grid) leaves such fields alone
+        said = resolution_with_unit(value, info.data.get("crs"))
+        if said:
+            raise ValueError(said)
+        return float(handler(value))
 
     @field_validator("bounds")
     @classmethod
