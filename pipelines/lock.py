@@ -468,7 +468,8 @@ def lock_on_workers(client: Client | None, out_dir: Path) -> Iterator[None]:
     """For the ``with`` block, every worker of ``client`` (and any that joins later)
     checks the lock of ``out_dir``, held by this process, before it publishes a file
     there: one that now names another job is refused with :class:`OutputBusyError`, as
-    this process's own publishes are (:func:`check_held`).
+    this process's own publishes are (:func:`check_held`). Workers that do not see
+    ``out_dir`` as this process does are refused first (:func:`refuse_unseen_by_workers`).
 
     Best effort: a cluster whose workers cannot take the plugin (workers without
     Prospect) publishes as before; nothing happens for a directory this process does not
@@ -478,6 +479,7 @@ def lock_on_workers(client: Client | None, out_dir: Path) -> Iterator[None]:
     if client is None or beat is None:
         yield
         return
+    refuse_unseen_by_workers(client, out_dir)  # before anything is computed for -o
     from distributed.diagnostics.plugin import WorkerPlugin
 
     plugin = type("WorkerLock", (_WorkerLock, WorkerPlugin), {})(
@@ -503,6 +505,69 @@ def lock_on_workers(client: Client | None, out_dir: Path) -> Iterator[None]:
         raise
     if registered:
         _unregister(client, plugin.name)
+
+
+def refuse_unseen_by_workers(client: Client, out_dir: Path) -> None:
+    """Raise :class:`~prospect.errors.ConfigError` when a worker of ``client`` does not
+    see ``out_dir`` as this process does: a file written there now (flushed and closed,
+    so that a network file system shows it to other hosts) is not there for it.
+
+    A scheduler whose workers mount the shared disk at another path, or not at all (a
+    Kubernetes pod without the volume, a node's own ``/scratch``, a worker in a container
+    of its own): the cube's chunks went to the workers' own disks, and the stage ended as
+    "internal error: ArrayNotFoundError ... No array found in store", a bug to report,
+    after the job had begun. Best effort: workers that cannot run the check (or none yet,
+    on a batch system still queueing them) are not judged.
+    """
+    folder = os.path.abspath(out_dir)
+    probe = temp_name(Path(folder) / "workers-see")  # swept as a leftover if killed here
+    token = uuid.uuid4().hex
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        try:
+            os.write(fd, token.encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError:  # the run's own writes say what is wrong with the folder
+        return
+    try:
+        seen = client.run(_sees_file(), str(probe), token, on_error="return")
+    except Exception:  # best effort, as the lock on the workers
+        return
+    finally:
+        with suppress(OSError):
+            probe.unlink()
+    unseen = sorted(str(addr) for addr, sees in seen.items() if sees is False)
+    if not unseen:
+        return
+    from prospect.errors import ConfigError
+
+    scheduler = getattr(getattr(client, "scheduler", None), "address", None) or "?"
+    shown = ", ".join(unseen[:3]) + (f" and {len(unseen) - 3} more" if len(unseen) > 3 else "")
+    raise ConfigError(
+        f"{folder}: {len(unseen)} of the {len(seen)} dask worker(s) of {scheduler} "
+        f"({shown}) do not see this folder as this process does (a file written there is "
+        "not there for them), so what they write would go to another disk or nowhere: give "
+        "-o a folder on a disk the workers share at the same path, or start the workers "
+        "where it is mounted")
+
+
+def _sees_file() -> Callable[[str, str], bool | None]:
+    """A function telling whether its process sees the file ``path`` holding ``text``
+    (``None``: it cannot tell); made here so it pickles by value, and workers need not
+    import Prospect."""
+
+    def sees_file(path: str, text: str) -> bool | None:
+        try:
+            with open(path, "rb") as f:
+                return f.read(4096) == text.encode()
+        except FileNotFoundError:
+            return False  # no such folder or file there: another disk, or none
+        except OSError:
+            return None
+
+    return sees_file
 
 
 def _unregister(client: Client, name: str) -> None:

@@ -15,6 +15,7 @@ from typing import Any, get_args
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from pipelines import verify
 from pipelines.cluster import (
@@ -51,7 +52,7 @@ from pipelines.faults import (
     stop_behind,
     terminal_gone_proof,
 )
-from pipelines.lock import check_held, cube_lock, lock_on_workers, output_lock
+from pipelines.lock import LOCK_FILE, check_held, cube_lock, lock_on_workers, output_lock
 from pipelines.manifest import (
     Manifest,
     changed_while_running,
@@ -192,7 +193,8 @@ def _run_locked(ctx: RunContext, wanted: Sequence[str], *, force: bool,
     out_dir = ctx.out_dir
     check_held(out_dir)  # another host's job wrote the lock file since: its files
     with cube_lock(out_dir, ctx.cube_path):  # before its sweep: another job's staging
-        left = sweep_leftovers(out_dir)  # by runs killed mid-write (we hold the lock)
+        # by runs killed mid-write (we hold the lock); not another job's -o inside this one
+        left = sweep_leftovers(out_dir, others_mark=LOCK_FILE)
         from prospect.io.cube import check_cube_grid, sweep_cube_leftovers
 
         left += sweep_cube_leftovers(ctx.cube_path)  # beside it, when linked elsewhere
@@ -339,7 +341,8 @@ def _read_only_rerun(ctx: RunContext, stages: Sequence[str], *,
             raise StageError(f"{ctx.out_dir}: read-only, but stage {name} has work to do "
                              f"({reason}); make the directory writable or give another -o")
         results.append(manifest.skip(name, reason))
-    ctx.console.print(f"nothing to do: every stage is finished in {ctx.out_dir} (read-only)")
+    ctx.console.print(f"nothing to do: every stage is finished in {escape(str(ctx.out_dir))} "
+                      "(read-only)")
     return results
 
 
@@ -426,7 +429,7 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
                 ctx.console.print(f"  [dim]dashboard: {link}[/dim]")
             last = manifest.data["stages"].get(name, {})
             if last.get("status") == "done":  # finished once, no longer whole or up to date
-                ctx.console.print(f"  running again: {reason}")
+                ctx.console.print(f"  running again: {escape(reason)}")
             made_before = dict(last.get("outputs") or {}) if isinstance(last, dict) else {}
             # what the records say it made, read before its own record is begun (a running
             # record counts for nothing, and the stage after it may have been dropped)
@@ -561,20 +564,21 @@ def _mend_unrecorded(ctx: RunContext, manifest: Manifest) -> None:
                           "the job's grid; written again from the job's grid")
         _rebuild_cube(ctx, cube)
     elif damaged:
-        ctx.console.print(f"[yellow]warning:[/yellow] cube metadata {damaged}; written "
+        ctx.console.print(f"[yellow]warning:[/yellow] cube metadata {escape(damaged)}; written "
                           "again from the job's grid")
         _rebuild_cube(ctx, cube)
     elif grid_damaged:
-        ctx.console.print(f"[yellow]warning:[/yellow] cube {grid_damaged}; written again "
+        ctx.console.print(f"[yellow]warning:[/yellow] cube {escape(grid_damaged)}; written again "
                           "from the job's grid")
         _rebuild_cube(ctx, cube)
     for var in verify.unlist_unreadable(cube):
-        ctx.console.print(f"[yellow]warning:[/yellow] cube variable {var!r} is listed in "
-                          f"{cube / 'zarr.json'} but its own metadata is missing or "
-                          "damaged; the stage that makes it computes it again")
+        ctx.console.print(f"[yellow]warning:[/yellow] cube variable {escape(repr(var))} is "
+                          f"listed in {escape(str(cube / 'zarr.json'))} but its own metadata "
+                          "is missing or damaged; the stage that makes it computes it again")
     for var, why in [] if recorded else verify.undecodable_variables(cube):
         verify.remove_variables(cube, [var])
-        ctx.console.print(f"[yellow]warning:[/yellow] cube variable {var!r}: {why}; no "
+        ctx.console.print(f"[yellow]warning:[/yellow] cube variable {escape(repr(var))}: "
+                          f"{escape(why)}; no "
                           "record of the run that wrote it is left, so it is removed and "
                           "the stage that makes it computes it again")
 
@@ -648,8 +652,8 @@ def _drop_unmade(ctx: RunContext, manifest: Manifest, stage: str, *,
     if stale:
         check_held(ctx.out_dir)  # a job that lost -o removes none of the other job's
     for var in verify.remove_variables(cube, stale) if stale and cube.is_dir() else ():
-        ctx.console.print(f"  removed cube variable {var!r}: the {stage} stage made it and "
-                          "the job no longer does")
+        ctx.console.print(f"  removed cube variable {escape(repr(var))}: the {stage} stage "
+                          "made it and the job no longer does")
         manifest.run.setdefault("removed", []).append(var)  # the run's entry says so
 
 
@@ -801,7 +805,7 @@ def _repair(ctx: RunContext, manifest: Manifest, name: str, stages: Sequence[str
     check_held(ctx.out_dir)  # what it removes or rewrites must still be this job's
     for what in verify.repair(ctx.out_dir, own, deep=deep,
                               rebuild=lambda cube: _rebuild_cube(ctx, cube)):
-        ctx.console.print(f"  {what}: damaged since the last run; recomputing it")
+        ctx.console.print(f"  {escape(what)}: damaged since the last run; recomputing it")
     earlier = [s for s in STAGE_ORDER[: STAGE_ORDER.index(name)] if s not in stages]
     for owner in earlier:
         reason, _ = verify.check(ctx.out_dir, manifest.latest_record(made_by=[owner]))
@@ -947,7 +951,7 @@ def _stage_stopped(ctx: RunContext, manifest: Manifest, name: str, exc: BaseExce
 def _print_notes(ctx: RunContext, notes: Sequence[str]) -> None:
     """A stage's notes (its data warnings among them) under its heading."""
     for note in notes:
-        ctx.console.print(f"  {note}")
+        ctx.console.print(f"  {escape(note)}")
 
 
 def _empty_variables(inventory: dict[str, dict[str, Any]], result: StageResult,
@@ -999,18 +1003,18 @@ def print_summary(results: Sequence[StageResult], console: Console) -> None:
     table.add_column("outputs")
     for r in results:
         outputs = "\n".join(f"{k}: {v}" for k, v in r.outputs.items())
-        table.add_row(r.name, f"{r.seconds:.1f}", outputs)
+        table.add_row(r.name, f"{r.seconds:.1f}", Text(outputs))  # paths as they are
     console.print(table)
     for r in results:
         caveats: dict[str, str] = {}
         for key, value in r.metrics.items():
             if value is None or (isinstance(value, float) and not math.isfinite(value)):
                 # the manifest keeps a NaN as null: a skipped stage's reads back so
-                console.print(f"  {r.name}.{key} = not defined")
+                console.print(Text(f"  {r.name}.{key} = not defined"))
             elif isinstance(value, float):
-                console.print(f"  {r.name}.{key} = {value:.3f}")
+                console.print(Text(f"  {r.name}.{key} = {value:.3f}"))
             elif isinstance(value, int) or (isinstance(value, str) and len(value) <= 60):
-                console.print(f"  {r.name}.{key} = {value}")
+                console.print(Text(f"  {r.name}.{key} = {value}"))
             else:  # prose (what a figure is, why it is undefined): the warnings say it
                 continue
             for prefix, caveat in METRIC_CAVEATS.items():

@@ -190,11 +190,34 @@ def config_file(value: Path | None) -> Path | None:
 def _shell_hint(text: str) -> str:
     """Why a path from the command line that does not exist was written for another shell
     or system (:func:`prospect.config._base.written_for_elsewhere`, worded for the
-    command line); ``""`` if it was not."""
-    from prospect.config._base import written_for_elsewhere
+    command line), or names one that does in another Unicode form; ``""`` if neither.
 
-    return written_for_elsewhere(text).replace("config paths", "paths").replace(
+    A folder made or copied on a Mac holds ``café`` in NFD; ``-o café`` typed on Linux
+    (NFC) named another folder, which the run made beside it: the whole job ran again
+    from nothing, into a second folder that ``ls`` shows under the same name (and a
+    config named so was "config file not found" beside a listing that shows it).
+    """
+    from prospect.config._base import other_unicode_form, written_for_elsewhere
+
+    elsewhere = written_for_elsewhere(text).replace("config paths", "paths").replace(
         " (a relative path is taken from the config file's folder)", "")
+    if elsewhere:
+        return elsewhere
+    other_form = other_unicode_form(Path(os.path.expanduser(text)))
+    for config_words, command_line_words in _UNICODE_FORM_WORDS:
+        other_form = other_form.replace(config_words, command_line_words)
+    return other_form
+
+
+_UNICODE_FORM_WORDS = (
+    ("no such file as written", "none as written"),
+    ("the config's is", "the path given is"),
+    ("the file's is", "the one there is"),
+    ("write the name as the file has it (copy it from 'ls'), or rename the file",
+     "give the path as the folder holds it (copy it from 'ls'), or rename it there"),
+)
+"""The words of :func:`prospect.config._base.other_unicode_form`, said of a config's path,
+and those said of a path on the command line (``-o``, the config's own)."""
 
 
 def folder_not_config(folder: Path) -> str:

@@ -174,16 +174,31 @@ def target_of(path: Path | str) -> Path:
     return Path(*parts) if parts else Path(path)
 
 
-def sweep_leftovers(root: Path | str) -> list[Path]:
+def sweep_leftovers(root: Path | str, *, others_mark: str | None = None) -> list[Path]:
     """Remove what writers killed mid-write left under ``root``: the hidden temporary
     files, staging folders and set-aside old copies that :func:`temp_name`,
     :func:`scratch_dir` and :func:`publish_dir` name (``.<name>.<tag>-<8 hex>``).
 
     Only for a folder no other writer is using (a job's output directory, under its
     lock). Returns the paths removed.
+
+    Parameters
+    ----------
+    root
+        The folder swept, and every folder below it.
+    others_mark
+        The name of a file that marks a folder below ``root`` as another writer's (another
+        job's output folder inside this one holds its own lock file): neither it nor what
+        is below it is swept. A job run into ``out/`` while another ran into ``out/b/``
+        removed that job's staging folders and temporary files as it wrote them, and its
+        publish failed on a file no longer there.
     """
     removed: list[Path] = []
     for folder, dirs, files in os.walk(root):
+        if others_mark is not None and others_mark in files and \
+                os.path.abspath(folder) != os.path.abspath(root):
+            dirs.clear()  # another writer's folder: its own sweep is its own
+            continue
         for name in [d for d in dirs if _LEFTOVER.match(d)]:
             dirs.remove(name)
             shutil.rmtree(os.path.join(folder, name), ignore_errors=True)
