@@ -15,6 +15,7 @@ the middle of a stage into one clear :class:`~prospect.errors.StageError`.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import difflib
 import errno
 import functools
@@ -56,6 +57,7 @@ __all__ = [
     "kubernetes_notes",
     "local_cluster",
     "lost_scheduler_error",
+    "run_engine_warnings",
     "say_warning",
     "scheduler_address",
     "scheduler_lost",
@@ -538,26 +540,51 @@ def jobqueue_notes(kind: str, section: dict[str, Any], path: Path) -> list[str]:
 
 
 _SAID: dict[str, None] = {}  # in the order said
+_RUN_SAID: contextvars.ContextVar[dict[str, None] | None] = contextvars.ContextVar(
+    "prospect_engine_warnings", default=None)
+"""The warnings said in the run under way (:func:`run_engine_warnings`), in order."""
 
 
 def say_warning(text: str) -> None:
-    """Print ``text`` once per process as one ``warning:`` line on standard error.
+    """Print ``text`` as one ``warning:`` line on standard error, once per run (once per
+    process outside a run), and keep it in the run's record (:func:`engine_warnings`).
 
     For what the engine's settings make that their writer may not mean (see
     :func:`jobqueue_notes`, :func:`kubernetes_notes`), said before a job starts its
     workers: the engine is checked and made more than once in a run.
     """
-    if text in _SAID:
+    run = _RUN_SAID.get()
+    said = _SAID if run is None else run
+    if text in said:
         return
+    said[text] = None
     _SAID[text] = None
     sys.stderr.write(f"warning: {text}\n")
     sys.stderr.flush()
 
 
 def engine_warnings() -> list[str]:
-    """The lines :func:`say_warning` printed in this process, in the order said (for a
-    run's summary and manifest, which list the stages' own warnings)."""
-    return list(_SAID)
+    """The lines :func:`say_warning` said in the run under way (:func:`run_engine_warnings`),
+    in the order said, else those of this process: for a run's summary and manifest,
+    which list the stages' own warnings too."""
+    run = _RUN_SAID.get()
+    return list(_SAID if run is None else run)
+
+
+@contextlib.contextmanager
+def run_engine_warnings() -> Iterator[None]:
+    """Within the block, :func:`say_warning` says and records each warning once for this
+    run, apart from any other run in the process (a notebook's, the tests'): a run's
+    summary and manifest list its own engine warnings, not another's. A block within
+    another keeps the outer run's record."""
+    if _RUN_SAID.get() is not None:
+        yield
+        return
+    token = _RUN_SAID.set({})
+    try:
+        yield
+    finally:
+        _RUN_SAID.reset(token)
 
 
 def _scheduler_keys() -> set[str]:

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import numpy as np
 from rich.console import Console
+from rich.markup import escape
 
+from pipelines.cluster import run_engine_warnings
 from pipelines.context import StageResult
 from pipelines.lock import output_lock
 from pipelines.manifest import other_job
@@ -98,15 +100,18 @@ def run_demo(
         job_path = scene.job_config(out_dir / "job.yaml", name=DEMO_JOB)
     gen = StageResult(name="generate", outputs={"scene": str(scene.root), "job": str(job_path)},
                       seconds=round(time.perf_counter() - start, 3))
-    console.print(f"  scene: {scene.root} ({scene.grid.height} x {scene.grid.width} cells, "
-                  "labelled synthetic)")
-    results = run_job(job_path, out_dir, scheduler=scheduler, workers=workers, console=console)
-    probability = open_cube(out_dir / "cube.zarr")["probability"].values
-    auc = recovery_auc(probability, scene.hidden)
-    results = [gen, *results,
-               StageResult(name="demo", metrics={"recovery_roc_auc_vs_hidden_top10": auc},
-                           outputs={"viewer": str(out_dir / "viewer" / "index.html")},
-                           seconds=round(time.perf_counter() - start, 3))]
-    print_summary(results, console)
-    console.print(f"\n[bold]Open the map:[/bold] {out_dir / 'viewer' / 'index.html'}")
+    # paths as they are: Rich took a folder's "[old]" for markup and left it out
+    console.print(f"  scene: {escape(str(scene.root))} ({scene.grid.height} x "
+                  f"{scene.grid.width} cells, labelled synthetic)")
+    with run_engine_warnings():  # the summary lists this run's, not another's
+        results = run_job(job_path, out_dir, scheduler=scheduler, workers=workers,
+                          console=console)
+        probability = open_cube(out_dir / "cube.zarr")["probability"].values
+        auc = recovery_auc(probability, scene.hidden)
+        results = [gen, *results,
+                   StageResult(name="demo", metrics={"recovery_roc_auc_vs_hidden_top10": auc},
+                               outputs={"viewer": str(out_dir / "viewer" / "index.html")},
+                               seconds=round(time.perf_counter() - start, 3))]
+        print_summary(results, console)
+    console.print(f"\n[bold]Open the map:[/bold] {escape(str(out_dir / 'viewer' / 'index.html'))}")
     return results

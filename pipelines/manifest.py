@@ -622,13 +622,18 @@ class Manifest:
 
     # -- what the run runs on ------------------------------------------------------------
     def set_engine(self, *, workers: int, scheduler: str | None = None,
-                   cluster: str | None = None, dashboard: str | None = None) -> None:
-        """Record the dask cluster of this run (top level and in the run entry)."""
+                   cluster: str | None = None, dashboard: str | None = None,
+                   warnings: Sequence[str] = ()) -> None:
+        """Record the dask cluster of this run (top level and in the run entry), and in
+        the run entry the ``warnings`` its settings drew (``engine_warnings``, where any:
+        :func:`pipelines.cluster.say_warning`)."""
         engine = {"workers": workers, "scheduler": scheduler, "cluster": cluster or "local",
                   "dashboard": dashboard}
         self.data["workers"] = workers
         self.data["engine"] = engine
         self.run.update(engine)
+        if warnings:
+            self.run["engine_warnings"] = list(warnings)
         self.write()
 
     # -- resume -------------------------------------------------------------------------

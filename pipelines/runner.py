@@ -23,7 +23,9 @@ from pipelines.cluster import (
     check_engine,
     dashboard_link,
     dask_client,
+    engine_warnings,
     lost_scheduler_error,
+    run_engine_warnings,
     scheduler_address,
     scheduler_lost,
     task_timeout,
@@ -128,7 +130,8 @@ def run_job(
 
     behind: list[Stopped] = []  # a stop met as the job unwound from its error
     try:  # a terminal that closes (a job left in the background) does not end it
-        with terminal_gone_proof():
+        # the engine's warnings of this run, not another's in this process, are recorded
+        with terminal_gone_proof(), run_engine_warnings():
             return _run_said(ctx, wanted, force=force, scheduler=scheduler,
                              workers=workers, cluster=cluster, say=say, behind=behind)
     except ProspectError as exc:  # the error the job ended on, then the stop
@@ -506,7 +509,8 @@ def _open_run(ctx: RunContext, manifest: Manifest, stages: Sequence[str], *,
     link = dashboard_link(ctx.client)
     n_workers = worker_count(ctx.client)
     address = scheduler_address(ctx.client) if ctx.client is not None else None
-    manifest.set_engine(workers=n_workers, cluster=cluster, dashboard=link, scheduler=address)
+    manifest.set_engine(workers=n_workers, cluster=cluster, dashboard=link, scheduler=address,
+                        warnings=engine_warnings())
     if ctx.client is not None:
         ctx.console.print(f"[dim]dask: {n_workers} workers"
                           + (f", dashboard {link}" if link else "") + "[/dim]")
@@ -992,9 +996,11 @@ METRIC_CAVEATS = {
 
 
 def print_summary(results: Sequence[StageResult], console: Console) -> None:
-    """A table of stages, timings and outputs, each stage's metrics, then the data warnings.
+    """A table of stages, timings and outputs, each stage's metrics, then the engine's
+    warnings of the run under way (:func:`pipelines.cluster.run_engine_warnings`: its
+    settings', said as the cluster was made) and the data warnings.
 
-    The warnings are the stages' ``warning:`` notes (:class:`~prospect.errors.DataWarning`
+    The data warnings are the stages' ``warning:`` notes (:class:`~prospect.errors.DataWarning`
     s and empty variables), a skipped stage's from the run that computed it.
     """
     table = Table(title="Prospect run summary")
@@ -1022,6 +1028,11 @@ def print_summary(results: Sequence[StageResult], console: Console) -> None:
                     caveats[f"{r.name}.{prefix}*"] = caveat
         for keys, caveat in caveats.items():
             console.print(f"  ({keys}: {caveat})", highlight=False)
+    engine = engine_warnings()
+    if engine:  # said as the engine was made; listed again beside the stages' own
+        console.print(f"[yellow]{len(engine)} engine warning(s):[/yellow]")
+        for text in engine:
+            console.print(Text(f"  {text}"))
     found = [(r.name, n.removeprefix("warning: ")) for r in results for n in r.notes
              if n.startswith("warning: ")]
     if found:

@@ -61,6 +61,7 @@ def _run(job: Any, out: Path, config: Path, stages: list[str] | None, **engine: 
     summary: a job of the same name from another config file there is said first
     (:func:`pipelines.plan.another_config_note`), and a refusal before any stage started
     leaves ``out`` as it was (:func:`nothing_left_when_refused`)."""
+    from pipelines.cluster import run_engine_warnings
     from pipelines.plan import another_config_note
     from pipelines.runner import print_summary, run_job
 
@@ -70,10 +71,11 @@ def _run(job: Any, out: Path, config: Path, stages: list[str] | None, **engine: 
     if note:
         console.print(f"[yellow]note:[/yellow] {escape(note)}", soft_wrap=True,
                       highlight=False)
-    with nothing_left_when_refused(out):
-        results = run_job(job, out, stages=stages, console=console, job_path=job_path,
-                          **engine)
-    print_summary(results, console)
+    with run_engine_warnings():  # the summary lists this run's, not another's
+        with nothing_left_when_refused(out):
+            results = run_job(job, out, stages=stages, console=console, job_path=job_path,
+                              **engine)
+        print_summary(results, console)
 
 
 def _make(stage: str) -> Callable[..., None]:

@@ -1,0 +1,71 @@
+"""Round 31, the lead's cases: hand-overs taken into modules whose helper had finished.
+
+All inputs here are small and SYNTHETIC.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from pipelines import cluster
+from pipelines.context import StageResult
+from pipelines.manifest import Manifest
+from pipelines.runner import print_summary
+from prospect.config import load_job
+
+
+def test_each_run_records_and_lists_its_own_engine_warnings(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Two runs in one process (a notebook, the tests), each drawing an engine warning
+    (``say_warning``: a jobqueue setting that leaves cores idle). Before: the record was
+    the process's, so a second run with the same settings said nothing and a run's
+    summary would have listed another run's warnings; the manifest listed none."""
+    first, second = "processes 3 does not divide cores 8 (run A)", "another setting (run B)"
+    with cluster.run_engine_warnings():
+        cluster.say_warning(first)
+        cluster.say_warning(first)  # said once per run
+        assert cluster.engine_warnings() == [first]
+    with cluster.run_engine_warnings():
+        cluster.say_warning(second)
+        cluster.say_warning(first)  # said again: this run's settings draw it too
+        assert cluster.engine_warnings() == [second, first]
+        console = Console(record=True, width=200)
+        print_summary([StageResult(name="ingest", seconds=1.0)], console)
+    err = capsys.readouterr().err
+    assert err.count(f"warning: {first}") == 2 and err.count(f"warning: {second}") == 1
+    text = console.export_text()
+    assert "2 engine warning(s):" in text and second in text and first in text
+
+
+def test_a_run_without_engine_warnings_lists_none(capsys: pytest.CaptureFixture[str]) -> None:
+    """Control: a run whose engine drew no warning lists none, whatever an earlier run of
+    the process said."""
+    cluster.say_warning("said outside any run (an earlier job of the process)")
+    with cluster.run_engine_warnings():
+        assert cluster.engine_warnings() == []
+        console = Console(record=True, width=200)
+        print_summary([StageResult(name="ingest", seconds=1.0)], console)
+    assert "engine warning" not in console.export_text()
+    capsys.readouterr()
+
+
+def test_the_manifest_run_entry_keeps_the_engine_warnings(tmp_path: Path) -> None:
+    """The run entry of ``manifest.json`` names the warnings its engine drew."""
+    from prospect.testing import demo_grid, make_scene
+
+    scene = make_scene(tmp_path / "scene", grid=demo_grid("bonaire", size_m=200), seed=1,
+                       n_wells=10)
+    job = load_job(scene.job_config(tmp_path / "job.yaml", name="w"))
+    manifest = Manifest(tmp_path / "out", job)
+    manifest.set_engine(workers=2, cluster="slurm", warnings=["cores stay idle"])
+    data = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert data["runs"][-1]["engine_warnings"] == ["cores stay idle"]
+    later = Manifest(tmp_path / "out", job)  # control: a run whose engine drew none
+    later.set_engine(workers=2)
+    data = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert "engine_warnings" not in data["runs"][-1]
