@@ -219,7 +219,7 @@ def _plots(out: Path, facts: dict[str, Any]) -> dict[str, str]:
                     label="after calibration (in-sample)")
         ax.plot([0, 1], [0, 1], "k:", lw=0.8)
         ax.set(title="Reliability", xlabel="mean predicted probability",
-               ylabel="observed share of positives")
+               ylabel=_observed_axis(cal))
         ax.legend(fontsize=8)
         files["reliability"] = _save(fig, out / "reliability.png")
 
@@ -421,6 +421,15 @@ def _write_report(staging: Path, facts: dict[str, Any]) -> None:
     lines += _woe_section(staging, facts.get("weights_of_evidence") or {},
                           unit=_units(region))
     (staging / "report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _observed_axis(reliability: dict[str, Any]) -> str:
+    """The reliability diagram's y axis: the share of positives among the rows, or, for
+    figures weighed by area (weights of evidence's posterior per unit cell,
+    :func:`prospect.models.evaluate.reliability`), the deposits per unit cell."""
+    if reliability.get("weighted") == "area":
+        return "observed deposits per unit cell (rows weighed by area)"
+    return "observed share of positives"
 
 
 def _after_calibration(cal: dict[str, Any]) -> str:

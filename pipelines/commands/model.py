@@ -597,9 +597,10 @@ def import_model(
                        f"fingerprint {fingerprint}"), soft_wrap=True)
     same = _same_model(reg, name, new, fingerprint)
     if same:  # imported twice: two versions of one model, said nowhere
-        console.print(Text(f"note: {name}/{new} is the same model as {name}/"
-                           f"{', '.join(same)} (the same fingerprint); both are kept, and "
-                           "'prospect model list' shows each"), soft_wrap=True)
+        console.print(Text(f"note: {name}/{new} is the same model as "
+                           f"{', '.join(f'{name}/{v}' for v in same)} (the same "
+                           f"fingerprint); {'both' if len(same) == 1 else 'all'} are kept, "
+                           "and 'prospect model list' shows each"), soft_wrap=True)
 
 
 def _same_model(reg: Any, name: str, version: str, fingerprint: str) -> list[str]:

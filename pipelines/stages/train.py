@@ -151,7 +151,10 @@ def run(ctx: RunContext) -> StageResult:
     results, final, by_seed = _fit_folds(ctx, estimator, ts, schemes, sw, names, cfg,
                                          fold_X=fold_X, seeds=seeds)
     model, calibration = calibrate(final, results["spatial_block"], ts.X, ts.y, cfg)
-    calibration = scale_facts(calibration, model)  # what its probabilities are
+    tested = results["spatial_block"].fold >= 0  # what its probabilities are, their
+    calibration = scale_facts(calibration, model,  # reliability per unit cell of the area
+                              oof=(ts.y[tested], results["spatial_block"].oof[tested],
+                                   ts.weight[tested]))
     # a model trained on a synthetic cube is synthetic, whatever the job says now
     synthetic = bool(ctx.job.synthetic) or is_synthetic(ds.attrs)
     model_dir = ctx.out_dir / MODEL_DIR

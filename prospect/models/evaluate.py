@@ -322,17 +322,65 @@ def permutation_importance(
     return out
 
 
-def reliability(y: np.ndarray, scores: np.ndarray, *, n_bins: int = 10) -> dict[str, Any]:
-    """Reliability table (quantile bins) and Brier score of out-of-fold probabilities."""
+def reliability(y: np.ndarray, scores: np.ndarray, *, n_bins: int = 10,
+                sample_weight: np.ndarray | None = None) -> dict[str, Any]:
+    """Reliability table (quantile bins) and Brier score of out-of-fold probabilities.
+
+    Parameters
+    ----------
+    y, scores
+        Labels and out-of-fold probabilities of the rows (NaN scores are left out).
+    n_bins
+        Quantile bins of the table.
+    sample_weight
+        What each row stands for. ``None``: one row is one case (scikit-learn's
+        ``calibration_curve`` and ``brier_score_loss``). Weights of evidence's posterior is
+        a probability per unit cell, and its background rows stand for the area they
+        sample: with their area weights the bins are quantiles of that area, each bin's
+        ``fraction_positive`` the deposits per unit cell in it, the Brier score one of the
+        area's unit cells and ``prevalence`` the prior ``N(D) / N(T)``; by rows they were
+        the training rows' share of positives (0.09 where the area's was 0.0075), so the
+        posterior read as under-forecast by construction.
+
+    Returns
+    -------
+    dict
+        ``brier``, ``mean_predicted``, ``fraction_positive`` (one value per non-empty
+        bin), ``prevalence``; ``weighted: "area"`` where ``sample_weight`` was given.
+    """
     from sklearn.calibration import calibration_curve
 
     ok = np.isfinite(scores)
     y, scores = np.asarray(y)[ok], np.asarray(scores)[ok]
     if np.unique(y).size < 2:
         return {"brier": float("nan"), "mean_predicted": [], "fraction_positive": []}
+    if sample_weight is not None:
+        return _weighted_reliability(y, scores, np.asarray(sample_weight, "f8")[ok],
+                                     n_bins=n_bins)
     frac, mean = calibration_curve(y, scores, n_bins=n_bins, strategy="quantile")
     return {"brier": float(brier_score_loss(y, scores)), "mean_predicted": mean.tolist(),
             "fraction_positive": frac.tolist(), "prevalence": float(np.mean(y))}
+
+
+def _weighted_reliability(y: np.ndarray, scores: np.ndarray, weight: np.ndarray, *,
+                          n_bins: int) -> dict[str, Any]:
+    """:func:`reliability` with each row weighing ``weight``: bins at weighted quantiles
+    of the scores (equal shares of the weight), weighted means in each bin."""
+    order = np.argsort(scores, kind="stable")
+    cum = np.cumsum(weight[order]) / weight.sum()
+    cuts = np.linspace(0.0, 1.0, n_bins + 1)[1:-1]
+    edges = np.unique(scores[order][np.minimum(np.searchsorted(cum, cuts), cum.size - 1)])
+    bins = np.searchsorted(edges, scores, side="left")
+    w = np.bincount(bins, weights=weight, minlength=edges.size + 1)
+    wy = np.bincount(bins, weights=weight * (y > 0), minlength=edges.size + 1)
+    wp = np.bincount(bins, weights=weight * scores, minlength=edges.size + 1)
+    kept = w > 0
+    positive = (y > 0).astype("f8")
+    return {"brier": float(brier_score_loss(positive, scores, sample_weight=weight)),
+            "mean_predicted": (wp[kept] / w[kept]).tolist(),
+            "fraction_positive": (wy[kept] / w[kept]).tolist(),
+            "prevalence": float(np.sum(weight * positive) / weight.sum()),
+            "weighted": "area"}
 
 
 def partial_dependence_curves(

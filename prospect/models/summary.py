@@ -23,6 +23,7 @@ from prospect.models.evaluate import (
     FOLD_SPREAD_IS,
     CVResult,
     partial_dependence_curves,
+    reliability,
     within_fold_rate_curve,
 )
 from prospect.models.metrics import bootstrap_auc_ci, capture_curve, prediction_area
@@ -31,6 +32,7 @@ from prospect.provenance import provenance_attr
 
 __all__ = [
     "CORRELATED",
+    "RELIABILITY_BY_AREA",
     "correlated_features",
     "curves",
     "cv_warnings",
@@ -638,13 +640,21 @@ def _feature_facts(ds: xr.Dataset, spec: FeatureSpec) -> list[dict[str, Any]]:
     return facts
 
 
+RELIABILITY_BY_AREA = (
+    "the reliability figures and the Brier score weigh each spatial out-of-fold row as "
+    "the area it stands for (a background row as the unit cells it samples), so a bin's "
+    "observed share is its deposits per unit cell, as the posterior is")
+"""How weights of evidence's reliability figures count (:func:`scale_facts`)."""
+
 SYNTHETIC_LIMITATION = "trained on SYNTHETIC data; not for real decisions"
 """The first of a synthetic model's limitations (:func:`limitations`): with the card's
 ``synthetic`` flag and its config's, a record that the model was trained on synthetic data
 (:func:`prospect.registry.consistency.part_differences` compares them)."""
 
 
-def scale_facts(calibration: dict[str, Any], model: BaseEstimator) -> dict[str, Any]:
+def scale_facts(calibration: dict[str, Any], model: BaseEstimator, *,
+                oof: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+                ) -> dict[str, Any]:
     """The calibration facts of ``model`` (the model saved), with what its probabilities
     are where that is not a relative prospectivity nor a calibration
     (:func:`prospect.registry.scoring.output_scale`).
@@ -656,6 +666,12 @@ def scale_facts(calibration: dict[str, Any], model: BaseEstimator) -> dict[str, 
     background cells per positive, where the prior was 0.0075). Now the note says what
     they are, ``scale`` names it and ``prior_probability`` gives ``N(D) / N(T)``; other
     models' facts are returned as they are.
+
+    ``oof`` (the spatial out-of-fold rows' labels, probabilities and area weights) redoes
+    the reliability figures (``spatial_oof_before``) per unit cell of the area
+    (:func:`prospect.models.evaluate.reliability` with the area weights): by rows they set
+    the posterior against the training rows' share of positives, so it read as
+    under-forecast by construction.
     """
     from prospect.registry.scoring import POSTERIOR_SCALE, output_scale
 
@@ -672,11 +688,16 @@ def scale_facts(calibration: dict[str, Any], model: BaseEstimator) -> dict[str, 
             f"training area, {deposits:g} in {area:g} = {prior:.4g} (each background row "
             f"weighs as the area it stands for){rows}, updated by the layers' weights; they "
             "overstate where the layers are not conditionally independent given the "
-            "deposits (the conditional-independence tests); the reliability figures "
-            "compare them with the training rows, where positives are more frequent than "
-            "in the area")
-    return {**calibration, "note": note, "scale": POSTERIOR_SCALE,
-            "prior_probability": round(prior, 6)}
+            "deposits (the conditional-independence tests); "
+            + (RELIABILITY_BY_AREA if oof is not None else
+               "the reliability figures compare them with the training rows, where "
+               "positives are more frequent than in the area"))
+    out = {**calibration, "note": note, "scale": POSTERIOR_SCALE,
+           "prior_probability": round(prior, 6)}
+    if oof is not None:
+        y, scores, weight = oof
+        out["spatial_oof_before"] = reliability(y, scores, sample_weight=weight)
+    return out
 
 
 def limitations(cfg: ModelConfig, ts: TrainingSet, spatial: CVResult, *,

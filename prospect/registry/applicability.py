@@ -32,12 +32,14 @@ __all__ = [
     "EXTRAPOLATED_SHARE",
     "EXTRAPOLATION_METHOD",
     "OUTSIDE_SHARE",
+    "SPREADS",
     "SPREAD_FACTOR",
     "extrapolation",
     "extrapolation_lines",
     "input_comparison",
     "input_warnings",
     "same_evidence",
+    "spread_ratio",
     "training_values",
     "unseen_code_lines",
     "value_lines",
@@ -231,6 +233,48 @@ def _unseen(da: xr.DataArray, known: Sequence[float]) -> dict[float, int]:
     return {float(c): int(n) for c, n in zip(codes, counts, strict=True)}
 
 
+SPREADS: tuple[tuple[str, str, float, float, str], ...] = (
+    ("q05", "q95", 0.05, 0.95, "5-95 %"),
+    ("q01", "q99", 0.01, 0.99, "1-99 %"),
+    ("min", "max", 0.0, 1.0, "min-max"),
+)
+"""The spreads :func:`spread_ratio` compares, narrowest first: the training record's keys,
+the cube sample's quantiles and the words naming them."""
+
+
+def spread_ratio(seen: Mapping[str, Any], sample: np.ndarray
+                 ) -> tuple[float, str, str, str] | None:
+    """The cube sample's spread over the training spread, on the narrowest of
+    :data:`SPREADS` that is above 0 at the training cells.
+
+    A layer holding one value at most training cells (a fraction of a rare rock type, 0
+    at 97 % of them; a geochemical surface at its detection limit) has no 5-95 % spread,
+    and its spread was not compared at all: the same layer in percent instead of a
+    fraction (100 x), both with ``units: "1"``, scored without a word. Its 1-99 % or
+    min-max spread is compared instead.
+
+    Returns
+    -------
+    tuple or None
+        ``(ratio, words, the cube's "lo to hi", the training's "lo to hi")``, the words
+        naming the spread (``"5-95 %"``, ``"1-99 %"``, ``"min-max"``); ``None`` when no
+        spread is above 0 at the training cells, or the sample's is 0 (a layer of one
+        value in the cube).
+    """
+    for lo, hi, q_lo, q_hi, words in SPREADS:
+        if lo not in seen or hi not in seen:
+            continue
+        t_lo, t_hi = float(seen[lo]), float(seen[hi])
+        if not t_hi > t_lo:
+            continue
+        c_lo, c_hi = (float(v) for v in np.quantile(sample, [q_lo, q_hi]))
+        if not c_hi > c_lo:
+            return None
+        return (c_hi - c_lo) / (t_hi - t_lo), words, f"{c_lo:.4g} to {c_hi:.4g}", \
+            f"{t_lo:.4g} to {t_hi:.4g}"
+    return None
+
+
 def value_lines(name: str, seen: Mapping[str, Any], sample: np.ndarray) -> list[str]:
     """The warning for continuous variable ``name`` whose cube ``sample`` does not look
     like its training values ``seen`` (:func:`training_values`), or ``[]``."""
@@ -242,20 +286,24 @@ def value_lines(name: str, seen: Mapping[str, Any], sample: np.ndarray) -> list[
     margin = 0.05 * (hi - lo)
     outside = float(np.mean((sample < lo - margin) | (sample > hi + margin)))
     c05, c50, c95 = np.quantile(sample, [0.05, 0.5, 0.95])
-    t_spread, c_spread = float(seen["q95"]) - float(seen["q05"]), float(c95 - c05)
+    have, had, which = f"{c05:.4g} to {c95:.4g}", \
+        f"{float(seen['q05']):.4g} to {float(seen['q95']):.4g}", "5-95 %"
     reasons = []
-    if t_spread > 0 and c_spread > 0:
-        ratio = c_spread / t_spread
+    spread = spread_ratio(seen, sample)
+    if spread is not None:
+        ratio, words, cube_range, training_range = spread
         if ratio >= SPREAD_FACTOR or ratio <= 1.0 / SPREAD_FACTOR:
-            reasons.append(f"its spread is {ratio:.3g} x the training spread")
+            named = "" if words == "5-95 %" else f"{words} "  # the 5-95 % said as before
+            reasons.append(f"its {named}spread is {ratio:.3g} x the training {named}spread")
+            have, had, which = cube_range, training_range, words
     if outside >= OUTSIDE_SHARE:
         reasons.append(f"{outside:.0%} of the sampled cells lie outside the training range "
                        f"{lo:.4g} to {hi:.4g}")
     if not reasons:
         return []
-    return [f"variable {name!r}: the cube's values ({c05:.4g} to {c95:.4g} for 5-95 %, "
+    return [f"variable {name!r}: the cube's values ({have} for {which}, "
             f"median {c50:.4g}, on a sample of {sample.size} cells) are not like the "
-            f"model's training values ({float(seen['q05']):.4g} to {float(seen['q95']):.4g}, "
+            f"model's training values ({had}, "
             f"median {float(seen['q50']):.4g}): {' and '.join(reasons)}; a layer in other "
             "units or scale (percent vs fraction, ppm vs %) or from another source makes a "
             "wrong map without an error: check its source's units and scale against the "
