@@ -28,7 +28,7 @@ from pyproj import Transformer
 from rasterio.features import rasterize
 from shapely.geometry import box, mapping, shape
 
-from prospect.errors import ConfigError, DataError, DataWarning, InputFileError
+from prospect.errors import ConfigError, CRSError, DataError, DataWarning, InputFileError
 from prospect.grid import ChunkWindow, RegionGrid
 from prospect.io.files import write_text
 
@@ -118,9 +118,15 @@ def read_outline(
 
     path = path if isinstance(path, Path) else Path(path)  # a GdalPath keeps its name
     local = archive_file(str(path)) if str(path).startswith("/vsi") else str(path)
-    if local is not None and not Path(local).is_file():
+    # (a folder is a dataset too: a FileGDB, a folder of Shapefiles or of GeoParquet parts;
+    # a FileGDB outline was "outline file not found")
+    if local is not None and not Path(local).exists():
         raise InputFileError(f"{path}: outline file not found; check the path (a region's "
                              "'mask.path', or --outlines-from)")
+    if local is not None and not _dataset_folder(Path(local)):
+        raise InputFileError(f"{path}: a folder, not an outline file: give the outline's "
+                             "vector file (a GeoJSON, a GeoPackage, a Shapefile...), or a "
+                             "FileGDB folder (.gdb)")
     def named(table: Any) -> Any:
         """The features named in ``names``, picked before the file's geometries are repaired."""
         column = _column(table)
@@ -145,6 +151,7 @@ def read_outline(
     # and a cedilla) is the config's 'Curaçao', which was "no feature named ['Curaçao']
     # ... did you mean 'Curaçao'?"
     wanted = {_composed(n) for n in names or []}
+    _refuse_datum_guessed(path, layer)
     gdf = read_vector(path, layer=layer, to_crs="EPSG:4326",
                       keep=None if names is None else named,
                       crs=None if _has_crs(path, layer) else "EPSG:4326")
@@ -190,11 +197,15 @@ def _refuse_not_lonlat(path: Path, layer: str | None, gdf: Any) -> None:
     if max(abs(west), abs(east)) <= 90 and max(abs(south), abs(north)) <= 180:
         raise DataError(f"{where}, but would be with x and y swapped: "
                         + swapped_axes_fix(path, layer=layer))
-    from prospect.io.vector import metre_crs_example
+    from prospect.io.vector import geojson_crs_link, metre_crs_example
 
+    link = geojson_crs_link(path) if not str(path).startswith("/vsi") else ""
+    why = (f"its 'crs' member links to {link} (GeoJSON 2008), which GDAL does not follow: "
+           "it is read as WGS 84" if link else
+           "a GeoJSON without a 'crs' member is read as WGS 84, RFC 7946")
     raise DataError(
-        f"{where}, yet the file states no other CRS (a GeoJSON without a 'crs' member is "
-        "read as WGS 84, RFC 7946): projected metres; write the file with the CRS they are "
+        f"{where}, yet the file states no other CRS ({why}): projected metres; write the "
+        "file with the CRS they are "
         f"in (ogr2ogr -a_srs <CRS> outline.gpkg {Path(str(path)).name}; <CRS>: "
         f"{metre_crs_example((west, south, east, north))}) and give that file")
 
@@ -315,6 +326,61 @@ def _polygons(geoms: Any) -> list[shapely.Geometry]:
             elif part.geom_type in ("MultiPolygon", "GeometryCollection"):
                 out.extend(_polygons([part]))
     return out
+
+
+def _dataset_folder(path: Path) -> bool:
+    """Whether ``path`` is a file, or a folder GDAL reads as one vector dataset: a FileGDB
+    (its ``.gdbtable`` files), Shapefiles or GeoParquet parts in it."""
+    from prospect.io.vector import zip_datasets
+
+    if not path.is_dir():
+        return True
+    names = tuple(p.name for p in path.iterdir() if p.is_file())
+    return any(n.lower().endswith(".gdbtable") for n in names) or bool(zip_datasets(names))
+
+
+def _refuse_datum_guessed(path: Path, layer: str | None) -> None:
+    """Refuse an outline whose CRS names an ellipsoid but no datum (a ``.prj`` or PROJ
+    string without ``+towgs84``: RD New as older software writes it, ``+proj=sterea ...
+    +ellps=bessel``). The outline is read into WGS 84 longitude/latitude, and PROJ's shift
+    from such a CRS is a "ballpark" one of nothing: the land moved 20 to 100 m and more
+    (three cells of 10 m on an RD New region: PROJ's real shift back from WGS 84), and the
+    mask with it, without a word. A vector source's map is refused the same way
+    (:func:`prospect.grid.check_transformable`). An ellipsoid of WGS 84's size (GRS 1980:
+    ETRS89, NAD83 or GDA2020 written without their datum) is read as before: those datums
+    lie within 2 m of WGS 84.
+
+    Raises
+    ------
+    CRSError
+        Naming the file, its ellipsoid, the EPSG CRSs that fit it and the fix.
+    """
+    from pyproj import CRS as ProjCRS
+
+    from prospect.grid import datum_guessed, parse_crs
+    from prospect.io.vector import layer_info
+
+    try:
+        own = layer_info(path, layer=layer).get("crs")
+        crs = parse_crs(own) if own is not None else None
+    except Exception:  # read_vector reports unreadable files and CRSs with a clear message
+        return
+    if crs is None or datum_guessed(crs, ProjCRS.from_epsg(4326)) is None:
+        return
+    if crs.ellipsoid is not None and abs(crs.ellipsoid.semi_major_metre - 6378137.0) < 1e-3:
+        return  # GRS 1980 (ETRS89, NAD83, GDA2020 without +towgs84): within 2 m of WGS 84
+    found = sorted({f"EPSG:{m.code}" for m in crs.list_authority(min_confidence=70)
+                    if m.auth_name == "EPSG"})
+    code = found[0] if len(found) == 1 else "<code>"
+    ellipsoid = crs.ellipsoid.name if crs.ellipsoid is not None else "its own"
+    raise CRSError(
+        f"{path}: the outline's CRS has an ellipsoid ({ellipsoid}) but no datum (no "
+        "+towgs84 or +datum in its .prj or PROJ string)"
+        + (f" (EPSG CRSs that fit it: {', '.join(found[:4])})" if found else "")
+        + ", so PROJ can only guess the datum shift to WGS 84 longitude/latitude: a "
+        "'ballpark' shift of nothing, which places the land 100 m or more off; write the "
+        f"outline with its real CRS (ogr2ogr -a_srs {code} land.gpkg "
+        f"{Path(str(path)).name}) and give that file")
 
 
 def _has_crs(path: Path, layer: str | None) -> bool:

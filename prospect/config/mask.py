@@ -31,6 +31,13 @@ class MaskConfig(StrictModel):
     names: list[str] | None = Field(default=None, min_length=1)
     name_column: str = Field(default="name", min_length=1)
 
+    @field_validator("names", mode="before")
+    @classmethod
+    def _one_name_as_list(cls, value: object) -> object:
+        """One name written without brackets (``names: Netherlands``) is a list of it: it
+        was "Input should be a valid list"."""
+        return [value] if isinstance(value, str) else value
+
     @field_validator("outline")
     @classmethod
     def _outline_shipped(cls, value: str | None) -> str | None:

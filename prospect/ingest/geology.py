@@ -37,6 +37,7 @@ from prospect.io.vector import (
     field_named,
     file_version,
     gdal_said_message,
+    geojson_crs_link,
     has_geometry,
     layer_crs,
     layer_fields,
@@ -54,7 +55,7 @@ from prospect.io.vector import (
     unit_name,
 )
 
-__all__ = ["GeologyCodesLayer", "LineDistanceLayer", "contact_lines", "plan_vector"]
+__all__ = ["GeologyCodesLayer", "LineDistanceLayer", "as_drawn", "contact_lines", "plan_vector"]
 
 
 def _source_crs(path: str, layer: str | None, crs: str | None) -> str:
@@ -338,6 +339,51 @@ def _units(gdf: object, attribute: str | None) -> tuple[np.ndarray, list[str]]:
     return dissolved.geometry.to_numpy(), [unit_name(v) for v in dissolved.index]
 
 
+def _overlap(units: np.ndarray, whole: shapely.Geometry) -> bool:
+    """Whether ``units`` (one geometry per unit) overlap: their areas add up to more than
+    the area of their union ``whole`` (beyond the rounding of the sums)."""
+    total = float(shapely.area(whole))
+    return float(np.sum(shapely.area(units))) - total > 1e-12 * total
+
+
+def as_drawn(gdf: object, attribute: str | None) -> Any:
+    """The features of a unit layer as the cells take them: each less the features of
+    another unit later in the file whose interior meets its own (a cell there takes the
+    unit of the later feature: :class:`GeologyCodesLayer`, as a GIS draws it).
+
+    Parameters
+    ----------
+    gdf
+        The layer's features with a geometry, in file order (a GeoDataFrame).
+    attribute
+        The unit column (``None``: each feature a unit of its own).
+
+    Returns
+    -------
+    GeoDataFrame
+        ``gdf`` with the hidden part of each overlapped feature taken off (its polygons;
+        empty where a later feature covers it whole).
+    """
+    import geopandas as gpd
+
+    assert isinstance(gdf, gpd.GeoDataFrame)
+    geoms = gdf.geometry.to_numpy()
+    units = np.array([unit_name(v) for v in gdf[attribute]] if attribute is not None
+                     else np.arange(len(geoms)).astype(str), dtype=object)
+    first, later = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    keep = (first < later) & (units[first] != units[later])
+    first, later = first[keep], later[keep]
+    inner = shapely.relate_pattern(geoms[first], geoms[later], "2********")
+    first, later = first[inner], later[inner]
+    if not len(first):
+        return gdf
+    drawn = geoms.copy()
+    for i in np.unique(first):
+        drawn[i] = polygonal_parts(np.array([shapely.difference(
+            geoms[i], shapely.union_all(geoms[later[first == i]]))], dtype=object))[0]
+    return gdf.set_geometry(gpd.GeoSeries(drawn, index=gdf.index, crs=gdf.crs))
+
+
 def unit_gaps(units: np.ndarray, gap: float) -> list[tuple[int, int, shapely.Geometry]]:
     """Pairs of units (indices into ``units``) that do not meet but lie closer than ``gap``
     with no unit between them (a map digitised without snapping: two units 1 mm apart),
@@ -511,22 +557,84 @@ def contact_lines(gdf: object, attribute: str | None, *, gap: float = 0.0
     contact there (two units 1 mm apart: every distance no data), without a word. Units
     that meet in places and lie such a gap apart elsewhere (:func:`edge_gaps`) have the
     stretches between taken as contacts too.
+
+    Where units overlap (a map whose topology was never cleaned; an inclusion drawn over
+    its host without a hole in it), each feature is taken as it is rasterised
+    (:func:`as_drawn`): the contact is the edge of the feature later in the file, which
+    takes the cells. Both edges were contacts, so the cells inside the later feature
+    measured to the hidden edge under it (a phantom contact), without a word.
+
+    A feature that is a line (a dyke drawn as one: its cells are its unit's) is a contact
+    where it crosses another unit; a point, or the lines of a collection (a polygon's
+    spike as ``make_valid`` repairs it), take no part (:func:`_areas_and_strokes`).
     """
-    units, _ = _units(gdf, attribute)
-    boundaries = shapely.union_all(shapely.boundary(units))
+    gdf, strokes = _areas_and_strokes(gdf, attribute)
+    units, names = _units(gdf, attribute)
     whole = shapely.union_all(units)
+    if _overlap(units, whole):  # (a map whose units overlap: drawn as it is rasterised)
+        units, names = _units(as_drawn(gdf, attribute), attribute)
+        drawn = ~shapely.is_empty(units)
+        units, names = units[drawn], [n for n, k in zip(names, drawn, strict=True) if k]
+    boundaries = shapely.union_all(shapely.boundary(units))
     outer = shapely.boundary(whole)
     contacts = shapely.difference(boundaries, shapely.buffer(outer, 1e-6))
     pairs = unit_gaps(units, gap)
     stretches = _sliver_faces(units, gap, whole)[1] if gap > 0 and len(units) > 1 \
         else np.empty(0, dtype=object)
-    if not pairs and not len(stretches):
+    if not pairs and not len(stretches) and not strokes:
         return contacts
     near = sorted({k for a, b, _ in pairs for k in (a, b)})  # each unit buffered once
     grown = dict(zip(near, shapely.buffer(units[near], gap), strict=True))
     faces = [shapely.intersection(shapely.boundary(units[i]), grown[j])
              for a, b, _ in pairs for i, j in ((a, b), (b, a))]
-    return shapely.union_all([contacts, *faces, *stretches])
+    own = dict(zip(names, units, strict=True))
+    crossed = [_lines_of(shapely.difference(shapely.intersection(line, whole),
+                                            own.get(unit, shapely.Polygon())))
+               for unit, line in strokes]
+    return shapely.union_all([contacts, *faces, *stretches, *crossed])
+
+
+def _areas_and_strokes(gdf: Any, attribute: str | None
+                       ) -> tuple[Any, list[tuple[str, shapely.Geometry]]]:
+    """A unit layer's features as the cells take them, for the contacts: each feature's
+    polygons (a collection's lines and points take no cell: :func:`polygonal_parts`), and
+    the lines of the features that hold no polygon (each crosses cells of its unit, as
+    :class:`GeologyCodesLayer` rasterises it), as ``(unit, lines)``.
+
+    A line or a point beside the polygons made the union of the units a collection, whose
+    boundary GEOS does not give: the map had no contact at all (every distance no data),
+    without a word; a unit polygon with a spike out of the map's edge (``make_valid``
+    returns its polygon and the spike's line) did the same. A layer of polygons alone is
+    returned as it is."""
+    geoms = gdf.geometry.to_numpy()
+    odd = np.flatnonzero(~np.isin(shapely.get_type_id(geoms), _POLYGONAL))
+    if not len(odd):
+        return gdf, []
+    areas = polygonal_parts(geoms)
+    strokes = []
+    for i in odd:
+        parts = shapely.get_parts(shapely.get_parts(geoms[i]))
+        kinds = shapely.get_type_id(parts)
+        if (kinds == 3).any():  # Polygon
+            areas[i] = shapely.union_all(parts[kinds == 3])
+            continue
+        areas[i] = None
+        if np.isin(kinds, (1, 2)).any():  # LineString, LinearRing
+            unit = unit_name(gdf[attribute].iloc[i]) if attribute is not None else f"line {i}"
+            strokes.append((unit, shapely.union_all(parts[np.isin(kinds, (1, 2))])))
+    kept = np.array([a is not None for a in areas], dtype=bool)
+    if not kept.any():  # (no polygon at all: as before)
+        return gdf, []
+    import geopandas as gpd
+
+    areal = gdf.set_geometry(gpd.GeoSeries(areas, index=gdf.index, crs=gdf.crs))
+    return areal[kept], strokes
+
+
+def _lines_of(geom: shapely.Geometry) -> shapely.Geometry:
+    """The line parts of a geometry (an intersection's points left out) as one geometry."""
+    parts = shapely.get_parts(shapely.get_parts(geom))
+    return shapely.union_all(parts[np.isin(shapely.get_type_id(parts), (1, 2))])
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -580,7 +688,8 @@ def _check_units(path: str, source: VectorSource, inside: object) -> None:
         warnings.warn(DataWarning(
             f"{path}: {int((~polygons).sum())} of {len(kinds)} feature(s) in the region are "
             f"not polygons ({', '.join(others)}); they are rasterised as the cells they "
-            "cross"), stacklevel=3)
+            "cross (a line's cells are a contact where it crosses another unit)"),
+            stacklevel=3)
     mixed = int(_mixed(np.asarray(geoms.to_numpy(), dtype=object)).sum())
     if mixed:
         warnings.warn(DataWarning(
@@ -643,7 +752,8 @@ OVERLAP_FEATURES = 200_000
 def _warn_overlaps(path: str, attribute: str, grid: RegionGrid, inside: Any) -> int:
     """Warn of features of different units that overlap over half a cell or more (a map
     whose topology was never cleaned, two sheets joined with an overlap): each such cell
-    takes the unit of the feature later in the file, without a word. ``inside`` is the
+    takes the unit of the feature later in the file, without a word; the warning names
+    which unit of its example does (it named the pair alone). ``inside`` is the
     layer's features in the region with their ``attribute``. Returns the number of
     overlapping pairs warned of."""
     if len(inside) < 2 or len(inside) > OVERLAP_FEATURES:
@@ -665,9 +775,10 @@ def _warn_overlaps(path: str, attribute: str, grid: RegionGrid, inside: Any) -> 
     warnings.warn(DataWarning(
         f"{path}: {int(big.sum())} pair(s) of features of different units overlap over half "
         f"a cell or more (e.g. {units[i]!r} and {units[j]!r}, over "
-        f"{float(areas[k]) / grid.resolution ** 2:.3g} cells); a cell there takes the unit "
-        f"of the feature later in the file: clean the map's topology (e.g. QGIS's "
-        "Topology Checker, or GRASS v.clean)"), stacklevel=3)
+        f"{float(areas[k]) / grid.resolution ** 2:.3g} cells: {units[j]!r}, later in the "
+        "file, takes them); a cell there takes the unit of the feature later in the file, "
+        "and the contact runs along that feature's edge: clean the map's topology (e.g. "
+        "QGIS's Topology Checker, or GRASS v.clean)"), stacklevel=3)
     return int(big.sum())
 
 
@@ -1008,22 +1119,15 @@ def plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
                else ""))
     if source.crs is None:
         refuse_partial_prj(path)
+    if source.attribute is None and not source.distance_to_contacts:
+        return [_plan_faults(path, source, grid)]  # (no unit layer is read)
     src_crs = _source_crs(path, source.layer, source.crs)
     check_transformable(src_crs, grid.crs_obj, where=path)
     replaced = crs_replaced_message(path, layer=source.layer, crs=source.crs)
     if replaced:  # a config crs: that moves the map's own features elsewhere
         warnings.warn(DataWarning(replaced), stacklevel=2)
     if source.faults_layer is not None:
-        check_transformable(_source_crs(path, source.faults_layer, source.crs), grid.crs_obj,
-                            where=f"{path} (layer {source.faults_layer!r})")
-        # a layer of its own CRS: the one crs: replaced it too (a GeoPackage's faults in
-        # lon/lat under the units' UTM crs: every distance 1 440 km, without a word); a
-        # crs: that restates the units layer's own CRS corrects no .prj of the faults
-        replaced = crs_replaced_message(
-            path, layer=source.faults_layer, crs=source.crs,
-            corrects=not _states_crs(path, source.layer, source.crs))
-        if replaced:
-            warnings.warn(DataWarning(replaced), stacklevel=2)
+        _check_faults_crs(path, source, grid)
     stale = stale_index_message(path, source.layer)  # (not used: each read scans the file)
     if stale:
         warnings.warn(DataWarning(stale), stacklevel=2)
@@ -1060,6 +1164,7 @@ def plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
             f"{grid.name!r}; check the file, its CRS or the region bounds"
             + (not_lonlat_hint(path, layer=source.layer, crs=source.crs, region=grid)
                or _where_hint(path, source.layer, source.crs, grid)))
+    _warn_crs_link(path, source)
     base = {"source": source.name, "layer": source.layer, "method": "rasterio.features"}
     out: list[Layer] = []
     if whole is not None and whole.absent:
@@ -1097,19 +1202,74 @@ def plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
             long_name=f"distance to nearest {source.name} contact", kind="distance",
             inputs=dataset_files(path), settings={**base, "method": "shapely STRtree nearest",
                                       "lines": "unit boundaries minus map edge, holes under half "
-                                               "a cell between units as contacts"},
+                                               "a cell between units as contacts, overlapping "
+                                               "units as drawn, lines across other units"},
             path=path, layer=source.layer, attribute=source.attribute, crs=source.crs,
             contacts=True,
         ))
     if source.faults_layer is not None:
-        settings = {**base, "layer": source.faults_layer, "method": "shapely STRtree nearest"}
-        if zones:  # recorded (and in the fingerprint) only where there are any
-            settings["polygons"] = "fault zones: distance 0 inside"
-        out.append(LineDistanceLayer(
-            name=f"{source.name}_dist_fault", units=distance_units(grid),
-            long_name=f"distance to nearest fault ({source.faults_layer})", kind="distance",
-            inputs=dataset_files(path), settings=settings,
-            path=path, layer=source.faults_layer, attribute=None, crs=source.crs,
-            contacts=False,
-        ))
+        out.append(_fault_layer(path, source, grid, zones))
     return out
+
+
+def _warn_crs_link(path: str, source: VectorSource) -> None:
+    """Warn of a GeoJSON whose ``crs`` member links to a CRS (GeoJSON 2008), which GDAL
+    does not follow: the map is read as WGS 84 longitude/latitude (RFC 7946) without a
+    word, so a map in the linked CRS's longitude/latitude (another datum's) lay its datum
+    shift off. A ``crs:`` in the source config is the map's CRS, as said."""
+    if source.crs is not None or not path.lower().endswith((".geojson", ".json")):
+        return
+    link = geojson_crs_link(path)
+    if link:
+        warnings.warn(DataWarning(
+            f"{path}: its 'crs' member links to {link} (GeoJSON 2008), which GDAL does not "
+            "follow: the map is read as WGS 84 longitude/latitude (RFC 7946); if its "
+            "coordinates are in the linked CRS, give that CRS with 'crs:' in the source "
+            "config"), stacklevel=3)
+
+
+def _check_faults_crs(path: str, source: VectorSource, grid: RegionGrid) -> None:
+    """Refuse a faults layer whose CRS cannot be taken to the grid's; warn of one the
+    config's ``crs:`` replaces. A layer of its own CRS: the one ``crs:`` replaced it too (a
+    GeoPackage's faults in lon/lat under the units' UTM ``crs:``: every distance 1 440 km,
+    without a word); a ``crs:`` that restates the units layer's own CRS corrects no
+    ``.prj`` of the faults."""
+    assert source.faults_layer is not None
+    check_transformable(_source_crs(path, source.faults_layer, source.crs), grid.crs_obj,
+                        where=f"{path} (layer {source.faults_layer!r})")
+    replaced = crs_replaced_message(
+        path, layer=source.faults_layer, crs=source.crs,
+        corrects=not _states_crs(path, source.layer, source.crs))
+    if replaced:
+        warnings.warn(DataWarning(replaced), stacklevel=3)
+
+
+def _fault_layer(path: str, source: VectorSource, grid: RegionGrid, zones: int
+                 ) -> LineDistanceLayer:
+    """The ``<name>_dist_fault`` layer of a source's ``faults_layer``; ``zones``: its
+    features holding polygons (:func:`_check_faults`)."""
+    assert source.faults_layer is not None
+    settings: dict[str, Any] = {
+        "source": source.name, "layer": source.faults_layer, "method": "shapely STRtree nearest"}
+    if zones:  # recorded (and in the fingerprint) only where there are any
+        settings["polygons"] = "fault zones: distance 0 inside"
+    return LineDistanceLayer(
+        name=f"{source.name}_dist_fault", units=distance_units(grid),
+        long_name=f"distance to nearest fault ({source.faults_layer})", kind="distance",
+        inputs=dataset_files(path), settings=settings,
+        path=path, layer=source.faults_layer, attribute=None, crs=source.crs,
+        contacts=False,
+    )
+
+
+def _plan_faults(path: str, source: VectorSource, grid: RegionGrid) -> Layer:
+    """The one layer of a faults-only source (no ``attribute``, no
+    ``distance_to_contacts``): only its ``faults_layer`` is read. The unit layer was read
+    too, so a GeoPackage of units and faults without ``layer:`` was refused as "holds 2
+    layers ... name the one to read with 'layer:'", and a unit layer of no feature in the
+    region refused the faults with it."""
+    _check_faults_crs(path, source, grid)
+    stale = stale_index_message(path, source.faults_layer)  # (each read scans the file)
+    if stale:
+        warnings.warn(DataWarning(stale), stacklevel=3)
+    return _fault_layer(path, source, grid, _check_faults(path, source, grid))

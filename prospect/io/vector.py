@@ -13,6 +13,7 @@ import ctypes
 import difflib
 import functools
 import math
+import re
 import struct
 import threading
 import unicodedata
@@ -57,6 +58,7 @@ __all__ = [
     "file_version",
     "gdal_messages",
     "gdal_said_message",
+    "geojson_crs_link",
     "gpx_layer",
     "ground_shift",
     "has_geometry",
@@ -279,7 +281,12 @@ def _in_zip(archive: Path, members: tuple[str, ...], layer: str | None) -> str:
         raise InputFileError(
             f"{archive}: the archive holds no vector file GDAL reads (its files: "
             f"{_shown(members) or 'none'}); "
-            + ("a text table is no vector map: give the archive as a points source "
+            + ("they are the tables of an Esri FileGDB zipped without their .gdb folder, "
+               "which GDAL reads a FileGDB as: extract them into a folder named "
+               f"{Path(archive.name).stem.removesuffix('.gdb')}.gdb and give that folder "
+               "(or zip the folder itself)"
+               if any(m.lower().endswith(".gdbtable") for m in members) else
+               "a text table is no vector map: give the archive as a points source "
                "(a table is read zipped), or the archive of the map"
                if any(Path(m).suffix.lower() in (".csv", ".txt", ".tsv", ".dat", ".xyz")
                       for m in members) else
@@ -1921,12 +1928,45 @@ def metre_crs_example(bounds: tuple[float, float, float, float]) -> str:
     return f"the code of the CRS they are in ({utm}, or a national grid's)"
 
 
+_CRS_MEMBER = re.compile(rb'"crs"\s*:\s*(\{(?:[^{}]|\{[^{}]*\})*\})')
+"""A GeoJSON's ``crs`` member (an object holding one level of objects)."""
+_HEAD = 1 << 16
+"""Bytes of a GeoJSON looked at for its ``crs`` member (written before the features)."""
+
+
+def geojson_crs_link(path: Path | str) -> str:
+    """Where a GeoJSON's ``crs`` member of type ``link`` (GeoJSON 2008: ``{"type":
+    "link", "properties": {"href": "units.prj", "type": "esriwkt"}}``) points, as said
+    to a user (``'units.prj' (esriwkt)``); ``""`` for any other file. GDAL does not follow
+    such a link and reads the file as WGS 84: a file of metres was refused as "a
+    GeoJSON without a 'crs' member", which it is not."""
+    import json
+
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(_HEAD)
+        found = _CRS_MEMBER.search(head)
+        member = json.loads(found.group(1)) if found else None
+    except (OSError, ValueError):
+        return ""
+    if not isinstance(member, dict) or str(member.get("type", "")).lower() != "link":
+        return ""
+    props = member.get("properties")
+    href, kind = (props.get("href"), props.get("type")) if isinstance(props, dict) else \
+        (None, None)
+    return f"{str(href)!r}" + (f" ({kind})" if kind else "") if href else "another file"
+
+
 def _lonlat_why(path: Path | str) -> str:
     """Why a file's layer is in longitude/latitude, by its format: a GeoJSON without a
     ``crs`` member (RFC 7946), a GeoParquet file whose metadata states no ``crs`` (its
     specification's OGC:CRS84; it was said to be a GeoJSON), else the file's own CRS."""
     name = str(path).lower().removesuffix(".gz").removesuffix(".zip")
     if name.endswith((".geojson", ".json", ".geojsonl", ".geojsons")):
+        link = geojson_crs_link(path)
+        if link:
+            return (f"its 'crs' member links to {link} (GeoJSON 2008), which GDAL does not "
+                    "follow: it is read as WGS 84, RFC 7946, as a GeoJSON without one")
         return "a GeoJSON without a 'crs' member is read as WGS 84, RFC 7946"
     if is_parquet(path):
         return ("a GeoParquet file whose metadata states no 'crs' is in OGC:CRS84, as "
