@@ -47,7 +47,15 @@ from prospect.ingest.products import (
     scene_date_conflict,
 )
 from prospect.ingest.stac import StacScene, read_stac_scenes
-from prospect.io.raster import RasterInfo, code_range, pixel_at, raster_info, value_fits
+from prospect.io.raster import (
+    RasterInfo,
+    code_range,
+    fill_neighbours_held,
+    pixel_at,
+    raster_info,
+    region_window,
+    value_fits,
+)
 from prospect.io.remote import gdal_http_options, is_network_name
 from prospect.io.warp import (
     CODE_RESAMPLINGS,
@@ -101,6 +109,11 @@ class BandRef:
     saturation: Saturation | None = None
     """The product's ``QA_RADSAT`` layer and the band's bits in it: those pixels are no
     data (:attr:`BandCalibration.saturation`)."""
+    exact_fill: bool = False
+    """Whether the band holds numbers float32 reads as one of its fills
+    (:func:`~prospect.io.raster.fill_neighbours_held`): it is then read in its own type,
+    its fills dropped before the cast (the source-block read), not by GDAL's warper after
+    it, which dropped those numbers too."""
 
     def describe(self) -> dict[str, Any]:
         """JSON-friendly summary for provenance."""
@@ -119,10 +132,14 @@ class BandRef:
             out["saturate"] = self.saturate
         if self.saturation is not None:
             out["saturation"] = self.saturation.describe()
+        if self.exact_fill:
+            out["fill_compared"] = "in the band's own type, before float32"
         if self.info.lossy:  # what the values are: the codec's approximation
             out["lossy_compression"] = self.info.lossy
         if self.info.area_or_point.lower() == "point":  # where GDAL placed its cells
             out["area_or_point"] = "Point"
+        elif self.info.area_or_point == "Corner":  # moved onto its values' corners
+            out["area_or_point"] = "Corner (GeoPackage grid-value-is-corner)"
         return out
 
     def read(self, grid: RegionGrid, window: ChunkWindow) -> np.ndarray:
@@ -144,7 +161,8 @@ class BandRef:
     def _scaled(self, grid: RegionGrid, window: ChunkWindow) -> np.ndarray:
         """:meth:`read` before its check for infinite cells."""
         if self.mask is not None or self.valid_range is not None or self.saturate is not None \
-                or self.other_nodata is not None or self.saturation is not None:
+                or self.other_nodata is not None or self.saturation is not None \
+                or self.exact_fill:
             block = read_masked_band(self.info, self.band, self.mask, grid, window,
                                      nodata=self.nodata, scale=self.scale, offset=self.offset,
                                      resampling=self.resampling, valid_range=self.valid_range,
@@ -401,11 +419,14 @@ def _warn_other_heights(path: str, vertical: str, source: RasterSource) -> None:
     if isinstance(key, str) or len(key) != 1 or key[0][1] != 1 or \
             key[0][0] not in _LENGTHS or unit_key(vertical) == key:
         return
+    factor = unit_factor(vertical, source.units)
+    convert = (f"'scale: {factor:.12g}' to convert them to {source.units}"
+               if factor is not None else "'scale:' to convert them")
     warnings.warn(DataWarning(
         f"{path}: its CRS measures heights in {vertical!r} and the file states no unit of "
         f"its bands, but source {source.name!r} says 'units: {source.units}'; the cube "
         f"records {source.units!r} and no value is converted: if the bands hold heights in "
-        f"the CRS's unit, set 'units: {vertical}' (or convert with 'scale:'), else state "
+        f"the CRS's unit, set 'units: {vertical}' (or {convert}), else state "
         "the bands' unit in the file (gdal_edit.py -units)"), stacklevel=3)
 
 
@@ -1012,7 +1033,11 @@ def _warn_off_grid(path: str, info: RasterInfo, grid: RegionGrid, resampling: st
         grid.bounds[0] + east, grid.bounds[1] - south, grid.bounds[2] + east,
         grid.bounds[3] - south))
     point = ""
-    if info.area_or_point.lower() == "point":
+    if info.area_or_point == "Corner":
+        point = (" The file is a GeoPackage coverage of values at its cells' corners "
+                 "(grid_cell_encoding: grid-value-is-corner): they are placed there, half a "
+                 "cell north-west of its tile grid.")
+    elif info.area_or_point.lower() == "point":
         point = (" The file states AREA_OR_POINT=Point: GDAL puts its tie point at a cell "
                  "centre, half a cell from where a file of the same numbers stating Area "
                  "lies; if its tie point is in fact a cell corner, rewrite it as Area "
@@ -1541,12 +1566,16 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
                                   f"{exc}") from None
             _warn_off_grid(path, info, grid, resampling, source, told)
             _warn_coarse(path, info, grid, resampling, source, told)
+            exact = fill_neighbours_held(
+                info, band, info.dropped(band, nodata, other_nodata),
+                within=region_window(info, grid))
             per_var.setdefault(var, []).append(
                 BandRef(info=info, band=band, scale=scale, offset=offset, nodata=nodata,
                         resampling=resampling, mask=mask, quantity=quantity,
                         valid_range=valid_range, saturate=saturate,
                         other_nodata=other_nodata,
-                        saturation=cal.saturation if cal is not None else None)
+                        saturation=cal.saturation if cal is not None else None,
+                        exact_fill=exact)
             )
             if first is None and band == 1:  # the cover check reads a file's first band
                 first = per_var[var][-1]

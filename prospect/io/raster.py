@@ -564,7 +564,10 @@ class RasterInfo:
     """The unit of the vertical axis of the file's compound CRS (``metre`` for RD + NAP,
     EPSG:7415), ``""`` where the CRS has none: the unit of heights a band may hold, never
     one the band states (GDAL's GeoTIFF driver gives it to a band without a unit of its
-    own; :attr:`units` holds the file's own alone)."""
+    own; :attr:`units` holds the file's own alone). An ESRI ``.prj`` of the file that
+    ends in a ``VERTCS`` (ArcGIS writes one for a DEM of stated heights) or states
+    ArcInfo's ``Zunits``, which GDAL does not read, gives it too
+    (:func:`_prj_vertical_unit`)."""
     stated_by: str | None = None
     """Who described the file instead of its header (``item 'x' asset 'red'``: a STAC
     item stating the asset's grid in full), else ``None``. Such a grid is checked against
@@ -604,7 +607,10 @@ class RasterInfo:
     area_or_point: str = ""
     """The file's ``AREA_OR_POINT`` metadata (``"Area"``, ``"Point"``), ``""`` where none.
     GDAL has placed a ``Point`` GeoTIFF's cells half a cell up and left of its tie point
-    (the tie point is a cell centre), as the GeoTIFF standard has it."""
+    (the tie point is a cell centre), as the GeoTIFF standard has it. ``"Corner"``: a
+    GeoPackage coverage of ``grid_cell_encoding: grid-value-is-corner``, which GDAL reads
+    as ``Point`` on its tile grid; :attr:`transform` is moved half a cell up and left,
+    onto the corners its values lie at (:func:`_gpkg_cell_encoding`)."""
     lossy: str = ""
     """How the file's codec altered its values where it is lossy (``"JPEG compression
     (quality 75)"``, ``"LERC compression of maximum error 2.0"``, ``"lossy JPEG 2000
@@ -914,6 +920,47 @@ def value_fits(value: float, dtype: str, nbits: int | None = None) -> bool:
         # as Python floats: a float32 comparison cast 1e308 and printed numpy's overflow
         return abs(float(value)) <= float(np.finfo(dtype).max)
     return True  # a half float holds any value as one of its own (+-inf beyond 65504)
+
+
+_FLOAT32_WHOLE = 2**24
+"""The largest magnitude up to which float32 holds every whole number (16 777 216)."""
+
+
+def float32_merges(value: float, dtype: str) -> bool:
+    """Whether float32 holds ``value`` as it holds another number a band of ``dtype``
+    holds: a whole number of magnitude 2**24 or more in a 32- or 64-bit integer band
+    (uint32's fill 4294967295 and its 4294967294 are both 4294967296 as float32)."""
+    kind = "c" if str(dtype).startswith("complex") else np.dtype(dtype).kind
+    return bool(kind in "iu" and np.dtype(dtype).itemsize >= 4 and math.isfinite(value)
+                and abs(value) >= _FLOAT32_WHOLE and value_fits(value, dtype))
+
+
+def fill_neighbours_held(info: RasterInfo, band: int, fills: tuple[float, ...],
+                         within: Window | None = None) -> bool:
+    """Whether band ``band`` of ``info`` holds, beside its ``fills``, numbers float32
+    reads as one of them (:func:`float32_merges`), by its planning sample of the part
+    ``within`` (:func:`sample_band`): then it is to be read in its own type, its fills
+    dropped before the cast to the cube's float32.
+
+    GDAL's warper compares a band's nodata after that cast, so a uint32 band of fill
+    4294967295 dropped its 4294967294 cells (a second fill one apart, or values at the
+    top of the range) as no data without a word. A fill float32 holds apart from every
+    other number (-9999, 0, 65535) is never sampled for; a remote file (not sampled), or
+    one whose sample meets a damaged block, whose fill float32 merges is read in its own
+    type."""
+    dtype = info.band_dtype(band)
+    merged = [v for v in fills if float32_merges(v, dtype)]
+    if not merged:
+        return False
+    try:
+        sample = sample_band(info.path, band, within=within)
+    except InputFileError:  # a damaged block: the chunk task that reads it says so
+        return True
+    if sample is None:
+        return True
+    values = np.concatenate([sample[0].ravel(), sample[1].ravel()])
+    values = values[~np.isin(values, np.array(fills, dtype="f8"))]  # compared exactly
+    return bool(np.isin(values.astype(np.float32), np.array(merged, dtype=np.float32)).any())
 
 
 def _half(dtype: str, nbits: int | None) -> bool:
@@ -3734,6 +3781,28 @@ def _refuse_vrt_source_band(root: Any, path: Path | str) -> None:
                     "the file meant, or rebuild the VRT (gdalbuildvrt -b <n>)")
 
 
+def _gpkg_cell_encoding(src: Any) -> str:
+    """A GeoPackage gridded coverage's ``grid_cell_encoding`` as GDAL gives it in its
+    band's metadata (``GRID_CELL_ENCODING``, which GDAL sets for ``grid-value-is-corner``
+    alone), ``""`` for another file or encoding.
+
+    GDAL reads ``grid-value-is-center`` and ``grid-value-is-corner`` alike as
+    ``AREA_OR_POINT=Point`` on the tile matrix's grid: right for values at the cells'
+    centres, and half a cell south-east of where a corner-encoded coverage's values lie
+    (each at its cell's upper-left corner)."""
+    if src.driver != "GPKG" or not src.count:
+        return ""
+    return str(src.tags(1).get("GRID_CELL_ENCODING", "")).strip().lower()
+
+
+def _corner_shifted(transform: tuple[float, ...]) -> tuple[float, ...]:
+    """``transform`` of cells whose values lie at the upper-left corners of
+    ``transform``'s cells: moved half a cell up and left (a value at a corner is the
+    centre of the cell about it)."""
+    a, b, c, d, e, f = transform[:6]
+    return (a, b, c - (a + b) / 2, d, e, f - (d + e) / 2)
+
+
 def _local_head(path: Path | str, size: int) -> bytes | None:
     """The first ``size`` bytes of a local file, for a refusal to say what it is; ``None``
     for a ``/vsi`` or remote name, or a file that cannot be read."""
@@ -3801,6 +3870,66 @@ def _vertical_unit(src: Any) -> str:
         return ""
     return next((a.unit_name for part in (crs.sub_crs_list or [crs]) if part.is_vertical
                  for a in part.axis_info if a.direction in ("up", "down")), "")
+
+
+def _wkt_node(text: str, keyword: str) -> str | None:
+    """The first ``keyword[...]`` node of WKT ``text`` with its brackets balanced, else
+    ``None``."""
+    start = text.upper().find(keyword.upper() + "[")
+    if start < 0:
+        return None
+    depth = 0
+    for i in range(start + len(keyword), len(text)):
+        depth += {"[": 1, "]": -1}.get(text[i], 0)
+        if depth == 0:
+            return text[start:i + 1]
+    return None
+
+
+_ZUNITS = re.compile(r"^\s*zunits\s+(\S+)", re.IGNORECASE | re.MULTILINE)
+"""ArcInfo's keyword ``.prj`` line of the heights' unit (``Zunits FEET``)."""
+
+_ZUNIT_NAMES = {"FEET": "US survey foot", "METERS": "metre", "METRES": "metre"}
+"""Units ``Zunits`` names, as PROJ names them (ArcInfo's ``FEET`` are US survey feet, as
+GDAL reads its ``Units FEET``); ``NO`` and others state none."""
+
+
+def _prj_vertical_unit(src: Any, path: Path | str) -> str:
+    """The unit of the heights an ESRI ``.prj`` beside a local file states, ``""`` where
+    it states none or does not parse: its WKT's ``VERTCS[...]`` (``US survey foot`` for
+    NAVD88 in ``Foot_US``), or an ArcInfo keyword ``.prj``'s ``Zunits`` (``FEET``).
+
+    ArcGIS writes a DEM's vertical CRS after its ``PROJCS`` in the ``.prj`` of an ASCII
+    grid, a BIL/FLT or an ArcInfo grid (``prj.adf``), and ArcInfo its ``Zunits``; GDAL
+    reads the horizontal CRS and drops both, so a DEM of heights in feet configured as
+    ``units: m`` was ingested as metres without a word (the compound CRS of a GeoTIFF is
+    warned of, :func:`_vertical_unit`). The ``.prj`` read is one GDAL lists among the
+    file's, or the one beside a format that keeps its CRS there."""
+    name = str(path)
+    if name.startswith("/vsi") or "://" in name:
+        return ""
+    files = [Path(str(f)) for f in (src.files or [])]
+    prjs = [f for f in files if f.suffix.lower() == ".prj" or f.name.lower() == "prj.adf"]
+    if src.driver in _PRJ_FORMATS:  # a .prj GDAL does not list (an XYZ or Surfer grid's)
+        prjs.append(Path(name).with_suffix(".prj"))
+    for prj in dict.fromkeys(prjs):
+        try:
+            text = prj.read_text(errors="replace")[: 1 << 16] if prj.is_file() else ""
+        except OSError:
+            continue
+        zunits = _ZUNITS.search(text)
+        if zunits is not None:
+            return _ZUNIT_NAMES.get(zunits.group(1).upper(), "")
+        node = _wkt_node(text, "VERTCS")
+        if node is None:
+            continue
+        try:
+            vertical = CRS.from_wkt(node)
+        except Exception:  # PROJ's own words: a VERTCS it cannot read says nothing here
+            return ""
+        return next((str(a.unit_name) for a in vertical.axis_info
+                     if a.direction in ("up", "down")), "")
+    return ""
 
 
 def _own_units(src: Any, path: Path | str) -> tuple[str, ...]:
@@ -3902,6 +4031,47 @@ def _refuse_missing_codec(path: Path | str, reason: str) -> None:
         f"common codec where a GDAL built with {codec} is at hand (gdal_translate -co "
         f"COMPRESS=DEFLATE -co TILED=YES {Path(str(path)).name} deflate.tif) and give that "
         "file")
+
+
+_UNREAD_FORMATS = {
+    ".ecw": ("an ECW image", "ECW", "GDAL builds it only with ERDAS's licensed SDK"),
+    ".sid": ("a MrSID image", "MrSID", "GDAL builds it only with LizardTech's licensed SDK"),
+}
+"""Suffixes of formats the GDAL Prospect reads with has no driver for: what the file is,
+the GDAL driver, and why it is missing."""
+
+_SURVEY_GRD = (b"DSAA", b"DSBB", b"DSRB", b"CDF", b"\x89HDF")
+"""The first bytes of the ``.grd`` grids GDAL reads: Surfer's (ASCII, 6 and 7) and a GMT
+or other netCDF grid's (classic, or netCDF-4)."""
+
+
+def _refuse_unread_format(path: Path | str, reason: str) -> None:
+    """Say what a file GDAL does not recognise is, where its name tells, instead of
+    "corrupt, truncated or not a raster": a ``.grd`` that is no Surfer or netCDF grid (a
+    Geosoft Oasis montaj grid, the usual form of a magnetic or gravity survey's grids,
+    which GDAL has no driver for), or an ECW or MrSID image (drivers built only with a
+    licensed SDK). The file is sound; the fix is an export to a format GDAL reads."""
+    if "not recognized as being in a supported file format" not in reason:
+        return
+    name = Path(str(path)).name
+    suffix = Path(name).suffix.lower()
+    if suffix == ".grd":
+        head = _local_head(path, 8)
+        if head is None or head.startswith(_SURVEY_GRD):
+            return
+        raise InputFileError(
+            f"{path}: a .grd grid that is neither a Surfer grid nor a netCDF (GMT) one, "
+            "most likely a Geosoft (Oasis montaj) grid, which GDAL cannot read; export it "
+            "from Oasis montaj (or Geosoft's free viewer) as a GeoTIFF or an ER Mapper "
+            ".ers grid, and give that file")
+    if suffix in _UNREAD_FORMATS:
+        what, driver, why = _UNREAD_FORMATS[suffix]
+        raise InputFileError(
+            f"{path}: named as {what}, which the GDAL Prospect reads with (GDAL "
+            f"{rasterio.__gdal_version__}) cannot open: it has no {driver} driver ({why}); "
+            f"convert it where GDAL has one (QGIS's or OSGeo4W's GDAL: gdal_translate -of "
+            f"GTiff -co COMPRESS=DEFLATE -co TILED=YES {name} {Path(name).stem}.tif) and "
+            "give the GeoTIFF")
 
 
 _XYZ_SCAN = 64 << 20
@@ -4858,7 +5028,7 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
                 transform=tuple(src.transform)[:6], width=src.width, height=src.height,
                 count=src.count, dtype=src.dtypes[0] if src.count else "float32",
                 dtypes=tuple(src.dtypes), units=_own_units(src, path),
-                vertical_unit=_vertical_unit(src),
+                vertical_unit=_vertical_unit(src) or _prj_vertical_unit(src, path),
                 nodata=nodata, unheld_nodata=unheld, descriptions=tuple(src.descriptions),
                 scales=tuple(src.scales), offsets=tuple(src.offsets),
                 masked=tuple(bool(_MASKING & set(flags)) for flags in src.mask_flag_enums),
@@ -4868,6 +5038,9 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
             info["lossy"], info["lossy_error"] = lossy_compression(src)
             info["companions"] = companion_files(src, path)
             info["area_or_point"] = str(src.tags().get("AREA_OR_POINT", "")).strip()
+            if _gpkg_cell_encoding(src) == "grid-value-is-corner":
+                info["transform"] = _corner_shifted(info["transform"])
+                info["area_or_point"] = "Corner"
             _refuse_coefficient_texts(src, path)
             _refuse_degenerate_scales(src, path)
             stated = header_coefficients(src, path)
@@ -4945,6 +5118,7 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
         _refuse_point_table(path, reason)
         _refuse_xyz_words(path, reason)
         _refuse_missing_codec(path, reason)
+        _refuse_unread_format(path, reason)
         _refuse_vrt_source_band(vrt_root, path)
         from prospect.io.remote import read_failure  # the one reading of GDAL's words
 

@@ -359,20 +359,16 @@ def _degree_told(tmp_path: Path, crs: str, interpolate: list[str]) -> list[str]:
 
 
 @pytest.mark.parametrize("interpolate", [["idw"], ["kriging"]])
-def test_point_surfaces_of_a_region_in_degrees_are_warned_of(
+def test_point_surfaces_of_a_region_in_degrees_are_no_longer_warned_of(
     tmp_path: Path, interpolate: list[str]
 ) -> None:
     """Before: IDW and kriging surfaces of a region in EPSG:4326 weighed their points by
     distances in degrees (at 52 N an east-west neighbour counts 1.6 times as far as one
     as far north), exit 0, without a word (round 28 warned of the distance layer only).
-    Now warned of, with the fix (a projected CRS)."""
-    told = _degree_told(tmp_path, "EPSG:4326", interpolate)
-    method = {"idw": "IDW", "kriging": "kriging"}[interpolate[0]]
-    assert (
-        len(told) == 1
-        and f"{method} surfaces weigh their points by distances in degrees" in told[0]
-        and "projected CRS" in told[0]
-    ), told
+    Round 29 warned of it; since round 31 they weigh by distances on the ground
+    (`surfaces.ground_frame`, tests/robustness/test_rasters_round31.py), so nothing is
+    left to warn of."""
+    assert _degree_told(tmp_path, "EPSG:4326", interpolate) == []
 
 
 def test_control_point_surfaces_of_a_projected_region_say_nothing_of_degrees(
