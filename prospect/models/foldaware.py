@@ -70,6 +70,11 @@ class PointSurface:
         The column's values (``None`` for ``distance``).
     power, neighbours, variogram
         The ingest settings of the surface.
+    crs, ground
+        The grid's CRS and, for an IDW or kriging surface of a region in degrees, the
+        frame ingest measured its distances in
+        (:func:`~prospect.ingest.surfaces.ground_frame`: metres on the ground); ``None``
+        where it measured in the grid's own coordinates.
     """
 
     name: str
@@ -79,6 +84,8 @@ class PointSurface:
     power: float = 2.0
     neighbours: int = 16
     variogram: str = "spherical"
+    crs: str = ""
+    ground: str | None = None
 
     def values(self, query: np.ndarray, keep: np.ndarray | None = None) -> np.ndarray:
         """The surface at ``query`` (``(m, 2)``) from the points ``keep`` (default: all)."""
@@ -92,10 +99,14 @@ class PointSurface:
         A kriging surface keeps the variogram fitted on ``keep`` for every mask (as a
         kriging cross-validation does): it is fitted once, not once per mask.
         """
-        from prospect.ingest.surfaces import idw_estimate, kriging_estimate
+        from prospect.ingest.surfaces import idw_estimate, kriging_estimate, to_ground
 
         keep = np.ones(len(self.xy), bool) if keep is None else np.asarray(keep, bool)
-        xy = self.xy[keep]
+        points = self.xy
+        if self.ground is not None and self.method != "distance":  # as ingest measured
+            points = to_ground(self.xy, self.crs, self.ground)
+            query = to_ground(np.asarray(query, "f8"), self.crs, self.ground)
+        xy = points[keep]
         need = 1 if self.method == "distance" else 3
         subsets = [keep if drop is None else keep & ~np.asarray(drop, bool)
                    for drop in without]
@@ -109,7 +120,7 @@ class PointSurface:
             out = [np.asarray(cKDTree(self.xy[k]).query(query, k=1)[0], "f8") for k in subsets]
         elif self.method == "idw":
             assert self.z is not None
-            out = [idw_estimate(self.xy[k], self.z[k], query, power=self.power,
+            out = [idw_estimate(points[k], self.z[k], query, power=self.power,
                                 neighbours=self.neighbours) for k in subsets]
         else:
             import copy
@@ -148,12 +159,14 @@ def surface_of(provenance: Mapping[str, Any], source: Any, grid: Any, *,
     ModelError
         A surface that cannot be rebuilt per fold (not made from points).
     """
+    from prospect.ingest.surfaces import around_region, ground_frame
     from prospect.io.points import read_points, source_options
 
     method = str(provenance.get("method", ""))
     column = provenance.get("column")
-    table = read_points(source.path, **source_options(source),
-                        columns=[column] if column else [], to_crs=grid.crs)
+    table = around_region(read_points(source.path, **source_options(source),  # as ingest
+                                      columns=[column] if column else [], to_crs=grid.crs),
+                          grid)
     xy = np.column_stack([table.x, table.y])
     if method == "scipy cKDTree" and column is None:
         return PointSurface(name=name, method="distance", xy=xy)
@@ -167,7 +180,9 @@ def surface_of(provenance: Mapping[str, Any], source: Any, grid: Any, *,
     return PointSurface(name=name, method=kind, xy=xy[ok], z=values[ok],
                         power=float(provenance.get("power", 2.0)),
                         neighbours=int(provenance.get("neighbours", 16)),
-                        variogram=str(provenance.get("variogram", "spherical")))
+                        variogram=str(provenance.get("variogram", "spherical")),
+                        crs=str(grid.crs),
+                        ground=ground_frame(grid) if provenance.get("distances") else None)
 
 
 def held_out_points(
