@@ -20,6 +20,7 @@ from pmtiles.writer import Writer
 
 from prospect.config.tiles import TileLayerConfig
 from prospect.io.files import staged_file
+from tiles.colormap import css_colour
 from tiles.grids import no_wrap_bounds
 from tiles.metadata import LayerMeta, center_zoom, middle_lon
 
@@ -185,7 +186,9 @@ def tilejson(
     standard keys it carries ``prospect``: the colormap, the fixed value range, the units,
     the role (value or uncertainty), the licence and whether the data are synthetic (and
     for a class map coloured by the rank of its codes, ``colour_stops``: the codes placed
-    evenly along the colormap, :func:`tiles.colormap.ramp_stops`); for a
+    evenly along the colormap, :func:`tiles.colormap.ramp_stops`; for one drawn in its
+    own colour table's colours, ``class_colours``: ``"#rrggbb"`` or ``"#rrggbbaa"`` by
+    code); for a
     grid other than Web Mercator also ``tileMatrixSet`` and ``crs`` (as TiTiler does).
     """
     lo, hi = meta.zooms(tile_matrix_set)
@@ -218,6 +221,9 @@ def tilejson(
     }
     if layer.colour_stops is not None:  # a class map coloured by rank, not from vmin to vmax
         doc["prospect"]["colour_stops"] = list(layer.colour_stops)
+    if layer.class_colours:  # drawn in its colour table's colours, not the colormap's
+        doc["prospect"]["class_colours"] = {
+            str(code): css_colour(rgba) for code, rgba in layer.class_colours}
     if tile_matrix_set != "WebMercatorQuad":
         doc["tileMatrixSet"] = tile_matrix_set
         doc["crs"] = tile_matrix_set_crs(tile_matrix_set)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Literal
@@ -26,10 +27,14 @@ import numpy as np
 __all__ = [
     "N_COLOURS",
     "ImageFormat",
+    "class_palette",
     "colormap_lut",
     "colormap_palette",
+    "css_colour",
+    "css_rgba",
     "encode_image",
     "encode_indexed",
+    "exact_dtype",
     "ramp_positions",
     "ramp_stops",
     "render_indexed",
@@ -109,6 +114,70 @@ def colormap_palette(name: str) -> np.ndarray:
     return pal
 
 
+FLOAT32_EXACT = 2**24
+"""Largest magnitude up to which float32 holds every whole number (16 777 216)."""
+
+
+def exact_dtype(codes: Sequence[float] | None) -> np.dtype:
+    """The float type that holds each of a class map's ``codes`` exactly: float32 (the type
+    every layer's values are read, drawn and tiled in) where all are within
+    :data:`FLOAT32_EXACT`, else float64.
+
+    A geology map in Int32 of unit codes 100000001, 100000002 and 100000003 (ids past
+    2^24, as a survey's database numbers its units) was read as float32, which holds the
+    three as one number: three units drawn in one colour, without a word."""
+    if codes and any(abs(float(c)) > FLOAT32_EXACT for c in codes):
+        return np.dtype("f8")
+    return np.dtype("f4")
+
+
+ClassColours = tuple[tuple[int, tuple[int, int, int, int]], ...]
+"""A class map's own colours, ``((code, (r, g, b, alpha)), ...)`` (its colour table)."""
+
+
+def css_colour(rgba: Sequence[int]) -> str:
+    """An RGB(A) colour as CSS writes it: ``#rrggbb``, or ``#rrggbbaa`` where not opaque."""
+    r, g, b, *alpha = (int(v) for v in rgba)
+    a = alpha[0] if alpha else 255
+    return f"#{r:02x}{g:02x}{b:02x}" + (f"{a:02x}" if a != 255 else "")
+
+
+def css_rgba(text: str) -> tuple[int, int, int, int] | None:
+    """``(r, g, b, alpha)`` of a CSS ``#rrggbb`` or ``#rrggbbaa`` colour, else ``None``."""
+    if not re.fullmatch(r"#(?:[0-9a-fA-F]{2}){3,4}", text):
+        return None
+    r, g, b, a = (int(text[i:i + 2], 16) for i in (1, 3, 5, 7)) if len(text) == 9 else (
+        *(int(text[i:i + 2], 16) for i in (1, 3, 5)), 255)
+    return r, g, b, a
+
+
+@lru_cache(maxsize=64)
+def class_palette(
+    colormap: str, colours: ClassColours | None, *, vmin: float, vmax: float,
+    stops: tuple[float, ...] | None = None,
+) -> np.ndarray | None:
+    """The ``(256, 4)`` palette of a class map drawn in its own ``colours`` (its colour
+    table): :func:`colormap_palette`, with the entry each code is drawn at
+    (:func:`render_indexed` at ``vmin``, ``vmax`` and ``stops``) in that code's colour;
+    ``None`` without ``colours`` (the colormap's palette).
+
+    A geology map exported "paletted" (granite red, shale black, as QGIS and the printed
+    map show it) was drawn in viridis over its codes: the partner agency's map and the
+    survey's did not agree on any unit's colour. A colour's alpha is kept (a class the
+    table makes transparent, as QGIS draws it: a background code 0 that is no nodata)."""
+    if not colours:
+        return None
+    pal = np.array(colormap_palette(colormap))
+    codes = [code for code, _ in colours]
+    index = render_indexed(np.asarray([codes], dtype=exact_dtype(codes)), vmin=vmin,
+                           vmax=vmax, stops=stops)[0]
+    for i, (_, rgba) in zip(index.tolist(), colours, strict=True):
+        if i:
+            pal[i] = rgba
+    pal.setflags(write=False)
+    return pal
+
+
 def ramp_stops(values: Sequence[float] | None) -> tuple[float, ...] | None:
     """The stops a class map's ramp places evenly (its codes, sorted), or ``None`` where a
     linear ramp from the lowest to the highest already gives each an even share.
@@ -163,8 +232,15 @@ def render_indexed(
         A class map's codes coloured by rank (:func:`ramp_stops`; ``None``: linear from
         ``vmin`` to ``vmax``): stop ``i`` of ``n`` takes index ``1 + round(254 * i / (n -
         1))``, values between stops in between (:func:`ramp_positions`).
+
+    Float64 ``values`` under a range past float32's whole numbers (a class map's codes:
+    :func:`exact_dtype`) are placed on the ramp in float64, before the colour levels are
+    computed in float32 as for every other layer.
     """
-    data = np.asarray(values, dtype="f4")
+    data = np.asarray(values)
+    wide = data.dtype == np.float64 and exact_dtype((vmin, vmax)) == np.float64
+    if not wide:
+        data = data.astype("f4", copy=False)
     if data.ndim != 2:
         raise ValueError(f"rendering needs a 2-D array, got shape {data.shape}")
     if not vmax > vmin:
@@ -172,6 +248,9 @@ def render_indexed(
     if stops is not None:
         data = ramp_positions(data, stops)
         vmin, vmax = 0.0, float(len(stops) - 1)
+    elif wide:  # offsets from vmin are small where the codes are not
+        data = (data - vmin).astype("f4")
+        vmin, vmax = 0.0, vmax - vmin
     valid = np.isfinite(data)
     if mask is not None:
         valid &= np.asarray(mask, dtype=bool)
@@ -186,41 +265,50 @@ def render_indexed(
 def render_rgba(
     values: np.ndarray, *, colormap: str, vmin: float, vmax: float,
     mask: np.ndarray | None = None, stops: Sequence[float] | None = None,
+    palette: np.ndarray | None = None,
 ) -> np.ndarray:
     """Colour a 2-D float array: ``(h, w)`` values -> ``(h, w, 4)`` uint8 RGBA.
 
-    Same colours as :func:`render_indexed` with :func:`colormap_palette`.
+    Same colours as :func:`render_indexed` with :func:`colormap_palette`, or with
+    ``palette`` (a class map's own colours: :func:`class_palette`) where given.
     """
     index = render_indexed(values, vmin=vmin, vmax=vmax, mask=mask, stops=stops)
-    return _indexed_to_rgba(index, colormap)
+    return _indexed_to_rgba(index, colormap, palette)
 
 
-def _indexed_to_rgba(index: np.ndarray, colormap: str) -> np.ndarray:
+def _indexed_to_rgba(index: np.ndarray, colormap: str,
+                     palette: np.ndarray | None = None) -> np.ndarray:
     """Palette indices -> ``(h, w, 4)`` uint8 RGBA (one 32-bit lookup per pixel)."""
-    pal32 = np.ascontiguousarray(colormap_palette(colormap)).view(np.uint32).ravel()
+    pal = colormap_palette(colormap) if palette is None else palette
+    pal32 = np.ascontiguousarray(pal).view(np.uint32).ravel()
     return pal32[index].view(np.uint8).reshape((*index.shape, 4))
 
 
 def encode_indexed(
     index: np.ndarray, colormap: str, fmt: ImageFormat = "png", *, quality: int = WEBP_QUALITY,
-    rgba: bool = False,
+    rgba: bool = False, palette: np.ndarray | None = None,
 ) -> bytes:
     """Encode palette indices from :func:`render_indexed` as a tile.
 
     PNG: a paletted image with entry 0 transparent (lossless, compact, fast), or with
     ``rgba`` an RGBA PNG (same colours, larger, slower; for like-with-like comparisons and
     clients that want it). WebP: RGBA, lossy at ``quality`` below 100, lossless at 100.
+    ``palette`` (a class map's own colours: :func:`class_palette`) replaces
+    ``colormap``'s where given.
     """
     from PIL import Image
 
     if fmt == "webp" or (rgba and fmt == "png"):
-        return encode_image(_indexed_to_rgba(index, colormap), fmt, quality=quality)
+        return encode_image(_indexed_to_rgba(index, colormap, palette), fmt, quality=quality)
     if fmt != "png":
         raise ValueError(f"unknown tile format {fmt!r}; use 'png' or 'webp'")
+    pal = colormap_palette(colormap) if palette is None else palette
     image = Image.fromarray(np.ascontiguousarray(index), mode="L")
-    image.putpalette(colormap_palette(colormap)[:, :3].tobytes(), rawmode="RGB")
+    image.putpalette(pal[:, :3].tobytes(), rawmode="RGB")
     buf = io.BytesIO()
-    image.save(buf, format="PNG", compress_level=2, transparency=0)
+    # entry 0 transparent; a class map's own colours may make more entries so (tRNS)
+    clear = 0 if bool(np.all(pal[1:, 3] == 255)) else pal[:, 3].tobytes()
+    image.save(buf, format="PNG", compress_level=2, transparency=clear)
     return buf.getvalue()
 
 

@@ -525,9 +525,8 @@ async def point(svc: TileService, request: Request) -> Response:
     # the whole globe: a layer north of Web Mercator's 85.06 degrees (an Arctic survey,
     # served by WMS in EPSG:4326) was refused a value at every one of its cells
     lat = float_param(request, "lat", -90.0, 90.0)
-    value = await run_in_threadpool(layer.source.point, lon, lat)
-    # within the layer, with no data there (null), or beyond it
-    inside = value is not None or await run_in_threadpool(layer.source.covers, lon, lat)
+    # within the layer, with no data there (null), or beyond it: one read of one version
+    value, inside = await run_in_threadpool(layer.source.locate, lon, lat)
     body = _json({
         "layer": layer.name, "lon": lon, "lat": lat, "value": value,
         "units": svc.meta(layer).units, "inside": inside,

@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from prospect.config.tiles import TileLayerConfig
-from tiles.colormap import colormap_lut, render_rgba
+from tiles.colormap import class_palette, colormap_lut, exact_dtype, render_rgba
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__ = ["LEGEND_SIZE", "MAX_LEGEND_SIZE", "class_colours", "class_legend_height",
-           "legend_png"]
+           "layer_palette", "legend_png"]
 
 LEGEND_SIZE = (320, 84)
 """Width and height (pixels) of a legend when no size is asked (each LegendURL says so)."""
@@ -88,10 +88,19 @@ def _png(fig: Figure) -> bytes:
 
 def class_colours(layer: TileLayerConfig, codes: list[int]) -> np.ndarray:
     """The ``(n, 4)`` RGBA colours tiles draw ``codes`` in (:func:`tiles.colormap.
-    render_rgba` at the layer's range), so a legend's swatch is its class's colour."""
-    values = np.asarray([codes], dtype="f4")
+    render_rgba` at the layer's range, in the type they are read in:
+    :func:`tiles.colormap.exact_dtype`), so a legend's swatch is its class's colour."""
+    values = np.asarray([codes], dtype=exact_dtype(codes))
     return render_rgba(values, colormap=layer.colormap, vmin=layer.vmin, vmax=layer.vmax,
-                       stops=layer.colour_stops)[0]
+                       stops=layer.colour_stops, palette=layer_palette(layer))[0]
+
+
+def layer_palette(layer: TileLayerConfig) -> np.ndarray | None:
+    """The palette ``layer``'s tiles, maps and legend are drawn with where it is a class
+    map in its own colours (:attr:`~prospect.config.tiles.TileLayerConfig.class_colours`:
+    :func:`tiles.colormap.class_palette`), else ``None`` (its colormap's)."""
+    return class_palette(layer.colormap, layer.class_colours, vmin=layer.vmin,
+                         vmax=layer.vmax, stops=layer.colour_stops)
 
 
 CLASS_ROW_PX, CLASS_COLUMN_PX, CLASS_TITLE_PX = 16, 140, 40
@@ -99,12 +108,36 @@ CLASS_ROW_PX, CLASS_COLUMN_PX, CLASS_TITLE_PX = 16, 140, 40
 
 
 def class_legend_height(count: int, width: int = LEGEND_SIZE[0]) -> int:
-    """The height (pixels, at least :data:`LEGEND_SIZE`'s) a class legend ``width`` wide
-    needs to name ``count`` classes: the stage's ``legend.png`` and the server's default
-    legend are drawn this tall, so a geology map of 30 units names all 30 (12 fitted in
-    320 x 84, the rest cut off without a word)."""
+    """The height (pixels, at least :data:`LEGEND_SIZE`'s, at most :data:`MAX_LEGEND_SIZE`)
+    a class legend ``width`` wide needs to name ``count`` classes: the stage's
+    ``legend.png`` and the server's default legend are drawn this tall, so a geology map
+    of 30 units names all 30 (12 fitted in 320 x 84, the rest cut off without a word).
+
+    Past :data:`MAX_LEGEND_SIZE` (about 250 classes at the default width) it is that
+    height, and the legend ends in a line saying how many are left out
+    (:func:`_more_classes`): the LegendURL of a map of 3000 units named a legend 24 040
+    pixels tall, which GetLegendGraphic refused at that HEIGHT, and drawing it took
+    seconds of the server's start-up."""
+    return min(MAX_LEGEND_SIZE, _full_height(count, width))
+
+
+def _full_height(count: int, width: int) -> int:
+    """The height a class legend ``width`` wide naming all ``count`` classes takes."""
     columns = max(1, width // CLASS_COLUMN_PX)
     return max(LEGEND_SIZE[1], CLASS_TITLE_PX + CLASS_ROW_PX * math.ceil(count / columns))
+
+
+def _more_classes(left_out: int, count: int, width: int) -> str:
+    """The last line of a class legend naming ``left_out`` of ``count`` classes fewer:
+    the GetLegendGraphic size that names them all, where one within
+    :data:`MAX_LEGEND_SIZE` does (taller, or wider with more columns), else where each
+    cell's class is read."""
+    if _full_height(count, width) <= MAX_LEGEND_SIZE:
+        return f"+{left_out} more (HEIGHT={_full_height(count, width)})"
+    if _full_height(count, MAX_LEGEND_SIZE) <= MAX_LEGEND_SIZE:
+        return (f"+{left_out} more (WIDTH={MAX_LEGEND_SIZE}, "
+                f"HEIGHT={_full_height(count, MAX_LEGEND_SIZE)})")
+    return f"+{left_out} more (too many for one legend; click a cell for its class)"
 
 
 def _class_legend(fig: Figure, layer: TileLayerConfig, classes: Mapping[int, str],
@@ -125,9 +158,8 @@ def _class_legend(fig: Figure, layer: TileLayerConfig, classes: Mapping[int, str
                      label=f"{code} {classes[code]}".rstrip())  # a coded map's: unnamed
                for code, c in zip(shown, colours, strict=True)]
     if len(shown) < len(codes):
-        handles.append(Patch(facecolor="none", edgecolor="none", label=(
-            f"+{len(codes) - len(shown)} more (HEIGHT="
-            f"{class_legend_height(len(codes), width)})")))
+        handles.append(Patch(facecolor="none", edgecolor="none", label=_more_classes(
+            len(codes) - len(shown), len(codes), width)))
     fig.legend(handles=handles, loc="center", ncol=min(columns, len(handles)),
                fontsize=8, title=title, title_fontsize=9, frameon=False)
     return _png(fig)

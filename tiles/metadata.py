@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 import morecantile
 
 from prospect.config.tiles import TileLayerConfig
-from tiles.colormap import N_COLOURS, ramp_stops
+from tiles.colormap import N_COLOURS, ClassColours, css_rgba, ramp_stops
 from tiles.grids import DEFAULT_TMS, tile_matrix_set, unwrapped_lon, wrapped_lon
 from tiles.source import LayerSource
 
@@ -32,7 +32,7 @@ LayerT = TypeVar("LayerT", bound=TileLayerConfig)
 
 __all__ = ["VALUE_SAMPLE_MAX", "LayerMeta", "ValueSample", "blended_overview_warning",
            "center_zoom", "clamped_ends",
-           "class_layer", "colour_layer", "layer_classes",
+           "class_layer", "colour_layer", "layer_classes", "layer_colours",
            "layer_meta", "many_classes_warning", "middle_lon", "no_data_warning",
            "one_value_range", "range_origin",
            "value_sample", "zoom_range"]
@@ -245,8 +245,10 @@ def range_origin(values: Any, vmin: float, vmax: float) -> str:
 
 @dataclass(frozen=True)
 class ValueSample:
-    """A lon/lat grid of a layer's values (:func:`value_sample`): ``values`` is float32,
-    north up, NaN where there are no data; ``bounds`` is ``(west, south, east, north)``."""
+    """A lon/lat grid of a layer's values (:func:`value_sample`): ``values`` is float32
+    (float64 for a class map of codes past 2^24: :attr:`tiles.source.LayerSource.
+    value_dtype`), north up, NaN where there are no data; ``bounds`` is ``(west, south,
+    east, north)``."""
 
     bounds: tuple[float, float, float, float]
     values: Any
@@ -288,7 +290,10 @@ def value_sample(source: LayerSource, *, max_cells: int = VALUE_SAMPLE_MAX) -> V
         (left, south, right, north), width=width, height=height, resampling="nearest",
         crs="EPSG:4326",
     )
-    return ValueSample((west, south, east, north), data.filled(np.nan).astype("f4"))
+    # float32, or a class map's codes past 2^24 in float64 (LayerSource.value_dtype): the
+    # static viewer's click read 100000001 as 100000000, a unit of another name
+    return ValueSample((west, south, east, north),
+                       data.filled(np.nan).astype(source.value_dtype, copy=False))
 
 
 _CDL_SUFFIX = re.compile(r"(?<=\d)(?:u?[bs]|u?l{1,2}|u)$", re.IGNORECASE)
@@ -365,7 +370,29 @@ def _categories(text: str) -> dict[int, str] | None:
     return dict(sorted(classes.items()))
 
 
-def class_layer(layer: LayerT, classes: Mapping[int, str] | None) -> LayerT:
+def layer_colours(tags: Mapping[str, str]) -> ClassColours | None:
+    """A class map's own colours from its ``class_colours`` tag (JSON, code to
+    ``"#rrggbb"`` or ``"#rrggbbaa"``: :attr:`tiles.source.LayerSource.tags` of a COG's
+    colour table), in code order; ``None`` where it states none (or not in that form)."""
+    import json
+
+    try:
+        table = json.loads(tags.get("class_colours", "") or "null")
+    except ValueError:
+        return None
+    if not isinstance(table, dict) or not table:
+        return None
+    colours: list[tuple[int, tuple[int, int, int, int]]] = []
+    for code, text in table.items():
+        rgba = css_rgba(text) if isinstance(text, str) else None
+        if rgba is None or not re.fullmatch(r"-?\d+", str(code)):
+            return None
+        colours.append((int(code), rgba))
+    return tuple(sorted(colours))
+
+
+def class_layer(layer: LayerT, classes: Mapping[int, str] | None,
+                colours: ClassColours | None = None) -> LayerT:
     """``layer`` drawn as the class map it is: read with nearest resampling at every zoom
     (bilinear drew a cell between "too low" (0) and "above" (2) as "uncertain" (1)) and,
     where its config sets neither ``vmin`` nor ``vmax``, coloured over its codes (from the
@@ -373,7 +400,11 @@ def class_layer(layer: LayerT, classes: Mapping[int, str] | None) -> LayerT:
     and 2 were one colour), by their rank where they are not evenly spaced
     (:func:`tiles.colormap.ramp_stops`: units 1..30 and 9999 were drawn linearly from 1 to
     9999, the 30 units in one or two colours). A layer without ``classes`` is returned as
-    it is."""
+    it is.
+
+    Its codes are drawn in ``colours`` (:func:`layer_colours`: its colour table, as QGIS
+    and the survey draw it) where it has them and its config sets no ``colormap``,
+    ``vmin`` or ``vmax`` (:func:`tiles.legend.layer_palette`)."""
     if not classes:
         return layer
     update: dict[str, Any] = {"resampling": "nearest"}
@@ -384,7 +415,10 @@ def class_layer(layer: LayerT, classes: Mapping[int, str] | None) -> LayerT:
             lo, hi = lo - 0.5, hi + 0.5
         update.update(vmin=lo, vmax=hi)
         stops = ramp_stops(list(classes))
-    return layer.model_copy(update=update).with_colour_stops(stops)
+    own = colours and not {"vmin", "vmax", "colormap"} & layer.model_fields_set
+    return layer.model_copy(update=update).with_colour_stops(stops).with_class_colours(
+        colours if own else None)
+
 
 
 def blended_overview_warning(name: str, source: LayerSource,
@@ -408,13 +442,14 @@ def blended_overview_warning(name: str, source: LayerSource,
 
 
 def colour_layer(layer: LayerT, sample: ValueSample,
-                 classes: Mapping[int, str] | None = None) -> tuple[LayerT, bool]:
+                 classes: Mapping[int, str] | None = None,
+                 colours: ClassColours | None = None) -> tuple[LayerT, bool]:
     """``layer`` with the colour range its tiles are drawn with, from its
     :func:`value_sample` (:func:`stretch_unset_range`), or over its ``classes``
     (:func:`layer_classes`, :func:`class_layer`) when it is a class map; and whether it was
     stretched. The tiles stage and ``prospect serve`` both call this, with the same sample."""
     if classes:
-        return class_layer(layer, classes), False
+        return class_layer(layer, classes, colours), False
     return stretch_unset_range(layer, sample.values)
 
 

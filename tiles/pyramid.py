@@ -251,9 +251,10 @@ def _block_values(
             meta.bbox, width=nx * tile_size, height=ny * tile_size, resampling=resampling,
             crs=None if meta.tms == DEFAULT_TMS else tile_matrix_set(meta.tms).rasterio_crs,
         )
-        values = data.filled(np.nan).astype("f4", copy=False)
+        values = data.filled(np.nan).astype(source.value_dtype, copy=False)
     else:
-        mosaic = np.full((2 * ny * tile_size, 2 * nx * tile_size), np.nan, dtype="f4")
+        mosaic = np.full((2 * ny * tile_size, 2 * nx * tile_size), np.nan,
+                         dtype=source.value_dtype)
         block = METATILE_PX // tile_size
         for child in _children(meta, ranges, block):
             r0, c0 = (child.y0 - 2 * meta.y0) * tile_size, (child.x0 - 2 * meta.x0) * tile_size
@@ -269,7 +270,7 @@ def _render_job(
     job: _Job, source: LayerSource, root: Path, *, colormap: str, vmin: float,
     vmax: float, tile_size: int, fmt: ImageFormat, resampling: str,
     ranges: dict[int, tuple[int, int, int, int]], rgba: bool = False,
-    stops: tuple[float, ...] | None = None,
+    stops: tuple[float, ...] | None = None, palette: np.ndarray | None = None,
 ) -> list[tuple[int, int, int, int]]:
     """Render one job; per block written, ``(zoom, tiles written, tiles empty, bytes)``."""
     counts: list[tuple[int, int, int, int]] = []
@@ -277,7 +278,8 @@ def _render_job(
     def write(meta: Metatile, values: np.ndarray) -> None:
         counts.append(_write_tiles(meta, values, root, colormap=colormap, vmin=vmin,
                                    vmax=vmax, tile_size=tile_size, fmt=fmt, rgba=rgba,
-                                   quality=webp_quality(resampling), stops=stops))
+                                   quality=webp_quality(resampling), stops=stops,
+                                   palette=palette))
 
     _block_values(job.meta, job.warp_zoom, source, write, ranges, tile_size=tile_size,
                   resampling=resampling)
@@ -288,6 +290,7 @@ def _write_tiles(
     meta: Metatile, values: np.ndarray, root: Path, *, colormap: str, vmin: float,
     vmax: float, tile_size: int, fmt: ImageFormat, rgba: bool = False,
     quality: int = WEBP_QUALITY, stops: tuple[float, ...] | None = None,
+    palette: np.ndarray | None = None,
 ) -> tuple[int, int, int, int]:
     """Colour one block's values, cut them into tiles and write the tiles holding data
     (WebP at ``quality``: :func:`tiles.colormap.webp_quality`)."""
@@ -302,7 +305,8 @@ def _write_tiles(
             if not tile.any():  # index 0 everywhere: no data in this tile
                 empty += 1
                 continue
-            payload = encode_indexed(tile, colormap, fmt, rgba=rgba, quality=quality)
+            payload = encode_indexed(tile, colormap, fmt, rgba=rgba, quality=quality,
+                                     palette=palette)
             folder = root / str(meta.z) / str(_wrapped_column(meta.tms, meta.z, meta.x0 + i))
             folder.mkdir(parents=True, exist_ok=True)
             (folder / f"{meta.y0 + j}.{fmt}").write_bytes(payload)
@@ -372,6 +376,7 @@ def write_pyramid(
     executor: Literal["process", "thread"] | Executor = "thread",
     progress: Callable[[int, int], None] | None = None, tile_matrix_set: str = DEFAULT_TMS,
     rgba: bool = False, stops: tuple[float, ...] | None = None,
+    palette: np.ndarray | None = None,
 ) -> PyramidResult:
     """Render ``source`` into an XYZ pyramid ``out_dir/{z}/{x}/{y}.{fmt}``, atomically.
 
@@ -407,6 +412,9 @@ def write_pyramid(
         Called as ``progress(done_blocks, total_blocks)``.
     rgba
         RGBA PNG tiles instead of paletted ones (same colours).
+    palette
+        A class map's own colours (:func:`tiles.colormap.class_palette`) in place of
+        ``colormap``'s palette.
     tile_matrix_set
         The grid (see :mod:`tiles.grids`): ``WebMercatorQuad`` (XYZ, default),
         ``NetherlandsRDNewQuad`` (EPSG:28992) or ``UTM{zone}WGS84Quad``.
@@ -434,7 +442,7 @@ def write_pyramid(
     )
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(jobs) or 1))
     kwargs: dict[str, Any] = dict(colormap=colormap, vmin=vmin, vmax=vmax, stops=stops,
-                                  tile_size=tile_size,
+                                  palette=palette, tile_size=tile_size,
                                   fmt=fmt, resampling=resampling, rgba=rgba,
                                   ranges=tile_ranges(bounds, min_zoom, max_zoom, tms_name,
                                                      native))

@@ -43,7 +43,7 @@ from tiles.grids import (
     tms_for_crs,
 )
 from tiles.http import ApiError, conditional_response
-from tiles.legend import LEGEND_SIZE, class_legend_height, legend_png
+from tiles.legend import LEGEND_SIZE, class_legend_height, layer_palette, legend_png
 from tiles.metadata import (
     LayerMeta,
     blended_overview_warning,
@@ -51,6 +51,7 @@ from tiles.metadata import (
     class_layer,
     colour_layer,
     layer_classes,
+    layer_colours,
     layer_meta,
     many_classes_warning,
     no_data_warning,
@@ -384,7 +385,7 @@ class TileService:
             except Exception:  # an unreadable layer is left to its own requests
                 continue
             if classes:  # a class map: nearest, coloured over its codes, named in legends
-                layer.config = class_layer(layer.config, classes)
+                layer.config = class_layer(layer.config, classes, layer_colours(source.tags))
                 self._legends.pop(layer.name, None)
             cfg = layer.config
             try:
@@ -634,7 +635,8 @@ class TileService:
             )
             body = encode_indexed(index, cfg.colormap, fmt,  # type: ignore[arg-type]
                                   rgba=self.config.png_rgba,
-                                  quality=webp_quality(cfg.resampling))
+                                  quality=webp_quality(cfg.resampling),
+                                  palette=layer_palette(cfg))
         return body
 
     async def tile_bytes(self, layer: Layer, z: int, x: int, y: int, size: int, fmt: str,

@@ -41,6 +41,7 @@ from rioxarray.exceptions import NoDataInBounds, RioXarrayError
 from zarr.errors import BaseZarrError
 
 from prospect.errors import DataError, InputFileError, ProspectError
+from tiles.colormap import css_colour, exact_dtype
 from tiles.grids import (
     data_zooms,
     footprint,
@@ -424,12 +425,27 @@ class LayerSource:
                 found.setdefault("long_name", ds.descriptions[0])
             if not CLASS_TAGS & set(found):
                 found.update(_class_table(self.path, ds))
+            found.update(_table_colours(ds, found))
         else:
             da = self._cube_variable()
             found.update(self._arrays.get("cube_attrs", {}))
             found.update(da.attrs)
         texts = {str(k): _tag_text(v) for k, v in found.items()}
         return {k: v for k, v in texts.items() if v is not None}
+
+    @property
+    def value_dtype(self) -> np.dtype:
+        """The float type the layer's values are read in (:meth:`read_mercator`): float32,
+        or float64 for a class map of codes float32 does not hold apart (past 2^24:
+        :func:`tiles.colormap.exact_dtype`), whose tiles, maps and pyramid drew units one
+        apart in one colour."""
+        found = self._meta.get("dtype")
+        if found is None:
+            from tiles.metadata import layer_classes
+
+            classes = layer_classes(self.tags)
+            found = self._keep(self._meta, "dtype", exact_dtype(list(classes or ())))
+        return np.dtype(found)
 
     @property
     def synthetic(self) -> bool:
@@ -592,7 +608,7 @@ class LayerSource:
         # the data were drawn once at their own longitude and the copy left blank
         left, bottom, right, top = bbox
         px = (right - left) / width
-        values = np.full((height, width), np.nan, dtype="f4")
+        values = np.full((height, width), np.nan, dtype=self.value_dtype)
         empty = np.ones((height, width), dtype=bool)
         for shift, c0, c1 in pieces:
             part = self._read_world((left + c0 * px - shift, bottom, left + c1 * px - shift,
@@ -667,7 +683,7 @@ class LayerSource:
             sums = np.bincount(index[valid], weights=fine.compressed().astype("f8"),
                                minlength=width * height)
             drawn = sums / np.maximum(counts, 1)
-        return np.ma.masked_array(drawn.astype("f4").reshape(height, width),
+        return np.ma.masked_array(drawn.astype(self.value_dtype).reshape(height, width),
                                   mask=(counts == 0).reshape(height, width))
 
     def _read_window(
@@ -690,7 +706,7 @@ class LayerSource:
                 )
             except NO_DATA_HERE:  # a window just outside the data: an empty tile
                 return np.ma.masked_all((height, width), dtype="f4")
-        arr = img.array[0].astype("f4")
+        arr = img.array[0].astype(self.value_dtype)
         return np.ma.masked_where(np.ma.getmaskarray(arr) | ~np.isfinite(arr.filled(np.nan)), arr)
 
     def _dataset(self, level: int) -> Any:
@@ -739,7 +755,7 @@ class LayerSource:
             if cell * f <= out_cell * 1.01:
                 level = i
         ds = self._dataset(level)
-        out = np.full((height, width), np.nan, dtype="f4")
+        out = np.full((height, width), np.nan, dtype=self.value_dtype)
         # a band of whole numbers without a nodata value has none to give (NaN was refused,
         # "src_nodata must be in valid range for source dtype": every tile of a DEM or
         # class map in Int16 or Byte without one was an internal error)
@@ -799,6 +815,13 @@ class LayerSource:
         its type holds), not the binary expansion a float64 conversion prints."""
         return self._again_if_replaced(lambda: self._point(lon, lat))
 
+    def locate(self, lon: float, lat: float) -> tuple[float | None, bool]:
+        """:meth:`point` and :meth:`covers` of ``lon, lat`` in one read of one version of
+        the data: ``/point`` asked them one after the other, transforming the point twice
+        for a no-data cell, and a layer replaced between the two gave one file's value
+        and the other's "inside"."""
+        return self._again_if_replaced(lambda: self._locate(lon, lat))
+
     def covers(self, lon: float, lat: float) -> bool:
         """Whether ``lon, lat`` (WGS 84) falls in a cell of the data's grid, a cell with
         data or without: ``/point`` said ``"inside": false`` for a no-data cell within the
@@ -831,7 +854,17 @@ class LayerSource:
 
     def _point(self, lon: float, lat: float) -> float | None:
         """:meth:`point`, once."""
-        lon = self._grid_lon(lon, lat) or lon  # a world copy's (180.2 for -179.8)
+        return self._locate(lon, lat)[0]
+
+    def _locate(self, lon: float, lat: float) -> tuple[float | None, bool]:
+        """:meth:`locate`, once."""
+        grid_lon = self._grid_lon(lon, lat)  # a world copy's (180.2 for -179.8)
+        value = self._value_at(lon if grid_lon is None else grid_lon, lat)
+        return value, value is not None or grid_lon is not None
+
+    def _value_at(self, lon: float, lat: float) -> float | None:
+        """The value of the cell at ``lon, lat`` (a longitude of the data's own world copy),
+        ``None`` outside or without data."""
         packing = None
         if self.variable is None:
             with self._reading():
@@ -1119,6 +1152,32 @@ def _coded_classes(ds: Any, *, max_cells: int = CODED_READ_MAX) -> dict[str, str
     data = ds.read(1, out_shape=shape, resampling=Resampling.nearest, masked=True)
     codes = np.unique(np.ma.compressed(data))
     return {"categories": json.dumps({str(int(c)): "" for c in codes})} if codes.size else {}
+
+
+def _table_colours(ds: Any, tags: dict[str, Any]) -> dict[str, str]:
+    """``{"class_colours": JSON}``: the colour of each class code of a class map (its
+    classes from ``tags``: :func:`tiles.metadata.layer_classes`) in the colour table of
+    ``ds``'s first band, ``"#rrggbb"`` by code (``"#rrggbbaa"`` where not opaque); empty
+    without a colour table or classes.
+
+    What QGIS and ArcGIS draw a "paletted" geology map in and the survey printed it in;
+    the tiles drew it in the layer's colormap over its codes
+    (:func:`tiles.metadata.class_layer` now draws it in these)."""
+    import json
+
+    from rasterio.enums import ColorInterp
+
+    from tiles.metadata import layer_classes
+
+    if not ds.colorinterp or ds.colorinterp[0] != ColorInterp.palette:
+        return {}
+    classes = layer_classes({k: _tag_text(v) or "" for k, v in tags.items()})
+    try:
+        table = ds.colormap(1)
+    except ValueError:  # no colour table after all
+        return {}
+    colours = {str(code): css_colour(table[code]) for code in classes or () if code in table}
+    return {"class_colours": json.dumps(colours)} if colours else {}
 
 
 def _tag_text(value: Any) -> str | None:

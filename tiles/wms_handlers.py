@@ -35,6 +35,7 @@ from tiles.http import (
     unreadable,
     url_integer,
 )
+from tiles.legend import layer_palette
 from tiles.service import Layer, TileService
 from tiles.source import LayerDataError
 from tiles.wms import (
@@ -246,7 +247,7 @@ def _render_map(svc: TileService, layers: list[Layer], m: MapRequest) -> bytes:
                                           resampling=cfg.resampling, crs=m.crs)
         rgba = render_rgba(data.filled(np.nan), colormap=cfg.colormap, vmin=cfg.vmin,
                            vmax=cfg.vmax, mask=~np.ma.getmaskarray(data),
-                           stops=cfg.colour_stops)
+                           stops=cfg.colour_stops, palette=layer_palette(cfg))
         alpha = rgba[..., 3:4].astype(np.float32) / 255.0
         out[..., :3] = (rgba[..., :3] * alpha + out[..., :3] * (1 - alpha)).astype(np.uint8)
         out[..., 3] = np.maximum(out[..., 3], rgba[..., 3])
@@ -324,10 +325,13 @@ def _ignored_dimensions(q: dict[str, str]) -> dict[str, str]:
 def _shown(value: Any, name: str | None = None) -> str:
     """A cell value as GetFeatureInfo's text and HTML show it: ``no data`` where the layer
     has none (it said Python's ``None``, or ``nan``); a class map's code with its class
-    ``name`` (``2 (above)``: a code is a whole number, never ``2.0``)."""
+    ``name`` (``2 (above)``: a code is a whole number, never ``2.0``), a coded map's
+    (``name`` ``""``: its file names no class) as its code alone (it said ``2.0``)."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "no data"
-    return f"{int(value)} ({name})" if name else str(value)
+    if name is None:
+        return str(value)
+    return f"{int(value)} ({name})" if name else str(int(value))
 
 
 def _class_of(value: Any, classes: dict[int, str] | None) -> str | None:
@@ -417,6 +421,7 @@ async def _feature_info(svc: TileService, request: Request, q: dict[str, str]) -
     fmt = offered_format(q.get("INFO_FORMAT", "application/json"), INFO_FORMATS,
                          name="INFO_FORMAT")
     features: list[dict[str, Any]] = []
+    shown: list[str] = []  # each cell as the text and HTML answers say it
     for layer in layers:
         value = await run_in_threadpool(layer.source.point, lon, lat)
         properties = {"layer": layer.name, "value": value, "units": svc.meta(layer).units,
@@ -424,6 +429,7 @@ async def _feature_info(svc: TileService, request: Request, q: dict[str, str]) -
         name = _class_of(value, svc.classes(layer))
         if name:  # a class map's cell: its code and its class's name (a coded map's unnamed)
             properties["class"] = name
+        shown.append(_shown(value, name))
         features.append({
             "type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
             "properties": properties,
@@ -432,16 +438,14 @@ async def _feature_info(svc: TileService, request: Request, q: dict[str, str]) -
         body = json.dumps(jsonable({"type": "FeatureCollection", "features": features}),
                           allow_nan=False)
     elif fmt == "text/plain":
-        body = "".join(f"{f['properties']['layer']} = "
-                       f"{_shown(f['properties']['value'], f['properties'].get('class'))}\n"
-                       for f in features)
+        body = "".join(f"{f['properties']['layer']} = {text}\n"
+                       for f, text in zip(features, shown, strict=True))
     elif fmt in ("application/vnd.ogc.gml", "text/xml"):
         body = _gml(features)
     else:  # text/html
         rows = "".join(
             f"<tr><td>{html.escape(str(f['properties']['title']))}</td>"
-            f"<td>{html.escape(_shown(f['properties']['value'], f['properties'].get('class')))}"
-            "</td></tr>" for f in features)
+            f"<td>{html.escape(text)}</td></tr>" for f, text in zip(features, shown, strict=True))
         body = f"<html><body><table>{rows}</table></body></html>"
     etag = svc.etag(layers[0], "wmsinfo", m.layers, m.crs, m.bbox, m.width, m.height, i, j,
                     fmt)

@@ -47,7 +47,7 @@ from prospect.io.files import (
 )
 from tiles.archive import tilejson, write_mbtiles, write_pmtiles
 from tiles.grids import WEB_MERCATOR_MAX_LAT, beyond_web_mercator
-from tiles.legend import legend_png
+from tiles.legend import layer_palette, legend_png
 from tiles.metadata import (
     VALUE_SAMPLE_MAX,
     ValueSample,
@@ -55,6 +55,7 @@ from tiles.metadata import (
     clamped_ends,
     colour_layer,
     layer_classes,
+    layer_colours,
     layer_meta,
     many_classes_warning,
     range_origin,
@@ -200,7 +201,8 @@ def _render_layer(
     many = many_classes_warning(name, classes)  # more classes than a palette's colours
     if many:
         warnings.warn(DataWarning(f"tiles: {many}"), stacklevel=1)
-    layer, stretched = colour_layer(layer, sample, classes)
+    # a class map with a colour table is drawn in its own colours, as QGIS draws it
+    layer, stretched = colour_layer(layer, sample, classes, layer_colours(source.tags))
     # The zooms follow the data (resolution and extent); the job's range only narrows them,
     # and every document states what the pyramid holds (tiles.metadata).
     meta = layer_meta(layer, source, synthetic=ctx.job.synthetic,
@@ -218,7 +220,8 @@ def _render_layer(
     task_id = bar.add_task(f"tiles: {name}", total=None)
     result = write_pyramid(
         source, layer_dir, colormap=layer.colormap, vmin=layer.vmin, vmax=layer.vmax,
-        stops=layer.colour_stops, min_zoom=lo, max_zoom=hi, tile_size=cfg.tile_size,
+        stops=layer.colour_stops, palette=layer_palette(layer), min_zoom=lo, max_zoom=hi,
+        tile_size=cfg.tile_size,
         fmt=cfg.format, resampling=layer.resampling, workers=cfg.workers,
         executor=executor,
         progress=lambda done, total: bar.update(task_id, completed=done, total=total),
@@ -241,7 +244,8 @@ def _render_layer(
         g_lo, g_hi = national.zooms(grid)
         written = write_pyramid(
             source, layer_dir / grid, colormap=layer.colormap, vmin=layer.vmin,
-            vmax=layer.vmax, stops=layer.colour_stops, min_zoom=g_lo, max_zoom=g_hi,
+            vmax=layer.vmax, stops=layer.colour_stops, palette=layer_palette(layer),
+            min_zoom=g_lo, max_zoom=g_hi,
             tile_size=cfg.tile_size,
             fmt=cfg.format, resampling=layer.resampling, workers=cfg.workers,
             executor=executor, tile_matrix_set=grid,

@@ -98,6 +98,8 @@ class TileLayerConfig(StrictModel):
     resampling: Literal["nearest", "bilinear"] = "bilinear"
     public: bool = False
     _colour_stops: tuple[float, ...] | None = PrivateAttr(default=None)
+    _class_colours: tuple[tuple[int, tuple[int, int, int, int]], ...] | None = PrivateAttr(
+        default=None)
 
     @field_validator("colormap")
     @classmethod
@@ -116,6 +118,22 @@ class TileLayerConfig(StrictModel):
         """A copy of this layer coloured by ``stops`` (:attr:`colour_stops`)."""
         copy = self.model_copy()
         copy._colour_stops = stops
+        return copy
+
+    @property
+    def class_colours(self) -> tuple[tuple[int, tuple[int, int, int, int]], ...] | None:
+        """A class map's own colours, ``((code, (r, g, b, alpha)), ...)`` in code order (its
+        colour table, as QGIS and the survey draw it), which its tiles, maps and legend
+        draw each code in instead of its colormap's colour; ``None``: the colormap's. Set
+        from the data, never in a config (:meth:`with_class_colours`)."""
+        return self._class_colours
+
+    def with_class_colours(
+        self, colours: tuple[tuple[int, tuple[int, int, int, int]], ...] | None,
+    ) -> Self:
+        """A copy of this layer drawing its codes in ``colours`` (:attr:`class_colours`)."""
+        copy = self.model_copy()
+        copy._class_colours = colours
         return copy
 
     @model_validator(mode="before")
