@@ -51,6 +51,12 @@ __all__ = ["IndexPlan", "PlannedIndex", "check_constant_keys", "check_distinct_c
            "plan_indices", "self_cancelling", "undefined_parts"]
 
 _NAME_OK = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.")
+_STORE_FILES = frozenset({"zarr.json", ".zattrs", ".zgroup", ".zarray", ".zmetadata"})
+"""Names of a zarr store's own metadata files (v3 ``zarr.json``; v2's ``.z*``, which
+readers that try version 2 first look for: GDAL's Zarr driver took a ``.zgroup`` folder
+for the cube's metadata and failed to load it): an index is a folder of the cube, so a
+custom index named ``zarr.json`` stood where the cube's metadata is, and the stage stopped
+after computing it with "a folder is where the command writes a file", naming no index."""
 
 
 @dataclass(frozen=True)
@@ -280,11 +286,23 @@ def _constant_values(entries: Sequence[IndexEntry],
     return glob, per
 
 
+def _renamed(name: str) -> str:
+    """A name for a custom index named like a store file (``zarr.json`` -> ``zarr_json``)."""
+    return name.strip(".").replace(".", "_") or "index"
+
+
 def _custom_entry(name: str, formula: str) -> IndexEntry:
     if not name or not set(name) <= _NAME_OK:
         raise FormulaError(
             f"custom index name {name!r}: use letters, digits, '_', '-' or '.' only"
         )
+    if name.lower() in _STORE_FILES:
+        raise FormulaError(
+            f"custom index name {name!r}: each index is a folder of the zarr cube, and "
+            f"{name.lower()!r} is the name of a zarr store's own metadata file"
+            f"{' (on a disk that ignores case, so is this name)' if name != name.lower() else ''}"
+            ", so the index would stand where the cube's metadata is; give the index "
+            f"another name (e.g. {_renamed(name)})")
     expr = parse_formula(formula, name=name)
     # a normalized difference lies in -1..1 whatever its name (as the catalogue's do)
     return IndexEntry(name=name, long_name=f"Custom index {name}", formula=formula,

@@ -34,6 +34,7 @@ __all__ = [
     "check_reflectance_levels",
     "check_reflectance_ranges",
     "check_scene_bands",
+    "check_scene_dates",
     "judge_samples",
     "radar_band",
     "reflectance_samples",
@@ -151,6 +152,7 @@ def check_input_kinds(ds: xr.Dataset, plan: IndexPlan, *,
     _warn_one_variable_twice(plan)
     check_aster_swir_dates(ds, plan)
     check_scene_bands(ds, plan)
+    check_scene_dates(ds, plan)
     check_reflectance_levels(ds, plan)
     if not allow_out_of_range:
         check_percent_units(ds, plan)
@@ -229,17 +231,55 @@ _PLATFORMS = {"landsat5": "Landsat 4/5 TM", "landsat7": "Landsat 7 ETM+",
               "landsat8": "Landsat 8/9 OLI-TIRS", "sentinel2": "Sentinel-2 MSI",
               "aster": "Terra ASTER"}
 """The shipped sensors a scene's file name or item id can name, and their instruments."""
+_HLS = re.compile(r"^(HLS\.(L30|S30)\.T\d{2}[A-Z]{3}\.\d{7}T\d{6}\.v\d+\.\d+)"
+                  r"(?:\.(B\d[\dA]))?(?![0-9A-Za-z])", re.IGNORECASE)
+"""An HLS v2.0 granule id or band file (``HLS.L30.T31UFT.2022060T104021.v2.0``,
+``....v2.0.B05.tif``): L30 numbers its bands as Landsat 8 OLI does (B05 is near
+infrared), S30 as Sentinel-2 MSI (B05 is red edge 1, B8A narrow near infrared)."""
+_HLS_SENSORS = {"L30": "landsat8", "S30": "sentinel2"}
+
+
+_UNREAD_BANDS = {
+    "landsat7": {"B8": "panchromatic band (520-900 nm)"},
+    "landsat8": {"B8": "panchromatic band (500-680 nm)", "B9": "cirrus band (1370 nm)"},
+    "sentinel2": {"B10": "cirrus band (1375 nm)"},
+}
+"""Bands of a shipped sensor's scenes that its mapping leaves out, as no index reads them:
+Landsat 8's B8 (panchromatic) ingested as variable ``B08`` was read as Sentinel-2's near
+infrared under the default ``indices.sensor: sentinel2`` (NDVI of red against a band
+that holds red), and an HLS L30 or Landsat 8 ``B9`` (cirrus) as Sentinel-2's ``B09``
+(water vapour), without a word: a band the mapping did not name was not judged."""
+
+_NEAR_INFRARED = frozenset({"N", "N2"})
+"""Common names of one region of the spectrum, the near infrared: an index may read either
+where it reads one of them. Sentinel-2's B8A (N2, 865 nm, the near infrared HLS S30
+harmonizes with Landsat's B5) mapped as N by hand was refused as "not N", though it is the
+near infrared most 20 m and harmonized workflows read."""
+
+
+def _hls(text: str) -> tuple[str, str, str | None] | None:
+    """(shipped sensor whose numbering the granule's bands follow, granule id, the band the
+    file states or ``None``) of an HLS v2.0 granule id or band file name, else ``None``."""
+    m = _HLS.search(text.replace("\\", "/").rsplit("/", 1)[-1])
+    if m is None:
+        return None
+    return _HLS_SENSORS[m.group(2).upper()], m.group(1), (m.group(3) or "").upper() or None
 
 
 def scene_platform(text: str) -> tuple[str, str] | None:
     """(shipped sensor, the product or granule id) a file name or STAC item id names: a
     Landsat product or scene id (``LT05...``/``LT5...``: ``landsat5``), a Sentinel-2 band
-    file or product, an ASTER granule; ``None`` for any other name (and Landsat MSS)."""
+    file or product, an ASTER granule, an HLS v2.0 granule (L30: ``landsat8``, S30:
+    ``sentinel2``, whose band numbers each follows); ``None`` for any other name (and
+    Landsat MSS)."""
     from prospect.config.sources import _ASTER_GRANULE
     from prospect.ingest.landsat import landsat_id
     from prospect.ingest.sentinel2 import s2_file_date
 
     name = text.replace("\\", "/").rsplit("/", 1)[-1]
+    hls = _hls(name)
+    if hls is not None:
+        return hls[0], hls[1]
     found = _ASTER_GRANULE.search(name)
     if found:
         return "aster", found.group(0)
@@ -268,7 +308,8 @@ def _file_band(platform: str, text: str) -> str | None:
     if platform == "aster":  # granule files name their bands in many ways: 3B only
         return "B3B" if _ASTER_BACKWARD.search(text) else None
     name = text.replace("\\", "/").rsplit("/", 1)[-1]
-    found = _FILE_BAND.findall(name)
+    hls = _hls(name)  # HLS names its band after the granule id: '...v2.0.B05.tif'
+    found = _FILE_BAND.findall(name) if hls is None else [b[1:] for b in hls[2:] if b]
     if not found:
         return None
     band = found[-1].upper()
@@ -332,8 +373,11 @@ def check_scene_bands(ds: xr.Dataset, plan: IndexPlan) -> None:
                     _refuse_backward(variable, common, index.name,
                                      f" (scene {ident}, {text.rsplit('/', 1)[-1]!r})")
                 meant = [c for c, b in other.bands.items() if b.variable == band]
-                if not meant or common in meant:
+                unread = None if meant else _UNREAD_BANDS.get(platform, {}).get(band)
+                if (not meant and unread is None) or common in meant or (
+                        common in _NEAR_INFRARED and not _NEAR_INFRARED.isdisjoint(meant)):
                     continue
+                which = f"{'/'.join(meant)} on that sensor" if meant else f"its {unread}"
                 right = other.bands.get(common)
                 where = (f"{text.replace(chr(92), '/').rsplit('/', 1)[-1]!r}"
                          if is_file else f"item {text!r}")
@@ -346,9 +390,19 @@ def check_scene_bands(ds: xr.Dataset, plan: IndexPlan) -> None:
                              "config")
                 raise DataError(
                     f"band {variable!r} (read as {common} by index {index.name!r}, sensor "
-                    f"{plan.sensor!r}) holds band {band} of {_PLATFORMS[platform]} scene "
-                    f"{ident} ({where}), which is {'/'.join(meant)} on that sensor, not "
-                    f"{common}: {', or '.join(fixes)}")
+                    f"{plan.sensor!r}) holds band {band} of {_scene_kind(platform, ident)} "
+                    f"{ident} ({where}), which is {which}, not {common}: "
+                    f"{', or '.join(fixes)}")
+
+
+def _scene_kind(platform: str, ident: str) -> str:
+    """What a scene of ``platform`` named ``ident`` is, for a message: ``Terra ASTER
+    scene``, or for an HLS granule ``HLS L30 granule (bands numbered as Landsat 8/9
+    OLI-TIRS)``."""
+    if ident.upper().startswith("HLS."):
+        return (f"HLS {ident[4:7].upper()} granule (bands numbered as "
+                f"{_PLATFORMS[platform]})")
+    return f"{_PLATFORMS[platform]} scene"
 
 
 def _refuse_backward(variable: str, common: str, index: str, where: str) -> None:
@@ -369,9 +423,11 @@ def acquisition_dates(attrs: Mapping[str, Any]) -> list[dt.date]:
     """The acquisition dates a cube variable's attributes record: its provenance's
     ``date``/``dates`` (a composite's items; a scene's configured date), each scene's
     ``date``, and the dates its scenes' file names or item ids state (an ASTER granule id,
-    a Landsat product id, a Sentinel-2 tile and datatake)."""
+    a Landsat product id, a Sentinel-2 tile and datatake, an HLS granule's year and day of
+    the year)."""
     from prospect.config.sources import aster_date
     from prospect.ingest.landsat import landsat_id
+    from prospect.ingest.products import hls_file_date
     from prospect.ingest.sentinel2 import s2_file_date
     from prospect.provenance import read_provenance
 
@@ -387,6 +443,11 @@ def acquisition_dates(attrs: Mapping[str, Any]) -> list[dt.date]:
             found.append(dt.date.fromisoformat(str(value)[:10]))
 
     def named(text: str) -> None:
+        hls = _hls(text)
+        granule = hls_file_date(f"{hls[1]}.") if hls is not None else None
+        if granule is not None:  # an HLS id ends at its version: no file name follows
+            found.append(granule[1])
+            return
         when = aster_date(text)
         ident = landsat_id(text) if when is None else None
         s2 = s2_file_date(text) if when is None and ident is None else None
@@ -406,6 +467,45 @@ def acquisition_dates(attrs: Mapping[str, Any]) -> list[dt.date]:
     for item in items if isinstance(items, list) else []:
         named(str(item))
     return sorted(set(found))
+
+
+def check_scene_dates(ds: xr.Dataset, plan: IndexPlan) -> None:
+    """Refuse an index whose bands are scenes of different days, by the dates their
+    variables' attributes record (:func:`acquisition_dates`): NDVI of a March red and an
+    August near infrared (two Sentinel-2 band files of one tile, an HLS L30 and an S30
+    granule, a scene's ``date:``) was computed as if one scene held both, without a
+    word. Only a band of one recorded date (one scene, or tiles of one day) is judged: a
+    composite's or a mosaic's dates span a period another band's may share. A custom
+    formula (a change between two dates, ``N - N2`` by design) gets a
+    :class:`~prospect.errors.DataWarning`.
+
+    Raises
+    ------
+    DataError
+        Naming each band, its variable and date, the index and the fix.
+    """
+    import warnings
+
+    for index in plan.indices:
+        days: dict[dt.date, list[str]] = {}
+        for common, variable in index.bands:
+            if variable not in ds:
+                continue
+            dates = acquisition_dates(ds[variable].attrs)
+            if len(dates) == 1:
+                days.setdefault(dates[0], []).append(f"{common} ({variable!r})")
+        if len(days) < 2:
+            continue
+        held = "; ".join(f"{day.isoformat()}: {', '.join(bands)}"
+                         for day, bands in sorted(days.items()))
+        text = (f"index {index.name!r} ({index.formula}) reads bands of scenes acquired on "
+                f"different days ({held}): the surface, its moisture and the light changed "
+                "between them, so the index describes neither day; ingest every band the "
+                "index reads from one scene (or composite), or map its bands to that "
+                "scene's variables with indices.bands")
+        if index.source != "custom":
+            raise DataError(text)
+        warnings.warn(DataWarning(text), stacklevel=3)
 
 
 def check_aster_swir_dates(ds: xr.Dataset, plan: IndexPlan) -> None:
