@@ -93,7 +93,9 @@ def _surface_plots(out: Path, s: dict[str, Any], cube: Path) -> dict[str, str]:
     ax.plot(c["h"], c["fitted"], "-", color="#d1495b", label=f"fitted {s['variogram']}")
     pars = ", ".join(f"{n} {v:.3g}" for n, v in zip(s["parameter_names"], s["parameters"],
                                                      strict=False))
-    ax.set(title=f"Variogram of {s['column']} ({pars})", xlabel="lag distance (CRS units)",
+    lags = s.get("lag_units", "CRS units")
+    ax.set(title=f"Variogram of {s['column']} ({pars}; range in {lags})",
+           xlabel=f"lag distance ({lags})",
            ylabel=f"semivariance ({s['units']})²" if s["units"] else "semivariance")
     ax.title.set_fontsize(9)
     ax.legend(fontsize=8)
@@ -219,7 +221,8 @@ def _write_screen_report(staging: Path, facts: dict[str, Any], cube: Path) -> No
             f"{s['points']} points"
             + (f" ({s['coincident_points_averaged']} coincident points averaged into others)"
                if s["coincident_points_averaged"] else "")
-            + f"; {s['variogram']} variogram fitted by pykrige; {s['neighbours']} nearest "
+            + f"; {s['variogram']} variogram fitted by pykrige (lags and range in "
+            f"{s.get('lag_units', 'CRS units')}); {s['neighbours']} nearest "
             f"points per estimate. Second layer: `{s['variable']}_variance` (kriging "
             "variance).", "",
             f"![variogram]({files['variogram']})", "",

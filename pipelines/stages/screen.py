@@ -55,8 +55,26 @@ def has_work(job: Any) -> bool:
         isinstance(s, PointSource) and "kriging" in s.interpolate for s in job.sources)
 
 
-def check_surface(source: PointSource, layer: KrigingLayer) -> dict[str, Any]:
-    """Variogram curves and leave-one-out errors (kriging and IDW) of one kriged surface."""
+def lag_units(layer: KrigingLayer, grid: Any = None) -> str:
+    """The unit of a kriged surface's lags and variogram range: metres on the ground where
+    the model was fitted in its :func:`~prospect.ingest.surfaces.ground_frame` (a region
+    in degrees or in Web Mercator), else the region's CRS unit (``m``, ``ftUS``), or
+    ``CRS units`` where no grid is given.
+
+    A region in degrees has its variogram fitted in metres on the ground since round 31;
+    the report's variogram still said "lag distance (CRS units)", read as degrees.
+    """
+    from prospect.ingest.layers import distance_units
+
+    if layer.ground is not None:
+        return "m on the ground"
+    return distance_units(grid) if grid is not None else "CRS units"
+
+
+def check_surface(source: PointSource, layer: KrigingLayer,
+                  grid: Any = None) -> dict[str, Any]:
+    """Variogram curves and leave-one-out errors (kriging and IDW) of one kriged surface
+    (its lags and range in :func:`lag_units`)."""
     model = layer.model
     xy = np.column_stack([model.X_ORIG, model.Y_ORIG]).astype("f8")
     z = np.asarray(model.Z, dtype="f8")
@@ -69,6 +87,7 @@ def check_surface(source: PointSource, layer: KrigingLayer) -> dict[str, Any]:
         "variable": layer.name, "source": source.name, "column": layer.settings["column"],
         "units": layer.units, "points": len(z), "variogram": source.variogram,
         "parameters": params, "parameter_names": list(_PARAM_NAMES.get(source.variogram, ())),
+        "lag_units": lag_units(layer, grid),
         "coincident_points_averaged": layer.settings.get("coincident_points_averaged", 0),
         "curves": variogram_curves(model), "kriging": ks, "idw": ids,
         "idw_power": source.idw_power, "neighbours": source.neighbours,
@@ -216,7 +235,7 @@ def run(ctx: RunContext) -> StageResult:
     facts: dict[str, Any] = {"job": ctx.job.name, "synthetic": ctx.job.synthetic,
                              "region": ctx.grid.describe(), "surfaces": []}
     for source, layer in checked_surfaces(ctx.job, ctx.grid):
-        check = check_surface(source, layer)
+        check = check_surface(source, layer, ctx.grid)
         facts["surfaces"].append(check)
         key = check["variable"]
         result.metrics[f"{key}_loo_rmse_kriging"] = check["kriging"]["rmse"]

@@ -104,8 +104,9 @@ def _centres(grid: RegionGrid, window: ChunkWindow) -> tuple[np.ndarray, np.ndar
 def ground_frame(grid: RegionGrid) -> str | None:
     """The frame in which the IDW and kriging surfaces of a region in degrees measure
     their distances: WKT of an azimuthal equidistant projection about the region's centre
-    on the region's own datum (metres on the ground), or ``None`` for a projected region
-    (its own coordinates, as before).
+    on the region's own datum (metres on the ground), also for a projected region whose
+    metres are not the ground's (:func:`scale_off_ground`: Web Mercator), or ``None`` for
+    another projected region (its own coordinates, as before).
 
     A degree of longitude is the cosine of the latitude of a degree of latitude (0.62 at
     52 N): weighed by degrees, a point east or west of a cell counted as farther than one
@@ -125,18 +126,72 @@ def ground_frame(grid: RegionGrid) -> str | None:
         ``None`` for a projected region.
     """
     crs = grid.crs_obj
-    if not crs.is_geographic:
+    if not crs.is_geographic and scale_off_ground(grid) is None:
         return None
     from pyproj.crs import ProjectedCRS
     from pyproj.crs.coordinate_operation import AzimuthalEquidistantConversion
 
-    left, bottom, right, top = grid.bounds
+    lon, lat = _centre_degrees(grid)
     frame = ProjectedCRS(
         conversion=AzimuthalEquidistantConversion(
-            latitude_natural_origin=round((bottom + top) / 2, 6),
-            longitude_natural_origin=round((left + right) / 2, 6)),
+            latitude_natural_origin=round(lat, 6), longitude_natural_origin=round(lon, 6)),
         geodetic_crs=crs.geodetic_crs or crs, name="Prospect ground distances")
     return str(frame.to_wkt())
+
+
+SCALE_TOLERANCE = 0.01
+"""A projected region's CRS measures on the ground where its scale at the region's centre
+is within this fraction of 1 (UTM's 0.9996, a national grid's); beyond it (Web
+Mercator's 1.62 at 52 N) its metres are not the ground's."""
+
+
+def _centre_degrees(grid: RegionGrid) -> tuple[float, float]:
+    """The region's centre as longitude, latitude on its own datum."""
+    from pyproj import Transformer
+
+    left, bottom, right, top = grid.bounds
+    x, y = (left + right) / 2, (bottom + top) / 2
+    crs = grid.crs_obj
+    if crs.is_geographic:
+        return x, y
+    lon, lat = Transformer.from_crs(crs, crs.geodetic_crs or crs, always_xy=True).transform(x, y)
+    return float(lon), float(lat)
+
+
+def scale_off_ground(grid: RegionGrid) -> float | None:
+    """The scale of a projected region's CRS at the region's centre (its metres per metre
+    on the ground) where it departs from 1 by more than :data:`SCALE_TOLERANCE`, else
+    ``None`` (and ``None`` for a region in degrees).
+
+    Web Mercator (EPSG:3857) at 52 N counts 1.62 of its metres for each metre on the
+    ground: a distance layer or a variogram's range measured in them, labelled ``m``,
+    was 1.62 times the ground's without a word.
+
+    Parameters
+    ----------
+    grid
+        The region.
+
+    Returns
+    -------
+    float or None
+        The larger of the meridional and parallel scales, or ``None``.
+    """
+    from pyproj import Proj
+
+    crs = grid.crs_obj
+    if crs.is_geographic or not crs.is_projected:
+        return None
+    lon, lat = _centre_degrees(grid)
+    try:
+        factors = Proj(crs).get_factors(lon, lat)
+        scales = (float(factors.meridional_scale), float(factors.parallel_scale))
+    except Exception:  # a projection pyproj gives no factors for: its own metres
+        return None
+    worst = max(scales, key=lambda k: abs(k - 1))
+    if not np.isfinite(worst) or abs(worst - 1) <= SCALE_TOLERANCE:
+        return None
+    return worst
 
 
 @functools.lru_cache(maxsize=16)
@@ -170,12 +225,13 @@ def to_ground(xy: np.ndarray, crs: str, frame: str | None) -> np.ndarray:
     return np.column_stack([np.asarray(gx, "f8"), np.asarray(gy, "f8")])
 
 
-def _ground_note(frame: str | None) -> dict[str, str]:
+def _ground_note(frame: str | None, degrees: bool = True) -> dict[str, str]:
     """The settings entry of a surface measured in :func:`ground_frame` (none when not)."""
     if frame is None:
         return {}
+    instead = "degrees" if degrees else "the CRS's metres"
     return {"distances": "metres on the ground (azimuthal equidistant about the region's "
-                         "centre), not degrees"}
+                         f"centre), not {instead}"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -185,11 +241,16 @@ class DistanceToPointLayer(Layer):
     cost: ClassVar[float] = 5.0
 
     xy: np.ndarray
+    ground: str | None = None
+    """:func:`ground_frame` of a projected region whose metres are not the ground's (Web
+    Mercator; ``xy`` in the frame's metres), else ``None`` (a region in degrees keeps its
+    degrees, recorded as ``degree``)."""
 
     def compute(self, grid: RegionGrid, window: ChunkWindow) -> np.ndarray:
         """Nearest-neighbour distances from a k-d tree."""
         xs, ys = _centres(grid, window)
-        dist, _ = cKDTree(self.xy).query(np.column_stack([xs, ys]), k=1)
+        query = to_ground(np.column_stack([xs, ys]), grid.crs, self.ground)
+        dist, _ = cKDTree(self.xy).query(query, k=1)
         return dist.astype(np.float32).reshape(window.shape)
 
 
@@ -444,7 +505,8 @@ def _outside_hint(table: PointTable, grid: RegionGrid, source: PointSource) -> s
 
     if _tabled(source):
         return (f"check the coordinate columns ({source.x}, {source.y}) and crs ({source.crs})"
-                + _swapped_hint(table, grid, source))
+                + (_swapped_hint(table, grid, source)
+                   or _other_crs_hint(table, grid, source.crs)))
     # a vector file written latitude, longitude in a CRS whose area is the world's (the
     # point reader refuses it where the region's CRS is made for a smaller area)
     swapped = _swapped_hint(table, grid, source, table.source_crs).removeprefix("; ") \
@@ -466,6 +528,25 @@ def _outside_hint(table: PointTable, grid: RegionGrid, source: PointSource) -> s
         said += (f"; read in the region's CRS, {fits} of them would lie in it "
                  f"('crs: \"{grid.crs}\"')")
     return swapped + said
+
+
+def _other_crs_hint(table: PointTable, grid: RegionGrid, crs: str | None) -> str:
+    """``'; read in EPSG:28992 (...), 10 of 10 would lie in region ...'`` where the
+    table's points (in the region's CRS) lie in the region read in another projected CRS
+    than the stated ``crs`` (:func:`prospect.io.points.crs_meant`, as the vector branch
+    asks); ``''`` otherwise (no CRS stated, or none fits)."""
+    from pyproj import Transformer
+
+    from prospect.grid import parse_crs
+    from prospect.io.points import crs_meant
+
+    if not crs or not len(table):
+        return ""
+    stated = parse_crs(crs)
+    with np.errstate(all="ignore"):
+        xs, ys = Transformer.from_crs(grid.crs_obj, stated, always_xy=True).transform(
+            table.x, table.y)
+    return crs_meant(np.asarray(xs, "f8"), np.asarray(ys, "f8"), stated, grid)
 
 
 FAR_SIDES = 2.0
@@ -768,14 +849,20 @@ def plan_points(source: PointSource, grid: RegionGrid) -> list[Layer]:
                          for key, flag in source.flags.items()}
     xy = np.column_stack([table.x, table.y])
     ground = ground_frame(grid) if source.interpolate else None
+    degrees = grid.crs_obj.is_geographic
     files = dataset_files(path)  # a Shapefile with its .dbf, .shx, .prj
     out: list[Layer] = []
     _warn_degree_distances(source, grid)
     if source.distance:
+        # a projected region whose metres are not the ground's (Web Mercator) measures on
+        # the ground; a region in degrees keeps its degrees (recorded and warned)
+        far = ground_frame(grid) if scale_off_ground(grid) is not None else None
         out.append(DistanceToPointLayer(
             name=f"{source.name}_dist", units=distance_units(grid),
             long_name=f"distance to nearest {source.name}",
-            kind="distance", inputs=files, settings={**base, "method": "scipy cKDTree"}, xy=xy,
+            kind="distance", inputs=files,
+            settings={**base, "method": "scipy cKDTree", **_ground_note(far, degrees=False)},
+            xy=to_ground(xy, grid.crs, far), ground=far,
         ))
     for col in source.columns if source.interpolate else []:
         values = table.values[col]
@@ -796,7 +883,7 @@ def plan_points(source: PointSource, grid: RegionGrid) -> list[Layer]:
                 kind="continuous", inputs=files,
                 settings={**base, "column": col, "method": "idw", "power": source.idw_power,
                           "neighbours": source.neighbours, "values": int(ok.sum()),
-                          **_ground_note(ground)},
+                          **_ground_note(ground, degrees)},
                 xy=to_ground(cxy, grid.crs, ground), z=cz, power=source.idw_power,
                 neighbours=source.neighbours, ground=ground,
             ))
@@ -816,12 +903,12 @@ def plan_points(source: PointSource, grid: RegionGrid) -> list[Layer]:
             model = OrdinaryKriging(gxy[:, 0], gxy[:, 1], kz, variogram_model=source.variogram)
             params = [float(p) for p in model.variogram_model_parameters]
             _warn_pure_nugget(path, col, source, model, f"{source.name}_{_safe(col)}",
-                              "m on the ground" if ground else "CRS units")
+                              "m on the ground" if ground else distance_units(grid))
             settings = {**base, "column": col, "method": "ordinary kriging (pykrige)",
                         "variogram": source.variogram, "variogram_parameters": params,
                         "neighbours": source.neighbours, "values": int(ok.sum()),
                         **({"coincident_points_averaged": merged} if merged else {}),
-                        **_ground_note(ground)}
+                        **_ground_note(ground, degrees)}
             out.append(KrigingLayer(
                 name=f"{source.name}_{_safe(col)}", units=unit, kind="continuous", inputs=files,
                 long_name=f"{col} of {source.name}, ordinary kriging", settings=settings,
