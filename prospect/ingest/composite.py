@@ -431,21 +431,32 @@ def _check_one_unit(source: str, parts: dict[str, list[ScenePart]]) -> None:
     ConfigError
         Naming the variables of each unit.
     """
-    units: dict[str, tuple[str, list[str]]] = {}  # a unit's word -> its label, variables
+    units: list[tuple[str, list[str]]] = []  # each unit's first spelling, its variables
     for var, ps in parts.items():
         for p in ps:
             if p.units:
-                named = units.setdefault(_unit_word(p.units), (p.units, []))[1]
+                named = _unit_group(units, p.units)
                 if var not in named:
                     named.append(var)
     if len(units) > 1:
-        said = "; ".join(f"{', '.join(vs)} in {u!r}" for u, vs in units.values())
+        said = "; ".join(f"{', '.join(vs)} in {u!r}" for u, vs in units)
         raise ConfigError(
             f"source {source!r}: composite.method 'geomedian' takes the scene nearest to "
             f"every band at once, but its items state the bands in other units ({said}), "
             "so the band of the largest numbers would choose alone; composite the bands of "
             "one unit by geomedian (e.g. the reflectances) and the others in a source of "
             "their own, or use method 'median'")
+
+
+def _unit_group(groups: list[tuple[str, list[str]]], units: str) -> list[str]:
+    """The variables of the group of ``groups`` whose unit ``units`` spells (one spelling
+    of a unit, ``W m-2 sr-1 um-1`` and ``W/(m2 sr um)``, or of unitless, ``1`` and
+    ``reflectance``), a new group's where none does."""
+    for label, named in groups:
+        if _unit_word(label) == _unit_word(units) or same_units(label, units):
+            return named
+    groups.append((units, []))
+    return groups[-1][1]
 
 
 def _quantity(parts: list[ScenePart]) -> dict[str, str]:

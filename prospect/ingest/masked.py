@@ -43,6 +43,8 @@ from prospect.io.raster import RasterInfo, file_stamp, lossy_compression
 from prospect.io.remote import forget_cached, is_network_name
 from prospect.io.warp import (
     _aligned_offset,
+    kernel_margin,
+    kernel_scales,
     read_aligned,
     read_source_block,
     resampling_enum,
@@ -140,9 +142,12 @@ def read_masked_band(info: RasterInfo, band: int, mask: SceneMask | None, grid: 
     # chunk reads only the source blocks under it (a margin touched up to nine of them).
     aligned = _aligned_offset(Affine(*info.transform[:6]), info.crs,
                               grid.window_transform(window), grid.crs) is not None
+    kernel = resampling_enum(resampling)
+    # a kernel coarsening reaches beyond 2 source pixels (bicubic from 7 m to 10 m: 3)
     got = read_source_block(info, band, grid, window, nodata=nodata,
                             other_nodata=other_nodata,
-                            margin=(0 if aligned else 2) + math.ceil(grow_px))
+                            margin=(0 if aligned else kernel_margin(info, grid, kernel))
+                            + math.ceil(grow_px))
     if got is None:
         return np.full(window.shape, np.nan, dtype=np.float32)
     block, transform = got
@@ -180,8 +185,9 @@ def read_masked_band(info: RasterInfo, band: int, mask: SceneMask | None, grid: 
     if scale != 1.0 or offset != 0.0:  # in place: the block is this call's own
         block *= np.float32(scale)
         block += np.float32(offset)
-    return warp_block(block, transform, info.crs, grid, window,
-                      resampling=resampling_enum(resampling))
+    # the kernel's width of the whole file's warp, as the plain read's warped view takes it
+    return warp_block(block, transform, info.crs, grid, window, resampling=kernel,
+                      options=kernel_scales(info, grid, kernel))
 
 
 MAX_MASK_FACTOR = 8
