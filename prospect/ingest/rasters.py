@@ -61,6 +61,7 @@ from prospect.io.warp import (
     CODE_RESAMPLINGS,
     WARP_CACHE_BYTES,
     choose_resampling,
+    kernel_scales,
     read_warped_window,
     resampling_enum,
 )
@@ -114,6 +115,10 @@ class BandRef:
     (:func:`~prospect.io.raster.fill_neighbours_held`): it is then read in its own type,
     its fills dropped before the cast (the source-block read), not by GDAL's warper after
     it, which dropped those numbers too."""
+    kernel_scale: tuple[tuple[str, str], ...] = ()
+    """The resampling kernel's scales stated to GDAL where the file covers part of the
+    grid (:func:`~prospect.io.warp.kernel_scales`); recorded so that a cube made before
+    (a kernel narrowed by the part of each block the file covered) is made again."""
 
     def describe(self) -> dict[str, Any]:
         """JSON-friendly summary for provenance."""
@@ -134,6 +139,8 @@ class BandRef:
             out["saturation"] = self.saturation.describe()
         if self.exact_fill:
             out["fill_compared"] = "in the band's own type, before float32"
+        if self.kernel_scale:
+            out["kernel_scale"] = dict(self.kernel_scale)
         if self.info.lossy:  # what the values are: the codec's approximation
             out["lossy_compression"] = self.info.lossy
         if self.info.area_or_point.lower() == "point":  # where GDAL placed its cells
@@ -1575,7 +1582,9 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
                         valid_range=valid_range, saturate=saturate,
                         other_nodata=other_nodata,
                         saturation=cal.saturation if cal is not None else None,
-                        exact_fill=exact)
+                        exact_fill=exact,
+                        kernel_scale=tuple(sorted(kernel_scales(
+                            info, grid, resampling_enum(resampling)).items())))
             )
             if first is None and band == 1:  # the cover check reads a file's first band
                 first = per_var[var][-1]

@@ -107,3 +107,39 @@ def test_fold_surfaces_of_a_region_in_degrees_are_the_cubes(tmp_path: Path, meth
     rebuilt = surface_of(layer.settings, source, grid, name=layer.name).values(
         np.column_stack([xx.ravel(), yy.ravel()]))
     np.testing.assert_allclose(rebuilt.reshape(grid.shape), cube, rtol=0, atol=1e-3)
+
+
+def test_a_band_read_with_the_whole_grids_kernel_says_so_and_is_made_again(
+    tmp_path: Path,
+) -> None:
+    """A band covering part of the grid, coarsened with a kernel (bilinear, 7 m to 10 m):
+    its values changed in round 31 (the kernel is the whole grid's, not one narrowed by
+    the part of each block the file covered), so its provenance states the kernel's
+    scale and its fingerprint differs from a cube made before: a resumed job makes it
+    again. A band that covers the grid (control) records nothing new."""
+    import rasterio
+    from rasterio.transform import from_origin
+
+    from prospect.config.sources import RasterSource
+    from prospect.grid import RegionGrid
+    from prospect.ingest.rasters import plan_raster
+    from prospect.provenance import read_provenance
+
+    x0, y0 = 500000.0, 1350000.0
+    grid = RegionGrid(crs="EPSG:32619", resolution=10.0, bounds=(x0, y0, x0 + 400, y0 + 400),
+                      chunks=(20, 20), name="k")
+
+    def band(name: str, west: float, north: float, n: int) -> dict[str, object]:
+        path = tmp_path / f"{name}.tif"
+        with rasterio.open(path, "w", driver="GTiff", width=n, height=n, count=1,
+                           dtype="float32", crs="EPSG:32619",
+                           transform=from_origin(west, north, 7.0, 7.0)) as f:
+            f.write(np.random.default_rng(0).random((1, n, n)).astype("float32"))
+        src = RasterSource.model_validate({"name": name, "path": str(path),
+                                           "resampling": "bilinear"})
+        return read_provenance(plan_raster(src, grid)[0].attrs()["provenance"])
+
+    part = band("part", x0 - 38.7, y0 + 438.7, 50)  # ends 50 m inside the grid
+    whole = band("whole", x0 - 20, y0 + 420, 70)  # covers it
+    assert set(part["scenes"][0]["kernel_scale"]) == {"XSCALE", "YSCALE"}
+    assert "kernel_scale" not in whole["scenes"][0]
