@@ -46,6 +46,7 @@ __all__ = [
     "ECONOMIC_OUTPUTS",
     "LITHIUM_COMPOUNDS",
     "MASS_FRACTION_UNITS",
+    "OTHER_SPELLINGS",
     "EconomicLayer",
     "confidence_level",
     "confidence_text",
@@ -118,11 +119,24 @@ def _molality_hint(units: str) -> str:
             "and salinity first; then ")
 
 
+OTHER_SPELLINGS: dict[str, str] = {
+    "mM": "mmol/L", "uM": "umol/L", "wt %": "wt%", "wt.%": "wt%", "ppmw": "ppm",
+    "ppbw": "ppb",
+}
+"""Units a hydrochemist writes for one of :data:`CONCENTRATION_UNITS` or
+:data:`MASS_FRACTION_UNITS` that the units grammar reads as another unit: millimolar
+``mM`` and micromolar ``µM`` (case kept: ``mm`` is millimetres), ``wt %`` with a space
+(``wt`` times ``%``) and ``ppmw`` (parts per million by weight). A surface in any of
+them was refused as "not a lithium concentration"."""
+
+
 def _readings() -> tuple[dict[Canonical, tuple[str, float | None]],
                          dict[Canonical, tuple[str, float | None]]]:
-    """Canonical forms of :data:`CONCENTRATION_UNITS` and of their squares."""
+    """Canonical forms of :data:`CONCENTRATION_UNITS` (and :data:`OTHER_SPELLINGS` of
+    them) and of their squares."""
     plain, squared = {}, {}
     table = {**CONCENTRATION_UNITS, **MASS_FRACTION_UNITS}
+    table |= {spelling: table[meant] for spelling, meant in OTHER_SPELLINGS.items()}
     for spelling, hit in table.items():
         form, square = canonical_units(spelling), canonical_units(f"({spelling})2")
         assert form is not None and square is not None, spelling  # written in the grammar

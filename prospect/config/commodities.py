@@ -18,7 +18,8 @@ import re
 from prospect.errors import ConfigError
 
 __all__ = ["COMMODITIES", "CRITICAL_RAW_MATERIALS", "check_commodity", "column_commodity",
-           "column_ratio", "commodity_name", "grade_of_another", "symbols_named"]
+           "column_ratio", "commodity_name", "deposit_types_named", "grade_of_another",
+           "not_determined", "symbols_named"]
 
 CRITICAL_RAW_MATERIALS: tuple[str, ...] = (
     "aluminium", "antimony", "arsenic", "baryte", "bauxite", "beryllium", "bismuth", "boron",
@@ -278,6 +279,44 @@ def symbols_named(text: str) -> set[str]:
             if found is not None:
                 out.add(found)
     return out
+
+
+_DEPOSIT_TYPES: dict[str, frozenset[str]] = {
+    "LCT": frozenset({"lithium", "caesium", "tantalum"}),  # lithium-caesium-tantalum
+    "NYF": frozenset({"niobium", "yttrium", "fluorspar"}),  # niobium-yttrium-fluorine
+    "IOCG": frozenset({"iron", "copper", "gold"}),  # iron oxide-copper-gold
+    "MVT": frozenset({"lead", "zinc"}),  # Mississippi Valley type
+}
+"""Deposit types named by the commodities of their acronym (``LCT pegmatite``)."""
+
+
+def deposit_types_named(text: str) -> set[str]:
+    """The commodities a free text names by a deposit type's acronym, written in capitals:
+    ``'LCT pegmatite'`` is lithium, caesium and tantalum (it named no commodity, and was
+    kept as an occurrence of any model's mineral, a tungsten one's too), ``'NYF'``
+    niobium, yttrium and fluorspar, ``'IOCG'`` iron, copper and gold, ``'MVT'`` lead and
+    zinc.
+
+    Parameters
+    ----------
+    text
+        One part of a commodity cell (its lists already split at ``,`` and ``;``).
+    """
+    words = re.split(r"[^A-Za-z]+", text)
+    return set().union(*(_DEPOSIT_TYPES.get(w, frozenset()) for w in words))
+
+
+_NOT_DETERMINED = re.compile(r"n\.?\s*/?\s*d\.?|not\s+determined", re.IGNORECASE)
+
+
+def not_determined(text: str) -> bool:
+    """Whether a commodity cell (or one part of it) says its commodity is not determined:
+    ``ND``, ``n.d.``, ``N/D``, ``not determined``. Such a cell named neodymium (``nd``
+    in any case), so a record of no known commodity was left out of a lithium model's
+    labels as "neodymium", and counted as a rare-earth occurrence by a rare-earth model;
+    only ``Nd``, in symbol case, is neodymium."""
+    text = text.strip()
+    return text != "Nd" and _NOT_DETERMINED.fullmatch(text) is not None
 
 
 def grade_of_another(mineral: str, column: str) -> str | None:

@@ -1362,8 +1362,10 @@ def column_values_and_limits(
     limit = np.where(np.isnan(values) & np.isfinite(written), written, limit)
     for fill in POINT_FILLS:
         hit = keep & np.isclose(values, fill, rtol=1e-6, atol=0)
-        # a fill of 1e20 or more is no measurement even on one row (-1e30, float32's max)
-        if int(hit.sum()) >= (1 if abs(fill) >= 1e20 else 2):
+        # a fill of 1e20 or more is no measurement even on one row (-1e30, float32's max),
+        # nor is a negative one alone among values that are none (a well's -999)
+        if int(hit.sum()) >= (1 if abs(fill) >= 1e20 or _lone_negative(values, hit, keep)
+                              else 2):
             at = hit.nonzero()[0]
             value = _text(float(values[at[0]]))
             warnings.warn(DataWarning(
@@ -1375,6 +1377,18 @@ def column_values_and_limits(
         _warn_zero_spike(values, keep, path, column, numbers, what)
     above = limited.above if limited.above is not None else np.zeros(len(values), bool)
     return Limited(values[keep], limit[keep], above[keep])
+
+
+def _lone_negative(values: np.ndarray, hit: np.ndarray, keep: np.ndarray) -> bool:
+    """Whether the kept ``values`` a negative common fill ``hit`` are the column's only
+    negative ones, among at least two others: a well's ``-999`` among grades of 10 to 100
+    (in a column stating no unit, so not read as missing as a concentration's is) was
+    interpolated into the surface as a measurement without a word, a fill being said
+    only on two rows."""
+    others = values[keep & ~hit]
+    others = others[np.isfinite(others)]
+    return bool(hit.any() and (values[hit] < 0).all() and others.size >= 2
+                and (others >= 0).all())
 
 
 _ABSOLUTE_ZERO: dict[Any, float] = {(("degC", 1),): -273.15, (("K", 1),): 0.0,
@@ -2983,6 +2997,8 @@ def warn_ids_at_several_places(gdf: gpd.GeoDataFrame, keep: np.ndarray, path: Pa
     frame = pd.DataFrame({"id": ids, "place": place})[filled.to_numpy()]
     places = frame.groupby("id", sort=False)["place"].nunique()
     several = places[places > 1].index.tolist()
+    along = _down_a_well(gdf, rows, ids, geoms, several)
+    several = [i for i in several if i not in along]
     if not several:
         return
     first = frame.index[frame["id"] == several[0]].to_numpy()
@@ -2993,6 +3009,41 @@ def warn_ids_at_several_places(gdf: gpd.GeoDataFrame, keep: np.ndarray, path: Pa
         f"places (e.g. {several[0]!r}: {shown}), each record read as a sample of its own "
         "there: coordinates copied onto the wrong row, or an ID used twice; correct the "
         "coordinates, or give each sample its own ID"), stacklevel=3)
+
+
+_DEPTH_NAME = re.compile(
+    r"(?:md|tvd[a-z]{0,4}|[a-z]*depth[a-z]*|diepte[a-z]*|tiefe[a-z]*|profondeur[a-z]*)(?:m|ft)?")
+"""Plain names (:func:`_plain`) of a column giving each sample's depth down its well:
+``MD``, ``TVD``, ``TVDSS``, ``Depth (m)``, ``sample_depth``, ``diepte``."""
+
+
+def _down_a_well(gdf: gpd.GeoDataFrame, rows: np.ndarray, ids: pd.Series, geoms: np.ndarray,
+                 several: list[str]) -> set[str]:
+    """The IDs of ``several`` whose records are samples down one deviated well: each at a
+    depth of its own in a depth column (:data:`_DEPTH_NAME`), their places no farther from
+    the first than the deepest of them (no well reaches farther sideways than its measured
+    depth). A deviated well's samples, listed with their MD and TVD at the places they were
+    taken, were "coordinates copied onto the wrong row"."""
+    names = [c for c in gdf.columns
+             if c != gdf.geometry.name and _DEPTH_NAME.fullmatch(_plain(str(c)))]
+    if not names or not several:
+        return set()
+    x, y = shapely.get_x(geoms), shapely.get_y(geoms)
+    if gdf.crs is not None and gdf.crs.is_geographic:  # (metres, near enough for a bound)
+        x, y = x * 111_320.0 * np.cos(np.radians(y)), y * 110_574.0
+    out: set[str] = set()
+    for name in names:
+        depth = pd.to_numeric(pd.Series(gdf[name].iloc[rows]).reset_index(drop=True),
+                              errors="coerce").to_numpy(dtype="f8")
+        for sample in several:
+            at = np.flatnonzero((ids == sample).to_numpy())
+            down = depth[at]
+            if not np.isfinite(down).all() or np.unique(down).size < at.size:
+                continue
+            reach = float(np.hypot(x[at] - x[at[0]], y[at] - y[at[0]]).max())
+            if reach <= float(np.abs(down).max()):
+                out.add(sample)
+    return out
 
 
 _ROW_NUMBERS = frozenset(("id", "fid", "oid", "objectid", "ogcfid", "rowid", "gid"))
@@ -3923,7 +3974,7 @@ def read_points(
     columns: list[str] | None = None, layer: str | None = None, to_crs: str,
     override_crs: bool = False, decimal: str | None = None, nodata: tuple[float, ...] = (),
     flags: dict[str, str | Qualifier] | None = None, cell: float | None = None,
-    units: dict[str, str] | None = None,
+    units: dict[str, str] | None = None, grid: Any = None,
 ) -> PointTable:
     """Read a point table (:func:`read_features`) and project it to ``to_crs``.
 
@@ -3935,7 +3986,11 @@ def read_points(
     and the units a second header row of units gives. ``cell`` is the region's cell size
     in ``to_crs``'s units: longitudes and latitudes rounded to a step coarser than it are
     warned of (:func:`warn_coarse_coordinates`). ``units`` (the source's ``units:``) say
-    which columns are concentrations, whose negative values are missing.
+    which columns are concentrations, whose negative values are missing. ``grid``, the
+    region the points are for (a :class:`~prospect.grid.RegionGrid` in ``to_crs``), tells
+    a vector file of another projected CRS from one of swapped axes
+    (:func:`refuse_swapped_axes`): RD New metres under UTM were "swapped", the fix offered
+    putting them near the equator.
 
     Raises
     ------
@@ -4001,7 +4056,7 @@ def read_points(
     xs, ys = points.x.to_numpy(dtype="f8"), points.y.to_numpy(dtype="f8")
     if not text:  # (a table's are said by ingest's surfaces, which name its rows)
         refuse_swapped_axes(xs, ys, gdf.crs, target, path, layer,
-                            np.asarray(numbers)[keep], what, x=x, y=y)
+                            np.asarray(numbers)[keep], what, x=x, y=y, grid=grid)
     warn_coarse_coordinates(xs, ys, gdf.crs, cell, target, path, np.asarray(numbers)[keep],
                             what)
     values = {c: column_values(gdf, c, path, keep=keep, numbers=numbers, what=what,

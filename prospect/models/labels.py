@@ -619,15 +619,22 @@ def _commodities(cell: Any) -> set[str]:
     the symbols among its words (:func:`~prospect.config.commodities.symbols_named`:
     ``'Sn-W (Li)'`` was tin alone, so a lithium or tungsten model left it out as "another
     commodity"; ``'Ge in sphalerite'`` was zinc alone, and ``'Cu Zn Pb'`` none, kept as a
-    lithium occurrence)."""
-    from prospect.config.commodities import commodity_name, symbols_named
+    lithium occurrence). A deposit type's acronym names its commodities (``'LCT
+    pegmatite'``: lithium, caesium, tantalum), and a cell saying its commodity is not
+    determined (``ND``, ``n.d.``) none (it was neodymium)."""
+    from prospect.config.commodities import (
+        commodity_name,
+        deposit_types_named,
+        not_determined,
+        symbols_named,
+    )
 
-    if cell is None or (isinstance(cell, float) and np.isnan(cell)):
+    if cell is None or (isinstance(cell, float) and np.isnan(cell)) or not_determined(str(cell)):
         return set()
     out: set[str] = set()
     for part in re.split(r"[;,/&+|]|\band\b", str(cell)):
         part = part.strip()
-        if not part:
+        if not part or not_determined(part):
             continue
         whole = commodity_name(part) or _ORE_MINERALS.get(part.lower())
         if whole is not None:
@@ -641,7 +648,7 @@ def _commodities(cell: Any) -> set[str]:
                 named.add(found)
         if "-" in part and not named:  # symbols joined by hyphens (MRDS's 'Li-Be-Ta')
             named.update(c for c in map(commodity_name, part.split("-")) if c is not None)
-        out |= named | symbols_named(part)
+        out |= named | symbols_named(part) | deposit_types_named(part)
     return out
 
 
@@ -881,7 +888,7 @@ def read_occurrences(
     # placed by PROJ's ballpark, 100 m or more off, or failed inside pyproj)
     check_transformable(gdf.crs, grid.crs_obj, where=str(path))
     stated = gdf.crs
-    gdf = gdf.to_crs(grid.crs_obj)
+    gdf = _around_region(gdf.to_crs(grid.crs_obj), grid)
     crs_hint = _crs_hint(path, places, gdf, stated, grid)
     xs_out: list[np.ndarray] = []
     ys_out: list[np.ndarray] = []
@@ -1000,6 +1007,41 @@ def occurrence_groups(occ: Occurrences, grid: RegionGrid, rows: np.ndarray,
     _, group = connected_components(graph, directed=False)
     group = group[:n]
     return group if np.unique(group).size < n else None
+
+
+def _around_region(gdf: Any, grid: RegionGrid) -> Any:
+    """The records (in ``grid``'s CRS) with each one's longitudes moved by whole turns
+    into the 360 degrees about the centre of a region in degrees (``gdf`` itself for a
+    projected region, or where every record lies there already).
+
+    The rule of :func:`prospect.ingest.surfaces.around_region` for surfaces: in a region
+    across the antimeridian (Fiji's 179.8..180.2) the occurrences east of 180, given as
+    -179.95, and a table on longitudes 0..360 under a region west of Greenwich (354.97 for
+    5.03 W), lay 360 degrees from the region and were counted outside it without a word.
+    A record moves as a whole (a polygon keeps its shape), by the turn its own place
+    (:func:`_one_place_each`) needs; a record wider than 180 degrees is one drawn across
+    the antimeridian with its vertices on both sides (179.9 and -179.9: it covered the
+    world but the sliver it meant), and each of its vertices is moved.
+    """
+    if not grid.crs_obj.is_geographic or not len(gdf):
+        return gdf
+    left, _, right, _ = grid.bounds
+    west = (left + right) / 2 - 180.0
+    geoms = np.array(gdf.geometry.to_numpy(), dtype=object)
+    bounds = shapely.bounds(geoms)
+    across = bounds[:, 2] - bounds[:, 0] > 180.0
+    coords, index = shapely.get_coordinates(geoms, return_index=True)
+    at = np.where(across[index], coords[:, 0],
+                  shapely.get_x(_one_place_each(gdf.geometry))[index])
+    turns = np.where((at >= west) & (at < west + 360.0), 0.0,
+                     np.floor((at - west) / 360.0) * -360.0)
+    turns[~np.isfinite(turns)] = 0.0
+    if not turns.any():
+        return gdf
+    coords[:, 0] += turns
+    moved = gdf.copy()
+    moved.geometry = shapely.set_coordinates(geoms, coords)  # (new geometries: geoms'
+    return moved  # array is replaced in place, gdf's own are kept)
 
 
 def _one_place_each(geoms: Any) -> np.ndarray:

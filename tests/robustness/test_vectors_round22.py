@@ -227,15 +227,15 @@ COMMODITY_TABLE = ("lon,lat,Commodity\n5.11,52.11,Li\n5.12,52.12,lithium\n"
                    "5.16,52.16,Au; Ag\n5.17,52.17,lithium; bromine\n5.18,52.18,\n"
                    "5.19,52.19,Li-Be-Ta\n5.20,52.20,LCT pegmatite\n")
 """Lithium written five ways, two gold sites, one of lithium and bromine, one unsaid, one
-of a deposit type naming no commodity."""
+of a deposit type (an LCT pegmatite: lithium, caesium, tantalum, read so since round 31b)."""
 
 
 @pytest.mark.parametrize(("mineral", "kept", "needles"), [
     ("lithium", 8, ["2 of 10 record(s) name only other commodities than lithium",
                     "gold 2", "lines 6, 7", "'Li'", "'LITHIUM'", "'spodumene'", "'Li-Be-Ta'",
-                    "kept, naming no commodity known: 'LCT pegmatite'"]),
-    ("Au", 4, ["6 of 10 record(s) name only other commodities than gold", "lithium 6"]),
-    (None, 10, ["names several commodities (lithium 6, gold 2"]),
+                    "'LCT pegmatite'"]),
+    ("Au", 3, ["7 of 10 record(s) name only other commodities than gold", "lithium 7"]),
+    (None, 10, ["names several commodities (lithium 7, gold 2"]),
 ], ids=["lithium-any-spelling", "gold-by-symbol", "no-mineral-said"])
 def test_occurrences_of_other_commodities_are_left_out_and_said(
         tmp_path: Path, mineral: str | None, kept: int, needles: list[str]) -> None:
