@@ -104,6 +104,10 @@ def check_transformable(src: object, dst: object, *, where: str) -> None:
         raise CRSError(f"{where}: {guessed}; give the data's real CRS with 'crs:' in the "
                        "source config, or set it in the file (gdal_edit.py -a_srs "
                        "EPSG:<code>, ogr2ogr -a_srs EPSG:<code>)")
+    back = datum_guessed(dst_crs, src_crs, whose="the region's", to="the data's")
+    if back is not None:  # a region of no datum (a PROJ string) and data far from it
+        raise CRSError(f"{where}: {back}; give the region's 'crs:' as the EPSG code of its "
+                       "datum (e.g. EPSG:25831 for ETRS89 / UTM zone 31N)")
     if not _no_operation(src_crs.to_wkt(), dst_crs.to_wkt()):
         return
     kind = ("a local engineering CRS, with no link to the earth"
@@ -115,30 +119,96 @@ def check_transformable(src: object, dst: object, *, where: str) -> None:
         "its real CRS with 'crs:' in the source config")
 
 
-def datum_guessed(src: CRS, dst: CRS) -> str | None:
+def datum_guessed(src: CRS, dst: CRS, *, whose: str = "its", to: str = "the region's"
+                  ) -> str | None:
     """Why PROJ can only guess the datum shift from ``src`` to ``dst``, or ``None``.
 
     A CRS that names an ellipsoid but no datum (a PROJ string or ``.prj`` without
     ``+towgs84``/``+datum``: RD New as older software writes it, ``+proj=sterea ...
     +ellps=bessel``) leaves PROJ a "ballpark" shift of nothing to a CRS on another
     ellipsoid, which places the data 100 m and more off without an error. On a CRS of the
-    same ellipsoid (that RD string on EPSG:28992) PROJ's null shift is the one meant.
+    same ellipsoid (that RD string on EPSG:28992) PROJ's null shift is the one meant, and
+    so it is between WGS 84's and GRS 1980's (``+proj=utm +ellps=GRS80``: ETRS89 or NAD83
+    without their datum, within about 2 m of WGS 84), but not onto a datum of WGS 84's
+    ellipsoid that lies far from WGS 84 (VN-2000: 220 m) (:func:`_null_shift_meant`).
+
+    Parameters
+    ----------
+    src, dst
+        The CRS without a datum (else ``None``) and the one it is put on.
+    whose, to
+        Who owns each, for the reason (``"its"``, ``"the region's"``).
     """
-    datum, own, target = src.datum, src.ellipsoid, dst.ellipsoid
-    if datum is None or own is None or target is None or src.is_bound or \
-            not datum.name.lower().startswith("unknown"):
+    own, target = src.ellipsoid, dst.ellipsoid
+    if not _no_datum(src) or own is None or target is None or _null_shift_meant(own, dst):
         return None  # a datum, or a shift to WGS 84 (+towgs84: a bound CRS)
-    if math.isclose(own.semi_major_metre, target.semi_major_metre, rel_tol=0, abs_tol=1e-3) \
-            and math.isclose(own.inverse_flattening, target.inverse_flattening,
-                             rel_tol=1e-9):
-        return None
     found = sorted({f"EPSG:{m.code}" for m in src.list_authority(min_confidence=70)
                     if m.auth_name == "EPSG"})
     like = f" (EPSG CRSs of other datums fit it: {', '.join(found[:4])})" if found else ""
-    return (f"its CRS has an ellipsoid ({own.name}) but no datum (no +towgs84 or +datum in "
-            f"its PROJ string or .prj){like}, so PROJ can only guess the datum shift to the "
-            f"region's {dst.name} ({target.name}): a 'ballpark' shift of nothing, which "
-            "places the data 100 m or more off")
+    datum = dst.datum.name if dst.datum is not None else target.name
+    return (f"{whose} CRS has an ellipsoid ({own.name}) but no datum (no +towgs84 or +datum "
+            f"in its PROJ string or .prj){like}, so PROJ can only guess the datum shift to "
+            f"{to} {dst.name} ({datum}): a 'ballpark' shift of nothing, which places the "
+            "data 100 m or more off")
+
+
+def _no_datum(crs: CRS) -> bool:
+    """Whether a CRS names an ellipsoid but no datum and no shift to WGS 84 (PROJ calls
+    its datum "Unknown based on ... ellipsoid"; a ``+towgs84`` makes it a bound CRS)."""
+    return crs.datum is not None and not crs.is_bound and \
+        crs.datum.name.lower().startswith("unknown")
+
+
+def _null_shift_meant(own: Any, dst: CRS) -> bool:
+    """Whether PROJ's null shift from a CRS of ellipsoid ``own`` without a datum onto
+    ``dst`` is the one meant: onto the same ellipsoid (RD New's Bessel string on RD
+    New); for WGS 84's and GRS 1980's ellipsoid (the datum such a CRS is written for is
+    WGS 84, ETRS89, NAD83 or GDA: within 2 m of each other), onto a CRS of either whose
+    datum lies within 10 m of WGS 84, not onto VN-2000 (WGS 84's ellipsoid, 220 m off),
+    which a ``+proj=utm +zone=48 +ellps=WGS84`` map was put on without a word."""
+    target = dst.ellipsoid
+    if target is None:
+        return True
+    if not _wgs84_sized(own):
+        return _same_ellipsoid(own, target)
+    return _wgs84_sized(target) and (_no_datum(dst) or _near_wgs84(dst.to_wkt()))
+
+
+def _same_ellipsoid(own: Any, target: Any) -> bool:
+    """Whether two pyproj ellipsoids are one (semi-major axis within 1 mm, inverse
+    flattening within 1e-9)."""
+    return math.isclose(own.semi_major_metre, target.semi_major_metre, rel_tol=0,
+                        abs_tol=1e-3) and math.isclose(own.inverse_flattening,
+                                                       target.inverse_flattening, rel_tol=1e-9)
+
+
+def _wgs84_sized(ellipsoid: Any) -> bool:
+    """Whether a pyproj ellipsoid is WGS 84's or GRS 1980's (semi-major axis 6 378 137 m
+    within 1 mm, inverse flattening 298.2572... within 1e-6: their own differ by 5e-9,
+    0.1 mm at the poles)."""
+    return math.isclose(ellipsoid.semi_major_metre, 6378137.0, rel_tol=0, abs_tol=1e-3) \
+        and math.isclose(ellipsoid.inverse_flattening, 298.257223563, rel_tol=1e-6)
+
+
+@functools.lru_cache(maxsize=64)
+def _near_wgs84(wkt: str) -> bool:
+    """Whether the datum of a CRS lies within 10 m of WGS 84 at the middle of its area of
+    use, by PROJ's best shift (ETRS89, NAD83, GDA2020: under 2 m; VN-2000 220 m, RD New's
+    Amersfoort 100 m). A datum PROJ knows no shift for reads as near (its null shift)."""
+    import pyproj
+
+    crs = CRS.from_wkt(wkt)
+    try:
+        geodetic = crs.geodetic_crs or crs
+        area = crs.area_of_use
+        lon, lat = ((area.west + area.east) / 2, (area.south + area.north) / 2) \
+            if area is not None and area.west <= area.east else (0.0, 0.0)
+        x, y = Transformer.from_crs(geodetic, CRS.from_epsg(4326),
+                                    always_xy=True).transform(lon, lat)
+        metres = pyproj.Geod(ellps="WGS84").inv(lon, lat, x, y)[2]
+    except Exception:  # no shift to measure: PROJ's null shift, as before
+        return True
+    return not math.isfinite(metres) or metres < 10.0
 
 
 @functools.lru_cache(maxsize=256)

@@ -114,7 +114,7 @@ def read_outline(
         Unreadable file; no polygon (left) to use.
     """
     from prospect.config.vsi import archive_file
-    from prospect.io.vector import field_named, read_vector
+    from prospect.io.vector import described_hint, field_named, read_vector
 
     path = path if isinstance(path, Path) else Path(path)  # a GdalPath keeps its name
     local = archive_file(str(path)) if str(path).startswith("/vsi") else str(path)
@@ -134,10 +134,11 @@ def read_outline(
             have = [str(c) for c in table.columns if c != table.geometry.name]
             near = [c for c in have if c.lower() == name_column.lower()] or \
                 difflib.get_close_matches(name_column, have, n=1)
+            hint = f" (did you mean {near[0]!r}?)" if near else \
+                described_hint(table, name_column)  # an ArcGIS KML's description tables
             raise DataError(
                 f"{path}: no column {name_column!r} to pick outlines by name; columns are "
-                f"{have[:30]}" + (f" (did you mean {near[0]!r}?)" if near else "")
-                + ": set 'mask.name_column'")
+                f"{have[:30]}{hint}: set 'mask.name_column'")
         return table[column].map(_as_name).isin(wanted).to_numpy()
 
     def _column(table: Any) -> str | None:
@@ -367,8 +368,6 @@ def _refuse_datum_guessed(path: Path, layer: str | None) -> None:
         return
     if crs is None or datum_guessed(crs, ProjCRS.from_epsg(4326)) is None:
         return
-    if crs.ellipsoid is not None and abs(crs.ellipsoid.semi_major_metre - 6378137.0) < 1e-3:
-        return  # GRS 1980 (ETRS89, NAD83, GDA2020 without +towgs84): within 2 m of WGS 84
     found = sorted({f"EPSG:{m.code}" for m in crs.list_authority(min_confidence=70)
                     if m.auth_name == "EPSG"})
     code = found[0] if len(found) == 1 else "<code>"

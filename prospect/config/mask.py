@@ -35,8 +35,17 @@ class MaskConfig(StrictModel):
     @classmethod
     def _one_name_as_list(cls, value: object) -> object:
         """One name written without brackets (``names: Netherlands``) is a list of it: it
-        was "Input should be a valid list"."""
-        return [value] if isinstance(value, str) else value
+        was "Input should be a valid list". A number (``names: [20]``, the code of a
+        province in a code column) is the name as the column's value reads
+        (:func:`prospect.io.vector.unit_name`: ``20``, ``7.5``): it was "Input should be a
+        valid string", though the outline's numbers are matched as text (YAML's ``020``
+        is refused by the loader, so no octal reaches here)."""
+        from prospect.io.vector import unit_name
+
+        one = value if isinstance(value, list) else [value]
+        if not all(isinstance(v, str | int | float) and not isinstance(v, bool) for v in one):
+            return value  # (pydantic refuses the rest, naming it)
+        return [v if isinstance(v, str) else unit_name(v) for v in one]
 
     @field_validator("outline")
     @classmethod

@@ -30,6 +30,7 @@ from prospect.config.sources import VectorSource
 from prospect.errors import DataError, DataWarning
 from prospect.grid import ChunkWindow, RegionGrid, check_transformable, parse_crs
 from prospect.ingest.layers import Layer, distance_units
+from prospect.io.geoparquet import other_geometry_hint
 from prospect.io.vector import (
     Units,
     crs_replaced_message,
@@ -683,7 +684,7 @@ def _check_units(path: str, source: VectorSource, inside: object) -> None:
         raise DataError(
             f"{path}: layer {source.layer or '(first)'} holds {others} in the region, no "
             f"polygons: unit codes ('attribute: {source.attribute}') come from polygons; "
-            "give the geology polygon layer")
+            f"give the geology polygon layer{other_geometry_hint(path)}")
     if others:
         warnings.warn(DataWarning(
             f"{path}: {int((~polygons).sum())} of {len(kinds)} feature(s) in the region are "
@@ -1020,12 +1021,35 @@ def _check_faults(path: str, source: VectorSource, grid: RegionGrid) -> int:
         return 0
     zones = np.unique(feature[kind == 3]).size  # Polygon
     if zones:
+        share = _zone_share(parts[kind == 3], gdf.crs, grid)
+        cover = "" if share is None else (
+            f"; they cover {share:.0%} of the region, whose cells there are all at distance 0"
+            + (" (a map of fault-bounded blocks, or the unit layer named as the faults?)"
+               if share >= 0.5 else ""))
         warnings.warn(DataWarning(
             f"{path}: the faults layer {layer!r} holds polygons ({zones} of {len(geoms)} "
             "feature(s)); they are taken as fault zones (areas): a cell inside one is at "
-            "distance 0, a cell outside at its distance to the zone; give fault lines if "
-            "they are not zones"), stacklevel=3)
+            f"distance 0, a cell outside at its distance to the zone{cover}; give fault "
+            "lines if they are not zones (e.g. QGIS's Polygons to Lines)"), stacklevel=3)
     return zones
+
+
+def _zone_share(polygons: np.ndarray, crs: Any, grid: RegionGrid) -> float | None:
+    """The share of the region's area that fault-zone ``polygons`` (in ``crs``) cover,
+    on the region's grid; ``None`` where it cannot be measured (the warning stands
+    without it). A layer of fault-bounded blocks, or the unit layer named as the faults,
+    covers most of it: every ``_dist_fault`` cell was 0, said only as "taken as zones"."""
+    import geopandas as gpd
+
+    try:
+        moved = gpd.GeoSeries(polygons, crs=crs).to_crs(grid.crs_obj.to_wkt()).to_numpy()
+        region = shapely.box(*grid.bounds)
+        with np.errstate(all="ignore"):
+            moved = shapely.make_valid(moved[shapely.intersects(moved, region)])
+            inside = shapely.intersection(shapely.union_all(moved), region)
+        return min(1.0, float(shapely.area(inside)) / float(shapely.area(region)))
+    except Exception:
+        return None
 
 
 def _warn_collapsed(path: str, layer: str | None, numbers: list[int]) -> None:

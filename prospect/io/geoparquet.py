@@ -37,8 +37,8 @@ import shapely
 
 from prospect.errors import CRSError, DataError, DataWarning, InputFileError
 
-__all__ = ["PARQUET_SUFFIXES", "geo_metadata", "is_parquet", "parquet_info", "parquet_parts",
-           "plain_parquet_fix", "read_parquet", "wkb_hint"]
+__all__ = ["PARQUET_SUFFIXES", "geo_metadata", "is_parquet", "other_geometry_hint",
+           "parquet_info", "parquet_parts", "plain_parquet_fix", "read_parquet", "wkb_hint"]
 
 PARQUET_SUFFIXES = (".parquet", ".geoparquet", ".pq")
 """Names of (Geo)Parquet files."""
@@ -378,6 +378,25 @@ def _covering(meta: dict[str, Any]) -> dict[str, tuple[str, str]] | None:
         return {k: (str(box[k][0]), str(box[k][1])) for k in ("xmin", "ymin", "xmax", "ymax")}
     except (KeyError, IndexError, TypeError):
         return None
+
+
+def other_geometry_hint(path: Path | str) -> str:
+    """``"; its geometry ... is 'centroid' ... beside 'geometry'"``: the GeoParquet's other
+    geometry columns, for a refusal of the primary column's kind (a file of unit polygons
+    whose ``primary_column`` is their centroids was "holds ['Point'] ..., no polygons"
+    alone); ``""`` for any other file or where it has none."""
+    with contextlib.suppress(Exception):  # a help to a refusal, never a second failure
+        if is_parquet(path):
+            geo = geo_metadata(path)
+            if geo is not None:
+                primary = geo["primary_column"]
+                others = [str(c) for c in geo["columns"] if c != primary]
+                if others:
+                    return (f"; the GeoParquet's geometry read is its primary_column "
+                            f"{primary!r}, beside {others}: write the file with the one "
+                            "meant as its geometry (geopandas: gdf.set_geometry(...)"
+                            ".to_parquet(...))")
+    return ""
 
 
 def parquet_info(path: Path | str) -> dict[str, Any]:

@@ -48,6 +48,7 @@ from prospect.io.geoparquet import (
 
 __all__ = [
     "COORDINATE_LIMIT",
+    "NATIONAL_GRIDS",
     "check_columns",
     "check_coordinates",
     "crs_replaced_message",
@@ -1883,7 +1884,7 @@ def layer_info(path: Path | str, *, layer: str | None = None) -> dict[str, Any]:
     return _info(_source(path, layer), layer)
 
 
-_NATIONAL_GRIDS: tuple[str, ...] = (
+NATIONAL_GRIDS: tuple[str, ...] = (
     "EPSG:28992", "EPSG:3067", "EPSG:3006", "EPSG:2154", "EPSG:27700", "EPSG:31370",
     "EPSG:2056", "EPSG:2193",
 )
@@ -1891,6 +1892,8 @@ _NATIONAL_GRIDS: tuple[str, ...] = (
 New, TM35FIN, SWEREF99 TM, Lambert-93, British National Grid, Belgian Lambert 72, Swiss
 LV95, NZTM), offered when metres in a file without a CRS lie within one of them (UTM
 zones are not: every zone holds the same numbers)."""
+
+_NATIONAL_GRIDS = NATIONAL_GRIDS  # the old private name (prospect.io.points imports it)
 
 
 @functools.cache
@@ -1909,13 +1912,13 @@ def _grid_extent(code: str) -> tuple[str, tuple[float, float, float, float]] | N
 
 def metre_crs_example(bounds: tuple[float, float, float, float]) -> str:
     """The CRS to offer for projected metres of ``bounds`` (west, south, east, north) in a
-    file that states none: the national grids of :data:`_NATIONAL_GRIDS` whose extent
+    file that states none: the national grids of :data:`NATIONAL_GRIDS` whose extent
     holds them (``'EPSG:28992 (Amersfoort / RD New)'``, possibly several), and the form of
     a UTM zone's code (``EPSG:326NN``). It was ``EPSG:32619`` (UTM zone 19N, off Venezuela)
     whatever the place: an outline of the Netherlands in RD New was told to be written so."""
     west, south, east, north = bounds
     fits = []
-    for code in _NATIONAL_GRIDS:
+    for code in NATIONAL_GRIDS:
         found = _grid_extent(code)
         if found is not None:
             x0, y0, x1, y1 = found[1]
@@ -2158,10 +2161,24 @@ def read_attribute(path: Path | str, column: str, *, layer: str | None = None) -
     src = _check_layer(path, layer)
     df = _read(src, layer, columns=[column], read_geometry=False)
     if column not in df.columns:
-        have = layer_fields(path, layer=layer)
-        raise DataError(f"{src.shown}: layer {layer or '(first)'} has no column {column!r}; "
-                        f"columns are {have[:30]}{_nearest(column, have)}")
+        raise _no_column(src, path, layer, column)
     return [unit_name(v) for v in df[column].tolist()]
+
+
+def _no_column(src: _Source, path: Path | str, layer: str | None, column: str) -> DataError:
+    """The refusal of a unit layer without ``column``: the columns it has, the one meant,
+    or where a KML keeps it (its placemarks' description tables: :func:`described_hint`;
+    it was "no column 'ROCKTYPE'; columns are ['Name', 'description']" alone)."""
+    have = layer_fields(path, layer=layer)
+    hint = _nearest(column, have)
+    described = [c for c in have if c.lower() == "description"]
+    if not hint and described:
+        with contextlib.suppress(Exception):  # the hint is a help, never a second failure
+            frame = _read(src, layer, columns=described[:1], read_geometry=False,
+                          max_features=50)
+            hint = described_hint(frame, column)
+    return DataError(f"{src.shown}: layer {layer or '(first)'} has no column {column!r}; "
+                     f"columns are {have[:30]}{hint}")
 
 
 class Units(NamedTuple):
@@ -2187,9 +2204,7 @@ def read_units(path: Path | str, column: str | None, *, layer: str | None = None
     if column is None:
         return Units([], absent, len(df), dict(df.attrs))
     if column not in df.columns:
-        have = layer_fields(path, layer=layer)
-        raise DataError(f"{src.shown}: layer {layer or '(first)'} has no column {column!r}; "
-                        f"columns are {have[:30]}{_nearest(column, have)}")
+        raise _no_column(src, path, layer, column)
     return Units([unit_name(v) for v in df[column].tolist()], absent, len(df), dict(df.attrs))
 
 
