@@ -2517,14 +2517,14 @@ def _crs_candidates(grid: Any) -> list[Any]:
     ETRS89-LAEA (EPSG:3035, European statistics) and Web Mercator."""
     from pyproj import CRS
 
-    from prospect.io.vector import _NATIONAL_GRIDS  # (the vector reader's list: one list)
+    from prospect.io.vector import NATIONAL_GRIDS  # (the vector reader's list: one list)
 
     west, south, east, north = grid.lonlat_bounds()
     zone = int(np.floor(((west + east) / 2 + 180) / 6)) % 60 + 1
     base = 32600 if (south + north) / 2 >= 0 else 32700
     codes = [f"EPSG:{base + (zone + step - 1) % 60 + 1}" for step in (0, -1, 1)]
     out = [grid.crs_obj, *(CRS.from_user_input(code) for code in (*codes, "EPSG:3857"))]
-    for code in (*_NATIONAL_GRIDS, "EPSG:3035"):  # those made for the region's area
+    for code in (*NATIONAL_GRIDS, "EPSG:3035"):  # those made for the region's area
         crs = CRS.from_user_input(code)
         area = crs.area_of_use
         if area is not None and area.west < east and west < area.east and \

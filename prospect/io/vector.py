@@ -1893,8 +1893,6 @@ New, TM35FIN, SWEREF99 TM, Lambert-93, British National Grid, Belgian Lambert 72
 LV95, NZTM), offered when metres in a file without a CRS lie within one of them (UTM
 zones are not: every zone holds the same numbers)."""
 
-_NATIONAL_GRIDS = NATIONAL_GRIDS  # the old private name (prospect.io.points imports it)
-
 
 @functools.cache
 def _grid_extent(code: str) -> tuple[str, tuple[float, float, float, float]] | None:
