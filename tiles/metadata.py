@@ -333,13 +333,10 @@ def layer_classes(tags: Mapping[str, str]) -> dict[int, str] | None:
         return _categories(tags.get("categories", ""))
     codes: list[int] = []
     for text in (t for t in re.split(r"[\s,;\[\]{}()]+", values) if t):
-        try:
-            number = float(_CDL_SUFFIX.sub("", text))
-        except ValueError:
+        code = _whole_number(_CDL_SUFFIX.sub("", text))
+        if code is None:
             return None
-        if not number.is_integer():
-            return None
-        codes.append(int(number))
+        codes.append(code)
     if len(codes) != len(meanings) or len(set(codes)) != len(codes):
         return None
     return {code: name.replace("_", " ") for code, name in sorted(zip(codes, meanings,
@@ -360,14 +357,29 @@ def _categories(text: str) -> dict[int, str] | None:
         return None
     classes: dict[int, str] = {}
     for code, name in table.items():
-        try:
-            number = float(code)
-        except ValueError:
+        number = _whole_number(str(code))
+        if number is None or not isinstance(name, str):
             return None
-        if not number.is_integer() or not isinstance(name, str):
-            return None
-        classes[int(number)] = name
+        classes[number] = name
     return dict(sorted(classes.items()))
+
+
+def _whole_number(text: str) -> int | None:
+    """The whole number ``text`` writes (``7``, ``-3``, ``3.0``, ``1e3``), exactly, or
+    ``None`` where it writes none.
+
+    Digits are read as the integer they are: an Int64 unit map's codes
+    9007199254740993 and 9007199254740995 (past 2^53) were read through a float, one
+    number, so its classes were taken for one given twice and the map was served as a
+    layer of values, its units drawn as one colour, without a word."""
+    text = text.strip()
+    if re.fullmatch(r"[+-]?\d+", text):
+        return int(text)
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return int(number) if number.is_integer() else None
 
 
 def layer_colours(tags: Mapping[str, str]) -> ClassColours | None:
@@ -414,7 +426,7 @@ def class_layer(layer: LayerT, classes: Mapping[int, str] | None,
         if hi <= lo:  # one class: its code in the ramp's middle
             lo, hi = lo - 0.5, hi + 0.5
         update.update(vmin=lo, vmax=hi)
-        stops = ramp_stops(list(classes))
+        stops = ramp_stops(sorted({float(code) for code in classes}))  # past 2^53: one
     own = colours and not {"vmin", "vmax", "colormap"} & layer.model_fields_set
     return layer.model_copy(update=update).with_colour_stops(stops).with_class_colours(
         colours if own else None)
@@ -501,11 +513,35 @@ def no_data_warning(name: str, source: LayerSource, shape: tuple[int, ...] | Non
             "out of the config")
 
 
+def merged_codes(classes: Mapping[int, str]) -> tuple[int, int] | None:
+    """The first two class codes of ``classes`` that float64 (the type a class map past
+    2^24 is read and drawn in: :func:`tiles.colormap.exact_dtype`) holds as one number,
+    or ``None`` where it holds each apart (every code within 2^53, most past it)."""
+    seen: dict[float, int] = {}
+    for code in sorted(classes):
+        other = seen.setdefault(float(code), code)
+        if other != code:
+            return other, code
+    return None
+
+
 def many_classes_warning(name: str, classes: Mapping[int, str] | None) -> str | None:
     """Why class map ``name``'s classes are not all told apart, or ``None``: it has more
     classes than a tile's palette has colours (:data:`tiles.colormap.N_COLOURS`), so
     neighbouring codes share a colour in its tiles, maps and legend. A geology map of 400
-    units was drawn so without a word. The tiles stage and ``prospect serve`` say it."""
+    units was drawn so without a word. Likewise where two of its codes are one number
+    in float64 (:func:`merged_codes`: an Int64 map's ids past 2^53). The tiles stage and
+    ``prospect serve`` say it."""
+    merged = merged_codes(classes or {})
+    if merged:
+        return (f"layer {name!r}: its class codes {merged[0]} and {merged[1]} are one "
+                f"number ({float(merged[0]):.0f}) in the 64-bit floats its tiles are read "
+                "and drawn in (whole numbers past 2^53 are not all held), so such codes "
+                "share a colour in its tiles, maps and legend and cannot be told apart by "
+                "colour (/point and GetFeatureInfo give each cell's own code, which a "
+                "viewer's click, in JavaScript's numbers, may not); renumber its classes "
+                "below 2^53 (9007199254740992), e.g. by rank with a lookup table "
+                "(gdal_calc.py), so that each has a colour of its own")
     if not classes or len(classes) <= N_COLOURS:
         return None
     return (f"layer {name!r}: its {len(classes)} classes are more than the {N_COLOURS} "

@@ -762,8 +762,14 @@ class LayerSource:
         src_nodata = ds.nodata if ds.nodata is not None else (
             np.nan if np.dtype(ds.dtypes[0]).kind == "f" else None)
         alpha = alpha_band(self._dataset(-1))
+        source: Any = rasterio.band(ds, 1)
+        place: dict[str, Any] = {}
+        if unstated_nodata(ds):  # GDAL's mask knows it; the warp is given it as NaN
+            source, src_transform = _masked_band(ds, (left, bottom, right, top), dst,
+                                                 self.value_dtype)
+            src_nodata, place = np.nan, {"src_transform": src_transform, "src_crs": ds.crs}
         reproject(
-            rasterio.band(ds, 1), out, src_nodata=src_nodata, dst_nodata=np.nan,
+            source, out, src_nodata=src_nodata, dst_nodata=np.nan, **place,
             dst_transform=from_bounds(left, bottom, right, top, width, height), dst_crs=dst,
             resampling=Resampling[resampling], init_dest_nodata=True,
             **({"src_alpha": alpha} if alpha else {}),
@@ -955,15 +961,59 @@ def unpack(stored: np.ndarray, packing: tuple[float, float]) -> np.ndarray:
     return (np.asarray(stored, dtype="f8") * scale + offset).astype("f4")
 
 
+def unstated_nodata(ds: Any) -> bool:
+    """Whether band 1 of ``ds`` has a nodata value that GDAL holds but rasterio cannot
+    state (``nodata`` is ``None``): a UInt64 band's 18446744073709551615, GDAL's
+    default for the type, beyond what a float holds.
+
+    Such a band was warped without a nodata value: its no-data cells, a frame round a
+    unit map, were drawn as its highest class in tiles, maps and the pyramid, where
+    ``/point`` (GDAL's mask) said no data."""
+    from rasterio.enums import MaskFlags
+
+    return ds.nodata is None and MaskFlags.nodata in ds.mask_flag_enums[0]
+
+
+def _masked_band(ds: Any, bbox: tuple[float, float, float, float], dst: Any,
+                 dtype: np.dtype) -> tuple[np.ndarray, Any]:
+    """Band 1 of ``ds`` about ``bbox`` (in CRS ``dst``, two cells more on each side) as
+    ``dtype`` with NaN where GDAL's mask says no data (:func:`unstated_nodata`), and the
+    transform of what was read; the whole band where ``bbox`` gives no window of it (a
+    bbox across the antimeridian)."""
+    from rasterio.warp import transform_bounds
+    from rasterio.windows import Window
+    from rasterio.windows import from_bounds as window_of
+
+    c0, r0, c1, r1 = 0, 0, ds.width, ds.height
+    try:
+        win = window_of(*transform_bounds(dst, ds.crs, *bbox, densify_pts=21),
+                        transform=ds.transform)
+        found = (max(0, math.floor(win.col_off) - 2), max(0, math.floor(win.row_off) - 2),
+                 min(ds.width, math.ceil(win.col_off + win.width) + 2),
+                 min(ds.height, math.ceil(win.row_off + win.height) + 2))
+        if found[2] > found[0] and found[3] > found[1]:
+            c0, r0, c1, r1 = found
+    except (ValueError, ProjError, TransformError, CRSError):
+        pass
+    window = Window(c0, r0, c1 - c0, r1 - r0)
+    data = ds.read(1, window=window, masked=True)
+    return data.astype(dtype).filled(np.nan), ds.window_transform(window)
+
+
 def _cell_value(value: Any, packing: tuple[float, float] | None = None) -> float | None:
     """One cell's value as :meth:`LayerSource.point` gives it: ``None`` where masked or not
     finite; unpacked (:func:`unpack`) when ``packing`` is given; a value stored in fewer
-    than 64 bits as its shortest decimal."""
+    than 64 bits as its shortest decimal; an integer float64 does not hold as that
+    integer."""
     if np.ma.is_masked(value) or not np.isfinite(float(value)):
         return None
     if packing is not None:
         value = unpack(np.asarray(value), packing)[()]
     kind = np.asarray(value).dtype
+    if kind.kind in "iu" and float(value) != int(value):
+        # an Int64 code past 2^53 (9007199254740997) as the integer it is: float() gave
+        # 9007199254740996, another unit's code
+        return int(value)
     if kind.kind == "f" and kind.itemsize < 8:
         # the shortest decimal that is this float32 (0.47262153): float() of it was
         # printed 0.47262153029441833, ten digits the data do not hold
