@@ -831,7 +831,7 @@ def plan_points(source: PointSource, grid: RegionGrid) -> list[Layer]:
                                  "found; check the path in the config")
         return []
     table = read_points(source.path, **source_options(source), columns=source.columns,
-                        to_crs=grid.crs, cell=grid.resolution)
+                        to_crs=grid.crs, cell=grid.resolution, grid=grid)
     table = around_region(table, grid)
     if _in_region(table, grid) == 0:
         raise DataError(

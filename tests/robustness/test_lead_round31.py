@@ -143,3 +143,36 @@ def test_a_band_read_with_the_whole_grids_kernel_says_so_and_is_made_again(
     whole = band("whole", x0 - 20, y0 + 420, 70)  # covers it
     assert set(part["scenes"][0]["kernel_scale"]) == {"XSCALE", "YSCALE"}
     assert "kernel_scale" not in whole["scenes"][0]
+
+
+def test_a_surfaces_vector_file_in_another_projected_crs_is_named_not_swapped(
+    tmp_path: Path,
+) -> None:
+    """A GeoPackage of wells in RD New metres whose CRS says UTM 31N, interpolated on a
+    UTM 31N region. Before: the surfaces' reader took no region and called the file
+    "swapped" (RD New's metres, swapped, lie in UTM 31N's area too), and its fix put the
+    wells near the equator. Now the refusal names the CRS that puts them in the region."""
+    import geopandas as gpd
+    import shapely
+    from pyproj import Transformer
+
+    from prospect.config.sources import PointSource
+    from prospect.errors import DataError
+    from prospect.grid import RegionGrid
+    from prospect.ingest.surfaces import plan_points
+
+    grid = RegionGrid(crs="EPSG:32631", resolution=100.0,
+                      bounds=(640_000.0, 5_760_000.0, 680_000.0, 5_790_000.0), name="utm")
+    to_rd = Transformer.from_crs(4326, 28992, always_xy=True)
+    to_utm = Transformer.from_crs(4326, 32631, always_xy=True)
+    lonlat = [(5.1 + 0.05 * i, 52.05 + 0.03 * i) for i in range(6)]
+    assert all(grid.bounds[0] < to_utm.transform(*p)[0] < grid.bounds[2] for p in lonlat)
+    path = tmp_path / "wells.gpkg"
+    gpd.GeoDataFrame({"li": [30.0, 31, 32, 33, 34, 35]},
+                     geometry=[shapely.Point(*to_rd.transform(*p)) for p in lonlat],
+                     crs="EPSG:32631").to_file(path)
+    source = PointSource(name="wells", path=str(path), columns=["li"], interpolate=["idw"],
+                         units={"li": "mg/L"})
+    with pytest.raises(DataError) as err:
+        plan_points(source, grid)
+    assert "EPSG:28992" in str(err.value) and "look swapped" not in str(err.value), str(err.value)
