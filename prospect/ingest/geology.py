@@ -1233,7 +1233,29 @@ def plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
         ))
     if source.faults_layer is not None:
         out.append(_fault_layer(path, source, grid, zones))
+    if source.distance_to_contacts or source.faults_layer is not None:
+        _warn_off_ground(source, grid)
     return out
+
+
+def _warn_off_ground(source: VectorSource, grid: RegionGrid) -> None:
+    """Warn that the contact and fault distances of a region whose projected CRS is off
+    the ground's scale (Web Mercator: 1.62 of its metres to a metre on the ground at
+    52 N; :func:`~prospect.ingest.surfaces.scale_off_ground`) are in the CRS's metres:
+    they were labelled ``m`` as if on the ground, without a word (the point surfaces of
+    such a region measure on the ground)."""
+    from prospect.ingest.surfaces import scale_off_ground
+
+    scale = scale_off_ground(grid)
+    if scale is None:
+        return
+    warnings.warn(DataWarning(
+        f"source {source.name!r}: the region {grid.name!r} is in {grid.crs}, whose metres "
+        f"are {scale:.3g} to a metre on the ground at the region's centre, and its contact "
+        f"and fault distances are measured in them ({scale:.3g} times the ground's; so are "
+        "its cells: a cell of the region's resolution is that much smaller on the ground); "
+        "for distances on the ground give the region a CRS of true scale, such as its UTM "
+        "zone"), stacklevel=3)
 
 
 def _warn_crs_link(path: str, source: VectorSource) -> None:
@@ -1296,4 +1318,6 @@ def _plan_faults(path: str, source: VectorSource, grid: RegionGrid) -> Layer:
     stale = stale_index_message(path, source.faults_layer)  # (each read scans the file)
     if stale:
         warnings.warn(DataWarning(stale), stacklevel=3)
-    return _fault_layer(path, source, grid, _check_faults(path, source, grid))
+    layer = _fault_layer(path, source, grid, _check_faults(path, source, grid))
+    _warn_off_ground(source, grid)
+    return layer

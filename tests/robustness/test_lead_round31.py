@@ -176,3 +176,37 @@ def test_a_surfaces_vector_file_in_another_projected_crs_is_named_not_swapped(
     with pytest.raises(DataError) as err:
         plan_points(source, grid)
     assert "EPSG:28992" in str(err.value) and "look swapped" not in str(err.value), str(err.value)
+
+
+@pytest.mark.parametrize(("crs", "warned"), [("EPSG:3857", True), ("EPSG:32631", False)])
+def test_fault_distances_of_a_web_mercator_region_are_said_to_be_its_metres(
+    tmp_path: Path, crs: str, warned: bool,
+) -> None:
+    """Fault distances of a region in Web Mercator at 52 N are in its metres, 1.62 to a
+    metre on the ground, labelled ``m``. Before: without a word (the point surfaces of
+    such a region measure on the ground since round 31b). Control: a UTM region."""
+    import warnings
+
+    import geopandas as gpd
+    import shapely
+    from pyproj import Transformer
+
+    from prospect.config.sources import VectorSource
+    from prospect.grid import RegionGrid
+    from prospect.ingest.geology import plan_vector
+
+    to = Transformer.from_crs(4326, crs, always_xy=True)
+    x0, y0 = to.transform(5.0, 52.0)
+    grid = RegionGrid(crs=crs, resolution=50.0, bounds=(x0, y0, x0 + 2000, y0 + 2000),
+                      name="merc")
+    path = tmp_path / "faults.gpkg"
+    gpd.GeoDataFrame(geometry=[shapely.LineString([(x0 + 500, y0), (x0 + 500, y0 + 2000)])],
+                     crs=crs).to_file(path, layer="faults")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        layers = plan_vector(VectorSource(name="geo", path=str(path), faults_layer="faults"),
+                             grid)
+    said = [str(w.message) for w in caught if "on the ground" in str(w.message)]
+    assert layers and bool(said) is warned, said
+    if warned:
+        assert "1.62" in said[0] and "UTM" in said[0], said[0]
