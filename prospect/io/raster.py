@@ -5342,6 +5342,13 @@ def _age_text(seconds: float) -> str:
     return f"{seconds:.0f} s"
 
 
+_API_NOTES = ("returns an approximate value of the true nodata value",)
+"""GDAL's words to a program about its own calls, not about the file: rasterio asks a
+64-bit integer band's nodata with ``GetNoDataValue()`` and GDAL advises
+``GetNoDataValueAsUInt64()`` (a ``prospect serve --check`` of a UInt64 COG warned of it,
+in words no user can act on)."""
+
+
 def _warn_heard(path: Path | str, heard: _ThreadWarnings, *, moot: tuple[str, ...] = ()
                 ) -> None:
     """GDAL's messages while the header was read (any driver's: rasterio logs them, and
@@ -5369,7 +5376,7 @@ def _warn_heard(path: Path | str, heard: _ThreadWarnings, *, moot: tuple[str, ..
         if len(_HEADER_SAID) > 4096:
             _HEADER_SAID.clear()
         _HEADER_SAID.update((str(path), m) for m in said)
-    said = [m for m in said if not any(word in m for word in moot)]
+    said = [m for m in said if not any(word in m for word in (*moot, *_API_NOTES))]
     if said:
         shown = "; ".join(said[:5]) + (f"; ... ({len(said)} messages)" if len(said) > 5
                                         else "")

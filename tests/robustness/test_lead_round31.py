@@ -210,3 +210,32 @@ def test_fault_distances_of_a_web_mercator_region_are_said_to_be_its_metres(
     assert layers and bool(said) is warned, said
     if warned:
         assert "1.62" in said[0] and "UTM" in said[0], said[0]
+
+
+def test_a_64_bit_band_header_is_read_without_gdals_api_advice(tmp_path: Path) -> None:
+    """A UInt64 GeoTIFF whose nodata is 18446744073709551615 (set with gdal_edit.py).
+    Before: every read of its header (``prospect serve --check`` too) warned "GDAL said
+    ... GetNoDataValue() returns an approximate value ... Use GetNoDataValueAsUInt64()
+    instead": GDAL's advice to the program, which no user can act on."""
+    import shutil
+    import subprocess
+    import warnings
+
+    import rasterio
+    from rasterio.transform import from_origin
+
+    from prospect.io.raster import raster_info
+
+    if shutil.which("gdal_edit.py") is None:
+        pytest.skip("gdal_edit.py not installed")
+    path = tmp_path / "u64.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=8, height=8, count=1, dtype="uint64",
+                       crs="EPSG:32631", transform=from_origin(500000, 5800000, 10, 10)) as f:
+        f.write(np.arange(64, dtype="uint64").reshape(1, 8, 8))
+    subprocess.run(["gdal_edit.py", "-a_nodata", "18446744073709551615", str(path)],
+                   check=True, capture_output=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        raster_info(path)
+    assert not [w for w in caught if "GetNoDataValue" in str(w.message)], \
+        [str(w.message) for w in caught]
