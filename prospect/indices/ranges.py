@@ -444,7 +444,7 @@ def acquisition_dates(attrs: Mapping[str, Any]) -> list[dt.date]:
 
     def named(text: str) -> None:
         hls = _hls(text)
-        granule = hls_file_date(f"{hls[1]}.") if hls is not None else None
+        granule = hls_file_date(hls[1]) if hls is not None else None
         if granule is not None:  # an HLS id ends at its version: no file name follows
             found.append(granule[1])
             return

@@ -707,7 +707,9 @@ ASTER_L2_UNSCALED_WHY = ("surface radiance at a scale factor of each band's own,
 _HLS = re.compile(r"^HLS\.(L30|S30)\.T\d{2}[A-Z]{3}\.\d{7}T\d{6}\.v\d+\.\d+\.(B\d[\dA])\.",
                   re.IGNORECASE)
 _HLS_GRANULE = re.compile(r"^(HLS\.(?:L30|S30)\.T\d{2}[A-Z]{3}\.(\d{4})(\d{3})T\d{6}\.v\d+\.\d+)"
-                          r"\.", re.IGNORECASE)
+                          r"(?:\.|$)", re.IGNORECASE)
+"""An HLS granule's id, as a band file begins with it (``...v2.0.B04.tif``) or as a STAC
+item names it alone (``HLS.S30.T31UFT.2022075T104021.v2.0``)."""
 
 
 def hls_file_date(name: str) -> tuple[str, dt.date] | None:

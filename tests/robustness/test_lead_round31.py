@@ -239,3 +239,15 @@ def test_a_64_bit_band_header_is_read_without_gdals_api_advice(tmp_path: Path) -
         raster_info(path)
     assert not [w for w in caught if "GetNoDataValue" in str(w.message)], \
         [str(w.message) for w in caught]
+
+
+def test_an_hls_item_id_alone_states_its_date() -> None:
+    """A STAC item id of an HLS granule (``HLS.S30.T31UFT.2022075T104021.v2.0``, no band
+    file name after it). Before: no date (the reader wanted the ``.`` a file name puts
+    after the version), so a scene's stated ``date:`` went unchecked against it."""
+    from prospect.ingest.products import file_acquisition, hls_file_date
+
+    item = "HLS.S30.T31UFT.2022075T104021.v2.0"
+    assert hls_file_date(item) == (item, __import__("datetime").date(2022, 3, 16))
+    assert file_acquisition(item) is not None
+    assert hls_file_date(item + "x") is None  # control: no granule id
