@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from rich.markup import escape
 from sklearn.base import BaseEstimator
 
 from pipelines.context import RunContext, StageResult
@@ -108,13 +109,13 @@ def run(ctx: RunContext) -> StageResult:
     for line in unmade:  # said before the work: a wrong feature costs the whole training
         warnings.warn(DataWarning(line), stacklevel=1)
     names = spec.names()
-    ctx.console.print(f"  features ({len(names)}): {', '.join(names)}")
+    ctx.console.print(f"  features ({len(names)}): {escape(', '.join(names))}")
     leak_facts = [{"variable": f.variable, "source": f.source, "reason": f.reason,
                    "use": "rebuilt inside each CV fold; training rows read it without "
                           "the points of their own cell" if f.variable in names
                    else "left out (made from the label points)"} for f in leaks]
     for f in leak_facts:
-        ctx.console.print(f"  [yellow]{f['variable']}: {f['use']}[/yellow]")
+        ctx.console.print(f"  [yellow]{escape(f['variable'])}: {f['use']}[/yellow]")
     surfaces = fold_surfaces(spec, leaks, sources=ctx.job.sources, grid=grid) \
         if cfg.fold_aware_interpolation else {}
     ts = build_training_set(build_stack(ds, spec), spec, grid=grid, source=source, cfg=cfg,
@@ -150,11 +151,10 @@ def run(ctx: RunContext) -> StageResult:
                       f"{len(seeds)} estimator seed(s))")
     results, final, by_seed = _fit_folds(ctx, estimator, ts, schemes, sw, names, cfg,
                                          fold_X=fold_X, seeds=seeds)
-    model, calibration = calibrate(final, results["spatial_block"], ts.X, ts.y, cfg)
-    tested = results["spatial_block"].fold >= 0  # what its probabilities are, their
-    calibration = scale_facts(calibration, model,  # reliability per unit cell of the area
-                              oof=(ts.y[tested], results["spatial_block"].oof[tested],
-                                   ts.weight[tested]))
+    # weights of evidence's reliability per unit cell of the area (its rows' area weights)
+    model, calibration = calibrate(final, results["spatial_block"], ts.X, ts.y, cfg,
+                                   sample_weight=sw)
+    calibration = scale_facts(calibration, model)  # what its probabilities are
     # a model trained on a synthetic cube is synthetic, whatever the job says now
     synthetic = bool(ctx.job.synthetic) or is_synthetic(ds.attrs)
     model_dir = ctx.out_dir / MODEL_DIR
@@ -193,7 +193,7 @@ def run(ctx: RunContext) -> StageResult:
                        {"path": str(zarr_json), "sha256": _sha256(zarr_json)}])
     card["limitations"] = [*card.get("limitations", []), *doubts]
     save_model(model, model_dir, card=card, schema=input_schema(ds, spec, cfg, ts.X))
-    ctx.console.print(f"  model saved to {model_dir}")
+    ctx.console.print(f"  model saved to {escape(str(model_dir))}")
     write_json(model_dir / "metrics.json", facts)
     oof = oof_table(results, ts.y, x=ts.coords[:, 0], y_coord=ts.coords[:, 1], rows=ts.rows,
                     cols=ts.cols)

@@ -71,10 +71,11 @@ class PointSurface:
     power, neighbours, variogram
         The ingest settings of the surface.
     crs, ground
-        The grid's CRS and, for an IDW or kriging surface of a region in degrees, the
-        frame ingest measured its distances in
-        (:func:`~prospect.ingest.surfaces.ground_frame`: metres on the ground); ``None``
-        where it measured in the grid's own coordinates.
+        The grid's CRS and the frame ingest measured the surface's distances in
+        (:func:`~prospect.ingest.surfaces.ground_frame`: metres on the ground): an IDW or
+        kriging surface of a region in degrees, and any surface of a projected region
+        whose metres are not the ground's (Web Mercator); ``None`` where it measured in the
+        grid's own coordinates (a distance layer of a region in degrees keeps degrees).
     """
 
     name: str
@@ -103,7 +104,7 @@ class PointSurface:
 
         keep = np.ones(len(self.xy), bool) if keep is None else np.asarray(keep, bool)
         points = self.xy
-        if self.ground is not None and self.method != "distance":  # as ingest measured
+        if self.ground is not None:  # as ingest measured
             points = to_ground(self.xy, self.crs, self.ground)
             query = to_ground(np.asarray(query, "f8"), self.crs, self.ground)
         xy = points[keep]
@@ -117,7 +118,7 @@ class PointSurface:
                 "the training side of a fold; use fewer folds or smaller blocks"
             )
         if self.method == "distance":
-            out = [np.asarray(cKDTree(self.xy[k]).query(query, k=1)[0], "f8") for k in subsets]
+            out = [np.asarray(cKDTree(points[k]).query(query, k=1)[0], "f8") for k in subsets]
         elif self.method == "idw":
             assert self.z is not None
             out = [idw_estimate(points[k], self.z[k], query, power=self.power,
@@ -141,6 +142,50 @@ class PointSurface:
         return out
 
 
+def ingested_points(source: Any, grid: Any) -> Any:
+    """The points of ``source`` as ingest made its surfaces of them
+    (:func:`prospect.ingest.surfaces.plan_points`): read in ``grid``'s CRS, longitudes
+    about a region in degrees, without the points far outside the region that ingest
+    left out (a longitude that lost its sign) where they would take part in a surface.
+
+    The fold-aware rebuild kept those far points, and kriging fitted its variogram from
+    them: each fold's feature was another surface than the cube's (off by 11 in a range of
+    37 here). Ingest has warned of the points it dropped; they are not warned of again.
+
+    Parameters
+    ----------
+    source
+        The job's points source (a :class:`~prospect.config.sources.PointSource`).
+    grid
+        The region grid.
+
+    Returns
+    -------
+    prospect.io.points.PointTable
+        The points ingest interpolated or measured distances to.
+    """
+    import warnings
+
+    from prospect.errors import DataWarning
+    from prospect.ingest.surfaces import _drop_far_outside, around_region
+    from prospect.io.points import read_points, source_options
+
+    table = around_region(read_points(source.path, **source_options(source),
+                                      columns=list(source.columns), to_crs=grid.crs), grid)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)  # said once, by ingest
+        return _drop_far_outside(table, grid, source)
+
+
+def _is_variance(name: str, source: str, column: str) -> bool:
+    """Whether cube variable ``name`` of a kriged ``column`` is its kriging variance: named
+    as ingest names it, the estimate's name and ``_variance`` (a column ``li_variance``
+    has its estimate ``wells_li_variance``, which read as a variance by its ending)."""
+    from prospect.ingest.surfaces import _safe
+
+    return name == f"{source}_{_safe(column)}_variance"
+
+
 def surface_of(provenance: Mapping[str, Any], source: Any, grid: Any, *,
                name: str) -> PointSurface:
     """The :class:`PointSurface` of cube variable ``name`` made by ingest from ``source``.
@@ -159,30 +204,36 @@ def surface_of(provenance: Mapping[str, Any], source: Any, grid: Any, *,
     ModelError
         A surface that cannot be rebuilt per fold (not made from points).
     """
-    from prospect.ingest.surfaces import around_region, ground_frame
-    from prospect.io.points import read_points, source_options
+    from prospect.ingest.surfaces import ground_frame
 
     method = str(provenance.get("method", ""))
     column = provenance.get("column")
-    table = around_region(read_points(source.path, **source_options(source),  # as ingest
-                                      columns=[column] if column else [], to_crs=grid.crs),
-                          grid)
+    table = ingested_points(source, grid)
     xy = np.column_stack([table.x, table.y])
+    # ingest's frame: a region in degrees measures distances to points in degrees and its
+    # surfaces on the ground; a projected region whose metres are not the ground's (Web
+    # Mercator) measures both on the ground (its settings' ``distances`` say so)
+    ground = ground_frame(grid) if provenance.get("distances") else None
     if method == "scipy cKDTree" and column is None:
-        return PointSurface(name=name, method="distance", xy=xy)
+        return PointSurface(name=name, method="distance", xy=xy, crs=str(grid.crs),
+                            ground=ground)
     if column is None or method not in ("idw", "ordinary kriging (pykrige)"):
         raise ModelError(f"{name!r} was not interpolated from points ({method or 'no method'});"
                          " it cannot be rebuilt inside each fold")
     values = np.asarray(table.values[column], "f8")
     ok = np.isfinite(values)
     kind: Method = "idw" if method == "idw" else (
-        "kriging_variance" if name.endswith("_variance") else "kriging")
-    return PointSurface(name=name, method=kind, xy=xy[ok], z=values[ok],
+        "kriging_variance" if _is_variance(name, source.name, str(column)) else "kriging")
+    xy, values = xy[ok], values[ok]
+    if kind != "idw":  # kriging cannot take two values at one place: ingest averaged them
+        from prospect.geostats import merge_coincident
+
+        xy, values, _ = merge_coincident(xy, values)
+    return PointSurface(name=name, method=kind, xy=xy, z=values,
                         power=float(provenance.get("power", 2.0)),
                         neighbours=int(provenance.get("neighbours", 16)),
                         variogram=str(provenance.get("variogram", "spherical")),
-                        crs=str(grid.crs),
-                        ground=ground_frame(grid) if provenance.get("distances") else None)
+                        crs=str(grid.crs), ground=ground)
 
 
 def held_out_points(

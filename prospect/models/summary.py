@@ -652,6 +652,12 @@ SYNTHETIC_LIMITATION = "trained on SYNTHETIC data; not for real decisions"
 (:func:`prospect.registry.consistency.part_differences` compares them)."""
 
 
+def _by_area(calibration: dict[str, Any]) -> bool:
+    """Whether the reliability facts weigh the rows as the area they stand for."""
+    before = calibration.get("spatial_oof_before")
+    return isinstance(before, dict) and before.get("weighted") == "area"
+
+
 def scale_facts(calibration: dict[str, Any], model: BaseEstimator, *,
                 oof: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
                 ) -> dict[str, Any]:
@@ -667,11 +673,12 @@ def scale_facts(calibration: dict[str, Any], model: BaseEstimator, *,
     they are, ``scale`` names it and ``prior_probability`` gives ``N(D) / N(T)``; other
     models' facts are returned as they are.
 
-    ``oof`` (the spatial out-of-fold rows' labels, probabilities and area weights) redoes
-    the reliability figures (``spatial_oof_before``) per unit cell of the area
-    (:func:`prospect.models.evaluate.reliability` with the area weights): by rows they set
-    the posterior against the training rows' share of positives, so it read as
-    under-forecast by construction.
+    The reliability figures (``spatial_oof_before``) are per unit cell of the area where
+    :func:`prospect.models.training.calibrate` was given the rows' area weights (marked
+    ``weighted: "area"``) and the note says so; ``oof`` (the spatial out-of-fold rows'
+    labels, probabilities and area weights) redoes them so for facts made without them: by
+    rows they set the posterior against the training rows' share of positives, so it read
+    as under-forecast by construction.
     """
     from prospect.registry.scoring import POSTERIOR_SCALE, output_scale
 
@@ -689,7 +696,7 @@ def scale_facts(calibration: dict[str, Any], model: BaseEstimator, *,
             f"weighs as the area it stands for){rows}, updated by the layers' weights; they "
             "overstate where the layers are not conditionally independent given the "
             "deposits (the conditional-independence tests); "
-            + (RELIABILITY_BY_AREA if oof is not None else
+            + (RELIABILITY_BY_AREA if oof is not None or _by_area(calibration) else
                "the reliability figures compare them with the training rows, where "
                "positives are more frequent than in the area"))
     out = {**calibration, "note": note, "scale": POSTERIOR_SCALE,

@@ -47,7 +47,7 @@ from prospect.models.cv import (
     refuse_unfilled_folds,
 )
 from prospect.models.evaluate import CVResult, cross_validate, reliability
-from prospect.models.factory import fits_missing_evidence
+from prospect.models.factory import fits_missing_evidence, uses_area_weights
 from prospect.models.foldaware import PointSurface, fit_features, fold_features, surface_of
 from prospect.models.labels import (
     LabelSet,
@@ -1290,15 +1290,44 @@ def fit_all(
 
 def calibrate(
     final: BaseEstimator, spatial: CVResult, X: np.ndarray, y: np.ndarray, cfg: ModelConfig,
+    *, sample_weight: np.ndarray | None = None,
 ) -> tuple[BaseEstimator, dict[str, Any]]:
-    """The model to save (``final``, calibrated when ``cfg.calibration`` asks) and the
-    reliability facts before and after calibration, on the spatial out-of-fold rows
-    (``X``, ``y``: the training rows)."""
+    """The model to save and the reliability facts of its probabilities.
+
+    Parameters
+    ----------
+    final
+        The model fitted on every training row.
+    spatial
+        The spatial cross-validation's out-of-fold probabilities.
+    X, y
+        The training rows and their labels.
+    cfg
+        The model's configuration (``calibration``: ``"none"`` keeps ``final``).
+    sample_weight
+        The training rows' area weights (:attr:`TrainingSet.weight`), given where the model
+        weighs its rows by area (:func:`prospect.models.uses_area_weights`). Weights of
+        evidence's posterior is a probability per unit cell: left as it is (``"none"``),
+        its reliability figures (``spatial_oof_before``) weigh each out-of-fold row as the
+        area it stands for (:func:`prospect.models.evaluate.reliability`); by rows they
+        set it against the training rows' share of positives. Other models, and a
+        calibrated posterior (fitted to the rows' labels), are read by rows.
+
+    Returns
+    -------
+    tuple
+        The model to save (``final``, calibrated when ``cfg.calibration`` asks) and the
+        reliability facts before and after calibration, on the spatial out-of-fold rows.
+    """
     tested = spatial.fold >= 0
     rates = base_rates(y, cfg)
+    by_area = sample_weight is not None and uses_area_weights(cfg.estimator) \
+        and cfg.calibration == "none"
     facts: dict[str, Any] = {
         "method": cfg.calibration,
-        "spatial_oof_before": reliability(y[tested], spatial.oof[tested]),
+        "spatial_oof_before": reliability(
+            y[tested], spatial.oof[tested],
+            sample_weight=np.asarray(sample_weight)[tested] if by_area else None),
         "note": "probabilities are relative scores: the background is a sample of the area "
                 f"at {cfg.labels.background_ratio:g} cells per positive (a base rate of "
                 f"{rates['sample']:.4g}), so their base rate is not the deposit density of "

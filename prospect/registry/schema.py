@@ -37,6 +37,8 @@ from prospect.registry.units import same_units, units_hint
 __all__ = [
     "CODE_TABLE_MARK",
     "DEFINING_PROVENANCE_KEYS",
+    "FRAME_MARK",
+    "POINT_SURFACE_METHODS",
     "SCHEMA_FORMAT",
     "align_to_schema",
     "check_schema",
@@ -51,6 +53,13 @@ DEFINING_PROVENANCE_KEYS: tuple[str, ...] = (
     "formula", "expression", "bands", "constants", "sensor", "index",
 )
 """Provenance keys that define what a variable *is* (an index's formula and bands)."""
+POINT_SURFACE_METHODS: tuple[str, ...] = ("scipy cKDTree", "idw", "ordinary kriging (pykrige)")
+"""Ingest's ``method`` of a surface made from points: its ``distances`` (the frame ingest
+measured its distances in, absent for the grid's own coordinates) define it too
+(:func:`_distance_frame_difference`)."""
+FRAME_MARK = "measured its distances"
+"""Words in every distance-frame difference line (:func:`check_schema` keys its hint on
+them)."""
 CODE_TABLE_MARK = "code table"
 """Words in every code-table difference line (:func:`check_schema` keys its hint on them)."""
 _MAX_CODES_LISTED = 10
@@ -303,6 +312,9 @@ def schema_differences(cube: xr.Dataset, schema: Mapping[str, Any]) -> list[str]
     ):
         diffs.append(f"resolution: cube is {_resolution_words(cube)}, model needs "
                      f"{float(want_res):g}{_resolution_units(have_crs, want_crs)}")
+    # the frame of a point surface is compared in one CRS: across CRSs (a reprojected
+    # score) a projected grid's own metres are the ground's without saying so
+    same_grid_crs = bool(want_crs) and _same_crs(want_crs, have_crs)
     order = list(schema.get("feature_order") or [v["name"] for v in schema.get("variables", [])])
     specs = {v["name"]: v for v in schema.get("variables", [])}
     for name in order:
@@ -331,10 +343,43 @@ def schema_differences(cube: xr.Dataset, schema: Mapping[str, Any]) -> list[str]
                     f"variable {name!r}: {key} {have_prov.get(key)!r} in the cube, model "
                     f"was trained with {want_prov[key]!r}"
                 )
+        frame_diff = _distance_frame_difference(name, want_prov, have_prov) \
+            if same_grid_crs else None
+        if frame_diff:
+            diffs.append(frame_diff)
         table_diff = _code_table_difference(name, spec, da)
         if table_diff:
             diffs.append(table_diff)
     return diffs
+
+
+def _distance_frame_difference(name: str, want: Mapping[str, Any],
+                               have: Mapping[str, Any]) -> str | None:
+    """A line where point surface ``name`` was measured in another frame in the cube
+    (provenance ``have``) than at training (``want``), else ``None``.
+
+    Ingest measures a region in degrees' IDW and kriging surfaces, and a Web Mercator
+    region's distance layers, on the ground since round 31 (its settings' ``distances``);
+    before, in the grid's own coordinates. Under the same name and units the surfaces
+    differ (distances 1.62 times the ground's in Web Mercator at 52 N): a model trained on
+    one and scored on the other made a wrong map without a word. A schema that did not
+    record the surface's ``method`` is not compared; :func:`schema_differences` compares
+    a cube in the model's CRS only (a projected grid whose metres are the ground's records
+    no frame, measuring on the ground all the same).
+    """
+    method = want.get("method")
+    if method not in POINT_SURFACE_METHODS or have.get("method") != method:
+        return None
+    trained, cube = want.get("distances"), have.get("distances")
+    if bool(trained) == bool(cube):  # the same frame (its words may change)
+        return None
+
+    def frame(said: Any) -> str:
+        return f"in {said}" if said else "in the grid's own coordinates"
+
+    return (f"variable {name!r}: ingest {FRAME_MARK} {frame(cube)} in the cube, "
+            f"{frame(trained)} for the model (the same points make other values: the cube "
+            "and the model were ingested by different Prospect versions)")
 
 
 def check_schema(cube: xr.Dataset, schema: Mapping[str, Any]) -> None:
@@ -351,6 +396,7 @@ def check_schema(cube: xr.Dataset, schema: Mapping[str, Any]) -> None:
     if diffs:
         geometric = any(d.startswith(("CRS", "resolution")) for d in diffs)
         codes = any(CODE_TABLE_MARK in d for d in diffs)
+        frames = any(FRAME_MARK in d for d in diffs)
         hint = (
             "fix: rebuild the cube with the model's sources and indices"
             + ("; or ask for reprojection (reproject=True, --reproject) to the model's "
@@ -358,6 +404,8 @@ def check_schema(cube: xr.Dataset, schema: Mapping[str, Any]) -> None:
             + ("; for a changed code table, re-ingest with the class (unit) names the "
                "model was trained with, so each code means the same class, or retrain the "
                "model on this cube" if codes else "")
+            + ("; for a surface measured in another frame, retrain the model on this cube "
+               "(this Prospect's ingest measures as the cube does)" if frames else "")
         )
         raise SchemaMismatchError(
             f"the cube does not match the model's input schema ({len(diffs)} "
