@@ -38,7 +38,8 @@ from prospect.io.vector import dataset_files
 
 __all__ = [
     "DistanceToPointLayer", "IdwLayer", "KrigingLayer", "around_region", "column_units",
-    "ground_frame", "idw_estimate", "kriging_estimate", "plan_points", "to_ground",
+    "ground_frame", "idw_estimate", "kriging_estimate", "plan_points", "surface_points",
+    "to_ground", "variable_name",
 ]
 
 
@@ -611,6 +612,34 @@ def _turned_signs(table: PointTable, grid: RegionGrid, source: PointSource,
     return turned, " or ".join(said)
 
 
+def surface_points(source: PointSource, grid: RegionGrid) -> PointTable:
+    """The points a source's surfaces and distance layer are made of: its table read in
+    the region's CRS, longitudes about the region (:func:`around_region`), the points far
+    outside it left out (said). One path for ingest and for the fold-aware rebuild
+    (:func:`prospect.models.foldaware.surface_of`), whose surfaces must be the cube's.
+
+    Raises
+    ------
+    DataError
+        No point lies in the region (with what the coordinates look like instead).
+    """
+    table = read_points(source.path, **source_options(source), columns=source.columns,
+                        to_crs=grid.crs, cell=grid.resolution, grid=grid)
+    table = around_region(table, grid)
+    if _in_region(table, grid) == 0:
+        raise DataError(
+            f"{source.path}: none of its {len(table)} points lies in the region {grid.name!r}; "
+            + _outside_hint(table, grid, source))
+    return _drop_far_outside(table, grid, source)
+
+
+def variable_name(source: str, column: str) -> str:
+    """The cube variable of a source's surface of ``column`` (``wells_Li_mg_l``): its
+    kriging variance is this name and ``_variance``, an IDW beside kriging this and
+    ``_idw``."""
+    return f"{source}_{_safe(column)}"
+
+
 def _drop_far_outside(table: PointTable, grid: RegionGrid, source: PointSource) -> PointTable:
     """The table without the points that lie far outside the region (:func:`_far_outside`)
     where they would take part in its layers, with a :class:`DataWarning` naming them.
@@ -830,14 +859,7 @@ def plan_points(source: PointSource, grid: RegionGrid) -> list[Layer]:
             raise InputFileError(f"{source.path}: point table of source {source.name!r} not "
                                  "found; check the path in the config")
         return []
-    table = read_points(source.path, **source_options(source), columns=source.columns,
-                        to_crs=grid.crs, cell=grid.resolution, grid=grid)
-    table = around_region(table, grid)
-    if _in_region(table, grid) == 0:
-        raise DataError(
-            f"{source.path}: none of its {len(table)} points lies in the region {grid.name!r}; "
-            + _outside_hint(table, grid, source))
-    table = _drop_far_outside(table, grid, source)
+    table = surface_points(source, grid)
     path = str(source.path)
     base = {"source": source.name, "points": len(table), "crs": source.crs}
     if source.nodata is not None:
@@ -878,7 +900,7 @@ def plan_points(source: PointSource, grid: RegionGrid) -> list[Layer]:
                             table.units_where.get(col, "in the table's row of units"))
         if "idw" in source.interpolate:
             out.append(IdwLayer(
-                name=f"{source.name}_{_safe(col)}" + ("_idw" if both else ""), units=unit,
+                name=variable_name(source.name, col) + ("_idw" if both else ""), units=unit,
                 long_name=f"{col} of {source.name}, inverse-distance weighted",
                 kind="continuous", inputs=files,
                 settings={**base, "column": col, "method": "idw", "power": source.idw_power,
@@ -902,7 +924,7 @@ def plan_points(source: PointSource, grid: RegionGrid) -> list[Layer]:
             gxy = to_ground(kxy, grid.crs, ground)  # a region in degrees: metres on the ground
             model = OrdinaryKriging(gxy[:, 0], gxy[:, 1], kz, variogram_model=source.variogram)
             params = [float(p) for p in model.variogram_model_parameters]
-            _warn_pure_nugget(path, col, source, model, f"{source.name}_{_safe(col)}",
+            _warn_pure_nugget(path, col, source, model, variable_name(source.name, col),
                               "m on the ground" if ground else distance_units(grid))
             settings = {**base, "column": col, "method": "ordinary kriging (pykrige)",
                         "variogram": source.variogram, "variogram_parameters": params,
@@ -910,13 +932,13 @@ def plan_points(source: PointSource, grid: RegionGrid) -> list[Layer]:
                         **({"coincident_points_averaged": merged} if merged else {}),
                         **_ground_note(ground, degrees)}
             out.append(KrigingLayer(
-                name=f"{source.name}_{_safe(col)}", units=unit, kind="continuous", inputs=files,
+                name=variable_name(source.name, col), units=unit, kind="continuous", inputs=files,
                 long_name=f"{col} of {source.name}, ordinary kriging", settings=settings,
                 model=model, neighbours=source.neighbours, variance=False, ground=ground,
             ))
             out.append(KrigingLayer(
-                name=f"{source.name}_{_safe(col)}_variance", units=f"({unit})2" if unit else "",
-                kind="uncertainty",
+                name=f"{variable_name(source.name, col)}_variance",
+                units=f"({unit})2" if unit else "", kind="uncertainty",
                 inputs=files, long_name=f"kriging variance of {col} of {source.name}",
                 settings=settings, model=model, neighbours=source.neighbours, variance=True,
                 ground=ground,

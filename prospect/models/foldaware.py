@@ -167,23 +167,20 @@ def ingested_points(source: Any, grid: Any) -> Any:
     import warnings
 
     from prospect.errors import DataWarning
-    from prospect.ingest.surfaces import _drop_far_outside, around_region
-    from prospect.io.points import read_points, source_options
+    from prospect.ingest.surfaces import surface_points
 
-    table = around_region(read_points(source.path, **source_options(source),
-                                      columns=list(source.columns), to_crs=grid.crs), grid)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)  # said once, by ingest
-        return _drop_far_outside(table, grid, source)
+        return surface_points(source, grid)
 
 
 def _is_variance(name: str, source: str, column: str) -> bool:
     """Whether cube variable ``name`` of a kriged ``column`` is its kriging variance: named
     as ingest names it, the estimate's name and ``_variance`` (a column ``li_variance``
     has its estimate ``wells_li_variance``, which read as a variance by its ending)."""
-    from prospect.ingest.surfaces import _safe
+    from prospect.ingest.surfaces import variable_name
 
-    return name == f"{source}_{_safe(column)}_variance"
+    return name == f"{variable_name(source, column)}_variance"
 
 
 def surface_of(provenance: Mapping[str, Any], source: Any, grid: Any, *,
