@@ -135,9 +135,13 @@ def label_surfaces(
 
 def _grid_points(source: Any, grid: Any) -> np.ndarray:
     """``(n, 2)`` coordinates of a points source's records inside the grid (grid CRS)."""
+    from prospect.ingest.surfaces import around_region
     from prospect.io.points import read_points, source_options
 
-    t = read_points(source.path, **source_options(source), to_crs=grid.crs)
+    # longitudes about the region, as ingest placed them (wells east of 180 in a region
+    # across it, a table on 0..360: they were left out, and a shared site went unseen)
+    t = around_region(read_points(source.path, **source_options(source), to_crs=grid.crs),
+                      grid)
     x, y = np.asarray(t.x, "f8"), np.asarray(t.y, "f8")
     r, c = grid.rowcol(x, y, closed=True)  # a point on the east/south edge is in
     ok = grid.contains(r, c)

@@ -251,3 +251,24 @@ def test_an_hls_item_id_alone_states_its_date() -> None:
     assert hls_file_date(item) == (item, __import__("datetime").date(2022, 3, 16))
     assert file_acquisition(item) is not None
     assert hls_file_date(item + "x") is None  # control: no granule id
+
+
+def test_the_leakage_check_reads_wells_east_of_180_in_a_region_across_it(
+    tmp_path: Path,
+) -> None:
+    """The label-leakage check's points of a source (``leakage._grid_points``) in a region
+    across the antimeridian (Fiji, 179.8..180.2). Before: wells given as -179.95 lay 360
+    degrees from the region and were left out, so a surface sharing their sites with the
+    labels went unseen. Now each is placed about the region, as ingest places it."""
+    from prospect.config.sources import PointSource
+    from prospect.grid import RegionGrid
+    from prospect.models.leakage import _grid_points
+
+    grid = RegionGrid(crs="EPSG:4326", resolution=0.01, bounds=(179.8, -17.2, 180.2, -16.8),
+                      name="fiji")
+    path = tmp_path / "wells.csv"
+    path.write_text("x,y,li\n179.85,-17.0,1\n179.95,-16.9,2\n-179.95,-17.1,3\n-179.85,-16.95,4\n")
+    source = PointSource(name="wells", path=str(path), x="x", y="y", crs="EPSG:4326",
+                         columns=["li"], interpolate=["idw"], units={"li": "mg/L"})
+    xy = _grid_points(source, grid)
+    assert len(xy) == 4 and float(xy[:, 0].max()) == pytest.approx(180.15), xy
