@@ -605,6 +605,40 @@ def terminal_size_given() -> Iterator[None]:
         os.environ.update(given)
 
 
+COLOUR_OFF_WORDS = frozenset({"0", "false", "no", "off", "never", "none"})
+"""Values of ``FORCE_COLOR`` that mean "no colour" where they are set (CI templates,
+``supports-color``'s ``FORCE_COLOR=0``), not "force"."""
+
+
+def _force_colour_off(value: str | None) -> bool:
+    """Whether ``FORCE_COLOR`` holding ``value`` says colour is off (:data:`COLOUR_OFF_WORDS`)."""
+    return value is not None and value.strip().casefold() in COLOUR_OFF_WORDS
+
+
+@contextlib.contextmanager
+def colour_given() -> Iterator[None]:
+    """Read ``FORCE_COLOR=0`` (or ``false``, ``no``, ``off``) for the command's time as
+    "no colour" (``NO_COLOR=1``) with the terminal found as it is; both variables are as
+    they were once the command returns.
+
+    Rich reads any ``FORCE_COLOR`` that is not empty as "force" (force-color.org), and
+    forces a terminal with it: a batch log or CI log where ``FORCE_COLOR=0`` was set to
+    turn colour off got colour codes in every line and the stage's progress bar redrawn
+    in it ten times a second, as on a screen.
+    """
+    given = {name: os.environ[name] for name in ("FORCE_COLOR", "NO_COLOR")
+             if name in os.environ}
+    if _force_colour_off(given.get("FORCE_COLOR")):
+        del os.environ["FORCE_COLOR"]
+        os.environ.setdefault("NO_COLOR", "1")
+    try:
+        yield
+    finally:
+        for name in ("FORCE_COLOR", "NO_COLOR"):
+            os.environ.pop(name, None)
+        os.environ.update(given)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``prospect`` script; returns the exit code."""
     _fill_closed_descriptors()
@@ -612,7 +646,7 @@ def main(argv: list[str] | None = None) -> int:
     # (a command left in the background of a shell that exits) ends no command; a
     # terminal of no width prints every line as one of none would
     with named_outputs(), closed_output_stops() as closed, terminal_gone_proof(), \
-            terminal_size_given():
+            terminal_size_given(), colour_given():
         err = Console(stderr=True, highlight=False)
         try:
             code = _main(argv, err, closed)

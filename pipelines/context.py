@@ -89,6 +89,10 @@ class StageResult:
     variables: list[str] = field(default_factory=list)
     """The cube variables the stage makes (written now or kept up to date): the manifest
     names it their owner, which alone may remove and recompute them."""
+    made_in: str = ""
+    """For a stage the manifest skipped: the run that made what it kept (its ``run_id``),
+    whose figures its ``metrics`` are; empty for a stage this run ran (one that found
+    all up to date too: its figures are this run's)."""
 
 
 def timed(name: str, fn: Callable[[RunContext], StageResult], ctx: RunContext) -> StageResult:

@@ -497,6 +497,10 @@ _OS_HINTS = {
     errno.EMFILE: "too many open files: this process may hold {limit} at once (ulimit -n); "
                   "raise the limit (ulimit -n 4096), then run the same command again to "
                   "resume (finished work is kept)",
+    errno.ENOLCK: "this file system cannot lock files (no locks available: an NFS mount "
+                  "whose lock service, rpc.statd, is not running), and a job locks its "
+                  "output folder; {point} to a folder on another disk, or mount this one "
+                  "with -o local_lock=flock (or start rpc.statd on this host)",
     errno.ENFILE: "too many open files on this machine (its table of open files is full, "
                   "fs.file-max); close other programs or raise it, then run the same "
                   "command again to resume (finished work is kept)",

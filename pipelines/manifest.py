@@ -828,7 +828,7 @@ class Manifest:
             name=name, metrics=dict(rec.get("metrics", {})),
             outputs={k: str(verify.resolve(self.path.parent, v)) if isinstance(v, str) else v
                      for k, v in rec.get("outputs", {}).items()},
-            skipped=True, seconds=0.0,
+            skipped=True, seconds=0.0, made_in=str(rec.get("run_id") or "?"),
             notes=[f"skipped: {reason}; config and inputs unchanged (use --force to rerun)",
                    *(n for n in rec.get("notes", []) if n.startswith("warning: "))],
         )

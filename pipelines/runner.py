@@ -1013,6 +1013,10 @@ def print_summary(results: Sequence[StageResult], console: Console) -> None:
     console.print(table)
     for r in results:
         caveats: dict[str, str] = {}
+        if r.made_in and r.metrics:  # another run's figures (a stage the manifest
+            # skipped), not this run's (a stage that ran and found all up to date)
+            console.print(Text(f"  {r.name} (skipped): the figures of run {r.made_in}, "
+                               "which made it; this run computed nothing for it"))
         for key, value in r.metrics.items():
             if value is None or (isinstance(value, float) and not math.isfinite(value)):
                 # the manifest keeps a NaN as null: a skipped stage's reads back so

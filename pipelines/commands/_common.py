@@ -181,7 +181,10 @@ def config_file(value: Path | None) -> Path | None:
     if value is not None and value.exists() and not value.is_file():
         raise ConfigError(f"{value}: not a regular file (a device or a pipe); {STDIN_CONFIG}")
     if value is not None and not os.path.lexists(value):  # '$JOBS/a.yaml', 'C:\\a.yaml'
-        hint = _shell_hint(str(value))
+        from prospect.io.files import name_written_otherwise
+
+        # 'my%20job.yaml', 'job.yml', 'JOB.yaml' beside the file there
+        hint = _shell_hint(str(value)) or name_written_otherwise(value)
         if hint:
             raise ConfigError(f"{value}: config file not found; {hint}")
     return value

@@ -24,6 +24,7 @@ import re
 import shutil
 import stat
 import uuid
+import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,6 +35,7 @@ from prospect.canonical import jsonable
 __all__ = [
     "bytes_sha256",
     "file_sha256",
+    "name_written_otherwise",
     "publish_dir",
     "scratch_dir",
     "staged_dir",
@@ -88,6 +90,8 @@ def why_unreadable(path: Path | str, what: str) -> str:
         return f"{what} not found; check the path in the config{_other_case(path)}"
     except PermissionError:
         return "cannot be reached (permission denied on it or a folder above it)"
+    except NotADirectoryError:  # data.zip/heat.tif: a file taken for a folder
+        return _file_as_folder(path, what)
     except OSError as exc:  # ELOOP: a link that points at itself, directly or not
         return (f"cannot be reached ({exc.strerror or exc}: a symbolic link loop?); give the "
                 f"path of the {what} itself")
@@ -96,19 +100,136 @@ def why_unreadable(path: Path | str, what: str) -> str:
     return f"not a regular file (a FIFO, socket or device); give the path of the {what}"
 
 
+_ARCHIVE_PREFIXES = {".zip": "/vsizip/", ".tar": "/vsitar/", ".tgz": "/vsitar/",
+                     ".tar.gz": "/vsitar/", ".7z": "/vsi7z/"}
+"""The GDAL virtual file name prefix that reads inside an archive of each ending."""
+
+
+def _file_as_folder(path: Path, what: str) -> str:
+    """Why ``path``, one of whose folders is a file (``ENOTDIR``), cannot be read, with
+    the fix: an archive (``data.zip/heat.tif``: the zip taken for the folder it unpacks
+    to) is read inside with GDAL's prefix for it; any other file is named as the part of
+    the path that is no folder.
+
+    Both were "cannot be reached (Not a directory: a symbolic link loop?)", which sent
+    the user looking for links.
+    """
+    base = next((folder for folder in reversed(path.parents)
+                 if folder.exists() and not folder.is_dir()), None)
+    if base is None:  # gone since the look: say what the system said
+        return (f"cannot be reached (a part of the path is a file, not a folder); check "
+                f"the path of the {what} in the config")
+    inside = path.relative_to(base).as_posix()
+    name = base.name.casefold()
+    prefix = next((vsi for ending, vsi in sorted(_ARCHIVE_PREFIXES.items(),
+                                                 key=lambda item: -len(item[0]))
+                   if name.endswith(ending)), None)
+    if prefix is None and zipfile.is_zipfile(base):
+        prefix = "/vsizip/"
+    if prefix is not None:  # the path as written is not known here: an example of it
+        return (f"{base.name!r} is an archive, not a folder; put {prefix} in front of the "
+                f"path to read inside it ({prefix}{base.name}/{inside} for an archive "
+                "beside the config), or unpack it")
+    return (f"{base} is a file, not a folder, so nothing is inside it; check the path of "
+            f"the {what} in the config")
+
+
+_OTHER_ENDINGS = {".tiff": ".tif", ".jpeg": ".jpg", ".yml": ".yaml"}
+"""Endings written two ways for one format, each read as the first's other form."""
+
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+"""Zero-width spaces and joiners, the word joiner, byte-order mark and soft hyphen."""
+
+
+def _ends_trimmed(name: str) -> str:
+    """``name`` without the spaces and invisible characters (:data:`_INVISIBLE`) at its
+    ends, which a copy from a web page, a spreadsheet or a PDF leaves and no listing
+    shows."""
+    return name.strip(_INVISIBLE + " \t\u00a0")
+
+
+def _unescaped(name: str) -> str:
+    """``name`` with its ``%XX`` escapes decoded and its ends trimmed (:func:`_ends_trimmed`)."""
+    from urllib.parse import unquote
+
+    return _ends_trimmed(unquote(_ends_trimmed(name)))
+
+
+def _name_key(name: str) -> str:
+    """The form of a file name in which the ways one name is miswritten are the same:
+    ``%XX`` escapes decoded (a path copied from a URL or a browser), spaces and invisible
+    characters at its ends taken off, case folded, one ending of the two a format is
+    written with (:data:`_OTHER_ENDINGS`: TIFF, JPEG, YAML)."""
+    stem, dot, ending = _unescaped(name).casefold().rpartition(".")
+    return f"{stem}{_OTHER_ENDINGS.get(dot + ending, dot + ending)}" if dot else ending
+
+
+def _how_other(given: str, there: str) -> str:
+    """How the name ``there`` differs from ``given`` (the two have one :func:`_name_key`),
+    in words, and why it matters."""
+    from urllib.parse import unquote
+
+    hows = []
+    if unquote(given) != given or unquote(there) != there:
+        hows.append("the name with its %XX escapes decoded (a path copied from a URL: "
+                    "%20 is a space)")
+    if _ends_trimmed(given) != given or _ends_trimmed(there) != there:
+        hows.append("the name with a space or an invisible character at an end")
+    stem_given, _, end_given = _unescaped(given).rpartition(".")
+    stem_there, _, end_there = _unescaped(there).rpartition(".")
+    if end_given.casefold() != end_there.casefold():
+        hows.append(f"the same format's other ending (.{end_there})")
+    if stem_given != stem_there or (end_given != end_there
+                                    and end_given.casefold() == end_there.casefold()):
+        hows.append("its name in another case: names are case-sensitive here")
+    return "; ".join(hows)
+
+
+def _first_missing(path: Path) -> Path:
+    """The first part of ``path`` that is not there (``path`` itself when its folder is);
+    a part that cannot be looked at counts as there."""
+    missing = path
+    for folder in path.parents:
+        try:
+            if folder.exists() or folder == folder.parent:
+                return missing
+        except OSError:
+            return missing
+        missing = folder
+    return missing
+
+
 def _other_case(path: Path) -> str:
-    """``" ('heat.tif' is there, ...)"`` naming a file beside ``path`` whose name differs
-    from it only in case (``HEAT.TIF`` written for ``heat.tif``: names are case-sensitive
-    on Linux, not on the Windows or macOS machine the config was written on), else ``""``."""
+    """:func:`name_written_otherwise` of ``path`` in parentheses after a space, or ``""``."""
+    found = name_written_otherwise(path)
+    return f" ({found})" if found else ""
+
+
+def name_written_otherwise(path: Path | str) -> str:
+    """``"'heat.tif' is there, ...; write it as it is on disk"`` naming a file beside
+    ``path`` (which is not there) whose name is the one given miswritten
+    (:func:`_name_key`): in another case (``HEAT.TIF`` written for ``heat.tif``: names are
+    case-sensitive on Linux, not on the Windows or macOS machine the config was written
+    on), with ``%20`` for a space (a path copied from a URL), with the other TIFF (or
+    JPEG, YAML) ending (``.tiff`` for ``.tif``), or with a space or an invisible character
+    at an end; else ``""``. Where a folder of the path is not there, the folder written
+    so beside it is named (``data%20in/heat.tif`` for ``data in/heat.tif``)."""
+    path = Path(path)
+    missing = _first_missing(path)
+    if os.path.lexists(missing):  # a file where a folder of the path is: not a name's fault
+        return ""
+    folder = missing != path
     try:
-        with os.scandir(path.parent) as entries:
-            want = path.name.casefold()
+        with os.scandir(missing.parent) as entries:
+            want = _name_key(missing.name)
             for n, entry in enumerate(entries):
                 if n >= 100_000:  # a folder that large is not listed for a hint
                     break
-                if entry.name != path.name and entry.name.casefold() == want:
-                    return (f" ({entry.name!r} is there, its name in another case: names "
-                            "are case-sensitive here; write it as it is on disk)")
+                if entry.name != missing.name and _name_key(entry.name) == want:
+                    shown = f"the folder {os.path.join(missing.parent, entry.name)!r}" \
+                        if folder else repr(entry.name)
+                    return (f"{shown} is there, {_how_other(missing.name, entry.name)}; "
+                            "write it as it is on disk")
     except OSError:
         pass
     return ""
