@@ -168,7 +168,9 @@ def _source_layers(source: Any, grid: RegionGrid, *, refuse_here: bool = False,
             # files that read but do not fit (another region, band count): said as the
             # run's coming error, and the layers counted from the config
             warnings.warn(str(stop), DataWarning, stacklevel=2)
-        return (_layers_from_config(source), f"config: {str(exc).splitlines()[0][:300]}",
+        # the reason whole: cut at 300 characters, a long path left its fix half-said
+        # ("the name with its %XX escapes de")
+        return (_layers_from_config(source), f"config: {str(exc).splitlines()[0]}",
                 _config_cell_bytes(source), [])
     _check_stated_blocks(layers)
     return (len(layers), "headers",
