@@ -31,6 +31,7 @@ __all__ = [
     "max_cells",
     "parse_crs",
     "plural_unit",
+    "xy_transformer",
 ]
 
 
@@ -209,6 +210,14 @@ def _near_wgs84(wkt: str) -> bool:
     except Exception:  # no shift to measure: PROJ's null shift, as before
         return True
     return not math.isfinite(metres) or metres < 10.0
+
+
+@functools.lru_cache(maxsize=32)
+def xy_transformer(src: str, dst: str) -> Transformer:
+    """A pyproj transformer from CRS ``src`` to ``dst`` (any form pyproj reads: an EPSG
+    code, WKT, a PROJ string) in x/y order, made once per pair: each takes PROJ 0.01 to
+    0.1 s to make, and a chunk's cells or a dozen candidate CRSs ask for the same one."""
+    return Transformer.from_crs(src, dst, always_xy=True)
 
 
 @functools.lru_cache(maxsize=256)
@@ -494,6 +503,21 @@ class RegionGrid:
     def window_transform(self, window: ChunkWindow) -> Affine:
         """Affine transform of one chunk window."""
         return self.transform @ Affine.translation(window.cols.start, window.rows.start)
+
+    def longitudes_about(self, lon: np.ndarray) -> np.ndarray:
+        """Longitudes ``lon`` of a region in degrees, each moved by whole turns into the
+        360 degrees about the region's centre (``lon`` itself for a projected region): a
+        point east of 180 given as -179.95 lies at 180.05 in a region across the
+        antimeridian, one on 0..360 at 354.97 at -5.03 in a region west of Greenwich.
+        The one rule of the surfaces (:func:`prospect.ingest.surfaces.around_region`) and
+        the labels (:func:`prospect.models.labels.read_occurrences`)."""
+        lon = np.asarray(lon, dtype=np.float64)
+        if not self.crs_obj.is_geographic:
+            return lon
+        left, _, right, _ = self.bounds
+        west = (left + right) / 2 - 180.0
+        return np.where((lon >= west) & (lon < west + 360.0), lon,
+                        (lon - west) % 360.0 + west)
 
     def lonlat_bounds(self) -> tuple[float, float, float, float]:
         """Bounds in WGS 84 longitude/latitude (densified edges)."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import functools
 import re
 import warnings
 import weakref
@@ -23,7 +22,7 @@ from scipy.spatial import cKDTree
 from prospect.config.sources import PointSource
 from prospect.errors import DataError, DataWarning, InputFileError
 from prospect.geostats import PURE_NUGGET_SHARE, merge_coincident, structured_share
-from prospect.grid import ChunkWindow, RegionGrid
+from prospect.grid import ChunkWindow, RegionGrid, xy_transformer
 from prospect.ingest.layers import Layer, distance_units, unit_key
 from prospect.io.companions import concentration_unit
 from prospect.io.points import (
@@ -195,14 +194,6 @@ def scale_off_ground(grid: RegionGrid) -> float | None:
     return worst
 
 
-@functools.lru_cache(maxsize=16)
-def _ground_transformer(crs: str, frame: str) -> Any:
-    """A pyproj transformer from ``crs`` to ``frame`` (x/y order; one per worker)."""
-    from pyproj import Transformer
-
-    return Transformer.from_crs(crs, frame, always_xy=True)
-
-
 def to_ground(xy: np.ndarray, crs: str, frame: str | None) -> np.ndarray:
     """Points in metres of a :func:`ground_frame`.
 
@@ -222,7 +213,7 @@ def to_ground(xy: np.ndarray, crs: str, frame: str | None) -> np.ndarray:
     """
     if frame is None:
         return xy
-    gx, gy = _ground_transformer(crs, frame).transform(xy[:, 0], xy[:, 1])
+    gx, gy = xy_transformer(crs, frame).transform(xy[:, 0], xy[:, 1])
     return np.column_stack([np.asarray(gx, "f8"), np.asarray(gy, "f8")])
 
 
@@ -426,10 +417,7 @@ def around_region(table: PointTable, grid: RegionGrid) -> PointTable:
     """
     if not grid.crs_obj.is_geographic or not len(table):
         return table
-    left, _, right, _ = grid.bounds
-    west = (left + right) / 2 - 180.0
-    x = np.where((table.x >= west) & (table.x < west + 360.0), table.x,
-                 (table.x - west) % 360.0 + west)
+    x = grid.longitudes_about(table.x)
     if np.array_equal(x, table.x, equal_nan=True):
         return table
     return dataclasses.replace(table, x=x)

@@ -65,7 +65,6 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
-import functools
 import io
 import re
 import unicodedata
@@ -84,7 +83,7 @@ import shapely
 from pyproj import Transformer
 
 from prospect.errors import CRSError, DataError, DataWarning, InputFileError
-from prospect.grid import check_transformable, parse_crs
+from prospect.grid import check_transformable, parse_crs, xy_transformer
 from prospect.ingest.fills import COMMON_FILLS
 from prospect.io.companions import (
     CONCENTRATION_UNITS,
@@ -2534,15 +2533,6 @@ def _crs_candidates(grid: Any) -> list[Any]:
     return out
 
 
-@functools.cache
-def _to_grid(source: str, target: str) -> Any:
-    """A transformer from ``source`` to ``target`` (WKT), made once: each takes PROJ 0.01
-    to 0.1 s to make, and :func:`crs_meant` tries a dozen."""
-    from pyproj import Transformer
-
-    return Transformer.from_crs(source, target, always_xy=True)
-
-
 def crs_meant(xs: np.ndarray, ys: np.ndarray, crs: Any, grid: Any) -> str:
     """``'; read in EPSG:28992 (Amersfoort / RD New), 10 of 10 would lie in region 'nl':
     set 'crs: "EPSG:28992"' if that is their CRS'`` where coordinates ``xs``, ``ys``
@@ -2562,7 +2552,8 @@ def crs_meant(xs: np.ndarray, ys: np.ndarray, crs: Any, grid: Any) -> str:
         if candidate.equals(stated):
             continue
         with np.errstate(all="ignore"):
-            gx, gy = _to_grid(candidate.to_wkt(), grid.crs_obj.to_wkt()).transform(px, py)
+            gx, gy = xy_transformer(candidate.to_wkt(),
+                                    grid.crs_obj.to_wkt()).transform(px, py)
             gx, gy = np.asarray(gx, "f8"), np.asarray(gy, "f8")
             ok = np.isfinite(gx) & np.isfinite(gy)
             rows, cols = grid.rowcol(gx[ok], gy[ok], closed=True)

@@ -1025,16 +1025,14 @@ def _around_region(gdf: Any, grid: RegionGrid) -> Any:
     """
     if not grid.crs_obj.is_geographic or not len(gdf):
         return gdf
-    left, _, right, _ = grid.bounds
-    west = (left + right) / 2 - 180.0
     geoms = np.array(gdf.geometry.to_numpy(), dtype=object)
     bounds = shapely.bounds(geoms)
     across = bounds[:, 2] - bounds[:, 0] > 180.0
     coords, index = shapely.get_coordinates(geoms, return_index=True)
     at = np.where(across[index], coords[:, 0],
                   shapely.get_x(_one_place_each(gdf.geometry))[index])
-    turns = np.where((at >= west) & (at < west + 360.0), 0.0,
-                     np.floor((at - west) / 360.0) * -360.0)
+    with np.errstate(invalid="ignore"):  # whole turns (RegionGrid.longitudes_about's)
+        turns = np.round((grid.longitudes_about(at) - at) / 360.0) * 360.0
     turns[~np.isfinite(turns)] = 0.0
     if not turns.any():
         return gdf
