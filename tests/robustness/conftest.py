@@ -112,6 +112,29 @@ class Sandbox:
         return self.snapshot() == self._before
 
 
+def plan_vector_cells(path: Path | str, grid: Any, **source: Any
+                      ) -> tuple[dict[str, Any], list[str]]:
+    """``plan_vector`` of a vector source (``source``: its config keys) on ``grid``: each
+    layer with its computed cells (every chunk, -99 where none) by name, and the text of
+    every warning the planning and the computing gave."""
+    import warnings
+
+    from prospect.config.sources import VectorSource
+    from prospect.ingest.geology import plan_vector
+
+    config = VectorSource(name="geology", path=str(path), **source)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        layers = plan_vector(config, grid)
+        out = {}
+        for layer in layers:
+            cells = np.full(grid.shape, -99.0)
+            for window in grid.chunk_windows():
+                cells[window.rows, window.cols] = layer.compute(grid, window)
+            out[layer.name] = (layer, cells)
+    return out, [" ".join(str(w.message).split()) for w in caught]
+
+
 @pytest.fixture()
 def sandbox(tmp_path: Path) -> Sandbox:
     """A fresh :class:`Sandbox`."""

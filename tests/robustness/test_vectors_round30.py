@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import tarfile
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -30,13 +29,13 @@ import pytest
 import shapely
 
 from prospect.config.mask import MaskConfig
-from prospect.config.sources import VectorSource
 from prospect.errors import InputFileError
 from prospect.grid import RegionGrid
-from prospect.ingest.geology import plan_vector
 from prospect.ingest.mask import job_outline
 from prospect.outlines import land_mask, read_outline, to_grid_crs
 from tiles.metadata import layer_classes
+
+from .conftest import plan_vector_cells
 
 X0, Y0 = 500000.0, 1350000.0
 CRS = "EPSG:32619"
@@ -49,17 +48,7 @@ GRID = RegionGrid(
 def _planned(path: Path | str, **source: Any) -> tuple[dict[str, Any], list[str]]:
     """``plan_vector`` of a source on :data:`GRID`: each layer and its computed cells
     (every chunk), and every warning's text."""
-    config = VectorSource(name="geology", path=str(path), **source)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        layers = plan_vector(config, GRID)
-        out = {}
-        for layer in layers:
-            cells = np.full(GRID.shape, -99.0)
-            for window in GRID.chunk_windows():
-                cells[window.rows, window.cols] = layer.compute(GRID, window)
-            out[layer.name] = (layer, cells)
-    return out, [" ".join(str(w.message).split()) for w in caught]
+    return plan_vector_cells(path, GRID, **source)
 
 
 def _strips(names: list[str]) -> gpd.GeoDataFrame:

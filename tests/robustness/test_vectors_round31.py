@@ -16,7 +16,6 @@ older software writes it) masked land 30 m off. Every file here is small and SYN
 from __future__ import annotations
 
 import json
-import warnings
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -28,12 +27,12 @@ import pytest
 import shapely
 
 from prospect.config.mask import MaskConfig
-from prospect.config.sources import VectorSource
 from prospect.errors import CRSError, DataError, InputFileError
 from prospect.grid import RegionGrid
-from prospect.ingest.geology import plan_vector
 from prospect.ingest.mask import job_outline
 from prospect.outlines import clip_to_grid, land_mask, read_outline, to_grid_crs
+
+from .conftest import plan_vector_cells
 
 X0, Y0 = 500000.0, 1350000.0
 CRS = "EPSG:32619"
@@ -48,17 +47,7 @@ def _planned(
 ) -> tuple[dict[str, Any], list[str]]:
     """``plan_vector`` of a source on ``grid``: each layer and its computed cells (every
     chunk), and every warning's text."""
-    config = VectorSource(name="geology", path=str(path), **source)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        layers = plan_vector(config, grid)
-        out = {}
-        for layer in layers:
-            cells = np.full(grid.shape, -99.0)
-            for window in grid.chunk_windows():
-                cells[window.rows, window.cols] = layer.compute(grid, window)
-            out[layer.name] = (layer, cells)
-    return out, [" ".join(str(w.message).split()) for w in caught]
+    return plan_vector_cells(path, grid, **source)
 
 
 def _write(path: Path, units: list[str], geoms: list[shapely.Geometry], **kw: Any) -> Path:
