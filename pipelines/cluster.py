@@ -1644,28 +1644,28 @@ def _clients(*, scheduler: str | None, workers: int | None, cluster: str | None,
 
 def _close_all(*closers: Callable[[], Any]) -> None:
     """Call each of ``closers`` (the client's close, then its cluster's), best effort,
-    every one even when a stop lands in another.
+    every one to its end even when a stop lands meanwhile.
 
     A stop (Ctrl-C, SIGTERM as a batch system's grace period began) or a helper thread's
     interrupt (the lock's heartbeat finding ``-o`` gone, :func:`pipelines.faults.
     interrupt_main_thread`) met in the client's close skipped the cluster's: a SLURM or
     PBS cluster's worker jobs held their nodes to their wall time, the embedded cluster's
-    processes outlived a notebook's job. The first such stop is raised once all are
-    closed (a later one is ignored as the job unwinds anyway); errors are dropped, as a
-    close of a cluster already gone fails. A close the stop cut short is called once more
-    (a stop met as the client's close began left the client open: its connection, its
-    threads, dask's default scheduler pointing at it in a notebook's process).
+    processes outlived a notebook's job. A stop met in a close cut it short: distributed
+    cancels the close it waits on, which left a cluster ``closing`` for good, so a second
+    close waited out its whole timeout and did nothing, and distributed's exit hook waited
+    as long again (a job whose ``-o`` was removed mid-stage said so 20 s late, its
+    workers half closed). Each close now runs in a thread of its own, which a stop does
+    not reach, while this thread waits for it (every close is bounded by its own
+    timeout); the first stop is raised once all are closed, later ones are ignored as the
+    job unwinds anyway (:func:`pipelines.faults.run_through_stops`). Errors are dropped:
+    a close of a cluster already gone fails.
     """
+    from pipelines.faults import run_through_stops
+
     stop: KeyboardInterrupt | None = None
     for close in closers:
-        try:
-            close()
-        except KeyboardInterrupt as exc:
-            stop = stop or exc
-            with contextlib.suppress(Exception, KeyboardInterrupt):
-                close()  # the stop held: a second close of a closed client does nothing
-        except Exception:  # already gone, a close that timed out: nothing more to do
-            pass
+        met = run_through_stops(close, name="prospect-close")
+        stop = stop or met
     if stop is not None:
         raise stop
 

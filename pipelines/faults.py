@@ -16,7 +16,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -59,6 +59,7 @@ __all__ = [
     "probe_disk",
     "quiet_libtiff",
     "removed_output",
+    "run_through_stops",
     "said_disk_error",
     "say_stop_after",
     "signal_handlers_kept",
@@ -315,6 +316,42 @@ def interruptible_main_thread() -> Iterator[None]:
     finally:
         signal.signal(_WAKE, previous)
         _WAKE_ASKED.clear()
+
+
+def run_through_stops(work: Callable[[], object], *, name: str
+                      ) -> KeyboardInterrupt | None:
+    """Run ``work()`` in a thread of its own to its end, whatever stop lands meanwhile in
+    this thread (Ctrl-C, SIGTERM, :func:`interrupt_main_thread`); the first stop met,
+    raised by ``work`` or landed while waiting, is returned for the caller to raise once
+    it has done what must be done. Errors of ``work`` are dropped (best effort).
+
+    Not ``Thread.join``: a stop landing in it marked a still running thread as ended
+    (Python 3.11, bpo-45274's fix releases the thread's lock), so a second join returned
+    at once and the job went on, or exited, under the work: a cluster's close cut short
+    (distributed cancels it, leaving the cluster ``closing`` for good), a lock's
+    heartbeat that went on beating after the lock was let go.
+    """
+    met: list[KeyboardInterrupt] = []
+    done = threading.Event()
+
+    def body() -> None:
+        try:
+            work()
+        except KeyboardInterrupt as exc:
+            met.append(exc)
+        except Exception:  # best effort: what failed is left as it is
+            pass
+        finally:
+            done.set()
+
+    threading.Thread(target=body, name=name, daemon=True).start()
+    stop: KeyboardInterrupt | None = None
+    while not done.is_set():
+        try:
+            done.wait()
+        except KeyboardInterrupt as exc:  # the work goes on; the stop waits for it
+            stop = stop or exc
+    return stop or next(iter(met), None)
 
 
 def interrupt_main_thread() -> None:

@@ -276,18 +276,18 @@ class _Heartbeat:
     def stop(self) -> None:
         """End the thread and mark the file ``released`` (unless another job's now).
 
-        A stop (Ctrl-C, SIGTERM) or this heartbeat's own interrupt met in the join is
+        A stop (Ctrl-C, SIGTERM) or this heartbeat's own interrupt met in the wait is
         held until the thread ended and the file says so: cut short there, the thread
         beat on after the job, into whichever file next took the closed descriptor's
-        number, and the record was never marked released."""
+        number, and the record was never marked released (a second ``join`` did not
+        help: :func:`pipelines.faults.run_through_stops`)."""
+        from pipelines.faults import run_through_stops
+
         self._stop.set()
-        try:
-            self._thread.join()
-        except KeyboardInterrupt:
-            self._thread.join()
-            self._release()
-            raise
+        stop = run_through_stops(self._thread.join, name="prospect-lock-release")
         self._release()
+        if stop is not None:
+            raise stop
 
     def _release(self) -> None:
         if self.lost is not None or self._taken(interrupt=False):
