@@ -393,19 +393,56 @@ def _baseline(item: pystac.Item) -> float | None:
     """A Sentinel-2 item's processing baseline as a number, from
     ``s2:processing_baseline`` ("05.10"; Earth Search v0: ``sentinel:processing_baseline``),
     else the processing extension's ``processing:version`` in ESA's form (``05.12``: the
-    Copernicus Data Space catalogue's only field for it), else the ``N0512`` of an ESA
-    product id (:data:`_ESA_BASELINE`); ``None`` when the item states none. The
+    Copernicus Data Space catalogue's only field for it), else the ``N0512`` of the ESA
+    product the item names (``s2:product_uri``, Planetary Computer's and Earth Search's, or
+    its own id: :data:`_ESA_BASELINE`); ``None`` when the item states none. The
     Copernicus Data Space items (no ``raster:bands`` offsets: the collection holds them)
-    were refused for want of ``s2:processing_baseline``, stating their baseline twice."""
+    were refused for want of ``s2:processing_baseline``, stating their baseline twice.
+
+    Raises
+    ------
+    DataError
+        Two of those fields state baselines on either side of 04.00 (:func:`_one_baseline`).
+    """
+    stated = _stated_baselines(item)
+    if not stated:
+        return None
+    _one_baseline(stated)
+    return stated[0][1]
+
+
+def _stated_baselines(item: pystac.Item) -> list[tuple[str, float]]:
+    """Every ``(field, baseline)`` an item states, first the one :func:`_baseline` takes."""
     props = item.properties
-    for key in ("s2:processing_baseline", "sentinel:processing_baseline"):
-        if props.get(key) is not None:
-            return _baseline_number(key, props[key])
+    stated = [
+        (key, _baseline_number(key, props[key]))
+        for key in ("s2:processing_baseline", "sentinel:processing_baseline")
+        if props.get(key) is not None
+    ]
     version = props.get("processing:version")
     if isinstance(version, str) and re.fullmatch(r"\d{2}\.\d{2}", version.strip()):
-        return _baseline_number("processing:version", version)
-    named = _ESA_BASELINE.search(str(item.id))
-    return int(named.group(1)) + int(named.group(2)) / 100 if named else None
+        stated.append(("processing:version", _baseline_number("processing:version", version)))
+    for key, name in (("s2:product_uri", props.get("s2:product_uri")), ("id", item.id)):
+        named = _ESA_BASELINE.search(str(name or ""))
+        if named:
+            stated.append((f"{key} {name}", int(named.group(1)) + int(named.group(2)) / 100))
+    return stated
+
+
+def _one_baseline(stated: list[tuple[str, float]]) -> None:
+    """Refuse an item whose fields state baselines on either side of 04.00 (its DNs carry
+    +1000 by one and not by the other). Before, the first field won without a word: an
+    ``s2:processing_baseline`` of 05.09 in an item of product ``..._N0300_...`` read
+    every reflectance 0.1 low, one of 03.00 in an item of ``N0510`` 0.1 high."""
+    recent = [(key, number) for key, number in stated if number >= 4.0]
+    older = [(key, number) for key, number in stated if number < 4.0]
+    if recent and older:
+        (new_key, new), (old_key, old) = recent[0], older[0]
+        raise DataError(
+            f"the item states processing baseline {new:05.2f} ({new_key}) and {old:05.2f} "
+            f"({old_key}): from 04.00 on every DN carries +1000 (reflectance 0.1 apart), so "
+            "the item's reflectance cannot be told; correct the field that is not the "
+            "product's (the ESA product name's N-number, e.g. N0510, is 05.10)")
 
 
 def _baseline_number(key: str, value: Any) -> float:
@@ -420,7 +457,8 @@ def _baseline_number(key: str, value: Any) -> float:
 
 
 _ESA_BASELINE = re.compile(r"^S2[A-D]_MSI(?:L1C|L2A)_\d{8}T\d{6}_N(\d{2})(\d{2})_")
-"""The processing baseline in an ESA product id (``S2A_MSIL2A_20240613T100031_N0510_...``)."""
+"""The processing baseline in an ESA product id or ``s2:product_uri``
+(``S2A_MSIL2A_20240613T100031_N0510_..._.SAFE``)."""
 
 
 ACQUISITION_SPAN = dt.timedelta(days=1)
@@ -523,8 +561,9 @@ def _s2_offset_dn(item: pystac.Item) -> float:
     recent = ", as this one was" if when and when >= S2_BASELINE_04_START else ""
     raise DataError(
         "a Sentinel-2 band without a raster:bands offset in an item without "
-        "a processing baseline (s2:processing_baseline, processing:version or an ESA "
-        "product id's N0400): its DNs carry +1000 from baseline 04.00 on (every product "
+        "a processing baseline (s2:processing_baseline, processing:version or the "
+        "N0400 of an ESA product id or s2:product_uri): its DNs carry +1000 from "
+        "baseline 04.00 on (every product "
         f"acquired since 2022-01-25{recent}, and reprocessed older ones), not before and "
         "not in harmonised products, so its "
         "reflectance cannot be told; add the product's s2:processing_baseline (or the "
@@ -557,8 +596,15 @@ def _product(item: pystac.Item) -> str | None:
     return None
 
 
-_ESA_PRODUCT = re.compile(r"^S2[A-D]_MSI(?:L1C|L2A)_\d{8}T\d{6}_")
-"""An ESA Sentinel-2 product id (``S2A_MSIL2A_20240613T100031_N0510_R122_T31UFT_...``)."""
+_ESA_PRODUCT = re.compile(
+    r"^S2[A-D]_(?:MSI(?:L1C|L2A)_\d{8}T\d{6}_"
+    r"|T?\d{2}[A-Z]{3}_\d{8}(?:T\d{6})?_(?:\d+_)?L(?:1C|2A)$)"
+)
+"""An ESA Sentinel-2 product id (``S2A_MSIL2A_20240613T100031_N0510_R122_T31UFT_...``) or
+an Earth Search item id of one (``S2A_31UFT_20240613_0_L2A``;
+``S2A_T31UFT_20240613T100031_L2A`` in its collection 1). Before, an Earth Search item
+copied into a user's catalogue without its ``platform`` was no Sentinel-2 item: a band
+of baseline 04.00 on was read without its -1000 DN offset (0.1 high, exit 0)."""
 
 
 def asset_calibration(item: pystac.Item, asset: pystac.Asset, key: str = "") -> BandCalibration:
@@ -1634,6 +1680,10 @@ _S2_DATATAKE = re.compile(r"(?:^|[_/])(?:S2[ABCD]_MSI(?:L1C|L2A)|T\d{2}[A-Z]{3})
 """The datatake's sensing start in a Sentinel-2 product id or band file name
 (``S2A_MSIL2A_20220301T104021_...``, ``T31UFT_20220301T104021_B04_10m``): the same in
 every tile of one pass."""
+_EARTH_SEARCH_PASS = re.compile(r"^(S2[A-D])_\d{2}[A-Z]{3}_(\d{8})_\d+_L(?:1C|2A)$")
+"""An Earth Search item id of Sentinel-2 (``S2A_31UFT_20240613_0_L2A``): its satellite and
+day, one pass of every tile (one satellite passes over a place once a day; its datatake
+time is not in the id). Without a platform, two tiles of one pass were two looks."""
 _HLS_PASS = re.compile(r"^HLS\.(L30|S30)\.T\d{2}[A-Z]{3}\.(\d{7}T\d{6})\.", re.IGNORECASE)
 """An HLS granule id's product and acquisition time (``HLS.S30.T31UFT.2022060T104021``)."""
 
@@ -1660,7 +1710,8 @@ def _pass_of_name(name: str) -> tuple[str, str] | None:
     satellite and WRS path on its date: the rows of one path), an HLS granule id (L30:
     its day, as one Landsat satellite sees a place once a day; S30: its sensing time) or
     a Sentinel-2 product id or band file name (the datatake's sensing start, the same in
-    every tile of one pass); ``None`` for any other name or a time the calendar has
+    every tile of one pass; an Earth Search id's satellite and day,
+    :data:`_EARTH_SEARCH_PASS`); ``None`` for any other name or a time the calendar has
     not."""
     ident = landsat_id(name)
     if ident is not None:
@@ -1675,6 +1726,9 @@ def _pass_of_name(name: str) -> tuple[str, str] | None:
         if (m := _S2_DATATAKE.search(name)) is not None:
             taken = dt.datetime.strptime(m.group(1), "%Y%m%dT%H%M%S")
             return f"sentinel-2/{m.group(1)}", taken.date().isoformat()
+        if (m := _EARTH_SEARCH_PASS.match(name)) is not None:
+            day = dt.datetime.strptime(m.group(2), "%Y%m%d").date().isoformat()
+            return f"sentinel-2/{m.group(1).lower()}/{day}", day
     except ValueError:  # a time the calendar has not
         return None
     return None
