@@ -147,19 +147,33 @@ def _readings() -> tuple[dict[Canonical, tuple[str, float | None]],
 _PLAIN, _SQUARED = _readings()
 
 
-_AS_LITHIUM = re.compile(r"\s*(?:\bas\s+)?(?<![A-Za-z])Li(?![A-Za-z0-9])\s*")
-"""The element a hydrochemist's unit names (``mg Li/L``, ``mg/L as Li``, ``ppm Li``):
-lithium, the element screened; a compound (``mg/L Li2O``) is no match."""
+_AS_LITHIUM = re.compile(r"\s*(?:\bas\s+)?(?<![A-Za-z])Li[+⁺]?(?![A-Za-z0-9+⁺])\s*")
+"""The element a hydrochemist's unit names (``mg Li/L``, ``mg/L as Li``, ``ppm Li``), or
+its ion (``mg/L Li+``, ``mg Li⁺/L``): lithium, the element screened; a compound
+(``mg/L Li2O``) is no match."""
+
+
+def _in_capitals(units: str) -> str | None:
+    """``units`` written wholly in capitals (``MG/L``, ``PPM``, ``MMOL/L``, ``MG/L AS LI``:
+    a laboratory's or an old database's export) in the spelling the units grammar reads,
+    lithium named in them read as :data:`_AS_LITHIUM` does; ``None`` for units with a
+    lower-case letter, whose case is kept (``Mg/L`` is megagrams). Such units were "not a
+    lithium concentration"."""
+    if units != units.upper() or units == units.lower():
+        return None
+    return re.sub(_AS_LITHIUM.pattern, " ", units, flags=re.IGNORECASE).strip().lower()
 
 
 def _lookup(units: str, table: Mapping[Canonical, tuple[str, float | None]],
             density: float) -> tuple[str, float] | None:
     """(name, factor to mg/L) of ``units`` in ``table``; the lithium it names, if it does
     (:data:`_AS_LITHIUM`), read as the element screened: ``mg Li/L`` was "not a lithium
-    concentration"."""
+    concentration"; units in capitals (:func:`_in_capitals`) read as written lower-case."""
     named = _AS_LITHIUM.sub(" ", units).strip()
     form = canonical_units(named if named and named != units.strip() else units)
     hit = None if form is None else table.get(form)
+    if hit is None and (lower := _in_capitals(units)):
+        return _lookup(lower, table, density)
     if hit is None:
         return None
     name, factor = hit

@@ -70,7 +70,7 @@ import re
 import unicodedata
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -2956,8 +2956,12 @@ _ID_NAMES = frozenset((
     "samplename", "labid", "labno", "labnumber", "well", "wellid", "wellname", "wellno",
     "uwi", "api", "station", "stationid", "siteid", "sitecode", "monster", "monsternummer",
     "monsterid", "putcode", "putid", "nitgcode", "boreholeid",
+    "holeid", "bhid", "drillhole", "drillholeid", "collarid", "apinumber", "apino",
+    "boreholename", "boreholenr",
 ))
-"""Plain names (:func:`_plain`) of a column naming each sample, well or station once."""
+"""Plain names (:func:`_plain`) of a column naming each sample, well or station once: a
+drill-hole table's ``HoleID`` or ``BHID`` (Leapfrog's, Datamine's) and a well's
+``API_Number`` among them."""
 
 
 def warn_ids_at_several_places(gdf: gpd.GeoDataFrame, keep: np.ndarray, path: Path,
@@ -2974,18 +2978,27 @@ def warn_ids_at_several_places(gdf: gpd.GeoDataFrame, keep: np.ndarray, path: Pa
     the surfaces' "two or more records at one place" warning."""
     names = [c for c in gdf.columns if c != gdf.geometry.name and _plain(str(c)) in _ID_NAMES]
     rows = np.flatnonzero(keep)
-    if len(names) != 1 or rows.size < 3 or _other_record_ids(gdf, names[0], rows):
+    if rows.size < 3:
         return
-    ids = _text_cells(pd.Series(gdf[names[0]].iloc[rows]).reset_index(drop=True))
-    ids = ids.where(pd.Series(gdf[names[0]].iloc[rows]).reset_index(drop=True).notna(), "")
+    geoms = gdf.geometry.iloc[rows].to_numpy()
+    for name in names:  # (a hole's samples' own IDs beside its HoleID: the hole a group)
+        if not _other_record_ids(gdf, name, rows):
+            _warn_id_at_places(gdf, name, rows, geoms, path, numbers, what)
+            return
+
+
+def _warn_id_at_places(gdf: gpd.GeoDataFrame, name: str, rows: np.ndarray, geoms: np.ndarray,
+                       path: Path, numbers: np.ndarray, what: str) -> None:
+    """The warning of :func:`warn_ids_at_several_places` for the ID column ``name``."""
+    ids = _text_cells(pd.Series(gdf[name].iloc[rows]).reset_index(drop=True))
+    ids = ids.where(pd.Series(gdf[name].iloc[rows]).reset_index(drop=True).notna(), "")
     ids = ids.str.strip()
     filled = (ids != "") & (ids.str.lower() != "nan")
     if filled.sum() < 3 or ids[filled].nunique() < 0.5 * filled.sum():
         return
-    geoms = gdf.geometry.iloc[rows].to_numpy()
     place = pd.Series([f"{x:.9g} {y:.9g}" for x, y in zip(
         shapely.get_x(geoms), shapely.get_y(geoms), strict=True)])
-    frame = pd.DataFrame({"id": ids, "place": place})[filled.to_numpy()]
+    frame = pd.DataFrame({"id": ids, "place": _place_keys(geoms, gdf.crs)})[filled.to_numpy()]
     places = frame.groupby("id", sort=False)["place"].nunique()
     several = places[places > 1].index.tolist()
     along = _down_a_well(gdf, rows, ids, geoms, several)
@@ -2996,16 +3009,35 @@ def warn_ids_at_several_places(gdf: gpd.GeoDataFrame, keep: np.ndarray, path: Pa
     shown = "; ".join(f"{what} {int(numbers[rows[i]])} at {place[i].replace(' ', ', ')}"
                       for i in first[:3])
     warnings.warn(DataWarning(
-        f"{path}: {len(several)} ID(s) in column {names[0]!r} are given at two or more "
+        f"{path}: {len(several)} ID(s) in column {name!r} are given at two or more "
         f"places (e.g. {several[0]!r}: {shown}), each record read as a sample of its own "
         "there: coordinates copied onto the wrong row, or an ID used twice; correct the "
-        "coordinates, or give each sample its own ID"), stacklevel=3)
+        "coordinates, or give each sample its own ID"), stacklevel=4)
+
+
+def _place_keys(geoms: np.ndarray, crs: Any) -> pd.Series:
+    """Each point's place as a key that one place has once: its coordinates to nine
+    figures, a longitude in degrees taken into -180..180 (:func:`_one_turn`), so that a
+    well listed at 180.05 and at -179.95 (or at 354.97 and -5.03) is at one place; it was
+    "given at two or more places ... coordinates copied onto the wrong row"."""
+    x, y = shapely.get_x(geoms), shapely.get_y(geoms)
+    if crs is not None and crs.is_geographic:
+        x = _one_turn(x)
+    return pd.Series([f"{a:.9g} {b:.9g}" for a, b in zip(x, y, strict=True)])
+
+
+def _one_turn(lon: np.ndarray) -> np.ndarray:
+    """Longitudes (degrees) taken by whole turns into -180..180 (180 itself is -180)."""
+    with np.errstate(invalid="ignore"):
+        return np.mod(np.asarray(lon, dtype="f8") + 180.0, 360.0) - 180.0
 
 
 _DEPTH_NAME = re.compile(
-    r"(?:md|tvd[a-z]{0,4}|[a-z]*depth[a-z]*|diepte[a-z]*|tiefe[a-z]*|profondeur[a-z]*)(?:m|ft)?")
+    r"(?:md|tvd[a-z]{0,4}|[a-z]*depth[a-z]*|diepte[a-z]*|tiefe[a-z]*|profondeur[a-z]*"
+    r"|from|mfrom)(?:m|ft)?")
 """Plain names (:func:`_plain`) of a column giving each sample's depth down its well:
-``MD``, ``TVD``, ``TVDSS``, ``Depth (m)``, ``sample_depth``, ``diepte``."""
+``MD``, ``TVD``, ``TVDSS``, ``Depth (m)``, ``sample_depth``, ``diepte``, and a drill-hole
+interval's ``From`` (``From_m``, ``mFrom``)."""
 
 
 def _down_a_well(gdf: gpd.GeoDataFrame, rows: np.ndarray, ids: pd.Series, geoms: np.ndarray,
@@ -3020,21 +3052,85 @@ def _down_a_well(gdf: gpd.GeoDataFrame, rows: np.ndarray, ids: pd.Series, geoms:
     if not names or not several:
         return set()
     x, y = shapely.get_x(geoms), shapely.get_y(geoms)
-    if gdf.crs is not None and gdf.crs.is_geographic:  # (metres, near enough for a bound)
-        x, y = x * 111_320.0 * np.cos(np.radians(y)), y * 110_574.0
+    geographic = gdf.crs is not None and gdf.crs.is_geographic
     out: set[str] = set()
     for name in names:
-        depth = pd.to_numeric(pd.Series(gdf[name].iloc[rows]).reset_index(drop=True),
-                              errors="coerce").to_numpy(dtype="f8")
+        depth = _depth_values(pd.Series(gdf[name].iloc[rows]).reset_index(drop=True),
+                             name, gdf.attrs)
         for sample in several:
             at = np.flatnonzero((ids == sample).to_numpy())
             down = depth[at]
             if not np.isfinite(down).all() or np.unique(down).size < at.size:
                 continue
-            reach = float(np.hypot(x[at] - x[at[0]], y[at] - y[at[0]]).max())
+            dx, dy = x[at] - x[at[0]], y[at] - y[at[0]]
+            if geographic:  # (metres, near enough for a bound; across 180 too)
+                dx = _one_turn(dx) * 111_320.0 * np.cos(np.radians(y[at]))
+                dy = dy * 110_574.0
+            reach = float(np.hypot(dx, dy).max())
             if reach <= float(np.abs(down).max()):
                 out.add(sample)
     return out
+
+
+_LENGTH_UNIT = re.compile(
+    r"\s*(?:m|metres?|meters?|mtr|ft|feet|foot|'|km|kilometres?|kilometers?|)"
+    r"(?:\s*\(?(?:md|tvd[a-z]{0,4}|bgl|bsl|ah|kb|rt)\)?)?\.?\s*", re.IGNORECASE)
+"""A depth cell's unit after its number (``1234 m``, ``1234,5 m``, ``4050 ft``, ``1234 m
+MD``, ``1234 mTVD``, ``1.2 km``): metres, feet or kilometres, and the reference a well
+log states."""
+
+_METRES_PER = {"ft": 0.3048, "feet": 0.3048, "foot": 0.3048, "'": 0.3048, "km": 1000.0,
+               "kilometre": 1000.0, "kilometres": 1000.0, "kilometer": 1000.0,
+               "kilometers": 1000.0}
+"""Metres per length unit of a depth (any other, or none: metres)."""
+
+
+def _metres_per(unit: str) -> float:
+    """Metres per ``unit``, a depth cell's unit (:data:`_LENGTH_UNIT`) or the unit a depth
+    column's header names; 1 for metres or none."""
+    found = re.match(r"\s*(km|kilomet(?:re|er)s?|ft|feet|foot|')", unit.lower())
+    return _METRES_PER[found.group(1)] if found else 1.0
+
+
+def _header_metres_per(column: str) -> float:
+    """Metres per unit of a depth column whose header names feet or kilometres (``Depth
+    (ft)``, ``MD_ft``, ``depth_km``); 1 otherwise."""
+    found = re.search(r"(?:^|[^a-z])(ft|feet|km)(?:[^a-z]|$)", str(column).lower())
+    plain = _plain(column)
+    unit = found.group(1) if found else next(
+        (u for u in ("ft", "km") if plain.endswith(u)), "")
+    return _metres_per(unit)
+
+
+def _depth_values(series: pd.Series, column: str, attrs: Mapping[str, Any]) -> np.ndarray:
+    """A depth column (:data:`_DEPTH_NAME`) as metres, NaN where a cell is no depth: each
+    cell read in its table's decimal notation (``attrs``' ``decimal``: ``1234,5`` in a
+    table of decimal commas), a length unit after its number (:data:`_LENGTH_UNIT`:
+    ``1234 m``, ``4050 ft``) read as that length, and a column whose header names feet or
+    kilometres (``Depth (ft)``, ``MD_ft``, ``depth_km``) read in them. A depth column
+    written so was no depths, or metres (:func:`pandas.to_numeric`), so the samples down a
+    deviated well were "coordinates copied onto the wrong row", and a sample copied
+    farther than a well in feet reaches went without a word. A cell that is no number in
+    the table's notation but one in the other (``1000,5 m`` in a table whose other numbers
+    are whole) is read in the other; a column whose notation the table leaves undecided
+    gives no depths."""
+    if column in (attrs.get("undecided") or {}):
+        return np.full(len(series), np.nan)
+    scale = np.full(len(series), _header_metres_per(column))
+    if series.dtype == object or isinstance(series.dtype, pd.StringDtype):
+        text = series.astype("string").str.strip()
+        number = r"([-+]?(?:\d[\d.,\s]*\d|\d)(?:[eE][-+]?\d+)?)"
+        parts = text.str.extract(rf"^{number}({_LENGTH_UNIT.pattern})$", flags=re.IGNORECASE)
+        parts.columns = [0, 1]
+        unit = parts[1].fillna("").str.strip()
+        said = parts[0].notna().to_numpy() & (unit != "").to_numpy()
+        scale = np.where(said, unit.map(_metres_per).to_numpy("f8"), scale)
+        series = series.where(~said, parts[0])
+    decimal = attrs.get("decimal") or "."
+    values = _numbers(series, Path(column), column, {"decimal": decimal})
+    other = _numbers(series, Path(column), column, {"decimal": "," if decimal == "." else "."})
+    values = np.where(np.isnan(values), other, values)  # ('1000,5 m' told no notation)
+    return values * scale
 
 
 _ROW_NUMBERS = frozenset(("id", "fid", "oid", "objectid", "ogcfid", "rowid", "gid"))
