@@ -187,17 +187,31 @@ class _Lines:
 
 
 def _lines_tree(path: str, layer: str | None, attribute: str | None, crs: str | None,
-                grid_crs: str, contacts: bool, gap: float = 0.0) -> _Lines | None:
-    """The contact or fault lines in the grid CRS, built once per process per file version
-    (of every file a Shapefile or an archive is made of); ``gap``: :func:`contact_lines`'s."""
+                grid_crs: str, contacts: bool, gap: float = 0.0,
+                ground: str | None = None) -> _Lines | None:
+    """The contact or fault lines in the grid CRS (in the metres of ``ground``, a
+    :func:`~prospect.ingest.surfaces.ground_frame`, where given), built once per process
+    per file version (of every file a Shapefile or an archive is made of); ``gap``:
+    :func:`contact_lines`'s, in the grid CRS's units."""
     return _lines_tree_cached(path, file_version(path), layer, attribute, crs, grid_crs,
-                              contacts, gap)
+                              contacts, gap, ground)
+
+
+def _to_frame(geom: shapely.Geometry | None, grid_crs: str, ground: str | None
+              ) -> shapely.Geometry | None:
+    """``geom`` (in ``grid_crs``) with its vertices taken to the ``ground`` frame's metres
+    (:func:`~prospect.ingest.surfaces.to_ground`); itself where ``ground`` is ``None``."""
+    if ground is None or geom is None:
+        return geom
+    from prospect.ingest.surfaces import to_ground
+
+    return shapely.transform(geom, lambda xy: to_ground(xy, grid_crs, ground))
 
 
 @functools.lru_cache(maxsize=8)
 def _lines_tree_cached(path: str, _version: tuple[int, ...], layer: str | None,
                        attribute: str | None, crs: str | None, grid_crs: str, contacts: bool,
-                       gap: float) -> _Lines | None:
+                       gap: float, ground: str | None = None) -> _Lines | None:
     gdf = read_vector(path, layer=layer, columns=[attribute] if attribute else [], crs=crs,
                       to_crs=grid_crs, collapsed_as_lines=not contacts)
     geoms = gdf.geometry[has_geometry(gdf.geometry)]
@@ -214,6 +228,9 @@ def _lines_tree_cached(path: str, _version: tuple[int, ...], layer: str | None,
                                                       single[~zones]]))
         else:
             lines = shapely.union_all(geoms.to_numpy())
+    lines, areas = _to_frame(lines, grid_crs, ground), _to_frame(areas, grid_crs, ground)
+    if areas is not None:
+        shapely.prepare(areas)
     parts = shapely.get_parts(shapely.get_parts(lines))
     parts = parts[~shapely.is_empty(parts)]
     if parts.size == 0:
@@ -654,20 +671,48 @@ class LineDistanceLayer(Layer):
     attribute: str | None
     crs: str | None
     contacts: bool
+    ground: str | None = None
+    """:func:`~prospect.ingest.surfaces.ground_frame` of a projected region whose metres
+    are not the ground's (Web Mercator): lines and cells are measured in its metres, as a
+    point source's ``<name>_dist`` is; ``None`` otherwise (the grid's own coordinates)."""
 
     def compute(self, grid: RegionGrid, window: ChunkWindow) -> np.ndarray:
         """Exact nearest-line distances for the chunk's cell centres."""
-        lines = _lines_tree(self.path, self.layer, self.attribute, self.crs,
-                            grid.crs_obj.to_wkt(), self.contacts,
-                            gap=grid.resolution / 2 if self.contacts else 0.0)
+        wkt = grid.crs_obj.to_wkt()
+        lines = _lines_tree(self.path, self.layer, self.attribute, self.crs, wkt,
+                            self.contacts, gap=grid.resolution / 2 if self.contacts else 0.0,
+                            ground=self.ground)
         if lines is None:
             return np.full(window.shape, np.nan, dtype=np.float32)
         xs = np.asarray(grid.x[window.cols], dtype=np.float64)
         ys = np.asarray(grid.y[window.rows], dtype=np.float64)
+        if self.ground is not None:
+            return _ground_distances(lines, xs, ys, wkt, self.ground)
         dist = nearest_line_distances(lines, xs, ys)
         if lines.areas is not None:  # inside a fault zone (on its outline it is 0 already)
             dist[shapely.contains_xy(lines.areas, *np.meshgrid(xs, ys))] = 0.0
         return dist.astype(np.float32)
+
+
+def _ground_distances(lines: _Lines, xs: np.ndarray, ys: np.ndarray, grid_crs: str,
+                      ground: str) -> np.ndarray:
+    """Distances on the ground (``lines`` in the ``ground`` frame's metres) from the cell
+    centres ``ys`` rows x ``xs`` columns (in ``grid_crs``), by the tree's exact nearest
+    query: in that frame the centres are no longer rows and columns, which
+    :func:`nearest_line_distances`' blocks take them for."""
+    from prospect.ingest.surfaces import to_ground
+
+    xx, yy = np.meshgrid(xs, ys)
+    at = to_ground(np.column_stack([xx.ravel(), yy.ravel()]), grid_crs, ground)
+    tree = lines.segment_tree if lines.segment_tree is not None else lines.tree
+    assert tree is not None
+    idx, dist = tree.query_nearest(shapely.points(at[:, 0], at[:, 1]), return_distance=True,
+                                   all_matches=False)
+    out = np.full(xx.size, np.nan)
+    out[idx[0]] = dist
+    if lines.areas is not None:  # inside a fault zone
+        out[shapely.contains_xy(lines.areas, at[:, 0], at[:, 1])] = 0.0
+    return out.reshape(xx.shape).astype(np.float32)
 
 
 def _check_units(path: str, source: VectorSource, inside: object) -> None:
@@ -1227,35 +1272,56 @@ def plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
             inputs=dataset_files(path), settings={**base, "method": "shapely STRtree nearest",
                                       "lines": "unit boundaries minus map edge, holes under half "
                                                "a cell between units as contacts, overlapping "
-                                               "units as drawn, lines across other units"},
+                                               "units as drawn, lines across other units",
+                                      **_ground_settings(grid)},
             path=path, layer=source.layer, attribute=source.attribute, crs=source.crs,
-            contacts=True,
+            contacts=True, ground=_ground_of(grid),
         ))
     if source.faults_layer is not None:
         out.append(_fault_layer(path, source, grid, zones))
-    if source.distance_to_contacts or source.faults_layer is not None:
-        _warn_off_ground(source, grid)
+    _warn_degree_distances(source, grid)
     return out
 
 
-def _warn_off_ground(source: VectorSource, grid: RegionGrid) -> None:
-    """Warn that the contact and fault distances of a region whose projected CRS is off
-    the ground's scale (Web Mercator: 1.62 of its metres to a metre on the ground at
-    52 N; :func:`~prospect.ingest.surfaces.scale_off_ground`) are in the CRS's metres:
-    they were labelled ``m`` as if on the ground, without a word (the point surfaces of
-    such a region measure on the ground)."""
-    from prospect.ingest.surfaces import scale_off_ground
-
-    scale = scale_off_ground(grid)
-    if scale is None:
+def _warn_degree_distances(source: VectorSource, grid: RegionGrid) -> None:
+    """Warn that the contact and fault distances of a region in a geographic CRS are in
+    degrees (recorded as ``degree``), as a point source's ``<name>_dist`` is warned of: a
+    degree of longitude is the cosine of the latitude of a degree of latitude, so a
+    contact due east of a cell at 52 N was 1.6 times nearer than one as far due north,
+    without a word."""
+    names = [f"'{source.name}_dist_contact'"] if source.distance_to_contacts else []
+    names += [f"'{source.name}_dist_fault'"] if source.faults_layer is not None else []
+    if not grid.crs_obj.is_geographic or not names:
         return
     warnings.warn(DataWarning(
-        f"source {source.name!r}: the region {grid.name!r} is in {grid.crs}, whose metres "
-        f"are {scale:.3g} to a metre on the ground at the region's centre, and its contact "
-        f"and fault distances are measured in them ({scale:.3g} times the ground's; so are "
-        "its cells: a cell of the region's resolution is that much smaller on the ground); "
-        "for distances on the ground give the region a CRS of true scale, such as its UTM "
-        "zone"), stacklevel=3)
+        f"source {source.name!r}: the region {grid.name!r} is in {grid.crs} (degrees), so "
+        f"{' and '.join(names)} hold{'s' if len(names) == 1 else ''} distances in degrees "
+        "of longitude and latitude, recorded as 'degree', not distances on the ground "
+        "(east-west degrees are shorter than north-south ones away from the equator); for "
+        "distances in metres give the region a projected CRS (its UTM zone)"), stacklevel=3)
+
+
+def _ground_of(grid: RegionGrid) -> str | None:
+    """The frame the contact and fault distances of ``grid`` are measured in: the
+    :func:`~prospect.ingest.surfaces.ground_frame` of a projected region whose metres are
+    not the ground's (:func:`~prospect.ingest.surfaces.scale_off_ground`: Web Mercator,
+    1.62 of its metres to a metre on the ground at 52 N), as a point source's
+    ``<name>_dist`` is; ``None`` for any other region (its own coordinates; a region in
+    degrees keeps degrees, recorded as ``degree``).
+
+    They were measured in Web Mercator's metres and labelled ``m``: 1.62 times the
+    ground's at 52 N, with a warning only."""
+    from prospect.ingest.surfaces import ground_frame, scale_off_ground
+
+    return ground_frame(grid) if scale_off_ground(grid) is not None else None
+
+
+def _ground_settings(grid: RegionGrid) -> dict[str, str]:
+    """The settings entry of a distance layer measured on the ground (:func:`_ground_of`),
+    as the point surfaces record it; none for a region measured in its own coordinates."""
+    from prospect.ingest.surfaces import _ground_note
+
+    return _ground_note(_ground_of(grid), degrees=False)
 
 
 def _warn_crs_link(path: str, source: VectorSource) -> None:
@@ -1299,12 +1365,13 @@ def _fault_layer(path: str, source: VectorSource, grid: RegionGrid, zones: int
         "source": source.name, "layer": source.faults_layer, "method": "shapely STRtree nearest"}
     if zones:  # recorded (and in the fingerprint) only where there are any
         settings["polygons"] = "fault zones: distance 0 inside"
+    settings.update(_ground_settings(grid))
     return LineDistanceLayer(
         name=f"{source.name}_dist_fault", units=distance_units(grid),
         long_name=f"distance to nearest fault ({source.faults_layer})", kind="distance",
         inputs=dataset_files(path), settings=settings,
         path=path, layer=source.faults_layer, attribute=None, crs=source.crs,
-        contacts=False,
+        contacts=False, ground=_ground_of(grid),
     )
 
 
@@ -1319,5 +1386,5 @@ def _plan_faults(path: str, source: VectorSource, grid: RegionGrid) -> Layer:
     if stale:
         warnings.warn(DataWarning(stale), stacklevel=3)
     layer = _fault_layer(path, source, grid, _check_faults(path, source, grid))
-    _warn_off_ground(source, grid)
+    _warn_degree_distances(source, grid)
     return layer

@@ -690,7 +690,8 @@ class RasterInfo:
         if nodata is None or (own is not None and (nodata == own or (
                 math.isnan(nodata) and math.isnan(own)))):
             values.extend(self.cf_missing(band))
-        return tuple(dict.fromkeys(float(v) for v in values if v == v))
+        return tuple(dict.fromkeys(v if isinstance(v, int) and abs(v) >= _FLOAT64_WHOLE
+                                   else float(v) for v in values if v == v))
 
     def band_codes(self, band: int) -> str | None:
         """Why 1-based ``band`` holds class codes by the file's own word, else ``None``."""
@@ -925,14 +926,22 @@ def value_fits(value: float, dtype: str, nbits: int | None = None) -> bool:
 _FLOAT32_WHOLE = 2**24
 """The largest magnitude up to which float32 holds every whole number (16 777 216)."""
 
+_FLOAT64_WHOLE = 2**53
+"""The largest magnitude up to which float64 holds every whole number: a 64-bit band's
+nodata beyond it is kept as an exact ``int`` (:func:`exact_nodata`)."""
+
 
 def float32_merges(value: float, dtype: str) -> bool:
     """Whether float32 holds ``value`` as it holds another number a band of ``dtype``
     holds: a whole number of magnitude 2**24 or more in a 32- or 64-bit integer band
-    (uint32's fill 4294967295 and its 4294967294 are both 4294967296 as float32)."""
+    (uint32's fill 4294967295 and its 4294967294 are both 4294967296 as float32), or any
+    finite number in a float64 band (-9999.0001 is -9999 as float32)."""
     kind = "c" if str(dtype).startswith("complex") else np.dtype(dtype).kind
-    return bool(kind in "iu" and np.dtype(dtype).itemsize >= 4 and math.isfinite(value)
-                and abs(value) >= _FLOAT32_WHOLE and value_fits(value, dtype))
+    if not math.isfinite(value) or not value_fits(value, dtype):
+        return False
+    if kind == "f":
+        return np.dtype(dtype).itemsize == 8
+    return bool(kind in "iu" and np.dtype(dtype).itemsize >= 4 and abs(value) >= _FLOAT32_WHOLE)
 
 
 def fill_neighbours_held(info: RasterInfo, band: int, fills: tuple[float, ...],
@@ -947,20 +956,31 @@ def fill_neighbours_held(info: RasterInfo, band: int, fills: tuple[float, ...],
     top of the range) as no data without a word. A fill float32 holds apart from every
     other number (-9999, 0, 65535) is never sampled for; a remote file (not sampled), or
     one whose sample meets a damaged block, whose fill float32 merges is read in its own
-    type."""
+    type. A float64 band is read in its own type only where its sample holds such
+    neighbours (a fill of -9999 beside -9999.0001 cells, all dropped by the warper): a
+    remote one, or one whose sample meets a damaged block, is warped as before."""
     dtype = info.band_dtype(band)
     merged = [v for v in fills if float32_merges(v, dtype)]
     if not merged:
         return False
+    wide = np.dtype(dtype).kind == "f"
     try:
         sample = sample_band(info.path, band, within=within)
     except InputFileError:  # a damaged block: the chunk task that reads it says so
-        return True
+        return not wide
     if sample is None:
-        return True
+        return not wide
     values = np.concatenate([sample[0].ravel(), sample[1].ravel()])
-    values = values[~np.isin(values, np.array(fills, dtype="f8"))]  # compared exactly
-    return bool(np.isin(values.astype(np.float32), np.array(merged, dtype=np.float32)).any())
+    # compared exactly: an exact 64-bit fill (an ``int``, :func:`exact_nodata`) in the
+    # band's own type, any other as float64, as every read compares it
+    exact = [v for v in fills if isinstance(v, int) and value_fits(v, dtype)]
+    other = [v for v in fills if v not in exact]
+    fill = np.isin(values, np.array(other, dtype="f8")) if other else np.zeros(values.shape, bool)
+    if exact and values.dtype.kind in "iu":
+        fill |= np.isin(values, np.array(exact, dtype=values.dtype))
+    values = values[~fill]
+    with np.errstate(over="ignore"):  # a float64 fill past float32's range: -inf as read
+        return bool(np.isin(values.astype(np.float32), np.array(merged, dtype=np.float32)).any())
 
 
 def _half(dtype: str, nbits: int | None) -> bool:
@@ -1021,8 +1041,12 @@ def stored_values(value: float, dtype: str, nbits: int | None = None) -> tuple[f
     -------
     tuple of float
         One value (two for a half-float band's value between two of its own); NaN as
-        NaN; ``value`` itself for a type that cannot hold it (:func:`value_fits` says).
+        NaN; ``value`` itself for a type that cannot hold it (:func:`value_fits` says),
+        and an integer band's exact ``int`` past 2**53 as it is (:func:`exact_nodata`).
     """
+    if isinstance(value, int) and abs(value) >= _FLOAT64_WHOLE \
+            and not str(dtype).startswith("complex") and np.dtype(dtype).kind in "iu":
+        return (value,)  # a 64-bit band's exact nodata past 2**53 (:func:`exact_nodata`)
     value = float(value)
     if value != value or str(dtype).startswith("complex"):
         return (value,)
@@ -2731,7 +2755,30 @@ def _usable_nodata(src: Any) -> tuple[tuple[float | None, ...], tuple[float | No
                 nodata[i] = value  # a 64-bit band's (2**64 - 1): rasterio reports none
             else:
                 unheld[i] = value
-    return tuple(nodata), tuple(unheld)
+    return exact_nodata(src, tuple(nodata)), tuple(unheld)
+
+
+def exact_nodata(src: Any, nodata: tuple[float | None, ...]) -> tuple[float | None, ...]:
+    """``nodata`` with each 64-bit integer band's value past 2**53 replaced by the exact
+    whole number GDAL holds (an ``int``, from the dataset's VRT description).
+
+    rasterio states a nodata as a float: an Int64 band's 1152921504606846977 (2**60 + 1)
+    became 2**60, and its 2**60 cells were dropped beside its fills without a word (GDAL
+    itself advises ``GetNoDataValueAsInt64()``). Values of 2**53 and less are left as
+    they are (floats hold them exactly)."""
+    wide = [i for i, (value, dtype) in enumerate(zip(nodata, src.dtypes, strict=True))
+            if value is not None and str(dtype) in ("int64", "uint64")
+            and abs(value) >= _FLOAT64_WHOLE]
+    if not wide:
+        return nodata
+    stated = _gdal_nodata(src)
+    out = list(nodata)
+    for i in wide:
+        value = stated.get(i)
+        if isinstance(value, int) and value_fits(value, src.dtypes[i]) \
+                and np.iinfo(src.dtypes[i]).min <= value <= np.iinfo(src.dtypes[i]).max:
+            out[i] = value
+    return tuple(out)
 
 
 def _stated_stats(src: Any) -> tuple[tuple[float, float] | None, ...]:
@@ -4508,7 +4555,8 @@ def _vrt_source_codes(src: Any, path: Path | str, codes: tuple[str | None, ...],
 
 def _gdal_nodata(src: Any) -> dict[int, float]:
     """0-based band -> the nodata value GDAL holds for it, whatever the band's type (from
-    the dataset's VRT description); empty when GDAL cannot describe the dataset."""
+    the dataset's VRT description); empty when GDAL cannot describe the dataset. A whole
+    number past 2**53 (a 64-bit band's, written exactly) is given as an exact ``int``."""
     import xml.etree.ElementTree as ET
 
     from rasterio.io import MemoryFile
@@ -4522,11 +4570,13 @@ def _gdal_nodata(src: Any) -> dict[int, float]:
         return {}
     out = {}
     for band in root.iter("VRTRasterBand"):
-        text = band.findtext("NoDataValue")
+        text = (band.findtext("NoDataValue") or "").strip()
         try:
-            out[int(band.get("band", "0")) - 1] = float(text or "")
+            number = float(text)
         except ValueError:
             continue
+        whole = text.lstrip("+-").isdigit() and abs(number) >= _FLOAT64_WHOLE
+        out[int(band.get("band", "0")) - 1] = int(text) if whole else number
     return out
 
 
