@@ -492,13 +492,14 @@ def clamped_ends(values: Any, vmin: float, vmax: float) -> tuple[bool, bool]:
     return bool(v.min() < vmin), bool(v.max() > vmax)
 
 
-def no_data_warning(name: str, source: LayerSource, shape: tuple[int, ...] | None) -> str:
+def no_data_warning(name: str, source: LayerSource, shape: tuple[int, ...] | None,
+                    *, listed_in: str = "the config") -> str:
     """Why layer ``name``'s tiles, maps and viewer are blank: its value sample (of
     ``shape`` cells, :func:`value_sample`) held no value, every cell no data; or, with
     ``shape`` ``None``, its cube variable stores no chunk (:meth:`tiles.source.
     LayerSource.stores_chunks`: a variable too large to sample at start-up). ``prospect
     serve`` said "config and layers OK" and served it blank, where the tiles stage refuses
-    such a layer ("produced no tile with data")."""
+    such a layer, saying so (``listed_in``: where the layer is listed, the fix's place)."""
     where = source.path if source.variable is None else f"{source.path}:{source.variable}"
     if shape is None:
         how = ("its cube variable stores no chunk: every cell is its fill value, no data; "
@@ -510,7 +511,7 @@ def no_data_warning(name: str, source: LayerSource, shape: tuple[int, ...] | Non
     return (f"layer {name!r}: its data ({where}) hold no value ({how}), so its tiles, "
             "maps and viewer are blank; check that the file is the one meant and that its "
             "nodata value is not a value of the data (gdalinfo -stats), or take the layer "
-            "out of the config")
+            f"out of {listed_in}")
 
 
 def merged_codes(classes: Mapping[int, str]) -> tuple[int, int] | None:
@@ -538,8 +539,9 @@ def many_classes_warning(name: str, classes: Mapping[int, str] | None) -> str | 
                 f"number ({float(merged[0]):.0f}) in the 64-bit floats its tiles are read "
                 "and drawn in (whole numbers past 2^53 are not all held), so such codes "
                 "share a colour in its tiles, maps and legend and cannot be told apart by "
-                "colour (/point and GetFeatureInfo give each cell's own code, which a "
-                "viewer's click, in JavaScript's numbers, may not); renumber its classes "
+                "colour (/point, GetFeatureInfo and the served viewer's click give each "
+                "cell's own code; the static viewer's click, read from the same floats, "
+                "cannot); renumber its classes "
                 "below 2^53 (9007199254740992), e.g. by rank with a lookup table "
                 "(gdal_calc.py), so that each has a colour of its own")
     if not classes or len(classes) <= N_COLOURS:

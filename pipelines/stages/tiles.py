@@ -58,6 +58,7 @@ from tiles.metadata import (
     layer_colours,
     layer_meta,
     many_classes_warning,
+    no_data_warning,
     range_origin,
     range_warning,
     value_sample,
@@ -155,14 +156,16 @@ def honest_layer(ctx: RunContext, layer: TileLayerConfig) -> TileLayerConfig:
 
 
 def value_grid(source: LayerSource, *, max_cells: int = VALUE_GRID_MAX,
-               sample: ValueSample | None = None) -> dict[str, Any]:
+               sample: ValueSample | None = None,
+               codes: Iterable[int] = ()) -> dict[str, Any]:
     """A lon/lat grid of values for the static viewer's click read-out: the layer's
     :func:`tiles.metadata.value_sample` (``sample`` when already read), the one its colour
     range is taken from.
 
     Its cells are no larger than the data's own (up to ``max_cells`` along a side), so a
     click reads the value of a data cell, exactly (float32, shortest repr), and the
-    viewer states the data's cell size beside it.
+    viewer states the data's cell size beside it. A class map's ``codes`` that float64
+    does not hold (past 2^53) are written as their digits (:func:`exact_codes`).
     """
     if sample is None:
         sample = value_sample(source, max_cells=max_cells)
@@ -171,14 +174,43 @@ def value_grid(source: LayerSource, *, max_cells: int = VALUE_GRID_MAX,
     # each float32's shortest repr (numpy's, as str() of the scalar) read back as a float:
     # JSON then writes it with no float64 tail; converted as one array (2.4x faster)
     held = np.isfinite(flat).tolist()
-    values = [float(text) if ok else None
-              for text, ok in zip(flat.astype(str).tolist(), held, strict=True)]
+    values: list[float | str | None] = [
+        float(text) if ok else None
+        for text, ok in zip(flat.astype(str).tolist(), held, strict=True)]
+    digits = exact_codes(codes)
+    if digits:
+        values = [digits.get(v, v) if isinstance(v, float) else v for v in values]
     native_cell = source.native_footprint(source.crs)[1]
     from pyproj import CRS
 
     metres = CRS.from_user_input(source.crs).axis_info[0].unit_name in ("metre", "meter")
     return {"bounds": list(sample.bounds), "width": width, "height": height,
             "cell_m": round(native_cell, 2) if metres else None, "data": values}
+
+
+def exact_codes(codes: Iterable[int]) -> dict[float, str]:
+    """The class codes past 2^53 that a value read in float64 stands for, as their digits.
+
+    An Int64 unit id of 9007199254740993 is read as 9007199254740992.0, which JSON and
+    JavaScript give as ...992, another unit's id (or none): each such float is written as
+    its code's digits, where exactly one code reads as it (two codes that float64 holds as
+    one are said at start-up, :func:`tiles.metadata.merged_codes`).
+
+    Parameters
+    ----------
+    codes : iterable of int
+        The layer's class codes.
+
+    Returns
+    -------
+    dict of float to str
+        ``{float(code): str(code)}`` for each code float64 does not hold, read by no other.
+    """
+    by_float: dict[float, list[int]] = {}
+    for code in codes:
+        by_float.setdefault(float(code), []).append(code)
+    return {f: str(own[0]) for f, own in by_float.items()
+            if len(own) == 1 and f != own[0]}
 
 
 def _render_layer(
@@ -192,9 +224,9 @@ def _render_layer(
     name = layer.layer_name
     layer_dir = staging / "layer"
     sample = value_sample(source)  # one sample: the colour range, as `prospect serve`'s
-    values = value_grid(source, sample=sample)
     data = sample.values
     classes = layer_classes(source.tags)  # a class map: nearest, coloured by its codes
+    values = value_grid(source, sample=sample, codes=classes or ())
     blended = blended_overview_warning(name, source, classes)  # read past such overviews
     if blended:
         warnings.warn(DataWarning(f"tiles: {blended}"), stacklevel=1)
@@ -227,8 +259,7 @@ def _render_layer(
         progress=lambda done, total: bar.update(task_id, completed=done, total=total),
     )
     if result.tiles_written == 0:
-        raise StageError(f"tiles: layer {name!r} ({where}) produced no tile with data"
-                         + _why_no_tile(source.lonlat_bounds))
+        raise StageError(_no_tile_message(name, where, source, data))
     meta = meta.narrowed(z for z, n in result.per_zoom.items() if n)
     write_bytes(layer_dir / "legend.png", legend_png(
         layer, title=meta.label, units=meta.units,
@@ -278,6 +309,17 @@ def _render_layer(
         f"{range_origin(data, layer.vmin, layer.vmax)}: vmin and vmax are not set in "
         "tiles.layers, and the default 0 to 1 would show one colour" if stretched else None)
     return viewer_layer, metrics, values, where
+
+
+def _no_tile_message(name: str, where: str, source: LayerSource, sample: np.ndarray) -> str:
+    """Why layer ``name`` gave no tile with data: its value ``sample`` holds no value
+    (every cell no data: :func:`tiles.metadata.no_data_warning`, as ``prospect serve``
+    says it), or its data lie beyond Web Mercator (:func:`_why_no_tile`). The stage said
+    only "produced no tile with data" of a layer whose every cell is no data."""
+    if not np.isfinite(sample).any():
+        return "tiles: " + no_data_warning(name, source, sample.shape, listed_in="tiles.layers")
+    return (f"tiles: layer {name!r} ({where}) produced no tile with data"
+            + _why_no_tile(source.lonlat_bounds))
 
 
 def _why_no_tile(bounds: tuple[float, float, float, float]) -> str:

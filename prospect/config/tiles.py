@@ -270,7 +270,9 @@ class TilesConfig(StrictModel):
         if low in ("jpg", "jpeg"):
             raise ValueError("JPEG tiles are not written (lossy colours no "
                              "longer match the legend's values, and JPEG has no "
-                             "transparency); use png or webp (lossless, smaller)")
+                             "transparency); use png or webp (png is lossless; webp is "
+                             "about 4x smaller, lossy at quality 90 but lossless for "
+                             "class maps and other layers resampled 'nearest')")
         return low if low in ("png", "webp") else value
 
     @field_validator("archive_formats", mode="before")

@@ -142,12 +142,25 @@
     if (col < 0 || row < 0 || col >= g.width || row >= g.height) { return null; }
     return g.data[row * g.width + col];
   }
+  // /point's answer; a whole number past 2^53 (an Int64 unit id) kept as the digits the
+  // server wrote: JSON.parse reads it as the nearest double, another unit's id
+  function pointAnswer(text) {
+    var j = JSON.parse(text);
+    var digits = /"value": *(-?[0-9]+) *[,}]/.exec(text);
+    if (digits && typeof j.value === "number" && !Number.isSafeInteger(j.value)) {
+      j.value = digits[1];
+    }
+    return j;
+  }
   function lookup(l, lat, lon) {
     if (l.point) {
       var sep = l.point.indexOf("?") >= 0 ? "&" : "?";
       return fetch(l.point + sep + "lon=" + lon.toFixed(6) + "&lat=" + lat.toFixed(6))
-        .then(function (r) { return r.json(); })
-        .then(function (j) { return j.error ? l.title + ": " + j.error : fmt(j.value, l); });
+        .then(function (r) { return r.text(); })
+        .then(function (text) {
+          var j = pointAnswer(text);
+          return j.error ? l.title + ": " + j.error : fmt(j.value, l);
+        });
     }
     var v = staticValue(l, lat, lon);
     var g = values[l.name];
