@@ -4,7 +4,8 @@ A :class:`FeatureSpec` names the cube variables a model uses, which of them are
 categorical (class codes), and the focal statistics derived from them. It is stored with a
 trained model so that scoring rebuilds exactly the same features. :func:`build_stack`
 turns a spec and an opened cube into a ``(feature, y, x)`` float32 dask array: categorical
-codes stay codes (the declared fill value, else a negative code, becomes NaN); encoding
+codes stay codes (the declared fill value, else a negative code, becomes NaN; an integer
+layer of values loses its declared fill too); encoding
 them (one-hot or target encoding) is the model pipeline's job, fitted inside each CV fold.
 """
 
@@ -297,11 +298,14 @@ def _layer(ds: xr.Dataset, name: str, categorical: bool) -> Any:
     if not isinstance(data, da.Array):
         data = da.from_array(np.asarray(data))
     fill = ds[name].encoding.get("_FillValue", ds[name].attrs.get("_FillValue"))
+    integer = np.issubdtype(data.dtype, np.integer)
     if categorical and fill is None:
         data = da.where(data < 0, np.nan, data)  # no declared fill: the -1 convention
-    elif categorical and fill is not None and not np.isnan(fill):
+    elif (categorical or integer) and fill is not None and not np.isnan(fill):
         # a declared fill (every ingested layer has one) is the only missing code, so
-        # negative class codes stay codes; CF decoding has usually made it NaN already
+        # negative class codes stay codes; CF decoding has usually made it NaN already.
+        # An integer layer of values keeps its fill where a model's grid was warped
+        # from it (schema.align_to_schema): no value there either
         data = da.where(data == fill, np.nan, data)
     return data.astype("f4")
 

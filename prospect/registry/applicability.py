@@ -140,8 +140,28 @@ def _strided(da: xr.DataArray) -> list[np.ndarray]:
     for b in blocks:
         block = np.asarray(b).reshape(-1, np.shape(b)[-1])
         step = max(1, int(np.ceil(np.sqrt(block.size / CELLS_PER_CHUNK))))
-        out.append(np.asarray(block[::step, ::step], dtype="f8").ravel())
+        out.append(_as_values(da, block[::step, ::step]).ravel())
     return out
+
+
+def _as_values(da: xr.DataArray, block: Any) -> np.ndarray:
+    """``block`` of ``da`` as float64 values, its declared fill (``_FillValue`` of an
+    integer layer, as the feature stack reads it) NaN.
+
+    An integer layer warped onto a model's grid (``prospect score --reproject``) holds its
+    fill outside the cube: read as values, the fill of an int16 layer (-32768) was
+    evidence far outside the training range and a uint8 table's (255) a code the model
+    never saw, on every reprojected score.
+    """
+    values = np.asarray(block, dtype="f8")
+    fill = da.attrs.get("_FillValue", da.encoding.get("_FillValue"))
+    if fill is None or not np.issubdtype(da.dtype, np.integer):
+        return values
+    try:
+        fill = float(fill)
+    except (TypeError, ValueError):
+        return values
+    return np.where(values == fill, np.nan, values)
 
 
 def extrapolation(samples: Mapping[str, np.ndarray],
@@ -227,7 +247,7 @@ def _unseen(da: xr.DataArray, known: Sequence[float]) -> dict[float, int]:
     table = da.attrs.get("flag_values")
     if table is not None and np.isin(np.asarray(table, dtype="f8"), ref).all():
         return {}
-    values = _load(da).astype("f8", copy=False).ravel()
+    values = _as_values(da, _load(da)).ravel()
     new = values[np.isfinite(values) & ~np.isin(values, ref)]
     codes, counts = np.unique(new, return_counts=True)
     return {float(c): int(n) for c, n in zip(codes, counts, strict=True)}

@@ -312,9 +312,7 @@ def schema_differences(cube: xr.Dataset, schema: Mapping[str, Any]) -> list[str]
     ):
         diffs.append(f"resolution: cube is {_resolution_words(cube)}, model needs "
                      f"{float(want_res):g}{_resolution_units(have_crs, want_crs)}")
-    # the frame of a point surface is compared in one CRS: across CRSs (a reprojected
-    # score) a projected grid's own metres are the ground's without saying so
-    same_grid_crs = bool(want_crs) and _same_crs(want_crs, have_crs)
+    frames = _FrameReader(cube, schema, have_crs)
     order = list(schema.get("feature_order") or [v["name"] for v in schema.get("variables", [])])
     specs = {v["name"]: v for v in schema.get("variables", [])}
     for name in order:
@@ -343,8 +341,8 @@ def schema_differences(cube: xr.Dataset, schema: Mapping[str, Any]) -> list[str]
                     f"variable {name!r}: {key} {have_prov.get(key)!r} in the cube, model "
                     f"was trained with {want_prov[key]!r}"
                 )
-        frame_diff = _distance_frame_difference(name, want_prov, have_prov) \
-            if same_grid_crs else None
+        frame_diff = _distance_frame_difference(name, want_prov, have_prov, frames,
+                                                da.attrs.get(FRAME_ATTR))
         if frame_diff:
             diffs.append(frame_diff)
         table_diff = _code_table_difference(name, spec, da)
@@ -353,8 +351,94 @@ def schema_differences(cube: xr.Dataset, schema: Mapping[str, Any]) -> list[str]
     return diffs
 
 
+FrameKind = Literal["ground", "degrees", "stretched metres"]
+"""What a point surface's distances were measured in: metres on the ground (a recorded
+``distances`` frame, or a projected grid whose metres are the ground's: UTM, RD New),
+the degrees of a grid in degrees, or the metres of a projected grid that are not the
+ground's (Web Mercator), as ingest measured before round 31."""
+
+FRAME_ATTR = "point_surface_frame"
+"""Attribute :func:`align_to_schema` gives a point surface warped onto the model's grid: the
+:data:`FrameKind` it was measured in on the cube's own grid (its CRS is gone after the
+warp, and with it what its grid's own coordinates were)."""
+
+
+class _FrameReader:
+    """The :data:`FrameKind` of a point surface of ``cube`` and of the model's (``schema``),
+    each from its provenance and its own grid; grids are read once, when first needed."""
+
+    def __init__(self, cube: xr.Dataset, schema: Mapping[str, Any], have_crs: CRS | None):
+        self._cube, self._schema, self._have_crs = cube, schema, have_crs
+        self._scales: dict[str, bool] = {}
+
+    def _off_ground(self, side: str) -> bool:
+        """Whether the projected grid of ``side`` (``cube`` or ``model``, the model's over
+        the cube's area, for a Mercator model only) measures in metres that are not the
+        ground's."""
+        if side not in self._scales:
+            from prospect.ingest.surfaces import scale_off_ground
+            from prospect.io.cube import cube_grid
+            from prospect.io.warp import target_grid
+
+            if side == "model" and not _mercator(self._schema.get("crs")):
+                # the model's region is not recorded: a conformal projection made for a
+                # region (UTM, a national grid) measures its metres on the ground there,
+                # while Mercator's scale is the latitude's wherever the region lies
+                self._scales[side] = False
+                return False
+            try:
+                grid = cube_grid(self._cube)
+                if side == "model":
+                    grid = target_grid(grid, crs=str(self._schema["crs"]),
+                                       resolution=float(self._schema["resolution"]))
+                self._scales[side] = scale_off_ground(grid) is not None
+            except Exception:  # no grid to measure: its metres taken as the ground's
+                self._scales[side] = False
+        return self._scales[side]
+
+    def kind(self, prov: Mapping[str, Any], side: str) -> FrameKind:
+        """The frame a surface of provenance ``prov`` on ``side``'s grid was measured in."""
+        if prov.get("distances"):
+            return "ground"
+        crs = self._have_crs if side == "cube" else _crs_or_none(self._schema.get("crs"))
+        if crs is None:
+            return "ground"
+        if crs.is_geographic:
+            return "degrees"
+        return "stretched metres" if self._off_ground(side) else "ground"
+
+    def label(self, side: str) -> str:
+        """The CRS of ``side``'s grid, for a message."""
+        if side == "cube":
+            return _crs_label(self._have_crs)
+        return str(self._schema.get("crs"))
+
+
+def _mercator(crs: Any) -> bool:
+    """Whether ``crs`` is a (normal, not transverse) Mercator projection: Web Mercator's."""
+    parsed = _crs_or_none(crs)
+    operation = parsed.coordinate_operation if parsed is not None else None
+    method = str(getattr(operation, "method_name", "") or "").lower()
+    return "mercator" in method and not any(w in method for w in ("transverse", "oblique"))
+
+
+def _crs_or_none(crs: Any) -> CRS | None:
+    try:
+        return CRS.from_user_input(crs) if crs else None
+    except ProjCRSError:
+        return None
+
+
+_FRAME_WORDS: dict[str, str] = {
+    "degrees": "in the degrees of its grid's own coordinates",
+    "stretched metres": "in its grid's own metres, which are not the ground's",
+    "ground": "in its grid's own metres, on the ground",
+}
+
+
 def _distance_frame_difference(name: str, want: Mapping[str, Any],
-                               have: Mapping[str, Any]) -> str | None:
+                               have: Mapping[str, Any], frames: _FrameReader,
+                               warped_from: Any = None) -> str | None:
     """A line where point surface ``name`` was measured in another frame in the cube
     (provenance ``have``) than at training (``want``), else ``None``.
 
@@ -362,24 +446,54 @@ def _distance_frame_difference(name: str, want: Mapping[str, Any],
     region's distance layers, on the ground since round 31 (its settings' ``distances``);
     before, in the grid's own coordinates. Under the same name and units the surfaces
     differ (distances 1.62 times the ground's in Web Mercator at 52 N): a model trained on
-    one and scored on the other made a wrong map without a word. A schema that did not
-    record the surface's ``method`` is not compared; :func:`schema_differences` compares
-    a cube in the model's CRS only (a projected grid whose metres are the ground's records
-    no frame, measuring on the ground all the same).
+    one and scored on the other made a wrong map without a word. Each side's frame is a
+    :data:`FrameKind`, read from its provenance and its own grid (``warped_from``: the
+    kind :func:`align_to_schema` recorded of the cube's grid before the warp), so a cube
+    in degrees reprojected to a UTM model is compared as what it was measured in (a
+    surface of before round 31 weighed by degrees was scored; one on the ground was
+    refused as measured in another frame). A schema that did not record the surface's
+    ``method`` is not compared.
     """
     method = want.get("method")
     if method not in POINT_SURFACE_METHODS or have.get("method") != method:
         return None
     trained, cube = want.get("distances"), have.get("distances")
-    if bool(trained) == bool(cube):  # the same frame (its words may change)
+    want_kind = frames.kind(want, "model")
+    have_kind = str(warped_from) if warped_from in _FRAME_WORDS and not cube \
+        else frames.kind(have, "cube")
+    if want_kind == have_kind:
         return None
+    same_crs = warped_from is None and \
+        _same_crs(frames.label("model"), _crs_or_none(frames.label("cube")))
 
-    def frame(said: Any) -> str:
-        return f"in {said}" if said else "in the grid's own coordinates"
+    def frame(said: Any, kind: str, side: str) -> str:
+        if said:
+            return f"in {said}"
+        if same_crs:
+            return "in the grid's own coordinates"
+        where = "before it was reprojected" if side == "cube" and warped_from else \
+            f"of {frames.label(side)}"
+        return f"{_FRAME_WORDS[kind]} ({where})"
 
-    return (f"variable {name!r}: ingest {FRAME_MARK} {frame(cube)} in the cube, "
-            f"{frame(trained)} for the model (the same points make other values: the cube "
-            "and the model were ingested by different Prospect versions)")
+    return (f"variable {name!r}: ingest {FRAME_MARK} {frame(cube, have_kind, 'cube')} in "
+            f"the cube, {frame(trained, want_kind, 'model')} for the model (the same "
+            "points make other values: the cube and the model were ingested by different "
+            "Prospect versions)")
+
+
+def _surface_frame(da: xr.DataArray, crs: CRS, src: Any) -> str | None:
+    """The :data:`FrameKind` point surface ``da`` was measured in on the cube's grid
+    ``src`` (CRS ``crs``), for :data:`FRAME_ATTR`; None for a layer of another kind."""
+    prov = read_provenance(da.attrs.get("provenance"))
+    if prov.get("method") not in POINT_SURFACE_METHODS:
+        return None
+    if prov.get("distances"):
+        return "ground"
+    if crs.is_geographic:
+        return "degrees"
+    from prospect.ingest.surfaces import scale_off_ground
+
+    return "stretched metres" if scale_off_ground(src) is not None else "ground"
 
 
 def check_schema(cube: xr.Dataset, schema: Mapping[str, Any]) -> None:
@@ -439,7 +553,15 @@ def align_to_schema(
     xr.Dataset
         The model's variables on the model's grid, with the cube's attributes and a
         ``spatial_ref`` grid mapping; ``cube``'s variables unchanged when CRS and resolution
-        already match.
+        already match. An integer variable records the fill of the cells outside the cube
+        in ``_FillValue`` (:func:`_warp_fill` where it stated none), and a point surface
+        the frame it was measured in on the cube's grid (:data:`FRAME_ATTR`).
+
+    Raises
+    ------
+    ModelError
+        No CRS or resolution to warp to or from; an unknown resampling; an integer code
+        table naming every code of its type (no fill is left for the cells outside).
     """
     from prospect.io.cube import cube_grid, grid_template
     from prospect.io.warp import choose_resampling, reprojected_dataarray, target_grid
@@ -473,14 +595,58 @@ def align_to_schema(
             kind, source_res=src_res, target_res=dst.resolution,
             override=resampling if kind == "continuous" else None,
         )
+        da = _with_stated_fill(da, categorical=categorical)
         warped = reprojected_dataarray(da, src, dst, like, resampling=Resampling[method])
         warped.attrs["resampled_from"] = f"{_crs_label(have_crs)} at {src.resolution:g}"
         warped.attrs["resampling"] = method
+        frame = da.attrs.get(FRAME_ATTR) or _surface_frame(da, have_crs, src)
+        if frame:
+            warped.attrs[FRAME_ATTR] = frame
         out[name] = warped
     aligned = like.assign(out)
     aligned.attrs = {**cube.attrs}
     aligned.attrs.pop("grid", None)
     return aligned
+
+
+def _warp_fill(da: xr.DataArray, *, categorical: bool) -> int:
+    """The fill an integer layer stating none is warped with onto the model's grid.
+
+    A categorical layer keeps -1 where its type holds it (the stack's convention: a
+    negative code is missing); an unsigned one takes the type's largest value that its
+    code table does not name. A continuous layer takes its type's extreme (-32768 for
+    int16, 65535 for uint16), the common nodata of such grids: -1 is an elevation or a
+    count, and the warp also read it as missing in the source.
+    """
+    info = np.iinfo(da.dtype)
+    if categorical:
+        if info.min < 0:
+            return -1
+        named = {int(c) for c in (code_table(da.attrs) or {}) if c.lstrip("-").isdigit()}
+        free = next((v for v in range(int(info.max), -1, -1) if v not in named), None)
+        if free is None:
+            raise ModelError(
+                f"variable {da.name!r}: its {da.dtype} code table names every code its type "
+                "holds, so none is left to mark the cells of the model's grid outside the "
+                "cube; re-ingest the layer with a no-data code (_FillValue) or a wider "
+                "integer type, or score a cube on the model's grid")
+        return free
+    return int(info.min) if info.min < 0 else int(info.max)
+
+
+def _with_stated_fill(da: xr.DataArray, *, categorical: bool) -> xr.DataArray:
+    """``da`` with its fill recorded in its ``_FillValue`` attribute where it is an integer
+    layer: the fill its encoding states, else :func:`_warp_fill`'s.
+
+    The cells of the model's grid outside the cube get the fill; unrecorded, a later
+    reader (the feature stack, a score) took them for values: an int16 layer's -1 and a
+    uint8 code table's 255 were scored as data outside the cube.
+    """
+    if not np.issubdtype(da.dtype, np.integer) or "_FillValue" in da.attrs:
+        return da
+    stated = da.encoding.get("_FillValue")
+    fill = _warp_fill(da, categorical=categorical) if stated is None else stated
+    return da.assign_attrs(_FillValue=fill)
 
 
 def _res_in(src: Any, dst: Any) -> float:
