@@ -25,49 +25,19 @@ import yaml
 from rasterio.transform import from_origin
 
 from tests.browser import test_viewer as viewer_tests
+from tests.robustness.test_serving_round31b import (  # round 31b's SYNTHETIC Int64 maps
+    BIG,
+    HELD,
+    _blocks,
+    _flags,
+    _write_tif,
+)
 from tiles.testing import live_server
 
-ORIGIN = (566000.0, 1343000.0)  # Bonaire, UTM 19N: 40 x 40 cells of 10 m
 BONAIRE_BOUNDS = (565000.0, 1330000.0, 570000.0, 1345000.0)
-BIG = [9007199254740993, 9007199254740995, 9007199254740997, 9007199254741001]  # past 2^53
 UNIQUE = [BIG[0], BIG[3]]  # past 2^53, each read as a float64 no other code reads as
-HELD = [2**53 + 2, 2**53 + 4, 2**53 + 8]  # past 2^53, each a float64 of its own (control)
 
 browser = viewer_tests.browser  # headless Chromium, skipped where it is absent
-
-
-def _blocks(codes: list[int]) -> np.ndarray:
-    """``codes`` in vertical bands of 10 columns, 40 x 40 cells."""
-    cols = np.indices((40, 40))[1]
-    return np.asarray(codes, dtype="i8")[(cols // 10) % len(codes)]
-
-
-def _write_tif(
-    path: Path, values: np.ndarray, dtype: str, tags: dict[str, str], nodata: float | None
-) -> Path:
-    with rasterio.open(
-        path,
-        "w",
-        driver="GTiff",
-        width=values.shape[1],
-        height=values.shape[0],
-        count=1,
-        dtype=dtype,
-        crs="EPSG:32619",
-        transform=from_origin(*ORIGIN, 10.0, 10.0),
-        nodata=nodata,
-    ) as ds:
-        ds.write(values.astype(dtype), 1)
-        ds.update_tags(synthetic="true")
-        ds.update_tags(1, **tags)
-    return path
-
-
-def _flags(codes: list[int]) -> dict[str, str]:
-    return {
-        "flag_values": " ".join(map(str, codes)),
-        "flag_meanings": " ".join(f"unit_{i}" for i in range(len(codes))),
-    }
 
 
 @pytest.fixture(scope="module")
