@@ -18,7 +18,7 @@ from prospect.features import FeatureSpec, build_stack
 from prospect.grid import RegionGrid
 from prospect.io.cube import add_variables, create_cube, open_cube
 from prospect.registry.schema import align_to_schema, schema_differences, schema_from_cube
-from prospect.testing import float_layer
+from tests.robustness.test_models_round31b import GROUND, _surface_cube  # SYNTHETIC
 
 UTM19 = RegionGrid(
     name="r32",
@@ -146,7 +146,6 @@ def test_a_cube_already_on_the_model_grid_is_not_changed(integers: dict[str, Any
 
 # -- point surfaces of a cube in degrees reprojected to a projected model ----------------------
 
-GROUND = "metres on the ground (azimuthal equidistant about the region's centre), not degrees"
 DEGREES = RegionGrid(
     name="deg", crs="EPSG:4326", resolution=0.002, bounds=(5.0, 52.0, 5.08, 52.04), chunks=(20, 20)
 )
@@ -166,37 +165,16 @@ MERCATOR = RegionGrid(
 )
 
 
-def _surface_cube(path: Path, grid: RegionGrid, distances: str | None) -> xr.Dataset:
-    """A SYNTHETIC cube of one IDW surface ``wells_li`` (``mg/L``) as ingest records it,
-    measured in ``distances`` (``None``: the grid's own coordinates)."""
-    create_cube(path, grid, attrs={"synthetic": True})
-    like = open_cube(path)
-    prov = {"source": "wells", "method": "idw", "column": "li", "power": 2.0, "neighbours": 8}
-    if distances:
-        prov["distances"] = distances
-    values = np.random.default_rng(32).random(grid.shape) * 50
-    layer = float_layer(
-        values,
-        name="wells_li",
-        units="mg/L",
-        long_name="li of wells, IDW",
-        like=like,
-        provenance=prov,
-    )
-    add_variables(path, xr.Dataset({"wells_li": layer}))
-    return open_cube(path)
-
-
 @pytest.fixture(scope="module")
 def surfaces(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The IDW surface in degrees measured by degrees (before round 31) and on the ground
     (now), in Web Mercator's own metres (before), and a UTM model's schema."""
     root = tmp_path_factory.mktemp("frames32")
-    utm = _surface_cube(root / "utm.zarr", UTM31, None)
+    utm = _surface_cube(root / "utm.zarr", None, UTM31)
     return {
-        "before": _surface_cube(root / "before.zarr", DEGREES, None),
-        "ground": _surface_cube(root / "ground.zarr", DEGREES, GROUND),
-        "mercator": _surface_cube(root / "merc.zarr", MERCATOR, None),
+        "before": _surface_cube(root / "before.zarr", None, DEGREES),
+        "ground": _surface_cube(root / "ground.zarr", GROUND, DEGREES),
+        "mercator": _surface_cube(root / "merc.zarr", None, MERCATOR),
         "schema": schema_from_cube(utm, ["wells_li"]),
     }
 
@@ -265,7 +243,7 @@ def test_a_utm_surface_reprojected_to_another_utm_model_is_scored(
         bounds=(228000, 5762000, 234000, 5767000),
         chunks=(20, 20),
     )
-    cube = _surface_cube(tmp_path / "u32.zarr", grid, None)
+    cube = _surface_cube(tmp_path / "u32.zarr", None, grid)
     aligned = align_to_schema(cube, surfaces["schema"])
     assert _frame_lines(aligned, surfaces["schema"]) == []
 
