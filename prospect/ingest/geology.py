@@ -1319,9 +1319,9 @@ def _ground_of(grid: RegionGrid) -> str | None:
 def _ground_settings(grid: RegionGrid) -> dict[str, str]:
     """The settings entry of a distance layer measured on the ground (:func:`_ground_of`),
     as the point surfaces record it; none for a region measured in its own coordinates."""
-    from prospect.ingest.surfaces import _ground_note
+    from prospect.ingest.surfaces import ground_note
 
-    return _ground_note(_ground_of(grid), degrees=False)
+    return ground_note(_ground_of(grid), degrees=False)
 
 
 def _warn_crs_link(path: str, source: VectorSource) -> None:

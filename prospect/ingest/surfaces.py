@@ -37,8 +37,8 @@ from prospect.io.vector import dataset_files
 
 __all__ = [
     "DistanceToPointLayer", "IdwLayer", "KrigingLayer", "around_region", "column_units",
-    "ground_frame", "idw_estimate", "kriging_estimate", "plan_points", "surface_points",
-    "to_ground", "variable_name",
+    "ground_frame", "ground_note", "idw_estimate", "kriging_estimate", "plan_points",
+    "surface_points", "to_ground", "variable_name",
 ]
 
 
@@ -217,8 +217,10 @@ def to_ground(xy: np.ndarray, crs: str, frame: str | None) -> np.ndarray:
     return np.column_stack([np.asarray(gx, "f8"), np.asarray(gy, "f8")])
 
 
-def _ground_note(frame: str | None, degrees: bool = True) -> dict[str, str]:
-    """The settings entry of a surface measured in :func:`ground_frame` (none when not)."""
+def ground_note(frame: str | None, degrees: bool = True) -> dict[str, str]:
+    """The settings entry of a surface measured in :func:`ground_frame` (none when not):
+    the point surfaces' and the geology distances' (``degrees``: what the region's own
+    units are, degrees or a projected CRS's metres)."""
     if frame is None:
         return {}
     instead = "degrees" if degrees else "the CRS's metres"
@@ -871,7 +873,7 @@ def plan_points(source: PointSource, grid: RegionGrid) -> list[Layer]:
             name=f"{source.name}_dist", units=distance_units(grid),
             long_name=f"distance to nearest {source.name}",
             kind="distance", inputs=files,
-            settings={**base, "method": "scipy cKDTree", **_ground_note(far, degrees=False)},
+            settings={**base, "method": "scipy cKDTree", **ground_note(far, degrees=False)},
             xy=to_ground(xy, grid.crs, far), ground=far,
         ))
     for col in source.columns if source.interpolate else []:
@@ -893,7 +895,7 @@ def plan_points(source: PointSource, grid: RegionGrid) -> list[Layer]:
                 kind="continuous", inputs=files,
                 settings={**base, "column": col, "method": "idw", "power": source.idw_power,
                           "neighbours": source.neighbours, "values": int(ok.sum()),
-                          **_ground_note(ground, degrees)},
+                          **ground_note(ground, degrees)},
                 xy=to_ground(cxy, grid.crs, ground), z=cz, power=source.idw_power,
                 neighbours=source.neighbours, ground=ground,
             ))
@@ -918,7 +920,7 @@ def plan_points(source: PointSource, grid: RegionGrid) -> list[Layer]:
                         "variogram": source.variogram, "variogram_parameters": params,
                         "neighbours": source.neighbours, "values": int(ok.sum()),
                         **({"coincident_points_averaged": merged} if merged else {}),
-                        **_ground_note(ground, degrees)}
+                        **ground_note(ground, degrees)}
             out.append(KrigingLayer(
                 name=variable_name(source.name, col), units=unit, kind="continuous", inputs=files,
                 long_name=f"{col} of {source.name}, ordinary kriging", settings=settings,
