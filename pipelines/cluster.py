@@ -1600,6 +1600,9 @@ def _clients(*, scheduler: str | None, workers: int | None, cluster: str | None,
     check_engine(scheduler=scheduler, cluster=cluster, workers=workers)
     if scheduler:
         _check_port(scheduler)
+        refused = _refused_here(scheduler)
+        if refused is not None:  # said at once, not after dask's connect timeout
+            raise refused
         unreached: StageError | None = None
         try:
             client = Client(scheduler, timeout="10s")
@@ -1790,6 +1793,109 @@ def _collect_half_made_client() -> None:
     gc.collect()
 
 
+LOOPBACK_GRACE = 2.0
+"""Seconds a ``tcp://`` scheduler address on this machine may refuse connections (no
+process listens there) before the job says so, unless a ``dask scheduler`` process of
+this machine is still starting (then dask's own 10 s connect timeout)."""
+
+
+def _refused_here(address: str, *, grace: float | None = None) -> StageError | None:
+    """The refusal of a plain ``tcp://`` scheduler address on this machine
+    (``127.0.0.1``, ``::1``, ``localhost``) where nothing listens, or ``None`` (another
+    host, another scheme, a port that answers or a scheduler still starting: dask's
+    connect decides).
+
+    A refused connection on the loopback is final once no scheduler is starting here: the
+    job waited out dask's whole 10 s connect timeout before its one-line refusal (a typo
+    in the port, a scheduler that has ended). A scheduler started just before the job (a
+    batch script's ``dask scheduler &``) has :data:`LOOPBACK_GRACE` seconds to listen, and
+    longer while its process is there.
+    """
+    scheme, _, rest = address.partition("://") if "://" in address else ("tcp", "", address)
+    host, _, port = rest.rpartition(":")
+    if scheme.lower() != "tcp" or not port.isdigit() or not _is_loopback(host.strip("[]")):
+        return None
+    deadline = time.monotonic() + (LOOPBACK_GRACE if grace is None else grace)
+    while True:
+        listening = _listening(int(port))
+        if listening is not False:
+            return None  # something listens (or cannot be told): dask's connect decides
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(0.1)
+    if _scheduler_starting(int(port)):  # dask's connect waits for it
+        return None
+    return StageError(f"cannot reach the dask scheduler at {address}: nothing listens on "
+                      f"port {port} of this machine (connection refused); check the port "
+                      f"('dask scheduler' prints its address), or {_START_HINT}")
+
+
+def _listening(port: int) -> bool | None:
+    """Whether a socket of this machine (its network namespace) listens on TCP ``port``,
+    from ``/proc/net/tcp`` and ``tcp6``; ``None`` where they cannot be read. Read, not
+    connected to: a probe connection is a line in a scheduler's log."""
+    found = False
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        found = True
+        for row in rows:
+            fields = row.split()
+            if len(fields) > 3 and fields[3] == "0A" and \
+                    int(fields[1].rpartition(":")[2], 16) == port:  # 0A: LISTEN
+                return True
+    return False if found else None
+
+
+def _is_loopback(host: str) -> bool:
+    """Whether ``host`` names this machine's loopback interface."""
+    import ipaddress
+
+    if host.lower() in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _scheduler_starting(port: int) -> bool:
+    """Whether a ``dask scheduler`` (``dask-scheduler``) process of this machine is to
+    listen on ``port`` (its ``--port``, 8786 by default): one still starting (best effort,
+    from ``/proc``; ``False`` where there is none to read)."""
+    proc = Path("/proc")
+    try:
+        pids = [p for p in proc.iterdir() if p.name.isdigit()]
+    except OSError:
+        return False
+    for pid in pids:
+        try:
+            words = (pid / "cmdline").read_bytes().decode(errors="replace").split("\0")
+        except OSError:
+            continue
+        if _scheduler_port(words) == port:
+            return True
+    return False
+
+
+def _scheduler_port(words: list[str]) -> int | None:
+    """The port a ``dask scheduler`` command line (``words``) listens on, or ``None`` for
+    another command (or a port it does not say)."""
+    names = [Path(w).name for w in words[:4]]
+    if not ("dask-scheduler" in names or ("dask" in names and "scheduler" in names)
+            or "distributed.cli.dask_scheduler" in names):
+        return None
+    port = "8786"
+    for i, word in enumerate(words):
+        if word == "--port" and i + 1 < len(words):
+            port = words[i + 1]
+        elif word.startswith("--port="):
+            port = word.partition("=")[2]
+    return int(port) if port.isdigit() else None
+
+
 def _check_port(address: str) -> None:
     """A scheduler address without a host and port (``notaurl``) or whose port is no port
     (``host:99999``) is a command-line error, at once, not after the connection timeout."""
@@ -1907,15 +2013,24 @@ def _close_half_started(clusters: set[Any]) -> None:
     printed a 30-line traceback (``AssertionError: Status.closing_gracefully``) under
     the job's one-line stop. The start is let finish, then the cluster is closed, every
     step best effort and bounded by dask's timeouts; a stop met meanwhile is the same
-    stop (raised by the caller).
+    stop (raised by the caller). Each step runs to its end in a thread of its own
+    (:func:`pipelines.faults.run_through_stops`): a second stop (Ctrl-C pressed again, a
+    batch system's SIGTERM after a user's Ctrl-C) cancelled the step it landed in, and a
+    close cancelled left the cluster ``closing`` for good.
     """
+    from pipelines.faults import run_through_stops
+
     for cluster in clusters:
-        with contextlib.suppress(Exception, KeyboardInterrupt):
-            cluster.sync(cluster._start, callback_timeout=30)
-        with contextlib.suppress(Exception, KeyboardInterrupt):
-            cluster.sync(_close_workers, cluster, callback_timeout=30)
-        with contextlib.suppress(Exception, KeyboardInterrupt):
-            cluster.close(timeout=10)
+        for step in _half_started_steps(cluster):
+            run_through_stops(step, name="prospect-close")
+
+
+def _half_started_steps(cluster: Any) -> list[Callable[[], object]]:
+    """The steps that end ``cluster``'s cut-short start: let it finish, close every
+    worker it made, close it."""
+    return [lambda: cluster.sync(cluster._start, callback_timeout=30),
+            lambda: cluster.sync(_close_workers, cluster, callback_timeout=30),
+            lambda: cluster.close(timeout=10)]
 
 
 async def _close_workers(cluster: Any) -> None:

@@ -329,12 +329,17 @@ def run_through_stops(work: Callable[[], object], *, name: str
     (Python 3.11, bpo-45274's fix releases the thread's lock), so a second join returned
     at once and the job went on, or exited, under the work: a cluster's close cut short
     (distributed cancels it, leaving the cluster ``closing`` for good), a lock's
-    heartbeat that went on beating after the lock was let go.
+    heartbeat that went on beating after the lock was let go. Nor a plain
+    ``Thread.start``: a stop landing in its wait for the thread to begin (a work that
+    stops the job as it begins, a SIGTERM sent from a client's close) returned at once,
+    the work left running under the unwinding job. Where no thread can be started (an
+    address-space limit), the work is run in this thread.
     """
     met: list[KeyboardInterrupt] = []
-    done = threading.Event()
+    done, began = threading.Event(), threading.Event()
 
     def body() -> None:
+        began.set()
         try:
             work()
         except KeyboardInterrupt as exc:
@@ -344,8 +349,25 @@ def run_through_stops(work: Callable[[], object], *, name: str
         finally:
             done.set()
 
-    threading.Thread(target=body, name=name, daemon=True).start()
     stop: KeyboardInterrupt | None = None
+    for _ in range(2):  # once more only where a stop landed before the thread began
+        try:
+            threading.Thread(target=body, name=name, daemon=True).start()
+        except KeyboardInterrupt as exc:  # a stop in ``start``'s own wait (a work that
+            # stops this thread as it begins, a signal sent from it): the work runs on
+            stop = stop or exc
+        except RuntimeError:  # no thread to be had (an address-space or thread limit:
+            break  # "can't start new thread"): the work is run here, as a plain call
+        deadline = time.monotonic() + 5.0
+        while not began.is_set() and time.monotonic() < deadline:
+            try:
+                began.wait(max(0.0, deadline - time.monotonic()))
+            except KeyboardInterrupt as exc:
+                stop = stop or exc
+        if began.is_set():
+            break
+    if not began.is_set():  # in this thread, where none could be started
+        body()
     while not done.is_set():
         try:
             done.wait()
@@ -535,9 +557,10 @@ _OS_HINTS = {
                   "raise the limit (ulimit -n 4096), then run the same command again to "
                   "resume (finished work is kept)",
     errno.ENOLCK: "this file system cannot lock files (no locks available: an NFS mount "
-                  "whose lock service, rpc.statd, is not running), and a job locks its "
-                  "output folder; {point} to a folder on another disk, or mount this one "
-                  "with -o local_lock=flock (or start rpc.statd on this host)",
+                  "whose lock service, rpc.statd, is not running, or a FUSE or SMB mount "
+                  "without locks), and a job locks its output folder; {point} to a folder "
+                  "on another disk, or mount an NFS one with -o local_lock=flock (or start "
+                  "rpc.statd on this host)",
     errno.ENFILE: "too many open files on this machine (its table of open files is full, "
                   "fs.file-max); close other programs or raise it, then run the same "
                   "command again to resume (finished work is kept)",

@@ -597,11 +597,25 @@ add_publish_guard(publish_check)  # every publish of prospect.io.files checks th
 
 def _flock_or_refuse(fd: int, refusal: Callable[[str], str]) -> None:
     """Take the exclusive lock of the open lock file ``fd`` at once, or raise
-    :class:`OutputBusyError` with ``refusal(holder)``, the holder as its record names it."""
+    :class:`OutputBusyError` with ``refusal(holder)``, the holder as its record names it.
+
+    A file system that has no locks at all (a FUSE or SMB mount: ``flock`` fails with
+    EOPNOTSUPP) is said as one whose lock service is down (ENOLCK, with its cause and
+    fix): "Operation not supported" alone said neither. Only here, where the errno can
+    mean nothing else."""
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         raise OutputBusyError(refusal(_holder(fd))) from None
+    except OSError as exc:
+        if exc.errno not in _NO_LOCKS:
+            raise
+        raise OSError(errno.ENOLCK, f"{os.strerror(errno.ENOLCK)} ({exc.strerror})",
+                      exc.filename) from None
+
+
+_NO_LOCKS = frozenset({errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS})
+"""The errnos of ``flock`` on a file system that does not lock files."""
 
 
 def _left_to_other(out_dir: Path, lost: str) -> OutputBusyError:

@@ -887,16 +887,29 @@ def removed_later(cube: Path) -> Iterator[Path]:
     try:
         yield folder
     finally:
-        thread = threading.Thread(target=shutil.rmtree, args=(folder,),
-                                  kwargs={"ignore_errors": True}, name="prospect-removal")
+        done = threading.Event()
+        thread = threading.Thread(target=_remove, args=(folder, done),
+                                  name="prospect-removal")
         with _REMOVALS_LOCK:
-            _REMOVALS[:] = [t for t in _REMOVALS if t.is_alive()]
-            _REMOVALS.append(thread)
+            _REMOVALS[:] = [d for d in _REMOVALS if not d.is_set()]
+            _REMOVALS.append(done)
         thread.start()
 
 
-_REMOVALS: list[threading.Thread] = []
-"""The threads :func:`removed_later` started in this process (finished ones dropped)."""
+def _remove(folder: Path, done: threading.Event) -> None:
+    """Remove ``folder`` (best effort), then set ``done``."""
+    try:
+        shutil.rmtree(folder, ignore_errors=True)
+    finally:
+        done.set()
+
+
+_REMOVALS: list[threading.Event] = []
+"""Set as each removal :func:`removed_later` started in this process ends (set ones
+dropped). Waited on, never joined: a stop landing in ``Thread.join`` marked the still
+running thread as ended (Python 3.11, bpo-45274's fix releases its lock), so the
+interpreter no longer waited for it on its way out and the removal was cut short
+mid-``rmtree``, and the next wait for it returned at once."""
 _REMOVALS_LOCK = threading.Lock()
 
 
@@ -911,11 +924,11 @@ def removals_done(timeout: float | None = None) -> bool:
     leftovers of an interrupted run.
     """
     with _REMOVALS_LOCK:
-        pending = [t for t in _REMOVALS if t.is_alive()]
+        pending = [d for d in _REMOVALS if not d.is_set()]
     deadline = None if timeout is None else time.monotonic() + timeout
-    for thread in pending:
-        thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
-    return not any(t.is_alive() for t in pending)
+    for done in pending:  # a stop met here leaves each removal going, and waited for
+        done.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
+    return all(d.is_set() for d in pending)
 
 
 @contextlib.contextmanager

@@ -161,11 +161,9 @@ def removals_finished(timeout: float = 60) -> None:
     a ``prospect`` process exits (:func:`prospect.io.cube.removed_later` removes published
     leftovers in a thread of its own after the stage returns). Run in this process, the
     command returns first: an output copied at once met the folder vanishing under it."""
-    import threading
+    from prospect.io.cube import removals_done
 
-    for thread in threading.enumerate():
-        if thread.name == "prospect-removal":
-            thread.join(timeout=timeout)
+    removals_done(timeout)
 
 
 @pytest.fixture()
