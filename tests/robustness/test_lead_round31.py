@@ -178,13 +178,15 @@ def test_a_surfaces_vector_file_in_another_projected_crs_is_named_not_swapped(
     assert "EPSG:28992" in str(err.value) and "look swapped" not in str(err.value), str(err.value)
 
 
-@pytest.mark.parametrize(("crs", "warned"), [("EPSG:3857", True), ("EPSG:32631", False)])
-def test_fault_distances_of_a_web_mercator_region_are_said_to_be_its_metres(
-    tmp_path: Path, crs: str, warned: bool,
+@pytest.mark.parametrize(("crs", "on_ground"), [("EPSG:3857", True), ("EPSG:32631", False)])
+def test_fault_distances_of_a_web_mercator_region_are_measured_on_the_ground(
+    tmp_path: Path, crs: str, on_ground: bool,
 ) -> None:
-    """Fault distances of a region in Web Mercator at 52 N are in its metres, 1.62 to a
-    metre on the ground, labelled ``m``. Before: without a word (the point surfaces of
-    such a region measure on the ground since round 31b). Control: a UTM region."""
+    """Fault distances of a region in Web Mercator at 52 N were in its metres, 1.62 to a
+    metre on the ground, labelled ``m`` without a word; round 31 warned of it, round 32
+    measures them on the ground (as the point surfaces of such a region since round
+    31b), its settings say so and nothing is warned. Control: a UTM region, measured in
+    its own metres."""
     import warnings
 
     import geopandas as gpd
@@ -207,9 +209,13 @@ def test_fault_distances_of_a_web_mercator_region_are_said_to_be_its_metres(
         layers = plan_vector(VectorSource(name="geo", path=str(path), faults_layer="faults"),
                              grid)
     said = [str(w.message) for w in caught if "on the ground" in str(w.message)]
-    assert layers and bool(said) is warned, said
-    if warned:
-        assert "1.62" in said[0] and "UTM" in said[0], said[0]
+    assert layers and not said, said
+    settings = layers[0].settings
+    assert ("metres on the ground" in settings.get("distances", "")) is on_ground, settings
+    window = next(iter(grid.chunk_windows()))
+    cells = layers[0].compute(grid, window)
+    scale = 1 / 1.62 if on_ground else 1.0  # a cell centre 475 of the CRS's metres east
+    assert cells[0, 19] == pytest.approx(475 * scale, rel=0.02), cells[0, :20]
 
 
 def test_a_64_bit_band_header_is_read_without_gdals_api_advice(tmp_path: Path) -> None:
