@@ -21,8 +21,8 @@ from prospect.config._base import StrictModel
 from prospect.errors import CRSError, GridError
 from prospect.grid import RegionGrid, datum_guessed, parse_crs
 
-__all__ = ["MAX_CHUNKS", "RegionConfig", "bounds_in_other_units", "bounds_written_in",
-           "check_chunk_count",
+__all__ = ["MAX_CHUNKS", "METRES_PER_LENGTH", "RegionConfig", "bounds_in_other_units",
+           "bounds_written_in", "check_chunk_count",
            "check_grid_crs", "resolution_text", "resolution_with_unit", "snapped_bounds_note",
            "snapped_off_the_earth",
            "unstated_area_reach", "utm_zone_overflow"]
@@ -262,13 +262,14 @@ def resolution_text(crs: str, resolution: float) -> str:
 _WRITTEN_LENGTH = re.compile(
     r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([a-z\u00b0][a-z\u00b0 -]*?)\.?\s*$",
     re.IGNORECASE)
-# metres in one of each unit a length is written in; "ft" is the CRS's own foot where the
-# CRS is in feet (international or US survey), else the international foot
-_LENGTHS = {"m": 1.0, "metre": 1.0, "metres": 1.0, "meter": 1.0, "meters": 1.0,
+METRES_PER_LENGTH = {"m": 1.0, "metre": 1.0, "metres": 1.0, "meter": 1.0, "meters": 1.0,
             "km": 1000.0, "kilometre": 1000.0, "kilometres": 1000.0, "kilometer": 1000.0,
             "kilometers": 1000.0, "cm": 0.01, "mm": 0.001, "ft": 0.3048, "foot": 0.3048,
             "feet": 0.3048, "us ft": 1200 / 3937, "ftus": 1200 / 3937, "us-ft": 1200 / 3937,
             "us survey foot": 1200 / 3937, "us survey feet": 1200 / 3937}
+"""Metres in one of each unit a length is written in (a region's resolution, a well
+log's depths); "ft" is the CRS's own foot where the CRS is in feet (international or US
+survey), else the international foot."""
 _FOOT_WORDS = ("ft", "foot", "feet")
 _DEGREE_WORDS = ("deg", "degree", "degrees", "\u00b0")
 _METRES_PER_DEGREE = 111_320.0
@@ -297,7 +298,7 @@ def resolution_with_unit(value: object, crs: object) -> str:
     if match is None:
         return ""
     number, word = float(match.group(1)), " ".join(match.group(2).lower().split())
-    if word not in _LENGTHS and word not in _DEGREE_WORDS:
+    if word not in METRES_PER_LENGTH and word not in _DEGREE_WORDS:
         return ""
     try:
         axis = parse_crs(crs).axis_info
@@ -318,9 +319,11 @@ def resolution_with_unit(value: object, crs: object) -> str:
     if angular:
         return (f"{lead}: a grid in degrees has no cells of {number:g} {word}; write the "
                 f"resolution in degrees ({number:g} {word} is about "
-                f"{number * _LENGTHS[word] / _METRES_PER_DEGREE:.3g} degrees of latitude), "
+                f"{number * METRES_PER_LENGTH[word] / _METRES_PER_DEGREE:.3g} degrees of "
+                "latitude), "
                 "or lay the region out in a projected CRS in metres, such as its UTM zone")
-    metres = _LENGTHS[word] if not (word in _FOOT_WORDS and "foot" in unit.lower()) else factor
+    metres = (METRES_PER_LENGTH[word] if not (word in _FOOT_WORDS and "foot" in unit.lower())
+              else factor)
     own = number * metres / factor
     said = " alone" if math.isclose(own, number, rel_tol=1e-12) else \
         f" ({value.strip()} in {units})"

@@ -3079,17 +3079,13 @@ _LENGTH_UNIT = re.compile(
 MD``, ``1234 mTVD``, ``1.2 km``): metres, feet or kilometres, and the reference a well
 log states."""
 
-_METRES_PER = {"ft": 0.3048, "feet": 0.3048, "foot": 0.3048, "'": 0.3048, "km": 1000.0,
-               "kilometre": 1000.0, "kilometres": 1000.0, "kilometer": 1000.0,
-               "kilometers": 1000.0}
-"""Metres per length unit of a depth (any other, or none: metres)."""
-
-
 def _metres_per(unit: str) -> float:
     """Metres per ``unit``, a depth cell's unit (:data:`_LENGTH_UNIT`) or the unit a depth
     column's header names; 1 for metres or none."""
+    from prospect.config.region import METRES_PER_LENGTH
+
     found = re.match(r"\s*(km|kilomet(?:re|er)s?|ft|feet|foot|')", unit.lower())
-    return _METRES_PER[found.group(1)] if found else 1.0
+    return METRES_PER_LENGTH[found.group(1).replace("'", "ft")] if found else 1.0
 
 
 def _header_metres_per(column: str) -> float:

@@ -33,18 +33,8 @@ from rasterio.transform import from_origin
 
 from prospect.config.sources import RasterSource
 from prospect.errors import DataError
-from prospect.grid import ChunkWindow, RegionGrid
+from tests.robustness.test_imagery_round31 import GRID, ORIGIN, WINDOW, N  # SYNTHETIC grid
 
-ORIGIN = (680000.0, 5770000.0)
-N = 20
-GRID = RegionGrid(
-    crs="EPSG:32631",
-    resolution=30.0,
-    bounds=(ORIGIN[0], ORIGIN[1] - 30.0 * N, ORIGIN[0] + 30.0 * N, ORIGIN[1]),
-    chunks=(N, N),
-    name="cut",
-)
-WINDOW = ChunkWindow(0, 0, slice(0, N), slice(0, N))
 ESA_ID = "S2A_MSIL2A_20240613T100031_N{}_R122_T31UFT_20240613T120000"
 PC_ID = "S2A_MSIL2A_20240613T100031_R122_T31UFT_20240613T120000"
 """Planetary Computer's id of an ESA product: no ``N0510``."""
