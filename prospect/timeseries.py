@@ -20,6 +20,7 @@ atmosphere.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from pathlib import PurePosixPath
 from typing import Any
@@ -133,14 +134,46 @@ def _check_band_words(name: str, date: dt.date, band: str, files: list[str]) -> 
             "variable of that band")
 
 
+def _one_file(file: str) -> str:
+    """A recorded file as one spelling: a local path by its real path (a symbolic link,
+    ``..`` or another relative spelling of one file is that file); GDAL's ``/vsi`` paths
+    and URLs as written."""
+    if not file or file.startswith("/vsi") or "://" in file:
+        return file
+    return os.path.realpath(file)
+
+
+def _check_own_files(read_from: dict[frozenset[str], tuple[str, dt.date]], name: str,
+                     date: dt.date, band: str, files: list[str]) -> None:
+    """Refuse ``name``, listed under ``date``, when an earlier date's variable of ``band``
+    was read from the same files (``read_from``: each date's file set so far, updated).
+
+    One scene listed under two dates (a source copied in the config and only its date
+    changed) stacked without a word, its change 0 everywhere, exit 0."""
+    key = frozenset(_one_file(f) for f in files if f)
+    if not key:
+        return
+    if key in read_from:
+        other, when = read_from[key]
+        shown = ", ".join(sorted(key)[:3]) + (f" and {len(key) - 3} more" if len(key) > 3
+                                                else "")
+        raise DataError(
+            f"timeseries: band {band!r} of {date} is {name!r} and of {when} is {other!r}, "
+            f"both read from {shown}: one scene listed under two dates, whose change is 0 "
+            "everywhere; give each date the variables of its own scene")
+    read_from[key] = (name, date)
+
+
 def _check_dates(cube: xr.Dataset, cfg: TimeSeriesConfig, band: str) -> None:
     """Refuse a band whose per-date variables are listed under another date than their
     files' own, or hold different kinds of value (see the module doc)."""
     first: tuple[str, dict[str, Any]] | None = None
+    read_from: dict[frozenset[str], tuple[str, dt.date]] = {}
     for d in cfg.dates:
         name = d.bands[band]
         rec = _recorded(cube[name])
         _check_band_words(name, d.date, band, rec["files"])
+        _check_own_files(read_from, name, d.date, band, rec["files"])
         days = {day for _, day in rec["dates"]}
         if len(days) == 1 and d.date not in days:
             ident, day = rec["dates"][0]

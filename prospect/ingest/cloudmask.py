@@ -197,6 +197,11 @@ def foreign_codes(kind: str, codes: np.ndarray, nodata: float | None = None) -> 
 
 _PYTHON_FMASK_WORDS = "0 null, 1 clear, 2 cloud, 3 cloud shadow, 4 snow, 5 water"
 
+FMASK_CLEAR_SHARE = 0.5
+"""Share of a ``cfmask`` layer's sampled pixels (fill aside) of code 1 from which a layer
+of nodata 0 without a code 0 is python-fmask's output (its clear land is 1, its null 0),
+:func:`foreign_share`."""
+
 _CLASS_WORDS: tuple[tuple[re.Pattern[str], str | None], ...] = tuple(
     (re.compile(rf"\b(?:{words})\b"), what) for words, what in (
         (r"dark|topographic|casted|terrain", None),  # SCL 2: no cloud's shadow
@@ -302,7 +307,7 @@ defective", that a real SCL without a cloud (no code above 5) does not hold toge
 :data:`DEFECTIVE_SHARE` of classes 1-3, :func:`foreign_share`."""
 
 
-def foreign_share(kind: str, held: np.ndarray) -> str | None:
+def foreign_share(kind: str, held: np.ndarray, nodata: float | None = None) -> str | None:
     """``None`` unless the shares of the codes a quality layer holds over the region
     (``held``: a sample, fill left out) show another encoding than ``kind``, else what
     they show (for a message naming the file).
@@ -319,12 +324,15 @@ def foreign_share(kind: str, held: np.ndarray) -> str | None:
     only a sample mostly of class 1, a mostly clear region, was). A burnt or shaded
     region (class 2 beside 4 and 5, hardly any class 1) is an SCL. Called on the
     planning's sample of the whole region, not on a chunk (a chunk over a defective
-    detector may be all class 1).
+    detector may be all class 1). A ``cfmask`` layer of the file's ``nodata`` is
+    compared likewise with python-fmask's Landsat output (:func:`_fmask_as_cfmask`).
     """
     values = np.asarray(held)
-    if kind != "scl" or values.size == 0:
+    if kind not in ("scl", "cfmask") or values.size == 0:
         return None
     finite = values[np.isfinite(values)] if values.dtype.kind == "f" else values.ravel()
+    if kind == "cfmask":
+        return _fmask_as_cfmask(finite, nodata)
     if finite.size == 0 or (finite > PYTHON_FMASK["water"]).any():
         return None
     share = float((finite == SCL["saturated_or_defective"]).mean())
@@ -338,6 +346,30 @@ def foreign_share(kind: str, held: np.ndarray) -> str | None:
             "and none holds a code above 5 (no water, cloud, cirrus or snow), "
             f"as python-fmask's output reads ({_PYTHON_FMASK_WORDS}: its clear land is 1, "
             f"its cloud 2), not an SCL; {PYTHON_FMASK_FIX['scl']}")
+
+
+def _fmask_as_cfmask(held: np.ndarray, nodata: float | None) -> str | None:
+    """Why a ``cfmask`` layer's sampled codes ``held`` (fill aside) of a file stating
+    ``nodata`` are python-fmask's output, or ``None``.
+
+    python-fmask writes nodata 0 (its null); over a region without water its codes
+    alone (no class names or colour table) are CFmask's too, and read as CFmask its clear
+    land (1) was water, its cloud (2) shadow, its shadow (3) snow and its snow (4) cloud:
+    a ``drop`` of clouds alone kept its clouds as values, one of water dropped its land,
+    exit 0. ESPA's CFmask has nodata 255; one warped with ``-dstnodata 0`` has clear land
+    (0) wherever the scene saw land: a layer of nodata 0 without one pixel of code 0 in
+    the region and code 1 on :data:`FMASK_CLEAR_SHARE` of it or more is python-fmask's."""
+    if nodata != 0 or held.size == 0 or (held == CFMASK["clear"]).any():
+        return None
+    share = float((held == PYTHON_FMASK["clear"]).mean())
+    if share < FMASK_CLEAR_SHARE:
+        return None
+    return (f"its nodata is 0 (python-fmask's null; ESPA's CFmask has 255) and {share:.0%} "
+            "of its pixels in the region are code 1 (CFmask's water) with none of code 0 "
+            f"(CFmask's clear land), as python-fmask's output reads ({_PYTHON_FMASK_WORDS}:"
+            " its clear land is 1; read as CFmask its cloud is shadow, its shadow snow and "
+            f"its snow cloud), not a CFmask; {PYTHON_FMASK_FIX['cfmask']}; a CFmask of a "
+            "region all water is of no use to a map of the land")
 
 
 QA_PIXEL_CONTRADICTION_SHARE = 0.01

@@ -688,7 +688,7 @@ def _sample_block(mask: SceneMask, grid: RegionGrid, xs: np.ndarray, ys: np.ndar
     block, inside, ri, ci, step, _ = got
     held = block[~is_fill(mask.kind, block)] if block.dtype.kind in "iu" else block.ravel()
     wrong = (foreign_codes(mask.kind, held, info.nodata[0])
-             or foreign_share(mask.kind, held)) if held.size else None
+             or foreign_share(mask.kind, held, info.nodata[0])) if held.size else None
     if wrong is not None:  # the whole block read, not only the lattice's points
         raise DataError(f"{info.path}: not a {mask.kind} quality layer: {wrong}; name the "
                         "product's own quality layer in cloud_mask.asset, or its encoding in "

@@ -839,6 +839,7 @@ def named_product(file: str) -> NamedProduct | None:
             baseline = int(safe.group(2)) + int(safe.group(3)) / 100
             said = f"baseline {baseline:05.2f} (its .SAFE folder's N{safe.group(2)}" \
                    f"{safe.group(3)})"
+            _check_safe_date(text, said, baseline, dated[1] if dated else None)
         elif dated is not None and dated[1] >= S2_BASELINE_04_START:
             baseline, said = 4.0, f"acquired {dated[1]}, so of baseline 04.00 or later"
         else:
@@ -886,6 +887,31 @@ def named_product(file: str) -> NamedProduct | None:
             return NamedProduct(f"an ASTER AST_{code} {what} granule", quantity, units,
                                 scale, in_metadata=False)
     return None
+
+
+def _check_safe_date(file: str, said: str, baseline: float, when: dt.date | None) -> None:
+    """Refuse a Sentinel-2 band file whose ``.SAFE`` folder states a processing baseline
+    older than 04.00 but whose name states an acquisition on or after
+    :data:`~prospect.ingest.stac.S2_BASELINE_04_START`, when every product ESA made was
+    of 04.00 or later (DNs +1000): the path contradicts itself. Before, the folder's
+    baseline won without a word and every reflectance read 0.1 high.
+
+    Raises
+    ------
+    DataError
+        Naming the file, its date, the folder's baseline and the fix.
+    """
+    from prospect.ingest.stac import S2_BASELINE_04_START
+
+    if baseline >= 4.0 or when is None or when < S2_BASELINE_04_START:
+        return
+    raise DataError(
+        f"{file}: a Sentinel-2 band file of {said}, but acquired {when.isoformat()}, and "
+        "every Sentinel-2 product of an acquisition since "
+        f"{S2_BASELINE_04_START.isoformat()} is of baseline 04.00 or later, whose DNs "
+        "carry +1000 (reflectance 0.1 apart), so its reflectance cannot be told; give the "
+        "band under its product's own .SAFE name (N0400 or later), or with the "
+        "product's MTD XML as 'metadata:'")
 
 
 def product_limits(cal: BandCalibration | None, file: str

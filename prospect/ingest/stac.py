@@ -29,6 +29,7 @@ import datetime as dt
 import functools
 import json
 import math
+import os
 import re
 import warnings
 from collections.abc import Iterable
@@ -408,7 +409,32 @@ def _baseline(item: pystac.Item) -> float | None:
     if not stated:
         return None
     _one_baseline(stated)
+    _baseline_of_its_date(item, *stated[0])
     return stated[0][1]
+
+
+def _baseline_of_its_date(item: pystac.Item, key: str, baseline: float) -> None:
+    """Refuse an item stating a processing baseline older than 04.00 but acquired on or
+    after :data:`S2_BASELINE_04_START`, when every product ESA made was of 04.00 or later
+    (its DNs carry +1000): the item contradicts itself. Before, the stated baseline won
+    without a word and every reflectance read 0.1 high.
+
+    Raises
+    ------
+    DataError
+        Naming the item's date, its stated baseline and the fix.
+    """
+    when = _item_date(item)
+    if baseline >= 4.0 or when is None or when < S2_BASELINE_04_START:
+        return
+    raise DataError(
+        f"the item, acquired {when.isoformat()}, states processing baseline "
+        f"{baseline:05.2f} ({key}), but every Sentinel-2 product of an acquisition since "
+        f"{S2_BASELINE_04_START.isoformat()} is of baseline 04.00 or later, whose DNs "
+        "carry +1000 (reflectance 0.1 apart), so the item's reflectance cannot be told; "
+        "correct the catalogue's baseline to the product's own (the ESA product name's "
+        "N-number: N0510 is 05.10), or, where that is not known, leave the field out and "
+        "state raster:bands offset -0.1 (0 where the catalogue removed the offset)")
 
 
 def _stated_baselines(item: pystac.Item) -> list[tuple[str, float]]:
@@ -665,6 +691,8 @@ def asset_calibration(item: pystac.Item, asset: pystac.Asset, key: str = "") -> 
                 "scene's own MTL coefficients for each band")
     elif product == "sentinel-2" and dtype in (None, "uint16"):
         saturate = SENTINEL2_SATURATED
+        if spectral:  # a baseline its fields or its date contradict, refused either way
+            _baseline(item)
         if "scale" in first and "offset" in first and spectral:
             _check_sentinel2(scale, offset)
         if "offset" in first and spectral and offset != 0:
@@ -1164,7 +1192,7 @@ def read_stac_scenes(href: str, assets: dict[str, str], *, mask_asset: str | Non
             raise DataError(f"{href}: item {item.id!r}: {why}")
         scenes.append(_scene(href, item, assets, mask_asset))
         read.append(item)
-    scenes = _join_midnight(read, scenes)
+    scenes = _join_midnight(read, _join_passes(read, scenes))
     repeated = {k[1]: n for k, n in seen.items() if n > 1}
     if repeated:
         named = ", ".join(f"{k!r} ({n} times)" for k, n in list(repeated.items())[:5])
@@ -1185,6 +1213,20 @@ def read_stac_scenes(href: str, assets: dict[str, str], *, mask_asset: str | Non
     _warn_spans(href, scenes)
     _warn_offset_applied(href, items, scenes, assets)
     return scenes
+
+
+def _same_files_key(item: pystac.Item, scene: StacScene
+                    ) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """The item's acquisition time and the files its bands are read from, each by its
+    real path where local (a symbolic link, ``..`` or another relative spelling of one
+    file is that file): items of one time and the same files are one scene under two ids.
+    Two such items (a user's catalogue listing a scene as ``scene-1`` and as
+    ``wageningen``) were two looks of the same pixels in a composite's count and median,
+    without a word."""
+    when = _utc(item.datetime).isoformat() if item.datetime is not None else str(scene.date)
+    return when, tuple(sorted(
+        (var, href if href.startswith("/vsi") else os.path.realpath(href))
+        for var, href in scene.bands.items()))
 
 
 OVERPASS_GAP = dt.timedelta(minutes=30)
@@ -1747,3 +1789,154 @@ def _overpass(item: pystac.Item, when: dt.date | None) -> tuple[str, str] | None
     if orbit == "" and (m := _ESA_ORBIT.search(str(item.id))) is not None:
         orbit = int(m.group(1))
     return f"{str(props['platform']).lower()}/{orbit}", when.isoformat()
+
+
+@dataclass(frozen=True)
+class _PassMarks:
+    """What an item says of its pass, from its properties and the product names it
+    carries (:func:`_pass_marks`): ``None`` where it says nothing of that."""
+
+    family: str
+    """``sentinel-2``, ``landsat``, ``hls-l30``, ``hls-s30``, or another platform."""
+    day: str
+    satellite: str | None = None
+    orbit: int | None = None
+    """Sentinel-2's relative orbit or a Landsat WRS path."""
+    datatake: str | None = None
+    """Sentinel-2's datatake sensing start (``20210301T104021``) or an HLS S30 time."""
+
+    def same_pass(self, other: _PassMarks) -> bool:
+        """Whether both items are one pass by what both of them state: satellite and
+        orbit where both state those, else the datatake, else the satellite."""
+        if (self.family, self.day) != (other.family, other.day):
+            return False
+        if None not in (self.satellite, self.orbit, other.satellite, other.orbit):
+            return (self.satellite, self.orbit) == (other.satellite, other.orbit)
+        if self.datatake is not None and other.datatake is not None:
+            return self.datatake == other.datatake
+        return self.satellite is not None and self.satellite == other.satellite
+
+
+_PLATFORM_FAMILY = ((re.compile(r"^(?:sentinel2|s2)([a-d])$"), "sentinel-2", "s2{}"),
+                    (re.compile(r"^landsat0?(\d)$"), "landsat", "{}"))
+"""A platform in any spelling (``sentinel-2a``, ``Sentinel2A``, ``S2A``; ``landsat-8``,
+``LANDSAT_8``) as its family and satellite, as the product names state them."""
+_S2_DATATAKE_ID = re.compile(r"^G(S2[A-D])_(\d{8}T\d{6})_")
+"""Sentinel-2's ``s2:datatake_id`` (``GS2A_20210301T104021_029713_N05.00``)."""
+
+
+def _platform_marks(props: dict[str, Any], day: str) -> _PassMarks | None:
+    """The pass marks an item's ``platform`` and orbit fields state, or ``None``."""
+    platform = re.sub(r"[^a-z0-9]", "", str(props.get("platform") or "").lower())
+    if not platform:
+        return None
+    family, satellite = platform, platform
+    for pattern, name, form in _PLATFORM_FAMILY:
+        if (m := pattern.match(platform)) is not None:
+            family, satellite = name, form.format(m.group(1))
+    orbit = props.get("sat:relative_orbit", props.get("landsat:wrs_path"))
+    try:
+        number = int(str(orbit)) if orbit is not None else None
+    except ValueError:
+        number = None
+    return _PassMarks(family, day, satellite, number)
+
+
+def _name_marks(name: str, day: str) -> _PassMarks | None:
+    """The pass marks a product name states on the item's ``day``, or ``None`` (another
+    name, or another day: such an item keeps a look of its own)."""
+    found = _pass_of_name(name)
+    if found is None or found[1] != day:
+        m = _S2_DATATAKE_ID.match(name)
+        if m is None or f"{m.group(2)[:4]}-{m.group(2)[4:6]}-{m.group(2)[6:8]}" != day:
+            return None
+        return _PassMarks("sentinel-2", day, m.group(1).lower(), datatake=m.group(2))
+    ident = landsat_id(name)
+    if ident is not None:
+        return _PassMarks("landsat", day, str(ident.satellite), ident.path)
+    kind, _, when = found[0].partition("/")
+    if kind.startswith("hls-"):
+        return _PassMarks(kind, day, datatake=when)
+    if (m := _EARTH_SEARCH_PASS.match(name)) is not None:
+        return _PassMarks("sentinel-2", day, m.group(1).lower())
+    esa = _ESA_ORBIT.search(name)
+    return _PassMarks("sentinel-2", day, name[:3].lower() if esa else None,
+                      int(esa.group(1)) if esa else None, when)
+
+
+def _pass_marks(item: pystac.Item, files: Iterable[str],
+                when: dt.date | None) -> _PassMarks | None:
+    """What an item states of its pass: its ``platform`` and orbit fields, completed by
+    the product names of its id, ``s2:product_uri``, ``s2:datatake_id`` and files where
+    those name the same family (:func:`_name_marks`); ``None`` for an item of no date,
+    a mosaic of weeks, or one that states nothing of its pass."""
+    if when is None or item.datetime is None:
+        return None
+    day = when.isoformat()
+    props = item.properties
+    marks = _platform_marks(props, day)
+    names = [str(item.id), str(props.get("s2:product_uri") or ""),
+             str(props.get("s2:datatake_id") or ""),
+             *(PurePosixPath(str(f).replace("\\", "/")).name for f in files)]
+    for name in names:
+        named = _name_marks(name, day) if name else None
+        if named is None:
+            continue
+        if marks is None:
+            marks = named
+        elif named.family == marks.family:
+            marks = dataclasses.replace(
+                marks, satellite=marks.satellite or named.satellite,
+                orbit=marks.orbit if marks.orbit is not None else named.orbit,
+                datatake=marks.datatake or named.datatake)
+    return marks
+
+
+def _join_passes(items: list[pystac.Item], scenes: list[StacScene]) -> list[StacScene]:
+    """``scenes`` with one overpass key for the items of one pass, whichever way each
+    states it (:meth:`_PassMarks.same_pass`), and for items of one time naming the same
+    band files (:func:`_same_files_key`: one scene listed under two ids).
+
+    An item's key came from its ``platform`` and orbit where it states a platform, else
+    from its product names (:func:`_named_pass`): in a catalogue of two merged (Earth
+    Search's items, with a platform, and a user's own of the same pass, without), one
+    look had two keys, and a scene listed twice (``scene-1`` and ``wageningen``, one
+    file) two looks, so it was counted twice in ``<source>_count`` and weighed twice in
+    the median, without a word. Keys are only joined, never split."""
+    marks = [_pass_marks(item, scene.bands.values(), scene.date) if scene.span is None
+             else None for item, scene in zip(items, scenes, strict=True)]
+    parent = list(range(len(scenes)))
+
+    def root(n: int) -> int:
+        while parent[n] != n:
+            parent[n] = parent[parent[n]]
+            n = parent[n]
+        return n
+
+    def join(n: int, m: int) -> None:
+        a, b = root(n), root(m)
+        parent[max(a, b)] = min(a, b)
+
+    by_day: dict[tuple[str, str], list[tuple[int, _PassMarks]]] = {}
+    by_files: dict[tuple[str, tuple[tuple[str, str], ...]], int] = {}
+    for n, (item, scene) in enumerate(zip(items, scenes, strict=True)):
+        if (mark := marks[n]) is not None:
+            by_day.setdefault((mark.family, mark.day), []).append((n, mark))
+        if scene.span is None:
+            join(n, by_files.setdefault(_same_files_key(item, scene), n))
+    for group in by_day.values():
+        for i, (n, mark) in enumerate(group):
+            for m, other in group[i + 1:]:
+                if mark.same_pass(other):
+                    join(n, m)
+    keys: dict[int, tuple[str, str]] = {}
+    for n in range(len(scenes)):
+        first = root(n)
+        if first != n and first not in keys:
+            mark, scene = marks[first], scenes[first]
+            keys[first] = scene.overpass or (
+                (f"{mark.family}/{mark.satellite or mark.datatake}", mark.day)
+                if mark is not None else (f"item/{scene.item_id}", str(scene.date)))
+    return [dataclasses.replace(scene, overpass=keys[first]) if (
+                first := root(n)) in keys and scene.overpass != keys[first] else scene
+            for n, scene in enumerate(scenes)]

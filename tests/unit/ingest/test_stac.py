@@ -197,7 +197,8 @@ def test_asset_calibration_states_each_products_clipped_and_saturated_dns():
     # raster:bands leave the offset out (Planetary Computer), taken from the baseline
     mpc = {"raster:bands": [{"data_type": "uint16", "scale": 1e-4}], "eo:bands": [{}]}
     assert cal({"s2:processing_baseline": "05.11"}, mpc).offset == pytest.approx(-0.1)
-    assert cal({"s2:processing_baseline": "03.01"}, mpc).offset == 0.0
+    assert cal({"s2:processing_baseline": "03.01", "datetime": "2021-06-01T00:00:00Z"},
+               mpc).offset == 0.0  # before 2022-01-25: a 2024 item of 03.01 is refused
     assert cal({"s2:processing_baseline": "05.11"}, {**mpc, "raster:bands": [
         {"scale": 1e-4, "offset": 0}]}).offset == 0.0  # stated: as stated
     bare = cal({"s2:processing_baseline": "04.00"}, {"eo:bands": [{}]})  # config scales
