@@ -21,7 +21,7 @@ from pmtiles.writer import Writer
 from prospect.config.tiles import TileLayerConfig
 from prospect.io.files import staged_file
 from tiles.colormap import css_colour
-from tiles.grids import no_wrap_bounds
+from tiles.grids import no_wrap_bounds, pixel_edge_bounds
 from tiles.metadata import LayerMeta, center_zoom, middle_lon
 
 __all__ = ["tilejson", "write_mbtiles", "write_pmtiles"]
@@ -54,6 +54,14 @@ def _archive_tiles(root: Path, fmt: str) -> tuple[list[tuple[int, int, int, int,
         raise ValueError(f"{root}: no .{fmt} tiles to archive")
     zooms = [t[1] for t in tiles]
     return tiles, min(zooms), max(zooms)
+
+
+def _tile_size(tile: Path) -> int:
+    """Pixels along the side of the (square) tile image ``tile``."""
+    from PIL import Image
+
+    with Image.open(tile) as img:
+        return int(img.size[0])
 
 
 def write_pmtiles(
@@ -117,8 +125,8 @@ def write_mbtiles(
 
     The ``metadata`` table holds what MBTiles 1.3 asks for: ``name`` and ``format`` (must),
     ``bounds``, ``center``, ``minzoom`` and ``maxzoom`` (should: the zooms the archive
-    holds, its centre zoom as :func:`tiles.metadata.center_zoom`, the bounds as the
-    TileJSON states them), ``attribution``, ``description``, ``type`` (``overlay``) and
+    holds, its centre zoom as :func:`tiles.metadata.center_zoom`, the bounds on the lowest
+    zoom's pixel edges), ``attribution``, ``description``, ``type`` (``overlay``) and
     ``version`` (a number, as MBTiles 1.3 says: it was ``1.0.0``); ``prospect`` keeps
     ``metadata`` (the layer's TileJSON, with its colour range and the synthetic flag) as
     JSON. Rows are TMS-numbered (``tile_row`` counted from the south), as the
@@ -133,9 +141,14 @@ def write_mbtiles(
     fmt
         Tile image format (``png`` or ``webp``).
     bounds
-        Lon/lat ``(west, south, east, north)`` of the data; across the antimeridian the
-        ``bounds`` row is the whole row, -180 to 180 (:func:`tiles.grids.no_wrap_bounds`:
-        GDAL refused west > east as invalid and read the tiles' extent).
+        Lon/lat ``(west, south, east, north)`` of the data. The ``bounds`` row is them
+        widened out to the edges of the lowest zoom's pixels
+        (:func:`tiles.grids.pixel_edge_bounds`), where GDAL's MBTiles driver puts the
+        raster's origin: bounds between two edges (the TileJSON's, the data's own) moved
+        every pixel ``gdal_translate`` and QGIS read by up to half a pixel. Across the
+        antimeridian the row is the whole row, -180 to 180
+        (:func:`tiles.grids.no_wrap_bounds`: GDAL refused west > east as invalid and read
+        the tiles' extent).
     name, description, attribution
         The layer's title, description and attribution.
     metadata
@@ -144,8 +157,10 @@ def write_mbtiles(
     root, path = Path(pyramid_dir), Path(path)
     tiles, lo, hi = _archive_tiles(root, fmt)
     west, south, east, north = no_wrap_bounds(bounds)
+    edges = pixel_edge_bounds((west, south, east, north), zoom=lo,
+                              tile_size=_tile_size(tiles[0][-1]))
     rows = {
-        "name": name, "format": fmt, "bounds": ",".join(map(repr, (west, south, east, north))),
+        "name": name, "format": fmt, "bounds": ",".join(map(repr, edges)),
         "center": f"{middle_lon(bounds)!r},{(south + north) / 2!r},{center_zoom(lo, hi)}",
         "minzoom": str(lo), "maxzoom": str(hi), "attribution": attribution,
         # MBTiles 1.3's version is a number (the tileset's revision), not TileJSON's semver

@@ -27,7 +27,8 @@ import pyproj
 __all__ = ["DEFAULT_TMS", "KNOWN_TMS", "WEB_MERCATOR_MAX_LAT", "beyond_web_mercator",
            "box_geojson",
            "crosses_antimeridian", "data_zooms", "footprint",
-           "grid_gap", "matrix_shape", "no_wrap_bounds", "overlaps_x", "tile_matrix_set",
+           "grid_gap", "matrix_shape", "no_wrap_bounds", "overlaps_x", "pixel_edge_bounds",
+           "tile_matrix_set",
            "tms_for_crs",
            "unwrapped_lon", "world_pieces", "world_span", "wrapped_lon"]
 
@@ -216,6 +217,56 @@ def no_wrap_bounds(bounds: tuple[float, float, float, float]
     if crosses_antimeridian(bounds):
         return (-180.0, bounds[1], 180.0, bounds[3])
     return bounds
+
+
+def pixel_edge_bounds(bounds: tuple[float, float, float, float], *, zoom: int,
+                      tile_size: int = 256) -> tuple[float, float, float, float]:
+    """Lon/lat ``bounds`` (west < east) widened out to the edges of the Web Mercator pixels
+    of ``zoom`` (tiles of ``tile_size`` pixels), which are edges of every finer zoom's
+    pixels too; latitudes are kept within :data:`WEB_MERCATOR_MAX_LAT`.
+
+    GDAL's MBTiles driver places a raster's origin at the archive's ``bounds`` and reads
+    the tiles' pixels from the nearest whole pixel, so bounds between two pixel edges
+    moved every pixel a partner read with ``gdal_translate`` or ``gdalwarp`` (and QGIS)
+    by up to half a pixel, without a word. MBTiles 1.3 allows bounds wider than the data.
+
+    Parameters
+    ----------
+    bounds
+        ``(west, south, east, north)`` in degrees, not across the antimeridian
+        (:func:`no_wrap_bounds` first).
+    zoom
+        The zoom whose pixel edges the bounds are put on: an archive's lowest, so that
+        each of its zooms (GDAL's overviews) is read on its own pixels.
+    tile_size
+        Pixels along a tile's side.
+
+    Returns
+    -------
+    tuple of float
+        The widened ``(west, south, east, north)``.
+    """
+    to_xy = pyproj.Transformer.from_crs("EPSG:4326", "EPSG:3857", always_xy=True)
+    half = math.pi * 6378137.0  # half the world's width in Web Mercator metres
+    pixel = 2 * half / (tile_size << zoom)
+    west, south, east, north = bounds
+    lats = [max(-WEB_MERCATOR_MAX_LAT, min(WEB_MERCATOR_MAX_LAT, v)) for v in (south, north)]
+    (x0, x1), (y0, y1) = to_xy.transform([west, east], lats)
+    # in pixels from the grid's west and north edges, out to whole pixels
+    left, right = _whole(x0 + half, pixel, up=False), _whole(x1 + half, pixel, up=True)
+    top, bottom = _whole(half - y1, pixel, up=False), _whole(half - y0, pixel, up=True)
+    (w, e), (s, n) = to_xy.transform([left - half, right - half],
+                                     [half - bottom, half - top], direction="INVERSE")
+    return (max(-180.0, w), s, min(180.0, e), n)
+
+
+def _whole(distance: float, pixel: float, *, up: bool) -> float:
+    """``distance`` rounded out to whole ``pixel`` lengths; within a millionth of a pixel
+    of an edge it is that edge (an edge's lon/lat round trip lands nanometres off it)."""
+    count = distance / pixel
+    if abs(count - round(count)) < 1e-6:
+        return round(count) * pixel
+    return (math.ceil(count) if up else math.floor(count)) * pixel
 
 
 def box_geojson(bounds: tuple[float, float, float, float]) -> dict[str, Any]:

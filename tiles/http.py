@@ -23,6 +23,7 @@ __all__ = [
     "ApiError",
     "RequestLimits",
     "accepts_gzip",
+    "compressible",
     "conditional_response",
     "error_response",
     "etag_matches",
@@ -152,7 +153,12 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
 
 
 def _http_date(text: str | None) -> datetime | None:
-    """``text`` as an aware datetime when it is an HTTP-date (GMT), else ``None``."""
+    """``text`` as an aware datetime when it is an HTTP-date, else ``None``.
+
+    Each of RFC 9110's three forms (5.6.7: IMF-fixdate, RFC 850 and ANSI C's
+    ``asctime()``, which a recipient must accept) is GMT; ``asctime()``'s states no zone,
+    and was ignored: a download resumed with ``If-Unmodified-Since: Fri Dec  4 09:05:15
+    2026`` after the file was republished got the new file's bytes after the old ones."""
     from email.utils import parsedate_to_datetime
 
     if not text:
@@ -161,7 +167,7 @@ def _http_date(text: str | None) -> datetime | None:
         found = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):
         return None
-    return found if found.tzinfo is not None else None
+    return found if found.tzinfo is not None else found.replace(tzinfo=UTC)
 
 
 def precondition_refusal(headers: Mapping[str, str], etag: str,
@@ -263,11 +269,11 @@ def conditional_response(
     """
     data = body.encode() if isinstance(body, str) else body
     all_headers = {**headers, "ETag": etag}
-    compressible = _compressible(media_type) and len(data) >= GZIP_MIN_BYTES
-    if compressible:
+    compressible_body = compressible(media_type) and len(data) >= GZIP_MIN_BYTES
+    if compressible_body:
         vary = all_headers.get("Vary", "")
         all_headers["Vary"] = f"{vary}, Accept-Encoding" if vary else "Accept-Encoding"
-    gzipped = compressible and accepts_gzip(request.headers.get("accept-encoding"))
+    gzipped = compressible_body and accepts_gzip(request.headers.get("accept-encoding"))
     if gzipped:
         all_headers["ETag"] = etag[:-1] + '-gzip"' if etag.endswith('"') else etag + "-gzip"
     refusal = precondition_refusal(request.headers, etag)
@@ -288,7 +294,8 @@ GZIP_MIN_BYTES = 1024
 """Smallest text body that is worth compressing."""
 
 
-def _compressible(media_type: str) -> bool:
+def compressible(media_type: str) -> bool:
+    """Is a body of ``media_type`` text worth gzip (text, XML, JSON, JavaScript, CSS)?"""
     kind = media_type.split(";")[0].strip().lower()
     return kind.startswith("text/") or kind.endswith(("xml", "json"))
 

@@ -539,9 +539,8 @@ def many_classes_warning(name: str, classes: Mapping[int, str] | None) -> str | 
                 f"number ({float(merged[0]):.0f}) in the 64-bit floats its tiles are read "
                 "and drawn in (whole numbers past 2^53 are not all held), so such codes "
                 "share a colour in its tiles, maps and legend and cannot be told apart by "
-                "colour (/point, GetFeatureInfo and the served viewer's click give each "
-                "cell's own code; the static viewer's click, read from the same floats, "
-                "cannot); renumber its classes "
+                "colour (/point, GetFeatureInfo, the served viewer's click and the static "
+                "viewer's of a COG give each cell's own code); renumber its classes "
                 "below 2^53 (9007199254740992), e.g. by rank with a lookup table "
                 "(gdal_calc.py), so that each has a colour of its own")
     if not classes or len(classes) <= N_COLOURS:

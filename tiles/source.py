@@ -814,6 +814,68 @@ class LayerSource:
         (:func:`tiles.grids.data_zooms`)."""
         return data_zooms(tms, *self.native_footprint(tms.rasterio_crs))
 
+    def whole_cells(self, lons: np.ndarray, lats: np.ndarray) -> np.ma.MaskedArray | None:
+        """The stored values of the cells at ``lons, lats`` (WGS 84) in the layer's own
+        integer type (a point less than a cell outside the grid: the edge's cell), masked
+        outside the data and where they have none; ``None`` for a
+        layer whose values float32 holds (floats, scaled integers, integers of 16 bits or
+        fewer) and for a cube variable (read as floats).
+
+        Every read of a layer is a float32 warp (float64 for a class map past 2^24), and
+        GDAL warps Int64 through doubles: an Int32 layer of values read 16777217 as
+        16777216 and an Int64 one 9007199254740993 as 9007199000000000, each the value of
+        no cell. The cells are read here by index, unconverted (the static viewer's click
+        values: :func:`pipelines.stages.tiles.value_grid`).
+
+        Parameters
+        ----------
+        lons, lats
+            Points in degrees, of one shape.
+
+        Returns
+        -------
+        numpy.ma.MaskedArray or None
+            The cells' values, of the points' shape.
+        """
+        return self._again_if_replaced(lambda: self._whole_cells(lons, lats))
+
+    _WHOLE_READ_MAX = 2048 * 2048
+    """Most cells :meth:`whole_cells` reads at once (a layer of more is read in bands of
+    whole rows)."""
+
+    def _whole_cells(self, lons: np.ndarray, lats: np.ndarray) -> np.ma.MaskedArray | None:
+        """:meth:`whole_cells`, once."""
+        from pyproj import Transformer
+
+        if self.variable is not None:
+            return None
+        with self._reading():
+            ds = self._dataset(-1)
+            dtype = np.dtype(ds.dtypes[0])
+            if dtype.kind not in "iu" or dtype.itemsize < 4 or band_packing(ds) \
+                    or alpha_band(ds):
+                return None
+            xs, ys = Transformer.from_crs("EPSG:4326", ds.crs, always_xy=True).transform(
+                np.asarray(lons, dtype="f8"), np.asarray(lats, dtype="f8"))
+            cols, rows = ~ds.transform @ (np.asarray(xs), np.asarray(ys))
+            # within a cell of the edge is the edge's cell: GDAL's warp (an approximated
+            # transform) read it there, and the point's own cell is that one
+            inside = np.isfinite(cols) & np.isfinite(rows) & (cols > -1) & (rows > -1) & \
+                (cols < ds.width + 1) & (rows < ds.height + 1)
+            r = np.clip(np.where(inside, rows, 0), 0, ds.height - 1).astype(np.int64)
+            c = np.clip(np.where(inside, cols, 0), 0, ds.width - 1).astype(np.int64)
+            out = np.ma.masked_all(np.shape(lons), dtype=dtype)
+            rows_read = max(1, self._WHOLE_READ_MAX // ds.width)  # at most that many cells
+            for r0 in range(0, ds.height, rows_read):
+                at = inside & (r >= r0) & (r < r0 + rows_read)
+                if not at.any():
+                    continue
+                c0, c1 = int(c[at].min()), int(c[at].max()) + 1
+                part = ds.read(1, window=((r0, min(r0 + rows_read, ds.height)), (c0, c1)),
+                               masked=True)
+                out[at] = part[r[at] - r0, c[at] - c0]
+        return out
+
     def point(self, lon: float, lat: float) -> float | None:
         """The value of the cell at ``lon, lat`` (WGS 84), or ``None`` outside / no data.
 

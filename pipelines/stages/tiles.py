@@ -165,7 +165,9 @@ def value_grid(source: LayerSource, *, max_cells: int = VALUE_GRID_MAX,
     Its cells are no larger than the data's own (up to ``max_cells`` along a side), so a
     click reads the value of a data cell, exactly (float32, shortest repr), and the
     viewer states the data's cell size beside it. A class map's ``codes`` that float64
-    does not hold (past 2^53) are written as their digits (:func:`exact_codes`).
+    does not hold (past 2^53) are written as their digits (:func:`exact_codes`), and so
+    is each cell of an integer layer that float64 does not hold; one that float32 does
+    not hold is its own integer (:func:`_whole_values`).
     """
     if sample is None:
         sample = value_sample(source, max_cells=max_cells)
@@ -177,6 +179,7 @@ def value_grid(source: LayerSource, *, max_cells: int = VALUE_GRID_MAX,
     values: list[float | str | None] = [
         float(text) if ok else None
         for text, ok in zip(flat.astype(str).tolist(), held, strict=True)]
+    values = _whole_values(source, sample, values)
     digits = exact_codes(codes)
     if digits:
         values = [digits.get(v, v) if isinstance(v, float) else v for v in values]
@@ -186,6 +189,30 @@ def value_grid(source: LayerSource, *, max_cells: int = VALUE_GRID_MAX,
     metres = CRS.from_user_input(source.crs).axis_info[0].unit_name in ("metre", "meter")
     return {"bounds": list(sample.bounds), "width": width, "height": height,
             "cell_m": round(native_cell, 2) if metres else None, "data": values}
+
+
+def _whole_values(source: LayerSource, sample: ValueSample,
+                  values: list[float | str | None]) -> list[float | str | None]:
+    """``values`` (the ``sample`` as written) with each cell of an integer layer whose
+    type float32 does not hold given as the cell's own integer
+    (:meth:`tiles.source.LayerSource.whole_cells`): a float where float64 holds it, else
+    its digits (JavaScript reads a number past 2^53 as another). The sample read an Int32
+    layer's 16777217 as 16777216 and an Int64 layer's 9007199254740993 as
+    9007199000000000, each written as a value no cell holds."""
+    height, width = sample.values.shape
+    west, south, east, north = sample.bounds
+    east += 360.0 if east < west else 0.0  # across the antimeridian, run on past 180
+    lons = west + (np.arange(width) + 0.5) * (east - west) / width
+    lats = north - (np.arange(height) + 0.5) * (north - south) / height
+    cells = source.whole_cells(*np.meshgrid(lons, lats))
+    if cells is None:
+        return values
+    out = list(values)
+    for i, cell in enumerate(cells.ravel().tolist()):
+        if out[i] is not None and cell is not None:  # masked cells come back as None
+            whole = int(cell)
+            out[i] = float(whole) if float(whole) == whole else str(whole)
+    return out
 
 
 def exact_codes(codes: Iterable[int]) -> dict[float, str]:
@@ -335,6 +362,21 @@ def _why_no_tile(bounds: tuple[float, float, float, float]) -> str:
             "it in EPSG:4326, and leave it out of tiles.layers")
 
 
+def _old_gdal_warning(cfg: TilesConfig) -> str | None:
+    """What a partner on GDAL before 3.8 meets in this run's MBTiles archives, or ``None``.
+
+    GDAL learnt WebP MBTiles in 3.8; before it (QGIS on Debian 12 and Ubuntu 22.04: GDAL
+    3.6 and 3.4) the driver takes every tile that is not PNG or JPEG for a 256-pixel one,
+    so an archive of 512-pixel WebP tiles read as nothing ("Inconsistent tiles
+    characteristics" for each tile), without a word from the stage."""
+    if cfg.format != "webp" or cfg.tile_size == 256 or "mbtiles" not in _archives(cfg):
+        return None
+    return (f"its .mbtiles archives hold {cfg.tile_size}-pixel WebP tiles, which GDAL "
+            "before 3.8 (QGIS on Debian 12 or Ubuntu 22.04) reads as 256-pixel tiles: every "
+            "tile fails ('Inconsistent tiles characteristics') and the layer shows nothing; "
+            "for partners on an older GDAL set tiles.format: png or tiles.tile_size: 256")
+
+
 def _archives(cfg: TilesConfig) -> list[str]:
     """The archive formats (file suffixes) the stage writes for each layer."""
     return list(cfg.archive_formats) if cfg.archive else []
@@ -402,6 +444,9 @@ def run(ctx: RunContext) -> StageResult:
     appears before the layers it shows.
     """
     cfg = ctx.job.tiles or TilesConfig()
+    old_gdal = _old_gdal_warning(cfg)
+    if old_gdal:
+        warnings.warn(DataWarning(f"tiles: {old_gdal}"), stacklevel=1)
     tiles_dir = ctx.stage_dir("tiles")
     result = StageResult(name="tiles")
     viewer_layers, grids = [], {}
