@@ -9,6 +9,7 @@ is written resumably and published atomically like every other variable.
 
 from __future__ import annotations
 
+import math
 import re
 import warnings
 from collections.abc import Mapping
@@ -39,7 +40,7 @@ from prospect.errors import DataError, DataWarning
 from prospect.grid import ChunkWindow, RegionGrid
 from prospect.ingest.layers import Layer
 from prospect.io.cube import zarr_store
-from prospect.registry.units import Canonical, canonical_units
+from prospect.registry.units import Canonical, canonical_units, reads_as_unit
 
 __all__ = [
     "CONCENTRATION_UNITS",
@@ -164,16 +165,86 @@ def _in_capitals(units: str) -> str | None:
     return re.sub(_AS_LITHIUM.pattern, " ", units, flags=re.IGNORECASE).strip().lower()
 
 
+_BRACKETS = str.maketrans("[]{}", "()()")
+"""Square and curly brackets, read as parentheses: ``[mg/L]`` (a header's unit, as
+spreadsheets and data dictionaries write it) was "not a lithium concentration"."""
+
+_NOTED = re.compile(r"(.*?\S)\s*\(([^()]*)\)")
+"""Units followed by a parenthesised note: a method (``mg/L (ICP)``, ``mg/L (ICP-MS)``,
+``mg/L (dissolved)``) or the same units again in another spelling (``ppm (mg/kg)``)."""
+
+_LONGEST_UNITS = 200
+"""Longer units strings are not read past their notes (the grammar reads none so long)."""
+
+_WORDS_NOTE = re.compile(r"[A-Za-z][A-Za-z-]{2,}(?:[\s,;]+[A-Za-z][A-Za-z-]{2,})*")
+"""A note of words of three letters or more (a method, a fraction: ``ICP-MS``,
+``dissolved``, ``total``): no element's symbol (``(Na)``, ``(as B)``: another element's
+concentration), no number (``(x1000)``), no unit (``(mmol/kgw)``)."""
+
+
+def _kind(name: str) -> str:
+    """Whether the unit ``name`` (:data:`CONCENTRATION_UNITS`' names) is a mass fraction
+    or an amount per volume."""
+    return "mass fraction" if name in MASS_FRACTION_UNITS else "per volume"
+
+
+def _noted(units: str, table: Mapping[Canonical, tuple[str, float | None]],
+           density: float) -> tuple[str, float] | None:
+    """(name, factor to mg/L) of ``units`` written in brackets (:data:`_BRACKETS`) or with
+    a note after them (:data:`_NOTED`): a note of words (:data:`_WORDS_NOTE`) says how the
+    lithium was measured, not in what, and a note that is units of the same kind and
+    scale (``ppm (mg/kg)``) says them again; ``None`` where the note is units of another
+    kind or scale (``ug/L (ppb)``: per litre or per kilogram, which differ by the brine's
+    density, :func:`_two_units_hint`) or anything else. Each was "not a lithium
+    concentration"."""
+    text = units.translate(_BRACKETS).strip()
+    if len(text) > _LONGEST_UNITS:  # (no units; each note is read in turn)
+        return None
+    if text != units.strip() and (hit := _lookup(text, table, density)) is not None:
+        return hit
+    found = _NOTED.fullmatch(text)
+    if found is None:
+        return None
+    read = _lookup(found.group(1), table, density)
+    note = found.group(2).strip()
+    if read is None or _compound(note) is not None:
+        return None
+    said = _lookup(note, _PLAIN, density) if note else None
+    if said is not None:
+        same = _kind(said[0]) == _kind(read[0]) and math.isclose(said[1], read[1])
+        return read if same else None
+    words = bool(_WORDS_NOTE.fullmatch(note)) and not reads_as_unit(note)
+    return read if not note or words else None
+
+
+def _two_units_hint(units: str, density: float) -> str:
+    """What to do with units stating two that differ (``ug/L (ppb)``, ``mg/L (ppm)``);
+    '' for other units."""
+    found = _NOTED.fullmatch(units.translate(_BRACKETS).strip())
+    if found is None:
+        return ""
+    first, second = (to_mg_per_l(part, density) for part in found.groups())
+    if first is None or second is None:
+        return ""
+    return (f"it states two units, {found.group(1).strip()} and {found.group(2).strip()}, "
+            "which differ (a concentration per litre and a mass fraction per kilogram differ "
+            "by the brine's density, 1.0-1.3 kg/L, and the screening converts each "
+            "otherwise): give the one the values are in; ")
+
+
 def _lookup(units: str, table: Mapping[Canonical, tuple[str, float | None]],
             density: float) -> tuple[str, float] | None:
     """(name, factor to mg/L) of ``units`` in ``table``; the lithium it names, if it does
     (:data:`_AS_LITHIUM`), read as the element screened: ``mg Li/L`` was "not a lithium
-    concentration"; units in capitals (:func:`_in_capitals`) read as written lower-case."""
+    concentration"; units in capitals (:func:`_in_capitals`) read as written lower-case;
+    units in brackets or with a note (:func:`_noted`) read as the units they state."""
     named = _AS_LITHIUM.sub(" ", units).strip()
     form = canonical_units(named if named and named != units.strip() else units)
     hit = None if form is None else table.get(form)
     if hit is None and (lower := _in_capitals(units)):
         return _lookup(lower, table, density)
+    if hit is None and table is _PLAIN:
+        return _noted(units, table, density)
     if hit is None:
         return None
     name, factor = hit
@@ -211,7 +282,11 @@ def to_mg_per_l(units: str, density: float) -> tuple[str, float] | None:
 def _variance_units(units: str, density: float) -> tuple[str, float] | None:
     """(name, factor to mg/L) of the concentration whose square ``units`` is (``(mg/L)2``,
     ``mg2 L-2``, ``(ug/L)^2``); None when ``units`` is not such a square."""
-    return _lookup(units, _SQUARED, density)
+    hit = _lookup(units, _SQUARED, density)
+    inner = re.fullmatch(r"\((.*)\)\s*(?:\^|\*\*)?2", units.strip())
+    if hit is None and inner is not None:  # the square of units written otherwise
+        hit = _lookup(inner.group(1), _PLAIN, density)
+    return hit
 
 
 def confidence_level(z: float) -> float:
@@ -340,7 +415,8 @@ def _concentration_units(name: str, attrs: Any, density: float) -> tuple[str, fl
     hit = to_mg_per_l(units, density)
     if hit is None:
         raise DataError(f"economics: concentration {name!r} has units {units!r}, not a lithium "
-                        f"concentration; {_molality_hint(units)}{_FIX}")
+                        f"concentration; {_molality_hint(units)}"
+                        f"{_two_units_hint(units, density)}{_FIX}")
     return hit
 
 

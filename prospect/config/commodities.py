@@ -67,6 +67,50 @@ _ALIASES: dict[str, str] = {
     "lce": "lithium", "tree": "rare earths", "tre": "rare earths",
 }
 
+_OTHER_LANGUAGES: dict[str, tuple[str, ...]] = {
+    "lithium": ("litio", "lítio", "liti"),
+    "tungsten": ("wolfram", "wolfraam", "vonfram", "wolframio", "volfrâmio", "tungsteno",
+                 "tungstênio", "tungstène"),
+    "rare earths": ("seltene erden", "zeldzame aardmetalen", "zeldzame aarden", "đất hiếm",
+                    "dat hiem", "tierras raras", "terras raras", "terres rares"),
+    "graphite": ("graphit", "grafiet", "grafito", "grafite"),
+    "antimony": ("antimon", "antimoon", "antimonio", "antimônio", "antimoine"),
+    "manganese": ("mangan", "mangaan", "manganeso", "manganês", "manganèse"),
+    "nickel": ("nikkel", "niken", "níquel", "niquel"),
+    "cobalt": ("kobalt", "coban", "cobalto"),
+    "tantalum": ("tantal", "tantaal", "tantali", "tántalo", "tântalo", "tantale"),
+    "niobium": ("niob", "niobi", "niobio", "nióbio"),
+    "vanadium": ("vanadi", "vanadio", "vanádio"),
+    "magnesium": ("magnesio", "magnésio", "magnésium"),
+    "gallium": ("galio", "gálio"),
+    "germanium": ("germanio", "germânio"),
+    "beryllium": ("berilio", "berílio", "béryllium"),
+    "titanium": ("titan", "titaan", "titanio", "titânio", "titane"),
+    "fluorspar": ("flussspat", "fluorit", "vloeispaat", "fluorita"),
+    "baryte": ("baryt", "bariet", "barita"),
+    "bauxite": ("bauxit", "bauxiet", "bauxita"),
+    "aluminium": ("nhôm", "aluminio", "alumínio"),
+    "tin": ("zinn", "thiếc", "estaño", "estanho", "étain"),
+    "copper": ("kupfer", "koper", "đồng", "cobre", "cuivre"),
+    "lead": ("blei", "lood", "chì", "plomo", "chumbo", "plomb"),
+    "zinc": ("zink", "kẽm", "zinco"),
+    "iron": ("eisen", "ijzer", "sắt", "hierro"),
+    "gold": ("goud", "vàng", "oro", "ouro"),
+    "silver": ("silber", "zilver", "bạc", "plata", "prata", "argent"),
+    "molybdenum": ("molybdän", "molybdeen", "molypden", "molibdeno", "molibdênio"),
+    "uranium": ("uran", "urani", "uranio", "urânio"),
+    "boron": ("borium", "boro"),
+}
+"""Names of commodities in the partners' and surveys' languages (German, Dutch,
+Vietnamese with and without its marks, Spanish, Portuguese, French) where they differ from
+the English: a commodity column of ``Wolfram`` and ``Zinn`` (a German survey's) or
+``Vonfram`` and ``Thiếc`` (a Vietnamese one's) named no commodity, so a lithium model
+kept every such record as a lithium occurrence, without a word where fewer than half the
+cells named one known."""
+
+_ALIASES |= {name: commodity for commodity, names in _OTHER_LANGUAGES.items()
+             for name in names}
+
 
 def _key(text: str) -> str:
     """``text`` lower-cased, with ``_``, ``-`` and runs of spaces as one space."""

@@ -119,8 +119,9 @@ __all__ = ["POINT_FILLS", "PointTable", "ascii_grid_header", "coarse_degrees",
            "column_values", "column_values_and_limits", "coordinates_without_geometry", "crs_meant",
            "is_text_table", "least_possible", "metres_hint", "no_numbers_hint",
            "raster_kind", "read_features", "read_points", "read_table", "refuse_swapped_axes",
-           "repeated_records", "source_options", "swapped_axes_fix", "valid_in_crs",
-           "warn_coarse_coordinates", "warn_coarse_vertices", "warn_ids_at_several_places"]
+           "repeated_records", "source_options", "swapped_axes_fix", "swapped_into_region",
+           "valid_in_crs", "warn_coarse_coordinates", "warn_coarse_vertices",
+           "warn_ids_at_several_places", "warn_swapped_rows"]
 
 TEXT_SUFFIXES = {".csv", ".txt", ".tsv", ".dat", ".xyz", ".prn"}
 """Text tables: CSV and TSV, and the names survey software gives them (a logger's or a
@@ -2568,6 +2569,103 @@ def crs_meant(xs: np.ndarray, ys: np.ndarray, crs: Any, grid: Any) -> str:
             f"{grid.name!r}: set 'crs: \"{code}\"' in the points source if that is their CRS")
 
 
+def swapped_into_region(xs: np.ndarray, ys: np.ndarray, crs: Any, grid: Any) -> np.ndarray:
+    """Which of the places ``xs``, ``ys`` (as the file gives them, in its stated ``crs``)
+    would lie in the region ``grid`` with their x and y swapped: a row whose easting and
+    northing (or longitude and latitude) were typed the other way round, among rows that
+    are not. Such a row lay outside the region and was left out without a word (the whole
+    table swapped is :func:`refuse_swapped_axes`'s).
+
+    Parameters
+    ----------
+    xs, ys
+        Coordinates as the file gives them.
+    crs
+        Their CRS.
+    grid
+        The region (a :class:`~prospect.grid.RegionGrid`).
+
+    Returns
+    -------
+    numpy.ndarray
+        One boolean per place.
+    """
+    from pyproj import CRS
+
+    from prospect.grid import xy_transformer
+
+    sx, sy = np.asarray(ys, "f8"), np.asarray(xs, "f8")  # (swapped)
+    stated = CRS.from_user_input(crs)
+    out = valid_in_crs(sx, sy, stated)
+    if not out.any():
+        return out
+    with np.errstate(all="ignore"):
+        gx, gy = xy_transformer(stated.to_wkt(), grid.crs_obj.to_wkt()).transform(
+            sx[out], sy[out])
+        gx, gy = grid.longitudes_about(np.asarray(gx, "f8")), np.asarray(gy, "f8")
+        ok = np.isfinite(gx) & np.isfinite(gy)
+        rows, cols = grid.rowcol(np.where(ok, gx, 0.0), np.where(ok, gy, 0.0), closed=True)
+    out[out] = ok & grid.contains(rows, cols)
+    return out
+
+
+def warn_swapped_rows(xs: np.ndarray, ys: np.ndarray, crs: Any, gx: np.ndarray,
+                      gy: np.ndarray, grid: Any, path: Path | str, numbers: np.ndarray,
+                      what: str, *, weighed: np.ndarray | None = None,
+                      kept: str = "read where they are given") -> None:
+    """Warn of records outside the region that would lie in it with their x and y swapped
+    (:func:`swapped_into_region`), among a table most of whose records lie in it: rows
+    typed northing first (or latitude first) among rows that are not. Each was counted
+    outside the region without a word: an occurrence lost from the labels, a well's
+    value from the surfaces. Only records farther from the region than its own size are
+    weighed (one just beside a region whose longitudes and latitudes overlap may be meant
+    there), and only in a table most of whose records lie in the region (a world-wide
+    table's sites in the Indian Ocean swap into a Dutch region).
+
+    Parameters
+    ----------
+    xs, ys
+        The records' places as the file gives them, in their stated ``crs``.
+    crs
+        That CRS.
+    gx, gy
+        The same places in the region's CRS (longitudes about the region).
+    grid
+        The region (a :class:`~prospect.grid.RegionGrid`).
+    path, numbers, what
+        The file, each record's line (or feature) number, and ``'line'`` or ``'feature'``.
+    weighed
+        Which records to weigh (points, not polygons); all by default.
+    kept
+        What is done with them, for the warning.
+    """
+    gx, gy = np.asarray(gx, "f8"), np.asarray(gy, "f8")
+    rows, cols = grid.rowcol(np.nan_to_num(gx), np.nan_to_num(gy), closed=True)
+    inside = grid.contains(rows, cols) & np.isfinite(gx) & np.isfinite(gy)
+    left, bottom, right, top = grid.bounds
+    with np.errstate(invalid="ignore"):
+        off = np.fmax(np.fmax(left - gx, gx - right), np.fmax(bottom - gy, gy - top))
+    outside = ~inside & (off > max(right - left, top - bottom))
+    if weighed is not None:
+        outside &= weighed
+    if not outside.any() or inside.sum() < 0.5 * gx.size:
+        return
+    swapped = np.zeros(gx.size, dtype=bool)
+    swapped[outside] = swapped_into_region(np.asarray(xs, "f8")[outside],
+                                           np.asarray(ys, "f8")[outside], crs, grid)
+    if not swapped.any():
+        return
+    hit = np.flatnonzero(swapped)
+    first = int(hit[0])
+    shown = ", ".join(str(int(numbers[i])) for i in hit[:5]) + (", ..." if hit.size > 5 else "")
+    warnings.warn(DataWarning(
+        f"{path}: {hit.size} record(s) lie outside region {grid.name!r} but would lie in it "
+        f"with x and y swapped ({what}{'s' if hit.size > 1 else ''} {shown}; e.g. "
+        f"x={xs[first]:.10g}, y={ys[first]:.10g}): typed the other way round on those rows? "
+        f"They are {kept}, outside the region; correct their coordinates in the table"),
+        stacklevel=3)
+
+
 def metres_hint(xs: np.ndarray, ys: np.ndarray, crs: Any, target: Any) -> str:
     """Why coordinates read as degrees are no place: they are metres of a projected CRS
     (x up to 151 000), with the CRS to set when they lie in the area the target CRS is
@@ -2957,11 +3055,25 @@ _ID_NAMES = frozenset((
     "uwi", "api", "station", "stationid", "siteid", "sitecode", "monster", "monsternummer",
     "monsterid", "putcode", "putid", "nitgcode", "boreholeid",
     "holeid", "bhid", "drillhole", "drillholeid", "collarid", "apinumber", "apino",
-    "boreholename", "boreholenr",
+    "boreholename", "boreholenr", "dhid", "holeno", "holenumber", "holename", "borehole",
+    "boreholeno",
 ))
 """Plain names (:func:`_plain`) of a column naming each sample, well or station once: a
-drill-hole table's ``HoleID`` or ``BHID`` (Leapfrog's, Datamine's) and a well's
-``API_Number`` among them."""
+drill-hole table's ``HoleID``, ``BHID`` or ``DHID`` (Leapfrog's, Datamine's, Vulcan's),
+``Hole_No`` and ``Borehole``, and a well's ``API_Number`` among them."""
+
+_HOLE_NAMES = frozenset((
+    "well", "wellid", "wellname", "wellno", "uwi", "api", "apinumber", "apino", "boreholeid",
+    "boreholename", "boreholenr", "holeid", "bhid", "drillhole", "drillholeid", "collarid",
+    "putcode", "putid", "nitgcode", "dhid", "holeno", "holenumber", "holename", "borehole",
+    "boreholeno",
+))
+"""Plain names of the :data:`_ID_NAMES` that name a well or drill hole: its records (each
+sample with an ID of its own beside, as an assay table's ``SampleID`` beside ``HoleID``)
+lie at its collar or down it (:func:`_down_a_well`), never at another place, however many
+samples it holds. Read as a group of records at several places (as the USGS lithium
+database's ``Site_ID`` beside ``Ftr_ID``), such a column was not checked: a collar copied
+onto a wrong row of an assay table went without a word."""
 
 
 def warn_ids_at_several_places(gdf: gpd.GeoDataFrame, keep: np.ndarray, path: Path,
@@ -2981,30 +3093,40 @@ def warn_ids_at_several_places(gdf: gpd.GeoDataFrame, keep: np.ndarray, path: Pa
     if rows.size < 3:
         return
     geoms = gdf.geometry.iloc[rows].to_numpy()
-    for name in names:  # (a hole's samples' own IDs beside its HoleID: the hole a group)
-        if not _other_record_ids(gdf, name, rows):
-            _warn_id_at_places(gdf, name, rows, geoms, path, numbers, what)
+    for name in names:  # (a site's features' own IDs beside its Site_ID: the site a group)
+        hole = _plain(str(name)) in _HOLE_NAMES  # (a hole's samples lie at its collar)
+        group = _other_record_ids(gdf, name, rows)
+        if (hole or not group) and _warn_id_at_places(
+                gdf, name, rows, geoms, path, numbers, what, hole=hole, group=group):
             return
 
 
 def _warn_id_at_places(gdf: gpd.GeoDataFrame, name: str, rows: np.ndarray, geoms: np.ndarray,
-                       path: Path, numbers: np.ndarray, what: str) -> None:
-    """The warning of :func:`warn_ids_at_several_places` for the ID column ``name``."""
+                       path: Path, numbers: np.ndarray, what: str, *, hole: bool = False,
+                       group: bool = False) -> bool:
+    """The warning of :func:`warn_ids_at_several_places` for the ID column ``name``;
+    whether it warned. A column of wells or holes (``hole``, :data:`_HOLE_NAMES`) is
+    checked however many records share an ID (an assay table's intervals), or with a
+    sample ID of each record beside it (``group``): then, as where its IDs repeat on half
+    the records or more, an ID's records within :data:`_COLLAR_REACH_M` of its first are
+    at one place (:func:`_near_first`)."""
     ids = _text_cells(pd.Series(gdf[name].iloc[rows]).reset_index(drop=True))
     ids = ids.where(pd.Series(gdf[name].iloc[rows]).reset_index(drop=True).notna(), "")
     ids = ids.str.strip()
     filled = (ids != "") & (ids.str.lower() != "nan")
-    if filled.sum() < 3 or ids[filled].nunique() < 0.5 * filled.sum():
-        return
+    grouped = ids[filled].nunique() < 0.5 * filled.sum()  # (a hole's many intervals)
+    if filled.sum() < 3 or (grouped and not hole):
+        return False
     place = pd.Series([f"{x:.9g} {y:.9g}" for x, y in zip(
         shapely.get_x(geoms), shapely.get_y(geoms), strict=True)])
     frame = pd.DataFrame({"id": ids, "place": _place_keys(geoms, gdf.crs)})[filled.to_numpy()]
     places = frame.groupby("id", sort=False)["place"].nunique()
     several = places[places > 1].index.tolist()
     along = _down_a_well(gdf, rows, ids, geoms, several)
-    several = [i for i in several if i not in along]
+    near = _near_first(gdf, ids, geoms, several) if grouped or group else set()
+    several = [i for i in several if i not in along and i not in near]
     if not several:
-        return
+        return False
     first = frame.index[frame["id"] == several[0]].to_numpy()
     shown = "; ".join(f"{what} {int(numbers[rows[i]])} at {place[i].replace(' ', ', ')}"
                       for i in first[:3])
@@ -3013,6 +3135,7 @@ def _warn_id_at_places(gdf: gpd.GeoDataFrame, name: str, rows: np.ndarray, geoms
         f"places (e.g. {several[0]!r}: {shown}), each record read as a sample of its own "
         "there: coordinates copied onto the wrong row, or an ID used twice; correct the "
         "coordinates, or give each sample its own ID"), stacklevel=4)
+    return True
 
 
 def _place_keys(geoms: np.ndarray, crs: Any) -> pd.Series:
@@ -3040,6 +3163,32 @@ _DEPTH_NAME = re.compile(
 interval's ``From`` (``From_m``, ``mFrom``)."""
 
 
+_COLLAR_REACH_M = 100.0
+"""How far apart a well's or hole's records may lie at its top without a depth column, in
+metres: a collar surveyed again (a handheld GPS's metres, a well pad's few tens)."""
+
+
+def _reach(x: np.ndarray, y: np.ndarray, at: np.ndarray, geographic: bool) -> float:
+    """The farthest of the records ``at`` from the first, in metres (near enough for a
+    bound; across 180 too where ``geographic``)."""
+    dx, dy = x[at] - x[at[0]], y[at] - y[at[0]]
+    if geographic:
+        dx = _one_turn(dx) * 111_320.0 * np.cos(np.radians(y[at]))
+        dy = dy * 110_574.0
+    return float(np.hypot(dx, dy).max())
+
+
+def _near_first(gdf: gpd.GeoDataFrame, ids: pd.Series, geoms: np.ndarray,
+                several: list[str]) -> set[str]:
+    """The IDs of ``several`` whose records lie within :data:`_COLLAR_REACH_M` of their
+    first: one well's or hole's, sampled many times and its collar surveyed again."""
+    x, y = shapely.get_x(geoms), shapely.get_y(geoms)
+    geographic = gdf.crs is not None and gdf.crs.is_geographic
+    return {sample for sample in several
+            if _reach(x, y, np.flatnonzero((ids == sample).to_numpy()), geographic)
+            <= _COLLAR_REACH_M}
+
+
 def _down_a_well(gdf: gpd.GeoDataFrame, rows: np.ndarray, ids: pd.Series, geoms: np.ndarray,
                  several: list[str]) -> set[str]:
     """The IDs of ``several`` whose records are samples down one deviated well: each at a
@@ -3062,12 +3211,7 @@ def _down_a_well(gdf: gpd.GeoDataFrame, rows: np.ndarray, ids: pd.Series, geoms:
             down = depth[at]
             if not np.isfinite(down).all() or np.unique(down).size < at.size:
                 continue
-            dx, dy = x[at] - x[at[0]], y[at] - y[at[0]]
-            if geographic:  # (metres, near enough for a bound; across 180 too)
-                dx = _one_turn(dx) * 111_320.0 * np.cos(np.radians(y[at]))
-                dy = dy * 110_574.0
-            reach = float(np.hypot(dx, dy).max())
-            if reach <= float(np.abs(down).max()):
+            if _reach(x, y, at, geographic) <= float(np.abs(down).max()):
                 out.add(sample)
     return out
 
@@ -4167,6 +4311,9 @@ def read_points(
             stacklevel=2)
         tx, ty = tx[fits], ty[fits]
         values = {c: v[fits] for c, v in values.items()}
+    if grid is not None and tx.size:  # (a row typed northing first: a well's value lost)
+        warn_swapped_rows(xs[fits], ys[fits], gdf.crs, grid.longitudes_about(tx), ty, grid,
+                          path, np.asarray(numbers)[keep.nonzero()[0][fits]], what)
     epsg = target.to_epsg()
     units = {c: u for c, u in (gdf.attrs.get("units") or {}).items() if c in columns}
     where = {c: w for c, w in (gdf.attrs.get("units_where") or {}).items() if c in units}

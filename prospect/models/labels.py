@@ -890,6 +890,9 @@ def read_occurrences(
     stated = gdf.crs
     gdf = _around_region(gdf.to_crs(grid.crs_obj), grid)
     crs_hint = _crs_hint(path, places, gdf, stated, grid)
+    if not crs_hint:
+        _warn_swapped_rows(path, places, gdf, stated, grid,
+                           np.asarray(numbers)[gdf["_fid"].to_numpy()], what)
     xs_out: list[np.ndarray] = []
     ys_out: list[np.ndarray] = []
     vals: list[np.ndarray] = []
@@ -971,6 +974,23 @@ def _crs_hint(path: Path, places: Any, gdf: Any, stated: Any, grid: RegionGrid) 
             f"record(s) lie outside region {grid.name!r} in the source's CRS, "
             f"{stated.name}{hint}"), stacklevel=3)
     return hint
+
+
+def _warn_swapped_rows(path: Path, places: Any, gdf: Any, stated: Any, grid: RegionGrid,
+                       numbers: np.ndarray, what: str) -> None:
+    """Warn of point records outside the region that lie in it with their x and y swapped
+    (:func:`~prospect.io.points.warn_swapped_rows`): each was counted outside the region
+    and left out of the labels without a word (an occurrence lost, a positive cell the
+    fewer). ``places`` are the records' places in their ``stated`` CRS, ``gdf`` the
+    records in the grid's, ``numbers`` their lines or features."""
+    from prospect.io.points import warn_swapped_rows
+
+    at = _one_place_each(gdf.geometry)
+    pointed = np.isin(shapely.get_type_id(np.asarray(gdf.geometry.to_numpy(), dtype=object)),
+                      (0, 4))  # (a polygon's place is no measured one)
+    warn_swapped_rows(shapely.get_x(places), shapely.get_y(places), stated,
+                      shapely.get_x(at), shapely.get_y(at), grid, path, numbers, what,
+                      weighed=pointed, kept="left out of the labels")
 
 
 def occurrence_groups(occ: Occurrences, grid: RegionGrid, rows: np.ndarray,
@@ -1171,13 +1191,14 @@ def _stated_unit(frame: pd.DataFrame, column: str, stated: str | None) -> str | 
     """The unit the grade column's numbers are read in, as the table or config states it:
     its cells' or a row of units' or a unit column's (the table's ``units`` attribute,
     which :func:`_warn_cell_units` holds to the others), else the source's ``units:``
-    (``stated``), else its header's (``Li_ppm``); ``None`` where none states one. The
-    threshold's messages named the header's alone: a column ``Li`` under ``units: {Li:
-    "%"}`` was said to be in no unit."""
-    from prospect.io.companions import concentration_unit
+    (``stated``), else its header's (``Li_ppm``, ``Li_mg_L``: the header's unit was read
+    from one word only, :func:`~prospect.io.companions.stated_concentration`); ``None``
+    where none states one. The threshold's messages named the header's alone: a column
+    ``Li`` under ``units: {Li: "%"}`` was said to be in no unit."""
+    from prospect.io.companions import stated_concentration
 
     table = (frame.attrs.get("units") or {}).get(column)
-    return table or stated or concentration_unit(column)
+    return table or stated or stated_concentration(column)
 
 
 _ABOVE_LIMIT = re.compile(r"\s*(?:>=?|≥)\s*(\d[\d.,' ]*)\s*")
@@ -1227,12 +1248,12 @@ def _warn_cell_units(frame: pd.DataFrame, column: str, path: Path,
     header, a row of units below it, a unit column naming one unit, ``units:``) that give
     it another scale are refused (:func:`_refuse_unit_statements`)."""
     from prospect.ingest.layers import unit_key
-    from prospect.io.companions import concentration_unit
+    from prospect.io.companions import stated_concentration
     from prospect.io.points import UNIT_COLUMN_WHERE
 
     where = (frame.attrs.get("units_where") or {}).get(column)
     unit = (frame.attrs.get("units") or {}).get(column)
-    named = concentration_unit(column)
+    named = stated_concentration(column)  # (Li_mg_L, Li (µg/g): Li_ppm's too)
     if where is None or where.startswith(UNIT_COLUMN_WHERE):
         # a unit column states the unit as a row of units does: not the cells' own
         table = "its row of units" if where is None else where.removeprefix("in ")

@@ -29,7 +29,7 @@ __all__ = ["Canonical", "canonical_units", "same_units", "units_hint"]
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
 _MICRO = ("\u00b5", "\u03bc")
 _ALIASES: dict[str, str] = {
-    "l": "L", "litre": "L", "liter": "L", "litres": "L", "liters": "L",
+    "l": "L", "litre": "L", "liter": "L", "litres": "L", "liters": "L", "ltr": "L",
     "%": "percent", "pct": "percent",
     "°C": "degC", "℃": "degC", "deg_C": "degC", "degree_C": "degC", "degree_Celsius": "degC",
     "degrees_Celsius": "degC", "celsius": "degC", "Celsius": "degC",
@@ -44,8 +44,22 @@ _ALIASES: dict[str, str] = {
     "tesla": "T", "nanotesla": "nT", "nanoteslas": "nT",
     "mgal": "mGal", "milligal": "mGal", "milligals": "mGal",
     "feet": "ft", "foot": "ft",
+    **dict.fromkeys(("milligram", "milligrams", "milligramme", "milligrammes"), "mg"),
+    **dict.fromkeys(("microgram", "micrograms", "microgramme", "microgrammes", "mcg"), "µg"),
+    **dict.fromkeys(("nanogram", "nanograms"), "ng"),
+    **dict.fromkeys(("kilogram", "kilograms", "kilogramme", "kilogrammes", "Kg"), "kg"),
+    **dict.fromkeys(("millilitre", "milliliter", "millilitres", "milliliters"), "mL"),
+    **dict.fromkeys(("mole", "moles"), "mol"),
+    **dict.fromkeys(("millimole", "millimoles"), "mmol"),
+    **dict.fromkeys(("micromole", "micromoles"), "µmol"),
+    **dict.fromkeys(("milliequivalent", "milliequivalents", "mEq"), "meq"),
 }
-"""Spellings of one symbol (UDUNITS-2 names and plurals, the CF degree forms)."""
+"""Spellings of one symbol (UDUNITS-2 names and plurals, the CF degree forms; the words
+of a mass or an amount, ``milligrams per litre`` and ``micrograms per liter``, as USGS
+water-quality exports write them; ``Kg`` and ``mEq`` as spreadsheets capitalise them, and
+``mcg`` and ``ltr`` as US and Indian laboratories abbreviate micrograms and litres, no
+other unit being spelt so). A name of five letters or more is read in any case
+(``Milligrams per Liter``); a symbol's case is kept (``Mg`` is megagrams)."""
 _SPELLINGS: dict[str, str] = {
     **dict.fromkeys(("ohm-m", "ohmm", "ohm-metre", "ohm-meter", "ohm-metres", "ohm-meters",
                      "ωm", "ω-m", "ω.m"), "ohm m"),
@@ -79,7 +93,7 @@ def _symbol(text: str) -> str:
         text = text.replace(mu, "u")
     if text.startswith("u") and len(text) > 1 and text not in _ALIASES:
         text = "µ" + text[1:]  # u as micro only before a symbol (uL, ug); 'u' alone is u
-    text = _ALIASES.get(text, text)
+    text = _ALIASES.get(text, _ALIASES.get(text.lower(), text) if len(text) >= 5 else text)
     m = _PREFIXED_LITRE.match(text)
     return f"{m.group(1)}L" if m else text
 
