@@ -38,6 +38,7 @@ from prospect.ingest import Layer, ingest_chunk, plan_source, start_layer
 from prospect.ingest.fills import warn_fills
 from prospect.ingest.mask import apply_mask, plan_mask
 from prospect.ingest.stac_search import resolve_search
+from prospect.ingest.surfaces import ground_cells_note
 from prospect.io.cube import (
     PartialVariable,
     begin_variable,
@@ -340,6 +341,9 @@ def plan(ctx: RunContext) -> IngestPlan:
     fraction of a second, before worker processes start or a batch system queues jobs.
     """
     grid = ctx.grid
+    stretched = ground_cells_note(grid)  # a region in Web Mercator: its cells' ground size
+    if stretched:
+        warnings.warn(stretched, DataWarning, stacklevel=1)
     layers: list[Layer] = []
     stac_items: dict[str, list[str]] = {}
     notes: list[str] = []

@@ -25,7 +25,7 @@ __all__ = ["MAX_CHUNKS", "METRES_PER_LENGTH", "RegionConfig", "bounds_in_other_u
            "bounds_written_in", "check_chunk_count",
            "check_grid_crs", "resolution_text", "resolution_with_unit", "snapped_bounds_note",
            "snapped_off_the_earth",
-           "unstated_area_reach", "utm_zone_overflow"]
+           "unstated_area_reach", "utm_epsg", "utm_zone_overflow"]
 
 PositiveInt = Annotated[int, Field(gt=0)]
 CHUNK_SIDE_MIN = 16
@@ -80,7 +80,7 @@ Bounds = tuple[Coordinate, Coordinate, Coordinate, Coordinate]
 """``[left, bottom, right, top]``: finite numbers."""
 
 
-def _utm_epsg(longitude: float, latitude: float) -> int:
+def utm_epsg(longitude: float, latitude: float) -> int:
     """The EPSG code of the WGS 84 UTM zone of a point (a longitude in any turn: 190 is
     -170)."""
     zone = int(((longitude + 180) % 360) // 6) + 1
@@ -99,7 +99,7 @@ def _across_antimeridian(crs: str | None, bounds: tuple[float, float, float, flo
             return ""
     except CRSError:
         return ""
-    code = _utm_epsg((left + right + 360) / 2, (bottom + top) / 2)
+    code = utm_epsg((left + right + 360) / 2, (bottom + top) / 2)
     return (f"; west {left:g} and east {right:g} cross the antimeridian (180 degrees), which "
             f"a grid in longitudes cannot: lay the region out in a projected CRS of the area, "
             f"such as its UTM zone EPSG:{code}, with bounds in its metres")
@@ -152,7 +152,7 @@ def _past_antimeridian(crs: str | None, bounds: tuple[float, float, float, float
         return ""
     past = [f"{name} {v:g}" for name, v in (("west", left), ("east", right))
             if not -180 <= v <= 180]
-    code = _utm_epsg((left + right) / 2, (bottom + top) / 2)
+    code = utm_epsg((left + right) / 2, (bottom + top) / 2)
     crosses = left < 180 < right or left < -180 < right
     wrapped = [f"{((v + 180) % 360) - 180:g}" for v in (left, right)]
     how = (f"the region crosses the antimeridian (180 degrees), which a grid in longitudes "
@@ -226,7 +226,7 @@ def _past_antimeridian_projected(crs: str | None, bounds: tuple[float, float, fl
         lat = 0.0
     lon_left = meridian + 180.0 * (2 * (left - west) / width - 1)
     lon_right = meridian + 180.0 * (2 * (right - west) / width - 1)
-    code = _utm_epsg((lon_left + lon_right) / 2, float(lat) if math.isfinite(lat) else 0.0)
+    code = utm_epsg((lon_left + lon_right) / 2, float(lat) if math.isfinite(lat) else 0.0)
     edge = (meridian + 360.0) % 360.0 - 180.0 or 180.0  # the meridian x ends at
     where = "180 degrees" if edge in (180.0, -180.0) else \
         f"the meridian {edge:g} (opposite {crs}'s central meridian {meridian:g})"

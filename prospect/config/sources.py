@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     AliasChoices,
+    AllowInfNan,
     Discriminator,
     Field,
     Tag,
@@ -168,6 +169,10 @@ class RasterScene(StrictModel):
             raise ValueError("a scene gives either 'bands' (one file per band) or 'path'")
         return self
 
+
+_FLOAT64_WHOLE = 2**53
+"""The magnitude from which float64 no longer holds every whole number (a ``nodata``
+beyond it is kept as the exact ``int`` written)."""
 
 _ESPA_XML = re.compile(r"^L[A-Z]\d{14}[A-Z]{3}\d{2}\.xml$", re.IGNORECASE)
 """An ESPA (pre-collection Landsat) scene's metadata file: ``LT51980241990098KIS00.xml``."""
@@ -328,8 +333,8 @@ class RasterSource(StrictModel):
     long_name: str | None = None
     scale: float = 1.0
     offset: float = 0.0
-    nodata: float | None = Field(
-        default=None, allow_inf_nan=True,
+    nodata: Annotated[float, AllowInfNan(True)] | int | None = Field(
+        default=None,
         description="source no-data value when the file does not declare one",
     )
     variable: PlainText | None = Field(default=None, description="NetCDF variable to read")
@@ -364,6 +369,19 @@ class RasterSource(StrictModel):
 
             resampling_enum(value)  # ConfigError (a ValueError) naming the allowed ones
         return value
+
+    @field_validator("nodata")
+    @classmethod
+    def _nodata_exact(cls, value: float | None) -> float | None:
+        """A whole number of magnitude 2**53 or more stays the exact ``int`` written (a
+        64-bit band's fill, compared in the band's own type as a file's is, see
+        :func:`prospect.io.raster.exact_nodata`); any other number is a float, as before.
+
+        As a float, ``nodata: 1152921504606846977`` (2**60 + 1) became 2**60, and the
+        band's 2**60 cells were dropped with its fills without a word."""
+        if isinstance(value, int) and abs(value) >= _FLOAT64_WHOLE:
+            return value
+        return None if value is None else float(value)
 
     @field_validator("scale")
     @classmethod

@@ -76,6 +76,8 @@ def unit_key(units: str) -> tuple[tuple[str, int], ...] | str:
     take apart is its text, lower case and without spaces. Case is kept otherwise
     (``mW`` is not ``MW``)."""
     text = units.strip().replace("\u00b5", "u").replace("\u03bc", "u")
+    # the ohm as Greek capital omega or the ohm sign, also as a factor (``Ω·m``, ``kΩ·m``)
+    text = text.replace("\u03a9", "ohm").replace("\u2126", "ohm")
     text = text.replace("(", " ").replace(")", " ")  # W/(m K): a denominator's factors
     text = re.sub(r"[\u00b0\u00ba]\s*([CFcf])\b", r"deg\1", text).translate(_SUPERSCRIPTS)
     word = _UNIT_WORDS.get(re.sub(r"[\s_]+", "", text).lower())

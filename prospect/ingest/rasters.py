@@ -17,6 +17,7 @@ import datetime as dt
 import json
 import math
 import re
+import shlex
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -371,9 +372,11 @@ def _check_sheet_units(source: RasterSource, var: str, path: str, stated: str,
     factor = unit_factor(stated, first[1])
     if unit_key(first[1]) == unit_key(stated) or factor == 1.0:  # mK/m and degC/km
         return
-    convert = (f"gdal_calc.py -A {Path(path).name} --calc \"A*{factor:.12g}\" --outfile "
-               f"{Path(path).stem}_{first[1].replace('/', '_')}.tif, then gdal_edit.py "
-               f"-units {first[1]} on it" if factor is not None else
+    token = re.sub(r"[^\w.-]+", "_", first[1])  # 'US survey foot' -> US_survey_foot
+    made = shlex.quote(f"{Path(path).stem}_{token}.tif")
+    convert = (f"gdal_calc.py -A {shlex.quote(Path(path).name)} --calc \"A*{factor:.12g}\" "
+               f"--outfile {made}, then gdal_edit.py -units {shlex.quote(first[1])} on it"
+               if factor is not None else
                "convert one of them to the other's units")
     raise DataError(
         f"source {source.name!r}: its files of {var!r} state other units: {first[0]} "
@@ -413,6 +416,24 @@ def _warn_inverted_scale(path: str, band: int, info: RasterInfo, source: RasterS
 _LENGTHS = frozenset({"m", "km", "cm", "mm", "dm", "ft", "foot", "feet", "ftUS", "us_ft",
                       "yd", "yard", "mi", "fathom", "inch", "in"})
 """Symbols of a unit of length (:func:`unit_key`'s), which a band of heights may be in."""
+
+
+def _heights_unit(source: RasterSource, vertical: str) -> bool:
+    """Whether a band that states no unit holds heights in its CRS's vertical unit
+    ``vertical`` (a compound CRS's, or a ``.prj``'s ``VERTCS``/``Zunits``), a length,
+    where the config gives no ``units``, ``scale`` or ``offset``.
+
+    Such a band is recorded in that unit where it is not metres (a DEM in NAVD88 height
+    (ftUS) was recorded as ``1``, without a word; one in metres keeps ``1``, as every
+    cube made so far records it), and a mosaic's sheets are checked against each other
+    by it (:func:`_check_sheet_units`): a sheet in feet beside one in metres was mixed
+    into one layer."""
+    if not vertical or "units" in source.model_fields_set or \
+            (source.scale, source.offset) != (1.0, 0.0):
+        return False
+    key = unit_key(vertical)
+    return not isinstance(key, str) and len(key) == 1 and key[0][1] == 1 and \
+        key[0][0] in _LENGTHS
 
 
 def _warn_other_heights(path: str, vertical: str, source: RasterSource) -> None:
@@ -504,13 +525,19 @@ def check_nodata(source: RasterSource, info: RasterInfo, band: int, *,
     bits = info.band_nbits(band)
     held = f"{dtype} of {bits} bits" if bits else dtype
     raise ConfigError(
-        f"source {source.name!r}: nodata {source.nodata:g} cannot occur in {info.path} "
+        f"source {source.name!r}: nodata {_said(source.nodata)} cannot occur in {info.path} "
         f"(band {band} is {held}), so it would mark no pixel; "
         + _nodata_as_stored(source, info, band)
         + "give the value the file uses for no data"
         + (f" (the file states {stated:g})" if stated is not None else
            ", or leave 'nodata' out")
     )
+
+
+def _said(value: float) -> str:
+    """A config's ``nodata`` as written: an exact whole number past 2**53 in full (``%g``
+    printed 2**64 and 2**64 - 1 both as 1.84467e+19), any other number as ``%g``."""
+    return str(value) if isinstance(value, int) else f"{value:g}"
 
 
 def _stored_of_scaled(source: RasterSource, info: RasterInfo, band: int
@@ -1517,6 +1544,10 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
             elif stated and "units" in source.model_fields_set and stated not in told:
                 told.add(stated)
                 _warn_inverted_scale(path, band, info, source, stated)
+            elif not stated and _heights_unit(source, info.vertical_unit):
+                if unit_key(info.vertical_unit) != unit_key("m"):  # metres: '1', as before
+                    unit = info.vertical_unit
+                _check_sheet_units(source, var, path, info.vertical_unit, sheet_units)
             elif not stated and info.vertical_unit and info.vertical_unit not in told:
                 told.add(info.vertical_unit)
                 _warn_other_heights(path, info.vertical_unit, source)

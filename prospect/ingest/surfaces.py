@@ -194,6 +194,41 @@ def scale_off_ground(grid: RegionGrid) -> float | None:
     return worst
 
 
+def ground_cells_note(grid: RegionGrid) -> str:
+    """What a cell of a region whose CRS's metres are not the ground's
+    (:func:`scale_off_ground`: Web Mercator) measures on the ground at the region's
+    centre, and the CRS to give instead; ``""`` for any other region.
+
+    A region in EPSG:3857 at 52 N of ``resolution: 10`` has cells 6.2 m on the ground,
+    and every size in its metres (a buffer, an area, a block of cross-validation) is
+    1.62 times the ground's: the region was planned and ingested without a word.
+
+    Parameters
+    ----------
+    grid
+        The region.
+
+    Returns
+    -------
+    str
+        One sentence for a warning, or ``""``.
+    """
+    from prospect.config.region import utm_epsg
+
+    scale = scale_off_ground(grid)
+    if scale is None:
+        return ""
+    lon, lat = _centre_degrees(grid)
+    ground = grid.resolution / scale
+    return (f"region {grid.name!r} is in {grid.crs}, whose metres are not the ground's: at "
+            f"its centre ({lon:.4g}, {lat:.4g} in degrees) the CRS counts {scale:.3g} of them "
+            f"for each metre on the ground, so a {grid.resolution:g} m cell is {ground:.3g} m "
+            "and every size in its metres (resolution, buffers, areas, blocks) "
+            f"{scale:.3g} times the ground's (distance layers are measured on the ground); give "
+            f"the region a UTM CRS (EPSG:{utm_epsg(lon, lat)} here) or a national one, with "
+            "bounds in its metres")
+
+
 def to_ground(xy: np.ndarray, crs: str, frame: str | None) -> np.ndarray:
     """Points in metres of a :func:`ground_frame`.
 

@@ -409,7 +409,8 @@ SAMPLE_CELLS = 65536
 
 
 def sample_band(path: str, band: int, *, cells: int = SAMPLE_CELLS,
-                within: Window | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+                within: Window | None = None, remote: bool = False
+                ) -> tuple[np.ndarray, np.ndarray] | None:
     """About ``cells`` values of ``band`` and its four corner values, read cheaply; of
     the part ``within`` (a window of the file's cells: the region's, from
     :func:`region_window`) where given, else of the whole band.
@@ -419,8 +420,11 @@ def sample_band(path: str, band: int, *, cells: int = SAMPLE_CELLS,
     fair sample of the band (:func:`_sample_windows`). A band with a mask band gives the
     cells its mask keeps (a masked collar is no data, not a fill read as data). The four
     corners are read on their own. What is read is bounded by ``cells`` and the block
-    size, whatever the file's size. ``None`` for a remote file (``/vsi...`` or a URL): a
-    search may name hundreds, and each sample would cost requests.
+    size, whatever the file's size. ``None`` for a remote file (``/vsicurl/``... or a
+    URL): a search may name hundreds, and each sample would cost requests; ``remote=True``
+    samples one all the same (a few range requests, for the one check that needs it). A
+    member of a local archive (``/vsizip//abs/g.zip/g.tif``) is sampled as a plain file
+    is: unsampled, a zipped float64 grid's cells beside its fill were dropped with it.
 
     Overviews are never read: GDAL gives a decimated read from them, and an overview may
     hold other values than its band (an internal one built before the band was edited in
@@ -434,7 +438,7 @@ def sample_band(path: str, band: int, *, cells: int = SAMPLE_CELLS,
         The sampled values (1-D) and the values at the band's four corners (those its
         mask keeps, for a band with a mask).
     """
-    if "/vsi" in path or "://" in path:
+    if not remote and _unsampled(path):
         return None
     try:
         with damaged_blocks_refused(path, band, "sampling"), rasterio.open(path) as src:
@@ -457,6 +461,14 @@ def sample_band(path: str, band: int, *, cells: int = SAMPLE_CELLS,
     except (RasterioIOError, rasterio.errors.RasterioError) as exc:
         raise InputFileError(f"{path}: read failed while sampling band {band}: "
                              f"{gdal_reason(exc)}") from None
+
+
+def _unsampled(path: str) -> bool:
+    """Whether :func:`sample_band` leaves ``path`` unread: a remote file (a URL, a
+    ``/vsicurl/`` name, an archive read over the network), not a local archive's member."""
+    from prospect.config.vsi import archive_file  # (not for every other file's header)
+
+    return "://" in path or ("/vsi" in path and archive_file(path) is None)
 
 
 def _clipped(within: Window | None, height: int, width: int) -> Window:
@@ -906,6 +918,16 @@ def value_fits(value: float, dtype: str, nbits: int | None = None) -> bool:
     if str(dtype).startswith("complex"):
         return True  # refused as complex by raster_info, not for its nodata
     kind = np.dtype(dtype).kind
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= _FLOAT64_WHOLE:
+        # an exact whole number past 2**53 (a config's or a file's 64-bit fill): compared
+        # as the int it is, never as its float neighbour (2**64 is no uint64 value)
+        if kind not in "iu":
+            return value_fits(float(value), dtype, nbits)
+        least, most = int(np.iinfo(dtype).min), int(np.iinfo(dtype).max)
+        if nbits is not None and 0 < nbits < 8 * np.dtype(dtype).itemsize:
+            least, most = (0, 2**nbits - 1) if kind == "u" else (
+                -2**(nbits - 1), 2**(nbits - 1) - 1)
+        return least <= value <= most
     if kind in "iu":
         if not np.isfinite(value) or value != int(value):
             return False
@@ -957,15 +979,17 @@ def fill_neighbours_held(info: RasterInfo, band: int, fills: tuple[float, ...],
     other number (-9999, 0, 65535) is never sampled for; a remote file (not sampled), or
     one whose sample meets a damaged block, whose fill float32 merges is read in its own
     type. A float64 band is read in its own type only where its sample holds such
-    neighbours (a fill of -9999 beside -9999.0001 cells, all dropped by the warper): a
-    remote one, or one whose sample meets a damaged block, is warped as before."""
+    neighbours (a fill of -9999 beside -9999.0001 cells, all dropped by the warper), a
+    remote one's too (sampled with a few range requests: unsampled, its -9999.0001 cells
+    were dropped with its fills); one whose sample meets a damaged block or a failed
+    request is warped as before."""
     dtype = info.band_dtype(band)
     merged = [v for v in fills if float32_merges(v, dtype)]
     if not merged:
         return False
     wide = np.dtype(dtype).kind == "f"
     try:
-        sample = sample_band(info.path, band, within=within)
+        sample = sample_band(info.path, band, within=within, remote=wide)
     except InputFileError:  # a damaged block: the chunk task that reads it says so
         return not wide
     if sample is None:
@@ -4030,29 +4054,80 @@ def _refuse_empty(path: Path | str) -> None:
 
 
 def _refuse_archive(path: Path | str) -> None:
-    """Say so when a file GDAL cannot open is a zip or gzip archive (a raster as
-    downloaded), instead of "corrupt, truncated or not a raster"."""
+    """Say so when a file GDAL cannot open is a zip, tar or gzip archive (a raster as
+    downloaded), instead of "corrupt, truncated or not a raster", with the name that
+    reads its raster in place (``zip://grid.zip!grid.tif``, ``tar://grid.tar.gz!grid.tif``,
+    ``gzip://grid.tif.gz``) beside the command that unpacks it.
+
+    A ``.tar.gz`` was called "a gzip-compressed file" to ``gunzip`` into ``grid.tar``, and
+    that tar, given as ``path:``, was "corrupt, truncated or not a raster"."""
     import zipfile
 
     head = _local_head(path, 4)
     if head is None:
         return
+    name = Path(path).name
     if head.startswith(b"PK\x03\x04") and zipfile.is_zipfile(path):
         try:
             with zipfile.ZipFile(path) as zf:
                 members = [n for n in zf.namelist() if not n.endswith("/")]
         except (zipfile.BadZipFile, OSError):
             members = []
-        shown = ", ".join(members[:5]) + (f", ... ({len(members)} files)"
-                                          if len(members) > 5 else "")
         raise InputFileError(
-            f"{path}: a zip archive ({shown or 'empty'}), not a raster; unzip it first (e.g. "
-            f"unzip {Path(path).name}) and give the raster file inside as 'path:'")
+            f"{path}: a zip archive ({_members_text(members)}), not a raster; unzip it first "
+            f"(e.g. unzip {name}) and give the raster file inside as 'path:'"
+            + _in_place("zip", str(path), members))
+    packed_files = _tar_members(path)
+    if packed_files is not None:
+        packed = "a gzip-compressed tar archive" if head.startswith(b"\x1f\x8b") else \
+            "a tar archive"
+        raise InputFileError(
+            f"{path}: {packed} ({_members_text(packed_files)}), not a raster; unpack it "
+            f"first (e.g. tar -xf {name}) and give the raster file inside as 'path:'"
+            + _in_place("tar", str(path), packed_files))
     if head.startswith(b"\x1f\x8b"):
-        inner = Path(path).name.removesuffix(".gz").removesuffix(".GZ")
+        inner = name.removesuffix(".gz").removesuffix(".GZ")
         raise InputFileError(
             f"{path}: a gzip-compressed file, not a raster; decompress it first (e.g. "
-            f"gunzip -k {Path(path).name}) and give {inner} as 'path:'")
+            f"gunzip -k {name}) and give {inner} as 'path:', or read it in place with "
+            f"'path: gzip://{path}'")
+
+
+def _members_text(members: list[str]) -> str:
+    """An archive's files as a refusal lists them: the first five and the count."""
+    return (", ".join(members[:5]) + (f", ... ({len(members)} files)" if len(members) > 5
+                                      else "")) or "empty"
+
+
+def _tar_members(path: Path | str) -> list[str] | None:
+    """The files of a tar archive (plain or compressed) at ``path``, ``None`` for any
+    other file."""
+    import tarfile
+
+    try:
+        if not tarfile.is_tarfile(path):
+            return None
+        with tarfile.open(path) as tf:
+            return [m.name for m in tf.getmembers() if m.isfile()]
+    except (tarfile.TarError, OSError, EOFError, ValueError):
+        return None
+
+
+_RASTER_MEMBER = re.compile(r"\.(tiff?|nc|asc|img|ers|grd|vrt|bil|flt|hdr|jp2|gpkg)$",
+                            re.IGNORECASE)
+"""Names of an archive's files that are most likely its raster (the one to name)."""
+
+
+def _in_place(scheme: str, archive: str, members: list[str]) -> str:
+    """``", or read it in place ..."`` with the GDAL name of the archive's raster (the
+    one file of a raster suffix, else its only file; ``<file inside>`` where none stands
+    out), ``""`` for an empty archive."""
+    rasters = [m for m in members if _RASTER_MEMBER.search(m) and
+               not m.lower().endswith((".hdr", ".aux.xml"))]
+    member = rasters[0] if len(rasters) == 1 else members[0] if len(members) == 1 else None
+    if not members:
+        return ""
+    return f", or read it in place with 'path: {scheme}://{archive}!{member or '<file inside>'}'"
 
 
 _TABLE_NUMBER = re.compile(r"[-+]?(\d+[.,]?\d*|[.,]\d+)([eEdD][-+]?\d+)?")
