@@ -34,6 +34,7 @@ from prospect.io.points import (
     swapped_axes_fix,
 )
 from prospect.io.vector import dataset_files
+from prospect.registry.units import same_units
 
 __all__ = [
     "DistanceToPointLayer", "IdwLayer", "KrigingLayer", "around_region", "column_units",
@@ -44,6 +45,13 @@ __all__ = [
 
 _HEADER_UNITS = re.compile(r"[(\[]\s*([^()\[\]]+?)\s*[)\]]\s*$")
 """Units written at the end of a header: ``Li (mg/L)``, ``heat flow [mW/m2]``."""
+
+
+def _differ(a: str, b: str) -> bool:
+    """Whether two units a table and its config state are other units: neither one key
+    (:func:`prospect.ingest.layers.unit_key`) nor one unit in the registry's reading
+    (:func:`prospect.registry.units.same_units`: ``milligrams per litre`` is ``mg/L``)."""
+    return unit_key(a) != unit_key(b) and not same_units(a, b)
 
 
 def column_units(source: PointSource, column: str, table_units: str | None = None,
@@ -65,7 +73,7 @@ def column_units(source: PointSource, column: str, table_units: str | None = Non
     stated = source.units.get(column)
     if stated is None and table_units and table_where.startswith("in its cells"):
         named = header if header is not None else concentration_unit(column)
-        if named is not None and unit_key(named) != unit_key(table_units):
+        if named is not None and _differ(named, table_units):
             warnings.warn(DataWarning(
                 f"source {source.name!r}: column {column!r} states {named} in its header "
                 f"but {table_units} {table_where}; the surface records {table_units!r}, the "
@@ -74,7 +82,7 @@ def column_units(source: PointSource, column: str, table_units: str | None = Non
         return table_units
     if stated is None and header is None:
         word = concentration_unit(column)  # Li_ppm over a row of 'ppb': one is wrong
-        if word is not None and table_units and unit_key(word) != unit_key(table_units):
+        if word is not None and table_units and _differ(word, table_units):
             warnings.warn(DataWarning(
                 f"source {source.name!r}: column {column!r} states {word} in its header but "
                 f"{table_units} {table_where}; the surface records "
@@ -87,7 +95,7 @@ def column_units(source: PointSource, column: str, table_units: str | None = Non
     said = "'units' gives" if stated is not None else "its header states"
     for where, unit in (("in its header", header if stated is not None else None),
                         (table_where, table_units)):
-        if unit is not None and unit_key(unit) != unit_key(recorded):
+        if unit is not None and _differ(unit, recorded):
             warnings.warn(DataWarning(
                 f"source {source.name!r}: column {column!r} states {unit} {where} but "
                 f"{said} {recorded!r}; the surface records {recorded!r}: convert the values "

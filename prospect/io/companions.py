@@ -209,7 +209,7 @@ def is_concentration(unit: str) -> bool:
         return True
     key = unit_key(unit)
     if isinstance(key, str) or not key:
-        return False
+        return _screening_reads(unit)
     symbols = dict(key)
     if set(symbols) <= {"ppm", "ppb", "ppt", "%", "wt%", "wt"}:  # (wt.%: wt times %)
         return set(symbols) != {"wt"} and all(v == 1 for v in symbols.values())
@@ -218,7 +218,17 @@ def is_concentration(unit: str) -> bool:
     return (len(symbols) == 2 and len(over) == 1 and len(amount) == 1
             and _AMOUNT.fullmatch(amount[0]) is not None
             and (_PER_MASS.fullmatch(over[0]) is not None
-                 or _PER_VOLUME.fullmatch(over[0]) is not None))
+                 or _PER_VOLUME.fullmatch(over[0]) is not None)) or _screening_reads(unit)
+
+
+def _screening_reads(unit: str) -> bool:
+    """Whether screening reads ``unit`` as a concentration it converts to mg/L
+    (:func:`prospect.screening.to_mg_per_l`): ``milligrams per litre``, ``mg/L (ICP)``,
+    ``[mg/L]`` and ``mEq/L`` were no concentration here, so a ``-0.5`` (below 0.5) among
+    such grades was kept as a value."""
+    from prospect.screening import to_mg_per_l
+
+    return to_mg_per_l(unit, 1.0) is not None
 
 
 def stated_concentration(column: str, stated: str | None = None) -> str | None:
