@@ -282,6 +282,58 @@ def _feature_differences(card: Mapping[str, Any], schema: Mapping[str, Any]) -> 
     return diffs
 
 
+HEADLINE_SCHEMES: tuple[tuple[str, str], ...] = (("cv_spatial_", "spatial_block"),
+                                                  ("cv_random_", "random"))
+"""Prefix of a headline figure's key and the scheme of ``cv.metrics`` it is taken from; a
+key without one (``top5_capture``, ``pa_intersection_pct``) is the spatial blocks'."""
+
+
+def _number(value: Any) -> float | None:
+    """``value`` as a finite number, or ``None`` (a bool, text, null, NaN)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or \
+            not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def _headline_differences(card: Mapping[str, Any]) -> list[str]:
+    """Each figure of the card's ``cv.headline`` that is not its own ``cv.metrics`` figure
+    rounded.
+
+    The train stage writes the headline from the metrics tables (four decimals, or four
+    significant digits: :func:`prospect.models.summary.round_figure`); ``card.md`` renders
+    the tables, while ``prospect model list``, the card's JSON and the score stage's report
+    ("Skill (spatial cross-validation, out of fold)") quote the headline. A ``card.json``
+    whose ``cv_spatial_roc_auc`` was edited from 0.7578 to 0.95 (checksums written again)
+    was imported, and every map's report gave the model a pooled ROC AUC of 0.950. The
+    tolerance takes any rounding to three decimals (an older card's); an edit is far
+    larger.
+    """
+    cv = card.get("cv")
+    cv = cv if isinstance(cv, Mapping) else {}
+    head, tables = cv.get("headline"), cv.get("metrics")
+    if not isinstance(head, Mapping) or not isinstance(tables, Mapping):
+        return []
+    diffs = []
+    for key, value in head.items():
+        said = _number(value)
+        if said is None:
+            continue
+        prefix, scheme = next(((p, s) for p, s in HEADLINE_SCHEMES if key.startswith(p)),
+                              ("", "spatial_block"))
+        table = tables.get(scheme)
+        if not isinstance(table, Mapping):
+            continue
+        name = key[len(prefix):]
+        held = _number(table.get(name))
+        if held is None or math.isclose(said, held, rel_tol=1e-3, abs_tol=5e-4):
+            continue
+        diffs.append(f"card.json's cv.headline gives {key} {said:g}, its own cv.metrics "
+                     f"table ({scheme}) {name} {held:.4g}: the card was edited after the "
+                     "model was saved")
+    return diffs
+
+
 def part_differences(card: Mapping[str, Any], schema: Mapping[str, Any],
                      estimator: Any = None) -> list[str]:
     """Each way the card, the schema and (when given) the fitted estimator disagree.
@@ -308,6 +360,7 @@ def part_differences(card: Mapping[str, Any], schema: Mapping[str, Any],
     diffs += _grid_differences(card, schema)
     diffs += _feature_differences(card, schema)
     diffs += _synthetic_differences(card)
+    diffs += _headline_differences(card)
     spec_data = schema.get("feature_spec")
     if isinstance(spec_data, Mapping) and isinstance(spec_data.get("variables"), list) and \
             [str(n) for n in spec_data["variables"]] != order:

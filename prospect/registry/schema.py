@@ -37,7 +37,9 @@ from prospect.registry.units import same_units, units_hint
 __all__ = [
     "CODE_TABLE_MARK",
     "DEFINING_PROVENANCE_KEYS",
+    "DISTANCE_METHODS",
     "FRAME_MARK",
+    "LINE_DISTANCE_METHODS",
     "POINT_SURFACE_METHODS",
     "SCHEMA_FORMAT",
     "align_to_schema",
@@ -57,6 +59,15 @@ POINT_SURFACE_METHODS: tuple[str, ...] = ("scipy cKDTree", "idw", "ordinary krig
 """Ingest's ``method`` of a surface made from points: its ``distances`` (the frame ingest
 measured its distances in, absent for the grid's own coordinates) define it too
 (:func:`_distance_frame_difference`)."""
+LINE_DISTANCE_METHODS: tuple[str, ...] = ("shapely STRtree nearest",)
+"""Ingest's ``method`` of a geology contact or fault distance layer: measured on the ground
+in a Web Mercator region since round 32 (recorded in ``distances`` as the point surfaces'
+are), in its stretched metres before, so its ``distances`` define it too."""
+DISTANCE_METHODS: tuple[str, ...] = POINT_SURFACE_METHODS + LINE_DISTANCE_METHODS
+"""Every ``method`` whose layer is compared by the frame its distances were measured in."""
+_KEEPS_DEGREES: tuple[str, ...] = ("scipy cKDTree", *LINE_DISTANCE_METHODS)
+"""Distance layers this Prospect's ingest keeps in degrees on a grid in degrees (recorded
+as ``degree``); IDW and kriging weigh by the ground's metres there."""
 FRAME_MARK = "measured its distances"
 """Words in every distance-frame difference line (:func:`check_schema` keys its hint on
 them)."""
@@ -358,7 +369,8 @@ the degrees of a grid in degrees, or the metres of a projected grid that are not
 ground's (Web Mercator), as ingest measured before round 31."""
 
 FRAME_ATTR = "point_surface_frame"
-"""Attribute :func:`align_to_schema` gives a point surface warped onto the model's grid: the
+"""Attribute :func:`align_to_schema` gives a point surface (or a contact or fault distance
+layer, :data:`DISTANCE_METHODS`) warped onto the model's grid: the
 :data:`FrameKind` it was measured in on the cube's own grid (its CRS is gone after the
 warp, and with it what its grid's own coordinates were)."""
 
@@ -370,6 +382,13 @@ class _FrameReader:
     def __init__(self, cube: xr.Dataset, schema: Mapping[str, Any], have_crs: CRS | None):
         self._cube, self._schema, self._have_crs = cube, schema, have_crs
         self._scales: dict[str, bool] = {}
+        self._made_crs, self._made_grid = _made_on(cube, have_crs)
+
+    @property
+    def reprojected(self) -> bool:
+        """Whether the cube's layers were computed on a grid of another CRS than the one it
+        is in now (its ``grid`` record's: reprojected outside :func:`align_to_schema`)."""
+        return self._made_crs is not None
 
     def _off_ground(self, side: str) -> bool:
         """Whether the projected grid of ``side`` (``cube`` or ``model``, the model's over
@@ -387,7 +406,11 @@ class _FrameReader:
                 self._scales[side] = False
                 return False
             try:
-                grid = cube_grid(self._cube)
+                grid = self._made_grid if side == "cube" and self.reprojected else \
+                    cube_grid(self._cube)
+                if grid is None:  # a record of another CRS without its bounds
+                    self._scales[side] = _mercator(self._made_crs)
+                    return self._scales[side]
                 if side == "model":
                     grid = target_grid(grid, crs=str(self._schema["crs"]),
                                        resolution=float(self._schema["resolution"]))
@@ -400,18 +423,59 @@ class _FrameReader:
         """The frame a surface of provenance ``prov`` on ``side``'s grid was measured in."""
         if prov.get("distances"):
             return "ground"
-        crs = self._have_crs if side == "cube" else _crs_or_none(self._schema.get("crs"))
+        crs = self._crs(side)
         if crs is None:
             return "ground"
         if crs.is_geographic:
             return "degrees"
         return "stretched metres" if self._off_ground(side) else "ground"
 
-    def label(self, side: str) -> str:
-        """The CRS of ``side``'s grid, for a message."""
+    def current(self, method: Any, side: str) -> FrameKind:
+        """The frame this Prospect's ingest measures a surface of ``method`` in on
+        ``side``'s grid: the ground's, but a distance layer of a grid in degrees keeps its
+        degrees (:func:`prospect.ingest.surfaces.plan_points`)."""
+        crs = self._crs(side)
+        geographic = crs is not None and crs.is_geographic
+        return "degrees" if method in _KEEPS_DEGREES and geographic else "ground"
+
+    def _crs(self, side: str) -> CRS | None:
+        """The CRS ``side``'s layers were computed in (the cube's: its grid record's)."""
         if side == "cube":
-            return _crs_label(self._have_crs)
+            return self._made_crs or self._have_crs
+        return _crs_or_none(self._schema.get("crs"))
+
+    def label(self, side: str) -> str:
+        """The CRS of ``side``'s grid (the cube's as it was computed), for a message."""
+        if side == "cube":
+            return _crs_label(self._crs("cube"))
         return str(self._schema.get("crs"))
+
+
+def _made_on(cube: xr.Dataset, have_crs: CRS | None) -> tuple[CRS | None, Any]:
+    """The CRS and grid (a :class:`~prospect.grid.RegionGrid`, or ``None`` where its record
+    gives none) ``cube``'s layers were computed on, where its ``grid`` record (written by
+    ingest) states another CRS than the cube is in now: a cube reprojected by another tool
+    (rioxarray, GDAL), which keeps the attributes. ``(None, None)`` for a cube in the CRS
+    it was made in, or without a readable record.
+
+    A point surface's distances were measured on the grid it was computed on: a surface of
+    a cube in degrees weighed by degrees (before round 31), reprojected to UTM outside
+    :func:`align_to_schema`, was compared as one measured on UTM's ground, and scored.
+    """
+    info = read_provenance(cube.attrs.get("grid"))
+    made = _crs_or_none(info.get("crs"))
+    if made is None or have_crs is None or _same_crs(made, have_crs):
+        return None, None
+    from prospect.grid import RegionGrid
+
+    try:
+        left, bottom, right, top = (float(v) for v in info["bounds"])
+        grid = RegionGrid(name=str(info.get("name") or "region"), crs=made.to_string(),
+                          resolution=float(info["resolution"]),
+                          bounds=(left, bottom, right, top))
+    except (KeyError, TypeError, ValueError):  # a record without a usable grid
+        grid = None
+    return made, grid
 
 
 def _mercator(crs: Any) -> bool:
@@ -455,7 +519,7 @@ def _distance_frame_difference(name: str, want: Mapping[str, Any],
     ``method`` is not compared.
     """
     method = want.get("method")
-    if method not in POINT_SURFACE_METHODS or have.get("method") != method:
+    if method not in DISTANCE_METHODS or have.get("method") != method:
         return None
     trained, cube = want.get("distances"), have.get("distances")
     want_kind = frames.kind(want, "model")
@@ -463,7 +527,7 @@ def _distance_frame_difference(name: str, want: Mapping[str, Any],
         else frames.kind(have, "cube")
     if want_kind == have_kind:
         return None
-    same_crs = warped_from is None and \
+    same_crs = warped_from is None and not frames.reprojected and \
         _same_crs(frames.label("model"), _crs_or_none(frames.label("cube")))
 
     def frame(said: Any, kind: str, side: str) -> str:
@@ -472,20 +536,52 @@ def _distance_frame_difference(name: str, want: Mapping[str, Any],
         if same_crs:
             return "in the grid's own coordinates"
         where = "before it was reprojected" if side == "cube" and warped_from else \
-            f"of {frames.label(side)}"
+            f"of {frames.label(side)}, before it was reprojected" \
+            if side == "cube" and frames.reprojected else f"of {frames.label(side)}"
         return f"{_FRAME_WORDS[kind]} ({where})"
 
+    fix = _frame_fix(method, have_kind, want_kind, frames)
     return (f"variable {name!r}: ingest {FRAME_MARK} {frame(cube, have_kind, 'cube')} in "
             f"the cube, {frame(trained, want_kind, 'model')} for the model (the same "
             "points make other values: the cube and the model were ingested by different "
-            "Prospect versions)")
+            f"Prospect versions or on different grids); {fix}")
+
+
+_FRAME_FIXES: dict[str, str] = {
+    "cube": "re-ingest the cube with this Prospect (it measures them as the model's were)",
+    "model": "retrain the model on this cube (this Prospect's ingest measures as the cube "
+             "does)",
+    "grid": "ingest the cube's sources with this Prospect on a region in the model's CRS, "
+            "or retrain the model on this cube",
+    "both": "re-ingest the cube with this Prospect and retrain the model on it",
+}
+"""The fix a distance-frame difference names, by the side whose ingest is not this
+Prospect's (``grid``: both are, on grids that measure differently)."""
+
+
+def _frame_fix(method: Any, have: str, want: str, frames: _FrameReader) -> str:
+    """What makes the two sides of a surface measured in frames ``have`` (the cube's) and
+    ``want`` (the model's) one: re-ingesting the cube where this Prospect's ingest would
+    measure it as the model's was (a cube of before round 31), retraining where the
+    model's cube was of before, and a region in the model's CRS where both are this
+    Prospect's on grids that measure differently (a distance layer in degrees). The hint
+    said "retrain the model on this cube (this Prospect's ingest measures as the cube
+    does)" of a cube an older Prospect had weighed by degrees."""
+    cube_now, model_now = frames.current(method, "cube"), frames.current(method, "model")
+    if have != cube_now and cube_now == want:
+        return _FRAME_FIXES["cube"]
+    if want != model_now and model_now == have:
+        return _FRAME_FIXES["model"]
+    if have == cube_now and want == model_now:
+        return _FRAME_FIXES["grid"]
+    return _FRAME_FIXES["both"]
 
 
 def _surface_frame(da: xr.DataArray, crs: CRS, src: Any) -> str | None:
     """The :data:`FrameKind` point surface ``da`` was measured in on the cube's grid
     ``src`` (CRS ``crs``), for :data:`FRAME_ATTR`; None for a layer of another kind."""
     prov = read_provenance(da.attrs.get("provenance"))
-    if prov.get("method") not in POINT_SURFACE_METHODS:
+    if prov.get("method") not in DISTANCE_METHODS:
         return None
     if prov.get("distances"):
         return "ground"
@@ -518,8 +614,8 @@ def check_schema(cube: xr.Dataset, schema: Mapping[str, Any]) -> None:
             + ("; for a changed code table, re-ingest with the class (unit) names the "
                "model was trained with, so each code means the same class, or retrain the "
                "model on this cube" if codes else "")
-            + ("; for a surface measured in another frame, retrain the model on this cube "
-               "(this Prospect's ingest measures as the cube does)" if frames else "")
+            + ("; for a surface measured in another frame, the fix its line names"
+               if frames else "")
         )
         raise SchemaMismatchError(
             f"the cube does not match the model's input schema ({len(diffs)} "
@@ -581,6 +677,7 @@ def align_to_schema(
         allowed = ", ".join(r.name for r in Resampling)
         raise ModelError(f"unknown resampling {resampling!r}; use one of {allowed}")
     src = cube_grid(cube)
+    made_crs, made_grid = _made_on(cube, have_crs)  # reprojected before, by another tool
     dst = target_grid(src, crs=str(want_crs), resolution=float(want_res))
     like = grid_template(dst)
     out: dict[str, xr.DataArray] = {}
@@ -599,7 +696,8 @@ def align_to_schema(
         warped = reprojected_dataarray(da, src, dst, like, resampling=Resampling[method])
         warped.attrs["resampled_from"] = f"{_crs_label(have_crs)} at {src.resolution:g}"
         warped.attrs["resampling"] = method
-        frame = da.attrs.get(FRAME_ATTR) or _surface_frame(da, have_crs, src)
+        frame = da.attrs.get(FRAME_ATTR) or _surface_frame(da, made_crs or have_crs,
+                                                           made_grid or src)
         if frame:
             warped.attrs[FRAME_ATTR] = frame
         out[name] = warped

@@ -34,13 +34,14 @@ from typing import Any
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
-from prospect.errors import ModelError, ProspectError, SecurityError
+from prospect.errors import DataWarning, ModelError, ProspectError, SecurityError
 from prospect.io.files import staged_dir
 from prospect.registry.card import card_markdown
 from prospect.registry.checksums import CHECKSUMS_FILE
 from prospect.registry.compat import ModelVersionWarning, check_versions
 from prospect.registry.consistency import check_parts, markdown_differences
 from prospect.registry.files import (
+    CARD_MD,
     MODEL_FILES,
     LoadedModel,
     audit_model_dir,
@@ -105,6 +106,37 @@ def _filesystem(url: str, storage_options: dict[str, Any]) -> tuple[Any, str]:
         return LocalFileSystem(**storage_options), make_path_posix(url)
     fs, path = fsspec.core.url_to_fs(url, **storage_options)
     return fs, str(path)
+
+
+MARKDOWN_CAUSE = ("card.md was edited after the model was saved, or written in an older "
+                  "Prospect's layout")
+"""Why a ``card.md`` may not say what its ``card.json`` says."""
+
+
+def markdown_disagreement(card: dict[str, Any], data: bytes) -> str | None:
+    """How ``card.md`` (its bytes, ``data``) departs from ``card.json`` (``card``), in words,
+    or ``None`` where it says what ``card.json`` says.
+
+    Prospect writes ``card.md`` in UTF-8; one saved again by an editor in another encoding
+    (Windows-1252: ``Curaçao``) passed the checksums written again and stopped ``prospect
+    model show`` with an internal error (``UnicodeDecodeError``). The first differing lines
+    are named (:func:`~prospect.registry.consistency.markdown_differences`).
+    """
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return (f"card.md is not UTF-8 as Prospect writes it (byte 0x{data[exc.start]:02x} "
+                f"at offset {exc.start}: saved again in another encoding)")
+    differ = markdown_differences(card, text)
+    if not differ["only_in_markdown"] and not differ["only_in_json"]:
+        return None
+    said = "; ".join(
+        f"{what}: {lines[0].strip()!r}" + (f" and {len(lines) - 1} more line(s)"
+                                           if len(lines) > 1 else "")
+        for what, lines in (("card.md alone says", differ["only_in_markdown"]),
+                            ("card.json alone says", differ["only_in_json"]))
+        if lines)
+    return f"card.md does not say what card.json says ({said})"
 
 
 def _version_key(version: str) -> tuple[Any, ...]:
@@ -320,6 +352,11 @@ class ModelRegistry:
                                 allow_version_mismatch=True)
         card = loaded.card
         _refuse_other_files(Path(model_dir))
+        why = markdown_disagreement(card, (Path(model_dir) / CARD_MD).read_bytes())
+        if why is not None:  # said where it is published, not first at a later show
+            warnings.warn(DataWarning(
+                f"{model_dir}: {why}; {MARKDOWN_CAUSE}: published as it is, and 'prospect "
+                "model show' shows card.json rendered under a note"), stacklevel=2)
         from prospect.registry.scoring import class_problem
 
         problem = class_problem(loaded.estimator)  # a version no map could be made of
@@ -537,18 +574,11 @@ class ModelRegistry:
                 card = read_card(directory)
             except ProspectError as exc:
                 raise type(exc)(f"{name} version {version}: {exc}") from None
-            text = (directory / "card.md").read_text(encoding="utf-8")
-            differ = markdown_differences(card, text)
-            if not differ["only_in_markdown"] and not differ["only_in_json"]:
-                return text
-            said = "; ".join(
-                f"{what}: {lines[0].strip()!r}" + (f" and {len(lines) - 1} more line(s)"
-                                                   if len(lines) > 1 else "")
-                for what, lines in (("card.md alone says", differ["only_in_markdown"]),
-                                    ("card.json alone says", differ["only_in_json"]))
-                if lines)
-            note = (f"> Note: {name} version {version}: card.md does not say what card.json "
-                    f"says ({said}); card.md was edited after the model was saved, or "
-                    "written in an older Prospect's layout. Shown below is card.json, the "
-                    "card the model is loaded and checked with, rendered by this Prospect.")
+            data = (directory / CARD_MD).read_bytes()
+            why = markdown_disagreement(card, data)
+            if why is None:
+                return data.decode("utf-8")
+            note = (f"> Note: {name} version {version}: {why}; {MARKDOWN_CAUSE}. Shown below "
+                    "is card.json, the card the model is loaded and checked with, rendered "
+                    "by this Prospect.")
             return f"{note}\n\n{card_markdown(card)}"

@@ -22,6 +22,7 @@ from registry_helpers import make_cube
 from pipelines.cli import main
 from prospect.io.cube import open_cube
 from prospect.registry import save_model, schema_from_cube
+from prospect.registry.card import card_markdown
 
 FEATURES = ["B04", "ndvi", "dist_fault"]
 
@@ -67,6 +68,7 @@ def _rewrite(model: Path, dest: Path, *, card_version: str | None = None,
         card["versions"]["scikit-learn"] = card_version
     card.update(card_keys)
     (dest / "card.json").write_text(json.dumps(card, indent=2, sort_keys=True))
+    (dest / "card.md").write_text(card_markdown(card))  # the author's card.md says it too
     sums = json.loads((dest / "checksums.json").read_text())
     for name in sums["files"]:
         sums["files"][name] = hashlib.sha256((dest / name).read_bytes()).hexdigest()
