@@ -295,10 +295,27 @@ def _base(sym: str) -> tuple[str, float]:
     return sym, 1.0
 
 
+_IN_SI: dict[str, tuple[float, tuple[tuple[str, int], ...]]] = {
+    "Gal": (1e-2, (("m", 1), ("s", -2))), "mGal": (1e-5, (("m", 1), ("s", -2))),
+    "µGal": (1e-8, (("m", 1), ("s", -2))), "gamma": (1e-9, (("T", 1),)),
+    "percent": (1e-2, ()), "ppm": (1e-6, ()), "ppb": (1e-9, ()),
+}
+"""Symbols outside SI as a factor of SI base symbols, for a hint's factor only: gravity in
+gal (1 mGal = 10 µm/s², the gravity unit g.u.), magnetics in gamma (1 nT), shares in
+percent, ppm and ppb of one (``1`` against ``%``, a factor of 100)."""
+
+
 def _prefixed(c: Canonical) -> tuple[float, tuple[tuple[str, int], ...]]:
-    """``c`` with SI prefixes taken off its symbols: (scale, base symbols), for a hint."""
+    """``c`` with SI prefixes taken off its symbols and the symbols of :data:`_IN_SI` in
+    SI: (scale, base symbols), for a hint."""
     scale, out = c[0], dict[str, int]()
     for sym, power in c[1]:
+        if sym in _IN_SI:
+            f, bases = _IN_SI[sym]
+            scale *= f ** power
+            for base, p in bases:
+                out[base] = out.get(base, 0) + p * power
+            continue
         base, f = _base(sym)
         scale *= f ** power
         out[base] = out.get(base, 0) + power

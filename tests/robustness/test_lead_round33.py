@@ -6,6 +6,8 @@
 * ``Li (mg/L)`` under ``units: {Li (mg/L): milligrams per litre}`` was warned as two units
   ("convert the values"), one being the other's words
   (``prospect.ingest.surfaces.column_units``).
+* A model of mGal refused a cube layer of µm/s² (or of ``1`` for ``%``) as other units
+  without the factor between them (``prospect.registry.units.units_hint``).
 """
 
 from __future__ import annotations
@@ -65,3 +67,20 @@ def test_control_a_header_unit_another_scale_than_units_is_still_said() -> None:
     )
     with pytest.warns(UserWarning, match="states mg/L in its header"):
         column_units(source, "Li (mg/L)")
+
+
+@pytest.mark.parametrize(
+    ("have", "want", "factor"),
+    [("um/s2", "mGal", "0.1"), ("µm s-2", "mGal", "0.1"), ("1", "%", "100"),
+     ("ppm", "percent", "0.0001"), ("Gal", "mGal", "1000")],
+)
+def test_a_model_layer_in_gravity_units_or_shares_names_the_factor(
+    have: str, want: str, factor: str
+) -> None:
+    """A cube layer in µm/s² (the gravity unit) for a model of mGal, or in a fraction of
+    one for a model of percent, was refused as other units without the factor (models
+    helper's hand-over: ``prospect.registry.units.units_hint``)."""
+    from prospect.registry.units import same_units, units_hint
+
+    assert not same_units(have, want)
+    assert f"a factor of {factor}:" in units_hint(have, want)
