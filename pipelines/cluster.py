@@ -71,7 +71,11 @@ CLUSTER_KINDS: tuple[str, ...] = ("slurm", "pbs", "kubernetes")
 _JOBQUEUE_CLASSES = {"slurm": "SLURMCluster", "pbs": "PBSCluster"}
 _SCALE_DEFAULTS: dict[str, Any] = {
     "jobs": 1, "adapt_max_jobs": None, "wait_for_workers": 1, "wait_timeout_s": 600,
+    "close_timeout_s": 10,
 }
+"""``prospect.<kind>`` settings and their defaults. ``close_timeout_s`` bounds the close of
+the worker jobs (``scancel``/``qdel``, the DaskCluster's deletion) as the job ends: well
+inside a batch system's grace before SIGKILL (SLURM's ``KillWait``, 30 s by default)."""
 _INSTALL_HINT = "install the cluster extra: pip install 'prospect[cluster]'"
 
 
@@ -97,7 +101,8 @@ def jobqueue_settings(
     -------
     tuple of dict
         ``jobqueue.<kind>`` (dask-jobqueue keys) and ``prospect.<kind>`` merged over the
-        defaults (``jobs``, ``adapt_max_jobs``, ``wait_for_workers``, ``wait_timeout_s``).
+        defaults (``jobs``, ``adapt_max_jobs``, ``wait_for_workers``, ``wait_timeout_s``,
+        ``close_timeout_s``).
     """
     if kind not in _JOBQUEUE_CLASSES:
         raise ConfigError(f"cluster kind {kind!r} is not a batch system; use slurm or pbs")
@@ -138,10 +143,11 @@ def jobqueue_settings(
         if not isinstance(value, int) or isinstance(value, bool) or value < least:
             raise ConfigError(f"{path}: 'prospect.{kind}.{key}' must be a whole number >= "
                               f"{least}{' (or null)' if optional else ''}, not {value!r}")
-    wait = scale["wait_timeout_s"]
-    if isinstance(wait, bool) or not isinstance(wait, int | float) or not 0 < wait < 1e7:
-        raise ConfigError(f"{path}: 'prospect.{kind}.wait_timeout_s' must be seconds > 0, "
-                          f"not {wait!r}")
+    for key in ("wait_timeout_s", "close_timeout_s"):
+        wait = scale[key]
+        if isinstance(wait, bool) or not isinstance(wait, int | float) or not 0 < wait < 1e7:
+            raise ConfigError(f"{path}: 'prospect.{kind}.{key}' must be seconds > 0, "
+                              f"not {wait!r}")
     _check_scale(kind, section, scale, path)
     return section, scale
 
@@ -1269,8 +1275,9 @@ def _scaled_jobqueue_cluster(kind: str) -> tuple[Any, dict[str, Any]]:
         for job in cluster.workers.values():  # never submitted: let close() pass them by
             if not getattr(job, "job_id", None):
                 job.status = Status.failed
-        with contextlib.suppress(Exception):
-            cluster.close()
+        with contextlib.suppress(Exception):  # those submitted are cancelled, in a bound
+            _close_batch_cluster(cluster, kind, float(scale.get(
+                "close_timeout_s", _SCALE_DEFAULTS["close_timeout_s"])))
         try:
             section = jobqueue_settings(kind)[0]
         except ProspectError:
@@ -1436,8 +1443,15 @@ def _never_started(jobs: dict[str, str] | None) -> str:
 
 
 def _wait_for_workers(client: Client, made: Any, kind: str, scale: dict[str, Any]) -> None:
-    """Wait for the first workers; stop early, with a clear error, once none can come."""
+    """Wait for the first workers; stop early, with a clear error, once none can come.
+
+    ``wait_for_workers: 0`` (accepted by the settings' check: start at once, let the
+    stages wait for the workers) waits for none: distributed's ``wait_for_workers(0)``
+    raised ``ValueError`` and the job ended "internal error".
+    """
     want, limit = int(scale["wait_for_workers"]), float(scale["wait_timeout_s"])
+    if want < 1:
+        return
     deadline = time.monotonic() + limit
     settings = cluster_dir() / "jobqueue.yaml"
     while True:
@@ -1605,6 +1619,7 @@ def _clients(*, scheduler: str | None, workers: int | None, cluster: str | None,
             raise refused
         unreached: StageError | None = None
         try:
+            _check_greeting(scheduler)  # distributed would wait for ever on a silent one
             client = Client(scheduler, timeout="10s")
         except Exception as exc:  # no address, no scheduler, a scheme without its settings
             scheme = scheduler.partition("://")[0].lower() if "://" in scheduler else "tcp"
@@ -1613,6 +1628,11 @@ def _clients(*, scheduler: str | None, workers: int | None, cluster: str | None,
                 why, hint = "it answers, but not as a dask scheduler", (
                     "check the port: a scheduler listens on 8786 by default (8787 is its "
                     "dashboard)")
+            elif isinstance(exc, _NoGreeting):
+                why, hint = str(exc), (
+                    "check the address: a scheduler listens on 8786 by default (8787 is "
+                    "its dashboard) and 'dask scheduler' prints it as 'Scheduler at:'; one "
+                    "started with --protocol ws is reached as ws://host:port")
             unreached = StageError(f"cannot reach the dask scheduler at {scheduler}: {why}; "
                                    f"{hint}")
         if unreached is not None:
@@ -1633,7 +1653,9 @@ def _clients(*, scheduler: str | None, workers: int | None, cluster: str | None,
             _wait_for_workers(client, made, cluster, scale)
             yield client
         finally:
-            _close_all(lambda: client.close(timeout=5), made.close)
+            limit = float(scale.get("close_timeout_s", _SCALE_DEFAULTS["close_timeout_s"]))
+            _close_all(lambda: client.close(timeout=5),
+                       functools.partial(_close_batch_cluster, made, cluster, limit))
         return
     n_workers = workers or max(1, os.cpu_count() or 1)
     local = local_cluster(n_workers, threads_per_worker=threads_per_worker,
@@ -1671,6 +1693,56 @@ def _close_all(*closers: Callable[[], Any]) -> None:
         stop = stop or met
     if stop is not None:
         raise stop
+
+
+def _worker_job_ids(made: Any) -> list[str]:
+    """The batch job ids of a dask-jobqueue cluster's workers (none for Kubernetes)."""
+    return [str(job.job_id) for job in list(getattr(made, "workers", {}).values())
+            if getattr(job, "job_id", None)]
+
+
+def _close_batch_cluster(made: Any, kind: str, limit: float) -> None:
+    """Close a SLURM, PBS or Kubernetes cluster within ``limit`` seconds; past it, say in
+    one ``warning:`` line what may still run and how to end it by hand, and let it go.
+
+    dask-jobqueue's close has no bound (``SpecCluster.close(timeout=None)``) and
+    dask-kubernetes' waits up to 3600 s: an ``scancel``, ``qdel`` or Kubernetes API that
+    hangs (a ``slurmctld`` that does not answer) kept the job past its batch system's
+    grace, to be killed with its lock and manifest left as they were. The close cut short
+    is dropped from the libraries' exit hooks, which would wait for it again.
+    """
+    ids = _worker_job_ids(made)
+    try:
+        if kind == "kubernetes":  # its own timeout bounds only the wait for the deletion
+            made.sync(made._close, timeout=limit, callback_timeout=limit)
+        else:
+            made.close(timeout=limit)
+        return
+    except TimeoutError:
+        pass
+    for owner in type(made).__mro__:  # distributed's and dask-kubernetes' exit hooks
+        instances = owner.__dict__.get("_instances")
+        if instances is not None:
+            with contextlib.suppress(Exception):
+                instances.discard(made)
+    say_warning(_left_running(made, kind, ids, limit))
+
+
+def _left_running(made: Any, kind: str, ids: list[str], limit: float) -> str:
+    """The warning for a batch cluster whose close did not end within ``limit`` s."""
+    if kind == "kubernetes":
+        name = getattr(made, "name", "?")
+        where = getattr(made, "namespace", None)
+        return (f"the Kubernetes DaskCluster {name} was not deleted within {limit:g} s (the "
+                f"API server did not answer); its pods may still run: delete it with "
+                f"kubectl delete daskcluster {name}" + (f" -n {where}" if where else ""))
+    cancel = {"slurm": "scancel", "pbs": "qdel"}[kind]
+    jobs = (f"its worker jobs {', '.join(ids)} may still hold their nodes: cancel them "
+            f"with {cancel} {' '.join(ids)}" if ids else
+            "no worker job id is known: check the queue (squeue -u $USER / qstat -u $USER)")
+    return (f"the {kind} cluster did not close within {limit:g} s ({cancel} did not "
+            f"return; 'prospect.{kind}.close_timeout_s' in {cluster_dir() / 'jobqueue.yaml'} "
+            f"sets the bound): {jobs}")
 
 
 class _QuietLibtiff:
@@ -1800,7 +1872,8 @@ this machine is still starting (then dask's own 10 s connect timeout)."""
 
 
 def _refused_here(address: str, *, grace: float | None = None) -> StageError | None:
-    """The refusal of a plain ``tcp://`` scheduler address on this machine
+    """The refusal of a ``tcp://`` (``ws://``, ``wss://``, or ``tls://`` with the client's
+    TLS files set) scheduler address on this machine
     (``127.0.0.1``, ``::1``, ``localhost``) where nothing listens, or ``None`` (another
     host, another scheme, a port that answers or a scheduler still starting: dask's
     connect decides).
@@ -1813,7 +1886,8 @@ def _refused_here(address: str, *, grace: float | None = None) -> StageError | N
     """
     scheme, _, rest = address.partition("://") if "://" in address else ("tcp", "", address)
     host, _, port = rest.rpartition(":")
-    if scheme.lower() != "tcp" or not port.isdigit() or not _is_loopback(host.strip("[]")):
+    if (not _plain_socket(scheme.lower()) or not port.isdigit()
+            or not _is_loopback(host.strip("[]"))):
         return None
     deadline = time.monotonic() + (LOOPBACK_GRACE if grace is None else grace)
     while True:
@@ -1828,6 +1902,64 @@ def _refused_here(address: str, *, grace: float | None = None) -> StageError | N
     return StageError(f"cannot reach the dask scheduler at {address}: nothing listens on "
                       f"port {port} of this machine (connection refused); check the port "
                       f"('dask scheduler' prints its address), or {_START_HINT}")
+
+
+HANDSHAKE_WAIT = 5.0
+"""Seconds a ``tcp://`` scheduler address that took the connection has to say its first
+bytes (a dask scheduler sends its handshake at once, before it reads anything)."""
+
+
+class _NoGreeting(OSError):
+    """A server at a ``tcp://`` scheduler address took the connection and said nothing."""
+
+
+def _check_greeting(address: str) -> None:
+    """Raise :class:`_NoGreeting` when the server at the ``tcp://`` ``address`` takes the
+    connection but sends nothing within :data:`HANDSHAKE_WAIT` seconds.
+
+    distributed's ``connect`` bounds the connection, not the handshake after it: a server
+    that waits for the client to speak first (a web server: the scheduler's dashboard on
+    8787, a scheduler started with ``--protocol ws``) held ``prospect --scheduler
+    tcp://host:8787`` for ever, without a word. A dask scheduler sends its handshake as
+    soon as it accepts; the connection is closed once its first byte is read (the
+    scheduler logs that only at debug level). Anything else (no connection, another
+    scheme) is left to the client, which says what it meets.
+    """
+    import socket
+
+    scheme, _, rest = address.partition("://") if "://" in address else ("tcp", "", address)
+    host, _, port = rest.rpartition(":")
+    if scheme.lower() != "tcp" or not port.isdigit():
+        return
+    try:
+        sock = socket.create_connection((host.strip("[]"), int(port)), timeout=10)
+    except OSError:
+        return  # the client says why (refused, unreachable, no such host)
+    with sock:
+        sock.settimeout(HANDSHAKE_WAIT)
+        try:
+            sock.recv(1)
+        except TimeoutError:
+            raise _NoGreeting(
+                f"something listens on port {port} but says nothing there within "
+                f"{HANDSHAKE_WAIT:g} s, as a web server (the dashboard) or a websocket "
+                "scheduler does, where a dask scheduler answers at once") from None
+        except OSError:
+            return
+
+
+def _plain_socket(scheme: str) -> bool:
+    """Whether a scheduler address of ``scheme`` is a TCP socket this machine's tables
+    show: ``tcp``, the websocket schemes (``ws``, ``wss``: a ``ws://`` address waited
+    out dask's whole 10 s connect timeout where nothing listened), and ``tls`` once the
+    client's TLS files are set (without them, the TLS hint says what is missing)."""
+    if scheme in ("tcp", "ws", "wss"):
+        return True
+    if scheme != "tls":
+        return False
+    import dask.config
+
+    return bool(dask.config.get("distributed.comm.tls.ca-file", None))
 
 
 def _listening(port: int) -> bool | None:
@@ -1896,13 +2028,19 @@ def _scheduler_port(words: list[str]) -> int | None:
     return int(port) if port.isdigit() else None
 
 
+_SOCKET_SCHEMES = ("tcp", "tls", "ws", "wss")
+"""Schemes of a scheduler address written ``SCHEME://host:port`` (a ``ws://`` address
+without its port waited out dask's 10 s connect timeout)."""
+
+
 def _check_port(address: str) -> None:
     """A scheduler address without a host and port (``notaurl``) or whose port is no port
     (``host:99999``) is a command-line error, at once, not after the connection timeout."""
     scheme, _, rest = address.partition("://") if "://" in address else ("tcp", "", address)
+    scheme = scheme.lower()
     host_port = rest
-    if scheme.lower() in ("tcp", "tls") and (":" not in host_port.strip("[]") or
-                                            not host_port.rpartition(":")[0]):
+    if scheme in _SOCKET_SCHEMES and (":" not in host_port.strip("[]") or
+                                      not host_port.rpartition(":")[0]):
         raise ConfigError(f"--scheduler {address}: no host and port; give the scheduler's "
                           "address as tcp://host:8786 (what 'dask scheduler' prints)")
     port = host_port.rpartition(":")[2]

@@ -26,7 +26,7 @@ from typing import Any
 
 from pipelines.entry import STOP_SIGNALS, stopped_how
 from prospect.errors import OutputWriteError, ProspectError, StageError
-from prospect.io.files import target_of
+from prospect.io.files import allow_side_reads, stop_side_reads, target_of
 
 __all__ = [
     "RESUME_NOTE",
@@ -211,6 +211,7 @@ def stop_signals_interrupt() -> Iterator[StopRequest]:
     """
     request = StopRequest()
     _STOP_NOTE.set(None)  # a new command: it says again what a stop leaves (on_stop)
+    allow_side_reads()  # a stop of an earlier command in this process ended those
     if threading.current_thread() is not threading.main_thread():
         yield request
         return
@@ -218,6 +219,8 @@ def stop_signals_interrupt() -> Iterator[StopRequest]:
     def stop(signum: int, frame: FrameType | None) -> None:
         if request.signum is None:
             request.signum = signum
+            # the unwinding waits for helper threads' checksums (ingest's): they end now
+            stop_side_reads()
             raise Stopped(signum)
 
     previous = {}
@@ -227,6 +230,7 @@ def stop_signals_interrupt() -> Iterator[StopRequest]:
     try:
         yield request
     finally:
+        allow_side_reads()  # the command has unwound: a later one's threads read again
         for signum, handler in previous.items():
             # the kernel sends SIGXCPU again each second past the soft limit: one more as
             # the process exits would end it with a core dump, its line said and code lost

@@ -447,13 +447,26 @@ def _check_for_worker(out_dir: Path, tokens: set[str]) -> None:
 
 class _WorkerLock:
     """A worker plugin: the tasks of the job that holds ``out_dir`` with ``token`` check
-    that it still does before each publish there (:func:`publish_check`)."""
+    that it still does before each publish there (:func:`publish_check`).
 
-    def __init__(self, out_dir: str, token: str) -> None:
+    A worker that joins after the job's check of who sees ``out_dir``
+    (:func:`refuse_unseen_by_workers`: adaptive scaling, a batch worker job that starts
+    late, a worker restarted on another node) is asked here: one that does not find the
+    job's lock file in ``out_dir`` sees another disk there (or none), so the stage's
+    tasks it took would write where the job cannot read. It leaves the cluster at once,
+    saying why in its log, and the scheduler gives its tasks to the workers that see the
+    folder.
+    """
+
+    def __init__(self, out_dir: str, token: str, given: str | None = None) -> None:
         self.out_dir, self.token = out_dir, token
+        self.given = given or out_dir  # -o as the job's tasks write it (not resolved)
         self.name = f"prospect-lock-{token[:16]}"
 
     def setup(self, worker: object) -> None:
+        if not _lock_seen(self.given):
+            _leave_blind(worker, self.given)
+            return
         _WORKER_JOBS.setdefault(self.out_dir, set()).add(self.token)
 
     def teardown(self, worker: object) -> None:
@@ -461,6 +474,33 @@ class _WorkerLock:
         tokens.discard(self.token)
         if not tokens:
             _WORKER_JOBS.pop(self.out_dir, None)
+
+
+def _lock_seen(out_dir: str) -> bool:
+    """Whether this process finds the lock file of ``out_dir`` (held by the job for its
+    whole run); ``True`` where it cannot tell (a read error other than "no such file")."""
+    try:
+        os.stat(os.path.join(out_dir, LOCK_FILE))
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def _leave_blind(worker: object, out_dir: str) -> None:
+    """Close the dask ``worker`` (its nanny too, which would start it again), that does
+    not see ``out_dir``, with one ERROR line in its log saying why and what to do."""
+    import logging
+
+    why = (f"prospect: this worker does not see the job's output folder {out_dir} (its "
+           ".prospect.lock is not there: another disk, or none, is mounted at that path "
+           "on this node), so it leaves the cluster before it takes any of the job's "
+           "tasks; mount the shared disk at the same path on every node")
+    logging.getLogger("distributed.worker").error(why)
+    loop, close = getattr(worker, "loop", None), getattr(worker, "close", None)
+    if loop is not None and close is not None:
+        loop.add_callback(close, nanny=True, reason="prospect-output-folder-not-seen")
 
 
 @contextmanager
@@ -483,7 +523,7 @@ def lock_on_workers(client: Client | None, out_dir: Path) -> Iterator[None]:
     from distributed.diagnostics.plugin import WorkerPlugin
 
     plugin = type("WorkerLock", (_WorkerLock, WorkerPlugin), {})(
-        os.path.realpath(out_dir), str(beat.info["token"]))
+        os.path.realpath(out_dir), str(beat.info["token"]), os.path.abspath(out_dir))
     registered = False
     try:
         client.register_plugin(plugin, name=plugin.name)

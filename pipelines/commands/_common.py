@@ -482,7 +482,9 @@ def scheduler_address(value: str) -> str:
     "not enough values to unpack (expected 3, got 1)"; ``tcp://host:port`` with a port
     that is no number, a space in the address, or an empty one (``--scheduler
     "$SCHED"``, ``SCHED`` unset) each failed after the connection attempt or with no word
-    of the address. Each is a usage error now, at once.
+    of the address; so did a path after the port (``tcp://host:8786/``, copied as a
+    URL: "invalid literal for int() with base 10: '8786/'"). Each is a usage error now,
+    at once.
     """
     text = value.strip()
     fix = "give the scheduler's address as tcp://host:8786 (what 'dask scheduler' prints)"
@@ -507,7 +509,10 @@ def scheduler_address(value: str) -> str:
     if scheme not in SCHEDULER_SCHEMES:
         raise typer.BadParameter(f"{value!r}: unknown scheme '{scheme}://' (one of "
                                  f"{', '.join(SCHEDULER_SCHEMES)}); {fix}")
-    host_port = rest.split("/", 1)[0]
+    host_port, slash, path = rest.partition("/")
+    if slash:  # a URL's path or trailing slash: "invalid literal for int(): '8786/'"
+        raise typer.BadParameter(f"{value!r}: a scheduler's address has no path "
+                                 f"('/{path}'); give {scheme}://{host_port}")
     if host_port.startswith("["):  # [IPv6]:port
         port = host_port.partition("]")[2].removeprefix(":")
     else:  # host:port (a bare IPv6 address, of many colons, is left to distributed)
