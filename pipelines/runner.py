@@ -995,6 +995,15 @@ METRIC_CAVEATS = {
 }
 
 
+
+def shown_figure(value: float) -> str:
+    """A run summary's figure: three decimals, or three significant digits where three
+    decimals would show none (at 1:2 400 the spatial PR AUC, 0.00042, and its no-skill
+    level were both printed ``0.000``: a skill and its baseline as the same nothing)."""
+    if value != 0 and abs(value) < 0.001:
+        return f"{value:.3g}"
+    return f"{value:.3f}"
+
 def print_summary(results: Sequence[StageResult], console: Console) -> None:
     """A table of stages, timings and outputs, each stage's metrics, then the engine's
     warnings of the run under way (:func:`pipelines.cluster.run_engine_warnings`: its
@@ -1022,7 +1031,7 @@ def print_summary(results: Sequence[StageResult], console: Console) -> None:
                 # the manifest keeps a NaN as null: a skipped stage's reads back so
                 console.print(Text(f"  {r.name}.{key} = not defined"))
             elif isinstance(value, float):
-                console.print(Text(f"  {r.name}.{key} = {value:.3f}"))
+                console.print(Text(f"  {r.name}.{key} = {shown_figure(value)}"))
             elif isinstance(value, int) or (isinstance(value, str) and len(value) <= 60):
                 console.print(Text(f"  {r.name}.{key} = {value}"))
             else:  # prose (what a figure is, why it is undefined): the warnings say it

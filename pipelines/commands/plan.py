@@ -61,6 +61,7 @@ def plan(
     from prospect.config.job import asked_bounds
     from prospect.config.region import snapped_bounds_note
     from prospect.errors import ConfigError
+    from prospect.ingest.surfaces import ground_cells_note
 
     if region is not None and not region.strip():
         raise ConfigError("--region is empty; give a shipped region's name (see 'prospect "
@@ -84,6 +85,9 @@ def plan(
         snapped = snapped_bounds_note(bounds, grid)
         if snapped:
             warnings.warn(snapped, DataWarning, stacklevel=1)
+        stretched = ground_cells_note(grid)  # a Web Mercator region, as ingest says it
+        if stretched:
+            warnings.warn(stretched, DataWarning, stacklevel=1)
         if region is None:  # the folds the job's own labels and region can fill
             refuse_too_many_folds(job, grid, job_path=config)
         # a source whose files are here and refused stops the run at ingest: the plan

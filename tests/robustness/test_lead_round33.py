@@ -8,12 +8,17 @@
   (``prospect.ingest.surfaces.column_units``).
 * A model of mGal refused a cube layer of µm/s² (or of ``1`` for ``%``) as other units
   without the factor between them (``prospect.registry.units.units_hint``).
+* ``prospect plan`` of a region in Web Mercator said nothing of its stretched cells, which
+  the ingest stage says since round 33 (``pipelines/commands/plan.py``).
+* A run summary printed a PR AUC of 0.00042 and its no-skill level as ``0.000``
+  (``pipelines.runner.shown_figure``).
 """
 
 from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -84,3 +89,40 @@ def test_a_model_layer_in_gravity_units_or_shares_names_the_factor(
 
     assert not same_units(have, want)
     assert f"a factor of {factor}:" in units_hint(have, want)
+
+
+def test_the_plan_of_a_region_in_web_mercator_says_its_cells_ground_size(
+    sandbox: Any, cli: Any
+) -> None:
+    """The ingest stage has said since round 33 that a region in EPSG:3857 counts 1.62
+    Mercator metres for each metre of the ground at 52 N; ``prospect plan`` of the same
+    job said nothing (rasters helper's hand-over: ``pipelines/commands/plan.py``)."""
+    x0, y0 = 558600.0, 6801600.0  # about 5.0 E, 52.0 N
+    region = {"name": "merc", "crs": "EPSG:3857", "resolution": 10,
+              "bounds": [x0, y0, x0 + 400, y0 + 400], "chunks": [40, 40]}
+    sandbox.write_job(region=region)
+    result = cli("plan", sandbox.job_path)
+    assert result.code == 0, result.err[-2000:]
+    said = " ".join((result.out + result.err).split())
+    assert said.count("whose metres are not the ground's") == 1, said[-2000:]
+    assert "6.16 m" in said and "EPSG:32631" in said
+
+
+def test_control_the_plan_of_a_region_in_its_utm_zone_says_nothing_of_it(
+    sandbox: Any, cli: Any
+) -> None:
+    result = cli("plan", sandbox.job_path)
+    assert result.code == 0, result.err[-2000:]
+    assert "not the ground's" not in result.out + result.err
+
+
+@pytest.mark.parametrize(("value", "shown"), [(0.00042, "0.00042"), (0.0909, "0.091"),
+                                              (0.0, "0.000"), (0.75, "0.750")])
+def test_a_run_summarys_figure_below_a_thousandth_keeps_its_digits(
+    value: float, shown: str
+) -> None:
+    """At 1:2 400 the spatial PR AUC (0.00042) and its no-skill level were both printed
+    ``0.000`` in the run's summary (models helper's hand-over: ``pipelines/runner.py``)."""
+    from pipelines.runner import shown_figure
+
+    assert shown_figure(value) == shown
