@@ -458,11 +458,20 @@ def run(ctx: RunContext) -> StageResult:
     with ExitStack() as stack:  # every layer and the viewer staged whole, then published
         staged = [stack.enter_context(scratch_dir(tiles_dir / la.layer_name))
                   for la in layers]
-        with progress_bar(ctx.console, unit="blocks") as bar, \
-                ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="tiles") as pool:
-            rendered = list(pool.map(
-                lambda pair: _render_layer(ctx, cfg, pair[0], pair[1], bar),
-                zip(layers, staged, strict=True)))
+        pool = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="tiles")
+        try:
+            with progress_bar(ctx.console, unit="blocks") as bar:
+                rendered = list(pool.map(
+                    lambda pair: _render_layer(ctx, cfg, pair[0], pair[1], bar),
+                    zip(layers, staged, strict=True)))
+        except BaseException:
+            # a stop (Ctrl-C, SIGTERM) or a layer's failure: the pool's own exit waited for
+            # every other layer's whole pyramid first (a stop 1 s into the stage ended the
+            # job 8 s later, both pyramids drawn for nothing); the layers not begun are
+            # dropped, and those being drawn end as the job's client closes under them
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
         for layer, (viewer_layer, _, grid, _) in zip(layers, rendered, strict=True):
             viewer_layers.append(viewer_layer)
             grids[layer.layer_name] = grid
