@@ -16,19 +16,16 @@ setup: $(VENV)/.installed
 demo: setup
 	$(BIN)/prospect demo --out out/demo
 
-# Three pytest-xdist workers on two cores, each file's tests on one of them (its module
-# fixtures made once), files handed out heaviest folders first (the SLURM tests, then the
-# cluster, real-data, integration and browser files: tests/conftest.py). About a third of
-# the suite's time is spent waiting (SLURM walltimes and worker jobs, `prospect` commands
-# and dask workers starting, timeouts a fault case waits out): with two workers the cores
-# stood idle a third of it (141 % CPU), a third worker computes meanwhile (827 s -> 734 s
-# quiet). pytest's exit code 5 (no tests collected) is a failure, not a pass; the 30 slowest
-# tests are listed at the end (the suite must stay well under 10 minutes on 2 cores).
-# Bytecode is cached even where PYTHONDONTWRITEBYTECODE is set: the suite starts hundreds
-# of interpreters (commands, dask workers) that would each compile prospect/ and pipelines/
+# Two pytest-xdist workers, each file's tests on one of them (its module fixtures made
+# once), files handed out in collection order (the SLURM tests first: tests/conftest.py):
+# while one worker waits on SLURM (walltimes, worker jobs starting) the other computes.
+# pytest's exit code 5 (no tests collected) is a failure, not a pass; the 30 slowest tests
+# are listed at the end (the suite must stay well under 10 minutes on 2 cores). Bytecode is
+# cached even where PYTHONDONTWRITEBYTECODE is set: the suite starts hundreds of
+# interpreters (commands, dask workers) that would each compile prospect/ and pipelines/
 # again, and pytest rewrites every test module's asserts once per worker.
 test: setup
-	@env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest -q -n 3 --dist loadfile --no-loadscope-reorder \
+	@env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest -q -n 2 --dist loadfile --no-loadscope-reorder \
 	  --durations=30; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 

@@ -19,33 +19,16 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "stable"))
 REPO = Path(__file__).resolve().parents[1]
 
 
-HEAVY_FIRST = ("test_slurm.py", "cluster", "realdata", "integration", "browser")
-"""Handed out first under pytest-xdist, in this order: the SLURM file, then the folders
-whose files take longest (a few minutes of real jobs each, against seconds for most
-robustness files)."""
-
-
-def _weight(item: pytest.Item) -> int:
-    """An item's place in :data:`HEAVY_FIRST` (after all of them: every other file)."""
-    for rank, name in enumerate(HEAVY_FIRST):
-        if item.path.name == name or item.path.parent.name == name:
-            return rank
-    return len(HEAVY_FIRST)
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under pytest-xdist (``make test``), hand out the heaviest files first.
+    """Under pytest-xdist (``make test``), hand out the SLURM tests first.
 
-    The SLURM tests are the longest file and mostly wait on SLURM (walltimes, worker jobs
-    starting), so they overlap the other workers' computing best when started at once
-    rather than behind other files; the cluster, real-data, integration and browser files
-    follow, so that the last files handed out are short and no worker is left alone with
-    a long file at the end. Each file's tests keep their order (the sort is stable, after
-    pytest-randomly's shuffle); without xdist nothing moves.
+    They are the longest file and mostly wait on SLURM (walltimes, worker jobs starting),
+    so they overlap the other worker's computing best when started at once rather than
+    behind other files. Each file's tests keep their order; without xdist nothing moves.
     """
     if "PYTEST_XDIST_WORKER" not in os.environ:
         return
-    items.sort(key=_weight)
+    items.sort(key=lambda item: item.path.name != "test_slurm.py")
 
 
 def _shared_data() -> Path:
