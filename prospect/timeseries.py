@@ -20,7 +20,6 @@ atmosphere.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from pathlib import PurePosixPath
 from typing import Any
@@ -31,6 +30,7 @@ import xarray as xr
 from prospect.config.timeseries import TimeSeriesConfig
 from prospect.errors import DataError
 from prospect.ingest.landsat import landsat_id
+from prospect.io.files import one_spelling
 from prospect.provenance import provenance_attr, read_provenance
 from prospect.registry.units import same_units
 
@@ -134,15 +134,6 @@ def _check_band_words(name: str, date: dt.date, band: str, files: list[str]) -> 
             "variable of that band")
 
 
-def _one_file(file: str) -> str:
-    """A recorded file as one spelling: a local path by its real path (a symbolic link,
-    ``..`` or another relative spelling of one file is that file); GDAL's ``/vsi`` paths
-    and URLs as written."""
-    if not file or file.startswith("/vsi") or "://" in file:
-        return file
-    return os.path.realpath(file)
-
-
 def _check_own_files(read_from: dict[frozenset[str], tuple[str, dt.date]], name: str,
                      date: dt.date, band: str, files: list[str]) -> None:
     """Refuse ``name``, listed under ``date``, when an earlier date's variable of ``band``
@@ -150,7 +141,7 @@ def _check_own_files(read_from: dict[frozenset[str], tuple[str, dt.date]], name:
 
     One scene listed under two dates (a source copied in the config and only its date
     changed) stacked without a word, its change 0 everywhere, exit 0."""
-    key = frozenset(_one_file(f) for f in files if f)
+    key = frozenset(one_spelling(f) for f in files if f)
     if not key:
         return
     if key in read_from:

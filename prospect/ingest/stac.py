@@ -29,7 +29,6 @@ import datetime as dt
 import functools
 import json
 import math
-import os
 import re
 import warnings
 from collections.abc import Iterable
@@ -50,6 +49,7 @@ from prospect.ingest.landsat import (
     radsat_bits,
 )
 from prospect.ingest.sentinel2 import s2_band_key
+from prospect.io.files import one_spelling
 from prospect.io.raster import value_fits
 from prospect.io.remote import read_failure
 
@@ -1218,15 +1218,14 @@ def read_stac_scenes(href: str, assets: dict[str, str], *, mask_asset: str | Non
 def _same_files_key(item: pystac.Item, scene: StacScene
                     ) -> tuple[str, tuple[tuple[str, str], ...]]:
     """The item's acquisition time and the files its bands are read from, each by its
-    real path where local (a symbolic link, ``..`` or another relative spelling of one
-    file is that file): items of one time and the same files are one scene under two ids.
+    real path where local (:func:`prospect.io.files.one_spelling`): items of one time
+    and the same files are one scene under two ids.
     Two such items (a user's catalogue listing a scene as ``scene-1`` and as
     ``wageningen``) were two looks of the same pixels in a composite's count and median,
     without a word."""
     when = _utc(item.datetime).isoformat() if item.datetime is not None else str(scene.date)
     return when, tuple(sorted(
-        (var, href if href.startswith("/vsi") else os.path.realpath(href))
-        for var, href in scene.bands.items()))
+        (var, one_spelling(href)) for var, href in scene.bands.items()))
 
 
 OVERPASS_GAP = dt.timedelta(minutes=30)

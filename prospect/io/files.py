@@ -39,6 +39,7 @@ __all__ = [
     "bytes_sha256",
     "file_sha256",
     "name_written_otherwise",
+    "one_spelling",
     "publish_dir",
     "scratch_dir",
     "staged_dir",
@@ -99,6 +100,16 @@ def _sha256_cached(path: str, size: int, mtime_ns: int, ctime_ns: int, inode: in
             h.update(block)
     return h.hexdigest()
 
+
+
+def one_spelling(name: str) -> str:
+    """A file's name as one spelling, to tell whether two names are one file: a local
+    path by its real path (a symbolic link, ``..`` or another relative spelling of one
+    file is that file); GDAL's ``/vsi`` names and URLs as written (resolving them on this
+    machine's disk would make another name of them)."""
+    if not name or name.startswith("/vsi") or "://" in name:
+        return name
+    return os.path.realpath(name)
 
 def file_sha256(path: Path | str) -> str:
     """Hex SHA-256 of a file, read in 1 MiB blocks.
