@@ -70,7 +70,28 @@ def progress_bar(console: Console | None = None, *, unit: str = "tasks") -> Prog
     console = console or Console(stderr=True)
     # a quiet console shows nothing: no refresh thread re-rendering the bar ten times a
     # second, no final render on the stage's path after its last task (issue 19 point 3)
-    return Progress(*columns, console=console, transient=False, disable=console.quiet)
+    return _Bar(*columns, console=console, transient=False, disable=console.quiet)
+
+
+class _Bar(Progress):
+    """Rich's progress display whose last line is ended even when a stop interrupts it.
+
+    In a log or a pipe Rich writes the bar's final render, then its line end, as two
+    writes (:meth:`rich.progress.Progress.stop`). An interrupt landing between them (a
+    stop signal, or the output lock's heartbeat telling the main thread its directory was
+    removed) left the line open, and the job's one error line was glued to the bar's end
+    (``... 0/224 chunks 0:00:01error: ...``), where no reader of ``error:`` lines found it
+    (seen once in CI). The line end is written in a ``finally``.
+    """
+
+    def stop(self) -> None:
+        if self.disable:
+            return
+        try:
+            self.live.stop()
+        finally:
+            if not self.console.is_interactive and not self.console.is_jupyter:
+                self.console.print()
 
 
 def _compute_here(obj: Any, ctx: RunContext | None, description: str) -> Any:

@@ -56,3 +56,34 @@ def test_quiet_console_waits_without_counting(two_workers: LoopbackCluster,
         total = compute((da.from_array(data, chunks=100) * 3).sum(), ctx, "quiet sum")
     assert total == pytest.approx(3 * data.sum())
     assert buf.getvalue() == ""
+
+
+class _InterruptedAfterFirstWrite(io.StringIO):
+    """A log file on which an interrupt lands right after the first write returns (a
+    stop signal's handler running between two of Rich's writes)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def write(self, text: str) -> int:
+        n = super().write(text)
+        self.writes += 1
+        if self.writes == 1:
+            raise KeyboardInterrupt
+        return n
+
+
+def test_a_bar_stopped_by_an_interrupt_still_ends_its_line() -> None:
+    """Rich writes a bar's last render and its line end as two writes; an interrupt
+    between them glued the job's error line to the bar (CI, round 33)."""
+    from pipelines.progress import progress_bar
+
+    log = _InterruptedAfterFirstWrite()
+    console = Console(file=log, force_terminal=False, width=100)
+    with pytest.raises(KeyboardInterrupt), progress_bar(console, unit="chunks") as bar:
+        bar.add_task("ingest 14 layer(s)", total=224)
+    console.print("error: the output directory was removed")
+    lines = log.getvalue().splitlines()
+    assert log.writes >= 2 and lines[0].startswith("⠋ ingest 14 layer(s)"), lines
+    assert lines[-1] == "error: the output directory was removed", lines
