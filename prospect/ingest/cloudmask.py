@@ -358,13 +358,19 @@ def _fmask_as_cfmask(held: np.ndarray, nodata: float | None) -> str | None:
     a ``drop`` of clouds alone kept its clouds as values, one of water dropped its land,
     exit 0. ESPA's CFmask has nodata 255; one warped with ``-dstnodata 0`` has clear land
     (0) wherever the scene saw land: a layer of nodata 0 without one pixel of code 0 in
-    the region and code 1 on :data:`FMASK_CLEAR_SHARE` of it or more is python-fmask's."""
-    if nodata != 0 or held.size == 0 or (held == CFMASK["clear"]).any():
+    the region and code 1 on :data:`FMASK_CLEAR_SHARE` of it or more is python-fmask's.
+    A layer that states no nodata (python-fmask's copied by a tool that dropped it) is
+    compared the same way (before, only one stating 0 was, and its clouds were kept)."""
+    if nodata is not None and nodata != 0:
+        return None
+    if held.size == 0 or (held == CFMASK["clear"]).any():
         return None
     share = float((held == PYTHON_FMASK["clear"]).mean())
     if share < FMASK_CLEAR_SHARE:
         return None
-    return (f"its nodata is 0 (python-fmask's null; ESPA's CFmask has 255) and {share:.0%} "
+    stated = ("its nodata is 0 (python-fmask's null; ESPA's CFmask has 255)" if nodata == 0
+              else "it states no nodata (python-fmask writes 0, ESPA's CFmask 255)")
+    return (f"{stated} and {share:.0%} "
             "of its pixels in the region are code 1 (CFmask's water) with none of code 0 "
             f"(CFmask's clear land), as python-fmask's output reads ({_PYTHON_FMASK_WORDS}:"
             " its clear land is 1; read as CFmask its cloud is shadow, its shadow snow and "

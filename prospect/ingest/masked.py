@@ -690,10 +690,49 @@ def _sample_block(mask: SceneMask, grid: RegionGrid, xs: np.ndarray, ys: np.ndar
     wrong = (foreign_codes(mask.kind, held, info.nodata[0])
              or foreign_share(mask.kind, held, info.nodata[0])) if held.size else None
     if wrong is not None:  # the whole block read, not only the lattice's points
-        raise DataError(f"{info.path}: not a {mask.kind} quality layer: {wrong}; name the "
-                        "product's own quality layer in cloud_mask.asset, or its encoding in "
-                        "cloud_mask.kind (scl, qa_pixel, cfmask)")
+        raise _not_its_kind(info, mask.kind, wrong)
     return block, inside, ri, ci, step
+
+
+def _not_its_kind(info: RasterInfo, kind: str, wrong: str) -> DataError:
+    """The refusal of the quality layer ``info`` whose codes are not ``kind``'s
+    (``wrong``: what they show)."""
+    return DataError(f"{info.path}: not a {kind} quality layer: {wrong}; name the "
+                     "product's own quality layer in cloud_mask.asset, or its encoding in "
+                     "cloud_mask.kind (scl, qa_pixel, cfmask)")
+
+
+def _check_codes_under_values(mask: SceneMask, grid: RegionGrid, xs: np.ndarray,
+                              ys: np.ndarray, valid: np.ndarray) -> None:
+    """Refuse a ``cfmask`` layer whose codes at the lattice points where its scene's band
+    holds values (``valid``) are python-fmask's (:func:`foreign_share`).
+
+    python-fmask writes its null (0) outside the scene's footprint; over a region that
+    reaches the scene's edge the layer's sample held code 0 there, which passed for
+    CFmask's clear land, and its clouds (2, CFmask's shadow) were kept by ``drop:
+    [cloud]`` as values, exit 0. Where the band holds a value the scene saw the ground:
+    a CFmask's code 0 there is clear land, python-fmask's never. Only layers whose 0 is
+    their file's no data, or that state none, are read twice.
+
+    Raises
+    ------
+    DataError
+        Naming the layer and what its codes show.
+    """
+    nodata = mask.info.nodata[0] if mask.info.nodata else None
+    if mask.kind != "cfmask" or not (nodata is None or nodata == 0) or not valid.any():
+        return
+    got = _sample_block(mask, grid, xs, ys)
+    if got is None:
+        return
+    block, inside, ri, ci, _ = got
+    codes = block[ri, ci][valid[inside]]
+    held = codes[~is_fill(mask.kind, codes)] if codes.dtype.kind in "iu" else codes
+    wrong = foreign_share(mask.kind, held, nodata) if held.size else None
+    if wrong is not None:
+        raise _not_its_kind(mask.info, mask.kind,
+                            wrong.replace("in the region", "where its scene's band holds "
+                                          "values in the region", 1))
 
 
 class BandValues(Protocol):
@@ -984,6 +1023,11 @@ def check_clear_cover(where: str, scenes: Sequence[tuple[str, SceneMask | None]]
             valid, raw = sample_valid(band, grid, xs, ys)
         except InputFileError:
             return clear, None, None
+        if m is not None and clear is not None:
+            try:
+                _check_codes_under_values(m, grid, xs, ys, valid)
+            except DataError as exc:
+                raise DataError(f"{where}: {exc}") from None
         return clear, valid, raw
 
     def run(jobs: list[Callable[[], Any]]) -> list[Any]:  # GDAL's HTTP options, threads

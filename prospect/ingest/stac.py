@@ -452,7 +452,27 @@ def _stated_baselines(item: pystac.Item) -> list[tuple[str, float]]:
         named = _ESA_BASELINE.search(str(name or ""))
         if named:
             stated.append((f"{key} {name}", int(named.group(1)) + int(named.group(2)) / 100))
+    for folder in _safe_folders(item):
+        named = _ESA_BASELINE.search(folder)
+        if named:
+            stated.append((f"the folder {folder} of its band files",
+                           int(named.group(1)) + int(named.group(2)) / 100))
     return stated
+
+
+def _safe_folders(item: pystac.Item) -> list[str]:
+    """The ESA product folders (``S2A_MSIL2A_..._N0500_....SAFE``) the hrefs of an
+    item's data assets lie in, each once: a user's own catalogue of unzipped products
+    states its baseline there alone (it was refused as stating none, its fix "add
+    s2:processing_baseline" beside the product's own name of it)."""
+    found: dict[str, None] = {}
+    for asset in item.assets.values():
+        if not asset.href or "data" not in (asset.roles or ["data"]):
+            continue
+        for part in PurePosixPath(str(asset.href).replace("\\", "/")).parts[:-1]:
+            if part.upper().endswith(".SAFE") and _ESA_BASELINE.match(part):
+                found.setdefault(part)
+    return list(found)
 
 
 def _one_baseline(stated: list[tuple[str, float]]) -> None:
@@ -915,7 +935,24 @@ def _level(item: pystac.Item, product: str | None) -> str | None:
         return "L2"
     if "L1C" in said or "MSI1C" in said:
         return "L1"
-    return None
+    return _level_of_files(item, props.get("s2:product_uri"))
+
+
+def _level_of_files(item: pystac.Item, uri: Any) -> str | None:
+    """``L1`` or ``L2`` where the item's ``s2:product_uri`` or its assets' files (their
+    ``.SAFE`` folder, an L2A band file's ``_10m``) tell one level, else ``None``.
+
+    A user's own catalogue (rio-stac, ids of its own, no collection or product type) of
+    band files in their ``.SAFE`` folders said no level, so an L1C item (top of
+    atmosphere) beside L2A ones (surface) went into one median without a word."""
+    from prospect.ingest.sentinel2 import _file_level
+
+    found = {_file_level(str(asset.href)) for asset in item.assets.values()
+             if asset.href and "data" in (asset.roles or ["data"])}
+    if uri:
+        found.add(_file_level(str(uri)))
+    levels = {level for level in found if level is not None}
+    return {"L1C": "L1", "L2A": "L2"}.get(levels.pop()) if len(levels) == 1 else None
 
 
 def _check_levels(href: str, scenes: list[StacScene]) -> None:
@@ -1192,7 +1229,10 @@ def read_stac_scenes(href: str, assets: dict[str, str], *, mask_asset: str | Non
             raise DataError(f"{href}: item {item.id!r}: {why}")
         scenes.append(_scene(href, item, assets, mask_asset))
         read.append(item)
-    scenes = _join_midnight(read, _join_passes(read, scenes))
+    try:
+        scenes = _join_midnight(read, _join_passes(read, scenes))
+    except DataError as exc:
+        raise DataError(f"{href}: {exc}") from None
     repeated = {k[1]: n for k, n in seen.items() if n > 1}
     if repeated:
         named = ", ".join(f"{k!r} ({n} times)" for k, n in list(repeated.items())[:5])
@@ -1804,6 +1844,22 @@ class _PassMarks:
     datatake: str | None = None
     """Sentinel-2's datatake sensing start (``20210301T104021``) or an HLS S30 time."""
 
+    def firm(self) -> bool:
+        """Whether the item states its pass itself: satellite and orbit, or a datatake
+        (a satellite alone is one of the day's passes of it)."""
+        return self.datatake is not None or None not in (self.satellite, self.orbit)
+
+    def decides(self, other: _PassMarks) -> bool | None:
+        """Whether both items are one pass by their orbits or datatakes; ``None`` where
+        those do not tell (the satellite alone would)."""
+        if (self.family, self.day) != (other.family, other.day):
+            return False
+        if None not in (self.satellite, self.orbit, other.satellite, other.orbit):
+            return (self.satellite, self.orbit) == (other.satellite, other.orbit)
+        if self.datatake is not None and other.datatake is not None:
+            return self.datatake == other.datatake
+        return None
+
     def same_pass(self, other: _PassMarks) -> bool:
         """Whether both items are one pass by what both of them state: satellite and
         orbit where both state those, else the datatake, else the satellite."""
@@ -1891,6 +1947,46 @@ def _pass_marks(item: pystac.Item, files: Iterable[str],
     return marks
 
 
+def _pass_time(item: pystac.Item, mark: _PassMarks | None) -> dt.datetime | None:
+    """An item's acquisition time, else its datatake's (``20210301T104021``), or
+    ``None`` where it states only its day (midnight) or a span."""
+    when = _utc(item.datetime) if item.datetime is not None else None
+    if when is not None and when.time() != dt.time(0):
+        return when
+    if mark is not None and mark.datatake and re.fullmatch(r"\d{8}T\d{6}", mark.datatake):
+        return dt.datetime.strptime(mark.datatake, "%Y%m%dT%H%M%S").replace(tzinfo=dt.UTC)
+    return None
+
+
+def _one_orbit_apart(a: dt.datetime | None, b: dt.datetime | None) -> bool | None:
+    """Whether two items' times are two passes (:data:`OVERPASS_GAP` or more apart: at
+    high latitudes one satellite passes twice a day on adjacent orbits, about 100 minutes
+    apart); ``None`` where either states no time."""
+    if a is None or b is None:
+        return None
+    return abs(a - b) >= OVERPASS_GAP
+
+
+def _which_pass(items: list[pystac.Item], marks: list[_PassMarks | None], n: int,
+                firm: list[int]) -> str:
+    """The refusal of item ``n``, which states its satellite but not its orbit nor a
+    time, on a day of two or more passes of it (items ``firm``)."""
+    mark = marks[n]
+    assert mark is not None
+    seen = []
+    for m in firm:
+        other = marks[m]
+        assert other is not None
+        how = (f"orbit {other.orbit}" if other.orbit is not None
+               else f"datatake {other.datatake}")
+        seen.append(f"{how} (item {items[m].id!r})")
+    return (f"item {items[n].id!r} states satellite {mark.satellite} on {mark.day} but "
+            f"not its orbit or acquisition time, and the catalogue holds {len(seen)} passes "
+            f"of {mark.satellite} that day: {', '.join(seen)}; one pass is one look, so "
+            "state its sat:relative_orbit (or s2:datatake_id) or its datetime to the second "
+            "in the item")
+
+
 def _join_passes(items: list[pystac.Item], scenes: list[StacScene]) -> list[StacScene]:
     """``scenes`` with one overpass key for the items of one pass, whichever way each
     states it (:meth:`_PassMarks.same_pass`), and for items of one time naming the same
@@ -1901,7 +1997,19 @@ def _join_passes(items: list[pystac.Item], scenes: list[StacScene]) -> list[Stac
     Search's items, with a platform, and a user's own of the same pass, without), one
     look had two keys, and a scene listed twice (``scene-1`` and ``wageningen``, one
     file) two looks, so it was counted twice in ``<source>_count`` and weighed twice in
-    the median, without a word. Keys are only joined, never split."""
+    the median, without a word. Keys are only joined, never split.
+
+    Items that state their pass (:meth:`_PassMarks.firm`) are joined first; an item
+    stating its satellite alone then joins the items of its satellite and day not
+    :data:`OVERPASS_GAP` from its time: an Earth Search id (no orbit) beside items of two
+    orbits of one day (high latitudes) joined both passes into one look, counted once
+    and mosaicked (the second pass's values lost), exit 0. Without a time to tell them,
+    it is refused naming the passes.
+
+    Raises
+    ------
+    DataError
+        An item stating only its satellite and day beside two passes of it that day."""
     marks = [_pass_marks(item, scene.bands.values(), scene.date) if scene.span is None
              else None for item, scene in zip(items, scenes, strict=True)]
     parent = list(range(len(scenes)))
@@ -1923,11 +2031,30 @@ def _join_passes(items: list[pystac.Item], scenes: list[StacScene]) -> list[Stac
             by_day.setdefault((mark.family, mark.day), []).append((n, mark))
         if scene.span is None:
             join(n, by_files.setdefault(_same_files_key(item, scene), n))
+    times = [_pass_time(item, marks[n]) for n, item in enumerate(items)]
     for group in by_day.values():
         for i, (n, mark) in enumerate(group):
             for m, other in group[i + 1:]:
-                if mark.same_pass(other):
+                if mark.decides(other) is True:
                     join(n, m)
+        # told by the satellite alone: the pass of its time, if one
+        near = {n: [m for m, other in group if m != n and mark.decides(other) is None
+                    and mark.same_pass(other)
+                    and _one_orbit_apart(times[n], times[m]) is not True]
+                for n, mark in group}
+        for n, mark in group:  # items that state a pass of their own first
+            for m in near[n]:
+                if mark.firm() and (said := marks[m]) is not None and said.firm():
+                    join(n, m)
+        for n, mark in group:  # then each that does not, to the one pass it can be
+            if mark.firm():
+                continue
+            passes = {root(m): m for m in near[n] if (said := marks[m]) is not None
+                      and said.firm()}
+            if len(passes) > 1:
+                raise DataError(_which_pass(items, marks, n, sorted(passes.values())))
+            for m in near[n]:
+                join(n, m)
     keys: dict[int, tuple[str, str]] = {}
     for n in range(len(scenes)):
         first = root(n)
