@@ -471,13 +471,39 @@ LITHIUM_COMPOUNDS: dict[str, float] = {
 0.4646, Li2CO3 and LCE 0.1879, LiCl 0.1637, LiOH 0.2898; IUPAC atomic weights)."""
 
 
+COMPOUND_WORDS: dict[str, str] = {
+    "lithium oxide": "Li2O", "lithia": "Li2O", "lithium carbonate equivalent": "LCE",
+    "lithium carbonate": "Li2CO3", "carbonate equivalent": "LCE",
+    "lithium chloride": "LiCl", "lithium hydroxide": "LiOH",
+}
+"""Lithium compounds named in words (``lithium oxide (mg/L)``) -> their formula."""
+
+_COMPOUND_GLUED = re.compile(
+    r"(?<![A-Za-z0-9])(Li2CO3|Li2O|LiCl|LiOH|LCE)(?=(?:mg|ug|µg|g|ppm|ppb|pct|wt)"
+    r"(?![A-Za-z]))", re.IGNORECASE)
+"""A compound's formula glued to the unit after it (``Li2Omg/L``, ``Li2O%`` is split)."""
+
+
 def _compound(name: str) -> str | None:
     """The lithium compound (:data:`LITHIUM_COMPOUNDS`) a column's name states its grade
-    in (``Li2O_ppm``, ``LiCl (mg/L)``, ``lce_mg_l``), or ``None``."""
+    in (``Li2O_ppm``, ``LiCl (mg/L)``, ``lce_mg_l``), or ``None``; also written with
+    subscript digits (``Li₂O``, ``Li₂CO₃``, as lab sheets write it), in words
+    (``lithium oxide``, :data:`COMPOUND_WORDS`) or glued to its unit (``Li2Omg/L``): each
+    was screened as lithium, every tonnage 2.15 or 5.3 times too high."""
+    import unicodedata
+
+    text = unicodedata.normalize("NFKC", name)  # (subscript and superscript digits)
     keys = {key.casefold(): key for key in LITHIUM_COMPOUNDS}
-    for word in re.split(r"[^A-Za-z0-9]+", name):  # (in any case: LI2O, li2o)
+    for word in re.split(r"[^A-Za-z0-9]+", text):  # (in any case: LI2O, li2o)
         if word.casefold() in keys:
             return keys[word.casefold()]
+    glued = _COMPOUND_GLUED.search(text)
+    if glued:
+        return keys[glued.group(1).casefold()]
+    spaced = " ".join(re.split(r"[^a-z0-9]+", text.casefold()))
+    for words, key in COMPOUND_WORDS.items():
+        if re.search(rf"(?<![a-z0-9]){words}(?![a-z0-9])", spaced):
+            return key
     return None
 
 

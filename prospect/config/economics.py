@@ -18,6 +18,7 @@ __all__ = [
     "MAX_FLOW_M3_PER_H",
     "MAX_LITHIUM_MG_PER_L",
     "MIN_DOUBLET_FLOW_M3_PER_H",
+    "MIN_DOUBLET_HOURS_PER_YEAR",
     "MIN_HOURS_PER_YEAR",
     "STATED_UNITS",
     "EconomicsConfig",
@@ -59,6 +60,11 @@ MIN_HOURS_PER_YEAR = 24.0
 """Fewest operating hours a year accepted: ``hours_per_year: 0.91`` (the uptime as a share of
 the year) divided every tonnage by about 8 800 without a word."""
 
+MIN_DOUBLET_HOURS_PER_YEAR = 366.0
+"""Fewest operating hours a year of a producing doublet accepted: a figure up to 366 is
+the uptime as a percentage (91) or the days of operation a year (350), not hours (a
+doublet run 15 days a year produces for no plant)."""
+
 MAX_LITHIUM_MG_PER_L = 10_000.0
 """Most lithium a brine holds, mg/L (1 %). The richest natural brines, of the Andean salars,
 hold a few thousand mg/L; geothermal and oilfield waters 0.01 to a few hundred. A surface
@@ -96,7 +102,8 @@ class EconomicsConfig(StrictModel):
     flow_m3_per_day
         The flow in m3/day instead (/ 24 gives ``flow_m3_per_h``, which it sets).
     hours_per_year
-        Operating hours a year (8000: about 91 % uptime; an assumption), 24 to 8784.
+        Operating hours a year (8000: about 91 % uptime; an assumption), above 366 (a
+        percentage or days a year refused) to 8784.
     recovery
         Share of the dissolved lithium the extraction recovers (0.8: an assumption for
         direct lithium extraction; set your process's figure).
@@ -191,11 +198,22 @@ class EconomicsConfig(StrictModel):
     @field_validator("hours_per_year")
     @classmethod
     def _hours_not_a_share(cls, value: float) -> float:
+        """Hours, not the uptime as a share (0.91) or a percentage (91) of the year, nor
+        the days a year (350): ``hours_per_year: 91`` screened every tonnage 88 times low
+        and ``350`` 24 times low, without a word (only a share was refused)."""
         if value < MIN_HOURS_PER_YEAR:
             raise ValueError(
                 f"{value:g} hours a year is less than a day of operation: give hours, not "
                 f"the uptime as a share of the year (an uptime of 0.91 is "
                 f"{0.91 * 8760:g} hours)")
+        if value <= MIN_DOUBLET_HOURS_PER_YEAR:
+            meant = (f"an uptime of {value:g} % is {value / 100 * 8760:g} hours, "
+                     if value <= 100 else "")
+            raise ValueError(
+                f"{value:g} hours a year is less than {MIN_DOUBLET_HOURS_PER_YEAR / 24:g} "
+                "days of operation, no producing doublet's: give hours, not the uptime as "
+                f"a percentage or the days a year ({meant}{value:g} days are "
+                f"{value * 24:g} hours)")
         return value
 
     @field_validator("confidence_z")

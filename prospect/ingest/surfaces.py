@@ -751,14 +751,44 @@ def _axis_unit(grid: RegionGrid) -> str:
         return "units"
 
 
+SAME_PLACE_M = 1.0
+"""Records of a surface's table closer than this on the ground (m) are at one place: one
+well or sample entered twice with its coordinates rounded otherwise (52.123456 and
+52.12346, 0.4 m apart), or a field duplicate taken at one spot."""
+
+
+def _places(xy: np.ndarray, grid: RegionGrid) -> np.ndarray:
+    """Each point's place: points within :data:`SAME_PLACE_M` of each other on the ground
+    (through chains of such points) share one, exactly coincident ones too."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    ground = ground_frame(grid)
+    metres = to_ground(xy, grid.crs, ground)
+    if ground is None:  # a projected region: its own units (metres, or feet)
+        metres = metres * float(grid.crs_obj.axis_info[0].unit_conversion_factor or 1.0)
+    pairs = cKDTree(metres).query_pairs(SAME_PLACE_M, output_type="ndarray")
+    key = np.round(xy / 1e-6).astype("i8")
+    _, exact = np.unique(key, axis=0, return_inverse=True)
+    exact = exact.ravel()
+    n = len(xy)
+    rows = np.concatenate([pairs[:, 0], np.arange(n)])
+    cols = np.concatenate([pairs[:, 1], exact + n])
+    graph = coo_matrix((np.ones(rows.size), (rows, cols)), shape=(2 * n, 2 * n))
+    _, label = connected_components(graph, directed=False)
+    return np.unique(label[:n], return_inverse=True)[1].ravel()
+
+
 def _warn_conflicting(path: str, column: str, xy: np.ndarray, z: np.ndarray,
                       grid: RegionGrid) -> None:
     """Warn of places that hold two or more records of ``column`` with different values
     (a well entered twice, a re-assay, swapped rows): both surfaces average them (IDW weighs
-    them alike, kriging merges them), so the surface shows a value no record has."""
-    key = np.round(xy / 1e-6).astype("i8")
-    _, inverse, counts = np.unique(key, axis=0, return_inverse=True, return_counts=True)
-    inverse = inverse.ravel()
+    them alike, kriging merges them), so the surface shows a value no record has. A place
+    is records within :data:`SAME_PLACE_M` of each other on the ground (:func:`_places`):
+    the same well written with 6 and with 5 decimals of a degree, 0.4 m apart, was
+    averaged as well, without a word."""
+    inverse = _places(xy, grid)
+    counts = np.bincount(inverse)
     shared = counts[inverse] > 1
     if not shared.any():
         return
@@ -773,9 +803,12 @@ def _warn_conflicting(path: str, column: str, xy: np.ndarray, z: np.ndarray,
     at = np.flatnonzero(inverse == first)
     x, y = xy[at[0]]
     shown = ", ".join(f"{v:g}" for v in z[at][:4]) + (", ..." if at.size > 4 else "")
+    apart = float(np.max(np.hypot(*(xy[at] - xy[at[0]]).T)))
+    near = (f" within {SAME_PLACE_M:g} m of each other (coordinates rounded otherwise?)"
+            if apart > 0 else "")
     warnings.warn(DataWarning(
         f"{path}: {conflicting.size} place(s) hold two or more records of {column!r} with "
-        f"different values (e.g. {shown} at x={x:.10g}, y={y:.10g} in {grid.crs}); the "
+        f"different values{near} (e.g. {shown} at x={x:.10g}, y={y:.10g} in {grid.crs}); the "
         "surface averages them: remove the wrong record, or give each its own coordinates "
         "(one well's samples at several depths: keep one depth per well in the table)"),
         stacklevel=3)

@@ -120,7 +120,7 @@ __all__ = ["POINT_FILLS", "PointTable", "ascii_grid_header", "coarse_degrees",
            "is_text_table", "least_possible", "metres_hint", "no_numbers_hint",
            "raster_kind", "read_features", "read_points", "read_table", "refuse_swapped_axes",
            "repeated_records", "source_options", "swapped_axes_fix", "swapped_into_region",
-           "valid_in_crs", "warn_coarse_coordinates", "warn_coarse_vertices",
+           "turned_into_region", "valid_in_crs", "warn_coarse_coordinates", "warn_coarse_vertices",
            "warn_ids_at_several_places", "warn_swapped_rows"]
 
 TEXT_SUFFIXES = {".csv", ".txt", ".tsv", ".dat", ".xyz", ".prn"}
@@ -2540,13 +2540,17 @@ def crs_meant(xs: np.ndarray, ys: np.ndarray, crs: Any, grid: Any) -> str:
     (as the file gives them, in its stated ``crs``) lie outside the region but most would
     lie in it read in another projected CRS (:func:`_crs_candidates`); ``''`` otherwise. A
     table of RD New metres under 'crs: EPSG:32631' (or UTM metres under RD New) was "0
-    positive cell(s) ... check the crs" alone, no word of the CRS that fits."""
+    positive cell(s) ... check the crs" alone, no word of the CRS that fits. Degrees that
+    lie in it with a sign turned (:func:`_sign_meant`) and metres written in another
+    length (:func:`_scale_meant`, kilometres) are named likewise."""
     from pyproj import CRS
 
     finite = np.isfinite(xs) & np.isfinite(ys)
     px, py = np.asarray(xs, "f8")[finite], np.asarray(ys, "f8")[finite]
     stated = CRS.from_user_input(crs)
-    if not px.size or stated.is_geographic:  # (degrees read as metres: metres_hint)
+    if px.size and stated.is_geographic:  # (degrees read as metres: metres_hint)
+        return _sign_meant(px, py, stated, grid)
+    if not px.size:
         return ""
     best: tuple[int, Any] = (0, None)
     for candidate in _crs_candidates(grid):
@@ -2563,10 +2567,60 @@ def crs_meant(xs: np.ndarray, ys: np.ndarray, crs: Any, grid: Any) -> str:
             best = (inside, candidate)
     inside, candidate = best
     if candidate is None or inside < 0.5 * px.size:
-        return ""
+        return _scale_meant(px, py, stated, grid)
     code = candidate.to_string()
     return (f"; read in {code} ({candidate.name}), {inside} of {px.size} would lie in region "
             f"{grid.name!r}: set 'crs: \"{code}\"' in the points source if that is their CRS")
+
+
+def _sign_meant(px: np.ndarray, py: np.ndarray, stated: Any, grid: Any) -> str:
+    """``'; with the sign of their longitude turned, 10 of 10 would lie in region ...'``
+    where most of the finite longitudes and latitudes ``px``, ``py`` lie in the region
+    with the sign of one (or both) turned (:func:`turned_into_region`); ``''`` otherwise.
+    A Nevada table written without its minus signs, for a region in degrees (whose CRS is
+    the world's, so the point reader's check of the CRS's area says nothing), was counted
+    outside the region, the labels and surfaces saying "check the crs" alone."""
+    turned, what = turned_into_region(px, py, stated, grid)
+    if turned.sum() < 0.5 * px.size:
+        return ""
+    first = int(np.flatnonzero(turned)[0])
+    x = (float(px[first]) + 180.0) % 360.0 - 180.0  # (as written: a surface's are wrapped)
+    return (f"; with the sign of their {what} turned, {int(turned.sum())} of {px.size} would "
+            f"lie in region {grid.name!r} (e.g. x={x:.10g}, y={py[first]:.10g}): west "
+            "longitudes and south latitudes are negative: write them with their minus "
+            "sign (where the table gives the hemisphere, W or S, in a column or letter of "
+            "its own, apply it)")
+
+
+COORDINATE_SCALES: tuple[tuple[float, str], ...] = (
+    (1000.0, "kilometres"), (0.01, "centimetres"), (0.001, "millimetres"))
+"""Factors to metres of coordinates a table may give in another length than its CRS's
+metres (RD New's 141.2, 451.0 in km), and the length's name."""
+
+
+def _scale_meant(px: np.ndarray, py: np.ndarray, stated: Any, grid: Any) -> str:
+    """``'; read as kilometres (x 141.2 as 141200 m), 8 of 8 would lie in region ...'``
+    where the finite coordinates ``px``, ``py`` of a CRS in metres lie in the region at
+    a :data:`COORDINATE_SCALES` factor, most of them; ``''`` otherwise. A table of RD New
+    in kilometres (``X (km)``) was counted outside the region, and the labels and
+    surfaces said "check the crs" alone, though the CRS was right."""
+    axes = stated.axis_info
+    if not axes or (axes[0].unit_name or "").casefold() not in {"metre", "meter"}:
+        return ""
+    for factor, length in COORDINATE_SCALES:
+        with np.errstate(all="ignore"):
+            gx, gy = xy_transformer(stated.to_wkt(), grid.crs_obj.to_wkt()).transform(
+                px * factor, py * factor)
+            gx, gy = np.asarray(gx, "f8"), np.asarray(gy, "f8")
+            ok = np.isfinite(gx) & np.isfinite(gy)
+            rows, cols = grid.rowcol(gx[ok], gy[ok], closed=True)
+        inside = int(grid.contains(rows, cols).sum())
+        if inside >= 0.5 * px.size:
+            return (f"; read as {length} (x {px[0]:.10g} as {px[0] * factor:.10g} m), "
+                    f"{inside} of {px.size} would lie in region {grid.name!r}: give the "
+                    f"coordinates in metres, as {stated.name} has them (x and y times "
+                    f"{factor:g})")
+    return ""
 
 
 def swapped_into_region(xs: np.ndarray, ys: np.ndarray, crs: Any, grid: Any) -> np.ndarray:
@@ -2609,10 +2663,67 @@ def swapped_into_region(xs: np.ndarray, ys: np.ndarray, crs: Any, grid: Any) -> 
     return out
 
 
+TURNED_SIGNS: tuple[tuple[float, float, str, str], ...] = (
+    (-1.0, 1.0, "longitude", "x (easting)"),
+    (1.0, -1.0, "latitude", "y (northing)"),
+    (-1.0, -1.0, "both coordinates", "both coordinates"))
+"""The signs a row may have lost: ``(x factor, y factor, what in degrees, what else)``."""
+
+
+def turned_into_region(xs: np.ndarray, ys: np.ndarray, crs: Any, grid: Any
+                       ) -> tuple[np.ndarray, str]:
+    """Which of the places ``xs``, ``ys`` (as the file gives them, in its stated ``crs``)
+    would lie in the region ``grid`` with the sign of their x (longitude), y (latitude) or
+    both turned, and which sign (``'longitude'``, ``'latitude or both coordinates'``...).
+    A row whose hemisphere letter or minus sign was dropped (Nevada's 118.3 W written
+    118.3: a place in China) lies half a world away from the region.
+
+    Parameters
+    ----------
+    xs, ys
+        Coordinates as the file gives them.
+    crs
+        Their CRS.
+    grid
+        The region (a :class:`~prospect.grid.RegionGrid`).
+
+    Returns
+    -------
+    tuple of numpy.ndarray and str
+        One boolean per place, and the coordinates whose sign would be turned.
+    """
+    from pyproj import CRS
+
+    from prospect.grid import xy_transformer
+
+    stated = CRS.from_user_input(crs)
+    xs, ys = np.asarray(xs, "f8"), np.asarray(ys, "f8")
+    out = np.zeros(xs.size, dtype=bool)
+    said: list[str] = []
+    back = xy_transformer(stated.to_wkt(), grid.crs_obj.to_wkt())
+    for fx, fy, degrees, other in TURNED_SIGNS:
+        tx, ty = fx * xs, fy * ys
+        valid = valid_in_crs(tx, ty, stated) & ~out
+        if not valid.any():
+            continue
+        with np.errstate(all="ignore"):
+            gx, gy = back.transform(tx[valid], ty[valid])
+            gx, gy = grid.longitudes_about(np.asarray(gx, "f8")), np.asarray(gy, "f8")
+            ok = np.isfinite(gx) & np.isfinite(gy)
+            rows, cols = grid.rowcol(np.where(ok, gx, 0.0), np.where(ok, gy, 0.0),
+                                     closed=True)
+        hit = np.zeros(xs.size, dtype=bool)
+        hit[valid] = ok & grid.contains(rows, cols)
+        if hit.any():
+            out |= hit
+            said.append(degrees if stated.is_geographic else other)
+    return out, " or ".join(said)
+
+
 def warn_swapped_rows(xs: np.ndarray, ys: np.ndarray, crs: Any, gx: np.ndarray,
                       gy: np.ndarray, grid: Any, path: Path | str, numbers: np.ndarray,
                       what: str, *, weighed: np.ndarray | None = None,
-                      kept: str = "read where they are given") -> None:
+                      kept: str = "read where they are given", signs: bool = False) -> None:
     """Warn of records outside the region that would lie in it with their x and y swapped
     (:func:`swapped_into_region`), among a table most of whose records lie in it: rows
     typed northing first (or latitude first) among rows that are not. Each was counted
@@ -2638,6 +2749,11 @@ def warn_swapped_rows(xs: np.ndarray, ys: np.ndarray, crs: Any, gx: np.ndarray,
         Which records to weigh (points, not polygons); all by default.
     kept
         What is done with them, for the warning.
+    signs
+        Also warn of records that would lie in the region with the sign of a coordinate
+        turned (:func:`turned_into_region`: a minus sign or hemisphere letter lost on a
+        row), among the same far records (the labels: each was left out without a word;
+        a surface's table says them as it drops them).
     """
     gx, gy = np.asarray(gx, "f8"), np.asarray(gy, "f8")
     rows, cols = grid.rowcol(np.nan_to_num(gx), np.nan_to_num(gy), closed=True)
@@ -2653,6 +2769,23 @@ def warn_swapped_rows(xs: np.ndarray, ys: np.ndarray, crs: Any, gx: np.ndarray,
     swapped = np.zeros(gx.size, dtype=bool)
     swapped[outside] = swapped_into_region(np.asarray(xs, "f8")[outside],
                                            np.asarray(ys, "f8")[outside], crs, grid)
+    if signs and (outside & ~swapped).any():
+        rest = outside & ~swapped
+        turned = np.zeros(gx.size, dtype=bool)
+        turned[rest], what_sign = turned_into_region(np.asarray(xs, "f8")[rest],
+                                                     np.asarray(ys, "f8")[rest], crs, grid)
+        if turned.any():
+            at = np.flatnonzero(turned)
+            one = int(at[0])
+            listed = ", ".join(str(int(numbers[i])) for i in at[:5]) + (
+                ", ..." if at.size > 5 else "")
+            warnings.warn(DataWarning(
+                f"{path}: {at.size} record(s) lie outside region {grid.name!r} but would lie "
+                f"in it with the sign of their {what_sign} turned ({what}"
+                f"{'s' if at.size > 1 else ''} {listed}; e.g. x={xs[one]:.10g}, "
+                f"y={ys[one]:.10g}): a minus sign or hemisphere letter lost on those rows? "
+                f"They are {kept}, outside the region; west longitudes and south latitudes "
+                "are negative: correct their coordinates in the table"), stacklevel=3)
     if not swapped.any():
         return
     hit = np.flatnonzero(swapped)

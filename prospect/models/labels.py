@@ -978,8 +978,10 @@ def _crs_hint(path: Path, places: Any, gdf: Any, stated: Any, grid: RegionGrid) 
 
 def _warn_swapped_rows(path: Path, places: Any, gdf: Any, stated: Any, grid: RegionGrid,
                        numbers: np.ndarray, what: str) -> None:
-    """Warn of point records outside the region that lie in it with their x and y swapped
-    (:func:`~prospect.io.points.warn_swapped_rows`): each was counted outside the region
+    """Warn of point records outside the region that lie in it with their x and y swapped,
+    or with the sign of a coordinate turned (:func:`~prospect.io.points.warn_swapped_rows`,
+    ``signs``: a longitude that lost its minus sign, Nevada's 118.3 W written 118.3, is a
+    place in China): each was counted outside the region
     and left out of the labels without a word (an occurrence lost, a positive cell the
     fewer). ``places`` are the records' places in their ``stated`` CRS, ``gdf`` the
     records in the grid's, ``numbers`` their lines or features."""
@@ -990,7 +992,7 @@ def _warn_swapped_rows(path: Path, places: Any, gdf: Any, stated: Any, grid: Reg
                       (0, 4))  # (a polygon's place is no measured one)
     warn_swapped_rows(shapely.get_x(places), shapely.get_y(places), stated,
                       shapely.get_x(at), shapely.get_y(at), grid, path, numbers, what,
-                      weighed=pointed, kept="left out of the labels")
+                      weighed=pointed, kept="left out of the labels", signs=True)
 
 
 def occurrence_groups(occ: Occurrences, grid: RegionGrid, rows: np.ndarray,
