@@ -370,6 +370,18 @@ class RasterSource(StrictModel):
             resampling_enum(value)  # ConfigError (a ValueError) naming the allowed ones
         return value
 
+    @field_validator("nodata", mode="before")
+    @classmethod
+    def _nodata_quoted_whole(cls, value: object) -> object:
+        """A whole number written in quotes (``nodata: "1152921504606846977"``) is the
+        number written, as it is without them: pydantic read the text as a float first,
+        and 2**60 + 1 became 2**60 (the band's 2**60 cells dropped with its fills)."""
+        if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
+            number = int(value)
+            if abs(number) >= _FLOAT64_WHOLE:
+                return number
+        return value
+
     @field_validator("nodata")
     @classmethod
     def _nodata_exact(cls, value: float | None) -> float | None:

@@ -38,6 +38,7 @@ _UNIT_WORDS: dict[str, str] = {
     "wt%": "wt%",
     **dict.fromkeys(("ohm", "ohms", "\u03c9", "\u2126"), "ohm"),
     **dict.fromkeys(("hfu", "heatflowunit", "heatflowunits"), "HFU"),
+    **dict.fromkeys(("count", "counts", "cts"), "counts"),
     **dict.fromkeys(("gu", "g.u.", "gravityunit", "gravityunits"), "gu"),
     **dict.fromkeys(("1", "-", "none", "dimensionless", "unitless"), ""),
 }
@@ -49,8 +50,17 @@ the heat-flow unit of older surveys, 1 ucal/cm2/s; ``gu``: the gravity unit, 1 u
 _COMPOUND_WORDS: dict[str, tuple[tuple[str, int], ...]] = dict.fromkeys(
     ("ohm-m", "ohmm", "ohm-metre", "ohm-metres", "ohm-meter", "ohm-meters", "ohmmetre",
      "ohmmeter", "\u03c9-m", "\u2126-m", "\u03c9m", "\u2126m"), (("m", 1), ("ohm", 1)))
+_COMPOUND_WORDS.update(dict.fromkeys(
+    ("cps", "c/s", "countspersecond", "countpersecond", "countspersec"),
+    (("counts", 1), ("s", -1))))
 """Spellings of a product of units written as one word (resistivity's ``ohm-m``, as
-geophysics exports write it) -> :func:`unit_key`'s key."""
+geophysics exports write it; a radiometric survey's ``cps``, counts per second) ->
+:func:`unit_key`'s key."""
+
+_CASED_WORDS: dict[str, str] = {"FT": "ft", "Ft": "ft"}
+"""Symbols written in capitals that name one unit only (a DEM's ``FT``, as older exports
+write feet), matched with their case: lower case they would take femtotesla's ``fT``
+for feet."""
 
 _MASS_RATIOS: dict[tuple[tuple[str, int], ...], tuple[tuple[str, int], ...]] = {
     (("kg", -1), ("mg", 1)): (("ppm", 1),),  # mg/kg
@@ -80,7 +90,7 @@ def unit_key(units: str) -> tuple[tuple[str, int], ...] | str:
     text = text.replace("\u03a9", "ohm").replace("\u2126", "ohm")
     text = text.replace("(", " ").replace(")", " ")  # W/(m K): a denominator's factors
     text = re.sub(r"[\u00b0\u00ba]\s*([CFcf])\b", r"deg\1", text).translate(_SUPERSCRIPTS)
-    word = _UNIT_WORDS.get(re.sub(r"[\s_]+", "", text).lower())
+    word = _CASED_WORDS.get(text) or _UNIT_WORDS.get(re.sub(r"[\s_]+", "", text).lower())
     if word is not None:
         return ((word, 1),) if word else ()
     compound = _COMPOUND_WORDS.get(re.sub(r"[\s_]+", "", text).lower())

@@ -385,6 +385,24 @@ def _check_sheet_units(source: RasterSource, var: str, path: str, stated: str,
         "them as sources of their own")
 
 
+def _warn_unstated_sheets(source: RasterSource, var: str, said: tuple[str, str],
+                          unstated: list[str]) -> None:
+    """Warn when some files of one variable (a mosaic's sheets) state a unit and others
+    none, where the config gives no ``units``: the layer took the unit of the last file
+    read, ``1`` or the other's by the order of the sheets, without a word. Now it records
+    the unit a file states (the first's), and names the files that state none."""
+    path, unit = said
+    names = ", ".join(unstated[:3]) + (f" and {len(unstated) - 3} more"
+                                       if len(unstated) > 3 else "")
+    first = shlex.quote(Path(unstated[0]).name)
+    warnings.warn(DataWarning(
+        f"source {source.name!r}: {names} state(s) no unit of '{var}', beside {path} "
+        f"stating {unit!r}; the layer records {unit!r} and no value is converted: if "
+        f"they hold {unit} too, state it in them (gdal_edit.py -units {shlex.quote(unit)} "
+        f"{first}) or set 'units: {unit}' in the source, else convert them or ingest "
+        "them as a source of their own"), stacklevel=3)
+
+
 def _warn_inverted_scale(path: str, band: int, info: RasterInfo, source: RasterSource,
                          stated: str) -> None:
     """Warn when the config's ``scale:`` converts the units a band states into the
@@ -1469,6 +1487,8 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
     told: set[str] = set()  # units files stated that were warned of (once each: a mosaic)
     told_nodata: set[tuple[str, str]] = set()  # fills that disagreed, warned of once
     sheet_units: dict[str, tuple[str, str]] = {}  # variable -> (file, the units it states)
+    said_by: dict[str, tuple[str, str]] = {}  # variable -> (file, the unit it gave)
+    unstated: dict[str, list[str]] = {}  # variable -> its files that state no unit
     quantities: dict[str, str] = {}
     first_quantity: dict[str, tuple[str | None, str]] = {}  # one quantity per mosaic
     inputs: dict[str, set[str]] = {}
@@ -1533,10 +1553,11 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
             _check_coded(path, info, band, source)
             check_lossy(path, info, source, told)
             unit = source.units
+            said = False  # whether the unit is the file's (its band's, CRS's, product's)
             stated = info.band_units(band)  # the file's own (a NetCDF's 'units')
             if stated and (source.scale, source.offset) == (1.0, 0.0):
                 if "units" not in source.model_fields_set:
-                    unit = stated
+                    unit, said = stated, True
                     _check_sheet_units(source, var, path, stated, sheet_units)
                 elif stated not in told:
                     told.add(stated)
@@ -1547,6 +1568,7 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
             elif not stated and _heights_unit(source, info.vertical_unit):
                 if unit_key(info.vertical_unit) != unit_key("m"):  # metres: '1', as before
                     unit = info.vertical_unit
+                said = True
                 _check_sheet_units(source, var, path, info.vertical_unit, sheet_units)
             elif not stated and info.vertical_unit and info.vertical_unit not in told:
                 told.add(info.vertical_unit)
@@ -1559,7 +1581,7 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
                 quantity, valid_range, saturate = (cal.quantity or None, cal.valid_range,
                                                    cal.saturate)
                 if cal.units and "units" not in source.model_fields_set:
-                    unit = cal.units
+                    unit, said = cal.units, True
             nodata, other_nodata = band_nodata(
                 source, info, band, cal.fill if cal is not None else None,
                 stated_by=(str(scene.mtl) if scene.mtl is not None else
@@ -1585,7 +1607,7 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
                 # units where the config gives none (an ST_B10 given only 'scale:' was '1')
                 quantity = quantity or named.quantity
                 if "units" not in source.model_fields_set:
-                    unit = named.units
+                    unit, said = named.units, True
                 # and its DN limits, as its metadata would state them (an ESPA band read
                 # without its XML: a clipped 16000 went in as reflectance 1.6)
                 valid_range = valid_range if valid_range is not None else named.valid_range
@@ -1620,7 +1642,12 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
             if first is None and band == 1:  # the cover check reads a file's first band
                 first = per_var[var][-1]
             refs_here[var] = per_var[var][-1]
-            units[var] = unit
+            if said or var not in units:  # a file's unit over a sheet that states none
+                units[var] = unit
+            if said:
+                said_by.setdefault(var, (path, unit))
+            elif "units" not in source.model_fields_set:
+                unstated.setdefault(var, []).append(path)
             check_same_quantity(source.name, var, quantity, path, first_quantity)
             if quantity:
                 quantities[var] = quantity
@@ -1658,6 +1685,10 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
     for refs in per_var.values():
         if len(refs) > 1 and sheets:  # scenes of dates differ by nature: sheets should not
             _warn_sheet_overlaps(source, refs, grid)
+    for var in per_var:
+        if var in said_by and unstated.get(var) and unit_key(said_by[var][1]) != ():
+            _warn_unstated_sheets(source, var, said_by[var], unstated[var])
+            units[var] = said_by[var][1]
     layers = []
     categorical = source.values == "categorical"
     for var, refs in per_var.items():

@@ -10,6 +10,7 @@ import logging
 import math
 import os
 import re
+import shlex
 import threading
 import warnings
 from collections.abc import Callable, Iterator
@@ -4063,8 +4064,10 @@ def _refuse_archive(path: Path | str) -> None:
     that tar, given as ``path:``, was "corrupt, truncated or not a raster"."""
     import zipfile
 
-    head = _local_head(path, 4)
+    _refuse_zip_member_archive(path)
+    head = _local_head(path, 6)
     if head is None:
+        _refuse_remote_archive(path)
         return
     name = Path(path).name
     if head.startswith(b"PK\x03\x04") and zipfile.is_zipfile(path):
@@ -4073,24 +4076,264 @@ def _refuse_archive(path: Path | str) -> None:
                 members = [n for n in zf.namelist() if not n.endswith("/")]
         except (zipfile.BadZipFile, OSError):
             members = []
+        inner = _zip_in_zip(f"/vsizip/{path}", members)
         raise InputFileError(
             f"{path}: a zip archive ({_members_text(members)}), not a raster; unzip it first "
             f"(e.g. unzip {name}) and give the raster file inside as 'path:'"
-            + _in_place("zip", str(path), members))
+            + (inner or _in_place("zip", str(path), members)))
+    squeezed = next((c for c in _COMPRESSIONS if head.startswith(c.magic)), None)
     packed_files = _tar_members(path)
     if packed_files is not None:
-        packed = "a gzip-compressed tar archive" if head.startswith(b"\x1f\x8b") else \
-            "a tar archive"
+        packed = "a tar archive" if squeezed is None else \
+            f"{squeezed.a} {squeezed.name}-compressed tar archive"
+        # GDAL reads a plain or gzipped tar in place (/vsitar/), no other
+        in_place = _in_place("tar", str(path), packed_files) if squeezed is None or \
+            squeezed.name == "gzip" else \
+            f" (GDAL reads no {squeezed.name}-compressed tar in place)"
         raise InputFileError(
             f"{path}: {packed} ({_members_text(packed_files)}), not a raster; unpack it "
             f"first (e.g. tar -xf {name}) and give the raster file inside as 'path:'"
-            + _in_place("tar", str(path), packed_files))
+            + in_place)
+    if squeezed is not None and squeezed.name != "gzip":
+        inner = name[:-len(Path(name).suffix)] if Path(name).suffix.lower() in \
+            squeezed.suffixes else name
+        raise InputFileError(
+            f"{path}: {squeezed.a} {squeezed.name}-compressed file, not a raster, and GDAL "
+            f"reads no {squeezed.name} file in place; decompress it first (e.g. {squeezed.tool} "
+            f"{shlex.quote(name)}) and give {inner} as 'path:'")
     if head.startswith(b"\x1f\x8b"):
         inner = name.removesuffix(".gz").removesuffix(".GZ")
         raise InputFileError(
             f"{path}: a gzip-compressed file, not a raster; decompress it first (e.g. "
             f"gunzip -k {name}) and give {inner} as 'path:', or read it in place with "
             f"'path: gzip://{path}'")
+
+
+@dataclass(frozen=True)
+class _Compression:
+    """A compressed file's format, by its first bytes: its name, the command that
+    decompresses it beside itself, and the suffixes it is given."""
+
+    name: str
+    magic: bytes
+    tool: str
+    suffixes: tuple[str, ...]
+
+    @property
+    def a(self) -> str:
+        """The article before the format's name (``an xz-compressed file``)."""
+        return "an" if self.name.startswith("x") else "a"
+
+
+_COMPRESSIONS = (
+    _Compression("gzip", b"\x1f\x8b", "gunzip -k", (".gz",)),
+    _Compression("bzip2", b"BZh", "bunzip2 -k", (".bz2", ".bz")),
+    _Compression("xz", b"\xfd7zXZ\x00", "unxz -k", (".xz",)),
+    _Compression("zstd", b"\x28\xb5\x2f\xfd", "zstd -d", (".zst", ".zstd")),
+)
+"""Compressions a raster is downloaded in (a NOAA or USGS grid as ``.tif.bz2``, a
+``.tar.xz``): GDAL reads a gzip file (and a gzipped tar) in place, no other; a bzip2, xz
+or zstd file was "cannot read as a raster (corrupt, truncated or not a raster)", and a
+``.tar.bz2`` was offered ``tar://...!grid.tif``, which does not read either."""
+
+
+def _vsi_head(name: str, size: int) -> bytes | None:
+    """The first ``size`` bytes of what GDAL reads as ``name`` (a ``/vsicurl/`` URL, an
+    object store's name: one ranged request, under the caller's GDAL options), for a
+    refusal to say what it is; ``None`` where it cannot be read."""
+    import ctypes
+
+    lib = _gdal_c()
+    opener = getattr(lib, "VSIFOpenL", None) if lib is not None else None
+    reader = getattr(lib, "VSIFReadL", None) if lib is not None else None
+    closer = getattr(lib, "VSIFCloseL", None) if lib is not None else None
+    if opener is None or reader is None or closer is None:
+        return None
+    opener.argtypes, opener.restype = [ctypes.c_char_p, ctypes.c_char_p], ctypes.c_void_p
+    reader.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t, ctypes.c_void_p]
+    reader.restype = ctypes.c_size_t
+    closer.argtypes, closer.restype = [ctypes.c_void_p], ctypes.c_int
+    handle = opener(str(name).encode(), b"rb")
+    if not handle:
+        return None
+    try:
+        buffer = ctypes.create_string_buffer(size)
+        got = reader(buffer, 1, size, handle)
+        return buffer.raw[:got]
+    finally:
+        closer(handle)
+
+
+def _vsi_listing(name: str) -> list[str]:
+    """The names GDAL lists in the folder or archive ``name`` (``/vsizip//vsicurl/...``:
+    a remote zip's central directory, read in ranged requests); ``[]`` where none."""
+    import ctypes
+
+    lib = _gdal_c()
+    lister = getattr(lib, "VSIReadDir", None) if lib is not None else None
+    destroy = getattr(lib, "CSLDestroy", None) if lib is not None else None
+    if lister is None or destroy is None:
+        return []
+    lister.argtypes = [ctypes.c_char_p]
+    lister.restype = ctypes.POINTER(ctypes.c_char_p)
+    destroy.argtypes, destroy.restype = [ctypes.POINTER(ctypes.c_char_p)], None
+    listed = lister(name.encode())
+    if not listed:
+        return []
+    names: list[str] = []
+    try:
+        for i in itertools.count():
+            item = listed[i]
+            if item is None or i >= 10_000:
+                break
+            names.append(item.decode("utf-8", "replace"))
+    finally:
+        destroy(listed)
+    return [n for n in names if not n.endswith("/")]
+
+
+def _network_head(path: Path | str, size: int) -> bytes | None:
+    """:func:`_vsi_head` of a name GDAL reads over a network (a URL as the config gives
+    it is read through ``/vsicurl/``); ``None`` for any other name."""
+    from prospect.io.remote import is_network_name
+
+    text = str(path)
+    if not is_network_name(text) or text.startswith(("/vsizip/", "/vsitar/", "/vsigzip/")):
+        return None
+    if "://" in text and not text.startswith("/vsi"):
+        text = f"/vsicurl/{text}"
+    return _vsi_head(text, size)
+
+
+def _refuse_remote_archive(path: Path | str) -> None:
+    """Say so when a file read over a network that GDAL cannot open is a zip, tar or
+    compressed file (a survey's download link given as ``path:``), with how to read it:
+    it was "cannot read as a raster (corrupt, truncated or not a raster)"."""
+    head = _network_head(path, 262)
+    if not head:
+        return
+    url = str(path)
+    if head.startswith(b"PK\x03\x04"):
+        archive = f"/vsizip/{url if url.startswith('/vsi') else '/vsicurl/' + url}"
+        members = _vsi_listing(archive)
+        rasters = [m for m in members if _RASTER_MEMBER.search(m) and
+                   not m.lower().endswith((".hdr", ".aux.xml"))]
+        member = rasters[0] if len(rasters) == 1 else members[0] if len(members) == 1 \
+            else "<file inside>"
+        listed = _members_text(members) if members else "its files not listed"
+        raise InputFileError(
+            f"{path}: a zip archive ({listed}), not a raster; read the raster in it over "
+            f"the network with 'path: {archive}/{member}', or download and unzip it and "
+            "give the raster file as 'path:'")
+    if head[257:262] == b"ustar":
+        raise InputFileError(
+            f"{path}: a tar archive, not a raster; download and unpack it (tar -xf) and "
+            "give the raster file inside as 'path:'")
+    squeezed = next((c for c in _COMPRESSIONS if head.startswith(c.magic)), None)
+    if squeezed is not None:
+        raise InputFileError(
+            f"{path}: {squeezed.a} {squeezed.name}-compressed file (or tar archive), not a "
+            f"raster; download it, decompress it ({squeezed.tool}, or tar -xf for a tar "
+            "archive) and give the raster file as 'path:'")
+
+
+def _refuse_page(path: Path | str) -> None:
+    """Refuse a file that is a web page or a server's error answer saved under a raster's
+    name (a download that returned a sign-in page, an object store's ``AccessDenied``, a
+    service's JSON error), local or read over a network, by what it is: it was "cannot
+    read as a raster (corrupt, truncated or not a raster): ... not recognized as being in
+    a supported file format", and the user went looking for a damaged file or a
+    driver."""
+    head = _local_head(path, 512)
+    if head is None:
+        opened = _open_bytes(path)
+        if opened is not None:
+            with opened as fh:
+                head = fh.read(512)
+        else:
+            head = _network_head(path, 512)
+    if not head:
+        return
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").decode("utf-8", "replace").lower()
+    if text.startswith(("<!doctype html", "<html")) or "<body" in text[:300] or \
+            "<head>" in text[:300]:
+        what = "an HTML page (a download that returned an error or sign-in page instead " \
+            "of the raster?)"
+    elif (text.startswith("<?xml") and "<error>" in text) or text.startswith("<error>"):
+        code = re.search(r"<Code>([^<]{1,60})</Code>", head.decode("utf-8", "replace"),
+                         re.IGNORECASE)
+        what = ("a server's error answer" + (f" ({code.group(1)})" if code else "")
+                + " saved in place of the raster")
+    elif text.startswith("{") and re.search(r'"(error|errors|message|detail|status)"', text):
+        what = "a server's JSON error answer saved in place of the raster"
+    else:
+        return
+    raise InputFileError(
+        f"{path}: cannot read as a raster: the file is {what}; download it again from its "
+        "own link (signed in where the site asks), check that the file opens, and give "
+        "that file as 'path:'")
+
+
+def _zip_members_of(name: str) -> list[str] | None:
+    """The files of the zip archive that is the member ``name`` of a local zip
+    (``/vsizip/a.zip/b.zip``), ``None`` where that member is no zip or cannot be read."""
+    import zipfile
+
+    opened = _open_bytes(name)
+    if opened is None:
+        return None
+    try:
+        with opened as fh:
+            if fh.read(4) != b"PK\x03\x04":
+                return None
+            fh.seek(0)
+            with zipfile.ZipFile(fh) as inner:
+                return [n for n in inner.namelist() if not n.endswith("/")]
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return None
+
+
+def _zip_in_zip(outer: str, members: list[str]) -> str:
+    """``", or read it in place ..."`` with GDAL's name of the raster in a zip that is
+    the one archive among the files of the zip ``outer`` (a ``/vsizip/`` name): a survey
+    shipped as a zip of zips (``/vsizip/{/vsizip/a.zip/b.zip}/grid.tif``); ``""`` where
+    none is. ``zip://a.zip!b.zip`` was offered, which GDAL cannot read as a raster."""
+    if any(_RASTER_MEMBER.search(m) for m in members):
+        return ""
+    zips = [m for m in members if m.lower().endswith(".zip")]
+    if len(zips) != 1:
+        return ""
+    name = f"{outer}/{zips[0]}"
+    inner = _zip_members_of(name)
+    if not inner:
+        return ""
+    rasters = [m for m in inner if _RASTER_MEMBER.search(m) and
+               not m.lower().endswith((".hdr", ".aux.xml"))]
+    member = rasters[0] if len(rasters) == 1 else inner[0] if len(inner) == 1 else None
+    return (f", or read the raster in {zips[0]} in place with 'path: /vsizip/{{{name}}}/"
+            f"{member or '<file inside>'}'")
+
+
+def _refuse_zip_member_archive(path: Path | str) -> None:
+    """Refuse a member of a zip that is itself a zip (``zip://a.zip!b.zip``, a survey
+    shipped as a zip of zips) by what it is, with GDAL's name of the raster inside it
+    (``/vsizip/{/vsizip/a.zip/b.zip}/grid.tif``): it was "cannot read as a raster
+    (corrupt, truncated or not a raster)", and the user went looking for a damaged
+    download."""
+    name = str(path)
+    if not name.startswith("/vsizip/") or "{" in name:
+        return
+    members = _zip_members_of(name)
+    if members is None:
+        return
+    rasters = [m for m in members if _RASTER_MEMBER.search(m) and
+               not m.lower().endswith((".hdr", ".aux.xml"))]
+    member = rasters[0] if len(rasters) == 1 else members[0] if len(members) == 1 else None
+    raise InputFileError(
+        f"{path}: a zip archive inside a zip ({_members_text(members)}), not a raster; "
+        f"read the raster in it with 'path: /vsizip/{{{name}}}/{member or '<file inside>'}'"
+        " (GDAL's name of a file in a zip in a zip), or unzip both "
+        "and give the raster file as 'path:'")
 
 
 def _members_text(members: list[str]) -> str:
@@ -5238,6 +5481,7 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
         if variable:
             _refuse_variable(path, variable)
         _refuse_archive(path)
+        _refuse_page(path)
         reason = gdal_reason(exc)
         _refuse_netcdf_cut_short(path, reason)
         _refuse_point_table(path, reason)

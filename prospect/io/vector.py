@@ -323,10 +323,44 @@ def _source(path: Path | str, layer: str | None = None) -> _Source:
     if local.suffix.lower() == ".zip" and local.is_file():
         members = zip_members(local)
         return _Source(text, _in_zip(local, members, layer), local, members)
+    if local.suffix.lower() == ".kmz" and local.is_file():
+        member = _kmz_schema_document(local)
+        if member is not None:
+            return _Source(text, f"/vsizip/{local.resolve()}/{member}")
     if local.suffix.lower() == ".gz" and Path(local.stem).suffix.lower() in _GZIPPED \
             and local.is_file():  # GDAL reads a gzipped file only through /vsigzip/
         return _Source(text, f"/vsigzip/{local.resolve()}", local)
     return _Source(text, text)
+
+
+_SCHEMA_DATA = b"<SchemaData"
+"""The KML element of typed attributes (GDAL's KML driver and ArcGIS write them so)."""
+
+
+def _kmz_schema_document(archive: Path) -> str | None:
+    """The one ``.kml`` inside a KMZ, where its attributes are ``SchemaData``; ``None``
+    for any other KMZ.
+
+    GDAL's LIBKML driver reads a KMZ's placemarks without their ``SchemaData`` (a KML
+    written by GDAL's KML driver, or ArcGIS's "Layer To KML", zipped): ``attribute:
+    unit`` was refused as "no column 'unit'", listing LIBKML's own columns, though the
+    file holds ``unit`` in every placemark. Read through ``/vsizip/``, the same document
+    keeps them."""
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            kmls = [n for n in zf.namelist() if n.lower().endswith(".kml")
+                    and not n.startswith("__MACOSX/")]
+            if len(kmls) != 1:
+                return None
+            with zf.open(kmls[0]) as fh:
+                tail = b""
+                while chunk := fh.read(1 << 20):
+                    if _SCHEMA_DATA in tail + chunk:
+                        return kmls[0]
+                    tail = chunk[-len(_SCHEMA_DATA):]
+    except (zipfile.BadZipFile, OSError, KeyError):
+        return None
+    return None
 
 
 def source_name(path: Path | str, layer: str | None = None) -> str:
@@ -1575,18 +1609,40 @@ def _archive_said(local: Path, raw: bytes) -> str:
     (``.tar``, ``.tar.gz``, ``.tgz``) through GDAL's ``/vsitar/`` at the vector file
     inside, a 7-Zip or RAR archive extracted first; ``""`` for no archive. Each was
     "cannot read as a vector file (corrupt?)", of a sound download."""
+    import shlex
     import tarfile
+
+    from prospect.io.raster import _COMPRESSIONS
 
     kind = next((k for magic, k in _OTHER_ARCHIVES.items() if raw.startswith(magic)), None)
     if kind is not None:
         return (f"not a vector file but a {kind} archive, which GDAL does not read; "
                 "extract it and give the vector file inside (or a .zip of it)")
+    # a bzip2, xz or zstd file (a .geojson.bz2, a .tar.xz of a Shapefile): GDAL reads
+    # none in place; it was "cannot read as a vector file (corrupt?)"
+    squeezed = next((c for c in _COMPRESSIONS if raw.startswith(c.magic)
+                     and c.name != "gzip"), None)
     try:
         if not tarfile.is_tarfile(local):
-            return ""
-        with tarfile.open(local) as tar:
-            members = tuple(m.name for m in tar.getmembers() if m.isfile())
+            members = None
+        else:
+            with tarfile.open(local) as tar:
+                members = tuple(m.name for m in tar.getmembers() if m.isfile())
     except (OSError, tarfile.TarError, EOFError):
+        members = None
+    if squeezed is not None:
+        name = local.name
+        if members is not None:
+            return (f"not a vector file but {squeezed.a} {squeezed.name}-compressed tar "
+                    f"archive ({_shown(members) or 'empty'}), which GDAL does not read in "
+                    f"place; extract it (tar -xf {shlex.quote(name)}) and give the vector "
+                    "file inside (or a .zip of it)")
+        inner = name[:-len(local.suffix)] if local.suffix.lower() in squeezed.suffixes \
+            else name
+        return (f"not a vector file but {squeezed.a} {squeezed.name}-compressed file, which "
+                f"GDAL does not read in place; decompress it ({squeezed.tool} "
+                f"{shlex.quote(name)}) and give {inner}")
+    if members is None:
         return ""
     found = zip_datasets(tuple(m for m in members
                                if not m.rsplit("/", 1)[-1].startswith("._")))

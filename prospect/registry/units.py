@@ -89,6 +89,8 @@ _LONGEST = 200
 
 
 def _symbol(text: str) -> str:
+    # the ohm as Greek capital omega or the ohm sign, also after a prefix (``kΩ``)
+    text = text.replace("\u03a9", "ohm").replace("\u2126", "ohm")
     for mu in _MICRO:
         text = text.replace(mu, "u")
     if text.startswith("u") and len(text) > 1 and text not in _ALIASES:
@@ -216,6 +218,32 @@ def canonical_units(units: object) -> Canonical | None:
     return float(f"{factor:.12g}"), tuple(sorted((k, v) for k, v in powers.items() if v))
 
 
+_EXPORT_CASES: dict[str, str] = {"NT": "nT", "MGAL": "mGal", "MGALS": "mGal",
+                                 "UGAL": "µGal", "FT": "ft", "Ft": "ft"}
+"""Whole units strings in capitals as survey exports write them (Geosoft grids' ``NT``
+and ``MGAL``, a DEM's ``FT``), which no other unit is spelt as; ingest reads them as
+their unit (:func:`prospect.ingest.layers.unit_key`) and records them as written."""
+
+_EXPORT_WORDS: dict[str, str] = {
+    **dict.fromkeys(("us survey foot", "us survey feet", "us_survey_foot", "survey foot",
+                     "survey feet", "ftus", "us ft", "us_ft", "us-ft", "usft"), "ftUS"),
+    **dict.fromkeys(("hfu", "heat flow unit", "heat flow units"), "HFU"),
+    **dict.fromkeys(("cps", "c/s", "counts per second", "count per second", "counts/s",
+                     "count/s", "cts/s"), "counts/s"),
+}
+"""Whole units strings, spaces collapsed and case folded, that ingest takes for one unit
+(:func:`prospect.ingest.layers.unit_key`: the US survey foot of a North American DEM, the
+heat-flow unit of older surveys, a radiometric survey's counts per second)."""
+
+
+def _as_exported(text: str) -> str:
+    """``text`` in the spelling :func:`canonical_units` reads where it is one of
+    :data:`_EXPORT_CASES` or :data:`_EXPORT_WORDS`, else as it is."""
+    text = text.strip()
+    return _EXPORT_CASES.get(text) or _EXPORT_WORDS.get(" ".join(text.split()).casefold(),
+                                                        text)
+
+
 _ONE_UNIT: tuple[tuple[str, ...], ...] = (
     ("ppm", "mg/kg", "ug/g", "g/t"),
     ("ppb", "ug/kg", "ng/g", "mg/t"),
@@ -252,7 +280,9 @@ def same_units(a: object, b: object) -> bool:
     sa, sb = str(a).strip(), str(b).strip()
     if sa == sb:
         return True
-    ca, cb = canonical_units(sa), canonical_units(sb)
+    # a survey export's spelling (``NT``, ``FT``, ``US survey foot``, ``cps``) is the unit
+    # ingest took it for: a model trained on a cube of ``nT`` refused one of ``NT``
+    ca, cb = canonical_units(_as_exported(sa)), canonical_units(_as_exported(sb))
     if ca is None or cb is None:
         return False
     return ca == cb or (_one_unit(ca) is not None and _one_unit(ca) == _one_unit(cb))
