@@ -35,8 +35,11 @@ from prospect.models.cv import (
     classes_unseen_in_folds,
 )
 from prospect.models.evaluate import CVResult, oof_table
+from prospect.models.factory import check_row_draws
 from prospect.models.summary import (
+    convergence_warnings,
     cv_warnings,
+    flat_warnings,
     importance_warnings,
     input_schema,
     model_card,
@@ -127,6 +130,7 @@ def run(ctx: RunContext) -> StageResult:
                               cell_area=grid.resolution ** 2, feature_names=names)
 
     estimator = make(cfg)
+    check_row_draws(cfg, ts.y)  # a count of rows given for a share
     sw = ts.weight if uses_area_weights(cfg.estimator) else None
     cv = resolve_cv(ts, cfg, resolution=grid.resolution, unit=grid.unit)
     schemes = cv_schemes(ts, cfg, cv=cv)
@@ -175,7 +179,9 @@ def run(ctx: RunContext) -> StageResult:
     ctx.console.print(f"  {facts['baseline']['verdict']}")
     doubts = sample_size_warnings(int((ts.y > 0).sum()), names, cfg.estimator) + \
         cv_warnings(facts["metrics"]) + model_warnings(final, names) + \
-        spread_warnings(final, ts.X) + separation_warnings(final, ts.X, ts.y) + \
+        spread_warnings(final, ts.X) + flat_warnings(final, ts.X) + \
+        convergence_warnings(final) + \
+        separation_warnings(final, ts.X, ts.y) + \
         importance_warnings(facts) + \
         [line for line in (adjacent["warning"], ranged["warning"], unseen["warning"])
          if line]

@@ -328,7 +328,8 @@ def _check_class_weight(model: ModelConfig) -> None:
     """``class_weight`` as a mapping of the two classes, 0 (background and negatives) and 1
     (positives), to positive weights, or a named scheme: another class
     (``{2: 5}``) ended train in ``internal error: ValueError``, and a weight of 0 for the
-    positives (``{1: 0}``) trained and saved a constant map without a word."""
+    positives (``{1: 0}``) trained and saved a constant map without a word. Quoted keys
+    (``{"0": 1, "1": 10}``, as JSON writes them) are named as text, not as no class."""
     from prospect.errors import ConfigError
 
     weights = model.params.get("class_weight")
@@ -339,6 +340,11 @@ def _check_class_weight(model: ModelConfig) -> None:
         raise ConfigError(f"model.params.class_weight = {weights!r}: give a mapping of the "
                           f"classes 0 (negatives) and 1 (positives) to weights, {example}")
     for key, value in weights.items():
+        if isinstance(key, str) and key.strip() in ("0", "1"):  # '"1": 10' (JSON's keys)
+            raise ConfigError(
+                f"model.params.class_weight = {weights!r}: class {key!r} is text (a quoted "
+                f"key, as JSON writes every key), not the class {key.strip()} of the labels; "
+                f"write the keys unquoted, {example}")
         if isinstance(key, bool) or key not in (0, 1):
             raise ConfigError(
                 f"model.params.class_weight = {weights!r}: class {key!r} is not a class of "
@@ -349,6 +355,53 @@ def _check_class_weight(model: ModelConfig) -> None:
                 f"model.params.class_weight = {weights!r}: the weight of class {key} must be "
                 "a positive number (a weight of 0 leaves that class out of every fit and "
                 f"the map constant); {example}")
+
+
+_PER_COLUMN = frozenset({"monotonic_cst", "interaction_cst"})
+"""Parameters with an entry per feature column, which stand-in rows cannot be given."""
+
+
+def _check_combination(model: ModelConfig, clf: Any) -> None:
+    """Refuse ``params`` that scikit-learn accepts one by one but refuses together, when
+    fitted: ``penalty: l1`` with the logistic regression's default solver (lbfgs),
+    ``max_samples`` with ``bootstrap: false``. They passed the config's checks and ended
+    train in ``internal error: ValueError`` on a worker, after ingest and the features.
+
+    ``clf`` (the estimator as the train stage builds it, the bagged one's inner
+    estimator) is fitted once on a few SYNTHETIC rows of two classes, with its size
+    capped (two trees, five iterations) so the check stays in milliseconds; a refusal of
+    a combination is a ``ValueError`` from the fit.
+    """
+    import contextlib
+    import io
+    import warnings
+
+    import numpy as np
+    from sklearn.base import clone
+
+    from prospect.errors import ConfigError
+
+    if model.estimator == "weights_of_evidence" or not hasattr(clf, "_parameter_constraints"):
+        return  # Prospect's own estimators check their params themselves
+    if set(model.params) & _PER_COLUMN:
+        return  # one entry per layer: the layers are not known here
+    trial = clone(clf)
+    caps = {"n_estimators": 2, "max_iter": 5}
+    trial.set_params(**{k: min(v, trial.get_params()[k]) for k, v in caps.items()
+                        if isinstance(trial.get_params().get(k), int)})
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 3))
+    y = (X[:, 0] + rng.normal(scale=0.5, size=400) > 0).astype(int)
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")  # convergence and the like: not the question here
+        try:
+            trial.fit(X, y)
+        except ValueError as exc:
+            said = " ".join(str(exc).split())
+            raise ConfigError(
+                f"model.params {dict(model.params)!r}: {model.estimator} refuses these "
+                f"settings together (scikit-learn: {said}); change model.params as it "
+                "says") from None
 
 
 def _leaves(value: Any, where: str) -> list[tuple[str, Any]]:
@@ -411,6 +464,7 @@ def check_params(model: ModelConfig) -> None:
     _check_sizes_listed(model)
     if "class_weight" in model.params:
         _check_class_weight(model)
+    _check_combination(model, clf)
     defaults = type(clf)().get_params(deep=False)
     constraints = getattr(clf, "_parameter_constraints", None)
     if constraints is None:  # Prospect's own estimators: the types of their __init__

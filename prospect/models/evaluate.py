@@ -3,7 +3,9 @@ permutation importance on the held-out folds, calibration and partial dependence
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import warnings
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,6 +61,22 @@ class CVResult:
     importance: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
+@contextlib.contextmanager
+def convergence_said_later() -> Iterator[None]:
+    """Within the block, scikit-learn's ``ConvergenceWarning`` is not shown.
+
+    A logistic regression or MLP stopped at ``max_iter`` warned once per fit (each fold,
+    seed and bagged member) on the worker that ran it, as raw Python warnings naming
+    site-packages files (``warnings.warn(`` lines) among the job's own; the train stage
+    says it once, in words, from the fitted model (``summary.convergence_warnings``).
+    """
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
 @dataclass
 class FoldResult:
     """One fitted and scored fold (see :func:`fit_fold`)."""
@@ -88,7 +106,8 @@ def fit_fold(
     model = clone(estimator)
     fit_kw = {} if sample_weight is None else {"model__sample_weight": sample_weight[train]}
     fit_kw |= {f"model__{name}": v[train] for name, v in (fit_rows or {}).items()}
-    model.fit(X[train], y[train], **fit_kw)
+    with convergence_said_later():  # said once by the train stage
+        model.fit(X[train], y[train], **fit_kw)
     oof = model.predict_proba(X[test])[:, 1]
     m = classification_metrics(y[test], oof)
     m["fold"] = float(k)

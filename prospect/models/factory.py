@@ -32,7 +32,8 @@ from prospect.models.pu import BaggingPUClassifier
 from prospect.models.woe import WeightsOfEvidenceClassifier
 from prospect.models.woe_tables import check_evidence
 
-__all__ = ["ESTIMATORS", "fits_missing_evidence", "make_estimator", "uses_area_weights"]
+__all__ = ["ESTIMATORS", "check_row_draws", "fits_missing_evidence", "make_estimator",
+           "uses_area_weights"]
 
 ESTIMATORS: tuple[str, ...] = (
     "random_forest", "extra_trees", "hist_gradient_boosting", "logistic_regression", "mlp",
@@ -124,6 +125,83 @@ def _check_members(name: str, clf: Any) -> None:
             "max_features below 1.0 (default 'sqrt')")
 
 
+def _columns_seen(config: ModelConfig, n_features: int, categorical: Sequence[int]
+                  ) -> int | None:
+    """How many columns the estimator's trees choose among: the layers, or ``None`` where
+    one-hot encoding makes a column of each class (known only once fitted)."""
+    if categorical and config.estimator != "weights_of_evidence" and \
+            config.categorical != "target":
+        return None
+    return n_features
+
+
+def _check_columns(config: ModelConfig, *, n_columns: int | None) -> None:
+    """Refuse a whole-number ``max_features`` above the columns the trees choose among.
+
+    scikit-learn takes ``max_features: 10`` on 3 layers without a word (each split then
+    chooses among every column, as ``max_features: null``): a config written for a stack
+    of more layers ran another model than the one it asks for. (``max_features`` equal to
+    the columns without bootstrap grows one tree repeated: warned of after the fit, round
+    19's ``summary.spread_warnings``.)
+    """
+    value = config.params.get("max_features")
+    if n_columns is None or config.estimator not in ("random_forest", "extra_trees") or \
+            isinstance(value, bool) or not isinstance(value, int):
+        return
+    default = _classifier(config.estimator, 0, 1.0, ()).max_features
+    if value > n_columns:
+        raise ConfigError(
+            f"model.params.max_features = {value} is more than the {n_columns} feature "
+            f"column(s) each split of {config.estimator} chooses among (scikit-learn would "
+            f"take every column without a word); set max_features to at most {n_columns}, "
+            f"a share such as 0.5, or leave it out (default {default!r})")
+
+
+def check_row_draws(config: ModelConfig, y: Any) -> None:
+    """Refuse a whole-number ``max_samples`` of a forest that draws fewer rows per tree than
+    it takes to draw one row of the rarer class.
+
+    A forest's ``max_samples`` is a share of the training rows when a float and a number
+    of rows when a whole number: ``max_samples: 1`` (written for "every row", as ``1.0``)
+    grew each tree on one row, so every tree was of one class, the map one value in every
+    cell and the spatial ROC AUC 0.5, exit 0 without a word.
+
+    Parameters
+    ----------
+    config
+        The model config.
+    y
+        The training labels (1: positives, 0: negatives and background).
+
+    Raises
+    ------
+    ConfigError
+        Naming ``model.params.max_samples``, the rows and positives, and the smallest
+        whole number (or a share) that draws one row of the rarer class per tree.
+    """
+    import math
+
+    import numpy as np
+
+    draws = config.params.get("max_samples")
+    if config.estimator not in ("random_forest", "extra_trees") or isinstance(draws, bool) \
+            or not isinstance(draws, int):
+        return
+    labels = np.asarray(y)
+    rows, positives = int(labels.size), int((labels > 0).sum())
+    rarer = min(positives, rows - positives)
+    if rarer == 0 or draws * rarer >= rows:
+        return
+    kind = "positive" if rarer == positives else "negative"
+    least = math.ceil(rows / rarer)
+    raise ConfigError(
+        f"model.params.max_samples = {draws}: each tree of {config.estimator} is grown on "
+        f"{draws} of the {rows} training rows, of which {rarer} are {kind}s, so most trees "
+        f"see no {kind} and the map would be about one value everywhere; a whole number is "
+        f"a count of rows, a float a share: give a share such as 0.5 (1.0: as many rows as "
+        f"there are), a whole number of at least {least}, or leave it out")
+
+
 def _every_column(max_features: Any) -> bool:
     """Whether a forest's ``max_features`` lets each split choose among every column, for
     any number of columns (``None``, or a share of 1.0 or more)."""
@@ -175,6 +253,8 @@ def make_estimator(
         raise ConfigError(f"model.params: {exc}") from None
     _check_sizes(config.params)
     _check_members(config.estimator, clf)
+    if feature_names is not None:  # the layers are known (train; not the config's check)
+        _check_columns(config, n_columns=_columns_seen(config, n_features, categorical))
     if isinstance(clf, WeightsOfEvidenceClassifier):
         names = list(feature_names) if feature_names is not None else \
             [f"x{j}" for j in range(n_features)]

@@ -33,6 +33,7 @@ from prospect.provenance import provenance_attr
 __all__ = [
     "CORRELATED",
     "RELIABILITY_BY_AREA",
+    "convergence_warnings",
     "correlated_features",
     "curves",
     "cv_warnings",
@@ -40,6 +41,7 @@ __all__ = [
     "feature_encoding",
     "feature_facts",
     "finite",
+    "flat_warnings",
     "headline",
     "importance_warnings",
     "input_schema",
@@ -400,6 +402,78 @@ def spread_warnings(final: BaseEstimator, X: np.ndarray) -> list[str]:
             "they are one model repeated, so the uncertainty map reads 0 (certain) where "
             "nothing is known of the spread; let the members differ (bootstrap: true, "
             "max_features below 1.0) or do not read the uncertainty map"]
+
+
+def convergence_warnings(final: BaseEstimator) -> list[str]:
+    """A line when the fitted logistic regression or MLP (each bagged member) stopped at
+    ``max_iter`` before its optimiser converged (scikit-learn's ``ConvergenceWarning``,
+    which the fits no longer print raw: :func:`~prospect.models.evaluate.
+    convergence_said_later`): its weights, and so the map, are not the fit the data give.
+
+    Parameters
+    ----------
+    final
+        The fitted model (a pipeline or classifier).
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.neural_network import MLPClassifier
+
+    model = final.steps[-1][1] if isinstance(final, Pipeline) else final
+    members = getattr(model, "estimators_", None)
+    fits = list(members) if isinstance(members, list) else [model]
+    fits = [m for m in fits if isinstance(m, LogisticRegression | MLPClassifier)]
+    stopped = [m for m in fits if int(np.max(getattr(m, "n_iter_", 0))) >= int(m.max_iter)]
+    if not stopped:
+        return []
+    name, limit = type(stopped[0]).__name__, int(stopped[0].max_iter)
+    solver = getattr(stopped[0], "solver", "")
+    return [f"model: {len(stopped)} of the {len(fits)} {name} fit(s) of the final model "
+            f"stopped at max_iter = {limit} before the {solver} optimiser converged "
+            "(scikit-learn's ConvergenceWarning): the weights, and so the map, are not yet "
+            f"the fit the data give; raise model.params.max_iter (e.g. {limit * 5}), or "
+            "check the layers' scales and the penalty (C, alpha)"]
+
+
+def flat_warnings(final: BaseEstimator, X: np.ndarray) -> list[str]:
+    """A line when ``final`` gives one probability at every training row: whatever the
+    layers say, the map is one value in every cell.
+
+    Parameters scikit-learn takes without a word make such a model: a forest's
+    ``min_samples_leaf`` or ``min_impurity_decrease`` too large for any split (every tree
+    a leaf), a whole-number ``max_samples`` of a few rows. The spatial CV then read "no
+    skill" (ROC AUC 0.5) and train ended 0 with a published map of one value, without a
+    word. Only one value exactly: a model whose probabilities differ by little still ranks
+    the cells (a logistic regression of ``C: 1e-12`` ranks them as one of ``C: 1``).
+    Weights of evidence says it in its own words (:func:`model_warnings`: the map is the
+    prior).
+
+    Parameters
+    ----------
+    final
+        The fitted model (a pipeline or classifier).
+    X
+        The training rows.
+    """
+    from sklearn.ensemble import BaggingClassifier
+
+    from prospect.models.uncertainty import predict_with_uncertainty
+    from prospect.models.woe import WeightsOfEvidenceClassifier
+
+    model = final.steps[-1][1] if isinstance(final, Pipeline) else final
+    if isinstance(model, WeightsOfEvidenceClassifier) or len(X) < 2:
+        return []
+    p, _ = predict_with_uncertainty(final, X)
+    p = p[np.isfinite(p)]
+    if p.size < 2 or float(np.ptp(p)) > 0.0:
+        return []
+    inner = getattr(model, "estimator", None)  # bagged for its uncertainty: name the model
+    name = type(inner if isinstance(model, BaggingClassifier) and inner is not None
+                else model).__name__
+    return [f"model: {name} gives the same probability ({float(p[0]):.4g}) at every one of "
+            f"the {p.size} training cells it scores: it learnt nothing from the layers, so "
+            "the map is one value in every cell; check model.params for limits that leave "
+            "no split or weight (min_samples_leaf, min_impurity_decrease, max_samples, "
+            "alpha) and the layers against the labels"]
 
 
 def _barren_line(b: dict[str, Any]) -> str:

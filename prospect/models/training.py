@@ -46,7 +46,12 @@ from prospect.models.cv import (
     random_folds,
     refuse_unfilled_folds,
 )
-from prospect.models.evaluate import CVResult, cross_validate, reliability
+from prospect.models.evaluate import (
+    CVResult,
+    convergence_said_later,
+    cross_validate,
+    reliability,
+)
 from prospect.models.factory import fits_missing_evidence, uses_area_weights
 from prospect.models.foldaware import PointSurface, fit_features, fold_features, surface_of
 from prospect.models.labels import (
@@ -1246,7 +1251,8 @@ def fit_final(estimator: BaseEstimator, X: np.ndarray, y: np.ndarray,
     """The final model: a clone of ``estimator`` fitted on every row (a cluster task)."""
     kw = ({} if sw is None else {"model__sample_weight": sw}) | {
         f"model__{k}": v for k, v in (fit_rows or {}).items()}
-    return clone(estimator).fit(X, y, **kw)
+    with convergence_said_later():  # said once, from the model (summary)
+        return clone(estimator).fit(X, y, **kw)
 
 
 def fit_rows(ts: TrainingSet, cfg: ModelConfig) -> dict[str, np.ndarray] | None:
