@@ -26,6 +26,7 @@ from tiles.http import (
     conditional_response,
     etag_matches,
     ignored_dimensions,
+    plus_hint,
     refusal_headers,
     refuse_repeated,
     unreadable,
@@ -191,7 +192,8 @@ def float_param(request: Request, name: str, lo: float, hi: float) -> float:
         raise ApiError(400, f"missing query parameter {name!r}")
     value = url_number(text)
     if value is None:
-        raise ApiError(400, f"query parameter {name!r} must be a number, got {text[:32]!r}")
+        raise ApiError(400, f"query parameter {name!r} must be a number, got {text[:32]!r}"
+                            f"{plus_hint(text)}")
     if not (math.isfinite(value) and lo <= value <= hi):
         raise ApiError(400, f"query parameter {name!r} must be within {lo}..{hi}, got {value}")
     return value

@@ -30,6 +30,7 @@ __all__ = [
     "ignored_dimensions",
     "json_refusal",
     "origin_form",
+    "plus_hint",
     "precondition_refusal",
     "refuse_repeated",
     "unmodified_since",
@@ -106,6 +107,17 @@ def refuse_repeated(request: Request) -> None:
     if repeated:
         raise ApiError(400, f"query parameter {repeated[0][:40]!r} given more than once "
                             "(names are compared without case); give each parameter once")
+
+
+def plus_hint(text: str) -> str:
+    """`` (a '+' in a URL's query is a space: ...)`` when ``text``, refused as a number,
+    is one after a leading space (``lat=+52.1`` arrives as " 52.1": form encoding reads
+    ``+`` as a space); else ``""``. The refusal said "must be a number, got ' 52.1'" of
+    a number the user wrote with its sign."""
+    if text[:1] == " " and url_number(text.lstrip()) is not None:
+        return " (a '+' in a URL's query is read as a space: write the number without it, " \
+               "or the sign as %2B)"
+    return ""
 
 
 def url_number(text: str) -> float | None:
@@ -393,6 +405,28 @@ def _unclean(scope: Scope, known: Callable[[str], bool]) -> str | None:
     return quote(cleaned, safe="/-_.~!$&'()*+,;=:@") + (f"?{query}" if query else "")
 
 
+def _unroutable(scope: Scope) -> str | None:
+    """Why a path not in its one form whose clean form names no endpoint (so
+    :func:`_unclean` gave no redirect) is refused, or ``None`` for a path in its one form.
+
+    Such a path was routed as written, its segments shifted: ``/tiles/heat/13/4219/
+    ..%2F2700.png`` (an encoded ``/`` beside ``..``) matched the national-grid route and
+    was a 404 saying the layer "is not served in tile matrix set '13'", and
+    ``/tiles/heat/13/%2E%2E/2700.png`` a 400 on the tile's numbers, each naming a part of
+    the URL that was not at fault. Nothing is read for it (the router never sees it); the
+    refusal names the path as written and what it reads as.
+    """
+    path = scope.get("path", "")
+    raw = scope.get("raw_path") or b""
+    cleaned = clean_path(path)
+    if cleaned == path and b"%2f" not in raw.lower():
+        return None
+    return (f"no such endpoint {path[:100]!r}: a URL path with '.' or '..' segments, empty "
+            f"segments or an encoded '/' (%2F) reads as {cleaned[:100]!r}, which names "
+            "none; write the path without them, e.g. /tiles/{layer}/{z}/{x}/{y}.png, "
+            "/wmts/1.0.0/WMTSCapabilities.xml or /layers")
+
+
 class RequestLimits:
     """ASGI middleware: only GET/HEAD, no request bodies, bounded URL and header sizes,
     and paths in their one form (a ``301`` from ``/a/./b``, ``/a/x/../b``, ``//a`` and an
@@ -450,5 +484,9 @@ class RequestLimits:
             await Response(status_code=301, headers={
                 "Location": self.redirect(location), **self.redirect_headers(scope)})(
                     scope, receive, send)
+            return
+        unclean = _unroutable(scope)
+        if unclean is not None:  # never routed with its segments shifted
+            await self.refusal(scope, ApiError(404, unclean))(scope, receive, send)
             return
         await self.app(scope, receive, send)

@@ -55,7 +55,7 @@ def legend_png(layer: TileLayerConfig, *, title: str | None = None,
     dpi = 100
     fig = Figure(figsize=(width / dpi, height / dpi), dpi=dpi)
     units = layer.units if units is None else units
-    text = (title or layer.label) + (f" ({units})" if units else "")
+    text = _plain((title or layer.label) + (f" ({units})" if units else ""))
     if classes:
         return _class_legend(fig, layer, classes, text)
     ax = fig.add_axes((0.05, 0.45, 0.9, 0.25))
@@ -76,6 +76,15 @@ def legend_png(layer: TileLayerConfig, *, title: str | None = None,
     ax.tick_params(labelsize=8)
     ax.set_title(text, fontsize=9)
     return _png(fig)
+
+
+def _plain(text: str) -> str:
+    """``text`` drawn as written: every ``$`` escaped, which matplotlib otherwise reads as
+    the bounds of mathtext. A title and units of "NSR ($/t) (US$/t)" were drawn as
+    "NSR(/t)(US/t" in math italics, the dollars and spaces gone, and a class named
+    "$\\frac ..." failed the legend (a ValueError: the tiles stage's traceback, the
+    server's 500)."""
+    return text.replace("$", r"\$")
 
 
 def _png(fig: Figure) -> bytes:
@@ -155,7 +164,7 @@ def _class_legend(fig: Figure, layer: TileLayerConfig, classes: Mapping[int, str
     shown = codes if len(codes) <= rows * columns else codes[:max(rows * columns - 1, 0)]
     colours = class_colours(layer, shown) / 255.0 if shown else np.zeros((0, 4))
     handles = [Patch(facecolor=tuple(c), edgecolor="0.3",
-                     label=f"{code} {classes[code]}".rstrip())  # a coded map's: unnamed
+                     label=_plain(f"{code} {classes[code]}".rstrip()))  # coded: unnamed
                for code, c in zip(shown, colours, strict=True)]
     if len(shown) < len(codes):
         handles.append(Patch(facecolor="none", edgecolor="none", label=_more_classes(

@@ -34,7 +34,7 @@ __all__ = ["VALUE_SAMPLE_MAX", "LayerMeta", "ValueSample", "blended_overview_war
            "center_zoom", "clamped_ends",
            "class_layer", "colour_layer", "layer_classes", "layer_colours",
            "layer_meta", "many_classes_warning", "middle_lon", "no_data_warning",
-           "one_value_range", "range_origin",
+           "one_value_range", "range_origin", "unstated_fill_warning",
            "value_sample", "zoom_range"]
 
 VALUE_SAMPLE_MAX = 1024
@@ -512,6 +512,53 @@ def no_data_warning(name: str, source: LayerSource, shape: tuple[int, ...] | Non
             "maps and viewer are blank; check that the file is the one meant and that its "
             "nodata value is not a value of the data (gdalinfo -stats), or take the layer "
             f"out of {listed_in}")
+
+
+FILL_VALUES: tuple[float, ...] = (-9999.0, -99999.0, -32768.0, -32767.0, -2147483648.0,
+                                   -3.4028234663852886e38, 3.4028234663852886e38,
+                                   9.969209968386869e36)
+"""Values software writes in cells of no data when a file states no nodata value:
+ESRI's and SAGA's -9999 (ASCII grids) and -99999, the lowest Int16 and Int32 (DEMs), the
+lowest and highest float32 (ArcGIS's rasters) and netCDF's default fill for floats."""
+
+FILL_SHARE_MIN = 0.001
+"""Share of a layer's sampled cells above which one of :data:`FILL_VALUES`, in a COG
+stating no nodata value, is taken for its no-data fill (no map of data holds exactly -9999
+in one cell of a thousand)."""
+
+
+def unstated_fill_warning(name: str, source: LayerSource, values: Any,
+                          *, then: str = "run it again") -> str | None:
+    """Why layer ``name``'s map draws its no data as values, or ``None``: its COG states no
+    nodata value (:attr:`tiles.source.LayerSource.states_no_data`) and at least
+    :data:`FILL_SHARE_MIN` of its value sample (``values``, :func:`value_sample`) is one
+    of :data:`FILL_VALUES`.
+
+    A grid exported without its nodata value (an ASCII grid's -9999, an ArcGIS raster's
+    lowest float32) was tiled and served without a word: its fill drawn in the ramp's end
+    colour over the sea or outside the survey, or, past half the layer, stretching the
+    colour range from -9999 so every cell of data took one colour; a click read -9999.
+    ``then`` is what to do once the nodata value is set (rerun the stage, restart the
+    server).
+    """
+    import numpy as np
+
+    if source.states_no_data:
+        return None
+    v = np.asarray(values).ravel()
+    if v.size == 0:
+        return None
+    for fill in FILL_VALUES:
+        share = float(np.count_nonzero(v == np.float32(fill))) / v.size
+        if share >= FILL_SHARE_MIN:
+            text = f"{fill:g}" if abs(fill) < 1e15 else repr(float(np.float32(fill)))
+            return (f"layer {name!r}: {100 * share:.0f} % of its cells are {text}, the value "
+                    f"written for no data, but {source.path} states no nodata value, so "
+                    f"they are drawn and read as values (colour range, legend and clicks "
+                    f"included); if they are no data, state it (gdal_edit.py -a_nodata "
+                    f"{text} {source.path}) and {then}; if {text} is a value of the data, "
+                    "ignore this warning")
+    return None
 
 
 def merged_codes(classes: Mapping[int, str]) -> tuple[int, int] | None:

@@ -274,6 +274,8 @@ def _protocol_refusal(scope: Scope, exc: ApiError) -> Response:
         params = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
         return wms_refusal(exc, params)
     if path == "/wmts" or _is_wmts_rest(path):
+        if exc.status == 404 and exc.code is None:  # a resource that is not there, as
+            exc.code = "NoApplicableCode"  # _not_found's (a 400 InvalidParameterValue)
         return handlers.wmts_refusal(exc)
     return json_refusal(scope, exc)
 
@@ -347,10 +349,12 @@ def create_app(config: ServeConfig, *, config_path: str | Path | None = None) ->
     return app
 
 
-def listen_socket(host: str, port: int) -> socket.socket:
+def listen_socket(host: str, port: int, *, named: str = "--host") -> socket.socket:
     """A TCP socket bound to ``host:port`` (port 0: one the system chooses), for uvicorn's
     ``sockets=``: the server's addresses name the port it really listens on, and a port in
     use or an address not on this machine is a clear error before anything starts.
+    ``named`` is where the host was given, which the error names (``--host``, or the
+    config's ``host``: "give an address ... with --host" was said of a config's host).
 
     Raises
     ------
@@ -362,7 +366,7 @@ def listen_socket(host: str, port: int) -> socket.socket:
             host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
     except socket.gaierror as exc:
         raise ConfigError(f"serve: cannot resolve the bind address {host!r} ({exc.strerror}); "
-                          "give an address of this machine with --host") from None
+                          f"give an address of this machine with {named}") from None
     sock = socket.socket(family, kind, proto)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
@@ -373,7 +377,7 @@ def listen_socket(host: str, port: int) -> socket.socket:
             f"serve: cannot listen on {host}:{port} ({exc.strerror}); "
             + ("another server uses that port: stop it or choose another with --port "
                "(0 picks a free one)" if exc.errno == errno.EADDRINUSE else
-               "give an address of this machine with --host and a port you may use "
+               f"give an address of this machine with {named} and a port you may use "
                "with --port")) from None
     return sock
 

@@ -57,6 +57,7 @@ from tiles.metadata import (
     no_data_warning,
     range_origin,
     range_warning,
+    unstated_fill_warning,
     value_sample,
 )
 from tiles.source import LayerDataError, LayerSource, cog_source, cube_source
@@ -409,6 +410,9 @@ class TileService:
             if not np.isfinite(values).any():  # blank tiles, maps and viewer, said nowhere
                 found.append((True, no_data_warning(cfg.name, source, values.shape)))
                 continue
+            fill = unstated_fill_warning(cfg.name, source, values, then="restart the server")
+            if fill:  # -9999 of a grid exported without its nodata value, drawn as values
+                found.append((True, fill))
             if classes:  # sampled for the warning above only: coloured over its codes
                 continue
             layer.config, stretched = colour_layer(cfg, sample)
@@ -540,12 +544,13 @@ class TileService:
         """The configured layer ``name`` if the caller may read it; else an :class:`ApiError`,
         or a :class:`~tiles.source.LayerDataError` (503) when its data are not whole now
         (:meth:`~tiles.source.LayerSource.check_whole`)."""
+        key = self.key_of(request)
         if not _NAME.match(name):
             # the name as received (decoded), so a client sees what its URL became
             raise ApiError(400, f"layer names are ASCII letters, digits, '_' and '-' only "
-                                f"(at most 64), got {name[:64]!r}; GET /layers lists the "
+                                f"(at most 64), got {name[:64]!r}"
+                                f"{self._name_hint(key, name)}; GET /layers lists the "
                                 "layers")
-        key = self.key_of(request)
         layer = self.layers.get(name)
         if layer is None:
             # a bad key is refused before anything is said about which layers exist
@@ -565,6 +570,21 @@ class TileService:
         # that cannot be read (checked once per data version: one block read).
         layer.source.check_whole()
         return layer
+
+    def _name_hint(self, key: str | None, name: str) -> str:
+        """`` (did you mean 'X'? ...)`` where ``name``, refused as no layer name, is a layer
+        the caller may read written with a GeoServer workspace prefix (``prospect:heat``,
+        as clients moved from GeoServer ask), a file extension (``/point/heat.json``) or
+        spaces; else ``""``. Such names were refused saying only which characters a name
+        has, the layer they meant not named (and only readable layers are named)."""
+        cut = name.strip().rsplit(":", 1)[-1].strip()
+        for suffix in (".json", ".png", ".webp", ".tif", ".xml"):
+            cut = cut.removesuffix(suffix)
+        layer = self.layers.get(spelled(cut, list(self.layers)))
+        if layer is None or cut == name or not self.keys.check(key, layer.name).allowed:
+            return ""
+        return (f" (did you mean {layer.name!r}? a layer's name is written alone, without a "
+                "workspace prefix, file extension or spaces)")
 
     def visible(self, request: Request) -> list[Layer]:
         """Layers the caller may read; a bad or revoked key raises."""

@@ -453,6 +453,23 @@ class LayerSource:
         return self.tags.get("synthetic", "").strip().lower() in ("true", "1", "yes")
 
     @property
+    def states_no_data(self) -> bool:
+        """Whether the data say which of their cells hold no value: a COG's nodata value,
+        mask or alpha band (any GDAL mask but "all valid"); a cube variable always (its
+        fill value is read as no data). A COG that states none has every cell a value,
+        its fill included (:func:`tiles.metadata.unstated_fill_warning`)."""
+        if self.variable is not None:
+            return True
+        found = self._meta.get("states_no_data")
+        if found is None:
+            from rasterio.enums import MaskFlags
+
+            with self._reading():
+                flags = self._dataset(-1).mask_flag_enums[0]
+            found = self._keep(self._meta, "states_no_data", MaskFlags.all_valid not in flags)
+        return bool(found)
+
+    @property
     def native_maxzoom(self) -> int:
         """The Web Mercator zoom whose resolution is closest to the data's own (the same
         rule as every document's zooms: :meth:`zoom_range`)."""
@@ -816,16 +833,17 @@ class LayerSource:
 
     def whole_cells(self, lons: np.ndarray, lats: np.ndarray) -> np.ma.MaskedArray | None:
         """The stored values of the cells at ``lons, lats`` (WGS 84) in the layer's own
-        integer type (a point less than a cell outside the grid: the edge's cell), masked
-        outside the data and where they have none; ``None`` for a
-        layer whose values float32 holds (floats, scaled integers, integers of 16 bits or
-        fewer) and for a cube variable (read as floats).
+        type, an integer type or float64 (a point less than a cell outside the grid: the
+        edge's cell), masked outside the data and where they have none; ``None`` for a
+        layer whose values float32 holds (float32, scaled integers, integers of 16 bits or
+        fewer) and for a cube variable of a time axis.
 
         Every read of a layer is a float32 warp (float64 for a class map past 2^24), and
         GDAL warps Int64 through doubles: an Int32 layer of values read 16777217 as
         16777216 and an Int64 one 9007199254740993 as 9007199000000000, each the value of
-        no cell. The cells are read here by index, unconverted (the static viewer's click
-        values: :func:`pipelines.stages.tiles.value_grid`).
+        no cell, and a Float64 layer's 12345678.9 was read as 12345679. The cells are read
+        here by index, unconverted (the static viewer's click values:
+        :func:`pipelines.stages.tiles.value_grid`).
 
         Parameters
         ----------
@@ -848,12 +866,12 @@ class LayerSource:
         from pyproj import Transformer
 
         if self.variable is not None:
-            return None
+            return self._whole_cube_cells(lons, lats)
         with self._reading():
             ds = self._dataset(-1)
             dtype = np.dtype(ds.dtypes[0])
-            if dtype.kind not in "iu" or dtype.itemsize < 4 or band_packing(ds) \
-                    or alpha_band(ds):
+            wide = (dtype.kind in "iu" and dtype.itemsize >= 4) or dtype == np.float64
+            if not wide or band_packing(ds) or alpha_band(ds):
                 return None
             xs, ys = Transformer.from_crs("EPSG:4326", ds.crs, always_xy=True).transform(
                 np.asarray(lons, dtype="f8"), np.asarray(lats, dtype="f8"))
@@ -875,6 +893,42 @@ class LayerSource:
                                masked=True)
                 out[at] = part[r[at] - r0, c[at] - c0]
         return out
+
+    def _whole_cube_cells(self, lons: np.ndarray, lats: np.ndarray,
+                          ) -> np.ma.MaskedArray | None:
+        """:meth:`whole_cells` of a cube variable: read by index, in its own type, where
+        that is an integer type of 32 bits or more or float64 (a variable of a time axis
+        or of another type: ``None``). The static viewer read such a variable through
+        float32, as a COG's once was: an Int32 variable's 16777217 as 16777216 and a
+        Float64 one's 12345678.9 as 12345679, every click a value no cell holds."""
+        import xarray as xr
+        from pyproj import Transformer
+
+        with self._reading():
+            da = self._cube_variable()
+            dtype = np.dtype(da.dtype)
+            wide = (dtype.kind in "iu" and dtype.itemsize >= 4) or dtype == np.float64
+            if not wide or da.ndim != 2:
+                return None
+            height, width = da.rio.height, da.rio.width
+            xs, ys = Transformer.from_crs("EPSG:4326", da.rio.crs, always_xy=True).transform(
+                np.asarray(lons, dtype="f8"), np.asarray(lats, dtype="f8"))
+            cols, rows = ~da.rio.transform() @ (np.asarray(xs), np.asarray(ys))
+            # within a cell of the edge is the edge's cell, as for a COG (_whole_cells)
+            inside = np.isfinite(cols) & np.isfinite(rows) & (cols > -1) & (rows > -1) & \
+                (cols < width + 1) & (rows < height + 1)
+            r = np.clip(np.where(inside, rows, 0), 0, height - 1).astype(np.int64)
+            c = np.clip(np.where(inside, cols, 0), 0, width - 1).astype(np.int64)
+            picked = da.isel({da.rio.y_dim: xr.DataArray(r.ravel()),
+                              da.rio.x_dim: xr.DataArray(c.ravel())}).values
+        values = np.asarray(picked).reshape(np.shape(lons))
+        empty = ~inside
+        if dtype.kind == "f":
+            empty |= ~np.isfinite(values)
+        fill = da.encoding.get("_FillValue", da.attrs.get("_FillValue"))
+        if fill is not None and dtype.kind in "iu":
+            empty |= values == fill
+        return np.ma.masked_array(values, mask=empty)
 
     def point(self, lon: float, lat: float) -> float | None:
         """The value of the cell at ``lon, lat`` (WGS 84), or ``None`` outside / no data.

@@ -28,7 +28,7 @@ import rasterio.crs
 import rasterio.errors
 
 from tiles.grids import unwrapped_lon
-from tiles.http import ApiError, url_integer, url_number
+from tiles.http import ApiError, plus_hint, url_integer, url_number
 from tiles.xmltext import escape, quoteattr
 
 __all__ = [
@@ -825,7 +825,9 @@ def parse_map_request(q: dict[str, str], *, layer_key: str = "LAYERS") -> MapReq
     if len(box) != 4 or not all(v is not None and math.isfinite(v) for v in box):
         # inf drew a map; "1_000" was read as 1000
         raise ApiError(400, "BBOX must be four numbers minx,miny,maxx,maxy, got "
-                            f"{q.get('BBOX', '')[:80]!r}", locator="BBOX")
+                            f"{q.get('BBOX', '')[:80]!r}"
+                            + next((plus_hint(v) for v in q.get("BBOX", "").split(",")
+                                    if plus_hint(v)), ""), locator="BBOX")
     box_xy = [float(v) for v in box if v is not None]
     if lat_first:
         box_xy = [box_xy[1], box_xy[0], box_xy[3], box_xy[2]]

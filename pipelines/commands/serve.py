@@ -40,6 +40,14 @@ def serve(
     from tiles.server import create_app, install_sighup, listen_socket, uvicorn_config
 
     cfg = load_serve_config(config)
+    if host is not None:  # the config's own host is checked where it is read
+        from prospect.config.tiles import check_bind_host
+        from prospect.errors import ConfigError
+
+        try:
+            check_bind_host(host)
+        except ValueError as exc:
+            raise ConfigError(f"serve: --host {host[:60]!r}: {exc}") from None
     if cfg.access_log is not None:
         from pipelines.faults import name_output
 
@@ -63,7 +71,8 @@ def serve(
     if check:
         console.print("config and layers OK")
         return
-    sock = listen_socket(bind_host, bind_port)
+    sock = listen_socket(bind_host, bind_port,
+                         named="--host" if host else f"'host' in {config}")
     if bind_host in ("0.0.0.0", "::"):  # a browser cannot open http://0.0.0.0 (Chrome blocks it)
         console.print(Text(f"listening on every address of this machine ({bind_host}); "
                            "other machines use its name or address in these URLs"))

@@ -22,6 +22,7 @@ takes its colour range from.
 from __future__ import annotations
 
 import json
+import math
 import os
 import warnings
 from collections.abc import Iterable
@@ -61,6 +62,7 @@ from tiles.metadata import (
     no_data_warning,
     range_origin,
     range_warning,
+    unstated_fill_warning,
     value_sample,
 )
 from tiles.pyramid import write_pyramid
@@ -196,9 +198,10 @@ def _whole_values(source: LayerSource, sample: ValueSample,
     """``values`` (the ``sample`` as written) with each cell of an integer layer whose
     type float32 does not hold given as the cell's own integer
     (:meth:`tiles.source.LayerSource.whole_cells`): a float where float64 holds it, else
-    its digits (JavaScript reads a number past 2^53 as another). The sample read an Int32
-    layer's 16777217 as 16777216 and an Int64 layer's 9007199254740993 as
-    9007199000000000, each written as a value no cell holds."""
+    its digits (JavaScript reads a number past 2^53 as another); and each cell of a
+    Float64 layer as its own float64. The sample read an Int32 layer's 16777217 as
+    16777216, an Int64 layer's 9007199254740993 as 9007199000000000 and a Float64
+    layer's 12345678.9 as 12345679, each written as a value no cell holds."""
     height, width = sample.values.shape
     west, south, east, north = sample.bounds
     east += 360.0 if east < west else 0.0  # across the antimeridian, run on past 180
@@ -209,9 +212,13 @@ def _whole_values(source: LayerSource, sample: ValueSample,
         return values
     out = list(values)
     for i, cell in enumerate(cells.ravel().tolist()):
-        if out[i] is not None and cell is not None:  # masked cells come back as None
-            whole = int(cell)
-            out[i] = float(whole) if float(whole) == whole else str(whole)
+        if out[i] is None or cell is None:  # masked cells come back as None
+            continue
+        if isinstance(cell, float):  # a Float64 layer's cell, all its digits
+            out[i] = cell if math.isfinite(cell) else None
+            continue
+        whole = int(cell)
+        out[i] = float(whole) if float(whole) == whole else str(whole)
     return out
 
 
@@ -254,12 +261,18 @@ def _render_layer(
     data = sample.values
     classes = layer_classes(source.tags)  # a class map: nearest, coloured by its codes
     values = value_grid(source, sample=sample, codes=classes or ())
+    # the layer's warnings, given by run() in the stage's own thread (this one is the
+    # pool's, where another layer's reads can set the process's warning filters)
+    said: list[str] = []
     blended = blended_overview_warning(name, source, classes)  # read past such overviews
     if blended:
-        warnings.warn(DataWarning(f"tiles: {blended}"), stacklevel=1)
+        said.append(blended)
     many = many_classes_warning(name, classes)  # more classes than a palette's colours
     if many:
-        warnings.warn(DataWarning(f"tiles: {many}"), stacklevel=1)
+        said.append(many)
+    fill = unstated_fill_warning(name, source, data, then="run the tiles stage again")
+    if fill:  # -9999 of a grid exported without its nodata value, drawn as values
+        said.append(fill)
     # a class map with a colour table is drawn in its own colours, as QGIS draws it
     layer, stretched = colour_layer(layer, sample, classes, layer_colours(source.tags))
     # The zooms follow the data (resolution and extent); the job's range only narrows them,
@@ -268,12 +281,12 @@ def _render_layer(
                       zoom_limits=(cfg.min_zoom, cfg.max_zoom))
     lo, hi = meta.zooms()
     if hi < cfg.min_zoom or lo > cfg.max_zoom:  # the job's zooms hold none of the data's
-        warnings.warn(DataWarning(
-            f"tiles: layer {name!r} ({where}) is tiled at zoom(s) {lo}-{hi}, not the "
+        said.append(
+            f"layer {name!r} ({where}) is tiled at zoom(s) {lo}-{hi}, not the "
             f"{cfg.min_zoom}-{cfg.max_zoom} of tiles.min_zoom/max_zoom: the data's cell size "
             "and extent give no zoom in that range (finer zooms would only repeat cells, "
             f"coarser ones draw the layer under a few pixels); set min_zoom/max_zoom to "
-            f"include {lo}-{hi}"), stacklevel=1)
+            f"include {lo}-{hi}")
     # On the job's cluster the pyramid's jobs are its tasks; without one, a thread pool.
     executor = ctx.executor.pool()
     task_id = bar.add_task(f"tiles: {name}", total=None)
@@ -328,7 +341,8 @@ def _render_layer(
         attribution=meta.attribution, synthetic=meta.synthetic, units=meta.units,
         classes=classes,
     )
-    metrics: dict[str, Any] = {"tiles": result.tiles_written, "bytes": result.bytes_written}
+    metrics: dict[str, Any] = {"tiles": result.tiles_written, "bytes": result.bytes_written,
+                               "warnings": said}
     metrics["range_warning"] = range_warning(name, data, layer.vmin, layer.vmax, meta.units)
     unit = f" {meta.units}" if meta.units else ""
     metrics["range_note"] = (
@@ -460,7 +474,11 @@ def run(ctx: RunContext) -> StageResult:
                   for la in layers]
         pool = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="tiles")
         try:
-            with progress_bar(ctx.console, unit="blocks") as bar:
+            # the pool's threads read through libraries that set the process's warning
+            # filters in catch_warnings blocks (xarray's and rio-tiler's, for a cube
+            # variable); two such blocks ending out of order left them ignoring every
+            # warning: the state of this thread is restored when the layers are drawn
+            with warnings.catch_warnings(), progress_bar(ctx.console, unit="blocks") as bar:
                 rendered = list(pool.map(
                     lambda pair: _render_layer(ctx, cfg, pair[0], pair[1], bar),
                     zip(layers, staged, strict=True)))
@@ -472,9 +490,14 @@ def run(ctx: RunContext) -> StageResult:
             pool.shutdown(wait=False, cancel_futures=True)
             raise
         pool.shutdown()
-        for layer, (viewer_layer, _, grid, _) in zip(layers, rendered, strict=True):
+        for layer, (viewer_layer, metrics, grid, _) in zip(layers, rendered, strict=True):
             viewer_layers.append(viewer_layer)
             grids[layer.layer_name] = grid
+            # warned here, in this thread: warned in the pool's, a layer's warning was lost
+            # whenever another layer (a cube variable: xarray's and rio-tiler's reads each
+            # in a catch_warnings block) set the process's warning filters meanwhile
+            for text in metrics["warnings"]:
+                warnings.warn(DataWarning(f"tiles: {text}"), stacklevel=1)
         viewer_staging = stack.enter_context(scratch_dir(viewer_dir))
         _stage_viewer(ctx, viewer_staging, viewer_layers, grids)
         for layer, staging in zip(layers, staged, strict=True):

@@ -395,6 +395,48 @@ def check_public_url(text: str) -> str:
     )
 
 
+def check_bind_host(text: str) -> str:
+    """``text`` if it can be a bind address (a host name or an IPv4 or IPv6 address alone).
+
+    A URL (``http://0.0.0.0``), an address with its port (``127.0.0.1:8080``, ``[::]:80``)
+    or IPv6 in brackets were read as a host name: ``prospect serve`` failed at start-up
+    with "cannot resolve the bind address ... give an address of this machine with
+    --host", which named the option where the config's ``host`` was at fault and never
+    said that the port or the scheme was. The refusal says which part to drop and where
+    the port goes.
+
+    Raises
+    ------
+    ValueError
+        Saying what is wrong and the value to write.
+    """
+    import re
+
+    value = text.strip()
+    scheme = re.match(r"(?i)^[a-z][a-z0-9+.-]*://", value)
+    rest = value[scheme.end():] if scheme else value
+    path = "/" in rest
+    rest = rest.split("/", 1)[0]
+    port = None
+    bracketed = re.fullmatch(r"\[([^\]]*)\](?::(\d*))?", rest)
+    if bracketed:
+        rest, port = bracketed.group(1), bracketed.group(2)
+    elif (m := re.fullmatch(r"([^:]*):(\d*)", rest)):  # one colon: not an IPv6 address
+        rest, port = m.group(1), m.group(2)
+    if not (scheme or path or bracketed or port is not None or value != text
+            or any(c.isspace() for c in value)):
+        return text
+    wrong = ("a URL" if scheme else "an address with a port" if port
+             else "an address with a path" if path
+             else "an IPv6 address in brackets" if bracketed
+             else "an address ending in ':'" if port is not None
+             else "an address with spaces")
+    where_port = f"; the port goes in 'port' (or --port), e.g. port: {port}" if port else ""
+    raise ValueError(f"{wrong}, not an address to listen on: give the host name or IP "
+                     f"address alone, e.g. {(rest.strip() or '127.0.0.1')!r} ('0.0.0.0' for "
+                     f"every IPv4 address of this machine){where_port}")
+
+
 def _check_origin(text: str) -> str:
     """``text`` if it is ``*`` or a browser origin, ``scheme://host[:port]`` (RFC 6454).
 
@@ -559,6 +601,11 @@ class ServeConfig(StrictModel):
     @classmethod
     def _origins_are_origins(cls, value: list[str]) -> list[str]:
         return [_check_origin(v) for v in value]
+
+    @field_validator("host")
+    @classmethod
+    def _host_alone(cls, value: str) -> str:
+        return check_bind_host(value)
 
     @field_validator("public_url")
     @classmethod
