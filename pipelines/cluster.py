@@ -49,6 +49,7 @@ __all__ = [
     "cluster_dir",
     "dashboard_link",
     "dask_client",
+    "default_local_workers",
     "engine_warnings",
     "home_known",
     "jobqueue_cluster",
@@ -63,6 +64,8 @@ __all__ = [
     "scheduler_lost",
     "ship",
     "task_timeout",
+    "usable_cores",
+    "usable_memory",
     "walltime_seconds",
     "worker_count",
 ]
@@ -918,7 +921,7 @@ def check_engine(*, scheduler: str | None = None, cluster: str | None = None,
             for note in kubernetes_notes(spec):
                 say_warning(note)
     if not scheduler and not cluster:
-        check_local_workers(workers or max(1, os.cpu_count() or 1))
+        check_local_workers(workers or default_local_workers())
 
 
 def _cluster_spec(doc: Any) -> dict[str, Any]:
@@ -1657,7 +1660,7 @@ def _clients(*, scheduler: str | None, workers: int | None, cluster: str | None,
             _close_all(lambda: client.close(timeout=5),
                        functools.partial(_close_batch_cluster, made, cluster, limit))
         return
-    n_workers = workers or max(1, os.cpu_count() or 1)
+    n_workers = workers or default_local_workers()
     local = local_cluster(n_workers, threads_per_worker=threads_per_worker,
                           memory_limit=memory_limit)
     client = Client(local)
@@ -1769,26 +1772,73 @@ def _quiet_workers(client: Client) -> None:
         client.register_plugin(plugin, name=_QuietLibtiff.name)
 
 
+def usable_cores() -> int:
+    """The cores this process may run on: the machine's, fewer where its CPU affinity
+    (``taskset``, a batch job's cpuset: SLURM's ``--cpus-per-task``) or a cgroup's CPU quota
+    (``docker --cpus``, a Kubernetes pod's limit) allows fewer (:func:`dask.system.
+    cpu_count`, which the embedded cluster's memory share follows too).
+
+    ``os.cpu_count()`` counts the machine's: a job in a 4-core SLURM allocation on a
+    128-core node started 128 worker processes on its 4 cores, each with a 128th of the
+    allocation's memory.
+    """
+    from dask.system import cpu_count
+
+    return max(1, int(cpu_count()))
+
+
+def usable_memory() -> tuple[int, int]:
+    """``(bytes this process may use, the machine's bytes)``: the first is the machine's,
+    less where a cgroup's limit (a container's, a batch job's ``--mem``) or ``ulimit -m``
+    sets one (:func:`distributed.system.memory_limit`, by which the embedded cluster's
+    workers share memory)."""
+    import psutil
+    from distributed.system import memory_limit
+
+    total = int(psutil.virtual_memory().total)
+    return min(total, int(memory_limit())), total
+
+
+def default_local_workers() -> int:
+    """The embedded cluster's worker processes when ``--workers`` is not given: one per
+    usable core (:func:`usable_cores`), no more than the usable memory holds
+    (:func:`usable_memory`, :data:`pipelines.plan.PROCESS_BYTES` each)."""
+    from pipelines.plan import PROCESS_BYTES
+
+    return max(1, min(usable_cores(), usable_memory()[0] // PROCESS_BYTES))
+
+
+def _memory_text(usable: int, total: int) -> str:
+    """How much memory the job may use, said as the machine's or as its limit's."""
+    from pipelines.plan import format_bytes
+
+    if usable >= total:
+        return f"this machine has {format_bytes(total)} of memory"
+    return (f"this job may use {format_bytes(usable)} of memory (its limit: a container's or "
+            f"batch job's cgroup, or ulimit -m; the machine has {format_bytes(total)})")
+
+
 def check_local_workers(n_workers: int) -> None:
-    """Refuse an embedded cluster whose worker processes cannot all fit this machine.
+    """Refuse an embedded cluster whose worker processes cannot all fit the memory this
+    job may use (:func:`usable_memory`: the machine's, or its cgroup's or ``ulimit -m``'s).
 
     Each worker is a process of about :data:`pipelines.plan.PROCESS_BYTES` before it holds
     any data; ``--workers 1000`` on a laptop started processes until the machine ran out
-    of memory and ended in a nanny's ``EOFError`` traceback.
+    of memory and ended in a nanny's ``EOFError`` traceback. In a container or a batch
+    job with a memory limit, the machine's memory passed ``--workers 32`` in 4 GiB, and
+    each worker was given a 32nd of the limit (128 MiB, less than the process itself).
     """
-    import psutil
-
     from pipelines.plan import PROCESS_BYTES, format_bytes
 
-    total = psutil.virtual_memory().total
-    fit = max(1, total // PROCESS_BYTES)
+    usable, total = usable_memory()
+    fit = max(1, usable // PROCESS_BYTES)
     if n_workers > fit:
-        cores = os.cpu_count() or 1
+        cores = usable_cores()
         raise ConfigError(
             f"--workers {n_workers}: the embedded cluster starts one process per worker "
             f"(about {format_bytes(PROCESS_BYTES)} each, {format_bytes(n_workers * PROCESS_BYTES)}"
-            f" in all before any data) and this machine has {format_bytes(total)} of memory "
-            f"and {cores} cores; use --workers {min(cores, fit)} (one per core) or at most "
+            f" in all before any data) and {_memory_text(usable, total)} and {cores} "
+            f"usable cores; use --workers {min(cores, fit)} (one per core) or at most "
             f"{fit}, or run on more machines with --scheduler or --cluster")
 
 

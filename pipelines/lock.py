@@ -610,8 +610,37 @@ def _sees_file() -> Callable[[str, str], bool | None]:
     return sees_file
 
 
+UNREGISTER_WAIT = 5.0
+"""Seconds the removal of the lock's worker plugin may take (the scheduler's round of its
+workers): a cluster that does not answer within them keeps the plugin, which lets more
+through once the job's lock is gone, rather than hold the job's end."""
+
+
+def _scheduler_gone(client: Client) -> bool:
+    """Whether ``client`` lost its scheduler for good: not connected, and its address on
+    this machine where nothing listens any more (:func:`pipelines.cluster._refused_here`,
+    no grace); a scheduler elsewhere may come back, and is left to the bounded wait."""
+    if getattr(client, "status", "running") in ("running", "newly-created"):
+        return False
+    if getattr(client, "status", None) in ("closing", "closed"):
+        return True
+    address = getattr(getattr(client, "scheduler", None), "address", None)
+    if not isinstance(address, str):
+        return False
+    from pipelines.cluster import _refused_here
+
+    return _refused_here(address, grace=0) is not None
+
+
 def _unregister(client: Client, name: str) -> None:
-    """Remove the worker plugin ``name`` from ``client``'s cluster, best effort.
+    """Remove the worker plugin ``name`` from ``client``'s cluster, best effort, within
+    :data:`UNREGISTER_WAIT` seconds; nothing where the scheduler is gone
+    (:func:`_scheduler_gone`: its plugins went with it).
+
+    ``client.unregister_worker_plugin`` has no bound of its own: with the ``--scheduler``
+    scheduler killed mid-stage, it waited for the client to reconnect, the client's whole
+    10 s, before the job said "lost the dask scheduler"; on a stop it waited for every
+    worker's answer (1.7-4 s while a worker's cancelled task ended).
 
     The heartbeat stops a job that lost its directory by interrupting the main thread
     (:func:`pipelines.faults.interrupt_main_thread`), wherever it is: an interrupt in the
@@ -623,13 +652,20 @@ def _unregister(client: Client, name: str) -> None:
     plugin does not exist. Workers already gone are logged by dask, and a stale token
     only lets more through.
     """
+    if _scheduler_gone(client):
+        return
+
+    def remove() -> None:
+        client.sync(client._unregister_worker_plugin, name=name, nanny=None,
+                    callback_timeout=UNREGISTER_WAIT)
+
     try:
-        client.unregister_worker_plugin(name)
+        remove()
     except KeyboardInterrupt:  # the stop arrived now: finish the removal first
         with suppress(Exception):
-            client.unregister_worker_plugin(name)
+            remove()
         raise
-    except Exception:  # best effort, as above
+    except Exception:  # best effort, as above (a timeout among them)
         pass
 
 add_publish_guard(publish_check)  # every publish of prospect.io.files checks the lock

@@ -9,6 +9,7 @@ import fcntl
 import json
 import math
 import os
+import re
 import sys
 import unicodedata
 from collections.abc import Iterator, Mapping
@@ -181,6 +182,12 @@ def config_file(value: Path | None) -> Path | None:
     if value is not None and value.exists() and not value.is_file():
         raise ConfigError(f"{value}: not a regular file (a device or a pipe); {STDIN_CONFIG}")
     if value is not None and not os.path.lexists(value):  # '$JOBS/a.yaml', 'C:\\a.yaml'
+        url = _url_hint(str(value), "a config is read from a file of this machine: "
+                        "download it first (e.g. curl -LO URL, aws s3 cp URL .) and give "
+                        "its path")
+        if url:  # the URL as written, not as Path folded its '//'
+            shown = re.sub(r"([A-Za-z][A-Za-z0-9+.-]+):/(?=[^/])", r"\1://", str(value))
+            raise ConfigError(f"{shown}: {url}")
         from prospect.io.files import name_written_otherwise
 
         # 'my%20job.yaml', 'job.yml', 'JOB.yaml' beside the file there
@@ -327,10 +334,42 @@ def _as_shell_meant(text: str) -> Path:
             f"nothing can be made below it; point the link at a folder (ls -l {loop}) or "
             "give another path")
     if not os.path.exists(path):
-        hint = _shell_hint(text)
+        hint = _url_hint(text, "an output is written to a folder of this machine's file "
+                         "system (for a cluster, a disk every worker mounts), never to "
+                         "object storage or a web server: give a local or shared folder, "
+                         "and copy the outputs there afterwards (e.g. aws s3 sync, gsutil "
+                         "rsync)") or _shell_hint(text)
         if hint:
             raise typer.BadParameter(f"{text!r}: {hint}")
     return path
+
+
+_URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):/{1,2}(?=[^/])")
+"""A URL's scheme and its ``//`` as given (``s3://``), or as :class:`~pathlib.Path` leaves
+it once it has folded the two slashes into one (``https:/host``); a scheme of one letter
+is a Windows drive (``C:/``, :func:`_shell_hint`'s)."""
+_GDAL_VSI = re.compile(r"^/vsi[a-z0-9_]+/")
+"""GDAL's virtual file systems (``/vsis3/``, ``/vsicurl/``), which only GDAL reads."""
+
+
+def _url_hint(text: str, instead: str) -> str:
+    """Why a command-line path that does not exist is a URL or a GDAL virtual path, with
+    ``instead`` (what to give); ``""`` when it is neither (``file://``: :func:`_shell_hint`).
+
+    ``-o s3://bucket/run1`` (or ``gs://``, ``https://``, ``/vsis3/``) was taken as a local
+    path: the job ran and wrote its cube, model and tiles into a folder ``s3:/bucket/run1``
+    under the current one (``/vsis3/...`` at the root of the file system), which a pod's
+    disk lost with the pod; a config given as a URL was "https:/host/job.yaml: config file
+    not found", the URL folded as a path.
+    """
+    url = _URL.match(text)
+    if url and url.group(1).lower() != "file":
+        return f"a URL ({url.group(1)}://...), not a path here; {instead}"
+    vsi = _GDAL_VSI.match(text)
+    if vsi:
+        return (f"a GDAL virtual path ({vsi.group(0)}), which only GDAL's readers take, "
+                f"not a path here; {instead}")
+    return ""
 
 
 def _encodable(text: str) -> bool:
@@ -536,10 +575,12 @@ def _at_most(limit: int, what: str) -> Any:
 
     def check(ctx: Any, param: Any, value: int | None) -> int | None:
         if value is not None and value > limit:
+            from pipelines.cluster import usable_cores
+
             raise typer.BadParameter(
                 f"{value} is more {what} than any machine or cluster runs (at most "
-                f"{limit:,}); give the count you mean, e.g. this machine's "
-                f"{os.cpu_count() or 1} cores")
+                f"{limit:,}); give the count you mean, e.g. the "
+                f"{usable_cores()} cores this job may use")
         return value
 
     return check
@@ -559,7 +600,7 @@ WorkersOpt = Annotated[
     int | None,
     typer.Option(
         "--workers", min=1, callback=workers_at_most,
-        help="Worker processes of the local cluster (default: cores)."
+        help="Worker processes of the local cluster (default: one per core this job may use)."
     ),
 ]
 ClusterOpt = Annotated[

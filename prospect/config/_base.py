@@ -1140,6 +1140,37 @@ def _yaml_error_hint(text: str, mark: Any) -> str:
     return ""
 
 
+_KEY_AND_VALUE = re.compile(
+    r"^(\s*(?:-\s+)?)(?!-\s)([^\s:#'\"{}\[\],&*!|>][^:#{}\[\]]*?):[ \t]+(\S.*?)\s*$")
+"""A block mapping's line, ``key: value`` (in a list item too): indent, key, value."""
+
+
+def _colon_in_value_hint(text: str, mark: Any) -> str:
+    """How to write a value holding ``': '``, which YAML reads as a second key on the
+    line (``description: Lithium: brine survey``, a note, a title with a subtitle): the
+    line with its value quoted; ``""`` where the line is no ``key: value``.
+
+    PyYAML says "mapping values are not allowed here", which names neither the colon nor
+    the fix, for the most common slip in a hand-written config.
+    """
+    lines = text.splitlines()
+    if mark is None or not 0 <= mark.line < len(lines):
+        return ""
+    line = lines[mark.line]
+    found = _KEY_AND_VALUE.match(line)
+    if found is None or found.group(3)[:1] in ("'", '"', "{", "["):
+        return (f"; line {mark.line + 1}: a colon followed by a space inside a value starts "
+                "another key in YAML; put the whole value in quotes")
+    code = re.fullmatch(r"(EPSG|ESRI|OGC|IAU_\d+):\s+(\w+)", found.group(3), re.IGNORECASE)
+    if code:  # 'crs: EPSG: 32619': the code is written without the space
+        return (f"; line {mark.line + 1}: a colon followed by a space starts another key in "
+                f"YAML; write the code without the space: {found.group(2).strip()}: "
+                f"{code.group(1)}:{code.group(2)}")
+    quoted = "'" + found.group(3).replace("'", "''") + "'"
+    return (f"; line {mark.line + 1}: a colon followed by a space inside a value starts "
+            f"another key in YAML; quote the whole value: {found.group(2).strip()}: {quoted}")
+
+
 def load_yaml(path: Path) -> dict[str, Any]:
     """Read a YAML mapping from ``path``; any problem becomes a :class:`ConfigError`.
 
@@ -1180,8 +1211,10 @@ def load_yaml(path: Path) -> dict[str, Any]:
         if "for merging" in problem and context is not None:  # '<<: *list' names the anchor
             problem = (f"the merge key '<<' of the mapping at line {context.line + 1} takes a "
                        "mapping (an alias of one, or a list of them): " + problem)
-        raise ConfigError(f"{path}: not valid YAML{where}: {problem}"
-                          f"{_yaml_error_hint(text, mark)}") from None
+        hint = _yaml_error_hint(text, mark)
+        if not hint and problem.startswith("mapping values are not allowed"):
+            hint = _colon_in_value_hint(text, mark)
+        raise ConfigError(f"{path}: not valid YAML{where}: {problem}{hint}") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: {_not_utf8(exc)}") from None
     except RecursionError:

@@ -11,6 +11,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 from prospect.config._base import (
     PlainName,
     StrictModel,
+    _file_only,
     check_not_reserved,
     home_expanded,
     shadowing_file,
@@ -46,7 +47,8 @@ def _check_sensor_file(path: Path) -> None:
 
     kinds = {"job": "a job config (it has region and sources)",
              "region": "a region file (a grid: crs, resolution, bounds)",
-             "serve": "a tile server's config", "cluster": "cluster settings"}
+             "serve": "a tile server's config", "cluster": "cluster settings",
+             "manifest": "a run's manifest.json (the record of a job's stages)"}
     kind = kind_of_config(data) if "bands" not in data else ""
     if kind in kinds:
         raise ValueError(
@@ -73,6 +75,7 @@ def known_sensor(value: str, base: Path | str | None) -> str:
     from prospect.indices.bands import load_sensor
 
     if Path(value).suffix.lower() in (".yaml", ".yml"):
+        _file_only(value)  # a URL was "sensor file '/jobs/https:/host/s.yaml': not found"
         path = home_expanded(value)
         if not path.is_absolute() and base is not None:
             value = str(Path(base) / path)

@@ -24,6 +24,7 @@ from prospect.config._base import (
     ConfigPath,
     PlainName,
     StrictModel,
+    _file_only,
     _resolve_path,
     check_not_reserved,
     config_folder,
@@ -187,9 +188,10 @@ def _refuse_other_kinds(data: dict[str, Any], path: Path) -> None:
     if "crs" in data:
         return
     other = kind_of_config(data)
-    if other in ("sensor", "serve"):
-        what = ("a sensor's band file (common band names to a sensor's bands)"
-                if other == "sensor" else "a tile server's config")
+    if other in ("sensor", "serve", "manifest"):
+        what = {"sensor": "a sensor's band file (common band names to a sensor's bands)",
+                "serve": "a tile server's config",
+                "manifest": "a run's manifest.json (the record of a job's stages)"}[other]
         raise ConfigError(
             f"{path}: is {what}, not a region file; a job's 'region:' names a region file "
             "(kind: region, with name, crs, resolution and bounds, as in configs/regions/) "
@@ -408,8 +410,12 @@ def _region_file(value: str, info: ValidationInfo) -> str:
     """A region YAML path resolved like every path of a job (from the job file's folder).
 
     Relative paths were taken from the working directory: the region file beside the job
-    was "not found", or another one of the same name was used without a word.
+    was "not found", or another one of the same name was used without a word. A URL or
+    a GDAL virtual path (``https://...``, ``/vsis3/...``) is refused as any file Prospect
+    reads itself is (:func:`~prospect.config._base._file_only`): joined to the job's folder,
+    it was "region file '/jobs/https:/host/area.yaml' not found".
     """
+    _file_only(value)
     path = _resolve_path(Path(value), info)
     if path.is_dir():
         raise ValueError(f"region file {str(path)!r} is a folder; give the region's YAML "
@@ -594,7 +600,24 @@ def kind_of_config(data: dict[str, Any]) -> str:
         return "serve"
     if keys & {"jobqueue", "kubernetes"}:
         return "cluster"
+    if keys >= _MANIFEST_KEYS:
+        return "manifest"
     return ""
+
+
+_MANIFEST_KEYS = {"stages", "runs", "config_hash"}
+"""Keys a run's ``manifest.json`` holds and no config does (JSON is YAML, so a manifest
+given as the job's config was read as one: "unknown key 'runs'", "unknown key 'stages'",
+... each listing a job's keys, with no word of what the file is or where the job is)."""
+
+
+def _manifest_given(data: dict[str, Any]) -> str:
+    """Why a run's manifest is no job config, naming the config it records."""
+    recorded = data.get("config_path")
+    where = (f"the job's config is {recorded} (as the manifest records it): give that path"
+             if isinstance(recorded, str) and recorded else "give the job's YAML config")
+    return (f"a run's manifest.json (the record of a job's stages in its output folder), "
+            f"not a job config; {where}, with -o the folder that holds this manifest")
 
 
 def other_config_kind(data: dict[str, Any]) -> str:
@@ -624,6 +647,8 @@ def other_config_kind(data: dict[str, Any]) -> str:
     if keys & {"jobqueue", "kubernetes"}:
         return ("cluster settings, not a job config; 'run --cluster slurm|pbs|kubernetes' "
                 "reads them from cluster/ or $PROSPECT_CLUSTER_DIR; give the job's config")
+    if keys >= _MANIFEST_KEYS:
+        return _manifest_given(data)
     return ""
 
 

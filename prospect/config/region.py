@@ -35,7 +35,22 @@ so a chunk of a few cells spends its time in the scheduler (``chunks: [1, 1]`` o
 scheduler to cancel them)."""
 
 
+CHUNK_SIDE_MAX = 2**28 // CHUNK_SIDE_MIN
+"""Most cells a side of a configured chunk: past it no chunk fits the grid's cells per
+chunk (:data:`prospect.grid.CHUNK_CELLS_MAX`) whatever its other side. Checked here, at
+its key: a side of hundreds of digits (a number pasted twice, a unit's exponent typed
+out) reached the grid's check, whose message could not write the product as a float
+("internal error: OverflowError: int too large to convert to float", exit 70)."""
+
+
 def _chunk_side(value: int) -> int:
+    if value > CHUNK_SIDE_MAX:
+        shown = f"of {value:,} cells" if value < 10**30 else \
+            f"written with {len(str(value))} digits"
+        raise ValueError(
+            f"a chunk side {shown} is more than any task holds in memory (at most "
+            f"{CHUNK_SIDE_MAX:,} cells a side, {2**28:,} cells a chunk); use chunks such as "
+            "[512, 512] (256 to 2048 is usual)")
     if value < CHUNK_SIDE_MIN:
         raise ValueError(
             f"a chunk side of {value} cell(s) makes a task and a file per variable for every "
@@ -625,11 +640,22 @@ AREA_OF_USE_SLACK_DEG = 5.0
 the wrong CRS (national grids are used a little past their borders, offshore included)."""
 
 
+MAP_BACK_SLACK = 0.01
+"""Least distance, in a projected CRS's units (a centimetre in metres), by which a point
+may come back from longitude and latitude off where it was and still count as mapped:
+the grid's finest cell (:data:`prospect.grid._METRE_LIKE_MIN`). A CRS whose way to
+WGS 84 goes through a datum shift (RD New, ETRS89-LAEA) brings points back 0.1-1 mm off,
+so half a cell of ``resolution: 0.0001`` (degrees typed for metres) refused the bounds
+as "past where EPSG:28992 maps the Earth" instead of naming the resolution."""
+MAP_BACK_SLACK_DEG = 1e-7
+""":data:`MAP_BACK_SLACK` in a geographic CRS (degrees: about a centimetre)."""
+
+
 def _not_mapped_back(crs: str, bounds: tuple[float, float, float, float],
                      tolerance: float) -> str:
     """Which corner of ``bounds`` (or their centre) ``crs`` does not map back to itself
-    through longitude and latitude within ``tolerance`` (half a cell), and where it went;
-    ``""`` when every one does.
+    through longitude and latitude within ``tolerance`` (half a cell, at least
+    :data:`MAP_BACK_SLACK`), and where it went; ``""`` when every one does.
 
     Far past a projection's reach PROJ returns a place anyway, not an error: UTM 19N's
     ``x = 1e308`` came back as its central meridian, RD New's as 175 W, and the region was
@@ -643,6 +669,7 @@ def _not_mapped_back(crs: str, bounds: tuple[float, float, float, float],
         back = Transformer.from_crs("EPSG:4326", parsed, always_xy=True)
     except (CRSError, ProjError):
         return ""
+    tolerance = max(tolerance, MAP_BACK_SLACK_DEG if parsed.is_geographic else MAP_BACK_SLACK)
     left, bottom, right, top = bounds
     for x, y in ((left, bottom), (left, top), (right, bottom), (right, top),
                  ((left + right) / 2, (bottom + top) / 2)):
