@@ -270,9 +270,14 @@ chunk shape at the grid's edge) in memory, 1 GiB of float32 at this size."""
 
 def _check_chunks(cy: int, cx: int) -> None:
     """Refuse a chunk shape no worker could hold (``chunks: [1000000000, 1000000000]``)."""
-    if cy * cx > CHUNK_CELLS_MAX:
+    cells = cy * cx
+    if cells > CHUNK_CELLS_MAX:
+        # a product past a float's range (chunks of hundreds of digits) is said by its
+        # digits: '{:.3g}' of it raised OverflowError, an internal error
+        held = f"{cells:.3g}" if cells < 10**300 else f"over 10^{len(str(cells)) - 1}"
+        shown = ", ".join(str(c) if c < 10**12 else f"<{len(str(c))} digits>" for c in (cy, cx))
         raise GridError(
-            f"chunks [{cy}, {cx}] hold {cy * cx:.3g} cells each, over the limit of "
+            f"chunks [{shown}] hold {held} cells each, over the limit of "
             f"{CHUNK_CELLS_MAX:.3g} (a task holds a whole chunk in memory, padded to the chunk "
             "shape at the grid's edge); use chunks such as [512, 512]")
 

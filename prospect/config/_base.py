@@ -1453,6 +1453,9 @@ def _prefixed_hint(text: str, match: re.Match[str]) -> str:
 
 _WITH_UNIT = re.compile(r"^([-+]?\d+(?:\.\d+)?)\s*(m|metres?|meters?|km|cm|mm|ft|deg|"
                         r"degrees?|\u00b0|px|cells?|ppm|%)$", re.ASCII | re.IGNORECASE)
+_WITH_OTHER_UNIT = re.compile(r"^([-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)\s*"
+                              r"([A-Za-z\u00b5\u00b0][\w/^\u00b7.\-\u00b2\u00b3 ]{0,30})$")
+"""A number followed by any other unit (``150 m3/h``, ``8000 h``, ``12 L/s``)."""
 _OTHER_LENGTHS = {"km": 1000.0, "cm": 0.01, "mm": 0.001, "ft": 0.3048}
 """Metres in each unit of :data:`_WITH_UNIT` that is a length other than the metre."""
 _DECIMAL_COMMA = re.compile(r"^[-+]?\d+,\d+$", re.ASCII)
@@ -1463,6 +1466,11 @@ def _written_number_hint(text: str) -> str:
     """Why a number written with a unit (``10 m``), a decimal comma (``10,5``) or digit
     groups (``500 000``) is text, and the number to write; ``""`` for anything else."""
     unit = _WITH_UNIT.match(text)
+    if unit and unit.group(2) == "%":  # 'recovery: 80%': a share of one is 0.8
+        share = float(unit.group(1)) / 100
+        return (f"the unit is no part of the value: a percentage is written as its share of "
+                f"one where a key takes a share ({text} is {share:.10g}), or as {unit.group(1)}"
+                " alone where the key's name says it is in percent")
     if unit:
         metres = _OTHER_LENGTHS.get(unit.group(2).lower())
         if metres is not None:  # '1 km' was "write 1 alone": 1 m in a key of metres
@@ -1472,6 +1480,11 @@ def _written_number_hint(text: str) -> str:
                     "metres; a region's resolution and bounds are in its CRS's units)")
         return (f"the unit is no part of the value: write {unit.group(1)} alone (a key's "
                 "unit is fixed: a region's resolution and bounds are in its CRS's units)")
+    other = _WITH_OTHER_UNIT.match(text)
+    if other:  # 'flow_m3_per_h: 150 m3/h', 'hours_per_year: 8000 h'
+        return (f"the unit is no part of the value: write {other.group(1)} alone, in the "
+                "unit the key's name or its documentation states (convert it first where "
+                f"{other.group(2).strip()} is another)")
     if _DECIMAL_COMMA.match(text):
         whole, part = text.split(",")
         if len(part) == 3:

@@ -679,7 +679,9 @@ def load_serve_config(path: str | Path) -> ServeConfig:
 _OTHER_KINDS = {"job": "a job config (run it with 'prospect run', then serve the maps it writes)",
                 "region": "a region file (a grid: crs, resolution, bounds)",
                 "sensor": "a sensor's band file",
-                "cluster": "cluster settings"}
+                "cluster": "cluster settings",
+                "manifest": "a run's manifest.json (the record of a job's run; serve the "
+                            "maps that run wrote: its score/probability.tif or cube.zarr)"}
 """What a file of another config kind given to ``prospect serve`` is
 (:func:`~prospect.config.job.kind_of_config`)."""
 

@@ -1,0 +1,67 @@
+"""Round 34: what the lead took from the helpers' hand-overs (SYNTHETIC configs).
+
+* A grid built in code with a chunk side of hundreds of digits ended in ``OverflowError``
+  while its refusal formatted the cell count as a float (``prospect.grid._check_chunks``).
+* ``prospect serve`` given a run's ``manifest.json`` printed a wall of "unknown key"
+  lines (``prospect.config.tiles._OTHER_KINDS``).
+* A figure written with its unit, ``recovery: "80%"`` or ``flow_m3_per_h: "150 m3/h"``,
+  got pydantic's "unable to parse string as a number", or "write 80 alone" for a share
+  of one (``prospect.config._base._written_number_hint``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from prospect.config._base import validate_mapping
+from prospect.config.economics import EconomicsConfig
+from prospect.errors import ConfigError, GridError
+from prospect.grid import RegionGrid
+
+from .conftest import assert_clean_error, run_in_process
+
+
+def test_a_chunk_side_of_hundreds_of_digits_is_refused_not_an_overflow() -> None:
+    with pytest.raises(GridError) as caught:
+        RegionGrid(crs="EPSG:32619", resolution=10.0,
+                   bounds=(500000, 1350000, 500400, 1350400), chunks=(10**400, 20), name="x")
+    said = str(caught.value)
+    assert "<401 digits>" in said and "10^401" in said and "[512, 512]" in said, said
+
+
+def test_a_large_chunk_is_refused_with_its_cell_count_control() -> None:
+    """control: a chunk a float holds is said with its count, as before."""
+    with pytest.raises(GridError, match=r"chunks \[100000, 20000\] hold 2e\+09 cells"):
+        RegionGrid(crs="EPSG:32619", resolution=10.0,
+                   bounds=(500000, 1350000, 500400, 1350400), chunks=(100000, 20000),
+                   name="x")
+
+
+def test_serve_given_a_runs_manifest_says_what_it_is(tmp_path: Path) -> None:
+    manifest = tmp_path / "out" / "manifest.json"
+    manifest.parent.mkdir()
+    manifest.write_text(json.dumps({  # the keys a run's manifest holds (pipelines.manifest)
+        "job": "tiny", "run_id": "20261205T120000-1", "config_hash": "0" * 64,
+        "config_path": str(tmp_path / "job.yaml"), "stages": {"ingest": {"status": "done"}},
+        "runs": [], "started": "2026-12-05T12:00:00+00:00"}))
+    result = run_in_process("serve", manifest, "--check")
+    assert_clean_error(result, 2, str(manifest), "manifest.json", "not a tile server")
+    assert "unknown key" not in result.err, result.err
+
+
+@pytest.mark.parametrize(("key", "value", "needles"), [
+    ("recovery", "80%", ["80% is 0.8", "share of one"]),
+    ("recovery", "80 %", ["80 % is 0.8"]),
+    ("flow_m3_per_h", "150 m3/h", ["write 150 alone", "m3/h"]),
+    ("hours_per_year", "8000 h", ["write 8000 alone"]),
+])
+def test_a_figure_written_with_its_unit_says_what_to_write(key: str, value: str,
+                                                           needles: list[str]) -> None:
+    with pytest.raises(ConfigError) as caught:
+        validate_mapping(EconomicsConfig, {"concentration": "li", key: value},
+                         source="job.yaml")
+    said = str(caught.value)
+    assert f"key '{key}'" in said and all(n in said for n in needles), said
