@@ -38,7 +38,51 @@ def _cog_layer(svc: TileService, request: Request, name: str, ext: str) -> Layer
     if layer.source.variable is not None:
         raise ApiError(404, f"layer {layer.name!r} is read from a zarr cube; there is no COG "
                             "to download (serve its COG with 'cog:' to offer one)")
+    other = _not_geotiff(layer.source.path)
+    if other is not None:
+        raise ApiError(404, f"layer {layer.name!r} is served from {other}, not a GeoTIFF; there "
+                            "is no COG to download (the server's operator can write it as one, "
+                            "gdal_translate -of COG, and serve that with 'cog:')")
     return layer
+
+
+_TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
+"""The first four bytes of a TIFF and a BigTIFF, either byte order."""
+
+_OTHER_FORMATS = (
+    ((b"<",), "a GDAL VRT (an XML file that names other files)"),
+    ((b"CDF\x01", b"CDF\x02", b"\x89HDF"), "a NetCDF / HDF5 file"),
+    ((b"PK\x03\x04",), "a zip archive"),
+    ((b"\x00\x00\x00\x0cjP", b"\xff\x4f\xff\x51"), "a JPEG 2000 file"),
+    ((b"\x89PNG",), "a PNG image"),
+    ((b"\xff\xd8\xff",), "a JPEG image"),
+)
+"""Formats a layer's ``cog:`` may name (GDAL reads them) that are not a GeoTIFF, by their
+first bytes."""
+
+
+def _not_geotiff(path: os.PathLike[str] | str) -> str | None:
+    """What the layer's file ``path`` is when it is not a (Big)TIFF, named for a client
+    (its format, never its path); ``None`` for a TIFF, or a file that cannot be read
+    (refused afterwards as removed or damaged).
+
+    ``/download/{layer}.tif`` sent any file a layer is read from as ``{layer}.tif``
+    (``image/tiff; application=geotiff``): a VRT's XML, naming the server's own paths, or a
+    NetCDF's bytes, which GDAL and QGIS then could not open.
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(16)
+    except OSError:
+        return None
+    if head[:4] in _TIFF_MAGIC or len(head) < 4:
+        return None
+    text = head.removeprefix(b"\xef\xbb\xbf").lstrip()  # an XML file's BOM and blanks
+    for magics, name in _OTHER_FORMATS:
+        if head.startswith(magics) or text.startswith(magics):
+            return name
+    suffix = os.path.splitext(os.fspath(path))[1]
+    return f"a file of another format ({suffix or 'no suffix'})"
 
 
 async def cog_download(svc: TileService, request: Request) -> Response:

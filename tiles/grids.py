@@ -180,8 +180,38 @@ def footprint(
         west = to_dst.transform(unwrapped_lon(lon)[0], mid)[0]
         east = to_dst.transform(unwrapped_lon(lon)[1] - 360.0, mid)[0] + span[1] - span[0]
         b = (west, b[1], east, b[3])
-    cell = ((b[2] - b[0]) / shape[1] + (b[3] - b[1]) / shape[0]) / 2
+    rows = float(shape[0])
+    if span is not None and not dst.is_geographic:
+        b, rows = _square_world(b, rows, lon, span, dst.to_wkt(),
+                                geographic=src.is_geographic)
+    cell = ((b[2] - b[0]) / shape[1] + (b[3] - b[1]) / rows) / 2
     return (float(b[0]), float(b[1]), float(b[2]), float(b[3])), float(cell)
+
+
+def _square_world(b: tuple[float, ...], rows: float, lon: tuple[float, ...],
+                  span: tuple[float, float], dst: str, *, geographic: bool
+                  ) -> tuple[tuple[float, ...], float]:
+    """Bounds ``b`` in a Mercator-like ``dst`` (a world that repeats along x, ``span``
+    wide) cut to its square world, y within +-half the span (Web Mercator's 85.0511
+    degrees), and the rows of the data within it (a grid in degrees: its rows of the
+    latitudes kept; any other: all of them).
+
+    A layer reaching a pole (a whole-world grid, Antarctica) was measured to y =
+    +-242528680, twelve Web Mercator worlds tall, which made its cells twenty-five times
+    their size there: a 0.05-degree world grid was tiled to zoom 1, not 5, and its WMTS
+    limits and WMS boxes ran far past the world.
+    """
+    half = (span[1] - span[0]) / 2
+    if b[1] >= -half and b[3] <= half:
+        return b, rows
+    y0, y1 = max(b[1], -half), min(b[3], half)
+    if geographic and lon[3] > lon[1]:
+        to_lonlat = pyproj.Transformer.from_crs(dst, "EPSG:4326", always_xy=True)
+        low = max(lon[1], to_lonlat.transform((span[0] + span[1]) / 2, y0)[1])
+        high = min(lon[3], to_lonlat.transform((span[0] + span[1]) / 2, y1)[1])
+        if all(map(math.isfinite, (low, high))) and high > low:
+            rows = rows * (high - low) / (lon[3] - lon[1])
+    return (b[0], y0, b[2], y1), max(rows, 1.0)
 
 
 WEB_MERCATOR_MAX_LAT = 85.0511287798066

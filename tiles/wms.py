@@ -252,12 +252,29 @@ def request_version(q: Mapping[str, str]) -> str:
 def north_first(crs: str) -> bool:
     """Does ``crs`` list northing/latitude first (so WMS 1.3.0 BBOX is y, x)?
 
+    As GDAL decides it (``OSRSpatialReference::EPSGTreatsAsNorthingEasting``, which its
+    WMS client, QGIS's, follows): a first axis pointing north or south with a second
+    pointing east or west (EPSG:4326, 3035, 2180); in a polar CRS, whose two axes point
+    along meridians (both ``north`` in EPSG:3031, both ``south`` in EPSG:3413 and
+    Greenland's EPSG:5938), the axes' names: northing before easting (UPS, EPSG:32661),
+    else easting first. The direction of the first axis alone took the polar
+    stereographic CRSs' easting for a northing: their 1.3.0 BBOX was read with its axes
+    swapped (a map of another place, 200) and their capabilities' BoundingBox written so.
+
     ``crs`` must have passed :func:`check_crs`.
     """
     if crs.upper() == "CRS:84":
         return False
     axes = pyproj.CRS.from_user_input(crs).axis_info
-    return bool(axes) and axes[0].direction.lower() in ("north", "south")
+    if len(axes) < 2:
+        return False
+    first, second = (a.direction.lower() for a in axes[:2])
+    if first in ("north", "south") and second in ("east", "west"):
+        return True
+    if first == second and first in ("north", "south"):  # a polar CRS: by the axes' names
+        return (axes[0].name.lower().startswith("northing")
+                and axes[1].name.lower().startswith("easting"))
+    return False
 
 
 def offered_crs(crs: str) -> list[str]:
@@ -287,13 +304,42 @@ def lonlat_envelope(bounds: tuple[float, float, float, float]
     return (west, bounds[1], east, bounds[3])
 
 
-def _crs_bounds(layer: WmsLayer, crs: str) -> tuple[float, float, float, float]:
+@lru_cache(maxsize=64)
+def _latitude_range(crs: str) -> tuple[float, float]:
+    """The latitudes of the area where ``crs`` is defined (its EPSG area of use; the whole
+    globe when it states none): Web Mercator's end at 85.06 degrees."""
+    from tiles.grids import WEB_MERCATOR_MAX_LAT
+
+    if crs.upper() == "EPSG:3857":  # its area of use is rounded, to 85.06
+        return -WEB_MERCATOR_MAX_LAT, WEB_MERCATOR_MAX_LAT
+    area = pyproj.CRS.from_user_input(crs).area_of_use
+    return (-90.0, 90.0) if area is None else (area.south, area.north)
+
+
+def _crs_bounds(layer: WmsLayer, crs: str) -> tuple[float, float, float, float] | None:
+    """The layer's box in ``crs`` as a ``BoundingBox`` states it (x/y order), or ``None``
+    when no part of the layer lies where ``crs`` is defined.
+
+    In another CRS than the layer's own and lon/lat, the layer's latitudes are cut to the
+    CRS's area of use first: a layer reaching a pole (a whole-world grid, Antarctica) was
+    given an EPSG:3857 box to y = +-242528680, twelve times as tall as Web Mercator's
+    world, where a client that zoomed to the layer drew it as a strip in a blank view.
+    """
     if crs == layer.crs:
         return layer.native_bounds
     if crs in ("CRS:84", "EPSG:4326"):
         return lonlat_envelope(layer.bounds)
+    low, high = _latitude_range(crs)
+    west, south, east, north = layer.bounds
+    south, north = max(south, low), min(north, high)
+    if south >= north:
+        return None
     t = pyproj.Transformer.from_crs("OGC:CRS84", crs, always_xy=True)
-    return tuple(float(v) for v in t.transform_bounds(*layer.bounds, densify_pts=21))  # type: ignore[return-value]
+    box = tuple(float(v) for v in t.transform_bounds(west, south, east, north,
+                                                     densify_pts=21))
+    if not all(math.isfinite(v) for v in box):
+        return None
+    return box  # type: ignore[return-value]
 
 
 def _geographic_bbox(w: float, s: float, e: float, n: float) -> str:
@@ -317,7 +363,8 @@ def _layer_xml(layer: WmsLayer) -> str:
         + (f"<Abstract>{escape(layer.abstract)}</Abstract>" if layer.abstract else "")
         + "".join(f"<CRS>{escape(c)}</CRS>" for c in crs_list)
         + _geographic_bbox(w, s, e, n)
-        + "".join(f"<BoundingBox {_bbox_attrs(c, _crs_bounds(layer, c))}/>" for c in crs_list)
+        + "".join(f"<BoundingBox {_bbox_attrs(c, box)}/>" for c in crs_list
+                  if (box := _crs_bounds(layer, c)) is not None)
         + attribution
         + "<Style><Name>default</Name><Title>default</Title>"
         f'<LegendURL width="{layer.legend_size[0]}" height="{layer.legend_size[1]}">'
@@ -419,7 +466,8 @@ def _layer_xml_111(layer: WmsLayer) -> str:
                    if layer.attribution else "")
     boxes = "".join(  # WMS 1.1.1 BoundingBox: always x/y (longitude first for EPSG:4326)
         f"<BoundingBox SRS={quoteattr(c)} " + 'minx="{!r}" miny="{!r}" maxx="{!r}" '
-        'maxy="{!r}"/>'.format(*_crs_bounds(layer, c)) for c in srs_list)
+        'maxy="{!r}"/>'.format(*box) for c in srs_list
+        if (box := _crs_bounds(layer, c)) is not None)
     return (
         '<Layer queryable="1" opaque="0">'
         f"<Name>{escape(layer.name)}</Name><Title>{escape(layer.title)}</Title>"
@@ -612,6 +660,28 @@ def _check_latitudes(crs: str, box: Sequence[float], *, version: str, north_firs
                         f"-90..90: in WMS {version} with {crs[:40]} the BBOX is in {order} "
                         "order; swap the axes if the numbers are right",
                    locator="BBOX")
+
+
+def _inverted_bbox(text: str, box: Sequence[float | None], crs: str, version: str,
+                   lat_first: bool) -> str:
+    """The refusal of a BBOX whose min is not below its max on an axis, naming the axis,
+    its two numbers and the order the BBOX is read in: it said "BBOX must have min < max
+    on both axes", naming neither the values nor which axis, and a client that wrote the
+    corners top-left first (minx,maxy,maxx,miny) or the axes in the other order could not
+    tell which."""
+    degrees = crs.upper() == "CRS:84" or geographic_crs(crs)
+    if lat_first:  # 1.3.0's EPSG:4326, or a projected CRS northing first (EPSG:3035)
+        names = ("minlat", "minlon", "maxlat", "maxlon") if degrees else (
+            "miny", "minx", "maxy", "maxx")
+    else:
+        names = ("minlon", "minlat", "maxlon", "maxlat") if degrees else (
+            "minx", "miny", "maxx", "maxy")
+    bad = next(k for k in (0, 1) if not (box[k] or 0.0) < (box[k + 2] or 0.0))
+    lo, hi = box[bad], box[bad + 2]
+    how = "is not below" if lo != hi else "equals"
+    return (f"BBOX {text[:80]!r}: {names[bad]} {lo:.15g} {how} {names[bad + 2]} {hi:.15g}; in WMS "
+            f"{version} with {crs[:40]} the BBOX is {','.join(names)} (the map's lower left "
+            "corner, then its upper right), each min below its max")
 
 
 def _check_world_copies(crs: str, box: Sequence[float], *, text: str) -> None:
@@ -832,7 +902,8 @@ def parse_map_request(q: dict[str, str], *, layer_key: str = "LAYERS") -> MapReq
     if lat_first:
         box_xy = [box_xy[1], box_xy[0], box_xy[3], box_xy[2]]
     if not (box_xy[0] < box_xy[2] and box_xy[1] < box_xy[3]):
-        raise ApiError(400, "BBOX must have min < max on both axes", locator="BBOX")
+        raise ApiError(400, _inverted_bbox(q.get("BBOX", ""), box, crs, version, lat_first),
+                       locator="BBOX")
     _check_latitudes(crs, box_xy, version=version, north_first=lat_first,
                      text=q.get("BBOX", ""))
     _check_world_copies("OGC:CRS84" if crs.upper() == "CRS:84" else crs, box_xy,

@@ -447,6 +447,8 @@ async def _feature_info(svc: TileService, request: Request, q: dict[str, str]) -
             f"<tr><td>{html.escape(str(f['properties']['title']))}</td>"
             f"<td>{html.escape(text)}</td></tr>" for f, text in zip(features, shown, strict=True))
         body = f"<html><body><table>{rows}</table></body></html>"
+    # every layer's data version, as GetMap's: a second layer written anew kept the first
+    # one's ETag, and a client's conditional request got 304 with the old value
     etag = svc.etag(layers[0], "wmsinfo", m.layers, m.crs, m.bbox, m.width, m.height, i, j,
-                    fmt)
+                    fmt, *(la.source.token for la in layers[1:]))
     return svc.respond(request, layers, etag, body.encode(), fmt, _ignored_dimensions(q))
