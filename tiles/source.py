@@ -999,17 +999,24 @@ class LayerSource:
             try:
                 pt = rdr.point(lon, lat)
             except NO_DATA_HERE:
-                return None
+                pt = None
+        if pt is None:  # rio-tiler holds a grid's edges open: read a cell on one by index
+            return self._alpha_point(lon, lat, None, packing) if self.variable is None \
+                else None
         return _cell_value(np.ma.asarray(pt.array)[0], packing)
 
-    def _alpha_point(self, lon: float, lat: float, alpha: int,
+    def _alpha_point(self, lon: float, lat: float, alpha: int | None,
                      packing: tuple[float, float] | None) -> float | None:
-        """:meth:`point` of a COG whose band ``alpha`` says where it has data (``gdalwarp
-        -dstalpha`` writes one, Float32 beside Float32 values): no data where it is 0.
+        """:meth:`point` of a COG read by the cell's index: of one whose band ``alpha``
+        says where it has data (``gdalwarp -dstalpha`` writes one, Float32 beside Float32
+        values): no data where it is 0; with ``alpha`` ``None``, of a point rio-tiler
+        refused on the grid's edge.
 
         rio-tiler takes such a band for opaque only at its type's maximum (3.4e38 for
         Float32, never written), so every cell was "outside", and GDAL uses it as the mask
-        only for Byte and UInt16 bands."""
+        only for Byte and UInt16 bands. It also holds a grid's edges open: GetFeatureInfo
+        or ``/point`` at latitude 90 over a whole-world grid (its top edge: every request
+        at the North Pole) answered "no data" in a cell that holds a value."""
         from pyproj import Transformer
 
         with self._reading():
@@ -1021,7 +1028,7 @@ class LayerSource:
             if not (0 <= row < ds.height and 0 <= col < ds.width):
                 return None
             window = ((row, row + 1), (col, col + 1))
-            if ds.read(alpha, window=window)[0, 0] == 0:
+            if alpha is not None and ds.read(alpha, window=window)[0, 0] == 0:
                 return None
             value = ds.read(1, window=window, masked=True)[0, 0]
         return _cell_value(value, packing)

@@ -65,3 +65,38 @@ def test_a_figure_written_with_its_unit_says_what_to_write(key: str, value: str,
                          source="job.yaml")
     said = str(caught.value)
     assert f"key '{key}'" in said and all(n in said for n in needles), said
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A whole-world grid of 1-degree cells in EPSG:4326 (SYNTHETIC): row r holds r."""
+    import numpy as np
+    import rasterio
+    from rasterio.transform import from_origin
+
+    path = tmp_path_factory.mktemp("lead34") / "world.tif"
+    values = np.repeat(np.arange(180, dtype="float32")[:, None], 360, axis=1)
+    with rasterio.open(path, "w", driver="GTiff", width=360, height=180, count=1,
+                       dtype="float32", crs="EPSG:4326", nodata=float("nan"),
+                       transform=from_origin(-180.0, 90.0, 1.0, 1.0)) as ds:
+        ds.write(values, 1)
+    return path
+
+
+@pytest.mark.parametrize(("lon", "lat", "row"), [(-45.0, 90.0, 0), (10.0, 90.0, 0),
+                                                 (-180.0, 0.5, 89)])
+def test_a_point_on_a_grids_edge_reads_its_cell(world: Path, lon: float, lat: float,
+                                               row: int) -> None:
+    """GetFeatureInfo or ``/point`` at the North Pole over a whole-world grid (its top
+    edge) answered "no data": rio-tiler holds a grid's edges open
+    (``tiles.source.LayerSource._value_at``)."""
+    from tiles.source import cog_source
+
+    assert cog_source(world).point(lon, lat) == row
+
+
+def test_a_point_inside_the_grid_reads_as_before_control(world: Path) -> None:
+    """control: a point within the grid is read by rio-tiler as before."""
+    from tiles.source import cog_source
+
+    assert cog_source(world).point(10.5, 45.5) == 44
