@@ -17,6 +17,7 @@ from prospect.indices.plan import IndexPlan, plan_indices
 from prospect.indices.ranges import (
     cf_range_attrs,
     check_input_kinds,
+    check_kernel_scale,
     check_reflectance_ranges,
 )
 from prospect.provenance import is_synthetic, provenance_attr, synthetic_attr
@@ -87,7 +88,10 @@ def compute_indices(
     DataError
         A band variable missing from ``ds``, with other dims than the rest or not of real
         numbers; a reflective band whose median is outside -0.5..1.5 (raw DN?) or a radar
-        band in decibels, unless ``allow_out_of_range``; a band whose scene (its
+        band in decibels, unless ``allow_out_of_range``; a kernel's ``sigma`` 100 times
+        above or below its bands' median (checked with the medians); a reflective band
+        holding an unmarked fill (0 over half of it, -9999) that hid digital numbers or
+        that the indices would read as values; a band whose scene (its
         provenance) holds another band than the index reads it as.
     """
     sensor_cfg = sensor if isinstance(sensor, SensorConfig) else load_sensor(sensor)
@@ -98,7 +102,9 @@ def compute_indices(
     template = _check_inputs(ds, plan, sensor_cfg)
     _warn_nodata_unheld(ds, plan, nodata)
     check_input_kinds(ds, plan, allow_out_of_range=allow_out_of_range)
-    check_reflectance_ranges(ds, plan, nodata=nodata, allow_out_of_range=allow_out_of_range)
+    medians = check_reflectance_ranges(ds, plan, nodata=nodata,
+                                       allow_out_of_range=allow_out_of_range)
+    check_kernel_scale(plan, medians)
     arrays = [ds[v].data for v in plan.inputs]
     concrete = resolve_backend(backend, arrays)
     if any(hasattr(a, "dask") for a in arrays):

@@ -14,7 +14,8 @@ from prospect.config.indices import SensorConfig
 from prospect.config.job import config_dir
 from prospect.errors import ConfigError
 
-__all__ = ["band_variables", "is_sensor", "list_sensors", "load_sensor", "wavelengths"]
+__all__ = ["band_variables", "band_words", "is_sensor", "list_sensors", "load_sensor",
+           "sensors_with", "wavelengths"]
 
 
 def _sensor_dir() -> Path:
@@ -86,3 +87,44 @@ def wavelengths(sensor: SensorConfig) -> dict[str, float]:
     """``lambda<common>`` -> central wavelength in nm, for the bands that give one."""
     return {f"lambda{common}": band.wavelength_nm for common, band in sensor.bands.items()
             if band.wavelength_nm is not None}
+
+
+_ASTER_BANDS = {
+    "SW5": ("ASTER SWIR band 5", 2145, 2185), "SW6": ("ASTER SWIR band 6", 2185, 2225),
+    "SW7": ("ASTER SWIR band 7", 2235, 2285), "SW8": ("ASTER SWIR band 8", 2295, 2365),
+    "SW9": ("ASTER SWIR band 9", 2360, 2430), "TIR10": ("ASTER TIR band 10", 8125, 8475),
+    "TIR11": ("ASTER TIR band 11", 8475, 8825), "TIR12": ("ASTER TIR band 12", 8925, 9275),
+    "TIR13": ("ASTER TIR band 13", 10250, 10950),
+    "TIR14": ("ASTER TIR band 14", 10950, 11650),
+}
+"""Prospect's common names of ASTER's narrow SWIR and TIR bands: what each is, its range
+in nm (Abrams 2000)."""
+
+
+@cache
+def _band_table() -> dict[str, tuple[str, float, float]]:
+    import json
+    from importlib.resources import files
+
+    raw = json.loads((files("prospect.indices") / "data" / "bands.json")
+                     .read_text(encoding="utf-8"))
+    table = {k: (str(v["long_name"]).replace("Aersols", "Coastal aerosol"),
+                 float(v["min_wavelength"]), float(v["max_wavelength"]))
+             for k, v in raw.items()}
+    table.update({k: (n, float(a), float(b)) for k, (n, a, b) in _ASTER_BANDS.items()})
+    return table
+
+
+def band_words(common: str) -> str:
+    """What a common band name is, for messages: ``'Red Edge 1, 695-715 nm'``; '' for a
+    name that is no common band."""
+    known = _band_table().get(common)
+    if known is None:
+        return ""
+    name, low, high = known
+    return f"{name}, {low:g}-{high:g} nm"
+
+
+def sensors_with(common: str) -> list[str]:
+    """The shipped sensors whose mapping holds the common band name ``common``."""
+    return [s for s in list_sensors() if common in load_sensor(s).bands]

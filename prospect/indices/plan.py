@@ -21,7 +21,13 @@ import numpy as np
 from prospect.config._base import repeated
 from prospect.config.indices import SensorConfig
 from prospect.errors import ConfigError, FormulaError
-from prospect.indices.bands import band_variables, load_sensor, wavelengths
+from prospect.indices.bands import (
+    band_variables,
+    band_words,
+    load_sensor,
+    sensors_with,
+    wavelengths,
+)
 from prospect.indices.catalogue import (
     CATALOGUE_VERSION,
     IndexEntry,
@@ -316,6 +322,12 @@ def check_index_names(names: Sequence[str], *, distinct_case: bool = True) -> No
     names, written to a cube), two names that differ only in case (``BAI`` and ``BaI``:
     :func:`check_distinct_case`)."""
     catalogue = load_catalogue()
+    twice = repeated(names)
+    if twice:  # found by the indices stage, after ingest, as "catalogue and custom?"
+        raise ConfigError(
+            f"indices.names lists {', '.join(map(repr, twice))} more than once (names: "
+            f"{', '.join(names)}); each index is computed once into one cube variable: "
+            "list each name once")
     for n in names:
         if n not in catalogue:
             close = [c for c in catalogue if c.lower() == n.lower()] or \
@@ -606,6 +618,25 @@ def _refuse_unused_names(entries: Sequence[IndexEntry], bands: Mapping[str, str]
                 f"{', '.join(allowed)})")
 
 
+def _lacking_band(entry: IndexEntry, band: str, sensor: SensorConfig,
+                  band_map: Mapping[str, str]) -> str:
+    """The message for an index that reads a common band ``band`` the sensor has no band
+    for (Landsat 7's coastal aerosol, Sentinel-2's ASTER SWIR band 6): the old one, "map it
+    with indices.bands", sent users to map another band of the sensor under that name, so
+    the index read a wavelength it was not defined for, without a word."""
+    having = [s for s in sensors_with(band) if s != sensor.name]
+    published = (f"; {entry.name} is published for {', '.join(entry.platforms)}"
+                 if entry.platforms and sensor.name not in entry.platforms else "")
+    other = (f"compute {entry.name} on a sensor that has the band ("
+             f"indices.sensor: {' or '.join(having)})" if having
+             else "choose another sensor")
+    title = f"{sensor.title} ({sensor.name!r})" if sensor.title else repr(sensor.name)
+    return (f"index {entry.name!r} ({entry.formula}) needs band {band!r} ({band_words(band)}), "
+            f"which {title} does not have{published}: {other}, or leave {entry.name} out of "
+            f"the job (the sensor's bands: {', '.join(sorted(band_map))}); only if the cube "
+            f"holds that band of another instrument, map it with indices.bands.{band}")
+
+
 def _plan_one(entry: IndexEntry, sensor: SensorConfig, band_map: Mapping[str, str],
               values: Mapping[str, float | str | None], known_bands: set[str], *,
               refuse_undefined: bool = False) -> PlannedIndex:
@@ -645,6 +676,8 @@ def _plan_one(entry: IndexEntry, sensor: SensorConfig, band_map: Mapping[str, st
                 c, v = held[0]
                 hint = (f" (the sensor's band {v!r} is read under its common name {c!r} "
                         f"in a formula: write {c})")
+            if not hint and band_words(n):
+                raise ConfigError(_lacking_band(entry, n, sensor, band_map))
             raise ConfigError(
                 f"index {entry.name!r} ({entry.formula}) needs band {n!r}{hint}, which sensor "
                 f"{sensor.name!r} does not map; map it with indices.bands.{n}: <cube variable>"

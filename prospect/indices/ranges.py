@@ -30,11 +30,13 @@ __all__ = [
     "cf_range_attrs",
     "check_aster_swir_dates",
     "check_input_kinds",
+    "check_kernel_scale",
     "check_percent_units",
     "check_reflectance_levels",
     "check_reflectance_ranges",
     "check_scene_bands",
     "check_scene_dates",
+    "coordinate_dates",
     "judge_samples",
     "radar_band",
     "reflectance_samples",
@@ -508,10 +510,27 @@ def check_scene_dates(ds: xr.Dataset, plan: IndexPlan) -> None:
         warnings.warn(DataWarning(text), stacklevel=3)
 
 
+def coordinate_dates(var: xr.DataArray) -> list[dt.date]:
+    """The dates of ``var``'s datetime coordinates (``time`` of a stack that stackstac,
+    odc-stac or ``open_mfdataset`` built, a scalar ``time`` of one scene): a dataset made
+    outside Prospect states its scenes' dates there, not in a provenance attribute."""
+    found: set[dt.date] = set()
+    for coord in var.coords.values():
+        if coord.dtype.kind != "M":
+            continue
+        values = np.asarray(coord.values).ravel()
+        for value in values[~np.isnat(values)]:
+            found.add(dt.date.fromisoformat(str(np.datetime_as_string(value, unit="D"))))
+    return sorted(found)
+
+
 def check_aster_swir_dates(ds: xr.Dataset, plan: IndexPlan) -> None:
     """Refuse ASTER SWIR bands (bands 4-9: ``S1``, ``S2``, ``SW5``..``SW9``) acquired on or
     after :data:`~prospect.config.sources.ASTER_SWIR_FAILED` by the dates their variables'
-    attributes record (:func:`acquisition_dates`), and warn where they record none: the
+    attributes record (:func:`acquisition_dates`) or their datetime coordinates hold
+    (:func:`coordinate_dates`: a ``time`` coordinate was not read, so such a band was
+    computed, with a warning that no date was recorded), and warn where they record none:
+    the
     detector's values after its failure are present, and garbage, so every SWIR index
     (the clay, alunite and carbonate ratios) is a number without meaning. Ingest refuses
     such bands where the source states the date or the granule id; a cube made otherwise
@@ -536,7 +555,7 @@ def check_aster_swir_dates(ds: xr.Dataset, plan: IndexPlan) -> None:
                 readers.setdefault(variable, []).append(index.name)
     undated: list[str] = []
     for variable, names in readers.items():
-        dates = acquisition_dates(ds[variable].attrs)
+        dates = sorted({*acquisition_dates(ds[variable].attrs), *coordinate_dates(ds[variable])})
         late = [d for d in dates if d >= ASTER_SWIR_FAILED]
         shown = ", ".join(sorted(set(names)))
         if late:
@@ -626,12 +645,30 @@ def _strided_blocks(data: Any, step: int) -> Any:
                                          counts(data.chunks[-1])), dtype=data.dtype)
 
 
+def _data_cells(sample: Any, nodata: float | None) -> np.ndarray:
+    """The finite cells of a computed sample, in float64, its ``nodata`` cells left out:
+    ``nodata`` is compared in the sample's dtype, as the kernels compare it (float32's
+    -0.2 is not float64's -0.2: a Landsat Collection 2 fill given as ``nodata: -0.2`` was
+    judged as data)."""
+    raw = np.asarray(sample).ravel()
+    arr = raw.astype(np.float64)
+    if nodata is not None and not math.isnan(nodata):
+        if raw.dtype.kind == "f":
+            with np.errstate(over="ignore"):
+                arr = arr[raw != raw.dtype.type(nodata)]
+        elif raw.dtype.kind in "iu":
+            info = np.iinfo(raw.dtype)
+            if math.isfinite(nodata) and nodata == int(nodata) \
+                    and info.min <= nodata <= info.max:
+                arr = arr[raw != int(nodata)]
+        else:
+            arr = arr[arr != nodata]
+    return arr[np.isfinite(arr)]
+
+
 def _median(sample: Any, nodata: float | None) -> float:
     """Median of the finite cells of a computed sample (``nodata`` cells left out)."""
-    arr = np.asarray(sample, dtype=np.float64)
-    if nodata is not None:
-        arr = np.where(arr == nodata, np.nan, arr)
-    finite = arr[np.isfinite(arr)]
+    finite = _data_cells(sample, nodata)
     return float(np.median(finite)) if finite.size else math.nan
 
 
@@ -698,6 +735,7 @@ def judge_samples(users: dict[str, tuple[str, list[str]]], samples: list[Any], *
             _judge_radar(variable, common, names, m)
             continue
         lo, hi = REFLECTANCE_LIMITS
+        _judge_fills(variable, common, names, sample, nodata, m)
         if math.isnan(m) or lo <= m <= hi:
             _warn_flat(variable, common, names, sample, nodata)
             _warn_implausible_median(variable, common, names, m)
@@ -709,6 +747,153 @@ def judge_samples(users: dict[str, tuple[str, list[str]]], samples: list[Any], *
             "'scale:'/'offset:' in the ingest config, or set indices.allow_out_of_range: true"
         )
     return medians
+
+
+FILL_SHARE = 0.2
+"""A share of a reflective band's sampled cells holding its lowest (or highest) value, from
+which that value is taken as a fill that the cube does not mark as no data (0 outside a
+scene's footprint)."""
+
+STRAY_FILL_SHARE = 0.05
+"""The share of a band's sampled cells from which a fill no reflectance takes (below -0.5
+or above :data:`FILL_CODE_ABOVE`: -9999, -32768, 65535) is refused; a fill of fewer cells
+is warned of."""
+
+FILL_CODE_ABOVE = 100.0
+"""A band's highest value above this is no reflectance, even scaled twice or saturated
+(Sentinel-2's saturated 65535 scaled is 6.55): a fill code."""
+
+
+def _fills(arr: np.ndarray) -> list[tuple[float, float]]:
+    """The fill values of the finite sample ``arr``: (value, share of cells) of its lowest
+    and highest value when one value holds :data:`FILL_SHARE` of the cells, or
+    any share for a value no reflectance takes that more than one cell holds (or one in a
+    thousand)."""
+    if arr.size < 100:  # too few cells to judge a scene
+        return []
+    lo = REFLECTANCE_LIMITS[0]
+    found: list[tuple[float, float]] = []
+    for value in dict.fromkeys((float(arr.min()), float(arr.max()))):
+        count = int(np.count_nonzero(arr == value))
+        share = count / arr.size
+        stray = value < lo or value > FILL_CODE_ABOVE
+        if (count > 1 or share >= 1e-3) if stray else share >= FILL_SHARE:
+            found.append((value, share))
+    return found
+
+
+def _judge_fills(variable: str, common: str, names: list[str], sample: Any,
+                 nodata: float | None, median: float) -> None:
+    """Refuse a reflective band holding an unmarked fill that hid what it is or that the
+    indices would read as reflectance.
+
+    A band of digital numbers with 0 outside its scene's footprint over half the region
+    had a median of 0 and passed for reflectance: SAVI and EVI were computed on DN, and
+    their fill cells were 0 (a value), without a word. A band of reflectance with a
+    -9999 fill was refused as "raw digital numbers" (when the fill was most of it), or its
+    fill cells got index values (NDVI of -9999 and -9999 is 0). The fill is left out and
+    the rest judged; the message names the fill and ``indices.nodata``.
+
+    Raises
+    ------
+    DataError
+        Naming the band, the fill value and its share, the other cells' median and the fix.
+    """
+    arr = _data_cells(sample, nodata)
+    fills = _fills(arr)
+    if not fills:
+        return
+    lo, hi = REFLECTANCE_LIMITS
+    rest = arr[~np.isin(arr, [v for v, _ in fills])]
+    if not rest.size:
+        return
+    held = " and ".join(f"{value:g} ({100 * share:.3g} % of its sampled cells)"
+                        for value, share in fills)
+    given = f" (indices.nodata is {nodata:g})" if nodata is not None else ""
+    fix = (f"set indices.nodata: {fills[0][0]:g} (the band's fill, its GDAL nodata) or "
+           "ingest the band with its nodata")
+    others = float(np.median(rest))
+    if not lo <= others <= hi:
+        raise DataError(
+            f"band {variable!r} ({common}, needed by {', '.join(names)}) holds {held}, a "
+            f"fill not marked as no data{given}, and its other cells have a median of "
+            f"{others:.6g}, outside {lo}..{hi} for reflectance: raw digital numbers or a "
+            f"missing scale under a fill that made the median {median:.6g}; {fix}, and give "
+            "the source its product metadata ('metadata:') or 'scale:'/'offset:' in the "
+            "ingest config (or set indices.allow_out_of_range: true)")
+    # a value no reflectance takes, or one value below atmospheric correction's noise
+    # over a fifth of the scene (a fill of 0 scaled with the band: Landsat Collection 2's
+    # 0 x 2.75e-5 - 0.2, Sentinel-2's (0 - 1000) / 10000)
+    stray = [(v, s) for v, s in fills if not lo <= v <= hi or v < PLAUSIBLE_MEDIAN[0]]
+    if not stray:
+        return
+    shown = " and ".join(f"{v:g} ({100 * s:.3g} % of its sampled cells)" for v, s in stray)
+    scaled = (" (a fill of 0 scaled with the band, as Landsat Collection 2's 0 x 2.75e-5 "
+              "- 0.2 or Sentinel-2's (0 - 1000) / 10000)" if lo <= stray[0][0] < 0 else "")
+    if max(s for _, s in stray) < STRAY_FILL_SHARE:
+        import warnings
+
+        warnings.warn(DataWarning(
+            f"band {variable!r} ({common}, read by {', '.join(names)}) holds {shown}, no "
+            f"reflectance: a fill not marked as no data{given}, whose cells get index "
+            f"values; set indices.nodata: {stray[0][0]:g} (the band's fill, its GDAL "
+            "nodata) or ingest the band with its nodata"), stacklevel=4)
+        return
+    raise DataError(
+        f"band {variable!r} ({common}, needed by {', '.join(names)}) holds {shown}, no "
+        f"reflectance of so many cells: a fill not marked as no data{scaled}{given}, whose "
+        f"cells the indices would read as values (its other cells have a median of "
+        f"{others:.6g}, reflectance); set indices.nodata: {stray[0][0]:g} (the band's "
+        "fill, its GDAL nodata) or ingest the band with its nodata")
+
+
+KERNEL_SCALE_RATIO = 100.0
+"""How far (a factor either way) an RBF kernel's ``sigma`` may lie from the median of the
+bands it reads before the kernel is a constant over the scene."""
+
+
+def check_kernel_scale(plan: IndexPlan, medians: Mapping[str, float]) -> None:
+    """Refuse a numeric ``sigma`` of a kernel index (kNDVI, kEVI...) that lies
+    :data:`KERNEL_SCALE_RATIO` times or more above or below the median of the bands the
+    index reads (``medians``: variable -> median, as :func:`check_reflectance_ranges` gives
+    them).
+
+    ``sigma`` is a length in the bands' units: a sigma of 5000 (a digital number's scale)
+    over reflectance made the kernel ``exp(-(N - R) ** 2 / (2 sigma ** 2))`` 1 in every cell
+    and kNDVI 0 everywhere; a sigma of 0.0005 made it 0 and kNDVI 1 everywhere, numbers of
+    the right look and no meaning, without a word.
+
+    Raises
+    ------
+    DataError
+        Naming the index, sigma, the bands' medians and the fix.
+    """
+    for index in plan.indices:
+        sigma = dict(index.constants).get("sigma")
+        if not isinstance(sigma, float) or sigma <= 0:
+            continue
+        held = {v: medians[v] for _, v in index.bands
+                if v in medians and math.isfinite(medians[v]) and medians[v] != 0}
+        if not held:
+            continue
+        scale = max(abs(m) for m in held.values())
+        ratio = sigma / scale
+        if 1 / KERNEL_SCALE_RATIO < ratio < KERNEL_SCALE_RATIO:
+            continue
+        bands = dict(index.bands)
+        shown = ", ".join(
+            f"{v!r} ({next(c for c, x in bands.items() if x == v)}) {m:.3g}"
+            for v, m in held.items())
+        side = (f"{ratio:.3g} times the bands' scale: the kernel is 1 in every cell and "
+                f"{index.name} near 0 everywhere" if ratio >= KERNEL_SCALE_RATIO else
+                f"1/{1 / ratio:.3g} of the bands' scale: the kernel is 0 in almost every "
+                f"cell and {index.name} near its limit everywhere")
+        raise DataError(
+            f"index {index.name!r} ({index.formula}): sigma = {sigma:g} is {side} (medians "
+            f"of its bands: {shown}); sigma is a length in the bands' units (reflectance "
+            f"0..1): set indices.constants.sigma (or indices.constants.{index.name}.sigma) "
+            "near the bands' values, e.g. 0.5 (the catalogue's), or to 'data' for "
+            "0.5 * (a + b) per pixel")
 
 
 def _judge_radar(variable: str, common: str, names: list[str], median: float) -> None:
@@ -762,10 +947,7 @@ def _warn_flat(variable: str, common: str, names: list[str], sample: Any,
     fill value): the sample is already in memory, so this costs no read."""
     import warnings
 
-    arr = np.asarray(sample, dtype=np.float64).ravel()
-    if nodata is not None:
-        arr = arr[arr != nodata]
-    arr = arr[np.isfinite(arr)]
+    arr = _data_cells(sample, nodata)
     if arr.size < 100:  # too few cells to judge a scene
         return
     p01, p99 = (float(v) for v in np.percentile(arr, [1, 99]))
