@@ -33,6 +33,7 @@ from prospect.indices.bands import load_sensor
 from prospect.indices.blocks import compute_arrays, compute_dask, mask_outside_ranges
 from prospect.indices.plan import IndexPlan, PlannedIndex, check_distinct_case, plan_indices
 from prospect.indices.ranges import (
+    check_kernel_scale,
     check_percent_units,
     judge_samples,
     reflective_inputs,
@@ -347,8 +348,11 @@ def _write_indices(ctx: RunContext, cube: xr.Dataset, plan: IndexPlan, out: xr.D
             [cube[v].data for v in plan.inputs], plan, backend, grid=grid, nodata=cfg.nodata,
             parts=parts, slots=[plan.names.index(n) for n in todo],
             sampled=[plan.inputs.index(v) for v in users]), ctx, description)
-        judge_samples(users, [np.concatenate([np.ravel(s[i]) for s in samples.flat])
-                              for i in range(len(users))], nodata=cfg.nodata)
+        medians = judge_samples(users, [np.concatenate([np.ravel(s[i]) for s in samples.flat])
+                                        for i in range(len(users))], nodata=cfg.nodata)
+        # a kernel's sigma in another unit than its bands (kNDVI 0 or 1 in every cell),
+        # judged on the same sample before anything is published
+        check_kernel_scale(plan, medians)
     _warn_undefined(plan, todo, [s[-1] for s in samples.flat])
 
 

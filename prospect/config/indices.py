@@ -163,6 +163,23 @@ class IndicesConfig(StrictModel):
         return self
 
     @model_validator(mode="after")
+    def _catalogue_bands(self) -> IndicesConfig:
+        """Each catalogue index's bands on the job's sensor (and band mapping): NDCI on
+        ``landsat7`` (no red-edge band) loaded, ran ingest, and was refused only by the
+        indices stage. Planned by band alone, one index at a time: the constants some
+        take from the data (``kNDVI``'s ``sigma: data``) are the stage's to judge."""
+        from prospect.errors import ConfigError
+        from prospect.indices.plan import plan_indices
+
+        for name in self.names:
+            try:
+                plan_indices([name], sensor=self.sensor, bands=self.bands)
+            except ConfigError as exc:
+                if "needs band" in str(exc) or "does not have" in str(exc):
+                    raise
+        return self
+
+    @model_validator(mode="after")
     def _constant_keys(self) -> IndicesConfig:
         """A constant named like a band (``N: 0.3`` replaced band N by 0.3 in every cell)
         or one an index does not read (``SAVI: {l: 0.5}`` left SAVI's L at 1): refused when

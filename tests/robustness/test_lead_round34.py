@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -100,3 +101,44 @@ def test_a_point_inside_the_grid_reads_as_before_control(world: Path) -> None:
     from tiles.source import cog_source
 
     assert cog_source(world).point(10.5, 45.5) == 44
+
+
+# -- the indices helper's hand-overs: the job's checks of what the library refuses ---------
+
+def test_a_catalogue_index_the_sensor_cannot_compute_stops_the_job_at_load(
+        tmp_path: Path, cli: Any) -> None:
+    """``indices: {sensor: landsat7, names: [NDCI]}`` loaded, ran ingest, and was refused
+    only by the indices stage (``IndicesConfig._catalogue_bands``)."""
+    from .test_indices_round34 import _job
+
+    job = _job(tmp_path, {"sensor": "landsat7", "names": ["NDVI", "NDCI"]})
+    result = cli("plan", job)
+    assert_clean_error(result, 2, str(job), "NDCI", "needs band 'RE1'", "does not have")
+
+
+def test_an_index_with_data_constants_still_loads_control(tmp_path: Path, cli: Any) -> None:
+    """control: kNDVI's sigma taken from the data is the stage's to judge, not the load's."""
+    from .test_indices_round34 import _job
+
+    job = _job(tmp_path, {"sensor": "sentinel2", "names": ["NDVI", "kNDVI"]})
+    result = cli("plan", job)
+    assert result.code == 0, result.err[-2000:]
+
+
+def test_the_indices_stage_refuses_a_kernel_sigma_in_another_unit(
+        tmp_path: Path, scheduler: str) -> None:
+    """The stage's fused path told ``compute_indices`` to skip its input checks and
+    judged only the reflectance sample: ``constants: {sigma: 5000}`` wrote kNDVI 0 in
+    every cell, exit 0 (``pipelines/stages/indices.py::_write_indices``)."""
+    from prospect.io.cube import open_cube
+
+    from .test_indices_round34 import _cube, _job, _reflectance
+
+    out = tmp_path / "out"
+    out.mkdir()
+    _cube(out, {k: v for k, v in _reflectance().items() if k != "B02"})
+    job = _job(tmp_path, {"sensor": "sentinel2", "names": ["kNDVI"],
+                          "constants": {"sigma": 5000.0}})
+    result = run_in_process("indices", job, "-o", out, "--scheduler", scheduler)
+    assert_clean_error(result, 1, "sigma", "5000")
+    assert "kNDVI" not in open_cube(out / "cube.zarr").data_vars
