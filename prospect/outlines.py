@@ -24,7 +24,6 @@ from typing import Any
 import numpy as np
 import shapely
 import shapely.affinity
-from pyproj import Transformer
 from rasterio.features import rasterize
 from shapely.geometry import box, mapping, shape
 
@@ -429,14 +428,12 @@ def _beside(part: shapely.Geometry, frame: shapely.Geometry) -> shapely.Geometry
 
 
 def to_grid_crs(outline: shapely.Geometry, grid: RegionGrid) -> shapely.Geometry:
-    """A lon/lat geometry reprojected to the grid's CRS."""
-    tr = Transformer.from_crs("EPSG:4326", grid.crs_obj, always_xy=True)
+    """A lon/lat geometry reprojected to the grid's CRS, each edge as drawn in lon/lat (a
+    licence block's edge along a parallel is a curve in UTM, not the chord between its
+    corners: :func:`prospect.io.vector.reproject_geometry`)."""
+    from prospect.io.vector import reproject_geometry
 
-    def fn(coords: np.ndarray) -> np.ndarray:
-        x, y = tr.transform(coords[:, 0], coords[:, 1])
-        return np.column_stack([x, y])
-
-    return shapely.transform(outline, fn)
+    return reproject_geometry(outline, "EPSG:4326", grid.crs_obj)
 
 
 def land_mask(outline_xy: shapely.Geometry, grid: RegionGrid,

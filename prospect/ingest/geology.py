@@ -44,6 +44,7 @@ from prospect.io.vector import (
     layer_fields,
     layer_info,
     list_layers,
+    near_column,
     no_geometry_message,
     not_lonlat_hint,
     read_units,
@@ -51,6 +52,8 @@ from prospect.io.vector import (
     recoded_message,
     refuse_partial_prj,
     repaired_message,
+    reproject,
+    reproject_geometry,
     retyped_message,
     stale_index_message,
     unit_name,
@@ -125,7 +128,7 @@ class GeologyCodesLayer(Layer):
         out = np.full(window.shape, -1, dtype=self.dtype)
         if gdf.empty:
             return out
-        gdf = gdf.to_crs(grid.crs_obj.to_wkt())
+        gdf = reproject(gdf, grid.crs_obj)  # each edge as drawn, not its chord
         lookup = {u: i for i, u in enumerate(self.codes)}
         shapes = [
             (geom, lookup[unit_name(v)])
@@ -203,9 +206,9 @@ def _to_frame(geom: shapely.Geometry | None, grid_crs: str, ground: str | None
     (:func:`~prospect.ingest.surfaces.to_ground`); itself where ``ground`` is ``None``."""
     if ground is None or geom is None:
         return geom
-    from prospect.ingest.surfaces import to_ground
-
-    return shapely.transform(geom, lambda xy: to_ground(xy, grid_crs, ground))
+    # each edge as drawn in the grid's CRS: a contact along a parallel in Web Mercator is
+    # a curve in the ground frame, not the chord between its ends
+    return reproject_geometry(geom, grid_crs, ground)
 
 
 @functools.lru_cache(maxsize=8)
@@ -804,7 +807,7 @@ def _warn_overlaps(path: str, attribute: str, grid: RegionGrid, inside: Any) -> 
     overlapping pairs warned of."""
     if len(inside) < 2 or len(inside) > OVERLAP_FEATURES:
         return 0
-    geoms = inside.to_crs(grid.crs_obj.to_wkt()).geometry.to_numpy()
+    geoms = reproject(inside, grid.crs_obj).geometry.to_numpy()
     units = [unit_name(v) for v in inside[attribute]]
     a, b = shapely.STRtree(geoms).query(geoms, predicate="intersects")  # within too
     pairs = [(i, j) for i, j in zip(a.tolist(), b.tolist(), strict=True)
@@ -878,7 +881,74 @@ def _region_units(attribute: str | None, grid: RegionGrid, inside: Any
     if len(present) > OVERLAP_FEATURES or (
             attribute is not None and attribute not in present.columns):
         return None
-    return _units(present.to_crs(grid.crs_obj.to_wkt()), attribute)
+    return _units(reproject(present, grid.crs_obj), attribute)
+
+
+CELLLESS_WINDOW = 4_000_000
+"""The most cells of a unit's box that :func:`_takes_a_cell` rasterises (beyond it, a unit
+that holds a disc of a cell's diagonal is taken to hold a centre)."""
+
+
+def _takes_a_cell(geom: shapely.Geometry, grid: RegionGrid) -> bool:
+    """Whether polygons ``geom`` (in the grid's CRS, within it) hold a cell centre of
+    ``grid`` (the codes' rule, :class:`GeologyCodesLayer`); ``True`` where it cannot be
+    told cheaply (a unit of more than :data:`CELLLESS_WINDOW` cells' box that holds no
+    disc of a cell's diagonal)."""
+    from affine import Affine
+
+    left, _, _, top = grid.bounds
+    res = float(grid.resolution)
+    rows, cols = grid.shape
+    p = shapely.point_on_surface(geom)
+    col, row = np.floor((p.x - left) / res), np.floor((top - p.y) / res)
+    if shapely.contains_xy(geom, left + (col + 0.5) * res, top - (row + 0.5) * res):
+        return True
+    x0, y0, x1, y1 = shapely.bounds(geom)
+    c0, c1 = max(0, int(np.floor((x0 - left) / res))), min(cols, int(np.ceil((x1 - left) / res)))
+    r0, r1 = max(0, int(np.floor((top - y1) / res))), min(rows, int(np.ceil((top - y0) / res)))
+    if c1 <= c0 or r1 <= r0:
+        return False
+    if (c1 - c0) * (r1 - r0) > CELLLESS_WINDOW:
+        return not shapely.buffer(geom, -res * 0.7072).is_empty
+    burnt = rasterize([(geom, 1)], out_shape=(r1 - r0, c1 - c0), fill=0, dtype="uint8",
+                      transform=Affine(res, 0.0, left + c0 * res, 0.0, -res, top - r0 * res))
+    return bool(burnt.any())
+
+
+def _warn_cellless(path: str, attribute: str, grid: RegionGrid,
+                   region: tuple[np.ndarray, list[str]] | None) -> list[str]:
+    """Warn of units in the region that take no cell: no cell centre lies in any of their
+    polygons (a dyke or a sill narrower than a cell, a plug smaller than one). They kept
+    a code and no cell without a word (the overlap warning even said a dyke drawn over
+    its host "takes" its cells). Units with lines or points (burnt as the cells they
+    cross) are not looked at. ``region``: :func:`_region_units`. Returns their names."""
+    if region is None or not len(region[0]):
+        return []
+    units, names = region
+    frame = shapely.box(*grid.bounds)
+    missing: list[tuple[str, float]] = []
+    for geom, name in zip(units, names, strict=True):
+        if geom is None or shapely.is_empty(geom):
+            continue
+        with np.errstate(all="ignore"):
+            here = shapely.intersection(geom, frame)
+        parts = shapely.get_parts(shapely.get_parts(here))
+        parts = parts[~shapely.is_empty(parts)]
+        if not parts.size or not np.isin(shapely.get_type_id(parts), _POLYGONAL).all():
+            continue
+        if not _takes_a_cell(shapely.union_all(parts), grid):
+            missing.append((name, float(shapely.area(here))))
+    if missing:
+        unit = distance_units(grid)
+        shown = ", ".join(f"{n!r} ({a:.3g} {unit}2)" for n, a in missing[:5])
+        warnings.warn(DataWarning(
+            f"{path}: {len(missing)} unit(s) of {attribute!r} in the region take no cell: "
+            f"no cell centre lies in their polygons (e.g. {shown}"
+            f"{', ...' if len(missing) > 5 else ''}: narrower or smaller than a cell of "
+            f"{grid.resolution:g} {unit}), so they keep a code with no cell (a cell is the "
+            "unit its centre lies in): give the region a finer resolution, or widen them in "
+            "the map (e.g. QGIS's Buffer) if they are to be mapped"), stacklevel=3)
+    return [n for n, _ in missing]
 
 
 def _where_hint(path: str, layer: str | None, crs: str | None, grid: RegionGrid) -> str:
@@ -1003,7 +1073,7 @@ def _warn_faults_away(path: str, source: VectorSource, grid: RegionGrid, gdf: An
     if any(shapely.intersects(arr, b).any() for b in _boxes(_bbox_in(grid, None, src_crs))):
         return
     try:
-        moved = geoms.to_crs(grid.crs_obj.to_wkt()).to_numpy()
+        moved = reproject_geometry(arr, geoms.crs, grid.crs_obj)  # each edge as drawn
         with np.errstate(all="ignore"):
             far = float(np.nanmin(shapely.distance(np.asarray(moved, dtype=object),
                                                    shapely.box(*grid.bounds))))
@@ -1084,10 +1154,9 @@ def _zone_share(polygons: np.ndarray, crs: Any, grid: RegionGrid) -> float | Non
     on the region's grid; ``None`` where it cannot be measured (the warning stands
     without it). A layer of fault-bounded blocks, or the unit layer named as the faults,
     covers most of it: every ``_dist_fault`` cell was 0, said only as "taken as zones"."""
-    import geopandas as gpd
 
     try:
-        moved = gpd.GeoSeries(polygons, crs=crs).to_crs(grid.crs_obj.to_wkt()).to_numpy()
+        moved = reproject_geometry(np.asarray(polygons, dtype=object), crs, grid.crs_obj)
         region = shapely.box(*grid.bounds)
         with np.errstate(all="ignore"):
             moved = shapely.make_valid(moved[shapely.intersects(moved, region)])
@@ -1182,6 +1251,8 @@ def plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
             field_named(layers_in_file, source.faults_layer) is None:
         raise DataError(
             f"{path}: no faults layer {source.faults_layer!r}; layers are {layers_in_file}"
+            # (a layer one letter case apart, which the unit 'layer:' names)
+            + near_column(source.faults_layer, layers_in_file)
             + ("; a file of one layer (a Shapefile, a GeoJSON) holds the units alone: give "
                "the faults' own file as a source of its own (kind: vector, path: <the "
                "faults' file>, faults_layer: <its layer>)" if len(layers_in_file) == 1
@@ -1255,6 +1326,8 @@ def plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
         codes = tuple(sorted(set(names)))
         _warn_twin_units(path, source.attribute, codes)
         _warn_overlaps(path, source.attribute, grid, inside)
+        region = _region_units(source.attribute, grid, inside)
+        _warn_cellless(path, source.attribute, grid, region)
         out.append(GeologyCodesLayer(
             name=source.name, units="1", long_name=f"{source.name} unit code ({source.attribute})",
             kind="categorical", inputs=dataset_files(path),
@@ -1263,7 +1336,8 @@ def plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
             codes=codes, dtype="int16" if len(codes) <= np.iinfo(np.int16).max else "int32",
         ))
     if source.distance_to_contacts:
-        region = _region_units(source.attribute, grid, inside)
+        if source.attribute is None:
+            region = _region_units(source.attribute, grid, inside)
         _warn_no_contacts(path, source, grid, region)
         _warn_gaps(path, grid, region)
         out.append(LineDistanceLayer(

@@ -351,12 +351,45 @@ def geo_metadata(path: Path | str) -> dict[str, Any] | None:
     return geo
 
 
-def _crs(meta: dict[str, Any], path: Path | str) -> Any:
-    """The CRS of a geometry column's metadata: absent is OGC:CRS84, ``null`` none."""
+def _ewkb_srid(path: Path | str, name: str, meta: dict[str, Any]) -> int:
+    """The SRID the first WKB geometries of column ``name`` state (EWKB, as PostGIS's
+    ``ST_AsEWKB`` and DuckDB exports of PostGIS tables write them), where they agree;
+    0 for none, another encoding, or a read that fails (the reader says that)."""
+    if str(meta.get("encoding", "")).lower() != "wkb" or _is_dir(path):
+        return 0
+    try:
+        batch = next(_pq().ParquetFile(_opened(path)).iter_batches(batch_size=64,
+                                                                     columns=[name]))
+        values = [v for v in batch.column(0).to_pylist() if v is not None]
+        srids = {int(s) for s in shapely.get_srid(shapely.from_wkb(values))} if values \
+            else set()
+    except Exception:
+        return 0
+    return srids.pop() if len(srids) == 1 else 0
+
+
+def _crs(meta: dict[str, Any], path: Path | str, name: str | None = None) -> Any:
+    """The CRS of a geometry column's metadata: absent is OGC:CRS84, ``null`` none.
+
+    Absent, and the column's WKB states one SRID of another CRS (EWKB: ``SRID=32619``),
+    that CRS, warned: GeoParquet's OGC:CRS84 took a PostGIS export of UTM metres for
+    degrees ("no feature ... lies in the region", the fix a CRS to find), though every
+    geometry names its own."""
     from pyproj import CRS
     from pyproj.exceptions import CRSError as ProjError
 
     if "crs" not in meta:
+        srid = _ewkb_srid(path, name, meta) if name is not None else 0
+        if srid not in (0, 4326):
+            with contextlib.suppress(ProjError):
+                stated = CRS.from_epsg(srid)
+                warnings.warn(DataWarning(
+                    f"{path}: its GeoParquet metadata states no 'crs' (OGC:CRS84 by the "
+                    f"specification), but its geometries state SRID {srid} (EWKB); read "
+                    f"as EPSG:{srid} ({stated.name}): give 'crs:' in the source config "
+                    "if they are in another, and write the file with its crs"),
+                    stacklevel=3)
+                return stated
         return CRS.from_user_input("OGC:CRS84")
     said = meta["crs"]
     if said is None:
@@ -419,7 +452,7 @@ def parquet_info(path: Path | str) -> dict[str, Any]:
                 "dataset_metadata": None, "fid_column": "", "capabilities": {}}
     primary = geo["primary_column"]
     meta = geo["columns"][primary] or {}
-    crs = _crs(meta, path)
+    crs = _crs(meta, path, primary)
     types = [str(t).removesuffix(" Z") for t in meta.get("geometry_types") or []]
     native = _NATIVE.get(str(meta.get("encoding", "")).lower())
     kind = native or (types[0] if len(set(types)) == 1 else "Unknown")
@@ -530,18 +563,48 @@ def read_parquet(path: Path | str, *, columns: list[str] | None = None,
     geoms = _geometries(table.column(primary), meta, path, primary)
     if box is not None:
         _check_covering(table, box, geoms, path)
-    gdf = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms), crs=_crs(meta, path))
+    crs = _crs(meta, path, primary)
     if str(meta.get("edges", "planar")).lower() == "spherical" and \
             not np.all(shapely.get_type_id(geoms[~shapely.is_missing(geoms)]) == 0):
-        warnings.warn(DataWarning(
-            f"{path}: its GeoParquet metadata says column {primary!r} has spherical edges "
-            "(great-circle arcs between vertices); they are read as straight lines in "
-            "longitude/latitude, which differ for long edges: densify the edges, or write "
-            "them planar"), stacklevel=2)
+        geoms = _spherical(geoms, crs, path, primary)
+    gdf = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms), crs=crs)
     if bbox is not None:
         meets = shapely.intersects(geoms, shapely.box(*bbox))
         gdf = gdf[np.asarray(meets, bool)]
     return gdf
+
+
+def _spherical(geoms: np.ndarray, crs: Any, path: Path | str, name: str) -> np.ndarray:
+    """Geometries of a column whose metadata says ``edges: spherical`` (BigQuery's and
+    Snowflake's GEOGRAPHY exports): in longitude/latitude, each long edge cut into pieces
+    along its great circle (:func:`prospect.io.vector.great_circle_edges`), so read as
+    straight lines they keep their course. They were read as straight lines in
+    longitude/latitude with a warning only: a unit boundary from 2 E to 4 E at 52 N,
+    whose arc runs 470 m north of the parallel at 3 E, put up to 47 rows of 10 m cells
+    in the wrong unit. Warned where an edge crosses the antimeridian (kept as it is), or the CRS
+    is no longitude/latitude (nothing to follow)."""
+    from prospect.io.vector import great_circle_edges
+
+    if crs is None or not crs.is_geographic:
+        warnings.warn(DataWarning(
+            f"{path}: its GeoParquet metadata says column {name!r} has spherical edges "
+            "(great-circle arcs between vertices), but its CRS is no longitude/latitude; "
+            "they are read as straight lines: write them planar"), stacklevel=3)
+        return geoms
+    cut, across = great_circle_edges(geoms)
+    if cut is not geoms and not across:
+        warnings.warn(DataWarning(
+            f"{path}: its GeoParquet metadata says column {name!r} has spherical edges "
+            "(great-circle arcs between vertices); each edge longer than 0.01 degree is "
+            "followed along its arc (cut into pieces), not read as a straight line in "
+            "longitude/latitude"), stacklevel=3)
+    if across:
+        warnings.warn(DataWarning(
+            f"{path}: its GeoParquet metadata says column {name!r} has spherical edges; "
+            f"{across} geometry(ies) have an edge across the antimeridian, read as a "
+            "straight line in longitude/latitude the other way round the Earth: cut them "
+            "at 180 (e.g. ogr2ogr -wrapdateline) or write them planar"), stacklevel=3)
+    return np.asarray(cut, dtype=object)
 
 
 EXACT_FLOAT_MAX = 2**53
