@@ -131,6 +131,7 @@ def plan_mask(cfg: MaskConfig, grid: RegionGrid, *, region: str | None) -> LandM
     """The ``land`` layer of a job's mask config on ``grid``."""
     outline, label, path = job_outline(cfg, grid, region=region)
     outline_xy = to_grid_crs(outline, grid)
+    _refuse_land_of_no_cell(outline_xy, grid, label)
     return LandMaskLayer(
         name=LAND_VARIABLE, units="1", kind="mask", inputs=dataset_files(path),
         long_name=f"land inside the outline of {label} (1) or not (0)",
@@ -138,3 +139,48 @@ def plan_mask(cfg: MaskConfig, grid: RegionGrid, *, region: str | None) -> LandM
                   "credit": NATURAL_EARTH_CREDIT if cfg.path is None else ""},
         outline_wkb=shapely.to_wkb(outline_xy),
     )
+
+
+SMALL_LAND_CELLS = 100
+"""Cells' area under which an outline's land in the region is rasterised at once to see
+whether any cell's centre lies on it (a larger one holds centres but in contrived shapes)."""
+
+
+def _refuse_land_of_no_cell(outline_xy: shapely.Geometry, grid: RegionGrid,
+                            label: str) -> None:
+    """Refuse an outline whose land in the region holds no cell's centre.
+
+    Islets smaller than a cell (a reef, a skerry) clipped to a region are land, so the
+    outline passed the "no land in the region" check, but the mask is drawn by cell
+    centres: every cell was masked as sea and every layer written as no data, without a
+    word. Only land of under :data:`SMALL_LAND_CELLS` cells' area is rasterised (its own
+    window of the grid), so a country's outline costs nothing here.
+
+    Raises
+    ------
+    ConfigError
+        Naming the outline, its area and the grid's cell size.
+    """
+    from rasterio.windows import from_bounds
+
+    from prospect.errors import ConfigError
+    from prospect.grid import ChunkWindow
+
+    cell = abs(grid.resolution) ** 2
+    if outline_xy.is_empty or outline_xy.area >= SMALL_LAND_CELLS * cell:
+        return
+    rows, cols = grid.shape
+    win = from_bounds(*outline_xy.bounds, transform=grid.transform)
+    r0, c0 = max(0, int(win.row_off) - 1), max(0, int(win.col_off) - 1)
+    r1 = min(rows, int(win.row_off + win.height) + 2)
+    c1 = min(cols, int(win.col_off + win.width) + 2)
+    if r1 <= r0 or c1 <= c0:
+        return
+    window = ChunkWindow(iy=0, ix=0, rows=slice(r0, r1), cols=slice(c0, c1))
+    if land_mask(outline_xy, grid, window).any():
+        return
+    raise ConfigError(
+        f"key 'mask': the outline {label} has land in the region {grid.name!r} "
+        f"({outline_xy.area:.4g} square {grid.units} of it) but under no centre of its cells "
+        f"of {grid.resolution:g} {grid.units}, so every cell would be "
+        "masked as sea; use a finer resolution, an outline of more land, or leave 'mask' out")

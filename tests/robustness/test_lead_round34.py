@@ -142,3 +142,33 @@ def test_the_indices_stage_refuses_a_kernel_sigma_in_another_unit(
     result = run_in_process("indices", job, "-o", out, "--scheduler", scheduler)
     assert_clean_error(result, 1, "sigma", "5000")
     assert "kNDVI" not in open_cube(out / "cube.zarr").data_vars
+
+
+# -- the vectors helper's hand-over: a mask whose land holds no cell's centre --------------
+
+def _islet_job(sandbox: Any, side_m: float) -> Path:
+    """The tiny job masked by one square islet of ``side_m`` metres (SYNTHETIC, lon/lat)."""
+    import geopandas as gpd
+    import shapely
+
+    islet = shapely.box(500301, 1350301, 500301 + side_m, 1350301 + side_m)
+    gpd.GeoDataFrame({"name": ["Klein"]}, geometry=[islet], crs="EPSG:32619").to_crs(
+        4326).to_file(sandbox.root / "islet.geojson")
+    return sandbox.write_job(mask={"path": "islet.geojson"})
+
+
+def test_a_mask_of_land_under_no_cell_centre_is_refused(sandbox: Any, cli: Any) -> None:
+    """An islet smaller than a cell passed the "no land in the region" check, and the
+    mask (drawn by cell centres) made every cell sea, every layer no data, exit 0
+    (``prospect.ingest.mask._refuse_land_of_no_cell``)."""
+    job = _islet_job(sandbox, 3.0)
+    result = cli("plan", job)
+    assert_clean_error(result, 2, "islet.geojson", "no centre of its cells", "finer resolution")
+    assert sandbox.untouched()
+
+
+def test_a_mask_of_land_under_cell_centres_plans_control(sandbox: Any, cli: Any) -> None:
+    """control: an islet holding a few cells' centres is a mask as before."""
+    job = _islet_job(sandbox, 35.0)
+    result = cli("plan", job)
+    assert result.code == 0, result.err[-2000:]
