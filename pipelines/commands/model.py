@@ -35,7 +35,7 @@ from pipelines.commands._common import (
     warning_lines,
     workers_at_most,
 )
-from prospect.errors import InputFileError, ModelError, ProspectError
+from prospect.errors import DamagedFileError, InputFileError, ModelError, ProspectError
 from prospect.io.files import staged_file
 
 __all__ = ["model_app", "register"]
@@ -640,13 +640,44 @@ def _publish(reg: Any, source: str, name: str, version: str | None,
     if "://" in source and not source.startswith("file://"):
         with tempfile.TemporaryDirectory(prefix="prospect-import-") as tmp:
             _download_model_dir(source, Path(tmp))
-            return str(reg.publish(Path(tmp), name, version=version, trusted=trust))
+            with _said_as(tmp, source.rstrip("/")):
+                return str(reg.publish(Path(tmp), name, version=version, trusted=trust))
     local = Path(source.removeprefix("file://"))
     if local.is_dir() and not (local / "checksums.json").exists() and (
         local / "model" / "checksums.json"
     ).is_file():
         local = local / "model"  # a job's output directory: take its trained model
     return str(reg.publish(local, name, version=version, trusted=trust))
+
+
+@contextlib.contextmanager
+def _said_as(tmp: str, url: str) -> Any:
+    """Name ``url`` where the errors and warnings of the block name ``tmp``, the
+    temporary folder a remote model was downloaded to: "/tmp/prospect-import-x1y2:
+    checksum verification failed" named a folder removed before the user read it."""
+    import warnings
+
+    def said(text: str) -> str:
+        return text.replace(tmp, url)
+
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as recorded:
+            warnings.simplefilter("always")
+            try:
+                yield
+            finally:
+                caught = list(recorded)
+    except ProspectError as exc:
+        exc.args = tuple(said(a) if isinstance(a, str) else a for a in exc.args)
+        if isinstance(exc, DamagedFileError):
+            exc.path = said(exc.path)
+        raise
+    finally:  # said again, outside the recording, as the block's caller records them
+        for w in caught:
+            message = w.message if isinstance(w.message, Warning) else Warning(w.message)
+            message.args = tuple(said(a) if isinstance(a, str) else a for a in message.args)
+            warnings.warn_explicit(message, w.category, w.filename, w.lineno)
 
 
 def _model_folder_at(fs: Any, root: str) -> str:
@@ -674,18 +705,38 @@ def _download_model_dir(url: str, dest: Path) -> None:
                              f"{(str(exc).splitlines() or [''])[0][:200]}; give a model "
                              "folder or a URL fsspec can open") from None
     base = _model_folder_at(fs, str(root).rstrip("/"))
+    missing: list[str] = []
     for fname in (*MODEL_FILES, "checksums.json"):
         path = f"{base}/{fname}"
         try:
             data = fs.cat_file(path)
         except FileNotFoundError:
-            raise InputFileError(f"{url}: no {fname}; not a Prospect model directory (nor "
-                                 "a job's output folder holding one in model/)") from None
+            missing.append(fname)
+            continue
         except OSError as exc:  # a server that does not answer was "no model.skops"
             raise InputFileError(f"{url}: cannot read {fname}: {type(exc).__name__}: "
                                  f"{(str(exc).splitlines() or [''])[0][:200]}; check the "
                                  "address and that the server is up") from None
         (dest / fname).write_bytes(data)
+    _refuse_missing(url, missing)
+
+
+def _refuse_missing(url: str, missing: list[str]) -> None:
+    """Refuse a remote model folder lacking the files ``missing``: one holding some of
+    the model's files is one uploaded in part (it was "no card.md; not a Prospect model
+    directory", as if it were another kind of folder)."""
+    from prospect.registry import MODEL_FILES
+
+    if not missing:
+        return
+    there = [f for f in (*MODEL_FILES, "checksums.json") if f not in missing]
+    if not there:
+        raise InputFileError(f"{url}: no {missing[0]}; not a Prospect model directory (nor "
+                             "a job's output folder holding one in model/)")
+    raise InputFileError(
+        f"{url}: no {', '.join(missing)}, though {', '.join(there)} "
+        f"{'is' if len(there) == 1 else 'are'} there: a model folder uploaded or copied in "
+        "part; copy the whole folder there again (checksums.json last) and import it again")
 
 
 def register(app: typer.Typer) -> None:

@@ -10,13 +10,20 @@ from prospect.errors import ChangedFilesError, SecurityError
 from prospect.io.files import file_sha256
 
 __all__ = [
+    "BOM_ADDED",
     "CHECKSUMS_FILE",
     "COPY_HINT",
+    "LFS_HINT",
+    "LFS_POINTER",
     "LINE_ENDINGS",
     "LINE_ENDINGS_HINT",
     "changed_line_endings",
     "copy_damage",
+    "decode_json_bytes",
+    "lfs_pointer",
+    "other_case",
     "read_checksums",
+    "renamed_line",
     "verify_checksums",
 ]
 
@@ -37,6 +44,27 @@ def _digest(value: object) -> str:
     return text
 
 
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"),
+)
+"""Byte-order marks Windows tools write before JSON, and the codec that reads past each."""
+
+
+def decode_json_bytes(data: bytes) -> str:
+    """The text of a model folder's JSON file ``data``, in the encoding its byte-order mark
+    states (UTF-8 without one, as Prospect writes it).
+
+    A ``checksums.json`` saved again by Notepad (a UTF-8 byte-order mark) or PowerShell 5's
+    ``Out-File`` (UTF-16) was "not a valid checksum file (Unexpected UTF-8 BOM (decode
+    using utf-8-sig) ...)" or "'utf-8' codec can't decode byte 0xff". Raises
+    :class:`UnicodeDecodeError` for bytes of no such encoding.
+    """
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            return data.decode(codec)
+    return data.decode("utf-8")
+
+
 def read_checksums(directory: Path, *, required: Iterable[str]) -> dict[str, str]:
     """Read ``checksums.json`` of ``directory`` and check it lists every required file."""
     path = Path(directory) / CHECKSUMS_FILE
@@ -45,8 +73,16 @@ def read_checksums(directory: Path, *, required: Iterable[str]) -> dict[str, str
             f"{path}: missing; a Prospect model directory carries SHA-256 checksums of its "
             "files and is refused without them"
         )
+    raw = path.read_bytes()
+    if not raw.strip():  # was "not a valid checksum file (Expecting value: line 1 ...)"
+        raise SecurityError(
+            f"{path}: empty ({len(raw)} bytes): a copy that stopped, or a synced folder's "
+            "placeholder never downloaded; copy the model folder again, whole, from where "
+            "it was saved; refused")
+    if lfs_pointer(raw) is not None:  # a clone without git-lfs
+        raise SecurityError(f"{path}: {LFS_POINTER}, not the file; {LFS_HINT}; refused")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(decode_json_bytes(raw))
         files = data["files"]
         # as sha256sum and other tools write them: upper case, ``sha256:``, spaces
         sums = {str(k): _digest(v) for k, v in files.items()}
@@ -65,16 +101,36 @@ def read_checksums(directory: Path, *, required: Iterable[str]) -> dict[str, str
     return sums
 
 
+def other_case(directory: Path, name: str) -> str | None:
+    """The file of ``directory`` whose name is ``name`` in another case (``Card.JSON`` for
+    ``card.json``: renamed by a copy through Windows or a zip tool), or ``None``."""
+    try:
+        found = sorted(p.name for p in Path(directory).iterdir()
+                       if p.name != name and p.name.casefold() == name.casefold()
+                       and p.is_file())
+    except OSError:
+        return None
+    return found[0] if found else None
+
+
+def renamed_line(name: str, other: str) -> str:
+    """``name``'s problem line when it is there as ``other`` (:func:`other_case`)."""
+    return (f"{name}: missing; {other} is there, its name's case changed by a copy "
+            f"(through Windows or a zip tool): rename it to {name}")
+
+
 def verify_checksums(directory: Path, sums: Mapping[str, str]) -> None:
     """Raise :class:`~prospect.errors.ChangedFilesError` (a :class:`SecurityError`) naming
     every file whose SHA-256 differs or is missing.
 
     Where a copy's damage explains a file (:func:`copy_damage`: its line endings changed,
-    a zip archive cut short), the file's line says so, and when that explains every
-    problem the message says the copy did it and how to copy again
-    (:data:`LINE_ENDINGS_HINT`, :data:`COPY_HINT`) instead of "tampered or corrupt",
-    which reads as an attack. The model is refused all the same: its bytes are not the
-    ones saved."""
+    a byte-order mark added, a zip archive cut short, no bytes at all, a Git LFS pointer
+    in its place; a file left out, or there in another case: :func:`other_case`), the
+    file's line says so, and when that explains every problem the message says the copy
+    did it and how to copy again (:data:`LINE_ENDINGS_HINT`, :data:`LFS_HINT`,
+    :data:`COPY_HINT`) instead of "tampered or corrupt", which reads as an attack (a
+    folder copied in part was "tampered or corrupt" for each file left out). The model
+    is refused all the same: its bytes are not the ones saved."""
     directory = Path(directory)
     problems: list[str] = []
     damage: list[str | None] = []  # per problem, what a copy did to the file, if known
@@ -84,8 +140,9 @@ def verify_checksums(directory: Path, sums: Mapping[str, str]) -> None:
             problems.append(f"{name}: not a plain file name")
             damage.append(None)
         elif not path.is_file():
-            problems.append(f"{name}: missing")
-            damage.append(None)
+            other = other_case(directory, name)
+            problems.append(renamed_line(name, other) if other else f"{name}: missing")
+            damage.append(_RENAMED if other else _LEFT_OUT)
         elif (actual := file_sha256(path)) != expected:
             found = copy_damage(path, expected)
             problems.append(f"{name}: sha256 {actual[:16]}... != recorded {expected[:16]}..."
@@ -95,6 +152,8 @@ def verify_checksums(directory: Path, sums: Mapping[str, str]) -> None:
         why = "the model files were changed after saving (tampered or corrupt)"
         if all(found in LINE_ENDINGS for found in damage):
             why = LINE_ENDINGS_HINT
+        elif all(found is not None and found.startswith(LFS_POINTER) for found in damage):
+            why = LFS_HINT
         elif all(damage):
             why = COPY_HINT
         raise ChangedFilesError(
@@ -102,6 +161,35 @@ def verify_checksums(directory: Path, sums: Mapping[str, str]) -> None:
             + "\n".join(problems),
             path=directory,
         )
+
+
+_LEFT_OUT = "left out"
+_RENAMED = "renamed"
+"""What a copy did to a file that is not there (for :func:`verify_checksums`)."""
+
+LFS_POINTER = "a Git LFS pointer"
+"""How :func:`lfs_pointer`'s findings begin."""
+
+LFS_HINT = (
+    "the repository this model folder was cloned from keeps its files in Git LFS, and "
+    "the clone holds the pointers to them, not the files; run 'git lfs pull' in the "
+    "clone (install git-lfs first), or copy the folder from where it was saved")
+"""Why every file that failed its checksum failed, when each is a Git LFS pointer."""
+
+
+def lfs_pointer(data: bytes, expected: str | None = None) -> str | None:
+    """What ``data`` is when it is a Git LFS pointer (the text a clone made without
+    ``git lfs`` holds in place of a file kept in LFS), else ``None``; its ``oid`` is the
+    file's own SHA-256, so a pointer to ``expected`` is said to be one."""
+    if not data.startswith(b"version https://git-lfs.github.com/spec/") or len(data) > 1024:
+        return None
+    text = data.decode("ascii", "replace")
+    oid = next((line.split(":", 1)[1].strip().lower() for line in text.splitlines()
+                if line.startswith("oid sha256:")), None)
+    to = (" to this very file (its oid is the recorded SHA-256)" if oid == expected
+          else "")
+    return (f"{LFS_POINTER}{to}, not the file: never downloaded; run 'git lfs pull' in "
+            "the clone")
 
 
 LINE_ENDINGS = ("CRLF line endings where LF was saved", "LF line endings where CRLF was saved")
@@ -116,22 +204,43 @@ LINE_ENDINGS_HINT = (
 """Why every file that failed its checksum failed, when its line endings alone did."""
 
 COPY_HINT = (
-    "the model files were damaged by the copy that brought the folder here (each file "
-    "below says how), not edited; copy the folder again, whole and as binary (in git, "
-    "'* -text' in .gitattributes), and load it again")
+    "the model files were left out or damaged by the copy that brought the folder here, "
+    "or saved again by an editor (each file below says how), not edited in their "
+    "content; copy the folder again, whole and as binary (in git, '* -text' in "
+    ".gitattributes), and load it again")
 """Why every file that failed its checksum failed, when a copy's damage explains each."""
+
+BOM_ADDED = "a UTF-8 byte-order mark added (saved again by a Windows editor such as Notepad)"
+"""What :func:`copy_damage` finds in a text file whose only change is a byte-order mark."""
 
 
 def copy_damage(path: Path, expected: str) -> str | None:
     """What a copy did to ``path`` that makes its SHA-256 differ from ``expected``, when
-    that is known: its line endings changed (:func:`changed_line_endings`), or a zip
-    archive (``model.skops``) that is no whole archive (cut short by a copy that did not
-    finish or a full disk: the archive's directory is at its end); ``None`` otherwise."""
+    that is known: its line endings changed (:func:`changed_line_endings`), a UTF-8
+    byte-order mark added before them (:data:`BOM_ADDED`), no bytes at all (a copy that
+    stopped, a synced folder's placeholder never downloaded), a Git LFS pointer in its
+    place (:func:`lfs_pointer`), or a zip archive (``model.skops``) that is no whole
+    archive (cut short by a copy that did not finish or a full disk: the archive's
+    directory is at its end); ``None`` otherwise."""
+    import hashlib
     import zipfile
 
+    size = path.stat().st_size
+    if size == 0:
+        return ("empty, 0 bytes: a copy that stopped, or a synced folder's placeholder "
+                "never downloaded")
     found = changed_line_endings(path, expected)
+    if found is None and size <= _TEXT_LIMIT:
+        data = path.read_bytes()
+        found = lfs_pointer(data, expected)
+        if found is None and data.startswith(b"\xef\xbb\xbf"):
+            rest = data[3:]
+            if hashlib.sha256(rest).hexdigest() == expected:
+                found = BOM_ADDED
+            elif (endings := _changed_endings(rest, expected)) is not None:
+                found = f"{BOM_ADDED}, and {endings}"
     if found is None and path.suffix in (".skops", ".zip") and not zipfile.is_zipfile(path):
-        found = (f"not a whole zip archive, {path.stat().st_size} bytes: cut short, by a "
+        found = (f"not a whole zip archive, {size} bytes: cut short, by a "
                  "copy that did not finish or a full disk")
     return found
 
@@ -149,11 +258,15 @@ def changed_line_endings(path: Path, expected: str) -> str | None:
     tool) has its ``card.json``, ``card.md`` and ``schema.json`` in CRLF: every one was
     refused as "tampered or corrupt", which reads as an attack, not a copy to redo.
     """
-    import hashlib
-
     if path.stat().st_size > _TEXT_LIMIT:
         return None
-    data = path.read_bytes()
+    return _changed_endings(path.read_bytes(), expected)
+
+
+def _changed_endings(data: bytes, expected: str) -> str | None:
+    """:func:`changed_line_endings` of the bytes ``data``."""
+    import hashlib
+
     if b"\r\n" in data and \
             hashlib.sha256(data.replace(b"\r\n", b"\n")).hexdigest() == expected:
         return LINE_ENDINGS[0]

@@ -41,7 +41,10 @@ from prospect.nonfinite import restore_non_finite, strict_document
 from prospect.registry.card import CARD_FORMAT, card_markdown, complete_card
 from prospect.registry.checksums import (
     CHECKSUMS_FILE,
+    decode_json_bytes,
+    other_case,
     read_checksums,
+    renamed_line,
     verify_checksums,
 )
 from prospect.registry.compat import (
@@ -264,7 +267,10 @@ def _archive_kind(path: Path) -> str | None:
             return None
     except (OSError, EOFError, ValueError, tarfile.TarError, zipfile.BadZipFile):
         return None
-    if not any(n.rstrip("/").rsplit("/", 1)[-1] == CHECKSUMS_FILE for n in names):
+    # a zip made on Windows may name members with backslashes (``m\\checksums.json``)
+    # or in capitals (``M/CHECKSUMS.JSON``): both were "a bare zip file"
+    if not any(n.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1].casefold()
+               == CHECKSUMS_FILE for n in names):
         return None
     return (f"a {kind} archive of a model directory; unpack it (and check what it holds: "
             "Prospect does not unpack archives), then give the unpacked model folder")
@@ -299,11 +305,16 @@ def verify_model_dir(directory: Path) -> dict[str, str]:
     if not directory.is_dir():
         raise ModelError(f"{directory}: no such model directory")
     links = [n for n in (*MODEL_FILES, CHECKSUMS_FILE) if (directory / n).is_symlink()]
-    if links:
+    if links:  # git-annex and DVC keep files so; the message gave no way out
+        dangling = [n for n in links if not (directory / n).exists()]
         raise SecurityError(
             f"{directory}: {', '.join(links)} {'is a' if len(links) == 1 else 'are'} symbolic "
             "link(s); a model directory must hold plain files; refused"
-        )
+            + (f" ({', '.join(dangling)} point{'s' if len(dangling) == 1 else ''} to no "
+               "file: content not fetched, as git-annex and DVC leave it: 'git annex get' "
+               "or 'dvc pull' first)" if dangling else "")
+            + "; copy the folder with its links replaced by their files (cp -rL, "
+            "rsync -L) and give that copy")
     model_path = directory / MODEL_FILE
     if model_path.is_file():
         with open(model_path, "rb") as fh:
@@ -317,6 +328,10 @@ def verify_model_dir(directory: Path) -> dict[str, str]:
         kind = folder_kind(directory)
         if kind is not None:
             raise ModelError(f"{directory}: no {MODEL_FILE}: {kind}")
+        other = other_case(directory, MODEL_FILE)
+        if other is not None:  # was "no model.skops; files there: ['Model.skops', ...]"
+            raise ModelError(f"{directory}: {renamed_line(MODEL_FILE, other)} (and any "
+                             "other file named so), then load it again")
         raise ModelError(f"{directory}: no {MODEL_FILE}; files there: {others or 'none'}")
     sums = read_checksums(directory, required=MODEL_FILES)
     verify_checksums(directory, sums)
@@ -325,7 +340,7 @@ def verify_model_dir(directory: Path) -> dict[str, str]:
 
 def _read_json(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(decode_json_bytes(path.read_bytes()))  # a BOM of Notepad's
     except (OSError, ValueError, UnicodeDecodeError) as exc:
         raise ModelError(f"{path}: unreadable JSON: {exc}") from None
     if not isinstance(data, dict):

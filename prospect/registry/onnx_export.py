@@ -56,12 +56,35 @@ def export_onnx(
             f"cannot export {name} to ONNX: skl2onnx failed ({_short(exc)}); keep using the "
             "skops file, or export a scikit-learn forest, linear model or MLP"
         ) from None
+    _refuse_unrunnable(onx, name)
     for key, value in (metadata or {}).items():
         prop = onx.metadata_props.add()
         prop.key, prop.value = str(key), str(value)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     return write_bytes(path, onx.SerializeToString())
+
+
+def _refuse_unrunnable(onx: Any, name: str) -> None:
+    """Refuse an ONNX graph of ``name`` that onnxruntime cannot load.
+
+    skl2onnx writes some estimators (``GaussianProcessClassifier``) with operators
+    onnxruntime does not have (``com.microsoft:Solve``): the export was then refused as
+    "<hidden staging file>: not a readable ONNX model ...; export the model again with
+    'prospect model export'", naming a file the user never gave and a fix that fails
+    the same way every time.
+    """
+    try:
+        import onnxruntime as ort
+    except ImportError:  # pragma: no cover - part of the onnx extra
+        return
+    try:
+        ort.InferenceSession(onx.SerializeToString(), providers=["CPUExecutionProvider"])
+    except Exception as exc:
+        raise ModelError(
+            f"cannot export {name} to ONNX: onnxruntime cannot run the graph skl2onnx "
+            f"writes for it ({_short(exc)}); nothing was written; keep using the skops "
+            "file, or export a scikit-learn forest, linear model or MLP") from None
 
 
 def _short(exc: BaseException) -> str:
@@ -193,10 +216,14 @@ def onnx_agreement(estimator: Any, path: Path, X: np.ndarray, *, atol: float = 1
     if got.shape != want.shape:
         raise ModelError(f"{shown}: ONNX output shape {got.shape} != scikit-learn {want.shape}")
     diff = float(np.max(np.abs(got.astype("f8") - want.astype("f8")))) if want.size else 0.0
-    if not diff <= atol:
+    if not diff <= atol:  # "do not use this export" of a file that was never written
+        staged = label is not None and Path(label) != Path(path)
         raise ModelError(
-            f"{shown}: ONNX predictions differ from scikit-learn by up to {diff:.3g} "
-            f"(tolerance {atol:g}); do not use this export"
+            f"{shown}: {'not written: ' if staged else ''}ONNX predictions differ from "
+            f"scikit-learn's by up to {diff:.3g} (tolerance {atol:g}), so this model does "
+            "not convert to ONNX faithfully; keep using the skops file"
+            + (", or allow a larger difference (--atol) if one of this size is "
+               "acceptable" if staged else ", and do not use this export")
         )
     return diff
 

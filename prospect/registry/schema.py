@@ -329,7 +329,7 @@ def schema_differences(cube: xr.Dataset, schema: Mapping[str, Any]) -> list[str]
     for name in order:
         spec = specs.get(name, {"name": name})
         if name not in cube.data_vars:
-            diffs.append(f"variable {name!r}: missing from the cube")
+            diffs.append(_missing_line(name, cube))
             continue
         da = cube[name]
         units = str(da.attrs.get("units", ""))
@@ -360,6 +360,24 @@ def schema_differences(cube: xr.Dataset, schema: Mapping[str, Any]) -> list[str]
         if table_diff:
             diffs.append(table_diff)
     return diffs
+
+
+def _name_key(name: object) -> str:
+    """A layer's name as a reader takes it: no case, spaces at its ends or doubled."""
+    return " ".join(str(name).split()).casefold()
+
+
+def _missing_line(name: str, cube: xr.Dataset) -> str:
+    """The difference line of the model's variable ``name`` that ``cube`` lacks, naming a
+    layer of the cube that differs from it only in case or spaces (``Fault_Dist`` or
+    ``fault_dist `` for ``fault_dist``: a layer named otherwise in another job's config,
+    was "missing from the cube" with the layer there beside it)."""
+    near = sorted(str(v) for v in cube.data_vars if _name_key(v) == _name_key(name))
+    if not near:
+        return f"variable {name!r}: missing from the cube"
+    return (f"variable {name!r}: missing from the cube, whose layer {near[0]!r} differs "
+            "from it only in case or spaces (named so in the job's config); name that "
+            f"layer {name!r} exactly, as the model was trained, and ingest again")
 
 
 FrameKind = Literal["ground", "degrees", "stretched metres"]

@@ -30,6 +30,7 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\x78\x9c", "zlib (joblib compressed pickle?)"),
     (b"\x78\xda", "zlib (joblib compressed pickle?)"),
     (b"\x89HDF", "HDF5"),
+    (b"version https://", "Git LFS pointer"),  # what git-lfs writes: 16 bytes, HEAD_BYTES
 )
 
 # First opcodes of protocol 0/1 pickles: MARK, EMPTY_LIST/DICT/TUPLE, GLOBAL, INT, ...
@@ -74,6 +75,17 @@ def refuse_unless_skops(head: bytes, *, source: str) -> None:
     kind = sniff_format(head)
     if kind == "zip":
         return
+    if kind == "empty":  # was "not a skops model file (format: empty)", another kind
+        raise SecurityError(
+            f"{source}: refused: the file is empty (0 bytes): a copy that stopped, or a "
+            "synced folder's placeholder never downloaded; copy the model folder again, "
+            "whole, from where it was saved")
+    if kind == "Git LFS pointer":  # a clone without git-lfs: was "format: unknown"
+        raise SecurityError(
+            f"{source}: refused: a Git LFS pointer, not the model: the repository it was "
+            "cloned from keeps this file in Git LFS, and it was never downloaded; run "
+            "'git lfs pull' in the clone (install git-lfs first), or copy the folder from "
+            "where it was saved")
     if kind.startswith("pickle") or "joblib" in kind or "pickle?" in kind:
         raise SecurityError(
             f"{source}: refused: this is a {kind} file, and loading pickle or joblib files "
