@@ -53,19 +53,36 @@ class _EarlyStop(KeyboardInterrupt):
         super().__init__(signal.Signals(signum).name)
 
 
-def _stop(signum: int, frame: FrameType | None) -> None:
-    raise _EarlyStop(signum)
+class _Stop:
+    """The entry point's answer to a stop signal: raise :class:`_EarlyStop`.
+    :func:`pipelines.faults.stop_signals_interrupt` takes over from it (``early_stop``)."""
+
+    early_stop = True
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        raise _EarlyStop(signum)
+
+
+_stop = _Stop()
 
 
 def main() -> int:
-    """Load the command line with stop signals answered, then run it."""
+    """Load the command line with stop signals answered, then run it.
+
+    The stops are answered from the first import to the command's own handlers
+    (:func:`pipelines.faults.stop_signals_interrupt`, which takes over from this one):
+    a Ctrl-C just after the imports, while the command line set up its streams, was a
+    ``KeyboardInterrupt`` traceback, and a SIGTERM there a silent death (exit -15).
+    """
     previous = {}
     for signum in STOP_SIGNALS:  # one ignored (nohup) or handled by someone else stays so
         if signal.getsignal(signum) in (signal.SIG_DFL, signal.default_int_handler):
             previous[signum] = signal.signal(signum, _stop)
     try:
         from pipelines.cli import main as cli_main
-    except KeyboardInterrupt as exc:
+
+        code = cli_main()
+    except KeyboardInterrupt as exc:  # before the command's handlers, or after them
         for signum in previous:
             signal.signal(signum, signal.SIG_IGN)  # unwinding: a second signal waits
         number = getattr(exc, "signum", signal.SIGINT)
@@ -76,7 +93,7 @@ def main() -> int:
         for signum, handler in previous.items():
             if signal.getsignal(signum) is _stop:
                 signal.signal(signum, handler)
-    return exit_code(cli_main())
+    return exit_code(code)
 
 
 def exit_code(code: int) -> int:

@@ -225,7 +225,11 @@ def stop_signals_interrupt() -> Iterator[StopRequest]:
 
     previous = {}
     for signum in STOP_SIGNALS:
-        if signal.getsignal(signum) in (signal.SIG_DFL, signal.default_int_handler):
+        # the entry point's own handler answers the stops until the command's take over
+        # (pipelines.entry: loading the command line, and the first steps of its main)
+        held = signal.getsignal(signum)
+        if held in (signal.SIG_DFL, signal.default_int_handler) or \
+                getattr(held, "early_stop", False):
             previous[signum] = signal.signal(signum, stop)
     try:
         yield request

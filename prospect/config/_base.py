@@ -89,7 +89,7 @@ class StrictModel(BaseModel):
             key = name if name in data else field.alias
             if key in data and name not in own and _numbers_only(field.annotation) and \
                     _holds_bool(data[key]):
-                data = {**data, key: _bool_as_text(data[key])}
+                data = {**data, key: bool_as_text(data[key])}
         return data
 
 
@@ -121,14 +121,14 @@ def _numbers_only(tp: Any) -> bool:
     return False
 
 
-def _bool_as_text(value: Any) -> Any:
+def bool_as_text(value: Any) -> Any:
     """``value`` with each ``bool`` in it as text that no number field accepts."""
     if isinstance(value, bool):
         return f"{str(value).lower()} (YAML reads yes/no/on/off as true/false, not a number)"
     if isinstance(value, list | tuple):
-        return [_bool_as_text(v) for v in value]
+        return [bool_as_text(v) for v in value]
     if isinstance(value, dict):
-        return {k: _bool_as_text(v) for k, v in value.items()}
+        return {k: bool_as_text(v) for k, v in value.items()}
     return value
 
 
@@ -1480,7 +1480,7 @@ def _written_number_hint(text: str) -> str:
                     "metres; a region's resolution and bounds are in its CRS's units)")
         return (f"the unit is no part of the value: write {unit.group(1)} alone (a key's "
                 "unit is fixed: a region's resolution and bounds are in its CRS's units)")
-    other = _WITH_OTHER_UNIT.match(text)
+    other = None if _NUMBER_TEXT.match(text) else _WITH_OTHER_UNIT.match(text)
     if other:  # 'flow_m3_per_h: 150 m3/h', 'hours_per_year: 8000 h'
         return (f"the unit is no part of the value: write {other.group(1)} alone, in the "
                 "unit the key's name or its documentation states (convert it first where "

@@ -27,6 +27,7 @@ from prospect.config._base import (
     RasterPath,
     StrictModel,
     VectorPath,
+    bool_as_text,
 )
 from prospect.config.stac import CloudMask, Composite, RemoteReads, StacSearch
 
@@ -375,7 +376,11 @@ class RasterSource(StrictModel):
     def _nodata_quoted_whole(cls, value: object) -> object:
         """A whole number written in quotes (``nodata: "1152921504606846977"``) is the
         number written, as it is without them: pydantic read the text as a float first,
-        and 2**60 + 1 became 2**60 (the band's 2**60 cells dropped with its fills)."""
+        and 2**60 + 1 became 2**60 (the band's 2**60 cells dropped with its fills).
+        (A validator of its own exempts the field from :class:`StrictModel`'s refusal of
+        ``nodata: no``, YAML's boolean, which is handed on as text here as there.)"""
+        if isinstance(value, bool):
+            return bool_as_text(value)
         if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
             number = int(value)
             if abs(number) >= _FLOAT64_WHOLE:

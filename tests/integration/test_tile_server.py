@@ -217,7 +217,7 @@ def _error_text(r: httpx.Response) -> str:
     ("/tiles/probability/14/1/1.gif", 400, "png"),
     ("/tiles/probability/a/b/c.png", 400, "integers"),
     ("/tiles/..%2F..%2Fetc%2Fpasswd/1/1/1.png", 404, "no such endpoint"),
-    ("/tiles/%2e%2e/14/1/1.png", 400, "layer names"),
+    ("/tiles/%2e%2e/14/1/1.png", 404, "reads as '/14/1/1.png'"),  # a ".." segment (round 34)
     ("/tilejson/..%2Fprobability.tif.json", 404, "no such endpoint"),
     ("/tilejson/probability.tif.json", 400, "layer names"),
     ("/tilejson/probability.xml", 400, "TileJSON URLs"),

@@ -172,3 +172,36 @@ def test_a_mask_of_land_under_cell_centres_plans_control(sandbox: Any, cli: Any)
     job = _islet_job(sandbox, 35.0)
     result = cli("plan", job)
     assert result.code == 0, result.err[-2000:]
+
+
+# -- CI of this round: a stop between the command line's imports and its handlers ----------
+
+@pytest.mark.parametrize("signame", ["SIGINT", "SIGTERM"])
+def test_a_stop_as_the_command_line_sets_up_its_streams_is_one_line(signame: str) -> None:
+    """Ctrl-C just after the imports, while ``pipelines.cli.main`` set up its streams and
+    before the command's stop handlers, was a ``KeyboardInterrupt`` traceback (CI of this
+    round, ``test_a_stop_while_the_command_line_loads_is_one_line[2]``), and a SIGTERM
+    there a silent exit -15: the entry point now answers stops until the command's
+    handlers take over (``pipelines.entry.main``). The signal is sent by the process to
+    itself at that step (a real signal, at the one moment the suite met by chance)."""
+    import signal
+    import subprocess
+    import sys
+
+    code = (
+        "import signal, sys\n"
+        "import pipelines.cli as cli\n"
+        "setup = cli._set_broken_pipe_hook\n"
+        "def late(hook):\n"
+        f"    signal.raise_signal(signal.{signame})\n"
+        "    return setup(hook)\n"
+        "cli._set_broken_pipe_hook = late\n"
+        "from pipelines.entry import main\n"
+        "sys.exit(main())\n")
+    proc = subprocess.run([sys.executable, "-c", code, "regions"], capture_output=True,
+                          text=True, timeout=120)
+    number = getattr(signal, signame)
+    assert "Traceback" not in proc.stderr and proc.returncode == 128 + number, \
+        (proc.returncode, proc.stderr[-2000:])
+    said = "interrupted" if signame == "SIGINT" else "stopped by SIGTERM"
+    assert [line for line in proc.stderr.splitlines() if said in line], proc.stderr
