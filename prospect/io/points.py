@@ -2653,14 +2653,20 @@ def swapped_into_region(xs: np.ndarray, ys: np.ndarray, crs: Any, grid: Any) -> 
     out = valid_in_crs(sx, sy, stated)
     if not out.any():
         return out
+    back = xy_transformer(stated.to_wkt(), grid.crs_obj.to_wkt())
+    out[out] = _lands_in(back, sx[out], sy[out], grid)
+    return out
+
+
+def _lands_in(back: Any, xs: np.ndarray, ys: np.ndarray, grid: Any) -> np.ndarray:
+    """Which of the places ``xs``, ``ys`` fall in a cell of ``grid`` once ``back`` (a
+    transformer to its CRS) has moved them (a longitude by whole turns about the region)."""
     with np.errstate(all="ignore"):
-        gx, gy = xy_transformer(stated.to_wkt(), grid.crs_obj.to_wkt()).transform(
-            sx[out], sy[out])
+        gx, gy = back.transform(xs, ys)
         gx, gy = grid.longitudes_about(np.asarray(gx, "f8")), np.asarray(gy, "f8")
         ok = np.isfinite(gx) & np.isfinite(gy)
         rows, cols = grid.rowcol(np.where(ok, gx, 0.0), np.where(ok, gy, 0.0), closed=True)
-    out[out] = ok & grid.contains(rows, cols)
-    return out
+    return np.asarray(ok & grid.contains(rows, cols), dtype=bool)
 
 
 TURNED_SIGNS: tuple[tuple[float, float, str, str], ...] = (
@@ -2706,14 +2712,8 @@ def turned_into_region(xs: np.ndarray, ys: np.ndarray, crs: Any, grid: Any
         valid = valid_in_crs(tx, ty, stated) & ~out
         if not valid.any():
             continue
-        with np.errstate(all="ignore"):
-            gx, gy = back.transform(tx[valid], ty[valid])
-            gx, gy = grid.longitudes_about(np.asarray(gx, "f8")), np.asarray(gy, "f8")
-            ok = np.isfinite(gx) & np.isfinite(gy)
-            rows, cols = grid.rowcol(np.where(ok, gx, 0.0), np.where(ok, gy, 0.0),
-                                     closed=True)
         hit = np.zeros(xs.size, dtype=bool)
-        hit[valid] = ok & grid.contains(rows, cols)
+        hit[valid] = _lands_in(back, tx[valid], ty[valid], grid)
         if hit.any():
             out |= hit
             said.append(degrees if stated.is_geographic else other)
