@@ -250,6 +250,38 @@ class SmallDisk:
         subprocess.run(["umount", "-l", str(self.root)], capture_output=True)
 
 
+def mount_image(image: Path, root: Path, options: str = "") -> bool:
+    """Mount the file system in the file ``image`` at ``root`` on a loop device of its
+    own; whether it mounted.
+
+    Not ``mount -o loop``: util-linux reuses a loop device still bound to the same file,
+    and one whose detach (after an unmount) is still under way keeps the blocks it read
+    before the file was changed (by ``e2fsck`` or ``debugfs``): the file system mounted
+    again from those stale blocks can be read-only at once (seen once in CI, round 28's
+    read-only disk)."""
+    attach = subprocess.run(["losetup", "--find", "--show", str(image)],
+                            capture_output=True, text=True)
+    if attach.returncode != 0:
+        return False
+    device = attach.stdout.strip()
+    mount = ["mount", *(["-o", options] if options else []), device, str(root)]
+    if subprocess.run(mount, capture_output=True).returncode != 0:
+        subprocess.run(["losetup", "-d", device], capture_output=True)
+        return False
+    return True
+
+
+def unmount_image(root: Path, *, lazy: bool = False) -> None:
+    """Unmount what :func:`mount_image` mounted at ``root`` and detach its loop device
+    (``lazy``: ``umount -l``, for a test's clean-up, which must not fail)."""
+    source = subprocess.run(["findmnt", "-n", "-o", "SOURCE", str(root)],
+                            capture_output=True, text=True).stdout.strip()
+    subprocess.run(["umount", *(["-l"] if lazy else []), str(root)],
+                   check=not lazy, capture_output=lazy)
+    if source.startswith("/dev/loop"):  # busy (a lazy unmount): detached once free
+        subprocess.run(["losetup", "-d", source], capture_output=True)
+
+
 @pytest.fixture()
 def small_disk(tmp_path: Path) -> Iterator[SmallDisk]:
     if shutil.which("mount") is None:

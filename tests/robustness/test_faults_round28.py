@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from .conftest import PROSPECT, REPO, Sandbox
+from .conftest import PROSPECT, REPO, Sandbox, mount_image, unmount_image
 from .test_faults import uninterrupted  # noqa: F401  (a fixture: the reference cube)
 
 
@@ -231,11 +231,7 @@ class _Ext4Disk:
             pytest.skip("this kernel's ext4 has no trigger_fs_error")
 
     def mount(self) -> bool:
-        proc = subprocess.run(
-            ["mount", "-o", "loop,errors=remount-ro", str(self.image), str(self.root)],
-            capture_output=True,
-        )
-        return proc.returncode == 0
+        return mount_image(self.image, self.root, "errors=remount-ro")
 
     def device(self) -> str:
         source = subprocess.run(
@@ -248,12 +244,16 @@ class _Ext4Disk:
 
     def check(self) -> None:
         """Unmount, `e2fsck -fy`, mount again: what a user does after such an error."""
-        subprocess.run(["umount", str(self.root)], check=True)
-        subprocess.run(["e2fsck", "-fy", str(self.image)], capture_output=True)
+        unmount_image(self.root)
+        fsck = subprocess.run(["e2fsck", "-fy", str(self.image)], capture_output=True, text=True)
+        assert fsck.returncode < 4, f"e2fsck left errors ({fsck.returncode}): {fsck.stdout}"
         assert self.mount()
+        options = subprocess.run(["findmnt", "-n", "-o", "OPTIONS", str(self.root)],
+                                 capture_output=True, text=True).stdout
+        assert options.startswith("rw"), f"mounted again as {options}"
 
     def unmount(self) -> None:
-        subprocess.run(["umount", "-l", str(self.root)], capture_output=True)
+        unmount_image(self.root, lazy=True)
 
 
 def test_a_disk_turned_read_only_under_the_job_says_so_and_resumes(

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import Sandbox, assert_clean_error, run_in_process
+from .conftest import Sandbox, assert_clean_error, mount_image, run_in_process, unmount_image
 
 
 def _manifest(out: Path) -> dict[str, Any]:
@@ -162,7 +162,7 @@ class _ClockAheadDisk:
         if not self._mount():
             pytest.skip("cannot mount a loop device here")
         shutil.copyfile(source, self.root / source.name)
-        subprocess.run(["umount", str(self.root)], check=True)
+        unmount_image(self.root)
         when = int(time.time()) + ahead
         subprocess.run(
             [
@@ -180,13 +180,10 @@ class _ClockAheadDisk:
         assert self.file.stat().st_ctime > time.time() + ahead / 2
 
     def _mount(self) -> bool:
-        proc = subprocess.run(
-            ["mount", "-o", "loop", str(self.image), str(self.root)], capture_output=True
-        )
-        return proc.returncode == 0
+        return mount_image(self.image, self.root)
 
     def unmount(self) -> None:
-        subprocess.run(["umount", "-l", str(self.root)], capture_output=True)
+        unmount_image(self.root, lazy=True)
 
 
 def test_an_input_stamped_by_a_clock_ahead_is_not_taken_as_changed(
