@@ -26,6 +26,7 @@ import functools
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import Any, ClassVar
 
 import numpy as np
@@ -153,7 +154,7 @@ def reduce_stack(stack: np.ndarray, method: str, *, percentile: float | None = N
     elif method == "geomedian":
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN cells stay NaN
-            out = _geomedian(stack)
+            out = _geomedian(stack, count)
     else:
         raise ValueError(f"unknown composite method {method!r}")
     out = np.where(count >= min_count, out, np.nan)
@@ -183,13 +184,33 @@ def _nan_quantile(stack: np.ndarray, q: float, count: np.ndarray, *,
     return np.where(count > 0, np.where(frac == 0, below, out), np.nan)
 
 
-def _geomedian(stack: np.ndarray) -> np.ndarray:
-    """Geometric median over the first axis of (scenes, bands, rows, cols), per cell."""
+def _geomedian(stack: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """Geometric median over the first axis of (scenes, bands, rows, cols), per cell;
+    ``count``: the scenes valid in every band, per cell (NaN elsewhere in ``stack``).
+
+    Where the geometric median is not one point it is the one of the cell's own scenes
+    alone: the midpoint of two looks (every point between them is a geometric median of
+    two), and the median of one band (the middle of the two middle values of an even
+    count). geomad starts each cell from the result of the cell before it in its row
+    (and afresh at a chunk's first column), so such a cell took a point set by its
+    neighbour: two looks of 0.1 and 0.2 gave 0.15 in a chunk's first column and 0.133
+    beside it, the map striped by the chunking and a rerun of other chunks another
+    value, without a word.
+    """
+    if stack.shape[1] == 1:  # one band: the median, one value for every count
+        return _nan_quantile(stack[:, 0], 0.5, count)[None]
     from geomad import nangeomedian_pcm
 
     x = np.ascontiguousarray(np.moveaxis(stack, (0, 1), (3, 2)), dtype=np.float32)
     result = nangeomedian_pcm(x, num_threads=1, eps=1e-6)  # (rows, cols, bands)
-    return np.moveaxis(np.asarray(result), 2, 0)
+    out = np.moveaxis(np.asarray(result), 2, 0)
+    two = count == 2
+    if two.any():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # cells without a look
+            mid = np.nanmean(stack, axis=0)
+        out = np.where(two[None], mid, out)
+    return out
 
 
 def merge_overpasses(stack: np.ndarray, overpasses: tuple[int, ...]) -> np.ndarray:
@@ -420,6 +441,64 @@ def _units(source: RasterSource, parts: list[ScenePart]) -> str:
     return found[0]
 
 
+def _check_one_product(source: RasterSource, scenes: list[StacScene],
+                       opened: list[Any], variables: list[str]) -> None:
+    """Refuse items whose band files, calibrated by their names alone (the items state no
+    scale), are of products of other calibrations: ESPA's pre-Collection surface
+    reflectance (value = 1e-4 x DN) beside Collection 2's (2.75e-5 x DN - 0.2), as a
+    user's catalogue of scenes downloaded over the years holds them. One source has one
+    ``scale:``, so the refusal of one file asked for its product's scale, and that scale
+    given, the other file's asked for the first one back, without saying why.
+
+    Passes where the config's ``scale`` is a change of units of both products' values
+    (``scale: 100`` with ``units: "%"``), or none is given and every file's data type
+    makes its product certain (each read at its own scale).
+
+    Raises
+    ------
+    ConfigError
+        Naming a file of each product and the fix.
+    """
+    from prospect.ingest.products import named_product
+
+    scale, offset = source.scale, source.offset
+    converts = "units" in source.model_fields_set and abs(scale) >= 1.0
+    for var in variables:
+        seen: dict[float, tuple[str, Any, str | None]] = {}  # by scale: each file's
+        # offset applies at the config's scale (a Sentinel-2 baseline's -0.1 beside 0)
+        for scene, got in zip(scenes, opened, strict=True):
+            cal = scene.calibration.get(var)
+            if isinstance(got, str) or (cal is not None and (
+                    (cal.scale, cal.offset) != (1.0, 0.0) or cal.unstated is not None)):
+                continue  # unread, or calibrated by its item
+            path = got[0][var].path
+            named = named_product(str(path))
+            if named is None or named.scale is None:
+                continue
+            seen.setdefault(float(f"{named.scale:.9g}"),
+                            (str(path), named, got[0][var].dtype))
+        if len(seen) < 2 or converts:
+            continue
+        found = list(seen.values())
+        if (scale, offset) == (1.0, 0.0) and all(
+                n.dtype is not None and dtype == n.dtype for _, n, dtype in found):
+            continue  # each file's name and type make its product certain
+
+        def said(named: Any) -> str:
+            b = named.offset
+            return f"value = {named.scale:g} x DN" + (
+                f" {'-' if b < 0 else '+'} {abs(b):g}" if b else "")
+
+        (f1, n1, _), (f2, n2, _) = found[:2]
+        raise ConfigError(
+            f"source {source.name!r}, band {var!r}: its items' files are of products of "
+            f"other calibrations, {PurePosixPath(f1).name} ({n1.what}, {said(n1)}) and "
+            f"{PurePosixPath(f2).name} ({n2.what}, {said(n2)}), and the items state no "
+            "scale, so no one 'scale:' of the source reads both; state each item's "
+            "raster:bands scale and offset, or put each product's items in a source of "
+            "its own")
+
+
 def _check_one_unit(source: str, parts: dict[str, list[ScenePart]]) -> None:
     """Refuse a geometric median of bands in other units: it minimises the sum of
     Euclidean distances over the bands, so a surface temperature in K (about 300) beside
@@ -535,6 +614,7 @@ def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
     else:
         with ThreadPoolExecutor(max_workers=HEADER_THREADS) as pool:
             opened = list(pool.map(headers, scenes))
+    _check_one_product(source, scenes, opened, variables)
     for scene, got in zip(scenes, opened, strict=True):
         if isinstance(got, str):
             failed[scene.item_id] = got

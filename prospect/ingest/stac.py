@@ -1198,6 +1198,8 @@ def read_stac_scenes(href: str, assets: dict[str, str], *, mask_asset: str | Non
         raise DataError(f"{href}: the STAC catalog holds no items")
     scenes = []
     read: list[pystac.Item] = []  # the item of each scene
+    bands_of = _bands_of_keys(items, [*assets.values(), *([mask_asset] if mask_asset else [])])
+    keys_of: dict[str, dict[str, str]] = {}  # each item's own keys, where others
     seen: dict[tuple[str | None, str], int] = {}
     acquired: dict[tuple[str, ...], str] = {}
     twins: list[tuple[str, str]] = []
@@ -1224,10 +1226,14 @@ def read_stac_scenes(href: str, assets: dict[str, str], *, mask_asset: str | Non
             raise DataError(
                 f"{href}: item {item.id!r}: a malformed start_datetime or end_datetime "
                 f"({exc}); give RFC 3339 times, e.g. 2024-04-01T00:00:00Z") from None
-        why = _aster_swir(item, assets)
+        own = {var: _own_key(item, key, bands_of) for var, key in assets.items()}
+        own_mask = _own_key(item, mask_asset, bands_of) if mask_asset else None
+        if own != assets:
+            keys_of[item.id] = own
+        why = _aster_swir(item, own)
         if why is not None:
             raise DataError(f"{href}: item {item.id!r}: {why}")
-        scenes.append(_scene(href, item, assets, mask_asset))
+        scenes.append(_scene(href, item, own, own_mask))
         read.append(item)
     try:
         scenes = _join_midnight(read, _join_passes(read, scenes))
@@ -1251,8 +1257,78 @@ def read_stac_scenes(href: str, assets: dict[str, str], *, mask_asset: str | Non
     _check_levels(href, scenes)
     _warn_unsaturated(href, scenes)
     _warn_spans(href, scenes)
-    _warn_offset_applied(href, items, scenes, assets)
+    _warn_offset_applied(href, items, scenes, assets, keys_of)
     return scenes
+
+
+_COMMON_NAMES = frozenset((
+    "coastal", "blue", "green", "red", "yellow", "pan", "rededge", "rededge071",
+    "rededge075", "rededge078", "nir", "nir08", "nir09", "cirrus", "swir16", "swir22",
+    "lwir", "lwir11", "lwir12"))
+"""The STAC ``eo`` extension's common band names (an asset key of Earth Search v1)."""
+
+
+def _band_names(asset: pystac.Asset) -> tuple[str, str]:
+    """The asset's first ``eo:bands``/``bands`` object's ``name`` and common name (lower
+    case; ``""`` where unstated or malformed)."""
+    try:
+        first = _first_band(asset, "eo:bands", "bands")
+    except ValueError:  # refused where the band is checked
+        return "", ""
+    common = first.get("common_name") or first.get("eo:common_name") or ""
+    return str(first.get("name") or "").lower(), str(common).lower()
+
+
+def _one_band(asset: pystac.Asset) -> bool:
+    """Whether the asset states at most one band (a true-colour ``visual`` asset, whose
+    first band is red too, is no band's)."""
+    listed = [asset.extra_fields.get(k) for k in ("eo:bands", "bands")]
+    return all(not isinstance(b, list) or len(b) <= 1 for b in listed)
+
+
+def _bands_of_keys(items: list[pystac.Item], keys: list[str]) -> dict[str, str]:
+    """Each asset ``key``'s common band name, as the items holding it state it (or the key
+    itself where it is one: Earth Search v1's ``red``), for :func:`_own_key`."""
+    out: dict[str, str] = {}
+    for key in keys:
+        if key.lower() in _COMMON_NAMES:
+            out[key] = key.lower()
+            continue
+        said = {_band_names(item.assets[key])[1] for item in items if key in item.assets}
+        said.discard("")
+        if len(said) == 1:
+            out[key] = said.pop()
+    return out
+
+
+def _own_key(item: pystac.Item, key: str, bands_of: dict[str, str]) -> str:
+    """The item's own key of the asset the source names ``key``: ``key`` where the item has
+    it, else the one asset spelling it in another case (Earth Search v0's ``SCL``, v1's
+    ``scl``), else the one data asset of the band ``key`` is (its common name,
+    :func:`_bands_of_keys`: Planetary Computer's ``B04`` and Earth Search v1's ``red``),
+    a COG before its JPEG 2000 twin (``red-jp2``); ``key`` where none or several are
+    (refused as before, naming the item's keys).
+
+    A catalogue merging items of two catalogues (Earth Search v0's or Planetary
+    Computer's ``B04`` beside Earth Search v1's ``red``) was refused whichever key the
+    source named, its items holding one band under two keys, and no config could read
+    them together."""
+    if key in item.assets:
+        return key
+    same = [k for k in item.assets if k.lower() == key.lower()]
+    if len(same) == 1:
+        return same[0]
+    common = bands_of.get(key)
+    if common is None:
+        return key
+    found = [k for k, a in item.assets.items()
+             if (k.lower() == common or _band_names(a)[1] == common
+                 or _band_names(a)[0] == common)
+             and "data" in (a.roles or ["data"]) and _one_band(a)]
+    cogs = [k for k in found if "jp2" not in str(item.assets[k].media_type or "").lower()
+            and not str(item.assets[k].href or "").lower().endswith(".jp2")]
+    found = cogs or found
+    return found[0] if len(found) == 1 else key
 
 
 def _same_files_key(item: pystac.Item, scene: StacScene
@@ -1298,7 +1374,8 @@ def _join_midnight(items: list[pystac.Item], scenes: list[StacScene]) -> list[St
 
 
 def _warn_offset_applied(href: str, items: list[pystac.Item], scenes: list[StacScene],
-                         assets: dict[str, str]) -> None:
+                         assets: dict[str, str],
+                         keys_of: dict[str, dict[str, str]] | None = None) -> None:
     """Say once which Sentinel-2 items state a ``raster:bands`` offset that their own
     ``earthsearch:boa_offset_applied: true`` says was applied to the DNs already: the
     offset is not applied again (it was: every reflectance 0.1 low)."""
@@ -1312,7 +1389,8 @@ def _warn_offset_applied(href: str, items: list[pystac.Item], scenes: list[StacS
 
     both = [item.id for item in items if item.id in read
             and _product(item) == "sentinel-2" and said(item)
-            and any(_raster_band(item.assets[k])[1] != 0 for k in assets.values()
+            and any(_raster_band(item.assets[k])[1] != 0
+                    for k in (keys_of or {}).get(item.id, assets).values()
                     if k in item.assets and "offset" in _raster_fields(item.assets[k]))]
     if not both:
         return
@@ -1897,13 +1975,41 @@ def _platform_marks(props: dict[str, Any], day: str) -> _PassMarks | None:
     return _PassMarks(family, day, satellite, number)
 
 
-def _name_marks(name: str, day: str) -> _PassMarks | None:
+DATATAKE_SPAN = dt.timedelta(minutes=50)
+"""The longest a Sentinel-2 datatake lasts: it images the day side of one orbit, less than
+half of its 100 minutes. A tile sensed this long after its datatake began is of it."""
+
+
+def _began_before(taken: str, day: str, when: dt.datetime | None) -> bool:
+    """Whether a datatake that began at ``taken`` (``20210301T235951``, or HLS's
+    ``2021060T235951``) on the day before the item's ``day`` holds the item acquired at
+    ``when``: a pass crossing midnight UTC (Sentinel-2 at about 157 E) names the day it
+    began in its product names, and its tiles sensed after midnight are dated the next
+    day."""
+    try:
+        start = dt.datetime.strptime(
+            taken, "%Y%jT%H%M%S" if re.fullmatch(r"\d{7}T\d{6}", taken) else "%Y%m%dT%H%M%S"
+        ).replace(tzinfo=dt.UTC)
+    except ValueError:
+        return False
+    return when is not None and (start + dt.timedelta(days=1)).date().isoformat() == day \
+        and dt.timedelta(0) <= when - start < DATATAKE_SPAN
+
+
+def _name_marks(name: str, day: str, taken_at: dt.datetime | None = None) -> _PassMarks | None:
     """The pass marks a product name states on the item's ``day``, or ``None`` (another
-    name, or another day: such an item keeps a look of its own)."""
+    name, or another day: such an item keeps a look of its own). A datatake that began
+    on the day before and holds the item's time ``taken_at`` (:func:`_began_before`) is the
+    item's: its two tiles on either side of midnight UTC were two looks."""
     found = _pass_of_name(name)
+    if found is not None and found[1] != day and found[0].startswith(
+            ("sentinel-2/", "hls-s30/")) and _began_before(
+                found[0].rpartition("/")[2], day, taken_at):
+        found = (found[0], day)
     if found is None or found[1] != day:
         m = _S2_DATATAKE_ID.match(name)
-        if m is None or f"{m.group(2)[:4]}-{m.group(2)[4:6]}-{m.group(2)[6:8]}" != day:
+        if m is None or (f"{m.group(2)[:4]}-{m.group(2)[4:6]}-{m.group(2)[6:8]}" != day
+                         and not _began_before(m.group(2), day, taken_at)):
             return None
         return _PassMarks("sentinel-2", day, m.group(1).lower(), datatake=m.group(2))
     ident = landsat_id(name)
@@ -1934,7 +2040,7 @@ def _pass_marks(item: pystac.Item, files: Iterable[str],
              str(props.get("s2:datatake_id") or ""),
              *(PurePosixPath(str(f).replace("\\", "/")).name for f in files)]
     for name in names:
-        named = _name_marks(name, day) if name else None
+        named = _name_marks(name, day, _utc(item.datetime)) if name else None
         if named is None:
             continue
         if marks is None:
@@ -1965,6 +2071,30 @@ def _one_orbit_apart(a: dt.datetime | None, b: dt.datetime | None) -> bool | Non
     if a is None or b is None:
         return None
     return abs(a - b) >= OVERPASS_GAP
+
+
+def _across_midnight(mark: _PassMarks, other: _PassMarks, when: dt.datetime | None,
+                     then: dt.datetime | None) -> bool:
+    """Whether items of consecutive UTC days (``mark`` the earlier, acquired at ``when``;
+    ``other`` at ``then``) are one pass crossing midnight UTC (Landsat at about 150 E,
+    Sentinel-2 at about 157 E): the same satellite and orbit or datatake less than a day
+    apart by less than :data:`OVERPASS_GAP` (as :func:`_join_midnight`), or of one
+    datatake (less than :data:`DATATAKE_SPAN` apart: a tile of a long one is sensed
+    minutes after another), or the same satellite, told by it alone, less than
+    :data:`OVERPASS_GAP` apart.
+
+    Items were joined only within a day (and :func:`_join_midnight` only items of one
+    platform-and-orbit key), so two tiles of one pass at 23:59:58 and 00:00:03 UTC were
+    two looks wherever the item did not state its platform and orbit (Earth Search ids,
+    ESA product names, Landsat ids, ``s2:datatake_id``) or stated it another way than its
+    neighbour: counted twice in ``<source>_count`` and weighed twice in the median."""
+    if when is None or then is None or not dt.timedelta(0) <= then - when < DATATAKE_SPAN:
+        return False
+    other = dataclasses.replace(other, day=mark.day)
+    if mark.datatake is not None and other.datatake is not None:
+        return mark.datatake == other.datatake
+    return mark.decides(other) is not False and mark.same_pass(other) and \
+        then - when < OVERPASS_GAP
 
 
 def _which_pass(items: list[pystac.Item], marks: list[_PassMarks | None], n: int,
@@ -2055,6 +2185,13 @@ def _join_passes(items: list[pystac.Item], scenes: list[StacScene]) -> list[Stac
                 raise DataError(_which_pass(items, marks, n, sorted(passes.values())))
             for m in near[n]:
                 join(n, m)
+    for (family, day), group in by_day.items():  # one pass across midnight UTC
+        after = by_day.get((family, (dt.date.fromisoformat(day) + dt.timedelta(days=1))
+                            .isoformat()), [])
+        for n, mark in group:
+            for m, other in after:
+                if _across_midnight(mark, other, times[n], times[m]):
+                    join(n, m)
     keys: dict[int, tuple[str, str]] = {}
     for n in range(len(scenes)):
         first = root(n)

@@ -40,10 +40,13 @@ def cql2_filter(search: StacSearch) -> dict[str, Any] | None:
 
 
 def search_key(search: StacSearch, bbox: tuple[float, float, float, float]) -> dict[str, Any]:
-    """What identifies a search: API, collections, interval, filter, bbox, item cap."""
+    """What identifies a search: API, collections, interval, filter, bbox, item cap, and
+    for a region across the antimeridian that its two sides were searched apart
+    (:func:`_boxes`: a save of the one box sent before is searched again, not reused)."""
+    split = {"antimeridian": "searched west and east of 180"} if len(_boxes(bbox)) > 1 else {}
     return {"url": redact(search.url), "collections": sorted(search.collections),
             "datetime": search.datetime, "filter": cql2_filter(search),
-            "bbox": [round(v, 6) for v in bbox], "max_items": search.max_items}
+            "bbox": [round(v, 6) for v in bbox], "max_items": search.max_items, **split}
 
 
 def _headers(search: StacSearch) -> dict[str, str]:
@@ -87,6 +90,21 @@ def search_items(search: StacSearch, bbox: tuple[float, float, float, float]
     return capped_search(search, bbox)[0]
 
 
+def _boxes(bbox: tuple[float, float, float, float]) -> list[tuple[float, float, float, float]]:
+    """``bbox`` as the boxes to search: itself, or, for a region across the antimeridian
+    (its west longitude above its east, as :meth:`RegionGrid.lonlat_bounds` gives Fiji's
+    ``179.64 .. -179.98``), its parts west and east of 180.
+
+    The STAC API standard lets such a box cross 180, but pgstac (Planetary Computer,
+    stac-fastapi-pgstac) reads it as ``-179.98 .. 179.64``: every item of the latitude
+    band but the region's, cut at ``max_items``, so a composite of a region on 180 got
+    items of other continents and too few (or none) of its own."""
+    west, south, east, north = bbox
+    if west <= east:
+        return [bbox]
+    return [(west, south, 180.0, north), (-180.0, south, east, north)]
+
+
 def capped_search(search: StacSearch, bbox: tuple[float, float, float, float]
                   ) -> tuple[list[dict[str, Any]], bool]:
     """``(items, more)``: :func:`search_items`' items, and whether the API had more than
@@ -113,13 +131,19 @@ def capped_search(search: StacSearch, bbox: tuple[float, float, float, float]
     io = StacApiIO(headers=_headers(search), timeout=search.timeout_s, max_retries=retry)
     try:
         client = Client.open(search.url, stac_io=io)
-        found = client.search(
-            collections=list(search.collections), bbox=list(bbox), datetime=search.datetime,
-            filter=cql2_filter(search), filter_lang="cql2-json" if search.properties else None,
-            max_items=search.max_items + 1,
-        )
-        items = [_without_link_secrets(item.to_dict(transform_hrefs=False))
-                 for item in found.items()]
+        items: list[dict[str, Any]] = []
+        seen: set[tuple[str | None, str]] = set()
+        for box in _boxes(bbox):
+            found = client.search(
+                collections=list(search.collections), bbox=list(box),
+                datetime=search.datetime, filter=cql2_filter(search),
+                filter_lang="cql2-json" if search.properties else None,
+                max_items=search.max_items + 1,
+            )
+            for item in found.items():
+                if (item.collection_id, item.id) not in seen:  # an item across 180: once
+                    seen.add((item.collection_id, item.id))
+                    items.append(_without_link_secrets(item.to_dict(transform_hrefs=False)))
         more = len(items) > search.max_items
         items = items[:search.max_items]  # the first max_items, as the API answered
         # APIs differ in the sort fields they accept: order here, by date then id
