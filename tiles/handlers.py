@@ -192,11 +192,23 @@ def float_param(request: Request, name: str, lo: float, hi: float) -> float:
         raise ApiError(400, f"missing query parameter {name!r}")
     value = url_number(text)
     if value is None:
+        pair = _pair(text)  # "5,5": a decimal comma, as European locales write it
+        comma = (f" (a decimal comma? write {pair[0]}.{pair[1]}: URLs write numbers with a "
+                 "point)" if pair is not None and pair[1].isdigit() else "")
         raise ApiError(400, f"query parameter {name!r} must be a number, got {text[:32]!r}"
-                            f"{plus_hint(text)}")
+                            f"{plus_hint(text) or comma}")
     if not (math.isfinite(value) and lo <= value <= hi):
         raise ApiError(400, f"query parameter {name!r} must be within {lo}..{hi}, got {value}")
     return value
+
+
+def _pair(text: str) -> tuple[str, str] | None:
+    """The two numbers of ``text`` written ``a,b`` (a point in one parameter, or a number
+    with a decimal comma), else ``None``."""
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) != 2 or any(url_number(p) is None for p in parts):
+        return None
+    return parts[0], parts[1]
 
 
 def _suffix(svc: TileService, request: Request) -> str:
@@ -278,6 +290,16 @@ async def tile(svc: TileService, request: Request) -> Response:
     p = request.path_params
     layer = svc.layer_for(request, svc.readable_spelling(request, p["layer"]))
     tms_name = spelled(p.get("tms", DEFAULT_TMS), svc.matrix_sets(layer))
+    asked = request.query_params.get("tms")
+    named = spelled(asked, svc.matrix_sets(layer)) if asked is not None else tms_name
+    if named != tms_name:
+        # /tilejson/{layer}.json reads ?tms=; a tile URL written so was served in Web
+        # Mercator at the national grid's numbers (a blank tile or another place's, 200)
+        raise ApiError(400, f"tile URLs take the tile matrix set in their path, not as "
+                            f"?tms={named[:40]!r}: write /tiles/{layer.name}/{named[:40]}/"
+                            f"{p['z'][:8]}/{p['x'][:12]}/{p['tail'][:20]} (the tiles URL of "
+                            f"/tilejson/{layer.name}.json?tms={named[:40]})",
+                       locator="tms")
     tms = svc.tms_for(layer, tms_name)
     z, x, y, size, fmt = parse_tile(p["z"], p["x"], p["tail"], svc.config, tms,
                                     advertised=lambda: svc.meta(layer).zooms(tms_name))
@@ -523,18 +545,74 @@ async def point(svc: TileService, request: Request) -> Response:
     redirect = svc.respelled(request, layer, sent, layer.name)
     if redirect is not None:
         return redirect
+    _check_point_query(request)
     lon = float_param(request, "lon", -180.0, 180.0)
     # the whole globe: a layer north of Web Mercator's 85.06 degrees (an Arctic survey,
     # served by WMS in EPSG:4326) was refused a value at every one of its cells
     lat = float_param(request, "lat", -90.0, 90.0)
     # within the layer, with no data there (null), or beyond it: one read of one version
     value, inside = await run_in_threadpool(layer.source.locate, lon, lat)
-    body = _json({
+    doc: dict[str, object] = {
         "layer": layer.name, "lon": lon, "lat": lat, "value": value,
         "units": svc.meta(layer).units, "inside": inside,
-    })
+    }
+    if not inside and abs(lon) <= 90.0 and await run_in_threadpool(layer.source.covers,
+                                                                   lat, lon):
+        # "inside": false of a point given latitude first (as EPSG:4326 and a GPS's
+        # "52.5, 5.5" write it), without a word on the layer it was meant for
+        doc["hint"] = (f"lon={lon:g}, lat={lat:g} is outside the layer, but lon={lat:g}, "
+                       f"lat={lon:g} is inside it: were lon and lat swapped? /point takes "
+                       "lon= (east) and lat= (north)")
+    body = _json(doc)
     return svc.respond(request, layer, svc.etag(layer, "point", lon, lat), body,
                        "application/json")
+
+
+_POINT_AXES = {"x": "lon", "lng": "lon", "long": "lon", "longitude": "lon", "lon": "lon",
+               "y": "lat", "latitude": "lat", "lat": "lat"}
+"""Names a ``/point`` caller gives its coordinates (Leaflet's ``lng``, GeoJSON's x/y), by
+the one ``/point`` reads."""
+
+_POINT_CRS = ("crs", "srs", "epsg", "proj", "projection")
+"""Names a ``/point`` caller states the point's CRS in."""
+
+
+def _check_point_query(request: Request) -> None:
+    """Refuse a ``/point`` query whose point is given otherwise than ``lon=`` and ``lat=``
+    in WGS 84 degrees: its coordinates under other names (``x``/``y``, ``lng``,
+    ``longitude``) were "missing query parameter 'lon'", not a word on the names sent; a
+    ``crs=`` beside them (``crs=EPSG:28992``) was ignored, the point read as degrees (a
+    value of another place where its numbers happened to be degrees, else a refusal of
+    its range that named no CRS)."""
+    from tiles.wms import crs_alias
+
+    sent = {k.lower(): (k, v) for k, v in request.query_params.items()}
+    for key in _POINT_CRS:
+        if key not in sent:
+            continue
+        name, text = sent[key]
+        crs = crs_alias(text.strip())
+        if crs.upper() in ("EPSG:4326", "CRS:84", "OGC:CRS84", "4326", "WGS84", "WGS 84"):
+            continue
+        raise ApiError(400, f"/point reads lon= and lat= in WGS 84 degrees (EPSG:4326) and "
+                            f"takes no CRS, got {name}={text[:40]!r}: give the point in "
+                            "degrees (gdaltransform -s_srs "
+                            f"{text[:40] if ':' in text else 'EPSG:XXXX'} -t_srs EPSG:4326 "
+                            f"converts it) and leave {name} out")
+    if "lon" in request.query_params and "lat" in request.query_params:
+        return
+    for name in ("lat", "lon"):  # "52.5,5.5": a point as Google Maps copies it, in one
+        pair = _pair(request.query_params.get(name, ""))
+        if pair is not None:
+            raise ApiError(400, f"/point takes lon= and lat= apart, got {name}="
+                                f"{request.query_params[name][:40]!r}, two numbers in one: "
+                                f"if they are latitude, longitude (as map sites copy a "
+                                f"point) write ?lon={pair[1]}&lat={pair[0]}")
+    other = [sent[k] for k in sent if _POINT_AXES.get(k) and k not in ("lon", "lat")]
+    if other:
+        given = ", ".join(f"{k}={v[:24]!r}" for k, v in other)
+        raise ApiError(400, f"/point takes the point as lon= and lat= (WGS 84 degrees, "
+                            f"longitude east), got {given}: write ?lon=...&lat=...")
 
 
 async def viewer(svc: TileService, request: Request) -> Response:

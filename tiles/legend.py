@@ -4,9 +4,11 @@ class map's swatches, each class named."""
 from __future__ import annotations
 
 import io
+import itertools
 import math
+import textwrap
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -17,7 +19,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__ = ["LEGEND_SIZE", "MAX_LEGEND_SIZE", "class_colours", "class_legend_height",
-           "layer_palette", "legend_png"]
+           "layer_palette", "legend_png", "tick_labels"]
 
 LEGEND_SIZE = (320, 84)
 """Width and height (pixels) of a legend when no size is asked (each LegendURL says so)."""
@@ -66,16 +68,78 @@ def legend_png(layer: TileLayerConfig, *, title: str | None = None,
         extent=(layer.vmin, layer.vmax, 0, 1),
     )
     ax.set_yticks([])
-    ticks = np.linspace(layer.vmin, layer.vmax, 5)
-    ax.set_xticks(ticks)
-    if any(clamped):
-        labels = list(ax.xaxis.get_major_formatter().format_ticks(ticks.tolist()))
+    ax.tick_params(labelsize=8)
+    _label_ticks(fig, ax, layer.vmin, layer.vmax, clamped)
+    ax.set_title(text, fontsize=9)
+    return _png(fig)
+
+
+def _label_ticks(fig: Figure, ax: Any, vmin: float, vmax: float,
+                 clamped: tuple[bool, bool]) -> None:
+    """Label the colour bar ``ax`` at 5 ticks (3 where 5 labels would touch) with
+    :func:`tick_labels`, its ends marked ``≤``/``≥`` where ``clamped``, and narrow the bar
+    so that its end labels, centred on its ends, lie within the image: "−0.0010" and
+    "12345678.9" were cut off at its edges."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    width = fig.bbox.width
+    for count in (5, 3):
+        ticks = np.linspace(vmin, vmax, count)
+        labels = tick_labels(ticks.tolist())
         labels[0] = ("≤ " if clamped[0] else "") + labels[0]
         labels[-1] = ("≥ " if clamped[1] else "") + labels[-1]
         ax.set_xticks(ticks, labels)
-    ax.tick_params(labelsize=8)
-    ax.set_title(text, fontsize=9)
-    return _png(fig)
+        sizes = [t.get_window_extent(renderer).width for t in ax.get_xticklabels()]
+        left = max(0.05 * width, sizes[0] / 2 + 3)
+        right = max(0.05 * width, sizes[-1] / 2 + 3)
+        span = width - left - right
+        ax.set_position((left / width, 0.45, span / width, 0.25))
+        gaps = [span / (count - 1) - (a + b) / 2 for a, b in itertools.pairwise(sizes)]
+        if min(gaps) >= 6:
+            return
+
+
+def tick_labels(ticks: list[float]) -> list[str]:
+    """A colour bar's tick labels: each tick's own value, never an offset from a value or a
+    multiplier drawn apart. Written out with the decimals that give every tick to a
+    millionth of the range (``0.00 0.25 ... 1.00``, as matplotlib writes them), or where
+    that takes more than 6 decimals or the values reach 1e15, in significant digits with
+    an exponent (``2.5e-07``).
+
+    matplotlib's labels of a range far from zero are offsets from a value drawn apart in
+    a corner: a legend of 1 000 000 to 1 000 400 ppm read "0 100 200 300 400" (its
+    "+1e6" small at the right, easily missed, and lost where a page crops the legend),
+    and 12 345 678.9 to 12 355 678.9 read "1.2345679 ... 1e7".
+
+    Parameters
+    ----------
+    ticks
+        The ticks' values, in order.
+
+    Returns
+    -------
+    list of str
+        One label per tick.
+    """
+    values = [0.0 + float(t) for t in ticks]  # -0.0 written 0
+    largest = max((abs(v) for v in values), default=0.0)
+    span = (max(values) - min(values)) if values else 0.0
+    tol = 1e-6 * (span or largest or 1.0)
+    if largest < 1e15:
+        for decimals in range(7):
+            if all(abs(round(v, decimals) - v) <= tol for v in values):
+                return [_minus(f"{0.0 + round(v, decimals):.{decimals}f}") for v in values]
+    for digits in range(1, 18):
+        labels = [f"{v:.{digits}g}" for v in values]
+        if all(abs(float(t) - v) <= tol for t, v in zip(labels, values, strict=True)):
+            return [_minus(t) for t in labels]
+    return [_minus(repr(v)) for v in values]
+
+
+def _minus(text: str) -> str:
+    """``text`` with its hyphens as minus signs, as matplotlib's own labels drew them."""
+    return text.replace("-", "\u2212")
 
 
 def _plain(text: str) -> str:
@@ -112,7 +176,7 @@ def layer_palette(layer: TileLayerConfig) -> np.ndarray | None:
                          vmax=layer.vmax, stops=layer.colour_stops)
 
 
-CLASS_ROW_PX, CLASS_COLUMN_PX, CLASS_TITLE_PX = 16, 140, 40
+CLASS_ROW_PX, CLASS_COLUMN_PX, CLASS_TITLE_PX = 18, 140, 40
 """Height of a class legend's row, width of its column and room for its title (pixels)."""
 
 
@@ -136,17 +200,27 @@ def _full_height(count: int, width: int) -> int:
     return max(LEGEND_SIZE[1], CLASS_TITLE_PX + CLASS_ROW_PX * math.ceil(count / columns))
 
 
-def _more_classes(left_out: int, count: int, width: int) -> str:
+def _more_classes(left_out: int, count: int, width: int, columns: int | None = None) -> str:
     """The last line of a class legend naming ``left_out`` of ``count`` classes fewer:
     the GetLegendGraphic size that names them all, where one within
     :data:`MAX_LEGEND_SIZE` does (taller, or wider with more columns), else where each
-    cell's class is read."""
-    if _full_height(count, width) <= MAX_LEGEND_SIZE:
-        return f"+{left_out} more (HEIGHT={_full_height(count, width)})"
+    cell's class is read. ``columns``: those the legend is drawn in, where fewer than
+    ``width`` holds (long names)."""
+    taller = _full_height(count, width) if columns is None else max(
+        LEGEND_SIZE[1], CLASS_TITLE_PX + CLASS_ROW_PX * math.ceil(count / columns))
+    if taller <= MAX_LEGEND_SIZE:
+        return f"+{left_out} more (HEIGHT={taller})"
     if _full_height(count, MAX_LEGEND_SIZE) <= MAX_LEGEND_SIZE:
         return (f"+{left_out} more (WIDTH={MAX_LEGEND_SIZE}, "
                 f"HEIGHT={_full_height(count, MAX_LEGEND_SIZE)})")
     return f"+{left_out} more (too many for one legend; click a cell for its class)"
+
+
+def _shortened(text: str, chars: int) -> str:
+    """``text`` cut to ``chars`` characters, ending in an ellipsis where it was cut: a
+    class's name as long as a geology map's ("Granodiorite, foliated, with xenoliths
+    ...") widened its column past the image, cut off at both sides."""
+    return text if len(text) <= chars else text[:chars - 1].rstrip() + "…"
 
 
 def _class_legend(fig: Figure, layer: TileLayerConfig, classes: Mapping[int, str],
@@ -155,20 +229,35 @@ def _class_legend(fig: Figure, layer: TileLayerConfig, classes: Mapping[int, str
     ``code name`` (e.g. ``2 above``), in columns under ``title``. Classes that do not fit
     the size asked (a GetLegendGraphic's WIDTH and HEIGHT) end in a line saying how many
     are left out and the height that holds them all (:func:`class_legend_height`)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.patches import Patch
 
     width, height = (round(v) for v in fig.get_size_inches() * fig.dpi)
     codes = sorted(classes)
     columns = max(1, width // CLASS_COLUMN_PX)
     rows = max(1, (height - CLASS_TITLE_PX) // CLASS_ROW_PX)
-    shown = codes if len(codes) <= rows * columns else codes[:max(rows * columns - 1, 0)]
-    colours = class_colours(layer, shown) / 255.0 if shown else np.zeros((0, 4))
-    handles = [Patch(facecolor=tuple(c), edgecolor="0.3",
-                     label=_plain(f"{code} {classes[code]}".rstrip()))  # coded: unnamed
-               for code, c in zip(shown, colours, strict=True)]
-    if len(shown) < len(codes):
-        handles.append(Patch(facecolor="none", edgecolor="none", label=_more_classes(
-            len(codes) - len(shown), len(codes), width)))
-    fig.legend(handles=handles, loc="center", ncol=min(columns, len(handles)),
-               fontsize=8, title=title, title_fontsize=9, frameon=False)
-    return _png(fig)
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    while True:
+        shown = codes if len(codes) <= rows * columns else codes[:max(rows * columns - 1, 0)]
+        colours = class_colours(layer, shown) / 255.0 if shown else np.zeros((0, 4))
+        chars = max(12, (width // columns - 44) // 7)  # of 8 pt text in a column
+        handles = [Patch(facecolor=tuple(c), edgecolor="0.3",  # coded: unnamed
+                         label=_plain(_shortened(f"{code} {classes[code]}".rstrip(), chars)))
+                   for code, c in zip(shown, colours, strict=True)]
+        if len(shown) < len(codes):
+            handles.append(Patch(facecolor="none", edgecolor="none", label=textwrap.fill(
+                _more_classes(len(codes) - len(shown), len(codes), width, columns), chars)))
+        drawn = fig.legend(handles=handles, loc="center", ncol=min(columns, len(handles)),
+                           fontsize=8, title=title, title_fontsize=9, frameon=False)
+        # matplotlib's rows and columns are not the nominal ones (long names widen a
+        # column, a name of two lines is two rows tall): drawn centred, a legend that
+        # overflowed lost its title, its first and last rows and the "+N more" line off
+        # the image, without a word
+        box = drawn.get_window_extent(renderer)
+        if box.width > width and columns > 1:
+            columns -= 1
+        elif box.height > height and rows > 1:
+            rows = max(1, min(rows - 1, math.floor(rows * (height - 2) / box.height)))
+        else:
+            return _png(fig)
+        drawn.remove()

@@ -373,12 +373,20 @@ def listen_socket(host: str, port: int, *, named: str = "--host") -> socket.sock
         sock.bind(addr)
     except OSError as exc:
         sock.close()
-        raise ConfigError(
-            f"serve: cannot listen on {host}:{port} ({exc.strerror}); "
-            + ("another server uses that port: stop it or choose another with --port "
-               "(0 picks a free one)" if exc.errno == errno.EADDRINUSE else
-               f"give an address of this machine with {named} and a port you may use "
-               "with --port")) from None
+        # an IPv6 address in brackets, as a URL writes it: ":::8080" read as no address
+        where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        if exc.errno == errno.EADDRINUSE:
+            fix = ("another server uses that port: stop it or choose another with --port "
+                   "(0 picks a free one)")
+        elif exc.errno == errno.EACCES and 0 < port < 1024:
+            # "give an address of this machine", of an address that was one
+            fix = ("ports below 1024 need root (or CAP_NET_BIND_SERVICE): choose one of "
+                   "1024 or above with --port (8080), behind a reverse proxy for port 80 "
+                   "or 443")
+        else:
+            fix = (f"give an address of this machine with {named} and a port you may use "
+                   "with --port")
+        raise ConfigError(f"serve: cannot listen on {where} ({exc.strerror}); {fix}") from None
     return sock
 
 

@@ -172,7 +172,8 @@ def crs_problem(crs: str) -> str | None:
                 "the like), which this server does not offer (its capabilities list none)")
     if not _IDENTIFIER.fullmatch(crs):  # " +proj=longlat" (a '+' read as a space): a 500
         return ("is not a CRS identifier: WMS names a CRS as AUTHORITY:CODE (EPSG:4326, "
-                "CRS:84), not as a PROJ string, WKT or URL")
+                "CRS:84) or by OGC's URN or URI of one (urn:ogc:def:crs:EPSG::4326, "
+                "http://www.opengis.net/def/crs/EPSG/0/4326), not as a PROJ string or WKT")
     try:
         parsed = pyproj.CRS.from_user_input(crs)
         rasterio.crs.CRS.from_user_input(crs)  # the reader that draws the map must know it
@@ -200,9 +201,42 @@ WEB_MERCATOR_ALIASES = frozenset({
 code" / "deprecated" warnings into the server's log on every map."""
 
 
+_OGC_URN = re.compile(
+    r"urn:(?:x-)?ogc:def:crs:([A-Za-z][A-Za-z0-9_]*):(?:[0-9.]*:)?([A-Za-z0-9_.-]+)",
+    re.IGNORECASE)
+"""An OGC URN of a CRS: ``urn:ogc:def:crs:EPSG::4326`` (the version empty or
+``EPSG:6.6:4326``), ``urn:ogc:def:crs:OGC:1.3:CRS84``, and the older
+``urn:x-ogc:def:crs:EPSG:4326``."""
+
+_OGC_URI = re.compile(
+    r"https?://www\.opengis\.net/def/crs/([A-Za-z][A-Za-z0-9_]*)/[0-9.]*/([A-Za-z0-9_.-]+)/?",
+    re.IGNORECASE)
+"""An OGC HTTP URI of a CRS: ``http://www.opengis.net/def/crs/EPSG/0/4326``,
+``http://www.opengis.net/def/crs/OGC/1.3/CRS84``."""
+
+
+def _identifier(crs: str) -> str:
+    """``crs`` written as an OGC URN or HTTP URI (:data:`_OGC_URN`, :data:`_OGC_URI`) as
+    the ``AUTHORITY:CODE`` it names (OGC's ``CRS84`` as WMS's ``CRS:84``); any other value
+    unchanged. Both name the CRS with its authority's axis order, as ``EPSG:4326`` does
+    in WMS 1.3.0 (latitude first), so the BBOX is read alike."""
+    text = crs.strip()
+    found = _OGC_URN.fullmatch(text) or _OGC_URI.fullmatch(text)
+    if found is None:
+        return crs
+    authority, code = found.group(1).upper(), found.group(2)
+    if authority == "OGC" and code.upper() == "CRS84":
+        return "CRS:84"
+    return f"{authority}:{code.upper() if authority == 'OGC' else code}"
+
+
 def crs_alias(crs: str) -> str:
-    """``crs`` with a Web Mercator alias (:data:`WEB_MERCATOR_ALIASES`) read as
-    ``EPSG:3857``; any other value unchanged."""
+    """``crs`` as the identifier it is drawn in: an OGC URN or HTTP URI
+    (``urn:ogc:def:crs:EPSG::4326``, ``http://www.opengis.net/def/crs/EPSG/0/4326``, as
+    OWSLib, ArcGIS and OGC API clients send them) read as ``AUTHORITY:CODE``, and a Web
+    Mercator alias (:data:`WEB_MERCATOR_ALIASES`) as ``EPSG:3857``; any other value
+    unchanged. Both forms were refused as "not a CRS identifier" of the CRS they name."""
+    crs = _identifier(crs)
     return "EPSG:3857" if crs.strip().upper() in WEB_MERCATOR_ALIASES else crs
 
 

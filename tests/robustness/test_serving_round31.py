@@ -347,7 +347,7 @@ def test_control_a_legend_of_30_classes_names_all_30() -> None:
     """Control: a legend of 30 classes is as tall as its rows, naming each."""
     from tiles.legend import class_legend_height
 
-    assert class_legend_height(30) == 40 + 16 * 15
+    assert class_legend_height(30) == 40 + 18 * 15  # rows of 18 px (round 35)
 
 
 # -- class maps in their own colour table's colours --------------------------------------

@@ -42,7 +42,9 @@
       // bounds, which such bounds would never overlap: no bounds there
       bounds: across(l.bounds) ? undefined
         : L.latLngBounds([l.bounds[1], l.bounds[0]], [l.bounds[3], l.bounds[2]]),
-      attribution: (l.attribution || "Prospect") + (l.synthetic || cfg.synthetic ? " (synthetic data)" : ""),
+      // Leaflet writes attributions as HTML: the config's is text ("Survey <GSNI> & Mines"
+      // lost its "<GSNI>", an <img onerror> in it ran as the viewer's script)
+      attribution: escapeHtml(l.attribution || "Prospect") + (l.synthetic || cfg.synthetic ? " (synthetic data)" : ""),
       crossOrigin: false, pane: l.role === "uncertainty" ? "uncertainty" : "tilePane"
     });
   });
