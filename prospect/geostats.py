@@ -62,13 +62,15 @@ class LooResult:
         (``None`` when no point has a kriging variance above 0, with the count of such
         points, which the checks leave out)."""
         e = self.errors
+        finite = np.isfinite(e)  # (a point with no other but at its place: not predicted)
+        e = e[finite]
         out: dict[str, Any] = {
             "method": self.method, "n": len(e),
             "rmse": float(np.sqrt(np.mean(e**2))), "mae": float(np.mean(np.abs(e))),
             "mean_error": float(np.mean(e)),
         }
         if self.sd is not None:
-            ok = self.sd > 0
+            ok = self.sd[finite] > 0
             zscore = e[ok] / self.sd[ok]
             if ok.any():
                 out["mean_standardised_error"] = float(np.mean(zscore))
@@ -80,25 +82,46 @@ class LooResult:
         return out
 
 
-def loo_idw(xy: np.ndarray, z: np.ndarray, *, power: float, neighbours: int) -> LooResult:
+def _others(xy: np.ndarray, k: int, same_place: float) -> list[np.ndarray]:
+    """For each point, its ``k`` nearest others, leaving out the points within
+    ``same_place`` of it (its place: one well written twice with its coordinates rounded
+    otherwise, 0.4 m apart, was its own nearest neighbour, and the check's errors too good).
+    Fewer than ``k`` where the rest are fewer."""
+    tree = cKDTree(xy)
+    n = len(xy)
+    if same_place > 0:
+        balls = tree.query_ball_point(xy, r=same_place)
+        extra = max(len(b) for b in balls) if n else 1
+    else:
+        balls, extra = None, 1
+    want = min(k + extra, n)
+    _, idx = tree.query(xy, k=want)
+    idx = np.asarray(idx).reshape(n, want)
+    out = []
+    for i in range(n):
+        left = {i} if balls is None else {i, *balls[i]}
+        out.append(np.array([j for j in idx[i] if j not in left][:k], dtype="i8"))
+    return out
+
+
+def loo_idw(xy: np.ndarray, z: np.ndarray, *, power: float, neighbours: int,
+            same_place: float = 0.0) -> LooResult:
     """Each point predicted by IDW from its ``neighbours`` nearest others.
 
-    One k-d tree of all points gives each point's ``neighbours + 1`` nearest; the point
-    itself is dropped from them, and IDW runs on the rest. (A tree of the others for every
-    point made the check O(n^2 log n): minutes for a table of ten thousand wells, with
-    no progress shown.)
+    One k-d tree of all points gives each point's nearest; the point itself, and the points
+    within ``same_place`` of it (its place, in the units of ``xy``), are dropped from them,
+    and IDW runs on the rest. (A tree of the others for every point made the check
+    O(n^2 log n): minutes for a table of ten thousand wells, with no progress shown.) A
+    point whose every other point is at its place is predicted as NaN.
     """
     from prospect.ingest.surfaces import idw_estimate  # the one IDW of the project
 
     xy, z = np.asarray(xy, "f8"), np.asarray(z, "f8")
     k = min(neighbours, len(z) - 1)
-    _, idx = cKDTree(xy).query(xy, k=k + 1)
-    idx = np.asarray(idx).reshape(len(z), k + 1)
     pred = np.empty_like(z)
-    for i in range(len(z)):
-        near = idx[i][idx[i] != i][:k]
+    for i, near in enumerate(_others(xy, k, same_place)):
         pred[i] = idw_estimate(xy[near], z[near], xy[i:i + 1], power=power,
-                              neighbours=k)[0]
+                               neighbours=near.size)[0] if near.size else np.nan
     return LooResult("idw", z, pred)
 
 
@@ -122,8 +145,10 @@ def ok_predict(xy: np.ndarray, z: np.ndarray, target: np.ndarray, *,
 
 
 def loo_kriging(xy: np.ndarray, z: np.ndarray, *, variogram: str,
-                parameters: list[float], neighbours: int) -> LooResult:
-    """Each point predicted by ordinary kriging from its ``neighbours`` nearest others.
+                parameters: list[float], neighbours: int,
+                same_place: float = 0.0) -> LooResult:
+    """Each point predicted by ordinary kriging from its ``neighbours`` nearest others
+    (leaving out those within ``same_place`` of it, as :func:`loo_idw` does).
 
     The variogram (``variogram`` model with ``parameters``, as fitted to all points) is kept
     fixed; the moving window is the one the kriged surface uses.
@@ -138,11 +163,12 @@ def loo_kriging(xy: np.ndarray, z: np.ndarray, *, variogram: str,
 
     xy, z = np.asarray(xy, "f8"), np.asarray(z, "f8")
     k = min(neighbours, len(z) - 1)
-    _, idx = cKDTree(xy).query(xy, k=k + 1)
     pred, var = np.empty_like(z), np.empty_like(z)
-    for i in range(len(z)):
-        near = [j for j in np.atleast_1d(idx[i]) if j != i][:k]
-        pred[i], var[i] = ok_predict(xy[near], z[near], xy[i], variogram=gamma)
+    for i, near in enumerate(_others(xy, k, same_place)):
+        if near.size:
+            pred[i], var[i] = ok_predict(xy[near], z[near], xy[i], variogram=gamma)
+        else:
+            pred[i], var[i] = np.nan, np.nan
     return LooResult("ordinary kriging", z, pred, np.sqrt(np.maximum(var, 0.0)))
 
 

@@ -507,6 +507,85 @@ def _compound(name: str) -> str | None:
     return None
 
 
+_NOT_A_GRADE_WORDS: dict[str, str] = {
+    "tds": "total dissolved solids", "salinity": "salinity", "conductivity": "conductivity",
+    "temperature": "temperature", "temp": "temperature", "density": "density",
+}
+"""First words of a brine table's columns that are no element's grade (``TDS_mg_l``)."""
+
+
+def _not_lithium(column: str) -> str | None:
+    """What ``column`` (the points column a surface was kriged from) is when it is no
+    lithium grade: a ratio (``Mg/Li``, ``Mg_Li_ratio``), another commodity's grade
+    (``B_PPM``, ``Boron (mg/L)``, ``Cs_ppm``), another element's written as its symbol
+    (``CL_PPM``, ``Na_mg_l``, ``K``) or name (``sodium``), or a bulk figure (``TDS_mg_l``,
+    ``salinity``); ``None`` for a lithium grade or a name that says nothing (``conc``)."""
+    from prospect.config.commodities import _SYMBOLS, _element, column_commodity, column_ratio
+
+    # a unit first, in lower case ('mg_l', 'mg/L Li'), is no magnesium
+    column = re.sub(r"^\s*(?:mg|ug|µg|mmol|umol)(?![A-Za-z])", "", column)
+    ratio = column_ratio(column)
+    if ratio is not None:
+        return f"a ratio ({'/'.join(ratio)})" if all(ratio) else "a ratio"
+    graded = column_commodity(column)
+    if graded is not None:
+        return None if graded == "lithium" else f"a grade of {graded}"
+    words = [w for w in re.split(r"[^A-Za-z]+", column) if w]
+    if not words:
+        return None
+    first = words[0]
+    if first.lower() in _NOT_A_GRADE_WORDS:
+        return _NOT_A_GRADE_WORDS[first.lower()]
+    # a symbol in symbol case (Na, Cl, K) or in capitals (CL, NA), not a unit (mg)
+    symbol = first if first in _SYMBOLS else (
+        first.capitalize() if len(first) == 2 and first.isupper() else None)
+    if symbol in _SYMBOLS and symbol != "Li" and first.lower() not in ("ph", "ec", "id", "no"):
+        return f"a grade of {symbol}"
+    element = _element(first)
+    if element is not None and element != "Li" and len(first) > 2:
+        return f"a grade of {element}"
+    return None
+
+
+def _lithium_surfaces(group: Any, but: str) -> list[str]:
+    """The cube's surfaces (not variances) kriged from a lithium column, ``but`` left out."""
+    out = []
+    for name in sorted(str(k) for k in group.array_keys()):
+        if name == but or name.endswith("_variance"):
+            continue
+        surface = _surface_of(group[name].attrs)
+        if surface is not None and _not_lithium(surface[1]) is None and \
+                _compound(surface[1]) is None:
+            from prospect.config.commodities import column_commodity
+
+            if column_commodity(surface[1]) == "lithium":
+                out.append(name)
+    return out
+
+
+def _check_element(cfg: EconomicsConfig, group: Any) -> None:
+    """DataError when the concentration surface was kriged from a column of another element,
+    a ratio or a bulk figure (its provenance's column: ``B_PPM``, ``CL_PPM``, ``Mg/Li``,
+    ``TDS_mg_l``): a brine table kriges several columns side by side (the Great Basin
+    waters' ``B_PPM``, ``CL_PPM``, ``LI_PPM``), and naming the boron surface in
+    ``economics.concentration`` screened boron as lithium, in mg/L as the units allow,
+    without a word."""
+    surface = _surface_of(group[cfg.concentration].attrs)
+    if surface is None:
+        return
+    what = _not_lithium(surface[1])
+    if what is None:
+        return
+    meant = _lithium_surfaces(group, cfg.concentration)
+    raise DataError(
+        f"economics: concentration {cfg.concentration!r} was kriged from column "
+        f"{surface[1]!r} of source {surface[0]!r}, {what}, not a lithium concentration: the "
+        "screening would take it as lithium's; name the surface of the lithium column in "
+        "economics.concentration"
+        + (f" ({', '.join(map(repr, meant[:3]))} in this cube)" if meant else
+           " (krige the table's lithium column: add it to the source's 'columns')"))
+
+
 def _check_lithium(cfg: EconomicsConfig, attrs: Any) -> None:
     """DataError when the concentration surface is a grade of a lithium compound, not of
     lithium (its column, the variable's name or its units say ``Li2O``, ``Li2CO3``,
@@ -583,6 +662,7 @@ def plan_economics(cfg: EconomicsConfig, cube: Path, grid: RegionGrid) -> list[E
                             f"interpolate: [kriging]); variables are {have}")
         fingerprints[name] = group[name].attrs.get("prospect_fingerprint", "")
     _check_lithium(cfg, group[cfg.concentration].attrs)
+    _check_element(cfg, group)
     units, scale = _concentration_units(cfg.concentration, group[cfg.concentration].attrs,
                                         cfg.density_kg_per_l)
     _check_plausible(cfg.concentration, units, scale,

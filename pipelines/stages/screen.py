@@ -71,6 +71,20 @@ def lag_units(layer: KrigingLayer, grid: Any = None) -> str:
     return distance_units(grid) if grid is not None else "CRS units"
 
 
+def _same_place(layer: KrigingLayer, grid: Any) -> float:
+    """:data:`~prospect.ingest.surfaces.SAME_PLACE_M` in the units of the kriged model's
+    points: metres on the ground, or the region's CRS unit (feet: 3.28 of them)."""
+    from prospect.ingest.surfaces import SAME_PLACE_M
+
+    if layer.ground is not None or grid is None or grid.crs_obj.is_geographic:
+        return SAME_PLACE_M
+    try:
+        factor = float(grid.crs_obj.axis_info[0].unit_conversion_factor or 1.0)
+    except (IndexError, AttributeError):
+        factor = 1.0
+    return SAME_PLACE_M / factor
+
+
 def check_surface(source: PointSource, layer: KrigingLayer,
                   grid: Any = None) -> dict[str, Any]:
     """Variogram curves and leave-one-out errors (kriging and IDW) of one kriged surface
@@ -79,9 +93,13 @@ def check_surface(source: PointSource, layer: KrigingLayer,
     xy = np.column_stack([model.X_ORIG, model.Y_ORIG]).astype("f8")
     z = np.asarray(model.Z, dtype="f8")
     params = [float(p) for p in layer.settings["variogram_parameters"]]
+    # each point predicted without the records at its place (one site written twice with
+    # its coordinates rounded otherwise predicted itself, and the errors were too good)
+    same_place = _same_place(layer, grid)
     kriging = loo_kriging(xy, z, variogram=source.variogram, parameters=params,
-                          neighbours=source.neighbours)
-    idw = loo_idw(xy, z, power=source.idw_power, neighbours=source.neighbours)
+                          neighbours=source.neighbours, same_place=same_place)
+    idw = loo_idw(xy, z, power=source.idw_power, neighbours=source.neighbours,
+                  same_place=same_place)
     ks, ids = kriging.summary(), idw.summary()
     return {
         "variable": layer.name, "source": source.name, "column": layer.settings["column"],

@@ -214,6 +214,7 @@ def read_table(path: Path | str, *, decimal: str | None = None,
         text = "\n".join(text.split("\n")[skip:])
     text, sep, skipped = _layout(text, sep, path)
     skipped += skip
+    text = _without_commented_records(text, path, skipped)
     try:
         with _wide_fields():
             frame, header = _read_csv(text, path, sep, decimal)
@@ -508,6 +509,48 @@ def _without_units_row(frame: pd.DataFrame, path: Path, what: str = "line") -> p
 _SEP_LINE = re.compile(r"\s*sep=(.)\s*")
 """Excel's first line naming the delimiter (``sep=;``), written by and for Excel."""
 _DELIMITERS = ",;\t|"
+
+
+_COMMENTED = re.compile(r"\s*#")
+"""A line commented out: its first character (past blanks) is ``#``."""
+_SPREADSHEET_ERROR = re.compile(
+    r"\s*\"?#(?:N/A|NA|NAME\?|VALUE!|REF!|DIV/0!|NUM!|NULL!|SPILL!|CALC!|FIELD!|BLOCKED!|"
+    r"CONNECT!|BUSY!|UNKNOWN!|GETTING_DATA)", re.IGNORECASE)
+"""A spreadsheet's error in a row's first cell (``#N/A``, ``#VALUE!``): a record, no comment."""
+
+
+def _without_commented_records(text: str, path: Path, above: int) -> str:
+    """``text`` with the lines below its header that are commented out with ``#`` blanked
+    (blank lines hold no record, and the others keep their numbers), and a warning naming
+    them. A survey scientist drops a wrong record by putting ``#`` before it (as R's
+    ``read.table``, numpy's ``loadtxt`` and GMT skip it): it was read as a record, its
+    first cell ``#S9`` and its coordinates and grade as written, so the record dropped was
+    labelled a positive, or kriged, without a word; where its first cell then held no
+    number (``#-118.1``) it was "no usable coordinates". First cells that start with
+    ``#`` in most rows (sample numbers written ``#12``) are data, and a spreadsheet's
+    errors (``#N/A``) too. ``above`` is the number of lines above ``text`` in the file."""
+    if "#" not in text:  # (most tables: no pass over their lines)
+        return text
+    lines = text.split("\n")
+    start = next((i for i, line in enumerate(lines) if line.strip()), len(lines)) + 1
+    commented = [i for i in range(start, len(lines))
+                 if _COMMENTED.match(lines[i]) and not _SPREADSHEET_ERROR.match(lines[i])]
+    if not commented:
+        return text
+    rows = sum(1 for line in lines[start:] if line.strip())
+    if 2 * len(commented) >= rows:  # ('#12', '#13': the first column's numbers)
+        return text
+    example = lines[commented[0]].strip()[:60]
+    for i in commented:
+        lines[i] = ""
+    shown = ", ".join(str(i + 1 + above) for i in commented[:5]) + (
+        ", ..." if len(commented) > 5 else "")
+    warnings.warn(DataWarning(
+        f"{path}: {len(commented)} line(s) below the header are commented out with '#' "
+        f"(line{'s' if len(commented) > 1 else ''} {shown}; e.g. "
+        f"{example!r}) and are not read as records; remove the "
+        "'#' to read them"), stacklevel=3)
+    return "\n".join(lines)
 
 
 def _layout(text: str, sep: str | None, path: Path) -> tuple[str, str | None, int]:
@@ -2821,6 +2864,14 @@ def metres_hint(xs: np.ndarray, ys: np.ndarray, crs: Any, target: Any) -> str:
                 return (f"{said}: read in EPSG:{epsg} ({target.name}), {int(inside.sum())} of "
                         f"{px.size} lie in the area it is made for; set 'crs: \"EPSG:{epsg}\"' "
                         "in the points source if that is their CRS")
+            # metres under columns named 'lat' and 'lon' given as x and y, northing first
+            # (the hint was "the EPSG code of their UTM zone or national grid" alone)
+            swapped = _in_area(*_lonlat(py, px, target), area)
+            if swapped.mean() >= 0.5 and epsg:
+                return (f"{said}: read in EPSG:{epsg} ({target.name}) with x and y swapped, "
+                        f"{int(swapped.sum())} of {px.size} lie in the area it is made for (the "
+                        f"column given as x holds northings); set 'crs: \"EPSG:{epsg}\"' in "
+                        "the points source and swap its 'x' and 'y' if that is their CRS")
     return (f"{said}: set 'crs:' in the points source to the CRS they are in (e.g. the "
             "EPSG code of their UTM zone or national grid)")
 

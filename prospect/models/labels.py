@@ -94,6 +94,9 @@ class Occurrences:
     other_commodity
         Records left out because their commodity column names only other commodities
         than the model's (:func:`read_occurrences`'s ``mineral``).
+    barren
+        Records left out because their status column says they are barren (``Barren``,
+        ``Drilled - no mineralization``: :func:`barren_records`).
     limit
         Per point, the detection limit its grade is below (``<5``, ``-5`` in a
         concentration unit, under its row's limit in a detection-limit column, or twice
@@ -133,6 +136,7 @@ class Occurrences:
     duplicate: np.ndarray | None = None
     duplicates: list[dict[str, Any]] = field(default_factory=list)
     other_commodity: int = 0
+    barren: int = 0
     limit: np.ndarray | None = None
     numbers: np.ndarray | None = None
     what: str = "line"
@@ -584,7 +588,8 @@ def sample_background(
 
 
 _COMMODITY_COLUMN = re.compile(
-    r"(?:(?:main|primary|principal|major|minor|secondary|first|second|third)_?)?"
+    r"(?:(?:main|primary|principal|major|minor|secondary|first|second|third|other|"
+    r"associated|by_?products?|accessory|tertiary)_?)?"
     r"(?:commod(?:ity|ities|s)?|commodit(?:y|ies)_?(?:name|type|list)?|minerals?|metals?)"
     r"_?\d?", re.IGNORECASE)
 """Names of a column saying each occurrence's commodity (USGS MRDS ``commod1``, the USGS
@@ -611,6 +616,10 @@ _ORE_MINERALS: dict[str, str] = {
     "zircon": "zirconium",
 }
 """Ore minerals a commodity cell may name instead of their commodity."""
+
+
+_SYMBOL_CHAIN = re.compile(r"(?<![\w-])[A-Z][a-z]?(?:-[A-Z][a-z]?)+(?![\w-])")
+"""Chemical symbols in symbol case joined by hyphens (``Sn-W``, ``Li-B``, ``Cu-Au-Ag``)."""
 
 
 def _commodities(cell: Any) -> set[str]:
@@ -641,13 +650,19 @@ def _commodities(cell: Any) -> set[str]:
             out.add(whole)
             continue
         named: set[str] = set()  # (this part's: 'W-Sn, Li-Ta' lost its Li-Ta after W-Sn)
-        for word in re.findall(r"[^\W\d_]{4,}", part.lower()):  # (no symbols: 'of', 'as')
+        # names of three letters too ('tin-tungsten' was tungsten alone, so a tin model left
+        # it out as another commodity's); no symbols of two: 'of', 'as'
+        for word in re.findall(r"[^\W\d_]{3,}", part.lower()):
             found = commodity_name(word) or _ORE_MINERALS.get(word) or (
-                commodity_name(word[:-1]) if word.endswith("s") else None)
+                commodity_name(word[:-1]) if len(word) > 3 and word.endswith("s") else None)
             if found is not None:
                 named.add(found)
         if "-" in part and not named:  # symbols joined by hyphens (MRDS's 'Li-Be-Ta')
             named.update(c for c in map(commodity_name, part.split("-")) if c is not None)
+        # symbols in symbol case joined by hyphens, one letter too ('Sn-W greisen' was tin
+        # alone, 'Li-B brine' lithium alone: a tungsten or boron model left them out)
+        for chain in _SYMBOL_CHAIN.findall(part):
+            named.update(c for c in map(commodity_name, chain.split("-")) if c is not None)
         out |= named | symbols_named(part) | deposit_types_named(part)
     return out
 
@@ -655,7 +670,15 @@ def _commodities(cell: Any) -> set[str]:
 def commodity_column(frame: pd.DataFrame) -> str | None:
     """The column of ``frame`` naming each record's commodity: named so
     (:data:`_COMMODITY_COLUMN`) and with a known commodity in most of its filled cells;
-    ``None`` when there is none (or more than one: which is meant cannot be told)."""
+    ``None`` when there is none (or more than one: :func:`commodity_columns` gives them)."""
+    found = commodity_columns(frame)
+    return found[0] if len(found) == 1 else None
+
+
+def commodity_columns(frame: pd.DataFrame) -> list[str]:
+    """The columns of ``frame`` naming each record's commodities (:func:`commodity_column`'s
+    rule): MRDS's ``commod1``, ``commod2`` and ``commod3`` (the primary, secondary and
+    tertiary commodities), or ``main_commodity`` beside ``other_commodities``."""
     found = []
     for name in frame.columns:
         if not isinstance(name, str) or not _COMMODITY_COLUMN.fullmatch(name.strip(" *")):
@@ -667,7 +690,7 @@ def commodity_column(frame: pd.DataFrame) -> str | None:
         named = sum(bool(_commodities(c)) for c in filled[:2000])
         if filled and named >= 0.5 * min(len(filled), 2000):
             found.append(name)
-    return found[0] if len(found) == 1 else None
+    return found
 
 
 def _other_commodity(gdf: pd.DataFrame, path: Path, mineral: str | None,
@@ -688,10 +711,18 @@ def _other_commodity(gdf: pd.DataFrame, path: Path, mineral: str | None,
     from prospect.config.commodities import commodity_name
 
     out = np.zeros(len(gdf), bool)
-    column = commodity_column(gdf) if value_column is None and len(gdf) else None
-    if column is None:
+    found = commodity_columns(gdf) if value_column is None and len(gdf) else []
+    if not found:
         return out
-    named = [_commodities(c) for c in gdf[column].tolist()]
+    # several commodity columns (MRDS's commod1, commod2, commod3) are read together: a
+    # record names what any of them names (with more than one, none was read, and every
+    # copper and gold record of a lithium model was a positive, without a word)
+    column = repr(found[0]) if len(found) == 1 else " or ".join(map(repr, found))
+    columns = f"column {column}" if len(found) == 1 else f"columns {', '.join(map(repr, found))}"
+    cells_of = list(gdf[found[0]].tolist()) if len(found) == 1 else [
+        "; ".join(str(c).strip() for c in row if isinstance(c, str) and c.strip()) or None
+        for row in zip(*(gdf[c].tolist() for c in found), strict=True)]
+    named = [_commodities(c) for c in cells_of]
     counts = Counter(c for cells in named for c in cells)
     meant = commodity_name(mineral) if mineral else None
     shown = ", ".join(f"{c} {n}" for c, n in counts.most_common(6)) + (
@@ -700,24 +731,24 @@ def _other_commodity(gdf: pd.DataFrame, path: Path, mineral: str | None,
         if len(counts) > 1 and any(len(cells) and not cells & {counts.most_common(1)[0][0]}
                                    for cells in named):
             warnings.warn(DataWarning(
-                f"{path}: column {column!r} names several commodities ({shown} records), and "
+                f"{path}: {columns} name{'s' if len(found) == 1 else ''} several commodities "
+                f"({shown} records), and "
                 "every record is read as an occurrence of the model's mineral; keep only "
                 "the records of that commodity (e.g. ogr2ogr -where, or a filtered copy)"),
                 stacklevel=3)
         return out
     kin = {meant}.union(*(g for g in related if meant in g))
-    spellings = sorted({part.strip() for c, cells in zip(gdf[column].tolist(), named,
-                                                         strict=True) if cells & kin
+    spellings = sorted({part.strip() for c, cells in zip(cells_of, named, strict=True)
+                        if cells & kin
                         for part in re.split(r"[;,/&+|]|\band\b", str(c))
                         if _commodities(part) & kin}, key=str.lower)
     out = np.array([bool(cells) and not cells & kin for cells in named])
     # a cell naming no commodity known ('LCT pegmatite') may be of the mineral: kept, said
-    unnamed = sorted({str(c).strip() for c, cells in zip(gdf[column].tolist(), named,
-                                                         strict=True)
+    unnamed = sorted({str(c).strip() for c, cells in zip(cells_of, named, strict=True)
                       if not cells and isinstance(c, str) and c.strip()})
     if not any(cells & kin for cells in named):
         raise DataError(
-            f"{path}: no record's {column!r} names {meant} (it names {shown or 'nothing known'}"
+            f"{path}: no record's {column} names {meant} (it names {shown or 'nothing known'}"
             f"): the table holds occurrences of other commodities; give a table of {meant} "
             "occurrences, or set model.mineral to the commodity of these")
     if out.any():
@@ -726,7 +757,7 @@ def _other_commodity(gdf: pd.DataFrame, path: Path, mineral: str | None,
         said = ", ".join(f"{c} {n}" for c, n in others.most_common(5)) or "none known"
         warnings.warn(DataWarning(
             f"{path}: {at.size} of {len(gdf)} record(s) name only other commodities than "
-            f"{meant} in column {column!r} ({said}; {what}{'s' if at.size > 1 else ''} "
+            f"{meant} in {columns} ({said}; {what}{'s' if at.size > 1 else ''} "
             f"{', '.join(str(int(numbers[i])) for i in at[:5])}{', ...' if at.size > 5 else ''}"
             f") and are left out of the labels; read as {meant}: "
             f"{', '.join(repr(v) for v in spellings[:6])}{', ...' if len(spellings) > 6 else ''}"
@@ -734,6 +765,91 @@ def _other_commodity(gdf: pd.DataFrame, path: Path, mineral: str | None,
                if unnamed else "")
             + "; to label them too, set model.mineral to their commodity or give a table "
             "without them"), stacklevel=3)
+    return out
+
+
+_STATUS_COLUMN = re.compile(
+    r"(?:(?:dev(?:elopment)?|deposit|occurrence|occ|site|prospect|exploration|mine|mineral|"
+    r"mineralis?z?ation|drill(?:ing)?|hole|result|economic)_?)?(?:stat(?:us|e)?|result|outcome)",
+    re.IGNORECASE)
+"""Names of a column saying each occurrence's status (USGS MRDS ``dev_stat``, ``Status``,
+``Deposit status``, ``development_status``, a drilling table's ``result``), read in
+:func:`_plain_name`."""
+
+_BARREN = re.compile(
+    r"\b(?:barren|sterile|steriel|st[eé]ril[e]?|est[eé]ril|taub|unmineral\w*|"
+    r"non-?mineral\w*|dry\s+hole|no\s+(?:significant\s+|economic\s+)?(?:mineral\w*|ore|"
+    r"values?|occurrence)|not\s+mineral\w*|negative)\b", re.IGNORECASE)
+"""Words of a status cell saying a site holds nothing (``Barren``, ``Drilled - no
+mineralization``, ``not mineralised``, ``dry hole``, ``negative``; Dutch ``steriel``,
+French ``stérile``, Spanish ``estéril``, German ``taub``)."""
+
+
+def _plain_name(name: Any) -> str:
+    """A column name in lower case with its spaces, dots and hyphens as ``_``."""
+    return re.sub(r"[\s.\-/]+", "_", str(name).strip(" *")).strip("_").lower()
+
+
+def barren_records(gdf: pd.DataFrame, path: Path, value_column: str | None,
+                   numbers: np.ndarray, what: str) -> np.ndarray:
+    """Which records a status column says are barren (left out of the labels, warned of).
+
+    An occurrence table without a ``value_column`` makes every record a positive; a
+    table that keeps its drilled-barren sites beside the producers and prospects
+    (``status``: ``Past producer``, ``Prospect``, ``Showing``, ``Barren``) trained on
+    the barren sites as occurrences, without a word. A table graded by a
+    ``value_column`` labels by grade: its status column is not read.
+
+    Parameters
+    ----------
+    gdf
+        The records as read.
+    path
+        The table (for messages).
+    value_column
+        The labels' grade column, if any.
+    numbers, what
+        Each record's number as the file counts it, and what it counts (``line``).
+
+    Returns
+    -------
+    numpy.ndarray
+        True for each record whose status cell says barren (:data:`_BARREN`).
+
+    Raises
+    ------
+    DataError
+        Every record with a status is barren: no occurrence is left to train on.
+    """
+    out = np.zeros(len(gdf), bool)
+    if value_column is not None or not len(gdf):
+        return out
+    columns = [c for c in gdf.columns if isinstance(c, str) and
+               _STATUS_COLUMN.fullmatch(_plain_name(c))
+               and not pd.api.types.is_numeric_dtype(gdf[c].dtype)]
+    for column in columns:
+        cells = gdf[column].tolist()
+        out |= np.array([isinstance(c, str) and bool(_BARREN.search(c)) for c in cells])
+    if not out.any():
+        return out
+    said = sorted({str(c).strip() for column in columns for c, b in
+                   zip(gdf[column].tolist(), out, strict=True) if b}, key=str.lower)
+    where = " or ".join(repr(c) for c in columns)
+    at = np.flatnonzero(out)
+    fix = ("to train on them as negatives, add a column of 1 for the occurrences and 0 for "
+           "the barren sites and give it as model.labels.value_column with 'threshold: 1' "
+           "and 'negatives: both'")
+    if out.all():
+        raise DataError(
+            f"{path}: every record's {where} says it is barren "
+            f"({', '.join(map(repr, said[:4]))}): no occurrence is left to train on; give "
+            f"the table of the occurrences, or {fix}")
+    warnings.warn(DataWarning(
+        f"{path}: {at.size} of {len(gdf)} record(s) are barren by their {where} "
+        f"({', '.join(map(repr, said[:4]))}{', ...' if len(said) > 4 else ''}; {what}"
+        f"{'s' if at.size > 1 else ''} {', '.join(str(int(numbers[i])) for i in at[:5])}"
+        f"{', ...' if at.size > 5 else ''}) and are left out of the positives; {fix}"),
+        stacklevel=3)
     return out
 
 
@@ -822,6 +938,8 @@ def read_occurrences(
             "as in the table")
     _warn_ratio(path, value_column, mineral)
     other_commodity = _other_commodity(gdf, path, mineral, value_column, numbers, what)
+    barren = barren_records(gdf, path, value_column, numbers, what)
+    other_commodity = other_commodity | barren  # (both left out of the labels, each said)
     gdf["_fid"] = np.arange(len(gdf))
     gdf["_same_as"] = repeated_records(gdf, ignore=("_value", "_limit", "_floor", "_fid",
                                                     "_same_as"))
@@ -949,7 +1067,8 @@ def read_occurrences(
         source=str(path),
         polygon=np.arange(total) >= n_point if len(polys) else None,
         duplicate=duplicate, duplicates=duplicates,
-        other_commodity=int((placed & other_commodity).sum()),
+        other_commodity=int((placed & other_commodity & ~barren).sum()),
+        barren=int((placed & barren).sum()),
         limit=np.concatenate(limits), numbers=np.asarray(numbers)[fid_all], what=what,
         floor=np.concatenate(floors), no_numbers=no_numbers, unit=unit, crs_hint=crs_hint,
     )

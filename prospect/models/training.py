@@ -585,6 +585,7 @@ def build_training_set(
     labels, occ, threshold = read_labels(source, grid, lab, mineral=cfg.mineral)
     counts: dict[str, Any] = {**labels.counts, "records_without_geometry": occ.n_dropped,
                               "records_of_other_commodities": occ.other_commodity,
+                              "records_barren": occ.barren,
                               "grade_threshold": threshold}
     if labels.n_positive < 2:
         seen = labels.counts
