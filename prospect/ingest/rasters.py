@@ -431,6 +431,41 @@ def _warn_inverted_scale(path: str, band: int, info: RasterInfo, source: RasterS
         "not what the band holds)"), stacklevel=3)
 
 
+_SCALED_TO = ("m", "km", "cm", "mm", "nT", "mGal", "um/s2", "m/s2", "mW/m2", "W/m2",
+              "ppm", "ppb", "%", "mS/m", "S/m", "ohm m", "s", "ms")
+"""Units a config's ``scale:`` may convert a band's stated units into (a DEM's ``ft`` by
+0.3048 into ``m``, a gravity grid's ``mGal`` by 10 into ``um/s2``)."""
+
+
+def _scaled_units(path: str, band: int, info: RasterInfo, source: RasterSource,
+                  stated: str, told: set[str]) -> str | None:
+    """The units of a band that states its units where the config converts its values
+    with ``scale:`` (and ``offset: 0``) and gives no ``units:``: the one unit that scale
+    converts the stated units into (a DEM stating ``ft`` under ``scale: 0.3048`` is in
+    ``m``). It was recorded as ``1`` without a word: a DEM in metres, or a gravity grid in
+    um/s2, labelled dimensionless. Where no one unit is so found (an integer band of packed
+    values, whose stated unit may be the unpacked values', or a scale that is no unit's
+    factor) the cube records ``1`` as before, and this warns, asking for ``units:``."""
+    values_stated = np.dtype(info.band_dtype(band)).kind in "fc" or \
+        info.coefficients(band) != (1.0, 0.0)
+    if values_stated and source.offset == 0.0:
+        found = [u for u in _SCALED_TO if (f := unit_factor(stated, u)) is not None
+                 and math.isclose(f, source.scale, rel_tol=1e-6)]
+        if len(found) == 1:
+            return found[0]
+    if stated not in told:
+        told.add(stated)
+        how = (f"'scale: {source.scale:.12g}'" + (f" and 'offset: {source.offset:.12g}'"
+                                                  if source.offset != 0.0 else ""))
+        warnings.warn(DataWarning(
+            f"{path}: band {band} states its units as {stated!r}, and source "
+            f"{source.name!r} converts its values with {how} but gives no 'units:'; the "
+            f"cube records '1' (no unit): set 'units:' to the unit of the converted values "
+            f"(or 'units: {stated}' if the scale unpacks values stated in {stated})"),
+            stacklevel=3)
+    return None
+
+
 _LENGTHS = frozenset({"m", "km", "cm", "mm", "dm", "ft", "foot", "feet", "ftUS", "us_ft",
                       "yd", "yard", "mi", "fathom", "inch", "in"})
 """Symbols of a unit of length (:func:`unit_key`'s), which a band of heights may be in."""
@@ -905,24 +940,50 @@ def _categorical_dtype(lo: int, hi: int) -> tuple[str, int]:
     raise DataError(f"class codes {lo}..{hi} do not fit a signed 64-bit integer")
 
 
+def _codes_past_float32(source: RasterSource, ranges: list[tuple[BandRef, int, int]],
+                        lo: int, hi: int) -> str:
+    """What to say of class codes past 2**24 (which float32 resampling no longer keeps
+    apart): the file and band that hold the code, and how to renumber them. Codes within
+    a span of 2**24 are renumbered by subtracting the lowest (a ``gdal_calc.py`` command,
+    keeping the nodata); a wider span needs a lookup of the distinct codes (it was only
+    "renumber the codes", naming neither the file nor how)."""
+    peak = hi if abs(hi) >= abs(lo) else lo
+    ref = next(r for r, a, b in ranges if peak in (a, b))
+    name = shlex.quote(Path(ref.info.path).name)
+    made = shlex.quote(f"{Path(ref.info.path).stem}_renumbered.tif")
+    nodata = ref.nodata if ref.nodata is not None else ref.info.nodata[ref.band - 1]
+    keep = " --NoDataValue=-1" if nodata is not None and math.isfinite(nodata) else ""
+    if hi - lo < 2**24:
+        how = (f"subtract the lowest, {lo}, from every code (gdal_calc.py -A {name} "
+               f"--A_band={ref.band} --calc \"A-{lo}\" --type=Int32{keep} --outfile {made}) "
+               "and the same from the codes of any class table")
+    else:
+        how = (f"their span ({lo}..{hi}) is wider than 2**24 too, so map each distinct "
+               "code to 0, 1, 2, ... with a lookup (e.g. numpy.unique(codes, "
+               "return_inverse=True)) and keep the table of old codes beside the file")
+    return (f"source {source.name!r}: class code {peak} in {ref.info.path} band {ref.band} "
+            "is beyond 2**24 "
+            "(16777216), where resampling in float32 no longer keeps the codes apart; "
+            f"renumber them: {how}")
+
+
 def _codes_layer_type(source: RasterSource, refs: list[BandRef]) -> tuple[str, int, list[int]]:
     """Scan the codes of every scene of a categorical variable: dtype, fill and code range."""
     lo, hi = None, None
+    ranges: list[tuple[BandRef, int, int]] = []
     for ref in refs:
         rng = code_range(ref.info, ref.band, nodata=ref.nodata, missing=(
             (ref.other_nodata,) if ref.other_nodata is not None else ()),
             valid_range=ref.valid_range)
         if rng is None:
             continue
+        ranges.append((ref, int(rng[0]), int(rng[1])))
         lo = rng[0] if lo is None else min(lo, rng[0])
         hi = rng[1] if hi is None else max(hi, rng[1])
     if lo is None or hi is None:
         return "int8", -1, []
     if max(abs(lo), abs(hi)) > 2**24:
-        raise DataError(
-            f"source {source.name!r}: class codes reach {hi if abs(hi) >= abs(lo) else lo}, "
-            "beyond 2**24 where resampling in float32 is no longer exact; renumber the codes"
-        )
+        raise DataError(_codes_past_float32(source, ranges, int(lo), int(hi)))
     dtype, fill = _categorical_dtype(lo, hi)
     return dtype, fill, [lo, hi]
 
@@ -1565,6 +1626,11 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
             elif stated and "units" in source.model_fields_set and stated not in told:
                 told.add(stated)
                 _warn_inverted_scale(path, band, info, source, stated)
+            elif stated and "units" not in source.model_fields_set:
+                scaled = _scaled_units(path, band, info, source, stated, told)
+                if scaled is not None:
+                    unit, said = scaled, True
+                    _check_sheet_units(source, var, path, scaled, sheet_units)
             elif not stated and _heights_unit(source, info.vertical_unit):
                 if unit_key(info.vertical_unit) != unit_key("m"):  # metres: '1', as before
                     unit = info.vertical_unit

@@ -1376,10 +1376,40 @@ def _refuse_degenerate(path: Path | str, transform: tuple[float, ...],
         "file, or correct the world file or header that states it)")
 
 
+def _refuse_overview_file(path: Path | str) -> None:
+    """Refuse an external overview file (``dem.tif.ovr``, ``dem.ovr``, ``dem.aux``'s
+    ``.rrd``) given as the raster: GDAL builds it beside its raster as a reduced copy,
+    without georeferencing (its raster's is meant), so it was "the raster has no
+    georeferencing; give it its grid first (gdal_translate -a_ullr ...)", which grids a
+    copy at a coarser cell size; the raster it belongs to is meant."""
+    text = str(path)
+    if text.startswith("/vsi"):
+        return
+    local = Path(text)
+    if local.suffix.lower() not in (".ovr", ".rrd"):
+        return
+    stem = local.with_suffix("")
+    try:  # dem.tif.ovr belongs to dem.tif; dem.ovr (an old gdaladdo's) to dem.<any>
+        owners = [stem] if stem.suffix else sorted(
+            p for p in local.parent.iterdir() if p.stem == local.stem and p != local
+            and p.suffix.lower() not in (".ovr", ".rrd", ".aux", ".xml"))
+    except OSError:
+        owners = []
+    owner = next((p for p in owners if p.is_file()), None)
+    belongs = (f"the overviews of {owner.name}" if owner is not None else
+               "an overview file of another raster")
+    raise DataError(
+        f"{path}: {belongs}, a reduced copy GDAL builds beside its raster (gdaladdo -ro), "
+        "without a grid of its own; give the raster it belongs to"
+        + (f" ({owner})" if owner is not None else "") + ", whose full-resolution cells "
+        "are read")
+
+
 def _refuse_ungridded(path: Path | str, *, gcps: int, rpcs: bool,
                       coordinates: str | None = None) -> None:
     """A raster without a geotransform has no grid to warp from: say what it has instead
     (before the CRS, which a GCP- or RPC-only file keeps with them, not as its own)."""
+    _refuse_overview_file(path)
     if coordinates == "geolocation":
         raise DataError(
             f"{path}: placed by 2-D longitude/latitude arrays (a curvilinear or swath grid), "
@@ -4439,6 +4469,38 @@ def _refuse_unread_format(path: Path | str, reason: str) -> None:
             "give the GeoTIFF")
 
 
+_TABLE_DRIVERS = frozenset({"", "CSV", "XLSX", "XLS", "ODS"})
+"""GDAL's vector drivers of tables, which :func:`_refuse_vector_file` does not call vector
+maps (a table of points has :func:`_refuse_point_table`)."""
+
+
+def _refuse_vector_file(path: Path | str, reason: str) -> None:
+    """Refuse a vector file given as a raster (a geology map's Shapefile, GeoPackage,
+    GeoJSON or GML under ``kind: raster``), naming its format and layers and the source
+    kind that reads it: it was "cannot read as a raster (corrupt, truncated or not a
+    raster)", and the user went looking for a damaged file. A file GDAL opens neither way
+    is left to that message."""
+    if "not recognized as being in a supported file format" not in reason:
+        return
+    from prospect.io.vector import _ogr  # this area's vector reader (no .gfs left)
+
+    text = str(path)
+    try:
+        layers = [str(row[0]) for row in _ogr.list_layers(text)]
+        info = _ogr.read_info(text, layer=layers[0]) if layers else None
+    except Exception:  # not a vector file either: corrupt, as said
+        return
+    driver = str((info or {}).get("driver") or "")
+    if info is None or driver.upper() in _TABLE_DRIVERS:  # a table: its own messages
+        return
+    shown = ", ".join(layers[:5]) + (f" and {len(layers) - 5} more" if len(layers) > 5
+                                     else "")
+    raise InputFileError(
+        f"{path}: not a raster but a vector file ({driver}, layer(s): {shown}) of features, "
+        "not cells; give it as a vector source ('kind: vector', with 'attribute:' its unit "
+        "column), or rasterise it first (gdal_rasterize) and give that grid as the raster")
+
+
 _XYZ_SCAN = 64 << 20
 """Bytes of a text grid GDAL refused that :func:`_refuse_xyz_words` looks through."""
 
@@ -5488,6 +5550,7 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
         _refuse_xyz_words(path, reason)
         _refuse_missing_codec(path, reason)
         _refuse_unread_format(path, reason)
+        _refuse_vector_file(path, reason)
         _refuse_vrt_source_band(vrt_root, path)
         from prospect.io.remote import read_failure  # the one reading of GDAL's words
 

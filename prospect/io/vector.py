@@ -13,6 +13,7 @@ import ctypes
 import difflib
 import functools
 import math
+import os
 import re
 import struct
 import threading
@@ -91,6 +92,67 @@ __all__ = [
     "zip_datasets",
     "zip_members",
 ]
+
+
+_GML_SUFFIXES = (".gml", ".xml")
+"""Suffixes of files GDAL's GML driver opens, and beside which it writes a ``.gfs``."""
+
+
+@contextlib.contextmanager
+def _no_gfs_left(name: str) -> Iterator[None]:
+    """Remove the ``.gfs`` schema file GDAL's GML driver writes beside a local GML file on
+    its first open, where none was there before: the read wrote a file into the source's
+    folder, outside the output directory (``WRITE_GFS=NO`` is an open option, which
+    ``pyogrio.list_layers`` takes none of). A ``.gfs`` the user keeps is left, and read."""
+    gfs = None
+    if not name.startswith("/vsi") and name.lower().endswith(_GML_SUFFIXES):
+        candidate = Path(name).with_suffix(".gfs")
+        gfs = None if os.path.lexists(candidate) else candidate
+    try:
+        yield
+    finally:
+        if gfs is not None and os.path.lexists(gfs):
+            with contextlib.suppress(OSError):
+                gfs.unlink()
+
+
+def _gml_options(name: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """``kwargs`` with GDAL's ``WRITE_GFS=NO`` open option for a GML file (no ``.gfs``
+    written beside it)."""
+    if name.lower().endswith(".gml") and "WRITE_GFS" not in kwargs:
+        return {**kwargs, "WRITE_GFS": "NO"}
+    return kwargs
+
+
+class _Ogr:
+    """pyogrio's readers, opening a GML file without leaving a ``.gfs`` beside it."""
+
+    @staticmethod
+    def list_layers(name: str) -> Any:
+        """``pyogrio.list_layers``."""
+        with _no_gfs_left(str(name)):
+            return pyogrio.list_layers(name)
+
+    @staticmethod
+    def read_info(name: str, **kwargs: Any) -> Any:
+        """``pyogrio.read_info``."""
+        with _no_gfs_left(str(name)):
+            return pyogrio.read_info(name, **_gml_options(str(name), kwargs))
+
+    @staticmethod
+    def read_dataframe(name: str, **kwargs: Any) -> Any:
+        """``pyogrio.read_dataframe``."""
+        with _no_gfs_left(str(name)):
+            return pyogrio.read_dataframe(name, **_gml_options(str(name), kwargs))
+
+    @staticmethod
+    def read_arrow(name: str, **kwargs: Any) -> Any:
+        """``pyogrio.read_arrow``."""
+        with _no_gfs_left(str(name)):
+            return pyogrio.read_arrow(name, **_gml_options(str(name), kwargs))
+
+
+_ogr = _Ogr()
 
 
 def quiet_measured() -> None:
@@ -795,7 +857,7 @@ def _non_ascii_texts(name: str, layer: str | None, limit: int = 10_000,
     quiet_measured()
     try:
         with gdal_messages():  # the read proper reports them
-            df = pyogrio.read_dataframe(name, layer=layer, read_geometry=False,
+            df = _ogr.read_dataframe(name, layer=layer, read_geometry=False,
                                         encoding=encoding)
     except Exception:  # the read proper names what is wrong with the file
         return set()
@@ -1205,7 +1267,7 @@ def _stored_otherwise(name: str, _version: tuple[int, ...], layer: str | None
         with open(name, "rb") as fh:
             if fh.read(16) != b"SQLite format 3\x00":
                 return {}
-        table = layer or str(pyogrio.list_layers(name)[0][0])
+        table = layer or str(_ogr.list_layers(name)[0][0])
         con = sqlite3.connect(f"file:{quote(name)}?mode=ro", uri=True)
     except Exception:  # (the read proper names what is wrong with the file)
         return {}
@@ -1340,13 +1402,13 @@ def _read(src: _Source, layer: str | None, **kwargs: Any) -> Any:
     try:
         with np.errstate(invalid="ignore"), gdal_messages() as said:
             try:
-                df = pyogrio.read_dataframe(src.name, layer=layer, encoding=encoding,
+                df = _ogr.read_dataframe(src.name, layer=layer, encoding=encoding,
                                             **kwargs)
                 closed = 0
             except GEOSException:
-                df = pyogrio.read_dataframe(src.name, layer=layer, encoding=encoding,
+                df = _ogr.read_dataframe(src.name, layer=layer, encoding=encoding,
                                             on_invalid="fix", **kwargs)
-                lost = pyogrio.read_dataframe(src.name, layer=layer, encoding=encoding,
+                lost = _ogr.read_dataframe(src.name, layer=layer, encoding=encoding,
                                               on_invalid="ignore", **kwargs)
                 closed = int(lost.geometry.isna().sum() - df.geometry.isna().sum())
                 said = said[:len(said) // 3]  # the same messages, three reads
@@ -1396,7 +1458,7 @@ def _booleans_kept(name: str, layer: str | None, df: Any, encoding: str | None) 
         return df
     try:
         with gdal_messages():
-            info = pyogrio.read_info(name, layer=layer, encoding=encoding)
+            info = _ogr.read_info(name, layer=layer, encoding=encoding)
     except Exception:  # (the read itself succeeded: keep what it gave)
         return df
     booleans = [f for f, kind in zip(info["fields"], info["dtypes"], strict=False)
@@ -1425,14 +1487,14 @@ def _integers_kept(name: str, layer: str | None, df: Any, encoding: str | None,
         return df
     try:
         with gdal_messages():
-            info = pyogrio.read_info(name, layer=layer, encoding=encoding)
+            info = _ogr.read_info(name, layer=layer, encoding=encoding)
             ints = [f for f, kind in zip(info["fields"], info["dtypes"], strict=False)
                     if str(kind).startswith(("int", "uint")) and f in big]
             if not ints:
                 return df
             asked = {k: v for k, v in kwargs.items()
                      if k in ("bbox", "where", "mask", "skip_features", "max_features")}
-            _meta, table = pyogrio.read_arrow(name, layer=layer, encoding=encoding,
+            _meta, table = _ogr.read_arrow(name, layer=layer, encoding=encoding,
                                               columns=ints, read_geometry=False, **asked)
     except Exception:  # (the read itself succeeded: keep what it gave)
         return df
@@ -1558,7 +1620,7 @@ def list_layers(path: Path | str, layer: str | None = None) -> list[str]:
     try:
         quiet_measured()
         with gdal_messages():  # the read reports them
-            return [str(row[0]) for row in pyogrio.list_layers(src.name)]
+            return [str(row[0]) for row in _ogr.list_layers(src.name)]
     except (DataSourceError, DataLayerError) as exc:
         raise InputFileError(f"{src.shown}: " + (_what_instead(src) or
                              f"cannot read as a vector file (corrupt?): {exc}")) from None
@@ -1595,12 +1657,31 @@ def _what_instead(src: _Source) -> str:
         return ("a JSON document that is no GeoJSON GDAL reads (no 'type': "
                 "'FeatureCollection' with features?); check the download (a web service's "
                 "error answer?), or export the layer as GeoJSON again")
+    raster = _opens_as_raster(local)
+    if raster:
+        return (f"not a vector file but {raster}, with no vector layer; give it as a "
+                "raster source ('kind: raster')")
     first = head.split("\n", 1)[0]
     if first and all(c.isprintable() or c in "\t\r" for c in first) and \
             any(d in first for d in ",;\t"):
         return ("not a vector file but a text table (its first line: "
                 f"{first.strip()[:60]!r}); give it a table's name (.csv) to read it as one")
     return ""
+
+
+def _opens_as_raster(local: Path) -> str:
+    """What GDAL opens ``local`` as, where it is a raster no magic number tells (a
+    GeoPackage of raster tiles, a SQLite database of them): ``"a GPKG raster (3 bands of
+    40 x 40 cells)"``, else ``""``. Such a file given as a vector source was "cannot
+    read as a vector file (corrupt?)"."""
+    import rasterio
+
+    try:
+        with rasterio.Env(CPL_LOG="OFF"), rasterio.open(local) as src:
+            return (f"a {src.driver} raster ({src.count} band(s) of {src.width} x "
+                    f"{src.height} cells)")
+    except Exception:  # no raster either
+        return ""
 
 
 _OTHER_ARCHIVES = {b"7z\xbc\xaf\x27\x1c": "7-Zip", b"Rar!\x1a\x07": "RAR"}
@@ -1676,7 +1757,7 @@ def _layers_of(name: str, _version: tuple[int, ...]) -> list[str]:
     """The layer names of the dataset GDAL opens as ``name`` (once per file version)."""
     quiet_measured()
     with gdal_messages():
-        return [str(row[0]) for row in pyogrio.list_layers(name)]
+        return [str(row[0]) for row in _ogr.list_layers(name)]
 
 
 def _check_layer(path: Path | str, layer: str | None) -> _Source:
@@ -1727,7 +1808,7 @@ def _layer_kinds(src: _Source, layers: list[str]) -> dict[str, str]:
         try:
             quiet_measured()
             with gdal_messages():
-                info = pyogrio.read_info(src.name, layer=name, force_feature_count=True)
+                info = _ogr.read_info(src.name, layer=name, force_feature_count=True)
                 count = int(info.get("features") or 0)
                 kind = str(info.get("geometry_type") or "")
                 if not count:
@@ -1738,7 +1819,7 @@ def _layer_kinds(src: _Source, layers: list[str]) -> dict[str, str]:
                     continue
                 if kind == "Unknown" and count <= _KINDS_READ_MAX:
                     icon = ["icon"] if "icon" in list(info.get("fields", [])) else []
-                    frame = pyogrio.read_dataframe(src.name, layer=name, columns=icon)
+                    frame = _ogr.read_dataframe(src.name, layer=name, columns=icon)
                     overlay = _overlays(frame)
                     kinds = Counter(str(t) for t in frame.geometry[~overlay].geom_type.dropna())
                     if overlay.any():  # (a scanned map placed on the map: no feature)
@@ -1835,7 +1916,7 @@ def gpx_layer(path: Path | str) -> str | None:
     try:
         quiet_measured()
         with gdal_messages():
-            filled = [name for name in list_layers(path) if int(pyogrio.read_info(
+            filled = [name for name in list_layers(path) if int(_ogr.read_info(
                 str(path), layer=name, force_feature_count=True).get("features") or 0) > 0]
     except Exception:  # the read proper names what is wrong with the file
         return None
@@ -1877,7 +1958,7 @@ def _info(src: _Source, layer: str | None) -> dict[str, Any]:
     # (the field names as the read gives them: a .cpg GDAL cuts each name of, or wrong)
     encoding, _, cut = _encoding(src, layer) if src.shapefiles else (None, "", "")
     with gdal_messages():  # the read reports them
-        info: dict[str, Any] = pyogrio.read_info(
+        info: dict[str, Any] = _ogr.read_info(
             src.name, layer=layer, **({"encoding": encoding} if encoding else {}))
     if cut:
         info = {**info, "fields": np.array([_decode_text(str(f), cut, src)
