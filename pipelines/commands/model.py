@@ -65,6 +65,27 @@ AllowVersionsOpt = Annotated[
 ]
 
 
+def in_path(value: str) -> Path:
+    """An input path from the command line with a leading ``~`` made the home folder.
+
+    The shell leaves ``~`` alone inside quotes and after ``=`` (``--cube=~/runs/a/cube.zarr``,
+    a script's ``"$HOME"``-less ``"~/models/li"``): ``model score`` and ``model export``
+    said "no such cube" and ``model import`` "no such model directory" of a folder that is
+    there, while ``-o`` and ``-r`` of the same commands, and every path of a config, take
+    ``~`` as the home folder (:func:`prospect.config._base.home_expanded`).
+    """
+    from prospect.config._base import home_expanded
+    from prospect.errors import ConfigError
+
+    if not value.startswith("~"):
+        return Path(value)
+    try:
+        return home_expanded(value)
+    except ConfigError as exc:  # ~user of no user here
+        raise typer.BadParameter(str(exc).replace("the config file's folder",
+                                                  "the current folder")) from None
+
+
 MAX_EXPORT_SAMPLES = 1_000_000
 """Most rows ``model export`` compares (about 70 MB of float32 for 17 features): a billion
 stopped in ``MemoryError`` after minutes."""
@@ -185,7 +206,8 @@ def show(
 @model_app.command("score")
 def score(
     name: Annotated[str, typer.Argument(help="Model name.")],
-    cube: Annotated[Path, typer.Option("--cube", "-c", help="Cube (zarr) to score.")],
+    cube: Annotated[Path, typer.Option("--cube", "-c", help="Cube (zarr) to score.",
+                                       parser=in_path)],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output cube (zarr), created.",
                                       parser=out_path, callback=names_output)],
     version: VersionOpt = None,
@@ -525,7 +547,8 @@ def export(
     fmt: Annotated[str, typer.Option("--format", help="Export format.")] = "onnx",
     cube: Annotated[Path | None, typer.Option(
         "--cube", help="Cube whose cells check the export (default: random inputs; "
-        "categorical features take the codes the model was fitted on).")] = None,
+        "categorical features take the codes the model was fitted on).",
+        parser=in_path)] = None,
     samples: Annotated[int, typer.Option(min=1, max=MAX_EXPORT_SAMPLES,
                                          help="Rows compared.")] = 2000,
     atol: Annotated[float, typer.Option(help="Largest allowed difference.")] = 1e-4,
@@ -642,7 +665,7 @@ def _publish(reg: Any, source: str, name: str, version: str | None,
             _download_model_dir(source, Path(tmp))
             with _said_as(tmp, source.rstrip("/")):
                 return str(reg.publish(Path(tmp), name, version=version, trusted=trust))
-    local = Path(source.removeprefix("file://"))
+    local = in_path(source.removeprefix("file://"))
     if local.is_dir() and not (local / "checksums.json").exists() and (
         local / "model" / "checksums.json"
     ).is_file():

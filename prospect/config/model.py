@@ -378,6 +378,7 @@ def _check_combination(model: ModelConfig, clf: Any) -> None:
 
     import numpy as np
     from sklearn.base import clone
+    from threadpoolctl import threadpool_limits
 
     from prospect.errors import ConfigError
 
@@ -392,7 +393,11 @@ def _check_combination(model: ModelConfig, clf: Any) -> None:
     rng = np.random.default_rng(0)
     X = rng.normal(size=(400, 3))
     y = (X[:, 0] + rng.normal(scale=0.5, size=400) > 0).astype(int)
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+    # one thread: the trial is 400 rows, and OpenMP's threads (histogram gradient
+    # boosting's) took 0.3 to 3.5 s to start and meet on a busy machine, at every load of
+    # a config (plan, ingest, each stage), where one thread fits in 0.05 s
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), \
+            threadpool_limits(1):
         warnings.simplefilter("ignore")  # convergence and the like: not the question here
         try:
             trial.fit(X, y)

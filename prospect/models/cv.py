@@ -63,6 +63,39 @@ def refuse_unfilled_folds(n_splits: int, *, positives: int, negatives: int | Non
                 "or add labels")
 
 
+def _floor_2_figures(value: float) -> float:
+    """``value`` rounded down to two significant figures (a block size a user writes)."""
+    if value <= 0 or not np.isfinite(value):
+        return 0.0
+    step = 10.0 ** (np.floor(np.log10(value)) - 1)
+    return float(np.floor(value / step + 1e-9) * step)
+
+
+def _block_size_hint(coords: np.ndarray, n_splits: int, units: str) -> str:
+    """The tail of the "too few blocks" message: how far the samples span and the
+    largest block size (two significant figures) that gives every fold two blocks (or,
+    failing that, one), with ``auto`` and fewer folds as the other ways out."""
+    coords = np.asarray(coords, dtype="f8")
+    span = coords.max(axis=0) - coords.min(axis=0) if len(coords) else np.zeros(2)
+    said = (f": the {len(coords)} samples span {span[0]:.4g} x {span[1]:.4g} {units}"
+            if len(coords) else "")
+    widest = float(span.max()) if len(coords) else 0.0
+    if widest <= 0:
+        return (f"{said}, so no block size parts them; lower model.cv.n_splits or use "
+                "model.cv.kind: random")
+    for want in (2 * n_splits, n_splits):
+        for parts in range(1, 401):
+            edge = _floor_2_figures(widest / parts)
+            if edge <= 0:
+                break
+            found = int(assign_blocks(coords, edge).max()) + 1
+            if found >= want:
+                return (f"{said}; set model.cv.block_size to {edge:g} {units} "
+                        f"or less ({found} blocks at {edge:g} hold samples) or auto, or lower "
+                        f"model.cv.n_splits")
+    return f"{said}; lower model.cv.block_size (or auto) or model.cv.n_splits"
+
+
 def assign_blocks(coords: np.ndarray, block_size: float) -> np.ndarray:
     """Integer block id of each point: squares of ``block_size`` CRS units."""
     coords = np.asarray(coords, dtype="f8")
@@ -162,8 +195,8 @@ class SpatialBlockCV:
         if n_blocks < self.n_splits:
             raise ModelError(
                 f"spatial CV: only {n_blocks} blocks of {self.block_size:g} {self.units} hold "
-                f"samples, fewer than n_splits={self.n_splits}; lower model.cv.block_size"
-            )
+                f"samples, fewer than n_splits={self.n_splits}"
+                + _block_size_hint(coords, self.n_splits, self.units))
         pos = np.bincount(blocks, weights=(y > 0).astype("f8"), minlength=n_blocks)
         size = np.bincount(blocks, minlength=n_blocks).astype("f8")
         rng = np.random.default_rng(self.random_state)
@@ -215,10 +248,48 @@ class SpatialBlockCV:
                 near = tree.query_ball_point(coords[test], r=self.buffer)
                 flat = np.unique(np.concatenate([np.asarray(n, "i8") for n in near]))
                 train_mask[flat] = False
-            self._check_training(f, before, y[train_mask] if labelled else None,
-                                 int(train_mask.sum()), int((y[test] > 0).sum()),
-                                 grouped=grouped)
+            try:
+                self._check_training(f, before, y[train_mask] if labelled else None,
+                                     int(train_mask.sum()), int((y[test] > 0).sum()),
+                                     grouped=grouped)
+            except ModelError as exc:
+                if tree is None or "the buffer of" not in str(exc):
+                    raise
+                raise ModelError(str(exc) + self._buffer_hint(coords, y, folds, tree)) \
+                    from None
             yield np.flatnonzero(train_mask), test
+
+    def _buffer_hint(self, coords: np.ndarray, y: np.ndarray, folds: np.ndarray,
+                     tree: Any) -> str:
+        """The tail of the "buffer leaves no training rows" message: how far the samples
+        span and the largest buffer (two significant figures, down from the one given)
+        that leaves every fold training rows of both classes."""
+        span = coords.max(axis=0) - coords.min(axis=0)
+        said = f"; the {len(coords)} samples span {span[0]:.4g} x {span[1]:.4g} {self.units}"
+        edge = _floor_2_figures(min(self.buffer, float(span.max())))
+        for _ in range(30):
+            edge = _floor_2_figures(edge)
+            if edge <= 0:
+                break
+            if all(self._fold_fits(coords, y, folds, tree, f, edge)
+                   for f in range(self.n_splits)):
+                return (f"{said}; a buffer of {edge:g} {self.units} or less leaves every "
+                        "fold both classes")
+            edge = edge / 1.25
+        return said
+
+    @staticmethod
+    def _fold_fits(coords: np.ndarray, y: np.ndarray, folds: np.ndarray, tree: Any,
+                   fold: int, buffer: float) -> bool:
+        """Whether fold ``fold``'s training rows, less those within ``buffer`` of its
+        test rows, hold both classes."""
+        test = np.flatnonzero(folds == fold)
+        mask = folds != fold
+        if test.size:
+            near = tree.query_ball_point(coords[test], r=buffer)
+            mask[np.unique(np.concatenate([np.asarray(n, "i8") for n in near]))] = False
+        kept = y[mask] > 0
+        return bool(kept.any() and not kept.all())
 
     def _check_training(self, fold: int, before: np.ndarray | None,
                         y_train: np.ndarray | None, n_train: int, test_positives: int,

@@ -9,6 +9,7 @@ so that every model has an uncertainty: the spread of its members.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -145,16 +146,61 @@ def _check_columns(config: ModelConfig, *, n_columns: int | None) -> None:
     19's ``summary.spread_warnings``.)
     """
     value = config.params.get("max_features")
-    if n_columns is None or config.estimator not in ("random_forest", "extra_trees") or \
-            isinstance(value, bool) or not isinstance(value, int):
+    if n_columns is None or config.estimator not in ("random_forest", "extra_trees"):
         return
     default = _classifier(config.estimator, 0, 1.0, ()).max_features
+    _check_one_tree_repeated(config, n_columns)
+    if isinstance(value, bool) or not isinstance(value, int):
+        return
     if value > n_columns:
         raise ConfigError(
             f"model.params.max_features = {value} is more than the {n_columns} feature "
             f"column(s) each split of {config.estimator} chooses among (scikit-learn would "
             f"take every column without a word); set max_features to at most {n_columns}, "
             f"a share such as 0.5, or leave it out (default {default!r})")
+
+
+def _columns_per_split(max_features: Any, n_columns: int) -> int | None:
+    """The columns each split chooses among, as scikit-learn's trees count them from
+    ``max_features`` (``None`` where it is not one scikit-learn takes)."""
+    if max_features is None:
+        return n_columns
+    if isinstance(max_features, bool):
+        return None
+    if isinstance(max_features, int):
+        return max_features
+    if isinstance(max_features, float):
+        return max(1, int(max_features * n_columns))
+    if max_features == "sqrt":
+        return max(1, int(math.sqrt(n_columns)))
+    if max_features == "log2":
+        return max(1, int(math.log2(n_columns)))
+    return None
+
+
+def _check_one_tree_repeated(config: ModelConfig, n_columns: int) -> None:
+    """Refuse a random forest without bootstrap whose splits choose among every column
+    once the layers are counted (``max_features`` equal to the layers, ``sqrt`` or
+    ``0.5`` of one layer): every tree is grown on every row and the trees are one tree
+    repeated, so the uncertainty map would read 0 in every cell. ``None`` and ``1.0``
+    are refused at load (:func:`_check_members`); these were trained and warned of after
+    the fit (round 19's ``summary.spread_warnings``)."""
+    params = config.params
+    if config.estimator != "random_forest" or params.get("bootstrap", True) is not False:
+        return
+    value = params.get("max_features", "sqrt")
+    chosen = _columns_per_split(value, n_columns)
+    if chosen is None or chosen < n_columns:
+        return
+    fix = (f"set max_features to at most {n_columns - 1} (or a share such as 0.5)"
+           if n_columns > 1 else "use extra_trees (with one layer every split chooses "
+           "among it, whatever max_features)")
+    raise ConfigError(
+        f"model.params: bootstrap = false with max_features = {value!r}: each split of "
+        f"random_forest chooses among {min(chosen, n_columns)} of the {n_columns} feature "
+        "column(s), every column, and every tree is grown on every row, so the trees are "
+        "one tree repeated and the uncertainty map (the spread of the trees) would read 0 "
+        f"in every cell; keep bootstrap: true (the default) or {fix}")
 
 
 def check_row_draws(config: ModelConfig, y: Any) -> None:

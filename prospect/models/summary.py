@@ -8,6 +8,7 @@ caller's job.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -317,11 +318,18 @@ def model_warnings(final: BaseEstimator, names: list[str]) -> list[str]:
         return []
     lines = [_barren_line(b) for b in model.barren_classes(names)]
     lines += [_saturated_line(b) for b in model.saturated_classes(names)]
-    out = model.layers_left_out(names)
+    lines += [_empty_groups_line(e) for e in model.empty_groups(names)]
+    outside = model.thresholds_outside(names)
+    left_out = model.layers_left_out(names)
+    lines += [_threshold_outside_line(t) for t in outside]
+    out = [n for n in left_out if n not in {t["feature"] for t in outside}]
+    if outside and not out and len(left_out) == len(names):
+        lines[-1] += "; no layer is left: the map is the prior, one value in every cell"
     if out:
-        every = len(out) == len(names)
+        every = len(left_out) == len(names)
         lines.append(
-            f"weights of evidence: {'every layer' if every else 'layer(s)'} {out} ha"
+            f"weights of evidence: {'every layer' if len(out) == len(names) else 'layer(s)'}"
+            f" {out} ha"
             f"{'s' if len(out) == 1 else 've'} no defined weight (no cut-off or class leaves "
             "deposits and area on both sides of its pattern: W+ or W- is ln 0, Bonham-Carter "
             "1994) and add nothing to the posterior"
@@ -329,6 +337,37 @@ def model_warnings(final: BaseEstimator, names: list[str]) -> list[str]:
             + "; set model.params.evidence.<layer>.type (categorical classes) or .threshold, "
             "or check the layer against the occurrences (a layer drawn from them leaks)")
     return lines
+
+
+def _empty_groups_line(found: Mapping[str, Any]) -> str:
+    """The line of a categorical layer whose evidence groups hold none of its classes
+    (:meth:`~prospect.models.woe.WeightsOfEvidenceClassifier.empty_groups`)."""
+    name = found["feature"]
+    groups = "; ".join(f"{g} [{_codes(codes)}]" for g, codes in found["groups"].items())
+    return (f"weights of evidence: model.params.evidence.{name}.groups: {groups} hold(s) "
+            f"none of the classes layer {name!r} has at the training cells "
+            f"({_codes(found['codes'])}), so such a group is empty and weighs nothing, "
+            "and the classes it was meant for are in 'other'; list the cube's class codes "
+            "(its legend: the variable's flag_values and flag_meanings), not the source "
+            "file's own")
+
+
+def _threshold_outside_line(found: Mapping[str, Any]) -> str:
+    """The line of a layer whose manual weights-of-evidence cut-off leaves every training
+    cell on one side (:meth:`~prospect.models.woe.WeightsOfEvidenceClassifier.
+    thresholds_outside`)."""
+    name, t = found["feature"], found["threshold"]
+    low, high = found["low"], found["high"]
+    sign = "<=" if found["kind"] == "ascending" else ">="
+    where = ("above every value" if t > high else "below every value" if t < low
+             else "at an end of the values")
+    holds = "no cell" if found["pattern"] == "empty" else "every cell"
+    return (f"weights of evidence: model.params.evidence.{name}.threshold = {t:g} lies "
+            f"{where} of layer {name!r} at the training cells ({low:.4g} to {high:.4g}): "
+            f"its pattern {name} {sign} {t:g} holds {holds}, so neither weight is defined "
+            "and the layer adds nothing to the posterior; give a threshold between "
+            f"{low:.4g} and {high:.4g}, in the layer's units (not another unit or a "
+            "percentage), or leave it out to choose the cut-off from the data")
 
 
 SEPARATION_EPS = 10 * float(np.finfo("f8").eps)

@@ -264,11 +264,17 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
                 for r in table:
                     r["group"] = labels[int(r["class"]) - 1]
             applied = [_applied(r["w_plus"], r["s_w_plus"], r["defined_plus"]) for r in table]
+            known = np.isfinite(x)
+            empty = [str(g) for g, members in (groups or {}).items()
+                     if not np.isin(x[known], np.asarray(list(members), "f8")).any()]
+            found: dict[str, Any] = {
+                "empty_groups": empty,
+                "codes_seen": [float(c) for c in np.unique(x[known])[:50]]} if empty else {}
             return _evidence(
                 kind="categorical", classes=[r["class"] for r in table],
                 weights=[a[0] for a in applied], variances=[a[1] for a in applied],
                 defined=[r["defined_plus"] for r in table], table=table,
-                groups=dict(groups) if groups else None,
+                groups=dict(groups) if groups else None, **found,
             )
         finite = np.isfinite(x)
         if not finite.any():
@@ -314,6 +320,8 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
             significant=bool(row["defined"] and
                              row["studentized_contrast"] >= self.min_studentized_contrast),
             selection="manual" if manual is not None else self.selection,
+            value_range=[float(np.min(x[finite])), float(np.max(x[finite]))],
+            area_known=float(kw["area_total"]),
         )
 
     def _select(self, table: list[dict[str, Any]]) -> int:
@@ -463,6 +471,56 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
             self._names(len(self.evidence_))
         return [names[j] for j, ev in enumerate(self.evidence_)
                 if not np.asarray(ev["defined"], bool).any()]
+
+    def empty_groups(self, feature_names: list[str] | None = None) -> list[dict[str, Any]]:
+        """Categorical layers with a group (``evidence.<layer>.groups``) none of whose
+        class codes the layer holds at the training cells: codes from another legend
+        (the source file's own codes, where the cube numbers the classes itself), so the
+        group weighs nothing and its classes are "other". Returns per such layer its
+        name, the empty groups with their codes, and the codes the layer holds (the
+        first 50)."""
+        check_is_fitted(self)
+        names = list(feature_names) if feature_names is not None else \
+            self._names(len(self.evidence_))
+        out = []
+        for name, ev in zip(names, self.evidence_, strict=True):
+            if ev.get("empty_groups"):
+                groups = ev.get("groups") or {}
+                out.append({"feature": name,
+                            "groups": {g: list(groups.get(g, [])) for g in ev["empty_groups"]},
+                            "codes": list(ev.get("codes_seen", []))})
+        return out
+
+    def thresholds_outside(self, feature_names: list[str] | None = None
+                           ) -> list[dict[str, Any]]:
+        """Layers whose manual cut-off (``evidence.<layer>.threshold``) leaves every cell
+        with evidence on one side of the pattern: the pattern is empty or the whole area,
+        neither weight is defined and the layer adds nothing to the posterior.
+
+        Such a threshold was mostly written in other units than the layer's (a grade in
+        percent on a layer of fractions, metres on kilometres); the generic "no cut-off
+        leaves deposits and area on both sides" line said to set the very threshold that
+        was set. Returns per such layer its name, kind (direction), threshold, the range
+        of its values at the training cells and whether the pattern is ``empty`` or
+        ``whole``.
+        """
+        check_is_fitted(self)
+        names = list(feature_names) if feature_names is not None else \
+            self._names(len(self.evidence_))
+        out = []
+        for name, ev in zip(names, self.evidence_, strict=True):
+            if ev.get("selection") != "manual" or "value_range" not in ev:
+                continue
+            area = float(ev["table"][ev["chosen"]]["area"])
+            known = float(ev.get("area_known", math.nan))
+            tol = max(1e-9, 1e-12 * abs(known))
+            if area <= tol or abs(known - area) <= tol:
+                out.append({"feature": name, "kind": ev["kind"],
+                            "threshold": float(ev["threshold"]),
+                            "low": float(ev["value_range"][0]),
+                            "high": float(ev["value_range"][1]),
+                            "pattern": "empty" if area <= tol else "whole"})
+        return out
 
     def _categorical_tables(self, feature_names: list[str] | None
                             ) -> Iterator[tuple[str, list[dict[str, Any]], str]]:

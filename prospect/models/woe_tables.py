@@ -204,6 +204,15 @@ def check_evidence(
             if not isinstance(groups, Mapping) or not groups or not all(
                     isinstance(v, list | tuple) and v for v in groups.values()):
                 raise ValueError(f"{where}.{key}.groups: give {{group: [class codes]}}")
+            for group, members in groups.items():
+                odd = [c for c in members if isinstance(c, bool) or not isinstance(
+                    c, int | float | np.integer | np.floating) or not math.isfinite(c)]
+                if odd:  # a class's name: was "could not convert string to float"
+                    raise ValueError(
+                        f"{where}.{key}.groups.{group}: {odd[0]!r} is not a class code; a "
+                        "group lists the layer's class codes, the numbers stored in the "
+                        "cube (its legend: the variable's flag_values and flag_meanings), "
+                        "e.g. {granites: [3, 7]}")
             seen: list[float] = [float(c) for v in groups.values() for c in v]
             if len(seen) != len(set(seen)):
                 raise ValueError(f"{where}.{key}.groups: a class is in more than one group")

@@ -25,6 +25,11 @@ RESERVED_VERSIONS: tuple[str, ...] = ("latest",)
 def _check(value: object, what: str) -> str:
     if not isinstance(value, str):
         raise SecurityError(f"model {what} must be text, got {type(value).__name__}")
+    bare = value.rstrip("/\\")
+    if bare != value and _NAME_RE.fullmatch(bare) and ".." not in bare:
+        raise SecurityError(  # it was told to publish a model already in the registry
+            f"model {what} {value!r} ends in {value[len(bare):]!r}, as shell completion "
+            f"of a folder of the registry writes it; give the {what} without it: {bare!r}")
     if not _NAME_RE.fullmatch(value) or ".." in value:
         raise SecurityError(
             f"model {what} {value!r} is refused: use 1-100 letters, digits, '_', '-', '+' or "
