@@ -26,7 +26,6 @@ import functools
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 from typing import Any, ClassVar
 
 import numpy as np
@@ -459,7 +458,7 @@ def _check_one_product(source: RasterSource, scenes: list[StacScene],
     ConfigError
         Naming a file of each product and the fix.
     """
-    from prospect.ingest.products import named_product
+    from prospect.ingest.products import mixed_products_message, named_product
 
     scale, offset = source.scale, source.offset
     converts = "units" in source.model_fields_set and abs(scale) >= 1.0
@@ -484,19 +483,8 @@ def _check_one_product(source: RasterSource, scenes: list[StacScene],
                 n.dtype is not None and dtype == n.dtype for _, n, dtype in found):
             continue  # each file's name and type make its product certain
 
-        def said(named: Any) -> str:
-            b = named.offset
-            return f"value = {named.scale:g} x DN" + (
-                f" {'-' if b < 0 else '+'} {abs(b):g}" if b else "")
-
-        (f1, n1, _), (f2, n2, _) = found[:2]
-        raise ConfigError(
-            f"source {source.name!r}, band {var!r}: its items' files are of products of "
-            f"other calibrations, {PurePosixPath(f1).name} ({n1.what}, {said(n1)}) and "
-            f"{PurePosixPath(f2).name} ({n2.what}, {said(n2)}), and the items state no "
-            "scale, so no one 'scale:' of the source reads both; state each item's "
-            "raster:bands scale and offset, or put each product's items in a source of "
-            "its own")
+        raise ConfigError(mixed_products_message(source.name, var, found[0][:2],
+                                                 found[1][:2]))
 
 
 def _check_one_unit(source: str, parts: dict[str, list[ScenePart]]) -> None:

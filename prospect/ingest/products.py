@@ -47,8 +47,8 @@ if TYPE_CHECKING:
     from prospect.config.sources import RasterSource
 
 __all__ = ["NamedProduct", "ProductMetadata", "band_coefficients", "check_same_quantity",
-           "file_acquisition", "hls_file_date", "named_product", "product_limits",
-           "read_product_metadata", "scene_date_conflict"]
+           "file_acquisition", "hls_file_date", "mixed_products_message", "named_product",
+           "other_product", "product_limits", "read_product_metadata", "scene_date_conflict"]
 
 DN_FACTOR = 1e-3
 """A config ``scale`` below this (in magnitude) turns DNs into a quantity (reflectance's
@@ -771,6 +771,38 @@ HLS_SCALE = 1e-4
 HLS_THERMAL_SCALE = 0.01
 """HLS v2.0 L30 thermal bands B10/B11: brightness temperature in degrees Celsius, DN x
 0.01 (HLS User Guide v2.0), not reflectance."""
+
+
+def mixed_products_message(source: str, var: str, first: tuple[str, NamedProduct],
+                           second: tuple[str, NamedProduct]) -> str:
+    """The refusal of one source's band files that are of products of other calibrations
+    (ESPA's pre-Collection surface reflectance, 1e-4 x DN, beside Collection 2's, 2.75e-5
+    x DN - 0.2), their files stating no scale: one source has one ``scale:``, so a
+    refusal of one file asked for its product's scale and, that scale given, the other
+    file's asked for the first one back, without saying why. ``first`` and ``second``:
+    a file of each product and what its name states."""
+    def said(named: NamedProduct) -> str:
+        b = named.offset or 0.0
+        return f"value = {named.scale:g} x DN" + (
+            f" {'-' if b < 0 else '+'} {abs(b):g}" if b else "")
+
+    (f1, n1), (f2, n2) = first, second
+    return (f"source {source!r}, band {var!r}: its files are of products of other "
+            f"calibrations, {PurePosixPath(f1).name} ({n1.what}, {said(n1)}) and "
+            f"{PurePosixPath(f2).name} ({n2.what}, {said(n2)}), and they state no scale, so "
+            "no one 'scale:' of the source reads both; state each item's raster:bands scale "
+            "and offset, or put each product's files in a source of its own")
+
+
+def other_product(files: list[str], named: NamedProduct) -> tuple[str, NamedProduct] | None:
+    """The first of ``files`` whose name states a product of another scale than
+    ``named`` (:func:`mixed_products_message`), or ``None``."""
+    for file in files:
+        other = named_product(file)
+        if other is not None and other.scale is not None and named.scale is not None \
+                and f"{other.scale:.9g}" != f"{named.scale:.9g}":
+            return file, other
+    return None
 
 
 def named_product(file: str) -> NamedProduct | None:

@@ -43,7 +43,9 @@ from prospect.ingest.masked import (
 from prospect.ingest.products import (
     band_coefficients,
     check_same_quantity,
+    mixed_products_message,
     named_product,
+    other_product,
     read_product_metadata,
     scene_date_conflict,
 )
@@ -1540,6 +1542,27 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
     return [dataclasses.replace(layer, gdal_options=frozen) for layer in layers]
 
 
+def _refuse_mixed_products(source: RasterSource, var: str, path: str,
+                           stated: BandCalibration | None, scenes: list[_Scene]) -> None:
+    """Where the config's scale was refused for ``path`` (of a product its name states;
+    ``stated``: what its item or metadata says, none or nothing) and another scene's file
+    of ``var`` names a product of another scale, refuse both at once
+    (:func:`~prospect.ingest.products.mixed_products_message`): an ESPA scene beside a
+    Collection 2 one asked for each other's scale in turn."""
+    if stated is not None and ((stated.scale, stated.offset) != (1.0, 0.0)
+                               or stated.unstated is not None):
+        return  # calibrated by its item or metadata, not by its name
+    named = named_product(path)
+    if named is None or named.scale is None:
+        return
+    files = [scene.files[var][0] for scene in scenes
+             if var in scene.files and scene.files[var][0] != path]
+    other = other_product(files, named)
+    if other is not None:
+        raise ConfigError(mixed_products_message(source.name, var, (path, named),
+                                                 other)) from None
+
+
 def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
                  ) -> list[RasterLayer]:
     """:func:`plan_raster` of ``source``'s ordered ``scenes``."""
@@ -1665,8 +1688,12 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
             stated_cal = file_coefficients(
                 source, info, band, cal,
                 str(scene.mtl) if scene.mtl is not None else "the STAC item")
-            scale, offset = band_coefficients(  # the one rule, every product path
-                source, var, stated_cal, who, path, ignore, dtype=info.band_dtype(band))
+            try:
+                scale, offset = band_coefficients(  # the one rule, every product path
+                    source, var, stated_cal, who, path, ignore, dtype=info.band_dtype(band))
+            except ConfigError:
+                _refuse_mixed_products(source, var, path, stated_cal, scenes)
+                raise
             named = named_product(path) if stated_cal is None else None
             if named is not None and named.scale is not None:
                 # the file's name states the product: its quantity for provenance, and its
