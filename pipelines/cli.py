@@ -291,6 +291,9 @@ def _check_environment(args: list[str], err: Console) -> None:
     ``key 'region'``, ``PROSPECT_MAX_SOURCES=0`` as ``key 'sources' has bad value [...]``,
     a ``PROSPECT_TASK_TIMEOUT`` of 400 digits was ``internal error: OverflowError`` after
     the cluster had started, and ``PROSPECT_DEBUG=true`` turned nothing on without a word.
+    A ``DASK_*`` duration dask cannot read (``..._TIMEOUTS__CONNECT=abc``) is refused here
+    too (:func:`pipelines.cluster.check_dask_durations`): it failed the cluster's start with
+    dask's list of fifty time units.
     """
     if _runs_nothing(args):
         return
@@ -298,6 +301,10 @@ def _check_environment(args: list[str], err: Console) -> None:
 
     for note in check_environment():
         _say(err, f"warning: {escape(note)}")
+    if any(name.startswith("DASK_") for name in os.environ):
+        from pipelines.cluster import check_dask_durations
+
+        check_dask_durations()  # a timeout dask cannot read: before any cluster starts
 
 
 def _runs_nothing(args: list[str]) -> bool:
@@ -666,6 +673,31 @@ def _say(err: Console, text: str, *, markup: bool = False) -> None:
         err.print(text, markup=markup, soft_wrap=True)
 
 
+def _say_error(err: Console, text: str) -> None:
+    """Print the error line ``text`` (Rich markup) on standard error, or on standard
+    output where standard error's disk refuses it and standard output is another file.
+
+    A job whose ``2>> run.log`` lay on a full disk ended exit 74 with nothing said
+    anywhere: its one line went to the disk that had refused the job's first line.
+    """
+    try:
+        err.print(text, soft_wrap=True)
+        err.file.flush()
+        return
+    except OutputClosed:
+        return
+    except OSError:
+        pass
+    try:
+        if os.path.samestat(os.fstat(1), os.fstat(2)):
+            return  # 2>&1: the same full file
+        out = Console(file=sys.stdout, soft_wrap=True, highlight=False)
+        out.print(text)
+        sys.stdout.flush()
+    except (OSError, ValueError, OutputClosed):
+        pass
+
+
 def _is_stdout(obj: object) -> bool:
     """Whether ``obj`` (a stream, or a Rich console) writes to standard output."""
     if isinstance(obj, Console):
@@ -766,7 +798,7 @@ def _said(error: Exception, err: Console, debug: bool) -> int:
         if debug:
             raise
         first, *rest = redact(str(exc)).splitlines() or [type(exc).__name__]
-        _say(err, f"[bold red]error:[/bold red] {escape(first)}", markup=True)
+        _say_error(err, f"[bold red]error:[/bold red] {escape(first)}")
         for line in rest:
             _say(err, f"  {line}")
         return exc.exit_code
@@ -786,7 +818,7 @@ def _said(error: Exception, err: Console, debug: bool) -> int:
             line = _stdout_error_line(exc) or os_error_line(exc)
         except Exception:  # the line's own look at the path failed: say the error itself
             line = f"{exc.filename}: {exc.strerror or exc}" if exc.filename else str(exc)
-        _say(err, f"[bold red]error:[/bold red] {escape(redact(line))}", markup=True)
+        _say_error(err, f"[bold red]error:[/bold red] {escape(redact(line))}")
         return 74  # EX_IOERR
     except Exception as exc:  # a traceback is a bug: show one line, keep the details
         if debug:

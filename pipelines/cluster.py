@@ -42,6 +42,7 @@ __all__ = [
     "CLUSTER_KINDS",
     "LOCAL_CLUSTER_CONFIG",
     "StallWatch",
+    "check_dask_durations",
     "check_engine",
     "check_jobqueue_section",
     "check_kubernetes_spec",
@@ -2159,6 +2160,7 @@ def local_cluster(n_workers: int, *, threads_per_worker: int = 1,
     from distributed import LocalCluster
     from distributed.deploy.spec import SpecCluster
 
+    _refuse_unread_durations()  # before any process starts: dask fails on one late
     config = _local_cluster_config()
     failed: tuple[Exception, list[BaseException], bool] | None = None
     for attempt in range(START_ATTEMPTS):
@@ -2297,6 +2299,9 @@ def _refuse_start(exc: Exception, errors: list[BaseException], *, died: bool,
             f"the system?); nothing was computed. Check the free memory (free -h) and "
             f"the system log (dmesg) for the OOM killer{fewer}, then run the same command "
             "again") from None
+    local = _local_directory_refused(exc, errors)
+    if local is not None:
+        raise StageError(f"the local dask cluster did not start: {local}") from None
     shm = _semaphores_refused(cause)
     if shm is not None:
         raise StageError(
@@ -2321,6 +2326,8 @@ def _refuse_start(exc: Exception, errors: list[BaseException], *, died: bool,
             f"({type(cause).__name__}: {cause}) under its limits: {limited}; raise the "
             f"limit (a batch job: ask for more memory), run where it is higher{fewer}, or "
             "run the job on a dask cluster started elsewhere (--scheduler)") from None
+    if "Invalid time unit" in str(cause) or "Invalid time unit" in str(exc):
+        _refuse_unread_durations()
     unread = _unread_memory_settings() if isinstance(cause, MemoryError) else []
     if unread:
         raise StageError(
@@ -2333,6 +2340,171 @@ def _refuse_start(exc: Exception, errors: list[BaseException], *, died: bool,
         f"the local dask cluster did not start: {type(cause).__name__}"
         + (f": {cause}" if str(cause) else "") + "; " + _settings_hint()
     ) from None
+
+
+def _local_directory_refused(exc: BaseException, errors: list[BaseException]) -> str | None:
+    """Why the workers' local directory (dask's ``temporary-directory``, where they spill
+    and keep their scratch space) could not be made, as the rest of the start's line
+    (``None``: the start failed on something else).
+
+    A ``$DASK_TEMPORARY_DIRECTORY`` (or a dask config file's ``temporary-directory:``) on a
+    read-only disk, missing, or naming a file was "RuntimeError: Cluster failed to start:
+    [Errno 30] Read-only file system: '/scratch/dask-scratch-space'; check the dask
+    settings (...jobqueue.yaml, ...kubernetes.yaml)", which named neither the setting nor
+    the fix.
+    """
+    import dask.config
+
+    folder = dask.config.get("temporary-directory", default=None)
+    if not folder:
+        return None
+    base = os.path.abspath(os.path.expanduser(str(folder)))
+    for first in (*errors, exc):
+        seen: set[int] = set()
+        found: BaseException | None = first
+        while found is not None and id(found) not in seen:
+            seen.add(id(found))
+            name = getattr(found, "filename", None) if isinstance(found, OSError) else None
+            if isinstance(name, str) and (os.path.abspath(name) + os.sep).startswith(
+                    base.rstrip(os.sep) + os.sep):
+                why = getattr(found, "strerror", None) or str(found)
+                where = "$DASK_TEMPORARY_DIRECTORY" if os.environ.get(
+                    "DASK_TEMPORARY_DIRECTORY") else "dask's temporary-directory setting"
+                return (f"its workers' local directory {name} could not be made ({why}); "
+                        f"{where} names {folder}: point it at a writable folder with room "
+                        "on this machine (e.g. export DASK_TEMPORARY_DIRECTORY=/tmp), or "
+                        "unset it for the system's temporary folder, then run the same "
+                        "command again")
+            found = found.__cause__ or found.__context__
+    return None
+
+
+DURATION_UNITS_SHOWN = "30s, 500ms, 5m, 1h"
+"""Durations as dask reads them, for the refusal of one it cannot."""
+
+
+def unreadable_dask_durations() -> list[str]:
+    """The ``DASK_*`` variables setting one of dask's durations (a timeout, an interval:
+    those whose default is one, e.g. ``distributed.comm.timeouts.connect``, ``30s``) to a
+    value dask cannot read as one, each as ``$NAME='value' (dask's key, default 30s)``.
+
+    ``DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT=abc`` (or ``10 sec``) failed the local
+    cluster's start as "KeyError: 'Invalid time unit: abc. Valid units are: s, ms, ...'"
+    (fifty units) beside every dask file of the machine, and a client of ``--scheduler``
+    where it first read the setting.
+    """
+    import ast
+
+    def text_of(name: str) -> bool:  # a number, a switch or none is a duration or no
+        try:
+            return isinstance(ast.literal_eval(os.environ[name]), str)
+        except (SyntaxError, ValueError):
+            return True
+
+    names = sorted(n for n in os.environ if n.startswith("DASK_") and
+                   os.environ[n].strip() and "MEMORY" not in n.upper() and
+                   n not in ("DASK_CONFIG", "DASK_ROOT_CONFIG") and text_of(n))
+    if not names:  # dask is not imported: a command that needs none runs beside a
+        return []  # broken dask config file (round 29)
+    try:
+        import dask.config
+        import distributed  # noqa: F401  (its defaults join dask's as it is imported)
+        from dask.utils import parse_timedelta
+    except Exception:  # a dask config file dask cannot read: said where dask is used
+        return []
+
+    defaults = dask.config.merge(*dask.config.defaults)
+    found = []
+    for name in names:
+        key = name[len("DASK_"):].lower().replace("__", ".")
+        try:
+            default = dask.config.get(key, default=None, config=defaults)
+        except (KeyError, TypeError, AttributeError):
+            continue
+        if not isinstance(default, str) or not _duration_read(default, parse_timedelta):
+            continue
+        text = os.environ[name]
+        try:
+            value: Any = ast.literal_eval(text)  # as dask reads a variable
+        except (SyntaxError, ValueError):
+            value = text
+        if value is None or isinstance(value, bool) or \
+                _duration_read(value, parse_timedelta):
+            continue
+        found.append(f"${name}={text!r} (dask's {key}, default {default})")
+    return found
+
+
+def unreadable_duration_keys() -> list[str]:
+    """Every one of dask's durations that this process's dask settings (its config files
+    as well as ``DASK_*`` variables) set to a value dask cannot read, as ``key: 'value'``
+    (default ...) with where it was set; for a cluster whose start failed on one."""
+    import dask.config
+    import distributed  # noqa: F401  (its defaults join dask's as it is imported)
+    from dask.utils import parse_timedelta
+
+    defaults = dask.config.merge(*dask.config.defaults)
+    found: list[str] = []
+
+    def walk(node: Any, prefix: str) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                walk(value, f"{prefix}.{key}" if prefix else str(key))
+            return
+        if not isinstance(node, str) or not _duration_read(node, parse_timedelta):
+            return
+        try:
+            value = dask.config.get(prefix)
+        except (KeyError, TypeError, AttributeError):
+            return
+        if value is None or isinstance(value, bool) or _duration_read(value, parse_timedelta):
+            return
+        variable = "DASK_" + prefix.upper().replace(".", "__").replace("-", "_")
+        where = f"${variable}" if variable in os.environ else "a dask config file"
+        found.append(f"{prefix}: {value!r} (default {node}; set by {where})")
+
+    walk(defaults, "")
+    return found
+
+
+def _refuse_unread_durations() -> None:
+    """Raise the one-line :class:`StageError` of a dask duration the settings give a value
+    dask cannot read (:func:`unreadable_duration_keys`), before the embedded cluster
+    starts: its start failed on it in a worker, "KeyError: 'Invalid time unit: sec. Valid
+    units are: ...'" (fifty units), naming neither the key nor where it was set."""
+    durations = unreadable_duration_keys()
+    if durations:
+        raise StageError(
+            "the local dask cluster did not start: dask cannot read the duration "
+            f"{'; '.join(durations)}; give a number of seconds or a number and its "
+            f"unit ({DURATION_UNITS_SHOWN}), or remove the setting, then run the same "
+            "command again; " + _settings_hint())
+
+
+def _duration_read(value: Any, parse: Callable[..., Any]) -> bool:
+    """Whether dask's ``parse`` (``parse_timedelta``) reads ``value`` as a duration."""
+    try:
+        parse(value)
+    except (KeyError, ValueError, TypeError, AttributeError, IndexError):
+        return False
+    return True
+
+
+def check_dask_durations() -> None:
+    """Refuse a ``DASK_*`` variable that sets one of dask's durations to a value dask
+    cannot read as one (:func:`unreadable_dask_durations`), before any cluster starts.
+
+    Raises
+    ------
+    ConfigError
+        Naming the variable, its value, dask's key and default, and how to write one.
+    """
+    unread = unreadable_dask_durations()
+    if unread:
+        raise ConfigError(
+            f"environment variable {'; '.join(unread)} is no duration dask can read; "
+            f"give a number of seconds or a number and its unit ({DURATION_UNITS_SHOWN}), "
+            "or unset it for the default")
 
 
 def _unread_memory_settings() -> list[str]:

@@ -63,6 +63,7 @@ __all__ = [
     "said_disk_error",
     "say_stop_after",
     "signal_handlers_kept",
+    "standard_stream_error",
     "stop_signals_interrupt",
     "terminal_gone_proof",
 ]
@@ -792,6 +793,55 @@ def _out_of_inodes(path: str) -> bool:
     # temporary files removed): "few" is under 64, or 0.1 % of the file system's
     few = max(64, st.f_files // 1000)
     return st.f_files > 0 and st.f_favail < few and st.f_bavail * 100 > st.f_blocks
+
+
+def _standard_stream(obj: object) -> int | None:
+    """1 or 2 where ``obj`` (a stream, or a Rich console) writes to standard output or
+    error; ``None`` otherwise (a file, a ``StringIO``, a closed stream)."""
+    obj = getattr(obj, "file", obj) if type(obj).__name__ == "Console" else obj
+    if obj is None or not hasattr(obj, "fileno"):
+        return None
+    try:
+        fd = obj.fileno()
+    except (OSError, ValueError, AttributeError):
+        return None
+    return fd if fd in (1, 2) else None
+
+
+def standard_stream_error(exc: BaseException) -> str | None:
+    """The one line of a job ended by a write to its standard output or error that the
+    disk refused (``2>> run.log`` on a full disk or over its quota, a batch system's log
+    file, ``>/dev/full``); ``None`` where ``exc`` is no such write.
+
+    Such an error names no file, and was told as the output directory's: "/scratch/out:
+    the disk is full; free space, then run the same command again", sending the user to a
+    disk with room to spare while the log's disk stayed full.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.filename is None and \
+                not isinstance(current, BrokenPipeError):
+            tb = current.__traceback__
+            while tb is not None:  # the frames that wrote: Rich's console, print, a log
+                local = tb.tb_frame.f_locals
+                fd = next((f for f in (_standard_stream(local.get(name))
+                                       for name in ("self", "file", "stream"))
+                           if f is not None), None)
+                if fd is not None:
+                    which = "standard output" if fd == 1 else "standard error"
+                    why = current.strerror or str(current)
+                    return (f"{which} could not be written ({why}): the job's "
+                            f"{'output goes' if fd == 1 else 'progress and messages go'} there "
+                            f"({'>' if fd == 1 else '2>'} a file, or the batch system's "
+                            "log file), not to -o; free space on that file's disk or send "
+                            f"it elsewhere ({'>' if fd == 1 else '2>'}/dev/null if it is "
+                            "not wanted), then run the same command again to resume "
+                            "(finished work is kept)")
+                tb = tb.tb_next
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def os_error_line(exc: OSError, *, where: str | Path | None = None,

@@ -51,6 +51,7 @@ from pipelines.faults import (
     said_disk_error,
     say_stop_after,
     signal_handlers_kept,
+    standard_stream_error,
     stop_behind,
     terminal_gone_proof,
 )
@@ -168,8 +169,14 @@ def _run_said(ctx: RunContext, wanted: Sequence[str], *, force: bool,
         disk = None if isinstance(exc, OutputWriteError) else disk_fault_within(exc)
         if disk is None:
             raise
+        stream = standard_stream_error(disk)  # the log's disk, not -o's
+        if stream is not None:
+            raise OutputWriteError(stream) from exc
         raise output_fault(disk, out_dir, began_writable=began_writable) from exc
     except OSError as exc:
+        stream = standard_stream_error(exc)  # 2>> run.log on a full disk: not -o's
+        if stream is not None:
+            raise OutputWriteError(stream) from exc
         if exc.errno is None and not removed_output(exc, out_dir):
             said = said_disk_error(out_dir)  # GDAL's "Write failed" in this process
             if said is None:  # not the disk's
@@ -530,6 +537,11 @@ def _end_run(manifest: Manifest, exc: BaseException) -> None:
     """
     if manifest.run.get("status") != "running":
         return
+    # said in the manifest too: where the console's own disk refused the error's line
+    # (2>> run.log on a full disk), the manifest was the one trace, "failed" without why
+    stream = standard_stream_error(exc)
+    if stream is not None:
+        manifest.run["error"] = stream
     with contextlib.suppress(Exception):
         manifest.close(status="interrupted" if isinstance(exc, KeyboardInterrupt)
                        else "failed")

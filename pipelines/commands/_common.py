@@ -333,6 +333,13 @@ def _as_shell_meant(text: str) -> Path:
             f"{text!r}: the symbolic link {loop} leads back to itself (a loop of links), so "
             f"nothing can be made below it; point the link at a folder (ls -l {loop}) or "
             "give another path")
+    # a device file itself (/dev/null, /dev/stdout) is what the command's own checks say
+    virtual = _virtual_file_system(path) if not os.path.exists(path) or \
+        os.path.isdir(path) else None
+    if virtual is not None:
+        raise typer.BadParameter(
+            f"{text!r}: {virtual}, not a disk, so an output there is refused or lost (in "
+            "memory until the machine restarts); give a folder on a disk")
     if not os.path.exists(path):
         hint = _url_hint(text, "an output is written to a folder of this machine's file "
                          "system (for a cluster, a disk every worker mounts), never to "
@@ -342,6 +349,55 @@ def _as_shell_meant(text: str) -> Path:
         if hint:
             raise typer.BadParameter(f"{text!r}: {hint}")
     return path
+
+
+VIRTUAL_FILE_SYSTEMS = {
+    "proc": "the kernel's view of its processes", "sysfs": "the kernel's view of devices",
+    "devtmpfs": "the kernel's device files (/dev)", "devpts": "the terminals' device files",
+    "cgroup": "the kernel's control groups", "cgroup2": "the kernel's control groups",
+    "debugfs": "the kernel's debugging files", "tracefs": "the kernel's tracing files",
+    "securityfs": "the kernel's security files", "configfs": "the kernel's settings",
+    "bpf": "the kernel's BPF objects", "pstore": "the kernel's crash records",
+    "efivarfs": "the firmware's variables", "mqueue": "the kernel's message queues",
+    "fusectl": "FUSE's controls", "binfmt_misc": "the kernel's program formats",
+    "hugetlbfs": "the kernel's huge memory pages", "nsfs": "the kernel's namespaces",
+}
+"""File systems of the kernel's own (by ``/proc/self/mountinfo``'s type) that hold no
+user's files, with what each is."""
+
+
+def _virtual_file_system(path: Path) -> str | None:
+    """Where ``path`` (or its nearest existing folder) lies on one of the kernel's own
+    file systems (:data:`VIRTUAL_FILE_SYSTEMS`), what it is (``"/proc is proc, the
+    kernel's view of its processes"``); ``None`` otherwise, or where the mounts cannot be
+    read (not Linux).
+
+    ``-o /proc/run1`` was "error: /proc/run1: No such file or directory", exit 74, as a
+    disk's error, and ``-o /dev/runs/a`` (a device's name for its disk's folder) ran the
+    job as root into ``/dev``, a file system in memory, exit 0: every output lost at the
+    next restart.
+    """
+    try:
+        mounts = Path("/proc/self/mountinfo").read_text().splitlines()
+        here = Path(os.path.abspath(path))
+        while not here.exists() and here.parent != here:
+            here = here.parent
+        here = here.resolve()
+    except (OSError, RuntimeError, ValueError):
+        return None
+    best: tuple[int, str, str] | None = None
+    for line in mounts:
+        fields = line.split()
+        if " - " not in line or len(fields) < 5:
+            continue
+        point = fields[4].encode().decode("unicode_escape", errors="replace")
+        kind = line.split(" - ", 1)[1].split()[0]
+        inside = here == Path(point) or Path(point) in here.parents
+        if inside and (best is None or len(point) >= best[0]):
+            best = (len(point), point, kind)
+    if best is None or best[2] not in VIRTUAL_FILE_SYSTEMS:
+        return None
+    return f"{best[1]} is {best[2]}, {VIRTUAL_FILE_SYSTEMS[best[2]]}"
 
 
 _URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):/{1,2}(?=[^/])")

@@ -1087,6 +1087,33 @@ _YAML_PROBLEM_HINTS = (
 """PyYAML's problems that say what, not how to fix it: the fix, by the problem's start."""
 
 
+def _undefined_alias_hint(text: str, problem: str) -> str:
+    """The fix of an alias (``*base``) whose anchor (``&base``) YAML had not met: written
+    later in the file, spelt otherwise, or in another file (a region file's, a shared
+    config's: anchors do not reach across files).
+
+    "found undefined alias 'base'" said neither where the anchor was nor that it must
+    come first, in the same file.
+    """
+    found = re.search(r"alias '([^']*)'", problem)
+    if found is None:
+        return ""
+    name = found.group(1)
+    for number, line in enumerate(text.splitlines(), start=1):
+        if re.search(rf"&{re.escape(name)}(?![\w-])", line):
+            return (f"; its anchor &{name} comes later, at line {number}: an anchor must "
+                    "come before its aliases (move it up, e.g. under a top-level 'x-' key "
+                    "at the file's start)")
+    anchors = sorted(set(re.findall(r"&([\w-]+)", text)))
+    near = difflib.get_close_matches(name, anchors, n=1)
+    if near:
+        return f"; no anchor &{name} in this file: did you mean &{near[0]} (*{near[0]})?"
+    return (f"; no anchor &{name} in this file, and anchors do not reach across files (a "
+            "region file's or another config's are not seen here): define the values in "
+            f"this file with &{name} before its use, e.g. under a top-level 'x-' key (see "
+            "configs/README.md)")
+
+
 def _unreadable_character(text: str, exc: yaml.reader.ReaderError) -> str:
     """Where a character YAML does not allow in a text file stands (a NUL byte, a control
     character), what it is and how to remove it; a file whose every other byte is NUL is
@@ -1214,6 +1241,8 @@ def load_yaml(path: Path) -> dict[str, Any]:
         hint = _yaml_error_hint(text, mark)
         if not hint and problem.startswith("mapping values are not allowed"):
             hint = _colon_in_value_hint(text, mark)
+        if not hint and problem.startswith("found undefined alias"):
+            hint = _undefined_alias_hint(text, problem)
         raise ConfigError(f"{path}: not valid YAML{where}: {problem}{hint}") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: {_not_utf8(exc)}") from None

@@ -569,6 +569,45 @@ def check_job_constants(names: Sequence[str], custom: Mapping[str, str],
             f"({', '.join(e.name for e in entries)}) reads {key!r}, so the value would be "
             f"ignored; " + (f"indices that read it: {shown}; " if readers else "")
             + "remove the key, or list the index meant in indices.names")
+    _refuse_shared_coefficients(entries, constants)
+
+
+SHARED_CONSTANTS = frozenset({"PAR", "sigma"})
+"""Constants that mean one thing for every index reading them (the scene's
+photosynthetically active radiation, the kernels' length scale), which a job may give
+once for all; a wavelength (``lambdaN``) is the sensor's, one for all too."""
+
+
+def _refuse_shared_coefficients(entries: Sequence[IndexEntry],
+                                constants: Mapping[str, object]) -> None:
+    """Refuse a coefficient given once (``constants: {L: 0.5}``) that two or more of the
+    job's indices read, at a value other than the catalogue's.
+
+    A coefficient is part of each index's definition: ``L: 0.5`` written for SAVI (its
+    customary soil line) also set EVI's L, which EVI defines as 1, so the job published an
+    "EVI" of another formula without a word. Under the index's name
+    (``{SAVI: {L: 0.5}}``) it is that index's alone; a value equal to the catalogue's
+    changes none, and :data:`SHARED_CONSTANTS` and wavelengths are one for all.
+    """
+    defaults = constant_defaults()
+    for key, value in constants.items():
+        if isinstance(value, Mapping) or key in SHARED_CONSTANTS or is_wavelength_term(key):
+            continue
+        readers = [e.name for e in entries if key in _uses(e)]
+        default = defaults.get(key)
+        if len(readers) < 2 or isinstance(value, bool) or \
+                not isinstance(value, int | float) or \
+                (default is not None and float(value) == float(default)):
+            continue
+        shown = f"{value:g}" if isinstance(value, float) else str(value)
+        was = f" ({key} = {default:g} in the catalogue)" if isinstance(default, float) else ""
+        first, *rest = readers
+        raise ConfigError(
+            f"indices.constants.{key}: {shown} given once is taken by every index of this "
+            f"job that reads {key} ({', '.join(readers)}), and {key} is part of each one's "
+            f"definition{was}; give it under the index meant, e.g. indices.constants: "
+            f"{{{first}: {{{key}: {shown}}}}}, and under {' or '.join(rest)} too where "
+            f"that index's {key} is meant to change as well")
 
 
 def _refuse_constants_for_bands(entry: IndexEntry, band_map: Mapping[str, str],
