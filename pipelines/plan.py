@@ -1089,6 +1089,26 @@ def _region_blocks(grid: RegionGrid, edge: float) -> int:
     return (math.floor(span_x / edge) + 1) * (math.floor(span_y / edge) + 1)
 
 
+def _region_block_hint(grid: RegionGrid, n_splits: int) -> str:
+    """The tail of plan's "more folds than the region's blocks" refusal: the extent its
+    cell centres span and the largest block size (two significant figures) of which the
+    region holds two blocks per fold (or, failing that, one), else fewer folds."""
+    from prospect.models.cv import floor_2_figures
+
+    span_x, span_y = ((cells - 1) * grid.resolution for cells in (grid.width, grid.height))
+    said = f"; its cell centres span {span_x:g} x {span_y:g} {grid.units}"
+    for want in (2 * n_splits, n_splits):
+        for parts in range(1, 401):
+            edge = floor_2_figures(max(span_x, span_y) / parts)
+            if edge < grid.resolution:
+                break
+            if _region_blocks(grid, edge) >= want:
+                return (f"{said}: set model.cv.block_size to {edge:g} {grid.units} or less "
+                        f"(the region holds {_region_blocks(grid, edge)} blocks of it) or "
+                        "auto, or lower model.cv.n_splits")
+    return f"{said}: lower model.cv.n_splits"
+
+
 def refuse_too_many_folds(job: JobConfig, grid: RegionGrid, occurrences: Any = None,
                           job_path: Path | None = None) -> None:
     """Refuse ``model.cv.n_splits`` above what the labels and the region can fill, before
@@ -1114,7 +1134,7 @@ def refuse_too_many_folds(job: JobConfig, grid: RegionGrid, occurrences: Any = N
     import numpy as np
 
     from prospect.io.points import source_options
-    from prospect.models.cv import assign_blocks, refuse_unfilled_folds
+    from prospect.models.cv import assign_blocks, block_size_hint, refuse_unfilled_folds
     from prospect.models.labels import (
         grade_occurrences,
         graded_records,
@@ -1137,7 +1157,7 @@ def refuse_too_many_folds(job: JobConfig, grid: RegionGrid, occurrences: Any = N
             f"{where}{key} is more than the {room} spatial "
             f"block(s) of {float(edge):g} {grid.units} (model.cv.block_size) that region "
             f"{grid.name!r} ({grid.shape[1]} x {grid.shape[0]} cells of {grid.resolution:g}) "
-            f"can hold; lower model.cv.block_size or model.cv.n_splits")
+            f"can hold{_region_block_hint(grid, n)}")
     lab = cfg.labels
     try:
         source = labels_source(job.sources, cfg)
@@ -1170,8 +1190,8 @@ def refuse_too_many_folds(job: JobConfig, grid: RegionGrid, occurrences: Any = N
             raise ConfigError(
                 f"{where}{key} is more than the {blocks} spatial block(s) of {float(edge):g} "
                 f"CRS units (model.cv.block_size) the labelled cells fall in ({seen}; "
-                "negatives: below_threshold draws no background); lower "
-                "model.cv.block_size or model.cv.n_splits")
+                "negatives: below_threshold draws no background)"
+                + block_size_hint(xy, n, grid.units))
 
 
 def later_variables(job: JobConfig) -> dict[str, str]:

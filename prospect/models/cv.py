@@ -19,7 +19,8 @@ from prospect.errors import ConfigError, ModelError
 
 __all__ = [
     "SpatialBlockCV", "adjacent_positives", "assign_blocks", "auto_block_size",
-    "blocks_below_range", "classes_unseen_in_folds", "group_blocks", "label_variogram",
+    "block_size_hint", "blocks_below_range", "classes_unseen_in_folds", "floor_2_figures",
+    "group_blocks", "label_variogram",
     "random_folds", "refuse_unfilled_folds",
 ]
 
@@ -63,7 +64,7 @@ def refuse_unfilled_folds(n_splits: int, *, positives: int, negatives: int | Non
                 "or add labels")
 
 
-def _floor_2_figures(value: float) -> float:
+def floor_2_figures(value: float) -> float:
     """``value`` rounded down to two significant figures (a block size a user writes)."""
     if value <= 0 or not np.isfinite(value):
         return 0.0
@@ -71,10 +72,25 @@ def _floor_2_figures(value: float) -> float:
     return float(np.floor(value / step + 1e-9) * step)
 
 
-def _block_size_hint(coords: np.ndarray, n_splits: int, units: str) -> str:
+def block_size_hint(coords: np.ndarray, n_splits: int, units: str) -> str:
     """The tail of the "too few blocks" message: how far the samples span and the
     largest block size (two significant figures) that gives every fold two blocks (or,
-    failing that, one), with ``auto`` and fewer folds as the other ways out."""
+    failing that, one), with ``auto`` and fewer folds as the other ways out.
+
+    Parameters
+    ----------
+    coords
+        The samples' (x, y) in the grid's CRS, shape (n, 2).
+    n_splits
+        The folds asked for.
+    units
+        The CRS's units, for the message (``metres``).
+
+    Returns
+    -------
+    str
+        The message's tail, starting with ``:`` or ``;``.
+    """
     coords = np.asarray(coords, dtype="f8")
     span = coords.max(axis=0) - coords.min(axis=0) if len(coords) else np.zeros(2)
     said = (f": the {len(coords)} samples span {span[0]:.4g} x {span[1]:.4g} {units}"
@@ -85,7 +101,7 @@ def _block_size_hint(coords: np.ndarray, n_splits: int, units: str) -> str:
                 "model.cv.kind: random")
     for want in (2 * n_splits, n_splits):
         for parts in range(1, 401):
-            edge = _floor_2_figures(widest / parts)
+            edge = floor_2_figures(widest / parts)
             if edge <= 0:
                 break
             found = int(assign_blocks(coords, edge).max()) + 1
@@ -196,7 +212,7 @@ class SpatialBlockCV:
             raise ModelError(
                 f"spatial CV: only {n_blocks} blocks of {self.block_size:g} {self.units} hold "
                 f"samples, fewer than n_splits={self.n_splits}"
-                + _block_size_hint(coords, self.n_splits, self.units))
+                + block_size_hint(coords, self.n_splits, self.units))
         pos = np.bincount(blocks, weights=(y > 0).astype("f8"), minlength=n_blocks)
         size = np.bincount(blocks, minlength=n_blocks).astype("f8")
         rng = np.random.default_rng(self.random_state)
@@ -266,9 +282,9 @@ class SpatialBlockCV:
         that leaves every fold training rows of both classes."""
         span = coords.max(axis=0) - coords.min(axis=0)
         said = f"; the {len(coords)} samples span {span[0]:.4g} x {span[1]:.4g} {self.units}"
-        edge = _floor_2_figures(min(self.buffer, float(span.max())))
+        edge = floor_2_figures(min(self.buffer, float(span.max())))
         for _ in range(30):
-            edge = _floor_2_figures(edge)
+            edge = floor_2_figures(edge)
             if edge <= 0:
                 break
             if all(self._fold_fits(coords, y, folds, tree, f, edge)

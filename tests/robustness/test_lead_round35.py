@@ -43,3 +43,32 @@ def test_a_mosaic_of_two_products_is_refused_in_one_line(tmp_path: Path,
         _mosaic_of_two_products(tmp_path, **config)
     assert "_sr_band4.tif" in str(exc.value) and "_SR_B4.TIF" in str(exc.value)
     assert "raster:bands scale and offset" in str(exc.value)
+
+
+def test_plan_says_a_block_size_that_gives_the_folds(sandbox: Any, cli: Any) -> None:
+    """The models area's hand-over: ``prospect plan`` refused ``n_splits: 3`` over 1000 m
+    blocks that hold the labels in one ("lower model.cv.block_size or model.cv.n_splits")
+    without the labels' extent or a size that works, which train now says. Now plan names
+    both, and the size it names plans (exit 0). SYNTHETIC raster and labels."""
+    import re
+
+    import yaml
+
+    from tests.robustness.conftest import assert_clean_error
+    from tests.robustness.test_configs_round12b import _folds_job
+
+    _folds_job(sandbox, threshold=200, n_splits=3, block_size=1000.0)
+    result = cli("plan", sandbox.job_path)
+    said = []
+    for _ in range(3):  # the region's blocks, then the blocks the labels fall in
+        line = assert_clean_error(result, 2, "spatial block(s)", "span",
+                                  "set model.cv.block_size to")
+        said.append(line)
+        size = float(re.search(r"set model\.cv\.block_size to ([0-9.]+)", line).group(1))
+        job = yaml.safe_load(sandbox.job_path.read_text())
+        job["model"]["cv"]["block_size"] = size
+        sandbox.job_path.write_text(yaml.safe_dump(job))
+        result = cli("plan", sandbox.job_path)
+        if result.code == 0:
+            break
+    assert result.code == 0, (said, result.err[-3000:])
