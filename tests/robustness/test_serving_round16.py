@@ -254,13 +254,14 @@ def test_gdal_wms_driver_reads_the_111_service(
 
 
 @pytest.mark.parametrize("crs", [" proj=longlat", "+proj=longlat +datum=WGS84",
-                                 "http://www.opengis.net/def/crs/EPSG/0/4326",
+                                 "https://epsg.io/4326.wkt",
                                  'GEOGCS["WGS 84"]'])
 def test_wms_crs_that_is_not_an_identifier_is_invalid_crs(
         served: httpx.Client, site: dict[str, Any], crs: str) -> None:
     """``CRS=+proj=longlat`` (its '+' read as a space by the URL) was a 500 "internal error
     (CRSError)": pyproj read it, the map's reader did not. WMS names a CRS as
-    AUTHORITY:CODE; anything else is InvalidCRS."""
+    AUTHORITY:CODE (or by OGC's URN or URI of one, round 35); anything else, a web
+    page's URL of one too, is InvalidCRS."""
     for request in ("GetMap", "GetFeatureInfo"):
         r = _wms(served, **_map_params(site, "1.3.0", REQUEST=request, CRS=crs,
                                        BBOX="12.1,-68.4,12.2,-68.3", QUERY_LAYERS="probability",
