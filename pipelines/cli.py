@@ -40,6 +40,7 @@ from pipelines.faults import (
     stop_behind,
     stop_signals_interrupt,
     terminal_gone_proof,
+    written_stream,
 )
 from prospect.errors import ConfigError, ProspectError
 from prospect.redact import redact
@@ -698,20 +699,6 @@ def _say_error(err: Console, text: str) -> None:
         pass
 
 
-def _is_stdout(obj: object) -> bool:
-    """Whether ``obj`` (a stream, or a Rich console) writes to standard output."""
-    if isinstance(obj, Console):
-        obj = obj.file
-    if obj is None or not hasattr(obj, "fileno"):
-        return False
-    if obj is sys.stdout or obj is sys.__stdout__:
-        return True
-    try:
-        return bool(obj.fileno() == 1)
-    except (OSError, ValueError, AttributeError):  # a StringIO, a closed stream
-        return False
-
-
 def _stdout_error_line(exc: OSError) -> str | None:
     """The error line of a write to standard output that failed (``prospect regions
     >/dev/full``, a redirect onto a full or read-only disk); ``None`` for any other
@@ -721,18 +708,12 @@ def _stdout_error_line(exc: OSError) -> str | None:
     same command again to resume (finished work is kept)", for a listing that has nothing
     to resume and wrote nothing but its output.
     """
-    if exc.filename is not None:
+    if exc.filename is not None or written_stream(exc, (1,)) is None:
         return None
-    tb = exc.__traceback__
-    while tb is not None:  # the frames that wrote: Rich's console, click's echo, print
-        local = tb.tb_frame.f_locals
-        if any(_is_stdout(local.get(name)) for name in ("self", "file", "stream")):
-            why = exc.strerror or str(exc)
-            return (f"standard output could not be written ({why}), so what this command "
-                    "printed is cut short: send it to a file on a disk with room, or to "
-                    "/dev/null if it is not wanted")
-        tb = tb.tb_next
-    return None
+    why = exc.strerror or str(exc)
+    return (f"standard output could not be written ({why}), so what this command "
+            "printed is cut short: send it to a file on a disk with room, or to "
+            "/dev/null if it is not wanted")
 
 
 def _file_name_error(exc: BaseException) -> bool:

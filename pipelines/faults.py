@@ -66,6 +66,7 @@ __all__ = [
     "standard_stream_error",
     "stop_signals_interrupt",
     "terminal_gone_proof",
+    "written_stream",
 ]
 
 class Stopped(KeyboardInterrupt):
@@ -801,11 +802,29 @@ def _standard_stream(obj: object) -> int | None:
     obj = getattr(obj, "file", obj) if type(obj).__name__ == "Console" else obj
     if obj is None or not hasattr(obj, "fileno"):
         return None
+    if obj is sys.stdout or obj is sys.__stdout__:  # standard output, captured or not
+        return 1
     try:
         fd = obj.fileno()
     except (OSError, ValueError, AttributeError):
         return None
     return fd if fd in (1, 2) else None
+
+
+def written_stream(exc: BaseException, streams: Collection[int] = (1, 2)) -> int | None:
+    """Which of the standard ``streams`` (1: output, 2: error) the write that raised
+    ``exc`` went to, from the frames it passed (Rich's console, click's echo, ``print``,
+    a log handler: their ``self``, ``file`` or ``stream``); ``None`` where none of them
+    wrote to one."""
+    tb = exc.__traceback__
+    while tb is not None:
+        local = tb.tb_frame.f_locals
+        for name in ("self", "file", "stream"):
+            fd = _standard_stream(local.get(name))
+            if fd in streams:
+                return fd
+        tb = tb.tb_next
+    return None
 
 
 def standard_stream_error(exc: BaseException) -> str | None:
@@ -823,23 +842,17 @@ def standard_stream_error(exc: BaseException) -> str | None:
         seen.add(id(current))
         if isinstance(current, OSError) and current.filename is None and \
                 not isinstance(current, BrokenPipeError):
-            tb = current.__traceback__
-            while tb is not None:  # the frames that wrote: Rich's console, print, a log
-                local = tb.tb_frame.f_locals
-                fd = next((f for f in (_standard_stream(local.get(name))
-                                       for name in ("self", "file", "stream"))
-                           if f is not None), None)
-                if fd is not None:
-                    which = "standard output" if fd == 1 else "standard error"
-                    why = current.strerror or str(current)
-                    return (f"{which} could not be written ({why}): the job's "
-                            f"{'output goes' if fd == 1 else 'progress and messages go'} there "
-                            f"({'>' if fd == 1 else '2>'} a file, or the batch system's "
-                            "log file), not to -o; free space on that file's disk or send "
-                            f"it elsewhere ({'>' if fd == 1 else '2>'}/dev/null if it is "
-                            "not wanted), then run the same command again to resume "
-                            "(finished work is kept)")
-                tb = tb.tb_next
+            fd = written_stream(current)
+            if fd is not None:
+                which = "standard output" if fd == 1 else "standard error"
+                why = current.strerror or str(current)
+                sign = ">" if fd == 1 else "2>"
+                return (f"{which} could not be written ({why}): the job's "
+                        f"{'output goes' if fd == 1 else 'progress and messages go'} there "
+                        f"({sign} a file, or the batch system's log file), not to -o; free "
+                        f"space on that file's disk or send it elsewhere ({sign}/dev/null "
+                        "if it is not wanted), then run the same command again to resume "
+                        "(finished work is kept)")
         current = current.__cause__ or current.__context__
     return None
 

@@ -1093,20 +1093,18 @@ def _region_block_hint(grid: RegionGrid, n_splits: int) -> str:
     """The tail of plan's "more folds than the region's blocks" refusal: the extent its
     cell centres span and the largest block size (two significant figures) of which the
     region holds two blocks per fold (or, failing that, one), else fewer folds."""
-    from prospect.models.cv import floor_2_figures
+    from prospect.models.cv import largest_block_size
 
     span_x, span_y = ((cells - 1) * grid.resolution for cells in (grid.width, grid.height))
     said = f"; its cell centres span {span_x:g} x {span_y:g} {grid.units}"
-    for want in (2 * n_splits, n_splits):
-        for parts in range(1, 401):
-            edge = floor_2_figures(max(span_x, span_y) / parts)
-            if edge < grid.resolution:
-                break
-            if _region_blocks(grid, edge) >= want:
-                return (f"{said}: set model.cv.block_size to {edge:g} {grid.units} or less "
-                        f"(the region holds {_region_blocks(grid, edge)} blocks of it) or "
-                        "auto, or lower model.cv.n_splits")
-    return f"{said}: lower model.cv.n_splits"
+    fits = largest_block_size(max(span_x, span_y), n_splits,
+                              lambda edge: _region_blocks(grid, edge),
+                              smallest=grid.resolution * (1 - 1e-9))
+    if fits is None:
+        return f"{said}: lower model.cv.n_splits"
+    edge, found = fits
+    return (f"{said}: set model.cv.block_size to {edge:g} {grid.units} or less (the region "
+            f"holds {found} blocks of it) or auto, or lower model.cv.n_splits")
 
 
 def refuse_too_many_folds(job: JobConfig, grid: RegionGrid, occurrences: Any = None,

@@ -8,7 +8,7 @@ overstate skill when evidence and labels are spatially autocorrelated (Roberts e
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -20,7 +20,7 @@ from prospect.errors import ConfigError, ModelError
 __all__ = [
     "SpatialBlockCV", "adjacent_positives", "assign_blocks", "auto_block_size",
     "block_size_hint", "blocks_below_range", "classes_unseen_in_folds", "floor_2_figures",
-    "group_blocks", "label_variogram",
+    "group_blocks", "label_variogram", "largest_block_size",
     "random_folds", "refuse_unfilled_folds",
 ]
 
@@ -99,17 +99,55 @@ def block_size_hint(coords: np.ndarray, n_splits: int, units: str) -> str:
     if widest <= 0:
         return (f"{said}, so no block size parts them; lower model.cv.n_splits or use "
                 "model.cv.kind: random")
+    fits = largest_block_size(widest, n_splits,
+                              lambda edge: int(assign_blocks(coords, edge).max()) + 1)
+    if fits is None:
+        return f"{said}; lower model.cv.block_size (or auto) or model.cv.n_splits"
+    edge, found = fits
+    return (f"{said}; set model.cv.block_size to {edge:g} {units} "
+            f"or less ({found} blocks at {edge:g} hold samples) or auto, or lower "
+            f"model.cv.n_splits")
+
+
+def largest_block_size(widest: float, n_splits: int, blocks: Callable[[float], int], *,
+                       smallest: float = 0.0) -> tuple[float, int] | None:
+    """The largest block size of two significant figures (``widest`` over 1, 2, ... 400
+    parts) at which ``blocks(edge)`` gives every fold two blocks, or failing that one, and
+    that count; ``None`` where no size above ``smallest`` does.
+
+    Parameters
+    ----------
+    widest
+        The extent to part (the samples' or the region's widest side), in CRS units.
+    n_splits
+        The folds asked for.
+    blocks
+        How many blocks a size gives (blocks holding samples, or the region's).
+    smallest
+        Sizes at or below this are not offered (a region's cell).
+    """
     for want in (2 * n_splits, n_splits):
         for parts in range(1, 401):
             edge = floor_2_figures(widest / parts)
-            if edge <= 0:
+            if edge <= smallest:
                 break
-            found = int(assign_blocks(coords, edge).max()) + 1
+            found = blocks(edge)
             if found >= want:
-                return (f"{said}; set model.cv.block_size to {edge:g} {units} "
-                        f"or less ({found} blocks at {edge:g} hold samples) or auto, or lower "
-                        f"model.cv.n_splits")
-    return f"{said}; lower model.cv.block_size (or auto) or model.cv.n_splits"
+                return edge, found
+    return None
+
+
+def _buffered_train(coords: np.ndarray, folds: np.ndarray, tree: Any, fold: int,
+                    buffer: float) -> np.ndarray:
+    """Fold ``fold``'s training rows as a mask: the other folds' rows, less those within
+    ``buffer`` of its test rows (none less where ``tree``, the rows' KD-tree, is
+    ``None``: no buffer)."""
+    mask = folds != fold
+    test = np.flatnonzero(~mask)
+    if tree is not None and test.size:
+        near = tree.query_ball_point(coords[test], r=buffer)
+        mask[np.unique(np.concatenate([np.asarray(n, "i8") for n in near]))] = False
+    return mask
 
 
 def assign_blocks(coords: np.ndarray, block_size: float) -> np.ndarray:
@@ -258,12 +296,8 @@ class SpatialBlockCV:
         tree = cKDTree(coords) if self.buffer > 0 else None
         for f in range(self.n_splits):
             test = np.flatnonzero(folds == f)
-            train_mask = folds != f
-            before = y[train_mask] if labelled else None
-            if tree is not None and test.size:
-                near = tree.query_ball_point(coords[test], r=self.buffer)
-                flat = np.unique(np.concatenate([np.asarray(n, "i8") for n in near]))
-                train_mask[flat] = False
+            before = y[folds != f] if labelled else None
+            train_mask = _buffered_train(coords, folds, tree, f, self.buffer)
             try:
                 self._check_training(f, before, y[train_mask] if labelled else None,
                                      int(train_mask.sum()), int((y[test] > 0).sum()),
@@ -299,12 +333,7 @@ class SpatialBlockCV:
                    fold: int, buffer: float) -> bool:
         """Whether fold ``fold``'s training rows, less those within ``buffer`` of its
         test rows, hold both classes."""
-        test = np.flatnonzero(folds == fold)
-        mask = folds != fold
-        if test.size:
-            near = tree.query_ball_point(coords[test], r=buffer)
-            mask[np.unique(np.concatenate([np.asarray(n, "i8") for n in near]))] = False
-        kept = y[mask] > 0
+        kept = y[_buffered_train(coords, folds, tree, fold, buffer)] > 0
         return bool(kept.any() and not kept.all())
 
     def _check_training(self, fold: int, before: np.ndarray | None,

@@ -33,6 +33,10 @@
 
 from __future__ import annotations
 
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
@@ -485,48 +489,59 @@ def _api_items(n: int) -> list[dict]:
     ]
 
 
+class StacApi(BaseHTTPRequestHandler):
+    """A STAC API on loopback (:func:`serving`): its landing page (``GET``) names the
+    item-search endpoint; a subclass answers the searches (``do_POST``)."""
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def _send(self, body: dict) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:
+        root = f"http://127.0.0.1:{self.server.server_port}"
+        self._send(
+            {
+                "type": "Catalog",
+                "id": "api",
+                "stac_version": "1.0.0",
+                "description": "loopback",
+                "conformsTo": [
+                    "https://api.stacspec.org/v1.0.0/core",
+                    "https://api.stacspec.org/v1.0.0/item-search",
+                ],
+                "links": [
+                    {"rel": "self", "href": root},
+                    {"rel": "root", "href": root},
+                    {"rel": "search", "href": f"{root}/search", "method": "POST"},
+                ],
+            }
+        )
+
+
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """Serve ``handler`` on loopback until the generator is closed; yields its URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
 @pytest.fixture(scope="module")
-def stac_api():
+def stac_api() -> Iterator[str]:
     """A STAC API on loopback answering every search with five items, newest first, in
     pages of the ``limit`` asked (``next`` links), as stac-fastapi does."""
-    import json
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
     items = _api_items(5)
 
-    class Api(BaseHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
-        def _send(self, body: dict) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def do_GET(self) -> None:
-            root = f"http://127.0.0.1:{self.server.server_port}"
-            self._send(
-                {
-                    "type": "Catalog",
-                    "id": "api",
-                    "stac_version": "1.0.0",
-                    "description": "loopback",
-                    "conformsTo": [
-                        "https://api.stacspec.org/v1.0.0/core",
-                        "https://api.stacspec.org/v1.0.0/item-search",
-                    ],
-                    "links": [
-                        {"rel": "self", "href": root},
-                        {"rel": "root", "href": root},
-                        {"rel": "search", "href": f"{root}/search", "method": "POST"},
-                    ],
-                }
-            )
-
+    class Api(StacApi):
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             start, limit = int(body.get("token") or 0), int(body.get("limit") or 10)
@@ -544,12 +559,7 @@ def stac_api():
                 )
             self._send({"type": "FeatureCollection", "features": page, "links": links})
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Api)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+    yield from serving(Api)
 
 
 def _search_source(url: str, max_items: int) -> RasterSource:

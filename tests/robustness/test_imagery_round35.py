@@ -21,9 +21,7 @@ reads a bbox as pgstac does.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +30,7 @@ import pytest
 
 from prospect.config.sources import RasterSource
 from prospect.grid import RegionGrid
+from tests.robustness.test_imagery_round30 import StacApi, serving
 from tests.robustness.test_imagery_round33 import (  # SYNTHETIC bands, items, planning
     ORIGIN,
     PLAIN,
@@ -186,38 +185,7 @@ def pgstac_like() -> Iterator[str]:
     the bbox's, reading ``west .. east`` as the box from the smaller to the larger (as
     pgstac's envelope does)."""
 
-    class Api(BaseHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
-        def _send(self, body: dict[str, Any]) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def do_GET(self) -> None:
-            root = f"http://127.0.0.1:{self.server.server_port}"
-            self._send(
-                {
-                    "type": "Catalog",
-                    "id": "api",
-                    "stac_version": "1.0.0",
-                    "description": "loopback",
-                    "conformsTo": [
-                        "https://api.stacspec.org/v1.0.0/core",
-                        "https://api.stacspec.org/v1.0.0/item-search",
-                    ],
-                    "links": [
-                        {"rel": "self", "href": root},
-                        {"rel": "root", "href": root},
-                        {"rel": "search", "href": f"{root}/search", "method": "POST"},
-                    ],
-                }
-            )
-
+    class Api(StacApi):
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             west, _, east, _ = body["bbox"]
@@ -229,12 +197,7 @@ def pgstac_like() -> Iterator[str]:
             ]
             self._send({"type": "FeatureCollection", "features": found, "links": []})
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Api)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+    yield from serving(Api)
 
 
 def _fiji_source(url: str) -> RasterSource:
