@@ -85,6 +85,25 @@ def _pure_nugget_lines(s: dict[str, Any]) -> list[str]:
             "`variogram:`, or use `interpolate: [idw]`.", ""]
 
 
+def _few_places_lines(s: dict[str, Any]) -> list[str]:
+    """A paragraph when the variogram was fitted to fewer places than
+    :data:`~prospect.ingest.surfaces.MIN_VARIOGRAM_PLACES`: its curve, the kriging
+    variance and the leave-one-out verdict above then rest on a handful of pairs, which the
+    tables did not say (four wells: a fitted range and sill, MSDR and "kriging predicts
+    better than IDW" stated as for a hundred)."""
+    from prospect.ingest.surfaces import MIN_VARIOGRAM_PLACES
+
+    places = int(s.get("points") or 0)
+    if not places or places >= MIN_VARIOGRAM_PLACES:
+        return []
+    return [f"**Too few points for a variogram**: the variogram of {s['column']} was "
+            f"fitted to only {places} places ({places * (places - 1) // 2} pairs; at least "
+            f"{MIN_VARIOGRAM_PLACES} places are needed to estimate one), so its curve, "
+            f"`{s['variable']}_variance` and the comparison with IDW above rest on a "
+            "guessed spatial model: read the variance as no measure of the uncertainty. "
+            "Use `interpolate: [idw]` for so few points, or krige a table of more.", ""]
+
+
 def _surface_plots(out: Path, s: dict[str, Any], cube: Path) -> dict[str, str]:
     files = {}
     c = s["curves"]
@@ -237,7 +256,7 @@ def _write_screen_report(staging: Path, facts: dict[str, Any], cube: Path) -> No
             f"{_fmt(i['mean_error'])} | | |", "",
             f"{verdict} MSDR is the mean squared standardised error; near 1 means the "
             "kriging variance matches the errors, above 1 that it understates them.", "",
-            *_pure_nugget_lines(s),
+            *(_few_places_lines(s) or _pure_nugget_lines(s)),
             f"![leave-one-out]({files['loo']})", "", f"![maps]({files['maps']})", "",
         ]
     e = facts.get("economics")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -510,8 +511,43 @@ def _compound(name: str) -> str | None:
 _NOT_A_GRADE_WORDS: dict[str, str] = {
     "tds": "total dissolved solids", "salinity": "salinity", "conductivity": "conductivity",
     "temperature": "temperature", "temp": "temperature", "density": "density",
+    # the same in Dutch, German, French and Spanish, as well tables name them
+    **dict.fromkeys(("zoutgehalte", "saliniteit", "salzgehalt", "salinitat", "salinite",
+                     "salinidad"), "salinity"),
+    **dict.fromkeys(("temperatuur", "temperatur", "temperatura"), "temperature"),
+    **dict.fromkeys(("geleidbaarheid", "geleidendheid", "leitfahigkeit", "conductivite",
+                     "conductividad", "ec"), "conductivity"),
+    **dict.fromkeys(("dichtheid", "dichte", "densite", "densidad"), "density"),
+    # the other ions and elements of a water analysis, by name (symbols are read below)
+    **dict.fromkeys(("chloride", "chlorides", "chlorid", "chlorure", "cloruro", "chloor",
+                     "chlorine"), "a grade of Cl"),
+    **dict.fromkeys(("natrium", "sodio"), "a grade of Na"),
+    **dict.fromkeys(("kalium", "potasio"), "a grade of K"),
+    **dict.fromkeys(("calcium", "calcio", "kalzium"), "a grade of Ca"),
+    **dict.fromkeys(("bromide", "bromid", "bromure", "broom"), "a grade of Br"),
+    **dict.fromkeys(("fluoride", "fluorid", "fluorure"), "a grade of F"),
+    **dict.fromkeys(("sulfate", "sulphate", "sulfaat", "sulfat", "sulfato"),
+                    "a grade of sulphate"),
+    **dict.fromkeys(("boor", "bor", "boro"), "a grade of boron"),
+    **dict.fromkeys(("bicarbonate", "bicarbonaat", "hydrogencarbonate", "hydrogencarbonat",
+                     "waterstofcarbonaat", "bicarbonato", "hco"), "a grade of bicarbonate"),
+    **dict.fromkeys(("carbonate", "carbonaat", "carbonat", "carbonato"), "a grade of carbonate"),
+    **dict.fromkeys(("nitrate", "nitraat", "nitrat", "nitrato"), "a grade of nitrate"),
+    "silica": "a grade of silica",
+    "alkalinity": "alkalinity", "hardness": "hardness", "ph": "pH",
+    # figures of the well, not of the water
+    **dict.fromkeys(("depth", "diepte", "tiefe", "profondeur", "profundidad", "md", "tvd"),
+                    "a depth"),
+    **dict.fromkeys(("flow", "debiet", "flowrate"), "a flow"),
+    **dict.fromkeys(("heat", "heatflow", "warmtestroom", "warmestrom"), "a heat flow"),
+    **dict.fromkeys(("porosity", "porositeit", "porositat", "porosite"), "a porosity"),
 }
-"""First words of a brine table's columns that are no element's grade (``TDS_mg_l``)."""
+"""First words (lower case, without accents) of a brine table's columns that are no
+lithium grade: bulk figures (``TDS_mg_l``, ``zoutgehalte``), the other ions of a water
+analysis by name in English, Dutch, German, French or Spanish (``chloride``,
+``natrium``, ``Chlorid``; ``HCO3`` by its first letters), and a
+well's own figures (``diepte``, ``flow``). ``chloride (mg/L)`` or ``natrium_mg_l`` was
+screened as lithium: only symbols (``Cl``, ``Na``) and English element names were read."""
 
 
 def _not_lithium(column: str) -> str | None:
@@ -530,12 +566,13 @@ def _not_lithium(column: str) -> str | None:
     graded = column_commodity(column)
     if graded is not None:
         return None if graded == "lithium" else f"a grade of {graded}"
-    words = [w for w in re.split(r"[^A-Za-z]+", column) if w]
+    words = [w for w in re.split(r"[^A-Za-zÀ-ÖØ-öø-ÿ]+", column) if w]
     if not words:
         return None
     first = words[0]
-    if first.lower() in _NOT_A_GRADE_WORDS:
-        return _NOT_A_GRADE_WORDS[first.lower()]
+    plain = unicodedata.normalize("NFKD", first).encode("ascii", "ignore").decode().lower()
+    if plain in _NOT_A_GRADE_WORDS and (plain != "hco" or re.match(r"\s*HCO3", column)):
+        return _NOT_A_GRADE_WORDS[plain]
     # a symbol in symbol case (Na, Cl, K) or in capitals (CL, NA), not a unit (mg)
     symbol = first if first in _SYMBOLS else (
         first.capitalize() if len(first) == 2 and first.isupper() else None)

@@ -849,6 +849,40 @@ def _warn_rewritten(path: str, column: str, xy: np.ndarray, z: np.ndarray, grid:
         "each its own coordinates if they are distinct samples"), stacklevel=4)
 
 
+MIN_VARIOGRAM_PLACES = 10
+"""Fewest places a variogram is fitted to without a warning. pykrige fits its variogram's
+two or three parameters by least squares to the mean semivariance of the pairs in each of
+six distance classes; 3 places give 3 pairs (a class each: as many classes as
+parameters, so any curve through them fits exactly), 9 give 36 pairs (six a class, where
+the usual guidance asks for 30 or more a class and 50 to 100 places)."""
+
+
+def _warn_few_places(path: str, column: str, source: PointSource, model: Any,
+                     layer: str) -> bool:
+    """Warn where the variogram of ``column`` was fitted to fewer than
+    :data:`MIN_VARIOGRAM_PLACES` places; whether it did. The kriged surface and its
+    variance were written as 'kriging with its variance' without a word, whatever a
+    variogram fitted to 3 to 36 pairs said: the variance (the screening's standard
+    deviation and its too-low / above classes) measures a guessed spatial model, not the
+    data's uncertainty."""
+    places = len(np.asarray(model.Z))
+    if places >= MIN_VARIOGRAM_PLACES:
+        return False
+    lags = int(np.isfinite(np.asarray(model.lags, dtype="f8")).sum())
+    parameters = len(model.variogram_model_parameters)
+    exact = (f", no more than its {parameters} parameters, so the curve passes through "
+             "them whatever the data" if lags <= parameters else "")
+    warnings.warn(DataWarning(
+        f"{path}: the {source.variogram} variogram of {column!r} is fitted to only "
+        f"{places} places ({places * (places - 1) // 2} pairs of them in {lags} distance "
+        f"class(es){exact}); at least {MIN_VARIOGRAM_PLACES} places are needed to estimate "
+        f"a variogram, so {layer!r} and {layer + '_variance'!r} rest on a guessed spatial "
+        "model and the variance is no measure of the uncertainty; use 'interpolate: "
+        "[idw]' (no variogram) for so few places, or krige a table of more"),
+        stacklevel=3)
+    return True
+
+
 def _warn_pure_nugget(path: str, column: str, source: PointSource, model: Any,
                       layer: str, unit: str = "CRS units") -> None:
     """Warn where the variogram fitted to ``column`` is flat over the lags fitted (pure
@@ -1025,8 +1059,9 @@ def plan_points(source: PointSource, grid: RegionGrid) -> list[Layer]:
             gxy = to_ground(kxy, grid.crs, ground)  # a region in degrees: metres on the ground
             model = OrdinaryKriging(gxy[:, 0], gxy[:, 1], kz, variogram_model=source.variogram)
             params = [float(p) for p in model.variogram_model_parameters]
-            _warn_pure_nugget(path, col, source, model, variable_name(source.name, col),
-                              "m on the ground" if ground else distance_units(grid))
+            if not _warn_few_places(path, col, source, model, variable_name(source.name, col)):
+                _warn_pure_nugget(path, col, source, model, variable_name(source.name, col),
+                                  "m on the ground" if ground else distance_units(grid))
             settings = {**base, "column": col, "method": "ordinary kriging (pykrige)",
                         "variogram": source.variogram, "variogram_parameters": params,
                         "neighbours": source.neighbours, "values": int(ok.sum()),

@@ -123,10 +123,11 @@ __all__ = ["POINT_FILLS", "PointTable", "ascii_grid_header", "coarse_degrees",
            "turned_into_region", "valid_in_crs", "warn_coarse_coordinates", "warn_coarse_vertices",
            "warn_ids_at_several_places", "warn_swapped_rows"]
 
-TEXT_SUFFIXES = {".csv", ".txt", ".tsv", ".dat", ".xyz", ".prn"}
+TEXT_SUFFIXES = {".csv", ".txt", ".tsv", ".dat", ".xyz", ".prn", ".gslib", ".gsl"}
 """Text tables: CSV and TSV, and the names survey software gives them (a logger's or a
-lab's ``.dat``, Geosoft's and Surfer's ``.xyz``, a fixed-width ``.prn``): GDAL opens none
-of the last three, and they were "cannot read as a vector file (corrupt?)"."""
+lab's ``.dat``, Geosoft's and Surfer's ``.xyz``, a fixed-width ``.prn``, a GSLIB or SGeMS
+point file's ``.gslib``): GDAL opens none of the last four, and they were "cannot read as
+a vector file (corrupt?)"."""
 SHEET_SUFFIXES = {".xlsx", ".xlsm", ".ods", ".xls"}
 """Spreadsheets, read as tables with coordinate columns (their first row the header)."""
 
@@ -511,8 +512,10 @@ _SEP_LINE = re.compile(r"\s*sep=(.)\s*")
 _DELIMITERS = ",;\t|"
 
 
-_COMMENTED = re.compile(r"\s*#")
-"""A line commented out: its first character (past blanks) is ``#``."""
+_COMMENTED = re.compile(r"\s*(#|%(?![,;\t|])|//)")
+"""A line commented out: its first characters (past blanks) are ``#`` (R, numpy, GMT),
+``%`` (MATLAB, Octave) or ``//`` (C, JavaScript); not a first cell holding ``%`` alone (a
+row of units, ``%,m,m``)."""
 _SPREADSHEET_ERROR = re.compile(
     r"\s*\"?#(?:N/A|NA|NAME\?|VALUE!|REF!|DIV/0!|NUM!|NULL!|SPILL!|CALC!|FIELD!|BLOCKED!|"
     r"CONNECT!|BUSY!|UNKNOWN!|GETTING_DATA)", re.IGNORECASE)
@@ -520,36 +523,40 @@ _SPREADSHEET_ERROR = re.compile(
 
 
 def _without_commented_records(text: str, path: Path, above: int) -> str:
-    """``text`` with the lines below its header that are commented out with ``#`` blanked
-    (blank lines hold no record, and the others keep their numbers), and a warning naming
-    them. A survey scientist drops a wrong record by putting ``#`` before it (as R's
-    ``read.table``, numpy's ``loadtxt`` and GMT skip it): it was read as a record, its
-    first cell ``#S9`` and its coordinates and grade as written, so the record dropped was
-    labelled a positive, or kriged, without a word; where its first cell then held no
-    number (``#-118.1``) it was "no usable coordinates". First cells that start with
-    ``#`` in most rows (sample numbers written ``#12``) are data, and a spreadsheet's
-    errors (``#N/A``) too. ``above`` is the number of lines above ``text`` in the file."""
-    if "#" not in text:  # (most tables: no pass over their lines)
+    """``text`` with the lines below its header that are commented out with ``#``, ``%``
+    or ``//`` (:data:`_COMMENTED`) blanked (blank lines hold no record, and the others
+    keep their numbers), and a warning naming them. A survey scientist drops a wrong
+    record by putting ``#`` before it (as R's ``read.table``, numpy's ``loadtxt`` and GMT
+    skip it), or ``%`` (MATLAB's ``readtable``, Octave) or ``//`` (C): it was read as a
+    record, its first cell ``#S9`` and its coordinates and grade as written, so the record
+    dropped was labelled a positive, or kriged, without a word; where its first cell then
+    held no number (``#-118.1``) it was "no usable coordinates". First cells that start
+    with one mark in most rows (sample numbers written ``#12``) are data, and a
+    spreadsheet's errors (``#N/A``) too. ``above`` is the number of lines above ``text``
+    in the file."""
+    if "#" not in text and "%" not in text and "//" not in text:  # (most tables)
         return text
     lines = text.split("\n")
     start = next((i for i, line in enumerate(lines) if line.strip()), len(lines)) + 1
-    commented = [i for i in range(start, len(lines))
-                 if _COMMENTED.match(lines[i]) and not _SPREADSHEET_ERROR.match(lines[i])]
+    marked = {i: m.group(1) for i in range(start, len(lines))
+              if (m := _COMMENTED.match(lines[i])) and not _SPREADSHEET_ERROR.match(lines[i])}
+    rows = sum(1 for line in lines[start:] if line.strip())
+    marks = Counter(marked.values())
+    # ('#12', '#13': the first column's numbers; '%' of percentages likewise)
+    commented = [i for i, mark in marked.items() if 2 * marks[mark] < rows]
     if not commented:
         return text
-    rows = sum(1 for line in lines[start:] if line.strip())
-    if 2 * len(commented) >= rows:  # ('#12', '#13': the first column's numbers)
-        return text
+    mark = Counter(marked[i] for i in commented).most_common(1)[0][0]
     example = lines[commented[0]].strip()[:60]
     for i in commented:
         lines[i] = ""
     shown = ", ".join(str(i + 1 + above) for i in commented[:5]) + (
         ", ..." if len(commented) > 5 else "")
     warnings.warn(DataWarning(
-        f"{path}: {len(commented)} line(s) below the header are commented out with '#' "
-        f"(line{'s' if len(commented) > 1 else ''} {shown}; e.g. "
+        f"{path}: {len(commented)} line(s) below the header are commented out with "
+        f"{mark!r} (line{'s' if len(commented) > 1 else ''} {shown}; e.g. "
         f"{example!r}) and are not read as records; remove the "
-        "'#' to read them"), stacklevel=3)
+        f"{mark!r} to read them"), stacklevel=3)
     return "\n".join(lines)
 
 
@@ -578,6 +585,9 @@ def _layout(text: str, sep: str | None, path: Path) -> tuple[str, str | None, in
     if sep is None and named is not None:
         return rest, named.group(1), 1
     lines = text.split("\n")
+    gslib = _gslib(lines) if sep is None else None
+    if gslib is not None:
+        return gslib
     above = _title_lines(lines, sep, path)
     if above:
         lines = lines[above:]
@@ -587,6 +597,42 @@ def _layout(text: str, sep: str | None, path: Path) -> tuple[str, str | None, in
             re.search(r"^ +\S|\S {2,}\S", header):
         return "\n".join(" ".join(line.split()) for line in lines), " ", above
     return text, sep, above
+
+
+GSLIB_VARIABLES_MAX = 500
+"""Most variables a GSLIB (Geo-EAS) file's count line is read as naming."""
+_GSLIB_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eEdD][-+]?\d+)?")
+
+
+def _gslib(lines: list[str]) -> tuple[str, str, int] | None:
+    """A GSLIB (Geo-EAS) point file as ``(text, sep, lines above its header)``, or ``None``
+    where ``lines`` are not one: a title line, a line giving the number of variables
+    ``n`` (some writers add more numbers after it), ``n`` lines each naming one variable
+    (``X``, ``Y``, ``Li ppm``), then rows of ``n`` numbers separated by blanks. GSLIB,
+    SGeMS, geostatspy and pygslib write and read it; a kriging user's well file
+    (``wells.dat``) was read with its title as the header ("no column(s) ['X', 'Y'];
+    columns are ['Wells', 'of', 'the', ...]"). The names become a tab-separated header
+    line in place of the last name, so rows keep their numbers in the file."""
+    filled = [i for i, line in enumerate(lines) if line.strip()]
+    if len(filled) < 4 or filled[1] != filled[0] + 1:
+        return None
+    top = filled[0]
+    count = lines[top + 1].split()
+    if not count or not count[0].isdigit() or not all(_GSLIB_NUMBER.fullmatch(c) for c in count):
+        return None
+    n = int(count[0])
+    if not 2 <= n <= GSLIB_VARIABLES_MAX or len(lines) < top + 3 + n:
+        return None
+    names = [line.strip() for line in lines[top + 2:top + 2 + n]]
+    if not all(names) or any(d in name for name in names for d in _DELIMITERS) or any(
+            all(_GSLIB_NUMBER.fullmatch(cell) for cell in name.split()) for name in names):
+        return None  # (a name of numbers alone: rows of a table whose first cell is n)
+    rows = [line for line in lines[top + 2 + n:] if line.strip()][:5]
+    if not rows or not all(len(row.split()) == n for row in rows) or not any(
+            _GSLIB_NUMBER.fullmatch(cell) for row in rows for cell in row.split()):
+        return None
+    body = ["\t".join(line.split()) for line in lines[top + 2 + n:]]
+    return "\n".join(["\t".join(names), *body]), "\t", top + 1 + n
 
 
 def _title_lines(lines: list[str], sep: str | None, path: Path) -> int:
@@ -1418,6 +1464,7 @@ def column_values_and_limits(
                 f"'nodata: {value}' in the points source"), stacklevel=3)
     if strict:
         _warn_zero_spike(values, keep, path, column, numbers, what)
+    _refuse_depths_of_both_signs(values, keep, path, column, numbers, what)
     above = limited.above if limited.above is not None else np.zeros(len(values), bool)
     return Limited(values[keep], limit[keep], above[keep])
 
@@ -1768,6 +1815,55 @@ def _warn_overflow(frame: pd.DataFrame, column: str, keep: np.ndarray, path: Pat
 ZERO_SHARE = 0.05
 """A value column's 0 is taken for "not given" from this share of its rows, when its other
 values keep away from 0 (:func:`_warn_zero_spike`)."""
+
+
+_DATUM_WORDS = re.compile(r"ss|subsea|msl|sealevel|nap|elev|nn|ahd|odn|asl|bsl"
+                          r"|water|level|head|piezo|stijg|grondw|grundw|gwl")
+"""Words (in a :func:`_plain` name) of a depth measured from sea level or a national
+datum (``TVDSS``, ``diepte_NAP``, ``Tiefe_NN``), or of a water level (``depth_to_water``,
+an artesian well's above ground): such a depth is negative above its datum (a shallow
+sample under hills, a head above the ground), so a column of both signs is no mixture of
+conventions."""
+DEPTH_SIGN_SHARE = 0.1
+"""Least share of the column's deepest value that a depth of the other sign reaches for
+the column to be read as depths and elevations mixed (a depth of -0.3 m among depths to
+50 m is a levelling error's, not an elevation)."""
+
+
+def _refuse_depths_of_both_signs(values: np.ndarray, keep: np.ndarray, path: Path,
+                                 column: str, numbers: np.ndarray, what: str) -> None:
+    """Refuse a depth column (:data:`_DEPTH_NAME`: ``depth``, ``MD``, ``TVD``,
+    ``diepte``...; not one below a datum, :data:`_DATUM_WORDS`) that holds depths of both
+    signs, each side reaching :data:`DEPTH_SIGN_SHARE` of the other's deepest: wells
+    written positive down (a depth below the kelly bushing or ground level) beside wells
+    written negative down (an elevation, or a depth below sea level as a log's header
+    gives it). Tables of two operators merged so were interpolated as one surface, 2 000
+    m beside -2 100 m read as a depth of about 0 between them, without a word. Common
+    fills (``-999``) are said by their own warning and left out here."""
+    plain = _plain(column)
+    if not _DEPTH_NAME.fullmatch(plain) or _DATUM_WORDS.search(plain):
+        return
+    fill = np.zeros(len(values), bool)
+    for v in POINT_FILLS:
+        fill |= np.isclose(values, v, rtol=1e-6, atol=0)
+    ok = keep & np.isfinite(values) & ~fill
+    down, up = ok & (values > 0), ok & (values < 0)
+    if not down.any() or not up.any():
+        return
+    deepest, highest = float(values[down].max()), float(-values[up].min())
+    if min(deepest, highest) < DEPTH_SIGN_SHARE * max(deepest, highest):
+        return
+    fewer = up if up.sum() <= down.sum() else down
+    sign = "negative" if fewer is up else "positive"
+    at = fewer.nonzero()[0]
+    raise DataError(
+        f"{path}: depth column {column!r} holds {int(down.sum())} positive and "
+        f"{int(up.sum())} negative depths ({sign}: {_listed(numbers, at, what)}; e.g. "
+        f"{_text(float(values[at[0]]))}): depths written positive down (below the kelly "
+        "bushing or ground level) mixed with elevations or depths written negative down, "
+        "which a surface would average towards 0; write every depth in one convention "
+        f"(e.g. negate the {sign} ones), or name the column by its datum (e.g. "
+        "'TVDSS', 'depth_NAP') if both signs are meant")
 
 
 def _warn_zero_spike(values: np.ndarray, keep: np.ndarray, path: Path, column: str,
