@@ -50,6 +50,16 @@ def _file_date(path: str) -> tuple[str, dt.date] | None:
     return file_acquisition(path)
 
 
+def _file_days(path: str) -> tuple[str, tuple[dt.date, ...]] | None:
+    """:func:`_file_date`'s id with the days the file's scene can be of: its name's day,
+    and the next for a tile of a datatake that began just before midnight UTC, whose
+    every file is named by the datatake's start
+    (:func:`~prospect.ingest.products.file_acquisition_days`)."""
+    from prospect.ingest.products import file_acquisition_days
+
+    return file_acquisition_days(path)
+
+
 def _named_quantity(path: str) -> str | None:
     """The quantity a band file's product name says it holds (a Collection 2 Level-2
     ``SR_B4`` surface reflectance, a Sentinel-2 L1C band top-of-atmosphere reflectance, a
@@ -104,7 +114,7 @@ def _recorded(var: xr.DataArray) -> dict[str, Any]:
     scenes = prov.get("scenes")
     files = [str(s.get("file", "")) for s in scenes if isinstance(s, dict)
              ] if isinstance(scenes, list) else []
-    dated = [d for f in files if (d := _file_date(f))]
+    dated = [d for f in files if (d := _file_days(f))]
     return {"dates": dated, "files": files, "quantity": recorded_quantity(var),
             "units": var.attrs.get("units"), "kind": var.attrs.get("prospect_kind"),
             "collection": ", ".join(sorted({c for f in files if (c := _collection(f))}))}
@@ -165,9 +175,10 @@ def _check_dates(cube: xr.Dataset, cfg: TimeSeriesConfig, band: str) -> None:
         rec = _recorded(cube[name])
         _check_band_words(name, d.date, band, rec["files"])
         _check_own_files(read_from, name, d.date, band, rec["files"])
-        days = {day for _, day in rec["dates"]}
-        if len(days) == 1 and d.date not in days:
-            ident, day = rec["dates"][0]
+        days = {day[0] for _, day in rec["dates"]}
+        # a tile sensed after midnight UTC is of its day or its datatake's, either
+        if len(days) == 1 and not all(d.date in day for _, day in rec["dates"]):
+            ident, day = rec["dates"][0][0], rec["dates"][0][1][0]
             listed = [str(o.date) for o in cfg.dates if o.date == day]
             raise DataError(
                 f"timeseries: {name!r} is listed under {d.date}, but its file {ident} was "

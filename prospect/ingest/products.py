@@ -47,8 +47,9 @@ if TYPE_CHECKING:
     from prospect.config.sources import RasterSource
 
 __all__ = ["NamedProduct", "ProductMetadata", "band_coefficients", "check_same_quantity",
-           "file_acquisition", "hls_file_date", "mixed_products_message", "named_product",
-           "other_product", "product_limits", "read_product_metadata", "scene_date_conflict"]
+           "file_acquisition", "file_acquisition_days", "hls_file_date",
+           "mixed_products_message", "named_product", "other_product", "product_limits",
+           "read_product_metadata", "scene_date_conflict"]
 
 DN_FACTOR = 1e-3
 """A config ``scale`` below this (in magnitude) turns DNs into a quantity (reflectance's
@@ -742,6 +743,44 @@ def file_acquisition(path: str) -> tuple[str, dt.date] | None:
     return hls_file_date(name) or s2_file_date(name)
 
 
+_DATATAKE_START = (
+    (re.compile(r"(?:^|_)T\w{5}_(\d{8}T\d{6})_B\d[\dA]"), "%Y%m%dT%H%M%S"),
+    (re.compile(r"^HLS\.S30\.T\d{2}[A-Z]{3}\.(\d{7}T\d{6})\.", re.IGNORECASE), "%Y%jT%H%M%S"))
+"""The datatake's sensing start a Sentinel-2 band file's name (``T56KLA_20210301T235951_B04``)
+or an HLS S30 granule id states: every tile of one datatake is named by it."""
+
+
+def file_acquisition_days(path: str) -> tuple[str, tuple[dt.date, ...]] | None:
+    """The acquisition a band file's product name states (:func:`file_acquisition`) and
+    the UTC days its scene can be of: the day the name states, and for a Sentinel-2 (or
+    HLS S30) datatake that began less than
+    :data:`~prospect.ingest.stac.DATATAKE_SPAN` before midnight UTC the next day too.
+
+    Every band file of a datatake is named by its start, but its tiles sensed after
+    midnight (Sentinel-2 at about 157 E: eastern Australia, the Solomon Sea) are dated the
+    next day by their STAC items and the catalogues users list them from: a time series
+    or a ``date:`` giving a tile's own date was refused as "listed under another date"
+    naming the day before, which no scene of that datatake could pass."""
+    from prospect.ingest.stac import DATATAKE_SPAN
+
+    found = file_acquisition(path)
+    if found is None:
+        return None
+    ident, day = found
+    name = PurePosixPath(str(path).replace("\\", "/")).name
+    for pattern, form in _DATATAKE_START:
+        if (m := pattern.search(name)) is None:
+            continue
+        try:
+            start = dt.datetime.strptime(m.group(1), form)
+        except ValueError:  # a time the calendar has not
+            break
+        if start.date() == day and (start + DATATAKE_SPAN).date() > day:
+            return ident, (day, day + dt.timedelta(days=1))
+        break
+    return ident, (day,)
+
+
 def scene_date_conflict(date: dt.date, files: Iterable[str],
                         meta: ProductMetadata | None = None) -> str | None:
     """``None`` unless a scene's stated ``date`` (a plain source's ``date:``) contradicts
@@ -754,10 +793,10 @@ def scene_date_conflict(date: dt.date, files: Iterable[str],
     stated = [(f"its metadata file {meta.path}", meta.date)] if (
         meta is not None and meta.date is not None) else []
     for file in files:
-        found = file_acquisition(file)
-        if found is not None:
+        found = file_acquisition_days(file)
+        if found is not None and date not in found[1]:  # a tile after midnight: either day
             stated.append((f"its file {PurePosixPath(str(file)).name} ({found[0]})",
-                           found[1]))
+                           found[1][0]))
     for what, day in stated:
         if day != date:
             return (f"its 'date: {date.isoformat()}' is not the date {what} states, "

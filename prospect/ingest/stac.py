@@ -1623,10 +1623,7 @@ def _scene(href: str, item: pystac.Item, assets: dict[str, str],
         grids, mask_grid = {}, None
     try:
         when = _item_date(item)
-        cloud = props.get("eo:cloud_cover")
-        cloud_cover = float(cloud) if cloud is not None else None
-        if cloud_cover is not None and not 0.0 <= cloud_cover <= 100.0:
-            cloud_cover = None  # USGS writes -1 for unknown; NaN sorted anywhere
+        cloud_cover = _cloud_cover(props.get("eo:cloud_cover"))
         calibration = {}
         product = _product(item)
         for var, key in assets.items():
@@ -1659,6 +1656,46 @@ def _scene(href: str, item: pystac.Item, assets: dict[str, str],
         span=(span[0].isoformat(), span[1].isoformat()) if span is not None else None,
         sun_elevation=_sun_elevation(props),
     )
+
+
+_UNKNOWN_WORDS = frozenset({"", "null", "none", "nan", "n/a", "na", "unknown", "-"})
+"""What catalogues written from tables put for a value not known (an empty cell,
+pandas' ``NaN``, ``null`` quoted)."""
+
+
+def _cloud_cover(value: object) -> float | None:
+    """An item's ``eo:cloud_cover`` in percent, or ``None`` where it states none it knows:
+    missing, ``null``, a word for unknown (``""``, ``"NaN"``, ``"n/a"``), USGS's -1 or
+    another number outside 0..100 (NaN sorted anywhere).
+
+    A percentage written as text, ``"12.5%"`` or ``"12,5"`` (catalogues written from
+    spreadsheets), is read; it stopped the composite of every method (the cloud cover
+    only ranks ``least_cloudy`` mosaics) as "a malformed value (could not convert string
+    to float: '12,5')", without the field's name, as did an empty cell.
+
+    Raises
+    ------
+    ValueError
+        Any other value (``"cloudy"``, a list), naming the field."""
+    if value is None:
+        return None
+    number: float | None = None
+    if isinstance(value, str):
+        text = value.strip().removesuffix("%").strip()
+        if text.lower() in _UNKNOWN_WORDS:
+            return None
+        if text.count(",") == 1 and "." not in text:
+            text = text.replace(",", ".")  # a decimal comma
+        try:
+            number = float(text)
+        except ValueError:
+            number = None
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        number = float(value)
+    if number is None:
+        raise ValueError(f"eo:cloud_cover {value!r} is not a percentage (a number 0..100, "
+                         "-1 or null where unknown)")
+    return number if 0.0 <= number <= 100.0 else None
 
 
 def _sun_elevation(props: dict[str, Any]) -> float | None:
@@ -2054,13 +2091,23 @@ def _pass_marks(item: pystac.Item, files: Iterable[str],
 
 
 def _pass_time(item: pystac.Item, mark: _PassMarks | None) -> dt.datetime | None:
-    """An item's acquisition time, else its datatake's (``20210301T104021``), or
-    ``None`` where it states only its day (midnight) or a span."""
+    """An item's acquisition time, else its datatake's (``20210301T104021``, HLS's
+    ``2021060T104021``), else the one its HLS id states (L30's, whose mark is its day), or
+    ``None`` where it states only its day (midnight) or a span.
+
+    HLS times (year and day of the year) were not read: two HLS tiles of one pass across
+    midnight UTC whose items state only their days stayed two looks."""
     when = _utc(item.datetime) if item.datetime is not None else None
     if when is not None and when.time() != dt.time(0):
         return when
-    if mark is not None and mark.datatake and re.fullmatch(r"\d{8}T\d{6}", mark.datatake):
-        return dt.datetime.strptime(mark.datatake, "%Y%m%dT%H%M%S").replace(tzinfo=dt.UTC)
+    hls = _HLS_PASS.search(str(item.id))
+    for text in (mark.datatake if mark is not None else None, hls and hls.group(2)):
+        for pattern, form in ((r"\d{8}T\d{6}", "%Y%m%dT%H%M%S"), (r"\d{7}T\d{6}", "%Y%jT%H%M%S")):
+            if text and re.fullmatch(pattern, text):
+                try:
+                    return dt.datetime.strptime(text, form).replace(tzinfo=dt.UTC)
+                except ValueError:  # a time the calendar has not
+                    return None
     return None
 
 
@@ -2087,14 +2134,37 @@ def _across_midnight(mark: _PassMarks, other: _PassMarks, when: dt.datetime | No
     platform-and-orbit key), so two tiles of one pass at 23:59:58 and 00:00:03 UTC were
     two looks wherever the item did not state its platform and orbit (Earth Search ids,
     ESA product names, Landsat ids, ``s2:datatake_id``) or stated it another way than its
-    neighbour: counted twice in ``<source>_count`` and weighed twice in the median."""
+    neighbour: counted twice in ``<source>_count`` and weighed twice in the median.
+
+    One satellite flies an orbit again only after its repeat cycle (Sentinel-2's relative
+    orbit after 10 days, a Landsat WRS path after 16), so the same satellite and orbit on
+    consecutive days is one pass across midnight, told without a time: items stating
+    only their day (``00:00:00``) were never joined. HLS L30 ids name no satellite
+    (Landsat 8 and 9 see a place on consecutive days from adjacent paths) and L30 items
+    are keyed by their day (:func:`_name_marks`), so two L30 tiles are one pass by their
+    times alone: they were two looks, their day keys never equal."""
+    if _same_orbit(mark, other):
+        return when is None or then is None or dt.timedelta(0) <= then - when < DATATAKE_SPAN
     if when is None or then is None or not dt.timedelta(0) <= then - when < DATATAKE_SPAN:
         return False
     other = dataclasses.replace(other, day=mark.day)
+    if mark.family == other.family == "hls-l30":
+        return then - when < OVERPASS_GAP
     if mark.datatake is not None and other.datatake is not None:
         return mark.datatake == other.datatake
     return mark.decides(other) is not False and mark.same_pass(other) and \
         then - when < OVERPASS_GAP
+
+
+def _same_orbit(mark: _PassMarks, other: _PassMarks) -> bool:
+    """Whether two items state the same satellite and orbit (a Sentinel-2 relative orbit,
+    a Landsat WRS path) and no datatakes that differ."""
+    if None in (mark.satellite, mark.orbit, other.satellite, other.orbit):
+        return False
+    if mark.datatake is not None and other.datatake is not None \
+            and mark.datatake != other.datatake:
+        return False
+    return (mark.satellite, mark.orbit) == (other.satellite, other.orbit)
 
 
 def _which_pass(items: list[pystac.Item], marks: list[_PassMarks | None], n: int,

@@ -105,6 +105,81 @@ def _boxes(bbox: tuple[float, float, float, float]) -> list[tuple[float, float, 
     return [(west, south, 180.0, north), (-180.0, south, east, north)]
 
 
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) \
+        else None
+
+
+def _holds(value: Any, op: str, bound: Any) -> bool | None:
+    """Whether an item's property ``value`` passes the comparison ``op`` with ``bound``;
+    ``None`` where the two cannot be compared (a number against a string, a list)."""
+    if op == "in":
+        told = [_holds(value, "eq", b) for b in bound]
+        return True if True in told else (None if None in told else False)
+    a, b = _number(value), _number(bound)
+    if a is None or b is None:
+        if not (isinstance(value, str) and isinstance(bound, str)):
+            return None
+        a, b = value, bound  # type: ignore[assignment]
+    return {"eq": a == b, "neq": a != b, "lt": a < b, "lte": a <= b,  # type: ignore[operator]
+            "gt": a > b, "gte": a >= b}[op]  # type: ignore[operator]
+
+
+def _excluded(search: StacSearch, item: Any) -> tuple[str, str, Any] | None:
+    """The first of ``search.properties``' comparisons ``item`` fails by a value it
+    states (property, operator, bound), or ``None``."""
+    props = item.get("properties") if isinstance(item, dict) else None
+    if not isinstance(props, dict):
+        return None
+    return next(((prop, op, bound) for prop, cmp in sorted(search.properties.items())
+                 if prop in props for op, bound in cmp.comparisons().items()
+                 if _holds(props[prop], op, bound) is False), None)
+
+
+def _kept_by_filter(url: str, search: StacSearch, items: list[dict[str, Any]]
+                    ) -> list[dict[str, Any]]:
+    """``items`` less those that fail ``search.properties`` by the values they state.
+
+    An API that does not apply CQL2 ``filter`` (Earth Search v0 and others that read only
+    the ``query`` extension, CMR-STAC; pystac-client sends it and warns only that the API
+    "does not conform to FILTER") answers every item of the window: ``eo:cloud_cover:
+    {lt: 30}`` kept scenes of 80 and 95 % cloud in the composite, exit 0. Such items are
+    dropped here, with a warning naming one; an item that does not state the property,
+    or states it as another type than the config's value, is kept as the API answered."""
+    kept, dropped = [], []
+    for item in items:
+        failed = _excluded(search, item)
+        if failed is None:
+            kept.append(item)
+        else:
+            dropped.append((item, failed))
+    if dropped:
+        item, (prop, op, bound) = dropped[0]
+        warnings.warn(DataWarning(
+            f"STAC API {url} answered {len(dropped)} item(s) that stac_search.properties "
+            f"exclude (e.g. {item.get('id')!r}, whose {prop} {item['properties'][prop]!r} "
+            f"fails {op}: {bound!r}): it does not apply the search's CQL2 'filter'; they "
+            f"were dropped, {len(kept)} kept"), stacklevel=3)
+    return kept
+
+
+def _page_again(url: str, number: int, ids: list[tuple[str | None, str]], held: int) -> str:
+    """The refusal of a search whose page ``number`` answered only items of its earlier
+    pages (``held`` items in all): the API's ``next`` link does not advance.
+
+    An API that reads its paging token from elsewhere than its own ``next`` link sends
+    (one that reads ``?page=`` but links a POST body's ``token``, pystac-client#617; a
+    ``next`` link holding the ``prev`` token, stac-fastapi#168) answers its first page
+    again and again: the client took the repeats up to ``max_items``, they were dropped
+    as items seen, and the composite was of the first page's items alone (10 of a
+    window's 150), without a word."""
+    return (f"STAC API {url}: page {number} of the search answered only items of its "
+            f"earlier pages again (e.g. {ids[0][1]!r}): the API's 'next' link does not "
+            f"advance, so only the first {held} item(s) could be read, of more; narrow "
+            "stac_search.datetime or 'properties' so that the search fits one page of the "
+            "API, or search another endpoint of the catalogue (and tell its maintainers)")
+
+
 def capped_search(search: StacSearch, bbox: tuple[float, float, float, float]
                   ) -> tuple[list[dict[str, Any]], bool]:
     """``(items, more)``: :func:`search_items`' items, and whether the API had more than
@@ -140,15 +215,24 @@ def capped_search(search: StacSearch, bbox: tuple[float, float, float, float]
                 filter_lang="cql2-json" if search.properties else None,
                 max_items=search.max_items + 1,
             )
-            for item in found.items():
-                if (item.collection_id, item.id) not in seen:  # an item across 180: once
-                    seen.add((item.collection_id, item.id))
-                    items.append(_without_link_secrets(item.to_dict(transform_hrefs=False)))
+            answered: set[tuple[str | None, str]] = set()  # this box's pages so far
+            for number, page in enumerate(found.pages(), start=1):
+                ids = [(item.collection_id, item.id) for item in page.items]
+                if number > 1 and ids and answered.issuperset(ids):
+                    raise InputFileError(_page_again(url, number, ids, len(answered)))
+                answered.update(ids)
+                for item in page.items:
+                    if (item.collection_id, item.id) not in seen:  # across 180: once
+                        seen.add((item.collection_id, item.id))
+                        items.append(_without_link_secrets(item.to_dict(transform_hrefs=False)))
         more = len(items) > search.max_items
+        items = _kept_by_filter(url, search, items)
         items = items[:search.max_items]  # the first max_items, as the API answered
         # APIs differ in the sort fields they accept: order here, by date then id
         items.sort(key=lambda it: (str(it.get("properties", {}).get("datetime")),
                                    str(it.get("id"))))
+    except InputFileError:
+        raise
     except APIError as exc:
         raise InputFileError(f"STAC API {url}: the search failed: "
                              f"{redact(str(exc)).splitlines()[0][:200]}") from None
@@ -159,9 +243,12 @@ def capped_search(search: StacSearch, bbox: tuple[float, float, float, float]
     return items, more
 
 
-def _saved(path: Path, key: dict[str, Any]) -> tuple[list[dict[str, Any]], bool] | None:
+def _saved(path: Path, key: dict[str, Any], search: StacSearch
+           ) -> tuple[list[dict[str, Any]], bool] | None:
     """The items saved at ``path`` by the same search and whether the search had more
-    (:data:`_MORE`), or ``None``."""
+    (:data:`_MORE`), or ``None``: also where a saved item fails the search's
+    ``properties`` (saved before they were applied to what an API that ignores CQL2
+    ``filter`` answered, :func:`_kept_by_filter`), so the search is made again."""
     if not path.is_file():
         return None
     try:
@@ -171,7 +258,9 @@ def _saved(path: Path, key: dict[str, Any]) -> tuple[list[dict[str, Any]], bool]
     if not isinstance(data, dict) or data.get("prospect:search") != key:
         return None
     features = data.get("features")
-    return (features, data.get(_MORE) is True) if isinstance(features, list) else None
+    if not isinstance(features, list) or any(_excluded(search, f) for f in features):
+        return None
+    return features, data.get(_MORE) is True
 
 
 _MORE = "prospect:more_than_max_items"
@@ -222,7 +311,7 @@ def resolve_search(source: RasterSource, grid: RegionGrid, folder: Path, *,
     bbox = grid.lonlat_bounds()
     key = search_key(search, bbox)
     path = Path(folder) / f"{source.name}.json"
-    saved = _saved(path, key)
+    saved = _saved(path, key, search)
     reused = saved is not None
     if saved is not None:
         items, more = saved

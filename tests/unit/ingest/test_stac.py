@@ -256,7 +256,7 @@ def test_stac_sources_read_raster_bands_and_drop_clipped_dns(grid, write_tif, tm
     (_stac_item("s", {}, {"red": {"href": "a.tif"}}, when="yesterday"),
      r"item 1 \('s'\) is not a valid STAC item"),
     (_stac_item("s", {"eo:cloud_cover": "cloudy"}, {"red": {"href": "a.tif"}}),
-     r"item 's': a malformed value \(could not convert"),
+     r"item 's': a malformed value \(eo:cloud_cover 'cloudy' is not a percentage"),
     (_stac_item("s", {}, {"red": {"href": "a.tif", "raster:bands": [{"scale": "1e-4x"}]}}),
      r"item 's': a malformed value \(raster:bands scale '1e-4x' is not a number\)"),
     (_stac_item("s", {"s2:processing_baseline": "N0510"},
