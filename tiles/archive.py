@@ -9,6 +9,7 @@ vector tiles only. TileJSON 3.0.0 describes a pyramid, an archive or a served la
 
 from __future__ import annotations
 
+import html
 import json
 import math
 import sqlite3
@@ -196,7 +197,9 @@ def tilejson(
     """A TileJSON 3.0.0 document for one raster layer.
 
     Zooms, centre, bounds, title, description, attribution and the synthetic flag come from
-    ``meta`` (see :mod:`tiles.metadata`); bounds across the antimeridian are the whole row,
+    ``meta`` (see :mod:`tiles.metadata`); the attribution, text in the config, is
+    HTML-escaped (``&lt;``, ``&gt;``, ``&amp;``): TileJSON's readers may take it as HTML,
+    and map libraries do; bounds across the antimeridian are the whole row,
     -180 to 180, as the specification asks (:func:`tiles.grids.no_wrap_bounds`). Besides the
     standard keys it carries ``prospect``: the colormap, the fixed value range, the units,
     the role (value or uncertainty), the licence and whether the data are synthetic (and
@@ -214,7 +217,11 @@ def tilejson(
         "name": layer.layer_name,
         "description": meta.description,
         "version": "1.0.0",
-        "attribution": meta.attribution,
+        # TileJSON lets readers take it as HTML and asks its writer to make sure it
+        # cannot be abused for XSS (MapLibre, Leaflet and OpenLayers show it as HTML):
+        # the config's text, escaped. "Survey <https://example.org> & partners" lost its
+        # address in them, and an "<img onerror=...>" in it ran in a partner's web map
+        "attribution": html.escape(meta.attribution, quote=False),
         "scheme": "xyz",
         "tiles": [tiles_url],
         "minzoom": lo,

@@ -196,10 +196,60 @@ def float_param(request: Request, name: str, lo: float, hi: float) -> float:
         comma = (f" (a decimal comma? write {pair[0]}.{pair[1]}: URLs write numbers with a "
                  "point)" if pair is not None and pair[1].isdigit() else "")
         raise ApiError(400, f"query parameter {name!r} must be a number, got {text[:32]!r}"
-                            f"{plus_hint(text) or comma}")
+                            f"{plus_hint(text) or comma or degrees_hint(name, text)}")
     if not (math.isfinite(value) and lo <= value <= hi):
         raise ApiError(400, f"query parameter {name!r} must be within {lo}..{hi}, got {value}")
     return value
+
+
+_DEGREES = re.compile(
+    r"\s*(?P<before>[NSEW])?\s*(?P<deg>[+-]?\d+(?:\.\d+)?)\s*(?P<sign>°|º|˚|deg|d)?"
+    r"\s*(?:(?P<min>\d+(?:\.\d+)?)\s*(?:'|′|’|m|min)?)?"
+    r"\s*(?:(?P<sec>\d+(?:\.\d+)?)\s*(?:\"|″|''|s|sec))?\s*(?P<after>[NSEW])?\s*",
+    re.IGNORECASE)
+"""Degrees as maps, GPS units and survey sheets write them: ``52.5°``, ``5°30'E``,
+``N52 30.5``, ``4.25W``."""
+
+
+def degrees_hint(name: str, text: str) -> str:
+    """A hint for query parameter ``name`` (``lon`` or ``lat``) refused as a number when
+    ``text`` is degrees as a map writes them (:data:`_DEGREES`: a degree sign, minutes,
+    seconds or a hemisphere letter); else ``""``.
+
+    ``/point/ramp?lon=5°30'E&lat=52.5°N`` (a map site's coordinates, pasted) was refused
+    as "must be a number" without saying what to write: the hint gives the decimal
+    degrees it reads, west and south negative, and says when the letter names the other
+    axis (``lon=52.5N``).
+
+    Parameters
+    ----------
+    name : str
+        The parameter, ``lon`` or ``lat``.
+    text : str
+        Its value, as sent.
+
+    Returns
+    -------
+    str
+        `` (write decimal degrees: lon=5.5 ...)``, or ``""``.
+    """
+    m = _DEGREES.fullmatch(text[:40])
+    if m is None or (m["before"] and m["after"]):
+        return ""
+    letter = (m["before"] or m["after"] or "").upper()
+    if not (letter or m["sign"] or m["min"] or m["sec"]) \
+            or float(m["min"] or 0) >= 60 or float(m["sec"] or 0) >= 60:
+        return ""
+    value = abs(float(m["deg"])) + float(m["min"] or 0) / 60 + float(m["sec"] or 0) / 3600
+    if m["deg"].startswith("-") or letter in ("W", "S"):
+        value = -value
+    axis = {"lon": "EW", "lat": "NS"}.get(name, "")
+    if letter and axis and letter not in axis:
+        other = "lat" if name == "lon" else "lon"
+        return (f" ({letter} is a {'latitude' if letter in 'NS' else 'longitude'}'s "
+                f"letter: give it as {other}={round(value, 6):g}, in decimal degrees)")
+    return (f" (write decimal degrees: {name}={round(value, 6):g}, without a degree sign or "
+            "letter; west and south are negative, minutes are 1/60 of a degree)")
 
 
 def _pair(text: str) -> tuple[str, str] | None:
@@ -515,13 +565,26 @@ async def wmts_capabilities(svc: TileService, request: Request, binding: str = "
 
 
 async def legend(svc: TileService, request: Request) -> Response:
-    """``/legend/{layer}.png``: the legend image."""
+    """``/legend/{layer}.png``: the legend image, ``?width=&height=`` pixels (names in any
+    case, as GetLegendGraphic's ``WIDTH`` and ``HEIGHT``; each left out is the default's).
+    Both were ignored: ``/legend/ramp.png?width=100&height=40`` answered the 320 x 84
+    legend, which a page that sized its legend box by them showed squeezed or cut."""
+    from tiles.wms import legend_size
+
     name = request.path_params["name"]
     stem = file_name(name, "png", "legend URLs are /legend/{layer}.png", served="PNG")
     layer = svc.layer_for(request, svc.readable_spelling(request, stem))
     redirect = svc.respelled(request, layer, name, f"{layer.name}.png")
     if redirect is not None:
         return redirect
+    asked = {k.upper(): v for k, v in request.query_params.items()
+             if k.upper() in ("WIDTH", "HEIGHT")}
+    if asked:
+        default = svc.legend_size(layer)  # a class map's own height where none is asked
+        size = legend_size({"WIDTH": str(default[0]), "HEIGHT": str(default[1])} | asked,
+                           what="/legend/{layer}.png?{}=".replace("{layer}", layer.name))
+        if size != default:
+            return await legend_for(svc, request, layer, size)
     body = await run_in_threadpool(svc.legend, layer)
     return svc.respond(request, layer, svc.etag(layer, "legend"), body, "image/png")
 

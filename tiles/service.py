@@ -43,7 +43,13 @@ from tiles.grids import (
     tms_for_crs,
 )
 from tiles.http import ApiError, conditional_response
-from tiles.legend import LEGEND_SIZE, class_legend_height, layer_palette, legend_png
+from tiles.legend import (
+    LEGEND_SIZE,
+    class_legend_height,
+    layer_palette,
+    legend_png,
+    legend_title,
+)
 from tiles.metadata import (
     LayerMeta,
     blended_overview_warning,
@@ -711,7 +717,9 @@ class TileService:
         classes = self.classes(layer)
         if not classes:
             return LEGEND_SIZE
-        return LEGEND_SIZE[0], class_legend_height(len(classes), LEGEND_SIZE[0])
+        meta = self.meta(layer)  # a title wider than the legend is wrapped: taller
+        return LEGEND_SIZE[0], class_legend_height(
+            len(classes), LEGEND_SIZE[0], legend_title(layer.config, meta.label, meta.units))
 
     def legend(self, layer: Layer, size: tuple[int, int] = LEGEND_SIZE) -> bytes:
         """Legend PNG of ``layer``, ``size`` (width, height) pixels; the default size (the

@@ -230,6 +230,19 @@ def _identifier(crs: str) -> str:
     return f"{authority}:{code.upper() if authority == 'OGC' else code}"
 
 
+def _bbox_crs(parts: list[str], crs: str, crs_name: str) -> list[str]:
+    """The four numbers of a BBOX written ``minx,miny,maxx,maxy,crs`` (OGC 06-121r9
+    10.2.3's form, which GeoServer reads and OWSLib and OGC API clients write), whose
+    ``crs`` names the map's ``crs``; refused naming both when it names another. The
+    BBOX was refused as "must be four numbers" of a CRS the request itself gave."""
+    named = crs_alias(parts[4].strip())
+    if named.strip().upper() != crs.strip().upper():
+        raise ApiError(400, f"BBOX names CRS {parts[4][:60]!r} after its numbers, but "
+                            f"{crs_name}={crs[:40]!r}: give the BBOX in {crs[:40]}, or "
+                            f"set {crs_name}={parts[4][:60]}", locator="BBOX")
+    return parts[:4]
+
+
 def crs_alias(crs: str) -> str:
     """``crs`` as the identifier it is drawn in: an OGC URN or HTTP URI
     (``urn:ogc:def:crs:EPSG::4326``, ``http://www.opengis.net/def/crs/EPSG/0/4326``, as
@@ -822,11 +835,13 @@ def _background(q: dict[str, str]) -> tuple[bool, tuple[int, int, int]]:
     return transparent.upper() == "TRUE", (rgb >> 16, (rgb >> 8) & 0xFF, rgb & 0xFF)
 
 
-def legend_size(q: Mapping[str, str]) -> tuple[int, int]:
+def legend_size(q: Mapping[str, str], *, what: str = "GetLegendGraphic {}"
+                ) -> tuple[int, int]:
     """The ``(width, height)`` of a GetLegendGraphic image: ``WIDTH`` and ``HEIGHT`` (SLD
     1.1 10.2: the size of the legend image in pixels), each 1..:data:`MAX_LEGEND_SIZE`;
     left out, the size every LegendURL names (:data:`tiles.legend.LEGEND_SIZE`). Both were
-    ignored: the legend was always 320 x 84, and ``WIDTH=abc`` drew it."""
+    ignored: the legend was always 320 x 84, and ``WIDTH=abc`` drew it. ``what``: how a
+    refusal names the parameter (``{}`` its name)."""
     from tiles.legend import LEGEND_SIZE, MAX_LEGEND_SIZE
 
     size = []
@@ -837,7 +852,7 @@ def legend_size(q: Mapping[str, str]) -> tuple[int, int]:
             continue
         value = url_integer(text)
         if value is None or not 1 <= value <= MAX_LEGEND_SIZE:
-            raise ApiError(400, f"GetLegendGraphic {name} must be an integer 1.."
+            raise ApiError(400, f"{what.format(name)} must be an integer 1.."
                                 f"{MAX_LEGEND_SIZE} (pixels), got {text[:16]!r}; leave it "
                                 f"out for the legend's own size ({LEGEND_SIZE[0]} x "
                                 f"{LEGEND_SIZE[1]})", locator=name)
@@ -925,11 +940,17 @@ def parse_map_request(q: dict[str, str], *, layer_key: str = "LAYERS") -> MapReq
                             "CRS, 1.1.1 SRS): give the one of your VERSION, or both alike",
                        locator=other)
     lat_first = version == "1.3.0" and north_first(crs)
-    box = [url_number(v) for v in q.get("BBOX", "").split(",")]
+    parts = q.get("BBOX", "").split(",")
+    if len(parts) == 5 and url_number(parts[4]) is None:
+        parts = _bbox_crs(parts, crs, crs_name)
+    box = [url_number(v) for v in parts]
     if len(box) != 4 or not all(v is not None and math.isfinite(v) for v in box):
         # inf drew a map; "1_000" was read as 1000
-        raise ApiError(400, "BBOX must be four numbers minx,miny,maxx,maxy, got "
-                            f"{q.get('BBOX', '')[:80]!r}"
+        order = "minlat,minlon,maxlat,maxlon" if lat_first else "minx,miny,maxx,maxy"
+        raise ApiError(400, f"BBOX must be four numbers {order}"
+                            + (f" (WMS 1.3.0 with {crs[:40]} is latitude first)"
+                               if lat_first else "")
+                            + f", got {q.get('BBOX', '')[:80]!r}"
                             + next((plus_hint(v) for v in q.get("BBOX", "").split(",")
                                     if plus_hint(v)), ""), locator="BBOX")
     box_xy = [float(v) for v in box if v is not None]

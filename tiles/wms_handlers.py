@@ -322,15 +322,17 @@ def _ignored_dimensions(q: dict[str, str]) -> dict[str, str]:
                                or k.startswith("DIM_")])
 
 
-def _shown(value: Any, name: str | None = None) -> str:
+def _shown(value: Any, name: str | None = None, units: str = "") -> str:
     """A cell value as GetFeatureInfo's text and HTML show it: ``no data`` where the layer
     has none (it said Python's ``None``, or ``nan``); a class map's code with its class
     ``name`` (``2 (above)``: a code is a whole number, never ``2.0``), a coded map's
-    (``name`` ``""``: its file names no class) as its code alone (it said ``2.0``)."""
+    (``name`` ``""``: its file names no class) as its code alone (it said ``2.0``); a
+    value followed by its ``units`` (``350.0 mg/L``: both answers gave the bare number,
+    which the JSON and GML answers give with its units)."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "no data"
     if name is None:
-        return str(value)
+        return f"{value} {units}" if units else str(value)
     return f"{int(value)} ({name})" if name else str(int(value))
 
 
@@ -429,7 +431,7 @@ async def _feature_info(svc: TileService, request: Request, q: dict[str, str]) -
         name = _class_of(value, svc.classes(layer))
         if name:  # a class map's cell: its code and its class's name (a coded map's unnamed)
             properties["class"] = name
-        shown.append(_shown(value, name))
+        shown.append(_shown(value, name, svc.meta(layer).units))
         features.append({
             "type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
             "properties": properties,

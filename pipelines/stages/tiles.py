@@ -520,4 +520,32 @@ def run(ctx: RunContext) -> StageResult:
     result.metrics["zooms"] = ", ".join(sorted({f"{v.min_zoom}-{v.max_zoom}"
                                                 for v in viewer_layers}))
     result.notes.append(f"viewer: {viewer_dir / 'index.html'} (open it in a browser)")
+    if not cfg.public_url:
+        result.notes.append(relative_tilejson_note(tiles_dir))
     return result
+
+
+def relative_tilejson_note(tiles_dir: Path) -> str:
+    """What the stage says of TileJSON documents written without ``tiles.public_url``.
+
+    Their tile and legend URLs are relative (``{z}/{x}/{y}.png``), which TileJSON 3.0.0
+    forbids ("All endpoint urls MUST be absolute"): MapLibre and Mapbox GL, given the
+    document's URL, fail every tile ("Failed to construct 'Request'") and a partner who
+    published ``tiles/`` saw an empty map, the stage having said nothing. The viewer and
+    the archives need no address; the note says how to make the documents usable.
+
+    Parameters
+    ----------
+    tiles_dir : Path
+        The stage's ``tiles/`` folder.
+
+    Returns
+    -------
+    str
+        The note, naming ``tiles.public_url``.
+    """
+    return (f"the tilejson.json files in {tiles_dir} give relative tile URLs "
+            "('{z}/{x}/{y}.png'), which TileJSON readers (MapLibre, Mapbox GL) cannot "
+            "load from a TileJSON's URL; before publishing tiles/ on a web server set "
+            "tiles.public_url to its address (e.g. https://maps.example.org/prospect/"
+            "tiles) and run the tiles stage again (the viewer and the archives need none)")

@@ -649,7 +649,31 @@ class ServeConfig(StrictModel):
         hashes = [k.key_sha256 for k in self.keys]
         if len(set(hashes)) != len(hashes):
             raise ValueError("keys: two agencies share the same key hash; give each its own key")
+        if self.access_log is not None:
+            self._access_log_apart()
         return self
+
+    def _access_log_apart(self) -> None:
+        """Refuse an ``access_log`` that is one of the files the server reads: its keys
+        file, a layer's COG or a file in a layer's cube. A line was appended to it for
+        every request: a served COG grew by each request's JSON (its ETag changing with
+        every tile, so no client's cache held), a keys file no longer read as YAML."""
+        assert self.access_log is not None
+        log = Path(self.access_log).resolve()
+        read: list[tuple[str, Path | None, bool]] = [("the keys_file", self.keys_file, False)]
+        for layer in self.layers:
+            read.append((f"the cog of layer {layer.name!r}", layer.cog, False))
+            read.append((f"inside the cube of layer {layer.name!r}", layer.cube, True))
+        for what, path, folder in read:
+            if path is None:
+                continue
+            own = Path(path).resolve()
+            if log == own or (folder and own in log.parents):
+                raise ValueError(
+                    f"access_log {str(self.access_log)[:200]!r} is {what}: the server "
+                    "appends a line to its log for every request, which would write into "
+                    "a file it serves or reads; give the log a file of its own, e.g. "
+                    "'access.log' beside the config")
 
 
 class AgencyKeysFile(StrictModel):
@@ -673,7 +697,19 @@ def load_serve_config(path: str | Path) -> ServeConfig:
                           "serve config lists the maps to serve under 'layers:' (cog: a "
                           "job's score/probability.tif, or cube: its cube.zarr with "
                           "variable:); see configs/serve/example.yaml")
-    return validate_mapping(ServeConfig, data, source=str(path), base_dir=config_folder(path))
+    config = validate_mapping(ServeConfig, data, source=str(path), base_dir=config_folder(path))
+    if config.access_log is not None and Path(config.access_log).resolve() == path.resolve():
+        # a line for every request appended to the config: the next start read no YAML
+        raise ConfigError(f"{path}: access_log is this config file itself; the server "
+                          "appends a line to its log for every request; give the log a "
+                          "file of its own, e.g. 'access.log'")
+    if config.keys_file is not None and Path(config.keys_file).resolve() == path.resolve():
+        # read as a keys file: "unknown key 'keys_file' (did you mean 'keys'?)", 'layers'
+        # "a key of 'keys'", of a config whose every key was right
+        raise ConfigError(f"{path}: keys_file is this config file itself, whose 'keys:' "
+                          "are read already; remove keys_file, or point it to a file of "
+                          "its own holding only 'keys:' (e.g. 'keys.yaml')")
+    return config
 
 
 _OTHER_KINDS = {"job": "a job config (run it with 'prospect run', then serve the maps it writes)",
