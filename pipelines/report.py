@@ -8,6 +8,7 @@ plot, a reliability diagram, permutation importance and partial dependence.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import matplotlib
 
 from prospect.io.files import staged_dir, write_text
 from prospect.models.summary import PR_AUC_IS
+from prospect.registry.card import markdown_cell
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -41,6 +43,11 @@ def _fmt(v: Any) -> str:
     whole (``12345``, not ``12345.000``); a figure that is not 0 but would round to
     ``0.000`` (a PR AUC's no-skill level of 0.0002, a share of 0.0004, a p-value of
     3e-05) keeps two significant digits (``0.0002``, ``3e-05``) instead of reading as 0.
+    Text is one table cell (:func:`~prospect.registry.card.markdown_cell`): a weights-of-
+    evidence group named ``granite|gneiss`` or a label column's name of two lines split
+    its row. A mapping is ``key: value; ...`` and a list ``a, b``, each value so written
+    (``score.md`` showed the cells left unscored per layer as Python's
+    ``{'B02': 300, ...}``).
     """
     if isinstance(v, float):
         if not math.isfinite(v):
@@ -50,7 +57,11 @@ def _fmt(v: Any) -> str:
         if v != 0 and abs(v) < 0.0005:
             return f"{v:.2g}"
         return f"{v:.3f}"
-    return "n/a" if v is None else str(v)
+    if isinstance(v, Mapping):  # cells left unscored per layer: was Python's {'B02': 300}
+        return "; ".join(f"{markdown_cell(k)}: {_fmt(x)}" for k, x in v.items()) or "none"
+    if isinstance(v, list | tuple):
+        return ", ".join(_fmt(x) for x in v) or "none"
+    return "n/a" if v is None else markdown_cell(v)
 
 
 def _pct(v: Any) -> str:
@@ -485,7 +496,7 @@ def _woe_section(out: Path, woe: dict[str, Any], *, unit: str = "CRS units") -> 
             kind += " (stud. C < 2)"
         defined = _defined(r)
         lines.append(
-            f"| {r['feature']} | {kind} | {_fmt(tc)} | {_fmt(r['area'])} | "
+            f"| {markdown_cell(r['feature'])} | {kind} | {_fmt(tc)} | {_fmt(r['area'])} | "
             f"{_count(r['deposits'])} | {_w(r, 'w_plus')} | {_w(r, 's_w_plus')} | "
             f"{_w(r, 'w_minus')} | {_w(r, 's_w_minus')} | {_w(r, 'contrast')} | "
             f"{_w(r, 's_contrast')} | {_w(r, 'studentized_contrast')} | {defined} |")

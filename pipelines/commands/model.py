@@ -35,7 +35,13 @@ from pipelines.commands._common import (
     warning_lines,
     workers_at_most,
 )
-from prospect.errors import DamagedFileError, InputFileError, ModelError, ProspectError
+from prospect.errors import (
+    ConfigError,
+    DamagedFileError,
+    InputFileError,
+    ModelError,
+    ProspectError,
+)
 from prospect.io.files import staged_file
 
 __all__ = ["model_app", "register"]
@@ -52,6 +58,10 @@ RegistryOpt = Annotated[
 ]
 VersionOpt = Annotated[
     str | None, typer.Option("--version", "-v", help="Model version (default: the latest).")
+]
+NewVersionOpt = Annotated[
+    str | None, typer.Option("--version", "-v", help="Version label to publish under "
+                             "(default: the next number after the latest numbered version).")
 ]
 TrustOpt = Annotated[
     list[str] | None,
@@ -134,6 +144,8 @@ def list_models(registry: RegistryOpt = None) -> None:
         err.print(Text(f"warning: {entry}: incomplete (no checksums.json: a copy or a "
                        "publish that did not finish), not listed and never loaded; remove "
                        "it and publish the model again"), soft_wrap=True)
+    for line in reg.linked_versions():  # a version put there with `ln -s`: skipped unsaid
+        err.print(Text(f"warning: {line}; not listed"), soft_wrap=True)
     if not names:  # a mistyped location is told from an empty registry
         other = reg.misplaced() if reg.exists() else None
         if other is not None:  # a model folder given as -r was "no models in ..."
@@ -245,6 +257,9 @@ def score(
         _check_resampling(resampling, reproject=reproject)
     if cog is not None:
         _check_new_file(cog, "--cog", cube=cube, out=out)
+        _refuse_other_format(cog, "--cog", "a Cloud-Optimized GeoTIFF (one file)",
+                             (".tif", ".tiff", ".cog"),
+                             f"name it {cog.with_suffix('.tif').name}")
     console = Console(stderr=True, highlight=False)
     reg = _registry(registry)
     version = reg.resolve(name, version)
@@ -402,10 +417,51 @@ def _job_dir(path: Path) -> Path | None:
     return None
 
 
+FILE_FORMATS: dict[str, str] = {
+    ".tif": "a GeoTIFF", ".tiff": "a GeoTIFF", ".cog": "a GeoTIFF", ".png": "a PNG image",
+    ".jpg": "a JPEG image", ".jpeg": "a JPEG image", ".nc": "a NetCDF file",
+    ".vrt": "a GDAL VRT", ".img": "an ERDAS Imagine file", ".asc": "an ASCII grid",
+    ".json": "a JSON file", ".csv": "a CSV table", ".gpkg": "a GeoPackage",
+    ".pmtiles": "a PMTiles archive", ".mbtiles": "an MBTiles archive", ".zarr": "a zarr cube",
+    ".zip": "a zip archive", ".skops": "a skops model", ".pkl": "a pickle",
+    ".joblib": "a joblib pickle", ".onnx": "an ONNX model",
+}
+"""File formats an output path's suffix names, as :func:`_refuse_other_format` says them."""
+
+
+def _refuse_other_format(path: Path, option: str, writes: str, suffixes: tuple[str, ...],
+                         hint: str) -> None:
+    """Refuse an output path whose suffix names another format than the one ``option``
+    writes: ``model score -o map.tif`` wrote a zarr folder named ``map.tif``, which GDAL
+    and QGIS cannot open as the GeoTIFF its name promises (exit 0); ``--cog map.zarr`` a
+    GeoTIFF file named as a cube; ``export -o li.skops`` an ONNX file named as a model
+    that ``model import`` then calls a bare file.
+
+    Parameters
+    ----------
+    path
+        The output path given.
+    option
+        The option that named it (``-o/--out``).
+    writes
+        What the option writes, in words (``a zarr cube (a folder)``).
+    suffixes
+        The suffixes that name what it writes (``.zarr``); a path without a suffix, or with
+        one :data:`FILE_FORMATS` does not know, is taken as it is.
+    hint
+        How to get what the suffix asks for, ending the message.
+    """
+    suffix = path.suffix.lower()
+    if suffix in suffixes or suffix not in FILE_FORMATS:
+        return
+    raise ConfigError(f"{option} {path}: its suffix {path.suffix} names "
+                      f"{FILE_FORMATS[suffix]}, but {option} writes {writes}; {hint}")
+
+
 def _check_score_output(out: Path, cube: Path) -> None:
     """Refuse an output path that exists, or lies inside a cube (the input cube above all:
     a store inside a store is read as a broken variable of it, and a job's next run stumbles
-    on it)."""
+    on it), or is named as another format than a cube (:func:`_refuse_other_format`)."""
     if out.exists():
         raise InputFileError(f"{out}: already exists; choose a new output path (-o/--out)")
     store = _inside_cube(out)
@@ -415,6 +471,10 @@ def _check_score_output(out: Path, cube: Path) -> None:
                              "give -o/--out a path outside it")
     if out.absolute() in cube.absolute().parents:
         raise InputFileError(f"{out}: holds the input cube {cube}; give -o/--out a new path")
+    _refuse_other_format(
+        out, "-o/--out", "a zarr cube (a folder)", (".zarr",),
+        f"name it {out.with_suffix('.zarr').name}, and add --cog "
+        f"{out.with_suffix('.tif').name} for a GeoTIFF of the map")
 
 
 def _check_new_file(path: Path, option: str, *, cube: Path | None = None,
@@ -565,7 +625,9 @@ def export(
     if not math.isfinite(atol) or atol < 0:
         raise ModelError(f"--atol {atol}: the largest allowed difference must be a finite "
                          "number >= 0 (e.g. 1e-4)")
-    _check_new_file(out, "-o/--out", cube=cube)
+    _check_new_file(out, "-o/--out", cube=cube)  # an existing file is said as one first
+    _refuse_other_format(out, "-o/--out", "an ONNX model (one file)", (".onnx",),
+                         f"name it {out.with_suffix('.onnx').name}")
     if cube is not None:
         _check_cube_path(cube, "--cube")
     reg = _registry(registry)
@@ -598,7 +660,7 @@ def import_model(
         help="Model directory, or a job's output directory holding model/ (local path or "
         "fsspec URL of a model directory).")],
     name: Annotated[str, typer.Option("--name", "-n", help="Model name in the registry.")],
-    version: VersionOpt = None,
+    version: NewVersionOpt = None,
     trust: TrustOpt = None,
     registry: RegistryOpt = None,
 ) -> None:

@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import math
 import os
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,6 +30,7 @@ __all__ = [
     "created_time",
     "estimator_label",
     "library_versions",
+    "markdown_cell",
 ]
 
 CARD_FORMAT = "prospect-model-card/1"
@@ -125,14 +127,40 @@ def _parse_provenance(feature: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def markdown_cell(text: Any) -> str:
+    """``text`` as one cell of a Markdown table (or one list item): each line break and
+    the blanks around it one space, and ``|`` escaped.
+
+    A layer's ``long_name`` written as a YAML block (``long_name: |``) or read from a
+    NetCDF attribute of several lines, or a name holding ``|``, ended its row of
+    ``card.md``'s features table there: the rest of the row, and the table's later
+    columns, were shown as text below it or as cells of other columns.
+
+    Parameters
+    ----------
+    text
+        The value; anything not a string is written as ``str`` writes it.
+
+    Returns
+    -------
+    str
+        One line; GitHub-flavoured Markdown shows ``\\|`` as ``|``, in code spans too.
+    """
+    return _LINE_BREAKS.sub(" ", str(text)).replace("|", "\\|")
+
+
+_LINE_BREAKS = re.compile(r"[^\S\r\n]*[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]+\s*")
+"""A line break of any kind Python's ``str.splitlines`` knows, with the blanks around it."""
+
+
 def _fmt(value: Any) -> str:
     if value is None or value == "" or value == [] or value == {}:
         return "_not recorded_"
     if isinstance(value, float):
         return _float(value)
     if isinstance(value, dict | list):
-        return "`" + json.dumps(value, sort_keys=True) + "`"
-    return str(value).replace("|", "\\|")
+        return "`" + markdown_cell(json.dumps(value, sort_keys=True)) + "`"
+    return markdown_cell(value)
 
 
 def _float(value: float) -> str:
@@ -227,7 +255,8 @@ def card_markdown(card: Mapping[str, Any]) -> str:
         formula = prov.get("formula") or prov.get("expression") or ""
         bands = prov.get("bands") or prov.get("source") or prov.get("sources") or ""
         lines.append(
-            f"| {feat.get('name')} | {_fmt(feat.get('units'))} | {_fmt(feat.get('prospect_kind'))}"
+            f"| {markdown_cell(feat.get('name'))} | {_fmt(feat.get('units'))}"
+            f" | {_fmt(feat.get('prospect_kind'))}"
             f" | {_fmt(feat.get('encoding'))} | {_fmt(feat.get('long_name'))}"
             f" | {_fmt(formula) if formula else ''}"
             f" | {_fmt(bands) if bands else ''} |"
@@ -251,13 +280,15 @@ def card_markdown(card: Mapping[str, Any]) -> str:
     limits = card.get("limitations") or []
     if isinstance(limits, str):
         limits = [limits]
-    lines += [f"- {item}" for item in limits] or ["- _not recorded_"]
+    lines += [f"- {_LINE_BREAKS.sub(' ', str(item))}" for item in limits] \
+        or ["- _not recorded_"]
     schema = card.get("input_schema") or {}
     lines += ["", "## Input schema", "", f"- CRS: {_fmt(schema.get('crs'))}",
               f"- Resolution: {_fmt(schema.get('resolution'))}",
               f"- Feature order: {_fmt(schema.get('feature_order'))}", "",
               "## Versions", "", "| library | version |", "|---|---|"]
-    lines += [f"| {k} | {v} |" for k, v in (card.get("versions") or {}).items()]
+    lines += [f"| {markdown_cell(k)} | {markdown_cell(v)} |"
+              for k, v in (card.get("versions") or {}).items()]
     lines += ["", "## Config", "", "```json",
               json.dumps(card.get("config"), indent=2, sort_keys=True), "```", ""]
     return "\n".join(lines)

@@ -50,7 +50,12 @@ from prospect.registry.files import (
     read_card,
     read_schema,
 )
-from prospect.registry.names import check_name, check_new_version, check_version
+from prospect.registry.names import (
+    RESERVED_VERSIONS,
+    check_name,
+    check_new_version,
+    check_version,
+)
 
 __all__ = ["REGISTRY_ENV", "ModelRegistry", "default_registry"]
 
@@ -139,10 +144,36 @@ def markdown_disagreement(card: dict[str, Any], data: bytes) -> str | None:
     return f"card.md does not say what card.json says ({said})"
 
 
+_PRE_RELEASE = {"dev": 0, "a": 1, "alpha": 1, "b": 2, "beta": 2, "c": 3, "rc": 3,
+                "pre": 3, "preview": 3}
+"""Words that mark a version before its release (PEP 440, semantic versioning), by rank:
+``1.0-dev < 1.0-a1 < 1.0-b1 < 1.0-rc1 < 1.0``."""
+
+
 def _version_key(version: str) -> tuple[Any, ...]:
-    """Natural order: ``2 < 10``, ``1.2 < 1.10``."""
-    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p)
-                 for p in re.split(r"[._+-]", version))
+    """Natural order: ``2 < 10``, ``1.2 < 1.10``, ``v2 < v10``, ``r3 < r12``, and a
+    release after its pre-releases (``1.0-rc1 < 1.0``, ``1.0 < 1.0.post1``).
+
+    Each part between ``.``, ``_``, ``+`` and ``-`` is split into its runs of digits (a
+    number) and of other characters (a word, in any case). The number in ``v10`` was read
+    as part of the word ``"v10"``, and ``"v10" < "v9"`` as text, so the latest of ``v1``
+    to ``v10`` was ``v9``: ``prospect model score li`` scored with the older model without
+    a word; ``1.0-rc1`` was the latest beside ``1.0``. Labels that differ only in their
+    separators or leading zeros (``1.0`` and ``1_0``, ``1`` and ``01``) keep one key (they
+    are refused as lookalikes when published), and so does a leading ``v`` (``v3`` is
+    ``3``).
+    """
+    key: list[tuple[int, int, str]] = []
+    for part in re.split(r"[._+-]", re.sub(r"^[vV](?=\d)", "", version)):
+        for run in re.findall(r"\d+|\D+", part) or [""]:
+            if run.isdigit():
+                key.append((2, int(run), ""))
+            elif run.casefold() in _PRE_RELEASE:
+                key.append((0, _PRE_RELEASE[run.casefold()], ""))
+            else:
+                key.append((2, -1, run.casefold()))
+    key.append((1, 0, ""))  # the end: after a pre-release word, before any further part
+    return tuple(key)
 
 
 class ModelRegistry:
@@ -203,6 +234,39 @@ class ModelRegistry:
                 out.append(base)
         return out
 
+    def _linked(self, path: str) -> dict[str, str]:
+        """The entries under ``path`` that are symbolic links (a local registry's), each
+        with where it points: ``{"2": "/runs/a/model"}``.
+
+        A version or model folder put in a registry with ``ln -s`` (to save a copy) was
+        neither listed nor taken as the latest, yet loaded when named (``--version 2``),
+        and the next ``model import`` took its number for the new version and stopped with
+        "version 2 already exists" of a version ``model list`` never showed."""
+        if not self.fs.exists(path):
+            return {}
+        out = {}
+        for entry in self.fs.ls(path, detail=True):
+            base = str(entry["name"]).rstrip("/").rsplit("/", 1)[-1]
+            if entry.get("islink") and not base.startswith("."):
+                out[base] = str(entry.get("destination") or "?")
+        return out
+
+    def linked_versions(self) -> list[str]:
+        """Why each version of the registry that is a symbolic link is none, one line each
+        (:meth:`_link_line`): never listed or loaded, and a new version is numbered past
+        it."""
+        return [self._link_line(name, version, dest)
+                for name in self._valid_children(self.root, check_name)
+                for version, dest in sorted(self._linked(self._join(name)).items())]
+
+    def _link_line(self, name: str, version: str, dest: str) -> str:
+        """Why ``name``'s ``version``, a symbolic link to ``dest``, is not a version."""
+        return (f"{self._join(name, version)}: {name} version {version!r} is a symbolic link "
+                f"to {dest}, not a folder of the registry's own: what it holds changes when "
+                "that folder is trained or copied again, and a registry's versions never "
+                "change, so it is not a version; remove the link and publish the folder "
+                f"(prospect model import {dest} --name {name} -r {self.url})")
+
     def _valid_children(self, path: str, check: Callable[[str], str]) -> list[str]:
         """The folders under ``path`` that ``check`` (:func:`check_name` or
         :func:`check_version`) accepts; others are not the registry's and are skipped."""
@@ -231,6 +295,10 @@ class ModelRegistry:
         """The newest version of ``name``."""
         versions = self.versions(name)
         if not versions:
+            links = self._linked(self._join(name))
+            if links:  # its only versions are links: said as such, not "no model named"
+                version, dest = sorted(links.items(), key=lambda v: _version_key(v[0]))[-1]
+                raise ModelError(self._link_line(name, version, dest))
             if not self.exists():
                 raise ModelError(f"{self.url}: no model named {name!r}: nothing is at this "
                                  "registry location (no such folder); check the registry")
@@ -295,11 +363,16 @@ class ModelRegistry:
                 "network (and the credentials, for an object store)") from None
 
     def resolve(self, name: str, version: str | None = None) -> str:
-        """``version`` checked to exist, or the latest one when ``None``/``"latest"``."""
-        if version in (None, "latest"):
+        """``version`` checked to exist, or the latest one when ``None``/``"latest"`` (in
+        any case: ``-v Latest`` was "li has no version 'Latest'", and no version can be
+        published under that label, :data:`~prospect.registry.names.RESERVED_VERSIONS`)."""
+        if version is None or version.casefold() in RESERVED_VERSIONS:
             return self.latest(name)
         check_version(version)
-        if not self._is_complete(check_name(name), version):
+        linked = self._linked(self._join(check_name(name))).get(version)
+        if linked is not None:  # loaded through the link, never listed: said as what it is
+            raise ModelError(self._link_line(name, version, linked))
+        if not self._is_complete(name, version):
             have = ", ".join(self.versions(name)) or "none"
             if self.fs.exists(self._join(name, version)):  # the folder is there: say why not
                 raise ModelError(
@@ -319,12 +392,41 @@ class ModelRegistry:
                       if not self._is_complete(name, version))
 
     def _next_version(self, name: str) -> str:
-        numeric = [int(v) for v in self.versions(name) if v.isdigit()]
-        taken = set(self._children(self._join(name)))
-        candidate = max(numeric, default=0) + 1
-        while str(candidate) in taken:
+        """The label of a version published without one: the next number after the
+        numbered versions (``v`` kept where the latest numbered one has it: ``v3`` after
+        ``v2``), never one a folder or link of ``name`` holds.
+
+        Versions labelled ``v1``, ``v2`` got ``1``, and ``1.0``, ``1.1`` got ``1``: each
+        sorted before the latest, so the model just imported was not the one that ``model
+        score`` (no ``--version``) then took, and nothing said so.
+
+        Raises
+        ------
+        ModelError
+            The next number would not be the latest (the versions are labelled otherwise:
+            ``1.1``, a date), naming the latest and a label after it to give.
+        """
+        versions = self.versions(name)
+        numbered = sorted((int(m.group(2)), m.group(1)) for v in versions
+                          if (m := re.fullmatch(r"([vV]?)(\d+)", v)))
+        prefix = numbered[-1][1] if numbered else ""
+        taken = {t.casefold() for t in (*self._children(self._join(name)),
+                                         *self._linked(self._join(name)))}
+        candidate = (numbered[-1][0] if numbered else 0) + 1
+        while f"{prefix}{candidate}".casefold() in taken:
             candidate += 1
-        return str(candidate)
+        label = f"{prefix}{candidate}"
+        latest = versions[-1] if versions else None
+        if latest is not None and _version_key(label) <= _version_key(latest):
+            after = re.sub(r"\d+(?=\D*$)", lambda m: str(int(m.group()) + 1), latest, count=1)
+            hint = f", such as {after!r}" if after != latest and \
+                _version_key(after) > _version_key(latest) else ""
+            raise ModelError(
+                f"{self.url}: {name}'s latest version is {latest!r}, and the next number, "
+                f"{label!r}, sorts before it, so the model published would not be the "
+                f"latest that 'model score' and 'model show' take; give its version label "
+                f"(--version) one that sorts after {latest!r}{hint}")
+        return label
 
     # -- publish -----------------------------------------------------------------------
     def publish(
