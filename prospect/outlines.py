@@ -30,6 +30,7 @@ from shapely.geometry import box, mapping, shape
 from prospect.errors import ConfigError, CRSError, DataError, DataWarning, InputFileError
 from prospect.grid import ChunkWindow, RegionGrid
 from prospect.io.files import write_text
+from prospect.io.remote import NetworkReadError
 
 __all__ = [
     "NATURAL_EARTH_CREDIT",
@@ -363,6 +364,8 @@ def _refuse_datum_guessed(path: Path, layer: str | None) -> None:
     try:
         own = layer_info(path, layer=layer).get("crs")
         crs = parse_crs(own) if own is not None else None
+    except NetworkReadError:  # not waited out again by each later look
+        raise
     except Exception:  # read_vector reports unreadable files and CRSs with a clear message
         return
     if crs is None or datum_guessed(crs, ProjCRS.from_epsg(4326)) is None:
@@ -388,6 +391,8 @@ def _has_crs(path: Path, layer: str | None) -> bool:
 
     try:
         return layer_info(path, layer=layer).get("crs") is not None
+    except NetworkReadError:  # not waited out again by the read
+        raise
     except Exception:  # read_vector reports unreadable files with a clear message
         return True
 

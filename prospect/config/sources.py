@@ -512,6 +512,9 @@ class VectorSource(StrictModel):
     crs: KnownCrs | None = None
     distance_to_contacts: bool = False
     faults_layer: str | None = None
+    remote: RemoteReads = Field(
+        default_factory=RemoteReads,
+        description="timeout and retries of a map read over a network (a URL, /vsicurl/)")
 
     @model_validator(mode="after")
     def _makes_a_layer(self) -> VectorSource:

@@ -17,7 +17,7 @@ import json
 import re
 import unicodedata
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -31,6 +31,7 @@ from prospect.errors import DataError, DataWarning
 from prospect.grid import ChunkWindow, RegionGrid, check_transformable, parse_crs
 from prospect.ingest.layers import Layer, distance_units
 from prospect.io.geoparquet import other_geometry_hint
+from prospect.io.remote import NetworkReadError
 from prospect.io.vector import (
     Units,
     crs_replaced_message,
@@ -51,6 +52,7 @@ from prospect.io.vector import (
     read_vector,
     recoded_message,
     refuse_partial_prj,
+    remote_reads,
     repaired_message,
     reproject,
     reproject_geometry,
@@ -73,6 +75,8 @@ def _states_crs(path: str, layer: str | None, crs: str | None) -> bool:
     try:  # (a CRS of the file's that PROJ cannot read is the config's crs: to replace)
         own = layer_info(path, layer=layer).get("crs")
         return own is not None and parse_crs(own) == parse_crs(crs)
+    except NetworkReadError:  # not waited out again by each later look
+        raise
     except Exception:
         return False
 
@@ -105,6 +109,9 @@ class GeologyCodesLayer(Layer):
     codes: tuple[str, ...]
     dtype: str = "int16"
     fill_value: float = -1
+    gdal_options: tuple[tuple[str, str | int], ...] = ()
+    """GDAL's HTTP settings of the source's ``remote:`` for a map read over a network
+    (:func:`~prospect.io.vector.remote_reads`); empty for a local file."""
 
     def extra_attrs(self) -> dict[str, object]:
         """The code table: ``categories`` (JSON code -> unit) and CF flag attributes.
@@ -122,6 +129,10 @@ class GeologyCodesLayer(Layer):
 
     def compute(self, grid: RegionGrid, window: ChunkWindow) -> np.ndarray:
         """Rasterise the polygons meeting the chunk (cell centre inside polygon)."""
+        with remote_reads(self.gdal_options):
+            return self._compute(grid, window)
+
+    def _compute(self, grid: RegionGrid, window: ChunkWindow) -> np.ndarray:
         src_crs = _source_crs(self.path, self.layer, self.crs)
         gdf = read_vector(self.path, layer=self.layer, columns=[self.attribute], crs=self.crs,
                           bbox=_bbox_in(grid, window, src_crs))
@@ -678,13 +689,18 @@ class LineDistanceLayer(Layer):
     """:func:`~prospect.ingest.surfaces.ground_frame` of a projected region whose metres
     are not the ground's (Web Mercator): lines and cells are measured in its metres, as a
     point source's ``<name>_dist`` is; ``None`` otherwise (the grid's own coordinates)."""
+    gdal_options: tuple[tuple[str, str | int], ...] = ()
+    """GDAL's HTTP settings of the source's ``remote:`` for a map read over a network
+    (:func:`~prospect.io.vector.remote_reads`); empty for a local file."""
 
     def compute(self, grid: RegionGrid, window: ChunkWindow) -> np.ndarray:
         """Exact nearest-line distances for the chunk's cell centres."""
         wkt = grid.crs_obj.to_wkt()
-        lines = _lines_tree(self.path, self.layer, self.attribute, self.crs, wkt,
-                            self.contacts, gap=grid.resolution / 2 if self.contacts else 0.0,
-                            ground=self.ground)
+        with remote_reads(self.gdal_options):
+            lines = _lines_tree(self.path, self.layer, self.attribute, self.crs, wkt,
+                                self.contacts,
+                                gap=grid.resolution / 2 if self.contacts else 0.0,
+                                ground=self.ground)
         if lines is None:
             return np.full(window.shape, np.nan, dtype=np.float32)
         xs = np.asarray(grid.x[window.cols], dtype=np.float64)
@@ -1240,11 +1256,35 @@ def _warn_closed(path: str, noted: dict[str, Any]) -> None:
 def plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
     """Layers of a vector source: ``<name>`` codes, ``<name>_dist_contact``, ``<name>_dist_fault``.
 
+    A map read over a network (a URL, ``/vsicurl/``...) is read under the source's
+    ``remote:`` timeout and retries, at planning and in every task (the layers'
+    ``gdal_options``): GDAL's own default waits for ever on a server that accepts the
+    connection and never answers.
+
     Raises
     ------
     InputFileError, CRSError, DataError
-        Missing/corrupt file, unknown layer or attribute, no CRS, or no feature in the region.
+        Missing/corrupt file, a server that does not answer in time, unknown layer or
+        attribute, no CRS, or no feature in the region.
     """
+    from prospect.io.remote import forget_cached, gdal_http_options, is_network_name
+
+    if not is_network_name(str(source.path)):
+        return _plan_vector(source, grid)
+    # what this process's GDALs hold of the map (and the caches keyed by its epoch) is
+    # dropped: a map replaced on its server is read as it is now, not as first read
+    forget_cached([str(source.path)])
+    remote = source.remote
+    options = tuple(gdal_http_options(timeout_s=remote.timeout_s, retries=remote.retries,
+                                      retry_delay_s=remote.retry_delay_s).items())
+    with remote_reads(options):
+        layers = _plan_vector(source, grid)
+    return [replace(layer, gdal_options=options)
+            if isinstance(layer, GeologyCodesLayer | LineDistanceLayer) else layer
+            for layer in layers]
+
+
+def _plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
     path = str(source.path)
     layers_in_file = list_layers(path, source.layer)
     if source.faults_layer is not None and \

@@ -54,6 +54,7 @@ from prospect.io.raster import (
     RasterInfo,
     code_range,
     fill_neighbours_held,
+    gpkg_grey_fix,
     pixel_at,
     raster_info,
     region_window,
@@ -1610,6 +1611,11 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
             count = info.data_count  # an alpha band masks the others: no layer
             alpha = (f" and {info.count - count} alpha band(s) masking them"
                      if count < info.count else "")
+            if count > 1 and not (scene.multiband and names is not None
+                                  and count == len(names)):
+                grey = gpkg_grey_fix(path, info.count, count)
+                if grey:  # not three bands to name: one, opened as RGBA
+                    raise DataError(f"{path}: {grey} (source {source.name!r})")
             if not scene.multiband and count != 1:
                 raise DataError(
                     f"{path}: has {count} bands{alpha}, but '{var}' in source {source.name!r} "

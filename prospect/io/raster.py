@@ -60,6 +60,7 @@ __all__ = [
     "gdal_reason",
     "gdal_said",
     "gdal_said_message",
+    "gpkg_grey_fix",
     "grid_from_raster",
     "header_coefficients",
     "lossy_compression",
@@ -4985,16 +4986,11 @@ def _refuse_network_failure(path: str, reason: str) -> None:
     """A file read over a network that the network failed to bring (a timeout, no
     connection, an unknown host, an HTTP error status) is said as such: it was "cannot
     read as a raster (corrupt, truncated or not a raster)", for a file never received."""
-    from prospect.io.remote import is_network_name, read_failure
+    from prospect.io.remote import NetworkReadError, network_failure_message
 
-    if not is_network_name(path):
-        return
-    why = read_failure(reason)
-    if why in ("timeout", "no connection", "host not found") or why.startswith("HTTP "):
-        raise InputFileError(
-            f"{path}: cannot read over the network: {why} ({reason.splitlines()[0][:200]}); "
-            "check the URL and that the server answers, or raise the source's "
-            "remote.timeout_s or remote.retries") from None
+    said = network_failure_message(path, reason)
+    if said:
+        raise NetworkReadError(said) from None
 
 
 def _size_text(n: float) -> str:
@@ -5389,6 +5385,77 @@ def _zarr_folder(path: Path | str, variable: str | None = None) -> str:
         what = "a zarr store" + (f" (arrays {', '.join(arrays)})" if arrays else "")
     return (f"{what}, not a raster file: a raster source reads a file GDAL opens "
             f"(GeoTIFF, NetCDF...); {_zarr_fix(store, arrays)}")
+
+
+_GPKG_TILES_LOOKED_AT = 64
+"""Tiles of a GeoPackage raster whose image header tells whether it is grey."""
+
+
+def _tile_is_grey(blob: bytes) -> bool | None:
+    """Whether a GeoPackage tile image is grey (a PNG of colour type 0 or 4, a JPEG of one
+    component); ``None`` where it cannot be told (WebP, another image)."""
+    if blob[:8] == b"\x89PNG\r\n\x1a\n" and len(blob) > 25:
+        return blob[25] in (0, 4)  # IHDR: grey, grey + alpha
+    if blob[:2] == b"\xff\xd8":  # JPEG: the components of its frame header
+        i = 2
+        while i + 9 < len(blob) and blob[i] == 0xFF:
+            marker, size = blob[i + 1], int.from_bytes(blob[i + 2:i + 4], "big")
+            if marker in (0xC0, 0xC1, 0xC2):
+                return blob[i + 9] == 1
+            i += 2 + size
+    return None
+
+
+def gpkg_grey_fix(path: Path | str, count: int, data_count: int) -> str:
+    """For a GeoPackage raster of grey tiles (one band of data, as a single-band Byte
+    raster is written) that GDAL's GeoPackage driver opens as red, green, blue and alpha
+    (its default ``BAND_COUNT=4``): what it is and the command that makes it the one band
+    it holds; ``""`` for any other file.
+
+    Parameters
+    ----------
+    path : Path or str
+        The raster file as the config names it.
+    count, data_count : int
+        Its bands as GDAL opens it, and those of them that hold data (not alpha).
+
+    Returns
+    -------
+    str
+        The explanation and the fix for a message, or ``""``.
+    """
+    import sqlite3
+
+    text = str(path)
+    if count != 4 or data_count != 3 or text.startswith("/vsi") or "://" in text:
+        return ""
+    local = Path(text[5:].rsplit(":", 1)[0] if text.upper().startswith("GPKG:") else text)
+    try:
+        with open(local, "rb") as fh:
+            if fh.read(16) != b"SQLite format 3\x00":
+                return ""
+        # read only and immutable: no journal or lock file written beside the user's file
+        db = sqlite3.connect(f"{local.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+        try:
+            tables = [r[0] for r in db.execute(
+                "SELECT table_name FROM gpkg_contents WHERE data_type = 'tiles'")]
+            greys = []
+            for table in tables:
+                quoted = '"' + table.replace('"', '""') + '"'
+                greys += [_tile_is_grey(bytes(r[0])) for r in db.execute(
+                    f"SELECT tile_data FROM {quoted} LIMIT {_GPKG_TILES_LOOKED_AT}")
+                    if r[0] is not None]
+        finally:
+            db.close()
+    except (OSError, sqlite3.Error, ValueError):
+        return ""
+    if not greys or not all(g is True for g in greys):
+        return ""
+    name = local.name
+    return (f"its tiles are grey images (one band), which GDAL's GeoPackage driver opens "
+            f"as red, green, blue and alpha; make it the one band it holds first, its "
+            f"transparent cells as no data (gdal_translate -oo BAND_COUNT=2 -b 1 -mask 2 "
+            f"{name} {local.stem}.tif) and give that file")
 
 
 def raster_info(path: Path | str, *, crs: str | None = None, variable: str | None = None

@@ -9,8 +9,15 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["forget_cached", "gdal_http_options", "is_network_name", "network_epoch",
-           "read_failure"]
+from prospect.errors import InputFileError
+
+__all__ = ["DEFAULT_REMOTE", "ENVIRONMENT_SETTINGS", "SOURCE_SETTINGS", "NetworkReadError",
+           "forget_cached", "gdal_http_options", "is_network_name",
+           "network_epoch", "network_failure_message", "read_failure"]
+
+DEFAULT_REMOTE: dict[str, Any] = {"timeout_s": 30.0, "retries": 3, "retry_delay_s": 0.5}
+"""The HTTP settings of a source without ``remote:`` (``RemoteReads``' defaults), for
+reads that are given none."""
 
 
 def gdal_http_options(*, timeout_s: float, retries: int, retry_delay_s: float
@@ -77,6 +84,51 @@ def read_failure(message: str) -> str:
     return message.splitlines()[0][:120] if message else "unreadable"
 
 
+class NetworkReadError(InputFileError):
+    """A file read over a network that the network failed to bring (a timeout, no
+    connection, an unknown host, an HTTP error status): a look at the file that may fail
+    quietly (a CRS check, a hint) lets this one through, or each later look waited out
+    the timeout again."""
+
+
+SOURCE_SETTINGS = "raise the source's remote.timeout_s or remote.retries"
+"""How a read under a source's ``remote:`` settings is given longer."""
+ENVIRONMENT_SETTINGS = ("raise GDAL's timeout or retries in the environment "
+                        "(GDAL_HTTP_TIMEOUT=<seconds>, GDAL_HTTP_MAX_RETRY=<n>)")
+"""How a read that no ``remote:`` applies to is given longer."""
+
+
+def network_failure_message(path: str, reason: str, how: str = SOURCE_SETTINGS) -> str:
+    """The one-line error for a file read over a network that the network failed to bring
+    (a timeout, no connection, an unknown host, an HTTP error status), or ``""`` where
+    ``path`` is local or ``reason`` (GDAL's message) says another failure: such a file was
+    said to be corrupt, truncated or not a raster (or vector file), though it never came.
+
+    Parameters
+    ----------
+    path : str
+        The file's GDAL name or URL.
+    reason : str
+        GDAL's message of the failed read.
+    how : str
+        How to give the read longer (:data:`SOURCE_SETTINGS`, or
+        :data:`ENVIRONMENT_SETTINGS` where no ``remote:`` applies).
+
+    Returns
+    -------
+    str
+        The message (what, where, how to fix), or ``""``.
+    """
+    if not is_network_name(path):
+        return ""
+    why = read_failure(reason)
+    if why in ("timeout", "no connection", "host not found") or why.startswith("HTTP "):
+        return (f"{path}: cannot read over the network: {why} "
+                f"({reason.splitlines()[0][:200]}); check the URL and that the server "
+                f"answers, or {how}")
+    return ""
+
+
 _ARCHIVE_END = re.compile(r"\.(?:zip|kmz|tar|tgz|tar\.gz|gz|7z|rar)(?=/|$)", re.IGNORECASE)
 """Where an archive's name ends inside a GDAL archive name (its members follow)."""
 
@@ -124,22 +176,30 @@ def network_epoch(name: str) -> int:
 
 
 def _clear_function() -> Any:
-    """GDAL's ``VSICurlPartialClearCache`` (its C API, through the library rasterio runs
-    on: rasterio does not wrap it), called under GDAL's quiet error handler; ``None``
-    where it cannot be found."""
+    """GDAL's ``VSICurlPartialClearCache`` (its C API: rasterio does not wrap it) of each
+    GDAL library this process reads with (rasterio's, and pyogrio's own copy, which keeps
+    a cache of its own of a vector file's ranges), called under GDAL's quiet error
+    handler; ``None`` where it cannot be found."""
     with _CLEAR_LOCK:
         if not _CLEAR:
             import ctypes
 
             from prospect.io.raster import _gdal_c
+            from prospect.io.vector import _pyogrio_gdal
 
-            lib = _gdal_c()
-            func = getattr(lib, "VSICurlPartialClearCache", None) if lib is not None \
-                else None
-            if func is not None:
-                func.argtypes, func.restype = [ctypes.c_char_p], None
-                func = _quietly(lib, func)
-            _CLEAR.append(func)
+            funcs = []
+            for lib in dict.fromkeys(x for x in (_gdal_c(), _pyogrio_gdal())
+                                     if x is not None):
+                func = getattr(lib, "VSICurlPartialClearCache", None)
+                if func is not None:
+                    func.argtypes, func.restype = [ctypes.c_char_p], None
+                    funcs.append(_quietly(lib, func))
+
+            def clear_all(name: bytes) -> None:
+                for one in funcs:
+                    one(name)
+
+            _CLEAR.append(clear_all if funcs else None)
         return _CLEAR[0]
 
 

@@ -17,6 +17,7 @@ import os
 import re
 import struct
 import threading
+import time
 import unicodedata
 import warnings
 import zipfile
@@ -76,6 +77,7 @@ __all__ = [
     "read_vector",
     "recoded_message",
     "refuse_partial_prj",
+    "remote_reads",
     "repaired_message",
     "reproject",
     "reproject_geometry",
@@ -124,31 +126,158 @@ def _gml_options(name: str, kwargs: dict[str, Any]) -> dict[str, Any]:
     return kwargs
 
 
+_remote = threading.local()
+"""This thread's GDAL HTTP settings for vector files read over a network
+(:func:`remote_reads`)."""
+
+
+@contextlib.contextmanager
+def remote_reads(options: dict[str, str | int] | tuple[tuple[str, str | int], ...] | None
+                 ) -> Iterator[None]:
+    """Read vector files over a network under ``options`` in this thread.
+
+    ``options`` are GDAL's HTTP settings (:func:`~prospect.io.remote.gdal_http_options` of
+    a source's ``remote:``); ``None`` or empty keeps the defaults (those of an unset
+    ``remote:``). pyogrio reads with a GDAL of its own, which the settings rasterio's GDAL
+    is given never reached: a geology map on a server that accepts the connection and
+    never answers held the job for ever.
+
+    Parameters
+    ----------
+    options : dict or tuple of (str, value) pairs or None
+        GDAL configuration options, applied to every network read of this thread inside
+        the block.
+    """
+    outer = getattr(_remote, "options", None)
+    _remote.options = dict(options) if options else None
+    try:
+        yield
+    finally:
+        _remote.options = outer
+
+
+def _network_options() -> tuple[dict[str, str | int], bool]:
+    """The HTTP settings of this thread's network reads, and whether a source's
+    ``remote:`` gave them: :func:`remote_reads`' or else the defaults of an unset
+    ``remote:`` (a point table, a mask or an outline read over a network), less those
+    the environment sets (``GDAL_HTTP_TIMEOUT=120``: a thread's setting would hide it)."""
+    from prospect.io.remote import DEFAULT_REMOTE, gdal_http_options
+
+    options = getattr(_remote, "options", None)
+    if options:
+        return options, True
+    return {k: v for k, v in gdal_http_options(**DEFAULT_REMOTE).items()
+            if k not in os.environ}, False
+
+
+@contextlib.contextmanager
+def _gdal_config(options: dict[str, str | int]) -> Iterator[None]:
+    """``options`` set in pyogrio's GDAL for this thread (``CPLSetThreadLocalConfigOption``:
+    reads in other threads keep theirs), restored after; process-wide through pyogrio
+    where its library cannot be found."""
+    lib = _pyogrio_gdal()
+    setter = getattr(lib, "CPLSetThreadLocalConfigOption", None) if lib is not None else None
+    getter = getattr(lib, "CPLGetThreadLocalConfigOption", None) if lib is not None else None
+    if setter is None or getter is None:
+        before = {k: pyogrio.get_gdal_config_option(k) for k in options}
+        pyogrio.set_gdal_config_options({k: str(v) for k, v in options.items()})
+        try:
+            yield
+        finally:
+            pyogrio.set_gdal_config_options(before)
+        return
+    setter.argtypes, setter.restype = [ctypes.c_char_p, ctypes.c_char_p], None
+    getter.argtypes, getter.restype = [ctypes.c_char_p, ctypes.c_char_p], ctypes.c_char_p
+    saved = {k: getter(k.encode(), None) for k in options}  # (bytes: copied by ctypes)
+    for key, value in options.items():
+        setter(key.encode(), str(value).encode())
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            setter(key.encode(), old)
+
+
+@contextlib.contextmanager
+def _over_network(name: str) -> Iterator[None]:
+    """A read of ``name``: where it is read over a network, under this thread's HTTP
+    settings (:func:`remote_reads`), and a failure of the network (a timeout, no
+    connection, an unknown host, an HTTP error status) said as such, naming the URL and
+    the settings to raise, not as a corrupt file."""
+    from prospect.io.remote import (
+        ENVIRONMENT_SETTINGS,
+        SOURCE_SETTINGS,
+        NetworkReadError,
+        is_network_name,
+        network_epoch,
+        network_failure_message,
+        read_failure,
+    )
+
+    if not is_network_name(name):
+        yield
+        return
+    key = (name, network_epoch(name))  # a new plan's drop of its caches asks again
+    with _FAILED_LOCK:
+        failed = _FAILED.get(key)
+    if failed is not None and time.monotonic() - failed[0] < _FAILED_KEPT_S:
+        raise NetworkReadError(failed[1])
+    quiet_measured()
+    options, configured = _network_options()
+    with _gdal_config(options):
+        try:
+            yield
+        except (DataSourceError, DataLayerError) as exc:
+            said = network_failure_message(
+                name, str(exc), SOURCE_SETTINGS if configured else ENVIRONMENT_SETTINGS)
+            if said:
+                with _FAILED_LOCK:
+                    if len(_FAILED) > 1024:  # a bound: an old failure is asked again
+                        _FAILED.clear()
+                    _FAILED[key] = (time.monotonic(), said)
+                raise NetworkReadError(said) from None
+            why = read_failure(str(exc))
+            if why.startswith("no credentials"):  # an object store's keys, as for rasters
+                raise InputFileError(f"{name}: cannot read: {why}") from None
+            raise
+
+
+_FAILED: dict[tuple[str, int], tuple[float, str]] = {}
+"""Network names whose read the network just failed (when, and the message): the looks
+at a file that fail quietly (a CRS check, a hint, a count) and the read after them each
+waited out the timeout and retries again, so a dead server held a plan for many times
+the timeout before its error."""
+_FAILED_LOCK = threading.Lock()
+_FAILED_KEPT_S = 60.0
+"""How long a network failure is said again without asking the server."""
+
+
 class _Ogr:
-    """pyogrio's readers, opening a GML file without leaving a ``.gfs`` beside it."""
+    """pyogrio's readers, opening a GML file without leaving a ``.gfs`` beside it, and a
+    file over a network under the source's HTTP settings (:func:`remote_reads`)."""
 
     @staticmethod
     def list_layers(name: str) -> Any:
         """``pyogrio.list_layers``."""
-        with _no_gfs_left(str(name)):
+        with _no_gfs_left(str(name)), _over_network(str(name)):
             return pyogrio.list_layers(name)
 
     @staticmethod
     def read_info(name: str, **kwargs: Any) -> Any:
         """``pyogrio.read_info``."""
-        with _no_gfs_left(str(name)):
+        with _no_gfs_left(str(name)), _over_network(str(name)):
             return pyogrio.read_info(name, **_gml_options(str(name), kwargs))
 
     @staticmethod
     def read_dataframe(name: str, **kwargs: Any) -> Any:
         """``pyogrio.read_dataframe``."""
-        with _no_gfs_left(str(name)):
+        with _no_gfs_left(str(name)), _over_network(str(name)):
             return pyogrio.read_dataframe(name, **_gml_options(str(name), kwargs))
 
     @staticmethod
     def read_arrow(name: str, **kwargs: Any) -> Any:
         """``pyogrio.read_arrow``."""
-        with _no_gfs_left(str(name)):
+        with _no_gfs_left(str(name)), _over_network(str(name)):
             return pyogrio.read_arrow(name, **_gml_options(str(name), kwargs))
 
 
@@ -178,6 +307,14 @@ def quiet_measured() -> None:
     # is closed by the reader (read_vector) and counted in a data warning instead.
     warnings.filterwarnings("ignore", message=r"Non closed ring detected",
                             category=RuntimeWarning)
+    # A file read over a network that did not come: GDAL says "HTTP response code on
+    # <url>: 0" as a warning before the error the reader says the failure with.
+    warnings.filterwarnings("ignore", message=r"HTTP response code on ",
+                            category=RuntimeWarning)
+    # A GeoPackage opened through a zip that names no file inside it (a zip on a server
+    # read as the file it holds): GDAL warns of the zip's name on every open.
+    warnings.filterwarnings("ignore", message=r".*has GPKG application_id, but non "
+                            "conformant file extension", category=RuntimeWarning)
 
 
 # --- GDAL's own messages ------------------------------------------------------------------
@@ -374,11 +511,23 @@ def _in_zip(archive: Path, members: tuple[str, ...], layer: str | None) -> str:
         f"inside as the path (/vsizip/{archive.name}/<file>), or extract it")
 
 
+_NETWORK_ZIP = re.compile(r"\.zip(?:\?[^/]*)?$", re.IGNORECASE)
+"""A zip's name at the end of a URL (a presigned one's query after it)."""
+_ARCHIVE_VSI = ("/vsizip/", "/vsitar/", "/vsigzip/", "/vsi7z/", "/vsirar/")
+
+
 def _source(path: Path | str, layer: str | None = None) -> _Source:
     """What ``path`` (as the config gives it) names for GDAL."""
     from prospect.config.vsi import archive_file
+    from prospect.io.remote import is_network_name
 
     text = str(path)
+    if text.startswith("/vsi") and _NETWORK_ZIP.search(text) and is_network_name(text) \
+            and not text.lower().startswith(_ARCHIVE_VSI):
+        # a zip on a server, opened as a local one is: at its vector file (GDAL opens a
+        # zip of one file as that file, and one of Shapefiles as their folder); it was
+        # "cannot read as a vector file (corrupt?)"
+        return _Source(text, f"/vsizip/{{{text}}}")
     if text.startswith("/vsi"):
         archive = archive_file(text)
         members = zip_members(Path(archive)) if archive is not None and \
@@ -456,9 +605,15 @@ def dataset_files(path: Path | str) -> tuple[str, ...]:
 
 
 def file_version(path: Path | str) -> tuple[int, ...]:
-    """(mtime, size) of each local file a vector path reads, to key what is cached of it."""
+    """(mtime, size) of each local file a vector path reads, to key what is cached of it;
+    for a file read over a network, the number of its last drop from GDAL's caches
+    (:func:`~prospect.io.remote.network_epoch`: a URL has no stamp, so a map replaced on
+    its server was read from this process's caches as it was, its old units and lines)."""
     from prospect.config.vsi import archive_file
+    from prospect.io.remote import is_network_name, network_epoch
 
+    if is_network_name(str(path)):
+        return (-1, network_epoch(str(path)))
     out: list[int] = []
     for name in dataset_files(path):
         try:
@@ -1596,10 +1751,26 @@ def _read_box(src: _Source, layer: str | None, columns: list[str] | None,
     return gdf.reset_index(drop=True)
 
 
+def _refuse_network_parquet(src: _Source) -> None:
+    """Refuse a GeoParquet file named by a URL (``https://.../faults.parquet``): the
+    GeoParquet reader reads files on this machine, and GDAL's here has no Parquet driver,
+    so it was "cannot read as a vector file (corrupt?)" for a sound file."""
+    from prospect.io.remote import is_network_name
+
+    tail = src.shown.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+    if not is_network_name(src.shown) or not tail.lower().endswith(PARQUET_SUFFIXES):
+        return
+    raise InputFileError(
+        f"{src.shown}: a GeoParquet file is read from this machine only, not over a "
+        f"network; download it first (e.g. curl -fLo {tail} '<the URL>') and give the "
+        "downloaded file as the path")
+
+
 def _exists(src: _Source) -> None:
     """Refuse a path that names no file or folder (the archive, for a ``/vsi`` name)."""
     local = src.archive if src.archive is not None else Path(src.shown)
     if src.archive is None and src.shown.startswith("/vsi"):
+        _refuse_network_parquet(src)
         return  # remote, or an archive behind another: GDAL says what is wrong
     if not (local.is_file() or local.is_dir()):  # a folder may be one (a FileGDB)
         raise InputFileError(f"{local}: {why_unreadable(local, 'vector file')}")
@@ -1634,7 +1805,9 @@ def _what_instead(src: _Source) -> str:
     from prospect.io.points import raster_kind
 
     local = Path(src.shown)
-    if src.archive is not None or not local.is_file():
+    if src.archive is None and not local.is_file():
+        return _network_said(src)
+    if src.archive is not None:
         return ""
     try:
         with local.open("rb") as fh:
@@ -1666,6 +1839,57 @@ def _what_instead(src: _Source) -> str:
             any(d in first for d in ",;\t"):
         return ("not a vector file but a text table (its first line: "
                 f"{first.strip()[:60]!r}); give it a table's name (.csv) to read it as one")
+    return ""
+
+
+def _network_head(name: str, size: int) -> bytes | None:
+    """The first ``size`` bytes of a file read over a network (one ranged request through
+    pyogrio's GDAL, under this thread's HTTP settings); ``None`` where it cannot be read."""
+    from prospect.io.remote import is_network_name
+
+    lib = _pyogrio_gdal()
+    if lib is None or not is_network_name(name):
+        return None
+    opener: Any = getattr(lib, "VSIFOpenL", None)
+    reader: Any = getattr(lib, "VSIFReadL", None)
+    closer: Any = getattr(lib, "VSIFCloseL", None)
+    if opener is None or reader is None or closer is None:
+        return None
+    opener.argtypes, opener.restype = [ctypes.c_char_p, ctypes.c_char_p], ctypes.c_void_p
+    reader.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t, ctypes.c_void_p]
+    reader.restype = ctypes.c_size_t
+    closer.argtypes, closer.restype = [ctypes.c_void_p], ctypes.c_int
+    with _gdal_config(_network_options()[0]):
+        handle = opener(name.encode(), b"rb")
+        if not handle:
+            return None
+        try:
+            buffer = ctypes.create_string_buffer(size)
+            got = reader(buffer, 1, size, handle)
+            return buffer.raw[:got]
+        finally:
+            closer(handle)
+
+
+def _network_said(src: _Source) -> str:
+    """What a file read over a network that GDAL does not read as a vector file is
+    instead: a web page or a server's error answer (a sign-in page, a portal's page of
+    the map rather than its file); ``""`` when it cannot be told. It was "cannot read as
+    a vector file (corrupt?)", where the same file on disk is named as a page."""
+    raw = _network_head(src.name, 1024)
+    if not raw:
+        return ""
+    head = raw.lstrip(b"\xef\xbb\xbf \t\r\n")[:600].decode("utf-8", "replace").lower()
+    if head.startswith(("<!doctype html", "<html")) or "<body" in head[:300] or \
+            "<head>" in head[:300]:
+        return ("not a vector file but an HTML page the server answered with (an error or "
+                "sign-in page, or the map's web page rather than its file?); give the "
+                "file's own download link, or download the map and give the file")
+    if (head.startswith("<?xml") and "<error>" in head) or head.startswith("<error>") or \
+            (head.startswith("{") and re.search(r'"(error|errors|message|detail)"', head)):
+        return ("not a vector file but the server's error answer (its first words: "
+                f"{raw[:80].decode('utf-8', 'replace').strip()!r}); check the URL and "
+                "that it may be read without signing in")
     return ""
 
 
