@@ -33,7 +33,10 @@ _USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^
 _ENCODED_USERINFO = re.compile(
     r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*%3A%2F%2F)(?P<userinfo>(?:(?!%2F)[^/\s?#&])+)%40",
     re.IGNORECASE)
-_PARAM = re.compile(r"(?P<sep>[?&;#])(?P<name>[A-Za-z0-9_.\-]+)=(?P<value>[^&#\s\"']*)")
+# the value ends before the punctuation of the sentence around the URL (``...sig=abc:
+# cannot read``), which the masked value would take with it
+_PARAM = re.compile(r"(?P<sep>[?&;#])(?P<name>[A-Za-z0-9_.\-]+)="
+                    r"(?P<value>[^&#\s\"']*?)(?=[:,;.)]*(?:[&#\s\"']|$))")
 # a query inside a percent-encoded URL (GDAL's /vsicurl?url=https%3A%2F%2Fh%2Fa.tif%3Fsig%3D..):
 # '?', '&', '#' and '=' written %3F, %26, %23 and %3D, the value up to the next of them
 _ENCODED_PARAM = re.compile(
