@@ -4436,6 +4436,16 @@ _UNREAD_FORMATS = {
 """Suffixes of formats the GDAL Prospect reads with has no driver for: what the file is,
 the GDAL driver, and why it is missing."""
 
+_HDF4_MAGIC = b"\x0e\x03\x13\x01"
+"""The first bytes of an HDF4 file (HDF-EOS granules of ASTER, MODIS, older Landsat)."""
+
+
+def _has_driver(name: str) -> bool:
+    """Whether the GDAL Prospect reads with has the raster driver ``name``."""
+    with rasterio.Env() as env:
+        return name in env.drivers()
+
+
 _SURVEY_GRD = (b"DSAA", b"DSBB", b"DSRB", b"CDF", b"\x89HDF")
 """The first bytes of the ``.grd`` grids GDAL reads: Surfer's (ASCII, 6 and 7) and a GMT
 or other netCDF grid's (classic, or netCDF-4)."""
@@ -4451,6 +4461,15 @@ def _refuse_unread_format(path: Path | str, reason: str) -> None:
         return
     name = Path(str(path)).name
     suffix = Path(name).suffix.lower()
+    if _local_head(path, 4) == _HDF4_MAGIC and not _has_driver("HDF4"):
+        raise InputFileError(
+            f"{path}: an HDF4 file (an HDF-EOS granule: ASTER, MODIS or older Landsat as LP "
+            f"DAAC or USGS deliver it), which the GDAL Prospect reads with (GDAL "
+            f"{rasterio.__gdal_version__}) cannot open: it has no HDF4 driver; convert the "
+            "band meant where GDAL has one (Debian's or Ubuntu's gdal-bin, QGIS, OSGeo4W): "
+            f"list its bands with gdalinfo {name}, then gdal_translate -of GTiff "
+            "'<one SUBDATASET_n_NAME it lists>' band.tif, and give the GeoTIFF (or take "
+            "the product's GeoTIFF/COG assets where it has them)")
     if suffix == ".grd":
         head = _local_head(path, 8)
         if head is None or head.startswith(_SURVEY_GRD):

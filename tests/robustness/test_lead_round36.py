@@ -5,6 +5,7 @@ SYNTHETIC files throughout."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -44,3 +45,41 @@ def test_redaction_leaves_the_punctuation_after_a_url(text: str, said: str) -> N
     from prospect.redact import redact
 
     assert redact(text) == said
+
+
+_HDF4 = b"\x0e\x03\x13\x01" + b"\0" * 4000
+"""An HDF4 file's first bytes and no more: what this GDAL (no HDF4 driver) sees of a real
+granule is only that it is not a format it knows. SYNTHETIC."""
+
+
+def test_an_hdf4_granule_of_a_stac_item_is_said_to_need_an_hdf4_gdal(tmp_path: Path) -> None:
+    """The imagery area's hand-over: an ASTER granule as LP DAAC delivers it (HDF-EOS,
+    ``type: application/x-hdf``), listed as a STAC item's asset. Before: "cannot read as a
+    raster (corrupt, truncated or not a raster) ... not recognized as being in a supported
+    file format" of a sound file. Now it is named as HDF4, which this GDAL has no driver
+    for, with the commands that convert a band of it."""
+    from prospect.errors import InputFileError
+
+    from .test_imagery_round33 import _collection, _item, _plan
+
+    granule = tmp_path / "AST_07XT_00306202006183523_20200101000000_1234.hdf"
+    granule.write_bytes(_HDF4)
+    items = [_item("ast", str(granule), "2020-06-20T18:35:23Z", {"platform": "terra"})]
+    with pytest.raises(InputFileError) as caught:
+        _plan({"name": "ast", "stac": str(_collection(tmp_path, items)),
+               "assets": {"red": "B04"}})
+    said = str(caught.value)
+    assert "an HDF4 file" in said and "no HDF4 driver" in said, said
+    assert f"gdalinfo {granule.name}" in said and "corrupt" not in said, said
+
+
+def test_an_hdf4_file_given_as_a_raster_source_is_said_so(sandbox: Sandbox, cli: Any) -> None:
+    """An HDF4 file given as a survey raster's ``path:`` (a MODIS product): one line naming
+    it as HDF4 and the fix, not a corrupt file."""
+    path = sandbox.root / "MOD11A2.A2020001.h18v03.061.hdf"
+    path.write_bytes(_HDF4)
+    sandbox.write_job(sources=[{"kind": "raster", "name": "lst", "path": str(path)}])
+    result = cli("plan", sandbox.job_path, "-o", sandbox.out)
+    line = assert_clean_error(result, 1, "an HDF4 file", "no HDF4 driver",
+                              "gdal_translate")
+    assert "corrupt" not in line
