@@ -300,12 +300,49 @@ def _check_environment(args: list[str], err: Console) -> None:
         return
     from prospect.env import check_environment
 
-    for note in check_environment():
+    for note in [*check_environment(), *misspelt_variables(os.environ)]:
         _say(err, f"warning: {escape(note)}")
     if any(name.startswith("DASK_") for name in os.environ):
         from pipelines.cluster import check_dask_durations
 
         check_dask_durations()  # a timeout dask cannot read: before any cluster starts
+
+
+PROSPECT_VARIABLES = ("PROSPECT_CACHE_DIR", "PROSPECT_CLUSTER_DIR", "PROSPECT_CONFIG_DIR",
+                      "PROSPECT_DEBUG", "PROSPECT_MAX_BLOCK_BYTES", "PROSPECT_MAX_CELLS",
+                      "PROSPECT_MAX_SOURCES", "PROSPECT_REGISTRY",
+                      "PROSPECT_REMOTE_VRT_SOURCES", "PROSPECT_TASK_TIMEOUT")
+"""The ``PROSPECT_*`` variables a command reads (those of ``cluster/prospect-job.sbatch``,
+``PROSPECT_VENV``, ``PROSPECT_SCHEDULER_FILE`` and ``PROSPECT_DASK_INTERFACE``, are the
+batch script's)."""
+
+
+def misspelt_variables(environ: Any) -> list[str]:
+    """A note for each ``PROSPECT_*`` variable of ``environ`` that is one of
+    :data:`PROSPECT_VARIABLES` misspelt or in another case, which nothing reads.
+
+    ``export PROSPECT_MAX_CELL=4e10`` (or ``PROSPECT_TASK_TIMOUT=7200``,
+    ``prospect_debug=1``) was ignored without a word: the job ran under the default it
+    was meant to change, and a refusal that named ``PROSPECT_MAX_CELLS`` read as though
+    the variable set had been.
+    """
+    import difflib
+
+    notes = []
+    for name in sorted(environ):
+        if not name.upper().startswith("PROSPECT_") or name in PROSPECT_VARIABLES:
+            continue
+        if name.upper() in PROSPECT_VARIABLES:
+            meant, why = name.upper(), "environment variables' names are case-sensitive"
+        else:
+            close = difflib.get_close_matches(name.upper(), PROSPECT_VARIABLES, n=1,
+                                              cutoff=0.85)
+            if not close:
+                continue  # a variable of the user's own scripts
+            meant, why = close[0], "no command reads that name"
+        notes.append(f"${name} is set, but Prospect reads ${meant} ({why}): the setting is "
+                     f"ignored; rename it (export {meant}=...), or unset it")
+    return notes
 
 
 def _runs_nothing(args: list[str]) -> bool:

@@ -21,9 +21,9 @@ from pipelines.plan import (
 from pipelines.runner import prepare_out_dir, print_summary, run_job
 from prospect.errors import ConfigError
 from prospect.io.cube import open_cube
-from prospect.testing import demo_grid, make_scene
+from prospect.testing import SyntheticScene, demo_grid, make_scene
 
-__all__ = ["DEMO_JOB", "recovery_auc", "run_demo"]
+__all__ = ["DEMO_JOB", "DEMO_SIZE_MIN", "check_demo_size", "recovery_auc", "run_demo"]
 
 DEMO_JOB = "demo-bonaire"
 """The demo job's name (its manifest's ``job``)."""
@@ -36,6 +36,46 @@ def recovery_auc(probability: np.ndarray, hidden: np.ndarray, *, top: float = 0.
     valid = np.isfinite(probability) & np.isfinite(hidden)
     truth = hidden[valid] >= np.quantile(hidden[valid], 1.0 - top)
     return float(roc_auc_score(truth, probability[valid]))
+
+
+DEMO_SIZE_MIN = 100.0
+"""The smallest edge of the demo's square, metres (10 x 10 cells of 10 m; the whole demo
+runs on it): below it the scene is too small for its coarser bands (``--size 10`` made a
+band of 0 x 0 pixels, ``--size 60`` divided by zero)."""
+
+
+def check_demo_size(size_m: float) -> None:
+    """Refuse a ``--size`` the demo cannot make a scene of, naming the option.
+
+    ``--size 0``, ``-5``, ``nan`` and ``inf`` were "bounds must be (left, bottom, right,
+    top) with right > left ...", bounds the user never gave; ``--size 10`` "Attempt to
+    create 0x0 dataset is illegal", GDAL's words; ``--size 1e9`` "use a coarser resolution
+    or smaller bounds (or raise PROSPECT_MAX_CELLS)", a resolution the demo does not take.
+
+    Raises
+    ------
+    ConfigError
+        The size, why and the sizes the demo takes.
+    """
+    import math
+
+    from prospect.config.region import check_chunk_count
+    from prospect.errors import GridError
+
+    said = f"--size {size_m:g}"
+    takes = (f"give the edge of the demo's square area in metres, at least "
+             f"{DEMO_SIZE_MIN:g} (default 6000)")
+    if not math.isfinite(size_m) or size_m <= 0:
+        raise ConfigError(f"{said}: no length; {takes}")
+    if size_m < DEMO_SIZE_MIN:
+        raise ConfigError(f"{said}: a square of {size_m:g} m is too small for the demo's "
+                          f"scene (its coarser bands would have no pixel); {takes}")
+    try:
+        check_chunk_count(demo_grid("bonaire", size_m=size_m))
+    except GridError as exc:
+        raise ConfigError(f"{said}: a square of {size_m:g} m of 10 m cells is more than a "
+                          f"demo holds ({str(exc).split(';')[0]}); {takes}, and well under "
+                          "this") from None
 
 
 def _refuse_other_files(out_dir: Path, size_m: float) -> None:
@@ -72,6 +112,38 @@ def _refuse_other_files(out_dir: Path, size_m: float) -> None:
             f"give the demo a folder of its own, e.g. {Path(out_dir) / 'demo'}")
 
 
+def _whole_scene(out_dir: Path, size_m: float, seed: int) -> SyntheticScene:
+    """The demo's scene made under ``out_dir/scene``; one whose making failed or was
+    stopped (a full disk, Ctrl-C) is removed when this call made its folder.
+
+    A scene left half made, without the ``job.yaml`` written after it, was another
+    tool's to the next demo: "-o out: holds scene, not the demo's ...; give the demo a
+    folder of its own", for good, until the user removed it by hand.
+    """
+    import shutil
+
+    from pipelines.faults import disk_fault_within, output_fault, probe_disk
+
+    folder = out_dir / "scene"
+    fresh = not folder.exists()
+    try:
+        return make_scene(folder, grid=demo_grid("bonaire", size_m=size_m), seed=seed)
+    except Exception as exc:
+        # a full disk, as the library writing a file says it (GDAL's GeoPackage driver:
+        # "FeatureError: ... no such table: gpkg_contents", an internal error): asked of
+        # the disk before the half-made scene is removed and its room given back
+        fault = disk_fault_within(exc) or probe_disk(folder, 2**20)
+        if fresh:
+            shutil.rmtree(folder, ignore_errors=True)
+        if fault is not None:
+            raise output_fault(fault, out_dir) from exc
+        raise
+    except BaseException:  # a stop: the half-made scene goes too
+        if fresh:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
 def run_demo(
     out_dir: Path, *, seed: int = 0, size_m: float = 6000.0, workers: int | None = None,
     scheduler: str | None = None, console: Console | None = None,
@@ -82,6 +154,7 @@ def run_demo(
     score of the model against the scene's hidden field.
     """
     console = console or Console(stderr=True)
+    check_demo_size(size_m)
     _refuse_other_files(out_dir, size_m)
     out_dir = prepare_out_dir(out_dir)
     start = time.perf_counter()
@@ -96,7 +169,7 @@ def run_demo(
             raise ConfigError(
                 f"{out_dir}: holds the outputs of job {other}, not of the demo; give the "
                 "demo its own -o (or remove that folder to reuse it)")
-        scene = make_scene(out_dir / "scene", grid=demo_grid("bonaire", size_m=size_m), seed=seed)
+        scene = _whole_scene(out_dir, size_m, seed)
         job_path = scene.job_config(out_dir / "job.yaml", name=DEMO_JOB)
     gen = StageResult(name="generate", outputs={"scene": str(scene.root), "job": str(job_path)},
                       seconds=round(time.perf_counter() - start, 3))

@@ -46,7 +46,8 @@ from prospect.redact import redact_tree
 from prospect.versions import library_versions
 
 __all__ = ["DAMAGED_MANIFEST", "Manifest", "changed_while_running", "file_stamps",
-           "keep_damaged", "library_versions", "moved_files"]
+           "keep_damaged", "library_versions", "moved_files", "recorded_job",
+           "unwritten_bytes"]
 
 
 
@@ -254,6 +255,30 @@ _OWN_KEYS = frozenset({
 same format that records more) is kept as it was."""
 
 _ALL_AGAIN = "the record of finished stages is lost, so every stage runs again"
+
+
+def unwritten_bytes(raw: bytes) -> str | None:
+    """Why a record file's bytes ``raw`` were never written whole, where they show it: no
+    bytes at all, or NUL bytes where text goes (all of them, or the file's end); ``None``
+    otherwise.
+
+    A file rewritten just before a crash, a power cut or a host's reset can come back
+    with its new size but blocks of zeros (the size reached the disk, the data did not),
+    or empty. Its parse error said it in a codec's words: "'utf-32-be' codec can't decode
+    bytes in position 6628-6630: truncated data" (JSON's guess at the encoding of a file
+    starting with NULs), or "Expecting value: line 1 column 1 (char 0)".
+    """
+    lost = ("(its last write never reached the disk: a crash, a power cut or a reset "
+            "while it was written)")
+    if not raw.strip():
+        return f"is empty ({len(raw)} bytes) {lost}"
+    nul = len(raw) - len(raw.rstrip(b"\0"))
+    if nul == len(raw):
+        return f"holds nothing but NUL bytes, {len(raw)} of them {lost}"
+    if nul > 0 or raw.startswith(b"\0"):
+        where = f"ends in {nul} NUL bytes" if nul else "begins with NUL bytes"
+        return f"{where} (zero bytes where its text goes) {lost}"
+    return None
 _STAGE_MAPPINGS = ("settings", "input_files", "outputs", "files", "verify", "metrics",
                    "cluster")
 
@@ -342,6 +367,20 @@ def keep_damaged(path: Path, raw: bytes, *, most: int = 1000) -> Path | None:
         except OSError:
             continue
     return None
+
+
+def recorded_job(out_dir: Path) -> tuple[str, str | None] | None:
+    """The job name and config file the manifest in ``out_dir`` records; ``None`` when
+    there is no manifest, it cannot be read or names no job."""
+    try:
+        data = json.loads((Path(out_dir) / "manifest.json").read_bytes())
+    except (OSError, ValueError):
+        return None
+    name = data.get("job") if isinstance(data, dict) else None
+    if not isinstance(name, str) or not name:
+        return None
+    config = data.get("config_path")
+    return name, config if isinstance(config, str) and config else None
 
 
 def other_job(out_dir: Path, job: JobConfig | str) -> str | None:
@@ -590,14 +629,15 @@ class Manifest:
             self.damaged = (f"{self.path}: cannot be read ({exc.strerror or exc}); "
                             f"{_ALL_AGAIN}")
             return {}
-        why: str | None
+        why: str | None = unwritten_bytes(raw)  # zeros or nothing: said as such
+        data: Any = {}
         try:
-            data = json.loads(raw)
+            data = data if why else json.loads(raw)
         except ValueError as exc:
             data, why = {}, f"does not parse as JSON ({exc})"
         else:
-            why = "is not a JSON object" if not isinstance(data, dict) else \
-                _shape_problem(data)
+            why = why or ("is not a JSON object" if not isinstance(data, dict) else
+                          _shape_problem(data))
             if why is not None:
                 data = {}
         if why is None:

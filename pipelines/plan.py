@@ -54,6 +54,7 @@ __all__ = [
     "format_bytes",
     "later_variables",
     "plan_job",
+    "refuse_bounds_in_extent_order",
     "refuse_foreign_manifest",
     "refuse_foreign_zarr",
     "refuse_outputs_as_inputs",
@@ -61,6 +62,7 @@ __all__ = [
     "refuse_too_many_folds",
     "refuse_unmade_variables",
     "refuse_unsafe_output_folder",
+    "unmade_bands",
     "warn_labels_of_another_commodity",
 ]
 
@@ -302,6 +304,39 @@ def _file_extents(source: Any) -> list[tuple[str, tuple[float, float, float, flo
         except (rasterio.errors.RasterioError, OSError):
             continue
     return found
+
+
+def refuse_bounds_in_extent_order(job: JobConfig, grid: RegionGrid,
+                                  job_path: Path | None = None) -> None:
+    """Refuse a region whose bounds, written as an extent ``[xmin, xmax, ymin, ymax]``,
+    make a valid region far larger than the files cover, where read as an extent they
+    fit the files (:func:`prospect.config.region.files_in_extent_order`).
+
+    Raises
+    ------
+    ConfigError
+        Naming the bounds, what they make and the bounds to write.
+    """
+    from prospect.config.job import asked_bounds
+    from prospect.config.region import (
+        EXTENT_ORDER_RATIO,
+        extent_order,
+        files_in_extent_order,
+    )
+
+    bounds = asked_bounds(job)
+    meant = extent_order(bounds) if bounds is not None else None
+    if bounds is None or meant is None or meant == tuple(bounds):
+        return
+    area = (bounds[2] - bounds[0]) * (bounds[3] - bounds[1])
+    if area < EXTENT_ORDER_RATIO * (meant[2] - meant[0]) * (meant[3] - meant[1]):
+        return  # no file is read: most regions stop here
+    extents = [e for source in job.sources if isinstance(source, RasterSource)
+               for e in _file_extents(source)]
+    said = files_in_extent_order(grid.crs, bounds, extents)
+    if said:
+        where = f"{job_path}: " if job_path is not None else ""
+        raise ConfigError(f"{where}region.bounds: {said}")
 
 
 def _source_lines(job_path: Path | None) -> dict[int, int]:
@@ -698,7 +733,9 @@ def _names_variables(job: JobConfig) -> list[str]:
     parts = [("tiles.layers", job.tiles is not None and bool(getattr(job.tiles, "layers", 0))),
              ("economics", job.economics is not None),
              ("model.features", job.model is not None),
-             ("indices.custom", job.indices is not None and bool(job.indices.custom))]
+             ("indices.custom", job.indices is not None and bool(job.indices.custom)),
+             ("indices (the bands they read)", job.indices is not None and bool(
+                 job.indices.names or job.indices.custom))]
     return [name for name, named in parts if named]
 
 
@@ -822,6 +859,7 @@ def plan_job(job: JobConfig, grid: RegionGrid, *, workers: int = 1,
         a custom index named like an ingested variable.
     """
     warn_labels_of_another_commodity(job, job_path)
+    refuse_bounds_in_extent_order(job, grid, job_path)
     job = _saved_searches(job, grid, out_dir)
     n = grid.n_chunks
     # the largest chunk (a grid smaller than one chunk is one smaller chunk)
@@ -1033,6 +1071,9 @@ def refuse_unmade_variables(job: JobConfig, ingested: list[str],
                 f"{where}{made[name]} makes a variable {name!r}, and the ingest stage "
                 f"{lower[name.lower()]!r} (a source or band of that name), which differ only "
                 f"in case; {_CASE_FOLDERS}: rename one of them")
+    unread = unmade_bands(job, ingested)
+    if unread:
+        raise ConfigError(f"{where}indices: {unread}")
     unmade = unmade_layers(job, ingested)
     if unmade:
         raise ConfigError(
@@ -1046,6 +1087,42 @@ def refuse_unmade_variables(job: JobConfig, ingested: list[str],
             f"ingest makes {sorted(ingested)}, and the indices, change and economics "
             "stages their layers: fix the names, or leave 'features' out to use every "
             "variable")
+
+
+def unmade_bands(job: JobConfig, ingested: list[str]) -> str:
+    """Why the job's indices read a band variable that no stage before them makes (neither
+    ingest, ``ingested``, nor a time series' stacking), in the indices stage's words; ``""``
+    when they read none such, or the section is one the indices stage refuses itself.
+
+    ``prospect plan`` said nothing of it (its stand-in cube holds zeros for a band no
+    source makes) and ``prospect run`` found it only in the indices stage, after the
+    whole ingest (hours on a real region): ``bands: {N: nir}`` beside a job whose red
+    band is a source ``red`` left ``R`` on the sensor's ``B04``.
+    """
+    cfg = job.indices
+    if cfg is None or not (cfg.names or cfg.custom) or not job.sources:
+        return ""  # a job of no sources computes its indices on a cube made elsewhere
+    from prospect.indices.api import missing_bands
+    from prospect.indices.bands import load_sensor
+    from prospect.indices.plan import plan_indices
+
+    try:
+        sensor = load_sensor(cfg.sensor)
+        planned = plan_indices(cfg.names, sensor=sensor, custom=dict(cfg.custom),
+                               bands=dict(cfg.bands), constants=dict(cfg.constants))
+    except ProspectError:  # the indices stage names what is wrong with the section
+        return ""
+    stacked = list(job.timeseries.dates[0].bands) if job.timeseries is not None else []
+    made = sorted({*ingested, *stacked})
+    first = next((v for v in planned.inputs if v not in made), None)
+    if first is None:
+        return ""
+    common = min(c for p in planned.indices for c, v in p.bands if v == first)
+    return missing_bands(planned, sensor.name, made,
+                         absent="that no source of this job makes", present_as="ingest makes",
+                         fix="map each common name to the variable of ingest that holds "
+                             f"it with indices.bands (e.g. indices.bands: {{{common}: "
+                             "<variable>}), or add the sources that make those bands")
 
 
 def warn_labels_of_another_commodity(job: JobConfig, job_path: Path | None) -> None:

@@ -194,6 +194,37 @@ def _run_said(ctx: RunContext, wanted: Sequence[str], *, force: bool,
         raise output_fault(disk, out_dir, began_writable=began_writable) from exc
 
 
+def _other_job_message(out_dir: Path, other: str, ctx: RunContext) -> str:
+    """Why ``out_dir``, holding the outputs of job ``other`` (:func:`other_job`'s words),
+    is not this job's, and the fix.
+
+    Where that job's manifest names this job's own config file, the job was renamed in
+    it (``name: tiny`` made ``name: tiny-2026``) since that run: "holds the outputs of
+    job 'tiny' (/jobs/tiny.yaml), not of 'tiny-2026'; give this job its own -o" told the
+    user to start again elsewhere, as if another job's, what this config had made.
+    """
+    from pipelines.manifest import recorded_job
+
+    said = (f"{out_dir}: holds the outputs of job {other}, not of {ctx.job.name!r}; "
+            "give this job its own -o (or remove that folder to reuse it)")
+    recorded = recorded_job(out_dir)
+    if recorded is None or ctx.job_path is None:
+        return said
+    name, config = recorded
+    if config is None:
+        return said
+    try:
+        same = Path(config).resolve() == Path(ctx.job_path).resolve()
+    except (OSError, RuntimeError, ValueError):
+        same = False
+    if not same:
+        return said
+    return (f"{out_dir}: holds the outputs of job {name!r}, made by this same config file "
+            f"({ctx.job_path}) before its 'name:' became {ctx.job.name!r}; a job's name "
+            f"marks its outputs, so put back 'name: {name}' to go on with them here, or "
+            "give the renamed job its own -o (or remove that folder to reuse it)")
+
+
 def _run_locked(ctx: RunContext, wanted: Sequence[str], *, force: bool,
                 scheduler: str | None, workers: int | None, cluster: str | None
                 ) -> list[StageResult]:
@@ -216,9 +247,7 @@ def _run_locked(ctx: RunContext, wanted: Sequence[str], *, force: bool,
         check_cube_grid(ctx.cube_path, ctx.grid)
         other = other_job(out_dir, ctx.job)  # the same grid, another job: its record too
         if other is not None:
-            raise ConfigError(
-                f"{out_dir}: holds the outputs of job {other}, not of {ctx.job.name!r}; "
-                "give this job its own -o (or remove that folder to reuse it)")
+            raise ConfigError(_other_job_message(out_dir, other, ctx))
         check_engine(scheduler=scheduler, cluster=cluster, workers=workers)
         _plan_before_cluster(ctx, wanted, force=force)
         with contextlib.ExitStack() as engine:

@@ -197,7 +197,7 @@ def config_file(value: Path | None) -> Path | None:
     return value
 
 
-def _shell_hint(text: str) -> str:
+def _shell_hint(text: str, *, output: bool = False) -> str:
     """Why a path from the command line that does not exist was written for another shell
     or system (:func:`prospect.config._base.written_for_elsewhere`, worded for the
     command line), or names one that does in another Unicode form; ``""`` if neither.
@@ -206,10 +206,12 @@ def _shell_hint(text: str) -> str:
     (NFC) named another folder, which the run made beside it: the whole job ran again
     from nothing, into a second folder that ``ls`` shows under the same name (and a
     config named so was "config file not found" beside a listing that shows it).
+    With ``output`` (a folder to make), a template's placeholder is taken as a name.
     """
     from prospect.config._base import other_unicode_form, written_for_elsewhere
 
-    elsewhere = written_for_elsewhere(text).replace("config paths", "paths").replace(
+    elsewhere = written_for_elsewhere(text, placeholders=not output).replace(
+        "config paths", "paths").replace(
         " (a relative path is taken from the config file's folder)", "")
     if elsewhere:
         return elsewhere
@@ -345,7 +347,7 @@ def _as_shell_meant(text: str) -> Path:
                          "system (for a cluster, a disk every worker mounts), never to "
                          "object storage or a web server: give a local or shared folder, "
                          "and copy the outputs there afterwards (e.g. aws s3 sync, gsutil "
-                         "rsync)") or _shell_hint(text)
+                         "rsync)") or _shell_hint(text, output=True)
         if hint:
             raise typer.BadParameter(f"{text!r}: {hint}")
     return path

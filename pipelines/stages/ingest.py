@@ -24,6 +24,7 @@ from rich.progress import Progress
 from pipelines.context import RunContext, StageResult
 from pipelines.executor import StageExecutor
 from pipelines.plan import (
+    refuse_bounds_in_extent_order,
     refuse_too_many_folds,
     refuse_unmade_variables,
     warn_labels_of_another_commodity,
@@ -341,6 +342,9 @@ def plan(ctx: RunContext) -> IngestPlan:
     fraction of a second, before worker processes start or a batch system queues jobs.
     """
     grid = ctx.grid
+    # bounds written as an extent, [xmin, xmax, ymin, ymax]: a region far larger than the
+    # files, refused before its chunks are computed (as 'prospect plan' refuses it)
+    refuse_bounds_in_extent_order(ctx.job, grid, ctx.job_path)
     stretched = ground_cells_note(grid)  # a region in Web Mercator: its cells' ground size
     if stretched:
         warnings.warn(stretched, DataWarning, stacklevel=1)

@@ -341,7 +341,14 @@ def other_unicode_form(path: Path) -> str:
 _ENV_VAR = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?|%([A-Za-z_][A-Za-z0-9_]*)%")
 
 
-def written_for_elsewhere(written: str) -> str:
+_TEMPLATE_SLOT = re.compile(r"\{\{[^{}]*\}\}|\{%[^{}]*%\}|\{[A-Za-z_][A-Za-z0-9_.]*\}|"
+                            r"<[A-Za-z_][A-Za-z0-9_ .-]*>")
+"""A template's placeholder in a path: Jinja's (Ansible's, Helm's) ``{{ data }}`` and
+``{% ... %}``, Python's and Snakemake's ``{data}``, and ``<data folder>`` as examples write
+it."""
+
+
+def written_for_elsewhere(written: str, *, placeholders: bool = True) -> str:
     """Why a path that does not exist was written for another shell or system; ``""`` if
     it was not.
 
@@ -351,7 +358,8 @@ def written_for_elsewhere(written: str) -> str:
     folder, and a space at either end is part of the name. Each was "file not found" at
     ingest, after ``prospect plan`` had counted the source's layers from the config without
     a word (a UNC path was told to be written with ``/``: ``//server/share`` is no share
-    here either).
+    here either). A template's placeholder (``{{ data }}``, ``{data}``, ``<data folder>``)
+    is one too, where ``placeholders`` (a path to read, not a folder to make).
     """
     var = _ENV_VAR.search(written)
     if var:
@@ -363,6 +371,12 @@ def written_for_elsewhere(written: str) -> str:
         return ("environment variables are not expanded in config paths "
                 f"({now}); write the path itself (a relative path is taken from the config "
                 "file's folder)")
+    slot = _TEMPLATE_SLOT.search(written) if placeholders else None
+    if slot:  # '{{ data }}/x.tif': a template given unrendered (not for a folder to make)
+        return (f"{slot.group(0)!r} is a template's placeholder, left as written: a config "
+                "is read as it is, never filled in; render the template first (jinja2, "
+                "envsubst, cookiecutter...) and give the result, or write the path itself "
+                "(a relative path is taken from the config file's folder)")
     if written.lower().startswith("file:"):  # a URL's scheme is any case: FILE:///data
         return ("a file:// URL is no path; give the path without 'file://' (a relative "
                 "path is taken from the config file's folder)")
@@ -1158,6 +1172,12 @@ def _yaml_error_hint(text: str, mark: Any) -> str:
                 ("\t" in line and number == mark.line):
             return (f"; line {number + 1} holds a tab: YAML indents and separates with "
                     "spaces only; replace the tab with spaces")
+        slot = re.search(r"\{\{[^{}]*\}\}|\{%[^{}]*%\}", line)
+        if slot and number in (mark.line, mark.line - 1):  # a Jinja template's, unrendered
+            return (f"; line {number + 1} holds {slot.group(0)}, a template's placeholder "
+                    "whose braces YAML reads as a mapping: a config is read as it is, never "
+                    "filled in; render the template first (jinja2, ansible, helm...) and "
+                    "give the result")
         var = re.search(r"\$\{[^}]*\}", line)
         if var and number == mark.line:  # '{a: ${DATA}/x.tif}': a '{' inside a flow mapping
             return (f"; line {number + 1} holds {var.group(0)}, whose braces YAML reads as a "
@@ -1881,6 +1901,9 @@ def _problem_line(err: Any, source: str, loc: str, value: Any, shown: str, msg: 
         return (f"{source}: key '{loc}' is read by YAML as a number, not as a name; every "
                 f"key here is a name: quote it ('{err['loc'][-1]}': ...) or check the "
                 "indentation")
+    said = _boolean_for_collection(err, value, shown, model)
+    if said:
+        return f"{source}: key '{loc}' has bad value {said}"
     shape = _shape_hint(err, value, model)
     if shape:
         return f"{source}: key '{loc}' {shape}"
@@ -1913,6 +1936,54 @@ def _problem_line(err: Any, source: str, loc: str, value: Any, shown: str, msg: 
 
 
 _LIST_SEPARATORS = re.compile(r"\s*[;x\u00d7*]\s*|\s+", re.IGNORECASE)
+
+
+_SECTION_TYPES = ("model_type", "model_attributes_type", "dict_type")
+_LIST_TYPES = ("list_type", "tuple_type", "set_type", "frozen_set_type")
+
+
+def _boolean_for_collection(err: Any, value: Any, shown: str,
+                            model: type[BaseModel] | None) -> str:
+    """What YAML made of ``no``, ``off``, ``yes``... written where a section or a list
+    goes, and what to write instead; ``""`` for any other error.
+
+    ``mask: no`` or ``tiles: off`` (a section switched off, as some tools take it) was
+    "Input should be a valid dictionary or instance of MaskConfig", a class name no
+    config shows; ``names: NO`` (Norway, one name) "Input should be a valid list";
+    ``chunks: no`` told to write "[false (YAML reads yes/no/on/off as true/false, not a
+    number)]" in brackets.
+    """
+    kind = err["type"]
+    if kind not in _SECTION_TYPES + _LIST_TYPES:
+        return ""
+    numbers = isinstance(value, str) and value.endswith(_BOOL_TEXT)  # a list of numbers
+    if not (isinstance(value, bool) or numbers):
+        return ""
+    truth = value.split(" ", 1)[0] if numbers else str(value).lower()
+    written = re.search(r"\(written (.+)\)$", shown)
+    word = written.group(1) if written else (shown if numbers and not shown.endswith(
+        _BOOL_TEXT) else truth)
+    head = f"{word if numbers or not written else shown}: " + (
+        f"YAML reads {word} unquoted as {truth}" if word.lower() != truth else
+        f"{word} is a boolean")
+    if kind in _SECTION_TYPES:
+        types = _types_at(model, err["loc"]) if model is not None else []
+        keys = allowed_keys(model, [*err["loc"], "?"]) if model is not None else []
+        listed = ", ".join(keys[:12]) + (", ..." if len(keys) > 12 else "")
+        allowed = f"; keys allowed: {listed}" if keys else ""
+        under = f"write its keys indented under it ('key: value'{allowed})" + (
+            f", or {{}} ('{err['loc'][-1]}: {{}}') for its defaults where each key has one"
+            if truth == "true" and err["loc"] else "")
+        if type(None) in types:  # an optional section: left out, it is not done
+            return (f"{head}, and a section is not switched on or off by a word: to skip "
+                    f"it, leave the key out (delete its line, or comment it out with '#'); "
+                    f"to use it, {under}")
+        return f"{head}, and this section is not switched on or off by a word: {under}"
+    if numbers:
+        return (f"{head}, not a list of numbers: write the numbers in brackets (e.g. [512, "
+                "512]), or leave the key out for its default (where it has one)")
+    return (f"{head}, not a list: quote the text, in brackets for a list (['{word}']), or "
+            "leave the key out for its default (where it has one)")
 
 
 def _numbers_in_text(text: str) -> list[str]:
@@ -1959,6 +2030,11 @@ def _shape_hint(err: Any, value: Any, model: type[BaseModel] | None) -> str:
     if numbers:
         return (f"has bad value {value!r}: it is text, but the key takes a list; write it "
                 f"in brackets, the values apart by commas, [{', '.join(numbers)}]")
+    if kind == "list_type" and isinstance(value, str) and value.strip() and \
+            not value.endswith(_BOOL_TEXT):  # 'names: NDVI', one name of a list
+        one = value.strip()
+        return (f"has bad value {value!r}: one value, but the key takes a list: write it in "
+                f"brackets, [{one}] (a list of one), or one item a line starting with '- '")
     scalar = kind.endswith(("_type", "_parsing")) and kind not in (
         "list_type", "tuple_type", "dict_type", "model_type", "model_attributes_type")
     if scalar and isinstance(value, list | tuple | dict) and not value:

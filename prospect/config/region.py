@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -21,9 +21,10 @@ from prospect.config._base import StrictModel
 from prospect.errors import CRSError, GridError
 from prospect.grid import RegionGrid, datum_guessed, parse_crs
 
-__all__ = ["MAX_CHUNKS", "METRES_PER_LENGTH", "RegionConfig", "bounds_in_other_units",
-           "bounds_written_in", "check_chunk_count",
-           "check_grid_crs", "resolution_text", "resolution_with_unit", "snapped_bounds_note",
+__all__ = ["EXTENT_ORDER_RATIO", "MAX_CHUNKS", "METRES_PER_LENGTH", "RegionConfig",
+           "bounds_in_other_units", "bounds_written_in", "check_chunk_count",
+           "check_grid_crs", "extent_order", "files_in_extent_order", "resolution_text",
+           "resolution_with_unit", "snapped_bounds_note",
            "snapped_off_the_earth",
            "unstated_area_reach", "utm_epsg", "utm_zone_overflow"]
 
@@ -606,6 +607,115 @@ def _axes_swapped(own: CRS, bounds: tuple[float, float, float, float],
     return ""
 
 
+EXTENT_ORDER_RATIO = 100.0
+"""How many times larger a region's area must be read as written than read as an extent
+(:func:`extent_order`) before its bounds are said to be an extent's: a wide region whose
+south edge lies near its west edge in value (a country near the equator in UTM, 600 km
+past its zone) is about 36 times its extent's reading, and is said as it is."""
+
+
+def extent_order(bounds: tuple[float, float, float, float]
+                 ) -> tuple[float, float, float, float] | None:
+    """``bounds`` read as an extent in x-then-y order, ``[xmin, xmax, ymin, ymax]``
+    (matplotlib's ``extent``, R's ``raster::extent``, ``get_xlim() + get_ylim()``), as
+    ``(left, bottom, right, top)``; ``None`` where they cannot be one (a pair not
+    increasing)."""
+    xmin, xmax, ymin, ymax = bounds
+    if not (xmax > xmin and ymax > ymin):
+        return None
+    return (xmin, ymin, xmax, ymax)
+
+
+def files_in_extent_order(crs: str, bounds: tuple[float, float, float, float],
+                          extents: list[tuple[str, tuple[float, float, float, float]]]
+                          ) -> str:
+    """Why ``bounds`` (a region's, in ``crs``), which make a grid, seem written in an
+    extent's order (:func:`extent_order`): read so they make a region at least
+    :data:`EXTENT_ORDER_RATIO` times smaller that one of the files (``extents``: ``(CRS,
+    bounds)`` of each, in its own CRS) covers at least half of, while none covers half of
+    the region read as given; ``""`` otherwise.
+
+    ``[170000, 175000, 440000, 445000]`` in the Dutch RD New (x 170-175 km, y 440-445 km,
+    as matplotlib's ``extent``) lies in RD's area either way: read as ``[left, bottom,
+    right, top]`` it is a region of 270 x 270 km, 27 000 x 27 000 cells of 10 m, which
+    loaded and planned without a word, and ingest computed 2 809 chunks of it, most of
+    them of no file.
+    """
+    meant = extent_order(bounds)
+    left, bottom, right, top = bounds
+    if meant is None or meant == tuple(bounds):
+        return ""
+    m_left, m_bottom, m_right, m_top = meant
+    area, small = (right - left) * (top - bottom), (m_right - m_left) * (m_top - m_bottom)
+    if small <= 0 or area < EXTENT_ORDER_RATIO * small:
+        return ""
+    try:
+        own = CRS.from_user_input(crs)
+    except ProjError:
+        return ""
+
+    def covered(box: tuple[float, ...], files: list[tuple[float, ...]]
+                ) -> float:  # the largest share of ``box`` one file covers
+        x0, y0, x1, y1 = box
+        best = 0.0
+        for f0, g0, f1, g1 in files:
+            wide = max(0.0, min(x1, f1) - max(x0, f0))
+            high = max(0.0, min(y1, g1) - max(y0, g0))
+            best = max(best, wide * high / ((x1 - x0) * (y1 - y0)))
+        return best
+
+    files: list[tuple[float, ...]] = []
+    for crs_text, extent in extents:
+        try:
+            other = CRS.from_user_input(crs_text)
+            files.append(tuple(extent) if other == own else Transformer.from_crs(
+                other, own, always_xy=True).transform_bounds(*extent, densify_pts=21,
+                                                             errcheck=True))
+        except ProjError:
+            continue
+    if not files or covered(meant, files) < 0.5 or covered(tuple(bounds), files) >= 0.5:
+        return ""
+    given = ", ".join(f"{v:.12g}" for v in bounds)
+    shown = ", ".join(f"{v:.12g}" for v in meant)
+    return (f"bounds [{given}] look written in an extent's order, [xmin, xmax, ymin, "
+            f"ymax] (matplotlib's extent, R's raster::extent): read as [left, bottom, "
+            f"right, top] they make a region {area / small:.0f} times the area of "
+            f"[{shown}], which the files cover, read so; write bounds [left, bottom, right, "
+            f"top], as [{shown}]")
+
+
+def _extent_order_hint(region: Any, problem: str) -> str:
+    """The refusal of ``region`` (a :class:`RegionConfig`) whose ``bounds`` fail with
+    ``problem`` read as ``[left, bottom, right, top]`` but make a grid that passes every
+    check read as an extent in x-then-y order (:func:`extent_order`); ``""`` otherwise.
+
+    ``[500000, 500400, 1350000, 1350400]`` (an extent's order) was read as a region from
+    easting 500 000 to 1 350 000: "region extends 4.79 degrees past the UTM zone ... set
+    'cross_zone: true'", and in degrees or Web Mercator "use larger chunks" or "a coarser
+    resolution", each a fix that kept the wrong region.
+    """
+    meant = extent_order(region.bounds)
+    if meant is None or meant == tuple(region.bounds):
+        return ""
+    left, bottom, right, top = region.bounds
+    if (right - left) * (top - bottom) < EXTENT_ORDER_RATIO * (meant[2] - meant[0]) * (
+            meant[3] - meant[1]):
+        return ""  # not far smaller read so: a wide region of its own, said as it is
+    try:
+        if _placement_problem(region.crs, meant, region.resolution, region.cross_zone):
+            return ""
+        check_chunk_count(RegionGrid(crs=region.crs, resolution=region.resolution,
+                                     bounds=meant, chunks=region.chunks, name=region.name))
+    except (ProjError, ArithmeticError, ValueError, GridError):
+        return ""
+    shown = ", ".join(f"{v:.12g}" for v in meant)
+    given = ", ".join(f"{v:.12g}" for v in region.bounds)
+    return (f"bounds [{given}] look written in an "
+            "extent's order, [xmin, xmax, ymin, ymax] (matplotlib's extent, R's "
+            f"raster::extent): as [{shown}] they make a grid that fits; write bounds "
+            f"[left, bottom, right, top] so (read as given: {problem})")
+
+
 def _degrees_not_metres(crs: CRS, bounds: tuple[float, float, float, float]) -> bool:
     """Whether ``bounds`` (small numbers, in a projected ``crs``) lie inside the CRS's area
     of use when read as longitudes and latitudes, and wholly outside it when read in the
@@ -999,12 +1109,14 @@ class RegionConfig(StrictModel):
                 problem = (f"bounds {list(self.bounds)} look written with x and y swapped: "
                            f"as {list(swapped)} they lie where {self.crs} is made for; write "
                            f"them [left, bottom, right, top] so (read as given: {problem})")
+            else:
+                problem = _extent_order_hint(self, problem) or problem
             raise ValueError(problem)
         try:  # units, empty grids, the cell and chunk limits, before anything is allocated
             grid = self.to_grid()
             check_chunk_count(grid)
         except GridError as exc:
-            raise ValueError(str(exc)) from None
+            raise ValueError(_extent_order_hint(self, str(exc)) or str(exc)) from None
         past = snapped_off_the_earth(self.bounds, grid)
         if past:
             raise ValueError(past)

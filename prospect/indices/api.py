@@ -22,7 +22,7 @@ from prospect.indices.ranges import (
 )
 from prospect.provenance import is_synthetic, provenance_attr, synthetic_attr
 
-__all__ = ["available_on", "compute_indices", "list_indices"]
+__all__ = ["available_on", "compute_indices", "list_indices", "missing_bands"]
 
 
 def compute_indices(
@@ -137,22 +137,55 @@ def compute_indices(
     return xr.Dataset(layers, coords=template.coords)
 
 
+def missing_bands(plan: IndexPlan, sensor: str, present: Sequence[str], *,
+                  absent: str = "not in the dataset",
+                  present_as: str = "variables present",
+                  fix: str = "run ingest with those bands or map the common names with "
+                             "indices.bands") -> str:
+    """Why ``plan`` cannot be computed from the variables ``present``: the band variables
+    its indices read that are not there, the common names they stand for, the indices
+    that read each, the variables there are and how to map them; ``""`` when every band
+    is there.
+
+    One text for the indices stage (a band missing from the cube) and for the job's
+    planning (``absent`` and ``present_as`` then say that no source of the job makes it,
+    and what ingest makes): planning said nothing of such a band (the stand-in cube
+    holds zeros for it), and the run found it after the whole ingest stage.
+
+    Parameters
+    ----------
+    plan : IndexPlan
+        The planned indices.
+    sensor : str
+        The sensor's name, as the text says it.
+    present : sequence of str
+        The variables there are (the dataset's, or those the job's ingest makes).
+    absent, present_as, fix : str
+        How the text says a band is missing, what ``present`` are, and the fix.
+
+    Returns
+    -------
+    str
+        The text, or ``""``.
+    """
+    missing = [v for v in plan.inputs if v not in present]
+    if not missing:
+        return ""
+    needs = {v: [p.name for p in plan.indices if v in dict(p.bands).values()]
+             for v in missing}
+    hints = _variants(missing, list(present), plan)
+    commons = ", ".join(
+        f"{v} = {'/'.join(sorted({c for p in plan.indices for c, w in p.bands if w == v}))}"
+        for v in missing)
+    return (f"band variable(s) {missing} (common names {commons}) {absent} "
+            f"(needed by {needs}, sensor {sensor!r}); {present_as}: {sorted(present)}; "
+            + (f"{hints}; " if hints else "") + fix)
+
+
 def _check_inputs(ds: xr.Dataset, plan: IndexPlan, sensor: SensorConfig) -> xr.DataArray:
-    missing = [v for v in plan.inputs if v not in ds.data_vars]
-    if missing:
-        needs = {v: [p.name for p in plan.indices if v in dict(p.bands).values()]
-                 for v in missing}
-        hints = _variants(missing, [str(v) for v in ds.data_vars], plan)
-        commons = ", ".join(
-            f"{v} = {'/'.join(sorted({c for p in plan.indices for c, w in p.bands if w == v}))}"
-            for v in missing)
-        raise DataError(
-            f"band variable(s) {missing} (common names {commons}) not in the dataset "
-            f"(needed by {needs}, sensor "
-            f"{sensor.name!r}); variables present: {sorted(map(str, ds.data_vars))}; "
-            + (f"{hints}; " if hints else "")
-            + "run ingest with those bands or map the common names with indices.bands"
-        )
+    why = missing_bands(plan, sensor.name, [str(v) for v in ds.data_vars])
+    if why:
+        raise DataError(why)
     for v in plan.inputs:
         if ds[v].dtype.kind not in "biuf":  # complex, dates, text: no reflectance
             raise DataError(
