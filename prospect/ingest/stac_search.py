@@ -116,13 +116,18 @@ def _holds(value: Any, op: str, bound: Any) -> bool | None:
     if op == "in":
         told = [_holds(value, "eq", b) for b in bound]
         return True if True in told else (None if None in told else False)
-    a, b = _number(value), _number(bound)
-    if a is None or b is None:
-        if not (isinstance(value, str) and isinstance(bound, str)):
-            return None
-        a, b = value, bound  # type: ignore[assignment]
-    return {"eq": a == b, "neq": a != b, "lt": a < b, "lte": a <= b,  # type: ignore[operator]
-            "gt": a > b, "gte": a >= b}[op]  # type: ignore[operator]
+    x, y = _number(value), _number(bound)
+    if x is not None and y is not None:
+        return _compare(x, op, y)
+    if isinstance(value, str) and isinstance(bound, str):
+        return _compare(value, op, bound)
+    return None
+
+
+def _compare(a: Any, op: str, b: Any) -> bool:
+    """``a op b`` for two numbers or two strings."""
+    return bool({"eq": a == b, "neq": a != b, "lt": a < b, "lte": a <= b,
+                 "gt": a > b, "gte": a >= b}[op])
 
 
 def _excluded(search: StacSearch, item: Any) -> tuple[str, str, Any] | None:
