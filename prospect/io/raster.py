@@ -4172,27 +4172,9 @@ def _vsi_head(name: str, size: int) -> bytes | None:
     """The first ``size`` bytes of what GDAL reads as ``name`` (a ``/vsicurl/`` URL, an
     object store's name: one ranged request, under the caller's GDAL options), for a
     refusal to say what it is; ``None`` where it cannot be read."""
-    import ctypes
+    from prospect.io.remote import vsi_head
 
-    lib = _gdal_c()
-    opener = getattr(lib, "VSIFOpenL", None) if lib is not None else None
-    reader = getattr(lib, "VSIFReadL", None) if lib is not None else None
-    closer = getattr(lib, "VSIFCloseL", None) if lib is not None else None
-    if opener is None or reader is None or closer is None:
-        return None
-    opener.argtypes, opener.restype = [ctypes.c_char_p, ctypes.c_char_p], ctypes.c_void_p
-    reader.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t, ctypes.c_void_p]
-    reader.restype = ctypes.c_size_t
-    closer.argtypes, closer.restype = [ctypes.c_void_p], ctypes.c_int
-    handle = opener(str(name).encode(), b"rb")
-    if not handle:
-        return None
-    try:
-        buffer = ctypes.create_string_buffer(size)
-        got = reader(buffer, 1, size, handle)
-        return buffer.raw[:got]
-    finally:
-        closer(handle)
+    return vsi_head(_gdal_c(), name, size)
 
 
 def _vsi_listing(name: str) -> list[str]:

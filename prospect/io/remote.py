@@ -275,3 +275,31 @@ def forget_cached(names: Iterable[str]) -> int:
         if len(_EPOCHS) > 65536:  # a bound: a name dropped from it reads 0 until its next
             _EPOCHS.clear()  # drop, whose number is new
     return len(network)
+
+
+def vsi_head(lib: Any, name: str, size: int) -> bytes | None:
+    """The first ``size`` bytes of what the GDAL C library ``lib`` (a ``ctypes.CDLL``:
+    rasterio's or pyogrio's own) reads as ``name``, in one ``VSIFReadL``: a ``/vsicurl/``
+    URL's or an object store's first bytes in one ranged request, under the caller's
+    GDAL options, for a refusal to say what the file is; ``None`` where it cannot be
+    read."""
+    import ctypes
+
+    opener: Any = getattr(lib, "VSIFOpenL", None) if lib is not None else None
+    reader: Any = getattr(lib, "VSIFReadL", None) if lib is not None else None
+    closer: Any = getattr(lib, "VSIFCloseL", None) if lib is not None else None
+    if opener is None or reader is None or closer is None:
+        return None
+    opener.argtypes, opener.restype = [ctypes.c_char_p, ctypes.c_char_p], ctypes.c_void_p
+    reader.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t, ctypes.c_void_p]
+    reader.restype = ctypes.c_size_t
+    closer.argtypes, closer.restype = [ctypes.c_void_p], ctypes.c_int
+    handle = opener(str(name).encode(), b"rb")
+    if not handle:
+        return None
+    try:
+        buffer = ctypes.create_string_buffer(size)
+        got = reader(buffer, 1, size, handle)
+        return bytes(buffer.raw[:got])
+    finally:
+        closer(handle)

@@ -1845,30 +1845,13 @@ def _what_instead(src: _Source) -> str:
 def _network_head(name: str, size: int) -> bytes | None:
     """The first ``size`` bytes of a file read over a network (one ranged request through
     pyogrio's GDAL, under this thread's HTTP settings); ``None`` where it cannot be read."""
-    from prospect.io.remote import is_network_name
+    from prospect.io.remote import is_network_name, vsi_head
 
     lib = _pyogrio_gdal()
     if lib is None or not is_network_name(name):
         return None
-    opener: Any = getattr(lib, "VSIFOpenL", None)
-    reader: Any = getattr(lib, "VSIFReadL", None)
-    closer: Any = getattr(lib, "VSIFCloseL", None)
-    if opener is None or reader is None or closer is None:
-        return None
-    opener.argtypes, opener.restype = [ctypes.c_char_p, ctypes.c_char_p], ctypes.c_void_p
-    reader.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t, ctypes.c_void_p]
-    reader.restype = ctypes.c_size_t
-    closer.argtypes, closer.restype = [ctypes.c_void_p], ctypes.c_int
     with _gdal_config(_network_options()[0]):
-        handle = opener(name.encode(), b"rb")
-        if not handle:
-            return None
-        try:
-            buffer = ctypes.create_string_buffer(size)
-            got = reader(buffer, 1, size, handle)
-            return buffer.raw[:got]
-        finally:
-            closer(handle)
+        return vsi_head(lib, name, size)
 
 
 def _network_said(src: _Source) -> str:

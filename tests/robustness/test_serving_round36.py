@@ -38,9 +38,9 @@ import yaml
 from PIL import Image
 from rasterio.transform import from_origin
 
+from tests.robustness.test_serving_round35 import _cog  # 200 x 200 cells
 from tiles.testing import live_server
 
-ORIGIN = (5.0, 53.0)  # 200 x 200 cells of 0.005 degrees: 5-6 E, 52-53 N
 LONG_TITLE = "Lithium brine concentration, ordinary kriging of wells"
 """A kriged surface's title as a survey writes it: with "(synthetic data)" and the units
 it is wider than the default 320-pixel legend."""
@@ -49,17 +49,6 @@ ATTRIBUTION = ("Survey <https://example.org/survey> & partners"
                "<img src=x onerror=\"alert(1)\">")
 ESCAPED = ("Survey &lt;https://example.org/survey&gt; &amp; partners"
            "&lt;img src=x onerror=\"alert(1)\"&gt;")
-
-
-def _cog(path: Path, values: np.ndarray, nodata: float, **tags: str) -> None:
-    with rasterio.open(path, "w", driver="GTiff", width=values.shape[1],
-                       height=values.shape[0], count=1, dtype=values.dtype,
-                       crs="EPSG:4326", transform=from_origin(*ORIGIN, 0.005, 0.005),
-                       nodata=nodata, tiled=True) as ds:
-        ds.write(values, 1)
-        ds.update_tags(synthetic="true", **tags)
-        if values.dtype.kind == "i":
-            ds.update_tags(1, LAYER_TYPE="thematic")  # a class map
 
 
 @pytest.fixture(scope="module")
