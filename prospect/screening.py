@@ -550,19 +550,75 @@ well's own figures (``diepte``, ``flow``). ``chloride (mg/L)`` or ``natrium_mg_l
 screened as lithium: only symbols (``Cl``, ``Na``) and English element names were read."""
 
 
+_DERIVED_WORDS: dict[str, str] = {
+    **dict.fromkeys(("log", "log10", "ln", "lg", "logarithm", "logtransformed"),
+                    "a logarithm of a grade"),
+    **dict.fromkeys(("zscore", "zscores", "standardised", "standardized", "normalised",
+                     "normalized", "nscore", "rank", "ranked", "percentile", "pctl"),
+                    "a score or a rank of a grade"),
+    **dict.fromkeys(("sd", "std", "stdev", "stddev", "sigma", "1sigma", "2sigma", "err",
+                     "error", "uncertainty", "unc", "rsd", "precision"),
+                    "a grade's error (a standard deviation or uncertainty)"),
+    **dict.fromkeys(("dl", "lod", "mdl", "lld", "detlim", "lor", "detection"),
+                    "a detection limit"),
+    **dict.fromkeys(("q", "qual", "qualifier", "flag", "flg", "rmk", "remark"),
+                    "a qualifier (a flag)"),
+}
+"""Words of a column's name (lower case) saying it holds a figure derived from a grade or
+about its analysis, not the grade: ``log_Li (mg/L)`` (a log-transform, as geostatistics
+kriges skewed grades), ``Li_zscore``, ``Li_sd`` / ``Li_err``, ``Li_DL`` / ``Li_ppm_LOD``,
+``Li_Q``. Such a surface, of a lithium column, was screened as lithium's concentration
+(``log_Li (mg/L)``: 1.7 for 50 mg/L, recorded mg/L by its header), without a word."""
+
+_LOG_GLUED = re.compile(r"\s*(?:log(?:10)?|ln|lg)(?=[A-Z(\[])")
+"""A logarithm written glued to its element (``logLi``, ``log10Li``, ``ln(Li)``)."""
+
+
+def _derived(column: str) -> str | None:
+    """What ``column`` holds when its name says it is derived from a grade
+    (:data:`_DERIVED_WORDS`), else ``None``; ``dl`` after a mass (``mg_dl``) is a
+    decilitre, no detection limit, and ``Ln`` the lanthanides, no logarithm."""
+    if _LOG_GLUED.match(column):
+        return "a logarithm of a grade"
+    written = [w for w in re.split(r"[^A-Za-z0-9]+", column) if w]
+    words = [w.lower() for w in written]
+    for i, word in enumerate(words):
+        what = _DERIVED_WORDS.get(word)
+        if what is None or (word == "dl" and i and words[i - 1] in ("mg", "ug", "g", "ng")) \
+                or (word in ("ln", "lg") and written[i] != word):  # Ln: the lanthanides
+            continue
+        return f"{what}: {word!r} in its name"
+    return None
+
+
 def _not_lithium(column: str) -> str | None:
     """What ``column`` (the points column a surface was kriged from) is when it is no
     lithium grade: a ratio (``Mg/Li``, ``Mg_Li_ratio``), another commodity's grade
     (``B_PPM``, ``Boron (mg/L)``, ``Cs_ppm``), another element's written as its symbol
-    (``CL_PPM``, ``Na_mg_l``, ``K``) or name (``sodium``), or a bulk figure (``TDS_mg_l``,
-    ``salinity``); ``None`` for a lithium grade or a name that says nothing (``conc``)."""
-    from prospect.config.commodities import _SYMBOLS, _element, column_commodity, column_ratio
+    (``CL_PPM``, ``Na_mg_l``, ``K``) or name (``sodium``), a bulk figure (``TDS_mg_l``,
+    ``salinity``), or a physical figure its name gives the unit of (``HF_mW_m2``, ``K_mD``:
+    :func:`~prospect.config.commodities.column_quantity`), or a figure derived from a grade
+    (``log_Li``, ``Li_sd``, ``Li_DL``: :func:`_derived`); ``None`` for a lithium grade or
+    a name that says nothing (``conc``)."""
+    from prospect.config.commodities import (
+        _SYMBOLS,
+        _element,
+        column_commodity,
+        column_quantity,
+        column_ratio,
+    )
 
     # a unit first, in lower case ('mg_l', 'mg/L Li'), is no magnesium
     column = re.sub(r"^\s*(?:mg|ug|µg|mmol|umol)(?![A-Za-z])", "", column)
     ratio = column_ratio(column)
     if ratio is not None:
         return f"a ratio ({'/'.join(ratio)})" if all(ratio) else "a ratio"
+    quantity = column_quantity(column)  # 'HF_mW_m2' (heat flow) was "a grade of hafnium"
+    if quantity is not None:
+        return quantity
+    derived = _derived(column)  # 'log_Li (mg/L)', 'Li_sd', 'Li_DL': lithium, but no grade
+    if derived is not None:
+        return derived
     graded = column_commodity(column)
     if graded is not None:
         return None if graded == "lithium" else f"a grade of {graded}"

@@ -18,8 +18,8 @@ import re
 from prospect.errors import ConfigError
 
 __all__ = ["COMMODITIES", "CRITICAL_RAW_MATERIALS", "check_commodity", "column_commodity",
-           "column_ratio", "commodity_name", "deposit_types_named", "grade_of_another",
-           "not_determined", "symbols_named"]
+           "column_quantity", "column_ratio", "commodity_name", "deposit_types_named",
+           "grade_of_another", "not_determined", "symbols_named"]
 
 CRITICAL_RAW_MATERIALS: tuple[str, ...] = (
     "aluminium", "antimony", "arsenic", "baryte", "bauxite", "beryllium", "bismuth", "boron",
@@ -256,6 +256,50 @@ def column_ratio(column: str) -> tuple[str, str] | None:
     return None
 
 
+_B = r"(?<![A-Za-z0-9])"
+_E = r"(?![A-Za-z0-9])"
+_QUANTITY_UNITS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(rf"{_B}mW\s*[_/.\s-]?\s*m(?:2|²|\^2|-2|⁻²)?{_E}"), "a heat flow"),
+    (re.compile(rf"{_B}W\s*[_/.\s-]?\s*m\s*[_/.\s-]?\s*K{_E}"),
+     "a thermal conductivity"),
+    (re.compile(rf"{_B}(?:mD|darcy|Darcy){_E}"), "a permeability"),
+    (re.compile(rf"{_B}(?:deg|°|º)\s*[_ ]?\s*[CFK]{_E}|°[CF]"), "a temperature"),
+    (re.compile(rf"{_B}(?:bar[ag]?|psi[ag]?|[MkK]Pa){_E}"), "a pressure"),
+    (re.compile(rf"{_B}(?:ohm\s*[_.\-]?\s*m|ohmm|Ω\s*[.·]?\s*m){_E}", re.IGNORECASE),
+     "a resistivity"),
+    (re.compile(rf"{_B}(?:m3|m³)\s*[_/]\s*(?:h|hr|d|day){_E}", re.IGNORECASE), "a flow"),
+    (re.compile(rf"{_B}(?:gAPI|API){_E}"), "a gamma-ray log"),
+)
+"""Units a column's name writes after its first word that say it holds a well's or a
+site's physical figure, not a grade: heat flow in mW/m2, permeability in mD, a temperature
+in degC or °F, a pressure, a resistivity, a flow in m3/h, a gamma-ray log in API units."""
+
+
+def column_quantity(column: str) -> str | None:
+    """What ``column`` holds when its name writes the unit of a physical figure that is no
+    grade (:data:`_QUANTITY_UNITS`): ``HF_mW_m2`` and ``q (mW/m²)`` a heat flow, ``K_mD``
+    a permeability, ``SB_degC`` a temperature; ``None`` otherwise.
+
+    Such an abbreviation was read by its element symbol: ``HF_mW_m2`` (heat flow, as many
+    tables name it) as hafnium, ``K_mD`` as potassium, ``TI_degC`` as titanium, so a
+    screening of the heat-flow surface named it "a grade of hafnium", a lithium model
+    labelled by heat flow was told its labels were hafnium's, and a permeability or a
+    heat flow written ``q_mW_m2`` was screened as lithium where its units allowed.
+
+    Parameters
+    ----------
+    column
+        A points column's name.
+    """
+    first = re.search(r"[A-Za-z0-9]+", column)
+    rest = column[first.end():] if first is not None else ""
+    for pattern, what in _QUANTITY_UNITS:
+        found = pattern.search(rest)
+        if found is not None:
+            return f"{what} (its name writes {found.group(0).strip()!r})"
+    return None
+
+
 def column_commodity(column: str) -> str | None:
     """The commodity a grade column's name is a grade of (``LI_PPM``, ``total_Li_ppm``,
     ``ppm_Li`` and ``Li2O_pct`` -> ``lithium``; ``P2O5_pct`` -> ``phosphorus``), or
@@ -269,10 +313,12 @@ def column_commodity(column: str) -> str | None:
     (``WO3_pct``, ``TiO2``, ``MnO``, ``LiCl``: :func:`_formula_commodity`) names the
     commodity of its element: they named none (``WO3``, ``LiCl``), or another
     (``CO2_ppm`` was cobalt). A ratio (:func:`column_ratio`: ``Mg_Li_ratio``, ``Li/Mg``)
-    is a grade of no commodity. A radiometric survey's ``eU`` and ``eTh`` are uranium and
-    thorium (``eU`` was europium), ``TREE`` rare earths (as ``TREO`` is).
+    is a grade of no commodity, nor is a physical figure written with its unit
+    (:func:`column_quantity`: ``HF_mW_m2``, heat flow, was hafnium). A radiometric
+    survey's ``eU`` and ``eTh`` are uranium and thorium (``eU`` was europium), ``TREE``
+    rare earths (as ``TREO`` is).
     """
-    if column_ratio(column) is not None:
+    if column_ratio(column) is not None or column_quantity(column) is not None:
         return None
     i = 0
     for token in (t for t in re.split(r"[^A-Za-z0-9]+", column) if t):

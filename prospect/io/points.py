@@ -1381,6 +1381,7 @@ def column_values_and_limits(
     from prospect.ingest.layers import unit_key
 
     refuse_mixed_rows(frame, column, keep, path, unit_key=lambda u: str(unit_key(u)))
+    series = _noted_text(series, keep, path, column, numbers, what)
     series = _qualified_text(series, keep, path, column, numbers, what)
     series = _percent_text(series, frame, column, keep, path, numbers, what)
     series = _unit_text(series, frame, column, keep, path, numbers, what)
@@ -1605,6 +1606,38 @@ def _cell_limits(series: pd.Series, path: Path, column: str, attrs: dict[str, An
     inclusive = text.str.match(r"\s*(?:<=|≤|&lt;=)").fillna(False).to_numpy(bool)
     read = np.where(inclusive, np.nextafter(read, np.inf), read)
     return np.where(found & np.isfinite(read) & (read > 0), read, np.nan)
+
+
+_NOTED = re.compile(r"\s*((?:(?:<=?|≤|>=?|≥)\s*)?[-+−]?(?:\d[\d.,\s']*)?\d(?:[eE][-+]?\d+)?"
+                    r"(?:\s*[A-Za-zµμ%‰/][A-Za-zµμ%‰/ 0-9-]*?)?)\s*(#|//)\s*(\S.*?)?\s*")
+"""A number (with its limit sign or unit, as the column writes them) followed by a comment
+in its cell, as a spreadsheet's user notes one: ``30 # re-assayed``, ``<5 // batch 2``."""
+
+
+def _noted_text(series: pd.Series, keep: np.ndarray, path: Path, column: str,
+                numbers: np.ndarray, what: str) -> pd.Series:
+    """``series`` with a comment after a cell's number (:data:`_NOTED`: ``30 # re-assayed``)
+    taken off, the number read as the cell's, with a warning naming the cells and the
+    comment. Such a cell was no number, read as missing: a sample graded 30 and re-assayed
+    was no positive, and a well's value was left out of its surface, said only as "not a
+    finite number"."""
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        return series
+    text = _text_cells(series).where(series.notna(), "")
+    found = text.str.extract(f"^{_NOTED.pattern}$", expand=True)
+    hit = found[0].notna().to_numpy(bool) & keep
+    if not hit.any():
+        return series
+    at = hit.nonzero()[0]
+    first = int(at[0])
+    warnings.warn(DataWarning(
+        f"{path}: {len(at)} value(s) in column {column!r} carry a comment after the number "
+        f"({_listed(numbers, at, what)}; e.g. {text.iloc[first].strip()!r}, read as "
+        f"{found[0].iloc[first].strip()!r}): each is read as its number and the comment "
+        "dropped; if a comment means the value is void, leave its cell empty, and keep "
+        "notes in a column of their own"), stacklevel=4)
+    bare = found[0].where(pd.Series(hit, index=found.index), None).str.strip()
+    return series.where(~hit, bare.set_axis(series.index))
 
 
 _QUALIFIED = re.compile(r"\s*([-+]?\d[\d.,]*(?:[eE][-+]?\d+)?)\s*(UJ|U|J)\s*")
