@@ -97,6 +97,26 @@ class StacSearch(StrictModel):
             raise ValueError(_EMPTY_NAME[info.field_name or ""])
         return value
 
+    @field_validator("properties")
+    @classmethod
+    def _numbers_unquoted(cls, value: dict[str, PropertyFilter]) -> dict[str, PropertyFilter]:
+        """A comparison of a property STAC defines as a number takes a number.
+
+        ``eo:cloud_cover: {lt: "30"}`` or ``{lt: 30%}`` (text in the YAML) was sent as
+        text: an API that applies CQL2 ``filter`` answered nothing for it (the search
+        "found no items; widen the dates") or compared it as it would."""
+        for prop, cmp in value.items():
+            if not _NUMERIC_PROPERTY.fullmatch(prop.strip()):
+                continue
+            for op, bound in cmp.comparisons().items():
+                for one in bound if op == "in" else [bound]:
+                    if isinstance(one, str):
+                        raise ValueError(
+                            f"{prop} {op}: {one!r} is text, but {prop} is a number in "
+                            "every STAC item; write it unquoted, without a unit (e.g. "
+                            f"{op}: {_spelt_number(one)})")
+        return value
+
     @field_validator("url")
     @classmethod
     def _http(cls, value: str) -> str:
@@ -152,6 +172,19 @@ class StacSearch(StrictModel):
                     f"{', '.join(collections)} ({first.date().isoformat()}); no scene can be "
                     "found: give later dates")
         return value
+
+
+_NUMERIC_PROPERTY = re.compile(
+    r"eo:(cloud|snow)_cover|view:(sun_elevation|sun_azimuth|off_nadir|incidence_angle|azimuth)"
+    r"|gsd|sat:(relative|absolute)_orbit|landsat:cloud_cover_land|s2:\w+_percentage")
+"""STAC properties whose extensions define them as numbers."""
+
+
+def _spelt_number(text: str) -> str:
+    """The number ``text`` spells (``"30"``, ``"30 %"``, ``"12,5"``, ``"EPSG:32631"``),
+    else ``30``: the value to write in its place, for messages."""
+    found = re.search(r"[-+]?\d+(?:[.,]\d+)?", text)
+    return f"{float(found.group().replace(',', '.')):g}" if found else "30"
 
 
 _RFC3339 = re.compile(
@@ -243,6 +276,14 @@ class Composite(StrictModel):
             raise ValueError("method 'percentile' needs 'percentile: <0..100>'")
         if self.method != "percentile" and self.percentile is not None:
             raise ValueError("'percentile' is only used with method 'percentile'")
+        if self.percentile is not None and 0 < self.percentile < 1:
+            # a share (numpy's quantile, xarray's, Earth Engine's reducer take 0..1):
+            # 0.9 was the 0.9th percentile, near each cell's darkest look, without a word
+            raise ValueError(
+                f"percentile {self.percentile:g} is the {self.percentile:g}th percentile "
+                "(near each cell's lowest look), but percentile is on a 0..100 scale: "
+                f"write {self.percentile * 100:g} for the {self.percentile * 100:g}th, or 0 "
+                "or 1 and above for a low percentile")
         return self
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from typing import Any
@@ -10,7 +11,7 @@ from pydantic import Field, field_validator
 
 from prospect.config._base import PlainName, StrictModel, repeated
 
-__all__ = ["DateBands", "TimeSeriesConfig"]
+__all__ = ["DateBands", "TimeSeriesConfig", "calendar_date"]
 
 
 class DateBands(StrictModel):
@@ -22,34 +23,61 @@ class DateBands(StrictModel):
     @field_validator("date", mode="before")
     @classmethod
     def _calendar_date(cls, value: Any) -> Any:
-        """A date as YAML writes one, ``YYYY-MM-DD``, and nothing pydantic reads otherwise.
-
-        pydantic takes a number as seconds since 1970: ``date: 2014`` (a year) was
-        1970-01-01 and ``date: 20140419`` "should have zero time", without a word on the
-        form; ``19/04/2014`` was "invalid character in year".
-        """
-        if isinstance(value, dt.datetime):
-            if value.time() != dt.time(0) or value.tzinfo is not None:
-                raise ValueError(f"{value.isoformat()} is a date and time; give the scene's "
-                                 f"date alone, {value.date().isoformat()} (YYYY-MM-DD)")
-            return value.date()
-        if isinstance(value, dt.date):
-            return value
-        if isinstance(value, bool) or not isinstance(value, str):
-            raise ValueError(f"{value!r} is no date (a number would be read as seconds since "
-                             "1970); write the scene's date as YYYY-MM-DD, e.g. 2014-04-19")
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
-            raise ValueError(f"{value!r} is no YYYY-MM-DD date; write the scene's date as "
-                             "YYYY-MM-DD, e.g. 2014-04-19")
-        try:
-            return dt.date.fromisoformat(value.strip())
-        except ValueError as exc:
-            raise ValueError(f"{value!r} is no date ({exc}); write YYYY-MM-DD") from None
+        return calendar_date(value)
 
     @field_validator("date")
     @classmethod
     def _taken(cls, value: dt.date) -> dt.date:
         return taken(value)
+
+
+def calendar_date(value: Any) -> Any:
+    """A scene's date as YAML writes one, ``YYYY-MM-DD``, and nothing pydantic reads
+    otherwise (a ``mode="before"`` validator's body; ``ValueError`` naming the form).
+
+    pydantic takes a number as seconds since 1970: ``date: 2014`` (a year) was
+    1970-01-01 and ``date: 20140419`` "should have zero time", without a word on the
+    form; ``19/04/2014`` was "invalid character in year". A date and time is refused
+    with the scene's date in UTC, the day its product names and STAC items date it
+    by: ``2021-03-01T23:30:00-05:00`` was told to be given as 2021-03-01 (the day of
+    its offset), a day before its files' 2021-03-02; quoted, it was "no YYYY-MM-DD
+    date" without the date to give.
+    """
+    if isinstance(value, str) and re.match(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}",
+                                           value.strip()):
+        with contextlib.suppress(ValueError):  # else refused below, as no date
+            value = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    if isinstance(value, dt.datetime):
+        if value.time() != dt.time(0) or value.tzinfo is not None:
+            raise ValueError(_date_of(value))
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, bool) or not isinstance(value, str):
+        raise ValueError(f"{value!r} is no date (a number would be read as seconds since "
+                         "1970); write the scene's date as YYYY-MM-DD, e.g. 2014-04-19")
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        raise ValueError(f"{value!r} is no YYYY-MM-DD date; write the scene's date as "
+                         "YYYY-MM-DD, e.g. 2014-04-19")
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is no date ({exc}); write YYYY-MM-DD") from None
+
+
+def _date_of(stamp: dt.datetime) -> str:
+    """Why the date and time ``stamp`` is no scene date, and the date to give: its UTC
+    day where it states an offset (products and STAC items date a scene in UTC)."""
+    if stamp.tzinfo is None or stamp.utcoffset() == dt.timedelta(0):
+        return (f"{stamp.isoformat()} is a date and time; give the scene's date alone, "
+                f"{stamp.date().isoformat()} (YYYY-MM-DD)")
+    utc = stamp.astimezone(dt.UTC).date()
+    offset = stamp.isoformat(timespec="seconds")[19:]  # '-05:00'
+    local = (f"; {stamp.date().isoformat()} is its date at offset {offset}"
+             if utc != stamp.date() else "")
+    return (f"{stamp.isoformat()} is a date and time; give the scene's date alone in UTC, "
+            f"as its product name and STAC item date it: {utc.isoformat()} (YYYY-MM-DD)"
+            f"{local}")
 
 
 def taken(value: dt.date) -> dt.date:

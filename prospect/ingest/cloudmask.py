@@ -528,12 +528,34 @@ def foreign_name(kind: str, path: str) -> str | None:
 
 
 def grow(mask: np.ndarray, pixels: float) -> np.ndarray:
-    """``mask`` widened by ``pixels`` (a disc), e.g. a cloud buffer in source pixels."""
-    radius = int(np.ceil(pixels - 1e-9))
-    if radius <= 0 or not mask.any():
+    """``mask`` widened by ``pixels`` (a disc), e.g. a cloud buffer in source pixels.
+
+    A pixel is set where a set pixel of ``mask`` lies within ``pixels`` of it (centre to
+    centre), found by the Euclidean distance transform, whose cost does not depend on the
+    buffer. The dilation by a disc it replaces cost the block's pixels times the disc's:
+    a buffer of 100 pixels (``cloud_mask.buffer_m: 1000`` on 10 m SCL) took a minute per
+    chunk and scene without a word, one of 150 pixels or more stopped with scipy's bare
+    ``MemoryError``.
+
+    Parameters
+    ----------
+    mask
+        2-D boolean mask (e.g. the dropped pixels of a quality layer).
+    pixels
+        The buffer's radius in the mask's pixels; ``<= 0`` returns ``mask`` itself.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean array of ``mask``'s shape.
+    """
+    if pixels <= 1e-9 or not mask.any():
         return mask
-    yy, xx = np.mgrid[-radius:radius + 1, -radius:radius + 1]
-    disc = (yy ** 2 + xx ** 2) <= pixels ** 2 + 1e-9
+    mask = np.asarray(mask, dtype=bool)
+    if mask.all():
+        return mask.copy()
     from scipy import ndimage  # only when a buffer grows the mask
 
-    return ndimage.binary_dilation(mask, structure=disc)
+    # squared distances of pixel centres are whole numbers: rounded, they are exact
+    distance = ndimage.distance_transform_edt(~mask)
+    return np.rint(distance * distance) <= pixels * pixels + 1e-9

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from prospect.config.sources import RasterSource
-from prospect.config.stac import StacSearch
-from prospect.errors import DataError, DataWarning, InputFileError
+from prospect.config.stac import StacSearch, _spelt_number
+from prospect.errors import ConfigError, DataError, DataWarning, InputFileError
 from prospect.grid import RegionGrid
 from prospect.io.files import write_json
 from prospect.redact import redact
@@ -141,6 +141,38 @@ def _excluded(search: StacSearch, item: Any) -> tuple[str, str, Any] | None:
                  if _holds(props[prop], op, bound) is False), None)
 
 
+def _check_types(search: StacSearch, items: list[dict[str, Any]]) -> None:
+    """Refuse a comparison of ``search.properties`` whose bound is text where the items
+    state the property as a number.
+
+    ``s2:vegetation_percentage: {lt: "30"}`` (quoted in the YAML) compared a number with
+    a string: an API that does not apply CQL2 ``filter`` had every item kept here as "not
+    comparable" (80 and 95 % in the composite), without a word. (A number against the
+    items' text is left as before: catalogues write numbers as text, ``"12,5"``.)
+
+    Raises
+    ------
+    ConfigError
+        Naming the property, the bound, an item and its value, and how to write it.
+    """
+    for item in items:
+        props = item.get("properties") if isinstance(item, dict) else None
+        if not isinstance(props, dict):
+            continue
+        for prop, cmp in sorted(search.properties.items()):
+            if prop not in props:
+                continue
+            value = props[prop]
+            for op, bound in cmp.comparisons().items():
+                for one in bound if op == "in" else [bound]:
+                    if isinstance(one, str) and _number(value) is not None:
+                        raise ConfigError(
+                            f"stac_search.properties {prop!r} {op}: {one!r} is text, but "
+                            f"the items state {prop} as a number (item {item.get('id')!r}: "
+                            f"{value!r}), which text cannot be compared with; write it as "
+                            f"a number, unquoted (e.g. {op}: {_spelt_number(one)})")
+
+
 def _kept_by_filter(url: str, search: StacSearch, items: list[dict[str, Any]]
                     ) -> list[dict[str, Any]]:
     """``items`` less those that fail ``search.properties`` by the values they state.
@@ -151,6 +183,7 @@ def _kept_by_filter(url: str, search: StacSearch, items: list[dict[str, Any]]
     {lt: 30}`` kept scenes of 80 and 95 % cloud in the composite, exit 0. Such items are
     dropped here, with a warning naming one; an item that does not state the property,
     or states it as another type than the config's value, is kept as the API answered."""
+    _check_types(search, items)
     kept, dropped = [], []
     for item in items:
         failed = _excluded(search, item)
@@ -236,7 +269,7 @@ def capped_search(search: StacSearch, bbox: tuple[float, float, float, float]
         # APIs differ in the sort fields they accept: order here, by date then id
         items.sort(key=lambda it: (str(it.get("properties", {}).get("datetime")),
                                    str(it.get("id"))))
-    except InputFileError:
+    except (InputFileError, ConfigError):
         raise
     except APIError as exc:
         raise InputFileError(f"STAC API {url}: the search failed: "
