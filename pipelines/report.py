@@ -39,7 +39,8 @@ def _fmt(v: Any) -> str:
     """A figure as the reports state it: three decimals, with no more precision than it
     has and none less than it needs.
 
-    A whole number above 1 (a count, a block size, an area in unit cells) is written
+    A whole number above 1 (a count, a block size, an area in unit cells), or one that
+    is whole to the three decimals written (a float sum of 9999.999999999998), is written
     whole (``12345``, not ``12345.000``); a figure that is not 0 but would round to
     ``0.000`` (a PR AUC's no-skill level of 0.0002, a share of 0.0004, a p-value of
     3e-05) keeps two significant digits (``0.0002``, ``3e-05``) instead of reading as 0.
@@ -52,8 +53,10 @@ def _fmt(v: Any) -> str:
     if isinstance(v, float):
         if not math.isfinite(v):
             return "n/a"
-        if v.is_integer() and abs(v) > 1:
-            return f"{v:.0f}"
+        if abs(round(v)) > 1 and (v.is_integer() or f"{v:.3f}".endswith(".000")):
+            # whole to the three decimals written: a study area summed from float cells
+            # (9999.999999999998 unit cells) was "10000.000", as if measured to 0.001
+            return f"{round(v)}"
         if v != 0 and abs(v) < 0.0005:
             return f"{v:.2g}"
         return f"{v:.3f}"
@@ -241,7 +244,7 @@ def _plots(out: Path, facts: dict[str, Any]) -> dict[str, str]:
         ax.barh(names, [imp[n]["mean"] for n in names], xerr=[imp[n]["std"] for n in names],
                 color="#1b6ca8")
         ax.set(title="Permutation importance (drop in ROC AUC, spatial folds)",
-               xlabel="mean over folds")
+               xlabel="mean over folds (bars: sample s.d. over folds)")
         files["importance"] = _save(fig, out / "importance.png")
 
     pdp = facts.get("partial_dependence") or {}
@@ -680,4 +683,14 @@ def write_score_report(directory: Path, *, quicklooks: dict[str, str],
         if name == "uncertainty" and facts.get("uncertainty_meaning"):
             # a spread of what, over how many members, in which units
             lines += [f"What this map is: {facts['uncertainty_meaning']}.", ""]
+        zero = (facts.get("metrics") or {}).get("uncertainty_zero_share")
+        if name == "uncertainty" and isinstance(zero, int | float) and zero > 0:
+            pct = 100.0 * zero  # a share of 1e-5 is not "0.0 %"
+            words = _pct(pct) if pct >= 0.1 else f"{pct:.2g}"
+            lines += [f"Its value is 0 on {words} % of the cells with a value "
+                      "(`uncertainty_zero_share`): there every member gives the cell the "
+                      "same score. The members were fitted on the same occurrences, so they "
+                      "agree where none of them has evidence to tell cells apart (a tree's "
+                      "leaf without a positive): 0 is no spread among them, not certainty "
+                      "of the score, and the model's error there is unknown, not nil.", ""]
     return write_text(directory / "score.md", "\n".join(lines) + "\n")

@@ -40,6 +40,7 @@ from prospect.errors import (
     DamagedFileError,
     InputFileError,
     ModelError,
+    OutputWriteError,
     ProspectError,
 )
 from prospect.io.files import staged_file
@@ -407,6 +408,38 @@ def _inside_cube(path: Path) -> Path | None:
     return None
 
 
+_FILE_NAMES: dict[str, str] = {"--cog": "probability.tif", "-o/--out": "model.onnx"}
+"""A file name to suggest inside a folder given where a command writes a file."""
+
+
+def _inside_model(path: Path) -> Path | None:
+    """The model directory (a folder holding ``checksums.json`` and ``model.skops``: a
+    registry's version, or a trained model) that ``path`` would be written inside."""
+    from prospect.registry.checksums import CHECKSUMS_FILE
+    from prospect.registry.files import MODEL_FILE
+
+    for folder in path.absolute().parents:
+        if (folder / CHECKSUMS_FILE).is_file() and (folder / MODEL_FILE).is_file():
+            return folder
+    return None
+
+
+def _refuse_inside_model(path: Path, option: str) -> None:
+    """Refuse an output written into a model directory.
+
+    ``model export li -o <registry>/li/1/li.onnx`` (the ONNX kept beside the model) and
+    ``model score -o <registry>/li/1/map.zarr`` were written into a published version,
+    exit 0: a version the registry says never changes then held files its checksums do
+    not cover, copied with it by every sync and import.
+    """
+    model = _inside_model(path)
+    if model is not None:
+        raise InputFileError(
+            f"{path}: inside the model directory {model}; a model's folder holds only its "
+            f"own files (a registry's versions never change), so give {option} a path "
+            "outside it")
+
+
 def _job_dir(path: Path) -> Path | None:
     """The job output directory (with its lock or manifest) that ``path`` is inside, if any."""
     from pipelines.lock import LOCK_FILE
@@ -464,6 +497,7 @@ def _check_score_output(out: Path, cube: Path) -> None:
     on it), or is named as another format than a cube (:func:`_refuse_other_format`)."""
     if out.exists():
         raise InputFileError(f"{out}: already exists; choose a new output path (-o/--out)")
+    _refuse_inside_model(out, "-o/--out")
     store = _inside_cube(out)
     if store is not None:
         what = "the input cube" if store.resolve() == cube.resolve() else "the cube"
@@ -482,8 +516,12 @@ def _check_new_file(path: Path, option: str, *, cube: Path | None = None,
     """Refuse a file output (``--cog``, ``export --out``) that exists or lies in a cube:
     it was replaced without a word, whatever it was (an input raster of the job, the
     model file), and a file written inside a zarr store is litter in it."""
-    if path.is_dir():
-        return  # the atomic writer names a folder in the way (exit 74)
+    if path.is_dir():  # before anything is written: `--cog` came after the cube, left
+        # in place with exit 74 (the atomic writer's word), and a run again "already exists"
+        raise OutputWriteError(
+            f"{path}: a folder is where a file is to be written ({option}); give a file "
+            f"name (such as {path / _FILE_NAMES.get(option, 'map.tif')}), or move the folder")
+    _refuse_inside_model(path, option)
     if path.exists() or path.is_symlink():
         raise InputFileError(f"{path}: already exists; {option} writes a new file, choose "
                              "a new path (or remove the old file first)")

@@ -283,6 +283,7 @@ def run(ctx: RunContext) -> StageResult:
         outputs[f"{name}_stac"] = str(score_dir / f"{name}.json")
         outputs[f"{name}_quicklook"] = str(score_dir / delivered[name]["quicklook"])
     metrics, problems = _map_metrics(delivered["probability"], ctx, positives)
+    metrics.update(uncertainty_zero(delivered.get("uncertainty")))
     # said once, by the runner, with the stage's notes (printed here as well, every line
     # of the coverage and of the map's problems came twice on the console)
     covered = _coverage(ctx, ds, loaded, delivered["probability"]["finite"], metrics)
@@ -388,6 +389,36 @@ def _positive_probabilities(ctx: RunContext, cfg: ModelConfig) -> np.ndarray | s
     prob = open_cube(ctx.cube_path, chunks=None)["probability"]  # reads only their chunks
     return np.asarray(prob.isel(y=xr.DataArray(labels.rows[keep], dims="p"),
                                 x=xr.DataArray(labels.cols[keep], dims="p")).values)
+
+
+ZERO_SPREAD = float(1.0 / (1.0 + np.exp(-HISTOGRAM_BINS[1])))
+"""Spreads below this (about 1e-13) are the uncertainty map's 0: the first bin of the
+histogram :func:`deliver_map` makes of it (:func:`score_logits` puts 0 there)."""
+
+
+def uncertainty_zero(delivered: dict[str, Any] | None) -> dict[str, Any]:
+    """The share of the uncertainty map's valued cells whose spread is 0 (below
+    :data:`ZERO_SPREAD`): every member of the model gives the cell the same score.
+
+    A random forest's trees agree exactly on about half the demo's cells (no tree's leaf
+    holds a positive there), and the map's 0 read as certainty with nothing saying how
+    much of it there was. Taken from the histogram the COG's blocks already made (its
+    first bin), so no pass of its own over the map.
+
+    Parameters
+    ----------
+    delivered
+        :func:`deliver_map`'s answer for the ``uncertainty`` map, or ``None``.
+
+    Returns
+    -------
+    dict
+        ``{"uncertainty_zero_share": share}``, or nothing without a valued cell.
+    """
+    if not delivered or not delivered.get("finite"):
+        return {}
+    return {"uncertainty_zero_share": _share(int(delivered["hist"][0]),
+                                             int(delivered["finite"]))}
 
 
 def _share(part: int, whole: int) -> float:

@@ -171,7 +171,9 @@ def pool_folds(
     if imps:
         arr = np.vstack(imps)
         names = list(feature_names or [f"x{j}" for j in range(arr.shape[1])])
-        importance = {n: {"mean": float(arr[:, j].mean()), "std": float(arr[:, j].std())}
+        # the folds' spread as the fold ROC AUCs' beside it (their sample s.d.): numpy's
+        # population s.d. was 11 % narrower with 5 folds, and 0 (no spread) of one fold
+        importance = {n: {"mean": float(arr[:, j].mean()), "std": fold_spread(arr[:, j].tolist())}
                       for j, n in enumerate(names)}
     return CVResult(scheme=scheme, oof=oof, fold=fold, fold_metrics=fold_metrics,
                     metrics=metrics, importance=importance)

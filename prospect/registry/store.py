@@ -150,6 +150,16 @@ _PRE_RELEASE = {"dev": 0, "a": 1, "alpha": 1, "b": 2, "beta": 2, "c": 3, "rc": 3
 ``1.0-dev < 1.0-a1 < 1.0-b1 < 1.0-rc1 < 1.0``."""
 
 
+def _is_name(name: str) -> bool:
+    """Whether ``name`` is a model name :func:`check_name` accepts (other entries of a
+    registry's folder are not its models)."""
+    try:
+        check_name(name)
+    except SecurityError:
+        return False
+    return True
+
+
 def _version_key(version: str) -> tuple[Any, ...]:
     """Natural order: ``2 < 10``, ``1.2 < 1.10``, ``v2 < v10``, ``r3 < r12``, and a
     release after its pre-releases (``1.0-rc1 < 1.0``, ``1.0 < 1.0.post1``).
@@ -252,12 +262,57 @@ class ModelRegistry:
         return out
 
     def linked_versions(self) -> list[str]:
-        """Why each version of the registry that is a symbolic link is none, one line each
-        (:meth:`_link_line`): never listed or loaded, and a new version is numbered past
-        it."""
-        return [self._link_line(name, version, dest)
-                for name in self._valid_children(self.root, check_name)
-                for version, dest in sorted(self._linked(self._join(name)).items())]
+        """Why each model folder or version of the registry that is a symbolic link is
+        none, one line each (:meth:`_name_link_line`, :meth:`_link_line`): never listed or
+        loaded, and a new version is numbered past it (a linked model folder is never
+        published into)."""
+        names = [self._name_link_line(name, dest)
+                 for name, dest in sorted(self._linked(self.root).items())
+                 if _is_name(name)]
+        return names + [self._link_line(name, version, dest)
+                        for name in self._valid_children(self.root, check_name)
+                        for version, dest in sorted(self._linked(self._join(name)).items())]
+
+    def _name_link_line(self, name: str, dest: str) -> str:
+        """Why the model folder ``name``, a symbolic link to ``dest``, is not a model of
+        this registry.
+
+        ``ln -s other/reg/li reg/li`` (to share a model between registries): ``model
+        list`` said "no models", yet ``model show li``/``model score li`` loaded through
+        the link, and ``model import --name li`` wrote its new version into the other
+        registry (outside ``-r``, past its import lock). An alias of a model of the same
+        registry (``ln -s li lithium``) is said as one: its versions are that model's."""
+        real = os.path.realpath(self._join(name))
+        if not os.path.isdir(real):  # the folder it named was moved or removed
+            return (f"{self._join(name)}: model folder {name!r} is a symbolic link to "
+                    f"{dest}, which is no folder (moved or removed), so it is not a model; "
+                    "remove the link")
+        if os.path.dirname(real) == os.path.realpath(self.root):
+            other = os.path.basename(real)
+            return (f"{self._join(name)}: model folder {name!r} is a symbolic link to "
+                    f"{dest}, an alias of this registry's model {other!r}: a model has one "
+                    f"name, and an import under {name!r} would publish a version of "
+                    f"{other!r}, so it is not a model here; use its name, {other!r}, or "
+                    "remove the link")
+        return (f"{self._join(name)}: model folder {name!r} is a symbolic link to {dest}, "
+                "not a folder of this registry's own: its versions are another registry's "
+                "(an import would write into it, and what it holds changes with it), so it "
+                f"is not a model here; give that registry (-r {self._registry_of(name)}), or "
+                f"remove the link and import each version (prospect model import FOLDER "
+                f"--name {name} -r {self.url})")
+
+    def _registry_of(self, name: str) -> str:
+        """The folder the linked model folder ``name`` lies in (the registry it is
+        another's model of), the link followed to its end."""
+        return os.path.dirname(os.path.realpath(self._join(name)))
+
+    def _own_name(self, name: str) -> str:
+        """``name`` checked (:func:`check_name`) and refused where its folder is a symbolic
+        link (:meth:`_name_link_line`)."""
+        check_name(name)
+        if self.is_local and os.path.islink(self._join(name)):
+            raise ModelError(self._name_link_line(name, os.readlink(self._join(name))))
+        return name
 
     def _link_line(self, name: str, version: str, dest: str) -> str:
         """Why ``name``'s ``version``, a symbolic link to ``dest``, is not a version."""
@@ -286,7 +341,7 @@ class ModelRegistry:
 
     def versions(self, name: str) -> list[str]:
         """Complete versions of ``name``, oldest first (natural order)."""
-        check_name(name)
+        self._own_name(name)
         found = [version for version in self._valid_children(self._join(name), check_version)
                  if self._is_complete(name, version)]
         return sorted(found, key=lambda v: (_version_key(v), v))
@@ -369,7 +424,7 @@ class ModelRegistry:
         if version is None or version.casefold() in RESERVED_VERSIONS:
             return self.latest(name)
         check_version(version)
-        linked = self._linked(self._join(check_name(name))).get(version)
+        linked = self._linked(self._join(self._own_name(name))).get(version)
         if linked is not None:  # loaded through the link, never listed: said as what it is
             raise ModelError(self._link_line(name, version, linked))
         if not self._is_complete(name, version):
@@ -441,7 +496,7 @@ class ModelRegistry:
         saved with other library versions than the installed ones is published (a registry
         may serve other environments) with one :class:`ModelVersionWarning`.
         """
-        check_name(name)
+        self._own_name(name)  # a linked model folder: the import wrote into its registry
         if version is not None:
             check_new_version(version)
         self._refuse_lookalike(name, self._children(self.root), "model name", "model")
