@@ -245,27 +245,64 @@ def missing_files(source: Any) -> list[str]:
     return [local for local in local_files(source) if not Path(local).exists()]
 
 
+def _other_name(name: str) -> str:
+    """Why the file ``name`` is not there as the readers say it, in parentheses after a
+    space: a symbolic link to nothing, a file taken for a folder (``data.zip/heat.tif``),
+    or a file beside it whose name it miswrites (``HEAT.TIF`` for ``heat.tif``,
+    ``.tiff``, ``%20``); ``""`` for a file simply not there."""
+    from prospect.io.files import name_written_otherwise, why_unreadable
+
+    why = why_unreadable(name, "file")
+    if not why.startswith("file not found"):
+        return f" ({why})"
+    found = name_written_otherwise(name)
+    return f" ({found})" if found else ""
+
+
+def missing_mask(job: JobConfig) -> list[str]:
+    """The local file of the job's ``mask.path`` (an archive's, for a GDAL archive name)
+    when it is not there; ``[]`` for a shipped outline, a remote one or one that is here.
+
+    The ingest stage reads it before any layer ("outline file not found", exit 1), but
+    the plan counted its ``land`` layer without a word and ``plan --strict`` exited 0: a
+    script that plans before it submits was told the job could run.
+    """
+    if job.mask is None or job.mask.path is None:
+        return []
+    return [name for name in local_files(job.mask.path) if not Path(name).exists()]
+
+
 def refuse_missing_files(job: JobConfig, job_path: Path | None = None) -> None:
-    """Refuse ``job`` when a source names a local file that is not there
-    (``prospect plan --strict``): a run of it stops at ingest, exit 1, and so does the
-    plan, after its table; without ``--strict`` such a source is counted from the config
-    (a job planned before its data are fetched).
+    """Refuse ``job`` when a source, or its ``mask.path``, names a local file that is not
+    there (``prospect plan --strict``): a run of it stops at ingest, exit 1, and so does
+    the plan, after its table; without ``--strict`` such a source is counted from the
+    config (a job planned before its data are fetched), and a mask said in a note.
 
     Raises
     ------
     InputFileError
-        Naming each source, where it is written in the config, and its missing files.
+        Naming each source (or ``mask.path``), where it is written in the config, and its
+        missing files, each with a file beside it whose name it miswrites.
     """
     from prospect.errors import InputFileError
 
+    def shown(name: str) -> str:
+        """``name``, with the file beside it whose name it miswrites (``HEAT.TIF`` for
+        ``heat.tif``, ``.tiff``, ``%20``): the run's ingest names it, and this line, which
+        a script logs, said only "not found" beside the plan's note that named it."""
+        return name + _other_name(name)
+
     found = [(i, s, missing_files(s)) for i, s in enumerate(job.sources)]
     lost = [(i, s, m) for i, s, m in found if m]
-    if not lost:
+    mask = missing_mask(job)
+    if not lost and not mask:
         return
     said = "; ".join(
-        f"source {s.name!r}{' at ' + _source_place(job_path, i) if job_path else ''}: "
-        + ", ".join(m[:3]) + (f" and {len(m) - 3} more" if len(m) > 3 else "")
-        for i, s, m in lost)
+        [f"source {s.name!r}{' at ' + _source_place(job_path, i) if job_path else ''}: "
+         + ", ".join(shown(name) for name in m[:3])
+         + (f" and {len(m) - 3} more" if len(m) > 3 else "")
+         for i, s, m in lost]
+        + [f"key 'mask.path': {shown(name)}" for name in mask])
     raise InputFileError(
         f"{said}: file(s) not found, so a run of this job stops at ingest (plan --strict); "
         "fetch the files or fix the paths in the config, then plan again")
@@ -873,6 +910,9 @@ def plan_job(job: JobConfig, grid: RegionGrid, *, workers: int = 1,
     how = {h.split(":")[0] for _, h, _, _ in counted}
     unread = [f"source {s.name!r}: layers counted from the config ({h[len('config: '):]})"
               for s, (_, h, _, _) in zip(job.sources, counted, strict=True) if h != "headers"]
+    unread += [f"mask.path: {name}: outline file not found{_other_name(name)}, so a run of "
+               "this job stops at ingest on it: fetch it or fix the path (its land layer is "
+               "counted from the config)" for name in missing_mask(job)]
     layer_bytes = max((b for c, _, b, _ in counted if c), default=LAYER_CELL_BYTES)
     named = [_search_variables(s) if h != "headers" else [la.name for la in ls]
              for s, (_, h, _, ls) in zip(job.sources, counted, strict=True)]

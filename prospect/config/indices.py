@@ -35,8 +35,11 @@ def _check_sensor_file(path: Path) -> None:
     from prospect.io.files import why_unreadable
 
     if not path.is_file():
+        from prospect.io.files import name_written_otherwise
+
+        otherwise = name_written_otherwise(path)  # ``MySensor.yml`` for ``mysensor.yaml``
         why = why_unreadable(path, "sensor file") if (os.path.lexists(path) or path.exists()) \
-            else "not found"
+            else "not found" + (f" ({otherwise})" if otherwise else "")
         raise ValueError(f"sensor file {str(path)!r}: {why} (a relative path is taken from "
                          "the job file's folder; or give a shipped sensor's name)")
     try:

@@ -425,11 +425,16 @@ def _region_file(value: str, info: ValidationInfo) -> str:
 
         raise ValueError(f"region file {str(path)!r}: {why_unreadable(path, 'region file')}")
     if not path.is_file():
+        from prospect.io.files import name_written_otherwise
+
         meant = _meant_region(value) if len(Path(value).parts) == 1 else ""
+        # ``regions/Area.yml`` for ``regions/area.yaml``: the file beside it is named, as
+        # the stages name a source's (it was "not found" alone)
+        otherwise = name_written_otherwise(path)
         raise ValueError(f"region file {str(path)!r} not found (a relative path is taken "
                          "from the job file's folder, symbolic links followed)" +
                          (f"{meant} (a shipped region is named without '.yaml')"
-                          if meant else ""))
+                          if meant else "") + (f"; {otherwise}" if otherwise else ""))
     return str(path)
 
 
@@ -672,6 +677,24 @@ def _override_config(region: RegionOverride) -> RegionConfig:
                             source=f"region override of {region.base}")
 
 
+def _refuse_missing_reference(region: ReferenceRegion) -> None:
+    """Refuse a reference raster that is not there, naming the key and a file beside it
+    whose name the config miswrote (``Heat.TIF`` for ``heat.tif``, ``.tiff`` for
+    ``.tif``): it was "cannot read as a raster: ...: No such file or directory", the
+    key unnamed, while a source's file of the same name said the name on disk."""
+    from prospect.errors import InputFileError
+    from prospect.io.files import name_written_otherwise
+
+    path = Path(region.reference)
+    if os.path.lexists(path) or str(path).startswith("/vsi"):
+        return  # there (or a link to nothing, a GDAL name): the reader says what it is
+    otherwise = name_written_otherwise(path)
+    raise InputFileError(
+        f"{path}: reference raster not found (key 'region.reference'; a relative path is "
+        "taken from the job file's folder)" + (f"; {otherwise}" if otherwise else
+                                               "; fix the path, or fetch the raster"))
+
+
 def _refuse_other_crs(region: ReferenceRegion) -> None:
     """Refuse a ``region.crs`` other than the CRS the reference raster carries: ``crs`` is
     for a raster without one, and ``crs: EPSG:4326`` on a UTM raster was refused as "10
@@ -726,6 +749,7 @@ def resolve_grid(job: JobConfig) -> RegionGrid:
         return _override_config(region).to_grid()
     from prospect.io.raster import grid_from_raster
 
+    _refuse_missing_reference(region)
     _refuse_other_crs(region)
     try:
         grid = grid_from_raster(region.reference, chunks=region.chunks, crs=region.crs,
